@@ -1,0 +1,3 @@
+"""gradstep: make PyTorch autograd visible."""
+
+__version__ = "0.1.0"

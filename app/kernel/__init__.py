@@ -1,0 +1,1 @@
+"""The child process that owns a live session and runs user code."""

@@ -1,0 +1,1 @@
+"""Qt widgets. They observe models and never compute autograd themselves."""

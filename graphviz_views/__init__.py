@@ -1,0 +1,1 @@
+"""networkx graph in, pictures out: layout (pure), style (pure), scene (Qt), export."""

@@ -1,0 +1,11 @@
+import os
+import sys
+from pathlib import Path
+
+# Qt aborts the whole run when there is no display; draw offscreen instead.
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))

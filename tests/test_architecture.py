@@ -1,0 +1,40 @@
+"""The autograd core and the pure drawing modules must not need Qt."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+PURE_MODULES = [
+    "app.cli",
+    "app.autograd",
+    "graphviz_views.layout",
+    "graphviz_views.style",
+    "graphviz_views.dot",
+]
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_module_imports_without_qt(module):
+    pytest.importorskip(module)
+    script = textwrap.dedent(
+        f"""
+        import importlib, importlib.abc, sys
+
+        class NoQt(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6"):
+                    raise ImportError("Qt is forbidden here: " + name)
+                return None
+
+        sys.meta_path.insert(0, NoQt())
+        import {module}
+        for name in list(sys.modules):
+            assert not name.startswith(("PySide6", "pyqtgraph")), name
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
