@@ -1,0 +1,286 @@
+"""The plain words gradstep shows for each kind of error: a title, what went
+wrong, and how to fix it. ``errors.py`` decides the kind; this module words it."""
+
+from __future__ import annotations
+
+import re
+
+
+def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
+    """Return ``{"title", "explanation", "fix"}`` for an exception of ``kind``.
+    ``context`` may hold ``target`` (the tensor being differentiated) and
+    ``inputs`` (the names passed to autograd.grad)."""
+    wording = _AUTOGRAD.get(kind)
+    if wording is not None:
+        return wording(detail, context)
+    if kind == "syntax":
+        return _syntax(exc, detail)
+    if kind == "memory":
+        return describe_plain("memory", detail)
+    return _python(exc, detail)
+
+
+def describe_plain(kind: str, message: str) -> dict:
+    """Return ``{"title", "explanation", "fix"}`` for a failure that is not an
+    exception (or for the generic wording of ``kind``)."""
+    title, explanation, fix = _PLAIN.get(kind, _PLAIN["other"])
+    return {"title": title, "explanation": explanation, "fix": fix}
+
+
+def _words(title: str, explanation: str, fix: str) -> dict:
+    return {"title": title, "explanation": explanation, "fix": fix}
+
+
+def _name(context: dict, key: str = "target", default: str = "the tensor") -> str:
+    value = context.get(key)
+    return f"`{value}`" if value else default
+
+
+# ---------------------------------------------------------------- autograd errors
+
+
+def _no_grad_fn(detail: str, context: dict) -> dict:
+    target = _name(context, default="the tensor you differentiate")
+    return _words(
+        "Nothing here requires grad",
+        f"{target} was computed only from tensors that do not require grad, so autograd "
+        "recorded no graph for it: it has no grad_fn and there is nothing to "
+        "differentiate.",
+        "Create the leaf tensor with requires_grad=True (for example "
+        "`w = torch.full([1], 2., requires_grad=True)`), or call `w.requires_grad_()` "
+        f"BEFORE computing {target}, then compute it again.",
+    )
+
+
+def _stale_graph(detail: str, context: dict) -> dict:
+    target = _name(context, default="the tensor you differentiate")
+    return _words(
+        "The graph was built before requires_grad was set",
+        f"{target} was computed before `requires_grad_()` was called, so its graph was "
+        "recorded while nothing required grad. Setting requires_grad afterwards does "
+        f"not change a graph that already exists: {target} still has no grad_fn.",
+        f"Rebuild the graph: run the line that computes {target} again after "
+        "`requires_grad_()`, then differentiate it.",
+    )
+
+
+def _not_requiring_grad(detail: str, context: dict) -> dict:
+    inputs = context.get("inputs") or []
+    which = ", ".join(f"`{i}`" for i in inputs) if inputs else "the inputs"
+    return _words(
+        "An input does not require grad",
+        f"torch.autograd.grad was asked for the gradient with respect to {which}, but "
+        "one of them does not require grad, so autograd cannot give its gradient.",
+        "Create that tensor with requires_grad=True (or call `.requires_grad_()` on it "
+        "before the loss is computed, then recompute the loss), or leave it out of the "
+        "inputs list.",
+    )
+
+
+def _freed_buffers(detail: str, context: dict) -> dict:
+    return _words(
+        "Backward through the graph a second time",
+        "The first backward (or autograd.grad) freed the tensors the graph had saved for "
+        "computing gradients. A second backward through the same graph needs them and "
+        "they are gone.",
+        "Pass retain_graph=True to the FIRST backward/autograd.grad call if you need to "
+        "go through the graph again, or recompute the forward pass (rebuild the loss) "
+        "before the second backward.",
+    )
+
+
+def _non_scalar(detail: str, context: dict) -> dict:
+    out = context.get("target") or "out"
+    return _words(
+        "backward() of a tensor that is not a scalar",
+        f"`{out}` has more than one element, so torch cannot guess the gradient to "
+        "start backward with: it only creates one implicitly (1.0) for a scalar.",
+        f"Reduce it to a scalar first (`{out}.sum()` or `{out}.mean()`), or pass the "
+        f"starting gradient yourself: `{out}.backward(gradient=torch.ones_like({out}))` "
+        f"(for torch.autograd.grad: `grad_outputs=torch.ones_like({out})`).",
+    )
+
+
+def _unused_input(detail: str, context: dict) -> dict:
+    found = re.search(r"at index (\d+)", detail)
+    inputs = context.get("inputs") or []
+    name = "an input"
+    if found:
+        index = int(found.group(1))
+        name = f"`{inputs[index]}`" if index < len(inputs) else f"input {index}"
+    return _words(
+        "An input was not used to compute the output",
+        f"{name} does not take part in computing the tensor you differentiate, so it has "
+        "no gradient to give.",
+        "Check that this input really feeds the output (a typo or a detach() can cut it "
+        "off); if a missing gradient is what you expect, pass allow_unused=True (its "
+        "gradient comes back as None) or materialize_grads=True (zeros).",
+    )
+
+
+def _inplace(detail: str, context: dict) -> dict:
+    found = re.search(r"inplace operation: (\[.*?\]\]?), which is (.*?);", detail)
+    what = "A tensor autograd saved"
+    if found:
+        what = f"The tensor {found.group(1)}, {found.group(2)},"
+    return _words(
+        "A saved tensor was changed in place",
+        f"{what} was saved during the forward pass to compute gradients and was then "
+        "modified in place (+=, mul_, relu(inplace=True), x[...] = ...). Its version "
+        "no longer matches, so its gradient would be wrong.",
+        "Use the out-of-place form (x = x + 1 instead of x += 1, torch.relu(x) instead "
+        "of relu_, inplace=False), or clone() the tensor before modifying it.",
+    )
+
+
+_AUTOGRAD = {
+    "no_grad_fn": _no_grad_fn,
+    "stale_graph": _stale_graph,
+    "not_requiring_grad": _not_requiring_grad,
+    "freed_buffers": _freed_buffers,
+    "non_scalar": _non_scalar,
+    "unused_input": _unused_input,
+    "inplace": _inplace,
+}
+
+
+# ---------------------------------------------------------------- Python errors
+
+
+def _syntax(exc: BaseException, detail: str) -> dict:
+    kind = type(exc).__name__
+    if kind in ("IndentationError", "TabError"):
+        return _words(
+            "Indentation error",
+            "The lines of a block are not indented consistently, so Python cannot read "
+            "the snippet.",
+            "Indent every line of a block by the same amount, with spaces only (no tabs).",
+        )
+    return _words(
+        "Syntax error",
+        "Python cannot read this line, so nothing in the snippet ran.",
+        "Look at the marked column (and the end of the line before it) for a missing "
+        "bracket, quote, comma or colon.",
+    )
+
+
+def _python(exc: BaseException, detail: str) -> dict:
+    """Return the wording for an ordinary Python or torch exception."""
+    for matches, words in _PYTHON_HINTS:
+        if matches(exc, detail):
+            return _words(*words)
+    return _words(
+        f"{type(exc).__name__} in the snippet",
+        "The snippet raised this error at the marked line.",
+        "Read the message above and correct that line.",
+    )
+
+
+def _isa(*types):
+    return lambda exc, detail: isinstance(exc, types)
+
+
+def _says(*needles):
+    return lambda exc, detail: any(n in detail for n in needles)
+
+
+_PYTHON_HINTS = [
+    (_says("can require gradients"), (
+        "Integer tensors cannot require grad",
+        "Only floating point (and complex) tensors can have gradients; this tensor holds "
+        "integers (torch.full([1], 2) makes an int64 tensor).",
+        "Make it a float tensor: write 2. instead of 2, or pass dtype=torch.float32.")),
+    (_says("shapes cannot be multiplied", "must match the size", "size mismatch",
+           "Expected size", "expected input", "shape '["), (
+        "Shapes do not fit",
+        "The tensors on this line have shapes that this operation cannot combine.",
+        "Print the shapes (`print(t.shape)`) of the tensors on this line and reshape, "
+        "transpose or slice them so they line up.")),
+    (_says("Expected all tensors to be on the same device"), (
+        "Tensors on different devices",
+        "An operation mixed tensors that live on different devices.",
+        "Create all tensors on one device (or move them with .to(device)).")),
+    (_says("not compiled with CUDA", "no CUDA GPUs", "MPS backend"), (
+        "Device not available",
+        "The snippet asks for a device this machine's torch cannot use.",
+        "Run on the CPU: remove .cuda()/.to('cuda'), or choose a device that is "
+        "available.")),
+    (_isa(NameError), (
+        "Unknown name",
+        "This line uses a name that has not been defined (yet). torch, nn and F are "
+        "already imported.",
+        "Check the spelling, and that the line defining it comes before this one.")),
+    (_isa(AttributeError), (
+        "No such attribute",
+        "The object on this line has no attribute or method by that name.",
+        "Check the spelling and the object's type (print(type(obj))).")),
+    (_isa(RecursionError), (
+        "Recursion too deep",
+        "A function kept calling itself until Python's recursion limit was reached.",
+        "Give the recursion a base case that ends it, or write it as a loop.")),
+    (_isa(KeyboardInterrupt), (
+        "The snippet was interrupted",
+        "The snippet raised KeyboardInterrupt, so it stopped at this line.",
+        "Remove the raise (or the code that interrupts) if the snippet should go on.")),
+    (_isa(SystemExit), (
+        "The snippet called exit()",
+        "The snippet called exit() or sys.exit(), so it stopped at this line and the "
+        "lines after it did not run.",
+        "Remove the exit() call so the snippet runs to the end.")),
+    (_isa(TypeError), (
+        "Wrong type of argument",
+        "A function on this line received an argument of a type (or a number of "
+        "arguments) it does not accept.",
+        "Check the arguments against the function's signature (help(function)).")),
+    (_isa(ValueError, IndexError, KeyError), (
+        "Bad value",
+        "A value on this line is out of range or not what the function expects.",
+        "Check the values and indices used on this line.")),
+]
+
+
+# ---------------------------------------------------------------- failures that are not exceptions
+
+_PLAIN = {
+    "nothing_to_draw": (
+        "Nothing to draw",
+        "The snippet ran, but no tensor in it has a grad_fn, so there is no graph.",
+        "Did you set requires_grad=True? Create at least one leaf with "
+        "requires_grad=True and compute something from it."),
+    "device_unavailable": (
+        "Device not available",
+        "The chosen device cannot be used with this torch on this machine.",
+        "Choose cpu, or a device torch reports as available."),
+    "empty": (
+        "The snippet is empty",
+        "There is no code to run.",
+        "Write some Python in the snippet (or open one of the examples)."),
+    "not_text": (
+        "Not a text file",
+        "The file is not UTF-8 text (it looks binary or uses another encoding), so it "
+        "cannot be a Python snippet.",
+        "Open a .py file saved as UTF-8."),
+    "timeout": (
+        "The snippet took too long",
+        "It was stopped after the time limit (an endless loop, or a very large "
+        "computation).",
+        "Look for a loop that never ends, make the tensors smaller, or raise --timeout."),
+    "memory": (
+        "Out of memory",
+        "The snippet tried to allocate more memory than is available.",
+        "Use smaller tensors (fewer elements or a smaller batch)."),
+    "crash": (
+        "The snippet crashed the engine",
+        "The process running the snippet died (a crash inside native code, os._exit, "
+        "or the system killing it). Your text is kept.",
+        "Run again; if it crashes again, look for the line that does it by running "
+        "part of the snippet."),
+    "output": (
+        "Too much output",
+        "The snippet printed more than gradstep keeps; the rest was cut off.",
+        "Print less (a summary, or the tensor's shape) inside loops."),
+    "other": (
+        "The snippet failed",
+        "The snippet raised an error.",
+        "Read the message and correct the marked line."),
+}
