@@ -1,0 +1,128 @@
+"""Loading a snippet: files, standard input, -c, and every way that can go wrong."""
+
+import io
+import os
+
+import pytest
+
+from app.autograd.snippet import SnippetLoadError, load_snippet
+
+
+def _load_error(*args, **kwargs) -> dict:
+    with pytest.raises(SnippetLoadError) as info:
+        load_snippet(*args, **kwargs)
+    return info.value.error
+
+
+def test_reads_a_utf8_file_with_chinese_names_and_comments(tmp_path):
+    text = "# 假设构建的是 pred = wx + b 的线性模型\n权重 = torch.ones(1)\n"
+    path = tmp_path / "中文.py"
+    path.write_text(text, encoding="utf-8")
+    assert load_snippet(str(path), None) == (text, str(path))
+
+
+def test_a_utf8_bom_is_dropped(tmp_path):
+    path = tmp_path / "bom.py"
+    path.write_bytes(b"\xef\xbb\xbfx = 1\n")
+    assert load_snippet(str(path), None)[0] == "x = 1\n"
+
+
+def test_utf16_with_a_bom_is_text(tmp_path):
+    path = tmp_path / "wide.py"
+    path.write_bytes("x = '梯度'\n".encode("utf-16"))
+    assert load_snippet(str(path), None)[0] == "x = '梯度'\n"
+
+
+def test_windows_line_endings_become_newlines(tmp_path):
+    path = tmp_path / "crlf.py"
+    path.write_bytes(b"x = 1\r\ny = 2\r\n")
+    assert load_snippet(str(path), None)[0] == "x = 1\ny = 2\n"
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.py"
+    path.write_bytes(b"")
+    err = _load_error(str(path), None)
+    assert err["kind"] == "empty"
+    assert "empty" in err["message"]
+    assert err["exit_status"] == 1
+
+
+def test_whitespace_only_file(tmp_path):
+    path = tmp_path / "blank.py"
+    path.write_text("  \n\t\n\n")
+    err = _load_error(str(path), None)
+    assert err["kind"] == "empty"
+    assert "whitespace" in err["message"]
+
+
+def test_binary_garbage_with_nul_bytes(tmp_path):
+    path = tmp_path / "garbage.py"
+    path.write_bytes(os.urandom(2000) + b"\x00" + os.urandom(100))
+    err = _load_error(str(path), None)
+    assert err["kind"] == "not_text"
+    assert "NUL" in err["message"]
+    assert err["explanation"] and err["fix"]
+
+
+def test_latin1_bytes_are_not_utf8_text(tmp_path):
+    path = tmp_path / "latin1.py"
+    path.write_bytes("x = 1\n# café\n".encode("latin-1"))
+    err = _load_error(str(path), None)
+    assert err["kind"] == "not_text"
+    assert err["line"] == 2
+    assert "0xe9" in err["message"]
+
+
+def test_latin1_with_a_coding_line_is_honoured(tmp_path):
+    path = tmp_path / "declared.py"
+    path.write_bytes("# -*- coding: latin-1 -*-\n# café\n".encode("latin-1"))
+    assert "café" in load_snippet(str(path), None)[0]
+
+
+def test_a_directory(tmp_path):
+    err = _load_error(str(tmp_path), None)
+    assert err["type"] == "IsADirectoryError"
+    assert "directory" in err["message"]
+    assert err["exit_status"] == 2
+
+
+def test_a_missing_file(tmp_path):
+    missing = tmp_path / "nope.py"
+    err = _load_error(str(missing), None)
+    assert err["type"] == "FileNotFoundError"
+    assert str(missing) in err["message"]
+    assert err["exit_status"] == 2
+
+
+def test_nothing_given():
+    err = _load_error(None, None)
+    assert "-c" in err["message"]
+    assert err["exit_status"] == 2
+
+
+def test_dash_reads_binary_stdin():
+    stdin = io.TextIOWrapper(io.BytesIO("y = '反向传播'\n".encode()), encoding="utf-8")
+    assert load_snippet("-", None, stdin=stdin) == ("y = '反向传播'\n", "<stdin>")
+
+
+def test_dash_reads_a_text_only_stream():
+    assert load_snippet("-", None, stdin=io.StringIO("z = 3\n")) == ("z = 3\n", "<stdin>")
+
+
+def test_dash_with_empty_stdin():
+    err = _load_error("-", None, stdin=io.StringIO(""))
+    assert err["kind"] == "empty"
+
+
+def test_dash_with_binary_stdin():
+    stdin = io.TextIOWrapper(io.BytesIO(b"\x00\x01\x02garbage"))
+    assert _load_error("-", None, stdin=stdin)["kind"] == "not_text"
+
+
+def test_code_option_wins_over_the_file():
+    assert load_snippet("ignored.py", "a = 1") == ("a = 1", "<string>")
+
+
+def test_empty_code_option():
+    assert _load_error(None, "   ")["kind"] == "empty"
