@@ -1,0 +1,200 @@
+"""The window's model: what was run, the graph, the backward timelines and the step.
+
+Plain Python state with Qt signals. Widgets observe it and write user input back;
+it never opens a dialog and never computes autograd: every number it holds came
+from the session (the kernel) as plain data.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+
+def _node_states(timeline: dict, k: int) -> dict:
+    """Return {node_id: state} after ``k`` steps (the backward part's function)."""
+    from app.autograd.timeline import node_states
+
+    return node_states(timeline, k)
+
+
+def _graph_from_json(trace: dict):
+    """Return the networkx graph of a trace JSON (the tracer's function)."""
+    from app.autograd.serialize import graph_from_json
+
+    return graph_from_json(trace)
+
+
+class SessionModel(QtCore.QObject):
+    """The state one window shows.
+
+    Signals
+    -------
+    sigTraceChanged()          a new run finished (trace, error, output, calls may all change)
+    sigTimelineChanged()       the timeline being stepped changed (or a pass was added)
+    sigStepChanged(int)        the number of steps done changed
+    sigSelectionChanged(str)   the selected node changed ("" for none)
+    sigInspected(dict)         details of a node arrived from the session
+    sigBusyChanged(bool)       a request to the session started or ended
+    """
+
+    sigTraceChanged = QtCore.Signal()
+    sigTimelineChanged = QtCore.Signal()
+    sigStepChanged = QtCore.Signal(int)
+    sigSelectionChanged = QtCore.Signal(str)
+    sigInspected = QtCore.Signal(dict)
+    sigBusyChanged = QtCore.Signal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.device = "cpu"
+        self.trace: dict | None = None
+        self.graph = None
+        self.error: dict | None = None
+        self.output = ""
+        self.calls: list[dict] = []
+        self.timelines: list[dict] = []  # every pass so far, in order
+        self.timeline: dict | None = None  # the pass being stepped
+        self.step = 0
+        self.selected = ""
+        self.inspected: dict = {}
+        self.busy = False
+        self._states: dict = {}
+
+    # -- a run -----------------------------------------------------------------
+    def set_run_result(self, result: dict) -> None:
+        """Take a ``Session.run`` result; a failed run keeps the last good graph."""
+        self.error = result.get("error")
+        self.output = result.get("output") or ""
+        if result.get("ok") and result.get("trace"):
+            self.trace = result["trace"]
+            self.graph = _graph_from_json(self.trace)
+            self.calls = list(result.get("calls") or [])
+            self.timelines = [c["timeline"] for c in self.calls if c.get("timeline")]
+            self.timeline = self.timelines[0] if self.timelines else None
+            self.selected = ""
+            self.inspected = {}
+        self.step = 0
+        self._states = {}
+        self.sigTraceChanged.emit()
+        self.sigTimelineChanged.emit()
+        self.sigStepChanged.emit(0)
+
+    def add_timeline(self, timeline: dict) -> None:
+        """Append one backward pass and make it the one being stepped."""
+        self.timelines.append(timeline)
+        self.timeline = timeline
+        if timeline.get("error"):
+            self.error = timeline["error"]
+        self.step = 0
+        self._states = {}
+        self.sigTimelineChanged.emit()
+        self.sigStepChanged.emit(0)
+
+    def choose_timeline(self, index: int) -> None:
+        """Step through pass ``index`` of ``timelines``."""
+        self.timeline = self.timelines[index]
+        self.step = 0
+        self._states = {}
+        self.sigTimelineChanged.emit()
+        self.sigStepChanged.emit(0)
+
+    # -- stepping ----------------------------------------------------------------
+    @property
+    def step_count(self) -> int:
+        """Return how many steps the current timeline has (0 without one)."""
+        return len(self.timeline["steps"]) if self.timeline else 0
+
+    def set_step(self, k: int) -> None:
+        """Go to the state after ``k`` steps (clamped to the timeline)."""
+        k = max(0, min(k, self.step_count))
+        if k != self.step:
+            self.step = k
+            self.sigStepChanged.emit(k)
+
+    def step_forward(self) -> None:
+        self.set_step(self.step + 1)
+
+    def step_back(self) -> None:
+        self.set_step(self.step - 1)
+
+    def run_to_end(self) -> None:
+        self.set_step(self.step_count)
+
+    def reset_steps(self) -> None:
+        self.set_step(0)
+
+    def at_end(self) -> bool:
+        """Return True when every step of the timeline is done."""
+        return self.step >= self.step_count
+
+    def states(self) -> dict:
+        """Return {node_id: state} for the current step ({} without a timeline)."""
+        if not self.timeline:
+            return {}
+        return _node_states(self.timeline, self.step)
+
+    def current_step(self) -> dict | None:
+        """Return the step record just executed (None before the first step)."""
+        if not self.timeline or self.step == 0:
+            return None
+        return self.timeline["steps"][self.step - 1]
+
+    def steps_of(self, node_id: str) -> list[dict]:
+        """Return the steps of the current timeline that ran ``node_id``, up to now."""
+        if not self.timeline:
+            return []
+        return [s for s in self.timeline["steps"][: self.step] if s.get("node") == node_id]
+
+    def focus_node(self) -> str:
+        """Return the node the panels describe: the selected one, else the current step's."""
+        if self.selected:
+            return self.selected
+        step = self.current_step()
+        return step["node"] if step else ""
+
+    def node(self, node_id: str) -> dict:
+        """Return the trace attributes of ``node_id`` ({} when unknown)."""
+        if self.graph is None or node_id not in self.graph:
+            return {}
+        return dict(self.graph.nodes[node_id])
+
+    # -- selection and details -----------------------------------------------------
+    def select(self, node_id: str) -> None:
+        if node_id != self.selected:
+            self.selected = node_id
+            self.sigSelectionChanged.emit(node_id)
+
+    def set_inspected(self, details: dict) -> None:
+        self.inspected = details
+        self.sigInspected.emit(details)
+
+    def set_busy(self, busy: bool) -> None:
+        if busy != self.busy:
+            self.busy = busy
+            self.sigBusyChanged.emit(busy)
+
+    # -- graph state ------------------------------------------------------------------
+    def graph_state(self) -> str:
+        """Return "retained", "freed after the pass at step N", or "" before any pass."""
+        tl = self.timeline
+        if not tl:
+            return ""
+        if tl.get("retain_graph"):
+            return "retained"
+        if tl.get("error"):
+            return "pass failed: " + str(tl["error"].get("message", ""))[:80]
+        if self.step < self.step_count:
+            return f"alive (the pass frees it at step {self.step_count})"
+        return f"freed after the pass at step {self.step_count}"
+
+    def leaf_history(self) -> dict[str, list]:
+        """Return {leaf name: [its .grad after pass 1, pass 2, ...]} over all passes."""
+        history: dict[str, list] = {}
+        for i, tl in enumerate(self.timelines):
+            for name, grad in (tl.get("leaf_grads") or {}).items():
+                history.setdefault(name, [None] * i)
+                history[name].append(grad)
+            for values in history.values():
+                if len(values) < i + 1:
+                    values.append(None)
+        return history

@@ -1,0 +1,181 @@
+"""The snippet editor: line numbers, Python colours, the failing line marked with its error."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.ui.qt_highlighter import QtHighlighter
+
+
+def is_dark(palette: QtGui.QPalette) -> bool:
+    """Return True when the palette's base colour is dark."""
+    return palette.color(QtGui.QPalette.ColorRole.Base).lightness() < 128
+
+
+class _LineNumbers(QtWidgets.QWidget):
+    """The gutter; it asks the editor to paint it."""
+
+    def __init__(self, editor: QtEditor):
+        super().__init__(editor)
+        self._editor = editor
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+        return QtCore.QSize(self._editor.gutter_width(), 0)
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        self._editor.paint_gutter(event)
+
+
+class QtEditor(QtWidgets.QPlainTextEdit):
+    """A plain-text Python editor.
+
+    Signals
+    -------
+    sigRunRequested()     Ctrl+Enter was pressed
+    sigFileDropped(str)   a file was dropped on the editor (it is not run)
+    """
+
+    sigRunRequested = QtCore.Signal()
+    sigFileDropped = QtCore.Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(max(font.pointSize(), 10))
+        self.setFont(font)
+        self.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setTabStopDistance(4 * self.fontMetrics().horizontalAdvance(" "))
+        self.setAcceptDrops(True)
+        self.setPlaceholderText("Type a PyTorch snippet, then press Ctrl+Enter to run it.")
+        self._gutter = _LineNumbers(self)
+        self._highlighter = QtHighlighter(self.document(), dark=is_dark(self.palette()))
+        self.error_line: int | None = None
+        self.error_text = ""
+        self.blockCountChanged.connect(self._update_gutter_width)
+        self.updateRequest.connect(self._update_gutter)
+        self._update_gutter_width()
+
+    # -- the error marker ---------------------------------------------------------------
+    def set_error(self, line: int | None, text: str = "") -> None:
+        """Mark 1-based ``line`` as failing with ``text`` written after it; None clears."""
+        self.error_line = line if line and line >= 1 else None
+        self.error_text = text if self.error_line else ""
+        selections = []
+        if self.error_line:
+            block = self.document().findBlockByNumber(self.error_line - 1)
+            if block.isValid():
+                sel = QtWidgets.QTextEdit.ExtraSelection()
+                sel.format.setBackground(QtGui.QColor(255, 80, 80, 70))
+                sel.format.setProperty(QtGui.QTextFormat.Property.FullWidthSelection, True)
+                sel.cursor = QtGui.QTextCursor(block)
+                selections.append(sel)
+        self.setExtraSelections(selections)
+        self.viewport().update()
+        self._gutter.update()
+
+    def go_to_line(self, line: int) -> None:
+        """Put the cursor at the start of 1-based ``line`` and show it."""
+        block = self.document().findBlockByNumber(max(0, line - 1))
+        self.setTextCursor(QtGui.QTextCursor(block))
+        self.centerCursor()
+        self.setFocus()
+
+    # -- keys and drops -------------------------------------------------------------------
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        enter = event.key() in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter)
+        if enter and event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier:
+            self.sigRunRequested.emit()
+            return
+        if event.key() == QtCore.Qt.Key.Key_Tab and not event.modifiers():
+            self.insertPlainText("    ")
+            return
+        super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802 (Qt override)
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            event.acceptProposedAction()
+            self.sigFileDropped.emit(urls[0].toLocalFile())
+        else:
+            super().dropEvent(event)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            self._highlighter.set_dark(is_dark(self.palette()))
+        super().changeEvent(event)
+
+    # -- painting -----------------------------------------------------------------------------
+    def gutter_width(self) -> int:
+        """Return the gutter width in pixels for the current number of lines."""
+        digits = len(str(max(1, self.blockCount())))
+        return 14 + self.fontMetrics().horizontalAdvance("9") * max(2, digits)
+
+    def _update_gutter_width(self, *_args) -> None:
+        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+
+    def _update_gutter(self, rect: QtCore.QRect, dy: int) -> None:
+        if dy:
+            self._gutter.scroll(0, dy)
+        else:
+            self._gutter.update(0, rect.y(), self._gutter.width(), rect.height())
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        cr = self.contentsRect()
+        self._gutter.setGeometry(QtCore.QRect(cr.left(), cr.top(), self.gutter_width(), cr.height()))
+
+    def paint_gutter(self, event: QtGui.QPaintEvent) -> None:
+        """Paint line numbers; the failing line's number in red."""
+        painter = QtGui.QPainter(self._gutter)
+        pal = self.palette()
+        painter.fillRect(event.rect(), pal.color(QtGui.QPalette.ColorRole.AlternateBase))
+        block = self.firstVisibleBlock()
+        top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
+        height = self.fontMetrics().height()
+        while block.isValid() and top <= event.rect().bottom():
+            number = block.blockNumber() + 1
+            if block.isVisible():
+                failing = number == self.error_line
+                color = QtGui.QColor("#d32f2f") if failing else pal.color(
+                    QtGui.QPalette.ColorRole.PlaceholderText)
+                painter.setPen(color)
+                painter.drawText(0, top, self._gutter.width() - 6, height,
+                                 QtCore.Qt.AlignmentFlag.AlignRight, str(number))
+            top += round(self.blockBoundingRect(block).height())
+            block = block.next()
+        painter.end()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        if self.error_line and self.error_text:
+            self._paint_error_note()
+
+    def _paint_error_note(self) -> None:
+        """Write the error after the failing line's text, in red, clipped to the view."""
+        block = self.document().findBlockByNumber(self.error_line - 1)
+        if not block.isValid() or not block.isVisible():
+            return
+        geom = self.blockBoundingGeometry(block).translated(self.contentOffset())
+        metrics = self.fontMetrics()
+        x = metrics.horizontalAdvance(block.text()) + 4 * metrics.horizontalAdvance(" ")
+        x += round(self.contentOffset().x()) + round(self.document().documentMargin())
+        painter = QtGui.QPainter(self.viewport())
+        painter.setPen(QtGui.QColor("#d32f2f"))
+        text = "◀ " + " ".join(self.error_text.split())
+        width = max(0, self.viewport().width() - x - 4)
+        elided = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, width)
+        painter.drawText(QtCore.QRectF(x, geom.top(), width, geom.height()),
+                         QtCore.Qt.AlignmentFlag.AlignVCenter, elided)
+        painter.end()

@@ -1,0 +1,192 @@
+"""The graph view: a QGraphicsView over graphviz_views' GraphScene.
+
+Wheel zooms around the cursor, dragging pans, double-click on a module box
+expands or collapses it; the scene draws, this view only navigates and forwards
+clicks and hovers.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.ui.summaries import node_tooltip
+
+_ZOOM_STEP = 1.2
+_MIN_SCALE, _MAX_SCALE = 0.01, 8.0
+
+
+class QtGraphView(QtWidgets.QGraphicsView):
+    """Shows one graph; emits the node the user points at.
+
+    Signals
+    -------
+    sigNodeClicked(str)        a node was clicked ("" for the background)
+    sigNodeDoubleClicked(str)  a node was double-clicked
+    """
+
+    sigNodeClicked = QtCore.Signal(str)
+    sigNodeDoubleClicked = QtCore.Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setRenderHints(QtGui.QPainter.RenderHint.Antialiasing
+                            | QtGui.QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QtWidgets.QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QtWidgets.QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setMouseTracking(True)
+        self.graph = None
+        self.graph_scene = None
+        self.layout_result = None
+        self.rankdir = "TB"
+        self.collapsed: set[str] = set()
+        self._states: dict = {}
+        self._empty = QtWidgets.QGraphicsScene(self)
+        self.setScene(self._empty)
+
+    # -- content ---------------------------------------------------------------------
+    def set_graph(self, graph) -> None:
+        """Lay out and draw ``graph`` (a networkx MultiDiGraph), then fit it."""
+        self.graph = graph
+        self._states = {}
+        self._rebuild()
+        self.fit_to_window()
+
+    def _rebuild(self) -> None:
+        from graphviz_views.layout import layout
+        from graphviz_views.scene import GraphScene
+
+        if self.graph is None:
+            self.setScene(self._empty)
+            return
+        shown = self._shown_graph()
+        self.layout_result = layout(shown, rankdir=self.rankdir)
+        old = self.graph_scene
+        self.graph_scene = GraphScene(shown, self.layout_result, parent=self)
+        self.setScene(self.graph_scene)
+        if old is not None:
+            old.deleteLater()
+        if self._states:
+            self.graph_scene.set_node_states(self._states)
+
+    def _shown_graph(self):
+        """Return the graph with collapsed module boxes folded (when views supports it)."""
+        if not self.collapsed:
+            return self.graph
+        try:
+            from graphviz_views.collapse import collapse_scopes
+        except ImportError:
+            return self.graph
+        return collapse_scopes(self.graph, self.collapsed)
+
+    def set_node_states(self, states: dict) -> None:
+        """Recolour nodes: ``states`` maps node id to pending/current/done/freed/error."""
+        changed = {n: s for n, s in states.items() if self._states.get(n) != s}
+        gone = {n: "pending" for n in self._states if n not in states}
+        self._states = dict(states)
+        if self.graph_scene is not None and (changed or gone):
+            self.graph_scene.set_node_states({**gone, **changed})
+
+    def set_edge_labels(self, labels: dict) -> None:
+        """Write ``labels`` {(u, v, key): text} on edges (gradient values)."""
+        setter = getattr(self.graph_scene, "set_edge_labels", None)
+        if setter is not None:
+            setter(labels)
+
+    def toggle_collapsed(self, scope: str) -> None:
+        """Expand a collapsed module box or collapse an expanded one, and redraw."""
+        self.collapsed ^= {scope}
+        self._rebuild()
+
+    # -- navigation --------------------------------------------------------------------
+    def fit_to_window(self) -> None:
+        rect = self.scene().itemsBoundingRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect.adjusted(-20, -20, 20, 20), QtCore.Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > 1.5:  # a tiny graph should not be blown up
+            self.setTransform(QtGui.QTransform.fromScale(1.5, 1.5))
+            self.centerOn(rect.center())
+
+    def zoom(self, factor: float) -> None:
+        """Scale by ``factor``, kept between 1% and 800%."""
+        current = self.transform().m11()
+        factor = max(_MIN_SCALE / current, min(factor, _MAX_SCALE / current))
+        self.scale(factor, factor)
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        delta = event.angleDelta().y()
+        if delta:
+            self.zoom(_ZOOM_STEP if delta > 0 else 1 / _ZOOM_STEP)
+        event.accept()
+
+    def find(self, text: str) -> list[str]:
+        """Return the ids of nodes whose name, label or id contains ``text`` (any case)."""
+        if self.graph is None or not text:
+            return []
+        needle = text.lower()
+        hits = []
+        for node_id, attrs in self.graph.nodes(data=True):
+            hay = " ".join(str(attrs.get(k, "")) for k in ("name", "label")) + " " + str(node_id)
+            if needle in hay.lower():
+                hits.append(node_id)
+        return hits
+
+    def center_on_node(self, node_id: str) -> None:
+        if self.layout_result and node_id in self.layout_result.positions:
+            x, y = self.layout_result.positions[node_id]
+            self.centerOn(QtCore.QPointF(x, y))
+
+    # -- pointing --------------------------------------------------------------------------
+    def node_at(self, pos: QtCore.QPoint) -> str:
+        """Return the id of the node under viewport point ``pos`` ("" for none)."""
+        if self.layout_result is None:
+            return ""
+        p = self.mapToScene(pos)
+        finder = getattr(self.graph_scene, "node_at", None)
+        if finder is not None:
+            return finder(p) or ""
+        for node_id, (x, y) in self.layout_result.positions.items():
+            w, h = self.layout_result.sizes.get(node_id, (0, 0))
+            if abs(p.x() - x) <= w / 2 and abs(p.y() - y) <= h / 2:
+                return node_id
+        return ""
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
+        self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
+        super().mouseReleaseEvent(event)
+        moved = (event.position().toPoint() - getattr(self, "_press", QtCore.QPoint())).manhattanLength()
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and moved < 4:
+            self.sigNodeClicked.emit(self.node_at(event.position().toPoint()))
+
+    def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
+        node_id = self.node_at(event.position().toPoint())
+        if node_id:
+            self.sigNodeDoubleClicked.emit(node_id)
+        super().mouseDoubleClickEvent(event)
+
+    def viewportEvent(self, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.ToolTip and self.graph is not None:
+            node_id = self.node_at(event.pos())
+            if node_id and node_id in self.graph:
+                QtWidgets.QToolTip.showText(event.globalPos(),
+                                            node_tooltip(self.graph.nodes[node_id]), self)
+            else:
+                QtWidgets.QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+    def render_image(self, scale: float = 2.0) -> QtGui.QImage:
+        """Return the whole scene rendered to an image (for the clipboard)."""
+        rect = self.scene().itemsBoundingRect().adjusted(-10, -10, 10, 10)
+        size = QtCore.QSize(max(1, int(rect.width() * scale)), max(1, int(rect.height() * scale)))
+        image = QtGui.QImage(size, QtGui.QImage.Format.Format_ARGB32)
+        image.fill(self.palette().color(QtGui.QPalette.ColorRole.Base))
+        painter = QtGui.QPainter(image)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        self.scene().render(painter, QtCore.QRectF(image.rect()), rect)
+        painter.end()
+        return image

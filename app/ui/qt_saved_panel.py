@@ -1,0 +1,69 @@
+"""The Saved tensors & retain_graph panel: each buffer alive or freed, and the graph's state."""
+
+from __future__ import annotations
+
+from PySide6 import QtGui, QtWidgets
+
+from app.ui.models import SessionModel
+
+
+def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
+    """Return (buffer, shape, alive/freed) for the saved tensors of ``node_id`` at this step.
+
+    A buffer is freed when its node ran in a pass without retain_graph (torch frees
+    a node's saved tensors right after calling it); before that it is alive.
+    """
+    attrs = model.node(node_id)
+    states = model.states()
+    tl = model.timeline or {}
+    freed_now = states.get(node_id) == "freed" or (
+        bool(model.steps_of(node_id)) and not tl.get("retain_graph"))
+    rows = []
+    for saved in attrs.get("saved") or []:
+        freed = freed_now or bool(saved.get("freed"))
+        rows.append((saved.get("name", "?"), str(list(saved.get("shape") or [])),
+                     "freed" if freed else "alive"))
+    return rows
+
+
+class QtSavedPanel(QtWidgets.QWidget):
+    """Lists the focus node's saved tensors and states whether the graph is retained."""
+
+    def __init__(self, model: SessionModel, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.state_label = QtWidgets.QLabel()
+        self.state_label.setWordWrap(True)
+        self.node_label = QtWidgets.QLabel()
+        self.node_label.setWordWrap(True)
+        self.table = QtWidgets.QTreeWidget()
+        self.table.setHeaderLabels(["saved tensor", "shape", "state"])
+        self.table.setRootIsDecorated(False)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.state_label)
+        layout.addWidget(self.node_label)
+        layout.addWidget(self.table, 1)
+        for sig in (model.sigStepChanged, model.sigSelectionChanged, model.sigTraceChanged,
+                    model.sigTimelineChanged):
+            sig.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self, *_args) -> None:
+        state = self.model.graph_state()
+        self.state_label.setText(f"<b>Graph:</b> {state or 'no backward pass yet'}")
+        node_id = self.model.focus_node()
+        attrs = self.model.node(node_id)
+        self.table.clear()
+        if not attrs:
+            self.node_label.setText("Select a node to see its saved tensors.")
+            return
+        rows = saved_rows(self.model, node_id)
+        self.node_label.setText(f"{attrs.get('name')} ({node_id}): "
+                                f"{len(rows) or 'no'} saved tensor{'s' if len(rows) != 1 else ''}")
+        for name, shape, alive in rows:
+            item = QtWidgets.QTreeWidgetItem([name, shape, alive])
+            color = "#2e7d32" if alive == "alive" else "#c62828"
+            item.setForeground(2, QtGui.QBrush(QtGui.QColor(color)))
+            self.table.addTopLevelItem(item)
+        for col in range(3):
+            self.table.resizeColumnToContents(col)

@@ -1,0 +1,120 @@
+"""The step toolbar: back, forward, to end, reset, play at a speed, and the backward options."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.ui.models import SessionModel
+
+SPEEDS = {"1 step/s": 1000, "2 steps/s": 500, "5 steps/s": 200, "20 steps/s": 50, "60 steps/s": 16}
+SHORTCUTS = {
+    "back": "Alt+Left", "forward": "Alt+Right", "end": "Alt+End", "reset": "Alt+Home",
+    "play": "Alt+P", "again": "Alt+B", "zero": "Alt+Z",
+}
+
+
+class QtStepBar(QtWidgets.QToolBar):
+    """Drives the model's step; asks the window for new passes.
+
+    Signals
+    -------
+    sigBackwardAgain()       run one more backward pass
+    sigZeroGrads()           zero the leaves' .grad
+    sigOptionsChanged()      mode or retain_graph changed (the window re-runs)
+    """
+
+    sigBackwardAgain = QtCore.Signal()
+    sigZeroGrads = QtCore.Signal()
+    sigOptionsChanged = QtCore.Signal()
+
+    def __init__(self, model: SessionModel, parent=None):
+        super().__init__("Step through backward", parent)
+        self.setObjectName("step_toolbar")
+        self.model = model
+        icon = QtWidgets.QStyle.StandardPixmap
+        self.act_reset = self._action("Reset", icon.SP_MediaSkipBackward, "reset", model.reset_steps)
+        self.act_back = self._action("Step back", icon.SP_MediaSeekBackward, "back", model.step_back)
+        self.act_forward = self._action("Step", icon.SP_MediaSeekForward, "forward", model.step_forward)
+        self.act_end = self._action("Run to end", icon.SP_MediaSkipForward, "end", model.run_to_end)
+        self.act_play = self._action("Play", icon.SP_MediaPlay, "play", self.toggle_play)
+        self.act_play.setCheckable(True)
+        self.speed = QtWidgets.QComboBox()
+        self.speed.addItems(list(SPEEDS))
+        self.speed.setCurrentIndex(1)
+        self.speed.setToolTip("Play speed")
+        self.addWidget(self.speed)
+        self.position = QtWidgets.QLabel(" step 0 / 0 ")
+        self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(" step 00000 / 00000 "))
+        self.addWidget(self.position)
+        self.addSeparator()
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItem("backward()", "backward")
+        self.mode.addItem("autograd.grad", "grad")
+        self.mode.setToolTip("How the app runs backward from the root")
+        self.addWidget(self.mode)
+        self.retain = QtWidgets.QCheckBox("retain_graph")
+        self.retain.setToolTip("Keep the saved tensors after a pass, so backward can run again")
+        self.addWidget(self.retain)
+        self.act_again = self._action("Backward again", icon.SP_BrowserReload, "again",
+                                      self.sigBackwardAgain.emit)
+        self.act_zero = self._action("Zero grads", icon.SP_DialogResetButton, "zero",
+                                     self.sigZeroGrads.emit)
+        for act in (self.act_again, self.act_zero):
+            self.widgetForAction(act).setToolButtonStyle(
+                QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._timer = QtCore.QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self.speed.currentTextChanged.connect(self._on_speed)
+        self.mode.currentIndexChanged.connect(lambda _i: self.sigOptionsChanged.emit())
+        self.retain.toggled.connect(lambda _b: self.sigOptionsChanged.emit())
+        model.sigStepChanged.connect(self._on_step)
+        model.sigTimelineChanged.connect(self._on_step)
+        self._on_step()
+
+    def _action(self, text, pixmap, key, slot) -> QtGui.QAction:
+        action = QtGui.QAction(self.style().standardIcon(pixmap), text, self)
+        action.setShortcut(QtGui.QKeySequence(SHORTCUTS[key]))
+        action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{text} ({SHORTCUTS[key]})")
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def backward_mode(self) -> str:
+        return self.mode.currentData()
+
+    def retain_graph(self) -> bool:
+        return self.retain.isChecked()
+
+    def toggle_play(self) -> None:
+        """Start or stop playing; playing from the end starts over."""
+        if self._timer.isActive():
+            self._stop_play()
+            return
+        if self.model.at_end():
+            self.model.reset_steps()
+        self.act_play.setChecked(True)
+        self._timer.start(SPEEDS[self.speed.currentText()])
+
+    def _stop_play(self) -> None:
+        self._timer.stop()
+        self.act_play.setChecked(False)
+
+    def _tick(self) -> None:
+        if self.model.at_end():
+            self._stop_play()
+        else:
+            self.model.step_forward()
+
+    def _on_speed(self, text: str) -> None:
+        if self._timer.isActive():
+            self._timer.setInterval(SPEEDS[text])
+
+    def _on_step(self, *_args) -> None:
+        k, n = self.model.step, self.model.step_count
+        self.position.setText(f" step {k} / {n} ")
+        self.act_back.setEnabled(k > 0)
+        self.act_reset.setEnabled(k > 0)
+        self.act_forward.setEnabled(k < n)
+        self.act_end.setEnabled(k < n)
+        self.act_play.setEnabled(n > 0)
