@@ -1,0 +1,239 @@
+"""The kernel's child process: owns one Session and answers requests on private pipes.
+
+Started by ``app.kernel.client.Kernel`` as
+``python -m app.kernel.worker --request-fd R --reply-fd W --lifeline-fd L``.
+Its stdout and stderr are one pipe the client drains (what the snippet
+prints, at the file-descriptor level); requests and replies travel on
+separate pipes, so printed text can never corrupt a reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import faulthandler
+import importlib
+import os
+import resource
+import signal
+import sys
+import threading
+import traceback
+
+from app.kernel import messages, protocol
+
+DEFAULT_SESSION = "app.autograd.session:Session"
+METHODS = ("run", "backward", "inspect", "reset")
+
+
+class _Interrupt:
+    """Whether the client's SIGINT arrived while a request was running."""
+
+    busy = False
+    requested = False
+
+
+def _on_sigint(signum, frame):
+    # Only a running request is interrupted; a SIGINT that arrives while the
+    # worker waits for the next request (a late stop) is ignored.
+    if _Interrupt.busy:
+        _Interrupt.requested = True
+        raise KeyboardInterrupt
+
+
+def set_memory_limit(limit: int) -> None:
+    """Cap the process's address space at ``limit`` bytes (0 = no cap)."""
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def watch_lifeline(fd: int) -> None:
+    """End the whole process group when the client dies (its end of the pipe closes)."""
+
+    def wait_for_eof():
+        while os.read(fd, 1):
+            pass
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=wait_for_eof, name="gradstep-lifeline", daemon=True).start()
+
+
+_TRACEBACK_FILES: list = []
+
+
+def register_traceback_dump(fd: int) -> None:
+    """Dump the main thread's stack to ``fd`` on SIGUSR1, even inside a native call.
+
+    The client asks for it before killing a snippet that ignored SIGINT, to
+    name the line that was running.
+    """
+    stream = os.fdopen(fd, "wb", buffering=0)
+    _TRACEBACK_FILES.append(stream)  # faulthandler keeps only the descriptor
+    faulthandler.register(signal.SIGUSR1, file=stream, all_threads=False)
+
+
+def load_session_class(spec: str):
+    """Return the class named by ``module:Class``."""
+    module_name, _, class_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def guard_torch_load() -> None:
+    """Make ``torch.load`` in the snippet's namespace default to ``weights_only=True``.
+
+    torch >= 2.6 already does; this keeps it so whatever the environment says
+    (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD is removed from the child's environment too).
+    """
+    import functools
+
+    import torch
+
+    original = torch.load
+    if getattr(original, "_gradstep_guarded", False):
+        return
+
+    @functools.wraps(original)
+    def load(*args, **kwargs):
+        if kwargs.get("weights_only") is None:
+            kwargs["weights_only"] = True
+        return original(*args, **kwargs)
+
+    load._gradstep_guarded = True
+    torch.load = load
+
+
+def flush_output() -> None:
+    """Flush Python's and C's stdout/stderr buffers so the client gets all output before the reply."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass  # the snippet closed or replaced the stream
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
+
+
+def explain_base_exception(exc: BaseException, params: dict) -> dict:
+    """Return the error dict for SystemExit, KeyboardInterrupt or anything else raised past the Session."""
+    source = params.get("source", "")
+    filename = params.get("filename", "<snippet>")
+    try:
+        from app.autograd.errors import explain
+
+        error = dict(explain(exc, source, filename))
+    except Exception:  # errors.py unable to explain: still answer
+        error = messages.kernel_error("other", repr(exc), title=type(exc).__name__,
+                                      explanation="", fix="")
+    if not error.get("message"):
+        error["message"] = repr(exc)
+    if isinstance(exc, SystemExit | KeyboardInterrupt):
+        error["explanation"] = (error.get("explanation") or "") + " The kernel kept running."
+    return error
+
+
+def interrupted_line(exc: BaseException, filename: str) -> int | None:
+    """Return the snippet line the client's interrupt landed on, from ``exc``'s traceback."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def upgrade_memory_error(result: object, limit: int) -> object:
+    """Return ``result`` with an allocation failure reported as kind 'memory', naming the cap."""
+    if not isinstance(result, dict) or not isinstance(result.get("error"), dict):
+        return result
+    error = result["error"]
+    if error.get("kind") != "memory" and not messages.looks_like_memory(error):
+        return result
+    detail = str(error.get("message") or "").split("can't allocate memory:")[-1]
+    better = messages.memory_error(limit, detail.split(". Error code")[0].strip(),
+                                   line=error.get("line"))
+    better["code"] = error.get("code")
+    for key in ("type", "column", "detail"):
+        if key in error:
+            better[key] = error[key]
+    return {**result, "error": better}
+
+
+def call(session, method: str, params: dict) -> object:
+    """Return the result of ``session.method(**params)``; a snippet's escape becomes an error result."""
+    _Interrupt.busy, _Interrupt.requested = True, False
+    try:
+        return getattr(session, method)(**params)
+    except KeyboardInterrupt as exc:
+        if _Interrupt.requested:
+            line = interrupted_line(exc, params.get("filename", "<snippet>"))
+            return messages.failure_result(method, messages.timeout_error(
+                None, by_user=True, state_lost=False, line=line,
+                source=params.get("source")), params)
+        return messages.failure_result(method, explain_base_exception(exc, params), params)
+    except BaseException as exc:  # SystemExit and anything a snippet raises past the Session
+        return messages.failure_result(method, explain_base_exception(exc, params), params)
+    finally:
+        _Interrupt.busy = False
+
+
+def answer(session, request: dict, limit: int) -> dict:
+    """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``."""
+    method, params = request.get("method"), request.get("params") or {}
+    if method not in METHODS:
+        return {"id": request.get("id"), "error": f"unknown method {method!r}"}
+    result = call(session, method, params)
+    interrupted = _Interrupt.requested
+    return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
+            "interrupted": interrupted}
+
+
+def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
+    """Answer requests until the client says shutdown or closes the request pipe."""
+    while True:
+        request = protocol.read_message(request_fd)
+        if request is None or request.get("method") == "shutdown":
+            return
+        try:
+            reply = answer(session, request, limit)
+        except KeyboardInterrupt:  # the stop arrived between the call and the reply
+            reply = {"id": request.get("id"), "result": None, "interrupted": True}
+        flush_output()
+        try:
+            protocol.write_message(reply_fd, reply)
+        except (TypeError, ValueError) as exc:  # a result that is not JSON-safe
+            protocol.write_message(reply_fd, {"id": request.get("id"),
+                                              "error": f"reply is not JSON: {exc}"})
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="app.kernel.worker")
+    parser.add_argument("--request-fd", type=int, required=True)
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--lifeline-fd", type=int, required=True)
+    parser.add_argument("--traceback-fd", type=int, default=None)
+    parser.add_argument("--memory-limit", type=int, default=0)
+    parser.add_argument("--session", default=DEFAULT_SESSION)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    set_memory_limit(args.memory_limit)
+    watch_lifeline(args.lifeline_fd)
+    faulthandler.enable()  # a segfault prints the snippet line to the output pipe
+    if args.traceback_fd is not None:
+        register_traceback_dump(args.traceback_fd)
+    signal.signal(signal.SIGINT, _on_sigint)
+    session = load_session_class(args.session)()
+    if args.session == DEFAULT_SESSION or "torch" in sys.modules:
+        guard_torch_load()
+    protocol.write_message(args.reply_fd, {"ready": True, "pid": os.getpid()})
+    serve(args.request_fd, args.reply_fd, session, args.memory_limit)
+    flush_output()
+    # os._exit: a snippet's never-ending non-daemon thread must not keep the kernel alive
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The Kernel client against a torch-free fake session: replies, stop, timeout, crashes, output."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from app.kernel.client import Kernel
+
+FAKE = "tests.kernel.fake_session:FakeSession"
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    with Kernel(session=FAKE, timeout=5, stop_grace=0.3, output_limit=4096) as k:
+        assert k.wait_ready(30)
+        yield k
+
+
+def gone(pid: int) -> bool:
+    """Return True when process ``pid`` no longer runs (absent, or a zombie nobody reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def timed_run(kernel, source, **kwargs):
+    """Return (reply, seconds) of one run."""
+    start = time.monotonic()
+    reply = kernel.run(source, filename="snip.py", **kwargs)
+    return reply, time.monotonic() - start
+
+
+def test_run_returns_the_session_reply_and_printed_output(kernel):
+    reply, _ = timed_run(kernel, "a = 1\nprint('hello')\nimport os\nos.write(2, b'fd2\\n')")
+    assert reply["ok"] is True
+    assert reply["trace"]["names"] == ["a", "os"]
+    assert reply["output"] == "hello\nfd2\n"
+
+
+def test_session_methods_keep_state_between_requests(kernel):
+    kernel.run("answer = 6 * 7")
+    assert kernel.backward(retain_graph=True)["answer"] == 42
+    assert kernel.inspect("answer")["repr"] == "42"
+    kernel.reset()
+    assert kernel.inspect("answer")["repr"] == "None"
+
+
+def test_python_loop_timeout_keeps_the_kernel_state(kernel):
+    pid = kernel.pid
+    reply, seconds = timed_run(kernel, "x = 1\nwhile True:\n    x += 1\n", timeout=0.5)
+    assert reply["error"]["kind"] == "timeout"
+    assert "0.5 s timeout" in reply["error"]["message"]
+    assert reply["error"]["line"] in (2, 3)
+    assert seconds < 1.5
+    assert kernel.pid == pid and not reply.get("state_lost")
+
+
+def test_swallowed_interrupt_is_killed_after_the_grace(kernel):
+    source = "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass\n"
+    pid = kernel.pid
+    reply, seconds = timed_run(kernel, source, timeout=0.5)
+    assert reply["error"]["kind"] == "timeout"
+    assert reply["state_lost"] is True
+    assert "restarted" in reply["error"]["message"]
+    assert seconds < 0.5 + 1.0
+    assert kernel.pid != pid
+    assert timed_run(kernel, "b = 2")[0]["ok"]
+
+
+def test_native_call_that_ignores_sigint_is_killed_and_its_line_named(kernel):
+    reply, seconds = timed_run(kernel, "y = 0\ny = sum(range(10**13))\n", timeout=0.5)
+    assert reply["error"]["kind"] == "timeout"
+    assert reply["error"]["line"] == 2
+    assert seconds < 1.5
+
+
+def test_stop_from_another_thread(kernel):
+    threading.Timer(0.3, kernel.stop).start()
+    reply, seconds = timed_run(kernel, "import time\ntime.sleep(1000)", timeout=None)
+    assert reply["error"]["kind"] == "timeout"
+    assert reply["error"]["message"].startswith("Stopped by the user")
+    assert seconds < 1.3
+
+
+def test_stop_when_idle_does_nothing(kernel):
+    kernel.stop()
+    assert timed_run(kernel, "c = 3")[0]["ok"]
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("import ctypes\nx = 1\nctypes.string_at(0)\n", "SIGSEGV"),
+        ("import os\nos._exit(3)\n", "exit code 3"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "SIGKILL"),
+    ],
+)
+def test_crash_is_reported_and_the_next_run_works(kernel, source, words):
+    reply, seconds = timed_run(kernel, source)
+    assert reply["error"]["kind"] == "crash"
+    assert words in reply["error"]["message"]
+    assert reply["state_lost"] is True
+    assert seconds < 3
+    assert kernel.last_exit and words in kernel.last_exit
+    assert timed_run(kernel, "d = 4")[0]["ok"]
+
+
+def test_segfault_names_the_snippet_line(kernel):
+    reply, _ = timed_run(kernel, "import ctypes\nx = 1\nctypes.string_at(0)\n")
+    assert reply["error"]["line"] == 3
+
+
+@pytest.mark.parametrize("raised", ["SystemExit(4)", "SystemExit", "KeyboardInterrupt"])
+def test_exit_exceptions_are_snippet_errors_and_the_kernel_stays(kernel, raised):
+    pid = kernel.pid
+    reply, _ = timed_run(kernel, f"a = 1\nraise {raised}\n")
+    assert reply["ok"] is False
+    assert reply["error"]["type"] == raised.split("(")[0]
+    assert reply["error"]["line"] == 2
+    assert kernel.pid == pid and not reply.get("state_lost")
+
+
+def test_output_flood_is_bounded_and_fast(kernel):
+    source = "import sys\nfor _ in range(3000):\n    sys.stdout.write('x' * 10000 + '\\n')\nprint('END')\n"
+    reply, seconds = timed_run(kernel, source)
+    assert reply["ok"] is True
+    assert len(reply["output"]) < 4096 + 200
+    assert reply["output"].rstrip().endswith("END")
+    assert "bytes of output dropped" in reply["output"]
+    assert seconds < 5
+
+
+def test_c_level_and_subprocess_output_is_captured(kernel):
+    source = ("import ctypes, subprocess\nctypes.CDLL(None).printf(b'from C\\n')\n"
+              "subprocess.run(['echo', 'from a child'])\n")
+    reply, _ = timed_run(kernel, source)
+    assert "from C\n" in reply["output"] and "from a child\n" in reply["output"]
+
+
+def test_writing_garbage_on_the_reply_pipe_is_a_crash_not_a_hang(kernel):
+    # the worker's reply descriptor is the one named on its command line
+    source = ("import sys, os\nfd = int(sys.argv[sys.argv.index('--reply-fd') + 1])\n"
+              "os.write(fd, b'\\xff' * 64)\n")
+    reply, seconds = timed_run(kernel, source)
+    assert reply["error"]["kind"] == "crash"
+    assert seconds < 3
+    assert timed_run(kernel, "e = 5")[0]["ok"]
+
+
+def test_lingering_thread_does_not_block_shutdown():
+    with Kernel(session=FAKE, timeout=5) as k:
+        source = "import threading, time\nthreading.Thread(target=time.sleep, args=(1000,)).start()\n"
+        assert k.run(source)["ok"]
+        pid = k.pid
+    start = time.monotonic()
+    k.shutdown()
+    assert time.monotonic() - start < 1
+    assert not k.alive
+    assert gone(pid)
+
+
+def test_subprocess_left_running_is_killed_with_the_kernel():
+    k = Kernel(session=FAKE, timeout=5)
+    reply = k.run("import subprocess\np = subprocess.Popen(['sleep', '1000'])\nchild = p.pid\n")
+    assert reply["ok"]
+    pid = int(k.inspect("child")["repr"])
+    k.shutdown()
+    time.sleep(0.1)
+    assert gone(pid)
+
+
+def test_kernel_that_cannot_start_says_why():
+    with Kernel(session="no_such_module:Session", timeout=5) as k:
+        reply = k.run("x = 1")
+    assert reply["ok"] is False
+    assert reply["error"]["kind"] == "crash"
+    assert "no_such_module" in reply["error"]["message"]
