@@ -10,11 +10,16 @@ MAX_CHARS = 200_000  # beyond this only the tail is shown
 MAX_LINES = 5_000
 
 
-def bounded(text: str, limit: int = MAX_CHARS) -> str:
-    """Return ``text``, or its last ``limit`` characters after a note saying how much was cut."""
-    if len(text) <= limit:
+def bounded(text: str, limit: int = MAX_CHARS, max_lines: int = MAX_LINES) -> str:
+    """Return ``text``, or its tail (at most ``limit`` characters and ``max_lines`` lines)
+    after a note saying how much was cut."""
+    tail = text[-limit:]
+    lines = tail.split("\n")
+    if len(lines) > max_lines:
+        tail = "\n".join(lines[-max_lines:])
+    if len(tail) == len(text):
         return text
-    return f"[… {len(text) - limit} earlier characters not shown …]\n" + text[-limit:]
+    return f"[… {len(text) - len(tail)} earlier characters not shown …]\n" + tail
 
 
 class QtOutputPanel(QtWidgets.QPlainTextEdit):
@@ -24,7 +29,7 @@ class QtOutputPanel(QtWidgets.QPlainTextEdit):
         super().__init__(parent)
         self.model = model
         self.setReadOnly(True)
-        self.setMaximumBlockCount(MAX_LINES)
+        self.setMaximumBlockCount(MAX_LINES + 1)  # + the note saying what was cut
         self.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
         self.setPlaceholderText("What the snippet prints appears here.")
         model.sigTraceChanged.connect(self._refresh)

@@ -1,0 +1,69 @@
+"""Panels and helpers that need no session: plots, output bounds, summaries, leaf history."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from app.ui.models import SessionModel
+from app.ui.qt_output_panel import MAX_CHARS, QtOutputPanel, bounded
+from app.ui.qt_tensor_plot import QtTensorPlot, plot_kind
+from app.ui.summaries import edge_label, flatten, shape_of, short
+
+
+@pytest.mark.parametrize("tensor, kind", [
+    (torch.tensor(2.5), "scalar"),
+    (torch.arange(5.0), "bars"),
+    (torch.arange(6.0).reshape(2, 3), "heatmap"),
+    (torch.arange(24.0).reshape(2, 3, 4), "histogram"),
+])
+def test_each_shape_gets_its_plot(qtbot, tensor, kind):
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.set_value({"shape": list(tensor.shape), "data": tensor.tolist()})
+    assert plot.kind == kind
+    assert plot.values.tolist() == tensor.flatten().tolist()
+
+
+def test_large_tensor_shows_statistics_only(qtbot):
+    t = torch.linspace(-1, 3, 1000)
+    value = {"shape": [1000], "min": t.min().item(), "max": t.max().item(),
+             "mean": t.mean().item(), "std": t.std().item()}
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.set_value(value)
+    assert plot_kind(value) == "stats" and plot.kind == "stats"
+    assert "max 3" in plot._stats.text() and "min -1" in plot._stats.text()
+
+
+def test_non_finite_values_are_read_from_their_json_spelling():
+    assert math.isnan(flatten(["NaN"])[0])
+    assert flatten([["Infinity", "-Infinity"]]) == [math.inf, -math.inf]
+
+
+def test_summaries_follow_tolist():
+    t = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert shape_of(t.tolist()) == [2, 2]
+    assert short(t.tolist()) == "[1, 2, 3, 4]"
+    assert edge_label(torch.tensor([2.0]).tolist()) == "[2]"
+    assert edge_label(torch.zeros(10).tolist()) == ""  # too big to write on an edge
+
+
+def test_output_is_bounded(qtbot):
+    model = SessionModel()
+    panel = QtOutputPanel(model)
+    qtbot.addWidget(panel)
+    flood = "spam\n" * 200_000
+    model.set_run_result({"ok": False, "error": None, "output": flood})
+    shown = panel.toPlainText()
+    assert len(shown) < MAX_CHARS + 200
+    assert shown.startswith("[…") and shown.rstrip().endswith("spam")
+    assert bounded("short") == "short"
+
+
+def test_leaf_history_lines_passes_up():
+    model = SessionModel()
+    model.timelines = [{"leaf_grads": {"w": [2.0]}}, {"leaf_grads": {"w": [4.0], "b": [1.0]}}]
+    assert model.leaf_history() == {"w": [[2.0], [4.0]], "b": [None, [1.0]]}
