@@ -1,0 +1,256 @@
+"""Every example in resources/examples is a real snippet that prints the seed
+lessons' numbers: run plainly (a fresh namespace, as `python FILE` would) and
+through gradstep's Session. The expected strings are copied from the seeds
+(/work/shared/seeds): the seeds are the fixtures. torch pads numbers in a
+tensor with extra spaces, so output is compared with whitespace collapsed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from app.examples import EXAMPLES, EXAMPLES_DIR, get_example, load_example
+
+# What each example prints, in order (from the seeds, whitespace collapsed).
+EXPECTED_OUTPUT = {
+    "mse_autograd_grad": ["tensor(1., grad_fn=<MseLossBackward0>)", "(tensor([2.]),)"],
+    "mse_backward": ["tensor(1., grad_fn=<MseLossBackward0>)", "tensor([2.])"],
+    "requires_grad_error": ["tensor([1.])", "tensor([2.])", "tensor(1.)"],
+    "stale_graph_trap": ["tensor(1.)", "tensor([2.], requires_grad=True)"],
+    "stale_graph_fixed": ["tensor([2.], requires_grad=True)", "(tensor([2.]),)", "tensor([2.])"],
+    "softmax_jacobian": ["(tensor([-0.0828, 0.2274, -0.1447]),)",
+                         "(tensor([-0.0979, -0.1447, 0.2425]),)"],
+    "retain_graph_error": ["tensor([-0.0828, 0.2274, -0.1447])"],
+    "retain_graph_fixed": ["tensor([-0.0828, 0.2274, -0.1447])"],
+    "losses_reduction": ["tensor(0.6667, grad_fn=<MeanBackward0>)",
+                         "tensor(2., grad_fn=<SumBackward0>)",
+                         "tensor(1.3333, grad_fn=<MseLossBackward0>)",
+                         "tensor(1.1019, grad_fn=<NllLossBackward0>)"],
+    "cifar_cnn": ["ok"],
+    "grad_fn_chain": ["tensor([[1., 1.], [1., 1.]], requires_grad=True)",
+                      "tensor([[3., 3.], [3., 3.]], grad_fn=<AddBackward0>)",
+                      "tensor([[27., 27.], [27., 27.]], grad_fn=<MulBackward0>)",
+                      "tensor(27., grad_fn=<MeanBackward0>)",
+                      "tensor([[4.5000, 4.5000], [4.5000, 4.5000]])"],
+    "no_grad": ["False", "True", "<SumBackward0 object at", "False"],
+}
+
+# The examples that stop at their failing line: (line, torch's message, gradstep's kind).
+EXPECTED_ERROR = {
+    "requires_grad_error": (
+        14, "element 0 of tensors does not require grad and does not have a grad_fn",
+        "no_grad_fn"),
+    "stale_graph_trap": (
+        14, "element 0 of tensors does not require grad and does not have a grad_fn",
+        "stale_graph"),
+    "retain_graph_error": (
+        13, "Trying to backward through the graph a second time", "freed_buffers"),
+}
+
+# The tensor each working example's graph is drawn from.
+ROOT = {
+    "mse_autograd_grad": "mse", "mse_backward": "mse", "stale_graph_fixed": "mse",
+    "softmax_jacobian": "p", "retain_graph_fixed": "p", "losses_reduction": "res_cross",
+    "cifar_cnn": "res_loss", "grad_fn_chain": "out", "no_grad": "b",
+}
+
+# Runs each example file in a fresh namespace of its own (nothing preloaded), as
+# `python FILE` does, all in one interpreter so torch is imported once.
+_DRIVER = textwrap.dedent("""
+    import contextlib, io, json, runpy, sys, traceback
+    results = {}
+    for path in sys.argv[1:]:
+        out = io.StringIO()
+        error = None
+        try:
+            with contextlib.redirect_stdout(out):
+                runpy.run_path(path, run_name="__main__")
+        except BaseException as exc:
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
+            error = {"type": type(exc).__name__, "message": str(exc),
+                     "line": frames[-1].lineno if frames else None}
+        results[path] = {"output": out.getvalue(), "error": error}
+    print(json.dumps(results))
+""")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _assert_prints_in_order(output: str, expected: list[str]) -> None:
+    """Assert each expected string appears in ``output``, in this order."""
+    text = _collapse(output)
+    position = 0
+    for piece in expected:
+        found = text.find(piece, position)
+        assert found >= 0, f"{piece!r} not printed (after position {position}) in:\n{output}"
+        position = found + len(piece)
+
+
+@pytest.fixture(scope="module")
+def plain_runs() -> dict:
+    """Return {example id: {"output", "error"}} from running every example plainly."""
+    paths = [str(example.path) for example in EXAMPLES]
+    done = subprocess.run([sys.executable, "-c", _DRIVER, *paths], capture_output=True,
+                          text=True, timeout=120, check=True)
+    by_path = json.loads(done.stdout)
+    return {example.id: by_path[str(example.path)] for example in EXAMPLES}
+
+
+def test_every_example_file_is_listed_and_every_listed_file_exists():
+    listed = {example.path for example in EXAMPLES}
+    assert listed == set(EXAMPLES_DIR.glob("*.py"))
+    assert set(EXPECTED_OUTPUT) == {example.id for example in EXAMPLES}
+    assert set(ROOT) | set(EXPECTED_ERROR) == set(EXPECTED_OUTPUT)
+
+
+def test_load_example_returns_the_file_text():
+    example = EXAMPLES[0]
+    assert load_example(example.id) == example.path.read_text(encoding="utf-8")
+    assert all(example.title and example.description for example in EXAMPLES)
+
+
+def test_an_unknown_example_names_the_known_ones():
+    with pytest.raises(KeyError, match="mse_backward"):
+        get_example("no_such_lesson")
+
+
+@pytest.mark.parametrize("example_id", list(EXPECTED_OUTPUT))
+def test_plain_run_prints_the_seed_numbers(plain_runs, example_id):
+    _assert_prints_in_order(plain_runs[example_id]["output"], EXPECTED_OUTPUT[example_id])
+
+
+@pytest.mark.parametrize("example_id", list(EXPECTED_OUTPUT))
+def test_plain_run_fails_only_where_the_lesson_fails(plain_runs, example_id):
+    error = plain_runs[example_id]["error"]
+    if example_id not in EXPECTED_ERROR:
+        assert error is None
+        return
+    line, message, _kind = EXPECTED_ERROR[example_id]
+    assert error["type"] == "RuntimeError"
+    assert error["line"] == line
+    assert message in error["message"]
+    # The lesson ends at the failing line: it is the snippet's last line of code.
+    code_lines = [i for i, text in enumerate(load_example(example_id).splitlines(), 1)
+                  if text.strip() and not text.lstrip().startswith("#")]
+    assert code_lines[-1] == line
+
+
+@pytest.fixture(scope="module")
+def standalone_runs() -> dict:
+    """Return {example id: (returncode, stdout, stderr)} of `python FILE` for every
+    example, the processes started together so torch's import time overlaps."""
+    procs = {
+        example.id: subprocess.Popen([sys.executable, str(example.path)], cwd=EXAMPLES_DIR,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        for example in EXAMPLES
+    }
+    runs = {}
+    for example_id, proc in procs.items():
+        out, err = proc.communicate(timeout=180)
+        runs[example_id] = (proc.returncode, out, err)
+    return runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example_id", list(EXPECTED_OUTPUT))
+def test_python_file_runs_standalone(standalone_runs, example_id):
+    """`python FILE` in a subprocess: the file needs nothing gradstep preloads."""
+    returncode, stdout, stderr = standalone_runs[example_id]
+    _assert_prints_in_order(stdout, EXPECTED_OUTPUT[example_id])
+    if example_id in EXPECTED_ERROR:
+        line, message, _kind = EXPECTED_ERROR[example_id]
+        path = get_example(example_id).path
+        assert returncode == 1
+        assert f'File "{path}", line {line}' in stderr
+        assert message in stderr
+    else:
+        assert returncode == 0, stderr
+
+
+def _session_module():
+    """Return app.autograd.session, or skip while the tracer has not landed it."""
+    try:
+        from app.autograd import session
+    except ImportError as exc:
+        pytest.skip(f"app.autograd.session is not there yet ({exc})")
+    return session
+
+
+def _run_in_gradstep(example_id: str) -> dict:
+    session = _session_module()
+    example = get_example(example_id)
+    root = ROOT.get(example_id)
+    return session.Session().run(load_example(example_id), filename=str(example.path),
+                                 root=root)
+
+
+@pytest.mark.parametrize("example_id", list(EXPECTED_OUTPUT))
+def test_gradstep_run_prints_the_seed_numbers_and_fails_where_torch_does(example_id):
+    result = _run_in_gradstep(example_id)
+    _assert_prints_in_order(result["output"], EXPECTED_OUTPUT[example_id])
+    if example_id in EXPECTED_ERROR:
+        line, message, kind = EXPECTED_ERROR[example_id]
+        assert result["ok"] is False
+        assert result["error"]["kind"] == kind
+        assert result["error"]["line"] == line
+        assert message in result["error"]["detail"]
+    else:
+        assert result["ok"] is True, result["error"]
+        assert result["error"] is None
+
+
+def _torch_graph(root_tensor) -> tuple[list[str], list[tuple]]:
+    """Return (sorted node names, sorted leaf (shape, values)) of ``root_tensor``'s
+    graph, walked here straight from torch's grad_fn objects."""
+    names, leaves, seen = [], [], set()
+    stack = [root_tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        names.append(node.name().removeprefix("torch::autograd::"))
+        if hasattr(node, "variable"):
+            leaves.append(_leaf_key(list(node.variable.shape), node.variable.detach()))
+        stack.extend(next_fn for next_fn, _ in node.next_functions)
+    return sorted(names), sorted(leaves, key=repr)
+
+
+def _leaf_key(shape: list, tensor=None, value: dict | None = None) -> tuple:
+    """Return (shape, rounded values) for a small leaf, (shape, None) for a large one."""
+    if tensor is not None:
+        data = tensor.flatten().tolist() if tensor.numel() <= 64 else None
+    else:
+        raw = value.get("data") if value else None
+        data = _flatten(raw) if raw is not None else None
+    rounded = None if data is None else tuple(round(float(v), 5) for v in data)
+    return (tuple(shape), rounded)
+
+
+def _flatten(data) -> list:
+    if isinstance(data, list):
+        return [v for item in data for v in _flatten(item)]
+    return [data]
+
+
+@pytest.mark.parametrize("example_id", list(ROOT))
+def test_gradstep_graph_matches_torch(example_id):
+    result = _run_in_gradstep(example_id)
+    assert result["ok"] is True, result["error"]
+    namespace: dict = {"__name__": "__main__"}
+    source = load_example(example_id)
+    exec(compile(source, str(get_example(example_id).path), "exec"), namespace)
+    names, leaves = _torch_graph(namespace[ROOT[example_id]])
+
+    trace = result["trace"]
+    assert sorted(node["name"] for node in trace["nodes"]) == names
+    traced_leaves = [_leaf_key(node["shape"], value=node.get("value"))
+                     for node in trace["nodes"] if node["kind"] == "leaf"]
+    assert sorted(traced_leaves, key=repr) == leaves
