@@ -1,0 +1,100 @@
+"""The live, in-process state of one snippet: run it, then backward / inspect.
+
+Every method returns plain JSON-safe data, so the kernel can send it across a
+process boundary unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from app.autograd import errors
+from app.autograd.runner import run_snippet
+from app.autograd.serialize import graph_to_json
+from app.autograd.trace import Trace, trace_graph
+from app.autograd.values import to_jsonable
+
+
+@dataclass
+class LiveState:
+    """What a run left alive: the namespace, the root tensor(s) and their Trace."""
+
+    source: str
+    filename: str
+    device: str
+    namespace: dict
+    root: torch.Tensor | None
+    root_name: str | None
+    trace: Trace | None
+    roots: list = field(default_factory=list)
+    values: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+    scopes: dict = field(default_factory=dict)
+    calls: list = field(default_factory=list)
+    output: str = ""
+
+
+class Session:
+    """Runs snippets in this process and keeps the last one's LiveState."""
+
+    def __init__(self):
+        self.state: LiveState | None = None
+
+    def run(self, source: str, *, device: str = "cpu", root: str | None = None,
+            filename: str = "<snippet>") -> dict:
+        """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code"}``.
+
+        ``trace`` is the trace JSON (also after a failure, when the snippet got
+        far enough to build a graph), ``exit_code`` the CLI status (0, 1 or 2).
+        """
+        self.reset()
+        result = run_snippet(source, device=device, root=root, filename=filename)
+        trace, error = None, result.error
+        if result.roots:
+            try:
+                trace = trace_graph(result.roots, values=result.values,
+                                    labels=result.labels, scopes=result.scopes)
+            except Exception as exc:  # a graph torch itself cannot walk
+                error = error or errors.explain(exc, source, filename)
+        self.state = LiveState(
+            source=source, filename=filename, device=device, namespace=result.namespace,
+            root=result.roots[0] if result.roots else None, root_name=result.root_name,
+            trace=trace, roots=result.roots, values=result.values, labels=result.labels,
+            scopes=result.scopes, calls=result.calls, output=result.output,
+        )
+        exit_code = result.exit_code or (1 if error else 0)
+        return {
+            "ok": error is None,
+            "trace": graph_to_json(trace, device=device) if trace else None,
+            "error": to_jsonable(error),
+            "calls": to_jsonable(result.calls),
+            "output": result.output,
+            "root_name": result.root_name,
+            "exit_code": exit_code,
+        }
+
+    def backward(self, *, mode: str = "backward", retain_graph: bool = False,
+                 passes: int = 1, gradient: Any = None) -> dict:
+        """Run backward on the root; return the DESIGN backward JSON."""
+        from app.autograd.backward import run_backward
+
+        return run_backward(self._live(), mode=mode, retain_graph=retain_graph,
+                            passes=passes, gradient=gradient)
+
+    def inspect(self, node_id: str) -> dict:
+        """Return one node's attributes, saved tensors with values and its Jacobian when small."""
+        from app.autograd.backward import inspect_node
+
+        return inspect_node(self._live(), node_id)
+
+    def reset(self) -> None:
+        """Forget the last run (its namespace, tensors and graph)."""
+        self.state = None
+
+    def _live(self) -> LiveState:
+        if self.state is None or self.state.trace is None:
+            raise RuntimeError("nothing to step through: run a snippet that builds a graph first")
+        return self.state
