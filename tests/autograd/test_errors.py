@@ -1,0 +1,354 @@
+"""errors.explain on errors torch and Python really raise from small snippets:
+the kind, the snippet's line (and column for syntax errors), torch's own words,
+and a plain explanation with a fix."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from app.autograd.errors import explain, format_error, make_error
+
+FILENAME = "lesson.py"
+
+
+def _fail(source: str) -> dict:
+    """Run ``source`` as the runner does (compiled under FILENAME, torch/nn/F
+    preloaded) and return the explained error; fails the test if it runs."""
+    source = textwrap.dedent(source).lstrip("\n")
+    namespace = {"torch": torch, "nn": nn, "F": F}
+    try:
+        exec(compile(source, FILENAME, "exec"), namespace)
+    except BaseException as exc:  # noqa: B036 (KeyboardInterrupt/SystemExit are lessons too)
+        return explain(exc, source, FILENAME)
+    raise AssertionError("the snippet ran without an error")
+
+
+def _line_of(source: str, text: str) -> int:
+    """Return the 1-based line of ``textwrap.dedent(source)`` that contains ``text``."""
+    for number, line in enumerate(textwrap.dedent(source).lstrip("\n").splitlines(), 1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} not in the source")
+
+
+def _assert_complete(err: dict) -> None:
+    keys = {"kind", "type", "message", "detail", "line", "column", "code", "title",
+            "explanation", "fix"}
+    assert keys <= set(err)
+    assert err["title"] and err["explanation"] and err["fix"]
+
+
+NO_REQUIRES_GRAD = """
+    x = torch.ones(1)
+    w = torch.full([1], 2.)
+    mse = F.mse_loss(torch.ones(1), x * w)
+    grads = torch.autograd.grad(mse, [w])
+"""
+
+STALE_GRAPH = """
+    x = torch.ones(1)
+    w = torch.full([1], 2.)
+    mse = F.mse_loss(torch.ones(1), x * w)
+    w.requires_grad_()
+    grads = torch.autograd.grad(mse, [w])
+"""
+
+
+def test_no_grad_fn_names_the_line_and_the_fix():
+    err = _fail(NO_REQUIRES_GRAD)
+    assert err["kind"] == "no_grad_fn"
+    assert err["type"] == "RuntimeError"
+    assert err["message"] == ("element 0 of tensors does not require grad and does not "
+                              "have a grad_fn")
+    assert err["line"] == _line_of(NO_REQUIRES_GRAD, "autograd.grad")
+    assert err["code"] == "grads = torch.autograd.grad(mse, [w])"
+    assert "requires_grad=True" in err["fix"]
+    assert "`mse`" in err["explanation"]
+    _assert_complete(err)
+
+
+def test_no_grad_fn_from_backward():
+    source = """
+        w = torch.ones(2)
+        loss = (w * 3).sum()
+        loss.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn"
+    assert err["line"] == _line_of(source, "backward")
+
+
+def test_stale_graph_is_told_apart_from_plain_no_requires_grad():
+    err = _fail(STALE_GRAPH)
+    assert err["kind"] == "stale_graph"
+    assert err["line"] == _line_of(STALE_GRAPH, "autograd.grad")
+    assert "requires_grad_()" in err["explanation"]
+    assert "again" in err["fix"]
+    _assert_complete(err)
+
+
+def test_stale_graph_through_intermediate_tensors():
+    source = """
+        w = torch.full([1], 2.)
+        pred = w * 3
+        loss = (pred - 1).pow(2).sum()
+        w.requires_grad = True
+        loss.backward()
+    """
+    assert _fail(source)["kind"] == "stale_graph"
+
+
+def test_requires_grad_set_before_an_unrelated_tensor_is_not_the_trap():
+    # requires_grad_() on `b` cannot have helped `loss`, computed only from `w`.
+    source = """
+        w = torch.full([1], 2.)
+        b = torch.zeros(1)
+        loss = (w * 3).sum()
+        b.requires_grad_()
+        loss.backward()
+    """
+    assert _fail(source)["kind"] == "no_grad_fn"
+
+
+def test_requires_grad_then_rebuilt_loss_that_still_fails_is_not_the_trap():
+    # The loss was rebuilt after requires_grad_(), so the graph is not stale; it
+    # simply does not use w's requires_grad (w was detached).
+    source = """
+        w = torch.full([1], 2.)
+        w.requires_grad_()
+        loss = (w.detach() * 3).sum()
+        loss.backward()
+    """
+    assert _fail(source)["kind"] == "no_grad_fn"
+
+
+def test_not_requiring_grad_input():
+    source = """
+        a = torch.ones(3, requires_grad=True)
+        b = torch.ones(3)
+        grads = torch.autograd.grad((a * b).sum(), [a, b])
+    """
+    err = _fail(source)
+    assert err["kind"] == "not_requiring_grad"
+    assert err["message"] == "One of the differentiated Tensors does not require grad"
+    assert "`b`" in err["explanation"]
+    assert err["line"] == 3
+    assert err["column"] == 9  # where torch.autograd.grad(...) starts
+
+
+def test_freed_buffers_on_the_second_backward():
+    source = """
+        a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+        p = F.softmax(a, dim=0)
+        p[1].backward()
+        p[1].backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "freed_buffers"
+    assert err["line"] == 4
+    assert err["message"].startswith("Trying to backward through the graph a second time")
+    assert "retain_graph=True" in err["fix"]
+    # The whole of torch's text is kept.
+    assert "Specify retain_graph=True" in err["detail"]
+
+
+def test_non_scalar_backward():
+    source = """
+        x = torch.ones(3, requires_grad=True)
+        y = x * 2
+        y.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "non_scalar"
+    assert err["message"] == "grad can be implicitly created only for scalar outputs"
+    assert err["line"] == 3
+    assert "y.sum()" in err["fix"]
+    assert "torch.ones_like(y)" in err["fix"]
+    assert "grad_outputs" in err["fix"]
+
+
+def test_unused_input_names_the_input():
+    source = """
+        a = torch.ones(3, requires_grad=True)
+        c = torch.ones(3, requires_grad=True)
+        grads = torch.autograd.grad(a.sum(), [a, c])
+    """
+    err = _fail(source)
+    assert err["kind"] == "unused_input"
+    assert "appears to not have been used in the graph" in err["message"]
+    assert "`c`" in err["explanation"]
+    assert "allow_unused=True" in err["fix"]
+
+
+def test_inplace_names_the_tensor_and_its_version():
+    source = """
+        x = torch.ones(3, requires_grad=True)
+        y = x.exp()
+        y += 1
+        y.sum().backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "inplace"
+    assert err["line"] == 4
+    assert "modified by an inplace operation" in err["message"]
+    assert "output 0 of Exp" in err["explanation"]
+    assert "version 1" in err["explanation"]
+    assert "x = x + 1" in err["fix"] and "clone()" in err["fix"]
+
+
+def test_the_line_inside_a_snippet_function_is_the_innermost_one():
+    source = """
+        def loss_of(t):
+            return (t * 2).sum()
+
+        def step(t):
+            loss = loss_of(t)
+            loss.backward()
+
+        step(torch.ones(2))
+    """
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn"
+    assert err["line"] == _line_of(source, "loss.backward()")
+
+
+@pytest.mark.parametrize(("source", "line", "column", "type_name"), [
+    ("x = torch.ones(1)\ny = (x +\n", 2, 5, "SyntaxError"),
+    ("x = 1\ny = x +* 2\n", 2, 8, "SyntaxError"),
+    ("if True:\n    x = 1\n      y = 2\n", 3, 6, "IndentationError"),
+    # Python itself reports a TabError at column 1.
+    ("if True:\n\tx = 1\n        y = 2\n", 3, 1, "TabError"),
+])
+def test_syntax_errors_give_line_and_column(source, line, column, type_name):
+    try:
+        compile(source, FILENAME, "exec")
+    except SyntaxError as exc:
+        err = explain(exc, source, FILENAME)
+    assert err["kind"] == "syntax"
+    assert err["type"] == type_name
+    assert (err["line"], err["column"]) == (line, column)
+    assert err["code"] == source.splitlines()[line - 1]
+    _assert_complete(err)
+
+
+def test_name_error_gets_the_line_and_a_hint():
+    err = _fail("x = torch.ones(1)\ny = undefined_name * x\n")
+    assert (err["kind"], err["type"], err["line"]) == ("other", "NameError", 2)
+    assert "undefined_name" in err["message"]
+    assert "defined" in err["explanation"]
+
+
+def test_shape_mismatch_gets_a_shape_hint():
+    err = _fail("a = torch.ones(2, 3)\nb = torch.ones(2, 3)\nc = a @ b\n")
+    assert err["line"] == 3
+    assert "shapes cannot be multiplied" in err["message"]
+    assert "shape" in err["fix"]
+
+
+def test_integer_tensor_cannot_require_grad():
+    # The seed wrote torch.full([1], 2); today that tensor is int64.
+    err = _fail("w = torch.full([1], 2, requires_grad=True)\n")
+    assert err["line"] == 1
+    assert "2." in err["fix"]
+
+
+@pytest.mark.parametrize(("source", "type_name"), [
+    ("o = object()\no.nothing\n", "AttributeError"),
+    ("torch.ones(2).view(3)\n", "RuntimeError"),
+    ("torch.ones(1, 2, 3, 4, 5, 6, 7, 8, 9, 'x')\n", "TypeError"),
+    ("int('seven')\n", "ValueError"),
+])
+def test_other_python_errors_get_line_and_hint(source, type_name):
+    err = _fail(source)
+    assert err["type"] == type_name
+    assert err["line"] == source.count("\n")
+    _assert_complete(err)
+
+
+def test_memory_error_from_the_allocator():
+    err = _fail("x = 1\nbig = torch.empty(10**13)\n")
+    assert err["kind"] == "memory"
+    assert err["line"] == 2
+    assert "allocate" in err["message"]
+
+
+def test_python_memory_error():
+    err = _fail("raise MemoryError()\n")
+    assert err["kind"] == "memory"
+
+
+def test_recursion_error():
+    err = _fail("def f(n):\n    return f(n + 1)\nf(0)\n")
+    assert err["type"] == "RecursionError"
+    assert err["line"] == 2
+    assert "base case" in err["fix"]
+
+
+@pytest.mark.parametrize(("source", "type_name"), [
+    ("x = 1\nraise KeyboardInterrupt\n", "KeyboardInterrupt"),
+    ("import sys\nsys.exit(3)\n", "SystemExit"),
+])
+def test_interrupt_and_exit_raised_by_the_snippet(source, type_name):
+    err = _fail(source)
+    assert err["type"] == type_name
+    assert err["line"] == 2
+    _assert_complete(err)
+
+
+def test_no_frame_of_the_snippet_gives_no_line():
+    try:
+        torch.autograd.grad(torch.ones(1).sum(), [torch.ones(1)])
+    except RuntimeError as exc:
+        err = explain(exc, "", FILENAME)
+    assert err["kind"] == "no_grad_fn"
+    assert err["line"] is None and err["code"] is None
+
+
+def test_format_error_for_the_cli():
+    err = _fail(NO_REQUIRES_GRAD)
+    text = format_error(err, "lesson.py")
+    lines = text.splitlines()
+    assert lines[0] == ("lesson.py:4: RuntimeError: element 0 of tensors does not require "
+                        "grad and does not have a grad_fn")
+    assert lines[1].strip() == "grads = torch.autograd.grad(mse, [w])"
+    assert lines[-1].startswith("How to fix: ")
+    assert "torch/" not in text and "gradstep" not in text
+
+
+def test_format_error_points_at_a_syntax_error_column():
+    source = "x = 1\ny = x +* 2\n"
+    try:
+        compile(source, FILENAME, "exec")
+    except SyntaxError as exc:
+        text = format_error(explain(exc, source, FILENAME), FILENAME)
+    code, caret = text.splitlines()[1:3]
+    assert caret.index("^") == code.index("*")
+
+
+def test_make_error_for_failures_that_are_not_exceptions():
+    err = make_error("nothing_to_draw", "no tensor in the snippet has a grad_fn")
+    assert err["kind"] == "nothing_to_draw"
+    assert "requires_grad=True" in err["fix"]
+    assert err["line"] is None
+    assert format_error(err, "s.py").startswith("s.py: Nothing to draw: no tensor")
+
+
+def test_make_error_with_a_line_and_overrides():
+    source = "x = torch.ones(1)\ny = x.cuda()\n"
+    err = make_error("device_unavailable", "CUDA is not available", line=2, source=source,
+                     device="cuda", fix="Use --device cpu.")
+    assert err["code"] == "y = x.cuda()"
+    assert err["device"] == "cuda"
+    assert err["fix"] == "Use --device cpu."
+    assert format_error(err, "s.py").startswith("s.py:2: Device not available: CUDA")
+
+
+@pytest.mark.parametrize("kind", ["nothing_to_draw", "device_unavailable", "empty",
+                                  "not_text", "timeout", "memory", "crash", "output"])
+def test_every_plain_kind_is_worded(kind):
+    _assert_complete(make_error(kind, "message"))
