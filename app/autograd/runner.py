@@ -178,7 +178,14 @@ def _named_roots(result: RunResult, root: str) -> None:
 
 def _usage(result: RunResult, message: str) -> None:
     if result.error is None:
-        result.error = errors.make_error("nothing_to_draw", message, source=result.source)
+        result.error = errors.make_error(
+            "nothing_to_draw", message, source=result.source, exit_status=2,
+            title="No such root",
+            explanation="--root names the variable whose graph is drawn; it must hold a "
+                        "tensor that has a grad_fn when the snippet ends.",
+            fix="Pass the name of a tensor computed from a leaf with requires_grad=True, "
+                "or leave --root out to use the last expression.",
+        )
         result.exit_code = 2
     result.roots = []
 

@@ -1,0 +1,80 @@
+"""What every headless subcommand shares: load the snippet, open a session,
+print strict JSON to stdout, print errors to stderr, and the exit codes.
+
+Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device.
+Standard output carries only the JSON; whatever the snippet printed goes to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from app.autograd.serialize import dumps
+
+OK, SNIPPET_FAILED, BAD_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A subcommand cannot go on; ``error`` is an error dict, ``status`` the exit code."""
+
+    def __init__(self, error: dict, status: int):
+        super().__init__(error.get("message", ""))
+        self.error = error
+        self.status = status
+
+
+def load_source(args) -> tuple[str, str]:
+    """Return ``(source, filename)`` from ``args.file`` / ``args.code``; raise CommandError."""
+    from app.autograd.snippet import SnippetLoadError, load_snippet
+
+    try:
+        return load_snippet(args.file, args.code)
+    except SnippetLoadError as exc:
+        raise CommandError(exc.error, exc.error.get("exit_status", SNIPPET_FAILED)) from None
+
+
+def open_session(args):
+    """Return the session a subcommand runs its snippet in (in-process for now)."""
+    from app.autograd.session import Session
+
+    return Session()
+
+
+def run_snippet(args):
+    """Load and run the snippet of ``args``; return ``(session, result, filename)``.
+
+    The snippet's own output is copied to stderr. Raises CommandError when the
+    snippet cannot be loaded or failed.
+    """
+    source, filename = load_source(args)
+    session = open_session(args)
+    result = session.run(source, device=args.device, root=args.root, filename=filename)
+    if result.get("output"):
+        sys.stderr.write(result["output"])
+        sys.stderr.flush()
+    if not result["ok"]:
+        raise CommandError(result["error"], result.get("exit_code") or SNIPPET_FAILED)
+    return session, result, filename
+
+
+def print_json(data) -> None:
+    """Write ``data`` to stdout as strict JSON (no NaN/Infinity literals), one line."""
+    sys.stdout.write(dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+def report_error(err: dict, filename: str) -> None:
+    """Write the plain-words explanation of ``err`` to stderr."""
+    from app.autograd.errors import format_error
+
+    sys.stderr.write(format_error(err, filename) + "\n")
+    sys.stderr.flush()
+
+
+def exit_status(err: dict | None) -> int:
+    """Return the exit status for an error dict: 0 none, 2 bad usage/device, else 1."""
+    if err is None:
+        return OK
+    if err.get("kind") == "device_unavailable" or err.get("exit_status") == BAD_USAGE:
+        return BAD_USAGE
+    return SNIPPET_FAILED
