@@ -65,7 +65,7 @@ class SessionModel(QtCore.QObject):
         """Take a ``Session.run`` result; a failed run keeps the last good graph."""
         self.error = result.get("error")
         self.output = result.get("output") or ""
-        if result.get("ok") and result.get("trace"):
+        if result.get("trace"):  # a failed run may still have built a graph worth showing
             self.trace = result["trace"]
             self.graph = _graph_from_json(self.trace)
             self.calls = list(result.get("calls") or [])

@@ -51,6 +51,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.runner = QtRunner(backend_factory, self)
         self.autosave = QtAutosave(state_dir() / "autosave.json", self)
         self._edge_labels: dict = {}
+        self._labelled_steps = 0
         self._build_widgets()
         self._build_docks()
         self._build_menus()
@@ -187,6 +188,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.editor.textChanged.connect(self._on_text_changed)
         self.runner.sigResult.connect(self._on_result)
         self.runner.sigBusyChanged.connect(self._on_busy)
+        self.model.sigTimelineChanged.connect(self._reset_labels)
         self.model.sigStepChanged.connect(self._on_step)
         self.model.sigSelectionChanged.connect(self._on_selection)
         self.graph_view.sigNodeClicked.connect(self.model.select)
@@ -232,7 +234,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
     def _on_run(self, result: dict) -> None:
         had_graph = self.model.graph
         self.model.set_run_result(result)
-        self._edge_labels = {}
         if result.get("ok") and self.model.graph is not None:
             self.graph_view.set_graph(self.model.graph)
             self.node_count.setText(f"{self.model.graph.number_of_nodes()} nodes ")
@@ -258,6 +259,12 @@ class QtMainWindow(QtWidgets.QMainWindow):
             f"Pass {n}: {len(timeline['steps'])} steps"
             + (" — failed, see Errors" if timeline.get("error") else ""))
         self.sigBackwardFinished.emit(timeline)
+
+    def _reset_labels(self) -> None:
+        if self._edge_labels:
+            self.graph_view.set_edge_labels({edge: "" for edge in self._edge_labels})
+        self._edge_labels = {}
+        self._labelled_steps = 0
 
     def _on_inspect(self, details: dict) -> None:
         details = dict(details)
@@ -298,28 +305,44 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.graph_view.set_node_states(self.model.states())
         self._update_edge_labels(k)
 
-    def _update_edge_labels(self, k: int) -> None:
-        """Write the gradients sent by the first ``k`` steps on their edges (small ones only)."""
-        graph, tl = self.model.graph, self.model.timeline
-        if graph is None or not tl:
-            return
+    def _labels_of_step(self, index: int) -> dict:
+        """Return {(u, v, key): text} for the gradients step ``index`` sent (small ones only)."""
+        graph, step = self.model.graph, self.model.timeline["steps"][index]
+        node = step.get("node")
+        if node not in graph:
+            return {}
+        grads = step.get("grad_inputs") or []
         labels = {}
-        for step in tl["steps"][:k]:
-            node = step.get("node")
-            if node not in graph:
-                continue
-            grads = step.get("grad_inputs") or []
-            for _, target, key, data in graph.out_edges(node, keys=True, data=True):
-                slot = data.get("slot", key)
-                if slot < len(grads):
-                    text = edge_label(grads[slot])
-                    if text:
-                        labels[(node, target, key)] = text
-        changed = {e: t for e, t in labels.items() if self._edge_labels.get(e) != t}
-        removed = {e: "" for e in self._edge_labels if e not in labels}
-        self._edge_labels = labels
-        if changed or removed:
-            self.graph_view.set_edge_labels({**removed, **changed})
+        for _, target, key, data in graph.out_edges(node, keys=True, data=True):
+            slot = data.get("slot", key)
+            text = edge_label(grads[slot]) if slot < len(grads) else ""
+            if text:
+                labels[(node, target, key)] = text
+        return labels
+
+    def _update_edge_labels(self, k: int) -> None:
+        """Write the gradients sent by the first ``k`` steps on their edges.
+
+        Only the steps between the old and the new position are looked at, so one
+        step costs the same on a 10,000-node graph as on a small one.
+        """
+        if self.model.graph is None or not self.model.timeline:
+            self._labelled_steps = 0
+            return
+        done = getattr(self, "_labelled_steps", 0)
+        changed: dict = {}
+        if k > done:
+            for i in range(done, k):
+                changed.update(self._labels_of_step(i))
+            self._edge_labels.update(changed)
+        else:
+            for i in range(k, done):
+                for edge in self._labels_of_step(i):
+                    changed[edge] = ""
+                    self._edge_labels.pop(edge, None)
+        self._labelled_steps = k
+        if changed:
+            self.graph_view.set_edge_labels(changed)
 
     def _on_selection(self, node_id: str) -> None:
         if node_id:
@@ -426,12 +449,12 @@ class QtMainWindow(QtWidgets.QMainWindow):
         except ImportError:
             self.examples_menu.addAction("(examples not installed)").setEnabled(False)
             return
+        self.examples_menu.setToolTipsVisible(True)
         for example in EXAMPLES:
-            ex_id = example["id"] if isinstance(example, dict) else example.id
-            title = example.get("title", ex_id) if isinstance(example, dict) else example.title
-            action = self.examples_menu.addAction(title)
-            action.setData(ex_id)
-            action.triggered.connect(lambda _c=False, i=ex_id: self.load_example(i))
+            action = self.examples_menu.addAction(example.title)
+            action.setData(example.id)
+            action.setToolTip(example.description)
+            action.triggered.connect(lambda _c=False, i=example.id: self.load_example(i))
 
     # -- settings, recent files, autosave ------------------------------------------------------------
     def _last_dir(self) -> str:

@@ -20,9 +20,13 @@ def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
         bool(model.steps_of(node_id)) and not tl.get("retain_graph"))
     rows = []
     for saved in attrs.get("saved") or []:
+        name = saved.get("name", "?")
+        if "freed" not in saved:  # not a tensor (an int, a flag): saved by value, never freed
+            rows.append((name, "", f"value {saved.get('value')!r}"))
+            continue
         freed = freed_now or bool(saved.get("freed"))
-        rows.append((saved.get("name", "?"), str(list(saved.get("shape") or [])),
-                     "freed" if freed else "alive"))
+        shape = str(list(saved["shape"])) if saved.get("shape") is not None else ""
+        rows.append((name, shape, "freed" if freed else "alive"))
     return rows
 
 
@@ -62,8 +66,9 @@ class QtSavedPanel(QtWidgets.QWidget):
                                 f"{len(rows) or 'no'} saved tensor{'s' if len(rows) != 1 else ''}")
         for name, shape, alive in rows:
             item = QtWidgets.QTreeWidgetItem([name, shape, alive])
-            color = "#2e7d32" if alive == "alive" else "#c62828"
-            item.setForeground(2, QtGui.QBrush(QtGui.QColor(color)))
+            if alive in ("alive", "freed"):
+                color = "#2e7d32" if alive == "alive" else "#c62828"
+                item.setForeground(2, QtGui.QBrush(QtGui.QColor(color)))
             self.table.addTopLevelItem(item)
         for col in range(3):
             self.table.resizeColumnToContents(col)
