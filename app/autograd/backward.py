@@ -1,0 +1,171 @@
+"""Run a real backward pass and return its step timeline as plain data.
+
+``record_backward`` runs ``root.backward(...)`` (or ``torch.autograd.grad``)
+once with hooks on every node and returns the DESIGN.md backward JSON.
+``run_backward`` and ``inspect_node`` are what ``Session.backward`` and
+``Session.inspect`` delegate to.
+
+Keys of a pass record: ``mode, retain_graph, create_graph, steps, leaf_grads,
+retained_grads, freed, freed_nodes, error``. Each step has ``index, node, name,
+grad_outputs, grad_inputs, error, freed``; an AccumulateGrad step also ``leaf,
+grad_before, grad_after``. ``freed`` on a step is True when that node's saved
+buffers were released after it ran (torch releases them node by node during a
+pass without retain_graph); a node that saved nothing is never freed.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from app.autograd.errors import explain
+from app.autograd.saved import saved_items
+from app.autograd.step_hooks import StepRecorder, snapshot
+
+MODES = ("backward", "grad")
+
+
+def record_backward(
+    root: torch.Tensor,
+    id_of: dict,
+    *,
+    mode: str = "backward",
+    inputs=None,
+    retain_graph: bool = False,
+    gradient=None,
+    create_graph: bool = False,
+    labels: dict | None = None,
+    watch: dict | None = None,
+    source: str = "",
+    filename: str = "<snippet>",
+) -> dict:
+    """Return the backward record of one pass from ``root`` (DESIGN.md backward JSON).
+
+    ``id_of`` maps each grad_fn of the graph to its node id; ``labels`` maps
+    node ids to labels (leaf grads are keyed by them); ``inputs`` are the
+    tensors differentiated in ``grad`` mode (default: every leaf requiring
+    grad); ``gradient`` is a tensor, ``"ones"`` or None; ``watch`` maps names
+    to non-leaf tensors whose ``.grad`` (``retain_grad()``) is reported.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    labels = labels or {}
+    if mode == "grad" and inputs is None:
+        inputs = leaf_tensors(id_of)
+    grad_tensor = torch.ones_like(root) if isinstance(gradient, str) else gradient
+
+    def call():
+        if mode == "grad":
+            return torch.autograd.grad(
+                root, inputs, grad_outputs=grad_tensor,
+                retain_graph=retain_graph, create_graph=create_graph,
+            )
+        root.backward(grad_tensor, retain_graph=retain_graph, create_graph=create_graph)
+        return None
+
+    steps, result, exc = run_recorded(call, id_of, labels)
+    freed_nodes = [] if retain_graph else freed_node_ids(id_of)
+    _mark_freed_steps(steps, freed_nodes)
+    record = {
+        "mode": mode, "retain_graph": retain_graph, "create_graph": create_graph,
+        "steps": steps,
+        "leaf_grads": _grad_results(inputs, result, id_of, labels) if mode == "grad"
+        else leaf_grads(id_of, labels),
+        "retained_grads": {name: snapshot(t.grad) for name, t in (watch or {}).items()},
+        "freed": bool(steps) and not retain_graph,
+        "freed_nodes": freed_nodes,
+        "error": None if exc is None else explain(exc, source, filename),
+    }
+    return record
+
+
+def run_recorded(call, id_of: dict, labels: dict | None = None):
+    """Run ``call()`` with hooks on every node of ``id_of``.
+
+    Returns ``(steps, result, exc)``: the recorded steps, what ``call``
+    returned and the exception it raised (None when it did not). The hooks are
+    removed before this returns, in every case.
+    """
+    result, exc = None, None
+    with StepRecorder(id_of, labels) as recorder:
+        try:
+            result = call()
+        except Exception as err:  # torch's own error is the lesson: keep it, do not crash
+            exc = err
+    return recorder.steps, result, exc
+
+
+def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
+    """Return the leaf tensors (AccumulateGrad variables) of a graph, in node-id order."""
+    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items() if hasattr(fn, "variable")]
+    return [t for _, t in sorted(leaves, key=lambda item: _id_number(item[0]))]
+
+
+def leaf_grads(id_of: dict, labels: dict) -> dict:
+    """Return ``{leaf label: .grad as plain data}`` for every leaf of the graph."""
+    names = unique_labels(id_of, labels)
+    grads = {}
+    for fn, node_id in sorted(id_of.items(), key=lambda item: _id_number(item[1])):
+        variable = getattr(fn, "variable", None)
+        if variable is not None:
+            grads[names[node_id]] = snapshot(variable.grad)
+    return grads
+
+
+def unique_labels(id_of: dict, labels: dict) -> dict:
+    """Return ``{node id: label}`` where a label shared by several nodes gets ``(id)`` appended."""
+    ids = sorted(id_of.values(), key=_id_number)
+    counts: dict[str, int] = {}
+    for node_id in ids:
+        label = labels.get(node_id) or node_id
+        counts[label] = counts.get(label, 0) + 1
+    names = {}
+    for node_id in ids:
+        label = labels.get(node_id) or node_id
+        names[node_id] = label if counts[label] == 1 else f"{label} ({node_id})"
+    return names
+
+
+def freed_node_ids(id_of: dict) -> list[str]:
+    """Return the ids of the nodes whose saved tensors are freed now, in id order."""
+    freed = [node_id for fn, node_id in id_of.items() if is_freed(fn)]
+    return sorted(freed, key=_id_number)
+
+
+def is_freed(fn) -> bool:
+    """Return True when reading one of ``fn``'s saved tensors raises torch's "freed" error."""
+    if hasattr(fn, "variable"):
+        return False
+    return any(item.get("freed") for item in saved_items(fn))
+
+
+def _grad_results(inputs, result, id_of: dict, labels: dict) -> dict:
+    """Return ``{input label: gradient}`` for ``torch.autograd.grad``'s inputs and result."""
+    names = input_names(inputs or [], id_of, labels)
+    grads = list(result) if result is not None else [None] * len(names)
+    return {name: snapshot(g) for name, g in zip(names, grads)}
+
+
+def input_names(inputs, id_of: dict, labels: dict) -> list[str]:
+    """Return a label for each tensor of ``inputs``: its leaf's or its grad_fn's label."""
+    node_labels = unique_labels(id_of, labels)
+    by_tensor = {id(fn.variable): node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
+    names = []
+    for i, t in enumerate(inputs):
+        node_id = by_tensor.get(id(t)) or id_of.get(getattr(t, "grad_fn", None))
+        names.append(node_labels.get(node_id) or f"input{i}")
+    return names
+
+
+def _mark_freed_steps(steps: list[dict], freed_nodes: list[str]) -> None:
+    """Set each step's ``freed`` flag: it finished and its node's buffers are now freed."""
+    freed = set(freed_nodes)
+    for step in steps:
+        step["freed"] = not step["error"] and step["node"] in freed
+
+
+def _id_number(node_id: str) -> int:
+    """Return 12 for ``"n12"`` (ids sort numerically, not as text)."""
+    try:
+        return int(node_id[1:])
+    except (TypeError, ValueError):
+        return -1

@@ -1,0 +1,245 @@
+"""Recorded backward passes against torch: step order, arriving and sent gradients, leaf grads.
+
+Each case builds the same graph twice: one copy is recorded by gradstep, the
+other runs with plain torch and the oracle's own hooks.
+"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from app.autograd.backward import record_backward
+from app.autograd.step_hooks import StepRecorder
+from app.autograd.trace import trace_graph
+from tests.autograd.backward_oracle import assert_same, assert_value, labels_for, torch_pass
+
+
+def record(root, named, **kwargs):
+    """Return gradstep's record of one pass from ``root`` (leaves labelled from ``named``)."""
+    trace = trace_graph(root)
+    return record_backward(root, trace.id_of, labels=labels_for(trace, named), **kwargs)
+
+
+def check_against_torch(build, **kwargs):
+    """Record ``build()``'s graph with gradstep, run a second copy with torch, compare all.
+
+    ``build`` returns ``(root, {name: leaf})``. Returns gradstep's record.
+    """
+    root, named = build()
+    got = record(root, named, **kwargs)
+    root2, named2 = build()
+    gradient = kwargs.get("gradient")
+    if isinstance(gradient, str):
+        gradient = torch.ones_like(root2)
+    oracle = torch_pass(root2, gradient=gradient)
+    assert_same(got, oracle)
+    assert set(got["leaf_grads"]) == set(named2)
+    for name, leaf in named2.items():
+        assert_value(got["leaf_grads"][name], leaf.grad)
+    return got
+
+
+def seed_mse():
+    x = torch.ones(1)
+    w = torch.full([1], 2.0, requires_grad=True)
+    return F.mse_loss(torch.ones(1), x * w), {"w": w}
+
+
+def seed_mean_of_squares():
+    x = torch.ones(2, 2, requires_grad=True)
+    y = x + 2
+    z = y**2 * 3
+    return z.mean(), {"x": x}
+
+
+def shared_subexpression():
+    a = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    b = a * 2
+    return (b * b + b + a * a).sum(), {"a": a}
+
+
+def multi_output():
+    torch.manual_seed(0)
+    x = torch.randn(4, 3, requires_grad=True)
+    first, _unused, third, fourth = torch.unbind(x)
+    left, right = x.split(2, dim=1)
+    return (first * third).sum() + fourth.exp().sum() + (left**2).sum() - right.sum(), {"x": x}
+
+
+def in_place():
+    w = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = w * 2
+    y.add_(1)
+    y.exp_()  # saves its own result: later reads see the right version
+    z = y.clone()
+    z[0] = 0.0  # CopySlices: no gradient flows to the overwritten element
+    return (z * w).sum(), {"w": w}
+
+
+class Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x**2
+
+
+def custom_function():
+    x = torch.tensor([1.0, 2.0, -0.5], requires_grad=True)
+    return (Cube.apply(x) * 2).sum(), {"x": x}
+
+
+def small_cnn():
+    torch.manual_seed(1)
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, padding=1),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 8), nn.Linear(8, 10),
+    )
+    images = torch.randn(2, 3, 8, 8)
+    targets = torch.tensor([3, 7])
+    loss = nn.CrossEntropyLoss()(net(images), targets)
+    return loss, dict(net.named_parameters())
+
+
+@pytest.mark.parametrize(
+    "build",
+    [seed_mse, seed_mean_of_squares, shared_subexpression, multi_output, in_place,
+     custom_function, small_cnn],
+)
+def test_pass_matches_torch(build):
+    got = check_against_torch(build)
+    assert got["freed"] is True
+    assert got["steps"], "a pass runs at least one node"
+
+
+def test_inplace_change_of_a_saved_tensor_is_torchs_error():
+    w = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = (w * 2).relu_()
+    y.mul_(w)  # ReluBackward saved y; this changes it
+    got = record(y.sum(), {"w": w})
+    assert got["error"]["kind"] == "inplace"
+    assert "modified by an inplace operation" in got["error"]["message"]
+    assert got["steps"][-1]["error"] is True
+    assert w.grad is None
+
+
+def test_seed_mse_numbers():
+    got = check_against_torch(seed_mse)
+    assert got["leaf_grads"] == {"w": [2.0]}
+    first = got["steps"][0]
+    assert first["name"] == "MseLossBackward0"
+    assert first["grad_outputs"] == [1.0]
+    assert first["grad_inputs"][0] is None  # the target needs no gradient
+
+
+def test_seed_mean_of_squares_is_4_5():
+    got = check_against_torch(seed_mean_of_squares)
+    assert got["leaf_grads"]["x"] == [[4.5, 4.5], [4.5, 4.5]]
+
+
+def test_accumulate_grad_shows_before_and_after():
+    root, named = seed_mse()
+    got = record(root, named)
+    leaf_step = got["steps"][-1]
+    assert leaf_step["name"] == "AccumulateGrad"
+    assert leaf_step["leaf"] == "w"
+    assert leaf_step["grad_before"] is None
+    assert leaf_step["grad_after"] == named["w"].grad.tolist()
+
+
+def test_grad_mode_seed_softmax_row():
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    trace = trace_graph(p[1])
+    got = record_backward(p[1], trace.id_of, labels=labels_for(trace, {"a": a}),
+                          mode="grad", inputs=[a], retain_graph=True)
+    (expected,) = torch.autograd.grad(p[1], [a], retain_graph=True)
+    assert_value(got["leaf_grads"]["a"], expected)
+    assert got["leaf_grads"]["a"] == pytest.approx([-0.0828, 0.2274, -0.1447], abs=1e-4)
+    assert a.grad is None  # grad mode never accumulates into .grad
+    assert "AccumulateGrad" not in [s["name"] for s in got["steps"]]
+
+
+def test_grad_mode_defaults_to_every_leaf():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    w = torch.tensor([3.0, -1.0], requires_grad=True)
+    root = (x * w).sum()
+    trace = trace_graph(root)
+    got = record_backward(root, trace.id_of, labels=labels_for(trace, {"x": x, "w": w}),
+                          mode="grad", retain_graph=True)
+    gx, gw = torch.autograd.grad(root, [x, w])
+    assert_value(got["leaf_grads"]["x"], gx)
+    assert_value(got["leaf_grads"]["w"], gw)
+
+
+def test_non_scalar_root_needs_a_gradient():
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    got = record(p, {"a": a})
+    assert got["error"]["kind"] == "non_scalar"
+    assert "grad can be implicitly created only for scalar outputs" in got["error"]["message"]
+    assert got["error"]["fix"]
+    assert got["steps"] == []
+    assert got["freed"] is False
+
+
+def test_non_scalar_root_with_ones_matches_torch():
+    def build():
+        a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+        return F.softmax(a, dim=0) * torch.tensor([1.0, 2.0, 3.0]), {"a": a}
+
+    check_against_torch(build, gradient="ones")
+
+
+def test_non_scalar_root_with_explicit_gradient():
+    def build():
+        x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        return x**2, {"x": x}
+
+    root, named = build()
+    got = record(root, named, gradient=torch.tensor([1.0, 0.0, -1.0]))
+    assert got["leaf_grads"]["x"] == [2.0, 0.0, -6.0]
+
+
+def test_tensor_hook_and_retain_grad_are_honoured():
+    def build():
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.register_hook(lambda g: g * 10)  # the node after y must receive 10x
+        y.retain_grad()
+        return (y * y).sum(), {"x": x}, y
+
+    root, named, y = build()
+    trace = trace_graph(root)
+    got = record_backward(root, trace.id_of, labels=labels_for(trace, named), watch={"y": y})
+    root2, named2, y2 = build()
+    oracle = torch_pass(root2)
+    assert_same(got, oracle)
+    assert_value(got["leaf_grads"]["x"], named2["x"].grad)
+    assert_value(got["retained_grads"]["y"], y2.grad)
+    mul_step = next(s for s in got["steps"] if s["node"] == trace.id_of[y.grad_fn])
+    assert mul_step["grad_outputs"] == [[60.0, 120.0]]  # 2*y*10, after the hook
+
+
+def test_hooks_are_removed_after_the_pass_and_after_an_error():
+    root, _ = seed_mse()
+    trace = trace_graph(root)
+    recorder = StepRecorder(trace.id_of)
+    with recorder:
+        root.backward(retain_graph=True)
+    count = len(recorder.steps)
+    root.backward(retain_graph=True)  # no hook left: nothing more is recorded
+    assert len(recorder.steps) == count == 3
+
+    failing = StepRecorder(trace.id_of)
+    with pytest.raises(ZeroDivisionError), failing:
+        root.backward(retain_graph=True)
+        raise ZeroDivisionError
+    count = len(failing.steps)
+    root.backward()
+    assert len(failing.steps) == count
