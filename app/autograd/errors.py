@@ -10,6 +10,7 @@ in the snippet (``None`` when unknown); ``code`` is the text of that line.
 from __future__ import annotations
 
 import ast
+import bisect
 
 from app.autograd import error_texts as texts
 
@@ -151,9 +152,10 @@ def _classify(exc: BaseException, detail: str) -> str:
 
 def _locate(exc: BaseException, filename: str) -> tuple[int | None, int | None]:
     """Return the 1-based (line, column) of the failure inside the snippet."""
-    if isinstance(exc, SyntaxError):
-        if exc.filename in (None, filename) or exc.lineno:
-            return exc.lineno, exc.offset
+    # A SyntaxError from compiling the snippet itself; one raised by an eval()
+    # inside the snippet names another file and is located like any exception.
+    if isinstance(exc, SyntaxError) and exc.filename in (None, filename):
+        return exc.lineno, exc.offset
     tb = exc.__traceback__
     found = None
     while tb is not None:
@@ -280,27 +282,28 @@ def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _assignments(tree: ast.Module) -> list[tuple[int, str, set[str]]]:
-    """Return (line, name, names read on the right-hand side) for every simple
-    assignment to a plain name, in line order."""
-    found = []
+def _assignments(tree: ast.Module) -> dict[str, list[tuple[int, set[str]]]]:
+    """Return {name: [(line, names read on the right-hand side), ...] in line order}
+    for every assignment to a plain name."""
+    found: dict[str, list[tuple[int, set[str]]]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             reads = _names_in(node.value)
             for target in targets:
                 for name in _names_in(target):
-                    found.append((node.lineno, name, reads))
-    return sorted(found, key=lambda item: item[0])
+                    found.setdefault(name, []).append((node.lineno, reads))
+    for items in found.values():
+        items.sort(key=lambda item: item[0])
+    return found
 
 
-def _last_assignment(assigns, name: str, before: int):
-    """Return the last assignment of ``name`` on a line before ``before``, or None."""
-    last = None
-    for item in assigns:
-        if item[1] == name and item[0] < before:
-            last = item
-    return last
+def _last_assignment(assigns, name: str, before: int) -> tuple[int, set[str]] | None:
+    """Return (line, reads) of the last assignment of ``name`` on a line before
+    ``before``, or None."""
+    items = assigns.get(name, [])
+    index = bisect.bisect_left([line for line, _ in items], before)
+    return items[index - 1] if index else None
 
 
 def _depends_on(assigns, name: str, at_line: int) -> set[str]:
@@ -313,7 +316,7 @@ def _depends_on(assigns, name: str, at_line: int) -> set[str]:
         assigned = _last_assignment(assigns, current, before)
         if assigned is None:
             continue
-        for read in assigned[2] - seen:
+        for read in assigned[1] - seen:
             seen.add(read)
             stack.append((read, assigned[0]))
     return seen
@@ -326,11 +329,22 @@ def _requires_grad_switches(tree: ast.Module) -> list[tuple[int, str]]:
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "requires_grad_"
-                and isinstance(node.func.value, ast.Name)):
+                and isinstance(node.func.value, ast.Name) and not _turns_off(node)):
             found.append((node.lineno, node.func.value.id))
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if (isinstance(target, ast.Attribute) and target.attr == "requires_grad"
-                        and isinstance(target.value, ast.Name)):
+                        and isinstance(target.value, ast.Name)
+                        and not _is_false(node.value)):
                     found.append((node.lineno, target.value.id))
     return found
+
+
+def _turns_off(call: ast.Call) -> bool:
+    """Return True for ``requires_grad_(False)`` (or ``requires_grad=False``)."""
+    args = list(call.args) + [kw.value for kw in call.keywords]
+    return bool(args) and _is_false(args[0])
+
+
+def _is_false(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False

@@ -352,3 +352,28 @@ def test_make_error_with_a_line_and_overrides():
                                   "not_text", "timeout", "memory", "crash", "output"])
 def test_every_plain_kind_is_worded(kind):
     _assert_complete(make_error(kind, "message"))
+
+
+def test_requires_grad_turned_off_is_not_the_trap():
+    source = """
+        w = torch.full([1], 2.)
+        loss = (w * 3).sum()
+        w.requires_grad_(False)
+        loss.backward()
+    """
+    assert _fail(source)["kind"] == "no_grad_fn"
+
+
+def test_a_syntax_error_from_eval_inside_the_snippet_is_at_the_eval_line():
+    source = "x = 1\ny = 2\nz = eval('1 +')\n"
+    err = _fail(source)
+    assert (err["kind"], err["type"], err["line"]) == ("syntax", "SyntaxError", 3)
+    assert err["code"] == "z = eval('1 +')"
+
+
+def test_the_trap_is_found_in_a_long_snippet():
+    # A 5,000-line snippet: reading the source must stay linear, not quadratic.
+    filler = "".join(f"t{i} = torch.ones(1) * {i}\n" for i in range(5000))
+    source = ("w = torch.full([1], 2.)\nloss = (w * 3).sum()\n" + filler
+              + "w.requires_grad_()\nloss.backward()\n")
+    assert _fail(source)["kind"] == "stale_graph"
