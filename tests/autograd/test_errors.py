@@ -377,3 +377,35 @@ def test_the_trap_is_found_in_a_long_snippet():
     source = ("w = torch.full([1], 2.)\nloss = (w * 3).sum()\n" + filler
               + "w.requires_grad_()\nloss.backward()\n")
     assert _fail(source)["kind"] == "stale_graph"
+
+
+def test_an_error_inside_a_custom_function_backward_is_at_that_line():
+    source = """
+        class Square(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * undefined_name
+
+        x = torch.ones(2, requires_grad=True)
+        Square.apply(x).sum().backward()
+    """
+    err = _fail(source)
+    assert (err["type"], err["line"]) == ("NameError", _line_of(source, "undefined_name"))
+
+
+def test_chinese_variable_names_in_the_explanation():
+    source = """
+        # 假设 w 没有 requires_grad
+        权重 = torch.full([1], 2.)
+        损失 = (权重 * 3).sum()
+        权重.requires_grad_()
+        损失.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "stale_graph"
+    assert err["code"] == "损失.backward()"
+    assert "`损失`" in err["explanation"]
