@@ -1,0 +1,54 @@
+"""graph_to_json / graph_from_json: the DESIGN.md trace JSON, strict and round-tripping."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import torch
+
+from app.autograd.serialize import NODE_FIELDS, dumps, graph_from_json, graph_to_json
+from app.autograd.trace import trace_graph
+
+
+def reject_constant(name):
+    raise ValueError(f"non-strict JSON constant {name}")
+
+
+def test_json_has_the_design_shape():
+    w = torch.full([1], 2.0, requires_grad=True)
+    data = graph_to_json(trace_graph(torch.nn.functional.mse_loss(torch.ones(1), w * 1.0)))
+    assert set(data) == {"root", "device", "nodes", "edges"}
+    assert data["root"] == "n0" and data["device"] == "cpu"
+    for node in data["nodes"]:
+        assert set(node) == set(NODE_FIELDS)
+    for edge in data["edges"]:
+        assert set(edge) == {"source", "target", "slot", "input_nr"}
+
+
+def test_round_trip_keeps_parallel_edges_and_attributes():
+    x = torch.tensor([3.0], requires_grad=True)
+    y = (x * x).sum()
+    data = graph_to_json(trace_graph(y))
+    graph = graph_from_json(json.loads(dumps(data)))
+    assert isinstance(graph, nx.MultiDiGraph)
+    assert graph.graph["root"] == "n0"
+    assert graph.number_of_edges("n1", "n2") == 2
+    assert graph.nodes["n2"]["kind"] == "leaf"
+    assert graph_to_json(graph) == data
+
+
+def test_non_finite_values_are_strict_json():
+    x = torch.tensor([float("nan"), float("inf"), 1.0], requires_grad=True)
+    text = dumps(graph_to_json(trace_graph(x * 2)))
+    parsed = json.loads(text, parse_constant=reject_constant)
+    assert parsed["nodes"][1]["value"]["data"] == ["NaN", "Infinity", 1.0]
+
+
+def test_edges_sorted_by_source_then_slot():
+    a = torch.ones(2, requires_grad=True)
+    b = torch.ones(2, requires_grad=True)
+    y = (a * b + a).sum()
+    edges = graph_to_json(trace_graph(y))["edges"]
+    keys = [(int(e["source"][1:]), e["slot"]) for e in edges]
+    assert keys == sorted(keys)

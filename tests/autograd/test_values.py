@@ -1,0 +1,101 @@
+"""values.tensor_value / to_jsonable: torch computes every expected number."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from app.autograd.values import compact, tensor_value, to_jsonable
+
+
+def strict(data) -> str:
+    return json.dumps(data, allow_nan=False)
+
+
+def test_small_tensor_keeps_data_and_stats():
+    t = torch.tensor([[1.0, -2.0], [3.5, 0.25]])
+    v = tensor_value(t)
+    assert v["shape"] == [2, 2] and v["dtype"] == "float32" and v["device"] == "cpu"
+    assert v["data"] == t.tolist()
+    assert v["min"] == t.min().item() and v["max"] == t.max().item()
+    assert v["mean"] == pytest.approx(t.mean().item())
+    assert v["std"] == pytest.approx(t.std().item())
+    assert v["nan"] == 0 and v["inf"] == 0
+
+
+def test_scalar_data_is_a_number():
+    v = tensor_value(torch.tensor(1.5, requires_grad=True) * 2)
+    assert v["shape"] == [] and v["data"] == 3.0 and v["std"] == 0.0
+
+
+def test_large_tensor_keeps_only_a_summary():
+    t = torch.randn(1000, 65)
+    v = tensor_value(t)
+    assert "data" not in v
+    assert v["min"] == pytest.approx(t.min().item()) and v["max"] == pytest.approx(t.max().item())
+    assert v["std"] == pytest.approx(t.double().std().item())
+
+
+def test_nan_and_inf_are_counted_and_strict_json():
+    t = torch.tensor([float("nan"), 1.0, float("inf"), -float("inf"), 3.0])
+    v = tensor_value(t)
+    assert v["nan"] == int(torch.isnan(t).sum()) == 1
+    assert v["inf"] == int(torch.isinf(t).sum()) == 2
+    finite = t[torch.isfinite(t)]
+    assert v["min"] == finite.min().item() and v["max"] == finite.max().item()
+    assert v["data"] == ["NaN", 1.0, "Infinity", "-Infinity", 3.0]
+    strict(v)
+
+
+def test_all_non_finite_has_no_range():
+    v = tensor_value(torch.full((3,), float("nan")))
+    assert v["min"] is None and v["mean"] is None and v["nan"] == 3
+    strict(v)
+
+
+def test_meta_tensor_has_shape_and_no_data():
+    t = torch.empty(3, 4, device="meta")
+    assert tensor_value(t) == {"shape": [3, 4], "dtype": "float32", "device": "meta"}
+
+
+@pytest.mark.parametrize("t", [
+    torch.tensor([1, 5, -3]),
+    torch.tensor([True, False, True]),
+    torch.tensor([1 + 2j, 3 - 4j]),
+    torch.tensor([1.5, 2.5], dtype=torch.bfloat16),
+    torch.tensor([1.5, 2.5], dtype=torch.float16),
+    torch.empty(0, 3),
+])
+def test_other_dtypes_do_not_crash_and_are_strict_json(t):
+    v = tensor_value(t)
+    strict(v)
+    assert v["shape"] == list(t.shape)
+
+
+def test_int_and_complex_values():
+    v = tensor_value(torch.tensor([1, 5, -3]))
+    assert (v["min"], v["max"], v["data"]) == (-3, 5, [1, 5, -3])
+    c = torch.tensor([3 + 4j, 0j])
+    vc = tensor_value(c)
+    assert vc["data"] == [[3.0, 4.0], [0.0, 0.0]]
+    assert vc["max"] == c.abs().max().item()
+
+
+def test_to_jsonable_nested():
+    data = to_jsonable({"a": [1.0, math.nan, (math.inf, -math.inf)], "b": torch.float64,
+                        "c": torch.Size([2, 3]), "d": np.float32(2.5), "e": np.array([1, 2]),
+                        "f": torch.ones(2), 3: None})
+    assert data["a"] == [1.0, "NaN", ["Infinity", "-Infinity"]]
+    assert data["b"] == "float64" and data["c"] == [2, 3] and data["d"] == 2.5
+    assert data["e"] == [1, 2] and data["f"]["data"] == [1.0, 1.0] and data["3"] is None
+    strict(data)
+
+
+def test_compact_is_tolist_when_small():
+    t = torch.arange(4.0)
+    assert compact(t) == t.tolist()
+    assert "data" not in compact(torch.zeros(100)) and compact(None) is None
