@@ -1,0 +1,180 @@
+"""UI speed on a 10,000-node graph: first paint after a trace, and one backward step.
+
+    .venv/bin/python bench/bench_ui.py [--nodes 10000] [--steps 200] [--no-peer]
+
+Prints, each with a ratio against a peer measured in the same run:
+- first paint: trace JSON in -> graph laid out, drawn and the window painted once;
+  peer: torchviz ``make_dot`` + Graphviz ``dot`` rendering the same tensor (what
+  people use today), run in a subprocess with a time limit;
+- one step: the model moves one step, nodes are recoloured, edge labels updated
+  and the view repainted; peers: the 16 ms frame budget, and rebuilding the scene
+  (what a naive "redraw on every step" does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FRAME_MS = 16.0
+
+
+def snippet(nodes: int) -> str:
+    """Return a recurrent-style snippet whose graph has about ``nodes`` nodes (3 ops per step)."""
+    steps = max(1, (nodes - 2) // 3)
+    return (
+        "import torch\n"
+        "w = torch.full([4], 0.5, requires_grad=True)\n"
+        "y = torch.ones(4)\n"
+        f"for i in range({steps}):\n"
+        "    y = torch.tanh(y * w + 0.1)\n"
+        "loss = y.sum()\n"
+    )
+
+
+class Precomputed:
+    """A backend that answers with results computed before the clock starts."""
+
+    def __init__(self, run_result: dict, timeline: dict):
+        self._run, self._timeline = run_result, timeline
+
+    def run(self, **_kwargs) -> dict:
+        return self._run
+
+    def backward(self, **_kwargs) -> dict:
+        return self._timeline
+
+    def inspect(self, node_id: str) -> dict:
+        return {"id": node_id}
+
+
+def session_results(source: str) -> tuple[dict, dict, float]:
+    """Return (run result, backward timeline, seconds taken) from a real in-process Session."""
+    from app.autograd.session import Session
+
+    start = time.perf_counter()
+    session = Session()
+    result = session.run(source, filename="<bench>")
+    if not result["ok"]:
+        raise SystemExit(f"bench snippet failed: {result['error']}")
+    timeline = session.backward(retain_graph=False)
+    return result, timeline, time.perf_counter() - start
+
+
+def first_paint_ms(app, window, result: dict, timeline: dict) -> float:
+    """Return ms from a trace arriving to the window painted with its graph (backward excluded)."""
+    window.model.timelines = []
+    start = time.perf_counter()
+    window.model.set_run_result(result)
+    window.graph_view.set_graph(window.model.graph)
+    window.repaint()
+    elapsed = (time.perf_counter() - start) * 1000
+    window._on_backward(timeline)  # what the kernel would deliver next
+    app.processEvents()
+    return elapsed
+
+
+def step_ms(app, window, steps: int) -> list[float]:
+    """Return the ms of ``steps`` single forward steps, each followed by a synchronous repaint."""
+    times = []
+    window.model.reset_steps()
+    view = window.graph_view.viewport()
+    for _ in range(steps):
+        start = time.perf_counter()
+        window.model.step_forward()
+        view.repaint()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def rebuild_ms(window) -> float:
+    """Return ms to rebuild and repaint the whole scene once (the naive per-step redraw)."""
+    start = time.perf_counter()
+    window.graph_view._rebuild()
+    window.graph_view.set_node_states(window.model.states())
+    window.graph_view.viewport().repaint()
+    return (time.perf_counter() - start) * 1000
+
+
+PEER = """
+import sys, time, torch
+sys.setrecursionlimit(1_000_000)
+from torchviz import make_dot
+ns = {}
+exec(sys.stdin.read(), ns)
+start = time.perf_counter()
+make_dot(ns["loss"]).pipe(format="png")
+print((time.perf_counter() - start) * 1000)
+"""
+
+
+def torchviz_ms(source: str, limit: float) -> float | None:
+    """Return torchviz + dot's ms to render the same tensor, or None past ``limit`` seconds."""
+    try:
+        proc = subprocess.run([sys.executable, "-c", PEER], input=source, text=True,
+                              capture_output=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return None
+    if proc.returncode != 0:
+        print(f"  torchviz peer failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return None
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=10_000)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--no-peer", action="store_true", help="skip the torchviz peer")
+    parser.add_argument("--peer-limit", type=float, default=120.0, metavar="SECONDS")
+    args = parser.parse_args()
+
+    from PySide6 import QtWidgets
+
+    import app.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from app.ui.qt_main_window import QtMainWindow
+
+    source = snippet(args.nodes)
+    result, timeline, session_s = session_results(source)
+    n_nodes = len(result["trace"]["nodes"])
+    print(f"graph: {n_nodes} nodes, {len(result['trace']['edges'])} edges, "
+          f"{len(timeline['steps'])} backward steps (session run + backward: {session_s:.2f} s)")
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    window = QtMainWindow(lambda: Precomputed(result, timeline))
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+
+    paint = first_paint_ms(app, window, result, timeline)
+    times = step_ms(app, window, min(args.steps, len(timeline["steps"])))
+    median, worst = statistics.median(times), max(times)
+    rebuild = rebuild_ms(window)
+    print(f"first paint after trace: {paint:8.1f} ms")
+    print(f"one step (median of {len(times)}): {median:6.2f} ms   worst {worst:.2f} ms")
+    print(f"  vs the {FRAME_MS:.0f} ms frame budget: {median / FRAME_MS:.3f}x "
+          f"({'within' if median < FRAME_MS else 'OVER'} one frame)")
+    print(f"  vs rebuilding the scene per step ({rebuild:.1f} ms): {rebuild / median:.0f}x faster")
+    if not args.no_peer:
+        peer = torchviz_ms(source, args.peer_limit)
+        if peer is None:
+            print(f"  peer torchviz make_dot + dot: did not finish within {args.peer_limit:.0f} s "
+                  f"(first paint is > {args.peer_limit * 1000 / paint:.0f}x faster)")
+        else:
+            print(f"  peer torchviz make_dot + dot PNG: {peer:.0f} ms; "
+                  f"first paint is {peer / paint:.1f}x faster")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

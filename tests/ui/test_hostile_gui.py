@@ -1,0 +1,58 @@
+"""Issue 6 through the GUI: hostile snippets run in the real kernel; the window stays up,
+shows the message, keeps the text, and the next good snippet works."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytest.importorskip("graphviz_views.scene")
+from tests.kernel.hostile_cases import BY_NAME, GOOD  # noqa: E402
+
+pytestmark = pytest.mark.slow
+WAIT = 90_000
+SUBSET = ["syntax_error", "no_grad_fn", "freed_buffers", "infinite_loop", "huge_tensor",
+          "segfault", "os_exit", "keyboard_interrupt", "output_flood", "cuda_without_cuda"]
+
+
+def _run(qtbot, window, source: str, *, press_stop: bool = False) -> dict:
+    """Type-free run of ``source`` (set as the editor text); return the run result."""
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT) as blocker:
+        window.act_run.trigger()
+        if press_stop:
+            qtbot.waitUntil(lambda: window.stop_button.isVisible(), timeout=5000)
+            time.sleep(0.5)  # let the loop get going in the kernel
+            started = time.monotonic()
+            window.stop_button.click()
+    if press_stop:
+        assert time.monotonic() - started < 5, "Stop took too long"
+    return blocker.args[0]
+
+
+def test_hostile_subset_through_the_window(qtbot, make_window):
+    window = make_window()  # the real backend: the kernel process
+    for name in SUBSET:
+        case = BY_NAME[name]
+        result = _run(qtbot, window, case.source, press_stop=case.stops)
+        assert window.isVisible(), name
+        assert window.editor.toPlainText() == case.source, f"{name}: the text was not kept"
+        if case.ok:
+            assert result["ok"], (name, result.get("error"))
+            for word in case.words:
+                assert word in window.output_panel.toPlainText(), (name, word)
+        else:
+            err = window.model.error
+            assert err and err["kind"] in case.kinds, (name, err)
+            text = window.errors_panel.toPlainText()
+            assert err["message"][:60] in text, name
+            words = ("stopped by the user",) if case.stops else case.words
+            for word in words:
+                assert word.lower() in (err["message"] + err.get("title", "")).lower(), (name, word)
+            if case.line:
+                assert window.editor.error_line == case.line, name
+        good = _run(qtbot, window, GOOD)
+        assert good["ok"], (name, good.get("error"))
+        qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+        assert window.model.graph is not None and window.editor.error_line is None, name

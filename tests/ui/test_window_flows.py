@@ -1,0 +1,213 @@
+"""Drive the window as a person would: type, run, step, read the panels, hit errors, export.
+
+The session runs in-process here (behind the same worker thread as the kernel) so
+these tests stay fast; tests/ui/test_hostile_gui.py goes through the real kernel.
+Every number read off the panels is compared with torch computed in the test.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from PySide6 import QtCore
+
+pytest.importorskip("graphviz_views.scene")
+from app.autograd.session import Session  # noqa: E402
+
+WAIT = 60_000  # ms; the first run imports torch's lazy modules
+
+SNIPPET = [
+    "import torch",
+    "x = torch.tensor([1., 2., 3.], requires_grad=True)",
+    "y = x + 2",
+    "z = y ** 2 * 3",
+    "out = z.mean()",
+]
+
+
+def type_snippet(qtbot, editor, lines):
+    """Type ``lines`` into the editor key by key, replacing what was there."""
+    editor.selectAll()
+    qtbot.keyClick(editor, QtCore.Qt.Key.Key_Delete)
+    for i, line in enumerate(lines):
+        if i:
+            qtbot.keyClick(editor, QtCore.Qt.Key.Key_Return)
+        qtbot.keyClicks(editor, line)
+
+
+def run_and_wait(qtbot, window, signal=None):
+    """Press Ctrl+Enter in the editor and wait for ``signal`` (the backward pass by default)."""
+    with qtbot.waitSignal(signal or window.sigBackwardFinished, timeout=WAIT):
+        qtbot.keyClick(window.editor, QtCore.Qt.Key.Key_Return,
+                       QtCore.Qt.KeyboardModifier.ControlModifier)
+
+
+def step_to(window, name):
+    """Step forward until the step just done ran a node called ``name``; return its id."""
+    window.model.reset_steps()
+    while not window.model.at_end():
+        window.step_bar.act_forward.trigger()
+        step = window.model.current_step()
+        if step["name"] == name:
+            return step["node"]
+    raise AssertionError(f"no step ran {name}")
+
+
+def torch_oracle():
+    """Return the gradient of out with respect to each intermediate, computed by torch."""
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x + 2
+    y2 = y ** 2
+    z = y2 * 3
+    out = z.mean()
+    dz, dy2, dy, dx = torch.autograd.grad(out, [z, y2, y, x])
+    return {"out": out, "z": z, "dz": dz, "dy2": dy2, "dy": dy, "dx": dx}
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window(Session)
+
+
+def test_type_run_step_and_read_the_values(qtbot, window):
+    oracle = torch_oracle()
+    type_snippet(qtbot, window.editor, SNIPPET)
+    assert window.editor.toPlainText() == "\n".join(SNIPPET)
+    run_and_wait(qtbot, window)
+    assert window.model.graph is not None and window.model.step_count >= 5
+    panel = window.values_panel
+
+    node = step_to(window, "MeanBackward0")
+    assert panel.node_id == node
+    assert panel.forward.values.tolist() == pytest.approx([oracle["out"].item()])
+    assert panel.arriving.values.tolist() == pytest.approx([1.0])
+    assert panel.sent.values.tolist() == pytest.approx(oracle["dz"].tolist())
+
+    step_to(window, "MulBackward0")
+    assert panel.forward.values.tolist() == pytest.approx(oracle["z"].tolist())
+    assert panel.arriving.values.tolist() == pytest.approx(oracle["dz"].tolist())
+    assert panel.sent.values.tolist() == pytest.approx(oracle["dy2"].tolist())
+
+    step_to(window, "PowBackward0")
+    assert panel.sent.values.tolist() == pytest.approx(oracle["dy"].tolist())
+
+    # stepping back changes the panels back
+    before = window.model.step
+    window.step_bar.act_back.trigger()
+    assert window.model.step == before - 1
+    assert panel.node_id != "" and window.model.current_step()["name"] != "PowBackward0"
+
+    window.step_bar.act_end.trigger()
+    assert window.model.at_end()
+    assert window.leaf_panel.cell("x", 0) == "[" + ", ".join(f"{v:g}" for v in oracle["dx"].tolist()) + "]"
+    states = window.model.states()
+    assert set(states.values()) <= {"done", "freed", "current"}
+    window.step_bar.act_reset.trigger()
+    assert window.model.step == 0 and "done" not in window.model.states().values()
+
+
+def test_keyboard_shortcuts_step(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    for key in (QtCore.Qt.Key.Key_Right, QtCore.Qt.Key.Key_Right):
+        qtbot.keyClick(window, key, QtCore.Qt.KeyboardModifier.AltModifier)
+    assert window.model.step == 2
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Left, QtCore.Qt.KeyboardModifier.AltModifier)
+    assert window.model.step == 1
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_End, QtCore.Qt.KeyboardModifier.AltModifier)
+    assert window.model.at_end()
+
+
+def test_play_runs_to_the_end(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    window.step_bar.speed.setCurrentText("60 steps/s")
+    window.step_bar.act_play.trigger()
+    qtbot.waitUntil(window.model.at_end, timeout=5000)
+    qtbot.waitUntil(lambda: not window.step_bar.act_play.isChecked(), timeout=2000)
+
+
+def test_requires_grad_error_marks_the_line_and_explains(qtbot, window):
+    lines = ["import torch", "x = torch.ones(2)", "y = (x * 2).sum()", "y.backward()"]
+    type_snippet(qtbot, window.editor, lines)
+    with pytest.raises(RuntimeError) as torch_error:  # the oracle: torch's own words
+        x = torch.ones(2)
+        (x * 2).sum().backward()
+    run_and_wait(qtbot, window, window.sigRunFinished)
+    assert window.editor.error_line == 4
+    assert str(torch_error.value) in window.editor.error_text
+    text = window.errors_panel.toPlainText()
+    assert str(torch_error.value) in text
+    assert window.model.error["fix"] in text and window.model.error["explanation"] in text
+    assert window.editor.toPlainText() == "\n".join(lines)  # the text is kept
+    # clicking the error jumps to its line
+    window.editor.go_to_line(1)
+    with qtbot.waitSignal(window.errors_panel.sigJumpToLine, timeout=1000):
+        qtbot.mouseClick(window.errors_panel.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                         pos=QtCore.QPoint(5, window.errors_panel.viewport().height() - 5))
+    assert window.editor.textCursor().blockNumber() == 3
+    # the next good snippet works and clears the mark
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    assert window.editor.error_line is None and window.model.step_count > 0
+
+
+def test_syntax_error_is_marked(qtbot, window):
+    window.editor.setPlainText("import torch\nx = torch.ones(2\n")
+    run_and_wait(qtbot, window, window.sigRunFinished)
+    assert window.model.error["kind"] == "syntax"
+    assert window.editor.error_line == window.model.error["line"]
+    assert window.editor.error_line in (2, 3)
+
+
+def test_retain_graph_second_pass_fails_then_succeeds(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    assert not window.step_bar.retain.isChecked()
+    run_and_wait(qtbot, window)
+    with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
+        window.step_bar.act_again.trigger()
+    err = window.model.timelines[-1]["error"]
+    assert err and "backward through the graph a second time" in err["message"]
+    assert "backward through the graph a second time" in window.errors_panel.toPlainText()
+
+    with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
+        window.step_bar.retain.setChecked(True)  # re-runs the snippet with the new option
+    assert window.model.graph_state() == "retained"
+    with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
+        window.step_bar.act_again.trigger()
+    assert window.model.timelines[-1]["error"] is None
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = ((x + 2) ** 2 * 3).mean()
+    out.backward(retain_graph=True)
+    first = x.grad.clone()
+    out.backward(retain_graph=True)
+    history = window.model.leaf_history()["x"]
+    assert history[0] == pytest.approx(first.tolist())
+    assert history[1] == pytest.approx(x.grad.tolist())  # .grad accumulated across passes
+
+
+def test_export_writes_files_that_read_back(qtbot, window, tmp_path):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    window.step_bar.act_forward.trigger()
+    json_path, png_path = tmp_path / "g.json", tmp_path / "g.png"
+    window.export_graph(str(json_path))
+    window.export_graph(str(png_path))
+    data = json.loads(json_path.read_text())
+    assert len(data["nodes"]) == window.model.graph.number_of_nodes()
+    from PySide6 import QtGui
+
+    assert not QtGui.QImage(str(png_path)).isNull()
+
+
+def test_search_selects_a_node_and_click_inspects(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    window.search.setText("Pow")
+    with qtbot.waitSignal(window.model.sigInspected, timeout=WAIT):
+        qtbot.keyClick(window.search, QtCore.Qt.Key.Key_Return)
+    assert window.model.node(window.model.selected)["name"] == "PowBackward0"
