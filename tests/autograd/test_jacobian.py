@@ -1,0 +1,139 @@
+"""Local Jacobians of graph nodes against formulas and torch.autograd.functional.jacobian."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from app.autograd.jacobian import local_jacobian, precompute, remembered, vjp_of_ones
+from app.autograd.trace import trace_graph
+
+SEED_A = [0.1440, 0.5349, 0.7022]
+
+
+def block(jac, slot=0, output=0):
+    return next(b for b in jac["blocks"] if b["slot"] == slot and b["output"] == output)
+
+
+def test_softmax_jacobian_is_p_i_times_delta_ij_minus_p_j():
+    a = torch.tensor(SEED_A, requires_grad=True)
+    p = F.softmax(a, dim=0)
+    jac = local_jacobian(p.grad_fn)
+    assert jac["status"] == "ok" and jac["name"] == "SoftmaxBackward0"
+    got = torch.tensor(block(jac)["matrix"], dtype=torch.float64)
+    q = p.detach().double()
+    formula = torch.diag(q) - torch.outer(q, q)  # p_i (delta_ij - p_j)
+    assert torch.allclose(got, formula, atol=1e-6)
+    # the seed's printed rows: grad(p[1], [a]) and grad(p[2], [a])
+    assert got[1].tolist() == pytest.approx([-0.0828, 0.2274, -0.1447], abs=1e-4)
+    assert got[2].tolist() == pytest.approx([-0.0979, -0.1447, 0.2425], abs=1e-4)
+    (row1,) = torch.autograd.grad(p[1], [a], retain_graph=True)
+    assert torch.allclose(got[1], row1.double(), atol=1e-6)
+
+
+def test_jacobian_frees_nothing():
+    a = torch.tensor(SEED_A, requires_grad=True)
+    p = F.softmax(a, dim=0)
+    local_jacobian(p.grad_fn)
+    p.backward(torch.ones(3))  # would fail if the Jacobian had freed the buffers
+    assert a.grad is not None
+
+
+@pytest.mark.parametrize(
+    ("op", "y_shape"),
+    [(torch.mul, (2, 3)), (torch.atan2, (2, 3)), (torch.mm, (3, 2)),
+     (lambda x, y: torch.cat([x, y]).reshape(3, 4)[:, :3].sin(), (2, 3))],
+)
+def test_every_block_matches_torch_functional_jacobian(op, y_shape):
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, requires_grad=True)
+    y = torch.randn(*y_shape, requires_grad=True)
+    out = op(x, y)
+    fn = out.grad_fn
+    jac = local_jacobian(fn)
+    assert jac["status"] == "ok"
+    if fn.name() == "SinBackward0":  # the Jacobian of this node alone: sin' on its input
+        inner = out.grad_fn._saved_self.detach()
+        expected = torch.diag(inner.reshape(-1).cos()).double()
+        assert torch.allclose(torch.tensor(block(jac)["matrix"], dtype=torch.float64), expected, atol=1e-6)
+        return
+    full = torch.autograd.functional.jacobian(op, (x.detach(), y.detach()))
+    for slot, expected in enumerate(full):
+        expected = expected.reshape(out.numel(), -1).double()
+        assert torch.allclose(torch.tensor(block(jac, slot)["matrix"], dtype=torch.float64), expected, atol=1e-5)
+
+
+def test_multi_output_node_has_a_block_per_output():
+    x = torch.arange(6.0).reshape(2, 3).requires_grad_()
+    first, second = torch.unbind(x)
+    fn = first.grad_fn
+    assert fn is second.grad_fn
+    jac = local_jacobian(fn)
+    assert jac["outputs"] == [[3], [3]]
+    for out_index in range(2):
+        m = torch.tensor(block(jac, 0, out_index)["matrix"])
+        expected = torch.autograd.functional.jacobian(lambda t, i=out_index: torch.unbind(t)[i], x.detach())
+        assert torch.equal(m, expected.reshape(3, 6))
+
+
+def test_slot_without_gradient_is_null():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    out = w * torch.tensor([3.0, 4.0])
+    jac = local_jacobian(out.grad_fn)
+    assert out.grad_fn.next_functions[1][0] is None
+    assert block(jac, 1)["matrix"] is None
+    assert block(jac, 0)["matrix"] == [[3.0, 0.0], [0.0, 4.0]]
+    assert jac["inputs"][1] is None
+
+
+def test_large_leaf_and_freed_nodes_answer_plainly():
+    big = torch.randn(100, requires_grad=True)
+    assert local_jacobian((big * 2).grad_fn)["status"] == "too_large"
+    assert local_jacobian(big.sum().grad_fn)["status"] == "too_large"  # input side too big
+    root = (big * 2).sum()
+    assert local_jacobian(root.grad_fn.next_functions[0][0].next_functions[0][0])["status"] == "leaf"
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y.sum().backward()
+    freed = local_jacobian(y.grad_fn)
+    assert freed["status"] == "freed" and "freed" in freed["reason"]
+
+
+def test_precomputed_jacobian_survives_the_pass_that_frees_the_node():
+    a = torch.tensor(SEED_A, requires_grad=True)
+    p = F.softmax(a, dim=0)
+    root = p[1]
+    trace = trace_graph(root)
+    before = precompute(trace.id_of)
+    softmax_id = trace.id_of[p.grad_fn]
+    assert before[softmax_id]["status"] == "ok"
+    root.backward()
+    after = local_jacobian(p.grad_fn)
+    assert after.get("remembered") is True
+    assert after["blocks"] == before[softmax_id]["blocks"]
+    assert remembered(p.grad_fn) is not None
+
+
+def test_vjp_of_ones_is_the_column_sum():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x**2
+    vjp = vjp_of_ones(y.grad_fn)
+    assert vjp["grad_outputs"] == [[1.0, 1.0, 1.0]]
+    (expected,) = torch.autograd.grad(y, x, torch.ones(3))
+    assert vjp["grad_inputs"] == [expected.tolist()]
+
+
+def test_custom_function_jacobian():
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    x = torch.tensor([1.0, -3.0], requires_grad=True)
+    jac = local_jacobian(Square.apply(x).grad_fn)
+    assert block(jac)["matrix"] == [[2.0, 0.0], [0.0, -6.0]]
