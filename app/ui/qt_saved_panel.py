@@ -7,24 +7,36 @@ from PySide6 import QtGui, QtWidgets
 from app.ui.models import SessionModel
 
 
-def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
-    """Return (buffer, shape, alive/freed) for the saved tensors of ``node_id`` at this step.
+def freed_by_passes(model: SessionModel, node_id: str) -> bool:
+    """Return True when ``node_id``'s saved tensors are freed at the current step.
 
-    A buffer is freed when its node ran in a pass without retain_graph (torch frees
-    a node's saved tensors right after calling it); before that it is alive.
+    Freed by an earlier pass (its ``freed_nodes``) or by a step of the current pass
+    up to now (torch releases a node's buffers right after calling it when the
+    graph is not retained).
+    """
+    if model.timeline is None:
+        return False
+    index = next((i for i, tl in enumerate(model.timelines) if tl is model.timeline), 0)
+    if any(node_id in (tl.get("freed_nodes") or []) for tl in model.timelines[:index]):
+        return True
+    return any(step.get("freed") for step in model.steps_of(node_id))
+
+
+def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
+    """Return (buffer, shape, state) for the saved items of ``node_id`` at this step.
+
+    State is "alive" or "freed" for a tensor, "value ..." for a saved number or flag.
+    Without a backward pass the trace's own flag (read after the snippet ran) is used.
     """
     attrs = model.node(node_id)
-    states = model.states()
-    tl = model.timeline or {}
-    freed_now = states.get(node_id) == "freed" or (
-        bool(model.steps_of(node_id)) and not tl.get("retain_graph"))
+    freed_now = freed_by_passes(model, node_id)
     rows = []
     for saved in attrs.get("saved") or []:
         name = saved.get("name", "?")
         if "freed" not in saved:  # not a tensor (an int, a flag): saved by value, never freed
             rows.append((name, "", f"value {saved.get('value')!r}"))
             continue
-        freed = freed_now or bool(saved.get("freed"))
+        freed = freed_now if model.timeline is not None else bool(saved.get("freed"))
         shape = str(list(saved["shape"])) if saved.get("shape") is not None else ""
         rows.append((name, shape, "freed" if freed else "alive"))
     return rows
