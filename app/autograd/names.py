@@ -10,6 +10,7 @@ own ``named_parameters()``.
 
 from __future__ import annotations
 
+import bisect
 import weakref
 
 import torch
@@ -89,16 +90,42 @@ def module_names(namespace: dict) -> tuple[dict[int, str], dict[int, str]]:
     return scopes, params
 
 
-def resolve_scopes(stacks: dict, modules: dict[int, torch.nn.Module], scope_names: dict) -> dict:
-    """Return ``{node_key: scope}`` from the recorded module stacks.
+class ScopeMap(dict):
+    """``{node_key: scope}`` that also answers for nodes the recorder never saw.
+
+    Nodes made inside one torch call (``F.linear`` on a 3-D input, the whole of
+    ``F.multi_head_attention_forward``) are not seen by the recorder, but their
+    sequence numbers lie between the previous recorded node's and the call's
+    output node's: ``get`` gives them the scope of the next recorded node.
+    """
+
+    def __init__(self, scopes: dict):
+        super().__init__(scopes)
+        ops = sorted((key[1], scope) for key, scope in scopes.items() if key[0] == "op")
+        self._seqs = [seq for seq, _ in ops]
+        self._scopes = [scope for _, scope in ops]
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        if key[0] != "op":
+            return default
+        i = bisect.bisect_left(self._seqs, key[1])
+        return self._scopes[i] if i < len(self._seqs) else default
+
+
+def resolve_scopes(stacks: dict, modules: dict[int, torch.nn.Module], scope_names: dict,
+                   param_names: dict[int, str] | None = None) -> ScopeMap:
+    """Return the ScopeMap of the recorded module stacks, plus parameter leaves.
 
     The scope is the innermost named module's name; a module the namespace
-    cannot reach (``nn.ReLU()(x)`` inline) is named by its class.
+    cannot reach (``nn.ReLU()(x)`` inline) is named by its class. A parameter
+    leaf's scope is its module's (``model1.0.weight`` -> ``model1.0``).
     """
-    out = {}
-    for key, stack in stacks.items():
-        out[key] = _scope_of(stack, modules, scope_names)
-    return out
+    out = {key: _scope_of(stack, modules, scope_names) for key, stack in stacks.items()}
+    for ident, name in (param_names or {}).items():
+        out[("leaf", ident)] = name.rpartition(".")[0]
+    return ScopeMap(out)
 
 
 def _scope_of(stack: tuple, modules: dict, scope_names: dict) -> str:

@@ -69,9 +69,10 @@ class Recorder(TorchFunctionMode):
             value = tensor_value(t)
         except Exception:  # an exotic tensor we cannot summarise must not fail the snippet
             value = None
-        self.values.setdefault(key, {})[t.output_nr] = value
-        if self._stack:
-            self.scopes[key] = tuple(self._stack)
+        # First sight wins: an op returning its input unchanged (dropout p=0,
+        # nn.Identity) must not move the node into its own module.
+        self.values.setdefault(key, {}).setdefault(t.output_nr, value)
+        self.scopes.setdefault(key, tuple(self._stack))
 
     # ---------------------------------------------------------------- module scope
 

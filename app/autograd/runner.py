@@ -134,7 +134,7 @@ def _name_everything(result: RunResult, recorder: Recorder, bindings: Bindings) 
     scope_names, param_names = module_names(result.namespace)
     result.values = recorder.values
     result.labels = {**parameter_labels(param_names), **bindings.labels()}
-    result.scopes = resolve_scopes(recorder.scopes, recorder.modules, scope_names)
+    result.scopes = resolve_scopes(recorder.scopes, recorder.modules, scope_names, param_names)
 
 
 def _pick_root(result: RunResult, root: str | None, last_value: list,
