@@ -317,7 +317,7 @@ class Kernel:
         printed = out.text()
         own = result.get("output") or ""
         if len(own) > self.output_limit:  # the Session captured a flood itself
-            own = own[: self.output_limit] + f"\n... {len(own) - self.output_limit} characters dropped ...\n"
+            own = _shorten(own, self.output_limit)
         text = own + printed
         if text or "output" in result:
             result = {**result, "output": text}
@@ -481,6 +481,15 @@ def _close(fd: int) -> None:
         os.close(fd)
     except OSError:
         pass
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Return ``text`` cut to about ``limit`` characters: its start, a note, its end."""
+    tail = limit // 5
+    dropped = len(text) - limit
+    return (text[: limit - tail]
+            + f"\n... {dropped} characters of output dropped (output is capped; see README 'Limits') ...\n"
+            + text[len(text) - tail:])
 
 
 def _error_line(result) -> int | None:

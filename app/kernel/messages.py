@@ -48,7 +48,7 @@ def timeout_error(seconds: float | None, *, by_user: bool, state_lost: bool,
     else:
         message, title = f"The snippet ran longer than the {seconds:g} s timeout and was stopped.", "Timed out"
     lost = (" The kernel was restarted, so the snippet's variables are gone; run it again."
-            if state_lost else " The kernel kept its state.")
+            if state_lost else " The kernel is still running.")
     return kernel_error(
         "timeout", message + lost, title=title, line=line, source=source,
         explanation="The snippet was still running (a loop that never ends, a long sleep, "

@@ -102,6 +102,35 @@ def guard_torch_load() -> None:
     torch.load = load
 
 
+class _Output:
+    """A private copy of the output pipe, to give the snippet fresh fds 1 and 2 on every request."""
+
+    fd: int | None = None
+
+
+def keep_output_pipe() -> None:
+    """Keep a copy of fd 1 (the output pipe) that the snippet cannot close by accident."""
+    _Output.fd = os.dup(1)
+
+
+def restore_output() -> None:
+    """Point fds 1 and 2 and sys.stdout/stderr back at the output pipe (a snippet may have closed them)."""
+    if _Output.fd is None:
+        return
+    for fd in (1, 2):
+        try:
+            os.dup2(_Output.fd, fd)
+        except OSError:
+            pass  # the copy itself was closed; nothing better to do
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None or getattr(stream, "closed", True) or stream is not getattr(sys, f"__{name}__"):
+            original = getattr(sys, f"__{name}__")
+            if original is None or original.closed:
+                original = open(1 if name == "stdout" else 2, "w", buffering=1, closefd=False)
+            setattr(sys, name, original)
+
+
 def flush_output() -> None:
     """Flush Python's and C's stdout/stderr buffers so the client gets all output before the reply."""
     for stream in (sys.stdout, sys.stderr):
@@ -194,6 +223,7 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
         request = protocol.read_message(request_fd)
         if request is None or request.get("method") == "shutdown":
             return
+        restore_output()
         try:
             reply = answer(session, request, limit)
         except KeyboardInterrupt:  # the stop arrived between the call and the reply
@@ -221,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     set_memory_limit(args.memory_limit)
     watch_lifeline(args.lifeline_fd)
+    keep_output_pipe()
     faulthandler.enable()  # a segfault prints the snippet line to the output pipe
     if args.traceback_fd is not None:
         register_traceback_dump(args.traceback_fd)

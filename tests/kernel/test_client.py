@@ -131,7 +131,7 @@ def test_output_flood_is_bounded_and_fast(kernel):
     assert reply["ok"] is True
     assert len(reply["output"]) < 4096 + 200
     assert reply["output"].rstrip().endswith("END")
-    assert "bytes of output dropped" in reply["output"]
+    assert "of output dropped" in reply["output"]
     assert seconds < 5
 
 

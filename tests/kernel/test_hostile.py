@@ -1,0 +1,165 @@
+"""Every hostile snippet of ``hostile_cases.CASES``, through the Kernel and through the command line.
+
+Each case checks the error kind and words, the snippet line, the time bound
+(stopped within a second and a half of the timeout), the command line's exit
+status and strict-JSON stdout, and that a good snippet still runs afterwards
+with the value torch computes for it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hostile_cases import CASES, GOOD, Hostile
+
+from app.kernel.client import Kernel
+
+pytest.importorskip("app.autograd.session")
+
+ROOT = Path(__file__).resolve().parents[2]
+KERNEL_TIMEOUT = 1.0
+CLI_TIMEOUT = 2.0
+STOP_SLACK = 1.5  # SIGINT, the grace before the kill, and the reply
+IDS = [case.name for case in CASES]
+
+
+def source_text(case: Hostile) -> str:
+    """Return the case's source as text (binary garbage decoded byte for byte)."""
+    return case.source if isinstance(case.source, str) else case.source.decode("latin-1")
+
+
+def strict_json(text: str):
+    """Return ``text`` parsed as strict JSON (bare NaN or Infinity is an error)."""
+
+    def reject(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def good_loss() -> float:
+    """Return the GOOD snippet's loss as torch computes it here."""
+    w = torch.full([1], 2.0, requires_grad=True)
+    return F.mse_loss(torch.ones(1), torch.ones(1) * w).item()
+
+
+def check_error(case: Hostile, error: dict | None, text_of: str) -> None:
+    """Assert the error (or its absence) matches the case; ``text_of`` is where words must appear."""
+    if case.ok:
+        assert error is None, error
+    else:
+        assert error is not None and error["kind"] in case.kinds, error
+    for word in case.words:
+        assert word.lower() in text_of.lower(), (word, text_of[:2000])
+
+
+# -- through the Kernel ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    with Kernel(timeout=KERNEL_TIMEOUT, stop_grace=0.5) as k:
+        assert k.wait_ready(120)
+        yield k
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_kernel_answers_hostile_snippet(kernel, case):
+    assert kernel.wait_ready(120)  # a restart after the previous case is not timed
+    start = time.monotonic()
+    reply = kernel.run(source_text(case), filename="hostile.py")
+    elapsed = time.monotonic() - start
+
+    error = reply["error"]
+    message = (error or {}).get("message", "") if not case.ok else reply.get("output", "")
+    check_error(case, error, message)
+    if case.line is not None:
+        assert error["line"] == case.line, error
+    assert bool(reply.get("state_lost")) == case.restarts, reply
+    for text in case.never:
+        assert text not in reply.get("output", "")
+    assert len(reply.get("output", "")) < 200_000
+    assert elapsed < (KERNEL_TIMEOUT + STOP_SLACK if case.stops else 20), elapsed
+
+    good = kernel.run(GOOD, filename="good.py", timeout=60)
+    assert good["ok"], good["error"]
+    root = next(n for n in good["trace"]["nodes"] if n["id"] == good["trace"]["root"])
+    assert root["value"]["data"] == pytest.approx(good_loss())
+
+
+# -- through the command line ------------------------------------------------------
+
+
+def run_cli(case: Hostile, tmp_dir: Path) -> tuple[subprocess.CompletedProcess, float]:
+    """Return the finished ``python -m app trace FILE --json --timeout 2`` and its seconds."""
+    path = tmp_dir / f"{case.name}.py"
+    data = case.source if isinstance(case.source, bytes) else case.source.encode()
+    path.write_bytes(data)
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "trace", str(path), "--json", "--timeout", str(CLI_TIMEOUT)],
+        capture_output=True, cwd=ROOT, timeout=120,
+    )
+    return done, time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def cli_results(tmp_path_factory):
+    """Run every case through the command line, a few at a time (each start imports torch)."""
+    tmp_dir = tmp_path_factory.mktemp("hostile")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda case: run_cli(case, tmp_dir), CASES))
+    return dict(zip(IDS, results))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_command_line_answers_hostile_snippet(cli_results, case):
+    done, elapsed = cli_results[case.name]
+    stdout = done.stdout.decode("utf-8")
+    stderr = done.stderr.decode("utf-8", errors="replace")
+    assert done.returncode == case.exit, stderr[-3000:]
+    if case.exit == 0:
+        graph = strict_json(stdout)
+        assert graph["nodes"], graph
+    else:
+        assert stdout.strip() == "" or strict_json(stdout) is not None
+    for word in case.words:
+        assert word.lower() in stderr.lower(), (word, stderr[-3000:])
+    if case.line is not None:
+        assert f"hostile.py:{case.line}" in stderr.replace(f"{case.name}.py", "hostile.py"), stderr
+    for text in case.never:
+        assert text not in stderr and text not in stdout
+    assert len(stderr) < 300_000  # the flood is capped
+    assert elapsed < 60  # never hangs (the precise stop bound is checked through the Kernel)
+
+
+@pytest.mark.slow
+def test_command_line_good_snippet_after_the_table(cli_results, tmp_path):
+    path = tmp_path / "good.py"
+    path.write_text(GOOD)
+    done = subprocess.run([sys.executable, "-m", "app", "trace", str(path), "--json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    graph = strict_json(done.stdout)
+    root = next(n for n in graph["nodes"] if n["id"] == graph["root"])
+    assert root["value"]["data"] == pytest.approx(good_loss())
+
+
+def test_command_line_unavailable_device_exits_2(tmp_path):
+    path = tmp_path / "good.py"
+    path.write_text(GOOD)
+    done = subprocess.run([sys.executable, "-m", "app", "trace", str(path), "--json",
+                           "--device", "cuda"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert "CUDA" in done.stderr
