@@ -34,10 +34,11 @@ def load_source(args) -> tuple[str, str]:
 
 
 def open_session(args):
-    """Return the session a subcommand runs its snippet in (in-process for now)."""
-    from app.autograd.session import Session
+    """Return the session a subcommand runs its snippet in: a kernel process (app.kernel)
+    that honours ``--timeout``, caps memory and survives crashes of the snippet."""
+    from app.kernel.client import Kernel
 
-    return Session()
+    return Kernel(timeout=getattr(args, "timeout", None), restart_eagerly=False)
 
 
 def run_snippet(args):
