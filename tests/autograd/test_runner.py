@@ -1,0 +1,165 @@
+"""run_snippet: namespace, root choice, names, output capture, cleanup, devices."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn.modules import module as nn_module
+
+from app.autograd import devices
+from app.autograd.runner import OUTPUT_LIMIT, run_snippet
+
+
+def test_namespace_has_torch_nn_and_f():
+    result = run_snippet("w = torch.ones(1, requires_grad=True)\ny = F.relu(nn.Identity()(w) * 2)")
+    ns = result.namespace
+    assert ns["torch"] is torch and ns["nn"] is torch.nn and ns["F"] is torch.nn.functional
+    assert result.error is None and result.roots[0] is ns["y"]
+
+
+def test_root_is_the_last_expression():
+    source = "w = torch.ones(2, requires_grad=True)\na = w * 2\nb = w + 1\na"
+    result = run_snippet(source)
+    assert result.roots[0] is result.namespace["a"] and result.root_name == "a"
+
+
+def test_last_expression_tuple_gives_several_roots():
+    result = run_snippet("w = torch.ones(2, requires_grad=True)\na = w * 2\nb = w + 1\na, b")
+    assert result.roots[0] is result.namespace["a"] and result.roots[1] is result.namespace["b"]
+
+
+def test_root_falls_back_to_the_last_assigned_tensor_with_grad_fn():
+    source = """
+w = torch.ones(2, requires_grad=True)
+loss = (w * 3).sum()
+plain = torch.zeros(3)
+n = 5
+loss.backward()
+"""
+    result = run_snippet(source)
+    assert result.error is None
+    assert result.roots[0] is result.namespace["loss"] and result.root_name == "loss"
+
+
+def test_root_by_name_and_several_names():
+    source = "w = torch.ones(2, requires_grad=True)\na = w * 2\nb = a.sum()"
+    one = run_snippet(source, root="a")
+    assert len(one.roots) == 1 and one.roots[0] is one.namespace["a"]
+    both = run_snippet(source, root="a, b")
+    assert [r is both.namespace[n] for r, n in zip(both.roots, "ab")] == [True, True]
+    assert both.root_name == "a,b"
+
+
+def test_missing_or_unusable_root_is_bad_usage():
+    source = "w = torch.ones(2, requires_grad=True)\na = w * 2\nn = 3"
+    missing = run_snippet(source, root="nope")
+    assert missing.exit_code == 2 and "nope" in missing.error["message"] and not missing.roots
+    not_tensor = run_snippet(source, root="n")
+    assert not_tensor.exit_code == 2 and "not a tensor" in not_tensor.error["message"]
+    leaf = run_snippet(source, root="w")
+    assert leaf.exit_code == 2 and "grad_fn" in leaf.error["message"]
+
+
+def test_nothing_to_draw():
+    result = run_snippet("x = torch.ones(3)\ny = x * 2\nprint(y)")
+    assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1
+    assert "requires_grad=True" in result.error["message"]
+    assert result.output == "tensor([2., 2., 2.])\n"
+
+
+def test_unicode_names_label_nodes():
+    source = "权重 = torch.ones(2, requires_grad=True)\n中间 = 权重 * 3\n损失 = 中间.sum()"
+    result = run_snippet(source)
+    ns = result.namespace
+    assert result.root_name == "损失"
+    assert result.labels[("leaf", id(ns["权重"]))] == "权重"
+    assert "中间" in result.labels.values() and "损失" in result.labels.values()
+
+
+def test_output_is_captured_and_bounded(capsys):
+    source = "print('x' * 600_000)\nprint('y' * 600_000)\nimport sys\nprint('err', file=sys.stderr)"
+    result = run_snippet(source)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert result.output.startswith("x" * 600_000)
+    assert len(result.output) < OUTPUT_LIMIT + 100 and "not kept" in result.output
+
+
+def test_snippet_error_names_its_own_line_and_keeps_the_partial_graph():
+    source = """
+w = torch.ones(2, requires_grad=True)
+h = w * 2
+
+def broken(t):
+    return t[5]
+
+y = broken(h)
+"""
+    result = run_snippet(source, filename="snippet.py")
+    assert result.exit_code == 1
+    assert result.error["line"] == 6 and result.error["type"] == "IndexError"
+    assert "return t[5]" in result.error["code"]
+    assert len(result.roots) == 1 and result.roots[0] is result.namespace["h"]
+
+
+def test_syntax_error_does_not_run_anything():
+    result = run_snippet("print('ran')\nx = (1,")
+    assert result.error["kind"] == "syntax" and result.exit_code == 1 and result.output == ""
+
+
+def test_system_exit_in_the_snippet_is_an_error_not_an_exit():
+    result = run_snippet("w = torch.ones(1, requires_grad=True)\ny = w * 2\nraise SystemExit(3)")
+    assert result.exit_code == 1 and result.error["type"] == "SystemExit"
+
+
+def test_hooks_and_modes_are_removed_even_when_the_snippet_raises():
+    pre = len(nn_module._global_forward_pre_hooks)
+    post = len(nn_module._global_forward_hooks)
+    modes = torch._C._len_torch_function_stack()
+    source = """
+class Bad(nn.Module):
+    def forward(self, x):
+        raise ValueError("boom")
+Bad()(torch.ones(1))
+"""
+    result = run_snippet(source)
+    assert result.error["type"] == "ValueError" and result.error["line"] == 4
+    assert len(nn_module._global_forward_pre_hooks) == pre
+    assert len(nn_module._global_forward_hooks) == post
+    assert torch._C._len_torch_function_stack() == modes
+    assert torch.ones(1).device.type == "cpu"
+
+
+def test_calls_are_returned_as_a_list():
+    result = run_snippet("w = torch.ones(1, requires_grad=True)\ny = (w * 2).sum()\ny.backward()")
+    assert isinstance(result.calls, list)
+    assert result.namespace["w"].grad.tolist() == [2.0]
+
+
+def test_meta_device_runs_without_data():
+    result = run_snippet("w = torch.ones(3, requires_grad=True)\ny = (w * 2).sum()", device="meta")
+    assert result.error is None and result.namespace["w"].device.type == "meta"
+    recorded = sorted(v[0]["shape"] for v in result.values.values())
+    assert recorded == [[], [3]]
+    assert all(set(v[0]) == {"shape", "dtype", "device"} for v in result.values.values())
+
+
+def test_unavailable_cuda_is_exit_2_with_torchs_reason(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = run_snippet("print('never')", device="cuda")
+    assert result.exit_code == 2 and result.error["kind"] == "device_unavailable"
+    assert "CUDA is not available" in result.error["message"] and result.output == ""
+
+
+def test_device_status_reasons(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.version, "cuda", None)
+    assert devices.device_status("cuda") == (
+        False, "CUDA is not available: this torch build has no CUDA (it is a CPU-only build)")
+    monkeypatch.setattr(torch.version, "cuda", "12.4")
+    ok, reason = devices.device_status("cuda")
+    assert not ok and reason.startswith("CUDA is not available: no CUDA device found")
+    assert devices.device_status("cpu") == (True, "") and devices.device_status("meta") == (True, "")
+    listed = devices.available_devices()
+    assert [d["name"] for d in listed] == ["cpu", "cuda", "mps", "meta"]
+    assert listed[1]["available"] is False and listed[1]["reason"] == reason
+    assert devices.device_status("tpu")[0] is False
