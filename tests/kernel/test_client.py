@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from app.kernel.client import Kernel
 
 FAKE = "tests.kernel.fake_session:FakeSession"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +184,33 @@ def test_kernel_that_cannot_start_says_why():
     assert reply["ok"] is False
     assert reply["error"]["kind"] == "crash"
     assert "no_such_module" in reply["error"]["message"]
+
+
+def test_kernel_ends_itself_when_its_parent_is_killed(tmp_path):
+    script = (
+        "import os, signal, sys\n"
+        "from app.kernel.client import Kernel\n"
+        f"k = Kernel(session={FAKE!r}, timeout=5)\n"
+        "k.run('import threading, time\\nthreading.Thread(target=time.sleep, args=(1000,)).start()')\n"
+        "print(k.pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    pid = int(done.stdout.strip())
+    deadline = time.monotonic() + 3
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(pid)
+
+
+def test_shutdown_from_another_thread_ends_a_running_request():
+    k = Kernel(session=FAKE, timeout=None)
+    assert k.wait_ready(30)
+    threading.Timer(0.3, k.shutdown).start()
+    start = time.monotonic()
+    reply = k.run("import time\ntime.sleep(1000)")
+    assert reply["error"]["kind"] == "timeout"
+    time.sleep(0.1)
+    assert time.monotonic() - start < 2
+    assert not k.alive
