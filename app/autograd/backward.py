@@ -63,19 +63,26 @@ def record_backward(
         return None
 
     steps, result, exc = run_recorded(call, id_of, labels)
+    grads = grad_results(inputs, result, id_of, labels) if mode == "grad" else leaf_grads(id_of, labels)
+    return pass_record(
+        mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
+        grads=grads, id_of=id_of, error=None if exc is None else explain(exc, source, filename),
+        retained={name: snapshot(t.grad) for name, t in (watch or {}).items()},
+    )
+
+
+def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
+                retained=None) -> dict:
+    """Return the backward JSON of a finished pass; probes which nodes are freed now
+    and sets each step's ``freed`` flag."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of)
     _mark_freed_steps(steps, freed_nodes)
-    record = {
+    return {
         "mode": mode, "retain_graph": retain_graph, "create_graph": create_graph,
-        "steps": steps,
-        "leaf_grads": _grad_results(inputs, result, id_of, labels) if mode == "grad"
-        else leaf_grads(id_of, labels),
-        "retained_grads": {name: snapshot(t.grad) for name, t in (watch or {}).items()},
-        "freed": bool(steps) and not retain_graph,
-        "freed_nodes": freed_nodes,
-        "error": None if exc is None else explain(exc, source, filename),
+        "steps": steps, "leaf_grads": grads, "retained_grads": retained or {},
+        "freed": bool(steps) and not retain_graph, "freed_nodes": freed_nodes,
+        "error": error,
     }
-    return record
 
 
 def run_recorded(call, id_of: dict, labels: dict | None = None):
@@ -138,7 +145,7 @@ def is_freed(fn) -> bool:
     return any(item.get("freed") for item in saved_items(fn))
 
 
-def _grad_results(inputs, result, id_of: dict, labels: dict) -> dict:
+def grad_results(inputs, result, id_of: dict, labels: dict) -> dict:
     """Return ``{input label: gradient}`` for ``torch.autograd.grad``'s inputs and result."""
     names = input_names(inputs or [], id_of, labels)
     grads = list(result) if result is not None else [None] * len(names)

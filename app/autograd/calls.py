@@ -1,13 +1,194 @@
-"""Record the backward calls a snippet makes itself (placeholder: records nothing yet;
-the backward work replaces it with the real recorder, see docs/internals.md)."""
+"""Record the backward calls a snippet makes itself, then let them behave exactly as torch does.
+
+While ``capture_backward_calls(filename)`` is active, ``torch.Tensor.backward``,
+``torch.autograd.backward`` and ``torch.autograd.grad`` are wrapped. A call made
+from a frame compiled from ``filename`` (the snippet) is recorded: its line, the
+API, ``retain_graph``/``create_graph``, and its ``timeline`` (the backward JSON
+of that call's own graph: steps, leaf grads keyed by the snippet's variable
+names, freed buffers, error). If torch raises, the very same exception is
+raised again, so the snippet stops at that line as it would without gradstep.
+Calls from anywhere else (torch itself, the recorder) go straight through.
+Before the real pass, small nodes' Jacobians are computed and remembered
+(``jacobian.precompute``) so they can still be shown once the pass freed them.
+
+A record: ``{"index", "line", "code", "api", "retain_graph", "create_graph",
+"nodes": [{"id", "name", "label"}], "timeline", "error"}``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import inspect
+import linecache
+import sys
+import types
+from collections import deque
+
+import torch
+
+from app.autograd import jacobian
+from app.autograd.backward import grad_results, leaf_grads, pass_record, run_recorded
+from app.autograd.errors import explain
+from app.autograd.trace import node_name
+
+_TARGETS = (
+    (torch.Tensor, "backward", "Tensor.backward"),
+    (torch.autograd, "backward", "torch.autograd.backward"),
+    (torch.autograd, "grad", "torch.autograd.grad"),
+)
 
 
 @contextlib.contextmanager
 def capture_backward_calls(filename: str = "<snippet>"):
-    """Yield the list that collects one record per backward call of the snippet."""
+    """Yield the list that collects one record per backward call of the snippet.
+
+    The wrapped torch functions are restored on exit, also when the snippet failed.
+    """
     calls: list[dict] = []
-    yield calls
+    capture = _Capture(filename, calls)
+    originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
+    try:
+        for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
+            setattr(owner, attr, capture.wrap(original, api))
+        yield calls
+    finally:
+        for owner, attr, original in originals:
+            setattr(owner, attr, original)
+
+
+class _Capture:
+    """Decides which calls to record and records them into ``calls``."""
+
+    def __init__(self, filename: str, calls: list):
+        self.filename = filename
+        self.calls = calls
+        self.busy = False  # a backward run inside a recorded one (a hook's) is not recorded
+
+    def wrap(self, original, api: str):
+        signature = inspect.signature(original)
+
+        def wrapper(*args, **kwargs):
+            caller = sys._getframe(1)
+            if self.busy or caller.f_code.co_filename != self.filename:
+                return original(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return self.record(original, api, bound, caller, args, kwargs)
+
+        wrapper.__wrapped__ = original
+        wrapper.__name__ = getattr(original, "__name__", api)
+        wrapper.__doc__ = getattr(original, "__doc__", None)
+        return wrapper
+
+    def record(self, original, api: str, bound, caller, args, kwargs):
+        """Run the call with hooks on its graph, append its record, return torch's result."""
+        self.busy = True
+        try:
+            roots = _roots(api, bound.arguments)
+            id_of = graph_ids(roots)
+            labels = frame_labels(caller, id_of)
+            jacobian.precompute(id_of)
+            steps, result, exc = run_recorded(lambda: original(*args, **kwargs), id_of, labels)
+            self.calls.append(self._record(api, bound.arguments, caller, id_of,
+                                           labels, steps, result, exc))
+        finally:
+            self.busy = False
+        if exc is not None:
+            raise exc
+        return result
+
+    def _record(self, api, arguments, caller, id_of, labels, steps, result, exc) -> dict:
+        create_graph = bool(arguments.get("create_graph"))
+        retain = arguments.get("retain_graph")
+        retain_graph = create_graph if retain is None else bool(retain)
+        mode = "grad" if api == "torch.autograd.grad" else "backward"
+        if mode == "grad":
+            grads = grad_results(_as_list(arguments.get("inputs")), result, id_of, labels)
+        else:
+            grads = leaf_grads(id_of, labels)
+        error = None if exc is None else self._error(exc, caller)
+        timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
+                               steps=steps, grads=grads, id_of=id_of, error=error)
+        line = caller.f_lineno
+        return {
+            "index": len(self.calls), "line": line, "code": _code(self.filename, line),
+            "api": api, "retain_graph": retain_graph, "create_graph": create_graph,
+            "nodes": _nodes(id_of, labels), "timeline": timeline, "error": error,
+        }
+
+    def _error(self, exc: BaseException, caller) -> dict:
+        """Return the error dict of ``exc`` located at the snippet line that made the call."""
+        source = "".join(linecache.getlines(self.filename))
+        # The traceback starts inside gradstep; put the snippet's calling frame in front
+        # while explaining, so the error names the snippet's line like torch's own would.
+        inner = exc.__traceback__
+        exc.__traceback__ = types.TracebackType(inner, caller, caller.f_lasti, caller.f_lineno)
+        try:
+            return explain(exc, source, self.filename)
+        finally:
+            exc.__traceback__ = inner
+
+
+def graph_ids(roots) -> dict:
+    """Return ``{grad_fn: node id}`` numbered like ``trace.trace_graph`` (breadth first, ``n0`` = root).
+
+    Roots without a grad_fn are skipped (torch will raise its own error for them).
+    """
+    id_of: dict = {}
+    queue: deque = deque()
+    for root in roots:
+        fn = getattr(root, "grad_fn", None)
+        if fn is not None and fn not in id_of:
+            id_of[fn] = f"n{len(id_of)}"
+            queue.append(fn)
+    while queue:
+        fn = queue.popleft()
+        for nxt, _ in fn.next_functions:
+            if nxt is not None and nxt not in id_of:
+                id_of[nxt] = f"n{len(id_of)}"
+                queue.append(nxt)
+    return id_of
+
+
+def frame_labels(frame, id_of: dict) -> dict:
+    """Return ``{node id: variable name}`` for the tensors the snippet's frame names.
+
+    A leaf is named after its variable; an op node after the variable holding its output.
+    """
+    by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
+    labels: dict = {}
+    scopes = [frame.f_globals] if frame.f_locals is frame.f_globals else [frame.f_globals, frame.f_locals]
+    for scope in scopes:  # locals last: they win
+        for name, value in list(scope.items()):
+            if not isinstance(value, torch.Tensor) or name.startswith("_"):
+                continue
+            node_id = by_leaf.get(id(value)) or id_of.get(value.grad_fn)
+            if node_id is not None:
+                labels[node_id] = name
+    return labels
+
+
+def _roots(api: str, arguments: dict) -> list:
+    """Return the tensors differentiated by a call (``self``, ``tensors`` or ``outputs``)."""
+    if api == "Tensor.backward":
+        return [arguments["self"]]
+    key = "tensors" if api == "torch.autograd.backward" else "outputs"
+    return [t for t in _as_list(arguments.get(key)) if isinstance(t, torch.Tensor)]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, torch.Tensor):
+        return [value]
+    return list(value)
+
+
+def _nodes(id_of: dict, labels: dict) -> list[dict]:
+    return [{"id": node_id, "name": node_name(fn), "label": labels.get(node_id)}
+            for fn, node_id in id_of.items()]
+
+
+def _code(filename: str, line: int) -> str | None:
+    text = linecache.getline(filename, line)
+    return text.rstrip("\n") or None

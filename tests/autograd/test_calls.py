@@ -1,0 +1,208 @@
+"""Backward calls made by the snippet itself: recorded with their line, then exactly torch's behaviour."""
+
+import textwrap
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from app.autograd.backward import record_backward
+from app.autograd.calls import capture_backward_calls, graph_ids
+from app.autograd.session import Session
+from app.autograd.trace import trace_graph
+from app.examples import get_example, load_example
+from tests.autograd.backward_oracle import assert_same, assert_value, labels_for, torch_pass
+
+SEED_A = [0.1440, 0.5349, 0.7022]
+
+
+def run(source, **kwargs):
+    return Session().run(textwrap.dedent(source), filename="<snippet>", **kwargs)
+
+
+def run_example(example_id):
+    example = get_example(example_id)
+    return Session().run(load_example(example_id), filename=str(example.path))
+
+
+def softmax_row(i, retain_graph=True):
+    a = torch.tensor(SEED_A, requires_grad=True)
+    p = F.softmax(a, dim=0)
+    return p[i], a
+
+
+def test_softmax_lesson_records_both_grad_calls_as_torch_runs_them():
+    result = run_example("softmax_jacobian")
+    assert result["ok"], result["error"]
+    first, second = result["calls"]
+    assert (first["line"], first["api"], first["retain_graph"]) == (12, "torch.autograd.grad", True)
+    assert (second["line"], second["retain_graph"]) == (13, False)
+    assert "p[1]" in first["code"]
+    for call, row in ((first, 1), (second, 2)):
+        root, a = softmax_row(row)
+        oracle = torch_pass(root, inputs=[a])
+        assert_same(call["timeline"], oracle)
+        assert_value(call["timeline"]["leaf_grads"]["a"], oracle["result"][0])
+    assert first["timeline"]["leaf_grads"]["a"] == pytest.approx([-0.0828, 0.2274, -0.1447], abs=1e-4)
+    assert second["timeline"]["leaf_grads"]["a"] == pytest.approx([-0.0979, -0.1447, 0.2425], abs=1e-4)
+    assert first["timeline"]["freed"] is False and second["timeline"]["freed"] is True
+
+
+def test_retain_graph_error_stops_at_its_line_with_the_timeline_up_to_there():
+    result = run_example("retain_graph_error")
+    assert result["ok"] is False
+    assert result["error"]["line"] == 13 and result["error"]["kind"] == "freed_buffers"
+    first, second = result["calls"]
+    assert first["error"] is None and first["timeline"]["freed"] is True
+    assert second["error"]["kind"] == "freed_buffers" and second["error"]["line"] == 13
+    steps = second["timeline"]["steps"]
+    # torch on the same graph: the select node (nothing saved) runs, softmax needs its freed result
+    root, a = softmax_row(1)
+    order = torch_pass(root, retain_graph=False)["order"]
+    names = {node_id: fn.name() for fn, node_id in graph_ids([root]).items()}
+    assert [s["node"] for s in steps] == order[: len(steps)]
+    assert [s["name"] for s in steps] == ["SelectBackward0", "SoftmaxBackward0"]
+    assert names[steps[-1]["node"]] == "SoftmaxBackward0" and steps[-1]["error"] is True
+    assert second["timeline"]["leaf_grads"]["a"] == first["timeline"]["leaf_grads"]["a"]
+
+
+def test_retained_second_backward_accumulates():
+    result = run_example("retain_graph_fixed")
+    assert result["ok"], result["error"]
+    first, second = result["calls"]
+    root, a = softmax_row(1)
+    root.backward(retain_graph=True)
+    once = a.grad.clone()
+    root.backward()
+    assert_value(first["timeline"]["leaf_grads"]["a"], once)
+    assert_value(second["timeline"]["leaf_grads"]["a"], a.grad)
+    leaf = second["timeline"]["steps"][-1]
+    assert leaf["name"] == "AccumulateGrad"
+    assert_value(leaf["grad_before"], once)
+    assert_value(leaf["grad_after"], 2 * once)
+
+
+def test_no_grad_fn_error_is_recorded_and_raised_at_its_line():
+    result = run_example("requires_grad_error")
+    assert result["ok"] is False
+    (call,) = result["calls"]
+    assert call["line"] == 14 and call["error"]["kind"] == "no_grad_fn"
+    assert call["timeline"]["steps"] == []
+    assert result["error"]["line"] == 14
+
+
+def test_stale_graph_is_told_apart_in_the_call_record():
+    result = run_example("stale_graph_trap")
+    assert result["calls"][-1]["error"]["kind"] == "stale_graph"
+
+
+def test_zero_grad_sequence():
+    result = run("""
+        w = torch.full([1], 2., requires_grad=True)
+        loss = F.mse_loss(torch.ones(1), torch.ones(1) * w)
+        loss.backward(retain_graph=True)
+        loss.backward(retain_graph=True)
+        w.grad.zero_()
+        loss.backward()
+        """)
+    assert result["ok"], result["error"]
+    befores = [c["timeline"]["steps"][-1]["grad_before"] for c in result["calls"]]
+    afters = [c["timeline"]["steps"][-1]["grad_after"] for c in result["calls"]]
+    assert befores == [None, [2.0], [0.0]]
+    assert afters == [[2.0], [4.0], [2.0]]
+    assert [c["line"] for c in result["calls"]] == [4, 5, 7]
+
+
+def test_calls_from_inside_torch_are_not_recorded():
+    result = run("""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        J = torch.autograd.functional.jacobian(lambda t: t ** 2, x)
+        y = (x * 3).sum()
+        """)
+    assert result["ok"], result["error"]
+    assert result["calls"] == []
+
+
+def test_a_call_inside_a_snippet_function_names_that_line():
+    result = run("""
+        def train(w):
+            loss = (w * w).sum()
+            loss.backward()
+            return loss
+
+        w = torch.tensor([1.0, -2.0], requires_grad=True)
+        train(w)
+        """)
+    (call,) = result["calls"]
+    assert call["line"] == 4 and call["api"] == "Tensor.backward"
+    assert call["timeline"]["leaf_grads"] == {"w": [2.0, -4.0]}
+
+
+def test_torch_functions_are_restored_even_after_a_failure():
+    originals = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+    with pytest.raises(ZeroDivisionError), capture_backward_calls("<x>"):
+        assert torch.Tensor.backward is not originals[0]
+        raise ZeroDivisionError
+    assert (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad) == originals
+    run("x = torch.ones(1, requires_grad=True)\n(x * 2).sum().backward()\n1 / 0\n")
+    assert (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad) == originals
+
+
+def test_the_exact_exception_object_reaches_the_snippet():
+    session = Session()
+    result = session.run(textwrap.dedent("""
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        p = a.exp()
+        try:
+            p.backward()
+        except RuntimeError as exc:
+            caught = exc
+        """), filename="<snippet>")
+    assert result["ok"], result["error"]
+    (call,) = result["calls"]
+    assert call["error"]["kind"] == "non_scalar" and call["line"] == 5
+    caught = session.state.namespace["caught"]
+    with pytest.raises(RuntimeError) as plain:
+        torch.tensor([1.0], requires_grad=True).exp().expand(2).backward()
+    assert type(caught) is RuntimeError and str(caught) == str(plain.value)
+    assert call["error"]["message"] == str(caught).splitlines()[0]
+
+
+def test_graph_ids_number_like_trace_graph():
+    x = torch.randn(3, requires_grad=True)
+    y = x.exp()
+    root = (y * y + y.sin()).sum() + x.sum()
+    assert graph_ids([root]) == trace_graph(root).id_of
+
+
+def test_create_graph_gives_a_gradient_with_its_own_graph():
+    result = run("""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = (x ** 3).sum()
+        g, = torch.autograd.grad(y, [x], create_graph=True)
+        h = g.sum()
+        """)
+    assert result["ok"], result["error"]
+    (call,) = result["calls"]
+    assert call["create_graph"] is True and call["retain_graph"] is True
+    assert call["timeline"]["leaf_grads"]["x"] == [3.0, 12.0]
+    # the traced root is h = sum(3 x^2): its graph reaches x again (second derivatives)
+    names = [n["name"] for n in result["trace"]["nodes"]]
+    assert "AccumulateGrad" in names and "PowBackward0" in names
+
+
+def second_derivative_graph():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = torch.autograd.grad((x**3).sum(), [x], create_graph=True)
+    return g.sum(), x
+
+
+def test_second_derivative_recorded_from_the_gradient_graph():
+    h, x = second_derivative_graph()
+    trace = trace_graph(h)
+    got = record_backward(h, trace.id_of, labels=labels_for(trace, {"x": x}), mode="grad", inputs=[x])
+    h2, x2 = second_derivative_graph()
+    oracle = torch_pass(h2, inputs=[x2])
+    assert_same(got, oracle)
+    assert_value(got["leaf_grads"]["x"], oracle["result"][0])
+    assert got["leaf_grads"]["x"] == [6.0, 12.0]  # d/dx sum(3 x^2) = 6 x
