@@ -79,16 +79,18 @@ class Session:
     def backward(self, *, mode: str = "backward", retain_graph: bool = False,
                  passes: int = 1, gradient: Any = None) -> dict:
         """Run backward on the root; return the DESIGN backward JSON."""
+        state = self._live()
         from app.autograd.backward import run_backward
 
-        return run_backward(self._live(), mode=mode, retain_graph=retain_graph,
+        return run_backward(state, mode=mode, retain_graph=retain_graph,
                             passes=passes, gradient=gradient)
 
     def inspect(self, node_id: str) -> dict:
         """Return one node's attributes, saved tensors with values and its Jacobian when small."""
+        state = self._live()
         from app.autograd.backward import inspect_node
 
-        return inspect_node(self._live(), node_id)
+        return inspect_node(state, node_id)
 
     def reset(self) -> None:
         """Forget the last run (its namespace, tensors and graph)."""

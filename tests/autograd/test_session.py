@@ -1,0 +1,84 @@
+"""Session: plain JSON-safe results, LiveState, reset, delegation to backward."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from app.autograd.session import LiveState, Session
+
+SOURCE = """
+x = torch.ones(1)
+w = torch.full([1], 2., requires_grad=True)
+print("made w")
+mse = F.mse_loss(torch.ones(1), x*w)
+"""
+
+
+def test_run_returns_plain_strict_json():
+    session = Session()
+    result = session.run(SOURCE, filename="mse.py")
+    text = json.dumps(result, allow_nan=False)
+    assert json.loads(text) == result
+    assert result["ok"] and result["error"] is None and result["exit_code"] == 0
+    assert result["output"] == "made w\n" and result["calls"] == []
+    assert result["trace"]["nodes"][0]["name"] == "MseLossBackward0"
+
+
+def test_live_state_keeps_the_tensors_and_trace():
+    session = Session()
+    session.run(SOURCE, filename="mse.py")
+    state = session.state
+    assert isinstance(state, LiveState)
+    assert state.root is state.namespace["mse"] and state.root_name == "mse"
+    assert state.trace.node_of["n0"] is state.root.grad_fn
+    assert (state.source, state.filename, state.device) == (SOURCE, "mse.py", "cpu")
+
+
+def test_failed_run_still_shows_the_graph_it_built():
+    session = Session()
+    source = "w = torch.ones(2, requires_grad=True)\ny = (w * 2).sum()\ny.backward()\ny.backward()"
+    result = session.run(source)
+    assert not result["ok"] and result["exit_code"] == 1
+    assert result["error"]["kind"] == "freed_buffers" and result["error"]["line"] == 4
+    mul = session.state.trace.node_of["n1"]
+    with pytest.raises(RuntimeError, match="freed"):
+        _ = mul._saved_other  # torch itself: the buffer is gone
+    assert result["trace"]["nodes"][1]["saved"] == [{"name": "other", "freed": True}]
+    assert session.state.namespace["w"].grad.tolist() == [2.0, 2.0]
+
+
+def test_reset_forgets_everything_and_backward_needs_a_run():
+    session = Session()
+    session.run(SOURCE)
+    session.reset()
+    assert session.state is None
+    with pytest.raises(RuntimeError, match="run a snippet"):
+        session.backward()
+
+
+def test_unavailable_device_is_exit_2():
+    result = Session().run(SOURCE, device="cuda") if not torch.cuda.is_available() else None
+    if result is None:
+        pytest.skip("CUDA is available here")
+    assert result["exit_code"] == 2 and result["error"]["kind"] == "device_unavailable"
+    assert result["trace"] is None
+
+
+def test_backward_and_inspect_delegate_to_the_backward_module():
+    backward = pytest.importorskip("app.autograd.backward")
+    if not hasattr(backward, "run_backward") or not hasattr(backward, "inspect_node"):
+        pytest.skip("app.autograd.backward has no run_backward/inspect_node yet")
+    session = Session()
+    session.run(SOURCE)
+    out = session.backward()
+    json.dumps(out, allow_nan=False)
+    assert out["leaf_grads"]["w"] == [2.0]  # d mse / d w = 2*(x*w - 1)*x = 2, by torch below
+    w = torch.full([1], 2.0, requires_grad=True)
+    torch.nn.functional.mse_loss(torch.ones(1), torch.ones(1) * w).backward()
+    assert out["leaf_grads"]["w"] == w.grad.tolist()
+    node = session.inspect("n1")
+    json.dumps(node, allow_nan=False)
+    assert node["name"] == "MulBackward0"
