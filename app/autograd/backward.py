@@ -62,26 +62,29 @@ def record_backward(
         root.backward(grad_tensor, retain_graph=retain_graph, create_graph=create_graph)
         return None
 
+    freed_before = freed_node_ids(id_of)
     steps, result, exc = run_recorded(call, id_of, labels)
     grads = grad_results(inputs, result, id_of, labels) if mode == "grad" else leaf_grads(id_of, labels)
     return pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
         grads=grads, id_of=id_of, error=None if exc is None else explain(exc, source, filename),
         retained={name: snapshot(t.grad) for name, t in (watch or {}).items()},
+        freed_before=freed_before,
     )
 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
-                retained=None) -> dict:
+                retained=None, freed_before=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
-    and sets each step's ``freed`` flag."""
+    and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
+    pass had already freed."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of)
     _mark_freed_steps(steps, freed_nodes)
     return {
         "mode": mode, "retain_graph": retain_graph, "create_graph": create_graph,
         "steps": steps, "leaf_grads": grads, "retained_grads": retained or {},
         "freed": bool(steps) and not retain_graph, "freed_nodes": freed_nodes,
-        "error": error,
+        "freed_before": freed_before or [], "error": error,
     }
 
 

@@ -27,7 +27,13 @@ from collections import deque
 import torch
 
 from app.autograd import jacobian
-from app.autograd.backward import grad_results, leaf_grads, pass_record, run_recorded
+from app.autograd.backward import (
+    freed_node_ids,
+    grad_results,
+    leaf_grads,
+    pass_record,
+    run_recorded,
+)
 from app.autograd.errors import explain
 from app.autograd.trace import node_name
 
@@ -88,16 +94,19 @@ class _Capture:
             id_of = graph_ids(roots)
             labels = frame_labels(caller, id_of)
             jacobian.precompute(id_of)
+            freed_before = freed_node_ids(id_of)
             steps, result, exc = run_recorded(lambda: original(*args, **kwargs), id_of, labels)
-            self.calls.append(self._record(api, bound.arguments, caller, id_of,
-                                           labels, steps, result, exc))
+            self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
+                                           (steps, result, exc), freed_before))
         finally:
             self.busy = False
         if exc is not None:
             raise exc
         return result
 
-    def _record(self, api, arguments, caller, id_of, labels, steps, result, exc) -> dict:
+    def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
+        """Return the record of one finished call; ``outcome`` is run_recorded's triple."""
+        steps, result, exc = outcome
         create_graph = bool(arguments.get("create_graph"))
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
@@ -108,7 +117,8 @@ class _Capture:
             grads = leaf_grads(id_of, labels)
         error = None if exc is None else self._error(exc, caller)
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
-                               steps=steps, grads=grads, id_of=id_of, error=error)
+                               steps=steps, grads=grads, id_of=id_of, error=error,
+                               freed_before=freed_before)
         line = caller.f_lineno
         return {
             "index": len(self.calls), "line": line, "code": _code(self.filename, line),
