@@ -276,7 +276,11 @@ class Kernel:
             error = messages.timeout_error(timeout, by_user=reason != "timeout",
                                            state_lost=False, line=_error_line(result),
                                            source=params.get("source"))
-            result = messages.failure_result(method, error, params)
+            # keep what the session returned (its captured output) under the stop's error
+            base = result if isinstance(result, dict) else {}
+            result = {**messages.failure_result(method, error, params), **base, "error": error}
+            if method == "run":
+                result["ok"] = False
         return self._with_output(result, out)
 
     def _killed(self, method, params, reason, timeout, out) -> dict:
