@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import torch
 
+from app.autograd import jacobian
 from app.autograd.errors import explain
 from app.autograd.saved import saved_items
 from app.autograd.step_hooks import StepRecorder, snapshot
+from app.autograd.values import to_jsonable
 
 MODES = ("backward", "grad")
 
@@ -40,26 +42,28 @@ def record_backward(
 ) -> dict:
     """Return the backward record of one pass from ``root`` (DESIGN.md backward JSON).
 
-    ``id_of`` maps each grad_fn of the graph to its node id; ``labels`` maps
+    ``root`` is a tensor or a list of them; ``id_of`` maps each grad_fn of the graph to its node id; ``labels`` maps
     node ids to labels (leaf grads are keyed by them); ``inputs`` are the
     tensors differentiated in ``grad`` mode (default: every leaf requiring
-    grad); ``gradient`` is a tensor, ``"ones"`` or None; ``watch`` maps names
+    grad); ``gradient`` is None, ``"ones"``, a tensor or nested numbers; ``watch`` maps names
     to non-leaf tensors whose ``.grad`` (``retain_grad()``) is reported.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     labels = labels or {}
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if mode == "grad" and inputs is None:
         inputs = leaf_tensors(id_of)
-    grad_tensor = torch.ones_like(root) if isinstance(gradient, str) else gradient
+    grads_in = gradient_tensors(roots, gradient)
 
     def call():
         if mode == "grad":
             return torch.autograd.grad(
-                root, inputs, grad_outputs=grad_tensor,
+                roots, inputs, grad_outputs=grads_in,
                 retain_graph=retain_graph, create_graph=create_graph,
             )
-        root.backward(grad_tensor, retain_graph=retain_graph, create_graph=create_graph)
+        torch.autograd.backward(roots, grads_in, retain_graph=retain_graph,
+                                create_graph=create_graph)
         return None
 
     freed_before = freed_node_ids(id_of)
@@ -86,6 +90,20 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
         "freed": bool(steps) and not retain_graph, "freed_nodes": freed_nodes,
         "freed_before": freed_before or [], "error": error,
     }
+
+
+def gradient_tensors(roots: list, gradient) -> list | None:
+    """Return the gradient for each root: None (torch's implicit 1 for a scalar),
+    ``ones_like`` for ``"ones"``, or the given tensor(s) / nested numbers."""
+    if gradient is None:
+        return None
+    if isinstance(gradient, str):
+        if gradient != "ones":
+            raise ValueError(f"gradient must be 'ones', a tensor or numbers, not {gradient!r}")
+        return [torch.ones_like(r) for r in roots]
+    given = gradient if isinstance(gradient, (list, tuple)) and len(roots) > 1 else [gradient]
+    return [g if isinstance(g, torch.Tensor) else torch.tensor(g, dtype=r.dtype, device=r.device)
+            for g, r in zip(given, roots)]
 
 
 def run_recorded(call, id_of: dict, labels: dict | None = None):
@@ -179,3 +197,97 @@ def _id_number(node_id: str) -> int:
         return int(node_id[1:])
     except (TypeError, ValueError):
         return -1
+
+
+# ---------------------------------------------------------------- the Session's entry points
+
+
+def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
+                 passes: int = 1, gradient=None) -> dict:
+    """Run ``passes`` backward passes on the live state's root(s); return one timeline.
+
+    The steps of all passes come in one list, each with its ``pass`` number
+    (indices run on across passes); ``passes`` summarises each pass. It stops
+    at the first pass that fails (a second pass without retain_graph raises
+    torch's "backward through the graph a second time"). Small nodes'
+    Jacobians are computed before the first pass, and after a pass that freed
+    buffers the trace's node ``saved`` attributes are probed again.
+    """
+    if int(passes) < 1:
+        raise ValueError(f"passes must be at least 1, not {passes}")
+    trace = state.trace
+    roots = list(state.roots) or [state.root]
+    labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
+    jacobian.precompute(trace.id_of)
+    records = []
+    for _ in range(int(passes)):
+        record = record_backward(
+            roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
+            labels=labels, watch=retained_tensors(state.namespace, trace.id_of),
+            source=state.source, filename=state.filename,
+        )
+        records.append(record)
+        if not retain_graph:
+            refresh_saved(trace)
+        if record["error"] is not None:
+            break
+    return combine_passes(records)
+
+
+def combine_passes(records: list[dict]) -> dict:
+    """Return one timeline from consecutive pass records (steps numbered across passes)."""
+    steps, summaries = [], []
+    for number, record in enumerate(records):
+        first = len(steps)
+        for step in record["steps"]:
+            steps.append({**step, "index": len(steps), "pass": number})
+        summaries.append({
+            "pass": number, "first_step": first, "steps": len(record["steps"]),
+            "leaf_grads": record["leaf_grads"], "freed": record["freed"],
+            "error": record["error"],
+        })
+    last = records[-1]
+    return {
+        **last, "steps": steps, "passes": summaries,
+        "freed": any(r["freed"] for r in records),
+        "freed_before": records[0]["freed_before"],
+    }
+
+
+def retained_tensors(namespace: dict, id_of: dict) -> dict:
+    """Return ``{name: tensor}`` for the snippet's non-leaf tensors in this graph that
+    called ``retain_grad()`` (their ``.grad`` is reported after the pass)."""
+    found = {}
+    for name, value in (namespace or {}).items():
+        if (isinstance(value, torch.Tensor) and not name.startswith("_")
+                and value.grad_fn is not None and value.retains_grad and value.grad_fn in id_of):
+            found[name] = value
+    return found
+
+
+def refresh_saved(trace) -> None:
+    """Probe every node's saved tensors again and store them in the trace's node attributes
+    (a pass without retain_graph frees them; the UI and exports read ``saved``)."""
+    for node_id, fn in trace.node_of.items():
+        trace.graph.nodes[node_id]["saved"] = saved_items(fn)
+
+
+def inspect_node(state, node_id: str) -> dict:
+    """Return one node's trace attributes plus ``saved`` (with values), ``freed``,
+    ``jacobian`` (see ``jacobian.local_jacobian``), ``vjp`` (what the node sends on
+    for all-ones gradients) and, for a leaf, its ``grad``. Plain, strict-JSON data."""
+    trace = state.trace
+    fn = trace.node_of.get(node_id)
+    if fn is None:
+        known = ", ".join(sorted(trace.node_of, key=_id_number)[:5])
+        return {"id": node_id, "error": f"no node {node_id!r} in the graph (nodes are {known}, ...)"}
+    info = dict(trace.graph.nodes[node_id])
+    info["saved"] = saved_items(fn, values=True)
+    info["freed"] = any(item.get("freed") for item in info["saved"])
+    trace.graph.nodes[node_id]["saved"] = saved_items(fn)
+    info["jacobian"] = jacobian.local_jacobian(fn)
+    info["vjp"] = jacobian.vjp_of_ones(fn) if not info["freed"] else {"status": "freed"}
+    variable = getattr(fn, "variable", None)
+    if variable is not None:
+        info["grad"] = snapshot(variable.grad)
+    return to_jsonable(info)

@@ -1,0 +1,134 @@
+"""Session.backward / Session.inspect (run_backward, inspect_node) on snippets, against torch."""
+
+import json
+import textwrap
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from app.autograd.session import Session
+from app.autograd.timeline import node_states
+from tests.autograd.backward_oracle import assert_same, assert_value, torch_pass
+
+MSE = """
+x = torch.ones(1)
+w = torch.full([1], 2., requires_grad=True)
+mse = F.mse_loss(torch.ones(1), x * w)
+"""
+
+SOFTMAX = """
+a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+p = F.softmax(a, dim=0)
+"""
+
+
+def session_for(source, **kwargs):
+    session = Session()
+    result = session.run(textwrap.dedent(source), **kwargs)
+    assert result["ok"], result["error"]
+    return session
+
+
+def mse_oracle():
+    w = torch.full([1], 2.0, requires_grad=True)
+    return F.mse_loss(torch.ones(1), torch.ones(1) * w), w
+
+
+def test_backward_matches_torch_and_names_the_leaf():
+    session = session_for(MSE)
+    got = session.backward()
+    root, w = mse_oracle()
+    assert_same(got, torch_pass(root))
+    assert got["leaf_grads"] == {"w": w.grad.tolist()}
+    assert got["freed"] is True and got["error"] is None
+    json.dumps(got, allow_nan=False)
+
+
+def test_two_passes_without_retain_graph_stop_at_torchs_error():
+    session = session_for(MSE)
+    got = session.backward(passes=2)
+    assert [p["steps"] for p in got["passes"]] == [3, 1]
+    assert got["error"]["kind"] == "freed_buffers"
+    assert [s["pass"] for s in got["steps"]] == [0, 0, 0, 1]
+    assert [s["index"] for s in got["steps"]] == [0, 1, 2, 3]
+    assert node_states(got, 4)["n0"] == "error"
+    # the trace now says the saved tensors are freed, and inspect says so without crashing
+    tensors = [i for i in session.state.trace.graph.nodes["n0"]["saved"] if "freed" in i]
+    assert tensors and all(item["freed"] for item in tensors)
+    info = session.inspect("n0")
+    assert info["freed"] is True and info["jacobian"]["status"] == "ok"  # remembered
+    assert info["jacobian"]["remembered"] is True
+
+
+def test_two_retained_passes_accumulate():
+    session = session_for(MSE)
+    got = session.backward(passes=2, retain_graph=True)
+    assert got["error"] is None
+    assert [p["leaf_grads"]["w"] for p in got["passes"]] == [[2.0], [4.0]]
+    leaf_steps = [s for s in got["steps"] if s["name"] == "AccumulateGrad"]
+    assert [(s["grad_before"], s["grad_after"]) for s in leaf_steps] == [(None, [2.0]), ([2.0], [4.0])]
+    assert session.state.namespace["w"].grad.tolist() == [4.0]
+
+
+def test_grad_mode_uses_every_leaf_and_leaves_grad_alone():
+    session = session_for(MSE)
+    got = session.backward(mode="grad")
+    root, w = mse_oracle()
+    (expected,) = torch.autograd.grad(root, [w])
+    assert_value(got["leaf_grads"]["w"], expected)
+    assert session.state.namespace["w"].grad is None
+
+
+def test_non_scalar_root_error_and_gradient_ones():
+    session = session_for(SOFTMAX)
+    failed = session.backward()
+    assert failed["error"]["kind"] == "non_scalar" and failed["error"]["fix"]
+    got = session.backward(gradient="ones")
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    assert_same(got, torch_pass(p, gradient=torch.ones(3)))
+    assert_value(got["leaf_grads"]["a"], a.grad)
+
+
+def test_retained_non_leaf_grads_are_reported():
+    session = session_for("""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        out = (y * y).sum()
+        """)
+    got = session.backward()
+    assert got["retained_grads"] == {"y": [6.0, 12.0]}  # d sum(y^2)/dy = 2y
+
+
+def test_inspect_softmax_gives_the_seed_jacobian_and_saved_values():
+    session = session_for(SOFTMAX + "q = p[1]\n", root="q")
+    trace = session.state.trace
+    softmax_id = next(n for n, d in trace.graph.nodes(data=True) if d["name"] == "SoftmaxBackward0")
+    info = session.inspect(softmax_id)
+    row = info["jacobian"]["blocks"][0]["matrix"][1]
+    assert row == pytest.approx([-0.0828, 0.2274, -0.1447], abs=1e-4)
+    result = next(item for item in info["saved"] if item["name"] == "result")
+    p = session.state.namespace["p"]
+    assert_value(result["value"]["data"], p.detach())
+    assert info["vjp"]["status"] == "ok"
+    leaf_id = next(n for n, d in trace.graph.nodes(data=True) if d["kind"] == "leaf")
+    assert session.inspect(leaf_id)["jacobian"]["status"] == "leaf"
+    assert "error" in session.inspect("n999")
+
+
+def test_snippet_backward_then_inspect_shows_the_jacobian_from_before_the_pass():
+    session = session_for(SOFTMAX + "q = p[1]\nq.backward()\n", root="q")
+    trace = session.state.trace
+    softmax_id = next(n for n, d in trace.graph.nodes(data=True) if d["name"] == "SoftmaxBackward0")
+    info = session.inspect(softmax_id)
+    assert info["freed"] is True
+    assert info["jacobian"]["remembered"] is True
+    assert info["jacobian"]["blocks"][0]["matrix"][1] == pytest.approx([-0.0828, 0.2274, -0.1447], abs=1e-4)
+
+
+def test_passes_must_be_positive():
+    session = session_for(MSE)
+    with pytest.raises(ValueError, match="at least 1"):
+        session.backward(passes=0)
