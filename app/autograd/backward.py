@@ -247,11 +247,24 @@ def combine_passes(records: list[dict]) -> dict:
             "error": record["error"],
         })
     last = records[-1]
+    if last["error"] is not None:
+        last["error"] = _where_it_stopped(last["error"], len(records) - 1, len(records), steps)
     return {
         **last, "steps": steps, "passes": summaries,
         "freed": any(r["freed"] for r in records),
         "freed_before": records[0]["freed_before"],
     }
+
+
+def _where_it_stopped(error: dict, number: int, count: int, steps: list) -> dict:
+    """Return ``error`` with ``pass`` and ``node`` set and the place named in its explanation."""
+    failed = next((s for s in reversed(steps) if s.get("error")), None)
+    where = f"pass {number + 1} of {count}" if count > 1 else "the backward pass"
+    if failed is not None:
+        where += f", at {failed['node']} ({failed['name']})"
+    explanation = (error.get("explanation") or "").rstrip()
+    return {**error, "pass": number, "node": failed["node"] if failed else None,
+            "explanation": f"{explanation} It stopped in {where}.".strip()}
 
 
 def retained_tensors(namespace: dict, id_of: dict) -> dict:

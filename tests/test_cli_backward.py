@@ -1,0 +1,88 @@
+"""`gradstep backward FILE --json`: strict JSON on stdout, plain words on stderr, exit codes.
+
+The real command line runs (each with its kernel child process), all started
+together so torch's import time overlaps; the numbers are checked against torch
+run here. (Torch's error for a non-scalar root without ``--gradient`` is
+checked in tests/autograd/test_backward_session.py, where it is cheap.)
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+pytestmark = pytest.mark.slow  # four real command lines, each with a kernel process
+
+MSE = "x = torch.ones(1)\nw = torch.full([1], 2., requires_grad=True)\nmse = F.mse_loss(torch.ones(1), x * w)\n"
+SOFTMAX = "a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)\np = F.softmax(a, dim=0)\n"
+
+RUNS = {
+    "mse": (MSE, []),
+    "twice": (MSE, ["--passes", "2"]),
+    "softmax_ones": (SOFTMAX, ["--mode", "grad", "--gradient", "ones"]),
+    "zero_passes": (MSE, ["--passes", "0"]),
+}
+
+
+def _refuse(name):
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict:
+    """Return {name: (exit status, parsed stdout JSON or None, stderr)} for RUNS."""
+    folder = tmp_path_factory.mktemp("cli_backward")
+    procs = {}
+    for name, (source, options) in RUNS.items():
+        path = folder / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "app", "backward", str(path), "--json", *options],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+    done = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=180)
+        data = json.loads(out, parse_constant=_refuse) if out.strip() else None
+        done[name] = (proc.returncode, data, err)
+    return done
+
+
+def test_mse_pass_as_torch_runs_it(runs):
+    status, data, _ = runs["mse"]
+    assert status == 0
+    w = torch.full([1], 2.0, requires_grad=True)
+    loss = F.mse_loss(torch.ones(1), torch.ones(1) * w)
+    arrived = []
+    loss.grad_fn.register_prehook(lambda g: arrived.append(g[0].item()))
+    loss.backward()
+    assert [s["name"] for s in data["steps"]] == ["MseLossBackward0", "MulBackward0", "AccumulateGrad"]
+    assert data["steps"][0]["grad_outputs"] == arrived
+    assert data["leaf_grads"] == {"w": w.grad.tolist()}
+    assert data["freed"] is True and data["error"] is None and data["calls"] == []
+
+
+def test_second_pass_without_retain_graph_fails_like_torch(runs):
+    status, data, stderr = runs["twice"]
+    assert status == 1
+    assert data["error"]["kind"] == "freed_buffers"
+    assert [p["steps"] for p in data["passes"]] == [3, 1]
+    assert "Trying to backward through the graph a second time" in stderr
+    assert "retain_graph=True" in stderr and "pass 2 of 2" in stderr
+
+
+def test_non_scalar_root_with_gradient_ones(runs):
+    status, data, _ = runs["softmax_ones"]
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    (expected,) = torch.autograd.grad(F.softmax(a, dim=0), [a], torch.ones(3))
+    assert status == 0
+    assert torch.allclose(torch.tensor(data["leaf_grads"]["a"]), expected, atol=1e-6)
+
+
+def test_bad_passes_is_usage(runs):
+    status, data, stderr = runs["zero_passes"]
+    assert status == 2 and data is None
+    assert "--passes 0" in stderr
