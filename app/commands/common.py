@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sys
 
-from app.autograd.serialize import dumps
-
 OK, SNIPPET_FAILED, BAD_USAGE = 0, 1, 2
 
 
@@ -60,6 +58,8 @@ def run_snippet(args):
 
 def print_json(data) -> None:
     """Write ``data`` to stdout as strict JSON (no NaN/Infinity literals), one line."""
+    from app.autograd.serialize import dumps  # imports torch: only when there is JSON to print
+
     sys.stdout.write(dumps(data) + "\n")
     sys.stdout.flush()
 
