@@ -117,6 +117,8 @@ class Kernel:
 
     def reset(self, *, timeout: float | None = _UNSET) -> None:
         """Forget the session's state; a kernel that does not answer is restarted instead."""
+        if not self.alive:
+            return  # a child that is not running holds no state
         reply = self._request("reset", {}, timeout)
         if isinstance(reply, dict) and reply.get("error") and not reply.get("state_lost"):
             self.restart()

@@ -188,6 +188,15 @@ def upgrade_memory_error(result: object, limit: int) -> object:
     return {**result, "error": better}
 
 
+def internal_failure(method, params: dict, message: str) -> dict:
+    """Return ``method``'s failure shape for a fault of gradstep itself, not of the snippet."""
+    error = messages.kernel_error(
+        "other", message, title="Internal error in the kernel",
+        explanation="gradstep could not answer this request; the snippet is not to blame.",
+        fix="Run the snippet again; if this repeats, report it with the snippet.")
+    return messages.failure_result(str(method), error, params)
+
+
 def call(session, method: str, params: dict) -> object:
     """Return the result of ``session.method(**params)``; a snippet's escape becomes an error result."""
     _Interrupt.busy, _Interrupt.requested = True, False
@@ -210,7 +219,8 @@ def answer(session, request: dict, limit: int) -> dict:
     """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``."""
     method, params = request.get("method"), request.get("params") or {}
     if method not in METHODS:
-        return {"id": request.get("id"), "error": f"unknown method {method!r}"}
+        return {"id": request.get("id"), "result": internal_failure(
+            method, params, f"the kernel has no method {method!r}")}
     result = call(session, method, params)
     interrupted = _Interrupt.requested
     return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
@@ -232,8 +242,9 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
         try:
             protocol.write_message(reply_fd, reply)
         except (TypeError, ValueError) as exc:  # a result that is not JSON-safe
-            protocol.write_message(reply_fd, {"id": request.get("id"),
-                                              "error": f"reply is not JSON: {exc}"})
+            failure = internal_failure(request.get("method"), request.get("params") or {},
+                                       f"the reply could not be sent as JSON: {exc}")
+            protocol.write_message(reply_fd, {"id": request.get("id"), "result": failure})
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -25,8 +25,9 @@ class FakeSession:
             return {"ok": False, "trace": None, "error": _error(exc, filename), "calls": [],
                     "output": ""}
         names = sorted(k for k in self.namespace if not k.startswith("__"))
+        # a snippet can set `extra` to make the reply carry any value (even one JSON cannot hold)
         return {"ok": True, "trace": {"names": names, "device": device}, "error": None,
-                "calls": [], "output": ""}
+                "calls": [], "output": "", "extra": self.namespace.get("extra")}
 
     def backward(self, *, mode="backward", retain_graph=False, passes=1, gradient=None) -> dict:
         """Return a backward-shaped dict that names the namespace's value of ``answer``."""

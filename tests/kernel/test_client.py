@@ -214,3 +214,18 @@ def test_shutdown_from_another_thread_ends_a_running_request():
     time.sleep(0.1)
     assert time.monotonic() - start < 2
     assert not k.alive
+
+
+def test_reply_that_is_not_json_is_an_internal_error_not_a_crash(kernel):
+    pid = kernel.pid
+    reply = kernel.run("extra = object()")
+    assert reply["error"]["kind"] == "other"
+    assert "JSON" in reply["error"]["message"]
+    assert kernel.pid == pid and not reply.get("state_lost")
+
+
+def test_unknown_method_is_an_internal_error(kernel):
+    pid = kernel.pid
+    reply = kernel._request("no_such_method", {}, 5)
+    assert "no method" in reply["error"]["message"]
+    assert kernel.pid == pid
