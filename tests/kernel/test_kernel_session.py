@@ -1,0 +1,61 @@
+"""The real Session behind the Kernel: values, gradients and errors match torch's own."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from app.kernel.client import Kernel
+
+pytest.importorskip("app.autograd.session")
+
+SNIPPET = ("x = torch.tensor([1.0, 2.0, 3.0])\nw = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"
+           "loss = F.mse_loss(torch.tanh(x * w), torch.zeros(3))\n")
+
+
+def torch_answer():
+    """Return (loss value, w.grad, root grad_fn name) computed by torch here."""
+    x = torch.tensor([1.0, 2.0, 3.0])
+    w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    loss = F.mse_loss(torch.tanh(x * w), torch.zeros(3))
+    loss.backward()
+    return loss.item(), w.grad.tolist(), loss.grad_fn.name()
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    with Kernel(timeout=60) as k:
+        yield k
+
+
+def test_run_backward_inspect_through_the_kernel_match_torch(kernel):
+    value, grad, name = torch_answer()
+    run = kernel.run(SNIPPET, filename="k.py")
+    assert run["ok"], run["error"]
+    root = next(n for n in run["trace"]["nodes"] if n["id"] == run["trace"]["root"])
+    assert root["name"] == name
+    assert root["value"]["data"] == pytest.approx(value)
+
+    back = kernel.backward(retain_graph=True)
+    assert back["error"] is None
+    assert back["leaf_grads"]["w"] == pytest.approx(grad)
+
+    node = kernel.inspect(run["trace"]["root"])
+    assert node["name"] == name
+
+
+def test_state_lives_in_the_kernel_between_requests(kernel):
+    kernel.run(SNIPPET, filename="k.py")
+    assert kernel.backward()["error"] is None
+    again = kernel.backward()  # buffers were freed by the first pass, as torch says
+    assert again["error"]["kind"] == "freed_buffers"
+    assert "second time" in again["error"]["message"]
+
+
+def test_crash_then_the_session_works_again(kernel):
+    crash = kernel.run("import os\nos._exit(7)\n")
+    assert crash["error"]["kind"] == "crash" and crash["state_lost"]
+    _, grad, _ = torch_answer()
+    assert kernel.run(SNIPPET)["ok"]
+    assert kernel.backward()["leaf_grads"]["w"] == pytest.approx(grad)
