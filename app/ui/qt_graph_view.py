@@ -53,10 +53,16 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.fit_to_window()
 
     def _rebuild(self) -> None:
-        from graphviz_views.layout import layout
-        from graphviz_views.scene import GraphScene
-
         if self.graph is None:
+            self.setScene(self._empty)
+            return
+        try:
+            from graphviz_views.scene import GraphScene
+
+            from graphviz_views.layout import layout
+        except ImportError as exc:  # keep the rest of the window working without drawings
+            self._empty.clear()
+            self._empty.addText(f"The graph cannot be drawn here: {exc}")
             self.setScene(self._empty)
             return
         shown = self._shown_graph()

@@ -70,6 +70,11 @@ class QtTensorPlot(QtWidgets.QWidget):
         elif self.kind == "histogram":
             self._draw_histogram()
 
+    def set_message(self, text: str) -> None:
+        """Show no plot, only ``text`` (why there is nothing to draw)."""
+        self.set_value(None)
+        self._stats.setText(text)
+
     def _clear_plot(self) -> None:
         if self._colorbar is not None:
             self._plot.getPlotItem().layout.removeItem(self._colorbar)

@@ -25,6 +25,7 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         self.sent = QtTensorPlot("Gradient sent (grad_input)")
         self.jacobian = QtTensorPlot("Local Jacobian")
         self._sent_values: list = []
+        self._jacobian: dict | None = None
         body = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(body)
         layout.addWidget(self.header)
@@ -65,8 +66,8 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         self.arriving.set_value(outs[0] if outs else None)
         self._set_slots(last.get("grad_inputs") or [])
         inspected = self.model.inspected
-        if inspected.get("id") != self.node_id:
-            self.jacobian.set_value(None)
+        self._jacobian = inspected.get("jacobian") if inspected.get("id") == self.node_id else None
+        self._show_jacobian()
 
     def _set_slots(self, grads: list) -> None:
         self._sent_values = list(grads)
@@ -93,7 +94,31 @@ class QtValuesPanel(QtWidgets.QScrollArea):
     def _on_slot_change(self, index: int) -> None:
         ok = 0 <= index < len(self._sent_values)
         self.sent.set_value(self._sent_values[index] if ok else None)
+        self._show_jacobian()
 
     def _on_inspected(self, details: dict) -> None:
         if details.get("id") == self.node_id:
-            self.jacobian.set_value(details.get("jacobian"))
+            self._jacobian = details.get("jacobian")
+            self._show_jacobian()
+
+    def _show_jacobian(self) -> None:
+        """Draw the Jacobian block of the chosen slot (first output), or say why there is none."""
+        jac = self._jacobian
+        if not jac:
+            self.jacobian.set_message("Click the node to compute its local Jacobian.")
+            return
+        if jac.get("status") != "ok":
+            self.jacobian.set_message(f"{jac.get('status')}: {jac.get('reason') or ''}".strip())
+            return
+        slot = max(0, self.slot_choice.currentIndex())
+        blocks = [b for b in jac.get("blocks") or [] if b.get("slot") == slot]
+        block = blocks[0] if blocks else None
+        if block is None or block.get("matrix") is None:
+            self.jacobian.set_message(f"no gradient flows through slot {slot}")
+            return
+        rows, cols = block["shape"]
+        matrix = block["matrix"]
+        if rows * cols == 1:
+            self.jacobian.set_value({"shape": [], "data": matrix[0][0]})
+        else:
+            self.jacobian.set_value({"shape": [rows, cols], "data": matrix})
