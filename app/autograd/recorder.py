@@ -66,7 +66,10 @@ class Recorder(TorchFunctionMode):
             return
         key = node_key(fn)
         try:
-            value = tensor_value(t)
+            # Summaries must not pass through the torch-function modes below us
+            # (the device mode): that Python hop per reduction would dominate.
+            with torch._C.DisableTorchFunction():
+                value = tensor_value(t)
         except Exception:  # an exotic tensor we cannot summarise must not fail the snippet
             value = None
         # First sight wins: an op returning its input unchanged (dropout p=0,

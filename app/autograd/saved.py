@@ -56,6 +56,10 @@ def _describe(name: str, saved, values: bool) -> list[dict]:
         return []
     if isinstance(saved, torch.Tensor):
         return [_tensor_item(name, saved, values)]
+    if type(saved) in (int, bool, str):
+        return [{"name": name, "value": saved}]
+    if type(saved) is tuple and all(type(s) is int for s in saved):  # sizes, dims
+        return [{"name": name, "value": list(saved)}]
     if isinstance(saved, (list, tuple)) and saved and all(
         isinstance(s, torch.Tensor) or s is None for s in saved
     ):

@@ -56,7 +56,9 @@ def dumps(data) -> str:
 
 
 def _node_json(node_id: str, attrs: dict) -> dict:
-    out = {name: to_jsonable(attrs.get(name)) for name in NODE_FIELDS}
+    # Attributes made by trace_graph are JSON-safe already (values.tensor_value);
+    # only foreign graphs need converting, and dumps() converts again anyway.
+    out = {name: attrs.get(name) for name in NODE_FIELDS}
     out["id"] = node_id
     if out["saved"] is None:
         out["saved"] = []

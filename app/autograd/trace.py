@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import networkx as nx
@@ -52,6 +53,7 @@ def node_name(fn) -> str:
     return fn.name().removeprefix("torch::autograd::")
 
 
+@cache
 def short_op_name(name: str) -> str:
     """Return a short label for an op name: ``MulBackward0`` -> ``mul``, ``MseLossBackward0`` -> ``mse_loss``."""
     base = _BACKWARD_SUFFIX.sub("", name) or name

@@ -1,0 +1,130 @@
+"""Trace cost on a 48-layer transformer: gradstep vs the same snippet run plainly.
+
+    .venv/bin/python bench/bench_trace.py [--layers 48] [--repeat 3]
+
+Each variant runs in its own fresh subprocess (so peak memory is that
+variant's own high-water mark, read with ``resource.getrusage`` — tracemalloc
+does not see torch's allocations):
+
+* ``plain``: ``exec`` the snippet, then a bare iterative ``next_functions`` walk;
+* ``gradstep``: ``Session().run(snippet)`` — recorder, names, scopes, trace
+  into networkx and the trace JSON.
+
+Printed: the best of ``--repeat`` runs in CPU seconds (``time.process_time``,
+with torch limited to one thread, so other load on a shared machine does not
+skew the ratio) and in wall seconds, and the peak RSS growth over the
+process's RSS before the first run, with gradstep/plain ratios.
+Targets: time within 2x, peak memory within 1.5x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SNIPPET = """
+torch.manual_seed(0)
+layer = nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=128, dropout=0.0)
+model = nn.TransformerEncoder(layer, num_layers={layers}, enable_nested_tensor=False)
+src = torch.randn(16, 4, 64)
+out = model(src)
+loss = out.square().mean()
+"""
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident set size in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def plain_run(source: str) -> int:
+    """Run the snippet as plain Python, then walk its graph bare; return the node count."""
+    import torch
+
+    namespace = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    with torch.device("cpu"):
+        exec(compile(source, "<bench>", "exec"), namespace)
+    root = namespace["loss"].grad_fn
+    seen, stack = {root}, [root]
+    while stack:
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return len(seen)
+
+
+def gradstep_run(source: str) -> int:
+    """Run the snippet through a Session; return the node count of its trace."""
+    from app.autograd.session import Session
+
+    result = Session().run(source)
+    assert result["ok"], result["error"]
+    return len(result["trace"]["nodes"])
+
+
+def child(variant: str, layers: int, repeat: int) -> dict:
+    """Measure one variant in this (fresh) process; return the figures."""
+    import torch  # imported before the baseline on purpose
+
+    import app.autograd.session  # noqa: F401
+
+    torch.set_num_threads(1)
+
+    run = plain_run if variant == "plain" else gradstep_run
+    source = SNIPPET.format(layers=layers)
+    before = peak_rss_mb()
+    cpu, wall, nodes = [], [], 0
+    for i in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        nodes = run(source)
+        cpu.append(time.process_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+        if i == 0:
+            peak = peak_rss_mb()
+    return {"variant": variant, "cpu": min(cpu), "wall": min(wall),
+            "peak_growth_mb": peak - before, "peak_mb": peak, "nodes": nodes}
+
+
+def measure(variant: str, layers: int, repeat: int) -> dict:
+    cmd = [sys.executable, __file__, "--child", variant, "--layers", str(layers),
+           "--repeat", str(repeat)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=48)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--child", choices=("plain", "gradstep"))
+    args = parser.parse_args()
+    if args.child:
+        sys.path.insert(0, str(ROOT))
+        print(json.dumps(child(args.child, args.layers, args.repeat)))
+        return
+    plain = measure("plain", args.layers, args.repeat)
+    traced = measure("gradstep", args.layers, args.repeat)
+    print(f"{args.layers}-layer TransformerEncoder, {traced['nodes']} graph nodes "
+          f"(plain walk found {plain['nodes']})")
+    for row in (plain, traced):
+        print(f"  {row['variant']:9s} cpu {row['cpu']:.3f} s  wall {row['wall']:.3f} s"
+              f"   peak RSS growth {row['peak_growth_mb']:.1f} MB (peak {row['peak_mb']:.0f} MB)")
+    time_ratio = traced["cpu"] / plain["cpu"]
+    wall_ratio = traced["wall"] / plain["wall"]
+    mem_ratio = traced["peak_growth_mb"] / max(plain["peak_growth_mb"], 1e-9)
+    total_ratio = traced["peak_mb"] / plain["peak_mb"]
+    print(f"  time ratio {time_ratio:.2f}x cpu, {wall_ratio:.2f}x wall (target <= 2x)")
+    print(f"  peak memory ratio {mem_ratio:.2f}x of the growth, {total_ratio:.2f}x of the whole "
+          f"process (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
