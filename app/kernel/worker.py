@@ -229,6 +229,7 @@ def answer(session, request: dict, limit: int) -> dict:
 
 def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
     """Answer requests until the client says shutdown or closes the request pipe."""
+    worker_pid = os.getpid()
     while True:
         request = protocol.read_message(request_fd)
         if request is None or request.get("method") == "shutdown":
@@ -238,6 +239,8 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
             reply = answer(session, request, limit)
         except KeyboardInterrupt:  # the stop arrived between the call and the reply
             reply = {"id": request.get("id"), "result": None, "interrupted": True}
+        if os.getpid() != worker_pid:
+            os._exit(0)  # a process the snippet forked came back here: only the worker answers
         flush_output()
         try:
             protocol.write_message(reply_fd, reply)

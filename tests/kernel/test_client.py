@@ -229,3 +229,28 @@ def test_unknown_method_is_an_internal_error(kernel):
     reply = kernel._request("no_such_method", {}, 5)
     assert "no method" in reply["error"]["message"]
     assert kernel.pid == pid
+
+
+def test_a_forked_snippet_process_never_answers(kernel):
+    reply = kernel.run("import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(0.2)\n")
+    assert reply["ok"] and "pid" in reply["trace"]["names"]
+    time.sleep(0.4)  # the forked copy has finished its snippet and must have exited quietly
+    pid = int(kernel.inspect("pid")["repr"])
+    assert gone(pid)
+    assert kernel.run("f = 6")["ok"]
+
+
+def test_kernel_modules_import_without_qt():
+    script = (
+        "import importlib.abc, sys\n"
+        "class NoQt(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, NoQt())\n"
+        "import app.kernel.client, app.kernel.worker, app.kernel.limits\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
