@@ -99,7 +99,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
                 with torch.device(device), recorder.active():
                     exec(code, namespace)
-        except (Exception, SystemExit) as exc:
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = exc
     result.calls = list(calls)
     result.output = output.getvalue()
