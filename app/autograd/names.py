@@ -41,7 +41,8 @@ class Bindings:
         if fn is not None:
             self.op_labels.setdefault(node_key(fn), name)
             self.last_with_grad_fn = (name, weakref.ref(t))
-        elif t.requires_grad and id(t) not in self.leaf_labels:
+        elif id(t) not in self.leaf_labels:
+            # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
             self.leaf_labels[id(t)] = (weakref.ref(t), name)
 
     def labels(self) -> dict:

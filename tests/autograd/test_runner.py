@@ -163,3 +163,9 @@ def test_device_status_reasons(monkeypatch):
     assert [d["name"] for d in listed] == ["cpu", "cuda", "mps", "meta"]
     assert listed[1]["available"] is False and listed[1]["reason"] == reason
     assert devices.device_status("tpu")[0] is False
+
+
+def test_leaf_named_before_requires_grad_was_switched_on():
+    source = "a = torch.ones(2)\na.requires_grad_(True)\nb = (a * a).sum()"
+    result = run_snippet(source)
+    assert result.labels[("leaf", id(result.namespace["a"]))] == "a"
