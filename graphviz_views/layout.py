@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +39,10 @@ SWEEPS = 6  # barycenter sweep pairs (down + up)
 COORD_ITERATIONS = 40
 PARALLEL_SPREAD = 16.0  # how far parallel edges bow apart
 _EDGE_WEIGHT = (1.0, 2.0, 8.0)
-_MAX_POOL_ROUNDS = 60  # real-real, real-dummy, dummy-dummy (as dot weighs them)
+_MAX_POOL_ROUNDS = 60
+_TRANSPOSE_LIMIT = 5000  # above this many points, transposing costs more than the 1 s budget
+_L2_ITERATIONS = 10  # plain least squares first, to spread things out
+_IRLS_DELTA = 2.0  # edges shorter than this count as straight  # real-real, real-dummy, dummy-dummy (as dot weighs them)
 
 
 @dataclass
@@ -242,7 +246,7 @@ def _assign_layers(n: int, src: list, dst: list) -> list:
         if preds[v]:
             layer[v] = max(layer[u] for u in preds[v]) + 1
     for v in reversed(order):
-        if succs[v] and len(set(succs[v])) > len(set(preds[v])):
+        if succs[v] and len(set(succs[v])) >= len(set(preds[v])):
             lowest = min(layer[s] for s in succs[v]) - 1
             if lowest > layer[v]:
                 layer[v] = lowest
@@ -301,7 +305,38 @@ class _Augmented:
 
 
 def _initial_order(aug: _Augmented, n_real: int) -> list:
-    """Return the layers ordered by a depth-first walk from the roots (few crossings for trees)."""
+    """Return the layers in the better of two starting orders: depth-first (good for trees)
+    and breadth-first (good for wide graphs; a trace's ids are breadth-first)."""
+    depth_first = _depth_first_order(aug, n_real)
+    breadth_first = _breadth_first_order(aug, n_real)
+    pos = [0] * aug.size
+    _set_positions(depth_first, pos)
+    dfs_count = count_layer_crossings(aug, pos)
+    _set_positions(breadth_first, pos)
+    return breadth_first if count_layer_crossings(aug, pos) < dfs_count else depth_first
+
+
+def _breadth_first_order(aug: _Augmented, n_real: int) -> list:
+    """Return the layers filled in breadth-first order from the sources, in index order."""
+    layers = [[] for _ in range(max(aug.layer) + 1)]
+    seen = [False] * aug.size
+    starts = [v for v in range(n_real) if not aug.up[v]] + list(range(aug.size))
+    for start in starts:
+        if seen[start]:
+            continue
+        seen[start] = True
+        queue = [start]
+        for v in queue:  # the list grows while we walk it: a FIFO without popping
+            layers[aug.layer[v]].append(v)
+            for w in aug.down[v]:
+                if not seen[w]:
+                    seen[w] = True
+                    queue.append(w)
+    return layers
+
+
+def _depth_first_order(aug: _Augmented, n_real: int) -> list:
+    """Return the layers filled by a depth-first walk from the sources."""
     nlayers = max(aug.layer) + 1
     layers = [[] for _ in range(nlayers)]
     seen = [False] * aug.size
@@ -334,17 +369,21 @@ def _reduce_crossings(aug: _Augmented, layers: list) -> list:
     best_count = count_layer_crossings(aug, pos)
     if best_count == 0:
         return best
+    stale = 0
     for _ in range(SWEEPS):
         for i in range(1, len(layers)):
             _sort_by_barycenter(layers[i], aug.up, pos)
         for i in range(len(layers) - 2, -1, -1):
             _sort_by_barycenter(layers[i], aug.down, pos)
+        if aug.size <= _TRANSPOSE_LIMIT:
+            _transpose(layers, aug, pos)
         count = count_layer_crossings(aug, pos)
         if count < best_count:
             best_count, best = count, [list(layer) for layer in layers]
+            stale = 0
         else:
-            break
-        if best_count == 0:
+            stale += 1
+        if best_count == 0 or stale >= 2:
             break
     return best
 
@@ -371,6 +410,42 @@ def _sort_by_barycenter(layer: list, neighbours: list, pos: list) -> None:
         v = key[2]
         layer[i] = v
         pos[v] = i
+
+
+def _transpose(layers: list, aug: _Augmented, pos: list, passes: int = 3) -> None:
+    """Swap neighbours in a layer wherever that lowers the crossings (dot's "transpose")."""
+    for _ in range(passes):
+        improved = 0
+        for layer in layers:
+            for i in range(len(layer) - 1):
+                v, w = layer[i], layer[i + 1]
+                before = _pair_crossings(aug.up[v], aug.up[w], pos) + _pair_crossings(
+                    aug.down[v], aug.down[w], pos)
+                if before == 0:
+                    continue
+                after = _pair_crossings(aug.up[w], aug.up[v], pos) + _pair_crossings(
+                    aug.down[w], aug.down[v], pos)
+                if after < before:
+                    layer[i], layer[i + 1] = w, v
+                    pos[v], pos[w] = i + 1, i
+                    improved += before - after
+        if not improved:
+            return
+
+
+def _pair_crossings(left: list, right: list, pos: list) -> int:
+    """Return the crossings between the edges of a node with neighbours ``left`` placed just
+    before a node with neighbours ``right`` (pairs a, b with pos[a] > pos[b])."""
+    if not left or not right:
+        return 0
+    if len(left) == 1 and len(right) == 1:
+        return 1 if pos[left[0]] > pos[right[0]] else 0
+    rights = sorted(pos[b] for b in right)
+    count = 0
+    for a in left:
+        pa = pos[a]
+        count += bisect_left(rights, pa)
+    return count
 
 
 def count_layer_crossings(aug: _Augmented, pos: list) -> int:
@@ -451,24 +526,47 @@ def _assign_coordinates(aug: _Augmented, layers: list, breadth: list, n_real: in
     x[seq_arr] = x_seq
     if len(eu) == 0:
         return x
-    wsum = np.bincount(eu, weights=ew, minlength=n) + np.bincount(ev, weights=ew, minlength=n)
-    has = wsum > 0
-    node_weight = np.where(has, wsum, 1.0)
+    dummy, top, bottom, frac = _dummy_lines(aug)
     # Edges join adjacent layers only, so even and odd layers update in turn
     # (red-black Gauss-Seidel): no oscillation, each half sees the other's latest.
     halves = [seq_arr[seg % 2 == parity] for parity in (0, 1)]
     half_offsets = [offset[seg % 2 == parity] for parity in (0, 1)]
     half_segs = [seg[seg % 2 == parity] for parity in (0, 1)]
-    for _ in range(COORD_ITERATIONS):
+    for it in range(COORD_ITERATIONS):
         for half, half_offset, half_seg in zip(halves, half_offsets, half_segs):
             if len(half) == 0:
                 continue
-            pull = np.bincount(eu, weights=ew * x[ev], minlength=n)
-            pull += np.bincount(ev, weights=ew * x[eu], minlength=n)
+            # Iteratively reweighted least squares towards sum w|x_u - x_v| (as dot
+            # minimises): an edge that is already short pulls hardest, so chains
+            # stay vertical instead of drifting towards their side branches.
+            length = np.abs(x[eu] - x[ev])
+            weight = ew / np.maximum(length, _IRLS_DELTA) if it >= _L2_ITERATIONS else ew
+            wsum = np.bincount(eu, weights=weight, minlength=n)
+            wsum += np.bincount(ev, weights=weight, minlength=n)
+            pull = np.bincount(eu, weights=weight * x[ev], minlength=n)
+            pull += np.bincount(ev, weights=weight * x[eu], minlength=n)
+            has = wsum > 0
             want = np.where(has, pull / np.where(has, wsum, 1.0), x)
+            # a long edge's bend points go straight onto the line between its ends
+            want[dummy] = x[top] + frac * (x[bottom] - x[top])
+            node_weight = np.where(has, wsum, wsum[has].min() if has.any() else 1.0)
             x[half] = _project(want[half], node_weight[half], half_offset, half_seg)
     x -= x[:n_real].min() if n_real else 0.0
     return x
+
+
+def _dummy_lines(aug: _Augmented):
+    """Return (dummy, top end, bottom end, fraction of the way down) arrays of all bend points."""
+    dummy, top, bottom, frac = [], [], [], []
+    for chain in aug.chains:
+        last = len(chain) - 1
+        for j in range(1, last):
+            dummy.append(chain[j])
+            top.append(chain[0])
+            bottom.append(chain[-1])
+            frac.append(j / last)
+    as_int = lambda a: np.asarray(a, dtype=np.int64)  # noqa: E731
+    return as_int(dummy), as_int(top), as_int(bottom), np.asarray(frac, dtype=float)
 
 
 def _coordinate_edges(aug: _Augmented, n_real: int):
@@ -550,11 +648,12 @@ def _parallel_index(edges: list) -> list:
     """Return per edge (i, k): its place among the k edges joining the same two nodes."""
     groups: dict = {}
     for e, (u, v, _) in enumerate(edges):
-        groups.setdefault(frozenset((u, v)), []).append(e)
+        groups.setdefault((u, v), []).append(e)
     out = [(0, 1)] * len(edges)
     for members in groups.values():
-        for i, e in enumerate(members):
-            out[e] = (i, len(members))
+        if len(members) > 1:
+            for i, e in enumerate(members):
+                out[e] = (i, len(members))
     return out
 
 
