@@ -254,3 +254,67 @@ def test_gradstep_graph_matches_torch(example_id):
     traced_leaves = [_leaf_key(node["shape"], value=node.get("value"))
                      for node in trace["nodes"] if node["kind"] == "leaf"]
     assert sorted(traced_leaves, key=repr) == leaves
+
+
+# The backward calls each example makes itself, as gradstep records them:
+# (line, api, error kind, {leaf: gradient printed in the seed}); None where the
+# seed prints no gradient for that call (checked against torch below instead).
+SEED_GRAD_W = {"w": [2.0]}
+SEED_SOFTMAX_ROW_1 = {"a": [-0.0828, 0.2274, -0.1447]}
+EXPECTED_CALLS = {
+    "mse_autograd_grad": [(13, "torch.autograd.grad", None, SEED_GRAD_W)],
+    "mse_backward": [(12, "Tensor.backward", None, SEED_GRAD_W)],
+    "requires_grad_error": [(14, "torch.autograd.grad", "no_grad_fn", None)],
+    "stale_graph_trap": [(14, "torch.autograd.grad", "stale_graph", None)],
+    "stale_graph_fixed": [(13, "torch.autograd.grad", None, SEED_GRAD_W),
+                          (17, "Tensor.backward", None, SEED_GRAD_W)],
+    "softmax_jacobian": [(12, "torch.autograd.grad", None, SEED_SOFTMAX_ROW_1),
+                         (13, "torch.autograd.grad", None, {"a": [-0.0979, -0.1447, 0.2425]})],
+    "retain_graph_error": [(10, "Tensor.backward", None, SEED_SOFTMAX_ROW_1),
+                           (13, "Tensor.backward", "freed_buffers", None)],
+    "retain_graph_fixed": [(9, "Tensor.backward", None, SEED_SOFTMAX_ROW_1),
+                           (11, "Tensor.backward", None, None)],
+    "losses_reduction": [],
+    "cifar_cnn": [(36, "Tensor.backward", None, None)],
+    "grad_fn_chain": [(13, "Tensor.backward", None, {"x": [4.5, 4.5, 4.5, 4.5]})],
+    "no_grad": [],
+}
+
+
+def _rounded(values, digits: int = 4) -> list[float]:
+    return [round(float(v), digits) for v in _flatten(values)]
+
+
+@pytest.mark.parametrize("example_id", list(EXPECTED_CALLS))
+def test_gradstep_records_the_snippets_own_backward_calls(example_id):
+    calls = _run_in_gradstep(example_id)["calls"]
+    expected = EXPECTED_CALLS[example_id]
+    assert [(c["line"], c["api"]) for c in calls] == [(e[0], e[1]) for e in expected]
+    for call, (line, _api, error_kind, seed_grads) in zip(calls, expected):
+        if error_kind is None:
+            assert call["error"] is None
+        else:
+            assert (call["error"]["kind"], call["error"]["line"]) == (error_kind, line)
+        for leaf, values in (seed_grads or {}).items():
+            assert _rounded(call["timeline"]["leaf_grads"][leaf]) == values
+
+
+def test_gradstep_leaf_grads_after_two_passes_match_torch():
+    # .grad accumulates over the two backward calls: compare with torch's own.
+    namespace: dict = {"__name__": "__main__"}
+    exec(compile(load_example("retain_graph_fixed"), "retain_graph_fixed.py", "exec"),
+         namespace)
+    last = _run_in_gradstep("retain_graph_fixed")["calls"][-1]
+    assert _rounded(last["timeline"]["leaf_grads"]["a"], 6) == _rounded(
+        namespace["a"].grad.tolist(), 6)
+
+
+def test_gradstep_cnn_parameter_grads_match_torch():
+    namespace: dict = {"__name__": "__main__"}
+    exec(compile(load_example("cifar_cnn"), "cifar_cnn.py", "exec"), namespace)
+    params = list(namespace["net"].parameters())
+    small = sorted(_rounded(p.grad.tolist(), 5) for p in params if p.numel() <= 64)
+    leaf_grads = _run_in_gradstep("cifar_cnn")["calls"][0]["timeline"]["leaf_grads"]
+    assert len(leaf_grads) == len(params)
+    recorded = sorted(_rounded(g, 5) for g in leaf_grads.values() if isinstance(g, list))
+    assert recorded == small
