@@ -8,6 +8,7 @@ argument overrides both.
 from __future__ import annotations
 
 import os
+import sys
 
 MEMORY_ENV = "GRADSTEP_MEMORY_LIMIT"
 OUTPUT_ENV = "GRADSTEP_OUTPUT_LIMIT"
@@ -66,20 +67,33 @@ def resolve_memory_limit(limit: int | str | None = None) -> int:
     would not start under it.
     """
     if limit is None:
-        limit = os.environ.get(MEMORY_ENV) or None
-    if limit is None:
-        return default_memory_limit()
-    size = parse_size(limit) if isinstance(limit, str) else int(limit)
+        size = _size_from_env(MEMORY_ENV, default_memory_limit())
+    else:
+        size = parse_size(limit) if isinstance(limit, str) else int(limit)
     return 0 if size == 0 else max(size, memory_floor())
 
 
 def resolve_output_limit(limit: int | str | None = None) -> int:
     """Return how many bytes of a request's output are kept, from ``limit``, the environment or the default."""
     if limit is None:
-        limit = os.environ.get(OUTPUT_ENV) or None
-    if limit is None:
-        return DEFAULT_OUTPUT_LIMIT
+        return max(1024, _size_from_env(OUTPUT_ENV, DEFAULT_OUTPUT_LIMIT))
     return max(1024, parse_size(limit) if isinstance(limit, str) else int(limit))
+
+
+def _size_from_env(name: str, default: int) -> int:
+    """Return the size in environment variable ``name``, or ``default`` when unset or not a size.
+
+    A value that is not a size is reported on stderr and ignored, so a typo in
+    the environment never stops gradstep from starting.
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        sys.stderr.write(f"gradstep: ignoring {name}: {exc}; using {format_size(default)}\n")
+        return default
 
 
 def format_size(size: int) -> str:

@@ -76,3 +76,9 @@ def test_memory_cap_applies_in_the_child_and_the_next_run_works():
         assert reply["error"]["line"] == 2
         assert not reply.get("state_lost")
         assert kernel.run("import torch\ny = torch.ones(10**6).sum().item()\n")["ok"]
+
+
+def test_a_typo_in_the_environment_is_reported_and_ignored(monkeypatch, capsys):
+    monkeypatch.setenv(limits.MEMORY_ENV, "lots")
+    assert limits.resolve_memory_limit() == limits.default_memory_limit()
+    assert "ignoring GRADSTEP_MEMORY_LIMIT" in capsys.readouterr().err
