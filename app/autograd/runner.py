@@ -15,6 +15,7 @@ import builtins
 import contextlib
 import io
 import linecache
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -97,7 +98,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     with capture_backward_calls(filename) as calls:
         try:
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-                with torch.device(device), recorder.active():
+                with _snippet_warnings(), torch.device(device), recorder.active():
                     exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = exc
@@ -108,6 +109,15 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         _failed(result, failure)
     _pick_root(result, root, last_value, last_name, bindings)
     return result
+
+
+@contextlib.contextmanager
+def _snippet_warnings():
+    """Show the snippet's warnings in its output, as plain Python would, whatever
+    filters the host process has (pytest turns warnings into errors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        yield
 
 
 def _namespace(bindings: Bindings, last_value: list) -> dict:

@@ -169,3 +169,9 @@ def test_leaf_named_before_requires_grad_was_switched_on():
     source = "a = torch.ones(2)\na.requires_grad_(True)\nb = (a * a).sum()"
     result = run_snippet(source)
     assert result.labels[("leaf", id(result.namespace["a"]))] == "a"
+
+
+def test_snippet_warnings_are_output_not_errors():
+    result = run_snippet("import warnings\nwarnings.warn('careful')\n"
+                         "w = torch.ones(1, requires_grad=True)\ny = w * 2")
+    assert result.error is None and "UserWarning: careful" in result.output

@@ -195,3 +195,12 @@ y = (w @ torch.ones(4, 2)).relu().sum()
     mm = next(n for n in trace["nodes"] if n["name"] == "MmBackward0")
     assert mm["shape"] == [3, 2] and mm["device"] == "meta"
     assert mm["value"] == {"shape": [3, 2], "dtype": "float32", "device": "meta"}
+
+
+def test_ten_thousand_op_snippet():
+    source = "w = torch.ones(1, requires_grad=True)\na = w\nfor i in range(10000):\n    a = a * 1.0\n"
+    session, result = run(source)
+    nodes = result["trace"]["nodes"]
+    assert len(nodes) == 10_001 and result["root_name"] == "a"
+    assert_matches_torch(result["trace"], session.state.namespace["a"])
+    assert all(n["label"] == "a" for n in nodes[:-1]) and nodes[-1]["label"] == "w"
