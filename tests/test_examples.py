@@ -6,6 +6,7 @@ tensor with extra spaces, so output is compared with whitespace collapsed."""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -183,7 +184,9 @@ def _session_module():
     return session
 
 
+@functools.cache
 def _run_in_gradstep(example_id: str) -> dict:
+    """Return Session.run's result for the example (run once; tests only read it)."""
     session = _session_module()
     example = get_example(example_id)
     root = ROOT.get(example_id)
