@@ -15,6 +15,7 @@ import builtins
 import contextlib
 import io
 import linecache
+import sys
 import warnings
 from dataclasses import dataclass, field
 
@@ -117,7 +118,12 @@ def _snippet_warnings():
     filters the host process has (pytest turns warnings into errors)."""
     with warnings.catch_warnings():
         warnings.simplefilter("default")
+        warnings.showwarning = _print_warning  # restored by catch_warnings
         yield
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _namespace(bindings: Bindings, last_value: list) -> dict:
