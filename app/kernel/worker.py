@@ -42,9 +42,31 @@ def _on_sigint(signum, frame):
 
 
 def set_memory_limit(limit: int) -> None:
-    """Cap the process's address space at ``limit`` bytes (0 = no cap)."""
+    """Cap the process's address space at ``limit`` bytes (0 = no cap).
+
+    Only the soft limit is set, so ``lift_memory_limit_for_cuda`` can undo it.
+    """
     if limit > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def lift_memory_limit_for_cuda() -> bool:
+    """Lift the address-space cap when CUDA is usable; return True when it was lifted.
+
+    The CUDA driver reserves far more address space than memory it uses, so
+    under an address-space cap it fails to initialise.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or getattr(torch.version, "cuda", None) is None:
+        return False
+    if not torch.cuda.is_available():
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    return True
 
 
 def watch_lifeline(fd: int) -> None:
@@ -273,6 +295,8 @@ def main(argv: list[str] | None = None) -> None:
     session = load_session_class(args.session)()
     if args.session == DEFAULT_SESSION or "torch" in sys.modules:
         guard_torch_load()
+    if lift_memory_limit_for_cuda():
+        args.memory_limit = 0
     protocol.write_message(args.reply_fd, {"ready": True, "pid": os.getpid()})
     serve(args.request_fd, args.reply_fd, session, args.memory_limit)
     flush_output()
