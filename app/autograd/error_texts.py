@@ -214,6 +214,12 @@ _PYTHON_HINTS = [
         "No such attribute",
         "The object on this line has no attribute or method by that name.",
         "Check the spelling and the object's type (print(type(obj))).")),
+    (lambda exc, detail: isinstance(exc, RecursionError) and "ast" in detail, (
+        "The snippet is nested too deeply",
+        "An expression in the snippet is nested so deeply (or is so long a chain) that "
+        "Python cannot compile it.",
+        "Build the long expression in a loop (for i in range(n): x = x + 1) instead of "
+        "writing it out on one line.")),
     (_isa(RecursionError), (
         "Recursion too deep",
         "A function kept calling itself until Python's recursion limit was reached.",

@@ -37,11 +37,24 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> dic
     detail = _exception_text(exc)
     line, column = _locate(exc, filename)
     kind = _classify(exc, detail)
-    if kind == "no_grad_fn" and line is not None and _is_stale_graph(source, line):
+    context = _read_source(source, line)
+    if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
     err = _base(kind, type(exc).__name__, detail, line, column, source)
-    err.update(texts.describe(kind, exc, detail, _context(source, line)))
+    err.update(texts.describe(kind, exc, detail, context))
     return err
+
+
+def _read_source(source: str | None, line: int | None) -> dict:
+    """Return what the source tells about the failing line (see ``_context``) and
+    ``stale``: whether it is the stale-graph trap. A snippet too deeply nested for
+    Python's ``ast`` tells nothing, rather than failing the explanation."""
+    if line is None:
+        return {}
+    try:
+        return {**_context(source, line), "stale": _is_stale_graph(source, line)}
+    except (RecursionError, MemoryError):
+        return {}
 
 
 def make_error(
@@ -111,7 +124,10 @@ def _exception_text(exc: BaseException) -> str:
         return exc.msg or "invalid syntax"
     if isinstance(exc, KeyError) and len(exc.args) == 1:
         return repr(exc.args[0])
-    text = str(exc)
+    try:
+        text = str(exc)
+    except Exception as broken:  # the snippet's own exception class may be broken
+        return f"<{type(exc).__name__}: message unreadable ({type(broken).__name__})>"
     if not text and isinstance(exc, SystemExit):
         return f"exit({exc.code!r})" if exc.code is not None else "exit()"
     return text
@@ -199,7 +215,7 @@ def _parse(source: str | None) -> ast.Module | None:
         return None
     try:
         return ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 

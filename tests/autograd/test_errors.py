@@ -409,3 +409,30 @@ def test_chinese_variable_names_in_the_explanation():
     assert err["kind"] == "stale_graph"
     assert err["code"] == "损失.backward()"
     assert "`损失`" in err["explanation"]
+
+
+def test_a_snippet_too_deeply_nested_to_compile():
+    source = "x = (1" + " + 1" * 30000 + ")\n"
+    try:
+        compile(source, FILENAME, "exec")
+    except RecursionError as exc:
+        err = explain(exc, source, FILENAME)
+    else:
+        pytest.skip("this Python compiles it")
+    assert err["type"] == "RecursionError"
+    assert err["title"] == "The snippet is nested too deeply"
+    assert "loop" in err["fix"]
+
+
+def test_an_exception_whose_message_cannot_be_read():
+    class Broken(Exception):
+        def __str__(self):
+            raise ValueError("no message")
+
+    source = "raise Broken()\n"
+    try:
+        exec(compile(source, FILENAME, "exec"), {"Broken": Broken})
+    except Broken as exc:
+        err = explain(exc, source, FILENAME)
+    assert err["line"] == 1
+    assert "Broken" in err["message"]
