@@ -86,7 +86,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         return result
     try:
         tree = ast.parse(source, filename)
-    except SyntaxError as exc:
+    except (SyntaxError, RecursionError, MemoryError) as exc:  # too deeply nested -> RecursionError
         return _failed(result, exc)
     last_name = last_expression_name(tree)
     code = compile(rewrite(tree), filename, "exec")
