@@ -214,7 +214,8 @@ _PYTHON_HINTS = [
         "No such attribute",
         "The object on this line has no attribute or method by that name.",
         "Check the spelling and the object's type (print(type(obj))).")),
-    (lambda exc, detail: isinstance(exc, RecursionError) and "ast" in detail, (
+    (lambda exc, detail: isinstance(exc, RecursionError) and (
+        "ast construction" in detail or "compil" in detail), (
         "The snippet is nested too deeply",
         "An expression in the snippet is nested so deeply (or is so long a chain) that "
         "Python cannot compile it.",
