@@ -19,8 +19,9 @@ import torch
 
 from app.autograd import jacobian
 from app.autograd.errors import explain
-from app.autograd.saved import saved_items
-from app.autograd.step_hooks import StepRecorder, snapshot
+from app.autograd.grad_values import plain_values
+from app.autograd.saved import saved_attribute_names, saved_items
+from app.autograd.step_hooks import StepRecorder, gc_paused, snapshot
 from app.autograd.values import to_jsonable
 
 MODES = ("backward", "grad")
@@ -50,6 +51,14 @@ def record_backward(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    with gc_paused():
+        return _record_backward(root, id_of, mode=mode, inputs=inputs, retain_graph=retain_graph,
+                                gradient=gradient, create_graph=create_graph, labels=labels,
+                                watch=watch, source=source, filename=filename)
+
+
+def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, create_graph,
+                     labels, watch, source, filename) -> dict:
     labels = labels or {}
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if mode == "grad" and inputs is None:
@@ -72,7 +81,7 @@ def record_backward(
     return pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
         grads=grads, id_of=id_of, error=None if exc is None else explain(exc, source, filename),
-        retained={name: snapshot(t.grad) for name, t in (watch or {}).items()},
+        retained=_plain_dict({name: t.grad for name, t in (watch or {}).items()}),
         freed_before=freed_before,
     )
 
@@ -135,8 +144,13 @@ def leaf_grads(id_of: dict, labels: dict) -> dict:
     for fn, node_id in sorted(id_of.items(), key=lambda item: _id_number(item[1])):
         variable = getattr(fn, "variable", None)
         if variable is not None:
-            grads[names[node_id]] = snapshot(variable.grad)
-    return grads
+            grads[names[node_id]] = variable.grad
+    return _plain_dict(grads)
+
+
+def _plain_dict(tensors: dict) -> dict:
+    """Return ``{key: plain data}`` for a dict of tensors (None stays None), in one batch."""
+    return dict(zip(tensors, plain_values(list(tensors.values()))))
 
 
 def unique_labels(id_of: dict, labels: dict) -> dict:
@@ -160,17 +174,34 @@ def freed_node_ids(id_of: dict) -> list[str]:
 
 
 def is_freed(fn) -> bool:
-    """Return True when reading one of ``fn``'s saved tensors raises torch's "freed" error."""
+    """Return True when reading ``fn``'s saved tensors raises torch's "freed" error.
+
+    torch releases all of a node's saved tensors together, so the first saved
+    tensor answers for the node: one attribute read per node, not all of them.
+    """
     if hasattr(fn, "variable"):
         return False
-    return any(item.get("freed") for item in saved_items(fn))
+    if isinstance(fn, torch.autograd.function.BackwardCFunction):
+        names: tuple = ("saved_tensors",)
+    else:
+        names = saved_attribute_names(type(fn))
+    for name in names:
+        try:
+            value = getattr(fn, name)
+        except RuntimeError as exc:
+            return "freed" in str(exc) or "second time" in str(exc)
+        if isinstance(value, torch.Tensor) or (
+            isinstance(value, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in value)
+        ):
+            return False
+    return False
 
 
 def grad_results(inputs, result, id_of: dict, labels: dict) -> dict:
     """Return ``{input label: gradient}`` for ``torch.autograd.grad``'s inputs and result."""
     names = input_names(inputs or [], id_of, labels)
     grads = list(result) if result is not None else [None] * len(names)
-    return {name: snapshot(g) for name, g in zip(names, grads)}
+    return _plain_dict(dict(zip(names, grads)))
 
 
 def input_names(inputs, id_of: dict, labels: dict) -> list[str]:

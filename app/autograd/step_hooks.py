@@ -4,13 +4,21 @@ A node pre-hook sees the gradient arriving at a node (``grad_outputs``) just
 before the engine runs it, after any tensor hooks and ``retain_grad()`` hooks
 changed it; a node hook sees what the node sends on (``grad_inputs``, one per
 ``next_functions`` slot). Steps are appended in the order the engine calls the
-pre-hooks, which is the order it runs the nodes. Values are copied into plain
-data inside the hook, because torch later reuses gradient buffers in place
-(AccumulateGrad may steal a gradient and add the next pass into it).
+pre-hooks, which is the order it runs the nodes.
+
+The hooks only keep references; the values become plain data in one batch
+when the recorder exits (``grad_values.plain_values``). Holding a reference is
+enough to keep a gradient from changing: torch only adds into a gradient buffer
+in place, or steals it for ``.grad``, when nobody else holds it. A leaf's
+``.grad`` before AccumulateGrad runs is copied, since AccumulateGrad adds into it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
+from app.autograd.grad_values import plain_values
 from app.autograd.trace import node_name
 from app.autograd.values import compact
 
@@ -22,11 +30,29 @@ def snapshot(t):
     return compact(t.detach())
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector inside the block (no-op when already paused).
+
+    A recorded pass allocates thousands of small dicts, lists and closures; each
+    full collection then walks the whole heap (torch, the model, the graph) and
+    costs more than the backward pass itself. Nothing recorded here forms cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class StepRecorder:
     """Installs pre-hooks and hooks on the nodes of ``id_of`` and collects the steps.
 
-    Use as a context manager: the hooks are removed on exit, also after an error.
-    ``labels`` maps node ids to the names shown for AccumulateGrad leaves.
+    Use as a context manager: the hooks are removed on exit, also after an
+    error, and ``steps`` then holds plain data. ``labels`` maps node ids to the
+    names shown for AccumulateGrad leaves.
     """
 
     def __init__(self, id_of: dict, labels: dict | None = None):
@@ -35,20 +61,27 @@ class StepRecorder:
         self.steps: list[dict] = []
         self._open: dict[str, dict] = {}
         self._handles: list = []
+        self._gc = gc_paused()
 
     def __enter__(self) -> StepRecorder:
+        self._gc.__enter__()
         try:
             for fn, node_id in self.id_of.items():
                 self._handles.append(fn.register_prehook(self._pre_hook(fn, node_id)))
                 self._handles.append(fn.register_hook(self._post_hook(fn, node_id)))
         except BaseException:
             self.remove()
+            self._gc.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.remove()
-        self.mark_unfinished()
+        try:
+            self.remove()
+            self.mark_unfinished()
+            self._to_plain_data()
+        finally:
+            self._gc.__exit__(None, None, None)
 
     def remove(self) -> None:
         """Remove every hook this recorder installed."""
@@ -65,39 +98,55 @@ class StepRecorder:
     def _pre_hook(self, fn, node_id: str):
         name = node_name(fn)
         variable = getattr(fn, "variable", None)
+        steps, opened = self.steps, self._open
 
         def hook(grad_outputs):
-            step = {
-                "index": len(self.steps),
-                "node": node_id,
-                "name": name,
-                "grad_outputs": [snapshot(g) for g in grad_outputs],
-                "grad_inputs": None,
-                "error": False,
-            }
+            step = {"index": len(steps), "node": node_id, "name": name,
+                    "grad_outputs": grad_outputs, "grad_inputs": None, "error": False}
             if variable is not None:
                 step["leaf"] = self.labels.get(node_id, node_id)
-                step["grad_before"] = snapshot(variable.grad)
-            self.steps.append(step)
-            self._open[node_id] = step
+                grad = variable.grad
+                step["grad_before"] = None if grad is None else grad.detach().clone()
+            steps.append(step)
+            opened[node_id] = step
             return None  # never change what the node receives
 
         return hook
 
     def _post_hook(self, fn, node_id: str):
-        slots = [nxt is not None for nxt, _ in fn.next_functions]
+        slots = tuple(nxt is not None for nxt, _ in fn.next_functions)
         variable = getattr(fn, "variable", None)
+        opened = self._open
 
         def hook(grad_inputs, grad_outputs):
-            step = self._open.pop(node_id, None)
+            step = opened.pop(node_id, None)
             if step is None:  # hooks were installed while this node was already running
                 return None
-            step["grad_inputs"] = [
-                snapshot(g) if i < len(slots) and slots[i] else None
-                for i, g in enumerate(grad_inputs)
-            ]
+            step["grad_inputs"] = [g if i < len(slots) and slots[i] else None
+                                   for i, g in enumerate(grad_inputs)]
             if variable is not None:
-                step["grad_after"] = snapshot(variable.grad)
+                step["grad_after"] = variable.grad
             return None
 
         return hook
+
+    def _to_plain_data(self) -> None:
+        """Replace the tensors held by the steps by plain data, all in one batch."""
+        fields = ("grad_outputs", "grad_inputs")
+        tensors: list = []
+        for step in self.steps:
+            for key in fields:
+                if step[key] is not None:
+                    step[key] = list(step[key])
+                    tensors.extend(step[key])
+            if "leaf" in step:
+                tensors.extend((step["grad_before"], step.get("grad_after")))
+        values = iter(plain_values(tensors))
+        for step in self.steps:
+            for key in fields:
+                if step[key] is not None:
+                    step[key] = [next(values) for _ in step[key]]
+            if "leaf" in step:
+                step["grad_before"], after = next(values), next(values)
+                if "grad_after" in step:
+                    step["grad_after"] = after

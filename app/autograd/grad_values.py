@@ -1,0 +1,115 @@
+"""Many gradient tensors as plain data at once (what ``values.compact`` gives for each).
+
+A recorded pass holds thousands of gradients. Summarising them one by one costs
+several small reductions each; here the small ones (up to ``values.SMALL``
+elements) are concatenated and read with one ``tolist()``, and the large ones
+of the same size are stacked and reduced row-wise (``aminmax``, ``std_mean``).
+Anything unusual (half precision, integers, complex, subclasses, meta, sparse,
+a row holding NaN or an infinity) goes through ``values.compact`` itself, so
+the output is always exactly the ``compact`` shape: a nested list for a small
+tensor, ``{shape, dtype, device, min, max, mean, std, nan, inf}`` for a large one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from app.autograd.values import SMALL, compact, dtype_name, json_float
+
+_FAST_DTYPES = (torch.float32, torch.float64)
+_CHUNK_ELEMENTS = 1 << 20  # rows reduced together: a 4 MB float32 buffer, reused
+
+
+def plain_values(tensors: list) -> list:
+    """Return ``values.compact(t)`` for every tensor of ``tensors`` (None stays None)."""
+    unique = {id(t): t for t in tensors if t is not None}  # the same tensor is summarised once
+    plain: dict[int, object] = {}
+    small: dict = {}
+    large: dict = {}
+    for key, t in unique.items():
+        t = t.detach()
+        if type(t) is not torch.Tensor or t.dtype not in _FAST_DTYPES or t.is_sparse or t.is_meta:
+            plain[key] = compact(t)
+            continue
+        n = t.numel()
+        if n == 0:
+            plain[key] = compact(t)
+        elif n <= SMALL:
+            small.setdefault(t.dtype, []).append((key, t))
+        else:
+            large.setdefault((n, t.dtype, t.device), []).append((key, t))
+    with torch.no_grad():
+        for group in small.values():
+            _in_batch(_small_group, group, plain)
+        for group in large.values():
+            _in_batch(_large_group, group, plain)
+    return [None if t is None else plain[id(t)] for t in tensors]
+
+
+def _in_batch(summarise, group: list, plain: dict) -> None:
+    """Run ``summarise`` on a group; one by one through ``compact`` if torch cannot batch it."""
+    try:
+        summarise(group, plain)
+    except RuntimeError:  # e.g. nested or otherwise unusual tensors
+        for key, t in group:
+            plain[key] = compact(t)
+
+
+def _small_group(group: list, out: dict) -> None:
+    """Fill ``out`` with the nested lists of small tensors of one dtype (one ``tolist()``)."""
+    flat = torch.cat([t.reshape(-1).cpu() for _, t in group])
+    numbers = flat.tolist()
+    if not bool(torch.isfinite(flat).all()):
+        numbers = [json_float(x) for x in numbers]
+    start = 0
+    for i, t in group:
+        end = start + t.numel()
+        out[i] = _nest(numbers[start:end], list(t.shape))
+        start = end
+
+
+def _large_group(group: list, out: dict) -> None:
+    """Fill ``out`` with the summaries of large tensors of one size and dtype.
+
+    Rows are copied into one reused buffer a chunk at a time (a single huge stack
+    would spend its time on fresh memory), then reduced row-wise: min, max,
+    mean, and the standard deviation in two passes (sum of squared deviations
+    from the mean, so a large mean does not swamp a small spread).
+    """
+    numel, dtype, device = group[0][1].numel(), group[0][1].dtype, group[0][1].device
+    rows_per_chunk = max(1, _CHUNK_ELEMENTS // numel)
+    buffer = torch.empty((min(rows_per_chunk, len(group)), numel), dtype=dtype, device=device)
+    spread = torch.empty_like(buffer)
+    for start in range(0, len(group), rows_per_chunk):
+        chunk = group[start:start + rows_per_chunk]
+        rows, dev = buffer[: len(chunk)], spread[: len(chunk)]
+        torch.stack([t.reshape(-1) for _, t in chunk], out=rows)
+        mean = rows.mean(1)
+        torch.sub(rows, mean[:, None], out=dev)
+        std = torch.linalg.vector_norm(dev, dim=1).div_(math.sqrt(numel - 1))
+        stats = torch.stack([rows.amin(1), rows.amax(1), mean, std], dim=1).tolist()
+        for (i, t), row in zip(chunk, stats):
+            out[i] = _summary(t, row)
+
+
+def _summary(t: torch.Tensor, row: list) -> dict:
+    """Return the ``compact`` summary of ``t`` from its [min, max, mean, std] row."""
+    if not all(math.isfinite(x) for x in row):  # NaN/Inf inside (or an overflow): count exactly
+        return compact(t)
+    low, high, mean, std = row
+    return {
+        "shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": str(t.device),
+        "min": low, "max": high, "mean": mean, "std": std, "nan": 0, "inf": 0,
+    }
+
+
+def _nest(numbers: list, shape: list):
+    """Return ``numbers`` (row-major) nested like ``tolist()`` of a tensor of ``shape``."""
+    if not shape:
+        return numbers[0]
+    if len(shape) == 1:
+        return numbers
+    step = len(numbers) // shape[0] if shape[0] else 0
+    return [_nest(numbers[k * step:(k + 1) * step], shape[1:]) for k in range(shape[0])]

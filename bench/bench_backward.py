@@ -1,0 +1,97 @@
+"""Recording overhead of a backward pass: gradstep's recorder vs a plain ``backward()``.
+
+A 48-layer ``nn.TransformerEncoder`` (small d_model) is run forward, then
+backward either plainly or through ``record_backward`` (hooks on every node,
+every gradient copied into plain data, freed buffers probed afterwards). Both
+are timed in the same run on fresh graphs; the figure is the ratio of the
+medians (target: within 3x). The one-off graph numbering (``calls.graph_ids``)
+and the full trace are timed too, for context.
+
+    .venv/bin/python bench/bench_backward.py [--layers 48] [--d-model 32] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.autograd.backward import record_backward  # noqa: E402
+from app.autograd.calls import graph_ids  # noqa: E402
+from app.autograd.trace import trace_graph  # noqa: E402
+
+
+def build_model(layers: int, d_model: int) -> nn.Module:
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(d_model, nhead=4, dim_feedforward=2 * d_model,
+                                       dropout=0.0, batch_first=True)
+    return nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)
+
+
+def forward(model: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
+    return model(tokens).pow(2).mean()
+
+
+def time_plain(model, tokens) -> float:
+    loss = forward(model, tokens)
+    start = time.perf_counter()
+    loss.backward()
+    return time.perf_counter() - start
+
+
+def time_recorded(model, tokens) -> tuple[float, int]:
+    loss = forward(model, tokens)
+    id_of = graph_ids([loss])
+    start = time.perf_counter()
+    record = record_backward(loss, id_of)
+    elapsed = time.perf_counter() - start
+    assert record["error"] is None
+    return elapsed, len(record["steps"])
+
+
+def time_once(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=48)
+    parser.add_argument("--d-model", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--seq", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # a shared machine: keep both sides on one core
+    model = build_model(args.layers, args.d_model)
+    tokens = torch.randn(args.batch, args.seq, args.d_model)
+    time_plain(model, tokens)  # warm up both paths
+    time_recorded(model, tokens)
+    plain, recorded, steps = [], [], 0
+    for _ in range(args.repeats):  # interleaved, so load changes hit both alike
+        plain.append(time_plain(model, tokens))
+        elapsed, steps = time_recorded(model, tokens)
+        recorded.append(elapsed)
+    loss = forward(model, tokens)
+    numbering = time_once(lambda: graph_ids([loss]))
+    tracing = time_once(lambda: trace_graph(loss))
+    p, r = statistics.median(plain), statistics.median(recorded)
+    print(f"model: {args.layers}-layer TransformerEncoder, d_model={args.d_model}, "
+          f"input {args.batch}x{args.seq}; {steps} backward steps")
+    print(f"plain backward():      median {p * 1e3:8.1f} ms over {args.repeats} runs")
+    print(f"recorded backward:     median {r * 1e3:8.1f} ms")
+    print(f"graph numbering (BFS): {numbering * 1e3:8.1f} ms   full trace_graph: {tracing * 1e3:8.1f} ms")
+    print(f"ratio recorded/plain:  {r / p:.2f}x (target <= 3x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

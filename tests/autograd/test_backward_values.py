@@ -1,0 +1,44 @@
+"""grad_values.plain_values gives exactly what values.compact gives, tensor by tensor."""
+
+import json
+
+import pytest
+import torch
+
+from app.autograd.grad_values import plain_values
+from app.autograd.values import compact
+
+
+def _close(got, want):
+    if isinstance(want, dict):
+        assert set(got) == set(want)
+        for key, value in want.items():
+            if isinstance(value, float):
+                assert got[key] == pytest.approx(value, rel=1e-5, abs=1e-6), key
+            else:
+                assert got[key] == value, key
+    else:
+        assert got == want
+
+
+def test_matches_compact_for_mixed_tensors():
+    torch.manual_seed(0)
+    shared = torch.randn(100)
+    tensors = [
+        torch.tensor(1.5), torch.randn(3), torch.randn(2, 3, 4), torch.randn(100), shared,
+        torch.randn(10, 10).double(), torch.randn(65), None, shared, torch.zeros(0),
+        torch.tensor([float("nan"), 1.0, float("inf")]), torch.randn(8).half(),
+        torch.arange(5), torch.tensor([1.0, float("-inf")] + [0.0] * 70),
+        torch.randn(4, 4, requires_grad=True) * 2, torch.randn(3, dtype=torch.complex64),
+    ]
+    got = plain_values(tensors)
+    for value, t in zip(got, tensors):
+        _close(value, compact(t) if t is not None else None)
+    json.dumps(got, allow_nan=False)
+    assert got[4] is got[8]  # the same tensor is summarised once
+
+
+def test_nested_shapes():
+    t = torch.arange(24.0).reshape(2, 3, 4)
+    assert plain_values([t]) == [t.tolist()]
+    assert plain_values([torch.ones(1, 1, 1)]) == [[[[1.0]]]]
