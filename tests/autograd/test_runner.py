@@ -175,3 +175,28 @@ def test_snippet_warnings_are_output_not_errors():
     result = run_snippet("import warnings\nwarnings.warn('careful')\n"
                          "w = torch.ones(1, requires_grad=True)\ny = w * 2")
     assert result.error is None and "UserWarning: careful" in result.output
+
+
+def test_recorded_values_hold_no_tensors():
+    source = """
+w = torch.ones(100, 100, requires_grad=True)
+big = (w * 2).exp()
+small = big[0, :3]
+loss = small.sum() + big.mean()
+"""
+    result = run_snippet(source)
+
+    def tensors_in(x):
+        if isinstance(x, torch.Tensor):
+            return 1
+        if isinstance(x, dict):
+            return sum(tensors_in(v) for v in x.values())
+        if isinstance(x, (list, tuple)):
+            return sum(tensors_in(v) for v in x)
+        return 0
+
+    assert tensors_in(result.values) == 0
+    big = result.values[next(k for k in result.values if k[2] == "ExpBackward0")][0]
+    assert "data" not in big and big["max"] == torch.tensor(2.0).exp().item()
+    small = result.values[next(k for k in result.values if k[2] == "SliceBackward0")][0]
+    assert small["data"] == result.namespace["small"].tolist()
