@@ -34,6 +34,13 @@ _ASCII_WIDTHS = [
     62, 35, 63, 63, 28, 28, 58, 28, 97, 63, 61, 63, 63, 41, 52, 39, 63, 59, 82, 59, 59, 52, 64,
     34, 64, 84,
 ]
+_ASCII_BOLD_WIDTHS = [
+    35, 46, 52, 84, 70, 100, 87, 31, 46, 46, 52, 84, 38, 42, 38, 37, 70, 70, 70, 70, 70, 70, 70,
+    70, 70, 70, 40, 40, 84, 84, 84, 58, 100, 77, 76, 73, 83, 68, 68, 82, 84, 37, 37, 77, 64, 100,
+    84, 85, 73, 85, 77, 72, 68, 81, 77, 110, 77, 72, 72, 46, 37, 46, 84, 50, 50, 67, 72, 59, 72,
+    68, 44, 72, 71, 34, 34, 66, 34, 104, 71, 69, 72, 72, 49, 60, 48, 71, 65, 92, 64, 65, 58, 71,
+    37, 71, 84,
+]
 _OTHER_WIDTHS = {"…": 100, "·": 32, "×": 84, "✓": 84, "✗": 84, "▶": 77, "∅": 84, "→": 84}
 _WIDE_DEFAULT = 100  # CJK and other wide glyphs
 _NARROW_DEFAULT = 64
@@ -49,6 +56,7 @@ SEARCH_HIGHLIGHT = "#1e88e5"
 KIND_FILL = {"op": "#d3d3d3", "leaf": "#add8e6", "module": "#e3d7f7"}
 ROOT_FILL = "#caff70"  # torchviz draws the output darkolivegreen1
 SAVED_BADGE = "#ffa500"
+FREED_BADGE = "#e6e6e6"
 DEVICE_BADGE = "#37474f"
 
 
@@ -82,11 +90,11 @@ class Line:
     role: str
 
 
-def char_width(ch: str, px: float) -> float:
-    """Return the advance width of ``ch`` in DejaVu Sans at ``px`` pixels."""
+def char_width(ch: str, px: float, bold: bool = False) -> float:
+    """Return the advance width of ``ch`` in DejaVu Sans (Bold) at ``px`` pixels."""
     code = ord(ch)
     if 32 <= code < 127:
-        width = _ASCII_WIDTHS[code - 32]
+        width = (_ASCII_BOLD_WIDTHS if bold else _ASCII_WIDTHS)[code - 32]
     elif ch in _OTHER_WIDTHS:
         width = _OTHER_WIDTHS[ch]
     elif code >= 0x1100 and _is_wide(code):
@@ -103,9 +111,9 @@ def _is_wide(code: int) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def text_width(text: str, px: float) -> float:
-    """Return the width of ``text`` in DejaVu Sans at ``px`` pixels."""
-    return sum(char_width(ch, px) for ch in text)
+def text_width(text: str, px: float, bold: bool = False) -> float:
+    """Return the width of ``text`` in DejaVu Sans (Bold) at ``px`` pixels."""
+    return sum(char_width(ch, px, bold) for ch in text)
 
 
 def line_height(px: float) -> float:
@@ -186,13 +194,32 @@ def label_lines(attrs: dict) -> list[Line]:
     value = format_small_value(attrs.get("value"))
     if value:
         lines.append(Line(shorten(value), DETAIL_PX, "detail"))
-    saved = [str(s.get("name", "")) for s in attrs.get("saved") or [] if isinstance(s, dict)]
+    saved = saved_line(attrs)
     if saved:
-        lines.append(Line(shorten("saved: " + ", ".join(saved)), DETAIL_PX, "saved"))
+        lines.append(Line(shorten(saved), DETAIL_PX, "saved"))
     device = str(attrs.get("device") or "")
     if device and device != "cpu":
         lines.append(Line(device, DETAIL_PX, "device"))
     return lines
+
+
+def saved_tensors(attrs: dict) -> list[dict]:
+    """Return the tensors a node saved for backward (not its saved ints and sizes)."""
+    return [s for s in attrs.get("saved") or []
+            if isinstance(s, dict) and ("shape" in s or "freed" in s) and "value" not in s]
+
+
+def saved_line(attrs: dict) -> str:
+    """Return ``saved: a, b``, ``freed: a, b`` or ``saved: a · freed: b`` ('' when none)."""
+    tensors = saved_tensors(attrs)
+    alive = [str(s.get("name", "")) for s in tensors if not s.get("freed")]
+    freed = [str(s.get("name", "")) for s in tensors if s.get("freed")]
+    parts = []
+    if alive:
+        parts.append("saved: " + ", ".join(alive))
+    if freed:
+        parts.append("freed: " + ", ".join(freed))
+    return " · ".join(parts)
 
 
 def badge_pad(role: str) -> float:
@@ -207,7 +234,8 @@ def lines_size(lines) -> tuple[float, float]:
 
 @lru_cache(maxsize=65536)
 def _lines_size(lines: tuple) -> tuple[float, float]:
-    width = max((text_width(ln.text, ln.px) + badge_pad(ln.role) for ln in lines), default=0.0)
+    width = max((text_width(ln.text, ln.px, ln.role == "title") + badge_pad(ln.role)
+                 for ln in lines), default=0.0)
     height = sum(line_height(ln.px) for ln in lines)
     return (max(MIN_W, width + 2 * PAD_X + GLYPH_W), max(MIN_H, height + 2 * PAD_Y))
 

@@ -1,0 +1,198 @@
+"""The drawing of a graph and its layout as a QGraphicsScene.
+
+Two items draw everything (never one item per node): ``EdgesItem`` strokes all
+edges as a few paths, ``NodesItem`` paints the exposed nodes in one loop with
+level of detail (no text when zoomed far out). ``set_node_states`` repaints only
+the boxes that changed. The UI's view sits on top; this is the whole API:
+
+    scene = GraphScene(graph, layout, parent=None)
+    scene.set_node_states({node_id: "pending" | "current" | "done" | "freed" | "error"})
+    scene.set_edge_labels({(u, v, key): "text"})   # "" removes a label
+    scene.set_highlight({node_id, ...})              # search hits
+    scene.node_at(QPointF) -> node id or None
+    scene.node_rect(node_id) -> QRectF
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from graphviz_views import qt_paint, style
+
+DONE_EDGE_STATES = ("done", "freed")
+
+
+class NodesItem(QtWidgets.QGraphicsItem):
+    """Paints every node box of the scene; only those inside the exposed rectangle."""
+
+    def __init__(self, scene: GraphScene):
+        super().__init__()
+        self._scene = scene
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setZValue(1)
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
+        return self._scene.bounds_rect
+
+    def paint(self, painter, option, widget=None) -> None:
+        scene = self._scene
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, lod >= qt_paint.DETAIL_LOD)
+        for i in scene.indices_in(option.exposedRect):
+            node = scene.node_ids[i]
+            qt_paint.paint_node(
+                painter, scene.rect_of(i), scene.graph.nodes[node],
+                state=scene.states.get(node, "pending"), is_root=node in scene.roots,
+                highlighted=node in scene.highlight, lod=lod,
+            )
+
+
+class EdgesItem(QtWidgets.QGraphicsItem):
+    """Paints all edges as two path pairs (normal, and after their source is done)."""
+
+    def __init__(self, scene: GraphScene):
+        super().__init__()
+        self._scene = scene
+        self._paths = None  # rebuilt lazily in paint() after the states change
+        self.setZValue(0)
+
+    def invalidate(self) -> None:
+        """Drop the cached paths; the next paint rebuilds them."""
+        self._paths = None
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
+        return self._scene.bounds_rect
+
+    def _build(self):
+        scene = self._scene
+        done = [k for k in scene.layout.routes if scene.states.get(k[0]) in DONE_EDGE_STATES]
+        done_set = set(done)
+        normal = [k for k in scene.layout.routes if k not in done_set]
+        return (qt_paint.edge_paths(scene.layout.routes, normal),
+                qt_paint.edge_paths(scene.layout.routes, done))
+
+    def paint(self, painter, option, widget=None) -> None:
+        if self._paths is None:
+            self._paths = self._build()
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, lod >= qt_paint.DETAIL_LOD)
+        (lines, heads), (done_lines, done_heads) = self._paths
+        qt_paint.paint_edges(painter, lines, heads, style.EDGE, 1.2)
+        qt_paint.paint_edges(painter, done_lines, done_heads, style.EDGE_DONE, 2.0)
+        if lod >= qt_paint.LABEL_LOD:
+            for key, text in self._scene.edge_labels.items():
+                qt_paint.paint_edge_label(painter, self._scene.layout.routes.get(key), text)
+
+
+class GraphScene(QtWidgets.QGraphicsScene):
+    """A graph drawn at the positions of its Layout.
+
+    Signals
+    -------
+    sigNodeClicked(str)   a node was clicked (its id; "" for the background)
+    sigNodeHovered(str)   the pointer moved onto a node ("" when it left all nodes)
+    """
+
+    sigNodeClicked = QtCore.Signal(str)
+    sigNodeHovered = QtCore.Signal(str)
+
+    def __init__(self, graph, layout, *, states: dict | None = None,
+                 edge_labels: dict | None = None, parent=None):
+        super().__init__(parent)
+        self.graph = graph
+        self.layout = layout
+        self.states: dict = dict(states or {})
+        self.edge_labels: dict = {k: v for k, v in (edge_labels or {}).items() if v}
+        self.highlight: set = set()
+        self.roots = style.root_ids(graph)
+        self.node_ids = list(layout.positions)
+        self._index = {n: i for i, n in enumerate(self.node_ids)}
+        centres = np.asarray([layout.positions[n] for n in self.node_ids], float).reshape(-1, 2)
+        half = np.asarray([layout.sizes[n] for n in self.node_ids], float).reshape(-1, 2) / 2
+        self._lo, self._hi = centres - half, centres + half
+        x0, y0, x1, y1 = layout.bounds
+        margin = 12.0  # room for highlight rings and thick borders
+        self.bounds_rect = QtCore.QRectF(x0 - margin, y0 - margin,
+                                         x1 - x0 + 2 * margin, y1 - y0 + 2 * margin)
+        self.setSceneRect(self.bounds_rect)
+        self.setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.edges_item = EdgesItem(self)
+        self.nodes_item = NodesItem(self)
+        self.addItem(self.edges_item)
+        self.addItem(self.nodes_item)
+        self._hovered = ""
+
+    # -- geometry ---------------------------------------------------------------------
+    def rect_of(self, i: int) -> QtCore.QRectF:
+        lo, hi = self._lo[i], self._hi[i]
+        return QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+
+    def node_rect(self, node_id: str) -> QtCore.QRectF:
+        """Return the box of ``node_id`` in scene coordinates."""
+        return self.rect_of(self._index[node_id])
+
+    def indices_in(self, rect: QtCore.QRectF) -> np.ndarray:
+        """Return the indices of the nodes whose box meets ``rect``."""
+        if not self.node_ids:
+            return np.zeros(0, dtype=int)
+        if rect.isNull() or rect.isEmpty():
+            return np.arange(len(self.node_ids))
+        pad = 6.0
+        hit = ((self._hi[:, 0] >= rect.left() - pad) & (self._lo[:, 0] <= rect.right() + pad)
+               & (self._hi[:, 1] >= rect.top() - pad) & (self._lo[:, 1] <= rect.bottom() + pad))
+        return np.flatnonzero(hit)
+
+    def node_at(self, point: QtCore.QPointF) -> str | None:
+        """Return the id of the node whose box holds ``point`` (None for the background)."""
+        if not self.node_ids:
+            return None
+        x, y = point.x(), point.y()
+        hit = ((self._lo[:, 0] <= x) & (x <= self._hi[:, 0])
+               & (self._lo[:, 1] <= y) & (y <= self._hi[:, 1]))
+        found = np.flatnonzero(hit)
+        return self.node_ids[found[0]] if len(found) else None
+
+    # -- state ------------------------------------------------------------------------
+    def set_node_states(self, states: dict) -> None:
+        """Set the backward state of the given nodes; repaint only those whose state changed."""
+        changed = [n for n, s in states.items() if n in self._index and self.states.get(n) != s]
+        if not changed:
+            return
+        edges_change = False
+        for node in changed:
+            was, now = self.states.get(node), states[node]
+            edges_change |= (was in DONE_EDGE_STATES) != (now in DONE_EDGE_STATES)
+            self.states[node] = now
+            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+        if edges_change:
+            self.edges_item.invalidate()
+
+    def set_edge_labels(self, labels: dict) -> None:
+        """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label."""
+        for key, text in labels.items():
+            if text:
+                self.edge_labels[key] = str(text)
+            else:
+                self.edge_labels.pop(key, None)
+        self.edges_item.update()
+
+    def set_highlight(self, node_ids) -> None:
+        """Ring the nodes ``node_ids`` (search hits); an empty set clears the rings."""
+        old, self.highlight = self.highlight, {n for n in node_ids if n in self._index}
+        for node in old ^ self.highlight:
+            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+
+    # -- pointing ---------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self.sigNodeClicked.emit(self.node_at(event.scenePos()) or "")
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        node = self.node_at(event.scenePos()) or ""
+        if node != self._hovered:
+            self._hovered = node
+            self.sigNodeHovered.emit(node)
+        super().mouseMoveEvent(event)
