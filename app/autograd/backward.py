@@ -120,14 +120,24 @@ def run_recorded(call, id_of: dict, labels: dict | None = None):
 
     Returns ``(steps, result, exc)``: the recorded steps, what ``call``
     returned and the exception it raised (None when it did not). The hooks are
-    removed before this returns, in every case.
+    removed before this returns, in every case. If the hooks cannot be
+    installed, ``call`` still runs, unrecorded (no steps).
     """
     result, exc = None, None
-    with StepRecorder(id_of, labels) as recorder:
+    recorder = StepRecorder(id_of, labels)
+    try:
+        recorder.__enter__()
+    except Exception:  # a node that takes no hooks: run the pass plainly
         try:
-            result = call()
-        except Exception as err:  # torch's own error is the lesson: keep it, do not crash
-            exc = err
+            return [], call(), None
+        except Exception as err:  # noqa: BLE001
+            return [], None, err
+    try:
+        result = call()
+    except Exception as err:  # torch's own error is the lesson: keep it, do not crash
+        exc = err
+    finally:
+        recorder.__exit__(None, None, None)
     return recorder.steps, result, exc
 
 

@@ -35,6 +35,7 @@ from app.autograd.backward import (
     run_recorded,
 )
 from app.autograd.errors import explain
+from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import node_name
 
 _TARGETS = (
@@ -87,22 +88,46 @@ class _Capture:
         return wrapper
 
     def record(self, original, api: str, bound, caller, args, kwargs):
-        """Run the call with hooks on its graph, append its record, return torch's result."""
+        """Run the call with hooks on its graph, append its record, return torch's result.
+
+        gradstep's own bookkeeping never changes what the snippet sees: if it
+        fails, the call simply runs as torch runs it, unrecorded.
+        """
         self.busy = True
         try:
-            roots = _roots(api, bound.arguments)
-            id_of = graph_ids(roots)
-            labels = frame_labels(caller, id_of)
-            jacobian.precompute(id_of)
-            freed_before = freed_node_ids(id_of)
-            steps, result, exc = run_recorded(lambda: original(*args, **kwargs), id_of, labels)
-            self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
-                                           (steps, result, exc), freed_before))
+            with gc_paused():
+                prepared = self._prepare(api, bound.arguments, caller)
+                if prepared is None:
+                    return original(*args, **kwargs)
+                id_of, labels, freed_before = prepared
+                steps, result, exc = run_recorded(lambda: original(*args, **kwargs), id_of, labels)
+                try:
+                    self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
+                                                   (steps, result, exc), freed_before))
+                except Exception:  # a record we cannot build is left out
+                    pass
         finally:
             self.busy = False
         if exc is not None:
             raise exc
         return result
+
+    def _prepare(self, api: str, arguments: dict, caller):
+        """Return ``(id_of, labels, freed_before)`` for the call's graph, or None on failure.
+
+        Small nodes' Jacobians are computed here, before the pass can free them.
+        """
+        try:
+            id_of = graph_ids(_roots(api, arguments))
+            labels = frame_labels(caller, id_of)
+            freed_before = freed_node_ids(id_of)
+        except Exception:  # an odd graph: let torch run the call unrecorded
+            return None
+        try:
+            jacobian.precompute(id_of)
+        except Exception:  # no Jacobians is fine; the call still runs
+            pass
+        return id_of, labels, freed_before
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
         """Return the record of one finished call; ``outcome`` is run_recorded's triple."""

@@ -62,6 +62,7 @@ class StepRecorder:
         self._open: dict[str, dict] = {}
         self._handles: list = []
         self._gc = gc_paused()
+        self.failure: str | None = None  # set when the steps could not be turned into data
 
     def __enter__(self) -> StepRecorder:
         self._gc.__enter__()
@@ -79,7 +80,11 @@ class StepRecorder:
         try:
             self.remove()
             self.mark_unfinished()
-            self._to_plain_data()
+            try:
+                self._to_plain_data()
+            except Exception as exc:  # never lose the pass's own result to this
+                self.failure = f"the recorded values could not be read: {exc}"
+                self.steps = []
         finally:
             self._gc.__exit__(None, None, None)
 

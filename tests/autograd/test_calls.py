@@ -206,3 +206,32 @@ def test_second_derivative_recorded_from_the_gradient_graph():
     assert_same(got, oracle)
     assert_value(got["leaf_grads"]["x"], oracle["result"][0])
     assert got["leaf_grads"]["x"] == [6.0, 12.0]  # d/dx sum(3 x^2) = 6 x
+
+
+def test_gradsteps_own_failure_never_changes_the_snippets_result(monkeypatch):
+    import app.autograd.calls as calls_module
+    import app.autograd.step_hooks as hooks_module
+
+    def broken(*args, **kwargs):
+        raise TypeError("bookkeeping bug")
+
+    source = """
+        w = torch.tensor([1.0, -2.0], requires_grad=True)
+        (w * w).sum().backward()
+        g, = torch.autograd.grad((w ** 3).sum(), [w])
+        loss = (w * 2).sum()
+        """
+    monkeypatch.setattr(calls_module, "graph_ids", broken)
+    session = Session()
+    result = session.run(textwrap.dedent(source), filename="<snippet>")
+    assert result["ok"], result["error"]
+    assert result["calls"] == []  # unrecorded, but run exactly as torch runs them
+    assert session.state.namespace["w"].grad.tolist() == [2.0, -4.0]
+    assert session.state.namespace["g"].tolist() == [3.0, 12.0]
+    monkeypatch.undo()
+    monkeypatch.setattr(hooks_module, "plain_values", broken)
+    session = Session()
+    result = session.run(textwrap.dedent(source), filename="<snippet>")
+    assert result["ok"], result["error"]
+    assert [c["timeline"]["steps"] for c in result["calls"]] == [[], []]
+    assert session.state.namespace["g"].tolist() == [3.0, 12.0]
