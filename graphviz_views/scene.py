@@ -157,7 +157,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
     # -- state ------------------------------------------------------------------------
     def set_node_states(self, states: dict) -> None:
         """Set the backward state of the given nodes; repaint only those whose state changed."""
-        changed = [n for n, s in states.items() if n in self._index and self.states.get(n) != s]
+        changed = [n for n, s in states.items()
+                   if n in self._index and self.states.get(n, "pending") != s]
         if not changed:
             return
         edges_change = False

@@ -1,0 +1,104 @@
+"""The Qt scene: hit-testing, signals, incremental state repaint, level of detail."""
+
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+
+from graphviz_views import qt_paint, samples  # noqa: E402
+from graphviz_views.layout import layout  # noqa: E402
+from graphviz_views.scene import GraphScene  # noqa: E402
+
+
+@pytest.fixture
+def scene(qtbot):
+    graph = samples.scoped_blocks(3)
+    made = GraphScene(graph, layout(graph))
+    yield made
+    made.deleteLater()
+
+
+def centre(scene, node):
+    x, y = scene.layout.positions[node]
+    return QtCore.QPointF(x, y)
+
+
+def test_node_at_finds_every_node_and_not_the_background(scene):
+    for node in scene.graph.nodes:
+        assert scene.node_at(centre(scene, node)) == node
+    x0, y0, _, _ = scene.layout.bounds
+    assert scene.node_at(QtCore.QPointF(x0 - 50, y0 - 50)) is None
+
+
+def test_only_changed_nodes_are_repainted(scene, monkeypatch):
+    rects = []
+    monkeypatch.setattr(scene.nodes_item, "update", lambda rect=None: rects.append(rect))
+    invalidated = []
+    monkeypatch.setattr(scene.edges_item, "invalidate", lambda: invalidated.append(1))
+    scene.set_node_states({"n1": "current"})
+    assert len(rects) == 1 and rects[0].contains(scene.node_rect("n1"))
+    assert not invalidated  # edges only change colour once their source is done
+    rects.clear()
+    scene.set_node_states({"n1": "current", "n2": "pending"})  # nothing new
+    assert rects == []
+    scene.set_node_states({"n1": "done"})
+    assert len(rects) == 1 and invalidated == [1]
+    assert scene.states["n1"] == "done"
+
+
+def render(scene, scale):
+    rect = scene.sceneRect()
+    image = QtGui.QImage(max(1, int(rect.width() * scale)), max(1, int(rect.height() * scale)),
+                         QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtCore.Qt.GlobalColor.white)
+    painter = QtGui.QPainter(image)
+    scene.render(painter, QtCore.QRectF(image.rect()), rect)
+    painter.end()
+    return image
+
+
+def test_text_is_left_out_when_zoomed_far_out(scene, monkeypatch):
+    calls = []
+    real = qt_paint._paint_lines
+    monkeypatch.setattr(qt_paint, "_paint_lines", lambda *a: calls.append(1) or real(*a))
+    render(scene, 1.0)
+    assert len(calls) == scene.graph.number_of_nodes()
+    calls.clear()
+    render(scene, 0.1)
+    assert calls == []
+
+
+def test_edge_labels_and_highlight(scene, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(qt_paint, "paint_edge_label", lambda p, route, text: drawn.append(text))
+    scene.set_edge_labels({("n0", "n1", 0): "[1.5]"})
+    scene.set_highlight({"n1", "nope"})
+    assert scene.highlight == {"n1"}
+    render(scene, 1.0)
+    assert drawn == ["[1.5]"]
+    scene.set_edge_labels({("n0", "n1", 0): ""})
+    assert scene.edge_labels == {}
+
+
+def test_click_and_hover_signals(scene, qtbot):
+    view = QtWidgets.QGraphicsView(scene)
+    view.setMouseTracking(True)
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    view.show()
+    view.centerOn(centre(scene, "n1"))
+    qtbot.waitExposed(view)
+    at = view.mapFromScene(centre(scene, "n1"))
+    with qtbot.waitSignal(scene.sigNodeClicked) as clicked:
+        qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=at)
+    assert clicked.args == ["n1"]
+    with qtbot.waitSignal(scene.sigNodeHovered) as hovered:
+        qtbot.mouseMove(view.viewport(), at + QtCore.QPoint(1, 0))
+    assert hovered.args == ["n1"]
+
+
+def test_a_big_graph_builds_quickly_as_two_items(qtbot):
+    graph = samples.chain(3000)
+    made = GraphScene(graph, layout(graph))
+    assert len(made.items()) == 2
+    made.deleteLater()
