@@ -53,6 +53,7 @@ class SessionModel(QtCore.QObject):
         self.output = ""
         self.calls: list[dict] = []
         self.timelines: list[dict] = []  # every pass so far, in order
+        self.pass_names: list[str] = []  # one per timeline: where it came from
         self.timeline: dict | None = None  # the pass being stepped
         self.step = 0
         self.selected = ""
@@ -69,7 +70,11 @@ class SessionModel(QtCore.QObject):
             self.trace = result["trace"]
             self.graph = _graph_from_json(self.trace)
             self.calls = list(result.get("calls") or [])
-            self.timelines = [c["timeline"] for c in self.calls if c.get("timeline")]
+            self.timelines, self.pass_names = [], []
+            for call in self.calls:
+                if call.get("timeline") and self.call_matches_graph(call):
+                    self.timelines.append(call["timeline"])
+                    self.pass_names.append(f"line {call.get('line')}: {call.get('api')}")
             self.timeline = self.timelines[0] if self.timelines else None
             self.selected = ""
             self.inspected = {}
@@ -79,9 +84,30 @@ class SessionModel(QtCore.QObject):
         self.sigTimelineChanged.emit()
         self.sigStepChanged.emit(0)
 
-    def add_timeline(self, timeline: dict) -> None:
+    def call_matches_graph(self, call: dict) -> bool:
+        """Return True when a snippet call's nodes are the drawn graph's (same ids and ops).
+
+        A call from another tensor (``p[1]`` when ``p`` is drawn) numbers its own graph,
+        so its steps cannot be shown on this one.
+        """
+        nodes = call.get("nodes") or []
+        graph = self.graph
+        return bool(nodes) and graph is not None and all(
+            n["id"] in graph and graph.nodes[n["id"]].get("name") == n["name"] for n in nodes)
+
+    def root_is_scalar(self) -> bool:
+        """Return True when the drawn root has a single element."""
+        root = (self.trace or {}).get("root")
+        shape = self.node(root).get("shape") if root else []
+        count = 1
+        for size in shape or []:
+            count *= size
+        return count == 1
+
+    def add_timeline(self, timeline: dict, name: str = "") -> None:
         """Append one backward pass and make it the one being stepped."""
         self.timelines.append(timeline)
+        self.pass_names.append(name or f"gradstep pass {len(self.timelines)}")
         self.timeline = timeline
         if timeline.get("error"):
             self.error = timeline["error"]
@@ -134,7 +160,11 @@ class SessionModel(QtCore.QObject):
         return _node_states(self.timeline, self.step)
 
     def current_step(self) -> dict | None:
-        """Return the step record just executed (None before the first step)."""
+        """Return the step record just executed (None before the first step).
+
+        The graph marks the *next* step's node as ``current`` (about to run); the
+        panels describe the one that just ran, whose gradients are all known.
+        """
         if not self.timeline or self.step == 0:
             return None
         return self.timeline["steps"][self.step - 1]

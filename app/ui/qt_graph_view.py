@@ -41,14 +41,25 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.rankdir = "TB"
         self.collapsed: set[str] = set()
         self._states: dict = {}
+        self._labels: dict = {}
         self._empty = QtWidgets.QGraphicsScene(self)
         self.setScene(self._empty)
 
     # -- content ---------------------------------------------------------------------
     def set_graph(self, graph) -> None:
-        """Lay out and draw ``graph`` (a networkx MultiDiGraph), then fit it."""
+        """Lay out and draw ``graph`` (a networkx MultiDiGraph), then fit it.
+
+        A big graph with module scopes opens with its modules folded into boxes.
+        """
         self.graph = graph
         self._states = {}
+        self._labels: dict = {}
+        try:
+            from graphviz_views.collapse import default_collapsed
+        except ImportError:
+            self.collapsed = set()
+        else:
+            self.collapsed = default_collapsed(graph)
         self._rebuild()
         self.fit_to_window()
 
@@ -57,9 +68,8 @@ class QtGraphView(QtWidgets.QGraphicsView):
             self.setScene(self._empty)
             return
         try:
-            from graphviz_views.scene import GraphScene
-
             from graphviz_views.layout import layout
+            from graphviz_views.scene import GraphScene
         except ImportError as exc:  # keep the rest of the window working without drawings
             self._empty.clear()
             self._empty.addText(f"The graph cannot be drawn here: {exc}")
@@ -74,6 +84,8 @@ class QtGraphView(QtWidgets.QGraphicsView):
             old.deleteLater()
         if self._states:
             self.graph_scene.set_node_states(self._states)
+        if getattr(self, "_labels", None):
+            self.graph_scene.set_edge_labels(self._labels)
 
     def _shown_graph(self):
         """Return the graph with collapsed module boxes folded (when views supports it)."""
@@ -94,15 +106,33 @@ class QtGraphView(QtWidgets.QGraphicsView):
             self.graph_scene.set_node_states({**gone, **changed})
 
     def set_edge_labels(self, labels: dict) -> None:
-        """Write ``labels`` {(u, v, key): text} on edges (gradient values)."""
-        setter = getattr(self.graph_scene, "set_edge_labels", None)
-        if setter is not None:
-            setter(labels)
+        """Write ``labels`` {(u, v, key): text} on edges (gradient values); "" removes one."""
+        for edge, text in labels.items():
+            if text:
+                self._labels[edge] = text
+            else:
+                self._labels.pop(edge, None)
+        if self.graph_scene is not None:
+            self.graph_scene.set_edge_labels(labels)
 
-    def toggle_collapsed(self, scope: str) -> None:
-        """Expand a collapsed module box or collapse an expanded one, and redraw."""
-        self.collapsed ^= {scope}
+    def toggle_module(self, node_id: str) -> bool:
+        """Expand the module box ``node_id``, or fold the module a node ran in; return True
+        when the drawing changed."""
+        from graphviz_views.collapse import MODULE_PREFIX
+
+        if node_id.startswith(MODULE_PREFIX):
+            self.collapsed.discard(node_id[len(MODULE_PREFIX):])
+        elif self.graph is not None and node_id in self.graph and self.graph.nodes[node_id].get("scope"):
+            self.collapsed.add(self.graph.nodes[node_id]["scope"])
+        else:
+            return False
         self._rebuild()
+        return True
+
+    def highlight(self, node_ids) -> None:
+        """Ring the nodes ``node_ids`` (search hits)."""
+        if self.graph_scene is not None:
+            self.graph_scene.set_highlight(node_ids)
 
     # -- navigation --------------------------------------------------------------------
     def fit_to_window(self) -> None:
@@ -139,7 +169,15 @@ class QtGraphView(QtWidgets.QGraphicsView):
         return hits
 
     def center_on_node(self, node_id: str) -> None:
-        if self.layout_result and node_id in self.layout_result.positions:
+        """Scroll to ``node_id``, or to the module box that holds it when folded."""
+        if self.layout_result is None:
+            return
+        if node_id not in self.layout_result.positions and self.graph is not None:
+            from graphviz_views.collapse import module_id, owning_scope
+
+            scope = owning_scope(self.graph.nodes[node_id].get("scope"), self.collapsed)
+            node_id = module_id(scope) if scope else node_id
+        if node_id in self.layout_result.positions:
             x, y = self.layout_result.positions[node_id]
             self.centerOn(QtCore.QPointF(x, y))
 
@@ -175,11 +213,12 @@ class QtGraphView(QtWidgets.QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     def viewportEvent(self, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() == QtCore.QEvent.Type.ToolTip and self.graph is not None:
+        if event.type() == QtCore.QEvent.Type.ToolTip and self.graph_scene is not None:
             node_id = self.node_at(event.pos())
-            if node_id and node_id in self.graph:
+            shown = self.graph_scene.graph
+            if node_id and node_id in shown:
                 QtWidgets.QToolTip.showText(event.globalPos(),
-                                            node_tooltip(self.graph.nodes[node_id]), self)
+                                            node_tooltip(shown.nodes[node_id]), self)
             else:
                 QtWidgets.QToolTip.hideText()
             return True

@@ -214,8 +214,12 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if self.model.trace is None:
             self.statusBar().showMessage("Run a snippet first.")
             return
+        # a non-scalar root needs a starting gradient; ones_like(root) is what sum() gives
+        gradient = None if self.model.root_is_scalar() else "ones"
+        if gradient:
+            self.statusBar().showMessage("The root is not a scalar: backward starts from ones_like(root).")
         self.runner.request("backward", mode=self.step_bar.backward_mode(),
-                            retain_graph=self.step_bar.retain_graph())
+                            retain_graph=self.step_bar.retain_graph(), gradient=gradient)
 
     def zero_grads(self) -> None:
         """Set every leaf's .grad to None in the session (needs the session's zero_grad)."""
@@ -349,9 +353,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
             self.runner.request("inspect", node_id=node_id)
 
     def _on_double_click(self, node_id: str) -> None:
-        scope = self.model.node(node_id).get("scope")
-        if scope:
-            self.graph_view.toggle_collapsed(scope)
+        if self.graph_view.toggle_module(node_id):
+            self.statusBar().showMessage(f"{len(self.graph_view.collapsed)} module(s) folded.")
 
     def find_node(self) -> None:
         hits = self.graph_view.find(self.search.text())
@@ -359,6 +362,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(f"No node matches {self.search.text()!r}.")
             return
         self.model.select(hits[0])
+        self.graph_view.highlight(hits)
         self.graph_view.center_on_node(hits[0])
         self.statusBar().showMessage(f"{len(hits)} node(s) match; showing {hits[0]}.")
 

@@ -46,6 +46,11 @@ class QtStepBar(QtWidgets.QToolBar):
         self.position = QtWidgets.QLabel(" step 0 / 0 ")
         self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(" step 00000 / 00000 "))
         self.addWidget(self.position)
+        self.passes = QtWidgets.QComboBox()
+        self.passes.setToolTip("Which backward pass to step through: the snippet's own calls, "
+                               "then the passes gradstep ran")
+        self.passes.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._passes_action = self.addWidget(self.passes)
         self.addSeparator()
         self.mode = QtWidgets.QComboBox()
         self.mode.addItem("backward()", "backward")
@@ -69,6 +74,8 @@ class QtStepBar(QtWidgets.QToolBar):
         self.retain.toggled.connect(lambda _b: self.sigOptionsChanged.emit())
         model.sigStepChanged.connect(self._on_step)
         model.sigTimelineChanged.connect(self._on_step)
+        model.sigTimelineChanged.connect(self._fill_passes)
+        self.passes.activated.connect(self._on_pass_chosen)
         self._on_step()
 
     def _action(self, text, pixmap, key, slot) -> QtGui.QAction:
@@ -109,6 +116,23 @@ class QtStepBar(QtWidgets.QToolBar):
     def _on_speed(self, text: str) -> None:
         if self._timer.isActive():
             self._timer.setInterval(SPEEDS[text])
+
+    def _fill_passes(self) -> None:
+        """List the model's passes and show the one being stepped."""
+        self.passes.blockSignals(True)
+        self.passes.clear()
+        for i, name in enumerate(self.model.pass_names):
+            failed = " (failed)" if self.model.timelines[i].get("error") else ""
+            self.passes.addItem(f"{i + 1}. {name}{failed}")
+        current = next((i for i, tl in enumerate(self.model.timelines)
+                        if tl is self.model.timeline), -1)
+        self.passes.setCurrentIndex(current)
+        self._passes_action.setVisible(bool(self.model.timelines))
+        self.passes.blockSignals(False)
+
+    def _on_pass_chosen(self, index: int) -> None:
+        if 0 <= index < len(self.model.timelines):
+            self.model.choose_timeline(index)
 
     def _on_step(self, *_args) -> None:
         k, n = self.model.step, self.model.step_count

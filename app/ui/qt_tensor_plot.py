@@ -37,16 +37,36 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stats = QtWidgets.QLabel()
         self._stats.setWordWrap(True)
         self._stats.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._plot = pg.PlotWidget()
+        self._plot = pg.PlotWidget(background=self._colour("Base"))
         self._plot.setMinimumHeight(120)
         self._plot.setMaximumHeight(170)
         self._plot.setMenuEnabled(False)
         self._colorbar = None
+        self._style_axes()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 4, 2, 4)
         for w in (self._title, self._number, self._plot, self._stats):
             layout.addWidget(w)
         self.set_value(None)
+
+    def _colour(self, role: str):
+        """Return the palette colour ``role`` (so plots follow a light or dark theme)."""
+        from PySide6 import QtGui
+
+        return self.palette().color(getattr(QtGui.QPalette.ColorRole, role))
+
+    def _style_axes(self) -> None:
+        pen = pg.mkPen(self._colour("Text"))
+        for name in ("left", "bottom"):
+            axis = self._plot.getPlotItem().getAxis(name)
+            axis.setPen(pen)
+            axis.setTextPen(pen)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            self._plot.setBackground(self._colour("Base"))
+            self._style_axes()
+        super().changeEvent(event)
 
     def set_value(self, x) -> None:
         """Show ``x`` (value dict, nested list, number or None)."""
@@ -99,6 +119,15 @@ class QtTensorPlot(QtWidgets.QWidget):
             lo, hi = lo - 1.0, hi + 1.0
         self._colorbar = self._plot.getPlotItem().addColorBar(
             image, colorMap="viridis", values=(lo, hi))
+        if m.size <= 36:  # small matrices: write each number in its cell
+            self._write_cells(matrix, (lo + hi) / 2)
+
+    def _write_cells(self, matrix: np.ndarray, middle: float) -> None:
+        for (i, j), v in np.ndenumerate(matrix):
+            colour = "#000000" if np.isfinite(v) and v > middle else "#ffffff"
+            text = pg.TextItem(fmt(v), color=colour, anchor=(0.5, 0.5))
+            text.setPos(j + 0.5, i + 0.5)
+            self._plot.addItem(text)
 
     def _draw_histogram(self) -> None:
         v = self.values[np.isfinite(self.values)]
