@@ -41,6 +41,16 @@ def _name(context: dict, key: str = "target", default: str = "the tensor") -> st
 
 def _no_grad_fn(detail: str, context: dict) -> dict:
     target = _name(context, default="the tensor you differentiate")
+    block = context.get("no_grad_line")
+    if block:
+        return _words(
+            "Computed where autograd records nothing",
+            f"{target} was computed inside the `with torch.no_grad():` block of line "
+            f"{block}. Inside it autograd records no graph, so {target} has no grad_fn "
+            "and there is nothing to differentiate.",
+            f"Compute {target} outside the no_grad block (keep no_grad for evaluation "
+            "and parameter updates).",
+        )
     return _words(
         "Nothing here requires grad",
         f"{target} was computed only from tensors that do not require grad, so autograd "

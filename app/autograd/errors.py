@@ -9,10 +9,8 @@ in the snippet (``None`` when unknown); ``code`` is the text of that line.
 
 from __future__ import annotations
 
-import ast
-import bisect
-
 from app.autograd import error_texts as texts
+from app.autograd import source_facts as facts
 
 # Which torch message means which kind. Checked in order; the first match wins.
 _RUNTIME_PATTERNS: list[tuple[str, str]] = [
@@ -52,7 +50,10 @@ def _read_source(source: str | None, line: int | None) -> dict:
     if line is None:
         return {}
     try:
-        return {**_context(source, line), "stale": _is_stale_graph(source, line)}
+        context = facts.failing_call(source, line)
+        context["stale"] = facts.is_stale_graph(source, line)
+        context["no_grad_line"] = facts.no_grad_line(source, line, context.get("target"))
+        return context
     except (RecursionError, MemoryError):
         return {}
 
@@ -191,176 +192,3 @@ def _frame_column(tb) -> int | None:
     except (AttributeError, IndexError, ValueError):
         return None
     return None if col is None else col + 1
-
-
-# ---------------------------------------------------------------- the stale-graph trap
-
-
-def _context(source: str | None, line: int | None) -> dict:
-    """Return facts about the failing statement used to word the explanation:
-    ``target`` (the tensor being differentiated) and ``inputs`` (autograd.grad's list)."""
-    stmt = _statement_at(source, line)
-    if stmt is None:
-        return {}
-    call = _backward_call(stmt)
-    if call is None:
-        return {}
-    target, inputs = call
-    return {"target": target, "inputs": inputs}
-
-
-def _parse(source: str | None) -> ast.Module | None:
-    """Return the snippet's AST, or None when it does not parse."""
-    if not source:
-        return None
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def _statement_at(source: str | None, line: int | None) -> ast.stmt | None:
-    """Return the innermost simple statement that covers ``line``."""
-    tree = _parse(source)
-    if tree is None or line is None:
-        return None
-    best = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and not _is_compound(node):
-            if node.lineno <= line <= (node.end_lineno or node.lineno):
-                best = node
-    return best
-
-
-def _is_compound(node: ast.stmt) -> bool:
-    """Return True for statements that hold other statements (if, for, def, ...)."""
-    return any(isinstance(getattr(node, f, None), list) and getattr(node, f)
-               and isinstance(getattr(node, f)[0], ast.stmt)
-               for f in ("body", "orelse", "finalbody", "handlers"))
-
-
-def _backward_call(stmt: ast.stmt) -> tuple[str | None, list[str]] | None:
-    """Return (differentiated expression, input names) for the first
-    ``X.backward(...)``, ``torch.autograd.grad(X, [...])`` or
-    ``torch.autograd.backward(X)`` call inside ``stmt``; None when there is none."""
-    for node in ast.walk(stmt):
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
-            continue
-        name = node.func.attr
-        if name == "backward" and not _is_autograd_module(node.func.value):
-            return ast.unparse(node.func.value), []
-        if name in ("grad", "backward") and _is_autograd_module(node.func.value):
-            target = ast.unparse(node.args[0]) if node.args else None
-            inputs = _input_names(node.args[1]) if len(node.args) > 1 else []
-            return target, inputs
-    return None
-
-
-def _is_autograd_module(node: ast.expr) -> bool:
-    """Return True for ``torch.autograd`` or a bare ``autograd``."""
-    text = ast.unparse(node)
-    return text in ("torch.autograd", "autograd")
-
-
-def _input_names(node: ast.expr) -> list[str]:
-    """Return the source text of each element of autograd.grad's ``inputs``."""
-    if isinstance(node, ast.List | ast.Tuple):
-        return [ast.unparse(e) for e in node.elts]
-    return [ast.unparse(node)]
-
-
-def _is_stale_graph(source: str, line: int) -> bool:
-    """Return True when the tensor differentiated at ``line`` was last assigned
-    before a ``requires_grad_()`` (or ``.requires_grad = True``) that precedes
-    ``line`` on one of the tensors it was computed from: its graph was recorded
-    before that tensor required grad, so it has no grad_fn."""
-    tree = _parse(source)
-    stmt = _statement_at(source, line)
-    call = _backward_call(stmt) if stmt is not None else None
-    if tree is None or call is None or not call[0]:
-        return False
-    target_names = _names_in(ast.parse(call[0], mode="eval"))
-    assigns = _assignments(tree)
-    for switched_line, switched in _requires_grad_switches(tree):
-        if switched_line >= line:
-            continue
-        for name in target_names:
-            assigned = _last_assignment(assigns, name, line)
-            if assigned is None or assigned[0] >= switched_line:
-                continue
-            if switched in _depends_on(assigns, name, assigned[0]):
-                return True
-    return False
-
-
-def _names_in(node: ast.AST) -> set[str]:
-    """Return every variable name read in ``node``."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _assignments(tree: ast.Module) -> dict[str, list[tuple[int, set[str]]]]:
-    """Return {name: [(line, names read on the right-hand side), ...] in line order}
-    for every assignment to a plain name."""
-    found: dict[str, list[tuple[int, set[str]]]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            reads = _names_in(node.value)
-            for target in targets:
-                for name in _names_in(target):
-                    found.setdefault(name, []).append((node.lineno, reads))
-    for items in found.values():
-        items.sort(key=lambda item: item[0])
-    return found
-
-
-def _last_assignment(assigns, name: str, before: int) -> tuple[int, set[str]] | None:
-    """Return (line, reads) of the last assignment of ``name`` on a line before
-    ``before``, or None."""
-    items = assigns.get(name, [])
-    index = bisect.bisect_left([line for line, _ in items], before)
-    return items[index - 1] if index else None
-
-
-def _depends_on(assigns, name: str, at_line: int) -> set[str]:
-    """Return the names ``name`` (as assigned at ``at_line``) was computed from,
-    following earlier assignments transitively."""
-    seen: set[str] = set()
-    stack = [(name, at_line + 1)]
-    while stack:
-        current, before = stack.pop()
-        assigned = _last_assignment(assigns, current, before)
-        if assigned is None:
-            continue
-        for read in assigned[1] - seen:
-            seen.add(read)
-            stack.append((read, assigned[0]))
-    return seen
-
-
-def _requires_grad_switches(tree: ast.Module) -> list[tuple[int, str]]:
-    """Return (line, name) for each ``name.requires_grad_()`` call and each
-    ``name.requires_grad = True`` assignment."""
-    found = []
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "requires_grad_"
-                and isinstance(node.func.value, ast.Name) and not _turns_off(node)):
-            found.append((node.lineno, node.func.value.id))
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if (isinstance(target, ast.Attribute) and target.attr == "requires_grad"
-                        and isinstance(target.value, ast.Name)
-                        and not _is_false(node.value)):
-                    found.append((node.lineno, target.value.id))
-    return found
-
-
-def _turns_off(call: ast.Call) -> bool:
-    """Return True for ``requires_grad_(False)`` (or ``requires_grad=False``)."""
-    args = list(call.args) + [kw.value for kw in call.keywords]
-    return bool(args) and _is_false(args[0])
-
-
-def _is_false(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is False

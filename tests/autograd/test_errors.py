@@ -436,3 +436,41 @@ def test_an_exception_whose_message_cannot_be_read():
         err = explain(exc, source, FILENAME)
     assert err["line"] == 1
     assert "Broken" in err["message"]
+
+
+def test_a_loss_computed_inside_no_grad_names_the_block():
+    source = """
+        x = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            y = (x * 2).sum()
+        y.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn"
+    assert "line 2" in err["explanation"]
+    assert "outside the no_grad block" in err["fix"]
+
+
+def test_a_loss_computed_after_a_no_grad_block_is_the_plain_case():
+    source = """
+        x = torch.ones(2)
+        with torch.no_grad():
+            y = (x * 2).sum()
+        z = (x * 3).sum()
+        z.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn"
+    assert "no_grad" not in err["explanation"]
+
+
+def test_requires_grad_on_a_module_attribute_after_the_loss_is_the_trap():
+    source = """
+        layer = nn.Linear(2, 1)
+        layer.weight.requires_grad_(False)
+        layer.bias.requires_grad_(False)
+        loss = layer(torch.ones(2)).sum()
+        layer.weight.requires_grad_()
+        loss.backward()
+    """
+    assert _fail(source)["kind"] == "stale_graph"
