@@ -25,6 +25,9 @@ _RUNTIME_PATTERNS: list[tuple[str, str]] = [
     ("out of memory", "memory"),
 ]
 
+# The kinds whose wording names tensors from the source.
+_READS_SOURCE = {"no_grad_fn", "not_requiring_grad", "non_scalar", "unused_input"}
+
 
 def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> dict:
     """Return the error dict for ``exc`` raised while running ``source``.
@@ -35,7 +38,7 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> dic
     detail = _exception_text(exc)
     line, column = _locate(exc, filename)
     kind = _classify(exc, detail)
-    context = _read_source(source, line)
+    context = _read_source(source, line) if kind in _READS_SOURCE else {}
     if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
     err = _base(kind, type(exc).__name__, detail, line, column, source)
@@ -44,9 +47,10 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> dic
 
 
 def _read_source(source: str | None, line: int | None) -> dict:
-    """Return what the source tells about the failing line (see ``_context``) and
-    ``stale``: whether it is the stale-graph trap. A snippet too deeply nested for
-    Python's ``ast`` tells nothing, rather than failing the explanation."""
+    """Return what the source tells about the failing line: ``target`` and
+    ``inputs`` of its backward call, ``stale`` (the stale-graph trap) and
+    ``no_grad_line``. A snippet too deeply nested for Python's ``ast`` tells
+    nothing, rather than failing the explanation."""
     if line is None:
         return {}
     try:
