@@ -29,17 +29,17 @@ def plain_values(tensors: list) -> list:
     small: dict = {}
     large: dict = {}
     for key, t in unique.items():
-        t = t.detach()
-        if type(t) is not torch.Tensor or t.dtype not in _FAST_DTYPES or t.is_sparse or t.is_meta:
+        dtype = t.dtype
+        if type(t) is not torch.Tensor or dtype not in _FAST_DTYPES or t.is_sparse or t.is_meta:
             plain[key] = compact(t)
             continue
         n = t.numel()
         if n == 0:
             plain[key] = compact(t)
         elif n <= SMALL:
-            small.setdefault(t.dtype, []).append((key, t))
+            small.setdefault(dtype, []).append((key, t))
         else:
-            large.setdefault((n, t.dtype, t.device), []).append((key, t))
+            large.setdefault((t.shape, dtype, t.get_device()), []).append((key, t))
     with torch.no_grad():
         for group in small.values():
             _in_batch(_small_group, group, plain)
@@ -71,38 +71,33 @@ def _small_group(group: list, out: dict) -> None:
 
 
 def _large_group(group: list, out: dict) -> None:
-    """Fill ``out`` with the summaries of large tensors of one size and dtype.
+    """Fill ``out`` with the summaries of large tensors of one shape and dtype.
 
     Rows are copied into one reused buffer a chunk at a time (a single huge stack
     would spend its time on fresh memory), then reduced row-wise: min, max,
     mean, and the standard deviation in two passes (sum of squared deviations
     from the mean, so a large mean does not swamp a small spread).
     """
-    numel, dtype, device = group[0][1].numel(), group[0][1].dtype, group[0][1].device
+    first = group[0][1]
+    shape, numel, dtype, device = tuple(first.shape), first.numel(), first.dtype, first.device
+    dtype_text, device_text = dtype_name(dtype), str(device)
     rows_per_chunk = max(1, _CHUNK_ELEMENTS // numel)
-    buffer = torch.empty((min(rows_per_chunk, len(group)), numel), dtype=dtype, device=device)
-    spread = torch.empty_like(buffer)
+    buffer = torch.empty((min(rows_per_chunk, len(group)), *shape), dtype=dtype, device=device)
+    spread = torch.empty((buffer.shape[0], numel), dtype=dtype, device=device)
     for start in range(0, len(group), rows_per_chunk):
         chunk = group[start:start + rows_per_chunk]
-        rows, dev = buffer[: len(chunk)], spread[: len(chunk)]
-        torch.stack([t.reshape(-1) for _, t in chunk], out=rows)
+        torch.stack([t for _, t in chunk], out=buffer[: len(chunk)])
+        rows, dev = buffer[: len(chunk)].view(len(chunk), numel), spread[: len(chunk)]
         mean = rows.mean(1)
         torch.sub(rows, mean[:, None], out=dev)
         std = torch.linalg.vector_norm(dev, dim=1).div_(math.sqrt(numel - 1))
         stats = torch.stack([rows.amin(1), rows.amax(1), mean, std], dim=1).tolist()
-        for (i, t), row in zip(chunk, stats):
-            out[i] = _summary(t, row)
-
-
-def _summary(t: torch.Tensor, row: list) -> dict:
-    """Return the ``compact`` summary of ``t`` from its [min, max, mean, std] row."""
-    if not all(math.isfinite(x) for x in row):  # NaN/Inf inside (or an overflow): count exactly
-        return compact(t)
-    low, high, mean, std = row
-    return {
-        "shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": str(t.device),
-        "min": low, "max": high, "mean": mean, "std": std, "nan": 0, "inf": 0,
-    }
+        for (i, t), (low, high, avg, sd) in zip(chunk, stats):
+            if math.isfinite(avg) and math.isfinite(sd) and math.isfinite(low) and math.isfinite(high):
+                out[i] = {"shape": list(t.shape), "dtype": dtype_text, "device": device_text,
+                          "min": low, "max": high, "mean": avg, "std": sd, "nan": 0, "inf": 0}
+            else:  # NaN/Inf inside (or an overflow): count them exactly
+                out[i] = compact(t)
 
 
 def _nest(numbers: list, shape: list):

@@ -137,21 +137,25 @@ class StepRecorder:
 
     def _to_plain_data(self) -> None:
         """Replace the tensors held by the steps by plain data, all in one batch."""
-        fields = ("grad_outputs", "grad_inputs")
         tensors: list = []
         for step in self.steps:
-            for key in fields:
-                if step[key] is not None:
-                    step[key] = list(step[key])
-                    tensors.extend(step[key])
+            tensors += step["grad_outputs"]
+            if step["grad_inputs"] is not None:
+                tensors += step["grad_inputs"]
             if "leaf" in step:
-                tensors.extend((step["grad_before"], step.get("grad_after")))
-        values = iter(plain_values(tensors))
+                tensors += (step["grad_before"], step.get("grad_after"))
+        values = plain_values(tensors)
+        at = 0
         for step in self.steps:
-            for key in fields:
-                if step[key] is not None:
-                    step[key] = [next(values) for _ in step[key]]
+            count = len(step["grad_outputs"])
+            step["grad_outputs"] = values[at:at + count]
+            at += count
+            if step["grad_inputs"] is not None:
+                count = len(step["grad_inputs"])
+                step["grad_inputs"] = values[at:at + count]
+                at += count
             if "leaf" in step:
-                step["grad_before"], after = next(values), next(values)
+                step["grad_before"] = values[at]
                 if "grad_after" in step:
-                    step["grad_after"] = after
+                    step["grad_after"] = values[at + 1]
+                at += 2
