@@ -94,6 +94,44 @@ def custom_function():
     return (Cube.apply(x) * 2).sum(), {"x": x}
 
 
+def seed_004_losses():
+    inputs = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    targets = torch.tensor([1.0, 2.0, 5.0])
+    x = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    shaped = torch.reshape(inputs, (1, 1, 1, 3))
+    goal = torch.reshape(targets, (1, 1, 1, 3))
+    total = nn.L1Loss()(shaped, goal) + nn.MSELoss()(shaped, goal)
+    total = total + nn.CrossEntropyLoss()(torch.reshape(x, (1, 3)), torch.tensor([1]))
+    return total, {"inputs": inputs, "x": x}
+
+
+def max_with_indices():
+    x = torch.tensor([[1.0, 5.0, 2.0], [7.0, -1.0, 0.5]], requires_grad=True)
+    values, indices = torch.max(x, dim=1)  # indices carry no gradient
+    return (values * indices.float()).sum() + x.amax(), {"x": x}
+
+
+class ScaleFirst(torch.autograd.Function):
+    """Two inputs, two outputs; no gradient for the second input (backward returns None)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(y)
+        return x * y, x + 1
+
+    @staticmethod
+    def backward(ctx, grad_product, grad_shifted):
+        (y,) = ctx.saved_tensors
+        return grad_product * y + grad_shifted, None
+
+
+def custom_function_two_outputs():
+    x = torch.tensor([1.0, -2.0], requires_grad=True)
+    y = torch.tensor([3.0, 4.0], requires_grad=True)
+    product, shifted = ScaleFirst.apply(x, y)
+    return (product * shifted).sum(), {"x": x, "y": y}
+
+
 def small_cnn():
     torch.manual_seed(1)
     net = nn.Sequential(
@@ -108,8 +146,8 @@ def small_cnn():
 
 @pytest.mark.parametrize(
     "build",
-    [seed_mse, seed_mean_of_squares, shared_subexpression, multi_output, in_place,
-     custom_function, small_cnn],
+    [seed_mse, seed_mean_of_squares, seed_004_losses, shared_subexpression, multi_output,
+     max_with_indices, in_place, custom_function, custom_function_two_outputs, small_cnn],
 )
 def test_pass_matches_torch(build):
     got = check_against_torch(build)

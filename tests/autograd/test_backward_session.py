@@ -132,3 +132,28 @@ def test_passes_must_be_positive():
     session = session_for(MSE)
     with pytest.raises(ValueError, match="at least 1"):
         session.backward(passes=0)
+
+
+def test_several_roots_go_back_together():
+    session = session_for("""
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 3
+        c = a.sum() * 2
+        """, root="b,c")
+    got = session.backward(gradient="ones")
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    b, c = a * 3, a.sum() * 2
+    torch.autograd.backward([b, c], [torch.ones(2), torch.ones(())])
+    assert got["error"] is None
+    assert_value(got["leaf_grads"]["a"], a.grad)
+    assert sorted(s["name"] for s in got["steps"]) == sorted(
+        ["MulBackward0", "MulBackward0", "SumBackward0", "AccumulateGrad"])
+
+
+def test_meta_device_records_shapes_without_values():
+    session = session_for("x = torch.randn(3, requires_grad=True)\ny = (x.exp() * 2).sum()\n",
+                          device="meta")
+    got = session.backward()
+    assert got["error"] is None
+    assert got["steps"][0]["grad_outputs"] == [{"shape": [], "dtype": "float32", "device": "meta"}]
+    json.dumps(session.inspect("n1"), allow_nan=False)
