@@ -151,6 +151,8 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
         height = style.line_height(line.px)
         painter.setFont(font(line.px, bold=line.role == "title"))  # style sizes titles bold
         line_rect = QtCore.QRectF(rect.left(), y, rect.width(), height)
+        if i == 0:  # the title keeps clear of the glyph column (style sized the box for it)
+            line_rect.setLeft(rect.left() + style.GLYPH_W)
         if line.role in ("saved", "device"):
             _paint_badge(painter, line_rect, line)
         else:

@@ -1,0 +1,80 @@
+"""`gradstep export`: pictures and graph files from a snippet, states after K steps."""
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pytest
+import torch
+import torch.nn.functional as F
+
+from app.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_text(path) -> str:
+    root = ET.parse(path).getroot()
+    return " ".join(" ".join("".join(t.itertext()) for t in root.iter(SVG + "text")).split())
+
+
+def test_svg_after_one_step_shows_states_and_the_gradient_torch_computes(tmp_path):
+    out = tmp_path / "mse.svg"
+    assert main(["export", str(EXAMPLES / "mse_backward.py"), "-o", str(out), "--step", "1"]) == 0
+    text = svg_text(out)
+    for title in ("MseLossBackward0", "MulBackward0", "w"):
+        assert title in text
+    assert "MulBackward0 ▶" in text  # the node about to run is marked, not only coloured
+    assert "MseLossBackward0 ∅" in text  # the node that ran and freed its buffers
+    # the gradient written on the edge MseLoss -> Mul is d mse / d (x*w), as torch computes it
+    x = torch.ones(1)
+    w = torch.full([1], 2.0, requires_grad=True)
+    y = x * w
+    y.retain_grad()
+    F.mse_loss(torch.ones(1), y).backward()
+    assert f"[{y.grad.item():g}]" in text
+
+
+def test_frames_one_png_per_step(tmp_path):
+    from PySide6 import QtGui
+
+    frames = tmp_path / "frames"
+    out = tmp_path / "g.json"
+    assert main(["export", str(EXAMPLES / "mse_backward.py"), "-o", str(out),
+                 "--frames", str(frames), "--scale", "1"]) == 0
+    pngs = sorted(frames.glob("step_*.png"))
+    assert [p.name for p in pngs] == ["step_000.png", "step_001.png", "step_002.png", "step_003.png"]
+    assert all(not QtGui.QImage(str(p)).isNull() for p in pngs)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert {n["name"] for n in data["nodes"]} == {"MseLossBackward0", "MulBackward0", "AccumulateGrad"}
+    assert all("x" in n and "width" in n for n in data["nodes"])
+
+
+def test_collapsed_cnn_as_graphml(tmp_path):
+    out = tmp_path / "cnn.graphml"
+    assert main(["export", str(EXAMPLES / "cifar_cnn.py"), "-o", str(out), "--collapse", "1",
+                 "--rankdir", "LR"]) == 0
+    graph = nx.read_graphml(out)
+    kinds = nx.get_node_attributes(graph, "kind")
+    assert "module" in kinds.values()
+    boxes = [n for n, k in kinds.items() if k == "module"]
+    assert all(graph.nodes[n]["op_count"] > 0 for n in boxes)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["-o", "{tmp}/g.bmp"], "extension"),
+    (["-o", "{tmp}/missing/g.png"], "does not exist"),
+    (["-o", "{tmp}/g.png", "--step", "-1"], "--step"),
+    (["-o", "{tmp}/g.png", "--scale", "0"], "--scale"),
+])
+def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, words):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(["export", "-c", "raise SystemExit('must not run')", *argv]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_a_snippet_without_graph_exits_1(tmp_path, capsys):
+    assert main(["export", "-c", "x = 1", "-o", str(tmp_path / "g.png")]) == 1
+    assert "grad_fn" in capsys.readouterr().err
