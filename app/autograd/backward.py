@@ -76,14 +76,31 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         return None
 
     freed_before = freed_node_ids(id_of)
-    steps, result, exc = run_recorded(call, id_of, labels)
-    grads = grad_results(inputs, result, id_of, labels) if mode == "grad" else leaf_grads(id_of, labels)
+    steps, _result, exc, grads = run_recorded(
+        call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch))
     return pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
-        grads=grads, id_of=id_of, error=None if exc is None else explain(exc, source, filename),
-        retained=_plain_dict({name: t.grad for name, t in (watch or {}).items()}),
-        freed_before=freed_before,
+        grads=grads.get("grads", {}), id_of=id_of,
+        error=None if exc is None else explain(exc, source, filename),
+        retained=grads.get("retained", {}), freed_before=freed_before,
     )
+
+
+def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | None = None):
+    """Return ``collect(result) -> {"grads": {label: tensor}, "retained": {name: tensor}}``
+    for ``run_recorded``: the leaves' ``.grad`` (backward mode) or autograd.grad's
+    results by input label (grad mode), and the ``.grad`` of the ``watch`` tensors."""
+
+    def collect(result) -> dict:
+        if mode == "grad":
+            names = input_names(inputs or [], id_of, labels)
+            results = list(result) if result is not None else [None] * len(names)
+            grads = dict(zip(names, results))
+        else:
+            grads = leaf_grad_tensors(id_of, labels)
+        return {"grads": grads, "retained": {name: t.grad for name, t in (watch or {}).items()}}
+
+    return collect
 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
@@ -115,11 +132,13 @@ def gradient_tensors(roots: list, gradient) -> list | None:
             for g, r in zip(given, roots)]
 
 
-def run_recorded(call, id_of: dict, labels: dict | None = None):
+def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
     """Run ``call()`` with hooks on every node of ``id_of``.
 
-    Returns ``(steps, result, exc)``: the recorded steps, what ``call``
-    returned and the exception it raised (None when it did not). The hooks are
+    Returns ``(steps, result, exc, collected)``: the recorded steps, what
+    ``call`` returned, the exception it raised (None when it did not) and
+    ``collect(result)`` (a dict of dicts of tensors, e.g. the leaves' grads)
+    turned into plain data in the same batch as the steps. The hooks are
     removed before this returns, in every case. If the hooks cannot be
     installed, ``call`` still runs, unrecorded (no steps).
     """
@@ -129,16 +148,31 @@ def run_recorded(call, id_of: dict, labels: dict | None = None):
         recorder.__enter__()
     except Exception:  # a node that takes no hooks: run the pass plainly
         try:
-            return [], call(), None
-        except Exception as err:  # noqa: BLE001
-            return [], None, err
+            result = call()
+        except Exception as err:
+            exc = err
+        return [], result, exc, _plain_groups(collect, result)
     try:
         result = call()
     except Exception as err:  # torch's own error is the lesson: keep it, do not crash
         exc = err
     finally:
+        try:
+            recorder.extra = collect(result) if collect is not None else {}
+        except Exception:  # the grads could not be read: the steps still stand
+            recorder.extra = {}
         recorder.__exit__(None, None, None)
-    return recorder.steps, result, exc
+    return recorder.steps, result, exc, recorder.extra
+
+
+def _plain_groups(collect, result) -> dict:
+    """Return ``collect(result)`` with its tensors as plain data ({} when it fails)."""
+    if collect is None:
+        return {}
+    try:
+        return {name: _plain_dict(group) for name, group in collect(result).items()}
+    except Exception:
+        return {}
 
 
 def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
@@ -149,13 +183,18 @@ def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
 
 def leaf_grads(id_of: dict, labels: dict) -> dict:
     """Return ``{leaf label: .grad as plain data}`` for every leaf of the graph."""
+    return _plain_dict(leaf_grad_tensors(id_of, labels))
+
+
+def leaf_grad_tensors(id_of: dict, labels: dict) -> dict:
+    """Return ``{leaf label: .grad}`` (tensors, None where no grad) for every leaf, in id order."""
     names = unique_labels(id_of, labels)
     grads = {}
     for fn, node_id in sorted(id_of.items(), key=lambda item: _id_number(item[1])):
         variable = getattr(fn, "variable", None)
         if variable is not None:
             grads[names[node_id]] = variable.grad
-    return _plain_dict(grads)
+    return grads
 
 
 def _plain_dict(tensors: dict) -> dict:
@@ -205,13 +244,6 @@ def is_freed(fn) -> bool:
         ):
             return False
     return False
-
-
-def grad_results(inputs, result, id_of: dict, labels: dict) -> dict:
-    """Return ``{input label: gradient}`` for ``torch.autograd.grad``'s inputs and result."""
-    names = input_names(inputs or [], id_of, labels)
-    grads = list(result) if result is not None else [None] * len(names)
-    return _plain_dict(dict(zip(names, grads)))
 
 
 def input_names(inputs, id_of: dict, labels: dict) -> list[str]:

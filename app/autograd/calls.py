@@ -27,13 +27,7 @@ from collections import deque
 import torch
 
 from app.autograd import jacobian
-from app.autograd.backward import (
-    freed_node_ids,
-    grad_results,
-    leaf_grads,
-    pass_record,
-    run_recorded,
-)
+from app.autograd.backward import freed_node_ids, grads_collector, pass_record, run_recorded
 from app.autograd.errors import explain
 from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import node_name
@@ -100,10 +94,14 @@ class _Capture:
                 if prepared is None:
                     return original(*args, **kwargs)
                 id_of, labels, freed_before = prepared
-                steps, result, exc = run_recorded(lambda: original(*args, **kwargs), id_of, labels)
+                mode = "grad" if api == "torch.autograd.grad" else "backward"
+                inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
+                steps, result, exc, grads = run_recorded(
+                    lambda: original(*args, **kwargs), id_of, labels,
+                    collect=grads_collector(mode, inputs, id_of, labels))
                 try:
                     self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
-                                                   (steps, result, exc), freed_before))
+                                                   (steps, exc, grads), freed_before))
                 except Exception:  # a record we cannot build is left out
                     pass
         finally:
@@ -130,20 +128,16 @@ class _Capture:
         return id_of, labels, freed_before
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
-        """Return the record of one finished call; ``outcome`` is run_recorded's triple."""
-        steps, result, exc = outcome
+        """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads)."""
+        steps, exc, grads = outcome
         create_graph = bool(arguments.get("create_graph"))
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
         mode = "grad" if api == "torch.autograd.grad" else "backward"
-        if mode == "grad":
-            grads = grad_results(_as_list(arguments.get("inputs")), result, id_of, labels)
-        else:
-            grads = leaf_grads(id_of, labels)
         error = None if exc is None else self._error(exc, caller)
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
-                               steps=steps, grads=grads, id_of=id_of, error=error,
-                               freed_before=freed_before)
+                               steps=steps, grads=grads.get("grads", {}), id_of=id_of,
+                               error=error, freed_before=freed_before)
         line = caller.f_lineno
         return {
             "index": len(self.calls), "line": line, "code": _code(self.filename, line),

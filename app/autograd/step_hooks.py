@@ -63,6 +63,8 @@ class StepRecorder:
         self._handles: list = []
         self._gc = gc_paused()
         self.failure: str | None = None  # set when the steps could not be turned into data
+        # {group: {name: tensor}} set before exit; turned into plain data with the steps
+        self.extra: dict = {}
 
     def __enter__(self) -> StepRecorder:
         self._gc.__enter__()
@@ -84,7 +86,7 @@ class StepRecorder:
                 self._to_plain_data()
             except Exception as exc:  # never lose the pass's own result to this
                 self.failure = f"the recorded values could not be read: {exc}"
-                self.steps = []
+                self.steps, self.extra = [], {}
         finally:
             self._gc.__exit__(None, None, None)
 
@@ -144,7 +146,14 @@ class StepRecorder:
                 tensors += step["grad_inputs"]
             if "leaf" in step:
                 tensors += (step["grad_before"], step.get("grad_after"))
+        extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
+        tensors += [t for _, _, t in extra]
         values = plain_values(tensors)
+        at = len(tensors) - len(extra)
+        plain_extra: dict = {group: {} for group in self.extra}
+        for (group, name, _), value in zip(extra, values[at:]):
+            plain_extra[group][name] = value
+        self.extra = plain_extra
         at = 0
         for step in self.steps:
             count = len(step["grad_outputs"])
