@@ -37,9 +37,11 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     if scale <= 0:
         raise ExportError(f"--scale must be positive, not {scale}")
     if collapse:
-        from graphviz_views.collapse import collapse_to_depth
+        from graphviz_views.collapse import box_states, collapse_to_depth
 
         graph = collapse_to_depth(graph, collapse)
+        if states:
+            states = {**states, **box_states(graph, states)}
     if suffix in (".dot", ".gv"):
         from graphviz_views.dot import to_dot
 

@@ -25,6 +25,8 @@ def edge_crossings(graph, positions: dict, *, rankdir: str = "TB") -> int:
     levels = np.unique(np.round(np.r_[pu[:, axis], pv[:, axis]], 1))
     ru = np.searchsorted(levels, np.round(pu[:, axis], 1))
     rv = np.searchsorted(levels, np.round(pv[:, axis], 1))
+    # endpoints sit exactly on their rank line, so segments meeting at a node meet exactly
+    pu[:, axis], pv[:, axis] = levels[ru], levels[rv]
     top = np.minimum(ru, rv)
     span = np.abs(rv - ru)
     keep = span > 0

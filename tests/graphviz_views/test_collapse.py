@@ -66,3 +66,16 @@ def test_default_depth_keeps_a_big_graph_readable():
     shown = collapse_to_depth(graph, depth)
     assert 3 < shown.number_of_nodes() <= 150
     assert default_collapsed(samples.multi_edge_graph()) == set()
+
+
+def test_box_states_follow_their_members():
+    from graphviz_views.collapse import box_states
+
+    graph = samples.scoped_blocks(3)
+    folded = collapse_scopes(graph, {"model.0", "model.1", "model.2"})
+    members = {b: folded.nodes[module_id(b)]["members"] for b in ("model.0", "model.1", "model.2")}
+    states = {n: "done" for n in members["model.0"]}
+    states[members["model.1"][0]] = "current"
+    got = box_states(folded, states)
+    assert got == {module_id("model.0"): "done", module_id("model.1"): "current",
+                   module_id("model.2"): "pending"}

@@ -163,3 +163,30 @@ def test_edge_crossings_cuts_long_edges_at_every_rank():
     # a-e passes x=15 at y=10, right of c: it crosses b-c (x 10) and c-d? c-d runs 10..20,
     # a-e runs 15..30 on the same gap: no swap. b-c: 10 vs a-e 0..15: swap -> one crossing.
     assert edge_crossings(graph, positions) == 1
+
+
+def test_edges_meeting_at_a_node_never_count_as_crossing():
+    # a long edge and a short edge into the same node, with centres that are not round numbers
+    graph = nx.MultiDiGraph([("a", "c"), ("b", "c"), ("a", "b")])
+    positions = {"a": (0.1, 10 / 3), "b": (7.7, 50.123456), "c": (3.3, 96.0000001)}
+    assert edge_crossings(graph, positions) == 0
+
+
+def test_real_crossings_match_a_brute_force_geometric_count():
+    graph = samples.layered_dag(120, width=12, seed=5)
+    lay = layout(graph)
+    ends = [(u, v) for u, v in graph.edges()]
+    pos = lay.positions
+
+    def side(p, q, r):
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    brute = 0
+    for i, (a, b) in enumerate(ends):
+        for c, d in ends[i + 1:]:
+            if len({a, b, c, d}) < 4:
+                continue
+            A, B, C, D = pos[a], pos[b], pos[c], pos[d]
+            if side(A, B, C) * side(A, B, D) < 0 and side(C, D, A) * side(C, D, B) < 0:
+                brute += 1
+    assert edge_crossings(graph, pos) == brute
