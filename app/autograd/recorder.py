@@ -5,8 +5,10 @@ A ``TorchFunctionMode`` sees each torch call made by the snippet (and by
 summarised at once with ``tensor_value`` — so a later in-place change does not
 rewrite what the graph shows — keyed by ``trace.node_key(grad_fn)`` and the
 output number. Only summaries are kept (small tensors keep their data), never
-the tensors. Calls made *inside* another torch function (for example inside
-``F.multi_head_attention_forward``) are not seen: their nodes get no value.
+the tensors. While each call runs, a ``TorchDispatchMode`` also sees the aten
+ops below autograd, so nodes made *inside* one call (the reshapes around a
+3-D ``F.linear``, the whole of ``F.multi_head_attention_forward``) get their
+values too, matched to their node by autograd's sequence number.
 
 Global module forward hooks keep a stack of the modules running, so each op
 also gets the modules it ran in (resolved to names later, see ``names.py``).
@@ -17,37 +19,62 @@ from __future__ import annotations
 import contextlib
 
 import torch
+from torch._C._autograd import _get_sequence_nr
 from torch.nn.modules import module as nn_module
 from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from app.autograd.trace import node_key
 from app.autograd.values import tensor_value
+
+
+class ValueMap(dict):
+    """``{node_key: {output_nr: value}}`` that also finds values captured below autograd.
+
+    Those are stored under ``("op", sequence_nr, None)``: at that level the
+    node's name is not known yet, its sequence number is.
+    """
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        if key and key[0] == "op":
+            return super().get(("op", key[1], None), default)
+        return default
 
 
 class Recorder(TorchFunctionMode):
     """Collects ``values`` and ``scopes`` (module stacks) per graph node key.
 
     Attributes:
-        values: ``{node_key: {output_nr: value dict}}``.
+        values: ValueMap ``{node_key: {output_nr: value dict}}``.
         scopes: ``{node_key: tuple of module ids, outermost first}``.
         modules: ``{id: module}`` for every module seen running (kept alive so
             that ids stay unique until the names are resolved).
     """
 
-    def __init__(self):
+    def __init__(self, *, deep: bool = True):
         super().__init__()
-        self.values: dict = {}
+        self.values: ValueMap = ValueMap()
         self.scopes: dict = {}
         self.modules: dict[int, torch.nn.Module] = {}
         self._stack: list[int] = []
+        self._deep = _DeepCapture(self) if deep else None
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        if getattr(func, "__name__", "") == "__get__":  # property reads: nothing computed
-            return out
+        name = getattr(func, "__name__", "")
+        if name == "__get__":  # property reads: nothing computed
+            return func(*args, **(kwargs or {}))
+        if self._deep is None or name in _NOT_DEEP:
+            out = func(*args, **(kwargs or {}))
+        else:
+            with self._deep:
+                out = func(*args, **(kwargs or {}))
         if out is None and func is torch.Tensor.__setitem__:
             out = args[0]  # x[i] = y changed x in place (CopySlices)
-        self._record(out, in_place=_is_in_place(func))
+        self._record(out, in_place=_is_in_place(name))
+        if self._deep is not None:
+            self._deep.sync()  # nodes made after the last aten op (CopySlices) are not its
         return out
 
     def _record(self, out, *, in_place: bool) -> None:
@@ -65,17 +92,24 @@ class Recorder(TorchFunctionMode):
         if fn is None:
             return
         key = node_key(fn)
-        try:
-            # Summaries must not pass through the torch-function modes below us
-            # (the device mode): that Python hop per reduction would dominate.
-            with torch._C.DisableTorchFunction():
-                value = tensor_value(t)
-        except Exception:  # an exotic tensor we cannot summarise must not fail the snippet
-            value = None
+        outputs = self.values.setdefault(key, {})
         # First sight wins: an op returning its input unchanged (dropout p=0,
         # nn.Identity) must not move the node into its own module.
-        self.values.setdefault(key, {}).setdefault(t.output_nr, value)
+        if t.output_nr not in outputs:
+            deep = self.values.get(("op", key[1], None)) if key[0] == "op" else None
+            outputs[t.output_nr] = deep[t.output_nr] if deep and t.output_nr in deep else summary(t)
         self.scopes.setdefault(key, tuple(self._stack))
+
+    def record_deep(self, seq: int, out) -> None:
+        """Record the outputs of an aten op whose autograd node has sequence number ``seq``."""
+        key = ("op", seq, None)
+        if isinstance(out, torch.Tensor):
+            self.values[key] = {0: summary(out)}
+        elif isinstance(out, list):  # unbind, split, chunk: one node, one output each
+            self.values[key] = {i: summary(t) for i, t in enumerate(out) if isinstance(t, torch.Tensor)}
+        elif isinstance(out, tuple) and out and isinstance(out[0], torch.Tensor):
+            self.values[key] = {0: summary(out[0])}  # (values, indices), (out, mean, rstd)
+        self.scopes[key] = tuple(self._stack)
 
     # ---------------------------------------------------------------- module scope
 
@@ -103,9 +137,55 @@ class Recorder(TorchFunctionMode):
             self._stack.clear()
 
 
-def _is_in_place(func) -> bool:
+class _DeepCapture(TorchDispatchMode):
+    """Sees every aten op below autograd while one torch call runs, so the nodes
+    made inside composite calls (``F.linear`` on 3-D input, attention) get values.
+
+    Autograd creates an op's node, which takes the next sequence number, just
+    before it dispatches the op down here: when the counter moved since the
+    last op, the op's node is ``counter - 1``.
+    """
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Otherwise torch wraps __torch_dispatch__ in torch._dynamo.disable, and the
+        # first op imports torch._dynamo: about 1.5 s and 100 MB per process.
+        return False
+
+    def __init__(self, recorder: Recorder):
+        super().__init__()
+        self.recorder = recorder
+        self.last = _get_sequence_nr()
+
+    def sync(self) -> None:
+        self.last = _get_sequence_nr()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        now = _get_sequence_nr()
+        if now != self.last:
+            self.last = now
+            self.recorder.record_deep(now - 1, out)
+        return out
+
+
+def summary(t: torch.Tensor) -> dict | None:
+    """Return ``tensor_value(t)``, or None for a tensor that cannot be summarised."""
+    try:
+        # Summaries must not pass through the torch-function modes below us
+        # (the device mode): that Python hop per reduction would dominate.
+        with torch._C.DisableTorchFunction():
+            return tensor_value(t)
+    except Exception:  # an exotic tensor we cannot summarise must not fail the snippet
+        return None
+
+
+# Backward passes run under these: their aten ops make no forward nodes.
+_NOT_DEEP = frozenset({"backward", "grad", "_engine_run_backward"})
+
+
+def _is_in_place(name: str) -> bool:
     """Return True for ``add_``, ``__iadd__``, ``__setitem__`` and the like."""
-    name = getattr(func, "__name__", "")
     if name.startswith("__"):
         return name.startswith("__i") or name == "__setitem__"
     return name.endswith("_")

@@ -134,10 +134,24 @@ loss = y.square().mean()
     assert len(nodes) > 30
     scopes = {n["scope"] for n in result["trace"]["nodes"]}
     assert {"self_attn", "linear1", "norm2"} <= scopes
-    # made inside F.multi_head_attention_forward, never seen by the recorder:
-    # the scope comes from the sequence numbers, the shape from torch's metadata
+    # nodes made inside one torch call (F.multi_head_attention_forward, a 3-D
+    # F.linear) are seen below autograd and matched by sequence number
     inner = [n for n in result["trace"]["nodes"] if n["name"].startswith("ScaledDotProduct")]
     assert inner and all(n["scope"] == "self_attn" and n["shape"] for n in inner)
+    for node in result["trace"]["nodes"]:
+        assert node["value"] is not None and node["value"]["shape"] == node["shape"], node
+    fn_by_id = session.state.trace.node_of
+    linear1 = ns["layer"].linear1
+    t_nodes = [n for n in result["trace"]["nodes"] if n["name"] == "TBackward0"
+               and fn_by_id[n["id"]].next_functions[0][0].variable is linear1.weight]
+    assert len(t_nodes) == 1  # weight.t() inside F.linear, its value is torch's own
+    assert t_nodes[0]["value"]["max"] == linear1.weight.t().max().item()
+    addmm = [n for n in result["trace"]["nodes"] if n["name"] == "AddmmBackward0"
+             and n["scope"] == "linear1"]
+    hidden = ns["layer"].norm1(ns["src"] + ns["layer"]._sa_block(ns["src"], None, None))
+    expected = linear1(hidden).reshape(6, 16)
+    assert addmm[0]["value"]["mean"] == pytest.approx(expected.mean().item(), abs=1e-6)
+    assert addmm[0]["value"]["std"] == pytest.approx(expected.std().item(), abs=1e-6)
     leaf_scopes = {n["label"]: n["scope"] for n in result["trace"]["nodes"] if n["kind"] == "leaf"}
     assert leaf_scopes["self_attn.out_proj.weight"] == "self_attn.out_proj"
     assert leaf_scopes["linear1.bias"] == "linear1"

@@ -99,3 +99,10 @@ def test_compact_is_tolist_when_small():
     t = torch.arange(4.0)
     assert compact(t) == t.tolist()
     assert "data" not in compact(torch.zeros(100)) and compact(None) is None
+
+
+def test_std_of_a_narrow_spread_far_from_zero_is_exact():
+    t = 1000.0 + 0.01 * torch.randn(5000)
+    v = tensor_value(t)
+    assert v["std"] == pytest.approx(t.double().std().item(), rel=1e-4)
+    assert v["mean"] == pytest.approx(t.double().mean().item(), rel=1e-6)
