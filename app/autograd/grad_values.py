@@ -75,29 +75,32 @@ def _large_group(group: list, out: dict) -> None:
 
     Rows are copied into one reused buffer a chunk at a time (a single huge stack
     would spend its time on fresh memory), then reduced row-wise: min, max,
-    mean, and the standard deviation in two passes (sum of squared deviations
-    from the mean, so a large mean does not swamp a small spread).
+    mean and the root of the sum of squares, from which the standard deviation
+    follows. Where the mean is large against the spread (a constant gradient,
+    common after ``mean()``) that formula cancels badly, so those rows are
+    computed again from their deviations from the mean.
     """
     first = group[0][1]
     shape, numel, dtype, device = tuple(first.shape), first.numel(), first.dtype, first.device
     dtype_text, device_text = dtype_name(dtype), str(device)
     rows_per_chunk = max(1, _CHUNK_ELEMENTS // numel)
     buffer = torch.empty((min(rows_per_chunk, len(group)), *shape), dtype=dtype, device=device)
-    spread = torch.empty((buffer.shape[0], numel), dtype=dtype, device=device)
     for start in range(0, len(group), rows_per_chunk):
         chunk = group[start:start + rows_per_chunk]
         torch.stack([t for _, t in chunk], out=buffer[: len(chunk)])
-        rows, dev = buffer[: len(chunk)].view(len(chunk), numel), spread[: len(chunk)]
-        mean = rows.mean(1)
-        torch.sub(rows, mean[:, None], out=dev)
-        std = torch.linalg.vector_norm(dev, dim=1).div_(math.sqrt(numel - 1))
-        stats = torch.stack([rows.amin(1), rows.amax(1), mean, std], dim=1).tolist()
-        for (i, t), (low, high, avg, sd) in zip(chunk, stats):
-            if math.isfinite(avg) and math.isfinite(sd) and math.isfinite(low) and math.isfinite(high):
-                out[i] = {"shape": list(t.shape), "dtype": dtype_text, "device": device_text,
-                          "min": low, "max": high, "mean": avg, "std": sd, "nan": 0, "inf": 0}
-            else:  # NaN/Inf inside (or an overflow): count them exactly
-                out[i] = compact(t)
+        rows = buffer[: len(chunk)].view(len(chunk), numel)
+        stats = torch.stack([rows.amin(1), rows.amax(1), rows.mean(1),
+                             torch.linalg.vector_norm(rows, dim=1)], dim=1).tolist()
+        for k, ((i, t), (low, high, avg, norm)) in enumerate(zip(chunk, stats)):
+            if not all(math.isfinite(x) for x in (low, high, avg, norm)):
+                out[i] = compact(t)  # NaN/Inf inside (or an overflow): count them exactly
+                continue
+            var = (norm * norm - numel * avg * avg) / (numel - 1)
+            if var <= 0 or avg * avg > 1e3 * var:
+                var = float(torch.var(rows[k], correction=1))
+            out[i] = {"shape": list(t.shape), "dtype": dtype_text, "device": device_text,
+                      "min": low, "max": high, "mean": avg, "std": math.sqrt(max(var, 0.0)),
+                      "nan": 0, "inf": 0}
 
 
 def _nest(numbers: list, shape: list):

@@ -59,7 +59,10 @@ class StepRecorder:
         self.id_of = id_of
         self.labels = labels or {}
         self.steps: list[dict] = []
-        self._open: dict[str, dict] = {}
+        # What the hooks collect, as cheaply as possible (they run once per node):
+        self._started: list[tuple] = []  # (node id, grad_outputs, leaf .grad copy) in engine order
+        self._finished: dict = {}  # node id -> (grad_inputs, leaf .grad after)
+        self._info: dict = {}  # node id -> (name, slots that lead somewhere, leaf label or None)
         self._handles: list = []
         self._gc = gc_paused()
         self.failure: str | None = None  # set when the steps could not be turned into data
@@ -81,13 +84,14 @@ class StepRecorder:
     def __exit__(self, *exc_info) -> None:
         try:
             self.remove()
-            self.mark_unfinished()
             try:
+                self._build_steps()
                 self._to_plain_data()
             except Exception as exc:  # never lose the pass's own result to this
                 self.failure = f"the recorded values could not be read: {exc}"
                 self.steps, self.extra = [], {}
         finally:
+            self._started, self._finished = [], {}
             self._gc.__exit__(None, None, None)
 
     def remove(self) -> None:
@@ -96,46 +100,51 @@ class StepRecorder:
             handle.remove()
         self._handles.clear()
 
-    def mark_unfinished(self) -> None:
-        """Mark steps whose node started but never finished (it raised) as ``error``."""
-        for step in self._open.values():
-            step["error"] = True
-        self._open.clear()
-
     def _pre_hook(self, fn, node_id: str):
-        name = node_name(fn)
         variable = getattr(fn, "variable", None)
-        steps, opened = self.steps, self._open
-
-        def hook(grad_outputs):
-            step = {"index": len(steps), "node": node_id, "name": name,
-                    "grad_outputs": grad_outputs, "grad_inputs": None, "error": False}
-            if variable is not None:
-                step["leaf"] = self.labels.get(node_id, node_id)
-                grad = variable.grad
-                step["grad_before"] = None if grad is None else grad.detach().clone()
-            steps.append(step)
-            opened[node_id] = step
-            return None  # never change what the node receives
-
-        return hook
+        label = None if variable is None else self.labels.get(node_id, node_id)
+        self._info[node_id] = (node_name(fn), tuple(n is not None for n, _ in fn.next_functions), label)
+        started = self._started
+        if variable is None:
+            def hook(grad_outputs):
+                started.append((node_id, grad_outputs, None))
+        else:
+            def hook(grad_outputs):
+                grad = variable.grad  # AccumulateGrad adds into it in place: copy it now
+                started.append((node_id, grad_outputs, None if grad is None else grad.detach().clone()))
+        return hook  # returns None: never changes what the node receives
 
     def _post_hook(self, fn, node_id: str):
-        slots = tuple(nxt is not None for nxt, _ in fn.next_functions)
         variable = getattr(fn, "variable", None)
-        opened = self._open
-
-        def hook(grad_inputs, grad_outputs):
-            step = opened.pop(node_id, None)
-            if step is None:  # hooks were installed while this node was already running
-                return None
-            step["grad_inputs"] = [g if i < len(slots) and slots[i] else None
-                                   for i, g in enumerate(grad_inputs)]
-            if variable is not None:
-                step["grad_after"] = variable.grad
-            return None
-
+        finished = self._finished
+        if variable is None:
+            def hook(grad_inputs, grad_outputs):
+                finished[node_id] = (grad_inputs, None)
+        else:
+            def hook(grad_inputs, grad_outputs):
+                finished[node_id] = (grad_inputs, variable.grad)
         return hook
+
+    def _build_steps(self) -> None:
+        """Turn the hooks' raw events into step dicts (tensors still; see ``_to_plain_data``).
+
+        A node whose pre-hook ran but whose hook did not raised: its step is ``error``.
+        """
+        steps = []
+        for node_id, grad_outputs, before in self._started:
+            name, slots, label = self._info[node_id]
+            done = self._finished.get(node_id)
+            step = {"index": len(steps), "node": node_id, "name": name,
+                    "grad_outputs": list(grad_outputs), "grad_inputs": None, "error": done is None}
+            if done is not None:
+                step["grad_inputs"] = [g if i < len(slots) and slots[i] else None
+                                       for i, g in enumerate(done[0])]
+            if label is not None:
+                step["leaf"], step["grad_before"] = label, before
+                if done is not None:
+                    step["grad_after"] = done[1]
+            steps.append(step)
+        self.steps = steps
 
     def _to_plain_data(self) -> None:
         """Replace the tensors held by the steps by plain data, all in one batch."""

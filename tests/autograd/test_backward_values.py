@@ -42,3 +42,17 @@ def test_nested_shapes():
     t = torch.arange(24.0).reshape(2, 3, 4)
     assert plain_values([t]) == [t.tolist()]
     assert plain_values([torch.ones(1, 1, 1)]) == [[[[1.0]]]]
+
+
+def test_standard_deviation_is_accurate_for_constant_and_offset_rows():
+    torch.manual_seed(1)
+    rows = [
+        torch.full((4, 32), 1 / 128),  # what mean() sends back: constant
+        1000.0 + 1e-3 * torch.randn(100),  # large mean, tiny spread
+        torch.randn(3, 50) * 5,
+        torch.randn(200).double(),
+    ]
+    for summary, t in zip(plain_values(rows), rows):
+        assert summary["std"] == pytest.approx(t.double().std().item(), rel=1e-3, abs=1e-9)
+        assert summary["mean"] == pytest.approx(t.double().mean().item(), rel=1e-6, abs=1e-9)
+        assert (summary["min"], summary["max"]) == (t.min().item(), t.max().item())
