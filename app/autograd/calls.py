@@ -29,6 +29,7 @@ import torch
 from app.autograd import jacobian
 from app.autograd.backward import freed_node_ids, grads_collector, pass_record, run_recorded
 from app.autograd.errors import explain
+from app.autograd.names import module_names
 from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import node_name
 
@@ -180,20 +181,26 @@ def graph_ids(roots) -> dict:
 
 
 def frame_labels(frame, id_of: dict) -> dict:
-    """Return ``{node id: variable name}`` for the tensors the snippet's frame names.
+    """Return ``{node id: name}`` for the tensors the snippet's frame can name.
 
-    A leaf is named after its variable; an op node after the variable holding its output.
+    A leaf is named after its variable, else after its parameter name in a
+    module the frame holds (``net.model1.0.weight``); an op node after the
+    variable holding its output.
     """
     by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
     labels: dict = {}
     scopes = [frame.f_globals] if frame.f_locals is frame.f_globals else [frame.f_globals, frame.f_locals]
-    for scope in scopes:  # locals last: they win
-        for name, value in list(scope.items()):
-            if not isinstance(value, torch.Tensor) or name.startswith("_"):
-                continue
-            node_id = by_leaf.get(id(value)) or id_of.get(value.grad_fn)
-            if node_id is not None:
-                labels[node_id] = name
+    namespace = {name: value for scope in scopes for name, value in list(scope.items())}
+    _scopes, param_names = module_names(namespace)
+    for param_id, name in param_names.items():
+        if param_id in by_leaf:
+            labels[by_leaf[param_id]] = name
+    for name, value in namespace.items():  # locals last: they win
+        if not isinstance(value, torch.Tensor) or name.startswith("_"):
+            continue
+        node_id = by_leaf.get(id(value)) or id_of.get(value.grad_fn)
+        if node_id is not None:
+            labels[node_id] = name
     return labels
 
 

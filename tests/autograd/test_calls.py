@@ -5,6 +5,7 @@ import textwrap
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from app.autograd.backward import record_backward
 from app.autograd.calls import capture_backward_calls, graph_ids
@@ -235,3 +236,22 @@ def test_gradsteps_own_failure_never_changes_the_snippets_result(monkeypatch):
     assert result["ok"], result["error"]
     assert [c["timeline"]["steps"] for c in result["calls"]] == [[], []]
     assert session.state.namespace["g"].tolist() == [3.0, 12.0]
+
+
+def test_parameters_are_named_in_a_snippets_training_step():
+    result = run("""
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1))
+        x = torch.randn(4, 3)
+        loss = net(x).pow(2).mean()
+        loss.backward()
+        """)
+    assert result["ok"], result["error"]
+    (call,) = result["calls"]
+    grads = call["timeline"]["leaf_grads"]
+    assert set(grads) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1))
+    net(torch.randn(4, 3)).pow(2).mean().backward()
+    for name, param in net.named_parameters():
+        assert_value(grads[name], param.grad)
