@@ -304,7 +304,21 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
             refresh_saved(trace)
         if record["error"] is not None:
             break
-    return combine_passes(records)
+    timeline = combine_passes(records)
+    if timeline["error"] is not None:
+        timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls)
+    return timeline
+
+
+def _blame_snippet_calls(error: dict, calls: list) -> dict:
+    """Return ``error`` saying so when the snippet's own backward call already freed the graph."""
+    freeing = [c for c in calls or [] if c.get("timeline") and c["timeline"].get("freed")]
+    if error.get("kind") != "freed_buffers" or not freeing:
+        return error
+    lines = ", ".join(str(c["line"]) for c in freeing[:3])
+    note = (f" The snippet itself already ran backward without retain_graph (line {lines}), "
+            "which freed these buffers; its own timeline is in the run's backward calls.")
+    return {**error, "explanation": (error.get("explanation") or "") + note}
 
 
 def combine_passes(records: list[dict]) -> dict:

@@ -12,7 +12,9 @@ Before the real pass, small nodes' Jacobians are computed and remembered
 (``jacobian.precompute``) so they can still be shown once the pass freed them.
 
 A record: ``{"index", "line", "code", "api", "retain_graph", "create_graph",
-"nodes": [{"id", "name", "label"}], "timeline", "error"}``.
+"nodes": [{"id", "name", "label"}], "timeline", "error"}``. Only the first
+``MAX_CALLS`` calls are recorded; if there were more, a last record with
+``api: "skipped"``, ``skipped_calls`` (how many) and ``timeline: None`` says so.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from app.autograd.errors import explain
 from app.autograd.names import module_names
 from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import node_name
+
+MAX_CALLS = 50  # records kept per run; later calls run unrecorded (a training loop)
 
 _TARGETS = (
     (torch.Tensor, "backward", "Tensor.backward"),
@@ -56,6 +60,18 @@ def capture_backward_calls(filename: str = "<snippet>"):
     finally:
         for owner, attr, original in originals:
             setattr(owner, attr, original)
+        if capture.skipped:
+            calls.append(_skipped_record(len(calls), capture.skipped))
+
+
+def _skipped_record(index: int, count: int) -> dict:
+    """Return the last record of a snippet that made more backward calls than are kept."""
+    return {
+        "index": index, "line": None, "code": None, "api": "skipped", "skipped_calls": count,
+        "retain_graph": None, "create_graph": None, "nodes": [], "timeline": None, "error": None,
+        "note": f"{count} more backward calls ran as usual but were not recorded "
+                f"(only the first {MAX_CALLS} are kept)",
+    }
 
 
 class _Capture:
@@ -65,6 +81,7 @@ class _Capture:
         self.filename = filename
         self.calls = calls
         self.busy = False  # a backward run inside a recorded one (a hook's) is not recorded
+        self.skipped = 0  # calls beyond MAX_CALLS: run as usual, counted, not recorded
 
     def wrap(self, original, api: str):
         signature = inspect.signature(original)
@@ -72,6 +89,9 @@ class _Capture:
         def wrapper(*args, **kwargs):
             caller = sys._getframe(1)
             if self.busy or caller.f_code.co_filename != self.filename:
+                return original(*args, **kwargs)
+            if len(self.calls) >= MAX_CALLS:  # a training loop: keep the first ones only
+                self.skipped += 1
                 return original(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()

@@ -157,3 +157,10 @@ def test_meta_device_records_shapes_without_values():
     assert got["error"] is None
     assert got["steps"][0]["grad_outputs"] == [{"shape": [], "dtype": "float32", "device": "meta"}]
     json.dumps(session.inspect("n1"), allow_nan=False)
+
+
+def test_a_graph_the_snippet_already_freed_says_so():
+    session = session_for(MSE + "mse.backward()\n")
+    got = session.backward()
+    assert got["error"]["kind"] == "freed_buffers"
+    assert "already ran backward without retain_graph (line 5)" in got["error"]["explanation"]

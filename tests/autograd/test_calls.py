@@ -255,3 +255,20 @@ def test_parameters_are_named_in_a_snippets_training_step():
     net(torch.randn(4, 3)).pow(2).mean().backward()
     for name, param in net.named_parameters():
         assert_value(grads[name], param.grad)
+
+
+def test_a_long_training_loop_keeps_the_first_calls_only():
+    from app.autograd.calls import MAX_CALLS
+
+    session = Session()
+    result = session.run(textwrap.dedent(f"""
+        w = torch.tensor([1.0], requires_grad=True)
+        for step in range({MAX_CALLS + 7}):
+            (w * 2).sum().backward()
+        loss = (w * 2).sum()
+        """), filename="<snippet>")
+    assert result["ok"], result["error"]
+    assert len(result["calls"]) == MAX_CALLS + 1
+    last = result["calls"][-1]
+    assert last["api"] == "skipped" and last["skipped_calls"] == 7 and last["timeline"] is None
+    assert session.state.namespace["w"].grad.tolist() == [2.0 * (MAX_CALLS + 7)]  # all ran
