@@ -65,11 +65,11 @@ class Recorder(TorchFunctionMode):
         name = getattr(func, "__name__", "")
         if name == "__get__":  # property reads: nothing computed
             return func(*args, **(kwargs or {}))
-        if self._deep is None or name in _NOT_DEEP:
-            out = func(*args, **(kwargs or {}))
-        else:
-            with self._deep:
+        if self._deep is not None and name in _NOT_DEEP:
+            with self._deep.paused():
                 out = func(*args, **(kwargs or {}))
+        else:
+            out = func(*args, **(kwargs or {}))
         if out is None and func is torch.Tensor.__setitem__:
             out = args[0]  # x[i] = y changed x in place (CopySlices)
         self._record(out, in_place=_is_in_place(name))
@@ -129,7 +129,7 @@ class Recorder(TorchFunctionMode):
         pre = nn_module.register_module_forward_pre_hook(self._enter_module)
         post = nn_module.register_module_forward_hook(self._leave_module, always_call=True)
         try:
-            with self:
+            with self, (self._deep or contextlib.nullcontext()):
                 yield self
         finally:
             pre.remove()
@@ -138,7 +138,7 @@ class Recorder(TorchFunctionMode):
 
 
 class _DeepCapture(TorchDispatchMode):
-    """Sees every aten op below autograd while one torch call runs, so the nodes
+    """Sees every aten op below autograd while the snippet runs, so the nodes
     made inside composite calls (``F.linear`` on 3-D input, attention) get values.
 
     Autograd creates an op's node, which takes the next sequence number, just
@@ -155,13 +155,26 @@ class _DeepCapture(TorchDispatchMode):
     def __init__(self, recorder: Recorder):
         super().__init__()
         self.recorder = recorder
+        self.on = True
         self.last = _get_sequence_nr()
 
     def sync(self) -> None:
         self.last = _get_sequence_nr()
 
+    @contextlib.contextmanager
+    def paused(self):
+        """Record nothing while the block runs (a backward pass)."""
+        self.on = False
+        try:
+            yield
+        finally:
+            self.on = True
+            self.sync()
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        if not self.on:
+            return out
         now = _get_sequence_nr()
         if now != self.last:
             self.last = now
