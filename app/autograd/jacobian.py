@@ -43,8 +43,11 @@ def call_node(fn, grad_outputs) -> tuple:
 
 
 def output_metadata(fn) -> list:
-    """Return the node's forward outputs as ``(shape, dtype, device)`` tuples."""
-    return [(tuple(m.shape), m.dtype, m.device) for m in fn._input_metadata]
+    """Return the node's forward outputs as ``(shape, dtype, device)`` tuples ([] when unknown)."""
+    try:
+        return [(tuple(m.shape), m.dtype, m.device) for m in fn._input_metadata]
+    except (AttributeError, RuntimeError, TypeError):
+        return []
 
 
 def vjp_of_ones(fn) -> dict:
@@ -52,10 +55,13 @@ def vjp_of_ones(fn) -> dict:
     (what the node sends on for ``v = 1``: the column sums of its Jacobian), as plain data."""
     if hasattr(fn, "variable"):
         return {"status": "leaf"}
-    ones = [torch.ones(shape, dtype=dtype, device=device) for shape, dtype, device in output_metadata(fn)]
+    outputs = output_metadata(fn)
+    if not outputs:
+        return {"status": "unsupported", "reason": "torch does not say what this node's outputs are"}
+    ones = [torch.ones(shape, dtype=dtype, device=device) for shape, dtype, device in outputs]
     try:
         result = call_node(fn, ones)
-    except RuntimeError as exc:
+    except Exception as exc:  # a node that cannot be called on its own: say so, never crash
         if _is_freed(exc):
             return {"status": "freed"}
         return {"status": "unsupported", "reason": str(exc).splitlines()[0]}
@@ -81,7 +87,7 @@ def local_jacobian(fn, *, limit: int = LIMIT) -> dict:
         return _status("too_large", f"an output has more than {limit} elements")
     try:
         jac = _unit_vector_jacobian(fn, outputs, limit)
-    except RuntimeError as exc:
+    except Exception as exc:  # a node that cannot be called on its own: say so, never crash
         if not _is_freed(exc):
             return _status("unsupported", str(exc).splitlines()[0])
         return remembered(fn) or _status(

@@ -164,3 +164,32 @@ def test_a_graph_the_snippet_already_freed_says_so():
     got = session.backward()
     assert got["error"]["kind"] == "freed_buffers"
     assert "already ran backward without retain_graph (line 5)" in got["error"]["explanation"]
+
+
+def test_inspect_every_node_of_an_unusual_graph_before_and_after_the_pass():
+    session = session_for("""
+        import torch.utils.checkpoint as cp
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                            nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 10))
+        y = net(torch.randn(2, 3, 8, 8))
+        z = y.clone()
+        z[:, 0] = 0
+        m, i = z.max(dim=1)
+        o, (h, c) = nn.LSTM(4, 3)(torch.randn(5, 1, 4))
+        e = nn.Embedding(10, 3)(torch.tensor([1, 2]))
+        q = cp.checkpoint(lambda t: t.sin() * 2, y, use_reentrant=False)
+        loss = m.sum() + o.sum() + e.sum() + q.sum()
+        """)
+    node_ids = list(session.state.trace.node_of)
+    allowed = {"ok", "leaf", "too_large", "freed", "unsupported"}
+    for node_id in node_ids:
+        info = session.inspect(node_id)
+        assert info["jacobian"]["status"] in allowed - {"freed"}
+        json.dumps(info, allow_nan=False)
+    got = session.backward()
+    assert got["error"] is None and len(got["steps"]) == len(node_ids)
+    for node_id in node_ids:
+        info = session.inspect(node_id)
+        assert info["jacobian"]["status"] in allowed
+        json.dumps(info, allow_nan=False)
