@@ -76,8 +76,12 @@ class BoundedText(io.TextIOBase):
 
 
 def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
-                filename: str = "<snippet>") -> RunResult:
-    """Run ``source`` and return its RunResult (errors as error dicts, never raised)."""
+                filename: str = "<snippet>", deep: bool = True) -> RunResult:
+    """Run ``source`` and return its RunResult (errors as error dicts, never raised).
+
+    ``deep=False`` records values only at the torch-call level (faster; nodes
+    made inside one call then have no value).
+    """
     result = RunResult(source=source, filename=filename, device=device)
     ok, reason = device_status(device)
     if not ok:
@@ -93,7 +97,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     _remember_source(source, filename)
     bindings, last_value = Bindings(), []
     result.namespace = namespace = _namespace(bindings, last_value)
-    recorder = Recorder()
+    recorder = Recorder(deep=deep)
     output = BoundedText()
     failure = None
     with capture_backward_calls(filename) as calls:
