@@ -35,7 +35,7 @@ NODE_GAP = 18.0  # between two boxes of one layer
 DUMMY_GAP = 8.0  # between a long edge's bend point and its neighbours
 DUMMY_WIDTH = 4.0
 RANK_GAP = 36.0  # between two layers
-SWEEPS = 6  # barycenter sweep pairs (down + up)
+SWEEPS = 12  # barycenter sweep pairs (down + up), at most
 COORD_ITERATIONS = 40
 PARALLEL_SPREAD = 16.0  # how far parallel edges bow apart
 _EDGE_WEIGHT = (1.0, 2.0, 8.0)
@@ -362,30 +362,87 @@ def _dfs_append(aug: _Augmented, start: int, seen: list, layers: list) -> None:
 
 
 def _reduce_crossings(aug: _Augmented, layers: list) -> list:
-    """Return the layers reordered by barycenter sweeps; the best order seen is kept."""
+    """Return the layers reordered by barycenter sweeps (and transposes); the best order
+    seen is kept. Wide layers are sorted with numpy, narrow ones in plain Python."""
     pos = [0] * aug.size
     _set_positions(layers, pos)
     best = [list(layer) for layer in layers]
     best_count = count_layer_crossings(aug, pos)
     if best_count == 0:
         return best
+    wide = _WideLayers(aug, layers)
     stale = 0
-    for _ in range(SWEEPS):
-        for i in range(1, len(layers)):
-            _sort_by_barycenter(layers[i], aug.up, pos)
-        for i in range(len(layers) - 2, -1, -1):
-            _sort_by_barycenter(layers[i], aug.down, pos)
+    for sweep in range(SWEEPS):
+        # alternate which way the pair of sweeps starts; after a worse pair, start again
+        # from the best order seen
+        for down in ((True, False) if sweep % 2 == 0 else (False, True)):
+            pos = _sweep(aug, layers, pos, wide, down)
         if aug.size <= _TRANSPOSE_LIMIT:
             _transpose(layers, aug, pos)
+        elif sweep == 0 and aug.size <= 4 * _TRANSPOSE_LIMIT:
+            _transpose(layers, aug, pos, passes=2)  # what the time budget allows
         count = count_layer_crossings(aug, pos)
         if count < best_count:
             best_count, best = count, [list(layer) for layer in layers]
             stale = 0
         else:
             stale += 1
-        if best_count == 0 or stale >= 2:
+            layers[:] = [list(layer) for layer in best]
+            _set_positions(layers, pos)
+        if best_count == 0 or stale >= 3:
             break
     return best
+
+
+def _sweep(aug: _Augmented, layers: list, pos: list, wide, down: bool) -> list:
+    """Sort every layer by barycenter, top to bottom (``down``) or bottom to top; return pos."""
+    neighbours = aug.up if down else aug.down
+    order = range(1, len(layers)) if down else range(len(layers) - 2, -1, -1)
+    # positions as fractions of their layer's width, so layers of different widths compare
+    span = np.maximum(np.asarray([len(layers[r]) for r in aug.layer], dtype=float) - 1, 1)
+    frac = np.asarray(pos, dtype=float) / span
+    for i in order:
+        if len(layers[i]) < 2:
+            continue
+        if i in wide.layers:
+            layers[i] = wide.sort(i, down, frac)
+        else:
+            _sort_by_barycenter(layers[i], neighbours, frac)
+    out = [0] * aug.size
+    _set_positions(layers, out)
+    return out
+
+
+class _WideLayers:
+    """Neighbour arrays of the layers wide enough for numpy to beat plain Python."""
+
+    MIN_WIDTH = 24
+
+    def __init__(self, aug: _Augmented, layers: list):
+        self.layers = {}
+        for i, layer in enumerate(layers):
+            if len(layer) >= self.MIN_WIDTH:
+                nodes = np.asarray(layer, dtype=np.int64)
+                self.layers[i] = (nodes, self._csr(nodes, aug.up), self._csr(nodes, aug.down))
+
+    @staticmethod
+    def _csr(nodes, neighbours):
+        """Return (owner slot per neighbour entry, neighbour ids, degree per slot)."""
+        lists = [neighbours[v] for v in nodes.tolist()]
+        degree = np.asarray([len(ns) for ns in lists], dtype=np.int64)
+        flat = np.asarray([u for ns in lists for u in ns], dtype=np.int64)
+        return np.repeat(np.arange(len(nodes)), degree), flat, degree
+
+    def sort(self, i: int, down: bool, pos: np.ndarray) -> list:
+        """Return layer ``i`` sorted by barycenter; ``pos`` is updated in place."""
+        nodes, up, below = self.layers[i]
+        owner, flat, degree = up if down else below
+        here = pos[nodes]
+        total = np.bincount(owner, weights=pos[flat], minlength=len(nodes))
+        key = np.where(degree > 0, total / np.maximum(degree, 1), here)
+        ordered = nodes[np.lexsort((here, key))]
+        pos[ordered] = np.arange(len(ordered)) / max(len(ordered) - 1, 1)
+        return ordered.tolist()
 
 
 def _set_positions(layers: list, pos: list) -> None:
@@ -394,10 +451,9 @@ def _set_positions(layers: list, pos: list) -> None:
             pos[v] = i
 
 
-def _sort_by_barycenter(layer: list, neighbours: list, pos: list) -> None:
-    """Reorder ``layer`` in place by the mean position of each node's neighbours."""
-    if len(layer) < 2:
-        return
+def _sort_by_barycenter(layer: list, neighbours: list, pos) -> None:
+    """Reorder ``layer`` in place by the mean position of each node's neighbours
+    (``pos``: fractions of the layer width, updated)."""
     keys = []
     for v in layer:
         ns = neighbours[v]
@@ -406,13 +462,14 @@ def _sort_by_barycenter(layer: list, neighbours: list, pos: list) -> None:
         else:  # no neighbour on that side: stay where it is
             keys.append((pos[v], pos[v], v))
     keys.sort()
+    last = max(len(keys) - 1, 1)
     for i, key in enumerate(keys):
         v = key[2]
         layer[i] = v
-        pos[v] = i
+        pos[v] = i / last
 
 
-def _transpose(layers: list, aug: _Augmented, pos: list, passes: int = 3) -> None:
+def _transpose(layers: list, aug: _Augmented, pos: list, passes: int = 4) -> None:
     """Swap neighbours in a layer wherever that lowers the crossings (dot's "transpose")."""
     for _ in range(passes):
         improved = 0
