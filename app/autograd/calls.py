@@ -29,8 +29,9 @@ from collections import deque
 import torch
 
 from app.autograd import jacobian
-from app.autograd.backward import freed_node_ids, grads_collector, pass_record, run_recorded
+from app.autograd.backward import grads_collector, pass_record, run_recorded
 from app.autograd.errors import explain
+from app.autograd.graph_facts import freed_node_ids
 from app.autograd.names import module_names
 from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import node_name
