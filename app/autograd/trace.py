@@ -126,7 +126,12 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict) 
     else:
         attrs.update(kind="op", label=labels.get(key) or short_op_name(name))
         attrs.update(scope=scopes.get(key, ""), **_output_meta(fn))
-        attrs["value"] = _node_value(values.get(key))
+        value = _node_value(values.get(key))
+        # A value whose shape is not the node's was matched to the wrong node
+        # (a safety net for the sequence-number matching): show none rather than it.
+        if value is not None and attrs["shape"] is not None and value.get("shape") != attrs["shape"]:
+            value = None
+        attrs["value"] = value
     attrs["saved"] = saved_items(fn)
     return attrs
 

@@ -218,3 +218,45 @@ def test_ten_thousand_op_snippet():
     assert len(nodes) == 10_001 and result["root_name"] == "a"
     assert_matches_torch(result["trace"], session.state.namespace["a"])
     assert all(n["label"] == "a" for n in nodes[:-1]) and nodes[-1]["label"] == "w"
+
+
+def test_custom_function_in_a_snippet_keeps_its_own_value():
+    source = """
+class Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 3 * x ** 2 * g
+
+x = torch.tensor([2.0, 1.0], requires_grad=True)
+c = Cube.apply(x)
+k = torch.full([2], 7.0)  # made after the custom node, needs no grad
+y = (c * k).sum()
+"""
+    session, result = run(source)
+    ns = session.state.namespace
+    assert_matches_torch(result["trace"], ns["y"])
+    cube = nodes_by_label(result["trace"])["c"]
+    assert cube["name"] == "CubeBackward" and cube["value"]["data"] == ns["c"].tolist()
+    assert nodes_by_label(result["trace"])["mul"]["value"]["data"] == (ns["c"] * ns["k"]).tolist()
+
+
+def test_multi_output_values_per_output():
+    source = """
+w = torch.tensor([[1., 5.], [3., 2.]], requires_grad=True)
+top, idx = w.max(dim=1)
+a, b = w.unbind(0)
+y = top.sum() + (a * b).sum()
+"""
+    session, result = run(source)
+    ns = session.state.namespace
+    assert_matches_torch(result["trace"], ns["y"])
+    by_name = {n["name"]: n for n in result["trace"]["nodes"]}
+    assert by_name["MaxBackward0"]["value"]["data"] == ns["top"].tolist()
+    unbind = by_name["UnbindBackward0"]["value"]
+    assert [o["data"] for o in unbind["outputs"]] == [ns["a"].tolist(), ns["b"].tolist()]
