@@ -29,7 +29,7 @@ from collections import deque
 import torch
 
 from app.autograd import jacobian
-from app.autograd.backward import grads_collector, pass_record, run_recorded
+from app.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from app.autograd.errors import explain
 from app.autograd.graph_facts import freed_node_ids
 from app.autograd.names import module_names
@@ -115,12 +115,12 @@ class _Capture:
                 prepared = self._prepare(api, bound.arguments, caller)
                 if prepared is None:
                     return original(*args, **kwargs)
-                id_of, labels, freed_before = prepared
+                id_of, labels, watch, freed_before = prepared
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
                     lambda: original(*args, **kwargs), id_of, labels,
-                    collect=grads_collector(mode, inputs, id_of, labels))
+                    collect=grads_collector(mode, inputs, id_of, labels, watch))
                 try:
                     self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
                                                    (steps, exc, grads), freed_before))
@@ -133,13 +133,15 @@ class _Capture:
         return result
 
     def _prepare(self, api: str, arguments: dict, caller):
-        """Return ``(id_of, labels, freed_before)`` for the call's graph, or None on failure.
+        """Return ``(id_of, labels, watch, freed_before)`` for the call's graph, or None on failure.
 
         Small nodes' Jacobians are computed here, before the pass can free them.
         """
         try:
             id_of = graph_ids(_roots(api, arguments))
-            labels = frame_labels(caller, id_of)
+            namespace = frame_namespace(caller)
+            labels = frame_labels(namespace, id_of)
+            watch = retained_tensors(namespace, id_of)
             freed_before = freed_node_ids(id_of)
         except Exception:  # an odd graph: let torch run the call unrecorded
             return None
@@ -147,7 +149,7 @@ class _Capture:
             jacobian.precompute(id_of)
         except Exception:  # no Jacobians is fine; the call still runs
             pass
-        return id_of, labels, freed_before
+        return id_of, labels, watch, freed_before
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads)."""
@@ -159,7 +161,8 @@ class _Capture:
         error = None if exc is None else self._error(exc, caller)
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
-                               error=error, freed_before=freed_before)
+                               error=error, retained=grads.get("retained", {}),
+                               freed_before=freed_before)
         line = caller.f_lineno
         return {
             "index": len(self.calls), "line": line, "code": _code(self.filename, line),
@@ -201,8 +204,14 @@ def graph_ids(roots) -> dict:
     return id_of
 
 
-def frame_labels(frame, id_of: dict) -> dict:
-    """Return ``{node id: name}`` for the tensors the snippet's frame can name.
+def frame_namespace(frame) -> dict:
+    """Return the names a snippet frame sees: its globals, then its locals (which win)."""
+    scopes = [frame.f_globals] if frame.f_locals is frame.f_globals else [frame.f_globals, frame.f_locals]
+    return {name: value for scope in scopes for name, value in list(scope.items())}
+
+
+def frame_labels(namespace: dict, id_of: dict) -> dict:
+    """Return ``{node id: name}`` for the tensors a snippet frame's ``namespace`` names.
 
     A leaf is named after its variable, else after its parameter name in a
     module the frame holds (``net.model1.0.weight``); an op node after the
@@ -210,13 +219,11 @@ def frame_labels(frame, id_of: dict) -> dict:
     """
     by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
     labels: dict = {}
-    scopes = [frame.f_globals] if frame.f_locals is frame.f_globals else [frame.f_globals, frame.f_locals]
-    namespace = {name: value for scope in scopes for name, value in list(scope.items())}
     _scopes, param_names = module_names(namespace)
     for param_id, name in param_names.items():
         if param_id in by_leaf:
             labels[by_leaf[param_id]] = name
-    for name, value in namespace.items():  # locals last: they win
+    for name, value in namespace.items():
         if not isinstance(value, torch.Tensor) or name.startswith("_"):
             continue
         node_id = by_leaf.get(id(value)) or id_of.get(value.grad_fn)

@@ -272,3 +272,19 @@ def test_a_long_training_loop_keeps_the_first_calls_only():
     last = result["calls"][-1]
     assert last["api"] == "skipped" and last["skipped_calls"] == 7 and last["timeline"] is None
     assert session.state.namespace["w"].grad.tolist() == [2.0 * (MAX_CALLS + 7)]  # all ran
+
+
+def test_retained_non_leaf_grad_of_a_snippet_call():
+    result = run("""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        (y * y).sum().backward()
+        """)
+    (call,) = result["calls"]
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    (y * y).sum().backward()
+    assert_value(call["timeline"]["retained_grads"]["y"], y.grad)
+    assert_value(call["timeline"]["leaf_grads"]["x"], x.grad)
