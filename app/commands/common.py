@@ -70,12 +70,3 @@ def report_error(err: dict, filename: str) -> None:
 
     sys.stderr.write(format_error(err, filename) + "\n")
     sys.stderr.flush()
-
-
-def exit_status(err: dict | None) -> int:
-    """Return the exit status for an error dict: 0 none, 2 bad usage/device, else 1."""
-    if err is None:
-        return OK
-    if err.get("kind") == "device_unavailable" or err.get("exit_status") == BAD_USAGE:
-        return BAD_USAGE
-    return SNIPPET_FAILED
