@@ -65,3 +65,16 @@ def test_cnn_collapses_to_its_module(traced):
     assert sum(b["op_count"] for b in boxes) == scoped_ops
     assert folded.number_of_nodes() < graph.number_of_nodes()
     assert default_depth(graph) is None  # small enough to open unfolded
+
+
+def test_reading_trace_json_without_torch_gives_the_tracers_graph():
+    from app.autograd.serialize import graph_from_json, graph_to_json
+    from graphviz_views.dot import graph_from_trace_json
+
+    path = SNIPPETS["transformer layer"]
+    data = Session().run(path.read_text(encoding="utf-8"), filename=path.name)["trace"]
+    ours, theirs = graph_from_trace_json(data), graph_from_json(data)
+    assert dict(ours.nodes(data=True)) == dict(theirs.nodes(data=True))
+    assert list(ours.edges(keys=True, data=True)) == list(theirs.edges(keys=True, data=True))
+    assert ours.graph == theirs.graph
+    assert graph_to_json(ours) == data
