@@ -92,14 +92,16 @@ def _large_group(group: list, out: dict) -> None:
         stats = torch.stack([rows.amin(1), rows.amax(1), rows.mean(1),
                              torch.linalg.vector_norm(rows, dim=1)], dim=1).tolist()
         for k, ((i, t), (low, high, avg, norm)) in enumerate(zip(chunk, stats)):
-            if not all(math.isfinite(x) for x in (low, high, avg, norm)):
-                out[i] = compact(t)  # NaN/Inf inside (or an overflow): count them exactly
+            # One test for all four: a NaN or an infinity in any of them makes the sum non-finite
+            # (so may an overflow of the sum itself; the exact path below is right either way).
+            if not math.isfinite(low + high + avg + norm):
+                out[i] = compact(t)  # NaN/Inf inside: count them exactly
                 continue
             var = (norm * norm - numel * avg * avg) / (numel - 1)
             if var <= 0 or avg * avg > 1e3 * var:
-                var = float(torch.var(rows[k], correction=1))
+                var = max(float(torch.var(rows[k], correction=1)), 0.0)
             out[i] = {"shape": list(t.shape), "dtype": dtype_text, "device": device_text,
-                      "min": low, "max": high, "mean": avg, "std": math.sqrt(max(var, 0.0)),
+                      "min": low, "max": high, "mean": avg, "std": math.sqrt(var),
                       "nan": 0, "inf": 0}
 
 
