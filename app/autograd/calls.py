@@ -94,7 +94,10 @@ class _Capture:
             if len(self.calls) >= MAX_CALLS:  # a training loop: keep the first ones only
                 self.skipped += 1
                 return original(*args, **kwargs)
-            bound = signature.bind(*args, **kwargs)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:  # wrong arguments: torch raises its own error for them
+                return original(*args, **kwargs)
             bound.apply_defaults()
             return self.record(original, api, bound, caller, args, kwargs)
 

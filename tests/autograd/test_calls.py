@@ -288,3 +288,14 @@ def test_retained_non_leaf_grad_of_a_snippet_call():
     (y * y).sum().backward()
     assert_value(call["timeline"]["retained_grads"]["y"], y.grad)
     assert_value(call["timeline"]["leaf_grads"]["x"], x.grad)
+
+
+def test_wrong_arguments_get_torchs_own_error():
+    source = "x = torch.ones(1, requires_grad=True)\ny = x * 2\ny.backward(colour='red')\n"
+    result = run(source)
+    assert result["ok"] is False and result["calls"] == []
+    with pytest.raises(TypeError) as plain:
+        (torch.ones(1, requires_grad=True) * 2).backward(colour="red")
+    assert result["error"]["type"] == "TypeError"
+    assert result["error"]["message"] == str(plain.value).splitlines()[0]
+    assert result["error"]["line"] == 3
