@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,7 @@ def strict_json(text: str):
     return json.loads(text, parse_constant=reject)
 
 
+@pytest.mark.slow  # a CLI process and its kernel process both import torch
 def test_trace_file_prints_only_strict_json(tmp_path):
     snippet = tmp_path / "均方误差.py"
     snippet.write_text(MSE, encoding="utf-8")
@@ -52,6 +54,7 @@ def test_trace_file_prints_only_strict_json(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_stdin_and_non_finite_values():
     code = "w = torch.tensor([float('nan'), 1.], requires_grad=True)\nw * float('inf')"
     done = gradstep("-", "--json", stdin=code)
