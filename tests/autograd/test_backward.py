@@ -281,3 +281,16 @@ def test_hooks_are_removed_after_the_pass_and_after_an_error():
     count = len(failing.steps)
     root.backward()
     assert len(failing.steps) == count
+
+
+def test_a_5000_op_chain_records_every_step_in_order():
+    def build():
+        x = torch.tensor([1.0], requires_grad=True)
+        y = x
+        for _ in range(5000):
+            y = y * 1.0001
+        return y.sum(), {"x": x}
+
+    got = check_against_torch(build)
+    assert len(got["steps"]) == 5002
+    assert [s["node"] for s in got["steps"]] == [f"n{i}" for i in range(5002)]  # a chain
