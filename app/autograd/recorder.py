@@ -16,6 +16,7 @@ also gets the modules it ran in (resolved to names later, see ``names.py``).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 
 import torch
@@ -60,6 +61,7 @@ class Recorder(TorchFunctionMode):
         self.modules: dict[int, torch.nn.Module] = {}
         self._stack: list[int] = []
         self._deep = _DeepCapture(self) if deep else None
+        self._same_elements = _SameElements()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         name = getattr(func, "__name__", "")
@@ -100,11 +102,11 @@ class Recorder(TorchFunctionMode):
             outputs[t.output_nr] = deep[t.output_nr] if deep and t.output_nr in deep else summary(t)
         self.scopes.setdefault(key, tuple(self._stack))
 
-    def record_deep(self, seq: int, out) -> None:
+    def record_deep(self, seq: int, out, func=None, args=()) -> None:
         """Record the outputs of an aten op whose autograd node has sequence number ``seq``."""
         key = ("op", seq, None)
         if isinstance(out, torch.Tensor):
-            self.values[key] = {0: summary(out)}
+            self.values[key] = {0: self._same_elements.summary(out, func, args)}
         elif isinstance(out, list):  # unbind, split, chunk: one node, one output each
             self.values[key] = {i: summary(t) for i, t in enumerate(out) if isinstance(t, torch.Tensor)}
         elif isinstance(out, tuple) and out and isinstance(out[0], torch.Tensor):
@@ -178,8 +180,52 @@ class _DeepCapture(TorchDispatchMode):
         now = _get_sequence_nr()
         if now != self.last:
             self.last = now
-            self.recorder.record_deep(now - 1, out)
+            self.recorder.record_deep(now - 1, out, func, args)
         return out
+
+
+_aten = torch.ops.aten
+# Ops whose output holds exactly the elements of their input, rearranged: its
+# statistics are the input's (most nodes of a transformer are such views).
+_LAYOUT_OPS = frozenset({
+    _aten.view.default, _aten._unsafe_view.default, _aten._reshape_alias.default,
+    _aten.t.default, _aten.transpose.int, _aten.permute.default, _aten.alias.default,
+    _aten.unsqueeze.default, _aten.squeeze.default, _aten.squeeze.dim, _aten.squeeze.dims,
+    _aten.clone.default,
+})
+
+
+class _SameElements:
+    """Reuses the summary of a layout op's input for its output.
+
+    The input is found by its memory region (address, shape, strides, dtype and
+    version); the last few summarised tensors are held, so their memory cannot
+    be reused by another tensor while they are in this cache.
+    """
+
+    SIZE = 4
+
+    def __init__(self):
+        self._recent: collections.OrderedDict = collections.OrderedDict()
+
+    def summary(self, out: torch.Tensor, func=None, args=()) -> dict | None:
+        """Return the summary of ``out`` (from the input's when ``func`` only rearranges it)."""
+        value = None
+        if func in _LAYOUT_OPS and args and isinstance(args[0], torch.Tensor):
+            hit = self._recent.get(_region(args[0]))
+            if hit is not None and hit[1] is not None and "data" not in hit[1]:
+                value = {**hit[1], "shape": list(out.shape)}
+        if value is None:
+            value = summary(out)
+        if value is not None and "data" not in value and "min" in value:
+            self._recent[_region(out)] = (out, value)
+            if len(self._recent) > self.SIZE:
+                self._recent.popitem(last=False)
+        return value
+
+
+def _region(t: torch.Tensor) -> tuple:
+    return (t.data_ptr(), t.dtype, tuple(t.shape), t.stride(), t._version)
 
 
 def summary(t: torch.Tensor) -> dict | None:

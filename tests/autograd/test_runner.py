@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch.nn.modules import module as nn_module
 
@@ -200,3 +201,22 @@ loss = small.sum() + big.mean()
     assert "data" not in big and big["max"] == torch.tensor(2.0).exp().item()
     small = result.values[next(k for k in result.values if k[2] == "SliceBackward0")][0]
     assert small["data"] == result.namespace["small"].tolist()
+
+
+def test_layout_ops_reuse_the_summary_only_for_the_same_memory():
+    source = """
+w = torch.randn(20, 10, requires_grad=True)
+h = w * 3
+v = h.view(10, 20)
+t = v.t()
+h2 = w * 5          # same shape, other memory: must not reuse h's summary
+v2 = h2.view(10, 20)
+loss = t.sum() + v2.sum()
+"""
+    result = run_snippet(source)
+    ns = result.namespace
+    for name in ("v", "t", "v2"):
+        value = result.values.get(("op", ns[name].grad_fn._sequence_nr(), None))[0]
+        assert value["shape"] == list(ns[name].shape)
+        assert value["max"] == ns[name].max().item() and value["min"] == ns[name].min().item()
+        assert value["mean"] == pytest.approx(ns[name].mean().item(), abs=1e-5)

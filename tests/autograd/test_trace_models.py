@@ -152,6 +152,11 @@ loss = y.square().mean()
     expected = linear1(hidden).reshape(6, 16)
     assert addmm[0]["value"]["mean"] == pytest.approx(expected.mean().item(), abs=1e-6)
     assert addmm[0]["value"]["std"] == pytest.approx(expected.std().item(), abs=1e-6)
+    # the 3-D view of that result (a layout op: its summary reuses the addmm's)
+    view = next(n for n in result["trace"]["nodes"] if n["name"] == "ViewBackward0"
+                and n["scope"] == "linear1" and n["shape"] == [3, 2, 16])
+    assert view["value"]["max"] == pytest.approx(expected.max().item(), abs=1e-6)
+    assert view["value"]["mean"] == pytest.approx(expected.mean().item(), abs=1e-6)
     leaf_scopes = {n["label"]: n["scope"] for n in result["trace"]["nodes"] if n["kind"] == "leaf"}
     assert leaf_scopes["self_attn.out_proj.weight"] == "self_attn.out_proj"
     assert leaf_scopes["linear1.bias"] == "linear1"
