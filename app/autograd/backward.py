@@ -6,7 +6,7 @@ once with hooks on every node and returns the DESIGN.md backward JSON.
 ``Session.inspect`` delegate to.
 
 Keys of a pass record: ``mode, retain_graph, create_graph, steps, leaf_grads,
-retained_grads, freed, freed_nodes, error``. Each step has ``index, node, name,
+retained_grads, freed, freed_nodes, freed_before, error``. Each step has ``index, node, name,
 grad_outputs, grad_inputs, error, freed``; an AccumulateGrad step also ``leaf,
 grad_before, grad_after``. ``freed`` on a step is True when that node's saved
 buffers were released after it ran (torch releases them node by node during a
@@ -50,11 +50,13 @@ def record_backward(
 ) -> dict:
     """Return the backward record of one pass from ``root`` (DESIGN.md backward JSON).
 
-    ``root`` is a tensor or a list of them; ``id_of`` maps each grad_fn of the graph to its node id; ``labels`` maps
-    node ids to labels (leaf grads are keyed by them); ``inputs`` are the
-    tensors differentiated in ``grad`` mode (default: every leaf requiring
-    grad); ``gradient`` is None, ``"ones"``, a tensor or nested numbers; ``watch`` maps names
-    to non-leaf tensors whose ``.grad`` (``retain_grad()``) is reported.
+    ``root`` is a tensor or a list of them; ``id_of`` maps each grad_fn of the
+    graph to its node id; ``labels`` maps node ids to labels (leaf grads are
+    keyed by them); ``inputs`` are the tensors differentiated in ``grad`` mode
+    (default: every leaf requiring grad); ``gradient`` is None, ``"ones"``, a
+    tensor or nested numbers; ``watch`` maps names to non-leaf tensors whose
+    ``.grad`` (``retain_grad()``) is reported. torch's own error is returned
+    in ``error``, never raised.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
