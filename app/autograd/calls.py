@@ -14,7 +14,8 @@ Before the real pass, small nodes' Jacobians are computed and remembered
 A record: ``{"index", "line", "code", "api", "retain_graph", "create_graph",
 "nodes": [{"id", "name", "label"}], "timeline", "error"}``. Only the first
 ``MAX_CALLS`` calls are recorded; if there were more, a last record with
-``api: "skipped"``, ``skipped_calls`` (how many) and ``timeline: None`` says so.
+``api: "skipped"``, ``skipped_calls`` (how many) and ``timeline: None`` says so
+(the same once the kept records hold ``MAX_STEPS`` steps).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import node_name
 
 MAX_CALLS = 50  # records kept per run; later calls run unrecorded (a training loop)
+MAX_STEPS = 100_000  # steps kept over all records of a run (a big model in a loop)
 
 _TARGETS = (
     (torch.Tensor, "backward", "Tensor.backward"),
@@ -71,7 +73,7 @@ def _skipped_record(index: int, count: int) -> dict:
         "index": index, "line": None, "code": None, "api": "skipped", "skipped_calls": count,
         "retain_graph": None, "create_graph": None, "nodes": [], "timeline": None, "error": None,
         "note": f"{count} more backward calls ran as usual but were not recorded "
-                f"(only the first {MAX_CALLS} are kept)",
+                f"(at most {MAX_CALLS} calls and {MAX_STEPS} steps are kept)",
     }
 
 
@@ -82,7 +84,8 @@ class _Capture:
         self.filename = filename
         self.calls = calls
         self.busy = False  # a backward run inside a recorded one (a hook's) is not recorded
-        self.skipped = 0  # calls beyond MAX_CALLS: run as usual, counted, not recorded
+        self.skipped = 0  # calls beyond MAX_CALLS / MAX_STEPS: run as usual, counted, not recorded
+        self.steps_kept = 0
 
     def wrap(self, original, api: str):
         signature = inspect.signature(original)
@@ -91,7 +94,7 @@ class _Capture:
             caller = sys._getframe(1)
             if self.busy or caller.f_code.co_filename != self.filename:
                 return original(*args, **kwargs)
-            if len(self.calls) >= MAX_CALLS:  # a training loop: keep the first ones only
+            if len(self.calls) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
                 self.skipped += 1
                 return original(*args, **kwargs)
             try:
@@ -124,6 +127,7 @@ class _Capture:
                 steps, result, exc, grads = run_recorded(
                     lambda: original(*args, **kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
+                self.steps_kept += len(steps)
                 try:
                     self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
                                                    (steps, exc, grads), freed_before))

@@ -299,3 +299,19 @@ def test_wrong_arguments_get_torchs_own_error():
     assert result["error"]["type"] == "TypeError"
     assert result["error"]["message"] == str(plain.value).splitlines()[0]
     assert result["error"]["line"] == 3
+
+
+def test_the_step_budget_stops_recording_a_big_loop(monkeypatch):
+    import app.autograd.calls as calls_module
+
+    monkeypatch.setattr(calls_module, "MAX_STEPS", 10)
+    result = run("""
+        w = torch.tensor([1.0], requires_grad=True)
+        for step in range(5):
+            (w * 2 + w * 3).sum().backward()
+        loss = w * 2
+        """)
+    assert result["ok"], result["error"]
+    kept = [c for c in result["calls"] if c["api"] != "skipped"]
+    assert [len(c["timeline"]["steps"]) for c in kept] == [5, 5]  # sum, add, mul, mul, leaf
+    assert result["calls"][-1]["skipped_calls"] == 3
