@@ -94,8 +94,7 @@ def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transp
     from graphviz_views.scene import GraphScene
 
     scene = GraphScene(graph, lay, states=states, edge_labels=edge_labels)
-    x0, y0, x1, y1 = lay.bounds
-    source = QtCore.QRectF(x0 - MARGIN, y0 - MARGIN, x1 - x0 + 2 * MARGIN, y1 - y0 + 2 * MARGIN)
+    source = scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
     if suffix == ".png":
         _write_png(scene, source, path, scale, transparent)
     elif suffix == ".svg":

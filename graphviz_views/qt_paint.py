@@ -93,16 +93,20 @@ def paint_edges(painter: QtGui.QPainter, lines, heads, colour: str, width: float
     painter.drawPath(heads)
 
 
+def edge_label_rect(route: list, text: str) -> QtCore.QRectF:
+    """Return the pill an edge label is written on: right of the middle of the route."""
+    x, y = _route_middle(route)
+    width = style.text_width(text, style.DETAIL_PX) + 8
+    height = style.line_height(style.DETAIL_PX) + 2
+    return QtCore.QRectF(x + 4, y - height / 2, width, height)
+
+
 def paint_edge_label(painter: QtGui.QPainter, route: list, text: str) -> None:
     """Write ``text`` on a white pill at the middle of an edge route."""
     if not route or not text:
         return
-    x, y = _route_middle(route)
-    f = font(style.DETAIL_PX)
-    painter.setFont(f)
-    width = style.text_width(text, style.DETAIL_PX) + 8
-    height = style.line_height(style.DETAIL_PX) + 2
-    rect = QtCore.QRectF(x + 4, y - height / 2, width, height)
+    rect = edge_label_rect(route, text)
+    painter.setFont(font(style.DETAIL_PX))
     painter.setPen(QtGui.QPen(QtGui.QColor(style.EDGE), 0.8))
     painter.setBrush(QtGui.QColor(style.EDGE_LABEL_BG))
     painter.drawRoundedRect(rect, 4, 4)
@@ -156,7 +160,7 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
         height = style.line_height(line.px)
         painter.setFont(font(line.px, bold=line.role == "title"))  # style sizes titles bold
         line_rect = QtCore.QRectF(rect.left(), y, rect.width(), height)
-        if i == 0:  # the title keeps clear of the glyph column (style sized the box for it)
+        if i == 0 and glyph:  # the title moves clear of the glyph (style sized the box for it)
             line_rect.setLeft(rect.left() + style.GLYPH_W)
         if line.role in ("saved", "device"):
             _paint_badge(painter, line_rect, line)

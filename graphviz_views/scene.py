@@ -112,11 +112,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         centres = np.asarray([layout.positions[n] for n in self.node_ids], float).reshape(-1, 2)
         half = np.asarray([layout.sizes[n] for n in self.node_ids], float).reshape(-1, 2) / 2
         self._lo, self._hi = centres - half, centres + half
-        x0, y0, x1, y1 = layout.bounds
-        margin = 12.0  # room for highlight rings and thick borders
-        self.bounds_rect = QtCore.QRectF(x0 - margin, y0 - margin,
-                                         x1 - x0 + 2 * margin, y1 - y0 + 2 * margin)
-        self.setSceneRect(self.bounds_rect)
+        self.bounds_rect = QtCore.QRectF()
+        self._update_bounds()
         self.setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
         self.edges_item = EdgesItem(self)
         self.nodes_item = NodesItem(self)
@@ -125,6 +122,26 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self._hovered = ""
 
     # -- geometry ---------------------------------------------------------------------
+    def content_rect(self) -> QtCore.QRectF:
+        """Return the rectangle around every box, route and edge label."""
+        x0, y0, x1, y1 = self.layout.bounds
+        rect = QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
+        for key, text in self.edge_labels.items():
+            route = self.layout.routes.get(key)
+            if route:
+                rect = rect.united(qt_paint.edge_label_rect(route, text))
+        return rect
+
+    def _update_bounds(self) -> None:
+        margin = 12.0  # room for highlight rings and thick borders
+        new = self.content_rect().adjusted(-margin, -margin, margin, margin)
+        if new != self.bounds_rect:
+            for item in (getattr(self, "nodes_item", None), getattr(self, "edges_item", None)):
+                if item is not None:
+                    item.prepareGeometryChange()
+            self.bounds_rect = new
+            self.setSceneRect(new)
+
     def rect_of(self, i: int) -> QtCore.QRectF:
         lo, hi = self._lo[i], self._hi[i]
         return QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
@@ -177,6 +194,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 self.edge_labels[key] = str(text)
             else:
                 self.edge_labels.pop(key, None)
+        self._update_bounds()
         self.edges_item.update()
 
     def set_highlight(self, node_ids) -> None:

@@ -102,3 +102,15 @@ def test_a_big_graph_builds_quickly_as_two_items(qtbot):
     made = GraphScene(graph, layout(graph))
     assert len(made.items()) == 2
     made.deleteLater()
+
+
+def test_edge_labels_widen_the_drawing(scene):
+    before = scene.content_rect()
+    text = "[0.25, 0.25, 0.25, 0.25] and more text"
+    route = max(scene.layout.routes.values(), key=lambda r: max(p[0] for p in r))
+    key = next(k for k, r in scene.layout.routes.items() if r is route)
+    scene.set_edge_labels({key: text})
+    after = scene.content_rect()
+    assert after.contains(qt_paint.edge_label_rect(route, text))
+    assert after.width() > before.width()
+    assert scene.sceneRect().contains(after)
