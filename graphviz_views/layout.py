@@ -379,8 +379,6 @@ def _reduce_crossings(aug: _Augmented, layers: list) -> list:
             pos = _sweep(aug, layers, pos, wide, down)
         if aug.size <= _TRANSPOSE_LIMIT:
             _transpose(layers, aug, pos)
-        elif sweep == 0 and aug.size <= 4 * _TRANSPOSE_LIMIT:
-            _transpose(layers, aug, pos, passes=2)  # what the time budget allows
         count = count_layer_crossings(aug, pos)
         if count < best_count:
             best_count, best = count, [list(layer) for layer in layers]
