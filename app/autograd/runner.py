@@ -105,10 +105,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
                 with _snippet_warnings(), torch.device(device), recorder.active():
                     exec(code, namespace)
-        except SystemExit as exc:
-            # sys.exit() / exit(0) ends a script successfully: keep what it built.
-            failure = None if exc.code in (None, 0) else exc
-        except (Exception, KeyboardInterrupt) as exc:  # Stop keeps the output
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = exc
     result.calls = list(calls)
     result.output = output.getvalue()

@@ -221,9 +221,3 @@ loss = t.sum() + v2.sum()
         assert value["max"] == ns[name].max().item() and value["min"] == ns[name].min().item()
         assert value["mean"] == pytest.approx(ns[name].mean().item(), abs=1e-5)
 
-
-def test_sys_exit_zero_ends_the_snippet_successfully():
-    result = run_snippet("import sys\nw = torch.ones(1, requires_grad=True)\ny = w * 2\n"
-                         "sys.exit(0)\nprint('not reached')")
-    assert result.error is None and result.output == ""
-    assert result.roots[0] is result.namespace["y"]
