@@ -137,6 +137,7 @@ class Recorder(TorchFunctionMode):
             pre.remove()
             post.remove()
             self._stack.clear()
+            self._same_elements.clear()  # let go of the last tensors now, not at the next GC
 
 
 class _DeepCapture(TorchDispatchMode):
@@ -207,6 +208,9 @@ class _SameElements:
 
     def __init__(self):
         self._recent: collections.OrderedDict = collections.OrderedDict()
+
+    def clear(self) -> None:
+        self._recent.clear()
 
     def summary(self, out: torch.Tensor, func=None, args=()) -> dict | None:
         """Return the summary of ``out`` (from the input's when ``func`` only rearranges it)."""

@@ -221,3 +221,20 @@ loss = t.sum() + v2.sum()
         assert value["max"] == ns[name].max().item() and value["min"] == ns[name].min().item()
         assert value["mean"] == pytest.approx(ns[name].mean().item(), abs=1e-5)
 
+
+
+def test_no_tensor_outlives_the_run_through_the_recorder():
+    import gc
+    import weakref
+
+    refs = []
+    source = "w = torch.ones(50, 50, requires_grad=True)\nh = (w * 2).view(2500).t()\nloss = h.sum()"
+    gc.disable()  # only reference counting: nothing may wait for the cycle collector
+    try:
+        result = run_snippet(source)
+        h = result.namespace.pop("h")
+        refs.append(weakref.ref(h))
+        del h, result
+        assert refs[0]() is None
+    finally:
+        gc.enable()
