@@ -90,10 +90,11 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         return result
     try:
         tree = ast.parse(source, filename)
+        last_name = last_expression_name(tree)
+        # The compiler finds more (`return` outside a function, `break` outside a loop).
+        code = compile(rewrite(tree), filename, "exec")
     except (SyntaxError, RecursionError, MemoryError) as exc:  # too deeply nested -> RecursionError
         return _failed(result, exc)
-    last_name = last_expression_name(tree)
-    code = compile(rewrite(tree), filename, "exec")
     _remember_source(source, filename)
     bindings, last_value = Bindings(), []
     result.namespace = namespace = _namespace(bindings, last_value)

@@ -238,3 +238,11 @@ def test_no_tensor_outlives_the_run_through_the_recorder():
         assert refs[0]() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("source, line", [("return 5", 1), ("x = 1\nbreak", 2),
+                                          ("nonlocal x", 1)])
+def test_errors_only_the_compiler_finds_are_syntax_errors(source, line):
+    result = run_snippet(source)
+    assert result.error["kind"] == "syntax" and result.error["line"] == line
+    assert result.exit_code == 1
