@@ -50,9 +50,10 @@ def graph_from_json(data: dict) -> nx.MultiDiGraph:
     return graph
 
 
-def dumps(data) -> str:
-    """Return strict JSON text (no NaN/Infinity literals) for plain data."""
-    return json.dumps(to_jsonable(data), allow_nan=False, ensure_ascii=False)
+def dumps(data, *, ascii_only: bool = False) -> str:
+    """Return strict JSON text (no NaN/Infinity literals) for plain data;
+    ``ascii_only`` escapes every non-ASCII character (``\\uXXXX``)."""
+    return json.dumps(to_jsonable(data), allow_nan=False, ensure_ascii=ascii_only)
 
 
 def _node_json(node_id: str, attrs: dict) -> dict:

@@ -57,10 +57,20 @@ def run_snippet(args):
 
 
 def print_json(data) -> None:
-    """Write ``data`` to stdout as strict JSON (no NaN/Infinity literals), one line."""
+    """Write ``data`` to stdout as strict JSON (no NaN/Infinity literals), one line, UTF-8."""
     from app.autograd.serialize import dumps  # imports torch: only when there is JSON to print
 
-    sys.stdout.write(dumps(data) + "\n")
+    text = dumps(data)
+    try:
+        encoded = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
+        encoded = (dumps(data, ascii_only=True) + "\n").encode("ascii")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a replaced stdout (tests): text is all it takes
+        sys.stdout.write(encoded.decode("utf-8"))
+    else:  # bytes: JSON is UTF-8 whatever the console's encoding
+        sys.stdout.flush()
+        buffer.write(encoded)
     sys.stdout.flush()
 
 
