@@ -78,3 +78,12 @@ def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, word
 def test_a_snippet_without_graph_exits_1(tmp_path, capsys):
     assert main(["export", "-c", "x = 1", "-o", str(tmp_path / "g.png")]) == 1
     assert "grad_fn" in capsys.readouterr().err
+
+
+def test_layout_dot_without_graphviz_exits_2(tmp_path, capsys, monkeypatch):
+    import app.commands.export as export_command
+
+    monkeypatch.setattr(export_command.shutil, "which", lambda name: None)
+    assert main(["export", "-c", "raise SystemExit('must not run')", "-o",
+                 str(tmp_path / "g.svg"), "--layout", "dot"]) == 2
+    assert "Graphviz" in capsys.readouterr().err

@@ -113,3 +113,11 @@ def test_export_files_never_import_qt(tmp_path):
 def test_unknown_extension_is_a_clear_error(tmp_path):
     with pytest.raises(ExportError, match="png"):
         export_graph(samples.chain(2), tmp_path / "g.bmp")
+
+
+def test_dot_engine_missing_says_how_to_fix(monkeypatch):
+    from graphviz_views import layout as layout_module
+
+    monkeypatch.setattr(layout_module.shutil, "which", lambda name: None)
+    with pytest.raises(layout_module.DotNotFoundError, match="install Graphviz"):
+        layout_module.layout_dot(samples.chain(2))
