@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +21,12 @@ mse = F.mse_loss(torch.ones(1), x*权重)
 """
 
 
-def gradstep(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def gradstep(*args: str, stdin: str | None = None, env: dict | None = None
+             ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "app", "trace", *args], cwd=ROOT, input=stdin,
         capture_output=True, text=True, encoding="utf-8", timeout=120,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -56,10 +59,12 @@ def test_trace_file_prints_only_strict_json(tmp_path):
 
 @pytest.mark.slow
 def test_stdin_and_non_finite_values():
-    code = "w = torch.tensor([float('nan'), 1.], requires_grad=True)\nw * float('inf')"
-    done = gradstep("-", "--json", stdin=code)
+    code = "梯度 = torch.tensor([float('nan'), 1.], requires_grad=True)\n梯度 * float('inf')"
+    # an ASCII console: the JSON on stdout is UTF-8 all the same
+    done = gradstep("-", "--json", stdin=code, env={"PYTHONIOENCODING": "ascii"})
     assert done.returncode == 0, done.stderr
     data = strict_json(done.stdout)
+    assert data["nodes"][1]["label"] == "梯度"
     assert data["nodes"][1]["value"]["data"] == ["NaN", 1.0]
     product = torch.tensor([float("nan"), 1.0]) * float("inf")  # torch: [nan, inf]
     assert product.isnan()[0] and product[1] == float("inf")
