@@ -7,6 +7,7 @@ nodes are painted in one loop over the ones that are exposed.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from PySide6 import QtCore, QtGui
 
@@ -25,8 +26,9 @@ _DASH = {"solid": QtCore.Qt.PenStyle.SolidLine, "dash": QtCore.Qt.PenStyle.DashL
          "dot": QtCore.Qt.PenStyle.DotLine}
 
 
+@lru_cache(maxsize=16)
 def font(px: int, bold: bool = False) -> QtGui.QFont:
-    """Return DejaVu Sans at ``px`` pixels (the font style.py measures)."""
+    """Return DejaVu Sans at ``px`` pixels (the font style.py measures); made once per size."""
     f = QtGui.QFont(style.FONT_FAMILY)
     f.setPixelSize(px)
     f.setBold(bold)
