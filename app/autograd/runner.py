@@ -152,7 +152,10 @@ def _failed(result: RunResult, exc: BaseException) -> RunResult:
 
 def _name_everything(result: RunResult, recorder: Recorder, bindings: Bindings) -> None:
     """Fill values, labels (variables first, then parameter names) and scopes."""
-    scope_names, param_names = module_names(result.namespace)
+    try:
+        scope_names, param_names = module_names(result.namespace)
+    except Exception:  # a module whose named_modules() itself fails: no module names
+        scope_names, param_names = {}, {}
     result.values = recorder.values
     result.labels = {**parameter_labels(param_names), **bindings.labels()}
     result.scopes = resolve_scopes(recorder.scopes, recorder.modules, scope_names, param_names)

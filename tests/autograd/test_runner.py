@@ -246,3 +246,17 @@ def test_errors_only_the_compiler_finds_are_syntax_errors(source, line):
     result = run_snippet(source)
     assert result.error["kind"] == "syntax" and result.error["line"] == line
     assert result.exit_code == 1
+
+
+def test_a_module_that_breaks_named_modules_does_not_break_the_run():
+    source = """
+class Odd(nn.Module):
+    def named_modules(self, *args, **kwargs):
+        raise RuntimeError("no names today")
+
+odd = Odd()
+w = torch.ones(1, requires_grad=True)
+y = w * 2
+"""
+    result = run_snippet(source)
+    assert result.error is None and result.roots[0] is result.namespace["y"]

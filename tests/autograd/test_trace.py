@@ -164,3 +164,15 @@ def test_short_op_names():
     assert short_op_name("MseLossBackward0") == "mse_loss"
     assert short_op_name("CopySlices") == "copy_slices"
     assert short_op_name("NativeLayerNormBackward0") == "native_layer_norm"
+
+
+def test_saved_items_with_values_for_inspection():
+    from app.autograd.saved import saved_items
+
+    x = torch.tensor([1.0, -2.0], requires_grad=True)
+    y = torch.tensor([3.0, 4.0], requires_grad=True)
+    z = x * y
+    items = {s["name"]: s for s in saved_items(z.grad_fn, values=True)}
+    assert items["self"]["value"]["data"] == x.tolist()  # torch saved x for d/dy
+    assert items["other"]["value"]["data"] == y.tolist()
+    assert z.grad_fn._saved_self.tolist() == x.tolist()
