@@ -370,13 +370,18 @@ def _reduce_crossings(aug: _Augmented, layers: list) -> list:
     best_count = count_layer_crossings(aug, pos)
     if best_count == 0:
         return best
-    wide = _WideLayers(aug, layers)
+    both = [u + d for u, d in zip(aug.up, aug.down)]
+    wide = _WideLayers(aug, layers, both)
     stale = 0
     for sweep in range(SWEEPS):
-        # alternate which way the pair of sweeps starts; after a worse pair, start again
-        # from the best order seen
+        # The first pair of sweeps looks at one neighbour layer (above going down, below
+        # going up); later ones at both, which settles far better than one-sided
+        # sweeps that undo each other. The direction alternates; after a worse
+        # round we start again from the best order seen.
         for down in ((True, False) if sweep % 2 == 0 else (False, True)):
-            pos = _sweep(aug, layers, pos, wide, down)
+            side = ("up" if down else "down") if sweep == 0 else "both"
+            neighbours = {"up": aug.up, "down": aug.down, "both": both}[side]
+            pos = _sweep(aug, layers, pos, wide, down, side, neighbours)
         if aug.size <= _TRANSPOSE_LIMIT:
             _transpose(layers, aug, pos)
         count = count_layer_crossings(aug, pos)
@@ -392,9 +397,10 @@ def _reduce_crossings(aug: _Augmented, layers: list) -> list:
     return best
 
 
-def _sweep(aug: _Augmented, layers: list, pos: list, wide, down: bool) -> list:
-    """Sort every layer by barycenter, top to bottom (``down``) or bottom to top; return pos."""
-    neighbours = aug.up if down else aug.down
+def _sweep(aug: _Augmented, layers: list, pos: list, wide, down: bool, side: str,
+           neighbours: list) -> list:
+    """Sort every layer by the barycenter of its ``side`` neighbours (up, down or both),
+    layer by layer top to bottom (``down``) or bottom to top; return the new positions."""
     order = range(1, len(layers)) if down else range(len(layers) - 2, -1, -1)
     # positions as fractions of their layer's width, so layers of different widths compare
     span = np.maximum(np.asarray([len(layers[r]) for r in aug.layer], dtype=float) - 1, 1)
@@ -403,7 +409,7 @@ def _sweep(aug: _Augmented, layers: list, pos: list, wide, down: bool) -> list:
         if len(layers[i]) < 2:
             continue
         if i in wide.layers:
-            layers[i] = wide.sort(i, down, frac)
+            layers[i] = wide.sort(i, side, frac)
         else:
             _sort_by_barycenter(layers[i], neighbours, frac)
     out = [0] * aug.size
@@ -416,12 +422,14 @@ class _WideLayers:
 
     MIN_WIDTH = 24
 
-    def __init__(self, aug: _Augmented, layers: list):
+    def __init__(self, aug: _Augmented, layers: list, both: list):
         self.layers = {}
         for i, layer in enumerate(layers):
             if len(layer) >= self.MIN_WIDTH:
                 nodes = np.asarray(layer, dtype=np.int64)
-                self.layers[i] = (nodes, self._csr(nodes, aug.up), self._csr(nodes, aug.down))
+                self.layers[i] = (nodes, {"up": self._csr(nodes, aug.up),
+                                          "down": self._csr(nodes, aug.down),
+                                          "both": self._csr(nodes, both)})
 
     @staticmethod
     def _csr(nodes, neighbours):
@@ -431,10 +439,11 @@ class _WideLayers:
         flat = np.asarray([u for ns in lists for u in ns], dtype=np.int64)
         return np.repeat(np.arange(len(nodes)), degree), flat, degree
 
-    def sort(self, i: int, down: bool, pos: np.ndarray) -> list:
-        """Return layer ``i`` sorted by barycenter; ``pos`` is updated in place."""
-        nodes, up, below = self.layers[i]
-        owner, flat, degree = up if down else below
+    def sort(self, i: int, side: str, pos: np.ndarray) -> list:
+        """Return layer ``i`` sorted by barycenter of its ``side`` neighbours; ``pos`` is
+        updated in place."""
+        nodes, sides = self.layers[i]
+        owner, flat, degree = sides[side]
         here = pos[nodes]
         total = np.bincount(owner, weights=pos[flat], minlength=len(nodes))
         key = np.where(degree > 0, total / np.maximum(degree, 1), here)
