@@ -531,23 +531,28 @@ def count_inversions(group, a, b) -> int:
     """
     group = np.asarray(group)
     order = np.lexsort((b, a, group))
-    g = group[order]
-    v = np.asarray(b)[order]
+    g = np.unique(group[order], return_inverse=True)[1].astype(np.int64)  # dense ranks
+    v = np.unique(np.asarray(b)[order], return_inverse=True)[1].astype(np.int64)
     n = len(g)
     if n < 2:
         return 0
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, n])
     idx = np.arange(n) - np.repeat(starts, sizes)
+    n_values = int(v.max()) + 1
     total, width = 0, 1
     while width < sizes.max():
         block = idx // (2 * width)
         right = (idx // width) % 2 == 1
-        o = np.lexsort((right, v, block, g))  # ties: the left half first, so equal is no crossing
-        gs, bs, rs = g[o], block[o], right[o]
+        n_blocks = int(block.max()) + 1
+        # one int64 key instead of a 4-key lexsort; ties put the left half first, so
+        # equal values are no crossing
+        key = ((g * n_blocks + block) * n_values + v) * 2 + right
+        o = np.argsort(key, kind="stable")
+        gb, rs = (g * n_blocks + block)[o], right[o]
         left = (~rs).astype(np.int64)
         before = np.cumsum(left) - left
-        new = np.r_[True, (gs[1:] != gs[:-1]) | (bs[1:] != bs[:-1])]
+        new = np.r_[True, gb[1:] != gb[:-1]]
         gid = np.cumsum(new) - 1
         left_before = before - before[new][gid]
         left_total = np.bincount(gid, weights=left)[gid]
