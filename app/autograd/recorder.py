@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import sys
 
 import torch
 from torch._C._autograd import _get_sequence_nr
@@ -67,6 +68,8 @@ class Recorder(TorchFunctionMode):
         name = getattr(func, "__name__", "")
         if name == "__get__":  # property reads: nothing computed
             return func(*args, **(kwargs or {}))
+        if self._deep is not None:
+            self._deep.keep_dynamo_out()
         if self._deep is not None and name in _NOT_DEEP:
             with self._deep.paused():
                 out = func(*args, **(kwargs or {}))
@@ -174,7 +177,7 @@ class _DeepCapture(TorchDispatchMode):
             self.on = True
             self.sync()
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+    def _record_dispatch(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         if not self.on:
             return out
@@ -183,6 +186,17 @@ class _DeepCapture(TorchDispatchMode):
             self.last = now
             self.recorder.record_deep(now - 1, out, func, args)
         return out
+
+    __torch_dispatch__ = _record_dispatch
+    dynamo_safe = False
+
+    @classmethod
+    def keep_dynamo_out(cls) -> None:
+        """Once the snippet has loaded torch._dynamo (``torch.compile``), stop it from
+        compiling this handler (which it would, op by op, with warnings)."""
+        if not cls.dynamo_safe and "torch._dynamo" in sys.modules:
+            cls.__torch_dispatch__ = torch._dynamo.disable(cls._record_dispatch, recursive=True)
+            cls.dynamo_safe = True
 
 
 _aten = torch.ops.aten

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from torch.nn.modules import module as nn_module
@@ -260,3 +262,29 @@ y = w * 2
 """
     result = run_snippet(source)
     assert result.error is None and result.roots[0] is result.namespace["y"]
+
+
+@pytest.mark.slow  # imports torch._dynamo, so in a process of its own
+def test_torch_compile_in_a_snippet_runs_quietly_with_values():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = """
+import json
+from app.autograd.session import Session
+r = Session().run('''
+f = torch.compile(lambda a: (a * 2).sin(), backend="eager")
+w = torch.ones(3, requires_grad=True)
+y = f(w).sum()
+''')
+print(json.dumps([r["ok"], [n["value"]["data"] for n in r["trace"]["nodes"]]]))
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "recompil" not in done.stderr.lower()
+    ok, data = json.loads(done.stdout.strip().splitlines()[-1])
+    w = torch.ones(3)
+    assert ok and data[2] == (w * 2).tolist() and data[1] == (w * 2).sin().tolist()
