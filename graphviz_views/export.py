@@ -21,13 +21,15 @@ class ExportError(ValueError):
 
 def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB",
                  engine: str = "layered", scale: float = 2.0, transparent: bool = False,
-                 collapse: int | None = None, edge_labels: dict | None = None) -> Path:
+                 collapse: int | None = None, edge_labels: dict | None = None,
+                 layout=None) -> Path:
     """Write ``graph`` to ``path`` (format from its suffix) and return the path.
 
     ``states`` colours nodes by backward state; ``engine`` is ``layered`` (ours)
     or ``dot`` (Graphviz); ``scale`` is PNG pixels per scene unit; ``collapse``
     folds module scopes deeper than that depth; ``edge_labels`` writes text on
-    edges (pictures and DOT).
+    edges (pictures and DOT); ``layout`` reuses a Layout already computed for
+    this (collapsed) graph, e.g. for a series of frames.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -37,18 +39,20 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     if scale <= 0:
         raise ExportError(f"--scale must be positive, not {scale}")
     if collapse:
-        from graphviz_views.collapse import box_states, collapse_to_depth
+        from graphviz_views.collapse import collapse_to_depth
 
         graph = collapse_to_depth(graph, collapse)
-        if states:
-            states = {**states, **box_states(graph, states)}
+    if states:
+        from graphviz_views.collapse import box_states
+
+        states = {**states, **box_states(graph, states)}  # module boxes follow their members
     if suffix in (".dot", ".gv"):
         from graphviz_views.dot import to_dot
 
         path.write_text(to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels),
                         encoding="utf-8")
         return path
-    lay = compute_layout(graph, rankdir=rankdir, engine=engine)
+    lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
     if suffix == ".graphml":
         from graphviz_views.dot import write_graphml
 

@@ -148,16 +148,19 @@ def _flatten(value) -> list:
 def _write_frames(graph, timeline, folder: Path, args, options) -> None:
     """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into ``folder``."""
     from app.autograd.timeline import node_states
-    from graphviz_views.export import export_graph
+    from graphviz_views.collapse import collapse_to_depth
+    from graphviz_views.export import compute_layout, export_graph
 
     folder.mkdir(parents=True, exist_ok=True)
     count = len(timeline.get("steps") or [])
     width = max(3, len(str(count)))
+    shown = collapse_to_depth(graph, options["collapse"])
+    lay = compute_layout(shown, rankdir=options["rankdir"], engine=options["engine"])  # once
     for k in range(count + 1):
-        export_graph(graph, folder / f"step_{k:0{width}d}.png",
+        export_graph(shown, folder / f"step_{k:0{width}d}.png",
                      states=node_states(timeline, k, graph.nodes),
                      edge_labels=edge_gradient_labels(graph, timeline, k), scale=args.scale,
-                     transparent=args.transparent, **options)
+                     transparent=args.transparent, rankdir=options["rankdir"], layout=lay)
     print(f"wrote {count + 1} frames to {folder}", file=sys.stderr)
 
 
