@@ -17,6 +17,43 @@ def _node_states(timeline: dict, k: int) -> dict:
     return node_states(timeline, k)
 
 
+def _step_state(step: dict) -> str:
+    from app.autograd.timeline import step_state
+
+    return step_state(step)
+
+
+class StepIndex:
+    """Which steps ran each node, so the states that change between two positions can be
+    found without walking the whole timeline (one step on a 10,000-node graph stays cheap).
+
+    It follows ``app.autograd.timeline.node_states`` (tests check they agree).
+    """
+
+    def __init__(self, timeline: dict):
+        self.steps = timeline.get("steps") or []
+        self.freed_before = set(timeline.get("freed_before") or ())
+        self.occurrences: dict[str, list[int]] = {}
+        for i, step in enumerate(self.steps):
+            self.occurrences.setdefault(step["node"], []).append(i)
+
+    def state(self, node_id: str, k: int) -> str:
+        """Return the state of ``node_id`` after ``k`` steps."""
+        if k < len(self.steps) and self.steps[k]["node"] == node_id:
+            return "current"
+        ran = [i for i in self.occurrences.get(node_id, ()) if i < k]
+        if ran:
+            return _step_state(self.steps[ran[-1]])
+        return "freed" if node_id in self.freed_before else "pending"
+
+    def changed(self, a: int, b: int) -> dict[str, str]:
+        """Return {node: state after ``b`` steps} for every node whose state may differ
+        from its state after ``a`` steps."""
+        lo, hi = min(a, b), min(max(a, b), len(self.steps) - 1)
+        nodes = {self.steps[i]["node"] for i in range(lo, hi + 1)} if self.steps else set()
+        return {n: self.state(n, b) for n in nodes}
+
+
 def _graph_from_json(trace: dict):
     """Return the networkx graph of a trace JSON (the tracer's function)."""
     from app.autograd.serialize import graph_from_json
@@ -56,10 +93,12 @@ class SessionModel(QtCore.QObject):
         self.pass_names: list[str] = []  # one per timeline: where it came from
         self.timeline: dict | None = None  # the pass being stepped
         self.step = 0
+        self.previous_step = 0
         self.selected = ""
         self.inspected: dict = {}
         self.busy = False
         self._states: dict = {}
+        self._index: StepIndex | None = None
 
     # -- a run -----------------------------------------------------------------
     def set_run_result(self, result: dict) -> None:
@@ -134,6 +173,7 @@ class SessionModel(QtCore.QObject):
         """Go to the state after ``k`` steps (clamped to the timeline)."""
         k = max(0, min(k, self.step_count))
         if k != self.step:
+            self.previous_step = self.step
             self.step = k
             self.sigStepChanged.emit(k)
 
@@ -159,6 +199,15 @@ class SessionModel(QtCore.QObject):
             return {}
         return _node_states(self.timeline, self.step)
 
+    def states_changed(self, previous: int) -> dict:
+        """Return {node_id: state} for the nodes whose state may have changed since step
+        ``previous`` (cheap: only the steps in between are looked at)."""
+        if not self.timeline:
+            return {}
+        if self._index is None or self._index.steps is not self.timeline.get("steps"):
+            self._index = StepIndex(self.timeline)
+        return self._index.changed(previous, self.step)
+
     def current_step(self) -> dict | None:
         """Return the step record just executed (None before the first step).
 
@@ -173,7 +222,10 @@ class SessionModel(QtCore.QObject):
         """Return the steps of the current timeline that ran ``node_id``, up to now."""
         if not self.timeline:
             return []
-        return [s for s in self.timeline["steps"][: self.step] if s.get("node") == node_id]
+        if self._index is None or self._index.steps is not self.timeline.get("steps"):
+            self._index = StepIndex(self.timeline)
+        steps = self._index.steps
+        return [steps[i] for i in self._index.occurrences.get(node_id, ()) if i < self.step]
 
     def focus_node(self) -> str:
         """Return the node the panels describe: the selected one, else the current step's."""

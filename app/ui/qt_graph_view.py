@@ -13,6 +13,7 @@ from app.ui.summaries import node_tooltip
 
 _ZOOM_STEP = 1.2
 _MIN_SCALE, _MAX_SCALE = 0.01, 8.0
+BIG_GRAPH = 400  # nodes; bigger graphs open at 100% on their root
 
 
 class QtGraphView(QtWidgets.QGraphicsView):
@@ -61,7 +62,11 @@ class QtGraphView(QtWidgets.QGraphicsView):
         else:
             self.collapsed = default_collapsed(graph)
         self._rebuild()
-        self.fit_to_window()
+        shown = self.graph_scene.graph if self.graph_scene is not None else graph
+        if shown.number_of_nodes() > BIG_GRAPH:
+            self.show_start()  # tiny unreadable boxes help nobody; Ctrl+0 still fits all
+        else:
+            self.fit_to_window()
 
     def _rebuild(self) -> None:
         if self.graph is None:
@@ -105,6 +110,23 @@ class QtGraphView(QtWidgets.QGraphicsView):
         if self.graph_scene is not None and (changed or gone):
             self.graph_scene.set_node_states({**gone, **changed})
 
+    def update_node_states(self, states: dict) -> None:
+        """Recolour only the nodes in ``states`` (the rest keep theirs)."""
+        changed = {n: st for n, st in states.items() if self._states.get(n) != st}
+        if not changed:
+            return
+        self._states.update(changed)
+        if self.graph_scene is not None:
+            self.graph_scene.set_node_states(changed)
+
+    def follow(self, node_id: str) -> None:
+        """Scroll just enough to keep ``node_id`` (the step about to run) in view."""
+        if self.layout_result is None or node_id not in self.layout_result.positions:
+            return
+        x, y = self.layout_result.positions[node_id]
+        w, h = self.layout_result.sizes.get(node_id, (40, 20))
+        self.ensureVisible(QtCore.QRectF(x - w / 2, y - h / 2, w, h), 40, 40)
+
     def set_edge_labels(self, labels: dict) -> None:
         """Write ``labels`` {(u, v, key): text} on edges (gradient values); "" removes one."""
         for edge, text in labels.items():
@@ -135,6 +157,12 @@ class QtGraphView(QtWidgets.QGraphicsView):
             self.graph_scene.set_highlight(node_ids)
 
     # -- navigation --------------------------------------------------------------------
+    def show_start(self) -> None:
+        """Open a big graph at a readable scale on its root instead of fitting it all."""
+        self.setTransform(QtGui.QTransform())
+        root = (self.graph.graph.get("root") if self.graph is not None else None) or "n0"
+        self.center_on_node(root)
+
     def fit_to_window(self) -> None:
         rect = self.scene().itemsBoundingRect()
         if rect.isEmpty():

@@ -21,6 +21,7 @@ from app.ui.qt_values_panel import QtValuesPanel
 from app.ui.summaries import edge_label
 
 MAX_RECENT = 8
+LABEL_WINDOW = 40  # gradients of the last this many steps are written on the edges
 EXPORT_FILTER = ("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;"
                  "Graphviz DOT (*.dot);;GraphML (*.graphml);;JSON (*.json)")
 
@@ -51,7 +52,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.runner = QtRunner(backend_factory, self)
         self.autosave = QtAutosave(state_dir() / "autosave.json", self)
         self._edge_labels: dict = {}
-        self._labelled_steps = 0
+        self._labelled = (0, 0)  # the steps whose gradients are written on edges
+        self._states_shown = None  # the timeline whose states the graph view shows
         self._build_widgets()
         self._build_docks()
         self._build_menus()
@@ -240,6 +242,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.model.set_run_result(result)
         if result.get("ok") and self.model.graph is not None:
             self.graph_view.set_graph(self.model.graph)
+            self._states_shown = None
+            self._on_step(self.model.step)
             self.node_count.setText(f"{self.model.graph.number_of_nodes()} nodes ")
             if self.model.timeline is None:
                 self.backward()  # the snippet ran no backward of its own: make the pass to step
@@ -268,7 +272,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if self._edge_labels:
             self.graph_view.set_edge_labels({edge: "" for edge in self._edge_labels})
         self._edge_labels = {}
-        self._labelled_steps = 0
+        self._labelled = (0, 0)
 
     def _on_inspect(self, details: dict) -> None:
         details = dict(details)
@@ -306,8 +310,15 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     # -- stepping ------------------------------------------------------------------------------
     def _on_step(self, k: int) -> None:
-        self.graph_view.set_node_states(self.model.states())
+        if self._states_shown is self.model.timeline:
+            self.graph_view.update_node_states(self.model.states_changed(self.model.previous_step))
+        else:  # a new timeline: every node's state at once
+            self.graph_view.set_node_states(self.model.states())
+            self._states_shown = self.model.timeline
         self._update_edge_labels(k)
+        step = self.model.timeline["steps"][k] if self.model.timeline and k < self.model.step_count else None
+        if step is not None:
+            self.graph_view.follow(step["node"])
 
     def _labels_of_step(self, index: int) -> dict:
         """Return {(u, v, key): text} for the gradients step ``index`` sent (small ones only)."""
@@ -325,28 +336,35 @@ class QtMainWindow(QtWidgets.QMainWindow):
         return labels
 
     def _update_edge_labels(self, k: int) -> None:
-        """Write the gradients sent by the first ``k`` steps on their edges.
+        """Write the gradients sent by the last LABEL_WINDOW steps before ``k`` on their edges.
 
-        Only the steps between the old and the new position are looked at, so one
-        step costs the same on a 10,000-node graph as on a small one.
+        Only steps entering or leaving that window are looked at, so one step costs the
+        same on a 10,000-node graph as on a small one (and a long pass does not bury the
+        drawing under thousands of numbers).
         """
         if self.model.graph is None or not self.model.timeline:
-            self._labelled_steps = 0
+            self._labelled = (0, 0)
             return
-        done = getattr(self, "_labelled_steps", 0)
+        old = set(range(*self._labelled))
+        new = set(range(max(0, k - LABEL_WINDOW), k))
         changed: dict = {}
-        if k > done:
-            for i in range(done, k):
-                changed.update(self._labels_of_step(i))
-            self._edge_labels.update(changed)
-        else:
-            for i in range(k, done):
-                for edge in self._labels_of_step(i):
-                    changed[edge] = ""
-                    self._edge_labels.pop(edge, None)
-        self._labelled_steps = k
+        for i in sorted(old - new):
+            for edge in self._labels_of_step(i):
+                changed[edge] = ""
+                self._edge_labels.pop(edge, None)
+        for i in sorted(new - old):
+            labels = self._labels_of_step(i)
+            changed.update(labels)
+            self._edge_labels.update(labels)
+        self._labelled = (max(0, k - LABEL_WINDOW), k)
         if changed:
             self.graph_view.set_edge_labels(changed)
+
+    def saved_panel_rows(self) -> list[tuple[str, str, str]]:
+        """Return the rows the Saved tensors panel shows (buffer, shape, state)."""
+        from app.ui.qt_saved_panel import saved_rows
+
+        return saved_rows(self.model, self.model.focus_node())
 
     def _on_selection(self, node_id: str) -> None:
         if node_id:

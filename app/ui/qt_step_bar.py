@@ -49,7 +49,9 @@ class QtStepBar(QtWidgets.QToolBar):
         self.passes = QtWidgets.QComboBox()
         self.passes.setToolTip("Which backward pass to step through: the snippet's own calls, "
                                "then the passes gradstep ran")
-        self.passes.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.passes.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.passes.setMinimumContentsLength(24)
         self._passes_action = self.addWidget(self.passes)
         self.addSeparator()
         self.mode = QtWidgets.QComboBox()

@@ -57,8 +57,9 @@ class QtValuesPanel(QtWidgets.QScrollArea):
             self._set_slots([])
             return
         where = f" on {attrs.get('device')}" if attrs.get("device") else ""
+        why = "selected" if self.model.selected else f"ran at step {self.model.step}"
         self.header.setText(f"<b>{attrs.get('name')}</b> ({self.node_id}) "
-                            f"{attrs.get('label') or ''}{where}")
+                            f"{attrs.get('label') or ''}{where} — {why}")
         self.forward.set_value(attrs.get("value"))
         steps = self.model.steps_of(self.node_id)
         last = steps[-1] if steps else {}

@@ -211,3 +211,26 @@ def test_search_selects_a_node_and_click_inspects(qtbot, window):
     with qtbot.waitSignal(window.model.sigInspected, timeout=WAIT):
         qtbot.keyClick(window.search, QtCore.Qt.Key.Key_Return)
     assert window.model.node(window.model.selected)["name"] == "PowBackward0"
+
+
+def test_saved_tensors_alive_then_freed(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    node = step_to(window, "PowBackward0")
+    window.model.set_step(window.model.step - 1)  # just before PowBackward0 runs
+    window.model.select(node)
+    rows = {r[0]: r[2] for r in window.saved_panel_rows()}
+    assert rows == {"exponent": "value 2", "self": "alive"}  # y ** 2 saves y and the exponent
+    window.step_bar.act_forward.trigger()
+    freed = {r[0]: r[2] for r in window.saved_panel_rows()}
+    # torch's own answer: after a pass without retain_graph the saved input is gone
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y2 = (x + 2) ** 2
+    (y2 * 3).mean().backward()
+    with pytest.raises(RuntimeError, match="freed"):
+        y2.grad_fn._saved_self  # noqa: B018 (reading it is the check)
+    assert freed["self"] == "freed"
+    table = window.saved_panel.table
+    shown = {table.topLevelItem(i).text(0): table.topLevelItem(i).text(2)
+             for i in range(table.topLevelItemCount())}
+    assert shown == freed
