@@ -29,7 +29,8 @@ def quote(text) -> str:
 
 def node_label(attrs: dict, state: str = "pending") -> str:
     """Return a node's label text: its lines, with the state's glyph on the title."""
-    lines = [ln.text for ln in style.label_lines(attrs)]
+    lines = [style.saved_text_for_state(ln.text, state) if ln.role == "saved" else ln.text
+             for ln in style.label_lines(attrs)]
     glyph = style.state_look(state).glyph
     if glyph and lines:
         lines[0] = f"{glyph} {lines[0]}"

@@ -164,6 +164,8 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
         line_rect = QtCore.QRectF(rect.left(), y, rect.width(), height)
         if i == 0 and glyph:  # the title moves clear of the glyph (style sized the box for it)
             line_rect.setLeft(rect.left() + style.GLYPH_W)
+        if line.role == "saved":
+            line = style.Line(style.saved_text_for_state(line.text, state), line.px, line.role)
         if line.role in ("saved", "device"):
             _paint_badge(painter, line_rect, line)
         else:

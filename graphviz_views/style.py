@@ -222,6 +222,15 @@ def saved_line(attrs: dict) -> str:
     return " · ".join(parts)
 
 
+def saved_text_for_state(text: str, state: str) -> str:
+    """Return a saved-tensors line as it reads once the node's state is known: after the
+    node ran and freed its buffers, the tensors it saved are freed too (never wider)."""
+    if state != "freed" or not text.startswith("saved: "):
+        return text
+    names = text.removeprefix("saved: ").replace(" · freed: ", ", ")
+    return "freed: " + names
+
+
 def badge_pad(role: str) -> float:
     """Return the extra width a line's badge needs (saved and device lines sit on a pill)."""
     return 8.0 if role in ("saved", "device") else 0.0
