@@ -23,6 +23,17 @@ from graphviz_views import qt_paint, style
 DONE_EDGE_STATES = ("done", "freed")
 
 
+def visible_rect(painter, option) -> QtCore.QRectF:
+    """Return the part of the scene that needs painting: the exposed rectangle, cut to
+    the painter's clip (``QGraphicsScene.render`` exposes everything but clips)."""
+    rect = option.exposedRect
+    if painter.hasClipping():
+        clip = painter.clipBoundingRect()
+        if not clip.isEmpty():
+            rect = rect.intersected(clip) if not rect.isEmpty() else clip
+    return rect
+
+
 class NodesItem(QtWidgets.QGraphicsItem):
     """Paints every node box of the scene; only those inside the exposed rectangle."""
 
@@ -39,13 +50,28 @@ class NodesItem(QtWidgets.QGraphicsItem):
         scene = self._scene
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, lod >= qt_paint.DETAIL_LOD)
-        for i in scene.indices_in(option.exposedRect):
+        shown = scene.indices_in(visible_rect(painter, option))
+        if lod < qt_paint.DETAIL_LOD:  # far out: plain boxes, one call per colour
+            self._paint_plain(painter, shown)
+            return
+        for i in shown:
             node = scene.node_ids[i]
             qt_paint.paint_node(
-                painter, scene.rect_of(i), scene.graph.nodes[node],
+                painter, scene.rect_of(i), scene.attrs[i],
                 state=scene.states.get(node, "pending"), is_root=node in scene.roots,
                 highlighted=node in scene.highlight, lod=lod,
             )
+
+
+    def _paint_plain(self, painter, shown) -> None:
+        scene = self._scene
+        by_fill: dict[str, list] = {}
+        for i in shown.tolist():
+            by_fill.setdefault(scene.fills[i], []).append(scene.rect_of(i))
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for fill, rects in by_fill.items():
+            painter.setBrush(QtGui.QColor(fill))
+            painter.drawRects(rects)
 
 
 class EdgesItem(QtWidgets.QGraphicsItem):
@@ -55,10 +81,15 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         super().__init__()
         self._scene = scene
         self._paths = None  # rebuilt lazily in paint() after the states change
+        self._all = None  # every edge, drawn plain once; done edges are stroked over it
+        self._done_nodes: set = set()  # sources whose edges the done paths hold
+        self._by_source: dict = {}
+        for key in scene.layout.routes:
+            self._by_source.setdefault(key[0], []).append(key)
         self.setZValue(0)
 
     def invalidate(self) -> None:
-        """Drop the cached paths; the next paint rebuilds them."""
+        """Mark the done paths stale; the next paint extends or rebuilds them."""
         self._paths = None
         self.update()
 
@@ -66,12 +97,24 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         return self._scene.bounds_rect
 
     def _build(self):
-        scene = self._scene
-        done = [k for k in scene.layout.routes if scene.states.get(k[0]) in DONE_EDGE_STATES]
-        done_set = set(done)
-        normal = [k for k in scene.layout.routes if k not in done_set]
-        return (qt_paint.edge_paths(scene.layout.routes, normal),
-                qt_paint.edge_paths(scene.layout.routes, done))
+        """Return (all edges, done edges) paths. A step forward only adds the new done
+        sources' edges to the done paths; only a step back rebuilds them (the UI's
+        per-step cost on 10,000 nodes, bench/bench_ui.py)."""
+        scene, routes = self._scene, self._scene.layout.routes
+        if self._all is None:
+            self._all = qt_paint.edge_paths(routes, list(routes))
+        done = {n for n, st in scene.states.items() if st in DONE_EDGE_STATES}
+        old = self._paths_done if self._done_nodes <= done and self._done_nodes else None
+        if old is None:
+            keys = [k for n in done for k in self._by_source.get(n, ())]
+            self._paths_done = qt_paint.edge_paths(routes, keys)
+        else:
+            keys = [k for n in done - self._done_nodes for k in self._by_source.get(n, ())]
+            lines, heads = qt_paint.edge_paths(routes, keys)
+            old[0].addPath(lines)
+            old[1].addPath(heads)
+        self._done_nodes = done
+        return self._all, self._paths_done
 
     def paint(self, painter, option, widget=None) -> None:
         if self._paths is None:
@@ -80,7 +123,7 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, lod >= qt_paint.DETAIL_LOD)
         (lines, heads), (done_lines, done_heads) = self._paths
         qt_paint.paint_edges(painter, lines, heads, style.EDGE, 1.2)
-        qt_paint.paint_edges(painter, done_lines, done_heads, style.EDGE_DONE, 2.0)
+        qt_paint.paint_edges(painter, done_lines, done_heads, style.EDGE_DONE, 2.0)  # over the plain ones
         if lod >= qt_paint.LABEL_LOD:
             for key, text in self._scene.edge_labels.items():
                 qt_paint.paint_edge_label(painter, self._scene.layout.routes.get(key), text)
@@ -109,6 +152,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.roots = style.root_ids(graph)
         self.node_ids = list(layout.positions)
         self._index = {n: i for i, n in enumerate(self.node_ids)}
+        self.attrs = [graph.nodes[n] for n in self.node_ids]
+        self.fills = [self._fill(i) for i in range(len(self.node_ids))]
         centres = np.asarray([layout.positions[n] for n in self.node_ids], float).reshape(-1, 2)
         half = np.asarray([layout.sizes[n] for n in self.node_ids], float).reshape(-1, 2) / 2
         self._lo, self._hi = centres - half, centres + half
@@ -120,6 +165,11 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.addItem(self.edges_item)
         self.addItem(self.nodes_item)
         self._hovered = ""
+
+    def _fill(self, i: int) -> str:
+        node = self.node_ids[i]
+        return style.node_fill(self.attrs[i], is_root=node in self.roots,
+                               state=self.states.get(node, "pending"))
 
     # -- geometry ---------------------------------------------------------------------
     def content_rect(self) -> QtCore.QRectF:
@@ -183,6 +233,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
             was, now = self.states.get(node), states[node]
             edges_change |= (was in DONE_EDGE_STATES) != (now in DONE_EDGE_STATES)
             self.states[node] = now
+            self.fills[self._index[node]] = self._fill(self._index[node])
             self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
         if edges_change:
             self.edges_item.invalidate()
