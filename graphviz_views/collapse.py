@@ -13,7 +13,7 @@ from __future__ import annotations
 import networkx as nx
 
 MODULE_PREFIX = "module:"
-READABLE_NODES = 150  # the default depth keeps a graph at most this big where it can
+READABLE_NODES = 80  # the default depth keeps a graph at most this big where it can
 
 
 def scope_parts(scope) -> list[str]:

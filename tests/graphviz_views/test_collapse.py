@@ -4,6 +4,7 @@ import networkx as nx
 
 from graphviz_views import samples
 from graphviz_views.collapse import (
+    READABLE_NODES,
     collapse_scopes,
     collapse_to_depth,
     default_collapsed,
@@ -61,10 +62,12 @@ def test_depths():
 
 def test_default_depth_keeps_a_big_graph_readable():
     graph = samples.scoped_blocks(60)
-    assert graph.number_of_nodes() > 150
+    assert graph.number_of_nodes() > READABLE_NODES
     depth = default_depth(graph)
     shown = collapse_to_depth(graph, depth)
-    assert 3 < shown.number_of_nodes() <= 150
+    assert 3 < shown.number_of_nodes() <= READABLE_NODES
+    deeper = collapse_to_depth(graph, depth + 1)  # the deepest depth that stays readable
+    assert deeper.number_of_nodes() > READABLE_NODES
     assert default_collapsed(samples.multi_edge_graph()) == set()
 
 
