@@ -44,14 +44,14 @@ class QtStepBar(QtWidgets.QToolBar):
         self.speed.setToolTip("Play speed")
         self.addWidget(self.speed)
         self.position = QtWidgets.QLabel(" step 0 / 0 ")
-        self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(" step 00000 / 00000 "))
+        self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(" step 0000 / 0000 "))
         self.addWidget(self.position)
         self.passes = QtWidgets.QComboBox()
         self.passes.setToolTip("Which backward pass to step through: the snippet's own calls, "
                                "then the passes gradstep ran")
         self.passes.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.passes.setMinimumContentsLength(24)
+        self.passes.setMinimumContentsLength(22)
         self._passes_action = self.addWidget(self.passes)
         self.addSeparator()
         self.mode = QtWidgets.QComboBox()
