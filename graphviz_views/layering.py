@@ -1,0 +1,147 @@
+"""Layers of a layered drawing (pure): break cycles, assign layers, add bend points.
+
+``LayeredGraph`` is the graph the later stages work on: every original edge
+becomes a chain of edges between adjacent layers, through one dummy point per
+layer it crosses (nodes ``0..n-1`` are the real ones, dummies follow).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def feedback_edges(n: int, src: list, dst: list) -> list:
+    """Return per edge whether it must be reversed to make the graph acyclic (DFS back edges)."""
+    flipped = [False] * len(src)
+    if _is_acyclic(n, src, dst):
+        return flipped
+    out = [[] for _ in range(n)]
+    for i, u in enumerate(src):
+        out[u].append(i)
+    state = [0] * n  # 0 new, 1 on the stack, 2 finished
+    for start in range(n):
+        if state[start]:
+            continue
+        stack = [(start, 0)]
+        state[start] = 1
+        while stack:
+            u, j = stack[-1]
+            if j < len(out[u]):
+                stack[-1] = (u, j + 1)
+                e = out[u][j]
+                v = dst[e]
+                if state[v] == 1:
+                    flipped[e] = True
+                elif state[v] == 0:
+                    state[v] = 1
+                    stack.append((v, 0))
+            else:
+                state[u] = 2
+                stack.pop()
+    return flipped
+
+
+def _is_acyclic(n: int, src: list, dst: list) -> bool:
+    """Return True when the directed graph has no cycle (Kahn's algorithm)."""
+    indeg = [0] * n
+    out = [[] for _ in range(n)]
+    for u, v in zip(src, dst):
+        indeg[v] += 1
+        out[u].append(v)
+    todo = [i for i in range(n) if indeg[i] == 0]
+    seen = 0
+    while todo:
+        u = todo.pop()
+        seen += 1
+        for v in out[u]:
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                todo.append(v)
+    return seen == n
+
+
+def _topological_order(n: int, src: list, dst: list) -> tuple[list, list, list]:
+    """Return (order, predecessors, successors) of an acyclic graph."""
+    preds = [[] for _ in range(n)]
+    succs = [[] for _ in range(n)]
+    indeg = [0] * n
+    for u, v in zip(src, dst):
+        preds[v].append(u)
+        succs[u].append(v)
+        indeg[v] += 1
+    todo = [i for i in range(n - 1, -1, -1) if indeg[i] == 0]
+    order = []
+    while todo:
+        u = todo.pop()
+        order.append(u)
+        for v in succs[u]:
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                todo.append(v)
+    return order, preds, succs
+
+
+def assign_layers(n: int, src: list, dst: list) -> list:
+    """Return a layer per node: longest path from the sources, then nodes pulled down.
+
+    A node with more successors than predecessors shortens the total edge
+    length by sitting just above its highest successor.
+    """
+    order, preds, succs = _topological_order(n, src, dst)
+    layer = [0] * n
+    for v in order:
+        if preds[v]:
+            layer[v] = max(layer[u] for u in preds[v]) + 1
+    for v in reversed(order):
+        if succs[v] and len(set(succs[v])) >= len(set(preds[v])):
+            lowest = min(layer[s] for s in succs[v]) - 1
+            if lowest > layer[v]:
+                layer[v] = lowest
+    return layer
+
+
+class LayeredGraph:
+    """The layered graph with dummy points: every edge joins two adjacent layers.
+
+    ``chains[e]`` lists the augmented nodes of original edge ``e`` from its
+    upper end to its lower end; ``up``/``down`` are neighbour lists.
+    """
+
+    def __init__(self, ranks: list, src: list, dst: list):
+        self.layer = list(ranks)
+        n = len(ranks)
+        self.up = [[] for _ in range(n)]
+        self.down = [[] for _ in range(n)]
+        self.chains = []
+        for u, v in zip(src, dst):
+            chain = [u]
+            for r in range(ranks[u] + 1, ranks[v]):
+                chain.append(self._new_dummy(r))
+            chain.append(v)
+            for a, b in zip(chain, chain[1:]):
+                self.down[a].append(b)
+                self.up[b].append(a)
+            self.chains.append(chain)
+
+    def _new_dummy(self, rank: int) -> int:
+        self.layer.append(rank)
+        self.up.append([])
+        self.down.append([])
+        return len(self.layer) - 1
+
+    @property
+    def size(self) -> int:
+        return len(self.layer)
+
+    def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (upper, lower) arrays of all augmented edges (cached)."""
+        if not hasattr(self, "_edges"):
+            eu = [v for v in range(self.size) for _ in self.down[v]]
+            ev = [w for v in range(self.size) for w in self.down[v]]
+            self._edges = (np.asarray(eu, dtype=np.int64), np.asarray(ev, dtype=np.int64))
+        return self._edges
+
+    def layer_array(self) -> np.ndarray:
+        if not hasattr(self, "_layer_arr"):
+            self._layer_arr = np.asarray(self.layer, dtype=np.int64)
+        return self._layer_arr
