@@ -78,7 +78,7 @@ class SessionModel(QtCore.QObject):
     sigTimelineChanged = QtCore.Signal()
     sigStepChanged = QtCore.Signal(int)
     sigSelectionChanged = QtCore.Signal(str)
-    sigInspected = QtCore.Signal(dict)
+    sigInspected = QtCore.Signal(object)  # object: QVariantMap would mangle ints
     sigBusyChanged = QtCore.Signal(bool)
 
     def __init__(self, parent=None):

@@ -40,8 +40,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
     sigBackwardFinished(dict)   a backward pass's timeline arrived and is shown
     """
 
-    sigRunFinished = QtCore.Signal(dict)
-    sigBackwardFinished = QtCore.Signal(dict)
+    sigRunFinished = QtCore.Signal(object)  # object: a dict through QVariantMap mangles ints
+    sigBackwardFinished = QtCore.Signal(object)
 
     def __init__(self, backend_factory=make_backend, parent=None):
         super().__init__(parent)

@@ -45,7 +45,7 @@ class _Worker(QtCore.QObject):
         self._factory = backend_factory
         self.backend = None
 
-    @QtCore.Slot(int, str, dict)
+    @QtCore.Slot(int, str, object)
     def handle(self, request_id: int, method: str, kwargs: dict) -> None:
         try:
             if self.backend is None:
@@ -67,7 +67,7 @@ class QtRunner(QtCore.QObject):
 
     sigResult = QtCore.Signal(str, object)
     sigBusyChanged = QtCore.Signal(bool)
-    _sigRequest = QtCore.Signal(int, str, dict)
+    _sigRequest = QtCore.Signal(int, str, object)
 
     def __init__(self, backend_factory=make_backend, parent=None):
         super().__init__(parent)

@@ -14,6 +14,7 @@ import torch
 from PySide6 import QtCore
 
 from app.autograd.session import Session
+from app.examples import EXAMPLES
 
 WAIT = 60_000  # ms; the first run imports torch's lazy modules
 
@@ -234,3 +235,20 @@ def test_saved_tensors_alive_then_freed(qtbot, window):
     shown = {table.topLevelItem(i).text(0): table.topLevelItem(i).text(2)
              for i in range(table.topLevelItemCount())}
     assert shown == freed
+
+
+@pytest.mark.parametrize("example_id", [e.id for e in EXAMPLES])
+def test_each_example_runs_in_the_window(qtbot, window, example_id):
+    """Every seed lesson runs: a graph to step, or (for the error lessons) torch's error on its line."""
+    window.load_example(example_id)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT) as blocker:
+        window.act_run.trigger()
+    result = blocker.args[0]
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    if result["ok"]:
+        assert window.model.graph is not None and window.model.step_count > 0
+        window.step_bar.act_end.trigger()
+        assert window.model.at_end()
+    else:
+        assert window.editor.error_line == result["error"]["line"] and result["error"]["line"]
+        assert result["error"]["message"] in window.errors_panel.toPlainText()
