@@ -12,6 +12,7 @@ from app.ui.qt_device_selector import QtDeviceSelector
 from app.ui.qt_editor import QtEditor
 from app.ui.qt_errors_panel import QtErrorsPanel
 from app.ui.qt_graph_view import QtGraphView
+from app.ui.qt_icons import glyph_icon
 from app.ui.qt_leaf_panel import QtLeafPanel
 from app.ui.qt_output_panel import QtOutputPanel
 from app.ui.qt_runner import QtRunner, make_backend
@@ -69,12 +70,12 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.step_bar = QtStepBar(self.model, self)
         self.run_bar = QtWidgets.QToolBar("Run", self)
         self.run_bar.setObjectName("run_toolbar")
-        style = self.style()
-        self.act_run = QtGui.QAction(style.standardIcon(QtWidgets.QStyle.StandardPixmap.SP_MediaPlay),
-                                     "Run", self)
+        self.act_run = QtGui.QAction(glyph_icon("play", self.palette()), "Run", self)
         self.act_run.setShortcuts([QtGui.QKeySequence("Ctrl+Return"), QtGui.QKeySequence("F5")])
         self.act_run.setToolTip("Run the snippet (Ctrl+Enter)")
         self.run_bar.addAction(self.act_run)
+        self.run_bar.widgetForAction(self.act_run).setToolButtonStyle(
+            QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.device_selector = QtDeviceSelector()
         self.run_bar.addWidget(self.device_selector)
         self.run_bar.addSeparator()

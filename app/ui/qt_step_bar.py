@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.ui.models import SessionModel
+from app.ui.qt_icons import glyph_icon
 
 SPEEDS = {"1 step/s": 1000, "2 steps/s": 500, "5 steps/s": 200, "20 steps/s": 50, "60 steps/s": 16}
 SHORTCUTS = {
@@ -31,12 +32,13 @@ class QtStepBar(QtWidgets.QToolBar):
         super().__init__("Step through backward", parent)
         self.setObjectName("step_toolbar")
         self.model = model
+        self._glyphs: list = []  # (glyph name, action): redrawn when the palette changes
         icon = QtWidgets.QStyle.StandardPixmap
-        self.act_reset = self._action("Reset", icon.SP_MediaSkipBackward, "reset", model.reset_steps)
-        self.act_back = self._action("Step back", icon.SP_MediaSeekBackward, "back", model.step_back)
-        self.act_forward = self._action("Step", icon.SP_MediaSeekForward, "forward", model.step_forward)
-        self.act_end = self._action("Run to end", icon.SP_MediaSkipForward, "end", model.run_to_end)
-        self.act_play = self._action("Play", icon.SP_MediaPlay, "play", self.toggle_play)
+        self.act_reset = self._action("Reset", "first", "reset", model.reset_steps)
+        self.act_back = self._action("Step back", "back", "back", model.step_back)
+        self.act_forward = self._action("Step", "forward", "forward", model.step_forward)
+        self.act_end = self._action("Run to end", "last", "end", model.run_to_end)
+        self.act_play = self._action("Play", "play", "play", self.toggle_play)
         self.act_play.setCheckable(True)
         self.speed = QtWidgets.QComboBox()
         self.speed.addItems(list(SPEEDS))
@@ -81,13 +83,27 @@ class QtStepBar(QtWidgets.QToolBar):
         self._on_step()
 
     def _action(self, text, pixmap, key, slot) -> QtGui.QAction:
-        action = QtGui.QAction(self.style().standardIcon(pixmap), text, self)
+        """Add an action; ``pixmap`` is a glyph name (app.ui.qt_icons) or a standard pixmap."""
+        if isinstance(pixmap, str):
+            icon = glyph_icon(pixmap, self.palette())
+            self._glyphs.append((pixmap, None))
+        else:
+            icon = self.style().standardIcon(pixmap)
+        action = QtGui.QAction(icon, text, self)
+        if isinstance(pixmap, str):
+            self._glyphs[-1] = (pixmap, action)
         action.setShortcut(QtGui.QKeySequence(SHORTCUTS[key]))
         action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         action.setToolTip(f"{text} ({SHORTCUTS[key]})")
         action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
         return action
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            for name, action in self._glyphs:
+                action.setIcon(glyph_icon(name, self.palette()))
+        super().changeEvent(event)
 
     def backward_mode(self) -> str:
         return self.mode.currentData()

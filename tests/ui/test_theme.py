@@ -18,7 +18,9 @@ def dark_palette() -> QtGui.QPalette:
     for r, c in {role.Window: "#202124", role.WindowText: "#e8eaed", role.Base: "#17181a",
                  role.AlternateBase: "#26282b", role.Text: "#e8eaed", role.Button: "#2d2f33",
                  role.ButtonText: "#e8eaed", role.PlaceholderText: "#9aa0a6",
-                 role.Highlight: "#3d6fb6", role.HighlightedText: "#ffffff"}.items():
+                 role.Highlight: "#3d6fb6", role.HighlightedText: "#ffffff",
+                 role.Light: "#5f6368", role.Midlight: "#4a4d51", role.Mid: "#3c4043",
+                 role.Dark: "#121314", role.Shadow: "#000000"}.items():
         pal.setColor(r, QtGui.QColor(c))
     return pal
 
