@@ -8,10 +8,20 @@ import pytest
 
 PURE_MODULES = [
     "app.cli",
-    "app.autograd",
+    "app.autograd.session",
+    "app.autograd.backward",
+    "app.autograd.calls",
+    "app.autograd.timeline",
+    "app.commands.trace",
+    "app.commands.backward",
     "graphviz_views.layout",
     "graphviz_views.style",
     "graphviz_views.dot",
+    "graphviz_views.collapse",
+    "graphviz_views.metrics",
+    "graphviz_views.samples",
+    "app.kernel.client",
+    "app.kernel.worker",
 ]
 
 
