@@ -223,12 +223,22 @@ def saved_line(attrs: dict) -> str:
 
 
 def saved_text_for_state(text: str, state: str) -> str:
-    """Return a saved-tensors line as it reads once the node's state is known: after the
-    node ran and freed its buffers, the tensors it saved are freed too (never wider)."""
-    if state != "freed" or not text.startswith("saved: "):
+    """Return a saved-tensors line as it reads at a step of a replayed pass.
+
+    A node that has run and released its buffers (``freed``) shows them all freed;
+    a node the pass has not reached yet (``pending``, ``current``) still held them
+    then, even when the trace was taken after the snippet's own backward freed
+    them (nodes freed by an earlier pass are ``freed`` from the start, see
+    ``app.autograd.timeline``). Other states keep the line as traced.
+    """
+    if not text.startswith(("saved: ", "freed: ")):
         return text
-    names = text.removeprefix("saved: ").replace(" · freed: ", ", ")
-    return "freed: " + names
+    names = text.removeprefix("saved: ").removeprefix("freed: ").replace(" · freed: ", ", ")
+    if state == "freed":
+        return "freed: " + names
+    if state in ("pending", "current"):
+        return "saved: " + names
+    return text
 
 
 def badge_pad(role: str) -> float:

@@ -26,6 +26,10 @@ def test_saved_line_follows_the_freed_state():
     assert style.saved_text_for_state("saved: a, b", "freed") == "freed: a, b"
     assert style.saved_text_for_state("saved: a · freed: b", "freed") == "freed: a, b"
     assert style.saved_text_for_state("saved: a", "done") == "saved: a"
+    # not reached yet in the replayed pass: its buffers were still alive at that step
+    assert style.saved_text_for_state("freed: a, b", "current") == "saved: a, b"
+    assert style.saved_text_for_state("saved: a · freed: b", "pending") == "saved: a, b"
+    assert style.saved_text_for_state("freed: a", "done") == "freed: a"
     assert style.text_width("freed: a, b", 10) <= style.text_width("saved: a, b", 10)
 
 
