@@ -6,6 +6,8 @@ Every function takes ``id_of`` (``{grad_fn: node id}``, as ``Trace.id_of``).
 
 from __future__ import annotations
 
+from functools import cache
+
 import torch
 
 from app.autograd.saved import saved_attribute_names
@@ -54,13 +56,7 @@ def is_freed(fn) -> bool:
     torch releases all of a node's saved tensors together, so the first saved
     tensor answers for the node: one attribute read per node, not all of them.
     """
-    if hasattr(fn, "variable"):
-        return False
-    if isinstance(fn, torch.autograd.function.BackwardCFunction):
-        names: tuple = ("saved_tensors",)
-    else:
-        names = saved_attribute_names(type(fn))
-    for name in names:
+    for name in _probe_names(type(fn)):
         try:
             value = getattr(fn, name)
         except RuntimeError as exc:
@@ -70,6 +66,20 @@ def is_freed(fn) -> bool:
         ):
             return False
     return False
+
+
+@cache
+def _probe_names(node_type: type) -> tuple[str, ...]:
+    """Return the attributes to read, in order, to see whether a node of this class is freed.
+
+    Worked out once per class (a pass probes every node, before and after):
+    a leaf's AccumulateGrad saves nothing, a custom Function keeps ``saved_tensors``.
+    """
+    if hasattr(node_type, "variable"):
+        return ()
+    if issubclass(node_type, torch.autograd.function.BackwardCFunction):
+        return ("saved_tensors",)
+    return saved_attribute_names(node_type)
 
 
 def input_names(inputs, id_of: dict, labels: dict) -> list[str]:

@@ -56,3 +56,16 @@ def test_standard_deviation_is_accurate_for_constant_and_offset_rows():
         assert summary["std"] == pytest.approx(t.double().std().item(), rel=1e-3, abs=1e-9)
         assert summary["mean"] == pytest.approx(t.double().mean().item(), rel=1e-6, abs=1e-9)
         assert (summary["min"], summary["max"]) == (t.min().item(), t.max().item())
+
+
+def test_views_of_one_buffer_each_get_their_own_shape():
+    torch.manual_seed(2)
+    base = torch.randn(4, 16, 32)
+    views = [base, base.view(64, 32), base.view(-1), base.transpose(0, 1), base[:, :8]]
+    got = plain_values(views)
+    for value, t in zip(got, views):
+        _close(value, compact(t))
+    assert got[0] is not got[1]  # separate dicts: each says its own shape
+    base.mul_(2)  # changed in place: its version moved, so no summary is reused
+    again = base.view(64, 32)
+    _close(plain_values([base, again])[1], compact(again))
