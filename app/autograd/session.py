@@ -92,6 +92,16 @@ class Session:
 
         return inspect_node(state, node_id)
 
+    def zero_grad(self) -> dict:
+        """Set every leaf's ``.grad`` to None (as ``optimizer.zero_grad()`` does); return
+        ``{"ok": True, "leaves": n}``, so the next pass starts from no gradient."""
+        from app.autograd.graph_facts import leaf_tensors
+
+        leaves = leaf_tensors(self._live().trace.id_of)
+        for leaf in leaves:
+            leaf.grad = None
+        return {"ok": True, "leaves": len(leaves), "error": None}
+
     def reset(self) -> None:
         """Forget the last run (its namespace, tensors and graph)."""
         self.state = None

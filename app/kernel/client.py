@@ -115,6 +115,10 @@ class Kernel:
         """Return ``Session.inspect``'s dict for ``node_id`` ({"error": ...} when it failed)."""
         return self._request("inspect", {"node_id": node_id}, timeout)
 
+    def zero_grad(self, *, timeout: float | None = _UNSET) -> dict:
+        """Return ``Session.zero_grad``'s dict (every leaf's .grad set to None)."""
+        return self._request("zero_grad", {}, timeout)
+
     def reset(self, *, timeout: float | None = _UNSET) -> None:
         """Forget the session's state; a kernel that does not answer is restarted instead."""
         if not self.alive:

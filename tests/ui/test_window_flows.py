@@ -252,3 +252,24 @@ def test_each_example_runs_in_the_window(qtbot, window, example_id):
     else:
         assert window.editor.error_line == result["error"]["line"] and result["error"]["line"]
         assert result["error"]["message"] in window.errors_panel.toPlainText()
+
+
+def test_zero_grads_then_backward_again_starts_from_nothing(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    window.step_bar.retain.setChecked(True)  # no graph yet: nothing re-runs
+    run_and_wait(qtbot, window)
+    with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
+        window.step_bar.act_again.trigger()
+    with qtbot.waitSignal(window.runner.sigResult, timeout=WAIT):
+        window.step_bar.act_zero.trigger()
+    with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
+        window.step_bar.act_again.trigger()
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = ((x + 2) ** 2 * 3).mean()
+    out.backward(retain_graph=True)
+    once = x.grad.clone()
+    out.backward(retain_graph=True)
+    history = window.model.leaf_history()["x"]
+    assert history[0] == pytest.approx(once.tolist())
+    assert history[1] == pytest.approx(x.grad.tolist())  # accumulated: 2x
+    assert history[2] == pytest.approx(once.tolist())  # after zero grads: one pass again
