@@ -87,7 +87,10 @@ def format_error(err: dict, filename: str) -> str:
     explanation and ``How to fix: ...``."""
     where = filename if err.get("line") is None else f"{filename}:{err['line']}"
     label = err.get("type") or err.get("title") or err.get("kind", "error")
-    lines = [f"{where}: {label}: {err.get('message', '')}"]
+    message = str(err.get("message", ""))
+    # "Nothing to draw: nothing to draw: ..." reads as a stutter
+    head = message if message.lower().startswith(label.lower()) else f"{label}: {message}"
+    lines = [f"{where}: {head}"]
     code = err.get("code")
     if code:
         lines.append(f"    {code.strip()}")
