@@ -273,3 +273,60 @@ def test_zero_grads_then_backward_again_starts_from_nothing(qtbot, window):
     assert history[0] == pytest.approx(once.tolist())
     assert history[1] == pytest.approx(x.grad.tolist())  # accumulated: 2x
     assert history[2] == pytest.approx(once.tolist())  # after zero grads: one pass again
+
+
+def _node_point(window, node_id):
+    """Return the viewport point at the centre of ``node_id``'s box."""
+    view = window.graph_view
+    view.center_on_node(node_id)
+    return view.mapFromScene(view.graph_scene.node_rect(node_id).center())
+
+
+def test_click_selects_and_hover_shows_the_tooltip(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    node = next(n for n, a in window.model.graph.nodes(data=True) if a["name"] == "AddBackward0")
+    point = _node_point(window, node)
+    assert window.graph_view.node_at(point) == node
+    with qtbot.waitSignal(window.model.sigInspected, timeout=WAIT) as blocker:
+        qtbot.mouseClick(window.graph_view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=point)
+    assert window.model.selected == node and blocker.args[0]["id"] == node
+    y = torch.tensor([1.0, 2.0, 3.0]) + 2  # the oracle for the node's forward value
+    assert window.values_panel.forward.values.tolist() == pytest.approx(y.tolist())
+    from app.ui.summaries import node_tooltip
+
+    tip = node_tooltip(window.graph_view.graph_scene.graph.nodes[node])
+    assert "AddBackward0" in tip and "shape: [3]" in tip and "device: cpu" in tip
+
+
+def test_switching_device_reruns_there(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT) as blocker:
+        window.device_selector.setCurrentIndex(window.device_selector.findData("meta"))
+    assert window.model.device == "meta"
+    assert blocker.args[0]["ok"], blocker.args[0]["error"]
+    devices = {a.get("device") for _, a in window.model.graph.nodes(data=True)}
+    assert devices == {"meta"}  # every node shows the device it ran on
+
+
+def test_open_save_and_recent_files(qtbot, window, tmp_path):
+    path = tmp_path / "lesson.py"
+    path.write_text("import torch\nprint('never run by opening')\n")
+    assert window.open_file(str(path))
+    assert window.editor.toPlainText() == path.read_text()
+    assert window.model.trace is None and not window.runner.busy  # opening never runs
+    assert window.recent_files()[0] == str(path.resolve())
+    window.editor.appendPlainText("y = 1")
+    window.save()
+    assert path.read_text().endswith("y = 1")
+
+
+def test_copy_image_puts_the_graph_on_the_clipboard(qtbot, window):
+    from PySide6 import QtGui
+
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    window.copy_image()
+    image = QtGui.QGuiApplication.clipboard().image()
+    assert not image.isNull() and image.width() > 50 and image.height() > 50
