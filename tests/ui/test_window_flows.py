@@ -330,3 +330,23 @@ def test_copy_image_puts_the_graph_on_the_clipboard(qtbot, window):
     window.copy_image()
     image = QtGui.QGuiApplication.clipboard().image()
     assert not image.isNull() and image.width() > 50 and image.height() > 50
+
+
+def test_double_click_folds_and_expands_a_module(qtbot, window):
+    window.editor.setPlainText(
+        "import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+        "net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))\n"
+        "loss = net(torch.ones(2, 3)).sum()\n")
+    run_and_wait(qtbot, window)
+    graph = window.model.graph
+    member = next(n for n, a in graph.nodes(data=True) if a.get("scope") == "0")
+    before = window.graph_view.graph_scene.graph.number_of_nodes()
+    qtbot.mouseDClick(window.graph_view.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                      pos=_node_point(window, member))
+    folded = window.graph_view.graph_scene.graph
+    assert "0" in window.graph_view.collapsed and "module:0" in folded
+    members = [n for n, a in graph.nodes(data=True) if a.get("scope") == "0"]
+    assert folded.number_of_nodes() == before - len(members) + 1
+    qtbot.mouseDClick(window.graph_view.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                      pos=_node_point(window, "module:0"))
+    assert window.graph_view.graph_scene.graph.number_of_nodes() == before
