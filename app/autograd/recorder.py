@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import sys
+import weakref
 
 import torch
 from torch._C._autograd import _get_sequence_nr
@@ -36,6 +37,20 @@ class ValueMap(dict):
     Those are stored under ``("op", sequence_nr, None)``: at that level the
     node's name is not known yet, its sequence number is.
     """
+
+    def __init__(self):
+        super().__init__()
+        # id(leaf) -> (weak reference to it, its region when summarised, summary): no
+        # tensor is kept alive by the values
+        self.leaves: dict = {}
+
+    def leaf_value(self, t: torch.Tensor) -> dict | None:
+        """Return the summary made of leaf ``t`` while the snippet ran, or None when there
+        is none or ``t`` changed since (another memory region, shape or version)."""
+        hit = self.leaves.get(id(t))
+        if hit is None or hit[0]() is not t or hit[1] != _region(t):
+            return None
+        return hit[2]
 
     def get(self, key, default=None):
         if key in self:
@@ -62,7 +77,7 @@ class Recorder(TorchFunctionMode):
         self.modules: dict[int, torch.nn.Module] = {}
         self._stack: list[int] = []
         self._deep = _DeepCapture(self) if deep else None
-        self._same_elements = _SameElements()
+        self._same_elements = _SameElements(self.values.leaves)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         name = getattr(func, "__name__", "")
@@ -113,7 +128,8 @@ class Recorder(TorchFunctionMode):
         elif isinstance(out, list):  # unbind, split, chunk: one node, one output each
             self.values[key] = {i: summary(t) for i, t in enumerate(out) if isinstance(t, torch.Tensor)}
         elif isinstance(out, tuple) and out and isinstance(out[0], torch.Tensor):
-            self.values[key] = {0: summary(out[0])}  # (values, indices), (out, mean, rstd)
+            # (values, indices), (out, mean, rstd); kept for the views made of it next
+            self.values[key] = {0: self._same_elements.summary(out[0])}
         self.scopes[key] = tuple(self._stack)
 
     # ---------------------------------------------------------------- module scope
@@ -220,17 +236,26 @@ class _SameElements:
 
     SIZE = 4
 
-    def __init__(self):
+    def __init__(self, leaves: dict | None = None):
         self._recent: collections.OrderedDict = collections.OrderedDict()
+        self._leaves = {} if leaves is None else leaves
 
     def clear(self) -> None:
         self._recent.clear()
 
     def summary(self, out: torch.Tensor, func=None, args=()) -> dict | None:
-        """Return the summary of ``out`` (from the input's when ``func`` only rearranges it)."""
+        """Return the summary of ``out`` (from the input's when ``func`` only rearranges it).
+
+        A full reduction reads a transposed or permuted tensor in memory order,
+        so min, max, sum and norm (and thus every statistic) come out bit for
+        bit as for its input.
+        """
         value = None
         if func in _LAYOUT_OPS and args and isinstance(args[0], torch.Tensor):
-            hit = self._recent.get(_region(args[0]))
+            source = args[0]
+            hit = self._recent.get(_region(source))
+            if hit is None and source.grad_fn is None and source.requires_grad:
+                hit = self._leaf(source)  # a parameter's t(): the trace reuses its summary
             if hit is not None and hit[1] is not None and "data" not in hit[1]:
                 value = {**hit[1], "shape": list(out.shape)}
         if value is None:
@@ -242,6 +267,16 @@ class _SameElements:
         return value
 
 
+    def _leaf(self, t: torch.Tensor) -> tuple:
+        """Return ``(t, summary)`` of a leaf, summarised once per version (kept for the trace)."""
+        region = _region(t)
+        hit = self._leaves.get(id(t))
+        if hit is None or hit[0]() is not t or hit[1] != region:
+            hit = (weakref.ref(t), region, summary(t))
+            self._leaves[id(t)] = hit
+        return (t, hit[2])
+
+
 def _region(t: torch.Tensor) -> tuple:
     return (t.data_ptr(), t.dtype, tuple(t.shape), t.stride(), t._version)
 
@@ -250,12 +285,19 @@ def summary(t: torch.Tensor) -> dict | None:
     """Return ``tensor_value(t)``, or None for a tensor that cannot be summarised."""
     try:
         # Summaries must not pass through the torch-function modes below us
-        # (the device mode): that Python hop per reduction would dominate.
+        # (the device mode), nor through our own dispatch mode when they run at
+        # the torch-call level: a Python hop per reduction would triple their cost.
+        # Only a plain tensor may skip dispatch: a subclass's data lives there.
+        if type(t) in _PLAIN_TENSORS:
+            with torch._C.DisableTorchFunction(), torch._C._DisableTorchDispatch():
+                return tensor_value(t)
         with torch._C.DisableTorchFunction():
             return tensor_value(t)
     except Exception:  # an exotic tensor we cannot summarise must not fail the snippet
         return None
 
+
+_PLAIN_TENSORS = (torch.Tensor, torch.nn.Parameter)
 
 # Backward passes run under these: their aten ops make no forward nodes.
 _NOT_DEEP = frozenset({"backward", "grad", "_engine_run_backward"})

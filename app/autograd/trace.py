@@ -122,7 +122,8 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict) 
     attrs = {"id": node_id, "name": name}
     if variable is not None:
         attrs.update(kind="leaf", label=labels.get(key) or "leaf", scope=scopes.get(key, ""))
-        attrs.update(_tensor_meta(variable), value=tensor_value(variable))
+        recorded = values.leaf_value(variable) if hasattr(values, "leaf_value") else None
+        attrs.update(_tensor_meta(variable), value=recorded or tensor_value(variable))
     else:
         attrs.update(kind="op", label=labels.get(key) or short_op_name(name))
         attrs.update(scope=scopes.get(key, ""), **_output_meta(fn))

@@ -288,3 +288,31 @@ print(json.dumps([r["ok"], [n["value"]["data"] for n in r["trace"]["nodes"]]]))
     ok, data = json.loads(done.stdout.strip().splitlines()[-1])
     w = torch.ones(3)
     assert ok and data[2] == (w * 2).tolist() and data[1] == (w * 2).sin().tolist()
+
+
+def test_a_transposed_parameter_shares_its_summary_with_the_leaf_exactly():
+    from app.autograd.trace import trace_graph
+    from app.autograd.values import tensor_value
+
+    source = """
+torch.manual_seed(0)
+lin = nn.Linear(70, 30)
+x = torch.randn(5, 70)
+y = lin(x).relu()
+loss = y.sum()
+"""
+    result = run_snippet(source)
+    weight = result.namespace["lin"].weight
+    t_node = next(fn for fn, _ in result.namespace["loss"].grad_fn.next_functions[0][0]
+                  .next_functions[0][0].next_functions if fn is not None and fn.name() == "TBackward0")
+    value = result.values.get(("op", t_node._sequence_nr(), None))[0]
+    want = tensor_value(weight.detach().t())  # torch reads the transpose in memory order
+    assert value == {**want, "shape": [70, 30]}
+    trace = trace_graph(result.roots, values=result.values, labels=result.labels)
+    leaf = next(a for _, a in trace.graph.nodes(data=True) if a["kind"] == "leaf" and a["shape"] == [30, 70])
+    assert leaf["value"] == tensor_value(weight)
+    with torch.no_grad():
+        weight.mul_(2)  # changed after the run: the trace reads it again
+    trace = trace_graph(result.roots, values=result.values, labels=result.labels)
+    leaf = next(a for _, a in trace.graph.nodes(data=True) if a["kind"] == "leaf" and a["shape"] == [30, 70])
+    assert leaf["value"] == tensor_value(weight) and leaf["value"]["max"] == 2 * value["max"]
