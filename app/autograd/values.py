@@ -10,6 +10,7 @@ non-finite floats written as the strings ``"NaN"``, ``"Infinity"`` and
 from __future__ import annotations
 
 import math
+from math import isfinite
 from typing import Any
 
 import torch
@@ -21,7 +22,13 @@ _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
 
 def dtype_name(dtype: torch.dtype) -> str:
     """Return ``"float32"`` for ``torch.float32`` (the name without ``torch.``)."""
-    return str(dtype).removeprefix("torch.")
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
+
+
+_DTYPE_NAMES: dict = {}  # filled as dtypes are met: a summary per op asks
 
 
 def json_float(x: float) -> float | str:
@@ -122,28 +129,30 @@ def _plain(t: torch.Tensor) -> torch.Tensor:
 
 
 def _stats(t: torch.Tensor) -> dict:
-    """Return min/max/mean/std and NaN/Inf counts of ``t`` (None where undefined)."""
-    with torch.no_grad():
-        if t.is_complex():
-            t = t.abs()
-        if not t.is_floating_point():
-            t = t.double()  # ints and bools: exact enough, and mean/std need floats
-        elif t.dtype in (torch.float16, torch.bfloat16):
-            t = t.float()
-        if t.numel() == 0:
-            return _empty_stats(nan=0, inf=0)
-        # The fast path: four reductions and one conversion (tracing runs this per op).
-        stats = _reduce(t)
-        if all(math.isfinite(x) for x in stats):
-            return _stats_dict(stats, nan=0, inf=0)
-        # A NaN or an infinity somewhere (or an overflowing sum): count, then skip them.
-        finite = torch.isfinite(t)
-        nan = int(torch.isnan(t).sum())
-        inf = t.numel() - int(finite.sum()) - nan
-        kept = t[finite].double()
-        if kept.numel() == 0:
-            return _empty_stats(nan=nan, inf=inf)
-        return _stats_dict(_reduce(kept), nan=nan, inf=inf)
+    """Return min/max/mean/std and NaN/Inf counts of ``t`` (None where undefined).
+
+    ``t`` is detached (``tensor_value`` does it), so no graph is built here.
+    """
+    if t.is_complex():
+        t = t.abs()
+    if not t.is_floating_point():
+        t = t.double()  # ints and bools: exact enough, and mean/std need floats
+    elif t.dtype in (torch.float16, torch.bfloat16):
+        t = t.float()
+    if t.numel() == 0:
+        return _empty_stats(nan=0, inf=0)
+    # The fast path: four reductions and one conversion (tracing runs this per op).
+    lo, hi, mean, std = _reduce(t)
+    if isfinite(lo) and isfinite(hi) and isfinite(mean) and isfinite(std):
+        return {"min": lo, "max": hi, "mean": mean, "std": std, "nan": 0, "inf": 0}
+    # A NaN or an infinity somewhere (or an overflowing sum): count, then skip them.
+    finite = torch.isfinite(t)
+    nan = int(torch.isnan(t).sum())
+    inf = t.numel() - int(finite.sum()) - nan
+    kept = t[finite].double()
+    if kept.numel() == 0:
+        return _empty_stats(nan=nan, inf=inf)
+    return _stats_dict(_reduce(kept), nan=nan, inf=inf)
 
 
 def _reduce(t: torch.Tensor) -> list[float]:
