@@ -97,8 +97,9 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None) -> Trace:
                 continue
             target = _visit(nxt, trace, queue)
             graph.add_edge(source, target, key=slot, slot=slot, input_nr=input_nr)
+    nodes = graph.nodes  # the nodes exist (in id order): fill their attribute dicts in place
     for node_id, fn in trace.node_of.items():
-        graph.add_node(node_id, **node_attributes(fn, node_id, values, labels, scopes))
+        nodes[node_id].update(node_attributes(fn, node_id, values, labels, scopes))
     return trace
 
 
