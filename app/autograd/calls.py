@@ -53,7 +53,7 @@ def capture_backward_calls(filename: str = "<snippet>"):
 
     The wrapped torch functions are restored on exit, also when the snippet failed.
     """
-    calls: list[dict] = []
+    calls = CallRecords()
     capture = _Capture(filename, calls)
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
     try:
@@ -65,6 +65,20 @@ def capture_backward_calls(filename: str = "<snippet>"):
             setattr(owner, attr, original)
         if capture.skipped:
             calls.append(_skipped_record(len(calls), capture.skipped))
+
+
+class CallRecords(list):
+    """The call records (plain data), plus ``graphs``: per record, ``(root grad_fns,
+    {grad_fn: node id})`` of the call's graph, or None (kept out of the JSON; used to
+    draw the calls on the traced graph, see ``call_graphs``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.graphs: list = []
+
+    def append(self, record, graph=None) -> None:
+        super().append(record)
+        self.graphs.append(graph)
 
 
 def _skipped_record(index: int, count: int) -> dict:
@@ -129,8 +143,11 @@ class _Capture:
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
                 self.steps_kept += len(steps)
                 try:
+                    roots = [r.grad_fn for r in _roots(api, bound.arguments)
+                             if getattr(r, "grad_fn", None) is not None]
                     self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
-                                                   (steps, exc, grads), freed_before))
+                                                   (steps, exc, grads), freed_before),
+                                      (roots, id_of))
                 except Exception:  # a record we cannot build is left out
                     pass
         finally:

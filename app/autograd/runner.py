@@ -41,6 +41,8 @@ class RunResult:
     namespace: dict = field(default_factory=dict)
     roots: list = field(default_factory=list)
     root_name: str | None = None
+    root_chosen: bool = False  # --root NAME: draw exactly that, nothing joined to it
+    call_graphs: list = field(default_factory=list)  # see calls.CallRecords.graphs
     values: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)
     scopes: dict = field(default_factory=dict)
@@ -109,6 +111,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = exc
     result.calls = list(calls)
+    result.call_graphs = calls.graphs
     result.output = output.getvalue()
     _name_everything(result, recorder, bindings)
     if failure is not None:
@@ -165,6 +168,7 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
                last_name: str | None, bindings: Bindings) -> None:
     """Set ``roots`` and ``root_name``, or an error when nothing can be drawn."""
     if root:
+        result.root_chosen = True
         _named_roots(result, root)
         return
     if last_value and _tensors_with_grad_fn(last_value[-1]):

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from app.autograd import errors
+from app.autograd.call_graphs import renumber_calls, roots_to_join
 from app.autograd.runner import run_snippet
 from app.autograd.serialize import graph_to_json
 from app.autograd.trace import Trace, trace_graph
@@ -55,10 +56,10 @@ class Session:
         trace, error = None, result.error
         if result.roots:
             try:
-                trace = trace_graph(result.roots, values=result.values,
-                                    labels=result.labels, scopes=result.scopes)
+                trace = _trace_with_calls(result)
             except Exception as exc:  # a graph torch itself cannot walk
                 error = error or errors.explain(exc, source, filename)
+        result.call_graphs = []  # the calls' grad_fns are not kept past the trace
         self.state = LiveState(
             source=source, filename=filename, device=device, namespace=result.namespace,
             root=result.roots[0] if result.roots else None, root_name=result.root_name,
@@ -110,3 +111,20 @@ class Session:
         if self.state is None or self.state.trace is None:
             raise RuntimeError("nothing to step through: run a snippet that builds a graph first")
         return self.state
+
+
+def _trace_with_calls(result) -> Trace:
+    """Return the trace of the run's roots, joined with the graphs of the snippet's own
+    backward calls that share nodes with it (their timelines renumbered onto it)."""
+    def trace_of(roots):
+        return trace_graph(roots, values=result.values, labels=result.labels,
+                           scopes=result.scopes)
+
+    trace = trace_of(result.roots)
+    if result.root_chosen or not result.call_graphs:
+        return trace
+    extra = roots_to_join(trace.id_of, result.call_graphs)
+    if extra:
+        trace = trace_of(list(result.roots) + extra)
+    renumber_calls(result.calls, result.call_graphs, trace.id_of)
+    return trace

@@ -1,0 +1,58 @@
+"""Draw the snippet's own backward calls on the graph gradstep traced.
+
+A call such as ``torch.autograd.grad(p[1], [a])`` differentiates a tensor
+(``p[1]``) that is not the drawn root (``p``), so its recorded timeline numbers
+a graph of its own. When that graph shares nodes with the drawn one (``p[1]``'s
+``SelectBackward0`` leads into ``p``'s ``SoftmaxBackward0``), the call's roots
+join the drawn graph and its timeline is renumbered onto the drawn graph's ids,
+so its steps can be shown there. A call on a graph with nothing in common (a
+fresh graph per training step) is left as it is.
+"""
+
+from __future__ import annotations
+
+
+def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
+    """Return the grad_fns of call roots to add to the drawn graph's roots.
+
+    ``call_graphs`` holds ``(root grad_fns, {grad_fn: call node id})`` per call
+    (None for a call that recorded no graph). Only calls whose graph shares an
+    op node with the drawn one count (every step of a training loop shares the
+    parameters' AccumulateGrad nodes, and is still a graph of its own); roots
+    already drawn are not repeated.
+    """
+    extra: list = []
+    for entry in call_graphs:
+        if not entry:
+            continue
+        roots, id_of = entry
+        if not any(fn in trace_id_of and not hasattr(fn, "variable") for fn in id_of):
+            continue
+        extra.extend(fn for fn in roots if fn not in trace_id_of and fn not in extra)
+    return extra
+
+
+def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
+    """Rewrite, in place, the node ids of each call record whose nodes are all drawn."""
+    for record, entry in zip(calls, call_graphs):
+        if not entry:
+            continue
+        _roots, id_of = entry
+        if not id_of or not all(fn in trace_id_of for fn in id_of):
+            continue
+        new_id = {old: trace_id_of[fn] for fn, old in id_of.items()}
+        _renumber_record(record, new_id)
+
+
+def _renumber_record(record: dict, new_id: dict) -> None:
+    for node in record.get("nodes") or []:
+        node["id"] = new_id.get(node["id"], node["id"])
+    timeline = record.get("timeline") or {}
+    for step in timeline.get("steps") or []:
+        step["node"] = new_id.get(step["node"], step["node"])
+    for key in ("freed_nodes", "freed_before"):
+        if timeline.get(key):
+            timeline[key] = [new_id.get(n, n) for n in timeline[key]]
+    for error in (record.get("error"), timeline.get("error")):
+        if isinstance(error, dict) and error.get("node") in new_id:
+            error["node"] = new_id[error["node"]]

@@ -1,0 +1,74 @@
+"""The snippet's own backward calls drawn on the traced graph (app/autograd/call_graphs.py)."""
+
+import torch
+import torch.nn.functional as F
+
+from app.autograd.session import Session
+
+SOFTMAX = """\
+a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+p = F.softmax(a, dim=0)
+g1 = torch.autograd.grad(p[1], [a], retain_graph=True)
+g2 = torch.autograd.grad(p[2], [a])
+"""
+
+
+def _names(trace):
+    return {n["id"]: n["name"] for n in trace["nodes"]}
+
+
+def _edges(trace):
+    return {(e["source"], e["target"]) for e in trace["edges"]}
+
+
+def test_calls_on_other_tensors_of_the_graph_are_drawn_and_renumbered():
+    result = Session().run(SOFTMAX, filename="s.py")
+    assert result["ok"], result["error"]
+    trace, calls = result["trace"], result["calls"]
+    names = _names(trace)
+    assert sorted(names.values()) == sorted(
+        ["SoftmaxBackward0", "SelectBackward0", "SelectBackward0", "AccumulateGrad"])
+
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    for call, index in zip(calls, (1, 2)):
+        (expected,) = torch.autograd.grad(p[index], [a], retain_graph=True)
+        # every node the call names is the drawn node of the same op
+        assert all(names[n["id"]] == n["name"] for n in call["nodes"])
+        steps = call["timeline"]["steps"]
+        assert [s["name"] for s in steps] == ["SelectBackward0", "SoftmaxBackward0"]
+        select, softmax = steps[0]["node"], steps[1]["node"]
+        assert (select, softmax) in _edges(trace)
+        assert torch.allclose(torch.tensor(steps[1]["grad_inputs"][0]), expected, atol=1e-7)
+        assert torch.allclose(torch.tensor(call["timeline"]["leaf_grads"]["a"]), expected,
+                              atol=1e-7)
+    # the two calls differentiate different Select nodes of the same softmax
+    assert calls[0]["timeline"]["steps"][0]["node"] != calls[1]["timeline"]["steps"][0]["node"]
+
+
+def test_calls_on_unrelated_graphs_are_not_joined():
+    source = """\
+w = torch.ones(2, requires_grad=True)
+for i in range(3):
+    loss = (w * (i + 1)).sum()
+    loss.backward()
+"""
+    result = Session().run(source, filename="loop.py")
+    assert result["ok"], result["error"]
+    w = torch.ones(2, requires_grad=True)
+    loss = (w * 3).sum()
+    # only the last iteration's graph: SumBackward0 -> MulBackward0 -> AccumulateGrad
+    expected = []
+    fn = loss.grad_fn
+    while fn is not None:
+        expected.append(fn.name().removeprefix("torch::autograd::"))
+        fn = fn.next_functions[0][0] if fn.next_functions else None
+    assert [n["name"] for n in result["trace"]["nodes"]] == expected
+    last = result["calls"][-1]
+    assert [s["node"] for s in last["timeline"]["steps"]][:2] == ["n0", "n1"]
+
+
+def test_a_chosen_root_is_drawn_alone():
+    result = Session().run(SOFTMAX, filename="s.py", root="p")
+    assert result["ok"], result["error"]
+    assert sorted(_names(result["trace"]).values()) == ["AccumulateGrad", "SoftmaxBackward0"]
