@@ -48,6 +48,13 @@ class QtEditor(QtWidgets.QPlainTextEdit):
         self.setAcceptDrops(True)
         self.setPlaceholderText("Type a PyTorch snippet, then press Ctrl+Enter to run it.")
         self._gutter = _LineNumbers(self)
+        self.banner = QtWidgets.QLabel(self)  # the whole error, under the text, when it fails
+        self.banner.setWordWrap(True)
+        self.banner.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
+        self.banner.setStyleSheet("QLabel { background: #fde7e7; color: #8e1212; "
+                                  "border-top: 2px solid #d32f2f; padding: 4px 6px; }")
+        self.banner.hide()
+        self.banner.mousePressEvent = lambda _e: self.go_to_line(self.error_line or 1)
         self._highlighter = QtHighlighter(self.document(), dark=is_dark(self.palette()))
         self.error_line: int | None = None
         self.error_text = ""
@@ -70,8 +77,24 @@ class QtEditor(QtWidgets.QPlainTextEdit):
                 sel.cursor = QtGui.QTextCursor(block)
                 selections.append(sel)
         self.setExtraSelections(selections)
+        self.banner.setText(f"Line {self.error_line}: {self.error_text}" if self.error_line else "")
+        self.banner.setVisible(bool(self.error_line and self.error_text))
+        self._place_banner()
         self.viewport().update()
         self._gutter.update()
+
+    def _place_banner(self) -> None:
+        """Put the error banner across the bottom of the text area, tall enough for its text."""
+        if not self.banner.isVisible():
+            self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+            return
+        cr = self.contentsRect()
+        bar = self.horizontalScrollBar()
+        bar_height = bar.height() if bar.isVisible() else 0
+        # heightForWidth leaves out the stylesheet's padding and border: add them
+        height = min(self.banner.heightForWidth(cr.width() - 12) + 14, cr.height() // 3)
+        self.banner.setGeometry(cr.left(), cr.bottom() - bar_height - height + 1, cr.width(), height)
+        self.setViewportMargins(self.gutter_width(), 0, 0, height)
 
     def go_to_line(self, line: int) -> None:
         """Put the cursor at the start of 1-based ``line`` and show it."""
@@ -123,7 +146,8 @@ class QtEditor(QtWidgets.QPlainTextEdit):
         return 14 + self.fontMetrics().horizontalAdvance("9") * max(2, digits)
 
     def _update_gutter_width(self, *_args) -> None:
-        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+        bottom = self.banner.height() if getattr(self, "banner", None) and self.banner.isVisible() else 0
+        self.setViewportMargins(self.gutter_width(), 0, 0, bottom)
 
     def _update_gutter(self, rect: QtCore.QRect, dy: int) -> None:
         if dy:
@@ -135,6 +159,7 @@ class QtEditor(QtWidgets.QPlainTextEdit):
         super().resizeEvent(event)
         cr = self.contentsRect()
         self._gutter.setGeometry(QtCore.QRect(cr.left(), cr.top(), self.gutter_width(), cr.height()))
+        self._place_banner()
 
     def paint_gutter(self, event: QtGui.QPaintEvent) -> None:
         """Paint line numbers; the failing line's number in red."""

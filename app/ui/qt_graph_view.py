@@ -68,6 +68,15 @@ class QtGraphView(QtWidgets.QGraphicsView):
         else:
             self.fit_to_window()
 
+    def show_message(self, text: str) -> None:
+        """Show ``text`` instead of a graph (a run that built none)."""
+        self.graph, self.graph_scene, self.layout_result = None, None, None
+        self._empty.clear()
+        item = self._empty.addText(text)
+        item.setDefaultTextColor(self.palette().color(QtGui.QPalette.ColorRole.PlaceholderText))
+        self.setScene(self._empty)
+        self.centerOn(item)
+
     def _rebuild(self) -> None:
         if self.graph is None:
             self.setScene(self._empty)

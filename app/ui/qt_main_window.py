@@ -250,6 +250,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
                 self.backward()  # the snippet ran no backward of its own: make the pass to step
         elif had_graph is not None:
             self.statusBar().showMessage("The run failed; the last good graph is still shown.")
+        else:
+            self.graph_view.show_message("No graph yet: the run stopped before building one.")
         self._show_error(result.get("error"))
         if result.get("ok"):
             self.statusBar().showMessage("Ran. Step through backward with Alt+Right.")
@@ -291,6 +293,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
             return
         self.editor.set_error(err.get("line"), f"{err.get('type', '')}: {err.get('message', '')}")
         self.docks["errors"].raise_()
+        if self.docks["errors"].height() < 300:  # room for torch's message, the why and the fix
+            self.resizeDocks([self.docks["values"], self.docks["errors"]], [340, 360],
+                             QtCore.Qt.Orientation.Vertical)
         self.statusBar().showMessage(f"Error: {err.get('title') or err.get('message', '')}"[:160])
 
     def _on_busy(self, busy: bool) -> None:

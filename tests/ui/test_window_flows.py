@@ -140,6 +140,7 @@ def test_requires_grad_error_marks_the_line_and_explains(qtbot, window):
     run_and_wait(qtbot, window, window.sigRunFinished)
     assert window.editor.error_line == 4
     assert str(torch_error.value) in window.editor.error_text
+    assert window.editor.banner.isVisible() and str(torch_error.value) in window.editor.banner.text()
     text = window.errors_panel.toPlainText()
     assert str(torch_error.value) in text
     assert window.model.error["fix"] in text and window.model.error["explanation"] in text
@@ -154,6 +155,7 @@ def test_requires_grad_error_marks_the_line_and_explains(qtbot, window):
     window.editor.setPlainText("\n".join(SNIPPET))
     run_and_wait(qtbot, window)
     assert window.editor.error_line is None and window.model.step_count > 0
+    assert not window.editor.banner.isVisible()
 
 
 def test_syntax_error_is_marked(qtbot, window):
