@@ -213,22 +213,3 @@ def write_json(graph, path, *, layout=None, states: dict | None = None) -> None:
     text = json.dumps(to_json(graph, layout, states), ensure_ascii=False, allow_nan=False, indent=1)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text + "\n")
-
-
-def graph_from_trace_json(data: dict) -> nx.MultiDiGraph:
-    """Return the MultiDiGraph of a trace JSON dict (edge key = slot), without importing torch.
-
-    The same graph as ``app.autograd.serialize.graph_from_json``; the views and
-    the export command use this one so that drawing never loads torch. Extra
-    fields of our own JSON export (``x``, ``points``, ...) are kept as attributes.
-    """
-    graph = nx.MultiDiGraph(root=data.get("root", "n0"), device=data.get("device", "cpu"))
-    if "roots" in data:
-        graph.graph["roots"] = list(data["roots"])
-    for node in data.get("nodes", []):
-        graph.add_node(node["id"], **node)
-    for edge in data.get("edges", []):
-        extra = {k: v for k, v in edge.items() if k not in ("source", "target", "slot", "input_nr")}
-        graph.add_edge(edge["source"], edge["target"], key=edge["slot"], slot=edge["slot"],
-                       input_nr=edge.get("input_nr", 0), **extra)
-    return graph

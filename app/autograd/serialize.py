@@ -6,6 +6,7 @@ import json
 
 import networkx as nx
 
+from app.autograd.graph_json import graph_from_json  # noqa: F401 (re-exported)
 from app.autograd.trace import Trace
 from app.autograd.values import to_jsonable
 
@@ -33,21 +34,6 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) 
     if roots and len(roots) > 1:
         data["roots"] = list(roots)
     return data
-
-
-def graph_from_json(data: dict) -> nx.MultiDiGraph:
-    """Return the MultiDiGraph described by a trace JSON dict (edge key = slot)."""
-    graph = nx.MultiDiGraph(root=data.get("root", "n0"), device=data.get("device", "cpu"))
-    if "roots" in data:
-        graph.graph["roots"] = list(data["roots"])
-    for node in data.get("nodes", []):
-        graph.add_node(node["id"], **node)
-    for edge in data.get("edges", []):
-        graph.add_edge(
-            edge["source"], edge["target"], key=edge["slot"],
-            slot=edge["slot"], input_nr=edge.get("input_nr", 0),
-        )
-    return graph
 
 
 def dumps(data, *, ascii_only: bool = False) -> str:

@@ -54,13 +54,13 @@ def run(args) -> int:
 
 
 def _export(args, session, result, name: str) -> int:
-    from graphviz_views.dot import graph_from_trace_json
+    from app.autograd.graph_json import graph_from_json
     from graphviz_views.export import ExportError, export_graph
 
     if not result.get("trace"):
         report_error(_nothing_to_draw(), name)
         return SNIPPET_FAILED
-    graph = graph_from_trace_json(result["trace"])  # not serialize's: that one loads torch
+    graph = graph_from_json(result["trace"])  # graph_json never loads torch
     timeline = None
     if args.step is not None or args.frames:
         timeline = snippet_timeline(result, graph) or session.backward()

@@ -56,7 +56,7 @@ class StepIndex:
 
 def _graph_from_json(trace: dict):
     """Return the networkx graph of a trace JSON (the tracer's function)."""
-    from app.autograd.serialize import graph_from_json
+    from app.autograd.graph_json import graph_from_json  # torch-free: the GUI does not load torch
 
     return graph_from_json(trace)
 
