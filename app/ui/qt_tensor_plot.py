@@ -1,4 +1,11 @@
-"""One tensor drawn with pyqtgraph: a number, bars, a heatmap or a histogram."""
+"""One tensor drawn with pyqtgraph: a number, bars, a heatmap or a histogram.
+
+Speed (bench/bench_ui.py): a backward step changes the plotted tensors, so the plot
+keeps one item of each kind and updates it in place (``setOpts``/``setImage``/
+``setData``) rather than clearing and re-adding items, sets its view range itself
+rather than letting auto-range re-scan, and keeps its own size fixed so a new value
+never re-lays out the dock (which would repaint the whole window).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from app.ui.summaries import as_value, flatten, fmt, stats
+
+PLOT_HEIGHT = 150  # px; fixed so a new value never changes the panel's layout
+MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in
 
 
 def plot_kind(value: dict | None) -> str:
@@ -21,6 +31,16 @@ def plot_kind(value: dict | None) -> str:
     return {1: "bars", 2: "heatmap"}.get(ndim, "histogram")
 
 
+def padded(lo: float, hi: float, pad: float = 0.05) -> tuple[float, float]:
+    """Return (lo, hi) widened by ``pad`` of their span (or by 1 when they are equal)."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return -1.0, 1.0
+    span = hi - lo
+    if span <= 0:
+        return lo - 1.0, hi + 1.0
+    return lo - span * pad, hi + span * pad
+
+
 class QtTensorPlot(QtWidgets.QWidget):
     """A title, a plot (or a big number) and the statistics of one tensor."""
 
@@ -28,26 +48,52 @@ class QtTensorPlot(QtWidgets.QWidget):
         super().__init__(parent)
         self.kind = "none"
         self.values = np.zeros(0)
+        self._shown: tuple | None = None  # (kind, shape, values) drawn now: skip redraws
         self._title = QtWidgets.QLabel(f"<b>{title}</b>")
         self._number = QtWidgets.QLabel()
         self._number.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._number.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         font = self._number.font()
         font.setPointSize(font.pointSize() + 6)
         self._number.setFont(font)
         self._stats = QtWidgets.QLabel()
         self._stats.setWordWrap(True)
         self._stats.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        # two lines: the statistics fit; a fixed height keeps a longer text from re-laying out
+        self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
         self._plot = pg.PlotWidget(background=self._colour("Base"))
-        self._plot.setMinimumHeight(120)
-        self._plot.setMaximumHeight(170)
         self._plot.setMenuEnabled(False)
-        self._colorbar = None
+        self._plot.setMouseEnabled(False, False)
+        self._plot.hideButtons()
+        self._make_items()
         self._style_axes()
+        # the number and the plot share one fixed-height slot, so switching kinds moves nothing
+        self._stack = QtWidgets.QStackedWidget()
+        self._stack.addWidget(QtWidgets.QWidget())  # nothing to draw
+        self._stack.addWidget(self._number)
+        self._stack.addWidget(self._plot)
+        self._stack.setFixedHeight(PLOT_HEIGHT)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 4, 2, 4)
-        for w in (self._title, self._number, self._plot, self._stats):
+        for w in (self._title, self._stack, self._stats):
             layout.addWidget(w)
         self.set_value(None)
+
+    def _make_items(self) -> None:
+        """Create the one item of each kind that every later value reuses."""
+        item = self._plot.getPlotItem()
+        item.disableAutoRange()
+        self._bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.8, brush="#4c8bf5")
+        self._image = pg.ImageItem(np.zeros((1, 1)))
+        self._curve = pg.PlotDataItem(stepMode="center", fillLevel=0, brush="#4c8bf580")
+        for it in (self._bars, self._image, self._curve):
+            it.setVisible(False)
+            item.addItem(it)
+        self._colorbar = pg.ColorBarItem(colorMap="viridis", values=(0.0, 1.0), interactive=False)
+        self._colorbar.setImageItem(self._image)
+        self._colorbar_shown = False  # in the plot's layout only for heatmaps (else it takes room)
+        self._cells: list[pg.TextItem] = []
 
     def _colour(self, role: str):
         """Return the palette colour ``role`` (so plots follow a light or dark theme)."""
@@ -71,68 +117,114 @@ class QtTensorPlot(QtWidgets.QWidget):
     def set_value(self, x) -> None:
         """Show ``x`` (value dict, nested list, number or None)."""
         value = as_value(x)
-        self.kind = plot_kind(value)
-        self._clear_plot()
-        self.values = np.asarray(flatten(value["data"]), dtype=float) if (
+        kind = plot_kind(value)
+        values = np.asarray(flatten(value["data"]), dtype=float) if (
             value and value.get("data") is not None) else np.zeros(0)
-        self._number.setVisible(self.kind == "scalar")
-        self._plot.setVisible(self.kind in ("bars", "heatmap", "histogram"))
-        if self.kind == "none":
-            self._stats.setText("—")
-            return
-        self._stats.setText(stats(value).replace("\n", "   "))
-        if self.kind == "scalar":
-            self._number.setText(fmt(self.values[0]) if self.values.size else "")
-        elif self.kind == "bars":
-            self._draw_bars()
-        elif self.kind == "heatmap":
-            self._draw_heatmap(np.asarray(self.values).reshape(value["shape"]))
-        elif self.kind == "histogram":
-            self._draw_histogram()
+        shape = tuple(value.get("shape") or []) if value else ()
+        text = "—" if kind == "none" else stats(value).replace("\n", "   ")
+        self.kind, self.values = kind, values
+        self._stats.setText(text)
+        shown = (kind, shape, values)
+        if self._same_as_shown(shown):
+            return  # same tensor as the previous step: the drawing is already right
+        self._shown = shown
+        self._hide_items()
+        self._show_colorbar(kind == "heatmap")
+        if kind == "scalar":
+            self._number.setText(fmt(values[0]) if values.size else "")
+            self._stack.setCurrentWidget(self._number)
+        elif kind in ("bars", "heatmap", "histogram"):
+            self._stack.setCurrentWidget(self._plot)
+            {"bars": self._draw_bars, "heatmap": self._draw_heatmap,
+             "histogram": self._draw_histogram}[kind](values.reshape(shape) if kind == "heatmap"
+                                                      else values)
+        else:
+            self._stack.setCurrentIndex(0)
+
+    def _same_as_shown(self, shown: tuple) -> bool:
+        """Return True when ``shown`` (kind, shape, values) is what is drawn already."""
+        if self._shown is None:
+            return False
+        kind, shape, values = self._shown
+        return (kind, shape) == shown[:2] and np.array_equal(values, shown[2], equal_nan=True)
 
     def set_message(self, text: str) -> None:
         """Show no plot, only ``text`` (why there is nothing to draw)."""
         self.set_value(None)
         self._stats.setText(text)
 
-    def _clear_plot(self) -> None:
-        if self._colorbar is not None:
-            self._plot.getPlotItem().layout.removeItem(self._colorbar)
-            self._colorbar.setParentItem(None)
-            self._colorbar = None
-        self._plot.clear()
-        self._plot.getPlotItem().invertY(False)
+    def _hide_items(self) -> None:
+        for it in (self._bars, self._image, self._curve, *self._cells):
+            it.setVisible(False)
 
-    def _draw_bars(self) -> None:
-        v = np.nan_to_num(self.values, nan=0.0, posinf=0.0, neginf=0.0)
-        bars = pg.BarGraphItem(x=np.arange(v.size), height=v, width=0.8, brush="#4c8bf5")
-        self._plot.addItem(bars)
-        self._plot.getPlotItem().enableAutoRange()
+    def _show_colorbar(self, show: bool) -> None:
+        """Put the colour bar in (heatmaps) or out of the plot's layout; only on a change."""
+        if show == self._colorbar_shown:
+            return
+        layout = self._plot.getPlotItem().layout
+        if show:
+            layout.addItem(self._colorbar, 2, 5)
+        else:
+            layout.removeItem(self._colorbar)
+            self._colorbar.setParentItem(None)
+            self._plot.scene().removeItem(self._colorbar)
+        self._colorbar_shown = show
+
+    def _set_range(self, x: tuple[float, float], y: tuple[float, float], invert_y: bool) -> None:
+        item = self._plot.getPlotItem()
+        item.invertY(invert_y)
+        item.setRange(xRange=x, yRange=y, padding=0)
+
+    def _draw_bars(self, values: np.ndarray) -> None:
+        v = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        self._bars.setOpts(x=np.arange(v.size), height=v, width=0.8)
+        self._bars.setVisible(True)
+        lo, hi = min(0.0, float(v.min())), max(0.0, float(v.max()))
+        self._set_range((-0.6, v.size - 0.4), padded(lo, hi), False)
 
     def _draw_heatmap(self, matrix: np.ndarray) -> None:
         m = np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0)
-        image = pg.ImageItem(m.T)  # ImageItem's first axis is x: columns left to right
-        self._plot.addItem(image)
-        self._plot.getPlotItem().invertY(True)
         lo, hi = float(m.min()), float(m.max())
         if lo == hi:
             lo, hi = lo - 1.0, hi + 1.0
-        self._colorbar = self._plot.getPlotItem().addColorBar(
-            image, colorMap="viridis", values=(lo, hi))
-        if m.size <= 36:  # small matrices: write each number in its cell
+        self._image.setImage(m.T, autoLevels=False)  # ImageItem's first axis is x: columns
+        self._colorbar.setLevels((lo, hi))
+        self._image.setVisible(True)
+        self._show_colorbar(True)
+        rows, cols = m.shape
+        self._set_range((0.0, float(cols)), (0.0, float(rows)), True)
+        if m.size <= MAX_CELL_TEXT:  # small matrices: write each number in its cell
             self._write_cells(matrix, (lo + hi) / 2)
 
     def _write_cells(self, matrix: np.ndarray, middle: float) -> None:
-        for (i, j), v in np.ndenumerate(matrix):
-            colour = "#000000" if np.isfinite(v) and v > middle else "#ffffff"
-            text = pg.TextItem(fmt(v), color=colour, anchor=(0.5, 0.5))
-            text.setPos(j + 0.5, i + 0.5)
+        while len(self._cells) < matrix.size:
+            text = pg.TextItem("", anchor=(0.5, 0.5))
             self._plot.addItem(text)
+            self._cells.append(text)
+        for text, ((i, j), v) in zip(self._cells, np.ndenumerate(matrix)):
+            text.setColor("#000000" if np.isfinite(v) and v > middle else "#ffffff")
+            text.setText(fmt(v))
+            text.setPos(j + 0.5, i + 0.5)
+            text.setVisible(True)
 
-    def _draw_histogram(self) -> None:
-        v = self.values[np.isfinite(self.values)]
+    def _draw_histogram(self, values: np.ndarray) -> None:
+        v = values[np.isfinite(values)]
         if v.size == 0:
             return
         counts, edges = np.histogram(v, bins=min(30, max(5, v.size // 2)))
-        self._plot.addItem(pg.PlotDataItem(edges, counts, stepMode="center",
-                                           fillLevel=0, brush="#4c8bf580"))
+        self._curve.setData(edges, counts)
+        self._curve.setVisible(True)
+        self._set_range((float(edges[0]), float(edges[-1])), (0.0, float(counts.max()) * 1.05), False)
+
+    def drawn(self) -> np.ndarray:
+        """Return the numbers the plot draws now: bar heights, image cells (row by row),
+        histogram counts or the shown number (NaN/inf drawn as 0 in bars and images)."""
+        if self.kind == "bars":
+            return np.asarray(self._bars.opts["height"], dtype=float)
+        if self.kind == "heatmap":
+            return np.asarray(self._image.image, dtype=float).T.flatten()
+        if self.kind == "histogram":
+            return np.asarray(self._curve.getData()[1], dtype=float)
+        if self.kind == "scalar":
+            return np.array([float(self._number.text())]) if self._number.text() else np.zeros(0)
+        return np.zeros(0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.ui.models import SessionModel
 from app.ui.qt_tensor_plot import QtTensorPlot
@@ -18,10 +18,17 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         self.node_id = ""
         self.header = QtWidgets.QLabel("Run a snippet, then step through backward.")
         self.header.setWordWrap(True)
+        # fixed sizes: a new step's text must not re-lay out the dock (that repaints the window)
+        self.header.setFixedHeight(self.header.fontMetrics().lineSpacing() * 2 + 4)
+        self.header.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         self.forward = QtTensorPlot("Forward value")
         self.arriving = QtTensorPlot("Gradient arriving (grad_output)")
         self.slot_choice = QtWidgets.QComboBox()
-        self.slot_choice.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.slot_choice.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.slot_choice.setMinimumContentsLength(28)
+        self.slot_choice.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
+                                       QtWidgets.QSizePolicy.Policy.Fixed)
         self.sent = QtTensorPlot("Gradient sent (grad_input)")
         self.jacobian = QtTensorPlot("Local Jacobian")
         self._sent_values: list = []
@@ -33,8 +40,7 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         layout.addWidget(self.arriving)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(QtWidgets.QLabel("Sent along slot:"))
-        row.addWidget(self.slot_choice)
-        row.addStretch(1)
+        row.addWidget(self.slot_choice, 1)
         layout.addLayout(row)
         layout.addWidget(self.sent)
         layout.addWidget(self.jacobian)

@@ -67,3 +67,36 @@ def test_leaf_history_lines_passes_up():
     model = SessionModel()
     model.timelines = [{"leaf_grads": {"w": [2.0]}}, {"leaf_grads": {"w": [4.0], "b": [1.0]}}]
     assert model.leaf_history() == {"w": [[2.0], [4.0]], "b": [None, [1.0]]}
+
+
+def test_plot_reused_across_values_draws_each_new_one(qtbot):
+    """One plot shown a sequence of tensors (as stepping does) draws each one's numbers,
+    whatever kind came before: its items are updated in place, not re-created."""
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    torch.manual_seed(0)
+    seq = [torch.randn(4), torch.randn(4), torch.randn(7), torch.randn(2, 3), torch.tensor(1.5),
+           torch.randn(3, 3), torch.randn(4), torch.randn(4)]
+    for t in seq:
+        plot.set_value({"shape": list(t.shape), "data": t.tolist()})
+        assert plot.values.tolist() == pytest.approx(t.flatten().tolist())
+        if t.dim() == 0:
+            assert plot.drawn().tolist() == pytest.approx([t.item()], rel=1e-3)
+        else:
+            assert plot.drawn().tolist() == pytest.approx(t.flatten().tolist())
+    same = seq[-1]
+    plot.set_value({"shape": [4], "data": same.tolist()})  # unchanged: still drawn right
+    assert plot.drawn().tolist() == pytest.approx(same.tolist())
+    plot.set_value(None)
+    assert plot.kind == "none" and plot.drawn().size == 0
+
+
+def test_histogram_counts_match_numpy(qtbot):
+    import numpy as np
+
+    t = torch.randn(2, 3, 5)
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.set_value({"shape": [2, 3, 5], "data": t.tolist()})
+    counts, _ = np.histogram(t.flatten().numpy().astype(float), bins=15)
+    assert plot.drawn().tolist() == counts.tolist()
