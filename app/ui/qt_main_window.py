@@ -56,6 +56,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self._labelled = (0, 0)  # the steps whose gradients are written on edges
         self._states_shown = None  # the timeline whose states the graph view shows
         self._build_widgets()
+        # the graph view hears of a step before the side panels: the other way round a step
+        # paints the 10,000-node view twice, not once (bench/bench_ui.py)
+        self.model.sigStepChanged.connect(self._on_step)
         self._build_docks()
         self._build_menus()
         self._build_status()
@@ -192,7 +195,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.runner.sigResult.connect(self._on_result)
         self.runner.sigBusyChanged.connect(self._on_busy)
         self.model.sigTimelineChanged.connect(self._reset_labels)
-        self.model.sigStepChanged.connect(self._on_step)
         self.model.sigSelectionChanged.connect(self._on_selection)
         self.graph_view.sigNodeClicked.connect(self.model.select)
         self.graph_view.sigNodeDoubleClicked.connect(self._on_double_click)

@@ -174,6 +174,9 @@ class QtTensorPlot(QtWidgets.QWidget):
         item = self._plot.getPlotItem()
         item.invertY(invert_y)
         item.setRange(xRange=x, yRange=y, padding=0)
+        # apply the new range now, not in the next paint: done there it changes items while
+        # Qt paints, which asks for a second paint of the whole window (graph view included)
+        item.getViewBox().updateMatrix()
 
     def _draw_bars(self, values: np.ndarray) -> None:
         v = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
