@@ -126,6 +126,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.docks["errors"], self.docks["output"])
         self.docks["values"].raise_()
         self.docks["errors"].raise_()
+        for name, panel in (("values", self.values_panel), ("saved", self.saved_panel)):
+            # a panel whose tab is behind another skips each step's work until shown
+            self.docks[name].visibilityChanged.connect(panel.set_seen)
         self.resizeDocks([self.docks["values"]], [420], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["values"], self.docks["errors"]], [520, 200],
                          QtCore.Qt.Orientation.Vertical)

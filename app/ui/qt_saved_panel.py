@@ -59,12 +59,27 @@ class QtSavedPanel(QtWidgets.QWidget):
         layout.addWidget(self.state_label)
         layout.addWidget(self.node_label)
         layout.addWidget(self.table, 1)
+        self._stale = True
+        self._seen = True  # the window says when its dock's tab is behind another
         for sig in (model.sigStepChanged, model.sigSelectionChanged, model.sigTraceChanged,
                     model.sigTimelineChanged):
             sig.connect(self._refresh)
         self._refresh()
 
+    def set_seen(self, seen: bool) -> None:
+        """Say whether the panel can be seen (its dock's tab is in front); on becoming seen
+        it draws what changed while it could not be."""
+        self._seen = seen
+        if seen and self._stale:
+            self._refresh()
+
     def _refresh(self, *_args) -> None:
+        """Show the focus node's buffers now, or, while its dock is a tab behind another,
+        when it is next shown (``set_seen``): stepping does no work for a panel nobody sees."""
+        if not self._seen:
+            self._stale = True
+            return
+        self._stale = False
         state = self.model.graph_state()
         self.state_label.setText(f"<b>Graph:</b> {state or 'no backward pass yet'}")
         node_id = self.model.focus_node()

@@ -33,6 +33,8 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         self.jacobian = QtTensorPlot("Local Jacobian")
         self._sent_values: list = []
         self._jacobian: dict | None = None
+        self._stale = True  # the focus changed while not seen: refresh when seen
+        self._seen = True  # the window says when its dock's tab is behind another
         body = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(body)
         layout.addWidget(self.header)
@@ -53,7 +55,20 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         model.sigTraceChanged.connect(self._on_focus_change)
         model.sigInspected.connect(self._on_inspected)
 
+    def set_seen(self, seen: bool) -> None:
+        """Say whether the panel can be seen (its dock's tab is in front); on becoming seen
+        it draws what changed while it could not be."""
+        self._seen = seen
+        if seen and self._stale:
+            self._on_focus_change()
+
     def _on_focus_change(self, *_args) -> None:
+        """Describe the focus node now, or, while its dock is a tab behind another,
+        when it is next shown (``set_seen``): stepping does no work for a panel nobody sees."""
+        if not self._seen:
+            self._stale = True
+            return
+        self._stale = False
         self.node_id = self.model.focus_node()
         attrs = self.model.node(self.node_id)
         if not attrs:
@@ -104,6 +119,8 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         self._show_jacobian()
 
     def _on_inspected(self, details: dict) -> None:
+        if self._stale:
+            return  # set_seen redraws from the model, which holds these details
         if details.get("id") == self.node_id:
             self._jacobian = details.get("jacobian")
             self._show_jacobian()

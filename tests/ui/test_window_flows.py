@@ -233,6 +233,7 @@ def test_saved_tensors_alive_then_freed(qtbot, window):
     with pytest.raises(RuntimeError, match="freed"):
         y2.grad_fn._saved_self  # noqa: B018 (reading it is the check)
     assert freed["self"] == "freed"
+    window.docks["saved"].raise_()  # a tab behind Values: it fills in when shown
     table = window.saved_panel.table
     shown = {table.topLevelItem(i).text(0): table.topLevelItem(i).text(2)
              for i in range(table.topLevelItemCount())}
@@ -352,3 +353,22 @@ def test_double_click_folds_and_expands_a_module(qtbot, window):
     qtbot.mouseDClick(window.graph_view.viewport(), QtCore.Qt.MouseButton.LeftButton,
                       pos=_node_point(window, "module:0"))
     assert window.graph_view.graph_scene.graph.number_of_nodes() == before
+
+
+def test_values_tab_hidden_while_stepping_shows_the_right_values_when_shown(qtbot, window):
+    """A hidden panel skips the work of each step and fills in when its tab is shown again:
+    what it shows then is the current node's, checked against torch."""
+    oracle = torch_oracle()
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    panel = window.values_panel
+    window.docks["saved"].raise_()
+    assert panel.visibleRegion().isEmpty()
+    node = step_to(window, "MulBackward0")
+    assert panel.node_id != node  # not redrawn while hidden
+    window.docks["values"].raise_()
+    assert panel.node_id == node
+    assert panel.forward.values.tolist() == pytest.approx(oracle["z"].tolist())
+    assert panel.arriving.values.tolist() == pytest.approx(oracle["dz"].tolist())
+    assert panel.sent.values.tolist() == pytest.approx(oracle["dy2"].tolist())
+    assert panel.sent.drawn().tolist() == pytest.approx(oracle["dy2"].tolist())
