@@ -31,14 +31,20 @@ def plot_kind(value: dict | None) -> str:
     return {1: "bars", 2: "heatmap"}.get(ndim, "histogram")
 
 
-def padded(lo: float, hi: float, pad: float = 0.05) -> tuple[float, float]:
-    """Return (lo, hi) widened by ``pad`` of their span (or by 1 when they are equal)."""
+def nice_range(lo: float, hi: float) -> tuple[float, float]:
+    """Return (lo, hi) widened to multiples of a 1-2-5 step of about a quarter of their span.
+
+    Round ends read better, and a step whose values move a little keeps the same range,
+    so its axes need not be drawn again.
+    """
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return -1.0, 1.0
-    span = hi - lo
-    if span <= 0:
+    if hi <= lo:
         return lo - 1.0, hi + 1.0
-    return lo - span * pad, hi + span * pad
+    raw = (hi - lo) / 4
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
 
 
 class QtTensorPlot(QtWidgets.QWidget):
@@ -183,7 +189,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._bars.setOpts(x=np.arange(v.size), height=v, width=0.8)
         self._bars.setVisible(True)
         lo, hi = min(0.0, float(v.min())), max(0.0, float(v.max()))
-        self._set_range((-0.6, v.size - 0.4), padded(lo, hi), False)
+        self._set_range((-0.6, v.size - 0.4), nice_range(lo, hi), False)
 
     def _draw_heatmap(self, matrix: np.ndarray) -> None:
         m = np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0)

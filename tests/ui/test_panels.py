@@ -100,3 +100,13 @@ def test_histogram_counts_match_numpy(qtbot):
     plot.set_value({"shape": [2, 3, 5], "data": t.tolist()})
     counts, _ = np.histogram(t.flatten().numpy().astype(float), bins=15)
     assert plot.drawn().tolist() == counts.tolist()
+
+
+@pytest.mark.parametrize("lo, hi", [(0.0, 0.9), (-0.3, 0.02), (0.0, 1e-7), (-5.0, 5.0),
+                                    (-3e38, 3e38), (2.0, 2.0)])
+def test_bar_range_holds_the_values_with_round_ends(lo, hi):
+    from app.ui.qt_tensor_plot import nice_range
+
+    a, b = nice_range(lo, hi)
+    assert a <= lo and hi <= b and a < b
+    assert (b - a) <= max(4 * (hi - lo), 2.0)  # not so wide the bars flatten
