@@ -3,8 +3,8 @@
 Speed (bench/bench_ui.py): a backward step changes the plotted tensors, so the plot
 keeps one item of each kind and updates it in place (``setOpts``/``setImage``/
 ``setData``) rather than clearing and re-adding items, sets its view range itself
-rather than letting auto-range re-scan, and keeps its own size fixed so a new value
-never re-lays out the dock (which would repaint the whole window).
+rather than letting auto-range re-scan, and keeps its own size fixed while the kind of
+plot stays the same, so a new value does not re-lay out the dock.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtWidgets
 
 from app.ui.summaries import as_value, flatten, fmt, stats
 
-PLOT_HEIGHT = 150  # px; fixed so a new value never changes the panel's layout
+PLOT_HEIGHT = 150  # px; fixed so a new value of the same kind never changes the layout
 MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in
 
 
@@ -79,7 +79,8 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stack.addWidget(QtWidgets.QWidget())  # nothing to draw
         self._stack.addWidget(self._number)
         self._stack.addWidget(self._plot)
-        self._stack.setFixedHeight(PLOT_HEIGHT)
+        self._slot = -1  # the stack's page shown now
+        self._slot_heights = {0: 0, 1: self._number.sizeHint().height(), 2: PLOT_HEIGHT}
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 4, 2, 4)
         for w in (self._title, self._stack, self._stats):
@@ -109,8 +110,8 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def _style_axes(self) -> None:
         pen = pg.mkPen(self._colour("Text"))
-        for name in ("left", "bottom"):
-            axis = self._plot.getPlotItem().getAxis(name)
+        axes = [self._plot.getPlotItem().getAxis(name) for name in ("left", "bottom")]
+        for axis in axes + [self._colorbar.axis]:
             axis.setPen(pen)
             axis.setTextPen(pen)
 
@@ -138,14 +139,22 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._show_colorbar(kind == "heatmap")
         if kind == "scalar":
             self._number.setText(fmt(values[0]) if values.size else "")
-            self._stack.setCurrentWidget(self._number)
+            self._show_slot(1)
         elif kind in ("bars", "heatmap", "histogram"):
-            self._stack.setCurrentWidget(self._plot)
+            self._show_slot(2)
             {"bars": self._draw_bars, "heatmap": self._draw_heatmap,
              "histogram": self._draw_histogram}[kind](values.reshape(shape) if kind == "heatmap"
                                                       else values)
         else:
-            self._stack.setCurrentIndex(0)
+            self._show_slot(0)
+
+    def _show_slot(self, index: int) -> None:
+        """Show nothing (0), the number (1) or the plot (2); only a change of kind changes
+        the height, so stepping through tensors of one kind never re-lays out the panel."""
+        if self._slot != index:
+            self._slot = index
+            self._stack.setCurrentIndex(index)
+            self._stack.setFixedHeight(self._slot_heights[index])
 
     def _same_as_shown(self, shown: tuple) -> bool:
         """Return True when ``shown`` (kind, shape, values) is what is drawn already."""
