@@ -151,10 +151,12 @@ class QtTensorPlot(QtWidgets.QWidget):
     def _show_slot(self, index: int) -> None:
         """Show nothing (0), the number (1) or the plot (2); only a change of kind changes
         the height, so stepping through tensors of one kind never re-lays out the panel."""
-        if self._slot != index:
-            self._slot = index
-            self._stack.setCurrentIndex(index)
-            self._stack.setFixedHeight(self._slot_heights[index])
+        if self._slot == index:
+            return
+        self._stack.setCurrentIndex(index)
+        if index or self._slot < 0:  # "nothing" keeps the height: steps that alternate
+            self._stack.setFixedHeight(self._slot_heights[index])  # a plot and none stay put
+        self._slot = index
 
     def _same_as_shown(self, shown: tuple) -> bool:
         """Return True when ``shown`` (kind, shape, values) is what is drawn already."""
