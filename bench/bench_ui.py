@@ -106,6 +106,28 @@ def step_ms(app, window, steps: int, *, full_repaint: bool = False) -> list[floa
     return times
 
 
+def graph_paints_per_step(app, window, steps: int) -> float:
+    """Return how many times the graph view is painted per step (1 when all a step's
+    changes reach it in one paint; 2 doubles the biggest cost of a step)."""
+    from PySide6 import QtCore
+
+    view = window.graph_view.viewport()
+
+    class Counter(QtCore.QObject):
+        paints = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+            if obj is view and event.type() == QtCore.QEvent.Type.Paint:
+                Counter.paints += 1
+            return False
+
+    counter = Counter()
+    view.installEventFilter(counter)
+    step_ms(app, window, steps)
+    view.removeEventFilter(counter)
+    return Counter.paints / steps
+
+
 def logic_ms(app, window, steps: int) -> list[float]:
     """Return the ms of single steps without painting (the window's own share of a step)."""
     window.model.set_step(window.model.step_count // 2)
@@ -184,12 +206,14 @@ def main() -> int:
     median, worst = statistics.median(times), max(times)
     full = statistics.median(step_ms(app, window, min(count, 20), full_repaint=True))
     logic = statistics.median(logic_ms(app, window, min(count, 50)))
+    paints = graph_paints_per_step(app, window, min(count, 30))
     rebuild = rebuild_ms(window)
     print(f"first paint after trace: {paint:8.1f} ms")
     print(f"one step (median of {len(times)}): {median:6.2f} ms   worst {worst:.2f} ms   "
           f"(with a full repaint of the view: {full:.2f} ms)")
     print(f"  of which the window's own work (model, recolour calls, panel updates; no "
           f"painting): {logic:.2f} ms")
+    print(f"  graph view paints per step: {paints:.2f} (1 is the least a step can cost)")
     print(f"  vs the {FRAME_MS:.0f} ms frame budget: {median / FRAME_MS:.3f}x "
           f"({'within' if median < FRAME_MS else 'OVER'} one frame)")
     print(f"  vs rebuilding the scene per step ({rebuild:.1f} ms): {rebuild / median:.0f}x faster")
