@@ -74,59 +74,97 @@ class NodesItem(QtWidgets.QGraphicsItem):
             painter.drawRects(rects)
 
 
+class EdgeChunk:
+    """Up to ``EDGES_PER_CHUNK`` neighbouring edges: their bounding box and their paths
+    (all of them, and those whose source is done), built when first painted."""
+
+    def __init__(self, keys: list, routes: dict):
+        self.keys = keys
+        xs = [x for k in keys for x, _ in routes.get(k) or ()]
+        ys = [y for k in keys for _, y in routes.get(k) or ()]
+        pad = 12.0  # arrowheads and pen width reach past the route's points
+        self.rect = (QtCore.QRectF(min(xs) - pad, min(ys) - pad,
+                                   max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
+                     if xs else QtCore.QRectF())
+        self.all = None
+        self.done = None
+
+
+EDGES_PER_CHUNK = 128
+
+
 class EdgesItem(QtWidgets.QGraphicsItem):
-    """Paints all edges as two path pairs (normal, and after their source is done)."""
+    """Paints the edges in spatial chunks: only the chunks in view, each as two path pairs
+    (every edge plain, then the edges whose source is done stroked over them)."""
 
     def __init__(self, scene: GraphScene):
         super().__init__()
         self._scene = scene
-        self._paths = None  # rebuilt lazily in paint() after the states change
-        self._all = None  # every edge, drawn plain once; done edges are stroked over it
-        self._done_nodes: set = set()  # sources whose edges the done paths hold
-        self._by_source: dict = {}
-        for key in scene.layout.routes:
-            self._by_source.setdefault(key[0], []).append(key)
+        routes = scene.layout.routes
+        self._chunks = [EdgeChunk(keys, routes) for keys in _chunked(routes)]
+        self._chunks_of: dict = {}  # source node -> the chunks holding its edges
+        for index, chunk in enumerate(self._chunks):
+            for key in chunk.keys:
+                self._chunks_of.setdefault(key[0], set()).add(index)
         self.setZValue(0)
 
     def invalidate(self) -> None:
-        """Mark the done paths stale; the next paint extends or rebuilds them."""
-        self._paths = None
+        """Mark every chunk's done paths stale (they are rebuilt when next painted)."""
+        for chunk in self._chunks:
+            chunk.done = None
         self.update()
+
+    def sources_changed(self, nodes) -> None:
+        """Mark stale the done paths of the chunks holding ``nodes``' edges; repaint them."""
+        for node in nodes:
+            for index in self._chunks_of.get(node, ()):
+                chunk = self._chunks[index]
+                chunk.done = None
+                self.update(chunk.rect)
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return self._scene.bounds_rect
 
-    def _build(self):
-        """Return (all edges, done edges) paths. A step forward only adds the new done
-        sources' edges to the done paths; only a step back rebuilds them (the UI's
-        per-step cost on 10,000 nodes, bench/bench_ui.py)."""
-        scene, routes = self._scene, self._scene.layout.routes
-        if self._all is None:
-            self._all = qt_paint.edge_paths(routes, list(routes))
-        done = {n for n, st in scene.states.items() if st in DONE_EDGE_STATES}
-        old = self._paths_done if self._done_nodes <= done and self._done_nodes else None
-        if old is None:
-            keys = [k for n in done for k in self._by_source.get(n, ())]
-            self._paths_done = qt_paint.edge_paths(routes, keys)
-        else:
-            keys = [k for n in done - self._done_nodes for k in self._by_source.get(n, ())]
-            lines, heads = qt_paint.edge_paths(routes, keys)
-            old[0].addPath(lines)
-            old[1].addPath(heads)
-        self._done_nodes = done
-        return self._all, self._paths_done
+    def chunks_in(self, rect: QtCore.QRectF) -> list:
+        """Return the chunks that intersect ``rect`` (all of them for an empty rect)."""
+        if rect.isEmpty():
+            return self._chunks
+        return [c for c in self._chunks if c.rect.intersects(rect)]
 
     def paint(self, painter, option, widget=None) -> None:
-        if self._paths is None:
-            self._paths = self._build()
+        scene, routes = self._scene, self._scene.layout.routes
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, lod >= qt_paint.DETAIL_LOD)
-        (lines, heads), (done_lines, done_heads) = self._paths
-        qt_paint.paint_edges(painter, lines, heads, style.EDGE, 1.2)
-        qt_paint.paint_edges(painter, done_lines, done_heads, style.EDGE_DONE, 2.0)  # over the plain ones
+        shown = self.chunks_in(visible_rect(painter, option))
+        for chunk in shown:
+            if chunk.all is None:
+                chunk.all = qt_paint.edge_paths(routes, chunk.keys)
+            qt_paint.paint_edges(painter, *chunk.all, style.EDGE, 1.2)
+        for chunk in shown:  # over the plain ones
+            if chunk.done is None:
+                done = scene.done_nodes
+                chunk.done = qt_paint.edge_paths(routes, [k for k in chunk.keys if k[0] in done])
+            qt_paint.paint_edges(painter, *chunk.done, style.EDGE_DONE, 2.0)
         if lod >= qt_paint.LABEL_LOD:
             for key, text in self._scene.edge_labels.items():
                 qt_paint.paint_edge_label(painter, self._scene.layout.routes.get(key), text)
+
+
+def _chunked(routes: dict) -> list[list]:
+    """Return the edge keys in groups of neighbouring edges (sorted along the drawing's
+    longer side), so a view of part of a big graph paints only a few groups."""
+    def extent(axis):
+        values = [p[axis] for route in routes.values() for p in route or ()]
+        return (max(values) - min(values)) if values else 0.0
+
+    axis = 1 if extent(1) >= extent(0) else 0
+
+    def start(key):
+        route = routes.get(key) or [(0.0, 0.0)]
+        return min(p[axis] for p in route)
+
+    keys = sorted(routes, key=start)
+    return [keys[i:i + EDGES_PER_CHUNK] for i in range(0, len(keys), EDGES_PER_CHUNK)]
 
 
 class GraphScene(QtWidgets.QGraphicsScene):
@@ -147,6 +185,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.graph = graph
         self.layout = layout
         self.states: dict = dict(states or {})
+        # kept up to date by set_node_states, so a paint never scans every state
+        self.done_nodes: set = {n for n, st in self.states.items() if st in DONE_EDGE_STATES}
         self.edge_labels: dict = {k: v for k, v in (edge_labels or {}).items() if v}
         self.highlight: set = set()
         self.roots = style.root_ids(graph)
@@ -228,15 +268,20 @@ class GraphScene(QtWidgets.QGraphicsScene):
                    if n in self._index and self.states.get(n, "pending") != s]
         if not changed:
             return
-        edges_change = False
+        edges_changed = []
         for node in changed:
             was, now = self.states.get(node), states[node]
-            edges_change |= (was in DONE_EDGE_STATES) != (now in DONE_EDGE_STATES)
+            if (was in DONE_EDGE_STATES) != (now in DONE_EDGE_STATES):
+                edges_changed.append(node)
+                if now in DONE_EDGE_STATES:
+                    self.done_nodes.add(node)
+                else:
+                    self.done_nodes.discard(node)
             self.states[node] = now
             self.fills[self._index[node]] = self._fill(self._index[node])
             self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
-        if edges_change:
-            self.edges_item.invalidate()
+        if edges_changed:
+            self.edges_item.sources_changed(edges_changed)
 
     def set_edge_labels(self, labels: dict) -> None:
         """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label."""

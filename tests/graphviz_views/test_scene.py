@@ -34,7 +34,7 @@ def test_only_changed_nodes_are_repainted(scene, monkeypatch):
     rects = []
     monkeypatch.setattr(scene.nodes_item, "update", lambda rect=None: rects.append(rect))
     invalidated = []
-    monkeypatch.setattr(scene.edges_item, "invalidate", lambda: invalidated.append(1))
+    monkeypatch.setattr(scene.edges_item, "sources_changed", lambda nodes: invalidated.append(nodes))
     scene.set_node_states({"n1": "current"})
     assert len(rects) == 1 and rects[0].contains(scene.node_rect("n1"))
     assert not invalidated  # edges only change colour once their source is done
@@ -42,7 +42,7 @@ def test_only_changed_nodes_are_repainted(scene, monkeypatch):
     scene.set_node_states({"n1": "current", "n2": "pending"})  # nothing new
     assert rects == []
     scene.set_node_states({"n1": "done"})
-    assert len(rects) == 1 and invalidated == [1]
+    assert len(rects) == 1 and invalidated == [["n1"]]
     assert scene.states["n1"] == "done"
 
 
@@ -116,3 +116,37 @@ def test_edge_labels_widen_the_drawing(scene):
     assert after.contains(qt_paint.edge_label_rect(route, text))
     assert after.width() > before.width()
     assert scene.sceneRect().contains(after)
+
+
+def test_done_nodes_follow_the_states_forward_and_back(scene):
+    # the edge item draws done edges from scene.done_nodes, kept as states change
+    sequence = [{"n0": "done"}, {"n1": "freed"}, {"n2": "current"},
+                {"n1": "pending"}, {"n0": "error"}, {"n2": "done"}]
+    for states in sequence:
+        scene.set_node_states(states)
+        scanned = {n for n, st in scene.states.items() if st in ("done", "freed")}
+        assert scene.done_nodes == scanned
+
+
+
+def test_edges_are_painted_by_chunk_with_their_done_state(qtbot):
+    graph = samples.chain(1000)
+    scene = GraphScene(graph, layout(graph))
+    item = scene.edges_item
+    assert sum(len(c.keys) for c in item._chunks) == graph.number_of_edges()
+    # a view of one part of the chain needs only the chunks there
+    rect = scene.node_rect("n500").adjusted(-50, -50, 50, 50)
+    near = item.chunks_in(rect)
+    assert 0 < len(near) < len(item._chunks)
+    assert any(("n500", v, k) in c.keys for c in near for v, k in
+               [(v, k) for _, v, k in graph.out_edges("n500", keys=True)])
+    render(scene, 0.05)  # paints every chunk, plain and done paths
+    done_before = [c.done for c in item._chunks]
+    scene.set_node_states({"n500": "done"})
+    stale = [i for i, c in enumerate(item._chunks) if c.done is None]
+    holding = {i for i, c in enumerate(item._chunks) if any(k[0] == "n500" for k in c.keys)}
+    assert set(stale) == holding  # only the chunks with n500's edges are rebuilt
+    render(scene, 0.05)
+    for i in holding:
+        lines, _heads = item._chunks[i].done
+        assert not lines.isEmpty() and done_before[i][0].isEmpty()
