@@ -404,11 +404,19 @@ class QtMainWindow(QtWidgets.QMainWindow):
     # -- files -----------------------------------------------------------------------------------
     def open_file(self, path: str) -> bool:
         """Load ``path`` into the editor without running it; return False when unreadable."""
+        from app.autograd.snippet import SnippetLoadError, load_snippet
+
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot open", f"{path}\n\n{exc}")
-            return False
+            text, _name = load_snippet(path, None)
+        except SnippetLoadError as exc:
+            if exc.error.get("kind") != "empty":  # an empty file opens: the user writes in it
+                err = exc.error
+                QtWidgets.QMessageBox.warning(
+                    self, "Cannot open",
+                    f"{err.get('message', path)}\n\n{err.get('explanation', '')}\n\n"
+                    f"How to fix: {err.get('fix', '')}".strip())
+                return False
+            text = ""
         self.filename = str(Path(path).resolve())
         self.editor.setPlainText(text)
         self.editor.set_error(None)

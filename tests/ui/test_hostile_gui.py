@@ -6,13 +6,15 @@ from __future__ import annotations
 import time
 
 import pytest
+from PySide6 import QtWidgets
 
-from tests.kernel.hostile_cases import BY_NAME, GOOD
+from tests.kernel.hostile_cases import CASES, GOOD
 
 pytestmark = pytest.mark.slow
 WAIT = 30_000
-SUBSET = ["syntax_error", "no_grad_fn", "freed_buffers", "infinite_loop", "huge_tensor",
-          "segfault", "os_exit", "keyboard_interrupt", "output_flood", "cuda_without_cuda"]
+# every case of the table that can be typed; a file that is not text is opened instead
+TYPED = [case for case in CASES if isinstance(case.source, str)]
+NOT_TEXT = [case for case in CASES if isinstance(case.source, bytes)]
 
 
 def _run(qtbot, window, source: str, *, press_stop: bool = False) -> dict:
@@ -31,10 +33,10 @@ def _run(qtbot, window, source: str, *, press_stop: bool = False) -> dict:
     return blocker.args[0]
 
 
-def test_hostile_subset_through_the_window(qtbot, make_window):
+def test_hostile_table_through_the_window(qtbot, make_window):
     window = make_window()  # the real backend: the kernel process
-    for name in SUBSET:
-        case = BY_NAME[name]
+    for case in TYPED:
+        name = case.name
         result = _run(qtbot, window, case.source, press_stop=case.stops)
         assert window.isVisible(), name
         assert window.editor.toPlainText() == case.source, f"{name}: the text was not kept"
@@ -56,3 +58,22 @@ def test_hostile_subset_through_the_window(qtbot, make_window):
         assert good["ok"], (name, good.get("error"))
         qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
         assert window.model.graph is not None and window.editor.error_line is None, name
+
+
+def test_a_file_that_is_not_text_is_refused_and_the_text_kept(qtbot, make_window, tmp_path,
+                                                              monkeypatch):
+    window = make_window()
+    window.editor.setPlainText(GOOD)
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
+                        lambda parent, title, text: shown.append(text))
+    for case in NOT_TEXT:
+        path = tmp_path / f"{case.name}.py"
+        path.write_bytes(case.source)
+        assert window.open_file(str(path)) is False, case.name
+        assert window.editor.toPlainText() == GOOD, case.name
+        assert shown and "not a text file" in shown[-1] and "How to fix" in shown[-1], shown
+    empty = tmp_path / "empty.py"
+    empty.write_text("")
+    assert window.open_file(str(empty)) is True  # an empty file opens to be written in
+    assert window.editor.toPlainText() == ""
