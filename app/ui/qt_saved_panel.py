@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6 import QtGui, QtWidgets
 
 from app.ui.models import SessionModel
+from app.ui.seen import RefreshWhenSeen
 
 
 def freed_by_passes(model: SessionModel, node_id: str) -> bool:
@@ -42,7 +43,7 @@ def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-class QtSavedPanel(QtWidgets.QWidget):
+class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
     """Lists the focus node's saved tensors and states whether the graph is retained."""
 
     def __init__(self, model: SessionModel, parent=None):
@@ -59,27 +60,13 @@ class QtSavedPanel(QtWidgets.QWidget):
         layout.addWidget(self.state_label)
         layout.addWidget(self.node_label)
         layout.addWidget(self.table, 1)
-        self._stale = True
-        self._seen = True  # the window says when its dock's tab is behind another
         for sig in (model.sigStepChanged, model.sigSelectionChanged, model.sigTraceChanged,
                     model.sigTimelineChanged):
-            sig.connect(self._refresh)
-        self._refresh()
+            sig.connect(self.refresh)
+        self.refresh()
 
-    def set_seen(self, seen: bool) -> None:
-        """Say whether the panel can be seen (its dock's tab is in front); on becoming seen
-        it draws what changed while it could not be."""
-        self._seen = seen
-        if seen and self._stale:
-            self._refresh()
-
-    def _refresh(self, *_args) -> None:
-        """Show the focus node's buffers now, or, while its dock is a tab behind another,
-        when it is next shown (``set_seen``): stepping does no work for a panel nobody sees."""
-        if not self._seen:
-            self._stale = True
-            return
-        self._stale = False
+    def _redraw(self) -> None:
+        """Show the graph's state and the focus node's buffers (see RefreshWhenSeen)."""
         state = self.model.graph_state()
         self.state_label.setText(f"<b>Graph:</b> {state or 'no backward pass yet'}")
         node_id = self.model.focus_node()

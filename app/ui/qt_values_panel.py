@@ -6,10 +6,11 @@ from PySide6 import QtCore, QtWidgets
 
 from app.ui.models import SessionModel
 from app.ui.qt_tensor_plot import QtTensorPlot
+from app.ui.seen import RefreshWhenSeen
 from app.ui.summaries import short
 
 
-class QtValuesPanel(QtWidgets.QScrollArea):
+class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     """Describes the model's focus node (selected, else the current step's)."""
 
     def __init__(self, model: SessionModel, parent=None):
@@ -33,8 +34,6 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         self.jacobian = QtTensorPlot("Local Jacobian")
         self._sent_values: list = []
         self._jacobian: dict | None = None
-        self._stale = True  # the focus changed while not seen: refresh when seen
-        self._seen = True  # the window says when its dock's tab is behind another
         body = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(body)
         layout.addWidget(self.header)
@@ -50,25 +49,13 @@ class QtValuesPanel(QtWidgets.QScrollArea):
         self.setWidget(body)
         self.setWidgetResizable(True)
         self.slot_choice.currentIndexChanged.connect(self._on_slot_change)
-        model.sigStepChanged.connect(self._on_focus_change)
-        model.sigSelectionChanged.connect(self._on_focus_change)
-        model.sigTraceChanged.connect(self._on_focus_change)
+        model.sigStepChanged.connect(self.refresh)
+        model.sigSelectionChanged.connect(self.refresh)
+        model.sigTraceChanged.connect(self.refresh)
         model.sigInspected.connect(self._on_inspected)
 
-    def set_seen(self, seen: bool) -> None:
-        """Say whether the panel can be seen (its dock's tab is in front); on becoming seen
-        it draws what changed while it could not be."""
-        self._seen = seen
-        if seen and self._stale:
-            self._on_focus_change()
-
-    def _on_focus_change(self, *_args) -> None:
-        """Describe the focus node now, or, while its dock is a tab behind another,
-        when it is next shown (``set_seen``): stepping does no work for a panel nobody sees."""
-        if not self._seen:
-            self._stale = True
-            return
-        self._stale = False
+    def _redraw(self) -> None:
+        """Describe the focus node (see RefreshWhenSeen)."""
         self.node_id = self.model.focus_node()
         attrs = self.model.node(self.node_id)
         if not attrs:
