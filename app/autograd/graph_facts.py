@@ -10,7 +10,7 @@ from functools import cache
 
 import torch
 
-from app.autograd.saved import saved_attribute_names
+from app.autograd.saved import is_freed_error, saved_attribute_names
 
 
 def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
@@ -60,7 +60,7 @@ def is_freed(fn) -> bool:
         try:
             value = getattr(fn, name)
         except RuntimeError as exc:
-            return "freed" in str(exc) or "second time" in str(exc)
+            return is_freed_error(exc)
         if isinstance(value, torch.Tensor) or (
             isinstance(value, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in value)
         ):

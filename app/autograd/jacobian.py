@@ -21,6 +21,7 @@ from collections import OrderedDict
 
 import torch
 
+from app.autograd.saved import is_freed_error
 from app.autograd.trace import node_key, node_name
 from app.autograd.values import compact, to_jsonable
 
@@ -62,7 +63,7 @@ def vjp_of_ones(fn) -> dict:
     try:
         result = call_node(fn, ones)
     except Exception as exc:  # a node that cannot be called on its own: say so, never crash
-        if _is_freed(exc):
+        if is_freed_error(exc):
             return {"status": "freed"}
         return {"status": "unsupported", "reason": str(exc).splitlines()[0]}
     return {
@@ -88,7 +89,7 @@ def local_jacobian(fn, *, limit: int = LIMIT) -> dict:
     try:
         jac = _unit_vector_jacobian(fn, outputs, limit)
     except Exception as exc:  # a node that cannot be called on its own: say so, never crash
-        if not _is_freed(exc):
+        if not is_freed_error(exc):
             return _status("unsupported", str(exc).splitlines()[0])
         return remembered(fn) or _status(
             "freed", "its saved tensors were freed by a backward pass without retain_graph"
@@ -174,12 +175,6 @@ def _per_slot(fn, values: list) -> list:
     """Return ``values`` with None at the slots whose ``next_functions`` entry is None."""
     flows = [nxt is not None for nxt, _ in fn.next_functions]
     return [v if i >= len(flows) or flows[i] else None for i, v in enumerate(values)]
-
-
-def _is_freed(exc: Exception) -> bool:
-    """Return True for torch's "saved tensors already freed" error."""
-    text = str(exc)
-    return "freed" in text or "backward through the graph a second time" in text
 
 
 def _remember(fn, jac: dict) -> None:

@@ -44,7 +44,7 @@ def _read(node, attr: str, name: str, values: bool) -> list[dict]:
     try:
         saved = getattr(node, attr)
     except RuntimeError as exc:
-        if _is_freed(exc):
+        if is_freed_error(exc):
             return [{"name": name, "freed": True}]
         return [{"name": name, "error": str(exc).splitlines()[0]}]
     return _describe(name, saved, values)
@@ -81,7 +81,7 @@ def _custom_function_items(node, values: bool) -> list[dict]:
     try:
         tensors = node.saved_tensors
     except RuntimeError as exc:
-        items = [{"name": "saved_tensors", "freed": True}] if _is_freed(exc) else []
+        items = [{"name": "saved_tensors", "freed": True}] if is_freed_error(exc) else []
     else:
         items = _describe("saved_tensors", tuple(tensors), values) if tensors else []
     for key, val in vars(node).items():
@@ -90,6 +90,7 @@ def _custom_function_items(node, values: bool) -> list[dict]:
     return items
 
 
-def _is_freed(exc: Exception) -> bool:
+def is_freed_error(exc: Exception) -> bool:
+    """Return True for torch's "saved tensors already freed" error."""
     text = str(exc)
     return any(word in text for word in _FREED_WORDS)
