@@ -15,6 +15,7 @@ from app.commands.common import (
     OK,
     SNIPPET_FAILED,
     CommandError,
+    display_name,
     print_json,
     report_error,
     run_snippet,
@@ -23,7 +24,7 @@ from app.commands.common import (
 
 def run(args) -> int:
     """Print the backward timeline on stdout; return the exit status (0, 1 or 2)."""
-    name = _display_name(args)
+    name = display_name(args)
     if args.passes < 1:
         report_error(_usage(f"--passes {args.passes}: run at least one pass (--passes 1 or more)"), name)
         return BAD_USAGE
@@ -47,9 +48,3 @@ def _usage(message: str) -> dict:
 
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
                       title="Bad option", fix="gradstep backward FILE --json --passes 2")
-
-
-def _display_name(args) -> str:
-    if getattr(args, "code", None) is not None:
-        return "<string>"
-    return "<stdin>" if args.file == "-" else (args.file or "<snippet>")

@@ -21,6 +21,14 @@ class CommandError(Exception):
         self.status = status
 
 
+def display_name(args) -> str:
+    """Return the name errors call the snippet by: ``<string>`` for ``-c``, ``<stdin>`` for ``-``,
+    else the file's path."""
+    if getattr(args, "code", None) is not None:
+        return "<string>"
+    return "<stdin>" if args.file == "-" else (args.file or "<snippet>")
+
+
 def load_source(args) -> tuple[str, str]:
     """Return ``(source, filename)`` from ``args.file`` / ``args.code``; raise CommandError."""
     from app.autograd.snippet import SnippetLoadError, load_snippet

@@ -19,6 +19,7 @@ from app.commands.common import (
     OK,
     SNIPPET_FAILED,
     CommandError,
+    display_name,
     load_source,
     open_session,
     report_error,
@@ -30,7 +31,7 @@ MAX_LABEL_CHARS = 24
 
 def run(args) -> int:
     """Write the export named by ``args.output``; return the exit status (0, 1 or 2)."""
-    name = _display_name(args)
+    name = display_name(args)
     problem = _check_options(args)
     if problem:
         report_error(_usage(problem), name)
@@ -198,9 +199,3 @@ def _nothing_to_draw() -> dict:
     from app.autograd.errors import make_error
 
     return make_error("nothing_to_draw", "the snippet made no tensor with a grad_fn to draw")
-
-
-def _display_name(args) -> str:
-    if getattr(args, "code", None) is not None:
-        return "<string>"
-    return "<stdin>" if args.file == "-" else (args.file or "<snippet>")

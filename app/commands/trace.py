@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.commands.common import CommandError, print_json, report_error, run_snippet
+from app.commands.common import CommandError, display_name, print_json, report_error, run_snippet
 
 
 def run(args) -> int:
@@ -10,13 +10,7 @@ def run(args) -> int:
     try:
         _session, result, _filename = run_snippet(args)
     except CommandError as exc:
-        report_error(exc.error, _display_name(args))
+        report_error(exc.error, display_name(args))
         return exc.status
     print_json(result["trace"])
     return 0
-
-
-def _display_name(args) -> str:
-    if getattr(args, "code", None) is not None:
-        return "<string>"
-    return "<stdin>" if args.file == "-" else (args.file or "<snippet>")
