@@ -70,12 +70,7 @@ def to_jsonable(x: Any) -> Any:
 
 def tensor_data(t: torch.Tensor) -> Any:
     """Return the tensor's values nested like ``tolist()``, JSON-safe (small tensors only)."""
-    t = _plain(t).detach()
-    if t.device.type != "cpu":
-        t = t.cpu()
-    if t.dtype == torch.bfloat16 or t.dtype == torch.float16:
-        t = t.float()
-    return to_jsonable(t.tolist())
+    return to_jsonable(_cpu_list(_plain(t).detach()))
 
 
 def compact(t: torch.Tensor | None) -> Any:
@@ -113,7 +108,8 @@ def tensor_value(t: torch.Tensor) -> dict:
 
 
 def _cpu_list(t: torch.Tensor):
-    """Return ``t.tolist()`` read on the CPU (all finite: already plain JSON)."""
+    """Return ``t.tolist()`` read on the CPU, half precision widened to float32
+    (plain JSON only when every element is finite and real)."""
     if t.device.type != "cpu":
         t = t.cpu()
     if t.dtype in (torch.float16, torch.bfloat16):
