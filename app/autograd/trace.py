@@ -65,7 +65,7 @@ def grad_fn_roots(roots) -> list:
 
     Raises ValueError for a tensor that has no grad_fn.
     """
-    if isinstance(roots, (torch.Tensor,)) or not isinstance(roots, (list, tuple)):
+    if not isinstance(roots, (list, tuple)):  # one tensor or one grad_fn
         roots = [roots]
     fns = []
     for root in roots:
