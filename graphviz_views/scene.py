@@ -1,9 +1,11 @@
 """The drawing of a graph and its layout as a QGraphicsScene.
 
-Two items draw everything (never one item per node): ``EdgesItem`` strokes all
-edges as a few paths, ``NodesItem`` paints the exposed nodes in one loop with
-level of detail (no text when zoomed far out). ``set_node_states`` repaints only
-the boxes that changed. The UI's view sits on top; this is the whole API:
+Two items draw everything (never one item per node): ``EdgesItem`` strokes the
+edges in spatial chunks of neighbouring edges, only the chunks in view, each as
+two cached paths (all edges, then those whose source is done); ``NodesItem``
+paints the exposed nodes in one loop with level of detail (no text when zoomed
+far out). ``set_node_states`` repaints only the boxes that changed and rebuilds
+only the done paths of the chunks holding their edges. The UI's view sits on top; this is the whole API:
 
     scene = GraphScene(graph, layout, parent=None)
     scene.set_node_states({node_id: "pending" | "current" | "done" | "freed" | "error"})
@@ -62,7 +64,6 @@ class NodesItem(QtWidgets.QGraphicsItem):
                 highlighted=node in scene.highlight, lod=lod,
             )
 
-
     def _paint_plain(self, painter, shown) -> None:
         scene = self._scene
         by_fill: dict[str, list] = {}
@@ -108,12 +109,6 @@ class EdgesItem(QtWidgets.QGraphicsItem):
                 self._chunks_of.setdefault(key[0], set()).add(index)
         self.setZValue(0)
 
-    def invalidate(self) -> None:
-        """Mark every chunk's done paths stale (they are rebuilt when next painted)."""
-        for chunk in self._chunks:
-            chunk.done = None
-        self.update()
-
     def sources_changed(self, nodes) -> None:
         """Mark stale the done paths of the chunks holding ``nodes``' edges; repaint them."""
         for node in nodes:
@@ -146,8 +141,8 @@ class EdgesItem(QtWidgets.QGraphicsItem):
                 chunk.done = qt_paint.edge_paths(routes, [k for k in chunk.keys if k[0] in done])
             qt_paint.paint_edges(painter, *chunk.done, style.EDGE_DONE, 2.0)
         if lod >= qt_paint.LABEL_LOD:
-            for key, text in self._scene.edge_labels.items():
-                qt_paint.paint_edge_label(painter, self._scene.layout.routes.get(key), text)
+            for key, text in scene.edge_labels.items():
+                qt_paint.paint_edge_label(painter, routes.get(key), text)
 
 
 def _chunked(routes: dict) -> list[list]:
