@@ -97,7 +97,6 @@ class SessionModel(QtCore.QObject):
         self.selected = ""
         self.inspected: dict = {}
         self.busy = False
-        self._states: dict = {}
         self._index: StepIndex | None = None
 
     # -- a run -----------------------------------------------------------------
@@ -117,11 +116,8 @@ class SessionModel(QtCore.QObject):
             self.timeline = self.timelines[0] if self.timelines else None
             self.selected = ""
             self.inspected = {}
-        self.step = 0
-        self._states = {}
         self.sigTraceChanged.emit()
-        self.sigTimelineChanged.emit()
-        self.sigStepChanged.emit(0)
+        self._restart_steps()
 
     def call_matches_graph(self, call: dict) -> bool:
         """Return True when a snippet call's nodes are the drawn graph's (same ids and ops).
@@ -150,16 +146,16 @@ class SessionModel(QtCore.QObject):
         self.timeline = timeline
         if timeline.get("error"):
             self.error = timeline["error"]
-        self.step = 0
-        self._states = {}
-        self.sigTimelineChanged.emit()
-        self.sigStepChanged.emit(0)
+        self._restart_steps()
 
     def choose_timeline(self, index: int) -> None:
         """Step through pass ``index`` of ``timelines``."""
         self.timeline = self.timelines[index]
+        self._restart_steps()
+
+    def _restart_steps(self) -> None:
+        """Go back to step 0 of the (possibly new) timeline and tell the observers."""
         self.step = 0
-        self._states = {}
         self.sigTimelineChanged.emit()
         self.sigStepChanged.emit(0)
 
@@ -204,9 +200,7 @@ class SessionModel(QtCore.QObject):
         ``previous`` (cheap: only the steps in between are looked at)."""
         if not self.timeline:
             return {}
-        if self._index is None or self._index.steps is not self.timeline.get("steps"):
-            self._index = StepIndex(self.timeline)
-        return self._index.changed(previous, self.step)
+        return self._step_index().changed(previous, self.step)
 
     def current_step(self) -> dict | None:
         """Return the step record just executed (None before the first step).
@@ -222,10 +216,14 @@ class SessionModel(QtCore.QObject):
         """Return the steps of the current timeline that ran ``node_id``, up to now."""
         if not self.timeline:
             return []
+        index = self._step_index()
+        return [index.steps[i] for i in index.occurrences.get(node_id, ()) if i < self.step]
+
+    def _step_index(self) -> StepIndex:
+        """Return the StepIndex of the current timeline, built once per timeline."""
         if self._index is None or self._index.steps is not self.timeline.get("steps"):
             self._index = StepIndex(self.timeline)
-        steps = self._index.steps
-        return [steps[i] for i in self._index.occurrences.get(node_id, ()) if i < self.step]
+        return self._index
 
     def focus_node(self) -> str:
         """Return the node the panels describe: the selected one, else the current step's."""
