@@ -138,11 +138,7 @@ def format_shape(shape) -> str:
 
 def format_number(x) -> str:
     """Return a compact number: 4 significant digits; NaN/Infinity strings kept."""
-    if isinstance(x, str):
-        return x
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, int):
+    if isinstance(x, (str, int)):  # bool is an int: True stays "True"
         return str(x)
     try:
         return f"{float(x):.4g}"
@@ -264,14 +260,9 @@ def node_size(attrs: dict) -> tuple[float, float]:
     return lines_size(label_lines(attrs))
 
 
-def node_sizes(graph) -> dict:
-    """Return ``{node: (width, height)}`` for every node of ``graph``."""
-    return {n: node_size(attrs) for n, attrs in graph.nodes(data=True)}
-
-
 def node_fill(attrs: dict, *, is_root: bool = False, state: str = "pending") -> str:
     """Return the fill colour of a node: its state's, else root green, else its kind's."""
-    look = STATE_LOOK.get(state, STATE_LOOK["pending"])
+    look = state_look(state)
     if look.fill is not None:
         return look.fill
     if is_root:
