@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 import torch
 
-from app.autograd.saved import is_freed_error
+from app.autograd.saved import first_line, is_freed_error
 from app.autograd.trace import node_key, node_name
 from app.autograd.values import compact, to_jsonable
 
@@ -65,7 +65,7 @@ def vjp_of_ones(fn) -> dict:
     except Exception as exc:  # a node that cannot be called on its own: say so, never crash
         if is_freed_error(exc):
             return {"status": "freed"}
-        return {"status": "unsupported", "reason": str(exc).splitlines()[0]}
+        return {"status": "unsupported", "reason": first_line(exc)}
     return {
         "status": "ok",
         "grad_outputs": [compact(v) for v in ones],
@@ -90,7 +90,7 @@ def local_jacobian(fn, *, limit: int = LIMIT) -> dict:
         jac = _unit_vector_jacobian(fn, outputs, limit)
     except Exception as exc:  # a node that cannot be called on its own: say so, never crash
         if not is_freed_error(exc):
-            return _status("unsupported", str(exc).splitlines()[0])
+            return _status("unsupported", first_line(exc))
         return remembered(fn) or _status(
             "freed", "its saved tensors were freed by a backward pass without retain_graph"
         )

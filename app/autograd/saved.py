@@ -46,7 +46,7 @@ def _read(node, attr: str, name: str, values: bool) -> list[dict]:
     except RuntimeError as exc:
         if is_freed_error(exc):
             return [{"name": name, "freed": True}]
-        return [{"name": name, "error": str(exc).splitlines()[0]}]
+        return [{"name": name, "error": first_line(exc)}]
     return _describe(name, saved, values)
 
 
@@ -94,3 +94,10 @@ def is_freed_error(exc: Exception) -> bool:
     """Return True for torch's "saved tensors already freed" error."""
     text = str(exc)
     return any(word in text for word in _FREED_WORDS)
+
+
+def first_line(exc: BaseException) -> str:
+    """Return the first line of ``exc``'s message, or its type name when it has none
+    (a bare ``assert`` in a custom backward)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

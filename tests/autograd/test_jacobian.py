@@ -137,3 +137,21 @@ def test_custom_function_jacobian():
     x = torch.tensor([1.0, -3.0], requires_grad=True)
     jac = local_jacobian(Square.apply(x).grad_fn)
     assert block(jac)["matrix"] == [[2.0, 0.0], [0.0, -6.0]]
+
+
+def test_backward_failing_without_a_message_is_named_by_its_type():
+    class Broken(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise AssertionError  # no message: the reason must not be an IndexError
+
+    x = torch.ones(2, requires_grad=True)
+    fn = Broken.apply(x).grad_fn
+    with pytest.raises(AssertionError):
+        fn.apply(torch.ones(2))  # torch's own behaviour, the reason given below
+    assert local_jacobian(fn) == {"status": "unsupported", "reason": "AssertionError", "blocks": []}
+    assert vjp_of_ones(fn) == {"status": "unsupported", "reason": "AssertionError"}
