@@ -66,6 +66,17 @@ def torch_oracle():
     return {"out": out, "z": z, "dz": dz, "dy2": dy2, "dy": dy, "dx": dx}
 
 
+def torch_grads_of_two_passes():
+    """Return x.grad (as a list) after one and after two retained backward passes of SNIPPET,
+    computed by torch."""
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = ((x + 2) ** 2 * 3).mean()
+    out.backward(retain_graph=True)
+    once = x.grad.tolist()
+    out.backward(retain_graph=True)
+    return once, x.grad.tolist()
+
+
 @pytest.fixture
 def window(make_window):
     return make_window(Session)
@@ -182,14 +193,10 @@ def test_retain_graph_second_pass_fails_then_succeeds(qtbot, window):
     with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
         window.step_bar.act_again.trigger()
     assert window.model.timelines[-1]["error"] is None
-    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    out = ((x + 2) ** 2 * 3).mean()
-    out.backward(retain_graph=True)
-    first = x.grad.clone()
-    out.backward(retain_graph=True)
+    first, second = torch_grads_of_two_passes()
     history = window.model.leaf_history()["x"]
-    assert history[0] == pytest.approx(first.tolist())
-    assert history[1] == pytest.approx(x.grad.tolist())  # .grad accumulated across passes
+    assert history[0] == pytest.approx(first)
+    assert history[1] == pytest.approx(second)  # .grad accumulated across passes
 
 
 def test_export_writes_files_that_read_back(qtbot, window, tmp_path):
@@ -267,15 +274,11 @@ def test_zero_grads_then_backward_again_starts_from_nothing(qtbot, window):
         window.step_bar.act_zero.trigger()
     with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
         window.step_bar.act_again.trigger()
-    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    out = ((x + 2) ** 2 * 3).mean()
-    out.backward(retain_graph=True)
-    once = x.grad.clone()
-    out.backward(retain_graph=True)
+    once, twice = torch_grads_of_two_passes()
     history = window.model.leaf_history()["x"]
-    assert history[0] == pytest.approx(once.tolist())
-    assert history[1] == pytest.approx(x.grad.tolist())  # accumulated: 2x
-    assert history[2] == pytest.approx(once.tolist())  # after zero grads: one pass again
+    assert history[0] == pytest.approx(once)
+    assert history[1] == pytest.approx(twice)  # accumulated: 2x
+    assert history[2] == pytest.approx(once)  # after zero grads: one pass again
 
 
 def _node_point(window, node_id):
