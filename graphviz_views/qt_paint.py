@@ -1,7 +1,8 @@
 """Qt painting of nodes and edges, shared by the interactive scene and the exporters.
 
-Everything is batched: the edges are a few QPainterPaths (one per look), the
-nodes are painted in one loop over the ones that are exposed.
+Everything is batched: a group of edges is two QPainterPaths (lines and
+arrowheads, see ``edge_paths``), the nodes are painted in one loop over the ones
+that are exposed (``scene.NodesItem``, which also draws the far-zoom plain boxes).
 """
 
 from __future__ import annotations
@@ -133,9 +134,6 @@ def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, sta
     """Paint one node box: fill and border by kind and state, the state glyph, its text lines."""
     look = style.state_look(state)
     fill = QtGui.QColor(style.node_fill(attrs, is_root=is_root, state=state))
-    if lod < DETAIL_LOD:
-        painter.fillRect(rect, fill)
-        return
     if highlighted:
         painter.setPen(QtGui.QPen(QtGui.QColor(style.SEARCH_HIGHLIGHT), 4))
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
@@ -150,14 +148,15 @@ def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, sta
         painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 2, 2)
     if lod < LABEL_LOD:
         return
-    _paint_lines(painter, rect, style.label_lines(attrs), state)
+    _paint_lines(painter, rect, style.label_lines(attrs), state, look)
 
 
-def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, state: str) -> None:
+def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, state: str,
+                 look: style.StateLook) -> None:
     """Paint a node's text lines centred in ``rect``; the state glyph left of the title."""
     total = sum(style.line_height(ln.px) for ln in lines)
     y = rect.center().y() - total / 2
-    glyph = style.state_look(state).glyph
+    glyph = look.glyph
     for i, line in enumerate(lines):
         height = style.line_height(line.px)
         painter.setFont(font(line.px, bold=line.role == "title"))  # style sizes titles bold
@@ -173,7 +172,7 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
             painter.setPen(QtGui.QColor(colour))
             painter.drawText(line_rect, QtCore.Qt.AlignmentFlag.AlignCenter, line.text)
         if i == 0 and glyph:
-            painter.setPen(QtGui.QColor(style.state_look(state).border))
+            painter.setPen(QtGui.QColor(look.border))
             painter.setFont(font(style.TITLE_PX, bold=True))
             glyph_rect = QtCore.QRectF(rect.left() + 3, y, style.GLYPH_W, height)
             painter.drawText(glyph_rect, QtCore.Qt.AlignmentFlag.AlignCenter, glyph)
