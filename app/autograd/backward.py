@@ -28,8 +28,8 @@ from app.autograd.graph_facts import (
     leaf_tensors,
 )
 from app.autograd.saved import saved_items
-from app.autograd.step_hooks import StepRecorder, gc_paused, snapshot
-from app.autograd.values import to_jsonable
+from app.autograd.step_hooks import StepRecorder, gc_paused
+from app.autograd.values import compact, to_jsonable
 
 MODES = ("backward", "grad")
 
@@ -318,5 +318,5 @@ def inspect_node(state, node_id: str) -> dict:
     info["vjp"] = jacobian.vjp_of_ones(fn) if not info["freed"] else {"status": "freed"}
     variable = getattr(fn, "variable", None)
     if variable is not None:
-        info["grad"] = snapshot(variable.grad)
+        info["grad"] = compact(variable.grad)
     return to_jsonable(info)

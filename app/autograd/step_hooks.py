@@ -20,14 +20,6 @@ import gc
 
 from app.autograd.grad_values import plain_values
 from app.autograd.trace import node_name
-from app.autograd.values import compact
-
-
-def snapshot(t):
-    """Return a tensor as plain data now: ``tolist()`` when small, a summary dict otherwise."""
-    if t is None:
-        return None
-    return compact(t.detach())
 
 
 @contextlib.contextmanager
