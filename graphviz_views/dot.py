@@ -27,6 +27,9 @@ def quote(text) -> str:
     return f'"{text}"'
 
 
+_DOT_DASH = {"solid": "", "dash": ",dashed", "dot": ",dotted"}  # StateLook.dash -> style
+
+
 def node_label(attrs: dict, state: str = "pending") -> str:
     """Return a node's label text: its lines, with the state's glyph on the title."""
     lines = [style.saved_text_for_state(ln.text, state) if ln.role == "saved" else ln.text
@@ -40,7 +43,7 @@ def node_label(attrs: dict, state: str = "pending") -> str:
 def to_dot(graph, *, states: dict | None = None, rankdir: str = "TB",
            edge_labels: dict | None = None) -> str:
     """Return DOT text drawing ``graph`` in the torchviz look (``dot -Tsvg`` renders it)."""
-    states = states or {}
+    states, edge_labels = states or {}, edge_labels or {}
     roots = style.root_ids(graph)
     out = [
         "digraph gradstep {",
@@ -53,14 +56,14 @@ def to_dot(graph, *, states: dict | None = None, rankdir: str = "TB",
         state = states.get(node, "pending")
         look = style.state_look(state)
         fill = style.node_fill(attrs, is_root=node in roots, state=state)
-        dash = {"solid": "", "dash": ",dashed", "dot": ",dotted"}[look.dash]
+        dash = _DOT_DASH[look.dash]
         out.append(
             f"  {quote(node)} [label={quote(node_label(attrs, state))}, "
             f'fillcolor="{fill}", color="{look.border}", penwidth={look.border_width:g}, '
             f'style="filled{dash}"];'
         )
     for u, v, key in _edges(graph):
-        label = (edge_labels or {}).get((u, v, key))
+        label = edge_labels.get((u, v, key))
         extra = f", label={quote(label)}" if label else ""
         out.append(f"  {quote(u)} -> {quote(v)} [key={quote(json.dumps(key))}{extra}];")
     out.append("}")
@@ -68,9 +71,8 @@ def to_dot(graph, *, states: dict | None = None, rankdir: str = "TB",
 
 
 def _edges(graph):
-    if graph.is_multigraph():
-        return list(graph.edges(keys=True))
-    return [(u, v, 0) for u, v in graph.edges()]
+    """Return the edges as (u, v, key) triples; key 0 for a graph without keys."""
+    return [(u, v, key) for u, v, key, _ in _edges_data(graph)]
 
 
 def layout_input_dot(graph, sizes: dict, *, rankdir: str = "TB") -> str:
@@ -101,9 +103,7 @@ def layout_input_dot(graph, sizes: dict, *, rankdir: str = "TB") -> str:
 def flat_value(value):
     """Return ``value`` as a GraphML-safe scalar: numbers and strings as they are,
     None as '', lists/dicts as compact JSON text, non-finite floats as 'NaN'/'Infinity'."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, str)):
+    if isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else _nonfinite(value)
@@ -139,6 +139,7 @@ def to_graphml_graph(graph, layout=None, states: dict | None = None) -> nx.Multi
 
 
 def _edges_data(graph):
+    """Return the edges as (u, v, key, attrs); key 0 for a graph without keys."""
     if graph.is_multigraph():
         return list(graph.edges(keys=True, data=True))
     return [(u, v, 0, d) for u, v, d in graph.edges(data=True)]
