@@ -71,7 +71,7 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR', not {rankdir!r}")
     nodes = _ordered_nodes(graph)
-    all_sizes = {n: (sizes or {}).get(n) or style.node_size(graph.nodes[n]) for n in nodes}
+    all_sizes = _box_sizes(graph, nodes, sizes)
     if not nodes:
         return Layout(rankdir=rankdir)
     index = {n: i for i, n in enumerate(nodes)}
@@ -108,7 +108,7 @@ def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
     from graphviz_views.dot import layout_input_dot
 
     nodes = _ordered_nodes(graph)
-    all_sizes = {n: (sizes or {}).get(n) or style.node_size(graph.nodes[n]) for n in nodes}
+    all_sizes = _box_sizes(graph, nodes, sizes)
     if not nodes:
         return Layout(rankdir=rankdir)
     text = layout_input_dot(graph, all_sizes, rankdir=rankdir)
@@ -129,21 +129,29 @@ def _ordered_nodes(graph) -> list:
     return [n for n in graph.nodes if n in roots] + [n for n in graph.nodes if n not in roots]
 
 
+def _box_sizes(graph, nodes: list, sizes: dict | None) -> dict:
+    """Return ``{node: (w, h)}``: the given size, else the size of the node's label."""
+    sizes = sizes or {}
+    return {n: sizes.get(n) or style.node_size(graph.nodes[n]) for n in nodes}
+
+
+def _keyed_edges(graph) -> list:
+    """Return every edge as (u, v, key); key 0 for a graph without keys."""
+    if graph.is_multigraph():
+        return list(graph.edges(keys=True))
+    return [(u, v, 0) for u, v in graph.edges()]
+
+
 def _edge_list(graph, index: dict) -> list:
     """Return ``[(u, v, key)]`` without self-loops, in a stable order (source, then key)."""
-    if graph.is_multigraph():
-        edges = [(u, v, k) for u, v, k in graph.edges(keys=True) if u != v]
-    else:
-        edges = [(u, v, 0) for u, v in graph.edges() if u != v]
+    edges = [e for e in _keyed_edges(graph) if e[0] != e[1]]
     edges.sort(key=lambda e: (index[e[0]], _sort_key(e[2])))
     return edges
 
 
 def _self_loop_keys(graph) -> list:
     """Return ``[(node, key)]`` of self-loops (left out of the layering; autograd makes none)."""
-    if graph.is_multigraph():
-        return [(u, k) for u, v, k in graph.edges(keys=True) if u == v]
-    return [(u, 0) for u, v in graph.edges() if u == v]
+    return [(u, k) for u, v, k in _keyed_edges(graph) if u == v]
 
 
 def _sort_key(key):
@@ -244,9 +252,6 @@ def _bounds(positions, sizes, routes) -> tuple:
 
 # --------------------------------------------------------------------------------------
 # Graphviz dot
-
-
-_POINTS_PER_INCH = 72.0
 
 
 def _parse_dot_json(data: dict, nodes: list, sizes: dict, rankdir: str) -> Layout:
