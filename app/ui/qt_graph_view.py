@@ -54,7 +54,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         """
         self.graph = graph
         self._states = {}
-        self._labels: dict = {}
+        self._labels = {}
         try:
             from graphviz_views.collapse import default_collapsed
         except ImportError:
@@ -98,7 +98,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
             old.deleteLater()
         if self._states:
             self.graph_scene.set_node_states(self._states)
-        if getattr(self, "_labels", None):
+        if self._labels:
             self.graph_scene.set_edge_labels(self._labels)
 
     def _shown_graph(self):
@@ -145,6 +145,11 @@ class QtGraphView(QtWidgets.QGraphicsView):
                 self._labels.pop(edge, None)
         if self.graph_scene is not None:
             self.graph_scene.set_edge_labels(labels)
+
+    def clear_edge_labels(self) -> None:
+        """Remove every gradient written on an edge."""
+        if self._labels:
+            self.set_edge_labels({edge: "" for edge in self._labels})
 
     def toggle_module(self, node_id: str) -> bool:
         """Expand the module box ``node_id``, or fold the module a node ran in; return True

@@ -52,7 +52,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.model = SessionModel(self)
         self.runner = QtRunner(backend_factory, self)
         self.autosave = QtAutosave(state_dir() / "autosave.json", self)
-        self._edge_labels: dict = {}
         self._labelled = (0, 0)  # the steps whose gradients are written on edges
         self._states_shown = None  # the timeline whose states the graph view shows
         self._build_widgets()
@@ -277,9 +276,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.sigBackwardFinished.emit(timeline)
 
     def _reset_labels(self) -> None:
-        if self._edge_labels:
-            self.graph_view.set_edge_labels({edge: "" for edge in self._edge_labels})
-        self._edge_labels = {}
+        self.graph_view.clear_edge_labels()
         self._labelled = (0, 0)
 
     def _on_inspect(self, details: dict) -> None:
@@ -362,11 +359,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
         for i in sorted(old - new):
             for edge in self._labels_of_step(i):
                 changed[edge] = ""
-                self._edge_labels.pop(edge, None)
         for i in sorted(new - old):
-            labels = self._labels_of_step(i)
-            changed.update(labels)
-            self._edge_labels.update(labels)
+            changed.update(self._labels_of_step(i))
         self._labelled = (max(0, k - LABEL_WINDOW), k)
         if changed:
             self.graph_view.set_edge_labels(changed)
