@@ -120,10 +120,8 @@ def max_depth(graph) -> int:
 
 def visible_count(graph, collapsed: set) -> int:
     """Return how many boxes a graph shows with ``collapsed`` folded (without building it)."""
-    owners = {owning_scope(a.get("scope"), collapsed) for _, a in graph.nodes(data=True)}
-    plain = sum(1 for _, a in graph.nodes(data=True)
-                if owning_scope(a.get("scope"), collapsed) is None)
-    return plain + len(owners - {None})
+    owners = [owning_scope(a.get("scope"), collapsed) for _, a in graph.nodes(data=True)]
+    return owners.count(None) + len(set(owners) - {None})
 
 
 def default_depth(graph, limit: int = READABLE_NODES) -> int | None:
