@@ -159,6 +159,10 @@ class SessionModel(QtCore.QObject):
         self.sigTimelineChanged.emit()
         self.sigStepChanged.emit(0)
 
+    def timeline_index(self) -> int:
+        """Return the position of the timeline being stepped in ``timelines`` (-1 for none)."""
+        return next((i for i, tl in enumerate(self.timelines) if tl is self.timeline), -1)
+
     # -- stepping ----------------------------------------------------------------
     @property
     def step_count(self) -> int:

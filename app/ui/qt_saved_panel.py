@@ -17,8 +17,8 @@ def freed_by_passes(model: SessionModel, node_id: str) -> bool:
     """
     if model.timeline is None:
         return False
-    index = next((i for i, tl in enumerate(model.timelines) if tl is model.timeline), 0)
-    if any(node_id in (tl.get("freed_nodes") or []) for tl in model.timelines[:index]):
+    earlier = model.timelines[:max(0, model.timeline_index())]
+    if any(node_id in (tl.get("freed_nodes") or []) for tl in earlier):
         return True
     return any(step.get("freed") for step in model.steps_of(node_id))
 

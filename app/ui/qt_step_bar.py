@@ -142,9 +142,7 @@ class QtStepBar(QtWidgets.QToolBar):
         for i, name in enumerate(self.model.pass_names):
             failed = " (failed)" if self.model.timelines[i].get("error") else ""
             self.passes.addItem(f"{i + 1}. {name}{failed}")
-        current = next((i for i, tl in enumerate(self.model.timelines)
-                        if tl is self.model.timeline), -1)
-        self.passes.setCurrentIndex(current)
+        self.passes.setCurrentIndex(self.model.timeline_index())
         self._passes_action.setVisible(bool(self.model.timelines))
         self.passes.blockSignals(False)
 
