@@ -24,20 +24,11 @@ _SIGNAL_WORDS = {
 
 def kernel_error(kind: str, message: str, *, title: str, explanation: str, fix: str,
                  line: int | None = None, source: str | None = None) -> dict:
-    """Return an error dict of ``kind`` with the given words, in the errors.py shape."""
-    try:
-        from app.autograd.errors import make_error
-    except ImportError:
-        make_error = None
-    if make_error is not None:
-        try:
-            return make_error(kind, message, line=line, source=source, title=title,
-                              explanation=explanation, fix=fix)
-        except TypeError:
-            pass  # an older make_error signature: build the dict ourselves
-    return {"kind": kind, "type": None, "message": message, "detail": message, "line": line,
-            "column": None, "code": None, "title": title, "explanation": explanation,
-            "fix": fix}
+    """Return an error dict of ``kind`` with the given words (``errors.make_error``'s shape)."""
+    from app.autograd.errors import make_error
+
+    return make_error(kind, message, line=line, source=source, title=title,
+                      explanation=explanation, fix=fix)
 
 
 def timeout_error(seconds: float | None, *, by_user: bool, state_lost: bool,
