@@ -86,12 +86,11 @@ class QtStepBar(QtWidgets.QToolBar):
         """Add an action; ``pixmap`` is a glyph name (app.ui.qt_icons) or a standard pixmap."""
         if isinstance(pixmap, str):
             icon = glyph_icon(pixmap, self.palette())
-            self._glyphs.append((pixmap, None))
         else:
             icon = self.style().standardIcon(pixmap)
         action = QtGui.QAction(icon, text, self)
         if isinstance(pixmap, str):
-            self._glyphs[-1] = (pixmap, action)
+            self._glyphs.append((pixmap, action))
         action.setShortcut(QtGui.QKeySequence(SHORTCUTS[key]))
         action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         action.setToolTip(f"{text} ({SHORTCUTS[key]})")
