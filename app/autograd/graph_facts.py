@@ -6,6 +6,7 @@ Every function takes ``id_of`` (``{grad_fn: node id}``, as ``Trace.id_of``).
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cache
 
 import torch
@@ -32,16 +33,10 @@ def leaf_grad_tensors(id_of: dict, labels: dict) -> dict:
 
 def unique_labels(id_of: dict, labels: dict) -> dict:
     """Return ``{node id: label}`` where a label shared by several nodes gets ``(id)`` appended."""
-    ids = sorted(id_of.values(), key=id_number)
-    counts: dict[str, int] = {}
-    for node_id in ids:
-        label = labels.get(node_id) or node_id
-        counts[label] = counts.get(label, 0) + 1
-    names = {}
-    for node_id in ids:
-        label = labels.get(node_id) or node_id
-        names[node_id] = label if counts[label] == 1 else f"{label} ({node_id})"
-    return names
+    label_of = {node_id: labels.get(node_id) or node_id for node_id in sorted(id_of.values(), key=id_number)}
+    counts = Counter(label_of.values())
+    return {node_id: label if counts[label] == 1 else f"{label} ({node_id})"
+            for node_id, label in label_of.items()}
 
 
 def freed_node_ids(id_of: dict) -> list[str]:
