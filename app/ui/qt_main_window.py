@@ -246,9 +246,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         had_graph = self.model.graph
         self.model.set_run_result(result)
         if result.get("ok") and self.model.graph is not None:
-            self.graph_view.set_graph(self.model.graph)
-            self._states_shown = None
-            self._on_step(self.model.step)
+            self._draw_graph()
             self.node_count.setText(f"{self.model.graph.number_of_nodes()} nodes ")
             if self.model.timeline is None:
                 self.backward()  # the snippet ran no backward of its own: make the pass to step
@@ -392,8 +390,14 @@ class QtMainWindow(QtWidgets.QMainWindow):
     def _toggle_rankdir(self) -> None:
         self.graph_view.rankdir = "LR" if self.act_lr.isChecked() else "TB"
         if self.model.graph is not None:
-            self.graph_view.set_graph(self.model.graph)
-            self._on_step(self.model.step)
+            self._draw_graph()
+
+    def _draw_graph(self) -> None:
+        """Draw the model's graph anew with the current step's node states and edge labels."""
+        self.graph_view.set_graph(self.model.graph)  # starts with no states and no labels
+        self._states_shown = None
+        self._labelled = (0, 0)
+        self._on_step(self.model.step)
 
     # -- files -----------------------------------------------------------------------------------
     def open_file(self, path: str) -> bool:

@@ -375,3 +375,16 @@ def test_values_tab_hidden_while_stepping_shows_the_right_values_when_shown(qtbo
     assert panel.arriving.values.tolist() == pytest.approx(oracle["dz"].tolist())
     assert panel.sent.values.tolist() == pytest.approx(oracle["dy2"].tolist())
     assert panel.sent.drawn().tolist() == pytest.approx(oracle["dy2"].tolist())
+
+
+def test_left_to_right_layout_keeps_the_step_shown(qtbot, window):
+    window.editor.setPlainText("\n".join(SNIPPET))
+    run_and_wait(qtbot, window)
+    for _ in range(3):
+        window.step_bar.act_forward.trigger()
+    states, labels = dict(window.graph_view._states), dict(window.graph_view._labels)
+    assert labels  # the gradients sent so far are written on edges
+    window.act_lr.trigger()
+    assert window.graph_view.rankdir == "LR"
+    assert window.graph_view._states == states == window.model.states()
+    assert window.graph_view._labels == labels
