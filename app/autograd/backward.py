@@ -27,6 +27,7 @@ from app.autograd.graph_facts import (
     leaf_grad_tensors,
     leaf_tensors,
 )
+from app.autograd.safe_reads import grad_fn_of, is_plain
 from app.autograd.saved import saved_items
 from app.autograd.step_hooks import StepRecorder, gc_paused
 from app.autograd.values import compact, to_jsonable
@@ -220,7 +221,7 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     trace = state.trace
     roots = list(state.roots) or [state.root]
     labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
-    jacobian.precompute(trace.id_of)
+    jacobian.precompute(trace.id_of, snippet_done=True)
     records = []
     for _ in range(int(passes)):
         record = record_backward(
@@ -288,8 +289,10 @@ def retained_tensors(namespace: dict, id_of: dict) -> dict:
     called ``retain_grad()`` (their ``.grad`` is reported after the pass)."""
     found = {}
     for name, value in (namespace or {}).items():
-        if (isinstance(value, torch.Tensor) and not name.startswith("_")
-                and value.grad_fn is not None and value.retains_grad and value.grad_fn in id_of):
+        if not is_plain(value) or name.startswith("_") or not value.retains_grad:
+            continue
+        fn = grad_fn_of(value)  # None for a view: reading its node may rebuild it
+        if fn is not None and fn in id_of:
             found[name] = value
     return found
 
@@ -314,8 +317,9 @@ def inspect_node(state, node_id: str) -> dict:
     info["saved"] = saved_items(fn, values=True)
     info["freed"] = any(item.get("freed") for item in info["saved"])
     trace.graph.nodes[node_id]["saved"] = saved_items(fn)
-    info["jacobian"] = jacobian.local_jacobian(fn)
-    info["vjp"] = jacobian.vjp_of_ones(fn) if not info["freed"] else {"status": "freed"}
+    info["jacobian"] = jacobian.local_jacobian(fn, snippet_done=True)
+    info["vjp"] = (jacobian.vjp_of_ones(fn, snippet_done=True) if not info["freed"]
+                   else {"status": "freed"})
     variable = getattr(fn, "variable", None)
     if variable is not None:
         info["grad"] = compact(variable.grad)

@@ -34,6 +34,7 @@ from app.autograd.backward import grads_collector, pass_record, retained_tensors
 from app.autograd.errors import explain
 from app.autograd.graph_facts import freed_node_ids
 from app.autograd.names import module_names
+from app.autograd.safe_reads import grad_fn_of, is_plain
 from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import node_name
 
@@ -48,13 +49,15 @@ _TARGETS = (
 
 
 @contextlib.contextmanager
-def capture_backward_calls(filename: str = "<snippet>"):
+def capture_backward_calls(filename: str = "<snippet>", observer=None):
     """Yield the list that collects one record per backward call of the snippet.
 
-    The wrapped torch functions are restored on exit, also when the snippet failed.
+    ``observer`` (an ``observe.Observer``) reads the values its saved tensors
+    prove before each recorded call frees them. The wrapped torch functions are
+    restored on exit, also when the snippet failed.
     """
     calls = CallRecords()
-    capture = _Capture(filename, calls)
+    capture = _Capture(filename, calls, observer)
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
     try:
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
@@ -94,9 +97,10 @@ def _skipped_record(index: int, count: int) -> dict:
 class _Capture:
     """Decides which calls to record and records them into ``calls``."""
 
-    def __init__(self, filename: str, calls: list):
+    def __init__(self, filename: str, calls: list, observer=None):
         self.filename = filename
         self.calls = calls
+        self.observer = observer
         self.busy = False  # a backward run inside a recorded one (a hook's) is not recorded
         self.skipped = 0  # calls beyond MAX_CALLS / MAX_STEPS: run as usual, counted, not recorded
         self.steps_kept = 0
@@ -169,6 +173,8 @@ class _Capture:
             freed_before = freed_node_ids(id_of)
         except Exception:  # an odd graph: let torch run the call unrecorded
             return None
+        if self.observer is not None:
+            self.observer.see_saved(id_of)  # values a pass without retain_graph would free
         try:
             jacobian.precompute(id_of)
         except Exception:  # no Jacobians is fine; the call still runs
@@ -211,11 +217,15 @@ def graph_ids(roots) -> dict:
     """Return ``{grad_fn: node id}`` numbered like ``trace.trace_graph`` (breadth first, ``n0`` = root).
 
     Roots without a grad_fn are skipped (torch will raise its own error for them).
+    A root's grad_fn is read as torch itself reads it in the call that follows.
     """
     id_of: dict = {}
     queue: deque = deque()
     for root in roots:
-        fn = getattr(root, "grad_fn", None)
+        try:
+            fn = getattr(root, "grad_fn", None)
+        except RuntimeError:  # torch raises its own error for this root in the call
+            fn = None
         if fn is not None and fn not in id_of:
             id_of[fn] = f"n{len(id_of)}"
             queue.append(fn)
@@ -248,9 +258,9 @@ def frame_labels(namespace: dict, id_of: dict) -> dict:
         if param_id in by_leaf:
             labels[by_leaf[param_id]] = name
     for name, value in namespace.items():
-        if not isinstance(value, torch.Tensor) or name.startswith("_"):
+        if not is_plain(value) or name.startswith("_"):
             continue
-        node_id = by_leaf.get(id(value)) or id_of.get(value.grad_fn)
+        node_id = by_leaf.get(id(value)) or id_of.get(grad_fn_of(value))
         if node_id is not None:
             labels[node_id] = name
     return labels

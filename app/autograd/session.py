@@ -39,20 +39,29 @@ class LiveState:
 
 
 class Session:
-    """Runs snippets in this process and keeps the last one's LiveState."""
+    """Runs snippets in this process and keeps the last one's LiveState.
 
-    def __init__(self):
+    ``capture_output``: keep what a snippet prints in the result's ``output``
+    (in-process use); the kernel's worker turns it off and captures the
+    process's stdout/stderr itself, so the snippet's streams are Python's own.
+    """
+
+    def __init__(self, *, capture_output: bool = True):
         self.state: LiveState | None = None
+        self.capture_output = capture_output
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
-            filename: str = "<snippet>") -> dict:
+            filename: str = "<snippet>", deep_values: bool = False) -> dict:
         """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code"}``.
 
         ``trace`` is the trace JSON (also after a failure, when the snippet got
         far enough to build a graph), ``exit_code`` the CLI status (0, 1 or 2).
+        ``deep_values`` records every torch call's output (``recorder``), which
+        can change which kernels torch picks.
         """
         self.reset()
-        result = run_snippet(source, device=device, root=root, filename=filename)
+        result = run_snippet(source, device=device, root=root, filename=filename,
+                             deep=deep_values, capture_output=self.capture_output)
         trace, error = None, result.error
         if result.roots:
             try:
@@ -116,9 +125,11 @@ class Session:
 def _trace_with_calls(result) -> Trace:
     """Return the trace of the run's roots, joined with the graphs of the snippet's own
     backward calls that share nodes with it (their timelines renumbered onto it)."""
+    see_saved = result.observer.see_saved if result.observer is not None else None
+
     def trace_of(roots):
         return trace_graph(roots, values=result.values, labels=result.labels,
-                           scopes=result.scopes)
+                           scopes=result.scopes, see_saved=see_saved)
 
     trace = trace_of(result.roots)
     if result.root_chosen or not result.call_graphs:
