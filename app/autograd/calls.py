@@ -192,6 +192,7 @@ class _Capture:
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),
+                               returned=grads.get("returned"),
                                freed_before=freed_before)
         line = caller.f_lineno
         return {

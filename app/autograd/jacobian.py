@@ -111,6 +111,8 @@ def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dic
     outputs = output_metadata(fn)
     if not outputs or any(not (dtype.is_floating_point) for _, dtype, _ in outputs):
         return _status("unsupported", "the node has outputs that are not real floating point")
+    if not _real_inputs(fn):
+        return _status("unsupported", "the node has inputs that are not real floating point")
     if any(_numel(shape) > limit for shape, _, _ in outputs):
         return _status("too_large", f"an output has more than {limit} elements")
     why = why_not_callable(fn, snippet_done=snippet_done)
@@ -200,6 +202,24 @@ def _assemble(fn, outputs: list, input_shapes: list, rows: dict) -> dict:
         "inputs": _per_slot(fn, [None if s is None else list(s) for s in input_shapes]),
         "blocks": blocks,
     }
+
+
+def _real_inputs(fn) -> bool:
+    """Return True when every input the node sends a gradient to is real floating point
+    (a complex one would make the Jacobian's cast to real warn into the snippet's output)."""
+    for nxt, input_nr in fn.next_functions:
+        if nxt is None:
+            continue
+        variable = getattr(nxt, "variable", None)
+        dtype = variable.dtype if variable is not None else None
+        if dtype is None:
+            try:
+                dtype = nxt._input_metadata[input_nr].dtype
+            except (AttributeError, IndexError, RuntimeError, TypeError):
+                return False
+        if not dtype.is_floating_point:
+            return False
+    return True
 
 
 def _per_slot(fn, values: list) -> list:

@@ -165,29 +165,38 @@ class Observer:
 
     # ------------------------------------------------------------- saved tensors
 
-    def see_saved(self, nodes) -> None:
-        """Record the values the nodes' saved tensors prove (before a pass frees them)."""
+    def see_saved(self, nodes, *, snippet_done: bool = False) -> None:
+        """Record the values the nodes' saved tensors prove (before a pass frees them).
+
+        A saved view is unpacked only once the snippet is done: unpacking reads
+        the view's node, which torch rebuilds when the view went stale — harmless
+        then, but not while the snippet may still use that view.
+        """
         for fn in nodes:
             if hasattr(fn, "variable"):
                 continue
             try:
-                self._see_saved_of(fn)
+                self._see_saved_of(fn, snippet_done)
             except Exception:
                 continue
 
-    def _see_saved_of(self, fn) -> None:
+    def _see_saved_of(self, fn, snippet_done: bool) -> None:
         for slot in iter_saved_slots(fn):
-            if slot.state != "alive" or slot.data is None or slot.data._is_view():
+            if slot.state != "alive" or slot.data is None:
                 continue
-            tensor = unpack(fn, slot)
+            view = slot.data._is_view()
+            if view and not snippet_done:
+                continue
+            tensor = unpack(fn, slot, views=snippet_done)
             if tensor is None or not is_plain(tensor):
                 continue
-            producer = tensor.grad_fn  # not a view: a plain read
+            producer = tensor.grad_fn  # a plain read: torch's version check just passed
             if producer is None:
                 continue
-            if producer is fn or tensor._version == 0:
-                # Its own output as saved (torch's version check passed), or an input
-                # never changed since the op that made it.
+            # Its own output as saved, a view as torch saw it when it saved it (a view's
+            # node is rebuilt whenever it went stale), or an input never changed since
+            # the op that made it.
+            if producer is fn or view or tensor._version == 0:
                 self.values.add(node_key(producer), tensor.output_nr, tensor)
 
     # ------------------------------------------------------------- installing

@@ -129,14 +129,16 @@ def _freed_or_unsaved(node, attr: str, index: int | None) -> str:
     return "unsaved" if value is None else "alive"
 
 
-def unpack(node, slot: SavedSlot):
+def unpack(node, slot: SavedSlot, *, views: bool = False):
     """Return the saved tensor of ``slot`` as backward would see it, or None when that is
-    unsafe or impossible (hooked, freed, a view, changed in place since it was saved)."""
+    unsafe or impossible (hooked, freed, changed in place since it was saved, or a view
+    unless ``views``: unpacking reads the view's grad_fn, which torch rebuilds if the
+    view went stale)."""
     if slot.state != "alive" or slot.data is None:
         return None
     with _NoSubclassFunction():
-        if slot.data._is_view():
-            return None  # unpacking reads the view's grad_fn, which may rebuild it
+        if slot.data._is_view() and not views:
+            return None
     try:
         value = getattr(node, _unpacking_name(node, slot.attr))
     except RuntimeError:  # changed in place since it was saved: torch refuses, so do we

@@ -36,15 +36,16 @@ def plain_saved_names(node_type: type) -> tuple[str, ...]:
                  and "_raw" + a not in names)
 
 
-def saved_items(node, *, values: bool = False) -> list[dict]:
+def saved_items(node, *, values: bool = False, snippet_done: bool = False) -> list[dict]:
     """Return one dict per saved value of ``node``, tensors first, in attribute order.
 
     A tensor gives ``{name, shape, dtype, freed: False}`` (plus ``value`` when
-    ``values`` and torch would hand it to backward unchanged), a released one
+    ``values`` and torch would hand it to backward unchanged; a saved view only once
+    the snippet is done, see ``safe_reads.unpack``), a released one
     ``{name, freed: True}``, one held by a saved-tensors hook ``{name, freed: False,
     hooked: True}``; anything else (sizes, scalars, flags) ``{name, value}``.
     """
-    items = [_tensor_item(node, slot, values) for slot in saved_slots(node)
+    items = [_tensor_item(node, slot, values, snippet_done) for slot in saved_slots(node)
              if slot.state != "unsaved"]
     if is_python_node(node):
         items.extend(_ctx_items(node))
@@ -60,7 +61,7 @@ def saved_items(node, *, values: bool = False) -> list[dict]:
     return items
 
 
-def _tensor_item(node, slot, values: bool) -> dict:
+def _tensor_item(node, slot, values: bool, snippet_done: bool) -> dict:
     name = _display_name(node, slot.name)
     if slot.state == "freed":
         return {"name": name, "freed": True}
@@ -70,22 +71,22 @@ def _tensor_item(node, slot, values: bool) -> dict:
     item = {"name": name, "shape": list(data.shape), "dtype": dtype_name(data.dtype),
             "freed": False}
     if values:
-        item["value"] = _saved_value(node, slot)
+        item["value"] = _saved_value(node, slot, snippet_done)
         if item["value"] is None:
-            item["note"] = _why_no_value(data)
+            item["note"] = _why_no_value(data, snippet_done)
     return item
 
 
-def _saved_value(node, slot) -> dict | None:
+def _saved_value(node, slot, snippet_done: bool) -> dict | None:
     """Return the summary of what backward would unpack, or None when it cannot be read safely."""
-    tensor = unpack(node, slot)
+    tensor = unpack(node, slot, views=snippet_done)
     if tensor is None or not is_plain(tensor):
         return None
     return tensor_value(tensor)
 
 
-def _why_no_value(data: torch.Tensor) -> str:
-    if data._is_view():
+def _why_no_value(data: torch.Tensor, snippet_done: bool) -> str:
+    if data._is_view() and not snippet_done:
         return "a view: reading it could make torch rebuild its graph node"
     if not is_plain(data):
         return "a tensor subclass: reading it would run its own code"

@@ -125,7 +125,10 @@ class Session:
 def _trace_with_calls(result) -> Trace:
     """Return the trace of the run's roots, joined with the graphs of the snippet's own
     backward calls that share nodes with it (their timelines renumbered onto it)."""
-    see_saved = result.observer.see_saved if result.observer is not None else None
+    see_saved = None
+    if result.observer is not None:
+        def see_saved(nodes):  # the snippet is done: saved views may be unpacked too
+            result.observer.see_saved(nodes, snippet_done=True)
 
     def trace_of(roots):
         return trace_graph(roots, values=result.values, labels=result.labels,
