@@ -97,6 +97,8 @@ def _short(value) -> str | None:
         return None
     if isinstance(value, list):
         return "[" + ", ".join(_short(v) or "…" for v in value) + "]"
+    if isinstance(value, str):  # approximate='none', reduce='mean'
+        return repr(value)
     if isinstance(value, float):  # 2.0 stays "2.0", as torch prints it, not "2"
         return f"{value:.1f}" if value.is_integer() and abs(value) < 1e6 else f"{value:.4g}"
     return str(value)

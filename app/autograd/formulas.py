@@ -172,23 +172,17 @@ def _formulas_for(math, input_name: str, lookup: dict) -> list[MathFormula]:
 
 def _math_form(formula: MathFormula, entry: BackwardEntry, lookup: dict) -> dict:
     """Return one readable formula with its letters bound to saved values (or the gradient)."""
-    exposed = {s.name: s for s in entry.saved}
+    hidden = {s.name for s in entry.saved if not s.exposed}  # kept by torch, not shown to Python
     symbols = {}
     for letter, source in formula.symbols.items():
         if source == "grad":
             symbols[letter] = {"gradient": "grad"}
-        else:
-            symbols[letter] = {"saved": source, **_known(source, exposed, lookup)}
+            continue
+        symbols[letter] = {"saved": source, **lookup.get(source, {})}
+        if source in hidden:
+            symbols[letter]["exposed"] = False
     return {"text": formula.text, "latex": formula.latex, "symbols": symbols,
             "numpy": formula.numpy, "when": dict(formula.when) or None}
-
-
-def _known(source: str, saved_names: dict, lookup: dict) -> dict:
-    found = dict(lookup.get(source, {}))
-    saved = saved_names.get(source)
-    if saved is not None and not saved.exposed:
-        found["exposed"] = False
-    return found
 
 
 def trace_formula_fields(node: dict) -> dict:

@@ -5,20 +5,22 @@ from __future__ import annotations
 from app.autograd.readable import MEAN, NONE, SUM, MathFormula, NodeMath, grad_of
 
 
-def _mse(input_name: str, sign: str, x: str, y: str) -> list[MathFormula]:
-    """Return the three reduction variants of mse_loss's gradient for one input."""
-    minus = "−" if sign == "-" else ""
-    numpy_sign = "-" if sign == "-" else ""
+def _mse(input_name: str, sign: str, x: str) -> list[MathFormula]:
+    """Return the three reduction variants of mse_loss's gradient for one input (``sign`` is
+    "" for ``self``, "-" for ``target``; ``x`` the letter of that input in the text)."""
+    minus = "−" if sign else ""
+    variants = (
+        (MEAN, "∂L/∂{x}ᵢ", "2(xᵢ − yᵢ)/n · g", r"\frac{{\partial L}}{{\partial {x}_i}}", r"\frac{2(x_i - y_i)}{n}\,g",
+         "g * 2 * (x - y) / np.size(x)"),
+        (SUM, "∂L/∂{x}ᵢ", "2(xᵢ − yᵢ) · g", r"\frac{{\partial L}}{{\partial {x}_i}}", r"2(x_i - y_i)\,g",
+         "g * 2 * (x - y)"),
+        (NONE, "∂Lᵢ/∂{x}ᵢ", "2(xᵢ − yᵢ) · gᵢ", r"\frac{{\partial L_i}}{{\partial {x}_i}}", r"2(x_i - y_i)\,g_i",
+         "g * 2 * (x - y)"),
+    )
     return [
-        grad_of(input_name, f"∂L/∂{x}ᵢ = {minus}2(xᵢ − yᵢ)/n · g",
-                rf"\frac{{\partial L}}{{\partial {x}_i}} = {sign if sign == '-' else ''}\frac{{2(x_i - y_i)}}{{n}}\,g",
-                f"{numpy_sign}g * 2 * (x - y) / np.size(x)", when={"reduction": MEAN}, x="self", y="target"),
-        grad_of(input_name, f"∂L/∂{x}ᵢ = {minus}2(xᵢ − yᵢ) · g",
-                rf"\frac{{\partial L}}{{\partial {x}_i}} = {sign if sign == '-' else ''}2(x_i - y_i)\,g",
-                f"{numpy_sign}g * 2 * (x - y)", when={"reduction": SUM}, x="self", y="target"),
-        grad_of(input_name, f"∂Lᵢ/∂{x}ᵢ = {minus}2(xᵢ − yᵢ) · gᵢ",
-                rf"\frac{{\partial L_i}}{{\partial {x}_i}} = {sign if sign == '-' else ''}2(x_i - y_i)\,g_i",
-                f"{numpy_sign}g * 2 * (x - y)", when={"reduction": NONE}, x="self", y="target"),
+        grad_of(input_name, f"{left.format(x=x)} = {minus}{right}", f"{latex_left.format(x=x)} = {sign}{latex_right}",
+                sign + numpy, when={"reduction": reduction}, x="self", y="target")
+        for reduction, left, right, latex_left, latex_right, numpy in variants
     ]
 
 
@@ -30,7 +32,7 @@ def _nll(reduction: int, text: str, latex: str, numpy: str) -> MathFormula:
 POINTWISE_MATH: dict[str, NodeMath] = {
     "MseLossBackward0": NodeMath(
         "mse_loss(x, y) = mean((x − y)²) with reduction='mean' (sum for 'sum', no reduction for 'none')",
-        (*_mse("self", "+", "x", "y"), *_mse("target", "-", "y", "x")),
+        (*_mse("self", "", "x"), *_mse("target", "-", "y")),
         "n = number of elements of x",
     ),
     "SoftmaxBackward0": NodeMath(

@@ -247,3 +247,20 @@ def test_variants_follow_the_saved_values():
     (sum_form,) = matching(NODE_MATH["MseLossBackward0"], "self", saved_plain(fn))
     assert sum_form.when == {"reduction": 2} and "/n" not in sum_form.text
     assert len(matching(NODE_MATH["MseLossBackward0"], "self", {})) == 3  # unknown: every variant
+
+
+def test_every_formula_is_well_formed():
+    """Each has text and LaTeX with balanced braces, and its letters bound to the gradient or
+    a value the node class saves (so a UI can show their numbers)."""
+    from app.autograd.derivatives import load_table
+
+    for node_name, math in NODE_MATH.items():
+        entry = load_table().entry(node_name)
+        saved = {s.name for s in entry.saved}
+        inputs = {i.name for i in entry.inputs}
+        for formula in math.formulas:
+            assert formula.input in inputs, (node_name, formula.input)
+            assert formula.text and formula.latex.count("{") == formula.latex.count("}"), formula.latex
+            assert "{{" not in formula.latex, formula.latex
+            for letter, source in formula.symbols.items():
+                assert source == "grad" or source in saved, (node_name, letter, source)
