@@ -67,7 +67,7 @@ def input_slots(node_name: str, slot_count: int | None = None) -> dict[str, int 
     ``MulBackward0`` -> ``{"self": 0, "other": 1}``. A tensor-list argument
     (``CatBackward0``'s ``tensors``) takes one slot per element, so it maps to a list
     of slots and needs ``slot_count`` (``len(node.next_functions)``) to be known;
-    without it, or when the count does not fit, the answer is None. None also for
+    without it, or when a given count does not fit the entry, the answer is None. None also for
     nodes not made from derivatives.yaml (except ``CopyBackwards``). A slot whose
     ``next_functions`` entry is ``(None, 0)`` is an input that needed no gradient.
     """
@@ -77,6 +77,8 @@ def input_slots(node_name: str, slot_count: int | None = None) -> dict[str, int 
         return dict(_HAND_WRITTEN_SLOTS[name]) if name in _HAND_WRITTEN_SLOTS else None
     lists = sum(1 for i in entry.inputs if i.is_list)
     if not lists:
+        if slot_count is not None and slot_count != len(entry.inputs):
+            return None  # not the node this entry describes: better no map than a wrong one
         return {i.name: index for index, i in enumerate(entry.inputs)}
     if slot_count is None:
         return None

@@ -186,6 +186,8 @@ def test_list_arguments_need_the_slot_count():
     assert input_slots("CatBackward0", 3) == {"tensors": [0, 1, 2]}
     assert input_slots("torch::autograd::AccumulateGrad") is None
     assert input_slots("NoSuchBackward0") is None
+    assert input_slots("MulBackward0", 2) == {"self": 0, "other": 1}
+    assert input_slots("MulBackward0", 3) is None  # a count that does not fit: no guessing
 
 
 def test_in_place_ops_use_the_out_of_place_class_and_its_slots():
