@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from app.autograd.formulas import (
     backward_entry,
+    input_slots,
     no_formula_reason,
     plain_name,
     trace_formula_fields,
@@ -64,3 +66,36 @@ def test_model_nodes_resolve_and_saved_attributes_match(model):
         attributes = {a.removeprefix("_saved_") for a in dir(type(fn)) if a.startswith("_saved_")}
         used = {s.name for d in entry.derivatives for s in d.saved}  # names the formulas use
         assert attributes <= used, (name, attributes - used)
+
+
+def _same_tensor(a, b) -> bool:
+    return a.shape == b.shape and a.data_ptr() == b.data_ptr()
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_model_slot_maps_point_at_the_nodes_that_made_the_saved_inputs(model):
+    """For every node that saves an input, the saved tensor's own grad_fn (or its leaf) is
+    the node in the slot input_slots names: the map is right on real graphs too."""
+    nodes = MODELS[model]()
+    if nodes is None:
+        pytest.skip("torchvision is not importable here")
+    checked = 0
+    for fn in nodes:
+        entry = backward_entry(fn.name())
+        if entry is None:
+            continue
+        slots = input_slots(fn.name(), len(fn.next_functions))
+        assert slots is not None, fn.name()
+        for name, slot in slots.items():
+            saved = getattr(fn, f"_saved_{name}", None) if isinstance(slot, int) else None
+            if not isinstance(saved, torch.Tensor):
+                continue
+            producer = fn.next_functions[slot][0]
+            if producer is None:
+                assert not saved.requires_grad, (fn.name(), name)
+            elif hasattr(producer, "variable"):
+                assert saved.grad_fn is None and _same_tensor(saved, producer.variable), (fn.name(), name)
+            else:
+                assert saved.grad_fn is producer, (fn.name(), name)
+            checked += 1
+    assert checked >= 5, checked
