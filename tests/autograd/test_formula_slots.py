@@ -233,3 +233,16 @@ def test_saved_inputs_are_compared_for_most_ops():
             saved = getattr(fn, f"_saved_{name}", None)
             compared += isinstance(saved, torch.Tensor) and _needs_grad(kwargs[name])
     assert compared >= 80
+
+
+def test_in_place_saved_self_is_a_copy_of_the_value_before_the_op():
+    """``a.mul_(b)`` saves a clone of ``a`` taken before the op: the values the slot-0 node
+    produced, though the clone's own grad_fn is a CloneBackward0 outside the graph."""
+    target, other = made(3), made(3)
+    before_values, before_node = target.detach().clone(), target.grad_fn
+    target.mul_(other)
+    fn = target.grad_fn
+    slots = input_slots(fn.name())
+    assert fn.next_functions[slots["self"]][0] is before_node
+    assert torch.equal(fn._saved_self, before_values) and fn._saved_self.grad_fn is not before_node
+    assert fn._saved_other.grad_fn is other.grad_fn
