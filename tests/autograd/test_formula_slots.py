@@ -246,3 +246,22 @@ def test_in_place_saved_self_is_a_copy_of_the_value_before_the_op():
     assert fn.next_functions[slots["self"]][0] is before_node
     assert torch.equal(fn._saved_self, before_values) and fn._saved_self.grad_fn is not before_node
     assert fn._saved_other.grad_fn is other.grad_fn
+
+
+@pytest.mark.parametrize("in_place", [
+    lambda t: torch.nn.functional.leaky_relu(t, inplace=True),
+    lambda t: torch.nn.functional.elu(t, inplace=True),
+    lambda t: torch.nn.functional.threshold(t, 0.5, 0.0, inplace=True),
+    lambda t: t.t_(),
+    lambda t: t.unsqueeze_(0),
+    lambda t: t.acosh_(),
+])
+def test_in_place_ops_with_an_entry_of_their_own(in_place):
+    """Some in-place ops have their own yaml entry (their formula uses the result), hence
+    their own class: ``leaky_relu_`` is LeakyReluBackward1, ``t_`` is TBackward1."""
+    target = made(2, 2) + 1
+    before = target.grad_fn
+    fn = in_place(target).grad_fn
+    entry = backward_entry(fn.name())
+    assert entry.forward.endswith("_") and fn.name().endswith("Backward1"), (fn.name(), entry.forward)
+    assert fn.next_functions[input_slots(fn.name())["self"]][0] is before
