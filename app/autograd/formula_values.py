@@ -3,8 +3,9 @@
 A trace node's ``saved`` list (``app.autograd.saved.saved_items``) holds
 ``{name, value}`` for plain values, ``{name, shape, dtype, freed, value}`` for
 tensors (``value`` a ``values.tensor_value`` dict, whose ``data`` is the nested
-list for small tensors), ``{name, freed: true}`` once freed, and ``name[i]``
-items for each tensor of a saved list. Nothing here touches torch.
+list for small tensors, or None with a ``note`` when it cannot be read safely),
+``{name, freed: true}`` once freed, ``{name, freed: false, hooked: true}`` while a
+saved-tensors hook holds it, and ``name[i]`` items for each tensor of a saved list. Nothing here touches torch.
 """
 
 from __future__ import annotations
@@ -41,23 +42,19 @@ def saved_lookup(saved) -> dict[str, dict]:
 
 
 def _known(item: dict) -> dict:
-    """Return what one saved item tells: its value, or a summary, shape and whether it is freed."""
+    """Return what one saved item tells: its value (or a large tensor's summary), shape,
+    and whether torch freed it or a saved-tensors hook holds it (``hooked``, with no value)."""
     if item.get("freed"):
         return {"freed": True}
-    known: dict = {}
-    if "shape" in item:
-        known["shape"] = item["shape"]
+    known = {key: item[key] for key in ("shape", "hooked", "note") if key in item}
     if "value" not in item:
         return known
     value = item["value"]
-    if "shape" in item and isinstance(value, dict):  # a tensor: values.tensor_value(...)
-        if "data" in value:
-            known["value"] = value["data"]
-        else:
-            known["summary"] = value
-    else:
+    if "shape" not in item and "dtype" not in item:  # a plain value: a size list, a dim, a flag
         known["value"] = value
-    return known
+    elif isinstance(value, dict):  # a tensor: values.tensor_value(...)
+        known["value" if "data" in value else "summary"] = value.get("data", value)
+    return known  # a tensor whose value could not be read safely (None) stays without one
 
 
 def bind_names(saved: Iterable[SavedName], lookup: Mapping[str, dict]) -> dict[str, dict]:

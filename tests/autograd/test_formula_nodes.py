@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from app.autograd.derivatives import load_table
+from app.autograd.formula_values import saved_lookup
 from app.autograd.formulas import (
     custom_function_source,
     input_slots,
@@ -157,3 +158,27 @@ def test_custom_function_without_readable_source():
     exec(compile(SNIPPET_FUNCTION, "<nowhere>", "exec"), namespace)  # no linecache entry
     found = custom_function_source(type(namespace["y"].grad_fn))
     assert found["source"] is None and "cannot be read" in found["reason"]
+
+
+def test_saved_items_as_plain_data_of_every_kind():
+    """Freed, hooked, unreadable (value None with a note), large (a summary), list items."""
+    saved = [
+        {"name": "self", "shape": [2], "dtype": "float32", "freed": False, "value": None,
+         "note": "a tensor subclass"},
+        {"name": "other", "freed": False, "hooked": True},
+        {"name": "self_sym_sizes", "value": [2]},
+    ]
+    (first, second) = node_formula("MulBackward0", saved)["inputs"]
+    assert second["names"]["self"] == {"saved": "self", "shape": [2], "note": "a tensor subclass"}
+    assert first["names"]["other"] == {"saved": "other", "hooked": True}
+    assert first["substituted"] is None and second["substituted"] is None
+    big = {"shape": [100], "min": 0.0, "max": 1.0, "mean": 0.5}
+    listed = [{"name": "tensors[0]", "shape": [1], "dtype": "float32", "freed": False,
+               "value": {"shape": [1], "data": [1.5]}},
+              {"name": "tensors[1]", "shape": [100], "dtype": "float32", "freed": False, "value": big}]
+    (item,) = node_formula("StackBackward0", [*listed, {"name": "dim", "value": 0}], slot_count=2)["inputs"]
+    assert item["slot"] == [0, 1] and item["names"]["dim"] == {"saved": "dim", "value": 0}
+    assert saved_lookup(listed)["tensors"] == {"value": [[1.5], None]}  # the list gathered back
+    view = node_formula("ViewBackward0", [{"name": "self", "shape": [100], "dtype": "float32",
+                                           "freed": False, "value": big}])
+    assert view["inputs"][0]["names"] == {"self.sym_sizes()": {"saved": "self_sym_sizes"}}
