@@ -139,13 +139,15 @@ class _Capture:
                 prepared = self._prepare(api, bound.arguments, caller)
                 if prepared is None:
                     return original(*args, **kwargs)
-                id_of, labels, watch, freed_before = prepared
+                id_of, labels, watch, freed_before, pending = prepared
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
                     lambda: original(*args, **kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
                 self.steps_kept += len(steps)
+                if pending:
+                    self._commit(pending, id_of, steps)
                 try:
                     roots = [r.grad_fn for r in _roots(api, bound.arguments)
                              if getattr(r, "grad_fn", None) is not None]
@@ -160,6 +162,12 @@ class _Capture:
             raise exc
         return result
 
+    def _commit(self, pending: list, id_of: dict, steps: list) -> None:
+        """Keep the saved-view values of the nodes this pass ran (see ``observe.commit``)."""
+        finished = {step["node"] for step in steps if not step["error"]}
+        ran = {fn for fn, node_id in id_of.items() if node_id in finished}
+        self.observer.commit(pending, ran)
+
     def _prepare(self, api: str, arguments: dict, caller):
         """Return ``(id_of, labels, watch, freed_before)`` for the call's graph, or None on failure.
 
@@ -173,13 +181,14 @@ class _Capture:
             freed_before = freed_node_ids(id_of)
         except Exception:  # an odd graph: let torch run the call unrecorded
             return None
-        if self.observer is not None:
-            self.observer.see_saved(id_of)  # values a pass without retain_graph would free
+        pending = []
+        if self.observer is not None:  # values a pass without retain_graph would free
+            pending = self.observer.see_saved(id_of)
         try:
             jacobian.precompute(id_of)
         except Exception:  # no Jacobians is fine; the call still runs
             pass
-        return id_of, labels, watch, freed_before
+        return id_of, labels, watch, freed_before, pending
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads)."""

@@ -34,6 +34,7 @@ import torch
 from torch._C._autograd import _get_sequence_nr
 from torch.nn.modules import module as nn_module
 
+from app.autograd.formulas import input_slots
 from app.autograd.names import Bindings
 from app.autograd.safe_reads import fresh_grad_fn, is_plain, iter_saved_slots, unpack
 from app.autograd.scopes import ScopeIndex
@@ -70,6 +71,11 @@ class ValueStore:
             return
         value = summary(tensor)
         if value is not None:
+            self.outputs.setdefault(key, {})[output_nr] = value
+
+    def put(self, key: tuple, output_nr: int, value: dict) -> None:
+        """Keep an already made summary as output ``output_nr`` of node ``key``."""
+        if not self.has(key, output_nr) and len(self.outputs) < self.limit and value is not None:
             self.outputs.setdefault(key, {})[output_nr] = value
 
     def get(self, key: tuple) -> dict | None:
@@ -165,27 +171,42 @@ class Observer:
 
     # ------------------------------------------------------------- saved tensors
 
-    def see_saved(self, nodes, *, snippet_done: bool = False) -> None:
+    def see_saved(self, nodes, *, snippet_done: bool = False) -> list:
         """Record the values the nodes' saved tensors prove (before a pass frees them).
 
         A saved view is unpacked only once the snippet is done: unpacking reads
         the view's node, which torch rebuilds when the view went stale — harmless
-        then, but not while the snippet may still use that view.
+        then, but not while the snippet may still use that view. Before a pass,
+        the saved views are read instead (their data, nothing unpacked) and
+        returned as pending values ``(consumer, producer, output_nr, value)``:
+        ``commit`` keeps those whose consumer the pass ran, since torch's own
+        unpacking then proved them unchanged since they were saved.
         """
+        pending: list = []
         for fn in nodes:
             if hasattr(fn, "variable"):
                 continue
             try:
-                self._see_saved_of(fn, snippet_done)
+                self._see_saved_of(fn, snippet_done, pending)
             except Exception:
                 continue
+        return pending
 
-    def _see_saved_of(self, fn, snippet_done: bool) -> None:
+    def commit(self, pending: list, ran) -> None:
+        """Keep the pending values of the consumers in ``ran`` (nodes whose step finished)."""
+        for consumer, producer, output_nr, value in pending:
+            if consumer in ran:
+                self.values.put(node_key(producer), output_nr, value)
+
+    def _see_saved_of(self, fn, snippet_done: bool, pending: list) -> None:
+        slots = None
         for slot in iter_saved_slots(fn):
             if slot.state != "alive" or slot.data is None:
                 continue
             view = slot.data._is_view()
             if view and not snippet_done:
+                slots = _input_slots(fn) if slots is None else slots
+                _pend_view(fn, slot, slots, pending)
                 continue
             tensor = unpack(fn, slot, views=snippet_done)
             if tensor is None or not is_plain(tensor):
@@ -222,6 +243,34 @@ class Observer:
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 _MAX_ITEMS = 256  # a longer list is data, not the outputs of an op
+
+
+def _input_slots(fn) -> dict:
+    """Return ``{saved input name: slot}`` for a node (empty when unknown)."""
+    try:
+        return input_slots(fn.name(), len(fn.next_functions)) or {}
+    except Exception:
+        return {}
+
+
+def _pend_view(fn, slot, slots: dict, pending: list) -> None:
+    """Note the value of a saved view input for its producer, to keep if the pass runs ``fn``.
+
+    The view's data is read as it is (nothing unpacked, its node not read); the
+    producer is the node in the slot of the argument the view was saved as.
+    """
+    name, _, index = slot.name.partition("[")
+    where = slots.get(name)
+    if isinstance(where, list):
+        where = where[int(index.rstrip("]"))] if index and int(index.rstrip("]")) < len(where) else None
+    if not isinstance(where, int) or where >= len(fn.next_functions):
+        return
+    producer, output_nr = fn.next_functions[where]
+    if producer is None or hasattr(producer, "variable") or not is_plain(slot.data):
+        return
+    value = summary(slot.data)
+    if value is not None:
+        pending.append((fn, producer, output_nr, value))
 
 
 def _readable_node(t: torch.Tensor, kind: int):
