@@ -15,6 +15,7 @@ from app.autograd import errors
 from app.autograd.call_graphs import renumber_calls, roots_to_join
 from app.autograd.runner import run_snippet
 from app.autograd.serialize import graph_to_json
+from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import Trace, trace_graph
 from app.autograd.values import to_jsonable
 
@@ -65,7 +66,8 @@ class Session:
         trace, error = None, result.error
         if result.roots:
             try:
-                trace = _trace_with_calls(result)
+                with gc_paused():  # the walk makes many small objects: no full collections
+                    trace = _trace_with_calls(result)
             except Exception as exc:  # a graph torch itself cannot walk
                 error = error or errors.explain(exc, source, filename)
         result.call_graphs = []  # the calls' grad_fns are not kept past the trace
@@ -76,9 +78,11 @@ class Session:
             scopes=result.scopes, calls=result.calls, output=result.output,
         )
         exit_code = result.exit_code or (1 if error else 0)
+        with gc_paused():
+            trace_json = graph_to_json(trace, device=device) if trace else None
         return {
             "ok": error is None,
-            "trace": graph_to_json(trace, device=device) if trace else None,
+            "trace": trace_json,
             "error": to_jsonable(error),
             "calls": to_jsonable(result.calls),
             "output": result.output,
