@@ -225,20 +225,35 @@ class Observer:
     @contextlib.contextmanager
     def active(self):
         """Install the module hooks and the rewrite's builtins while the block runs."""
-        pre = nn_module.register_module_forward_pre_hook(self._enter_module)
-        post = nn_module.register_module_forward_hook(self._leave_module, always_call=True)
         added = {SEE: self.see, BIND: self.bind, LAST: self.last}
         for name, func in added.items():
             setattr(builtins, name, func)
+        try:
+            with self.module_hooks():
+                yield self
+        finally:
+            for name in added:  # code the snippet left behind (a hook) still finds them
+                if getattr(builtins, name, None) is added[name]:
+                    setattr(builtins, name, _LEFT_BEHIND[name])
+
+    @contextlib.contextmanager
+    def module_hooks(self):
+        """Note module outputs and the spans of module calls while the block runs."""
+        pre = nn_module.register_module_forward_pre_hook(self._enter_module)
+        post = nn_module.register_module_forward_hook(self._leave_module, always_call=True)
         try:
             yield self
         finally:
             pre.remove()
             post.remove()
-            for name in added:
-                if getattr(builtins, name, None) is added[name]:
-                    delattr(builtins, name)
             self.scopes.close(_get_sequence_nr())
+
+
+def _see_nothing(value, kind=SEEN, container=None):
+    return value
+
+
+_LEFT_BEHIND = {SEE: _see_nothing, BIND: lambda names, kind=SEEN: None, LAST: lambda value: None}
 
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
