@@ -13,7 +13,8 @@ import networkx as nx
 
 from graphviz_views import style
 
-NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved")
+NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved",
+               "formula", "formula_math", "formula_note")
 
 
 # --------------------------------------------------------------------------------------

@@ -208,6 +208,23 @@ def trace_formula_fields(node: dict) -> dict:
     return {"formula": formula, "formula_math": formula_math, "formula_note": None}
 
 
+def formula_fields_of(name: str, saved: list | None) -> dict:
+    """Return ``trace_formula_fields`` for a node by class name and saved values, cached:
+    the fields depend only on the class and its saved ``reduction`` (a trace has many
+    nodes of one class)."""
+    reduction = next((item.get("value") for item in saved or ()
+                      if item.get("name") == "reduction"), None)
+    key = (name, reduction if isinstance(reduction, (int, str)) else None)
+    fields = _FIELDS.get(key)
+    if fields is None:
+        plain = [{"name": "reduction", "value": key[1]}] if key[1] is not None else []
+        fields = _FIELDS[key] = trace_formula_fields({"name": name, "saved": plain})
+    return fields
+
+
+_FIELDS: dict = {}
+
+
 def custom_function_source(node_type: type) -> dict | None:
     """Return the ``backward`` of the custom ``autograd.Function`` behind a node class.
 

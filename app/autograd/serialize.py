@@ -10,7 +10,8 @@ from app.autograd.graph_json import graph_from_json  # noqa: F401 (re-exported)
 from app.autograd.trace import Trace
 from app.autograd.values import to_jsonable
 
-NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved")
+NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved",
+               "formula", "formula_math", "formula_note")
 
 
 def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) -> dict:
@@ -47,6 +48,9 @@ def _node_json(node_id: str, attrs: dict) -> dict:
     # only foreign graphs need converting, and dumps() converts again anyway.
     out = {name: attrs.get(name) for name in NODE_FIELDS}
     out["id"] = node_id
+    if out["kind"] == "leaf":  # a leaf has no formula of its own: AccumulateGrad adds into .grad
+        for name in ("formula", "formula_math", "formula_note"):
+            out.pop(name)
     if out["saved"] is None:
         out["saved"] = []
     return out

@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 import torch
 
+from app.autograd.formulas import formula_fields_of
 from app.autograd.saved import saved_items
 from app.autograd.values import dtype_name, summary
 
@@ -139,6 +140,8 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict) 
             value = None
         attrs["value"] = value
     attrs["saved"] = saved_items(fn)
+    if variable is None:
+        attrs.update(formula_fields_of(name, attrs["saved"]))
     return attrs
 
 

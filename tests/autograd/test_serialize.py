@@ -20,8 +20,13 @@ def test_json_has_the_design_shape():
     data = graph_to_json(trace_graph(torch.nn.functional.mse_loss(torch.ones(1), w * 1.0)))
     assert set(data) == {"root", "device", "nodes", "edges"}
     assert data["root"] == "n0" and data["device"] == "cpu"
+    formula = {"formula", "formula_math", "formula_note"}
     for node in data["nodes"]:
-        assert set(node) == set(NODE_FIELDS)
+        want = set(NODE_FIELDS) - formula if node["kind"] == "leaf" else set(NODE_FIELDS)
+        assert set(node) == want
+    mse = data["nodes"][0]
+    assert mse["formula"]["self"] == "mse_loss_backward(grad, self, target, reduction)"
+    assert mse["formula_math"]["inputs"]["self"]["text"].startswith("∂L/∂xᵢ = 2(xᵢ − yᵢ)/n")
     for edge in data["edges"]:
         assert set(edge) == {"source", "target", "slot", "input_nr"}
 
