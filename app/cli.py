@@ -45,6 +45,12 @@ def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=None, metavar="SECONDS",
         help="stop the snippet after this many seconds",
     )
+    parser.add_argument(
+        "--deep-values", action="store_true",
+        help="also record the output of every torch call inside library code (more node "
+             "values; a Python mode is then active, which can change the kernels and fast "
+             "paths torch picks, so the run may differ from plain python)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

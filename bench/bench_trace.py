@@ -7,10 +7,11 @@ variant's own high-water mark, read with ``resource.getrusage`` — tracemalloc
 does not see torch's allocations):
 
 * ``plain``: ``exec`` the snippet, then a bare iterative ``next_functions`` walk;
-* ``gradstep``: ``Session().run(snippet)`` — recorder, names, scopes, trace
-  into networkx and the trace JSON;
-* ``shallow``: the same with values recorded only at the torch-call level
-  (``run_snippet(deep=False)``: no dispatch mode, inner nodes get no value).
+* ``gradstep``: ``Session().run(snippet)`` — the default, faithful capture (no
+  Python mode: the snippet's own expressions, module outputs, saved tensors),
+  names, scopes, trace into networkx and the trace JSON;
+* ``deep``: the same with ``--deep-values`` (a TorchFunctionMode records every
+  torch call's output; more values, but it can change which kernels torch picks).
 
 Printed: the best of ``--rounds`` x ``--repeat`` runs in CPU seconds (``time.process_time``,
 with torch limited to one thread, so other load on a shared machine does not
@@ -51,8 +52,7 @@ def plain_run(source: str) -> int:
     import torch
 
     namespace = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
-    with torch.device("cpu"):
-        exec(compile(source, "<bench>", "exec"), namespace)
+    exec(compile(source, "<bench>", "exec"), namespace)
     root = namespace["loss"].grad_fn
     seen, stack = {root}, [root]
     while stack:
@@ -63,28 +63,21 @@ def plain_run(source: str) -> int:
     return len(seen)
 
 
-def gradstep_run(source: str) -> int:
+def gradstep_run(source: str, deep: bool = False) -> int:
     """Run the snippet through a Session; return the node count of its trace."""
     from app.autograd.session import Session
 
-    result = Session().run(source)
+    result = Session().run(source, deep_values=deep)
     assert result["ok"], result["error"]
     return len(result["trace"]["nodes"])
 
 
-def shallow_run(source: str) -> int:
-    """Like ``gradstep_run`` but with values recorded only at the torch-call level."""
-    from app.autograd.runner import run_snippet
-    from app.autograd.serialize import graph_to_json
-    from app.autograd.trace import trace_graph
-
-    result = run_snippet(source, deep=False)
-    trace = trace_graph(result.roots, values=result.values, labels=result.labels,
-                        scopes=result.scopes)
-    return len(graph_to_json(trace)["nodes"])
+def deep_run(source: str) -> int:
+    """Like ``gradstep_run`` with ``--deep-values``."""
+    return gradstep_run(source, deep=True)
 
 
-VARIANTS = {"plain": plain_run, "gradstep": gradstep_run, "shallow": shallow_run}
+VARIANTS = {"plain": plain_run, "gradstep": gradstep_run, "deep": deep_run}
 
 
 def child(variant: str, layers: int, repeat: int) -> dict:
@@ -136,7 +129,7 @@ def main() -> None:
             row = measure(variant, args.layers, args.repeat)
             if variant not in best or row["cpu"] < best[variant]["cpu"]:
                 best[variant] = row
-    plain, rows = best["plain"], [best["gradstep"], best["shallow"]]
+    plain, rows = best["plain"], [best["gradstep"], best["deep"]]
     print(f"{args.layers}-layer TransformerEncoder, {rows[0]['nodes']} graph nodes "
           f"(plain walk found {plain['nodes']})")
     for row in (plain, *rows):

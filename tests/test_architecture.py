@@ -12,6 +12,7 @@ PURE_MODULES = [
     "app.autograd.backward",
     "app.autograd.calls",
     "app.autograd.timeline",
+    "app.autograd.formulas",
     "app.commands.trace",
     "app.commands.backward",
     "graphviz_views.layout",

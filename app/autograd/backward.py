@@ -6,7 +6,10 @@ once with hooks on every node and returns the DESIGN.md backward JSON.
 ``Session.inspect`` delegate to.
 
 Keys of a pass record: ``mode, retain_graph, create_graph, steps, leaf_grads,
-retained_grads, freed, freed_nodes, freed_before, error``. Each step has ``index, node, name,
+retained_grads, freed, freed_nodes, freed_before, error`` (plus ``returned`` and
+``returned_inputs`` in grad mode). ``leaf_grads`` is each leaf's ``.grad`` as torch
+leaves it after the pass (None where it has none: ``torch.autograd.grad`` never
+writes ``.grad``); what ``autograd.grad`` returned is ``returned``, in input order. Each step has ``index, node, name,
 grad_outputs, grad_inputs, error, freed``; an AccumulateGrad step also ``leaf,
 grad_before, grad_after``. ``freed`` on a step is True when that node's saved
 buffers were released after it ran (torch releases them node by node during a
@@ -27,6 +30,7 @@ from app.autograd.graph_facts import (
     leaf_grad_tensors,
     leaf_tensors,
 )
+from app.autograd.safe_reads import grad_fn_of, is_plain
 from app.autograd.saved import saved_items
 from app.autograd.step_hooks import StepRecorder, gc_paused
 from app.autograd.values import compact, to_jsonable
@@ -92,39 +96,47 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         grads=grads.get("grads", {}), id_of=id_of,
         error=None if exc is None else explain(exc, source, filename),
         retained=grads.get("retained", {}), freed_before=freed_before,
+        returned=grads.get("returned") if mode == "grad" else None,
     )
 
 
 def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | None = None):
-    """Return ``collect(result) -> {"grads": {label: tensor}, "retained": {name: tensor}}``
-    for ``run_recorded``: the leaves' ``.grad`` (backward mode) or autograd.grad's
-    results by input label (grad mode), and the ``.grad`` of the ``watch`` tensors."""
+    """Return ``collect(result) -> {"grads": {label: .grad}, "retained": {name: .grad},
+    "returned": {input label: tensor}}`` for ``run_recorded``: every leaf's ``.grad`` as
+    the pass left it, the ``.grad`` of the ``watch`` tensors (``retain_grad()``), and in
+    grad mode what ``autograd.grad`` returned, by input label, in input order."""
 
     def collect(result) -> dict:
+        out = {"grads": leaf_grad_tensors(id_of, labels),
+               "retained": {name: t.grad for name, t in (watch or {}).items()}}
         if mode == "grad":
             names = input_names(inputs or [], id_of, labels)
             results = list(result) if result is not None else [None] * len(names)
-            grads = dict(zip(names, results))
-        else:
-            grads = leaf_grad_tensors(id_of, labels)
-        return {"grads": grads, "retained": {name: t.grad for name, t in (watch or {}).items()}}
+            out["returned"] = dict(zip(names, results))
+        return out
 
     return collect
 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
-                retained=None, freed_before=None) -> dict:
+                retained=None, freed_before=None, returned=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
-    pass had already freed."""
+    pass had already freed; ``returned`` (grad mode) maps input labels to what
+    ``autograd.grad`` returned."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of)
     _mark_freed_steps(steps, freed_nodes)
-    return {
+    record = {
         "mode": mode, "retain_graph": retain_graph, "create_graph": create_graph,
         "steps": steps, "leaf_grads": grads, "retained_grads": retained or {},
         "freed": bool(steps) and not retain_graph, "freed_nodes": freed_nodes,
         "freed_before": freed_before or [], "error": error,
     }
+    if mode == "grad":
+        returned = returned or {}
+        record["returned"] = list(returned.values())
+        record["returned_inputs"] = list(returned)
+    return record
 
 
 def gradient_tensors(roots: list, gradient) -> list | None:
@@ -220,7 +232,7 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     trace = state.trace
     roots = list(state.roots) or [state.root]
     labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
-    jacobian.precompute(trace.id_of)
+    jacobian.precompute(trace.id_of, snippet_done=True)
     records = []
     for _ in range(int(passes)):
         record = record_backward(
@@ -259,7 +271,8 @@ def combine_passes(records: list[dict]) -> dict:
             steps.append({**step, "index": len(steps), "pass": number})
         summaries.append({
             "pass": number, "first_step": first, "steps": len(record["steps"]),
-            "leaf_grads": record["leaf_grads"], "freed": record["freed"],
+            "leaf_grads": record["leaf_grads"], "returned": record.get("returned"),
+            "freed": record["freed"],
             "error": record["error"],
         })
     last = records[-1]
@@ -288,8 +301,10 @@ def retained_tensors(namespace: dict, id_of: dict) -> dict:
     called ``retain_grad()`` (their ``.grad`` is reported after the pass)."""
     found = {}
     for name, value in (namespace or {}).items():
-        if (isinstance(value, torch.Tensor) and not name.startswith("_")
-                and value.grad_fn is not None and value.retains_grad and value.grad_fn in id_of):
+        if not is_plain(value) or name.startswith("_") or not value.retains_grad:
+            continue
+        fn = grad_fn_of(value)  # None for a view: reading its node may rebuild it
+        if fn is not None and fn in id_of:
             found[name] = value
     return found
 
@@ -311,11 +326,12 @@ def inspect_node(state, node_id: str) -> dict:
         known = ", ".join(sorted(trace.node_of, key=id_number)[:5])
         return {"id": node_id, "error": f"no node {node_id!r} in the graph (nodes are {known}, ...)"}
     info = dict(trace.graph.nodes[node_id])
-    info["saved"] = saved_items(fn, values=True)
+    info["saved"] = saved_items(fn, values=True, snippet_done=True)
     info["freed"] = any(item.get("freed") for item in info["saved"])
     trace.graph.nodes[node_id]["saved"] = saved_items(fn)
-    info["jacobian"] = jacobian.local_jacobian(fn)
-    info["vjp"] = jacobian.vjp_of_ones(fn) if not info["freed"] else {"status": "freed"}
+    info["jacobian"] = jacobian.local_jacobian(fn, snippet_done=True)
+    info["vjp"] = (jacobian.vjp_of_ones(fn, snippet_done=True) if not info["freed"]
+                   else {"status": "freed"})
     variable = getattr(fn, "variable", None)
     if variable is not None:
         info["grad"] = compact(variable.grad)

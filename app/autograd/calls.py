@@ -34,6 +34,7 @@ from app.autograd.backward import grads_collector, pass_record, retained_tensors
 from app.autograd.errors import explain
 from app.autograd.graph_facts import freed_node_ids
 from app.autograd.names import module_names
+from app.autograd.safe_reads import grad_fn_of, is_plain
 from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import node_name
 
@@ -48,13 +49,15 @@ _TARGETS = (
 
 
 @contextlib.contextmanager
-def capture_backward_calls(filename: str = "<snippet>"):
+def capture_backward_calls(filename: str = "<snippet>", observer=None):
     """Yield the list that collects one record per backward call of the snippet.
 
-    The wrapped torch functions are restored on exit, also when the snippet failed.
+    ``observer`` (an ``observe.Observer``) reads the values its saved tensors
+    prove before each recorded call frees them. The wrapped torch functions are
+    restored on exit, also when the snippet failed.
     """
     calls = CallRecords()
-    capture = _Capture(filename, calls)
+    capture = _Capture(filename, calls, observer)
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
     try:
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
@@ -94,9 +97,10 @@ def _skipped_record(index: int, count: int) -> dict:
 class _Capture:
     """Decides which calls to record and records them into ``calls``."""
 
-    def __init__(self, filename: str, calls: list):
+    def __init__(self, filename: str, calls: list, observer=None):
         self.filename = filename
         self.calls = calls
+        self.observer = observer
         self.busy = False  # a backward run inside a recorded one (a hook's) is not recorded
         self.skipped = 0  # calls beyond MAX_CALLS / MAX_STEPS: run as usual, counted, not recorded
         self.steps_kept = 0
@@ -135,13 +139,15 @@ class _Capture:
                 prepared = self._prepare(api, bound.arguments, caller)
                 if prepared is None:
                     return original(*args, **kwargs)
-                id_of, labels, watch, freed_before = prepared
+                id_of, labels, watch, freed_before, pending = prepared
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
                     lambda: original(*args, **kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
                 self.steps_kept += len(steps)
+                if pending:
+                    self._commit(pending, id_of, steps)
                 try:
                     roots = [r.grad_fn for r in _roots(api, bound.arguments)
                              if getattr(r, "grad_fn", None) is not None]
@@ -156,6 +162,12 @@ class _Capture:
             raise exc
         return result
 
+    def _commit(self, pending: list, id_of: dict, steps: list) -> None:
+        """Keep the saved-view values of the nodes this pass ran (see ``observe.commit``)."""
+        finished = {step["node"] for step in steps if not step["error"]}
+        ran = {fn for fn, node_id in id_of.items() if node_id in finished}
+        self.observer.commit(pending, ran)
+
     def _prepare(self, api: str, arguments: dict, caller):
         """Return ``(id_of, labels, watch, freed_before)`` for the call's graph, or None on failure.
 
@@ -169,11 +181,14 @@ class _Capture:
             freed_before = freed_node_ids(id_of)
         except Exception:  # an odd graph: let torch run the call unrecorded
             return None
+        pending = []
+        if self.observer is not None:  # values a pass without retain_graph would free
+            pending = self.observer.see_saved(id_of)
         try:
             jacobian.precompute(id_of)
         except Exception:  # no Jacobians is fine; the call still runs
             pass
-        return id_of, labels, watch, freed_before
+        return id_of, labels, watch, freed_before, pending
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads)."""
@@ -186,6 +201,7 @@ class _Capture:
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),
+                               returned=grads.get("returned"),
                                freed_before=freed_before)
         line = caller.f_lineno
         return {
@@ -211,11 +227,15 @@ def graph_ids(roots) -> dict:
     """Return ``{grad_fn: node id}`` numbered like ``trace.trace_graph`` (breadth first, ``n0`` = root).
 
     Roots without a grad_fn are skipped (torch will raise its own error for them).
+    A root's grad_fn is read as torch itself reads it in the call that follows.
     """
     id_of: dict = {}
     queue: deque = deque()
     for root in roots:
-        fn = getattr(root, "grad_fn", None)
+        try:
+            fn = getattr(root, "grad_fn", None)
+        except RuntimeError:  # torch raises its own error for this root in the call
+            fn = None
         if fn is not None and fn not in id_of:
             id_of[fn] = f"n{len(id_of)}"
             queue.append(fn)
@@ -248,9 +268,9 @@ def frame_labels(namespace: dict, id_of: dict) -> dict:
         if param_id in by_leaf:
             labels[by_leaf[param_id]] = name
     for name, value in namespace.items():
-        if not isinstance(value, torch.Tensor) or name.startswith("_"):
+        if not is_plain(value) or name.startswith("_"):
             continue
-        node_id = by_leaf.get(id(value)) or id_of.get(value.grad_fn)
+        node_id = by_leaf.get(id(value)) or id_of.get(grad_fn_of(value))
         if node_id is not None:
             labels[node_id] = name
     return labels

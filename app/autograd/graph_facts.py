@@ -7,11 +7,10 @@ Every function takes ``id_of`` (``{grad_fn: node id}``, as ``Trace.id_of``).
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
 
 import torch
 
-from app.autograd.saved import is_freed_error, saved_attribute_names
+from app.autograd.safe_reads import iter_saved_slots
 
 
 def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
@@ -46,35 +45,16 @@ def freed_node_ids(id_of: dict) -> list[str]:
 
 
 def is_freed(fn) -> bool:
-    """Return True when reading ``fn``'s saved tensors raises torch's "freed" error.
+    """Return True when torch has released ``fn``'s saved tensors.
 
     torch releases all of a node's saved tensors together, so the first saved
-    tensor answers for the node: one attribute read per node, not all of them.
+    tensor answers for the node. Read through ``_raw_saved_*``: no unpack hook
+    runs (see ``safe_reads``).
     """
-    for name in _probe_names(type(fn)):
-        try:
-            value = getattr(fn, name)
-        except RuntimeError as exc:
-            return is_freed_error(exc)
-        if isinstance(value, torch.Tensor) or (
-            isinstance(value, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in value)
-        ):
-            return False
+    for slot in iter_saved_slots(fn):
+        if slot.state != "unsaved":
+            return slot.state == "freed"
     return False
-
-
-@cache
-def _probe_names(node_type: type) -> tuple[str, ...]:
-    """Return the attributes to read, in order, to see whether a node of this class is freed.
-
-    Worked out once per class (a pass probes every node, before and after):
-    a leaf's AccumulateGrad saves nothing, a custom Function keeps ``saved_tensors``.
-    """
-    if hasattr(node_type, "variable"):
-        return ()
-    if issubclass(node_type, torch.autograd.function.BackwardCFunction):
-        return ("saved_tensors",)
-    return saved_attribute_names(node_type)
 
 
 def input_names(inputs, id_of: dict, labels: dict) -> list[str]:

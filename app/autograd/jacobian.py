@@ -21,13 +21,37 @@ from collections import OrderedDict
 
 import torch
 
-from app.autograd.saved import first_line, is_freed_error
+from app.autograd.safe_reads import is_freed_error, is_python_node, iter_saved_slots
+from app.autograd.saved import first_line
 from app.autograd.trace import node_key, node_name
 from app.autograd.values import compact, to_jsonable
 
 LIMIT = 64  # elements per side
 _CACHE_SIZE = 4096
 _cache: OrderedDict = OrderedDict()
+
+
+def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
+    """Return why calling ``fn`` on its own could change what torch or the snippet does
+    (None when it cannot: a C++ node whose saved tensors need no hook and no view rebuilt).
+
+    Calling a node unpacks its saved tensors: that runs saved-tensor hooks (user
+    code, checkpoint's recomputation), and for a saved view reads the view's
+    node, which torch rebuilds if the view's base changed in place since. A
+    custom Function's node runs its Python ``backward`` (which may print, count,
+    or run a backward of its own). Once the snippet has finished
+    (``snippet_done``, in the kernel), a rebuilt view node can no longer change
+    anything the snippet does, so saved views are allowed then.
+    """
+    if is_python_node(fn):
+        return "its backward is Python code (a custom autograd.Function): gradstep does not run it"
+    for slot in iter_saved_slots(fn):
+        if slot.state == "hooked":
+            return ("a saved_tensors_hooks pack hook holds its saved tensors (checkpoint, "
+                    "save_on_cpu): computing it would run the unpack hook")
+        if not snippet_done and slot.state == "alive" and slot.data is not None and slot.data._is_view():
+            return "it saved a view: calling it could make torch rebuild that view's node"
+    return None
 
 
 def call_node(fn, grad_outputs) -> tuple:
@@ -51,11 +75,14 @@ def output_metadata(fn) -> list:
         return []
 
 
-def vjp_of_ones(fn) -> dict:
+def vjp_of_ones(fn, *, snippet_done: bool = False) -> dict:
     """Return ``{"grad_outputs", "grad_inputs"}`` for all-ones gradients arriving at ``fn``
     (what the node sends on for ``v = 1``: the column sums of its Jacobian), as plain data."""
     if hasattr(fn, "variable"):
         return {"status": "leaf"}
+    why = why_not_callable(fn, snippet_done=snippet_done)
+    if why is not None:
+        return {"status": "unsupported", "reason": why}
     outputs = output_metadata(fn)
     if not outputs:
         return {"status": "unsupported", "reason": "torch does not say what this node's outputs are"}
@@ -73,7 +100,7 @@ def vjp_of_ones(fn) -> dict:
     }
 
 
-def local_jacobian(fn, *, limit: int = LIMIT) -> dict:
+def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dict:
     """Return the Jacobian dict of node ``fn`` (see the module docstring).
 
     A freed node answers with the Jacobian remembered before its pass, if any,
@@ -84,8 +111,13 @@ def local_jacobian(fn, *, limit: int = LIMIT) -> dict:
     outputs = output_metadata(fn)
     if not outputs or any(not (dtype.is_floating_point) for _, dtype, _ in outputs):
         return _status("unsupported", "the node has outputs that are not real floating point")
+    if not _real_inputs(fn):
+        return _status("unsupported", "the node has inputs that are not real floating point")
     if any(_numel(shape) > limit for shape, _, _ in outputs):
         return _status("too_large", f"an output has more than {limit} elements")
+    why = why_not_callable(fn, snippet_done=snippet_done)
+    if why is not None:
+        return remembered(fn) or _status("unsupported", why)
     try:
         jac = _unit_vector_jacobian(fn, outputs, limit)
     except Exception as exc:  # a node that cannot be called on its own: say so, never crash
@@ -105,7 +137,8 @@ def remembered(fn) -> dict | None:
     return None if jac is None else {**jac, "remembered": True}
 
 
-def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000) -> dict:
+def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000,
+               snippet_done: bool = False) -> dict:
     """Compute (and remember) the Jacobians of the small op nodes of a graph before a pass.
 
     Returns ``{node id: Jacobian dict}`` for the nodes done. ``budget`` bounds
@@ -119,9 +152,9 @@ def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000) -> dict:
             continue
         outputs = output_metadata(fn)
         cost = sum(_numel(shape) for shape, _, _ in outputs)
-        if not outputs or cost > limit:
+        if not outputs or cost > limit or why_not_callable(fn, snippet_done=snippet_done):
             continue
-        done[node_id] = local_jacobian(fn, limit=limit)
+        done[node_id] = local_jacobian(fn, limit=limit, snippet_done=snippet_done)
         budget -= cost
     return done
 
@@ -169,6 +202,24 @@ def _assemble(fn, outputs: list, input_shapes: list, rows: dict) -> dict:
         "inputs": _per_slot(fn, [None if s is None else list(s) for s in input_shapes]),
         "blocks": blocks,
     }
+
+
+def _real_inputs(fn) -> bool:
+    """Return True when every input the node sends a gradient to is real floating point
+    (a complex one would make the Jacobian's cast to real warn into the snippet's output)."""
+    for nxt, input_nr in fn.next_functions:
+        if nxt is None:
+            continue
+        variable = getattr(nxt, "variable", None)
+        dtype = variable.dtype if variable is not None else None
+        if dtype is None:
+            try:
+                dtype = nxt._input_metadata[input_nr].dtype
+            except (AttributeError, IndexError, RuntimeError, TypeError):
+                return False
+        if not dtype.is_floating_point:
+            return False
+    return True
 
 
 def _per_slot(fn, values: list) -> list:

@@ -10,7 +10,6 @@ own ``named_parameters()``.
 
 from __future__ import annotations
 
-import bisect
 import weakref
 
 import torch
@@ -21,9 +20,10 @@ from app.autograd.trace import node_key
 class Bindings:
     """The tensors the snippet bound to its own top-level names, in order.
 
-    ``bind(names)`` is called by the rewritten snippet after each assignment.
-    Ops are labelled by the first name their output was bound to; leaves are
-    kept as weak references so labels never keep tensors alive.
+    ``bind_tensor(name, t, fn)`` is called (through ``observe.Observer.bind``)
+    after each top-level assignment, with ``t``'s node when it could be read
+    safely. Ops are labelled by the first name their output was bound to;
+    leaves are kept as weak references so labels never keep tensors alive.
     """
 
     def __init__(self):
@@ -31,15 +31,12 @@ class Bindings:
         self.leaf_labels: dict[int, tuple[weakref.ref, str]] = {}
         self.last_with_grad_fn: tuple[str, weakref.ref] | None = None
 
-    def bind(self, names: dict) -> None:
-        for name, value in names.items():
-            if isinstance(value, torch.Tensor):
-                self._bind_tensor(name, value)
-
-    def _bind_tensor(self, name: str, t: torch.Tensor) -> None:
-        fn = t.grad_fn
+    def bind_tensor(self, name: str, t: torch.Tensor, fn) -> None:
         if fn is not None:
             self.op_labels.setdefault(node_key(fn), name)
+            self.last_with_grad_fn = (name, weakref.ref(t))
+        elif t.requires_grad and t._is_view():
+            # a view whose node was not read (reading it may rebuild it): still a root candidate
             self.last_with_grad_fn = (name, weakref.ref(t))
         elif id(t) not in self.leaf_labels:
             # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
@@ -91,50 +88,33 @@ def module_names(namespace: dict) -> tuple[dict[int, str], dict[int, str]]:
     return scopes, params
 
 
-class ScopeMap(dict):
-    """``{node_key: scope}`` that also answers for nodes the recorder never saw.
+class ScopeNames:
+    """The scope name of each graph node: ``get(node_key, default)``.
 
-    Nodes made inside one torch call (``F.linear`` on a 3-D input, the whole of
-    ``F.multi_head_attention_forward``) are not seen by the recorder, but their
-    sequence numbers lie between the previous recorded node's and the call's
-    output node's: ``get`` gives them the scope of the next recorded node.
+    An op's scope is the innermost named module whose call made it (from the
+    ScopeIndex of the run); a parameter leaf's is its module's.
     """
 
-    def __init__(self, scopes: dict):
-        super().__init__(scopes)
-        ops = sorted((key[1], scope) for key, scope in scopes.items() if key[0] == "op")
-        self._seqs = [seq for seq, _ in ops]
-        self._scopes = [scope for _, scope in ops]
+    def __init__(self, index, scope_names: dict[int, str], param_names: dict[int, str] | None = None):
+        self.index = index
+        self.scope_names = scope_names
+        self.leaves = {("leaf", ident): name.rpartition(".")[0]
+                       for ident, name in (param_names or {}).items()}
 
-    def get(self, key, default=None):
-        if key in self:
-            return self[key]
-        if key[0] != "op":
-            return default
-        i = bisect.bisect_left(self._seqs, key[1])
-        return self._scopes[i] if i < len(self._seqs) else default
+    def get(self, key, default: str = "") -> str:
+        if key[0] == "leaf":
+            return self.leaves.get(key, default)
+        stack = self.index.stack_of(key[1]) if self.index is not None else ()
+        return _scope_of(stack, self.index, self.scope_names) if stack else default
 
 
-def resolve_scopes(stacks: dict, modules: dict[int, torch.nn.Module], scope_names: dict,
-                   param_names: dict[int, str] | None = None) -> ScopeMap:
-    """Return the ScopeMap of the recorded module stacks, plus parameter leaves.
-
-    The scope is the innermost named module's name; a module the namespace
-    cannot reach (``nn.ReLU()(x)`` inline) is named by its class. A parameter
-    leaf's scope is its module's (``model1.0.weight`` -> ``model1.0``).
-    """
-    out = {key: _scope_of(stack, modules, scope_names) for key, stack in stacks.items()}
-    for ident, name in (param_names or {}).items():
-        out[("leaf", ident)] = name.rpartition(".")[0]
-    return ScopeMap(out)
-
-
-def _scope_of(stack: tuple, modules: dict, scope_names: dict) -> str:
+def _scope_of(stack: tuple, index, scope_names: dict) -> str:
+    """Return the innermost named module of ``stack``; an unnamed one (``nn.ReLU()(x)``
+    inline) is named by its class."""
     for ident in reversed(stack):
-        if ident in scope_names:
+        if ident in scope_names and index.module(ident) is not None:
             return scope_names[ident]
-    module = modules.get(stack[-1]) if stack else None
-    return type(module).__name__ if module is not None else ""
+    return index.class_name(stack[-1])
 
 
 def parameter_labels(param_names: dict[int, str]) -> dict:

@@ -15,6 +15,7 @@ import builtins
 import contextlib
 import io
 import linecache
+import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -24,9 +25,10 @@ import torch
 from app.autograd import errors
 from app.autograd.calls import capture_backward_calls
 from app.autograd.devices import device_status
-from app.autograd.names import Bindings, module_names, parameter_labels, resolve_scopes
+from app.autograd.names import ScopeNames, module_names, parameter_labels
+from app.autograd.observe import Observer
 from app.autograd.recorder import Recorder
-from app.autograd.rewrite import BIND, LAST, last_expression_name, rewrite
+from app.autograd.rewrite import last_expression_name, rewrite
 
 OUTPUT_LIMIT = 1_000_000
 
@@ -48,6 +50,7 @@ class RunResult:
     scopes: dict = field(default_factory=dict)
     calls: list = field(default_factory=list)
     output: str = ""
+    observer: Observer | None = None  # what was seen while it ran (values go on seeing)
     error: dict | None = None
     exit_code: int = 0  # 0 ran, 1 the snippet failed, 2 bad usage / device unavailable
 
@@ -78,11 +81,17 @@ class BoundedText(io.TextIOBase):
 
 
 def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
-                filename: str = "<snippet>", deep: bool = True) -> RunResult:
+                filename: str = "<snippet>", deep: bool = False,
+                capture_output: bool = True) -> RunResult:
     """Run ``source`` and return its RunResult (errors as error dicts, never raised).
 
-    ``deep=False`` records values only at the torch-call level (faster; nodes
-    made inside one call then have no value).
+    By default nothing gradstep does changes what torch does (``observe``).
+    ``deep=True`` also records the output of every torch call made anywhere
+    (library code included) through a ``TorchFunctionMode`` — more values, but
+    a mode changes which kernels and fast paths torch picks (``recorder``).
+    ``capture_output`` keeps what the snippet prints in ``output`` instead of
+    letting it reach the process's own stdout/stderr (the kernel captures those
+    at the file-descriptor level and passes False, so buffering is Python's own).
     """
     result = RunResult(source=source, filename=filename, device=device)
     ok, reason = device_status(device)
@@ -98,48 +107,101 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     except (SyntaxError, RecursionError, MemoryError) as exc:  # too deeply nested -> RecursionError
         return _failed(result, exc)
     _remember_source(source, filename)
-    bindings, last_value = Bindings(), []
-    result.namespace = namespace = _namespace(bindings, last_value)
-    recorder = Recorder(deep=deep)
-    output = BoundedText()
+    observer = Observer()
+    result.namespace = namespace = _namespace(filename)
+    output = BoundedText() if capture_output else None
     failure = None
-    with capture_backward_calls(filename) as calls:
+    with capture_backward_calls(filename, observer) as calls:
         try:
-            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-                with _snippet_warnings(), torch.device(device), recorder.active():
-                    exec(code, namespace)
+            with _printed_to(output), snippet_environment(filename), \
+                    device_context(device), observer.active(), \
+                    (Recorder(observer).active() if deep else contextlib.nullcontext()):
+                exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = exc
     result.calls = list(calls)
     result.call_graphs = calls.graphs
-    result.output = output.getvalue()
-    _name_everything(result, recorder, bindings)
+    result.output = output.getvalue() if output is not None else ""
+    result.observer = observer
+    _name_everything(result, observer)
     if failure is not None:
         _failed(result, failure)
-    _pick_root(result, root, last_value, last_name, bindings)
+    _pick_root(result, root, observer.last_value, last_name, observer.bindings)
     return result
 
 
+def _printed_to(output):
+    """Send the snippet's stdout and stderr to ``output`` (nothing changes when it is None)."""
+    if output is None:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(output))
+    stack.enter_context(contextlib.redirect_stderr(output))
+    return stack
+
+
+def device_context(device: str):
+    """Return the context that makes ``device`` the default one (``torch.device(device)``,
+    a TorchFunctionMode), or none at all when it already is: on the CPU the snippet
+    runs exactly as under plain python."""
+    current = torch.get_default_device() if hasattr(torch, "get_default_device") else None
+    if current is not None and torch.device(device) == current:
+        return contextlib.nullcontext()
+    return torch.device(device)
+
+
 @contextlib.contextmanager
-def _snippet_warnings():
-    """Show the snippet's warnings in its output, as plain Python would, whatever
-    filters the host process has (pytest turns warnings into errors)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        warnings.showwarning = _print_warning  # restored by catch_warnings
-        yield
+def snippet_environment(filename: str):
+    """Run as ``python FILE`` would: the file's folder first on ``sys.path`` (the current
+    folder for ``-c`` and standard input), ``sys.argv == [FILE]``, Python's own warning
+    filters (shown on stderr, whatever the host process set); all restored afterwards."""
+    is_file = not filename.startswith("<")
+    folder = os.path.dirname(os.path.abspath(filename)) if is_file else os.getcwd()
+    saved_path, saved_argv = list(sys.path), list(sys.argv)
+    sys.path.insert(0, folder)
+    sys.argv = [filename if is_file else "-c"]
+    try:
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            for action, category, module in reversed(_PYTHON_WARNING_FILTERS):
+                warnings.filterwarnings(action, category=category, module=module)
+            warnings.showwarning = _show_warning  # a host (pytest) may have replaced it
+            yield
+    finally:
+        sys.path[:] = saved_path
+        sys.argv[:] = saved_argv
 
 
-def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+# The filters of a plain `python` (3.x, release build, no -W options).
+_PYTHON_WARNING_FILTERS = (
+    ("default", DeprecationWarning, "__main__"),
+    ("ignore", DeprecationWarning, ""),
+    ("ignore", PendingDeprecationWarning, ""),
+    ("ignore", ImportWarning, ""),
+    ("ignore", ResourceWarning, ""),
+)
 
 
-def _namespace(bindings: Bindings, last_value: list) -> dict:
-    return {
-        "__name__": "__main__", "__builtins__": builtins,
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Write a warning to stderr exactly as Python's own ``warnings.showwarning`` does."""
+    stream = sys.stderr if file is None else file
+    if stream is None:
+        return
+    try:
+        stream.write(warnings.formatwarning(message, category, filename, lineno, line))
+    except OSError:
+        pass
+
+
+def _namespace(filename: str) -> dict:
+    namespace = {
+        "__name__": "__main__", "__builtins__": builtins, "__doc__": None,
+        "__package__": None, "__spec__": None,
         "torch": torch, "nn": torch.nn, "F": torch.nn.functional,
-        BIND: bindings.bind, LAST: last_value.append,
     }
+    if not filename.startswith("<"):
+        namespace["__file__"] = filename
+    return namespace
 
 
 def _remember_source(source: str, filename: str) -> None:
@@ -153,19 +215,19 @@ def _failed(result: RunResult, exc: BaseException) -> RunResult:
     return result
 
 
-def _name_everything(result: RunResult, recorder: Recorder, bindings: Bindings) -> None:
+def _name_everything(result: RunResult, observer: Observer) -> None:
     """Fill values, labels (variables first, then parameter names) and scopes."""
     try:
         scope_names, param_names = module_names(result.namespace)
     except Exception:  # a module whose named_modules() itself fails: no module names
         scope_names, param_names = {}, {}
-    result.values = recorder.values
-    result.labels = {**parameter_labels(param_names), **bindings.labels()}
-    result.scopes = resolve_scopes(recorder.scopes, recorder.modules, scope_names, param_names)
+    result.values = observer.values
+    result.labels = {**parameter_labels(param_names), **observer.bindings.labels()}
+    result.scopes = ScopeNames(observer.scopes, scope_names, param_names)
 
 
 def _pick_root(result: RunResult, root: str | None, last_value: list,
-               last_name: str | None, bindings: Bindings) -> None:
+               last_name: str | None, bindings) -> None:
     """Set ``roots`` and ``root_name``, or an error when nothing can be drawn."""
     if root:
         result.root_chosen = True
@@ -177,7 +239,7 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
         return
     last = bindings.last_with_grad_fn
     tensor = last[1]() if last else None
-    if tensor is not None and tensor.grad_fn is not None:
+    if tensor is not None and _root_grad_fn(tensor) is not None:
         result.roots, result.root_name = [tensor], last[0]
         return
     if result.error is None:
@@ -196,7 +258,7 @@ def _named_roots(result: RunResult, root: str) -> None:
         if name not in result.namespace:
             return _usage(result, f"--root {name}: the snippet defines no variable named {name!r}")
         value = result.namespace[name]
-        if not isinstance(value, torch.Tensor) or value.grad_fn is None:
+        if not isinstance(value, torch.Tensor) or _root_grad_fn(value) is None:
             what = "is not a tensor" if not isinstance(value, torch.Tensor) else "has no grad_fn"
             return _usage(result, f"--root {name}: {name!r} {what}, so there is no graph to draw "
                                   "(did you set requires_grad=True?)")
@@ -219,6 +281,17 @@ def _usage(result: RunResult, message: str) -> None:
 
 
 def _tensors_with_grad_fn(value) -> list:
-    """Return the tensors with a grad_fn in a value (a tensor, or a tuple/list of them)."""
+    """Return the tensors with a grad_fn in a value (a tensor, or a tuple/list of them).
+
+    These are the roots the user asked to draw, so their grad_fn is read even for a
+    view (as printing them would); a view torch refuses to give a node is no root.
+    """
     items = value if isinstance(value, (tuple, list)) else [value]
-    return [t for t in items if isinstance(t, torch.Tensor) and t.grad_fn is not None]
+    return [t for t in items if isinstance(t, torch.Tensor) and _root_grad_fn(t) is not None]
+
+
+def _root_grad_fn(t: torch.Tensor):
+    try:
+        return t.grad_fn
+    except RuntimeError:  # a view made in no_grad whose base changed in place since
+        return None

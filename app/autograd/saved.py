@@ -1,9 +1,12 @@
-"""What a graph node saved for backward (``_saved_*``) and whether it is freed.
+"""What a graph node saved for backward, and whether torch still holds it.
 
-Reading a saved tensor after a backward without ``retain_graph`` raises
-RuntimeError ("... saved tensors after they have already been freed"); that is
-reported as ``freed: True``. An attribute that was never saved reads as None
-and is left out: "not saved" is not "freed".
+Saved tensors are read through ``_raw_saved_*`` (``safe_reads.saved_slots``),
+never unpacked to be described: unpacking runs ``saved_tensors_hooks`` (user
+code, checkpoint's recomputation). Each saved tensor is ``alive``, ``freed``
+(a backward pass without retain_graph released it), ``hooked`` (a
+saved-tensors hook holds it) — an attribute that was never saved (an optional
+input that was None) is left out: "not saved" is not "freed". Plain saved
+values (sizes, dims, flags) are read as they are.
 """
 
 from __future__ import annotations
@@ -12,88 +15,98 @@ from functools import cache
 
 import torch
 
+from app.autograd.safe_reads import (
+    is_freed_error,
+    is_plain,
+    is_python_node,
+    saved_slots,
+    unpack,
+)
 from app.autograd.values import dtype_name, tensor_value, to_jsonable
 
-_FREED_WORDS = ("freed", "backward through the graph a second time")
+__all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names"]
 
 
 @cache
-def saved_attribute_names(node_type: type) -> tuple[str, ...]:
-    """Return the ``_saved_*`` attribute names of a node class (without ``_raw_saved_*``)."""
-    return tuple(a for a in dir(node_type) if a.startswith("_saved_"))
+def plain_saved_names(node_type: type) -> tuple[str, ...]:
+    """Return the ``_saved_*`` attributes of a node class that hold no tensor (sizes, dims,
+    scalars): those that have no ``_raw_saved_*`` twin."""
+    names = set(dir(node_type))
+    return tuple(a for a in sorted(names) if a.startswith("_saved_")
+                 and "_raw" + a not in names)
 
 
-def saved_items(node, *, values: bool = False) -> list[dict]:
-    """Return one dict per saved value of ``node``, in attribute order.
+def saved_items(node, *, values: bool = False, snippet_done: bool = False) -> list[dict]:
+    """Return one dict per saved value of ``node``, tensors first, in attribute order.
 
     A tensor gives ``{name, shape, dtype, freed: False}`` (plus ``value`` when
-    ``values``), a freed one ``{name, freed: True}``, anything else (sizes,
-    scalars, flags) ``{name, value}`` as plain data.
+    ``values`` and torch would hand it to backward unchanged; a saved view only once
+    the snippet is done, see ``safe_reads.unpack``), a released one
+    ``{name, freed: True}``, one held by a saved-tensors hook ``{name, freed: False,
+    hooked: True}``; anything else (sizes, scalars, flags) ``{name, value}``.
     """
-    if isinstance(node, torch.autograd.function.BackwardCFunction):
-        return _custom_function_items(node, values)
-    items: list[dict] = []
-    for attr in saved_attribute_names(type(node)):
-        name = attr.removeprefix("_saved_")
-        items.extend(_read(node, attr, name, values))
+    items = [_tensor_item(node, slot, values, snippet_done) for slot in saved_slots(node)
+             if slot.state != "unsaved"]
+    if is_python_node(node):
+        items.extend(_ctx_items(node))
+        return items
+    for attr in plain_saved_names(type(node)):
+        try:
+            saved = getattr(node, attr)
+        except RuntimeError as exc:  # a SymInt list torch cannot give back, say
+            items.append({"name": attr.removeprefix("_saved_"), "error": first_line(exc)})
+            continue
+        if saved is not None:
+            items.append({"name": attr.removeprefix("_saved_"), "value": to_jsonable(saved)})
     return items
 
 
-def _read(node, attr: str, name: str, values: bool) -> list[dict]:
-    """Return the entries for one ``_saved_`` attribute (a list of tensors gives several)."""
-    try:
-        saved = getattr(node, attr)
-    except RuntimeError as exc:
-        if is_freed_error(exc):
-            return [{"name": name, "freed": True}]
-        return [{"name": name, "error": first_line(exc)}]
-    return _describe(name, saved, values)
-
-
-def _describe(name: str, saved, values: bool) -> list[dict]:
-    """Return the entries describing one saved Python value."""
-    if saved is None:
-        return []
-    if isinstance(saved, torch.Tensor):
-        return [_tensor_item(name, saved, values)]
-    if type(saved) in (int, bool, str):
-        return [{"name": name, "value": saved}]
-    if type(saved) is tuple and all(type(s) is int for s in saved):  # sizes, dims
-        return [{"name": name, "value": list(saved)}]
-    if isinstance(saved, (list, tuple)) and saved and all(
-        isinstance(s, torch.Tensor) or s is None for s in saved
-    ):
-        return [
-            _tensor_item(f"{name}[{i}]", s, values) for i, s in enumerate(saved) if s is not None
-        ]
-    return [{"name": name, "value": to_jsonable(saved)}]
-
-
-def _tensor_item(name: str, t: torch.Tensor, values: bool) -> dict:
-    item = {"name": name, "shape": list(t.shape), "dtype": dtype_name(t.dtype), "freed": False}
+def _tensor_item(node, slot, values: bool, snippet_done: bool) -> dict:
+    name = _display_name(node, slot.name)
+    if slot.state == "freed":
+        return {"name": name, "freed": True}
+    if slot.state == "hooked":
+        return {"name": name, "freed": False, "hooked": True}
+    data = slot.data
+    item = {"name": name, "shape": list(data.shape), "dtype": dtype_name(data.dtype),
+            "freed": False}
     if values:
-        item["value"] = tensor_value(t)
+        item["value"] = _saved_value(node, slot, snippet_done)
+        if item["value"] is None:
+            item["note"] = _why_no_value(data, snippet_done)
     return item
 
 
-def _custom_function_items(node, values: bool) -> list[dict]:
-    """Return a custom ``autograd.Function``'s saved tensors and plain ``ctx`` attributes."""
-    try:
-        tensors = node.saved_tensors
-    except RuntimeError as exc:
-        items = [{"name": "saved_tensors", "freed": True}] if is_freed_error(exc) else []
-    else:
-        items = _describe("saved_tensors", tuple(tensors), values) if tensors else []
+def _saved_value(node, slot, snippet_done: bool) -> dict | None:
+    """Return the summary of what backward would unpack, or None when it cannot be read safely."""
+    tensor = unpack(node, slot, views=snippet_done)
+    if tensor is None or not is_plain(tensor):
+        return None
+    return tensor_value(tensor)
+
+
+def _why_no_value(data: torch.Tensor, snippet_done: bool) -> str:
+    if data._is_view() and not snippet_done:
+        return "a view: reading it could make torch rebuild its graph node"
+    if not is_plain(data):
+        return "a tensor subclass: reading it would run its own code"
+    return "changed in place since it was saved (backward through this node would fail)"
+
+
+def _display_name(node, name: str) -> str:
+    """A custom Function's saved tensors are called ``saved_tensors[i]``, as ``ctx.saved_tensors``."""
+    if is_python_node(node) and name.startswith("tensors"):
+        return "saved_" + name
+    return name
+
+
+def _ctx_items(node) -> list[dict]:
+    """Return a custom ``autograd.Function``'s plain ``ctx`` attributes (no tensors, no code)."""
+    items = []
     for key, val in vars(node).items():
         if not key.startswith("_") and not isinstance(val, torch.Tensor) and not callable(val):
             items.append({"name": f"ctx.{key}", "value": to_jsonable(val)})
     return items
-
-
-def is_freed_error(exc: Exception) -> bool:
-    """Return True for torch's "saved tensors already freed" error."""
-    text = str(exc)
-    return any(word in text for word in _FREED_WORDS)
 
 
 def first_line(exc: BaseException) -> str:

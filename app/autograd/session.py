@@ -15,6 +15,7 @@ from app.autograd import errors
 from app.autograd.call_graphs import renumber_calls, roots_to_join
 from app.autograd.runner import run_snippet
 from app.autograd.serialize import graph_to_json
+from app.autograd.step_hooks import gc_paused
 from app.autograd.trace import Trace, trace_graph
 from app.autograd.values import to_jsonable
 
@@ -39,24 +40,34 @@ class LiveState:
 
 
 class Session:
-    """Runs snippets in this process and keeps the last one's LiveState."""
+    """Runs snippets in this process and keeps the last one's LiveState.
 
-    def __init__(self):
+    ``capture_output``: keep what a snippet prints in the result's ``output``
+    (in-process use); the kernel's worker turns it off and captures the
+    process's stdout/stderr itself, so the snippet's streams are Python's own.
+    """
+
+    def __init__(self, *, capture_output: bool = True):
         self.state: LiveState | None = None
+        self.capture_output = capture_output
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
-            filename: str = "<snippet>") -> dict:
+            filename: str = "<snippet>", deep_values: bool = False) -> dict:
         """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code"}``.
 
         ``trace`` is the trace JSON (also after a failure, when the snippet got
         far enough to build a graph), ``exit_code`` the CLI status (0, 1 or 2).
+        ``deep_values`` records every torch call's output (``recorder``), which
+        can change which kernels torch picks.
         """
         self.reset()
-        result = run_snippet(source, device=device, root=root, filename=filename)
+        result = run_snippet(source, device=device, root=root, filename=filename,
+                             deep=deep_values, capture_output=self.capture_output)
         trace, error = None, result.error
         if result.roots:
             try:
-                trace = _trace_with_calls(result)
+                with gc_paused():  # the walk makes many small objects: no full collections
+                    trace = _trace_with_calls(result)
             except Exception as exc:  # a graph torch itself cannot walk
                 error = error or errors.explain(exc, source, filename)
         result.call_graphs = []  # the calls' grad_fns are not kept past the trace
@@ -67,9 +78,11 @@ class Session:
             scopes=result.scopes, calls=result.calls, output=result.output,
         )
         exit_code = result.exit_code or (1 if error else 0)
+        with gc_paused():
+            trace_json = graph_to_json(trace, device=device) if trace else None
         return {
             "ok": error is None,
-            "trace": graph_to_json(trace, device=device) if trace else None,
+            "trace": trace_json,
             "error": to_jsonable(error),
             "calls": to_jsonable(result.calls),
             "output": result.output,
@@ -116,9 +129,14 @@ class Session:
 def _trace_with_calls(result) -> Trace:
     """Return the trace of the run's roots, joined with the graphs of the snippet's own
     backward calls that share nodes with it (their timelines renumbered onto it)."""
+    see_saved = None
+    if result.observer is not None:
+        def see_saved(nodes):  # the snippet is done: saved views may be unpacked too
+            result.observer.see_saved(nodes, snippet_done=True)
+
     def trace_of(roots):
         return trace_graph(roots, values=result.values, labels=result.labels,
-                           scopes=result.scopes)
+                           scopes=result.scopes, see_saved=see_saved)
 
     trace = trace_of(result.roots)
     if result.root_chosen or not result.call_graphs:

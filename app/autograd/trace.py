@@ -19,7 +19,7 @@ import networkx as nx
 import torch
 
 from app.autograd.saved import saved_items
-from app.autograd.values import dtype_name, tensor_value
+from app.autograd.values import dtype_name, summary
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -76,11 +76,14 @@ def grad_fn_roots(roots) -> list:
     return fns
 
 
-def trace_graph(roots, *, values=None, labels=None, scopes=None) -> Trace:
+def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None) -> Trace:
     """Return the Trace of everything reachable from ``roots`` through ``next_functions``.
 
     ``values`` maps ``node_key`` to ``{output_nr: value dict}`` (recorded while
-    the snippet ran), ``labels`` and ``scopes`` map ``node_key`` to strings.
+    the snippet ran; anything with ``get(key)``), ``labels`` and ``scopes`` map
+    ``node_key`` to strings. ``see_saved(nodes)``, when given, is called with the
+    graph's nodes once they are walked, before their attributes are read (it
+    records the values their saved tensors prove, see ``observe``).
     """
     values, labels, scopes = values or {}, labels or {}, scopes or {}
     graph = nx.MultiDiGraph()
@@ -97,6 +100,8 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None) -> Trace:
                 continue
             target = _visit(nxt, trace, queue)
             graph.add_edge(source, target, key=slot, slot=slot, input_nr=input_nr)
+    if see_saved is not None:
+        see_saved(trace.node_of.values())
     nodes = graph.nodes  # the nodes exist (in id order): fill their attribute dicts in place
     for node_id, fn in trace.node_of.items():
         nodes[node_id].update(node_attributes(fn, node_id, values, labels, scopes))
@@ -123,8 +128,7 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict) 
     attrs = {"id": node_id, "name": name}
     if variable is not None:
         attrs.update(kind="leaf", label=labels.get(key) or "leaf", scope=scopes.get(key, ""))
-        recorded = values.leaf_value(variable) if hasattr(values, "leaf_value") else None
-        attrs.update(_tensor_meta(variable), value=recorded or tensor_value(variable))
+        attrs.update(_tensor_meta(variable), value=summary(variable))
     else:
         attrs.update(kind="op", label=labels.get(key) or short_op_name(name))
         attrs.update(scope=scopes.get(key, ""), **_output_meta(fn))

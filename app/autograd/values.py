@@ -68,6 +68,19 @@ def to_jsonable(x: Any) -> Any:
     return repr(x)
 
 
+def summary(t: torch.Tensor) -> dict | None:
+    """Return ``tensor_value(t)`` read below every Python mode, or None for a tensor
+    subclass (its data lives in its own code, which gradstep does not run) or a
+    tensor that cannot be read."""
+    if type(t) not in _PLAIN_TYPES:
+        return None
+    try:
+        with torch._C.DisableTorchFunction(), torch._C._DisableTorchDispatch():
+            return tensor_value(t)
+    except Exception:  # an exotic tensor must not fail the snippet
+        return None
+
+
 def tensor_data(t: torch.Tensor) -> Any:
     """Return the tensor's values nested like ``tolist()``, JSON-safe (small tensors only)."""
     return to_jsonable(_cpu_list(_plain(t).detach()))

@@ -55,7 +55,8 @@ def run_snippet(args):
     """
     source, filename = load_source(args)
     session = open_session(args)
-    result = session.run(source, device=args.device, root=args.root, filename=filename)
+    result = session.run(source, device=args.device, root=args.root, filename=filename,
+                         deep_values=getattr(args, "deep_values", False))
     if result.get("output"):
         sys.stderr.write(result["output"])
         sys.stderr.flush()

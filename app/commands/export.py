@@ -43,7 +43,8 @@ def run(args) -> int:
         return exc.status
     session = open_session(args)
     try:
-        result = session.run(source, device=args.device, root=args.root, filename=filename)
+        result = session.run(source, device=args.device, root=args.root, filename=filename,
+                             deep_values=getattr(args, "deep_values", False))
         if result.get("output"):
             sys.stderr.write(result["output"])
         if not result["ok"]:

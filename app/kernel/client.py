@@ -98,9 +98,12 @@ class Kernel:
     # -- the Session's methods -------------------------------------------------
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
-            filename: str = "<snippet>", timeout: float | None = _UNSET) -> dict:
+            filename: str = "<snippet>", deep_values: bool = False,
+            timeout: float | None = _UNSET) -> dict:
         """Return ``Session.run``'s dict: ok, trace, error, calls, output (+ state_lost on a kill)."""
         params = {"source": source, "device": device, "root": root, "filename": filename}
+        if deep_values:
+            params["deep_values"] = True
         return self._request("run", params, timeout)
 
     def backward(self, *, mode: str = "backward", retain_graph: bool = False, passes: int = 1,

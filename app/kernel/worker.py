@@ -299,6 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
     signal.signal(signal.SIGINT, _on_sigint)
     session = load_session_class(args.session)()
+    if hasattr(session, "capture_output"):
+        session.capture_output = False  # the client reads fds 1 and 2: Python's own buffering
     if args.session == DEFAULT_SESSION or "torch" in sys.modules:
         guard_torch_load()
     if lift_memory_limit_for_cuda():

@@ -45,9 +45,10 @@ def test_softmax_lesson_records_both_grad_calls_as_torch_runs_them():
         root, a = softmax_row(row)
         oracle = torch_pass(root, inputs=[a])
         assert_same(call["timeline"], oracle)
-        assert_value(call["timeline"]["leaf_grads"]["a"], oracle["result"][0])
-    assert first["timeline"]["leaf_grads"]["a"] == pytest.approx([-0.0828, 0.2274, -0.1447], abs=1e-4)
-    assert second["timeline"]["leaf_grads"]["a"] == pytest.approx([-0.0979, -0.1447, 0.2425], abs=1e-4)
+        assert_value(call["timeline"]["returned"][0], oracle["result"][0])
+        assert call["timeline"]["leaf_grads"] == {"a": None}
+    assert first["timeline"]["returned"][0] == pytest.approx([-0.0828, 0.2274, -0.1447], abs=1e-4)
+    assert second["timeline"]["returned"][0] == pytest.approx([-0.0979, -0.1447, 0.2425], abs=1e-4)
     assert first["timeline"]["freed"] is False and second["timeline"]["freed"] is True
 
 
@@ -188,7 +189,8 @@ def test_create_graph_gives_a_gradient_with_its_own_graph():
     assert result["ok"], result["error"]
     (call,) = result["calls"]
     assert call["create_graph"] is True and call["retain_graph"] is True
-    assert call["timeline"]["leaf_grads"]["x"] == [3.0, 12.0]
+    assert call["timeline"]["returned"] == [[3.0, 12.0]]
+    assert call["timeline"]["leaf_grads"] == {"x": None}
     # the traced root is h = sum(3 x^2): its graph reaches x again (second derivatives)
     names = [n["name"] for n in result["trace"]["nodes"]]
     assert "AccumulateGrad" in names and "PowBackward0" in names
@@ -207,8 +209,8 @@ def test_second_derivative_recorded_from_the_gradient_graph():
     h2, x2 = second_derivative_graph()
     oracle = torch_pass(h2, inputs=[x2])
     assert_same(got, oracle)
-    assert_value(got["leaf_grads"]["x"], oracle["result"][0])
-    assert got["leaf_grads"]["x"] == [6.0, 12.0]  # d/dx sum(3 x^2) = 6 x
+    assert_value(got["returned"][0], oracle["result"][0])
+    assert got["returned"][0] == [6.0, 12.0]  # d/dx sum(3 x^2) = 6 x
 
 
 def test_gradsteps_own_failure_never_changes_the_snippets_result(monkeypatch):

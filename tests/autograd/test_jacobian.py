@@ -49,7 +49,7 @@ def test_every_block_matches_torch_functional_jacobian(op, y_shape):
     y = torch.randn(*y_shape, requires_grad=True)
     out = op(x, y)
     fn = out.grad_fn
-    jac = local_jacobian(fn)
+    jac = local_jacobian(fn, snippet_done=True)
     assert jac["status"] == "ok"
     if fn.name() == "SinBackward0":  # the Jacobian of this node alone: sin' on its input
         inner = out.grad_fn._saved_self.detach()
@@ -67,7 +67,7 @@ def test_multi_output_node_has_a_block_per_output():
     first, second = torch.unbind(x)
     fn = first.grad_fn
     assert fn is second.grad_fn
-    jac = local_jacobian(fn)
+    jac = local_jacobian(fn, snippet_done=True)
     assert jac["outputs"] == [[3], [3]]
     for out_index in range(2):
         m = torch.tensor(block(jac, 0, out_index)["matrix"])
@@ -122,7 +122,11 @@ def test_vjp_of_ones_is_the_column_sum():
     assert vjp["grad_inputs"] == [expected.tolist()]
 
 
-def test_custom_function_jacobian():
+def test_custom_function_is_never_called_for_its_jacobian():
+    """A custom Function's backward is Python code (it may print, count, or run a backward
+    of its own): gradstep gives no Jacobian rather than run it."""
+    runs = []
+
     class Square(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -131,27 +135,44 @@ def test_custom_function_jacobian():
 
         @staticmethod
         def backward(ctx, grad):
+            runs.append(1)
             (x,) = ctx.saved_tensors
             return 2 * x * grad
 
     x = torch.tensor([1.0, -3.0], requires_grad=True)
-    jac = local_jacobian(Square.apply(x).grad_fn)
-    assert block(jac)["matrix"] == [[2.0, 0.0], [0.0, -6.0]]
+    fn = Square.apply(x).grad_fn
+    for snippet_done in (False, True):
+        jac = local_jacobian(fn, snippet_done=snippet_done)
+        assert jac["status"] == "unsupported" and "custom autograd.Function" in jac["reason"]
+        assert vjp_of_ones(fn, snippet_done=snippet_done)["status"] == "unsupported"
+    assert precompute({fn: "n0"}) == {}
+    assert runs == []
 
 
-def test_backward_failing_without_a_message_is_named_by_its_type():
-    class Broken(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
+def test_a_node_whose_saved_tensors_are_hooked_is_never_called():
+    """Calling the node would run the unpack hook (user code, checkpoint's recomputation)."""
+    unpacked = []
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: unpacked.append(1) or t):
+        y = x.sin()
+    jac = local_jacobian(y.grad_fn, snippet_done=True)
+    assert jac["status"] == "unsupported" and "saved_tensors_hooks" in jac["reason"]
+    assert unpacked == []
+    y.sum().backward()  # torch itself unpacks once
+    assert unpacked == [1]
 
-        @staticmethod
-        def backward(ctx, grad):
-            raise AssertionError  # no message: the reason must not be an IndexError
 
-    x = torch.ones(2, requires_grad=True)
-    fn = Broken.apply(x).grad_fn
-    with pytest.raises(AssertionError):
-        fn.apply(torch.ones(2))  # torch's own behaviour, the reason given below
-    assert local_jacobian(fn) == {"status": "unsupported", "reason": "AssertionError", "blocks": []}
-    assert vjp_of_ones(fn) == {"status": "unsupported", "reason": "AssertionError"}
+def test_a_saved_view_is_read_only_once_the_snippet_is_done():
+    """Calling a node that saved a view reads the view's node, which torch rebuilds when its
+    base changed in place since: not while the snippet runs."""
+    x = torch.randn(2, 4, requires_grad=True)
+    y = (x * 1)[:, :3].sin()
+    assert local_jacobian(y.grad_fn)["status"] == "unsupported"
+    assert local_jacobian(y.grad_fn, snippet_done=True)["status"] == "ok"
+
+
+def test_an_exception_without_a_message_is_named_by_its_type():
+    from app.autograd.saved import first_line
+
+    assert first_line(AssertionError()) == "AssertionError"
+    assert first_line(RuntimeError("one\ntwo")) == "one"

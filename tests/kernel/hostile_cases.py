@@ -99,7 +99,7 @@ CASES: list[Hostile] = [
     Hostile("reads_stdin", "x = input()\n", ("other",), ("EOF",), line=1),
     Hostile("cuda_without_cuda", "x = torch.ones(1, device='cuda')\n",
             ("device_unavailable", "other"), ("CUDA",), line=1),
-    Hostile("output_flood", "for i in range(300_000):\n    print('x' * 99)\n" + GRAPH,
+    Hostile("output_flood", "for i in range(60_000):\n    print('x' * 99)\n" + GRAPH,
             words=("of output dropped",), exit=0),
     Hostile("lingering_thread",
             "import threading, time\nthreading.Thread(target=time.sleep, args=(10**6,)).start()\n"

@@ -1,0 +1,178 @@
+"""Read autograd state without changing it.
+
+Some of torch's getters are not plain reads:
+
+- ``t.grad_fn`` of a *view* whose base (or a sibling view) was changed in place
+  since the view was made regenerates the view's node (a new ``AsStridedBackward0``
+  with a new sequence number, which can reorder the engine's steps), and raises
+  for a view made under ``no_grad``. For a tensor that is not a view it is a
+  plain field read.
+- ``node._saved_x`` unpacks a saved tensor: that runs the unpack hook of a
+  ``saved_tensors_hooks`` context (user code, or checkpoint's recomputation),
+  and for a saved view it reads the view's ``grad_fn`` first (see above).
+  ``node._raw_saved_x`` gives torch's ``SavedTensor`` instead, whose ``data``
+  and ``unpack_hook`` are plain reads.
+- Attribute reads on a tensor *subclass* go through its ``__torch_function__``.
+
+Everything here reads only what is safe to read, and answers "unknown" (None)
+otherwise: gradstep shows less rather than disturb what it shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import torch
+
+_PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
+_NoSubclassFunction = torch._C.DisableTorchFunctionSubclass
+
+
+def is_plain(t) -> bool:
+    """Return True for a plain tensor or Parameter (no subclass code runs when it is read)."""
+    return type(t) in _PLAIN_TYPES
+
+
+def grad_fn_of(t: torch.Tensor):
+    """Return ``t.grad_fn`` when reading it cannot change it, else None.
+
+    A tensor that does not require grad has no node; a view's node is left
+    unread (reading it may rebuild it, see the module docstring).
+    """
+    with _NoSubclassFunction():
+        if not t.requires_grad or t._is_view():
+            return None
+        return t.grad_fn
+
+
+def fresh_grad_fn(t: torch.Tensor):
+    """Return ``t.grad_fn`` of a view a torch op has just made, else None.
+
+    Right after the op that made it, a view's node is up to date, so reading
+    it rebuilds nothing (whatever mode the view was made in); None when torch
+    refuses anyway.
+    """
+    with _NoSubclassFunction():
+        if not t.requires_grad:
+            return None
+        try:
+            return t.grad_fn
+        except RuntimeError:
+            return None
+
+
+@dataclass(frozen=True)
+class SavedSlot:
+    """One saved tensor of a node, as read without unpacking it.
+
+    ``state`` is ``alive`` (torch still holds it), ``freed`` (released by a
+    backward pass without retain_graph), ``unsaved`` (this node did not save
+    it: an optional input that was None) or ``hooked`` (a ``saved_tensors_hooks``
+    pack hook holds it; reading it would run the unpack hook).
+    ``data`` is the held tensor when alive and not hooked (for a saved output,
+    a tensor sharing its memory), else None.
+    """
+
+    name: str
+    attr: str | None
+    index: int | None
+    state: str
+    data: torch.Tensor | None = None
+
+
+def saved_slots(node) -> list[SavedSlot]:
+    """Return one SavedSlot per saved tensor of ``node`` (a list attribute gives several)."""
+    return list(iter_saved_slots(node))
+
+
+def iter_saved_slots(node):
+    """Yield the SavedSlots of ``node`` one by one (stop early to read only the first)."""
+    for attr in raw_saved_names(type(node)):
+        name = attr.removeprefix("_raw_saved_")
+        try:
+            raw = getattr(node, attr)
+        except RuntimeError as exc:  # a custom Function's list, once released
+            if is_freed_error(exc):
+                yield SavedSlot(name, attr, None, "freed")
+            continue
+        if isinstance(raw, (list, tuple)):
+            for i, item in enumerate(raw):
+                yield _slot(node, f"{name}[{i}]", attr, i, item)
+        elif raw is not None:
+            yield _slot(node, name, attr, None, raw)
+
+
+def _slot(node, name: str, attr: str, index: int | None, raw) -> SavedSlot:
+    if raw.unpack_hook is not None:
+        return SavedSlot(name, attr, index, "hooked")
+    data = raw.data
+    if isinstance(data, torch.Tensor):
+        return SavedSlot(name, attr, index, "alive", data)
+    if data is not None:
+        return SavedSlot(name, attr, index, "hooked")
+    return SavedSlot(name, attr, index, _freed_or_unsaved(node, attr, index))
+
+
+def _freed_or_unsaved(node, attr: str, index: int | None) -> str:
+    """Tell a released saved tensor from one never saved (both hold no data).
+
+    Unpacking raises torch's "freed" error for the first and gives None for the
+    second; with no hook and no data there is nothing else unpacking could run.
+    """
+    try:
+        value = getattr(node, _unpacking_name(node, attr))
+    except RuntimeError as exc:
+        return "freed" if is_freed_error(exc) else "unsaved"
+    if index is not None and isinstance(value, (list, tuple)):
+        value = value[index] if index < len(value) else None
+    return "unsaved" if value is None else "alive"
+
+
+def unpack(node, slot: SavedSlot, *, views: bool = False):
+    """Return the saved tensor of ``slot`` as backward would see it, or None when that is
+    unsafe or impossible (hooked, freed, changed in place since it was saved, or a view
+    unless ``views``: unpacking reads the view's grad_fn, which torch rebuilds if the
+    view went stale)."""
+    if slot.state != "alive" or slot.data is None:
+        return None
+    with _NoSubclassFunction():
+        if slot.data._is_view() and not views:
+            return None
+    try:
+        value = getattr(node, _unpacking_name(node, slot.attr))
+    except RuntimeError:  # changed in place since it was saved: torch refuses, so do we
+        return None
+    if slot.index is not None:
+        value = value[slot.index] if isinstance(value, (list, tuple)) and slot.index < len(value) else None
+    return value if isinstance(value, torch.Tensor) else None
+
+
+def _unpacking_name(node, raw_attr: str) -> str:
+    """Return the attribute that unpacks what ``raw_attr`` holds (``_raw_saved_self`` ->
+    ``_saved_self``; a custom Function's ``_raw_saved_tensors`` -> ``saved_tensors``)."""
+    if is_python_node(node):
+        return "saved_tensors"
+    return raw_attr.replace("_raw_saved_", "_saved_", 1)
+
+
+@cache
+def raw_saved_names(node_type: type) -> tuple[str, ...]:
+    """Return the ``_raw_saved_*`` attribute names of a node class (custom Functions:
+    ``_raw_saved_tensors``)."""
+    return tuple(a for a in dir(node_type) if a.startswith("_raw_saved_"))
+
+
+_FREED_WORDS = ("freed", "backward through the graph a second time")
+
+
+def is_freed_error(exc: BaseException) -> bool:
+    """Return True for torch's "saved tensors already freed" error."""
+    text = str(exc)
+    return any(word in text for word in _FREED_WORDS)
+
+
+def is_python_node(node) -> bool:
+    """Return True for a node whose backward is Python code (a custom autograd.Function,
+    checkpoint): calling it runs user code."""
+    return isinstance(node, torch.autograd.function.BackwardCFunction)

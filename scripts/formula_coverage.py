@@ -1,0 +1,59 @@
+"""Print how many backward nodes have torch's formula and a readable one.
+
+    .venv/bin/python scripts/formula_coverage.py
+
+Counts: the classes of derivatives.yaml and of torch._C._functions; the nodes of
+the seed lessons (resources/examples, traced through gradstep's Session); the nodes
+of a few real models (tests/autograd/formula_models.py; ResNet-18 when torchvision
+imports). Also the time the first use takes to read derivatives.yaml.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    started = time.perf_counter()
+    from app.autograd.derivatives import load_table
+
+    table = load_table()
+    print(f"derivatives.yaml: {table.path}")
+    print(f"first load: {time.perf_counter() - started:.3f} s (yaml read and indexed: {table.load_seconds:.3f} s)")
+    if table.unavailable:
+        print(f"no formulas: {table.unavailable}")
+        return
+
+    import torch
+
+    from app.autograd.formulas import no_formula_reason
+    from tests.autograd.formula_models import MODELS, coverage, lesson_node_names
+
+    classes = [n for n in dir(torch._C._functions) if not n.startswith("__")]
+    resolved = [n for n in classes if table.entry(n) is not None]
+    print(f"torch {torch.__version__}: {len(table.entries)} backward classes in derivatives.yaml, "
+          f"{len(classes)} node classes in torch._C._functions")
+    print(f"  resolved to a yaml entry: {len(resolved)}/{len(classes)} "
+          f"(the {len(classes) - len(resolved)} others are hand-written and explained: "
+          f"{all(no_formula_reason(n) for n in classes if n not in resolved)})")
+    print()
+    print(f"{'graph':40} {'nodes':>6} {'ops':>5} {'formula':>8} {'readable':>9}  ops without a readable formula")
+    rows = {f"lesson {name}": names for name, names in lesson_node_names().items()}
+    for model, build in MODELS.items():
+        nodes = build()
+        rows[model] = None if nodes is None else [fn.name() for fn in nodes]
+    for label, names in rows.items():
+        if names is None:
+            print(f"{label:40} skipped (torchvision is not importable)")
+            continue
+        c = coverage(names)
+        print(f"{label:40} {c['nodes']:6} {c['ops']:5} {c['formula']:8} {c['readable']:9}  "
+              f"{', '.join(c['missing_readable'])}")
+
+
+if __name__ == "__main__":
+    main()
