@@ -2,16 +2,35 @@
 
 This module only parses arguments; each subcommand lives in ``app.commands``
 and is imported when it is used, so ``gradstep trace`` never imports Qt.
-Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device.
+Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device,
+130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import os
 import sys
 
 SUBCOMMANDS = ("gui", "trace", "backward", "export")
+TOP_OPTIONS = ("-h", "--help", "--version")
+INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program ended by Ctrl+C
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print gradstep's version (read from the package metadata only when asked)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="print gradstep's version and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from app import installed_version
+
+        print(f"gradstep {installed_version()}")
+        parser.exit()
 
 
 def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
@@ -36,9 +55,11 @@ def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="gradstep", description="Step through a real PyTorch backward pass."
+        prog="gradstep", description="Step through a real PyTorch backward pass.",
+        epilog="gradstep FILE.py [--run] opens the window on FILE.py (the same as gradstep gui FILE.py).",
     )
-    sub = parser.add_subparsers(dest="command")
+    parser.add_argument("--version", action=_VersionAction)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = sub.add_parser("gui", help="open the window (the default)")
     gui.add_argument("file", nargs="?", help="snippet file to open (it is not run)")
@@ -73,10 +94,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _with_command(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Return ``argv`` with its subcommand: ``gui`` for none, for a file or for gui options.
+
+    A first word that is neither a command nor a file (``gradstep frob``) is a usage
+    error listing the commands; it must not open the window.
+    """
+    if not argv:
+        return ["gui"]
+    first = argv[0]
+    if first in SUBCOMMANDS or first in TOP_OPTIONS:
+        return argv
+    if first.startswith("-") or first.endswith(".py") or os.path.exists(first):
+        return ["gui", *argv]  # `gradstep FILE --run`, `gradstep --device cuda`
+    close = difflib.get_close_matches(first, SUBCOMMANDS, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    parser.error(f"'{first}' is neither a command nor a file.{hint} Commands: "
+                 f"{', '.join(SUBCOMMANDS)} (gradstep COMMAND --help). To open a snippet, "
+                 "give its path: gradstep model.py")
+    raise AssertionError("unreachable: parser.error exits")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in SUBCOMMANDS + ("-h", "--help"):
-        argv.insert(0, "gui")  # `gradstep FILE --run` opens the window
-    args = build_parser().parse_args(argv)
-    handler = importlib.import_module(f"app.commands.{args.command}")
-    return handler.run(args)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(_with_command(parser, argv))
+        handler = importlib.import_module(f"{__package__}.commands.{args.command}")
+        return handler.run(args)
+    except KeyboardInterrupt:
+        # the kernel process is ended at exit (app.kernel.client's atexit hook)
+        print("gradstep: interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def gui_main(argv: list[str] | None = None) -> int:
+    """The ``gradstep-gui`` launcher: open the window (``gradstep-gui [FILE] [--run]``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--version"]:
+        return main(argv)
+    return main(["gui", *argv])

@@ -1,12 +1,17 @@
-"""The seed lessons shipped as runnable snippets in ``resources/examples``, in the
-order they teach (the UI's Examples menu lists them like this)."""
+"""The seed lessons shipped as runnable snippets in ``gradstep/resources/examples``
+(package data, so an installed wheel has them too), in the order they teach (the
+UI's Examples menu lists them like this)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "resources" / "examples"
+from app.resources import resource
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+EXAMPLES_DIR = resource("examples")
 
 
 class Example(NamedTuple):
@@ -14,7 +19,7 @@ class Example(NamedTuple):
 
     id: str
     title: str
-    path: Path
+    path: Traversable  # a pathlib.Path for any installed copy
     description: str
 
 
@@ -61,4 +66,4 @@ def get_example(example_id: str) -> Example:
 
 def load_example(example_id: str) -> str:
     """Return the source text of the example with this id."""
-    return get_example(example_id).path.read_text(encoding="utf-8")
+    return get_example(example_id).path.read_text(encoding="utf-8")  # works from a zip too

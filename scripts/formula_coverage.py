@@ -3,7 +3,7 @@
     .venv/bin/python scripts/formula_coverage.py
 
 Counts: the classes of derivatives.yaml and of torch._C._functions; the nodes of
-the seed lessons (resources/examples, traced through gradstep's Session); the nodes
+the seed lessons (gradstep/resources/examples, traced through gradstep's Session); the nodes
 of a few real models (tests/autograd/formula_models.py; ResNet-18 when torchvision
 imports). Also the time the first use takes to read derivatives.yaml.
 """

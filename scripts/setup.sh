@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 
 # Qt needs these shared libraries and fonts (WenQuanYi for the Chinese of the seed
 # lessons: without a CJK font those glyphs draw as boxes); Xvfb runs the real-window test;
-# graphviz is the optional `dot` layout engine (tests and benchmarks use it).
+# graphviz is the optional `dot` layout engine (tests and benchmarks use it);
+# desktop-file-utils checks the shipped gradstep.desktop.
 APT_PACKAGES="xvfb libxcb-icccm4 libxcb-keysyms1 libgl1 libegl1 libglib2.0-0
 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0
 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 fonts-dejavu-core fonts-wqy-microhei
-graphviz"
+graphviz desktop-file-utils"
 
 if [ "${GRADSTEP_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null 2>&1; then
   missing=""

@@ -2,7 +2,6 @@
 
 import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -10,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from app.cli import main
+from app.examples import EXAMPLES_DIR as EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 SVG = "{http://www.w3.org/2000/svg}"
 
 

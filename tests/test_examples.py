@@ -1,4 +1,4 @@
-"""Every example in resources/examples is a real snippet that prints the seed
+"""Every example in gradstep/resources/examples is a real snippet that prints the seed
 lessons' numbers: run plainly (a fresh namespace, as `python FILE` would) and
 through gradstep's Session. The expected strings are copied from the seeds
 (/work/shared/seeds): the seeds are the fixtures. torch pads numbers in a

@@ -1,7 +1,7 @@
 """``Kernel``: the Session's methods, answered by a child process that can be stopped and restarted.
 
 The GUI and the command line never run user code in their own process. A
-``Kernel`` starts ``python -m app.kernel.worker``, which owns one Session;
+``Kernel`` starts the worker (``app.kernel.worker``, see ``launch`` for how), which owns one Session;
 ``run``, ``backward``, ``inspect`` and ``reset`` are sent to it as
 length-prefixed JSON on private pipes and return the Session's plain dicts.
 
@@ -25,18 +25,17 @@ import os
 import selectors
 import signal
 import subprocess
-import sys
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from app.kernel import messages, protocol
+from app.kernel.launch import child_environment, worker_command
 from app.kernel.limits import resolve_memory_limit, resolve_output_limit
 from app.kernel.output import BoundedOutput
 
-DEFAULT_SESSION = "app.autograd.session:Session"
+DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
 _UNSET = object()
 _READ_CHUNK = 1 << 16
 _LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()
@@ -211,10 +210,7 @@ class Kernel:
         try:
             child = self._ready_child(time.monotonic() + self.startup_timeout, out)
         except KernelUnavailable as exc:
-            error = messages.kernel_error(
-                "crash", str(exc), title="The kernel could not start",
-                explanation="The child process that runs snippets did not come up.",
-                fix="See the output for the reason; check GRADSTEP_MEMORY_LIMIT.")
+            error = messages.start_error(str(exc), out.text(), self.memory_limit)
             return self._failure(method, params, error, out)
         try:
             protocol.write_message(child.request_w, {"id": 1, "method": method, "params": params})
@@ -310,11 +306,16 @@ class Kernel:
         except subprocess.TimeoutExpired:  # it closed the pipe but lives on
             returncode = None
         _drain_output(child.output_r, out, seconds=0.3, until_eof=True)
+        # a fatal signal's stack dump goes to the traceback pipe, not into the user's output
+        dump = BoundedOutput(64 * 1024)
+        _drain_output(child.traceback_r, dump, seconds=0.3, until_eof=True)
         self._kill("crashed")
         if returncode is not None:
             self.last_exit = messages.describe_exit(returncode)
         self._after_death()
-        line = messages.snippet_line_in_traceback(out.text(), params.get("filename", "<snippet>"))
+        filename = params.get("filename", "<snippet>")
+        line = (messages.snippet_line_in_traceback(dump.text(), filename)
+                or messages.snippet_line_in_traceback(out.text(), filename))
         return self._failure(method, params, messages.crash_error(returncode, line=line,
                                                                   source=params.get("source")), out)
 
@@ -370,15 +371,14 @@ class Kernel:
         output_r, output_w = os.pipe()
         lifeline_r, lifeline_w = os.pipe()
         traceback_r, traceback_w = os.pipe()
-        command = [sys.executable, "-m", "app.kernel.worker",
-                   "--request-fd", str(request_r), "--reply-fd", str(reply_w),
-                   "--lifeline-fd", str(lifeline_r), "--traceback-fd", str(traceback_w),
-                   "--memory-limit", str(self.memory_limit),
-                   "--session", self.session_spec]
+        command = worker_command([
+            "--request-fd", str(request_r), "--reply-fd", str(reply_w),
+            "--lifeline-fd", str(lifeline_r), "--traceback-fd", str(traceback_w),
+            "--memory-limit", str(self.memory_limit), "--session", self.session_spec])
         try:
             proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-                pass_fds=(request_r, reply_w, lifeline_r, traceback_w), env=_child_environment(),
+                pass_fds=(request_r, reply_w, lifeline_r, traceback_w), env=child_environment(),
                 start_new_session=True,  # its own process group: killed as one, no terminal ^C
             )
         finally:
@@ -508,17 +508,6 @@ def _shorten(text: str, limit: int) -> str:
 def _error_line(result) -> int | None:
     error = result.get("error") if isinstance(result, dict) else None
     return error.get("line") if isinstance(error, dict) else None
-
-
-def _child_environment() -> dict[str, str]:
-    """Return the worker's environment: unbuffered output, fewer malloc arenas, app importable."""
-    env = dict(os.environ)
-    env["PYTHONUNBUFFERED"] = "1"  # what was printed before a kill still reaches the output
-    env.setdefault("MALLOC_ARENA_MAX", "2")  # each arena reserves 64 MiB of the address-space cap
-    env.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    return env
 
 
 @atexit.register

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
 
 from app.kernel.limits import format_size
 
@@ -86,6 +87,39 @@ def crash_error(returncode: int | None, line: int | None = None,
                     "gradstep itself is fine and kept your text.",
         fix=fix,
     )
+
+
+def start_error(reason: str, output: str, memory_limit: int) -> dict:
+    """Return the error for a kernel that could not start, saying what really went wrong.
+
+    ``reason`` is the client's own words (it exited, it timed out); ``output`` is what
+    the child printed before it died, read for the cause.
+    """
+    python = sys.executable
+    if any(pattern in output for pattern in MEMORY_PATTERNS + ("MemoryError", "std::bad_alloc")):
+        cap = format_size(memory_limit) if memory_limit else "no"
+        explanation = (f"The kernel ran out of memory while importing torch, under a {cap} cap "
+                       "on its address space.")
+        fix = "Raise the cap with GRADSTEP_MEMORY_LIMIT (e.g. 16G; 0 = no cap) and run again."
+    elif "ModuleNotFoundError" in output or "ImportError" in output:
+        explanation = (f"The kernel's Python ({python}) could not import a module that "
+                       "gradstep or torch needs; the last line of the kernel's output names it.")
+        fix = ("Install gradstep with its dependencies into this Python "
+               f"({python} -m pip install gradstep), or start gradstep from the environment "
+               "it is installed in.")
+    elif "did not start within" in reason:
+        explanation = "Importing torch in the kernel took longer than allowed (a busy or slow machine)."
+        fix = "Run again; if it keeps happening, close other programs that load the machine."
+    elif reason.startswith("Stopped"):
+        explanation = "The start was stopped on request before the kernel was ready."
+        fix = "Run again."
+    else:
+        explanation = ("The child process that runs snippets ended before it was ready; "
+                       "its output (shown with this error) says why.")
+        fix = (f"Check that '{python} -c \"import torch\"' works; if it does, report this "
+               "with the kernel's output.")
+    return kernel_error("crash", reason, title="The kernel could not start",
+                        explanation=explanation, fix=fix)
 
 
 def protocol_error(detail: str) -> dict:

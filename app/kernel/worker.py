@@ -1,7 +1,8 @@
 """The kernel's child process: owns one Session and answers requests on private pipes.
 
-Started by ``app.kernel.client.Kernel`` as
-``python -m app.kernel.worker --request-fd R --reply-fd W --lifeline-fd L``.
+Started by ``app.kernel.client.Kernel`` (through ``app.kernel.launch``, so that
+no folder of the user's can shadow gradstep's modules) with
+``--request-fd R --reply-fd W --lifeline-fd L [--traceback-fd T]``.
 Its stdout and stderr are one pipe the client drains (what the snippet
 prints, at the file-descriptor level); requests and replies travel on
 separate pipes, so printed text can never corrupt a reply.
@@ -22,7 +23,7 @@ import traceback
 
 from app.kernel import messages, protocol
 
-DEFAULT_SESSION = "app.autograd.session:Session"
+DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
 METHODS = ("run", "backward", "inspect", "reset", "zero_grad")
 
 
@@ -83,14 +84,21 @@ def watch_lifeline(fd: int) -> None:
 _TRACEBACK_FILES: list = []
 
 
-def register_traceback_dump(fd: int) -> None:
-    """Dump the main thread's stack to ``fd`` on SIGUSR1, even inside a native call.
+def register_traceback_dump(fd: int | None) -> None:
+    """Dump the main thread's stack to ``fd`` on SIGUSR1 and on a fatal signal (segfault).
 
-    The client asks for it before killing a snippet that ignored SIGINT, to
-    name the line that was running.
+    The client asks for a dump before killing a snippet that ignored SIGINT, to
+    name the line that was running; after a crash it reads the snippet's line
+    from the dump. The dump never goes into the snippet's output, which the
+    user sees: it is mostly gradstep's own frames. Without ``fd`` (the worker
+    run by hand) a crash dumps to stderr.
     """
+    if fd is None:
+        faulthandler.enable()
+        return
     stream = os.fdopen(fd, "wb", buffering=0)
     _TRACEBACK_FILES.append(stream)  # faulthandler keeps only the descriptor
+    faulthandler.enable(file=stream, all_threads=False)
     faulthandler.register(signal.SIGUSR1, file=stream, all_threads=False)
 
 
@@ -273,7 +281,7 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="app.kernel.worker")
+    parser = argparse.ArgumentParser(prog="gradstep kernel worker")
     parser.add_argument("--request-fd", type=int, required=True)
     parser.add_argument("--reply-fd", type=int, required=True)
     parser.add_argument("--lifeline-fd", type=int, required=True)
@@ -288,9 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     set_memory_limit(args.memory_limit)
     watch_lifeline(args.lifeline_fd)
     keep_output_pipe()
-    faulthandler.enable()  # a segfault prints the snippet line to the output pipe
-    if args.traceback_fd is not None:
-        register_traceback_dump(args.traceback_fd)
+    register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
     signal.signal(signal.SIGINT, _on_sigint)
     session = load_session_class(args.session)()
     if hasattr(session, "capture_output"):

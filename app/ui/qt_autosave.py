@@ -9,11 +9,12 @@ from pathlib import Path
 from PySide6 import QtCore
 
 DEBOUNCE_MS = 250
+STATE_ENV = "GRADSTEP_STATE_DIR"
 
 
 def state_dir() -> Path:
-    """Return the directory for gradstep's own files ($GRADSTEP_STATE_DIR, else AppDataLocation)."""
-    override = os.environ.get("GRADSTEP_STATE_DIR")
+    """Return the directory for the autosaved text ($GRADSTEP_STATE_DIR, else AppDataLocation)."""
+    override = os.environ.get(STATE_ENV)
     if override:
         return Path(override)
     location = QtCore.QStandardPaths.writableLocation(

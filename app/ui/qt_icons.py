@@ -1,4 +1,5 @@
-"""Media-style icons drawn in the palette's text colour, so they read on light and dark themes."""
+"""Media-style icons drawn in the palette's text colour, so they read on light and dark themes;
+and gradstep's own icon."""
 
 from __future__ import annotations
 
@@ -40,3 +41,17 @@ def _draw(name: str, colour: QtGui.QColor) -> QtGui.QPixmap:
         painter.drawRect(QtCore.QRectF(x0 * SIZE, 0.15 * SIZE, (x1 - x0) * SIZE, 0.7 * SIZE))
     painter.end()
     return pixmap
+
+
+def app_icon() -> QtGui.QIcon:
+    """Return gradstep's own icon (``gradstep/resources/icons/gradstep.svg``, shipped in the wheel)."""
+    from pathlib import Path
+
+    from app.resources import ICON, resource
+
+    shipped = resource(ICON)
+    if isinstance(shipped, Path):  # any install on disk: Qt's SVG engine draws it sharp at every size
+        return QtGui.QIcon(str(shipped))
+    pixmap = QtGui.QPixmap()  # inside a zip: one picture, scaled
+    pixmap.loadFromData(shipped.read_bytes(), "SVG")
+    return QtGui.QIcon(pixmap)

@@ -12,11 +12,12 @@ from app.ui.qt_device_selector import QtDeviceSelector
 from app.ui.qt_editor import QtEditor
 from app.ui.qt_errors_panel import QtErrorsPanel
 from app.ui.qt_graph_view import QtGraphView
-from app.ui.qt_icons import glyph_icon
+from app.ui.qt_icons import app_icon, glyph_icon
 from app.ui.qt_leaf_panel import QtLeafPanel
 from app.ui.qt_output_panel import QtOutputPanel
 from app.ui.qt_runner import QtRunner, make_backend
 from app.ui.qt_saved_panel import QtSavedPanel
+from app.ui.qt_settings import migrate_old_settings, settings
 from app.ui.qt_step_bar import QtStepBar
 from app.ui.qt_values_panel import QtValuesPanel
 from app.ui.summaries import edge_label
@@ -25,11 +26,6 @@ MAX_RECENT = 8
 LABEL_WINDOW = 40  # gradients of the last this many steps are written on the edges
 EXPORT_FILTER = ("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;"
                  "Graphviz DOT (*.dot);;GraphML (*.graphml);;JSON (*.json)")
-
-
-def settings() -> QtCore.QSettings:
-    """Return the app's settings, stored beside the autosave (tests point both elsewhere)."""
-    return QtCore.QSettings(str(state_dir() / "settings.ini"), QtCore.QSettings.Format.IniFormat)
 
 
 class QtMainWindow(QtWidgets.QMainWindow):
@@ -47,7 +43,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
     def __init__(self, backend_factory=make_backend, parent=None):
         super().__init__(parent)
         self.setWindowTitle("gradstep")
+        self.setWindowIcon(app_icon())
         self.resize(1280, 800)
+        migrate_old_settings()
         self.filename = ""
         self.model = SessionModel(self)
         self.runner = QtRunner(backend_factory, self)
@@ -135,15 +133,19 @@ class QtMainWindow(QtWidgets.QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._add(file_menu, "&Open…", "Ctrl+O", self.open_dialog)
-        self._add(file_menu, "&Save", "Ctrl+S", self.save)
-        self._add(file_menu, "Save &As…", "Ctrl+Shift+S", self.save_as)
+        keys = QtGui.QKeySequence.StandardKey  # the platform's own keys where one exists
+        self.act_open = self._add(file_menu, "&Open…", keys.Open, self.open_dialog)
+        self.act_save = self._add(file_menu, "&Save", keys.Save, self.save)
+        self.act_save_as = self._add(file_menu, "Save &As…", keys.SaveAs, self.save_as)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addSeparator()
         self._add(file_menu, "&Export graph…", "Ctrl+E", self.export_dialog)
-        self._add(file_menu, "&Copy image", "Ctrl+Shift+C", self.copy_image)
+        # Copy copies the picture when the graph has the focus; the editor keeps Copy for its text
+        self.act_copy_image = self._add(file_menu, "&Copy image", keys.Copy, self.copy_image)
+        self.act_copy_image.setShortcuts(self.act_copy_image.shortcuts()
+                                         + [QtGui.QKeySequence("Ctrl+Shift+C")])
         file_menu.addSeparator()
-        self._add(file_menu, "&Quit", "Ctrl+Q", self.close)
+        self.act_quit = self._add(file_menu, "&Quit", (keys.Quit, "Ctrl+Q"), self.close)
         self.examples_menu = bar.addMenu("E&xamples")
         self._fill_examples()
         run_menu = bar.addMenu("&Run")
@@ -156,19 +158,28 @@ class QtMainWindow(QtWidgets.QMainWindow):
             run_menu.addAction(act)
         view = bar.addMenu("&View")
         self._add(view, "&Fit graph to window", "Ctrl+0", self.graph_view.fit_to_window)
-        self._add(view, "Zoom &in", "Ctrl++", lambda: self.graph_view.zoom(1.25))
-        self._add(view, "Zoom &out", "Ctrl+-", lambda: self.graph_view.zoom(0.8))
-        self._add(view, "F&ind node", "Ctrl+F", self.search.setFocus)
+        self.act_zoom_in = self._add(view, "Zoom &in", keys.ZoomIn, lambda: self.graph_view.zoom(1.25))
+        self.act_zoom_out = self._add(view, "Zoom &out", keys.ZoomOut,
+                                      lambda: self.graph_view.zoom(0.8))
+        self.act_find = self._add(view, "F&ind node", keys.Find, self.search.setFocus)
         self.act_lr = self._add(view, "Left to &right layout", "", self._toggle_rankdir)
         self.act_lr.setCheckable(True)
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        self.act_about = self._add(help_menu, "&About gradstep", "", self.show_about)
         self._refresh_recent()
 
     def _add(self, menu, text, shortcut, slot) -> QtGui.QAction:
+        """Add an action. ``shortcut``: a StandardKey, (StandardKey, text used where the
+        platform binds no key to it), or text like "Ctrl+E" ("" for none)."""
         action = menu.addAction(text)
-        if shortcut:
+        standard, fallback = shortcut if isinstance(shortcut, tuple) else (shortcut, "")
+        if isinstance(standard, QtGui.QKeySequence.StandardKey):
+            action.setShortcuts(QtGui.QKeySequence.keyBindings(standard)
+                                or [QtGui.QKeySequence(fallback)])
+        elif shortcut:
             action.setShortcut(QtGui.QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
         return action
@@ -468,6 +479,13 @@ class QtMainWindow(QtWidgets.QMainWindow):
             QtWidgets.QMessageBox.warning(self, "Export failed", f"{path}\n\n{exc}")
             return
         self.statusBar().showMessage(f"Exported {path}.")
+
+    def show_about(self) -> None:
+        """Open Help › About (without blocking); ``self.about`` is the box."""
+        from app.ui.qt_about import about_box
+
+        self.about = about_box(self)
+        self.about.open()
 
     def copy_image(self) -> None:
         QtGui.QGuiApplication.clipboard().setImage(self.graph_view.render_image())

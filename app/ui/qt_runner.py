@@ -1,8 +1,8 @@
 """Call the session off the GUI thread and deliver its answers as signals.
 
 One worker thread serialises requests (a session is not re-entrant). The backend
-is the kernel (a child process) when it is available; `make_backend` is the one
-place that chooses.
+is always the kernel, a child process: user code never runs in the window's
+process, even when the kernel cannot start (the window then shows why).
 """
 
 from __future__ import annotations
@@ -14,14 +14,21 @@ from PySide6 import QtCore
 
 
 def make_backend():
-    """Return the object that runs user code: the kernel client, else an in-process Session."""
-    try:
-        from app.kernel.client import Kernel
-    except ImportError:
-        from app.autograd.session import Session
+    """Return the object that runs user code: the kernel client (a child process)."""
+    from app.kernel.client import Kernel
 
-        return Session()
     return Kernel()
+
+
+def _start_failure(method: str, exc: BaseException) -> dict:
+    """Return an error result for a kernel that could not even be created (bad settings)."""
+    result = _failure(method, exc)
+    result["error"].update(
+        kind="crash", title="The kernel could not start", message=f"The kernel could not start: {exc}",
+        explanation="gradstep runs snippets in a separate kernel process, and it could not be "
+                    "created. Nothing was run; your text is kept.",
+        fix="Correct the setting the message names (for example GRADSTEP_MEMORY_LIMIT) and run again.")
+    return result
 
 
 def _failure(method: str, exc: BaseException) -> dict:
@@ -47,9 +54,13 @@ class _Worker(QtCore.QObject):
 
     @QtCore.Slot(int, str, object)
     def handle(self, request_id: int, method: str, kwargs: dict) -> None:
-        try:
-            if self.backend is None:
+        if self.backend is None:
+            try:
                 self.backend = self._factory()
+            except Exception as exc:  # e.g. a memory limit that is not a size
+                self.sigDone.emit(request_id, method, _start_failure(method, exc))
+                return
+        try:
             result = getattr(self.backend, method)(**kwargs)
         except Exception as exc:  # the window must stay up whatever the backend does
             result = _failure(method, exc)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -16,8 +15,7 @@ from torch import nn
 
 from app.autograd.formula_math import node_math
 from app.autograd.formulas import backward_entry, no_formula_reason, plain_name
-
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
+from app.examples import EXAMPLES_DIR
 
 
 def walk(roots) -> list:

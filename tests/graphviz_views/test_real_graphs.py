@@ -8,6 +8,7 @@ import pytest
 
 from app.autograd.serialize import graph_from_json
 from app.autograd.session import Session
+from app.examples import EXAMPLES_DIR
 from graphviz_views import style
 from graphviz_views.collapse import collapse_to_depth, default_depth
 from graphviz_views.export import export_graph
@@ -17,8 +18,8 @@ from tests.graphviz_views.layout_checks import assert_no_overlap, assert_routes_
 
 ROOT = Path(__file__).resolve().parents[2]
 SNIPPETS = {
-    "seed mse": ROOT / "resources" / "examples" / "mse_backward.py",
-    "cifar cnn": ROOT / "resources" / "examples" / "cifar_cnn.py",
+    "seed mse": EXAMPLES_DIR / "mse_backward.py",
+    "cifar cnn": EXAMPLES_DIR / "cifar_cnn.py",
     "transformer layer": ROOT / "bench" / "snippets" / "transformer_layer.py",
 }
 

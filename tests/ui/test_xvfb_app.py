@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from PySide6 import QtGui
 
+from app.examples import EXAMPLES_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.xvfb, pytest.mark.slow]
 
@@ -46,7 +48,7 @@ def test_real_app_runs_a_seed_and_paints(xvfb, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(DISPLAY=xvfb, GRADSTEP_SCREENSHOT=str(shot), GRADSTEP_STATE_DIR=str(tmp_path / "state"),
                PYTHONPATH=str(ROOT))
-    example = ROOT / "resources" / "examples" / "mse_backward.py"
+    example = EXAMPLES_DIR / "mse_backward.py"
     proc = subprocess.run([sys.executable, "-m", "app", str(example), "--run"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -1,0 +1,64 @@
+"""How the kernel's child process is started: its command line and its environment.
+
+The worker is started as ``python -c BOOTSTRAP ARGS`` rather than ``python -m
+<package>.kernel.worker``: ``-m`` (and ``-c``) put the current folder first on
+``sys.path``, so a user's own ``app/`` package (a common Flask/FastAPI layout)
+would be imported instead of gradstep's. The bootstrap removes that entry
+before importing anything of gradstep's, and puts the folder that holds
+gradstep's own top-level package first when it is not on ``sys.path`` already
+(a source checkout, an editable install). This works on every Python gradstep
+supports; ``-P`` would need 3.11.
+
+Module names come from ``__package__``, so moving the packages (``app`` under
+``gradstep``) needs no change here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+WORKER_MODULE = f"{__package__}.worker"
+TOP_PACKAGE = __name__.partition(".")[0]
+
+
+def package_root() -> str:
+    """Return the folder holding gradstep's top-level package (site-packages, or a source tree)."""
+    top = importlib.import_module(TOP_PACKAGE)
+    return str(Path(top.__file__).resolve().parents[1])
+
+
+def bootstrap_code(root: str | None = None) -> str:
+    """Return the ``-c`` code that makes gradstep's own modules win, then runs the worker."""
+    root = package_root() if root is None else root
+    return (
+        "import os, sys\n"
+        # without -P / PYTHONSAFEPATH, sys.path[0] is '' (the current folder)
+        "if not getattr(sys.flags, 'safe_path', False):\n"
+        "    del sys.path[0]\n"
+        f"root = {root!r}\n"
+        "if root not in {os.path.realpath(p) for p in sys.path if p}:\n"
+        "    sys.path.insert(0, root)\n"
+        f"import {WORKER_MODULE} as worker\n"
+        "worker.main()\n"
+    )
+
+
+def worker_command(arguments: list[str]) -> list[str]:
+    """Return the command line that starts the worker with ``arguments``."""
+    return [sys.executable, "-c", bootstrap_code(), *arguments]
+
+
+def child_environment() -> dict[str, str]:
+    """Return the worker's environment: unbuffered output, fewer malloc arenas.
+
+    Nothing is added to PYTHONPATH: the bootstrap finds gradstep's modules, and
+    the snippet (and any Python it starts) sees the user's environment unchanged.
+    """
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"  # what was printed before a kill still reaches the output
+    env.setdefault("MALLOC_ARENA_MAX", "2")  # each arena reserves 64 MiB of the address-space cap
+    env.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
+    return env

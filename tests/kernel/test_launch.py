@@ -1,0 +1,83 @@
+"""How the kernel starts: no folder of the user's shadows gradstep's modules, a start
+failure says what really went wrong, and a crash's stack dump stays out of the output."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from app.kernel import launch, messages
+from app.kernel.client import Kernel
+
+FAKE = "tests.kernel.fake_session:FakeSession"
+
+
+@pytest.fixture
+def user_project(tmp_path, monkeypatch):
+    """Return a folder that holds packages named like gradstep's own, made the current folder."""
+    for name in ("app", "graphviz_views", "tests", launch.TOP_PACKAGE):
+        package = tmp_path / name
+        package.mkdir(exist_ok=True)
+        (package / "__init__.py").write_text("raise ImportError('the user project was imported')\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_user_package_named_app_in_the_current_folder_does_not_shadow_gradstep(user_project):
+    with Kernel(session=FAKE, timeout=30) as kernel:
+        reply = kernel.run("import os, sys\nextra = [sys.path, os.getcwd()]\n")
+    assert reply["ok"], reply["error"]
+    path, cwd = reply["extra"]
+    assert cwd == str(user_project)  # the snippet still runs in the user's folder
+    assert "" not in path and str(user_project) not in path
+
+
+def test_the_kernel_leaves_pythonpath_as_the_user_set_it(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", "/nowhere/at/all")
+    with Kernel(session=FAKE, timeout=30) as kernel:
+        reply = kernel.run("import os\nextra = os.environ.get('PYTHONPATH')\n")
+    assert reply["extra"] == "/nowhere/at/all"
+
+
+def test_module_names_come_from_the_package_not_from_literals():
+    assert launch.WORKER_MODULE == f"{launch.__package__}.worker"
+    code = launch.bootstrap_code("/some/root")
+    assert f"import {launch.WORKER_MODULE} as worker" in code
+    assert "'/some/root'" in code
+    assert launch.worker_command(["--x"])[-1] == "--x"
+
+
+def test_a_kernel_that_cannot_import_its_session_names_the_module_not_the_memory_cap():
+    with Kernel(session="no_such_module:Session", timeout=30) as kernel:
+        reply = kernel.run("x = 1")
+    error = reply["error"]
+    assert error["title"] == "The kernel could not start"
+    assert "No module named 'no_such_module'" in error["message"]
+    assert "GRADSTEP_MEMORY_LIMIT" not in error["fix"] + error["explanation"]
+    assert "pip install" in error["fix"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "output", "words"),
+    [
+        ("The kernel failed to start (exit code 1): MemoryError", "MemoryError\n",
+         "GRADSTEP_MEMORY_LIMIT"),
+        ("The kernel did not start within 120 s.", "", "Run again"),
+        ("The kernel failed to start (signal SIGSEGV: ...): no output", "", "import torch"),
+    ],
+)
+def test_start_error_fixes_follow_the_cause(reason, output, words):
+    error = messages.start_error(reason, output, 2**31)
+    assert error["message"] == reason
+    assert words in error["fix"]
+
+
+def test_a_segfault_reports_the_snippet_line_without_gradsteps_frames():
+    with Kernel(session=FAKE, timeout=30) as kernel:
+        reply = kernel.run("import ctypes\nprint('before')\nctypes.string_at(0)\n",
+                           filename="crash.py")
+    assert reply["error"]["kind"] == "crash" and reply["error"]["line"] == 3
+    assert "before" in reply["output"]
+    assert "Fatal Python error" not in reply["output"]
+    assert f"{os.sep}kernel{os.sep}worker.py" not in reply["output"]

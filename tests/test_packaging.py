@@ -1,0 +1,181 @@
+"""gradstep as users get it: build the sdist and the wheel (the wheel from the sdist, as
+`python -m build` does), install the wheel into a fresh virtual environment, and use it
+from a folder holding packages of its own named `app` and `graphviz_views` (a common
+Flask/FastAPI layout) that must not shadow gradstep's.
+
+Slow (about two minutes: the fresh environment installs torch and PySide6 from the
+pip cache or the package index); run alone with `pytest tests/test_packaging.py -rP`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import xml.etree.ElementTree as ET
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from app import installed_version
+from tests.test_examples import EXPECTED_ERROR, EXPECTED_OUTPUT
+from tests.test_examples import ROOT as EXAMPLE_ROOTS
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_FOR_TESTS = ("tests", "docs", "scripts", "bench", "gradstep/resources")
+SHIPPED_FILES = ("constraints.txt", "LICENSE", "README.md", "pyproject.toml", ".ci/run")
+SNIPPET = "x = torch.ones(1)\nw = torch.full([1], 2., requires_grad=True)\nmse = F.mse_loss(torch.ones(1), x*w)\n"
+TIMINGS: dict[str, float] = {}
+
+
+def _timed(name: str, command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    start = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    TIMINGS[name] = time.monotonic() - start
+    assert done.returncode == 0, f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    """Return the folder holding the sdist and the wheel built from it."""
+    out = tmp_path_factory.mktemp("dist")
+    _timed("build sdist + wheel", [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+           timeout=600)
+    return out
+
+
+@pytest.fixture(scope="module")
+def installed(dist, tmp_path_factory):
+    """Return the bin folder of a fresh virtual environment with the wheel installed."""
+    venv = tmp_path_factory.mktemp("venv")
+    _timed("create venv", [sys.executable, "-m", "venv", str(venv)], timeout=300)
+    wheel = next(dist.glob("gradstep-*.whl"))
+    _timed("pip install wheel", [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                                 "--disable-pip-version-check", "-c", str(ROOT / "constraints.txt"),
+                                 str(wheel)], timeout=900)
+    yield venv / "bin"
+    print("timings (s):", {name: round(seconds, 1) for name, seconds in TIMINGS.items()})
+    shutil.rmtree(venv, ignore_errors=True)  # about 1.2 GB
+
+
+@pytest.fixture(scope="module")
+def user_project(tmp_path_factory) -> Path:
+    """Return a folder with the user's own `app` and `graphviz_views` packages and a snippet."""
+    folder = tmp_path_factory.mktemp("user_project")
+    for name in ("app", "graphviz_views"):
+        (folder / name).mkdir()
+        (folder / name / "__init__.py").write_text("raise ImportError('the user project was imported')\n")
+    (folder / "snippet.py").write_text(SNIPPET)
+    return folder
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DISPLAY")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    return env
+
+
+def _run(command: list, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([str(part) for part in command], cwd=cwd, env=_env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _tracked_files() -> set[str]:
+    """Return the repository's files under SHIPPED_FOR_TESTS (git's list, else the folders')."""
+    if (ROOT / ".git").exists() and shutil.which("git"):
+        listed = subprocess.run(["git", "ls-files", *SHIPPED_FOR_TESTS], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout.split()
+        return {name for name in listed if (ROOT / name).exists()}
+    return {str(path.relative_to(ROOT)) for folder in SHIPPED_FOR_TESTS
+            for path in (ROOT / folder).rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts}
+
+
+def test_the_sdist_holds_what_the_tests_need(dist):
+    sdist = next(dist.glob("gradstep-*.tar.gz"))
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    missing = (_tracked_files() | set(SHIPPED_FILES)) - names
+    assert not missing, f"not in the sdist: {sorted(missing)}"
+
+
+def test_the_wheel_carries_the_resources_license_and_launchers(dist):
+    wheel = next(dist.glob("gradstep-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        info = f"gradstep-{installed_version()}.dist-info"
+        metadata = archive.read(f"{info}/METADATA").decode()
+        entry_points = archive.read(f"{info}/entry_points.txt").decode()
+    for name in ("gradstep/resources/examples/mse_backward.py", "gradstep/resources/gradstep.desktop",
+                 "gradstep/resources/icons/gradstep.svg", f"{info}/licenses/LICENSE",
+                 "gradstep/__main__.py", "app/kernel/launch.py"):
+        assert name in names
+    assert not any(name.startswith(("tests/", "bench/")) for name in names)
+    assert "License-Expression: MIT" in metadata
+    assert "Classifier: Operating System :: POSIX" in metadata
+    assert "gradstep = app.cli:main" in entry_points
+    assert "[gui_scripts]\ngradstep-gui = app.cli:gui_main" in entry_points
+
+
+def test_the_installed_commands_work_from_a_folder_with_its_own_app_package(installed, user_project):
+    version = f"gradstep {installed_version()}\n"
+    done = _run([installed / "gradstep", "--version"], user_project)
+    assert (done.returncode, done.stdout) == (0, version), done.stderr
+    done = _run([installed / "python", "-m", "gradstep", "--version"], user_project)
+    assert (done.returncode, done.stdout) == (0, version), done.stderr
+    assert (installed / "gradstep-gui").exists()
+
+    done = _run([installed / "gradstep", "trace", "snippet.py", "--json"], user_project)
+    assert done.returncode == 0, done.stderr
+    trace = json.loads(done.stdout)
+    assert [node["name"] for node in trace["nodes"]] == ["MseLossBackward0", "MulBackward0",
+                                                         "AccumulateGrad"]
+
+    done = _run([installed / "gradstep", "export", "snippet.py", "-o", "x.svg"], user_project)
+    assert done.returncode == 0, done.stderr
+    svg = ET.parse(user_project / "x.svg").getroot()
+    text = " ".join("".join(element.itertext()) for element in svg.iter("{http://www.w3.org/2000/svg}text"))
+    assert "MseLossBackward0" in text and "w" in text.split()
+
+
+def _installed_examples(installed: Path, cwd: Path) -> dict[str, str]:
+    """Return {id: path} of the examples as the installed package finds them."""
+    done = _run([installed / "python", "-c", "import json; from app.examples import EXAMPLES; "
+                 "print(json.dumps({e.id: str(e.path) for e in EXAMPLES}))"], cwd)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_every_example_is_found_and_runs_through_the_installed_package(installed, user_project,
+                                                                     tmp_path):
+    examples = _installed_examples(installed, tmp_path)  # not from the user's folder: -c puts it first
+    assert set(examples) == set(EXPECTED_OUTPUT)
+    site = installed.parent.resolve()
+    for path in examples.values():
+        assert Path(path).resolve().is_relative_to(site) and Path(path).is_file()
+
+    def trace(example_id: str) -> subprocess.CompletedProcess:
+        root = EXAMPLE_ROOTS.get(example_id)
+        options = ["--root", root] if root else []
+        return _run([installed / "gradstep", "trace", examples[example_id], "--json", *options],
+                    user_project)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = dict(zip(examples, pool.map(trace, examples)))
+    for example_id, done in results.items():
+        if example_id in EXPECTED_ERROR:
+            line, message, _kind = EXPECTED_ERROR[example_id]
+            assert done.returncode == 1, (example_id, done.stderr[-2000:])
+            assert f"{examples[example_id]}:{line}:" in done.stderr and message in done.stderr
+        else:
+            assert done.returncode == 0, (example_id, done.stderr[-2000:])
+            assert json.loads(done.stdout)["nodes"], example_id
