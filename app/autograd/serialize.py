@@ -10,7 +10,8 @@ from app.autograd.graph_json import graph_from_json  # noqa: F401 (re-exported)
 from app.autograd.trace import Trace
 from app.autograd.values import to_jsonable
 
-NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved")
+NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved",
+               "seq", "line", "slots")
 
 
 def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) -> dict:
