@@ -23,7 +23,7 @@ import traceback
 from app.kernel import messages, protocol
 
 DEFAULT_SESSION = "app.autograd.session:Session"
-METHODS = ("run", "backward", "inspect", "reset", "zero_grad")
+METHODS = ("run", "backward", "inspect", "reset", "zero_grad", "grad_stats")
 
 
 class _Interrupt:
