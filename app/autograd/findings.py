@@ -74,8 +74,12 @@ class Finding:
 @dataclass
 class Diagnosis:
     """Findings (in execution order: forward, then each pass, then gradient flow),
-    ``marks`` ``{node id: "origin" | "carrier"}`` and the gradient-flow ``rows``
-    (``grad_flow.FlowRow``, input side first)."""
+    ``marks`` and the gradient-flow ``rows`` (``grad_flow.FlowRow``, input side first).
+
+    ``marks[node]`` is ``"origin"`` (a NaN/Inf starts there, forward or backward),
+    ``"carrier"`` (its forward value holds one that came from its inputs) or
+    ``"grad_carrier"`` (only a gradient through it holds one that arrived from
+    elsewhere)."""
 
     findings: list[Finding] = field(default_factory=list)
     marks: dict[str, str] = field(default_factory=dict)
@@ -110,8 +114,10 @@ def diagnose(trace: dict | None, timelines=(), stats: dict | None = None, *,
         found, marks = nonfinite.backward_findings(graph, timeline, number)
         out.findings += found
         for node_id, mark in marks.items():
-            if out.marks.get(node_id) != "origin":
+            if mark == "origin":
                 out.marks[node_id] = mark
+            else:
+                out.marks.setdefault(node_id, "grad_carrier")
     if stats and stats.get("params"):
         out.params = grad_flow.param_rows(graph, stats["params"])
         out.rows = grad_flow.fold_rows(out.params) if fold else out.params

@@ -108,6 +108,19 @@ loss = model(x).pow(2).mean()
 loss.backward()
 """
 
+# A small model whose loss takes the square root of deviations, half of them negative
+# (the Diagnose view's screenshot and the window tests).
+MODEL_WITH_PLANTED_SQRT = Planted("""\
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1))
+x = torch.randn(16, 4)
+target = torch.rand(16, 1)
+pred = model(x)
+spread = torch.sqrt(pred - pred.mean())  # negative deviations: NaN
+loss = F.mse_loss(spread, target)
+loss.backward()
+""", "nan_forward", "SqrtBackward0", 6, [], [])
+
 PLANTED = {
     "sqrt of a negative": SQRT_NEGATIVE,
     "log(0)": LOG_ZERO,

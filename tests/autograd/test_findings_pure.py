@@ -136,7 +136,8 @@ def test_backward_origin_carrier_and_forward_explained():
     assert finding.certain and finding.elements[0]["arriving"] == 1.0
     assert finding.carriers == ["n1", "n2", "n3"]
     assert "becomes NaN at pow (n2, line 2)" in finding.message
-    assert diagnosis.marks == {"n0": "origin", "n1": "carrier", "n2": "carrier", "n3": "carrier"}
+    assert diagnosis.marks == {"n0": "origin", "n1": "grad_carrier", "n2": "grad_carrier",
+                               "n3": "grad_carrier"}
     # the same step when sqrt's forward value held NaN: the backward only passes it on
     trace["nodes"][0]["value"] = small("NaN")
     diagnosis = diagnose(trace, [timeline])

@@ -90,7 +90,7 @@ def test_side_by_side_with_detect_anomaly(case):
     if (report.node, report.line) == (first.name, first.line):
         assert "origin" in marks
     else:
-        assert marks == {"carrier"}, (report, first.message)
+        assert marks and marks <= {"carrier", "grad_carrier"}, (report, first.message)
 
 
 def test_detect_anomaly_names_a_later_op_where_gradstep_names_the_source():
