@@ -8,23 +8,26 @@ parameters of one module (the leaf's ``scope``), with norms combined as the norm
 all their elements together.
 
 Thresholds. A layer's learning speed under plain SGD is ``r = |grad| / |weight|``:
-one step of rate η changes it by η·r of its size. (Measured on seeded models,
-batch 64, modules folded; ``scripts/gradient_flow_thresholds.py`` prints them.)
+one step of rate η changes it by η·r of its size. Measured on seeded models (batch 64
+unless said, modules folded as here; ``scripts/diagnose_numbers.py --flow`` prints the
+table, the README has it):
 
-- **vanishing**: ``r`` below ``VANISHING_RELATIVE`` (1e-5) times the largest ``r`` in
-  the model: the layer learns 100,000 times slower than the fastest one. Not the
-  median: the layers next to the loss always carry far larger ratios, and in a
-  network whose gradients vanish the median lies inside the vanishing part (10-layer
-  sigmoid MLP: smallest/median 1.5e-5; 6-layer: 0.29). Healthy models keep every
-  layer above 2.9e-4 of the largest (GPT-2 2 layers 2.9e-4, ResNet-18 3.1e-4, ReLU MLP
-  10 layers with Kaiming init 3.5e-3, small CNN 5.6e-2): a margin of 29x. A 10-layer
-  sigmoid MLP with torch's default init has its first layer at 2.6e-10 and six of
-  eleven layers below the line.
+- **vanishing**: ``r`` below ``VANISHING_RELATIVE`` (1e-5) times the largest ``r`` among
+  the layers that are not exploding: the layer learns 100,000 times slower than the
+  fastest one. Healthy models keep every layer at 1.3e-4 of the largest or more
+  (GPT-2 with 2 layers 3.6e-4, ResNet-18 3.6e-4, a 10-layer ReLU MLP with torch's
+  default init 1.3e-4, with Kaiming init 4.5e-3, tanh with Xavier 1.6e-2, a small CNN
+  5.6e-2): a margin of 13x. A 10-layer sigmoid MLP with the default init has its first
+  layer at 1.7e-10 and six of eleven layers below the line; a 6-layer one sits at it
+  (1.5e-5). Not relative to the median: the layers next to the loss always carry far
+  larger ratios, and where gradients vanish the median lies inside the vanishing part
+  (10-layer sigmoid MLP: smallest/median 3.5e-5; 6-layer: 0.039).
 - **exploding**: ``r`` above ``EXPLODING_RATIO`` (1e3): a step of rate 1e-3, a small
-  one, already changes the layer by more than its own size. Healthy models stay
-  below 24 (ReLU MLP with Kaiming init: its head 24, ResNet-18 19, GPT-2 4.5); the
-  same ReLU MLP with twice Kaiming's standard deviation is at 3.6e3 to 4e6 in every
-  layer. Absolute, not relative: an exploding network is large everywhere.
+  one, changes the layer by more than its own size. Healthy models stay below 20
+  (ResNet-18 18.3, the Kaiming MLP's head 10.6, GPT-2 3.5); the same MLP with twice
+  Kaiming's standard deviation has every layer above 9e3 (up to 1.2e7). Absolute, not
+  relative: an exploding network is large everywhere. (ResNet-18 fed batches of two
+  32x32 images is flagged too: its last BatchNorm normalises two numbers per channel.)
 - **dead**: at least ``DEAD_SHARE`` (half) of a layer's gradient elements are exactly
   zero — the rows of units whose ReLU was off for every sample of the batch.
   Healthy ReLU MLPs at batch 8 or more: at most 0.19; a layer pushed dead (bias -10):
