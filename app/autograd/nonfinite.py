@@ -128,8 +128,9 @@ def forward_findings(graph: GraphData) -> tuple[list[Finding], dict[str, str]]:
     bad = sorted((n for n in graph.nodes if graph.status(n) == "bad"), key=graph.order)
     marks: dict[str, str] = {}
     findings = []
+    clean: set[str] = set()  # uncaptured nodes known not to lead back to NaN/Inf
     for node_id in bad:
-        verdict, unseen = _forward_verdict(graph, node_id)
+        verdict, unseen = _forward_verdict(graph, node_id, clean)
         marks[node_id] = "origin" if verdict != "carrier" else "carrier"
         if verdict != "carrier":
             findings.append(_forward_finding(graph, node_id, verdict == "origin", unseen))
@@ -139,7 +140,7 @@ def forward_findings(graph: GraphData) -> tuple[list[Finding], dict[str, str]]:
     return findings, marks
 
 
-def _forward_verdict(graph: GraphData, node_id: str) -> tuple[str, str]:
+def _forward_verdict(graph: GraphData, node_id: str, clean: set) -> tuple[str, list]:
     """Return ("origin" | "first_known" | "carrier", unseen inputs) for a node holding NaN/Inf."""
     node = graph.nodes[node_id]
     if node.get("kind") == "leaf":
@@ -149,7 +150,7 @@ def _forward_verdict(graph: GraphData, node_id: str) -> tuple[str, str]:
     if "bad" in states:
         return "carrier", ""
     unknown = [e for e, s in zip(entries, states) if s is None]
-    if any(_leads_to_bad(graph, producer) for _, producer, _ in unknown):
+    if any(_leads_to_bad(graph, producer, clean) for _, producer, _ in unknown):
         return "carrier", []
     absent = graph.absent_slots(node_id)
     if not unknown and not absent:
@@ -157,12 +158,15 @@ def _forward_verdict(graph: GraphData, node_id: str) -> tuple[str, str]:
     return "first_known", unseen_inputs(graph, node_id, unknown, absent)
 
 
-def _leads_to_bad(graph: GraphData, start: str) -> bool:
+def _leads_to_bad(graph: GraphData, start: str, clean: set) -> bool:
     """Return True when a node known to hold NaN/Inf feeds ``start`` through nodes whose
-    values were not captured."""
+    values were not captured. ``clean`` collects the nodes a search found no such node
+    behind, so later searches stop there (the whole pass stays linear in the graph)."""
     stack, seen = [start], {start}
     while stack:
         node_id = stack.pop()
+        if node_id in clean:
+            continue
         state = graph.status(node_id)
         if state == "bad":
             return True
@@ -172,6 +176,7 @@ def _leads_to_bad(graph: GraphData, start: str) -> bool:
             if producer not in seen:
                 seen.add(producer)
                 stack.append(producer)
+    clean |= seen
     return False
 
 

@@ -100,6 +100,9 @@ def _count(shape: list[int]) -> int:
     return count
 
 
+FLOW_SHOWN = 8  # gradient-flow warnings of one kind printed as text
+
+
 def format_report(diagnosis, trace: dict, source: str = "") -> str:
     """Return the findings as text for a terminal: each NaN/Inf origin with its line of
     code and the nodes that carried it on, then the gradient-flow table and warnings."""
@@ -131,7 +134,11 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
     flow = [f for f in diagnosis.findings if not f.fails]
     if flow:
         lines.append("")
-        lines += [f"{f.kind}: {f.message}" for f in flow]
+        for kind in ("exploding", "vanishing", "dead"):
+            of_kind = [f for f in flow if f.kind == kind]
+            lines += [f"{f.kind}: {f.message}" for f in of_kind[:FLOW_SHOWN]]
+            if len(of_kind) > FLOW_SHOWN:
+                lines.append(f"{kind}: ... and {len(of_kind) - FLOW_SHOWN} more layers (--json lists all)")
     return "\n".join(lines) + "\n"
 
 

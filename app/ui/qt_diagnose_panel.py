@@ -49,9 +49,18 @@ def finding_text(finding: Finding) -> str:
 
 
 def finding_tooltip(finding: Finding) -> str:
-    parts = [finding.message]
-    if finding.note:
-        parts.append(_tr("Not seen: {0}").format(finding.note))
+    """Return the finding's details: what was not seen, how far it was carried."""
+    parts = [finding_text(finding)[2:]]
+    for item in finding.unseen:
+        name = item.get("argument") or _tr("slot {0}").format(item["slot"])
+        if item["why"] == "not_captured":
+            parts.append(_tr("The value of its input {0} ({1}) was not captured: run again with "
+                             "deep values to look inside.").format(name, item.get("node")))
+        else:
+            parts.append(_tr("Its input {0} does not require grad (data or a constant); "
+                             "gradstep does not see its value.").format(name))
+    if finding.unseen:
+        parts.append(_tr("So this is where NaN/Inf is first seen, not proven to start."))
     if finding.carriers:
         parts.append(_tr("Carried on by {0} node(s), framed with dashes on the graph.")
                      .format(len(finding.carriers)))

@@ -88,6 +88,13 @@ loss = y.mean()
     assert lines["n0"] == 10
 
 
+def test_the_final_expression_gets_its_line():
+    _session, result = run("x = torch.ones(2, requires_grad=True)\n\n(x * 2).sum()\n")
+    root = result["trace"]["nodes"][0]
+    assert root["name"] == "SumBackward0" and root["line"] == 3
+    assert result["trace"]["nodes"][1]["line"] == 3
+
+
 def test_slots_count_next_functions_including_inputs_without_grad():
     source = """\
 w = torch.ones(2, requires_grad=True)
