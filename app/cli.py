@@ -1,4 +1,4 @@
-"""The command line: ``gradstep [gui] [FILE]``, ``trace``, ``backward``, ``export``.
+"""The command line: ``gradstep [gui] [FILE]``, ``trace``, ``backward``, ``export``, ``check``.
 
 This module only parses arguments; each subcommand lives in ``app.commands``
 and is imported when it is used, so ``gradstep trace`` never imports Qt.
@@ -14,7 +14,7 @@ import importlib
 import os
 import sys
 
-SUBCOMMANDS = ("gui", "trace", "backward", "export")
+SUBCOMMANDS = ("gui", "trace", "backward", "export", "check")
 TOP_OPTIONS = ("-h", "--help", "--version")
 INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program ended by Ctrl+C
 
@@ -91,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--scale", type=float, default=2.0, help="PNG pixels per point")
     export.add_argument("--transparent", action="store_true", help="PNG without background")
     export.add_argument("--frames", metavar="DIR", help="also write one PNG per backward step")
+
+    check = sub.add_parser(
+        "check", help="find where NaN/Inf values start and how gradients flow",
+        description="Run the snippet, trace it, run one backward pass (the snippet's own, "
+                    "else from the root) and report where NaN/Inf values start, forward and "
+                    "backward, and layers whose gradients vanish, explode or are mostly zero. "
+                    "Exit status 1 when NaN/Inf was found.")
+    _add_snippet_options(check)
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
     return parser
 
 

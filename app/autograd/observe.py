@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import sys
 
 import torch
 from torch._C._autograd import _get_sequence_nr
 from torch.nn.modules import module as nn_module
 
 from app.autograd.formulas import input_slots
+from app.autograd.lines import LineIndex
 from app.autograd.names import Bindings
 from app.autograd.safe_reads import fresh_grad_fn, is_plain, iter_saved_slots, unpack
 from app.autograd.scopes import ScopeIndex
@@ -90,12 +92,14 @@ class Observer:
         values: the ValueStore.
         bindings: the snippet's top-level names (``names.Bindings``).
         scopes: the ScopeIndex of module calls.
+        lines: the LineIndex (which snippet line made each node).
     """
 
     def __init__(self):
         self.values = ValueStore()
         self.bindings = Bindings()
         self.scopes = ScopeIndex()
+        self.lines = LineIndex()
         self.last_value: list = []
         self._mark = _get_sequence_nr()  # the counter when the last value was seen
 
@@ -106,7 +110,12 @@ class Observer:
 
         For ``name[index]`` (``ITEM``) ``container`` is what ``name`` holds: indexing a
         tensor makes a new tensor, indexing a tuple or list returns an old one.
+        The snippet line running it is noted too (``lines``).
         """
+        self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        return self._see(value, kind, container)
+
+    def _see(self, value, kind: int = SEEN, container=None):
         of = type(value)
         if of is torch.Tensor or of is torch.nn.Parameter:
             if kind == ITEM:
@@ -129,6 +138,7 @@ class Observer:
 
     def bind(self, names: dict, kind: int = SEEN) -> None:
         """``__gradstep_bind__``: the snippet assigned these top-level names."""
+        self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
         try:
             for name, value in names.items():
                 if type(value) not in _TENSOR_TYPES:
@@ -141,7 +151,8 @@ class Observer:
 
     def last(self, value) -> None:
         """``__gradstep_last__``: the value of the snippet's final expression (the root)."""
-        self.see(value, SEEN)
+        self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        self._see(value, SEEN)
         self.last_value.append(value)
 
     def _see_tensor(self, t: torch.Tensor, kind: int):
@@ -165,7 +176,7 @@ class Observer:
             self.scopes.leave(module, _get_sequence_nr())
             if torch.is_grad_enabled():
                 for t in _tensors_in(output):
-                    self.see(t, SEEN)
+                    self._see(t, SEEN)
         except Exception:
             pass
 

@@ -48,6 +48,7 @@ class RunResult:
     values: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)
     scopes: dict = field(default_factory=dict)
+    lines: dict = field(default_factory=dict)  # node_key -> snippet line (lines.LineIndex)
     calls: list = field(default_factory=list)
     output: str = ""
     observer: Observer | None = None  # what was seen while it ran (values go on seeing)
@@ -216,7 +217,7 @@ def _failed(result: RunResult, exc: BaseException) -> RunResult:
 
 
 def _name_everything(result: RunResult, observer: Observer) -> None:
-    """Fill values, labels (variables first, then parameter names) and scopes."""
+    """Fill values, labels (variables first, then parameter names), scopes and lines."""
     try:
         scope_names, param_names = module_names(result.namespace)
     except Exception:  # a module whose named_modules() itself fails: no module names
@@ -224,6 +225,7 @@ def _name_everything(result: RunResult, observer: Observer) -> None:
     result.values = observer.values
     result.labels = {**parameter_labels(param_names), **observer.bindings.labels()}
     result.scopes = ScopeNames(observer.scopes, scope_names, param_names)
+    result.lines = observer.lines
 
 
 def _pick_root(result: RunResult, root: str | None, last_value: list,

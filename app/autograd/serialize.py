@@ -11,7 +11,7 @@ from app.autograd.trace import Trace
 from app.autograd.values import to_jsonable
 
 NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved",
-               "formula", "formula_math", "formula_note")
+               "formula", "formula_math", "formula_note", "seq", "line", "slots")
 
 
 def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) -> dict:

@@ -106,6 +106,14 @@ class Session:
 
         return inspect_node(state, node_id)
 
+    def grad_stats(self) -> dict:
+        """Return ``{"params": [...], "error": None}``: each leaf's ``.grad`` norm, its own
+        norm, zero and NaN/Inf counts, read from the real tensors (``grad_stats``)."""
+        state = self._live()
+        from app.autograd.grad_stats import grad_stats
+
+        return grad_stats(state.trace)
+
     def zero_grad(self) -> dict:
         """Set every leaf's ``.grad`` to None (as ``optimizer.zero_grad()`` does); return
         ``{"ok": True, "leaves": n}``, so the next pass starts from no gradient."""
@@ -136,7 +144,7 @@ def _trace_with_calls(result) -> Trace:
 
     def trace_of(roots):
         return trace_graph(roots, values=result.values, labels=result.labels,
-                           scopes=result.scopes, see_saved=see_saved)
+                           scopes=result.scopes, see_saved=see_saved, lines=result.lines)
 
     trace = trace_of(result.roots)
     if result.root_chosen or not result.call_graphs:

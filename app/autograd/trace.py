@@ -77,16 +77,18 @@ def grad_fn_roots(roots) -> list:
     return fns
 
 
-def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None) -> Trace:
+def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
+                lines=None) -> Trace:
     """Return the Trace of everything reachable from ``roots`` through ``next_functions``.
 
     ``values`` maps ``node_key`` to ``{output_nr: value dict}`` (recorded while
     the snippet ran; anything with ``get(key)``), ``labels`` and ``scopes`` map
-    ``node_key`` to strings. ``see_saved(nodes)``, when given, is called with the
+    ``node_key`` to strings, ``lines`` to the snippet line that made the node
+    (``lines.LineIndex``). ``see_saved(nodes)``, when given, is called with the
     graph's nodes once they are walked, before their attributes are read (it
     records the values their saved tensors prove, see ``observe``).
     """
-    values, labels, scopes = values or {}, labels or {}, scopes or {}
+    values, labels, scopes, lines = values or {}, labels or {}, scopes or {}, lines or {}
     graph = nx.MultiDiGraph()
     trace = Trace(graph=graph, root_id="n0")
     queue: deque = deque()
@@ -105,7 +107,13 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None)
         see_saved(trace.node_of.values())
     nodes = graph.nodes  # the nodes exist (in id order): fill their attribute dicts in place
     for node_id, fn in trace.node_of.items():
-        nodes[node_id].update(node_attributes(fn, node_id, values, labels, scopes))
+        attrs = node_attributes(fn, node_id, values, labels, scopes)
+        if attrs["kind"] == "op":
+            attrs.update(seq=fn._sequence_nr(), line=lines.get(node_key(fn)))
+        else:
+            attrs.update(seq=None, line=None)
+        attrs["slots"] = len(fn.next_functions)
+        nodes[node_id].update(attrs)
     return trace
 
 

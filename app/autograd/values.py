@@ -106,7 +106,9 @@ def tensor_value(t: torch.Tensor) -> dict:
     """Return ``{shape, dtype, device, min, max, mean, std, nan, inf}`` plus ``data`` when small.
 
     Statistics are over the finite elements (so one NaN does not hide the
-    range); complex tensors are summarised by magnitude. A tensor with no data
+    range); complex tensors are summarised by magnitude. When there are NaN or
+    infinite elements, ``nonfinite_at`` lists the indices of the first
+    ``NONFINITE_SHOWN`` of them (``[[0, 3], [1, 0]]``). A tensor with no data
     (the meta device) gets only its shape, dtype and device.
     """
     t = _plain(t).detach()
@@ -182,9 +184,35 @@ def _stats(t: torch.Tensor) -> dict:
     nan = int(torch.isnan(t).sum())
     inf = t.numel() - int(finite.sum()) - nan
     kept = t[finite].double()
+    where = {"nonfinite_at": first_indices(~finite)} if nan or inf else {}
     if kept.numel() == 0:
-        return _empty_stats(nan=nan, inf=inf)
-    return _stats_dict(_reduce(kept), nan=nan, inf=inf)
+        return {**_empty_stats(nan=nan, inf=inf), **where}
+    return {**_stats_dict(_reduce(kept), nan=nan, inf=inf), **where}
+
+
+NONFINITE_SHOWN = 8  # positions of NaN/Inf elements a summary names
+_CHUNK = 1 << 20
+
+
+def first_indices(mask: torch.Tensor, limit: int = NONFINITE_SHOWN) -> list[list[int]]:
+    """Return the indices (row-major order) of the first ``limit`` True elements of ``mask``,
+    each as a list like ``[row, column]``; read a chunk at a time, so a huge mask never
+    turns into a huge index tensor."""
+    flat, found = mask.reshape(-1), []
+    for start in range(0, flat.numel(), _CHUNK):
+        hits = flat[start:start + _CHUNK].nonzero()[: limit - len(found)]
+        found += [start + i for i in hits.reshape(-1).tolist()]
+        if len(found) >= limit:
+            break
+    return [_unravel(i, mask.shape) for i in found]
+
+
+def _unravel(flat_index: int, shape) -> list[int]:
+    index = []
+    for size in reversed(shape):
+        flat_index, rest = divmod(flat_index, size)
+        index.append(rest)
+    return index[::-1]
 
 
 def _reduce(t: torch.Tensor) -> list[float]:

@@ -121,6 +121,10 @@ class Kernel:
         """Return ``Session.zero_grad``'s dict (every leaf's .grad set to None)."""
         return self._request("zero_grad", {}, timeout)
 
+    def grad_stats(self, *, timeout: float | None = _UNSET) -> dict:
+        """Return ``Session.grad_stats``'s dict (each leaf's gradient norm and more)."""
+        return self._request("grad_stats", {}, timeout)
+
     def reset(self, *, timeout: float | None = _UNSET) -> None:
         """Forget the session's state; a kernel that does not answer is restarted instead."""
         if not self.alive:

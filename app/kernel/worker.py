@@ -24,7 +24,7 @@ import traceback
 from app.kernel import messages, protocol
 
 DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
-METHODS = ("run", "backward", "inspect", "reset", "zero_grad")
+METHODS = ("run", "backward", "inspect", "reset", "zero_grad", "grad_stats")
 
 
 class _Interrupt:

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.ui.models import SessionModel
 from app.ui.qt_autosave import QtAutosave, state_dir
 from app.ui.qt_device_selector import QtDeviceSelector
+from app.ui.qt_diagnose_panel import install_diagnose
 from app.ui.qt_editor import QtEditor
 from app.ui.qt_errors_panel import QtErrorsPanel
 from app.ui.qt_graph_view import QtGraphView
@@ -61,6 +62,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self._build_status()
         self._connect()
         self._restore_settings()
+        self.diagnose_view = install_diagnose(self)  # Diagnose menu, dock, NaN banner, marks
         self._restore_text()
 
     # -- construction ----------------------------------------------------------------------

@@ -1,0 +1,228 @@
+"""The findings as a pure function of plain data: hand-written traces and timelines in,
+findings out (no torch, no kernel). Each case is small enough to check by hand."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+from app.autograd import elements as el
+from app.autograd.findings import check_json, diagnose
+from app.autograd.grad_flow import DEAD_SHARE, EXPLODING_RATIO, VANISHING_RELATIVE
+
+
+def op(node_id, name, seq, value, *, slots=1, line=None, label=None, scope="", saved=None):
+    return {"id": node_id, "name": name, "kind": "op", "label": label or node_id, "scope": scope,
+            "seq": seq, "line": line, "slots": slots, "value": value, "saved": saved or []}
+
+
+def leaf(node_id, value, label=None, scope=""):
+    return {"id": node_id, "name": "AccumulateGrad", "kind": "leaf", "label": label or node_id,
+            "scope": scope, "seq": None, "line": None, "slots": 0, "value": value, "saved": []}
+
+
+def edge(source, target, slot=0, input_nr=0):
+    return {"source": source, "target": target, "slot": slot, "input_nr": input_nr}
+
+
+def small(data):
+    """A recorded small tensor, as values.tensor_value writes it."""
+    flat = el.flatten(data)
+    nan = sum(1 for x in flat if x == "NaN")
+    inf = sum(1 for x in flat if x in ("Infinity", "-Infinity"))
+    return {"shape": el.shape_of(data), "data": data, "nan": nan, "inf": inf}
+
+
+# x (leaf) -> sub (n3) -> sqrt (n2) -> mul (n1) -> sum (n0)
+CHAIN = {
+    "root": "n0",
+    "nodes": [
+        op("n0", "SumBackward0", 3, small("NaN"), line=4),
+        op("n1", "MulBackward0", 2, small(["NaN", 6.0]), slots=2, line=3),
+        op("n2", "SqrtBackward0", 1, small(["NaN", 2.0]), line=2, label="a"),
+        op("n3", "SubBackward0", 0, small([-1.0, 4.0]), slots=2, line=2),
+        leaf("n4", small([1.0, 6.0]), "x"),
+    ],
+    "edges": [edge("n0", "n1"), edge("n1", "n2"), edge("n2", "n3"), edge("n3", "n4")],
+}
+
+
+def test_origin_and_carriers_in_a_chain():
+    diagnosis = diagnose(CHAIN)
+    [finding] = diagnosis.findings
+    assert (finding.kind, finding.node, finding.line, finding.certain) == ("nan_forward", "n2", 2, True)
+    assert finding.elements == [{"index": [0], "value": "NaN", "inputs": [-1.0]}]
+    assert finding.cause == "sqrt(-1) = NaN"
+    assert finding.carriers == ["n1", "n0"]
+    assert diagnosis.marks == {"n2": "origin", "n1": "carrier", "n0": "carrier"}
+    # n1 (mul) has a slot without an edge, but its graph input already held NaN: a carrier
+    assert diagnosis.failed
+
+
+def test_an_uncaptured_input_makes_the_first_known_point():
+    trace = {**CHAIN, "nodes": [dict(n) for n in CHAIN["nodes"]]}
+    trace["nodes"][2]["value"] = None  # sqrt's value was not captured
+    trace["nodes"][3]["value"] = small([-1.0, 4.0])
+    [finding] = diagnose(trace).findings
+    assert finding.node == "n1" and not finding.certain
+    assert finding.unseen == [{"slot": 0, "argument": "self", "node": "n2", "why": "not_captured"},
+                              {"slot": 1, "argument": "other", "node": None, "why": "no_grad"}]
+    assert "--deep-values" in finding.note and finding.message.startswith("NaN is first seen")
+
+
+def test_uncaptured_nodes_between_a_known_origin_and_a_nan_make_a_carrier():
+    trace = {**CHAIN, "nodes": [dict(n) for n in CHAIN["nodes"]]}
+    trace["nodes"][1]["value"] = None  # mul unknown; sum holds NaN; sqrt is the origin
+    diagnosis = diagnose(trace)
+    assert [f.node for f in diagnosis.findings] == ["n2"]
+    assert diagnosis.marks["n0"] == "carrier"
+
+
+def test_an_input_outside_the_graph_is_not_ruled_out():
+    trace = {"root": "n0", "nodes": [
+        op("n0", "MulBackward0", 0, small(["NaN", 2.0]), slots=2, line=3),
+        leaf("n1", small([1.0, 2.0]), "w"),
+    ], "edges": [edge("n0", "n1", slot=0)]}
+    [finding] = diagnose(trace).findings
+    assert not finding.certain and finding.unseen[0]["why"] == "no_grad"
+    assert finding.elements[0]["inputs"] == [1.0, None]  # the data element was never seen
+
+
+def test_a_leaf_holding_nan_is_an_origin():
+    trace = {"root": "n0", "nodes": [
+        op("n0", "ExpBackward0", 0, small(["NaN"]), line=2),
+        leaf("n1", small(["NaN"]), "w"),
+    ], "edges": [edge("n0", "n1")]}
+    diagnosis = diagnose(trace)
+    assert [(f.node, f.kind) for f in diagnosis.findings] == [("n1", "nan_forward")]
+    assert diagnosis.marks == {"n1": "origin", "n0": "carrier"}
+
+
+def test_large_tensors_name_elements_from_the_summary_and_outputs_by_number():
+    summary = {"shape": [100, 100], "nan": 0, "inf": 3, "min": 0.0, "max": 1.0,
+               "nonfinite_at": [[0, 7], [5, 1], [99, 99]]}
+    outputs = [small([1.0, 2.0]), summary]  # output 1 of a two-output node holds Inf
+    trace = {"root": "n0", "nodes": [
+        op("n0", "ExpBackward0", 1, {**outputs[0], "outputs": outputs}, line=5),
+        leaf("n1", small([1.0, 2.0]), "x"),
+    ], "edges": [edge("n0", "n1")]}
+    [finding] = diagnose(trace).findings
+    assert finding.kind == "inf_forward"
+    assert [e["index"] for e in finding.elements] == [[0, 7], [5, 1], [99, 99]]
+    assert finding.elements[0]["value"] == "±Infinity"  # a summary does not say which sign
+
+
+def test_backward_origin_carrier_and_forward_explained():
+    trace = {"root": "n0", "nodes": [
+        op("n0", "SqrtBackward0", 2, small(0.0), line=3, label="d"),
+        op("n1", "SumBackward0", 1, small(0.0), line=2),
+        op("n2", "PowBackward0", 0, small([0.0, 0.0]), line=2, saved=[{"name": "exponent", "value": 2}]),
+        leaf("n3", small([1.0, 1.0]), "a"),
+    ], "edges": [edge("n0", "n1"), edge("n1", "n2"), edge("n2", "n3")]}
+    timeline = {"steps": [
+        {"index": 0, "node": "n0", "name": "SqrtBackward0", "grad_outputs": [1.0],
+         "grad_inputs": ["Infinity"], "error": False},
+        {"index": 1, "node": "n1", "name": "SumBackward0", "grad_outputs": ["Infinity"],
+         "grad_inputs": [["Infinity", "Infinity"]], "error": False},
+        {"index": 2, "node": "n2", "name": "PowBackward0", "grad_outputs": [["Infinity", "Infinity"]],
+         "grad_inputs": [["NaN", "NaN"]], "error": False},
+        {"index": 3, "node": "n3", "name": "AccumulateGrad", "grad_outputs": [["NaN", "NaN"]],
+         "grad_inputs": [], "error": False, "leaf": "a"},
+    ]}
+    diagnosis = diagnose(trace, [timeline])
+    [finding] = diagnosis.findings
+    assert (finding.kind, finding.node, finding.pass_index, finding.step) == ("inf_grad", "n0", 0, 0)
+    assert finding.certain and finding.elements[0]["arriving"] == 1.0
+    assert finding.carriers == ["n1", "n2", "n3"]
+    assert "becomes NaN at pow (n2, line 2)" in finding.message
+    assert diagnosis.marks == {"n0": "origin", "n1": "grad_carrier", "n2": "grad_carrier",
+                               "n3": "grad_carrier"}
+    # the same step when sqrt's forward value held NaN: the backward only passes it on
+    trace["nodes"][0]["value"] = small("NaN")
+    diagnosis = diagnose(trace, [timeline])
+    assert [f.kind for f in diagnosis.findings] == ["nan_forward"]
+    assert diagnosis.marks["n0"] == "origin"  # the forward origin, not a second one
+
+
+def test_a_step_of_another_graph_counts_its_forward_as_unknown():
+    trace = {"root": "n0", "nodes": [op("n0", "SumBackward0", 0, small(1.0))], "edges": []}
+    timeline = {"steps": [{"index": 0, "node": "n0", "name": "DivBackward0", "grad_outputs": [1.0],
+                           "grad_inputs": ["NaN"], "error": False}]}
+    [finding] = diagnose(trace, [timeline]).findings
+    assert finding.name == "DivBackward0" and not finding.certain and finding.line is None
+
+
+def stats(*rows):
+    return {"params": [
+        {"node": f"n{i}", "label": label, "scope": scope, "shape": [numel], "numel": numel,
+         "grad_norm": g, "weight_norm": w, "zeros": zeros, "nan": 0, "inf": 0}
+        for i, (label, scope, g, w, numel, zeros) in enumerate(rows)]}
+
+
+def flow_trace(count):
+    """A chain of ``count`` ops, op k reading leaf n{k}: leaf n0 is used first."""
+    nodes = [leaf(f"n{k}", small([1.0])) for k in range(count)]
+    nodes += [op(f"m{k}", "MulBackward0", k, small([1.0])) for k in range(count)]
+    edges = [edge(f"m{k}", f"n{k}") for k in range(count)]
+    return {"root": f"m{count - 1}", "nodes": nodes, "edges": edges}
+
+
+def test_flow_rows_fold_modules_and_order_by_first_use():
+    data = stats(("0.weight", "0", 3.0, 1.0, 4, 0), ("0.bias", "0", 4.0, 0.0, 2, 2),
+                 ("1.weight", "1", 1e-6, 1.0, 4, 0), ("w", "", 2.0, 2.0, 1, 0))
+    diagnosis = diagnose(flow_trace(4), stats=data)
+    assert [r.name for r in diagnosis.rows] == ["0", "1", "w"]
+    first = diagnosis.rows[0]
+    assert first.grad_norm == 5.0 and first.weight_norm == 1.0 and first.ratio == 5.0
+    assert first.zero_fraction == 2 / 6 and first.params == ["0.weight", "0.bias"]
+    assert check_json(diagnosis, data)["grad_norms"] == {"0.weight": 3.0, "0.bias": 4.0,
+                                                        "1.weight": 1e-6, "w": 2.0}
+    unfolded = diagnose(flow_trace(4), stats=data, fold=False)
+    assert [r.name for r in unfolded.rows] == ["0.weight", "0.bias", "1.weight", "w"]
+    assert unfolded.rows[1].ratio is None  # zero weights: no ratio, never flagged
+
+
+def test_flow_thresholds_at_their_edges():
+    top = 1.0
+    just_below = VANISHING_RELATIVE * top * 0.99
+    data = stats(("a", "", just_below, 1.0, 10, 0), ("b", "", VANISHING_RELATIVE * 1.01, 1.0, 10, 0),
+                 ("c", "", top, 1.0, 10, 0), ("d", "", EXPLODING_RATIO * 1.01, 1.0, 10, 0),
+                 ("e", "", 0.5, 1.0, 10, int(10 * DEAD_SHARE)), ("f", "", 0.0, 1.0, 10, 10))
+    found = {(f.kind, f.label) for f in diagnose(flow_trace(6), stats=data).findings}
+    # the exploding layer is not the reference the others are measured against
+    assert found == {("vanishing", "a"), ("exploding", "d"), ("dead", "e"), ("dead", "f")}
+    assert not diagnose(flow_trace(6), stats=data).failed  # warnings do not fail check
+
+
+def test_nan_gradients_are_the_nan_findings_business():
+    data = stats(("a", "", "NaN", 1.0, 2, 0))
+    data["params"][0]["nan"] = 1
+    assert diagnose(flow_trace(1), stats=data).findings == []
+    row = diagnose(flow_trace(1), stats=data).rows[0]
+    assert math.isnan(row.grad_norm) and row.as_json()["grad_norm"] == "NaN"
+
+
+def test_elements_helpers():
+    assert el.counts(["NaN", [1.0, "-Infinity"]]) == (1, 1) and el.status([1.0]) == "ok"
+    assert el.status({"shape": [3], "dtype": "float32", "device": "meta"}) is None
+    assert el.bad_indices([[1.0, "NaN"], ["Infinity", 2.0]]) == [[0, 1], [1, 0]]
+    assert el.broadcast_index([2, 3], [3], [4, 3]) == [3]
+    assert el.broadcast_index([2, 3], [4, 1], [4, 3]) == [2, 0]
+    assert el.broadcast_index([1], [2], [3]) is None
+    assert el.element([[1.0, 2.0]], [0, 1]) == 2.0 and el.element({"shape": [9]}, [0]) is None
+    assert el.text(-0.5) == "-0.5" and el.text(None) == "?" and el.text(float("inf")) == "Infinity"
+
+
+def test_the_findings_load_neither_torch_nor_qt():
+    script = ("import sys; import app.autograd.findings, app.autograd.nonfinite, "
+              "app.autograd.grad_origins, app.autograd.grad_flow; "
+              "from app.autograd.findings import diagnose; "
+              "node = {'id': 'n0', 'name': 'MulBackward0', 'kind': 'op', 'seq': 0, 'slots': 2, "
+              "'value': {'data': ['NaN'], 'nan': 1, 'inf': 0}}; "
+              "assert diagnose({'nodes': [node], 'edges': []}).findings[0].unseen[0]['argument']; "
+              "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6', 'pyqtgraph')]; "
+              "print(bad)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

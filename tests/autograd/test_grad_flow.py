@@ -1,0 +1,170 @@
+"""Gradient flow on real models: the norms gradstep reports are torch's own (the same
+snippet run plainly, ``p.grad.norm()``), and the thresholds flag the networks they should."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+import torch
+
+from app.autograd.findings import diagnose
+from app.autograd.session import Session
+
+MLP = """\
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+loss = F.mse_loss(model(torch.randn(16, 4)), torch.randn(16, 1))
+loss.backward()
+"""
+
+SMALL_CNN = """\
+torch.manual_seed(0)
+net = nn.Sequential(
+    nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+    nn.Linear(8, 10),
+)
+loss = F.cross_entropy(net(torch.rand(4, 3, 16, 16)), torch.tensor([1, 3, 0, 9]))
+loss.backward()
+"""
+
+TRANSFORMER_LAYER = """\
+torch.manual_seed(0)
+layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32, batch_first=True,
+                                   dropout=0.0)
+x = torch.randn(2, 5, 16)
+loss = F.mse_loss(layer(x), torch.randn(2, 5, 16))
+loss.backward()
+"""
+
+LSTM = """\
+torch.manual_seed(0)
+lstm = nn.LSTM(8, 16, num_layers=2, batch_first=True)
+out, (h, c) = lstm(torch.randn(3, 5, 8))
+loss = out.pow(2).mean() + h.sum()
+loss.backward()
+"""
+
+RESNET18 = """\
+import torchvision
+torch.manual_seed(0)
+model = torchvision.models.resnet18(num_classes=10)
+loss = F.cross_entropy(model(torch.rand(2, 3, 64, 64)), torch.tensor([1, 7]))
+loss.backward()
+"""
+
+GPT2 = """\
+from transformers import GPT2Config, GPT2LMHeadModel
+torch.manual_seed(0)
+model = GPT2LMHeadModel(GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=64,
+                                   n_positions=16, bos_token_id=0, eos_token_id=0))
+ids = torch.randint(0, 64, (2, 8))
+loss = model(ids, labels=ids).loss
+loss.backward()
+"""
+
+
+def deep_mlp(activation: str, init: str = "", depth: int = 10) -> str:
+    """A ``depth``-layer MLP snippet (width 64, batch 64) with an optional init line."""
+    return f"""\
+torch.manual_seed(0)
+layers = []
+for i in range({depth}):
+    linear = nn.Linear(64 if i else 16, 64)
+    {init or "pass"}
+    layers += [linear, nn.{activation}()]
+model = nn.Sequential(*layers, nn.Linear(64, 1))
+loss = F.mse_loss(model(torch.randn(64, 16)), torch.randn(64, 1))
+loss.backward()
+"""
+
+
+KAIMING = "nn.init.kaiming_normal_(linear.weight, nonlinearity='relu'); nn.init.zeros_(linear.bias)"
+
+
+def flow(source: str):
+    session = Session()
+    result = session.run(source)
+    assert result["ok"], result["error"]
+    stats = session.grad_stats()
+    passes = [c["timeline"] for c in result["calls"] if c.get("timeline")][:1]
+    return session, stats, diagnose(result["trace"], passes, stats)
+
+
+def torchvision_ready() -> bool:
+    """Import torchvision, declaring its two compiled ops when the CPU torch lacks them."""
+    if importlib.util.find_spec("torchvision") is None:
+        return False
+    try:
+        import torchvision  # noqa: F401
+    except RuntimeError:
+        library = torch.library.Library("torchvision", "DEF")
+        for op in ("nms", "qnms"):
+            library.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        _LIBRARIES.append(library)
+        import torchvision  # noqa: F401
+    return True
+
+
+_LIBRARIES: list = []  # kept alive: dropping a Library removes its definitions
+
+
+def models():
+    yield pytest.param(MLP, id="MLP")
+    yield pytest.param(SMALL_CNN, id="small CNN")
+    yield pytest.param(TRANSFORMER_LAYER, id="TransformerEncoderLayer")
+    yield pytest.param(LSTM, id="LSTM")
+    yield pytest.param(RESNET18, id="ResNet-18", marks=pytest.mark.slow)
+    yield pytest.param(GPT2, id="GPT-2 (2 layers, random init)", marks=pytest.mark.slow)
+
+
+@pytest.mark.parametrize("source", list(models()))
+def test_gradient_norms_are_torch_s(source, monkeypatch):
+    if "torchvision" in source and not torchvision_ready():
+        pytest.skip("torchvision is not installed")
+    if "transformers" in source:
+        pytest.importorskip("transformers")
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    session, stats, diagnosis = flow(source)
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "__name__": "__main__"}
+    exec(compile(source, "<plain>", "exec"), plain)
+    module_name = next(k for k, v in plain.items() if isinstance(v, torch.nn.Module))
+    expected = {name: p.grad.norm().item() for name, p in plain[module_name].named_parameters()
+                if p.grad is not None}
+    ours = {p["label"]: p["grad_norm"] for p in stats["params"] if p["grad_norm"] is not None}
+    assert ours == expected  # the same numbers, to the last bit
+    weights = {name: p.norm().item() for name, p in plain[module_name].named_parameters()}
+    assert {p["label"]: p["weight_norm"] for p in stats["params"]} == weights
+    zeros = {name: int((p.grad == 0).sum()) for name, p in plain[module_name].named_parameters()
+             if p.grad is not None}
+    assert {p["label"]: p["zeros"] for p in stats["params"] if p["grad_norm"] is not None} == zeros
+    assert not [f for f in diagnosis.findings if f.kind in ("vanishing", "exploding")]
+
+
+def test_rows_run_from_the_input_to_the_output():
+    _session, _stats, diagnosis = flow(deep_mlp("ReLU", KAIMING, depth=3))
+    assert [r.name for r in diagnosis.rows] == ["0", "2", "4", "6"]
+    assert [r.name for r in diagnosis.params][:2] == ["0.weight", "0.bias"]
+
+
+def test_deep_sigmoid_mlp_vanishes_and_a_well_initialised_one_does_not():
+    _session, _stats, sigmoid = flow(deep_mlp("Sigmoid"))
+    vanishing = [f.label for f in sigmoid.findings if f.kind == "vanishing"]
+    assert vanishing[:2] == ["0", "2"] and len(vanishing) >= 4  # the input side
+    assert "18" not in vanishing and "20" not in vanishing  # the output side learns
+    ratios = [r.ratio for r in sigmoid.rows]
+    assert ratios[0] < 1e-6 * ratios[-1]  # torch's own numbers, several orders apart
+    _session, _stats, kaiming = flow(deep_mlp("ReLU", KAIMING))
+    assert not [f for f in kaiming.findings if f.kind in ("vanishing", "exploding")]
+    assert not sigmoid.failed and not kaiming.failed  # warnings only
+
+
+def test_exploding_and_dead_layers_are_flagged():
+    big = KAIMING + "; linear.weight.data *= 2"
+    _session, _stats, exploding = flow(deep_mlp("ReLU", big))
+    assert {f.label for f in exploding.findings if f.kind == "exploding"} >= {"0", "2", "4"}
+    dead = "nn.init.constant_(linear.bias, -10.0 if i == 2 else 0.0)"
+    _session, _stats, diagnosis = flow(deep_mlp("ReLU", dead, depth=3))
+    flagged = {f.label: f for f in diagnosis.findings if f.kind == "dead"}
+    assert "4" in flagged and flagged["4"].extra["zero_fraction"] == 1.0  # after the dead ReLU

@@ -1,0 +1,109 @@
+"""`gradstep check FILE [--json]`: findings as strict JSON, exit 1 on NaN/Inf, 0 for a
+clean or merely vanishing model, 2 for bad usage.
+
+The real command lines run together (each with its kernel process) so torch's import
+time overlaps; gradient norms are checked against torch run here.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.autograd.planted import CLEAN_MODEL, PLANTED
+from tests.autograd.test_grad_flow import deep_mlp
+
+pytestmark = pytest.mark.slow  # real command lines, each with a kernel process
+
+NO_BACKWARD = "x = torch.tensor([0.0, 1.0], requires_grad=True)\ny = torch.sqrt(x)\nloss = y * 2\n"
+
+RUNS = {
+    "sqrt": (PLANTED["sqrt of a negative"].source, ["--json"]),
+    "sqrt_text": (PLANTED["sqrt of a negative"].source, []),
+    "clean": (CLEAN_MODEL, ["--json"]),
+    "sigmoid": (deep_mlp("Sigmoid"), ["--json"]),
+    "no_backward": (NO_BACKWARD, ["--json"]),
+    "bad_device": (CLEAN_MODEL, ["--json", "--device", "tpu"]),
+}
+
+
+def _refuse(name):
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict:
+    """Return {name: (exit status, stdout, stderr)} for RUNS."""
+    folder = tmp_path_factory.mktemp("cli_check")
+    procs = {}
+    for name, (source, options) in RUNS.items():
+        path = folder / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        procs[name] = subprocess.Popen([sys.executable, "-m", "app", "check", str(path), *options],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=240)
+        done[name] = (proc.returncode, out, err)
+    return done
+
+
+def parsed(runs, name) -> dict:
+    return json.loads(runs[name][1], parse_constant=_refuse)
+
+
+def test_nan_is_found_and_fails(runs):
+    status, _out, _err = runs["sqrt"]
+    data = parsed(runs, "sqrt")
+    assert status == 1
+    first = data["findings"][0]
+    assert {"kind", "node", "name", "line"} <= set(first)
+    assert (first["kind"], first["name"], first["line"]) == ("nan_forward", "SqrtBackward0", 2)
+    assert first["elements"][0] == {"index": [0], "value": "NaN", "inputs": [-1.0]}
+    assert data["grad_norms"] == {"x": "NaN"}  # x.grad holds NaN, as in a plain run
+
+
+def test_text_report_names_the_line_of_code(runs):
+    status, out, _err = runs["sqrt_text"]
+    assert status == 1
+    assert "NaN starts at sqrt (a), line 2: sqrt(-1) = NaN" in out
+    assert "2 | a = torch.sqrt(x - 2)" in out and "carried on by: mul (n3, line 3)" in out
+
+
+def test_clean_model_passes_with_torch_s_norms(runs):
+    status, _out, err = runs["clean"]
+    assert status == 0, err
+    data = parsed(runs, "clean")
+    assert data["findings"] == []
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(CLEAN_MODEL, plain)
+    expected = {name: p.grad.norm().item() for name, p in plain["model"].named_parameters()}
+    assert data["grad_norms"].keys() == expected.keys()
+    for name, norm in expected.items():  # another process: equal up to float32 rounding
+        assert data["grad_norms"][name] == pytest.approx(norm, rel=1e-6)
+    assert [layer["name"] for layer in data["layers"]] == ["0", "2"]
+
+
+def test_vanishing_is_a_warning(runs):
+    status, _out, err = runs["sigmoid"]
+    assert status == 0, err
+    kinds = [f["kind"] for f in parsed(runs, "sigmoid")["findings"]]
+    assert kinds and set(kinds) == {"vanishing"}
+    first = parsed(runs, "sigmoid")["findings"][0]
+    assert first["module"] == "0" and first["relative"] < 1e-5
+
+
+def test_without_a_backward_call_check_runs_one_from_the_root(runs):
+    status, _out, _err = runs["no_backward"]
+    data = parsed(runs, "no_backward")
+    assert status == 1
+    assert [(f["kind"], f["name"], f["line"]) for f in data["findings"]] == [
+        ("inf_grad", "SqrtBackward0", 2)]  # d sqrt(x)/dx at x = 0, from ones_like(loss)
+    assert data["grad_norms"] == {"x": "Infinity"}
+
+
+def test_bad_usage_exits_2(runs):
+    status, out, err = runs["bad_device"]
+    assert status == 2 and out == "" and "invalid choice" in err

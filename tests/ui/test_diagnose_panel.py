@@ -1,0 +1,125 @@
+"""The Diagnose view in the window: the banner after a run with NaN, the findings list
+jumping to the node and the line, the origin and carrier marks on the graph, the
+gradient-flow chart (torch's norms, hatched and labelled flags, a click selects the
+leaf). The session runs in-process, as in test_window_flows."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from PySide6 import QtCore
+
+from app.autograd.session import Session
+from app.ui.qt_flow_chart import FLAG_LOOK
+from tests.autograd.planted import CLEAN_MODEL, MODEL_WITH_NAN, MODEL_WITH_PLANTED_SQRT
+from tests.autograd.test_grad_flow import deep_mlp
+
+WAIT = 60_000
+
+
+def run(qtbot, window, source: str) -> None:
+    """Run ``source`` (it calls backward itself) and wait until the diagnosis is shown."""
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.run()
+
+
+def diagnose_now(qtbot, window) -> None:
+    """Press Diagnose and wait for the gradient statistics to arrive."""
+    view = window.diagnose_view
+    with qtbot.waitSignal(view.panel.sigDiagnosed, timeout=WAIT,
+                          check_params_cb=lambda d: view.panel.stats is not None):
+        view.action.trigger()
+
+
+def test_a_run_with_nan_shows_the_banner_findings_and_marks(qtbot, make_window):
+    window = make_window(Session)
+    run(qtbot, window, MODEL_WITH_PLANTED_SQRT.source)
+    view = window.diagnose_view
+    assert view.banner_bar.isVisible()
+    assert "sqrt" in view.banner.text.text() and "line 6" in view.banner.text.text()
+    diagnose_now(qtbot, window)
+    assert view.dock.isVisible()
+    first = view.panel.diagnosis.findings[0]
+    assert (first.kind, first.name, first.line) == ("nan_forward", "SqrtBackward0", 6)
+    # Diagnose showed the first finding: its node selected, its line under the cursor
+    assert window.model.selected == first.node
+    assert window.editor.textCursor().blockNumber() + 1 == 6
+    shown = view.marks.shown()
+    assert shown[first.node] == "origin"
+    assert shown[window.model.trace["root"]] == "carrier"  # the loss carried it
+    assert "grad_carrier" in shown.values()  # the gradients below it hold NaN
+    # every gradient is NaN, as torch's: the chart says so instead of drawing a ratio
+    assert all(row.nonfinite for row in view.panel.diagnosis.rows)
+
+
+def test_clicking_a_finding_selects_its_node_and_line(qtbot, make_window):
+    window = make_window(Session)
+    run(qtbot, window, MODEL_WITH_NAN)
+    view = window.diagnose_view
+    items = view.panel.findings
+    assert items.count() >= 1 and items.item(0).text().startswith("?")  # first seen, not proven
+    assert view.panel.deep.isVisibleTo(view.panel)  # the way to look inside is offered
+    window.editor.go_to_line(1)
+    rect = items.visualItemRect(items.item(0))
+    qtbot.mouseClick(items.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=rect.center())
+    first = view.panel.diagnosis.findings[0]
+    assert window.model.selected == first.node
+    assert window.editor.textCursor().blockNumber() + 1 == first.line == 14
+
+
+def test_deep_values_on_request_find_the_op_inside_the_module(qtbot, make_window):
+    window = make_window(Session)
+    run(qtbot, window, MODEL_WITH_NAN)
+    view = window.diagnose_view
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        view.panel.deep.click()
+    first = view.panel.diagnosis.findings[0]
+    assert (first.name, first.certain) == ("LogBackward0", True)
+    assert not view.panel.deep.isVisibleTo(view.panel)
+
+
+def test_gradient_flow_chart_is_torch_s_and_flags_vanishing_layers(qtbot, make_window):
+    window = make_window(Session)
+    source = deep_mlp("Sigmoid")
+    run(qtbot, window, source)
+    view = window.diagnose_view
+    assert not view.banner_bar.isVisible()
+    diagnose_now(qtbot, window)
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(source, plain)
+    layers = [m for m in plain["model"] if isinstance(m, torch.nn.Linear)]
+    rows = view.panel.diagnosis.rows
+    assert [r.name for r in rows] == [str(2 * i) for i in range(len(layers))]
+    for row, layer in zip(rows, layers):
+        expected = math.hypot(layer.weight.grad.norm().item(), layer.bias.grad.norm().item())
+        assert math.isclose(row.grad_norm, expected, rel_tol=1e-6)
+    chart = view.panel.chart
+    assert chart.flags[0] == "vanishing" and len(rows) - 1 not in chart.flags
+    hatched = [item for item in chart._items if hasattr(item, "opts") and "brushes" in item.opts]
+    patterns = {item.opts["brush"].style() for item in hatched}
+    assert FLAG_LOOK["vanishing"][1] in patterns  # flagged bars are hatched, not only coloured
+    # a click on the last bar selects its leaf in the graph
+    chart.sigRowClicked.emit(len(rows) - 1)
+    assert window.model.selected == rows[-1].nodes[0]
+    assert window.model.graph.nodes[rows[-1].nodes[0]]["kind"] == "leaf"
+
+
+def test_a_clean_run_has_no_banner_and_no_marks(qtbot, make_window):
+    window = make_window(Session)
+    run(qtbot, window, MODEL_WITH_PLANTED_SQRT.source)
+    assert window.diagnose_view.banner_bar.isVisible()
+    run(qtbot, window, CLEAN_MODEL)
+    view = window.diagnose_view
+    assert not view.banner_bar.isVisible() and view.marks.shown() == {}
+    assert view.panel.findings.count() == 0
+
+
+def test_bar_positions_map_to_rows(qtbot):
+    from app.ui.qt_flow_chart import QtFlowChart
+
+    chart = QtFlowChart()
+    qtbot.addWidget(chart)
+    chart.rows = [object()] * 3
+    assert [chart.row_at(x) for x in (-0.6, 0.1, 1.4, 2.0, 2.6)] == [None, 0, 1, 2, None]
