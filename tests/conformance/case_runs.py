@@ -74,6 +74,7 @@ class CaseRunner:
 
     def __init__(self, jobs: int | None = None):
         jobs = jobs or int(os.environ.get("CONFORMANCE_JOBS", "0")) or os.cpu_count() or 2
+        self.jobs = jobs
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="conformance")
         self.futures: dict[str, tuple[Future, Future, Future]] = {}
         self.started = time.monotonic()

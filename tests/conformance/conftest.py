@@ -41,4 +41,4 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for runner in _runner:
         terminalreporter.write_line(
             f"conformance: {len(runner.futures)} cases run (plain, oracle, gradstep) in "
-            f"{runner.wall_seconds:.1f} s wall with {runner.pool._max_workers} workers")
+            f"{runner.wall_seconds:.1f} s wall with {runner.jobs} workers")
