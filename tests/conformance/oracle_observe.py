@@ -14,7 +14,8 @@ hook; it reads:
 - **saved tensors**: when the case makes a backward call, the ``_saved_*``
   tensors of that call's graph are read before the engine frees them
   (``saved=True``; never once a ``saved_tensors_hooks`` context was entered,
-  since unpacking would run those hooks: checkpoint recomputation, user code).
+  since unpacking would run those hooks: checkpoint recomputation, user code),
+  and those of the final graph once the case is over (``read_saved``).
 - **backward calls** made from the case's own lines (``Tensor.backward``,
   ``torch.autograd.backward``, ``torch.autograd.grad``): the line, the call's
   graph numbered like ``walk_graph``, a profiler range named
@@ -51,7 +52,7 @@ class Observer:
 
     def __init__(self, case_path: str, *, saved: bool):
         self.case_path = case_path
-        self.read_saved = saved
+        self.saved_during_run = saved
         self.hooks_entered = False
         self.values: dict = {}  # (grad_fn, output_nr) -> (version, summary)
         self.conflicts: set = set()
@@ -110,10 +111,10 @@ class Observer:
     def on_event(self, frame, event, arg):
         if event == "line" or event == "return":
             try:
-                if self._scan(frame.f_locals.values()):
+                if self.scan(frame.f_locals.values()):
                     self._fruitful.add(frame)
                 if event == "return":
-                    self._scan((arg,))
+                    self.scan((arg,))
                     self._returned(frame)
             except Exception:  # an observer must never break the case
                 pass
@@ -140,7 +141,7 @@ class Observer:
 
     # ------------------------------------------------------------ values
 
-    def _scan(self, items) -> bool:
+    def scan(self, items) -> bool:
         """Observe the tensors among ``items`` (and in small containers); return True
         when one of them needs grad."""
         found = False
@@ -185,11 +186,11 @@ class Observer:
         if old is None or version < old[0]:
             self.values[key] = (version, value)
 
-    def _read_saved(self, id_of: dict) -> None:
+    def read_saved(self, id_of: dict) -> None:
         """Record the values of the saved tensors of a graph about to run backward."""
         for fn in id_of:
             for name in dir(fn):
-                if not name.startswith("_saved_"):
+                if not name.startswith("_saved_") and name != "saved_tensors":  # custom Functions
                     continue
                 try:
                     saved = getattr(fn, name)
@@ -209,8 +210,8 @@ class Observer:
             roots = _as_list(args.get("tensors" if api == "torch.autograd.backward" else "outputs"))
         fns = [r.grad_fn for r in roots if isinstance(r, torch.Tensor) and r.grad_fn is not None]
         id_of, nodes, _edges = walk_graph(fns)
-        if self.read_saved and not self.hooks_entered:
-            self._read_saved(id_of)
+        if self.saved_during_run and not self.hooks_entered:
+            self.read_saved(id_of)
         inputs = _as_list(args.get("inputs")) if api == "torch.autograd.grad" else []
         record = {"index": len(self.calls), "line": line, "api": api,
                   "nodes": [n["name"] for n in nodes], "steps": None,

@@ -133,7 +133,9 @@ def _end_facts(namespace: dict, root: str | None, observer) -> dict:
     facts["leaf_values"], facts["leaf_grads"] = leaf_facts(id_of)
     if observer is None:
         return facts
-    observer._scan(namespace.values())
+    observer.scan(namespace.values())
+    if not observer.hooks_entered:  # the case is over: reading now cannot change what it did
+        observer.read_saved(id_of)
     for (fn, output_nr), (version, value) in observer.values.items():
         node_id = id_of.get(fn)
         if node_id is None:
