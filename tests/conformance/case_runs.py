@@ -1,0 +1,121 @@
+"""Run each case three ways, concurrently: plain, the oracle, gradstep.
+
+- plain: ``python CASE`` in the case's folder (``procs.run``);
+- oracle: ``python oracle.py CASE --root NAME --out FACTS`` in the case's folder;
+- gradstep: a fresh ``app.kernel.client.Kernel()`` per case, ``kernel.run(source,
+  filename=<absolute path>, root=<root>)``.
+
+``CaseRunner`` starts every job of the selected cases at once on a thread pool
+(``CONFORMANCE_JOBS`` workers, default: the number of CPUs), case by case, so
+the first tests can check their case while later ones still run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import procs
+from corpus import HERE, Case
+
+ORACLE = HERE / "oracle.py"
+TIMEOUT = float(os.environ.get("CONFORMANCE_TIMEOUT", "600"))
+_KERNEL_ENVIRONMENT = {**procs.OFFLINE, "KINETO_LOG_LEVEL": "6"}
+
+
+@dataclass
+class CaseRun:
+    """The three runs of one case; ``oracle`` is FACTS.json (None when the oracle failed)."""
+
+    case: Case
+    plain: procs.Finished
+    oracle: dict | None
+    oracle_run: procs.Finished
+    gradstep: dict
+    seconds: dict = field(default_factory=dict)
+
+
+def run_plain(case: Case) -> procs.Finished:
+    return procs.run([procs.python(), case.path.name], cwd=str(case.path.parent), timeout=TIMEOUT)
+
+
+def run_oracle(case: Case, *, device: str | None = None) -> tuple[procs.Finished, dict | None]:
+    with tempfile.TemporaryDirectory(prefix="conformance-") as folder:
+        out = os.path.join(folder, "facts.json")
+        args = [procs.python(), str(ORACLE), str(case.path), "--out", out]
+        if case.root:
+            args += ["--root", case.root]
+        if device:
+            args += ["--device", device]
+        finished = procs.run(args, cwd=str(case.path.parent), timeout=TIMEOUT)
+        try:
+            with open(out, encoding="utf-8") as handle:
+                return finished, json.load(handle)
+        except (OSError, ValueError):
+            return finished, None
+
+
+def run_gradstep(case: Case) -> tuple[dict, float]:
+    """Return the kernel's run dict and its seconds (a fresh kernel: import-time output too)."""
+    from app.kernel.client import Kernel
+
+    start = time.monotonic()
+    with Kernel(timeout=TIMEOUT) as kernel:
+        result = kernel.run(case.source, filename=str(case.path), root=case.root)
+    return result, time.monotonic() - start
+
+
+class CaseRunner:
+    """Runs the three jobs of each case on a shared pool; ``get(case)`` waits for them."""
+
+    def __init__(self, jobs: int | None = None):
+        jobs = jobs or int(os.environ.get("CONFORMANCE_JOBS", "0")) or os.cpu_count() or 2
+        self.jobs = jobs
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="conformance")
+        self.futures: dict[str, tuple[Future, Future, Future]] = {}
+        self.started = time.monotonic()
+        self.finished_at = self.started
+        # The kernel's worker copies this process's environment: offline for every case.
+        self._saved_environment = {k: os.environ.get(k) for k in _KERNEL_ENVIRONMENT}
+        os.environ.update(_KERNEL_ENVIRONMENT)
+
+    def start(self, cases: list[Case]) -> None:
+        for case in cases:
+            if case.name not in self.futures:
+                self.futures[case.name] = (self.pool.submit(_timed, run_plain, case),
+                                           self.pool.submit(_timed, run_oracle, case),
+                                           self.pool.submit(run_gradstep, case))
+
+    def get(self, case: Case) -> CaseRun:
+        if case.name not in self.futures:
+            self.start([case])
+        plain_job, oracle_job, gradstep_job = self.futures[case.name]
+        plain, plain_s = plain_job.result()
+        (oracle_run, facts), oracle_s = oracle_job.result()
+        gradstep, gradstep_s = gradstep_job.result()
+        self.finished_at = max(self.finished_at, time.monotonic())
+        return CaseRun(case, plain, facts, oracle_run, gradstep,
+                       {"plain": plain_s, "oracle": oracle_s, "gradstep": gradstep_s})
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.finished_at - self.started
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for key, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _timed(function, case):
+    start = time.monotonic()
+    result = function(case)
+    return result, time.monotonic() - start
+

@@ -1,0 +1,44 @@
+"""The conformance suite's shared runner: every selected case's plain, oracle and
+gradstep runs start together when the first conformance test asks for one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from case_runs import CaseRunner  # noqa: E402
+
+_selected: list = []
+_runner: list = []
+
+
+def pytest_collection_finish(session) -> None:
+    """Remember which cases the selected tests need, in test order."""
+    seen = set()
+    for item in session.items:
+        case = getattr(getattr(item, "callspec", None), "params", {}).get("case")
+        if case is not None and Path(str(item.fspath)).parent == HERE and case.name not in seen:
+            seen.add(case.name)
+            _selected.append(case)
+
+
+@pytest.fixture(scope="session")
+def case_runner():
+    runner = CaseRunner()
+    runner.start(_selected)
+    _runner.append(runner)
+    yield runner
+    runner.close()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for runner in _runner:
+        terminalreporter.write_line(
+            f"conformance: {len(runner.futures)} cases run (plain, oracle, gradstep) in "
+            f"{runner.wall_seconds:.1f} s wall with {runner.jobs} workers")

@@ -1,0 +1,123 @@
+"""The plain-torch oracle: what a case does, read without gradstep.
+
+    python oracle.py CASE --root NAME --out FACTS.json [--device cpu|cuda]
+
+Run with the case's folder as the working directory and ``PYTHONUNBUFFERED=1``
+(as the conformance tests do). This process imports torch once, then runs the
+case in forked children, one per observation level (``oracle_run.py``):
+
+1. ``minimal``: nothing installed while the case runs (the graph from the root
+   at the end, the leaves' values and ``.grad``, the output and exception).
+2. ``full``: the settrace observer, saved-tensor reads and the profiler.
+   Its output, exception, graph and leaf ``.grad`` must equal the minimal
+   run's; otherwise it disturbed the case, and
+3. ``light`` (no saved-tensor reads) is tried the same way; if that disturbs
+   the case too, no values or steps are reported for it.
+
+FACTS.json: ``{"minimal": facts, "observed": facts or null, "observed_level",
+"notes": [why a level was not used]}``; each facts dict also has ``output``.
+Nothing here imports gradstep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import traceback
+
+os.environ.setdefault("KINETO_LOG_LEVEL", "6")  # the profiler logs to stderr otherwise
+
+import oracle_run  # noqa: E402  (imports torch, after the environment is set)
+from output_text import normalize  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("case")
+    parser.add_argument("--root")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--device")
+    args = parser.parse_args(argv)
+    case = os.path.abspath(args.case)
+    result = observe_case(case, args.root, args.device)
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(result, handle, allow_nan=True)
+    return 0
+
+
+def observe_case(case: str, root: str | None, device: str | None) -> dict:
+    """Return the FACTS.json dict of ``case`` (see the module docstring)."""
+    minimal = run_forked(case, root, "minimal", device)
+    result = {"minimal": minimal, "observed": None, "observed_level": None, "notes": []}
+    if "oracle_error" in minimal:
+        return result
+    for level in ("full", "light"):
+        facts = run_forked(case, root, level, device)
+        problems = facts.get("oracle_error") or disturbance(minimal, facts)
+        if not problems:
+            result["observed"], result["observed_level"] = facts, level
+            break
+        result["notes"].append(f"level {level} not used: {problems}")
+    return result
+
+
+def disturbance(minimal: dict, facts: dict) -> str:
+    """Return what differs between the minimal run and an observed one ("" when nothing)."""
+    checks = (
+        ("output", normalize(minimal["output"]), normalize(facts["output"])),
+        ("exception", minimal["exception"], facts["exception"]),
+        ("graph", minimal["graph"], facts["graph"]),
+        ("leaf .grad", minimal["leaf_grads"], facts["leaf_grads"]),
+    )
+    return "; ".join(f"{what} differs" for what, a, b in checks if a != b)
+
+
+def run_forked(case: str, root: str | None, level: str, device: str | None) -> dict:
+    """Run one level in a forked child; return its facts with ``output``."""
+    with tempfile.TemporaryDirectory(prefix="oracle-") as folder:
+        output_path = os.path.join(folder, "output.txt")
+        facts_path = os.path.join(folder, "facts.json")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: run, write the facts, leave without running our cleanup
+            code = 0
+            try:
+                facts = oracle_run.run_level(case, root, level, output_path, device)
+            except BaseException:
+                facts, code = {"oracle_error": traceback.format_exc()}, 3
+            try:
+                with open(facts_path, "w", encoding="utf-8") as handle:
+                    json.dump(facts, handle, allow_nan=True)
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        facts = _read_json(facts_path)
+        if facts is None:
+            facts = {"oracle_error": f"level {level}: the child ended without facts "
+                                     f"(wait status {status})"}
+        facts["output"] = _read_text(output_path)
+        return facts
+
+
+def _read_json(path: str):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Facts about tensors and graphs, read with plain torch (the oracle's own code).
+
+Nothing here imports gradstep (``app``, ``graphviz_views``): the oracle must be
+an independent reading of what torch did.
+
+- ``summarize(t)``: a tensor's shape, dtype, statistics (float64, over the
+  finite elements; complex by magnitude; unbiased std, 0 for one element) and,
+  up to ``SMALL`` elements, its data nested like ``tolist()``.
+- ``walk_graph(roots)``: ``next_functions`` breadth first, ``n0`` = the first
+  root, each node numbered when first seen; edges ``(source, target, slot,
+  input_nr)`` where ``slot`` is the position in the source's ``next_functions``.
+- ``engine_steps(events, marker)``: the nodes the autograd engine ran inside
+  one profiler marker (one backward call), in order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import torch
+
+SMALL = 64
+EVALUATE = "autograd::engine::evaluate_function: "
+CPP_PREFIX = "torch::autograd::"
+MARKER = "oracle_backward_call:"  # the profiler range around one backward call
+
+
+def node_name(fn) -> str:
+    """Return ``fn.name()`` without the ``torch::autograd::`` prefix."""
+    return fn.name().removeprefix(CPP_PREFIX)
+
+
+def dtype_text(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def summarize(t: torch.Tensor) -> dict:
+    """Return the summary of ``t`` (see the module docstring); no graph is built."""
+    t = t.detach()
+    if type(t) is not torch.Tensor:
+        t = t.as_subclass(torch.Tensor)
+    out: dict = {"shape": list(t.shape), "dtype": dtype_text(t.dtype)}
+    if t.layout != torch.strided or t.is_meta or getattr(t, "is_nested", False):
+        return out
+    magnitude = (t.abs() if t.is_complex() else t).double()
+    finite = torch.isfinite(magnitude)
+    nan = int(torch.isnan(magnitude).sum())
+    kept = magnitude[finite]
+    n = kept.numel()
+    out.update(nan=nan, inf=magnitude.numel() - nan - n)
+    if n:
+        out.update(min=kept.min().item(), max=kept.max().item(), mean=kept.mean().item(),
+                   std=kept.std().item() if n > 1 else 0.0)
+    else:
+        out.update(min=None, max=None, mean=None, std=None)
+    if t.numel() <= SMALL:
+        out["data"] = plain_data(t)
+    return out
+
+
+def plain_data(t: torch.Tensor):
+    """Return ``t``'s values nested like ``tolist()``: floats widened exactly to
+    Python floats, complex numbers as ``[real, imag]``, ints and bools as they are."""
+    if t.device.type != "cpu":
+        t = t.cpu()
+    if t.is_complex():
+        return _pairs(torch.view_as_real(t.resolve_conj().resolve_neg()).double().tolist())
+    if t.is_floating_point():
+        return t.double().tolist()
+    return t.resolve_neg().tolist()
+
+
+def _pairs(nested):
+    if nested and isinstance(nested[0], float):
+        return list(nested)
+    return [_pairs(item) for item in nested]
+
+
+def walk_graph(roots) -> tuple[dict, list, list]:
+    """Return ``(id_of, nodes, edges)`` of the graph reachable from ``roots``.
+
+    ``roots`` are grad_fn objects; ``id_of`` maps each node object to ``"nK"``;
+    ``nodes`` is ``[{"id", "name"}]`` in id order; ``edges`` is
+    ``[[source, target, slot, input_nr]]`` in walk order.
+    """
+    id_of: dict = {}
+    nodes: list = []
+    edges: list = []
+    queue: deque = deque()
+
+    def visit(fn) -> str:
+        node_id = id_of.get(fn)
+        if node_id is None:
+            node_id = id_of[fn] = f"n{len(id_of)}"
+            nodes.append({"id": node_id, "name": node_name(fn)})
+            queue.append(fn)
+        return node_id
+
+    for fn in roots:
+        visit(fn)
+    while queue:
+        fn = queue.popleft()
+        source = id_of[fn]
+        for slot, (nxt, input_nr) in enumerate(fn.next_functions):
+            if nxt is not None:
+                edges.append([source, visit(nxt), slot, input_nr])
+    return id_of, nodes, edges
+
+
+def leaf_facts(id_of: dict) -> tuple[dict, dict]:
+    """Return ``({leaf id: value summary}, {leaf id: .grad summary or None})``."""
+    values, grads = {}, {}
+    for fn, node_id in id_of.items():
+        variable = getattr(fn, "variable", None)
+        if variable is None:
+            continue
+        values[node_id] = summarize(variable)
+        grads[node_id] = None if variable.grad is None else summarize(variable.grad)
+    return values, grads
+
+
+def engine_steps(events, marker) -> list[str]:
+    """Return the names of the nodes the engine ran for the backward call of ``marker``.
+
+    A node ran when its ``evaluate_function`` event holds the node's own event
+    (``Node::operator()`` records one under the node's name); a node that was
+    only evaluated to capture a gradient (``autograd.grad`` inputs) does not.
+    Steps of a nested backward (run by a node, e.g. reentrant checkpoint) sit
+    under another ``evaluate_function`` and are not this call's. On the
+    marker's thread the steps are its descendants; on other threads (the CUDA
+    device threads) the outermost ``evaluate_function`` events inside its time.
+    """
+    start, end = marker.time_range.start, marker.time_range.end
+    found = []
+    for event in events:
+        if not event.name.startswith(EVALUATE) or not _ran(event):
+            continue
+        owner = _owner(event)
+        if owner is marker or (owner is None and event.thread != marker.thread
+                               and start <= event.time_range.start <= end):
+            found.append(event)
+    found.sort(key=lambda e: e.time_range.start)
+    return [e.name[len(EVALUATE):].removeprefix(CPP_PREFIX) for e in found]
+
+
+def _ran(event) -> bool:
+    name = event.name[len(EVALUATE):]
+    return any(child.name == name for child in event.cpu_children)
+
+
+def _owner(event):
+    """Return the nearest enclosing ``evaluate_function`` or marker event, or None."""
+    parent = event.cpu_parent
+    while parent is not None:
+        if parent.name.startswith(EVALUATE) or parent.name.startswith(MARKER):
+            return parent
+        parent = parent.cpu_parent
+    return None
+
+

@@ -1,0 +1,263 @@
+"""Watch a running case from the outside: Python-level tracing and backward calls.
+
+``Observer`` is a ``sys.settrace`` function. It changes no torch kernel, mode or
+hook; it reads:
+
+- **values**: every tensor bound to a local variable of a traced frame (at each
+  line and at return) and every tensor a function returns, summarised when
+  first seen, keyed by ``(grad_fn object, output_nr)`` together with the
+  tensor's version (several sightings: the lowest version wins, it is the one
+  nearest the node's creation; two different values at the same version are a
+  conflict and the key is dropped). A view is read once: after its version
+  changed its ``grad_fn`` may be stale, and reading a stale view's ``grad_fn``
+  regenerates it, so it is left alone.
+- **saved tensors**: when the case makes a backward call, the ``_saved_*``
+  tensors of that call's graph are read before the engine frees them
+  (``saved=True``; never once a ``saved_tensors_hooks`` context was entered,
+  since unpacking would run those hooks: checkpoint recomputation, user code),
+  and those of the final graph once the case is over (``read_saved``).
+- **backward calls** made from the case's own lines (``Tensor.backward``,
+  ``torch.autograd.backward``, ``torch.autograd.grad``): the line, the call's
+  graph numbered like ``walk_graph``, a profiler range named
+  ``oracle_backward_call:<index>`` around the call (its engine steps are read
+  from the profiler later), and after it the leaves' ``.grad`` (or
+  ``autograd.grad``'s results).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import weakref
+
+import torch
+from oracle_facts import MARKER, summarize, walk_graph
+
+_ORACLE_DIR = os.path.dirname(os.path.abspath(__file__))
+_STDLIB = os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep
+_IMPORT = ("<frozen importlib._bootstrap>", "_find_and_load")
+_BARREN_AFTER = 3  # a function that held no tensor needing grad in 3 calls is not traced again
+_BACKWARD_APIS = {
+    torch.Tensor.backward.__code__: "Tensor.backward",
+    torch.autograd.backward.__code__: "torch.autograd.backward",
+    torch.autograd.grad.__code__: "torch.autograd.grad",
+}
+_HOOKS_ENTER = torch.autograd.graph.saved_tensors_hooks.__enter__.__code__
+_CONTAINERS = (tuple, list)
+
+
+class Observer:
+    """The trace function and what it saw (see the module docstring)."""
+
+    def __init__(self, case_path: str, *, saved: bool):
+        self.case_path = case_path
+        self.saved_during_run = saved
+        self.hooks_entered = False
+        self.values: dict = {}  # (grad_fn, output_nr) -> (version, summary)
+        self.conflicts: set = set()
+        self.calls: list = []
+        self._seen: dict = {}  # id(tensor) -> (weakref, version)
+        self._open: dict = {}  # backward-call frame -> (record, profiler range)
+        self._importing = 0  # imports in progress: nothing is traced inside them
+        self._skipped: set = set()  # code objects not traced
+        self._barren: dict = {}  # code object -> calls that held no tensor needing grad
+        self._fruitful: set = set()  # frames that held one
+
+    # ------------------------------------------------------------ tracing
+
+    def start(self) -> None:
+        sys.settrace(self.on_call)
+
+    def stop(self) -> None:
+        sys.settrace(None)
+
+    def on_call(self, frame, event, arg):
+        code = frame.f_code
+        if self._importing or code in self._skipped:
+            return None
+        api = _BACKWARD_APIS.get(code)
+        if api is not None:
+            caller = frame.f_back
+            if caller is not None and caller.f_code.co_filename == self.case_path:
+                self._begin_call(frame, api, caller.f_lineno)
+                return self.on_backward_event
+            return None
+        if code is _HOOKS_ENTER:
+            self.hooks_entered = True
+        if (code.co_filename, code.co_name) == _IMPORT:
+            self._importing += 1
+            frame.f_trace_lines = False
+            return self.on_import_event
+        if self._skip(code):
+            self._skipped.add(code)
+            return None
+        return self.on_event
+
+    def _skip(self, code) -> bool:
+        filename = code.co_filename
+        if filename.startswith("<") or os.path.dirname(filename) == _ORACLE_DIR:
+            return True
+        if os.path.realpath(filename).startswith(_STDLIB) and "site-packages" not in filename:
+            return True
+        # module bodies run at import: many lines, no graph
+        return code.co_name == "<module>" and filename != self.case_path
+
+    def on_import_event(self, frame, event, arg):
+        if event == "return":
+            self._importing -= 1
+        return self.on_import_event
+
+    def on_event(self, frame, event, arg):
+        if event == "line" or event == "return":
+            try:
+                if self.scan(frame.f_locals.values()):
+                    self._fruitful.add(frame)
+                if event == "return":
+                    self.scan((arg,))
+                    self._returned(frame)
+            except Exception:  # an observer must never break the case
+                pass
+        return self.on_event
+
+    def _returned(self, frame) -> None:
+        """Stop tracing a function that keeps holding no tensor that needs grad."""
+        if frame in self._fruitful:
+            self._fruitful.discard(frame)
+            self._barren[frame.f_code] = -1_000_000  # it held one once: always traced
+            return
+        code = frame.f_code
+        count = self._barren[code] = self._barren.get(code, 0) + 1
+        if count >= _BARREN_AFTER and code.co_filename != self.case_path:
+            self._skipped.add(code)
+
+    def on_backward_event(self, frame, event, arg):
+        if event == "return":
+            try:
+                self._end_call(frame, arg)
+            except Exception:
+                pass
+        return self.on_backward_event
+
+    # ------------------------------------------------------------ values
+
+    def scan(self, items) -> bool:
+        """Observe the tensors among ``items`` (and in small containers); return True
+        when one of them needs grad."""
+        found = False
+        for item in items:
+            if isinstance(item, torch.Tensor):
+                found = self.observe(item) or found
+            elif isinstance(item, _CONTAINERS) and len(item) <= 16:
+                for inner in item:
+                    if isinstance(inner, torch.Tensor):
+                        found = self.observe(inner) or found
+            elif isinstance(item, dict) and len(item) <= 32:
+                for inner in list(item.values()):
+                    if isinstance(inner, torch.Tensor):
+                        found = self.observe(inner) or found
+        return found
+
+    def observe(self, t: torch.Tensor) -> bool:
+        """Record ``t``'s value under its node, unless that could regenerate a stale view;
+        return True when ``t`` needs grad."""
+        if not t.requires_grad or t.is_inference():
+            return False
+        version = t._version
+        key = id(t)
+        seen = self._seen.get(key)
+        if seen is not None and seen[0]() is t:
+            if seen[1] == version or t._is_view():
+                return True
+        self._seen[key] = (weakref.ref(t), version)
+        fn = t.grad_fn
+        if fn is not None:
+            self.record(fn, t.output_nr, version, t)
+        return True
+
+    def record(self, fn, output_nr: int, version: int, t: torch.Tensor) -> None:
+        key = (fn, output_nr)
+        old = self.values.get(key)
+        if old is not None and old[0] < version:
+            return
+        value = summarize(t)
+        if old is not None and old[0] == version and old[1] != value:
+            self.conflicts.add(key)
+        if old is None or version < old[0]:
+            self.values[key] = (version, value)
+
+    def read_saved(self, id_of: dict) -> None:
+        """Record the values of the saved tensors of a graph about to run backward."""
+        for fn in id_of:
+            for name in dir(fn):
+                if not name.startswith("_saved_") and name != "saved_tensors":  # custom Functions
+                    continue
+                try:
+                    saved = getattr(fn, name)
+                except Exception:  # freed, or modified in place since it was saved
+                    continue
+                for t in saved if isinstance(saved, _CONTAINERS) else (saved,):
+                    if isinstance(t, torch.Tensor) and t.grad_fn is not None:
+                        self.record(t.grad_fn, t.output_nr, t._version, t)
+
+    # ------------------------------------------------------------ backward calls
+
+    def _begin_call(self, frame, api: str, line: int) -> None:
+        args = frame.f_locals
+        if api == "Tensor.backward":
+            roots = [args.get("self")]
+        else:
+            roots = _as_list(args.get("tensors" if api == "torch.autograd.backward" else "outputs"))
+        fns = [r.grad_fn for r in roots if isinstance(r, torch.Tensor) and r.grad_fn is not None]
+        id_of, nodes, _edges = walk_graph(fns)
+        if self.saved_during_run and not self.hooks_entered:
+            self.read_saved(id_of)
+        inputs = _as_list(args.get("inputs")) if api == "torch.autograd.grad" else []
+        record = {"index": len(self.calls), "line": line, "api": api,
+                  "nodes": [n["name"] for n in nodes], "steps": None,
+                  "leaf_grads": {}, "grad_results": None,
+                  "_id_of": id_of, "_inputs": inputs}
+        self.calls.append(record)
+        profiler_range = torch.autograd.profiler.record_function(f"{MARKER}{record['index']}")
+        profiler_range.__enter__()
+        self._open[frame] = (record, profiler_range)
+
+    def _end_call(self, frame, result) -> None:
+        record, profiler_range = self._open.pop(frame)
+        profiler_range.__exit__(None, None, None)
+        id_of = record.pop("_id_of")
+        inputs = record.pop("_inputs")
+        for fn, node_id in id_of.items():
+            variable = getattr(fn, "variable", None)
+            if variable is not None:
+                grad = variable.grad
+                record["leaf_grads"][node_id] = None if grad is None else summarize(grad)
+        if record["api"] == "torch.autograd.grad":
+            results = list(result) if isinstance(result, _CONTAINERS) else [None] * len(inputs)
+            record["grad_results"] = [
+                {"node": _input_node(t, id_of),
+                 "value": None if g is None else summarize(g)}
+                for t, g in zip(inputs, results)]
+
+    def leftover_calls(self) -> None:
+        """Close the profiler ranges of calls still open (the case stopped inside one)."""
+        for frame in list(self._open):
+            self._end_call(frame, None)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, torch.Tensor):
+        return [value]
+    return list(value)
+
+
+def _input_node(t, id_of: dict) -> str | None:
+    """Return the call-graph id of an ``autograd.grad`` input (its leaf or its grad_fn)."""
+    if not isinstance(t, torch.Tensor):
+        return None
+    for fn, node_id in id_of.items():
+        if getattr(fn, "variable", None) is t:
+            return node_id
+    return id_of.get(t.grad_fn)

@@ -1,0 +1,111 @@
+"""Conformance: a case run under gradstep does what ``python CASE`` does.
+
+For every case of ``corpus.py`` (the corpus in ``cases/`` and the seed lessons)
+each test compares one thing between gradstep (a fresh ``Kernel`` per case)
+and plain torch (``python CASE`` and ``oracle.py``, which never imports
+gradstep): the printed output, the exception, the graph from the root, the
+engine's step order of each backward call the case makes, the leaves'
+``.grad`` after each call, and every value gradstep shows on a node.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from compare import (
+    exception_problems,
+    graph_problems,
+    ids_align,
+    leaf_grad_problems,
+    output_problems,
+    steps_problems,
+    value_problems,
+)
+from corpus import all_cases
+from output_text import normalize, split_traceback
+
+PARAMS = [pytest.param(case, id=case.name, marks=[pytest.mark.slow] if case.slow else [])
+          for case in all_cases()]
+
+
+@pytest.fixture
+def run(case_runner, case):
+    missing = [m for m in case.needs if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"no module {missing[0]}")
+    return case_runner.get(case)
+
+
+def _fail_on(run, problems: list[str]) -> None:
+    if problems:
+        pytest.fail(f"case {run.case.name}:\n" + "\n".join(problems), pytrace=False)
+
+
+def _observed(run) -> dict:
+    """Return the oracle's observed facts, or skip: the oracle could not observe
+    this case without changing what it does (its notes say how)."""
+    facts = _oracle(run)
+    if facts["observed"] is None:
+        pytest.skip(f"{run.case.name}: the oracle could not observe this case without "
+                    f"disturbing it: {facts['notes']}")
+    return facts["observed"]
+
+
+def _oracle(run) -> dict:
+    if run.oracle is None or "oracle_error" in run.oracle["minimal"]:
+        detail = run.oracle["minimal"]["oracle_error"] if run.oracle else run.oracle_run.output
+        pytest.fail(f"case {run.case.name}: the oracle failed:\n{detail[-3000:]}", pytrace=False)
+    return run.oracle
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_oracle_reproduces_plain_run(run):
+    """The oracle runs the case as `python CASE` does (else its facts are not the case's)."""
+    facts = _oracle(run)["minimal"]
+    text, exception = split_traceback(run.plain.output)
+    problems = []
+    if normalize(facts["output"]) != normalize(text):
+        problems += [p.replace("gradstep", "oracle") for p in output_problems(text, facts["output"])]
+    if facts["exception"] != exception:
+        problems.append(f"exception: plain {exception}, oracle {facts['exception']}")
+    if run.case.root and facts["graph"] is None and exception is None:
+        problems.append(f"no graph from root {run.case.root!r}: {facts.get('root_problem')}")
+    _fail_on(run, problems)
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_output(run):
+    text, _ = split_traceback(run.plain.output)
+    _fail_on(run, output_problems(text, run.gradstep.get("output") or ""))
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_exception(run):
+    _, exception = split_traceback(run.plain.output)
+    _fail_on(run, exception_problems(exception, run.plain.returncode, run.gradstep))
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_graph(run):
+    _fail_on(run, graph_problems(_oracle(run)["minimal"]["graph"], run.gradstep.get("trace")))
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_backward_steps(run):
+    _fail_on(run, steps_problems(_observed(run)["calls"], run.gradstep.get("calls") or []))
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_leaf_grads(run):
+    _fail_on(run, leaf_grad_problems(_observed(run)["calls"], run.gradstep.get("calls") or []))
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_values(run):
+    facts = _oracle(run)
+    trace = run.gradstep.get("trace")
+    if not ids_align(facts["minimal"]["graph"], trace):
+        pytest.skip(f"{run.case.name}: the graph's structure differs (test_graph), so node "
+                    "ids do not name the same nodes")
+    _fail_on(run, value_problems(facts["minimal"], facts["observed"], trace))
