@@ -74,11 +74,9 @@ def _large_group(group: list, out: dict) -> None:
     """Fill ``out`` with the summaries of large tensors of one shape and dtype.
 
     Rows are copied into one reused buffer a chunk at a time (a single huge stack
-    would spend its time on fresh memory), then reduced row-wise: min, max,
-    mean and the root of the sum of squares, from which the standard deviation
-    follows. Where the mean is large against the spread (a constant gradient,
-    common after ``mean()``) that formula cancels badly, so those rows are
-    computed again from their deviations from the mean.
+    would spend its time on fresh memory), then reduced row-wise: min, max and
+    ``torch.std_mean`` (torch's own mean and standard deviation; a sum of squares
+    would lose precision in float32).
     """
     first = group[0][1]
     shape, numel, dtype, device = tuple(first.shape), first.numel(), first.dtype, first.device
@@ -89,19 +87,15 @@ def _large_group(group: list, out: dict) -> None:
         chunk = group[start:start + rows_per_chunk]
         torch.stack([t for _, t in chunk], out=buffer[: len(chunk)])
         rows = buffer[: len(chunk)].view(len(chunk), numel)
-        stats = torch.stack([rows.amin(1), rows.amax(1), rows.mean(1),
-                             torch.linalg.vector_norm(rows, dim=1)], dim=1).tolist()
-        for k, ((i, t), (low, high, avg, norm)) in enumerate(zip(chunk, stats)):
-            # One test for all four: a NaN or an infinity in any of them makes the sum non-finite
-            # (so may an overflow of the sum itself; the exact path below is right either way).
-            if not math.isfinite(low + high + avg + norm):
+        std, mean = torch.std_mean(rows, dim=1)
+        stats = torch.stack([rows.amin(1), rows.amax(1), mean, std], dim=1).tolist()
+        for (i, t), (low, high, avg, spread) in zip(chunk, stats):
+            # One test for all four: a NaN or an infinity in any of them makes the sum non-finite.
+            if not math.isfinite(low + high + avg + spread):
                 out[i] = compact(t)  # NaN/Inf inside: count them exactly
                 continue
-            var = (norm * norm - numel * avg * avg) / (numel - 1)
-            if var <= 0 or avg * avg > 1e3 * var:
-                var = max(float(torch.var(rows[k], correction=1)), 0.0)
             out[i] = {"shape": list(t.shape), "dtype": dtype_text, "device": device_text,
-                      "min": low, "max": high, "mean": avg, "std": math.sqrt(var),
+                      "min": low, "max": high, "mean": avg, "std": spread,
                       "nan": 0, "inf": 0}
 
 

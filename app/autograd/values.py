@@ -218,21 +218,15 @@ def _unravel(flat_index: int, shape) -> list[int]:
 def _reduce(t: torch.Tensor) -> list[float]:
     """Return ``[min, max, mean, std]`` of a non-empty float tensor (std 0 for one element).
 
-    Tracing summarises every op's output, so this is the hot path: a sum and a
-    norm give mean and std several times faster than ``t.std()``;
-    when that formula would lose precision (spread tiny next to the mean, or
-    an overflow) ``t.std()`` is used instead.
+    ``torch.std_mean`` gives exactly what ``t.std()`` and ``t.mean()`` give: the
+    numbers shown are torch's own (a sum and a norm would be faster, but their
+    float32 accumulation is off by up to ~1e-4 relative on large tensors).
     """
-    n = t.numel()
     lo, hi = torch.aminmax(t)
-    mean = t.sum().item() / n
-    if n == 1:
-        return [lo.item(), hi.item(), mean, 0.0]
-    sumsq = torch.linalg.vector_norm(t).item() ** 2
-    var = (sumsq - n * mean * mean) / (n - 1)
-    if not math.isfinite(var) or var <= 1e-3 * mean * mean:
-        var = t.double().var().item()
-    return [lo.item(), hi.item(), mean, math.sqrt(max(var, 0.0))]
+    if t.numel() == 1:
+        return [lo.item(), hi.item(), t.item(), 0.0]
+    std, mean = torch.std_mean(t)
+    return torch.stack([lo, hi, mean, std]).tolist()
 
 
 def _stats_dict(stats: list[float], *, nan: int, inf: int) -> dict:

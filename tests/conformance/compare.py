@@ -115,7 +115,8 @@ def steps_problems(expected_calls: list, shown_calls: list) -> list[str]:
 
 
 def leaf_grad_problems(expected_calls: list, shown_calls: list) -> list[str]:
-    """Return the differences in the leaves' ``.grad`` (or autograd.grad results) after each call."""
+    """Return the differences in the leaves' ``.grad`` after each call, and in what an
+    ``autograd.grad`` call returned (gradstep's ``returned``, in input order)."""
     problems = []
     shown_calls = [c for c in shown_calls if c.get("api") != "skipped"]
     for expected, shown in zip(expected_calls, shown_calls):
@@ -135,6 +136,24 @@ def leaf_grad_problems(expected_calls: list, shown_calls: list) -> list[str]:
                 continue
             for difference in compact_problems(torch_value, value):
                 problems.append(f"{where}: grad of {key!r}: {difference}")
+        problems += _returned_problems(where, expected, timeline)
+    return problems
+
+
+def _returned_problems(where: str, expected: dict, timeline: dict) -> list[str]:
+    """Return the differences between what autograd.grad returned and gradstep's ``returned``."""
+    results = expected.get("grad_results")
+    shown = timeline.get("returned")
+    if results is None:
+        return [] if shown is None else [f"{where}: gradstep shows returned values for a call "
+                                         "that is not autograd.grad"]
+    if shown is None or len(shown) != len(results):
+        return [f"{where}: autograd.grad returned {len(results)} gradients, gradstep shows "
+                f"{'none' if shown is None else len(shown)}"]
+    problems = []
+    for i, (item, value) in enumerate(zip(results, shown)):
+        for difference in compact_problems(item["value"], value):
+            problems.append(f"{where}: returned[{i}]: {difference}")
     return problems
 
 
@@ -243,12 +262,6 @@ def _close(a, b, extra: float) -> bool:
 def _expected_grad(key: str, expected: dict, shown: dict):
     """Return ``(torch's value for gradstep's leaf_grads key, found)``."""
     node_id = _node_of_key(key, shown.get("nodes") or [])
-    if expected.get("grad_results") is not None:
-        index = int(key[5:]) if re.fullmatch(r"input\d+", key) else None
-        for i, item in enumerate(expected["grad_results"]):
-            if i == index or (node_id is not None and item["node"] == node_id):
-                return item["value"], True
-        return None, False
     if node_id in expected["leaf_grads"]:
         return expected["leaf_grads"][node_id], True
     return None, False

@@ -2,7 +2,7 @@
 
 A case is a ``.py`` file in ``cases/`` (helper modules excepted, see
 ``HELPERS``) that ends with a bare name: the tensor whose graph gradstep draws
-(``loss``). The seed lessons of ``resources/examples`` are cases too, run
+(``loss``). The seed lessons of ``gradstep/resources/examples`` are cases too, run
 where they are; their roots are given here (the failing ones draw nothing).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CASES_DIR = HERE / "cases"
-EXAMPLES_DIR = HERE.parents[1] / "resources" / "examples"
+EXAMPLES_DIR = HERE.parents[1] / "gradstep" / "resources" / "examples"
 
 # Modules in cases/ that cases import; not cases themselves.
 HELPERS = {"vision_shim.py", "sibling_blocks.py"}
@@ -81,7 +81,7 @@ def corpus_cases() -> list[Case]:
 
 
 def example_cases() -> list[Case]:
-    """Return the seed lessons of ``resources/examples`` as cases."""
+    """Return the seed lessons of ``gradstep/resources/examples`` as cases."""
     return [Case(f"example_{stem}", EXAMPLES_DIR / f"{stem}.py", root)
             for stem, root in sorted(EXAMPLE_ROOTS.items())]
 
