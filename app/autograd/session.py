@@ -135,10 +135,9 @@ def _trace_with_calls(result) -> Trace:
                            scopes=result.scopes, see_saved=see_saved)
 
     trace = trace_of(result.roots)
-    if result.root_chosen or not result.call_graphs:
-        return trace
-    extra = roots_to_join(trace.id_of, result.call_graphs)
-    if extra:
-        trace = trace_of(list(result.roots) + extra)
+    if not result.root_chosen and result.call_graphs:
+        extra = roots_to_join(trace.id_of, result.call_graphs)
+        if extra:
+            trace = trace_of(list(result.roots) + extra)
     renumber_calls(result.calls, result.call_graphs, trace.id_of)
     return trace
