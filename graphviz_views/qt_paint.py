@@ -163,9 +163,7 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
         line_rect = QtCore.QRectF(rect.left(), y, rect.width(), height)
         if i == 0 and glyph:  # the title moves clear of the glyph (style sized the box for it)
             line_rect.setLeft(rect.left() + style.GLYPH_W)
-        if line.role == "saved":
-            line = style.Line(style.saved_text_for_state(line.text, state), line.px, line.role)
-        if line.role in ("saved", "device"):
+        if line.role in ("saved", "freed", "device"):
             _paint_badge(painter, line_rect, line)
         else:
             colour = style.TEXT if line.role == "title" else style.MUTED_TEXT
@@ -180,13 +178,13 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
 
 
 def _paint_badge(painter: QtGui.QPainter, line_rect: QtCore.QRectF, line) -> None:
-    """Paint a saved-tensors (orange) or device (slate) line on a rounded pill."""
+    """Paint a saved-tensors (orange), freed-tensors (grey, dashed) or device (slate) line
+    on a rounded pill."""
     width = style.text_width(line.text, line.px) + style.badge_pad(line.role)
     pill = QtCore.QRectF(line_rect.center().x() - width / 2, line_rect.top() + 0.5,
                          width, line_rect.height() - 1)
     dark = line.role == "device"
-    freed_only = line.text.startswith("freed")
-    if freed_only:  # freed buffers: a grey dashed pill, not the orange of live ones
+    if line.role == "freed":  # freed buffers: a grey dashed pill, not the orange of live ones
         pen = QtGui.QPen(QtGui.QColor(style.MUTED_TEXT), 0.8, QtCore.Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(QtGui.QColor(style.FREED_BADGE))

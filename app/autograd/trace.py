@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 import torch
 
+from app.autograd.index_labels import label_indexing
 from app.autograd.saved import saved_items
 from app.autograd.values import dtype_name, summary
 
@@ -105,6 +106,7 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None)
     nodes = graph.nodes  # the nodes exist (in id order): fill their attribute dicts in place
     for node_id, fn in trace.node_of.items():
         nodes[node_id].update(node_attributes(fn, node_id, values, labels, scopes))
+    label_indexing(graph, short_op_name)  # p[1], p[2] rather than two "select" nodes
     return trace
 
 
