@@ -97,10 +97,14 @@ def paint_edges(painter: QtGui.QPainter, lines, heads, colour: str, width: float
 
 
 def edge_label_rect(route: list, text: str) -> QtCore.QRectF:
-    """Return the pill an edge label is written on: right of the middle of the route."""
-    x, y = _route_middle(route)
+    """Return the pill an edge label is written on, beside the middle of the route: to its
+    right where the edge runs up or down, above it where it runs sideways (a left-to-right
+    layout), so the pill never covers the line or slides under the next box."""
+    (x, y), (dx, dy) = _route_middle(route)
     width = style.text_width(text, style.DETAIL_PX) + 8
     height = style.line_height(style.DETAIL_PX) + 2
+    if abs(dx) > abs(dy):  # sideways: centred above the line
+        return QtCore.QRectF(x - width / 2, y - height - 3, width, height)
     return QtCore.QRectF(x + 4, y - height / 2, width, height)
 
 
@@ -118,15 +122,15 @@ def paint_edge_label(painter: QtGui.QPainter, route: list, text: str) -> None:
 
 
 def _route_middle(route: list) -> tuple:
-    """Return the point halfway along a polyline."""
+    """Return the point halfway along a polyline and the direction of its segment there."""
     lengths = [math.dist(a, b) for a, b in zip(route, route[1:])]
     half = sum(lengths) / 2
     for (a, b), seg in zip(zip(route, route[1:]), lengths):
         if half <= seg and seg > 0:
             t = half / seg
-            return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+            return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), (b[0] - a[0], b[1] - a[1])
         half -= seg
-    return route[len(route) // 2]
+    return route[len(route) // 2], (0.0, 1.0)
 
 
 def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, state: str,

@@ -10,6 +10,7 @@ only the done paths of the chunks holding their edges. The UI's view sits on top
     scene = GraphScene(graph, layout, parent=None)
     scene.set_node_states({node_id: "pending" | "current" | "done" | "freed" | "error"})
     scene.set_edge_labels({(u, v, key): "text"})   # "" removes a label
+    scene.set_node_saved({node_id: saved entries})   # a step's saved tensors, alive or freed
     scene.set_highlight({node_id, ...})              # search hits
     scene.node_at(QPointF) -> node id or None
     scene.node_rect(node_id) -> QRectF
@@ -58,8 +59,11 @@ class NodesItem(QtWidgets.QGraphicsItem):
             return
         for i in shown:
             node = scene.node_ids[i]
+            attrs = scene.attrs[i]
+            if node in scene.saved:  # the saved tensors as they are at this step
+                attrs = {**attrs, "saved": scene.saved[node]}
             qt_paint.paint_node(
-                painter, scene.rect_of(i), scene.attrs[i],
+                painter, scene.rect_of(i), attrs,
                 state=scene.states.get(node, "pending"), is_root=node in scene.roots,
                 highlighted=node in scene.highlight, lod=lod,
             )
@@ -183,6 +187,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
         # kept up to date by set_node_states, so a paint never scans every state
         self.done_nodes: set = {n for n, st in self.states.items() if st in DONE_EDGE_STATES}
         self.edge_labels: dict = {k: v for k, v in (edge_labels or {}).items() if v}
+        self.saved: dict = {}  # node -> saved entries at the step shown (else the graph's)
         self.highlight: set = set()
         self.roots = style.root_ids(graph)
         self.node_ids = list(layout.positions)
@@ -277,6 +282,23 @@ class GraphScene(QtWidgets.QGraphicsScene):
             self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
         if edges_changed:
             self.edges_item.sources_changed(edges_changed)
+
+    def set_node_saved(self, saved: dict) -> None:
+        """Draw the given nodes' saved tensors from ``{node_id: saved entries}`` (a step's
+        state, alive or freed) instead of the graph's own; repaint only those boxes."""
+        for node, entries in saved.items():
+            if node not in self._index or self.saved.get(node) == entries:
+                continue
+            self.saved[node] = entries
+            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+
+    def edge_label_at(self, point: QtCore.QPointF):
+        """Return the edge ``(u, v, key)`` whose label holds ``point`` (None for none)."""
+        for key, text in self.edge_labels.items():
+            route = self.layout.routes.get(key)
+            if route and qt_paint.edge_label_rect(route, text).contains(point):
+                return key
+        return None
 
     def set_edge_labels(self, labels: dict) -> None:
         """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label."""

@@ -52,7 +52,8 @@ class Session:
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
             filename: str = "<snippet>", deep_values: bool = False) -> dict:
-        """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code"}``.
+        """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code",
+        "root_name", "root_candidates"}``.
 
         ``trace`` is the trace JSON (also after a failure, when the snippet got
         far enough to build a graph), ``exit_code`` the CLI status (0, 1 or 2).
@@ -77,6 +78,7 @@ class Session:
         )
         exit_code = result.exit_code or (1 if error else 0)
         return {
+            "root_candidates": root_candidates(result.namespace),
             "ok": error is None,
             "trace": graph_to_json(trace, device=device) if trace else None,
             "error": to_jsonable(error),
@@ -141,3 +143,20 @@ def _trace_with_calls(result) -> Trace:
             trace = trace_of(list(result.roots) + extra)
     renumber_calls(result.calls, result.call_graphs, trace.id_of)
     return trace
+
+
+def root_candidates(namespace: dict | None) -> list[str]:
+    """Return the snippet's top-level names that hold a tensor with a grad_fn, in the order
+    they were first bound: the roots a window may offer to draw (``--root NAME``)."""
+    from app.autograd.safe_reads import grad_fn_of, is_plain
+
+    names = []
+    for name, value in (namespace or {}).items():
+        if name.startswith("_") or not is_plain(value):
+            continue
+        try:
+            if grad_fn_of(value) is not None:
+                names.append(name)
+        except RuntimeError:  # a view torch refuses to give a node: not a root
+            continue
+    return names

@@ -64,6 +64,7 @@ def run(args) -> int:
 
 def _export(args, session, result, name: str) -> int:
     from app.autograd.graph_json import graph_from_json
+    from app.step_drawing import drawing_at
     from graphviz_views.export import ExportError, export_graph
 
     if not result.get("trace"):
@@ -156,26 +157,9 @@ def _call_number(result: dict, drawn: list, number: int) -> dict:
     return call
 
 
-def drawing_at(graph, state):
-    """Return ``(graph, keyword arguments)`` for ``export_graph`` drawing ``state``: the
-    saved tensors as torch has them then, node states, the gradients on the edges."""
-    from app.autograd.step_state import apply_saved
-    from graphviz_views.style import gradient_text
-
-    shown = apply_saved(graph, state.saved)
-    labels = {edge: gradient_text(grad) for edge, grad in state.edge_grads.items()}
-    extra = {"step_state": {
-        "pass": state.pass_index + 1, "step": state.step, "steps": state.step_count,
-        "mode": state.mode, "retain_graph": state.retain_graph,
-        "leaf_grads": state.leaf_grads, "returned": state.returned,
-        "error": (state.error or {}).get("message"),
-    }}
-    return shown, {"states": state.node_states, "edge_labels": {e: t for e, t in labels.items() if t},
-                   "edge_grads": state.edge_grads, "extra": extra}
-
-
 def _write_frames(graph, history, pass_index: int, folder: Path, args, options) -> None:
     """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into ``folder``."""
+    from app.step_drawing import drawing_at
     from graphviz_views.collapse import collapse_to_depth
     from graphviz_views.export import compute_layout, export_graph
 

@@ -1,35 +1,37 @@
-"""The main window: editor left, graph centre, panels right, step toolbar on top."""
+"""The main window: editor left, graph centre, panels right, run and step toolbars on top.
+
+The window talks to the session (through ``QtRunner``) and hands every answer to
+the model; the graph (``QtGraphFollower``) and the panels observe the model.
+Files and exports live in ``qt_file_actions`` / ``qt_export_actions``.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.ui.error_words import for_window, no_graph_text
 from app.ui.models import SessionModel
+from app.ui.pass_names import steps_word
 from app.ui.qt_autosave import QtAutosave, state_dir
 from app.ui.qt_device_selector import QtDeviceSelector
 from app.ui.qt_editor import QtEditor
 from app.ui.qt_errors_panel import QtErrorsPanel
+from app.ui.qt_export_actions import QtExportActions
+from app.ui.qt_file_actions import QtFileActions, settings
+from app.ui.qt_find_box import QtFindBox
+from app.ui.qt_graph_follower import QtGraphFollower
 from app.ui.qt_graph_view import QtGraphView
 from app.ui.qt_icons import glyph_icon
 from app.ui.qt_leaf_panel import QtLeafPanel
 from app.ui.qt_output_panel import QtOutputPanel
+from app.ui.qt_root_picker import QtRootPicker
 from app.ui.qt_runner import QtRunner, make_backend
 from app.ui.qt_saved_panel import QtSavedPanel
 from app.ui.qt_step_bar import QtStepBar
 from app.ui.qt_values_panel import QtValuesPanel
-from app.ui.summaries import edge_label
+from app.ui.qt_view_menu import build_view_menu
 
-MAX_RECENT = 8
-LABEL_WINDOW = 40  # gradients of the last this many steps are written on the edges
-EXPORT_FILTER = ("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;"
-                 "Graphviz DOT (*.dot);;GraphML (*.graphml);;JSON (*.json)")
-
-
-def settings() -> QtCore.QSettings:
-    """Return the app's settings, stored beside the autosave (tests point both elsewhere)."""
-    return QtCore.QSettings(str(state_dir() / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+INSPECT_DELAY_MS = 120  # the ▶ node's details are asked for once stepping pauses this long
 
 
 class QtMainWindow(QtWidgets.QMainWindow):
@@ -46,22 +48,20 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def __init__(self, backend_factory=make_backend, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("gradstep")
         self.resize(1280, 800)
-        self.filename = ""
         self.model = SessionModel(self)
         self.runner = QtRunner(backend_factory, self)
         self.autosave = QtAutosave(state_dir() / "autosave.json", self)
-        self._labelled = (0, 0)  # the steps whose gradients are written on edges
-        self._states_shown = None  # the timeline whose states the graph view shows
         self._build_widgets()
-        # the graph view hears of a step before the side panels: the other way round a step
-        # paints the 10,000-node view twice, not once (bench/bench_ui.py)
-        self.model.sigStepChanged.connect(self._on_step)
+        self.follower = QtGraphFollower(self.model, self.graph_view, self)  # before the panels
         self._build_docks()
         self._build_menus()
         self._build_status()
         self._connect()
+        self._inspect_timer = QtCore.QTimer(self)
+        self._inspect_timer.setSingleShot(True)
+        self._inspect_timer.setInterval(INSPECT_DELAY_MS)
+        self._inspect_timer.timeout.connect(self._inspect_focus)
         self._restore_settings()
         self._restore_text()
 
@@ -70,20 +70,20 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.editor = QtEditor()
         self.graph_view = QtGraphView()
         self.step_bar = QtStepBar(self.model, self)
-        self.run_bar = QtWidgets.QToolBar("Run", self)
+        self.run_bar = QtWidgets.QToolBar(self.tr("Run"), self)
         self.run_bar.setObjectName("run_toolbar")
-        self.act_run = QtGui.QAction(glyph_icon("play", self.palette()), "Run", self)
+        self.act_run = QtGui.QAction(glyph_icon("play", self.palette()), self.tr("Run"), self)
         self.act_run.setShortcuts([QtGui.QKeySequence("Ctrl+Return"), QtGui.QKeySequence("F5")])
-        self.act_run.setToolTip("Run the snippet (Ctrl+Enter)")
+        self.act_run.setToolTip(self.tr("Run the snippet (Ctrl+Enter)"))
         self.run_bar.addAction(self.act_run)
         self.run_bar.widgetForAction(self.act_run).setToolButtonStyle(
             QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.device_selector = QtDeviceSelector()
         self.run_bar.addWidget(self.device_selector)
+        self.root_picker = QtRootPicker(self.model)
+        self.run_bar.addWidget(self.root_picker)
         self.run_bar.addSeparator()
-        self.search = QtWidgets.QLineEdit()
-        self.search.setPlaceholderText("Find node (name or label)")
-        self.search.setClearButtonEnabled(True)
+        self.search = QtFindBox()
         self.search.setMaximumWidth(170)
         self.run_bar.addWidget(self.search)
         self.addToolBar(self.run_bar)
@@ -113,11 +113,12 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.leaf_panel = QtLeafPanel(self.model)
         self.output_panel = QtOutputPanel(self.model)
         self.docks = {
-            "values": self._dock("Values", self.values_panel, "dock_values"),
-            "saved": self._dock("Saved tensors && retain_graph", self.saved_panel, "dock_saved"),
-            "errors": self._dock("Errors", self.errors_panel, "dock_errors"),
-            "leaves": self._dock("Leaf gradients", self.leaf_panel, "dock_leaves"),
-            "output": self._dock("Output", self.output_panel, "dock_output"),
+            "values": self._dock(self.tr("Values"), self.values_panel, "dock_values"),
+            "saved": self._dock(self.tr("Saved tensors && retain_graph"), self.saved_panel,
+                                "dock_saved"),
+            "errors": self._dock(self.tr("Errors"), self.errors_panel, "dock_errors"),
+            "leaves": self._dock(self.tr("Leaf gradients"), self.leaf_panel, "dock_leaves"),
+            "output": self._dock(self.tr("Output"), self.output_panel, "dock_output"),
         }
         self.splitDockWidget(self.docks["values"], self.docks["errors"], QtCore.Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["values"], self.docks["saved"])
@@ -134,37 +135,37 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self._add(file_menu, "&Open…", "Ctrl+O", self.open_dialog)
-        self._add(file_menu, "&Save", "Ctrl+S", self.save)
-        self._add(file_menu, "Save &As…", "Ctrl+Shift+S", self.save_as)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu = bar.addMenu(self.tr("&File"))
+        self._add(file_menu, self.tr("&Open…"), "Ctrl+O", lambda: self.files.open_dialog())
+        self._add(file_menu, self.tr("&Save"), "Ctrl+S", self.save)
+        self._add(file_menu, self.tr("Save &As…"), "Ctrl+Shift+S", self.save_as)
+        self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
+        self.files = QtFileActions(self, self.editor, self.recent_menu)
         file_menu.addSeparator()
-        self._add(file_menu, "&Export graph…", "Ctrl+E", self.export_dialog)
-        self._add(file_menu, "&Copy image", "Ctrl+Shift+C", self.copy_image)
+        self.exports = QtExportActions(self, file_menu)
         file_menu.addSeparator()
-        self._add(file_menu, "&Quit", "Ctrl+Q", self.close)
-        self.examples_menu = bar.addMenu("E&xamples")
+        self._add(file_menu, self.tr("&Quit"), "Ctrl+Q", self.close)
+        self.examples_menu = bar.addMenu(self.tr("E&xamples"))
         self._fill_examples()
-        run_menu = bar.addMenu("&Run")
+        run_menu = bar.addMenu(self.tr("&Run"))
         run_menu.addAction(self.act_run)
-        self.act_stop = self._add(run_menu, "S&top", "Ctrl+.", self.stop)
+        self.act_stop = self._add(run_menu, self.tr("S&top"), "Ctrl+.", self.stop)
+        self.act_deep = self._add(
+            run_menu, self.tr("&Deep values (may change which kernels torch picks)"), "",
+            self._on_deep_values)
+        self.act_deep.setCheckable(True)
+        self.act_deep.setToolTip(self.tr(
+            "Record the output of every torch call inside library code too, so more nodes "
+            "show a value. A Python mode is then active while the snippet runs, which can "
+            "change the kernels and fast paths torch picks."))
         run_menu.addSeparator()
         for act in (self.step_bar.act_forward, self.step_bar.act_back, self.step_bar.act_end,
                     self.step_bar.act_reset, self.step_bar.act_play, self.step_bar.act_again,
                     self.step_bar.act_zero):
             run_menu.addAction(act)
-        view = bar.addMenu("&View")
-        self._add(view, "&Fit graph to window", "Ctrl+0", self.graph_view.fit_to_window)
-        self._add(view, "Zoom &in", "Ctrl++", lambda: self.graph_view.zoom(1.25))
-        self._add(view, "Zoom &out", "Ctrl+-", lambda: self.graph_view.zoom(0.8))
-        self._add(view, "F&ind node", "Ctrl+F", self.search.setFocus)
-        self.act_lr = self._add(view, "Left to &right layout", "", self._toggle_rankdir)
-        self.act_lr.setCheckable(True)
-        view.addSeparator()
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        self._refresh_recent()
+        self.view_menu = build_view_menu(self, bar)
+        self.search.window_keys = {a.shortcut().toString() for a in self.findChildren(QtGui.QAction)
+                                   if not a.shortcut().isEmpty()}
 
     def _add(self, menu, text, shortcut, slot) -> QtGui.QAction:
         action = menu.addAction(text)
@@ -179,29 +180,31 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.busy_bar.setRange(0, 0)  # indeterminate: we cannot know how long a snippet runs
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setVisible(False)
-        self.stop_button = QtWidgets.QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the running snippet (Ctrl+.)")
+        self.stop_button = QtWidgets.QPushButton(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop the running snippet (Ctrl+.)"))
         self.stop_button.setVisible(False)
         self.stop_button.clicked.connect(self.stop)
         self.node_count = QtWidgets.QLabel()
         status.addPermanentWidget(self.node_count)
         status.addPermanentWidget(self.busy_bar)
         status.addPermanentWidget(self.stop_button)
-        status.showMessage("Type a snippet and press Ctrl+Enter.")
+        status.showMessage(self.tr("Type a snippet and press Ctrl+Enter."))
 
     def _connect(self) -> None:
         self.act_run.triggered.connect(self.run)
         self.editor.sigRunRequested.connect(self.run)
-        self.editor.sigFileDropped.connect(self.open_file)
+        self.editor.sigFileDropped.connect(self.files.open_recent)
         self.editor.textChanged.connect(self._on_text_changed)
         self.runner.sigResult.connect(self._on_result)
         self.runner.sigBusyChanged.connect(self._on_busy)
-        self.model.sigTimelineChanged.connect(self._reset_labels)
         self.model.sigSelectionChanged.connect(self._on_selection)
+        self.model.sigStepChanged.connect(lambda _k: self._inspect_timer.start())
+        self.model.sigTimelineChanged.connect(self._on_pass_changed)
         self.graph_view.sigNodeClicked.connect(self.model.select)
         self.graph_view.sigNodeDoubleClicked.connect(self._on_double_click)
         self.errors_panel.sigJumpToLine.connect(self.editor.go_to_line)
         self.device_selector.sigDeviceChanged.connect(self._on_device)
+        self.root_picker.sigRootChosen.connect(lambda _name: self.run())
         self.step_bar.sigBackwardAgain.connect(self.backward)
         self.step_bar.sigZeroGrads.connect(self.zero_grads)
         self.step_bar.sigOptionsChanged.connect(self._on_options)
@@ -212,29 +215,37 @@ class QtMainWindow(QtWidgets.QMainWindow):
         """Send the editor's text to the session; the answer arrives in ``_on_result``."""
         source = self.editor.toPlainText()
         self.editor.set_error(None)
-        self.statusBar().showMessage(f"Running on {self.device_selector.device()}…")
-        self.runner.request("run", source=source, device=self.device_selector.device(),
-                            filename=self.filename or "<snippet>")
+        device = self.device_selector.device()
+        self.statusBar().showMessage(self.tr("Running on {0}…").format(device))
+        options = {"source": source, "device": device, "filename": self.filename or "<snippet>"}
+        if self.root_picker.chosen():
+            options["root"] = self.root_picker.chosen()
+        if self.act_deep.isChecked():
+            options["deep_values"] = True
+        self.runner.request("run", **options)
 
     def backward(self) -> None:
-        """Run one more backward pass from the root with the toolbar's options."""
+        """Run one more backward pass from the root with the step bar's options."""
         if self.model.trace is None:
-            self.statusBar().showMessage("Run a snippet first.")
+            self.statusBar().showMessage(self.tr("Run a snippet that builds a graph first."))
             return
         # a non-scalar root needs a starting gradient; ones_like(root) is what sum() gives
         gradient = None if self.model.root_is_scalar() else "ones"
         if gradient:
-            self.statusBar().showMessage("The root is not a scalar: backward starts from ones_like(root).")
+            self.statusBar().showMessage(
+                self.tr("The root is not a scalar: backward starts from ones_like(root)."))
         self.runner.request("backward", mode=self.step_bar.backward_mode(),
                             retain_graph=self.step_bar.retain_graph(), gradient=gradient)
 
     def zero_grads(self) -> None:
-        """Set every leaf's .grad to None in the session (needs the session's zero_grad)."""
+        """Set every leaf's .grad to None in the session."""
+        if self.model.trace is None:
+            return
         self.runner.request("zero_grad")
 
     def stop(self) -> None:
         if not self.runner.stop():
-            self.statusBar().showMessage("This session cannot be stopped; wait for it to finish.")
+            self.statusBar().showMessage(self.tr("This session cannot be stopped; wait for it to finish."))
 
     def _on_result(self, method: str, result) -> None:
         handler = {"run": self._on_run, "backward": self._on_backward,
@@ -243,20 +254,19 @@ class QtMainWindow(QtWidgets.QMainWindow):
             handler(result if isinstance(result, dict) else {})
 
     def _on_run(self, result: dict) -> None:
-        had_graph = self.model.graph
         self.model.set_run_result(result)
-        if result.get("ok") and self.model.graph is not None:
-            self._draw_graph()
-            self.node_count.setText(f"{self.model.graph.number_of_nodes()} nodes ")
-            if self.model.timeline is None:
+        if self.model.graph is not None:
+            self.graph_view.set_graph(self.model.graph)
+            self.follower.redraw()
+            self.node_count.setText(self.tr("{0} nodes ").format(self.model.graph.number_of_nodes()))
+            if result.get("ok") and not self.model.passes:
                 self.backward()  # the snippet ran no backward of its own: make the pass to step
-        elif had_graph is not None:
-            self.statusBar().showMessage("The run failed; the last good graph is still shown.")
         else:
-            self.graph_view.show_message("No graph yet: the run stopped before building one.")
+            self.graph_view.show_message(no_graph_text(result))
+            self.node_count.setText("")
         self._show_error(result.get("error"))
         if result.get("ok"):
-            self.statusBar().showMessage("Ran. Step through backward with Alt+Right.")
+            self.statusBar().showMessage(self.tr("Ran. Step through backward with Alt+Right."))
         self.sigRunFinished.emit(result)
 
     def _on_backward(self, timeline: dict) -> None:
@@ -267,15 +277,12 @@ class QtMainWindow(QtWidgets.QMainWindow):
             return
         self.model.add_timeline(timeline)
         self._show_error(timeline.get("error"))
-        n = len(self.model.timelines)
-        self.statusBar().showMessage(
-            f"Pass {n}: {len(timeline['steps'])} steps"
-            + (" — failed, see Errors" if timeline.get("error") else ""))
+        n = len(self.model.passes)
+        message = self.tr("Pass {0}: {1}").format(n, steps_word(len(timeline["steps"])))
+        if timeline.get("error"):
+            message += self.tr(" — failed, see Errors")
+        self.statusBar().showMessage(message)
         self.sigBackwardFinished.emit(timeline)
-
-    def _reset_labels(self) -> None:
-        self.graph_view.clear_edge_labels()
-        self._labelled = (0, 0)
 
     def _on_inspect(self, details: dict) -> None:
         details = dict(details)
@@ -286,17 +293,19 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if isinstance(result, dict) and result.get("error"):
             self._show_error(result["error"])
         else:
-            self.statusBar().showMessage("Leaf gradients set to None.")
+            self.model.add_zero_grads()
+            self.statusBar().showMessage(self.tr("Every leaf's .grad is now None."))
 
     def _show_error(self, err: dict | None) -> None:
         if not err:
             return
-        self.editor.set_error(err.get("line"), f"{err.get('type', '')}: {err.get('message', '')}")
+        err = for_window(err)
+        self.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))
         self.docks["errors"].raise_()
         if self.docks["errors"].height() < 300:  # room for torch's message, the why and the fix
             self.resizeDocks([self.docks["values"], self.docks["errors"]], [340, 360],
                              QtCore.Qt.Orientation.Vertical)
-        self.statusBar().showMessage(f"Error: {err.get('title') or err.get('message', '')}"[:160])
+        self.statusBar().showMessage(self.tr("Error: {0}").format(err.get("title") or err.get("message", ""))[:160])
 
     def _on_busy(self, busy: bool) -> None:
         self.model.set_busy(busy)
@@ -309,60 +318,26 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if self.editor.toPlainText().strip():
             self.run()
 
-    def _on_options(self) -> None:
-        # mode and retain_graph change what the pass does: start from a fresh run
+    def _on_deep_values(self) -> None:
         if self.model.trace is not None and not self.runner.busy:
             self.run()
 
-    # -- stepping ------------------------------------------------------------------------------
-    def _on_step(self, k: int) -> None:
-        if self._states_shown is self.model.timeline:
-            self.graph_view.update_node_states(self.model.states_changed(self.model.previous_step))
-        else:  # a new timeline: every node's state at once
-            self.graph_view.set_node_states(self.model.states())
-            self._states_shown = self.model.timeline
-        self._update_edge_labels(k)
-        step = self.model.timeline["steps"][k] if self.model.timeline and k < self.model.step_count else None
-        if step is not None:
-            self.graph_view.follow(step["node"])
-
-    def _labels_of_step(self, index: int) -> dict:
-        """Return {(u, v, key): text} for the gradients step ``index`` sent (small ones only)."""
-        graph, step = self.model.graph, self.model.timeline["steps"][index]
-        node = step.get("node")
-        if node not in graph:
-            return {}
-        grads = step.get("grad_inputs") or []
-        labels = {}
-        for _, target, key, data in graph.out_edges(node, keys=True, data=True):
-            slot = data.get("slot", key)
-            text = edge_label(grads[slot]) if slot < len(grads) else ""
-            if text:
-                labels[(node, target, key)] = text
-        return labels
-
-    def _update_edge_labels(self, k: int) -> None:
-        """Write the gradients sent by the last LABEL_WINDOW steps before ``k`` on their edges.
-
-        Only steps entering or leaving that window are looked at, so one step costs the
-        same on a 10,000-node graph as on a small one (and a long pass does not bury the
-        drawing under thousands of numbers).
-        """
-        if self.model.graph is None or not self.model.timeline:
-            self._labelled = (0, 0)
+    def _on_options(self) -> None:
+        """The mode and retain_graph of the step bar are for the passes gradstep runs."""
+        if self.model.trace is None or self.runner.busy:
             return
-        old = set(range(*self._labelled))
-        new = set(range(max(0, k - LABEL_WINDOW), k))
-        changed: dict = {}
-        for i in sorted(old - new):
-            for edge in self._labels_of_step(i):
-                changed[edge] = ""
-        for i in sorted(new - old):
-            changed.update(self._labels_of_step(i))
-        self._labelled = (max(0, k - LABEL_WINDOW), k)
-        if changed:
-            self.graph_view.set_edge_labels(changed)
+        if self.model.snippet_made_passes():  # its own calls keep what its code says
+            self.statusBar().showMessage(self.tr(
+                "These options apply to Backward again (Alt+B); the snippet's own calls "
+                "keep what its code says."))
+            return
+        self.run()  # gradstep made the pass: make it again with the new options
 
+    def _on_pass_changed(self) -> None:
+        record = self.model.current_pass()
+        self.editor.set_pass_line(record.line if record is not None else None)
+
+    # -- selection --------------------------------------------------------------------------------
     def saved_panel_rows(self) -> list[tuple[str, str, str]]:
         """Return the rows the Saved tensors panel shows (buffer, shape, state)."""
         from app.ui.qt_saved_panel import saved_rows
@@ -373,120 +348,90 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if node_id:
             self.runner.request("inspect", node_id=node_id)
 
+    def _inspect_focus(self) -> None:
+        """Ask for the ▶ node's details (its Jacobian) once stepping pauses."""
+        node = self.model.focus_node()
+        if not node or self.model.graph is None or node not in self.model.graph:
+            return
+        if self.runner.busy:
+            self._inspect_timer.start()  # ask again once the session is free
+        elif self.model.inspected.get("id") != node:
+            self.runner.request("inspect", node_id=node)
+
     def _on_double_click(self, node_id: str) -> None:
         if self.graph_view.toggle_module(node_id):
-            self.statusBar().showMessage(f"{len(self.graph_view.collapsed)} module(s) folded.")
+            self.follower.redraw()
+            self.statusBar().showMessage(
+                self.tr("{0} module(s) folded.").format(len(self.graph_view.collapsed)))
 
     def find_node(self) -> None:
         hits = self.graph_view.find(self.search.text())
         if not hits:
-            self.statusBar().showMessage(f"No node matches {self.search.text()!r}.")
+            self.statusBar().showMessage(self.tr("No node matches {0!r}.").format(self.search.text()))
             return
         self.model.select(hits[0])
         self.graph_view.highlight(hits)
         self.graph_view.center_on_node(hits[0])
-        self.statusBar().showMessage(f"{len(hits)} node(s) match; showing {hits[0]}.")
+        self.statusBar().showMessage(
+            self.tr("{0} node(s) match; showing {1}.").format(len(hits), hits[0]))
 
-    def _toggle_rankdir(self) -> None:
-        self.graph_view.rankdir = "LR" if self.act_lr.isChecked() else "TB"
+    def toggle_rankdir(self, left_to_right: bool) -> None:
+        self.graph_view.rankdir = "LR" if left_to_right else "TB"
         if self.model.graph is not None:
-            self._draw_graph()
+            self.graph_view._rebuild()
+            self.graph_view.fit_to_window()
+            self.follower.redraw()
 
-    def _draw_graph(self) -> None:
-        """Draw the model's graph anew with the current step's node states and edge labels."""
-        self.graph_view.set_graph(self.model.graph)  # starts with no states and no labels
-        self._states_shown = None
-        self._labelled = (0, 0)
-        self._on_step(self.model.step)
+    def fold_to_depth(self, depth: int | None) -> None:
+        if self.model.graph is not None:
+            self.graph_view.fold_to_depth(depth)
+            self.follower.redraw()
 
-    # -- files -----------------------------------------------------------------------------------
+    # -- files (see qt_file_actions) ----------------------------------------------------------
+    @property
+    def filename(self) -> str:
+        return self.files.filename
+
     def open_file(self, path: str) -> bool:
-        """Load ``path`` into the editor without running it; return False when unreadable."""
-        from app.autograd.snippet import SnippetLoadError, load_snippet
+        return self.files.open_file(path)
 
-        try:
-            text, _name = load_snippet(path, None)
-        except SnippetLoadError as exc:
-            if exc.error.get("kind") != "empty":  # an empty file opens: the user writes in it
-                err = exc.error
-                QtWidgets.QMessageBox.warning(
-                    self, "Cannot open",
-                    f"{err.get('message', path)}\n\n{err.get('explanation', '')}\n\n"
-                    f"How to fix: {err.get('fix', '')}".strip())
-                return False
-            text = ""
-        self.filename = str(Path(path).resolve())
-        self.editor.setPlainText(text)
-        self.editor.set_error(None)
-        self._remember_file(self.filename)
-        self.setWindowTitle(f"gradstep — {Path(path).name}")
-        self.statusBar().showMessage(f"Opened {path} (not run: press Ctrl+Enter).")
-        return True
+    def save(self) -> bool:
+        return self.files.save()
 
-    def open_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open snippet", self._last_dir(), "Python (*.py);;All files (*)")
-        if path:
-            self._set_last_dir(path)
-            self.open_file(path)
+    def save_as(self) -> bool:
+        return self.files.save_as()
 
-    def save(self) -> None:
-        if not self.filename:
-            self.save_as()
-            return
-        Path(self.filename).write_text(self.editor.toPlainText(), encoding="utf-8")
-        self.statusBar().showMessage(f"Saved {self.filename}.")
-
-    def save_as(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save snippet", self._last_dir(), "Python (*.py)")
-        if path:
-            self._set_last_dir(path)
-            self.filename = path
-            self._remember_file(path)
-            self.save()
+    def recent_files(self) -> list[str]:
+        return self.files.recent_files()
 
     def export_graph(self, path: str) -> None:
-        """Write the graph with the current step's state to ``path`` (format from the suffix)."""
-        from graphviz_views.export import export_graph
-
-        export_graph(self.model.graph, path, states=self.model.states(),
-                     rankdir=self.graph_view.rankdir)
+        self.exports.export_graph(path)
 
     def export_dialog(self) -> None:
-        if self.model.graph is None:
-            self.statusBar().showMessage("Nothing to export: run a snippet first.")
-            return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export graph", self._last_dir(), EXPORT_FILTER)
-        if not path:
-            return
-        self._set_last_dir(path)
-        try:
-            self.export_graph(path)
-        except Exception as exc:  # a failed export is reported, never fatal
-            QtWidgets.QMessageBox.warning(self, "Export failed", f"{path}\n\n{exc}")
-            return
-        self.statusBar().showMessage(f"Exported {path}.")
+        self.exports.export_dialog()
 
     def copy_image(self) -> None:
-        QtGui.QGuiApplication.clipboard().setImage(self.graph_view.render_image())
-        self.statusBar().showMessage("Graph image copied to the clipboard.")
+        self.exports.copy_image()
 
     def load_example(self, example_id: str) -> None:
         """Put an example's text in the editor (it is not run)."""
-        from app.examples import load_example
+        from app.examples import get_example, load_example
 
-        self.filename = ""
+        if not self.files.keep_or_discard_edits(self.tr("opening an example")):
+            return
+        self.files.set_filename("")
         self.editor.setPlainText(load_example(example_id))
         self.editor.set_error(None)
-        self.statusBar().showMessage("Example loaded (not run: press Ctrl+Enter).")
+        self.files.mark_saved()
+        self.root_picker.forget()
+        self.setWindowTitle(f"gradstep — {get_example(example_id).title}[*]")
+        self.statusBar().showMessage(self.tr("Example loaded (not run: press Ctrl+Enter)."))
 
     def _fill_examples(self) -> None:
         try:
             from app.examples import EXAMPLES
         except ImportError:
-            self.examples_menu.addAction("(examples not installed)").setEnabled(False)
+            self.examples_menu.addAction(self.tr("(examples not installed)")).setEnabled(False)
             return
         self.examples_menu.setToolTipsVisible(True)
         for example in EXAMPLES:
@@ -495,38 +440,28 @@ class QtMainWindow(QtWidgets.QMainWindow):
             action.setToolTip(example.description)
             action.triggered.connect(lambda _c=False, i=example.id: self.load_example(i))
 
-    # -- settings, recent files, autosave ------------------------------------------------------------
-    def _last_dir(self) -> str:
-        return str(settings().value("last_dir", str(Path.home())))
-
-    def _set_last_dir(self, path: str) -> None:
-        settings().setValue("last_dir", str(Path(path).parent))
-
-    def recent_files(self) -> list[str]:
-        value = settings().value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _remember_file(self, path: str) -> None:
-        recent = [p for p in self.recent_files() if p != path]
-        settings().setValue("recent", [path] + recent[: MAX_RECENT - 1])
-        self._refresh_recent()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.recent_files():
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        self.recent_menu.setEnabled(bool(self.recent_files()))
-
+    # -- autosave and window state ----------------------------------------------------------------
     def _on_text_changed(self) -> None:
         self.autosave.changed(self.editor.toPlainText(), self.filename)
 
     def _restore_text(self) -> None:
         saved = self.autosave.restore()
         if saved and saved["text"]:
-            self.filename = saved["filename"]
+            self.files.set_filename(saved["filename"])
             self.editor.setPlainText(saved["text"])
-            self.statusBar().showMessage("Restored your last text (not run).")
+            self.files.mark_saved()
+            if saved["filename"] and self._file_text(saved["filename"]) != saved["text"]:
+                self.editor.document().setModified(True)  # edits its file does not have
+            self.statusBar().showMessage(self.tr("Restored your last text (not run)."))
+
+    @staticmethod
+    def _file_text(path: str) -> str | None:
+        from pathlib import Path
+
+        try:
+            return Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def _restore_settings(self) -> None:
         s = settings()
@@ -538,6 +473,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.files.keep_or_discard_edits(self.tr("quitting"), untitled_too=False):
+            event.ignore()
+            return
         self.autosave.flush()
         s = settings()
         s.setValue("geometry", self.saveGeometry())

@@ -45,24 +45,32 @@ class QtStepBar(QtWidgets.QToolBar):
         self.speed.setCurrentIndex(1)
         self.speed.setToolTip("Play speed")
         self.addWidget(self.speed)
-        self.position = QtWidgets.QLabel(" step 0 / 0 ")
+        self.position = QtWidgets.QLabel()
         self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(" step 0000 / 0000 "))
         self.addWidget(self.position)
         self.passes = QtWidgets.QComboBox()
-        self.passes.setToolTip("Which backward pass to step through: the snippet's own calls, "
-                               "then the passes gradstep ran")
+        self.passes.setToolTip(self.tr("Which backward pass to step through: the snippet's own "
+                                       "calls (their line is highlighted), then the passes "
+                                       "gradstep ran"))
         self.passes.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.passes.setMinimumContentsLength(22)
         self._passes_action = self.addWidget(self.passes)
+        self.pass_info = QtWidgets.QLabel()
+        self.pass_info.setToolTip(self.tr("What the pass being stepped does, as its code says"))
+        self.addWidget(self.pass_info)
         self.addSeparator()
+        self.again_label = QtWidgets.QLabel(self.tr(" Backward again: "))
+        self.addWidget(self.again_label)
         self.mode = QtWidgets.QComboBox()
         self.mode.addItem("backward()", "backward")
         self.mode.addItem("autograd.grad", "grad")
-        self.mode.setToolTip("How the app runs backward from the root")
+        self.mode.setToolTip(self.tr("How gradstep runs its own passes from the root (Backward "
+                                     "again); the snippet's own calls do what their code says"))
         self.addWidget(self.mode)
         self.retain = QtWidgets.QCheckBox("retain_graph")
-        self.retain.setToolTip("Keep the saved tensors after a pass, so backward can run again")
+        self.retain.setToolTip(self.tr("Keep the saved tensors after gradstep's own passes "
+                                       "(Backward again), so backward can run again"))
         self.addWidget(self.retain)
         self.act_again = self._action("Backward again", icon.SP_BrowserReload, "again",
                                       self.sigBackwardAgain.emit)
@@ -135,15 +143,19 @@ class QtStepBar(QtWidgets.QToolBar):
             self._timer.setInterval(SPEEDS[text])
 
     def _fill_passes(self) -> None:
-        """List the model's passes and show the one being stepped."""
+        """List the model's passes and show the one being stepped, and what it does."""
+        from app.ui.pass_names import mode_words
+
         self.passes.blockSignals(True)
         self.passes.clear()
-        for i, name in enumerate(self.model.pass_names):
-            failed = " (failed)" if self.model.timelines[i].get("error") else ""
-            self.passes.addItem(f"{i + 1}. {name}{failed}")
+        for i, record in enumerate(self.model.passes):
+            failed = self.tr(" (failed)") if record.failed else ""
+            self.passes.addItem(f"{i + 1}. {record.title}{failed}")
+            self.passes.setItemData(i, record.code or record.title, QtCore.Qt.ItemDataRole.ToolTipRole)
         self.passes.setCurrentIndex(self.model.timeline_index())
-        self._passes_action.setVisible(bool(self.model.timelines))
+        self._passes_action.setVisible(bool(self.model.passes))
         self.passes.blockSignals(False)
+        self.pass_info.setText(f" {mode_words(self.model.timeline)} " if self.model.timeline else "")
 
     def _on_pass_chosen(self, index: int) -> None:
         if 0 <= index < len(self.model.timelines):
@@ -151,7 +163,7 @@ class QtStepBar(QtWidgets.QToolBar):
 
     def _on_step(self, *_args) -> None:
         k, n = self.model.step, self.model.step_count
-        self.position.setText(f" step {k} / {n} ")
+        self.position.setText(self.tr(" step {0} / {1} ").format(k, n))
         self.act_back.setEnabled(k > 0)
         self.act_reset.setEnabled(k > 0)
         self.act_forward.setEnabled(k < n)

@@ -94,32 +94,46 @@ def stats(x) -> str:
     return "\n".join(lines)
 
 
-def node_tooltip(attrs: dict) -> str:
-    """Return the hover text of a node: op, label, shape, dtype, device, value."""
-    lines = [f"<b>{attrs.get('name', '?')}</b>"]
+STATE_WORDS = {
+    "pending": "not run yet in this pass",
+    "current": "▶ runs next",
+    "done": "✓ ran (its saved tensors are kept)",
+    "freed": "∅ its saved tensors are freed",
+    "error": "✗ torch raised here",
+}
+
+
+def node_tooltip(attrs: dict, state: str = "", saved: list | None = None) -> str:
+    """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
+    state and its saved tensors as they are at the step shown (``saved``; else the trace's)."""
+    import html
+
+    esc = html.escape
+    lines = [f"<b>{esc(str(attrs.get('name', '?')))}</b>"]
     if attrs.get("label") and attrs.get("label") != attrs.get("name"):
-        lines.append(f"label: {attrs['label']}")
+        lines.append(f"label: {esc(str(attrs['label']))}")
     if attrs.get("scope"):
-        lines.append(f"module: {attrs['scope']}")
-    lines.append(f"shape: {list(attrs.get('shape') or [])}  dtype: {attrs.get('dtype', '?')}")
-    lines.append(f"device: {attrs.get('device', '?')}")
-    if attrs.get("value"):
-        lines.append(f"value: {short(attrs['value'])}")
-    saved = attrs.get("saved") or []
-    if saved:
-        names = ", ".join(f"{s['name']}{' (freed)' if s.get('freed') else ''}" for s in saved)
+        lines.append(f"module: {esc(str(attrs['scope']))}")
+    if attrs.get("kind") == "module":
+        lines.append(f"{attrs.get('op_count', 0)} ops folded (double-click to unfold)")
+    else:
+        lines.append(f"shape: {list(attrs.get('shape') or [])}  dtype: {attrs.get('dtype', '?')}")
+        lines.append(f"device: {attrs.get('device', '?')}")
+        value = attrs.get("value")
+        lines.append(f"value: {esc(short(value))}" if value else "value: not captured")
+    if state:
+        lines.append(f"state: {STATE_WORDS.get(state, state)}")
+    entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
+               if isinstance(e, dict) and "freed" in e and "value" not in e]
+    if entries:
+        names = ", ".join(f"{esc(str(e['name']))} ({'freed' if e.get('freed') else 'alive'})"
+                          for e in entries)
         lines.append(f"saved: {names}")
     return "<br>".join(lines)
 
 
 def edge_label(grad) -> str:
     """Return the text written on an edge for the gradient it carries ('' for large ones)."""
-    if grad is None:
-        return ""
-    value = as_value(grad)
-    if value.get("data") is None:
-        return ""
-    nums = flatten(value["data"])
-    if len(nums) > 4:
-        return ""
-    return short(grad, limit=28)
+    from graphviz_views.style import gradient_text
+
+    return gradient_text(grad)

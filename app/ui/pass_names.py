@@ -1,0 +1,39 @@
+"""What the window calls a backward pass (pure text, no Qt): the snippet line that made it."""
+
+from __future__ import annotations
+
+MAX_CODE = 60
+
+
+def call_code(code: str | None, limit: int = MAX_CODE) -> str:
+    """Return a snippet line without its comment and outer ``print(...)``, cut at a word."""
+    text = (code or "").split("#", 1)[0].strip()
+    if text.startswith("print(") and text.endswith(")"):
+        text = text[len("print("):-1].strip()
+    if len(text) > limit:
+        cut = text[: limit - 1]
+        text = (cut[: cut.rfind(" ")] if " " in cut else cut) + "…"
+    return text
+
+
+def pass_title(call: dict | None, timeline: dict | None = None) -> str:
+    """Return ``line 12: torch.autograd.grad(p[1], [a], retain_graph=True)`` for a snippet
+    call, ``gradstep: backward() from the root`` for a pass gradstep ran."""
+    if call is not None:
+        return f"line {call.get('line')}: {call_code(call.get('code')) or call.get('api')}"
+    timeline = timeline or {}
+    how = "autograd.grad" if timeline.get("mode") == "grad" else "backward()"
+    retain = ", retain_graph=True" if timeline.get("retain_graph") else ""
+    return f"gradstep: {how}{retain} from the root"
+
+
+def mode_words(timeline: dict | None) -> str:
+    """Return ``autograd.grad · retain_graph=True`` for the pass being stepped."""
+    if not timeline:
+        return ""
+    how = "autograd.grad" if timeline.get("mode") == "grad" else "backward()"
+    return f"{how} · retain_graph={bool(timeline.get('retain_graph'))}"
+
+
+def steps_word(count: int) -> str:
+    return f"{count} step" + ("" if count == 1 else "s")
