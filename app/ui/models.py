@@ -87,6 +87,7 @@ class SessionModel(QtCore.QObject):
         self.root_name: str | None = None
         self.root_candidates: list[str] = []
         self.passes: list[PassRecord] = []
+        self.other_calls: list[dict] = []  # the snippet's calls on another graph than the drawn
         self.columns: list[tuple[str, int]] = []  # the leaf table: ("pass", i) or ("zero", n)
         self.history = PassHistory()
         self.pass_index = -1
@@ -121,6 +122,9 @@ class SessionModel(QtCore.QObject):
                     code=call.get("code"), api=call.get("api")))
                 self.columns.append(("pass", len(self.passes) - 1))
             self.history = PassHistory(self.graph, [p.timeline for p in self.passes])
+            drawn = {id(p.timeline) for p in self.passes}
+            self.other_calls = [c for c in self.calls if c.get("timeline") is not None
+                                and id(c["timeline"]) not in drawn]
         failing = [i for i, p in enumerate(self.passes) if p.failed]
         self.pass_index = failing[-1] if failing and not self.run_ok else (0 if self.passes else -1)
         self.sigTraceChanged.emit()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-MAX_CODE = 60
+MAX_CODE = 46
 
 
 def call_code(code: str | None, limit: int = MAX_CODE) -> str:
-    """Return a snippet line without its comment and outer ``print(...)``, cut at a word."""
+    """Return a snippet line without its comment, outer ``print(...)`` and ``torch.`` before
+    ``autograd``, cut at a word (the whole line is the pass's tooltip)."""
     text = (code or "").split("#", 1)[0].strip()
     if text.startswith("print(") and text.endswith(")"):
         text = text[len("print("):-1].strip()
+    text = text.replace("torch.autograd.", "autograd.")
     if len(text) > limit:
         cut = text[: limit - 1]
         text = (cut[: cut.rfind(" ")] if " " in cut else cut) + "…"

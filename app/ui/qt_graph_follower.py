@@ -96,6 +96,11 @@ class QtGraphFollower(QtCore.QObject):
 
             state = box_state(self.model.node_state(m) or "pending" for m in attrs.get("members", ()))
             return node_tooltip(attrs, state if self.model.index() else "")
+        state = self.model.state()
+        label = attrs.get("label")
+        if attrs.get("kind") == "leaf" and state is not None and label in state.leaf_grads:
+            return node_tooltip(attrs, self.model.node_state(node_id),
+                                self.model.saved_of(node_id), state.leaf_grads[label])
         return node_tooltip(attrs, self.model.node_state(node_id), self.model.saved_of(node_id))
 
     def edge_tooltip(self, edge) -> str:

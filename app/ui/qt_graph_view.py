@@ -78,9 +78,13 @@ class QtGraphView(QtWidgets.QGraphicsView):
     def show_message(self, text: str) -> None:
         """Show ``text`` instead of a graph (a run that built none)."""
         self.graph, self.graph_scene, self.layout_result = None, None, None
+        self._owner, self._members = {}, {}
         self._empty.clear()
         item = self._empty.addText(text)
         item.setDefaultTextColor(self.palette().color(QtGui.QPalette.ColorRole.PlaceholderText))
+        item.setTextWidth(max(240, self.viewport().width() - 48))  # wraps at a word
+        self._empty.setSceneRect(item.boundingRect())
+        self.setTransform(QtGui.QTransform())
         self.setScene(self._empty)
         self.centerOn(item)
 

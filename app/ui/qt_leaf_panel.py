@@ -10,7 +10,7 @@ from app.ui.models import SessionModel
 from app.ui.summaries import short
 
 GRAD_ROW = "{0}.grad"
-RETURNED_ROW = "autograd.grad → {0}"
+RETURNED_ROW = "autograd.grad returned for {0}"
 
 
 class QtLeafPanel(QtWidgets.QTreeWidget):

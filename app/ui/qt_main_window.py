@@ -86,6 +86,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.search = QtFindBox()
         self.search.setMaximumWidth(170)
         self.run_bar.addWidget(self.search)
+        self.run_bar.addSeparator()
+        self.step_bar.add_again_group(self.run_bar)
         self.addToolBar(self.run_bar)
         self.addToolBarBreak()  # the step controls get a row of their own: nothing overflows
         self.addToolBar(self.step_bar)

@@ -54,9 +54,9 @@ def nice_range(lo: float, hi: float) -> tuple[float, float]:
 class QtTensorPlot(QtWidgets.QWidget):
     """A title, a plot (or a big number) and the statistics of one tensor."""
 
-    def __init__(self, title: str, parent=None, *, axes: tuple[str, str] = ("j", "i")):
+    def __init__(self, title: str, parent=None, *, axes: tuple[str, str] = ("column", "row")):
         super().__init__(parent)
-        self.axes = axes  # names of a heatmap's columns and rows (j: input, i: output)
+        self.axes = axes  # names of a heatmap's columns and rows (a Jacobian: j input, i output)
         self.kind = "none"
         self.values = np.zeros(0)
         self._shown: tuple | None = None  # (kind, shape, values) drawn now: skip redraws

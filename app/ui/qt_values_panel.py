@@ -88,10 +88,14 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.node_id = self.model.focus_node()
         attrs = self.model.node(self.node_id)
         if not attrs:
-            self.header.setText(self.tr("Click a node, or step through backward.")
-                                if self.model.graph is not None
-                                else self.tr("Run a snippet, then step through backward."))
+            if self.model.graph is not None:
+                self.header.setText(self.tr("Click a node, or step through backward."))
+            elif self.model.trace is None and self.model.error:
+                self.header.setText(self.tr("The last run built no graph: see Errors and Output."))
+            else:
+                self.header.setText(self.tr("Run a snippet, then step through backward."))
             self.grad_change.setText("")
+            self.grad_change.setVisible(False)
             for plot in (self.forward, self.arriving, self.sent, self.jacobian):
                 plot.set_value(None)
             self._set_slots([], None)
@@ -153,7 +157,10 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def _show_grad_change(self, attrs: dict, step: dict | None, state: str) -> None:
         """For a leaf: its .grad before and after this step, or why autograd.grad left it."""
-        if attrs.get("kind") != "leaf" or self.model.timeline is None:
+        is_leaf = attrs.get("kind") == "leaf" and self.model.timeline is not None
+        if self.grad_change.isVisibleTo(self) != is_leaf:  # changes only between op and leaf
+            self.grad_change.setVisible(is_leaf)
+        if not is_leaf:
             self.grad_change.setText("")
             return
         label = str(attrs.get("label") or self.node_id)
@@ -178,7 +185,12 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         targets = self._slot_targets()
         for i, grad in enumerate(grads):
             to = targets.get(i, self.tr("no node"))
-            what = short(grad, 24) if grad is not None else self.tr("nothing flows")
+            if grad is None:
+                what = self.tr("nothing flows")
+            elif isinstance(grad, dict):  # a big tensor: its shape (the plot has the rest)
+                what = "×".join(str(d) for d in grad.get("shape") or []) or "scalar"
+            else:
+                what = short(grad, 24)
             self.slot_choice.addItem(f"{i} → {to}: {what}")
         self.slot_choice.setEnabled(bool(grads))
         first = next((i for i, g in enumerate(grads) if g is not None), 0 if grads else -1)

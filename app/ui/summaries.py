@@ -103,9 +103,11 @@ STATE_WORDS = {
 }
 
 
-def node_tooltip(attrs: dict, state: str = "", saved: list | None = None) -> str:
+def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
+                 grad: object = ...) -> str:
     """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
-    state and its saved tensors as they are at the step shown (``saved``; else the trace's)."""
+    state and its saved tensors as they are at the step shown (``saved``; else the trace's),
+    and for a leaf its ``.grad`` then (``grad``, when known)."""
     import html
 
     esc = html.escape
@@ -123,6 +125,8 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None) -> str
         lines.append(f"value: {esc(short(value))}" if value else "value: not captured")
     if state:
         lines.append(f"state: {STATE_WORDS.get(state, state)}")
+    if grad is not ...:
+        lines.append(f"{esc(str(attrs.get('label') or 'leaf'))}.grad now: {esc(short(grad))}")
     entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
                if isinstance(e, dict) and "freed" in e and "value" not in e]
     if entries:
