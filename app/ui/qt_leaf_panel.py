@@ -32,6 +32,7 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
         headers = [self.tr("leaf")]
         for kind, i in model.columns:
             headers.append(self.tr("pass {0}").format(i + 1) if kind == "pass" else self.tr("zero grads"))
+        self.setColumnCount(len(headers))  # fewer passes than before: no empty columns left
         self.setHeaderLabels(headers)
         for col, (kind, i) in enumerate(model.columns, start=1):
             tip = model.passes[i].title if kind == "pass" else self.tr("Every leaf's .grad set to None")
