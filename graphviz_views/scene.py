@@ -11,6 +11,7 @@ only the done paths of the chunks holding their edges. The UI's view sits on top
     scene.set_node_states({node_id: "pending" | "current" | "done" | "freed" | "error"})
     scene.set_edge_labels({(u, v, key): "text"})   # "" removes a label
     scene.set_node_saved({node_id: saved entries})   # a step's saved tensors, alive or freed
+    scene.set_dimmed({node_id, ...})                 # faded: not part of the pass shown
     scene.set_highlight({node_id, ...})              # search hits
     scene.node_at(QPointF) -> node id or None
     scene.node_rect(node_id) -> QRectF
@@ -24,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from graphviz_views import qt_paint, style
 
 DONE_EDGE_STATES = ("done", "freed")
+DIMMED_OPACITY = 0.4  # nodes outside the pass shown (another call's graph)
 
 
 def visible_rect(painter, option) -> QtCore.QRectF:
@@ -62,11 +64,13 @@ class NodesItem(QtWidgets.QGraphicsItem):
             attrs = scene.attrs[i]
             if node in scene.saved:  # the saved tensors as they are at this step
                 attrs = {**attrs, "saved": scene.saved[node]}
+            painter.setOpacity(DIMMED_OPACITY if node in scene.dimmed else 1.0)
             qt_paint.paint_node(
                 painter, scene.rect_of(i), attrs,
                 state=scene.states.get(node, "pending"), is_root=node in scene.roots,
                 highlighted=node in scene.highlight, lod=lod,
             )
+        painter.setOpacity(1.0)
 
     def _paint_plain(self, painter, shown) -> None:
         scene = self._scene
@@ -188,6 +192,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.done_nodes: set = {n for n, st in self.states.items() if st in DONE_EDGE_STATES}
         self.edge_labels: dict = {k: v for k, v in (edge_labels or {}).items() if v}
         self.saved: dict = {}  # node -> saved entries at the step shown (else the graph's)
+        self.dimmed: set = set()  # nodes drawn faded: not part of the pass shown
         self.highlight: set = set()
         self.roots = style.root_ids(graph)
         self.node_ids = list(layout.positions)
@@ -291,6 +296,13 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 continue
             self.saved[node] = entries
             self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+
+    def set_dimmed(self, node_ids) -> None:
+        """Draw ``node_ids`` faded (not part of the pass shown); the others as usual."""
+        new = {n for n in node_ids if n in self._index}
+        for node in new ^ self.dimmed:
+            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+        self.dimmed = new
 
     def edge_label_at(self, point: QtCore.QPointF):
         """Return the edge ``(u, v, key)`` whose label holds ``point`` (None for none)."""

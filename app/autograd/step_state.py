@@ -78,6 +78,7 @@ class StepState:
     error: dict | None = None
     mode: str = "backward"
     retain_graph: bool = False
+    members: frozenset | None = None  # the nodes of this pass's own graph (None: all)
 
     @property
     def at_end(self) -> bool:
@@ -105,8 +106,9 @@ class PassIndex:
     """
 
     def __init__(self, timeline: dict | None, *, graph=None, freed_at_start=(),
-                 pass_index: int = 0):
+                 pass_index: int = 0, members=None):
         self.timeline = timeline or {}
+        self.members = frozenset(members) if members else None
         self.graph = graph
         self.pass_index = pass_index
         self.steps: list = self.timeline.get("steps") or []
@@ -240,7 +242,7 @@ class PassIndex:
             current=self.steps[k] if k < self.count else None,
             last=self.steps[k - 1] if k > 0 else None,
             error=error, mode=tl.get("mode", "backward"),
-            retain_graph=bool(tl.get("retain_graph")),
+            retain_graph=bool(tl.get("retain_graph")), members=self.members,
         )
 
     def _raised_by(self, k: int) -> bool:
@@ -280,16 +282,19 @@ class PassHistory:
     passes gradstep ran), over one drawn graph. Buffers freed by an earlier pass stay
     freed in later ones."""
 
-    def __init__(self, graph=None, timelines=()):
+    def __init__(self, graph=None, timelines=(), members=None):
         self.graph = graph
         self.timelines = list(timelines)
+        # per pass, the node ids of its own graph (a snippet call's ``nodes``), or None: all
+        self.members = list(members) if members is not None else [None] * len(self.timelines)
         self._indexes: list[PassIndex] = []
 
     def __len__(self) -> int:
         return len(self.timelines)
 
-    def append(self, timeline: dict) -> None:
+    def append(self, timeline: dict, members=None) -> None:
         self.timelines.append(timeline)
+        self.members.append(members)
 
     def index(self, pass_index: int) -> PassIndex:
         """Return the PassIndex of pass ``pass_index`` (0-based), built once."""
@@ -300,8 +305,9 @@ class PassHistory:
                 before = self._indexes[i - 1]
                 start = {n for n in before.freed_after if before.is_freed(n, before.count)}
                 start |= set(before.timeline.get("freed_nodes") or ())
+            members = self.members[i] if i < len(self.members) else None
             self._indexes.append(PassIndex(self.timelines[i], graph=self.graph,
-                                           freed_at_start=start, pass_index=i))
+                                           freed_at_start=start, pass_index=i, members=members))
         return self._indexes[pass_index]
 
     def state(self, pass_index: int, k: int) -> StepState:

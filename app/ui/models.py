@@ -37,6 +37,7 @@ class PassRecord:
     line: int | None = None
     code: str | None = None
     api: str | None = None
+    members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
 
     @property
     def failed(self) -> bool:
@@ -104,7 +105,7 @@ class SessionModel(QtCore.QObject):
         A failed run that built a graph shows it, with the passes that ran and the
         failing one at the node where torch raised (its end).
         """
-        from app.autograd.step_state import PassHistory, drawn_calls
+        from app.autograd.step_state import drawn_calls
 
         self._clear()
         self.error = result.get("error")
@@ -119,9 +120,10 @@ class SessionModel(QtCore.QObject):
             for call in drawn_calls(self.calls, self.graph):
                 self.passes.append(PassRecord(
                     call["timeline"], "snippet", pass_title(call), line=call.get("line"),
-                    code=call.get("code"), api=call.get("api")))
+                    code=call.get("code"), api=call.get("api"),
+                    members=tuple(n["id"] for n in call.get("nodes") or ())))
                 self.columns.append(("pass", len(self.passes) - 1))
-            self.history = PassHistory(self.graph, [p.timeline for p in self.passes])
+            self.history = self._history()
             drawn = {id(p.timeline) for p in self.passes}
             self.other_calls = [c for c in self.calls if c.get("timeline") is not None
                                 and id(c["timeline"]) not in drawn]
@@ -146,17 +148,21 @@ class SessionModel(QtCore.QObject):
 
     def add_timeline(self, timeline: dict, name: str = "") -> None:
         """Append a pass gradstep ran and make it the one being stepped."""
-        from app.autograd.step_state import PassHistory
-
         record = PassRecord(timeline, "gradstep", name or pass_title(None, timeline))
         self.passes.append(record)
         self.columns.append(("pass", len(self.passes) - 1))
-        self.history = PassHistory(self.graph, [p.timeline for p in self.passes])
+        self.history = self._history()
         self.pass_index = len(self.passes) - 1
         if timeline.get("error"):
             self.error = timeline["error"]
         self.sigLeavesChanged.emit()
         self._restart_steps()
+
+    def _history(self):
+        from app.autograd.step_state import PassHistory
+
+        return PassHistory(self.graph, [p.timeline for p in self.passes],
+                           [p.members for p in self.passes])
 
     def add_zero_grads(self) -> None:
         """Record that every leaf's .grad was set to None (a column of the leaf table)."""

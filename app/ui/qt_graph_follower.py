@@ -39,6 +39,7 @@ class QtGraphFollower(QtCore.QObject):
     def on_step(self, k: int) -> None:
         index = self.model.index()
         if index is None:
+            self.view.set_dimmed(())
             self.view.set_node_states({}, {})
             self.view.clear_edge_labels()
             self._shown, self._labelled = None, (0, 0)
@@ -48,6 +49,7 @@ class QtGraphFollower(QtCore.QObject):
             self.view.update_node_states(change.node_states, change.saved)
         else:  # a new pass: every node at once
             state = self.model.state()
+            self.view.set_dimmed(self.outside(index))
             self.view.set_node_states(state.node_states, state.saved)
             self.view.clear_edge_labels()
             self._labelled = (0, 0)
@@ -88,6 +90,13 @@ class QtGraphFollower(QtCore.QObject):
         if changed:
             self.view.set_edge_labels(changed)
 
+    def outside(self, index) -> set:
+        """Return the drawn nodes that are not part of the pass ``index`` steps (a snippet call
+        on another root of the drawn graph, e.g. the other ``p[i]``, or a node built later)."""
+        if index.members is None or self.model.graph is None:
+            return set()
+        return {n for n in self.model.graph.nodes if n not in index.members}
+
     # -- tooltips ------------------------------------------------------------------------------
     def node_tooltip(self, node_id: str, attrs: dict) -> str:
         """Return the hover text of ``node_id`` at the step shown."""
@@ -96,6 +105,12 @@ class QtGraphFollower(QtCore.QObject):
 
             state = box_state(self.model.node_state(m) or "pending" for m in attrs.get("members", ()))
             return node_tooltip(attrs, state if self.model.index() else "")
+        index = self.model.index()
+        if index is not None and node_id in self.outside(index):
+            record = self.model.current_pass()
+            return node_tooltip(attrs) + "<br>" + self.tr(
+                "not part of this pass: {0} does not reach it (it may not exist yet then)"
+            ).format(record.title if record else "")
         state = self.model.state()
         label = attrs.get("label")
         if attrs.get("kind") == "leaf" and state is not None and label in state.leaf_grads:

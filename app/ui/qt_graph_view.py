@@ -43,6 +43,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.collapsed: set[str] = set()
         self._states: dict = {}  # node -> backward state (the graph's own nodes)
         self._saved: dict = {}  # node -> saved entries at the step shown
+        self._dimmed: set = set()  # nodes outside the pass shown
         self._labels: dict = {}
         self._owner: dict = {}  # node -> the module box it is folded into
         self._members: dict = {}  # module box -> its nodes
@@ -116,6 +117,8 @@ class QtGraphView(QtWidgets.QGraphicsView):
             self.graph_scene.set_node_states({**self._states, **self._box_states(self._members)})
         if self._saved:
             self.graph_scene.set_node_saved(self._saved)
+        if self._dimmed:
+            self.graph_scene.set_dimmed(self._dimmed)
         if self._labels:
             self.graph_scene.set_edge_labels(self._labels)
 
@@ -165,6 +168,12 @@ class QtGraphView(QtWidgets.QGraphicsView):
 
         return {box: box_state(self._states.get(m, "pending") for m in nodes)
                 for box, nodes in members.items()}
+
+    def set_dimmed(self, node_ids) -> None:
+        """Fade ``node_ids``: nodes that are not part of the pass being stepped."""
+        self._dimmed = set(node_ids)
+        if self.graph_scene is not None:
+            self.graph_scene.set_dimmed(self._dimmed)
 
     def shown_node(self, node_id: str) -> str:
         """Return the box drawn for ``node_id``: itself, or the module box it is folded into."""
