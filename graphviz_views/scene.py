@@ -71,6 +71,11 @@ class NodesItem(QtWidgets.QGraphicsItem):
                 highlighted=node in scene.highlight, lod=lod,
             )
         painter.setOpacity(1.0)
+        # gradient labels over the boxes: where one is wider than the gap between two
+        # layers (a left-to-right layout) it covers a box's edge, never hides under it
+        routes = scene.layout.routes
+        for key, text in scene.edge_labels.items():
+            qt_paint.paint_edge_label(painter, routes.get(key), text)
 
     def _paint_plain(self, painter, shown) -> None:
         scene = self._scene
@@ -148,9 +153,6 @@ class EdgesItem(QtWidgets.QGraphicsItem):
                 done = scene.done_nodes
                 chunk.done = qt_paint.edge_paths(routes, [k for k in chunk.keys if k[0] in done])
             qt_paint.paint_edges(painter, *chunk.done, style.EDGE_DONE, 2.0)
-        if lod >= qt_paint.LABEL_LOD:
-            for key, text in scene.edge_labels.items():
-                qt_paint.paint_edge_label(painter, routes.get(key), text)
 
 
 def _chunked(routes: dict) -> list[list]:
@@ -320,7 +322,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
             else:
                 self.edge_labels.pop(key, None)
         self._update_bounds()
-        self.edges_item.update()
+        self.nodes_item.update()
 
     def set_highlight(self, node_ids) -> None:
         """Ring the nodes ``node_ids`` (search hits); an empty set clears the rings."""

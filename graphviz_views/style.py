@@ -160,6 +160,7 @@ def format_small_value(value) -> str:
 
 EDGE_LABEL_NUMBERS = 4  # gradients with more numbers are not written on the edge
 EDGE_LABEL_CHARS = 40
+EDGE_LABEL_PX = 140.0  # fits between two layers of a left-to-right layout (RANK_GAP_LR)
 
 
 def _numbers_of(value) -> list | None:
@@ -179,7 +180,8 @@ def _numbers_of(value) -> list | None:
 def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
     """Return the text written on an edge for the gradient ``value``: 4 significant digits,
     ``[a, b, c]`` for a small tensor; '' for None or a tensor of more than
-    EDGE_LABEL_NUMBERS numbers. A text longer than ``limit`` ends at a whole number with ``…``."""
+    EDGE_LABEL_NUMBERS numbers. A text longer than ``limit`` characters or EDGE_LABEL_PX
+    pixels ends at a whole number with ``…`` (the tooltip has them all)."""
     numbers = _numbers_of(value)
     if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
         return ""
@@ -187,7 +189,7 @@ def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
     if not isinstance(value, list):
         return words[0]
     text = "[" + ", ".join(words) + "]"
-    while len(text) > limit and len(words) > 1:
+    while (len(text) > limit or text_width(text, DETAIL_PX) > EDGE_LABEL_PX) and len(words) > 1:
         words.pop()
         text = "[" + ", ".join(words) + ", …]"
     return text
