@@ -127,3 +127,13 @@ def test_incremental_changes_rebuild_the_whole_state():
             want = index.state(b)
             assert states == want.node_states and saved == want.saved, (p, a, b)
             assert edges == want.edge_grads, (p, a, b)
+
+
+def test_backward_json_calls_carry_dot_grad_and_what_autograd_grad_returned():
+    source = LESSONS["softmax_jacobian"]
+    result, oracle = gradstep_and_torch(source, "/lessons/softmax_jacobian.py")
+    for call, torch_call in zip(result["calls"], oracle.calls):
+        assert call["timeline"]["leaf_grads"] == {"a": None}  # .grad as torch leaves it
+        assert oracle.namespace["a"].grad is None
+        assert call["returned_inputs"] == ["a"]
+        assert call["returned"] == [pytest.approx(t.tolist()) for t in torch_call.returned]
