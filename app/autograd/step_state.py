@@ -261,8 +261,8 @@ class PassIndex:
         for source in touched:
             for edge in self.edges_from(source):
                 edges[edge] = self.edge_grad(source, edge[2], b)
-        leaves = {label for label, done in self.accumulations.items()
-                  if any(lo <= i <= hi for i in done)}
+        leaves = {self.steps[i]["leaf"] for i in range(lo, min(hi + 1, self.count))
+                  if self.steps[i].get("leaf") in self.accumulations}
         return StepChange(
             node_states={n: self.node_state(n, b) for n in touched},
             saved={n: self.saved(n, b) for n in touched if self._trace_saved(n)},

@@ -289,6 +289,11 @@ class SessionModel(QtCore.QObject):
             return index.saved(node_id, self.step)
         return list(self.node(node_id).get("saved") or [])
 
+    def leaf_grad(self, label: str):
+        """Return leaf ``label``'s ``.grad`` now (cheap: one leaf, not the whole state)."""
+        index = self.index()
+        return index.leaf_grad(label, self.step) if index is not None else None
+
     def focus_node(self) -> str:
         """Return the node the panels describe: the selected one, else the ▶ node, else (at
         the end of a pass) the node that ran last."""

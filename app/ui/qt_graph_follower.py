@@ -111,11 +111,10 @@ class QtGraphFollower(QtCore.QObject):
             return node_tooltip(attrs) + "<br>" + self.tr(
                 "not part of this pass: {0} does not reach it (it may not exist yet then)"
             ).format(record.title if record else "")
-        state = self.model.state()
         label = attrs.get("label")
-        if attrs.get("kind") == "leaf" and state is not None and label in state.leaf_grads:
+        if attrs.get("kind") == "leaf" and index is not None and label in index.leaf_labels():
             return node_tooltip(attrs, self.model.node_state(node_id),
-                                self.model.saved_of(node_id), state.leaf_grads[label])
+                                self.model.saved_of(node_id), self.model.leaf_grad(label))
         return node_tooltip(attrs, self.model.node_state(node_id), self.model.saved_of(node_id))
 
     def edge_tooltip(self, edge) -> str:

@@ -178,13 +178,21 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def _label_axes(self, kind: str) -> None:
         """Name a heatmap's axes (j across, i down) and a bar chart's (index); none otherwise."""
-        item = self._plot.getPlotItem()
+        if kind not in ("bars", "heatmap", "histogram"):
+            return  # no plot shown: keep the labels (changing them re-lays out the plot)
         across, down = {"heatmap": self.axes, "bars": ("index", "")}.get(kind, ("", ""))
+        if (across, down) == getattr(self, "_axis_names", None):
+            return  # unchanged: setting a label re-lays out the plot
+        self._axis_names = (across, down)
+        item = self._plot.getPlotItem()
         item.setLabel("bottom", across)
         item.setLabel("left", down)
 
     def _integer_ticks(self, count_x: int, count_y: int | None) -> None:
         """Put ticks at cell centres labelled 0, 1, 2, ... (not 0.5, 1.5) on small plots."""
+        if (count_x, count_y) == getattr(self, "_tick_counts", None):
+            return
+        self._tick_counts = (count_x, count_y)
         item = self._plot.getPlotItem()
         for name, count, offset in (("bottom", count_x, 0.5 if count_y is not None else 0.0),
                                     ("left", count_y, 0.5)):

@@ -44,7 +44,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         # fixed sizes: a new step's text must not re-lay out the dock (that repaints the window)
         self.header.setFixedHeight(self.header.fontMetrics().lineSpacing() * 2 + 4)
         self.header.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
-        self.grad_change = QtWidgets.QLabel()  # a leaf's .grad before -> after
+        self.grad_change = QtWidgets.QLabel()  # a leaf's .grad before -> after; an op's buffers
         self.grad_change.setWordWrap(True)
         self.grad_change.setFixedHeight(self.grad_change.fontMetrics().lineSpacing() * 2 + 4)
         self.grad_change.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -95,7 +95,6 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             else:
                 self.header.setText(self.tr("Run a snippet, then step through backward."))
             self.grad_change.setText("")
-            self.grad_change.setVisible(False)
             for plot in (self.forward, self.arriving, self.sent, self.jacobian):
                 plot.set_value(None)
             self._set_slots([], None)
@@ -157,15 +156,11 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def _show_grad_change(self, attrs: dict, step: dict | None, state: str) -> None:
         """For a leaf: its .grad before and after this step, or why autograd.grad left it."""
-        is_leaf = attrs.get("kind") == "leaf" and self.model.timeline is not None
-        if self.grad_change.isVisibleTo(self) != is_leaf:  # changes only between op and leaf
-            self.grad_change.setVisible(is_leaf)
-        if not is_leaf:
-            self.grad_change.setText("")
+        if attrs.get("kind") != "leaf" or self.model.timeline is None:
+            self.grad_change.setText(self._saved_words())
             return
         label = str(attrs.get("label") or self.node_id)
-        now = self.model.state()
-        grad_now = now.leaf_grads.get(label) if now is not None else None
+        grad_now = self.model.leaf_grad(label)
         if step is not None and "grad_after" in step:
             before, after = short(step.get("grad_before")), short(step.get("grad_after"))
             text = (self.tr("{0}.grad: {1} → {2} when this step runs") if state == "current"
@@ -176,6 +171,19 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         else:
             text = self.tr("{0}.grad now: {1}").format(label, short(grad_now))
         self.grad_change.setText(text)
+
+    def _saved_words(self) -> str:
+        """Return an op's saved tensors at this step, in a line (the Saved panel has more)."""
+        from app.autograd.step_state import is_tensor_entry
+
+        tensors = [e for e in self.model.saved_of(self.node_id) if is_tensor_entry(e)]
+        if not tensors:
+            return self.tr("Saves no tensor for backward.") if self.model.graph is not None else ""
+        alive = [str(e.get("name")) for e in tensors if not e.get("freed")]
+        freed = [str(e.get("name")) for e in tensors if e.get("freed")]
+        parts = ([self.tr("alive: {0}").format(", ".join(alive))] if alive else []) + (
+            [self.tr("freed: {0}").format(", ".join(freed))] if freed else [])
+        return self.tr("Saved tensors now — {0}").format("; ".join(parts))
 
     def _set_slots(self, grads: list, empty: str | None) -> None:
         self._sent_values = list(grads)
