@@ -151,6 +151,35 @@ class QtFileActions(QtCore.QObject):
         self.remember(self.filename)
         return self.save()
 
+    # -- examples and the autosave --------------------------------------------------------------
+    def load_example(self, example_id: str) -> None:
+        """Put an example's text in the editor (it is not run); asks about unsaved edits."""
+        from app.examples import get_example, load_example
+
+        if not self.keep_or_discard_edits(self.tr("opening an example")):
+            return
+        self.set_filename("")
+        self.editor.setPlainText(load_example(example_id))
+        self.editor.set_error(None)
+        self.mark_saved()
+        root_picker = getattr(self.window, "root_picker", None)
+        if root_picker is not None:
+            root_picker.forget()  # a new snippet: draw what it computes
+        self.window.setWindowTitle(f"gradstep — {get_example(example_id).title}[*]")
+        self.window.statusBar().showMessage(self.tr("Example loaded (not run: press Ctrl+Enter)."))
+
+    def restore_text(self, autosave) -> None:
+        """Put the autosaved text back (not run); edits its file does not have stay marked."""
+        saved = autosave.restore()
+        if not saved or not saved["text"]:
+            return
+        self.set_filename(saved["filename"])
+        self.editor.setPlainText(saved["text"])
+        self.mark_saved()
+        if saved["filename"] and _file_text(saved["filename"]) != saved["text"]:
+            self.editor.document().setModified(True)
+        self.window.statusBar().showMessage(self.tr("Restored your last text (not run)."))
+
     # -- settings ---------------------------------------------------------------------------------
     def last_dir(self) -> str:
         return str(settings().value("last_dir", str(Path.home())))
@@ -173,3 +202,10 @@ class QtFileActions(QtCore.QObject):
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda _c=False, p=path: self.open_recent(p))
         self.recent_menu.setEnabled(bool(self.recent_files()))
+
+
+def _file_text(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.ui.error_words import for_window, no_graph_text
 from app.ui.models import SessionModel
-from app.ui.pass_names import steps_word
 from app.ui.qt_autosave import QtAutosave, state_dir
 from app.ui.qt_device_selector import QtDeviceSelector
 from app.ui.qt_editor import QtEditor
@@ -25,13 +23,12 @@ from app.ui.qt_icons import glyph_icon
 from app.ui.qt_leaf_panel import QtLeafPanel
 from app.ui.qt_output_panel import QtOutputPanel
 from app.ui.qt_root_picker import QtRootPicker
+from app.ui.qt_run_controller import QtRunController
 from app.ui.qt_runner import QtRunner, make_backend
 from app.ui.qt_saved_panel import QtSavedPanel
 from app.ui.qt_step_bar import QtStepBar
 from app.ui.qt_values_panel import QtValuesPanel
 from app.ui.qt_view_menu import build_view_menu
-
-INSPECT_DELAY_MS = 120  # the ▶ node's details are asked for once stepping pauses this long
 
 
 class QtMainWindow(QtWidgets.QMainWindow):
@@ -57,13 +54,10 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self._build_docks()
         self._build_menus()
         self._build_status()
+        self.control = QtRunController(self)
         self._connect()
-        self._inspect_timer = QtCore.QTimer(self)
-        self._inspect_timer.setSingleShot(True)
-        self._inspect_timer.setInterval(INSPECT_DELAY_MS)
-        self._inspect_timer.timeout.connect(self._inspect_focus)
         self._restore_settings()
-        self._restore_text()
+        self.files.restore_text(self.autosave)
 
     # -- construction ----------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -154,7 +148,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.act_stop = self._add(run_menu, self.tr("S&top"), "Ctrl+.", self.stop)
         self.act_deep = self._add(
             run_menu, self.tr("&Deep values (may change which kernels torch picks)"), "",
-            self._on_deep_values)
+            lambda: self.control.on_deep_values())
         self.act_deep.setCheckable(True)
         self.act_deep.setToolTip(self.tr(
             "Record the output of every torch call inside library code too, so more nodes "
@@ -196,169 +190,37 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.act_run.triggered.connect(self.run)
         self.editor.sigRunRequested.connect(self.run)
         self.editor.sigFileDropped.connect(self.files.open_recent)
-        self.editor.textChanged.connect(self._on_text_changed)
-        self.runner.sigResult.connect(self._on_result)
-        self.runner.sigBusyChanged.connect(self._on_busy)
-        self.model.sigSelectionChanged.connect(self._on_selection)
-        self.model.sigStepChanged.connect(lambda _k: self._inspect_timer.start())
-        self.model.sigTimelineChanged.connect(self._on_pass_changed)
+        self.editor.textChanged.connect(
+            lambda: self.autosave.changed(self.editor.toPlainText(), self.filename))
         self.graph_view.sigNodeClicked.connect(self.model.select)
         self.graph_view.sigNodeDoubleClicked.connect(self._on_double_click)
         self.errors_panel.sigJumpToLine.connect(self.editor.go_to_line)
-        self.device_selector.sigDeviceChanged.connect(self._on_device)
-        self.root_picker.sigRootChosen.connect(lambda _name: self.run())
-        self.step_bar.sigBackwardAgain.connect(self.backward)
-        self.step_bar.sigZeroGrads.connect(self.zero_grads)
-        self.step_bar.sigOptionsChanged.connect(self._on_options)
         self.search.returnPressed.connect(self.find_node)
 
-    # -- running -------------------------------------------------------------------------------
+    # -- running (see qt_run_controller) -------------------------------------------------------
     def run(self) -> None:
-        """Send the editor's text to the session; the answer arrives in ``_on_result``."""
-        source = self.editor.toPlainText()
-        self.editor.set_error(None)
-        device = self.device_selector.device()
-        self.statusBar().showMessage(self.tr("Running on {0}…").format(device))
-        options = {"source": source, "device": device, "filename": self.filename or "<snippet>"}
-        if self.root_picker.chosen():
-            options["root"] = self.root_picker.chosen()
-        if self.act_deep.isChecked():
-            options["deep_values"] = True
-        self.runner.request("run", **options)
+        self.control.run()
 
     def backward(self) -> None:
-        """Run one more backward pass from the root with the step bar's options."""
-        if self.model.trace is None:
-            self.statusBar().showMessage(self.tr("Run a snippet that builds a graph first."))
-            return
-        # a non-scalar root needs a starting gradient; ones_like(root) is what sum() gives
-        gradient = None if self.model.root_is_scalar() else "ones"
-        if gradient:
-            self.statusBar().showMessage(
-                self.tr("The root is not a scalar: backward starts from ones_like(root)."))
-        self.runner.request("backward", mode=self.step_bar.backward_mode(),
-                            retain_graph=self.step_bar.retain_graph(), gradient=gradient)
+        self.control.backward()
 
     def zero_grads(self) -> None:
-        """Set every leaf's .grad to None in the session."""
-        if self.model.trace is None:
-            return
-        self.runner.request("zero_grad")
+        self.control.zero_grads()
 
     def stop(self) -> None:
-        if not self.runner.stop():
-            self.statusBar().showMessage(self.tr("This session cannot be stopped; wait for it to finish."))
-
-    def _on_result(self, method: str, result) -> None:
-        handler = {"run": self._on_run, "backward": self._on_backward,
-                   "inspect": self._on_inspect, "zero_grad": self._on_zero}.get(method)
-        if handler is not None:
-            handler(result if isinstance(result, dict) else {})
-
-    def _on_run(self, result: dict) -> None:
-        self.model.set_run_result(result)
-        if self.model.graph is not None:
-            self.graph_view.set_graph(self.model.graph)
-            self.follower.redraw()
-            self.node_count.setText(self.tr("{0} nodes ").format(self.model.graph.number_of_nodes()))
-            if result.get("ok") and not self.model.passes:
-                self.backward()  # the snippet ran no backward of its own: make the pass to step
-        else:
-            self.graph_view.show_message(no_graph_text(result))
-            self.node_count.setText("")
-        self._show_error(result.get("error"))
-        if result.get("ok"):
-            self.statusBar().showMessage(self.tr("Ran. Step through backward with Alt+Right."))
-        self.sigRunFinished.emit(result)
+        self.control.stop()
 
     def _on_backward(self, timeline: dict) -> None:
-        if "steps" not in timeline:  # the backend failed before making a timeline
-            self.model.error = timeline.get("error")
-            self._show_error(self.model.error)
-            self.sigBackwardFinished.emit(timeline)
-            return
-        self.model.add_timeline(timeline)
-        self._show_error(timeline.get("error"))
-        n = len(self.model.passes)
-        message = self.tr("Pass {0}: {1}").format(n, steps_word(len(timeline["steps"])))
-        if timeline.get("error"):
-            message += self.tr(" — failed, see Errors")
-        self.statusBar().showMessage(message)
-        self.sigBackwardFinished.emit(timeline)
-
-    def _on_inspect(self, details: dict) -> None:
-        details = dict(details)
-        details.setdefault("id", self.model.focus_node())
-        self.model.set_inspected(details)
-
-    def _on_zero(self, result: dict) -> None:
-        if isinstance(result, dict) and result.get("error"):
-            self._show_error(result["error"])
-        else:
-            self.model.add_zero_grads()
-            self.statusBar().showMessage(self.tr("Every leaf's .grad is now None."))
+        self.control.on_backward(timeline)
 
     def _show_error(self, err: dict | None) -> None:
-        if not err:
-            return
-        err = for_window(err)
-        self.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))
-        self.docks["errors"].raise_()
-        if self.docks["errors"].height() < 300:  # room for torch's message, the why and the fix
-            self.resizeDocks([self.docks["values"], self.docks["errors"]], [340, 360],
-                             QtCore.Qt.Orientation.Vertical)
-        self.statusBar().showMessage(self.tr("Error: {0}").format(err.get("title") or err.get("message", ""))[:160])
+        self.control.show_error(err)
 
-    def _on_busy(self, busy: bool) -> None:
-        self.model.set_busy(busy)
-        self.busy_bar.setVisible(busy)
-        self.stop_button.setVisible(busy)
-        self.act_run.setEnabled(not busy)
-
-    def _on_device(self, device: str) -> None:
-        self.model.device = device
-        if self.editor.toPlainText().strip():
-            self.run()
-
-    def _on_deep_values(self) -> None:
-        if self.model.trace is not None and not self.runner.busy:
-            self.run()
-
-    def _on_options(self) -> None:
-        """The mode and retain_graph of the step bar are for the passes gradstep runs."""
-        if self.model.trace is None or self.runner.busy:
-            return
-        if self.model.snippet_made_passes():  # its own calls keep what its code says
-            self.statusBar().showMessage(self.tr(
-                "These options apply to Backward again (Alt+B); the snippet's own calls "
-                "keep what its code says."))
-            return
-        self.run()  # gradstep made the pass: make it again with the new options
-
-    def _on_pass_changed(self) -> None:
-        record = self.model.current_pass()
-        self.editor.set_pass_line(record.line if record is not None else None)
-
-    # -- selection --------------------------------------------------------------------------------
     def saved_panel_rows(self) -> list[tuple[str, str, str]]:
         """Return the rows the Saved tensors panel shows (buffer, shape, state)."""
         from app.ui.qt_saved_panel import saved_rows
 
         return saved_rows(self.model, self.model.focus_node())
-
-    def _on_selection(self, node_id: str) -> None:
-        if node_id:
-            self.runner.request("inspect", node_id=node_id)
-
-    def _inspect_focus(self) -> None:
-        """Ask for the ▶ node's details (its Jacobian) once stepping pauses."""
-        node = self.model.focus_node()
-        if not node or self.model.graph is None or node not in self.model.graph:
-            return
-        if self.runner.busy:
-            self._inspect_timer.start()  # ask again once the session is free
-        elif self.model.inspected.get("id") != node:
-            self.runner.request("inspect", node_id=node)
 
     def _on_double_click(self, node_id: str) -> None:
         if self.graph_view.toggle_module(node_id):
@@ -417,17 +279,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def load_example(self, example_id: str) -> None:
         """Put an example's text in the editor (it is not run)."""
-        from app.examples import get_example, load_example
-
-        if not self.files.keep_or_discard_edits(self.tr("opening an example")):
-            return
-        self.files.set_filename("")
-        self.editor.setPlainText(load_example(example_id))
-        self.editor.set_error(None)
-        self.files.mark_saved()
-        self.root_picker.forget()
-        self.setWindowTitle(f"gradstep — {get_example(example_id).title}[*]")
-        self.statusBar().showMessage(self.tr("Example loaded (not run: press Ctrl+Enter)."))
+        self.files.load_example(example_id)
 
     def _fill_examples(self) -> None:
         try:
@@ -442,29 +294,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
             action.setToolTip(example.description)
             action.triggered.connect(lambda _c=False, i=example.id: self.load_example(i))
 
-    # -- autosave and window state ----------------------------------------------------------------
-    def _on_text_changed(self) -> None:
-        self.autosave.changed(self.editor.toPlainText(), self.filename)
-
-    def _restore_text(self) -> None:
-        saved = self.autosave.restore()
-        if saved and saved["text"]:
-            self.files.set_filename(saved["filename"])
-            self.editor.setPlainText(saved["text"])
-            self.files.mark_saved()
-            if saved["filename"] and self._file_text(saved["filename"]) != saved["text"]:
-                self.editor.document().setModified(True)  # edits its file does not have
-            self.statusBar().showMessage(self.tr("Restored your last text (not run)."))
-
-    @staticmethod
-    def _file_text(path: str) -> str | None:
-        from pathlib import Path
-
-        try:
-            return Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-
+    # -- window state -------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         s = settings()
         geometry = s.value("geometry")
