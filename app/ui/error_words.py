@@ -1,7 +1,9 @@
-"""An error as the window tells it (pure text, no Qt): the core writes its errors for the
-command line too; a few words there name options the window does not have."""
+"""An error as the window tells it (plain text, no widgets): the core writes its errors for
+the command line too; a few words there name options the window does not have."""
 
 from __future__ import annotations
+
+from app.ui.words import tr
 
 WINDOW_FIXES = {
     "timeout": ("Make the loop end or the tensors smaller, then run again. Stop (Ctrl+.) "
@@ -15,7 +17,7 @@ def for_window(err: dict) -> dict:
     out = dict(err)
     kind = out.get("kind")
     if kind in WINDOW_FIXES:
-        out["fix"] = WINDOW_FIXES[kind]
+        out["fix"] = tr(WINDOW_FIXES[kind])
     fix = out.get("fix") or ""
     if "--timeout" in fix:
         out["fix"] = fix.split(", or raise")[0].rstrip(".") + "."
@@ -31,13 +33,15 @@ def no_graph_text(result: dict) -> str:
     """Return what the graph area says when a run built no graph to draw."""
     err = result.get("error") or {}
     if err.get("kind") in ("no_grad_fn", "stale_graph"):
-        return ("No graph to draw: " + (err.get("title") or "nothing requires grad") + ".\n\n"
-                + (err.get("explanation") or "") + "\n\nWhat the snippet printed is in Output.")
+        return tr("No graph to draw: {0}.\n\n{1}\n\nWhat the snippet printed is in Output.").format(
+            err.get("title") or tr("nothing requires grad"), err.get("explanation") or "")
     if err.get("kind") == "nothing_to_draw":
-        return ("No graph to draw: " + (err.get("message") or "") + "\n\n"
-                + (err.get("fix") or ""))
+        return tr("No graph to draw: {0}\n\n{1}").format(err.get("message") or "",
+                                                        err.get("fix") or "")
+    if err and err.get("line"):
+        return tr("No graph: the snippet stopped at line {0} before any tensor with a grad_fn "
+                  "was built. See Errors.").format(err["line"])
     if err:
-        where = f" at line {err['line']}" if err.get("line") else ""
-        return (f"No graph: the snippet stopped{where} before any tensor with a grad_fn "
-                "was built. See Errors.")
-    return "No graph: the snippet made no tensor with a grad_fn."
+        return tr("No graph: the snippet stopped before any tensor with a grad_fn was built. "
+                  "See Errors.")
+    return tr("No graph: the snippet made no tensor with a grad_fn.")

@@ -1,6 +1,8 @@
-"""What the window calls a backward pass (pure text, no Qt): the snippet line that made it."""
+"""What the window calls a backward pass (plain text, no widgets): the snippet line that made it."""
 
 from __future__ import annotations
+
+from app.ui.words import tr
 
 MAX_CODE = 46
 
@@ -22,11 +24,12 @@ def pass_title(call: dict | None, timeline: dict | None = None) -> str:
     """Return ``line 12: torch.autograd.grad(p[1], [a], retain_graph=True)`` for a snippet
     call, ``gradstep: backward() from the root`` for a pass gradstep ran."""
     if call is not None:
-        return f"line {call.get('line')}: {call_code(call.get('code')) or call.get('api')}"
+        return tr("line {0}: {1}").format(call.get("line"),
+                                          call_code(call.get("code")) or call.get("api"))
     timeline = timeline or {}
     how = "autograd.grad" if timeline.get("mode") == "grad" else "backward()"
     retain = ", retain_graph=True" if timeline.get("retain_graph") else ""
-    return f"gradstep: {how}{retain} from the root"
+    return tr("gradstep: {0}{1} from the root").format(how, retain)
 
 
 def mode_words(timeline: dict | None) -> str:
@@ -38,4 +41,4 @@ def mode_words(timeline: dict | None) -> str:
 
 
 def steps_word(count: int) -> str:
-    return f"{count} step" + ("" if count == 1 else "s")
+    return (tr("{0} step") if count == 1 else tr("{0} steps")).format(count)

@@ -94,7 +94,7 @@ def stats(x) -> str:
     return "\n".join(lines)
 
 
-STATE_WORDS = {
+STATE_WORDS = {  # translated when shown (app.ui.words.tr)
     "pending": "not run yet in this pass",
     "current": "▶ runs next",
     "done": "✓ ran (its saved tensors are kept)",
@@ -110,6 +110,8 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
     and for a leaf its ``.grad`` then (``grad``, when known)."""
     import html
 
+    from app.ui.words import tr
+
     esc = html.escape
     lines = [f"<b>{esc(str(attrs.get('name', '?')))}</b>"]
     if attrs.get("label") and attrs.get("label") != attrs.get("name"):
@@ -117,20 +119,21 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
     if attrs.get("scope"):
         lines.append(f"module: {esc(str(attrs['scope']))}")
     if attrs.get("kind") == "module":
-        lines.append(f"{attrs.get('op_count', 0)} ops folded (double-click to unfold)")
+        lines.append(tr("{0} ops folded (double-click to unfold)").format(attrs.get("op_count", 0)))
     else:
         lines.append(f"shape: {list(attrs.get('shape') or [])}  dtype: {attrs.get('dtype', '?')}")
         lines.append(f"device: {attrs.get('device', '?')}")
         value = attrs.get("value")
-        lines.append(f"value: {esc(short(value))}" if value else "value: not captured")
+        lines.append(f"value: {esc(short(value))}" if value else tr("value: not captured"))
     if state:
-        lines.append(f"state: {STATE_WORDS.get(state, state)}")
+        lines.append(tr("state: {0}").format(tr(STATE_WORDS.get(state, state))))
     if grad is not ...:
-        lines.append(f"{esc(str(attrs.get('label') or 'leaf'))}.grad now: {esc(short(grad))}")
+        lines.append(tr("{0}.grad now: {1}").format(esc(str(attrs.get("label") or "leaf")),
+                                                    esc(short(grad))))
     entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
                if isinstance(e, dict) and "freed" in e and "value" not in e]
     if entries:
-        names = ", ".join(f"{esc(str(e['name']))} ({'freed' if e.get('freed') else 'alive'})"
+        names = ", ".join(f"{esc(str(e['name']))} ({tr('freed') if e.get('freed') else tr('alive')})"
                           for e in entries)
         lines.append(f"saved: {names}")
     return "<br>".join(lines)
