@@ -160,8 +160,10 @@ class QtMainWindow(QtWidgets.QMainWindow):
                     self.step_bar.act_zero):
             run_menu.addAction(act)
         self.view_menu = build_view_menu(self, bar)
-        self.search.window_keys = {a.shortcut().toString() for a in self.findChildren(QtGui.QAction)
-                                   if not a.shortcut().isEmpty()}
+        editing = {QtGui.QKeySequence(k).toString() for k in ("Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z")}
+        self.search.window_actions = {
+            a.shortcut().toString(): a for a in self.findChildren(QtGui.QAction)
+            if not a.shortcut().isEmpty() and a.shortcut().toString() not in editing}
 
     def _add(self, menu, text, shortcut, slot) -> QtGui.QAction:
         action = menu.addAction(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtWidgets
 
 MAX_FOLD_DEPTH = 6  # deeper module nesting is folded from the graph's own boxes
 
@@ -38,8 +38,3 @@ def build_view_menu(window, bar: QtWidgets.QMenuBar) -> QtWidgets.QMenu:
         view.addAction(dock.toggleViewAction())
     return view
 
-
-def shortcut_texts(window) -> set[str]:
-    """Return the shortcuts of every action of ``window`` (for the Find box to let through)."""
-    return {a.shortcut().toString() for a in window.findChildren(QtGui.QAction)
-            if not a.shortcut().isEmpty()}
