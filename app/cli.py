@@ -84,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a picture or a graph file")
     _add_snippet_options(export)
     export.add_argument("-o", "--output", required=True, metavar="OUT")
-    export.add_argument("--step", type=int, default=None, metavar="K")
+    export.add_argument("--step", type=int, default=None, metavar="K",
+                        help="draw the state after K backward steps (0 = before the first)")
+    export.add_argument("--pass", dest="pass_number", type=int, default=None, metavar="P",
+                        help="step through the snippet's P-th backward call (1-based)")
     export.add_argument("--layout", choices=("layered", "dot"), default="layered")
     export.add_argument("--collapse", type=int, default=None, metavar="DEPTH")
     export.add_argument("--rankdir", choices=("TB", "LR"), default="TB")

@@ -76,7 +76,6 @@ def session_results(source: str) -> tuple[dict, dict, float]:
 
 def first_paint_ms(app, window, result: dict, timeline: dict) -> float:
     """Return ms from a trace arriving to the window painted with its graph (backward excluded)."""
-    window.model.timelines = []
     start = time.perf_counter()
     window.model.set_run_result(result)
     window.graph_view.set_graph(window.model.graph)

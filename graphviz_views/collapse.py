@@ -145,26 +145,23 @@ def default_collapsed(graph, limit: int = READABLE_NODES) -> set[str]:
     return scopes_at_depth(graph, depth) if depth else set()
 
 
-def box_states(graph, states: dict) -> dict:
-    """Return ``{box id: state}`` for the module boxes of a collapsed graph, from their members'.
+def box_state(member_states) -> str:
+    """Return the state of a module box from its members' states: ``error`` or ``current``
+    when a member is, ``freed`` when every member is freed, ``done`` when every member has
+    run, else ``pending``."""
+    found = set(member_states)
+    for state in ("error", "current"):
+        if state in found:
+            return state
+    if found == {"freed"}:
+        return "freed"
+    if found and found <= {"done", "freed"}:
+        return "done"
+    return "pending"
 
-    A box is ``error`` or ``current`` when a member is, ``freed`` when every
-    member is freed, ``done`` when every member has run, else ``pending``.
-    """
-    out = {}
-    for node, attrs in graph.nodes(data=True):
-        if attrs.get("kind") != "module":
-            continue
-        member_states = {states.get(m, "pending") for m in attrs.get("members", ())}
-        for state in ("error", "current"):
-            if state in member_states:
-                out[node] = state
-                break
-        else:
-            if member_states == {"freed"}:
-                out[node] = "freed"
-            elif member_states and member_states <= {"done", "freed"}:
-                out[node] = "done"
-            else:
-                out[node] = "pending"
-    return out
+
+def box_states(graph, states: dict) -> dict:
+    """Return ``{box id: state}`` for the module boxes of a collapsed graph, from their
+    members' states (see ``box_state``)."""
+    return {node: box_state(states.get(m, "pending") for m in attrs.get("members", ()))
+            for node, attrs in graph.nodes(data=True) if attrs.get("kind") == "module"}

@@ -18,6 +18,7 @@ NODE_GAP = 18.0  # between two boxes of one layer
 DUMMY_GAP = 8.0  # between a long edge's bend point and its neighbours
 DUMMY_WIDTH = 4.0
 RANK_GAP = 36.0  # between two layers
+RANK_GAP_LR = 150.0  # between two layers drawn left to right: room for a 4-number gradient
 COORD_ITERATIONS = 40
 _EDGE_WEIGHT = (1.0, 2.0, 8.0)  # real-real, real-dummy, dummy-dummy (as dot weighs them)
 _MAX_POOL_ROUNDS = 60
@@ -129,8 +130,9 @@ def _project(want, weight, offset, seg):
     return np.repeat(mean, np.diff(np.r_[start, n])) + offset
 
 
-def rank_positions(ranks: list, depth: list) -> list:
-    """Return the centre coordinate of each layer across the layers (y for TB)."""
+def rank_positions(ranks: list, depth: list, gap: float = RANK_GAP) -> list:
+    """Return the centre coordinate of each layer across the layers (y for TB), ``gap``
+    apart."""
     nlayers = max(ranks) + 1
     thick = [0.0] * nlayers
     for v, r in enumerate(ranks):
@@ -138,7 +140,7 @@ def rank_positions(ranks: list, depth: list) -> list:
     pos, at = [], 0.0
     for i, t in enumerate(thick):
         if i:
-            at += thick[i - 1] / 2 + RANK_GAP + t / 2
+            at += thick[i - 1] / 2 + gap + t / 2
         else:
             at = t / 2
         pos.append(at)

@@ -32,9 +32,9 @@ _DOT_DASH = {"solid": "", "dash": ",dashed", "dot": ",dotted"}  # StateLook.dash
 
 
 def node_label(attrs: dict, state: str = "pending") -> str:
-    """Return a node's label text: its lines, with the state's glyph on the title."""
-    lines = [style.saved_text_for_state(ln.text, state) if ln.role == "saved" else ln.text
-             for ln in style.label_lines(attrs)]
+    """Return a node's label text: its lines, with the state's glyph on the title (the
+    saved line reads ``attrs["saved"]``: pass a step's saved entries to show that moment)."""
+    lines = [ln.text for ln in style.label_lines(attrs)]
     glyph = style.state_look(state).glyph
     if glyph and lines:
         lines[0] = f"{glyph} {lines[0]}"
@@ -176,8 +176,12 @@ def jsonable(value):
     return str(value)
 
 
-def to_json(graph, layout=None, states: dict | None = None) -> dict:
-    """Return the DESIGN trace JSON of ``graph`` plus geometry (and ``state`` when given)."""
+def to_json(graph, layout=None, states: dict | None = None, edge_grads: dict | None = None,
+            extra: dict | None = None) -> dict:
+    """Return the DESIGN trace JSON of ``graph`` plus geometry (and ``state`` when given).
+
+    ``edge_grads`` ({(source, target, slot): gradient}) adds ``grad`` to every edge (null
+    where none flowed); ``extra`` adds top-level fields (the step an export shows)."""
     roots = sorted(style.root_ids(graph), key=str)
     root = graph.graph.get("root", roots[0] if roots else None)
     nodes = []
@@ -201,17 +205,23 @@ def to_json(graph, layout=None, states: dict | None = None) -> dict:
         if layout is not None and (u, v, key) in layout.routes:
             item["points"] = [[round(float(x), 3), round(float(y), 3)]
                               for x, y in layout.routes[(u, v, key)]]
+        if edge_grads is not None:
+            item["grad"] = jsonable(edge_grads.get((u, v, attrs.get("slot", key))))
         edges.append(item)
     data = {"root": root, "device": graph.graph.get("device", "cpu"), "nodes": nodes,
             "edges": edges}
+    if extra:
+        data.update(jsonable(extra))
     if layout is not None:
         data["bounds"] = [round(float(b), 3) for b in layout.bounds]
         data["rankdir"] = layout.rankdir
     return data
 
 
-def write_json(graph, path, *, layout=None, states: dict | None = None) -> None:
+def write_json(graph, path, *, layout=None, states: dict | None = None,
+               edge_grads: dict | None = None, extra: dict | None = None) -> None:
     """Write ``to_json`` as strict JSON (UTF-8, no NaN literals)."""
-    text = json.dumps(to_json(graph, layout, states), ensure_ascii=False, allow_nan=False, indent=1)
+    text = json.dumps(to_json(graph, layout, states, edge_grads, extra), ensure_ascii=False,
+                      allow_nan=False, indent=1)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text + "\n")

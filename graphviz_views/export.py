@@ -22,14 +22,15 @@ class ExportError(ValueError):
 def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB",
                  engine: str = "layered", scale: float = 2.0, transparent: bool = False,
                  collapse: int | None = None, edge_labels: dict | None = None,
-                 layout=None) -> Path:
+                 layout=None, edge_grads: dict | None = None, extra: dict | None = None) -> Path:
     """Write ``graph`` to ``path`` (format from its suffix) and return the path.
 
     ``states`` colours nodes by backward state; ``engine`` is ``layered`` (ours)
     or ``dot`` (Graphviz); ``scale`` is PNG pixels per scene unit; ``collapse``
     folds module scopes deeper than that depth; ``edge_labels`` writes text on
     edges (pictures and DOT); ``layout`` reuses a Layout already computed for
-    this (collapsed) graph, e.g. for a series of frames.
+    this (collapsed) graph, e.g. for a series of frames; ``edge_grads`` and ``extra`` go
+    into a JSON file (see ``dot.to_json``).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -60,7 +61,7 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     elif suffix == ".json":
         from graphviz_views.dot import write_json
 
-        write_json(graph, path, layout=lay, states=states)
+        write_json(graph, path, layout=lay, states=states, edge_grads=edge_grads, extra=extra)
     else:
         _write_picture(graph, lay, path, suffix, states=states, scale=scale,
                        transparent=transparent, edge_labels=edge_labels)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graphviz_views import style
-from graphviz_views.coordinates import assign_coordinates, rank_positions
+from graphviz_views.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinates, rank_positions
 from graphviz_views.layering import LayeredGraph, assign_layers, feedback_edges
 from graphviz_views.ordering import count_inversions, initial_order, reduce_crossings
 
@@ -88,7 +88,7 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
     breadth = [all_sizes[n][0 if rankdir == "TB" else 1] for n in nodes]
     depth = [all_sizes[n][1 if rankdir == "TB" else 0] for n in nodes]
     along = assign_coordinates(aug, layers, breadth, len(nodes))
-    rank_pos = rank_positions(ranks, depth)
+    rank_pos = rank_positions(ranks, depth, RANK_GAP if rankdir == "TB" else RANK_GAP_LR)
     return _build_layout(nodes, edges, flipped, aug, along, rank_pos, all_sizes, rankdir,
                          _self_loop_keys(graph))
 

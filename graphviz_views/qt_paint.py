@@ -97,10 +97,14 @@ def paint_edges(painter: QtGui.QPainter, lines, heads, colour: str, width: float
 
 
 def edge_label_rect(route: list, text: str) -> QtCore.QRectF:
-    """Return the pill an edge label is written on: right of the middle of the route."""
-    x, y = _route_middle(route)
+    """Return the pill an edge label is written on, beside the middle of the route: to its
+    right where the edge runs up or down, above it where it runs sideways (a left-to-right
+    layout), so the pill never covers the line or slides under the next box."""
+    (x, y), (dx, dy) = _route_middle(route)
     width = style.text_width(text, style.DETAIL_PX) + 8
     height = style.line_height(style.DETAIL_PX) + 2
+    if abs(dx) > abs(dy):  # sideways: centred above the line
+        return QtCore.QRectF(x - width / 2, y - height - 3, width, height)
     return QtCore.QRectF(x + 4, y - height / 2, width, height)
 
 
@@ -118,15 +122,15 @@ def paint_edge_label(painter: QtGui.QPainter, route: list, text: str) -> None:
 
 
 def _route_middle(route: list) -> tuple:
-    """Return the point halfway along a polyline."""
+    """Return the point halfway along a polyline and the direction of its segment there."""
     lengths = [math.dist(a, b) for a, b in zip(route, route[1:])]
     half = sum(lengths) / 2
     for (a, b), seg in zip(zip(route, route[1:]), lengths):
         if half <= seg and seg > 0:
             t = half / seg
-            return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+            return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), (b[0] - a[0], b[1] - a[1])
         half -= seg
-    return route[len(route) // 2]
+    return route[len(route) // 2], (0.0, 1.0)
 
 
 def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, state: str,
@@ -163,9 +167,7 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
         line_rect = QtCore.QRectF(rect.left(), y, rect.width(), height)
         if i == 0 and glyph:  # the title moves clear of the glyph (style sized the box for it)
             line_rect.setLeft(rect.left() + style.GLYPH_W)
-        if line.role == "saved":
-            line = style.Line(style.saved_text_for_state(line.text, state), line.px, line.role)
-        if line.role in ("saved", "device"):
+        if line.role in ("saved", "freed", "device"):
             _paint_badge(painter, line_rect, line)
         else:
             colour = style.TEXT if line.role == "title" else style.MUTED_TEXT
@@ -180,13 +182,13 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
 
 
 def _paint_badge(painter: QtGui.QPainter, line_rect: QtCore.QRectF, line) -> None:
-    """Paint a saved-tensors (orange) or device (slate) line on a rounded pill."""
+    """Paint a saved-tensors (orange), freed-tensors (grey, dashed) or device (slate) line
+    on a rounded pill."""
     width = style.text_width(line.text, line.px) + style.badge_pad(line.role)
     pill = QtCore.QRectF(line_rect.center().x() - width / 2, line_rect.top() + 0.5,
                          width, line_rect.height() - 1)
     dark = line.role == "device"
-    freed_only = line.text.startswith("freed")
-    if freed_only:  # freed buffers: a grey dashed pill, not the orange of live ones
+    if line.role == "freed":  # freed buffers: a grey dashed pill, not the orange of live ones
         pen = QtGui.QPen(QtGui.QColor(style.MUTED_TEXT), 0.8, QtCore.Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(QtGui.QColor(style.FREED_BADGE))

@@ -10,6 +10,8 @@ only the done paths of the chunks holding their edges. The UI's view sits on top
     scene = GraphScene(graph, layout, parent=None)
     scene.set_node_states({node_id: "pending" | "current" | "done" | "freed" | "error"})
     scene.set_edge_labels({(u, v, key): "text"})   # "" removes a label
+    scene.set_node_saved({node_id: saved entries})   # a step's saved tensors, alive or freed
+    scene.set_dimmed({node_id, ...})                 # faded: not part of the pass shown
     scene.set_highlight({node_id, ...})              # search hits
     scene.node_at(QPointF) -> node id or None
     scene.node_rect(node_id) -> QRectF
@@ -23,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from graphviz_views import qt_paint, style
 
 DONE_EDGE_STATES = ("done", "freed")
+DIMMED_OPACITY = 0.4  # nodes outside the pass shown (another call's graph)
 
 
 def visible_rect(painter, option) -> QtCore.QRectF:
@@ -58,11 +61,21 @@ class NodesItem(QtWidgets.QGraphicsItem):
             return
         for i in shown:
             node = scene.node_ids[i]
+            attrs = scene.attrs[i]
+            if node in scene.saved:  # the saved tensors as they are at this step
+                attrs = {**attrs, "saved": scene.saved[node]}
+            painter.setOpacity(DIMMED_OPACITY if node in scene.dimmed else 1.0)
             qt_paint.paint_node(
-                painter, scene.rect_of(i), scene.attrs[i],
+                painter, scene.rect_of(i), attrs,
                 state=scene.states.get(node, "pending"), is_root=node in scene.roots,
                 highlighted=node in scene.highlight, lod=lod,
             )
+        painter.setOpacity(1.0)
+        # gradient labels over the boxes: where one is wider than the gap between two
+        # layers (a left-to-right layout) it covers a box's edge, never hides under it
+        routes = scene.layout.routes
+        for key, text in scene.edge_labels.items():
+            qt_paint.paint_edge_label(painter, routes.get(key), text)
 
     def _paint_plain(self, painter, shown) -> None:
         scene = self._scene
@@ -140,9 +153,6 @@ class EdgesItem(QtWidgets.QGraphicsItem):
                 done = scene.done_nodes
                 chunk.done = qt_paint.edge_paths(routes, [k for k in chunk.keys if k[0] in done])
             qt_paint.paint_edges(painter, *chunk.done, style.EDGE_DONE, 2.0)
-        if lod >= qt_paint.LABEL_LOD:
-            for key, text in scene.edge_labels.items():
-                qt_paint.paint_edge_label(painter, routes.get(key), text)
 
 
 def _chunked(routes: dict) -> list[list]:
@@ -183,6 +193,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         # kept up to date by set_node_states, so a paint never scans every state
         self.done_nodes: set = {n for n, st in self.states.items() if st in DONE_EDGE_STATES}
         self.edge_labels: dict = {k: v for k, v in (edge_labels or {}).items() if v}
+        self.saved: dict = {}  # node -> saved entries at the step shown (else the graph's)
+        self.dimmed: set = set()  # nodes drawn faded: not part of the pass shown
         self.highlight: set = set()
         self.roots = style.root_ids(graph)
         self.node_ids = list(layout.positions)
@@ -278,6 +290,30 @@ class GraphScene(QtWidgets.QGraphicsScene):
         if edges_changed:
             self.edges_item.sources_changed(edges_changed)
 
+    def set_node_saved(self, saved: dict) -> None:
+        """Draw the given nodes' saved tensors from ``{node_id: saved entries}`` (a step's
+        state, alive or freed) instead of the graph's own; repaint only those boxes."""
+        for node, entries in saved.items():
+            if node not in self._index or self.saved.get(node) == entries:
+                continue
+            self.saved[node] = entries
+            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+
+    def set_dimmed(self, node_ids) -> None:
+        """Draw ``node_ids`` faded (not part of the pass shown); the others as usual."""
+        new = {n for n in node_ids if n in self._index}
+        for node in new ^ self.dimmed:
+            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+        self.dimmed = new
+
+    def edge_label_at(self, point: QtCore.QPointF):
+        """Return the edge ``(u, v, key)`` whose label holds ``point`` (None for none)."""
+        for key, text in self.edge_labels.items():
+            route = self.layout.routes.get(key)
+            if route and qt_paint.edge_label_rect(route, text).contains(point):
+                return key
+        return None
+
     def set_edge_labels(self, labels: dict) -> None:
         """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label."""
         for key, text in labels.items():
@@ -286,7 +322,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
             else:
                 self.edge_labels.pop(key, None)
         self._update_bounds()
-        self.edges_item.update()
+        self.nodes_item.update()
 
     def set_highlight(self, node_ids) -> None:
         """Ring the nodes ``node_ids`` (search hits); an empty set clears the rings."""

@@ -158,6 +158,56 @@ def format_small_value(value) -> str:
     return "= " + format_number(data)
 
 
+EDGE_LABEL_NUMBERS = 4  # gradients with more numbers are not written on the edge
+EDGE_LABEL_CHARS = 40
+EDGE_LABEL_PX = 140.0  # fits between two layers of a left-to-right layout (RANK_GAP_LR)
+
+
+def _numbers_of(value) -> list | None:
+    """Return the numbers of a small gradient (a number or nested list), None for a summary."""
+    if value is None or isinstance(value, dict):
+        return None
+    out, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
+
+
+def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
+    """Return the text written on an edge for the gradient ``value``: 4 significant digits,
+    ``[a, b, c]`` for a small tensor; '' for None or a tensor of more than
+    EDGE_LABEL_NUMBERS numbers. A text longer than ``limit`` characters or EDGE_LABEL_PX
+    pixels ends at a whole number with ``…`` (the tooltip has them all)."""
+    numbers = _numbers_of(value)
+    if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
+        return ""
+    words = [format_number(x) for x in numbers]
+    if not isinstance(value, list):
+        return words[0]
+    text = "[" + ", ".join(words) + "]"
+    while (len(text) > limit or text_width(text, DETAIL_PX) > EDGE_LABEL_PX) and len(words) > 1:
+        words.pop()
+        text = "[" + ", ".join(words) + ", …]"
+    return text
+
+
+def gradient_full_text(value, digits: int = 6) -> str:
+    """Return every number of a small gradient (the tooltip of an edge), or its summary."""
+    if isinstance(value, dict):
+        shape = "×".join(str(d) for d in value.get("shape") or []) or "scalar"
+        return (f"{shape}: min {value.get('min')} max {value.get('max')} "
+                f"mean {value.get('mean')}")
+    numbers = _numbers_of(value)
+    if numbers is None:
+        return ""
+    words = [x if isinstance(x, str) else f"{float(x):.{digits}g}" for x in numbers]
+    return words[0] if not isinstance(value, list) else "[" + ", ".join(words) + "]"
+
+
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
@@ -167,32 +217,78 @@ def _is_default_label(label: str, name: str) -> bool:
     return not label or label.replace("_", "").lower() == base.replace("_", "")
 
 
+_BREAKS = (", ", " ", ".", "_", "/")  # where a line may end, most natural first
+
+
+def wrap(text: str, limit: int = MAX_LINE_CHARS, max_lines: int = 3) -> list[str]:
+    """Return ``text`` broken into lines of at most ``limit`` characters, at a word: after
+    ``, `` first (between saved names), then a space, ``.`` (``attn.c_attn.`` / ``weight``),
+    ``_`` or ``/``. Past ``max_lines`` the last line ends with ``…``."""
+    lines = _wrap(text, limit, 0)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: limit - 1] + "…"
+    return lines
+
+
+def _wrap(text: str, limit: int, level: int) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    if level >= len(_BREAKS):
+        return [text[i:i + limit] for i in range(0, len(text), limit)]
+    sep = _BREAKS[level]
+    parts = text.split(sep)
+    if len(parts) == 1:
+        return _wrap(text, limit, level + 1)
+    words = [p + sep for p in parts[:-1]] + [parts[-1]]
+    lines, line = [], ""
+    for word in words:
+        if line and len(line) + len(word.rstrip()) > limit:
+            lines.append(line.rstrip())
+            line = ""
+        if len(word.rstrip()) > limit:
+            lines += _wrap(word.rstrip(), limit, level + 1)
+            continue
+        line += word
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _lines(text: str, px: int, role: str) -> list[Line]:
+    return [Line(part, px, role) for part in wrap(text)]
+
+
 def label_lines(attrs: dict) -> list[Line]:
-    """Return the text lines drawn in a node: title, names, shape, small value, saved, device."""
+    """Return the text lines drawn in a node: title, names, shape, small value, saved, device.
+
+    Long names wrap at a word (a ``.`` of a parameter name, a ``, `` between saved
+    names) rather than being cut. Saved tensors are one or more lines of role
+    ``saved`` (alive) or ``freed``, read from ``attrs["saved"]``: give it a step's
+    saved entries (``app.autograd.step_state``) to draw that moment.
+    """
     kind = attrs.get("kind", "op")
     name = str(attrs.get("name") or attrs.get("id") or "")
     label = str(attrs.get("label") or "")
     if kind == "module":
-        lines = [Line(shorten(label or name), TITLE_PX, "title")]
+        lines = _lines(label or name, TITLE_PX, "title")
         count = attrs.get("op_count")
         if count is not None:
             lines.append(Line(f"{count} op{'s' if count != 1 else ''}", DETAIL_PX, "detail"))
         return lines
     if kind == "leaf":
-        lines = [Line(shorten(label or "leaf"), TITLE_PX, "title")]
+        lines = _lines(label or "leaf", TITLE_PX, "title")
     else:
-        lines = [Line(shorten(name), TITLE_PX, "title")]
+        lines = _lines(name, TITLE_PX, "title")
         if not _is_default_label(label, name):
-            lines.append(Line(shorten(label), DETAIL_PX, "detail"))
+            lines += _lines(label, DETAIL_PX, "detail")
     shape = format_shape(attrs.get("shape"))
     if shape:
         lines.append(Line(shorten(shape), DETAIL_PX, "detail"))
     value = format_small_value(attrs.get("value"))
     if value:
         lines.append(Line(shorten(value), DETAIL_PX, "detail"))
-    saved = saved_line(attrs)
-    if saved:
-        lines.append(Line(shorten(saved), DETAIL_PX, "saved"))
+    lines += saved_lines(attrs)
     device = str(attrs.get("device") or "")
     if device and device != "cpu":
         lines.append(Line(device, DETAIL_PX, "device"))
@@ -203,6 +299,18 @@ def saved_tensors(attrs: dict) -> list[dict]:
     """Return the tensors a node saved for backward (not its saved ints and sizes)."""
     return [s for s in attrs.get("saved") or []
             if isinstance(s, dict) and ("shape" in s or "freed" in s) and "value" not in s]
+
+
+def saved_lines(attrs: dict) -> list[Line]:
+    """Return the saved-tensor lines: ``saved: a, b`` (role ``saved``) and ``freed: c``
+    (role ``freed``), each wrapped at a name."""
+    tensors = saved_tensors(attrs)
+    lines = []
+    for role, word in (("saved", "saved: "), ("freed", "freed: ")):
+        names = [str(s.get("name", "")) for s in tensors if bool(s.get("freed")) == (role == "freed")]
+        if names:
+            lines += _lines(word + ", ".join(names), DETAIL_PX, role)
+    return lines
 
 
 def saved_line(attrs: dict) -> str:
@@ -218,28 +326,9 @@ def saved_line(attrs: dict) -> str:
     return " · ".join(parts)
 
 
-def saved_text_for_state(text: str, state: str) -> str:
-    """Return a saved-tensors line as it reads at a step of a replayed pass.
-
-    A node that has run and released its buffers (``freed``) shows them all freed;
-    a node the pass has not reached yet (``pending``, ``current``) still held them
-    then, even when the trace was taken after the snippet's own backward freed
-    them (nodes freed by an earlier pass are ``freed`` from the start, see
-    ``app.autograd.timeline``). Other states keep the line as traced.
-    """
-    if not text.startswith(("saved: ", "freed: ")):
-        return text
-    names = text.removeprefix("saved: ").removeprefix("freed: ").replace(" · freed: ", ", ")
-    if state == "freed":
-        return "freed: " + names
-    if state in ("pending", "current"):
-        return "saved: " + names
-    return text
-
-
 def badge_pad(role: str) -> float:
     """Return the extra width a line's badge needs (saved and device lines sit on a pill)."""
-    return 8.0 if role in ("saved", "device") else 0.0
+    return 8.0 if role in ("saved", "freed", "device") else 0.0
 
 
 def lines_size(lines) -> tuple[float, float]:
@@ -256,8 +345,15 @@ def _lines_size(lines: tuple) -> tuple[float, float]:
 
 
 def node_size(attrs: dict) -> tuple[float, float]:
-    """Return the (width, height) of the box of a node with attributes ``attrs``."""
-    return lines_size(label_lines(attrs))
+    """Return the (width, height) of the box of a node with attributes ``attrs``: big enough
+    for its saved tensors both alive and freed, so a step that frees them never overflows it."""
+    sizes = [lines_size(label_lines(attrs))]
+    if saved_tensors(attrs):
+        for freed in (False, True):
+            flipped = [dict(s, freed=freed) if s in saved_tensors(attrs) else s
+                       for s in attrs.get("saved") or []]
+            sizes.append(lines_size(label_lines({**attrs, "saved": flipped})))
+    return max(w for w, _ in sizes), max(h for _, h in sizes)
 
 
 def node_fill(attrs: dict, *, is_root: bool = False, state: str = "pending") -> str:

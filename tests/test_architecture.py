@@ -12,6 +12,8 @@ PURE_MODULES = [
     "app.autograd.backward",
     "app.autograd.calls",
     "app.autograd.timeline",
+    "app.autograd.step_state",
+    "app.step_drawing",
     "app.autograd.formulas",
     "app.commands.trace",
     "app.commands.backward",
@@ -52,3 +54,29 @@ def test_pure_module_imports_without_qt(module):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+TORCH_FREE = ["app.autograd.step_state", "app.autograd.timeline", "app.autograd.graph_json",
+              "app.step_drawing", "app.commands.export"]
+
+
+@pytest.mark.parametrize("module", TORCH_FREE)
+def test_step_state_and_drawing_need_no_torch(module):
+    """The window and `gradstep export` read step state without loading torch."""
+    script = textwrap.dedent(
+        f"""
+        import importlib.abc, sys
+
+        class NoTorch(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] == "torch":
+                    raise ImportError("torch is not needed here: " + name)
+                return None
+
+        sys.meta_path.insert(0, NoTorch())
+        import {module}
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

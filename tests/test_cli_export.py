@@ -86,3 +86,19 @@ def test_layout_dot_without_graphviz_exits_2(tmp_path, capsys, monkeypatch):
     assert main(["export", "-c", "raise SystemExit('must not run')", "-o",
                  str(tmp_path / "g.svg"), "--layout", "dot"]) == 2
     assert "Graphviz" in capsys.readouterr().err
+
+
+def test_a_failing_lesson_still_writes_its_picture(tmp_path, capsys):
+    """The real command line (kernel process): the retain_graph error is drawn, exit 1."""
+    out = tmp_path / "retain_graph_error.png"
+    assert main(["export", str(EXAMPLES / "retain_graph_error.py"), "-o", str(out)]) == 1
+    from PySide6 import QtGui
+
+    assert not QtGui.QImage(str(out)).isNull()
+    err = capsys.readouterr().err
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    p[1].backward()
+    with pytest.raises(RuntimeError) as torch_error:
+        p[1].backward()
+    assert str(torch_error.value).split(".")[0] in err

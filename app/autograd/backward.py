@@ -132,9 +132,9 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
         "freed": bool(steps) and not retain_graph, "freed_nodes": freed_nodes,
         "freed_before": freed_before or [], "error": error,
     }
-    if mode == "grad":
+    if mode == "grad":  # a call that raised returned nothing: None, not a list of Nones
         returned = returned or {}
-        record["returned"] = list(returned.values())
+        record["returned"] = None if error is not None else list(returned.values())
         record["returned_inputs"] = list(returned)
     return record
 

@@ -33,8 +33,12 @@ def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
 
 
 def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
-    """Rewrite, in place, the node ids of each call record whose nodes are all drawn."""
+    """Rewrite, in place, the node ids of each call record whose nodes are all drawn, and
+    set every record's ``drawn``: True when its graph's nodes are the drawn graph's own
+    (the same grad_fn objects; a call on an earlier graph that merely looks the same, such
+    as a loss computed again, is not drawn)."""
     for record, entry in zip(calls, call_graphs):
+        record["drawn"] = False
         if not entry:
             continue
         _roots, id_of = entry
@@ -42,6 +46,7 @@ def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
             continue
         new_id = {old: trace_id_of[fn] for fn, old in id_of.items()}
         _renumber_record(record, new_id)
+        record["drawn"] = True
 
 
 def _renumber_record(record: dict, new_id: dict) -> None:

@@ -12,7 +12,9 @@ Before the real pass, small nodes' Jacobians are computed and remembered
 (``jacobian.precompute``) so they can still be shown once the pass freed them.
 
 A record: ``{"index", "line", "code", "api", "retain_graph", "create_graph",
-"nodes": [{"id", "name", "label"}], "timeline", "error"}``. Only the first
+"nodes": [{"id", "name", "label"}], "timeline", "error"}``; a ``torch.autograd.grad``
+call adds ``returned`` (what it gave back, in input order; None when it raised) and
+``returned_inputs`` (their labels). ``Session.run`` adds ``drawn`` (see ``call_graphs``). Only the first
 ``MAX_CALLS`` calls are recorded; if there were more, a last record with
 ``api: "skipped"``, ``skipped_calls`` (how many) and ``timeline: None`` says so
 (the same once the kept records hold ``MAX_STEPS`` steps).
@@ -204,11 +206,15 @@ class _Capture:
                                returned=grads.get("returned"),
                                freed_before=freed_before)
         line = caller.f_lineno
-        return {
+        record = {
             "index": len(self.calls), "line": line, "code": _code(self.filename, line),
             "api": api, "retain_graph": retain_graph, "create_graph": create_graph,
             "nodes": _nodes(id_of, labels), "timeline": timeline, "error": error,
         }
+        if mode == "grad":  # what the call gave back, in input order (None: it raised)
+            record["returned"] = timeline.get("returned")
+            record["returned_inputs"] = timeline.get("returned_inputs")
+        return record
 
     def _error(self, exc: BaseException, caller) -> dict:
         """Return the error dict of ``exc`` located at the snippet line that made the call."""

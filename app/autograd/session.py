@@ -53,7 +53,8 @@ class Session:
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
             filename: str = "<snippet>", deep_values: bool = False) -> dict:
-        """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code"}``.
+        """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code",
+        "root_name", "root_candidates"}``.
 
         ``trace`` is the trace JSON (also after a failure, when the snippet got
         far enough to build a graph), ``exit_code`` the CLI status (0, 1 or 2).
@@ -81,6 +82,7 @@ class Session:
         with gc_paused():
             trace_json = graph_to_json(trace, device=device) if trace else None
         return {
+            "root_candidates": root_candidates(result.namespace),
             "ok": error is None,
             "trace": trace_json,
             "error": to_jsonable(error),
@@ -147,10 +149,26 @@ def _trace_with_calls(result) -> Trace:
                            scopes=result.scopes, see_saved=see_saved, lines=result.lines)
 
     trace = trace_of(result.roots)
-    if result.root_chosen or not result.call_graphs:
-        return trace
-    extra = roots_to_join(trace.id_of, result.call_graphs)
-    if extra:
-        trace = trace_of(list(result.roots) + extra)
+    if not result.root_chosen and result.call_graphs:
+        extra = roots_to_join(trace.id_of, result.call_graphs)
+        if extra:
+            trace = trace_of(list(result.roots) + extra)
     renumber_calls(result.calls, result.call_graphs, trace.id_of)
     return trace
+
+
+def root_candidates(namespace: dict | None) -> list[str]:
+    """Return the snippet's top-level names that hold a tensor with a grad_fn, in the order
+    they were first bound: the roots a window may offer to draw (``--root NAME``)."""
+    from app.autograd.safe_reads import grad_fn_of, is_plain
+
+    names = []
+    for name, value in (namespace or {}).items():
+        if name.startswith("_") or not is_plain(value):
+            continue
+        try:
+            if grad_fn_of(value) is not None:
+                names.append(name)
+        except RuntimeError:  # a view torch refuses to give a node: not a root
+            continue
+    return names

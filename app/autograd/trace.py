@@ -19,6 +19,7 @@ import networkx as nx
 import torch
 
 from app.autograd.formulas import formula_fields_of
+from app.autograd.index_labels import label_indexing
 from app.autograd.saved import saved_items
 from app.autograd.values import dtype_name, summary
 
@@ -114,6 +115,7 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
             attrs.update(seq=None, line=None)
         attrs["slots"] = len(fn.next_functions)
         nodes[node_id].update(attrs)
+    label_indexing(graph, short_op_name)  # p[1], p[2] rather than two "select" nodes
     return trace
 
 

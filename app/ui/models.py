@@ -1,64 +1,51 @@
-"""The window's model: what was run, the graph, the backward timelines and the step.
+"""The window's model: what was run, the graph, the backward passes and the step.
 
 Plain Python state with Qt signals. Widgets observe it and write user input back;
 it never opens a dialog and never computes autograd: every number it holds came
-from the session (the kernel) as plain data.
+from the session (the kernel) as plain data, and every statement about a step
+(node states, saved buffers freed or alive, edge gradients, leaf ``.grad``) comes
+from ``app.autograd.step_state``, the one source of truth the exports use too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6 import QtCore
 
-
-def _node_states(timeline: dict, k: int) -> dict:
-    """Return {node_id: state} after ``k`` steps (the backward part's function)."""
-    from app.autograd.timeline import node_states
-
-    return node_states(timeline, k)
-
-
-def _step_state(step: dict) -> str:
-    from app.autograd.timeline import step_state
-
-    return step_state(step)
-
-
-class StepIndex:
-    """Which steps ran each node, so the states that change between two positions can be
-    found without walking the whole timeline (one step on a 10,000-node graph stays cheap).
-
-    It follows ``app.autograd.timeline.node_states`` (tests check they agree).
-    """
-
-    def __init__(self, timeline: dict):
-        self.steps = timeline.get("steps") or []
-        self.freed_before = set(timeline.get("freed_before") or ())
-        self.occurrences: dict[str, list[int]] = {}
-        for i, step in enumerate(self.steps):
-            self.occurrences.setdefault(step["node"], []).append(i)
-
-    def state(self, node_id: str, k: int) -> str:
-        """Return the state of ``node_id`` after ``k`` steps."""
-        if k < len(self.steps) and self.steps[k]["node"] == node_id:
-            return "current"
-        ran = [i for i in self.occurrences.get(node_id, ()) if i < k]
-        if ran:
-            return _step_state(self.steps[ran[-1]])
-        return "freed" if node_id in self.freed_before else "pending"
-
-    def changed(self, a: int, b: int) -> dict[str, str]:
-        """Return {node: state after ``b`` steps} for every node whose state may differ
-        from its state after ``a`` steps."""
-        lo, hi = min(a, b), min(max(a, b), len(self.steps) - 1)
-        nodes = {self.steps[i]["node"] for i in range(lo, hi + 1)} if self.steps else set()
-        return {n: self.state(n, b) for n in nodes}
+from app.ui.pass_names import pass_title
 
 
 def _graph_from_json(trace: dict):
-    """Return the networkx graph of a trace JSON (the tracer's function)."""
-    from app.autograd.graph_json import graph_from_json  # torch-free: the GUI does not load torch
+    """Return the networkx graph of a trace JSON (torch-free: the GUI does not load torch)."""
+    from app.autograd.graph_json import graph_from_json
 
     return graph_from_json(trace)
+
+
+@dataclass(frozen=True)
+class PassRecord:
+    """One backward pass the window can step: its timeline and where it came from.
+
+    ``line``/``code``/``api`` for a snippet call (``source == "snippet"``); a pass
+    gradstep ran has ``source == "gradstep"`` and no line.
+    """
+
+    timeline: dict
+    source: str
+    title: str
+    line: int | None = None
+    code: str | None = None
+    api: str | None = None
+    members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.timeline.get("error"))
+
+    @property
+    def mode(self) -> str:
+        return self.timeline.get("mode", "backward")
 
 
 class SessionModel(QtCore.QObject):
@@ -66,12 +53,13 @@ class SessionModel(QtCore.QObject):
 
     Signals
     -------
-    sigTraceChanged()          a new run finished (trace, error, output, calls may all change)
-    sigTimelineChanged()       the timeline being stepped changed (or a pass was added)
+    sigTraceChanged()          a new run finished (graph, error, output, passes may all change)
+    sigTimelineChanged()       the pass being stepped changed (or a pass was added)
     sigStepChanged(int)        the number of steps done changed
     sigSelectionChanged(str)   the selected node changed ("" for none)
     sigInspected(dict)         details of a node arrived from the session
     sigBusyChanged(bool)       a request to the session started or ended
+    sigLeavesChanged()         leaf .grad history changed (a pass, or zero grads)
     """
 
     sigTraceChanged = QtCore.Signal()
@@ -80,55 +68,74 @@ class SessionModel(QtCore.QObject):
     sigSelectionChanged = QtCore.Signal(str)
     sigInspected = QtCore.Signal(object)  # object: QVariantMap would mangle ints
     sigBusyChanged = QtCore.Signal(bool)
+    sigLeavesChanged = QtCore.Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.device = "cpu"
+        self.busy = False
+        self._clear()
+
+    def _clear(self) -> None:
+        from app.autograd.step_state import PassHistory
+
         self.trace: dict | None = None
         self.graph = None
         self.error: dict | None = None
+        self.run_ok = True
         self.output = ""
         self.calls: list[dict] = []
-        self.timelines: list[dict] = []  # every pass so far, in order
-        self.pass_names: list[str] = []  # one per timeline: where it came from
-        self.timeline: dict | None = None  # the pass being stepped
+        self.root_name: str | None = None
+        self.root_candidates: list[str] = []
+        self.passes: list[PassRecord] = []
+        self.other_calls: list[dict] = []  # the snippet's calls on another graph than the drawn
+        self.columns: list[tuple[str, int]] = []  # the leaf table: ("pass", i) or ("zero", n)
+        self.history = PassHistory()
+        self.pass_index = -1
         self.step = 0
         self.previous_step = 0
         self.selected = ""
         self.inspected: dict = {}
-        self.busy = False
-        self._index: StepIndex | None = None
+        self._state_cache: tuple | None = None
 
-    # -- a run -----------------------------------------------------------------
+    # -- a run -----------------------------------------------------------------------------
     def set_run_result(self, result: dict) -> None:
-        """Take a ``Session.run`` result; a failed run keeps the last good graph."""
+        """Take a ``Session.run`` result; everything the previous run showed is replaced.
+
+        A failed run that built a graph shows it, with the passes that ran and the
+        failing one at the node where torch raised (its end).
+        """
+        from app.autograd.step_state import drawn_calls
+
+        self._clear()
         self.error = result.get("error")
+        self.run_ok = bool(result.get("ok"))
         self.output = result.get("output") or ""
-        if result.get("trace"):  # a failed run may still have built a graph worth showing
+        self.root_name = result.get("root_name")
+        self.root_candidates = list(result.get("root_candidates") or [])
+        if result.get("trace"):
             self.trace = result["trace"]
             self.graph = _graph_from_json(self.trace)
             self.calls = list(result.get("calls") or [])
-            self.timelines, self.pass_names = [], []
-            for call in self.calls:
-                if call.get("timeline") and self.call_matches_graph(call):
-                    self.timelines.append(call["timeline"])
-                    self.pass_names.append(f"line {call.get('line')}: {call.get('api')}")
-            self.timeline = self.timelines[0] if self.timelines else None
-            self.selected = ""
-            self.inspected = {}
+            for call in drawn_calls(self.calls, self.graph):
+                self.passes.append(PassRecord(
+                    call["timeline"], "snippet", pass_title(call), line=call.get("line"),
+                    code=call.get("code"), api=call.get("api"),
+                    members=tuple(n["id"] for n in call.get("nodes") or ())))
+                self.columns.append(("pass", len(self.passes) - 1))
+            self.history = self._history()
+            drawn = {id(p.timeline) for p in self.passes}
+            self.other_calls = [c for c in self.calls if c.get("timeline") is not None
+                                and id(c["timeline"]) not in drawn]
+        failing = [i for i, p in enumerate(self.passes) if p.failed]
+        self.pass_index = failing[-1] if failing and not self.run_ok else (0 if self.passes else -1)
         self.sigTraceChanged.emit()
-        self._restart_steps()
+        self.sigLeavesChanged.emit()
+        self._restart_steps(at_end=bool(failing) and not self.run_ok)
 
-    def call_matches_graph(self, call: dict) -> bool:
-        """Return True when a snippet call's nodes are the drawn graph's (same ids and ops).
-
-        A call from another tensor (``p[1]`` when ``p`` is drawn) numbers its own graph,
-        so its steps cannot be shown on this one.
-        """
-        nodes = call.get("nodes") or []
-        graph = self.graph
-        return bool(nodes) and graph is not None and all(
-            n["id"] in graph and graph.nodes[n["id"]].get("name") == n["name"] for n in nodes)
+    def snippet_made_passes(self) -> bool:
+        """Return True when the snippet ran backward on the drawn graph itself."""
+        return any(p.source == "snippet" for p in self.passes)
 
     def root_is_scalar(self) -> bool:
         """Return True when the drawn root has a single element."""
@@ -140,41 +147,78 @@ class SessionModel(QtCore.QObject):
         return count == 1
 
     def add_timeline(self, timeline: dict, name: str = "") -> None:
-        """Append one backward pass and make it the one being stepped."""
-        self.timelines.append(timeline)
-        self.pass_names.append(name or f"gradstep pass {len(self.timelines)}")
-        self.timeline = timeline
+        """Append a pass gradstep ran and make it the one being stepped."""
+        record = PassRecord(timeline, "gradstep", name or pass_title(None, timeline))
+        self.passes.append(record)
+        self.columns.append(("pass", len(self.passes) - 1))
+        self.history = self._history()
+        self.pass_index = len(self.passes) - 1
         if timeline.get("error"):
             self.error = timeline["error"]
+        self.sigLeavesChanged.emit()
         self._restart_steps()
+
+    def _history(self):
+        from app.autograd.step_state import PassHistory
+
+        return PassHistory(self.graph, [p.timeline for p in self.passes],
+                           [p.members for p in self.passes])
+
+    def add_zero_grads(self) -> None:
+        """Record that every leaf's .grad was set to None (a column of the leaf table)."""
+        self.columns.append(("zero", sum(1 for kind, _ in self.columns if kind == "zero")))
+        self.sigLeavesChanged.emit()
 
     def choose_timeline(self, index: int) -> None:
-        """Step through pass ``index`` of ``timelines``."""
-        self.timeline = self.timelines[index]
-        self._restart_steps()
+        """Step through pass ``index`` of ``passes`` from its start."""
+        if 0 <= index < len(self.passes):
+            self.pass_index = index
+            self._restart_steps()
 
-    def _restart_steps(self) -> None:
-        """Go back to step 0 of the (possibly new) timeline and tell the observers."""
-        self.step = 0
+    def _restart_steps(self, at_end: bool = False) -> None:
+        """Go to step 0 (or the end) of the pass being stepped and tell the observers."""
+        self.previous_step = 0
+        self.step = self.step_count if at_end else 0
+        self.selected = ""
+        self._state_cache = None
         self.sigTimelineChanged.emit()
-        self.sigStepChanged.emit(0)
+        self.sigStepChanged.emit(self.step)
+
+    # -- the pass being stepped ------------------------------------------------------------
+    @property
+    def timeline(self) -> dict | None:
+        return self.passes[self.pass_index].timeline if self.pass_index >= 0 else None
+
+    @property
+    def timelines(self) -> list[dict]:
+        return [p.timeline for p in self.passes]
+
+    def current_pass(self) -> PassRecord | None:
+        return self.passes[self.pass_index] if self.pass_index >= 0 else None
 
     def timeline_index(self) -> int:
-        """Return the position of the timeline being stepped in ``timelines`` (-1 for none)."""
-        return next((i for i, tl in enumerate(self.timelines) if tl is self.timeline), -1)
+        return self.pass_index
 
-    # -- stepping ----------------------------------------------------------------
+    def index(self):
+        """Return the step_state PassIndex of the pass being stepped (None without one)."""
+        return self.history.index(self.pass_index) if self.pass_index >= 0 else None
+
+    # -- stepping ------------------------------------------------------------------------------
     @property
     def step_count(self) -> int:
-        """Return how many steps the current timeline has (0 without one)."""
-        return len(self.timeline["steps"]) if self.timeline else 0
+        """Return how many steps the current pass has (0 without one)."""
+        index = self.index()
+        return index.count if index is not None else 0
 
     def set_step(self, k: int) -> None:
-        """Go to the state after ``k`` steps (clamped to the timeline)."""
+        """Go to the state after ``k`` steps (clamped); the panels follow the ▶ node again."""
         k = max(0, min(k, self.step_count))
         if k != self.step:
             self.previous_step = self.step
             self.step = k
+            if self.selected:
+                self.selected = ""
+                self.sigSelectionChanged.emit("")
             self.sigStepChanged.emit(k)
 
     def step_forward(self) -> None:
@@ -190,50 +234,72 @@ class SessionModel(QtCore.QObject):
         self.set_step(0)
 
     def at_end(self) -> bool:
-        """Return True when every step of the timeline is done."""
+        """Return True when every step of the pass is done."""
         return self.step >= self.step_count
 
-    def states(self) -> dict:
-        """Return {node_id: state} for the current step ({} without a timeline)."""
-        if not self.timeline:
-            return {}
-        return _node_states(self.timeline, self.step)
+    def state(self):
+        """Return the StepState of this pass and step (None without a pass)."""
+        index = self.index()
+        if index is None:
+            return None
+        key = (self.pass_index, self.step, id(index))
+        if self._state_cache is None or self._state_cache[0] != key:
+            self._state_cache = (key, index.state(self.step))
+        return self._state_cache[1]
 
-    def states_changed(self, previous: int) -> dict:
-        """Return {node_id: state} for the nodes whose state may have changed since step
-        ``previous`` (cheap: only the steps in between are looked at)."""
-        if not self.timeline:
-            return {}
-        return self._step_index().changed(previous, self.step)
+    def states(self) -> dict:
+        """Return {node_id: state} for the current step ({} without a pass)."""
+        state = self.state()
+        return dict(state.node_states) if state else {}
+
+    def changes(self, previous: int):
+        """Return the StepChange since step ``previous`` (cheap: only the steps between)."""
+        index = self.index()
+        return index.changes(previous, self.step) if index is not None else None
 
     def current_step(self) -> dict | None:
-        """Return the step record just executed (None before the first step).
-
-        The graph marks the *next* step's node as ``current`` (about to run); the
-        panels describe the one that just ran, whose gradients are all known.
-        """
-        if not self.timeline or self.step == 0:
+        """Return the step about to run (the ▶ node's; None at the end or without a pass)."""
+        index = self.index()
+        if index is None or self.step >= index.count:
             return None
-        return self.timeline["steps"][self.step - 1]
+        return index.steps[self.step]
 
-    def steps_of(self, node_id: str) -> list[dict]:
-        """Return the steps of the current timeline that ran ``node_id``, up to now."""
-        if not self.timeline:
-            return []
-        index = self._step_index()
-        return [index.steps[i] for i in index.occurrences.get(node_id, ()) if i < self.step]
+    def last_step(self) -> dict | None:
+        """Return the step that ran last (None before the first)."""
+        index = self.index()
+        return index.steps[self.step - 1] if index is not None and self.step > 0 else None
 
-    def _step_index(self) -> StepIndex:
-        """Return the StepIndex of the current timeline, built once per timeline."""
-        if self._index is None or self._index.steps is not self.timeline.get("steps"):
-            self._index = StepIndex(self.timeline)
-        return self._index
+    def step_of(self, node_id: str) -> dict | None:
+        """Return the step of this pass that ran ``node_id`` (or is about to), if any."""
+        index = self.index()
+        if index is None:
+            return None
+        occ = [i for i in index.occurrences.get(node_id, ()) if i <= self.step]
+        return index.steps[occ[-1]] if occ and occ[-1] < index.count else None
+
+    def node_state(self, node_id: str) -> str:
+        """Return the state of one node now ("" without a pass)."""
+        index = self.index()
+        return index.node_state(node_id, self.step) if index is not None else ""
+
+    def saved_of(self, node_id: str) -> list[dict]:
+        """Return ``node_id``'s saved entries as torch has them now (the trace's without a pass)."""
+        index = self.index()
+        if index is not None:
+            return index.saved(node_id, self.step)
+        return list(self.node(node_id).get("saved") or [])
+
+    def leaf_grad(self, label: str):
+        """Return leaf ``label``'s ``.grad`` now (cheap: one leaf, not the whole state)."""
+        index = self.index()
+        return index.leaf_grad(label, self.step) if index is not None else None
 
     def focus_node(self) -> str:
-        """Return the node the panels describe: the selected one, else the current step's."""
+        """Return the node the panels describe: the selected one, else the ▶ node, else (at
+        the end of a pass) the node that ran last."""
         if self.selected:
             return self.selected
-        step = self.current_step()
+        step = self.current_step() or self.last_step()
         return step["node"] if step else ""
 
     def node(self, node_id: str) -> dict:
@@ -242,7 +308,7 @@ class SessionModel(QtCore.QObject):
             return {}
         return dict(self.graph.nodes[node_id])
 
-    # -- selection and details -----------------------------------------------------
+    # -- selection and details -----------------------------------------------------------------
     def select(self, node_id: str) -> None:
         if node_id != self.selected:
             self.selected = node_id
@@ -257,25 +323,12 @@ class SessionModel(QtCore.QObject):
             self.busy = busy
             self.sigBusyChanged.emit(busy)
 
-    # -- graph state ------------------------------------------------------------------
-    def graph_state(self) -> str:
-        """Return "retained", "freed after the pass at step N", or "" before any pass."""
-        tl = self.timeline
-        if not tl:
-            return ""
-        if tl.get("retain_graph"):
-            return "retained"
-        if tl.get("error"):
-            return "pass failed: " + str(tl["error"].get("message", ""))[:80]
-        if self.step < self.step_count:
-            return f"alive (the pass frees it at step {self.step_count})"
-        return f"freed after the pass at step {self.step_count}"
-
+    # -- leaves ----------------------------------------------------------------------------------
     def leaf_history(self) -> dict[str, list]:
         """Return {leaf name: [its .grad after pass 1, pass 2, ...]} over all passes."""
         history: dict[str, list] = {}
-        for i, tl in enumerate(self.timelines):
-            for name, grad in (tl.get("leaf_grads") or {}).items():
+        for i, record in enumerate(self.passes):
+            for name, grad in (record.timeline.get("leaf_grads") or {}).items():
                 history.setdefault(name, [None] * i)
                 history[name].append(grad)
             for values in history.values():

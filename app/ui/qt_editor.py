@@ -57,31 +57,69 @@ class QtEditor(QtWidgets.QPlainTextEdit):
         self.banner.mousePressEvent = lambda _e: self.go_to_line(self.error_line or 1)
         self._highlighter = QtHighlighter(self.document(), dark=is_dark(self.palette()))
         self.error_line: int | None = None
+        self.error_column: int | None = None
         self.error_text = ""
+        self.pass_line: int | None = None
         self.blockCountChanged.connect(self._update_gutter_width)
         self.updateRequest.connect(self._update_gutter)
         self._update_gutter_width()
 
     # -- the error marker ---------------------------------------------------------------
-    def set_error(self, line: int | None, text: str = "") -> None:
-        """Mark 1-based ``line`` as failing with ``text`` written after it; None clears."""
+    def set_error(self, line: int | None, text: str = "", column: int | None = None) -> None:
+        """Mark 1-based ``line`` as failing with ``text`` written after it, and the character
+        at 1-based ``column`` when given; None clears."""
         self.error_line = line if line and line >= 1 else None
         self.error_text = text if self.error_line else ""
-        selections = []
-        if self.error_line:
-            block = self.document().findBlockByNumber(self.error_line - 1)
-            if block.isValid():
-                sel = QtWidgets.QTextEdit.ExtraSelection()
-                sel.format.setBackground(QtGui.QColor(255, 80, 80, 70))
-                sel.format.setProperty(QtGui.QTextFormat.Property.FullWidthSelection, True)
-                sel.cursor = QtGui.QTextCursor(block)
-                selections.append(sel)
-        self.setExtraSelections(selections)
-        self.banner.setText(f"Line {self.error_line}: {self.error_text}" if self.error_line else "")
+        self.error_column = column if self.error_line and column and column >= 1 else None
+        self._update_selections()
+        self.banner.setText(self.tr("Line {0}: {1}").format(self.error_line, self.error_text)
+                            if self.error_line else "")
         self.banner.setVisible(bool(self.error_line and self.error_text))
         self._place_banner()
         self.viewport().update()
         self._gutter.update()
+
+    def set_pass_line(self, line: int | None) -> None:
+        """Highlight 1-based ``line``: the snippet line whose backward pass is being stepped."""
+        self.pass_line = line if line and line >= 1 else None
+        self._update_selections()
+
+    def _line_selection(self, line: int, colour: QtGui.QColor):
+        block = self.document().findBlockByNumber(line - 1)
+        if not block.isValid():
+            return None
+        sel = QtWidgets.QTextEdit.ExtraSelection()
+        sel.format.setBackground(colour)
+        sel.format.setProperty(QtGui.QTextFormat.Property.FullWidthSelection, True)
+        sel.cursor = QtGui.QTextCursor(block)
+        return sel
+
+    def _update_selections(self) -> None:
+        """Colour the stepped pass's line (blue), the failing line (red) and its column."""
+        selections = []
+        if self.pass_line and self.pass_line != self.error_line:
+            sel = self._line_selection(self.pass_line, QtGui.QColor(60, 130, 240, 55))
+            if sel is not None:
+                selections.append(sel)
+        if self.error_line:
+            sel = self._line_selection(self.error_line, QtGui.QColor(255, 80, 80, 70))
+            if sel is not None:
+                selections.append(sel)
+                if self.error_column:
+                    mark = QtWidgets.QTextEdit.ExtraSelection()
+                    mark.format.setBackground(QtGui.QColor(211, 47, 47, 150))
+                    mark.format.setUnderlineStyle(QtGui.QTextCharFormat.UnderlineStyle.WaveUnderline)
+                    mark.format.setUnderlineColor(QtGui.QColor("#d32f2f"))
+                    cursor = QtGui.QTextCursor(sel.cursor.block())
+                    length = sel.cursor.block().length() - 1
+                    column = min(self.error_column - 1, max(0, length - 1))
+                    cursor.movePosition(QtGui.QTextCursor.MoveOperation.Right,
+                                        QtGui.QTextCursor.MoveMode.MoveAnchor, column)
+                    cursor.movePosition(QtGui.QTextCursor.MoveOperation.Right,
+                                        QtGui.QTextCursor.MoveMode.KeepAnchor, 1)
+                    mark.cursor = cursor
+                    selections.append(mark)
+        self.setExtraSelections(selections)
 
     def _place_banner(self) -> None:
         """Put the error banner across the bottom of the text area, tall enough for its text."""

@@ -6,17 +6,24 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
+from app.ui.error_words import for_window
 from app.ui.models import SessionModel
 
 
 def error_html(err: dict) -> str:
-    """Return the error as HTML: title, line, torch's message, explanation, fix."""
+    """Return the error as HTML: title, where (a link to the line), torch's message,
+    explanation, fix, worded for the window (``error_words.for_window``)."""
     esc = html.escape
-    where = f"line {err['line']}" if err.get("line") else "no line"
-    parts = [f"<h3 style='color:#d32f2f'>{esc(err.get('title') or err.get('type') or 'Error')}</h3>",
-             f"<p><a href='line:{err.get('line') or 0}'>{where}</a>"
-             + (f": <code>{esc(err['code'])}</code>" if err.get("code") else "") + "</p>",
-             f"<p><b>{esc(err.get('type') or '')}</b>: {esc(err.get('message') or '')}</p>"]
+    err = for_window(err)
+    parts = [f"<h3 style='color:#d32f2f'>{esc(err.get('title') or err.get('type') or 'Error')}</h3>"]
+    if err.get("line"):
+        parts.append(f"<p><a href='line:{err['line']}'>line {err['line']}</a>"
+                     + (f": <code>{esc(err['code'])}</code>" if err.get("code") else "") + "</p>")
+    elif "pass" in err:  # raised in a pass gradstep ran, not on a snippet line
+        parts.append("<p>in the backward pass gradstep ran from the root (Backward again), "
+                     "not on a line of the snippet</p>")
+    kind = err.get("type") if err.get("type") not in (None, "", "None") else ""
+    parts.append(f"<p>{f'<b>{esc(kind)}</b>: ' if kind else ''}{esc(err.get('message') or '')}</p>")
     if err.get("explanation"):
         parts.append(f"<p><b>What happened.</b> {esc(err['explanation'])}</p>")
     if err.get("fix"):
@@ -41,11 +48,15 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
         self.anchorClicked.connect(self._on_link)
         model.sigTraceChanged.connect(self._refresh)
         model.sigTimelineChanged.connect(self._refresh)
+        model.sigStepChanged.connect(self._refresh)
         self._refresh()
 
-    def _refresh(self) -> None:
+    def _refresh(self, *_args) -> None:
         err = self.model.error
-        self.setHtml(error_html(err) if err else "<p>No errors.</p>")
+        html_text = error_html(err) if err else f"<p>{self.tr('No errors.')}</p>"
+        if html_text != getattr(self, "_shown", None):  # steps seldom change it: no re-layout
+            self._shown = html_text
+            self.setHtml(html_text)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().mouseReleaseEvent(event)

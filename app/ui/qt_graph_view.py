@@ -41,8 +41,15 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.layout_result = None
         self.rankdir = "TB"
         self.collapsed: set[str] = set()
-        self._states: dict = {}
+        self._states: dict = {}  # node -> backward state (the graph's own nodes)
+        self._saved: dict = {}  # node -> saved entries at the step shown
+        self._dimmed: set = set()  # nodes outside the pass shown
         self._labels: dict = {}
+        self._owner: dict = {}  # node -> the module box it is folded into
+        self._members: dict = {}  # module box -> its nodes
+        # set by the window: node id -> tooltip HTML; edge (u, v, key) -> tooltip text
+        self.node_tooltip = lambda node_id, attrs: node_tooltip(attrs)
+        self.edge_tooltip = lambda edge: ""
         self._empty = QtWidgets.QGraphicsScene(self)
         self.setScene(self._empty)
 
@@ -54,6 +61,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         """
         self.graph = graph
         self._states = {}
+        self._saved = {}
         self._labels = {}
         try:
             from graphviz_views.collapse import default_collapsed
@@ -71,9 +79,13 @@ class QtGraphView(QtWidgets.QGraphicsView):
     def show_message(self, text: str) -> None:
         """Show ``text`` instead of a graph (a run that built none)."""
         self.graph, self.graph_scene, self.layout_result = None, None, None
+        self._owner, self._members = {}, {}
         self._empty.clear()
         item = self._empty.addText(text)
         item.setDefaultTextColor(self.palette().color(QtGui.QPalette.ColorRole.PlaceholderText))
+        item.setTextWidth(max(240, self.viewport().width() - 48))  # wraps at a word
+        self._empty.setSceneRect(item.boundingRect())
+        self.setTransform(QtGui.QTransform())
         self.setScene(self._empty)
         self.centerOn(item)
 
@@ -90,6 +102,11 @@ class QtGraphView(QtWidgets.QGraphicsView):
             self.setScene(self._empty)
             return
         shown = self._shown_graph()
+        self._owner, self._members = {}, {}
+        for box, attrs in shown.nodes(data=True):
+            if attrs.get("kind") == "module":
+                self._members[box] = list(attrs.get("members") or ())
+                self._owner.update(dict.fromkeys(self._members[box], box))
         self.layout_result = layout(shown, rankdir=self.rankdir)
         old = self.graph_scene
         self.graph_scene = GraphScene(shown, self.layout_result, parent=self)
@@ -97,7 +114,11 @@ class QtGraphView(QtWidgets.QGraphicsView):
         if old is not None:
             old.deleteLater()
         if self._states:
-            self.graph_scene.set_node_states(self._states)
+            self.graph_scene.set_node_states({**self._states, **self._box_states(self._members)})
+        if self._saved:
+            self.graph_scene.set_node_saved(self._saved)
+        if self._dimmed:
+            self.graph_scene.set_dimmed(self._dimmed)
         if self._labels:
             self.graph_scene.set_edge_labels(self._labels)
 
@@ -111,25 +132,71 @@ class QtGraphView(QtWidgets.QGraphicsView):
             return self.graph
         return collapse_scopes(self.graph, self.collapsed)
 
-    def set_node_states(self, states: dict) -> None:
-        """Recolour nodes: ``states`` maps node id to pending/current/done/freed/error."""
+    def set_node_states(self, states: dict, saved: dict | None = None) -> None:
+        """Recolour nodes: ``states`` maps node id to pending/current/done/freed/error;
+        ``saved`` maps node id to its saved entries at that step (alive or freed). A folded
+        module box takes the state of what it holds (``collapse.box_states``)."""
         changed = {n: s for n, s in states.items() if self._states.get(n) != s}
         gone = {n: "pending" for n in self._states if n not in states}
         self._states = dict(states)
-        if self.graph_scene is not None and (changed or gone):
-            self.graph_scene.set_node_states({**gone, **changed})
+        if saved is not None:
+            self._saved = {}
+            if self.graph_scene is not None:
+                self.graph_scene.saved.clear()
+        self._apply({**gone, **changed}, saved or {})
 
-    def update_node_states(self, states: dict) -> None:
-        """Recolour only the nodes in ``states`` (the rest keep theirs)."""
+    def update_node_states(self, states: dict, saved: dict | None = None) -> None:
+        """Recolour only the nodes in ``states`` and redraw the saved tensors in ``saved``."""
         changed = {n: st for n, st in states.items() if self._states.get(n) != st}
-        if not changed:
-            return
         self._states.update(changed)
+        self._apply(changed, saved or {})
+
+    def _apply(self, changed: dict, saved: dict) -> None:
+        self._saved.update(saved)
+        if self.graph_scene is None:
+            return
+        boxes = {self._owner[n] for n in changed if n in self._owner}
+        if changed or boxes:
+            self.graph_scene.set_node_states({**changed, **self._box_states(
+                {b: self._members[b] for b in boxes})})
+        if saved:
+            self.graph_scene.set_node_saved(saved)
+
+    def _box_states(self, members: dict) -> dict:
+        """Return {box: state} for the given module boxes from their members' states."""
+        from graphviz_views.collapse import box_state
+
+        return {box: box_state(self._states.get(m, "pending") for m in nodes)
+                for box, nodes in members.items()}
+
+    def set_dimmed(self, node_ids) -> None:
+        """Fade ``node_ids``: nodes that are not part of the pass being stepped."""
+        self._dimmed = set(node_ids)
         if self.graph_scene is not None:
-            self.graph_scene.set_node_states(changed)
+            self.graph_scene.set_dimmed(self._dimmed)
+
+    def shown_node(self, node_id: str) -> str:
+        """Return the box drawn for ``node_id``: itself, or the module box it is folded into."""
+        return self._owner.get(node_id, node_id)
+
+    def fold_to_depth(self, depth: int | None) -> None:
+        """Fold every module scope ``depth`` levels deep into a box (None or 0: unfold all)."""
+        from graphviz_views.collapse import scopes_at_depth
+
+        if self.graph is None:
+            return
+        self.collapsed = scopes_at_depth(self.graph, depth) if depth else set()
+        self._rebuild()
+
+    def max_depth(self) -> int:
+        """Return the deepest module nesting of the graph (0: nothing to fold)."""
+        from graphviz_views.collapse import max_depth
+
+        return max_depth(self.graph) if self.graph is not None else 0
 
     def follow(self, node_id: str) -> None:
         """Scroll just enough to keep ``node_id`` (the step about to run) in view."""
+        node_id = self.shown_node(node_id)
         if self.layout_result is None or node_id not in self.layout_result.positions:
             return
         x, y = self.layout_result.positions[node_id]
@@ -258,9 +325,14 @@ class QtGraphView(QtWidgets.QGraphicsView):
         if event.type() == QtCore.QEvent.Type.ToolTip and self.graph_scene is not None:
             node_id = self.node_at(event.pos())
             shown = self.graph_scene.graph
+            edge = self.graph_scene.edge_label_at(self.mapToScene(event.pos()))
+            text = ""
             if node_id and node_id in shown:
-                QtWidgets.QToolTip.showText(event.globalPos(),
-                                            node_tooltip(shown.nodes[node_id]), self)
+                text = self.node_tooltip(node_id, shown.nodes[node_id])
+            elif edge is not None:
+                text = self.edge_tooltip(edge)
+            if text:
+                QtWidgets.QToolTip.showText(event.globalPos(), text, self)
             else:
                 QtWidgets.QToolTip.hideText()
             return True

@@ -1,46 +1,48 @@
-"""The Saved tensors & retain_graph panel: each buffer alive or freed, and the graph's state."""
+"""The Saved tensors & retain_graph panel: each buffer alive or freed at this step, and the
+graph's state. Both come from the step state (``app.autograd.step_state``): the same
+flags the graph's pills, its tooltips and ``gradstep export`` show."""
 
 from __future__ import annotations
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.autograd.step_state import is_tensor_entry
 from app.ui.models import SessionModel
 from app.ui.seen import RefreshWhenSeen
-
-
-def freed_by_passes(model: SessionModel, node_id: str) -> bool:
-    """Return True when ``node_id``'s saved tensors are freed at the current step.
-
-    Freed by an earlier pass (its ``freed_nodes``) or by a step of the current pass
-    up to now (torch releases a node's buffers right after calling it when the
-    graph is not retained).
-    """
-    if model.timeline is None:
-        return False
-    earlier = model.timelines[:max(0, model.timeline_index())]
-    if any(node_id in (tl.get("freed_nodes") or []) for tl in earlier):
-        return True
-    return any(step.get("freed") for step in model.steps_of(node_id))
 
 
 def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
     """Return (buffer, shape, state) for the saved items of ``node_id`` at this step.
 
-    State is "alive" or "freed" for a tensor, "value ..." for a saved number or flag.
-    Without a backward pass the trace's own flag (read after the snippet ran) is used.
+    State is "alive" or "freed" for a tensor, "value ..." for a saved number or flag
+    (saved by value, never freed). Without a pass: the state the snippet left.
     """
-    attrs = model.node(node_id)
-    freed_now = freed_by_passes(model, node_id)
     rows = []
-    for saved in attrs.get("saved") or []:
+    for saved in model.saved_of(node_id):
         name = saved.get("name", "?")
-        if "freed" not in saved:  # not a tensor (an int, a flag): saved by value, never freed
+        if not is_tensor_entry(saved):
             rows.append((name, "", f"value {saved.get('value')!r}"))
             continue
-        freed = freed_now if model.timeline is not None else bool(saved.get("freed"))
         shape = str(list(saved["shape"])) if saved.get("shape") is not None else ""
-        rows.append((name, shape, "freed" if freed else "alive"))
+        rows.append((name, shape, "freed" if saved.get("freed") else "alive"))
     return rows
+
+
+def graph_words(model: SessionModel, tr) -> str:
+    """Return the graph's state at this step, in words."""
+    state = model.state()
+    if state is None:
+        return tr("no backward pass yet")
+    freed = len(state.freed)
+    with_saved = sum(1 for entries in state.saved.values() if any(is_tensor_entry(e) for e in entries))
+    counts = tr("{0} of {1} nodes with saved tensors have freed them").format(freed, with_saved)
+    if state.error is not None:
+        return tr("the pass failed here ({0}); {1}.").format(state.error.get("title") or "", counts)
+    if state.retain_graph:
+        return tr("retain_graph=True: every node keeps its saved tensors after it runs; "
+                  "{0}.").format(counts)
+    return tr("retain_graph=False: each node frees its saved tensors right after it runs; "
+              "{0}.").format(counts)
 
 
 class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
@@ -54,7 +56,7 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         self.node_label = QtWidgets.QLabel()
         self.node_label.setWordWrap(True)
         self.table = QtWidgets.QTreeWidget()
-        self.table.setHeaderLabels(["saved tensor", "shape", "state"])
+        self.table.setHeaderLabels([self.tr("saved tensor"), self.tr("shape"), self.tr("state")])
         self.table.setRootIsDecorated(False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.state_label)
@@ -67,22 +69,33 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
 
     def _redraw(self) -> None:
         """Show the graph's state and the focus node's buffers (see RefreshWhenSeen)."""
-        state = self.model.graph_state()
-        self.state_label.setText(f"<b>Graph:</b> {state or 'no backward pass yet'}")
+        where = ""
+        if self.model.timeline is not None:
+            where = self.tr(" (pass {0}, step {1} of {2})").format(
+                self.model.pass_index + 1, self.model.step, self.model.step_count)
+        self.state_label.setText(f"<b>{self.tr('Graph')}{where}:</b> "
+                                 f"{graph_words(self.model, self.tr)}")
         node_id = self.model.focus_node()
         attrs = self.model.node(node_id)
         self.table.clear()
         if not attrs:
-            self.node_label.setText("Select a node to see its saved tensors.")
+            self.node_label.setText(self.tr("Click a node, or step through backward, to see "
+                                            "its saved tensors."))
             return
         rows = saved_rows(self.model, node_id)
-        self.node_label.setText(f"{attrs.get('name')} ({node_id}): "
-                                f"{len(rows) or 'no'} saved tensor{'s' if len(rows) != 1 else ''}")
+        tensors = sum(1 for r in rows if r[2] in ("alive", "freed"))
+        self.node_label.setText(self.tr("{0} ({1}) {2}: {3} saved tensor(s), {4} saved value(s)")
+                                .format(attrs.get("name"), node_id, attrs.get("label") or "",
+                                        tensors, len(rows) - tensors))
         for name, shape, alive in rows:
             item = QtWidgets.QTreeWidgetItem([name, shape, alive])
             if alive in ("alive", "freed"):
                 color = "#2e7d32" if alive == "alive" else "#c62828"
                 item.setForeground(2, QtGui.QBrush(QtGui.QColor(color)))
+                tip = (self.tr("still held: backward can use it") if alive == "alive" else
+                       self.tr("released by torch: a backward that needs it raises"))
+                item.setToolTip(2, tip)
             self.table.addTopLevelItem(item)
         for col in range(3):
             self.table.resizeColumnToContents(col)
+        self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)

@@ -45,32 +45,34 @@ class QtStepBar(QtWidgets.QToolBar):
         self.speed.setCurrentIndex(1)
         self.speed.setToolTip("Play speed")
         self.addWidget(self.speed)
-        self.position = QtWidgets.QLabel(" step 0 / 0 ")
+        self.position = QtWidgets.QLabel()
         self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(" step 0000 / 0000 "))
         self.addWidget(self.position)
         self.passes = QtWidgets.QComboBox()
-        self.passes.setToolTip("Which backward pass to step through: the snippet's own calls, "
-                               "then the passes gradstep ran")
+        self.passes.setToolTip(self.tr("Which backward pass to step through: the snippet's own "
+                                       "calls (their line is highlighted), then the passes "
+                                       "gradstep ran"))
         self.passes.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.passes.setMinimumContentsLength(22)
+        self.passes.setMinimumContentsLength(50)
         self._passes_action = self.addWidget(self.passes)
-        self.addSeparator()
+        self.pass_info = QtWidgets.QLabel()
+        self.pass_info.setToolTip(self.tr("What the pass being stepped does, as its code says"))
+        self.addWidget(self.pass_info)
+        # the options and actions for gradstep's own passes: the window puts them on its run bar
+        self.again_label = QtWidgets.QLabel(self.tr(" Backward again: "))
         self.mode = QtWidgets.QComboBox()
         self.mode.addItem("backward()", "backward")
         self.mode.addItem("autograd.grad", "grad")
-        self.mode.setToolTip("How the app runs backward from the root")
-        self.addWidget(self.mode)
+        self.mode.setToolTip(self.tr("How gradstep runs its own passes from the root (Backward "
+                                     "again); the snippet's own calls do what their code says"))
         self.retain = QtWidgets.QCheckBox("retain_graph")
-        self.retain.setToolTip("Keep the saved tensors after a pass, so backward can run again")
-        self.addWidget(self.retain)
+        self.retain.setToolTip(self.tr("Keep the saved tensors after gradstep's own passes "
+                                       "(Backward again), so backward can run again"))
         self.act_again = self._action("Backward again", icon.SP_BrowserReload, "again",
-                                      self.sigBackwardAgain.emit)
+                                      self.sigBackwardAgain.emit, add=False)
         self.act_zero = self._action("Zero grads", icon.SP_DialogResetButton, "zero",
-                                     self.sigZeroGrads.emit)
-        for act in (self.act_again, self.act_zero):
-            self.widgetForAction(act).setToolButtonStyle(
-                QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+                                     self.sigZeroGrads.emit, add=False)
         self._timer = QtCore.QTimer(self)
         self._timer.timeout.connect(self._tick)
         self.speed.currentTextChanged.connect(self._on_speed)
@@ -82,7 +84,17 @@ class QtStepBar(QtWidgets.QToolBar):
         self.passes.activated.connect(self._on_pass_chosen)
         self._on_step()
 
-    def _action(self, text, pixmap, key, slot) -> QtGui.QAction:
+    def add_again_group(self, bar: QtWidgets.QToolBar) -> None:
+        """Put the options and actions of gradstep's own passes on ``bar`` (the run bar: the
+        step bar is about the pass being stepped, whatever made it)."""
+        for widget in (self.again_label, self.mode, self.retain):
+            bar.addWidget(widget)
+        for act in (self.act_again, self.act_zero):
+            bar.addAction(act)
+            bar.widgetForAction(act).setToolButtonStyle(
+                QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def _action(self, text, pixmap, key, slot, add: bool = True) -> QtGui.QAction:
         """Add an action; ``pixmap`` is a glyph name (app.ui.qt_icons) or a standard pixmap."""
         if isinstance(pixmap, str):
             icon = glyph_icon(pixmap, self.palette())
@@ -95,7 +107,8 @@ class QtStepBar(QtWidgets.QToolBar):
         action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         action.setToolTip(f"{text} ({SHORTCUTS[key]})")
         action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
+        if add:
+            self.addAction(action)
         return action
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -135,15 +148,28 @@ class QtStepBar(QtWidgets.QToolBar):
             self._timer.setInterval(SPEEDS[text])
 
     def _fill_passes(self) -> None:
-        """List the model's passes and show the one being stepped."""
+        """List the model's passes and show the one being stepped, and what it does."""
+        from app.ui.pass_names import mode_words
+
         self.passes.blockSignals(True)
         self.passes.clear()
-        for i, name in enumerate(self.model.pass_names):
-            failed = " (failed)" if self.model.timelines[i].get("error") else ""
-            self.passes.addItem(f"{i + 1}. {name}{failed}")
+        for i, record in enumerate(self.model.passes):
+            failed = self.tr(" (failed)") if record.failed else ""
+            self.passes.addItem(f"{i + 1}. {record.title}{failed}")
+            self.passes.setItemData(i, record.code or record.title, QtCore.Qt.ItemDataRole.ToolTipRole)
+        for call in self.model.other_calls:  # shown, not steppable: say why
+            self.passes.addItem(self.tr("line {0}: another graph, not drawn").format(call.get("line")))
+            item = self.passes.model().item(self.passes.count() - 1)
+            item.setEnabled(False)
+            item.setToolTip(self.tr("{0}\ndifferentiates a graph other than the one drawn (a "
+                                    "tensor computed again later, or another root: choose it "
+                                    "in the root box)").format(call.get("code") or ""))
         self.passes.setCurrentIndex(self.model.timeline_index())
-        self._passes_action.setVisible(bool(self.model.timelines))
+        record = self.model.current_pass()
+        self.passes.setToolTip(record.code or record.title if record else "")
+        self._passes_action.setVisible(bool(self.model.passes or self.model.other_calls))
         self.passes.blockSignals(False)
+        self.pass_info.setText(f" {mode_words(self.model.timeline)} " if self.model.timeline else "")
 
     def _on_pass_chosen(self, index: int) -> None:
         if 0 <= index < len(self.model.timelines):
@@ -151,7 +177,7 @@ class QtStepBar(QtWidgets.QToolBar):
 
     def _on_step(self, *_args) -> None:
         k, n = self.model.step, self.model.step_count
-        self.position.setText(f" step {k} / {n} ")
+        self.position.setText(self.tr(" step {0} / {1} ").format(k, n))
         self.act_back.setEnabled(k > 0)
         self.act_reset.setEnabled(k > 0)
         self.act_forward.setEnabled(k < n)

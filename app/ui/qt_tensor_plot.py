@@ -20,15 +20,19 @@ MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written i
 
 
 def plot_kind(value: dict | None) -> str:
-    """Return how to draw a value: none, scalar, bars, heatmap, histogram or stats."""
+    """Return how to draw a value: none, scalar (one number, whatever its shape), bars,
+    heatmap, histogram or stats."""
     if not value:
         return "none"
     if value.get("data") is None:
         return "stats"
-    ndim = len(value.get("shape") or [])
-    if ndim == 0:
+    shape = value.get("shape") or []
+    count = 1
+    for size in shape:
+        count *= size
+    if count == 1:
         return "scalar"
-    return {1: "bars", 2: "heatmap"}.get(ndim, "histogram")
+    return {1: "bars", 2: "heatmap"}.get(len(shape), "histogram")
 
 
 def nice_range(lo: float, hi: float) -> tuple[float, float]:
@@ -50,12 +54,14 @@ def nice_range(lo: float, hi: float) -> tuple[float, float]:
 class QtTensorPlot(QtWidgets.QWidget):
     """A title, a plot (or a big number) and the statistics of one tensor."""
 
-    def __init__(self, title: str, parent=None):
+    def __init__(self, title: str, parent=None, *, axes: tuple[str, str] = ("column", "row")):
         super().__init__(parent)
+        self.axes = axes  # names of a heatmap's columns and rows (a Jacobian: j input, i output)
         self.kind = "none"
         self.values = np.zeros(0)
         self._shown: tuple | None = None  # (kind, shape, values) drawn now: skip redraws
         self._title = QtWidgets.QLabel(f"<b>{title}</b>")
+        self._title.setWordWrap(True)
         self._number = QtWidgets.QLabel()
         self._number.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._number.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
@@ -137,6 +143,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._shown = shown
         self._hide_items()
         self._show_colorbar(kind == "heatmap")
+        self._label_axes(kind)
         if kind == "scalar":
             self._number.setText(fmt(values[0]) if values.size else "")
             self._show_slot(1)
@@ -164,6 +171,36 @@ class QtTensorPlot(QtWidgets.QWidget):
             return False
         kind, shape, values = self._shown
         return (kind, shape) == shown[:2] and np.array_equal(values, shown[2], equal_nan=True)
+
+    def set_title(self, title: str) -> None:
+        """Change the title (e.g. to say a gradient is sent when the node runs)."""
+        self._title.setText(f"<b>{title}</b>")
+
+    def _label_axes(self, kind: str) -> None:
+        """Name a heatmap's axes (j across, i down) and a bar chart's (index); none otherwise."""
+        if kind not in ("bars", "heatmap", "histogram"):
+            return  # no plot shown: keep the labels (changing them re-lays out the plot)
+        across, down = {"heatmap": self.axes, "bars": ("index", "")}.get(kind, ("", ""))
+        if (across, down) == getattr(self, "_axis_names", None):
+            return  # unchanged: setting a label re-lays out the plot
+        self._axis_names = (across, down)
+        item = self._plot.getPlotItem()
+        item.setLabel("bottom", across)
+        item.setLabel("left", down)
+
+    def _integer_ticks(self, count_x: int, count_y: int | None) -> None:
+        """Put ticks at cell centres labelled 0, 1, 2, ... (not 0.5, 1.5) on small plots."""
+        if (count_x, count_y) == getattr(self, "_tick_counts", None):
+            return
+        self._tick_counts = (count_x, count_y)
+        item = self._plot.getPlotItem()
+        for name, count, offset in (("bottom", count_x, 0.5 if count_y is not None else 0.0),
+                                    ("left", count_y, 0.5)):
+            axis = item.getAxis(name)
+            if count is None or count > 20:
+                axis.setTicks(None)
+                continue
+            axis.setTicks([[(i + offset, str(i)) for i in range(count)], []])
 
     def set_message(self, text: str) -> None:
         """Show no plot, only ``text`` (why there is nothing to draw)."""
@@ -199,6 +236,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         v = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
         self._bars.setOpts(x=np.arange(v.size), height=v, width=0.8)
         self._bars.setVisible(True)
+        self._integer_ticks(v.size, None)
         lo, hi = min(0.0, float(v.min())), max(0.0, float(v.max()))
         self._set_range((-0.6, v.size - 0.4), nice_range(lo, hi), False)
 
@@ -212,6 +250,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._image.setVisible(True)
         self._show_colorbar(True)
         rows, cols = m.shape
+        self._integer_ticks(cols, rows)
         self._set_range((0.0, float(cols)), (0.0, float(rows)), True)
         if m.size <= MAX_CELL_TEXT:  # small matrices: write each number in its cell
             self._write_cells(matrix, (lo + hi) / 2)
@@ -231,6 +270,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         v = values[np.isfinite(values)]
         if v.size == 0:
             return
+        self._integer_ticks(10**6, None)  # value axes: pyqtgraph's own ticks
         counts, edges = np.histogram(v, bins=min(30, max(5, v.size // 2)))
         self._curve.setData(edges, counts)
         self._curve.setVisible(True)

@@ -94,32 +94,53 @@ def stats(x) -> str:
     return "\n".join(lines)
 
 
-def node_tooltip(attrs: dict) -> str:
-    """Return the hover text of a node: op, label, shape, dtype, device, value."""
-    lines = [f"<b>{attrs.get('name', '?')}</b>"]
+STATE_WORDS = {  # translated when shown (app.ui.words.tr)
+    "pending": "not run yet in this pass",
+    "current": "▶ runs next",
+    "done": "✓ ran (its saved tensors are kept)",
+    "freed": "∅ its saved tensors are freed",
+    "error": "✗ torch raised here",
+}
+
+
+def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
+                 grad: object = ...) -> str:
+    """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
+    state and its saved tensors as they are at the step shown (``saved``; else the trace's),
+    and for a leaf its ``.grad`` then (``grad``, when known)."""
+    import html
+
+    from app.ui.words import tr
+
+    esc = html.escape
+    lines = [f"<b>{esc(str(attrs.get('name', '?')))}</b>"]
     if attrs.get("label") and attrs.get("label") != attrs.get("name"):
-        lines.append(f"label: {attrs['label']}")
+        lines.append(f"label: {esc(str(attrs['label']))}")
     if attrs.get("scope"):
-        lines.append(f"module: {attrs['scope']}")
-    lines.append(f"shape: {list(attrs.get('shape') or [])}  dtype: {attrs.get('dtype', '?')}")
-    lines.append(f"device: {attrs.get('device', '?')}")
-    if attrs.get("value"):
-        lines.append(f"value: {short(attrs['value'])}")
-    saved = attrs.get("saved") or []
-    if saved:
-        names = ", ".join(f"{s['name']}{' (freed)' if s.get('freed') else ''}" for s in saved)
+        lines.append(f"module: {esc(str(attrs['scope']))}")
+    if attrs.get("kind") == "module":
+        lines.append(tr("{0} ops folded (double-click to unfold)").format(attrs.get("op_count", 0)))
+    else:
+        lines.append(f"shape: {list(attrs.get('shape') or [])}  dtype: {attrs.get('dtype', '?')}")
+        lines.append(f"device: {attrs.get('device', '?')}")
+        value = attrs.get("value")
+        lines.append(f"value: {esc(short(value))}" if value else tr("value: not captured"))
+    if state:
+        lines.append(tr("state: {0}").format(tr(STATE_WORDS.get(state, state))))
+    if grad is not ...:
+        lines.append(tr("{0}.grad now: {1}").format(esc(str(attrs.get("label") or "leaf")),
+                                                    esc(short(grad))))
+    entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
+               if isinstance(e, dict) and "freed" in e and "value" not in e]
+    if entries:
+        names = ", ".join(f"{esc(str(e['name']))} ({tr('freed') if e.get('freed') else tr('alive')})"
+                          for e in entries)
         lines.append(f"saved: {names}")
     return "<br>".join(lines)
 
 
 def edge_label(grad) -> str:
     """Return the text written on an edge for the gradient it carries ('' for large ones)."""
-    if grad is None:
-        return ""
-    value = as_value(grad)
-    if value.get("data") is None:
-        return ""
-    nums = flatten(value["data"])
-    if len(nums) > 4:
-        return ""
-    return short(grad, limit=28)
+    from graphviz_views.style import gradient_text
+
+    return gradient_text(grad)

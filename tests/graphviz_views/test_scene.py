@@ -108,7 +108,7 @@ def test_a_big_graph_builds_quickly_as_two_items(qtbot):
 
 def test_edge_labels_widen_the_drawing(scene):
     before = scene.content_rect()
-    text = "[0.25, 0.25, 0.25, 0.25] and more text"
+    text = "[0.25, 0.25, 0.25, 0.25]" + " and more text" * 60  # wider than the drawing
     route = max(scene.layout.routes.values(), key=lambda r: max(p[0] for p in r))
     key = next(k for k, r in scene.layout.routes.items() if r is route)
     scene.set_edge_labels({key: text})

@@ -22,15 +22,35 @@ def test_states_differ_by_more_than_colour():
     assert len(signatures) == len(style.STATES)
 
 
-def test_saved_line_follows_the_freed_state():
-    assert style.saved_text_for_state("saved: a, b", "freed") == "freed: a, b"
-    assert style.saved_text_for_state("saved: a · freed: b", "freed") == "freed: a, b"
-    assert style.saved_text_for_state("saved: a", "done") == "saved: a"
-    # not reached yet in the replayed pass: its buffers were still alive at that step
-    assert style.saved_text_for_state("freed: a, b", "current") == "saved: a, b"
-    assert style.saved_text_for_state("saved: a · freed: b", "pending") == "saved: a, b"
-    assert style.saved_text_for_state("freed: a", "done") == "freed: a"
-    assert style.text_width("freed: a, b", 10) <= style.text_width("saved: a, b", 10)
+def test_saved_lines_read_the_entries_freed_flags_and_wrap_at_a_name():
+    nll = {"kind": "op", "name": "NllLossBackward0", "saved": [
+        {"name": "self", "shape": [1, 3], "freed": False}, {"name": "target", "freed": False},
+        {"name": "total_weight", "freed": False}, {"name": "ignore_index", "value": -100}]}
+    saved = [(ln.text, ln.role) for ln in style.label_lines(nll) if ln.role in ("saved", "freed")]
+    assert saved == [("saved: self, target,", "saved"), ("total_weight", "saved")]
+    for entry in nll["saved"][:3]:
+        entry["freed"] = True
+    freed = [(ln.text, ln.role) for ln in style.label_lines(nll) if ln.role in ("saved", "freed")]
+    assert freed == [("freed: self, target,", "freed"), ("total_weight", "freed")]
+    # the box fits both: a step that frees the buffers never overflows it
+    width, _ = style.node_size(nll)
+    for lines in (saved, freed):
+        assert all(style.text_width(t, style.DETAIL_PX) + 8 < width for t, _ in lines)
+
+
+def test_long_names_wrap_at_a_dot_not_mid_word():
+    leaf = {"kind": "leaf", "label": "transformer.h.0.attn.c_attn.weight", "shape": [768, 2304]}
+    titles = [ln.text for ln in style.label_lines(leaf) if ln.role == "title"]
+    assert titles == ["transformer.h.0.attn.c_attn.", "weight"]
+    assert "".join(titles) == leaf["label"]
+
+
+def test_gradient_text_ends_at_a_whole_number():
+    grad = [-0.0827829, 0.227448, -0.144665]
+    assert style.gradient_text(grad) == "[-0.08278, 0.2274, -0.1447]"
+    assert style.gradient_text(grad, limit=22) == "[-0.08278, 0.2274, …]"
+    assert style.gradient_text(list(range(10))) == ""  # too many numbers for an edge
+    assert style.gradient_full_text(grad) == "[-0.0827829, 0.227448, -0.144665]"
 
 
 def test_sizes_match_what_qt_measures():

@@ -6,7 +6,7 @@ import pytest
 
 from app.autograd.session import Session
 from app.autograd.timeline import node_states
-from app.ui.models import SessionModel, StepIndex
+from app.ui.models import SessionModel
 
 SOURCE = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
           "y = (x * x).sin()\nout = (y * 3).sum()\n")
@@ -23,28 +23,32 @@ def run_and_passes():
     return result, [retained, freeing, failing]
 
 
-def test_incremental_states_agree_with_node_states(run_and_passes):
-    _, timelines = run_and_passes
-    for timeline in timelines:
-        index = StepIndex(timeline)
-        n = len(timeline["steps"])
-        shown = node_states(timeline, 0)
-        for a, b in [(k, k + 1) for k in range(n)] + [(k + 1, k) for k in range(n)] + [(0, n), (n, 0)]:
-            shown = node_states(timeline, a)
-            shown.update(index.changed(a, b))
-            assert shown == node_states(timeline, b), (a, b)
-
-
-def test_model_steps_and_graph_state(qtbot, run_and_passes):
+def test_model_steps_through_passes_from_step_state(qtbot, run_and_passes):
     result, (retained, freeing, failing) = run_and_passes
     model = SessionModel()
     model.set_run_result(result)
     assert model.timeline is None and model.step_count == 0
     model.add_timeline(freeing)
-    assert model.graph_state().startswith("alive")
+    assert model.state().retain_graph is False and model.state().freed == frozenset()
     with qtbot.waitSignal(model.sigStepChanged, timeout=1000):
         model.run_to_end()
-    assert model.graph_state() == f"freed after the pass at step {len(freeing['steps'])}"
+    assert model.states() == node_states(freeing, len(freeing["steps"]), model.graph.nodes)
+    assert model.state().freed == frozenset(freeing["freed_nodes"])
     model.add_timeline(failing)
-    assert model.graph_state().startswith("pass failed")
-    assert "second time" in model.error["message"]
+    model.run_to_end()
+    assert model.state().error is not None and "second time" in model.error["message"]
+    # the failing pass starts with the first one's buffers freed
+    assert model.history.index(1).freed_after.keys() >= set(freeing["freed_nodes"])
+
+
+def test_a_step_clears_the_selection_so_the_panels_follow_the_play_node(qtbot, run_and_passes):
+    result, (retained, freeing, failing) = run_and_passes
+    model = SessionModel()
+    model.set_run_result(result)
+    model.add_timeline(freeing)
+    model.select("n3")
+    assert model.focus_node() == "n3"
+    model.step_forward()
+    assert model.selected == "" and model.focus_node() == freeing["steps"][1]["node"]
+    model.run_to_end()
+    assert model.focus_node() == freeing["steps"][-1]["node"]  # the end: the node that ran last

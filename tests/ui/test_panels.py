@@ -64,8 +64,11 @@ def test_output_is_bounded(qtbot):
 
 
 def test_leaf_history_lines_passes_up():
+    from app.ui.models import PassRecord
+
     model = SessionModel()
-    model.timelines = [{"leaf_grads": {"w": [2.0]}}, {"leaf_grads": {"w": [4.0], "b": [1.0]}}]
+    model.passes = [PassRecord({"leaf_grads": {"w": [2.0]}}, "gradstep", "1"),
+                    PassRecord({"leaf_grads": {"w": [4.0], "b": [1.0]}}, "gradstep", "2")]
     assert model.leaf_history() == {"w": [[2.0], [4.0]], "b": [None, [1.0]]}
 
 

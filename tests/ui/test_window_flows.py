@@ -45,14 +45,15 @@ def run_and_wait(qtbot, window, signal=None):
 
 
 def step_to(window, name):
-    """Step forward until the step just done ran a node called ``name``; return its id."""
+    """Step forward until the ▶ node (about to run) is called ``name``; return its id."""
     window.model.reset_steps()
-    while not window.model.at_end():
-        window.step_bar.act_forward.trigger()
+    while True:
         step = window.model.current_step()
-        if step["name"] == name:
+        if step is not None and step["name"] == name:
             return step["node"]
-    raise AssertionError(f"no step ran {name}")
+        if window.model.at_end():
+            raise AssertionError(f"no step runs {name}")
+        window.step_bar.act_forward.trigger()
 
 
 def torch_oracle():
@@ -108,7 +109,8 @@ def test_type_run_step_and_read_the_values(qtbot, window):
     before = window.model.step
     window.step_bar.act_back.trigger()
     assert window.model.step == before - 1
-    assert panel.node_id != "" and window.model.current_step()["name"] != "PowBackward0"
+    assert panel.node_id == window.model.current_step()["node"]
+    assert window.model.current_step()["name"] != "PowBackward0"
 
     window.step_bar.act_end.trigger()
     assert window.model.at_end()
@@ -189,7 +191,9 @@ def test_retain_graph_second_pass_fails_then_succeeds(qtbot, window):
 
     with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
         window.step_bar.retain.setChecked(True)  # re-runs the snippet with the new option
-    assert window.model.graph_state() == "retained"
+    assert window.model.state().retain_graph
+    window.docks["saved"].raise_()  # a tab behind Values: it fills in when shown
+    assert "retain_graph=True" in window.saved_panel.state_label.text()
     with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
         window.step_bar.act_again.trigger()
     assert window.model.timelines[-1]["error"] is None
@@ -226,12 +230,11 @@ def test_search_selects_a_node_and_click_inspects(qtbot, window):
 def test_saved_tensors_alive_then_freed(qtbot, window):
     window.editor.setPlainText("\n".join(SNIPPET))
     run_and_wait(qtbot, window)
-    node = step_to(window, "PowBackward0")
-    window.model.set_step(window.model.step - 1)  # just before PowBackward0 runs
-    window.model.select(node)
+    node = step_to(window, "PowBackward0")  # ▶ on it: about to run, the panels follow it
     rows = {r[0]: r[2] for r in window.saved_panel_rows()}
     assert rows == {"exponent": "value 2", "self": "alive"}  # y ** 2 saves y and the exponent
     window.step_bar.act_forward.trigger()
+    window.model.select(node)  # the ▶ moved on; look at the node that just ran
     freed = {r[0]: r[2] for r in window.saved_panel_rows()}
     # torch's own answer: after a pass without retain_graph the saved input is gone
     x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)

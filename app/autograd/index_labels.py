@@ -1,0 +1,54 @@
+"""Label an indexing node after what it indexes: ``p[1]`` rather than ``select`` (pure).
+
+``torch.autograd.grad(p[1], [a])`` and ``p[2]`` make two ``SelectBackward0`` nodes
+that no variable holds, so both would read ``select``. A select saves its ``dim``
+and ``index``; the node it reads from (slot 0) is labelled after its variable
+(``p``), so the select is ``p[1]`` (``p[:, 1]`` for dim 1, ``p[..., 1]`` for a
+negative dim). Nodes whose input has no variable name keep their label.
+"""
+
+from __future__ import annotations
+
+INDEXING = {"SelectBackward0": "select"}
+
+
+def label_indexing(graph, default_label) -> None:
+    """Relabel, in place, the unnamed select nodes of a trace graph whose input is named.
+
+    ``default_label(name)`` is the label an op gets when no variable names it.
+    """
+    # inputs first (they have the larger breadth-first ids), so p[1][0] builds on p[1]
+    for node in sorted(graph.nodes, key=_id_number, reverse=True):
+        attrs = graph.nodes[node]
+        if attrs.get("kind") != "op" or attrs.get("name") not in INDEXING:
+            continue
+        if attrs.get("label") != default_label(attrs["name"]):
+            continue  # a variable holds it: its own name wins
+        saved = {s.get("name"): s.get("value") for s in attrs.get("saved") or []
+                 if isinstance(s, dict) and "value" in s}
+        dim, index = saved.get("dim"), saved.get("index")
+        if not isinstance(dim, int) or not isinstance(index, int):
+            continue
+        if index >= 2**63:  # a negative index saved as an unsigned 64-bit number
+            index -= 2**64
+        base = _input_label(graph, node, default_label)
+        if base:
+            where = "..., " if dim < 0 else ":, " * dim
+            attrs["label"] = f"{base}[{where}{index}]"
+
+
+def _input_label(graph, node: str, default_label) -> str | None:
+    for _, target, key in graph.out_edges(node, keys=True):
+        if key == 0:
+            attrs = graph.nodes[target]
+            label = attrs.get("label")
+            named = attrs.get("kind") == "leaf" or label != default_label(attrs.get("name", ""))
+            return label if label and named and label != "leaf" else None
+    return None
+
+
+def _id_number(node_id) -> int:
+    try:
+        return int(str(node_id)[1:])
+    except ValueError:
+        return -1

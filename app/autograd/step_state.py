@@ -1,0 +1,339 @@
+"""The state torch is in after K steps of pass P: the one source of truth (pure, no torch, no Qt).
+
+Every view of a backward pass asks this module, never the raw timeline: the
+window's graph, its Values / Saved / Leaf panels and tooltips, ``gradstep
+export --pass P --step K`` (pictures and JSON). For pass ``P`` (one recorded
+timeline: a snippet call or a pass gradstep ran) and ``K`` steps done:
+
+- **node state**: ``steps[K]`` is ``current`` (about to run, the ▶ node); a node
+  that ran in ``steps[:K]`` is ``error`` (it raised), ``freed`` (its saved
+  buffers were released right after it ran: a pass without retain_graph) or
+  ``done``; a node whose buffers were already released when the pass began is
+  ``freed``; every other node is ``pending``.
+- **saved buffers**: a node's saved tensors are freed at that moment when they
+  were freed before the pass began (the pass's ``freed_before``, probed by
+  the core, or freed by an earlier pass of the same history) or a step of this
+  pass up to ``K`` released them. torch releases all of a node's buffers at
+  once, so the flag is per node; saved numbers and flags are never freed.
+- **edge gradients**: what each node that ran in ``steps[:K]`` sent along each
+  of its edges (``grad_inputs[slot]``; None where nothing flows).
+- **leaf ``.grad``**: an AccumulateGrad step's ``grad_after`` once it ran, its
+  ``grad_before`` until then; a leaf no step of the pass touches keeps the
+  ``.grad`` the pass left (``leaf_grads``: ``torch.autograd.grad`` never
+  writes ``.grad``). What ``autograd.grad`` returned is ``returned``, given
+  once the call returned (never for a call that raised).
+
+``PassIndex`` answers these per node in O(log steps), so a step on a
+10,000-node graph only looks at what changed (``changes(a, b)``); ``state(k)``
+gives the whole picture (exports, tests). Both read the same per-node
+functions, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+NODE_STATES = ("pending", "current", "done", "freed", "error")
+
+
+def step_outcome(step: dict) -> str:
+    """Return the state a node is left in once ``step`` has run."""
+    if step.get("error"):
+        return "error"
+    if step.get("freed"):
+        return "freed"
+    return "done"
+
+
+def is_tensor_entry(entry) -> bool:
+    """Return True for a saved entry that is a tensor (it can be freed), not a saved number."""
+    return isinstance(entry, dict) and "freed" in entry and "value" not in entry
+
+
+@dataclass(frozen=True)
+class StepState:
+    """Everything a view shows of pass ``pass_index`` after ``step`` of its ``step_count`` steps.
+
+    ``edge_grads`` maps ``(source, target, slot)`` to the gradient sent along that
+    edge (only edges where one flowed); ``leaf_grads`` is each leaf's ``.grad`` at
+    this moment by leaf label; ``leaf_grads_after`` the ``.grad`` the pass left.
+    ``current`` is the step about to run, ``last`` the one that ran last (None at
+    the ends). ``error`` is the pass's error once torch raised it.
+    """
+
+    pass_index: int
+    step: int
+    step_count: int
+    node_states: dict = field(default_factory=dict)
+    freed: frozenset = frozenset()
+    saved: dict = field(default_factory=dict)
+    edge_grads: dict = field(default_factory=dict)
+    leaf_grads: dict = field(default_factory=dict)
+    leaf_grads_after: dict = field(default_factory=dict)
+    returned: list | None = None
+    returned_inputs: list = field(default_factory=list)
+    current: dict | None = None
+    last: dict | None = None
+    error: dict | None = None
+    mode: str = "backward"
+    retain_graph: bool = False
+    members: frozenset | None = None  # the nodes of this pass's own graph (None: all)
+
+    @property
+    def at_end(self) -> bool:
+        return self.step >= self.step_count
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """What may differ between two step positions of one pass (for views that repaint
+    only what changed): node states and saved lists of the touched nodes, the edge
+    gradients of their edges (None: nothing flows there any more) and leaf ``.grad``."""
+
+    node_states: dict
+    saved: dict
+    edge_grads: dict
+    leaf_grads: dict
+
+
+class PassIndex:
+    """One pass's timeline indexed by node, answering "what is true after k steps".
+
+    ``graph`` (a networkx graph of the trace JSON, optional) gives the saved entries and
+    edges; ``freed_at_start`` the nodes whose buffers were released before the pass
+    (besides its own ``freed_before``).
+    """
+
+    def __init__(self, timeline: dict | None, *, graph=None, freed_at_start=(),
+                 pass_index: int = 0, members=None):
+        self.timeline = timeline or {}
+        self.members = frozenset(members) if members else None
+        self.graph = graph
+        self.pass_index = pass_index
+        self.steps: list = self.timeline.get("steps") or []
+        self.count = len(self.steps)
+        self.occurrences: dict[str, list[int]] = {}
+        self.freed_after: dict[str, int] = {}  # node -> steps after which its buffers are gone
+        self.accumulations: dict[str, list[int]] = {}  # leaf label -> its AccumulateGrad steps
+        for node in list(freed_at_start) + list(self.timeline.get("freed_before") or ()):
+            self.freed_after[node] = 0
+        for i, step in enumerate(self.steps):
+            node = step["node"]
+            self.occurrences.setdefault(node, []).append(i)
+            if step.get("freed") and node not in self.freed_after:
+                self.freed_after[node] = i + 1
+            if step.get("leaf") is not None and "grad_after" in step:
+                self.accumulations.setdefault(step["leaf"], []).append(i)
+        self.error_step = next((i for i, s in enumerate(self.steps) if s.get("error")), None)
+
+    # -- per node --------------------------------------------------------------------------
+    def clamp(self, k: int) -> int:
+        return max(0, min(int(k), self.count))
+
+    def node_state(self, node: str, k: int) -> str:
+        """Return the state of ``node`` after ``k`` steps."""
+        k = self.clamp(k)
+        if k < self.count and self.steps[k]["node"] == node:
+            return "current"
+        ran = self._ran_before(node, k)
+        if ran is not None:
+            return step_outcome(self.steps[ran])
+        return "freed" if self.freed_after.get(node) == 0 else "pending"
+
+    def is_freed(self, node: str, k: int) -> bool:
+        """Return True when ``node``'s saved buffers are released after ``k`` steps."""
+        after = self.freed_after.get(node)
+        return after is not None and after <= self.clamp(k)
+
+    def saved(self, node: str, k: int) -> list[dict]:
+        """Return ``node``'s saved entries with ``freed`` as torch has it after ``k`` steps."""
+        entries = self._trace_saved(node)
+        if not entries:
+            return []
+        if not self.steps and not self.freed_after:
+            return [dict(e) for e in entries]  # no pass: the state the snippet left
+        freed = self.is_freed(node, k)
+        return [_with_freed(e, freed) if is_tensor_entry(e) else dict(e) for e in entries]
+
+    def edge_grad(self, source: str, slot: int, k: int):
+        """Return the gradient ``source`` sent through ``slot`` in ``steps[:k]`` (None if none)."""
+        ran = self._ran_before(source, self.clamp(k))
+        if ran is None:
+            return None
+        grads = self.steps[ran].get("grad_inputs") or []
+        return grads[slot] if 0 <= slot < len(grads) else None
+
+    def leaf_grad(self, label: str, k: int):
+        """Return leaf ``label``'s ``.grad`` after ``k`` steps."""
+        done = self.accumulations.get(label)
+        if not done:
+            return (self.timeline.get("leaf_grads") or {}).get(label)
+        j = bisect_left(done, self.clamp(k))
+        return self.steps[done[j - 1]]["grad_after"] if j else self.steps[done[0]]["grad_before"]
+
+    def node_of_step(self, k: int) -> str | None:
+        """Return the node of ``steps[k]`` (None past the end)."""
+        return self.steps[k]["node"] if 0 <= k < self.count else None
+
+    def _ran_before(self, node: str, k: int) -> int | None:
+        occ = self.occurrences.get(node)
+        if not occ:
+            return None
+        j = bisect_left(occ, k)
+        return occ[j - 1] if j else None
+
+    def _trace_saved(self, node: str) -> list:
+        if self.graph is None or node not in self.graph:
+            return []
+        return self.graph.nodes[node].get("saved") or []
+
+    # -- whole states ---------------------------------------------------------------------
+    def nodes(self) -> list[str]:
+        """Return every node this pass knows of: the graph's, then any only its steps name."""
+        seen = dict.fromkeys(self.graph.nodes if self.graph is not None else ())
+        seen.update(dict.fromkeys(self.freed_after))
+        seen.update(dict.fromkeys(self.occurrences))
+        return list(seen)
+
+    def edges_from(self, source: str) -> list[tuple]:
+        """Return ``(source, target, slot)`` for the edges leaving ``source`` in the graph."""
+        if self.graph is None or source not in self.graph:
+            return []
+        return [(source, target, data.get("slot", key))
+                for _, target, key, data in self.graph.out_edges(source, keys=True, data=True)]
+
+    def edge_grads(self, k: int, sources=None) -> dict:
+        """Return ``{(source, target, slot): gradient}`` for the edges of ``sources`` (default:
+        every node that ran) along which a gradient flowed in ``steps[:k]``."""
+        k = self.clamp(k)
+        if sources is None:
+            sources = {s["node"] for s in self.steps[:k]}
+        out = {}
+        for source in sources:
+            for edge in self.edges_from(source):
+                grad = self.edge_grad(source, edge[2], k)
+                if grad is not None:
+                    out[edge] = grad
+        return out
+
+    def leaf_labels(self) -> list[str]:
+        labels = dict.fromkeys(self.timeline.get("leaf_grads") or {})
+        labels.update(dict.fromkeys(self.accumulations))
+        return list(labels)
+
+    def state(self, k: int) -> StepState:
+        """Return the whole state after ``k`` steps."""
+        k = self.clamp(k)
+        nodes = self.nodes()
+        tl = self.timeline
+        ended = k >= self.count
+        error = tl.get("error") if self._raised_by(k) else None
+        returned = tl.get("returned") if ended and not tl.get("error") else None
+        return StepState(
+            pass_index=self.pass_index, step=k, step_count=self.count,
+            node_states={n: self.node_state(n, k) for n in nodes},
+            freed=frozenset(n for n in self.freed_after if self.is_freed(n, k)),
+            saved={n: self.saved(n, k) for n in nodes if self._trace_saved(n)},
+            edge_grads=self.edge_grads(k),
+            leaf_grads={label: self.leaf_grad(label, k) for label in self.leaf_labels()},
+            leaf_grads_after=dict(tl.get("leaf_grads") or {}),
+            returned=returned, returned_inputs=list(tl.get("returned_inputs") or []),
+            current=self.steps[k] if k < self.count else None,
+            last=self.steps[k - 1] if k > 0 else None,
+            error=error, mode=tl.get("mode", "backward"),
+            retain_graph=bool(tl.get("retain_graph")), members=self.members,
+        )
+
+    def _raised_by(self, k: int) -> bool:
+        """Return True when, after ``k`` steps, torch has raised this pass's error."""
+        if not self.timeline.get("error"):
+            return False
+        if self.error_step is not None:
+            return k > self.error_step
+        return k >= self.count  # raised before the first node ran, or after the last
+
+    def changes(self, a: int, b: int) -> StepChange:
+        """Return what may differ between ``a`` and ``b`` steps, as it is after ``b`` steps."""
+        lo, hi = sorted((self.clamp(a), self.clamp(b)))
+        touched = {self.steps[i]["node"] for i in range(lo, min(hi + 1, self.count))}
+        edges = {}
+        for source in touched:
+            for edge in self.edges_from(source):
+                edges[edge] = self.edge_grad(source, edge[2], b)
+        leaves = {self.steps[i]["leaf"] for i in range(lo, min(hi + 1, self.count))
+                  if self.steps[i].get("leaf") in self.accumulations}
+        return StepChange(
+            node_states={n: self.node_state(n, b) for n in touched},
+            saved={n: self.saved(n, b) for n in touched if self._trace_saved(n)},
+            edge_grads=edges,
+            leaf_grads={label: self.leaf_grad(label, b) for label in leaves},
+        )
+
+
+def _with_freed(entry: dict, freed: bool) -> dict:
+    out = dict(entry)
+    out["freed"] = freed
+    return out
+
+
+class PassHistory:
+    """The passes of one run in the order they happened (the snippet's own calls, then the
+    passes gradstep ran), over one drawn graph. Buffers freed by an earlier pass stay
+    freed in later ones."""
+
+    def __init__(self, graph=None, timelines=(), members=None):
+        self.graph = graph
+        self.timelines = list(timelines)
+        # per pass, the node ids of its own graph (a snippet call's ``nodes``), or None: all
+        self.members = list(members) if members is not None else [None] * len(self.timelines)
+        self._indexes: list[PassIndex] = []
+
+    def __len__(self) -> int:
+        return len(self.timelines)
+
+    def append(self, timeline: dict, members=None) -> None:
+        self.timelines.append(timeline)
+        self.members.append(members)
+
+    def index(self, pass_index: int) -> PassIndex:
+        """Return the PassIndex of pass ``pass_index`` (0-based), built once."""
+        while len(self._indexes) <= pass_index:
+            i = len(self._indexes)
+            start = set()
+            if i:
+                before = self._indexes[i - 1]
+                start = {n for n in before.freed_after if before.is_freed(n, before.count)}
+                start |= set(before.timeline.get("freed_nodes") or ())
+            members = self.members[i] if i < len(self.members) else None
+            self._indexes.append(PassIndex(self.timelines[i], graph=self.graph,
+                                           freed_at_start=start, pass_index=i, members=members))
+        return self._indexes[pass_index]
+
+    def state(self, pass_index: int, k: int) -> StepState:
+        return self.index(pass_index).state(k)
+
+
+def apply_saved(graph, saved: dict):
+    """Return a copy of ``graph`` whose nodes' ``saved`` lists are those of ``saved``
+    (a StepState's), so drawings and exports read the state of that moment."""
+    out = graph.copy()
+    for node, entries in saved.items():
+        if node in out:
+            out.nodes[node]["saved"] = entries
+    return out
+
+
+def call_on_graph(call: dict, graph) -> bool:
+    """Return True when a snippet call's recorded nodes are nodes of the drawn ``graph``
+    (same ids and ops), so its steps can be shown on it (see ``call_graphs``)."""
+    if "drawn" in call and not call["drawn"]:  # the core knows it is another graph
+        return False
+    nodes = call.get("nodes") or []
+    return bool(call.get("timeline")) and bool(nodes) and graph is not None and all(
+        n["id"] in graph and graph.nodes[n["id"]].get("name") == n["name"] for n in nodes)
+
+
+def drawn_calls(calls, graph) -> list[dict]:
+    """Return the snippet's backward calls that can be stepped on ``graph``, in order."""
+    return [call for call in calls or () if call_on_graph(call, graph)]

@@ -1,0 +1,139 @@
+"""The one source of truth for step state, against torch at every step of every lesson.
+
+Each lesson runs twice: through gradstep's Session, and with plain torch and hooks
+written in tests/step_oracle.py. For every snippet backward call drawn on the graph
+and every K, ``PassHistory.state(P, K)`` must say what torch had: node states,
+saved buffers freed or alive, the gradient on each edge, each leaf's ``.grad``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.autograd.graph_json import graph_from_json
+from app.autograd.session import Session
+from app.autograd.step_state import PassHistory, drawn_calls, is_tensor_entry
+from app.examples import EXAMPLES
+from tests.step_oracle import assert_matches, drawn_ids, expected_state, oracle_run
+
+ERROR_SNIPPETS = {
+    "non_scalar": "import torch\nx = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward()\n",
+    "inplace": ("import torch\nx = torch.ones(3, requires_grad=True)\na = x.sigmoid()\n"
+                "a.mul_(2)\na.sum().backward()\n"),
+    "unused_input": ("import torch\nx = torch.ones(3, requires_grad=True)\n"
+                     "z = torch.ones(3, requires_grad=True)\ny = (x * 2).sum()\n"
+                     "torch.autograd.grad(y, [x, z])\n"),
+    "twice": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+              "y = (x * x).sin()\nout = (y * 3).sum()\nout.backward(retain_graph=True)\n"
+              "out.backward()\nout.backward()\n"),
+}
+LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
+CASES = {**LESSONS, **ERROR_SNIPPETS}
+
+
+def shown_by(state) -> dict:
+    """Return a StepState in the oracle's terms."""
+    freed = {node: any(e["freed"] for e in entries if is_tensor_entry(e))
+             for node, entries in state.saved.items() if any(is_tensor_entry(e) for e in entries)}
+    return {"node_states": state.node_states, "freed": freed, "edge_grads": state.edge_grads,
+            "leaf_grads": state.leaf_grads}
+
+
+def gradstep_and_torch(source: str, filename: str):
+    result = Session().run(source, filename=filename)
+    oracle = oracle_run(source, filename)
+    return result, oracle
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_step_of_every_call_is_what_torch_had(case):
+    filename = f"/lessons/{case}.py"
+    result, oracle = gradstep_and_torch(CASES[case], filename)
+    assert (result["error"] is None) == (oracle.error is None), result["error"]
+    if result["trace"] is None:  # nothing was built for the differentiated tensor
+        assert all(not c.nodes for c in oracle.calls), case
+        return
+    graph = graph_from_json(result["trace"])
+    ids = drawn_ids(oracle, result["trace"], result["root_name"])
+    labels = {n: a["label"] for n, a in graph.nodes(data=True) if a["kind"] == "leaf"}
+    calls = drawn_calls(result["calls"], graph)
+    history = PassHistory(graph, [c["timeline"] for c in calls])
+    assert calls or not oracle.calls
+    for p, call in enumerate(calls):
+        torch_call = oracle.calls[call["index"]]
+        steps = call["timeline"]["steps"]
+        assert [s["node"] for s in steps] == [ids[fn] for fn in torch_call.order]
+        for k in range(len(steps) + 1):
+            state = history.state(p, k)
+            expected = expected_state(torch_call, k, ids, labels)
+            assert_matches(shown_by(state), expected, f"{case} pass {p + 1} step {k}")
+            assert (state.current or {}).get("node") == expected["current"]
+        end = history.state(p, len(steps))
+        assert (end.error is not None) == (torch_call.raised is not None)
+        if torch_call.returned is not None:  # what autograd.grad gave back, in input order
+            assert len(end.returned) == len(torch_call.returned)
+            for got, want in zip(end.returned, torch_call.returned):
+                assert got == pytest.approx(want.tolist())
+        else:
+            assert end.returned is None
+
+
+def test_failing_call_stops_at_the_node_torch_raised_in():
+    source = LESSONS["retain_graph_error"]
+    result, oracle = gradstep_and_torch(source, "/lessons/retain_graph_error.py")
+    graph = graph_from_json(result["trace"])
+    calls = drawn_calls(result["calls"], graph)
+    assert [c["line"] for c in calls] == [10, 13]
+    history = PassHistory(graph, [c["timeline"] for c in calls])
+    second = history.index(1)
+    failing = second.steps[second.error_step]["node"]
+    assert graph.nodes[failing]["name"] == "SoftmaxBackward0"
+    at_start = history.state(1, 0)
+    # freed by the first call before the second began, as torch says
+    assert at_start.node_states[failing] == "freed"
+    assert all(e["freed"] for e in at_start.saved[failing] if is_tensor_entry(e))
+    end = history.state(1, second.count)
+    assert end.node_states[failing] == "error" and end.error["kind"] == "freed_buffers"
+    assert history.state(1, second.error_step).error is None  # not raised yet
+
+
+def test_autograd_grad_leaves_dot_grad_none_and_returns_the_gradient():
+    source = LESSONS["mse_autograd_grad"]
+    result, oracle = gradstep_and_torch(source, "/lessons/mse_autograd_grad.py")
+    graph = graph_from_json(result["trace"])
+    (call,) = drawn_calls(result["calls"], graph)
+    end = PassHistory(graph, [call["timeline"]]).state(0, 10**6)
+    assert oracle.namespace["w"].grad is None and end.leaf_grads == {"w": None}
+    (want,) = oracle.calls[0].returned
+    assert end.returned == [pytest.approx(want.tolist())] and end.returned_inputs == ["w"]
+
+
+def test_incremental_changes_rebuild_the_whole_state():
+    source = ERROR_SNIPPETS["twice"]
+    result = Session().run(source, filename="/x/twice.py")
+    graph = graph_from_json(result["trace"])
+    history = PassHistory(graph, [c["timeline"] for c in drawn_calls(result["calls"], graph)])
+    for p in range(len(history)):
+        index = history.index(p)
+        n = index.count
+        pairs = [(k, k + 1) for k in range(n)] + [(k + 1, k) for k in range(n)] + [(0, n), (n, 0)]
+        for a, b in pairs:
+            shown = index.state(a)
+            change = index.changes(a, b)
+            states = {**shown.node_states, **change.node_states}
+            saved = {**shown.saved, **change.saved}
+            edges = {**shown.edge_grads, **change.edge_grads}
+            edges = {e: g for e, g in edges.items() if g is not None}
+            want = index.state(b)
+            assert states == want.node_states and saved == want.saved, (p, a, b)
+            assert edges == want.edge_grads, (p, a, b)
+
+
+def test_backward_json_calls_carry_dot_grad_and_what_autograd_grad_returned():
+    source = LESSONS["softmax_jacobian"]
+    result, oracle = gradstep_and_torch(source, "/lessons/softmax_jacobian.py")
+    for call, torch_call in zip(result["calls"], oracle.calls):
+        assert call["timeline"]["leaf_grads"] == {"a": None}  # .grad as torch leaves it
+        assert oracle.namespace["a"].grad is None
+        assert call["returned_inputs"] == ["a"]
+        assert call["returned"] == [pytest.approx(t.tolist()) for t in torch_call.returned]

@@ -1,0 +1,99 @@
+"""`gradstep export FILE -o OUT.json --pass P --step K` at every step of every lesson, against torch.
+
+The command runs as typed (``app.cli.main``) with its session in this process (the
+kernel process is tested in tests/test_cli_export.py); the JSON it writes must hold,
+per node, the ``state`` and, per saved entry, ``freed`` as torch had them after K
+steps of the snippet's P-th call, the gradient on each edge and each leaf's ``.grad``
+(tests/step_oracle.py runs the same file with plain torch and hooks).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.autograd.session import Session
+from app.cli import main
+from app.examples import EXAMPLES
+from tests.step_oracle import assert_matches, drawn_ids, expected_state, oracle_run
+
+LESSONS = [e for e in EXAMPLES if e.id != "cifar_cnn"]  # the CNN is stepped in test_step_state
+
+
+class InProcess(Session):
+    def shutdown(self) -> None:
+        self.reset()
+
+
+@pytest.fixture(autouse=True)
+def in_process(monkeypatch):
+    import app.commands.export as export_command
+
+    monkeypatch.setattr(export_command, "open_session", lambda args: InProcess())
+
+
+def exported(tmp_path, path, *options) -> tuple[int, dict]:
+    out = tmp_path / "g.json"
+    status = main(["export", str(path), "-o", str(out), *options])
+    return status, json.loads(out.read_text(encoding="utf-8"))
+
+
+def shown_in(data: dict) -> dict:
+    freed = {}
+    for node in data["nodes"]:
+        tensors = [s for s in node.get("saved") or [] if "freed" in s and "value" not in s]
+        if tensors:
+            freed[node["id"]] = any(s["freed"] for s in tensors)
+    edges = {(e["source"], e["target"], e["slot"]): e["grad"] for e in data["edges"]
+             if e.get("grad") is not None}
+    return {"node_states": {n["id"]: n["state"] for n in data["nodes"]}, "freed": freed,
+            "edge_grads": edges, "leaf_grads": data["step_state"]["leaf_grads"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", LESSONS, ids=[e.id for e in LESSONS])
+def test_json_at_every_pass_and_step_is_what_torch_had(tmp_path, example):
+    source = example.path.read_text(encoding="utf-8")
+    result = Session().run(source, filename=str(example.path))
+    oracle = oracle_run(source, str(example.path))
+    if result["trace"] is None:  # no graph was built: nothing is written, exit 1
+        assert main(["export", str(example.path), "-o", str(tmp_path / "g.json")]) == 1
+        assert not (tmp_path / "g.json").exists()
+        return
+    ids = drawn_ids(oracle, result["trace"], result["root_name"])
+    labels = {n["id"]: n["label"] for n in result["trace"]["nodes"] if n["kind"] == "leaf"}
+    calls = [c for c in result["calls"] if c.get("api") != "skipped"]
+    for number, call in enumerate(calls, start=1):
+        if not call.get("drawn"):
+            status, _ = main(["export", str(example.path), "-o", str(tmp_path / "x.json"),
+                              "--pass", str(number), "--step", "0"]), None
+            assert status == 2  # another graph than the one drawn: refused, saying why
+            continue
+        torch_call = oracle.calls[call["index"]]
+        count = len(call["timeline"]["steps"])
+        for k in range(count + 2):  # one past the end shows the end
+            status, data = exported(tmp_path, example.path, "--pass", str(number), "--step", str(k))
+            assert status == (0 if result["ok"] else 1)
+            expected = expected_state(torch_call, min(k, count), ids, labels)
+            assert_matches(shown_in(data), expected, f"{example.id} --pass {number} --step {k}")
+            assert data["step_state"]["step"] == min(k, count)
+
+
+def test_a_failing_lesson_exports_its_graph_stopped_where_torch_raised(tmp_path, capsys):
+    example = next(e for e in EXAMPLES if e.id == "retain_graph_error")
+    status, data = exported(tmp_path, example.path)
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "backward through the graph a second time" in err and "retain_graph=True" in err
+    states = {n["name"]: n["state"] for n in data["nodes"] if n["state"] == "error"}
+    assert states == {"SoftmaxBackward0": "error"}
+    softmax = next(n for n in data["nodes"] if n["name"] == "SoftmaxBackward0")
+    assert [s["freed"] for s in softmax["saved"] if "freed" in s] == [True]
+    assert data["step_state"]["pass"] == 2
+
+
+def test_pass_out_of_range_is_usage(tmp_path, capsys):
+    example = next(e for e in EXAMPLES if e.id == "mse_backward")
+    assert main(["export", str(example.path), "-o", str(tmp_path / "g.json"), "--pass", "3"]) == 2
+    assert "makes 1 backward call" in capsys.readouterr().err

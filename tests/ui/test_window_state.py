@@ -1,0 +1,267 @@
+"""What the window shows around the numbers: nothing stale from the previous run, words a
+person can act on, folds that show the step, files that run as plain Python, exports
+with the step's gradients. torch (run here) is the oracle wherever a number is checked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from PySide6 import QtCore, QtWidgets
+
+from app.autograd.session import Session
+from app.ui.qt_leaf_panel import RETURNED_ROW
+
+WAIT = 60_000
+CHAIN = "import torch\nx = torch.tensor([1., 2., 3.], requires_grad=True)\nout = (x * x).sum()\n"
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window(Session)
+
+
+def run(qtbot, window, source: str) -> dict:
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT) as blocker:
+        window.act_run.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    return blocker.args[0]
+
+
+def test_a_new_run_replaces_every_pass_column_and_panel(qtbot, window):
+    window.load_example("retain_graph_fixed")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    assert len(window.model.passes) == 2 and window.leaf_panel.columnCount() == 3
+    run(qtbot, window, CHAIN)
+    assert len(window.model.passes) == 1  # gradstep's own pass, nothing of the lesson
+    assert window.leaf_panel.columnCount() == 2
+    assert window.step_bar.passes.count() == 1
+    assert "SelectBackward0" not in window.values_panel.header.text()
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert window.leaf_panel.cell("x", 0) == "[" + ", ".join(f"{v:g}" for v in x.grad.tolist()) + "]"
+
+
+def test_autograd_grad_leaves_dot_grad_none_and_shows_what_it_returned(qtbot, window):
+    window.load_example("mse_autograd_grad")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    x, w = torch.ones(1), torch.full([1], 2.0, requires_grad=True)
+    (returned,) = torch.autograd.grad(torch.nn.functional.mse_loss(torch.ones(1), x * w), [w])
+    assert w.grad is None
+    assert window.leaf_panel.cell("w", 0) == "None"
+    assert window.leaf_panel.cell("w", 0, RETURNED_ROW) == f"[{returned.item():g}]"
+    window.model.run_to_end()
+    window.model.select(next(n for n, a in window.model.graph.nodes(data=True) if a["kind"] == "leaf"))
+    assert "does not write .grad" in window.values_panel.grad_change.text()
+
+
+def test_zero_grads_is_a_column_of_the_leaf_table(qtbot, window):
+    run(qtbot, window, CHAIN)
+    with qtbot.waitSignal(window.runner.sigResult, timeout=WAIT):
+        window.step_bar.act_zero.trigger()
+    assert window.model.columns[-1][0] == "zero"
+    header = window.leaf_panel.headerItem()
+    assert header.text(window.leaf_panel.columnCount() - 1) == "zero grads"
+    assert window.leaf_panel.topLevelItem(0).text(window.leaf_panel.columnCount() - 1) == "None"
+
+
+def test_the_pass_list_and_mode_say_what_the_snippet_did(qtbot, window):
+    window.load_example("softmax_jacobian")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    assert window.step_bar.pass_info.text().strip() == "autograd.grad · retain_graph=True"
+    assert "p[1]" in window.step_bar.passes.itemText(0)
+    assert window.editor.pass_line == 12
+    window.step_bar.passes.activated.emit(1)
+    assert window.editor.pass_line == 13
+    assert window.step_bar.pass_info.text().strip() == "autograd.grad · retain_graph=False"
+    labels = {a["label"] for _, a in window.model.graph.nodes(data=True) if a["name"] == "SelectBackward0"}
+    assert labels == {"p[1]", "p[2]"}
+    # the options are for gradstep's own passes: changing them does not re-run the lesson
+    window.step_bar.retain.setChecked(True)
+    assert not window.runner.busy and "Backward again" in window.statusBar().currentMessage()
+
+
+def test_values_panel_follows_the_play_node_and_picks_a_slot_with_a_gradient(qtbot, window):
+    window.load_example("mse_backward")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    panel = window.values_panel
+    mse = window.model.current_step()["node"]
+    assert panel.node_id == mse and "▶" in panel.header.text()  # at step 0, not empty
+    assert panel.forward.kind == "scalar" and panel.sent.kind == "scalar"  # shape [1]: a number
+    assert panel._sent_values[panel.slot_choice.currentIndex()] is not None
+    window.model.select(mse)
+    window.step_bar.act_forward.trigger()  # a step after a click follows the ▶ again
+    assert panel.node_id == window.model.current_step()["node"] != mse
+    window.step_bar.act_end.trigger()
+    leaf = window.model.last_step()
+    assert panel.node_id == leaf["node"]
+    w = torch.full([1], 2.0, requires_grad=True)
+    torch.nn.functional.mse_loss(torch.ones(1), torch.ones(1) * w).backward()
+    assert panel.grad_change.text() == f"w.grad: None → [{w.grad.item():g}]"
+
+
+def test_jacobian_heatmap_has_whole_number_ticks_and_named_axes(qtbot, window):
+    window.load_example("softmax_jacobian")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    softmax = next(n for n, a in window.model.graph.nodes(data=True) if a["name"] == "SoftmaxBackward0")
+    with qtbot.waitSignal(window.model.sigInspected, timeout=WAIT):
+        window.model.select(softmax)
+    plot = window.values_panel.jacobian
+    assert plot.kind == "heatmap"
+    a = torch.tensor([0.1440, 0.5349, 0.7022])
+    want = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, 0), a)
+    assert plot.values.tolist() == pytest.approx(want.flatten().tolist(), abs=1e-6)
+    item = plot._plot.getPlotItem()
+    ticks = item.getAxis("bottom")._tickLevels[0]
+    assert [label for _pos, label in ticks] == ["0", "1", "2"]
+    assert item.getAxis("bottom").labelText == "j (input)" and item.getAxis("left").labelText == "i (output)"
+
+
+def test_folded_module_box_shows_the_step_of_what_it_holds(qtbot, window):
+    source = ("import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+              "net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))\n"
+              "loss = net(torch.ones(2, 3)).sum()\n")
+    run(qtbot, window, source)
+    qtbot.waitUntil(lambda: bool(window.model.passes), timeout=WAIT)
+    window.fold_to_depth(1)
+    scene = window.graph_view.graph_scene
+    boxes = [n for n, a in scene.graph.nodes(data=True) if a.get("kind") == "module"]
+    assert boxes
+    while window.model.current_step() and window.model.current_step()["node"] not in \
+            scene.graph.nodes[boxes[0]]["members"]:
+        window.step_bar.act_forward.trigger()
+    assert scene.states[boxes[0]] == "current"  # the ▶ node is inside: the box says so
+    window.step_bar.act_end.trigger()
+    assert scene.states[boxes[0]] in ("done", "freed")
+    window.fold_to_depth(None)
+    assert not [n for n, a in window.graph_view.graph_scene.graph.nodes(data=True)
+                if a.get("kind") == "module"]
+
+
+def test_root_picker_draws_another_loss(qtbot, window):
+    window.load_example("losses_reduction")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    picker = window.root_picker
+    assert [picker.itemData(i) for i in range(picker.count())] == ["", "res", "res_sum", "res_mse",
+                                                                   "res_cross"]
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        picker.activated.emit(picker.findData("res_mse"))
+    root = window.model.trace["root"]
+    assert window.model.node(root)["name"] == "MseLossBackward0"
+
+
+def test_deep_values_toggle_reaches_the_session(qtbot, make_window):
+    seen = []
+
+    class Recording(Session):
+        def run(self, source, **options):
+            seen.append(options.get("deep_values", False))
+            return super().run(source, **options)
+
+    window = make_window(Recording)
+    window.editor.setPlainText(CHAIN)
+    window.act_deep.setChecked(True)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    assert seen == [True]
+
+
+def test_error_words_fit_the_window(qtbot, window):
+    from app.kernel.messages import timeout_error
+    from app.ui.qt_errors_panel import error_html
+
+    window._show_error(timeout_error(None, by_user=True, state_lost=False, line=2))
+    assert "None:" not in window.editor.banner.text() and "Stopped" in window.editor.banner.text()
+    assert "--timeout" not in error_html(timeout_error(3.0, by_user=False, state_lost=False))
+    run(qtbot, window, "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\nout = x.dot(x)\n")
+    with qtbot.waitSignal(window.sigBackwardFinished, timeout=WAIT):
+        window.step_bar.act_again.trigger()  # without retain_graph: torch refuses
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    out = x.dot(x)
+    out.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        out.backward()
+    text = window.errors_panel.toPlainText()
+    assert "second time" in text and "no line" not in text and "gradstep ran" in text
+    assert window.statusBar().currentMessage().startswith("Pass 2: 1 step —")
+
+
+def test_syntax_error_marks_its_column(qtbot, window):
+    result = run(qtbot, window, "import torch\nx = torch.ones(2\n")
+    err = result["error"]
+    assert window.editor.error_column == err["column"]
+    assert ("marked column" in window.errors_panel.toPlainText()) == bool(err["column"])
+
+
+def test_ctrl_e_exports_while_the_find_box_has_focus(qtbot, window, monkeypatch):
+    asked = []
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (asked.append(a), ("", ""))[1])
+    run(qtbot, window, CHAIN)
+    window.activateWindow()
+    window.search.setFocus()
+    qtbot.waitUntil(window.search.hasFocus, timeout=2000)
+    qtbot.keyClick(window.search, QtCore.Qt.Key.Key_E, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert asked, "Ctrl+E did not open the export dialog"
+
+
+def test_window_export_has_the_steps_gradients_and_states(qtbot, window, tmp_path):
+    window.load_example("mse_backward")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    window.step_bar.act_forward.trigger()
+    path = tmp_path / "g.json"
+    window.export_graph(str(path))
+    data = json.loads(path.read_text())
+    x, w = torch.ones(1), torch.full([1], 2.0, requires_grad=True)
+    y = x * w
+    y.retain_grad()
+    torch.nn.functional.mse_loss(torch.ones(1), y).backward()
+    grads = [e["grad"] for e in data["edges"] if e["grad"] is not None]
+    assert grads == [pytest.approx(y.grad.tolist())]
+    states = {n["name"]: n["state"] for n in data["nodes"]}
+    assert states == {"MseLossBackward0": "freed", "MulBackward0": "current", "AccumulateGrad": "pending"}
+    mse = next(n for n in data["nodes"] if n["name"] == "MseLossBackward0")
+    assert all(s["freed"] for s in mse["saved"] if "freed" in s)
+
+
+def test_save_as_names_the_window_and_the_file_runs_as_python(qtbot, window, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    path = tmp_path / "mine.py"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.editor.setPlainText("x = torch.ones(2, requires_grad=True)\nprint(F.relu(x).sum().item())\n")
+    assert window.save_as()
+    assert window.windowTitle().startswith("gradstep — mine.py")
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(torch.nn.functional.relu(torch.ones(2)).sum().item())
+    assert window.editor.toPlainText() == path.read_text()
+
+
+def test_open_and_quit_ask_about_unsaved_edits(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "lesson.py"
+    path.write_text("import torch\n")
+    assert window.open_file(str(path))
+    window.editor.appendPlainText("y = 1")
+    asked = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec",
+                        lambda box: (asked.append(box.text()),
+                                     QtWidgets.QMessageBox.StandardButton.Cancel)[1])
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName",
+                        lambda *a, **k: pytest.fail("opened without asking"))
+    window.files.open_dialog()
+    assert asked and "lesson.py" in asked[-1]
+    window.close()
+    assert window.isVisible() and len(asked) == 2  # Cancel keeps the window open
+    window.save()
+    assert path.read_text().endswith("y = 1\n") or path.read_text().endswith("y = 1")
