@@ -25,10 +25,10 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.autograd.backward import record_backward  # noqa: E402
-from app.autograd.calls import graph_ids  # noqa: E402
-from app.autograd.graph_facts import freed_node_ids, leaf_grad_tensors  # noqa: E402
-from app.autograd.step_hooks import StepRecorder  # noqa: E402
+from gradstep.autograd.backward import record_backward  # noqa: E402
+from gradstep.autograd.calls import graph_ids  # noqa: E402
+from gradstep.autograd.graph_facts import freed_node_ids, leaf_grad_tensors  # noqa: E402
+from gradstep.autograd.step_hooks import StepRecorder  # noqa: E402
 
 
 def build_model(layers: int, d_model: int) -> nn.Module:

@@ -56,7 +56,7 @@ def best_of(command: str, repeat: int) -> tuple[float, float]:
 def bench(snippet: Path, root: str, repeat: int, out: Path) -> None:
     q = shlex.quote
     alone = best_of(f"{q(PYTHON)} {q(str(snippet))}", repeat)
-    ours = best_of(f"{q(PYTHON)} -m app export {q(str(snippet))} -o {q(str(out / 'ours.svg'))}",
+    ours = best_of(f"{q(PYTHON)} -m gradstep export {q(str(snippet))} -o {q(str(out / 'ours.svg'))}",
                    repeat)
     script = out / "torchviz_make_dot.py"
     script.write_text(TORCHVIZ.format(path=str(snippet), root=root), encoding="utf-8")

@@ -61,8 +61,8 @@ def main() -> None:
     parser.add_argument("--chain", type=int, default=2000)
     args = parser.parse_args()
 
-    from app.autograd.session import Session
-    from app.kernel.client import Kernel
+    from gradstep.autograd.session import Session
+    from gradstep.kernel.client import Kernel
 
     session = Session()
     with Kernel() as kernel:

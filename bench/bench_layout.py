@@ -5,9 +5,9 @@
 
 Graphs: a 48-layer transformer encoder and a ResNet-50-like CNN (traced from
 the snippets in bench/snippets), a 10,000-op chain and a random layered DAG of
-10,000 nodes (graphviz_views.samples). For each: layout time of both engines
+10,000 nodes (gradstep.drawing.samples). For each: layout time of both engines
 and edge crossings (straight segments between node centres, counted by
-graphviz_views.metrics.edge_crossings for both) as a ratio to dot's.
+gradstep.drawing.metrics.edge_crossings for both) as a ratio to dot's.
 Targets: 10,000 nodes in under 1 s; crossings at most 1.25x dot's.
 """
 
@@ -22,17 +22,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graphviz_views import samples  # noqa: E402
-from graphviz_views.layout import layout, layout_dot  # noqa: E402
-from graphviz_views.metrics import edge_crossings  # noqa: E402
+from gradstep.drawing import samples  # noqa: E402
+from gradstep.drawing.layout import layout, layout_dot  # noqa: E402
+from gradstep.drawing.metrics import edge_crossings  # noqa: E402
 
 SNIPPETS = ROOT / "bench" / "snippets"
 
 
 def traced(name: str):
     """Return the traced graph of ``bench/snippets/<name>.py`` (run in this process)."""
-    from app.autograd.serialize import graph_from_json
-    from app.autograd.session import Session
+    from gradstep.autograd.serialize import graph_from_json
+    from gradstep.autograd.session import Session
 
     source = (SNIPPETS / f"{name}.py").read_text(encoding="utf-8")
     result = Session().run(source, filename=f"{name}.py")

@@ -65,7 +65,7 @@ def plain_run(source: str) -> int:
 
 def gradstep_run(source: str, deep: bool = False) -> int:
     """Run the snippet through a Session; return the node count of its trace."""
-    from app.autograd.session import Session
+    from gradstep.autograd.session import Session
 
     result = Session().run(source, deep_values=deep)
     assert result["ok"], result["error"]
@@ -84,7 +84,7 @@ def child(variant: str, layers: int, repeat: int) -> dict:
     """Measure one variant in this (fresh) process; return the figures."""
     import torch  # imported before the baseline on purpose
 
-    import app.autograd.session  # noqa: F401
+    import gradstep.autograd.session  # noqa: F401
 
     torch.set_num_threads(1)
 

@@ -63,7 +63,7 @@ class Precomputed:
 
 def session_results(source: str) -> tuple[dict, dict, float]:
     """Return (run result, backward timeline, seconds taken) from a real in-process Session."""
-    from app.autograd.session import Session
+    from gradstep.autograd.session import Session
 
     start = time.perf_counter()
     session = Session()
@@ -184,8 +184,8 @@ def main() -> int:
 
     from PySide6 import QtWidgets
 
-    import app.ui  # noqa: F401  (the PySide6 6.12 None guard)
-    from app.ui.qt_main_window import QtMainWindow
+    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.ui.qt_main_window import QtMainWindow
 
     source = snippet(args.nodes)
     result, timeline, session_s = session_results(source)

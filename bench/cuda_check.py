@@ -7,7 +7,7 @@ For each case of ``tests/conformance`` (its ``cases/`` and the seed lessons):
 - plain: the oracle (``tests/conformance/oracle.py --device D``) runs the case
   after ``torch.set_default_device(D)`` and reads its output, exception, graph,
   engine step order per backward call, leaf grads and node values;
-- gradstep: ``app.autograd.session.Session().run(source, device=D, root=...,
+- gradstep: ``gradstep.autograd.session.Session().run(source, device=D, root=...,
   filename=...)`` in a fresh process (its own import-time output, no state
   shared between cases).
 
@@ -126,7 +126,7 @@ def _gradstep(case: Case, device: str, timeout: float, out: str):
 
 def session_run(path: str, device: str, root: str | None, out: str) -> int:
     """Run one case through ``Session().run`` in this process; write its dict to ``out``."""
-    from app.autograd.session import Session
+    from gradstep.autograd.session import Session
 
     source = Path(path).read_text(encoding="utf-8")
     result = Session().run(source, device=device, root=root, filename=str(Path(path).resolve()))

@@ -5,7 +5,7 @@ on the planted NaN/Inf sources, and the gradient-flow ratios the thresholds rest
 
 Planted sources: tests/autograd/planted.py (the tests assert the same). Flow: seeded
 models, batch 64 unless said, loss F.mse_loss / cross entropy, parameters folded by
-module as `check` folds them (app/autograd/grad_flow.py); ResNet-18 and GPT-2 when
+module as `check` folds them (gradstep/autograd/grad_flow.py); ResNet-18 and GPT-2 when
 torchvision / transformers import.
 """
 
@@ -21,8 +21,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def anomaly_table() -> None:
-    from app.autograd.findings import diagnose
-    from app.autograd.session import Session
+    from gradstep.autograd.findings import diagnose
+    from gradstep.autograd.session import Session
     from tests.autograd.anomaly_oracle import detect_anomaly_report
     from tests.autograd.planted import PLANTED
 

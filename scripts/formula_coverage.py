@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> None:
     started = time.perf_counter()
-    from app.autograd.derivatives import load_table
+    from gradstep.autograd.derivatives import load_table
 
     table = load_table()
     print(f"derivatives.yaml: {table.path}")
@@ -30,7 +30,7 @@ def main() -> None:
 
     import torch
 
-    from app.autograd.formulas import no_formula_reason
+    from gradstep.autograd.formulas import no_formula_reason
     from tests.autograd.formula_models import MODELS, coverage, lesson_node_names
 
     classes = [n for n in dir(torch._C._functions) if not n.startswith("__")]

@@ -7,27 +7,27 @@ import textwrap
 import pytest
 
 PURE_MODULES = [
-    "app.cli",
-    "app.autograd.session",
-    "app.autograd.backward",
-    "app.autograd.calls",
-    "app.autograd.timeline",
-    "app.autograd.step_state",
-    "app.step_drawing",
-    "app.autograd.formulas",
-    "app.commands.trace",
-    "app.commands.backward",
-    "app.commands.check",
-    "app.autograd.findings",
-    "app.autograd.grad_stats",
-    "graphviz_views.layout",
-    "graphviz_views.style",
-    "graphviz_views.dot",
-    "graphviz_views.collapse",
-    "graphviz_views.metrics",
-    "graphviz_views.samples",
-    "app.kernel.client",
-    "app.kernel.worker",
+    "gradstep.cli",
+    "gradstep.autograd.session",
+    "gradstep.autograd.backward",
+    "gradstep.autograd.calls",
+    "gradstep.autograd.timeline",
+    "gradstep.autograd.step_state",
+    "gradstep.step_drawing",
+    "gradstep.autograd.formulas",
+    "gradstep.commands.trace",
+    "gradstep.commands.backward",
+    "gradstep.commands.check",
+    "gradstep.autograd.findings",
+    "gradstep.autograd.grad_stats",
+    "gradstep.drawing.layout",
+    "gradstep.drawing.style",
+    "gradstep.drawing.dot",
+    "gradstep.drawing.collapse",
+    "gradstep.drawing.metrics",
+    "gradstep.drawing.samples",
+    "gradstep.kernel.client",
+    "gradstep.kernel.worker",
 ]
 
 
@@ -56,8 +56,8 @@ def test_pure_module_imports_without_qt(module):
     assert done.stdout.strip() == "ok"
 
 
-TORCH_FREE = ["app.autograd.step_state", "app.autograd.timeline", "app.autograd.graph_json",
-              "app.step_drawing", "app.commands.export"]
+TORCH_FREE = ["gradstep.autograd.step_state", "gradstep.autograd.timeline", "gradstep.autograd.graph_json",
+              "gradstep.step_drawing", "gradstep.commands.export"]
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)

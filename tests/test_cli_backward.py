@@ -40,7 +40,7 @@ def runs(tmp_path_factory) -> dict:
         path = folder / f"{name}.py"
         path.write_text(source, encoding="utf-8")
         procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "app", "backward", str(path), "--json", *options],
+            [sys.executable, "-m", "gradstep", "backward", str(path), "--json", *options],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
     done = {}

@@ -41,7 +41,7 @@ def runs(tmp_path_factory) -> dict:
     for name, (source, options) in RUNS.items():
         path = folder / f"{name}.py"
         path.write_text(source, encoding="utf-8")
-        procs[name] = subprocess.Popen([sys.executable, "-m", "app", "check", str(path), *options],
+        procs[name] = subprocess.Popen([sys.executable, "-m", "gradstep", "check", str(path), *options],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = {}
     for name, proc in procs.items():

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from app.cli import main
-from app.examples import EXAMPLES_DIR as EXAMPLES
+from gradstep.cli import main
+from gradstep.examples import EXAMPLES_DIR as EXAMPLES
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -80,7 +80,7 @@ def test_a_snippet_without_graph_exits_1(tmp_path, capsys):
 
 
 def test_layout_dot_without_graphviz_exits_2(tmp_path, capsys, monkeypatch):
-    import app.commands.export as export_command
+    import gradstep.commands.export as export_command
 
     monkeypatch.setattr(export_command.shutil, "which", lambda name: None)
     assert main(["export", "-c", "raise SystemExit('must not run')", "-o",

@@ -1,6 +1,6 @@
 """`gradstep export FILE -o OUT.json --pass P --step K` at every step of every lesson, against torch.
 
-The command runs as typed (``app.cli.main``) with its session in this process (the
+The command runs as typed (``gradstep.cli.main``) with its session in this process (the
 kernel process is tested in tests/test_cli_export.py); the JSON it writes must hold,
 per node, the ``state`` and, per saved entry, ``freed`` as torch had them after K
 steps of the snippet's P-th call, the gradient on each edge and each leaf's ``.grad``
@@ -13,9 +13,9 @@ import json
 
 import pytest
 
-from app.autograd.session import Session
-from app.cli import main
-from app.examples import EXAMPLES
+from gradstep.autograd.session import Session
+from gradstep.cli import main
+from gradstep.examples import EXAMPLES
 from tests.step_oracle import assert_matches, drawn_ids, expected_state, oracle_run
 
 LESSONS = [e for e in EXAMPLES if e.id != "cifar_cnn"]  # the CNN is stepped in test_step_state
@@ -28,7 +28,7 @@ class InProcess(Session):
 
 @pytest.fixture(autouse=True)
 def in_process(monkeypatch):
-    import app.commands.export as export_command
+    import gradstep.commands.export as export_command
 
     monkeypatch.setattr(export_command, "open_session", lambda args: InProcess())
 

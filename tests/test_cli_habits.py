@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from app import installed_version
-from app.cli import INTERRUPTED, SUBCOMMANDS, build_parser, main
-from app.commands.gui import display_problem
+from gradstep import installed_version
+from gradstep.cli import INTERRUPTED, SUBCOMMANDS, build_parser, main
+from gradstep.commands.gui import display_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADLESS = {k: v for k, v in os.environ.items()
@@ -25,7 +25,7 @@ HEADLESS = {k: v for k, v in os.environ.items()
 
 
 def gradstep(*args: str, env: dict | None = None, cwd=ROOT, timeout: float = 120):
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "gradstep", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -44,7 +44,7 @@ def test_python_dash_m_gradstep_is_the_gradstep_command():
 
 @pytest.mark.parametrize(("word", "hint"), [("frob", ""), ("trcae", "Did you mean 'trace'?")])
 def test_a_mistyped_command_is_an_error_listing_the_commands(capsys, monkeypatch, word, hint):
-    monkeypatch.setattr("app.commands.gui.run", lambda args: pytest.fail("the window opened"))
+    monkeypatch.setattr("gradstep.commands.gui.run", lambda args: pytest.fail("the window opened"))
     with pytest.raises(SystemExit) as stop:
         main([word])
     assert stop.value.code == 2
@@ -64,7 +64,7 @@ def test_a_file_or_no_argument_opens_the_window(monkeypatch, tmp_path, argv):
     (tmp_path / "notes").write_text("x = 1\n")
     monkeypatch.chdir(tmp_path)
     opened = []
-    monkeypatch.setattr("app.commands.gui.run", lambda args: opened.append(args) or 0)
+    monkeypatch.setattr("gradstep.commands.gui.run", lambda args: opened.append(args) or 0)
     assert main(argv) == 0
     assert opened[0].command == "gui"
     assert opened[0].run == ("--run" in argv)
@@ -141,7 +141,7 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
     snippet = tmp_path / "forever.py"
     snippet.write_text(f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
                        "while True:\n    time.sleep(0.05)\n")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "trace", str(snippet), "--json"],
+    proc = subprocess.Popen([sys.executable, "-m", "gradstep", "trace", str(snippet), "--json"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:

@@ -1,4 +1,4 @@
-"""`python -m app trace ... --json` in a real subprocess: strict JSON, stdout clean, exit codes."""
+"""`python -m gradstep trace ... --json` in a real subprocess: strict JSON, stdout clean, exit codes."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ mse = F.mse_loss(torch.ones(1), x*权重)
 def gradstep(*args: str, stdin: str | None = None, env: dict | None = None
              ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "app", "trace", *args], cwd=ROOT, input=stdin,
+        [sys.executable, "-m", "gradstep", "trace", *args], cwd=ROOT, input=stdin,
         capture_output=True, text=True, encoding="utf-8", timeout=120,
         env={**os.environ, **(env or {})},
     )
@@ -79,7 +79,7 @@ def test_failing_snippet_exits_1_with_its_line_and_no_internals(tmp_path):
     assert f"{snippet}:3" in done.stderr
     assert "does not require grad" in done.stderr
     assert "Traceback" not in done.stderr and "site-packages" not in done.stderr
-    assert "app/autograd" not in done.stderr
+    assert "gradstep/autograd" not in done.stderr
 
 
 def test_nothing_to_draw_exits_1():

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from app.examples import EXAMPLES, EXAMPLES_DIR, get_example, load_example
+from gradstep.examples import EXAMPLES, EXAMPLES_DIR, get_example, load_example
 
 # What each example prints, in order (from the seeds, whitespace collapsed).
 EXPECTED_OUTPUT = {
@@ -176,11 +176,11 @@ def test_python_file_runs_standalone(standalone_runs, example_id):
 
 
 def _session_module():
-    """Return app.autograd.session, or skip while the tracer has not landed it."""
+    """Return gradstep.autograd.session, or skip while the tracer has not landed it."""
     try:
-        from app.autograd import session
+        from gradstep.autograd import session
     except ImportError as exc:
-        pytest.skip(f"app.autograd.session is not there yet ({exc})")
+        pytest.skip(f"gradstep.autograd.session is not there yet ({exc})")
     return session
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from app import installed_version
+from gradstep import installed_version
 from tests.test_examples import EXPECTED_ERROR, EXPECTED_OUTPUT
 from tests.test_examples import ROOT as EXAMPLE_ROOTS
 
@@ -68,7 +68,7 @@ def installed(dist, tmp_path_factory):
     _timed("pip install wheel", [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
                                  "--disable-pip-version-check", "-c", str(ROOT / "constraints.txt"),
                                  str(wheel)], timeout=900)
-    found = _run([venv / "bin" / "python", "-c", "import app, gradstep; print(app.__file__)"], venv)
+    found = _run([venv / "bin" / "python", "-c", "import gradstep.autograd, gradstep; print(gradstep.__file__)"], venv)
     assert Path(found.stdout.strip()).is_relative_to(site), found  # the wheel's copy, not ours
     yield venv / "bin"
     print("timings (s):", {name: round(seconds, 1) for name, seconds in TIMINGS.items()})
@@ -77,7 +77,8 @@ def installed(dist, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def user_project(tmp_path_factory) -> Path:
-    """Return a folder with the user's own `app` and `graphviz_views` packages and a snippet."""
+    """Return a folder with the user's own `app` and `graphviz_views` packages (the names
+    gradstep's own packages had once) and a snippet."""
     folder = tmp_path_factory.mktemp("user_project")
     for name in ("app", "graphviz_views"):
         (folder / name).mkdir()
@@ -125,13 +126,13 @@ def test_the_wheel_carries_the_resources_license_and_launchers(dist):
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
     for name in ("gradstep/resources/examples/mse_backward.py", "gradstep/resources/gradstep.desktop",
                  "gradstep/resources/icons/gradstep.svg", f"{info}/licenses/LICENSE",
-                 "gradstep/__main__.py", "app/kernel/launch.py"):
+                 "gradstep/__main__.py", "gradstep/kernel/launch.py"):
         assert name in names
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
     assert "License-Expression: MIT" in metadata
     assert "Classifier: Operating System :: POSIX" in metadata
-    assert "gradstep = app.cli:main" in entry_points
-    assert "[gui_scripts]\ngradstep-gui = app.cli:gui_main" in entry_points
+    assert "gradstep = gradstep.cli:main" in entry_points
+    assert "[gui_scripts]\ngradstep-gui = gradstep.cli:gui_main" in entry_points
 
 
 def test_the_installed_commands_work_from_a_folder_with_its_own_app_package(installed, user_project):
@@ -157,7 +158,7 @@ def test_the_installed_commands_work_from_a_folder_with_its_own_app_package(inst
 
 def _installed_examples(installed: Path, cwd: Path) -> dict[str, str]:
     """Return {id: path} of the examples as the installed package finds them."""
-    done = _run([installed / "python", "-c", "import json; from app.examples import EXAMPLES; "
+    done = _run([installed / "python", "-c", "import json; from gradstep.examples import EXAMPLES; "
                  "print(json.dumps({e.id: str(e.path) for e in EXAMPLES}))"], cwd)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -175,7 +176,7 @@ def test_every_example_is_found_and_runs_through_the_installed_package(installed
     # example costs a torch import each; `gradstep trace` itself is the test above).
     script = (
         "import json, sys\n"
-        "from app.kernel.client import Kernel\n"
+        "from gradstep.kernel.client import Kernel\n"
         "examples, roots = json.loads(sys.argv[1]), json.loads(sys.argv[2])\n"
         "out = {}\n"
         "with Kernel() as kernel:\n"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import gradstep
-from app.examples import EXAMPLES, EXAMPLES_DIR
-from app.resources import DESKTOP_ENTRY, ICON, resource
+from gradstep.examples import EXAMPLES, EXAMPLES_DIR
+from gradstep.shipped import DESKTOP_ENTRY, ICON, resource
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,8 +26,8 @@ def test_the_examples_are_package_data_of_gradstep():
 
 
 def test_finding_the_examples_imports_neither_torch_nor_qt():
-    script = ("import sys\nfrom app.examples import EXAMPLES, load_example\n"
-              "load_example(EXAMPLES[0].id)\nfrom app.resources import resource\n"
+    script = ("import sys\nfrom gradstep.examples import EXAMPLES, load_example\n"
+              "load_example(EXAMPLES[0].id)\nfrom gradstep.shipped import resource\n"
               "resource('icons/gradstep.svg').read_bytes()\n"
               "print(sorted(m for m in ('torch', 'PySide6') if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from app.autograd.trace import trace_graph
+from gradstep.autograd.trace import trace_graph
 
 
 def labels_for(trace, named: dict) -> dict:

@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.autograd.formula_math import node_math
-from app.autograd.formulas import backward_entry, no_formula_reason, plain_name
-from app.examples import EXAMPLES_DIR
+from gradstep.autograd.formula_math import node_math
+from gradstep.autograd.formulas import backward_entry, no_formula_reason, plain_name
+from gradstep.examples import EXAMPLES_DIR
 
 
 def walk(roots) -> list:
@@ -96,7 +96,7 @@ MODELS = {
 
 def lesson_node_names() -> dict[str, list[str]]:
     """Return the node names of each seed lesson's traced graph (through gradstep's Session)."""
-    from app.autograd.session import Session
+    from gradstep.autograd.session import Session
 
     names = {}
     for path in sorted(EXAMPLES_DIR.glob("*.py")):

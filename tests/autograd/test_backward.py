@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.autograd.backward import record_backward
-from app.autograd.step_hooks import StepRecorder
-from app.autograd.trace import trace_graph
+from gradstep.autograd.backward import record_backward
+from gradstep.autograd.step_hooks import StepRecorder
+from gradstep.autograd.trace import trace_graph
 from tests.autograd.backward_oracle import assert_same, assert_value, labels_for, torch_pass
 
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from app.autograd.backward import record_backward
-from app.autograd.trace import trace_graph
+from gradstep.autograd.backward import record_backward
+from gradstep.autograd.trace import trace_graph
 from tests.autograd.backward_oracle import labels_for
 
 

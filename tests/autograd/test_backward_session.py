@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from app.autograd.session import Session
-from app.autograd.timeline import node_states
+from gradstep.autograd.session import Session
+from gradstep.autograd.timeline import node_states
 from tests.autograd.backward_oracle import assert_same, assert_value, torch_pass
 
 MSE = """

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from app.autograd.grad_values import plain_values
-from app.autograd.values import compact
+from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.values import compact
 
 
 def _close(got, want):

@@ -1,9 +1,9 @@
-"""The snippet's own backward calls drawn on the traced graph (app/autograd/call_graphs.py)."""
+"""The snippet's own backward calls drawn on the traced graph (gradstep/autograd/call_graphs.py)."""
 
 import torch
 import torch.nn.functional as F
 
-from app.autograd.session import Session
+from gradstep.autograd.session import Session
 
 SOFTMAX = """\
 a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)

@@ -7,11 +7,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.autograd.backward import record_backward
-from app.autograd.calls import capture_backward_calls, graph_ids
-from app.autograd.session import Session
-from app.autograd.trace import trace_graph
-from app.examples import get_example, load_example
+from gradstep.autograd.backward import record_backward
+from gradstep.autograd.calls import capture_backward_calls, graph_ids
+from gradstep.autograd.session import Session
+from gradstep.autograd.trace import trace_graph
+from gradstep.examples import get_example, load_example
 from tests.autograd.backward_oracle import assert_same, assert_value, labels_for, torch_pass
 
 SEED_A = [0.1440, 0.5349, 0.7022]
@@ -214,8 +214,8 @@ def test_second_derivative_recorded_from_the_gradient_graph():
 
 
 def test_gradsteps_own_failure_never_changes_the_snippets_result(monkeypatch):
-    import app.autograd.calls as calls_module
-    import app.autograd.step_hooks as hooks_module
+    import gradstep.autograd.calls as calls_module
+    import gradstep.autograd.step_hooks as hooks_module
 
     def broken(*args, **kwargs):
         raise TypeError("bookkeeping bug")
@@ -262,7 +262,7 @@ def test_parameters_are_named_in_a_snippets_training_step():
 
 
 def test_a_long_training_loop_keeps_the_first_calls_only():
-    from app.autograd.calls import MAX_CALLS
+    from gradstep.autograd.calls import MAX_CALLS
 
     session = Session()
     result = session.run(textwrap.dedent(f"""
@@ -306,7 +306,7 @@ def test_wrong_arguments_get_torchs_own_error():
 
 
 def test_the_step_budget_stops_recording_a_big_loop(monkeypatch):
-    import app.autograd.calls as calls_module
+    import gradstep.autograd.calls as calls_module
 
     monkeypatch.setattr(calls_module, "MAX_STEPS", 10)
     result = run("""

@@ -1,4 +1,4 @@
-"""app.autograd.derivatives against its two oracles: torchgen's own loader (the
+"""gradstep.autograd.derivatives against its two oracles: torchgen's own loader (the
 code torch was generated with) and the node classes torch actually built."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import textwrap
 import pytest
 import torch
 
-from app.autograd import derivatives
-from app.autograd.derivatives import load_table, op_prefix
-from app.autograd.formulas import no_formula_reason
-from app.autograd.schema_text import parse_schema, return_names
+from gradstep.autograd import derivatives
+from gradstep.autograd.derivatives import load_table, op_prefix
+from gradstep.autograd.formulas import no_formula_reason
+from gradstep.autograd.schema_text import parse_schema, return_names
 
 pytest.importorskip("yaml")
 
@@ -144,7 +144,7 @@ def test_loading_is_lazy_and_quick():
     script = textwrap.dedent(
         """
         import sys, time
-        import app.autograd.formulas as formulas
+        import gradstep.autograd.formulas as formulas
         assert "yaml" not in sys.modules and "torch" not in sys.modules, "imported too early"
         assert formulas.load_table.cache_info().currsize == 0
         started = time.perf_counter()

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.autograd.errors import explain, format_error, make_error
+from gradstep.autograd.errors import explain, format_error, make_error
 
 FILENAME = "lesson.py"
 

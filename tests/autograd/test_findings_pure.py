@@ -7,9 +7,9 @@ import math
 import subprocess
 import sys
 
-from app.autograd import elements as el
-from app.autograd.findings import check_json, diagnose
-from app.autograd.grad_flow import DEAD_SHARE, EXPLODING_RATIO, VANISHING_RELATIVE
+from gradstep.autograd import elements as el
+from gradstep.autograd.findings import check_json, diagnose
+from gradstep.autograd.grad_flow import DEAD_SHARE, EXPLODING_RATIO, VANISHING_RELATIVE
 
 
 def op(node_id, name, seq, value, *, slots=1, line=None, label=None, scope="", saved=None):
@@ -215,9 +215,9 @@ def test_elements_helpers():
 
 
 def test_the_findings_load_neither_torch_nor_qt():
-    script = ("import sys; import app.autograd.findings, app.autograd.nonfinite, "
-              "app.autograd.grad_origins, app.autograd.grad_flow; "
-              "from app.autograd.findings import diagnose; "
+    script = ("import sys; import gradstep.autograd.findings, gradstep.autograd.nonfinite, "
+              "gradstep.autograd.grad_origins, gradstep.autograd.grad_flow; "
+              "from gradstep.autograd.findings import diagnose; "
               "node = {'id': 'n0', 'name': 'MulBackward0', 'kind': 'op', 'seq': 0, 'slots': 2, "
               "'value': {'data': ['NaN'], 'nan': 1, 'inf': 0}}; "
               "assert diagnose({'nodes': [node], 'edges': []}).findings[0].unseen[0]['argument']; "

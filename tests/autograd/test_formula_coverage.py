@@ -9,14 +9,14 @@ import json
 import pytest
 import torch
 
-from app.autograd.formulas import (
+from gradstep.autograd.formulas import (
     backward_entry,
     input_slots,
     no_formula_reason,
     plain_name,
     trace_formula_fields,
 )
-from app.autograd.session import Session
+from gradstep.autograd.session import Session
 from tests.autograd.formula_models import EXAMPLES_DIR, MODELS, coverage, lesson_node_names, walk
 
 pytest.importorskip("yaml")

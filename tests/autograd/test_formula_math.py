@@ -12,8 +12,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from app.autograd.formula_math import COMPOSITE_MATH, NODE_MATH, MathFormula, matching
-from app.autograd.gradient_numpy import evaluate
+from gradstep.autograd.formula_math import COMPOSITE_MATH, NODE_MATH, MathFormula, matching
+from gradstep.autograd.gradient_numpy import evaluate
 
 pytest.importorskip("yaml")
 aten = torch.ops.aten
@@ -252,7 +252,7 @@ def test_variants_follow_the_saved_values():
 def test_every_formula_is_well_formed():
     """Each has text and LaTeX with balanced braces, and its letters bound to the gradient or
     a value the node class saves (so a UI can show their numbers)."""
-    from app.autograd.derivatives import load_table
+    from gradstep.autograd.derivatives import load_table
 
     for node_name, math in NODE_MATH.items():
         entry = load_table().entry(node_name)

@@ -1,5 +1,5 @@
 """node_formula on real nodes: the names of torch's expression bound to the values the
-trace reads from the node (app.autograd.saved), the nodes without a formula, and
+trace reads from the node (gradstep.autograd.saved), the nodes without a formula, and
 custom autograd.Functions, whose backward is shown as source and never run."""
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from app.autograd.derivatives import load_table
-from app.autograd.formula_values import saved_lookup
-from app.autograd.formulas import (
+from gradstep.autograd.derivatives import load_table
+from gradstep.autograd.formula_values import saved_lookup
+from gradstep.autograd.formulas import (
     custom_function_source,
     input_slots,
     no_formula_reason,
     node_formula,
     trace_formula_fields,
 )
-from app.autograd.saved import saved_items
-from app.autograd.session import Session
+from gradstep.autograd.saved import saved_items
+from gradstep.autograd.session import Session
 
 pytest.importorskip("yaml")
 

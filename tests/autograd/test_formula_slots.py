@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from app.autograd.formulas import backward_entry, input_slots
+from gradstep.autograd.formulas import backward_entry, input_slots
 
 pytest.importorskip("yaml")
 

@@ -8,8 +8,8 @@ import importlib.util
 import pytest
 import torch
 
-from app.autograd.findings import diagnose
-from app.autograd.session import Session
+from gradstep.autograd.findings import diagnose
+from gradstep.autograd.session import Session
 
 MLP = """\
 torch.manual_seed(0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from app.autograd.session import Session
+from gradstep.autograd.session import Session
 
 SOURCE = ("import torch\nx = torch.arange(6.).reshape(2, 3).requires_grad_()\ny = x * 2\n"
           "z = y[:, 1].sum() + y[-1][0] + y[1]\n")
@@ -28,7 +28,7 @@ def test_each_select_label_evaluates_to_the_value_torch_recorded():
 
 
 def test_softmax_rows_are_p1_and_p2():
-    from app.examples import load_example
+    from gradstep.examples import load_example
 
     result = Session().run(load_example("softmax_jacobian"), filename="/x/softmax.py")
     labels = {n["label"] for n in result["trace"]["nodes"] if n["name"] == "SelectBackward0"}

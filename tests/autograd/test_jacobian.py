@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from app.autograd.jacobian import local_jacobian, precompute, remembered, vjp_of_ones
-from app.autograd.trace import trace_graph
+from gradstep.autograd.jacobian import local_jacobian, precompute, remembered, vjp_of_ones
+from gradstep.autograd.trace import trace_graph
 
 SEED_A = [0.1440, 0.5349, 0.7022]
 
@@ -172,7 +172,7 @@ def test_a_saved_view_is_read_only_once_the_snippet_is_done():
 
 
 def test_an_exception_without_a_message_is_named_by_its_type():
-    from app.autograd.saved import first_line
+    from gradstep.autograd.saved import first_line
 
     assert first_line(AssertionError()) == "AssertionError"
     assert first_line(RuntimeError("one\ntwo")) == "one"

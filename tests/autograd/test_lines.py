@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import torch
 
-from app.autograd.lines import LineIndex
-from app.autograd.session import Session
+from gradstep.autograd.lines import LineIndex
+from gradstep.autograd.session import Session
 
 
 def run(source: str, **kw) -> tuple[Session, dict]:

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.autograd.live import backward_tensor, record, trace_tensor
-from app.autograd.serialize import graph_to_json
+from gradstep.autograd.live import backward_tensor, record, trace_tensor
+from gradstep.autograd.serialize import graph_to_json
 from tests.autograd.backward_oracle import assert_same, assert_value, torch_pass
 from tests.autograd.trace_oracle import assert_matches_torch, data_close
 

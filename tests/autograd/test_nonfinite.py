@@ -12,8 +12,8 @@ import math
 import pytest
 import torch
 
-from app.autograd.findings import diagnose
-from app.autograd.session import Session
+from gradstep.autograd.findings import diagnose
+from gradstep.autograd.session import Session
 from tests.autograd.anomaly_oracle import detect_anomaly_report
 from tests.autograd.planted import CLEAN_MODEL, MODEL_WITH_NAN, PLANTED
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch.nn.modules import module as nn_module
 
-from app.autograd import devices
-from app.autograd.runner import OUTPUT_LIMIT, run_snippet
+from gradstep.autograd import devices
+from gradstep.autograd.runner import OUTPUT_LIMIT, run_snippet
 
 
 def test_namespace_has_torch_nn_and_f():
@@ -325,7 +325,7 @@ def test_torch_compile_in_a_snippet_runs_quietly_with_values():
 
     code = """
 import json
-from app.autograd.session import Session
+from gradstep.autograd.session import Session
 r = Session().run('''
 f = torch.compile(lambda a: (a * 2).sin(), backend="eager")
 w = torch.ones(3, requires_grad=True)
@@ -344,8 +344,8 @@ print(json.dumps([r["ok"], [n["value"]["data"] for n in r["trace"]["nodes"]]]))
 
 
 def test_a_parameter_leaf_shows_its_value_now():
-    from app.autograd.trace import trace_graph
-    from app.autograd.values import tensor_value
+    from gradstep.autograd.trace import trace_graph
+    from gradstep.autograd.values import tensor_value
 
     source = """
 torch.manual_seed(0)

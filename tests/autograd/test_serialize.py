@@ -7,8 +7,8 @@ import json
 import networkx as nx
 import torch
 
-from app.autograd.serialize import NODE_FIELDS, dumps, graph_from_json, graph_to_json
-from app.autograd.trace import trace_graph
+from gradstep.autograd.serialize import NODE_FIELDS, dumps, graph_from_json, graph_to_json
+from gradstep.autograd.trace import trace_graph
 
 
 def reject_constant(name):

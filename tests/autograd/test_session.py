@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from app.autograd.session import LiveState, Session
+from gradstep.autograd.session import LiveState, Session
 
 SOURCE = """
 x = torch.ones(1)
@@ -68,9 +68,9 @@ def test_unavailable_device_is_exit_2():
 
 
 def test_backward_and_inspect_delegate_to_the_backward_module():
-    backward = pytest.importorskip("app.autograd.backward")
+    backward = pytest.importorskip("gradstep.autograd.backward")
     if not hasattr(backward, "run_backward") or not hasattr(backward, "inspect_node"):
-        pytest.skip("app.autograd.backward has no run_backward/inspect_node yet")
+        pytest.skip("gradstep.autograd.backward has no run_backward/inspect_node yet")
     session = Session()
     session.run(SOURCE)
     out = session.backward()

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from app.autograd.snippet import SnippetLoadError, load_snippet
+from gradstep.autograd.snippet import SnippetLoadError, load_snippet
 
 
 def _load_error(*args, **kwargs) -> dict:

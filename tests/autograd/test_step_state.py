@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.autograd.graph_json import graph_from_json
-from app.autograd.session import Session
-from app.autograd.step_state import PassHistory, drawn_calls, is_tensor_entry
-from app.examples import EXAMPLES
+from gradstep.autograd.graph_json import graph_from_json
+from gradstep.autograd.session import Session
+from gradstep.autograd.step_state import PassHistory, drawn_calls, is_tensor_entry
+from gradstep.examples import EXAMPLES
 from tests.step_oracle import assert_matches, drawn_ids, expected_state, oracle_run
 
 ERROR_SNIPPETS = {

@@ -3,9 +3,9 @@
 import torch
 import torch.nn.functional as F
 
-from app.autograd.backward import record_backward
-from app.autograd.timeline import node_states
-from app.autograd.trace import trace_graph
+from gradstep.autograd.backward import record_backward
+from gradstep.autograd.timeline import node_states
+from gradstep.autograd.trace import trace_graph
 
 
 def mse():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from app.autograd.serialize import graph_to_json
-from app.autograd.trace import node_key, short_op_name, trace_graph
+from gradstep.autograd.serialize import graph_to_json
+from gradstep.autograd.trace import node_key, short_op_name, trace_graph
 from tests.autograd.trace_oracle import assert_matches_torch, torch_graph
 
 
@@ -167,7 +167,7 @@ def test_short_op_names():
 
 
 def test_saved_items_with_values_for_inspection():
-    from app.autograd.saved import saved_items
+    from gradstep.autograd.saved import saved_items
 
     x = torch.tensor([1.0, -2.0], requires_grad=True)
     y = torch.tensor([3.0, 4.0], requires_grad=True)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.autograd.session import Session
+from gradstep.autograd.session import Session
 from tests.autograd.trace_oracle import assert_matches_torch, data_close
 
 SEED_MSE = """

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from app.autograd.values import compact, tensor_value, to_jsonable
+from gradstep.autograd.values import compact, tensor_value, to_jsonable
 
 
 def strict(data) -> str:

@@ -2,7 +2,7 @@
 
 - plain: ``python CASE`` in the case's folder (``procs.run``);
 - oracle: ``python oracle.py CASE --root NAME --out FACTS`` in the case's folder;
-- gradstep: a fresh ``app.kernel.client.Kernel()`` per case, ``kernel.run(source,
+- gradstep: a fresh ``gradstep.kernel.client.Kernel()`` per case, ``kernel.run(source,
   filename=<absolute path>, root=<root>)``.
 
 ``CaseRunner`` starts every job of the selected cases at once on a thread pool
@@ -61,7 +61,7 @@ def run_oracle(case: Case, *, device: str | None = None) -> tuple[procs.Finished
 
 def run_gradstep(case: Case) -> tuple[dict, float]:
     """Return the kernel's run dict and its seconds (a fresh kernel: import-time output too)."""
-    from app.kernel.client import Kernel
+    from gradstep.kernel.client import Kernel
 
     start = time.monotonic()
     with Kernel(timeout=TIMEOUT) as kernel:

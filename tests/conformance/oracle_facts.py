@@ -1,6 +1,6 @@
 """Facts about tensors and graphs, read with plain torch (the oracle's own code).
 
-Nothing here imports gradstep (``app``, ``graphviz_views``): the oracle must be
+Nothing here imports gradstep (``app``, ``gradstep.drawing``): the oracle must be
 an independent reading of what torch did.
 
 - ``summarize(t)``: a tensor's shape, dtype, statistics (float64, over the

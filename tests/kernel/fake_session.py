@@ -1,4 +1,4 @@
-"""A tiny stand-in for ``app.autograd.session.Session`` that imports no torch.
+"""A tiny stand-in for ``gradstep.autograd.session.Session`` that imports no torch.
 
 It lets the kernel's own tests (process, stop, crash, output) run fast and
 without the tracer. Like the real Session it catches ``Exception`` only, so

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.kernel.client import Kernel
+from gradstep.kernel.client import Kernel
 
 FAKE = "tests.kernel.fake_session:FakeSession"
 ROOT = Path(__file__).resolve().parents[2]
@@ -189,7 +189,7 @@ def test_kernel_that_cannot_start_says_why():
 def test_kernel_ends_itself_when_its_parent_is_killed(tmp_path):
     script = (
         "import os, signal, sys\n"
-        "from app.kernel.client import Kernel\n"
+        "from gradstep.kernel.client import Kernel\n"
         f"k = Kernel(session={FAKE!r}, timeout=5)\n"
         "k.run('import threading, time\\nthreading.Thread(target=time.sleep, args=(1000,)).start()')\n"
         "print(k.pid, flush=True)\n"
@@ -248,7 +248,7 @@ def test_kernel_modules_import_without_qt():
         "        if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'):\n"
         "            raise ImportError(name)\n"
         "sys.meta_path.insert(0, NoQt())\n"
-        "import app.kernel.client, app.kernel.worker, app.kernel.limits\n"
+        "import gradstep.kernel.client, gradstep.kernel.worker, gradstep.kernel.limits\n"
         "print('ok')\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from hostile_cases import CASES, GOOD, Hostile
 
-from app.kernel.client import Kernel
+from gradstep.kernel.client import Kernel
 
-pytest.importorskip("app.autograd.session")
+pytest.importorskip("gradstep.autograd.session")
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL_TIMEOUT = 1.0
@@ -99,13 +99,13 @@ def test_kernel_answers_hostile_snippet(kernel, case):
 
 
 def run_cli(case: Hostile, tmp_dir: Path) -> tuple[subprocess.CompletedProcess, float]:
-    """Return the finished ``python -m app trace FILE --json --timeout 2`` and its seconds."""
+    """Return the finished ``python -m gradstep trace FILE --json --timeout 2`` and its seconds."""
     path = tmp_dir / f"{case.name}.py"
     data = case.source if isinstance(case.source, bytes) else case.source.encode()
     path.write_bytes(data)
     start = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "app", "trace", str(path), "--json", "--timeout", str(CLI_TIMEOUT)],
+        [sys.executable, "-m", "gradstep", "trace", str(path), "--json", "--timeout", str(CLI_TIMEOUT)],
         capture_output=True, cwd=ROOT, timeout=120,
     )
     return done, time.monotonic() - start
@@ -146,7 +146,7 @@ def test_command_line_answers_hostile_snippet(cli_results, case):
 def test_command_line_good_snippet_after_the_table(cli_results, tmp_path):
     path = tmp_path / "good.py"
     path.write_text(GOOD)
-    done = subprocess.run([sys.executable, "-m", "app", "trace", str(path), "--json"],
+    done = subprocess.run([sys.executable, "-m", "gradstep", "trace", str(path), "--json"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     graph = strict_json(done.stdout)
@@ -157,7 +157,7 @@ def test_command_line_good_snippet_after_the_table(cli_results, tmp_path):
 def test_command_line_unavailable_device_exits_2(tmp_path):
     path = tmp_path / "good.py"
     path.write_text(GOOD)
-    done = subprocess.run([sys.executable, "-m", "app", "trace", str(path), "--json",
+    done = subprocess.run([sys.executable, "-m", "gradstep", "trace", str(path), "--json",
                            "--device", "cuda"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2, done.stderr

@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from app.kernel.client import Kernel
+from gradstep.kernel.client import Kernel
 
-pytest.importorskip("app.autograd.session")
+pytest.importorskip("gradstep.autograd.session")
 
 SNIPPET = ("x = torch.tensor([1.0, 2.0, 3.0])\nw = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"
            "loss = F.mse_loss(torch.tanh(x * w), torch.zeros(3))\n")

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from app.kernel import launch, messages
-from app.kernel.client import Kernel
+from gradstep.kernel import launch, messages
+from gradstep.kernel.client import Kernel
 
 FAKE = "tests.kernel.fake_session:FakeSession"
 

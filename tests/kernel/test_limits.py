@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.kernel import limits
-from app.kernel.client import Kernel
-from app.kernel.output import BoundedOutput
+from gradstep.kernel import limits
+from gradstep.kernel.client import Kernel
+from gradstep.kernel.output import BoundedOutput
 
 FAKE = "tests.kernel.fake_session:FakeSession"
 

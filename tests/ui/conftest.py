@@ -16,7 +16,7 @@ def state_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def make_window(qtbot):
     """Return a factory of main windows (backend factory optional) that are closed afterwards."""
-    from app.ui.qt_main_window import QtMainWindow
+    from gradstep.ui.qt_main_window import QtMainWindow
 
     windows = []
 

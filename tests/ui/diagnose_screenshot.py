@@ -39,9 +39,9 @@ def main(argv: list[str]) -> int:
 
     from PySide6 import QtWidgets
 
-    import app.ui  # noqa: F401  (the PySide6 6.12 None guard)
-    from app.autograd.session import Session
-    from app.ui.qt_main_window import QtMainWindow
+    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.autograd.session import Session
+    from gradstep.ui.qt_main_window import QtMainWindow
     from tests.autograd.planted import MODEL_WITH_PLANTED_SQRT
     from tests.autograd.test_grad_flow import deep_mlp
 

@@ -33,10 +33,10 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("GRADSTEP_STATE_DIR", str(out / "state"))
     from PySide6 import QtWidgets
 
-    import app.ui  # noqa: F401  (the PySide6 6.12 None guard)
-    from app.autograd.session import Session
-    from app.examples import EXAMPLES
-    from app.ui.qt_main_window import QtMainWindow
+    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.autograd.session import Session
+    from gradstep.examples import EXAMPLES
+    from gradstep.ui.qt_main_window import QtMainWindow
 
     qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     window = QtMainWindow(Session)

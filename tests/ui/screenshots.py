@@ -45,9 +45,9 @@ def main(argv: list[str]) -> int:
 
     from PySide6 import QtWidgets
 
-    import app.ui  # noqa: F401  (the PySide6 6.12 None guard)
-    from app.autograd.session import Session
-    from app.ui.qt_main_window import QtMainWindow
+    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.autograd.session import Session
+    from gradstep.ui.qt_main_window import QtMainWindow
 
     qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     if dark:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.ui.qt_autosave import QtAutosave, read_autosave
+from gradstep.ui.qt_autosave import QtAutosave, read_autosave
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def test_kill_9_loses_nothing(tmp_path, qtbot, make_window, monkeypatch, state_d
     snippet.write_text(text)
     env = dict(os.environ, GRADSTEP_STATE_DIR=str(state_dir), QT_QPA_PLATFORM="offscreen",
                PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "app", str(snippet)], env=env, cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "gradstep", str(snippet)], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     autosave = state_dir / "autosave.json"
     deadline = time.monotonic() + 60

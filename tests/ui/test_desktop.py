@@ -14,11 +14,11 @@ import PySide6
 import pytest
 from PySide6 import QtCore, QtGui
 
-from app import installed_version
-from app.kernel.client import Kernel
-from app.ui import qt_runner
-from app.ui.qt_autosave import state_dir as autosave_dir
-from app.ui.qt_settings import settings_path
+from gradstep import installed_version
+from gradstep.kernel.client import Kernel
+from gradstep.ui import qt_runner
+from gradstep.ui.qt_autosave import state_dir as autosave_dir
+from gradstep.ui.qt_settings import settings_path
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30_000
@@ -51,7 +51,7 @@ def test_the_about_box_reads_torchs_version_without_importing_torch():
         "import sys\n"
         "from PySide6 import QtWidgets\n"
         "app = QtWidgets.QApplication([])\n"
-        "from app.ui.qt_about import about_box\n"
+        "from gradstep.ui.qt_about import about_box\n"
         "box = about_box(None)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
         "print('ok')\n"
@@ -122,7 +122,7 @@ def test_the_window_wears_gradsteps_own_icon(make_window):
 
 
 class _NoSession:
-    """Stands in for app.autograd.session.Session: the window's process must never make one."""
+    """Stands in for gradstep.autograd.session.Session: the window's process must never make one."""
 
     def __init__(self, *args, **kwargs):
         raise AssertionError("user code would run in the window's process")
@@ -137,9 +137,9 @@ def _run_and_wait(qtbot, window, text: str) -> dict:
 
 def test_a_kernel_that_cannot_start_is_reported_and_nothing_runs_in_the_window(
         qtbot, make_window, monkeypatch):
-    import app.autograd.session
+    import gradstep.autograd.session
 
-    monkeypatch.setattr(app.autograd.session, "Session", _NoSession)
+    monkeypatch.setattr(gradstep.autograd.session, "Session", _NoSession)
     window = make_window(lambda: Kernel(session="no_such_module:Session", timeout=30))
     result = _run_and_wait(qtbot, window, "x = torch.ones(1)\n")
     assert result["ok"] is False

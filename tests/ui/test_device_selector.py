@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from app.autograd.devices import available_devices
-from app.ui.qt_device_selector import QtDeviceSelector
+from gradstep.autograd.devices import available_devices
+from gradstep.ui.qt_device_selector import QtDeviceSelector
 
 
 def test_cuda_is_disabled_with_its_reason(qtbot, monkeypatch):

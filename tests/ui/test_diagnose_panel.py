@@ -10,8 +10,8 @@ import math
 import torch
 from PySide6 import QtCore
 
-from app.autograd.session import Session
-from app.ui.qt_flow_chart import FLAG_LOOK
+from gradstep.autograd.session import Session
+from gradstep.ui.qt_flow_chart import FLAG_LOOK
 from tests.autograd.planted import CLEAN_MODEL, MODEL_WITH_NAN, MODEL_WITH_PLANTED_SQRT
 from tests.autograd.test_grad_flow import deep_mlp
 
@@ -117,7 +117,7 @@ def test_a_clean_run_has_no_banner_and_no_marks(qtbot, make_window):
 
 
 def test_bar_positions_map_to_rows(qtbot):
-    from app.ui.qt_flow_chart import QtFlowChart
+    from gradstep.ui.qt_flow_chart import QtFlowChart
 
     chart = QtFlowChart()
     qtbot.addWidget(chart)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui
 
-from app.ui.qt_editor import QtEditor
+from gradstep.ui.qt_editor import QtEditor
 
 
 def test_ctrl_enter_asks_to_run_and_does_not_insert_a_newline(qtbot):

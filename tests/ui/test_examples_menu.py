@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.examples import EXAMPLES, load_example
+from gradstep.examples import EXAMPLES, load_example
 
 
 class RecordingBackend:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from app.autograd.session import Session
-from app.autograd.step_state import is_tensor_entry
-from app.examples import EXAMPLES
-from app.ui.summaries import fmt, short
-from graphviz_views.style import gradient_text
+from gradstep.autograd.session import Session
+from gradstep.autograd.step_state import is_tensor_entry
+from gradstep.drawing.style import gradient_text
+from gradstep.examples import EXAMPLES
+from gradstep.ui.summaries import fmt, short
 from tests.step_oracle import drawn_ids, expected_state, oracle_run
 
 WAIT = 60_000

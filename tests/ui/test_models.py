@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.autograd.session import Session
-from app.autograd.timeline import node_states
-from app.ui.models import SessionModel
+from gradstep.autograd.session import Session
+from gradstep.autograd.timeline import node_states
+from gradstep.ui.models import SessionModel
 
 SOURCE = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
           "y = (x * x).sin()\nout = (y * 3).sum()\n")

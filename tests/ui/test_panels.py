@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from app.ui.models import SessionModel
-from app.ui.qt_output_panel import MAX_CHARS, QtOutputPanel, bounded
-from app.ui.qt_tensor_plot import QtTensorPlot, plot_kind
-from app.ui.summaries import edge_label, flatten, shape_of, short
+from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_output_panel import MAX_CHARS, QtOutputPanel, bounded
+from gradstep.ui.qt_tensor_plot import QtTensorPlot, plot_kind
+from gradstep.ui.summaries import edge_label, flatten, shape_of, short
 
 
 @pytest.mark.parametrize("tensor, kind", [
@@ -64,7 +64,7 @@ def test_output_is_bounded(qtbot):
 
 
 def test_leaf_history_lines_passes_up():
-    from app.ui.models import PassRecord
+    from gradstep.ui.models import PassRecord
 
     model = SessionModel()
     model.passes = [PassRecord({"leaf_grads": {"w": [2.0]}}, "gradstep", "1"),
@@ -108,7 +108,7 @@ def test_histogram_counts_match_numpy(qtbot):
 @pytest.mark.parametrize("lo, hi", [(0.0, 0.9), (-0.3, 0.02), (0.0, 1e-7), (-5.0, 5.0),
                                     (-3e38, 3e38), (2.0, 2.0)])
 def test_bar_range_holds_the_values_with_round_ends(lo, hi):
-    from app.ui.qt_tensor_plot import nice_range
+    from gradstep.ui.qt_tensor_plot import nice_range
 
     a, b = nice_range(lo, hi)
     assert a <= lo and hi <= b and a < b

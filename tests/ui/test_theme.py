@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from PySide6 import QtGui, QtWidgets
 
-from app.ui.qt_editor import is_dark
+from gradstep.ui.qt_editor import is_dark
 
 
 def dark_palette() -> QtGui.QPalette:
@@ -55,7 +55,7 @@ def palette(request, qapp):
 
 
 def test_editor_text_reads_on_light_and_dark(qtbot, palette):
-    from app.ui.qt_editor import QtEditor
+    from gradstep.ui.qt_editor import QtEditor
 
     editor = QtEditor()
     qtbot.addWidget(editor)

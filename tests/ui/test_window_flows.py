@@ -13,8 +13,8 @@ import pytest
 import torch
 from PySide6 import QtCore
 
-from app.autograd.session import Session
-from app.examples import EXAMPLES
+from gradstep.autograd.session import Session
+from gradstep.examples import EXAMPLES
 
 WAIT = 60_000  # ms; the first run imports torch's lazy modules
 
@@ -204,7 +204,7 @@ def test_retain_graph_second_pass_fails_then_succeeds(qtbot, window):
 
 
 def test_export_writes_files_that_read_back(qtbot, window, tmp_path):
-    pytest.importorskip("graphviz_views.export")
+    pytest.importorskip("gradstep.drawing.export")
     window.editor.setPlainText("\n".join(SNIPPET))
     run_and_wait(qtbot, window)
     window.step_bar.act_forward.trigger()
@@ -302,7 +302,7 @@ def test_click_selects_and_hover_shows_the_tooltip(qtbot, window):
     assert window.model.selected == node and blocker.args[0]["id"] == node
     y = torch.tensor([1.0, 2.0, 3.0]) + 2  # the oracle for the node's forward value
     assert window.values_panel.forward.values.tolist() == pytest.approx(y.tolist())
-    from app.ui.summaries import node_tooltip
+    from gradstep.ui.summaries import node_tooltip
 
     tip = node_tooltip(window.graph_view.graph_scene.graph.nodes[node])
     assert "AddBackward0" in tip and "shape: [3]" in tip and "device: cpu" in tip

@@ -10,8 +10,8 @@ import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
 
-from app.autograd.session import Session
-from app.ui.qt_leaf_panel import RETURNED_ROW
+from gradstep.autograd.session import Session
+from gradstep.ui.qt_leaf_panel import RETURNED_ROW
 
 WAIT = 60_000
 CHAIN = "import torch\nx = torch.tensor([1., 2., 3.], requires_grad=True)\nout = (x * x).sum()\n"
@@ -175,8 +175,8 @@ def test_deep_values_toggle_reaches_the_session(qtbot, make_window):
 
 
 def test_error_words_fit_the_window(qtbot, window):
-    from app.kernel.messages import timeout_error
-    from app.ui.qt_errors_panel import error_html
+    from gradstep.kernel.messages import timeout_error
+    from gradstep.ui.qt_errors_panel import error_html
 
     window._show_error(timeout_error(None, by_user=True, state_lost=False, line=2))
     assert "None:" not in window.editor.banner.text() and "Stopped" in window.editor.banner.text()

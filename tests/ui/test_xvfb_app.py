@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6 import QtGui
 
-from app.examples import EXAMPLES_DIR
+from gradstep.examples import EXAMPLES_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.xvfb, pytest.mark.slow]
@@ -49,7 +49,7 @@ def test_real_app_runs_a_seed_and_paints(xvfb, tmp_path):
     env.update(DISPLAY=xvfb, GRADSTEP_SCREENSHOT=str(shot), GRADSTEP_STATE_DIR=str(tmp_path / "state"),
                PYTHONPATH=str(ROOT))
     example = EXAMPLES_DIR / "mse_backward.py"
-    proc = subprocess.run([sys.executable, "-m", "app", str(example), "--run"], env=env, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "gradstep", str(example), "--run"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     image = QtGui.QImage(str(shot))

@@ -1,0 +1,338 @@
+"""Run a real backward pass and return its step timeline as plain data.
+
+``record_backward`` runs ``root.backward(...)`` (or ``torch.autograd.grad``)
+once with hooks on every node and returns the DESIGN.md backward JSON.
+``run_backward`` and ``inspect_node`` are what ``Session.backward`` and
+``Session.inspect`` delegate to.
+
+Keys of a pass record: ``mode, retain_graph, create_graph, steps, leaf_grads,
+retained_grads, freed, freed_nodes, freed_before, error`` (plus ``returned`` and
+``returned_inputs`` in grad mode). ``leaf_grads`` is each leaf's ``.grad`` as torch
+leaves it after the pass (None where it has none: ``torch.autograd.grad`` never
+writes ``.grad``); what ``autograd.grad`` returned is ``returned``, in input order. Each step has ``index, node, name,
+grad_outputs, grad_inputs, error, freed``; an AccumulateGrad step also ``leaf,
+grad_before, grad_after``. ``freed`` on a step is True when that node's saved
+buffers were released after it ran (torch releases them node by node during a
+pass without retain_graph); a node that saved nothing is never freed.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gradstep.autograd import jacobian
+from gradstep.autograd.errors import explain
+from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.graph_facts import (
+    freed_node_ids,
+    id_number,
+    input_names,
+    leaf_grad_tensors,
+    leaf_tensors,
+)
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.saved import saved_items
+from gradstep.autograd.step_hooks import StepRecorder, gc_paused
+from gradstep.autograd.values import compact, to_jsonable
+
+MODES = ("backward", "grad")
+
+
+def record_backward(
+    root: torch.Tensor,
+    id_of: dict,
+    *,
+    mode: str = "backward",
+    inputs=None,
+    retain_graph: bool = False,
+    gradient=None,
+    create_graph: bool = False,
+    labels: dict | None = None,
+    watch: dict | None = None,
+    source: str = "",
+    filename: str = "<snippet>",
+) -> dict:
+    """Return the backward record of one pass from ``root`` (DESIGN.md backward JSON).
+
+    ``root`` is a tensor or a list of them; ``id_of`` maps each grad_fn of the
+    graph to its node id; ``labels`` maps node ids to labels (leaf grads are
+    keyed by them); ``inputs`` are the tensors differentiated in ``grad`` mode
+    (default: every leaf requiring grad); ``gradient`` is None, ``"ones"``, a
+    tensor or nested numbers; ``watch`` maps names to non-leaf tensors whose
+    ``.grad`` (``retain_grad()``) is reported. torch's own error is returned
+    in ``error``, never raised.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    with gc_paused():
+        return _record_backward(root, id_of, mode=mode, inputs=inputs, retain_graph=retain_graph,
+                                gradient=gradient, create_graph=create_graph, labels=labels,
+                                watch=watch, source=source, filename=filename)
+
+
+def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, create_graph,
+                     labels, watch, source, filename) -> dict:
+    labels = labels or {}
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    if mode == "grad" and inputs is None:
+        inputs = leaf_tensors(id_of)
+    grads_in = gradient_tensors(roots, gradient)
+
+    def call():
+        if mode == "grad":
+            return torch.autograd.grad(
+                roots, inputs, grad_outputs=grads_in,
+                retain_graph=retain_graph, create_graph=create_graph,
+            )
+        torch.autograd.backward(roots, grads_in, retain_graph=retain_graph,
+                                create_graph=create_graph)
+        return None
+
+    freed_before = freed_node_ids(id_of)
+    steps, _result, exc, grads = run_recorded(
+        call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch))
+    return pass_record(
+        mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
+        grads=grads.get("grads", {}), id_of=id_of,
+        error=None if exc is None else explain(exc, source, filename),
+        retained=grads.get("retained", {}), freed_before=freed_before,
+        returned=grads.get("returned") if mode == "grad" else None,
+    )
+
+
+def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | None = None):
+    """Return ``collect(result) -> {"grads": {label: .grad}, "retained": {name: .grad},
+    "returned": {input label: tensor}}`` for ``run_recorded``: every leaf's ``.grad`` as
+    the pass left it, the ``.grad`` of the ``watch`` tensors (``retain_grad()``), and in
+    grad mode what ``autograd.grad`` returned, by input label, in input order."""
+
+    def collect(result) -> dict:
+        out = {"grads": leaf_grad_tensors(id_of, labels),
+               "retained": {name: t.grad for name, t in (watch or {}).items()}}
+        if mode == "grad":
+            names = input_names(inputs or [], id_of, labels)
+            results = list(result) if result is not None else [None] * len(names)
+            out["returned"] = dict(zip(names, results))
+        return out
+
+    return collect
+
+
+def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
+                retained=None, freed_before=None, returned=None) -> dict:
+    """Return the backward JSON of a finished pass; probes which nodes are freed now
+    and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
+    pass had already freed; ``returned`` (grad mode) maps input labels to what
+    ``autograd.grad`` returned."""
+    freed_nodes = [] if retain_graph else freed_node_ids(id_of)
+    _mark_freed_steps(steps, freed_nodes)
+    record = {
+        "mode": mode, "retain_graph": retain_graph, "create_graph": create_graph,
+        "steps": steps, "leaf_grads": grads, "retained_grads": retained or {},
+        "freed": bool(steps) and not retain_graph, "freed_nodes": freed_nodes,
+        "freed_before": freed_before or [], "error": error,
+    }
+    if mode == "grad":  # a call that raised returned nothing: None, not a list of Nones
+        returned = returned or {}
+        record["returned"] = None if error is not None else list(returned.values())
+        record["returned_inputs"] = list(returned)
+    return record
+
+
+def gradient_tensors(roots: list, gradient) -> list | None:
+    """Return the gradient for each root: None (torch's implicit 1 for a scalar),
+    ``ones_like`` for ``"ones"``, or the given tensor(s) / nested numbers."""
+    if gradient is None:
+        return None
+    if isinstance(gradient, str):
+        if gradient != "ones":
+            raise ValueError(f"gradient must be 'ones', a tensor or numbers, not {gradient!r}")
+        return [torch.ones_like(r) for r in roots]
+    given = gradient if isinstance(gradient, (list, tuple)) and len(roots) > 1 else [gradient]
+    return [g if isinstance(g, torch.Tensor) else torch.tensor(g, dtype=r.dtype, device=r.device)
+            for g, r in zip(given, roots)]
+
+
+def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
+    """Run ``call()`` with hooks on every node of ``id_of``.
+
+    Returns ``(steps, result, exc, collected)``: the recorded steps, what
+    ``call`` returned, the exception it raised (None when it did not) and
+    ``collect(result)`` (a dict of dicts of tensors, e.g. the leaves' grads)
+    turned into plain data in the same batch as the steps. The hooks are
+    removed before this returns, in every case. If the hooks cannot be
+    installed, ``call`` still runs, unrecorded (no steps).
+    """
+    result, exc = None, None
+    recorder = StepRecorder(id_of, labels)
+    try:
+        recorder.__enter__()
+    except Exception:  # a node that takes no hooks: run the pass plainly
+        try:
+            result = call()
+        except Exception as err:
+            exc = err
+        return [], result, exc, _plain_groups(collect, result)
+    try:
+        result = call()
+    except Exception as err:  # torch's own error is the lesson: keep it, do not crash
+        exc = err
+    finally:
+        try:
+            recorder.extra = collect(result) if collect is not None else {}
+        except Exception:  # the grads could not be read: the steps still stand
+            recorder.extra = {}
+        recorder.__exit__(None, None, None)
+    return recorder.steps, result, exc, recorder.extra
+
+
+def _plain_groups(collect, result) -> dict:
+    """Return ``collect(result)`` with its tensors as plain data ({} when it fails)."""
+    if collect is None:
+        return {}
+    try:
+        return {name: _plain_dict(group) for name, group in collect(result).items()}
+    except Exception:
+        return {}
+
+
+def leaf_grads(id_of: dict, labels: dict) -> dict:
+    """Return ``{leaf label: .grad as plain data}`` for every leaf of the graph."""
+    return _plain_dict(leaf_grad_tensors(id_of, labels))
+
+
+def _plain_dict(tensors: dict) -> dict:
+    """Return ``{key: plain data}`` for a dict of tensors (None stays None), in one batch."""
+    return dict(zip(tensors, plain_values(list(tensors.values()))))
+
+
+def _mark_freed_steps(steps: list[dict], freed_nodes: list[str]) -> None:
+    """Set each step's ``freed`` flag: it finished and its node's buffers are now freed."""
+    freed = set(freed_nodes)
+    for step in steps:
+        step["freed"] = not step["error"] and step["node"] in freed
+
+
+# ---------------------------------------------------------------- the Session's entry points
+
+
+def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
+                 passes: int = 1, gradient=None) -> dict:
+    """Run ``passes`` backward passes on the live state's root(s); return one timeline.
+
+    The steps of all passes come in one list, each with its ``pass`` number
+    (indices run on across passes); ``passes`` summarises each pass. It stops
+    at the first pass that fails (a second pass without retain_graph raises
+    torch's "backward through the graph a second time"). Small nodes'
+    Jacobians are computed before the first pass, and after a pass that freed
+    buffers the trace's node ``saved`` attributes are probed again.
+    """
+    if int(passes) < 1:
+        raise ValueError(f"passes must be at least 1, not {passes}")
+    trace = state.trace
+    roots = list(state.roots) or [state.root]
+    labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
+    jacobian.precompute(trace.id_of, snippet_done=True)
+    records = []
+    for _ in range(int(passes)):
+        record = record_backward(
+            roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
+            labels=labels, watch=retained_tensors(state.namespace, trace.id_of),
+            source=state.source, filename=state.filename,
+        )
+        records.append(record)
+        if not retain_graph:
+            refresh_saved(trace)
+        if record["error"] is not None:
+            break
+    timeline = combine_passes(records)
+    if timeline["error"] is not None:
+        timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls)
+    return timeline
+
+
+def _blame_snippet_calls(error: dict, calls: list) -> dict:
+    """Return ``error`` saying so when the snippet's own backward call already freed the graph."""
+    freeing = [c for c in calls or [] if c.get("timeline") and c["timeline"].get("freed")]
+    if error.get("kind") != "freed_buffers" or not freeing:
+        return error
+    lines = ", ".join(str(c["line"]) for c in freeing[:3])
+    note = (f" The snippet itself already ran backward without retain_graph (line {lines}), "
+            "which freed these buffers; its own timeline is in the run's backward calls.")
+    return {**error, "explanation": (error.get("explanation") or "") + note}
+
+
+def combine_passes(records: list[dict]) -> dict:
+    """Return one timeline from consecutive pass records (steps numbered across passes)."""
+    steps, summaries = [], []
+    for number, record in enumerate(records):
+        first = len(steps)
+        for step in record["steps"]:
+            steps.append({**step, "index": len(steps), "pass": number})
+        summaries.append({
+            "pass": number, "first_step": first, "steps": len(record["steps"]),
+            "leaf_grads": record["leaf_grads"], "returned": record.get("returned"),
+            "freed": record["freed"],
+            "error": record["error"],
+        })
+    last = records[-1]
+    if last["error"] is not None:
+        last["error"] = _where_it_stopped(last["error"], len(records) - 1, len(records), steps)
+    return {
+        **last, "steps": steps, "passes": summaries,
+        "freed": any(r["freed"] for r in records),
+        "freed_before": records[0]["freed_before"],
+    }
+
+
+def _where_it_stopped(error: dict, number: int, count: int, steps: list) -> dict:
+    """Return ``error`` with ``pass`` and ``node`` set and the place named in its explanation."""
+    failed = next((s for s in reversed(steps) if s.get("error")), None)
+    where = f"pass {number + 1} of {count}" if count > 1 else "the backward pass"
+    if failed is not None:
+        where += f", at {failed['node']} ({failed['name']})"
+    explanation = (error.get("explanation") or "").rstrip()
+    return {**error, "pass": number, "node": failed["node"] if failed else None,
+            "explanation": f"{explanation} It stopped in {where}.".strip()}
+
+
+def retained_tensors(namespace: dict, id_of: dict) -> dict:
+    """Return ``{name: tensor}`` for the snippet's non-leaf tensors in this graph that
+    called ``retain_grad()`` (their ``.grad`` is reported after the pass)."""
+    found = {}
+    for name, value in (namespace or {}).items():
+        if not is_plain(value) or name.startswith("_") or not value.retains_grad:
+            continue
+        fn = grad_fn_of(value)  # None for a view: reading its node may rebuild it
+        if fn is not None and fn in id_of:
+            found[name] = value
+    return found
+
+
+def refresh_saved(trace) -> None:
+    """Probe every node's saved tensors again and store them in the trace's node attributes
+    (a pass without retain_graph frees them; the UI and exports read ``saved``)."""
+    for node_id, fn in trace.node_of.items():
+        trace.graph.nodes[node_id]["saved"] = saved_items(fn)
+
+
+def inspect_node(state, node_id: str) -> dict:
+    """Return one node's trace attributes plus ``saved`` (with values), ``freed``,
+    ``jacobian`` (see ``jacobian.local_jacobian``), ``vjp`` (what the node sends on
+    for all-ones gradients) and, for a leaf, its ``grad``. Plain, strict-JSON data."""
+    trace = state.trace
+    fn = trace.node_of.get(node_id)
+    if fn is None:
+        known = ", ".join(sorted(trace.node_of, key=id_number)[:5])
+        return {"id": node_id, "error": f"no node {node_id!r} in the graph (nodes are {known}, ...)"}
+    info = dict(trace.graph.nodes[node_id])
+    info["saved"] = saved_items(fn, values=True, snippet_done=True)
+    info["freed"] = any(item.get("freed") for item in info["saved"])
+    trace.graph.nodes[node_id]["saved"] = saved_items(fn)
+    info["jacobian"] = jacobian.local_jacobian(fn, snippet_done=True)
+    info["vjp"] = (jacobian.vjp_of_ones(fn, snippet_done=True) if not info["freed"]
+                   else {"status": "freed"})
+    variable = getattr(fn, "variable", None)
+    if variable is not None:
+        info["grad"] = compact(variable.grad)
+    return to_jsonable(info)

@@ -1,0 +1,308 @@
+"""Record the backward calls a snippet makes itself, then let them behave exactly as torch does.
+
+While ``capture_backward_calls(filename)`` is active, ``torch.Tensor.backward``,
+``torch.autograd.backward`` and ``torch.autograd.grad`` are wrapped. A call made
+from a frame compiled from ``filename`` (the snippet) is recorded: its line, the
+API, ``retain_graph``/``create_graph``, and its ``timeline`` (the backward JSON
+of that call's own graph: steps, leaf grads keyed by the snippet's variable
+names, freed buffers, error). If torch raises, the very same exception is
+raised again, so the snippet stops at that line as it would without gradstep.
+Calls from anywhere else (torch itself, the recorder) go straight through.
+Before the real pass, small nodes' Jacobians are computed and remembered
+(``jacobian.precompute``) so they can still be shown once the pass freed them.
+
+A record: ``{"index", "line", "code", "api", "retain_graph", "create_graph",
+"nodes": [{"id", "name", "label"}], "timeline", "error"}``; a ``torch.autograd.grad``
+call adds ``returned`` (what it gave back, in input order; None when it raised) and
+``returned_inputs`` (their labels). ``Session.run`` adds ``drawn`` (see ``call_graphs``). Only the first
+``MAX_CALLS`` calls are recorded; if there were more, a last record with
+``api: "skipped"``, ``skipped_calls`` (how many) and ``timeline: None`` says so
+(the same once the kept records hold ``MAX_STEPS`` steps).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import linecache
+import sys
+import types
+from collections import deque
+
+import torch
+
+from gradstep.autograd import jacobian
+from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
+from gradstep.autograd.errors import explain
+from gradstep.autograd.graph_facts import freed_node_ids
+from gradstep.autograd.names import module_names
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.step_hooks import gc_paused
+from gradstep.autograd.trace import node_name
+
+MAX_CALLS = 50  # records kept per run; later calls run unrecorded (a training loop)
+MAX_STEPS = 100_000  # steps kept over all records of a run (a big model in a loop)
+
+_TARGETS = (
+    (torch.Tensor, "backward", "Tensor.backward"),
+    (torch.autograd, "backward", "torch.autograd.backward"),
+    (torch.autograd, "grad", "torch.autograd.grad"),
+)
+
+
+@contextlib.contextmanager
+def capture_backward_calls(filename: str = "<snippet>", observer=None):
+    """Yield the list that collects one record per backward call of the snippet.
+
+    ``observer`` (an ``observe.Observer``) reads the values its saved tensors
+    prove before each recorded call frees them. The wrapped torch functions are
+    restored on exit, also when the snippet failed.
+    """
+    calls = CallRecords()
+    capture = _Capture(filename, calls, observer)
+    originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
+    try:
+        for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
+            setattr(owner, attr, capture.wrap(original, api))
+        yield calls
+    finally:
+        for owner, attr, original in originals:
+            setattr(owner, attr, original)
+        if capture.skipped:
+            calls.append(_skipped_record(len(calls), capture.skipped))
+
+
+class CallRecords(list):
+    """The call records (plain data), plus ``graphs``: per record, ``(root grad_fns,
+    {grad_fn: node id})`` of the call's graph, or None (kept out of the JSON; used to
+    draw the calls on the traced graph, see ``call_graphs``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.graphs: list = []
+
+    def append(self, record, graph=None) -> None:
+        super().append(record)
+        self.graphs.append(graph)
+
+
+def _skipped_record(index: int, count: int) -> dict:
+    """Return the last record of a snippet that made more backward calls than are kept."""
+    return {
+        "index": index, "line": None, "code": None, "api": "skipped", "skipped_calls": count,
+        "retain_graph": None, "create_graph": None, "nodes": [], "timeline": None, "error": None,
+        "note": f"{count} more backward calls ran as usual but were not recorded "
+                f"(at most {MAX_CALLS} calls and {MAX_STEPS} steps are kept)",
+    }
+
+
+class _Capture:
+    """Decides which calls to record and records them into ``calls``."""
+
+    def __init__(self, filename: str, calls: list, observer=None):
+        self.filename = filename
+        self.calls = calls
+        self.observer = observer
+        self.busy = False  # a backward run inside a recorded one (a hook's) is not recorded
+        self.skipped = 0  # calls beyond MAX_CALLS / MAX_STEPS: run as usual, counted, not recorded
+        self.steps_kept = 0
+
+    def wrap(self, original, api: str):
+        signature = inspect.signature(original)
+
+        def wrapper(*args, **kwargs):
+            caller = sys._getframe(1)
+            if self.busy or caller.f_code.co_filename != self.filename:
+                return original(*args, **kwargs)
+            if len(self.calls) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
+                self.skipped += 1
+                return original(*args, **kwargs)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:  # wrong arguments: torch raises its own error for them
+                return original(*args, **kwargs)
+            bound.apply_defaults()
+            return self.record(original, api, bound, caller, args, kwargs)
+
+        wrapper.__wrapped__ = original
+        wrapper.__name__ = getattr(original, "__name__", api)
+        wrapper.__doc__ = getattr(original, "__doc__", None)
+        return wrapper
+
+    def record(self, original, api: str, bound, caller, args, kwargs):
+        """Run the call with hooks on its graph, append its record, return torch's result.
+
+        gradstep's own bookkeeping never changes what the snippet sees: if it
+        fails, the call simply runs as torch runs it, unrecorded.
+        """
+        self.busy = True
+        try:
+            with gc_paused():
+                prepared = self._prepare(api, bound.arguments, caller)
+                if prepared is None:
+                    return original(*args, **kwargs)
+                id_of, labels, watch, freed_before, pending = prepared
+                mode = "grad" if api == "torch.autograd.grad" else "backward"
+                inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
+                steps, result, exc, grads = run_recorded(
+                    lambda: original(*args, **kwargs), id_of, labels,
+                    collect=grads_collector(mode, inputs, id_of, labels, watch))
+                self.steps_kept += len(steps)
+                if pending:
+                    self._commit(pending, id_of, steps)
+                try:
+                    roots = [r.grad_fn for r in _roots(api, bound.arguments)
+                             if getattr(r, "grad_fn", None) is not None]
+                    self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
+                                                   (steps, exc, grads), freed_before),
+                                      (roots, id_of))
+                except Exception:  # a record we cannot build is left out
+                    pass
+        finally:
+            self.busy = False
+        if exc is not None:
+            raise exc
+        return result
+
+    def _commit(self, pending: list, id_of: dict, steps: list) -> None:
+        """Keep the saved-view values of the nodes this pass ran (see ``observe.commit``)."""
+        finished = {step["node"] for step in steps if not step["error"]}
+        ran = {fn for fn, node_id in id_of.items() if node_id in finished}
+        self.observer.commit(pending, ran)
+
+    def _prepare(self, api: str, arguments: dict, caller):
+        """Return ``(id_of, labels, watch, freed_before)`` for the call's graph, or None on failure.
+
+        Small nodes' Jacobians are computed here, before the pass can free them.
+        """
+        try:
+            id_of = graph_ids(_roots(api, arguments))
+            namespace = frame_namespace(caller)
+            labels = frame_labels(namespace, id_of)
+            watch = retained_tensors(namespace, id_of)
+            freed_before = freed_node_ids(id_of)
+        except Exception:  # an odd graph: let torch run the call unrecorded
+            return None
+        pending = []
+        if self.observer is not None:  # values a pass without retain_graph would free
+            pending = self.observer.see_saved(id_of)
+        try:
+            jacobian.precompute(id_of)
+        except Exception:  # no Jacobians is fine; the call still runs
+            pass
+        return id_of, labels, watch, freed_before, pending
+
+    def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
+        """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads)."""
+        steps, exc, grads = outcome
+        create_graph = bool(arguments.get("create_graph"))
+        retain = arguments.get("retain_graph")
+        retain_graph = create_graph if retain is None else bool(retain)
+        mode = "grad" if api == "torch.autograd.grad" else "backward"
+        error = None if exc is None else self._error(exc, caller)
+        timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
+                               steps=steps, grads=grads.get("grads", {}), id_of=id_of,
+                               error=error, retained=grads.get("retained", {}),
+                               returned=grads.get("returned"),
+                               freed_before=freed_before)
+        line = caller.f_lineno
+        record = {
+            "index": len(self.calls), "line": line, "code": _code(self.filename, line),
+            "api": api, "retain_graph": retain_graph, "create_graph": create_graph,
+            "nodes": _nodes(id_of, labels), "timeline": timeline, "error": error,
+        }
+        if mode == "grad":  # what the call gave back, in input order (None: it raised)
+            record["returned"] = timeline.get("returned")
+            record["returned_inputs"] = timeline.get("returned_inputs")
+        return record
+
+    def _error(self, exc: BaseException, caller) -> dict:
+        """Return the error dict of ``exc`` located at the snippet line that made the call."""
+        source = "".join(linecache.getlines(self.filename))
+        # The traceback starts inside gradstep; put the snippet's calling frame in front
+        # while explaining, so the error names the snippet's line like torch's own would.
+        inner = exc.__traceback__
+        exc.__traceback__ = types.TracebackType(inner, caller, caller.f_lasti, caller.f_lineno)
+        try:
+            return explain(exc, source, self.filename)
+        finally:
+            exc.__traceback__ = inner
+
+
+def graph_ids(roots) -> dict:
+    """Return ``{grad_fn: node id}`` numbered like ``trace.trace_graph`` (breadth first, ``n0`` = root).
+
+    Roots without a grad_fn are skipped (torch will raise its own error for them).
+    A root's grad_fn is read as torch itself reads it in the call that follows.
+    """
+    id_of: dict = {}
+    queue: deque = deque()
+    for root in roots:
+        try:
+            fn = getattr(root, "grad_fn", None)
+        except RuntimeError:  # torch raises its own error for this root in the call
+            fn = None
+        if fn is not None and fn not in id_of:
+            id_of[fn] = f"n{len(id_of)}"
+            queue.append(fn)
+    while queue:
+        fn = queue.popleft()
+        for nxt, _ in fn.next_functions:
+            if nxt is not None and nxt not in id_of:
+                id_of[nxt] = f"n{len(id_of)}"
+                queue.append(nxt)
+    return id_of
+
+
+def frame_namespace(frame) -> dict:
+    """Return the names a snippet frame sees: its globals, then its locals (which win)."""
+    scopes = [frame.f_globals] if frame.f_locals is frame.f_globals else [frame.f_globals, frame.f_locals]
+    return {name: value for scope in scopes for name, value in list(scope.items())}
+
+
+def frame_labels(namespace: dict, id_of: dict) -> dict:
+    """Return ``{node id: name}`` for the tensors a snippet frame's ``namespace`` names.
+
+    A leaf is named after its variable, else after its parameter name in a
+    module the frame holds (``net.model1.0.weight``); an op node after the
+    variable holding its output.
+    """
+    by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
+    labels: dict = {}
+    _scopes, param_names = module_names(namespace)
+    for param_id, name in param_names.items():
+        if param_id in by_leaf:
+            labels[by_leaf[param_id]] = name
+    for name, value in namespace.items():
+        if not is_plain(value) or name.startswith("_"):
+            continue
+        node_id = by_leaf.get(id(value)) or id_of.get(grad_fn_of(value))
+        if node_id is not None:
+            labels[node_id] = name
+    return labels
+
+
+def _roots(api: str, arguments: dict) -> list:
+    """Return the tensors differentiated by a call (``self``, ``tensors`` or ``outputs``)."""
+    if api == "Tensor.backward":
+        return [arguments["self"]]
+    key = "tensors" if api == "torch.autograd.backward" else "outputs"
+    return [t for t in _as_list(arguments.get(key)) if isinstance(t, torch.Tensor)]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, torch.Tensor):
+        return [value]
+    return list(value)
+
+
+def _nodes(id_of: dict, labels: dict) -> list[dict]:
+    return [{"id": node_id, "name": node_name(fn), "label": labels.get(node_id)}
+            for fn, node_id in id_of.items()]
+
+
+def _code(filename: str, line: int) -> str | None:
+    text = linecache.getline(filename, line)
+    return text.rstrip("\n") or None

@@ -1,0 +1,223 @@
+"""torch's own derivative formulas, read from the derivatives.yaml its wheel ships.
+
+Every generated backward node (``MulBackward0``, ``AddmmBackward0``, ...) is made
+by torch's codegen from one entry of ``torchgen/packaged/autograd/derivatives.yaml``.
+This module reads that file (once, on first use, never at import) and names each
+entry's node class exactly as the codegen does (``load_derivatives.py``):
+``CamelCase(base name) + "Backward" + N``, N counting the entries with that base
+name in file order (``mul.Tensor`` -> ``MulBackward0``, ``mul.Scalar`` ->
+``MulBackward1``), with the dispatch key in between for non-default kernels
+(``SelectBackwardAutogradNestedTensor0``), and ``_copy`` after the name for the
+``{view}_copy`` twins of view ops. torchgen's own loader gives the same names
+but first parses native_functions.yaml (seconds); the tests check that both agree
+on every entry.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from gradstep.autograd.saved_names import SavedName, dedup, mentions, saved_variables
+from gradstep.autograd.schema_text import Schema, parse_schema, return_names
+
+_GRADS_INDEX = re.compile(r"(?:^|\W)grads\[(\d+)\]")  # torchgen's GRAD_INDEX_REGEX
+_YAML_PARTS = ("packaged", "autograd", "derivatives.yaml")
+
+
+@dataclass(frozen=True)
+class DifferentiableInput:
+    """A forward argument that gets a gradient; its slots follow each other in
+    ``next_functions`` in this order (one slot, or one per element of a list)."""
+
+    name: str
+    type: str  # schema type: "Tensor", "Tensor?", "Tensor[]"
+    is_list: bool
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """One formula of an entry: the gradient of ``inputs`` (several when one
+    call returns a tuple of gradients, e.g. ``input, weight, bias``)."""
+
+    inputs: tuple[str, ...]
+    formula: str  # as written in derivatives.yaml
+    evaluated: str  # as the node's C++ evaluates it, over saved names (self.sym_sizes() -> self_sym_sizes)
+    saved: tuple[SavedName, ...]  # what it reads from the node, inputs first
+    gradients: tuple[str, ...]  # which incoming gradients it reads: "grad", "grads[1]", "grad_values"
+
+    @property
+    def implemented(self) -> bool:
+        """False for ``not_implemented("...")``: torch raises when this gradient is needed."""
+        return not self.formula.lstrip().startswith("not_implemented(")
+
+
+@dataclass(frozen=True)
+class BackwardEntry:
+    """What torch's codegen knows about one backward node class."""
+
+    node_name: str  # "MulBackward0"
+    forward: str  # "mul.Tensor"
+    schema: str  # "mul.Tensor(Tensor self, Tensor other) -> Tensor"
+    dispatch_key: str  # "Default", or "AutogradNestedTensor" for a kernel of its own
+    inputs: tuple[DifferentiableInput, ...]
+    derivatives: tuple[Derivative, ...]
+    saved: tuple[SavedName, ...]  # every saved value, inputs then outputs, each once
+    outputs: tuple[str, ...]  # the names formulas use for outputs: "result", "values", ...
+    non_differentiable: tuple[str, ...] = ()
+    output_differentiability: tuple = ()  # bools per output, or one condition string; () = all
+    view_copy_of: str | None = None  # for ViewBackward0_copy: "ViewBackward0"
+
+    def derivative_for(self, name: str) -> Derivative | None:
+        """Return the derivative giving the gradient of input ``name`` (None if none)."""
+        return next((d for d in self.derivatives if name in d.inputs), None)
+
+
+@dataclass
+class DerivativeTable:
+    """All entries by node class name, or why there are none (``unavailable``)."""
+
+    entries: dict[str, BackwardEntry] = field(default_factory=dict)
+    path: str | None = None
+    load_seconds: float = 0.0
+    unavailable: str | None = None
+
+    def entry(self, node_name: str) -> BackwardEntry | None:
+        """Return the entry of ``node_name`` (``MulBackward0``, ``ViewBackward0_copy``) or None."""
+        found = self.entries.get(node_name)
+        if found is None and node_name.endswith("_copy"):
+            view = self.entries.get(node_name.removesuffix("_copy"))
+            if view is not None:  # the {view}_copy twin shares the view's formulas
+                base, _, overload = view.forward.partition(".")
+                forward = f"{base}_copy" + (f".{overload}" if overload else "")
+                found = replace(view, node_name=node_name, forward=forward, view_copy_of=view.node_name)
+        return found
+
+
+def derivatives_yaml_path() -> str | None:
+    """Return where this torch's derivatives.yaml is, without importing torchgen (None if absent)."""
+    spec = importlib.util.find_spec("torchgen")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(list(spec.submodule_search_locations)[0], *_YAML_PARTS)
+    return path if os.path.isfile(path) else None
+
+
+@cache
+def load_table() -> DerivativeTable:
+    """Return the table of this torch's derivative formulas, read on the first call only."""
+    started = time.perf_counter()
+    path = derivatives_yaml_path()
+    if path is None:
+        return DerivativeTable(unavailable="this torch build does not ship torchgen's derivatives.yaml")
+    try:
+        import yaml
+    except ImportError:
+        return DerivativeTable(path=path, unavailable="pyyaml is not installed (pip install pyyaml)")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ten times faster
+    try:
+        with open(path, encoding="utf-8") as stream:
+            definitions = yaml.load(stream, Loader=loader)
+        entries = build_entries(definitions)
+    except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return DerivativeTable(path=path, unavailable=f"could not read {path}: {exc}")
+    return DerivativeTable(entries, path, time.perf_counter() - started)
+
+
+def build_entries(definitions: list[dict]) -> dict[str, BackwardEntry]:
+    """Return the entries of a parsed derivatives.yaml by node class name, in file order."""
+    counter: Counter[str] = Counter()
+    entries: dict[str, BackwardEntry] = {}
+    for definition in definitions:
+        for entry in _entries_of(dict(definition), counter):
+            entries[entry.node_name] = entry
+    return entries
+
+
+def op_prefix(base_name: str) -> str:
+    """Return the class name stem of an op: ``mse_loss`` -> ``MseLossBackward``.
+
+    torchgen's ``_create_op_prefix``: title-case each ``_`` part (so ``conv2d``
+    gives ``Conv2D``) and drop a ``Forward`` before ``Backward``
+    (``nll_loss_forward`` -> ``NllLossBackward``).
+    """
+    camel = "".join(part.title() for part in base_name.split("_"))
+    return (camel + "Backward").replace("ForwardBackward", "Backward")
+
+
+def _entries_of(definition: dict, counter: Counter[str]) -> list[BackwardEntry]:
+    """Return the node classes one yaml entry makes: one per dispatch key with derivatives."""
+    schema = parse_schema(definition.pop("name"))
+    differentiability = definition.pop("output_differentiability", None) or ()
+    per_key = definition.pop("dispatch", None) or {"Default": definition}
+    entries = []
+    for key, formulas in per_key.items():
+        derivatives, non_differentiable = _derivatives(schema, formulas)
+        with_gradient = {name for d in derivatives for name in d.inputs}
+        inputs = tuple(
+            DifferentiableInput(a.name, a.type, a.is_tensor_list)
+            for a in schema.arguments
+            if a.name in with_gradient
+        )
+        if not inputs:  # the codegen names no class for an op without gradients
+            continue
+        prefix = op_prefix(schema.base) + ("" if key == "Default" else key)
+        node_name = f"{prefix}{counter[prefix]}"
+        counter[prefix] += 1
+        saved = dedup(s for d in derivatives for s in d.saved if not s.is_output)
+        saved += dedup(s for d in derivatives for s in d.saved if s.is_output)
+        entries.append(
+            BackwardEntry(
+                node_name=node_name,
+                forward=schema.name,
+                schema=schema.text,
+                dispatch_key=key,
+                inputs=inputs,
+                derivatives=tuple(derivatives),
+                saved=saved,
+                outputs=tuple(return_names(schema)),
+                non_differentiable=tuple(non_differentiable),
+                output_differentiability=tuple(differentiability),
+            )
+        )
+    return entries
+
+
+def _derivatives(schema: Schema, formulas: dict) -> tuple[list[Derivative], list[str]]:
+    """Return the backward formulas of one dispatch key and the arguments marked non-differentiable.
+
+    Keys naming outputs (``result: auto_element_wise``) are forward-mode formulas and skipped.
+    Keys are read sorted, as torchgen reads them (it decides the order of saved values).
+    """
+    argument_names = {a.name for a in schema.arguments}
+    arguments = [(a.name, a.type) for a in schema.arguments]
+    outputs = list(zip(return_names(schema), (r.type for r in schema.returns)))
+    derivatives: list[Derivative] = []
+    non_differentiable: list[str] = []
+    for raw_names in sorted(formulas):
+        names = tuple(n.strip() for n in raw_names.split(","))
+        formula = str(formulas[raw_names])
+        if names[0] not in argument_names:
+            continue
+        if formula.lower().strip() == "non_differentiable":
+            non_differentiable.extend(names)
+            continue
+        evaluated, saved_inputs = saved_variables(formula, arguments, is_output=False)
+        evaluated, saved_outputs = saved_variables(evaluated, outputs, is_output=True)
+        saved = dedup(saved_inputs) + dedup(saved_outputs)
+        gradients = _gradients_used(evaluated, outputs)
+        derivatives.append(Derivative(names, formula, evaluated, saved, gradients))
+    return derivatives, non_differentiable
+
+
+def _gradients_used(formula: str, outputs: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Return the incoming gradients a formula reads: ``grad``, ``grads``, ``grads[i]``, ``grad_<output>``."""
+    used = [name for name in ("grad", "grads") if mentions(formula, name)]
+    used += [f"grads[{i}]" for i in sorted({int(i) for i in _GRADS_INDEX.findall(formula)})]
+    used += [f"grad_{name}" for name, _ in outputs if mentions(formula, f"grad_{name}")]
+    return tuple(used)

@@ -1,0 +1,201 @@
+"""Turn a snippet's failure into plain data: where it failed, torch's own words,
+what that means, and how to fix it.
+
+Every error dict has the keys ``kind, type, message, detail, line, column, code,
+title, explanation, fix``. ``message`` is the first line of torch's (or Python's)
+message, ``detail`` the whole text. ``line`` and ``column`` are 1-based positions
+in the snippet (``None`` when unknown); ``code`` is the text of that line.
+"""
+
+from __future__ import annotations
+
+from gradstep.autograd import error_texts as texts
+from gradstep.autograd import source_facts as facts
+
+# Which torch message means which kind. Checked in order; the first match wins.
+_RUNTIME_PATTERNS: list[tuple[str, str]] = [
+    ("does not require grad and does not have a grad_fn", "no_grad_fn"),
+    ("One of the differentiated Tensors does not require grad", "not_requiring_grad"),
+    ("Trying to backward through the graph a second time", "freed_buffers"),
+    ("grad can be implicitly created only for scalar outputs", "non_scalar"),
+    ("appears to not have been used in the graph", "unused_input"),
+    ("modified by an inplace operation", "inplace"),
+    ("can't allocate memory", "memory"),
+    ("not enough memory", "memory"),
+    ("out of memory", "memory"),
+]
+
+# The kinds whose wording names tensors from the source.
+_READS_SOURCE = {"no_grad_fn", "not_requiring_grad", "non_scalar", "unused_input"}
+
+
+def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> dict:
+    """Return the error dict for ``exc`` raised while running ``source``.
+
+    The line is the innermost traceback frame compiled from ``filename`` (or the
+    position a SyntaxError reports), so gradstep's and torch's own frames never show.
+    """
+    detail = _exception_text(exc)
+    line, column = _locate(exc, filename)
+    kind = _classify(exc, detail)
+    context = _read_source(source, line) if kind in _READS_SOURCE else {}
+    if kind == "no_grad_fn" and context.pop("stale", False):
+        kind = "stale_graph"
+    err = _base(kind, type(exc).__name__, detail, line, column, source)
+    err.update(texts.describe(kind, exc, detail, context))
+    return err
+
+
+def _read_source(source: str | None, line: int | None) -> dict:
+    """Return what the source tells about the failing line: ``target`` and
+    ``inputs`` of its backward call, ``stale`` (the stale-graph trap) and
+    ``no_grad_line``. A snippet too deeply nested for Python's ``ast`` tells
+    nothing, rather than failing the explanation."""
+    if line is None:
+        return {}
+    try:
+        context = facts.failing_call(source, line)
+        context["stale"] = facts.is_stale_graph(source, line)
+        context["no_grad_line"] = facts.no_grad_line(source, line, context.get("target"))
+        return context
+    except (RecursionError, MemoryError):
+        return {}
+
+
+def make_error(
+    kind: str,
+    message: str,
+    *,
+    line: int | None = None,
+    column: int | None = None,
+    source: str | None = None,
+    **extra,
+) -> dict:
+    """Return an error dict for a failure that is not a Python exception
+    (``nothing_to_draw``, ``device_unavailable``, ``empty``, ``not_text``,
+    ``timeout``, ``memory``, ``crash``, ``output``). ``extra`` keys are added and
+    may override ``type``, ``title``, ``explanation`` or ``fix``."""
+    err = _base(kind, extra.pop("type", None), message, line, column, source)
+    err.update(texts.describe_plain(kind, message))
+    err.update(extra)
+    return err
+
+
+def format_error(err: dict, filename: str) -> str:
+    """Return the text the CLI prints on stderr for ``err``: ``FILE:LINE: Type:
+    message``, the snippet's line (with a caret under a syntax error's column), the
+    explanation and ``How to fix: ...``."""
+    where = filename if err.get("line") is None else f"{filename}:{err['line']}"
+    label = err.get("type") or err.get("title") or err.get("kind", "error")
+    message = str(err.get("message", ""))
+    # "Nothing to draw: nothing to draw: ..." reads as a stutter
+    head = message if message.lower().startswith(label.lower()) else f"{label}: {message}"
+    lines = [f"{where}: {head}"]
+    code = err.get("code")
+    if code:
+        lines.append(f"    {code.strip()}")
+        # Only a syntax error's column is precise enough to point at.
+        caret = _caret(code, err.get("column")) if err.get("kind") == "syntax" else None
+        if caret:
+            lines.append(caret)
+    if err.get("explanation"):
+        lines.append(err["explanation"])
+    if err.get("fix"):
+        lines.append(f"How to fix: {err['fix']}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- building blocks
+
+
+def _base(kind, type_name, detail, line, column, source) -> dict:
+    """Return the dict skeleton shared by ``explain`` and ``make_error``."""
+    detail = detail or ""
+    first = detail.strip().splitlines()[0] if detail.strip() else ""
+    return {
+        "kind": kind,
+        "type": type_name,
+        "message": first,
+        "detail": detail,
+        "line": line,
+        "column": column,
+        "code": _source_line(source, line),
+        "title": "",
+        "explanation": "",
+        "fix": "",
+    }
+
+
+def _exception_text(exc: BaseException) -> str:
+    """Return the exception's own message (a SyntaxError's ``msg``, a KeyError's key)."""
+    if isinstance(exc, SyntaxError):
+        return exc.msg or "invalid syntax"
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        return repr(exc.args[0])
+    try:
+        text = str(exc)
+    except Exception as broken:  # the snippet's own exception class may be broken
+        return f"<{type(exc).__name__}: message unreadable ({type(broken).__name__})>"
+    if not text and isinstance(exc, SystemExit):
+        return f"exit({exc.code!r})" if exc.code is not None else "exit()"
+    return text
+
+
+def _source_line(source: str | None, line: int | None) -> str | None:
+    """Return line ``line`` (1-based) of ``source`` without its newline, or None."""
+    if not source or not line or line < 1:
+        return None
+    lines = source.splitlines()
+    return lines[line - 1] if line <= len(lines) else None
+
+
+def _caret(code: str, column: int | None) -> str | None:
+    """Return a caret line pointing at ``column`` of ``code`` as printed (stripped)."""
+    if not column or column < 1:
+        return None
+    indent = len(code) - len(code.lstrip())
+    offset = max(column - 1 - indent, 0)
+    return "    " + " " * offset + "^"
+
+
+def _classify(exc: BaseException, detail: str) -> str:
+    """Return the error kind for an exception and its message."""
+    if isinstance(exc, SyntaxError):
+        return "syntax"
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, RuntimeError | AssertionError):
+        for needle, kind in _RUNTIME_PATTERNS:
+            if needle in detail:
+                return kind
+    return "other"
+
+
+# ---------------------------------------------------------------- where it failed
+
+
+def _locate(exc: BaseException, filename: str) -> tuple[int | None, int | None]:
+    """Return the 1-based (line, column) of the failure inside the snippet."""
+    # A SyntaxError from compiling the snippet itself; one raised by an eval()
+    # inside the snippet names another file and is located like any exception.
+    if isinstance(exc, SyntaxError) and exc.filename in (None, filename):
+        return exc.lineno, exc.offset
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            found = tb
+        tb = tb.tb_next
+    if found is None:
+        return None, None
+    return found.tb_lineno, _frame_column(found)
+
+
+def _frame_column(tb) -> int | None:
+    """Return the 1-based column of the instruction a traceback entry stopped at."""
+    try:
+        positions = list(tb.tb_frame.f_code.co_positions())
+        _line, _end, col, _end_col = positions[tb.tb_lasti // 2]
+    except (AttributeError, IndexError, ValueError):
+        return None
+    return None if col is None else col + 1

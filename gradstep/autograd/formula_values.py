@@ -1,0 +1,109 @@
+"""Bind the names in a derivative formula to a node's saved values, given as plain data.
+
+A trace node's ``saved`` list (``gradstep.autograd.saved.saved_items``) holds
+``{name, value}`` for plain values, ``{name, shape, dtype, freed, value}`` for
+tensors (``value`` a ``values.tensor_value`` dict, whose ``data`` is the nested
+list for small tensors, or None with a ``note`` when it cannot be read safely),
+``{name, freed: true}`` once freed, ``{name, freed: false, hooked: true}`` while a
+saved-tensors hook holds it, and ``name[i]`` items for each tensor of a saved list. Nothing here touches torch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from gradstep.autograd.saved_names import SavedName
+
+SMALL = 6  # at most this many numbers are written into a formula's text
+_ITEM = re.compile(r"^(?P<name>\w+)\[(?P<index>\d+)\]$")
+
+
+def saved_lookup(saved) -> dict[str, dict]:
+    """Return ``{saved name: what is known}``: ``value`` (plain data), ``summary`` (a large
+    tensor's min/max/mean...), ``shape``, ``freed``. ``saved`` is a trace node's
+    ``saved`` list, a ``{name: plain value}`` mapping, or None."""
+    if not saved:
+        return {}
+    if isinstance(saved, Mapping):
+        return {name: {"value": value} for name, value in saved.items()}
+    lookup: dict[str, dict] = {}
+    listed: dict[str, dict[int, object]] = {}
+    for item in saved:
+        known = _known(item)
+        match = _ITEM.match(item.get("name", ""))
+        if match:  # one tensor of a saved list: gather the list back
+            listed.setdefault(match["name"], {})[int(match["index"])] = known.get("value")
+            continue
+        lookup[item.get("name", "")] = known
+    for name, values in listed.items():
+        lookup[name] = {"value": [values.get(i) for i in range(max(values) + 1)]}
+    return lookup
+
+
+def _known(item: dict) -> dict:
+    """Return what one saved item tells: its value (or a large tensor's summary), shape,
+    and whether torch freed it or a saved-tensors hook holds it (``hooked``, with no value)."""
+    if item.get("freed"):
+        return {"freed": True}
+    known = {key: item[key] for key in ("shape", "hooked", "note") if key in item}
+    if "value" not in item:
+        return known
+    value = item["value"]
+    if "shape" not in item and "dtype" not in item:  # a plain value: a size list, a dim, a flag
+        known["value"] = value
+    elif isinstance(value, dict):  # a tensor: values.tensor_value(...)
+        known["value" if "data" in value else "summary"] = value.get("data", value)
+    return known  # a tensor whose value could not be read safely (None) stays without one
+
+
+def bind_names(saved: Iterable[SavedName], lookup: Mapping[str, dict]) -> dict[str, dict]:
+    """Return ``{text in the formula: {"saved": name, ...}}`` for the saved values a formula uses.
+
+    ``"other"`` -> ``{"saved": "other", "value": [2.0]}``; ``"self.sym_sizes()"`` ->
+    ``{"saved": "self_sym_sizes", "value": [3]}``; a value torch keeps but does not show
+    to Python (``self.scalar_type()``) gets ``"exposed": False``.
+    """
+    names: dict[str, dict] = {}
+    for item in saved:
+        bound = {"saved": item.name, **lookup.get(item.name, {})}
+        if not item.exposed:
+            bound["exposed"] = False
+        names.setdefault(item.text, bound)
+    return names
+
+
+def substitute(formula: str, names: Mapping[str, dict]) -> str | None:
+    """Return ``formula`` with each small known value written in place of its name
+    (``mul_tensor_backward(grad, [2.0], self.scalar_type())``), or None when no value
+    is known or small enough."""
+    shown = {text: _short(bound["value"]) for text, bound in names.items() if "value" in bound}
+    shown = {text: value for text, value in shown.items() if value is not None}
+    if not shown:
+        return None
+    # longest first, so "self.sym_sizes()" is replaced whole rather than its "self"
+    alternatives = "|".join(re.escape(t) for t in sorted(shown, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.])(?:{alternatives})(?!\w)")
+    return pattern.sub(lambda m: shown[m.group(0)], formula)
+
+
+def _short(value) -> str | None:
+    """Return a value written compactly, or None when it has more than SMALL numbers."""
+    flat = list(_flatten(value))
+    if len(flat) > SMALL:
+        return None
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) or "…" for v in value) + "]"
+    if isinstance(value, str):  # approximate='none', reduce='mean'
+        return repr(value)
+    if isinstance(value, float):  # 2.0 stays "2.0", as torch prints it, not "2"
+        return f"{value:.1f}" if value.is_integer() and abs(value) < 1e6 else f"{value:.4g}"
+    return str(value)
+
+
+def _flatten(value):
+    if isinstance(value, list):
+        for v in value:
+            yield from _flatten(v)
+    else:
+        yield value

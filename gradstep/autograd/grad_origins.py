@@ -1,0 +1,163 @@
+"""Where NaN and infinite gradients start in one recorded backward pass (pure).
+
+The rules are in ``nonfinite``'s docstring. A step is compared with the trace node it
+ran only when the node ids and class names agree (a snippet call on another tensor
+numbers its own graph); otherwise its forward values count as unknown.
+"""
+
+from __future__ import annotations
+
+from gradstep.autograd import elements as el
+from gradstep.autograd.findings import Finding
+from gradstep.autograd.nonfinite import (
+    POINTWISE,
+    SHOWN,
+    GraphData,
+    element_text,
+    message,
+    op_of,
+    unseen_inputs,
+    unseen_note,
+)
+
+
+def pass_findings(graph: GraphData, timeline: dict,
+                  pass_index: int = 0) -> tuple[list[Finding], dict[str, str]]:
+    """Return the gradient origins of ``timeline`` (one pass, or several numbered by each
+    step's ``pass``) and ``{node: "origin" | "carrier"}`` for the nodes involved."""
+    marks: dict[str, str] = {}
+    findings: list[Finding] = []
+    steps = timeline.get("steps") or []
+    for position, step in enumerate(steps):
+        node_id = step.get("node")
+        arriving = step.get("grad_outputs") or []
+        arriving_bad = any(el.status(g) == "bad" for g in arriving)
+        sent = step.get("grad_inputs") or []
+        sent_bad = [slot for slot, g in enumerate(sent) if el.status(g) == "bad"]
+        if step.get("name") == "AccumulateGrad":
+            sent_bad = [0] if arriving_bad else []  # the leaf's .grad takes what arrives
+        if not sent_bad:
+            continue
+        known = _matches(graph, step)
+        forward = _forward_state(graph, node_id) if known else None
+        if arriving_bad or forward == "bad":
+            marks.setdefault(node_id, "carrier")
+            continue
+        finding = _finding(graph, step, sent_bad[0], known, forward, pass_index)
+        finding.carriers = _carriers(graph, steps[position + 1:], node_id)
+        finding.message = message(finding, "backward", _becomes_nan(graph, steps, finding))
+        findings.append(finding)
+        marks[node_id] = "origin"
+    return findings, marks
+
+
+def _matches(graph: GraphData, step: dict) -> bool:
+    node = graph.nodes.get(step.get("node"))
+    return node is not None and node.get("name") == step.get("name")
+
+
+def _forward_state(graph: GraphData, node_id: str) -> str | None:
+    """Return "bad" when the node's forward output or an input held NaN/Inf, "ok" when all
+    of them are known finite, else None."""
+    states = [graph.status(node_id)] + [graph.input_status(e) for e in graph.inputs.get(node_id, ())]
+    if "bad" in states:
+        return "bad"
+    return "ok" if all(s == "ok" for s in states) else None
+
+
+def _finding(graph: GraphData, step: dict, slot: int, known: bool, forward: str | None,
+             pass_index: int) -> Finding:
+    node_id = step["node"]
+    sent = (step.get("grad_inputs") or [])[slot]
+    nan, _inf = el.counts(sent) or (0, 0)
+    where = graph.where(node_id) if known else {"node": node_id, "name": step.get("name"),
+                                                   "op": op_of(step.get("name"))}
+    unseen = []
+    if known:
+        unknown = [e for e in graph.inputs.get(node_id, ()) if graph.input_status(e) is None]
+        unseen = unseen_inputs(graph, node_id, unknown, graph.absent_slots(node_id))
+    notes = [] if graph.status(node_id) is not None else [
+        "the node's own forward value was not captured (--deep-values captures more)"]
+    if unseen:
+        notes.append(unseen_note(graph, unseen))
+    finding = Finding(kind="nan_grad" if nan else "inf_grad", pass_index=step.get("pass", pass_index),
+                      step=step.get("index"), certain=forward == "ok" and not unseen,
+                      unseen=unseen, note="; ".join(notes), **where)
+    finding.elements = _elements(graph, step, slot, known)
+    finding.cause = _cause(finding, slot, step)
+    return finding
+
+
+def _elements(graph: GraphData, step: dict, slot: int, known: bool) -> list[dict]:
+    """Return the first NaN/Inf elements sent through ``slot``, with the arriving gradient,
+    the forward output and the forward input at the same place (pointwise ops)."""
+    sent = (step.get("grad_inputs") or [])[slot]
+    arriving = (step.get("grad_outputs") or [None])[0]
+    node_id = step["node"]
+    pointwise = known and op_of(step.get("name")) in POINTWISE
+    output = graph.output(node_id) if known else None
+    producer = next(((p, nr) for s, p, nr in graph.inputs.get(node_id, ()) if s == slot), None)
+    forward_in = graph.output(*producer) if known and producer else None
+    out = []
+    for index in el.bad_indices(sent, SHOWN):
+        item = {"index": index, "value": element_text(sent, index), "inputs": [], "slot": slot}
+        if pointwise:
+            item["arriving"] = _at(arriving, index, sent)
+            item["output"] = _at(output, index, sent)
+            item["inputs"] = [_at(forward_in, index, sent)]
+        out.append(item)
+    return out
+
+
+def _at(value, index: list[int], like):
+    """Return the element of ``value`` that lines up with ``index`` of ``like`` (broadcast)."""
+    if value is None:
+        return None
+    at = el.broadcast_index(index, el.shape_of(value), el.shape_of(like))
+    return el.element(value, at) if at is not None else None
+
+
+def _cause(finding: Finding, slot: int, step: dict) -> str:
+    first = finding.elements[0] if finding.elements else None
+    op = finding.op or op_of(step.get("name"))
+    if first and "arriving" in first:
+        x, y = el.text(first["inputs"][0]), el.text(first["output"])
+        return (f"{op} backward at input {x} (output {y}): gradient {el.text(first['arriving'])} "
+                f"arrived, {first['value']} sent")
+    sent = first["value"] if first else "NaN/Inf"
+    return f"{op} backward: a finite gradient arrived, {sent} was sent to input slot {slot}"
+
+
+def _carriers(graph: GraphData, later: list[dict], origin: str) -> list[str]:
+    """Return the nodes after the origin's step that received its NaN/Inf: steps whose
+    arriving gradient held one and whose node the origin's gradient reaches."""
+    reach, stack = {origin}, [origin]
+    while stack:
+        for _, producer, _ in graph.inputs.get(stack.pop(), ()):
+            if producer not in reach:
+                reach.add(producer)
+                stack.append(producer)
+    found = []
+    for step in later:
+        node_id = step.get("node")
+        if node_id in reach and node_id not in found and any(
+                el.status(g) == "bad" for g in step.get("grad_outputs") or []):
+            found.append(node_id)
+    return found
+
+
+def _becomes_nan(graph: GraphData, steps: list[dict], finding: Finding) -> str:
+    """Return where an infinite gradient from this origin turns into NaN, or ''."""
+    if finding.kind.startswith("nan"):
+        return ""
+    carriers = set(finding.carriers)
+    for step in steps:
+        if step.get("node") not in carriers or step.get("name") == "AccumulateGrad":
+            continue
+        arriving_nan = any((el.counts(g) or (0, 0))[0] for g in step.get("grad_outputs") or [])
+        sent_nan = any((el.counts(g) or (0, 0))[0] for g in step.get("grad_inputs") or [])
+        if sent_nan and not arriving_nan:
+            node = graph.nodes.get(step["node"], {})
+            line = f", line {node['line']}" if node.get("line") else ""
+            return f"{op_of(step.get('name'))} ({step['node']}{line})"
+    return ""

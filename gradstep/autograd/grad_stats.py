@@ -1,0 +1,83 @@
+"""Gradient statistics of every leaf of a traced graph, read from the real ``.grad``.
+
+``grad_stats(trace, labels)`` returns ``{"params": [ParamStats, ...], "error": None}``
+(plain, strict-JSON data; ``Session.grad_stats`` and the kernel's ``grad_stats``
+request). Norms are torch's own (``torch.linalg.vector_norm``, what
+``p.grad.norm()`` computes, in the tensor's dtype), so they equal what a plain run
+prints. Reading ``.grad`` and a leaf's data changes nothing the snippet did; tensor
+subclasses are skipped (their reads run their own code).
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import torch
+
+from gradstep.autograd.graph_facts import id_number, unique_labels
+from gradstep.autograd.safe_reads import is_plain
+from gradstep.autograd.values import to_jsonable
+
+
+class ParamStats(TypedDict):
+    """One leaf: its node, label and module, and its ``.grad`` against its value."""
+
+    node: str
+    label: str
+    scope: str
+    shape: list[int]
+    numel: int
+    grad_norm: float | str | None  # None: no .grad; "NaN"/"Infinity" when not finite
+    weight_norm: float | str | None
+    zeros: int  # gradient elements exactly 0
+    nan: int
+    inf: int
+
+
+class GradStats(TypedDict):
+    params: list[ParamStats]
+    error: dict | None
+
+
+def grad_stats(trace, labels: dict | None = None) -> GradStats:
+    """Return the statistics of every leaf of ``trace`` (a ``trace.Trace``), in node order.
+
+    ``labels`` maps node ids to labels (default: the trace's own); a label shared by
+    several leaves gets ``(nK)`` appended, as in the backward JSON's ``leaf_grads``.
+    """
+    graph = trace.graph
+    if labels is None:
+        labels = {node_id: attrs.get("label") for node_id, attrs in graph.nodes(data=True)}
+    names = unique_labels(trace.id_of, labels)
+    params = []
+    with torch.no_grad():
+        for node_id in sorted(trace.node_of, key=id_number):
+            variable = getattr(trace.node_of[node_id], "variable", None)
+            if variable is None or not is_plain(variable):
+                continue
+            params.append(_stats(node_id, names[node_id], graph.nodes[node_id].get("scope") or "",
+                                 variable))
+    return {"params": params, "error": None}
+
+
+def _stats(node_id: str, label: str, scope: str, leaf: torch.Tensor) -> ParamStats:
+    grad = leaf.grad
+    stats: ParamStats = {
+        "node": node_id, "label": label, "scope": scope, "shape": list(leaf.shape),
+        "numel": leaf.numel(), "grad_norm": None, "weight_norm": _norm(leaf),
+        "zeros": 0, "nan": 0, "inf": 0,
+    }
+    if grad is None or not is_plain(grad) or grad.layout != torch.strided or grad.is_meta:
+        return stats
+    stats["grad_norm"] = norm = _norm(grad)
+    stats["zeros"] = grad.numel() - int(torch.count_nonzero(grad))
+    if isinstance(norm, str):  # "NaN" or "Infinity": count them (a finite norm has none)
+        stats["nan"] = int(torch.isnan(grad).sum())
+        stats["inf"] = int(torch.isinf(grad).sum())
+    return stats
+
+
+def _norm(t: torch.Tensor):
+    if t.is_meta or t.layout != torch.strided or not (t.is_floating_point() or t.is_complex()):
+        return None
+    return to_jsonable(torch.linalg.vector_norm(t.detach()).item())

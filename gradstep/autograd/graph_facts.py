@@ -1,0 +1,76 @@
+"""Facts about a live autograd graph that a backward record needs: its leaves and
+their labels, and which nodes' saved tensors are freed (probed, never guessed).
+
+Every function takes ``id_of`` (``{grad_fn: node id}``, as ``Trace.id_of``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import torch
+
+from gradstep.autograd.safe_reads import iter_saved_slots
+
+
+def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
+    """Return the leaf tensors (AccumulateGrad variables) of a graph, in node-id order."""
+    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items() if hasattr(fn, "variable")]
+    return [t for _, t in sorted(leaves, key=lambda item: id_number(item[0]))]
+
+
+def leaf_grad_tensors(id_of: dict, labels: dict) -> dict:
+    """Return ``{leaf label: .grad}`` (tensors, None where no grad) for every leaf, in id order."""
+    names = unique_labels(id_of, labels)
+    grads = {}
+    for fn, node_id in sorted(id_of.items(), key=lambda item: id_number(item[1])):
+        variable = getattr(fn, "variable", None)
+        if variable is not None:
+            grads[names[node_id]] = variable.grad
+    return grads
+
+
+def unique_labels(id_of: dict, labels: dict) -> dict:
+    """Return ``{node id: label}`` where a label shared by several nodes gets ``(id)`` appended."""
+    label_of = {node_id: labels.get(node_id) or node_id for node_id in sorted(id_of.values(), key=id_number)}
+    counts = Counter(label_of.values())
+    return {node_id: label if counts[label] == 1 else f"{label} ({node_id})"
+            for node_id, label in label_of.items()}
+
+
+def freed_node_ids(id_of: dict) -> list[str]:
+    """Return the ids of the nodes whose saved tensors are freed now, in id order."""
+    freed = [node_id for fn, node_id in id_of.items() if is_freed(fn)]
+    return sorted(freed, key=id_number)
+
+
+def is_freed(fn) -> bool:
+    """Return True when torch has released ``fn``'s saved tensors.
+
+    torch releases all of a node's saved tensors together, so the first saved
+    tensor answers for the node. Read through ``_raw_saved_*``: no unpack hook
+    runs (see ``safe_reads``).
+    """
+    for slot in iter_saved_slots(fn):
+        if slot.state != "unsaved":
+            return slot.state == "freed"
+    return False
+
+
+def input_names(inputs, id_of: dict, labels: dict) -> list[str]:
+    """Return a label for each tensor of ``inputs``: its leaf's or its grad_fn's label."""
+    node_labels = unique_labels(id_of, labels)
+    by_tensor = {id(fn.variable): node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
+    names = []
+    for i, t in enumerate(inputs):
+        node_id = by_tensor.get(id(t)) or id_of.get(getattr(t, "grad_fn", None))
+        names.append(node_labels.get(node_id) or f"input{i}")
+    return names
+
+
+def id_number(node_id: str) -> int:
+    """Return 12 for ``"n12"`` (ids sort numerically, not as text)."""
+    try:
+        return int(node_id[1:])
+    except (TypeError, ValueError):
+        return -1

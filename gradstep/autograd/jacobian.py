@@ -1,0 +1,246 @@
+"""The local gradient of one graph node: its vector-Jacobian map and, when small, its Jacobian.
+
+Calling a node directly with a gradient ``v`` for its forward outputs returns
+``v`` times its local Jacobian, one result per ``next_functions`` slot — under
+``torch.no_grad()`` this frees nothing, so it can run before the real pass.
+Calling it with each unit vector gives the Jacobian row by row. Jacobians
+computed before a pass are remembered (keyed like the trace's nodes), so a node
+whose buffers the pass then freed can still show the Jacobian it had.
+
+A Jacobian dict: ``status`` (``ok``, ``freed``, ``too_large``, ``leaf``,
+``unsupported``), ``reason``, ``outputs`` (forward output shapes), ``inputs``
+(shape per slot, None where no gradient flows) and ``blocks``: one per
+(slot, output) pair, ``{"slot", "output", "shape": [rows, cols], "matrix"}``
+with ``matrix[i][j] = d output[i] / d input[j]`` (flattened, row-major) or
+None when no gradient flows through that slot.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+
+from gradstep.autograd.safe_reads import is_freed_error, is_python_node, iter_saved_slots
+from gradstep.autograd.saved import first_line
+from gradstep.autograd.trace import node_key, node_name
+from gradstep.autograd.values import compact, to_jsonable
+
+LIMIT = 64  # elements per side
+_CACHE_SIZE = 4096
+_cache: OrderedDict = OrderedDict()
+
+
+def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
+    """Return why calling ``fn`` on its own could change what torch or the snippet does
+    (None when it cannot: a C++ node whose saved tensors need no hook and no view rebuilt).
+
+    Calling a node unpacks its saved tensors: that runs saved-tensor hooks (user
+    code, checkpoint's recomputation), and for a saved view reads the view's
+    node, which torch rebuilds if the view's base changed in place since. A
+    custom Function's node runs its Python ``backward`` (which may print, count,
+    or run a backward of its own). Once the snippet has finished
+    (``snippet_done``, in the kernel), a rebuilt view node can no longer change
+    anything the snippet does, so saved views are allowed then.
+    """
+    if is_python_node(fn):
+        return "its backward is Python code (a custom autograd.Function): gradstep does not run it"
+    for slot in iter_saved_slots(fn):
+        if slot.state == "hooked":
+            return ("a saved_tensors_hooks pack hook holds its saved tensors (checkpoint, "
+                    "save_on_cpu): computing it would run the unpack hook")
+        if not snippet_done and slot.state == "alive" and slot.data is not None and slot.data._is_view():
+            return "it saved a view: calling it could make torch rebuild that view's node"
+    return None
+
+
+def call_node(fn, grad_outputs) -> tuple:
+    """Return ``fn``'s gradients for its inputs given ``grad_outputs`` (the VJP), one per slot.
+
+    Runs under ``torch.no_grad()``; the node keeps its saved buffers.
+    """
+    with torch.no_grad():
+        if isinstance(fn, torch.autograd.function.BackwardCFunction):
+            result = fn.apply(*grad_outputs)  # a custom Function's backward
+        else:
+            result = fn(*grad_outputs)
+    return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+
+
+def output_metadata(fn) -> list:
+    """Return the node's forward outputs as ``(shape, dtype, device)`` tuples ([] when unknown)."""
+    try:
+        return [(tuple(m.shape), m.dtype, m.device) for m in fn._input_metadata]
+    except (AttributeError, RuntimeError, TypeError):
+        return []
+
+
+def vjp_of_ones(fn, *, snippet_done: bool = False) -> dict:
+    """Return ``{"grad_outputs", "grad_inputs"}`` for all-ones gradients arriving at ``fn``
+    (what the node sends on for ``v = 1``: the column sums of its Jacobian), as plain data."""
+    if hasattr(fn, "variable"):
+        return {"status": "leaf"}
+    why = why_not_callable(fn, snippet_done=snippet_done)
+    if why is not None:
+        return {"status": "unsupported", "reason": why}
+    outputs = output_metadata(fn)
+    if not outputs:
+        return {"status": "unsupported", "reason": "torch does not say what this node's outputs are"}
+    ones = [torch.ones(shape, dtype=dtype, device=device) for shape, dtype, device in outputs]
+    try:
+        result = call_node(fn, ones)
+    except Exception as exc:  # a node that cannot be called on its own: say so, never crash
+        if is_freed_error(exc):
+            return {"status": "freed"}
+        return {"status": "unsupported", "reason": first_line(exc)}
+    return {
+        "status": "ok",
+        "grad_outputs": [compact(v) for v in ones],
+        "grad_inputs": _per_slot(fn, [compact(r) if r is not None else None for r in result]),
+    }
+
+
+def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dict:
+    """Return the Jacobian dict of node ``fn`` (see the module docstring).
+
+    A freed node answers with the Jacobian remembered before its pass, if any,
+    else ``status: "freed"``.
+    """
+    if hasattr(fn, "variable"):
+        return _status("leaf", "AccumulateGrad adds the arriving gradient into the leaf's .grad")
+    outputs = output_metadata(fn)
+    if not outputs or any(not (dtype.is_floating_point) for _, dtype, _ in outputs):
+        return _status("unsupported", "the node has outputs that are not real floating point")
+    if not _real_inputs(fn):
+        return _status("unsupported", "the node has inputs that are not real floating point")
+    if any(_numel(shape) > limit for shape, _, _ in outputs):
+        return _status("too_large", f"an output has more than {limit} elements")
+    why = why_not_callable(fn, snippet_done=snippet_done)
+    if why is not None:
+        return remembered(fn) or _status("unsupported", why)
+    try:
+        jac = _unit_vector_jacobian(fn, outputs, limit)
+    except Exception as exc:  # a node that cannot be called on its own: say so, never crash
+        if not is_freed_error(exc):
+            return _status("unsupported", first_line(exc))
+        return remembered(fn) or _status(
+            "freed", "its saved tensors were freed by a backward pass without retain_graph"
+        )
+    if jac["status"] == "ok":
+        _remember(fn, jac)
+    return jac
+
+
+def remembered(fn) -> dict | None:
+    """Return the Jacobian computed for ``fn`` before its buffers were freed, or None."""
+    jac = _cache.get(node_key(fn))
+    return None if jac is None else {**jac, "remembered": True}
+
+
+def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000,
+               snippet_done: bool = False) -> dict:
+    """Compute (and remember) the Jacobians of the small op nodes of a graph before a pass.
+
+    Returns ``{node id: Jacobian dict}`` for the nodes done. ``budget`` bounds
+    the number of node calls so a huge graph of tiny ops stays quick.
+    """
+    done = {}
+    for fn, node_id in id_of.items():
+        if hasattr(fn, "variable") or budget <= 0:
+            continue
+        if node_key(fn) in _cache:
+            continue
+        outputs = output_metadata(fn)
+        cost = sum(_numel(shape) for shape, _, _ in outputs)
+        if not outputs or cost > limit or why_not_callable(fn, snippet_done=snippet_done):
+            continue
+        done[node_id] = local_jacobian(fn, limit=limit, snippet_done=snippet_done)
+        budget -= cost
+    return done
+
+
+def _unit_vector_jacobian(fn, outputs: list, limit: int) -> dict:
+    """Return the Jacobian dict built from one node call per output element."""
+    zeros = [torch.zeros(shape, dtype=dtype, device=device) for shape, dtype, device in outputs]
+    rows: dict[tuple[int, int], list] = {}
+    input_shapes: list | None = None
+    for out_index, (shape, _, _) in enumerate(outputs):
+        for element in range(_numel(shape)):
+            grads = list(zeros)
+            unit = torch.zeros_like(zeros[out_index])
+            unit.view(-1)[element] = 1.0
+            grads[out_index] = unit
+            result = call_node(fn, grads)
+            if input_shapes is None:
+                input_shapes = [None if r is None else tuple(r.shape) for r in result]
+                if any(s is not None and _numel(s) > limit for s in input_shapes):
+                    return _status("too_large", f"an input has more than {limit} elements")
+            for slot, r in enumerate(result):
+                rows.setdefault((slot, out_index), []).append(
+                    None if r is None else r.reshape(-1).double().tolist()
+                )
+    return _assemble(fn, outputs, input_shapes or [], rows)
+
+
+def _assemble(fn, outputs: list, input_shapes: list, rows: dict) -> dict:
+    """Return the Jacobian dict from the collected rows."""
+    flows = [nxt is not None for nxt, _ in fn.next_functions]
+    blocks = []
+    for (slot, out_index), matrix_rows in sorted(rows.items()):
+        dead = (slot < len(flows) and not flows[slot]) or any(r is None for r in matrix_rows)
+        in_shape = input_shapes[slot]
+        blocks.append({
+            "slot": slot,
+            "output": out_index,
+            "shape": [len(matrix_rows), 0 if dead or in_shape is None else _numel(in_shape)],
+            "matrix": None if dead else to_jsonable(matrix_rows),
+        })
+    return {
+        "status": "ok",
+        "name": node_name(fn),
+        "outputs": [list(shape) for shape, _, _ in outputs],
+        "inputs": _per_slot(fn, [None if s is None else list(s) for s in input_shapes]),
+        "blocks": blocks,
+    }
+
+
+def _real_inputs(fn) -> bool:
+    """Return True when every input the node sends a gradient to is real floating point
+    (a complex one would make the Jacobian's cast to real warn into the snippet's output)."""
+    for nxt, input_nr in fn.next_functions:
+        if nxt is None:
+            continue
+        variable = getattr(nxt, "variable", None)
+        dtype = variable.dtype if variable is not None else None
+        if dtype is None:
+            try:
+                dtype = nxt._input_metadata[input_nr].dtype
+            except (AttributeError, IndexError, RuntimeError, TypeError):
+                return False
+        if not dtype.is_floating_point:
+            return False
+    return True
+
+
+def _per_slot(fn, values: list) -> list:
+    """Return ``values`` with None at the slots whose ``next_functions`` entry is None."""
+    flows = [nxt is not None for nxt, _ in fn.next_functions]
+    return [v if i >= len(flows) or flows[i] else None for i, v in enumerate(values)]
+
+
+def _remember(fn, jac: dict) -> None:
+    _cache[node_key(fn)] = jac
+    _cache.move_to_end(node_key(fn))
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+
+
+def _status(status: str, reason: str) -> dict:
+    return {"status": status, "reason": reason, "blocks": []}
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n

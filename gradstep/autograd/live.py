@@ -1,0 +1,138 @@
+"""gradstep on live tensors in the user's own process: the core of the Python API. No Qt.
+
+- ``record()``: a context manager around the user's forward pass. While it is
+  open, global module hooks note module outputs and module scopes (no Python
+  mode: torch runs as it would without it; ``deep=True`` adds the
+  ``TorchFunctionMode`` of ``--deep-values``, which may change torch's kernels).
+- ``trace_tensor(tensor, namespace=..., recording=...)``: the Trace of the
+  tensor's graph, labelled from the caller's variables and module parameters,
+  with the values that can be proven after the fact (leaves, saved tensors,
+  what a recording saw). Nothing is unpacked that a hook holds, no view's
+  node is read that torch might rebuild: the user's program goes on exactly as
+  it would have.
+- ``backward_tensor(tensor, ...)``: one recorded backward pass on the graph,
+  keeping the graph (``retain_graph``) and leaving every ``.grad`` as it was
+  unless ``keep_grads=False``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import torch
+
+from gradstep.autograd.backward import record_backward
+from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
+from gradstep.autograd.observe import SEEN, Observer
+from gradstep.autograd.recorder import Recorder
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.trace import Trace, grad_fn_roots, node_key, trace_graph
+
+_LAST = threading.local()  # the last recording this thread closed
+
+
+class Recording:
+    """What ``record()`` saw: values of module outputs and the module scopes."""
+
+    def __init__(self, deep: bool = False):
+        self.observer = Observer()
+        self.deep = deep
+        self.closed = False
+
+    def trace(self, tensor, namespace: dict | None = None) -> Trace:
+        """Return the Trace of ``tensor``'s graph with what this recording saw."""
+        return trace_tensor(tensor, namespace=namespace, recording=self)
+
+
+@contextlib.contextmanager
+def record(*, deep: bool = False):
+    """Yield a Recording; module outputs and scopes are noted until the block ends."""
+    recording = Recording(deep)
+    observer = recording.observer
+    mode = Recorder(observer).active() if deep else contextlib.nullcontext()
+    try:
+        with observer.module_hooks(), mode:
+            yield recording
+    finally:
+        recording.closed = True
+        _LAST.recording = recording
+
+
+def last_recording() -> Recording | None:
+    """Return the recording this thread closed last, or None."""
+    return getattr(_LAST, "recording", None)
+
+
+def trace_tensor(tensor, *, namespace: dict | None = None,
+                 recording: Recording | None = None) -> Trace:
+    """Return the Trace of everything ``tensor`` (or a list of tensors) depends on.
+
+    ``namespace`` (the caller's variables) names leaves and ops; its modules name
+    parameters and scopes. Values: what ``recording`` saw, the tensors of the
+    namespace and the root that are provably their node's output, saved tensors
+    that can be read without running a hook, and every leaf as it is now.
+    """
+    observer = recording.observer if recording is not None else Observer()
+    namespace = namespace or {}
+    roots = grad_fn_roots(tensor)  # raises ValueError for a tensor without a graph
+    for value in [*_as_list(tensor), *namespace.values()]:
+        if is_plain(value) and value.requires_grad:
+            observer.see(value, SEEN)
+    try:
+        scope_names, param_names = module_names(namespace)
+    except Exception:  # a module whose named_modules() itself fails
+        scope_names, param_names = {}, {}
+    labels = {**parameter_labels(param_names), **namespace_labels(namespace)}
+    scopes = ScopeNames(observer.scopes, scope_names, param_names)
+    return trace_graph(roots, values=observer.values, labels=labels, scopes=scopes,
+                       see_saved=observer.see_saved)
+
+
+def namespace_labels(namespace: dict) -> dict:
+    """Return ``{node_key: name}`` for the tensors a namespace names (first name wins)."""
+    labels: dict = {}
+    for name, value in namespace.items():
+        if name.startswith("_") or not is_plain(value):
+            continue
+        fn = grad_fn_of(value)  # None for a view: reading its node could rebuild it
+        key = node_key(fn) if fn is not None else ("leaf", id(value))
+        labels.setdefault(key, name)
+    return labels
+
+
+def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None,
+                    gradient=None, keep_grads: bool = True, namespace: dict | None = None) -> dict:
+    """Return the backward record of one pass through ``trace``'s graph (DESIGN backward JSON).
+
+    The graph is retained (the user may still call backward on it). With
+    ``keep_grads`` every leaf's ``.grad`` (and a ``retain_grad()`` tensor's) is set
+    aside before the pass and put back after it, so the user's ``.grad`` is what it
+    was; the record still shows the gradients this pass accumulated.
+    """
+    labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
+    leaves = [fn.variable for fn in trace.id_of if hasattr(fn, "variable")]
+    roots = _as_list(tensor)
+    keep = _grads_set_aside(leaves) if keep_grads else contextlib.nullcontext()
+    with keep:
+        return record_backward(roots, trace.id_of, mode=mode, inputs=inputs, retain_graph=True,
+                               gradient=gradient, labels=labels, filename="<live>")
+
+
+@contextlib.contextmanager
+def _grads_set_aside(tensors: list):
+    """Set each tensor's ``.grad`` to None for the block, then put the very same objects back."""
+    saved = [(t, t.grad) for t in tensors]
+    with torch.no_grad():
+        for t, _ in saved:
+            t.grad = None
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for t, grad in saved:
+                t.grad = grad
+
+
+def _as_list(tensor) -> list:
+    return list(tensor) if isinstance(tensor, (list, tuple)) else [tensor]

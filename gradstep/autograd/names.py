@@ -1,0 +1,122 @@
+"""Names for graph nodes: the user's variables, ``nn.Module`` parameters and scopes.
+
+Module and parameter names come from the ``nn.Module`` objects left in the
+snippet's namespace (``named_modules`` / ``named_parameters``: ``model1.3``,
+``model1.0.weight``). They are prefixed with the variable name only when more
+than one top-level module owns parameters, or when the module owns none (a
+loss module such as ``loss_fn``), so the usual single model reads as in its
+own ``named_parameters()``.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import torch
+
+from gradstep.autograd.trace import node_key
+
+
+class Bindings:
+    """The tensors the snippet bound to its own top-level names, in order.
+
+    ``bind_tensor(name, t, fn)`` is called (through ``observe.Observer.bind``)
+    after each top-level assignment, with ``t``'s node when it could be read
+    safely. Ops are labelled by the first name their output was bound to;
+    leaves are kept as weak references so labels never keep tensors alive.
+    """
+
+    def __init__(self):
+        self.op_labels: dict = {}
+        self.leaf_labels: dict[int, tuple[weakref.ref, str]] = {}
+        self.last_with_grad_fn: tuple[str, weakref.ref] | None = None
+
+    def bind_tensor(self, name: str, t: torch.Tensor, fn) -> None:
+        if fn is not None:
+            self.op_labels.setdefault(node_key(fn), name)
+            self.last_with_grad_fn = (name, weakref.ref(t))
+        elif t.requires_grad and t._is_view():
+            # a view whose node was not read (reading it may rebuild it): still a root candidate
+            self.last_with_grad_fn = (name, weakref.ref(t))
+        elif id(t) not in self.leaf_labels:
+            # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
+            self.leaf_labels[id(t)] = (weakref.ref(t), name)
+
+    def labels(self) -> dict:
+        """Return ``{node_key: name}`` for ops and for leaves still alive."""
+        out = dict(self.op_labels)
+        for ident, (ref, name) in self.leaf_labels.items():
+            if ref() is not None:
+                out[("leaf", ident)] = name
+        return out
+
+
+def top_level_modules(namespace: dict) -> dict[str, torch.nn.Module]:
+    """Return the namespace's modules that are not a submodule of another one there."""
+    modules = {k: v for k, v in namespace.items()
+               if isinstance(v, torch.nn.Module) and not k.startswith("__")}
+    inner: set[int] = set()
+    for module in modules.values():
+        inner.update(id(m) for m in module.modules() if m is not module)
+    return {k: m for k, m in modules.items() if id(m) not in inner}
+
+
+def module_prefixes(namespace: dict) -> dict[str, tuple[torch.nn.Module, str]]:
+    """Return ``{variable: (module, prefix)}`` for the top-level modules."""
+    tops = top_level_modules(namespace)
+    owners = [k for k, m in tops.items() if any(True for _ in m.parameters())]
+    out = {}
+    for name, module in tops.items():
+        alone = len(owners) == 1 and name in owners
+        out[name] = (module, "" if alone else name)
+    return out
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix and name else prefix or name
+
+
+def module_names(namespace: dict) -> tuple[dict[int, str], dict[int, str]]:
+    """Return ``({id(module): scope name}, {id(parameter): parameter name})``."""
+    scopes: dict[int, str] = {}
+    params: dict[int, str] = {}
+    for _var, (module, prefix) in module_prefixes(namespace).items():
+        for name, sub in module.named_modules():
+            scopes.setdefault(id(sub), _join(prefix, name))
+        for name, param in module.named_parameters():
+            params.setdefault(id(param), _join(prefix, name))
+    return scopes, params
+
+
+class ScopeNames:
+    """The scope name of each graph node: ``get(node_key, default)``.
+
+    An op's scope is the innermost named module whose call made it (from the
+    ScopeIndex of the run); a parameter leaf's is its module's.
+    """
+
+    def __init__(self, index, scope_names: dict[int, str], param_names: dict[int, str] | None = None):
+        self.index = index
+        self.scope_names = scope_names
+        self.leaves = {("leaf", ident): name.rpartition(".")[0]
+                       for ident, name in (param_names or {}).items()}
+
+    def get(self, key, default: str = "") -> str:
+        if key[0] == "leaf":
+            return self.leaves.get(key, default)
+        stack = self.index.stack_of(key[1]) if self.index is not None else ()
+        return _scope_of(stack, self.index, self.scope_names) if stack else default
+
+
+def _scope_of(stack: tuple, index, scope_names: dict) -> str:
+    """Return the innermost named module of ``stack``; an unnamed one (``nn.ReLU()(x)``
+    inline) is named by its class."""
+    for ident in reversed(stack):
+        if ident in scope_names and index.module(ident) is not None:
+            return scope_names[ident]
+    return index.class_name(stack[-1])
+
+
+def parameter_labels(param_names: dict[int, str]) -> dict:
+    """Return ``{leaf node_key: parameter name}``."""
+    return {("leaf", ident): name for ident, name in param_names.items()}

@@ -1,0 +1,354 @@
+"""Watch a snippet run — values, names, module scopes — without changing what torch does.
+
+No Python mode is active while the snippet runs (any ``TorchFunctionMode`` or
+``TorchDispatchMode`` changes which kernels and fast paths torch takes). What
+gradstep sees instead:
+
+- **The snippet's own expressions.** ``rewrite`` wraps the calls and operators
+  of the snippet's top-level code in ``__gradstep_see__(value, kind)`` (which
+  returns ``value`` unchanged) and reports each top-level assignment with
+  ``__gradstep_bind__``. Both live in ``builtins`` while the snippet runs, so
+  its globals hold only its own names (plus ``torch``, ``nn``, ``F``).
+- **Module outputs**, through global ``nn.Module`` forward hooks (they return
+  None, so nothing changes; they also note the span of autograd sequence
+  numbers each module call made, which gives every node its module scope).
+- **Saved tensors** (``see_saved``): a node's own saved output and the inputs it
+  saved, read through ``_raw_saved_*`` and unpacked only where no hook runs and
+  torch's version check guarantees the value is the one saved.
+
+A value is kept for a node only when it is provably that node's output (the
+rules are in ``_is_its_output``): a tensor that was never changed in place since an
+out-of-place op made it (``_version == 0``), a node's own saved output, a
+tensor an op has just returned with the node it has just made, or a new view
+from a view op. Anything else is left without a value: gradstep shows less
+rather than something torch did not compute. Everything here swallows its own
+errors: gradstep's bookkeeping never raises into the snippet.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import sys
+
+import torch
+from torch._C._autograd import _get_sequence_nr
+from torch.nn.modules import module as nn_module
+
+from gradstep.autograd.formulas import input_slots
+from gradstep.autograd.lines import LineIndex
+from gradstep.autograd.names import Bindings
+from gradstep.autograd.safe_reads import fresh_grad_fn, is_plain, iter_saved_slots, unpack
+from gradstep.autograd.scopes import ScopeIndex
+from gradstep.autograd.trace import node_key
+from gradstep.autograd.values import summary
+
+SEE = "__gradstep_see__"
+BIND = "__gradstep_bind__"
+LAST = "__gradstep_last__"
+
+# What produced a value, as the rewrite knows it from the snippet's text:
+OP = 0  # an operator or a call of a torch function or tensor method: its node is new
+VIEW = 1  # a call of a view op (``t()``, ``view``, ``transpose``): a new view
+SEEN = 2  # anything else (a user function, a module): maybe an old tensor
+ITEM = 3  # ``name[index]``: new (a view or not) when ``name`` holds a tensor, else SEEN
+
+MAX_VALUES = 500_000  # node outputs kept per run (a long top-level loop makes new nodes)
+
+
+class ValueStore:
+    """``{node_key: {output_nr: value dict}}``: the first proven value of each node output."""
+
+    def __init__(self, limit: int = MAX_VALUES):
+        self.outputs: dict = {}
+        self.limit = limit
+
+    def has(self, key: tuple, output_nr: int) -> bool:
+        outputs = self.outputs.get(key)
+        return outputs is not None and output_nr in outputs
+
+    def add(self, key: tuple, output_nr: int, tensor: torch.Tensor) -> None:
+        """Summarise ``tensor`` as output ``output_nr`` of node ``key`` unless one is known."""
+        if self.has(key, output_nr) or len(self.outputs) >= self.limit:
+            return
+        value = summary(tensor)
+        if value is not None:
+            self.outputs.setdefault(key, {})[output_nr] = value
+
+    def put(self, key: tuple, output_nr: int, value: dict) -> None:
+        """Keep an already made summary as output ``output_nr`` of node ``key``."""
+        if not self.has(key, output_nr) and len(self.outputs) < self.limit and value is not None:
+            self.outputs.setdefault(key, {})[output_nr] = value
+
+    def get(self, key: tuple) -> dict | None:
+        """Return ``{output_nr: value}`` recorded for node ``key``, or None."""
+        return self.outputs.get(key)
+
+
+class Observer:
+    """Collects values, names and module scopes while a snippet runs.
+
+    Attributes:
+        values: the ValueStore.
+        bindings: the snippet's top-level names (``names.Bindings``).
+        scopes: the ScopeIndex of module calls.
+        lines: the LineIndex (which snippet line made each node).
+    """
+
+    def __init__(self):
+        self.values = ValueStore()
+        self.bindings = Bindings()
+        self.scopes = ScopeIndex()
+        self.lines = LineIndex()
+        self.last_value: list = []
+        self._mark = _get_sequence_nr()  # the counter when the last value was seen
+
+    # ------------------------------------------------------------- the snippet's own code
+
+    def see(self, value, kind: int = SEEN, container=None):
+        """``__gradstep_see__``: note ``value`` if it is a tensor output; return it unchanged.
+
+        For ``name[index]`` (``ITEM``) ``container`` is what ``name`` holds: indexing a
+        tensor makes a new tensor, indexing a tuple or list returns an old one.
+        The snippet line running it is noted too (``lines``).
+        """
+        self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        return self._see(value, kind, container)
+
+    def _see(self, value, kind: int = SEEN, container=None):
+        of = type(value)
+        if of is torch.Tensor or of is torch.nn.Parameter:
+            if kind == ITEM:
+                kind = VIEW if type(container) in _TENSOR_TYPES else SEEN
+            self._see_each((value,), kind)
+        elif (of is tuple or of is list) and kind != ITEM and len(value) <= _MAX_ITEMS:
+            self._see_each(value, kind)  # torch.split(...), the outputs of a model
+        elif of.__module__ == "torch.return_types":  # x.max(dim)
+            self._see_each(value, kind)
+        return value
+
+    def _see_each(self, values, kind: int) -> None:
+        try:
+            for t in values:
+                if type(t) in _TENSOR_TYPES and t.requires_grad:
+                    self._see_tensor(t, kind)
+        except Exception:
+            pass
+        self._mark = _get_sequence_nr()
+
+    def bind(self, names: dict, kind: int = SEEN) -> None:
+        """``__gradstep_bind__``: the snippet assigned these top-level names."""
+        self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        try:
+            for name, value in names.items():
+                if type(value) not in _TENSOR_TYPES:
+                    continue
+                fn = self._see_tensor(value, kind) if value.requires_grad else None
+                self.bindings.bind_tensor(name, value, fn)
+        except Exception:
+            pass
+        self._mark = _get_sequence_nr()
+
+    def last(self, value) -> None:
+        """``__gradstep_last__``: the value of the snippet's final expression (the root)."""
+        self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        self._see(value, SEEN)
+        self.last_value.append(value)
+
+    def _see_tensor(self, t: torch.Tensor, kind: int):
+        """Record ``t`` as its node's output when provable; return its node when it could be
+        read safely (or None)."""
+        fn = _readable_node(t, kind)
+        if fn is not None and _is_its_output(t, fn, kind, self._mark):
+            self.values.add(node_key(fn), t.output_nr, t)
+        return fn
+
+    # ------------------------------------------------------------- modules
+
+    def _enter_module(self, module, _inputs) -> None:
+        try:
+            self.scopes.enter(module, _get_sequence_nr())
+        except Exception:
+            pass
+
+    def _leave_module(self, module, _inputs, output) -> None:
+        try:
+            self.scopes.leave(module, _get_sequence_nr())
+            if torch.is_grad_enabled():
+                for t in _tensors_in(output):
+                    self._see(t, SEEN)
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------- saved tensors
+
+    def see_saved(self, nodes, *, snippet_done: bool = False) -> list:
+        """Record the values the nodes' saved tensors prove (before a pass frees them).
+
+        A saved view is unpacked only once the snippet is done: unpacking reads
+        the view's node, which torch rebuilds when the view went stale — harmless
+        then, but not while the snippet may still use that view. Before a pass,
+        the saved views are read instead (their data, nothing unpacked) and
+        returned as pending values ``(consumer, producer, output_nr, value)``:
+        ``commit`` keeps those whose consumer the pass ran, since torch's own
+        unpacking then proved them unchanged since they were saved.
+        """
+        pending: list = []
+        for fn in nodes:
+            if hasattr(fn, "variable"):
+                continue
+            try:
+                self._see_saved_of(fn, snippet_done, pending)
+            except Exception:
+                continue
+        return pending
+
+    def commit(self, pending: list, ran) -> None:
+        """Keep the pending values of the consumers in ``ran`` (nodes whose step finished)."""
+        for consumer, producer, output_nr, value in pending:
+            if consumer in ran:
+                self.values.put(node_key(producer), output_nr, value)
+
+    def _see_saved_of(self, fn, snippet_done: bool, pending: list) -> None:
+        slots = None
+        for slot in iter_saved_slots(fn):
+            if slot.state != "alive" or slot.data is None:
+                continue
+            view = slot.data._is_view()
+            if view and not snippet_done:
+                slots = _input_slots(fn) if slots is None else slots
+                _pend_view(fn, slot, slots, pending)
+                continue
+            tensor = unpack(fn, slot, views=snippet_done)
+            if tensor is None or not is_plain(tensor):
+                continue
+            producer = tensor.grad_fn  # a plain read: torch's version check just passed
+            if producer is None:
+                continue
+            # Its own output as saved, a view as torch saw it when it saved it (a view's
+            # node is rebuilt whenever it went stale), or an input never changed since
+            # the op that made it.
+            if producer is fn or view or tensor._version == 0:
+                self.values.add(node_key(producer), tensor.output_nr, tensor)
+
+    # ------------------------------------------------------------- installing
+
+    @contextlib.contextmanager
+    def active(self):
+        """Install the module hooks and the rewrite's builtins while the block runs."""
+        added = {SEE: self.see, BIND: self.bind, LAST: self.last}
+        for name, func in added.items():
+            setattr(builtins, name, func)
+        try:
+            with self.module_hooks():
+                yield self
+        finally:
+            for name in added:  # code the snippet left behind (a hook) still finds them
+                if getattr(builtins, name, None) is added[name]:
+                    setattr(builtins, name, _LEFT_BEHIND[name])
+
+    @contextlib.contextmanager
+    def module_hooks(self):
+        """Note module outputs and the spans of module calls while the block runs."""
+        pre = nn_module.register_module_forward_pre_hook(self._enter_module)
+        post = nn_module.register_module_forward_hook(self._leave_module, always_call=True)
+        try:
+            yield self
+        finally:
+            pre.remove()
+            post.remove()
+            self.scopes.close(_get_sequence_nr())
+
+
+def _see_nothing(value, kind=SEEN, container=None):
+    return value
+
+
+_LEFT_BEHIND = {SEE: _see_nothing, BIND: lambda names, kind=SEEN: None, LAST: lambda value: None}
+
+
+_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+_MAX_ITEMS = 256  # a longer list is data, not the outputs of an op
+
+
+def _input_slots(fn) -> dict:
+    """Return ``{saved input name: slot}`` for a node (empty when unknown)."""
+    try:
+        return input_slots(fn.name(), len(fn.next_functions)) or {}
+    except Exception:
+        return {}
+
+
+def _pend_view(fn, slot, slots: dict, pending: list) -> None:
+    """Note the value of a saved view input for its producer, to keep if the pass runs ``fn``.
+
+    The view's data is read as it is (nothing unpacked, its node not read); the
+    producer is the node in the slot of the argument the view was saved as.
+    """
+    name, _, index = slot.name.partition("[")
+    where = slots.get(name)
+    if isinstance(where, list):
+        where = where[int(index.rstrip("]"))] if index and int(index.rstrip("]")) < len(where) else None
+    if not isinstance(where, int) or where >= len(fn.next_functions):
+        return
+    producer, output_nr = fn.next_functions[where]
+    if producer is None or hasattr(producer, "variable") or not is_plain(slot.data):
+        return
+    value = summary(slot.data)
+    if value is not None:
+        pending.append((fn, producer, output_nr, value))
+
+
+def _readable_node(t: torch.Tensor, kind: int):
+    """Return ``t.grad_fn`` when reading it changes nothing, else None.
+
+    A view's node is read only when a view op has just made the view (``VIEW``):
+    a new view's node is up to date, while reading an older view's node may
+    rebuild it. Any other tensor's ``grad_fn`` is a plain field.
+    """
+    if t._is_view():
+        return fresh_grad_fn(t) if kind == VIEW else None
+    return t.grad_fn
+
+
+def _is_its_output(t: torch.Tensor, fn, kind: int, mark: int) -> bool:
+    """Return True when ``t``, as it is now, is provably the output of its node ``fn``.
+
+    A new view is. Any other tensor is when it was never changed in place
+    (``_version == 0``: its value is what the op that made it computed), or
+    when an op of the snippet's own expression (``OP``, ``VIEW``) made ``fn``
+    during that very expression (its sequence number is past the mark).
+    """
+    if t._is_view():
+        return kind == VIEW
+    if t._version == 0:
+        return True
+    return kind != SEEN and fn._sequence_nr() >= mark
+
+
+def _tensors_in(output) -> list:
+    """Return the tensors of a module's output: a tensor, a tuple/list, or a dict's values."""
+    if isinstance(output, torch.Tensor):
+        return [output]
+    if isinstance(output, dict):
+        output = list(output.values())
+    if isinstance(output, (tuple, list)):
+        return [t for t in output if isinstance(t, torch.Tensor)]
+    return []
+
+
+# View ops that always return a new view object (never their input itself).
+VIEW_OPS = frozenset({
+    "view", "view_as", "reshape", "reshape_as", "t", "transpose", "swapaxes", "swapdims",
+    "permute", "movedim", "moveaxis", "select", "narrow", "unsqueeze", "squeeze", "expand",
+    "expand_as", "as_strided", "diagonal", "unfold", "chunk", "split", "tensor_split",
+    "unbind", "split_with_sizes", "hsplit", "vsplit", "dsplit", "view_as_real",
+    "view_as_complex", "unflatten", "adjoint", "mT", "mH", "T", "H",
+})
+
+
+def torch_op_names() -> frozenset:
+    """Return the names of torch functions and tensor methods (a call of one makes a new node)."""
+    names = set(dir(torch.Tensor)) | set(dir(torch)) | set(dir(torch.nn.functional))
+    names |= set(dir(torch.linalg)) | set(dir(torch.special)) | set(dir(torch.fft))
+    return frozenset(n for n in names if not n.startswith("__") or n.startswith("__i"))

@@ -1,0 +1,233 @@
+"""Rewrite a snippet's syntax tree so that running it reports its values, names and last value.
+
+In the snippet's top-level code (also inside top-level ``if``/``for``/``while``/
+``with``/``try`` blocks, never inside ``def``, ``class`` or ``lambda``):
+
+- each call, arithmetic operator and subscript becomes
+  ``__gradstep_see__(expression, kind)``, which returns the expression's value
+  unchanged (``kind`` says what made it, see ``observe``);
+- after every assignment a call ``__gradstep_bind__({"name": name, ...}, kind)``
+  reports the names it bound; after ``x[i] = v`` or ``x.a = v``, ``x`` is seen again
+  (the assignment changed it in place);
+- a final expression statement ``expr`` becomes ``__gradstep_last__(expr)``.
+
+Line and column numbers are kept, so tracebacks point at the user's own text.
+Nothing is evaluated twice and the order of evaluation is unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+
+from gradstep.autograd.observe import (
+    BIND,
+    ITEM,
+    LAST,
+    OP,
+    SEE,
+    SEEN,
+    VIEW,
+    VIEW_OPS,
+    torch_op_names,
+)
+
+__all__ = ["BIND", "LAST", "SEE", "rewrite", "last_expression_name", "assigned_names"]
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+_VIEW_ATTRIBUTES = frozenset({"T", "mT", "H", "mH"})
+
+
+def rewrite(tree: ast.Module) -> ast.Module:
+    """Return ``tree`` (changed in place) with the value, binder and last-value calls."""
+    tree.body = _instrument(tree.body)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1]
+        call = ast.Call(func=ast.Name(id=LAST, ctx=ast.Load()), args=[last.value], keywords=[])
+        last.value = ast.copy_location(call, last.value)
+    return ast.fix_missing_locations(tree)
+
+
+def last_expression_name(tree: ast.Module) -> str | None:
+    """Return the variable name when the snippet ends with a bare name (``loss``)."""
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        value = tree.body[-1].value
+        if isinstance(value, ast.Name):
+            return value.id
+    return None
+
+
+def _instrument(statements: list[ast.stmt]) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for stmt in statements:
+        _instrument_blocks(stmt)
+        _see_values(stmt)
+        out.append(stmt)
+        names = assigned_names(stmt)
+        if names:
+            out.append(_bind_call(names, stmt))
+        for name in changed_in_place(stmt):
+            out.append(_see_statement(ast.Name(id=name, ctx=ast.Load()), VIEW, stmt))
+    return out
+
+
+def _instrument_blocks(stmt: ast.stmt) -> None:
+    """Instrument the statement lists nested in a compound statement (not functions/classes)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return
+    for field in _BLOCK_FIELDS:
+        block = getattr(stmt, field, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            setattr(stmt, field, _instrument(block))
+    for handler in getattr(stmt, "handlers", []) or []:
+        handler.body = _instrument(handler.body)
+    for case in getattr(stmt, "cases", []) or []:
+        case.body = _instrument(case.body)
+
+
+# Statement fields whose expressions are evaluated once per execution of the statement.
+_VALUE_FIELDS = {
+    ast.Expr: ("value",), ast.Assign: ("value",), ast.AugAssign: ("value",),
+    ast.AnnAssign: ("value",), ast.If: ("test",), ast.While: ("test",),
+}
+
+
+def _see_values(stmt: ast.stmt) -> None:
+    for field in _VALUE_FIELDS.get(type(stmt), ()):
+        value = getattr(stmt, field, None)
+        if value is not None:
+            setattr(stmt, field, _Seer().visit(value))
+
+
+class _Seer(ast.NodeTransformer):
+    """Wraps calls, operators and subscripts in ``__gradstep_see__(node, kind)``."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        return _wrap(node, _call_kind(node))
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        return _wrap(node, OP)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        return node if isinstance(node.op, ast.Not) else _wrap(node, OP)
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load):
+            return node
+        if isinstance(node.value, ast.Name):  # read again after: a name lookup changes nothing
+            container = ast.copy_location(ast.Name(id=node.value.id, ctx=ast.Load()), node.value)
+            return _wrap(node, ITEM, container)
+        return _wrap(node, SEEN)
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and node.attr in _VIEW_ATTRIBUTES:
+            return _wrap(node, VIEW)
+        return node
+
+    # Not entered: code that runs later, or not once per evaluation of the statement.
+    def visit_Lambda(self, node):
+        return node
+
+    def visit_GeneratorExp(self, node):
+        return node
+
+    def visit_JoinedStr(self, node):
+        return node
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> ast.AST:
+        node.value = self.visit(node.value)
+        return node
+
+
+def _wrap(node: ast.expr, kind: int, container: ast.expr | None = None) -> ast.expr:
+    args = [node, ast.Constant(value=kind)] + ([container] if container is not None else [])
+    call = ast.Call(func=ast.Name(id=SEE, ctx=ast.Load()), args=args, keywords=[])
+    return ast.copy_location(call, node)
+
+
+def _call_kind(node: ast.Call) -> int:
+    func = node.func
+    if isinstance(func, ast.Call) and _is_see(func):
+        func = func.args[0]
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name in VIEW_OPS:
+        return VIEW
+    return OP if name in _torch_names() else SEEN
+
+
+def _is_see(node: ast.Call) -> bool:
+    return isinstance(node.func, ast.Name) and node.func.id == SEE
+
+
+@cache
+def _torch_names() -> frozenset:
+    return torch_op_names()
+
+
+def assigned_names(stmt: ast.stmt) -> list[str]:
+    """Return the plain names an assignment statement binds, in order (none for others)."""
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and stmt.value is not None:
+        targets = [stmt.target]
+    else:
+        return []
+    names: list[str] = []
+    for target in targets:
+        _collect(target, names)
+    return list(dict.fromkeys(names))
+
+
+def changed_in_place(stmt: ast.stmt) -> list[str]:
+    """Return the names an assignment changes in place: ``x`` of ``x[i] = v`` or ``x.a += v``."""
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, ast.AugAssign):
+        targets = [stmt.target]
+    else:
+        return []
+    names = []
+    for target in targets:
+        if isinstance(target, (ast.Subscript, ast.Attribute)) and isinstance(target.value, ast.Name):
+            names.append(target.value.id)
+    return list(dict.fromkeys(names))
+
+
+def _collect(target: ast.expr, names: list[str]) -> None:
+    if isinstance(target, ast.Name):
+        names.append(target.id)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            _collect(elt, names)
+    elif isinstance(target, ast.Starred):
+        _collect(target.value, names)
+
+
+def _bind_kind(stmt: ast.stmt) -> int:
+    """Return what made the values an assignment binds (see ``observe``)."""
+    if isinstance(stmt, ast.AugAssign):
+        return VIEW  # in place: the target's node (a view's too) was just made
+    value = stmt.value
+    if isinstance(value, ast.Call) and _is_see(value):
+        kind = value.args[1].value
+        return SEEN if kind == ITEM else kind  # the container is not known here
+    return SEEN
+
+
+def _bind_call(names: list[str], stmt: ast.stmt) -> ast.stmt:
+    mapping = ast.Dict(
+        keys=[ast.Constant(value=n) for n in names],
+        values=[ast.Name(id=n, ctx=ast.Load()) for n in names],
+    )
+    call = ast.Call(func=ast.Name(id=BIND, ctx=ast.Load()),
+                    args=[mapping, ast.Constant(value=_bind_kind(stmt))], keywords=[])
+    return ast.copy_location(ast.Expr(value=call), stmt)
+
+
+def _see_statement(value: ast.expr, kind: int, stmt: ast.stmt) -> ast.stmt:
+    return ast.copy_location(ast.Expr(value=_wrap(ast.copy_location(value, stmt), kind)), stmt)

@@ -1,0 +1,299 @@
+"""Run a snippet under a device, recording values, names and scopes, and pick its root.
+
+``run_snippet(source, device=..., root=..., filename=...) -> RunResult``. The
+namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
+(up to ``OUTPUT_LIMIT`` characters) in ``output``, never written to the real
+stdout. The root is ``root=NAME`` (several: ``"a,b"``), else the value of the
+last expression statement, else the last tensor with a ``grad_fn`` that the
+snippet assigned at top level.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import linecache
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+
+from gradstep.autograd import errors
+from gradstep.autograd.calls import capture_backward_calls
+from gradstep.autograd.devices import device_status
+from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
+from gradstep.autograd.observe import Observer
+from gradstep.autograd.recorder import Recorder
+from gradstep.autograd.rewrite import last_expression_name, rewrite
+
+OUTPUT_LIMIT = 1_000_000
+
+
+@dataclass
+class RunResult:
+    """What running a snippet left behind (``error`` is None when it ran to the end)."""
+
+    source: str
+    filename: str
+    device: str
+    namespace: dict = field(default_factory=dict)
+    roots: list = field(default_factory=list)
+    root_name: str | None = None
+    root_chosen: bool = False  # --root NAME: draw exactly that, nothing joined to it
+    call_graphs: list = field(default_factory=list)  # see calls.CallRecords.graphs
+    values: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+    scopes: dict = field(default_factory=dict)
+    lines: dict = field(default_factory=dict)  # node_key -> snippet line (lines.LineIndex)
+    calls: list = field(default_factory=list)
+    output: str = ""
+    observer: Observer | None = None  # what was seen while it ran (values go on seeing)
+    error: dict | None = None
+    exit_code: int = 0  # 0 ran, 1 the snippet failed, 2 bad usage / device unavailable
+
+
+class BoundedText(io.TextIOBase):
+    """A text stream that keeps the first ``limit`` characters written to it."""
+
+    def __init__(self, limit: int = OUTPUT_LIMIT):
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def getvalue(self) -> str:
+        tail = f"\n[... {self.dropped} more characters not kept]\n" if self.dropped else ""
+        return "".join(self.parts) + tail
+
+
+def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
+                filename: str = "<snippet>", deep: bool = False,
+                capture_output: bool = True) -> RunResult:
+    """Run ``source`` and return its RunResult (errors as error dicts, never raised).
+
+    By default nothing gradstep does changes what torch does (``observe``).
+    ``deep=True`` also records the output of every torch call made anywhere
+    (library code included) through a ``TorchFunctionMode`` — more values, but
+    a mode changes which kernels and fast paths torch picks (``recorder``).
+    ``capture_output`` keeps what the snippet prints in ``output`` instead of
+    letting it reach the process's own stdout/stderr (the kernel captures those
+    at the file-descriptor level and passes False, so buffering is Python's own).
+    """
+    result = RunResult(source=source, filename=filename, device=device)
+    ok, reason = device_status(device)
+    if not ok:
+        result.error = errors.make_error("device_unavailable", reason, source=source)
+        result.exit_code = 2
+        return result
+    try:
+        tree = ast.parse(source, filename)
+        last_name = last_expression_name(tree)
+        # The compiler finds more (`return` outside a function, `break` outside a loop).
+        code = compile(rewrite(tree), filename, "exec")
+    except (SyntaxError, RecursionError, MemoryError) as exc:  # too deeply nested -> RecursionError
+        return _failed(result, exc)
+    _remember_source(source, filename)
+    observer = Observer()
+    result.namespace = namespace = _namespace(filename)
+    output = BoundedText() if capture_output else None
+    failure = None
+    with capture_backward_calls(filename, observer) as calls:
+        try:
+            with _printed_to(output), snippet_environment(filename), \
+                    device_context(device), observer.active(), \
+                    (Recorder(observer).active() if deep else contextlib.nullcontext()):
+                exec(code, namespace)
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
+            failure = exc
+    result.calls = list(calls)
+    result.call_graphs = calls.graphs
+    result.output = output.getvalue() if output is not None else ""
+    result.observer = observer
+    _name_everything(result, observer)
+    if failure is not None:
+        _failed(result, failure)
+    _pick_root(result, root, observer.last_value, last_name, observer.bindings)
+    return result
+
+
+def _printed_to(output):
+    """Send the snippet's stdout and stderr to ``output`` (nothing changes when it is None)."""
+    if output is None:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(output))
+    stack.enter_context(contextlib.redirect_stderr(output))
+    return stack
+
+
+def device_context(device: str):
+    """Return the context that makes ``device`` the default one (``torch.device(device)``,
+    a TorchFunctionMode), or none at all when it already is: on the CPU the snippet
+    runs exactly as under plain python."""
+    current = torch.get_default_device() if hasattr(torch, "get_default_device") else None
+    if current is not None and torch.device(device) == current:
+        return contextlib.nullcontext()
+    return torch.device(device)
+
+
+@contextlib.contextmanager
+def snippet_environment(filename: str):
+    """Run as ``python FILE`` would: the file's folder first on ``sys.path`` (the current
+    folder for ``-c`` and standard input), ``sys.argv == [FILE]``, Python's own warning
+    filters (shown on stderr, whatever the host process set); all restored afterwards."""
+    is_file = not filename.startswith("<")
+    folder = os.path.dirname(os.path.abspath(filename)) if is_file else os.getcwd()
+    saved_path, saved_argv = list(sys.path), list(sys.argv)
+    sys.path.insert(0, folder)
+    sys.argv = [filename if is_file else "-c"]
+    try:
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            for action, category, module in reversed(_PYTHON_WARNING_FILTERS):
+                warnings.filterwarnings(action, category=category, module=module)
+            warnings.showwarning = _show_warning  # a host (pytest) may have replaced it
+            yield
+    finally:
+        sys.path[:] = saved_path
+        sys.argv[:] = saved_argv
+
+
+# The filters of a plain `python` (3.x, release build, no -W options).
+_PYTHON_WARNING_FILTERS = (
+    ("default", DeprecationWarning, "__main__"),
+    ("ignore", DeprecationWarning, ""),
+    ("ignore", PendingDeprecationWarning, ""),
+    ("ignore", ImportWarning, ""),
+    ("ignore", ResourceWarning, ""),
+)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Write a warning to stderr exactly as Python's own ``warnings.showwarning`` does."""
+    stream = sys.stderr if file is None else file
+    if stream is None:
+        return
+    try:
+        stream.write(warnings.formatwarning(message, category, filename, lineno, line))
+    except OSError:
+        pass
+
+
+def _namespace(filename: str) -> dict:
+    namespace = {
+        "__name__": "__main__", "__builtins__": builtins, "__doc__": None,
+        "__package__": None, "__spec__": None,
+        "torch": torch, "nn": torch.nn, "F": torch.nn.functional,
+    }
+    if not filename.startswith("<"):
+        namespace["__file__"] = filename
+    return namespace
+
+
+def _remember_source(source: str, filename: str) -> None:
+    """Let ``linecache`` (and so tracebacks and ``inspect``) show the snippet's lines."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+def _failed(result: RunResult, exc: BaseException) -> RunResult:
+    result.error = errors.explain(exc, result.source, result.filename)
+    result.exit_code = 1
+    return result
+
+
+def _name_everything(result: RunResult, observer: Observer) -> None:
+    """Fill values, labels (variables first, then parameter names), scopes and lines."""
+    try:
+        scope_names, param_names = module_names(result.namespace)
+    except Exception:  # a module whose named_modules() itself fails: no module names
+        scope_names, param_names = {}, {}
+    result.values = observer.values
+    result.labels = {**parameter_labels(param_names), **observer.bindings.labels()}
+    result.scopes = ScopeNames(observer.scopes, scope_names, param_names)
+    result.lines = observer.lines
+
+
+def _pick_root(result: RunResult, root: str | None, last_value: list,
+               last_name: str | None, bindings) -> None:
+    """Set ``roots`` and ``root_name``, or an error when nothing can be drawn."""
+    if root:
+        result.root_chosen = True
+        _named_roots(result, root)
+        return
+    if last_value and _tensors_with_grad_fn(last_value[-1]):
+        result.roots = _tensors_with_grad_fn(last_value[-1])
+        result.root_name = last_name
+        return
+    last = bindings.last_with_grad_fn
+    tensor = last[1]() if last else None
+    if tensor is not None and _root_grad_fn(tensor) is not None:
+        result.roots, result.root_name = [tensor], last[0]
+        return
+    if result.error is None:
+        result.error = errors.make_error(
+            "nothing_to_draw",
+            "nothing to draw: the snippet made no tensor with a grad_fn "
+            "(did you set requires_grad=True?)",
+            source=result.source,
+        )
+        result.exit_code = 1
+
+
+def _named_roots(result: RunResult, root: str) -> None:
+    names = [n.strip() for n in root.split(",") if n.strip()]
+    for name in names:
+        if name not in result.namespace:
+            return _usage(result, f"--root {name}: the snippet defines no variable named {name!r}")
+        value = result.namespace[name]
+        if not isinstance(value, torch.Tensor) or _root_grad_fn(value) is None:
+            what = "is not a tensor" if not isinstance(value, torch.Tensor) else "has no grad_fn"
+            return _usage(result, f"--root {name}: {name!r} {what}, so there is no graph to draw "
+                                  "(did you set requires_grad=True?)")
+        result.roots.append(value)
+    result.root_name = ",".join(names)
+
+
+def _usage(result: RunResult, message: str) -> None:
+    if result.error is None:
+        result.error = errors.make_error(
+            "nothing_to_draw", message, source=result.source, exit_status=2,
+            title="No such root",
+            explanation="--root names the variable whose graph is drawn; it must hold a "
+                        "tensor that has a grad_fn when the snippet ends.",
+            fix="Pass the name of a tensor computed from a leaf with requires_grad=True, "
+                "or leave --root out to use the last expression.",
+        )
+        result.exit_code = 2
+    result.roots = []
+
+
+def _tensors_with_grad_fn(value) -> list:
+    """Return the tensors with a grad_fn in a value (a tensor, or a tuple/list of them).
+
+    These are the roots the user asked to draw, so their grad_fn is read even for a
+    view (as printing them would); a view torch refuses to give a node is no root.
+    """
+    items = value if isinstance(value, (tuple, list)) else [value]
+    return [t for t in items if isinstance(t, torch.Tensor) and _root_grad_fn(t) is not None]
+
+
+def _root_grad_fn(t: torch.Tensor):
+    try:
+        return t.grad_fn
+    except RuntimeError:  # a view made in no_grad whose base changed in place since
+        return None

@@ -1,0 +1,116 @@
+"""What a graph node saved for backward, and whether torch still holds it.
+
+Saved tensors are read through ``_raw_saved_*`` (``safe_reads.saved_slots``),
+never unpacked to be described: unpacking runs ``saved_tensors_hooks`` (user
+code, checkpoint's recomputation). Each saved tensor is ``alive``, ``freed``
+(a backward pass without retain_graph released it), ``hooked`` (a
+saved-tensors hook holds it) — an attribute that was never saved (an optional
+input that was None) is left out: "not saved" is not "freed". Plain saved
+values (sizes, dims, flags) are read as they are.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import torch
+
+from gradstep.autograd.safe_reads import (
+    is_freed_error,
+    is_plain,
+    is_python_node,
+    saved_slots,
+    unpack,
+)
+from gradstep.autograd.values import dtype_name, tensor_value, to_jsonable
+
+__all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names"]
+
+
+@cache
+def plain_saved_names(node_type: type) -> tuple[str, ...]:
+    """Return the ``_saved_*`` attributes of a node class that hold no tensor (sizes, dims,
+    scalars): those that have no ``_raw_saved_*`` twin."""
+    names = set(dir(node_type))
+    return tuple(a for a in sorted(names) if a.startswith("_saved_")
+                 and "_raw" + a not in names)
+
+
+def saved_items(node, *, values: bool = False, snippet_done: bool = False) -> list[dict]:
+    """Return one dict per saved value of ``node``, tensors first, in attribute order.
+
+    A tensor gives ``{name, shape, dtype, freed: False}`` (plus ``value`` when
+    ``values`` and torch would hand it to backward unchanged; a saved view only once
+    the snippet is done, see ``safe_reads.unpack``), a released one
+    ``{name, freed: True}``, one held by a saved-tensors hook ``{name, freed: False,
+    hooked: True}``; anything else (sizes, scalars, flags) ``{name, value}``.
+    """
+    items = [_tensor_item(node, slot, values, snippet_done) for slot in saved_slots(node)
+             if slot.state != "unsaved"]
+    if is_python_node(node):
+        items.extend(_ctx_items(node))
+        return items
+    for attr in plain_saved_names(type(node)):
+        try:
+            saved = getattr(node, attr)
+        except RuntimeError as exc:  # a SymInt list torch cannot give back, say
+            items.append({"name": attr.removeprefix("_saved_"), "error": first_line(exc)})
+            continue
+        if saved is not None:
+            items.append({"name": attr.removeprefix("_saved_"), "value": to_jsonable(saved)})
+    return items
+
+
+def _tensor_item(node, slot, values: bool, snippet_done: bool) -> dict:
+    name = _display_name(node, slot.name)
+    if slot.state == "freed":
+        return {"name": name, "freed": True}
+    if slot.state == "hooked":
+        return {"name": name, "freed": False, "hooked": True}
+    data = slot.data
+    item = {"name": name, "shape": list(data.shape), "dtype": dtype_name(data.dtype),
+            "freed": False}
+    if values:
+        item["value"] = _saved_value(node, slot, snippet_done)
+        if item["value"] is None:
+            item["note"] = _why_no_value(data, snippet_done)
+    return item
+
+
+def _saved_value(node, slot, snippet_done: bool) -> dict | None:
+    """Return the summary of what backward would unpack, or None when it cannot be read safely."""
+    tensor = unpack(node, slot, views=snippet_done)
+    if tensor is None or not is_plain(tensor):
+        return None
+    return tensor_value(tensor)
+
+
+def _why_no_value(data: torch.Tensor, snippet_done: bool) -> str:
+    if data._is_view() and not snippet_done:
+        return "a view: reading it could make torch rebuild its graph node"
+    if not is_plain(data):
+        return "a tensor subclass: reading it would run its own code"
+    return "changed in place since it was saved (backward through this node would fail)"
+
+
+def _display_name(node, name: str) -> str:
+    """A custom Function's saved tensors are called ``saved_tensors[i]``, as ``ctx.saved_tensors``."""
+    if is_python_node(node) and name.startswith("tensors"):
+        return "saved_" + name
+    return name
+
+
+def _ctx_items(node) -> list[dict]:
+    """Return a custom ``autograd.Function``'s plain ``ctx`` attributes (no tensors, no code)."""
+    items = []
+    for key, val in vars(node).items():
+        if not key.startswith("_") and not isinstance(val, torch.Tensor) and not callable(val):
+            items.append({"name": f"ctx.{key}", "value": to_jsonable(val)})
+    return items
+
+
+def first_line(exc: BaseException) -> str:
+    """Return the first line of ``exc``'s message, or its type name when it has none
+    (a bare ``assert`` in a custom backward)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

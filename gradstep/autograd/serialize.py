@@ -1,0 +1,64 @@
+"""The trace JSON of DESIGN.md, to and from a ``networkx.MultiDiGraph``."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+
+from gradstep.autograd.graph_json import graph_from_json  # noqa: F401 (re-exported)
+from gradstep.autograd.trace import Trace
+from gradstep.autograd.values import to_jsonable
+
+NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved",
+               "formula", "formula_math", "formula_note", "seq", "line", "slots")
+
+
+def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) -> dict:
+    """Return ``{"root", "device", "nodes", "edges"}`` for a Trace (or a graph with a ``root`` attribute).
+
+    Nodes come in id order (breadth-first from the root), edges in
+    ``(source, slot)`` order. ``device`` defaults to the root node's device.
+    """
+    graph = trace.graph if isinstance(trace, Trace) else trace
+    root = trace.root_id if isinstance(trace, Trace) else graph.graph.get("root", "n0")
+    nodes = [_node_json(node_id, attrs) for node_id, attrs in sorted(graph.nodes(data=True), key=_id_order)]
+    edges = [
+        {"source": u, "target": v, "slot": d.get("slot", k), "input_nr": d.get("input_nr", 0)}
+        for u, v, k, d in graph.edges(keys=True, data=True)
+    ]
+    edges.sort(key=lambda e: (_number(e["source"]), e["slot"]))
+    if device is None:
+        device = graph.nodes[root].get("device") if root in graph else None
+    data = {"root": root, "device": device or "cpu", "nodes": nodes, "edges": edges}
+    roots = trace.root_ids if isinstance(trace, Trace) else graph.graph.get("roots")
+    if roots and len(roots) > 1:
+        data["roots"] = list(roots)
+    return data
+
+
+def dumps(data, *, ascii_only: bool = False) -> str:
+    """Return strict JSON text (no NaN/Infinity literals) for plain data;
+    ``ascii_only`` escapes every non-ASCII character (``\\uXXXX``)."""
+    return json.dumps(to_jsonable(data), allow_nan=False, ensure_ascii=ascii_only)
+
+
+def _node_json(node_id: str, attrs: dict) -> dict:
+    # Attributes made by trace_graph are JSON-safe already (values.tensor_value);
+    # only foreign graphs need converting, and dumps() converts again anyway.
+    out = {name: attrs.get(name) for name in NODE_FIELDS}
+    out["id"] = node_id
+    if out["kind"] == "leaf":  # a leaf has no formula of its own: AccumulateGrad adds into .grad
+        for name in ("formula", "formula_math", "formula_note"):
+            out.pop(name)
+    if out["saved"] is None:
+        out["saved"] = []
+    return out
+
+
+def _number(node_id: str) -> int:
+    return int(node_id[1:]) if node_id[1:].isdigit() else -1
+
+
+def _id_order(item) -> int:
+    return _number(item[0])

@@ -1,0 +1,174 @@
+"""The live, in-process state of one snippet: run it, then backward / inspect.
+
+Every method returns plain JSON-safe data, so the kernel can send it across a
+process boundary unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from gradstep.autograd import errors
+from gradstep.autograd.call_graphs import renumber_calls, roots_to_join
+from gradstep.autograd.runner import run_snippet
+from gradstep.autograd.serialize import graph_to_json
+from gradstep.autograd.step_hooks import gc_paused
+from gradstep.autograd.trace import Trace, trace_graph
+from gradstep.autograd.values import to_jsonable
+
+
+@dataclass
+class LiveState:
+    """What a run left alive: the namespace, the root tensor(s) and their Trace."""
+
+    source: str
+    filename: str
+    device: str
+    namespace: dict
+    root: torch.Tensor | None
+    root_name: str | None
+    trace: Trace | None
+    roots: list = field(default_factory=list)
+    values: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+    scopes: dict = field(default_factory=dict)
+    calls: list = field(default_factory=list)
+    output: str = ""
+
+
+class Session:
+    """Runs snippets in this process and keeps the last one's LiveState.
+
+    ``capture_output``: keep what a snippet prints in the result's ``output``
+    (in-process use); the kernel's worker turns it off and captures the
+    process's stdout/stderr itself, so the snippet's streams are Python's own.
+    """
+
+    def __init__(self, *, capture_output: bool = True):
+        self.state: LiveState | None = None
+        self.capture_output = capture_output
+
+    def run(self, source: str, *, device: str = "cpu", root: str | None = None,
+            filename: str = "<snippet>", deep_values: bool = False) -> dict:
+        """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code",
+        "root_name", "root_candidates"}``.
+
+        ``trace`` is the trace JSON (also after a failure, when the snippet got
+        far enough to build a graph), ``exit_code`` the CLI status (0, 1 or 2).
+        ``deep_values`` records every torch call's output (``recorder``), which
+        can change which kernels torch picks.
+        """
+        self.reset()
+        result = run_snippet(source, device=device, root=root, filename=filename,
+                             deep=deep_values, capture_output=self.capture_output)
+        trace, error = None, result.error
+        if result.roots:
+            try:
+                with gc_paused():  # the walk makes many small objects: no full collections
+                    trace = _trace_with_calls(result)
+            except Exception as exc:  # a graph torch itself cannot walk
+                error = error or errors.explain(exc, source, filename)
+        result.call_graphs = []  # the calls' grad_fns are not kept past the trace
+        self.state = LiveState(
+            source=source, filename=filename, device=device, namespace=result.namespace,
+            root=result.roots[0] if result.roots else None, root_name=result.root_name,
+            trace=trace, roots=result.roots, values=result.values, labels=result.labels,
+            scopes=result.scopes, calls=result.calls, output=result.output,
+        )
+        exit_code = result.exit_code or (1 if error else 0)
+        with gc_paused():
+            trace_json = graph_to_json(trace, device=device) if trace else None
+        return {
+            "root_candidates": root_candidates(result.namespace),
+            "ok": error is None,
+            "trace": trace_json,
+            "error": to_jsonable(error),
+            "calls": to_jsonable(result.calls),
+            "output": result.output,
+            "root_name": result.root_name,
+            "exit_code": exit_code,
+        }
+
+    def backward(self, *, mode: str = "backward", retain_graph: bool = False,
+                 passes: int = 1, gradient: Any = None) -> dict:
+        """Run backward on the root; return the DESIGN backward JSON."""
+        state = self._live()
+        from gradstep.autograd.backward import run_backward
+
+        return run_backward(state, mode=mode, retain_graph=retain_graph,
+                            passes=passes, gradient=gradient)
+
+    def inspect(self, node_id: str) -> dict:
+        """Return one node's attributes, saved tensors with values and its Jacobian when small."""
+        state = self._live()
+        from gradstep.autograd.backward import inspect_node
+
+        return inspect_node(state, node_id)
+
+    def grad_stats(self) -> dict:
+        """Return ``{"params": [...], "error": None}``: each leaf's ``.grad`` norm, its own
+        norm, zero and NaN/Inf counts, read from the real tensors (``grad_stats``)."""
+        state = self._live()
+        from gradstep.autograd.grad_stats import grad_stats
+
+        return grad_stats(state.trace)
+
+    def zero_grad(self) -> dict:
+        """Set every leaf's ``.grad`` to None (as ``optimizer.zero_grad()`` does); return
+        ``{"ok": True, "leaves": n}``, so the next pass starts from no gradient."""
+        from gradstep.autograd.graph_facts import leaf_tensors
+
+        leaves = leaf_tensors(self._live().trace.id_of)
+        for leaf in leaves:
+            leaf.grad = None
+        return {"ok": True, "leaves": len(leaves), "error": None}
+
+    def reset(self) -> None:
+        """Forget the last run (its namespace, tensors and graph)."""
+        self.state = None
+
+    def _live(self) -> LiveState:
+        if self.state is None or self.state.trace is None:
+            raise RuntimeError("nothing to step through: run a snippet that builds a graph first")
+        return self.state
+
+
+def _trace_with_calls(result) -> Trace:
+    """Return the trace of the run's roots, joined with the graphs of the snippet's own
+    backward calls that share nodes with it (their timelines renumbered onto it)."""
+    see_saved = None
+    if result.observer is not None:
+        def see_saved(nodes):  # the snippet is done: saved views may be unpacked too
+            result.observer.see_saved(nodes, snippet_done=True)
+
+    def trace_of(roots):
+        return trace_graph(roots, values=result.values, labels=result.labels,
+                           scopes=result.scopes, see_saved=see_saved, lines=result.lines)
+
+    trace = trace_of(result.roots)
+    if not result.root_chosen and result.call_graphs:
+        extra = roots_to_join(trace.id_of, result.call_graphs)
+        if extra:
+            trace = trace_of(list(result.roots) + extra)
+    renumber_calls(result.calls, result.call_graphs, trace.id_of)
+    return trace
+
+
+def root_candidates(namespace: dict | None) -> list[str]:
+    """Return the snippet's top-level names that hold a tensor with a grad_fn, in the order
+    they were first bound: the roots a window may offer to draw (``--root NAME``)."""
+    from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+
+    names = []
+    for name, value in (namespace or {}).items():
+        if name.startswith("_") or not is_plain(value):
+            continue
+        try:
+            if grad_fn_of(value) is not None:
+                names.append(name)
+        except RuntimeError:  # a view torch refuses to give a node: not a root
+            continue
+    return names

@@ -1,0 +1,131 @@
+"""Read a snippet from a file, standard input (``-``) or ``-c CODE`` and say clearly
+why when it cannot be one (missing, a directory, empty, not text)."""
+
+from __future__ import annotations
+
+import io
+import sys
+import tokenize
+from pathlib import Path
+
+from gradstep.autograd.errors import make_error
+
+# Far beyond any hand-written snippet; stops us reading a disk image into memory.
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class SnippetLoadError(Exception):
+    """The snippet could not be loaded. ``error`` is an error dict (see errors.py);
+    ``error["exit_status"]`` is 2 for bad usage (nothing given, no such file, a
+    directory) and 1 for a file that is not a runnable snippet (empty, not text)."""
+
+    def __init__(self, error: dict):
+        super().__init__(error["message"])
+        self.error = error
+
+
+def load_snippet(file: str | None, code: str | None, stdin=None) -> tuple[str, str]:
+    """Return ``(source, filename)``: ``code`` (filename ``<string>``) when given,
+    else standard input when ``file`` is ``-`` (filename ``<stdin>``), else the
+    file's text decoded as UTF-8 (or the encoding its coding line declares).
+    Raises SnippetLoadError when there is no usable snippet."""
+    if code is not None:
+        return _checked(code, "<string>"), "<string>"
+    if file is None:
+        raise _usage("No snippet given: pass a FILE, `-` for standard input, or -c CODE.")
+    if file == "-":
+        data = _read_stream(stdin if stdin is not None else sys.stdin)
+        return _decoded(data, "<stdin>"), "<stdin>"
+    return _decoded(_read_file(Path(file)), file), file
+
+
+def _usage(message: str, **extra) -> SnippetLoadError:
+    """Return the error for a snippet that was not given properly (exit status 2)."""
+    return SnippetLoadError(make_error("other", message, exit_status=2, **extra))
+
+
+def _read_file(path: Path) -> bytes:
+    """Return the bytes of ``path``, refusing what cannot be a snippet file."""
+    if not path.exists():
+        raise _usage(f"No such file: {path}", type="FileNotFoundError",
+                     title="File not found",
+                     explanation="There is no file at this path.",
+                     fix="Check the path and the spelling (it is relative to the "
+                         "current directory).")
+    if path.is_dir():
+        raise _usage(f"{path} is a directory, not a snippet file", type="IsADirectoryError",
+                     title="A directory, not a file",
+                     explanation="A snippet is one Python file.",
+                     fix="Give the path of a .py file inside that directory.")
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise _not_text(f"{path} is larger than {MAX_BYTES // (1024 * 1024)} MB; "
+                            "a snippet is a short Python file")
+        return path.read_bytes()
+    except OSError as exc:
+        raise _usage(f"Cannot read {path}: {exc.strerror or exc}", type=type(exc).__name__,
+                     title="Cannot read the file",
+                     explanation="The file exists but could not be read.",
+                     fix="Check the file's permissions.") from exc
+
+
+def _read_stream(stream) -> bytes | str:
+    """Return everything on ``stream``: bytes when it has a binary buffer, else text."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        return buffer.read(MAX_BYTES + 1)
+    return stream.read()
+
+
+def _not_text(message: str, line: int | None = None) -> SnippetLoadError:
+    """Return the error for data that is not a text snippet (exit status 1)."""
+    return SnippetLoadError(make_error("not_text", message, line=line, exit_status=1))
+
+
+def _decoded(data: bytes | str, filename: str) -> str:
+    """Return ``data`` as text, refusing binary data and undecodable bytes."""
+    if isinstance(data, str):
+        return _checked(data, filename)
+    if len(data) > MAX_BYTES:
+        raise _not_text(f"{filename} is larger than {MAX_BYTES // (1024 * 1024)} MB; "
+                        "a snippet is a short Python file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _checked(_decode_utf16(data, filename), filename)
+    if b"\x00" in data:
+        raise _not_text(f"{filename} is not a text file (it contains NUL bytes; "
+                        "it looks binary)")
+    encoding = _declared_encoding(data, filename)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _not_text(f"{filename} is not {encoding} text: byte 0x{data[exc.start]:02x} "
+                        f"on line {line} cannot be decoded", line=line) from exc
+    return _checked(text.removeprefix("\ufeff"), filename)
+
+
+def _declared_encoding(data: bytes, filename: str) -> str:
+    """Return the encoding a BOM or a PEP 263 coding line declares (UTF-8 by default)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise _not_text(f"{filename}: {exc.msg}") from exc
+    return encoding
+
+
+def _decode_utf16(data: bytes, filename: str) -> str:
+    """Return UTF-16 text that starts with a byte-order mark."""
+    try:
+        return data.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        raise _not_text(f"{filename} starts like UTF-16 text but cannot be decoded") from exc
+
+
+def _checked(text: str, filename: str) -> str:
+    """Return ``text`` with Unix line endings, refusing an empty or blank snippet."""
+    if "\x00" in text:
+        raise _not_text(f"{filename} is not text (it contains NUL characters)")
+    if not text.strip():
+        what = "empty" if not text else "blank (only whitespace)"
+        raise SnippetLoadError(make_error("empty", f"{filename} is {what}", exit_status=1))
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -1,0 +1,179 @@
+"""Walk ``grad_fn.next_functions`` into a ``networkx.MultiDiGraph``.
+
+The walk is breadth-first with an explicit queue and a ``seen`` map (a chain
+of 10,000 ops must not hit Python's recursion limit). Node ids are ``n0``,
+``n1``, ... in that order, ``n0`` being the (first) root. An edge goes from a
+node to the node that receives its gradient; its key is the ``slot`` in the
+source's ``next_functions`` (``x * x`` gives two parallel edges).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import networkx as nx
+import torch
+
+from gradstep.autograd.formulas import formula_fields_of
+from gradstep.autograd.index_labels import label_indexing
+from gradstep.autograd.saved import saved_items
+from gradstep.autograd.values import dtype_name, summary
+
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+@dataclass
+class Trace:
+    """A traced graph plus the live grad_fn objects behind its node ids."""
+
+    graph: nx.MultiDiGraph
+    root_id: str
+    root_ids: list[str] = field(default_factory=list)
+    node_of: dict[str, Any] = field(default_factory=dict)
+    id_of: dict[Any, str] = field(default_factory=dict)
+
+
+def node_key(fn) -> tuple:
+    """Return a key naming graph node ``fn`` that does not keep ``fn`` alive.
+
+    Op nodes are keyed by their sequence number and name; AccumulateGrad by the
+    identity of the leaf tensor it accumulates into.
+    """
+    variable = getattr(fn, "variable", None)
+    if variable is not None:
+        return ("leaf", id(variable))
+    return ("op", fn._sequence_nr(), fn.name())
+
+
+def node_name(fn) -> str:
+    """Return ``fn.name()`` without any ``torch::autograd::`` prefix."""
+    return fn.name().removeprefix("torch::autograd::")
+
+
+@cache
+def short_op_name(name: str) -> str:
+    """Return a short label for an op name: ``MulBackward0`` -> ``mul``, ``MseLossBackward0`` -> ``mse_loss``."""
+    base = _BACKWARD_SUFFIX.sub("", name) or name
+    return _CAMEL.sub("_", base).lower()
+
+
+def grad_fn_roots(roots) -> list:
+    """Return the grad_fn objects of ``roots`` (a tensor, a grad_fn, or a list of them).
+
+    Raises ValueError for a tensor that has no grad_fn.
+    """
+    if not isinstance(roots, (list, tuple)):  # one tensor or one grad_fn
+        roots = [roots]
+    fns = []
+    for root in roots:
+        fn = root.grad_fn if isinstance(root, torch.Tensor) else root
+        if fn is None:
+            raise ValueError("the root tensor has no grad_fn: it is not part of an autograd graph")
+        fns.append(fn)
+    return fns
+
+
+def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
+                lines=None) -> Trace:
+    """Return the Trace of everything reachable from ``roots`` through ``next_functions``.
+
+    ``values`` maps ``node_key`` to ``{output_nr: value dict}`` (recorded while
+    the snippet ran; anything with ``get(key)``), ``labels`` and ``scopes`` map
+    ``node_key`` to strings, ``lines`` to the snippet line that made the node
+    (``lines.LineIndex``). ``see_saved(nodes)``, when given, is called with the
+    graph's nodes once they are walked, before their attributes are read (it
+    records the values their saved tensors prove, see ``observe``).
+    """
+    values, labels, scopes, lines = values or {}, labels or {}, scopes or {}, lines or {}
+    graph = nx.MultiDiGraph()
+    trace = Trace(graph=graph, root_id="n0")
+    queue: deque = deque()
+    for fn in grad_fn_roots(roots):
+        trace.root_ids.append(_visit(fn, trace, queue))
+    trace.root_id = trace.root_ids[0]
+    while queue:
+        fn = queue.popleft()
+        source = trace.id_of[fn]
+        for slot, (nxt, input_nr) in enumerate(fn.next_functions):
+            if nxt is None:  # an input that needs no gradient: torch has no node there
+                continue
+            target = _visit(nxt, trace, queue)
+            graph.add_edge(source, target, key=slot, slot=slot, input_nr=input_nr)
+    if see_saved is not None:
+        see_saved(trace.node_of.values())
+    nodes = graph.nodes  # the nodes exist (in id order): fill their attribute dicts in place
+    for node_id, fn in trace.node_of.items():
+        attrs = node_attributes(fn, node_id, values, labels, scopes)
+        if attrs["kind"] == "op":
+            attrs.update(seq=fn._sequence_nr(), line=lines.get(node_key(fn)))
+        else:
+            attrs.update(seq=None, line=None)
+        attrs["slots"] = len(fn.next_functions)
+        nodes[node_id].update(attrs)
+    label_indexing(graph, short_op_name)  # p[1], p[2] rather than two "select" nodes
+    return trace
+
+
+def _visit(fn, trace: Trace, queue: deque) -> str:
+    """Return the id of ``fn``, numbering and queueing it the first time it is seen."""
+    node_id = trace.id_of.get(fn)
+    if node_id is None:
+        node_id = f"n{len(trace.id_of)}"
+        trace.id_of[fn] = node_id
+        trace.node_of[node_id] = fn
+        trace.graph.add_node(node_id)
+        queue.append(fn)
+    return node_id
+
+
+def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict) -> dict:
+    """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ..."""
+    key = node_key(fn)
+    name = node_name(fn)
+    variable = getattr(fn, "variable", None)
+    attrs = {"id": node_id, "name": name}
+    if variable is not None:
+        attrs.update(kind="leaf", label=labels.get(key) or "leaf", scope=scopes.get(key, ""))
+        attrs.update(_tensor_meta(variable), value=summary(variable))
+    else:
+        attrs.update(kind="op", label=labels.get(key) or short_op_name(name))
+        attrs.update(scope=scopes.get(key, ""), **_output_meta(fn))
+        value = _node_value(values.get(key))
+        # A value whose shape is not the node's was matched to the wrong node
+        # (a safety net for the sequence-number matching): show none rather than it.
+        if value is not None and attrs["shape"] is not None and value.get("shape") != attrs["shape"]:
+            value = None
+        attrs["value"] = value
+    attrs["saved"] = saved_items(fn)
+    if variable is None:
+        attrs.update(formula_fields_of(name, attrs["saved"]))
+    return attrs
+
+
+def _tensor_meta(t: torch.Tensor) -> dict:
+    return {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": str(t.device)}
+
+
+def _output_meta(fn) -> dict:
+    """Return shape/dtype/device of the node's first forward output (None when unknown)."""
+    try:
+        meta = fn._input_metadata[0]
+        return {"shape": list(meta.shape), "dtype": dtype_name(meta.dtype), "device": str(meta.device)}
+    except (AttributeError, IndexError, RuntimeError, TypeError):
+        return {"shape": None, "dtype": None, "device": None}
+
+
+def _node_value(outputs: dict | None) -> dict | None:
+    """Return the recorded value of output 0, with every output under ``outputs`` when several."""
+    if not outputs:
+        return None
+    first = outputs.get(0) or outputs[min(outputs)]
+    if len(outputs) == 1 and 0 in outputs:
+        return first
+    count = max(outputs) + 1
+    return {**first, "outputs": [outputs.get(i) for i in range(count)]}

@@ -1,0 +1,149 @@
+"""The command line: ``gradstep [gui] [FILE]``, ``trace``, ``backward``, ``export``, ``check``.
+
+This module only parses arguments; each subcommand lives in ``gradstep.commands``
+and is imported when it is used, so ``gradstep trace`` never imports Qt.
+Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device,
+130 interrupted (Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import os
+import sys
+
+SUBCOMMANDS = ("gui", "trace", "backward", "export", "check")
+TOP_OPTIONS = ("-h", "--help", "--version")
+INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program ended by Ctrl+C
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print gradstep's version (read from the package metadata only when asked)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="print gradstep's version and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from gradstep import installed_version
+
+        print(f"gradstep {installed_version()}")
+        parser.exit()
+
+
+def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", help="snippet file, or - for standard input")
+    parser.add_argument("-c", dest="code", metavar="CODE", help="the snippet as a string")
+    parser.add_argument("--root", metavar="NAME", help="variable holding the root tensor")
+    parser.add_argument(
+        "--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"),
+        help="device the snippet runs under (default: cpu)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS",
+        help="stop the snippet after this many seconds",
+    )
+    parser.add_argument(
+        "--deep-values", action="store_true",
+        help="also record the output of every torch call inside library code (more node "
+             "values; a Python mode is then active, which can change the kernels and fast "
+             "paths torch picks, so the run may differ from plain python)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradstep", description="Step through a real PyTorch backward pass.",
+        epilog="gradstep FILE.py [--run] opens the window on FILE.py (the same as gradstep gui FILE.py).",
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the window (the default)")
+    gui.add_argument("file", nargs="?", help="snippet file to open (it is not run)")
+    gui.add_argument("--run", action="store_true", help="run the opened file at once")
+    gui.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"))
+
+    trace = sub.add_parser("trace", help="print the autograd graph")
+    _add_snippet_options(trace)
+    trace.add_argument("--json", action="store_true", help="print JSON (the only format)")
+
+    backward = sub.add_parser("backward", help="run backward and print the step timeline")
+    _add_snippet_options(backward)
+    backward.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    backward.add_argument("--retain-graph", action="store_true")
+    backward.add_argument("--mode", choices=("backward", "grad"), default="backward")
+    backward.add_argument("--passes", type=int, default=1, metavar="N")
+    backward.add_argument(
+        "--gradient", choices=("ones",), default=None,
+        help="gradient for a non-scalar root (ones_like the root)",
+    )
+
+    export = sub.add_parser("export", help="write a picture or a graph file")
+    _add_snippet_options(export)
+    export.add_argument("-o", "--output", required=True, metavar="OUT")
+    export.add_argument("--step", type=int, default=None, metavar="K",
+                        help="draw the state after K backward steps (0 = before the first)")
+    export.add_argument("--pass", dest="pass_number", type=int, default=None, metavar="P",
+                        help="step through the snippet's P-th backward call (1-based)")
+    export.add_argument("--layout", choices=("layered", "dot"), default="layered")
+    export.add_argument("--collapse", type=int, default=None, metavar="DEPTH")
+    export.add_argument("--rankdir", choices=("TB", "LR"), default="TB")
+    export.add_argument("--scale", type=float, default=2.0, help="PNG pixels per point")
+    export.add_argument("--transparent", action="store_true", help="PNG without background")
+    export.add_argument("--frames", metavar="DIR", help="also write one PNG per backward step")
+
+    check = sub.add_parser(
+        "check", help="find where NaN/Inf values start and how gradients flow",
+        description="Run the snippet, trace it, run one backward pass (the snippet's own, "
+                    "else from the root) and report where NaN/Inf values start, forward and "
+                    "backward, and layers whose gradients vanish, explode or are mostly zero. "
+                    "Exit status 1 when NaN/Inf was found.")
+    _add_snippet_options(check)
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    return parser
+
+
+def _with_command(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Return ``argv`` with its subcommand: ``gui`` for none, for a file or for gui options.
+
+    A first word that is neither a command nor a file (``gradstep frob``) is a usage
+    error listing the commands; it must not open the window.
+    """
+    if not argv:
+        return ["gui"]
+    first = argv[0]
+    if first in SUBCOMMANDS or first in TOP_OPTIONS:
+        return argv
+    if first.startswith("-") or first.endswith(".py") or os.path.exists(first):
+        return ["gui", *argv]  # `gradstep FILE --run`, `gradstep --device cuda`
+    close = difflib.get_close_matches(first, SUBCOMMANDS, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    parser.error(f"'{first}' is neither a command nor a file.{hint} Commands: "
+                 f"{', '.join(SUBCOMMANDS)} (gradstep COMMAND --help). To open a snippet, "
+                 "give its path: gradstep model.py")
+    raise AssertionError("unreachable: parser.error exits")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(_with_command(parser, argv))
+        handler = importlib.import_module(f"{__package__}.commands.{args.command}")
+        return handler.run(args)
+    except KeyboardInterrupt:
+        # the kernel process is ended at exit (gradstep.kernel.client's atexit hook)
+        print("gradstep: interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def gui_main(argv: list[str] | None = None) -> int:
+    """The ``gradstep-gui`` launcher: open the window (``gradstep-gui [FILE] [--run]``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--version"]:
+        return main(argv)
+    return main(["gui", *argv])

@@ -1,0 +1,149 @@
+"""`gradstep check FILE [--json]`: where a NaN or an infinity starts, and how gradients flow.
+
+Runs the snippet, traces it and takes one backward pass: the snippet's own first one
+when it made one on the traced graph, else one from the root (from ``ones_like`` when
+the root is not a scalar). Then prints the findings (``gradstep.autograd.findings``): the
+first op whose forward output holds NaN/Inf that its inputs did not, the first
+backward step that sent NaN/Inf it did not receive, and layers whose gradients vanish,
+explode or are mostly zero. ``--json`` prints ``{"findings": [...], "grad_norms":
+{leaf label: norm of its .grad}, "layers": [...]}``. Nothing is run twice: a value
+gradstep did not capture makes a finding "first seen" rather than "starts", and
+``--deep-values`` (which can change torch's kernel choice) captures more.
+
+Exit status: 1 when a NaN or an infinity was found (or the snippet failed), 0
+otherwise (vanishing, exploding and dead layers are warnings), 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from gradstep.commands.common import (
+    OK,
+    SNIPPET_FAILED,
+    CommandError,
+    display_name,
+    load_source,
+    open_session,
+    print_json,
+    report_error,
+)
+
+
+def run(args) -> int:
+    """Print the findings; return the exit status (0, 1 or 2)."""
+    name = display_name(args)
+    try:
+        source, filename = load_source(args)
+    except CommandError as exc:
+        report_error(exc.error, name)
+        return exc.status
+    session = open_session(args)
+    try:
+        return _check(args, session, source, filename, name)
+    finally:
+        session.shutdown()
+
+
+def _check(args, session, source: str, filename: str, name: str) -> int:
+    from gradstep.autograd.findings import check_json, diagnose
+
+    deep = getattr(args, "deep_values", False)
+    result = session.run(source, device=args.device, root=args.root, filename=filename,
+                         deep_values=deep)
+    if result.get("output"):
+        sys.stderr.write(result["output"])
+    if deep:
+        sys.stderr.write("gradstep: --deep-values ran the snippet under a TorchFunctionMode, "
+                         "which can change the kernels torch picks\n")
+    trace = result.get("trace")
+    if not trace:
+        report_error(result["error"], name)
+        return result.get("exit_code") or SNIPPET_FAILED
+    timeline, stats = _one_pass(session, result), None
+    if timeline is not None:
+        stats = session.grad_stats()
+        stats = stats if isinstance(stats, dict) and "params" in stats else None
+    diagnosis = diagnose(trace, [timeline] if timeline else [], stats)
+    if args.json:
+        print_json(check_json(diagnosis, stats))
+    else:
+        sys.stdout.write(format_report(diagnosis, trace, source))
+        sys.stdout.flush()
+    failed = result.get("error") or (timeline or {}).get("error")
+    if failed:
+        report_error(failed, name)
+        return SNIPPET_FAILED
+    return SNIPPET_FAILED if diagnosis.failed else OK
+
+
+def _one_pass(session, result: dict) -> dict | None:
+    """Return the snippet's own first pass on the traced graph, else run one from the root
+    (None when the run failed: its graph may be half built)."""
+    names = {n["id"]: n["name"] for n in result["trace"]["nodes"]}
+    for call in result.get("calls") or []:
+        steps = (call.get("timeline") or {}).get("steps") or []
+        if steps and all(names.get(s.get("node")) == s.get("name") for s in steps):
+            return call["timeline"]
+    if not result.get("ok"):
+        return None
+    root = next((n for n in result["trace"]["nodes"] if n["id"] == result["trace"]["root"]), {})
+    scalar = _count(root.get("shape") or []) == 1
+    timeline = session.backward(gradient=None if scalar else "ones")
+    return timeline if "steps" in timeline else None
+
+
+def _count(shape: list[int]) -> int:
+    count = 1
+    for size in shape:
+        count *= size
+    return count
+
+
+FLOW_SHOWN = 8  # gradient-flow warnings of one kind printed as text
+
+
+def format_report(diagnosis, trace: dict, source: str = "") -> str:
+    """Return the findings as text for a terminal: each NaN/Inf origin with its line of
+    code and the nodes that carried it on, then the gradient-flow table and warnings."""
+    from gradstep.autograd.elements import text
+
+    nodes = {n["id"]: n for n in trace.get("nodes") or []}
+    code = source.splitlines()
+    lines = []
+    for finding in diagnosis.nonfinite():
+        lines.append(f"{finding.kind}: {finding.message}")
+        if finding.line and 0 < finding.line <= len(code):
+            lines.append(f"  {finding.line:>4} | {code[finding.line - 1].strip()}")
+        if finding.note:
+            lines.append(f"  note: {finding.note}")
+        if finding.carriers:
+            named = [_node_text(nodes.get(c, {"id": c})) for c in finding.carriers[:6]]
+            more = f" and {len(finding.carriers) - 6} more" if len(finding.carriers) > 6 else ""
+            lines.append(f"  carried on by: {', '.join(named)}{more}")
+    if not diagnosis.nonfinite():
+        lines.append("No NaN or infinity in the recorded values and gradients.")
+    if diagnosis.rows:
+        lines.append("")
+        lines.append(f"{'layer (input side first)':32} {'|grad|':>10} {'|weight|':>10} "
+                     f"{'ratio':>10} {'zeros':>6}")
+        for row in diagnosis.rows:
+            share = row.zero_fraction
+            lines.append(f"{row.name[:32]:32} {text(row.grad_norm):>10} {text(row.weight_norm):>10} "
+                         f"{text(row.ratio):>10} {'' if share is None else f'{share:.0%}':>6}")
+    flow = [f for f in diagnosis.findings if not f.fails]
+    if flow:
+        lines.append("")
+        for kind in ("exploding", "vanishing", "dead"):
+            of_kind = [f for f in flow if f.kind == kind]
+            lines += [f"{f.kind}: {f.message}" for f in of_kind[:FLOW_SHOWN]]
+            if len(of_kind) > FLOW_SHOWN:
+                lines.append(f"{kind}: ... and {len(of_kind) - FLOW_SHOWN} more layers (--json lists all)")
+    return "\n".join(lines) + "\n"
+
+
+def _node_text(node: dict) -> str:
+    from gradstep.autograd.nonfinite import op_of
+
+    line = f", line {node['line']}" if node.get("line") else ""
+    return f"{op_of(node.get('name')) or node.get('label') or node['id']} ({node['id']}{line})"

@@ -1,0 +1,91 @@
+"""What every headless subcommand shares: load the snippet, open a session,
+print strict JSON to stdout, print errors to stderr, and the exit codes.
+
+Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device.
+Standard output carries only the JSON; whatever the snippet printed goes to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+
+OK, SNIPPET_FAILED, BAD_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A subcommand cannot go on; ``error`` is an error dict, ``status`` the exit code."""
+
+    def __init__(self, error: dict, status: int):
+        super().__init__(error.get("message", ""))
+        self.error = error
+        self.status = status
+
+
+def display_name(args) -> str:
+    """Return the name errors call the snippet by: ``<string>`` for ``-c``, ``<stdin>`` for ``-``,
+    else the file's path."""
+    if getattr(args, "code", None) is not None:
+        return "<string>"
+    return "<stdin>" if args.file == "-" else (args.file or "<snippet>")
+
+
+def load_source(args) -> tuple[str, str]:
+    """Return ``(source, filename)`` from ``args.file`` / ``args.code``; raise CommandError."""
+    from gradstep.autograd.snippet import SnippetLoadError, load_snippet
+
+    try:
+        return load_snippet(args.file, args.code)
+    except SnippetLoadError as exc:
+        raise CommandError(exc.error, exc.error.get("exit_status", SNIPPET_FAILED)) from None
+
+
+def open_session(args):
+    """Return the session a subcommand runs its snippet in: a kernel process (gradstep.kernel)
+    that honours ``--timeout``, caps memory and survives crashes of the snippet."""
+    from gradstep.kernel.client import Kernel
+
+    return Kernel(timeout=getattr(args, "timeout", None), restart_eagerly=False)
+
+
+def run_snippet(args):
+    """Load and run the snippet of ``args``; return ``(session, result, filename)``.
+
+    The snippet's own output is copied to stderr. Raises CommandError when the
+    snippet cannot be loaded or failed.
+    """
+    source, filename = load_source(args)
+    session = open_session(args)
+    result = session.run(source, device=args.device, root=args.root, filename=filename,
+                         deep_values=getattr(args, "deep_values", False))
+    if result.get("output"):
+        sys.stderr.write(result["output"])
+        sys.stderr.flush()
+    if not result["ok"]:
+        raise CommandError(result["error"], result.get("exit_code") or SNIPPET_FAILED)
+    return session, result, filename
+
+
+def print_json(data) -> None:
+    """Write ``data`` to stdout as strict JSON (no NaN/Infinity literals), one line, UTF-8."""
+    from gradstep.autograd.serialize import dumps  # imports torch: only when there is JSON to print
+
+    text = dumps(data)
+    try:
+        encoded = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
+        encoded = (dumps(data, ascii_only=True) + "\n").encode("ascii")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a replaced stdout (tests): text is all it takes
+        sys.stdout.write(encoded.decode("utf-8"))
+    else:  # bytes: JSON is UTF-8 whatever the console's encoding
+        sys.stdout.flush()
+        buffer.write(encoded)
+    sys.stdout.flush()
+
+
+def report_error(err: dict, filename: str) -> None:
+    """Write the plain-words explanation of ``err`` to stderr."""
+    from gradstep.autograd.errors import format_error
+
+    sys.stderr.write(format_error(err, filename) + "\n")
+    sys.stderr.flush()

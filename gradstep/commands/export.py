@@ -1,0 +1,215 @@
+"""`gradstep export FILE -o OUT.{png,svg,pdf,dot,graphml,json}`: write a picture or a graph file.
+
+Options: ``--pass P --step K`` draws the state after K steps of the snippet's P-th
+backward call (1-based; without ``--pass``: its first call on the drawn graph, else a
+pass gradstep runs; a step past the end shows the pass's end): node states, saved
+tensors alive or freed as torch had them then, the gradients that flowed written on
+the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` per
+edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
+DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale`` (PNG pixels per
+point), ``--transparent`` (PNG), ``--frames DIR`` (one PNG per backward step,
+for slides). Exit status: 0, 1 when the snippet failed, 2 for bad usage.
+Works without a display.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from gradstep.commands.common import (
+    BAD_USAGE,
+    OK,
+    SNIPPET_FAILED,
+    CommandError,
+    display_name,
+    load_source,
+    open_session,
+    report_error,
+)
+
+FORMATS = (".png", ".svg", ".pdf", ".dot", ".gv", ".graphml", ".json")
+
+
+def run(args) -> int:
+    """Write the export named by ``args.output``; return the exit status (0, 1 or 2).
+
+    A snippet that fails after building a graph still gets its graph written (with
+    the failing pass at the node where torch raised), then exits 1 with the explanation.
+    """
+    name = display_name(args)
+    problem = _check_options(args)
+    if problem:
+        report_error(_usage(problem), name)
+        return BAD_USAGE
+    try:
+        source, filename = load_source(args)
+    except CommandError as exc:
+        report_error(exc.error, name)
+        return exc.status
+    session = open_session(args)
+    try:
+        result = session.run(source, device=args.device, root=args.root, filename=filename,
+                             deep_values=getattr(args, "deep_values", False))
+        if result.get("output"):
+            sys.stderr.write(result["output"])
+        if not result["ok"] and not result.get("trace"):
+            report_error(result["error"], name)
+            return result.get("exit_code") or SNIPPET_FAILED
+        return _export(args, session, result, name)
+    finally:
+        session.shutdown()  # the kernel process ends with the command, whatever happened
+
+
+def _export(args, session, result, name: str) -> int:
+    from gradstep.autograd.graph_json import graph_from_json
+    from gradstep.drawing.export import ExportError, export_graph
+    from gradstep.step_drawing import drawing_at
+
+    if not result.get("trace"):
+        report_error(_nothing_to_draw(), name)
+        return SNIPPET_FAILED
+    graph = graph_from_json(result["trace"])  # graph_json never loads torch
+    try:
+        chosen = choose_pass(args, result, graph, session)
+    except CommandError as exc:
+        report_error(exc.error, name)
+        return exc.status
+    options = dict(rankdir=args.rankdir, engine=args.layout, collapse=args.collapse)
+    try:
+        if chosen is None:
+            export_graph(graph, args.output, scale=args.scale, transparent=args.transparent,
+                         **options)
+        else:
+            history, pass_index, k = chosen
+            shown, drawing = drawing_at(graph, history.state(pass_index, k))
+            export_graph(shown, args.output, scale=args.scale, transparent=args.transparent,
+                         **options, **drawing)
+            if args.frames:
+                _write_frames(graph, history, pass_index, Path(args.frames), args, options)
+    except (ExportError, OSError, RuntimeError) as exc:
+        report_error(_usage(str(exc)), name)
+        return BAD_USAGE
+    if not result["ok"]:
+        report_error(result["error"], name)  # the picture shows how far the snippet got
+        return result.get("exit_code") or SNIPPET_FAILED
+    if chosen is not None:
+        error = chosen[0].index(chosen[1]).timeline.get("error")
+        if error:
+            report_error(error, name)  # the picture shows where backward stopped
+            return SNIPPET_FAILED
+    return OK
+
+
+def choose_pass(args, result: dict, graph, session):
+    """Return ``(PassHistory, pass index, steps)`` to draw, or None for the plain graph.
+
+    ``--pass P`` is the snippet's P-th backward call (1-based); without it ``--step`` /
+    ``--frames`` use the snippet's first call on the drawn graph, else a pass gradstep
+    runs. A snippet that failed in a call on the drawn graph shows that call at its end.
+    Raises CommandError for a ``--pass`` that cannot be drawn.
+    """
+    from gradstep.autograd.step_state import PassHistory, drawn_calls
+
+    drawn = drawn_calls(result.get("calls"), graph)
+    history = PassHistory(graph, [c["timeline"] for c in drawn])
+    wanted = getattr(args, "pass_number", None)
+    if wanted is not None:
+        call = _call_number(result, drawn, wanted)
+        position = drawn.index(call)
+    elif args.step is not None or args.frames:
+        if drawn:
+            position = 0
+        elif result["ok"]:
+            history = PassHistory(graph, [session.backward()])
+            position = 0
+        else:
+            return None
+    else:
+        failed = [i for i, c in enumerate(drawn) if c["timeline"].get("error")]
+        if result["ok"] or not failed:
+            return None
+        position = failed[-1]
+    count = history.index(position).count
+    k = count if args.step is None else min(args.step, count)  # past the end: the end
+    return history, position, k
+
+
+def _call_number(result: dict, drawn: list, number: int) -> dict:
+    """Return the snippet's ``number``-th backward call, or raise CommandError (usage)."""
+    calls = [c for c in result.get("calls") or [] if c.get("api") != "skipped"]
+    if not calls:
+        raise CommandError(_usage(f"--pass {number}: the snippet makes no backward call of its "
+                                  "own; leave --pass out to step through a pass gradstep runs"),
+                           BAD_USAGE)
+    if not 1 <= number <= len(calls):
+        raise CommandError(_usage(f"--pass {number}: the snippet makes {len(calls)} backward "
+                                  f"call{'s' if len(calls) != 1 else ''}; use 1 to {len(calls)}"),
+                           BAD_USAGE)
+    call = calls[number - 1]
+    if call not in drawn:
+        usable = ", ".join(str(calls.index(c) + 1) for c in drawn) or "none"
+        raise CommandError(_usage(
+            f"--pass {number}: line {call.get('line')} differentiates a graph other than the one "
+            f"drawn (a tensor computed again later, or another root); passes on the drawn graph: "
+            f"{usable}. --root NAME draws another tensor"), BAD_USAGE)
+    return call
+
+
+def _write_frames(graph, history, pass_index: int, folder: Path, args, options) -> None:
+    """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into ``folder``."""
+    from gradstep.drawing.collapse import collapse_to_depth
+    from gradstep.drawing.export import compute_layout, export_graph
+    from gradstep.step_drawing import drawing_at
+
+    folder.mkdir(parents=True, exist_ok=True)
+    count = history.index(pass_index).count
+    width = max(3, len(str(count)))
+    shown = collapse_to_depth(graph, options["collapse"])
+    lay = compute_layout(shown, rankdir=options["rankdir"], engine=options["engine"])  # once
+    for k in range(count + 1):
+        drawn, kwargs = drawing_at(graph, history.state(pass_index, k))
+        export_graph(collapse_to_depth(drawn, options["collapse"]),
+                     folder / f"step_{k:0{width}d}.png", scale=args.scale,
+                     transparent=args.transparent, rankdir=options["rankdir"], layout=lay,
+                     **kwargs)
+    print(f"wrote {count + 1} frames to {folder}", file=sys.stderr)
+
+
+def _check_options(args) -> str:
+    """Return what is wrong with the options ('' when nothing is)."""
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in FORMATS:
+        return (f"-o {args.output}: cannot tell the format from the extension; "
+                f"use one of {', '.join(FORMATS)} (e.g. -o graph.svg)")
+    parent = Path(args.output).parent
+    if not parent.is_dir():
+        return f"-o {args.output}: the folder {parent} does not exist; create it first"
+    if args.step is not None and args.step < 0:
+        return f"--step {args.step}: a step count is 0 or more (0 = before backward runs)"
+    if getattr(args, "pass_number", None) is not None and args.pass_number < 1:
+        return f"--pass {args.pass_number}: passes are numbered from 1 (the snippet's first call)"
+    if args.collapse is not None and args.collapse < 0:
+        return f"--collapse {args.collapse}: a depth is 0 (no folding) or more"
+    if args.scale <= 0:
+        return f"--scale {args.scale}: use a positive scale such as 2"
+    if args.layout == "dot" and shutil.which("dot") is None:
+        return ("--layout dot: Graphviz 'dot' is not installed (not on PATH); install Graphviz "
+                "(e.g. apt install graphviz) or use the built-in --layout layered")
+    return ""
+
+
+def _usage(message: str) -> dict:
+    from gradstep.autograd.errors import make_error
+
+    return make_error("other", message, type="usage", exit_status=BAD_USAGE,
+                      title="Cannot export",
+                      explanation="The snippet is fine; the export options cannot be used as given.",
+                      fix="gradstep export model.py -o graph.svg [--step K] [--collapse 2]")
+
+
+def _nothing_to_draw() -> dict:
+    from gradstep.autograd.errors import make_error
+
+    return make_error("nothing_to_draw", "the snippet made no tensor with a grad_fn to draw")

@@ -1,0 +1,137 @@
+"""`gradstep [gui] [FILE] [--run]`: open the window (opening a file never runs it).
+
+Where no window can be opened (no display, Qt's platform plugin failing) the
+command says so in one line and exits with status 2, instead of letting Qt abort.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+SCREENSHOT_ENV = "GRADSTEP_SCREENSHOT"  # save a screenshot after the first paint, then quit
+SCREENSHOT_DELAY_MS = 400
+NO_WINDOW = 2
+HEADLESS_FIX = ("run gradstep from a desktop session, or set QT_QPA_PLATFORM=offscreen to run "
+                "without showing a window (trace, backward and export need no display)")
+
+
+def display_problem(env=os.environ, platform: str = sys.platform) -> str:
+    """Return one line saying why no window can open here, or '' when one may."""
+    if platform == "darwin" or env.get("QT_QPA_PLATFORM"):
+        return ""
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return ""
+    return f"gradstep: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); {HEADLESS_FIX}"
+
+
+def _platform_failure(messages: list[str]) -> str:
+    """Return one line for Qt's messages when its platform plugin could not start."""
+    text = "\n".join(messages)
+    if "could not connect to display" in text:
+        reason = f"cannot connect to the display DISPLAY={os.environ.get('DISPLAY', '')}"
+    elif "xcb-cursor0" in text:
+        reason = "Qt's xcb plugin needs the system library libxcb-cursor0 (apt install libxcb-cursor0)"
+    else:
+        reason = (messages[-1] if messages else "Qt could not start").splitlines()[0]
+    return f"gradstep: cannot open the window: {reason}; {HEADLESS_FIX}"
+
+
+def _make_application():
+    """Return the QApplication; exit with one clear line (status 2) where Qt cannot start one.
+
+    Qt aborts the process (SIGABRT) when its platform plugin fails; a message
+    handler sees the fatal message first and exits cleanly instead.
+    """
+    from PySide6 import QtCore, QtWidgets
+
+    app = QtWidgets.QApplication.instance()
+    if app is not None:
+        return app
+    seen: list[str] = []
+
+    def on_message(mode, _context, message: str) -> None:
+        seen.append(message)
+        if mode == QtCore.QtMsgType.QtFatalMsg:
+            print(_platform_failure(seen), file=sys.stderr, flush=True)
+            os._exit(NO_WINDOW)
+
+    previous = QtCore.qInstallMessageHandler(on_message)
+    try:
+        app = QtWidgets.QApplication(sys.argv[:1])
+    finally:
+        QtCore.qInstallMessageHandler(previous)
+    for message in seen:  # warnings of a start that worked after all: show them as Qt would
+        print(message, file=sys.stderr)
+    return app
+
+
+def _close_on_ctrl_c(window) -> None:
+    """Make Ctrl+C in the terminal close the window (saving the text) instead of being ignored.
+
+    Python handles signals only when it runs; the timer lets it run while Qt waits.
+    """
+    from PySide6 import QtCore
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    timer = QtCore.QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+
+def _screenshot_when_ready(app, window, path: str, wait_for_run: bool) -> None:
+    """Save ``window`` to ``path`` once it has painted (after the run when one was asked for)."""
+    from PySide6 import QtCore
+
+    def shoot() -> None:
+        window.grab().save(path)
+        app.quit()
+
+    def later(*_args) -> None:
+        QtCore.QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)
+
+    if wait_for_run:
+        window.sigBackwardFinished.connect(later)
+        window.sigRunFinished.connect(
+            lambda r: None if r.get("ok") and window.model.timeline is None else later())
+    else:
+        later()
+
+
+def run(args) -> int:
+    """Open the window; return the application's exit status."""
+    if args.file and not Path(args.file).exists():
+        print(f"gradstep: No such file: {args.file}. Check the path and the spelling "
+              "(it is relative to the current folder).", file=sys.stderr)
+        return NO_WINDOW
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return NO_WINDOW
+    app = _make_application()
+    from gradstep.ui.qt_icons import app_icon
+    from gradstep.ui.qt_main_window import QtMainWindow
+
+    app.setApplicationName("gradstep")
+    app.setOrganizationName("gradstep")
+    app.setDesktopFileName("gradstep")  # matches gradstep.desktop (Wayland finds the icon by it)
+    app.setWindowIcon(app_icon())
+    window = QtMainWindow()
+    _close_on_ctrl_c(window)
+    if args.file and not window.open_file(args.file):
+        print(f"gradstep: cannot open {args.file}", file=sys.stderr)
+    if getattr(args, "device", None) and args.device != "cpu":
+        index = window.device_selector.findData(args.device)
+        if index >= 0 and window.device_selector.is_enabled(args.device):
+            window.device_selector.blockSignals(True)
+            window.device_selector.setCurrentIndex(index)
+            window.device_selector.blockSignals(False)
+    window.show()
+    shot = os.environ.get(SCREENSHOT_ENV)
+    if shot:
+        _screenshot_when_ready(app, window, shot, wait_for_run=bool(args.run and args.file))
+    if args.run and args.file:
+        window.run()
+    return app.exec()

@@ -1,0 +1,227 @@
+"""Graph files without Qt: DOT (renders with Graphviz), GraphML (networkx, Gephi, yEd), JSON.
+
+JSON is the trace JSON of DESIGN.md plus, per node, ``x``, ``y`` (centre),
+``width``, ``height`` and, per edge, ``points`` (the route, source to target).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import networkx as nx
+
+from gradstep.drawing import style
+
+NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved",
+               "formula", "formula_math", "formula_note")
+
+
+# --------------------------------------------------------------------------------------
+# DOT
+
+
+def quote(text) -> str:
+    """Return ``text`` as a DOT double-quoted string (quotes, backslashes, newlines escaped)."""
+    text = str(text).replace("\\", "\\\\").replace('"', '\\"')
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return f'"{text}"'
+
+
+_DOT_DASH = {"solid": "", "dash": ",dashed", "dot": ",dotted"}  # StateLook.dash -> style
+
+
+def node_label(attrs: dict, state: str = "pending") -> str:
+    """Return a node's label text: its lines, with the state's glyph on the title (the
+    saved line reads ``attrs["saved"]``: pass a step's saved entries to show that moment)."""
+    lines = [ln.text for ln in style.label_lines(attrs)]
+    glyph = style.state_look(state).glyph
+    if glyph and lines:
+        lines[0] = f"{glyph} {lines[0]}"
+    return "\n".join(lines)
+
+
+def to_dot(graph, *, states: dict | None = None, rankdir: str = "TB",
+           edge_labels: dict | None = None) -> str:
+    """Return DOT text drawing ``graph`` in the torchviz look (``dot -Tsvg`` renders it)."""
+    states, edge_labels = states or {}, edge_labels or {}
+    roots = style.root_ids(graph)
+    out = [
+        "digraph gradstep {",
+        f"  graph [rankdir={rankdir}, ranksep=0.4, nodesep=0.25];",
+        '  node [shape=box, style="filled", fontname="DejaVu Sans", fontsize=10, '
+        'margin="0.1,0.05", height=0.3];',
+        '  edge [color="#7f7f7f", arrowsize=0.7, fontname="DejaVu Sans", fontsize=9];',
+    ]
+    for node, attrs in graph.nodes(data=True):
+        state = states.get(node, "pending")
+        look = style.state_look(state)
+        fill = style.node_fill(attrs, is_root=node in roots, state=state)
+        dash = _DOT_DASH[look.dash]
+        out.append(
+            f"  {quote(node)} [label={quote(node_label(attrs, state))}, "
+            f'fillcolor="{fill}", color="{look.border}", penwidth={look.border_width:g}, '
+            f'style="filled{dash}"];'
+        )
+    for u, v, key in _edges(graph):
+        label = edge_labels.get((u, v, key))
+        extra = f", label={quote(label)}" if label else ""
+        out.append(f"  {quote(u)} -> {quote(v)} [key={quote(json.dumps(key))}{extra}];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _edges(graph):
+    """Return the edges as (u, v, key) triples; key 0 for a graph without keys."""
+    return [(u, v, key) for u, v, key, _ in _edges_data(graph)]
+
+
+def layout_input_dot(graph, sizes: dict, *, rankdir: str = "TB") -> str:
+    """Return DOT for ``dot -Tjson`` to lay out: fixed-size boxes named ``v<index>``.
+
+    Indexes follow ``layout._ordered_nodes``; each edge carries its key as JSON.
+    """
+    from gradstep.drawing.layout import _ordered_nodes
+
+    nodes = _ordered_nodes(graph)
+    index = {n: i for i, n in enumerate(nodes)}
+    out = [f"digraph g {{\n  graph [rankdir={rankdir}, ranksep=0.5, nodesep=0.25];",
+           '  node [shape=box, fixedsize=true, label=""];']
+    for n in nodes:
+        w, h = sizes[n]
+        out.append(f"  v{index[n]} [width={w / 72:.4f}, height={h / 72:.4f}];")
+    for u, v, key in _edges(graph):
+        if u != v:
+            out.append(f"  v{index[u]} -> v{index[v]} [key={quote(json.dumps(key))}];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# GraphML
+
+
+def flat_value(value):
+    """Return ``value`` as a GraphML-safe scalar: numbers and strings as they are,
+    None as '', lists/dicts as compact JSON text, non-finite floats as 'NaN'/'Infinity'."""
+    if isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _nonfinite(value)
+    if value is None:
+        return ""
+    return json.dumps(jsonable(value), ensure_ascii=False, allow_nan=False)
+
+
+def flat_attrs(attrs: dict) -> dict:
+    """Return attributes flattened for GraphML (see ``flat_value``)."""
+    return {str(k): flat_value(v) for k, v in attrs.items()}
+
+
+def to_graphml_graph(graph, layout=None, states: dict | None = None) -> nx.MultiDiGraph:
+    """Return a copy of ``graph`` with flat attributes (plus x, y, width, height, state)."""
+    out = nx.MultiDiGraph()
+    out.graph.update(flat_attrs({k: v for k, v in graph.graph.items()}))
+    for node, attrs in graph.nodes(data=True):
+        flat = flat_attrs(attrs)
+        if layout is not None and node in layout.positions:
+            (x, y), (w, h) = layout.positions[node], layout.sizes[node]
+            flat.update(x=float(x), y=float(y), width=float(w), height=float(h))
+        if states:
+            flat["state"] = states.get(node, "pending")
+        out.add_node(str(node), **flat)
+    for u, v, key, attrs in _edges_data(graph):
+        flat = flat_attrs(attrs)
+        flat.setdefault("slot", key if isinstance(key, int) else str(key))
+        if layout is not None and (u, v, key) in layout.routes:
+            flat["points"] = json.dumps([[round(x, 2), round(y, 2)] for x, y in layout.routes[(u, v, key)]])
+        out.add_edge(str(u), str(v), key=key if isinstance(key, int) else str(key), **flat)
+    return out
+
+
+def _edges_data(graph):
+    """Return the edges as (u, v, key, attrs); key 0 for a graph without keys."""
+    if graph.is_multigraph():
+        return list(graph.edges(keys=True, data=True))
+    return [(u, v, 0, d) for u, v, d in graph.edges(data=True)]
+
+
+def write_graphml(graph, path, *, layout=None, states: dict | None = None) -> None:
+    """Write ``graph`` as GraphML that ``networkx.read_graphml``, Gephi and yEd open."""
+    nx.write_graphml(to_graphml_graph(graph, layout, states), str(path))
+
+
+# --------------------------------------------------------------------------------------
+# JSON
+
+
+def _nonfinite(x: float) -> str:
+    if math.isnan(x):
+        return "NaN"
+    return "Infinity" if x > 0 else "-Infinity"
+
+
+def jsonable(value):
+    """Return ``value`` with tuples as lists and non-finite floats as strings (strict JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _nonfinite(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return jsonable(value.tolist())
+    return str(value)
+
+
+def to_json(graph, layout=None, states: dict | None = None, edge_grads: dict | None = None,
+            extra: dict | None = None) -> dict:
+    """Return the DESIGN trace JSON of ``graph`` plus geometry (and ``state`` when given).
+
+    ``edge_grads`` ({(source, target, slot): gradient}) adds ``grad`` to every edge (null
+    where none flowed); ``extra`` adds top-level fields (the step an export shows)."""
+    roots = sorted(style.root_ids(graph), key=str)
+    root = graph.graph.get("root", roots[0] if roots else None)
+    nodes = []
+    for node, attrs in graph.nodes(data=True):
+        item = {name: jsonable(attrs.get(name)) for name in NODE_FIELDS}
+        item["id"] = str(node)
+        for name, value in attrs.items():  # module boxes carry op_count, members
+            if name not in item:
+                item[name] = jsonable(value)
+        if layout is not None and node in layout.positions:
+            (x, y), (w, h) = layout.positions[node], layout.sizes[node]
+            item.update(x=round(float(x), 3), y=round(float(y), 3),
+                        width=round(float(w), 3), height=round(float(h), 3))
+        if states:
+            item["state"] = states.get(node, "pending")
+        nodes.append(item)
+    edges = []
+    for u, v, key, attrs in _edges_data(graph):
+        item = {"source": str(u), "target": str(v), "slot": jsonable(attrs.get("slot", key)),
+                "input_nr": jsonable(attrs.get("input_nr", 0))}
+        if layout is not None and (u, v, key) in layout.routes:
+            item["points"] = [[round(float(x), 3), round(float(y), 3)]
+                              for x, y in layout.routes[(u, v, key)]]
+        if edge_grads is not None:
+            item["grad"] = jsonable(edge_grads.get((u, v, attrs.get("slot", key))))
+        edges.append(item)
+    data = {"root": root, "device": graph.graph.get("device", "cpu"), "nodes": nodes,
+            "edges": edges}
+    if extra:
+        data.update(jsonable(extra))
+    if layout is not None:
+        data["bounds"] = [round(float(b), 3) for b in layout.bounds]
+        data["rankdir"] = layout.rankdir
+    return data
+
+
+def write_json(graph, path, *, layout=None, states: dict | None = None,
+               edge_grads: dict | None = None, extra: dict | None = None) -> None:
+    """Write ``to_json`` as strict JSON (UTF-8, no NaN literals)."""
+    text = json.dumps(to_json(graph, layout, states, edge_grads, extra), ensure_ascii=False,
+                      allow_nan=False, indent=1)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")

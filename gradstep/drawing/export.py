@@ -1,0 +1,163 @@
+"""Write a graph to a file; the format comes from the extension.
+
+PNG, SVG and PDF are drawn by the same Qt painting as the window (headless:
+an offscreen QApplication is created when none exists). DOT, GraphML and JSON
+need no Qt and never import it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PICTURE_FORMATS = (".png", ".svg", ".pdf")
+FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")
+MARGIN = 16.0
+
+
+class ExportError(ValueError):
+    """The output path or the options cannot be used; the message says how to fix it."""
+
+
+def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB",
+                 engine: str = "layered", scale: float = 2.0, transparent: bool = False,
+                 collapse: int | None = None, edge_labels: dict | None = None,
+                 layout=None, edge_grads: dict | None = None, extra: dict | None = None) -> Path:
+    """Write ``graph`` to ``path`` (format from its suffix) and return the path.
+
+    ``states`` colours nodes by backward state; ``engine`` is ``layered`` (ours)
+    or ``dot`` (Graphviz); ``scale`` is PNG pixels per scene unit; ``collapse``
+    folds module scopes deeper than that depth; ``edge_labels`` writes text on
+    edges (pictures and DOT); ``layout`` reuses a Layout already computed for
+    this (collapsed) graph, e.g. for a series of frames; ``edge_grads`` and ``extra`` go
+    into a JSON file (see ``dot.to_json``).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in PICTURE_FORMATS + FILE_FORMATS:
+        known = ", ".join(PICTURE_FORMATS + FILE_FORMATS)
+        raise ExportError(f"cannot tell the format of {path.name!r}: use one of {known}")
+    if scale <= 0:
+        raise ExportError(f"--scale must be positive, not {scale}")
+    if collapse:
+        from gradstep.drawing.collapse import collapse_to_depth
+
+        graph = collapse_to_depth(graph, collapse)
+    if states:
+        from gradstep.drawing.collapse import box_states
+
+        states = {**states, **box_states(graph, states)}  # module boxes follow their members
+    if suffix in (".dot", ".gv"):
+        from gradstep.drawing.dot import to_dot
+
+        path.write_text(to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels),
+                        encoding="utf-8")
+        return path
+    lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
+    if suffix == ".graphml":
+        from gradstep.drawing.dot import write_graphml
+
+        write_graphml(graph, path, layout=lay, states=states)
+    elif suffix == ".json":
+        from gradstep.drawing.dot import write_json
+
+        write_json(graph, path, layout=lay, states=states, edge_grads=edge_grads, extra=extra)
+    else:
+        _write_picture(graph, lay, path, suffix, states=states, scale=scale,
+                       transparent=transparent, edge_labels=edge_labels)
+    return path
+
+
+def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered"):
+    """Return the Layout of ``graph`` from the chosen engine (``layered`` or ``dot``)."""
+    from gradstep.drawing import layout
+
+    if engine == "layered":
+        return layout.layout(graph, rankdir=rankdir)
+    if engine == "dot":
+        return layout.layout_dot(graph, rankdir=rankdir)
+    raise ExportError(f"unknown layout engine {engine!r}: use 'layered' or 'dot'")
+
+
+def ensure_qt_app():
+    """Return the running Qt application, creating an offscreen one when there is none."""
+    from PySide6 import QtWidgets
+
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QtWidgets.QApplication(["gradstep-export"])
+    return app
+
+
+def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transparent,
+                   edge_labels) -> None:
+    ensure_qt_app()
+    from PySide6 import QtCore
+
+    from gradstep.drawing.scene import GraphScene
+
+    scene = GraphScene(graph, lay, states=states, edge_labels=edge_labels)
+    source = scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+    if suffix == ".png":
+        _write_png(scene, source, path, scale, transparent)
+    elif suffix == ".svg":
+        _write_svg(scene, source, path, graph)
+    else:
+        _write_pdf(scene, source, path)
+    scene.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+
+
+def _render(scene, painter, target, source) -> None:
+    from PySide6 import QtCore, QtGui
+
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
+    scene.render(painter, target, source, QtCore.Qt.AspectRatioMode.IgnoreAspectRatio)
+    painter.end()
+
+
+def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> None:
+    from PySide6 import QtCore, QtGui
+
+    width, height = max(1, round(source.width() * scale)), max(1, round(source.height() * scale))
+    if width * height > 400_000_000:
+        raise ExportError(f"a {width}x{height} PNG is too big: lower --scale or export SVG/PDF")
+    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QtCore.Qt.GlobalColor.transparent if transparent else QtCore.Qt.GlobalColor.white)
+    image.setDotsPerMeterX(round(scale * 96 / 0.0254))
+    image.setDotsPerMeterY(round(scale * 96 / 0.0254))
+    painter = QtGui.QPainter(image)
+    _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)
+    if not image.save(str(path), "PNG"):
+        raise ExportError(f"could not write {path}: is the folder writable?")
+
+
+def _write_svg(scene, source, path: Path, graph) -> None:
+    from PySide6 import QtCore, QtGui, QtSvg
+
+    generator = QtSvg.QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(QtCore.QSize(round(source.width()), round(source.height())))
+    generator.setViewBox(QtCore.QRectF(0, 0, source.width(), source.height()))
+    generator.setTitle("gradstep graph")
+    generator.setDescription(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
+    generator.setResolution(96)
+    painter = QtGui.QPainter(generator)
+    _render(scene, painter, QtCore.QRectF(0, 0, source.width(), source.height()), source)
+
+
+def _write_pdf(scene, source, path: Path) -> None:
+    from PySide6 import QtCore, QtGui
+
+    writer = QtGui.QPdfWriter(str(path))
+    writer.setResolution(72)  # one scene unit = one point
+    size = QtGui.QPageSize(QtCore.QSizeF(source.width(), source.height()),
+                           QtGui.QPageSize.Unit.Point, "gradstep", QtGui.QPageSize.SizeMatchPolicy.ExactMatch)
+    writer.setPageSize(size)
+    writer.setPageMargins(QtCore.QMarginsF(0, 0, 0, 0))
+    writer.setTitle("gradstep graph")
+    painter = QtGui.QPainter(writer)
+    _render(scene, painter, QtCore.QRectF(0, 0, source.width(), source.height()), source)

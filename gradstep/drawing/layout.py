@@ -1,0 +1,290 @@
+"""A fast layered (Sugiyama-style) layout: networkx graph in, positions and edge routes out.
+
+Pure Python + numpy, no Qt and no system binary. The stages:
+
+1. ``layering``: break cycles (autograd graphs have none; any other graph may);
+   layers by longest path from the roots (root at the top), then nodes with at
+   least as many edges below as above are pulled down next to their successors;
+   every edge that spans several layers gets a chain of dummy points;
+2. ``ordering``: crossing reduction, a depth-first or breadth-first start, then
+   barycenter sweeps (one-sided, then two-sided) keeping the best order;
+3. ``coordinates``: where each node sits along its layer (straight chains and
+   long edges, no overlaps), all layers at once with numpy;
+4. here: routes, polylines from the source box's border through the dummy
+   points to the target box's border; parallel edges (``x * x``) bow apart.
+
+``layout_dot`` runs Graphviz ``dot`` instead, where it is installed.
+Coordinates are scene units (one unit = one pixel at 100%), y grows downwards.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradstep.drawing import style
+from gradstep.drawing.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinates, rank_positions
+from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
+from gradstep.drawing.ordering import count_inversions, initial_order, reduce_crossings
+
+__all__ = ["Layout", "DotNotFoundError", "layout", "layout_dot", "count_inversions"]
+
+PARALLEL_SPREAD = 16.0  # how far parallel edges bow apart
+
+
+@dataclass
+class Layout:
+    """Where everything goes.
+
+    positions: {node: (x, y)} box centres; sizes: {node: (w, h)};
+    routes: {(u, v, key): [(x, y), ...]} from the source box's border to the
+    target box's border (the arrowhead goes at the last point);
+    bounds: (x0, y0, x1, y1) around all boxes and routes; ranks: {node: layer}.
+    """
+
+    positions: dict = field(default_factory=dict)
+    sizes: dict = field(default_factory=dict)
+    routes: dict = field(default_factory=dict)
+    bounds: tuple = (0.0, 0.0, 0.0, 0.0)
+    rankdir: str = "TB"
+    ranks: dict = field(default_factory=dict)
+
+
+class DotNotFoundError(RuntimeError):
+    """Graphviz ``dot`` is not installed."""
+
+
+# --------------------------------------------------------------------------------------
+# the public entry points
+
+
+def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
+    """Return the layered Layout of ``graph`` (any networkx graph), root at the top for TB.
+
+    ``sizes`` maps node to (width, height); missing nodes get the size of their
+    label (``style.node_size``). ``rankdir`` is ``TB`` (top-down) or ``LR``.
+    """
+    if rankdir not in ("TB", "LR"):
+        raise ValueError(f"rankdir must be 'TB' or 'LR', not {rankdir!r}")
+    nodes = _ordered_nodes(graph)
+    all_sizes = _box_sizes(graph, nodes, sizes)
+    if not nodes:
+        return Layout(rankdir=rankdir)
+    index = {n: i for i, n in enumerate(nodes)}
+    edges = _edge_list(graph, index)
+    src = [index[u] for u, _, _ in edges]
+    dst = [index[v] for _, v, _ in edges]
+    flipped = feedback_edges(len(nodes), src, dst)
+    up_src = [dst[i] if flipped[i] else src[i] for i in range(len(edges))]
+    up_dst = [src[i] if flipped[i] else dst[i] for i in range(len(edges))]
+    ranks = assign_layers(len(nodes), up_src, up_dst)
+    aug = LayeredGraph(ranks, up_src, up_dst)
+    layers = initial_order(aug, len(nodes))
+    layers = reduce_crossings(aug, layers)
+    breadth = [all_sizes[n][0 if rankdir == "TB" else 1] for n in nodes]
+    depth = [all_sizes[n][1 if rankdir == "TB" else 0] for n in nodes]
+    along = assign_coordinates(aug, layers, breadth, len(nodes))
+    rank_pos = rank_positions(ranks, depth, RANK_GAP if rankdir == "TB" else RANK_GAP_LR)
+    return _build_layout(nodes, edges, flipped, aug, along, rank_pos, all_sizes, rankdir,
+                         _self_loop_keys(graph))
+
+
+def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
+               timeout: float | None = None) -> Layout:
+    """Return the Layout that Graphviz ``dot`` computes for ``graph`` (``dot -Tjson``).
+
+    Raises DotNotFoundError when ``dot`` is not on PATH.
+    """
+    exe = shutil.which("dot")
+    if exe is None:
+        raise DotNotFoundError(
+            "Graphviz 'dot' is not installed (not found on PATH); install Graphviz "
+            "(e.g. 'apt install graphviz') or use the built-in layout (--layout layered)."
+        )
+    from gradstep.drawing.dot import layout_input_dot
+
+    nodes = _ordered_nodes(graph)
+    all_sizes = _box_sizes(graph, nodes, sizes)
+    if not nodes:
+        return Layout(rankdir=rankdir)
+    text = layout_input_dot(graph, all_sizes, rankdir=rankdir)
+    done = subprocess.run([exe, "-Tjson"], input=text, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"dot failed: {done.stderr.strip()}")
+    return _parse_dot_json(json.loads(done.stdout), nodes, all_sizes, rankdir)
+
+
+# --------------------------------------------------------------------------------------
+# graph indexing
+
+
+def _ordered_nodes(graph) -> list:
+    """Return the nodes, roots first, then in insertion order (``n0`` first for a trace)."""
+    roots = style.root_ids(graph)
+    return [n for n in graph.nodes if n in roots] + [n for n in graph.nodes if n not in roots]
+
+
+def _box_sizes(graph, nodes: list, sizes: dict | None) -> dict:
+    """Return ``{node: (w, h)}``: the given size, else the size of the node's label."""
+    sizes = sizes or {}
+    return {n: sizes.get(n) or style.node_size(graph.nodes[n]) for n in nodes}
+
+
+def _keyed_edges(graph) -> list:
+    """Return every edge as (u, v, key); key 0 for a graph without keys."""
+    if graph.is_multigraph():
+        return list(graph.edges(keys=True))
+    return [(u, v, 0) for u, v in graph.edges()]
+
+
+def _edge_list(graph, index: dict) -> list:
+    """Return ``[(u, v, key)]`` without self-loops, in a stable order (source, then key)."""
+    edges = [e for e in _keyed_edges(graph) if e[0] != e[1]]
+    edges.sort(key=lambda e: (index[e[0]], _sort_key(e[2])))
+    return edges
+
+
+def _self_loop_keys(graph) -> list:
+    """Return ``[(node, key)]`` of self-loops (left out of the layering; autograd makes none)."""
+    return [(u, k) for u, v, k in _keyed_edges(graph) if u == v]
+
+
+def _sort_key(key):
+    return (0, key, "") if isinstance(key, (int, float)) else (1, 0, str(key))
+
+
+# --------------------------------------------------------------------------------------
+# routes
+
+
+def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
+                  self_loops) -> Layout:
+    """Return the Layout: node centres, sizes, edge routes and bounds."""
+    def point(v):
+        a, r = float(along[v]), rank_pos[aug.layer[v]]
+        return (a, r) if rankdir == "TB" else (r, a)
+
+    positions = {n: point(i) for i, n in enumerate(nodes)}
+    routes = {}
+    parallel = _parallel_index(edges)
+    for e, (u, v, key) in enumerate(edges):
+        chain = aug.chains[e]
+        if flipped[e]:
+            chain = chain[::-1]
+        inner = [point(d) for d in chain[1:-1]]
+        routes[(u, v, key)] = _route(positions[u], sizes[u], positions[v], sizes[v], inner,
+                                     parallel[e], rankdir)
+    for u, key in self_loops:
+        routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
+    ranks = {n: aug.layer[i] for i, n in enumerate(nodes)}
+    return Layout(positions, dict(sizes), routes, _bounds(positions, sizes, routes), rankdir,
+                  ranks)
+
+
+def _parallel_index(edges: list) -> list:
+    """Return per edge (i, k): its place among the k edges joining the same two nodes."""
+    groups: dict = {}
+    for e, (u, v, _) in enumerate(edges):
+        groups.setdefault((u, v), []).append(e)
+    out = [(0, 1)] * len(edges)
+    for members in groups.values():
+        if len(members) > 1:
+            for i, e in enumerate(members):
+                out[e] = (i, len(members))
+    return out
+
+
+def _route(pu, su, pv, sv, inner, parallel, rankdir) -> list:
+    """Return the polyline of one edge: border of u, bend points, border of v."""
+    i, k = parallel
+    shift = (i - (k - 1) / 2) * PARALLEL_SPREAD
+    if k > 1 and not inner:  # bow parallel edges apart through a shifted midpoint
+        mid = ((pu[0] + pv[0]) / 2, (pu[1] + pv[1]) / 2)
+        inner = [(mid[0] + shift, mid[1]) if rankdir == "TB" else (mid[0], mid[1] + shift)]
+    elif k > 1:
+        inner = [(x + shift, y) if rankdir == "TB" else (x, y + shift) for x, y in inner]
+    start = _border_point(pu, su, inner[0] if inner else pv)
+    end = _border_point(pv, sv, inner[-1] if inner else pu)
+    return [start, *inner, end]
+
+
+def _border_point(centre, size, toward) -> tuple:
+    """Return where the ray from a box's centre towards ``toward`` leaves the box."""
+    cx, cy = centre
+    dx, dy = toward[0] - cx, toward[1] - cy
+    hw, hh = size[0] / 2, size[1] / 2
+    if dx == 0 and dy == 0:
+        return (cx, cy + hh)
+    tx = hw / abs(dx) if dx else float("inf")
+    ty = hh / abs(dy) if dy else float("inf")
+    t = min(tx, ty)
+    return (cx + dx * t, cy + dy * t)
+
+
+def _self_loop_route(centre, size) -> list:
+    x, y = centre
+    w, h = size
+    right = x + w / 2
+    return [(right, y - h / 4), (right + 18, y - h / 4), (right + 18, y + h / 4), (right, y + h / 4)]
+
+
+def _bounds(positions, sizes, routes) -> tuple:
+    """Return (x0, y0, x1, y1) around every box and every route point."""
+    if not positions:
+        return (0.0, 0.0, 0.0, 0.0)
+    names = list(positions)
+    xy = np.asarray([positions[n] for n in names], dtype=float)
+    wh = np.asarray([sizes[n] for n in names], dtype=float) / 2
+    x0, y0 = (xy - wh).min(axis=0)
+    x1, y1 = (xy + wh).max(axis=0)
+    pts = [p for route in routes.values() for p in route]
+    if pts:
+        arr = np.asarray(pts, dtype=float)
+        x0, y0 = min(x0, arr[:, 0].min()), min(y0, arr[:, 1].min())
+        x1, y1 = max(x1, arr[:, 0].max()), max(y1, arr[:, 1].max())
+    return (float(x0), float(y0), float(x1), float(y1))
+
+
+# --------------------------------------------------------------------------------------
+# Graphviz dot
+
+
+def _parse_dot_json(data: dict, nodes: list, sizes: dict, rankdir: str) -> Layout:
+    """Return a Layout from ``dot -Tjson`` output (y flipped to grow downwards)."""
+    top = float(data["bb"].split(",")[3])
+    by_gvid = {}
+    positions = {}
+    for obj in data.get("objects", []):
+        if "pos" not in obj:
+            continue
+        node = nodes[int(obj["name"][1:])]  # nodes are written as "v<index>"
+        by_gvid[obj["_gvid"]] = node
+        x, y = (float(c) for c in obj["pos"].split(","))
+        positions[node] = (x, top - y)
+    routes = {}
+    for edge in data.get("edges", []):
+        u, v = by_gvid[edge["tail"]], by_gvid[edge["head"]]
+        key = json.loads(edge["key"]) if "key" in edge else 0
+        routes[(u, v, key)] = _dot_spline_points(edge.get("pos", ""), top)
+    return Layout(positions, dict(sizes), routes, _bounds(positions, sizes, routes), rankdir, {})
+
+
+def _dot_spline_points(pos: str, top: float) -> list:
+    """Return the points of a dot edge ``pos`` (``e,x,y x,y ...``): tail first, head last."""
+    points, end = [], None
+    for part in pos.split():
+        fields = part.split(",")
+        if fields[0] == "e":
+            end = (float(fields[1]), top - float(fields[2]))
+        elif fields[0] == "s":
+            continue
+        else:
+            points.append((float(fields[0]), top - float(fields[1])))
+    if end is not None:
+        points.append(end)
+    return points

@@ -1,0 +1,200 @@
+"""Qt painting of nodes and edges, shared by the interactive scene and the exporters.
+
+Everything is batched: a group of edges is two QPainterPaths (lines and
+arrowheads, see ``edge_paths``), the nodes are painted in one loop over the ones
+that are exposed (``scene.NodesItem``, which also draws the far-zoom plain boxes).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from PySide6 import QtCore, QtGui
+
+from gradstep.drawing import style
+from gradstep.ui.none_guard import protect_none
+
+# PySide6 6.12 on Python 3.11 drops a reference to None on every void call; painting
+# a big graph makes hundreds of thousands of them (see gradstep/ui/none_guard.py).
+protect_none()
+
+ARROW_LEN, ARROW_HALF = 8.0, 3.5
+LABEL_LOD = 0.4  # below this zoom, node text is not drawn (unreadable anyway)
+DETAIL_LOD = 0.15  # below this, nodes are plain filled rectangles without borders
+
+_DASH = {"solid": QtCore.Qt.PenStyle.SolidLine, "dash": QtCore.Qt.PenStyle.DashLine,
+         "dot": QtCore.Qt.PenStyle.DotLine}
+
+
+@lru_cache(maxsize=16)
+def font(px: int, bold: bool = False) -> QtGui.QFont:
+    """Return DejaVu Sans at ``px`` pixels (the font style.py measures); made once per size."""
+    f = QtGui.QFont(style.FONT_FAMILY)
+    f.setPixelSize(px)
+    f.setBold(bold)
+    f.setStyleStrategy(QtGui.QFont.StyleStrategy.PreferAntialias)
+    return f
+
+
+def edge_paths(routes: dict, keys) -> tuple[QtGui.QPainterPath, QtGui.QPainterPath]:
+    """Return (lines, arrowheads) paths for the edges ``keys`` of ``routes``."""
+    lines, heads = QtGui.QPainterPath(), QtGui.QPainterPath()
+    for key in keys:
+        route = routes.get(key)
+        if not route or len(route) < 2:
+            continue
+        _add_smooth_polyline(lines, route)
+        _add_arrowhead(heads, route[-2], route[-1])
+    return lines, heads
+
+
+def _add_smooth_polyline(path: QtGui.QPainterPath, route: list) -> None:
+    """Add ``route`` to ``path``, rounding each bend with a quadratic curve (a light spline)."""
+    path.moveTo(*route[0])
+    if len(route) == 2:
+        path.lineTo(*_shorten(route[0], route[1]))
+        return
+    for i in range(1, len(route) - 1):
+        mid = ((route[i][0] + route[i + 1][0]) / 2, (route[i][1] + route[i + 1][1]) / 2)
+        if i == len(route) - 2:
+            mid = _shorten(route[i], route[i + 1])
+        path.quadTo(QtCore.QPointF(*route[i]), QtCore.QPointF(*mid))
+
+
+def _shorten(a, b) -> tuple:
+    """Return ``b`` moved back towards ``a`` by the arrow length (the arrowhead fills the gap)."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = math.hypot(dx, dy)
+    if length <= ARROW_LEN:
+        return b
+    return (b[0] - dx / length * ARROW_LEN * 0.9, b[1] - dy / length * ARROW_LEN * 0.9)
+
+
+def _add_arrowhead(path: QtGui.QPainterPath, a, b) -> None:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / length, dy / length
+    bx, by = b[0] - ux * ARROW_LEN, b[1] - uy * ARROW_LEN
+    poly = QtGui.QPolygonF([QtCore.QPointF(*b),
+                            QtCore.QPointF(bx - uy * ARROW_HALF, by + ux * ARROW_HALF),
+                            QtCore.QPointF(bx + uy * ARROW_HALF, by - ux * ARROW_HALF)])
+    path.addPolygon(poly)
+    path.closeSubpath()
+
+
+def paint_edges(painter: QtGui.QPainter, lines, heads, colour: str, width: float) -> None:
+    """Stroke ``lines`` and fill ``heads`` in ``colour``."""
+    c = QtGui.QColor(colour)
+    pen = QtGui.QPen(c, width)
+    pen.setCosmetic(False)
+    painter.setPen(pen)
+    painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+    painter.drawPath(lines)
+    painter.setPen(QtCore.Qt.PenStyle.NoPen)
+    painter.setBrush(c)
+    painter.drawPath(heads)
+
+
+def edge_label_rect(route: list, text: str) -> QtCore.QRectF:
+    """Return the pill an edge label is written on, beside the middle of the route: to its
+    right where the edge runs up or down, above it where it runs sideways (a left-to-right
+    layout), so the pill never covers the line or slides under the next box."""
+    (x, y), (dx, dy) = _route_middle(route)
+    width = style.text_width(text, style.DETAIL_PX) + 8
+    height = style.line_height(style.DETAIL_PX) + 2
+    if abs(dx) > abs(dy):  # sideways: centred above the line
+        return QtCore.QRectF(x - width / 2, y - height - 3, width, height)
+    return QtCore.QRectF(x + 4, y - height / 2, width, height)
+
+
+def paint_edge_label(painter: QtGui.QPainter, route: list, text: str) -> None:
+    """Write ``text`` on a white pill at the middle of an edge route."""
+    if not route or not text:
+        return
+    rect = edge_label_rect(route, text)
+    painter.setFont(font(style.DETAIL_PX))
+    painter.setPen(QtGui.QPen(QtGui.QColor(style.EDGE), 0.8))
+    painter.setBrush(QtGui.QColor(style.EDGE_LABEL_BG))
+    painter.drawRoundedRect(rect, 4, 4)
+    painter.setPen(QtGui.QColor(style.TEXT))
+    painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _route_middle(route: list) -> tuple:
+    """Return the point halfway along a polyline and the direction of its segment there."""
+    lengths = [math.dist(a, b) for a, b in zip(route, route[1:])]
+    half = sum(lengths) / 2
+    for (a, b), seg in zip(zip(route, route[1:]), lengths):
+        if half <= seg and seg > 0:
+            t = half / seg
+            return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), (b[0] - a[0], b[1] - a[1])
+        half -= seg
+    return route[len(route) // 2], (0.0, 1.0)
+
+
+def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, state: str,
+               is_root: bool, highlighted: bool, lod: float) -> None:
+    """Paint one node box: fill and border by kind and state, the state glyph, its text lines."""
+    look = style.state_look(state)
+    fill = QtGui.QColor(style.node_fill(attrs, is_root=is_root, state=state))
+    if highlighted:
+        painter.setPen(QtGui.QPen(QtGui.QColor(style.SEARCH_HIGHLIGHT), 4))
+        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 6, 6)
+    pen = QtGui.QPen(QtGui.QColor(look.border), look.border_width)
+    pen.setStyle(_DASH[look.dash])
+    painter.setPen(pen)
+    painter.setBrush(fill)
+    painter.drawRoundedRect(rect, 3, 3)
+    if attrs.get("kind") == "module":  # a double border says "there is more inside"
+        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 2, 2)
+    if lod < LABEL_LOD:
+        return
+    _paint_lines(painter, rect, style.label_lines(attrs), state, look)
+
+
+def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, state: str,
+                 look: style.StateLook) -> None:
+    """Paint a node's text lines centred in ``rect``; the state glyph left of the title."""
+    total = sum(style.line_height(ln.px) for ln in lines)
+    y = rect.center().y() - total / 2
+    glyph = look.glyph
+    for i, line in enumerate(lines):
+        height = style.line_height(line.px)
+        painter.setFont(font(line.px, bold=line.role == "title"))  # style sizes titles bold
+        line_rect = QtCore.QRectF(rect.left(), y, rect.width(), height)
+        if i == 0 and glyph:  # the title moves clear of the glyph (style sized the box for it)
+            line_rect.setLeft(rect.left() + style.GLYPH_W)
+        if line.role in ("saved", "freed", "device"):
+            _paint_badge(painter, line_rect, line)
+        else:
+            colour = style.TEXT if line.role == "title" else style.MUTED_TEXT
+            painter.setPen(QtGui.QColor(colour))
+            painter.drawText(line_rect, QtCore.Qt.AlignmentFlag.AlignCenter, line.text)
+        if i == 0 and glyph:
+            painter.setPen(QtGui.QColor(look.border))
+            painter.setFont(font(style.TITLE_PX, bold=True))
+            glyph_rect = QtCore.QRectF(rect.left() + 3, y, style.GLYPH_W, height)
+            painter.drawText(glyph_rect, QtCore.Qt.AlignmentFlag.AlignCenter, glyph)
+        y += height
+
+
+def _paint_badge(painter: QtGui.QPainter, line_rect: QtCore.QRectF, line) -> None:
+    """Paint a saved-tensors (orange), freed-tensors (grey, dashed) or device (slate) line
+    on a rounded pill."""
+    width = style.text_width(line.text, line.px) + style.badge_pad(line.role)
+    pill = QtCore.QRectF(line_rect.center().x() - width / 2, line_rect.top() + 0.5,
+                         width, line_rect.height() - 1)
+    dark = line.role == "device"
+    if line.role == "freed":  # freed buffers: a grey dashed pill, not the orange of live ones
+        pen = QtGui.QPen(QtGui.QColor(style.MUTED_TEXT), 0.8, QtCore.Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(QtGui.QColor(style.FREED_BADGE))
+    else:
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(QtGui.QColor(style.DEVICE_BADGE if dark else style.SAVED_BADGE))
+    painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+    painter.setPen(QtGui.QColor("#ffffff" if dark else style.TEXT))
+    painter.drawText(pill, QtCore.Qt.AlignmentFlag.AlignCenter, line.text)

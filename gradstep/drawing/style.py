@@ -1,0 +1,380 @@
+"""The visual language of a graph picture (pure: no Qt).
+
+Follows torchviz: ops are light-grey boxes, leaves (parameters and inputs) are
+light-blue boxes showing their shape, the root is light green, saved tensors
+get an orange badge. Backward states add a fill colour *and* a border style and
+a glyph, so colour is never the only signal. Fills are light and text is dark,
+so a node reads the same on a light or a dark background.
+
+Sizes are estimated from the label text with a per-character width table of
+DejaVu Sans (measured with Qt's QFontMetricsF at 100 px), so the pure layout
+gets boxes that fit what the Qt scene later draws.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+FONT_FAMILY = "DejaVu Sans"
+TITLE_PX = 12  # pixel size of a node's first line, in scene units
+DETAIL_PX = 10  # pixel size of the other lines
+LINE_HEIGHT = 1.17  # DejaVu Sans line height per pixel size (Qt: 116.4 at 100 px)
+PAD_X, PAD_Y = 8.0, 5.0
+GLYPH_W = 14.0  # a column on the left of the title for the state glyph
+MIN_W, MIN_H = 40.0, 24.0
+MAX_LINE_CHARS = 32
+
+# Advance widths of ASCII 32..126 in DejaVu Sans at 100 px (QFontMetricsF).
+_ASCII_WIDTHS = [
+    32, 40, 46, 84, 64, 95, 78, 27, 39, 39, 50, 84, 32, 36, 32, 34, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 34, 34, 84, 84, 84, 53, 100, 68, 69, 70, 77, 63, 58, 77, 75, 29, 29, 66, 56, 86,
+    75, 79, 60, 79, 69, 63, 61, 73, 68, 99, 68, 61, 68, 39, 34, 39, 84, 50, 50, 61, 63, 55, 63,
+    62, 35, 63, 63, 28, 28, 58, 28, 97, 63, 61, 63, 63, 41, 52, 39, 63, 59, 82, 59, 59, 52, 64,
+    34, 64, 84,
+]
+_ASCII_BOLD_WIDTHS = [
+    35, 46, 52, 84, 70, 100, 87, 31, 46, 46, 52, 84, 38, 42, 38, 37, 70, 70, 70, 70, 70, 70, 70,
+    70, 70, 70, 40, 40, 84, 84, 84, 58, 100, 77, 76, 73, 83, 68, 68, 82, 84, 37, 37, 77, 64, 100,
+    84, 85, 73, 85, 77, 72, 68, 81, 77, 110, 77, 72, 72, 46, 37, 46, 84, 50, 50, 67, 72, 59, 72,
+    68, 44, 72, 71, 34, 34, 66, 34, 104, 71, 69, 72, 72, 49, 60, 48, 71, 65, 92, 64, 65, 58, 71,
+    37, 71, 84,
+]
+_OTHER_WIDTHS = {"…": 100, "·": 32, "×": 84, "✓": 84, "✗": 84, "▶": 77, "∅": 84, "→": 84}
+_WIDE_DEFAULT = 100  # CJK and other wide glyphs
+_NARROW_DEFAULT = 64
+
+STATES = ("pending", "current", "done", "freed", "error")
+
+TEXT = "#1a1a1a"
+MUTED_TEXT = "#555555"
+EDGE = "#7f7f7f"  # mid-grey: visible on white and on a dark background
+EDGE_DONE = "#2e7d32"
+EDGE_LABEL_BG = "#ffffff"
+SEARCH_HIGHLIGHT = "#1e88e5"
+KIND_FILL = {"op": "#d3d3d3", "leaf": "#add8e6", "module": "#e3d7f7"}
+ROOT_FILL = "#caff70"  # torchviz draws the output darkolivegreen1
+SAVED_BADGE = "#ffa500"
+FREED_BADGE = "#e6e6e6"
+DEVICE_BADGE = "#37474f"
+
+
+@dataclass(frozen=True)
+class StateLook:
+    """How a backward state changes a node: fill, border and a glyph."""
+
+    fill: str | None  # None keeps the kind's fill
+    border: str
+    border_width: float
+    dash: str  # "solid", "dash" or "dot"
+    glyph: str
+    text: str  # a word for readers of the exported file
+
+
+STATE_LOOK = {
+    "pending": StateLook(None, "#404040", 1.0, "solid", "", ""),
+    "current": StateLook("#ffe066", "#b26a00", 3.0, "solid", "▶", "current"),
+    "done": StateLook("#b9e6c2", "#2e7d32", 2.0, "solid", "✓", "done"),
+    "freed": StateLook("#eeeeee", "#757575", 1.5, "dot", "∅", "freed"),
+    "error": StateLook("#ff9e9e", "#c62828", 3.0, "dash", "✗", "error"),
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a node's label: its text, pixel size and role (title, detail, saved, device)."""
+
+    text: str
+    px: int
+    role: str
+
+
+def char_width(ch: str, px: float, bold: bool = False) -> float:
+    """Return the advance width of ``ch`` in DejaVu Sans (Bold) at ``px`` pixels."""
+    code = ord(ch)
+    if 32 <= code < 127:
+        width = (_ASCII_BOLD_WIDTHS if bold else _ASCII_WIDTHS)[code - 32]
+    elif ch in _OTHER_WIDTHS:
+        width = _OTHER_WIDTHS[ch]
+    elif code >= 0x1100 and _is_wide(code):
+        width = _WIDE_DEFAULT
+    else:
+        width = _NARROW_DEFAULT
+    return width * px / 100.0
+
+
+def _is_wide(code: int) -> bool:
+    """Return True for East Asian wide ranges (CJK, Hangul, fullwidth forms)."""
+    return (0x1100 <= code <= 0x115F or 0x2E80 <= code <= 0xA4CF or 0xAC00 <= code <= 0xD7A3
+            or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFF60 or 0x20000 <= code)
+
+
+@lru_cache(maxsize=65536)
+def text_width(text: str, px: float, bold: bool = False) -> float:
+    """Return the width of ``text`` in DejaVu Sans (Bold) at ``px`` pixels."""
+    return sum(char_width(ch, px, bold) for ch in text)
+
+
+def line_height(px: float) -> float:
+    """Return the height of one text line at ``px`` pixels."""
+    return px * LINE_HEIGHT
+
+
+def shorten(text: str, limit: int = MAX_LINE_CHARS) -> str:
+    """Return ``text`` cut to ``limit`` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_shape(shape) -> str:
+    """Return a shape as torchviz writes it: ``(2, 3)``, ``(1,)``, ``()``."""
+    if shape is None:
+        return ""
+    dims = [str(d) for d in shape]
+    if len(dims) == 1:
+        return f"({dims[0]},)"
+    return "(" + ", ".join(dims) + ")"
+
+
+def format_number(x) -> str:
+    """Return a compact number: 4 significant digits; NaN/Infinity strings kept."""
+    if isinstance(x, (str, int)):  # bool is an int: True stays "True"
+        return str(x)
+    try:
+        return f"{float(x):.4g}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def format_small_value(value) -> str:
+    """Return ``= 1.5`` or ``= [1, 2, 3]`` for a value dict holding a tiny tensor, else ''."""
+    if not isinstance(value, dict) or "data" not in value:
+        return ""
+    data = value["data"]
+    if isinstance(data, list):
+        if len(data) > 4 or any(isinstance(x, list) for x in data):
+            return ""
+        return "= [" + ", ".join(format_number(x) for x in data) + "]"
+    return "= " + format_number(data)
+
+
+EDGE_LABEL_NUMBERS = 4  # gradients with more numbers are not written on the edge
+EDGE_LABEL_CHARS = 40
+EDGE_LABEL_PX = 140.0  # fits between two layers of a left-to-right layout (RANK_GAP_LR)
+
+
+def _numbers_of(value) -> list | None:
+    """Return the numbers of a small gradient (a number or nested list), None for a summary."""
+    if value is None or isinstance(value, dict):
+        return None
+    out, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
+
+
+def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
+    """Return the text written on an edge for the gradient ``value``: 4 significant digits,
+    ``[a, b, c]`` for a small tensor; '' for None or a tensor of more than
+    EDGE_LABEL_NUMBERS numbers. A text longer than ``limit`` characters or EDGE_LABEL_PX
+    pixels ends at a whole number with ``…`` (the tooltip has them all)."""
+    numbers = _numbers_of(value)
+    if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
+        return ""
+    words = [format_number(x) for x in numbers]
+    if not isinstance(value, list):
+        return words[0]
+    text = "[" + ", ".join(words) + "]"
+    while (len(text) > limit or text_width(text, DETAIL_PX) > EDGE_LABEL_PX) and len(words) > 1:
+        words.pop()
+        text = "[" + ", ".join(words) + ", …]"
+    return text
+
+
+def gradient_full_text(value, digits: int = 6) -> str:
+    """Return every number of a small gradient (the tooltip of an edge), or its summary."""
+    if isinstance(value, dict):
+        shape = "×".join(str(d) for d in value.get("shape") or []) or "scalar"
+        return (f"{shape}: min {value.get('min')} max {value.get('max')} "
+                f"mean {value.get('mean')}")
+    numbers = _numbers_of(value)
+    if numbers is None:
+        return ""
+    words = [x if isinstance(x, str) else f"{float(x):.{digits}g}" for x in numbers]
+    return words[0] if not isinstance(value, list) else "[" + ", ".join(words) + "]"
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def _is_default_label(label: str, name: str) -> bool:
+    """True when ``label`` only repeats the op name (``mul`` for ``MulBackward0``)."""
+    base = _BACKWARD_SUFFIX.sub("", name or "").lower()
+    return not label or label.replace("_", "").lower() == base.replace("_", "")
+
+
+_BREAKS = (", ", " ", ".", "_", "/")  # where a line may end, most natural first
+
+
+def wrap(text: str, limit: int = MAX_LINE_CHARS, max_lines: int = 3) -> list[str]:
+    """Return ``text`` broken into lines of at most ``limit`` characters, at a word: after
+    ``, `` first (between saved names), then a space, ``.`` (``attn.c_attn.`` / ``weight``),
+    ``_`` or ``/``. Past ``max_lines`` the last line ends with ``…``."""
+    lines = _wrap(text, limit, 0)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: limit - 1] + "…"
+    return lines
+
+
+def _wrap(text: str, limit: int, level: int) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    if level >= len(_BREAKS):
+        return [text[i:i + limit] for i in range(0, len(text), limit)]
+    sep = _BREAKS[level]
+    parts = text.split(sep)
+    if len(parts) == 1:
+        return _wrap(text, limit, level + 1)
+    words = [p + sep for p in parts[:-1]] + [parts[-1]]
+    lines, line = [], ""
+    for word in words:
+        if line and len(line) + len(word.rstrip()) > limit:
+            lines.append(line.rstrip())
+            line = ""
+        if len(word.rstrip()) > limit:
+            lines += _wrap(word.rstrip(), limit, level + 1)
+            continue
+        line += word
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _lines(text: str, px: int, role: str) -> list[Line]:
+    return [Line(part, px, role) for part in wrap(text)]
+
+
+def label_lines(attrs: dict) -> list[Line]:
+    """Return the text lines drawn in a node: title, names, shape, small value, saved, device.
+
+    Long names wrap at a word (a ``.`` of a parameter name, a ``, `` between saved
+    names) rather than being cut. Saved tensors are one or more lines of role
+    ``saved`` (alive) or ``freed``, read from ``attrs["saved"]``: give it a step's
+    saved entries (``gradstep.autograd.step_state``) to draw that moment.
+    """
+    kind = attrs.get("kind", "op")
+    name = str(attrs.get("name") or attrs.get("id") or "")
+    label = str(attrs.get("label") or "")
+    if kind == "module":
+        lines = _lines(label or name, TITLE_PX, "title")
+        count = attrs.get("op_count")
+        if count is not None:
+            lines.append(Line(f"{count} op{'s' if count != 1 else ''}", DETAIL_PX, "detail"))
+        return lines
+    if kind == "leaf":
+        lines = _lines(label or "leaf", TITLE_PX, "title")
+    else:
+        lines = _lines(name, TITLE_PX, "title")
+        if not _is_default_label(label, name):
+            lines += _lines(label, DETAIL_PX, "detail")
+    shape = format_shape(attrs.get("shape"))
+    if shape:
+        lines.append(Line(shorten(shape), DETAIL_PX, "detail"))
+    value = format_small_value(attrs.get("value"))
+    if value:
+        lines.append(Line(shorten(value), DETAIL_PX, "detail"))
+    lines += saved_lines(attrs)
+    device = str(attrs.get("device") or "")
+    if device and device != "cpu":
+        lines.append(Line(device, DETAIL_PX, "device"))
+    return lines
+
+
+def saved_tensors(attrs: dict) -> list[dict]:
+    """Return the tensors a node saved for backward (not its saved ints and sizes)."""
+    return [s for s in attrs.get("saved") or []
+            if isinstance(s, dict) and ("shape" in s or "freed" in s) and "value" not in s]
+
+
+def saved_lines(attrs: dict) -> list[Line]:
+    """Return the saved-tensor lines: ``saved: a, b`` (role ``saved``) and ``freed: c``
+    (role ``freed``), each wrapped at a name."""
+    tensors = saved_tensors(attrs)
+    lines = []
+    for role, word in (("saved", "saved: "), ("freed", "freed: ")):
+        names = [str(s.get("name", "")) for s in tensors if bool(s.get("freed")) == (role == "freed")]
+        if names:
+            lines += _lines(word + ", ".join(names), DETAIL_PX, role)
+    return lines
+
+
+def saved_line(attrs: dict) -> str:
+    """Return ``saved: a, b``, ``freed: a, b`` or ``saved: a · freed: b`` ('' when none)."""
+    tensors = saved_tensors(attrs)
+    alive = [str(s.get("name", "")) for s in tensors if not s.get("freed")]
+    freed = [str(s.get("name", "")) for s in tensors if s.get("freed")]
+    parts = []
+    if alive:
+        parts.append("saved: " + ", ".join(alive))
+    if freed:
+        parts.append("freed: " + ", ".join(freed))
+    return " · ".join(parts)
+
+
+def badge_pad(role: str) -> float:
+    """Return the extra width a line's badge needs (saved and device lines sit on a pill)."""
+    return 8.0 if role in ("saved", "freed", "device") else 0.0
+
+
+def lines_size(lines) -> tuple[float, float]:
+    """Return the (width, height) of a box holding ``lines``, padding and glyph column included."""
+    return _lines_size(tuple(lines))
+
+
+@lru_cache(maxsize=65536)
+def _lines_size(lines: tuple) -> tuple[float, float]:
+    width = max((text_width(ln.text, ln.px, ln.role == "title") + badge_pad(ln.role)
+                 for ln in lines), default=0.0)
+    height = sum(line_height(ln.px) for ln in lines)
+    return (max(MIN_W, width + 2 * PAD_X + GLYPH_W), max(MIN_H, height + 2 * PAD_Y))
+
+
+def node_size(attrs: dict) -> tuple[float, float]:
+    """Return the (width, height) of the box of a node with attributes ``attrs``: big enough
+    for its saved tensors both alive and freed, so a step that frees them never overflows it."""
+    sizes = [lines_size(label_lines(attrs))]
+    if saved_tensors(attrs):
+        for freed in (False, True):
+            flipped = [dict(s, freed=freed) if s in saved_tensors(attrs) else s
+                       for s in attrs.get("saved") or []]
+            sizes.append(lines_size(label_lines({**attrs, "saved": flipped})))
+    return max(w for w, _ in sizes), max(h for _, h in sizes)
+
+
+def node_fill(attrs: dict, *, is_root: bool = False, state: str = "pending") -> str:
+    """Return the fill colour of a node: its state's, else root green, else its kind's."""
+    look = state_look(state)
+    if look.fill is not None:
+        return look.fill
+    if is_root:
+        return ROOT_FILL
+    return KIND_FILL.get(attrs.get("kind", "op"), KIND_FILL["op"])
+
+
+def state_look(state: str | None) -> StateLook:
+    """Return the look of a backward state (``pending`` for unknown states)."""
+    return STATE_LOOK.get(state or "pending", STATE_LOOK["pending"])
+
+
+def root_ids(graph) -> set:
+    """Return the root node ids of a graph: ``graph.graph['roots'/'root']``, else its sources."""
+    roots = graph.graph.get("roots") or ([graph.graph["root"]] if "root" in graph.graph else [])
+    roots = [r for r in roots if r in graph]
+    if roots:
+        return set(roots)
+    return {n for n in graph.nodes if graph.in_degree(n) == 0}

@@ -1,0 +1,316 @@
+"""The kernel's child process: owns one Session and answers requests on private pipes.
+
+Started by ``gradstep.kernel.client.Kernel`` (through ``gradstep.kernel.launch``, so that
+no folder of the user's can shadow gradstep's modules) with
+``--request-fd R --reply-fd W --lifeline-fd L [--traceback-fd T]``.
+Its stdout and stderr are one pipe the client drains (what the snippet
+prints, at the file-descriptor level); requests and replies travel on
+separate pipes, so printed text can never corrupt a reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import faulthandler
+import importlib
+import os
+import resource
+import signal
+import sys
+import threading
+import traceback
+
+from gradstep.kernel import messages, protocol
+
+DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
+METHODS = ("run", "backward", "inspect", "reset", "zero_grad", "grad_stats")
+
+
+class _Interrupt:
+    """Whether the client's SIGINT arrived while a request was running."""
+
+    busy = False
+    requested = False
+
+
+def _on_sigint(signum, frame):
+    # Only a running request is interrupted; a SIGINT that arrives while the
+    # worker waits for the next request (a late stop) is ignored.
+    if _Interrupt.busy:
+        _Interrupt.requested = True
+        raise KeyboardInterrupt
+
+
+def set_memory_limit(limit: int) -> None:
+    """Cap the process's address space at ``limit`` bytes (0 = no cap).
+
+    Only the soft limit is set, so ``lift_memory_limit_for_cuda`` can undo it.
+    """
+    if limit > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def lift_memory_limit_for_cuda() -> bool:
+    """Lift the address-space cap when CUDA is usable; return True when it was lifted.
+
+    The CUDA driver reserves far more address space than memory it uses, so
+    under an address-space cap it fails to initialise.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or getattr(torch.version, "cuda", None) is None:
+        return False
+    if not torch.cuda.is_available():
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    return True
+
+
+def watch_lifeline(fd: int) -> None:
+    """End the whole process group when the client dies (its end of the pipe closes)."""
+
+    def wait_for_eof():
+        while os.read(fd, 1):
+            pass
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=wait_for_eof, name="gradstep-lifeline", daemon=True).start()
+
+
+_TRACEBACK_FILES: list = []
+
+
+def register_traceback_dump(fd: int | None) -> None:
+    """Dump the main thread's stack to ``fd`` on SIGUSR1 and on a fatal signal (segfault).
+
+    The client asks for a dump before killing a snippet that ignored SIGINT, to
+    name the line that was running; after a crash it reads the snippet's line
+    from the dump. The dump never goes into the snippet's output, which the
+    user sees: it is mostly gradstep's own frames. Without ``fd`` (the worker
+    run by hand) a crash dumps to stderr.
+    """
+    if fd is None:
+        faulthandler.enable()
+        return
+    stream = os.fdopen(fd, "wb", buffering=0)
+    _TRACEBACK_FILES.append(stream)  # faulthandler keeps only the descriptor
+    faulthandler.enable(file=stream, all_threads=False)
+    faulthandler.register(signal.SIGUSR1, file=stream, all_threads=False)
+
+
+def load_session_class(spec: str):
+    """Return the class named by ``module:Class``."""
+    module_name, _, class_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def guard_torch_load() -> None:
+    """Make ``torch.load`` in the snippet's namespace default to ``weights_only=True``.
+
+    torch >= 2.6 already does; this keeps it so whatever the environment says
+    (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD is removed from the child's environment too).
+    """
+    import functools
+
+    import torch
+
+    original = torch.load
+    if getattr(original, "_gradstep_guarded", False):
+        return
+
+    @functools.wraps(original)
+    def load(*args, **kwargs):
+        if kwargs.get("weights_only") is None:
+            kwargs["weights_only"] = True
+        return original(*args, **kwargs)
+
+    load._gradstep_guarded = True
+    torch.load = load
+
+
+class _Output:
+    """A private copy of the output pipe, to give the snippet fresh fds 1 and 2 on every request."""
+
+    fd: int | None = None
+
+
+def keep_output_pipe() -> None:
+    """Keep a copy of fd 1 (the output pipe) that the snippet cannot close by accident."""
+    _Output.fd = os.dup(1)
+
+
+def restore_output() -> None:
+    """Point fds 1 and 2 and sys.stdout/stderr back at the output pipe (a snippet may have closed them)."""
+    if _Output.fd is None:
+        return
+    for fd in (1, 2):
+        try:
+            os.dup2(_Output.fd, fd)
+        except OSError:
+            pass  # the copy itself was closed; nothing better to do
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None or getattr(stream, "closed", True) or stream is not getattr(sys, f"__{name}__"):
+            original = getattr(sys, f"__{name}__")
+            if original is None or original.closed:
+                original = open(1 if name == "stdout" else 2, "w", buffering=1, closefd=False)
+            setattr(sys, name, original)
+
+
+def flush_output() -> None:
+    """Flush Python's and C's stdout/stderr buffers so the client gets all output before the reply."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass  # the snippet closed or replaced the stream
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
+
+
+def explain_base_exception(exc: BaseException, params: dict) -> dict:
+    """Return the error dict for SystemExit, KeyboardInterrupt or anything else raised past the Session."""
+    source = params.get("source", "")
+    filename = params.get("filename", "<snippet>")
+    try:
+        from gradstep.autograd.errors import explain
+
+        error = dict(explain(exc, source, filename))
+    except Exception:  # errors.py unable to explain: still answer
+        error = messages.kernel_error("other", repr(exc), title=type(exc).__name__,
+                                      explanation="", fix="")
+    if not error.get("message"):
+        error["message"] = repr(exc)
+    if isinstance(exc, SystemExit | KeyboardInterrupt):
+        error["explanation"] = (error.get("explanation") or "") + " The kernel kept running."
+    return error
+
+
+def interrupted_line(exc: BaseException, filename: str) -> int | None:
+    """Return the snippet line the client's interrupt landed on, from ``exc``'s traceback."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def upgrade_memory_error(result: object, limit: int) -> object:
+    """Return ``result`` with an allocation failure reported as kind 'memory', naming the cap."""
+    if not isinstance(result, dict) or not isinstance(result.get("error"), dict):
+        return result
+    error = result["error"]
+    if error.get("kind") != "memory" and not messages.looks_like_memory(error):
+        return result
+    detail = str(error.get("message") or "").split("can't allocate memory:")[-1]
+    better = messages.memory_error(limit, detail.split(". Error code")[0].strip(),
+                                   line=error.get("line"))
+    better["code"] = error.get("code")
+    for key in ("type", "column", "detail"):
+        if key in error:
+            better[key] = error[key]
+    return {**result, "error": better}
+
+
+def internal_failure(method, params: dict, message: str) -> dict:
+    """Return ``method``'s failure shape for a fault of gradstep itself, not of the snippet."""
+    error = messages.kernel_error(
+        "other", message, title="Internal error in the kernel",
+        explanation="gradstep could not answer this request; the snippet is not to blame.",
+        fix="Run the snippet again; if this repeats, report it with the snippet.")
+    return messages.failure_result(str(method), error, params)
+
+
+def call(session, method: str, params: dict) -> object:
+    """Return the result of ``session.method(**params)``; a snippet's escape becomes an error result."""
+    _Interrupt.busy, _Interrupt.requested = True, False
+    try:
+        return getattr(session, method)(**params)
+    except KeyboardInterrupt as exc:
+        if _Interrupt.requested:
+            line = interrupted_line(exc, params.get("filename", "<snippet>"))
+            return messages.failure_result(method, messages.timeout_error(
+                None, by_user=True, state_lost=False, line=line,
+                source=params.get("source")), params)
+        return messages.failure_result(method, explain_base_exception(exc, params), params)
+    except BaseException as exc:  # SystemExit and anything a snippet raises past the Session
+        return messages.failure_result(method, explain_base_exception(exc, params), params)
+    finally:
+        _Interrupt.busy = False
+
+
+def answer(session, request: dict, limit: int) -> dict:
+    """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``."""
+    method, params = request.get("method"), request.get("params") or {}
+    if method not in METHODS:
+        return {"id": request.get("id"), "result": internal_failure(
+            method, params, f"the kernel has no method {method!r}")}
+    result = call(session, method, params)
+    interrupted = _Interrupt.requested
+    return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
+            "interrupted": interrupted}
+
+
+def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
+    """Answer requests until the client says shutdown or closes the request pipe."""
+    worker_pid = os.getpid()
+    while True:
+        request = protocol.read_message(request_fd)
+        if request is None or request.get("method") == "shutdown":
+            return
+        restore_output()
+        try:
+            reply = answer(session, request, limit)
+        except KeyboardInterrupt:  # the stop arrived between the call and the reply
+            reply = {"id": request.get("id"), "result": None, "interrupted": True}
+        if os.getpid() != worker_pid:
+            os._exit(0)  # a process the snippet forked came back here: only the worker answers
+        flush_output()
+        try:
+            protocol.write_message(reply_fd, reply)
+        except (TypeError, ValueError) as exc:  # a result that is not JSON-safe
+            failure = internal_failure(request.get("method"), request.get("params") or {},
+                                       f"the reply could not be sent as JSON: {exc}")
+            protocol.write_message(reply_fd, {"id": request.get("id"), "result": failure})
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="gradstep kernel worker")
+    parser.add_argument("--request-fd", type=int, required=True)
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--lifeline-fd", type=int, required=True)
+    parser.add_argument("--traceback-fd", type=int, default=None)
+    parser.add_argument("--memory-limit", type=int, default=0)
+    parser.add_argument("--session", default=DEFAULT_SESSION)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    set_memory_limit(args.memory_limit)
+    watch_lifeline(args.lifeline_fd)
+    keep_output_pipe()
+    register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
+    signal.signal(signal.SIGINT, _on_sigint)
+    session = load_session_class(args.session)()
+    if hasattr(session, "capture_output"):
+        session.capture_output = False  # the client reads fds 1 and 2: Python's own buffering
+    if args.session == DEFAULT_SESSION or "torch" in sys.modules:
+        guard_torch_load()
+    if lift_memory_limit_for_cuda():
+        args.memory_limit = 0
+    protocol.write_message(args.reply_fd, {"ready": True, "pid": os.getpid()})
+    serve(args.request_fd, args.reply_fd, session, args.memory_limit)
+    flush_output()
+    # os._exit: a snippet's never-ending non-daemon thread must not keep the kernel alive
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""The window's model: what was run, the graph, the backward passes and the step.
+
+Plain Python state with Qt signals. Widgets observe it and write user input back;
+it never opens a dialog and never computes autograd: every number it holds came
+from the session (the kernel) as plain data, and every statement about a step
+(node states, saved buffers freed or alive, edge gradients, leaf ``.grad``) comes
+from ``gradstep.autograd.step_state``, the one source of truth the exports use too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6 import QtCore
+
+from gradstep.ui.pass_names import pass_title
+
+
+def _graph_from_json(trace: dict):
+    """Return the networkx graph of a trace JSON (torch-free: the GUI does not load torch)."""
+    from gradstep.autograd.graph_json import graph_from_json
+
+    return graph_from_json(trace)
+
+
+@dataclass(frozen=True)
+class PassRecord:
+    """One backward pass the window can step: its timeline and where it came from.
+
+    ``line``/``code``/``api`` for a snippet call (``source == "snippet"``); a pass
+    gradstep ran has ``source == "gradstep"`` and no line.
+    """
+
+    timeline: dict
+    source: str
+    title: str
+    line: int | None = None
+    code: str | None = None
+    api: str | None = None
+    members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.timeline.get("error"))
+
+    @property
+    def mode(self) -> str:
+        return self.timeline.get("mode", "backward")
+
+
+class SessionModel(QtCore.QObject):
+    """The state one window shows.
+
+    Signals
+    -------
+    sigTraceChanged()          a new run finished (graph, error, output, passes may all change)
+    sigTimelineChanged()       the pass being stepped changed (or a pass was added)
+    sigStepChanged(int)        the number of steps done changed
+    sigSelectionChanged(str)   the selected node changed ("" for none)
+    sigInspected(dict)         details of a node arrived from the session
+    sigBusyChanged(bool)       a request to the session started or ended
+    sigLeavesChanged()         leaf .grad history changed (a pass, or zero grads)
+    """
+
+    sigTraceChanged = QtCore.Signal()
+    sigTimelineChanged = QtCore.Signal()
+    sigStepChanged = QtCore.Signal(int)
+    sigSelectionChanged = QtCore.Signal(str)
+    sigInspected = QtCore.Signal(object)  # object: QVariantMap would mangle ints
+    sigBusyChanged = QtCore.Signal(bool)
+    sigLeavesChanged = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.device = "cpu"
+        self.busy = False
+        self._clear()
+
+    def _clear(self) -> None:
+        from gradstep.autograd.step_state import PassHistory
+
+        self.trace: dict | None = None
+        self.graph = None
+        self.error: dict | None = None
+        self.run_ok = True
+        self.output = ""
+        self.calls: list[dict] = []
+        self.root_name: str | None = None
+        self.root_candidates: list[str] = []
+        self.passes: list[PassRecord] = []
+        self.other_calls: list[dict] = []  # the snippet's calls on another graph than the drawn
+        self.columns: list[tuple[str, int]] = []  # the leaf table: ("pass", i) or ("zero", n)
+        self.history = PassHistory()
+        self.pass_index = -1
+        self.step = 0
+        self.previous_step = 0
+        self.selected = ""
+        self.inspected: dict = {}
+        self._state_cache: tuple | None = None
+
+    # -- a run -----------------------------------------------------------------------------
+    def set_run_result(self, result: dict) -> None:
+        """Take a ``Session.run`` result; everything the previous run showed is replaced.
+
+        A failed run that built a graph shows it, with the passes that ran and the
+        failing one at the node where torch raised (its end).
+        """
+        from gradstep.autograd.step_state import drawn_calls
+
+        self._clear()
+        self.error = result.get("error")
+        self.run_ok = bool(result.get("ok"))
+        self.output = result.get("output") or ""
+        self.root_name = result.get("root_name")
+        self.root_candidates = list(result.get("root_candidates") or [])
+        if result.get("trace"):
+            self.trace = result["trace"]
+            self.graph = _graph_from_json(self.trace)
+            self.calls = list(result.get("calls") or [])
+            for call in drawn_calls(self.calls, self.graph):
+                self.passes.append(PassRecord(
+                    call["timeline"], "snippet", pass_title(call), line=call.get("line"),
+                    code=call.get("code"), api=call.get("api"),
+                    members=tuple(n["id"] for n in call.get("nodes") or ())))
+                self.columns.append(("pass", len(self.passes) - 1))
+            self.history = self._history()
+            drawn = {id(p.timeline) for p in self.passes}
+            self.other_calls = [c for c in self.calls if c.get("timeline") is not None
+                                and id(c["timeline"]) not in drawn]
+        failing = [i for i, p in enumerate(self.passes) if p.failed]
+        self.pass_index = failing[-1] if failing and not self.run_ok else (0 if self.passes else -1)
+        self.sigTraceChanged.emit()
+        self.sigLeavesChanged.emit()
+        self._restart_steps(at_end=bool(failing) and not self.run_ok)
+
+    def snippet_made_passes(self) -> bool:
+        """Return True when the snippet ran backward on the drawn graph itself."""
+        return any(p.source == "snippet" for p in self.passes)
+
+    def root_is_scalar(self) -> bool:
+        """Return True when the drawn root has a single element."""
+        root = (self.trace or {}).get("root")
+        shape = self.node(root).get("shape") if root else []
+        count = 1
+        for size in shape or []:
+            count *= size
+        return count == 1
+
+    def add_timeline(self, timeline: dict, name: str = "") -> None:
+        """Append a pass gradstep ran and make it the one being stepped."""
+        record = PassRecord(timeline, "gradstep", name or pass_title(None, timeline))
+        self.passes.append(record)
+        self.columns.append(("pass", len(self.passes) - 1))
+        self.history = self._history()
+        self.pass_index = len(self.passes) - 1
+        if timeline.get("error"):
+            self.error = timeline["error"]
+        self.sigLeavesChanged.emit()
+        self._restart_steps()
+
+    def _history(self):
+        from gradstep.autograd.step_state import PassHistory
+
+        return PassHistory(self.graph, [p.timeline for p in self.passes],
+                           [p.members for p in self.passes])
+
+    def add_zero_grads(self) -> None:
+        """Record that every leaf's .grad was set to None (a column of the leaf table)."""
+        self.columns.append(("zero", sum(1 for kind, _ in self.columns if kind == "zero")))
+        self.sigLeavesChanged.emit()
+
+    def choose_timeline(self, index: int) -> None:
+        """Step through pass ``index`` of ``passes`` from its start."""
+        if 0 <= index < len(self.passes):
+            self.pass_index = index
+            self._restart_steps()
+
+    def _restart_steps(self, at_end: bool = False) -> None:
+        """Go to step 0 (or the end) of the pass being stepped and tell the observers."""
+        self.previous_step = 0
+        self.step = self.step_count if at_end else 0
+        self.selected = ""
+        self._state_cache = None
+        self.sigTimelineChanged.emit()
+        self.sigStepChanged.emit(self.step)
+
+    # -- the pass being stepped ------------------------------------------------------------
+    @property
+    def timeline(self) -> dict | None:
+        return self.passes[self.pass_index].timeline if self.pass_index >= 0 else None
+
+    @property
+    def timelines(self) -> list[dict]:
+        return [p.timeline for p in self.passes]
+
+    def current_pass(self) -> PassRecord | None:
+        return self.passes[self.pass_index] if self.pass_index >= 0 else None
+
+    def timeline_index(self) -> int:
+        return self.pass_index
+
+    def index(self):
+        """Return the step_state PassIndex of the pass being stepped (None without one)."""
+        return self.history.index(self.pass_index) if self.pass_index >= 0 else None
+
+    # -- stepping ------------------------------------------------------------------------------
+    @property
+    def step_count(self) -> int:
+        """Return how many steps the current pass has (0 without one)."""
+        index = self.index()
+        return index.count if index is not None else 0
+
+    def set_step(self, k: int) -> None:
+        """Go to the state after ``k`` steps (clamped); the panels follow the ▶ node again."""
+        k = max(0, min(k, self.step_count))
+        if k != self.step:
+            self.previous_step = self.step
+            self.step = k
+            if self.selected:
+                self.selected = ""
+                self.sigSelectionChanged.emit("")
+            self.sigStepChanged.emit(k)
+
+    def step_forward(self) -> None:
+        self.set_step(self.step + 1)
+
+    def step_back(self) -> None:
+        self.set_step(self.step - 1)
+
+    def run_to_end(self) -> None:
+        self.set_step(self.step_count)
+
+    def reset_steps(self) -> None:
+        self.set_step(0)
+
+    def at_end(self) -> bool:
+        """Return True when every step of the pass is done."""
+        return self.step >= self.step_count
+
+    def state(self):
+        """Return the StepState of this pass and step (None without a pass)."""
+        index = self.index()
+        if index is None:
+            return None
+        key = (self.pass_index, self.step, id(index))
+        if self._state_cache is None or self._state_cache[0] != key:
+            self._state_cache = (key, index.state(self.step))
+        return self._state_cache[1]
+
+    def states(self) -> dict:
+        """Return {node_id: state} for the current step ({} without a pass)."""
+        state = self.state()
+        return dict(state.node_states) if state else {}
+
+    def changes(self, previous: int):
+        """Return the StepChange since step ``previous`` (cheap: only the steps between)."""
+        index = self.index()
+        return index.changes(previous, self.step) if index is not None else None
+
+    def current_step(self) -> dict | None:
+        """Return the step about to run (the ▶ node's; None at the end or without a pass)."""
+        index = self.index()
+        if index is None or self.step >= index.count:
+            return None
+        return index.steps[self.step]
+
+    def last_step(self) -> dict | None:
+        """Return the step that ran last (None before the first)."""
+        index = self.index()
+        return index.steps[self.step - 1] if index is not None and self.step > 0 else None
+
+    def step_of(self, node_id: str) -> dict | None:
+        """Return the step of this pass that ran ``node_id`` (or is about to), if any."""
+        index = self.index()
+        if index is None:
+            return None
+        occ = [i for i in index.occurrences.get(node_id, ()) if i <= self.step]
+        return index.steps[occ[-1]] if occ and occ[-1] < index.count else None
+
+    def node_state(self, node_id: str) -> str:
+        """Return the state of one node now ("" without a pass)."""
+        index = self.index()
+        return index.node_state(node_id, self.step) if index is not None else ""
+
+    def saved_of(self, node_id: str) -> list[dict]:
+        """Return ``node_id``'s saved entries as torch has them now (the trace's without a pass)."""
+        index = self.index()
+        if index is not None:
+            return index.saved(node_id, self.step)
+        return list(self.node(node_id).get("saved") or [])
+
+    def leaf_grad(self, label: str):
+        """Return leaf ``label``'s ``.grad`` now (cheap: one leaf, not the whole state)."""
+        index = self.index()
+        return index.leaf_grad(label, self.step) if index is not None else None
+
+    def focus_node(self) -> str:
+        """Return the node the panels describe: the selected one, else the ▶ node, else (at
+        the end of a pass) the node that ran last."""
+        if self.selected:
+            return self.selected
+        step = self.current_step() or self.last_step()
+        return step["node"] if step else ""
+
+    def node(self, node_id: str) -> dict:
+        """Return the trace attributes of ``node_id`` ({} when unknown)."""
+        if self.graph is None or node_id not in self.graph:
+            return {}
+        return dict(self.graph.nodes[node_id])
+
+    # -- selection and details -----------------------------------------------------------------
+    def select(self, node_id: str) -> None:
+        if node_id != self.selected:
+            self.selected = node_id
+            self.sigSelectionChanged.emit(node_id)
+
+    def set_inspected(self, details: dict) -> None:
+        self.inspected = details
+        self.sigInspected.emit(details)
+
+    def set_busy(self, busy: bool) -> None:
+        if busy != self.busy:
+            self.busy = busy
+            self.sigBusyChanged.emit(busy)
+
+    # -- leaves ----------------------------------------------------------------------------------
+    def leaf_history(self) -> dict[str, list]:
+        """Return {leaf name: [its .grad after pass 1, pass 2, ...]} over all passes."""
+        history: dict[str, list] = {}
+        for i, record in enumerate(self.passes):
+            for name, grad in (record.timeline.get("leaf_grads") or {}).items():
+                history.setdefault(name, [None] * i)
+                history[name].append(grad)
+            for values in history.values():
+                if len(values) < i + 1:
+                    values.append(None)
+        return history

@@ -1,0 +1,63 @@
+"""The device selector: CPU, CUDA, MPS; an unavailable device is disabled with its reason."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+
+def list_devices() -> list[dict]:
+    """Return the tracer's [{"name", "available", "reason"}] (CPU alone if it is missing)."""
+    try:
+        from gradstep.autograd.devices import available_devices
+    except ImportError:
+        return [{"name": "cpu", "available": True, "reason": ""}]
+    return available_devices()
+
+
+class QtDeviceSelector(QtWidgets.QComboBox):
+    """A combo box of devices.
+
+    Signals
+    -------
+    sigDeviceChanged(str)   the user picked another (available) device
+    """
+
+    sigDeviceChanged = QtCore.Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setToolTip("Device the snippet runs on; switching re-runs it there")
+        self.refresh()
+        self.currentIndexChanged.connect(self._on_index)
+
+    def refresh(self) -> None:
+        """Ask which devices torch has and rebuild the list (keeps the current one)."""
+        current = self.device() if self.count() else "cpu"
+        self.blockSignals(True)
+        self.clear()
+        for dev in list_devices():
+            name = dev["name"]
+            self.addItem(name.upper(), name)
+            index = self.count() - 1
+            item = self.model().item(index)
+            item.setEnabled(bool(dev["available"]))
+            tip = "available" if dev["available"] else f"unavailable: {dev.get('reason') or 'unknown'}"
+            self.setItemData(index, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
+        found = self.findData(current)
+        self.setCurrentIndex(found if found >= 0 else 0)
+        self.blockSignals(False)
+
+    def device(self) -> str:
+        """Return the chosen device's name ("cpu", "cuda", "mps")."""
+        return self.currentData() or "cpu"
+
+    def is_enabled(self, name: str) -> bool:
+        index = self.findData(name)
+        return index >= 0 and self.model().item(index).isEnabled()
+
+    def reason(self, name: str) -> str:
+        """Return the tooltip of device ``name`` (the reason it is unavailable)."""
+        return self.itemData(self.findData(name), QtCore.Qt.ItemDataRole.ToolTipRole) or ""
+
+    def _on_index(self, _index: int) -> None:
+        self.sigDeviceChanged.emit(self.device())

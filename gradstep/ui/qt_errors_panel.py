@@ -1,0 +1,71 @@
+"""The Errors panel: torch's message, the plain explanation, the fix; a click jumps to the line."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6 import QtCore, QtWidgets
+
+from gradstep.ui.error_words import for_window
+from gradstep.ui.models import SessionModel
+
+
+def error_html(err: dict) -> str:
+    """Return the error as HTML: title, where (a link to the line), torch's message,
+    explanation, fix, worded for the window (``error_words.for_window``)."""
+    esc = html.escape
+    err = for_window(err)
+    parts = [f"<h3 style='color:#d32f2f'>{esc(err.get('title') or err.get('type') or 'Error')}</h3>"]
+    if err.get("line"):
+        parts.append(f"<p><a href='line:{err['line']}'>line {err['line']}</a>"
+                     + (f": <code>{esc(err['code'])}</code>" if err.get("code") else "") + "</p>")
+    elif "pass" in err:  # raised in a pass gradstep ran, not on a snippet line
+        parts.append("<p>in the backward pass gradstep ran from the root (Backward again), "
+                     "not on a line of the snippet</p>")
+    kind = err.get("type") if err.get("type") not in (None, "", "None") else ""
+    parts.append(f"<p>{f'<b>{esc(kind)}</b>: ' if kind else ''}{esc(err.get('message') or '')}</p>")
+    if err.get("explanation"):
+        parts.append(f"<p><b>What happened.</b> {esc(err['explanation'])}</p>")
+    if err.get("fix"):
+        parts.append(f"<p><b>How to fix it.</b> {esc(err['fix'])}</p>")
+    return "".join(parts)
+
+
+class QtErrorsPanel(QtWidgets.QTextBrowser):
+    """Shows the model's error.
+
+    Signals
+    -------
+    sigJumpToLine(int)   the user clicked the error's line
+    """
+
+    sigJumpToLine = QtCore.Signal(int)
+
+    def __init__(self, model: SessionModel, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._on_link)
+        model.sigTraceChanged.connect(self._refresh)
+        model.sigTimelineChanged.connect(self._refresh)
+        model.sigStepChanged.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self, *_args) -> None:
+        err = self.model.error
+        html_text = error_html(err) if err else f"<p>{self.tr('No errors.')}</p>"
+        if html_text != getattr(self, "_shown", None):  # steps seldom change it: no re-layout
+            self._shown = html_text
+            self.setHtml(html_text)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().mouseReleaseEvent(event)
+        # a click anywhere on the error (not only the link) goes to its line
+        err = self.model.error
+        if err and err.get("line") and not self.anchorAt(event.position().toPoint()):
+            self.sigJumpToLine.emit(int(err["line"]))
+
+    def _on_link(self, url) -> None:
+        text = url.toString()
+        if text.startswith("line:") and int(text[5:]) > 0:
+            self.sigJumpToLine.emit(int(text[5:]))

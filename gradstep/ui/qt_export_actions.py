@@ -1,0 +1,79 @@
+"""Export from the window: the graph as shown (folds, layout direction) at the step shown,
+with the gradients on the edges, through the same drawing as ``gradstep export``."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradstep.ui.qt_settings import settings
+
+EXPORT_FILTER = ("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;"
+                 "Graphviz DOT (*.dot);;GraphML (*.graphml);;JSON (*.json)")
+SCALES = (1.0, 2.0, 3.0, 4.0)
+
+
+class QtExportActions(QtCore.QObject):
+    """File › Export graph, PNG scale, Copy image for ``window`` (model, graph_view, files)."""
+
+    def __init__(self, window, menu: QtWidgets.QMenu):
+        super().__init__(window)
+        self.window = window
+        self.act_export = menu.addAction(self.tr("&Export graph…"))
+        self.act_export.setShortcut(QtGui.QKeySequence("Ctrl+E"))
+        self.act_export.triggered.connect(lambda _c=False: self.export_dialog())
+        self.scale_menu = menu.addMenu(self.tr("PNG &scale"))
+        group = QtGui.QActionGroup(self)
+        chosen = self.scale()
+        for scale in SCALES:
+            action = self.scale_menu.addAction(self.tr("{0:g}× (pixels per point)").format(scale))
+            action.setCheckable(True)
+            action.setChecked(scale == chosen)
+            action.triggered.connect(lambda _c=False, s=scale: settings().setValue("png_scale", s))
+            group.addAction(action)
+        self.act_copy = menu.addAction(self.tr("&Copy image"))
+        # Copy copies the picture when the graph has the focus; the editor keeps Copy for its text
+        self.act_copy.setShortcuts(QtGui.QKeySequence.keyBindings(QtGui.QKeySequence.StandardKey.Copy)
+                                   + [QtGui.QKeySequence("Ctrl+Shift+C")])
+        self.act_copy.triggered.connect(lambda _c=False: self.copy_image())
+
+    def scale(self) -> float:
+        try:
+            return float(settings().value("png_scale", 2.0))
+        except (TypeError, ValueError):
+            return 2.0
+
+    def export_graph(self, path: str) -> None:
+        """Write the graph as shown at the step shown to ``path`` (format from the suffix)."""
+        from gradstep.drawing.export import export_graph
+        from gradstep.step_drawing import drawing_at
+
+        window = self.window
+        graph, drawing = drawing_at(window.model.graph, window.model.state())
+        view = window.graph_view
+        if view.collapsed:  # the folds the window shows; boxes take their members' state
+            from gradstep.drawing.collapse import collapse_scopes
+
+            graph = collapse_scopes(graph, view.collapsed)
+        export_graph(graph, path, rankdir=view.rankdir, scale=self.scale(), **drawing)
+
+    def export_dialog(self) -> None:
+        window = self.window
+        if window.model.graph is None:
+            window.statusBar().showMessage(self.tr("Nothing to export: run a snippet first."))
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            window, self.tr("Export graph"), window.files.last_dir(), EXPORT_FILTER)
+        if not path:
+            return
+        window.files.set_last_dir(path)
+        try:
+            self.export_graph(path)
+        except Exception as exc:  # a failed export is reported, never fatal
+            QtWidgets.QMessageBox.warning(window, self.tr("Export failed"), f"{path}\n\n{exc}")
+            return
+        window.statusBar().showMessage(self.tr("Exported {0}.").format(path))
+
+    def copy_image(self) -> None:
+        QtGui.QGuiApplication.clipboard().setImage(
+            self.window.graph_view.render_image(self.scale()))
+        self.window.statusBar().showMessage(self.tr("Graph image copied to the clipboard."))

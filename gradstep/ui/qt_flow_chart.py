@@ -1,0 +1,157 @@
+"""The gradient-flow chart: one bar per layer (or parameter), input side on the left.
+
+Each bar is ``log10(|grad| / |weight|)`` (``grad_flow.FlowRow.ratio``); the lines mark
+the vanishing threshold (``VANISHING_RELATIVE`` times the largest ratio) and the
+exploding one (``EXPLODING_RATIO``). A flagged bar is hatched (vanishing: diagonal
+lines, exploding: crossed, dead: dotted) and labelled with its kind above it, so no
+flag is told by colour alone. A click on a bar emits its row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradstep.autograd.grad_flow import EXPLODING_RATIO, VANISHING_RELATIVE
+
+BAR = "#4a78b5"
+FLAG_LOOK = {  # kind -> (colour, brush pattern)
+    "vanishing": ("#8e6fc4", QtCore.Qt.BrushStyle.BDiagPattern),
+    "exploding": ("#c0392b", QtCore.Qt.BrushStyle.DiagCrossPattern),
+    "dead": ("#7f8c8d", QtCore.Qt.BrushStyle.Dense4Pattern),
+}
+MAX_TICKS = 24  # names written under the bars; more bars: every k-th name
+WORDS_UP_TO = 8  # bars labelled with words; more bars get a one-character tag (see LEGEND)
+TAGS = {"vanishing": "↓", "exploding": "↑", "dead": "0"}
+
+
+class QtFlowChart(pg.PlotWidget):
+    """Bars of the gradient-to-weight ratio per row.
+
+    Signals
+    -------
+    sigRowClicked(int)   the index of the bar the user clicked
+    """
+
+    sigRowClicked = QtCore.Signal(int)
+
+    def __init__(self, parent=None):
+        base = QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Base)
+        super().__init__(parent=parent, background=base)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.rows: list = []
+        self.flags: dict[int, str] = {}
+        self._items: list = []
+        text = QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Text)
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).setTextPen(text)
+            self.getAxis(axis).setPen(text)
+        self.getAxis("left").enableAutoSIPrefix(False)
+        self.setLabel("left", self.tr("log10 |grad| / |weight|"))
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self.setMinimumHeight(180)
+
+    def set_rows(self, rows: list, flags: dict[int, str]) -> None:
+        """Draw ``rows`` (FlowRow, input side first); ``flags`` maps a row index to its kind."""
+        self.rows, self.flags = list(rows), dict(flags)
+        for item in self._items:
+            self.removeItem(item)
+        self._items = []
+        heights = [_log_ratio(r) for r in self.rows]
+        known = [h for h in heights if h is not None]
+        if not self.rows:
+            self._add(pg.TextItem(self.tr("no gradients yet"), anchor=(0.5, 0.5)))
+            self.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+            self.getAxis("bottom").setTicks([[]])
+            return
+        if not known:  # every gradient holds NaN/Inf (or none flowed): no ratio to draw
+            floor, top = -1.0, 1.0
+        else:
+            floor = math.floor(min(known + [math.log10(EXPLODING_RATIO)]) - 1)
+            top = max(known + [math.log10(EXPLODING_RATIO)]) + 1.6
+        for index, height in enumerate(heights):
+            if height is not None:
+                self._bar(index, floor, height)
+            self._flag_text(index, height if height is not None else floor + 0.2)
+        if known:
+            self._threshold_lines(known)
+        self._ticks()
+        self.setXRange(-0.7, len(self.rows) - 0.3, padding=0)
+        self.setYRange(floor, top, padding=0)
+
+    def _bar(self, index: int, floor: float, height: float) -> None:
+        kind = self.flags.get(index)
+        colour, pattern = FLAG_LOOK.get(kind, (BAR, QtCore.Qt.BrushStyle.SolidPattern))
+        brush = QtGui.QBrush(QtGui.QColor(colour), pattern)
+        pen = pg.mkPen(colour, width=1.5)
+        self._add(pg.BarGraphItem(x=[index], y0=[floor], height=[height - floor], width=0.7,
+                                  brush=brush, pen=pen))
+
+    def _flag_text(self, index: int, height: float) -> None:
+        kind = self.flags.get(index)
+        row = self.rows[index]
+        label = {"vanishing": self.tr("vanishing"), "exploding": self.tr("exploding"),
+                 "dead": self.tr("dead")}.get(kind)
+        if kind and len(self.rows) > WORDS_UP_TO:
+            label = TAGS[kind]
+        if row.nonfinite:
+            label = self.tr("NaN/Inf")
+        elif row.grad_norm is None:
+            label = self.tr("no grad")
+        if label:
+            colour = FLAG_LOOK.get(kind, ("#c0392b", None))[0]
+            item = pg.TextItem(label, color=colour, anchor=(0.5, 1.0) if kind else (0.5, 0.0))
+            item.setPos(index, height)
+            self._add(item)
+
+    @staticmethod
+    def legend() -> str:
+        """Return the words for the bar looks and tags (shown under the chart)."""
+        tr = QtCore.QCoreApplication.translate
+        return tr("QtFlowChart", "↓ vanishing (hatched /)   ↑ exploding (crossed)   0 dead (dotted)")
+
+    def _threshold_lines(self, known: list[float]) -> None:
+        calm = [h for h in known if h <= math.log10(EXPLODING_RATIO)]
+        lines = [(math.log10(EXPLODING_RATIO), self.tr("exploding above"))]
+        if calm:
+            lines.append((max(calm) + math.log10(VANISHING_RELATIVE), self.tr("vanishing below")))
+        for y, text in lines:
+            line = pg.InfiniteLine(pos=y, angle=0, pen=pg.mkPen("#888888", style=QtCore.Qt.PenStyle.DashLine),
+                                   label=text, labelOpts={"position": 0.02, "color": "#666666",
+                                                          "anchors": [(0, 1), (0, 1)]})
+            self._add(line)
+
+    def _ticks(self) -> None:
+        every = max(1, math.ceil(len(self.rows) / MAX_TICKS))
+        ticks = [(i, _short(r.name)) for i, r in enumerate(self.rows) if i % every == 0]
+        self.getAxis("bottom").setTicks([ticks])
+
+    def _add(self, item) -> None:
+        self.addItem(item)
+        self._items.append(item)
+
+    def row_at(self, x: float) -> int | None:
+        """Return the index of the bar at view coordinate ``x`` (None off the bars)."""
+        index = round(x)
+        return index if 0 <= index < len(self.rows) and abs(x - index) <= 0.45 else None
+
+    def _on_click(self, event) -> None:
+        point = self.getPlotItem().vb.mapSceneToView(event.scenePos())
+        index = self.row_at(point.x())
+        if index is not None:
+            self.sigRowClicked.emit(index)
+
+
+def _log_ratio(row) -> float | None:
+    ratio = row.ratio
+    if ratio is None or not math.isfinite(ratio) or ratio <= 0:
+        return None
+    return math.log10(ratio)
+
+
+def _short(name: str, limit: int = 14) -> str:
+    return name if len(name) <= limit else "…" + name[-(limit - 1):]

@@ -1,0 +1,351 @@
+"""The graph view: a QGraphicsView over gradstep.drawing' GraphScene.
+
+Wheel zooms around the cursor, dragging pans, double-click on a module box
+expands or collapses it; the scene draws, this view only navigates and forwards
+clicks and hovers.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradstep.ui.summaries import node_tooltip
+
+_ZOOM_STEP = 1.2
+_MIN_SCALE, _MAX_SCALE = 0.01, 8.0
+BIG_GRAPH = 400  # nodes; bigger graphs open at 100% on their root
+
+
+class QtGraphView(QtWidgets.QGraphicsView):
+    """Shows one graph; emits the node the user points at.
+
+    Signals
+    -------
+    sigNodeClicked(str)        a node was clicked ("" for the background)
+    sigNodeDoubleClicked(str)  a node was double-clicked
+    """
+
+    sigNodeClicked = QtCore.Signal(str)
+    sigNodeDoubleClicked = QtCore.Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setRenderHints(QtGui.QPainter.RenderHint.Antialiasing
+                            | QtGui.QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QtWidgets.QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QtWidgets.QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setMouseTracking(True)
+        self.graph = None
+        self.graph_scene = None
+        self.layout_result = None
+        self.rankdir = "TB"
+        self.collapsed: set[str] = set()
+        self._states: dict = {}  # node -> backward state (the graph's own nodes)
+        self._saved: dict = {}  # node -> saved entries at the step shown
+        self._dimmed: set = set()  # nodes outside the pass shown
+        self._labels: dict = {}
+        self._owner: dict = {}  # node -> the module box it is folded into
+        self._members: dict = {}  # module box -> its nodes
+        # set by the window: node id -> tooltip HTML; edge (u, v, key) -> tooltip text
+        self.node_tooltip = lambda node_id, attrs: node_tooltip(attrs)
+        self.edge_tooltip = lambda edge: ""
+        self._empty = QtWidgets.QGraphicsScene(self)
+        self.setScene(self._empty)
+
+    # -- content ---------------------------------------------------------------------
+    def set_graph(self, graph) -> None:
+        """Lay out and draw ``graph`` (a networkx MultiDiGraph), then fit it.
+
+        A big graph with module scopes opens with its modules folded into boxes.
+        """
+        self.graph = graph
+        self._states = {}
+        self._saved = {}
+        self._labels = {}
+        try:
+            from gradstep.drawing.collapse import default_collapsed
+        except ImportError:
+            self.collapsed = set()
+        else:
+            self.collapsed = default_collapsed(graph)
+        self._rebuild()
+        shown = self.graph_scene.graph if self.graph_scene is not None else graph
+        if shown.number_of_nodes() > BIG_GRAPH:
+            self.show_start()  # tiny unreadable boxes help nobody; Ctrl+0 still fits all
+        else:
+            self.fit_to_window()
+
+    def show_message(self, text: str) -> None:
+        """Show ``text`` instead of a graph (a run that built none)."""
+        self.graph, self.graph_scene, self.layout_result = None, None, None
+        self._owner, self._members = {}, {}
+        self._empty.clear()
+        item = self._empty.addText(text)
+        item.setDefaultTextColor(self.palette().color(QtGui.QPalette.ColorRole.PlaceholderText))
+        item.setTextWidth(max(240, self.viewport().width() - 48))  # wraps at a word
+        self._empty.setSceneRect(item.boundingRect())
+        self.setTransform(QtGui.QTransform())
+        self.setScene(self._empty)
+        self.centerOn(item)
+
+    def _rebuild(self) -> None:
+        if self.graph is None:
+            self.setScene(self._empty)
+            return
+        try:
+            from gradstep.drawing.layout import layout
+            from gradstep.drawing.scene import GraphScene
+        except ImportError as exc:  # keep the rest of the window working without drawings
+            self._empty.clear()
+            self._empty.addText(f"The graph cannot be drawn here: {exc}")
+            self.setScene(self._empty)
+            return
+        shown = self._shown_graph()
+        self._owner, self._members = {}, {}
+        for box, attrs in shown.nodes(data=True):
+            if attrs.get("kind") == "module":
+                self._members[box] = list(attrs.get("members") or ())
+                self._owner.update(dict.fromkeys(self._members[box], box))
+        self.layout_result = layout(shown, rankdir=self.rankdir)
+        old = self.graph_scene
+        self.graph_scene = GraphScene(shown, self.layout_result, parent=self)
+        self.setScene(self.graph_scene)
+        if old is not None:
+            old.deleteLater()
+        if self._states:
+            self.graph_scene.set_node_states({**self._states, **self._box_states(self._members)})
+        if self._saved:
+            self.graph_scene.set_node_saved(self._saved)
+        if self._dimmed:
+            self.graph_scene.set_dimmed(self._dimmed)
+        if self._labels:
+            self.graph_scene.set_edge_labels(self._labels)
+
+    def _shown_graph(self):
+        """Return the graph with collapsed module boxes folded (when views supports it)."""
+        if not self.collapsed:
+            return self.graph
+        try:
+            from gradstep.drawing.collapse import collapse_scopes
+        except ImportError:
+            return self.graph
+        return collapse_scopes(self.graph, self.collapsed)
+
+    def set_node_states(self, states: dict, saved: dict | None = None) -> None:
+        """Recolour nodes: ``states`` maps node id to pending/current/done/freed/error;
+        ``saved`` maps node id to its saved entries at that step (alive or freed). A folded
+        module box takes the state of what it holds (``collapse.box_states``)."""
+        changed = {n: s for n, s in states.items() if self._states.get(n) != s}
+        gone = {n: "pending" for n in self._states if n not in states}
+        self._states = dict(states)
+        if saved is not None:
+            self._saved = {}
+            if self.graph_scene is not None:
+                self.graph_scene.saved.clear()
+        self._apply({**gone, **changed}, saved or {})
+
+    def update_node_states(self, states: dict, saved: dict | None = None) -> None:
+        """Recolour only the nodes in ``states`` and redraw the saved tensors in ``saved``."""
+        changed = {n: st for n, st in states.items() if self._states.get(n) != st}
+        self._states.update(changed)
+        self._apply(changed, saved or {})
+
+    def _apply(self, changed: dict, saved: dict) -> None:
+        self._saved.update(saved)
+        if self.graph_scene is None:
+            return
+        boxes = {self._owner[n] for n in changed if n in self._owner}
+        if changed or boxes:
+            self.graph_scene.set_node_states({**changed, **self._box_states(
+                {b: self._members[b] for b in boxes})})
+        if saved:
+            self.graph_scene.set_node_saved(saved)
+
+    def _box_states(self, members: dict) -> dict:
+        """Return {box: state} for the given module boxes from their members' states."""
+        from gradstep.drawing.collapse import box_state
+
+        return {box: box_state(self._states.get(m, "pending") for m in nodes)
+                for box, nodes in members.items()}
+
+    def set_dimmed(self, node_ids) -> None:
+        """Fade ``node_ids``: nodes that are not part of the pass being stepped."""
+        self._dimmed = set(node_ids)
+        if self.graph_scene is not None:
+            self.graph_scene.set_dimmed(self._dimmed)
+
+    def shown_node(self, node_id: str) -> str:
+        """Return the box drawn for ``node_id``: itself, or the module box it is folded into."""
+        return self._owner.get(node_id, node_id)
+
+    def fold_to_depth(self, depth: int | None) -> None:
+        """Fold every module scope ``depth`` levels deep into a box (None or 0: unfold all)."""
+        from gradstep.drawing.collapse import scopes_at_depth
+
+        if self.graph is None:
+            return
+        self.collapsed = scopes_at_depth(self.graph, depth) if depth else set()
+        self._rebuild()
+
+    def max_depth(self) -> int:
+        """Return the deepest module nesting of the graph (0: nothing to fold)."""
+        from gradstep.drawing.collapse import max_depth
+
+        return max_depth(self.graph) if self.graph is not None else 0
+
+    def follow(self, node_id: str) -> None:
+        """Scroll just enough to keep ``node_id`` (the step about to run) in view."""
+        node_id = self.shown_node(node_id)
+        if self.layout_result is None or node_id not in self.layout_result.positions:
+            return
+        x, y = self.layout_result.positions[node_id]
+        w, h = self.layout_result.sizes.get(node_id, (40, 20))
+        self.ensureVisible(QtCore.QRectF(x - w / 2, y - h / 2, w, h), 40, 40)
+
+    def set_edge_labels(self, labels: dict) -> None:
+        """Write ``labels`` {(u, v, key): text} on edges (gradient values); "" removes one."""
+        for edge, text in labels.items():
+            if text:
+                self._labels[edge] = text
+            else:
+                self._labels.pop(edge, None)
+        if self.graph_scene is not None:
+            self.graph_scene.set_edge_labels(labels)
+
+    def clear_edge_labels(self) -> None:
+        """Remove every gradient written on an edge."""
+        if self._labels:
+            self.set_edge_labels({edge: "" for edge in self._labels})
+
+    def toggle_module(self, node_id: str) -> bool:
+        """Expand the module box ``node_id``, or fold the module a node ran in; return True
+        when the drawing changed."""
+        from gradstep.drawing.collapse import MODULE_PREFIX
+
+        if node_id.startswith(MODULE_PREFIX):
+            self.collapsed.discard(node_id[len(MODULE_PREFIX):])
+        elif self.graph is not None and node_id in self.graph and self.graph.nodes[node_id].get("scope"):
+            self.collapsed.add(self.graph.nodes[node_id]["scope"])
+        else:
+            return False
+        self._rebuild()
+        return True
+
+    def highlight(self, node_ids) -> None:
+        """Ring the nodes ``node_ids`` (search hits)."""
+        if self.graph_scene is not None:
+            self.graph_scene.set_highlight(node_ids)
+
+    # -- navigation --------------------------------------------------------------------
+    def show_start(self) -> None:
+        """Open a big graph at a readable scale on its root instead of fitting it all."""
+        self.setTransform(QtGui.QTransform())
+        root = (self.graph.graph.get("root") if self.graph is not None else None) or "n0"
+        self.center_on_node(root)
+
+    def fit_to_window(self) -> None:
+        rect = self.scene().itemsBoundingRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect.adjusted(-20, -20, 20, 20), QtCore.Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > 1.5:  # a tiny graph should not be blown up
+            self.setTransform(QtGui.QTransform.fromScale(1.5, 1.5))
+            self.centerOn(rect.center())
+
+    def zoom(self, factor: float) -> None:
+        """Scale by ``factor``, kept between 1% and 800%."""
+        current = self.transform().m11()
+        factor = max(_MIN_SCALE / current, min(factor, _MAX_SCALE / current))
+        self.scale(factor, factor)
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        delta = event.angleDelta().y()
+        if delta:
+            self.zoom(_ZOOM_STEP if delta > 0 else 1 / _ZOOM_STEP)
+        event.accept()
+
+    def find(self, text: str) -> list[str]:
+        """Return the ids of nodes whose name, label or id contains ``text`` (any case)."""
+        if self.graph is None or not text:
+            return []
+        needle = text.lower()
+        hits = []
+        for node_id, attrs in self.graph.nodes(data=True):
+            hay = " ".join(str(attrs.get(k, "")) for k in ("name", "label")) + " " + str(node_id)
+            if needle in hay.lower():
+                hits.append(node_id)
+        return hits
+
+    def center_on_node(self, node_id: str) -> None:
+        """Scroll to ``node_id``, or to the module box that holds it when folded."""
+        if self.layout_result is None:
+            return
+        if node_id not in self.layout_result.positions and self.graph is not None:
+            from gradstep.drawing.collapse import module_id, owning_scope
+
+            scope = owning_scope(self.graph.nodes[node_id].get("scope"), self.collapsed)
+            node_id = module_id(scope) if scope else node_id
+        if node_id in self.layout_result.positions:
+            x, y = self.layout_result.positions[node_id]
+            self.centerOn(QtCore.QPointF(x, y))
+
+    # -- pointing --------------------------------------------------------------------------
+    def node_at(self, pos: QtCore.QPoint) -> str:
+        """Return the id of the node under viewport point ``pos`` ("" for none)."""
+        if self.layout_result is None:
+            return ""
+        p = self.mapToScene(pos)
+        finder = getattr(self.graph_scene, "node_at", None)
+        if finder is not None:
+            return finder(p) or ""
+        for node_id, (x, y) in self.layout_result.positions.items():
+            w, h = self.layout_result.sizes.get(node_id, (0, 0))
+            if abs(p.x() - x) <= w / 2 and abs(p.y() - y) <= h / 2:
+                return node_id
+        return ""
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
+        self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
+        super().mouseReleaseEvent(event)
+        moved = (event.position().toPoint() - getattr(self, "_press", QtCore.QPoint())).manhattanLength()
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and moved < 4:
+            self.sigNodeClicked.emit(self.node_at(event.position().toPoint()))
+
+    def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
+        node_id = self.node_at(event.position().toPoint())
+        if node_id:
+            self.sigNodeDoubleClicked.emit(node_id)
+        super().mouseDoubleClickEvent(event)
+
+    def viewportEvent(self, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.ToolTip and self.graph_scene is not None:
+            node_id = self.node_at(event.pos())
+            shown = self.graph_scene.graph
+            edge = self.graph_scene.edge_label_at(self.mapToScene(event.pos()))
+            text = ""
+            if node_id and node_id in shown:
+                text = self.node_tooltip(node_id, shown.nodes[node_id])
+            elif edge is not None:
+                text = self.edge_tooltip(edge)
+            if text:
+                QtWidgets.QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QtWidgets.QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+    def render_image(self, scale: float = 2.0) -> QtGui.QImage:
+        """Return the whole scene rendered to an image (for the clipboard)."""
+        rect = self.scene().itemsBoundingRect().adjusted(-10, -10, 10, 10)
+        size = QtCore.QSize(max(1, int(rect.width() * scale)), max(1, int(rect.height() * scale)))
+        image = QtGui.QImage(size, QtGui.QImage.Format.Format_ARGB32)
+        image.fill(self.palette().color(QtGui.QPalette.ColorRole.Base))
+        painter = QtGui.QPainter(image)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        self.scene().render(painter, QtCore.QRectF(image.rect()), rect)
+        painter.end()
+        return image

@@ -1,0 +1,112 @@
+"""The Leaf gradients panel: every leaf's ``.grad`` after each pass, what each
+``autograd.grad`` call returned (a row of its own: that call leaves ``.grad`` as it
+was), and a column for each "Zero grads"."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradstep.ui.models import SessionModel
+from gradstep.ui.summaries import short
+
+GRAD_ROW = "{0}.grad"
+RETURNED_ROW = "autograd.grad returned for {0}"
+
+
+class QtLeafPanel(QtWidgets.QTreeWidget):
+    """One row per leaf's .grad (and per autograd.grad input), one column per pass."""
+
+    def __init__(self, model: SessionModel, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.setRootIsDecorated(False)
+        self.setAlternatingRowColors(True)
+        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+        model.sigLeavesChanged.connect(self._refresh)
+        model.sigTimelineChanged.connect(self._mark_current)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        model = self.model
+        self.clear()
+        headers = [self.tr("leaf")]
+        for kind, i in model.columns:
+            headers.append(self.tr("pass {0}").format(i + 1) if kind == "pass" else self.tr("zero grads"))
+        self.setColumnCount(len(headers))  # fewer passes than before: no empty columns left
+        self.setHeaderLabels(headers)
+        for col, (kind, i) in enumerate(model.columns, start=1):
+            tip = model.passes[i].title if kind == "pass" else self.tr("Every leaf's .grad set to None")
+            self.headerItem().setToolTip(col, tip)
+        leaves, returned = self._rows()
+        for name in leaves:
+            cells = [GRAD_ROW.format(name)]
+            for kind, i in model.columns:
+                if kind == "zero":
+                    cells.append("None")
+                    continue
+                grads = model.passes[i].timeline.get("leaf_grads") or {}
+                cells.append(short(grads[name], 40) if name in grads else "—")
+            self._add(cells, self.tr("{0}.grad as torch leaves it after each pass").format(name))
+        for name in returned:
+            cells = [RETURNED_ROW.format(name)]
+            for kind, i in model.columns:
+                cells.append(self._returned_text(i, name) if kind == "pass" else "")
+            self._add(cells, self.tr("What torch.autograd.grad returned for {0} (it does not "
+                                     "write {0}.grad)").format(name), italic=True)
+        for col in range(self.columnCount()):
+            self.resizeColumnToContents(col)
+        self._mark_current()
+
+    def _rows(self) -> tuple[list[str], list[str]]:
+        leaves, returned = {}, {}
+        for record in self.model.passes:
+            leaves.update(dict.fromkeys(record.timeline.get("leaf_grads") or {}))
+            if record.mode == "grad":
+                returned.update(dict.fromkeys(record.timeline.get("returned_inputs") or []))
+        return list(leaves), list(returned)
+
+    def _returned_text(self, pass_index: int, name: str) -> str:
+        timeline = self.model.passes[pass_index].timeline
+        if timeline.get("mode") != "grad":
+            return ""
+        names = timeline.get("returned_inputs") or []
+        if name not in names:
+            return ""
+        values = timeline.get("returned")
+        if values is None:
+            return self.tr("nothing (the call raised)")
+        return short(values[names.index(name)], 40)
+
+    def _add(self, cells: list[str], tip: str, italic: bool = False) -> None:
+        item = QtWidgets.QTreeWidgetItem(cells)
+        for col, text in enumerate(cells):
+            item.setToolTip(col, text if col else tip)
+        if italic:
+            font = item.font(0)
+            font.setItalic(True)
+            item.setFont(0, font)
+        self.addTopLevelItem(item)
+
+    def _mark_current(self) -> None:
+        """Put ▶ on the column of the pass being stepped."""
+        header = self.headerItem()
+        for col, (kind, i) in enumerate(self.model.columns, start=1):
+            if kind != "pass":
+                continue
+            title = self.tr("pass {0}").format(i + 1)
+            current = i == self.model.pass_index
+            header.setText(col, ("▶ " + title) if current else title)
+            font = header.font(col)
+            font.setBold(current)
+            header.setFont(col, font)
+        header.setForeground(0, QtGui.QBrush(self.palette().color(QtGui.QPalette.ColorRole.Text)))
+
+    def cell(self, leaf: str, pass_index: int, row: str = GRAD_ROW) -> str:
+        """Return the text shown for ``leaf`` after pass ``pass_index`` (0-based): its .grad,
+        or with ``row=RETURNED_ROW`` what autograd.grad returned for it."""
+        col = self.model.columns.index(("pass", pass_index)) + 1
+        for i in range(self.topLevelItemCount()):
+            item = self.topLevelItem(i)
+            if item.text(0) == row.format(leaf):
+                return item.text(col)
+        raise KeyError(leaf)

@@ -1,0 +1,341 @@
+"""The main window: editor left, graph centre, panels right, run and step toolbars on top.
+
+The window talks to the session (through ``QtRunner``) and hands every answer to
+the model; the graph (``QtGraphFollower``) and the panels observe the model.
+Files and exports live in ``qt_file_actions`` / ``qt_export_actions``.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_autosave import QtAutosave, state_dir
+from gradstep.ui.qt_device_selector import QtDeviceSelector
+from gradstep.ui.qt_diagnose_panel import install_diagnose
+from gradstep.ui.qt_editor import QtEditor
+from gradstep.ui.qt_errors_panel import QtErrorsPanel
+from gradstep.ui.qt_export_actions import QtExportActions
+from gradstep.ui.qt_file_actions import QtFileActions
+from gradstep.ui.qt_find_box import QtFindBox
+from gradstep.ui.qt_graph_follower import QtGraphFollower
+from gradstep.ui.qt_graph_view import QtGraphView
+from gradstep.ui.qt_icons import app_icon, glyph_icon
+from gradstep.ui.qt_leaf_panel import QtLeafPanel
+from gradstep.ui.qt_output_panel import QtOutputPanel
+from gradstep.ui.qt_root_picker import QtRootPicker
+from gradstep.ui.qt_run_controller import QtRunController
+from gradstep.ui.qt_runner import QtRunner, make_backend
+from gradstep.ui.qt_saved_panel import QtSavedPanel
+from gradstep.ui.qt_settings import migrate_old_settings, settings
+from gradstep.ui.qt_step_bar import QtStepBar
+from gradstep.ui.qt_values_panel import QtValuesPanel
+from gradstep.ui.qt_view_menu import build_view_menu
+
+
+class QtMainWindow(QtWidgets.QMainWindow):
+    """The gradstep window.
+
+    Signals
+    -------
+    sigRunFinished(dict)        a run's result arrived and is shown
+    sigBackwardFinished(dict)   a backward pass's timeline arrived and is shown
+    """
+
+    sigRunFinished = QtCore.Signal(object)  # object: a dict through QVariantMap mangles ints
+    sigBackwardFinished = QtCore.Signal(object)
+
+    def __init__(self, backend_factory=make_backend, parent=None):
+        super().__init__(parent)
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 800)
+        migrate_old_settings()
+        self.model = SessionModel(self)
+        self.runner = QtRunner(backend_factory, self)
+        self.autosave = QtAutosave(state_dir() / "autosave.json", self)
+        self._build_widgets()
+        self.follower = QtGraphFollower(self.model, self.graph_view, self)  # before the panels
+        self._build_docks()
+        self._build_menus()
+        self._build_status()
+        self.control = QtRunController(self)
+        self._connect()
+        self._restore_settings()
+        self.diagnose_view = install_diagnose(self)  # Diagnose menu, dock, NaN banner, marks
+        self.files.restore_text(self.autosave)
+
+    # -- construction ----------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.editor = QtEditor()
+        self.graph_view = QtGraphView()
+        self.step_bar = QtStepBar(self.model, self)
+        self.run_bar = QtWidgets.QToolBar(self.tr("Run"), self)
+        self.run_bar.setObjectName("run_toolbar")
+        self.act_run = QtGui.QAction(glyph_icon("play", self.palette()), self.tr("Run"), self)
+        self.act_run.setShortcuts([QtGui.QKeySequence("Ctrl+Return"), QtGui.QKeySequence("F5")])
+        self.act_run.setToolTip(self.tr("Run the snippet (Ctrl+Enter)"))
+        self.run_bar.addAction(self.act_run)
+        self.run_bar.widgetForAction(self.act_run).setToolButtonStyle(
+            QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.device_selector = QtDeviceSelector()
+        self.run_bar.addWidget(self.device_selector)
+        self.root_picker = QtRootPicker(self.model)
+        self.run_bar.addWidget(self.root_picker)
+        self.run_bar.addSeparator()
+        self.search = QtFindBox()
+        self.search.setMaximumWidth(170)
+        self.run_bar.addWidget(self.search)
+        self.run_bar.addSeparator()
+        self.step_bar.add_again_group(self.run_bar)
+        self.addToolBar(self.run_bar)
+        self.addToolBarBreak()  # the step controls get a row of their own: nothing overflows
+        self.addToolBar(self.step_bar)
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        split.setObjectName("main_splitter")
+        split.addWidget(self.editor)
+        split.addWidget(self.graph_view)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([400, 520])
+        self.splitter = split
+        self.setCentralWidget(split)
+
+    def _dock(self, title: str, widget: QtWidgets.QWidget, name: str) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.values_panel = QtValuesPanel(self.model)
+        self.saved_panel = QtSavedPanel(self.model)
+        self.errors_panel = QtErrorsPanel(self.model)
+        self.leaf_panel = QtLeafPanel(self.model)
+        self.output_panel = QtOutputPanel(self.model)
+        self.docks = {
+            "values": self._dock(self.tr("Values"), self.values_panel, "dock_values"),
+            "saved": self._dock(self.tr("Saved tensors && retain_graph"), self.saved_panel,
+                                "dock_saved"),
+            "errors": self._dock(self.tr("Errors"), self.errors_panel, "dock_errors"),
+            "leaves": self._dock(self.tr("Leaf gradients"), self.leaf_panel, "dock_leaves"),
+            "output": self._dock(self.tr("Output"), self.output_panel, "dock_output"),
+        }
+        self.splitDockWidget(self.docks["values"], self.docks["errors"], QtCore.Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["values"], self.docks["saved"])
+        self.tabifyDockWidget(self.docks["saved"], self.docks["leaves"])
+        self.tabifyDockWidget(self.docks["errors"], self.docks["output"])
+        self.docks["values"].raise_()
+        self.docks["errors"].raise_()
+        for name, panel in (("values", self.values_panel), ("saved", self.saved_panel)):
+            # a panel whose tab is behind another skips each step's work until shown
+            self.docks[name].visibilityChanged.connect(panel.set_seen)
+        self.resizeDocks([self.docks["values"]], [420], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["values"], self.docks["errors"]], [520, 200],
+                         QtCore.Qt.Orientation.Vertical)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        keys = QtGui.QKeySequence.StandardKey  # the platform's own keys where one exists
+        self.act_open = self._add(file_menu, self.tr("&Open…"), keys.Open,
+                                  lambda: self.files.open_dialog())
+        self.act_save = self._add(file_menu, self.tr("&Save"), keys.Save, self.save)
+        self.act_save_as = self._add(file_menu, self.tr("Save &As…"), keys.SaveAs, self.save_as)
+        self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
+        self.files = QtFileActions(self, self.editor, self.recent_menu)
+        file_menu.addSeparator()
+        self.exports = QtExportActions(self, file_menu)
+        self.act_copy_image = self.exports.act_copy
+        file_menu.addSeparator()
+        self.act_quit = self._add(file_menu, self.tr("&Quit"), (keys.Quit, "Ctrl+Q"), self.close)
+        self.examples_menu = bar.addMenu(self.tr("E&xamples"))
+        self._fill_examples()
+        run_menu = bar.addMenu(self.tr("&Run"))
+        run_menu.addAction(self.act_run)
+        self.act_stop = self._add(run_menu, self.tr("S&top"), "Ctrl+.", self.stop)
+        self.act_deep = self._add(
+            run_menu, self.tr("&Deep values (may change which kernels torch picks)"), "",
+            lambda: self.control.on_deep_values())
+        self.act_deep.setCheckable(True)
+        self.act_deep.setToolTip(self.tr(
+            "Record the output of every torch call inside library code too, so more nodes "
+            "show a value. A Python mode is then active while the snippet runs, which can "
+            "change the kernels and fast paths torch picks."))
+        run_menu.addSeparator()
+        for act in (self.step_bar.act_forward, self.step_bar.act_back, self.step_bar.act_end,
+                    self.step_bar.act_reset, self.step_bar.act_play, self.step_bar.act_again,
+                    self.step_bar.act_zero):
+            run_menu.addAction(act)
+        self.view_menu = build_view_menu(self, bar)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self.act_about = self._add(help_menu, self.tr("&About gradstep"), "", self.show_about)
+        editing = {QtGui.QKeySequence(k).toString() for k in ("Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z")}
+        self.search.window_actions = {
+            a.shortcut().toString(): a for a in self.findChildren(QtGui.QAction)
+            if not a.shortcut().isEmpty() and a.shortcut().toString() not in editing}
+
+    def _add(self, menu, text, shortcut, slot) -> QtGui.QAction:
+        """Add an action. ``shortcut``: a StandardKey, (StandardKey, text used where the
+        platform binds no key to it), or text like "Ctrl+E" ("" for none)."""
+        action = menu.addAction(text)
+        standard, fallback = shortcut if isinstance(shortcut, tuple) else (shortcut, "")
+        if isinstance(standard, QtGui.QKeySequence.StandardKey):
+            action.setShortcuts(QtGui.QKeySequence.keyBindings(standard)
+                                or [QtGui.QKeySequence(fallback)])
+        elif shortcut:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def show_about(self) -> None:
+        """Open Help › About (without blocking); ``self.about`` is the box."""
+        from gradstep.ui.qt_about import about_box
+
+        self.about = about_box(self)
+        self.about.open()
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.busy_bar = QtWidgets.QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: we cannot know how long a snippet runs
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setVisible(False)
+        self.stop_button = QtWidgets.QPushButton(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop the running snippet (Ctrl+.)"))
+        self.stop_button.setVisible(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.node_count = QtWidgets.QLabel()
+        status.addPermanentWidget(self.node_count)
+        status.addPermanentWidget(self.busy_bar)
+        status.addPermanentWidget(self.stop_button)
+        status.showMessage(self.tr("Type a snippet and press Ctrl+Enter."))
+
+    def _connect(self) -> None:
+        self.act_run.triggered.connect(self.run)
+        self.editor.sigRunRequested.connect(self.run)
+        self.editor.sigFileDropped.connect(self.files.open_recent)
+        self.editor.textChanged.connect(
+            lambda: self.autosave.changed(self.editor.toPlainText(), self.filename))
+        self.graph_view.sigNodeClicked.connect(self.model.select)
+        self.graph_view.sigNodeDoubleClicked.connect(self._on_double_click)
+        self.errors_panel.sigJumpToLine.connect(self.editor.go_to_line)
+        self.search.returnPressed.connect(self.find_node)
+
+    # -- running (see qt_run_controller) -------------------------------------------------------
+    def run(self) -> None:
+        self.control.run()
+
+    def backward(self) -> None:
+        self.control.backward()
+
+    def zero_grads(self) -> None:
+        self.control.zero_grads()
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def _on_backward(self, timeline: dict) -> None:
+        self.control.on_backward(timeline)
+
+    def _show_error(self, err: dict | None) -> None:
+        self.control.show_error(err)
+
+    def saved_panel_rows(self) -> list[tuple[str, str, str]]:
+        """Return the rows the Saved tensors panel shows (buffer, shape, state)."""
+        from gradstep.ui.qt_saved_panel import saved_rows
+
+        return saved_rows(self.model, self.model.focus_node())
+
+    def _on_double_click(self, node_id: str) -> None:
+        if self.graph_view.toggle_module(node_id):
+            self.follower.redraw()
+            self.statusBar().showMessage(
+                self.tr("{0} module(s) folded.").format(len(self.graph_view.collapsed)))
+
+    def find_node(self) -> None:
+        hits = self.graph_view.find(self.search.text())
+        if not hits:
+            self.statusBar().showMessage(self.tr("No node matches {0!r}.").format(self.search.text()))
+            return
+        self.model.select(hits[0])
+        self.graph_view.highlight(hits)
+        self.graph_view.center_on_node(hits[0])
+        self.statusBar().showMessage(
+            self.tr("{0} node(s) match; showing {1}.").format(len(hits), hits[0]))
+
+    def toggle_rankdir(self, left_to_right: bool) -> None:
+        self.graph_view.rankdir = "LR" if left_to_right else "TB"
+        if self.model.graph is not None:
+            self.graph_view._rebuild()
+            self.graph_view.fit_to_window()
+            self.follower.redraw()
+
+    def fold_to_depth(self, depth: int | None) -> None:
+        if self.model.graph is not None:
+            self.graph_view.fold_to_depth(depth)
+            self.follower.redraw()
+
+    # -- files (see qt_file_actions) ----------------------------------------------------------
+    @property
+    def filename(self) -> str:
+        return self.files.filename
+
+    def open_file(self, path: str) -> bool:
+        return self.files.open_file(path)
+
+    def save(self) -> bool:
+        return self.files.save()
+
+    def save_as(self) -> bool:
+        return self.files.save_as()
+
+    def recent_files(self) -> list[str]:
+        return self.files.recent_files()
+
+    def export_graph(self, path: str) -> None:
+        self.exports.export_graph(path)
+
+    def export_dialog(self) -> None:
+        self.exports.export_dialog()
+
+    def copy_image(self) -> None:
+        self.exports.copy_image()
+
+    def load_example(self, example_id: str) -> None:
+        """Put an example's text in the editor (it is not run)."""
+        self.files.load_example(example_id)
+
+    def _fill_examples(self) -> None:
+        try:
+            from gradstep.examples import EXAMPLES
+        except ImportError:
+            self.examples_menu.addAction(self.tr("(examples not installed)")).setEnabled(False)
+            return
+        self.examples_menu.setToolTipsVisible(True)
+        for example in EXAMPLES:
+            action = self.examples_menu.addAction(example.title)
+            action.setData(example.id)
+            action.setToolTip(example.description)
+            action.triggered.connect(lambda _c=False, i=example.id: self.load_example(i))
+
+    # -- window state -------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = settings()
+        geometry = s.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = s.value("window_state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.files.keep_or_discard_edits(self.tr("quitting"), untitled_too=False):
+            event.ignore()
+            return
+        self.autosave.flush()
+        s = settings()
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("window_state", self.saveState())
+        self.runner.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,135 @@
+"""Call the session off the GUI thread and deliver its answers as signals.
+
+One worker thread serialises requests (a session is not re-entrant). The backend
+is always the kernel, a child process: user code never runs in the window's
+process, even when the kernel cannot start (the window then shows why).
+"""
+
+from __future__ import annotations
+
+import itertools
+import traceback
+
+from PySide6 import QtCore
+
+
+def make_backend():
+    """Return the object that runs user code: the kernel client (a child process)."""
+    from gradstep.kernel.client import Kernel
+
+    return Kernel()
+
+
+def _start_failure(method: str, exc: BaseException) -> dict:
+    """Return an error result for a kernel that could not even be created (bad settings)."""
+    result = _failure(method, exc)
+    result["error"].update(
+        kind="crash", title="The kernel could not start", message=f"The kernel could not start: {exc}",
+        explanation="gradstep runs snippets in a separate kernel process, and it could not be "
+                    "created. Nothing was run; your text is kept.",
+        fix="Correct the setting the message names (for example GRADSTEP_MEMORY_LIMIT) and run again.")
+    return result
+
+
+def _failure(method: str, exc: BaseException) -> dict:
+    """Return an error result for a request that raised inside the app (not the snippet)."""
+    message = f"{type(exc).__name__}: {exc}"
+    error = {
+        "kind": "other", "type": type(exc).__name__, "message": message, "line": None,
+        "column": None, "code": "", "title": f"gradstep could not {method}",
+        "explanation": traceback.format_exc(limit=3), "fix": "Report this with the snippet.",
+    }
+    return {"ok": False, "trace": None, "error": error, "calls": [], "output": ""}
+
+
+class _Worker(QtCore.QObject):
+    """Lives in the worker thread; runs one request at a time."""
+
+    sigDone = QtCore.Signal(int, str, object)
+
+    def __init__(self, backend_factory):
+        super().__init__()
+        self._factory = backend_factory
+        self.backend = None
+
+    @QtCore.Slot(int, str, object)
+    def handle(self, request_id: int, method: str, kwargs: dict) -> None:
+        if self.backend is None:
+            try:
+                self.backend = self._factory()
+            except Exception as exc:  # e.g. a memory limit that is not a size
+                self.sigDone.emit(request_id, method, _start_failure(method, exc))
+                return
+        try:
+            result = getattr(self.backend, method)(**kwargs)
+        except Exception as exc:  # the window must stay up whatever the backend does
+            result = _failure(method, exc)
+        self.sigDone.emit(request_id, method, result)
+
+
+class QtRunner(QtCore.QObject):
+    """Send requests (run, backward, inspect, reset) to the backend in a worker thread.
+
+    Signals
+    -------
+    sigResult(str, object)   method name and its plain-data result
+    sigBusyChanged(bool)     True while any request is outstanding
+    """
+
+    sigResult = QtCore.Signal(str, object)
+    sigBusyChanged = QtCore.Signal(bool)
+    _sigRequest = QtCore.Signal(int, str, object)
+
+    def __init__(self, backend_factory=make_backend, parent=None):
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+        self._pending: set[int] = set()
+        self._thread = QtCore.QThread()
+        self._thread.setObjectName("gradstep-session")
+        self._worker = _Worker(backend_factory)
+        self._worker.moveToThread(self._thread)
+        self._sigRequest.connect(self._worker.handle)
+        self._worker.sigDone.connect(self._on_done)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def request(self, method: str, **kwargs) -> int:
+        """Queue ``backend.method(**kwargs)``; return the request id."""
+        request_id = next(self._ids)
+        was_busy = self.busy
+        self._pending.add(request_id)
+        if not was_busy:
+            self.sigBusyChanged.emit(True)
+        self._sigRequest.emit(request_id, method, kwargs)
+        return request_id
+
+    def stop(self) -> bool:
+        """Ask the backend to stop the running snippet; return False if it cannot."""
+        backend = self._worker.backend
+        stop = getattr(backend, "stop", None)
+        if stop is None:
+            return False
+        stop()  # the kernel's stop is safe from another thread: it signals the child
+        return True
+
+    def shutdown(self) -> None:
+        """Stop the worker thread and the backend (the kernel process)."""
+        self.stop()
+        self._thread.quit()
+        self._thread.wait(5000)
+        shutdown = getattr(self._worker.backend, "shutdown", None)
+        if shutdown is not None:
+            try:
+                shutdown()
+            except Exception:  # closing: nothing left to report to
+                pass
+
+    @QtCore.Slot(int, str, object)
+    def _on_done(self, request_id: int, method: str, result) -> None:
+        self._pending.discard(request_id)
+        self.sigResult.emit(method, result)
+        if not self._pending:
+            self.sigBusyChanged.emit(False)

@@ -1,0 +1,185 @@
+"""The step toolbar: back, forward, to end, reset, play at a speed, and the backward options."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_icons import glyph_icon
+
+SPEEDS = {"1 step/s": 1000, "2 steps/s": 500, "5 steps/s": 200, "20 steps/s": 50, "60 steps/s": 16}
+SHORTCUTS = {
+    "back": "Alt+Left", "forward": "Alt+Right", "end": "Alt+End", "reset": "Alt+Home",
+    "play": "Alt+P", "again": "Alt+B", "zero": "Alt+Z",
+}
+
+
+class QtStepBar(QtWidgets.QToolBar):
+    """Drives the model's step; asks the window for new passes.
+
+    Signals
+    -------
+    sigBackwardAgain()       run one more backward pass
+    sigZeroGrads()           zero the leaves' .grad
+    sigOptionsChanged()      mode or retain_graph changed (the window re-runs)
+    """
+
+    sigBackwardAgain = QtCore.Signal()
+    sigZeroGrads = QtCore.Signal()
+    sigOptionsChanged = QtCore.Signal()
+
+    def __init__(self, model: SessionModel, parent=None):
+        super().__init__("Step through backward", parent)
+        self.setObjectName("step_toolbar")
+        self.model = model
+        self._glyphs: list = []  # (glyph name, action): redrawn when the palette changes
+        icon = QtWidgets.QStyle.StandardPixmap
+        self.act_reset = self._action("Reset", "first", "reset", model.reset_steps)
+        self.act_back = self._action("Step back", "back", "back", model.step_back)
+        self.act_forward = self._action("Step", "forward", "forward", model.step_forward)
+        self.act_end = self._action("Run to end", "last", "end", model.run_to_end)
+        self.act_play = self._action("Play", "play", "play", self.toggle_play)
+        self.act_play.setCheckable(True)
+        self.speed = QtWidgets.QComboBox()
+        self.speed.addItems(list(SPEEDS))
+        self.speed.setCurrentIndex(1)
+        self.speed.setToolTip("Play speed")
+        self.addWidget(self.speed)
+        self.position = QtWidgets.QLabel()
+        self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(" step 0000 / 0000 "))
+        self.addWidget(self.position)
+        self.passes = QtWidgets.QComboBox()
+        self.passes.setToolTip(self.tr("Which backward pass to step through: the snippet's own "
+                                       "calls (their line is highlighted), then the passes "
+                                       "gradstep ran"))
+        self.passes.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.passes.setMinimumContentsLength(50)
+        self._passes_action = self.addWidget(self.passes)
+        self.pass_info = QtWidgets.QLabel()
+        self.pass_info.setToolTip(self.tr("What the pass being stepped does, as its code says"))
+        self.addWidget(self.pass_info)
+        # the options and actions for gradstep's own passes: the window puts them on its run bar
+        self.again_label = QtWidgets.QLabel(self.tr(" Backward again: "))
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItem("backward()", "backward")
+        self.mode.addItem("autograd.grad", "grad")
+        self.mode.setToolTip(self.tr("How gradstep runs its own passes from the root (Backward "
+                                     "again); the snippet's own calls do what their code says"))
+        self.retain = QtWidgets.QCheckBox("retain_graph")
+        self.retain.setToolTip(self.tr("Keep the saved tensors after gradstep's own passes "
+                                       "(Backward again), so backward can run again"))
+        self.act_again = self._action("Backward again", icon.SP_BrowserReload, "again",
+                                      self.sigBackwardAgain.emit, add=False)
+        self.act_zero = self._action("Zero grads", icon.SP_DialogResetButton, "zero",
+                                     self.sigZeroGrads.emit, add=False)
+        self._timer = QtCore.QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self.speed.currentTextChanged.connect(self._on_speed)
+        self.mode.currentIndexChanged.connect(lambda _i: self.sigOptionsChanged.emit())
+        self.retain.toggled.connect(lambda _b: self.sigOptionsChanged.emit())
+        model.sigStepChanged.connect(self._on_step)
+        model.sigTimelineChanged.connect(self._on_step)
+        model.sigTimelineChanged.connect(self._fill_passes)
+        self.passes.activated.connect(self._on_pass_chosen)
+        self._on_step()
+
+    def add_again_group(self, bar: QtWidgets.QToolBar) -> None:
+        """Put the options and actions of gradstep's own passes on ``bar`` (the run bar: the
+        step bar is about the pass being stepped, whatever made it)."""
+        for widget in (self.again_label, self.mode, self.retain):
+            bar.addWidget(widget)
+        for act in (self.act_again, self.act_zero):
+            bar.addAction(act)
+            bar.widgetForAction(act).setToolButtonStyle(
+                QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def _action(self, text, pixmap, key, slot, add: bool = True) -> QtGui.QAction:
+        """Add an action; ``pixmap`` is a glyph name (gradstep.ui.qt_icons) or a standard pixmap."""
+        if isinstance(pixmap, str):
+            icon = glyph_icon(pixmap, self.palette())
+        else:
+            icon = self.style().standardIcon(pixmap)
+        action = QtGui.QAction(icon, text, self)
+        if isinstance(pixmap, str):
+            self._glyphs.append((pixmap, action))
+        action.setShortcut(QtGui.QKeySequence(SHORTCUTS[key]))
+        action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{text} ({SHORTCUTS[key]})")
+        action.triggered.connect(lambda _checked=False: slot())
+        if add:
+            self.addAction(action)
+        return action
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            for name, action in self._glyphs:
+                action.setIcon(glyph_icon(name, self.palette()))
+        super().changeEvent(event)
+
+    def backward_mode(self) -> str:
+        return self.mode.currentData()
+
+    def retain_graph(self) -> bool:
+        return self.retain.isChecked()
+
+    def toggle_play(self) -> None:
+        """Start or stop playing; playing from the end starts over."""
+        if self._timer.isActive():
+            self._stop_play()
+            return
+        if self.model.at_end():
+            self.model.reset_steps()
+        self.act_play.setChecked(True)
+        self._timer.start(SPEEDS[self.speed.currentText()])
+
+    def _stop_play(self) -> None:
+        self._timer.stop()
+        self.act_play.setChecked(False)
+
+    def _tick(self) -> None:
+        if self.model.at_end():
+            self._stop_play()
+        else:
+            self.model.step_forward()
+
+    def _on_speed(self, text: str) -> None:
+        if self._timer.isActive():
+            self._timer.setInterval(SPEEDS[text])
+
+    def _fill_passes(self) -> None:
+        """List the model's passes and show the one being stepped, and what it does."""
+        from gradstep.ui.pass_names import mode_words
+
+        self.passes.blockSignals(True)
+        self.passes.clear()
+        for i, record in enumerate(self.model.passes):
+            failed = self.tr(" (failed)") if record.failed else ""
+            self.passes.addItem(f"{i + 1}. {record.title}{failed}")
+            self.passes.setItemData(i, record.code or record.title, QtCore.Qt.ItemDataRole.ToolTipRole)
+        for call in self.model.other_calls:  # shown, not steppable: say why
+            self.passes.addItem(self.tr("line {0}: another graph, not drawn").format(call.get("line")))
+            item = self.passes.model().item(self.passes.count() - 1)
+            item.setEnabled(False)
+            item.setToolTip(self.tr("{0}\ndifferentiates a graph other than the one drawn (a "
+                                    "tensor computed again later, or another root: choose it "
+                                    "in the root box)").format(call.get("code") or ""))
+        self.passes.setCurrentIndex(self.model.timeline_index())
+        record = self.model.current_pass()
+        self.passes.setToolTip(record.code or record.title if record else "")
+        self._passes_action.setVisible(bool(self.model.passes or self.model.other_calls))
+        self.passes.blockSignals(False)
+        self.pass_info.setText(f" {mode_words(self.model.timeline)} " if self.model.timeline else "")
+
+    def _on_pass_chosen(self, index: int) -> None:
+        if 0 <= index < len(self.model.timelines):
+            self.model.choose_timeline(index)
+
+    def _on_step(self, *_args) -> None:
+        k, n = self.model.step, self.model.step_count
+        self.position.setText(self.tr(" step {0} / {1} ").format(k, n))
+        self.act_back.setEnabled(k > 0)
+        self.act_reset.setEnabled(k > 0)
+        self.act_forward.setEnabled(k < n)
+        self.act_end.setEnabled(k < n)
+        self.act_play.setEnabled(n > 0)

@@ -1,0 +1,290 @@
+"""One tensor drawn with pyqtgraph: a number, bars, a heatmap or a histogram.
+
+Speed (bench/bench_ui.py): a backward step changes the plotted tensors, so the plot
+keeps one item of each kind and updates it in place (``setOpts``/``setImage``/
+``setData``) rather than clearing and re-adding items, sets its view range itself
+rather than letting auto-range re-scan, and keeps its own size fixed while the kind of
+plot stays the same, so a new value does not re-lay out the dock.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from gradstep.ui.summaries import as_value, flatten, fmt, stats
+
+PLOT_HEIGHT = 150  # px; fixed so a new value of the same kind never changes the layout
+MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in
+
+
+def plot_kind(value: dict | None) -> str:
+    """Return how to draw a value: none, scalar (one number, whatever its shape), bars,
+    heatmap, histogram or stats."""
+    if not value:
+        return "none"
+    if value.get("data") is None:
+        return "stats"
+    shape = value.get("shape") or []
+    count = 1
+    for size in shape:
+        count *= size
+    if count == 1:
+        return "scalar"
+    return {1: "bars", 2: "heatmap"}.get(len(shape), "histogram")
+
+
+def nice_range(lo: float, hi: float) -> tuple[float, float]:
+    """Return (lo, hi) widened to multiples of a 1-2-5 step of about a quarter of their span.
+
+    Round ends read better, and a step whose values move a little keeps the same range,
+    so its axes need not be drawn again.
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return -1.0, 1.0
+    if hi <= lo:
+        return lo - 1.0, hi + 1.0
+    raw = (hi - lo) / 4
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
+
+
+class QtTensorPlot(QtWidgets.QWidget):
+    """A title, a plot (or a big number) and the statistics of one tensor."""
+
+    def __init__(self, title: str, parent=None, *, axes: tuple[str, str] = ("column", "row")):
+        super().__init__(parent)
+        self.axes = axes  # names of a heatmap's columns and rows (a Jacobian: j input, i output)
+        self.kind = "none"
+        self.values = np.zeros(0)
+        self._shown: tuple | None = None  # (kind, shape, values) drawn now: skip redraws
+        self._title = QtWidgets.QLabel(f"<b>{title}</b>")
+        self._title.setWordWrap(True)
+        self._number = QtWidgets.QLabel()
+        self._number.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._number.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        font = self._number.font()
+        font.setPointSize(font.pointSize() + 6)
+        self._number.setFont(font)
+        self._stats = QtWidgets.QLabel()
+        self._stats.setWordWrap(True)
+        self._stats.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        # two lines: the statistics fit; a fixed height keeps a longer text from re-laying out
+        self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
+        self._plot = pg.PlotWidget(background=self._colour("Base"))
+        self._plot.setMenuEnabled(False)
+        self._plot.setMouseEnabled(False, False)
+        self._plot.hideButtons()
+        self._make_items()
+        self._style_axes()
+        # the number and the plot share one fixed-height slot, so switching kinds moves nothing
+        self._stack = QtWidgets.QStackedWidget()
+        self._stack.addWidget(QtWidgets.QWidget())  # nothing to draw
+        self._stack.addWidget(self._number)
+        self._stack.addWidget(self._plot)
+        self._slot = -1  # the stack's page shown now
+        self._slot_heights = {0: 0, 1: self._number.sizeHint().height(), 2: PLOT_HEIGHT}
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 4, 2, 4)
+        for w in (self._title, self._stack, self._stats):
+            layout.addWidget(w)
+        self.set_value(None)
+
+    def _make_items(self) -> None:
+        """Create the one item of each kind that every later value reuses."""
+        item = self._plot.getPlotItem()
+        item.disableAutoRange()
+        self._bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.8, brush="#4c8bf5")
+        self._image = pg.ImageItem(np.zeros((1, 1)))
+        self._curve = pg.PlotDataItem(stepMode="center", fillLevel=0, brush="#4c8bf580")
+        for it in (self._bars, self._image, self._curve):
+            it.setVisible(False)
+            item.addItem(it)
+        self._colorbar = pg.ColorBarItem(colorMap="viridis", values=(0.0, 1.0), interactive=False)
+        self._colorbar.setImageItem(self._image)
+        self._colorbar_shown = False  # in the plot's layout only for heatmaps (else it takes room)
+        self._cells: list[pg.TextItem] = []
+
+    def _colour(self, role: str):
+        """Return the palette colour ``role`` (so plots follow a light or dark theme)."""
+        from PySide6 import QtGui
+
+        return self.palette().color(getattr(QtGui.QPalette.ColorRole, role))
+
+    def _style_axes(self) -> None:
+        pen = pg.mkPen(self._colour("Text"))
+        axes = [self._plot.getPlotItem().getAxis(name) for name in ("left", "bottom")]
+        for axis in axes + [self._colorbar.axis]:
+            axis.setPen(pen)
+            axis.setTextPen(pen)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            self._plot.setBackground(self._colour("Base"))
+            self._style_axes()
+        super().changeEvent(event)
+
+    def set_value(self, x) -> None:
+        """Show ``x`` (value dict, nested list, number or None)."""
+        value = as_value(x)
+        kind = plot_kind(value)
+        values = np.asarray(flatten(value["data"]), dtype=float) if (
+            value and value.get("data") is not None) else np.zeros(0)
+        shape = tuple(value.get("shape") or []) if value else ()
+        text = "—" if kind == "none" else stats(value).replace("\n", "   ")
+        self.kind, self.values = kind, values
+        self._stats.setText(text)
+        shown = (kind, shape, values)
+        if self._same_as_shown(shown):
+            return  # same tensor as the previous step: the drawing is already right
+        self._shown = shown
+        self._hide_items()
+        self._show_colorbar(kind == "heatmap")
+        self._label_axes(kind)
+        if kind == "scalar":
+            self._number.setText(fmt(values[0]) if values.size else "")
+            self._show_slot(1)
+        elif kind in ("bars", "heatmap", "histogram"):
+            self._show_slot(2)
+            {"bars": self._draw_bars, "heatmap": self._draw_heatmap,
+             "histogram": self._draw_histogram}[kind](values.reshape(shape) if kind == "heatmap"
+                                                      else values)
+        else:
+            self._show_slot(0)
+
+    def _show_slot(self, index: int) -> None:
+        """Show nothing (0), the number (1) or the plot (2); only a change of kind changes
+        the height, so stepping through tensors of one kind never re-lays out the panel."""
+        if self._slot == index:
+            return
+        self._stack.setCurrentIndex(index)
+        if index or self._slot < 0:  # "nothing" keeps the height: steps that alternate
+            self._stack.setFixedHeight(self._slot_heights[index])  # a plot and none stay put
+        self._slot = index
+
+    def _same_as_shown(self, shown: tuple) -> bool:
+        """Return True when ``shown`` (kind, shape, values) is what is drawn already."""
+        if self._shown is None:
+            return False
+        kind, shape, values = self._shown
+        return (kind, shape) == shown[:2] and np.array_equal(values, shown[2], equal_nan=True)
+
+    def set_title(self, title: str) -> None:
+        """Change the title (e.g. to say a gradient is sent when the node runs)."""
+        self._title.setText(f"<b>{title}</b>")
+
+    def _label_axes(self, kind: str) -> None:
+        """Name a heatmap's axes (j across, i down) and a bar chart's (index); none otherwise."""
+        if kind not in ("bars", "heatmap", "histogram"):
+            return  # no plot shown: keep the labels (changing them re-lays out the plot)
+        across, down = {"heatmap": self.axes, "bars": ("index", "")}.get(kind, ("", ""))
+        if (across, down) == getattr(self, "_axis_names", None):
+            return  # unchanged: setting a label re-lays out the plot
+        self._axis_names = (across, down)
+        item = self._plot.getPlotItem()
+        item.setLabel("bottom", across)
+        item.setLabel("left", down)
+
+    def _integer_ticks(self, count_x: int, count_y: int | None) -> None:
+        """Put ticks at cell centres labelled 0, 1, 2, ... (not 0.5, 1.5) on small plots."""
+        if (count_x, count_y) == getattr(self, "_tick_counts", None):
+            return
+        self._tick_counts = (count_x, count_y)
+        item = self._plot.getPlotItem()
+        for name, count, offset in (("bottom", count_x, 0.5 if count_y is not None else 0.0),
+                                    ("left", count_y, 0.5)):
+            axis = item.getAxis(name)
+            if count is None or count > 20:
+                axis.setTicks(None)
+                continue
+            axis.setTicks([[(i + offset, str(i)) for i in range(count)], []])
+
+    def set_message(self, text: str) -> None:
+        """Show no plot, only ``text`` (why there is nothing to draw)."""
+        self.set_value(None)
+        self._stats.setText(text)
+
+    def _hide_items(self) -> None:
+        for it in (self._bars, self._image, self._curve, *self._cells):
+            it.setVisible(False)
+
+    def _show_colorbar(self, show: bool) -> None:
+        """Put the colour bar in (heatmaps) or out of the plot's layout; only on a change."""
+        if show == self._colorbar_shown:
+            return
+        layout = self._plot.getPlotItem().layout
+        if show:
+            layout.addItem(self._colorbar, 2, 5)
+        else:
+            layout.removeItem(self._colorbar)
+            self._colorbar.setParentItem(None)
+            self._plot.scene().removeItem(self._colorbar)
+        self._colorbar_shown = show
+
+    def _set_range(self, x: tuple[float, float], y: tuple[float, float], invert_y: bool) -> None:
+        item = self._plot.getPlotItem()
+        item.invertY(invert_y)
+        item.setRange(xRange=x, yRange=y, padding=0)
+        # apply the new range now, not in the next paint: done there it changes items while
+        # Qt paints, which asks for a second paint of the whole window (graph view included)
+        item.getViewBox().updateMatrix()
+
+    def _draw_bars(self, values: np.ndarray) -> None:
+        v = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        self._bars.setOpts(x=np.arange(v.size), height=v, width=0.8)
+        self._bars.setVisible(True)
+        self._integer_ticks(v.size, None)
+        lo, hi = min(0.0, float(v.min())), max(0.0, float(v.max()))
+        self._set_range((-0.6, v.size - 0.4), nice_range(lo, hi), False)
+
+    def _draw_heatmap(self, matrix: np.ndarray) -> None:
+        m = np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0)
+        lo, hi = float(m.min()), float(m.max())
+        if lo == hi:
+            lo, hi = lo - 1.0, hi + 1.0
+        self._image.setImage(m.T, autoLevels=False)  # ImageItem's first axis is x: columns
+        self._colorbar.setLevels((lo, hi))
+        self._image.setVisible(True)
+        self._show_colorbar(True)
+        rows, cols = m.shape
+        self._integer_ticks(cols, rows)
+        self._set_range((0.0, float(cols)), (0.0, float(rows)), True)
+        if m.size <= MAX_CELL_TEXT:  # small matrices: write each number in its cell
+            self._write_cells(matrix, (lo + hi) / 2)
+
+    def _write_cells(self, matrix: np.ndarray, middle: float) -> None:
+        while len(self._cells) < matrix.size:
+            text = pg.TextItem("", anchor=(0.5, 0.5))
+            self._plot.addItem(text)
+            self._cells.append(text)
+        for text, ((i, j), v) in zip(self._cells, np.ndenumerate(matrix)):
+            text.setColor("#000000" if np.isfinite(v) and v > middle else "#ffffff")
+            text.setText(fmt(v))
+            text.setPos(j + 0.5, i + 0.5)
+            text.setVisible(True)
+
+    def _draw_histogram(self, values: np.ndarray) -> None:
+        v = values[np.isfinite(values)]
+        if v.size == 0:
+            return
+        self._integer_ticks(10**6, None)  # value axes: pyqtgraph's own ticks
+        counts, edges = np.histogram(v, bins=min(30, max(5, v.size // 2)))
+        self._curve.setData(edges, counts)
+        self._curve.setVisible(True)
+        self._set_range((float(edges[0]), float(edges[-1])), (0.0, float(counts.max()) * 1.05), False)
+
+    def drawn(self) -> np.ndarray:
+        """Return the numbers the plot draws now: bar heights, image cells (row by row),
+        histogram counts or the shown number (NaN/inf drawn as 0 in bars and images)."""
+        if self.kind == "bars":
+            return np.asarray(self._bars.opts["height"], dtype=float)
+        if self.kind == "heatmap":
+            return np.asarray(self._image.image, dtype=float).T.flatten()
+        if self.kind == "histogram":
+            return np.asarray(self._curve.getData()[1], dtype=float)
+        if self.kind == "scalar":
+            return np.array([float(self._number.text())]) if self._number.text() else np.zeros(0)
+        return np.zeros(0)

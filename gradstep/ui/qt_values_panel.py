@@ -1,0 +1,257 @@
+"""The Values panel: forward value, gradient arriving, gradients sent, .grad, local Jacobian.
+
+It describes the model's focus node: the ▶ node about to run (it follows every
+step), or the node the user clicked until the next step. What a node received and
+sent comes from its step of the pass being stepped; a leaf's ``.grad`` from the
+step state (``gradstep.autograd.step_state``).
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6 import QtCore, QtWidgets
+
+from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_tensor_plot import QtTensorPlot
+from gradstep.ui.seen import RefreshWhenSeen
+from gradstep.ui.summaries import short
+
+
+def jacobian_words(jac: dict, tr) -> str:
+    """Return why a node shows no Jacobian, in words (never a raw status like ``too_large:``)."""
+    reason = (jac.get("reason") or "").strip()
+    words = {
+        "freed": tr("Its saved tensors are freed, and no Jacobian was computed before."),
+        "too_large": tr("Too large to show as a matrix ({0}).").format(reason) if reason
+        else tr("Too large to show as a matrix."),
+        "leaf": tr("A leaf has no local Jacobian: it only adds what arrives into .grad."),
+        "unsupported": tr("Not available for this node ({0}).").format(reason) if reason
+        else tr("Not available for this node."),
+    }
+    return words.get(jac.get("status"), reason or tr("Not available."))
+
+
+class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
+    """Describes the model's focus node (the ▶ node, or the one clicked)."""
+
+    def __init__(self, model: SessionModel, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.node_id = ""
+        self.header = QtWidgets.QLabel(self.tr("Run a snippet, then step through backward."))
+        self.header.setWordWrap(True)
+        # fixed sizes: a new step's text must not re-lay out the dock (that repaints the window)
+        self.header.setFixedHeight(self.header.fontMetrics().lineSpacing() * 2 + 4)
+        self.header.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        self.grad_change = QtWidgets.QLabel()  # a leaf's .grad before -> after; an op's buffers
+        self.grad_change.setWordWrap(True)
+        self.grad_change.setFixedHeight(self.grad_change.fontMetrics().lineSpacing() * 2 + 4)
+        self.grad_change.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.forward = QtTensorPlot(self.tr("Forward value"))
+        self.arriving = QtTensorPlot(self.tr("Gradient arriving (grad_output)"))
+        self.slot_choice = QtWidgets.QComboBox()
+        self.slot_choice.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.slot_choice.setMinimumContentsLength(28)
+        self.slot_choice.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
+                                       QtWidgets.QSizePolicy.Policy.Fixed)
+        self.sent = QtTensorPlot(self.tr("Gradient sent (grad_input)"))
+        self.jacobian = QtTensorPlot(self.tr("Local Jacobian: d output[i] / d input[j]"),
+                                     axes=(self.tr("j (input)"), self.tr("i (output)")))
+        self._sent_values: list = []
+        self._jacobian: dict | None = None
+        body = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(body)
+        layout.addWidget(self.header)
+        layout.addWidget(self.grad_change)
+        layout.addWidget(self.forward)
+        layout.addWidget(self.arriving)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel(self.tr("Sent along slot:")))
+        row.addWidget(self.slot_choice, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.sent)
+        layout.addWidget(self.jacobian)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.setWidgetResizable(True)
+        self.slot_choice.currentIndexChanged.connect(self._on_slot_change)
+        model.sigStepChanged.connect(self.refresh)
+        model.sigSelectionChanged.connect(self.refresh)
+        model.sigTraceChanged.connect(self.refresh)
+        model.sigTimelineChanged.connect(self.refresh)
+        model.sigInspected.connect(self._on_inspected)
+
+    def _redraw(self) -> None:
+        """Describe the focus node (see RefreshWhenSeen)."""
+        self.node_id = self.model.focus_node()
+        attrs = self.model.node(self.node_id)
+        if not attrs:
+            if self.model.graph is not None:
+                self.header.setText(self.tr("Click a node, or step through backward."))
+            elif self.model.trace is None and self.model.error:
+                self.header.setText(self.tr("The last run built no graph: see Errors and Output."))
+            else:
+                self.header.setText(self.tr("Run a snippet, then step through backward."))
+            self.grad_change.setText("")
+            for plot in (self.forward, self.arriving, self.sent, self.jacobian):
+                plot.set_value(None)
+            self._set_slots([], None)
+            return
+        step = self.model.step_of(self.node_id)
+        state = self.model.node_state(self.node_id)
+        self.header.setText(self._header(attrs, step, state))
+        value = attrs.get("value")
+        if value:
+            self.forward.set_value(value)
+        else:
+            self.forward.set_message(self.tr(
+                "Not captured: gradstep shows only values it knows are torch's own "
+                "(Run › Deep values records more)."))
+        self._show_arriving(step, state)
+        self._show_sent(step, state)
+        self._show_grad_change(attrs, step, state)
+        inspected = self.model.inspected
+        self._jacobian = inspected.get("jacobian") if inspected.get("id") == self.node_id else None
+        self._show_jacobian()
+
+    def _header(self, attrs: dict, step: dict | None, state: str) -> str:
+        name = html.escape(str(attrs.get("name") or ""))
+        label = html.escape(str(attrs.get("label") or ""))
+        where = f" on {attrs.get('device')}" if attrs.get("device") not in (None, "cpu") else ""
+        if step is not None:
+            number = step["index"] + 1 if "index" in step else self.model.step + 1
+            why = {"current": self.tr("▶ runs at step {0}"),
+                   "error": self.tr("✗ raised at step {0}")}.get(
+                state, self.tr("ran at step {0}")).format(number)
+        elif self.model.timeline is None:
+            why = self.tr("no backward pass yet")
+        else:
+            why = self.tr("not run in this pass")
+        if self.model.selected:
+            why = self.tr("selected — {0}").format(why)
+        return f"<b>{name}</b> ({self.node_id}) {label}{where} — {why}"
+
+    def _show_arriving(self, step: dict | None, state: str) -> None:
+        outs = (step or {}).get("grad_outputs") or []
+        if outs and outs[0] is not None:
+            self.arriving.set_value(outs[0])
+        else:
+            self.arriving.set_message(self.tr("No gradient has reached this node in this pass."))
+
+    def _show_sent(self, step: dict | None, state: str) -> None:
+        if step is None:
+            self.sent.set_title(self.tr("Gradient sent (grad_input)"))
+            self._set_slots([], self.tr("Nothing sent in this pass."))
+            return
+        if state == "error":
+            self.sent.set_title(self.tr("Gradient sent (grad_input)"))
+            self._set_slots([], self.tr("torch raised here: nothing was sent."))
+            return
+        title = (self.tr("Gradient it sends when it runs (grad_input)") if state == "current"
+                 else self.tr("Gradient sent (grad_input)"))
+        self.sent.set_title(title)
+        self._set_slots(step.get("grad_inputs") or [], self.tr("It sends nothing on (a leaf)."))
+
+    def _show_grad_change(self, attrs: dict, step: dict | None, state: str) -> None:
+        """For a leaf: its .grad before and after this step, or why autograd.grad left it."""
+        if attrs.get("kind") != "leaf" or self.model.timeline is None:
+            self.grad_change.setText(self._saved_words())
+            return
+        label = str(attrs.get("label") or self.node_id)
+        grad_now = self.model.leaf_grad(label)
+        if step is not None and "grad_after" in step:
+            before, after = short(step.get("grad_before")), short(step.get("grad_after"))
+            text = (self.tr("{0}.grad: {1} → {2} when this step runs") if state == "current"
+                    else self.tr("{0}.grad: {1} → {2}")).format(label, before, after)
+        elif self.model.timeline.get("mode") == "grad":
+            text = self.tr("autograd.grad does not write .grad: {0}.grad is {1}; "
+                           "what the call returned is in Leaf gradients.").format(label, short(grad_now))
+        else:
+            text = self.tr("{0}.grad now: {1}").format(label, short(grad_now))
+        self.grad_change.setText(text)
+
+    def _saved_words(self) -> str:
+        """Return an op's saved tensors at this step, in a line (the Saved panel has more)."""
+        from gradstep.autograd.step_state import is_tensor_entry
+
+        tensors = [e for e in self.model.saved_of(self.node_id) if is_tensor_entry(e)]
+        if not tensors:
+            return self.tr("Saves no tensor for backward.") if self.model.graph is not None else ""
+        alive = [str(e.get("name")) for e in tensors if not e.get("freed")]
+        freed = [str(e.get("name")) for e in tensors if e.get("freed")]
+        parts = ([self.tr("alive: {0}").format(", ".join(alive))] if alive else []) + (
+            [self.tr("freed: {0}").format(", ".join(freed))] if freed else [])
+        return self.tr("Saved tensors now — {0}").format("; ".join(parts))
+
+    def _set_slots(self, grads: list, empty: str | None) -> None:
+        self._sent_values = list(grads)
+        self._empty_sent = empty or ""
+        self.slot_choice.blockSignals(True)
+        self.slot_choice.clear()
+        targets = self._slot_targets()
+        for i, grad in enumerate(grads):
+            to = targets.get(i, self.tr("no node"))
+            if grad is None:
+                what = self.tr("nothing flows")
+            elif isinstance(grad, dict):  # a big tensor: its shape (the plot has the rest)
+                what = "×".join(str(d) for d in grad.get("shape") or []) or "scalar"
+            else:
+                what = short(grad, 24)
+            self.slot_choice.addItem(f"{i} → {to}: {what}")
+        self.slot_choice.setEnabled(bool(grads))
+        first = next((i for i, g in enumerate(grads) if g is not None), 0 if grads else -1)
+        self.slot_choice.setCurrentIndex(first)
+        self.slot_choice.blockSignals(False)
+        self._on_slot_change(first)
+
+    def _slot_targets(self) -> dict[int, str]:
+        """Return {slot: target node's label or name} for the focus node's edges."""
+        graph = self.model.graph
+        if graph is None or self.node_id not in graph:
+            return {}
+        out = {}
+        for _, target, data in graph.out_edges(self.node_id, data=True):
+            attrs = graph.nodes[target]
+            out[data.get("slot", 0)] = attrs.get("label") or attrs.get("name", target)
+        return out
+
+    def _on_slot_change(self, index: int) -> None:
+        if 0 <= index < len(self._sent_values) and self._sent_values[index] is not None:
+            self.sent.set_value(self._sent_values[index])
+        elif 0 <= index < len(self._sent_values):
+            self.sent.set_message(self.tr("No gradient flows through slot {0}.").format(index))
+        else:
+            self.sent.set_message(getattr(self, "_empty_sent", ""))
+        self._show_jacobian()
+
+    def _on_inspected(self, details: dict) -> None:
+        if self._stale:
+            return  # set_seen redraws from the model, which holds these details
+        if details.get("id") == self.node_id:
+            self._jacobian = details.get("jacobian")
+            self._show_jacobian()
+
+    def _show_jacobian(self) -> None:
+        """Draw the Jacobian block of the chosen slot (first output), or say why there is none."""
+        jac = self._jacobian
+        if not jac:
+            self.jacobian.set_message(self.tr("Computing the local Jacobian…") if self.node_id
+                                      else "")
+            return
+        if jac.get("status") != "ok":
+            self.jacobian.set_message(jacobian_words(jac, self.tr))
+            return
+        slot = max(0, self.slot_choice.currentIndex())
+        blocks = [b for b in jac.get("blocks") or [] if b.get("slot") == slot]
+        block = blocks[0] if blocks else None
+        if block is None or block.get("matrix") is None:
+            self.jacobian.set_message(self.tr("No gradient flows through slot {0}.").format(slot))
+            return
+        rows, cols = block["shape"]
+        matrix = block["matrix"]
+        if rows * cols == 1:
+            self.jacobian.set_value({"shape": [], "data": matrix[0][0]})
+        else:
+            self.jacobian.set_value({"shape": [rows, cols], "data": matrix})

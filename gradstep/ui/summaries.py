@@ -1,0 +1,146 @@
+"""Short texts for tensors as they arrive from the session (plain data, no Qt, no torch)."""
+
+from __future__ import annotations
+
+import math
+
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def number(x) -> float:
+    """Return ``x`` as a float, reading the JSON spellings of NaN and infinities."""
+    if isinstance(x, str):
+        return _NONFINITE.get(x, math.nan)
+    return float(x)
+
+
+def fmt(x) -> str:
+    """Return a number in at most 6 significant digits."""
+    try:
+        return f"{number(x):.6g}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def flatten(data) -> list[float]:
+    """Return the numbers of a nested list (or a single number) in order."""
+    if isinstance(data, (list, tuple)):
+        out: list[float] = []
+        stack = [iter(data)]
+        while stack:  # explicit stack: deep nesting must not recurse
+            item = next(stack[-1], StopIteration)
+            if item is StopIteration:
+                stack.pop()
+            elif isinstance(item, (list, tuple)):
+                stack.append(iter(item))
+            else:
+                out.append(number(item))
+        return out
+    return [number(data)]
+
+
+def shape_of(data) -> list[int]:
+    """Return the shape of a nested list (``[]`` for a number)."""
+    shape = []
+    while isinstance(data, (list, tuple)):
+        shape.append(len(data))
+        if not data:
+            break
+        data = data[0]
+    return shape
+
+
+def as_value(x) -> dict | None:
+    """Return a value summary dict for ``x``: a value dict, a nested list, a number, or None."""
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return x
+    return {"shape": shape_of(x), "data": x}
+
+
+def short(x, limit: int = 60) -> str:
+    """Return a one-line text for a tensor (value dict, nested list or number)."""
+    value = as_value(x)
+    if value is None:
+        return "None"
+    data = value.get("data")
+    if data is not None:
+        nums = flatten(data)
+        if not value.get("shape"):
+            return fmt(nums[0]) if nums else "[]"
+        text = "[" + ", ".join(fmt(v) for v in nums[:8]) + (", …]" if len(nums) > 8 else "]")
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+    shape = "×".join(str(s) for s in value.get("shape", [])) or "scalar"
+    return f"{shape}: min {fmt(value.get('min'))} max {fmt(value.get('max'))} mean {fmt(value.get('mean'))}"
+
+
+def stats(x) -> str:
+    """Return shape and min/max/mean/std of a tensor, one item per line."""
+    value = as_value(x) or {}
+    lines = [f"shape {list(value.get('shape', []))}"]
+    if value.get("dtype"):
+        lines[0] += f"  {value['dtype']}"
+    nums = flatten(value["data"]) if value.get("data") is not None else []
+    for key in ("min", "max", "mean", "std"):
+        if value.get(key) is not None:
+            lines.append(f"{key} {fmt(value[key])}")
+        elif nums and key != "std":
+            agg = {"min": min, "max": max, "mean": lambda v: sum(v) / len(v)}[key]
+            lines.append(f"{key} {fmt(agg(nums))}")
+    for key in ("nan", "inf"):
+        if value.get(key):
+            lines.append(f"{key} {value[key]}")
+    return "\n".join(lines)
+
+
+STATE_WORDS = {  # translated when shown (gradstep.ui.words.tr)
+    "pending": "not run yet in this pass",
+    "current": "▶ runs next",
+    "done": "✓ ran (its saved tensors are kept)",
+    "freed": "∅ its saved tensors are freed",
+    "error": "✗ torch raised here",
+}
+
+
+def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
+                 grad: object = ...) -> str:
+    """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
+    state and its saved tensors as they are at the step shown (``saved``; else the trace's),
+    and for a leaf its ``.grad`` then (``grad``, when known)."""
+    import html
+
+    from gradstep.ui.words import tr
+
+    esc = html.escape
+    lines = [f"<b>{esc(str(attrs.get('name', '?')))}</b>"]
+    if attrs.get("label") and attrs.get("label") != attrs.get("name"):
+        lines.append(f"label: {esc(str(attrs['label']))}")
+    if attrs.get("scope"):
+        lines.append(f"module: {esc(str(attrs['scope']))}")
+    if attrs.get("kind") == "module":
+        lines.append(tr("{0} ops folded (double-click to unfold)").format(attrs.get("op_count", 0)))
+    else:
+        lines.append(f"shape: {list(attrs.get('shape') or [])}  dtype: {attrs.get('dtype', '?')}")
+        lines.append(f"device: {attrs.get('device', '?')}")
+        value = attrs.get("value")
+        lines.append(f"value: {esc(short(value))}" if value else tr("value: not captured"))
+    if state:
+        lines.append(tr("state: {0}").format(tr(STATE_WORDS.get(state, state))))
+    if grad is not ...:
+        lines.append(tr("{0}.grad now: {1}").format(esc(str(attrs.get("label") or "leaf")),
+                                                    esc(short(grad))))
+    entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
+               if isinstance(e, dict) and "freed" in e and "value" not in e]
+    if entries:
+        names = ", ".join(f"{esc(str(e['name']))} ({tr('freed') if e.get('freed') else tr('alive')})"
+                          for e in entries)
+        lines.append(f"saved: {names}")
+    return "<br>".join(lines)
+
+
+def edge_label(grad) -> str:
+    """Return the text written on an edge for the gradient it carries ('' for large ones)."""
+    from gradstep.drawing.style import gradient_text
+
+    return gradient_text(grad)

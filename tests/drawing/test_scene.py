@@ -1,0 +1,152 @@
+"""The Qt scene: hit-testing, signals, incremental state repaint, level of detail."""
+
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+
+from gradstep.drawing import qt_paint, samples  # noqa: E402
+from gradstep.drawing.layout import layout  # noqa: E402
+from gradstep.drawing.scene import GraphScene  # noqa: E402
+
+
+@pytest.fixture
+def scene(qtbot):
+    graph = samples.scoped_blocks(3)
+    made = GraphScene(graph, layout(graph))
+    yield made
+    made.deleteLater()
+
+
+def centre(scene, node):
+    x, y = scene.layout.positions[node]
+    return QtCore.QPointF(x, y)
+
+
+def test_node_at_finds_every_node_and_not_the_background(scene):
+    for node in scene.graph.nodes:
+        assert scene.node_at(centre(scene, node)) == node
+    x0, y0, _, _ = scene.layout.bounds
+    assert scene.node_at(QtCore.QPointF(x0 - 50, y0 - 50)) is None
+
+
+def test_only_changed_nodes_are_repainted(scene, monkeypatch):
+    rects = []
+    monkeypatch.setattr(scene.nodes_item, "update", lambda rect=None: rects.append(rect))
+    invalidated = []
+    monkeypatch.setattr(scene.edges_item, "sources_changed", lambda nodes: invalidated.append(nodes))
+    scene.set_node_states({"n1": "current"})
+    assert len(rects) == 1 and rects[0].contains(scene.node_rect("n1"))
+    assert not invalidated  # edges only change colour once their source is done
+    rects.clear()
+    scene.set_node_states({"n1": "current", "n2": "pending"})  # nothing new
+    assert rects == []
+    scene.set_node_states({"n1": "done"})
+    assert len(rects) == 1 and invalidated == [["n1"]]
+    assert scene.states["n1"] == "done"
+
+
+def render(scene, scale):
+    rect = scene.sceneRect()
+    image = QtGui.QImage(max(1, int(rect.width() * scale)), max(1, int(rect.height() * scale)),
+                         QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtCore.Qt.GlobalColor.white)
+    painter = QtGui.QPainter(image)
+    scene.render(painter, QtCore.QRectF(image.rect()), rect)
+    painter.end()
+    return image
+
+
+def test_text_is_left_out_when_zoomed_far_out(scene, monkeypatch):
+    calls = []
+    real = qt_paint._paint_lines
+    monkeypatch.setattr(qt_paint, "_paint_lines", lambda *a: calls.append(1) or real(*a))
+    render(scene, 1.0)
+    assert len(calls) == scene.graph.number_of_nodes()
+    calls.clear()
+    far = render(scene, 0.1)
+    assert calls == []
+    colours = {far.pixel(x, y) for x in range(far.width()) for y in range(far.height())}
+    assert len(colours) > 2  # the boxes are still there, as plain coloured rectangles
+
+
+def test_edge_labels_and_highlight(scene, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(qt_paint, "paint_edge_label", lambda p, route, text: drawn.append(text))
+    scene.set_edge_labels({("n0", "n1", 0): "[1.5]"})
+    scene.set_highlight({"n1", "nope"})
+    assert scene.highlight == {"n1"}
+    render(scene, 1.0)
+    assert drawn == ["[1.5]"]
+    scene.set_edge_labels({("n0", "n1", 0): ""})
+    assert scene.edge_labels == {}
+
+
+def test_click_and_hover_signals(scene, qtbot):
+    view = QtWidgets.QGraphicsView(scene)
+    view.setMouseTracking(True)
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    view.show()
+    view.centerOn(centre(scene, "n1"))
+    qtbot.waitExposed(view)
+    at = view.mapFromScene(centre(scene, "n1"))
+    with qtbot.waitSignal(scene.sigNodeClicked) as clicked:
+        qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=at)
+    assert clicked.args == ["n1"]
+    with qtbot.waitSignal(scene.sigNodeHovered) as hovered:
+        qtbot.mouseMove(view.viewport(), at + QtCore.QPoint(1, 0))
+    assert hovered.args == ["n1"]
+
+
+def test_a_big_graph_builds_quickly_as_two_items(qtbot):
+    graph = samples.chain(3000)
+    made = GraphScene(graph, layout(graph))
+    assert len(made.items()) == 2
+    made.deleteLater()
+
+
+def test_edge_labels_widen_the_drawing(scene):
+    before = scene.content_rect()
+    text = "[0.25, 0.25, 0.25, 0.25]" + " and more text" * 60  # wider than the drawing
+    route = max(scene.layout.routes.values(), key=lambda r: max(p[0] for p in r))
+    key = next(k for k, r in scene.layout.routes.items() if r is route)
+    scene.set_edge_labels({key: text})
+    after = scene.content_rect()
+    assert after.contains(qt_paint.edge_label_rect(route, text))
+    assert after.width() > before.width()
+    assert scene.sceneRect().contains(after)
+
+
+def test_done_nodes_follow_the_states_forward_and_back(scene):
+    # the edge item draws done edges from scene.done_nodes, kept as states change
+    sequence = [{"n0": "done"}, {"n1": "freed"}, {"n2": "current"},
+                {"n1": "pending"}, {"n0": "error"}, {"n2": "done"}]
+    for states in sequence:
+        scene.set_node_states(states)
+        scanned = {n for n, st in scene.states.items() if st in ("done", "freed")}
+        assert scene.done_nodes == scanned
+
+
+
+def test_edges_are_painted_by_chunk_with_their_done_state(qtbot):
+    graph = samples.chain(1000)
+    scene = GraphScene(graph, layout(graph))
+    item = scene.edges_item
+    assert sum(len(c.keys) for c in item._chunks) == graph.number_of_edges()
+    # a view of one part of the chain needs only the chunks there
+    rect = scene.node_rect("n500").adjusted(-50, -50, 50, 50)
+    near = item.chunks_in(rect)
+    assert 0 < len(near) < len(item._chunks)
+    assert any(("n500", v, k) in c.keys for c in near for v, k in
+               [(v, k) for _, v, k in graph.out_edges("n500", keys=True)])
+    render(scene, 0.05)  # paints every chunk, plain and done paths
+    done_before = [c.done for c in item._chunks]
+    scene.set_node_states({"n500": "done"})
+    stale = [i for i, c in enumerate(item._chunks) if c.done is None]
+    holding = {i for i, c in enumerate(item._chunks) if any(k[0] == "n500" for k in c.keys)}
+    assert set(stale) == holding  # only the chunks with n500's edges are rebuilt
+    render(scene, 0.05)
+    for i in holding:
+        lines, _heads = item._chunks[i].done
+        assert not lines.isEmpty() and done_before[i][0].isEmpty()

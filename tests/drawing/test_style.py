@@ -1,0 +1,68 @@
+"""The pure visual language: label lines, sizes close to Qt's, states told apart without colour."""
+
+import pytest
+
+from gradstep.drawing import style
+
+
+def test_label_lines_of_an_op_and_a_leaf():
+    op = {"kind": "op", "name": "MulBackward0", "label": "z", "shape": [2, 2],
+          "value": {"data": [[1.0, 2.0], [3.0, 4.0]]},
+          "saved": [{"name": "self", "shape": [2, 2], "freed": False}, {"name": "n", "value": 1}]}
+    texts = [ln.text for ln in style.label_lines(op)]
+    assert texts == ["MulBackward0", "z", "(2, 2)", "saved: self"]  # nested data: no value line
+    leaf = {"kind": "leaf", "name": "AccumulateGrad", "label": "w", "shape": [1],
+            "value": {"data": [2.0]}, "device": "cuda:0"}
+    assert [ln.text for ln in style.label_lines(leaf)] == ["w", "(1,)", "= [2]", "cuda:0"]
+
+
+def test_states_differ_by_more_than_colour():
+    looks = [style.state_look(s) for s in style.STATES]
+    signatures = {(lk.border_width, lk.dash, lk.glyph) for lk in looks}
+    assert len(signatures) == len(style.STATES)
+
+
+def test_saved_lines_read_the_entries_freed_flags_and_wrap_at_a_name():
+    nll = {"kind": "op", "name": "NllLossBackward0", "saved": [
+        {"name": "self", "shape": [1, 3], "freed": False}, {"name": "target", "freed": False},
+        {"name": "total_weight", "freed": False}, {"name": "ignore_index", "value": -100}]}
+    saved = [(ln.text, ln.role) for ln in style.label_lines(nll) if ln.role in ("saved", "freed")]
+    assert saved == [("saved: self, target,", "saved"), ("total_weight", "saved")]
+    for entry in nll["saved"][:3]:
+        entry["freed"] = True
+    freed = [(ln.text, ln.role) for ln in style.label_lines(nll) if ln.role in ("saved", "freed")]
+    assert freed == [("freed: self, target,", "freed"), ("total_weight", "freed")]
+    # the box fits both: a step that frees the buffers never overflows it
+    width, _ = style.node_size(nll)
+    for lines in (saved, freed):
+        assert all(style.text_width(t, style.DETAIL_PX) + 8 < width for t, _ in lines)
+
+
+def test_long_names_wrap_at_a_dot_not_mid_word():
+    leaf = {"kind": "leaf", "label": "transformer.h.0.attn.c_attn.weight", "shape": [768, 2304]}
+    titles = [ln.text for ln in style.label_lines(leaf) if ln.role == "title"]
+    assert titles == ["transformer.h.0.attn.c_attn.", "weight"]
+    assert "".join(titles) == leaf["label"]
+
+
+def test_gradient_text_ends_at_a_whole_number():
+    grad = [-0.0827829, 0.227448, -0.144665]
+    assert style.gradient_text(grad) == "[-0.08278, 0.2274, -0.1447]"
+    assert style.gradient_text(grad, limit=22) == "[-0.08278, 0.2274, …]"
+    assert style.gradient_text(list(range(10))) == ""  # too many numbers for an edge
+    assert style.gradient_full_text(grad) == "[-0.0827829, 0.227448, -0.144665]"
+
+
+def test_sizes_match_what_qt_measures():
+    pytest.importorskip("PySide6")
+    from PySide6 import QtGui
+
+    from gradstep.drawing.export import ensure_qt_app
+    from gradstep.drawing.qt_paint import font
+
+    ensure_qt_app()
+    for text, bold in [("MseLossBackward0", True), ("(64, 32, 5, 5)", False),
+                       ("saved: mat1, mat2", False), ("model1.0.weight", True)]:
+        px = style.TITLE_PX if bold else style.DETAIL_PX
+        measured = QtGui.QFontMetricsF(font(px, bold)).horizontalAdvance(text)
+        assert style.text_width(text, px, bold) == pytest.approx(measured, rel=0.03)
