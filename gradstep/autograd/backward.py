@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import torch
 
-from gradstep.autograd import jacobian
+from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.errors import explain
+from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.graph_facts import (
     freed_node_ids,
@@ -233,6 +234,7 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     roots = list(state.roots) or [state.root]
     labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
     jacobian.precompute(trace.id_of, snippet_done=True)
+    saved_memory.remember(trace.id_of, snippet_done=True)  # a formula's numbers, once freed
     records = []
     for _ in range(int(passes)):
         record = record_backward(
@@ -326,7 +328,7 @@ def inspect_node(state, node_id: str) -> dict:
         known = ", ".join(sorted(trace.node_of, key=id_number)[:5])
         return {"id": node_id, "error": f"no node {node_id!r} in the graph (nodes are {known}, ...)"}
     info = dict(trace.graph.nodes[node_id])
-    info["saved"] = saved_items(fn, values=True, snippet_done=True)
+    info["saved"] = saved_memory.recall_into(fn, saved_items(fn, values=True, snippet_done=True))
     info["freed"] = any(item.get("freed") for item in info["saved"])
     trace.graph.nodes[node_id]["saved"] = saved_items(fn)
     info["jacobian"] = jacobian.local_jacobian(fn, snippet_done=True)
@@ -335,4 +337,7 @@ def inspect_node(state, node_id: str) -> dict:
     variable = getattr(fn, "variable", None)
     if variable is not None:
         info["grad"] = compact(variable.grad)
+    custom = custom_function_source(type(fn))  # the class is read, the node never called
+    if custom is not None:
+        info["custom_function"] = custom
     return to_jsonable(info)

@@ -31,7 +31,7 @@ from collections import deque
 
 import torch
 
-from gradstep.autograd import jacobian
+from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import explain
 from gradstep.autograd.graph_facts import freed_node_ids
@@ -188,7 +188,8 @@ class _Capture:
             pending = self.observer.see_saved(id_of)
         try:
             jacobian.precompute(id_of)
-        except Exception:  # no Jacobians is fine; the call still runs
+            saved_memory.remember(id_of)  # the numbers a node's formula shows, once freed
+        except Exception:  # no Jacobians or numbers is fine; the call still runs
             pass
         return id_of, labels, watch, freed_before, pending
 

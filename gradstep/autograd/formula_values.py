@@ -4,7 +4,8 @@ A trace node's ``saved`` list (``gradstep.autograd.saved.saved_items``) holds
 ``{name, value}`` for plain values, ``{name, shape, dtype, freed, value}`` for
 tensors (``value`` a ``values.tensor_value`` dict, whose ``data`` is the nested
 list for small tensors, or None with a ``note`` when it cannot be read safely),
-``{name, freed: true}`` once freed, ``{name, freed: false, hooked: true}`` while a
+``{name, freed: true}`` once freed (with ``value`` and ``remembered: true`` when the
+kernel read it before the pass freed it, ``saved_memory``), ``{name, freed: false, hooked: true}`` while a
 saved-tensors hook holds it, and ``name[i]`` items for each tensor of a saved list. Nothing here touches torch.
 """
 
@@ -44,9 +45,10 @@ def saved_lookup(saved) -> dict[str, dict]:
 def _known(item: dict) -> dict:
     """Return what one saved item tells: its value (or a large tensor's summary), shape,
     and whether torch freed it or a saved-tensors hook holds it (``hooked``, with no value)."""
-    if item.get("freed"):
+    if item.get("freed") and "value" not in item:
         return {"freed": True}
-    known = {key: item[key] for key in ("shape", "hooked", "note") if key in item}
+    known = {key: item[key] for key in ("shape", "hooked", "note", "freed", "remembered")
+             if item.get(key) is not None and item.get(key) is not False}
     if "value" not in item:
         return known
     value = item["value"]

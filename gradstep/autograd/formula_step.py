@@ -1,0 +1,216 @@
+"""A node's local-gradient formulas at one step of a pass, as the window shows them.
+
+Pure (no torch, no Qt): plain data in, plain data out. ``formulas_at`` joins what the
+window knows about a node at a step — its trace attributes, its saved entries as torch
+has them then (``step_state``: alive or freed), the values the kernel read
+(``Session.inspect``: small saved tensors, also those a pass freed, remembered by
+``saved_memory``), and the step's gradients — with ``formulas.node_formula``. Per input it
+gives torch's expression, the same with the small numbers written in, the readable form
+with each letter's meaning and value, and, where the readable form has a numpy twin and
+every number is known, what that form gives for the gradient that arrived, next to what
+torch sent (they agree: tests/autograd/test_formula_step.py checks it against torch).
+"""
+
+from __future__ import annotations
+
+import math
+
+from gradstep.autograd.formulas import no_formula_reason, node_formula
+
+SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
+
+
+def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | None = None,
+                step: dict | None = None, targets: dict | None = None) -> dict:
+    """Return what a node's formulas look like at a step.
+
+    ``attrs``: the node's trace attributes (``name``, ``kind``, ``slots``,
+    ``formula_note``); ``saved``: its saved entries at this step (alive or freed; None:
+    the trace's); ``inspected``: ``Session.inspect``'s answer for this node (its
+    ``saved`` values, ``custom_function``); ``step``: the node's step of the pass
+    (``grad_outputs``, ``grad_inputs``); ``targets``: ``{slot: label of the node it
+    feeds}``. Returns ``{name, available, reason, about, where, custom, inputs}``; each
+    input ``{input, slot, to, flows, implemented, expression, substituted, math,
+    latex, letters, names, result}`` (``result``: ``{formula, torch, agrees}`` or None).
+    """
+    name = str(attrs.get("name") or "")
+    entries = _merged(attrs.get("saved") if saved is None else saved, inspected)
+    custom = (inspected or {}).get("custom_function")
+    if attrs.get("kind") == "leaf":
+        return _none(name, no_formula_reason("AccumulateGrad"), custom)
+    described = node_formula(name, entries, slot_count=attrs.get("slots"))
+    if not described["available"]:
+        return _none(name, attrs.get("formula_note") or described["reason"], custom)
+    arriving = _first((step or {}).get("grad_outputs"))
+    sent = (step or {}).get("grad_inputs")
+    inputs = [_input(item, arriving, sent, targets or {}) for item in described["inputs"]]
+    return {"name": name, "available": True, "reason": None, "about": described["about"],
+            "where": described["where"], "custom": custom, "inputs": inputs}
+
+
+def _none(name: str, reason: str | None, custom: dict | None) -> dict:
+    return {"name": name, "available": False, "reason": reason, "about": None, "where": None,
+            "custom": custom, "inputs": []}
+
+
+def _merged(entries, inspected: dict | None) -> list[dict]:
+    """Return the step's saved entries with the values the kernel read added by name; the
+    step decides alive or freed (a value read earlier stays true: saved tensors never change)."""
+    values = {item.get("name"): item for item in (inspected or {}).get("saved") or ()
+              if "value" in item}
+    out = []
+    for entry in entries or ():
+        known = values.get(entry.get("name"))
+        if known is not None and "value" not in entry:
+            entry = {**known, "freed": bool(entry.get("freed")),
+                     "remembered": bool(entry.get("freed") or known.get("remembered"))}
+        out.append(entry)
+    return out
+
+
+def _input(item: dict, arriving, sent, targets: dict) -> dict:
+    slot = item["slot"]
+    slots = slot if isinstance(slot, list) else [slot]
+    flows = sent is None or any(isinstance(s, int) and s < len(sent) and sent[s] is not None
+                                for s in slots)
+    first = item["math"][0] if item["math"] else None
+    shown = {
+        "input": item["input"], "slot": slot,
+        "to": ", ".join(str(targets[s]) for s in slots if s in targets) or None,
+        "flows": flows, "implemented": item["implemented"],
+        "expression": item["expression"], "substituted": item["substituted"],
+        "math": first["text"] if first else None, "latex": first["latex"] if first else None,
+        "letters": _letters(first, arriving) if first else [],
+        "names": [_name(text, bound) for text, bound in item["names"].items()],
+        "result": None,
+    }
+    if first and first.get("numpy") and isinstance(slot, int) and sent is not None and flows:
+        shown["result"] = _result(first, arriving, sent[slot] if slot < len(sent) else None)
+    return shown
+
+
+def _letters(formula: dict, arriving) -> list[dict]:
+    """Return what each letter of a readable formula stands for, with its value."""
+    letters = []
+    for letter, source in formula["symbols"].items():
+        if "gradient" in source:
+            letters.append({"letter": letter, "means": "grad", "value": _text(arriving),
+                            "shape": _shape(arriving) if arriving is not None else None,
+                            "state": "arriving" if arriving is not None else "unknown"})
+        else:
+            letters.append({"letter": letter, "means": source["saved"], **_known(source)})
+    return letters
+
+
+def _name(text: str, bound: dict) -> dict:
+    return {"text": text, "saved": bound["saved"], "exposed": bound.get("exposed", True),
+            **_known(bound)}
+
+
+def _known(bound: dict) -> dict:
+    """Return ``{value, shape, state}``: the value as text (None when unknown or too many
+    numbers: then its ``shape``) and alive / freed / remembered / hidden / unknown."""
+    freed = bool(bound.get("freed"))
+    if "value" in bound:
+        text = _text(bound["value"])
+        shape = _shape(bound["value"]) if text is None else None
+        return {"value": text, "shape": shape, "state": "remembered" if freed else "alive"}
+    if "summary" in bound:
+        return {"value": None, "shape": bound["summary"].get("shape"),
+                "state": "freed" if freed else "alive"}
+    if freed:
+        return {"value": None, "shape": None, "state": "freed"}
+    if bound.get("exposed") is False:
+        return {"value": None, "shape": None, "state": "hidden"}
+    return {"value": None, "shape": bound.get("shape"), "state": "unknown"}
+
+
+def _result(formula: dict, arriving, torch_sent) -> dict | None:
+    """Return what the readable form gives with these numbers, beside what torch sent."""
+    from gradstep.autograd.gradient_numpy import evaluate
+
+    values = {}
+    for letter, source in formula["symbols"].items():
+        value = arriving if "gradient" in source else source.get("value")
+        if value is None or isinstance(value, dict):
+            return None  # a number is missing (freed, large, not read): nothing to evaluate
+        values[letter] = _numbers(value)
+    try:
+        got = evaluate(formula["numpy"], values).tolist()
+    except Exception:  # shapes the form does not cover: show no evaluation rather than a wrong one
+        return None
+    agrees = torch_sent is not None and _close(got, torch_sent)
+    return {"formula": _text(got), "torch": _text(torch_sent), "shape": _shape(got), "agrees": agrees}
+
+
+def _close(got, sent) -> bool:
+    """Return True when ``got`` is what torch sent: element by element, or for a large
+    tensor (a summary) by its shape, min, max and mean."""
+    import numpy as np
+
+    a = np.asarray(got, dtype=float)
+    if isinstance(sent, dict):
+        if list(a.shape) != list(sent.get("shape") or []) or a.size == 0:
+            return False
+        stats = [_numbers(sent.get(key)) for key in ("min", "max", "mean")]
+        if any(not isinstance(v, (int, float)) for v in stats):
+            return False
+        return bool(np.allclose([a.min(), a.max(), a.mean()], stats, rtol=1e-4, atol=1e-6))
+    b = np.asarray(_numbers(sent), dtype=float)
+    if a.size != b.size:
+        return False
+    return bool(np.allclose(a.reshape(-1), b.reshape(-1), rtol=1e-4, atol=1e-6, equal_nan=True))
+
+
+def _first(grads):
+    return grads[0] if grads else None
+
+
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _numbers(value):
+    """Return plain data with the JSON spellings of NaN and infinities read back."""
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return _NONFINITE.get(value, value) if isinstance(value, str) else value
+
+
+def _text(value) -> str | None:
+    """Return a value as short text, or None for a large tensor (a summary, or more than
+    SHOWN_NUMBERS numbers: show its shape instead)."""
+    if value is None or isinstance(value, dict):
+        return None
+    if isinstance(value, list) and sum(1 for _ in _flat(value)) > SHOWN_NUMBERS:
+        return None
+    return _format(value)
+
+
+def _format(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_format(v) for v in value) + "]"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
+        return f"{value:.1f}"
+    return f"{value:.4g}"
+
+
+def _flat(value):
+    stack = [value]
+    while stack:  # explicit stack: deep nesting must not recurse
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        else:
+            yield item
+
+
+def _shape(value) -> list[int]:
+    if isinstance(value, dict):
+        return list(value.get("shape") or [])
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return shape

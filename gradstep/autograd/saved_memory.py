@@ -1,0 +1,97 @@
+"""The small saved tensors of a graph, remembered before a backward pass frees them.
+
+A pass without ``retain_graph`` releases each node's saved tensors right after the
+node runs, so once the snippet's ``loss.backward()`` is done nothing is left to show
+in a node's formula (``2(xᵢ − yᵢ)/n`` with x = [2.0], y = [1.0]). ``remember(id_of)``
+reads them just before a pass, the way backward itself would (``safe_reads.unpack``:
+torch's version check, no saved-tensors hook, no view of a running snippet), and
+``recall_into(fn, items)`` writes them into a node's ``saved`` items once they are
+freed, marked ``remembered``. Saved tensors hold what the node saw when it ran and
+cannot change afterwards (torch refuses to unpack one that was modified in place), so
+a value read before the pass is the value the node's backward used.
+
+Only tensors of at most ``LIMIT`` elements are kept (the numbers a formula shows),
+in a bounded cache keyed like the trace's nodes (``trace.node_key``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from gradstep.autograd.safe_reads import is_plain, iter_saved_slots, unpack
+from gradstep.autograd.saved import _display_name
+from gradstep.autograd.trace import node_key
+from gradstep.autograd.values import tensor_value
+
+LIMIT = 64  # elements: what values.tensor_value writes out as data
+_CACHE_SIZE = 8192  # nodes
+_memory: OrderedDict = OrderedDict()
+
+
+def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int:
+    """Read and keep the small saved tensors of ``nodes`` (grad_fns; a dict's keys will
+    do) before a pass frees them; return how many were kept. ``budget`` bounds the
+    elements read, so a huge graph of small tensors stays quick."""
+    kept = 0
+    for fn in nodes:
+        if budget <= 0:
+            break
+        if hasattr(fn, "variable"):
+            continue
+        try:
+            values = _small_saved(fn, snippet_done)
+        except Exception:  # an odd node: its formula simply shows no numbers
+            continue
+        if values:
+            key = node_key(fn)
+            _memory[key] = {**_memory.get(key, {}), **values}
+            _memory.move_to_end(key)
+            kept += len(values)
+            budget -= sum(_numel(v.get("shape") or []) for v in values.values())
+    while len(_memory) > _CACHE_SIZE:
+        _memory.popitem(last=False)
+    return kept
+
+
+def _small_saved(fn, snippet_done: bool) -> dict:
+    values = {}
+    for slot in iter_saved_slots(fn):
+        if slot.state != "alive" or slot.data is None or slot.data.numel() > LIMIT:
+            continue
+        tensor = unpack(fn, slot, views=snippet_done)
+        if tensor is not None and is_plain(tensor):
+            values[_display_name(fn, slot.name)] = tensor_value(tensor)
+    return values
+
+
+def recall(fn) -> dict:
+    """Return ``{saved name: value dict}`` remembered for ``fn`` ({} when none)."""
+    return dict(_memory.get(node_key(fn), {}))
+
+
+def recall_into(fn, items: list[dict]) -> list[dict]:
+    """Return ``items`` (``saved.saved_items``) with each freed tensor's remembered value
+    added (``value``, ``remembered: True``; it stays ``freed``)."""
+    remembered = recall(fn)
+    if not remembered:
+        return items
+    out = []
+    for item in items:
+        value = remembered.get(item.get("name"))
+        if item.get("freed") and value is not None:
+            item = {**item, "shape": value.get("shape"), "dtype": value.get("dtype"),
+                    "value": value, "remembered": True}
+        out.append(item)
+    return out
+
+
+def forget() -> None:
+    """Drop everything remembered (tests)."""
+    _memory.clear()
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
