@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--scale", type=float, default=2.0, help="PNG pixels per point")
     export.add_argument("--transparent", action="store_true", help="PNG without background")
     export.add_argument("--frames", metavar="DIR", help="also write one PNG per backward step")
+    export.add_argument("--delay", type=int, default=None, metavar="MS",
+                        help="time per step of an animation (-o pass.gif/.apng/.webp; default 1000)")
 
     check = sub.add_parser(
         "check", help="find where NaN/Inf values start and how gradients flow",

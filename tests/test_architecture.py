@@ -15,6 +15,7 @@ PURE_MODULES = [
     "gradstep.autograd.step_state",
     "gradstep.step_drawing",
     "gradstep.autograd.formulas",
+    "gradstep.autograd.formula_step",
     "gradstep.commands.trace",
     "gradstep.commands.backward",
     "gradstep.commands.check",
@@ -57,7 +58,8 @@ def test_pure_module_imports_without_qt(module):
 
 
 TORCH_FREE = ["gradstep.autograd.step_state", "gradstep.autograd.timeline", "gradstep.autograd.graph_json",
-              "gradstep.step_drawing", "gradstep.commands.export"]
+              "gradstep.step_drawing", "gradstep.commands.export", "gradstep.commands.animation",
+              "gradstep.autograd.formula_step"]
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)

@@ -1,4 +1,5 @@
-"""`gradstep export FILE -o OUT.{png,svg,pdf,dot,graphml,json}`: write a picture or a graph file.
+"""`gradstep export FILE -o OUT.{png,svg,pdf,dot,graphml,json,gif,apng,webp}`: write a picture,
+a graph file or an animation of a backward pass.
 
 Options: ``--pass P --step K`` draws the state after K steps of the snippet's P-th
 backward call (1-based; without ``--pass``: its first call on the drawn graph, else a
@@ -8,7 +9,9 @@ the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` 
 edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
 DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale`` (PNG pixels per
 point), ``--transparent`` (PNG), ``--frames DIR`` (one PNG per backward step,
-for slides). Exit status: 0, 1 when the snippet failed, 2 for bad usage.
+for slides, all the same size); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
+one frame per step (``--delay MS`` each; ``gradstep.commands.animation``).
+Exit status: 0, 1 when the snippet failed, 2 for bad usage.
 Works without a display.
 """
 
@@ -30,6 +33,7 @@ from gradstep.commands.common import (
 )
 
 FORMATS = (".png", ".svg", ".pdf", ".dot", ".gv", ".graphml", ".json")
+ANIMATED = (".gif", ".apng", ".webp")  # one frame per step (gradstep.commands.animation)
 
 
 def run(args) -> int:
@@ -78,7 +82,14 @@ def _export(args, session, result, name: str) -> int:
         return exc.status
     options = dict(rankdir=args.rankdir, engine=args.layout, collapse=args.collapse)
     try:
-        if chosen is None:
+        if _animated(args):
+            from gradstep.commands.animation import write_animation
+
+            if chosen is None:  # a failed run with no pass on the drawn graph
+                report_error(result["error"], name)
+                return result.get("exit_code") or SNIPPET_FAILED
+            write_animation(args, graph, chosen)
+        elif chosen is None:
             export_graph(graph, args.output, scale=args.scale, transparent=args.transparent,
                          **options)
         else:
@@ -86,8 +97,10 @@ def _export(args, session, result, name: str) -> int:
             shown, drawing = drawing_at(graph, history.state(pass_index, k))
             export_graph(shown, args.output, scale=args.scale, transparent=args.transparent,
                          **options, **drawing)
-            if args.frames:
-                _write_frames(graph, history, pass_index, Path(args.frames), args, options)
+        if args.frames and chosen is not None:
+            from gradstep.commands.animation import write_frames
+
+            write_frames(args, graph, chosen, Path(args.frames))
     except (ExportError, OSError, RuntimeError) as exc:
         report_error(_usage(str(exc)), name)
         return BAD_USAGE
@@ -113,12 +126,13 @@ def choose_pass(args, result: dict, graph, session):
     from gradstep.autograd.step_state import PassHistory, drawn_calls
 
     drawn = drawn_calls(result.get("calls"), graph)
-    history = PassHistory(graph, [c["timeline"] for c in drawn])
+    history = PassHistory(graph, [c["timeline"] for c in drawn],  # members: faded in frames
+                          [tuple(n["id"] for n in c.get("nodes") or ()) for c in drawn])
     wanted = getattr(args, "pass_number", None)
     if wanted is not None:
         call = _call_number(result, drawn, wanted)
         position = drawn.index(call)
-    elif args.step is not None or args.frames:
+    elif args.step is not None or args.frames or _animated(args):
         if drawn:
             position = 0
         elif result["ok"]:
@@ -157,32 +171,21 @@ def _call_number(result: dict, drawn: list, number: int) -> dict:
     return call
 
 
-def _write_frames(graph, history, pass_index: int, folder: Path, args, options) -> None:
-    """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into ``folder``."""
-    from gradstep.drawing.collapse import collapse_to_depth
-    from gradstep.drawing.export import compute_layout, export_graph
-    from gradstep.step_drawing import drawing_at
-
-    folder.mkdir(parents=True, exist_ok=True)
-    count = history.index(pass_index).count
-    width = max(3, len(str(count)))
-    shown = collapse_to_depth(graph, options["collapse"])
-    lay = compute_layout(shown, rankdir=options["rankdir"], engine=options["engine"])  # once
-    for k in range(count + 1):
-        drawn, kwargs = drawing_at(graph, history.state(pass_index, k))
-        export_graph(collapse_to_depth(drawn, options["collapse"]),
-                     folder / f"step_{k:0{width}d}.png", scale=args.scale,
-                     transparent=args.transparent, rankdir=options["rankdir"], layout=lay,
-                     **kwargs)
-    print(f"wrote {count + 1} frames to {folder}", file=sys.stderr)
+def _animated(args) -> bool:
+    return Path(args.output).suffix.lower() in ANIMATED
 
 
 def _check_options(args) -> str:
     """Return what is wrong with the options ('' when nothing is)."""
     suffix = Path(args.output).suffix.lower()
-    if suffix not in FORMATS:
+    if suffix not in FORMATS + ANIMATED:
         return (f"-o {args.output}: cannot tell the format from the extension; "
-                f"use one of {', '.join(FORMATS)} (e.g. -o graph.svg)")
+                f"use one of {', '.join(FORMATS + ANIMATED)} (e.g. -o graph.svg, -o pass.gif)")
+    if suffix in ANIMATED and args.step is not None:
+        return (f"--step {args.step}: an animation shows every step of the pass; leave --step "
+                f"out, or write one step as a picture (-o step.png --step {args.step})")
+    if getattr(args, "delay", None) is not None and args.delay <= 0:
+        return f"--delay {args.delay}: a frame lasts a positive number of milliseconds (e.g. 1000)"
     parent = Path(args.output).parent
     if not parent.is_dir():
         return f"-o {args.output}: the folder {parent} does not exist; create it first"

@@ -1,0 +1,185 @@
+"""One picture per backward step, every one the same size (Qt).
+
+``StepFrames`` lays the graph out once, builds one scene, and for each step k of a pass
+(0 = before the first step, N = after the last) sets the step's node states, saved
+tensors and the gradients that have flowed on the edges (``step_drawing.drawing_at``,
+the same as ``gradstep export --step K``), then renders the scene into a canvas whose
+size is the union of every step's drawing: a gradient label that appears at step 5
+cannot make frame 5 wider than frame 0. An optional caption under the graph says which
+step it is and what runs (``▶ MulBackward0 (z): ∂(x·y)/∂x = y``), so each frame of an
+animation tells its own story. ``gradstep export --frames`` and the animated exports
+(``gradstep.drawing.animation``) both draw through here.
+"""
+
+from __future__ import annotations
+
+from gradstep.drawing import qt_paint, style
+from gradstep.drawing.export import MARGIN, ExportError, compute_layout, ensure_qt_app
+
+CAPTION_PX = 13  # caption text, in scene units
+CAPTION_LINES = 2
+MIN_WIDTH = 420.0  # scene units: room for the caption beside a one-node graph
+MAX_PIXELS = 40_000_000  # one frame; a bigger one is refused with advice
+
+
+def _tr(text: str) -> str:
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("gradstep", text)
+
+
+class StepFrames:
+    """The frames of pass ``pass_index`` of ``history`` (a ``step_state.PassHistory``).
+
+    ``graph`` is the drawn graph; ``collapse`` folds module scopes deeper than a depth,
+    ``collapsed`` folds these scopes (the window's folds); ``caption`` adds the step line.
+    ``count`` is the number of frames (steps + 1); ``size`` their common pixel size;
+    ``frame(k)`` a QImage; ``frames()`` all of them in order.
+    """
+
+    def __init__(self, graph, history, pass_index: int, *, rankdir: str = "TB",
+                 engine: str = "layered", collapse: int | None = None, collapsed=None,
+                 scale: float = 2.0, transparent: bool = False, caption: bool = True):
+        ensure_qt_app()
+        from gradstep.drawing.scene import GraphScene
+
+        self.graph = graph
+        self.index = history.index(pass_index)
+        self.history, self.pass_index = history, pass_index
+        self.scale, self.transparent, self.caption = scale, transparent, caption
+        self.shown = _folded(graph, collapse, collapsed)
+        self.layout = compute_layout(self.shown, rankdir=rankdir, engine=engine)
+        self.scene = GraphScene(self.shown, self.layout)
+        if self.index.members is not None:  # nodes outside this pass's own graph are faded
+            self.scene.set_dimmed(self._outside(self.index.members))
+        self.count = self.index.count + 1
+        self._drawings = [self._drawing(k) for k in range(self.count)]
+        self.source = self._canvas()
+        self.caption_height = (style.line_height(CAPTION_PX) * CAPTION_LINES + 12) if caption else 0.0
+        width = max(1, round(self.source.width() * scale))
+        height = max(1, round((self.source.height() + self.caption_height) * scale))
+        if width * height > MAX_PIXELS:
+            raise ExportError(f"each frame would be {width}x{height} pixels: lower --scale, "
+                              "fold modules with --collapse DEPTH, or export one step as SVG")
+        self.size = (width, height)
+
+    def _outside(self, members) -> list:
+        """Return the drawn nodes (module boxes: all they hold) outside the pass's graph."""
+        out = []
+        for node in self.layout.positions:
+            held = self.shown.nodes[node].get("members") or (node,)
+            if not any(m in members for m in held):
+                out.append(node)
+        return out
+
+    def _drawing(self, k: int) -> dict:
+        """Return the scene's settings for step ``k``: states, saved tensors, edge labels."""
+        from gradstep.drawing.collapse import box_states
+        from gradstep.step_drawing import drawing_at
+
+        state = self.history.state(self.pass_index, k)
+        _, drawing = drawing_at(self.graph, state)
+        states = dict(drawing.get("states") or {})
+        states.update(box_states(self.shown, states))
+        labels = {e: t for e, t in (drawing.get("edge_labels") or {}).items() if e in self.layout.routes}
+        return {"states": states, "saved": state.saved, "labels": labels, "state": state}
+
+    def _canvas(self):
+        """Return the scene rectangle every frame shows: the union of every step's drawing."""
+        from PySide6 import QtCore
+
+        x0, y0, x1, y1 = self.layout.bounds
+        rect = QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
+        for drawing in self._drawings:
+            for key, text in drawing["labels"].items():
+                rect = rect.united(qt_paint.edge_label_rect(self.layout.routes[key], text))
+        rect = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        if self.caption and rect.width() < MIN_WIDTH:
+            grow = (MIN_WIDTH - rect.width()) / 2
+            rect = rect.adjusted(-grow, 0, grow, 0)
+        return rect
+
+    def frame(self, k: int):
+        """Return the QImage of the graph after ``k`` steps (all frames the same size)."""
+        from PySide6 import QtCore, QtGui
+
+        drawing = self._drawings[k]
+        scene = self.scene
+        scene.set_node_states({n: drawing["states"].get(n, "pending") for n in self.layout.positions})
+        scene.set_node_saved({n: e for n, e in drawing["saved"].items() if n in self.layout.positions})
+        scene.set_edge_labels({**dict.fromkeys(scene.edge_labels, ""), **drawing["labels"]})
+        width, height = self.size
+        image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QtCore.Qt.GlobalColor.transparent if self.transparent else QtCore.Qt.GlobalColor.white)
+        painter = QtGui.QPainter(image)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
+        graph_rect = QtCore.QRectF(0, 0, width, self.source.height() * self.scale)
+        scene.render(painter, graph_rect, self.source, QtCore.Qt.AspectRatioMode.IgnoreAspectRatio)
+        if self.caption:
+            self._paint_caption(painter, k, drawing["state"], graph_rect.bottom())
+        painter.end()
+        return image
+
+    def frames(self):
+        """Yield every frame in order (step 0 .. the end)."""
+        for k in range(self.count):
+            yield self.frame(k)
+
+    def _paint_caption(self, painter, k: int, state, top: float) -> None:
+        from PySide6 import QtCore, QtGui
+
+        lines = caption_lines(self.graph, self.index, k, state)
+        painter.setPen(QtGui.QColor(style.TEXT))
+        font = qt_paint.font(round(CAPTION_PX * self.scale))
+        painter.setFont(font)
+        metrics = QtGui.QFontMetricsF(font)
+        left, width = 10 * self.scale, self.size[0] - 20 * self.scale
+        y = top + 4 * self.scale
+        for i, text in enumerate(lines[:CAPTION_LINES]):
+            shown = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, width)
+            painter.drawText(QtCore.QPointF(left, y + metrics.ascent()), shown)
+            y += metrics.lineSpacing()
+            if i == 0:
+                painter.setPen(QtGui.QColor(style.MUTED_TEXT))
+
+
+def caption_lines(graph, index, k: int, state) -> list[str]:
+    """Return the caption of frame ``k``: which step, the node about to run, and its readable
+    formula (or torch's) for its first input; at the end, that the pass is done."""
+    total = index.count
+    if k >= total:
+        text = _tr("After step {0} of {1}: the pass is done").format(total, total)
+        if state.error:
+            text = _tr("After step {0} of {1}: torch raised: {2}").format(
+                total, total, state.error.get("message") or "")
+        return [text, ""]
+    node = index.steps[k]["node"]
+    attrs = graph.nodes[node] if node in graph else {}
+    name = str(attrs.get("name") or node)
+    label = attrs.get("label")
+    who = f"{name} ({label})" if label and label != name else name
+    head = _tr("Step {0} of {1}: ▶ {2} runs").format(k + 1, total, who)
+    return [head, formula_line(attrs)]
+
+
+def formula_line(attrs: dict) -> str:
+    """Return a node's local gradient in one line: its readable formulas, else torch's
+    expressions, else why it has none (the trace's ``formula*`` fields)."""
+    readable = ((attrs.get("formula_math") or {}).get("inputs")) or {}
+    if readable:
+        return "   ".join(item["text"] for item in readable.values())
+    formula = attrs.get("formula") or {}
+    if formula:
+        return "   ".join(f"{name}: {expr}" for name, expr in formula.items())
+    if attrs.get("kind") == "leaf":
+        return _tr("adds the arriving gradient into .grad")
+    return attrs.get("formula_note") or ""
+
+
+def _folded(graph, collapse, collapsed):
+    from gradstep.drawing.collapse import collapse_scopes, collapse_to_depth
+
+    if collapsed:
+        return collapse_scopes(graph, collapsed)
+    return collapse_to_depth(graph, collapse) if collapse else graph
