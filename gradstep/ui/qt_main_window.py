@@ -220,6 +220,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.graph_view.sigNodeClicked.connect(self.model.select)
         self.graph_view.sigNodeDoubleClicked.connect(self._on_double_click)
         self.errors_panel.sigJumpToLine.connect(self.editor.go_to_line)
+        self.values_panel.formula.sigSavedClicked.connect(self.show_saved)
         self.search.returnPressed.connect(self.find_node)
 
     # -- running (see qt_run_controller) -------------------------------------------------------
@@ -246,6 +247,13 @@ class QtMainWindow(QtWidgets.QMainWindow):
         from gradstep.ui.qt_saved_panel import saved_rows
 
         return saved_rows(self.model, self.model.focus_node())
+
+    def show_saved(self, name: str) -> None:
+        """Show saved value ``name`` of the focus node in the Saved tensors panel (a link in
+        the Values panel's formula)."""
+        self.docks["saved"].show()
+        self.docks["saved"].raise_()
+        self.saved_panel.select_saved(name)
 
     def _on_double_click(self, node_id: str) -> None:
         if self.graph_view.toggle_module(node_id):

@@ -99,3 +99,15 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         for col in range(3):
             self.table.resizeColumnToContents(col)
         self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+
+    def select_saved(self, name: str) -> bool:
+        """Select the row of the focus node's saved value ``name`` (a formula's link);
+        return False when the node has no such row."""
+        self._redraw()  # its dock was just raised: draw now, not at the next paint
+        for i in range(self.table.topLevelItemCount()):
+            item = self.table.topLevelItem(i)
+            if item.text(0) == name:
+                self.table.setCurrentItem(item)
+                self.table.scrollToItem(item)
+                return True
+        return False

@@ -1,4 +1,5 @@
-"""The Values panel: forward value, gradient arriving, gradients sent, .grad, local Jacobian.
+"""The Values panel: the local gradient as formulas, forward value, gradient arriving,
+gradients sent, .grad, local Jacobian.
 
 It describes the model's focus node: the ▶ node about to run (it follows every
 step), or the node the user clicked until the next step. What a node received and
@@ -13,9 +14,12 @@ import html
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_formula_view import QtFormulaView
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
 from gradstep.ui.seen import RefreshWhenSeen
 from gradstep.ui.summaries import short
+
+FORMULA_DELAY_MS = 60  # the formulas are drawn once stepping pauses this long
 
 
 def jacobian_words(jac: dict, tr) -> str:
@@ -41,13 +45,18 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.node_id = ""
         self.header = QtWidgets.QLabel(self.tr("Run a snippet, then step through backward."))
         self.header.setWordWrap(True)
-        # fixed sizes: a new step's text must not re-lay out the dock (that repaints the window)
-        self.header.setFixedHeight(self.header.fontMetrics().lineSpacing() * 2 + 4)
         self.header.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         self.grad_change = QtWidgets.QLabel()  # a leaf's .grad before -> after; an op's buffers
         self.grad_change.setWordWrap(True)
-        self.grad_change.setFixedHeight(self.grad_change.fontMetrics().lineSpacing() * 2 + 4)
         self.grad_change.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._fit_heights()
+        self.formula = QtFormulaView()  # the local gradient as formulas, with its numbers
+        # drawn once stepping pauses (as the node's details are asked for): while a person
+        # holds → or plays, a step costs no rich-text layout
+        self._formula_timer = QtCore.QTimer(self)
+        self._formula_timer.setSingleShot(True)
+        self._formula_timer.setInterval(FORMULA_DELAY_MS)
+        self._formula_timer.timeout.connect(self._show_formulas)
         self.forward = QtTensorPlot(self.tr("Forward value"))
         self.arriving = QtTensorPlot(self.tr("Gradient arriving (grad_output)"))
         self.slot_choice = QtWidgets.QComboBox()
@@ -65,6 +74,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         layout = QtWidgets.QVBoxLayout(body)
         layout.addWidget(self.header)
         layout.addWidget(self.grad_change)
+        layout.addWidget(self.formula)
         layout.addWidget(self.forward)
         layout.addWidget(self.arriving)
         row = QtWidgets.QHBoxLayout()
@@ -83,6 +93,17 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         model.sigTimelineChanged.connect(self.refresh)
         model.sigInspected.connect(self._on_inspected)
 
+    def _fit_heights(self) -> None:
+        """Fix the text rows' heights (two lines each): a new step's text must not re-lay out
+        the dock (that repaints the window); recomputed when View › Zoom changes the font."""
+        for label in (self.header, self.grad_change):
+            label.setFixedHeight(label.fontMetrics().lineSpacing() * 2 + 4)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "grad_change"):
+            self._fit_heights()
+
     def _redraw(self) -> None:
         """Describe the focus node (see RefreshWhenSeen)."""
         self.node_id = self.model.focus_node()
@@ -98,6 +119,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             for plot in (self.forward, self.arriving, self.sent, self.jacobian):
                 plot.set_value(None)
             self._set_slots([], None)
+            self._formula_timer.stop()
+            self.formula.show_message(self.tr("The local gradient of the ▶ or clicked node "
+                                              "shows here as a formula."))
             return
         step = self.model.step_of(self.node_id)
         state = self.model.node_state(self.node_id)
@@ -115,6 +139,17 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         inspected = self.model.inspected
         self._jacobian = inspected.get("jacobian") if inspected.get("id") == self.node_id else None
         self._show_jacobian()
+        self._formula_timer.start()
+
+    def _show_formulas(self) -> None:
+        """Show the focus node's formulas at this step, with the numbers the kernel read."""
+        from gradstep.autograd.formula_step import formulas_at
+
+        inspected = self.model.inspected
+        shown = formulas_at(self.model.node(self.node_id), self.model.saved_of(self.node_id),
+                            inspected=inspected if inspected.get("id") == self.node_id else None,
+                            step=self.model.step_of(self.node_id), targets=self._slot_targets())
+        self.formula.show_formulas(shown)
 
     def _header(self, attrs: dict, step: dict | None, state: str) -> str:
         name = html.escape(str(attrs.get("name") or ""))
@@ -232,6 +267,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         if details.get("id") == self.node_id:
             self._jacobian = details.get("jacobian")
             self._show_jacobian()
+            self._formula_timer.stop()
+            self._show_formulas()
 
     def _show_jacobian(self) -> None:
         """Draw the Jacobian block of the chosen slot (first output), or say why there is none."""

@@ -125,6 +125,7 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
         lines.append(f"device: {attrs.get('device', '?')}")
         value = attrs.get("value")
         lines.append(f"value: {esc(short(value))}" if value else tr("value: not captured"))
+    lines.extend(formula_tooltip_lines(attrs))
     if state:
         lines.append(tr("state: {0}").format(tr(STATE_WORDS.get(state, state))))
     if grad is not ...:
@@ -137,6 +138,35 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
                           for e in entries)
         lines.append(f"saved: {names}")
     return "<br>".join(lines)
+
+
+def formula_tooltip_lines(attrs: dict, limit: int = 4) -> list[str]:
+    """Return an op's local gradient for its hover text (HTML lines): per input the readable
+    formula, else torch's expression (the trace's ``formula_math`` / ``formula``), else why
+    it has none (``formula_note``)."""
+    import html
+
+    from gradstep.ui.words import tr
+
+    if attrs.get("kind") != "op":
+        return []
+    readable = (attrs.get("formula_math") or {}).get("inputs") or {}
+    torch_text = attrs.get("formula") or {}
+    if not torch_text:
+        note = attrs.get("formula_note")
+        return [tr("no formula: {0}").format(html.escape(_cut(note, 140)))] if note else []
+    lines = [tr("local gradient:")]
+    for name, expression in list(torch_text.items())[:limit]:
+        text = readable[name]["text"] if name in readable else expression
+        lines.append(f"&nbsp;&nbsp;{html.escape(name)}: {html.escape(_cut(text, 110))}")
+    if len(torch_text) > limit:
+        lines.append(f"&nbsp;&nbsp;{tr('… {0} more inputs').format(len(torch_text) - limit)}")
+    return lines
+
+
+def _cut(text: str, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def edge_label(grad) -> str:

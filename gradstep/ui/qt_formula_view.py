@@ -1,0 +1,174 @@
+"""The local gradient of the focus node as formulas: part of the Values panel.
+
+For the ▶ node (or the one clicked) and each input it sends a gradient to: the readable
+formula (``∂L/∂xᵢ = 2(xᵢ − yᵢ)/n · g``) with what each letter stands for and its
+numbers, what that gives next to what torch sent, and torch's own expression from
+derivatives.yaml with the small numbers written in. Saved names are links: a click
+shows that buffer in the Saved tensors panel (``sigSavedClicked``). Nodes without a
+formula say why; a custom ``autograd.Function`` shows the source of its ``backward``.
+Everything comes from ``gradstep.autograd.formula_step.formulas_at`` (pure).
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6 import QtCore, QtWidgets
+
+LINES = 14  # the view's height in text lines: fixed, so a step never re-lays out the dock
+CODE = "font-family: monospace;"
+
+
+class QtFormulaView(QtWidgets.QTextBrowser):
+    """Shows ``formulas_at``'s answer for one node as rich text.
+
+    Signals
+    -------
+    sigSavedClicked(str)   a saved value's name was clicked (show it in the Saved panel)
+    """
+
+    sigSavedClicked = QtCore.Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.anchorClicked.connect(self._on_link)
+        self.shown: dict | None = None
+        self._fit_height()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom: keep LINES lines
+            self._fit_height()
+
+    def _fit_height(self) -> None:
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * LINES + 10)
+
+    def _on_link(self, url: QtCore.QUrl) -> None:
+        if url.scheme() == "saved":
+            self.sigSavedClicked.emit(url.path())
+
+    # -- content ---------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.shown = None
+        self._set_html(f"<p style='color: gray'>{html.escape(text)}</p>")
+
+    def show_formulas(self, shown: dict) -> None:
+        """Show ``formulas_at``'s answer (see ``gradstep.autograd.formula_step``)."""
+        self.shown = shown
+        self._set_html(self.formulas_html(shown))
+
+    def _set_html(self, text: str) -> None:
+        if text != getattr(self, "_html", None):  # laying out rich text is the costly part
+            self._html = text
+            self.setHtml(text)
+
+    def formulas_html(self, shown: dict) -> str:
+        """Return the rich text for ``formulas_at``'s answer."""
+        title = self.tr("Local gradient of {0}").format(html.escape(shown["name"]))
+        parts = [f"<b>{title}</b>"]
+        if not shown["available"]:
+            parts.append(f"<p>{html.escape(self.tr('No formula: {0}.').format(shown['reason'] or ''))}</p>")
+            parts.append(self._custom_html(shown.get("custom")))
+            return "".join(parts)
+        if shown.get("about"):
+            parts.append(f"<br><i>{html.escape(shown['about'])}</i>")
+        if shown.get("where"):
+            parts.append(f"<br>{html.escape(self.tr('where {0}').format(shown['where']))}")
+        # the inputs a gradient flows to first: those are the lesson
+        inputs = sorted(shown["inputs"], key=lambda item: not item["flows"])
+        parts.extend(self._input_html(item) for item in inputs)
+        return "".join(parts)
+
+    def _input_html(self, item: dict) -> str:
+        target = self.tr(" → {0}").format(html.escape(item["to"])) if item.get("to") else ""
+        head = self.tr("to {0} (slot {1}{2})").format(
+            f"<b>{html.escape(item['input'])}</b>", _slot_text(item["slot"]), target)
+        if not item["flows"]:
+            quiet = self.tr("{0}: no gradient flows here (this input needs none)").format(head)
+            return f"<p style='margin-top: 6px; color: gray'>{quiet}</p>"
+        lines = [head]
+        if not item["implemented"]:
+            lines.append(self.tr("torch has no derivative for this input: backward raises if one is needed"))
+        if item["math"]:
+            lines.append(f"<span style='font-size: large'>{html.escape(item['math'])}</span>")
+            letters = [self._letter_html(letter) for letter in item["letters"]]
+            if letters:
+                lines.append(self.tr("with {0}").format("; ".join(letters)))
+        result = item.get("result")
+        if result is not None:
+            lines.append(self._result_html(result))
+        lines.append(self.tr("torch: {0}").format(f"<span style='{CODE}'>{html.escape(item['expression'])}</span>"))
+        if item.get("substituted"):
+            lines.append(self.tr("with its numbers: {0}").format(
+                f"<span style='{CODE}'>{html.escape(item['substituted'])}</span>"))
+        lettered = {letter["means"] for letter in item["letters"]}
+        saved = [self._name_html(name) for name in item["names"]
+                 if name["exposed"] and name["saved"] not in lettered]
+        if saved:
+            lines.append(self.tr("also saved: {0}").format(", ".join(saved)))
+        return "<p style='margin-top: 6px'>" + "<br>".join(lines) + "</p>"
+
+    def _letter_html(self, letter: dict) -> str:
+        if letter["means"] == "grad":
+            means = self.tr("the gradient arriving")
+        else:
+            means = _link(letter["means"])
+        value = self._value_text(letter)
+        return f"{html.escape(letter['letter'])} = {means}" + (f" = {value}" if value else "")
+
+    def _name_html(self, name: dict) -> str:
+        value = self._value_text(name)
+        text = _link(name["saved"]) if name["saved"] else html.escape(name["text"])
+        return text + (f" = {value}" if value else "")
+
+    def _value_text(self, known: dict) -> str:
+        """Return a value as text with its state: numbers, a shape, freed, remembered."""
+        state = known.get("state")
+        if known.get("value") is not None:
+            text = html.escape(known["value"])
+            if state == "remembered":
+                text += " " + self.tr("(freed now; read before the pass freed it)")
+            return text
+        if state == "freed":
+            return self.tr("(freed)")
+        if state == "hidden":
+            return self.tr("(kept by torch, not visible from Python)")
+        shape = known.get("shape")
+        if shape is not None:
+            return self.tr("a tensor of shape {0}").format(_shape_text(shape))
+        return ""
+
+    def _result_html(self, result: dict) -> str:
+        mine = result["formula"] or self.tr("a tensor of shape {0}").format(_shape_text(result["shape"]))
+        if result["agrees"]:
+            text = self.tr("= {0}, which is what torch sent ✓").format(html.escape(mine))
+        else:
+            torch_sent = result["torch"] or self.tr("a large tensor")
+            text = self.tr("= {0}; torch sent {1}").format(html.escape(mine), html.escape(torch_sent))
+        return f"<b>{text}</b>"
+
+    def _custom_html(self, custom: dict | None) -> str:
+        if not custom:
+            return ""
+        if not custom.get("source"):
+            return f"<p>{html.escape(custom.get('reason') or '')}</p>"
+        where = self.tr("{0}.backward, {1} line {2}:").format(
+            custom["function"], custom.get("file") or "", custom.get("line") or "?")
+        return (f"<p>{html.escape(where)}</p><pre style='{CODE}'>"
+                f"{html.escape(custom['source'].rstrip())}</pre>")
+
+
+def _link(name: str) -> str:
+    return f"<a href='saved:{html.escape(name, quote=True)}'>{html.escape(name)}</a>"
+
+
+def _slot_text(slot) -> str:
+    if isinstance(slot, list):
+        return ", ".join(str(s) for s in slot)
+    return "?" if slot is None else str(slot)
+
+
+def _shape_text(shape) -> str:
+    return "×".join(str(s) for s in shape) if shape else "[]"
