@@ -9,11 +9,13 @@ from gradstep.ui.qt_settings import settings
 
 EXPORT_FILTER = ("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;"
                  "Graphviz DOT (*.dot);;GraphML (*.graphml);;JSON (*.json)")
+ANIMATION_FILTER = "GIF (*.gif);;Animated PNG (*.apng);;WebP (*.webp)"
 SCALES = (1.0, 2.0, 3.0, 4.0)
 
 
 class QtExportActions(QtCore.QObject):
-    """File › Export graph, PNG scale, Copy image for ``window`` (model, graph_view, files)."""
+    """File › Export graph, Export animation, PNG scale, Copy image for ``window`` (model,
+    graph_view, files)."""
 
     def __init__(self, window, menu: QtWidgets.QMenu):
         super().__init__(window)
@@ -21,6 +23,11 @@ class QtExportActions(QtCore.QObject):
         self.act_export = menu.addAction(self.tr("&Export graph…"))
         self.act_export.setShortcut(QtGui.QKeySequence("Ctrl+E"))
         self.act_export.triggered.connect(lambda _c=False: self.export_dialog())
+        self.act_animation = menu.addAction(self.tr("Export &animation…"))
+        self.act_animation.setShortcut(QtGui.QKeySequence("Ctrl+Shift+E"))
+        self.act_animation.setToolTip(self.tr("The pass being stepped as a GIF, APNG or WebP: "
+                                              "one frame per step, the gradients on the edges"))
+        self.act_animation.triggered.connect(lambda _c=False: self.animation_dialog())
         self.scale_menu = menu.addMenu(self.tr("PNG &scale"))
         group = QtGui.QActionGroup(self)
         chosen = self.scale()
@@ -72,6 +79,42 @@ class QtExportActions(QtCore.QObject):
             QtWidgets.QMessageBox.warning(window, self.tr("Export failed"), f"{path}\n\n{exc}")
             return
         window.statusBar().showMessage(self.tr("Exported {0}.").format(path))
+
+    def export_animation(self, path: str) -> dict:
+        """Write the pass being stepped, one frame per step, as shown (folds, direction)."""
+        from gradstep.drawing.animation import write_animation
+        from gradstep.drawing.frames import StepFrames
+
+        window = self.window
+        view = window.graph_view
+        frames = StepFrames(window.model.graph, window.model.history, window.model.pass_index,
+                            rankdir=view.rankdir, collapsed=set(view.collapsed),
+                            scale=min(self.scale(), 2.0))
+        return write_animation(frames, path)
+
+    def animation_dialog(self) -> None:
+        window = self.window
+        if window.model.index() is None or not window.model.step_count:
+            window.statusBar().showMessage(self.tr("No backward pass to animate: run a snippet "
+                                                   "that calls backward, or press Backward again."))
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            window, self.tr("Export animation"), window.files.last_dir(), ANIMATION_FILTER)
+        if not path:
+            return
+        if not path.lower().endswith((".gif", ".apng", ".webp")):
+            path += ".gif"
+        window.files.set_last_dir(path)
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            written = self.export_animation(path)
+        except Exception as exc:  # a failed export is reported, never fatal
+            QtWidgets.QMessageBox.warning(window, self.tr("Export failed"), f"{path}\n\n{exc}")
+            return
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        window.statusBar().showMessage(self.tr("Exported {0}: {1} frames, {2}×{3} pixels.").format(
+            path, written["frames"], written["width"], written["height"]))
 
     def copy_image(self) -> None:
         QtGui.QGuiApplication.clipboard().setImage(

@@ -244,13 +244,14 @@ class QtGraphView(QtWidgets.QGraphicsView):
         root = (self.graph.graph.get("root") if self.graph is not None else None) or "n0"
         self.center_on_node(root)
 
-    def fit_to_window(self) -> None:
+    def fit_to_window(self, max_scale: float = 1.5) -> None:
+        """Show the whole graph, enlarged at most ``max_scale`` times (a presentation: more)."""
         rect = self.scene().itemsBoundingRect()
         if rect.isEmpty():
             return
         self.fitInView(rect.adjusted(-20, -20, 20, 20), QtCore.Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1.5:  # a tiny graph should not be blown up
-            self.setTransform(QtGui.QTransform.fromScale(1.5, 1.5))
+        if self.transform().m11() > max_scale:  # a tiny graph should not be blown up
+            self.setTransform(QtGui.QTransform.fromScale(max_scale, max_scale))
             self.centerOn(rect.center())
 
     def zoom(self, factor: float) -> None:

@@ -1,4 +1,5 @@
-"""The View menu: zoom, find, layout direction, module folding, the panels."""
+"""The View menu: text zoom, graph zoom, full screen and presentation, find, layout
+direction, module folding, the panels."""
 
 from __future__ import annotations
 
@@ -8,15 +9,39 @@ MAX_FOLD_DEPTH = 6  # deeper module nesting is folded from the graph's own boxes
 
 
 def build_view_menu(window, bar: QtWidgets.QMenuBar) -> QtWidgets.QMenu:
-    """Add the View menu to ``bar`` for ``window`` (a QtMainWindow) and return it."""
+    """Add the View menu to ``bar`` for ``window`` (a QtMainWindow) and return it.
+
+    Zoom In / Zoom Out / Reset Zoom take the platform's standard keys (Ctrl++, Ctrl+-,
+    Ctrl+0) and scale the text of the whole window, as in every other program: what a
+    teacher reaches for when the back row cannot read. The graph keeps the wheel and gets
+    the same keys with Alt (Ctrl+Alt++, Ctrl+Alt+-, Ctrl+Alt+0 fits it).
+    """
+    from gradstep.ui.qt_font_zoom import QtFontZoom
+    from gradstep.ui.qt_presentation import QtPresentation
+
     view = bar.addMenu(window.tr("&View"))
     graph_view = window.graph_view
-    window._add(view, window.tr("&Fit graph to window"), "Ctrl+0", graph_view.fit_to_window)
     keys = QtGui.QKeySequence.StandardKey  # the platform's own keys where one exists
-    window.act_zoom_in = window._add(view, window.tr("Zoom &in"), keys.ZoomIn,
-                                     lambda: graph_view.zoom(1.25))
-    window.act_zoom_out = window._add(view, window.tr("Zoom &out"), keys.ZoomOut,
-                                      lambda: graph_view.zoom(0.8))
+    window.font_zoom = zoom = QtFontZoom(window)
+    window.act_zoom_in = window._add(view, window.tr("Zoom &In"), keys.ZoomIn, zoom.zoom_in)
+    window.act_zoom_in.setShortcuts(window.act_zoom_in.shortcuts() + [QtGui.QKeySequence("Ctrl+=")])
+    window.act_zoom_out = window._add(view, window.tr("Zoom &Out"), keys.ZoomOut, zoom.zoom_out)
+    window.act_zoom_reset = window._add(view, window.tr("&Reset Zoom"), "Ctrl+0", zoom.reset)
+    for action in (window.act_zoom_in, window.act_zoom_out, window.act_zoom_reset):
+        action.setToolTip(window.tr("The size of all text in the window (the graph has its own zoom)"))
+    view.addSeparator()
+    window.act_graph_zoom_in = window._add(view, window.tr("Zoom &graph in"), "Ctrl+Alt+=",
+                                           lambda: graph_view.zoom(1.25))
+    window.act_graph_zoom_in.setShortcuts([QtGui.QKeySequence("Ctrl+Alt+="),
+                                           QtGui.QKeySequence("Ctrl+Alt++")])
+    window.act_graph_zoom_out = window._add(view, window.tr("Zoom graph o&ut"), "Ctrl+Alt+-",
+                                            lambda: graph_view.zoom(0.8))
+    window.act_fit = window._add(view, window.tr("&Fit graph to window"), "Ctrl+Alt+0",
+                                 graph_view.fit_to_window)
+    window.presentation = QtPresentation(window)
+    view.addAction(window.presentation.act_fullscreen)
+    view.addAction(window.presentation.act_present)
+    view.addSeparator()
     window.act_find = window._add(view, window.tr("F&ind node"), keys.Find, window.search.setFocus)
     window.act_lr = view.addAction(window.tr("Left to &right layout"))
     window.act_lr.setCheckable(True)

@@ -122,3 +122,45 @@ def coverage(names) -> dict:
         "explained": sum(1 for n in names if backward_entry(n) is None and no_formula_reason(n)),
         "missing_readable": sorted(Counter(n for n in with_formula if node_math(n) is None)),
     }
+
+
+def run_coverage(result: dict) -> dict:
+    """Count the formulas of every op node of a run (``Session.run``'s result): the drawn
+    graph's nodes and those of the snippet's backward calls on other graphs, each once.
+
+    ``ops``: op nodes; ``formula``: with torch's formula (the trace's ``formula`` field);
+    ``readable``: with a readable one too; ``custom``: custom autograd.Functions (their
+    backward's source is shown); ``explained``: hand-written nodes without a formula and
+    a reason (CopySlices, ...); ``unresolved``: names gradstep knows nothing about (should
+    be none); ``missing_readable``: op classes with torch's formula but no readable one.
+    """
+    trace = result.get("trace") or {}
+    names = {n["id"]: n["name"] for n in trace.get("nodes", []) if n.get("kind") == "op"}
+    seen_calls = set()
+    for call in result.get("calls") or []:
+        for node in call.get("nodes") or []:
+            key = (call.get("index"), node["id"])
+            if node["id"] not in names and key not in seen_calls and node["name"] != "AccumulateGrad":
+                seen_calls.add(key)
+                names[f"call{call.get('index')}:{node['id']}"] = node["name"]
+    counts = Counter()
+    missing: Counter = Counter()
+    for name in names.values():
+        plain = plain_name(name)
+        counts["ops"] += 1
+        if backward_entry(plain) is not None:
+            counts["formula"] += 1
+            if node_math(plain) is not None:
+                counts["readable"] += 1
+            else:
+                missing[plain] += 1
+            continue
+        reason = no_formula_reason(plain) or ""
+        if "custom torch.autograd.Function" in reason:
+            counts["custom"] += 1
+        elif reason.startswith("not made from torch's derivatives.yaml"):
+            counts["unresolved"] += 1
+        else:
+            counts["explained"] += 1
+    return {key: counts[key] for key in ("ops", "formula", "readable", "custom", "explained",
+                                         "unresolved")} | {"missing_readable": sorted(missing)}

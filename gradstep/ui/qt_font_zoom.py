@@ -1,0 +1,116 @@
+"""View › Zoom In / Zoom Out / Reset Zoom: the text size of the whole window.
+
+For a projector the back row needs bigger text everywhere, not a bigger graph only: the
+application font (menus, panels, dialogs, tooltips) and the widgets that chose a font of
+their own (the editor, the output, the big numbers of the Values panel) all scale by one
+factor, kept in the settings for the next start. The graph has its own zoom (the wheel,
+View › Zoom graph) and stays as it is.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradstep.ui.qt_settings import settings
+
+FACTORS = (0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+_BASE_PROPERTY = "gradstep_base_point_size"
+_base_font: QtGui.QFont | None = None  # the application font before any zoom (once per process)
+
+
+def base_font() -> QtGui.QFont:
+    """Return the application font as the platform gave it (before any zoom)."""
+    global _base_font
+    if _base_font is None:
+        _base_font = QtGui.QFont(QtWidgets.QApplication.font())
+    return QtGui.QFont(_base_font)
+
+
+class QtFontZoom(QtCore.QObject):
+    """Scales the text of ``window`` and of the application by ``factor``.
+
+    Signals
+    -------
+    sigZoomChanged(float)   the factor changed
+    """
+
+    sigZoomChanged = QtCore.Signal(float)
+
+    def __init__(self, window: QtWidgets.QWidget):
+        super().__init__(window)
+        self.window = window
+        base_font()
+        try:
+            saved = float(settings().value("font_zoom", 1.0))
+        except (TypeError, ValueError):
+            saved = 1.0
+        self.factor = 1.0
+        if saved != 1.0 and FACTORS[0] <= saved <= FACTORS[-1]:
+            self.set_factor(saved, remember=False)
+
+    def zoom_in(self) -> None:
+        self.set_factor(next((f for f in FACTORS if f > self.factor + 1e-6), FACTORS[-1]))
+
+    def zoom_out(self) -> None:
+        self.set_factor(next((f for f in reversed(FACTORS) if f < self.factor - 1e-6), FACTORS[0]))
+
+    def reset(self) -> None:
+        self.set_factor(1.0)
+
+    def set_factor(self, factor: float, *, remember: bool = True) -> None:
+        """Scale every text by ``factor`` (1.0: the platform's size) and keep it in the settings."""
+        self.factor = factor
+        font = base_font()
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(font.pointSizeF() * factor)
+        else:
+            font.setPixelSize(max(1, round(font.pixelSize() * factor)))
+        QtWidgets.QApplication.setFont(font)
+        QtWidgets.QToolTip.setFont(font)
+        for dock in getattr(self.window, "docks", {}).values():
+            self._scale_dock_title(dock, font, factor)
+        for widget in self.own_font_widgets():
+            self._scale_own_font(widget, factor)
+        if remember:
+            settings().setValue("font_zoom", factor)
+        self.sigZoomChanged.emit(factor)
+
+    def own_font_widgets(self) -> list[QtWidgets.QWidget]:
+        """Return the widgets that chose a font of their own (the application font does not
+        reach them): the editor, the output, the Values panel's big numbers. Named, not
+        searched for: ``findChildren(QWidget)`` would make Python wrappers of Qt's own inner
+        widgets, which Qt deletes behind Python's back (a crash at a later collection)."""
+        window = self.window
+        found = [getattr(window, "editor", None), getattr(window, "output_panel", None)]
+        values = getattr(window, "values_panel", None)
+        for name in ("forward", "arriving", "sent", "jacobian"):
+            plot = getattr(values, name, None)
+            found.append(getattr(plot, "_number", None))
+        return [w for w in found if w is not None and w.testAttribute(QtCore.Qt.WidgetAttribute.WA_SetFont)]
+
+    @staticmethod
+    def _scale_dock_title(dock: QtWidgets.QDockWidget, font: QtGui.QFont, factor: float) -> None:
+        """A dock paints its title in the title font it read when it was made, unless its own
+        font differs from the application's; a font differing only in style strategy (no
+        visible change, inherited harmlessly by the panel) makes the title follow the zoom."""
+        if factor == 1.0:
+            dock.setFont(QtGui.QFont())  # inherit again: the title font as the platform gives it
+            return
+        titled = QtGui.QFont(font)
+        titled.setStyleStrategy(QtGui.QFont.StyleStrategy.PreferQuality)
+        dock.setFont(titled)
+
+    def _scale_own_font(self, widget: QtWidgets.QWidget, factor: float) -> None:
+        """Scale a font a widget chose itself (the editor's fixed-width font), from its own size."""
+        own = widget.font()
+        base = widget.property(_BASE_PROPERTY)
+        if base is None:
+            if own.pointSizeF() <= 0:
+                return  # a pixel-sized font (graph marks): drawn at scene scale, not text size
+            base = own.pointSizeF()  # first seen at construction, before any zoom
+            widget.setProperty(_BASE_PROPERTY, base)
+        own.setPointSizeF(float(base) * factor)
+        widget.setFont(own)
+
+    def percent(self) -> int:
+        return round(self.factor * 100)

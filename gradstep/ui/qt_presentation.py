@@ -1,0 +1,191 @@
+"""The graph alone on the whole screen: View › Full screen graph (F11) and View ›
+Presentation mode (Shift+F5, as "present from here" in slide programs; F5 runs).
+
+Both hide the editor, the panels, the toolbars, the menu and the status bar and show the
+window full screen with the graph fitted to it; Esc (or the same key again) brings
+everything back as it was. Presentation mode also steps with the keys a presenter's
+clicker sends — → ↓ Space Page Down forward, ← ↑ Backspace Page Up back, Home to the
+start, End to the end — and writes under the graph, in large text, which step it is,
+the node about to run and its formula (the caption of ``gradstep export -o pass.gif``).
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+CAPTION_SCALE = 1.8  # the caption's text, times the window's font
+PRESENT_MAX_SCALE = 4.0  # a small graph fills the screen in a presentation
+FORWARD_KEYS = ("Right", "Down", "Space", "PgDown")
+BACK_KEYS = ("Left", "Up", "Backspace", "PgUp")
+
+
+class QtPresentation(QtCore.QObject):
+    """Full screen graph and presentation mode for ``window`` (a QtMainWindow).
+
+    Signals
+    -------
+    sigModeChanged(str)   "" (normal), "fullscreen" or "presentation"
+    """
+
+    sigModeChanged = QtCore.Signal(str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.mode = ""
+        self._saved: dict = {}
+        self.act_fullscreen = self._action(self.tr("&Full screen graph"), ["F11"],
+                                           lambda: self.toggle("fullscreen"), checkable=True)
+        self.act_present = self._action(self.tr("&Presentation mode"), ["Shift+F5"],
+                                        lambda: self.toggle("presentation"), checkable=True)
+        self.act_present.setToolTip(self.tr(
+            "The graph on the whole screen; → or Space steps forward, ← back, Esc leaves"))
+        self.act_leave = self._action(self.tr("Leave full screen"), ["Esc"], self.leave)
+        model = window.model
+        self.step_actions = [
+            self._action(self.tr("Next step"), FORWARD_KEYS, model.step_forward),
+            self._action(self.tr("Previous step"), BACK_KEYS, model.step_back),
+            self._action(self.tr("First step"), ["Home"], model.reset_steps),
+            self._action(self.tr("Last step"), ["End"], model.run_to_end),
+        ]
+        self._enable_keys()
+        self.caption = QtWidgets.QLabel(window)
+        self.caption.setObjectName("presentation_caption")
+        self.caption.setWordWrap(True)
+        self.caption.setAutoFillBackground(True)
+        self.caption.setMargin(12)
+        self.caption.hide()
+        for signal in (model.sigStepChanged, model.sigTimelineChanged, model.sigTraceChanged):
+            signal.connect(self._update_caption)
+
+    def _action(self, text: str, keys, slot, checkable: bool = False) -> QtGui.QAction:
+        """Return an action on the window itself: its keys work while the menus are hidden."""
+        action = QtGui.QAction(text, self.window)
+        action.setShortcuts([QtGui.QKeySequence(k) for k in keys])
+        action.setCheckable(checkable)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(action)
+        return action
+
+    def _enable_keys(self) -> None:
+        """Plain keys (arrows, Space, Esc) are the editor's except while the graph is alone."""
+        self.act_leave.setEnabled(bool(self.mode))
+        for action in self.step_actions:
+            action.setEnabled(self.mode == "presentation")
+
+    # -- modes ---------------------------------------------------------------------------------
+    def toggle(self, mode: str) -> None:
+        """Enter ``mode`` ("fullscreen" or "presentation"), or leave it when it is on."""
+        if self.mode == mode:
+            self.leave()
+        else:
+            self.enter(mode)
+
+    def enter(self, mode: str) -> None:
+        """Show the graph alone, full screen (``mode``: "fullscreen" or "presentation")."""
+        window = self.window
+        if self.mode:
+            self.leave()
+        self._saved = {"state": window.saveState(), "geometry": window.saveGeometry(),
+                       "window_state": window.windowState(),
+                       "transform": window.graph_view.transform(),
+                       "hidden": [w for w in self._chrome() if w.isVisible()]}
+        for widget in self._saved["hidden"]:
+            widget.hide()
+        self.mode = mode
+        self.act_fullscreen.setChecked(mode == "fullscreen")
+        self.act_present.setChecked(mode == "presentation")
+        self._enable_keys()
+        # only while the graph is alone: a Python filter on every event of the window makes a
+        # garbage collection on the GUI thread likely while a session runs on its worker thread
+        window.installEventFilter(self)
+        window.showFullScreen()
+        window.graph_view.setFocus()
+        self._update_caption()
+        QtCore.QTimer.singleShot(0, self._fit)  # once the window has its full-screen size
+        self.sigModeChanged.emit(mode)
+
+    def leave(self) -> None:
+        """Bring the editor, panels, toolbars and menus back as they were."""
+        if not self.mode:
+            return
+        window, saved = self.window, self._saved
+        self.mode = ""
+        window.removeEventFilter(self)
+        self.caption.hide()
+        self.act_fullscreen.setChecked(False)
+        self.act_present.setChecked(False)
+        self._enable_keys()
+        window.graph_view.setViewportMargins(0, 0, 0, 0)
+        states = QtCore.Qt.WindowState
+        if saved["window_state"] & states.WindowFullScreen:
+            pass  # it was full screen before: it stays so
+        elif saved["window_state"] & states.WindowMaximized:
+            window.showMaximized()
+        else:
+            window.showNormal()
+            window.restoreGeometry(saved["geometry"])
+        for widget in saved["hidden"]:
+            widget.show()
+        window.restoreState(saved["state"])
+        window.graph_view.setTransform(saved["transform"])
+        self.sigModeChanged.emit("")
+
+    def _chrome(self) -> list[QtWidgets.QWidget]:
+        """Return everything but the graph: editor, docks, toolbars, menu bar, status bar."""
+        window = self.window  # named, not found: see QtFontZoom.own_font_widgets
+        widgets: list[QtWidgets.QWidget] = [window.editor, window.menuBar(), window.statusBar(),
+                                            window.run_bar, window.step_bar]
+        widgets += list(window.docks.values())
+        banner = getattr(getattr(window, "diagnose_view", None), "banner_bar", None)
+        return widgets + ([banner] if banner is not None else [])
+
+    def _fit(self) -> None:
+        if self.mode:
+            self._place_caption()
+            self.window.graph_view.fit_to_window(
+                PRESENT_MAX_SCALE if self.mode == "presentation" else 1.5)
+
+    # -- the caption -----------------------------------------------------------------------------
+    def caption_text(self) -> list[str]:
+        """Return the caption's lines: the step, the node about to run, its formula."""
+        from gradstep.drawing.frames import caption_lines
+
+        model = self.window.model
+        index = model.index()
+        if model.graph is None:
+            return [self.tr("Run a snippet (leave with Esc, then Ctrl+Enter)."), ""]
+        if index is None or index.count == 0:
+            return [self.tr("No backward pass to step through yet."), ""]
+        return caption_lines(model.graph, index, model.step, model.state())
+
+    def _update_caption(self, *_args) -> None:
+        if self.mode != "presentation":
+            return
+        lines = [html.escape(line) for line in self.caption_text() if line]
+        font = QtGui.QFont(self.window.font())
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * CAPTION_SCALE)
+        self.caption.setFont(font)
+        palette = self.caption.palette()
+        palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(255, 255, 255, 235))
+        palette.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#1a1a1a"))
+        self.caption.setPalette(palette)
+        self.caption.setText("<br>".join([f"<b>{line}</b>" for line in lines[:1]] + lines[1:]))
+        self._place_caption()
+        self.caption.show()
+        self.caption.raise_()
+
+    def _place_caption(self) -> None:
+        if self.mode != "presentation":
+            return
+        width = self.window.width()
+        height = self.caption.heightForWidth(width)
+        self.caption.setGeometry(0, self.window.height() - height, width, height)
+        self.window.graph_view.setViewportMargins(0, 0, 0, height)  # the graph stays above it
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.window and event.type() == QtCore.QEvent.Type.Resize and self.mode:
+            QtCore.QTimer.singleShot(0, self._fit)
+        return False

@@ -1,0 +1,157 @@
+"""The classroom features in the window: formulas in the Values panel and in hover text,
+text zoom for the whole window, the full-screen graph, presentation mode (stepping with
+the keys a clicker sends) and the animated export, against torch where there are numbers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradstep.autograd.session import Session
+
+WAIT = 60_000
+
+
+@pytest.fixture
+def window(make_window):
+    made = make_window(Session)
+    yield made
+    made.presentation.leave()
+    made.font_zoom.reset()  # the application font is shared by every window of the process
+
+
+def run_lesson(qtbot, window, example_id: str) -> None:
+    window.load_example(example_id)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+
+
+def step_to(qtbot, window, name: str) -> str:
+    """Step until the ▶ node is ``name``; wait for its details (the saved numbers)."""
+    model = window.model
+    model.reset_steps()
+    while model.current_step()["name"] != name:
+        model.step_forward()
+    node = model.focus_node()
+    qtbot.waitUntil(lambda: model.inspected.get("id") == node, timeout=WAIT)
+    return node
+
+
+def mse_numbers():
+    """The mse lesson in plain torch: its inputs and d mse / d (x*w)."""
+    x, w = torch.ones(1), torch.full([1], 2.0, requires_grad=True)
+    y = x * w
+    y.retain_grad()
+    F.mse_loss(torch.ones(1), y).backward()
+    return y.detach().tolist(), y.grad.tolist()
+
+
+def test_values_panel_shows_the_mse_formula_with_its_numbers(qtbot, window):
+    run_lesson(qtbot, window, "mse_backward")
+    step_to(qtbot, window, "MseLossBackward0")
+    y, grad = mse_numbers()
+    text = window.values_panel.formula.toPlainText()
+    assert "∂L/∂yᵢ = −2(xᵢ − yᵢ)/n · g" in text
+    assert f"y = target = {y}" in text  # the value mse.backward() freed, read before the pass
+    assert f"= {grad}, which is what torch sent ✓" in text
+    assert f"mse_loss_backward(grad, {y}, [1.0], 1)" in text
+    assert "no gradient flows here" in text  # torch.ones(1) needs none
+
+
+def test_a_saved_name_links_to_the_saved_panel(qtbot, window):
+    run_lesson(qtbot, window, "softmax_jacobian")
+    step_to(qtbot, window, "SoftmaxBackward0")
+    view = window.values_panel.formula
+    assert "pᵢ(δᵢⱼ − pⱼ)" in view.toPlainText()
+    assert "saved:result" in view.toHtml()
+    view.anchorClicked.emit(QtCore.QUrl("saved:result"))
+    assert window.saved_panel.table.currentItem().text(0) == "result"
+    assert window.docks["saved"].isVisible()
+
+
+def test_hover_text_carries_the_formula(qtbot, window):
+    run_lesson(qtbot, window, "softmax_jacobian")
+    node = step_to(qtbot, window, "SoftmaxBackward0")
+    view = window.graph_view
+    tip = view.node_tooltip(node, view.graph_scene.graph.nodes[node])
+    assert "local gradient:" in tip and "pᵢ(δᵢⱼ − pⱼ)" in tip
+
+
+def test_text_zoom_scales_the_whole_window_and_is_remembered(qtbot, window):
+    from gradstep.ui.qt_font_zoom import base_font
+    from gradstep.ui.qt_settings import settings
+
+    base = base_font().pointSizeF()
+    editor = window.editor.font().pointSizeF()
+    keys = QtGui.QKeySequence.StandardKey
+    assert window.act_zoom_in.shortcuts()[:1] == QtGui.QKeySequence.keyBindings(keys.ZoomIn)[:1]
+    assert window.act_zoom_reset.shortcut() == QtGui.QKeySequence("Ctrl+0")
+    assert window.act_fit.shortcut() == QtGui.QKeySequence("Ctrl+Alt+0")  # the graph's own keys
+    window.act_zoom_in.trigger()
+    window.act_zoom_in.trigger()
+    assert window.font_zoom.factor == 1.25
+    assert QtWidgets.QApplication.font().pointSizeF() == pytest.approx(base * 1.25)
+    assert window.editor.font().pointSizeF() == pytest.approx(editor * 1.25)
+    assert float(settings().value("font_zoom")) == 1.25
+    transform = window.graph_view.transform()
+    window.act_zoom_out.trigger()
+    assert window.font_zoom.factor == 1.1
+    assert window.graph_view.transform() == transform  # text zoom leaves the graph alone
+    window.act_zoom_reset.trigger()
+    assert QtWidgets.QApplication.font().pointSizeF() == pytest.approx(base)
+    assert window.editor.font().pointSizeF() == pytest.approx(editor)
+
+
+def test_presentation_steps_with_a_clickers_keys_and_esc_brings_everything_back(qtbot, window):
+    run_lesson(qtbot, window, "mse_backward")
+    model = window.model
+    model.reset_steps()
+    window.presentation.act_present.trigger()
+    assert window.presentation.mode == "presentation"
+    assert window.isFullScreen()
+    for hidden in (window.editor, window.menuBar(), window.docks["values"], window.step_bar):
+        assert not hidden.isVisible()
+    caption = window.presentation.caption
+    assert caption.isVisible() and "Step 1 of 3" in caption.text()
+    graph = window.graph_view
+    for key, expected in ((QtCore.Qt.Key.Key_Right, 1), (QtCore.Qt.Key.Key_Space, 2),
+                          (QtCore.Qt.Key.Key_PageDown, 3), (QtCore.Qt.Key.Key_Left, 2),
+                          (QtCore.Qt.Key.Key_Home, 0), (QtCore.Qt.Key.Key_End, 3)):
+        qtbot.keyClick(graph, key)
+        assert model.step == expected, key
+    assert "the pass is done" in caption.text()
+    qtbot.keyClick(graph, QtCore.Qt.Key.Key_Escape)
+    assert window.presentation.mode == "" and not caption.isVisible()
+    for shown in (window.editor, window.menuBar(), window.docks["values"], window.step_bar):
+        assert shown.isVisible()
+    qtbot.keyClick(window.editor, QtCore.Qt.Key.Key_Right)  # plain keys are the editor's again
+    assert model.step == 3
+
+
+def test_full_screen_graph_toggles(qtbot, window):
+    run_lesson(qtbot, window, "mse_backward")
+    assert window.presentation.act_fullscreen.shortcut() == QtGui.QKeySequence("F11")
+    window.presentation.act_fullscreen.trigger()
+    assert window.presentation.mode == "fullscreen" and window.isFullScreen()
+    assert not window.editor.isVisible() and not window.presentation.caption.isVisible()
+    window.presentation.act_fullscreen.trigger()
+    assert window.presentation.mode == "" and not window.isFullScreen()
+    assert window.editor.isVisible() and window.docks["values"].isVisible()
+
+
+def test_export_animation_from_the_window(qtbot, window, tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    run_lesson(qtbot, window, "softmax_jacobian")
+    out = tmp_path / "pass.gif"
+    written = window.exports.export_animation(str(out))
+    assert written["frames"] == window.model.step_count + 1
+    with Image.open(out) as image:
+        assert image.n_frames == window.model.step_count + 1
+        sizes = set()
+        for i in range(image.n_frames):
+            image.seek(i)
+            sizes.add(image.size)
+    assert sizes == {(written["width"], written["height"])}
