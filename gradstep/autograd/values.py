@@ -130,17 +130,24 @@ def tensor_value(t: torch.Tensor) -> dict:
 
 def _list_stats(flat: list) -> dict:
     """Return min/max/mean/std and NaN/Inf counts of a flat list of numbers (std with
-    n - 1, as torch)."""
+    n - 1, as torch; in double precision)."""
     if flat and type(flat[0]) is not float:  # integers and booleans
         flat = [float(x) for x in flat]
+    n = len(flat)
+    total = sum(flat)
+    if n and isfinite(total):  # no NaN, no infinity (either makes the sum non-finite)
+        mean = total / n
+        var = sum([(x - mean) * (x - mean) for x in flat]) / (n - 1) if n > 1 else 0.0
+        return {"min": min(flat), "max": max(flat), "mean": mean, "std": math.sqrt(var),
+                "nan": 0, "inf": 0}
     finite = [x for x in flat if isfinite(x)]
     nan = sum(1 for x in flat if x != x)
-    inf = len(flat) - len(finite) - nan
+    inf = n - len(finite) - nan
     if not finite:
         return _empty_stats(nan=nan, inf=inf)
-    n = len(finite)
-    mean = math.fsum(finite) / n
-    var = math.fsum((x - mean) ** 2 for x in finite) / (n - 1) if n > 1 else 0.0
+    m = len(finite)
+    mean = math.fsum(finite) / m
+    var = math.fsum((x - mean) ** 2 for x in finite) / (m - 1) if m > 1 else 0.0
     return {"min": min(finite), "max": max(finite), "mean": mean, "std": math.sqrt(var),
             "nan": nan, "inf": inf}
 
