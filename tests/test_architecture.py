@@ -22,7 +22,7 @@ PURE_MODULES = [
     "gradstep.autograd.grad_stats",
     "gradstep.drawing.layout",
     "gradstep.drawing.style",
-    "gradstep.drawing.dot",
+    "gradstep.drawing.graph_files",
     "gradstep.drawing.collapse",
     "gradstep.drawing.metrics",
     "gradstep.drawing.samples",

@@ -23,7 +23,7 @@ import torch
 from gradstep.autograd import jacobian
 from gradstep.autograd.errors import explain
 from gradstep.autograd.grad_values import plain_values
-from gradstep.autograd.graph_facts import (
+from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
     id_number,
     input_names,

@@ -34,7 +34,7 @@ import torch
 from gradstep.autograd import jacobian
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import explain
-from gradstep.autograd.graph_facts import freed_node_ids
+from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.step_hooks import gc_paused

@@ -9,8 +9,8 @@ in the snippet (``None`` when unknown); ``code`` is the text of that line.
 
 from __future__ import annotations
 
+from gradstep.autograd import error_context as facts
 from gradstep.autograd import error_texts as texts
-from gradstep.autograd import source_facts as facts
 
 # Which torch message means which kind. Checked in order; the first match wins.
 _RUNTIME_PATTERNS: list[tuple[str, str]] = [

@@ -14,7 +14,7 @@ from typing import TypedDict
 
 import torch
 
-from gradstep.autograd.graph_facts import id_number, unique_labels
+from gradstep.autograd.leaves_and_freed import id_number, unique_labels
 from gradstep.autograd.safe_reads import is_plain
 from gradstep.autograd.values import to_jsonable
 

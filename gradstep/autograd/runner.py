@@ -28,7 +28,7 @@ from gradstep.autograd.devices import device_status
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
-from gradstep.autograd.rewrite import last_expression_name, rewrite
+from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 
 OUTPUT_LIMIT = 1_000_000
 

@@ -119,7 +119,7 @@ class Session:
     def zero_grad(self) -> dict:
         """Set every leaf's ``.grad`` to None (as ``optimizer.zero_grad()`` does); return
         ``{"ok": True, "leaves": n}``, so the next pass starts from no gradient."""
-        from gradstep.autograd.graph_facts import leaf_tensors
+        from gradstep.autograd.leaves_and_freed import leaf_tensors
 
         leaves = leaf_tensors(self._live().trace.id_of)
         for leaf in leaves:

@@ -10,7 +10,7 @@ or a pass failed (the JSON still shows where it stopped), 2 for bad usage.
 
 from __future__ import annotations
 
-from gradstep.commands.common import (
+from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
     SNIPPET_FAILED,

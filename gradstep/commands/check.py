@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-from gradstep.commands.common import (
+from gradstep.commands.run_and_report import (
     OK,
     SNIPPET_FAILED,
     CommandError,

@@ -18,7 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from gradstep.commands.common import (
+from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
     SNIPPET_FAILED,

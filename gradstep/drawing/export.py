@@ -48,18 +48,18 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
 
         states = {**states, **box_states(graph, states)}  # module boxes follow their members
     if suffix in (".dot", ".gv"):
-        from gradstep.drawing.dot import to_dot
+        from gradstep.drawing.graph_files import to_dot
 
         path.write_text(to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels),
                         encoding="utf-8")
         return path
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
     if suffix == ".graphml":
-        from gradstep.drawing.dot import write_graphml
+        from gradstep.drawing.graph_files import write_graphml
 
         write_graphml(graph, path, layout=lay, states=states)
     elif suffix == ".json":
-        from gradstep.drawing.dot import write_json
+        from gradstep.drawing.graph_files import write_json
 
         write_json(graph, path, layout=lay, states=states, edge_grads=edge_grads, extra=extra)
     else:
@@ -96,7 +96,7 @@ def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transp
     ensure_qt_app()
     from PySide6 import QtCore
 
-    from gradstep.drawing.scene import GraphScene
+    from gradstep.drawing.qt_scene import GraphScene
 
     scene = GraphScene(graph, lay, states=states, edge_labels=edge_labels)
     source = scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)

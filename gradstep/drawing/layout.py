@@ -105,7 +105,7 @@ def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
             "Graphviz 'dot' is not installed (not found on PATH); install Graphviz "
             "(e.g. 'apt install graphviz') or use the built-in layout (--layout layered)."
         )
-    from gradstep.drawing.dot import layout_input_dot
+    from gradstep.drawing.graph_files import layout_input_dot
 
     nodes = _ordered_nodes(graph)
     all_sizes = _box_sizes(graph, nodes, sizes)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from gradstep.kernel import messages, protocol
 from gradstep.kernel.launch import child_environment, worker_command
 from gradstep.kernel.limits import resolve_memory_limit, resolve_output_limit
-from gradstep.kernel.output import BoundedOutput
+from gradstep.policies.output_cap import BoundedOutput
 
 DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
 _UNSET = object()

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from gradstep.ui.models import SessionModel
 from gradstep.ui.qt_graph_view import QtGraphView
-from gradstep.ui.summaries import node_tooltip
+from gradstep.ui.qt_session_model import QtSessionModel
+from gradstep.ui.tensor_text import node_tooltip
 
 LABEL_WINDOW = 40  # gradients of the last this many steps are written on the edges
 
@@ -18,7 +18,7 @@ class QtGraphFollower(QtCore.QObject):
     """Observes ``model`` and draws its step on ``view`` (a view of the model, no state of its own
     beyond which labels are written)."""
 
-    def __init__(self, model: SessionModel, view: QtGraphView, parent=None):
+    def __init__(self, model: QtSessionModel, view: QtGraphView, parent=None):
         super().__init__(parent)
         self.model = model
         self.view = view

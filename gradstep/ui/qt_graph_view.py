@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.summaries import node_tooltip
+from gradstep.ui.tensor_text import node_tooltip
 
 _ZOOM_STEP = 1.2
 _MIN_SCALE, _MAX_SCALE = 0.01, 8.0
@@ -95,7 +95,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
             return
         try:
             from gradstep.drawing.layout import layout
-            from gradstep.drawing.scene import GraphScene
+            from gradstep.drawing.qt_scene import GraphScene
         except ImportError as exc:  # keep the rest of the window working without drawings
             self._empty.clear()
             self._empty.addText(f"The graph cannot be drawn here: {exc}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.models import SessionModel
 from gradstep.ui.qt_autosave import QtAutosave, state_dir
 from gradstep.ui.qt_device_selector import QtDeviceSelector
 from gradstep.ui.qt_diagnose_panel import install_diagnose
@@ -27,6 +26,7 @@ from gradstep.ui.qt_root_picker import QtRootPicker
 from gradstep.ui.qt_run_controller import QtRunController
 from gradstep.ui.qt_runner import QtRunner, make_backend
 from gradstep.ui.qt_saved_panel import QtSavedPanel
+from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_settings import migrate_old_settings, settings
 from gradstep.ui.qt_step_bar import QtStepBar
 from gradstep.ui.qt_values_panel import QtValuesPanel
@@ -50,7 +50,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         migrate_old_settings()
-        self.model = SessionModel(self)
+        self.model = QtSessionModel(self)
         self.runner = QtRunner(backend_factory, self)
         self.autosave = QtAutosave(state_dir() / "autosave.json", self)
         self._build_widgets()

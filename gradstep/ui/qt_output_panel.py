@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_session_model import QtSessionModel
 
 MAX_CHARS = 200_000  # beyond this only the tail is shown
 MAX_LINES = 5_000
@@ -25,7 +25,7 @@ def bounded(text: str, limit: int = MAX_CHARS, max_lines: int = MAX_LINES) -> st
 class QtOutputPanel(QtWidgets.QPlainTextEdit):
     """Read-only view of the last run's printed output."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.setReadOnly(True)

@@ -48,7 +48,7 @@ class PassRecord:
         return self.timeline.get("mode", "backward")
 
 
-class SessionModel(QtCore.QObject):
+class QtSessionModel(QtCore.QObject):
     """The state one window shows.
 
     Signals

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.models import SessionModel
 from gradstep.ui.qt_icons import glyph_icon
+from gradstep.ui.qt_session_model import QtSessionModel
 
 SPEEDS = {"1 step/s": 1000, "2 steps/s": 500, "5 steps/s": 200, "20 steps/s": 50, "60 steps/s": 16}
 SHORTCUTS = {
@@ -28,7 +28,7 @@ class QtStepBar(QtWidgets.QToolBar):
     sigZeroGrads = QtCore.Signal()
     sigOptionsChanged = QtCore.Signal()
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__("Step through backward", parent)
         self.setObjectName("step_toolbar")
         self.model = model

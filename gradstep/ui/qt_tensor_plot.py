@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.ui.summaries import as_value, flatten, fmt, stats
+from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
 
 PLOT_HEIGHT = 150  # px; fixed so a new value of the same kind never changes the layout
 MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in

@@ -12,10 +12,10 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
-from gradstep.ui.seen import RefreshWhenSeen
-from gradstep.ui.summaries import short
+from gradstep.ui.refresh_when_seen import RefreshWhenSeen
+from gradstep.ui.tensor_text import short
 
 
 def jacobian_words(jac: dict, tr) -> str:
@@ -35,7 +35,7 @@ def jacobian_words(jac: dict, tr) -> str:
 class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     """Describes the model's focus node (the ▶ node, or the one clicked)."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.node_id = ""

@@ -6,7 +6,7 @@ import pytest
 
 from gradstep.kernel import limits
 from gradstep.kernel.client import Kernel
-from gradstep.kernel.output import BoundedOutput
+from gradstep.policies.output_cap import BoundedOutput
 
 FAKE = "tests.kernel.fake_session:FakeSession"
 
