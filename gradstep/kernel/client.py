@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from gradstep.kernel import messages, protocol
 from gradstep.kernel.launch import child_environment, worker_command
 from gradstep.kernel.limits import resolve_memory_limit, resolve_output_limit
-from gradstep.policies.output_cap import BoundedOutput
+from gradstep.policies.output_cap import CappedBytes, cap_text
+from gradstep.schema.kernel import failure_reply
 
 DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
 _UNSET = object()
@@ -210,7 +211,7 @@ class Kernel:
                 self._busy = False
 
     def _request_locked(self, method: str, params: dict, timeout) -> dict:
-        out = BoundedOutput(self.output_limit)
+        out = CappedBytes(self.output_limit)
         try:
             child = self._ready_child(time.monotonic() + self.startup_timeout, out)
         except KernelUnavailable as exc:
@@ -243,7 +244,7 @@ class Kernel:
             if isinstance(event, dict):
                 return self._finish(child, event, method, params, reason, timeout, out)
 
-    def _wait(self, child: _Child, out: BoundedOutput, wait: float | None):
+    def _wait(self, child: _Child, out: CappedBytes, wait: float | None):
         """Wait up to ``wait`` s; return a reply dict, "eof" when the child died, or None."""
         with selectors.DefaultSelector() as selector:
             selector.register(child.reply_r, selectors.EVENT_READ, "reply")
@@ -287,7 +288,7 @@ class Kernel:
                                            source=params.get("source"))
             # keep what the session returned (its captured output) under the stop's error
             base = result if isinstance(result, dict) else {}
-            result = {**messages.failure_result(method, error, params), **base, "error": error}
+            result = {**failure_reply(method, error, params), **base, "error": error}
             if method == "run":
                 result["ok"] = False
         return self._with_output(result, out)
@@ -311,7 +312,7 @@ class Kernel:
             returncode = None
         _drain_output(child.output_r, out, seconds=0.3, until_eof=True)
         # a fatal signal's stack dump goes to the traceback pipe, not into the user's output
-        dump = BoundedOutput(64 * 1024)
+        dump = CappedBytes(64 * 1024)
         _drain_output(child.traceback_r, dump, seconds=0.3, until_eof=True)
         self._kill("crashed")
         if returncode is not None:
@@ -323,19 +324,17 @@ class Kernel:
         return self._failure(method, params, messages.crash_error(returncode, line=line,
                                                                   source=params.get("source")), out)
 
-    def _failure(self, method, params, error: dict, out: BoundedOutput) -> dict:
-        result = messages.failure_result(method, error, params)
+    def _failure(self, method, params, error: dict, out: CappedBytes) -> dict:
+        result = failure_reply(method, error, params)
         result["state_lost"] = True
         return self._with_output(result, out)
 
-    def _with_output(self, result, out: BoundedOutput):
+    def _with_output(self, result, out: CappedBytes):
         """Return ``result`` with the printed output added (``output`` key of a dict result)."""
         if not isinstance(result, dict):
             return result
         printed = out.text()
-        own = result.get("output") or ""
-        if len(own) > self.output_limit:  # the Session captured a flood itself
-            own = _shorten(own, self.output_limit)
+        own = cap_text(result.get("output") or "", self.output_limit)  # a Session's own capture
         text = own + printed
         if text or "output" in result:
             result = {**result, "output": text}
@@ -343,9 +342,9 @@ class Kernel:
 
     # -- the child process ---------------------------------------------------
 
-    def _ready_child(self, deadline: float, out: BoundedOutput | None = None) -> _Child:
+    def _ready_child(self, deadline: float, out: CappedBytes | None = None) -> _Child:
         """Return a child that said it is ready, starting one if needed; raise KernelUnavailable."""
-        out = out if out is not None else BoundedOutput(self.output_limit)
+        out = out if out is not None else CappedBytes(self.output_limit)
         if not self.alive:
             self._spawn()
         child = self._child
@@ -448,7 +447,7 @@ class Kernel:
             pass
 
 
-def _read_into(fd: int, out: BoundedOutput) -> bool:
+def _read_into(fd: int, out: CappedBytes) -> bool:
     """Read what is available on ``fd`` into ``out``; return False at end of file."""
     try:
         data = os.read(fd, _READ_CHUNK)
@@ -462,7 +461,7 @@ def _read_into(fd: int, out: BoundedOutput) -> bool:
     return True
 
 
-def _drain_output(fd: int, out: BoundedOutput, *, seconds: float, until_eof: bool = False) -> None:
+def _drain_output(fd: int, out: CappedBytes, *, seconds: float, until_eof: bool = False) -> None:
     """Read the output pipe until it is empty (or at its end), for at most ``seconds``.
 
     A snippet's leftover thread may print forever; the time bound keeps the
@@ -481,7 +480,7 @@ def _drain_output(fd: int, out: BoundedOutput, *, seconds: float, until_eof: boo
 def _running_line(child: _Child, filename: str) -> int | None:
     """Return the snippet line the child is running, from a faulthandler dump (SIGUSR1)."""
     _signal(child, signal.SIGUSR1)
-    dump = BoundedOutput(64 * 1024)
+    dump = CappedBytes(64 * 1024)
     _drain_output(child.traceback_r, dump, seconds=0.15, until_eof=True)
     return messages.snippet_line_in_traceback(dump.text(), filename)
 
@@ -498,15 +497,6 @@ def _close(fd: int) -> None:
         os.close(fd)
     except OSError:
         pass
-
-
-def _shorten(text: str, limit: int) -> str:
-    """Return ``text`` cut to about ``limit`` characters: its start, a note, its end."""
-    tail = limit // 5
-    dropped = len(text) - limit
-    return (text[: limit - tail]
-            + f"\n... {dropped} characters of output dropped (output is capped; see README 'Limits') ...\n"
-            + text[len(text) - tail:])
 
 
 def _error_line(result) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradstep.ui.pass_names import mode_words
 from gradstep.ui.qt_icons import glyph_icon
 from gradstep.ui.qt_session_model import QtSessionModel
 
@@ -149,8 +150,6 @@ class QtStepBar(QtWidgets.QToolBar):
 
     def _fill_passes(self) -> None:
         """List the model's passes and show the one being stepped, and what it does."""
-        from gradstep.ui.pass_names import mode_words
-
         self.passes.blockSignals(True)
         self.passes.clear()
         for i, record in enumerate(self.model.passes):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
 
@@ -110,8 +110,6 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def _colour(self, role: str):
         """Return the palette colour ``role`` (so plots follow a light or dark theme)."""
-        from PySide6 import QtGui
-
         return self.palette().color(getattr(QtGui.QPalette.ColorRole, role))
 
     def _style_axes(self) -> None:

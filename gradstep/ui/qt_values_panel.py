@@ -12,6 +12,7 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
+from gradstep.autograd.step_state import is_tensor_entry
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
 from gradstep.ui.refresh_when_seen import RefreshWhenSeen
@@ -174,8 +175,6 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def _saved_words(self) -> str:
         """Return an op's saved tensors at this step, in a line (the Saved panel has more)."""
-        from gradstep.autograd.step_state import is_tensor_entry
-
         tensors = [e for e in self.model.saved_of(self.node_id) if is_tensor_entry(e)]
         if not tensors:
             return self.tr("Saves no tensor for backward.") if self.model.graph is not None else ""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import math
+
+from gradstep.drawing.style import gradient_text
+from gradstep.ui.words import tr
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -108,10 +112,6 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
     """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
     state and its saved tensors as they are at the step shown (``saved``; else the trace's),
     and for a leaf its ``.grad`` then (``grad``, when known)."""
-    import html
-
-    from gradstep.ui.words import tr
-
     esc = html.escape
     lines = [f"<b>{esc(str(attrs.get('name', '?')))}</b>"]
     if attrs.get("label") and attrs.get("label") != attrs.get("name"):
@@ -141,6 +141,4 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
 
 def edge_label(grad) -> str:
     """Return the text written on an edge for the gradient it carries ('' for large ones)."""
-    from gradstep.drawing.style import gradient_text
-
     return gradient_text(grad)

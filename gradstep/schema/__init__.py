@@ -1,0 +1,1 @@
+"""Typed records of the plain data that crosses gradstep's seams."""
