@@ -96,6 +96,11 @@ class QtRunner(QtCore.QObject):
     def busy(self) -> bool:
         return bool(self._pending)
 
+    @property
+    def backend(self):
+        """Return the object that runs user code (None until the first request made it)."""
+        return self._worker.backend
+
     def request(self, method: str, **kwargs) -> int:
         """Queue ``backend.method(**kwargs)``; return the request id."""
         request_id = next(self._ids)
