@@ -1,21 +1,13 @@
-"""Short texts for tensors as they arrive from the session (plain data, no Qt, no torch)."""
+"""Short texts for tensors as they arrive from the session (plain data; no widgets, no
+torch; the words go through Qt's ``tr``)."""
 
 from __future__ import annotations
 
 import html
-import math
 
 from gradstep.drawing.style import gradient_text
+from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
-
-_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def number(x) -> float:
-    """Return ``x`` as a float, reading the JSON spellings of NaN and infinities."""
-    if isinstance(x, str):
-        return _NONFINITE.get(x, math.nan)
-    return float(x)
 
 
 def fmt(x) -> str:

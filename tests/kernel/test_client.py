@@ -85,7 +85,13 @@ def test_native_call_that_ignores_sigint_is_killed_and_its_line_named(kernel):
 
 
 def test_stop_from_another_thread(kernel):
-    threading.Timer(0.3, kernel.stop).start()
+    assert kernel.wait_ready(30)  # an earlier test may have restarted it: not timed here
+
+    def stop_once_it_runs():
+        wait_until(lambda: kernel.answering, 30)
+        kernel.stop()
+
+    threading.Thread(target=stop_once_it_runs).start()
     reply, seconds = timed_run(kernel, "import time\ntime.sleep(1000)", timeout=None)
     assert reply["error"]["kind"] == "timeout"
     assert reply["error"]["message"].startswith("Stopped by the user")
