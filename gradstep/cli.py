@@ -14,6 +14,8 @@ import importlib
 import os
 import sys
 
+from gradstep import installed_version
+
 SUBCOMMANDS = ("gui", "trace", "backward", "export", "check")
 TOP_OPTIONS = ("-h", "--help", "--version")
 INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program ended by Ctrl+C
@@ -27,8 +29,6 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from gradstep import installed_version
-
         print(f"gradstep {installed_version()}")
         parser.exit()
 

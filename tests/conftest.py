@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # PySide6 6.12 on Python 3.11 drops a reference to None on every void Qt call and
-# aborts after a few thousand ("none_dealloc"); see gradstep/ui/none_guard.py
-from gradstep.ui.none_guard import protect_none  # noqa: E402
+# aborts after a few thousand ("none_dealloc"); see gradstep/none_guard.py
+from gradstep.none_guard import protect_none  # noqa: E402
 
 protect_none()

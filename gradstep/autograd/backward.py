@@ -21,9 +21,9 @@ from __future__ import annotations
 import torch
 
 from gradstep.autograd import jacobian
-from gradstep.autograd.errors import explain
+from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.grad_values import plain_values
-from gradstep.autograd.graph_facts import (
+from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
     id_number,
     input_names,
@@ -324,7 +324,8 @@ def inspect_node(state, node_id: str) -> dict:
     fn = trace.node_of.get(node_id)
     if fn is None:
         known = ", ".join(sorted(trace.node_of, key=id_number)[:5])
-        return {"id": node_id, "error": f"no node {node_id!r} in the graph (nodes are {known}, ...)"}
+        message = f"no node {node_id!r} in the graph (nodes are {known}, ...)"
+        return {"id": node_id, "error": make_error("other", message)}
     info = dict(trace.graph.nodes[node_id])
     info["saved"] = saved_items(fn, values=True, snippet_done=True)
     info["freed"] = any(item.get("freed") for item in info["saved"])

@@ -1,16 +1,18 @@
 """Turn a snippet's failure into plain data: where it failed, torch's own words,
 what that means, and how to fix it.
 
-Every error dict has the keys ``kind, type, message, detail, line, column, code,
-title, explanation, fix``. ``message`` is the first line of torch's (or Python's)
-message, ``detail`` the whole text. ``line`` and ``column`` are 1-based positions
-in the snippet (``None`` when unknown); ``code`` is the text of that line.
+Every error is a ``gradstep.schema.errors.ErrorRecord``: ``kind, type, message, detail,
+line, column, code, title, explanation, fix``. ``message`` is the first line of torch's
+(or Python's) message, ``detail`` the whole text. ``line`` and ``column`` are 1-based
+positions in the snippet (``None`` when unknown); ``code`` is the text of that line.
 """
 
 from __future__ import annotations
 
+from gradstep.autograd import error_context as facts
 from gradstep.autograd import error_texts as texts
-from gradstep.autograd import source_facts as facts
+from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
+from gradstep.schema.errors import ErrorRecord, error_record, source_line
 
 # Which torch message means which kind. Checked in order; the first match wins.
 _RUNTIME_PATTERNS: list[tuple[str, str]] = [
@@ -20,16 +22,14 @@ _RUNTIME_PATTERNS: list[tuple[str, str]] = [
     ("grad can be implicitly created only for scalar outputs", "non_scalar"),
     ("appears to not have been used in the graph", "unused_input"),
     ("modified by an inplace operation", "inplace"),
-    ("can't allocate memory", "memory"),
-    ("not enough memory", "memory"),
-    ("out of memory", "memory"),
+    *((pattern, "memory") for pattern in MEMORY_PATTERNS),
 ]
 
 # The kinds whose wording names tensors from the source.
 _READS_SOURCE = {"no_grad_fn", "not_requiring_grad", "non_scalar", "unused_input"}
 
 
-def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> dict:
+def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> ErrorRecord:
     """Return the error dict for ``exc`` raised while running ``source``.
 
     The line is the innermost traceback frame compiled from ``filename`` (or the
@@ -108,22 +108,10 @@ def format_error(err: dict, filename: str) -> str:
 # ---------------------------------------------------------------- building blocks
 
 
-def _base(kind, type_name, detail, line, column, source) -> dict:
-    """Return the dict skeleton shared by ``explain`` and ``make_error``."""
-    detail = detail or ""
-    first = detail.strip().splitlines()[0] if detail.strip() else ""
-    return {
-        "kind": kind,
-        "type": type_name,
-        "message": first,
-        "detail": detail,
-        "line": line,
-        "column": column,
-        "code": _source_line(source, line),
-        "title": "",
-        "explanation": "",
-        "fix": "",
-    }
+def _base(kind, type_name, detail, line, column, source) -> ErrorRecord:
+    """Return the record skeleton shared by ``explain`` and ``make_error``."""
+    return error_record(kind, detail, type=type_name, line=line, column=column,
+                        code=source_line(source, line))
 
 
 def _exception_text(exc: BaseException) -> str:
@@ -139,14 +127,6 @@ def _exception_text(exc: BaseException) -> str:
     if not text and isinstance(exc, SystemExit):
         return f"exit({exc.code!r})" if exc.code is not None else "exit()"
     return text
-
-
-def _source_line(source: str | None, line: int | None) -> str | None:
-    """Return line ``line`` (1-based) of ``source`` without its newline, or None."""
-    if not source or not line or line < 1:
-        return None
-    lines = source.splitlines()
-    return lines[line - 1] if line <= len(lines) else None
 
 
 def _caret(code: str, column: int | None) -> str | None:

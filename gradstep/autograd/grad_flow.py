@@ -43,7 +43,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from gradstep.autograd.findings import Finding
+from gradstep.autograd.elements import text
+from gradstep.policies.strict_json import json_float
+from gradstep.schema.findings import Finding
 
 VANISHING_RELATIVE = 1e-5
 EXPLODING_RATIO = 1e3
@@ -80,10 +82,8 @@ class FlowRow:
         return self.zeros / self.numel
 
     def as_json(self) -> dict:
-        from gradstep.autograd.elements import text
-
         def number(x):
-            return x if x is None or math.isfinite(x) else text(x)
+            return None if x is None else json_float(x)
 
         return {"name": self.name, "nodes": self.nodes, "params": self.params,
                 "numel": self.numel, "grad_norm": number(self.grad_norm),
@@ -163,8 +163,6 @@ def flow_findings(rows: list[FlowRow]) -> list[Finding]:
 
 
 def _finding(kind: str, row: FlowRow, reference: float | None) -> Finding:
-    from gradstep.autograd.elements import text
-
     ratio = row.ratio
     relative = ratio / reference if ratio is not None and reference else None
     what = f"{row.name} ({', '.join(row.params)})" if row.params != [row.name] else row.name

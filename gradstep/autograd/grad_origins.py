@@ -8,7 +8,6 @@ numbers its own graph); otherwise its forward values count as unknown.
 from __future__ import annotations
 
 from gradstep.autograd import elements as el
-from gradstep.autograd.findings import Finding
 from gradstep.autograd.nonfinite import (
     POINTWISE,
     SHOWN,
@@ -19,6 +18,7 @@ from gradstep.autograd.nonfinite import (
     unseen_inputs,
     unseen_note,
 )
+from gradstep.schema.findings import Finding
 
 
 def pass_findings(graph: GraphData, timeline: dict,

@@ -33,7 +33,8 @@ from __future__ import annotations
 import re
 
 from gradstep.autograd import elements as el
-from gradstep.autograd.findings import Finding
+from gradstep.autograd.formulas import input_slots
+from gradstep.schema.findings import Finding
 
 SHOWN = 4  # elements described per finding
 
@@ -209,8 +210,6 @@ def _argument(graph: GraphData, node_id: str, slot: int) -> str | None:
     """Return the argument name of an input slot from torch's derivatives table (``other``)."""
     node = graph.nodes[node_id]
     try:
-        from gradstep.autograd.formulas import input_slots
-
         slots = input_slots(node.get("name") or "", node.get("slots")) or {}
     except Exception:  # the table cannot be read here: the slot number still says it
         slots = {}
@@ -357,14 +356,3 @@ def _becomes_nan(graph: GraphData, finding: Finding) -> str:
             line = f", line {node['line']}" if node.get("line") else ""
             return f"{op_of(node.get('name'))} ({node_id}{line})"
     return ""
-
-
-# ---------------------------------------------------------------- backward
-
-
-def backward_findings(graph: GraphData, timeline: dict,
-                      pass_index: int = 0) -> tuple[list[Finding], dict[str, str]]:
-    """Return the gradient origins of one recorded pass and the nodes' marks."""
-    from gradstep.autograd.grad_origins import pass_findings
-
-    return pass_findings(graph, timeline, pass_index)

@@ -3,8 +3,8 @@
 ``tensor_value(t)`` summarises a tensor (shape, dtype, min, max, mean, std,
 NaN/Inf counts, and the data itself when it is small). ``to_jsonable(x)``
 turns any nested structure into lists, dicts, str, int, float and None, with
-non-finite floats written as the strings ``"NaN"``, ``"Infinity"`` and
-``"-Infinity"`` so that ``json.dumps(..., allow_nan=False)`` accepts it.
+tensors as ``tensor_value`` dicts and non-finite floats written as
+``gradstep.policies.strict_json`` writes them (``"NaN"``, ``"Infinity"``, ``"-Infinity"``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from math import isfinite
 from typing import Any
 
 import torch
+
+from gradstep.policies.strict_json import NOT_MINE, json_float, plain
 
 SMALL = 64  # tensors with at most this many elements keep their data
 # Parameter disables torch functions itself, so it needs no conversion.
@@ -31,41 +33,18 @@ def dtype_name(dtype: torch.dtype) -> str:
 _DTYPE_NAMES: dict = {}  # filled as dtypes are met: a summary per op asks
 
 
-def json_float(x: float) -> float | str:
-    """Return ``x``, or ``"NaN"``/``"Infinity"``/``"-Infinity"`` when it is not finite."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    return x
-
-
 def to_jsonable(x: Any) -> Any:
-    """Return ``x`` as plain JSON data (tensors become ``tensor_value`` dicts)."""
-    if x is None or isinstance(x, (bool, str)):
-        return x
-    if isinstance(x, int):
-        return x
-    if isinstance(x, float):
-        return json_float(x)
-    if isinstance(x, complex):
-        return [json_float(x.real), json_float(x.imag)]
+    """Return ``x`` as plain JSON data (``strict_json.plain``; tensors become
+    ``tensor_value`` dicts, dtypes and devices their names)."""
+    return plain(x, _torch_plain)
+
+
+def _torch_plain(x: Any) -> Any:
     if isinstance(x, torch.Tensor):
         return tensor_value(x)
     if isinstance(x, (torch.dtype, torch.device)):
         return str(x).removeprefix("torch.")
-    if isinstance(x, dict):
-        return {str(k): to_jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in x]
-    if hasattr(x, "item") and callable(x.item):  # numpy scalars
-        try:
-            return to_jsonable(x.item())
-        except (TypeError, ValueError):
-            pass
-    if hasattr(x, "tolist") and callable(x.tolist):  # numpy arrays
-        return to_jsonable(x.tolist())
-    return repr(x)
+    return NOT_MINE
 
 
 def summary(t: torch.Tensor) -> dict | None:

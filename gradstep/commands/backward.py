@@ -10,7 +10,8 @@ or a pass failed (the JSON still shows where it stopped), 2 for bad usage.
 
 from __future__ import annotations
 
-from gradstep.commands.common import (
+from gradstep.autograd.errors import make_error
+from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
     SNIPPET_FAILED,
@@ -44,7 +45,5 @@ def run(args) -> int:
 
 
 def _usage(message: str) -> dict:
-    from gradstep.autograd.errors import make_error
-
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
                       title="Bad option", fix="gradstep backward FILE --json --passes 2")

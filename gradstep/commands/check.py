@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import sys
 
-from gradstep.commands.common import (
+from gradstep.autograd.elements import text
+from gradstep.autograd.findings import check_json, diagnose
+from gradstep.autograd.nonfinite import op_of
+from gradstep.commands.run_and_report import (
     OK,
     SNIPPET_FAILED,
     CommandError,
@@ -46,8 +49,6 @@ def run(args) -> int:
 
 
 def _check(args, session, source: str, filename: str, name: str) -> int:
-    from gradstep.autograd.findings import check_json, diagnose
-
     deep = getattr(args, "deep_values", False)
     result = session.run(source, device=args.device, root=args.root, filename=filename,
                          deep_values=deep)
@@ -106,8 +107,6 @@ FLOW_SHOWN = 8  # gradient-flow warnings of one kind printed as text
 def format_report(diagnosis, trace: dict, source: str = "") -> str:
     """Return the findings as text for a terminal: each NaN/Inf origin with its line of
     code and the nodes that carried it on, then the gradient-flow table and warnings."""
-    from gradstep.autograd.elements import text
-
     nodes = {n["id"]: n for n in trace.get("nodes") or []}
     code = source.splitlines()
     lines = []
@@ -143,7 +142,5 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
 
 
 def _node_text(node: dict) -> str:
-    from gradstep.autograd.nonfinite import op_of
-
     line = f", line {node['line']}" if node.get("line") else ""
     return f"{op_of(node.get('name')) or node.get('label') or node['id']} ({node['id']}{line})"

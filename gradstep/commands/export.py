@@ -18,7 +18,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from gradstep.commands.common import (
+from gradstep.autograd.errors import make_error
+from gradstep.autograd.graph_json import graph_from_json
+from gradstep.autograd.step_state import PassHistory, drawn_calls
+from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
     SNIPPET_FAILED,
@@ -28,6 +31,9 @@ from gradstep.commands.common import (
     open_session,
     report_error,
 )
+from gradstep.drawing.collapse import collapse_to_depth
+from gradstep.drawing.export import ExportError, compute_layout, export_graph
+from gradstep.step_drawing import drawing_at
 
 FORMATS = (".png", ".svg", ".pdf", ".dot", ".gv", ".graphml", ".json")
 
@@ -63,10 +69,6 @@ def run(args) -> int:
 
 
 def _export(args, session, result, name: str) -> int:
-    from gradstep.autograd.graph_json import graph_from_json
-    from gradstep.drawing.export import ExportError, export_graph
-    from gradstep.step_drawing import drawing_at
-
     if not result.get("trace"):
         report_error(_nothing_to_draw(), name)
         return SNIPPET_FAILED
@@ -110,8 +112,6 @@ def choose_pass(args, result: dict, graph, session):
     runs. A snippet that failed in a call on the drawn graph shows that call at its end.
     Raises CommandError for a ``--pass`` that cannot be drawn.
     """
-    from gradstep.autograd.step_state import PassHistory, drawn_calls
-
     drawn = drawn_calls(result.get("calls"), graph)
     history = PassHistory(graph, [c["timeline"] for c in drawn])
     wanted = getattr(args, "pass_number", None)
@@ -159,10 +159,6 @@ def _call_number(result: dict, drawn: list, number: int) -> dict:
 
 def _write_frames(graph, history, pass_index: int, folder: Path, args, options) -> None:
     """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into ``folder``."""
-    from gradstep.drawing.collapse import collapse_to_depth
-    from gradstep.drawing.export import compute_layout, export_graph
-    from gradstep.step_drawing import drawing_at
-
     folder.mkdir(parents=True, exist_ok=True)
     count = history.index(pass_index).count
     width = max(3, len(str(count)))
@@ -201,8 +197,6 @@ def _check_options(args) -> str:
 
 
 def _usage(message: str) -> dict:
-    from gradstep.autograd.errors import make_error
-
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
                       title="Cannot export",
                       explanation="The snippet is fine; the export options cannot be used as given.",
@@ -210,6 +204,4 @@ def _usage(message: str) -> dict:
 
 
 def _nothing_to_draw() -> dict:
-    from gradstep.autograd.errors import make_error
-
     return make_error("nothing_to_draw", "the snippet made no tensor with a grad_fn to draw")

@@ -11,6 +11,12 @@ import signal
 import sys
 from pathlib import Path
 
+from PySide6 import QtCore, QtWidgets
+
+from gradstep.none_guard import protect_none
+from gradstep.ui.qt_icons import app_icon
+from gradstep.ui.qt_main_window import QtMainWindow
+
 SCREENSHOT_ENV = "GRADSTEP_SCREENSHOT"  # save a screenshot after the first paint, then quit
 SCREENSHOT_DELAY_MS = 400
 NO_WINDOW = 2
@@ -45,8 +51,6 @@ def _make_application():
     Qt aborts the process (SIGABRT) when its platform plugin fails; a message
     handler sees the fatal message first and exits cleanly instead.
     """
-    from PySide6 import QtCore, QtWidgets
-
     app = QtWidgets.QApplication.instance()
     if app is not None:
         return app
@@ -73,8 +77,6 @@ def _close_on_ctrl_c(window) -> None:
 
     Python handles signals only when it runs; the timer lets it run while Qt waits.
     """
-    from PySide6 import QtCore
-
     signal.signal(signal.SIGINT, lambda *_: window.close())
     timer = QtCore.QTimer(window)
     timer.timeout.connect(lambda: None)
@@ -83,8 +85,6 @@ def _close_on_ctrl_c(window) -> None:
 
 def _screenshot_when_ready(app, window, path: str, wait_for_run: bool) -> None:
     """Save ``window`` to ``path`` once it has painted (after the run when one was asked for)."""
-    from PySide6 import QtCore
-
     def shoot() -> None:
         window.grab().save(path)
         app.quit()
@@ -110,9 +110,8 @@ def run(args) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return NO_WINDOW
+    protect_none()  # PySide6 6.12 on Python 3.11 drops a reference to None per void call
     app = _make_application()
-    from gradstep.ui.qt_icons import app_icon
-    from gradstep.ui.qt_main_window import QtMainWindow
 
     app.setApplicationName("gradstep")
     app.setOrganizationName("gradstep")

@@ -10,6 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gradstep.drawing.collapse import box_states, collapse_to_depth
+from gradstep.drawing.graph_files import to_dot, write_graphml, write_json
+from gradstep.drawing.layout import layout as layered_layout
+from gradstep.drawing.layout import layout_dot
+from gradstep.none_guard import protect_none
+
 PICTURE_FORMATS = (".png", ".svg", ".pdf")
 FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")
 MARGIN = 16.0
@@ -30,7 +36,7 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     folds module scopes deeper than that depth; ``edge_labels`` writes text on
     edges (pictures and DOT); ``layout`` reuses a Layout already computed for
     this (collapsed) graph, e.g. for a series of frames; ``edge_grads`` and ``extra`` go
-    into a JSON file (see ``dot.to_json``).
+    into a JSON file (see ``graph_files.to_json``).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -40,27 +46,17 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     if scale <= 0:
         raise ExportError(f"--scale must be positive, not {scale}")
     if collapse:
-        from gradstep.drawing.collapse import collapse_to_depth
-
         graph = collapse_to_depth(graph, collapse)
     if states:
-        from gradstep.drawing.collapse import box_states
-
         states = {**states, **box_states(graph, states)}  # module boxes follow their members
     if suffix in (".dot", ".gv"):
-        from gradstep.drawing.dot import to_dot
-
         path.write_text(to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels),
                         encoding="utf-8")
         return path
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
     if suffix == ".graphml":
-        from gradstep.drawing.dot import write_graphml
-
         write_graphml(graph, path, layout=lay, states=states)
     elif suffix == ".json":
-        from gradstep.drawing.dot import write_json
-
         write_json(graph, path, layout=lay, states=states, edge_grads=edge_grads, extra=extra)
     else:
         _write_picture(graph, lay, path, suffix, states=states, scale=scale,
@@ -70,19 +66,22 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
 
 def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered"):
     """Return the Layout of ``graph`` from the chosen engine (``layered`` or ``dot``)."""
-    from gradstep.drawing import layout
-
     if engine == "layered":
-        return layout.layout(graph, rankdir=rankdir)
+        return layered_layout(graph, rankdir=rankdir)
     if engine == "dot":
-        return layout.layout_dot(graph, rankdir=rankdir)
+        return layout_dot(graph, rankdir=rankdir)
     raise ExportError(f"unknown layout engine {engine!r}: use 'layered' or 'dot'")
 
 
 def ensure_qt_app():
-    """Return the running Qt application, creating an offscreen one when there is none."""
+    """Return the running Qt application, creating an offscreen one when there is none.
+
+    PySide6 is imported here and in the picture writers below, not at the top: DOT,
+    GraphML and JSON files never load Qt (a heavy import the command line avoids).
+    """
     from PySide6 import QtWidgets
 
+    protect_none()  # an entry point to Qt: PySide6 6.12 on Python 3.11 (see none_guard)
     app = QtWidgets.QApplication.instance()
     if app is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -96,7 +95,7 @@ def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transp
     ensure_qt_app()
     from PySide6 import QtCore
 
-    from gradstep.drawing.scene import GraphScene
+    from gradstep.drawing.qt_scene import GraphScene
 
     scene = GraphScene(graph, lay, states=states, edge_labels=edge_labels)
     source = scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)

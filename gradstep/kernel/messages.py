@@ -1,7 +1,7 @@
-"""The error dicts the kernel itself reports: timeout, stop, memory, crash.
+"""The errors the kernel itself reports: timeout, stop, memory, crash.
 
-They have the shape of ``gradstep.autograd.errors`` error dicts (see
-docs/internals.md) so the CLI and the GUI show them like any snippet error.
+They are ``gradstep.schema.errors.ErrorRecord``s like any snippet error, so the CLI
+and the GUI show them the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import signal
 import sys
 
 from gradstep.kernel.limits import format_size
+from gradstep.policies.memory_errors import is_memory_output
+from gradstep.schema.errors import ErrorRecord, error_record, source_line
 
 _SIGNAL_WORDS = {
     "SIGSEGV": "a segmentation fault (the process read or wrote memory it does not own)",
@@ -24,12 +26,10 @@ _SIGNAL_WORDS = {
 
 
 def kernel_error(kind: str, message: str, *, title: str, explanation: str, fix: str,
-                 line: int | None = None, source: str | None = None) -> dict:
-    """Return an error dict of ``kind`` with the given words (``errors.make_error``'s shape)."""
-    from gradstep.autograd.errors import make_error
-
-    return make_error(kind, message, line=line, source=source, title=title,
-                      explanation=explanation, fix=fix)
+                 line: int | None = None, source: str | None = None) -> ErrorRecord:
+    """Return an error record of ``kind`` with the given words."""
+    return error_record(kind, message, line=line, code=source_line(source, line), title=title,
+                        explanation=explanation, fix=fix)
 
 
 def timeout_error(seconds: float | None, *, by_user: bool, state_lost: bool,
@@ -96,7 +96,7 @@ def start_error(reason: str, output: str, memory_limit: int) -> dict:
     the child printed before it died, read for the cause.
     """
     python = sys.executable
-    if any(pattern in output for pattern in MEMORY_PATTERNS + ("MemoryError", "std::bad_alloc")):
+    if is_memory_output(output):
         cap = format_size(memory_limit) if memory_limit else "no"
         explanation = (f"The kernel ran out of memory while importing torch, under a {cap} cap "
                        "on its address space.")
@@ -138,28 +138,3 @@ def snippet_line_in_traceback(text: str, filename: str) -> int | None:
     found = pattern.findall(text)
     # faulthandler lists the innermost frame first; its first snippet frame is the one that ran
     return int(found[0]) if found else None
-
-
-MEMORY_PATTERNS = ("can't allocate memory", "CPU memory", "out of memory", "Cannot allocate memory")
-
-
-def failure_result(method: str, error: dict, params: dict | None = None) -> dict:
-    """Return what ``method`` answers when it failed with ``error``, in the Session's shapes."""
-    params = params or {}
-    if method == "run":
-        return {"ok": False, "trace": None, "error": error, "calls": [], "output": ""}
-    if method == "backward":
-        return {"mode": params.get("mode", "backward"),
-                "retain_graph": bool(params.get("retain_graph", False)),
-                "steps": [], "leaf_grads": {}, "freed": None, "error": error}
-    return {"error": error}
-
-
-def looks_like_memory(error: dict | None) -> bool:
-    """Return True when a snippet error dict is really the process running out of memory."""
-    if not error:
-        return False
-    if error.get("type") == "MemoryError" or error.get("kind") == "memory":
-        return True
-    message = str(error.get("message") or "")
-    return any(pattern in message for pattern in MEMORY_PATTERNS)

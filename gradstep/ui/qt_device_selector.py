@@ -6,11 +6,10 @@ from PySide6 import QtCore, QtWidgets
 
 
 def list_devices() -> list[dict]:
-    """Return the tracer's [{"name", "available", "reason"}] (CPU alone if it is missing)."""
-    try:
-        from gradstep.autograd.devices import available_devices
-    except ImportError:
-        return [{"name": "cpu", "available": True, "reason": ""}]
+    """Return the tracer's [{"name", "available", "reason"}]."""
+    # imports torch (heavy, ~1 s): when the selector is filled, not when the window's modules load
+    from gradstep.autograd.devices import available_devices
+
     return available_devices()
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradstep.drawing.collapse import module_id, owning_scope
+
 LOOK = {  # mark -> (colour, pen style, width)
     "origin": ("#d32f2f", QtCore.Qt.PenStyle.SolidLine, 3.5),
     "carrier": ("#e69500", QtCore.Qt.PenStyle.DashLine, 2.0),
@@ -110,8 +112,6 @@ class QtDiagnoseMarks(QtCore.QObject):
 
     def _on_boxes(self, scene) -> dict[str, str]:
         """Return the marks moved onto the boxes shown: a node in a folded module marks it."""
-        from gradstep.drawing.collapse import module_id, owning_scope
-
         graph = self.view.graph
         shown: dict[str, str] = {}
         for node, mark in self.marks.items():

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.autograd.findings import Diagnosis, Finding, diagnose
+from gradstep.autograd.findings import Diagnosis, diagnose
+from gradstep.schema.findings import Finding
 from gradstep.ui.qt_diagnose_marks import QtDiagnoseMarks
 from gradstep.ui.qt_flow_chart import QtFlowChart
 

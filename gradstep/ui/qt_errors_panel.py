@@ -7,7 +7,7 @@ import html
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.ui.error_words import for_window
-from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_session_model import QtSessionModel
 
 
 def error_html(err: dict) -> str:
@@ -41,7 +41,7 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
 
     sigJumpToLine = QtCore.Signal(int)
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.setOpenLinks(False)

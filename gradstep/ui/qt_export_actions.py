@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradstep.drawing.collapse import collapse_scopes
+from gradstep.drawing.export import export_graph
+from gradstep.step_drawing import drawing_at
 from gradstep.ui.qt_settings import settings
 
 EXPORT_FILTER = ("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;"
@@ -44,15 +47,10 @@ class QtExportActions(QtCore.QObject):
 
     def export_graph(self, path: str) -> None:
         """Write the graph as shown at the step shown to ``path`` (format from the suffix)."""
-        from gradstep.drawing.export import export_graph
-        from gradstep.step_drawing import drawing_at
-
         window = self.window
         graph, drawing = drawing_at(window.model.graph, window.model.state())
         view = window.graph_view
         if view.collapsed:  # the folds the window shows; boxes take their members' state
-            from gradstep.drawing.collapse import collapse_scopes
-
             graph = collapse_scopes(graph, view.collapsed)
         export_graph(graph, path, rankdir=view.rankdir, scale=self.scale(), **drawing)
 

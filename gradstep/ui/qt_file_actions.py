@@ -11,7 +11,10 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
+from gradstep.autograd.snippet import SnippetLoadError, load_snippet
+from gradstep.examples import get_example, load_example
 from gradstep.ui.qt_settings import settings
+from gradstep.ui.snippet_file import with_imports
 
 MAX_RECENT = 8
 
@@ -75,8 +78,6 @@ class QtFileActions(QtCore.QObject):
     # -- open ---------------------------------------------------------------------------------
     def open_file(self, path: str) -> bool:
         """Load ``path`` into the editor without running it; return False when unreadable."""
-        from gradstep.autograd.snippet import SnippetLoadError, load_snippet
-
         try:
             text, _name = load_snippet(path, None)
         except SnippetLoadError as exc:
@@ -121,7 +122,6 @@ class QtFileActions(QtCore.QObject):
         """
         if not self.filename:
             return self.save_as()
-        from gradstep.ui.snippet_file import with_imports
 
         text, added = with_imports(self.editor.toPlainText())
         if added:
@@ -149,8 +149,6 @@ class QtFileActions(QtCore.QObject):
     # -- examples and the autosave --------------------------------------------------------------
     def load_example(self, example_id: str) -> None:
         """Put an example's text in the editor (it is not run); asks about unsaved edits."""
-        from gradstep.examples import get_example, load_example
-
         if not self.keep_or_discard_edits(self.tr("opening an example")):
             return
         self.set_filename("")

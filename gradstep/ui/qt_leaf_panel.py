@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.models import SessionModel
-from gradstep.ui.summaries import short
+from gradstep.ui.qt_session_model import QtSessionModel
+from gradstep.ui.tensor_text import short
 
 GRAD_ROW = "{0}.grad"
 RETURNED_ROW = "autograd.grad returned for {0}"
@@ -16,7 +16,7 @@ RETURNED_ROW = "autograd.grad returned for {0}"
 class QtLeafPanel(QtWidgets.QTreeWidget):
     """One row per leaf's .grad (and per autograd.grad input), one column per pass."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.setRootIsDecorated(False)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.examples import EXAMPLES
+from gradstep.ui.qt_about import about_box
 from gradstep.ui.qt_autosave import QtAutosave, state_dir
 from gradstep.ui.qt_device_selector import QtDeviceSelector
 from gradstep.ui.qt_diagnose_panel import install_diagnose
@@ -26,7 +27,8 @@ from gradstep.ui.qt_output_panel import QtOutputPanel
 from gradstep.ui.qt_root_picker import QtRootPicker
 from gradstep.ui.qt_run_controller import QtRunController
 from gradstep.ui.qt_runner import QtRunner, make_backend
-from gradstep.ui.qt_saved_panel import QtSavedPanel
+from gradstep.ui.qt_saved_panel import QtSavedPanel, saved_rows
+from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_settings import migrate_old_settings, settings
 from gradstep.ui.qt_step_bar import QtStepBar
 from gradstep.ui.qt_values_panel import QtValuesPanel
@@ -50,7 +52,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         migrate_old_settings()
-        self.model = SessionModel(self)
+        self.model = QtSessionModel(self)
         self.runner = QtRunner(backend_factory, self)
         self.autosave = QtAutosave(state_dir() / "autosave.json", self)
         self._build_widgets()
@@ -190,8 +192,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def show_about(self) -> None:
         """Open Help › About (without blocking); ``self.about`` is the box."""
-        from gradstep.ui.qt_about import about_box
-
         self.about = about_box(self)
         self.about.open()
 
@@ -243,8 +243,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def saved_panel_rows(self) -> list[tuple[str, str, str]]:
         """Return the rows the Saved tensors panel shows (buffer, shape, state)."""
-        from gradstep.ui.qt_saved_panel import saved_rows
-
         return saved_rows(self.model, self.model.focus_node())
 
     def _on_double_click(self, node_id: str) -> None:
@@ -307,11 +305,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.files.load_example(example_id)
 
     def _fill_examples(self) -> None:
-        try:
-            from gradstep.examples import EXAMPLES
-        except ImportError:
-            self.examples_menu.addAction(self.tr("(examples not installed)")).setEnabled(False)
-            return
         self.examples_menu.setToolTipsVisible(True)
         for example in EXAMPLES:
             action = self.examples_menu.addAction(example.title)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_session_model import QtSessionModel
 
 
 class QtRootPicker(QtWidgets.QComboBox):
@@ -20,7 +20,7 @@ class QtRootPicker(QtWidgets.QComboBox):
 
     sigRootChosen = QtCore.Signal(str)
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self._chosen = ""

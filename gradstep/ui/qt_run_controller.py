@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from gradstep.schema.timeline import pass_ran
 from gradstep.ui.error_words import for_window, no_graph_text
 from gradstep.ui.pass_names import steps_word
 
@@ -95,7 +96,7 @@ class QtRunController(QtCore.QObject):
         self.w.sigRunFinished.emit(result)
 
     def on_backward(self, timeline: dict) -> None:
-        if "steps" not in timeline:  # the backend failed before making a timeline
+        if not pass_ran(timeline):  # the request failed before a pass ran: nothing to step
             self.w.model.error = timeline.get("error")
             self.show_error(self.w.model.error)
             self.w.sigBackwardFinished.emit(timeline)

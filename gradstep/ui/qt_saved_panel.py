@@ -7,11 +7,11 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.step_state import is_tensor_entry
-from gradstep.ui.models import SessionModel
-from gradstep.ui.seen import RefreshWhenSeen
+from gradstep.ui.qt_session_model import QtSessionModel
+from gradstep.ui.refresh_when_seen import RefreshWhenSeen
 
 
-def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
+def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]]:
     """Return (buffer, shape, state) for the saved items of ``node_id`` at this step.
 
     State is "alive" or "freed" for a tensor, "value ..." for a saved number or flag
@@ -28,7 +28,7 @@ def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def graph_words(model: SessionModel, tr) -> str:
+def graph_words(model: QtSessionModel, tr) -> str:
     """Return the graph's state at this step, in words."""
     state = model.state()
     if state is None:
@@ -48,7 +48,7 @@ def graph_words(model: SessionModel, tr) -> str:
 class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
     """Lists the focus node's saved tensors and states whether the graph is retained."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.state_label = QtWidgets.QLabel()

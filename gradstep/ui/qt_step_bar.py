@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.ui.pass_names import mode_words
 from gradstep.ui.qt_icons import glyph_icon
+from gradstep.ui.qt_session_model import QtSessionModel
 
 SPEEDS = {"1 step/s": 1000, "2 steps/s": 500, "5 steps/s": 200, "20 steps/s": 50, "60 steps/s": 16}
 SHORTCUTS = {
@@ -28,7 +29,7 @@ class QtStepBar(QtWidgets.QToolBar):
     sigZeroGrads = QtCore.Signal()
     sigOptionsChanged = QtCore.Signal()
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__("Step through backward", parent)
         self.setObjectName("step_toolbar")
         self.model = model
@@ -149,8 +150,6 @@ class QtStepBar(QtWidgets.QToolBar):
 
     def _fill_passes(self) -> None:
         """List the model's passes and show the one being stepped, and what it does."""
-        from gradstep.ui.pass_names import mode_words
-
         self.passes.blockSignals(True)
         self.passes.clear()
         for i, record in enumerate(self.model.passes):

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.summaries import as_value, flatten, fmt, stats
+from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
 
 PLOT_HEIGHT = 150  # px; fixed so a new value of the same kind never changes the layout
 MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in
@@ -110,8 +110,6 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def _colour(self, role: str):
         """Return the palette colour ``role`` (so plots follow a light or dark theme)."""
-        from PySide6 import QtGui
-
         return self.palette().color(getattr(QtGui.QPalette.ColorRole, role))
 
     def _style_axes(self) -> None:

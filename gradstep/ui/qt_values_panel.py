@@ -12,10 +12,11 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.autograd.step_state import is_tensor_entry
+from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
-from gradstep.ui.seen import RefreshWhenSeen
-from gradstep.ui.summaries import short
+from gradstep.ui.refresh_when_seen import RefreshWhenSeen
+from gradstep.ui.tensor_text import short
 
 
 def jacobian_words(jac: dict, tr) -> str:
@@ -35,7 +36,7 @@ def jacobian_words(jac: dict, tr) -> str:
 class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     """Describes the model's focus node (the ▶ node, or the one clicked)."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.node_id = ""
@@ -174,8 +175,6 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def _saved_words(self) -> str:
         """Return an op's saved tensors at this step, in a line (the Saved panel has more)."""
-        from gradstep.autograd.step_state import is_tensor_entry
-
         tensors = [e for e in self.model.saved_of(self.node_id) if is_tensor_entry(e)]
         if not tensors:
             return self.tr("Saves no tensor for backward.") if self.model.graph is not None else ""

@@ -302,7 +302,7 @@ def test_click_selects_and_hover_shows_the_tooltip(qtbot, window):
     assert window.model.selected == node and blocker.args[0]["id"] == node
     y = torch.tensor([1.0, 2.0, 3.0]) + 2  # the oracle for the node's forward value
     assert window.values_panel.forward.values.tolist() == pytest.approx(y.tolist())
-    from gradstep.ui.summaries import node_tooltip
+    from gradstep.ui.tensor_text import node_tooltip
 
     tip = node_tooltip(window.graph_view.graph_scene.graph.nodes[node])
     assert "AddBackward0" in tip and "shape: [3]" in tip and "device: cpu" in tip

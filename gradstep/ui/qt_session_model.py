@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore
 
+from gradstep.autograd.graph_json import graph_from_json
+from gradstep.autograd.step_state import PassHistory, drawn_calls
 from gradstep.ui.pass_names import pass_title
 
 
 def _graph_from_json(trace: dict):
     """Return the networkx graph of a trace JSON (torch-free: the GUI does not load torch)."""
-    from gradstep.autograd.graph_json import graph_from_json
-
     return graph_from_json(trace)
 
 
@@ -48,7 +48,7 @@ class PassRecord:
         return self.timeline.get("mode", "backward")
 
 
-class SessionModel(QtCore.QObject):
+class QtSessionModel(QtCore.QObject):
     """The state one window shows.
 
     Signals
@@ -77,8 +77,6 @@ class SessionModel(QtCore.QObject):
         self._clear()
 
     def _clear(self) -> None:
-        from gradstep.autograd.step_state import PassHistory
-
         self.trace: dict | None = None
         self.graph = None
         self.error: dict | None = None
@@ -105,8 +103,6 @@ class SessionModel(QtCore.QObject):
         A failed run that built a graph shows it, with the passes that ran and the
         failing one at the node where torch raised (its end).
         """
-        from gradstep.autograd.step_state import drawn_calls
-
         self._clear()
         self.error = result.get("error")
         self.run_ok = bool(result.get("ok"))
@@ -159,8 +155,6 @@ class SessionModel(QtCore.QObject):
         self._restart_steps()
 
     def _history(self):
-        from gradstep.autograd.step_state import PassHistory
-
         return PassHistory(self.graph, [p.timeline for p in self.passes],
                            [p.members for p in self.passes])
 

@@ -1,17 +1,13 @@
-"""Short texts for tensors as they arrive from the session (plain data, no Qt, no torch)."""
+"""Short texts for tensors as they arrive from the session (plain data; no widgets, no
+torch; the words go through Qt's ``tr``)."""
 
 from __future__ import annotations
 
-import math
+import html
 
-_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def number(x) -> float:
-    """Return ``x`` as a float, reading the JSON spellings of NaN and infinities."""
-    if isinstance(x, str):
-        return _NONFINITE.get(x, math.nan)
-    return float(x)
+from gradstep.drawing.style import gradient_text
+from gradstep.policies.strict_json import number
+from gradstep.ui.words import tr
 
 
 def fmt(x) -> str:
@@ -108,10 +104,6 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
     """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
     state and its saved tensors as they are at the step shown (``saved``; else the trace's),
     and for a leaf its ``.grad`` then (``grad``, when known)."""
-    import html
-
-    from gradstep.ui.words import tr
-
     esc = html.escape
     lines = [f"<b>{esc(str(attrs.get('name', '?')))}</b>"]
     if attrs.get("label") and attrs.get("label") != attrs.get("name"):
@@ -141,6 +133,4 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
 
 def edge_label(grad) -> str:
     """Return the text written on an edge for the gradient it carries ('' for large ones)."""
-    from gradstep.drawing.style import gradient_text
-
     return gradient_text(grad)
