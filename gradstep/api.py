@@ -144,11 +144,13 @@ def show(tensor, *, timeline: dict | None = None, names: dict | None = None,
     ``block`` waits until the window is closed (a script, a breakpoint); ``block=False``
     returns at once. Raises RuntimeError where no window can open (no display).
     """
+    from gradstep.picture import check_timeline_fits
     from gradstep.window_data import open_window, shown_data
 
     data = _graph_json(tensor, names, recording)
     if timeline is None:
         timeline = _pass_for(tensor, names, recording)
+    check_timeline_fits(data, timeline)
     origin = _caller_origin()
     return open_window(shown_data(data, [timeline], title=_root_label(data), origin=origin),
                        block=block)

@@ -190,11 +190,11 @@ _TEMPLATE = """<div id="{uid}" class="gradstep-steps">
 #{uid} .gs-view svg {{ max-width: 100%; height: auto; }}
 </style>
 <div class="gs-bar">
-<button type="button" data-go="first" title="back to the start">&#x23EE;</button>
+<button type="button" data-go="first" title="back to the start">|&#x25C0;</button>
 <button type="button" data-go="prev" title="one step back">&#x25C0;</button>
 <button type="button" data-go="play" title="play">Play</button>
 <button type="button" data-go="next" title="one step forward">&#x25B6;</button>
-<button type="button" data-go="last" title="to the end">&#x23ED;</button>
+<button type="button" data-go="last" title="to the end">&#x25B6;|</button>
 <input type="range" min="0" max="{max_index}" value="{max_index}" aria-label="step">
 </div>
 <div class="gs-caption">{heading}{last_caption}</div>

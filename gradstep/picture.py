@@ -5,7 +5,10 @@ A Drawing holds plain data only — the trace JSON, optionally a backward timeli
 step — never a tensor: drawing it cannot touch the user's graph. Pictures (SVG, PNG,
 PDF) are drawn by the same Qt painting as the window and ``gradstep export``, in a
 child process (``render_process``), once, and kept; graph files (DOT, GraphML, JSON)
-are written here, without Qt. Pure: no torch, no Qt.
+are written here, without Qt. A notebook keeps every format an object offers, so the
+inline PNG beside the SVG is a small one (1 pixel per point; none past
+``DISPLAY_PNG_MAX_NODES`` nodes); ``png`` and ``save`` use ``options.scale``.
+Pure: no torch, no Qt.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from gradstep.render_process import (
 )
 
 FILE_SUFFIXES = (".dot", ".gv", ".graphml", ".json")
+DISPLAY_PNG_MAX_NODES = 400
+DISPLAY_PNG_SCALE = 1.0
+_KINDS = {"svg": (".svg", None), "png": (".png", None), "display png": (".png", DISPLAY_PNG_SCALE)}
 
 
 class Drawing:
@@ -63,43 +69,51 @@ class Drawing:
     @property
     def svg(self) -> str:
         """The SVG text of the picture."""
-        return self._picture(".svg").decode("utf-8")
+        return self._picture("svg").decode("utf-8")
 
     @property
     def png(self) -> bytes:
         """The PNG bytes of the picture (``options.scale`` pixels per point)."""
-        return self._picture(".png")
+        return self._picture("png")
 
     def _repr_svg_(self) -> str:
         self._draw_for_display()
         return self.svg
 
     def _repr_png_(self) -> bytes | None:
+        """The PNG a notebook keeps beside the SVG: 1 pixel per point, and none for a graph
+        over ``DISPLAY_PNG_MAX_NODES`` nodes (megabytes of pixels; the SVG shows it)."""
+        if len(self.trace.get("nodes", [])) > DISPLAY_PNG_MAX_NODES:
+            return None
         try:
             self._draw_for_display()
-            return self.png
-        except RenderError:  # a PNG too big to draw: the SVG alone is shown
+            return self._picture("display png")
+        except RenderError:  # a PNG that cannot be drawn: the SVG alone is shown
             return None
 
     def _draw_for_display(self) -> None:
-        """A notebook asks for SVG and PNG in a row: draw both in one child process."""
-        missing = [s for s in (".svg", ".png") if s not in self._pictures]
-        if len(missing) == 2:
+        """A notebook asks for the SVG and the PNG in a row: draw both in one child process."""
+        wanted = ["svg"]
+        if len(self.trace.get("nodes", [])) <= DISPLAY_PNG_MAX_NODES:
+            wanted.append("display png")
+        missing = [key for key in wanted if key not in self._pictures]
+        if len(missing) > 1:
             try:
                 self._render(missing)
             except RenderError:
-                self._render([".svg"])  # the SVG alone; its error, if any, is the one to see
+                pass  # each is drawn alone when asked for, where its own error shows
 
-    def _picture(self, suffix: str) -> bytes:
-        if suffix not in self._pictures:
-            self._render([suffix])
-        return self._pictures[suffix]
+    def _picture(self, key: str) -> bytes:
+        if key not in self._pictures:
+            self._render([key])
+        return self._pictures[key]
 
-    def _render(self, suffixes: list[str]) -> None:
-        wanted = [(s, *self._pass_and_step()) for s in suffixes]
+    def _render(self, keys: list[str]) -> None:
+        pass_index, step = self._pass_and_step()
+        wanted = [(_KINDS[key][0], pass_index, step, _KINDS[key][1]) for key in keys]
         drawn = render_bytes(self.trace, wanted, timelines=self._timelines(),
                              options=self.options)
-        self._pictures.update(zip(suffixes, drawn))
+        self._pictures.update(zip(keys, drawn))
 
     def _timelines(self) -> list:
         return [self.timeline] if self.timeline is not None else []
@@ -117,8 +131,8 @@ class Drawing:
         """
         path = Path(path)
         suffix = path.suffix.lower()
-        if suffix in (".svg", ".png") and suffix in self._pictures:
-            path.write_bytes(self._pictures[suffix])
+        if suffix in (".svg", ".png"):
+            path.write_bytes(self._picture(suffix[1:]))  # kept: shown and saved, drawn once
         elif suffix in PICTURE_SUFFIXES:
             render_files(self.trace, [Picture(path.resolve(), *self._pass_and_step())],
                          timelines=self._timelines(), options=self.options)

@@ -72,9 +72,11 @@ class Picture:
     path: Path
     pass_index: int | None = None
     step: int | None = None
+    scale: float | None = None  # a PNG's pixels per point (None: the options')
 
     def as_job(self) -> dict:
-        return {"path": str(self.path), "pass": self.pass_index, "step": self.step}
+        return {"path": str(self.path), "pass": self.pass_index, "step": self.step,
+                "scale": self.scale}
 
 
 def render_files(graph: dict, pictures: list[Picture], *, timelines=(),
@@ -103,12 +105,13 @@ def render_files(graph: dict, pictures: list[Picture], *, timelines=(),
                           f"{said[-1] if said else f'exit status {done.returncode}'}")
 
 
-def render_bytes(graph: dict, wanted: list[tuple[str, int | None, int | None]], *,
-                 timelines=(), options: ViewOptions = ViewOptions()) -> list[bytes]:
-    """Return the bytes of each ``(suffix, pass_index, step)`` picture, drawn in one child."""
+def render_bytes(graph: dict, wanted: list[tuple], *, timelines=(),
+                 options: ViewOptions = ViewOptions()) -> list[bytes]:
+    """Return the bytes of each ``(suffix, pass_index, step[, scale])`` picture, drawn in
+    one child."""
     with tempfile.TemporaryDirectory(prefix="gradstep-") as folder:
-        pictures = [Picture(Path(folder) / f"{i}{suffix}", pass_index, step)
-                    for i, (suffix, pass_index, step) in enumerate(wanted)]
+        pictures = [Picture(Path(folder) / f"{i}{suffix}", *rest)
+                    for i, (suffix, *rest) in enumerate(wanted)]
         render_files(graph, pictures, timelines=timelines, options=options)
         return [p.path.read_bytes() for p in pictures]
 

@@ -117,8 +117,8 @@ class ErrorJSON(_ErrorRequired, total=False):
     line: int | None
     column: int | None
     code: str | None
-    detail: str
-    short: str
+    detail: str  # the whole message (``message`` is its first line)
+    exit_status: int  # the command line's exit status for this failure, where it is not 1
     pass_: int  # written "pass": the pass (0-based) that raised, in a combined timeline
     node: str | None  # the node where backward stopped
 

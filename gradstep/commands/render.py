@@ -6,7 +6,8 @@ matplotlib backend). They start this module in a child process
 (``gradstep.render_process``) and send it one job, as JSON on standard input:
 
 ``{"graph": trace JSON, "timelines": [backward timelines], "options": {"rankdir",
-"engine", "collapse", "scale", "transparent"}, "pictures": [{"path", "pass", "step"}]}``
+"engine", "collapse", "scale", "transparent"}, "pictures": [{"path", "pass", "step",
+"scale"}]}`` (a picture's own ``scale``, for a PNG, overrides the job's)
 
 Each picture is written to its ``path`` (PNG, SVG or PDF by the suffix): the graph as
 traced (``pass`` null), or the state after ``step`` steps of pass ``pass`` (0-based) —
@@ -43,7 +44,7 @@ def render(job: dict) -> list[str]:
             state = history.state(picture["pass"], picture.get("step") or 0)
         shown, drawing = drawing_at(graph, state)
         export_graph(collapse_to_depth(shown, collapse), picture["path"], rankdir=rankdir,
-                     layout=layout, scale=options.get("scale", 2.0),
+                     layout=layout, scale=picture.get("scale") or options.get("scale", 2.0),
                      transparent=options.get("transparent", False), **drawing)
         written.append(picture["path"])
     return written
