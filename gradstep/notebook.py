@@ -198,8 +198,8 @@ _TEMPLATE = """<div id="{uid}" class="gradstep-steps">
 <input type="range" min="0" max="{max_index}" value="{max_index}" aria-label="step">
 </div>
 <div class="gs-caption">{heading}{last_caption}</div>
-<div class="gs-nojs"><i>The last step of {steps}; stepping through needs JavaScript (run the
-cell in Jupyter, VS Code or Colab).{note}</i></div>
+<div class="gs-nojs"><i>The end of the pass ({steps} steps). Stepping through it needs
+JavaScript: run the cell in Jupyter, VS Code or Colab.{note}</i></div>
 <div class="gs-view">{static_svg}</div>
 <div class="gs-frames" style="display:none">
 {items}
