@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("file", nargs="?", help="snippet file to open (it is not run)")
     gui.add_argument("--run", action="store_true", help="run the opened file at once")
     gui.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"))
+    gui.add_argument("--data", metavar="FILE",
+                     help="show a graph and its passes sent by gradstep.show (JSON; - for "
+                          "standard input) instead of running a snippet")
 
     trace = sub.add_parser("trace", help="print the autograd graph")
     _add_snippet_options(trace)

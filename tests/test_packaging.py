@@ -156,6 +156,45 @@ def test_the_installed_commands_work_from_a_folder_with_its_own_app_package(inst
     assert "MseLossBackward0" in text and "w" in text.split()
 
 
+API_SCRIPT = SNIPPET.replace("x = torch", "import json, sys\nimport torch\nimport torch.nn.functional as F\n"
+                              "import gradstep\nx = torch", 1) + """
+graph = gradstep.trace(mse)
+timeline = gradstep.backward(mse)
+drawing = gradstep.draw(mse, timeline=timeline, step=1)
+drawing.save("api.svg")
+drawing.save("api.json")
+print(json.dumps({"module": gradstep.__file__, "trace": gradstep.to_json(graph),
+                  "steps": [s["name"] for s in timeline["steps"]], "w.grad": w.grad,
+                  "qt loaded": "PySide6" in sys.modules}))
+"""
+
+
+def test_a_script_using_the_api_runs_from_a_folder_with_its_own_app_package(installed,
+                                                                           user_project):
+    (user_project / "use_api.py").write_text(API_SCRIPT)
+    done = _run([installed / "python", "use_api.py"], user_project, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    site = installed.parent.resolve()
+    assert Path(got["module"]).resolve().is_relative_to(site)  # the wheel's gradstep
+    assert got["steps"] == ["MseLossBackward0", "MulBackward0", "AccumulateGrad"]
+    assert got["w.grad"] is None and got["qt loaded"] is False
+    cli = _run([installed / "gradstep", "trace", "snippet.py", "--json"], user_project)
+    assert cli.returncode == 0, cli.stderr
+    want = json.loads(cli.stdout)
+    api = got["trace"]
+    assert [(n["id"], n["name"], n["label"]) for n in api["nodes"]] == \
+        [(n["id"], n["name"], n["label"]) for n in want["nodes"]]
+    assert api["edges"] == want["edges"]
+    for a, c in zip(api["nodes"], want["nodes"]):
+        if a["value"] is not None and c["value"] is not None:
+            assert a["value"] == c["value"]
+    svg = ET.parse(user_project / "api.svg").getroot()  # drawn by the render child
+    assert "MseLossBackward0" in "".join(svg.itertext())
+    states = {n["label"]: n["state"] for n in json.loads((user_project / "api.json").read_text())["nodes"]}
+    assert states == {"mse": "done", "mul": "current", "w": "pending"}
+
+
 def _installed_examples(installed: Path, cwd: Path) -> dict[str, str]:
     """Return {id: path} of the examples as the installed package finds them."""
     done = _run([installed / "python", "-c", "import json; from gradstep.examples import EXAMPLES; "

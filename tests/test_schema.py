@@ -103,3 +103,24 @@ def test_findings_of_a_planted_nan_fit_their_record():
 def test_node_fields_are_the_trace_nodes_fields():
     assert set(graph.NODE_FIELDS) == graph.TraceNode.__required_keys__ | graph.TraceNode.__optional_keys__
     assert set(graph.FORMULA_FIELDS) <= set(graph.NODE_FIELDS)
+
+
+def test_the_python_apis_records_fit_the_same_records(tmp_path):
+    """gradstep.to_json, gradstep.backward and Drawing.save write what the command line does."""
+    import json
+
+    import torch
+
+    import gradstep
+
+    a = torch.tensor([0.5, -1.0], requires_grad=True)
+    p = (torch.nn.functional.softmax(a, dim=0) ** 2).sum()
+    assert problems(gradstep.to_json(gradstep.trace(p)), graph.TraceJSON) == []
+    passed = gradstep.backward(p, mode="grad", inputs=[a])
+    expected = torch.autograd.grad((torch.nn.functional.softmax(a, dim=0) ** 2).sum(), [a])[0]
+    assert passed["returned"] and a.grad is None
+    assert torch.allclose(torch.tensor(passed["returned"][0]), expected)
+    assert problems(passed, kernel.BackwardReply) == []
+    gradstep.draw(p, timeline=passed, step=2, collapse=1).save(tmp_path / "step.json")
+    saved = json.loads((tmp_path / "step.json").read_text(encoding="utf-8"))
+    assert problems(saved, graph.GraphFileJSON) == []

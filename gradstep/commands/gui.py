@@ -1,5 +1,8 @@
 """`gradstep [gui] [FILE] [--run]`: open the window (opening a file never runs it).
 
+`gradstep gui --data FILE` (``-``: standard input) opens it on a graph and its passes
+sent as data by ``gradstep.show`` from the user's own program (``ui/shown_data.py``).
+
 Where no window can be opened (no display, Qt's platform plugin failing) the
 command says so in one line and exits with status 2, instead of letting Qt abort.
 """
@@ -13,24 +16,15 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
+from gradstep.display import HEADLESS_FIX, NO_WINDOW, display_problem
 from gradstep.none_guard import protect_none
 from gradstep.ui.qt_icons import app_icon
 from gradstep.ui.qt_main_window import QtMainWindow
 
+__all__ = ["HEADLESS_FIX", "NO_WINDOW", "display_problem", "run"]
+
 SCREENSHOT_ENV = "GRADSTEP_SCREENSHOT"  # save a screenshot after the first paint, then quit
 SCREENSHOT_DELAY_MS = 400
-NO_WINDOW = 2
-HEADLESS_FIX = ("run gradstep from a desktop session, or set QT_QPA_PLATFORM=offscreen to run "
-                "without showing a window (trace, backward and export need no display)")
-
-
-def display_problem(env=os.environ, platform: str = sys.platform) -> str:
-    """Return one line saying why no window can open here, or '' when one may."""
-    if platform == "darwin" or env.get("QT_QPA_PLATFORM"):
-        return ""
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
-        return ""
-    return f"gradstep: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); {HEADLESS_FIX}"
 
 
 def _platform_failure(messages: list[str]) -> str:
@@ -106,6 +100,15 @@ def run(args) -> int:
         print(f"gradstep: No such file: {args.file}. Check the path and the spelling "
               "(it is relative to the current folder).", file=sys.stderr)
         return NO_WINDOW
+    shown = None
+    if getattr(args, "data", None):  # a graph sent by gradstep.show (gradstep.window_data)
+        from gradstep.window_data import read_shown_data
+
+        try:
+            shown = read_shown_data(args.data)
+        except ValueError as exc:
+            print(f"gradstep: {exc}", file=sys.stderr)
+            return NO_WINDOW
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -117,7 +120,12 @@ def run(args) -> int:
     app.setOrganizationName("gradstep")
     app.setDesktopFileName("gradstep")  # matches gradstep.desktop (Wayland finds the icon by it)
     app.setWindowIcon(app_icon())
-    window = QtMainWindow()
+    if shown is not None:
+        from gradstep.ui.shown_data import shown_window
+
+        window = shown_window(shown)
+    else:
+        window = QtMainWindow()
     _close_on_ctrl_c(window)
     if args.file and not window.open_file(args.file):
         print(f"gradstep: cannot open {args.file}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 PNG, SVG and PDF are drawn by the same Qt painting as the window (headless:
 an offscreen QApplication is created when none exists). DOT, GraphML and JSON
-need no Qt and never import it.
+need no Qt and never import it (``gradstep.drawing.files`` writes them).
 """
 
 from __future__ import annotations
@@ -10,19 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gradstep.drawing.collapse import box_states, collapse_to_depth
-from gradstep.drawing.graph_files import to_dot, write_graphml, write_json
-from gradstep.drawing.layout import layout as layered_layout
-from gradstep.drawing.layout import layout_dot
+from gradstep.drawing.files import FILE_FORMATS, ExportError, compute_layout, fold, write_graph_file
 from gradstep.none_guard import protect_none
 
+__all__ = ["FILE_FORMATS", "PICTURE_FORMATS", "ExportError", "compute_layout", "export_graph",
+           "ensure_qt_app"]
+
 PICTURE_FORMATS = (".png", ".svg", ".pdf")
-FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")
 MARGIN = 16.0
-
-
-class ExportError(ValueError):
-    """The output path or the options cannot be used; the message says how to fix it."""
 
 
 def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB",
@@ -45,32 +40,15 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
         raise ExportError(f"cannot tell the format of {path.name!r}: use one of {known}")
     if scale <= 0:
         raise ExportError(f"--scale must be positive, not {scale}")
-    if collapse:
-        graph = collapse_to_depth(graph, collapse)
-    if states:
-        states = {**states, **box_states(graph, states)}  # module boxes follow their members
-    if suffix in (".dot", ".gv"):
-        path.write_text(to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels),
-                        encoding="utf-8")
-        return path
+    graph, states = fold(graph, states, collapse)
+    if suffix in FILE_FORMATS:  # no Qt (gradstep.drawing.files)
+        return write_graph_file(graph, path, states=states, rankdir=rankdir, engine=engine,
+                                edge_labels=edge_labels, layout=layout, edge_grads=edge_grads,
+                                extra=extra)
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
-    if suffix == ".graphml":
-        write_graphml(graph, path, layout=lay, states=states)
-    elif suffix == ".json":
-        write_json(graph, path, layout=lay, states=states, edge_grads=edge_grads, extra=extra)
-    else:
-        _write_picture(graph, lay, path, suffix, states=states, scale=scale,
-                       transparent=transparent, edge_labels=edge_labels)
+    _write_picture(graph, lay, path, suffix, states=states, scale=scale,
+                   transparent=transparent, edge_labels=edge_labels)
     return path
-
-
-def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered"):
-    """Return the Layout of ``graph`` from the chosen engine (``layered`` or ``dot``)."""
-    if engine == "layered":
-        return layered_layout(graph, rankdir=rankdir)
-    if engine == "dot":
-        return layout_dot(graph, rankdir=rankdir)
-    raise ExportError(f"unknown layout engine {engine!r}: use 'layered' or 'dot'")
 
 
 def ensure_qt_app():
