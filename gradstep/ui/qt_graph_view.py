@@ -98,7 +98,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
             from gradstep.drawing.scene import GraphScene
         except ImportError as exc:  # keep the rest of the window working without drawings
             self._empty.clear()
-            self._empty.addText(f"The graph cannot be drawn here: {exc}")
+            self._empty.addText(self.tr("The graph cannot be drawn here: {0}").format(exc))
             self.setScene(self._empty)
             return
         shown = self._shown_graph()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.ui.models import SessionModel
+from gradstep.ui.words import tr
 
 MAX_CHARS = 200_000  # beyond this only the tail is shown
 MAX_LINES = 5_000
@@ -19,7 +20,7 @@ def bounded(text: str, limit: int = MAX_CHARS, max_lines: int = MAX_LINES) -> st
         tail = "\n".join(lines[-max_lines:])
     if len(tail) == len(text):
         return text
-    return f"[… {len(text) - len(tail)} earlier characters not shown …]\n" + tail
+    return tr("[… {0} earlier characters not shown …]").format(len(text) - len(tail)) + "\n" + tail
 
 
 class QtOutputPanel(QtWidgets.QPlainTextEdit):
@@ -31,8 +32,14 @@ class QtOutputPanel(QtWidgets.QPlainTextEdit):
         self.setReadOnly(True)
         self.setMaximumBlockCount(MAX_LINES + 1)  # + the note saying what was cut
         self.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
-        self.setPlaceholderText("What the snippet prints appears here.")
+        self.setPlaceholderText(self.tr("What the snippet prints appears here."))
         model.sigTraceChanged.connect(self._refresh)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.setPlaceholderText(self.tr("What the snippet prints appears here."))
+            self._refresh()
+        super().changeEvent(event)
 
     def _refresh(self) -> None:
         self.setPlainText(bounded(self.model.output))

@@ -22,23 +22,30 @@ def make_backend():
 
 def _start_failure(method: str, exc: BaseException) -> dict:
     """Return an error result for a kernel that could not even be created (bad settings)."""
+    from gradstep.i18n import lazy, with_words
+
     result = _failure(method, exc)
-    result["error"].update(
-        kind="crash", title="The kernel could not start", message=f"The kernel could not start: {exc}",
-        explanation="gradstep runs snippets in a separate kernel process, and it could not be "
-                    "created. Nothing was run; your text is kept.",
-        fix="Correct the setting the message names (for example GRADSTEP_MEMORY_LIMIT) and run again.")
+    result["error"]["kind"] = "crash"
+    with_words(result["error"], title=lazy("The kernel could not start"),
+               message=lazy("The kernel could not start: {reason}", reason=str(exc)),
+               explanation=lazy("gradstep runs snippets in a separate kernel process, and it "
+                                "could not be created. Nothing was run; your text is kept."),
+               fix=lazy("Correct the setting the message names (for example "
+                        "GRADSTEP_MEMORY_LIMIT) and run again."))
     return result
 
 
 def _failure(method: str, exc: BaseException) -> dict:
     """Return an error result for a request that raised inside the app (not the snippet)."""
+    from gradstep.i18n import lazy, with_words
+
     message = f"{type(exc).__name__}: {exc}"
     error = {
         "kind": "other", "type": type(exc).__name__, "message": message, "line": None,
-        "column": None, "code": "", "title": f"gradstep could not {method}",
-        "explanation": traceback.format_exc(limit=3), "fix": "Report this with the snippet.",
+        "column": None, "code": "", "explanation": traceback.format_exc(limit=3),
     }
+    with_words(error, title=lazy("gradstep could not {method}", method=method),
+               fix=lazy("Report this with the snippet."))
     return {"ok": False, "trace": None, "error": error, "calls": [], "output": ""}
 
 
