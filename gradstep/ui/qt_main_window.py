@@ -243,6 +243,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def retranslate(self) -> None:
         """Set every text again in the language now in use (the panels do their own)."""
+        self.statusBar().clearMessage()  # said in the other language
         self.texts.retranslate()
         self._fill_examples()
         self.fill_fold_menu()

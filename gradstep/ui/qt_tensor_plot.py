@@ -128,6 +128,8 @@ class QtTensorPlot(QtWidgets.QWidget):
         if event.type() == QtCore.QEvent.Type.PaletteChange:
             self._plot.setBackground(self._colour("Base"))
             self._style_axes()
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.set_axes(self.axes)  # the axis names in the new language
         super().changeEvent(event)
 
     def set_value(self, x) -> None:

@@ -64,6 +64,10 @@ def shown_texts(window) -> list[str]:
             texts.append(widget.toPlainText() if widget is not window.output_panel else "")
         if isinstance(widget, QtWidgets.QLineEdit | QtWidgets.QPlainTextEdit):
             texts.append(widget.placeholderText())
+    panel = window.values_panel
+    for plot in (panel.forward, panel.arriving, panel.sent, panel.jacobian):
+        texts += list(getattr(plot, "_axis_names", None) or ())  # pyqtgraph's axis labels
+    texts.append(window.statusBar().currentMessage())
     for tree in (window.saved_panel.table, window.leaf_panel):
         header = tree.headerItem()
         texts += [header.text(i) for i in range(header.columnCount())]
@@ -94,6 +98,7 @@ def test_switching_to_chinese_rewords_the_window_at_once_and_keeps_the_lesson(qt
 
     switch(qtbot, window, "zh_CN")
 
+    assert not english_leftovers(shown_texts(window), window.model.error["message"])
     assert window.menuBar().actions()[0].text() == "文件(&F)"
     assert window.act_run.text() == "运行" and window.step_bar.act_forward.text() == "单步前进"
     assert window.docks["errors"].windowTitle() == "错误"
