@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
+from gradstep.i18n import N_, _
+
 NO_WINDOW = 2  # the exit status of `gradstep gui` where no window can open
-HEADLESS_FIX = ("run gradstep from a desktop session, or set QT_QPA_PLATFORM=offscreen to run "
-                "without showing a window (trace, backward and export need no display)")
+HEADLESS_FIX = N_("run gradstep from a desktop session, or set QT_QPA_PLATFORM=offscreen to "
+                  "run without showing a window (trace, backward and export need no display)")
 
 
 def display_problem(env=os.environ, platform: str = sys.platform) -> str:
@@ -16,4 +18,5 @@ def display_problem(env=os.environ, platform: str = sys.platform) -> str:
         return ""
     if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
         return ""
-    return f"gradstep: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); {HEADLESS_FIX}"
+    return _("gradstep: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are "
+             "unset); {fix}", fix=_(HEADLESS_FIX))

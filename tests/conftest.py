@@ -6,6 +6,10 @@ from pathlib import Path
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The suite reads gradstep's English words; a test that wants another language says so
+# (gradstep.i18n reads LANGUAGE first, as gettext does).
+os.environ["LANGUAGE"] = "en"
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

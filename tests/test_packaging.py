@@ -126,6 +126,8 @@ def test_the_wheel_carries_the_resources_license_and_launchers(dist):
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
     for name in ("gradstep/resources/examples/mse_backward.py", "gradstep/resources/gradstep.desktop",
                  "gradstep/resources/icons/gradstep.svg", f"{info}/licenses/LICENSE",
+                 "gradstep/resources/locale/zh_CN.po",
+                 "gradstep/resources/translations/gradstep_zh_CN.qm",
                  "gradstep/__main__.py", "gradstep/kernel/launch.py"):
         assert name in names
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
@@ -154,6 +156,13 @@ def test_the_installed_commands_work_from_a_folder_with_its_own_app_package(inst
     svg = ET.parse(user_project / "x.svg").getroot()
     text = " ".join("".join(element.itertext()) for element in svg.iter("{http://www.w3.org/2000/svg}text"))
     assert "MseLossBackward0" in text and "w" in text.split()
+
+    # the catalogue ships in the wheel: a Chinese locale gets the explanation in Chinese
+    env = {k: v for k, v in _env().items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    done = subprocess.run([str(installed / "gradstep"), "trace", "-c", "x = 1"], cwd=user_project,
+                          env={**env, "LANG": "zh_CN.UTF-8"}, capture_output=True, text=True,
+                          encoding="utf-8", timeout=180)
+    assert done.returncode == 1 and "没有可画的计算图" in done.stderr, done.stderr
 
 
 API_SCRIPT = SNIPPET.replace("x = torch", "import json, sys\nimport torch\nimport torch.nn.functional as F\n"

@@ -34,6 +34,7 @@ from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.values import compact, to_jsonable
+from gradstep.i18n import lazy, with_words
 
 MODES = ("backward", "grad")
 
@@ -257,9 +258,16 @@ def _blame_snippet_calls(error: dict, calls: list) -> dict:
     if error.get("kind") != "freed_buffers" or not freeing:
         return error
     lines = ", ".join(str(c["line"]) for c in freeing[:3])
-    note = (f" The snippet itself already ran backward without retain_graph (line {lines}), "
-            "which freed these buffers; its own timeline is in the run's backward calls.")
-    return {**error, "explanation": (error.get("explanation") or "") + note}
+    note = lazy("The snippet itself already ran backward without retain_graph (line {lines}), "
+                "which freed these buffers; its own timeline is in the run's backward calls.",
+                lines=lines)
+    return with_words({**error}, explanation=lazy("{text} {more}", text=_explanation(error),
+                                                  more=note))
+
+
+def _explanation(error: dict):
+    """Return the error's explanation as a message when it has one, else its text."""
+    return (error.get("words") or {}).get("explanation") or error.get("explanation") or ""
 
 
 def combine_passes(records: list[dict]) -> dict:
@@ -288,12 +296,17 @@ def combine_passes(records: list[dict]) -> dict:
 def _where_it_stopped(error: dict, number: int, count: int, steps: list) -> dict:
     """Return ``error`` with ``pass`` and ``node`` set and the place named in its explanation."""
     failed = next((s for s in reversed(steps) if s.get("error")), None)
-    where = f"pass {number + 1} of {count}" if count > 1 else "the backward pass"
+    where = (lazy("pass {number} of {count}", number=number + 1, count=count) if count > 1
+             else lazy("the backward pass"))
     if failed is not None:
-        where += f", at {failed['node']} ({failed['name']})"
-    explanation = (error.get("explanation") or "").rstrip()
-    return {**error, "pass": number, "node": failed["node"] if failed else None,
-            "explanation": f"{explanation} It stopped in {where}.".strip()}
+        where = lazy("{where}, at {node} ({name})", where=where, node=failed["node"],
+                     name=failed["name"])
+    stopped = lazy("It stopped in {where}.", where=where)
+    explanation = _explanation(error)
+    if explanation:
+        stopped = lazy("{text} {more}", text=explanation, more=stopped)
+    return with_words({**error, "pass": number, "node": failed["node"] if failed else None},
+                      explanation=stopped)
 
 
 def retained_tensors(namespace: dict, id_of: dict) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from gradstep.autograd import error_context as facts
 from gradstep.autograd import error_texts as texts
+from gradstep.i18n import WORDED, _, localized, with_words
 from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
 from gradstep.schema.errors import ErrorRecord, error_record, source_line
 
@@ -42,8 +43,7 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> Err
     if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
     err = _base(kind, type(exc).__name__, detail, line, column, source)
-    err.update(texts.describe(kind, exc, detail, context))
-    return err
+    return with_words(err, **texts.describe(kind, exc, detail, context))
 
 
 def _read_source(source: str | None, line: int | None) -> dict:
@@ -74,17 +74,28 @@ def make_error(
     """Return an error dict for a failure that is not a Python exception
     (``nothing_to_draw``, ``device_unavailable``, ``empty``, ``not_text``,
     ``timeout``, ``memory``, ``crash``, ``output``). ``extra`` keys are added and
-    may override ``type``, ``title``, ``explanation`` or ``fix``."""
+    may override ``type``, ``title``, ``explanation`` or ``fix``. ``message`` and
+    those texts may be ``gradstep.i18n.lazy`` messages (gradstep's own words, worded
+    in the person's language where shown); torch's words are plain strings."""
+    worded = {key: extra.pop(key) for key in WORDED if key in extra}
+    if not isinstance(message, str):  # gradstep's own message, to be translated
+        worded["message"] = message
+        message = ""
     err = _base(kind, extra.pop("type", None), message, line, column, source)
-    err.update(texts.describe_plain(kind, message))
+    with_words(err, **texts.describe_plain(kind, message))
     err.update(extra)
+    with_words(err, **worded)
+    if "message" in worded:
+        err["detail"] = err["message"]
     return err
 
 
 def format_error(err: dict, filename: str) -> str:
     """Return the text the CLI prints on stderr for ``err``: ``FILE:LINE: Type:
     message``, the snippet's line (with a caret under a syntax error's column), the
-    explanation and ``How to fix: ...``."""
+    explanation and ``How to fix: ...``, in the language of ``gradstep.i18n`` (torch's
+    own message stays as torch wrote it)."""
+    err = localized(err)
     where = filename if err.get("line") is None else f"{filename}:{err['line']}"
     label = err.get("type") or err.get("title") or err.get("kind", "error")
     message = str(err.get("message", ""))
@@ -101,7 +112,7 @@ def format_error(err: dict, filename: str) -> str:
     if err.get("explanation"):
         lines.append(err["explanation"])
     if err.get("fix"):
-        lines.append(f"How to fix: {err['fix']}")
+        lines.append(_("How to fix: {fix}", fix=err["fix"]))
     return "\n".join(lines)
 
 

@@ -44,6 +44,7 @@ import math
 from dataclasses import dataclass, field
 
 from gradstep.autograd.elements import text
+from gradstep.i18n import _
 from gradstep.policies.strict_json import json_float
 from gradstep.schema.findings import Finding
 
@@ -167,15 +168,15 @@ def _finding(kind: str, row: FlowRow, reference: float | None) -> Finding:
     relative = ratio / reference if ratio is not None and reference else None
     what = f"{row.name} ({', '.join(row.params)})" if row.params != [row.name] else row.name
     if kind == "dead":
-        message = (f"{row.zero_fraction:.0%} of the gradient of {what} is exactly zero: units "
-                   "that were off for every sample (dead ReLUs?); with a batch of one sample "
-                   "about half are off anyway")
+        message = _("{share} of the gradient of {what} is exactly zero: units that were off "
+                    "for every sample (dead ReLUs?); with a batch of one sample about half are "
+                    "off anyway", share=f"{row.zero_fraction:.0%}", what=what)
     elif kind == "exploding":
-        message = (f"gradients explode in {what}: |grad|/|weight| = {text(ratio)}, so a step of "
-                   "rate 1e-3 changes it by more than its own size")
+        message = _("gradients explode in {what}: |grad|/|weight| = {ratio}, so a step of rate "
+                    "1e-3 changes it by more than its own size", what=what, ratio=text(ratio))
     else:
-        message = (f"gradients vanish in {what}: |grad|/|weight| = {text(ratio)}, "
-                   f"{text(relative)} of the largest layer's")
+        message = _("gradients vanish in {what}: |grad|/|weight| = {ratio}, {relative} of the "
+                    "largest layer's", what=what, ratio=text(ratio), relative=text(relative))
     return Finding(
         kind=kind, node=row.nodes[0] if row.nodes else None, name="AccumulateGrad",
         label=row.name, scope=row.scope, message=message,

@@ -23,11 +23,12 @@ import torch
 
 from gradstep.autograd import errors
 from gradstep.autograd.calls import capture_backward_calls
-from gradstep.autograd.devices import device_status
+from gradstep.autograd.devices import device_problem
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
+from gradstep.i18n import lazy
 from gradstep.policies.output_cap import CappedText
 
 
@@ -68,7 +69,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     at the file-descriptor level and passes False, so buffering is Python's own).
     """
     result = RunResult(source=source, filename=filename, device=device)
-    ok, reason = device_status(device)
+    ok, reason = device_problem(device)
     if not ok:
         result.error = errors.make_error("device_unavailable", reason, source=source)
         result.exit_code = 2
@@ -220,8 +221,8 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
     if result.error is None:
         result.error = errors.make_error(
             "nothing_to_draw",
-            "nothing to draw: the snippet made no tensor with a grad_fn "
-            "(did you set requires_grad=True?)",
+            lazy("nothing to draw: the snippet made no tensor with a grad_fn "
+                 "(did you set requires_grad=True?)"),
             source=result.source,
         )
         result.exit_code = 1
@@ -231,25 +232,29 @@ def _named_roots(result: RunResult, root: str) -> None:
     names = [n.strip() for n in root.split(",") if n.strip()]
     for name in names:
         if name not in result.namespace:
-            return _usage(result, f"--root {name}: the snippet defines no variable named {name!r}")
+            return _usage(result, lazy("--root {name}: the snippet defines no variable named "
+                                       "{quoted}", name=name, quoted=repr(name)))
         value = result.namespace[name]
         if not isinstance(value, torch.Tensor) or _root_grad_fn(value) is None:
-            what = "is not a tensor" if not isinstance(value, torch.Tensor) else "has no grad_fn"
-            return _usage(result, f"--root {name}: {name!r} {what}, so there is no graph to draw "
-                                  "(did you set requires_grad=True?)")
+            message = (lazy("--root {name}: {quoted} is not a tensor, so there is no graph to "
+                            "draw (did you set requires_grad=True?)", name=name, quoted=repr(name))
+                       if not isinstance(value, torch.Tensor) else
+                       lazy("--root {name}: {quoted} has no grad_fn, so there is no graph to "
+                            "draw (did you set requires_grad=True?)", name=name, quoted=repr(name)))
+            return _usage(result, message)
         result.roots.append(value)
     result.root_name = ",".join(names)
 
 
-def _usage(result: RunResult, message: str) -> None:
+def _usage(result: RunResult, message: dict) -> None:
     if result.error is None:
         result.error = errors.make_error(
             "nothing_to_draw", message, source=result.source, exit_status=2,
-            title="No such root",
-            explanation="--root names the variable whose graph is drawn; it must hold a "
-                        "tensor that has a grad_fn when the snippet ends.",
-            fix="Pass the name of a tensor computed from a leaf with requires_grad=True, "
-                "or leave --root out to use the last expression.",
+            title=lazy("No such root"),
+            explanation=lazy("--root names the variable whose graph is drawn; it must hold a "
+                             "tensor that has a grad_fn when the snippet ends."),
+            fix=lazy("Pass the name of a tensor computed from a leaf with requires_grad=True, "
+                     "or leave --root out to use the last expression."),
         )
         result.exit_code = 2
     result.roots = []

@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.display import HEADLESS_FIX, NO_WINDOW, display_problem
+from gradstep.i18n import _
 from gradstep.none_guard import protect_none
 from gradstep.ui.qt_icons import app_icon
 from gradstep.ui.qt_main_window import QtMainWindow
@@ -31,12 +32,15 @@ def _platform_failure(messages: list[str]) -> str:
     """Return one line for Qt's messages when its platform plugin could not start."""
     text = "\n".join(messages)
     if "could not connect to display" in text:
-        reason = f"cannot connect to the display DISPLAY={os.environ.get('DISPLAY', '')}"
+        reason = _("cannot connect to the display DISPLAY={display}",
+                   display=os.environ.get("DISPLAY", ""))
     elif "xcb-cursor0" in text:
-        reason = "Qt's xcb plugin needs the system library libxcb-cursor0 (apt install libxcb-cursor0)"
+        reason = _("Qt's xcb plugin needs the system library libxcb-cursor0 (apt install "
+                   "libxcb-cursor0)")
     else:
-        reason = (messages[-1] if messages else "Qt could not start").splitlines()[0]
-    return f"gradstep: cannot open the window: {reason}; {HEADLESS_FIX}"
+        reason = (messages[-1] if messages else _("Qt could not start")).splitlines()[0]
+    return _("gradstep: cannot open the window: {reason}; {fix}", reason=reason,
+             fix=_(HEADLESS_FIX))
 
 
 def _make_application():
@@ -97,8 +101,8 @@ def _screenshot_when_ready(app, window, path: str, wait_for_run: bool) -> None:
 def run(args) -> int:
     """Open the window; return the application's exit status."""
     if args.file and not Path(args.file).exists():
-        print(f"gradstep: No such file: {args.file}. Check the path and the spelling "
-              "(it is relative to the current folder).", file=sys.stderr)
+        print(_("gradstep: No such file: {file}. Check the path and the spelling (it is "
+                "relative to the current folder).", file=args.file), file=sys.stderr)
         return NO_WINDOW
     shown = None
     if getattr(args, "data", None):  # a graph sent by gradstep.show (gradstep.window_data)
@@ -128,7 +132,7 @@ def run(args) -> int:
         window = QtMainWindow()
     _close_on_ctrl_c(window)
     if args.file and not window.open_file(args.file):
-        print(f"gradstep: cannot open {args.file}", file=sys.stderr)
+        print(_("gradstep: cannot open {file}", file=args.file), file=sys.stderr)
     if getattr(args, "device", None) and args.device != "cpu":
         index = window.device_selector.findData(args.device)
         if index >= 0 and window.device_selector.is_enabled(args.device):

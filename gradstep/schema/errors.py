@@ -9,7 +9,7 @@ them start from ``error_record`` below, so the keys are the same everywhere.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 ErrorKind = Literal[
     # autograd errors, told apart by torch's message (autograd.errors) and the source
@@ -37,11 +37,20 @@ class _ErrorRequired(TypedDict):
     fix: Annotated[str, "how to fix it"]
 
 
+class Message(TypedDict):
+    """gradstep's own words, to be worded in the person's language where shown
+    (``gradstep.i18n.lazy``/``render``)."""
+
+    msgid: Annotated[str, "the English text, the catalogue's key; {name} placeholders"]
+    args: Annotated[dict[str, Any], "the placeholders' values (a value may be a Message)"]
+
+
 # "pass" is a Python keyword: the class syntax cannot declare it
 _ErrorOptional = TypedDict("_ErrorOptional", {
     "exit_status": Annotated[int, "the command line's exit status for it (1 snippet failed, 2 bad usage)"],
     "pass": Annotated[int, "the 0-based pass that raised (backward replies)"],
     "node": Annotated[str | None, "the node where that pass raised (backward replies)"],
+    "words": Annotated[dict[str, Message], "gradstep's own texts of this record (title, explanation, fix, message) as messages, for the window and the command line to word in the person's language; the fields above stay English"],
 }, total=False)
 
 

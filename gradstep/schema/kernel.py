@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypedDict
 
-from gradstep.schema.errors import ErrorRecord
+from gradstep.schema.errors import ErrorRecord, Message
 from gradstep.schema.graph import TensorValue, TraceJSON, TraceNode
 from gradstep.schema.timeline import CallRecord, PassRecord, PassSummary, empty_timeline
 
@@ -91,6 +91,7 @@ class Jacobian(_JacobianRequired, total=False):
     """A node's local Jacobian (``autograd.jacobian.local_jacobian``)."""
 
     reason: Annotated[str, "why there is none"]
+    reason_words: Annotated[Message, "that reason as a message, to word in the person's language"]
     name: str
     outputs: Annotated[list[list[int]], "forward output shapes"]
     inputs: Annotated[list[list[int] | None], "shape per slot (None where no gradient flows)"]

@@ -16,7 +16,7 @@ from gradstep.schema import errors, findings, graph, kernel, timeline
 from gradstep.schema.validate import hints, is_record, strip
 
 SECTIONS = [
-    ("Errors", errors, ["ErrorRecord"]),
+    ("Errors", errors, ["ErrorRecord", "Message"]),
     ("The trace JSON (`gradstep trace --json`, a run's `trace`)", graph,
      ["TraceJSON", "TraceNode", "TraceEdge", "SavedEntry", "TensorSummary"]),
     ("Graph files (`gradstep export -o graph.json`)", graph,

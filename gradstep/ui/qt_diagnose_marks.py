@@ -78,9 +78,16 @@ class QtDiagnoseMarks(QtCore.QObject):
         self._item: MarksItem | None = None
         self._scene = None
         self._shown: dict[str, str] = {}
+        self.tags: dict[str, str] = {}
+        self.retranslate()
+        graph_view.viewport().installEventFilter(self)
+
+    def retranslate(self) -> None:
+        """Word the tags in the language in use (the marks are drawn again)."""
         self.tags = {"origin": self.tr("NaN/Inf starts here"), "carrier": self.tr("carries it"),
                      "grad_carrier": self.tr("NaN/Inf grad")}
-        graph_view.viewport().installEventFilter(self)
+        if self._item is not None:
+            self._attach(force=True)
 
     def set_marks(self, marks: dict[str, str]) -> None:
         """Show ``{node id: "origin" | "carrier"}`` ({} clears)."""

@@ -4,14 +4,16 @@ with the gradients on the edges, through the same drawing as ``gradstep export``
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 from gradstep.drawing.collapse import collapse_scopes
 from gradstep.drawing.export import export_graph
 from gradstep.step_drawing import drawing_at
 from gradstep.ui.qt_settings import settings
 
-EXPORT_FILTER = ("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;"
-                 "Graphviz DOT (*.dot);;GraphML (*.graphml);;JSON (*.json)")
+EXPORT_FILTER = QT_TRANSLATE_NOOP("QtExportActions", "PNG image (*.png);;SVG image (*.svg);;"
+                                  "PDF (*.pdf);;Graphviz DOT (*.dot);;GraphML (*.graphml);;"
+                                  "JSON (*.json)")
 SCALES = (1.0, 2.0, 3.0, 4.0)
 
 
@@ -21,23 +23,33 @@ class QtExportActions(QtCore.QObject):
     def __init__(self, window, menu: QtWidgets.QMenu):
         super().__init__(window)
         self.window = window
-        self.act_export = menu.addAction(self.tr("&Export graph…"))
+        self.act_export = menu.addAction("")
         self.act_export.setShortcut(QtGui.QKeySequence("Ctrl+E"))
         self.act_export.triggered.connect(lambda _c=False: self.export_dialog())
-        self.scale_menu = menu.addMenu(self.tr("PNG &scale"))
+        self.scale_menu = menu.addMenu("")
         group = QtGui.QActionGroup(self)
         chosen = self.scale()
         for scale in SCALES:
-            action = self.scale_menu.addAction(self.tr("{0:g}× (pixels per point)").format(scale))
+            action = self.scale_menu.addAction("")
+            action.setData(scale)
             action.setCheckable(True)
             action.setChecked(scale == chosen)
             action.triggered.connect(lambda _c=False, s=scale: settings().setValue("png_scale", s))
             group.addAction(action)
-        self.act_copy = menu.addAction(self.tr("&Copy image"))
+        self.act_copy = menu.addAction("")
+        self.retranslate()
         # Copy copies the picture when the graph has the focus; the editor keeps Copy for its text
         self.act_copy.setShortcuts(QtGui.QKeySequence.keyBindings(QtGui.QKeySequence.StandardKey.Copy)
                                    + [QtGui.QKeySequence("Ctrl+Shift+C")])
         self.act_copy.triggered.connect(lambda _c=False: self.copy_image())
+
+    def retranslate(self) -> None:
+        """Word the File menu's export entries in the language in use."""
+        self.act_export.setText(self.tr("&Export graph…"))
+        self.scale_menu.setTitle(self.tr("PNG &scale"))
+        for action in self.scale_menu.actions():
+            action.setText(self.tr("{0:g}× (pixels per point)").format(action.data()))
+        self.act_copy.setText(self.tr("&Copy image"))
 
     def scale(self) -> float:
         try:
@@ -60,7 +72,7 @@ class QtExportActions(QtCore.QObject):
             window.statusBar().showMessage(self.tr("Nothing to export: run a snippet first."))
             return
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            window, self.tr("Export graph"), window.files.last_dir(), EXPORT_FILTER)
+            window, self.tr("Export graph"), window.files.last_dir(), self.tr(EXPORT_FILTER))
         if not path:
             return
         window.files.set_last_dir(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.policies.output_cap import cap_text
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -26,8 +26,14 @@ class QtOutputPanel(QtWidgets.QPlainTextEdit):
         self.setReadOnly(True)
         self.setMaximumBlockCount(MAX_LINES + 3)  # + the note saying what was cut
         self.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
-        self.setPlaceholderText("What the snippet prints appears here.")
+        self.setPlaceholderText(self.tr("What the snippet prints appears here."))
         model.sigTraceChanged.connect(self._refresh)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.setPlaceholderText(self.tr("What the snippet prints appears here."))
+            self._refresh()
+        super().changeEvent(event)
 
     def _refresh(self) -> None:
         self.setPlainText(bounded(self.model.output))

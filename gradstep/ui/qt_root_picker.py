@@ -31,6 +31,13 @@ class QtRootPicker(QtWidgets.QComboBox):
         model.sigTraceChanged.connect(self._fill)
         self._fill()
 
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.setToolTip(self.tr("Which tensor's graph to draw (the root backward starts "
+                                    "from)"))
+            self._fill()
+        super().changeEvent(event)
+
     def chosen(self) -> str:
         """Return the root the user chose ("" for auto)."""
         return self._chosen

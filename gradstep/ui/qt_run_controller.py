@@ -26,6 +26,7 @@ class QtRunController(QtCore.QObject):
         self._inspect_timer.setSingleShot(True)
         self._inspect_timer.setInterval(INSPECT_DELAY_MS)
         self._inspect_timer.timeout.connect(self.inspect_focus)
+        self._no_graph: dict | None = None  # the last run's result when it drew no graph
         window.runner.sigResult.connect(self.on_result)
         window.runner.sigBusyChanged.connect(self.on_busy)
         window.model.sigSelectionChanged.connect(self.on_selection)
@@ -81,6 +82,7 @@ class QtRunController(QtCore.QObject):
 
     def on_run(self, result: dict) -> None:
         self.w.model.set_run_result(result)
+        self._no_graph = None if self.w.model.graph is not None else result
         if self.w.model.graph is not None:
             self.w.graph_view.set_graph(self.w.model.graph)
             self.w.follower.redraw()
@@ -94,6 +96,17 @@ class QtRunController(QtCore.QObject):
         if result.get("ok"):
             self.w.statusBar().showMessage(self.tr("Ran. Step through backward with Alt+Right."))
         self.w.sigRunFinished.emit(result)
+
+    def retranslate(self) -> None:
+        """Word again what this controller wrote: the node count, the graph area's message
+        when the run drew no graph, the error after the failing line."""
+        if self.w.model.graph is not None:
+            self.w.node_count.setText(self.tr("{0} nodes ").format(self.w.model.graph.number_of_nodes()))
+        elif self._no_graph is not None:
+            self.w.graph_view.show_message(no_graph_text(self._no_graph))
+        err = for_window(self.w.model.error) if self.w.model.error else None
+        if err and self.w.editor.error_line == err.get("line"):
+            self.w.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))
 
     def on_backward(self, timeline: dict) -> None:
         if not pass_ran(timeline):  # the request failed before a pass ran: nothing to step

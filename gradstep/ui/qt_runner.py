@@ -12,6 +12,7 @@ import traceback
 
 from PySide6 import QtCore
 
+from gradstep.i18n import lazy, with_words
 from gradstep.kernel.client import Kernel
 from gradstep.schema.errors import error_record
 from gradstep.schema.kernel import failure_reply
@@ -24,21 +25,24 @@ def make_backend():
 
 def _start_failure(method: str, kwargs: dict, exc: BaseException) -> dict:
     """Return ``method``'s reply for a kernel that could not even be created (bad settings)."""
-    error = error_record(
-        "crash", f"The kernel could not start: {exc}", type=type(exc).__name__, code="",
-        title="The kernel could not start",
-        explanation="gradstep runs snippets in a separate kernel process, and it could not be "
-                    "created. Nothing was run; your text is kept.",
-        fix="Correct the setting the message names (for example GRADSTEP_MEMORY_LIMIT) and run again.")
+    error = with_words(
+        error_record("crash", f"The kernel could not start: {exc}", type=type(exc).__name__, code=""),
+        title=lazy("The kernel could not start"),
+        message=lazy("The kernel could not start: {reason}", reason=str(exc)),
+        explanation=lazy("gradstep runs snippets in a separate kernel process, and it could not "
+                         "be created. Nothing was run; your text is kept."),
+        fix=lazy("Correct the setting the message names (for example GRADSTEP_MEMORY_LIMIT) "
+                 "and run again."))
     return failure_reply(method, error, kwargs)
 
 
 def _failure(method: str, kwargs: dict, exc: BaseException) -> dict:
     """Return ``method``'s reply for a request that raised inside the app (not the snippet)."""
-    error = error_record(
-        "other", f"{type(exc).__name__}: {exc}", type=type(exc).__name__, code="",
-        title=f"gradstep could not {method}", explanation=traceback.format_exc(limit=3),
-        fix="Report this with the snippet.")
+    error = with_words(
+        error_record("other", f"{type(exc).__name__}: {exc}", type=type(exc).__name__, code="",
+                     explanation=traceback.format_exc(limit=3)),
+        title=lazy("gradstep could not {method}", method=method),
+        fix=lazy("Report this with the snippet."))
     return failure_reply(method, error, kwargs)
 
 

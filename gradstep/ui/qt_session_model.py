@@ -33,11 +33,20 @@ class PassRecord:
 
     timeline: dict
     source: str
-    title: str
+    name: str = ""  # a title of its own; else ``title`` words it in the language in use
     line: int | None = None
     code: str | None = None
     api: str | None = None
     members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
+
+    @property
+    def title(self) -> str:
+        """Return the pass list's words for it (``line 12: ...``, ``gradstep: backward() ...``)."""
+        if self.name:
+            return self.name
+        if self.source == "snippet":
+            return pass_title({"line": self.line, "code": self.code, "api": self.api})
+        return pass_title(None, self.timeline)
 
     @property
     def failed(self) -> bool:
@@ -115,7 +124,7 @@ class QtSessionModel(QtCore.QObject):
             self.calls = list(result.get("calls") or [])
             for call in drawn_calls(self.calls, self.graph):
                 self.passes.append(PassRecord(
-                    call["timeline"], "snippet", pass_title(call), line=call.get("line"),
+                    call["timeline"], "snippet", line=call.get("line"),
                     code=call.get("code"), api=call.get("api"),
                     members=tuple(n["id"] for n in call.get("nodes") or ())))
                 self.columns.append(("pass", len(self.passes) - 1))
@@ -144,7 +153,7 @@ class QtSessionModel(QtCore.QObject):
 
     def add_timeline(self, timeline: dict, name: str = "") -> None:
         """Append a pass gradstep ran and make it the one being stepped."""
-        record = PassRecord(timeline, "gradstep", name or pass_title(None, timeline))
+        record = PassRecord(timeline, "gradstep", name)
         self.passes.append(record)
         self.columns.append(("pass", len(self.passes) - 1))
         self.history = self._history()

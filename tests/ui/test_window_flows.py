@@ -138,7 +138,7 @@ def test_keyboard_shortcuts_step(qtbot, window):
 def test_play_runs_to_the_end(qtbot, window):
     window.editor.setPlainText("\n".join(SNIPPET))
     run_and_wait(qtbot, window)
-    window.step_bar.speed.setCurrentText("60 steps/s")
+    window.step_bar.speed.setCurrentIndex(window.step_bar.speed.findData(16))  # 60 steps/s
     window.step_bar.act_play.trigger()
     qtbot.waitUntil(window.model.at_end, timeout=5000)
     qtbot.waitUntil(lambda: not window.step_bar.act_play.isChecked(), timeout=2000)
