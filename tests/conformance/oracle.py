@@ -13,10 +13,23 @@ case in forked children, one per observation level (``oracle_run.py``):
    run's; otherwise it disturbed the case, and
 3. ``light`` (no saved-tensor reads) is tried the same way; if that disturbs
    the case too, no values or steps are reported for it.
+4. ``mode``: the case under the ``TorchFunctionMode`` recorder (the output of
+   every torch call), used only when its output, exception, graph and leaf
+   ``.grad`` equal the minimal run's (a mode makes torch skip some fast paths);
+   otherwise
+5. ``mode_outside_modules`` (the mode off inside ``nn.Module`` calls, module
+   outputs recorded by hooks) is tried the same way; if that disturbs the case
+   too, node values come from the trace-function run only.
+
+The node values of the used runs are merged (``oracle_values.merge``): a value
+from either counts; where both have one and they differ, the node is left out
+and the difference is listed in ``disagreements`` (an oracle bug).
 
 FACTS.json: ``{"minimal": facts, "observed": facts or null, "observed_level",
-"notes": [why a level was not used]}``; each facts dict also has ``output``.
-Nothing here imports gradstep.
+"recorded": the mode run's facts or null, "values": {node id: {output_nr:
+summary}}, "value_sources": {node id: {output_nr: [level names]}},
+"disagreements": [...], "notes": [why a level was not used]}``; each facts dict
+also has ``output``. Nothing here imports gradstep.
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ import traceback
 os.environ.setdefault("KINETO_LOG_LEVEL", "6")  # the profiler logs to stderr otherwise
 
 import oracle_run  # noqa: E402  (imports torch, after the environment is set)
+from oracle_values import merge  # noqa: E402
 from output_text import normalize  # noqa: E402
 
 
@@ -51,7 +65,8 @@ def main(argv=None) -> int:
 def observe_case(case: str, root: str | None, device: str | None) -> dict:
     """Return the FACTS.json dict of ``case`` (see the module docstring)."""
     minimal = run_forked(case, root, "minimal", device)
-    result = {"minimal": minimal, "observed": None, "observed_level": None, "notes": []}
+    result = {"minimal": minimal, "observed": None, "observed_level": None, "recorded": None,
+              "values": {}, "value_sources": {}, "disagreements": [], "notes": []}
     if "oracle_error" in minimal:
         return result
     for level in ("full", "light"):
@@ -61,6 +76,19 @@ def observe_case(case: str, root: str | None, device: str | None) -> dict:
             result["observed"], result["observed_level"] = facts, level
             break
         result["notes"].append(f"level {level} not used: {problems}")
+    for level in ("mode", "mode_outside_modules"):
+        facts = run_forked(case, root, level, device)
+        problems = facts.get("oracle_error") or disturbance(minimal, facts)
+        if not problems:
+            result["recorded"] = facts
+            break
+        result["notes"].append(f"level {level} not used: {problems}")
+    if result["recorded"] is None:
+        result["notes"].append(f"node values come from the {result['observed_level'] or 'no'} "
+                               "run only")
+    sources = {run["level"]: run["values"] for run in (result["observed"], result["recorded"])
+               if run is not None}
+    result["values"], result["value_sources"], result["disagreements"] = merge(sources)
     return result
 
 
