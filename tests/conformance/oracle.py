@@ -28,8 +28,9 @@ and the difference is listed in ``disagreements`` (an oracle bug).
 FACTS.json: ``{"minimal": facts, "observed": facts or null, "observed_level",
 "recorded": the mode run's facts or null, "values": {node id: {output_nr:
 summary}}, "value_sources": {node id: {output_nr: [level names]}},
-"disagreements": [...], "notes": [why a level was not used]}``; each facts dict
-also has ``output``. Nothing here imports gradstep.
+"disagreements": [...], "notes": [why a level was not used], "seconds": {level:
+wall seconds of its child}}``; each facts dict also has ``output`` and
+``seconds``. Nothing here imports gradstep.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 
 os.environ.setdefault("KINETO_LOG_LEVEL", "6")  # the profiler logs to stderr otherwise
@@ -64,32 +66,43 @@ def main(argv=None) -> int:
 
 def observe_case(case: str, root: str | None, device: str | None) -> dict:
     """Return the FACTS.json dict of ``case`` (see the module docstring)."""
-    minimal = run_forked(case, root, "minimal", device)
+    seconds: dict = {}
+
+    def fork(level: str) -> dict:
+        facts = run_forked(case, root, level, device)
+        seconds[level] = facts["seconds"]
+        return facts
+
+    minimal = fork("minimal")
+    notes: list = []
     result = {"minimal": minimal, "observed": None, "observed_level": None, "recorded": None,
-              "values": {}, "value_sources": {}, "disagreements": [], "notes": []}
+              "values": {}, "value_sources": {}, "disagreements": [], "notes": notes,
+              "seconds": seconds}
     if "oracle_error" in minimal:
         return result
-    for level in ("full", "light"):
-        facts = run_forked(case, root, level, device)
-        problems = facts.get("oracle_error") or disturbance(minimal, facts)
-        if not problems:
-            result["observed"], result["observed_level"] = facts, level
-            break
-        result["notes"].append(f"level {level} not used: {problems}")
-    for level in ("mode", "mode_outside_modules"):
-        facts = run_forked(case, root, level, device)
-        problems = facts.get("oracle_error") or disturbance(minimal, facts)
-        if not problems:
-            result["recorded"] = facts
-            break
-        result["notes"].append(f"level {level} not used: {problems}")
-    if result["recorded"] is None:
-        result["notes"].append(f"node values come from the {result['observed_level'] or 'no'} "
-                               "run only")
-    sources = {run["level"]: run["values"] for run in (result["observed"], result["recorded"])
-               if run is not None}
+    result["observed"] = first_undisturbed(("full", "light"), fork, minimal, notes)
+    result["observed_level"] = result["observed"] and result["observed"]["level"]
+    if minimal["graph"] is not None:  # the values are those of its nodes: none without one
+        result["recorded"] = first_undisturbed(("mode", "mode_outside_modules"), fork, minimal,
+                                               notes)
+        if result["recorded"] is None:
+            notes.append(f"node values come from the {result['observed_level'] or 'no'} run only")
+    sources = {facts["level"]: facts["values"] for facts in (result["observed"], result["recorded"])
+               if facts is not None}
     result["values"], result["value_sources"], result["disagreements"] = merge(sources)
     return result
+
+
+def first_undisturbed(levels, fork, minimal: dict, notes: list) -> dict | None:
+    """Return the facts of the first level whose run equals the minimal one (or None),
+    noting in ``notes`` why each level before it was not used."""
+    for level in levels:
+        facts = fork(level)
+        problems = facts.get("oracle_error") or disturbance(minimal, facts)
+        if not problems:
+            return facts
+        notes.append(f"level {level} not used: {problems}")
+    return None
 
 
 def disturbance(minimal: dict, facts: dict) -> str:
@@ -110,6 +123,7 @@ def run_forked(case: str, root: str | None, level: str, device: str | None) -> d
         facts_path = os.path.join(folder, "facts.json")
         sys.stdout.flush()
         sys.stderr.flush()
+        start = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child: run, write the facts, leave without running our cleanup
             code = 0
@@ -128,6 +142,7 @@ def run_forked(case: str, root: str | None, level: str, device: str | None) -> d
             facts = {"oracle_error": f"level {level}: the child ended without facts "
                                      f"(wait status {status})"}
         facts["output"] = _read_text(output_path)
+        facts["seconds"] = round(time.monotonic() - start, 2)
         return facts
 
 
