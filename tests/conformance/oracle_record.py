@@ -17,10 +17,14 @@ node:
 - one of the call's inputs (an in-place op, ``x.add_(1)``): only when the call
   changed its version and made its node (sequence number as above); an input
   returned unchanged (``contiguous()`` of a contiguous tensor) is not read at
-  all, since reading an older view's ``grad_fn`` may rebuild its node.
+  all, since reading an older view's ``grad_fn`` may rebuild its node, nor is
+  a view changed under ``no_grad`` or by a Python function (it may be stale).
 
 A new view's ``grad_fn`` is read right after the op that made it, while it is
-fresh. Property reads (``t.grad``, ``t._base``) compute nothing and are left
+fresh (a Python-level torch function could in principle return a view it made
+stale itself: reading it would rebuild its node earlier than the plain run
+does, the same node with another sequence number, which this run does not
+report). Property reads (``t.grad``, ``t._base``) compute nothing and are left
 alone. Only plain tensors are read (a subclass's attributes run its own code).
 
 A mode changes what torch does: with one active, ``has_torch_function`` is
@@ -103,7 +107,10 @@ class Recorder(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        call = self._trampoline(func, sys._getframe(1))
+        try:
+            call = self._trampoline(func, sys._getframe(1))
+        except Exception:  # the recorder must never break the case
+            call = _call
         if getattr(func, "__name__", None) in _PROPERTY_ACCESS:
             return call(func, args, kwargs)
         before = _get_sequence_nr()
@@ -111,12 +118,12 @@ class Recorder(TorchFunctionMode):
         out = call(func, args, kwargs)
         self.calls += 1
         try:
-            self._outputs_of(out, args, kwargs, versions, before)
-        except Exception:  # the recorder must never break the case
+            self._outputs_of(out, func, args, kwargs, versions, before)
+        except Exception:
             pass
         return out
 
-    def _outputs_of(self, out, args, kwargs, versions: list, before: int) -> None:
+    def _outputs_of(self, out, func, args, kwargs, versions: list, before: int) -> None:
         if isinstance(out, torch.Tensor):
             items = (out,)
         elif isinstance(out, _CONTAINERS):  # torch.return_types are tuples too
@@ -129,12 +136,11 @@ class Recorder(TorchFunctionMode):
                 continue
             old = next((v for a, v in versions if a is t), None)
             if old is not None:
-                if t._version == old:
-                    continue  # returned unchanged: not this call's output
-                fn = t.grad_fn  # changed in place by this call: its node was rebuilt now
-                if fn is not None and fn._sequence_nr() >= before:
-                    self.record(fn, t.output_nr, t)
-                continue
+                if t._version != old and _rebuilt(t, func):
+                    fn = t.grad_fn  # changed in place by this call, its node rebuilt now
+                    if fn is not None and fn._sequence_nr() >= before:
+                        self.record(fn, t.output_nr, t)
+                continue  # else returned unchanged, or not safely readable
             if inputs is None:
                 inputs = _tensors_in(args, kwargs)
             if any(t is a for a in inputs):
@@ -205,6 +211,16 @@ class Recorder(TorchFunctionMode):
             self.values[key] = (version, value)
         elif not same_value(old[1], value):
             self.conflicts.add(key)
+
+
+def _rebuilt(t: torch.Tensor, func) -> bool:
+    """Return True when reading ``t.grad_fn`` after ``func`` changed ``t`` in place rebuilds
+    nothing: ``t`` is not a view (a plain field), or a C function changed it with grad mode
+    on (torch rebased the view's history during the call). After an in-place op under
+    ``no_grad``, or inside a Python function, a view may be stale."""
+    if not t._is_view():
+        return True
+    return torch.is_grad_enabled() and not hasattr(func, "__code__")
 
 
 def _versions(args) -> list:
