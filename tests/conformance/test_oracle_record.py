@@ -67,6 +67,21 @@ def test_an_input_returned_unchanged_is_not_read():
     assert recorder.values == {}
 
 
+def test_a_view_changed_in_place_is_read_only_where_torch_rebuilt_its_node():
+    x = torch.arange(6.0, requires_grad=True)
+    v = (x * 1.0)[1:4]
+    recorder = Recorder()
+    with recorder.active():
+        with torch.no_grad():
+            v.mul_(2.0)  # no node made: v is stale now
+        before = _get_sequence_nr()
+        torch.nn.init.zeros_(v)  # a Python function changing v under no_grad inside
+        assert _get_sequence_nr() == before  # v's node was not rebuilt by reading it
+        v.add_(1.0)  # grad mode: torch rebases v's history during the call
+    assert [(fn.name(), value["data"]) for (fn, _), (_, value) in recorder.values.items()] == [
+        ("AsStridedBackward0", [1.0, 1.0, 1.0])]
+
+
 def test_a_node_made_inside_one_call_is_not_seen():
     x = torch.randn(3, 4, requires_grad=True)
     w = torch.randn(2, 4, requires_grad=True)
