@@ -184,8 +184,10 @@ def main() -> int:
 
     from PySide6 import QtWidgets
 
-    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.none_guard import protect_none
     from gradstep.ui.qt_main_window import QtMainWindow
+
+    protect_none()  # PySide6 6.12 on Python 3.11 drops a reference to None per void call
 
     source = snippet(args.nodes)
     result, timeline, session_s = session_results(source)

@@ -100,7 +100,9 @@ def differences_of(facts: dict, shown: dict) -> list[tuple[str, str]]:
         checks.append(("steps", compare.steps_problems(observed["calls"], calls)))
         checks.append(("leaf grads", compare.leaf_grad_problems(observed["calls"], calls)))
     if compare.ids_align(minimal["graph"], shown.get("trace")):
-        checks.append(("values", compare.value_problems(minimal, observed, shown.get("trace"))))
+        checks.append(("values", compare.value_problems(minimal, facts["values"],
+                                                        shown.get("trace"))))
+    checks.append(("oracle", [f"oracle bug: {d}" for d in facts["disagreements"]]))
     return [(what, problems[0].replace("\n", " ")) for what, problems in checks if problems]
 
 

@@ -14,97 +14,128 @@ import importlib
 import os
 import sys
 
+from gradstep import installed_version
+from gradstep.i18n import N_, _
+
 SUBCOMMANDS = ("gui", "trace", "backward", "export", "check")
 TOP_OPTIONS = ("-h", "--help", "--version")
 INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program ended by Ctrl+C
+
+
+VERSION_HELP = N_("print gradstep's version and exit")
 
 
 class _VersionAction(argparse.Action):
     """``--version``: print gradstep's version (read from the package metadata only when asked)."""
 
     def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
-                 help="print gradstep's version and exit"):
-        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+                 help=VERSION_HELP):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=_(help))
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from gradstep import installed_version
-
         print(f"gradstep {installed_version()}")
         parser.exit()
 
 
 def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", nargs="?", help="snippet file, or - for standard input")
-    parser.add_argument("-c", dest="code", metavar="CODE", help="the snippet as a string")
-    parser.add_argument("--root", metavar="NAME", help="variable holding the root tensor")
+    parser.add_argument("file", nargs="?", help=_("snippet file, or - for standard input"))
+    parser.add_argument("-c", dest="code", metavar="CODE", help=_("the snippet as a string"))
+    parser.add_argument("--root", metavar="NAME", help=_("variable holding the root tensor"))
     parser.add_argument(
         "--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"),
-        help="device the snippet runs under (default: cpu)",
+        help=_("device the snippet runs under (default: cpu)"),
     )
     parser.add_argument(
         "--timeout", type=float, default=None, metavar="SECONDS",
-        help="stop the snippet after this many seconds",
+        help=_("stop the snippet after this many seconds"),
     )
     parser.add_argument(
         "--deep-values", action="store_true",
-        help="also record the output of every torch call inside library code (more node "
+        help=_("also record the output of every torch call inside library code (more node "
              "values; a Python mode is then active, which can change the kernels and fast "
-             "paths torch picks, so the run may differ from plain python)",
+             "paths torch picks, so the run may differ from plain python)"),
     )
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter with "usage: " in the person's language."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose own words (help, group titles, "error:") are gradstep's, in
+    the person's language; the subcommands' parsers are made of this class too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help=_("show this help message and exit"))
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, _("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="gradstep", description="Step through a real PyTorch backward pass.",
-        epilog="gradstep FILE.py [--run] opens the window on FILE.py (the same as gradstep gui FILE.py).",
+    parser = _Parser(
+        prog="gradstep", description=_("Step through a real PyTorch backward pass."),
+        epilog=_("gradstep FILE.py [--run] opens the window on FILE.py (the same as gradstep gui FILE.py)."),
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gui = sub.add_parser("gui", help="open the window (the default)")
-    gui.add_argument("file", nargs="?", help="snippet file to open (it is not run)")
-    gui.add_argument("--run", action="store_true", help="run the opened file at once")
+    gui = sub.add_parser("gui", help=_("open the window (the default)"))
+    gui.add_argument("file", nargs="?", help=_("snippet file to open (it is not run)"))
+    gui.add_argument("--run", action="store_true", help=_("run the opened file at once"))
     gui.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"))
+    gui.add_argument("--data", metavar="FILE",
+                     help="show a graph and its passes sent by gradstep.show (JSON; - for "
+                          "standard input) instead of running a snippet")
 
-    trace = sub.add_parser("trace", help="print the autograd graph")
+    trace = sub.add_parser("trace", help=_("print the autograd graph"))
     _add_snippet_options(trace)
-    trace.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    trace.add_argument("--json", action="store_true", help=_("print JSON (the only format)"))
 
-    backward = sub.add_parser("backward", help="run backward and print the step timeline")
+    backward = sub.add_parser("backward", help=_("run backward and print the step timeline"))
     _add_snippet_options(backward)
-    backward.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    backward.add_argument("--json", action="store_true", help=_("print JSON (the only format)"))
     backward.add_argument("--retain-graph", action="store_true")
     backward.add_argument("--mode", choices=("backward", "grad"), default="backward")
     backward.add_argument("--passes", type=int, default=1, metavar="N")
     backward.add_argument(
         "--gradient", choices=("ones",), default=None,
-        help="gradient for a non-scalar root (ones_like the root)",
+        help=_("gradient for a non-scalar root (ones_like the root)"),
     )
 
-    export = sub.add_parser("export", help="write a picture or a graph file")
+    export = sub.add_parser("export", help=_("write a picture or a graph file"))
     _add_snippet_options(export)
     export.add_argument("-o", "--output", required=True, metavar="OUT")
     export.add_argument("--step", type=int, default=None, metavar="K",
-                        help="draw the state after K backward steps (0 = before the first)")
+                        help=_("draw the state after K backward steps (0 = before the first)"))
     export.add_argument("--pass", dest="pass_number", type=int, default=None, metavar="P",
-                        help="step through the snippet's P-th backward call (1-based)")
+                        help=_("step through the snippet's P-th backward call (1-based)"))
     export.add_argument("--layout", choices=("layered", "dot"), default="layered")
     export.add_argument("--collapse", type=int, default=None, metavar="DEPTH")
     export.add_argument("--rankdir", choices=("TB", "LR"), default="TB")
-    export.add_argument("--scale", type=float, default=2.0, help="PNG pixels per point")
-    export.add_argument("--transparent", action="store_true", help="PNG without background")
-    export.add_argument("--frames", metavar="DIR", help="also write one PNG per backward step")
+    export.add_argument("--scale", type=float, default=2.0, help=_("PNG pixels per point"))
+    export.add_argument("--transparent", action="store_true", help=_("PNG without background"))
+    export.add_argument("--frames", metavar="DIR", help=_("also write one PNG per backward step"))
     export.add_argument("--delay", type=int, default=None, metavar="MS",
-                        help="time per step of an animation (-o pass.gif/.apng/.webp; default 1000)")
+                        help=_("time per step of an animation (-o pass.gif/.apng/.webp; default 1000)"))
 
     check = sub.add_parser(
-        "check", help="find where NaN/Inf values start and how gradients flow",
-        description="Run the snippet, trace it, run one backward pass (the snippet's own, "
+        "check", help=_("find where NaN/Inf values start and how gradients flow"),
+        description=_("Run the snippet, trace it, run one backward pass (the snippet's own, "
                     "else from the root) and report where NaN/Inf values start, forward and "
                     "backward, and layers whose gradients vanish, explode or are mostly zero. "
-                    "Exit status 1 when NaN/Inf was found.")
+                    "Exit status 1 when NaN/Inf was found."))
     _add_snippet_options(check)
-    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.add_argument("--json", action="store_true", help=_("print the findings as JSON"))
     return parser
 
 
@@ -122,10 +153,10 @@ def _with_command(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]
     if first.startswith("-") or first.endswith(".py") or os.path.exists(first):
         return ["gui", *argv]  # `gradstep FILE --run`, `gradstep --device cuda`
     close = difflib.get_close_matches(first, SUBCOMMANDS, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    parser.error(f"'{first}' is neither a command nor a file.{hint} Commands: "
-                 f"{', '.join(SUBCOMMANDS)} (gradstep COMMAND --help). To open a snippet, "
-                 "give its path: gradstep model.py")
+    hint = _(" Did you mean '{command}'?", command=close[0]) if close else ""
+    parser.error(_("'{word}' is neither a command nor a file.{hint} Commands: {commands} "
+                   "(gradstep COMMAND --help). To open a snippet, give its path: gradstep "
+                   "model.py", word=first, hint=hint, commands=", ".join(SUBCOMMANDS)))
     raise AssertionError("unreachable: parser.error exits")
 
 
@@ -139,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return handler.run(args)
     except KeyboardInterrupt:
         # the kernel process is ended at exit (gradstep.kernel.client's atexit hook)
-        print("gradstep: interrupted", file=sys.stderr)
+        print(_("gradstep: interrupted"), file=sys.stderr)
         return INTERRUPTED
 
 

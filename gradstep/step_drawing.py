@@ -3,15 +3,15 @@ Export both hand to ``gradstep.drawing.export.export_graph``."""
 
 from __future__ import annotations
 
+from gradstep.autograd.step_state import apply_saved
+from gradstep.drawing.style import gradient_text
+
 
 def drawing_at(graph, state) -> tuple:
     """Return ``(graph, keyword arguments for export_graph)`` drawing ``state`` (a
     ``step_state.StepState``; None: the graph as the run left it): the saved tensors as
     torch has them at that step, node states, the gradients written on the edges, and
     for JSON files the gradient per edge and the step (``step_state``)."""
-    from gradstep.autograd.step_state import apply_saved
-    from gradstep.drawing.style import gradient_text
-
     if state is None:
         return graph, {}
     shown = apply_saved(graph, state.saved)

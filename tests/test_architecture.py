@@ -1,84 +1,150 @@
-"""The autograd core and the pure drawing modules must not need Qt."""
+"""What each part may load when it is imported, checked in fresh processes (two in all).
 
+``lint-imports`` (pyproject.toml) checks the imports written in the code; this checks
+what really gets loaded, imports made at run time included: the records, the policies,
+the step state and the command line load neither torch nor Qt (printing JSON or drawing
+a step never loads torch), the autograd core and the pure drawing modules never load
+Qt, and the window never loads torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-PURE_MODULES = [
+ROOT = Path(__file__).resolve().parents[1]
+QT = ("PySide6", "pyqtgraph", "shiboken6")
+
+NEITHER_TORCH_NOR_QT = [
     "gradstep.cli",
-    "gradstep.autograd.session",
-    "gradstep.autograd.backward",
-    "gradstep.autograd.calls",
-    "gradstep.autograd.timeline",
+    "gradstep.schema.kernel",
+    "gradstep.schema.findings",
+    "gradstep.schema.validate",
+    "gradstep.schema.markdown",
+    "gradstep.policies.strict_json",
+    "gradstep.policies.output_cap",
+    "gradstep.policies.memory_errors",
     "gradstep.autograd.step_state",
-    "gradstep.step_drawing",
+    "gradstep.autograd.timeline",
+    "gradstep.autograd.graph_json",
+    "gradstep.autograd.findings",
+    "gradstep.autograd.errors",
     "gradstep.autograd.formulas",
     "gradstep.autograd.formula_step",
+    "gradstep.step_drawing",
+    "gradstep.commands.run_and_report",
     "gradstep.commands.trace",
     "gradstep.commands.backward",
     "gradstep.commands.check",
-    "gradstep.autograd.findings",
+    "gradstep.commands.export",
+    "gradstep.kernel.client",
+    "gradstep.kernel.worker",
+    "gradstep.examples",
+    "gradstep.shipped",
+]
+
+WITHOUT_QT = [
+    "gradstep.autograd.session",
+    "gradstep.autograd.backward",
+    "gradstep.autograd.calls",
     "gradstep.autograd.grad_stats",
     "gradstep.drawing.layout",
     "gradstep.drawing.style",
-    "gradstep.drawing.dot",
+    "gradstep.drawing.graph_files",
     "gradstep.drawing.collapse",
     "gradstep.drawing.metrics",
     "gradstep.drawing.samples",
-    "gradstep.kernel.client",
-    "gradstep.kernel.worker",
+    "gradstep.drawing.export",
 ]
 
+WITHOUT_TORCH = ["gradstep.ui.qt_main_window", "gradstep.commands.gui", "gradstep.drawing.qt_scene"]
 
-@pytest.mark.parametrize("module", PURE_MODULES)
-def test_pure_module_imports_without_qt(module):
-    pytest.importorskip(module)
-    script = textwrap.dedent(
-        f"""
-        import importlib, importlib.abc, sys
+CHECK = textwrap.dedent("""
+    import importlib, importlib.abc, json, sys
 
-        class NoQt(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6"):
-                    raise ImportError("Qt is forbidden here: " + name)
-                return None
+    class Forbid(importlib.abc.MetaPathFinder):
+        names = set()
 
-        sys.meta_path.insert(0, NoQt())
-        import {module}
-        for name in list(sys.modules):
-            assert not name.startswith(("PySide6", "pyqtgraph")), name
-        print("ok")
-        """
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] in self.names:
+                raise ImportError("forbidden here: " + name)
+            return None
+
+    forbid = Forbid()
+    sys.meta_path.insert(0, forbid)
+    failures = {}
+    for names, modules in json.loads(sys.argv[1]):
+        forbid.names = set(names)
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:
+                failures[module] = str(exc)
+                continue
+            loaded = sorted({m.split(".")[0] for m in sys.modules} & forbid.names)
+            if loaded:
+                failures[module] = "loaded " + ", ".join(loaded)
+    print(json.dumps(failures))
+""")
 
 
 TORCH_FREE = ["gradstep.autograd.step_state", "gradstep.autograd.timeline", "gradstep.autograd.graph_json",
               "gradstep.step_drawing", "gradstep.commands.export", "gradstep.commands.animation",
               "gradstep.autograd.formula_step"]
+def _failures(phases: list) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHECK, json.dumps(phases)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("module", TORCH_FREE)
-def test_step_state_and_drawing_need_no_torch(module):
-    """The window and `gradstep export` read step state without loading torch."""
-    script = textwrap.dedent(
-        f"""
-        import importlib.abc, sys
+def test_records_policies_step_state_and_commands_load_neither_torch_nor_qt_and_the_core_no_qt():
+    # one process: first with torch and Qt forbidden, then torch allowed (the core loads it)
+    phases = [[("torch", *QT), NEITHER_TORCH_NOR_QT], [QT, WITHOUT_QT]]
+    assert _failures(phases) == {}
 
-        class NoTorch(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".")[0] == "torch":
-                    raise ImportError("torch is not needed here: " + name)
-                return None
 
-        sys.meta_path.insert(0, NoTorch())
-        import {module}
-        print("ok")
-        """
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+def test_the_window_never_loads_torch():
+    assert _failures([[["torch"], WITHOUT_TORCH]]) == {}
+
+
+def test_every_pure_drawing_module_is_in_the_import_contracts():
+    """A new module of gradstep/drawing without the qt_ prefix is pure: the import-linter
+    contracts must list it (export.py, which loads Qt only for pictures, excepted)."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    listed = [set(c["source_modules"]) for c in contracts if c["type"] == "forbidden"
+              and "gradstep.drawing.layout" in c.get("source_modules", ())]
+    pure = {f"gradstep.drawing.{p.stem}" for p in (ROOT / "gradstep" / "drawing").glob("*.py")
+            if not p.stem.startswith(("qt_", "__")) and p.stem != "export"}
+    assert len(listed) == 2
+    for modules in listed:
+        assert pure <= modules, pure - modules
+
+
+# ui/words.py holds only ``tr`` (Qt's translate) for the plain-text helpers around it
+NAMED_WITHOUT_PREFIX = {"gradstep/ui/words.py"}
+
+
+def test_qt_modules_and_only_they_are_named_qt_():
+    """In gradstep/ui and gradstep/drawing a module that imports Qt at its top is a
+    ``qt_<thing>.py`` and a ``qt_`` module imports Qt: the Qt boundary shows in a listing."""
+    wrong = []
+    for folder in ("ui", "drawing"):
+        for path in sorted((ROOT / "gradstep" / folder).glob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            top = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import)
+                   for alias in node.names}
+            top |= {(node.module or "").split(".")[0] for node in tree.body
+                    if isinstance(node, ast.ImportFrom)}
+            name = path.relative_to(ROOT).as_posix()
+            if bool(top & set(QT)) != path.stem.startswith("qt_") and name not in NAMED_WITHOUT_PREFIX:
+                wrong.append(name)
+    assert wrong == []

@@ -61,7 +61,7 @@ def test_animation_has_one_frame_per_step_all_the_same_size(tmp_path, in_process
 
 def test_frames_carry_torchs_gradients_on_the_edges():
     """StepFrames writes on each edge, from the step it flowed on, what torch computed."""
-    from gradstep.drawing.frames import StepFrames
+    from gradstep.qt_step_frames import StepFrames
 
     path = EXAMPLES / "mse_backward.py"
     result = Session().run(path.read_text(encoding="utf-8"), filename=str(path))

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from gradstep import installed_version
 from gradstep.cli import INTERRUPTED, SUBCOMMANDS, build_parser, main
 from gradstep.commands.gui import display_problem
+from tests.deadline import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADLESS = {k: v for k, v in os.environ.items()
@@ -143,16 +143,13 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
                        "while True:\n    time.sleep(0.05)\n")
     proc = subprocess.Popen([sys.executable, "-m", "gradstep", "trace", str(snippet), "--json"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    assert wait_until(lambda: marker.exists() and marker.read_text(), 120)
     kernel_pid = int(marker.read_text())
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == INTERRUPTED
     assert err == "gradstep: interrupted\n" and out == ""
-    time.sleep(0.2)
-    assert _gone(kernel_pid)  # the snippet does not run on after gradstep ended
+    assert wait_until(lambda: _gone(kernel_pid), 5)  # the snippet does not run on after gradstep ended
 
 
 @pytest.mark.slow

@@ -126,6 +126,8 @@ def test_the_wheel_carries_the_resources_license_and_launchers(dist):
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
     for name in ("gradstep/resources/examples/mse_backward.py", "gradstep/resources/gradstep.desktop",
                  "gradstep/resources/icons/gradstep.svg", f"{info}/licenses/LICENSE",
+                 "gradstep/resources/locale/zh_CN.po",
+                 "gradstep/resources/translations/gradstep_zh_CN.qm",
                  "gradstep/__main__.py", "gradstep/kernel/launch.py"):
         assert name in names
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
@@ -154,6 +156,52 @@ def test_the_installed_commands_work_from_a_folder_with_its_own_app_package(inst
     svg = ET.parse(user_project / "x.svg").getroot()
     text = " ".join("".join(element.itertext()) for element in svg.iter("{http://www.w3.org/2000/svg}text"))
     assert "MseLossBackward0" in text and "w" in text.split()
+
+    # the catalogue ships in the wheel: a Chinese locale gets the explanation in Chinese
+    env = {k: v for k, v in _env().items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    done = subprocess.run([str(installed / "gradstep"), "trace", "-c", "x = 1"], cwd=user_project,
+                          env={**env, "LANG": "zh_CN.UTF-8"}, capture_output=True, text=True,
+                          encoding="utf-8", timeout=180)
+    assert done.returncode == 1 and "没有可画的计算图" in done.stderr, done.stderr
+
+
+API_SCRIPT = SNIPPET.replace("x = torch", "import json, sys\nimport torch\nimport torch.nn.functional as F\n"
+                              "import gradstep\nx = torch", 1) + """
+graph = gradstep.trace(mse)
+timeline = gradstep.backward(mse)
+drawing = gradstep.draw(mse, timeline=timeline, step=1)
+drawing.save("api.svg")
+drawing.save("api.json")
+print(json.dumps({"module": gradstep.__file__, "trace": gradstep.to_json(graph),
+                  "steps": [s["name"] for s in timeline["steps"]], "w.grad": w.grad,
+                  "qt loaded": "PySide6" in sys.modules}))
+"""
+
+
+def test_a_script_using_the_api_runs_from_a_folder_with_its_own_app_package(installed,
+                                                                           user_project):
+    (user_project / "use_api.py").write_text(API_SCRIPT)
+    done = _run([installed / "python", "use_api.py"], user_project, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    site = installed.parent.resolve()
+    assert Path(got["module"]).resolve().is_relative_to(site)  # the wheel's gradstep
+    assert got["steps"] == ["MseLossBackward0", "MulBackward0", "AccumulateGrad"]
+    assert got["w.grad"] is None and got["qt loaded"] is False
+    cli = _run([installed / "gradstep", "trace", "snippet.py", "--json"], user_project)
+    assert cli.returncode == 0, cli.stderr
+    want = json.loads(cli.stdout)
+    api = got["trace"]
+    assert [(n["id"], n["name"], n["label"]) for n in api["nodes"]] == \
+        [(n["id"], n["name"], n["label"]) for n in want["nodes"]]
+    assert api["edges"] == want["edges"]
+    for a, c in zip(api["nodes"], want["nodes"]):
+        if a["value"] is not None and c["value"] is not None:
+            assert a["value"] == c["value"]
+    svg = ET.parse(user_project / "api.svg").getroot()  # drawn by the render child
+    assert "MseLossBackward0" in "".join(svg.itertext())
+    states = {n["label"]: n["state"] for n in json.loads((user_project / "api.json").read_text())["nodes"]}
+    assert states == {"mse": "done", "mul": "current", "w": "pending"}
 
 
 def _installed_examples(installed: Path, cwd: Path) -> dict[str, str]:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import torch
 
 from gradstep.autograd import jacobian, saved_memory
-from gradstep.autograd.errors import explain
+from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
-from gradstep.autograd.graph_facts import (
+from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
     id_number,
     input_names,
@@ -35,6 +35,7 @@ from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.values import compact, to_jsonable
+from gradstep.i18n import lazy, with_words
 
 MODES = ("backward", "grad")
 
@@ -259,9 +260,16 @@ def _blame_snippet_calls(error: dict, calls: list) -> dict:
     if error.get("kind") != "freed_buffers" or not freeing:
         return error
     lines = ", ".join(str(c["line"]) for c in freeing[:3])
-    note = (f" The snippet itself already ran backward without retain_graph (line {lines}), "
-            "which freed these buffers; its own timeline is in the run's backward calls.")
-    return {**error, "explanation": (error.get("explanation") or "") + note}
+    note = lazy("The snippet itself already ran backward without retain_graph (line {lines}), "
+                "which freed these buffers; its own timeline is in the run's backward calls.",
+                lines=lines)
+    return with_words({**error}, explanation=lazy("{text} {more}", text=_explanation(error),
+                                                  more=note))
+
+
+def _explanation(error: dict):
+    """Return the error's explanation as a message when it has one, else its text."""
+    return (error.get("words") or {}).get("explanation") or error.get("explanation") or ""
 
 
 def combine_passes(records: list[dict]) -> dict:
@@ -290,12 +298,17 @@ def combine_passes(records: list[dict]) -> dict:
 def _where_it_stopped(error: dict, number: int, count: int, steps: list) -> dict:
     """Return ``error`` with ``pass`` and ``node`` set and the place named in its explanation."""
     failed = next((s for s in reversed(steps) if s.get("error")), None)
-    where = f"pass {number + 1} of {count}" if count > 1 else "the backward pass"
+    where = (lazy("pass {number} of {count}", number=number + 1, count=count) if count > 1
+             else lazy("the backward pass"))
     if failed is not None:
-        where += f", at {failed['node']} ({failed['name']})"
-    explanation = (error.get("explanation") or "").rstrip()
-    return {**error, "pass": number, "node": failed["node"] if failed else None,
-            "explanation": f"{explanation} It stopped in {where}.".strip()}
+        where = lazy("{where}, at {node} ({name})", where=where, node=failed["node"],
+                     name=failed["name"])
+    stopped = lazy("It stopped in {where}.", where=where)
+    explanation = _explanation(error)
+    if explanation:
+        stopped = lazy("{text} {more}", text=explanation, more=stopped)
+    return with_words({**error, "pass": number, "node": failed["node"] if failed else None},
+                      explanation=stopped)
 
 
 def retained_tensors(namespace: dict, id_of: dict) -> dict:
@@ -326,7 +339,8 @@ def inspect_node(state, node_id: str) -> dict:
     fn = trace.node_of.get(node_id)
     if fn is None:
         known = ", ".join(sorted(trace.node_of, key=id_number)[:5])
-        return {"id": node_id, "error": f"no node {node_id!r} in the graph (nodes are {known}, ...)"}
+        message = f"no node {node_id!r} in the graph (nodes are {known}, ...)"
+        return {"id": node_id, "error": make_error("other", message)}
     info = dict(trace.graph.nodes[node_id])
     info["saved"] = saved_memory.recall_into(fn, saved_items(fn, values=True, snippet_done=True))
     info["freed"] = any(item.get("freed") for item in info["saved"])

@@ -28,13 +28,14 @@ import linecache
 import sys
 import types
 from collections import deque
+from dataclasses import dataclass, field
 
 import torch
 
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import explain
-from gradstep.autograd.graph_facts import freed_node_ids
+from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.step_hooks import gc_paused
@@ -52,13 +53,13 @@ _TARGETS = (
 
 @contextlib.contextmanager
 def capture_backward_calls(filename: str = "<snippet>", observer=None):
-    """Yield the list that collects one record per backward call of the snippet.
+    """Yield the ``CapturedCalls`` that collect one record per backward call of the snippet.
 
     ``observer`` (an ``observe.Observer``) reads the values its saved tensors
     prove before each recorded call frees them. The wrapped torch functions are
     restored on exit, also when the snippet failed.
     """
-    calls = CallRecords()
+    calls = CapturedCalls()
     capture = _Capture(filename, calls, observer)
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
     try:
@@ -69,20 +70,22 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
         for owner, attr, original in originals:
             setattr(owner, attr, original)
         if capture.skipped:
-            calls.append(_skipped_record(len(calls), capture.skipped))
+            calls.add(_skipped_record(len(calls.records), capture.skipped))
 
 
-class CallRecords(list):
-    """The call records (plain data), plus ``graphs``: per record, ``(root grad_fns,
-    {grad_fn: node id})`` of the call's graph, or None (kept out of the JSON; used to
-    draw the calls on the traced graph, see ``call_graphs``)."""
+@dataclass
+class CapturedCalls:
+    """What ``capture_backward_calls`` collected: ``records`` (plain data,
+    ``schema.timeline.CallRecord``) and, side by side, ``graphs``: per record,
+    ``(root grad_fns, {grad_fn: node id})`` of the call's graph, or None (live objects,
+    never in the JSON; used to draw the calls on the traced graph, see ``call_graphs``)."""
 
-    def __init__(self):
-        super().__init__()
-        self.graphs: list = []
+    records: list[dict] = field(default_factory=list)
+    graphs: list = field(default_factory=list)
 
-    def append(self, record, graph=None) -> None:
-        super().append(record)
+    def add(self, record: dict, graph=None) -> None:
+        """Keep ``record`` and its graph (None: nothing to draw it on)."""
+        self.records.append(record)
         self.graphs.append(graph)
 
 
@@ -99,7 +102,7 @@ def _skipped_record(index: int, count: int) -> dict:
 class _Capture:
     """Decides which calls to record and records them into ``calls``."""
 
-    def __init__(self, filename: str, calls: list, observer=None):
+    def __init__(self, filename: str, calls: CapturedCalls, observer=None):
         self.filename = filename
         self.calls = calls
         self.observer = observer
@@ -114,7 +117,7 @@ class _Capture:
             caller = sys._getframe(1)
             if self.busy or caller.f_code.co_filename != self.filename:
                 return original(*args, **kwargs)
-            if len(self.calls) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
+            if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
                 self.skipped += 1
                 return original(*args, **kwargs)
             try:
@@ -153,7 +156,7 @@ class _Capture:
                 try:
                     roots = [r.grad_fn for r in _roots(api, bound.arguments)
                              if getattr(r, "grad_fn", None) is not None]
-                    self.calls.append(self._record(api, bound.arguments, caller, id_of, labels,
+                    self.calls.add(self._record(api, bound.arguments, caller, id_of, labels,
                                                    (steps, exc, grads), freed_before),
                                       (roots, id_of))
                 except Exception:  # a record we cannot build is left out
@@ -208,7 +211,7 @@ class _Capture:
                                freed_before=freed_before)
         line = caller.f_lineno
         record = {
-            "index": len(self.calls), "line": line, "code": _code(self.filename, line),
+            "index": len(self.calls.records), "line": line, "code": _code(self.filename, line),
             "api": api, "retain_graph": retain_graph, "create_graph": create_graph,
             "nodes": _nodes(id_of, labels), "timeline": timeline, "error": error,
         }

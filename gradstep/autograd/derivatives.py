@@ -116,7 +116,7 @@ def load_table() -> DerivativeTable:
     if path is None:
         return DerivativeTable(unavailable="this torch build does not ship torchgen's derivatives.yaml")
     try:
-        import yaml
+        import yaml  # optional (the formulas say so without it), read on first use only
     except ImportError:
         return DerivativeTable(path=path, unavailable="pyyaml is not installed (pip install pyyaml)")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ten times faster

@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import math
 
-NONFINITE_TEXT = ("NaN", "Infinity", "-Infinity")
+from gradstep.policies.strict_json import NAN, is_nonfinite, json_float
+
 UNKNOWN = None
-
-
-def is_nonfinite(x) -> bool:
-    """Return True for one element that is NaN or infinite (a float or its JSON string)."""
-    if isinstance(x, str):
-        return x in NONFINITE_TEXT
-    return isinstance(x, float) and not math.isfinite(x)
 
 
 def counts(value) -> tuple[int, int] | None:
@@ -34,7 +28,7 @@ def counts(value) -> tuple[int, int] | None:
         return int(value.get("nan") or 0), int(value.get("inf") or 0)
     nan = inf = 0
     for x in flatten(value):
-        if x == "NaN" or (isinstance(x, float) and math.isnan(x)):
+        if x == NAN or (isinstance(x, float) and math.isnan(x)):
             nan += 1
         elif is_nonfinite(x):
             inf += 1
@@ -150,8 +144,6 @@ def text(x) -> str:
         return str(x)
     if isinstance(x, int):
         return str(x)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
+    if not math.isfinite(x):
+        return json_float(x)
     return f"{x:.6g}"

@@ -1,9 +1,15 @@
 """The plain words gradstep shows for each kind of error: a title, what went
-wrong, and how to fix it. ``errors.py`` decides the kind; this module words it."""
+wrong, and how to fix it. ``errors.py`` decides the kind; this module words it.
+
+Every text is a ``gradstep.i18n.lazy`` message (English here, translated in
+``gradstep/resources/locale/<code>.po``): the error dict keeps them in ``words`` so
+the command line and the window word them in the person's language."""
 
 from __future__ import annotations
 
 import re
+
+from gradstep.i18n import N_, lazy
 
 
 def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
@@ -23,123 +29,134 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
 def describe_plain(kind: str, message: str) -> dict:
     """Return ``{"title", "explanation", "fix"}`` for a failure that is not an
     exception (or for the generic wording of ``kind``)."""
-    title, explanation, fix = _PLAIN.get(kind, _PLAIN["other"])
-    return {"title": title, "explanation": explanation, "fix": fix}
+    return _words(*_PLAIN.get(kind, _PLAIN["other"]))
 
 
-def _words(title: str, explanation: str, fix: str) -> dict:
-    return {"title": title, "explanation": explanation, "fix": fix}
+def _words(title, explanation, fix) -> dict:
+    """Return the three texts; each a ``lazy`` message, or a plain string made into one."""
+    return {"title": _lazy(title), "explanation": _lazy(explanation), "fix": _lazy(fix)}
 
 
-def _name(context: dict, key: str = "target", default: str = "the tensor") -> str:
+def _lazy(text):
+    return lazy(text) if isinstance(text, str) else text
+
+
+def _name(context: dict, key: str = "target", default=None):
+    """Return the tensor's source text as code (`loss`), else ``default`` (a message)."""
     value = context.get(key)
-    return f"`{value}`" if value else default
+    return f"`{value}`" if value else (default or lazy("the tensor"))
 
 
 # ---------------------------------------------------------------- autograd errors
 
 
 def _no_grad_fn(detail: str, context: dict) -> dict:
-    target = _name(context, default="the tensor you differentiate")
+    target = _name(context, default=lazy("the tensor you differentiate"))
     block = context.get("no_grad_line")
     if block:
         return _words(
-            "Computed where autograd records nothing",
-            f"{target} was computed inside the `with torch.no_grad():` block of line "
-            f"{block}. Inside it autograd records no graph, so {target} has no grad_fn "
-            "and there is nothing to differentiate.",
-            f"Compute {target} outside the no_grad block (keep no_grad for evaluation "
-            "and parameter updates).",
+            N_("Computed where autograd records nothing"),
+            lazy("{target} was computed inside the `with torch.no_grad():` block of line "
+                 "{line}. Inside it autograd records no graph, so {target} has no grad_fn "
+                 "and there is nothing to differentiate.", target=target, line=block),
+            lazy("Compute {target} outside the no_grad block (keep no_grad for evaluation "
+                 "and parameter updates).", target=target),
         )
     return _words(
-        "Nothing here requires grad",
-        f"{target} was computed only from tensors that do not require grad, so autograd "
-        "recorded no graph for it: it has no grad_fn and there is nothing to "
-        "differentiate.",
-        "Create the leaf tensor with requires_grad=True (for example "
-        "`w = torch.full([1], 2., requires_grad=True)`), or call `w.requires_grad_()` "
-        f"BEFORE computing {target}, then compute it again.",
+        N_("Nothing here requires grad"),
+        lazy("{target} was computed only from tensors that do not require grad, so autograd "
+             "recorded no graph for it: it has no grad_fn and there is nothing to "
+             "differentiate.", target=target),
+        lazy("Create the leaf tensor with requires_grad=True (for example "
+             "`w = torch.full([1], 2., requires_grad=True)`), or call `w.requires_grad_()` "
+             "BEFORE computing {target}, then compute it again.", target=target),
     )
 
 
 def _stale_graph(detail: str, context: dict) -> dict:
-    target = _name(context, default="the tensor you differentiate")
+    target = _name(context, default=lazy("the tensor you differentiate"))
     return _words(
-        "The graph was built before requires_grad was set",
-        f"{target} was computed before `requires_grad_()` was called, so its graph was "
-        "recorded while nothing required grad. Setting requires_grad afterwards does "
-        f"not change a graph that already exists: {target} still has no grad_fn.",
-        f"Rebuild the graph: run the line that computes {target} again after "
-        "`requires_grad_()`, then differentiate it.",
+        N_("The graph was built before requires_grad was set"),
+        lazy("{target} was computed before `requires_grad_()` was called, so its graph was "
+             "recorded while nothing required grad. Setting requires_grad afterwards does "
+             "not change a graph that already exists: {target} still has no grad_fn.",
+             target=target),
+        lazy("Rebuild the graph: run the line that computes {target} again after "
+             "`requires_grad_()`, then differentiate it.", target=target),
     )
 
 
 def _not_requiring_grad(detail: str, context: dict) -> dict:
     inputs = context.get("inputs") or []
-    which = ", ".join(f"`{i}`" for i in inputs) if inputs else "the inputs"
+    which = ", ".join(f"`{i}`" for i in inputs) if inputs else lazy("the inputs")
     return _words(
-        "An input does not require grad",
-        f"torch.autograd.grad was asked for the gradient with respect to {which}, but "
-        "one of them does not require grad, so autograd cannot give its gradient.",
-        "Create that tensor with requires_grad=True (or call `.requires_grad_()` on it "
-        "before the loss is computed, then recompute the loss), or leave it out of the "
-        "inputs list.",
+        N_("An input does not require grad"),
+        lazy("torch.autograd.grad was asked for the gradient with respect to {inputs}, but "
+             "one of them does not require grad, so autograd cannot give its gradient.",
+             inputs=which),
+        N_("Create that tensor with requires_grad=True (or call `.requires_grad_()` on it "
+           "before the loss is computed, then recompute the loss), or leave it out of the "
+           "inputs list."),
     )
 
 
 def _freed_buffers(detail: str, context: dict) -> dict:
     return _words(
-        "Backward through the graph a second time",
-        "The first backward (or autograd.grad) freed the tensors the graph had saved for "
-        "computing gradients. A second backward through the same graph needs them and "
-        "they are gone.",
-        "Pass retain_graph=True to the FIRST backward/autograd.grad call if you need to "
-        "go through the graph again, or recompute the forward pass (rebuild the loss) "
-        "before the second backward.",
+        N_("Backward through the graph a second time"),
+        N_("The first backward (or autograd.grad) freed the tensors the graph had saved for "
+           "computing gradients. A second backward through the same graph needs them and "
+           "they are gone."),
+        N_("Pass retain_graph=True to the FIRST backward/autograd.grad call if you need to "
+           "go through the graph again, or recompute the forward pass (rebuild the loss) "
+           "before the second backward."),
     )
 
 
 def _non_scalar(detail: str, context: dict) -> dict:
     out = context.get("target") or "out"
     return _words(
-        "backward() of a tensor that is not a scalar",
-        f"`{out}` has more than one element, so torch cannot guess the gradient to "
-        "start backward with: it only creates one implicitly (1.0) for a scalar.",
-        f"Reduce it to a scalar first (`{out}.sum()` or `{out}.mean()`), or pass the "
-        f"starting gradient yourself: `{out}.backward(gradient=torch.ones_like({out}))` "
-        f"(for torch.autograd.grad: `grad_outputs=torch.ones_like({out})`).",
+        N_("backward() of a tensor that is not a scalar"),
+        lazy("`{out}` has more than one element, so torch cannot guess the gradient to "
+             "start backward with: it only creates one implicitly (1.0) for a scalar.", out=out),
+        lazy("Reduce it to a scalar first (`{out}.sum()` or `{out}.mean()`), or pass the "
+             "starting gradient yourself: `{out}.backward(gradient=torch.ones_like({out}))` "
+             "(for torch.autograd.grad: `grad_outputs=torch.ones_like({out})`).", out=out),
     )
 
 
 def _unused_input(detail: str, context: dict) -> dict:
     found = re.search(r"at index (\d+)", detail)
     inputs = context.get("inputs") or []
-    name = "an input"
+    name = lazy("an input")
     if found:
         index = int(found.group(1))
-        name = f"`{inputs[index]}`" if index < len(inputs) else f"input {index}"
+        name = f"`{inputs[index]}`" if index < len(inputs) else lazy("input {index}", index=index)
     return _words(
-        "An input was not used to compute the output",
-        f"{name} does not take part in computing the tensor you differentiate, so it has "
-        "no gradient to give.",
-        "Check that this input really feeds the output (a typo or a detach() can cut it "
-        "off); if a missing gradient is what you expect, pass allow_unused=True (its "
-        "gradient comes back as None) or materialize_grads=True (zeros).",
+        N_("An input was not used to compute the output"),
+        lazy("{name} does not take part in computing the tensor you differentiate, so it has "
+             "no gradient to give.", name=name),
+        N_("Check that this input really feeds the output (a typo or a detach() can cut it "
+           "off); if a missing gradient is what you expect, pass allow_unused=True (its "
+           "gradient comes back as None) or materialize_grads=True (zeros)."),
     )
 
 
 def _inplace(detail: str, context: dict) -> dict:
     found = re.search(r"inplace operation: (\[.*?\]\]?), which is (.*?);", detail)
-    what = "A tensor autograd saved"
+    what = lazy("A tensor autograd saved was saved during the forward pass to compute "
+                "gradients and was then modified in place (+=, mul_, relu(inplace=True), "
+                "x[...] = ...). Its version no longer matches, so its gradient would be wrong.")
     if found:
-        what = f"The tensor {found.group(1)}, {found.group(2)},"
+        # torch's own words for the tensor and its version: they stay as torch wrote them
+        what = lazy("The tensor {tensor}, {version}, was saved during the forward pass to "
+                    "compute gradients and was then modified in place (+=, mul_, "
+                    "relu(inplace=True), x[...] = ...). Its version no longer matches, so its "
+                    "gradient would be wrong.", tensor=found.group(1), version=found.group(2))
     return _words(
-        "A saved tensor was changed in place",
-        f"{what} was saved during the forward pass to compute gradients and was then "
-        "modified in place (+=, mul_, relu(inplace=True), x[...] = ...). Its version "
-        "no longer matches, so its gradient would be wrong.",
-        "Use the out-of-place form (x = x + 1 instead of x += 1, torch.relu(x) instead "
-        "of relu_, inplace=False), or clone() the tensor before modifying it.",
+        N_("A saved tensor was changed in place"),
+        what,
+        N_("Use the out-of-place form (x = x + 1 instead of x += 1, torch.relu(x) instead "
+           "of relu_, inplace=False), or clone() the tensor before modifying it."),
     )
 
 
@@ -161,17 +178,22 @@ def _syntax(exc: BaseException, detail: str) -> dict:
     kind = type(exc).__name__
     if kind in ("IndentationError", "TabError"):
         return _words(
-            "Indentation error",
-            "The lines of a block are not indented consistently, so Python cannot read "
-            "the snippet.",
-            "Indent every line of a block by the same amount, with spaces only (no tabs).",
+            N_("Indentation error"),
+            N_("The lines of a block are not indented consistently, so Python cannot read "
+               "the snippet."),
+            N_("Indent every line of a block by the same amount, with spaces only (no tabs)."),
         )
     return _words(
-        "Syntax error",
-        "Python cannot read this line, so nothing in the snippet ran.",
-        "Look at the marked column (and the end of the line before it) for a missing "
-        "bracket, quote, comma or colon.",
+        N_("Syntax error"),
+        N_("Python cannot read this line, so nothing in the snippet ran."),
+        SYNTAX_FIX if getattr(exc, "offset", None) else SYNTAX_FIX_NO_COLUMN,
     )
+
+
+SYNTAX_FIX = N_("Look at the marked column (and the end of the line before it) for a missing "
+                "bracket, quote, comma or colon.")
+SYNTAX_FIX_NO_COLUMN = N_("Look at the marked line (and the end of the line before it) for a "
+                          "missing bracket, quote, comma or colon.")
 
 
 def _python(exc: BaseException, detail: str) -> dict:
@@ -180,9 +202,9 @@ def _python(exc: BaseException, detail: str) -> dict:
         if matches(exc, detail):
             return _words(*words)
     return _words(
-        f"{type(exc).__name__} in the snippet",
-        "The snippet raised this error at the marked line.",
-        "Read the message above and correct that line.",
+        lazy("{type} in the snippet", type=type(exc).__name__),
+        N_("The snippet raised this error at the marked line."),
+        N_("Read the message above and correct that line."),
     )
 
 
@@ -196,63 +218,63 @@ def _says(*needles):
 
 _PYTHON_HINTS = [
     (_says("can require gradients"), (
-        "Integer tensors cannot require grad",
-        "Only floating point (and complex) tensors can have gradients; this tensor holds "
-        "integers (torch.full([1], 2) makes an int64 tensor).",
-        "Make it a float tensor: write 2. instead of 2, or pass dtype=torch.float32.")),
+        N_("Integer tensors cannot require grad"),
+        N_("Only floating point (and complex) tensors can have gradients; this tensor holds "
+           "integers (torch.full([1], 2) makes an int64 tensor)."),
+        N_("Make it a float tensor: write 2. instead of 2, or pass dtype=torch.float32."))),
     (_says("shapes cannot be multiplied", "must match the size", "size mismatch",
            "Expected size", "expected input", "shape '["), (
-        "Shapes do not fit",
-        "The tensors on this line have shapes that this operation cannot combine.",
-        "Print the shapes (`print(t.shape)`) of the tensors on this line and reshape, "
-        "transpose or slice them so they line up.")),
+        N_("Shapes do not fit"),
+        N_("The tensors on this line have shapes that this operation cannot combine."),
+        N_("Print the shapes (`print(t.shape)`) of the tensors on this line and reshape, "
+           "transpose or slice them so they line up."))),
     (_says("Expected all tensors to be on the same device"), (
-        "Tensors on different devices",
-        "An operation mixed tensors that live on different devices.",
-        "Create all tensors on one device (or move them with .to(device)).")),
+        N_("Tensors on different devices"),
+        N_("An operation mixed tensors that live on different devices."),
+        N_("Create all tensors on one device (or move them with .to(device))."))),
     (_says("not compiled with CUDA", "no CUDA GPUs", "MPS backend"), (
-        "Device not available",
-        "The snippet asks for a device this machine's torch cannot use.",
-        "Run on the CPU: remove .cuda()/.to('cuda'), or choose a device that is "
-        "available.")),
+        N_("Device not available"),
+        N_("The snippet asks for a device this machine's torch cannot use."),
+        N_("Run on the CPU: remove .cuda()/.to('cuda'), or choose a device that is "
+           "available."))),
     (_isa(NameError), (
-        "Unknown name",
-        "This line uses a name that has not been defined (yet). torch, nn and F are "
-        "already imported.",
-        "Check the spelling, and that the line defining it comes before this one.")),
+        N_("Unknown name"),
+        N_("This line uses a name that has not been defined (yet). torch, nn and F are "
+           "already imported."),
+        N_("Check the spelling, and that the line defining it comes before this one."))),
     (_isa(AttributeError), (
-        "No such attribute",
-        "The object on this line has no attribute or method by that name.",
-        "Check the spelling and the object's type (print(type(obj))).")),
+        N_("No such attribute"),
+        N_("The object on this line has no attribute or method by that name."),
+        N_("Check the spelling and the object's type (print(type(obj)))."))),
     (lambda exc, detail: isinstance(exc, RecursionError) and (
         "ast construction" in detail or "compil" in detail), (
-        "The snippet is nested too deeply",
-        "An expression in the snippet is nested so deeply (or is so long a chain) that "
-        "Python cannot compile it.",
-        "Build the long expression in a loop (for i in range(n): x = x + 1) instead of "
-        "writing it out on one line.")),
+        N_("The snippet is nested too deeply"),
+        N_("An expression in the snippet is nested so deeply (or is so long a chain) that "
+           "Python cannot compile it."),
+        N_("Build the long expression in a loop (for i in range(n): x = x + 1) instead of "
+           "writing it out on one line."))),
     (_isa(RecursionError), (
-        "Recursion too deep",
-        "A function kept calling itself until Python's recursion limit was reached.",
-        "Give the recursion a base case that ends it, or write it as a loop.")),
+        N_("Recursion too deep"),
+        N_("A function kept calling itself until Python's recursion limit was reached."),
+        N_("Give the recursion a base case that ends it, or write it as a loop."))),
     (_isa(KeyboardInterrupt), (
-        "The snippet was interrupted",
-        "The snippet raised KeyboardInterrupt, so it stopped at this line.",
-        "Remove the raise (or the code that interrupts) if the snippet should go on.")),
+        N_("The snippet was interrupted"),
+        N_("The snippet raised KeyboardInterrupt, so it stopped at this line."),
+        N_("Remove the raise (or the code that interrupts) if the snippet should go on."))),
     (_isa(SystemExit), (
-        "The snippet called exit()",
-        "The snippet called exit() or sys.exit(), so it stopped at this line and the "
-        "lines after it did not run.",
-        "Remove the exit() call so the snippet runs to the end.")),
+        N_("The snippet called exit()"),
+        N_("The snippet called exit() or sys.exit(), so it stopped at this line and the "
+           "lines after it did not run."),
+        N_("Remove the exit() call so the snippet runs to the end."))),
     (_isa(TypeError), (
-        "Wrong type of argument",
-        "A function on this line received an argument of a type (or a number of "
-        "arguments) it does not accept.",
-        "Check the arguments against the function's signature (help(function)).")),
+        N_("Wrong type of argument"),
+        N_("A function on this line received an argument of a type (or a number of "
+           "arguments) it does not accept."),
+        N_("Check the arguments against the function's signature (help(function))."))),
     (_isa(ValueError, IndexError, KeyError), (
-        "Bad value",
-        "A value on this line is out of range or not what the function expects.",
-        "Check the values and indices used on this line.")),
+        N_("Bad value"),
+        N_("A value on this line is out of range or not what the function expects."),
+        N_("Check the values and indices used on this line."))),
 ]
 
 
@@ -260,44 +282,44 @@ _PYTHON_HINTS = [
 
 _PLAIN = {
     "nothing_to_draw": (
-        "Nothing to draw",
-        "The snippet ran, but no tensor in it has a grad_fn, so there is no graph.",
-        "Did you set requires_grad=True? Create at least one leaf with "
-        "requires_grad=True and compute something from it."),
+        N_("Nothing to draw"),
+        N_("The snippet ran, but no tensor in it has a grad_fn, so there is no graph."),
+        N_("Did you set requires_grad=True? Create at least one leaf with "
+           "requires_grad=True and compute something from it.")),
     "device_unavailable": (
-        "Device not available",
-        "The chosen device cannot be used with this torch on this machine.",
-        "Choose cpu, or a device torch reports as available."),
+        N_("Device not available"),
+        N_("The chosen device cannot be used with this torch on this machine."),
+        N_("Choose cpu, or a device torch reports as available.")),
     "empty": (
-        "The snippet is empty",
-        "There is no code to run.",
-        "Write some Python in the snippet (or open one of the examples)."),
+        N_("The snippet is empty"),
+        N_("There is no code to run."),
+        N_("Write some Python in the snippet (or open one of the examples).")),
     "not_text": (
-        "Not a text file",
-        "The file is not UTF-8 text (it looks binary or uses another encoding), so it "
-        "cannot be a Python snippet.",
-        "Open a .py file saved as UTF-8."),
+        N_("Not a text file"),
+        N_("The file is not UTF-8 text (it looks binary or uses another encoding), so it "
+           "cannot be a Python snippet."),
+        N_("Open a .py file saved as UTF-8.")),
     "timeout": (
-        "The snippet took too long",
-        "It was stopped after the time limit (an endless loop, or a very large "
-        "computation).",
-        "Look for a loop that never ends, make the tensors smaller, or raise --timeout."),
+        N_("The snippet took too long"),
+        N_("It was stopped after the time limit (an endless loop, or a very large "
+           "computation)."),
+        N_("Look for a loop that never ends, make the tensors smaller, or raise --timeout.")),
     "memory": (
-        "Out of memory",
-        "The snippet tried to allocate more memory than is available.",
-        "Use smaller tensors (fewer elements or a smaller batch)."),
+        N_("Out of memory"),
+        N_("The snippet tried to allocate more memory than is available."),
+        N_("Use smaller tensors (fewer elements or a smaller batch).")),
     "crash": (
-        "The snippet crashed the engine",
-        "The process running the snippet died (a crash inside native code, os._exit, "
-        "or the system killing it). Your text is kept.",
-        "Run again; if it crashes again, look for the line that does it by running "
-        "part of the snippet."),
+        N_("The snippet crashed the engine"),
+        N_("The process running the snippet died (a crash inside native code, os._exit, "
+           "or the system killing it). Your text is kept."),
+        N_("Run again; if it crashes again, look for the line that does it by running "
+           "part of the snippet.")),
     "output": (
-        "Too much output",
-        "The snippet printed more than gradstep keeps; the rest was cut off.",
-        "Print less (a summary, or the tensor's shape) inside loops."),
+        N_("Too much output"),
+        N_("The snippet printed more than gradstep keeps; the rest was cut off."),
+        N_("Print less (a summary, or the tensor's shape) inside loops.")),
     "other": (
-        "The snippet failed",
-        "The snippet raised an error.",
-        "Read the message and correct the marked line."),
+        N_("The snippet failed"),
+        N_("The snippet raised an error."),
+        N_("Read the message and correct the marked line.")),
 }

@@ -1,16 +1,19 @@
 """Turn a snippet's failure into plain data: where it failed, torch's own words,
 what that means, and how to fix it.
 
-Every error dict has the keys ``kind, type, message, detail, line, column, code,
-title, explanation, fix``. ``message`` is the first line of torch's (or Python's)
-message, ``detail`` the whole text. ``line`` and ``column`` are 1-based positions
-in the snippet (``None`` when unknown); ``code`` is the text of that line.
+Every error is a ``gradstep.schema.errors.ErrorRecord``: ``kind, type, message, detail,
+line, column, code, title, explanation, fix``. ``message`` is the first line of torch's
+(or Python's) message, ``detail`` the whole text. ``line`` and ``column`` are 1-based
+positions in the snippet (``None`` when unknown); ``code`` is the text of that line.
 """
 
 from __future__ import annotations
 
+from gradstep.autograd import error_context as facts
 from gradstep.autograd import error_texts as texts
-from gradstep.autograd import source_facts as facts
+from gradstep.i18n import WORDED, _, localized, with_words
+from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
+from gradstep.schema.errors import ErrorRecord, error_record, source_line
 
 # Which torch message means which kind. Checked in order; the first match wins.
 _RUNTIME_PATTERNS: list[tuple[str, str]] = [
@@ -20,16 +23,14 @@ _RUNTIME_PATTERNS: list[tuple[str, str]] = [
     ("grad can be implicitly created only for scalar outputs", "non_scalar"),
     ("appears to not have been used in the graph", "unused_input"),
     ("modified by an inplace operation", "inplace"),
-    ("can't allocate memory", "memory"),
-    ("not enough memory", "memory"),
-    ("out of memory", "memory"),
+    *((pattern, "memory") for pattern in MEMORY_PATTERNS),
 ]
 
 # The kinds whose wording names tensors from the source.
 _READS_SOURCE = {"no_grad_fn", "not_requiring_grad", "non_scalar", "unused_input"}
 
 
-def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> dict:
+def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> ErrorRecord:
     """Return the error dict for ``exc`` raised while running ``source``.
 
     The line is the innermost traceback frame compiled from ``filename`` (or the
@@ -42,8 +43,7 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> dic
     if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
     err = _base(kind, type(exc).__name__, detail, line, column, source)
-    err.update(texts.describe(kind, exc, detail, context))
-    return err
+    return with_words(err, **texts.describe(kind, exc, detail, context))
 
 
 def _read_source(source: str | None, line: int | None) -> dict:
@@ -74,17 +74,28 @@ def make_error(
     """Return an error dict for a failure that is not a Python exception
     (``nothing_to_draw``, ``device_unavailable``, ``empty``, ``not_text``,
     ``timeout``, ``memory``, ``crash``, ``output``). ``extra`` keys are added and
-    may override ``type``, ``title``, ``explanation`` or ``fix``."""
+    may override ``type``, ``title``, ``explanation`` or ``fix``. ``message`` and
+    those texts may be ``gradstep.i18n.lazy`` messages (gradstep's own words, worded
+    in the person's language where shown); torch's words are plain strings."""
+    worded = {key: extra.pop(key) for key in WORDED if key in extra}
+    if not isinstance(message, str):  # gradstep's own message, to be translated
+        worded["message"] = message
+        message = ""
     err = _base(kind, extra.pop("type", None), message, line, column, source)
-    err.update(texts.describe_plain(kind, message))
+    with_words(err, **texts.describe_plain(kind, message))
     err.update(extra)
+    with_words(err, **worded)
+    if "message" in worded:
+        err["detail"] = err["message"]
     return err
 
 
 def format_error(err: dict, filename: str) -> str:
     """Return the text the CLI prints on stderr for ``err``: ``FILE:LINE: Type:
     message``, the snippet's line (with a caret under a syntax error's column), the
-    explanation and ``How to fix: ...``."""
+    explanation and ``How to fix: ...``, in the language of ``gradstep.i18n`` (torch's
+    own message stays as torch wrote it)."""
+    err = localized(err)
     where = filename if err.get("line") is None else f"{filename}:{err['line']}"
     label = err.get("type") or err.get("title") or err.get("kind", "error")
     message = str(err.get("message", ""))
@@ -101,29 +112,17 @@ def format_error(err: dict, filename: str) -> str:
     if err.get("explanation"):
         lines.append(err["explanation"])
     if err.get("fix"):
-        lines.append(f"How to fix: {err['fix']}")
+        lines.append(_("How to fix: {fix}", fix=err["fix"]))
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- building blocks
 
 
-def _base(kind, type_name, detail, line, column, source) -> dict:
-    """Return the dict skeleton shared by ``explain`` and ``make_error``."""
-    detail = detail or ""
-    first = detail.strip().splitlines()[0] if detail.strip() else ""
-    return {
-        "kind": kind,
-        "type": type_name,
-        "message": first,
-        "detail": detail,
-        "line": line,
-        "column": column,
-        "code": _source_line(source, line),
-        "title": "",
-        "explanation": "",
-        "fix": "",
-    }
+def _base(kind, type_name, detail, line, column, source) -> ErrorRecord:
+    """Return the record skeleton shared by ``explain`` and ``make_error``."""
+    return error_record(kind, detail, type=type_name, line=line, column=column,
+                        code=source_line(source, line))
 
 
 def _exception_text(exc: BaseException) -> str:
@@ -139,14 +138,6 @@ def _exception_text(exc: BaseException) -> str:
     if not text and isinstance(exc, SystemExit):
         return f"exit({exc.code!r})" if exc.code is not None else "exit()"
     return text
-
-
-def _source_line(source: str | None, line: int | None) -> str | None:
-    """Return line ``line`` (1-based) of ``source`` without its newline, or None."""
-    if not source or not line or line < 1:
-        return None
-    lines = source.splitlines()
-    return lines[line - 1] if line <= len(lines) else None
 
 
 def _caret(code: str, column: int | None) -> str | None:

@@ -7,68 +7,15 @@ NaN or an infinity starts, in the forward values and in each pass's gradients;
 layers whose gradients vanish, explode or are mostly exactly zero), the mark of
 each node involved (``origin`` or ``carrier``) and the gradient-flow rows.
 
-A finding as JSON (``Finding.as_json``)::
-
-    {"kind": "nan_forward", "node": "n4", "name": "SqrtBackward0", "op": "sqrt",
-     "label": "a", "line": 2, "scope": "", "pass": null, "step": null,
-     "certain": true, "elements": [{"index": [0], "value": "NaN", "inputs": [-1.0]}],
-     "cause": "sqrt(-1) = NaN", "note": "", "unseen": [], "carriers": ["n3", "n2"],
-     "message": "NaN starts at sqrt (a), line 2: sqrt(-1) = NaN"}
-
-``kind`` is one of ``KINDS``. ``certain`` False means an input's value was not seen:
-``unseen`` lists those inputs (``why``: ``not_captured``, a node whose value gradstep
-did not record; ``no_grad``, a tensor or number outside the graph) and ``note`` says
-so in words. Gradient-flow findings add ``module``, ``params``,
-``grad_norm``, ``weight_norm``, ``ratio``, ``relative`` and ``zero_fraction``.
+A finding's fields and its JSON are in ``gradstep.schema.findings``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-NONFINITE_KINDS = ("nan_forward", "inf_forward", "nan_grad", "inf_grad")
-FLOW_KINDS = ("vanishing", "exploding", "dead")
-KINDS = NONFINITE_KINDS + FLOW_KINDS
-
-
-@dataclass
-class Finding:
-    """One thing ``check`` reports. ``node`` is a trace node id (None when unknown)."""
-
-    kind: str
-    node: str | None
-    name: str | None = None
-    op: str | None = None
-    label: str | None = None
-    line: int | None = None
-    scope: str = ""
-    pass_index: int | None = None  # which recorded backward pass (gradient findings)
-    step: int | None = None  # the step of that pass
-    certain: bool = True  # False: an input's value was not seen, so this is the first *known* point
-    elements: list[dict] = field(default_factory=list)  # {"index", "value", "inputs"}
-    cause: str = ""
-    note: str = ""
-    unseen: list[dict] = field(default_factory=list)  # {"slot", "argument", "node", "why"}
-    carriers: list[str] = field(default_factory=list)
-    message: str = ""
-    extra: dict = field(default_factory=dict)  # gradient-flow numbers
-
-    @property
-    def fails(self) -> bool:
-        """True for a NaN/Inf finding (``check`` exits 1); flow findings are warnings."""
-        return self.kind in NONFINITE_KINDS
-
-    def as_json(self) -> dict:
-        """Return the finding as plain JSON data (see the module docstring)."""
-        out = {
-            "kind": self.kind, "node": self.node, "name": self.name, "op": self.op,
-            "label": self.label, "line": self.line, "scope": self.scope,
-            "pass": self.pass_index, "step": self.step, "certain": self.certain,
-            "elements": self.elements, "cause": self.cause, "note": self.note,
-            "unseen": self.unseen, "carriers": self.carriers, "message": self.message,
-        }
-        out.update(self.extra)
-        return out
+from gradstep.autograd import grad_flow, grad_origins, nonfinite
+from gradstep.schema.findings import Finding
 
 
 @dataclass
@@ -101,8 +48,6 @@ def diagnose(trace: dict | None, timelines=(), stats: dict | None = None, *,
     recorded backward passes whose steps name that trace's nodes, ``stats`` what
     ``Session.grad_stats`` returned (None: no gradient flow). ``fold`` groups the
     parameters by module for the flow rows and their findings."""
-    from gradstep.autograd import grad_flow, nonfinite
-
     out = Diagnosis()
     if not trace:
         return out
@@ -111,7 +56,7 @@ def diagnose(trace: dict | None, timelines=(), stats: dict | None = None, *,
     out.findings += found
     out.marks.update(marks)
     for number, timeline in enumerate(timelines or []):
-        found, marks = nonfinite.backward_findings(graph, timeline, number)
+        found, marks = grad_origins.pass_findings(graph, timeline, number)
         out.findings += found
         for node_id, mark in marks.items():
             if mark == "origin":

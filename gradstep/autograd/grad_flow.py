@@ -43,7 +43,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from gradstep.autograd.findings import Finding
+from gradstep.autograd.elements import text
+from gradstep.i18n import _
+from gradstep.policies.strict_json import json_float
+from gradstep.schema.findings import Finding
 
 VANISHING_RELATIVE = 1e-5
 EXPLODING_RATIO = 1e3
@@ -80,10 +83,8 @@ class FlowRow:
         return self.zeros / self.numel
 
     def as_json(self) -> dict:
-        from gradstep.autograd.elements import text
-
         def number(x):
-            return x if x is None or math.isfinite(x) else text(x)
+            return None if x is None else json_float(x)
 
         return {"name": self.name, "nodes": self.nodes, "params": self.params,
                 "numel": self.numel, "grad_norm": number(self.grad_norm),
@@ -163,21 +164,19 @@ def flow_findings(rows: list[FlowRow]) -> list[Finding]:
 
 
 def _finding(kind: str, row: FlowRow, reference: float | None) -> Finding:
-    from gradstep.autograd.elements import text
-
     ratio = row.ratio
     relative = ratio / reference if ratio is not None and reference else None
     what = f"{row.name} ({', '.join(row.params)})" if row.params != [row.name] else row.name
     if kind == "dead":
-        message = (f"{row.zero_fraction:.0%} of the gradient of {what} is exactly zero: units "
-                   "that were off for every sample (dead ReLUs?); with a batch of one sample "
-                   "about half are off anyway")
+        message = _("{share} of the gradient of {what} is exactly zero: units that were off "
+                    "for every sample (dead ReLUs?); with a batch of one sample about half are "
+                    "off anyway", share=f"{row.zero_fraction:.0%}", what=what)
     elif kind == "exploding":
-        message = (f"gradients explode in {what}: |grad|/|weight| = {text(ratio)}, so a step of "
-                   "rate 1e-3 changes it by more than its own size")
+        message = _("gradients explode in {what}: |grad|/|weight| = {ratio}, so a step of rate "
+                    "1e-3 changes it by more than its own size", what=what, ratio=text(ratio))
     else:
-        message = (f"gradients vanish in {what}: |grad|/|weight| = {text(ratio)}, "
-                   f"{text(relative)} of the largest layer's")
+        message = _("gradients vanish in {what}: |grad|/|weight| = {ratio}, {relative} of the "
+                    "largest layer's", what=what, ratio=text(ratio), relative=text(relative))
     return Finding(
         kind=kind, node=row.nodes[0] if row.nodes else None, name="AccumulateGrad",
         label=row.name, scope=row.scope, message=message,

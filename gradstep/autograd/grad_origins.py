@@ -8,7 +8,6 @@ numbers its own graph); otherwise its forward values count as unknown.
 from __future__ import annotations
 
 from gradstep.autograd import elements as el
-from gradstep.autograd.findings import Finding
 from gradstep.autograd.nonfinite import (
     POINTWISE,
     SHOWN,
@@ -19,6 +18,8 @@ from gradstep.autograd.nonfinite import (
     unseen_inputs,
     unseen_note,
 )
+from gradstep.i18n import _
+from gradstep.schema.findings import Finding
 
 
 def pass_findings(graph: GraphData, timeline: dict,
@@ -77,12 +78,12 @@ def _finding(graph: GraphData, step: dict, slot: int, known: bool, forward: str 
         unknown = [e for e in graph.inputs.get(node_id, ()) if graph.input_status(e) is None]
         unseen = unseen_inputs(graph, node_id, unknown, graph.absent_slots(node_id))
     notes = [] if graph.status(node_id) is not None else [
-        "the node's own forward value was not captured (--deep-values captures more)"]
+        _("the node's own forward value was not captured (--deep-values captures more)")]
     if unseen:
         notes.append(unseen_note(graph, unseen))
     finding = Finding(kind="nan_grad" if nan else "inf_grad", pass_index=step.get("pass", pass_index),
                       step=step.get("index"), certain=forward == "ok" and not unseen,
-                      unseen=unseen, note="; ".join(notes), **where)
+                      unseen=unseen, note=_("; ").join(notes), **where)
     finding.elements = _elements(graph, step, slot, known)
     finding.cause = _cause(finding, slot, step)
     return finding
@@ -122,10 +123,12 @@ def _cause(finding: Finding, slot: int, step: dict) -> str:
     op = finding.op or op_of(step.get("name"))
     if first and "arriving" in first:
         x, y = el.text(first["inputs"][0]), el.text(first["output"])
-        return (f"{op} backward at input {x} (output {y}): gradient {el.text(first['arriving'])} "
-                f"arrived, {first['value']} sent")
+        return _("{op} backward at input {x} (output {y}): gradient {arriving} arrived, "
+                 "{sent} sent", op=op, x=x, y=y, arriving=el.text(first["arriving"]),
+                 sent=first["value"])
     sent = first["value"] if first else "NaN/Inf"
-    return f"{op} backward: a finite gradient arrived, {sent} was sent to input slot {slot}"
+    return _("{op} backward: a finite gradient arrived, {sent} was sent to input slot {slot}",
+             op=op, sent=sent, slot=slot)
 
 
 def _carriers(graph: GraphData, later: list[dict], origin: str) -> list[str]:
@@ -133,7 +136,7 @@ def _carriers(graph: GraphData, later: list[dict], origin: str) -> list[str]:
     arriving gradient held one and whose node the origin's gradient reaches."""
     reach, stack = {origin}, [origin]
     while stack:
-        for _, producer, _ in graph.inputs.get(stack.pop(), ()):
+        for _slot, producer, _nr in graph.inputs.get(stack.pop(), ()):
             if producer not in reach:
                 reach.add(producer)
                 stack.append(producer)
@@ -158,6 +161,6 @@ def _becomes_nan(graph: GraphData, steps: list[dict], finding: Finding) -> str:
         sent_nan = any((el.counts(g) or (0, 0))[0] for g in step.get("grad_inputs") or [])
         if sent_nan and not arriving_nan:
             node = graph.nodes.get(step["node"], {})
-            line = f", line {node['line']}" if node.get("line") else ""
+            line = _(", line {line}", line=node["line"]) if node.get("line") else ""
             return f"{op_of(step.get('name'))} ({step['node']}{line})"
     return ""

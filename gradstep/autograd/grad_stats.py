@@ -10,36 +10,15 @@ subclasses are skipped (their reads run their own code).
 
 from __future__ import annotations
 
-from typing import TypedDict
-
 import torch
 
-from gradstep.autograd.graph_facts import id_number, unique_labels
+from gradstep.autograd.leaves_and_freed import id_number, unique_labels
 from gradstep.autograd.safe_reads import is_plain
 from gradstep.autograd.values import to_jsonable
+from gradstep.schema.kernel import GradStatsReply, ParamStats
 
 
-class ParamStats(TypedDict):
-    """One leaf: its node, label and module, and its ``.grad`` against its value."""
-
-    node: str
-    label: str
-    scope: str
-    shape: list[int]
-    numel: int
-    grad_norm: float | str | None  # None: no .grad; "NaN"/"Infinity" when not finite
-    weight_norm: float | str | None
-    zeros: int  # gradient elements exactly 0
-    nan: int
-    inf: int
-
-
-class GradStats(TypedDict):
-    params: list[ParamStats]
-    error: dict | None
-
-
-def grad_stats(trace, labels: dict | None = None) -> GradStats:
+def grad_stats(trace, labels: dict | None = None) -> GradStatsReply:
     """Return the statistics of every leaf of ``trace`` (a ``trace.Trace``), in node order.
 
     ``labels`` maps node ids to labels (default: the trace's own); a label shared by

@@ -25,6 +25,7 @@ from gradstep.autograd.safe_reads import is_freed_error, is_python_node, iter_sa
 from gradstep.autograd.saved import first_line
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.values import compact, to_jsonable
+from gradstep.i18n import ENGLISH, lazy, render
 
 LIMIT = 64  # elements per side
 _CACHE_SIZE = 4096
@@ -44,13 +45,14 @@ def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
     anything the snippet does, so saved views are allowed then.
     """
     if is_python_node(fn):
-        return "its backward is Python code (a custom autograd.Function): gradstep does not run it"
+        return lazy("its backward is Python code (a custom autograd.Function): gradstep does "
+                    "not run it")
     for slot in iter_saved_slots(fn):
         if slot.state == "hooked":
-            return ("a saved_tensors_hooks pack hook holds its saved tensors (checkpoint, "
-                    "save_on_cpu): computing it would run the unpack hook")
+            return lazy("a saved_tensors_hooks pack hook holds its saved tensors (checkpoint, "
+                        "save_on_cpu): computing it would run the unpack hook")
         if not snippet_done and slot.state == "alive" and slot.data is not None and slot.data._is_view():
-            return "it saved a view: calling it could make torch rebuild that view's node"
+            return lazy("it saved a view: calling it could make torch rebuild that view's node")
     return None
 
 
@@ -82,10 +84,11 @@ def vjp_of_ones(fn, *, snippet_done: bool = False) -> dict:
         return {"status": "leaf"}
     why = why_not_callable(fn, snippet_done=snippet_done)
     if why is not None:
-        return {"status": "unsupported", "reason": why}
+        return {"status": "unsupported", **_reason(why)}
     outputs = output_metadata(fn)
     if not outputs:
-        return {"status": "unsupported", "reason": "torch does not say what this node's outputs are"}
+        return {"status": "unsupported",
+                **_reason(lazy("torch does not say what this node's outputs are"))}
     ones = [torch.ones(shape, dtype=dtype, device=device) for shape, dtype, device in outputs]
     try:
         result = call_node(fn, ones)
@@ -107,14 +110,16 @@ def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dic
     else ``status: "freed"``.
     """
     if hasattr(fn, "variable"):
-        return _status("leaf", "AccumulateGrad adds the arriving gradient into the leaf's .grad")
+        return _status("leaf", lazy("AccumulateGrad adds the arriving gradient into the leaf's "
+                                    ".grad"))
     outputs = output_metadata(fn)
     if not outputs or any(not (dtype.is_floating_point) for _, dtype, _ in outputs):
-        return _status("unsupported", "the node has outputs that are not real floating point")
+        return _status("unsupported", lazy("the node has outputs that are not real floating "
+                                           "point"))
     if not _real_inputs(fn):
-        return _status("unsupported", "the node has inputs that are not real floating point")
+        return _status("unsupported", lazy("the node has inputs that are not real floating point"))
     if any(_numel(shape) > limit for shape, _, _ in outputs):
-        return _status("too_large", f"an output has more than {limit} elements")
+        return _status("too_large", lazy("an output has more than {limit} elements", limit=limit))
     why = why_not_callable(fn, snippet_done=snippet_done)
     if why is not None:
         return remembered(fn) or _status("unsupported", why)
@@ -124,7 +129,7 @@ def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dic
         if not is_freed_error(exc):
             return _status("unsupported", first_line(exc))
         return remembered(fn) or _status(
-            "freed", "its saved tensors were freed by a backward pass without retain_graph"
+            "freed", lazy("its saved tensors were freed by a backward pass without retain_graph")
         )
     if jac["status"] == "ok":
         _remember(fn, jac)
@@ -174,7 +179,8 @@ def _unit_vector_jacobian(fn, outputs: list, limit: int) -> dict:
             if input_shapes is None:
                 input_shapes = [None if r is None else tuple(r.shape) for r in result]
                 if any(s is not None and _numel(s) > limit for s in input_shapes):
-                    return _status("too_large", f"an input has more than {limit} elements")
+                    return _status("too_large", lazy("an input has more than {limit} elements",
+                                                     limit=limit))
             for slot, r in enumerate(result):
                 rows.setdefault((slot, out_index), []).append(
                     None if r is None else r.reshape(-1).double().tolist()
@@ -235,8 +241,16 @@ def _remember(fn, jac: dict) -> None:
         _cache.popitem(last=False)
 
 
-def _status(status: str, reason: str) -> dict:
-    return {"status": status, "reason": reason, "blocks": []}
+def _status(status: str, reason) -> dict:
+    return {"status": status, **_reason(reason), "blocks": []}
+
+
+def _reason(reason) -> dict:
+    """Return ``{"reason"}`` in English, plus ``reason_words`` (the ``gradstep.i18n.lazy``
+    message the window words in its language) when gradstep wrote it; torch's words stay."""
+    if isinstance(reason, dict):
+        return {"reason": render(reason, ENGLISH), "reason_words": reason}
+    return {"reason": reason}
 
 
 def _numel(shape) -> int:

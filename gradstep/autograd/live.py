@@ -12,7 +12,10 @@
   it would have.
 - ``backward_tensor(tensor, ...)``: one recorded backward pass on the graph,
   keeping the graph (``retain_graph``) and leaving every ``.grad`` as it was
-  unless ``keep_grads=False``.
+  unless ``keep_grads=False`` (the leaves' and those of the namespace's
+  ``retain_grad()`` tensors).
+- ``current_recording()``: the recording a ``record()`` block of this thread
+  has open, else the one it closed last.
 """
 
 from __future__ import annotations
@@ -22,14 +25,14 @@ import threading
 
 import torch
 
-from gradstep.autograd.backward import record_backward
+from gradstep.autograd.backward import record_backward, retained_tensors
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import SEEN, Observer
 from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.trace import Trace, grad_fn_roots, node_key, trace_graph
 
-_LAST = threading.local()  # the last recording this thread closed
+_LAST = threading.local()  # per thread: ``open`` (a stack of open recordings), ``recording``
 
 
 class Recording:
@@ -51,17 +54,32 @@ def record(*, deep: bool = False):
     recording = Recording(deep)
     observer = recording.observer
     mode = Recorder(observer).active() if deep else contextlib.nullcontext()
+    opened = _open_recordings()
+    opened.append(recording)
     try:
         with observer.module_hooks(), mode:
             yield recording
     finally:
         recording.closed = True
+        opened.remove(recording)
         _LAST.recording = recording
 
 
 def last_recording() -> Recording | None:
     """Return the recording this thread closed last, or None."""
     return getattr(_LAST, "recording", None)
+
+
+def current_recording() -> Recording | None:
+    """Return the innermost recording this thread has open, else the one it closed last."""
+    opened = _open_recordings()
+    return opened[-1] if opened else last_recording()
+
+
+def _open_recordings() -> list:
+    if not hasattr(_LAST, "open"):
+        _LAST.open = []
+    return _LAST.open
 
 
 def trace_tensor(tensor, *, namespace: dict | None = None,
@@ -108,15 +126,20 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     The graph is retained (the user may still call backward on it). With
     ``keep_grads`` every leaf's ``.grad`` (and a ``retain_grad()`` tensor's) is set
     aside before the pass and put back after it, so the user's ``.grad`` is what it
-    was; the record still shows the gradients this pass accumulated.
+    was; the record still shows the gradients this pass accumulated. A non-leaf
+    tensor that called ``retain_grad()`` is found only through ``namespace`` (torch's
+    graph does not lead to it): those are set aside and reported (``retained_grads``)
+    too; one the namespace does not name would get this pass's gradient added.
     """
     labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
     leaves = [fn.variable for fn in trace.id_of if hasattr(fn, "variable")]
+    watch = retained_tensors(namespace or {}, trace.id_of)
     roots = _as_list(tensor)
-    keep = _grads_set_aside(leaves) if keep_grads else contextlib.nullcontext()
+    keep = (_grads_set_aside(leaves + list(watch.values())) if keep_grads
+            else contextlib.nullcontext())
     with keep:
         return record_backward(roots, trace.id_of, mode=mode, inputs=inputs, retain_graph=True,
-                               gradient=gradient, labels=labels, filename="<live>")
+                               gradient=gradient, labels=labels, watch=watch, filename="<live>")
 
 
 @contextlib.contextmanager

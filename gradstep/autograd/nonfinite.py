@@ -33,7 +33,9 @@ from __future__ import annotations
 import re
 
 from gradstep.autograd import elements as el
-from gradstep.autograd.findings import Finding
+from gradstep.autograd.formulas import input_slots
+from gradstep.i18n import N_, _
+from gradstep.schema.findings import Finding
 
 SHOWN = 4  # elements described per finding
 
@@ -172,7 +174,7 @@ def _leads_to_bad(graph: GraphData, start: str, clean: set) -> bool:
             return True
         if state == "ok":
             continue
-        for _, producer, _ in graph.inputs.get(node_id, ()):
+        for _slot, producer, _nr in graph.inputs.get(node_id, ()):
             if producer not in seen:
                 seen.add(producer)
                 stack.append(producer)
@@ -194,23 +196,24 @@ def unseen_note(graph: GraphData, unseen: list[dict]) -> str:
     """Return the note that says which inputs were not seen, in words."""
     parts = []
     for item in unseen:
-        name = f"{item['argument']} (slot {item['slot']})" if item["argument"] else f"slot {item['slot']}"
+        name = (_("{argument} (slot {slot})", argument=item["argument"], slot=item["slot"])
+                if item["argument"] else _("slot {slot}", slot=item["slot"]))
         if item["why"] == "not_captured":
             what = graph.nodes.get(item["node"], {}).get("label") or item["node"]
-            parts.append(f"the value of its input {name} ({item['node']}, {what}) was not "
-                         "captured; run with --deep-values to look inside")
+            parts.append(_("the value of its input {name} ({node}, {what}) was not captured; "
+                           "run with --deep-values to look inside", name=name,
+                           node=item["node"], what=what))
         else:
-            parts.append(f"its input {name} is a tensor or number that does not require grad "
-                         "(data, a constant), whose value gradstep does not see")
-    return "; ".join(parts) + ". So this is where NaN/Inf is first seen, not proven to start."
+            parts.append(_("its input {name} is a tensor or number that does not require grad "
+                           "(data, a constant), whose value gradstep does not see", name=name))
+    return _("{notes}. So this is where NaN/Inf is first seen, not proven to start.",
+             notes=_("; ").join(parts))
 
 
 def _argument(graph: GraphData, node_id: str, slot: int) -> str | None:
     """Return the argument name of an input slot from torch's derivatives table (``other``)."""
     node = graph.nodes[node_id]
     try:
-        from gradstep.autograd.formulas import input_slots
-
         slots = input_slots(node.get("name") or "", node.get("slots")) or {}
     except Exception:  # the table cannot be read here: the slot number still says it
         slots = {}
@@ -234,7 +237,8 @@ def _forward_finding(graph: GraphData, node_id: str, certain: bool, unseen: list
                       note=unseen_note(graph, unseen) if unseen else "", **graph.where(node_id))
     if node.get("kind") == "leaf":
         finding.op = None
-        finding.cause = f"the leaf {node.get('label')} holds {_what(counts)}"
+        finding.cause = _("the leaf {label} holds {what}", label=node.get("label"),
+                          what=_what(counts))
     else:
         finding.cause = _forward_cause(graph, node_id, op, elements)
     return finding
@@ -293,11 +297,15 @@ def _forward_cause(graph: GraphData, node_id: str, op: str, elements: list[dict]
     for slot, producer, nr in graph.inputs.get(node_id, ()):
         value = graph.output(producer, nr)
         if isinstance(value, dict) and value.get("min") is not None:
-            ranges.append(f"input {slot} in [{el.text(value['min'])}, {el.text(value['max'])}]")
+            ranges.append(_("input {slot} in [{low}, {high}]", slot=slot,
+                            low=el.text(value["min"]), high=el.text(value["max"])))
     first = elements[0] if elements else None
-    at = f" at {first['index']}" if first else ""
-    made = f"{op} made {first['value'] if first else 'NaN/Inf'}{at}"
-    return made + (f" from inputs {', '.join(ranges)}" if ranges else "")
+    at = _(" at {index}", index=first["index"]) if first else ""
+    made = first["value"] if first else "NaN/Inf"
+    if ranges:
+        return _("{op} made {value}{at} from inputs {ranges}", op=op, value=made, at=at,
+                 ranges=", ".join(ranges))
+    return _("{op} made {value}{at}", op=op, value=made, at=at)
 
 
 def _downstream_bad(graph: GraphData, origin: str, marks: dict) -> list[str]:
@@ -318,8 +326,13 @@ def _downstream_bad(graph: GraphData, origin: str, marks: dict) -> list[str]:
 
 def _what(counts) -> str:
     nan, inf = counts
-    parts = ([f"{nan} NaN"] if nan else []) + ([f"{inf} infinite"] if inf else [])
-    return " and ".join(parts) + (" element" if nan + inf == 1 else " elements")
+    if nan and inf:
+        return _("{nan} NaN and {inf} infinite elements", nan=nan, inf=inf)
+    if nan:
+        return (_("{count} NaN element", count=nan) if nan == 1
+                else _("{count} NaN elements", count=nan))
+    return (_("{count} infinite element", count=inf) if inf == 1
+            else _("{count} infinite elements", count=inf))
 
 
 def element_text(value, index: list[int]) -> str:
@@ -327,21 +340,27 @@ def element_text(value, index: list[int]) -> str:
     if el.data_of(value) is not None:
         return el.text(el.element(value, index))
     nan, inf = el.counts(value) or (1, 1)
-    return "NaN" if not inf else ("±Infinity" if not nan else "NaN or ±Infinity")
+    return "NaN" if not inf else ("±Infinity" if not nan else _("NaN or ±Infinity"))
 
 
 def message(finding: Finding, where: str, turned: str = "") -> str:
     """Return the one-line summary of a NaN/Inf finding."""
-    what = "NaN" if finding.kind.startswith("nan") else "Infinity"
-    start = "starts" if finding.certain else "is first seen"
+    what = "NaN" if finding.kind.startswith("nan") else _("Infinity")
     name = finding.op or finding.name or finding.node
     if finding.label and finding.label != name:
         name = f"{name} ({finding.label})"
-    place = f" in module {finding.scope}" if finding.scope else ""
-    line = f", line {finding.line}" if finding.line else ""
-    text = f"{what} {start} {'in the gradient of ' if where == 'backward' else 'at '}{name}{place}{line}"
-    text += f": {finding.cause}" if finding.cause else ""
-    return text + (f"; it becomes NaN at {turned}" if turned else "")
+    place = _(" in module {scope}", scope=finding.scope) if finding.scope else ""
+    line = _(", line {line}", line=finding.line) if finding.line else ""
+    template = {(True, "forward"): N_("{what} starts at {name}{place}{line}"),
+                (False, "forward"): N_("{what} is first seen at {name}{place}{line}"),
+                (True, "backward"): N_("{what} starts in the gradient of {name}{place}{line}"),
+                (False, "backward"): N_("{what} is first seen in the gradient of "
+                                        "{name}{place}{line}")}[
+        (bool(finding.certain), "backward" if where == "backward" else "forward")]
+    text = _(template, what=what, name=name, place=place, line=line)
+    if finding.cause:
+        text = _("{text}: {cause}", text=text, cause=finding.cause)
+    return _("{text}; it becomes NaN at {where}", text=text, where=turned) if turned else text
 
 
 def _becomes_nan(graph: GraphData, finding: Finding) -> str:
@@ -354,17 +373,6 @@ def _becomes_nan(graph: GraphData, finding: Finding) -> str:
         inputs_nan = any((el.counts(graph.output(p, nr)) or (0, 0))[0]
                          for _, p, nr in graph.inputs.get(node_id, ()))
         if counts[0] and not inputs_nan:
-            line = f", line {node['line']}" if node.get("line") else ""
+            line = _(", line {line}", line=node["line"]) if node.get("line") else ""
             return f"{op_of(node.get('name'))} ({node_id}{line})"
     return ""
-
-
-# ---------------------------------------------------------------- backward
-
-
-def backward_findings(graph: GraphData, timeline: dict,
-                      pass_index: int = 0) -> tuple[list[Finding], dict[str, str]]:
-    """Return the gradient origins of one recorded pass and the nodes' marks."""
-    from gradstep.autograd.grad_origins import pass_findings
-
-    return pass_findings(graph, timeline, pass_index)

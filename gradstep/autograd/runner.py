@@ -2,7 +2,7 @@
 
 ``run_snippet(source, device=..., root=..., filename=...) -> RunResult``. The
 namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
-(up to ``OUTPUT_LIMIT`` characters) in ``output``, never written to the real
+(capped by ``gradstep.policies.output_cap``) in ``output``, never written to the real
 stdout. The root is ``root=NAME`` (several: ``"a,b"``), else the value of the
 last expression statement, else the last tensor with a ``grad_fn`` that the
 snippet assigned at top level.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
-import io
 import linecache
 import os
 import sys
@@ -24,13 +23,13 @@ import torch
 
 from gradstep.autograd import errors
 from gradstep.autograd.calls import capture_backward_calls
-from gradstep.autograd.devices import device_status
+from gradstep.autograd.devices import device_problem
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
-from gradstep.autograd.rewrite import last_expression_name, rewrite
-
-OUTPUT_LIMIT = 1_000_000
+from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
+from gradstep.i18n import lazy
+from gradstep.policies.output_cap import CappedText
 
 
 @dataclass
@@ -44,7 +43,7 @@ class RunResult:
     roots: list = field(default_factory=list)
     root_name: str | None = None
     root_chosen: bool = False  # --root NAME: draw exactly that, nothing joined to it
-    call_graphs: list = field(default_factory=list)  # see calls.CallRecords.graphs
+    call_graphs: list = field(default_factory=list)  # see calls.CapturedCalls.graphs
     values: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)
     scopes: dict = field(default_factory=dict)
@@ -54,31 +53,6 @@ class RunResult:
     observer: Observer | None = None  # what was seen while it ran (values go on seeing)
     error: dict | None = None
     exit_code: int = 0  # 0 ran, 1 the snippet failed, 2 bad usage / device unavailable
-
-
-class BoundedText(io.TextIOBase):
-    """A text stream that keeps the first ``limit`` characters written to it."""
-
-    def __init__(self, limit: int = OUTPUT_LIMIT):
-        self.limit = limit
-        self.parts: list[str] = []
-        self.size = 0
-        self.dropped = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        room = self.limit - self.size
-        if room > 0:
-            self.parts.append(text[:room])
-            self.size += min(room, len(text))
-        self.dropped += max(0, len(text) - max(room, 0))
-        return len(text)
-
-    def getvalue(self) -> str:
-        tail = f"\n[... {self.dropped} more characters not kept]\n" if self.dropped else ""
-        return "".join(self.parts) + tail
 
 
 def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
@@ -95,7 +69,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     at the file-descriptor level and passes False, so buffering is Python's own).
     """
     result = RunResult(source=source, filename=filename, device=device)
-    ok, reason = device_status(device)
+    ok, reason = device_problem(device)
     if not ok:
         result.error = errors.make_error("device_unavailable", reason, source=source)
         result.exit_code = 2
@@ -110,7 +84,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     _remember_source(source, filename)
     observer = Observer()
     result.namespace = namespace = _namespace(filename)
-    output = BoundedText() if capture_output else None
+    output = CappedText() if capture_output else None
     failure = None
     with capture_backward_calls(filename, observer) as calls:
         try:
@@ -120,7 +94,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
                 exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = exc
-    result.calls = list(calls)
+    result.calls = calls.records
     result.call_graphs = calls.graphs
     result.output = output.getvalue() if output is not None else ""
     result.observer = observer
@@ -247,8 +221,8 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
     if result.error is None:
         result.error = errors.make_error(
             "nothing_to_draw",
-            "nothing to draw: the snippet made no tensor with a grad_fn "
-            "(did you set requires_grad=True?)",
+            lazy("nothing to draw: the snippet made no tensor with a grad_fn "
+                 "(did you set requires_grad=True?)"),
             source=result.source,
         )
         result.exit_code = 1
@@ -258,25 +232,29 @@ def _named_roots(result: RunResult, root: str) -> None:
     names = [n.strip() for n in root.split(",") if n.strip()]
     for name in names:
         if name not in result.namespace:
-            return _usage(result, f"--root {name}: the snippet defines no variable named {name!r}")
+            return _usage(result, lazy("--root {name}: the snippet defines no variable named "
+                                       "{quoted}", name=name, quoted=repr(name)))
         value = result.namespace[name]
         if not isinstance(value, torch.Tensor) or _root_grad_fn(value) is None:
-            what = "is not a tensor" if not isinstance(value, torch.Tensor) else "has no grad_fn"
-            return _usage(result, f"--root {name}: {name!r} {what}, so there is no graph to draw "
-                                  "(did you set requires_grad=True?)")
+            message = (lazy("--root {name}: {quoted} is not a tensor, so there is no graph to "
+                            "draw (did you set requires_grad=True?)", name=name, quoted=repr(name))
+                       if not isinstance(value, torch.Tensor) else
+                       lazy("--root {name}: {quoted} has no grad_fn, so there is no graph to "
+                            "draw (did you set requires_grad=True?)", name=name, quoted=repr(name)))
+            return _usage(result, message)
         result.roots.append(value)
     result.root_name = ",".join(names)
 
 
-def _usage(result: RunResult, message: str) -> None:
+def _usage(result: RunResult, message: dict) -> None:
     if result.error is None:
         result.error = errors.make_error(
             "nothing_to_draw", message, source=result.source, exit_status=2,
-            title="No such root",
-            explanation="--root names the variable whose graph is drawn; it must hold a "
-                        "tensor that has a grad_fn when the snippet ends.",
-            fix="Pass the name of a tensor computed from a leaf with requires_grad=True, "
-                "or leave --root out to use the last expression.",
+            title=lazy("No such root"),
+            explanation=lazy("--root names the variable whose graph is drawn; it must hold a "
+                             "tensor that has a grad_fn when the snippet ends."),
+            fix=lazy("Pass the name of a tensor computed from a leaf with requires_grad=True, "
+                     "or leave --root out to use the last expression."),
         )
         result.exit_code = 2
     result.roots = []

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import networkx as nx
 
 from gradstep.autograd.graph_json import graph_from_json  # noqa: F401 (re-exported)
 from gradstep.autograd.trace import Trace
-from gradstep.autograd.values import to_jsonable
-
-NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved",
-               "formula", "formula_math", "formula_note", "seq", "line", "slots")
+from gradstep.schema.graph import FORMULA_FIELDS, NODE_FIELDS
 
 
 def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) -> dict:
@@ -37,19 +32,13 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) 
     return data
 
 
-def dumps(data, *, ascii_only: bool = False) -> str:
-    """Return strict JSON text (no NaN/Infinity literals) for plain data;
-    ``ascii_only`` escapes every non-ASCII character (``\\uXXXX``)."""
-    return json.dumps(to_jsonable(data), allow_nan=False, ensure_ascii=ascii_only)
-
-
 def _node_json(node_id: str, attrs: dict) -> dict:
     # Attributes made by trace_graph are JSON-safe already (values.tensor_value);
-    # only foreign graphs need converting, and dumps() converts again anyway.
+    # only foreign graphs need converting, and strict_json.dumps converts again anyway.
     out = {name: attrs.get(name) for name in NODE_FIELDS}
     out["id"] = node_id
     if out["kind"] == "leaf":  # a leaf has no formula of its own: AccumulateGrad adds into .grad
-        for name in ("formula", "formula_math", "formula_note"):
+        for name in FORMULA_FIELDS:
             out.pop(name)
     if out["saved"] is None:
         out["saved"] = []

@@ -12,8 +12,12 @@ from typing import Any
 import torch
 
 from gradstep.autograd import errors
+from gradstep.autograd.backward import inspect_node, run_backward
 from gradstep.autograd.call_graphs import renumber_calls, roots_to_join
+from gradstep.autograd.grad_stats import grad_stats
+from gradstep.autograd.leaves_and_freed import leaf_tensors
 from gradstep.autograd.runner import run_snippet
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.serialize import graph_to_json
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.trace import Trace, trace_graph
@@ -96,31 +100,23 @@ class Session:
                  passes: int = 1, gradient: Any = None) -> dict:
         """Run backward on the root; return the DESIGN backward JSON."""
         state = self._live()
-        from gradstep.autograd.backward import run_backward
-
         return run_backward(state, mode=mode, retain_graph=retain_graph,
                             passes=passes, gradient=gradient)
 
     def inspect(self, node_id: str) -> dict:
         """Return one node's attributes, saved tensors with values and its Jacobian when small."""
         state = self._live()
-        from gradstep.autograd.backward import inspect_node
-
         return inspect_node(state, node_id)
 
     def grad_stats(self) -> dict:
         """Return ``{"params": [...], "error": None}``: each leaf's ``.grad`` norm, its own
         norm, zero and NaN/Inf counts, read from the real tensors (``grad_stats``)."""
         state = self._live()
-        from gradstep.autograd.grad_stats import grad_stats
-
         return grad_stats(state.trace)
 
     def zero_grad(self) -> dict:
         """Set every leaf's ``.grad`` to None (as ``optimizer.zero_grad()`` does); return
         ``{"ok": True, "leaves": n}``, so the next pass starts from no gradient."""
-        from gradstep.autograd.graph_facts import leaf_tensors
-
         leaves = leaf_tensors(self._live().trace.id_of)
         for leaf in leaves:
             leaf.grad = None
@@ -160,8 +156,6 @@ def _trace_with_calls(result) -> Trace:
 def root_candidates(namespace: dict | None) -> list[str]:
     """Return the snippet's top-level names that hold a tensor with a grad_fn, in the order
     they were first bound: the roots a window may offer to draw (``--root NAME``)."""
-    from gradstep.autograd.safe_reads import grad_fn_of, is_plain
-
     names = []
     for name, value in (namespace or {}).items():
         if name.startswith("_") or not is_plain(value):

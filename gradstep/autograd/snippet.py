@@ -9,6 +9,7 @@ import tokenize
 from pathlib import Path
 
 from gradstep.autograd.errors import make_error
+from gradstep.i18n import lazy
 
 # Far beyond any hand-written snippet; stops us reading a disk image into memory.
 MAX_BYTES = 10 * 1024 * 1024
@@ -32,14 +33,14 @@ def load_snippet(file: str | None, code: str | None, stdin=None) -> tuple[str, s
     if code is not None:
         return _checked(code, "<string>"), "<string>"
     if file is None:
-        raise _usage("No snippet given: pass a FILE, `-` for standard input, or -c CODE.")
+        raise _usage(lazy("No snippet given: pass a FILE, `-` for standard input, or -c CODE."))
     if file == "-":
         data = _read_stream(stdin if stdin is not None else sys.stdin)
         return _decoded(data, "<stdin>"), "<stdin>"
     return _decoded(_read_file(Path(file)), file), file
 
 
-def _usage(message: str, **extra) -> SnippetLoadError:
+def _usage(message: dict, **extra) -> SnippetLoadError:
     """Return the error for a snippet that was not given properly (exit status 2)."""
     return SnippetLoadError(make_error("other", message, exit_status=2, **extra))
 
@@ -47,26 +48,26 @@ def _usage(message: str, **extra) -> SnippetLoadError:
 def _read_file(path: Path) -> bytes:
     """Return the bytes of ``path``, refusing what cannot be a snippet file."""
     if not path.exists():
-        raise _usage(f"No such file: {path}", type="FileNotFoundError",
-                     title="File not found",
-                     explanation="There is no file at this path.",
-                     fix="Check the path and the spelling (it is relative to the "
-                         "current directory).")
+        raise _usage(lazy("No such file: {path}", path=str(path)), type="FileNotFoundError",
+                     title=lazy("File not found"),
+                     explanation=lazy("There is no file at this path."),
+                     fix=lazy("Check the path and the spelling (it is relative to the "
+                              "current directory)."))
     if path.is_dir():
-        raise _usage(f"{path} is a directory, not a snippet file", type="IsADirectoryError",
-                     title="A directory, not a file",
-                     explanation="A snippet is one Python file.",
-                     fix="Give the path of a .py file inside that directory.")
+        raise _usage(lazy("{path} is a directory, not a snippet file", path=str(path)),
+                     type="IsADirectoryError", title=lazy("A directory, not a file"),
+                     explanation=lazy("A snippet is one Python file."),
+                     fix=lazy("Give the path of a .py file inside that directory."))
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise _not_text(f"{path} is larger than {MAX_BYTES // (1024 * 1024)} MB; "
-                            "a snippet is a short Python file")
+            raise _not_text(_too_large(str(path)))
         return path.read_bytes()
     except OSError as exc:
-        raise _usage(f"Cannot read {path}: {exc.strerror or exc}", type=type(exc).__name__,
-                     title="Cannot read the file",
-                     explanation="The file exists but could not be read.",
-                     fix="Check the file's permissions.") from exc
+        raise _usage(lazy("Cannot read {path}: {reason}", path=str(path),
+                          reason=str(exc.strerror or exc)), type=type(exc).__name__,
+                     title=lazy("Cannot read the file"),
+                     explanation=lazy("The file exists but could not be read."),
+                     fix=lazy("Check the file's permissions.")) from exc
 
 
 def _read_stream(stream) -> bytes | str:
@@ -77,7 +78,12 @@ def _read_stream(stream) -> bytes | str:
     return stream.read()
 
 
-def _not_text(message: str, line: int | None = None) -> SnippetLoadError:
+def _too_large(filename: str) -> dict:
+    return lazy("{file} is larger than {size} MB; a snippet is a short Python file",
+                file=filename, size=MAX_BYTES // (1024 * 1024))
+
+
+def _not_text(message: dict, line: int | None = None) -> SnippetLoadError:
     """Return the error for data that is not a text snippet (exit status 1)."""
     return SnippetLoadError(make_error("not_text", message, line=line, exit_status=1))
 
@@ -87,20 +93,20 @@ def _decoded(data: bytes | str, filename: str) -> str:
     if isinstance(data, str):
         return _checked(data, filename)
     if len(data) > MAX_BYTES:
-        raise _not_text(f"{filename} is larger than {MAX_BYTES // (1024 * 1024)} MB; "
-                        "a snippet is a short Python file")
+        raise _not_text(_too_large(filename))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _checked(_decode_utf16(data, filename), filename)
     if b"\x00" in data:
-        raise _not_text(f"{filename} is not a text file (it contains NUL bytes; "
-                        "it looks binary)")
+        raise _not_text(lazy("{file} is not a text file (it contains NUL bytes; it looks "
+                             "binary)", file=filename))
     encoding = _declared_encoding(data, filename)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise _not_text(f"{filename} is not {encoding} text: byte 0x{data[exc.start]:02x} "
-                        f"on line {line} cannot be decoded", line=line) from exc
+        raise _not_text(lazy("{file} is not {encoding} text: byte {byte} on line {line} "
+                             "cannot be decoded", file=filename, encoding=encoding,
+                             byte=f"0x{data[exc.start]:02x}", line=line), line=line) from exc
     return _checked(text.removeprefix("\ufeff"), filename)
 
 
@@ -109,7 +115,7 @@ def _declared_encoding(data: bytes, filename: str) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise _not_text(f"{filename}: {exc.msg}") from exc
+        raise _not_text(lazy("{file}: {reason}", file=filename, reason=exc.msg)) from exc
     return encoding
 
 
@@ -118,14 +124,16 @@ def _decode_utf16(data: bytes, filename: str) -> str:
     try:
         return data.decode("utf-16")
     except UnicodeDecodeError as exc:
-        raise _not_text(f"{filename} starts like UTF-16 text but cannot be decoded") from exc
+        raise _not_text(lazy("{file} starts like UTF-16 text but cannot be decoded",
+                             file=filename)) from exc
 
 
 def _checked(text: str, filename: str) -> str:
     """Return ``text`` with Unix line endings, refusing an empty or blank snippet."""
     if "\x00" in text:
-        raise _not_text(f"{filename} is not text (it contains NUL characters)")
+        raise _not_text(lazy("{file} is not text (it contains NUL characters)", file=filename))
     if not text.strip():
-        what = "empty" if not text else "blank (only whitespace)"
-        raise SnippetLoadError(make_error("empty", f"{filename} is {what}", exit_status=1))
+        message = (lazy("{file} is empty", file=filename) if not text
+                   else lazy("{file} is blank (only whitespace)", file=filename))
+        raise SnippetLoadError(make_error("empty", message, exit_status=1))
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -108,9 +108,10 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
         see_saved(trace.node_of.values())
     nodes = graph.nodes  # the nodes exist (in id order): fill their attribute dicts in place
     for node_id, fn in trace.node_of.items():
-        attrs = node_attributes(fn, node_id, values, labels, scopes)
-        if attrs["kind"] == "op":
-            attrs.update(seq=fn._sequence_nr(), line=lines.get(node_key(fn)))
+        key = node_key(fn)
+        attrs = node_attributes(fn, node_id, values, labels, scopes, key=key)
+        if key[0] == "op":
+            attrs.update(seq=key[1], line=lines.get(key))
         else:
             attrs.update(seq=None, line=None)
         attrs["slots"] = len(fn.next_functions)
@@ -131,10 +132,12 @@ def _visit(fn, trace: Trace, queue: deque) -> str:
     return node_id
 
 
-def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict) -> dict:
-    """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ..."""
-    key = node_key(fn)
-    name = node_name(fn)
+def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, *,
+                    key: tuple | None = None) -> dict:
+    """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
+    (``key`` is ``node_key(fn)`` when the caller has it already)."""
+    key = node_key(fn) if key is None else key
+    name = key[2].removeprefix("torch::autograd::") if key[0] == "op" else node_name(fn)
     variable = getattr(fn, "variable", None)
     attrs = {"id": node_id, "name": name}
     if variable is not None:
@@ -144,8 +147,8 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict) 
         attrs.update(kind="op", label=labels.get(key) or short_op_name(name))
         attrs.update(scope=scopes.get(key, ""), **_output_meta(fn))
         value = _node_value(values.get(key))
-        # A value whose shape is not the node's was matched to the wrong node
-        # (a safety net for the sequence-number matching): show none rather than it.
+        # Values are matched by tensor identity (observe.py); a shape that is not the
+        # node's would still mean another tensor's value: show none rather than it.
         if value is not None and attrs["shape"] is not None and value.get("shape") != attrs["shape"]:
             value = None
         attrs["value"] = value
@@ -169,11 +172,12 @@ def _output_meta(fn) -> dict:
 
 
 def _node_value(outputs: dict | None) -> dict | None:
-    """Return the recorded value of output 0, with every output under ``outputs`` when several."""
-    if not outputs:
+    """Return the recorded value of output 0 (None when output 0 was not captured), with
+    every output under ``outputs`` when the node has several."""
+    if not outputs or outputs.get(0) is None:
         return None
-    first = outputs.get(0) or outputs[min(outputs)]
-    if len(outputs) == 1 and 0 in outputs:
+    first = outputs[0]
+    if len(outputs) == 1:
         return first
     count = max(outputs) + 1
     return {**first, "outputs": [outputs.get(i) for i in range(count)]}

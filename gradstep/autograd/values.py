@@ -3,8 +3,8 @@
 ``tensor_value(t)`` summarises a tensor (shape, dtype, min, max, mean, std,
 NaN/Inf counts, and the data itself when it is small). ``to_jsonable(x)``
 turns any nested structure into lists, dicts, str, int, float and None, with
-non-finite floats written as the strings ``"NaN"``, ``"Infinity"`` and
-``"-Infinity"`` so that ``json.dumps(..., allow_nan=False)`` accepts it.
+tensors as ``tensor_value`` dicts and non-finite floats written as
+``gradstep.policies.strict_json`` writes them (``"NaN"``, ``"Infinity"``, ``"-Infinity"``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from math import isfinite
 from typing import Any
 
 import torch
+
+from gradstep.policies.strict_json import NOT_MINE, json_float, plain
 
 SMALL = 64  # tensors with at most this many elements keep their data
 # Parameter disables torch functions itself, so it needs no conversion.
@@ -31,41 +33,18 @@ def dtype_name(dtype: torch.dtype) -> str:
 _DTYPE_NAMES: dict = {}  # filled as dtypes are met: a summary per op asks
 
 
-def json_float(x: float) -> float | str:
-    """Return ``x``, or ``"NaN"``/``"Infinity"``/``"-Infinity"`` when it is not finite."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    return x
-
-
 def to_jsonable(x: Any) -> Any:
-    """Return ``x`` as plain JSON data (tensors become ``tensor_value`` dicts)."""
-    if x is None or isinstance(x, (bool, str)):
-        return x
-    if isinstance(x, int):
-        return x
-    if isinstance(x, float):
-        return json_float(x)
-    if isinstance(x, complex):
-        return [json_float(x.real), json_float(x.imag)]
+    """Return ``x`` as plain JSON data (``strict_json.plain``; tensors become
+    ``tensor_value`` dicts, dtypes and devices their names)."""
+    return plain(x, _torch_plain)
+
+
+def _torch_plain(x: Any) -> Any:
     if isinstance(x, torch.Tensor):
         return tensor_value(x)
     if isinstance(x, (torch.dtype, torch.device)):
         return str(x).removeprefix("torch.")
-    if isinstance(x, dict):
-        return {str(k): to_jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in x]
-    if hasattr(x, "item") and callable(x.item):  # numpy scalars
-        try:
-            return to_jsonable(x.item())
-        except (TypeError, ValueError):
-            pass
-    if hasattr(x, "tolist") and callable(x.tolist):  # numpy arrays
-        return to_jsonable(x.tolist())
-    return repr(x)
+    return NOT_MINE
 
 
 def summary(t: torch.Tensor) -> dict | None:
@@ -130,17 +109,24 @@ def tensor_value(t: torch.Tensor) -> dict:
 
 def _list_stats(flat: list) -> dict:
     """Return min/max/mean/std and NaN/Inf counts of a flat list of numbers (std with
-    n - 1, as torch)."""
+    n - 1, as torch; in double precision)."""
     if flat and type(flat[0]) is not float:  # integers and booleans
         flat = [float(x) for x in flat]
+    n = len(flat)
+    total = sum(flat)
+    if n and isfinite(total):  # no NaN, no infinity (either makes the sum non-finite)
+        mean = total / n
+        var = sum([(x - mean) * (x - mean) for x in flat]) / (n - 1) if n > 1 else 0.0
+        return {"min": min(flat), "max": max(flat), "mean": mean, "std": math.sqrt(var),
+                "nan": 0, "inf": 0}
     finite = [x for x in flat if isfinite(x)]
     nan = sum(1 for x in flat if x != x)
-    inf = len(flat) - len(finite) - nan
+    inf = n - len(finite) - nan
     if not finite:
         return _empty_stats(nan=nan, inf=inf)
-    n = len(finite)
-    mean = math.fsum(finite) / n
-    var = math.fsum((x - mean) ** 2 for x in finite) / (n - 1) if n > 1 else 0.0
+    m = len(finite)
+    mean = math.fsum(finite) / m
+    var = math.fsum((x - mean) ** 2 for x in finite) / (m - 1) if m > 1 else 0.0
     return {"min": min(finite), "max": max(finite), "mean": mean, "std": math.sqrt(var),
             "nan": nan, "inf": inf}
 

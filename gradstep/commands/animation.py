@@ -1,5 +1,5 @@
 """`gradstep export FILE -o pass.gif` (or .apng, .webp) and `--frames DIR`: a backward pass
-step by step, every frame the same size (``gradstep.drawing.frames``).
+step by step, every frame the same size (``gradstep.qt_step_frames``).
 
 The pass is the one ``export.choose_pass`` picks: ``--pass P``, else the snippet's first
 call on the drawn graph, else one gradstep runs. ``--delay MS`` is the time per step.
@@ -11,22 +11,25 @@ import sys
 import time
 from pathlib import Path
 
+from gradstep.i18n import _
+
 
 def write_animation(args, graph, chosen) -> dict:
     """Write the animation ``args.output`` of the chosen pass; return what was written.
     Raises ExportError (bad options, no Pillow, too big)."""
-    from gradstep.drawing.animation import DELAY_MS
-    from gradstep.drawing.animation import write_animation as write
-    from gradstep.drawing.frames import StepFrames
+    from gradstep.drawing.qt_animation import DELAY_MS
+    from gradstep.drawing.qt_animation import write_animation as write
+    from gradstep.qt_step_frames import StepFrames
 
-    history, pass_index, _ = chosen
+    history, pass_index, _call = chosen
     started = time.perf_counter()
     frames = StepFrames(graph, history, pass_index, rankdir=args.rankdir, engine=args.layout,
                         collapse=args.collapse, scale=args.scale, caption=True)
     written = write(frames, args.output, delay_ms=getattr(args, "delay", None) or DELAY_MS)
-    print(f"wrote {written['path']}: {written['frames']} frames ({frames.count - 1} steps), "
-          f"{written['width']}x{written['height']} px, {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)
+    print(_("wrote {path}: {frames} frames ({steps} steps), {width}x{height} px, {seconds} s",
+            path=written["path"], frames=written["frames"], steps=frames.count - 1,
+            width=written["width"], height=written["height"],
+            seconds=f"{time.perf_counter() - started:.1f}"), file=sys.stderr)
     return written
 
 
@@ -34,9 +37,9 @@ def write_frames(args, graph, chosen, folder: Path) -> int:
     """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into
     ``folder``, all the same size; return how many."""
     from gradstep.drawing.export import ExportError
-    from gradstep.drawing.frames import StepFrames
+    from gradstep.qt_step_frames import StepFrames
 
-    history, pass_index, _ = chosen
+    history, pass_index, _call = chosen
     folder.mkdir(parents=True, exist_ok=True)
     frames = StepFrames(graph, history, pass_index, rankdir=args.rankdir, engine=args.layout,
                         collapse=args.collapse, scale=args.scale, transparent=args.transparent,
@@ -46,6 +49,6 @@ def write_frames(args, graph, chosen, folder: Path) -> int:
         path = folder / f"step_{k:0{width}d}.png"
         if not image.save(str(path), "PNG"):
             raise ExportError(f"could not write {path}: is the folder writable?")
-    print(f"wrote {frames.count} frames to {folder} ({frames.size[0]}x{frames.size[1]} px each)",
-          file=sys.stderr)
+    print(_("wrote {count} frames to {folder} ({width}x{height} px each)", count=frames.count,
+            folder=folder, width=frames.size[0], height=frames.size[1]), file=sys.stderr)
     return frames.count

@@ -10,7 +10,8 @@ or a pass failed (the JSON still shows where it stopped), 2 for bad usage.
 
 from __future__ import annotations
 
-from gradstep.commands.common import (
+from gradstep.autograd.errors import make_error
+from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
     SNIPPET_FAILED,
@@ -20,13 +21,15 @@ from gradstep.commands.common import (
     report_error,
     run_snippet,
 )
+from gradstep.i18n import lazy
 
 
 def run(args) -> int:
     """Print the backward timeline on stdout; return the exit status (0, 1 or 2)."""
     name = display_name(args)
     if args.passes < 1:
-        report_error(_usage(f"--passes {args.passes}: run at least one pass (--passes 1 or more)"), name)
+        report_error(_usage(lazy("--passes {passes}: run at least one pass (--passes 1 or more)",
+                                 passes=args.passes)), name)
         return BAD_USAGE
     try:
         session, result, _filename = run_snippet(args)
@@ -43,8 +46,6 @@ def run(args) -> int:
     return OK
 
 
-def _usage(message: str) -> dict:
-    from gradstep.autograd.errors import make_error
-
+def _usage(message) -> dict:
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
-                      title="Bad option", fix="gradstep backward FILE --json --passes 2")
+                      title=lazy("Bad option"), fix="gradstep backward FILE --json --passes 2")

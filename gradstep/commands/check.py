@@ -17,8 +17,12 @@ otherwise (vanishing, exploding and dead layers are warnings), 2 for bad usage.
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
-from gradstep.commands.common import (
+from gradstep.autograd.elements import text
+from gradstep.autograd.findings import check_json, diagnose
+from gradstep.autograd.nonfinite import op_of
+from gradstep.commands.run_and_report import (
     OK,
     SNIPPET_FAILED,
     CommandError,
@@ -28,6 +32,7 @@ from gradstep.commands.common import (
     print_json,
     report_error,
 )
+from gradstep.i18n import ENGLISH, _, using
 
 
 def run(args) -> int:
@@ -46,16 +51,14 @@ def run(args) -> int:
 
 
 def _check(args, session, source: str, filename: str, name: str) -> int:
-    from gradstep.autograd.findings import check_json, diagnose
-
     deep = getattr(args, "deep_values", False)
     result = session.run(source, device=args.device, root=args.root, filename=filename,
                          deep_values=deep)
     if result.get("output"):
         sys.stderr.write(result["output"])
     if deep:
-        sys.stderr.write("gradstep: --deep-values ran the snippet under a TorchFunctionMode, "
-                         "which can change the kernels torch picks\n")
+        sys.stderr.write(_("gradstep: --deep-values ran the snippet under a TorchFunctionMode, "
+                           "which can change the kernels torch picks") + "\n")
     trace = result.get("trace")
     if not trace:
         report_error(result["error"], name)
@@ -64,7 +67,8 @@ def _check(args, session, source: str, filename: str, name: str) -> int:
     if timeline is not None:
         stats = session.grad_stats()
         stats = stats if isinstance(stats, dict) and "params" in stats else None
-    diagnosis = diagnose(trace, [timeline] if timeline else [], stats)
+    with using(ENGLISH) if args.json else nullcontext():  # JSON: the contract's English
+        diagnosis = diagnose(trace, [timeline] if timeline else [], stats)
     if args.json:
         print_json(check_json(diagnosis, stats))
     else:
@@ -106,8 +110,6 @@ FLOW_SHOWN = 8  # gradient-flow warnings of one kind printed as text
 def format_report(diagnosis, trace: dict, source: str = "") -> str:
     """Return the findings as text for a terminal: each NaN/Inf origin with its line of
     code and the nodes that carried it on, then the gradient-flow table and warnings."""
-    from gradstep.autograd.elements import text
-
     nodes = {n["id"]: n for n in trace.get("nodes") or []}
     code = source.splitlines()
     lines = []
@@ -116,17 +118,19 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
         if finding.line and 0 < finding.line <= len(code):
             lines.append(f"  {finding.line:>4} | {code[finding.line - 1].strip()}")
         if finding.note:
-            lines.append(f"  note: {finding.note}")
+            lines.append("  " + _("note: {note}", note=finding.note))
         if finding.carriers:
-            named = [_node_text(nodes.get(c, {"id": c})) for c in finding.carriers[:6]]
-            more = f" and {len(finding.carriers) - 6} more" if len(finding.carriers) > 6 else ""
-            lines.append(f"  carried on by: {', '.join(named)}{more}")
+            named = ", ".join(_node_text(nodes.get(c, {"id": c})) for c in finding.carriers[:6])
+            if len(finding.carriers) > 6:
+                named = _("{names} and {count} more", names=named, count=len(finding.carriers) - 6)
+            lines.append("  " + _("carried on by: {names}", names=named))
     if not diagnosis.nonfinite():
-        lines.append("No NaN or infinity in the recorded values and gradients.")
+        lines.append(_("No NaN or infinity in the recorded values and gradients."))
     if diagnosis.rows:
         lines.append("")
-        lines.append(f"{'layer (input side first)':32} {'|grad|':>10} {'|weight|':>10} "
-                     f"{'ratio':>10} {'zeros':>6}")
+        lines.append(" ".join([_pad(_("layer (input side first)"), 32), _pad("|grad|", 10, True),
+                               _pad("|weight|", 10, True), _pad(_("ratio"), 10, True),
+                               _pad(_("zeros"), 6, True)]))
         for row in diagnosis.rows:
             share = row.zero_fraction
             lines.append(f"{row.name[:32]:32} {text(row.grad_norm):>10} {text(row.weight_norm):>10} "
@@ -138,12 +142,20 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
             of_kind = [f for f in flow if f.kind == kind]
             lines += [f"{f.kind}: {f.message}" for f in of_kind[:FLOW_SHOWN]]
             if len(of_kind) > FLOW_SHOWN:
-                lines.append(f"{kind}: ... and {len(of_kind) - FLOW_SHOWN} more layers (--json lists all)")
+                lines.append(f"{kind}: " + _("... and {count} more layers (--json lists all)",
+                                             count=len(of_kind) - FLOW_SHOWN))
     return "\n".join(lines) + "\n"
 
 
-def _node_text(node: dict) -> str:
-    from gradstep.autograd.nonfinite import op_of
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """Return ``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
+    import unicodedata
 
-    line = f", line {node['line']}" if node.get("line") else ""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    space = " " * max(0, width - used)
+    return space + text if right else text + space
+
+
+def _node_text(node: dict) -> str:
+    line = _(", line {line}", line=node["line"]) if node.get("line") else ""
     return f"{op_of(node.get('name')) or node.get('label') or node['id']} ({node['id']}{line})"

@@ -21,7 +21,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from gradstep.commands.common import (
+from gradstep.autograd.errors import make_error
+from gradstep.autograd.graph_json import graph_from_json
+from gradstep.autograd.step_state import PassHistory, drawn_calls
+from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
     SNIPPET_FAILED,
@@ -31,6 +34,9 @@ from gradstep.commands.common import (
     open_session,
     report_error,
 )
+from gradstep.drawing.export import ExportError, export_graph
+from gradstep.i18n import lazy
+from gradstep.step_drawing import drawing_at
 
 FORMATS = (".png", ".svg", ".pdf", ".dot", ".gv", ".graphml", ".json")
 ANIMATED = (".gif", ".apng", ".webp")  # one frame per step (gradstep.commands.animation)
@@ -67,10 +73,6 @@ def run(args) -> int:
 
 
 def _export(args, session, result, name: str) -> int:
-    from gradstep.autograd.graph_json import graph_from_json
-    from gradstep.drawing.export import ExportError, export_graph
-    from gradstep.step_drawing import drawing_at
-
     if not result.get("trace"):
         report_error(_nothing_to_draw(), name)
         return SNIPPET_FAILED
@@ -123,8 +125,6 @@ def choose_pass(args, result: dict, graph, session):
     runs. A snippet that failed in a call on the drawn graph shows that call at its end.
     Raises CommandError for a ``--pass`` that cannot be drawn.
     """
-    from gradstep.autograd.step_state import PassHistory, drawn_calls
-
     drawn = drawn_calls(result.get("calls"), graph)
     history = PassHistory(graph, [c["timeline"] for c in drawn],  # members: faded in frames
                           [tuple(n["id"] for n in c.get("nodes") or ()) for c in drawn])
@@ -154,20 +154,23 @@ def _call_number(result: dict, drawn: list, number: int) -> dict:
     """Return the snippet's ``number``-th backward call, or raise CommandError (usage)."""
     calls = [c for c in result.get("calls") or [] if c.get("api") != "skipped"]
     if not calls:
-        raise CommandError(_usage(f"--pass {number}: the snippet makes no backward call of its "
-                                  "own; leave --pass out to step through a pass gradstep runs"),
-                           BAD_USAGE)
+        raise CommandError(_usage(lazy("--pass {number}: the snippet makes no backward call of "
+                                       "its own; leave --pass out to step through a pass "
+                                       "gradstep runs", number=number)), BAD_USAGE)
     if not 1 <= number <= len(calls):
-        raise CommandError(_usage(f"--pass {number}: the snippet makes {len(calls)} backward "
-                                  f"call{'s' if len(calls) != 1 else ''}; use 1 to {len(calls)}"),
-                           BAD_USAGE)
+        many = (lazy("--pass {number}: the snippet makes 1 backward call; use 1", number=number)
+                if len(calls) == 1 else
+                lazy("--pass {number}: the snippet makes {count} backward calls; use 1 to {count}",
+                     number=number, count=len(calls)))
+        raise CommandError(_usage(many), BAD_USAGE)
     call = calls[number - 1]
     if call not in drawn:
-        usable = ", ".join(str(calls.index(c) + 1) for c in drawn) or "none"
-        raise CommandError(_usage(
-            f"--pass {number}: line {call.get('line')} differentiates a graph other than the one "
-            f"drawn (a tensor computed again later, or another root); passes on the drawn graph: "
-            f"{usable}. --root NAME draws another tensor"), BAD_USAGE)
+        usable = ", ".join(str(calls.index(c) + 1) for c in drawn) or lazy("none")
+        raise CommandError(_usage(lazy(
+            "--pass {number}: line {line} differentiates a graph other than the one drawn (a "
+            "tensor computed again later, or another root); passes on the drawn graph: "
+            "{usable}. --root NAME draws another tensor", number=number, line=call.get("line"),
+            usable=usable)), BAD_USAGE)
     return call
 
 
@@ -175,44 +178,47 @@ def _animated(args) -> bool:
     return Path(args.output).suffix.lower() in ANIMATED
 
 
-def _check_options(args) -> str:
-    """Return what is wrong with the options ('' when nothing is)."""
+def _check_options(args) -> dict | None:
+    """Return what is wrong with the options (a ``lazy`` message; None when nothing is)."""
     suffix = Path(args.output).suffix.lower()
     if suffix not in FORMATS + ANIMATED:
-        return (f"-o {args.output}: cannot tell the format from the extension; "
-                f"use one of {', '.join(FORMATS + ANIMATED)} (e.g. -o graph.svg, -o pass.gif)")
+        return lazy("-o {output}: cannot tell the format from the extension; use one of "
+                    "{formats} (e.g. -o graph.svg, -o pass.gif)", output=args.output,
+                    formats=", ".join(FORMATS + ANIMATED))
     if suffix in ANIMATED and args.step is not None:
-        return (f"--step {args.step}: an animation shows every step of the pass; leave --step "
-                f"out, or write one step as a picture (-o step.png --step {args.step})")
+        return lazy("--step {step}: an animation shows every step of the pass; leave --step "
+                    "out, or write one step as a picture (-o step.png --step {step})",
+                    step=args.step)
     if getattr(args, "delay", None) is not None and args.delay <= 0:
-        return f"--delay {args.delay}: a frame lasts a positive number of milliseconds (e.g. 1000)"
+        return lazy("--delay {delay}: a frame lasts a positive number of milliseconds "
+                    "(e.g. 1000)", delay=args.delay)
     parent = Path(args.output).parent
     if not parent.is_dir():
-        return f"-o {args.output}: the folder {parent} does not exist; create it first"
+        return lazy("-o {output}: the folder {folder} does not exist; create it first",
+                    output=args.output, folder=str(parent))
     if args.step is not None and args.step < 0:
-        return f"--step {args.step}: a step count is 0 or more (0 = before backward runs)"
+        return lazy("--step {step}: a step count is 0 or more (0 = before backward runs)",
+                    step=args.step)
     if getattr(args, "pass_number", None) is not None and args.pass_number < 1:
-        return f"--pass {args.pass_number}: passes are numbered from 1 (the snippet's first call)"
+        return lazy("--pass {number}: passes are numbered from 1 (the snippet's first call)",
+                    number=args.pass_number)
     if args.collapse is not None and args.collapse < 0:
-        return f"--collapse {args.collapse}: a depth is 0 (no folding) or more"
+        return lazy("--collapse {depth}: a depth is 0 (no folding) or more", depth=args.collapse)
     if args.scale <= 0:
-        return f"--scale {args.scale}: use a positive scale such as 2"
+        return lazy("--scale {scale}: use a positive scale such as 2", scale=args.scale)
     if args.layout == "dot" and shutil.which("dot") is None:
-        return ("--layout dot: Graphviz 'dot' is not installed (not on PATH); install Graphviz "
-                "(e.g. apt install graphviz) or use the built-in --layout layered")
-    return ""
+        return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "
+                    "Graphviz (e.g. apt install graphviz) or use the built-in --layout layered")
+    return None
 
 
-def _usage(message: str) -> dict:
-    from gradstep.autograd.errors import make_error
-
+def _usage(message) -> dict:
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
-                      title="Cannot export",
-                      explanation="The snippet is fine; the export options cannot be used as given.",
+                      title=lazy("Cannot export"),
+                      explanation=lazy("The snippet is fine; the export options cannot be used "
+                                       "as given."),
                       fix="gradstep export model.py -o graph.svg [--step K] [--collapse 2]")
 
 
 def _nothing_to_draw() -> dict:
-    from gradstep.autograd.errors import make_error
-
-    return make_error("nothing_to_draw", "the snippet made no tensor with a grad_fn to draw")
+    return make_error("nothing_to_draw", lazy("the snippet made no tensor with a grad_fn to draw"))

@@ -1,5 +1,8 @@
 """`gradstep [gui] [FILE] [--run]`: open the window (opening a file never runs it).
 
+`gradstep gui --data FILE` (``-``: standard input) opens it on a graph and its passes
+sent as data by ``gradstep.show`` from the user's own program (``ui/shown_data.py``).
+
 Where no window can be opened (no display, Qt's platform plugin failing) the
 command says so in one line and exits with status 2, instead of letting Qt abort.
 """
@@ -11,32 +14,33 @@ import signal
 import sys
 from pathlib import Path
 
+from PySide6 import QtCore, QtWidgets
+
+from gradstep.display import HEADLESS_FIX, NO_WINDOW, display_problem
+from gradstep.i18n import _
+from gradstep.none_guard import protect_none
+from gradstep.ui.qt_icons import app_icon
+from gradstep.ui.qt_main_window import QtMainWindow
+
+__all__ = ["HEADLESS_FIX", "NO_WINDOW", "display_problem", "run"]
+
 SCREENSHOT_ENV = "GRADSTEP_SCREENSHOT"  # save a screenshot after the first paint, then quit
 SCREENSHOT_DELAY_MS = 400
-NO_WINDOW = 2
-HEADLESS_FIX = ("run gradstep from a desktop session, or set QT_QPA_PLATFORM=offscreen to run "
-                "without showing a window (trace, backward and export need no display)")
-
-
-def display_problem(env=os.environ, platform: str = sys.platform) -> str:
-    """Return one line saying why no window can open here, or '' when one may."""
-    if platform == "darwin" or env.get("QT_QPA_PLATFORM"):
-        return ""
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
-        return ""
-    return f"gradstep: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); {HEADLESS_FIX}"
 
 
 def _platform_failure(messages: list[str]) -> str:
     """Return one line for Qt's messages when its platform plugin could not start."""
     text = "\n".join(messages)
     if "could not connect to display" in text:
-        reason = f"cannot connect to the display DISPLAY={os.environ.get('DISPLAY', '')}"
+        reason = _("cannot connect to the display DISPLAY={display}",
+                   display=os.environ.get("DISPLAY", ""))
     elif "xcb-cursor0" in text:
-        reason = "Qt's xcb plugin needs the system library libxcb-cursor0 (apt install libxcb-cursor0)"
+        reason = _("Qt's xcb plugin needs the system library libxcb-cursor0 (apt install "
+                   "libxcb-cursor0)")
     else:
-        reason = (messages[-1] if messages else "Qt could not start").splitlines()[0]
-    return f"gradstep: cannot open the window: {reason}; {HEADLESS_FIX}"
+        reason = (messages[-1] if messages else _("Qt could not start")).splitlines()[0]
+    return _("gradstep: cannot open the window: {reason}; {fix}", reason=reason,
+             fix=_(HEADLESS_FIX))
 
 
 def _make_application():
@@ -45,8 +49,6 @@ def _make_application():
     Qt aborts the process (SIGABRT) when its platform plugin fails; a message
     handler sees the fatal message first and exits cleanly instead.
     """
-    from PySide6 import QtCore, QtWidgets
-
     app = QtWidgets.QApplication.instance()
     if app is not None:
         return app
@@ -73,8 +75,6 @@ def _close_on_ctrl_c(window) -> None:
 
     Python handles signals only when it runs; the timer lets it run while Qt waits.
     """
-    from PySide6 import QtCore
-
     signal.signal(signal.SIGINT, lambda *_: window.close())
     timer = QtCore.QTimer(window)
     timer.timeout.connect(lambda: None)
@@ -83,8 +83,6 @@ def _close_on_ctrl_c(window) -> None:
 
 def _screenshot_when_ready(app, window, path: str, wait_for_run: bool) -> None:
     """Save ``window`` to ``path`` once it has painted (after the run when one was asked for)."""
-    from PySide6 import QtCore
-
     def shoot() -> None:
         window.grab().save(path)
         app.quit()
@@ -103,25 +101,38 @@ def _screenshot_when_ready(app, window, path: str, wait_for_run: bool) -> None:
 def run(args) -> int:
     """Open the window; return the application's exit status."""
     if args.file and not Path(args.file).exists():
-        print(f"gradstep: No such file: {args.file}. Check the path and the spelling "
-              "(it is relative to the current folder).", file=sys.stderr)
+        print(_("gradstep: No such file: {file}. Check the path and the spelling (it is "
+                "relative to the current folder).", file=args.file), file=sys.stderr)
         return NO_WINDOW
+    shown = None
+    if getattr(args, "data", None):  # a graph sent by gradstep.show (gradstep.window_data)
+        from gradstep.window_data import read_shown_data
+
+        try:
+            shown = read_shown_data(args.data)
+        except ValueError as exc:
+            print(f"gradstep: {exc}", file=sys.stderr)
+            return NO_WINDOW
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
         return NO_WINDOW
+    protect_none()  # PySide6 6.12 on Python 3.11 drops a reference to None per void call
     app = _make_application()
-    from gradstep.ui.qt_icons import app_icon
-    from gradstep.ui.qt_main_window import QtMainWindow
 
     app.setApplicationName("gradstep")
     app.setOrganizationName("gradstep")
     app.setDesktopFileName("gradstep")  # matches gradstep.desktop (Wayland finds the icon by it)
     app.setWindowIcon(app_icon())
-    window = QtMainWindow()
+    if shown is not None:
+        from gradstep.ui.shown_data import shown_window
+
+        window = shown_window(shown)
+    else:
+        window = QtMainWindow()
     _close_on_ctrl_c(window)
     if args.file and not window.open_file(args.file):
-        print(f"gradstep: cannot open {args.file}", file=sys.stderr)
+        print(_("gradstep: cannot open {file}", file=args.file), file=sys.stderr)
     if getattr(args, "device", None) and args.device != "cpu":
         index = window.device_selector.findData(args.device)
         if index >= 0 and window.device_selector.is_enabled(args.device):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradstep.commands.common import (
+from gradstep.commands.run_and_report import (
     CommandError,
     display_name,
     print_json,

@@ -2,7 +2,7 @@
 
 PNG, SVG and PDF are drawn by the same Qt painting as the window (headless:
 an offscreen QApplication is created when none exists). DOT, GraphML and JSON
-need no Qt and never import it.
+need no Qt and never import it (``gradstep.drawing.files`` writes them).
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gradstep.drawing.files import FILE_FORMATS, ExportError, compute_layout, fold, write_graph_file
+from gradstep.none_guard import protect_none
+
+__all__ = ["FILE_FORMATS", "PICTURE_FORMATS", "ExportError", "compute_layout", "export_graph",
+           "ensure_qt_app"]
+
 PICTURE_FORMATS = (".png", ".svg", ".pdf")
-FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")
 MARGIN = 16.0
-
-
-class ExportError(ValueError):
-    """The output path or the options cannot be used; the message says how to fix it."""
 
 
 def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB",
@@ -30,7 +31,7 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     folds module scopes deeper than that depth; ``edge_labels`` writes text on
     edges (pictures and DOT); ``layout`` reuses a Layout already computed for
     this (collapsed) graph, e.g. for a series of frames; ``edge_grads`` and ``extra`` go
-    into a JSON file (see ``dot.to_json``).
+    into a JSON file (see ``graph_files.to_json``).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -39,50 +40,26 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
         raise ExportError(f"cannot tell the format of {path.name!r}: use one of {known}")
     if scale <= 0:
         raise ExportError(f"--scale must be positive, not {scale}")
-    if collapse:
-        from gradstep.drawing.collapse import collapse_to_depth
-
-        graph = collapse_to_depth(graph, collapse)
-    if states:
-        from gradstep.drawing.collapse import box_states
-
-        states = {**states, **box_states(graph, states)}  # module boxes follow their members
-    if suffix in (".dot", ".gv"):
-        from gradstep.drawing.dot import to_dot
-
-        path.write_text(to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels),
-                        encoding="utf-8")
-        return path
+    graph, states = fold(graph, states, collapse)
+    if suffix in FILE_FORMATS:  # no Qt (gradstep.drawing.files)
+        return write_graph_file(graph, path, states=states, rankdir=rankdir, engine=engine,
+                                edge_labels=edge_labels, layout=layout, edge_grads=edge_grads,
+                                extra=extra)
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
-    if suffix == ".graphml":
-        from gradstep.drawing.dot import write_graphml
-
-        write_graphml(graph, path, layout=lay, states=states)
-    elif suffix == ".json":
-        from gradstep.drawing.dot import write_json
-
-        write_json(graph, path, layout=lay, states=states, edge_grads=edge_grads, extra=extra)
-    else:
-        _write_picture(graph, lay, path, suffix, states=states, scale=scale,
-                       transparent=transparent, edge_labels=edge_labels)
+    _write_picture(graph, lay, path, suffix, states=states, scale=scale,
+                   transparent=transparent, edge_labels=edge_labels)
     return path
 
 
-def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered"):
-    """Return the Layout of ``graph`` from the chosen engine (``layered`` or ``dot``)."""
-    from gradstep.drawing import layout
-
-    if engine == "layered":
-        return layout.layout(graph, rankdir=rankdir)
-    if engine == "dot":
-        return layout.layout_dot(graph, rankdir=rankdir)
-    raise ExportError(f"unknown layout engine {engine!r}: use 'layered' or 'dot'")
-
-
 def ensure_qt_app():
-    """Return the running Qt application, creating an offscreen one when there is none."""
+    """Return the running Qt application, creating an offscreen one when there is none.
+
+    PySide6 is imported here and in the picture writers below, not at the top: DOT,
+    GraphML and JSON files never load Qt (a heavy import the command line avoids).
+    """
     from PySide6 import QtWidgets
 
+    protect_none()  # an entry point to Qt: PySide6 6.12 on Python 3.11 (see none_guard)
     app = QtWidgets.QApplication.instance()
     if app is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -96,7 +73,7 @@ def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transp
     ensure_qt_app()
     from PySide6 import QtCore
 
-    from gradstep.drawing.scene import GraphScene
+    from gradstep.drawing.qt_scene import GraphScene
 
     scene = GraphScene(graph, lay, states=states, edge_labels=edge_labels)
     source = scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)

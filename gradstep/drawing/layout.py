@@ -28,6 +28,7 @@ import numpy as np
 
 from gradstep.drawing import style
 from gradstep.drawing.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinates, rank_positions
+from gradstep.drawing.graph_files import edge_triples, quote
 from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
 from gradstep.drawing.ordering import count_inversions, initial_order, reduce_crossings
 
@@ -70,7 +71,7 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
     """
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR', not {rankdir!r}")
-    nodes = _ordered_nodes(graph)
+    nodes = ordered_nodes(graph)
     all_sizes = _box_sizes(graph, nodes, sizes)
     if not nodes:
         return Layout(rankdir=rankdir)
@@ -105,9 +106,7 @@ def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
             "Graphviz 'dot' is not installed (not found on PATH); install Graphviz "
             "(e.g. 'apt install graphviz') or use the built-in layout (--layout layered)."
         )
-    from gradstep.drawing.dot import layout_input_dot
-
-    nodes = _ordered_nodes(graph)
+    nodes = ordered_nodes(graph)
     all_sizes = _box_sizes(graph, nodes, sizes)
     if not nodes:
         return Layout(rankdir=rankdir)
@@ -119,11 +118,30 @@ def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
     return _parse_dot_json(json.loads(done.stdout), nodes, all_sizes, rankdir)
 
 
+def layout_input_dot(graph, sizes: dict, *, rankdir: str = "TB") -> str:
+    """Return DOT for ``dot -Tjson`` to lay out: fixed-size boxes named ``v<index>``.
+
+    Indexes follow ``ordered_nodes``; each edge carries its key as JSON.
+    """
+    nodes = ordered_nodes(graph)
+    index = {n: i for i, n in enumerate(nodes)}
+    out = [f"digraph g {{\n  graph [rankdir={rankdir}, ranksep=0.5, nodesep=0.25];",
+           '  node [shape=box, fixedsize=true, label=""];']
+    for n in nodes:
+        w, h = sizes[n]
+        out.append(f"  v{index[n]} [width={w / 72:.4f}, height={h / 72:.4f}];")
+    for u, v, key in edge_triples(graph):
+        if u != v:
+            out.append(f"  v{index[u]} -> v{index[v]} [key={quote(json.dumps(key))}];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
 # --------------------------------------------------------------------------------------
 # graph indexing
 
 
-def _ordered_nodes(graph) -> list:
+def ordered_nodes(graph) -> list:
     """Return the nodes, roots first, then in insertion order (``n0`` first for a trace)."""
     roots = style.root_ids(graph)
     return [n for n in graph.nodes if n in roots] + [n for n in graph.nodes if n not in roots]
@@ -135,23 +153,16 @@ def _box_sizes(graph, nodes: list, sizes: dict | None) -> dict:
     return {n: sizes.get(n) or style.node_size(graph.nodes[n]) for n in nodes}
 
 
-def _keyed_edges(graph) -> list:
-    """Return every edge as (u, v, key); key 0 for a graph without keys."""
-    if graph.is_multigraph():
-        return list(graph.edges(keys=True))
-    return [(u, v, 0) for u, v in graph.edges()]
-
-
 def _edge_list(graph, index: dict) -> list:
     """Return ``[(u, v, key)]`` without self-loops, in a stable order (source, then key)."""
-    edges = [e for e in _keyed_edges(graph) if e[0] != e[1]]
+    edges = [e for e in edge_triples(graph) if e[0] != e[1]]
     edges.sort(key=lambda e: (index[e[0]], _sort_key(e[2])))
     return edges
 
 
 def _self_loop_keys(graph) -> list:
     """Return ``[(node, key)]`` of self-loops (left out of the layering; autograd makes none)."""
-    return [(u, k) for u, v, k in _keyed_edges(graph) if u == v]
+    return [(u, k) for u, v, k in edge_triples(graph) if u == v]
 
 
 def _sort_key(key):

@@ -13,11 +13,6 @@ from functools import lru_cache
 from PySide6 import QtCore, QtGui
 
 from gradstep.drawing import style
-from gradstep.ui.none_guard import protect_none
-
-# PySide6 6.12 on Python 3.11 drops a reference to None on every void call; painting
-# a big graph makes hundreds of thousands of them (see gradstep/ui/none_guard.py).
-protect_none()
 
 ARROW_LEN, ARROW_HALF = 8.0, 3.5
 LABEL_LOD = 0.4  # below this zoom, node text is not drawn (unreadable anyway)

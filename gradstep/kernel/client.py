@@ -28,34 +28,16 @@ import subprocess
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 
 from gradstep.kernel import messages, protocol
-from gradstep.kernel.launch import child_environment, worker_command
+from gradstep.kernel.child import Child, close_fd, drain_output, read_into
 from gradstep.kernel.limits import resolve_memory_limit, resolve_output_limit
-from gradstep.kernel.output import BoundedOutput
+from gradstep.policies.output_cap import CappedBytes, cap_text
+from gradstep.schema.kernel import failure_reply
 
 DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
 _UNSET = object()
-_READ_CHUNK = 1 << 16
 _LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()
-
-
-@dataclass
-class _Child:
-    """One running worker process and the parent's ends of its pipes."""
-
-    proc: subprocess.Popen
-    request_w: int
-    reply_r: int
-    output_r: int
-    lifeline_w: int
-    traceback_r: int
-    frames: protocol.FrameReader = field(default_factory=protocol.FrameReader)
-    ready: bool = False
-
-    def fds(self) -> tuple[int, ...]:
-        return (self.request_w, self.reply_r, self.output_r, self.lifeline_w, self.traceback_r)
 
 
 class KernelUnavailable(Exception):
@@ -89,7 +71,7 @@ class Kernel:
         self._stop_requested = False
         self._busy = False
         self._closed = False
-        self._child: _Child | None = None
+        self._child: Child | None = None
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -142,6 +124,12 @@ class Kernel:
         return child is not None and child.proc.poll() is None
 
     @property
+    def answering(self) -> bool:
+        """Return True while a child that finished starting works on a request."""
+        child = self._child
+        return self._busy and child is not None and child.ready
+
+    @property
     def pid(self) -> int | None:
         """Return the child's process id, or None when none runs."""
         return self._child.proc.pid if self.alive else None
@@ -186,7 +174,7 @@ class Kernel:
         with self._lock:
             self._end_child()
             for fd in (self._wake_r, self._wake_w):
-                _close(fd)
+                close_fd(fd)
 
     close = shutdown
 
@@ -210,7 +198,7 @@ class Kernel:
                 self._busy = False
 
     def _request_locked(self, method: str, params: dict, timeout) -> dict:
-        out = BoundedOutput(self.output_limit)
+        out = CappedBytes(self.output_limit)
         try:
             child = self._ready_child(time.monotonic() + self.startup_timeout, out)
         except KernelUnavailable as exc:
@@ -222,7 +210,7 @@ class Kernel:
             return self._crashed(child, method, params, out)
         return self._await_reply(child, method, params, timeout, out)
 
-    def _await_reply(self, child: _Child, method: str, params: dict, timeout, out) -> dict:
+    def _await_reply(self, child: Child, method: str, params: dict, timeout, out) -> dict:
         """Wait for the reply while draining output; stop or time out as needed."""
         deadline = None if timeout is None else time.monotonic() + timeout
         reason, kill_at = None, None
@@ -232,7 +220,7 @@ class Kernel:
                 reason = "user" if self._stop_requested else (
                     "timeout" if deadline is not None and now >= deadline else None)
                 if reason is not None:
-                    _signal(child, signal.SIGINT)
+                    child.signal(signal.SIGINT)
                     kill_at = now + self.stop_grace
             elif now >= kill_at:
                 return self._killed(method, params, reason, timeout, out)
@@ -243,7 +231,7 @@ class Kernel:
             if isinstance(event, dict):
                 return self._finish(child, event, method, params, reason, timeout, out)
 
-    def _wait(self, child: _Child, out: BoundedOutput, wait: float | None):
+    def _wait(self, child: Child, out: CappedBytes, wait: float | None):
         """Wait up to ``wait`` s; return a reply dict, "eof" when the child died, or None."""
         with selectors.DefaultSelector() as selector:
             selector.register(child.reply_r, selectors.EVENT_READ, "reply")
@@ -252,29 +240,16 @@ class Kernel:
             events = selector.select(wait)
         for key, _ in events:
             if key.data == "output":
-                _read_into(child.output_r, out)
+                read_into(child.output_r, out)
             elif key.data == "wake":
                 self._drain_wake()
         if any(key.data == "reply" for key, _ in events):
-            return self._read_reply(child)
+            return child.read_reply()
         return None
-
-    def _read_reply(self, child: _Child):
-        try:
-            data = os.read(child.reply_r, _READ_CHUNK)
-        except BlockingIOError:
-            return None
-        if not data:
-            return "eof"
-        child.frames.feed(data)
-        try:
-            return child.frames.pop()
-        except protocol.ProtocolError as exc:
-            return {"protocol_error": str(exc)}
 
     def _finish(self, child, reply: dict, method, params, reason, timeout, out) -> dict:
         """Return the result of a reply that arrived (possibly after a SIGINT)."""
-        _drain_output(child.output_r, out, seconds=0.2)
+        drain_output(child.output_r, out, seconds=0.2)
         if "protocol_error" in reply or "result" not in reply:
             self._kill("its reply was garbled")
             self._after_death()
@@ -287,7 +262,7 @@ class Kernel:
                                            source=params.get("source"))
             # keep what the session returned (its captured output) under the stop's error
             base = result if isinstance(result, dict) else {}
-            result = {**messages.failure_result(method, error, params), **base, "error": error}
+            result = {**failure_reply(method, error, params), **base, "error": error}
             if method == "run":
                 result["ok"] = False
         return self._with_output(result, out)
@@ -295,24 +270,24 @@ class Kernel:
     def _killed(self, method, params, reason, timeout, out) -> dict:
         """Kill a child that ignored SIGINT; return the timeout error (state lost)."""
         child = self._child
-        _drain_output(child.output_r, out, seconds=0.05)
-        line = _running_line(child, params.get("filename", "<snippet>"))
+        drain_output(child.output_r, out, seconds=0.05)
+        line = child.running_line(params.get("filename", "<snippet>"))
         self._kill("stopped" if reason == "user" else "timed out")
         self._after_death()
         error = messages.timeout_error(timeout, by_user=reason != "timeout", state_lost=True,
                                        line=line, source=params.get("source"))
         return self._failure(method, params, error, out)
 
-    def _crashed(self, child: _Child, method, params, out) -> dict:
+    def _crashed(self, child: Child, method, params, out) -> dict:
         """Report a child that died by itself while answering; start the next one."""
         try:
             returncode = child.proc.wait(timeout=2.0)
         except subprocess.TimeoutExpired:  # it closed the pipe but lives on
             returncode = None
-        _drain_output(child.output_r, out, seconds=0.3, until_eof=True)
+        drain_output(child.output_r, out, seconds=0.3, until_eof=True)
         # a fatal signal's stack dump goes to the traceback pipe, not into the user's output
-        dump = BoundedOutput(64 * 1024)
-        _drain_output(child.traceback_r, dump, seconds=0.3, until_eof=True)
+        dump = CappedBytes(64 * 1024)
+        drain_output(child.traceback_r, dump, seconds=0.3, until_eof=True)
         self._kill("crashed")
         if returncode is not None:
             self.last_exit = messages.describe_exit(returncode)
@@ -323,19 +298,17 @@ class Kernel:
         return self._failure(method, params, messages.crash_error(returncode, line=line,
                                                                   source=params.get("source")), out)
 
-    def _failure(self, method, params, error: dict, out: BoundedOutput) -> dict:
-        result = messages.failure_result(method, error, params)
+    def _failure(self, method, params, error: dict, out: CappedBytes) -> dict:
+        result = failure_reply(method, error, params)
         result["state_lost"] = True
         return self._with_output(result, out)
 
-    def _with_output(self, result, out: BoundedOutput):
+    def _with_output(self, result, out: CappedBytes):
         """Return ``result`` with the printed output added (``output`` key of a dict result)."""
         if not isinstance(result, dict):
             return result
         printed = out.text()
-        own = result.get("output") or ""
-        if len(own) > self.output_limit:  # the Session captured a flood itself
-            own = _shorten(own, self.output_limit)
+        own = cap_text(result.get("output") or "", self.output_limit)  # a Session's own capture
         text = own + printed
         if text or "output" in result:
             result = {**result, "output": text}
@@ -343,9 +316,9 @@ class Kernel:
 
     # -- the child process ---------------------------------------------------
 
-    def _ready_child(self, deadline: float, out: BoundedOutput | None = None) -> _Child:
+    def _ready_child(self, deadline: float, out: CappedBytes | None = None) -> Child:
         """Return a child that said it is ready, starting one if needed; raise KernelUnavailable."""
-        out = out if out is not None else BoundedOutput(self.output_limit)
+        out = out if out is not None else CappedBytes(self.output_limit)
         if not self.alive:
             self._spawn()
         child = self._child
@@ -359,7 +332,7 @@ class Kernel:
             event = self._wait(child, out, deadline - now)
             if event == "eof" or (isinstance(event, dict) and not event.get("ready")):
                 returncode = child.proc.wait(timeout=2.0) if event == "eof" else None
-                _drain_output(child.output_r, out, seconds=0.3, until_eof=True)
+                drain_output(child.output_r, out, seconds=0.3, until_eof=True)
                 self._kill("failed to start")
                 how = "" if returncode is None else f" ({messages.describe_exit(returncode)})"
                 lines = [line for line in out.text().splitlines() if line.strip()]
@@ -370,27 +343,7 @@ class Kernel:
         return child
 
     def _spawn(self) -> None:
-        request_r, request_w = os.pipe()
-        reply_r, reply_w = os.pipe()
-        output_r, output_w = os.pipe()
-        lifeline_r, lifeline_w = os.pipe()
-        traceback_r, traceback_w = os.pipe()
-        command = worker_command([
-            "--request-fd", str(request_r), "--reply-fd", str(reply_w),
-            "--lifeline-fd", str(lifeline_r), "--traceback-fd", str(traceback_w),
-            "--memory-limit", str(self.memory_limit), "--session", self.session_spec])
-        try:
-            proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-                pass_fds=(request_r, reply_w, lifeline_r, traceback_w), env=child_environment(),
-                start_new_session=True,  # its own process group: killed as one, no terminal ^C
-            )
-        finally:
-            for fd in (request_r, reply_w, output_w, lifeline_r, traceback_w):
-                os.close(fd)
-        for fd in (reply_r, output_r, traceback_r):
-            os.set_blocking(fd, False)
-        self._child = _Child(proc, request_w, reply_r, output_r, lifeline_w, traceback_r)
+        self._child = Child.start(self.memory_limit, self.session_spec)
 
     def _after_death(self) -> None:
         self.restarts += 1
@@ -402,30 +355,14 @@ class Kernel:
         child, self._child = self._child, None
         if child is None:
             return
-        try:
-            os.killpg(child.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            child.proc.wait(timeout=5.0)
-        except subprocess.TimeoutExpired:
-            pass  # unkillable (stuck in the kernel's D state); nothing more to do
+        child.kill()
         if why != "crashed":  # a crash was described from its own exit status already
             self.last_exit = why
-        for fd in child.fds():
-            _close(fd)
 
     def _end_child(self) -> None:
         """Ask the child to exit, then make sure its process group is gone."""
-        child = self._child
-        if child is None:
-            return
-        if child.ready and child.proc.poll() is None:
-            try:
-                protocol.write_message(child.request_w, {"id": 0, "method": "shutdown"})
-                child.proc.wait(timeout=0.5)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+        if self._child is not None:
+            self._child.ask_to_exit()
         self._kill("shut down")
 
     # -- small helpers -------------------------------------------------------
@@ -446,67 +383,6 @@ class Kernel:
                 pass
         except OSError:
             pass
-
-
-def _read_into(fd: int, out: BoundedOutput) -> bool:
-    """Read what is available on ``fd`` into ``out``; return False at end of file."""
-    try:
-        data = os.read(fd, _READ_CHUNK)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    if not data:
-        return False
-    out.write(data)
-    return True
-
-
-def _drain_output(fd: int, out: BoundedOutput, *, seconds: float, until_eof: bool = False) -> None:
-    """Read the output pipe until it is empty (or at its end), for at most ``seconds``.
-
-    A snippet's leftover thread may print forever; the time bound keeps the
-    reply from waiting on it.
-    """
-    end = time.monotonic() + seconds
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while time.monotonic() < end:
-            if not selector.select(0.0 if not until_eof else max(0.0, end - time.monotonic())):
-                return
-            if not _read_into(fd, out):
-                return
-
-
-def _running_line(child: _Child, filename: str) -> int | None:
-    """Return the snippet line the child is running, from a faulthandler dump (SIGUSR1)."""
-    _signal(child, signal.SIGUSR1)
-    dump = BoundedOutput(64 * 1024)
-    _drain_output(child.traceback_r, dump, seconds=0.15, until_eof=True)
-    return messages.snippet_line_in_traceback(dump.text(), filename)
-
-
-def _signal(child: _Child, signum: int) -> None:
-    try:
-        child.proc.send_signal(signum)
-    except ProcessLookupError:
-        pass
-
-
-def _close(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-def _shorten(text: str, limit: int) -> str:
-    """Return ``text`` cut to about ``limit`` characters: its start, a note, its end."""
-    tail = limit // 5
-    dropped = len(text) - limit
-    return (text[: limit - tail]
-            + f"\n... {dropped} characters of output dropped (output is capped; see README 'Limits') ...\n"
-            + text[len(text) - tail:])
 
 
 def _error_line(result) -> int | None:

@@ -30,8 +30,9 @@ def package_root() -> str:
     return str(Path(top.__file__).resolve().parents[1])
 
 
-def bootstrap_code(root: str | None = None) -> str:
-    """Return the ``-c`` code that makes gradstep's own modules win, then runs the worker."""
+def bootstrap_code(root: str | None = None, module: str = WORKER_MODULE) -> str:
+    """Return the ``-c`` code that makes gradstep's own modules win, then runs ``module.main()``
+    (the worker; the Python API starts its picture renderer and the window the same way)."""
     root = package_root() if root is None else root
     return (
         "import os, sys\n"
@@ -41,14 +42,14 @@ def bootstrap_code(root: str | None = None) -> str:
         f"root = {root!r}\n"
         "if root not in {os.path.realpath(p) for p in sys.path if p}:\n"
         "    sys.path.insert(0, root)\n"
-        f"import {WORKER_MODULE} as worker\n"
+        f"import {module} as worker\n"
         "worker.main()\n"
     )
 
 
-def worker_command(arguments: list[str]) -> list[str]:
-    """Return the command line that starts the worker with ``arguments``."""
-    return [sys.executable, "-c", bootstrap_code(), *arguments]
+def worker_command(arguments: list[str], module: str = WORKER_MODULE) -> list[str]:
+    """Return the command line that starts ``module`` (default: the worker) with ``arguments``."""
+    return [sys.executable, "-c", bootstrap_code(module=module), *arguments]
 
 
 def child_environment() -> dict[str, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import faulthandler
+import functools
 import importlib
 import os
 import resource
@@ -21,10 +22,12 @@ import sys
 import threading
 import traceback
 
+from gradstep.autograd.errors import explain
 from gradstep.kernel import messages, protocol
+from gradstep.policies.memory_errors import allocation_detail, looks_like_memory
+from gradstep.schema.kernel import METHODS, failure_reply
 
 DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
-METHODS = ("run", "backward", "inspect", "reset", "zero_grad", "grad_stats")
 
 
 class _Interrupt:
@@ -114,9 +117,7 @@ def guard_torch_load() -> None:
     torch >= 2.6 already does; this keeps it so whatever the environment says
     (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD is removed from the child's environment too).
     """
-    import functools
-
-    import torch
+    import torch  # heavy, and a test session (tests/kernel/fake_session.py) runs without it
 
     original = torch.load
     if getattr(original, "_gradstep_guarded", False):
@@ -179,8 +180,6 @@ def explain_base_exception(exc: BaseException, params: dict) -> dict:
     source = params.get("source", "")
     filename = params.get("filename", "<snippet>")
     try:
-        from gradstep.autograd.errors import explain
-
         error = dict(explain(exc, source, filename))
     except Exception:  # errors.py unable to explain: still answer
         error = messages.kernel_error("other", repr(exc), title=type(exc).__name__,
@@ -206,10 +205,9 @@ def upgrade_memory_error(result: object, limit: int) -> object:
     if not isinstance(result, dict) or not isinstance(result.get("error"), dict):
         return result
     error = result["error"]
-    if error.get("kind") != "memory" and not messages.looks_like_memory(error):
+    if not looks_like_memory(error):
         return result
-    detail = str(error.get("message") or "").split("can't allocate memory:")[-1]
-    better = messages.memory_error(limit, detail.split(". Error code")[0].strip(),
+    better = messages.memory_error(limit, allocation_detail(str(error.get("message") or "")),
                                    line=error.get("line"))
     better["code"] = error.get("code")
     for key in ("type", "column", "detail"):
@@ -224,7 +222,7 @@ def internal_failure(method, params: dict, message: str) -> dict:
         "other", message, title="Internal error in the kernel",
         explanation="gradstep could not answer this request; the snippet is not to blame.",
         fix="Run the snippet again; if this repeats, report it with the snippet.")
-    return messages.failure_result(str(method), error, params)
+    return failure_reply(str(method), error, params)
 
 
 def call(session, method: str, params: dict) -> object:
@@ -235,12 +233,12 @@ def call(session, method: str, params: dict) -> object:
     except KeyboardInterrupt as exc:
         if _Interrupt.requested:
             line = interrupted_line(exc, params.get("filename", "<snippet>"))
-            return messages.failure_result(method, messages.timeout_error(
+            return failure_reply(method, messages.timeout_error(
                 None, by_user=True, state_lost=False, line=line,
                 source=params.get("source")), params)
-        return messages.failure_result(method, explain_base_exception(exc, params), params)
+        return failure_reply(method, explain_base_exception(exc, params), params)
     except BaseException as exc:  # SystemExit and anything a snippet raises past the Session
-        return messages.failure_result(method, explain_base_exception(exc, params), params)
+        return failure_reply(method, explain_base_exception(exc, params), params)
     finally:
         _Interrupt.busy = False
 

@@ -3,26 +3,32 @@ the command line too; a few words there name options the window does not have.""
 
 from __future__ import annotations
 
+from gradstep.autograd.error_texts import SYNTAX_FIX, SYNTAX_FIX_NO_COLUMN
+from gradstep.i18n import localized, render
 from gradstep.ui.words import tr
 
+
+def QT_TR_NOOP(text: str) -> str:  # noqa: N802 (Qt's name: pyside6-lupdate collects these texts)
+    return text
+
+
 WINDOW_FIXES = {
-    "timeout": ("Make the loop end or the tensors smaller, then run again. Stop (Ctrl+.) "
-                "ends a run that takes too long."),
+    "timeout": QT_TR_NOOP("Make the loop end or the tensors smaller, then run again. Stop "
+                          "(Ctrl+.) ends a run that takes too long."),
 }
 
 
 def for_window(err: dict) -> dict:
-    """Return ``err`` worded for the window, with ``short``: the one line written after the
-    failing line in the editor (``RuntimeError: ...``, never ``None: ...``)."""
-    out = dict(err)
+    """Return ``err`` worded for the window, in the language in use (``gradstep.i18n``:
+    torch's own message stays as torch wrote it), with ``short``: the one line written
+    after the failing line in the editor (``RuntimeError: ...``, never ``None: ...``)."""
+    out = dict(localized(err) or {})
     kind = out.get("kind")
-    if kind in WINDOW_FIXES:
+    if kind in WINDOW_FIXES:  # the command line's fix names --timeout; the window has Stop
         out["fix"] = tr(WINDOW_FIXES[kind])
-    fix = out.get("fix") or ""
-    if "--timeout" in fix:
-        out["fix"] = fix.split(", or raise")[0].rstrip(".") + "."
-    if out.get("column") is None and "marked column" in (out.get("fix") or ""):
-        out["fix"] = out["fix"].replace("marked column", "marked line")
+    fix_words = (err.get("words") or {}).get("fix") or {}
+    if out.get("column") is None and fix_words.get("msgid") == SYNTAX_FIX:
+        out["fix"] = render({"msgid": SYNTAX_FIX_NO_COLUMN, "args": {}})
     kind_word = out.get("type") if out.get("type") not in (None, "", "None") else out.get("title")
     message = out.get("message") or ""
     out["short"] = f"{kind_word}: {message}" if kind_word and message else (message or kind_word or "")
@@ -32,6 +38,7 @@ def for_window(err: dict) -> dict:
 def no_graph_text(result: dict) -> str:
     """Return what the graph area says when a run built no graph to draw."""
     err = result.get("error") or {}
+    err = localized(err) or {}
     if err.get("kind") in ("no_grad_fn", "stale_graph"):
         return tr("No graph to draw: {0}.\n\n{1}\n\nWhat the snippet printed is in Output.").format(
             err.get("title") or tr("nothing requires grad"), err.get("explanation") or "")

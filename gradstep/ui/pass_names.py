@@ -24,8 +24,10 @@ def pass_title(call: dict | None, timeline: dict | None = None) -> str:
     """Return ``line 12: torch.autograd.grad(p[1], [a], retain_graph=True)`` for a snippet
     call, ``gradstep: backward() from the root`` for a pass gradstep ran."""
     if call is not None:
-        return tr("line {0}: {1}").format(call.get("line"),
-                                          call_code(call.get("code")) or call.get("api"))
+        code = call_code(call.get("code")) or call.get("api")
+        if call.get("line") is None:  # recorded in the user's own program (gradstep.show)
+            return code
+        return tr("line {0}: {1}").format(call.get("line"), code)
     timeline = timeline or {}
     how = "autograd.grad" if timeline.get("mode") == "grad" else "backward()"
     retain = ", retain_graph=True" if timeline.get("retain_graph") else ""

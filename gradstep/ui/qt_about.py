@@ -23,7 +23,9 @@ def _distribution_version(name: str) -> str:
     try:
         return version(name)
     except PackageNotFoundError:
-        return "not installed"
+        from gradstep.ui.words import tr
+
+        return tr("not installed")
 
 
 def about_versions() -> list[tuple[str, str]]:
@@ -41,14 +43,20 @@ def about_html() -> str:
     """Return the About box's text as HTML."""
     rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{html.escape(value)}</td></tr>"
                    for name, value in about_versions())
-    return ("<h3>gradstep</h3><p>Step through a real PyTorch backward pass, node by node.</p>"
-            f"<table cellspacing='4'>{rows}</table><p>MIT License.</p>")
+    from gradstep.ui.words import tr
+
+    what = html.escape(tr("Step through a real PyTorch backward pass, node by node."))
+    licence = html.escape(tr("MIT License."))
+    return (f"<h3>gradstep</h3><p>{what}</p>"
+            f"<table cellspacing='4'>{rows}</table><p>{licence}</p>")
 
 
 def about_box(parent: QtWidgets.QWidget) -> QtWidgets.QMessageBox:
     """Return the About box (not shown yet: ``open()`` it, so it does not block)."""
     box = QtWidgets.QMessageBox(parent)
-    box.setWindowTitle("About gradstep")
+    from gradstep.ui.words import tr
+
+    box.setWindowTitle(tr("About gradstep"))
     box.setIconPixmap(app_icon().pixmap(64, 64))
     box.setTextFormat(QtCore.Qt.TextFormat.RichText)
     box.setText(about_html())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from gradstep.i18n import render
+
 
 def list_devices() -> list[dict]:
-    """Return the tracer's [{"name", "available", "reason"}] (CPU alone if it is missing)."""
-    try:
-        from gradstep.autograd.devices import available_devices
-    except ImportError:
-        return [{"name": "cpu", "available": True, "reason": ""}]
+    """Return the tracer's [{"name", "available", "reason"}]."""
+    # imports torch (heavy, ~1 s): when the selector is filled, not when the window's modules load
+    from gradstep.autograd.devices import available_devices
+
     return available_devices()
 
 
@@ -26,12 +27,12 @@ class QtDeviceSelector(QtWidgets.QComboBox):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setToolTip("Device the snippet runs on; switching re-runs it there")
         self.refresh()
         self.currentIndexChanged.connect(self._on_index)
 
     def refresh(self) -> None:
         """Ask which devices torch has and rebuild the list (keeps the current one)."""
+        self.setToolTip(self.tr("Device the snippet runs on; switching re-runs it there"))
         current = self.device() if self.count() else "cpu"
         self.blockSignals(True)
         self.clear()
@@ -41,11 +42,17 @@ class QtDeviceSelector(QtWidgets.QComboBox):
             index = self.count() - 1
             item = self.model().item(index)
             item.setEnabled(bool(dev["available"]))
-            tip = "available" if dev["available"] else f"unavailable: {dev.get('reason') or 'unknown'}"
+            reason = render(dev.get("words")) or dev.get("reason") or self.tr("unknown")
+            tip = self.tr("available") if dev["available"] else self.tr("unavailable: {0}").format(reason)
             self.setItemData(index, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
         found = self.findData(current)
         self.setCurrentIndex(found if found >= 0 else 0)
         self.blockSignals(False)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.refresh()
+        super().changeEvent(event)
 
     def device(self) -> str:
         """Return the chosen device's name ("cpu", "cuda", "mps")."""

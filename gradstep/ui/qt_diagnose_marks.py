@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradstep.drawing.collapse import module_id, owning_scope
+
 LOOK = {  # mark -> (colour, pen style, width)
     "origin": ("#d32f2f", QtCore.Qt.PenStyle.SolidLine, 3.5),
     "carrier": ("#e69500", QtCore.Qt.PenStyle.DashLine, 2.0),
@@ -76,9 +78,16 @@ class QtDiagnoseMarks(QtCore.QObject):
         self._item: MarksItem | None = None
         self._scene = None
         self._shown: dict[str, str] = {}
+        self.tags: dict[str, str] = {}
+        self.retranslate()
+        graph_view.viewport().installEventFilter(self)
+
+    def retranslate(self) -> None:
+        """Word the tags in the language in use (the marks are drawn again)."""
         self.tags = {"origin": self.tr("NaN/Inf starts here"), "carrier": self.tr("carries it"),
                      "grad_carrier": self.tr("NaN/Inf grad")}
-        graph_view.viewport().installEventFilter(self)
+        if self._item is not None:
+            self._attach(force=True)
 
     def set_marks(self, marks: dict[str, str]) -> None:
         """Show ``{node id: "origin" | "carrier"}`` ({} clears)."""
@@ -110,8 +119,6 @@ class QtDiagnoseMarks(QtCore.QObject):
 
     def _on_boxes(self, scene) -> dict[str, str]:
         """Return the marks moved onto the boxes shown: a node in a folded module marks it."""
-        from gradstep.drawing.collapse import module_id, owning_scope
-
         graph = self.view.graph
         shown: dict[str, str] = {}
         for node, mark in self.marks.items():

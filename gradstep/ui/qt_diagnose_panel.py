@@ -13,56 +13,54 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.autograd.findings import Diagnosis, Finding, diagnose
+from gradstep.autograd.findings import Diagnosis, diagnose
+from gradstep.schema.findings import Finding
 from gradstep.ui.qt_diagnose_marks import QtDiagnoseMarks
 from gradstep.ui.qt_flow_chart import QtFlowChart
+from gradstep.ui.words import tr
 
 ORIGIN_GLYPH, FIRST_SEEN_GLYPH, WARNING_GLYPH = "✖", "?", "⚠"
 
 
-def _tr(text: str) -> str:
-    return QtCore.QCoreApplication.translate("QtDiagnosePanel", text)
-
-
 def finding_text(finding: Finding) -> str:
     """Return a finding as one line for the list (through Qt's translation)."""
-    what = "NaN" if finding.kind.startswith("nan") else "Infinity"
+    what = "NaN" if finding.kind.startswith("nan") else tr("Infinity")
     where = finding.op or finding.name or finding.node or ""
     if finding.label and finding.label != where:
         where = f"{where} ({finding.label})"
-    line = _tr(", line {0}").format(finding.line) if finding.line else ""
+    line = tr(", line {0}").format(finding.line) if finding.line else ""
     if finding.kind in ("nan_forward", "inf_forward"):
-        head = _tr("{0} starts at {1}{2}") if finding.certain else _tr("{0} first seen at {1}{2}")
+        head = tr("{0} starts at {1}{2}") if finding.certain else tr("{0} first seen at {1}{2}")
     elif finding.kind in ("nan_grad", "inf_grad"):
-        head = (_tr("{0} starts in the gradient of {1}{2}") if finding.certain
-                else _tr("{0} first seen in the gradient of {1}{2}"))
+        head = (tr("{0} starts in the gradient of {1}{2}") if finding.certain
+                else tr("{0} first seen in the gradient of {1}{2}"))
     else:
         extra = finding.extra
-        texts = {"vanishing": _tr("gradients vanish in {0}: |grad|/|weight| = {1:.2g}"),
-                 "exploding": _tr("gradients explode in {0}: |grad|/|weight| = {1:.2g}"),
-                 "dead": _tr("{0}: {1:.0%} of the gradient is exactly zero (dead units?)")}
+        texts = {"vanishing": tr("gradients vanish in {0}: |grad|/|weight| = {1:.2g}"),
+                 "exploding": tr("gradients explode in {0}: |grad|/|weight| = {1:.2g}"),
+                 "dead": tr("{0}: {1:.0%} of the gradient is exactly zero (dead units?)")}
         value = extra.get("zero_fraction") if finding.kind == "dead" else extra.get("ratio")
         return f"{WARNING_GLYPH} " + texts[finding.kind].format(finding.label, value or 0.0)
     glyph = ORIGIN_GLYPH if finding.certain else FIRST_SEEN_GLYPH
-    cause = f": {finding.cause}" if finding.cause else ""
-    return f"{glyph} " + head.format(what, where, line) + cause
+    text = head.format(what, where, line)
+    return f"{glyph} " + (tr("{0}: {1}").format(text, finding.cause) if finding.cause else text)
 
 
 def finding_tooltip(finding: Finding) -> str:
     """Return the finding's details: what was not seen, how far it was carried."""
     parts = [finding_text(finding)[2:]]
     for item in finding.unseen:
-        name = item.get("argument") or _tr("slot {0}").format(item["slot"])
+        name = item.get("argument") or tr("slot {0}").format(item["slot"])
         if item["why"] == "not_captured":
-            parts.append(_tr("The value of its input {0} ({1}) was not captured: run again with "
+            parts.append(tr("The value of its input {0} ({1}) was not captured: run again with "
                              "deep values to look inside.").format(name, item.get("node")))
         else:
-            parts.append(_tr("Its input {0} does not require grad (data or a constant); "
+            parts.append(tr("Its input {0} does not require grad (data or a constant); "
                              "gradstep does not see its value.").format(name))
     if finding.unseen:
-        parts.append(_tr("So this is where NaN/Inf is first seen, not proven to start."))
+        parts.append(tr("So this is where NaN/Inf is first seen, not proven to start."))
     if finding.carriers:
-        parts.append(_tr("Carried on by {0} node(s), framed with dashes on the graph.")
+        parts.append(tr("Carried on by {0} node(s), framed with dashes on the graph.")
                      .format(len(finding.carriers)))
     return "\n".join(parts)
 
@@ -96,14 +94,10 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         self.findings.setWordWrap(True)
         self.findings.itemClicked.connect(self._on_item)
         self.findings.itemActivated.connect(self._on_item)
-        self.deep = QtWidgets.QPushButton(self.tr("Run again with deep values"))
-        self.deep.setToolTip(self.tr(
-            "Some values inside library code were not captured, so a finding may only be where "
-            "NaN/Inf was first seen. Deep values record every torch call's output; the Python "
-            "mode that takes can change which kernels torch picks, so the run may differ."))
+        self.deep = QtWidgets.QPushButton()
         self.deep.clicked.connect(self.sigDeepRunWanted)
         self.deep.hide()
-        self.per_module = QtWidgets.QCheckBox(self.tr("Fold parameters by module"))
+        self.per_module = QtWidgets.QCheckBox()
         self.per_module.setChecked(True)
         self.per_module.toggled.connect(self.refresh)
         self.chart = QtFlowChart()
@@ -112,22 +106,39 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.findings, 2)
         layout.addWidget(self.deep, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
-        flow_title = QtWidgets.QLabel("<b>" + self.tr("Gradient flow, input side first") + "</b>")
+        self.flow_title = QtWidgets.QLabel()
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(flow_title)
+        row.addWidget(self.flow_title)
         row.addStretch(1)
         row.addWidget(self.per_module)
         layout.addLayout(row)
         layout.addWidget(self.chart, 3)
-        legend = QtWidgets.QLabel(QtFlowChart.legend())
-        legend.setToolTip(self.tr(
-            "Bars: |grad| / |weight| per layer, the speed an SGD step changes it at. Vanishing: "
-            "below 1e-5 of the fastest layer's; exploding: above 1e3; dead: half or more of "
-            "the gradient exactly zero."))
-        layout.addWidget(legend)
+        self.legend = QtWidgets.QLabel()
+        layout.addWidget(self.legend)
+        self._retranslate()
         model.sigTraceChanged.connect(self._on_trace)
         model.sigTimelineChanged.connect(self._on_timeline)
         self.refresh()
+
+    def _retranslate(self) -> None:
+        self.deep.setText(self.tr("Run again with deep values"))
+        self.deep.setToolTip(self.tr(
+            "Some values inside library code were not captured, so a finding may only be where "
+            "NaN/Inf was first seen. Deep values record every torch call's output; the Python "
+            "mode that takes can change which kernels torch picks, so the run may differ."))
+        self.per_module.setText(self.tr("Fold parameters by module"))
+        self.flow_title.setText("<b>" + self.tr("Gradient flow, input side first") + "</b>")
+        self.legend.setText(QtFlowChart.legend())
+        self.legend.setToolTip(self.tr(
+            "Bars: |grad| / |weight| per layer, the speed an SGD step changes it at. Vanishing: "
+            "below 1e-5 of the fastest layer's; exploding: above 1e3; dead: half or more of "
+            "the gradient exactly zero."))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self._retranslate()
+            self.refresh()  # the findings' own words (gradstep.i18n) are worded again too
+        super().changeEvent(event)
 
     # -- model events ----------------------------------------------------------------------
     def _on_trace(self) -> None:
@@ -234,12 +245,19 @@ class QtDiagnoseBanner(QtWidgets.QFrame):
         close.setText("×")
         close.setToolTip(self.tr("Hide this message"))
         close.clicked.connect(self.sigDismiss)
+        self.close_button = close
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 4, 2)
         layout.addWidget(QtWidgets.QLabel(WARNING_GLYPH))
         layout.addWidget(self.text, 1)
         layout.addWidget(self.button)
         layout.addWidget(close)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.button.setText(self.tr("Diagnose"))
+            self.close_button.setToolTip(self.tr("Hide this message"))
+        super().changeEvent(event)
 
     def say(self, diagnosis: Diagnosis) -> bool:
         """Describe the first NaN/Inf finding; return False when there is none."""
@@ -257,7 +275,7 @@ class QtDiagnose(QtCore.QObject):
         super().__init__(window)
         self.window = window
         self.panel = QtDiagnosePanel(window.model)
-        self.dock = QtWidgets.QDockWidget(self.tr("Diagnose"), window)
+        self.dock = QtWidgets.QDockWidget(window)
         self.dock.setObjectName("dock_diagnose")
         self.dock.setWidget(self.panel)
         window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
@@ -269,7 +287,7 @@ class QtDiagnose(QtCore.QObject):
         docks["diagnose"] = self.dock
         window.restoreDockWidget(self.dock)
         self.banner = QtDiagnoseBanner()
-        self.banner_bar = QtWidgets.QToolBar(self.tr("NaN/Inf banner"), window)
+        self.banner_bar = QtWidgets.QToolBar(window)
         self.banner_bar.setObjectName("diagnose_banner")
         self.banner_bar.setMovable(False)
         self.banner_bar.addWidget(self.banner)
@@ -277,12 +295,22 @@ class QtDiagnose(QtCore.QObject):
         window.addToolBar(self.banner_bar)
         self.banner_bar.hide()
         self.marks = QtDiagnoseMarks(window.graph_view, self)
-        menu = window.menuBar().addMenu(self.tr("&Diagnose"))
-        self.action = menu.addAction(self.tr("&Diagnose this run"))
+        menu = window.menuBar().addMenu("")
+        self.menu = menu
+        self.action = menu.addAction("")
+        self.retranslate()
         self.action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+D"))
         self.action.triggered.connect(lambda _checked=False: self.diagnose())
         menu.addAction(self.dock.toggleViewAction())
         self._connect()
+
+    def retranslate(self) -> None:
+        """Word the dock, the banner's bar and the Diagnose menu in the language in use."""
+        self.dock.setWindowTitle(self.tr("Diagnose"))
+        self.banner_bar.setWindowTitle(self.tr("NaN/Inf banner"))
+        self.menu.setTitle(self.tr("&Diagnose"))
+        self.action.setText(self.tr("&Diagnose this run"))
+        self.marks.retranslate()
 
     def _connect(self) -> None:
         window, panel = self.window, self.panel

@@ -46,7 +46,7 @@ class QtEditor(QtWidgets.QPlainTextEdit):
         self.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTabStopDistance(4 * self.fontMetrics().horizontalAdvance(" "))
         self.setAcceptDrops(True)
-        self.setPlaceholderText("Type a PyTorch snippet, then press Ctrl+Enter to run it.")
+        self.setPlaceholderText(self.tr("Type a PyTorch snippet, then press Ctrl+Enter to run it."))
         self._gutter = _LineNumbers(self)
         self.banner = QtWidgets.QLabel(self)  # the whole error, under the text, when it fails
         self.banner.setWordWrap(True)
@@ -173,6 +173,9 @@ class QtEditor(QtWidgets.QPlainTextEdit):
             super().dropEvent(event)
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.setPlaceholderText(self.tr("Type a PyTorch snippet, then press Ctrl+Enter to "
+                                            "run it."))
         if event.type() == QtCore.QEvent.Type.PaletteChange:
             self._highlighter.set_dark(is_dark(self.palette()))
         super().changeEvent(event)

@@ -7,7 +7,8 @@ import html
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.ui.error_words import for_window
-from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_session_model import QtSessionModel
+from gradstep.ui.words import tr
 
 
 def error_html(err: dict) -> str:
@@ -15,19 +16,23 @@ def error_html(err: dict) -> str:
     explanation, fix, worded for the window (``error_words.for_window``)."""
     esc = html.escape
     err = for_window(err)
-    parts = [f"<h3 style='color:#d32f2f'>{esc(err.get('title') or err.get('type') or 'Error')}</h3>"]
+    title = err.get("title") or err.get("type") or tr("Error")
+    parts = [f"<h3 style='color:#d32f2f'>{esc(title)}</h3>"]
     if err.get("line"):
-        parts.append(f"<p><a href='line:{err['line']}'>line {err['line']}</a>"
+        where = esc(tr("line {0}").format(err["line"]))
+        parts.append(f"<p><a href='line:{err['line']}'>{where}</a>"
                      + (f": <code>{esc(err['code'])}</code>" if err.get("code") else "") + "</p>")
     elif "pass" in err:  # raised in a pass gradstep ran, not on a snippet line
-        parts.append("<p>in the backward pass gradstep ran from the root (Backward again), "
-                     "not on a line of the snippet</p>")
+        parts.append("<p>" + esc(tr("in the backward pass gradstep ran from the root (Backward "
+                                    "again), not on a line of the snippet")) + "</p>")
     kind = err.get("type") if err.get("type") not in (None, "", "None") else ""
     parts.append(f"<p>{f'<b>{esc(kind)}</b>: ' if kind else ''}{esc(err.get('message') or '')}</p>")
     if err.get("explanation"):
-        parts.append(f"<p><b>What happened.</b> {esc(err['explanation'])}</p>")
+        what = esc(tr("What happened."))
+        parts.append(f"<p><b>{what}</b> {esc(err['explanation'])}</p>")
     if err.get("fix"):
-        parts.append(f"<p><b>How to fix it.</b> {esc(err['fix'])}</p>")
+        how = esc(tr("How to fix it."))
+        parts.append(f"<p><b>{how}</b> {esc(err['fix'])}</p>")
     return "".join(parts)
 
 
@@ -41,7 +46,7 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
 
     sigJumpToLine = QtCore.Signal(int)
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.setOpenLinks(False)
@@ -53,10 +58,15 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
 
     def _refresh(self, *_args) -> None:
         err = self.model.error
-        html_text = error_html(err) if err else f"<p>{self.tr('No errors.')}</p>"
+        html_text = error_html(err) if err else "<p>" + self.tr("No errors.") + "</p>"
         if html_text != getattr(self, "_shown", None):  # steps seldom change it: no re-layout
             self._shown = html_text
             self.setHtml(html_text)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self._refresh()
+        super().changeEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().mouseReleaseEvent(event)

@@ -4,12 +4,17 @@ with the gradients on the edges, through the same drawing as ``gradstep export``
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 
+from gradstep.drawing.collapse import collapse_scopes
+from gradstep.drawing.export import export_graph
+from gradstep.step_drawing import drawing_at
 from gradstep.ui.qt_settings import settings
 
-EXPORT_FILTER = ("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;"
-                 "Graphviz DOT (*.dot);;GraphML (*.graphml);;JSON (*.json)")
-ANIMATION_FILTER = "GIF (*.gif);;Animated PNG (*.apng);;WebP (*.webp)"
+EXPORT_FILTER = QT_TRANSLATE_NOOP("QtExportActions", "PNG image (*.png);;SVG image (*.svg);;"
+                                  "PDF (*.pdf);;Graphviz DOT (*.dot);;GraphML (*.graphml);;"
+                                  "JSON (*.json)")
+ANIMATION_FILTER = QT_TRANSLATE_NOOP("QtExportActions", "GIF (*.gif);;Animated PNG (*.apng);;WebP (*.webp)")
 SCALES = (1.0, 2.0, 3.0, 4.0)
 
 
@@ -20,28 +25,39 @@ class QtExportActions(QtCore.QObject):
     def __init__(self, window, menu: QtWidgets.QMenu):
         super().__init__(window)
         self.window = window
-        self.act_export = menu.addAction(self.tr("&Export graph…"))
+        self.act_export = menu.addAction("")
         self.act_export.setShortcut(QtGui.QKeySequence("Ctrl+E"))
         self.act_export.triggered.connect(lambda _c=False: self.export_dialog())
-        self.act_animation = menu.addAction(self.tr("Export &animation…"))
+        self.act_animation = menu.addAction("")
         self.act_animation.setShortcut(QtGui.QKeySequence("Ctrl+Shift+E"))
-        self.act_animation.setToolTip(self.tr("The pass being stepped as a GIF, APNG or WebP: "
-                                              "one frame per step, the gradients on the edges"))
         self.act_animation.triggered.connect(lambda _c=False: self.animation_dialog())
-        self.scale_menu = menu.addMenu(self.tr("PNG &scale"))
+        self.scale_menu = menu.addMenu("")
         group = QtGui.QActionGroup(self)
         chosen = self.scale()
         for scale in SCALES:
-            action = self.scale_menu.addAction(self.tr("{0:g}× (pixels per point)").format(scale))
+            action = self.scale_menu.addAction("")
+            action.setData(scale)
             action.setCheckable(True)
             action.setChecked(scale == chosen)
             action.triggered.connect(lambda _c=False, s=scale: settings().setValue("png_scale", s))
             group.addAction(action)
-        self.act_copy = menu.addAction(self.tr("&Copy image"))
+        self.act_copy = menu.addAction("")
+        self.retranslate()
         # Copy copies the picture when the graph has the focus; the editor keeps Copy for its text
         self.act_copy.setShortcuts(QtGui.QKeySequence.keyBindings(QtGui.QKeySequence.StandardKey.Copy)
                                    + [QtGui.QKeySequence("Ctrl+Shift+C")])
         self.act_copy.triggered.connect(lambda _c=False: self.copy_image())
+
+    def retranslate(self) -> None:
+        """Word the File menu's export entries in the language in use."""
+        self.act_export.setText(self.tr("&Export graph…"))
+        self.act_animation.setText(self.tr("Export &animation…"))
+        self.act_animation.setToolTip(self.tr("The pass being stepped as a GIF, APNG or WebP: "
+                                              "one frame per step, the gradients on the edges"))
+        self.scale_menu.setTitle(self.tr("PNG &scale"))
+        for action in self.scale_menu.actions():
+            action.setText(self.tr("{0:g}× (pixels per point)").format(action.data()))
+        self.act_copy.setText(self.tr("&Copy image"))
 
     def scale(self) -> float:
         try:
@@ -51,15 +67,10 @@ class QtExportActions(QtCore.QObject):
 
     def export_graph(self, path: str) -> None:
         """Write the graph as shown at the step shown to ``path`` (format from the suffix)."""
-        from gradstep.drawing.export import export_graph
-        from gradstep.step_drawing import drawing_at
-
         window = self.window
         graph, drawing = drawing_at(window.model.graph, window.model.state())
         view = window.graph_view
         if view.collapsed:  # the folds the window shows; boxes take their members' state
-            from gradstep.drawing.collapse import collapse_scopes
-
             graph = collapse_scopes(graph, view.collapsed)
         export_graph(graph, path, rankdir=view.rankdir, scale=self.scale(), **drawing)
 
@@ -69,7 +80,7 @@ class QtExportActions(QtCore.QObject):
             window.statusBar().showMessage(self.tr("Nothing to export: run a snippet first."))
             return
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            window, self.tr("Export graph"), window.files.last_dir(), EXPORT_FILTER)
+            window, self.tr("Export graph"), window.files.last_dir(), self.tr(EXPORT_FILTER))
         if not path:
             return
         window.files.set_last_dir(path)
@@ -82,8 +93,8 @@ class QtExportActions(QtCore.QObject):
 
     def export_animation(self, path: str) -> dict:
         """Write the pass being stepped, one frame per step, as shown (folds, direction)."""
-        from gradstep.drawing.animation import write_animation
-        from gradstep.drawing.frames import StepFrames
+        from gradstep.drawing.qt_animation import write_animation
+        from gradstep.qt_step_frames import StepFrames
 
         window = self.window
         view = window.graph_view
@@ -99,7 +110,7 @@ class QtExportActions(QtCore.QObject):
                                                    "that calls backward, or press Backward again."))
             return
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            window, self.tr("Export animation"), window.files.last_dir(), ANIMATION_FILTER)
+            window, self.tr("Export animation"), window.files.last_dir(), self.tr(ANIMATION_FILTER))
         if not path:
             return
         if not path.lower().endswith((".gif", ".apng", ".webp")):

@@ -11,7 +11,10 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
+from gradstep.autograd.snippet import SnippetLoadError, load_snippet
+from gradstep.examples import get_example, load_example
 from gradstep.ui.qt_settings import settings
+from gradstep.ui.snippet_file import with_imports
 
 MAX_RECENT = 8
 
@@ -32,13 +35,24 @@ class QtFileActions(QtCore.QObject):
         self.editor = editor
         self.recent_menu = recent_menu
         self.filename = ""
+        self._example_id = ""  # the example whose text was loaded last (its title is the window's)
         editor.document().modificationChanged.connect(window.setWindowModified)
         self._update_title()
         self.refresh_recent()
 
+    def retranslate(self) -> None:
+        """Word the title again (an example's title, or "untitled") in the language in use."""
+        if self._example_id:
+            from gradstep.examples import get_example
+
+            self.window.setWindowTitle(f"gradstep — {get_example(self._example_id).shown_title()}[*]")
+        else:
+            self._update_title()
+
     # -- the title and unsaved edits ----------------------------------------------------------
     def set_filename(self, path: str) -> None:
         self.filename = path
+        self._example_id = ""
         self._update_title()
         self.sigFileChanged.emit(path)
 
@@ -75,17 +89,18 @@ class QtFileActions(QtCore.QObject):
     # -- open ---------------------------------------------------------------------------------
     def open_file(self, path: str) -> bool:
         """Load ``path`` into the editor without running it; return False when unreadable."""
-        from gradstep.autograd.snippet import SnippetLoadError, load_snippet
-
         try:
             text, _name = load_snippet(path, None)
         except SnippetLoadError as exc:
             if exc.error.get("kind") != "empty":  # an empty file opens: the user writes in it
                 err = exc.error
+                from gradstep.i18n import localized
+
+                err = localized(err)
                 QtWidgets.QMessageBox.warning(
                     self.window, self.tr("Cannot open"),
                     f"{err.get('message', path)}\n\n{err.get('explanation', '')}\n\n"
-                    f"How to fix: {err.get('fix', '')}".strip())
+                    + self.tr("How to fix: {0}").format(err.get("fix", "")).strip())
                 return False
             text = ""
         self.set_filename(str(Path(path).resolve()))  # first: the autosave records it with the text
@@ -121,7 +136,6 @@ class QtFileActions(QtCore.QObject):
         """
         if not self.filename:
             return self.save_as()
-        from gradstep.ui.snippet_file import with_imports
 
         text, added = with_imports(self.editor.toPlainText())
         if added:
@@ -149,8 +163,6 @@ class QtFileActions(QtCore.QObject):
     # -- examples and the autosave --------------------------------------------------------------
     def load_example(self, example_id: str) -> None:
         """Put an example's text in the editor (it is not run); asks about unsaved edits."""
-        from gradstep.examples import get_example, load_example
-
         if not self.keep_or_discard_edits(self.tr("opening an example")):
             return
         self.set_filename("")
@@ -160,7 +172,8 @@ class QtFileActions(QtCore.QObject):
         root_picker = getattr(self.window, "root_picker", None)
         if root_picker is not None:
             root_picker.forget()  # a new snippet: draw what it computes
-        self.window.setWindowTitle(f"gradstep — {get_example(example_id).title}[*]")
+        self._example_id = example_id
+        self.window.setWindowTitle(f"gradstep — {get_example(example_id).shown_title()}[*]")
         self.window.statusBar().showMessage(self.tr("Example loaded (not run: press Ctrl+Enter)."))
 
     def restore_text(self, autosave) -> None:

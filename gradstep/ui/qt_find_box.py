@@ -9,7 +9,7 @@ box costs nothing while the window is busy.
 
 from __future__ import annotations
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 
 class QtFindBox(QtWidgets.QLineEdit):
@@ -18,6 +18,11 @@ class QtFindBox(QtWidgets.QLineEdit):
         self.window_actions: dict[str, QtGui.QAction] = {}  # shortcut text -> action
         self.setPlaceholderText(self.tr("Find node (name or label)"))
         self.setClearButtonEnabled(True)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.setPlaceholderText(self.tr("Find node (name or label)"))
+        super().changeEvent(event)
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt override)
         combo = QtGui.QKeySequence(event.keyCombination()).toString()

@@ -51,9 +51,14 @@ class QtFlowChart(pg.PlotWidget):
             self.getAxis(axis).setTextPen(text)
             self.getAxis(axis).setPen(text)
         self.getAxis("left").enableAutoSIPrefix(False)
-        self.setLabel("left", self.tr("log10 |grad| / |weight|"))
+        self.setLabel("left", self.tr("log10 |grad| / |weight|"))  # (set again on a switch)
         self.scene().sigMouseClicked.connect(self._on_click)
         self.setMinimumHeight(180)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.setLabel("left", self.tr("log10 |grad| / |weight|"))
+        super().changeEvent(event)
 
     def set_rows(self, rows: list, flags: dict[int, str]) -> None:
         """Draw ``rows`` (FlowRow, input side first); ``flags`` maps a row index to its kind."""
@@ -111,8 +116,8 @@ class QtFlowChart(pg.PlotWidget):
     @staticmethod
     def legend() -> str:
         """Return the words for the bar looks and tags (shown under the chart)."""
-        tr = QtCore.QCoreApplication.translate
-        return tr("QtFlowChart", "↓ vanishing (hatched /)   ↑ exploding (crossed)   0 dead (dotted)")
+        return QtCore.QCoreApplication.translate(
+            "QtFlowChart", "↓ vanishing (hatched /)   ↑ exploding (crossed)   0 dead (dotted)")
 
     def _threshold_lines(self, known: list[float]) -> None:
         calm = [h for h in known if h <= math.log10(EXPLODING_RATIO)]

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from gradstep.ui.models import SessionModel
+from gradstep.drawing.collapse import box_state
+from gradstep.drawing.style import gradient_full_text, gradient_text
 from gradstep.ui.qt_graph_view import QtGraphView
-from gradstep.ui.summaries import node_tooltip
+from gradstep.ui.qt_session_model import QtSessionModel
+from gradstep.ui.tensor_text import node_tooltip
 
 LABEL_WINDOW = 40  # gradients of the last this many steps are written on the edges
 
@@ -18,7 +20,7 @@ class QtGraphFollower(QtCore.QObject):
     """Observes ``model`` and draws its step on ``view`` (a view of the model, no state of its own
     beyond which labels are written)."""
 
-    def __init__(self, model: SessionModel, view: QtGraphView, parent=None):
+    def __init__(self, model: QtSessionModel, view: QtGraphView, parent=None):
         super().__init__(parent)
         self.model = model
         self.view = view
@@ -61,8 +63,6 @@ class QtGraphFollower(QtCore.QObject):
 
     def _labels_of_step(self, index, i: int, k: int) -> dict:
         """Return {(u, v, key): text} for the gradients step ``i`` sent (small ones only)."""
-        from gradstep.drawing.style import gradient_text
-
         node = index.steps[i]["node"]
         labels = {}
         for edge in index.edges_from(node):
@@ -101,8 +101,6 @@ class QtGraphFollower(QtCore.QObject):
     def node_tooltip(self, node_id: str, attrs: dict) -> str:
         """Return the hover text of ``node_id`` at the step shown."""
         if attrs.get("kind") == "module":
-            from gradstep.drawing.collapse import box_state
-
             state = box_state(self.model.node_state(m) or "pending" for m in attrs.get("members", ()))
             return node_tooltip(attrs, state if self.model.index() else "")
         index = self.model.index()
@@ -119,8 +117,6 @@ class QtGraphFollower(QtCore.QObject):
 
     def edge_tooltip(self, edge) -> str:
         """Return the full gradient on an edge at the step shown."""
-        from gradstep.drawing.style import gradient_full_text
-
         index = self.model.index()
         if index is None:
             return ""

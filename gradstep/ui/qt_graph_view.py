@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.summaries import node_tooltip
+from gradstep.drawing.collapse import (
+    MODULE_PREFIX,
+    box_state,
+    collapse_scopes,
+    default_collapsed,
+    max_depth,
+    module_id,
+    owning_scope,
+    scopes_at_depth,
+)
+from gradstep.drawing.layout import layout
+from gradstep.drawing.qt_scene import GraphScene
+from gradstep.ui.tensor_text import node_tooltip
 
 _ZOOM_STEP = 1.2
 _MIN_SCALE, _MAX_SCALE = 0.01, 8.0
@@ -63,12 +75,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self._states = {}
         self._saved = {}
         self._labels = {}
-        try:
-            from gradstep.drawing.collapse import default_collapsed
-        except ImportError:
-            self.collapsed = set()
-        else:
-            self.collapsed = default_collapsed(graph)
+        self.collapsed = default_collapsed(graph)
         self._rebuild()
         shown = self.graph_scene.graph if self.graph_scene is not None else graph
         if shown.number_of_nodes() > BIG_GRAPH:
@@ -91,14 +98,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
 
     def _rebuild(self) -> None:
         if self.graph is None:
-            self.setScene(self._empty)
-            return
-        try:
-            from gradstep.drawing.layout import layout
-            from gradstep.drawing.scene import GraphScene
-        except ImportError as exc:  # keep the rest of the window working without drawings
-            self._empty.clear()
-            self._empty.addText(f"The graph cannot be drawn here: {exc}")
             self.setScene(self._empty)
             return
         shown = self._shown_graph()
@@ -125,10 +124,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
     def _shown_graph(self):
         """Return the graph with collapsed module boxes folded (when views supports it)."""
         if not self.collapsed:
-            return self.graph
-        try:
-            from gradstep.drawing.collapse import collapse_scopes
-        except ImportError:
             return self.graph
         return collapse_scopes(self.graph, self.collapsed)
 
@@ -164,8 +159,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
 
     def _box_states(self, members: dict) -> dict:
         """Return {box: state} for the given module boxes from their members' states."""
-        from gradstep.drawing.collapse import box_state
-
         return {box: box_state(self._states.get(m, "pending") for m in nodes)
                 for box, nodes in members.items()}
 
@@ -181,8 +174,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
 
     def fold_to_depth(self, depth: int | None) -> None:
         """Fold every module scope ``depth`` levels deep into a box (None or 0: unfold all)."""
-        from gradstep.drawing.collapse import scopes_at_depth
-
         if self.graph is None:
             return
         self.collapsed = scopes_at_depth(self.graph, depth) if depth else set()
@@ -190,8 +181,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
 
     def max_depth(self) -> int:
         """Return the deepest module nesting of the graph (0: nothing to fold)."""
-        from gradstep.drawing.collapse import max_depth
-
         return max_depth(self.graph) if self.graph is not None else 0
 
     def follow(self, node_id: str) -> None:
@@ -221,8 +210,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
     def toggle_module(self, node_id: str) -> bool:
         """Expand the module box ``node_id``, or fold the module a node ran in; return True
         when the drawing changed."""
-        from gradstep.drawing.collapse import MODULE_PREFIX
-
         if node_id.startswith(MODULE_PREFIX):
             self.collapsed.discard(node_id[len(MODULE_PREFIX):])
         elif self.graph is not None and node_id in self.graph and self.graph.nodes[node_id].get("scope"):
@@ -283,8 +270,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
         if self.layout_result is None:
             return
         if node_id not in self.layout_result.positions and self.graph is not None:
-            from gradstep.drawing.collapse import module_id, owning_scope
-
             scope = owning_scope(self.graph.nodes[node_id].get("scope"), self.collapsed)
             node_id = module_id(scope) if scope else node_id
         if node_id in self.layout_result.positions:

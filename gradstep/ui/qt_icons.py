@@ -3,7 +3,11 @@ and gradstep's own icon."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6 import QtCore, QtGui
+
+from gradstep.shipped import ICON, resource
 
 SIZE = 32
 # each shape: polygons (x, y in 0..1) and bars (x0, x1)
@@ -45,10 +49,6 @@ def _draw(name: str, colour: QtGui.QColor) -> QtGui.QPixmap:
 
 def app_icon() -> QtGui.QIcon:
     """Return gradstep's own icon (``gradstep/resources/icons/gradstep.svg``, shipped in the wheel)."""
-    from pathlib import Path
-
-    from gradstep.shipped import ICON, resource
-
     shipped = resource(ICON)
     if isinstance(shipped, Path):  # any install on disk: Qt's SVG engine draws it sharp at every size
         return QtGui.QIcon(str(shipped))

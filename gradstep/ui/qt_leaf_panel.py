@@ -5,18 +5,19 @@ was), and a column for each "Zero grads"."""
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 
-from gradstep.ui.models import SessionModel
-from gradstep.ui.summaries import short
+from gradstep.ui.qt_session_model import QtSessionModel
+from gradstep.ui.tensor_text import short
 
 GRAD_ROW = "{0}.grad"
-RETURNED_ROW = "autograd.grad returned for {0}"
+RETURNED_ROW = QT_TRANSLATE_NOOP("QtLeafPanel", "autograd.grad returned for {0}")
 
 
 class QtLeafPanel(QtWidgets.QTreeWidget):
     """One row per leaf's .grad (and per autograd.grad input), one column per pass."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.setRootIsDecorated(False)
@@ -25,6 +26,11 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
         model.sigLeavesChanged.connect(self._refresh)
         model.sigTimelineChanged.connect(self._mark_current)
         self._refresh()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self._refresh()
+        super().changeEvent(event)
 
     def _refresh(self) -> None:
         model = self.model
@@ -48,7 +54,7 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
                 cells.append(short(grads[name], 40) if name in grads else "—")
             self._add(cells, self.tr("{0}.grad as torch leaves it after each pass").format(name))
         for name in returned:
-            cells = [RETURNED_ROW.format(name)]
+            cells = [self.tr(RETURNED_ROW).format(name)]
             for kind, i in model.columns:
                 cells.append(self._returned_text(i, name) if kind == "pass" else "")
             self._add(cells, self.tr("What torch.autograd.grad returned for {0} (it does not "
@@ -107,6 +113,6 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
         col = self.model.columns.index(("pass", pass_index)) + 1
         for i in range(self.topLevelItemCount()):
             item = self.topLevelItem(i)
-            if item.text(0) == row.format(leaf):
+            if item.text(0) == self.tr(row).format(leaf):
                 return item.text(col)
         raise KeyError(leaf)

@@ -8,8 +8,9 @@ Files and exports live in ``qt_file_actions`` / ``qt_export_actions``.
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
-from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_about import about_box
 from gradstep.ui.qt_autosave import QtAutosave, state_dir
 from gradstep.ui.qt_device_selector import QtDeviceSelector
 from gradstep.ui.qt_diagnose_panel import install_diagnose
@@ -21,12 +22,14 @@ from gradstep.ui.qt_find_box import QtFindBox
 from gradstep.ui.qt_graph_follower import QtGraphFollower
 from gradstep.ui.qt_graph_view import QtGraphView
 from gradstep.ui.qt_icons import app_icon, glyph_icon
+from gradstep.ui.qt_language import LiveTexts, apply_language, remember_choice, saved_choice
 from gradstep.ui.qt_leaf_panel import QtLeafPanel
 from gradstep.ui.qt_output_panel import QtOutputPanel
 from gradstep.ui.qt_root_picker import QtRootPicker
 from gradstep.ui.qt_run_controller import QtRunController
 from gradstep.ui.qt_runner import QtRunner, make_backend
-from gradstep.ui.qt_saved_panel import QtSavedPanel
+from gradstep.ui.qt_saved_panel import QtSavedPanel, saved_rows
+from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_settings import migrate_old_settings, settings
 from gradstep.ui.qt_step_bar import QtStepBar
 from gradstep.ui.qt_values_panel import QtValuesPanel
@@ -50,7 +53,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         migrate_old_settings()
-        self.model = SessionModel(self)
+        apply_language(saved_choice())  # before any text is set
+        self.texts = LiveTexts()  # the window's static texts, set again when the language changes
+        self.model = QtSessionModel(self)
         self.runner = QtRunner(backend_factory, self)
         self.autosave = QtAutosave(state_dir() / "autosave.json", self)
         self._build_widgets()
@@ -69,11 +74,13 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.editor = QtEditor()
         self.graph_view = QtGraphView()
         self.step_bar = QtStepBar(self.model, self)
-        self.run_bar = QtWidgets.QToolBar(self.tr("Run"), self)
+        self.run_bar = QtWidgets.QToolBar(self)
+        self.texts.set(self.run_bar.setWindowTitle, QT_TR_NOOP("Run"))
         self.run_bar.setObjectName("run_toolbar")
-        self.act_run = QtGui.QAction(glyph_icon("play", self.palette()), self.tr("Run"), self)
+        self.act_run = QtGui.QAction(glyph_icon("play", self.palette()), "", self)
+        self.texts.set(self.act_run.setText, QT_TR_NOOP("Run"))
         self.act_run.setShortcuts([QtGui.QKeySequence("Ctrl+Return"), QtGui.QKeySequence("F5")])
-        self.act_run.setToolTip(self.tr("Run the snippet (Ctrl+Enter)"))
+        self.texts.set(self.act_run.setToolTip, QT_TR_NOOP("Run the snippet (Ctrl+Enter)"))
         self.run_bar.addAction(self.act_run)
         self.run_bar.widgetForAction(self.act_run).setToolButtonStyle(
             QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -101,7 +108,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(split)
 
     def _dock(self, title: str, widget: QtWidgets.QWidget, name: str) -> QtWidgets.QDockWidget:
-        dock = QtWidgets.QDockWidget(title, self)
+        """Add a dock; ``title`` is a ``QT_TR_NOOP`` text (it follows the language)."""
+        dock = QtWidgets.QDockWidget(self)
+        self.texts.set(dock.setWindowTitle, title)
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -114,12 +123,12 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.leaf_panel = QtLeafPanel(self.model)
         self.output_panel = QtOutputPanel(self.model)
         self.docks = {
-            "values": self._dock(self.tr("Values"), self.values_panel, "dock_values"),
-            "saved": self._dock(self.tr("Saved tensors && retain_graph"), self.saved_panel,
+            "values": self._dock(QT_TR_NOOP("Values"), self.values_panel, "dock_values"),
+            "saved": self._dock(QT_TR_NOOP("Saved tensors && retain_graph"), self.saved_panel,
                                 "dock_saved"),
-            "errors": self._dock(self.tr("Errors"), self.errors_panel, "dock_errors"),
-            "leaves": self._dock(self.tr("Leaf gradients"), self.leaf_panel, "dock_leaves"),
-            "output": self._dock(self.tr("Output"), self.output_panel, "dock_output"),
+            "errors": self._dock(QT_TR_NOOP("Errors"), self.errors_panel, "dock_errors"),
+            "leaves": self._dock(QT_TR_NOOP("Leaf gradients"), self.leaf_panel, "dock_leaves"),
+            "output": self._dock(QT_TR_NOOP("Output"), self.output_panel, "dock_output"),
         }
         self.splitDockWidget(self.docks["values"], self.docks["errors"], QtCore.Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["values"], self.docks["saved"])
@@ -136,29 +145,31 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu(self.tr("&File"))
+        file_menu = self.menu(bar, QT_TR_NOOP("&File"))
         keys = QtGui.QKeySequence.StandardKey  # the platform's own keys where one exists
-        self.act_open = self._add(file_menu, self.tr("&Open…"), keys.Open,
+        self.act_open = self._add(file_menu, QT_TR_NOOP("&Open…"), keys.Open,
                                   lambda: self.files.open_dialog())
-        self.act_save = self._add(file_menu, self.tr("&Save"), keys.Save, self.save)
-        self.act_save_as = self._add(file_menu, self.tr("Save &As…"), keys.SaveAs, self.save_as)
-        self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
+        self.act_save = self._add(file_menu, QT_TR_NOOP("&Save"), keys.Save, self.save)
+        self.act_save_as = self._add(file_menu, QT_TR_NOOP("Save &As…"), keys.SaveAs,
+                                     self.save_as)
+        self.recent_menu = self.menu(file_menu, QT_TR_NOOP("Open &Recent"))
         self.files = QtFileActions(self, self.editor, self.recent_menu)
         file_menu.addSeparator()
         self.exports = QtExportActions(self, file_menu)
         self.act_copy_image = self.exports.act_copy
         file_menu.addSeparator()
-        self.act_quit = self._add(file_menu, self.tr("&Quit"), (keys.Quit, "Ctrl+Q"), self.close)
-        self.examples_menu = bar.addMenu(self.tr("E&xamples"))
+        self.act_quit = self._add(file_menu, QT_TR_NOOP("&Quit"), (keys.Quit, "Ctrl+Q"),
+                                  self.close)
+        self.examples_menu = self.menu(bar, QT_TR_NOOP("E&xamples"))
         self._fill_examples()
-        run_menu = bar.addMenu(self.tr("&Run"))
+        run_menu = self.menu(bar, QT_TR_NOOP("&Run"))
         run_menu.addAction(self.act_run)
-        self.act_stop = self._add(run_menu, self.tr("S&top"), "Ctrl+.", self.stop)
+        self.act_stop = self._add(run_menu, QT_TR_NOOP("S&top"), "Ctrl+.", self.stop)
         self.act_deep = self._add(
-            run_menu, self.tr("&Deep values (may change which kernels torch picks)"), "",
+            run_menu, QT_TR_NOOP("&Deep values (may change which kernels torch picks)"), "",
             lambda: self.control.on_deep_values())
         self.act_deep.setCheckable(True)
-        self.act_deep.setToolTip(self.tr(
+        self.texts.set(self.act_deep.setToolTip, QT_TR_NOOP(
             "Record the output of every torch call inside library code too, so more nodes "
             "show a value. A Python mode is then active while the snippet runs, which can "
             "change the kernels and fast paths torch picks."))
@@ -168,17 +179,25 @@ class QtMainWindow(QtWidgets.QMainWindow):
                     self.step_bar.act_zero):
             run_menu.addAction(act)
         self.view_menu = build_view_menu(self, bar)
-        help_menu = bar.addMenu(self.tr("&Help"))
-        self.act_about = self._add(help_menu, self.tr("&About gradstep"), "", self.show_about)
+        help_menu = self.menu(bar, QT_TR_NOOP("&Help"))
+        self.act_about = self._add(help_menu, QT_TR_NOOP("&About gradstep"), "", self.show_about)
         editing = {QtGui.QKeySequence(k).toString() for k in ("Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z")}
         self.search.window_actions = {
             a.shortcut().toString(): a for a in self.findChildren(QtGui.QAction)
             if not a.shortcut().isEmpty() and a.shortcut().toString() not in editing}
 
+    def menu(self, parent, title: str) -> QtWidgets.QMenu:
+        """Add a menu to ``parent`` (the menu bar or a menu); ``title`` a ``QT_TR_NOOP`` text."""
+        menu = parent.addMenu("")
+        self.texts.set(menu.setTitle, title)
+        return menu
+
     def _add(self, menu, text, shortcut, slot) -> QtGui.QAction:
-        """Add an action. ``shortcut``: a StandardKey, (StandardKey, text used where the
-        platform binds no key to it), or text like "Ctrl+E" ("" for none)."""
-        action = menu.addAction(text)
+        """Add an action. ``text`` is a ``QT_TR_NOOP`` text (it follows the language);
+        ``shortcut``: a StandardKey, (StandardKey, text used where the platform binds no
+        key to it), or text like "Ctrl+E" ("" for none)."""
+        action = menu.addAction("")
+        self.texts.set(action.setText, text)
         standard, fallback = shortcut if isinstance(shortcut, tuple) else (shortcut, "")
         if isinstance(standard, QtGui.QKeySequence.StandardKey):
             action.setShortcuts(QtGui.QKeySequence.keyBindings(standard)
@@ -190,8 +209,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def show_about(self) -> None:
         """Open Help › About (without blocking); ``self.about`` is the box."""
-        from gradstep.ui.qt_about import about_box
-
         self.about = about_box(self)
         self.about.open()
 
@@ -201,8 +218,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.busy_bar.setRange(0, 0)  # indeterminate: we cannot know how long a snippet runs
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setVisible(False)
-        self.stop_button = QtWidgets.QPushButton(self.tr("Stop"))
-        self.stop_button.setToolTip(self.tr("Stop the running snippet (Ctrl+.)"))
+        self.stop_button = QtWidgets.QPushButton()
+        self.texts.set(self.stop_button.setText, QT_TR_NOOP("Stop"))
+        self.texts.set(self.stop_button.setToolTip, QT_TR_NOOP("Stop the running snippet (Ctrl+.)"))
         self.stop_button.setVisible(False)
         self.stop_button.clicked.connect(self.stop)
         self.node_count = QtWidgets.QLabel()
@@ -210,6 +228,29 @@ class QtMainWindow(QtWidgets.QMainWindow):
         status.addPermanentWidget(self.busy_bar)
         status.addPermanentWidget(self.stop_button)
         status.showMessage(self.tr("Type a snippet and press Ctrl+Enter."))
+
+    # -- the language (View › Language) ---------------------------------------------------------
+    def set_language(self, code: str | None) -> None:
+        """Switch to language ``code`` (None: the system's) at once, and remember it."""
+        remember_choice(code)
+        apply_language(code)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Set every text again in the language now in use (the panels do their own)."""
+        self.statusBar().clearMessage()  # said in the other language
+        self.texts.retranslate()
+        self._fill_examples()
+        self.fill_fold_menu()
+        self.files.retranslate()
+        self.control.retranslate()
+        for helper in (getattr(self, "diagnose_view", None), self.exports):
+            if helper is not None:
+                helper.retranslate()
 
     def _connect(self) -> None:
         self.act_run.triggered.connect(self.run)
@@ -244,8 +285,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def saved_panel_rows(self) -> list[tuple[str, str, str]]:
         """Return the rows the Saved tensors panel shows (buffer, shape, state)."""
-        from gradstep.ui.qt_saved_panel import saved_rows
-
         return saved_rows(self.model, self.model.focus_node())
 
     def show_saved(self, name: str) -> None:
@@ -315,6 +354,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.files.load_example(example_id)
 
     def _fill_examples(self) -> None:
+        """List the examples (their titles and descriptions from the pure catalogue)."""
+        self.examples_menu.clear()
         try:
             from gradstep.examples import EXAMPLES
         except ImportError:
@@ -322,9 +363,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
             return
         self.examples_menu.setToolTipsVisible(True)
         for example in EXAMPLES:
-            action = self.examples_menu.addAction(example.title)
+            action = self.examples_menu.addAction(example.shown_title())
             action.setData(example.id)
-            action.setToolTip(example.description)
+            action.setToolTip(example.shown_description())
             action.triggered.connect(lambda _c=False, i=example.id: self.load_example(i))
 
     # -- window state -------------------------------------------------------------------------------

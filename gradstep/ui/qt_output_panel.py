@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.policies.output_cap import cap_text
+from gradstep.ui.qt_session_model import QtSessionModel
 
-MAX_CHARS = 200_000  # beyond this only the tail is shown
+MAX_CHARS = 200_000  # shown: the first 80 % and the last 20 % (gradstep.policies.output_cap)
 MAX_LINES = 5_000
 
 
 def bounded(text: str, limit: int = MAX_CHARS, max_lines: int = MAX_LINES) -> str:
-    """Return ``text``, or its tail (at most ``limit`` characters and ``max_lines`` lines)
-    after a note saying how much was cut."""
-    tail = text[-limit:]
-    lines = tail.split("\n")
-    if len(lines) > max_lines:
-        tail = "\n".join(lines[-max_lines:])
-    if len(tail) == len(text):
-        return text
-    return f"[… {len(text) - len(tail)} earlier characters not shown …]\n" + tail
+    """Return ``text`` capped for the panel (at most ``limit`` characters and ``max_lines``
+    lines, with a note where some were dropped)."""
+    return cap_text(text, limit, max_lines=max_lines)
 
 
 class QtOutputPanel(QtWidgets.QPlainTextEdit):
     """Read-only view of the last run's printed output."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.setReadOnly(True)
-        self.setMaximumBlockCount(MAX_LINES + 1)  # + the note saying what was cut
+        self.setMaximumBlockCount(MAX_LINES + 3)  # + the note saying what was cut
         self.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
-        self.setPlaceholderText("What the snippet prints appears here.")
+        self.setPlaceholderText(self.tr("What the snippet prints appears here."))
         model.sigTraceChanged.connect(self._refresh)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.setPlaceholderText(self.tr("What the snippet prints appears here."))
+            self._refresh()
+        super().changeEvent(event)
 
     def _refresh(self) -> None:
         self.setPlainText(bounded(self.model.output))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
 CAPTION_SCALE = 1.8  # the caption's text, times the window's font
 PRESENT_MAX_SCALE = 4.0  # a small graph fills the screen in a presentation
@@ -36,19 +37,19 @@ class QtPresentation(QtCore.QObject):
         self.window = window
         self.mode = ""
         self._saved: dict = {}
-        self.act_fullscreen = self._action(self.tr("&Full screen graph"), ["F11"],
+        self.act_fullscreen = self._action(QT_TR_NOOP("&Full screen graph"), ["F11"],
                                            lambda: self.toggle("fullscreen"), checkable=True)
-        self.act_present = self._action(self.tr("&Presentation mode"), ["Shift+F5"],
+        self.act_present = self._action(QT_TR_NOOP("&Presentation mode"), ["Shift+F5"],
                                         lambda: self.toggle("presentation"), checkable=True)
-        self.act_present.setToolTip(self.tr(
+        window.texts.set(self.act_present.setToolTip, QT_TR_NOOP(
             "The graph on the whole screen; → or Space steps forward, ← back, Esc leaves"))
-        self.act_leave = self._action(self.tr("Leave full screen"), ["Esc"], self.leave)
+        self.act_leave = self._action(QT_TR_NOOP("Leave full screen"), ["Esc"], self.leave)
         model = window.model
         self.step_actions = [
-            self._action(self.tr("Next step"), FORWARD_KEYS, model.step_forward),
-            self._action(self.tr("Previous step"), BACK_KEYS, model.step_back),
-            self._action(self.tr("First step"), ["Home"], model.reset_steps),
-            self._action(self.tr("Last step"), ["End"], model.run_to_end),
+            self._action(QT_TR_NOOP("Next step"), FORWARD_KEYS, model.step_forward),
+            self._action(QT_TR_NOOP("Previous step"), BACK_KEYS, model.step_back),
+            self._action(QT_TR_NOOP("First step"), ["Home"], model.reset_steps),
+            self._action(QT_TR_NOOP("Last step"), ["End"], model.run_to_end),
         ]
         self._enable_keys()
         self.caption = QtWidgets.QLabel(window)
@@ -61,8 +62,10 @@ class QtPresentation(QtCore.QObject):
             signal.connect(self._update_caption)
 
     def _action(self, text: str, keys, slot, checkable: bool = False) -> QtGui.QAction:
-        """Return an action on the window itself: its keys work while the menus are hidden."""
-        action = QtGui.QAction(text, self.window)
+        """Return an action on the window itself: its keys work while the menus are hidden.
+        ``text`` is a ``QT_TR_NOOP`` text: it follows View › Language."""
+        action = QtGui.QAction(self.window)
+        self.window.texts.set(action.setText, text)
         action.setShortcuts([QtGui.QKeySequence(k) for k in keys])
         action.setCheckable(checkable)
         action.triggered.connect(lambda _checked=False: slot())
@@ -151,7 +154,7 @@ class QtPresentation(QtCore.QObject):
     # -- the caption -----------------------------------------------------------------------------
     def caption_text(self) -> list[str]:
         """Return the caption's lines: the step, the node about to run, its formula."""
-        from gradstep.drawing.frames import caption_lines
+        from gradstep.qt_step_frames import caption_lines
 
         model = self.window.model
         index = model.index()

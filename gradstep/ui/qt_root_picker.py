@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_session_model import QtSessionModel
 
 
 class QtRootPicker(QtWidgets.QComboBox):
@@ -20,7 +20,7 @@ class QtRootPicker(QtWidgets.QComboBox):
 
     sigRootChosen = QtCore.Signal(str)
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self._chosen = ""
@@ -30,6 +30,13 @@ class QtRootPicker(QtWidgets.QComboBox):
         self.activated.connect(self._on_activated)
         model.sigTraceChanged.connect(self._fill)
         self._fill()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.setToolTip(self.tr("Which tensor's graph to draw (the root backward starts "
+                                    "from)"))
+            self._fill()
+        super().changeEvent(event)
 
     def chosen(self) -> str:
         """Return the root the user chose ("" for auto)."""

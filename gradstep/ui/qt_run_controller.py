@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from gradstep.schema.timeline import pass_ran
 from gradstep.ui.error_words import for_window, no_graph_text
 from gradstep.ui.pass_names import steps_word
 
@@ -25,6 +26,7 @@ class QtRunController(QtCore.QObject):
         self._inspect_timer.setSingleShot(True)
         self._inspect_timer.setInterval(INSPECT_DELAY_MS)
         self._inspect_timer.timeout.connect(self.inspect_focus)
+        self._no_graph: dict | None = None  # the last run's result when it drew no graph
         window.runner.sigResult.connect(self.on_result)
         window.runner.sigBusyChanged.connect(self.on_busy)
         window.model.sigSelectionChanged.connect(self.on_selection)
@@ -80,6 +82,7 @@ class QtRunController(QtCore.QObject):
 
     def on_run(self, result: dict) -> None:
         self.w.model.set_run_result(result)
+        self._no_graph = None if self.w.model.graph is not None else result
         if self.w.model.graph is not None:
             self.w.graph_view.set_graph(self.w.model.graph)
             self.w.follower.redraw()
@@ -94,8 +97,19 @@ class QtRunController(QtCore.QObject):
             self.w.statusBar().showMessage(self.tr("Ran. Step through backward with Alt+Right."))
         self.w.sigRunFinished.emit(result)
 
+    def retranslate(self) -> None:
+        """Word again what this controller wrote: the node count, the graph area's message
+        when the run drew no graph, the error after the failing line."""
+        if self.w.model.graph is not None:
+            self.w.node_count.setText(self.tr("{0} nodes ").format(self.w.model.graph.number_of_nodes()))
+        elif self._no_graph is not None:
+            self.w.graph_view.show_message(no_graph_text(self._no_graph))
+        err = for_window(self.w.model.error) if self.w.model.error else None
+        if err and self.w.editor.error_line == err.get("line"):
+            self.w.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))
+
     def on_backward(self, timeline: dict) -> None:
-        if "steps" not in timeline:  # the backend failed before making a timeline
+        if not pass_ran(timeline):  # the request failed before a pass ran: nothing to step
             self.w.model.error = timeline.get("error")
             self.show_error(self.w.model.error)
             self.w.sigBackwardFinished.emit(timeline)

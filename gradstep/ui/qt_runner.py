@@ -12,34 +12,38 @@ import traceback
 
 from PySide6 import QtCore
 
+from gradstep.i18n import lazy, with_words
+from gradstep.kernel.client import Kernel
+from gradstep.schema.errors import error_record
+from gradstep.schema.kernel import failure_reply
+
 
 def make_backend():
     """Return the object that runs user code: the kernel client (a child process)."""
-    from gradstep.kernel.client import Kernel
-
     return Kernel()
 
 
-def _start_failure(method: str, exc: BaseException) -> dict:
-    """Return an error result for a kernel that could not even be created (bad settings)."""
-    result = _failure(method, exc)
-    result["error"].update(
-        kind="crash", title="The kernel could not start", message=f"The kernel could not start: {exc}",
-        explanation="gradstep runs snippets in a separate kernel process, and it could not be "
-                    "created. Nothing was run; your text is kept.",
-        fix="Correct the setting the message names (for example GRADSTEP_MEMORY_LIMIT) and run again.")
-    return result
+def _start_failure(method: str, kwargs: dict, exc: BaseException) -> dict:
+    """Return ``method``'s reply for a kernel that could not even be created (bad settings)."""
+    error = with_words(
+        error_record("crash", f"The kernel could not start: {exc}", type=type(exc).__name__, code=""),
+        title=lazy("The kernel could not start"),
+        message=lazy("The kernel could not start: {reason}", reason=str(exc)),
+        explanation=lazy("gradstep runs snippets in a separate kernel process, and it could not "
+                         "be created. Nothing was run; your text is kept."),
+        fix=lazy("Correct the setting the message names (for example GRADSTEP_MEMORY_LIMIT) "
+                 "and run again."))
+    return failure_reply(method, error, kwargs)
 
 
-def _failure(method: str, exc: BaseException) -> dict:
-    """Return an error result for a request that raised inside the app (not the snippet)."""
-    message = f"{type(exc).__name__}: {exc}"
-    error = {
-        "kind": "other", "type": type(exc).__name__, "message": message, "line": None,
-        "column": None, "code": "", "title": f"gradstep could not {method}",
-        "explanation": traceback.format_exc(limit=3), "fix": "Report this with the snippet.",
-    }
-    return {"ok": False, "trace": None, "error": error, "calls": [], "output": ""}
+def _failure(method: str, kwargs: dict, exc: BaseException) -> dict:
+    """Return ``method``'s reply for a request that raised inside the app (not the snippet)."""
+    error = with_words(
+        error_record("other", f"{type(exc).__name__}: {exc}", type=type(exc).__name__, code="",
+                     explanation=traceback.format_exc(limit=3)),
+        title=lazy("gradstep could not {method}", method=method),
+        fix=lazy("Report this with the snippet."))
+    return failure_reply(method, error, kwargs)
 
 
 class _Worker(QtCore.QObject):
@@ -58,12 +62,12 @@ class _Worker(QtCore.QObject):
             try:
                 self.backend = self._factory()
             except Exception as exc:  # e.g. a memory limit that is not a size
-                self.sigDone.emit(request_id, method, _start_failure(method, exc))
+                self.sigDone.emit(request_id, method, _start_failure(method, kwargs, exc))
                 return
         try:
             result = getattr(self.backend, method)(**kwargs)
         except Exception as exc:  # the window must stay up whatever the backend does
-            result = _failure(method, exc)
+            result = _failure(method, kwargs, exc)
         self.sigDone.emit(request_id, method, result)
 
 
@@ -95,6 +99,11 @@ class QtRunner(QtCore.QObject):
     @property
     def busy(self) -> bool:
         return bool(self._pending)
+
+    @property
+    def backend(self):
+        """Return the object that runs user code (None until the first request made it)."""
+        return self._worker.backend
 
     def request(self, method: str, **kwargs) -> int:
         """Queue ``backend.method(**kwargs)``; return the request id."""

@@ -7,11 +7,12 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.step_state import is_tensor_entry
-from gradstep.ui.models import SessionModel
-from gradstep.ui.seen import RefreshWhenSeen
+from gradstep.ui.qt_session_model import QtSessionModel
+from gradstep.ui.refresh_when_seen import RefreshWhenSeen
+from gradstep.ui.words import tr
 
 
-def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
+def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]]:
     """Return (buffer, shape, state) for the saved items of ``node_id`` at this step.
 
     State is "alive" or "freed" for a tensor, "value ..." for a saved number or flag
@@ -28,8 +29,10 @@ def saved_rows(model: SessionModel, node_id: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def graph_words(model: SessionModel, tr) -> str:
+def graph_words(model: QtSessionModel) -> str:
     """Return the graph's state at this step, in words."""
+    from gradstep.i18n import localized
+
     state = model.state()
     if state is None:
         return tr("no backward pass yet")
@@ -37,7 +40,8 @@ def graph_words(model: SessionModel, tr) -> str:
     with_saved = sum(1 for entries in state.saved.values() if any(is_tensor_entry(e) for e in entries))
     counts = tr("{0} of {1} nodes with saved tensors have freed them").format(freed, with_saved)
     if state.error is not None:
-        return tr("the pass failed here ({0}); {1}.").format(state.error.get("title") or "", counts)
+        title = (localized(state.error) or {}).get("title") or ""
+        return tr("the pass failed here ({0}); {1}.").format(title, counts)
     if state.retain_graph:
         return tr("retain_graph=True: every node keeps its saved tensors after it runs; "
                   "{0}.").format(counts)
@@ -48,7 +52,7 @@ def graph_words(model: SessionModel, tr) -> str:
 class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
     """Lists the focus node's saved tensors and states whether the graph is retained."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.state_label = QtWidgets.QLabel()
@@ -56,7 +60,7 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         self.node_label = QtWidgets.QLabel()
         self.node_label.setWordWrap(True)
         self.table = QtWidgets.QTreeWidget()
-        self.table.setHeaderLabels([self.tr("saved tensor"), self.tr("shape"), self.tr("state")])
+        self._retranslate()
         self.table.setRootIsDecorated(False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.state_label)
@@ -67,14 +71,25 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
             sig.connect(self.refresh)
         self.refresh()
 
+    def _retranslate(self) -> None:
+        self.table.setHeaderLabels([self.tr("saved tensor"), self.tr("shape"), self.tr("state")])
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self._retranslate()
+            self._stale = True
+            self.refresh()
+        super().changeEvent(event)
+
     def _redraw(self) -> None:
         """Show the graph's state and the focus node's buffers (see RefreshWhenSeen)."""
         where = ""
         if self.model.timeline is not None:
             where = self.tr(" (pass {0}, step {1} of {2})").format(
                 self.model.pass_index + 1, self.model.step, self.model.step_count)
-        self.state_label.setText(f"<b>{self.tr('Graph')}{where}:</b> "
-                                 f"{graph_words(self.model, self.tr)}")
+        graph = self.tr("Graph")
+        self.state_label.setText(f"<b>{graph}{where}:</b> "
+                                 f"{graph_words(self.model)}")
         node_id = self.model.focus_node()
         attrs = self.model.node(node_id)
         self.table.clear()
@@ -87,8 +102,10 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         self.node_label.setText(self.tr("{0} ({1}) {2}: {3} saved tensor(s), {4} saved value(s)")
                                 .format(attrs.get("name"), node_id, attrs.get("label") or "",
                                         tensors, len(rows) - tensors))
+        words = {"alive": self.tr("alive"), "freed": self.tr("freed")}
         for name, shape, alive in rows:
-            item = QtWidgets.QTreeWidgetItem([name, shape, alive])
+            shown = words.get(alive) or self.tr("value {0}").format(alive[len("value "):])
+            item = QtWidgets.QTreeWidgetItem([name, shape, shown])
             if alive in ("alive", "freed"):
                 color = "#2e7d32" if alive == "alive" else "#c62828"
                 item.setForeground(2, QtGui.QBrush(QtGui.QColor(color)))

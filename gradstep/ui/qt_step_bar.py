@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
-from gradstep.ui.models import SessionModel
+from gradstep.ui.pass_names import mode_words
 from gradstep.ui.qt_icons import glyph_icon
+from gradstep.ui.qt_session_model import QtSessionModel
+from gradstep.ui.words import tr
 
-SPEEDS = {"1 step/s": 1000, "2 steps/s": 500, "5 steps/s": 200, "20 steps/s": 50, "60 steps/s": 16}
+SPEEDS = {1: 1000, 2: 500, 5: 200, 20: 50, 60: 16}  # steps per second -> ms between steps
 SHORTCUTS = {
     "back": "Alt+Left", "forward": "Alt+Right", "end": "Alt+End", "reset": "Alt+Home",
     "play": "Alt+P", "again": "Alt+B", "zero": "Alt+Z",
@@ -28,54 +31,49 @@ class QtStepBar(QtWidgets.QToolBar):
     sigZeroGrads = QtCore.Signal()
     sigOptionsChanged = QtCore.Signal()
 
-    def __init__(self, model: SessionModel, parent=None):
-        super().__init__("Step through backward", parent)
+    def __init__(self, model: QtSessionModel, parent=None):
+        super().__init__(parent)
         self.setObjectName("step_toolbar")
         self.model = model
         self._glyphs: list = []  # (glyph name, action): redrawn when the palette changes
+        self._actions: list = []  # (action, QT_TR_NOOP text, shortcut key): set per language
         icon = QtWidgets.QStyle.StandardPixmap
-        self.act_reset = self._action("Reset", "first", "reset", model.reset_steps)
-        self.act_back = self._action("Step back", "back", "back", model.step_back)
-        self.act_forward = self._action("Step", "forward", "forward", model.step_forward)
-        self.act_end = self._action("Run to end", "last", "end", model.run_to_end)
-        self.act_play = self._action("Play", "play", "play", self.toggle_play)
+        self.act_reset = self._action(QT_TR_NOOP("Reset"), "first", "reset", model.reset_steps)
+        self.act_back = self._action(QT_TR_NOOP("Step back"), "back", "back", model.step_back)
+        self.act_forward = self._action(QT_TR_NOOP("Step"), "forward", "forward",
+                                        model.step_forward)
+        self.act_end = self._action(QT_TR_NOOP("Run to end"), "last", "end", model.run_to_end)
+        self.act_play = self._action(QT_TR_NOOP("Play"), "play", "play", self.toggle_play)
         self.act_play.setCheckable(True)
         self.speed = QtWidgets.QComboBox()
-        self.speed.addItems(list(SPEEDS))
+        for interval in SPEEDS.values():
+            self.speed.addItem("", interval)
         self.speed.setCurrentIndex(1)
-        self.speed.setToolTip("Play speed")
         self.addWidget(self.speed)
         self.position = QtWidgets.QLabel()
         self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(" step 0000 / 0000 "))
         self.addWidget(self.position)
         self.passes = QtWidgets.QComboBox()
-        self.passes.setToolTip(self.tr("Which backward pass to step through: the snippet's own "
-                                       "calls (their line is highlighted), then the passes "
-                                       "gradstep ran"))
         self.passes.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.passes.setMinimumContentsLength(50)
         self._passes_action = self.addWidget(self.passes)
         self.pass_info = QtWidgets.QLabel()
-        self.pass_info.setToolTip(self.tr("What the pass being stepped does, as its code says"))
         self.addWidget(self.pass_info)
         # the options and actions for gradstep's own passes: the window puts them on its run bar
-        self.again_label = QtWidgets.QLabel(self.tr(" Backward again: "))
+        self.again_label = QtWidgets.QLabel()
         self.mode = QtWidgets.QComboBox()
         self.mode.addItem("backward()", "backward")
         self.mode.addItem("autograd.grad", "grad")
-        self.mode.setToolTip(self.tr("How gradstep runs its own passes from the root (Backward "
-                                     "again); the snippet's own calls do what their code says"))
         self.retain = QtWidgets.QCheckBox("retain_graph")
-        self.retain.setToolTip(self.tr("Keep the saved tensors after gradstep's own passes "
-                                       "(Backward again), so backward can run again"))
-        self.act_again = self._action("Backward again", icon.SP_BrowserReload, "again",
-                                      self.sigBackwardAgain.emit, add=False)
-        self.act_zero = self._action("Zero grads", icon.SP_DialogResetButton, "zero",
+        self.act_again = self._action(QT_TR_NOOP("Backward again"), icon.SP_BrowserReload,
+                                      "again", self.sigBackwardAgain.emit, add=False)
+        self.act_zero = self._action(QT_TR_NOOP("Zero grads"), icon.SP_DialogResetButton, "zero",
                                      self.sigZeroGrads.emit, add=False)
+        self._retranslate()
         self._timer = QtCore.QTimer(self)
         self._timer.timeout.connect(self._tick)
-        self.speed.currentTextChanged.connect(self._on_speed)
+        self.speed.currentIndexChanged.connect(self._on_speed)
         self.mode.currentIndexChanged.connect(lambda _i: self.sigOptionsChanged.emit())
         self.retain.toggled.connect(lambda _b: self.sigOptionsChanged.emit())
         model.sigStepChanged.connect(self._on_step)
@@ -95,26 +93,51 @@ class QtStepBar(QtWidgets.QToolBar):
                 QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
 
     def _action(self, text, pixmap, key, slot, add: bool = True) -> QtGui.QAction:
-        """Add an action; ``pixmap`` is a glyph name (gradstep.ui.qt_icons) or a standard pixmap."""
+        """Add an action (``text``: a ``QT_TR_NOOP`` text); ``pixmap`` is a glyph name
+        (gradstep.ui.qt_icons) or a standard pixmap."""
         if isinstance(pixmap, str):
             icon = glyph_icon(pixmap, self.palette())
         else:
             icon = self.style().standardIcon(pixmap)
-        action = QtGui.QAction(icon, text, self)
+        action = QtGui.QAction(icon, "", self)
         if isinstance(pixmap, str):
             self._glyphs.append((pixmap, action))
+        self._actions.append((action, text, key))
         action.setShortcut(QtGui.QKeySequence(SHORTCUTS[key]))
         action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(f"{text} ({SHORTCUTS[key]})")
         action.triggered.connect(lambda _checked=False: slot())
         if add:
             self.addAction(action)
         return action
 
+    def _retranslate(self) -> None:
+        """Set the bar's words in the language in use."""
+        self.setWindowTitle(self.tr("Step through backward"))
+        for action, text, key in self._actions:
+            action.setText(tr(text))
+            action.setToolTip(f"{tr(text)} ({SHORTCUTS[key]})")
+        for index, per_second in enumerate(SPEEDS):
+            self.speed.setItemText(index, (self.tr("{0} step/s") if per_second == 1
+                                           else self.tr("{0} steps/s")).format(per_second))
+        self.speed.setToolTip(self.tr("Play speed"))
+        self.passes.setToolTip(self.tr("Which backward pass to step through: the snippet's own "
+                                       "calls (their line is highlighted), then the passes "
+                                       "gradstep ran"))
+        self.pass_info.setToolTip(self.tr("What the pass being stepped does, as its code says"))
+        self.again_label.setText(self.tr(" Backward again: "))
+        self.mode.setToolTip(self.tr("How gradstep runs its own passes from the root (Backward "
+                                     "again); the snippet's own calls do what their code says"))
+        self.retain.setToolTip(self.tr("Keep the saved tensors after gradstep's own passes "
+                                       "(Backward again), so backward can run again"))
+
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.PaletteChange:
             for name, action in self._glyphs:
                 action.setIcon(glyph_icon(name, self.palette()))
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self._retranslate()
+            self._fill_passes()
+            self._on_step()
         super().changeEvent(event)
 
     def backward_mode(self) -> str:
@@ -131,7 +154,7 @@ class QtStepBar(QtWidgets.QToolBar):
         if self.model.at_end():
             self.model.reset_steps()
         self.act_play.setChecked(True)
-        self._timer.start(SPEEDS[self.speed.currentText()])
+        self._timer.start(self.speed.currentData())
 
     def _stop_play(self) -> None:
         self._timer.stop()
@@ -143,14 +166,12 @@ class QtStepBar(QtWidgets.QToolBar):
         else:
             self.model.step_forward()
 
-    def _on_speed(self, text: str) -> None:
+    def _on_speed(self, _index: int) -> None:
         if self._timer.isActive():
-            self._timer.setInterval(SPEEDS[text])
+            self._timer.setInterval(self.speed.currentData())
 
     def _fill_passes(self) -> None:
         """List the model's passes and show the one being stepped, and what it does."""
-        from gradstep.ui.pass_names import mode_words
-
         self.passes.blockSignals(True)
         self.passes.clear()
         for i, record in enumerate(self.model.passes):

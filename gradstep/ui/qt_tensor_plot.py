@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
-from gradstep.ui.summaries import as_value, flatten, fmt, stats
+from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
+from gradstep.ui.words import tr
 
 PLOT_HEIGHT = 150  # px; fixed so a new value of the same kind never changes the layout
 MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in
@@ -54,7 +56,8 @@ def nice_range(lo: float, hi: float) -> tuple[float, float]:
 class QtTensorPlot(QtWidgets.QWidget):
     """A title, a plot (or a big number) and the statistics of one tensor."""
 
-    def __init__(self, title: str, parent=None, *, axes: tuple[str, str] = ("column", "row")):
+    def __init__(self, title: str, parent=None, *,
+                 axes: tuple[str, str] = (QT_TR_NOOP("column"), QT_TR_NOOP("row"))):
         super().__init__(parent)
         self.axes = axes  # names of a heatmap's columns and rows (a Jacobian: j input, i output)
         self.kind = "none"
@@ -110,8 +113,6 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def _colour(self, role: str):
         """Return the palette colour ``role`` (so plots follow a light or dark theme)."""
-        from PySide6 import QtGui
-
         return self.palette().color(getattr(QtGui.QPalette.ColorRole, role))
 
     def _style_axes(self) -> None:
@@ -125,6 +126,8 @@ class QtTensorPlot(QtWidgets.QWidget):
         if event.type() == QtCore.QEvent.Type.PaletteChange:
             self._plot.setBackground(self._colour("Base"))
             self._style_axes()
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self.set_axes(self.axes)  # the axis names in the new language
         super().changeEvent(event)
 
     def set_value(self, x) -> None:
@@ -176,11 +179,19 @@ class QtTensorPlot(QtWidgets.QWidget):
         """Change the title (e.g. to say a gradient is sent when the node runs)."""
         self._title.setText(f"<b>{title}</b>")
 
+    def set_axes(self, axes: tuple[str, str]) -> None:
+        """Rename a heatmap's columns and rows (the language changed)."""
+        self.axes = axes
+        self._axis_names = None
+        if self._shown is not None:
+            self._label_axes(self._shown[0])
+
     def _label_axes(self, kind: str) -> None:
         """Name a heatmap's axes (j across, i down) and a bar chart's (index); none otherwise."""
         if kind not in ("bars", "heatmap", "histogram"):
             return  # no plot shown: keep the labels (changing them re-lays out the plot)
-        across, down = {"heatmap": self.axes, "bars": ("index", "")}.get(kind, ("", ""))
+        heatmap = (tr(self.axes[0]), tr(self.axes[1]))  # the defaults are QT_TR_NOOP texts
+        across, down = {"heatmap": heatmap, "bars": (tr("index"), "")}.get(kind, ("", ""))
         if (across, down) == getattr(self, "_axis_names", None):
             return  # unchanged: setting a label re-lays out the plot
         self._axis_names = (across, down)

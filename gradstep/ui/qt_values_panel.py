@@ -13,18 +13,22 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.ui.models import SessionModel
+from gradstep.autograd.step_state import is_tensor_entry
 from gradstep.ui.qt_formula_view import QtFormulaView
+from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
-from gradstep.ui.seen import RefreshWhenSeen
-from gradstep.ui.summaries import short
+from gradstep.ui.refresh_when_seen import RefreshWhenSeen
+from gradstep.ui.tensor_text import short
+from gradstep.ui.words import tr
 
 FORMULA_DELAY_MS = 60  # the formulas are drawn once stepping pauses this long
 
 
-def jacobian_words(jac: dict, tr) -> str:
+def jacobian_words(jac: dict) -> str:
     """Return why a node shows no Jacobian, in words (never a raw status like ``too_large:``)."""
-    reason = (jac.get("reason") or "").strip()
+    from gradstep.i18n import render
+
+    reason = (render(jac.get("reason_words")) or jac.get("reason") or "").strip()
     words = {
         "freed": tr("Its saved tensors are freed, and no Jacobian was computed before."),
         "too_large": tr("Too large to show as a matrix ({0}).").format(reason) if reason
@@ -39,7 +43,7 @@ def jacobian_words(jac: dict, tr) -> str:
 class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     """Describes the model's focus node (the ▶ node, or the one clicked)."""
 
-    def __init__(self, model: SessionModel, parent=None):
+    def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.node_id = ""
@@ -57,17 +61,18 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self._formula_timer.setSingleShot(True)
         self._formula_timer.setInterval(FORMULA_DELAY_MS)
         self._formula_timer.timeout.connect(self._show_formulas)
-        self.forward = QtTensorPlot(self.tr("Forward value"))
-        self.arriving = QtTensorPlot(self.tr("Gradient arriving (grad_output)"))
+        self.forward = QtTensorPlot("")
+        self.arriving = QtTensorPlot("")
         self.slot_choice = QtWidgets.QComboBox()
         self.slot_choice.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.slot_choice.setMinimumContentsLength(28)
         self.slot_choice.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
                                        QtWidgets.QSizePolicy.Policy.Fixed)
-        self.sent = QtTensorPlot(self.tr("Gradient sent (grad_input)"))
-        self.jacobian = QtTensorPlot(self.tr("Local Jacobian: d output[i] / d input[j]"),
-                                     axes=(self.tr("j (input)"), self.tr("i (output)")))
+        self.sent = QtTensorPlot("")
+        self.jacobian = QtTensorPlot("")
+        self.slot_label = QtWidgets.QLabel()
+        self._retranslate()
         self._sent_values: list = []
         self._jacobian: dict | None = None
         body = QtWidgets.QWidget()
@@ -78,7 +83,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         layout.addWidget(self.forward)
         layout.addWidget(self.arriving)
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(QtWidgets.QLabel(self.tr("Sent along slot:")))
+        row.addWidget(self.slot_label)
         row.addWidget(self.slot_choice, 1)
         layout.addLayout(row)
         layout.addWidget(self.sent)
@@ -99,10 +104,23 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         for label in (self.header, self.grad_change):
             label.setFixedHeight(label.fontMetrics().lineSpacing() * 2 + 4)
 
+    def _retranslate(self) -> None:
+        """Set the fixed titles in the language now in use (``_redraw`` does the rest)."""
+        self.forward.set_title(self.tr("Forward value"))
+        self.arriving.set_title(self.tr("Gradient arriving (grad_output)"))
+        self.sent.set_title(self.tr("Gradient sent (grad_input)"))
+        self.jacobian.set_title(self.tr("Local Jacobian: d output[i] / d input[j]"))
+        self.jacobian.set_axes((self.tr("j (input)"), self.tr("i (output)")))
+        self.slot_label.setText(self.tr("Sent along slot:"))
+
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
         if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "grad_change"):
             self._fit_heights()
+        if event.type() == QtCore.QEvent.Type.LanguageChange:
+            self._retranslate()
+            self._stale = True
+            self.refresh()
+        super().changeEvent(event)
 
     def _redraw(self) -> None:
         """Describe the focus node (see RefreshWhenSeen)."""
@@ -154,7 +172,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def _header(self, attrs: dict, step: dict | None, state: str) -> str:
         name = html.escape(str(attrs.get("name") or ""))
         label = html.escape(str(attrs.get("label") or ""))
-        where = f" on {attrs.get('device')}" if attrs.get("device") not in (None, "cpu") else ""
+        where = (self.tr(" on {0}").format(attrs.get("device"))
+                 if attrs.get("device") not in (None, "cpu") else "")
         if step is not None:
             number = step["index"] + 1 if "index" in step else self.model.step + 1
             why = {"current": self.tr("▶ runs at step {0}"),
@@ -209,8 +228,6 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def _saved_words(self) -> str:
         """Return an op's saved tensors at this step, in a line (the Saved panel has more)."""
-        from gradstep.autograd.step_state import is_tensor_entry
-
         tensors = [e for e in self.model.saved_of(self.node_id) if is_tensor_entry(e)]
         if not tensors:
             return self.tr("Saves no tensor for backward.") if self.model.graph is not None else ""
@@ -231,7 +248,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             if grad is None:
                 what = self.tr("nothing flows")
             elif isinstance(grad, dict):  # a big tensor: its shape (the plot has the rest)
-                what = "×".join(str(d) for d in grad.get("shape") or []) or "scalar"
+                what = "×".join(str(d) for d in grad.get("shape") or []) or self.tr("scalar")
             else:
                 what = short(grad, 24)
             self.slot_choice.addItem(f"{i} → {to}: {what}")
@@ -278,7 +295,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                                       else "")
             return
         if jac.get("status") != "ok":
-            self.jacobian.set_message(jacobian_words(jac, self.tr))
+            self.jacobian.set_message(jacobian_words(jac))
             return
         slot = max(0, self.slot_choice.currentIndex())
         blocks = [b for b in jac.get("blocks") or [] if b.get("slot") == slot]

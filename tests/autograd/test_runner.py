@@ -9,7 +9,8 @@ import torch
 from torch.nn.modules import module as nn_module
 
 from gradstep.autograd import devices
-from gradstep.autograd.runner import OUTPUT_LIMIT, run_snippet
+from gradstep.autograd.runner import run_snippet
+from gradstep.policies.output_cap import IN_PROCESS_LIMIT
 
 
 def test_namespace_has_torch_nn_and_f():
@@ -84,7 +85,8 @@ def test_output_is_captured_and_bounded(capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
     assert result.output.startswith("x" * 600_000)
-    assert len(result.output) < OUTPUT_LIMIT + 100 and "not kept" in result.output
+    assert len(result.output) < IN_PROCESS_LIMIT + 100 and "of output dropped" in result.output
+    assert result.output.endswith("err\n")  # the end is kept too
 
 
 def test_snippet_error_names_its_own_line_and_keeps_the_partial_graph():

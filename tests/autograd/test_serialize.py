@@ -7,8 +7,10 @@ import json
 import networkx as nx
 import torch
 
-from gradstep.autograd.serialize import NODE_FIELDS, dumps, graph_from_json, graph_to_json
+from gradstep.autograd.serialize import graph_from_json, graph_to_json
 from gradstep.autograd.trace import trace_graph
+from gradstep.policies.strict_json import dumps
+from gradstep.schema.graph import NODE_FIELDS
 
 
 def reject_constant(name):

@@ -157,13 +157,13 @@ def _returned_problems(where: str, expected: dict, timeline: dict) -> list[str]:
     return problems
 
 
-def value_problems(minimal: dict, observed: dict | None, trace: dict | None) -> list[str]:
+def value_problems(minimal: dict, op_values: dict, trace: dict | None) -> list[str]:
     """Return the nodes whose shown value differs from torch's, then (in one sentence)
-    those whose value the oracle cannot check."""
+    those whose value the oracle cannot check. ``op_values`` are the oracle's merged
+    node values (FACTS.json ``values``)."""
     if trace is None:
         return []
     leaf_values = minimal.get("leaf_values", {})
-    op_values = (observed or {}).get("values", {})
     problems, unverifiable = [], []
     for node in trace["nodes"]:
         shown = node.get("value")

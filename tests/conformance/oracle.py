@@ -13,10 +13,24 @@ case in forked children, one per observation level (``oracle_run.py``):
    run's; otherwise it disturbed the case, and
 3. ``light`` (no saved-tensor reads) is tried the same way; if that disturbs
    the case too, no values or steps are reported for it.
+4. ``mode``: the case under the ``TorchFunctionMode`` recorder (the output of
+   every torch call), used only when its output, exception, graph and leaf
+   ``.grad`` equal the minimal run's (a mode makes torch skip some fast paths);
+   otherwise
+5. ``mode_outside_modules`` (the mode off inside ``nn.Module`` calls, module
+   outputs recorded by hooks) is tried the same way; if that disturbs the case
+   too, node values come from the trace-function run only.
+
+The node values of the used runs are merged (``oracle_values.merge``): a value
+from either counts; where both have one and they differ, the node is left out
+and the difference is listed in ``disagreements`` (an oracle bug).
 
 FACTS.json: ``{"minimal": facts, "observed": facts or null, "observed_level",
-"notes": [why a level was not used]}``; each facts dict also has ``output``.
-Nothing here imports gradstep.
+"recorded": the mode run's facts or null, "values": {node id: {output_nr:
+summary}}, "value_sources": {node id: {output_nr: [level names]}},
+"disagreements": [...], "notes": [why a level was not used], "seconds": {level:
+wall seconds of its child}}``; each facts dict also has ``output`` and
+``seconds``. Nothing here imports gradstep.
 """
 
 from __future__ import annotations
@@ -26,11 +40,13 @@ import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 
 os.environ.setdefault("KINETO_LOG_LEVEL", "6")  # the profiler logs to stderr otherwise
 
 import oracle_run  # noqa: E402  (imports torch, after the environment is set)
+from oracle_values import merge  # noqa: E402
 from output_text import normalize  # noqa: E402
 
 
@@ -50,18 +66,43 @@ def main(argv=None) -> int:
 
 def observe_case(case: str, root: str | None, device: str | None) -> dict:
     """Return the FACTS.json dict of ``case`` (see the module docstring)."""
-    minimal = run_forked(case, root, "minimal", device)
-    result = {"minimal": minimal, "observed": None, "observed_level": None, "notes": []}
+    seconds: dict = {}
+
+    def fork(level: str) -> dict:
+        facts = run_forked(case, root, level, device)
+        seconds[level] = facts["seconds"]
+        return facts
+
+    minimal = fork("minimal")
+    notes: list = []
+    result = {"minimal": minimal, "observed": None, "observed_level": None, "recorded": None,
+              "values": {}, "value_sources": {}, "disagreements": [], "notes": notes,
+              "seconds": seconds}
     if "oracle_error" in minimal:
         return result
-    for level in ("full", "light"):
-        facts = run_forked(case, root, level, device)
+    result["observed"] = first_undisturbed(("full", "light"), fork, minimal, notes)
+    result["observed_level"] = result["observed"] and result["observed"]["level"]
+    if minimal["graph"] is not None:  # the values are those of its nodes: none without one
+        result["recorded"] = first_undisturbed(("mode", "mode_outside_modules"), fork, minimal,
+                                               notes)
+        if result["recorded"] is None:
+            notes.append(f"node values come from the {result['observed_level'] or 'no'} run only")
+    sources = {facts["level"]: facts["values"] for facts in (result["observed"], result["recorded"])
+               if facts is not None}
+    result["values"], result["value_sources"], result["disagreements"] = merge(sources)
+    return result
+
+
+def first_undisturbed(levels, fork, minimal: dict, notes: list) -> dict | None:
+    """Return the facts of the first level whose run equals the minimal one (or None),
+    noting in ``notes`` why each level before it was not used."""
+    for level in levels:
+        facts = fork(level)
         problems = facts.get("oracle_error") or disturbance(minimal, facts)
         if not problems:
-            result["observed"], result["observed_level"] = facts, level
-            break
-        result["notes"].append(f"level {level} not used: {problems}")
-    return result
+            return facts
+        notes.append(f"level {level} not used: {problems}")
+    return None
 
 
 def disturbance(minimal: dict, facts: dict) -> str:
@@ -82,6 +123,7 @@ def run_forked(case: str, root: str | None, level: str, device: str | None) -> d
         facts_path = os.path.join(folder, "facts.json")
         sys.stdout.flush()
         sys.stderr.flush()
+        start = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child: run, write the facts, leave without running our cleanup
             code = 0
@@ -100,6 +142,7 @@ def run_forked(case: str, root: str | None, level: str, device: str | None) -> d
             facts = {"oracle_error": f"level {level}: the child ended without facts "
                                      f"(wait status {status})"}
         facts["output"] = _read_text(output_path)
+        facts["seconds"] = round(time.monotonic() - start, 2)
         return facts
 
 

@@ -13,9 +13,11 @@ hook; it reads:
   regenerates it, so it is left alone.
 - **saved tensors**: when the case makes a backward call, the ``_saved_*``
   tensors of that call's graph are read before the engine frees them
-  (``saved=True``; never once a ``saved_tensors_hooks`` context was entered,
-  since unpacking would run those hooks: checkpoint recomputation, user code),
-  and those of the final graph once the case is over (``read_saved``).
+  (``saved=True``), and those of the final graph once the case is over
+  (``read_saved``). Only those torch holds without a ``saved_tensors_hooks``
+  unpack hook are unpacked (``_raw_saved_*``'s ``unpack_hook`` is None):
+  unpacking a hooked one would run the hook (checkpoint recomputation, user
+  code). A custom Function's ``saved_tensors`` unpack together: all or none.
 - **backward calls** made from the case's own lines (``Tensor.backward``,
   ``torch.autograd.backward``, ``torch.autograd.grad``): the line, the call's
   graph numbered like ``walk_graph``, a profiler range named
@@ -43,8 +45,8 @@ _BACKWARD_APIS = {
     torch.autograd.backward.__code__: "torch.autograd.backward",
     torch.autograd.grad.__code__: "torch.autograd.grad",
 }
-_HOOKS_ENTER = torch.autograd.graph.saved_tensors_hooks.__enter__.__code__
 _CONTAINERS = (tuple, list)
+_RAW = "_raw_saved_"
 
 
 class Observer:
@@ -53,7 +55,6 @@ class Observer:
     def __init__(self, case_path: str, *, saved: bool):
         self.case_path = case_path
         self.saved_during_run = saved
-        self.hooks_entered = False
         self.values: dict = {}  # (grad_fn, output_nr) -> (version, summary)
         self.conflicts: set = set()
         self.calls: list = []
@@ -83,8 +84,6 @@ class Observer:
                 self._begin_call(frame, api, caller.f_lineno)
                 return self.on_backward_event
             return None
-        if code is _HOOKS_ENTER:
-            self.hooks_entered = True
         if (code.co_filename, code.co_name) == _IMPORT:
             self._importing += 1
             frame.f_trace_lines = False
@@ -187,13 +186,16 @@ class Observer:
             self.values[key] = (version, value)
 
     def read_saved(self, id_of: dict) -> None:
-        """Record the values of the saved tensors of a graph about to run backward."""
+        """Record the values of the saved tensors of a graph about to run backward (those
+        held without an unpack hook)."""
         for fn in id_of:
-            for name in dir(fn):
-                if not name.startswith("_saved_") and name != "saved_tensors":  # custom Functions
-                    continue
+            for raw_name in _raw_names(type(fn)):
                 try:
-                    saved = getattr(fn, name)
+                    raw = getattr(fn, raw_name)
+                    held = raw if isinstance(raw, _CONTAINERS) else (raw,)
+                    if any(item is None or item.unpack_hook is not None for item in held):
+                        continue
+                    saved = getattr(fn, _unpacking_name(fn, raw_name))
                 except Exception:  # freed, or modified in place since it was saved
                     continue
                 for t in saved if isinstance(saved, _CONTAINERS) else (saved,):
@@ -210,7 +212,7 @@ class Observer:
             roots = _as_list(args.get("tensors" if api == "torch.autograd.backward" else "outputs"))
         fns = [r.grad_fn for r in roots if isinstance(r, torch.Tensor) and r.grad_fn is not None]
         id_of, nodes, _edges = walk_graph(fns)
-        if self.saved_during_run and not self.hooks_entered:
+        if self.saved_during_run:
             self.read_saved(id_of)
         inputs = _as_list(args.get("inputs")) if api == "torch.autograd.grad" else []
         record = {"index": len(self.calls), "line": line, "api": api,
@@ -243,6 +245,25 @@ class Observer:
         """Close the profiler ranges of calls still open (the case stopped inside one)."""
         for frame in list(self._open):
             self._end_call(frame, None)
+
+
+_raw_name_cache: dict = {}
+
+
+def _raw_names(node_type: type) -> tuple:
+    """Return the ``_raw_saved_*`` attributes of a node class (a custom Function:
+    ``_raw_saved_tensors``)."""
+    names = _raw_name_cache.get(node_type)
+    if names is None:
+        names = _raw_name_cache[node_type] = tuple(a for a in dir(node_type) if a.startswith(_RAW))
+    return names
+
+
+def _unpacking_name(fn, raw_name: str) -> str:
+    """``_raw_saved_x`` unpacks as ``_saved_x``; a custom Function's as ``saved_tensors``."""
+    if isinstance(fn, torch.autograd.function.BackwardCFunction):
+        return "saved_tensors"
+    return "_saved_" + raw_name[len(_RAW):]
 
 
 def _as_list(value) -> list:

@@ -8,6 +8,9 @@ Levels (each is a fresh forked process, see ``oracle.py``):
 - ``full``: the ``Observer`` (settrace, saved tensors at each backward call)
   and the profiler while the case runs, then the same as ``minimal``.
 - ``light``: like ``full`` without reading saved tensors.
+- ``mode``: the ``Recorder`` (a ``TorchFunctionMode``, ``oracle_record``) while
+  the case runs, then the same as ``minimal`` plus the values it recorded.
+- ``mode_outside_modules``: the same, with the mode off inside ``nn.Module`` calls.
 
 The case gets what ``python CASE`` gives a script: a fresh ``__main__`` module
 with ``__file__`` (absolute), ``sys.argv[0]``, the case's folder first on
@@ -26,11 +29,18 @@ import types
 import torch
 from oracle_facts import MARKER, engine_steps, leaf_facts, walk_graph
 from oracle_observe import Observer
+from oracle_record import Recorder
+
+LEVELS = ("minimal", "full", "light", "mode", "mode_outside_modules")
 
 
 def run_level(case_path: str, root: str | None, level: str, output_path: str,
               device: str | None = None) -> dict:
     """Run the case once at ``level``; return its facts (output written to ``output_path``)."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}")
+    if level.startswith("mode"):
+        return _run_recorded(case_path, root, level, output_path, device)
     observer = Observer(case_path, saved=level == "full") if level != "minimal" else None
     profiler = None
     if observer is not None:
@@ -55,7 +65,21 @@ def run_level(case_path: str, root: str | None, level: str, output_path: str,
     facts.update(_end_facts(module.__dict__, root, observer))
     if observer is not None:
         facts["calls"] = _calls_with_steps(observer, profiler)
-        facts["hooks_entered"] = observer.hooks_entered
+    return facts
+
+
+def _run_recorded(case_path: str, root: str | None, level: str, output_path: str,
+                  device: str | None) -> dict:
+    """The ``mode`` levels: the case runs under a ``Recorder``."""
+    recorder = Recorder(outside_modules=level == "mode_outside_modules")
+    module = _main_module(case_path)
+    with _output_to(output_path):
+        if device is not None:
+            torch.set_default_device(device)
+        with recorder.active():
+            exception = _execute(case_path, module)
+    facts = {"level": level, "exception": exception, "torch_calls": recorder.calls}
+    facts.update(_end_facts(module.__dict__, root, recorder))
     return facts
 
 
@@ -120,8 +144,9 @@ class _output_to:
             os.close(saved)
 
 
-def _end_facts(namespace: dict, root: str | None, observer) -> dict:
-    """Return the graph from ``root`` at the end, its leaves, and the observed values."""
+def _end_facts(namespace: dict, root: str | None, watcher) -> dict:
+    """Return the graph from ``root`` at the end, its leaves, and the values the watcher
+    (an Observer, a Recorder or None) saw for its nodes."""
     facts: dict = {"graph": None, "leaf_values": {}, "leaf_grads": {}, "values": {},
                    "conflicts": []}
     tensor = namespace.get(root) if root else None
@@ -131,20 +156,29 @@ def _end_facts(namespace: dict, root: str | None, observer) -> dict:
     id_of, nodes, edges = walk_graph([tensor.grad_fn])
     facts["graph"] = {"nodes": nodes, "edges": edges}
     facts["leaf_values"], facts["leaf_grads"] = leaf_facts(id_of)
-    if observer is None:
+    if watcher is None:
         return facts
-    observer.scan(namespace.values())
-    if not observer.hooks_entered:  # the case is over: reading now cannot change what it did
-        observer.read_saved(id_of)
-    for (fn, output_nr), (version, value) in observer.values.items():
+    if isinstance(watcher, Observer):
+        watcher.scan(namespace.values())
+        watcher.read_saved(id_of)  # the case is over: reading now cannot change what it did
+    facts["values"], facts["conflicts"] = node_values(watcher, id_of)
+    return facts
+
+
+def node_values(watcher, id_of: dict) -> tuple[dict, list]:
+    """Return ``({node id: {output_nr: summary with version}}, [conflicts])`` of the
+    values an Observer or Recorder saw for the nodes of ``id_of``."""
+    values: dict = {}
+    conflicts: list = []
+    for (fn, output_nr), (version, value) in watcher.values.items():
         node_id = id_of.get(fn)
         if node_id is None:
             continue
-        if (fn, output_nr) in observer.conflicts:
-            facts["conflicts"].append(f"{node_id} output {output_nr}")
+        if (fn, output_nr) in watcher.conflicts:
+            conflicts.append(f"{node_id} output {output_nr}")
             continue
-        facts["values"].setdefault(node_id, {})[str(output_nr)] = {**value, "version": version}
-    return facts
+        values.setdefault(node_id, {})[str(output_nr)] = {**value, "version": version}
+    return values, conflicts
 
 
 def _calls_with_steps(observer: Observer, profiler) -> list:

@@ -5,7 +5,8 @@ each test compares one thing between gradstep (a fresh ``Kernel`` per case)
 and plain torch (``python CASE`` and ``oracle.py``, which never imports
 gradstep): the printed output, the exception, the graph from the root, the
 engine's step order of each backward call the case makes, the leaves'
-``.grad`` after each call, and every value gradstep shows on a node.
+``.grad`` after each call, and every value gradstep shows on a node; and that
+the oracle's two watched runs agree where both saw a node's value.
 """
 
 from __future__ import annotations
@@ -108,4 +109,15 @@ def test_values(run):
     if not ids_align(facts["minimal"]["graph"], trace):
         pytest.skip(f"{run.case.name}: the graph's structure differs (test_graph), so node "
                     "ids do not name the same nodes")
-    _fail_on(run, value_problems(facts["minimal"], facts["observed"], trace))
+    problems = value_problems(facts["minimal"], facts["values"], trace)
+    if problems and facts["notes"]:
+        problems.append("oracle notes: " + "; ".join(facts["notes"]))
+    _fail_on(run, problems)
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_oracle_sources_agree(run):
+    """Where both of the oracle's watched runs saw a node's value, they saw the same one
+    (else one of its mechanisms is wrong: an oracle bug)."""
+    facts = _oracle(run)
+    _fail_on(run, [f"oracle bug: {d}" for d in facts["disagreements"]])

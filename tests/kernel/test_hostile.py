@@ -21,6 +21,8 @@ import torch.nn.functional as F
 from hostile_cases import CASES, GOOD, Hostile
 
 from gradstep.kernel.client import Kernel
+from gradstep.schema.kernel import RunReply
+from gradstep.schema.validate import problems
 
 pytest.importorskip("gradstep.autograd.session")
 
@@ -77,6 +79,7 @@ def test_kernel_answers_hostile_snippet(kernel, case):
     start = time.monotonic()
     reply = kernel.run(source_text(case), filename="hostile.py")
     elapsed = time.monotonic() - start
+    assert problems(reply, RunReply) == []  # a stop, a crash or a memory error keeps run's shape
 
     error = reply["error"]
     message = (error or {}).get("message", "") if not case.ok else reply.get("output", "")

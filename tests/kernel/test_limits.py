@@ -6,7 +6,7 @@ import pytest
 
 from gradstep.kernel import limits
 from gradstep.kernel.client import Kernel
-from gradstep.kernel.output import BoundedOutput
+from gradstep.policies.output_cap import CappedBytes, CappedText, cap_text
 
 FAKE = "tests.kernel.fake_session:FakeSession"
 
@@ -55,16 +55,42 @@ def test_output_limit_from_the_environment(monkeypatch):
 
 
 def test_bounded_output_keeps_head_and_tail_and_counts_the_rest():
-    out = BoundedOutput(1000)
+    out = CappedBytes(1000)
     data = b"".join(b"%06d\n" % i for i in range(10_000))
     for start in range(0, len(data), 777):
         out.write(data[start:start + 777])
     text = out.text()
     assert out.total == len(data)
+    head, tail = out.kept()
+    assert (len(head), len(tail)) == (800, 200)  # the first 80 % and the last 20 %
     assert text.startswith("000000\n000001\n")
     assert text.endswith("009999\n")
-    dropped = len(data) - len(out.head) - len(out.tail)
-    assert f"{dropped} bytes of output dropped" in text
+    assert out.dropped == len(data) - 1000
+    assert f"{out.dropped} bytes of output dropped" in text
+
+
+def test_one_rule_for_bytes_text_streams_and_finished_text():
+    """The kernel's bytes, an in-process run's stream and the Output panel's text are
+    capped alike: the same start, the same end, the same note."""
+    data = "".join(f"{i:06d}\n" for i in range(10_000))
+    as_bytes = CappedBytes(1000)
+    as_stream = CappedText(1000)
+    for start in range(0, len(data), 333):
+        as_bytes.write(data[start:start + 333].encode())
+        as_stream.write(data[start:start + 333])
+    as_bytes_text = as_bytes.text()
+    assert as_stream.getvalue() == cap_text(data, 1000)
+    assert as_bytes_text == cap_text(data, 1000).replace("characters of output", "bytes of output")
+    assert cap_text("short", 1000) == "short"
+
+
+def test_cap_text_also_caps_lines():
+    text = "".join(f"line {i}\n" for i in range(1000))
+    capped = cap_text(text, 10**6, max_lines=100)
+    assert capped.startswith("line 0\nline 1\n") and capped.endswith("line 999\n")
+    kept = [line for line in capped.splitlines() if line.startswith("line ")]
+    assert len(kept) == 100 and kept[79] == "line 79" and kept[80] == "line 980"
+    assert "characters of output dropped" in capped
 
 
 def test_memory_cap_applies_in_the_child_and_the_next_run_works():

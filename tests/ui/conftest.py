@@ -13,6 +13,25 @@ def state_dir(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture(autouse=True)
+def english_after():
+    """A test that switches the window's language leaves the next one in English."""
+    yield
+    from gradstep import i18n
+
+    i18n.set_language(None)
+    if i18n.language() != "en" or _translators_installed():
+        from gradstep.ui.qt_language import apply_language
+
+        apply_language(None)
+
+
+def _translators_installed() -> bool:
+    from gradstep.ui import qt_language
+
+    return bool(qt_language._installed)
+
+
 @pytest.fixture
 def make_window(qtbot):
     """Return a factory of main windows (backend factory optional) that are closed afterwards."""

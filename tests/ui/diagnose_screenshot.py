@@ -39,7 +39,9 @@ def main(argv: list[str]) -> int:
 
     from PySide6 import QtWidgets
 
-    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.none_guard import protect_none
+
+    protect_none()  # PySide6 6.12 on Python 3.11: see gradstep/none_guard.py
     from gradstep.autograd.session import Session
     from gradstep.ui.qt_main_window import QtMainWindow
     from tests.autograd.planted import MODEL_WITH_PLANTED_SQRT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6 import QtCore
+
 from gradstep.examples import EXAMPLES, load_example
 
 
@@ -23,5 +25,5 @@ def test_each_example_loads_without_running(qtbot, make_window):
         action.trigger()
         assert window.editor.toPlainText() == load_example(action.data())
         assert window.model.trace is None
-    qtbot.wait(50)
+    QtCore.QCoreApplication.processEvents()  # anything the loading queued is delivered now
     assert RecordingBackend.calls == [] and not window.runner.busy

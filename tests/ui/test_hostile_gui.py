@@ -25,7 +25,9 @@ def _run(qtbot, window, source: str, *, press_stop: bool = False) -> dict:
         window.act_run.trigger()
         if press_stop:
             qtbot.waitUntil(lambda: window.stop_button.isVisible(), timeout=5000)
-            time.sleep(0.5)  # let the loop get going in the kernel
+            # Stop once the kernel has started and runs the snippet (not while it starts)
+            qtbot.waitUntil(lambda: getattr(window.runner.backend, "answering", False),
+                            timeout=WAIT)
             started = time.monotonic()
             window.stop_button.click()
     if press_stop:

@@ -17,7 +17,7 @@ from gradstep.autograd.session import Session
 from gradstep.autograd.step_state import is_tensor_entry
 from gradstep.drawing.style import gradient_text
 from gradstep.examples import EXAMPLES
-from gradstep.ui.summaries import fmt, short
+from gradstep.ui.tensor_text import fmt, short
 from tests.step_oracle import drawn_ids, expected_state, oracle_run
 
 WAIT = 60_000

@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from gradstep.ui.models import SessionModel
 from gradstep.ui.qt_output_panel import MAX_CHARS, QtOutputPanel, bounded
+from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot, plot_kind
-from gradstep.ui.summaries import edge_label, flatten, shape_of, short
+from gradstep.ui.tensor_text import edge_label, flatten, shape_of, short
 
 
 @pytest.mark.parametrize("tensor, kind", [
@@ -52,21 +52,22 @@ def test_summaries_follow_tolist():
 
 
 def test_output_is_bounded(qtbot):
-    model = SessionModel()
+    model = QtSessionModel()
     panel = QtOutputPanel(model)
     qtbot.addWidget(panel)
     flood = "spam\n" * 200_000
     model.set_run_result({"ok": False, "error": None, "output": flood})
     shown = panel.toPlainText()
     assert len(shown) < MAX_CHARS + 200
-    assert shown.startswith("[…") and shown.rstrip().endswith("spam")
+    assert shown.startswith("spam") and shown.rstrip().endswith("spam")
+    assert "characters of output dropped" in shown
     assert bounded("short") == "short"
 
 
 def test_leaf_history_lines_passes_up():
-    from gradstep.ui.models import PassRecord
+    from gradstep.ui.qt_session_model import PassRecord
 
-    model = SessionModel()
+    model = QtSessionModel()
     model.passes = [PassRecord({"leaf_grads": {"w": [2.0]}}, "gradstep", "1"),
                     PassRecord({"leaf_grads": {"w": [4.0], "b": [1.0]}}, "gradstep", "2")]
     assert model.leaf_history() == {"w": [[2.0], [4.0]], "b": [None, [1.0]]}

@@ -138,7 +138,7 @@ def test_keyboard_shortcuts_step(qtbot, window):
 def test_play_runs_to_the_end(qtbot, window):
     window.editor.setPlainText("\n".join(SNIPPET))
     run_and_wait(qtbot, window)
-    window.step_bar.speed.setCurrentText("60 steps/s")
+    window.step_bar.speed.setCurrentIndex(window.step_bar.speed.findData(16))  # 60 steps/s
     window.step_bar.act_play.trigger()
     qtbot.waitUntil(window.model.at_end, timeout=5000)
     qtbot.waitUntil(lambda: not window.step_bar.act_play.isChecked(), timeout=2000)
@@ -302,7 +302,7 @@ def test_click_selects_and_hover_shows_the_tooltip(qtbot, window):
     assert window.model.selected == node and blocker.args[0]["id"] == node
     y = torch.tensor([1.0, 2.0, 3.0]) + 2  # the oracle for the node's forward value
     assert window.values_panel.forward.values.tolist() == pytest.approx(y.tolist())
-    from gradstep.ui.summaries import node_tooltip
+    from gradstep.ui.tensor_text import node_tooltip
 
     tip = node_tooltip(window.graph_view.graph_scene.graph.nodes[node])
     assert "AddBackward0" in tip and "shape: [3]" in tip and "device: cpu" in tip

@@ -6,7 +6,7 @@ import pytest
 
 from gradstep.autograd.session import Session
 from gradstep.autograd.timeline import node_states
-from gradstep.ui.models import SessionModel
+from gradstep.ui.qt_session_model import QtSessionModel
 
 SOURCE = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
           "y = (x * x).sin()\nout = (y * 3).sum()\n")
@@ -25,7 +25,7 @@ def run_and_passes():
 
 def test_model_steps_through_passes_from_step_state(qtbot, run_and_passes):
     result, (retained, freeing, failing) = run_and_passes
-    model = SessionModel()
+    model = QtSessionModel()
     model.set_run_result(result)
     assert model.timeline is None and model.step_count == 0
     model.add_timeline(freeing)
@@ -43,7 +43,7 @@ def test_model_steps_through_passes_from_step_state(qtbot, run_and_passes):
 
 def test_a_step_clears_the_selection_so_the_panels_follow_the_play_node(qtbot, run_and_passes):
     result, (retained, freeing, failing) = run_and_passes
-    model = SessionModel()
+    model = QtSessionModel()
     model.set_run_result(result)
     model.add_timeline(freeing)
     model.select("n3")

@@ -1,6 +1,6 @@
 """An animated picture of a backward pass: GIF, APNG or WebP, one frame per step.
 
-The frames come from ``gradstep.drawing.frames.StepFrames`` (one layout, one canvas
+The frames come from ``gradstep.qt_step_frames.StepFrames`` (one layout, one canvas
 size, the gradients on the edges, a caption naming the step); Pillow writes them.
 A pass of N steps gives N + 1 frames: frame k shows the graph after k steps, with the
 node about to run marked ▶ (frame 0: before anything ran; the last: the pass's end,
@@ -13,6 +13,8 @@ Pillow is imported here only, when an animation is written.
 from __future__ import annotations
 
 from pathlib import Path
+
+from PySide6 import QtGui
 
 from gradstep.drawing.export import ExportError
 
@@ -66,8 +68,6 @@ def _pillow():
 
 def _to_pillow(image_module, image, fmt: str):
     """Return a QImage as a Pillow image (RGB for GIF, whose palette has no alpha; else RGBA)."""
-    from PySide6 import QtGui
-
     rgba = image.convertToFormat(QtGui.QImage.Format.Format_RGBA8888)
     width, height = rgba.width(), rgba.height()
     data = bytes(rgba.constBits())[: rgba.bytesPerLine() * height]

@@ -8,24 +8,19 @@ size is the union of every step's drawing: a gradient label that appears at step
 cannot make frame 5 wider than frame 0. An optional caption under the graph says which
 step it is and what runs (``▶ MulBackward0 (z): ∂(x·y)/∂x = y``), so each frame of an
 animation tells its own story. ``gradstep export --frames`` and the animated exports
-(``gradstep.drawing.animation``) both draw through here.
+(``gradstep.drawing.qt_animation``) both draw through here.
 """
 
 from __future__ import annotations
 
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.export import MARGIN, ExportError, compute_layout, ensure_qt_app
+from gradstep.i18n import _
 
 CAPTION_PX = 13  # caption text, in scene units
 CAPTION_LINES = 2
 MIN_WIDTH = 420.0  # scene units: room for the caption beside a one-node graph
 MAX_PIXELS = 40_000_000  # one frame; a bigger one is refused with advice
-
-
-def _tr(text: str) -> str:
-    from PySide6.QtCore import QCoreApplication
-
-    return QCoreApplication.translate("gradstep", text)
 
 
 class StepFrames:
@@ -41,7 +36,7 @@ class StepFrames:
                  engine: str = "layered", collapse: int | None = None, collapsed=None,
                  scale: float = 2.0, transparent: bool = False, caption: bool = True):
         ensure_qt_app()
-        from gradstep.drawing.scene import GraphScene
+        from gradstep.drawing.qt_scene import GraphScene
 
         self.graph = graph
         self.index = history.index(pass_index)
@@ -149,17 +144,17 @@ def caption_lines(graph, index, k: int, state) -> list[str]:
     formula (or torch's) for its first input; at the end, that the pass is done."""
     total = index.count
     if k >= total:
-        text = _tr("After step {0} of {1}: the pass is done").format(total, total)
+        text = _("After step {total} of {total}: the pass is done", total=total)
         if state.error:
-            text = _tr("After step {0} of {1}: torch raised: {2}").format(
-                total, total, state.error.get("message") or "")
+            text = _("After step {total} of {total}: torch raised: {message}", total=total,
+                     message=state.error.get("message") or "")
         return [text, ""]
     node = index.steps[k]["node"]
     attrs = graph.nodes[node] if node in graph else {}
     name = str(attrs.get("name") or node)
     label = attrs.get("label")
     who = f"{name} ({label})" if label and label != name else name
-    head = _tr("Step {0} of {1}: ▶ {2} runs").format(k + 1, total, who)
+    head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total, node=who)
     return [head, formula_line(attrs)]
 
 
@@ -173,7 +168,7 @@ def formula_line(attrs: dict) -> str:
     if formula:
         return "   ".join(f"{name}: {expr}" for name, expr in formula.items())
     if attrs.get("kind") == "leaf":
-        return _tr("adds the arriving gradient into .grad")
+        return _("adds the arriving gradient into .grad")
     return attrs.get("formula_note") or ""
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore
 
+from gradstep.autograd.graph_json import graph_from_json
+from gradstep.autograd.step_state import PassHistory, drawn_calls
 from gradstep.ui.pass_names import pass_title
 
 
 def _graph_from_json(trace: dict):
     """Return the networkx graph of a trace JSON (torch-free: the GUI does not load torch)."""
-    from gradstep.autograd.graph_json import graph_from_json
-
     return graph_from_json(trace)
 
 
@@ -33,11 +33,20 @@ class PassRecord:
 
     timeline: dict
     source: str
-    title: str
+    name: str = ""  # a title of its own; else ``title`` words it in the language in use
     line: int | None = None
     code: str | None = None
     api: str | None = None
     members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
+
+    @property
+    def title(self) -> str:
+        """Return the pass list's words for it (``line 12: ...``, ``gradstep: backward() ...``)."""
+        if self.name:
+            return self.name
+        if self.source == "snippet":
+            return pass_title({"line": self.line, "code": self.code, "api": self.api})
+        return pass_title(None, self.timeline)
 
     @property
     def failed(self) -> bool:
@@ -48,7 +57,7 @@ class PassRecord:
         return self.timeline.get("mode", "backward")
 
 
-class SessionModel(QtCore.QObject):
+class QtSessionModel(QtCore.QObject):
     """The state one window shows.
 
     Signals
@@ -77,8 +86,6 @@ class SessionModel(QtCore.QObject):
         self._clear()
 
     def _clear(self) -> None:
-        from gradstep.autograd.step_state import PassHistory
-
         self.trace: dict | None = None
         self.graph = None
         self.error: dict | None = None
@@ -105,8 +112,6 @@ class SessionModel(QtCore.QObject):
         A failed run that built a graph shows it, with the passes that ran and the
         failing one at the node where torch raised (its end).
         """
-        from gradstep.autograd.step_state import drawn_calls
-
         self._clear()
         self.error = result.get("error")
         self.run_ok = bool(result.get("ok"))
@@ -119,7 +124,7 @@ class SessionModel(QtCore.QObject):
             self.calls = list(result.get("calls") or [])
             for call in drawn_calls(self.calls, self.graph):
                 self.passes.append(PassRecord(
-                    call["timeline"], "snippet", pass_title(call), line=call.get("line"),
+                    call["timeline"], "snippet", line=call.get("line"),
                     code=call.get("code"), api=call.get("api"),
                     members=tuple(n["id"] for n in call.get("nodes") or ())))
                 self.columns.append(("pass", len(self.passes) - 1))
@@ -148,7 +153,7 @@ class SessionModel(QtCore.QObject):
 
     def add_timeline(self, timeline: dict, name: str = "") -> None:
         """Append a pass gradstep ran and make it the one being stepped."""
-        record = PassRecord(timeline, "gradstep", name or pass_title(None, timeline))
+        record = PassRecord(timeline, "gradstep", name)
         self.passes.append(record)
         self.columns.append(("pass", len(self.passes) - 1))
         self.history = self._history()
@@ -159,8 +164,6 @@ class SessionModel(QtCore.QObject):
         self._restart_steps()
 
     def _history(self):
-        from gradstep.autograd.step_state import PassHistory
-
         return PassHistory(self.graph, [p.timeline for p in self.passes],
                            [p.members for p in self.passes])
 

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import sys
 
+from gradstep.autograd.errors import format_error
+from gradstep.autograd.snippet import SnippetLoadError, load_snippet
+from gradstep.kernel.client import Kernel
+from gradstep.policies.strict_json import dumps
+
 OK, SNIPPET_FAILED, BAD_USAGE = 0, 1, 2
 
 
@@ -31,8 +36,6 @@ def display_name(args) -> str:
 
 def load_source(args) -> tuple[str, str]:
     """Return ``(source, filename)`` from ``args.file`` / ``args.code``; raise CommandError."""
-    from gradstep.autograd.snippet import SnippetLoadError, load_snippet
-
     try:
         return load_snippet(args.file, args.code)
     except SnippetLoadError as exc:
@@ -42,8 +45,6 @@ def load_source(args) -> tuple[str, str]:
 def open_session(args):
     """Return the session a subcommand runs its snippet in: a kernel process (gradstep.kernel)
     that honours ``--timeout``, caps memory and survives crashes of the snippet."""
-    from gradstep.kernel.client import Kernel
-
     return Kernel(timeout=getattr(args, "timeout", None), restart_eagerly=False)
 
 
@@ -67,8 +68,6 @@ def run_snippet(args):
 
 def print_json(data) -> None:
     """Write ``data`` to stdout as strict JSON (no NaN/Infinity literals), one line, UTF-8."""
-    from gradstep.autograd.serialize import dumps  # imports torch: only when there is JSON to print
-
     text = dumps(data)
     try:
         encoded = (text + "\n").encode("utf-8")
@@ -85,7 +84,5 @@ def print_json(data) -> None:
 
 def report_error(err: dict, filename: str) -> None:
     """Write the plain-words explanation of ``err`` to stderr."""
-    from gradstep.autograd.errors import format_error
-
     sys.stderr.write(format_error(err, filename) + "\n")
     sys.stderr.flush()

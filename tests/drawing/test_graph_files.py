@@ -10,8 +10,15 @@ import networkx as nx
 import pytest
 
 from gradstep.drawing import samples
-from gradstep.drawing.dot import flat_value, quote, to_dot, to_json, write_graphml, write_json
 from gradstep.drawing.export import ExportError, export_graph
+from gradstep.drawing.graph_files import (
+    flat_value,
+    quote,
+    to_dot,
+    to_json,
+    write_graphml,
+    write_json,
+)
 from gradstep.drawing.layout import layout
 
 

@@ -7,7 +7,7 @@ from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from gradstep.drawing import qt_paint, samples  # noqa: E402
 from gradstep.drawing.layout import layout  # noqa: E402
-from gradstep.drawing.scene import GraphScene  # noqa: E402
+from gradstep.drawing.qt_scene import GraphScene  # noqa: E402
 
 
 @pytest.fixture

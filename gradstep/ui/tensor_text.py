@@ -1,17 +1,18 @@
-"""Short texts for tensors as they arrive from the session (plain data, no Qt, no torch)."""
+"""Short texts for tensors as they arrive from the session (plain data; no widgets, no
+torch; the words go through Qt's ``tr``)."""
 
 from __future__ import annotations
 
-import math
+import html
 
-_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+from gradstep.drawing.style import gradient_text
+from gradstep.policies.strict_json import number
+from gradstep.ui.words import tr
 
 
-def number(x) -> float:
-    """Return ``x`` as a float, reading the JSON spellings of NaN and infinities."""
-    if isinstance(x, str):
-        return _NONFINITE.get(x, math.nan)
-    return float(x)
+def QT_TR_NOOP(text: str) -> str:  # noqa: N802 (Qt's name: pyside6-lupdate collects these texts)
+    """Return ``text``: it is translated where shown (``gradstep.ui.words.tr``)."""
+    return text
 
 
 def fmt(x) -> str:
@@ -71,35 +72,46 @@ def short(x, limit: int = 60) -> str:
             return fmt(nums[0]) if nums else "[]"
         text = "[" + ", ".join(fmt(v) for v in nums[:8]) + (", …]" if len(nums) > 8 else "]")
         return text if len(text) <= limit else text[: limit - 1] + "…"
-    shape = "×".join(str(s) for s in value.get("shape", [])) or "scalar"
-    return f"{shape}: min {fmt(value.get('min'))} max {fmt(value.get('max'))} mean {fmt(value.get('mean'))}"
+    from gradstep.ui.words import tr
+
+    shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
+    return tr("{0}: min {1} max {2} mean {3}").format(
+        shape, fmt(value.get("min")), fmt(value.get("max")), fmt(value.get("mean")))
 
 
 def stats(x) -> str:
     """Return shape and min/max/mean/std of a tensor, one item per line."""
+    from gradstep.ui.words import tr
+
     value = as_value(x) or {}
-    lines = [f"shape {list(value.get('shape', []))}"]
+    lines = [tr("shape {0}").format(list(value.get("shape", [])))]
     if value.get("dtype"):
         lines[0] += f"  {value['dtype']}"
     nums = flatten(value["data"]) if value.get("data") is not None else []
     for key in ("min", "max", "mean", "std"):
         if value.get(key) is not None:
-            lines.append(f"{key} {fmt(value[key])}")
+            lines.append(f"{tr(STAT_WORDS[key])} {fmt(value[key])}")
         elif nums and key != "std":
             agg = {"min": min, "max": max, "mean": lambda v: sum(v) / len(v)}[key]
-            lines.append(f"{key} {fmt(agg(nums))}")
+            lines.append(f"{tr(STAT_WORDS[key])} {fmt(agg(nums))}")
     for key in ("nan", "inf"):
         if value.get(key):
-            lines.append(f"{key} {value[key]}")
+            lines.append(f"{tr(STAT_WORDS[key])} {value[key]}")
     return "\n".join(lines)
 
 
+STAT_WORDS = {  # translated when shown (gradstep.ui.words.tr)
+    "min": QT_TR_NOOP("min"), "max": QT_TR_NOOP("max"), "mean": QT_TR_NOOP("mean"),
+    "std": QT_TR_NOOP("std"), "nan": QT_TR_NOOP("nan"), "inf": QT_TR_NOOP("inf"),
+}
+
+
 STATE_WORDS = {  # translated when shown (gradstep.ui.words.tr)
-    "pending": "not run yet in this pass",
-    "current": "▶ runs next",
-    "done": "✓ ran (its saved tensors are kept)",
-    "freed": "∅ its saved tensors are freed",
-    "error": "✗ torch raised here",
+    "pending": QT_TR_NOOP("not run yet in this pass"),
+    "current": QT_TR_NOOP("▶ runs next"),
+    "done": QT_TR_NOOP("✓ ran (its saved tensors are kept)"),
+    "freed": QT_TR_NOOP("∅ its saved tensors are freed"),
+    "error": QT_TR_NOOP("✗ torch raised here"),
 }
 
 
@@ -108,23 +120,21 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
     """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
     state and its saved tensors as they are at the step shown (``saved``; else the trace's),
     and for a leaf its ``.grad`` then (``grad``, when known)."""
-    import html
-
-    from gradstep.ui.words import tr
-
     esc = html.escape
     lines = [f"<b>{esc(str(attrs.get('name', '?')))}</b>"]
     if attrs.get("label") and attrs.get("label") != attrs.get("name"):
-        lines.append(f"label: {esc(str(attrs['label']))}")
+        lines.append(tr("label: {0}").format(esc(str(attrs["label"]))))
     if attrs.get("scope"):
-        lines.append(f"module: {esc(str(attrs['scope']))}")
+        lines.append(tr("module: {0}").format(esc(str(attrs["scope"]))))
     if attrs.get("kind") == "module":
         lines.append(tr("{0} ops folded (double-click to unfold)").format(attrs.get("op_count", 0)))
     else:
-        lines.append(f"shape: {list(attrs.get('shape') or [])}  dtype: {attrs.get('dtype', '?')}")
-        lines.append(f"device: {attrs.get('device', '?')}")
+        lines.append(tr("shape: {0}  dtype: {1}").format(list(attrs.get("shape") or []),
+                                                          attrs.get("dtype", "?")))
+        lines.append(tr("device: {0}").format(attrs.get("device", "?")))
         value = attrs.get("value")
-        lines.append(f"value: {esc(short(value))}" if value else tr("value: not captured"))
+        lines.append(tr("value: {0}").format(esc(short(value))) if value
+                     else tr("value: not captured"))
     lines.extend(formula_tooltip_lines(attrs))
     if state:
         lines.append(tr("state: {0}").format(tr(STATE_WORDS.get(state, state))))
@@ -134,9 +144,10 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
     entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
                if isinstance(e, dict) and "freed" in e and "value" not in e]
     if entries:
-        names = ", ".join(f"{esc(str(e['name']))} ({tr('freed') if e.get('freed') else tr('alive')})"
+        freed, alive = tr("freed"), tr("alive")
+        names = ", ".join(f"{esc(str(e['name']))} ({freed if e.get('freed') else alive})"
                           for e in entries)
-        lines.append(f"saved: {names}")
+        lines.append(tr("saved: {0}").format(names))
     return "<br>".join(lines)
 
 
@@ -171,6 +182,4 @@ def _cut(text: str, limit: int) -> str:
 
 def edge_label(grad) -> str:
     """Return the text written on an edge for the gradient it carries ('' for large ones)."""
-    from gradstep.drawing.style import gradient_text
-
     return gradient_text(grad)

@@ -7,15 +7,12 @@ JSON is the trace JSON of DESIGN.md plus, per node, ``x``, ``y`` (centre),
 from __future__ import annotations
 
 import json
-import math
 
 import networkx as nx
 
 from gradstep.drawing import style
-
-NODE_FIELDS = ("id", "name", "kind", "label", "scope", "shape", "dtype", "device", "value", "saved",
-               "formula", "formula_math", "formula_note")
-
+from gradstep.policies.strict_json import dumps, json_float, plain
+from gradstep.schema.graph import NODE_FIELDS
 
 # --------------------------------------------------------------------------------------
 # DOT
@@ -63,7 +60,7 @@ def to_dot(graph, *, states: dict | None = None, rankdir: str = "TB",
             f'fillcolor="{fill}", color="{look.border}", penwidth={look.border_width:g}, '
             f'style="filled{dash}"];'
         )
-    for u, v, key in _edges(graph):
+    for u, v, key in edge_triples(graph):
         label = edge_labels.get((u, v, key))
         extra = f", label={quote(label)}" if label else ""
         out.append(f"  {quote(u)} -> {quote(v)} [key={quote(json.dumps(key))}{extra}];")
@@ -71,30 +68,9 @@ def to_dot(graph, *, states: dict | None = None, rankdir: str = "TB",
     return "\n".join(out) + "\n"
 
 
-def _edges(graph):
+def edge_triples(graph):
     """Return the edges as (u, v, key) triples; key 0 for a graph without keys."""
     return [(u, v, key) for u, v, key, _ in _edges_data(graph)]
-
-
-def layout_input_dot(graph, sizes: dict, *, rankdir: str = "TB") -> str:
-    """Return DOT for ``dot -Tjson`` to lay out: fixed-size boxes named ``v<index>``.
-
-    Indexes follow ``layout._ordered_nodes``; each edge carries its key as JSON.
-    """
-    from gradstep.drawing.layout import _ordered_nodes
-
-    nodes = _ordered_nodes(graph)
-    index = {n: i for i, n in enumerate(nodes)}
-    out = [f"digraph g {{\n  graph [rankdir={rankdir}, ranksep=0.5, nodesep=0.25];",
-           '  node [shape=box, fixedsize=true, label=""];']
-    for n in nodes:
-        w, h = sizes[n]
-        out.append(f"  v{index[n]} [width={w / 72:.4f}, height={h / 72:.4f}];")
-    for u, v, key in _edges(graph):
-        if u != v:
-            out.append(f"  v{index[u]} -> v{index[v]} [key={quote(json.dumps(key))}];")
-    out.append("}")
-    return "\n".join(out) + "\n"
 
 
 # --------------------------------------------------------------------------------------
@@ -107,10 +83,10 @@ def flat_value(value):
     if isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else _nonfinite(value)
+        return json_float(value)
     if value is None:
         return ""
-    return json.dumps(jsonable(value), ensure_ascii=False, allow_nan=False)
+    return dumps(value)
 
 
 def flat_attrs(attrs: dict) -> dict:
@@ -155,27 +131,6 @@ def write_graphml(graph, path, *, layout=None, states: dict | None = None) -> No
 # JSON
 
 
-def _nonfinite(x: float) -> str:
-    if math.isnan(x):
-        return "NaN"
-    return "Infinity" if x > 0 else "-Infinity"
-
-
-def jsonable(value):
-    """Return ``value`` with tuples as lists and non-finite floats as strings (strict JSON)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else _nonfinite(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return jsonable(value.tolist())
-    return str(value)
-
-
 def to_json(graph, layout=None, states: dict | None = None, edge_grads: dict | None = None,
             extra: dict | None = None) -> dict:
     """Return the DESIGN trace JSON of ``graph`` plus geometry (and ``state`` when given).
@@ -186,11 +141,11 @@ def to_json(graph, layout=None, states: dict | None = None, edge_grads: dict | N
     root = graph.graph.get("root", roots[0] if roots else None)
     nodes = []
     for node, attrs in graph.nodes(data=True):
-        item = {name: jsonable(attrs.get(name)) for name in NODE_FIELDS}
+        item = {name: plain(attrs.get(name)) for name in NODE_FIELDS}
         item["id"] = str(node)
         for name, value in attrs.items():  # module boxes carry op_count, members
             if name not in item:
-                item[name] = jsonable(value)
+                item[name] = plain(value)
         if layout is not None and node in layout.positions:
             (x, y), (w, h) = layout.positions[node], layout.sizes[node]
             item.update(x=round(float(x), 3), y=round(float(y), 3),
@@ -200,18 +155,18 @@ def to_json(graph, layout=None, states: dict | None = None, edge_grads: dict | N
         nodes.append(item)
     edges = []
     for u, v, key, attrs in _edges_data(graph):
-        item = {"source": str(u), "target": str(v), "slot": jsonable(attrs.get("slot", key)),
-                "input_nr": jsonable(attrs.get("input_nr", 0))}
+        item = {"source": str(u), "target": str(v), "slot": plain(attrs.get("slot", key)),
+                "input_nr": plain(attrs.get("input_nr", 0))}
         if layout is not None and (u, v, key) in layout.routes:
             item["points"] = [[round(float(x), 3), round(float(y), 3)]
                               for x, y in layout.routes[(u, v, key)]]
         if edge_grads is not None:
-            item["grad"] = jsonable(edge_grads.get((u, v, attrs.get("slot", key))))
+            item["grad"] = plain(edge_grads.get((u, v, attrs.get("slot", key))))
         edges.append(item)
     data = {"root": root, "device": graph.graph.get("device", "cpu"), "nodes": nodes,
             "edges": edges}
     if extra:
-        data.update(jsonable(extra))
+        data.update(plain(extra))
     if layout is not None:
         data["bounds"] = [round(float(b), 3) for b in layout.bounds]
         data["rankdir"] = layout.rankdir
@@ -221,6 +176,7 @@ def to_json(graph, layout=None, states: dict | None = None, edge_grads: dict | N
 def write_json(graph, path, *, layout=None, states: dict | None = None,
                edge_grads: dict | None = None, extra: dict | None = None) -> None:
     """Write ``to_json`` as strict JSON (UTF-8, no NaN literals)."""
+    # to_json's data is strict already (strict_json.plain): no second pass over a big graph
     text = json.dumps(to_json(graph, layout, states, edge_grads, extra), ensure_ascii=False,
                       allow_nan=False, indent=1)
     with open(path, "w", encoding="utf-8") as fh:

@@ -1,0 +1,64 @@
+"""Write a graph as DOT, GraphML or JSON (pure: no Qt), and the layout they and pictures share.
+
+``export.export_graph`` writes every format and hands these three here; the Python API
+(``gradstep.draw(...).save("graph.dot")``) calls this module directly, so writing a
+graph file in the user's own process never imports Qt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gradstep.drawing.collapse import box_states, collapse_to_depth
+from gradstep.drawing.graph_files import to_dot, write_graphml, write_json
+from gradstep.drawing.layout import layout as layered_layout
+from gradstep.drawing.layout import layout_dot
+
+FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")
+
+
+class ExportError(ValueError):
+    """The output path or the options cannot be used; the message says how to fix it."""
+
+
+def fold(graph, states: dict | None, collapse: int | None):
+    """Return ``(graph, states)`` with module scopes deeper than ``collapse`` folded into
+    boxes, each box taking the state of what it holds."""
+    if collapse:
+        graph = collapse_to_depth(graph, collapse)
+    if states:
+        states = {**states, **box_states(graph, states)}  # module boxes follow their members
+    return graph, states
+
+
+def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered"):
+    """Return the Layout of ``graph`` from the chosen engine (``layered`` or ``dot``)."""
+    if engine == "layered":
+        return layered_layout(graph, rankdir=rankdir)
+    if engine == "dot":
+        return layout_dot(graph, rankdir=rankdir)
+    raise ExportError(f"unknown layout engine {engine!r}: use 'layered' or 'dot'")
+
+
+def write_graph_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",
+                     engine: str = "layered", edge_labels: dict | None = None, layout=None,
+                     edge_grads: dict | None = None, extra: dict | None = None) -> Path:
+    """Write an (already folded) ``graph`` as DOT, GraphML or JSON, by ``path``'s suffix.
+
+    DOT leaves the layout to Graphviz; GraphML and JSON carry ours (``layout``, or
+    one computed here). Returns the path.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".dot", ".gv"):
+        path.write_text(to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels),
+                        encoding="utf-8")
+        return path
+    if suffix not in FILE_FORMATS:
+        raise ExportError(f"{path.name!r} is not a graph file: use one of {', '.join(FILE_FORMATS)}")
+    lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
+    if suffix == ".graphml":
+        write_graphml(graph, path, layout=lay, states=states)
+    else:
+        write_json(graph, path, layout=lay, states=states, edge_grads=edge_grads, extra=extra)
+    return path

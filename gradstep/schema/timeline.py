@@ -1,0 +1,114 @@
+"""Backward passes as plain data: steps, pass records (timelines) and the snippet's own calls.
+
+``autograd.backward.pass_record`` writes a pass record, ``autograd.step_hooks`` its steps,
+``autograd.backward.combine_passes`` joins several passes into the backward reply, and
+``autograd.calls`` writes a ``CallRecord`` for each backward call a snippet makes itself.
+``autograd.step_state`` reads them all (the one source of truth for a step's state).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypedDict
+
+from gradstep.schema.errors import ErrorRecord
+from gradstep.schema.graph import TensorValue
+
+Mode = Literal["backward", "grad"]
+
+
+class _StepRequired(TypedDict):
+    index: Annotated[int, "the step's position in the engine's order (runs on across passes)"]
+    node: Annotated[str, "the node that ran"]
+    name: Annotated[str, "its grad_fn name"]
+    grad_outputs: Annotated[list[TensorValue], "the gradient that arrived, per output"]
+    grad_inputs: Annotated[list[TensorValue] | None, "what it sent on, per next_functions slot (None where nothing flows; None for the step that raised)"]
+    error: Annotated[bool, "this node raised"]
+
+
+_StepOptional = TypedDict("_StepOptional", {
+    "freed": Annotated[bool, "its saved buffers were released right after it ran"],
+    "leaf": Annotated[str, "AccumulateGrad: the leaf's label"],
+    "grad_before": Annotated[TensorValue, "AccumulateGrad: the leaf's .grad before the step"],
+    "grad_after": Annotated[TensorValue, "AccumulateGrad: the leaf's .grad after it"],
+    "pass": Annotated[int, "the 0-based pass the step belongs to (backward replies)"],
+}, total=False)
+
+
+class Step(_StepRequired, _StepOptional):
+    """One node run by torch's engine, in the order it ran."""
+
+
+class _PassRequired(TypedDict):
+    mode: Annotated[Mode, "backward() or autograd.grad"]
+    retain_graph: Annotated[bool | None, "as the call had it"]
+    steps: Annotated[list[Step], "in engine order"]
+    leaf_grads: Annotated[dict[str, TensorValue], "each leaf's .grad after the pass, by label (label (nK) when shared)"]
+    freed: Annotated[bool | None, "the pass released saved buffers (None: no pass ran)"]
+    error: Annotated[ErrorRecord | None, "torch's error, explained (None: the pass finished)"]
+
+
+class PassRecord(_PassRequired, total=False):
+    """One backward pass (a timeline): ``autograd.backward.pass_record``."""
+
+    create_graph: Annotated[bool, "as the call had it"]
+    retained_grads: Annotated[dict[str, TensorValue], "the .grad of the snippet's tensors that called retain_grad()"]
+    freed_nodes: Annotated[list[str], "nodes whose saved tensors read as freed after the pass (probed)"]
+    freed_before: Annotated[list[str], "nodes whose saved tensors were freed before it"]
+    returned: Annotated[list[TensorValue] | None, "grad mode: what autograd.grad returned, in input order (None: it raised)"]
+    returned_inputs: Annotated[list[str], "grad mode: the labels of those inputs"]
+
+
+PassSummary = TypedDict("PassSummary", {
+    "pass": Annotated[int, "0-based"],
+    "first_step": Annotated[int, "the index of its first step"],
+    "steps": Annotated[int, "how many steps it has"],
+    "leaf_grads": Annotated[dict[str, TensorValue], "each leaf's .grad after it"],
+    "returned": Annotated[list[TensorValue] | None, "grad mode: what autograd.grad returned"],
+    "freed": Annotated[bool, "it released saved buffers"],
+    "error": Annotated[ErrorRecord | None, "where it stopped, when it did"],
+})
+PassSummary.__doc__ = "One of several passes of a backward reply (``--passes N``)."
+
+
+class CallNode(TypedDict):
+    """A node of the graph a snippet's own backward call ran on (numbered like the trace)."""
+
+    id: str
+    name: str
+    label: Annotated[str | None, "as the trace labels it"]
+
+
+class _CallRequired(TypedDict):
+    index: Annotated[int, "0-based, in the order the snippet made the calls"]
+    line: Annotated[int | None, "the snippet line of the call"]
+    code: Annotated[str | None, "that line's text"]
+    api: Annotated[Literal["Tensor.backward", "torch.autograd.backward", "torch.autograd.grad", "skipped"], "which call (skipped: the calls past the limit, not recorded)"]
+    retain_graph: Annotated[bool | None, "as the call had it"]
+    create_graph: Annotated[bool | None, "as the call had it"]
+    nodes: Annotated[list[CallNode], "that call's own graph"]
+    timeline: Annotated[PassRecord | None, "the pass it made (None for skipped)"]
+    error: Annotated[ErrorRecord | None, "the error it raised, at the call's line"]
+
+
+class CallRecord(_CallRequired, total=False):
+    """A backward call the snippet made itself (``autograd.calls``)."""
+
+    returned: Annotated[list[TensorValue] | None, "autograd.grad: what it returned, in input order"]
+    returned_inputs: Annotated[list[str] | None, "autograd.grad: the labels of those inputs"]
+    drawn: Annotated[bool, "its graph is the drawn graph's own (it can be stepped on it)"]
+    skipped_calls: Annotated[int, "skipped: how many calls were not recorded"]
+    note: Annotated[str, "skipped: says so in words"]
+
+
+def pass_ran(timeline: PassRecord) -> bool:
+    """Return False for the reply of a backward request that failed before any pass ran
+    (``empty_timeline``: a stop, a crash, a kernel that could not start)."""
+    return timeline.get("freed") is not None
+
+
+def empty_timeline(error: ErrorRecord, mode: str = "backward",
+                   retain_graph: bool = False) -> PassRecord:
+    """Return the record of a pass that never ran because the request failed with ``error``."""
+    return {"mode": mode, "retain_graph": bool(retain_graph), "steps": [], "leaf_grads": {},
+            "freed": None, "error": error}
+

@@ -1,0 +1,86 @@
+"""The command line in the person's language: LANG=zh_CN.UTF-8 explains errors in Chinese
+(torch's own message verbatim), any other locale in English; JSON stays English."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "gradstep" / "resources" / "examples"
+TORCH_SAYS = "element 0 of tensors does not require grad and does not have a grad_fn"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def gradstep(*args: str, **locale: str) -> subprocess.CompletedProcess:
+    """Run ``python -m gradstep ARGS`` with only the locale variables given."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")}
+    env.update(locale)
+    return subprocess.run([sys.executable, "-m", "gradstep", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=180)
+
+
+@pytest.mark.slow
+def test_a_chinese_locale_explains_the_error_in_chinese_and_keeps_torchs_words():
+    done = gradstep("backward", str(EXAMPLES / "requires_grad_error.py"), "--json",
+                    LANG="zh_CN.UTF-8")
+    assert done.returncode == 1
+    assert TORCH_SAYS in done.stderr  # verbatim: people search for it
+    assert "`mse` 只由不需要梯度的张量算出来，所以 autograd 没有为它记录计算图" in done.stderr
+    assert "怎么改：创建叶子张量时就加上 requires_grad=True" in done.stderr
+    assert "How to fix" not in done.stderr
+
+
+def test_error_dicts_stay_english_and_carry_their_words_for_any_language():
+    from gradstep import i18n
+    from gradstep.autograd.errors import format_error
+    from gradstep.autograd.session import Session
+
+    source = (EXAMPLES / "requires_grad_error.py").read_text(encoding="utf-8")
+    error = Session().run(source, filename="lesson.py")["error"]
+    assert error["explanation"].startswith("`mse` was computed only from tensors")  # the contract
+    assert error["words"]["explanation"]["args"] == {"target": "`mse`"}
+    assert json.loads(json.dumps(error)) == error
+    with i18n.using("zh_CN"):
+        text = format_error(error, "lesson.py")
+    assert text.splitlines()[0] == f"lesson.py:14: RuntimeError: {TORCH_SAYS}"
+    assert text.splitlines()[-1].startswith("怎么改：")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale", [{"LANG": "C"}, {"LANG": "en_US.UTF-8"}, {}])
+def test_any_other_locale_explains_in_english(locale):
+    done = gradstep("trace", "-c", "x = torch.ones(2)\ny = x * 2", **locale)
+    assert done.returncode == 1
+    assert "Did you set requires_grad=True?" in done.stderr
+    assert not CJK.search(done.stderr), done.stderr
+
+
+@pytest.mark.slow
+def test_language_lists_come_first_and_usage_errors_are_translated_too():
+    done = gradstep("trace", "-c", "x = torch.ones(2)", LANGUAGE="fr:zh_CN", LANG="en_US.UTF-8")
+    assert "设置 requires_grad=True 了吗？" in done.stderr
+    done = gradstep("frob", LANG="zh_CN.UTF-8")
+    assert done.returncode == 2 and "'frob' 既不是命令也不是文件" in done.stderr
+    done = gradstep("trace", "--help", LANG="zh_CN.UTF-8")
+    assert "代码片段文件，用 - 表示标准输入" in done.stdout
+
+
+@pytest.mark.slow
+def test_check_reports_in_chinese_and_its_json_stays_english(tmp_path):
+    snippet = tmp_path / "nan.py"
+    snippet.write_text("a = torch.tensor([4.0, -1.0], requires_grad=True)\n"
+                       "r = torch.sqrt(a)\nloss = r.sum()\n", encoding="utf-8")
+    done = gradstep("check", str(snippet), LANG="zh_CN.UTF-8")
+    assert done.returncode == 1
+    assert "nan_forward: NaN 从 sqrt (r) 开始出现，第 2 行：sqrt(-1) = NaN" in done.stdout
+    done = gradstep("check", str(snippet), "--json", LANG="zh_CN.UTF-8")
+    finding = json.loads(done.stdout)["findings"][0]
+    assert finding["message"] == "NaN starts at sqrt (r), line 2: sqrt(-1) = NaN"

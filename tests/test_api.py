@@ -1,0 +1,303 @@
+"""The Python API on live tensors in this process, with torch as the oracle.
+
+``trace`` is torch's own graph named after the caller's variables; ``draw`` and a
+``step_through`` given a timeline never run backward and change nothing (``.grad``,
+``_version``, ``grad_fn`` identities, no hook of the test called); ``backward`` is the
+pass torch runs (engine order from node pre-hooks the test puts on the same graph) and
+leaves ``.grad`` as it was. Each picture costs a child process (about a second here).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import gradstep
+from tests.autograd.backward_oracle import assert_value
+from tests.autograd.trace_oracle import assert_matches_torch, data_close, torch_graph
+
+
+def _net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+
+
+def _plain_json(value) -> bool:
+    """True when ``value`` is made of JSON types only (no tensor, no grad_fn)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    return False
+
+
+class Observed:
+    """What a test can see of a graph without gradstep: every node's pre-hook calls (the
+    engine running it), unpacks of saved tensors, each leaf's ``.grad`` object and value,
+    ``_version`` of the tensors, and the ``grad_fn`` objects."""
+
+    def __init__(self, root, tensors: list):
+        self.nodes, _ = torch_graph(root)
+        self.ran: list = []
+        self.handles = [fn.register_prehook(lambda _g, fn=fn: self.ran.append(fn))
+                        for fn in self.nodes]
+        self.tensors = tensors
+        self.before = self.snapshot()
+
+    def snapshot(self) -> dict:
+        grads = [t.grad if t.is_leaf or t.retains_grad else None for t in self.tensors]
+        return {"grad_objects": grads,
+                "grad_values": [None if g is None else g.clone() for g in grads],
+                "versions": [t._version for t in self.tensors],
+                "grad_fns": [t.grad_fn for t in self.tensors],
+                "graph": [id(fn) for fn in torch_graph(self.tensors[0])[0]]}
+
+    def assert_unchanged(self) -> None:
+        now = self.snapshot()
+        assert all(a is b for a, b in zip(now["grad_objects"], self.before["grad_objects"]))
+        for a, b in zip(now["grad_values"], self.before["grad_values"]):
+            assert (a is None and b is None) or torch.equal(a, b)
+        assert now["versions"] == self.before["versions"]
+        assert all(a is b for a, b in zip(now["grad_fns"], self.before["grad_fns"]))
+        assert now["graph"] == self.before["graph"]
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def test_import_gradstep_stays_light_and_finds_the_api_when_asked():
+    script = textwrap.dedent("""
+        import sys, gradstep
+        heavy = [m for m in ("torch", "networkx", "PySide6", "gradstep.api") if m in sys.modules]
+        assert not heavy, heavy
+        assert {"trace", "draw", "backward", "show", "step_through", "record"} <= set(dir(gradstep))
+        assert callable(gradstep.trace) and "gradstep.api" in sys.modules
+        assert "PySide6" not in sys.modules
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_trace_is_torchs_graph_named_after_the_callers_variables():
+    net = _net()
+    x = torch.randn(2, 3)
+    with gradstep.record():  # module outputs and scopes, the CLI's way
+        hidden = net[1](net[0](x))
+        out = net[2](hidden)
+    loss = out.square().mean()
+    graph = gradstep.trace(loss)  # names from this function's locals, the recording just closed
+    data = gradstep.to_json(graph)
+    assert_matches_torch(data, loss)
+    json.dumps(data, allow_nan=False)  # strict JSON
+    assert all(_plain_json(attrs) for _, attrs in graph.nodes(data=True))  # no tensors kept
+    by_label = {n["label"]: n for n in data["nodes"]}
+    assert {"loss", "out", "hidden", "0.weight", "2.bias"} <= set(by_label)
+    assert by_label["hidden"]["scope"] == "1" and by_label["0.weight"]["scope"] == "0"
+    assert data_close(by_label["hidden"]["value"]["data"], hidden)
+    assert data_close(by_label["out"]["value"]["data"], out)
+    assert graph.graph["root"] == "n0" and graph.nodes["n0"]["label"] == "loss"
+
+
+def test_trace_takes_names_given_and_refuses_a_tensor_without_a_graph():
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    graph = gradstep.trace(p, names={"probabilities": p, "logits": a})
+    assert [graph.nodes[n]["label"] for n in graph] == ["probabilities", "logits"]
+    with pytest.raises(ValueError, match="no grad_fn"):
+        gradstep.trace(torch.ones(2))
+
+
+def test_drawing_never_runs_backward_and_changes_nothing(tmp_path):
+    unpacked = []
+    w = torch.tensor([2.0, -1.0], requires_grad=True)
+    w.grad = torch.tensor([5.0, 5.0])  # a .grad that must stay the very same object
+    x = torch.tensor([0.5, 1.5])
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: unpacked.append(1) or t):
+        y = (w.sin() * x).sum()
+    seen = Observed(y, [y, w])
+    try:
+        drawing = gradstep.draw(y)
+        assert drawing.svg.lstrip().startswith("<?xml") and drawing.png[:8] == b"\x89PNG\r\n\x1a\n"
+        for suffix in ("pdf", "dot", "graphml", "json"):
+            drawing.save(tmp_path / f"graph.{suffix}")
+        assert seen.ran == [] and unpacked == []  # no node ran, no saved tensor was unpacked
+        seen.assert_unchanged()
+    finally:
+        seen.remove()
+    y.backward()  # the graph is the one torch built: its own pass still works
+    assert torch.allclose(w.grad, torch.tensor([5.0, 5.0]) + x * torch.cos(torch.tensor([2.0, -1.0])))
+
+
+def test_backward_is_torchs_pass_and_leaves_grad_as_it_was():
+    net = _net()
+    x = torch.randn(2, 3)
+    hidden = net[1](net[0](x))
+    hidden.retain_grad()
+    loss = net[2](hidden).square().mean()
+    loss.backward(retain_graph=True)
+    params = dict(net.named_parameters())
+    seen = Observed(loss, [loss, hidden, *params.values()])
+    try:
+        timeline = gradstep.backward(loss)
+        engine_order = [seen.nodes.index(fn) for fn in seen.ran]  # the test's own pre-hooks
+        seen.assert_unchanged()  # .grad of every parameter and of hidden (retain_grad)
+    finally:
+        seen.remove()
+    assert timeline["error"] is None and timeline["retain_graph"] is True
+    assert [int(s["node"][1:]) for s in timeline["steps"]] == engine_order
+    wanted = torch.autograd.grad(loss, list(params.values()) + [hidden], retain_graph=True)
+    for (name, _), want in zip(params.items(), wanted):
+        assert_value(timeline["leaf_grads"][name], want)  # this pass alone, from None
+    assert_value(timeline["retained_grads"]["hidden"], wanted[-1])
+    json.dumps(timeline, allow_nan=False)
+
+
+def test_backward_accumulates_into_grad_only_when_asked():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    gradstep.backward(loss)
+    assert w.grad is None
+    timeline = gradstep.backward(loss, accumulate=True)
+    assert torch.equal(w.grad, 2 * w.detach())
+    assert timeline["leaf_grads"]["w"] == [2.0, 4.0]
+    loss.backward()  # the graph was kept
+    assert torch.equal(w.grad, 4 * w.detach())
+
+
+def test_grad_mode_returns_what_autograd_grad_returns():
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    timeline = gradstep.backward(p[1], mode="grad", inputs=[a])
+    (want,) = torch.autograd.grad(p[1], [a], retain_graph=True)
+    assert timeline["returned_inputs"] == ["a"]
+    assert_value(timeline["returned"][0], want)
+    assert a.grad is None
+
+
+def test_torchs_error_is_in_the_timeline():
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = a * 3
+    timeline = gradstep.backward(y)  # not a scalar, no gradient given
+    assert timeline["error"]["kind"] == "non_scalar"
+    assert "grad can be implicitly created only for scalar outputs" in timeline["error"]["message"]
+    assert a.grad is None
+
+
+def test_a_step_of_a_pass_is_drawn_from_its_timeline(tmp_path):
+    w = torch.full([1], 2.0, requires_grad=True)
+    mse = F.mse_loss(torch.ones(1), torch.ones(1) * w)
+    timeline = gradstep.backward(mse)
+    path = gradstep.draw(mse, timeline=timeline, step=1).save(tmp_path / "step.json")
+    data = json.loads(path.read_text())
+    states = {n["label"]: n["state"] for n in data["nodes"]}
+    assert states == {"mse": "done", "mul": "current", "w": "pending"}
+    assert data["step_state"]["step"] == 1 and data["step_state"]["steps"] == 3
+    other = torch.tensor([3.0], requires_grad=True) * 2
+    with pytest.raises(ValueError, match="another graph"):
+        gradstep.draw(other.sum(), timeline=timeline)
+    with pytest.raises(ValueError, match="needs timeline"):
+        gradstep.draw(mse, step=2)
+
+
+def test_step_through_frames_each_step_and_changes_nothing():
+    w = torch.tensor([2.0], requires_grad=True)
+    x = torch.ones(1)
+    mse = F.mse_loss(torch.ones(1), x * w)
+    seen = Observed(mse, [mse, w])
+    try:
+        view = gradstep.step_through(mse)  # records a pass: .grad must come back as it was
+        page = view._repr_html_()
+        seen.assert_unchanged()
+    finally:
+        seen.remove()
+    assert w.grad is None
+    frames = re.findall(r'data-step="(\d+)" data-caption="([^"]*)" data-svg="([^"]+)"', page)
+    assert [int(step) for step, _, _ in frames] == [0, 1, 2, 3]  # before, and after each step
+    for _, _, packed in frames:
+        svg = gzip.decompress(base64.b64decode(packed)).decode()
+        ET.fromstring(svg.split("?>", 1)[-1])  # each frame is a whole SVG
+    assert "Before backward: MseLossBackward0 (mse) runs first" in frames[0][1]
+    assert "After 3 of 3 steps: AccumulateGrad (w) ran" in frames[-1][1]
+    assert "<svg" in page.split('class="gs-view">', 1)[1][:400]  # the static frame, without JS
+
+
+def test_large_graphs_get_fewer_frames_and_say_so():
+    from gradstep.notebook import Frame, frame_steps, step_html
+
+    assert frame_steps(3, 60) == [0, 1, 2, 3]
+    assert frame_steps(100, 5) == [0, 25, 50, 75, 100]
+    assert frame_steps(100, 1) == [100]
+    frames = [Frame(k, f"step {k}", "<svg>" + "x" * 5000 + f"{k}</svg>") for k in range(11)]
+    page = step_html(frames, 10, max_bytes=1500)
+    kept = re.findall(r'data-step="(\d+)"', page)
+    assert kept[0] == "0" and kept[-1] == "10" and len(kept) < 11
+    assert f"Showing {len(kept)} of the 11 step positions" in page
+
+
+@pytest.mark.slow  # about 10 s: torch's import and three picture processes
+def test_the_users_process_never_loads_qt(tmp_path):
+    """A whole API session in a process where importing Qt fails."""
+    script = textwrap.dedent(f"""
+        import importlib.abc, sys
+
+        class NoQt(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6"):
+                    raise ImportError("Qt in the user's process: " + name)
+
+        sys.meta_path.insert(0, NoQt())
+        import torch, gradstep
+        w = torch.tensor([2.0], requires_grad=True)
+        loss = (w * 3).sum()
+        timeline = gradstep.backward(loss)
+        drawing = gradstep.draw(loss, timeline=timeline, step=1)
+        for suffix in ("svg", "png", "pdf", "dot", "graphml", "json"):
+            drawing.save({str(tmp_path)!r} + "/g." + suffix)
+        gradstep.step_through(loss, timeline=timeline)._repr_html_()
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=240)
+    assert done.stdout.strip() == "ok", done.stderr
+    assert (tmp_path / "g.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "digraph" in (tmp_path / "g.dot").read_text()
+    ET.parse(tmp_path / "g.graphml")
+    ET.parse(tmp_path / "g.svg")
+
+
+def test_show_needs_a_display_and_says_so(monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    w = torch.tensor([2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no display"):
+        gradstep.show((w * 3).sum(), timeline={"steps": []})
+
+
+@pytest.mark.slow  # two window processes (Qt, the window): about 10 s here
+def test_show_opens_the_window_on_the_graph_and_waits_for_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    w = torch.full([1], 2.0, requires_grad=True)
+    mse = F.mse_loss(torch.ones(1), torch.ones(1) * w)
+    shot = tmp_path / "window.png"
+    monkeypatch.setenv("GRADSTEP_SCREENSHOT", str(shot))  # the window saves itself, then quits
+    window = gradstep.show(mse)  # blocks until the window has closed
+    assert window.returncode == 0 and shot.read_bytes()[:4] == b"\x89PNG"
+    assert w.grad is None  # the pass it shows was recorded with .grad put back
+    shot.unlink()
+    window = gradstep.show(mse, block=False)
+    assert window.wait(120) == 0 and shot.exists()

@@ -1,0 +1,155 @@
+"""View › Language: the window switches at once (menus, panels, the error shown, the graph's
+words) keeping the text, graph and step; the choice is remembered; nothing stays English."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6 import QtWidgets
+
+from gradstep import i18n
+from gradstep.autograd.session import Session
+from gradstep.ui.qt_language import saved_choice
+
+WAIT = 60_000
+SAME_EVERYWHERE = {"y = x + 2; z = y**2 * 3; out = z.mean()"}  # an example titled by its code
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# What may stay as it is in any language: code, names, numbers, keys, units.
+CODE = re.compile(r"`[^`]*`|<[^>]+>|[\w.]*[_(.=\[/|][\w.()=\[\],/| ]*|Ctrl\+\S+|Alt\+\S+|F\d+|"
+                  r"[A-Z]{2,}\w*|\b\w+Backward\d\b|\b(?:gradstep|English|Softmax|Python|torch|"
+                  r"grad|autograd|backward|retain_graph|SGD|Graphviz|GraphML|JSON|PDF|PNG|SVG|"
+                  r"DOT|log10|None|True|False|float32|RuntimeError)\b")
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window(Session)
+
+
+def run_lesson(qtbot, window, example: str) -> None:
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)  # Run is off while busy
+    window.load_example(example)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+
+
+def switch(qtbot, window, code: str | None) -> None:
+    window.set_language(code)
+    QtWidgets.QApplication.processEvents()  # Qt posts LanguageChange to the widgets
+    qtbot.wait(50)
+
+
+def shown_texts(window) -> list[str]:
+    """Every text the window shows now: menus, actions, docks, labels, buttons, boxes, tips."""
+    texts = []
+    actions = [a for bar in window.findChildren(QtWidgets.QToolBar) for a in bar.actions()]
+    for menu in window.menuBar().findChildren(QtWidgets.QMenu):
+        texts.append(menu.title())
+        actions += menu.actions()
+    for action in actions:
+        texts += [action.text(), action.toolTip()]
+    for widget in window.findChildren(QtWidgets.QWidget):
+        if not widget.isVisible() or widget.visibleRegion().isEmpty():
+            continue  # a tab behind another is redrawn when raised
+        texts.append(widget.toolTip())
+        if isinstance(widget, (QtWidgets.QLabel, QtWidgets.QAbstractButton)):
+            texts.append(widget.text())
+        if isinstance(widget, QtWidgets.QDockWidget | QtWidgets.QToolBar):
+            texts.append(widget.windowTitle())
+        if isinstance(widget, QtWidgets.QComboBox):
+            texts += [widget.itemText(i) for i in range(widget.count())]
+        if isinstance(widget, QtWidgets.QTextEdit | QtWidgets.QPlainTextEdit) and widget.isReadOnly():
+            texts.append(widget.toPlainText() if widget is not window.output_panel else "")
+        if isinstance(widget, QtWidgets.QLineEdit | QtWidgets.QPlainTextEdit):
+            texts.append(widget.placeholderText())
+    panel = window.values_panel
+    for plot in (panel.forward, panel.arriving, panel.sent, panel.jacobian):
+        texts += list(getattr(plot, "_axis_names", None) or ())  # pyqtgraph's axis labels
+    texts.append(window.statusBar().currentMessage())
+    for tree in (window.saved_panel.table, window.leaf_panel):
+        header = tree.headerItem()
+        texts += [header.text(i) for i in range(header.columnCount())]
+    return [t for t in texts if t and t.strip()]
+
+
+def english_leftovers(texts: list[str], verbatim: str = "") -> list[str]:
+    """Return the texts that still hold English words outside code, names, numbers and
+    ``verbatim`` (torch's own message, shown as torch wrote it)."""
+    left = []
+    for text in set(texts) - SAME_EVERYWHERE:
+        text = text.replace(verbatim, " ") if verbatim else text
+        words = re.findall(r"[A-Za-z]{3,}", CODE.sub(" ", text))
+        if words and not CJK.search(text):
+            left.append(text)
+        elif len(words) >= 3:  # a Chinese sentence with an English phrase left in it
+            left.append(text)
+    return left
+
+
+def test_switching_to_chinese_rewords_the_window_at_once_and_keeps_the_lesson(qtbot, window):
+    run_lesson(qtbot, window, "retain_graph_error")
+    text, graph, passes = window.editor.toPlainText(), window.model.graph, len(window.model.passes)
+    window.model.set_step(1)
+    error_english = window.errors_panel.toPlainText()
+    assert "How to fix it." in error_english and "Trying to backward through the graph" in error_english
+    requests = window.runner._next_id if hasattr(window.runner, "_next_id") else None
+
+    switch(qtbot, window, "zh_CN")
+
+    assert not english_leftovers(shown_texts(window), window.model.error["message"])
+    assert window.menuBar().actions()[0].text() == "文件(&F)"
+    assert window.act_run.text() == "运行" and window.step_bar.act_forward.text() == "单步前进"
+    assert window.docks["errors"].windowTitle() == "错误"
+    assert window.docks["saved"].windowTitle() == "已保存的张量 && retain_graph"
+    shown = window.errors_panel.toPlainText()
+    assert "Trying to backward through the graph a second time" in shown  # torch's, verbatim
+    assert "第一次 backward（或 autograd.grad）已经释放了计算图为求梯度而保存的张量" in shown
+    assert "怎么改：" in shown and "How to fix" not in shown
+    assert window.editor.error_text.startswith("RuntimeError: Trying to backward")
+    assert window.step_bar.position.text().strip() == "第 1 / 2 步"
+    assert window.step_bar.passes.itemText(0).startswith("1. 第 10 行：")
+    assert window.examples_menu.actions()[0].text() == "均方误差及其梯度（autograd.grad）"
+    # the lesson stays: nothing was run again
+    assert (window.editor.toPlainText(), window.model.graph, len(window.model.passes)) == (
+        text, graph, passes)
+    assert window.model.step == 1
+    if requests is not None:
+        assert window.runner._next_id == requests
+
+    switch(qtbot, window, "en")
+    assert window.menuBar().actions()[0].text() == "&File"
+    assert window.errors_panel.toPlainText() == error_english
+
+
+def test_in_chinese_no_english_is_left_on_the_window(qtbot, window):
+    switch(qtbot, window, "zh_CN")
+    run_lesson(qtbot, window, "softmax_jacobian")
+    window.model.set_step(1)
+    for name in ("values", "saved", "leaves", "diagnose"):
+        window.docks[name].raise_()
+        qtbot.wait(30)
+        left = english_leftovers(shown_texts(window))
+        assert not left, f"{name}: {left}"
+    run_lesson(qtbot, window, "requires_grad_error")
+    graph_area = window.graph_view.scene().items()[0].toPlainText()
+    assert graph_area.startswith("没有可画的计算图：这里没有张量需要梯度。")
+    left = english_leftovers(shown_texts(window) + [graph_area], window.model.error["message"])
+    assert not left, left
+
+
+def test_the_choice_is_remembered_and_a_new_window_opens_in_it(qtbot, make_window):
+    first = make_window(Session)
+    assert saved_choice() is None and i18n.language() == "en"
+    switch(qtbot, first, "zh_CN")
+    assert saved_choice() == "zh_CN"
+    first.close()
+    i18n.set_language(None)  # as at a new start: the window reads the setting
+    second = make_window(Session)
+    assert i18n.language() == "zh_CN"
+    assert second.menuBar().actions()[0].text() == "文件(&F)"
+    checked = [a for a in second.language_menu.actions() if a.isChecked()]
+    assert [a.data() for a in checked] == ["zh_CN"]
+    switch(qtbot, second, None)  # "System": follow the locale again (English in the tests)
+    assert saved_choice() is None and second.menuBar().actions()[0].text() == "&File"
