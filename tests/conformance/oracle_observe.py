@@ -60,6 +60,7 @@ class Observer:
         self.calls: list = []
         self._seen: dict = {}  # id(tensor) -> (weakref, version)
         self._open: dict = {}  # backward-call frame -> (record, profiler range)
+        self._raising: set = set()  # backward-call frames an exception is leaving
         self._importing = 0  # imports in progress: nothing is traced inside them
         self._skipped: set = set()  # code objects not traced
         self._barren: dict = {}  # code object -> calls that held no tensor needing grad
@@ -131,9 +132,17 @@ class Observer:
             self._skipped.add(code)
 
     def on_backward_event(self, frame, event, arg):
-        if event == "return":
+        # an exception leaving the call: 'exception' is the frame's last event before
+        # 'return' (arg None); one caught inside the call is followed by a 'line'
+        if event == "exception":
+            self._raising.add(frame)
+        elif event == "line":
+            self._raising.discard(frame)
+        elif event == "return":
+            raised = frame in self._raising
+            self._raising.discard(frame)
             try:
-                self._end_call(frame, arg)
+                self._end_call(frame, arg, raised=raised)
             except Exception:
                 pass
         return self.on_backward_event
@@ -224,7 +233,7 @@ class Observer:
         profiler_range.__enter__()
         self._open[frame] = (record, profiler_range)
 
-    def _end_call(self, frame, result) -> None:
+    def _end_call(self, frame, result, *, raised: bool = False) -> None:
         record, profiler_range = self._open.pop(frame)
         profiler_range.__exit__(None, None, None)
         id_of = record.pop("_id_of")
@@ -234,7 +243,7 @@ class Observer:
             if variable is not None:
                 grad = variable.grad
                 record["leaf_grads"][node_id] = None if grad is None else summarize(grad)
-        if record["api"] == "torch.autograd.grad":
+        if record["api"] == "torch.autograd.grad" and not raised:
             results = list(result) if isinstance(result, _CONTAINERS) else [None] * len(inputs)
             record["grad_results"] = [
                 {"node": _input_node(t, id_of),
@@ -244,7 +253,7 @@ class Observer:
     def leftover_calls(self) -> None:
         """Close the profiler ranges of calls still open (the case stopped inside one)."""
         for frame in list(self._open):
-            self._end_call(frame, None)
+            self._end_call(frame, None, raised=True)
 
 
 _raw_name_cache: dict = {}

@@ -191,3 +191,19 @@ def test_oracle_runs_the_case_as_main_with_its_folder_on_the_path(tmp_path):
                                              "AccumulateGrad"]
     assert observed["values"]["n2"]["0"]["data"] == [3.0, 3.0]  # h, bound at top level
     assert os.path.basename(__file__) != "case.py"
+
+
+def test_autograd_grad_that_raises_returned_nothing_and_one_that_returns_is_read(tmp_path):
+    """An autograd.grad call that raised returned nothing: the oracle must not say it
+    returned [None] (gradstep's 'returned' is None there); one that caught an exception
+    inside itself and returned is still read."""
+    facts = _oracle_facts(tmp_path, (
+        "import torch\n"
+        "w = torch.full([1], 2.0)\nloss = (torch.ones(1) * w).sum()\nw.requires_grad_()\n"
+        "try:\n    torch.autograd.grad(loss, [w])\nexcept RuntimeError as e:\n    print('raised')\n"
+        "v = torch.full([1], 3.0, requires_grad=True)\nloss = (v * v).sum()\n"
+        "print(torch.autograd.grad(loss, [v], retain_graph=True))\nloss\n"))
+    calls = facts["observed"]["calls"]
+    assert [c["api"] for c in calls] == ["torch.autograd.grad", "torch.autograd.grad"]
+    assert calls[0]["grad_results"] is None
+    assert calls[1]["grad_results"][0]["value"]["data"] == [6.0]
