@@ -4,7 +4,7 @@
     .venv/bin/python scripts/i18n.py release    # .ts -> .qm only (after editing a .ts)
     .venv/bin/python scripts/i18n.py new fr     # start a language: locale/fr.po, gradstep_fr.ts
 
-Two catalogues per language (README, "Languages"):
+Two catalogues per language (docs/languages.md):
 - ``gradstep/resources/locale/<code>.po``: the pure parts (errors, command line, examples,
   findings), texts given to ``_``/``N_``/``lazy``; found by ``gradstep.i18n.extract``.
 - ``gradstep/resources/translations/gradstep_<code>.ts``: the window, texts given to

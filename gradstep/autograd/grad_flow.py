@@ -10,7 +10,7 @@ all their elements together.
 Thresholds. A layer's learning speed under plain SGD is ``r = |grad| / |weight|``:
 one step of rate η changes it by η·r of its size. Measured on seeded models (batch 64
 unless said, modules folded as here; ``scripts/diagnose_numbers.py --flow`` prints the
-table, the README has it):
+table, docs/commands.md has it):
 
 - **vanishing**: ``r`` below ``VANISHING_RELATIVE`` (1e-5) times the largest ``r`` among
   the layers that are not exploding: the layer learns 100,000 times slower than the

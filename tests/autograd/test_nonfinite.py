@@ -94,7 +94,7 @@ def test_side_by_side_with_detect_anomaly(case):
 
 
 def test_detect_anomaly_names_a_later_op_where_gradstep_names_the_source():
-    """The README's side-by-side (pytorch issue 160016): sqrt(x - 2) is the source."""
+    """docs/commands.md's side-by-side (pytorch issue 160016): sqrt(x - 2) is the source."""
     planted = PLANTED["sqrt of a negative"]
     report = detect_anomaly_report(planted.source)
     _session, _result, diagnosis = check(planted.source)

@@ -77,6 +77,8 @@ class CaseRunner:
         self.jobs = jobs
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="conformance")
         self.futures: dict[str, tuple[Future, Future, Future]] = {}
+        self.seconds: dict[str, dict] = {}  # case -> each run's seconds (the oracle's by level)
+        self.coverage: dict[str, tuple[int, int]] = {}  # case -> (op nodes with a value, op nodes)
         self.started = time.monotonic()
         self.finished_at = self.started
         # The kernel's worker copies this process's environment: offline for every case.
@@ -98,8 +100,12 @@ class CaseRunner:
         (oracle_run, facts), oracle_s = oracle_job.result()
         gradstep, gradstep_s = gradstep_job.result()
         self.finished_at = max(self.finished_at, time.monotonic())
-        return CaseRun(case, plain, facts, oracle_run, gradstep,
-                       {"plain": plain_s, "oracle": oracle_s, "gradstep": gradstep_s})
+        seconds = {"plain": plain_s, "oracle": oracle_s, "gradstep": gradstep_s}
+        self.seconds[case.name] = {**seconds, "levels": (facts or {}).get("seconds") or {}}
+        ops = [n for n in ((gradstep.get("trace") or {}).get("nodes") or []) if n.get("kind") == "op"]
+        if ops:  # how many op nodes gradstep shows a value on (docs/fidelity.md)
+            self.coverage[case.name] = (sum(1 for n in ops if n.get("value")), len(ops))
+        return CaseRun(case, plain, facts, oracle_run, gradstep, seconds)
 
     @property
     def wall_seconds(self) -> float:

@@ -42,3 +42,17 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(
             f"conformance: {len(runner.futures)} cases run (plain, oracle, gradstep) in "
             f"{runner.wall_seconds:.1f} s wall with {runner.jobs} workers")
+        slowest = sorted(runner.seconds.items(), key=lambda kv: -sum(
+            v for v in kv[1].values() if isinstance(v, float)))[:8]
+        for name, seconds in slowest:
+            levels = ", ".join(f"{k} {v:.1f}" for k, v in seconds["levels"].items())
+            terminalreporter.write_line(
+                f"  {name}: plain {seconds['plain']:.1f} s, oracle {seconds['oracle']:.1f} s "
+                f"({levels}), gradstep {seconds['gradstep']:.1f} s")
+        if runner.coverage:
+            shown = sum(v for v, _ in runner.coverage.values())
+            total = sum(n for _, n in runner.coverage.values())
+            terminalreporter.write_line(
+                f"conformance: values shown on {shown} of {total} op nodes "
+                f"({100 * shown / total:.0f} %); per case: " + ", ".join(
+                    f"{name} {v}/{n}" for name, (v, n) in sorted(runner.coverage.items())))
