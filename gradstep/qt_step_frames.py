@@ -13,6 +13,7 @@ animation tells its own story. ``gradstep export --frames`` and the animated exp
 
 from __future__ import annotations
 
+from gradstep.autograd.formula_words import worded
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.export import MARGIN, ExportError, compute_layout, ensure_qt_app
 from gradstep.i18n import _
@@ -160,16 +161,17 @@ def caption_lines(graph, index, k: int, state) -> list[str]:
 
 def formula_line(attrs: dict) -> str:
     """Return a node's local gradient in one line: its readable formulas, else torch's
-    expressions, else why it has none (the trace's ``formula*`` fields)."""
+    expressions, else why it has none (the trace's ``formula*`` fields, their words in the
+    language shown)."""
     readable = ((attrs.get("formula_math") or {}).get("inputs")) or {}
     if readable:
-        return "   ".join(item["text"] for item in readable.values())
+        return "   ".join(worded(item["text"]) for item in readable.values())
     formula = attrs.get("formula") or {}
     if formula:
         return "   ".join(f"{name}: {expr}" for name, expr in formula.items())
     if attrs.get("kind") == "leaf":
         return _("adds the arriving gradient into .grad")
-    return attrs.get("formula_note") or ""
+    return worded(attrs.get("formula_note")) or ""
 
 
 def _folded(graph, collapse, collapsed):

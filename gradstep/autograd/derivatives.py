@@ -23,8 +23,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+from gradstep.autograd.formula_words import UNREADABLE_TABLE
 from gradstep.autograd.saved_names import SavedName, dedup, mentions, saved_variables
 from gradstep.autograd.schema_text import Schema, parse_schema, return_names
+from gradstep.i18n import N_
 
 _GRADS_INDEX = re.compile(r"(?:^|\W)grads\[(\d+)\]")  # torchgen's GRAD_INDEX_REGEX
 _YAML_PARTS = ("packaged", "autograd", "derivatives.yaml")
@@ -114,18 +116,18 @@ def load_table() -> DerivativeTable:
     started = time.perf_counter()
     path = derivatives_yaml_path()
     if path is None:
-        return DerivativeTable(unavailable="this torch build does not ship torchgen's derivatives.yaml")
+        return DerivativeTable(unavailable=N_("this torch build does not ship torchgen's derivatives.yaml"))
     try:
         import yaml  # optional (the formulas say so without it), read on first use only
     except ImportError:
-        return DerivativeTable(path=path, unavailable="pyyaml is not installed (pip install pyyaml)")
+        return DerivativeTable(path=path, unavailable=N_("pyyaml is not installed (pip install pyyaml)"))
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ten times faster
     try:
         with open(path, encoding="utf-8") as stream:
             definitions = yaml.load(stream, Loader=loader)
         entries = build_entries(definitions)
     except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return DerivativeTable(path=path, unavailable=f"could not read {path}: {exc}")
+        return DerivativeTable(path=path, unavailable=UNREADABLE_TABLE.format(path=path, error=exc))
     return DerivativeTable(entries, path, time.perf_counter() - started)
 
 

@@ -20,13 +20,14 @@ from gradstep.autograd.readable import MathFormula, NodeMath, grad_of
 from gradstep.autograd.readable_layers import LAYER_MATH
 from gradstep.autograd.readable_pointwise import POINTWISE_MATH
 from gradstep.autograd.readable_tensors import TENSOR_MATH
+from gradstep.i18n import N_
 
 __all__ = ["COMPOSITE_MATH", "NODE_MATH", "MathFormula", "NodeMath", "matching", "node_math"]
 
 NODE_MATH: dict[str, NodeMath] = {**POINTWISE_MATH, **TENSOR_MATH, **LAYER_MATH}
 # _safe_softmax (what attention uses) has softmax's formula; only fully masked rows differ (0, not NaN)
 NODE_MATH["SafeSoftmaxBackward0"] = replace(
-    NODE_MATH["SoftmaxBackward0"], about="p = softmax(a) along dim, with rows of all −inf giving 0 instead of NaN")
+    NODE_MATH["SoftmaxBackward0"], about=N_("p = softmax(a) along dim, with rows of all −inf giving 0 instead of NaN"))
 
 
 def node_math(node_name: str) -> NodeMath | None:
@@ -50,7 +51,7 @@ def matching(math: NodeMath, input_name: str, saved_plain: dict) -> list[MathFor
 COMPOSITE_MATH: dict[str, MathFormula] = {
     # Not a node: what the two nodes of F.cross_entropy give together (the lessons teach it)
     "cross_entropy": grad_of(
-        "input", "∂L/∂a = (softmax(a) − onehot(t))/N · g  (reduction='mean', no class weights)",
+        "input", N_("∂L/∂a = (softmax(a) − onehot(t))/N · g  (reduction='mean', no class weights)"),
         r"\frac{\partial L}{\partial a} = \frac{\mathrm{softmax}(a) - \mathrm{onehot}(t)}{N}\,g",
         "g * (np.exp(a) / np.sum(np.exp(a), axis=-1, keepdims=True) - nll_pick(t, a, None, -100)) / np.size(t)",
         a="input", t="target",

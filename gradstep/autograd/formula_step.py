@@ -9,12 +9,15 @@ gives torch's expression, the same with the small numbers written in, the readab
 with each letter's meaning and value, and, where the readable form has a numpy twin and
 every number is known, what that form gives for the gradient that arrived, next to what
 torch sent (they agree: tests/autograd/test_formula_step.py checks it against torch).
+The words in the readable forms and the notes are in the language shown
+(``formula_words.worded``; the trace keeps them in English).
 """
 
 from __future__ import annotations
 
 import math
 
+from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
 
 SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
@@ -36,6 +39,8 @@ def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | Non
     name = str(attrs.get("name") or "")
     entries = _merged(attrs.get("saved") if saved is None else saved, inspected)
     custom = (inspected or {}).get("custom_function")
+    if custom and custom.get("reason"):
+        custom = {**custom, "reason": worded(custom["reason"])}
     if attrs.get("kind") == "leaf":
         return _none(name, no_formula_reason("AccumulateGrad"), custom)
     described = node_formula(name, entries, slot_count=attrs.get("slots"))
@@ -44,12 +49,12 @@ def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | Non
     arriving = _first((step or {}).get("grad_outputs"))
     sent = (step or {}).get("grad_inputs")
     inputs = [_input(item, arriving, sent, targets or {}) for item in described["inputs"]]
-    return {"name": name, "available": True, "reason": None, "about": described["about"],
-            "where": described["where"], "custom": custom, "inputs": inputs}
+    return {"name": name, "available": True, "reason": None, "about": worded(described["about"]),
+            "where": worded(described["where"]), "custom": custom, "inputs": inputs}
 
 
 def _none(name: str, reason: str | None, custom: dict | None) -> dict:
-    return {"name": name, "available": False, "reason": reason, "about": None, "where": None,
+    return {"name": name, "available": False, "reason": worded(reason), "about": None, "where": None,
             "custom": custom, "inputs": []}
 
 
@@ -79,7 +84,7 @@ def _input(item: dict, arriving, sent, targets: dict) -> dict:
         "to": ", ".join(str(targets[s]) for s in slots if s in targets) or None,
         "flows": flows, "implemented": item["implemented"],
         "expression": item["expression"], "substituted": item["substituted"],
-        "math": first["text"] if first else None, "latex": first["latex"] if first else None,
+        "math": worded(first["text"]) if first else None, "latex": first["latex"] if first else None,
         "letters": _letters(first, arriving) if first else [],
         "names": [_name(text, bound) for text, bound in item["names"].items()],
         "result": None,

@@ -23,31 +23,37 @@ import textwrap
 from gradstep.autograd.derivatives import BackwardEntry, load_table
 from gradstep.autograd.formula_math import MathFormula, matching, node_math
 from gradstep.autograd.formula_values import bind_names, saved_lookup, substitute
+from gradstep.autograd.formula_words import NO_TABLE, UNREADABLE_SOURCE
+from gradstep.i18n import N_
 
 _PREFIX = "torch::autograd::"
 
 # Nodes torch writes by hand (not from derivatives.yaml), and what they do instead.
 _HAND_WRITTEN = {
-    "AccumulateGrad": "a leaf's node: it adds the arriving gradient into the leaf tensor's .grad "
-    "(nothing to differentiate, so no formula)",
-    "CopySlices": "an in-place op on a view: it takes the gradient of the whole base tensor, runs "
-    "the in-place op's own backward on the slice the view covers, and passes the rest through unchanged",
-    "GraphRoot": "the start of a backward pass: it hands the starting gradient (ones for a scalar "
-    "loss, or the gradient you passed) to the roots",
-    "Error": "stands in for a gradient torch cannot compute here: backward raises when it reaches this node",
-    "DelayedError": "stands in for a gradient torch cannot compute here: backward raises only if a "
-    "gradient actually reaches this node",
-    "NotImplemented": "torch has no derivative for this op: backward raises when it reaches this node",
-    "UndefinedGrad": "a testing node that makes the gradient undefined",
-    "UndefinedGradBackward": "a testing node that passes on an undefined gradient",
-    "CopyBackwards": "x.copy_(src), written by hand in torch: src gets the arriving gradient "
-    "(converted to src's dtype and device), the overwritten x gets 0",
-    "SendRpcBackward": "torch.distributed.rpc: sends the gradient back to the worker that made the tensor",
+    "AccumulateGrad": N_("a leaf's node: it adds the arriving gradient into the leaf tensor's .grad "
+                         "(nothing to differentiate, so no formula)"),
+    "CopySlices": N_("an in-place op on a view: it takes the gradient of the whole base tensor, runs "
+                     "the in-place op's own backward on the slice the view covers, and passes the "
+                     "rest through unchanged"),
+    "GraphRoot": N_("the start of a backward pass: it hands the starting gradient (ones for a scalar "
+                    "loss, or the gradient you passed) to the roots"),
+    "Error": N_("stands in for a gradient torch cannot compute here: backward raises when it reaches "
+                "this node"),
+    "DelayedError": N_("stands in for a gradient torch cannot compute here: backward raises only if a "
+                       "gradient actually reaches this node"),
+    "NotImplemented": N_("torch has no derivative for this op: backward raises when it reaches this node"),
+    "UndefinedGrad": N_("a testing node that makes the gradient undefined"),
+    "UndefinedGradBackward": N_("a testing node that passes on an undefined gradient"),
+    "CopyBackwards": N_("x.copy_(src), written by hand in torch: src gets the arriving gradient "
+                        "(converted to src's dtype and device), the overwritten x gets 0"),
+    "SendRpcBackward": N_("torch.distributed.rpc: sends the gradient back to the worker that made "
+                          "the tensor"),
 }
 _HAND_WRITTEN_SLOTS = {"CopyBackwards": {"self": 0, "src": 1}}
 _PYTHON_FUNCTIONS = {
-    "BackwardHookFunctionBackward": "nn.Module's full backward hooks (torch.utils.hooks.BackwardHookFunction): "
-    "the identity, there so the module's hooks see the gradients",
+    "BackwardHookFunctionBackward": N_("nn.Module's full backward hooks "
+                                       "(torch.utils.hooks.BackwardHookFunction): the identity, "
+                                       "there so the module's hooks see the gradients"),
 }
 
 
@@ -110,11 +116,11 @@ def no_formula_reason(node_name: str) -> str | None:
     if name in _PYTHON_FUNCTIONS:
         return _PYTHON_FUNCTIONS[name]
     if name.endswith("Backward"):
-        return ("a custom torch.autograd.Function: its backward is Python code "
-                "(shown as source where it can be read), not a formula from torch")
+        return N_("a custom torch.autograd.Function: its backward is Python code "
+                  "(shown as source where it can be read), not a formula from torch")
     if table.unavailable:
-        return f"no formulas: {table.unavailable}"
-    return "not made from torch's derivatives.yaml, so torch has no formula text for it"
+        return NO_TABLE.format(reason=table.unavailable)
+    return N_("not made from torch's derivatives.yaml, so torch has no formula text for it")
 
 
 def node_formula(node_name: str, saved=None, *, slot_count: int | None = None) -> dict:
@@ -242,7 +248,7 @@ def custom_function_source(node_type: type) -> dict | None:
     try:
         lines, first_line = inspect.getsourcelines(backward)
     except (OSError, TypeError) as exc:
-        found["reason"] = f"the source of {forward_cls.__qualname__}.backward cannot be read: {exc}"
+        found["reason"] = UNREADABLE_SOURCE.format(function=forward_cls.__qualname__, error=exc)
         return found
     found.update(source=textwrap.dedent("".join(lines)), file=inspect.getsourcefile(backward),
                  line=first_line)

@@ -69,13 +69,15 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         title = self.tr("Local gradient of {0}").format(html.escape(shown["name"]))
         parts = [f"<b>{title}</b>"]
         if not shown["available"]:
-            parts.append(f"<p>{html.escape(self.tr('No formula: {0}.').format(shown['reason'] or ''))}</p>")
+            why = self.tr("No formula: {0}.").format(shown["reason"] or "")  # tr outside f-strings:
+            parts.append(f"<p>{html.escape(why)}</p>")  # pyside6-lupdate does not look inside them
             parts.append(self._custom_html(shown.get("custom")))
             return "".join(parts)
         if shown.get("about"):
             parts.append(f"<br><i>{html.escape(shown['about'])}</i>")
         if shown.get("where"):
-            parts.append(f"<br>{html.escape(self.tr('where {0}').format(shown['where']))}")
+            where = self.tr("where {0}").format(shown["where"])
+            parts.append(f"<br>{html.escape(where)}")
         # the inputs a gradient flows to first: those are the lesson
         inputs = sorted(shown["inputs"], key=lambda item: not item["flows"])
         parts.extend(self._input_html(item) for item in inputs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+from gradstep.autograd.formula_words import worded
 from gradstep.drawing.style import gradient_text
 from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
@@ -72,8 +73,6 @@ def short(x, limit: int = 60) -> str:
             return fmt(nums[0]) if nums else "[]"
         text = "[" + ", ".join(fmt(v) for v in nums[:8]) + (", …]" if len(nums) > 8 else "]")
         return text if len(text) <= limit else text[: limit - 1] + "…"
-    from gradstep.ui.words import tr
-
     shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
     return tr("{0}: min {1} max {2} mean {3}").format(
         shape, fmt(value.get("min")), fmt(value.get("max")), fmt(value.get("mean")))
@@ -81,8 +80,6 @@ def short(x, limit: int = 60) -> str:
 
 def stats(x) -> str:
     """Return shape and min/max/mean/std of a tensor, one item per line."""
-    from gradstep.ui.words import tr
-
     value = as_value(x) or {}
     lines = [tr("shape {0}").format(list(value.get("shape", [])))]
     if value.get("dtype"):
@@ -154,24 +151,22 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
 def formula_tooltip_lines(attrs: dict, limit: int = 4) -> list[str]:
     """Return an op's local gradient for its hover text (HTML lines): per input the readable
     formula, else torch's expression (the trace's ``formula_math`` / ``formula``), else why
-    it has none (``formula_note``)."""
-    import html
-
-    from gradstep.ui.words import tr
-
+    it has none (``formula_note``); their words in the language shown (the trace keeps them
+    in English)."""
     if attrs.get("kind") != "op":
         return []
     readable = (attrs.get("formula_math") or {}).get("inputs") or {}
     torch_text = attrs.get("formula") or {}
     if not torch_text:
         note = attrs.get("formula_note")
-        return [tr("no formula: {0}").format(html.escape(_cut(note, 140)))] if note else []
+        return [tr("no formula: {0}").format(html.escape(_cut(worded(note), 140)))] if note else []
     lines = [tr("local gradient:")]
     for name, expression in list(torch_text.items())[:limit]:
-        text = readable[name]["text"] if name in readable else expression
+        text = worded(readable[name]["text"]) if name in readable else expression
         lines.append(f"&nbsp;&nbsp;{html.escape(name)}: {html.escape(_cut(text, 110))}")
     if len(torch_text) > limit:
-        lines.append(f"&nbsp;&nbsp;{tr('… {0} more inputs').format(len(torch_text) - limit)}")
+        more = tr("… {0} more inputs").format(len(torch_text) - limit)  # not in an f-string:
+        lines.append(f"&nbsp;&nbsp;{more}")  # pyside6-lupdate finds no tr() inside one
     return lines
 
 

@@ -80,6 +80,24 @@ def test_hover_text_carries_the_formula(qtbot, window):
     assert "local gradient:" in tip and "pᵢ(δᵢⱼ − pⱼ)" in tip
 
 
+def test_in_chinese_the_formulas_words_are_chinese_and_their_maths_the_same(qtbot, window):
+    run_lesson(qtbot, window, "softmax_jacobian")
+    node = step_to(qtbot, window, "SoftmaxBackward0")
+    window.set_language("zh_CN")
+    QtWidgets.QApplication.processEvents()
+    qtbot.waitUntil(lambda: "所以" in window.values_panel.formula.toPlainText(), timeout=WAIT)
+    text = window.values_panel.formula.toPlainText()
+    assert "p = softmax(a)，沿维度 dim 计算：pᵢ = e^aᵢ / Σₖ e^aₖ" in text
+    assert "∂pᵢ/∂aⱼ = pᵢ(δᵢⱼ − pⱼ)，所以 ∂L/∂aⱼ = pⱼ(gⱼ − Σᵢ gᵢpᵢ)" in text
+    assert "along dim" not in text and "_softmax_backward_data(grad, result, dim" in text
+    view = window.graph_view
+    tip = view.node_tooltip(node, view.graph_scene.graph.nodes[node])
+    assert "所以 ∂L/∂aⱼ" in tip
+    window.presentation.act_present.trigger()
+    assert "所以 ∂L/∂aⱼ" in window.presentation.caption.text()
+    assert window.model.node(node)["formula_math"]["about"].endswith("along dim: pᵢ = e^aᵢ / Σₖ e^aₖ")
+
+
 def test_text_zoom_scales_the_whole_window_and_is_remembered(qtbot, window):
     from gradstep.ui.qt_font_zoom import base_font
     from gradstep.ui.qt_settings import settings

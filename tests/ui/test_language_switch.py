@@ -15,11 +15,13 @@ from gradstep.ui.qt_language import saved_choice
 WAIT = 60_000
 SAME_EVERYWHERE = {"y = x + 2; z = y**2 * 3; out = z.mean()"}  # an example titled by its code
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# What may stay as it is in any language: code, names, numbers, keys, units.
+# What may stay as it is in any language: code, names, numbers, keys, units; among the
+# names, torch's names of a node's arguments and saved values (self, dim, result), which the
+# Values panel's formulas use as letters and links.
 CODE = re.compile(r"`[^`]*`|<[^>]+>|[\w.]*[_(.=\[/|][\w.()=\[\],/| ]*|Ctrl\+\S+|Alt\+\S+|F\d+|"
                   r"[A-Z]{2,}\w*|\b\w+Backward\d\b|\b(?:gradstep|English|Softmax|Python|torch|"
                   r"grad|autograd|backward|retain_graph|SGD|Graphviz|GraphML|JSON|PDF|PNG|SVG|"
-                  r"DOT|log10|None|True|False|float32|RuntimeError)\b")
+                  r"DOT|log10|None|True|False|float32|RuntimeError|self|dim|result)\b")
 
 
 @pytest.fixture

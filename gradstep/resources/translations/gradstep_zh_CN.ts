@@ -504,6 +504,10 @@ What the snippet printed is in Output.</source>
         <translation>局部梯度：</translation>
     </message>
     <message>
+        <source>… {0} more inputs</source>
+        <translation>…还有 {0} 个输入</translation>
+    </message>
+    <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
@@ -922,6 +926,14 @@ What the snippet printed is in Output.</source>
     <message>
         <source>Local gradient of {0}</source>
         <translation>{0} 的局部梯度</translation>
+    </message>
+    <message>
+        <source>No formula: {0}.</source>
+        <translation>没有公式：{0}。</translation>
+    </message>
+    <message>
+        <source>where {0}</source>
+        <translation>其中 {0}</translation>
     </message>
     <message>
         <source> → {0}</source>
