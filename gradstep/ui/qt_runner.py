@@ -7,6 +7,7 @@ process, even when the kernel cannot start (the window then shows why).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import traceback
 
@@ -88,6 +89,7 @@ class QtRunner(QtCore.QObject):
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._pending: set[int] = set()
+        self._gc_was_enabled = False  # collection was on before the first outstanding request
         self._thread = QtCore.QThread()
         self._thread.setObjectName("gradstep-session")
         self._worker = _Worker(backend_factory)
@@ -111,6 +113,12 @@ class QtRunner(QtCore.QObject):
         was_busy = self.busy
         self._pending.add(request_id)
         if not was_busy:
+            # No cyclic garbage collection while the worker thread works: a collection
+            # started there could free the window's Qt objects off the GUI thread (a crash
+            # or a hang), one started here the session's tensors while the worker uses
+            # them. Collection resumes, on this thread, when the last reply is in.
+            self._gc_was_enabled = gc.isenabled()
+            gc.disable()
             self.sigBusyChanged.emit(True)
         self._sigRequest.emit(request_id, method, kwargs)
         return request_id
@@ -129,6 +137,7 @@ class QtRunner(QtCore.QObject):
         self.stop()
         self._thread.quit()
         self._thread.wait(5000)
+        self._resume_gc()
         shutdown = getattr(self._worker.backend, "shutdown", None)
         if shutdown is not None:
             try:
@@ -139,6 +148,13 @@ class QtRunner(QtCore.QObject):
     @QtCore.Slot(int, str, object)
     def _on_done(self, request_id: int, method: str, result) -> None:
         self._pending.discard(request_id)
+        if not self._pending:
+            self._resume_gc()
         self.sigResult.emit(method, result)
         if not self._pending:
             self.sigBusyChanged.emit(False)
+
+    def _resume_gc(self) -> None:
+        if self._gc_was_enabled:
+            gc.enable()
+            self._gc_was_enabled = False

@@ -1,0 +1,45 @@
+"""QtRunner: requests run on the worker thread, and no garbage collection runs while one
+is outstanding (a collection on the worker thread could free the window's Qt objects off
+the GUI thread; one on the GUI thread the session's tensors while the worker uses them)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from gradstep.ui.qt_runner import QtRunner
+
+
+class _Backend:
+    """Records, for each request, its thread and whether collection was enabled there."""
+
+    def __init__(self):
+        self.seen = []
+        self.release = threading.Event()
+
+    def run(self, **kwargs):
+        self.seen.append((threading.current_thread().name, gc.isenabled()))
+        self.release.wait(10)
+        return {"ok": True, "echo": kwargs}
+
+
+def test_no_collection_while_a_request_is_outstanding_and_back_after(qtbot):
+    backend = _Backend()
+    runner = QtRunner(lambda: backend)
+    results = []
+    runner.sigResult.connect(lambda method, result: results.append(result["echo"]["code"]))
+    try:
+        assert gc.isenabled()
+        runner.request("run", code="a")
+        runner.request("run", code="b")
+        assert not gc.isenabled()  # from the first request on
+        backend.release.set()
+        qtbot.waitUntil(lambda: len(results) == 2, timeout=10_000)
+        assert results == ["a", "b"]
+        assert backend.seen and all(not enabled for _, enabled in backend.seen)
+        assert all(name != threading.main_thread().name for name, _ in backend.seen)
+        qtbot.waitUntil(lambda: not runner.busy, timeout=5_000)
+        assert gc.isenabled()  # the last reply is in: collection is back, on the GUI thread
+    finally:
+        runner.shutdown()
+        gc.enable()
