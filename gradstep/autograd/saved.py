@@ -57,8 +57,19 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False) -> li
             items.append({"name": attr.removeprefix("_saved_"), "error": first_line(exc)})
             continue
         if saved is not None:
-            items.append({"name": attr.removeprefix("_saved_"), "value": to_jsonable(saved)})
+            items.append({"name": attr.removeprefix("_saved_"), "value": to_jsonable(_signed(saved))})
     return items
+
+
+def _signed(saved):
+    """Return ``saved`` with each int as the int64 torch holds: its Python binding hands
+    some int64 attributes out as unsigned (``NllLossBackward0._saved_ignore_index`` reads
+    18446744073709551516 for torch's -100)."""
+    if isinstance(saved, int) and not isinstance(saved, bool) and 2**63 <= saved < 2**64:
+        return saved - 2**64
+    if isinstance(saved, (list, tuple)):
+        return type(saved)(_signed(v) for v in saved)
+    return saved
 
 
 def _tensor_item(node, slot, values: bool, snippet_done: bool) -> dict:
