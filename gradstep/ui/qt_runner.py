@@ -47,6 +47,29 @@ def _failure(method: str, kwargs: dict, exc: BaseException) -> dict:
     return failure_reply(method, error, kwargs)
 
 
+# No cyclic garbage collection while any runner's worker thread works: a collection
+# started on a worker thread could free the window's Qt objects off the GUI thread (a
+# crash or a hang). ``gc`` is one switch for the whole process, so the runners that are
+# busy are counted; collection resumes, on the GUI thread, when the last reply is in.
+_busy_runners = 0
+_gc_was_enabled = False
+
+
+def _pause_gc() -> None:
+    global _busy_runners, _gc_was_enabled
+    if _busy_runners == 0:
+        _gc_was_enabled = gc.isenabled()
+        gc.disable()
+    _busy_runners += 1
+
+
+def _resume_gc() -> None:
+    global _busy_runners
+    _busy_runners -= 1
+    if _busy_runners == 0 and _gc_was_enabled:
+        gc.enable()
+
+
 class _Worker(QtCore.QObject):
     """Lives in the worker thread; runs one request at a time."""
 
@@ -89,7 +112,7 @@ class QtRunner(QtCore.QObject):
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._pending: set[int] = set()
-        self._gc_was_enabled = False  # collection was on before the first outstanding request
+        self._gc_paused = False  # this runner has requests outstanding (see _pause_gc)
         self._thread = QtCore.QThread()
         self._thread.setObjectName("gradstep-session")
         self._worker = _Worker(backend_factory)
@@ -113,12 +136,8 @@ class QtRunner(QtCore.QObject):
         was_busy = self.busy
         self._pending.add(request_id)
         if not was_busy:
-            # No cyclic garbage collection while the worker thread works: a collection
-            # started there could free the window's Qt objects off the GUI thread (a crash
-            # or a hang), one started here the session's tensors while the worker uses
-            # them. Collection resumes, on this thread, when the last reply is in.
-            self._gc_was_enabled = gc.isenabled()
-            gc.disable()
+            self._gc_paused = True
+            _pause_gc()
             self.sigBusyChanged.emit(True)
         self._sigRequest.emit(request_id, method, kwargs)
         return request_id
@@ -155,6 +174,6 @@ class QtRunner(QtCore.QObject):
             self.sigBusyChanged.emit(False)
 
     def _resume_gc(self) -> None:
-        if self._gc_was_enabled:
-            gc.enable()
-            self._gc_was_enabled = False
+        if self._gc_paused:
+            self._gc_paused = False
+            _resume_gc()

@@ -43,3 +43,21 @@ def test_no_collection_while_a_request_is_outstanding_and_back_after(qtbot):
     finally:
         runner.shutdown()
         gc.enable()
+
+
+def test_one_runners_reply_does_not_resume_collection_while_another_is_busy(qtbot):
+    first, second = _Backend(), _Backend()
+    runners = [QtRunner(lambda: first), QtRunner(lambda: second)]
+    try:
+        runners[0].request("run", code="a")
+        runners[1].request("run", code="b")
+        first.release.set()
+        qtbot.waitUntil(lambda: not runners[0].busy, timeout=10_000)
+        assert not gc.isenabled()  # the second runner's worker still works
+        second.release.set()
+        qtbot.waitUntil(lambda: not runners[1].busy, timeout=10_000)
+        assert gc.isenabled()
+    finally:
+        for runner in runners:
+            runner.shutdown()
+        gc.enable()
