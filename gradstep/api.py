@@ -21,6 +21,7 @@ child process, so this process never loads Qt. The JSON shapes are in docs/api.m
 
 from __future__ import annotations
 
+import linecache
 import sys
 
 from gradstep.render_process import ViewOptions
@@ -212,8 +213,6 @@ def _root_label(data: dict) -> str:
 
 def _caller_origin(depth: int = _API_FRAMES) -> dict:
     """Return ``{"file", "line", "code"}`` of the user's line that called the public function."""
-    import linecache
-
     frame = sys._getframe(depth)
     try:
         filename, line = frame.f_code.co_filename, frame.f_lineno

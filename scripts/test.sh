@@ -21,6 +21,7 @@ fi
 log=$(mktemp)
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance >"$log" 2>&1 &
 conformance=$!
+trap 'kill "$conformance" 2>/dev/null; rm -f "$log"' INT TERM
 status=0
 .venv/bin/python -m pytest -q --ignore=tests/conformance || status=$?
 echo "scripts/test.sh: the rest of the suite took $((SECONDS - start)) s; waiting for the conformance suite"

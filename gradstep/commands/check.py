@@ -17,6 +17,7 @@ otherwise (vanishing, exploding and dead layers are warnings), 2 for bad usage.
 from __future__ import annotations
 
 import sys
+import unicodedata
 from contextlib import nullcontext
 
 from gradstep.autograd.elements import text
@@ -149,8 +150,6 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
 
 def _pad(text: str, width: int, right: bool = False) -> str:
     """Return ``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
-    import unicodedata
-
     used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
     space = " " * max(0, width - used)
     return space + text if right else text + space

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.step_state import is_tensor_entry
+from gradstep.i18n import localized
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.refresh_when_seen import RefreshWhenSeen
 from gradstep.ui.words import tr
@@ -31,8 +32,6 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
 
 def graph_words(model: QtSessionModel) -> str:
     """Return the graph's state at this step, in words."""
-    from gradstep.i18n import localized
-
     state = model.state()
     if state is None:
         return tr("no backward pass yet")

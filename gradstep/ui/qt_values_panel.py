@@ -14,6 +14,7 @@ import html
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.autograd.step_state import is_tensor_entry
+from gradstep.i18n import render
 from gradstep.ui.qt_formula_view import QtFormulaView
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
@@ -26,8 +27,6 @@ FORMULA_DELAY_MS = 60  # the formulas are drawn once stepping pauses this long
 
 def jacobian_words(jac: dict) -> str:
     """Return why a node shows no Jacobian, in words (never a raw status like ``too_large:``)."""
-    from gradstep.i18n import render
-
     reason = (render(jac.get("reason_words")) or jac.get("reason") or "").strip()
     words = {
         "freed": tr("Its saved tensors are freed, and no Jacobian was computed before."),
