@@ -18,6 +18,7 @@ import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import procs
 from corpus import HERE, Case
@@ -57,6 +58,18 @@ def run_oracle(case: Case, *, device: str | None = None) -> tuple[procs.Finished
                 return finished, json.load(handle)
         except (OSError, ValueError):
             return finished, None
+
+
+def oracle_facts_of(folder, source: str, root: str = "loss") -> dict:
+    """Write ``source`` as ``folder/case.py``, run the oracle on it there, return its facts
+    (for the oracle's own tests)."""
+    case = Path(folder) / "case.py"
+    case.write_text(source, encoding="utf-8")
+    out = Path(folder) / "facts.json"
+    finished = procs.run([procs.python(), str(ORACLE), str(case), "--root", root, "--out", str(out)],
+                         cwd=str(folder), timeout=300)
+    assert finished.returncode == 0, finished.output
+    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def run_gradstep(case: Case) -> tuple[dict, float]:

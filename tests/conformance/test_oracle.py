@@ -10,7 +10,6 @@ detected, and the oracle never imports gradstep.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import sys
 import procs
 import pytest
 import torch
+from case_runs import oracle_facts_of
 from corpus import HERE
 from oracle_facts import MARKER, engine_steps, summarize, walk_graph
 from oracle_observe import Observer
@@ -155,18 +155,10 @@ def test_split_traceback_keeps_chained_tracebacks_out():
     assert normalize("<A object at 0x7f00ab>") == normalize("<A object at 0x1234>")
 
 
-def _oracle_facts(tmp_path, source: str) -> dict:
-    case = tmp_path / "case.py"
-    case.write_text(source, encoding="utf-8")
-    out = tmp_path / "facts.json"
-    finished = procs.run([sys.executable, str(HERE / "oracle.py"), str(case), "--root", "loss",
-                          "--out", str(out)], cwd=str(tmp_path), timeout=300)
-    assert finished.returncode == 0, finished.output
-    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def test_a_disturbing_observation_is_not_used(tmp_path):
-    facts = _oracle_facts(tmp_path, (
+    facts = oracle_facts_of(tmp_path, (
         "import sys\nimport torch\n"
         "print('traced:', sys.gettrace() is not None)\n"
         "x = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\nloss.backward()\nloss\n"))
@@ -178,7 +170,7 @@ def test_a_disturbing_observation_is_not_used(tmp_path):
 
 def test_oracle_runs_the_case_as_main_with_its_folder_on_the_path(tmp_path):
     (tmp_path / "helper.py").write_text("VALUE = 3.0\n", encoding="utf-8")
-    facts = _oracle_facts(tmp_path, (
+    facts = oracle_facts_of(tmp_path, (
         "import os, sys\nimport torch\nfrom helper import VALUE\n"
         "print(__name__, os.path.basename(__file__), sys.argv[0])\n"
         "x = torch.ones(2, requires_grad=True)\nh = x * VALUE\nloss = h.exp().sum()\n"
@@ -197,7 +189,7 @@ def test_autograd_grad_that_raises_returned_nothing_and_one_that_returns_is_read
     """An autograd.grad call that raised returned nothing: the oracle must not say it
     returned [None] (gradstep's 'returned' is None there); one that caught an exception
     inside itself and returned is still read."""
-    facts = _oracle_facts(tmp_path, (
+    facts = oracle_facts_of(tmp_path, (
         "import torch\n"
         "w = torch.full([1], 2.0)\nloss = (torch.ones(1) * w).sum()\nw.requires_grad_()\n"
         "try:\n    torch.autograd.grad(loss, [w])\nexcept RuntimeError as e:\n    print('raised')\n"

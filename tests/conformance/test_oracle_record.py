@@ -10,14 +10,12 @@ did; two sources that disagree are reported, not merged.
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 
-import procs
 import torch
 import torch.nn.functional as F
-from corpus import HERE
+from case_runs import oracle_facts_of
 from oracle_observe import Observer
 from oracle_record import Recorder
 from oracle_values import merge
@@ -165,18 +163,10 @@ def test_merge_keeps_agreeing_values_and_reports_disagreements():
     assert disagreements == ["n2 output 0: full and mode disagree (max 2.0 vs 2.5)"]
 
 
-def _oracle_facts(tmp_path, source: str) -> dict:
-    case = tmp_path / "case.py"
-    case.write_text(source, encoding="utf-8")
-    out = tmp_path / "facts.json"
-    finished = procs.run([sys.executable, str(HERE / "oracle.py"), str(case), "--root", "loss",
-                          "--out", str(out)], cwd=str(tmp_path), timeout=300)
-    assert finished.returncode == 0, finished.output
-    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def test_the_oracle_confirms_an_unnamed_intermediate_with_the_mode(tmp_path):
-    facts = _oracle_facts(tmp_path, (
+    facts = oracle_facts_of(tmp_path, (
         "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\ny = x * 3\n"
         "loss = y.pow(2).sum()\nloss.backward()\nloss\n"))
     assert [n["name"] for n in facts["minimal"]["graph"]["nodes"][:3]] == [
@@ -189,7 +179,7 @@ def test_the_oracle_confirms_an_unnamed_intermediate_with_the_mode(tmp_path):
 
 
 def test_the_oracle_refuses_mode_values_when_the_mode_changed_the_run(tmp_path):
-    facts = _oracle_facts(tmp_path, (
+    facts = oracle_facts_of(tmp_path, (
         "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
         "print('mode:', torch._C._is_torch_function_mode_enabled())\n"
         "loss = (x * 3).pow(2).sum()\nloss\n"))
@@ -204,7 +194,7 @@ def test_the_oracle_refuses_mode_values_when_the_mode_changed_the_run(tmp_path):
 
 
 def test_the_oracle_falls_back_to_the_mode_outside_modules(tmp_path):
-    facts = _oracle_facts(tmp_path, (
+    facts = oracle_facts_of(tmp_path, (
         "import torch\n\n\nclass Probe(torch.nn.Module):\n"
         "    def forward(self, t):\n"
         "        print('mode:', torch._C._is_torch_function_mode_enabled())\n"
