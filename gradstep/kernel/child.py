@@ -87,8 +87,13 @@ class Child:
         """Return the snippet line the worker is running, from a faulthandler dump (SIGUSR1)."""
         self.signal(signal.SIGUSR1)
         dump = CappedBytes(64 * 1024)
-        drain_output(self.traceback_r, dump, seconds=0.15, until_eof=True)
-        return messages.snippet_line_in_traceback(dump.text(), filename)
+        line = None
+        for _ in range(8):  # the dump comes at once, unless the machine is busy: up to 1.2 s
+            drain_output(self.traceback_r, dump, seconds=0.15, until_eof=True)
+            line = messages.snippet_line_in_traceback(dump.text(), filename)
+            if line is not None:
+                break
+        return line
 
     def ask_to_exit(self) -> None:
         """Ask a ready worker to end by itself (it gets half a second)."""

@@ -113,6 +113,7 @@ class QtRunner(QtCore.QObject):
         self._ids = itertools.count(1)
         self._pending: set[int] = set()
         self._gc_paused = False  # this runner has requests outstanding (see _pause_gc)
+        self._closed = False
         self._thread = QtCore.QThread()
         self._thread.setObjectName("gradstep-session")
         self._worker = _Worker(backend_factory)
@@ -136,8 +137,9 @@ class QtRunner(QtCore.QObject):
         was_busy = self.busy
         self._pending.add(request_id)
         if not was_busy:
-            self._gc_paused = True
-            _pause_gc()
+            if not self._closed:  # after shutdown no reply comes to resume collection
+                self._gc_paused = True
+                _pause_gc()
             self.sigBusyChanged.emit(True)
         self._sigRequest.emit(request_id, method, kwargs)
         return request_id
@@ -153,6 +155,7 @@ class QtRunner(QtCore.QObject):
 
     def shutdown(self) -> None:
         """Stop the worker thread and the backend (the kernel process)."""
+        self._closed = True
         self.stop()
         self._thread.quit()
         self._thread.wait(5000)

@@ -29,7 +29,7 @@ def test_no_collection_while_a_request_is_outstanding_and_back_after(qtbot):
     results = []
     runner.sigResult.connect(lambda method, result: results.append(result["echo"]["code"]))
     try:
-        assert gc.isenabled()
+        gc.enable()
         runner.request("run", code="a")
         runner.request("run", code="b")
         assert not gc.isenabled()  # from the first request on
@@ -61,3 +61,14 @@ def test_one_runners_reply_does_not_resume_collection_while_another_is_busy(qtbo
         for runner in runners:
             runner.shutdown()
         gc.enable()
+
+
+def test_a_request_after_shutdown_leaves_collection_on(qtbot):
+    """A window closed while a queued signal still asks for something: no reply will come."""
+    backend = _Backend()
+    backend.release.set()
+    runner = QtRunner(lambda: backend)
+    runner.shutdown()
+    gc.enable()
+    runner.request("run", code="late")
+    assert gc.isenabled()
