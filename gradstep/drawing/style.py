@@ -211,6 +211,7 @@ def gradient_full_text(value, digits: int = 6) -> str:
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
+@lru_cache(maxsize=65536)
 def _is_default_label(label: str, name: str) -> bool:
     """True when ``label`` only repeats the op name (``mul`` for ``MulBackward0``)."""
     base = _BACKWARD_SUFFIX.sub("", name or "").lower()
@@ -256,7 +257,13 @@ def _wrap(text: str, limit: int, level: int) -> list[str]:
 
 
 def _lines(text: str, px: int, role: str) -> list[Line]:
-    return [Line(part, px, role) for part in wrap(text)]
+    return list(_wrapped_lines(text, px, role))
+
+
+@lru_cache(maxsize=65536)
+def _wrapped_lines(text: str, px: int, role: str) -> tuple[Line, ...]:
+    """The lines of ``text`` (op names and labels repeat over a big graph: wrap each once)."""
+    return tuple(Line(part, px, role) for part in wrap(text))
 
 
 def label_lines(attrs: dict) -> list[Line]:
@@ -305,7 +312,9 @@ def saved_lines(attrs: dict) -> list[Line]:
     """Return the saved-tensor lines: ``saved: a, b`` (role ``saved``) and ``freed: c``
     (role ``freed``), each wrapped at a name."""
     tensors = saved_tensors(attrs)
-    lines = []
+    lines: list[Line] = []
+    if not tensors:
+        return lines
     for role, word in (("saved", "saved: "), ("freed", "freed: ")):
         names = [str(s.get("name", "")) for s in tensors if bool(s.get("freed")) == (role == "freed")]
         if names:
@@ -348,9 +357,10 @@ def node_size(attrs: dict) -> tuple[float, float]:
     """Return the (width, height) of the box of a node with attributes ``attrs``: big enough
     for its saved tensors both alive and freed, so a step that frees them never overflows it."""
     sizes = [lines_size(label_lines(attrs))]
-    if saved_tensors(attrs):
+    tensors = saved_tensors(attrs)
+    if tensors:
         for freed in (False, True):
-            flipped = [dict(s, freed=freed) if s in saved_tensors(attrs) else s
+            flipped = [dict(s, freed=freed) if s in tensors else s
                        for s in attrs.get("saved") or []]
             sizes.append(lines_size(label_lines({**attrs, "saved": flipped})))
     return max(w for w, _ in sizes), max(h for _, h in sizes)
