@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradstep.drawing import edge_geometry, style
+from gradstep.policies.gc_pause import without_gc
 
 DONE_EDGE_STATES = ("done", "freed")
 EDGES_PER_PATH = 512  # edges stroked by one <path> element
@@ -40,6 +41,7 @@ def content_box(layout, edge_labels: dict) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
+@without_gc
 def write_svg(graph, layout, path, *, states: dict | None = None,
               edge_labels: dict | None = None, margin: float = 16.0) -> Path:
     """Write the picture of ``graph`` at ``layout`` to ``path``; return the path."""

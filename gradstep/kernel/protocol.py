@@ -7,12 +7,11 @@ nothing a snippet prints can be mistaken for a reply.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import struct
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from gradstep.policies.gc_pause import gc_paused
 
 _HEADER = struct.Struct(">I")
 MAX_MESSAGE = 1 << 30  # a reply larger than 1 GiB means the pipe is corrupted
@@ -64,23 +63,9 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic GC: reading a big reply makes millions of dicts and lists,
-    which would set off full collections over the growing heap (a 100,000-node trace
-    decodes in half the time without them). JSON data holds no cycles."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _decode(body: bytes) -> object:
     try:
-        with _gc_paused():
+        with gc_paused():  # a 100,000-node trace decodes in half the time
             return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"message is not JSON: {exc}") from None
