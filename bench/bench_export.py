@@ -4,8 +4,9 @@
     .venv/bin/python bench/bench_export.py path/to/snippet.py --root loss --repeat 3
 
 Work is CPU seconds (user + system) of the whole process tree (``process_tree``: the
-kernel process included), the median of ``--repeat`` runs. The snippet's own run
-(`python SNIPPET`) is measured the same way and subtracted from both, so the ratio
+kernel process included). The snippet's own run (`python SNIPPET`) is measured the same
+way, in turn with the two tools, and subtracted from both in each round (the medians
+over ``--repeat`` rounds are printed), so the ratio
 compares what each tool adds on top of running the model: gradstep's added work /
 torchviz + dot's added work. Targets (issue 14): ResNet-50 <= 0.5, the 5,000-op chain
 <= 0.25, the 48-layer transformer <= 0.05. Peak RSS is the largest single process.
@@ -18,8 +19,9 @@ import shlex
 import sys
 import tempfile
 from pathlib import Path
+from statistics import median
 
-from process_tree import median_of
+from process_tree import run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -36,15 +38,22 @@ sys.stdout.write(make_dot(namespace[{root!r}]).source)
 
 def bench(snippet: Path, root: str, repeat: int, out: Path) -> None:
     q = shlex.quote
-    alone = median_of(f"{q(PYTHON)} {q(str(snippet))}", repeat)
-    ours = median_of(f"{q(PYTHON)} -m gradstep export {q(str(snippet))} -o {q(str(out / 'ours.svg'))}",
-                     repeat)
     script = out / "torchviz_make_dot.py"
     script.write_text(TORCHVIZ.format(path=str(snippet), root=root), encoding="utf-8")
-    peer = median_of(f"{q(PYTHON)} {q(str(script))} | dot -Tsvg -o {q(str(out / 'torchviz.svg'))}",
-                     repeat)
-    ours_extra = max(ours["cpu"] - alone["cpu"], 1e-3)
-    peer_extra = max(peer["cpu"] - alone["cpu"], 1e-3)
+    commands = {
+        "alone": f"{q(PYTHON)} {q(str(snippet))}",
+        "ours": f"{q(PYTHON)} -m gradstep export {q(str(snippet))} -o {q(str(out / 'ours.svg'))}",
+        "peer": f"{q(PYTHON)} {q(str(script))} | dot -Tsvg -o {q(str(out / 'torchviz.svg'))}",
+    }
+    # The three commands take turns and each round's added work is its own difference:
+    # on a shared machine the load drifts within a minute, which separate medians would
+    # fold into the (small) differences.
+    rounds = [{name: run_measured(command) for name, command in commands.items()}
+              for _ in range(repeat)]
+    alone, ours, peer = ({key: median(r[name][key] for r in rounds) for key in rounds[0][name]}
+                         for name in commands)
+    ours_extra = max(median(r["ours"]["cpu"] - r["alone"]["cpu"] for r in rounds), 1e-3)
+    peer_extra = max(median(r["peer"]["cpu"] - r["alone"]["cpu"] for r in rounds), 1e-3)
     print(f"{snippet.name:22s} snippet {alone['cpu']:6.2f}s  gradstep {ours['cpu']:6.2f}s "
           f"(wall {ours['wall']:5.2f}, peak {ours['peak_mb']:4.0f} MB)  torchviz+dot "
           f"{peer['cpu']:6.2f}s (wall {peer['wall']:5.2f})  added work: gradstep "
