@@ -1,6 +1,10 @@
 """UI speed on a 10,000-node graph: first paint after a trace, and one backward step.
 
     .venv/bin/python bench/bench_ui.py [--nodes 10000] [--steps 200] [--no-peer]
+    bash -c "ulimit -s unlimited; .venv/bin/python bench/bench_ui.py --nodes 100000 --no-peer"
+
+(100,000 nodes: the session runs in this process, and torch frees a chain that deep
+recursively in C++, which overflows the default 8 MB stack; docs/speed.md.)
 
 Prints, each with a ratio against a peer measured in the same run:
 - first paint: trace JSON in -> graph laid out, drawn and the window painted once;

@@ -20,6 +20,7 @@ import os
 import re
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -84,7 +85,7 @@ class BackwardEntry:
 class DerivativeTable:
     """All entries by node class name, or why there are none (``unavailable``)."""
 
-    entries: dict[str, BackwardEntry] = field(default_factory=dict)
+    entries: Mapping[str, BackwardEntry] = field(default_factory=dict)
     path: str | None = None
     load_seconds: float = 0.0
     unavailable: str | None = None
@@ -131,14 +132,61 @@ def load_table() -> DerivativeTable:
     return DerivativeTable(entries, path, time.perf_counter() - started)
 
 
-def build_entries(definitions: list[dict]) -> dict[str, BackwardEntry]:
-    """Return the entries of a parsed derivatives.yaml by node class name, in file order."""
+def build_entries(definitions: list[dict]) -> Mapping[str, BackwardEntry]:
+    """Return the entries of a parsed derivatives.yaml by node class name, in file order.
+
+    Only the names are worked out here (they number the entries of one base name in
+    file order); an entry's formulas are read when it is first asked for (a trace
+    needs a few of the ~700, and reading all of them took ~0.3 s per process).
+    """
     counter: Counter[str] = Counter()
-    entries: dict[str, BackwardEntry] = {}
+    specs: dict[str, tuple] = {}
     for definition in definitions:
-        for entry in _entries_of(dict(definition), counter):
-            entries[entry.node_name] = entry
-    return entries
+        definition = dict(definition)
+        schema = parse_schema(definition.pop("name"))
+        differentiability = definition.pop("output_differentiability", None) or ()
+        per_key = definition.pop("dispatch", None) or {"Default": definition}
+        argument_names = {a.name for a in schema.arguments}
+        for key, formulas in per_key.items():
+            with_gradient = _names_with_gradient(argument_names, formulas)
+            if not any(a.name in with_gradient for a in schema.arguments):
+                continue  # the codegen names no class for an op without gradients
+            prefix = op_prefix(schema.base) + ("" if key == "Default" else key)
+            node_name = f"{prefix}{counter[prefix]}"
+            counter[prefix] += 1
+            specs[node_name] = (schema, key, formulas, differentiability)
+    return LazyEntries(specs)
+
+
+class LazyEntries(Mapping):
+    """``{node class name: BackwardEntry}``, each entry built on first use."""
+
+    def __init__(self, specs: dict[str, tuple]):
+        self._specs = specs
+        self._built: dict[str, BackwardEntry] = {}
+
+    def __getitem__(self, node_name: str) -> BackwardEntry:
+        found = self._built.get(node_name)
+        if found is None:
+            found = self._built[node_name] = _entry_of(node_name, *self._specs[node_name])
+        return found
+
+    def __iter__(self):
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+def _names_with_gradient(argument_names: set, formulas: dict) -> set:
+    """Return the arguments some backward formula of one dispatch key gives a gradient to
+    (what ``_derivatives`` keeps, without reading the formulas)."""
+    names: set = set()
+    for raw_names in formulas:
+        parts = tuple(n.strip() for n in raw_names.split(","))
+        if parts[0] in argument_names and str(formulas[raw_names]).lower().strip() != "non_differentiable":
+            names.update(parts)
+    return names
 
 
 def op_prefix(base_name: str) -> str:
@@ -152,42 +200,30 @@ def op_prefix(base_name: str) -> str:
     return (camel + "Backward").replace("ForwardBackward", "Backward")
 
 
-def _entries_of(definition: dict, counter: Counter[str]) -> list[BackwardEntry]:
-    """Return the node classes one yaml entry makes: one per dispatch key with derivatives."""
-    schema = parse_schema(definition.pop("name"))
-    differentiability = definition.pop("output_differentiability", None) or ()
-    per_key = definition.pop("dispatch", None) or {"Default": definition}
-    entries = []
-    for key, formulas in per_key.items():
-        derivatives, non_differentiable = _derivatives(schema, formulas)
-        with_gradient = {name for d in derivatives for name in d.inputs}
-        inputs = tuple(
-            DifferentiableInput(a.name, a.type, a.is_tensor_list)
-            for a in schema.arguments
-            if a.name in with_gradient
-        )
-        if not inputs:  # the codegen names no class for an op without gradients
-            continue
-        prefix = op_prefix(schema.base) + ("" if key == "Default" else key)
-        node_name = f"{prefix}{counter[prefix]}"
-        counter[prefix] += 1
-        saved = dedup(s for d in derivatives for s in d.saved if not s.is_output)
-        saved += dedup(s for d in derivatives for s in d.saved if s.is_output)
-        entries.append(
-            BackwardEntry(
-                node_name=node_name,
-                forward=schema.name,
-                schema=schema.text,
-                dispatch_key=key,
-                inputs=inputs,
-                derivatives=tuple(derivatives),
-                saved=saved,
-                outputs=tuple(return_names(schema)),
-                non_differentiable=tuple(non_differentiable),
-                output_differentiability=tuple(differentiability),
-            )
-        )
-    return entries
+def _entry_of(node_name: str, schema: Schema, key: str, formulas: dict,
+              differentiability) -> BackwardEntry:
+    """Return the entry of one dispatch key of one yaml definition (its formulas read now)."""
+    derivatives, non_differentiable = _derivatives(schema, formulas)
+    with_gradient = {name for d in derivatives for name in d.inputs}
+    inputs = tuple(
+        DifferentiableInput(a.name, a.type, a.is_tensor_list)
+        for a in schema.arguments
+        if a.name in with_gradient
+    )
+    saved = dedup(s for d in derivatives for s in d.saved if not s.is_output)
+    saved += dedup(s for d in derivatives for s in d.saved if s.is_output)
+    return BackwardEntry(
+        node_name=node_name,
+        forward=schema.name,
+        schema=schema.text,
+        dispatch_key=key,
+        inputs=inputs,
+        derivatives=tuple(derivatives),
+        saved=saved,
+        outputs=tuple(return_names(schema)),
+        non_differentiable=tuple(non_differentiable),
+        output_differentiability=tuple(differentiability),
+    )
 
 
 def _derivatives(schema: Schema, formulas: dict) -> tuple[list[Derivative], list[str]]:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import networkx as nx
 
+from gradstep.policies.gc_pause import without_gc
+
 _EDGE_FIELDS = ("source", "target", "slot", "input_nr")
 
 
+@without_gc  # 100,000 nodes: seconds of full collections otherwise
 def graph_from_json(data: dict) -> nx.MultiDiGraph:
     """Return the MultiDiGraph of a trace JSON dict (edge key = slot).
 

@@ -15,28 +15,9 @@ in place, or steals it for ``.grad``, when nobody else holds it. A leaf's
 
 from __future__ import annotations
 
-import contextlib
-import gc
-
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.trace import node_name
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector inside the block (no-op when already paused).
-
-    A recorded pass allocates thousands of small dicts, lists and closures; each
-    full collection then walks the whole heap (torch, the model, the graph) and
-    costs more than the backward pass itself. Nothing recorded here forms cycles.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+from gradstep.policies.gc_pause import gc_paused
 
 
 class StepRecorder:

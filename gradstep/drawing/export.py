@@ -1,8 +1,9 @@
 """Write a graph to a file; the format comes from the extension.
 
-PNG, SVG and PDF are drawn by the same Qt painting as the window (headless:
-an offscreen QApplication is created when none exists). DOT, GraphML and JSON
-need no Qt and never import it (``gradstep.drawing.files`` writes them).
+PNG and PDF are drawn by the same Qt painting as the window (headless: an offscreen
+QApplication is created when none exists); SVG is the same drawing written as text
+(``svg_picture``). SVG, DOT, GraphML and JSON need no Qt and never import it
+(``gradstep.drawing.files`` writes the graph files).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from pathlib import Path
 
 from gradstep.drawing.files import FILE_FORMATS, ExportError, compute_layout, fold, write_graph_file
+from gradstep.drawing.svg_picture import write_svg
 from gradstep.none_guard import protect_none
 
 __all__ = ["FILE_FORMATS", "PICTURE_FORMATS", "ExportError", "compute_layout", "export_graph",
@@ -46,6 +48,8 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
                                 edge_labels=edge_labels, layout=layout, edge_grads=edge_grads,
                                 extra=extra)
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
+    if suffix == ".svg":
+        return write_svg(graph, lay, path, states=states, edge_labels=edge_labels, margin=MARGIN)
     _write_picture(graph, lay, path, suffix, states=states, scale=scale,
                    transparent=transparent, edge_labels=edge_labels)
     return path
@@ -79,8 +83,6 @@ def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transp
     source = scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
     if suffix == ".png":
         _write_png(scene, source, path, scale, transparent)
-    elif suffix == ".svg":
-        _write_svg(scene, source, path, graph)
     else:
         _write_pdf(scene, source, path)
     scene.deleteLater()
@@ -110,20 +112,6 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
     _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)
     if not image.save(str(path), "PNG"):
         raise ExportError(f"could not write {path}: is the folder writable?")
-
-
-def _write_svg(scene, source, path: Path, graph) -> None:
-    from PySide6 import QtCore, QtGui, QtSvg
-
-    generator = QtSvg.QSvgGenerator()
-    generator.setFileName(str(path))
-    generator.setSize(QtCore.QSize(round(source.width()), round(source.height())))
-    generator.setViewBox(QtCore.QRectF(0, 0, source.width(), source.height()))
-    generator.setTitle("gradstep graph")
-    generator.setDescription(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
-    generator.setResolution(96)
-    painter = QtGui.QPainter(generator)
-    _render(scene, painter, QtCore.QRectF(0, 0, source.width(), source.height()), source)
 
 
 def _write_pdf(scene, source, path: Path) -> None:

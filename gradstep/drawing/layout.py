@@ -31,6 +31,7 @@ from gradstep.drawing.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinat
 from gradstep.drawing.graph_files import edge_triples, quote
 from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
 from gradstep.drawing.ordering import count_inversions, initial_order, reduce_crossings
+from gradstep.policies.gc_pause import without_gc
 
 __all__ = ["Layout", "DotNotFoundError", "layout", "layout_dot", "count_inversions"]
 
@@ -63,6 +64,7 @@ class DotNotFoundError(RuntimeError):
 # the public entry points
 
 
+@without_gc  # a 100,000-node layout makes millions of lists: no full collections meanwhile
 def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
     """Return the layered Layout of ``graph`` (any networkx graph), root at the top for TB.
 

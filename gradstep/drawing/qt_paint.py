@@ -7,14 +7,12 @@ that are exposed (``scene.NodesItem``, which also draws the far-zoom plain boxes
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 from PySide6 import QtCore, QtGui
 
-from gradstep.drawing import style
+from gradstep.drawing import edge_geometry, style
 
-ARROW_LEN, ARROW_HALF = 8.0, 3.5
 LABEL_LOD = 0.4  # below this zoom, node text is not drawn (unreadable anyway)
 DETAIL_LOD = 0.15  # below this, nodes are plain filled rectangles without borders
 
@@ -47,34 +45,15 @@ def edge_paths(routes: dict, keys) -> tuple[QtGui.QPainterPath, QtGui.QPainterPa
 def _add_smooth_polyline(path: QtGui.QPainterPath, route: list) -> None:
     """Add ``route`` to ``path``, rounding each bend with a quadratic curve (a light spline)."""
     path.moveTo(*route[0])
-    if len(route) == 2:
-        path.lineTo(*_shorten(route[0], route[1]))
-        return
-    for i in range(1, len(route) - 1):
-        mid = ((route[i][0] + route[i + 1][0]) / 2, (route[i][1] + route[i + 1][1]) / 2)
-        if i == len(route) - 2:
-            mid = _shorten(route[i], route[i + 1])
-        path.quadTo(QtCore.QPointF(*route[i]), QtCore.QPointF(*mid))
-
-
-def _shorten(a, b) -> tuple:
-    """Return ``b`` moved back towards ``a`` by the arrow length (the arrowhead fills the gap)."""
-    dx, dy = b[0] - a[0], b[1] - a[1]
-    length = math.hypot(dx, dy)
-    if length <= ARROW_LEN:
-        return b
-    return (b[0] - dx / length * ARROW_LEN * 0.9, b[1] - dy / length * ARROW_LEN * 0.9)
+    for piece in edge_geometry.smooth_segments(route):
+        if piece[0] == "L":
+            path.lineTo(*piece[1])
+        else:
+            path.quadTo(QtCore.QPointF(*piece[1]), QtCore.QPointF(*piece[2]))
 
 
 def _add_arrowhead(path: QtGui.QPainterPath, a, b) -> None:
-    dx, dy = b[0] - a[0], b[1] - a[1]
-    length = math.hypot(dx, dy) or 1.0
-    ux, uy = dx / length, dy / length
-    bx, by = b[0] - ux * ARROW_LEN, b[1] - uy * ARROW_LEN
-    poly = QtGui.QPolygonF([QtCore.QPointF(*b),
-                            QtCore.QPointF(bx - uy * ARROW_HALF, by + ux * ARROW_HALF),
-                            QtCore.QPointF(bx + uy * ARROW_HALF, by - ux * ARROW_HALF)])
-    path.addPolygon(poly)
+    path.addPolygon(QtGui.QPolygonF([QtCore.QPointF(*p) for p in edge_geometry.arrowhead(a, b)]))
     path.closeSubpath()
 
 
@@ -92,15 +71,8 @@ def paint_edges(painter: QtGui.QPainter, lines, heads, colour: str, width: float
 
 
 def edge_label_rect(route: list, text: str) -> QtCore.QRectF:
-    """Return the pill an edge label is written on, beside the middle of the route: to its
-    right where the edge runs up or down, above it where it runs sideways (a left-to-right
-    layout), so the pill never covers the line or slides under the next box."""
-    (x, y), (dx, dy) = _route_middle(route)
-    width = style.text_width(text, style.DETAIL_PX) + 8
-    height = style.line_height(style.DETAIL_PX) + 2
-    if abs(dx) > abs(dy):  # sideways: centred above the line
-        return QtCore.QRectF(x - width / 2, y - height - 3, width, height)
-    return QtCore.QRectF(x + 4, y - height / 2, width, height)
+    """Return the pill an edge label is written on (``edge_geometry.edge_label_box``)."""
+    return QtCore.QRectF(*edge_geometry.edge_label_box(route, text))
 
 
 def paint_edge_label(painter: QtGui.QPainter, route: list, text: str) -> None:
@@ -114,18 +86,6 @@ def paint_edge_label(painter: QtGui.QPainter, route: list, text: str) -> None:
     painter.drawRoundedRect(rect, 4, 4)
     painter.setPen(QtGui.QColor(style.TEXT))
     painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, text)
-
-
-def _route_middle(route: list) -> tuple:
-    """Return the point halfway along a polyline and the direction of its segment there."""
-    lengths = [math.dist(a, b) for a, b in zip(route, route[1:])]
-    half = sum(lengths) / 2
-    for (a, b), seg in zip(zip(route, route[1:]), lengths):
-        if half <= seg and seg > 0:
-            t = half / seg
-            return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t), (b[0] - a[0], b[1] - a[1])
-        half -= seg
-    return route[len(route) // 2], (0.0, 1.0)
 
 
 def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, state: str,

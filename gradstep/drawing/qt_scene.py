@@ -74,8 +74,11 @@ class NodesItem(QtWidgets.QGraphicsItem):
         # gradient labels over the boxes: where one is wider than the gap between two
         # layers (a left-to-right layout) it covers a box's edge, never hides under it
         routes = scene.layout.routes
+        seen = visible_rect(painter, option)
         for key, text in scene.edge_labels.items():
-            qt_paint.paint_edge_label(painter, routes.get(key), text)
+            route = routes.get(key)
+            if route and (seen.isEmpty() or seen.intersects(qt_paint.edge_label_rect(route, text))):
+                qt_paint.paint_edge_label(painter, route, text)
 
     def _paint_plain(self, painter, shown) -> None:
         scene = self._scene
@@ -120,6 +123,9 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         for index, chunk in enumerate(self._chunks):
             for key in chunk.keys:
                 self._chunks_of.setdefault(key[0], set()).add(index)
+        # without this flag Qt leaves option.exposedRect empty, and every paint of a step
+        # stroked every chunk of the graph (100,000 nodes: ~1,600 paths, 15-30 ms)
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self.setZValue(0)
 
     def sources_changed(self, nodes) -> None:

@@ -211,6 +211,7 @@ def gradient_full_text(value, digits: int = 6) -> str:
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
+@lru_cache(maxsize=65536)
 def _is_default_label(label: str, name: str) -> bool:
     """True when ``label`` only repeats the op name (``mul`` for ``MulBackward0``)."""
     base = _BACKWARD_SUFFIX.sub("", name or "").lower()
@@ -256,7 +257,13 @@ def _wrap(text: str, limit: int, level: int) -> list[str]:
 
 
 def _lines(text: str, px: int, role: str) -> list[Line]:
-    return [Line(part, px, role) for part in wrap(text)]
+    return list(_wrapped_lines(text, px, role))
+
+
+@lru_cache(maxsize=65536)
+def _wrapped_lines(text: str, px: int, role: str) -> tuple[Line, ...]:
+    """The lines of ``text`` (op names and labels repeat over a big graph: wrap each once)."""
+    return tuple(Line(part, px, role) for part in wrap(text))
 
 
 def label_lines(attrs: dict) -> list[Line]:
@@ -267,6 +274,15 @@ def label_lines(attrs: dict) -> list[Line]:
     ``saved`` (alive) or ``freed``, read from ``attrs["saved"]``: give it a step's
     saved entries (``gradstep.autograd.step_state``) to draw that moment.
     """
+    head, tail = _lines_around_saved(attrs)
+    if tail is None:  # a module box: no saved tensors, no device
+        return head
+    return head + saved_lines(attrs) + tail
+
+
+def _lines_around_saved(attrs: dict) -> tuple[list[Line], list[Line] | None]:
+    """Return the lines above the saved tensors (title, names, shape, value) and those
+    below them (device); a module box has only the first (the second is None)."""
     kind = attrs.get("kind", "op")
     name = str(attrs.get("name") or attrs.get("id") or "")
     label = str(attrs.get("label") or "")
@@ -275,7 +291,7 @@ def label_lines(attrs: dict) -> list[Line]:
         count = attrs.get("op_count")
         if count is not None:
             lines.append(Line(f"{count} op{'s' if count != 1 else ''}", DETAIL_PX, "detail"))
-        return lines
+        return lines, None
     if kind == "leaf":
         lines = _lines(label or "leaf", TITLE_PX, "title")
     else:
@@ -288,11 +304,10 @@ def label_lines(attrs: dict) -> list[Line]:
     value = format_small_value(attrs.get("value"))
     if value:
         lines.append(Line(shorten(value), DETAIL_PX, "detail"))
-    lines += saved_lines(attrs)
     device = str(attrs.get("device") or "")
     if device and device != "cpu":
-        lines.append(Line(device, DETAIL_PX, "device"))
-    return lines
+        return lines, [Line(device, DETAIL_PX, "device")]
+    return lines, []
 
 
 def saved_tensors(attrs: dict) -> list[dict]:
@@ -305,7 +320,9 @@ def saved_lines(attrs: dict) -> list[Line]:
     """Return the saved-tensor lines: ``saved: a, b`` (role ``saved``) and ``freed: c``
     (role ``freed``), each wrapped at a name."""
     tensors = saved_tensors(attrs)
-    lines = []
+    lines: list[Line] = []
+    if not tensors:
+        return lines
     for role, word in (("saved", "saved: "), ("freed", "freed: ")):
         names = [str(s.get("name", "")) for s in tensors if bool(s.get("freed")) == (role == "freed")]
         if names:
@@ -333,26 +350,28 @@ def badge_pad(role: str) -> float:
 
 def lines_size(lines) -> tuple[float, float]:
     """Return the (width, height) of a box holding ``lines``, padding and glyph column included."""
-    return _lines_size(tuple(lines))
-
-
-@lru_cache(maxsize=65536)
-def _lines_size(lines: tuple) -> tuple[float, float]:
-    width = max((text_width(ln.text, ln.px, ln.role == "title") + badge_pad(ln.role)
-                 for ln in lines), default=0.0)
-    height = sum(line_height(ln.px) for ln in lines)
+    width, height = 0.0, 0  # a plain loop: sized once per node of a 100,000-node graph
+    for ln in lines:
+        line_width = text_width(ln.text, ln.px, ln.role == "title") + badge_pad(ln.role)
+        if line_width > width:
+            width = line_width
+        height += line_height(ln.px)
     return (max(MIN_W, width + 2 * PAD_X + GLYPH_W), max(MIN_H, height + 2 * PAD_Y))
 
 
 def node_size(attrs: dict) -> tuple[float, float]:
     """Return the (width, height) of the box of a node with attributes ``attrs``: big enough
     for its saved tensors both alive and freed, so a step that frees them never overflows it."""
-    sizes = [lines_size(label_lines(attrs))]
-    if saved_tensors(attrs):
+    head, tail = _lines_around_saved(attrs)
+    if tail is None:
+        return lines_size(head)
+    sizes = [lines_size(head + saved_lines(attrs) + tail)]
+    tensors = saved_tensors(attrs)
+    if tensors:
         for freed in (False, True):
-            flipped = [dict(s, freed=freed) if s in saved_tensors(attrs) else s
+            flipped = [dict(s, freed=freed) if s in tensors else s
                        for s in attrs.get("saved") or []]
-            sizes.append(lines_size(label_lines({**attrs, "saved": flipped})))
+            sizes.append(lines_size(head + saved_lines({"saved": flipped}) + tail))
     return max(w for w, _ in sizes), max(h for _, h in sizes)
 
 
