@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from gradstep.autograd.elements import flatten
+
 FONT_FAMILY = "DejaVu Sans"
 TITLE_PX = 12  # pixel size of a node's first line, in scene units
 DETAIL_PX = 10  # pixel size of the other lines
@@ -165,16 +167,7 @@ EDGE_LABEL_PX = 140.0  # fits between two layers of a left-to-right layout (RANK
 
 def _numbers_of(value) -> list | None:
     """Return the numbers of a small gradient (a number or nested list), None for a summary."""
-    if value is None or isinstance(value, dict):
-        return None
-    out, stack = [], [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        else:
-            out.append(item)
-    return out
+    return None if value is None or isinstance(value, dict) else flatten(value)
 
 
 def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
