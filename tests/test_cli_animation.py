@@ -24,9 +24,9 @@ class InProcess(Session):
 
 @pytest.fixture
 def in_process(monkeypatch):
-    import gradstep.commands.export as export_command
+    import gradstep.commands.run_and_report as run_and_report
 
-    monkeypatch.setattr(export_command, "open_session", lambda args: InProcess())
+    monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())  # start_snippet's
 
 
 def steps_of(lesson: str, pass_number: int = 1) -> int:

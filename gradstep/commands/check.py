@@ -28,10 +28,9 @@ from gradstep.commands.run_and_report import (
     SNIPPET_FAILED,
     CommandError,
     display_name,
-    load_source,
-    open_session,
     print_json,
     report_error,
+    start_snippet,
 )
 from gradstep.i18n import ENGLISH, _, using
 
@@ -40,23 +39,18 @@ def run(args) -> int:
     """Print the findings; return the exit status (0, 1 or 2)."""
     name = display_name(args)
     try:
-        source, filename = load_source(args)
+        started = start_snippet(args)
     except CommandError as exc:
         report_error(exc.error, name)
         return exc.status
-    session = open_session(args)
     try:
-        return _check(args, session, source, filename, name)
+        return _check(args, started.session, started.result, started.source, name)
     finally:
-        session.shutdown()
+        started.session.shutdown()
 
 
-def _check(args, session, source: str, filename: str, name: str) -> int:
+def _check(args, session, result: dict, source: str, name: str) -> int:
     deep = getattr(args, "deep_values", False)
-    result = session.run(source, device=args.device, root=args.root, filename=filename,
-                         deep_values=deep)
-    if result.get("output"):
-        sys.stderr.write(result["output"])
     if deep:
         sys.stderr.write(_("gradstep: --deep-values ran the snippet under a TorchFunctionMode, "
                            "which can change the kernels torch picks") + "\n")

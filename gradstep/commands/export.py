@@ -18,7 +18,6 @@ Works without a display.
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 from gradstep.autograd.errors import make_error
@@ -30,9 +29,8 @@ from gradstep.commands.run_and_report import (
     SNIPPET_FAILED,
     CommandError,
     display_name,
-    load_source,
-    open_session,
     report_error,
+    start_snippet,
 )
 from gradstep.drawing.export import ExportError, export_graph
 from gradstep.i18n import lazy
@@ -54,16 +52,11 @@ def run(args) -> int:
         report_error(_usage(problem), name)
         return BAD_USAGE
     try:
-        source, filename = load_source(args)
+        session, result, _source, _filename = start_snippet(args)
     except CommandError as exc:
         report_error(exc.error, name)
         return exc.status
-    session = open_session(args)
     try:
-        result = session.run(source, device=args.device, root=args.root, filename=filename,
-                             deep_values=getattr(args, "deep_values", False))
-        if result.get("output"):
-            sys.stderr.write(result["output"])
         if not result["ok"] and not result.get("trace"):
             report_error(result["error"], name)
             return result.get("exit_code") or SNIPPET_FAILED

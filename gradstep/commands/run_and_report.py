@@ -8,6 +8,7 @@ Standard output carries only the JSON; whatever the snippet printed goes to stde
 from __future__ import annotations
 
 import sys
+from typing import NamedTuple
 
 from gradstep.autograd.errors import format_error
 from gradstep.autograd.snippet import SnippetLoadError, load_snippet
@@ -48,22 +49,47 @@ def open_session(args):
     return Kernel(timeout=getattr(args, "timeout", None), restart_eagerly=False)
 
 
+class Started(NamedTuple):
+    """A snippet run by a subcommand: its session (to shut down), the run's reply, the text."""
+
+    session: object
+    result: dict
+    source: str
+    filename: str
+
+
+def start_snippet(args) -> Started:
+    """Load and run the snippet of ``args``; copy its own output to stderr.
+
+    Raises CommandError when the snippet cannot be loaded (no session is opened then).
+    A snippet that fails is returned as it is (``result["ok"]`` False): a failure after
+    the graph was built still has a graph to show. The caller shuts the session down.
+    """
+    source, filename = load_source(args)
+    session = open_session(args)
+    try:
+        result = session.run(source, device=args.device, root=args.root, filename=filename,
+                             deep_values=getattr(args, "deep_values", False))
+    except BaseException:
+        session.shutdown()
+        raise
+    if result.get("output"):
+        sys.stderr.write(result["output"])
+        sys.stderr.flush()
+    return Started(session, result, source, filename)
+
+
 def run_snippet(args):
     """Load and run the snippet of ``args``; return ``(session, result, filename)``.
 
     The snippet's own output is copied to stderr. Raises CommandError when the
     snippet cannot be loaded or failed.
     """
-    source, filename = load_source(args)
-    session = open_session(args)
-    result = session.run(source, device=args.device, root=args.root, filename=filename,
-                         deep_values=getattr(args, "deep_values", False))
-    if result.get("output"):
-        sys.stderr.write(result["output"])
-        sys.stderr.flush()
-    if not result["ok"]:
-        raise CommandError(result["error"], result.get("exit_code") or SNIPPET_FAILED)
-    return session, result, filename
+    started = start_snippet(args)
+    if not started.result["ok"]:
+        raise CommandError(started.result["error"],
+                           started.result.get("exit_code") or SNIPPET_FAILED)
+    return started.session, started.result, started.filename
 
 
 def print_json(data) -> None:
