@@ -3,6 +3,7 @@ gradstep runs start together when the first conformance test asks for one."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -35,6 +36,16 @@ def case_runner():
     _runner.append(runner)
     yield runner
     runner.close()
+
+
+@pytest.fixture
+def run(case_runner, case):
+    """The three runs of ``case`` (a test parametrized with params.PARAMS); skipped when a
+    library the case needs is not installed."""
+    missing = [m for m in case.needs if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"no module {missing[0]}")
+    return case_runner.get(case)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

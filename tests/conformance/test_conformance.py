@@ -11,8 +11,6 @@ the oracle's two watched runs agree where both saw a node's value.
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from compare import (
     exception_problems,
@@ -23,19 +21,8 @@ from compare import (
     steps_problems,
     value_problems,
 )
-from corpus import all_cases
 from output_text import normalize, split_traceback
-
-PARAMS = [pytest.param(case, id=case.name, marks=[pytest.mark.slow] if case.slow else [])
-          for case in all_cases()]
-
-
-@pytest.fixture
-def run(case_runner, case):
-    missing = [m for m in case.needs if importlib.util.find_spec(m) is None]
-    if missing:
-        pytest.skip(f"no module {missing[0]}")
-    return case_runner.get(case)
+from params import PARAMS
 
 
 def _fail_on(run, problems: list[str]) -> None:

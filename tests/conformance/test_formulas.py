@@ -5,27 +5,16 @@ same ``scripts/formula_coverage.py --corpus`` prints; the runs are the suite's o
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
-from corpus import all_cases
+from params import PARAMS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.autograd.formula_models import run_coverage  # noqa: E402
 
 pytest.importorskip("yaml")
-PARAMS = [pytest.param(case, id=case.name, marks=[pytest.mark.slow] if case.slow else [])
-          for case in all_cases()]
-
-
-@pytest.fixture
-def run(case_runner, case):
-    missing = [m for m in case.needs if importlib.util.find_spec(m) is None]
-    if missing:
-        pytest.skip(f"no module {missing[0]}")
-    return case_runner.get(case)
 
 
 @pytest.mark.parametrize("case", PARAMS)
