@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gradstep.drawing.formats import FILE_FORMATS as FILE_SUFFIXES
 from gradstep.render_process import (
     PICTURE_SUFFIXES,
     Picture,
@@ -24,7 +25,6 @@ from gradstep.render_process import (
     render_files,
 )
 
-FILE_SUFFIXES = (".dot", ".gv", ".graphml", ".json")
 DISPLAY_PNG_MAX_NODES = 400
 DISPLAY_PNG_SCALE = 1.0
 _KINDS = {"svg": (".svg", None), "png": (".png", None), "display png": (".png", DISPLAY_PNG_SCALE)}

@@ -22,8 +22,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradstep.drawing.formats import PICTURE_FORMATS as PICTURE_SUFFIXES
+
 RENDER_MODULE = "gradstep.commands.render"
-PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
 RANKDIRS = ("TB", "LR")
 ENGINES = ("layered", "dot")
 TIMEOUT_S = 300.0

@@ -4,7 +4,8 @@
 what really gets loaded, imports made at run time included: the records, the policies,
 the step state and the command line load neither torch nor Qt (printing JSON or drawing
 a step never loads torch), the autograd core and the pure drawing modules never load
-Qt, and the window never loads torch.
+Qt, and the window never loads torch. An SVG export of the plain graph and a printed
+trace leave the graph in the kernel: the command's own process loads no networkx.
 """
 
 from __future__ import annotations
@@ -148,3 +149,31 @@ def test_qt_modules_and_only_they_are_named_qt_():
             if bool(top & set(QT)) != path.stem.startswith("qt_") and name not in NAMED_WITHOUT_PREFIX:
                 wrong.append(name)
     assert wrong == []
+
+
+LIGHT_COMMAND = textwrap.dedent("""
+    import importlib.abc, sys
+
+    class Forbid(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] in ("networkx", "numpy", "torch", "PySide6"):
+                raise ImportError("forbidden in the command's process: " + name)
+
+    sys.meta_path.insert(0, Forbid())
+    from gradstep.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_plain_exports_and_traces_are_written_by_the_kernel_not_the_command(tmp_path):
+    """The kernel (its own process) writes them where the graph lives (kernel.writing)."""
+    lesson = str(ROOT / "gradstep" / "resources" / "examples" / "mse_backward.py")
+    for argv in (["export", lesson, "-o", str(tmp_path / "g.svg")],
+                 ["export", lesson, "-o", str(tmp_path / "g.graphml"), "--collapse", "1"],
+                 ["trace", lesson, "--json"]):
+        done = subprocess.run([sys.executable, "-c", LIGHT_COMMAND, *argv], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "g.svg").read_text(encoding="utf-8").lstrip().startswith("<")
+    assert "<graphml" in (tmp_path / "g.graphml").read_text(encoding="utf-8")
+    assert {n["label"] for n in json.loads(done.stdout)["nodes"]} >= {"w"}

@@ -13,6 +13,12 @@ for slides, all the same size); ``-o pass.gif`` (``.apng``, ``.webp``) animates 
 one frame per step (``--delay MS`` each; ``gradstep.commands.animation``).
 Exit status: 0, 1 when the snippet failed, 2 for bad usage.
 Works without a display.
+
+The plain graph of a snippet that ran to its end, in a format that needs no Qt (SVG,
+DOT, GraphML, JSON), is written by the kernel, where the graph lives
+(``kernel.writing``): no trace on the pipe, and this process never imports networkx
+or numpy. Everything else (a step, a pass, PNG, PDF, animations, a failed run) is drawn
+here from the trace.
 """
 
 from __future__ import annotations
@@ -21,8 +27,6 @@ import shutil
 from pathlib import Path
 
 from gradstep.autograd.errors import make_error
-from gradstep.autograd.graph_json import graph_from_json
-from gradstep.autograd.step_state import PassHistory, drawn_calls
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
@@ -32,11 +36,10 @@ from gradstep.commands.run_and_report import (
     report_error,
     start_snippet,
 )
-from gradstep.drawing.export import ExportError, export_graph
+from gradstep.drawing.formats import FILE_FORMATS, PICTURE_FORMATS, TEXT_FORMATS
 from gradstep.i18n import lazy
-from gradstep.step_drawing import drawing_at
 
-FORMATS = (".png", ".svg", ".pdf", ".dot", ".gv", ".graphml", ".json")
+FORMATS = PICTURE_FORMATS + FILE_FORMATS
 ANIMATED = (".gif", ".apng", ".webp")  # one frame per step (gradstep.commands.animation)
 
 
@@ -52,11 +55,14 @@ def run(args) -> int:
         report_error(_usage(problem), name)
         return BAD_USAGE
     try:
-        session, result, _source, _filename = start_snippet(args)
+        session, result, _source, _filename = start_snippet(
+            args, keep_trace=_plain_text_file(args))
     except CommandError as exc:
         report_error(exc.error, name)
         return exc.status
     try:
+        if result.get("trace_kept"):
+            return _written_by_kernel(args, session, name)
         if not result["ok"] and not result.get("trace"):
             report_error(result["error"], name)
             return result.get("exit_code") or SNIPPET_FAILED
@@ -65,7 +71,30 @@ def run(args) -> int:
         session.shutdown()  # the kernel process ends with the command, whatever happened
 
 
+def _plain_text_file(args) -> bool:
+    """Return True when the output is the plain graph in a format the kernel writes."""
+    return (Path(args.output).suffix.lower() in TEXT_FORMATS and args.step is None
+            and getattr(args, "pass_number", None) is None and not args.frames)
+
+
+def _written_by_kernel(args, session, name: str) -> int:
+    """Have the kernel write the kept trace's plain graph to ``args.output``."""
+    reply = session.write(str(Path(args.output).resolve()), rankdir=args.rankdir,
+                          layout=args.layout, collapse=args.collapse)
+    if reply.get("refused"):
+        report_error(_usage(reply["refused"]), name)
+        return BAD_USAGE
+    if reply.get("error"):  # the kernel failed while drawing (gradstep's fault, or memory)
+        report_error(reply["error"], name)
+        return SNIPPET_FAILED
+    return OK
+
+
 def _export(args, session, result, name: str) -> int:
+    from gradstep.autograd.graph_json import graph_from_json  # networkx: only when drawn here
+    from gradstep.drawing.export import ExportError, export_graph
+    from gradstep.step_drawing import drawing_at
+
     if not result.get("trace"):
         report_error(_nothing_to_draw(), name)
         return SNIPPET_FAILED
@@ -118,6 +147,8 @@ def choose_pass(args, result: dict, graph, session):
     runs. A snippet that failed in a call on the drawn graph shows that call at its end.
     Raises CommandError for a ``--pass`` that cannot be drawn.
     """
+    from gradstep.autograd.step_state import PassHistory, drawn_calls
+
     drawn = drawn_calls(result.get("calls"), graph)
     history = PassHistory(graph, [c["timeline"] for c in drawn],  # members: faded in frames
                           [tuple(n["id"] for n in c.get("nodes") or ()) for c in drawn])

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from gradstep.autograd.errors import format_error
 from gradstep.autograd.snippet import SnippetLoadError, load_snippet
 from gradstep.kernel.client import Kernel
-from gradstep.policies.strict_json import dumps
+from gradstep.policies.strict_json import json_line
 
 OK, SNIPPET_FAILED, BAD_USAGE = 0, 1, 2
 
@@ -58,18 +58,21 @@ class Started(NamedTuple):
     filename: str
 
 
-def start_snippet(args) -> Started:
+def start_snippet(args, *, keep_trace: bool = False) -> Started:
     """Load and run the snippet of ``args``; copy its own output to stderr.
 
     Raises CommandError when the snippet cannot be loaded (no session is opened then).
     A snippet that fails is returned as it is (``result["ok"]`` False): a failure after
-    the graph was built still has a graph to show. The caller shuts the session down.
+    the graph was built still has a graph to show. ``keep_trace``: a finished run's trace
+    stays in the kernel (``result["trace_kept"]``) for ``session.write`` (a Kernel only;
+    an in-process session, in tests, sends it as always). The caller shuts the session down.
     """
     source, filename = load_source(args)
     session = open_session(args)
+    more = {"keep_trace": True} if keep_trace and isinstance(session, Kernel) else {}
     try:
         result = session.run(source, device=args.device, root=args.root, filename=filename,
-                             deep_values=getattr(args, "deep_values", False))
+                             deep_values=getattr(args, "deep_values", False), **more)
     except BaseException:
         session.shutdown()
         raise
@@ -79,13 +82,13 @@ def start_snippet(args) -> Started:
     return Started(session, result, source, filename)
 
 
-def run_snippet(args):
+def run_snippet(args, *, keep_trace: bool = False):
     """Load and run the snippet of ``args``; return ``(session, result, filename)``.
 
     The snippet's own output is copied to stderr. Raises CommandError when the
     snippet cannot be loaded or failed.
     """
-    started = start_snippet(args)
+    started = start_snippet(args, keep_trace=keep_trace)
     if not started.result["ok"]:
         raise CommandError(started.result["error"],
                            started.result.get("exit_code") or SNIPPET_FAILED)
@@ -94,11 +97,11 @@ def run_snippet(args):
 
 def print_json(data) -> None:
     """Write ``data`` to stdout as strict JSON (no NaN/Infinity literals), one line, UTF-8."""
-    text = dumps(data)
-    try:
-        encoded = (text + "\n").encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
-        encoded = (dumps(data, ascii_only=True) + "\n").encode("ascii")
+    print_bytes(json_line(data))
+
+
+def print_bytes(encoded: bytes) -> None:
+    """Write UTF-8 ``encoded`` text (JSON made by ``json_line``) to stdout."""
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a replaced stdout (tests): text is all it takes
         sys.stdout.write(encoded.decode("utf-8"))

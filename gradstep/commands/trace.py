@@ -1,10 +1,20 @@
-"""`gradstep trace FILE --json`: print the autograd graph as the DESIGN.md trace JSON."""
+"""`gradstep trace FILE --json`: print the autograd graph as the DESIGN.md trace JSON.
+
+The kernel writes the JSON text itself (``kernel.writing``) and this command copies it
+to stdout: a 100,000-node trace is ~99 MB, which would otherwise be encoded for the
+pipe, decoded here and encoded again.
+"""
 
 from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
 
 from gradstep.commands.run_and_report import (
     CommandError,
     display_name,
+    print_bytes,
     print_json,
     report_error,
     run_snippet,
@@ -14,9 +24,28 @@ from gradstep.commands.run_and_report import (
 def run(args) -> int:
     """Print the trace JSON on stdout; return the exit status (0, 1 or 2)."""
     try:
-        _session, result, _filename = run_snippet(args)
+        session, result, _filename = run_snippet(args, keep_trace=True)
     except CommandError as exc:
         report_error(exc.error, display_name(args))
         return exc.status
-    print_json(result["trace"])
+    if not result.get("trace_kept"):
+        print_json(result["trace"])  # None: the snippet made no graph
+        return 0
+    handle, path = tempfile.mkstemp(prefix="gradstep-trace-", suffix=".json")
+    os.close(handle)
+    try:
+        reply = session.write(path, kind="trace")
+        if reply.get("written") is None:
+            error = reply.get("error") or _refused(reply.get("refused"))
+            report_error(error, display_name(args))
+            return 1
+        print_bytes(Path(path).read_bytes())
+    finally:
+        os.unlink(path)
     return 0
+
+
+def _refused(reason) -> dict:
+    from gradstep.autograd.errors import make_error
+
+    return make_error("other", str(reason))

@@ -3,7 +3,7 @@
 PNG and PDF are drawn by the same Qt painting as the window (headless: an offscreen
 QApplication is created when none exists); SVG is the same drawing written as text
 (``svg_picture``). SVG, DOT, GraphML and JSON need no Qt and never import it
-(``gradstep.drawing.files`` writes the graph files).
+(``gradstep.drawing.files`` writes them).
 """
 
 from __future__ import annotations
@@ -11,15 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gradstep.drawing.files import FILE_FORMATS, ExportError, compute_layout, fold, write_graph_file
-from gradstep.drawing.svg_picture import write_svg
+from gradstep.drawing.files import ExportError, compute_layout, fold, write_text_file
+from gradstep.drawing.formats import FILE_FORMATS, MARGIN, PICTURE_FORMATS, TEXT_FORMATS
 from gradstep.none_guard import protect_none
 
-__all__ = ["FILE_FORMATS", "PICTURE_FORMATS", "ExportError", "compute_layout", "export_graph",
-           "ensure_qt_app"]
-
-PICTURE_FORMATS = (".png", ".svg", ".pdf")
-MARGIN = 16.0
+__all__ = ["FILE_FORMATS", "MARGIN", "PICTURE_FORMATS", "ExportError", "compute_layout",
+           "export_graph", "ensure_qt_app"]
 
 
 def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB",
@@ -42,14 +39,12 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
         raise ExportError(f"cannot tell the format of {path.name!r}: use one of {known}")
     if scale <= 0:
         raise ExportError(f"--scale must be positive, not {scale}")
+    if suffix in TEXT_FORMATS:  # no Qt (gradstep.drawing.files)
+        return write_text_file(graph, path, states=states, rankdir=rankdir, engine=engine,
+                               collapse=collapse, edge_labels=edge_labels, layout=layout,
+                               edge_grads=edge_grads, extra=extra)
     graph, states = fold(graph, states, collapse)
-    if suffix in FILE_FORMATS:  # no Qt (gradstep.drawing.files)
-        return write_graph_file(graph, path, states=states, rankdir=rankdir, engine=engine,
-                                edge_labels=edge_labels, layout=layout, edge_grads=edge_grads,
-                                extra=extra)
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
-    if suffix == ".svg":
-        return write_svg(graph, lay, path, states=states, edge_labels=edge_labels, margin=MARGIN)
     _write_picture(graph, lay, path, suffix, states=states, scale=scale,
                    transparent=transparent, edge_labels=edge_labels)
     return path

@@ -1,8 +1,9 @@
-"""Write a graph as DOT, GraphML or JSON (pure: no Qt), and the layout they and pictures share.
+"""Write a graph as SVG, DOT, GraphML or JSON (pure: no Qt), and the layout they and pictures share.
 
-``export.export_graph`` writes every format and hands these three here; the Python API
-(``gradstep.draw(...).save("graph.dot")``) calls this module directly, so writing a
-graph file in the user's own process never imports Qt.
+``export.export_graph`` writes every format and hands these four here; the Python API
+(``gradstep.draw(...).save("graph.dot")``) and the kernel (``gradstep.kernel.writing``: the
+command line's exports, drawn where the graph lives) call this module directly, so
+writing these files never imports Qt.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradstep.drawing.collapse import box_states, collapse_to_depth
+from gradstep.drawing.formats import FILE_FORMATS, MARGIN, TEXT_FORMATS
 from gradstep.drawing.graph_files import to_dot, write_graphml, write_json
 from gradstep.drawing.layout import layout as layered_layout
 from gradstep.drawing.layout import layout_dot
+from gradstep.drawing.svg_picture import write_svg
 
-FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")
+__all__ = ["FILE_FORMATS", "MARGIN", "TEXT_FORMATS", "ExportError", "compute_layout", "fold",
+           "write_graph_file", "write_text_file"]
 
 
 class ExportError(ValueError):
@@ -38,6 +42,23 @@ def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered"):
     if engine == "dot":
         return layout_dot(graph, rankdir=rankdir)
     raise ExportError(f"unknown layout engine {engine!r}: use 'layered' or 'dot'")
+
+
+def write_text_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",
+                    engine: str = "layered", collapse: int | None = None,
+                    edge_labels: dict | None = None, layout=None, edge_grads: dict | None = None,
+                    extra: dict | None = None) -> Path:
+    """Write ``graph`` as SVG, DOT, GraphML or JSON by ``path``'s suffix, with module scopes
+    deeper than ``collapse`` folded first (``layout`` is of the folded graph); return the path.
+    """
+    path = Path(path)
+    graph, states = fold(graph, states, collapse)
+    if path.suffix.lower() != ".svg":
+        return write_graph_file(graph, path, states=states, rankdir=rankdir, engine=engine,
+                                edge_labels=edge_labels, layout=layout, edge_grads=edge_grads,
+                                extra=extra)
+    lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
+    return write_svg(graph, lay, path, states=states, edge_labels=edge_labels, margin=MARGIN)
 
 
 def write_graph_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",

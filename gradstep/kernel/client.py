@@ -1,9 +1,9 @@
 """``Kernel``: the Session's methods, answered by a child process that can be stopped and restarted.
 
 The GUI and the command line never run user code in their own process. A
-``Kernel`` starts the worker (``gradstep.kernel.worker``, see ``launch`` for how), which owns one Session;
-``run``, ``backward``, ``inspect`` and ``reset`` are sent to it as
-length-prefixed JSON on private pipes and return the Session's plain dicts.
+``Kernel`` starts the worker (``gradstep.kernel.worker``, see ``launch`` for how), which owns
+one Session; its methods are sent to it as length-prefixed JSON on private pipes and return
+the Session's plain dicts (``write``: a file written by the kernel, ``kernel.writing``).
 
 Stop and timeout: the child first gets SIGINT (a Python loop or a sleep ends
 at once and the session keeps its state); if it has not answered within
@@ -80,13 +80,20 @@ class Kernel:
     # -- the Session's methods -------------------------------------------------
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
-            filename: str = "<snippet>", deep_values: bool = False,
+            filename: str = "<snippet>", deep_values: bool = False, keep_trace: bool = False,
             timeout: float | None = _UNSET) -> dict:
-        """Return ``Session.run``'s dict: ok, trace, error, calls, output (+ state_lost on a kill)."""
+        """Return ``Session.run``'s dict: ok, trace, error, calls, output (+ state_lost on a
+        kill); ``keep_trace`` keeps a finished run's trace in the kernel for ``write``."""
         params = {"source": source, "device": device, "root": root, "filename": filename}
-        if deep_values:
-            params["deep_values"] = True
+        params.update({key: True for key, on in (("deep_values", deep_values),
+                                                  ("keep_trace", keep_trace)) if on})
         return self._request("run", params, timeout)
+
+    def write(self, path: str, *, kind: str = "text", timeout: float | None = None,
+              **options) -> dict:
+        """Return the ``WriteReply`` of writing the kept trace to ``path`` (``kernel.writing``);
+        no time limit by default: this is gradstep's own work, not the snippet's."""
+        return self._request("write", {"path": path, "kind": kind, **options}, timeout)
 
     def backward(self, *, mode: str = "backward", retain_graph: bool = False, passes: int = 1,
                  gradient=None, timeout: float | None = _UNSET) -> dict:
@@ -258,7 +265,7 @@ class Kernel:
         result = reply["result"]
         if reply.get("interrupted") or result is None:
             error = messages.timeout_error(timeout, by_user=reason != "timeout",
-                                           state_lost=False, line=_error_line(result),
+                                           state_lost=False, line=messages.error_line(result),
                                            source=params.get("source"))
             # keep what the session returned (its captured output) under the stop's error
             base = result if isinstance(result, dict) else {}
@@ -365,8 +372,6 @@ class Kernel:
             self._child.ask_to_exit()
         self._kill("shut down")
 
-    # -- small helpers -------------------------------------------------------
-
     def _check_open(self) -> None:
         if self._closed:
             raise KernelUnavailable("This kernel was shut down; create a new one.")
@@ -383,11 +388,6 @@ class Kernel:
                 pass
         except OSError:
             pass
-
-
-def _error_line(result) -> int | None:
-    error = result.get("error") if isinstance(result, dict) else None
-    return error.get("line") if isinstance(error, dict) else None
 
 
 @atexit.register

@@ -162,3 +162,9 @@ def snippet_line_in_traceback(text: str, filename: str) -> int | None:
     found = pattern.findall(text)
     # faulthandler lists the innermost frame first; its first snippet frame is the one that ran
     return int(found[0]) if found else None
+
+
+def error_line(result) -> int | None:
+    """Return the snippet line of ``result``'s error (a reply dict), or None."""
+    error = result.get("error") if isinstance(result, dict) else None
+    return error.get("line") if isinstance(error, dict) else None

@@ -23,7 +23,7 @@ import threading
 import traceback
 
 from gradstep.autograd.errors import explain
-from gradstep.kernel import messages, protocol
+from gradstep.kernel import messages, protocol, writing
 from gradstep.policies.memory_errors import allocation_detail, looks_like_memory
 from gradstep.schema.kernel import METHODS, failure_reply
 
@@ -243,13 +243,26 @@ def call(session, method: str, params: dict) -> object:
         _Interrupt.busy = False
 
 
+def write_kept(params: dict) -> dict:
+    """Return the reply to ``write`` (``writing.write``); a fault of gradstep's is an error reply."""
+    try:
+        return writing.write(params)
+    except Exception as exc:  # MemoryError included: the kernel keeps answering
+        return internal_failure("write", params, f"the file could not be written: {exc!r}")
+
+
 def answer(session, request: dict, limit: int) -> dict:
     """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``."""
     method, params = request.get("method"), request.get("params") or {}
     if method not in METHODS:
         return {"id": request.get("id"), "result": internal_failure(
             method, params, f"the kernel has no method {method!r}")}
+    if method == "write":  # gradstep's own work on the kept trace, not the snippet's
+        return {"id": request.get("id"), "result": write_kept(params), "interrupted": False}
+    keep = method == "run" and bool(params.pop("keep_trace", False))
     result = call(session, method, params)
+    if method == "run":
+        result = writing.after_run(result, keep, session)
     interrupted = _Interrupt.requested
     return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
             "interrupted": interrupted}

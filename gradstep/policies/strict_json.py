@@ -95,5 +95,50 @@ def dumps(data: Any, *, ascii_only: bool = False, indent: int | None = None) -> 
     return json.dumps(plain(data), allow_nan=False, **options)
 
 
+def json_line(data: Any) -> bytes:
+    """Return ``data`` as one line of strict JSON in UTF-8, the newline included (what the
+    command line prints); text with a lone surrogate is written with ``\\uXXXX`` escapes."""
+    text = dumps(data)
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
+        return (dumps(data, ascii_only=True) + "\n").encode("ascii")
+
+
+def write_json_line(data: Any, path, *, batch: int = 1000) -> None:
+    """Write ``json_line(data)`` to the file ``path``, a piece at a time.
+
+    The same text as ``json_line``, but the long lists of a top-level dict (a trace's
+    nodes and edges) are encoded ``batch`` items at a time: encoding a 100,000-node
+    trace in one go holds its ~99 MB text and, before that, millions of pieces of it
+    (~0.35 GB more memory).
+    """
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as stream:
+            _write_pieces(data, stream, batch, ascii_only=False)
+    except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
+        with open(path, "w", encoding="ascii", newline="\n") as stream:
+            _write_pieces(data, stream, batch, ascii_only=True)
+
+
+def _write_pieces(data: Any, stream, batch: int, *, ascii_only: bool) -> None:
+    if not isinstance(data, dict):
+        stream.write(dumps(data, ascii_only=ascii_only) + "\n")
+        return
+    stream.write("{")
+    for index, (key, value) in enumerate(data.items()):
+        key = key if isinstance(key, str) else str(key)  # as json and plain spell a number
+        stream.write((", " if index else "") + dumps(key, ascii_only=ascii_only) + ": ")
+        if not isinstance(value, list) or len(value) <= batch:
+            stream.write(dumps(value, ascii_only=ascii_only))
+            continue
+        stream.write("[")
+        for start in range(0, len(value), batch):
+            piece = dumps(value[start:start + batch], ascii_only=ascii_only)
+            stream.write((", " if start else "") + piece[1:-1])
+        stream.write("]")
+    stream.write("}\n")
+
+
 def _refuse(obj: Any) -> Any:
     raise TypeError(f"not JSON: {type(obj).__name__}")

@@ -26,6 +26,7 @@ class RunRequest(TypedDict, total=False):
     root: Annotated[str | None, "which name to draw (a,b for several); None: the last expression, else the last tensor with a grad_fn"]
     filename: Annotated[str, "the name tracebacks and errors call the snippet by"]
     deep_values: Annotated[bool, "record every torch call's output (may change torch's kernel choice)"]
+    keep_trace: Annotated[bool, "keep the trace in the kernel for ``write`` instead of sending it (only when the snippet ran to its end); the session then forgets its records of the run (no backward or inspect after it)"]
 
 
 class BackwardRequest(TypedDict, total=False):
@@ -35,6 +36,17 @@ class BackwardRequest(TypedDict, total=False):
     retain_graph: bool
     passes: Annotated[int, "how many passes in a row (a second one without retain_graph fails as torch does)"]
     gradient: Annotated[Any, "None, ones (ones_like(root)) or numbers"]
+
+
+class WriteRequest(TypedDict, total=False):
+    """``write``: write the trace the last ``run`` kept (``keep_trace``) to a file, from the
+    kernel (``gradstep.kernel.writing``), then forget it."""
+
+    path: Annotated[str, "an absolute path (the snippet may have changed the folder); the file is replaced"]
+    kind: Annotated[Literal["trace", "text"], "trace: the trace JSON as `gradstep trace --json` prints it; text: a picture or graph file by the path's suffix (.svg, .dot, .gv, .graphml, .json)"]
+    rankdir: Literal["TB", "LR"]
+    layout: Annotated[Literal["layered", "dot"], "the layout engine"]
+    collapse: Annotated[int | None, "fold module scopes deeper than this"]
 
 
 class InspectRequest(TypedDict):
@@ -65,6 +77,7 @@ class RunReply(_RunRequired, total=False):
     """The reply to ``run``."""
 
     state_lost: Annotated[bool, "the kernel was replaced: the snippet's variables are gone"]
+    trace_kept: Annotated[bool, "the trace stayed in the kernel (``keep_trace``): ``trace`` is None and ``write`` writes it"]
 
 
 class BackwardReply(PassRecord, total=False):
@@ -187,6 +200,19 @@ class ZeroGradReply(_ZeroGradRequired, total=False):
     state_lost: bool
 
 
+class _WriteRequired(TypedDict):
+    written: Annotated[str | None, "the path written; None when nothing was"]
+    refused: Annotated[str | None, "why the path or the options cannot be used, in words"]
+    error: ErrorRecord | None
+
+
+class WriteReply(_WriteRequired, total=False):
+    """The reply to ``write``."""
+
+    output: str
+    state_lost: bool
+
+
 class ResetReply(TypedDict, total=False):
     """The reply to ``reset``: None when it worked (a kernel sends this only on failure)."""
 
@@ -195,14 +221,16 @@ class ResetReply(TypedDict, total=False):
     state_lost: bool
 
 
-Method = Literal["run", "backward", "inspect", "zero_grad", "grad_stats", "reset"]
+Method = Literal["run", "backward", "inspect", "zero_grad", "grad_stats", "reset", "write"]
 REQUESTS: dict[str, type] = {
     "run": RunRequest, "backward": BackwardRequest, "inspect": InspectRequest,
     "zero_grad": NoArguments, "grad_stats": NoArguments, "reset": NoArguments,
+    "write": WriteRequest,
 }
 REPLIES: dict[str, type] = {
     "run": RunReply, "backward": BackwardReply, "inspect": InspectReply,
     "zero_grad": ZeroGradReply, "grad_stats": GradStatsReply, "reset": ResetReply,
+    "write": WriteReply,
 }
 METHODS: tuple[str, ...] = tuple(REQUESTS)
 
@@ -223,4 +251,6 @@ def failure_reply(method: str, error: ErrorRecord, params: dict | None = None) -
         return {"ok": False, "leaves": 0, "error": error}
     if method == "grad_stats":
         return {"params": [], "error": error}
+    if method == "write":
+        return {"written": None, "refused": None, "error": error}
     return {"error": error}

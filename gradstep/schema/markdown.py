@@ -23,10 +23,10 @@ SECTIONS = [
      ["GraphFileJSON", "GraphFileNode", "GraphFileEdge"]),
     ("Backward passes (`gradstep backward --json`, a call's `timeline`)", timeline,
      ["PassRecord", "Step", "PassSummary", "CallRecord", "CallNode"]),
-    ("Kernel requests", kernel, ["RunRequest", "BackwardRequest", "InspectRequest", "NoArguments"]),
+    ("Kernel requests", kernel, ["RunRequest", "BackwardRequest", "InspectRequest", "WriteRequest", "NoArguments"]),
     ("Kernel replies", kernel,
      ["RunReply", "BackwardReply", "InspectDetails", "CustomFunction", "InspectFailure", "Jacobian", "JacobianBlock",
-      "VectorJacobianProduct", "GradStatsReply", "ParamStats", "ZeroGradReply", "ResetReply"]),
+      "VectorJacobianProduct", "GradStatsReply", "ParamStats", "ZeroGradReply", "ResetReply", "WriteReply"]),
     ("Findings (`gradstep check --json`)", findings, ["CheckJSON", "FindingJSON", "FlowRowJSON"]),
 ]
 

@@ -1,0 +1,83 @@
+"""Files the kernel writes itself for the command line: the trace JSON, and the pictures and
+graph files that need no Qt (SVG, DOT, GraphML, JSON).
+
+The graph lives in the kernel. Writing the file there spares the command line the
+trace's round trip: encoding it for the pipe, decoding it, and importing networkx and
+numpy a second time (a 100,000-node trace is ~99 MB of JSON). ``run`` with
+``keep_trace`` keeps the trace here instead of sending it, only when the snippet ran to
+its end (a failed run sends it as always, to be drawn with its failure), and the
+session then forgets its own records of the run; ``write`` writes the trace and forgets it. ``run``'s time limit covers the snippet, not this writing,
+as when the command line drew the file itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gradstep.policies.strict_json import write_json_line
+
+
+class Kept:
+    """The trace of the last ``run`` that asked to keep it (None once written or replaced)."""
+
+    trace: dict | None = None
+
+
+def after_run(result: object, keep: bool, session=None) -> object:
+    """Return ``run``'s reply: without its trace, kept here, when ``keep`` and the snippet
+    ran to its end; else ``result`` as it is (and any older kept trace is forgotten).
+
+    A kept trace is all the caller wants of the run: the session forgets its own records
+    (``Session.forget_records``; the snippet's variables stay), which leaves the memory
+    to the drawing (a 100,000-node export stays under 1 GB).
+    """
+    Kept.trace = None
+    if not (keep and isinstance(result, dict) and result.get("ok") and result.get("trace")):
+        return result
+    Kept.trace = result["trace"]
+    if hasattr(session, "forget_records"):
+        session.forget_records()
+    return {**result, "trace": None, "trace_kept": True}
+
+
+def write(params: dict) -> dict:
+    """Write the kept trace as ``params`` say (``schema.kernel.WriteRequest``), then forget
+    it; return the ``WriteReply``. A path or options that cannot be used are ``refused``
+    in words."""
+    if Kept.trace is None:
+        return _reply(refused="no trace is kept: the last run did not ask for keep_trace, "
+                              "failed, or was written already")
+    path = Path(params["path"])
+    try:
+        if params.get("kind") == "trace":
+            write_json_line(_take(), path)
+        else:
+            _write_text_file(path, params)
+    except (ValueError, OSError, RuntimeError) as exc:  # ExportError is a ValueError
+        return _reply(refused=str(exc))
+    finally:
+        Kept.trace = None
+    return _reply(written=str(path))
+
+
+def _take() -> dict:
+    """Return the kept trace and keep it no more: the caller holds the only reference, so
+    its memory goes as soon as the caller is done with it (a 100,000-node trace: ~0.2 GB)."""
+    trace, Kept.trace = Kept.trace, None
+    return trace
+
+
+def _write_text_file(path: Path, params: dict) -> None:
+    # Imported here: a kernel that only runs snippets for the window never loads drawing.
+    from gradstep.autograd.graph_json import graph_from_json
+    from gradstep.drawing.files import TEXT_FORMATS, ExportError, write_text_file
+
+    if path.suffix.lower() not in TEXT_FORMATS:
+        raise ExportError(f"{path.name!r}: the kernel writes {', '.join(TEXT_FORMATS)} only")
+    graph = graph_from_json(_take())  # the trace's own dicts go here; the graph shares values
+    write_text_file(graph, path, rankdir=params.get("rankdir", "TB"),
+                    engine=params.get("layout", "layered"), collapse=params.get("collapse"))
+
+
+def _reply(*, written: str | None = None, refused: str | None = None) -> dict:
+    return {"written": written, "refused": refused, "error": None}

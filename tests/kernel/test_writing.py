@@ -1,0 +1,123 @@
+"""Files the kernel writes itself (``gradstep.kernel.writing``) are byte for byte the files
+the command line wrote from the trace it received on the pipe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gradstep.autograd.graph_json import graph_from_json
+from gradstep.autograd.session import Session
+from gradstep.drawing.export import export_graph
+from gradstep.examples import EXAMPLES, load_example
+from gradstep.kernel import protocol, writing
+from gradstep.kernel.client import Kernel
+from gradstep.policies.strict_json import json_line, write_json_line
+from gradstep.schema import kernel as records
+from gradstep.schema.validate import problems
+
+NAN_SNIPPET = ("x = torch.tensor([-1.0, 0.0, 4.0], requires_grad=True)\n"
+               "loss = (torch.sqrt(x) + torch.log(x) * float('inf')).sum()\n")
+OPTIONS = [({}, ".svg"), ({}, ".dot"), ({}, ".graphml"), ({}, ".json"),
+           ({"rankdir": "LR", "collapse": 1}, ".svg"), ({"collapse": 1}, ".json")]
+
+
+def _through_the_pipe(trace: dict) -> dict:
+    """The trace as the command line received it before: encoded, framed and decoded."""
+    reader = protocol.FrameReader()
+    reader.feed(protocol.encode(trace))
+    return reader.pop()
+
+
+def _snippets():
+    return [pytest.param(load_example(e.id), id=e.id) for e in EXAMPLES] + [
+        pytest.param(NAN_SNIPPET, id="nan_and_inf")]
+
+
+@pytest.mark.parametrize("source", _snippets())
+def test_the_kernel_writes_what_the_command_drew_from_the_pipe(source, tmp_path):
+    result = Session().run(source)
+    if not result["ok"] or not result["trace"]:
+        reply = writing.after_run(result, keep=True)
+        assert reply is result and writing.Kept.trace is None  # sent as always
+        return
+    received = _through_the_pipe(result["trace"])
+    for options, suffix in OPTIONS:
+        before, after = tmp_path / f"before{suffix}", tmp_path / f"after{suffix}"
+        export_graph(graph_from_json(received), before, rankdir=options.get("rankdir", "TB"),
+                     collapse=options.get("collapse"))
+        reply = writing.after_run(result, keep=True)
+        assert reply["trace"] is None and reply["trace_kept"] is True
+        assert problems(reply, records.RunReply) == []
+        written = writing.write({"path": str(after), "kind": "text", **options})
+        assert written == {"written": str(after), "refused": None, "error": None}
+        assert after.read_bytes() == before.read_bytes(), (options, suffix)
+    writing.after_run(result, keep=True)
+    assert writing.write({"path": str(tmp_path / "t.json"), "kind": "trace"})["written"]
+    assert (tmp_path / "t.json").read_bytes() == json_line(received)
+    surrogate = {"nodes": [{"id": "n0", "label": "\ud800"}]}
+    write_json_line(surrogate, tmp_path / "s.json")
+    assert (tmp_path / "s.json").read_bytes() == json_line(surrogate) == b'{"nodes": [{"id": "n0", "label": "\\ud800"}]}\n'
+
+
+def test_a_write_without_a_kept_trace_or_with_a_bad_path_is_refused_in_words(tmp_path):
+    result = Session().run("x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n")
+    writing.after_run(result, keep=False)
+    refused = writing.write({"path": str(tmp_path / "a.svg")})
+    assert refused["written"] is None and "no trace is kept" in refused["refused"]
+    writing.after_run(result, keep=True)
+    bad = writing.write({"path": str(tmp_path / "a.png")})
+    assert bad["written"] is None and ".svg" in bad["refused"]
+    writing.after_run(result, keep=True)
+    missing = writing.write({"path": str(tmp_path / "no" / "such" / "a.svg")})
+    assert missing["written"] is None and "No such file" in missing["refused"]
+    assert writing.write({"path": str(tmp_path / "b.svg")})["written"] is None  # forgotten
+    for reply in (refused, bad, missing):
+        assert problems(reply, records.WriteReply) == []
+
+
+def test_a_kernel_keeps_a_finished_trace_and_writes_it_where_the_graph_lives(tmp_path):
+    source = load_example(EXAMPLES[0].id)
+    with Kernel(timeout=60) as kernel:
+        expected = kernel.run(source)["trace"]
+        kernel.restart()  # a fresh process: torch's node sequence numbers start again
+        run = kernel.run(source, keep_trace=True)
+        assert run["ok"] and run["trace"] is None and run["trace_kept"]
+        assert problems(run, records.RunReply) == []
+        reply = kernel.write(str(tmp_path / "t.json"), kind="trace")
+        assert problems(reply, records.WriteReply) == []
+        assert json.loads((tmp_path / "t.json").read_text("utf-8")) == expected
+        after = kernel.backward()  # the session forgot its records: no graph to step through
+        assert after["error"] and "nothing to step through" in after["error"]["message"]
+        failed = kernel.run("x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n"
+                            "raise ValueError('late')\n", keep_trace=True)
+        assert not failed["ok"] and failed["trace"] and "trace_kept" not in failed
+        assert kernel.write(str(tmp_path / "g.svg"))["refused"]
+    assert Path(tmp_path / "g.svg").exists() is False
+
+
+def test_the_trace_is_written_in_pieces_as_the_same_text_as_in_one_go(tmp_path):
+    nodes = [{"id": f"n{i}", "value": {"data": [float("nan"), i, -0.0], "shape": []},
+              "label": "λ" if i % 7 else "\ud800", "saved": []} for i in range(23)]
+    data = {"root": "n0", "nodes": nodes, "edges": [], 3: [1.5, float("inf")],
+            "roots": ["n0"], "more": nodes[:4]}
+    for batch in (1, 2, 5, 100):
+        write_json_line(data, tmp_path / "pieces.json", batch=batch)
+        assert (tmp_path / "pieces.json").read_bytes() == json_line(data), batch
+    clean = {**data, "nodes": [{**n, "label": "ok"} for n in nodes]}
+    write_json_line(clean, tmp_path / "clean.json", batch=4)
+    assert (tmp_path / "clean.json").read_bytes() == json_line(clean)
+    assert json.loads((tmp_path / "clean.json").read_text("utf-8"))["3"] == [1.5, "Infinity"]
+
+
+def test_forgetting_the_records_keeps_the_snippets_tensors_and_graph_alive():
+    session = Session()
+    result = session.run("x = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\n")
+    root = session.state.root
+    writing.after_run(result, keep=True, session=session)
+    assert session.state.trace is None and session.state.values == {}
+    assert session.state.root is root and session.state.namespace["loss"] is root
+    root.backward()  # torch's own graph is untouched
+    assert session.state.namespace["x"].grad.tolist() == [3.0, 3.0]
