@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gradstep.policies.gc_pause import without_gc
 from gradstep.policies.strict_json import write_json_line
 
 
@@ -40,6 +41,7 @@ def after_run(result: object, keep: bool, session=None) -> object:
     return {**result, "trace": None, "trace_kept": True}
 
 
+@without_gc  # gradstep's own bulk work (and its imports), no user code: no full collections
 def write(params: dict) -> dict:
     """Write the kept trace as ``params`` say (``schema.kernel.WriteRequest``), then forget
     it; return the ``WriteReply``. A path or options that cannot be used are ``refused``

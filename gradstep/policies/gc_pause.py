@@ -3,8 +3,10 @@
 Reading a big reply, building a 100,000-node graph, laying it out or writing its
 picture each make millions of small dicts and lists; every few hundred of them the
 collector runs, and each full collection walks the whole heap (the graph itself), so
-a collector left on costs more than the work. None of that work makes cycles. Never
-used around a snippet's own code (its garbage and ``__del__`` timing stay Python's).
+a collector left on costs more than the work. None of that work makes cycles. The
+kernel also pauses it while it imports torch, networkx and gradstep at start (a
+collection after each module walks torch's heap), then collects once. Never used
+around a snippet's own code (its garbage and ``__del__`` timing stay Python's).
 """
 
 from __future__ import annotations
