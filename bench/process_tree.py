@@ -44,10 +44,18 @@ def run_measured(command: str, *, env: dict | None = None, limit: float | None =
     every process of its tree, wall seconds, and the largest peak RSS of any one of them
     (MB). Each command is measured from a fresh helper process of its own, so the peak
     of an earlier command never counts. Past ``limit`` seconds the command is killed and
-    ``{"timeout": limit}`` comes back."""
+    ``{"timeout": limit}`` comes back.
+
+    Every command runs with torch on one thread (``OMP_NUM_THREADS=1``): on a shared
+    machine torch's worker threads spin while they wait, and the CPU seconds of one
+    and the same snippet swung between 1.0 and 3.1 s from run to run (ResNet-50;
+    0.1 s on one thread). Bytecode caches are on, as in an installed package
+    (``PYTHONDONTWRITEBYTECODE`` is dropped)."""
     helper = [sys.executable, __file__, command, str(limit or 0)]
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     done = subprocess.run(helper, cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})})
+                          env={**base, "QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1",
+                               **(env or {})})
     if done.returncode != 0:
         raise SystemExit(f"failed: {command}\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
