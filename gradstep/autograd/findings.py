@@ -59,7 +59,8 @@ class Diagnoser:
     once per pass: a 100,000-node trace costs seconds each. The pieces are kept with the
     very objects they came from (compared with ``is``) and the language they are worded
     in, so another trace, another timeline or another language is diagnosed afresh; the
-    Diagnosis is the one ``diagnose`` returns for the same arguments.
+    Diagnosis is the one ``diagnose`` returns for the same arguments. A trace or timeline
+    changed in place is not seen: the window never changes one (a run brings new ones).
     """
 
     def __init__(self):
