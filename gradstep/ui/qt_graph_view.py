@@ -67,6 +67,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.setScene(self._empty)
 
     # -- content ---------------------------------------------------------------------
+    @without_gc  # as _rebuild: the folding and the first view too
     def set_graph(self, graph) -> None:
         """Lay out and draw ``graph`` (a networkx MultiDiGraph), then fit it.
 
