@@ -26,6 +26,8 @@ def counts(value) -> tuple[int, int] | None:
         if "nan" not in value:
             return None  # a summary without data (the meta device): nothing known
         return int(value.get("nan") or 0), int(value.get("inf") or 0)
+    if _all_finite(value):
+        return 0, 0
     nan = inf = 0
     for x in flatten(value):
         if x == NAN or (isinstance(x, float) and math.isnan(x)):
@@ -33,6 +35,17 @@ def counts(value) -> tuple[int, int] | None:
         elif is_nonfinite(x):
             inf += 1
     return nan, inf
+
+
+def _all_finite(data) -> bool:
+    """Return True when ``data`` (a number or a flat list of numbers) is surely all finite:
+    a NaN or an infinity makes the sum NaN or infinite. False means "look element by
+    element": text (``"NaN"``), nested lists, a sum that overflows."""
+    try:
+        total = sum(data) if isinstance(data, list) else data + 0
+        return math.isfinite(total)
+    except (TypeError, OverflowError):
+        return False
 
 
 def status(value) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gradstep.autograd import grad_flow, grad_origins, nonfinite
+from gradstep.i18n import language
 from gradstep.schema.findings import Finding
 
 
@@ -48,26 +49,67 @@ def diagnose(trace: dict | None, timelines=(), stats: dict | None = None, *,
     recorded backward passes whose steps name that trace's nodes, ``stats`` what
     ``Session.grad_stats`` returned (None: no gradient flow). ``fold`` groups the
     parameters by module for the flow rows and their findings."""
-    out = Diagnosis()
-    if not trace:
-        return out
-    graph = nonfinite.GraphData(trace)
-    found, marks = nonfinite.forward_findings(graph)
-    out.findings += found
-    out.marks.update(marks)
-    for number, timeline in enumerate(timelines or []):
-        found, marks = grad_origins.pass_findings(graph, timeline, number)
+    return Diagnoser().diagnose(trace, timelines, stats, fold=fold)
+
+
+class Diagnoser:
+    """``diagnose`` for a view that asks again as passes and statistics arrive.
+
+    The trace's index and forward findings are made once per trace, each pass's findings
+    once per pass: a 100,000-node trace costs seconds each. The pieces are kept with the
+    very objects they came from (compared with ``is``) and the language they are worded
+    in, so another trace, another timeline or another language is diagnosed afresh; the
+    Diagnosis is the one ``diagnose`` returns for the same arguments. A trace or timeline
+    changed in place is not seen: the window never changes one (a run brings new ones).
+    """
+
+    def __init__(self):
+        self._trace: dict | None = None
+        self._language = ""
+        self._graph: nonfinite.GraphData | None = None
+        self._forward: tuple[list[Finding], dict[str, str]] = ([], {})
+        self._passes: list[tuple[dict, int, list[Finding], dict[str, str]]] = []
+
+    def diagnose(self, trace: dict | None, timelines=(), stats: dict | None = None, *,
+                 fold: bool = True) -> Diagnosis:
+        """Return ``diagnose(trace, timelines, stats, fold=fold)``, reusing what it can."""
+        out = Diagnosis()
+        if not trace:
+            return out
+        graph = self._graph_of(trace)
+        found, marks = self._forward
         out.findings += found
-        for node_id, mark in marks.items():
-            if mark == "origin":
-                out.marks[node_id] = mark
-            else:
-                out.marks.setdefault(node_id, "grad_carrier")
-    if stats and stats.get("params"):
-        out.params = grad_flow.param_rows(graph, stats["params"])
-        out.rows = grad_flow.fold_rows(out.params) if fold else out.params
-        out.findings += grad_flow.flow_findings(out.rows)
-    return out
+        out.marks.update(marks)
+        for number, timeline in enumerate(timelines or []):
+            found, marks = self._pass(graph, timeline, number)
+            out.findings += found
+            for node_id, mark in marks.items():
+                if mark == "origin":
+                    out.marks[node_id] = mark
+                else:
+                    out.marks.setdefault(node_id, "grad_carrier")
+        if stats and stats.get("params"):
+            out.params = grad_flow.param_rows(graph, stats["params"])
+            out.rows = grad_flow.fold_rows(out.params) if fold else out.params
+            out.findings += grad_flow.flow_findings(out.rows)
+        return out
+
+    def _graph_of(self, trace: dict) -> nonfinite.GraphData:
+        if trace is not self._trace or language() != self._language or self._graph is None:
+            self._trace, self._language = trace, language()
+            self._graph = nonfinite.GraphData(trace)
+            self._forward = nonfinite.forward_findings(self._graph)
+            self._passes = []
+        return self._graph
+
+    def _pass(self, graph: nonfinite.GraphData, timeline: dict,
+              number: int) -> tuple[list[Finding], dict[str, str]]:
+        for seen, seen_number, found, marks in self._passes:
+            if seen is timeline and seen_number == number:
+                return found, marks
+        found, marks = grad_origins.pass_findings(graph, timeline, number)
+        self._passes.append((timeline, number, found, marks))
+        return found, marks
 
 
 def check_json(diagnosis: Diagnosis, stats: dict | None = None) -> dict:

@@ -73,6 +73,7 @@ class GraphData:
             self.consumers.setdefault(target, []).append(source)
         for slots in self.inputs.values():
             slots.sort()
+        self._status: dict[str, str | None] = {}  # the searches ask about a node many times
 
     def output(self, node_id: str, output_nr: int = 0):
         """Return the recorded value of one output of a node (None when not captured)."""
@@ -102,6 +103,12 @@ class GraphData:
     def status(self, node_id: str) -> str | None:
         """Return ``"bad"`` if any recorded output of the node holds NaN/Inf, ``"ok"``
         when its outputs are known finite, None when unknown."""
+        if node_id in self._status:
+            return self._status[node_id]
+        self._status[node_id] = found = self._read_status(node_id)
+        return found
+
+    def _read_status(self, node_id: str) -> str | None:
         value = self.nodes.get(node_id, {}).get("value")
         if not isinstance(value, dict):
             return None

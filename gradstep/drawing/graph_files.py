@@ -70,7 +70,9 @@ def to_dot(graph, *, states: dict | None = None, rankdir: str = "TB",
 
 def edge_triples(graph):
     """Return the edges as (u, v, key) triples; key 0 for a graph without keys."""
-    return [(u, v, key) for u, v, key, _ in _edges_data(graph)]
+    if graph.is_multigraph():
+        return list(graph.edges(keys=True))  # the order of _edges_data, without the attributes
+    return [(u, v, 0) for u, v in graph.edges()]
 
 
 # --------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from gradstep.drawing import style
 from gradstep.drawing.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinates, rank_positions
 from gradstep.drawing.graph_files import edge_triples, quote
 from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
+from gradstep.drawing.node_sizes import node_sizes
 from gradstep.drawing.ordering import count_inversions, initial_order, reduce_crossings
 from gradstep.policies.gc_pause import without_gc
 
@@ -69,7 +70,7 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
     """Return the layered Layout of ``graph`` (any networkx graph), root at the top for TB.
 
     ``sizes`` maps node to (width, height); missing nodes get the size of their
-    label (``style.node_size``). ``rankdir`` is ``TB`` (top-down) or ``LR``.
+    label (``node_sizes.node_size``). ``rankdir`` is ``TB`` (top-down) or ``LR``.
     """
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR', not {rankdir!r}")
@@ -78,7 +79,8 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
     if not nodes:
         return Layout(rankdir=rankdir)
     index = {n: i for i, n in enumerate(nodes)}
-    edges = _edge_list(graph, index)
+    triples = edge_triples(graph)
+    edges = _edge_list(triples, index)
     src = [index[u] for u, _, _ in edges]
     dst = [index[v] for _, v, _ in edges]
     flipped = feedback_edges(len(nodes), src, dst)
@@ -93,7 +95,7 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
     along = assign_coordinates(aug, layers, breadth, len(nodes))
     rank_pos = rank_positions(ranks, depth, RANK_GAP if rankdir == "TB" else RANK_GAP_LR)
     return _build_layout(nodes, edges, flipped, aug, along, rank_pos, all_sizes, rankdir,
-                         _self_loop_keys(graph))
+                         _self_loop_keys(triples))
 
 
 def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
@@ -152,19 +154,22 @@ def ordered_nodes(graph) -> list:
 def _box_sizes(graph, nodes: list, sizes: dict | None) -> dict:
     """Return ``{node: (w, h)}``: the given size, else the size of the node's label."""
     sizes = sizes or {}
-    return {n: sizes.get(n) or style.node_size(graph.nodes[n]) for n in nodes}
+    missing = [n for n in nodes if not sizes.get(n)]
+    measured = dict(zip(missing, node_sizes(graph.nodes[n] for n in missing)))
+    return {n: sizes.get(n) or measured[n] for n in nodes}
 
 
-def _edge_list(graph, index: dict) -> list:
-    """Return ``[(u, v, key)]`` without self-loops, in a stable order (source, then key)."""
-    edges = [e for e in edge_triples(graph) if e[0] != e[1]]
+def _edge_list(triples: list, index: dict) -> list:
+    """Return the ``(u, v, key)`` of ``triples`` without self-loops, in a stable order (source,
+    then key)."""
+    edges = [e for e in triples if e[0] != e[1]]
     edges.sort(key=lambda e: (index[e[0]], _sort_key(e[2])))
     return edges
 
 
-def _self_loop_keys(graph) -> list:
+def _self_loop_keys(triples: list) -> list:
     """Return ``[(node, key)]`` of self-loops (left out of the layering; autograd makes none)."""
-    return [(u, k) for u, v, k in edge_triples(graph) if u == v]
+    return [(u, k) for u, v, k in triples if u == v]
 
 
 def _sort_key(key):

@@ -112,10 +112,18 @@ def _is_wide(code: int) -> bool:
             or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFF60 or 0x20000 <= code)
 
 
+_CHAR_WIDTHS: dict[tuple[float, bool], dict[str, float]] = {}  # (px, bold) -> {char: width}
+
+
 @lru_cache(maxsize=65536)
 def text_width(text: str, px: float, bold: bool = False) -> float:
     """Return the width of ``text`` in DejaVu Sans (Bold) at ``px`` pixels."""
-    return sum(char_width(ch, px, bold) for ch in text)
+    widths = _CHAR_WIDTHS.setdefault((px, bold), {})
+    try:  # each character's width looked up, not worked out: a graph has few characters
+        return sum(map(widths.__getitem__, text))
+    except KeyError:
+        widths.update((ch, char_width(ch, px, bold)) for ch in text if ch not in widths)
+        return sum(map(widths.__getitem__, text))
 
 
 def line_height(px: float) -> float:
@@ -154,9 +162,14 @@ def format_small_value(value) -> str:
         return ""
     data = value["data"]
     if isinstance(data, list):
-        if len(data) > 4 or any(isinstance(x, list) for x in data):
+        if len(data) > 4:
             return ""
-        return "= [" + ", ".join(format_number(x) for x in data) + "]"
+        words = []
+        for x in data:  # one per node of a 100,000-node graph: floats formatted directly
+            if isinstance(x, list):
+                return ""
+            words.append(f"{x:.4g}" if type(x) is float else format_number(x))
+        return "= [" + ", ".join(words) + "]"
     return "= " + format_number(data)
 
 
@@ -267,13 +280,13 @@ def label_lines(attrs: dict) -> list[Line]:
     ``saved`` (alive) or ``freed``, read from ``attrs["saved"]``: give it a step's
     saved entries (``gradstep.autograd.step_state``) to draw that moment.
     """
-    head, tail = _lines_around_saved(attrs)
+    head, tail = lines_around_saved(attrs)
     if tail is None:  # a module box: no saved tensors, no device
         return head
     return head + saved_lines(attrs) + tail
 
 
-def _lines_around_saved(attrs: dict) -> tuple[list[Line], list[Line] | None]:
+def lines_around_saved(attrs: dict) -> tuple[list[Line], list[Line] | None]:
     """Return the lines above the saved tensors (title, names, shape, value) and those
     below them (device); a module box has only the first (the second is None)."""
     kind = attrs.get("kind", "op")
@@ -339,33 +352,6 @@ def saved_line(attrs: dict) -> str:
 def badge_pad(role: str) -> float:
     """Return the extra width a line's badge needs (saved and device lines sit on a pill)."""
     return 8.0 if role in ("saved", "freed", "device") else 0.0
-
-
-def lines_size(lines) -> tuple[float, float]:
-    """Return the (width, height) of a box holding ``lines``, padding and glyph column included."""
-    width, height = 0.0, 0  # a plain loop: sized once per node of a 100,000-node graph
-    for ln in lines:
-        line_width = text_width(ln.text, ln.px, ln.role == "title") + badge_pad(ln.role)
-        if line_width > width:
-            width = line_width
-        height += line_height(ln.px)
-    return (max(MIN_W, width + 2 * PAD_X + GLYPH_W), max(MIN_H, height + 2 * PAD_Y))
-
-
-def node_size(attrs: dict) -> tuple[float, float]:
-    """Return the (width, height) of the box of a node with attributes ``attrs``: big enough
-    for its saved tensors both alive and freed, so a step that frees them never overflows it."""
-    head, tail = _lines_around_saved(attrs)
-    if tail is None:
-        return lines_size(head)
-    sizes = [lines_size(head + saved_lines(attrs) + tail)]
-    tensors = saved_tensors(attrs)
-    if tensors:
-        for freed in (False, True):
-            flipped = [dict(s, freed=freed) if s in tensors else s
-                       for s in attrs.get("saved") or []]
-            sizes.append(lines_size(head + saved_lines({"saved": flipped}) + tail))
-    return max(w for w, _ in sizes), max(h for _, h in sizes)
 
 
 def node_fill(attrs: dict, *, is_root: bool = False, state: str = "pending") -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.autograd.findings import Diagnosis, diagnose
+from gradstep.autograd.findings import Diagnoser, Diagnosis
 from gradstep.schema.findings import Finding
 from gradstep.ui.qt_diagnose_marks import QtDiagnoseMarks
 from gradstep.ui.qt_flow_chart import QtFlowChart
@@ -88,6 +88,7 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         self.model = model
         self.stats: dict | None = None
         self.diagnosis = Diagnosis()
+        self._diagnoser = Diagnoser()  # a trace's and each pass's findings found once
         self.summary = QtWidgets.QLabel()
         self.summary.setWordWrap(True)
         self.findings = QtWidgets.QListWidget()
@@ -160,8 +161,8 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         """Diagnose the model's run again and show it."""
         timelines = getattr(self.model, "timelines", None) or (
             [self.model.timeline] if self.model.timeline else [])
-        self.diagnosis = diagnose(self.model.trace, timelines, self.stats,
-                                  fold=self.per_module.isChecked())
+        self.diagnosis = self._diagnoser.diagnose(self.model.trace, timelines, self.stats,
+                                                  fold=self.per_module.isChecked())
         self._fill_list()
         flags = {}
         for finding in self.diagnosis.findings:

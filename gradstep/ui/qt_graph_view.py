@@ -21,6 +21,7 @@ from gradstep.drawing.collapse import (
 )
 from gradstep.drawing.layout import layout
 from gradstep.drawing.qt_scene import GraphScene
+from gradstep.policies.gc_pause import without_gc
 from gradstep.ui.tensor_text import node_tooltip
 
 _ZOOM_STEP = 1.2
@@ -66,6 +67,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.setScene(self._empty)
 
     # -- content ---------------------------------------------------------------------
+    @without_gc  # as _rebuild: the folding and the first view too
     def set_graph(self, graph) -> None:
         """Lay out and draw ``graph`` (a networkx MultiDiGraph), then fit it.
 
@@ -96,6 +98,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.setScene(self._empty)
         self.centerOn(item)
 
+    @without_gc  # a 100,000-node scene: no full collections of the heap meanwhile
     def _rebuild(self) -> None:
         if self.graph is None:
             self.setScene(self._empty)

@@ -15,6 +15,7 @@ from PySide6 import QtCore
 
 from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.step_state import PassHistory, drawn_calls
+from gradstep.policies.gc_pause import without_gc
 from gradstep.ui.pass_names import pass_title
 
 
@@ -106,6 +107,7 @@ class QtSessionModel(QtCore.QObject):
         self._state_cache: tuple | None = None
 
     # -- a run -----------------------------------------------------------------------------
+    @without_gc  # it and its observers make millions of small objects for a big graph
     def set_run_result(self, result: dict) -> None:
         """Take a ``Session.run`` result; everything the previous run showed is replaced.
 
@@ -151,6 +153,7 @@ class QtSessionModel(QtCore.QObject):
             count *= size
         return count == 1
 
+    @without_gc
     def add_timeline(self, timeline: dict, name: str = "") -> None:
         """Append a pass gradstep ran and make it the one being stepped."""
         record = PassRecord(timeline, "gradstep", name)

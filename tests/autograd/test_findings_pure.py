@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 from gradstep.autograd import elements as el
-from gradstep.autograd.findings import check_json, diagnose
+from gradstep.autograd import nonfinite
+from gradstep.autograd.findings import Diagnoser, check_json, diagnose
 from gradstep.autograd.grad_flow import DEAD_SHARE, EXPLODING_RATIO, VANISHING_RELATIVE
 
 
@@ -212,6 +213,67 @@ def test_elements_helpers():
     assert el.broadcast_index([1], [2], [3]) is None
     assert el.element([[1.0, 2.0]], [0, 1]) == 2.0 and el.element({"shape": [9]}, [0]) is None
     assert el.text(-0.5) == "-0.5" and el.text(None) == "?" and el.text(float("inf")) == "Infinity"
+
+
+def test_elements_all_finite_shortcut_agrees_with_counting_each_element():
+    cases = [[1.0, 2.0], [1e308, 1e308], [float("nan"), 1.0], [float("inf"), -1.0],
+             [float("-inf"), float("inf")], ["NaN", 1.0], [[1.0], ["Infinity"]], [], [1, True],
+             10**400, 2.5, float("nan"), "-Infinity", [10**400, 1.0]]
+    want = [(0, 0), (0, 0), (1, 0), (0, 1), (0, 2), (1, 0), (0, 1), (0, 0), (0, 0),
+            (0, 0), (0, 0), (1, 0), (0, 1), (0, 0)]
+    assert [el.counts(case) for case in cases] == want
+
+
+def summary(diagnosis):
+    return ([f.as_json() for f in diagnosis.findings], diagnosis.marks,
+            [r.as_json() for r in diagnosis.rows])
+
+
+def test_a_diagnoser_answers_as_diagnose_and_finds_each_trace_and_pass_once(monkeypatch):
+    calls = {"forward": 0}
+    forward = nonfinite.forward_findings
+
+    def counted(graph):
+        calls["forward"] += 1
+        return forward(graph)
+
+    monkeypatch.setattr(nonfinite, "forward_findings", counted)
+    trace = {"root": "n0", "nodes": [
+        op("n0", "SqrtBackward0", 1, small(0.0), line=3),
+        op("n1", "SumBackward0", 0, small(0.0), line=2), leaf("n2", small([1.0]), "a"),
+    ], "edges": [edge("n0", "n1"), edge("n1", "n2")]}
+    timeline = {"steps": [
+        {"index": 0, "node": "n0", "name": "SqrtBackward0", "grad_outputs": [1.0],
+         "grad_inputs": ["Infinity"], "error": False},
+        {"index": 1, "node": "n1", "name": "SumBackward0", "grad_outputs": ["Infinity"],
+         "grad_inputs": [["Infinity"]], "error": False}]}
+    data = stats(("a", "", 1e-9, 1.0, 1, 0))
+    diagnoser = Diagnoser()
+    # what the window asks, in order: the trace (twice), a pass arrives, its statistics
+    for timelines, grads in (([], None), ([], None), ([timeline], None), ([timeline], data)):
+        got = diagnoser.diagnose(trace, timelines, grads)
+        assert summary(got) == summary(diagnose(trace, timelines, grads))
+    assert calls["forward"] == 1 + 4  # the diagnoser's one, and each plain diagnose's own
+    # another run: its own findings, nothing kept from the last one
+    clean = {"root": "n0", "nodes": [op("n0", "SumBackward0", 0, small(1.0))], "edges": []}
+    assert summary(diagnoser.diagnose(clean, [])) == ([], {}, [])
+    same_again = {"root": trace["root"], "nodes": [dict(n) for n in trace["nodes"]],
+                  "edges": trace["edges"]}
+    same_again["nodes"][0]["value"] = small("NaN")  # a new run whose sqrt made NaN forward
+    assert [f.kind for f in diagnoser.diagnose(same_again, [timeline]).findings] == ["nan_forward"]
+
+
+def test_a_diagnoser_words_its_findings_again_in_another_language():
+    from gradstep import i18n
+
+    diagnoser = Diagnoser()
+    english = diagnoser.diagnose(CHAIN).findings[0].message
+    try:
+        i18n.set_language("zh_CN")
+        chinese = diagnoser.diagnose(CHAIN).findings[0].message
+        assert chinese == diagnose(CHAIN).findings[0].message != english
+    finally:
+        i18n.set_language(None)
 
 
 def test_the_findings_load_neither_torch_nor_qt():

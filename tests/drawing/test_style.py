@@ -3,6 +3,7 @@
 import pytest
 
 from gradstep.drawing import style
+from gradstep.drawing.node_sizes import node_size
 
 
 def test_label_lines_of_an_op_and_a_leaf():
@@ -33,7 +34,7 @@ def test_saved_lines_read_the_entries_freed_flags_and_wrap_at_a_name():
     freed = [(ln.text, ln.role) for ln in style.label_lines(nll) if ln.role in ("saved", "freed")]
     assert freed == [("freed: self, target,", "freed"), ("total_weight", "freed")]
     # the box fits both: a step that frees the buffers never overflows it
-    width, _ = style.node_size(nll)
+    width, _ = node_size(nll)
     for lines in (saved, freed):
         assert all(style.text_width(t, style.DETAIL_PX) + 8 < width for t, _ in lines)
 

@@ -123,3 +123,31 @@ def test_bar_positions_map_to_rows(qtbot):
     qtbot.addWidget(chart)
     chart.rows = [object()] * 3
     assert [chart.row_at(x) for x in (-0.6, 0.1, 1.4, 2.0, 2.6)] == [None, 0, 1, 2, None]
+
+
+def test_the_panel_finds_a_trace_once_and_never_shows_the_last_run(qtbot, monkeypatch):
+    """Around a bare model: a run's forward findings are found once (not on every signal),
+    a pass adds its own, and the next run shows only its own findings."""
+    from gradstep.autograd import nonfinite
+    from gradstep.ui.qt_diagnose_panel import QtDiagnosePanel
+    from gradstep.ui.qt_session_model import QtSessionModel
+    from tests.autograd.test_findings_pure import CHAIN, op, small
+
+    calls = []
+    forward = nonfinite.forward_findings
+    monkeypatch.setattr(nonfinite, "forward_findings", lambda g: calls.append(g) or forward(g))
+    model = QtSessionModel()
+    panel = QtDiagnosePanel(model)
+    qtbot.addWidget(panel)
+    model.set_run_result({"ok": True, "trace": CHAIN})
+    assert [f.node for f in panel.diagnosis.findings] == ["n2"] and panel.findings.count() == 1
+    assert len(calls) == 1  # the trace and the new (empty) pass list both refreshed it
+    timeline = {"steps": [{"index": 0, "node": "n0", "name": "SumBackward0",
+                           "grad_outputs": [1.0], "grad_inputs": [["NaN", 1.0]], "error": False}]}
+    model.add_timeline(timeline)
+    assert len(calls) == 1 and panel.findings.count() == 1  # n0's forward NaN: a carrier
+    assert panel.diagnosis.marks["n0"] == "carrier"
+    clean = {"root": "n0", "nodes": [op("n0", "SumBackward0", 0, small(1.0))], "edges": []}
+    model.set_run_result({"ok": True, "trace": clean})
+    assert panel.diagnosis.findings == [] and panel.findings.count() == 0
+    assert panel.diagnosis.marks == {} and len(calls) == 2

@@ -1,0 +1,67 @@
+"""Node boxes: the size of the lines drawn in them, with saved tensors alive and freed."""
+
+import itertools
+
+from gradstep.drawing import style
+from gradstep.drawing.node_sizes import lines_size, node_size, node_sizes, size_key
+
+
+def drawn_size(attrs: dict) -> tuple[float, float]:
+    """The oracle: the largest box of the label lines as traced, all saved alive, all freed
+    (each measured whole, the way the scene draws them)."""
+    tensors = style.saved_tensors(attrs)
+    variants = [attrs]
+    for freed in (False, True) if tensors else ():
+        variants.append(dict(attrs, saved=[dict(s, freed=freed) if s in tensors else s
+                                           for s in attrs.get("saved") or []]))
+    sizes = [lines_size(style.label_lines(a)) for a in variants]
+    return max(w for w, _ in sizes), max(h for _, h in sizes)
+
+
+def varied_nodes() -> list[dict]:
+    """Ops, leaves and modules with long names, small values, saved tensors and devices."""
+    saved = [
+        [],
+        [{"name": "self", "shape": [2], "freed": False}, {"name": "n", "value": 1}],
+        [{"name": "self", "shape": [2], "freed": True}, {"name": "other", "freed": False}],
+        [{"name": "result", "shape": [4]}],
+        [{"name": "a_very_long_saved_tensor_name", "freed": False},
+         {"name": "another_long_saved_name", "freed": True}, {"name": "third_name", "freed": False}],
+    ]
+    values = [None, {"data": 1.5}, {"data": [0.761594, -2.0, "NaN", 3]}, {"data": [[1.0]]},
+              {"data": [1, 2, 3, 4, 5]}, {"shape": [2], "min": 0.0}]
+    names = [("MulBackward0", "mul"), ("MulBackward0", "z"), ("NativeLayerNormBackward0",
+             "transformer.h.0.ln_1.weight_of_a_long_module_path"), (None, "")]
+    nodes = []
+    for i, ((name, label), value, entries, device) in enumerate(itertools.product(
+            names, values, saved, ["cpu", "cuda:0", None])):
+        kind = "leaf" if i % 3 == 0 else "op"
+        nodes.append({"id": f"n{i}", "kind": kind, "name": name, "label": label,
+                      "shape": [2, 3] if i % 2 else [1], "value": value, "saved": entries,
+                      "device": device})
+    nodes.append({"id": "m0", "kind": "module", "label": "encoder.layer.0", "op_count": 1})
+    nodes.append({"id": "m1", "kind": "module", "name": "block", "op_count": 12})
+    return nodes
+
+
+def test_node_size_is_the_largest_drawn_box():
+    for attrs in varied_nodes():
+        assert node_size(attrs) == drawn_size(attrs), attrs
+
+
+def test_node_sizes_of_a_graph_equal_each_node_sized_alone():
+    nodes = varied_nodes()
+    repeated = nodes + [dict(a, id=a["id"] + "_again") for a in nodes]
+    assert node_sizes(repeated) == [node_size(a) for a in repeated]
+
+
+def test_nodes_that_draw_different_lines_have_different_keys():
+    base = {"kind": "op", "name": "AddBackward0", "label": "add", "shape": [4],
+            "value": {"data": [1.0, 2.0]}, "saved": [{"name": "self", "freed": False}]}
+    changes = [{"label": "h"}, {"shape": [5]}, {"value": {"data": [1.0, 2.5]}},
+               {"device": "cuda:0"}, {"saved": [{"name": "self", "freed": True}]},
+               {"saved": [{"name": "other", "freed": False}]}, {"kind": "leaf"},
+               {"name": "SubBackward0"}]
+    keys = {size_key(base)} | {size_key(dict(base, **change)) for change in changes}
+    assert len(keys) == len(changes) + 1
+    assert size_key(dict(base, id="n9", seq=4, line=3)) == size_key(base)  # not drawn
