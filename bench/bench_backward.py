@@ -76,7 +76,6 @@ def breakdown(model, tokens) -> dict:
         recorder.remove()
         marks.append(time.perf_counter())
         recorder.extra = {"grads": leaf_grad_tensors(id_of, {})}
-        recorder._build_steps()
         recorder._to_plain_data()
         marks.append(time.perf_counter())
         freed_node_ids(id_of)
