@@ -91,13 +91,10 @@ class StepRecorder:
         """
         tensors: list = []
         events = []  # per step: (node id, info, outputs count, sent (None: unfinished))
-        info_of: dict = {}
         node_of = {node_id: fn for fn, node_id in self.id_of.items()}
         finished, grad_after = self._finished, self._grad_after
         for node_id, grad_outputs, before in self._started:
-            info = info_of.get(node_id)
-            if info is None:
-                info = info_of[node_id] = self._node_info(node_of[node_id], node_id)
+            info = self._node_info(node_of[node_id], node_id)
             tensors += grad_outputs
             sent = finished.get(node_id)
             if sent is not None:
