@@ -49,9 +49,9 @@ def dump(out: Path, big: bool) -> None:
         command = [sys.executable, "-m", "gradstep", *VARIANTS[variant][:1],
                    str(path.relative_to(ROOT)), "--json", *VARIANTS[variant][1:]]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
-        stem = out / f"{path.stem}.{variant}"
-        stem.with_suffix(".json").write_bytes(done.stdout)
-        stem.with_suffix(".err").write_bytes(done.stderr + f"rc={done.returncode}\n".encode())
+        stem = f"{path.stem}.{variant}"
+        (out / f"{stem}.json").write_bytes(done.stdout)
+        (out / f"{stem}.err").write_bytes(done.stderr + f"rc={done.returncode}\n".encode())
 
 
 def compare(out: Path, before: Path) -> int:
