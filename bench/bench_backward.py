@@ -5,8 +5,11 @@ cheap nodes: the worst case for per-node overhead) runs forward, then backward
 either plainly or through ``record_backward`` (hooks on every node, every
 gradient turned into plain data, freed buffers probed before and after). Both
 are timed in the same run, interleaved, on fresh graphs; the figure is the
-ratio of the medians (and of the fastest runs, less sensitive to a busy
-machine). Target: within 3x. A breakdown shows where the recorder's time goes.
+ratio of the medians (and of the fastest runs), in wall time and in CPU time
+(process_time: on a loaded machine the CPU ratio is the steadier one). Target:
+within 3x. A breakdown (CPU time) shows where the recorder's time goes, and
+the same pass with two empty Python hooks on every node (installed, run,
+removed) shows what hooking every node costs before any recording.
 
     .venv/bin/python bench/bench_backward.py [--layers 48] [--d-model 32] [--repeats 7]
 """
@@ -42,45 +45,74 @@ def forward(model: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
     return model(tokens).pow(2).mean()
 
 
-def time_plain(model, tokens) -> float:
+def _clocks() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    """Return (wall, CPU) seconds since ``start = _clocks()``."""
+    wall, cpu = _clocks()
+    return wall - start[0], cpu - start[1]
+
+
+def time_plain(model, tokens) -> tuple[float, float]:
     loss = forward(model, tokens)
-    start = time.perf_counter()
+    start = _clocks()
     loss.backward()
-    return time.perf_counter() - start
+    return _since(start)
 
 
-def time_recorded(model, tokens) -> tuple[float, int]:
+def time_recorded(model, tokens) -> tuple[tuple[float, float], int]:
     loss = forward(model, tokens)
     id_of = graph_ids([loss])
-    start = time.perf_counter()
+    start = _clocks()
     record = record_backward(loss, id_of)
-    elapsed = time.perf_counter() - start
+    elapsed = _since(start)
     assert record["error"] is None
     return elapsed, len(record["steps"])
 
 
+def time_empty_hooks(model, tokens) -> tuple[float, float]:
+    """Return the time of a plain pass with an empty pre-hook and hook on every node,
+    installed before and removed after (what any hook-per-node recorder pays)."""
+    loss = forward(model, tokens)
+    nodes = list(graph_ids([loss]))
+    start = _clocks()
+    handles = []
+    for fn in nodes:
+        handles.append(fn.register_prehook(_nothing))
+        handles.append(fn.register_hook(_nothing))
+    loss.backward()
+    for handle in handles:
+        handle.remove()
+    return _since(start)
+
+
+def _nothing(*grads) -> None:
+    return None
+
+
 def breakdown(model, tokens) -> dict:
-    """Return the seconds spent in each part of one recorded pass (GC paused, as the recorder does)."""
+    """Return the CPU seconds spent in each part of one recorded pass (GC paused, as the recorder does)."""
     loss = forward(model, tokens)
     id_of = graph_ids([loss])
-    marks = [time.perf_counter()]
+    marks = [time.process_time()]
     gc.disable()
     try:
         freed_node_ids(id_of)
-        marks.append(time.perf_counter())
+        marks.append(time.process_time())
         recorder = StepRecorder(id_of)
         recorder.__enter__()
-        marks.append(time.perf_counter())
+        marks.append(time.process_time())
         loss.backward()
-        marks.append(time.perf_counter())
+        marks.append(time.process_time())
         recorder.remove()
-        marks.append(time.perf_counter())
+        marks.append(time.process_time())
         recorder.extra = {"grads": leaf_grad_tensors(id_of, {})}
-        recorder._build_steps()
         recorder._to_plain_data()
-        marks.append(time.perf_counter())
+        marks.append(time.process_time())
         freed_node_ids(id_of)
-        marks.append(time.perf_counter())
+        marks.append(time.process_time())
     finally:
         gc.enable()
     names = ["probe before", "install hooks", "pass with hooks", "remove hooks",
@@ -99,24 +131,28 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)  # a shared machine: keep both sides on one core
     model = build_model(args.layers, args.d_model)
     tokens = torch.randn(args.batch, args.seq, args.d_model)
-    time_plain(model, tokens)  # warm up both paths
+    time_plain(model, tokens)  # warm up every path
     time_recorded(model, tokens)
-    plain, recorded, steps = [], [], 0
-    for _ in range(args.repeats):  # interleaved, so load changes hit both alike
+    time_empty_hooks(model, tokens)
+    plain, recorded, empty, steps = [], [], [], 0
+    for _ in range(args.repeats):  # interleaved, so load changes hit all alike
         plain.append(time_plain(model, tokens))
         elapsed, steps = time_recorded(model, tokens)
         recorded.append(elapsed)
+        empty.append(time_empty_hooks(model, tokens))
     parts = breakdown(model, tokens)
-    p, r = statistics.median(plain), statistics.median(recorded)
     print(f"model: {args.layers}-layer TransformerEncoder, d_model={args.d_model}, "
-          f"input {args.batch}x{args.seq}; {steps} backward steps")
-    print(f"plain backward():   median {p * 1e3:7.1f} ms, fastest {min(plain) * 1e3:7.1f} ms "
-          f"({args.repeats} runs)")
-    print(f"recorded backward:  median {r * 1e3:7.1f} ms, fastest {min(recorded) * 1e3:7.1f} ms")
-    print("one recorded pass, by part: " + ", ".join(
+          f"input {args.batch}x{args.seq}; {steps} backward steps; {args.repeats} runs each")
+    for clock, k in (("wall", 0), ("CPU", 1)):
+        p, r, e = ([t[k] for t in times] for times in (plain, recorded, empty))
+        print(f"{clock:>4}: plain backward() median {statistics.median(p) * 1e3:6.1f} ms "
+              f"(fastest {min(p) * 1e3:.1f}); recorded median {statistics.median(r) * 1e3:6.1f} ms "
+              f"(fastest {min(r) * 1e3:.1f}); empty hooks median {statistics.median(e) * 1e3:6.1f} ms")
+        print(f"      ratio recorded/plain: {statistics.median(r) / statistics.median(p):.2f}x median, "
+              f"{min(r) / min(p):.2f}x fastest (target <= 3x); empty hooks/plain: "
+              f"{statistics.median(e) / statistics.median(p):.2f}x median")
+    print("one recorded pass, by part (CPU): " + ", ".join(
         f"{name} {seconds * 1e3:.1f} ms" for name, seconds in parts.items()))
-    print(f"ratio recorded/plain: {r / p:.2f}x median, {min(recorded) / min(plain):.2f}x fastest "
-          "(target <= 3x)")
     return 0
 
 

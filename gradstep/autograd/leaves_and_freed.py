@@ -10,7 +10,7 @@ from collections import Counter
 
 import torch
 
-from gradstep.autograd.safe_reads import iter_saved_slots
+from gradstep.autograd.safe_reads import iter_saved_slots, raw_saved_names
 
 
 def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
@@ -21,21 +21,31 @@ def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
 
 def leaf_grad_tensors(id_of: dict, labels: dict) -> dict:
     """Return ``{leaf label: .grad}`` (tensors, None where no grad) for every leaf, in id order."""
-    names = unique_labels(id_of, labels)
+    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items() if hasattr(fn, "variable")]
+    leaves.sort(key=lambda item: id_number(item[0]))
+    counts = _label_counts(id_of, labels)
     grads = {}
-    for fn, node_id in sorted(id_of.items(), key=lambda item: id_number(item[1])):
-        variable = getattr(fn, "variable", None)
+    for node_id, variable in leaves:
         if variable is not None:
-            grads[names[node_id]] = variable.grad
+            grads[_unique_label(node_id, labels, counts)] = variable.grad
     return grads
 
 
 def unique_labels(id_of: dict, labels: dict) -> dict:
     """Return ``{node id: label}`` where a label shared by several nodes gets ``(id)`` appended."""
-    label_of = {node_id: labels.get(node_id) or node_id for node_id in sorted(id_of.values(), key=id_number)}
-    counts = Counter(label_of.values())
-    return {node_id: label if counts[label] == 1 else f"{label} ({node_id})"
-            for node_id, label in label_of.items()}
+    counts = _label_counts(id_of, labels)
+    return {node_id: _unique_label(node_id, labels, counts)
+            for node_id in sorted(id_of.values(), key=id_number)}
+
+
+def _label_counts(id_of: dict, labels: dict) -> Counter:
+    """Return how many nodes of the graph show each label (a node's id where it has none)."""
+    return Counter([labels.get(node_id) or node_id for node_id in id_of.values()])
+
+
+def _unique_label(node_id: str, labels: dict, counts: Counter) -> str:
+    label = labels.get(node_id) or node_id
+    return label if counts[label] == 1 else f"{label} ({node_id})"
 
 
 def freed_node_ids(id_of: dict) -> list[str]:
@@ -51,6 +61,8 @@ def is_freed(fn) -> bool:
     tensor answers for the node. Read through ``_raw_saved_*``: no unpack hook
     runs (see ``safe_reads``).
     """
+    if not raw_saved_names(type(fn)):  # most nodes save nothing: no slot to read
+        return False
     for slot in iter_saved_slots(fn):
         if slot.state != "unsaved":
             return slot.state == "freed"

@@ -6,11 +6,13 @@ changed it; a node hook sees what the node sends on (``grad_inputs``, one per
 ``next_functions`` slot). Steps are appended in the order the engine calls the
 pre-hooks, which is the order it runs the nodes.
 
-The hooks only keep references; the values become plain data in one batch
-when the recorder exits (``grad_values.plain_values``). Holding a reference is
-enough to keep a gradient from changing: torch only adds into a gradient buffer
-in place, or steals it for ``.grad``, when nobody else holds it. A leaf's
-``.grad`` before AccumulateGrad runs is copied, since AccumulateGrad adds into it.
+The hooks run once per node inside torch's engine, so they only keep
+references; a node's name and slots are read, the step dicts built and the
+values turned into plain data in one batch when the recorder exits
+(``grad_values.plain_values``). Holding a reference is enough to keep a
+gradient from changing: torch only adds into a gradient buffer in place, or
+steals it for ``.grad``, when nobody else holds it. A leaf's ``.grad`` before
+AccumulateGrad runs is copied, since AccumulateGrad adds into it.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ class StepRecorder:
         self.steps: list[dict] = []
         # What the hooks collect, as cheaply as possible (they run once per node):
         self._started: list[tuple] = []  # (node id, grad_outputs, leaf .grad copy) in engine order
-        self._finished: dict = {}  # node id -> (grad_inputs, leaf .grad after)
-        self._info: dict = {}  # node id -> (name, slots that lead somewhere, leaf label or None)
+        self._finished: dict = {}  # node id -> grad_inputs
+        self._grad_after: dict = {}  # leaf node id -> its .grad after AccumulateGrad ran
+        self._leaves: set = set()  # the AccumulateGrad nodes' ids (their hooks read .grad)
         self._handles: list = []
         self._gc = gc_paused()
         self.failure: str | None = None  # set when the steps could not be turned into data
@@ -44,10 +47,18 @@ class StepRecorder:
 
     def __enter__(self) -> StepRecorder:
         self._gc.__enter__()
+        started, finished, handles = self._started.append, self._finished, self._handles
         try:
             for fn, node_id in self.id_of.items():
-                self._handles.append(fn.register_prehook(self._pre_hook(fn, node_id)))
-                self._handles.append(fn.register_hook(self._post_hook(fn, node_id)))
+                variable = getattr(fn, "variable", None)
+                if variable is None:
+                    hooks = _pre_hook(started, node_id), _post_hook(finished, node_id)
+                else:
+                    self._leaves.add(node_id)
+                    hooks = (_leaf_pre_hook(started, node_id, variable),
+                             _leaf_post_hook(finished, self._grad_after, node_id, variable))
+                handles.append(fn.register_prehook(hooks[0]))
+                handles.append(fn.register_hook(hooks[1]))
         except BaseException:
             self.remove()
             self._gc.__exit__(None, None, None)
@@ -58,13 +69,12 @@ class StepRecorder:
         try:
             self.remove()
             try:
-                self._build_steps()
                 self._to_plain_data()
             except Exception as exc:  # never lose the pass's own result to this
                 self.failure = f"the recorded values could not be read: {exc}"
                 self.steps, self.extra = [], {}
         finally:
-            self._started, self._finished = [], {}
+            self._started, self._finished, self._grad_after = [], {}, {}
             self._gc.__exit__(None, None, None)
 
     def remove(self) -> None:
@@ -73,80 +83,94 @@ class StepRecorder:
             handle.remove()
         self._handles.clear()
 
-    def _pre_hook(self, fn, node_id: str):
-        variable = getattr(fn, "variable", None)
-        label = None if variable is None else self.labels.get(node_id, node_id)
-        self._info[node_id] = (node_name(fn), tuple(n is not None for n, _ in fn.next_functions), label)
-        started = self._started
-        if variable is None:
-            def hook(grad_outputs):
-                started.append((node_id, grad_outputs, None))
-        else:
-            def hook(grad_outputs):
-                grad = variable.grad  # AccumulateGrad adds into it in place: copy it now
-                started.append((node_id, grad_outputs, None if grad is None else grad.detach().clone()))
-        return hook  # returns None: never changes what the node receives
-
-    def _post_hook(self, fn, node_id: str):
-        variable = getattr(fn, "variable", None)
-        finished = self._finished
-        if variable is None:
-            def hook(grad_inputs, grad_outputs):
-                finished[node_id] = (grad_inputs, None)
-        else:
-            def hook(grad_inputs, grad_outputs):
-                finished[node_id] = (grad_inputs, variable.grad)
-        return hook
-
-    def _build_steps(self) -> None:
-        """Turn the hooks' raw events into step dicts (tensors still; see ``_to_plain_data``).
+    def _to_plain_data(self) -> None:
+        """Build the step dicts from the hooks' raw events, every tensor as plain data.
 
         A node whose pre-hook ran but whose hook did not raised: its step is ``error``.
+        The tensors of all steps and of ``extra`` are summarised in one batch.
         """
-        steps = []
-        for node_id, grad_outputs, before in self._started:
-            name, slots, label = self._info[node_id]
-            done = self._finished.get(node_id)
-            step = {"index": len(steps), "node": node_id, "name": name,
-                    "grad_outputs": list(grad_outputs), "grad_inputs": None, "error": done is None}
-            if done is not None:
-                step["grad_inputs"] = [g if i < len(slots) and slots[i] else None
-                                       for i, g in enumerate(done[0])]
-            if label is not None:
-                step["leaf"], step["grad_before"] = label, before
-                if done is not None:
-                    step["grad_after"] = done[1]
-            steps.append(step)
-        self.steps = steps
-
-    def _to_plain_data(self) -> None:
-        """Replace the tensors held by the steps by plain data, all in one batch."""
         tensors: list = []
-        for step in self.steps:
-            tensors += step["grad_outputs"]
-            if step["grad_inputs"] is not None:
-                tensors += step["grad_inputs"]
-            if "leaf" in step:
-                tensors += (step["grad_before"], step.get("grad_after"))
+        events = []  # per step: (node id, info, outputs count, sent (None: unfinished))
+        node_of = {node_id: fn for fn, node_id in self.id_of.items()}
+        finished, grad_after = self._finished, self._grad_after
+        for node_id, grad_outputs, before in self._started:
+            info = self._node_info(node_of[node_id], node_id)
+            tensors += grad_outputs
+            sent = finished.get(node_id)
+            if sent is not None:
+                sent = _leading(sent, info[1])
+                tensors += sent
+            if info[2] is not None:
+                tensors += (before, None if sent is None else grad_after.get(node_id))
+            events.append((node_id, info, len(grad_outputs), sent))
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
         values = plain_values(tensors)
-        at = len(tensors) - len(extra)
+        self.steps = _step_dicts(events, values)
         plain_extra: dict = {group: {} for group in self.extra}
-        for (group, name, _), value in zip(extra, values[at:]):
+        for (group, name, _), value in zip(extra, values[len(tensors) - len(extra):]):
             plain_extra[group][name] = value
         self.extra = plain_extra
-        at = 0
-        for step in self.steps:
-            count = len(step["grad_outputs"])
-            step["grad_outputs"] = values[at:at + count]
-            at += count
-            if step["grad_inputs"] is not None:
-                count = len(step["grad_inputs"])
-                step["grad_inputs"] = values[at:at + count]
-                at += count
-            if "leaf" in step:
-                step["grad_before"] = values[at]
-                if "grad_after" in step:
-                    step["grad_after"] = values[at + 1]
-                at += 2
+
+    def _node_info(self, fn, node_id: str) -> tuple:
+        """Return (name, which ``next_functions`` slots lead somewhere, leaf label or None)."""
+        slots = [n is not None for n, _ in fn.next_functions]
+        label = self.labels.get(node_id, node_id) if node_id in self._leaves else None
+        return node_name(fn), slots, label
+
+
+def _leading(sent: tuple, slots: list) -> tuple | list:
+    """Return ``sent`` with None for each gradient whose slot leads nowhere (or has no slot)."""
+    if len(sent) <= len(slots) and all(slots):
+        return sent  # the common case: every gradient goes on
+    return [g if i < len(slots) and slots[i] else None for i, g in enumerate(sent)]
+
+
+def _step_dicts(events: list, values: list) -> list[dict]:
+    """Return the step dicts of ``events``, reading their tensors' plain data from ``values``
+    in the order ``_to_plain_data`` queued them."""
+    steps = []
+    at = 0
+    for node_id, (name, _, label), count, sent in events:
+        step = {"index": len(steps), "node": node_id, "name": name,
+                "grad_outputs": values[at:at + count], "grad_inputs": None, "error": sent is None}
+        at += count
+        if sent is not None:
+            step["grad_inputs"] = values[at:at + len(sent)]
+            at += len(sent)
+        if label is not None:
+            step["leaf"], step["grad_before"] = label, values[at]
+            if sent is not None:
+                step["grad_after"] = values[at + 1]
+            at += 2
+        steps.append(step)
+    return steps
+
+
+# The hooks return None: they never change what a node receives or sends.
+
+
+def _pre_hook(started, node_id: str):
+    def hook(grad_outputs):
+        started((node_id, grad_outputs, None))
+    return hook
+
+
+def _leaf_pre_hook(started, node_id: str, variable):
+    def hook(grad_outputs):
+        grad = variable.grad  # AccumulateGrad adds into it in place: copy it now
+        started((node_id, grad_outputs, None if grad is None else grad.detach().clone()))
+    return hook
+
+
+def _post_hook(finished: dict, node_id: str):
+    def hook(grad_inputs, grad_outputs):
+        finished[node_id] = grad_inputs
+    return hook
+
+
+def _leaf_post_hook(finished: dict, grad_after: dict, node_id: str, variable):
+    def hook(grad_inputs, grad_outputs):
+        finished[node_id] = grad_inputs
+        grad_after[node_id] = variable.grad
+    return hook

@@ -69,3 +69,23 @@ def test_views_of_one_buffer_each_get_their_own_shape():
     base.mul_(2)  # changed in place: its version moved, so no summary is reused
     again = base.view(64, 32)
     _close(plain_values([base, again])[1], compact(again))
+
+
+def test_views_sharing_one_row_get_exactly_what_each_gets_alone():
+    torch.manual_seed(3)
+    base = torch.randn(4, 16, 32) * 1e3 + 0.1  # float32 rounding shows in mean and std
+    views = [base, base.view(64, 32), base.view(-1), base.unsqueeze(0)]
+    together = plain_values([*views, torch.randn(64, 32)])
+    for value, t in zip(together, views):
+        alone = plain_values([t])[0]
+        assert value == alone  # the same numbers to the last bit, and the view's own shape
+        assert value["shape"] == list(t.shape)
+
+
+def test_views_sharing_a_row_with_nan_each_say_where_it_is():
+    base = torch.zeros(4, 32)
+    base[1, 3] = float("nan")
+    views = [base, base.view(2, 64), base.view(-1)]
+    for value, t in zip(plain_values(views), views):
+        assert value == compact(t)
+    assert plain_values(views)[1]["nonfinite_at"] == [[0, 35]]
