@@ -23,7 +23,9 @@ here from the trace.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 from gradstep.autograd.errors import make_error
@@ -61,7 +63,7 @@ def run(args) -> int:
         report_error(exc.error, name)
         return exc.status
     try:
-        if result.get("trace_kept"):
+        if result.get("trace_kept") and result["ok"]:
             return _written_by_kernel(args, session, name)
         if not result["ok"] and not result.get("trace"):
             report_error(result["error"], name)
@@ -79,8 +81,10 @@ def _plain_text_file(args) -> bool:
 
 def _written_by_kernel(args, session, name: str) -> int:
     """Have the kernel write the kept trace's plain graph to ``args.output``."""
-    reply = session.write(str(Path(args.output).resolve()), rankdir=args.rankdir,
+    reply = session.write(os.path.abspath(args.output), rankdir=args.rankdir,
                           layout=args.layout, collapse=args.collapse)
+    if reply.get("output"):  # printed while drawing (a library's warning)
+        sys.stderr.write(reply["output"])
     if reply.get("refused"):
         report_error(_usage(reply["refused"]), name)
         return BAD_USAGE

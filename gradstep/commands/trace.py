@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from gradstep.autograd.errors import make_error
 from gradstep.commands.run_and_report import (
     CommandError,
     display_name,
@@ -19,6 +20,7 @@ from gradstep.commands.run_and_report import (
     report_error,
     run_snippet,
 )
+from gradstep.i18n import lazy
 
 
 def run(args) -> int:
@@ -31,7 +33,11 @@ def run(args) -> int:
     if not result.get("trace_kept"):
         print_json(result["trace"])  # None: the snippet made no graph
         return 0
-    handle, path = tempfile.mkstemp(prefix="gradstep-trace-", suffix=".json")
+    try:
+        handle, path = tempfile.mkstemp(prefix="gradstep-trace-", suffix=".json")
+    except OSError as exc:
+        report_error(_refused(exc), display_name(args))
+        return 1
     os.close(handle)
     try:
         reply = session.write(path, kind="trace")
@@ -46,6 +52,9 @@ def run(args) -> int:
 
 
 def _refused(reason) -> dict:
-    from gradstep.autograd.errors import make_error
-
-    return make_error("other", str(reason))
+    """The trace could not go through its temporary file (the kernel writes it there)."""
+    return make_error("other", str(reason), title=lazy("Cannot print the trace"),
+                      explanation=lazy("The snippet ran; the kernel writes the trace to a "
+                                       "temporary file first, and that failed."),
+                      fix=lazy("Make the temporary folder writable with room for the trace "
+                               "(or point TMPDIR at one), then run the command again."))

@@ -164,6 +164,20 @@ def snippet_line_in_traceback(text: str, filename: str) -> int | None:
     return int(found[0]) if found else None
 
 
+def drawing_memory_error(limit: int, detail: str) -> dict:
+    """Return the error for a file the kernel could not draw within its memory cap."""
+    cap = (lazy("the kernel's {size} memory cap", size=format_size(limit)) if limit
+           else lazy("the machine's memory"))
+    return kernel_error(
+        "memory", lazy("Not enough memory: {detail}", detail=detail or "MemoryError"),
+        title=lazy("Not enough memory"),
+        explanation=lazy("The snippet ran to its end; drawing its graph needed more memory "
+                         "than {cap} allows.", cap=cap),
+        fix=lazy("Fold the modules (--collapse 1), or raise the cap with GRADSTEP_MEMORY_LIMIT "
+                 "(e.g. 16G; 0 = no cap)."),
+    )
+
+
 def error_line(result) -> int | None:
     """Return the snippet line of ``result``'s error (a reply dict), or None."""
     error = result.get("error") if isinstance(result, dict) else None

@@ -245,11 +245,13 @@ def call(session, method: str, params: dict) -> object:
         _Interrupt.busy = False
 
 
-def write_kept(params: dict) -> dict:
+def write_kept(params: dict, limit: int) -> dict:
     """Return the reply to ``write`` (``writing.write``); a fault of gradstep's is an error reply."""
     try:
         return writing.write(params)
-    except Exception as exc:  # MemoryError included: the kernel keeps answering
+    except MemoryError as exc:  # the drawing counts against the kernel's memory cap
+        return failure_reply("write", messages.drawing_memory_error(limit, str(exc)), params)
+    except Exception as exc:  # the kernel keeps answering
         return internal_failure("write", params, f"the file could not be written: {exc!r}")
 
 
@@ -260,12 +262,13 @@ def answer(session, request: dict, limit: int) -> dict:
         return {"id": request.get("id"), "result": internal_failure(
             method, params, f"the kernel has no method {method!r}")}
     if method == "write":  # gradstep's own work on the kept trace, not the snippet's
-        return {"id": request.get("id"), "result": write_kept(params), "interrupted": False}
+        return {"id": request.get("id"), "result": write_kept(params, limit),
+                "interrupted": False}
     keep = method == "run" and bool(params.pop("keep_trace", False))
     result = call(session, method, params)
-    if method == "run":
-        result = writing.after_run(result, keep, session)
     interrupted = _Interrupt.requested
+    if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
+        result = writing.after_run(result, keep and not interrupted, session)
     return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
             "interrupted": interrupted}
 

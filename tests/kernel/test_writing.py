@@ -121,3 +121,26 @@ def test_forgetting_the_records_keeps_the_snippets_tensors_and_graph_alive():
     assert session.state.root is root and session.state.namespace["loss"] is root
     root.backward()  # torch's own graph is untouched
     assert session.state.namespace["x"].grad.tolist() == [3.0, 3.0]
+
+
+def test_a_run_stopped_by_its_time_limit_sends_its_trace_even_when_the_snippet_caught_the_stop():
+    source = ("import time\ntry:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    pass\n"
+              "x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n")
+    with Kernel(timeout=60) as kernel:
+        run = kernel.run(source, keep_trace=True, timeout=1.0)
+        assert not run["ok"] and run["error"]["kind"] == "timeout"
+        assert run["trace"] and "trace_kept" not in run  # drawn with its failure, as before
+        assert kernel.write("/nonexistent/never.svg")["refused"]  # nothing was kept
+
+
+def test_a_drawing_out_of_memory_says_so_in_the_drawings_words(monkeypatch, tmp_path):
+    from gradstep.kernel import worker
+
+    def no_memory(params):
+        raise MemoryError("cannot allocate")
+
+    monkeypatch.setattr(writing, "write", no_memory)
+    reply = worker.write_kept({"path": str(tmp_path / "g.svg")}, 8 << 30)
+    assert reply["written"] is None and reply["error"]["kind"] == "memory"
+    assert "drawing its graph" in reply["error"]["explanation"]
+    assert problems(reply, records.WriteReply) == []
