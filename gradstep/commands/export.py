@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 from gradstep.autograd.errors import make_error
@@ -37,6 +36,7 @@ from gradstep.commands.run_and_report import (
     display_name,
     report_error,
     start_snippet,
+    write_in_kernel,
 )
 from gradstep.drawing.formats import FILE_FORMATS, PICTURE_FORMATS, TEXT_FORMATS
 from gradstep.i18n import lazy
@@ -81,10 +81,8 @@ def _plain_text_file(args) -> bool:
 
 def _written_by_kernel(args, session, name: str) -> int:
     """Have the kernel write the kept trace's plain graph to ``args.output``."""
-    reply = session.write(os.path.abspath(args.output), rankdir=args.rankdir,
-                          layout=args.layout, collapse=args.collapse)
-    if reply.get("output"):  # printed while drawing (a library's warning)
-        sys.stderr.write(reply["output"])
+    reply = write_in_kernel(session, os.path.abspath(args.output), rankdir=args.rankdir,
+                            layout=args.layout, collapse=args.collapse)
     if reply.get("refused"):
         report_error(_usage(reply["refused"]), name)
         return BAD_USAGE

@@ -95,6 +95,16 @@ def run_snippet(args, *, keep_trace: bool = False):
     return started.session, started.result, started.filename
 
 
+def write_in_kernel(session, path: str, **options) -> dict:
+    """Have the kernel write the trace its run kept (``kernel.writing``) to ``path``; pass on
+    to stderr what was printed meanwhile (a library's warning); return the ``WriteReply``."""
+    reply = session.write(path, **options)
+    if reply.get("output"):
+        sys.stderr.write(reply["output"])
+        sys.stderr.flush()
+    return reply
+
+
 def print_json(data) -> None:
     """Write ``data`` to stdout as strict JSON (no NaN/Infinity literals), one line, UTF-8."""
     print_bytes(json_line(data))

@@ -19,6 +19,7 @@ from gradstep.commands.run_and_report import (
     print_json,
     report_error,
     run_snippet,
+    write_in_kernel,
 )
 from gradstep.i18n import lazy
 
@@ -40,7 +41,7 @@ def run(args) -> int:
         return 1
     os.close(handle)
     try:
-        reply = session.write(path, kind="trace")
+        reply = write_in_kernel(session, path, kind="trace")
         if reply.get("written") is None:
             error = reply.get("error") or _refused(reply.get("refused"))
             report_error(error, display_name(args))

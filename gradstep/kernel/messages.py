@@ -56,11 +56,16 @@ def timeout_error(seconds: float | None, *, by_user: bool, state_lost: bool,
     )
 
 
+def _cap_words(limit: int) -> dict:
+    """The memory cap in words: the kernel's (a size) or, with none, the machine's."""
+    return (lazy("the kernel's {size} memory cap", size=format_size(limit)) if limit
+            else lazy("the machine's memory"))
+
+
 def memory_error(limit: int, detail: str, line: int | None = None,
                  source: str | None = None) -> dict:
     """Return the error for a snippet that asked for more memory than the cap allows."""
-    cap = (lazy("the kernel's {size} memory cap", size=format_size(limit)) if limit
-           else lazy("the machine's memory"))
+    cap = _cap_words(limit)
     return kernel_error(
         "memory", lazy("Not enough memory: {detail}", detail=detail),
         title=lazy("Not enough memory"), line=line, source=source,
@@ -166,8 +171,7 @@ def snippet_line_in_traceback(text: str, filename: str) -> int | None:
 
 def drawing_memory_error(limit: int, detail: str) -> dict:
     """Return the error for a file the kernel could not draw within its memory cap."""
-    cap = (lazy("the kernel's {size} memory cap", size=format_size(limit)) if limit
-           else lazy("the machine's memory"))
+    cap = _cap_words(limit)
     return kernel_error(
         "memory", lazy("Not enough memory: {detail}", detail=detail or "MemoryError"),
         title=lazy("Not enough memory"),
