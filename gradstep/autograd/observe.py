@@ -41,7 +41,7 @@ from gradstep.autograd.names import Bindings
 from gradstep.autograd.safe_reads import fresh_grad_fn, is_plain, iter_saved_slots, unpack
 from gradstep.autograd.scopes import ScopeIndex
 from gradstep.autograd.trace import node_key
-from gradstep.autograd.values import summary
+from gradstep.autograd.values import summary, summary_record, unpacked
 
 SEE = "__gradstep_see__"
 BIND = "__gradstep_bind__"
@@ -57,7 +57,12 @@ MAX_VALUES = 500_000  # node outputs kept per run (a long top-level loop makes n
 
 
 class ValueStore:
-    """``{node_key: {output_nr: value dict}}``: the first proven value of each node output."""
+    """``{node_key: {output_nr: value}}``: the first proven value of each node output.
+
+    Values are kept as ``values.summary_record`` makes them (most as tuples the
+    collector stops tracking, so the snippet's garbage collections do not walk them
+    over and over); ``get`` hands out the value dicts.
+    """
 
     def __init__(self, limit: int = MAX_VALUES):
         self.outputs: dict = {}
@@ -71,7 +76,7 @@ class ValueStore:
         """Summarise ``tensor`` as output ``output_nr`` of node ``key`` unless one is known."""
         if self.has(key, output_nr) or len(self.outputs) >= self.limit:
             return
-        value = summary(tensor)
+        value = summary_record(tensor)
         if value is not None:
             self.outputs.setdefault(key, {})[output_nr] = value
 
@@ -81,8 +86,11 @@ class ValueStore:
             self.outputs.setdefault(key, {})[output_nr] = value
 
     def get(self, key: tuple) -> dict | None:
-        """Return ``{output_nr: value}`` recorded for node ``key``, or None."""
-        return self.outputs.get(key)
+        """Return ``{output_nr: value dict}`` recorded for node ``key``, or None."""
+        outputs = self.outputs.get(key)
+        if outputs is None:
+            return None
+        return {output_nr: unpacked(value) for output_nr, value in outputs.items()}
 
 
 class Observer:

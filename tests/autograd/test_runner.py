@@ -143,9 +143,10 @@ def test_calls_are_returned_as_a_list():
 def test_meta_device_runs_without_data():
     result = run_snippet("w = torch.ones(3, requires_grad=True)\ny = (w * 2).sum()", device="meta")
     assert result.error is None and result.namespace["w"].device.type == "meta"
-    recorded = {tuple(v[0]["shape"]) for v in result.values.outputs.values()}
-    assert recorded == {(), (3,)}
-    assert all(set(v[0]) == {"shape", "dtype", "device"} for v in result.values.outputs.values())
+    store = result.values
+    recorded = [store.get(key)[0] for key in store.outputs]
+    assert {tuple(v["shape"]) for v in recorded} == {(), (3,)}
+    assert all(set(v) == {"shape", "dtype", "device"} for v in recorded)
 
 
 def test_unavailable_cuda_is_exit_2_with_torchs_reason(monkeypatch):
@@ -276,7 +277,8 @@ loss = (h * 1).sum()
     # pair[0] is an old view whose base changed since: reading its node would rebuild it
     assert result.error is None
     assert result.namespace["first"]._is_view()
-    values = [v for outputs in result.values.outputs.values() for v in outputs.values()]
+    store = result.values
+    values = [v for key in store.outputs for v in store.get(key).values()]
     assert all(v.get("data") != [6.0, 6.0] for v in values)
 
 

@@ -1,0 +1,94 @@
+"""values.summary_record / unpacked: what a run keeps per value, checked against torch
+and against the general ``tensor_value`` path, and that the collector can drop it."""
+
+from __future__ import annotations
+
+import gc
+import json
+
+import pytest
+import torch
+from torch.overrides import TorchFunctionMode
+
+from gradstep.autograd import values
+from gradstep.autograd.values import summary, summary_record, tensor_value, unpacked
+
+
+def _cases() -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    cases = []
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.int64, torch.complex64):
+        for shape in ((), (1,), (3,), (64,), (65,), (0,), (2, 3)):
+            cases.append((torch.randn(shape, generator=g) * 10).to(dtype))
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        t = torch.randn(5, generator=g)
+        t[1] = bad
+        cases.append(t)
+    cases.append(torch.full((3,), float("nan")))
+    leaf = torch.randn(5, requires_grad=True)
+    cases += [leaf, leaf * 2, (leaf * 2)[1:4], leaf.detach()[::2], torch.nn.Parameter(torch.randn(4)),
+              torch.tensor(3.5, dtype=torch.float64), torch.randn(3).neg()]
+    return cases
+
+
+def _general(t: torch.Tensor, monkeypatch) -> dict:
+    """``tensor_value`` through its general path (every tensor read below the modes)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(values, "_small_cpu_record", lambda t: None)
+        with torch._C.DisableTorchFunction(), torch._C._DisableTorchDispatch():
+            return tensor_value(t)
+
+
+@pytest.mark.parametrize("t", _cases(), ids=lambda t: f"{t.dtype}{list(t.shape)}")
+def test_a_record_unpacks_to_what_the_general_path_gives(t, monkeypatch):
+    kept = unpacked(summary_record(t))
+    expected = _general(t, monkeypatch)
+    # the same keys in the same order and the same numbers: the same JSON text
+    assert json.dumps(kept) == json.dumps(expected)
+    assert json.dumps(summary(t)) == json.dumps(expected)
+    assert kept["shape"] == list(t.shape)
+
+
+def test_a_small_float_record_holds_torch_numbers():
+    t = torch.tensor([1.5, -2.0, 4.25], requires_grad=True) * 2
+    kept = unpacked(summary_record(t))
+    assert kept["data"] == t.tolist()
+    assert kept["min"] == t.min().item() and kept["max"] == t.max().item()
+    assert kept["mean"] == pytest.approx(t.double().mean().item(), rel=1e-15)
+    assert kept["std"] == pytest.approx(t.double().std().item(), rel=1e-12)
+    with_nan = torch.tensor([1.0, float("nan"), 3.0])
+    assert unpacked(summary_record(with_nan))["data"] == [1.0, "NaN", 3.0]
+
+
+def test_the_collector_stops_tracking_small_records():
+    records = [summary_record(t) for t in (torch.randn(3), torch.tensor(2.0),
+                                           torch.tensor([1.0, float("inf")]))]
+    assert all(type(r) is tuple for r in records)
+    gc.collect()
+    assert not any(gc.is_tracked(r) for r in records)
+    large = summary_record(torch.randn(100))
+    assert type(large) is dict  # a large tensor's summary stays the dict
+
+
+def test_a_record_makes_no_graph_node():
+    y = torch.ones(3, requires_grad=True) * 2
+    z = torch.ones(2, 2, requires_grad=True) * 2
+    before = torch._C._autograd._get_sequence_nr()
+    summary_record(y)
+    summary_record(z)  # the general path
+    assert torch._C._autograd._get_sequence_nr() == before
+
+
+def test_a_mode_the_snippet_entered_sees_none_of_the_reads():
+    calls = []
+
+    class Counting(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            calls.append(func)
+            return func(*args, **(kwargs or {}))
+
+    t = torch.randn(3)
+    expected = unpacked(summary_record(t))
+    with Counting():
+        inside = unpacked(summary_record(t))
+    assert calls == [] and inside == expected
