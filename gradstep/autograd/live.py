@@ -103,8 +103,11 @@ def trace_tensor(tensor, *, namespace: dict | None = None,
         scope_names, param_names = {}, {}
     labels = {**parameter_labels(param_names), **namespace_labels(namespace)}
     scopes = ScopeNames(observer.scopes, scope_names, param_names)
+    def see_saved(nodes, slots_of):
+        observer.see_saved(nodes, slots_of=slots_of)
+
     return trace_graph(roots, values=observer.values, labels=labels, scopes=scopes,
-                       see_saved=observer.see_saved)
+                       see_saved=see_saved)
 
 
 def namespace_labels(namespace: dict) -> dict:

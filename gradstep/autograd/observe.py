@@ -190,7 +190,7 @@ class Observer:
 
     # ------------------------------------------------------------- saved tensors
 
-    def see_saved(self, nodes, *, snippet_done: bool = False) -> list:
+    def see_saved(self, nodes, *, snippet_done: bool = False, slots_of: dict | None = None) -> list:
         """Record the values the nodes' saved tensors prove (before a pass frees them).
 
         A saved view is unpacked only once the snippet is done: unpacking reads
@@ -200,13 +200,16 @@ class Observer:
         returned as pending values ``(consumer, producer, output_nr, value)``:
         ``commit`` keeps those whose consumer the pass ran, since torch's own
         unpacking then proved them unchanged since they were saved.
+        ``slots_of`` maps nodes to their ``safe_reads.saved_slots`` when the caller
+        read them already (a node missing there is read here).
         """
         pending: list = []
+        slots_of = slots_of or {}
         for fn in nodes:
             if hasattr(fn, "variable"):
                 continue
             try:
-                self._see_saved_of(fn, snippet_done, pending)
+                self._see_saved_of(fn, snippet_done, pending, slots_of.get(fn))
             except Exception:
                 continue
         return pending
@@ -217,9 +220,9 @@ class Observer:
             if consumer in ran:
                 self.values.put(node_key(producer), output_nr, value)
 
-    def _see_saved_of(self, fn, snippet_done: bool, pending: list) -> None:
+    def _see_saved_of(self, fn, snippet_done: bool, pending: list, read=None) -> None:
         slots = None
-        for slot in iter_saved_slots(fn):
+        for slot in iter_saved_slots(fn) if read is None else read:
             if slot.state != "alive" or slot.data is None:
                 continue
             view = slot.data._is_view()

@@ -36,7 +36,8 @@ def plain_saved_names(node_type: type) -> tuple[str, ...]:
                  and "_raw" + a not in names)
 
 
-def saved_items(node, *, values: bool = False, snippet_done: bool = False) -> list[dict]:
+def saved_items(node, *, values: bool = False, snippet_done: bool = False,
+                slots: list | None = None) -> list[dict]:
     """Return one dict per saved value of ``node``, tensors first, in attribute order.
 
     A tensor gives ``{name, shape, dtype, freed: False}`` (plus ``value`` when
@@ -44,8 +45,11 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False) -> li
     the snippet is done, see ``safe_reads.unpack``), a released one
     ``{name, freed: True}``, one held by a saved-tensors hook ``{name, freed: False,
     hooked: True}``; anything else (sizes, scalars, flags) ``{name, value}``.
+    ``slots``: the node's ``saved_slots`` when the caller read them already.
     """
-    items = [_tensor_item(node, slot, values, snippet_done) for slot in saved_slots(node)
+    if slots is None:
+        slots = saved_slots(node)
+    items = [_tensor_item(node, slot, values, snippet_done) for slot in slots
              if slot.state != "unsaved"]
     if is_python_node(node):
         items.extend(_ctx_items(node))

@@ -152,8 +152,8 @@ def _trace_with_calls(result) -> Trace:
     backward calls that share nodes with it (their timelines renumbered onto it)."""
     see_saved = None
     if result.observer is not None:
-        def see_saved(nodes):  # the snippet is done: saved views may be unpacked too
-            result.observer.see_saved(nodes, snippet_done=True)
+        def see_saved(nodes, slots_of):  # the snippet is done: saved views may be unpacked too
+            result.observer.see_saved(nodes, snippet_done=True, slots_of=slots_of)
 
     def trace_of(roots):
         return trace_graph(roots, values=result.values, labels=result.labels,

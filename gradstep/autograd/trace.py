@@ -20,6 +20,7 @@ import torch
 
 from gradstep.autograd.formulas import formula_fields_of
 from gradstep.autograd.index_labels import label_indexing
+from gradstep.autograd.safe_reads import saved_slots
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.values import dtype_name, summary
 
@@ -85,9 +86,10 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     ``values`` maps ``node_key`` to ``{output_nr: value dict}`` (recorded while
     the snippet ran; anything with ``get(key)``), ``labels`` and ``scopes`` map
     ``node_key`` to strings, ``lines`` to the snippet line that made the node
-    (``lines.LineIndex``). ``see_saved(nodes)``, when given, is called with the
-    graph's nodes once they are walked, before their attributes are read (it
-    records the values their saved tensors prove, see ``observe``).
+    (``lines.LineIndex``). ``see_saved(nodes, slots_of)``, when given, is called with
+    the graph's nodes once they are walked, before their attributes are read (it
+    records the values their saved tensors prove, see ``observe``); ``slots_of``
+    maps each op node to its ``saved_slots``, read once for both.
     """
     values, labels, scopes, lines = values or {}, labels or {}, scopes or {}, lines or {}
     graph = nx.MultiDiGraph()
@@ -104,12 +106,15 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
                 continue
             target = _visit(nxt, trace, queue)
             graph.add_edge(source, target, key=slot, slot=slot, input_nr=input_nr)
+    slots_of: dict = {}
     if see_saved is not None:
-        see_saved(trace.node_of.values())
+        slots_of = _saved_slots_of(trace.node_of.values())
+        see_saved(trace.node_of.values(), slots_of)
     nodes = graph.nodes  # the nodes exist (in id order): fill their attribute dicts in place
     for node_id, fn in trace.node_of.items():
         key = node_key(fn)
-        attrs = node_attributes(fn, node_id, values, labels, scopes, key=key)
+        attrs = node_attributes(fn, node_id, values, labels, scopes, key=key,
+                                slots=slots_of.get(fn))
         if key[0] == "op":
             attrs.update(seq=key[1], line=lines.get(key))
         else:
@@ -118,6 +123,20 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
         nodes[node_id].update(attrs)
     label_indexing(graph, short_op_name)  # p[1], p[2] rather than two "select" nodes
     return trace
+
+
+def _saved_slots_of(fns) -> dict:
+    """Return ``{fn: saved_slots(fn)}`` for the op nodes whose saved slots read cleanly
+    (a node that raises is left out: each reader then reads it, and fails, itself)."""
+    slots_of = {}
+    for fn in fns:
+        if hasattr(fn, "variable"):
+            continue
+        try:
+            slots_of[fn] = saved_slots(fn)
+        except Exception:
+            continue
+    return slots_of
 
 
 def _visit(fn, trace: Trace, queue: deque) -> str:
@@ -133,9 +152,9 @@ def _visit(fn, trace: Trace, queue: deque) -> str:
 
 
 def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, *,
-                    key: tuple | None = None) -> dict:
+                    key: tuple | None = None, slots: list | None = None) -> dict:
     """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
-    (``key`` is ``node_key(fn)`` when the caller has it already)."""
+    (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, when the caller has them)."""
     key = node_key(fn) if key is None else key
     name = key[2].removeprefix("torch::autograd::") if key[0] == "op" else node_name(fn)
     variable = getattr(fn, "variable", None)
@@ -152,7 +171,7 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
         if value is not None and attrs["shape"] is not None and value.get("shape") != attrs["shape"]:
             value = None
         attrs["value"] = value
-    attrs["saved"] = saved_items(fn)
+    attrs["saved"] = saved_items(fn, slots=slots)
     if variable is None:
         attrs.update(formula_fields_of(name, attrs["saved"]))
     return attrs
