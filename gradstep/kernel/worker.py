@@ -265,6 +265,8 @@ def answer(session, request: dict, limit: int) -> dict:
         return {"id": request.get("id"), "result": write_kept(params, limit),
                 "interrupted": False}
     keep = method == "run" and bool(params.pop("keep_trace", False))
+    if keep and hasattr(session, "forget_records"):  # records forgotten unwalked (Session.run)
+        params = {**params, "keep_records": False}
     result = call(session, method, params)
     interrupted = _Interrupt.requested
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
