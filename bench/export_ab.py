@@ -33,7 +33,7 @@ def main() -> int:
     parser.add_argument("snippets", nargs="*", default=["resnet50", "chain5000", "transformer48"],
                         help="names in bench/snippets")
     parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     q, python = shlex.quote, sys.executable
     print(f"CPU seconds, medians of {args.repeat} rounds; added = export - snippet (os._exit)")
     with tempfile.TemporaryDirectory() as tmp:
