@@ -125,11 +125,74 @@ def load_table() -> DerivativeTable:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ten times faster
     try:
         with open(path, encoding="utf-8") as stream:
-            definitions = yaml.load(stream, Loader=loader)
-        entries = build_entries(definitions)
+            text = stream.read()
+        items = item_index(text)
+        if items is not None:  # each entry read when first asked for (a trace needs a few)
+            entries = IndexedEntries(text, items, lambda part: yaml.load(part, Loader=loader))
+        else:
+            entries = build_entries(yaml.load(text, Loader=loader))
     except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return DerivativeTable(path=path, unavailable=UNREADABLE_TABLE.format(path=path, error=exc))
     return DerivativeTable(entries, path, time.perf_counter() - started)
+
+
+_ITEM = re.compile(r"^- name: *(\w+)", re.MULTILINE)
+# anything at column 0 but an item's "- name:", a comment or a blank line; YAML's
+# anchors, aliases, tags and document markers: the file is then read whole
+_NOT_PLAIN = re.compile(r"^(?!- name: |#|[ \t]|$)|(?:: |- )[&*!]", re.MULTILINE)
+
+
+def item_index(text: str) -> list[tuple[str, int, int]] | None:
+    """Return ``(class name stem, start, end)`` of each top-level entry of derivatives.yaml's
+    text, in file order (the stem from ``op_prefix`` of the entry's base name), or None when
+    the text is not a plain list of ``- name:`` entries that can be read one by one."""
+    if _NOT_PLAIN.search(text):
+        return None
+    starts = [(op_prefix(m[1]), m.start()) for m in _ITEM.finditer(text)]
+    if not starts:
+        return None
+    ends = [start for _, start in starts[1:]] + [len(text)]
+    return [(stem, start, end) for (stem, start), end in zip(starts, ends)]
+
+
+class IndexedEntries(Mapping):
+    """``{node class name: BackwardEntry}`` over derivatives.yaml's text, reading only the
+    entries that can name a class when it is first asked for.
+
+    A class name is ``op_prefix(base) + dispatch key + N``, N counting in file order the
+    entries whose stem and key are the same, so every entry that counts towards a name has
+    a stem the name starts with: those entries, read in file order by ``build_entries``,
+    number it as the whole file does. Iterating (or ``len``) reads the whole file.
+    """
+
+    def __init__(self, text: str, items: list[tuple[str, int, int]], load):
+        self._text, self._items, self._load = text, items, load
+        self._found: dict[str, BackwardEntry | None] = {}
+        self._whole: Mapping[str, BackwardEntry] | None = None
+
+    def __getitem__(self, node_name: str) -> BackwardEntry:
+        if self._whole is not None:
+            return self._whole[node_name]
+        if node_name not in self._found:
+            parts = [self._text[start:end] for stem, start, end in self._items
+                     if node_name.startswith(stem)]
+            entries = build_entries(self._load("".join(parts))) if parts else {}
+            self._found[node_name] = entries[node_name] if node_name in entries else None
+        found = self._found[node_name]
+        if found is None:
+            raise KeyError(node_name)
+        return found
+
+    def _all(self) -> Mapping[str, BackwardEntry]:
+        if self._whole is None:
+            self._whole = build_entries(self._load(self._text))
+        return self._whole
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def build_entries(definitions: list[dict]) -> Mapping[str, BackwardEntry]:

@@ -17,11 +17,10 @@ def label_indexing(graph, default_label) -> None:
 
     ``default_label(name)`` is the label an op gets when no variable names it.
     """
+    indexing = [(node, attrs) for node, attrs in graph.nodes(data=True)
+                if attrs.get("kind") == "op" and attrs.get("name") in INDEXING]
     # inputs first (they have the larger breadth-first ids), so p[1][0] builds on p[1]
-    for node in sorted(graph.nodes, key=_id_number, reverse=True):
-        attrs = graph.nodes[node]
-        if attrs.get("kind") != "op" or attrs.get("name") not in INDEXING:
-            continue
+    for node, attrs in sorted(indexing, key=_first_id_number, reverse=True):
         if attrs.get("label") != default_label(attrs["name"]):
             continue  # a variable holds it: its own name wins
         saved = {s.get("name"): s.get("value") for s in attrs.get("saved") or []
@@ -45,6 +44,10 @@ def _input_label(graph, node: str, default_label) -> str | None:
             named = attrs.get("kind") == "leaf" or label != default_label(attrs.get("name", ""))
             return label if label and named and label != "leaf" else None
     return None
+
+
+def _first_id_number(item) -> int:
+    return _id_number(item[0])
 
 
 def _id_number(node_id) -> int:

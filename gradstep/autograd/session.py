@@ -56,35 +56,44 @@ class Session:
         self.capture_output = capture_output
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
-            filename: str = "<snippet>", deep_values: bool = False) -> dict:
+            filename: str = "<snippet>", deep_values: bool = False,
+            keep_records: bool = True) -> dict:
         """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code",
         "root_name", "root_candidates"}``.
 
         ``trace`` is the trace JSON (also after a failure, when the snippet got
         far enough to build a graph), ``exit_code`` the CLI status (0, 1 or 2).
         ``deep_values`` records every torch call's output (``recorder``), which
-        can change which kernels torch picks.
+        can change which kernels torch picks. ``keep_records=False``: a run that
+        ends well forgets its records once its trace JSON is made
+        (``forget_records``), for a caller that wants only the trace (the kernel
+        writing the command line's file); they then go without ever being walked
+        by the collector.
         """
         self.reset()
         result = run_snippet(source, device=device, root=root, filename=filename,
                              deep=deep_values, capture_output=self.capture_output)
-        trace, error = None, result.error
-        if result.roots:
-            try:
-                with gc_paused():  # the walk makes many small objects: no full collections
-                    trace = _trace_with_calls(result)
-            except Exception as exc:  # a graph torch itself cannot walk
-                error = error or errors.explain(exc, source, filename)
-        result.call_graphs = []  # the calls' grad_fns are not kept past the trace
-        self.state = LiveState(
-            source=source, filename=filename, device=device, namespace=result.namespace,
-            root=result.roots[0] if result.roots else None, root_name=result.root_name,
-            trace=trace, roots=result.roots, values=result.values, labels=result.labels,
-            scopes=result.scopes, calls=result.calls, output=result.output,
-        )
-        exit_code = result.exit_code or (1 if error else 0)
+        trace, trace_json, error = None, None, result.error
+        # The walk and its JSON make many small objects: no collection until both are
+        # made (each one's first collection walked the graph made so far).
         with gc_paused():
-            trace_json = graph_to_json(trace, device=device) if trace else None
+            if result.roots:
+                try:
+                    trace = _trace_with_calls(result)
+                except Exception as exc:  # a graph torch itself cannot walk
+                    error = error or errors.explain(exc, source, filename)
+            result.call_graphs = []  # the calls' grad_fns are not kept past the trace
+            self.state = LiveState(
+                source=source, filename=filename, device=device, namespace=result.namespace,
+                root=result.roots[0] if result.roots else None, root_name=result.root_name,
+                trace=trace, roots=result.roots, values=result.values, labels=result.labels,
+                scopes=result.scopes, calls=result.calls, output=result.output,
+            )
+            if trace:
+                trace_json = graph_to_json(trace, device=device)
+                if not keep_records and error is None:
+                    self.forget_records()
+        exit_code = result.exit_code or (1 if error else 0)
         return {
             "root_candidates": root_candidates(result.namespace),
             "ok": error is None,

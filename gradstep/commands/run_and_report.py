@@ -46,7 +46,8 @@ def load_source(args) -> tuple[str, str]:
 def open_session(args):
     """Return the session a subcommand runs its snippet in: a kernel process (gradstep.kernel)
     that honours ``--timeout``, caps memory and survives crashes of the snippet."""
-    return Kernel(timeout=getattr(args, "timeout", None), restart_eagerly=False)
+    return Kernel(timeout=getattr(args, "timeout", None), restart_eagerly=False,
+                  collect_at_start=False)  # the command waits for its kernel
 
 
 class Started(NamedTuple):

@@ -36,7 +36,8 @@ class Child:
         return (self.request_w, self.reply_r, self.output_r, self.lifeline_w, self.traceback_r)
 
     @classmethod
-    def start(cls, memory_limit: int, session_spec: str) -> Child:
+    def start(cls, memory_limit: int, session_spec: str, *,
+              collect_at_start: bool = True) -> Child:
         """Start a worker (``launch.worker_command``) in its own process group; return it
         (not yet ready: it says so on its reply pipe once torch is imported)."""
         request_r, request_w = os.pipe()
@@ -47,7 +48,8 @@ class Child:
         command = worker_command([
             "--request-fd", str(request_r), "--reply-fd", str(reply_w),
             "--lifeline-fd", str(lifeline_r), "--traceback-fd", str(traceback_w),
-            "--memory-limit", str(memory_limit), "--session", session_spec])
+            "--memory-limit", str(memory_limit), "--session", session_spec,
+            *(() if collect_at_start else ("--no-start-collection",))])
         try:
             proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,

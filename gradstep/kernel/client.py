@@ -52,17 +52,22 @@ class Kernel:
     ``GRADSTEP_MEMORY_LIMIT`` or the default); ``output_limit`` is how many bytes
     of printed output a reply keeps; ``restart_eagerly`` starts the next child
     at once after a crash or kill (the GUI) instead of at the next request (the CLI).
+    ``collect_at_start``: the child runs one full garbage collection once its modules
+    are imported (the GUI, whose kernel starts ahead of the first run); without it (the
+    CLI, which waits for its kernel) the first full collection comes when a snippet's
+    run calls for one, which a small snippet's never does (``worker.settle_imports``).
     """
 
     def __init__(self, *, timeout: float | None = None, memory_limit: int | str | None = None,
                  output_limit: int | str | None = None, session: str = DEFAULT_SESSION,
                  restart_eagerly: bool = True, stop_grace: float = 0.5,
-                 startup_timeout: float = 120.0) -> None:
+                 startup_timeout: float = 120.0, collect_at_start: bool = True) -> None:
         self.timeout = timeout
         self.memory_limit = resolve_memory_limit(memory_limit)
         self.output_limit = resolve_output_limit(output_limit)
         self.session_spec = session
         self.restart_eagerly = restart_eagerly
+        self.collect_at_start = collect_at_start
         self.stop_grace = stop_grace
         self.startup_timeout = startup_timeout
         self.restarts = 0
@@ -350,7 +355,8 @@ class Kernel:
         return child
 
     def _spawn(self) -> None:
-        self._child = Child.start(self.memory_limit, self.session_spec)
+        self._child = Child.start(self.memory_limit, self.session_spec,
+                                  collect_at_start=self.collect_at_start)
 
     def _after_death(self) -> None:
         self.restarts += 1

@@ -265,6 +265,8 @@ def answer(session, request: dict, limit: int) -> dict:
         return {"id": request.get("id"), "result": write_kept(params, limit),
                 "interrupted": False}
     keep = method == "run" and bool(params.pop("keep_trace", False))
+    if keep and hasattr(session, "forget_records"):  # records forgotten unwalked (Session.run)
+        params = {**params, "keep_records": False}
     result = call(session, method, params)
     interrupted = _Interrupt.requested
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
@@ -296,6 +298,24 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
             protocol.write_message(reply_fd, {"id": request.get("id"), "result": failure})
 
 
+def settle_imports(collect: bool) -> None:
+    """Leave the objects the paused imports made where the collector walks them least.
+
+    ``collect``: one full collection now (~0.1 s, torch's heap), so that the snippet's
+    first run does not start with one (a kernel started ahead of its first run, the
+    window's). Without it (the command line, which waits for its kernel): the objects go
+    to the oldest generation as they are (``freeze`` then ``unfreeze``, no walk), where
+    young collections never walk them; the first full collection then comes when a
+    snippet's run calls for one (a small snippet's run never does) and walks them
+    there. Left young instead, the first young collections would walk them all.
+    """
+    if collect:
+        gc.collect()
+    else:
+        gc.freeze()
+        gc.unfreeze()
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="gradstep kernel worker")
     parser.add_argument("--request-fd", type=int, required=True)
@@ -304,6 +324,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--traceback-fd", type=int, default=None)
     parser.add_argument("--memory-limit", type=int, default=0)
     parser.add_argument("--session", default=DEFAULT_SESSION)
+    parser.add_argument("--no-start-collection", dest="start_collection", action="store_false")
     return parser.parse_args(argv)
 
 
@@ -316,7 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, _on_sigint)
     with gc_paused():  # importing torch, networkx, gradstep: no collection walks torch's heap
         session = load_session_class(args.session)()  # for each module imported after it
-    gc.collect()  # one full collection now, not in the snippet's first run (~0.1 s less)
+    settle_imports(args.start_collection)
     if hasattr(session, "capture_output"):
         session.capture_output = False  # the client reads fds 1 and 2: Python's own buffering
     if args.session == DEFAULT_SESSION or "torch" in sys.modules:

@@ -5,7 +5,9 @@ picture each make millions of small dicts and lists; every few hundred of them t
 collector runs, and each full collection walks the whole heap (the graph itself), so
 a collector left on costs more than the work. None of that work makes cycles. The
 kernel also pauses it while it imports torch, networkx and gradstep at start (a
-collection after each module walks torch's heap), then collects once. Never used
+collection after each module walks torch's heap), then collects once or, for the
+command line, leaves what they made in the oldest generation (``worker.settle_imports``).
+Never used
 around a snippet's own code (its garbage and ``__del__`` timing stay Python's).
 """
 

@@ -156,3 +156,31 @@ def test_loading_is_lazy_and_quick():
                           cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) < 1.0  # about 0.15 s here; torchgen's own loader takes ~2.5 s
+
+
+def test_entries_read_one_by_one_equal_the_whole_file(table):
+    """Each class looked up alone (reading only the entries its name can come from) is
+    the entry the whole file, read at once, gives it; names it has not are not found."""
+    import yaml
+
+    with open(table.path, encoding="utf-8") as stream:
+        text = stream.read()
+    whole = derivatives.build_entries(yaml.safe_load(text))
+    for name in whole:
+        alone = derivatives.load_table.__wrapped__()  # nothing read before this name
+        assert alone.entries.get(name) == whole[name], name
+    alone = derivatives.load_table.__wrapped__()
+    assert [alone.entries.get(n) for n in ("AccumulateGrad", "MulBackward", "MulBackward99")] \
+        == [None, None, None]
+    assert list(alone.entries) == list(whole)  # iterating reads the whole file
+
+
+def test_entries_are_read_whole_when_the_file_is_not_a_plain_list():
+    plain = "# c\n- name: mul.Tensor(Tensor self, Tensor other) -> Tensor\n  self: grad\n" \
+            "\n- name: _mul(Tensor self) -> Tensor\n  self: grad\n"
+    items = derivatives.item_index(plain)
+    assert [(stem, plain[start:end].split("(")[0]) for stem, start, end in items] == [
+        ("MulBackward", "- name: mul.Tensor"), ("MulBackward", "- name: _mul")]
+    assert derivatives.item_index(plain + "top: 1\n") is None
+    assert derivatives.item_index(plain.replace("self: grad", "self: &a grad", 1)) is None
+    assert derivatives.item_index("# only a comment\n") is None

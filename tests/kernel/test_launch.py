@@ -81,3 +81,34 @@ def test_a_segfault_reports_the_snippet_line_without_gradsteps_frames():
     assert "before" in reply["output"]
     assert "Fatal Python error" not in reply["output"]
     assert f"{os.sep}kernel{os.sep}worker.py" not in reply["output"]
+
+
+def _full_collections(**options) -> int:
+    with Kernel(session=FAKE, timeout=30, **options) as kernel:
+        reply = kernel.run("import gc\nextra = gc.get_stats()[2]['collections']\n")
+    assert reply["ok"], reply["error"]
+    return reply["extra"]
+
+
+def test_only_a_kernel_started_ahead_collects_once_its_modules_are_imported():
+    """The window's kernel runs one full collection at start; the command line's leaves it
+    to the snippet's run (``worker.settle_imports``): one full collection fewer."""
+    assert _full_collections() == _full_collections(collect_at_start=False) + 1
+
+
+def test_settling_the_imports_without_a_collection_puts_them_in_the_oldest_generation():
+    import gc
+
+    from gradstep.kernel.worker import settle_imports
+
+    gc.disable()
+    try:
+        made = [[] for _ in range(1000)]  # young: made while the collector was paused
+        full_before = gc.get_stats()[2]["collections"]
+        settle_imports(False)
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert all(id(o) in oldest for o in made)
+        assert gc.get_count()[0] < 1000 and gc.get_freeze_count() == 0
+        assert gc.get_stats()[2]["collections"] == full_before  # no walk of the heap
+    finally:
+        gc.enable()

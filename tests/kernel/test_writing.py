@@ -144,3 +144,26 @@ def test_a_drawing_out_of_memory_says_so_in_the_drawings_words(monkeypatch, tmp_
     assert reply["written"] is None and reply["error"]["kind"] == "memory"
     assert "drawing its graph" in reply["error"]["explanation"]
     assert problems(reply, records.WriteReply) == []
+
+
+@pytest.mark.parametrize("source", _snippets())
+def test_a_run_that_forgets_its_records_sends_the_same_trace(source):
+    """``keep_records=False`` (the kernel keeping the trace for a file) changes nothing in
+    the reply; the records are gone only after a run that ended well."""
+    kept, forgetting = Session(), Session()
+    result, other = kept.run(source), forgetting.run(source, keep_records=False)
+    assert json_line(_without_seq(other)) == json_line(_without_seq(result))
+    if result["ok"] and result["trace"]:
+        assert forgetting.state.trace is None and forgetting.state.values == {}
+        assert forgetting.state.namespace  # the snippet's variables stay
+    else:
+        assert (forgetting.state.trace is None) == (kept.state.trace is None)
+
+
+def _without_seq(result: dict) -> dict:
+    """``result`` without its nodes' ``seq`` and the printed output: torch's sequence
+    numbers go on from one run to the next in a process, and a lesson prints an object's
+    address (the command line's outputs are compared whole elsewhere)."""
+    for node in (result.get("trace") or {}).get("nodes", []):
+        node.pop("seq", None)
+    return {key: value for key, value in result.items() if key != "output"}
