@@ -66,16 +66,18 @@ class DotNotFoundError(RuntimeError):
 
 
 @without_gc  # a 100,000-node layout makes millions of lists: no full collections meanwhile
-def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
+def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None,
+           label_lines: dict | None = None) -> Layout:
     """Return the layered Layout of ``graph`` (any networkx graph), root at the top for TB.
 
     ``sizes`` maps node to (width, height); missing nodes get the size of their
-    label (``node_sizes.node_size``). ``rankdir`` is ``TB`` (top-down) or ``LR``.
+    label (``node_sizes.node_size``), and their label lines go into ``label_lines``
+    (a dict) when one is given. ``rankdir`` is ``TB`` (top-down) or ``LR``.
     """
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR', not {rankdir!r}")
     nodes = ordered_nodes(graph)
-    all_sizes = _box_sizes(graph, nodes, sizes)
+    all_sizes = _box_sizes(graph, nodes, sizes, label_lines)
     if not nodes:
         return Layout(rankdir=rankdir)
     index = {n: i for i, n in enumerate(nodes)}
@@ -99,8 +101,9 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
 
 
 def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
-               timeout: float | None = None) -> Layout:
-    """Return the Layout that Graphviz ``dot`` computes for ``graph`` (``dot -Tjson``).
+               timeout: float | None = None, label_lines: dict | None = None) -> Layout:
+    """Return the Layout that Graphviz ``dot`` computes for ``graph`` (``dot -Tjson``);
+    ``sizes`` and ``label_lines`` as for ``layout``.
 
     Raises DotNotFoundError when ``dot`` is not on PATH.
     """
@@ -111,7 +114,7 @@ def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
             "(e.g. 'apt install graphviz') or use the built-in layout (--layout layered)."
         )
     nodes = ordered_nodes(graph)
-    all_sizes = _box_sizes(graph, nodes, sizes)
+    all_sizes = _box_sizes(graph, nodes, sizes, label_lines)
     if not nodes:
         return Layout(rankdir=rankdir)
     text = layout_input_dot(graph, all_sizes, rankdir=rankdir)
@@ -151,11 +154,15 @@ def ordered_nodes(graph) -> list:
     return [n for n in graph.nodes if n in roots] + [n for n in graph.nodes if n not in roots]
 
 
-def _box_sizes(graph, nodes: list, sizes: dict | None) -> dict:
-    """Return ``{node: (w, h)}``: the given size, else the size of the node's label."""
+def _box_sizes(graph, nodes: list, sizes: dict | None, label_lines: dict | None = None) -> dict:
+    """Return ``{node: (w, h)}``: the given size, else the size of the node's label (whose
+    lines go into ``label_lines`` when it is a dict)."""
     sizes = sizes or {}
     missing = [n for n in nodes if not sizes.get(n)]
-    measured = dict(zip(missing, node_sizes(graph.nodes[n] for n in missing)))
+    made = [] if label_lines is not None else None
+    measured = dict(zip(missing, node_sizes((graph.nodes[n] for n in missing), made)))
+    if made is not None:
+        label_lines.update(zip(missing, made))
     return {n: sizes.get(n) or measured[n] for n in nodes}
 
 
