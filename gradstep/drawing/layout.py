@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from itertools import chain
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -190,23 +191,21 @@ def _sort_key(key):
 def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
                   self_loops) -> Layout:
     """Return the Layout: node centres, sizes, edge routes and bounds."""
-    def point(v):
-        a, r = float(along[v]), rank_pos[aug.layer[v]]
-        return (a, r) if rankdir == "TB" else (r, a)
-
-    positions = {n: point(i) for i, n in enumerate(nodes)}
+    across = [rank_pos[r] for r in aug.layer]
+    along = along.tolist()  # the same floats as float(along[v]), made in one go
+    points = list(zip(along, across) if rankdir == "TB" else zip(across, along))
+    positions = dict(zip(nodes, points))  # real nodes come first in the augmented graph
     routes = {}
     parallel = _parallel_index(edges)
     for e, (u, v, key) in enumerate(edges):
-        chain = aug.chains[e]
-        if flipped[e]:
-            chain = chain[::-1]
-        inner = [point(d) for d in chain[1:-1]]
+        path = aug.chains[e]  # its augmented nodes, upper end first
+        inner = ([points[d] for d in (path[-2:0:-1] if flipped[e] else path[1:-1])]
+                 if len(path) > 2 else [])
         routes[(u, v, key)] = _route(positions[u], sizes[u], positions[v], sizes[v], inner,
                                      parallel[e], rankdir)
     for u, key in self_loops:
         routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
-    ranks = {n: aug.layer[i] for i, n in enumerate(nodes)}
+    ranks = dict(zip(nodes, aug.layer))
     return Layout(positions, dict(sizes), routes, _bounds(positions, sizes, routes), rankdir,
                   ranks)
 
@@ -267,9 +266,10 @@ def _bounds(positions, sizes, routes) -> tuple:
     wh = np.asarray([sizes[n] for n in names], dtype=float) / 2
     x0, y0 = (xy - wh).min(axis=0)
     x1, y1 = (xy + wh).max(axis=0)
-    pts = [p for route in routes.values() for p in route]
-    if pts:
-        arr = np.asarray(pts, dtype=float)
+    count = sum(map(len, routes.values()))
+    if count:
+        coords = chain.from_iterable(chain.from_iterable(routes.values()))
+        arr = np.fromiter(coords, dtype=float, count=2 * count).reshape(count, 2)
         x0, y0 = min(x0, arr[:, 0].min()), min(y0, arr[:, 1].min())
         x1, y1 = max(x1, arr[:, 0].max()), max(y1, arr[:, 1].max())
     return (float(x0), float(y0), float(x1), float(y1))
