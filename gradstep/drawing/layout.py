@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
