@@ -35,12 +35,14 @@ def fold(graph, states: dict | None, collapse: int | None):
     return graph, states
 
 
-def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered"):
-    """Return the Layout of ``graph`` from the chosen engine (``layered`` or ``dot``)."""
+def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered",
+                   label_lines: dict | None = None):
+    """Return the Layout of ``graph`` from the chosen engine (``layered`` or ``dot``); the
+    label lines it made to size the boxes go into ``label_lines`` when it is a dict."""
     if engine == "layered":
-        return layered_layout(graph, rankdir=rankdir)
+        return layered_layout(graph, rankdir=rankdir, label_lines=label_lines)
     if engine == "dot":
-        return layout_dot(graph, rankdir=rankdir)
+        return layout_dot(graph, rankdir=rankdir, label_lines=label_lines)
     raise ExportError(f"unknown layout engine {engine!r}: use 'layered' or 'dot'")
 
 
@@ -57,8 +59,11 @@ def write_text_file(graph, path, *, states: dict | None = None, rankdir: str = "
         return write_graph_file(graph, path, states=states, rankdir=rankdir, engine=engine,
                                 edge_labels=edge_labels, layout=layout, edge_grads=edge_grads,
                                 extra=extra)
-    lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
-    return write_svg(graph, lay, path, states=states, edge_labels=edge_labels, margin=MARGIN)
+    made: dict = {}  # the lines the layout sizes the boxes by: the picture draws them
+    lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine,
+                                                           label_lines=made)
+    return write_svg(graph, lay, path, states=states, edge_labels=edge_labels, margin=MARGIN,
+                     label_lines=made)
 
 
 def write_graph_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",

@@ -23,6 +23,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -66,16 +67,18 @@ class DotNotFoundError(RuntimeError):
 
 
 @without_gc  # a 100,000-node layout makes millions of lists: no full collections meanwhile
-def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
+def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None,
+           label_lines: dict | None = None) -> Layout:
     """Return the layered Layout of ``graph`` (any networkx graph), root at the top for TB.
 
     ``sizes`` maps node to (width, height); missing nodes get the size of their
-    label (``node_sizes.node_size``). ``rankdir`` is ``TB`` (top-down) or ``LR``.
+    label (``node_sizes.node_size``), and their label lines go into ``label_lines``
+    (a dict) when one is given. ``rankdir`` is ``TB`` (top-down) or ``LR``.
     """
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR', not {rankdir!r}")
     nodes = ordered_nodes(graph)
-    all_sizes = _box_sizes(graph, nodes, sizes)
+    all_sizes = _box_sizes(graph, nodes, sizes, label_lines)
     if not nodes:
         return Layout(rankdir=rankdir)
     index = {n: i for i, n in enumerate(nodes)}
@@ -99,8 +102,9 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None) -> Layout:
 
 
 def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
-               timeout: float | None = None) -> Layout:
-    """Return the Layout that Graphviz ``dot`` computes for ``graph`` (``dot -Tjson``).
+               timeout: float | None = None, label_lines: dict | None = None) -> Layout:
+    """Return the Layout that Graphviz ``dot`` computes for ``graph`` (``dot -Tjson``);
+    ``sizes`` and ``label_lines`` as for ``layout``.
 
     Raises DotNotFoundError when ``dot`` is not on PATH.
     """
@@ -111,7 +115,7 @@ def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
             "(e.g. 'apt install graphviz') or use the built-in layout (--layout layered)."
         )
     nodes = ordered_nodes(graph)
-    all_sizes = _box_sizes(graph, nodes, sizes)
+    all_sizes = _box_sizes(graph, nodes, sizes, label_lines)
     if not nodes:
         return Layout(rankdir=rankdir)
     text = layout_input_dot(graph, all_sizes, rankdir=rankdir)
@@ -151,11 +155,15 @@ def ordered_nodes(graph) -> list:
     return [n for n in graph.nodes if n in roots] + [n for n in graph.nodes if n not in roots]
 
 
-def _box_sizes(graph, nodes: list, sizes: dict | None) -> dict:
-    """Return ``{node: (w, h)}``: the given size, else the size of the node's label."""
+def _box_sizes(graph, nodes: list, sizes: dict | None, label_lines: dict | None = None) -> dict:
+    """Return ``{node: (w, h)}``: the given size, else the size of the node's label (whose
+    lines go into ``label_lines`` when it is a dict)."""
     sizes = sizes or {}
     missing = [n for n in nodes if not sizes.get(n)]
-    measured = dict(zip(missing, node_sizes(graph.nodes[n] for n in missing)))
+    made = [] if label_lines is not None else None
+    measured = dict(zip(missing, node_sizes((graph.nodes[n] for n in missing), made)))
+    if made is not None:
+        label_lines.update(zip(missing, made))
     return {n: sizes.get(n) or measured[n] for n in nodes}
 
 
@@ -183,23 +191,21 @@ def _sort_key(key):
 def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
                   self_loops) -> Layout:
     """Return the Layout: node centres, sizes, edge routes and bounds."""
-    def point(v):
-        a, r = float(along[v]), rank_pos[aug.layer[v]]
-        return (a, r) if rankdir == "TB" else (r, a)
-
-    positions = {n: point(i) for i, n in enumerate(nodes)}
+    across = [rank_pos[r] for r in aug.layer]
+    along = along.tolist()  # the same floats as float(along[v]), made in one go
+    points = list(zip(along, across) if rankdir == "TB" else zip(across, along))
+    positions = dict(zip(nodes, points))  # real nodes come first in the augmented graph
     routes = {}
     parallel = _parallel_index(edges)
     for e, (u, v, key) in enumerate(edges):
-        chain = aug.chains[e]
-        if flipped[e]:
-            chain = chain[::-1]
-        inner = [point(d) for d in chain[1:-1]]
+        path = aug.chains[e]  # its augmented nodes, upper end first
+        inner = ([points[d] for d in (path[-2:0:-1] if flipped[e] else path[1:-1])]
+                 if len(path) > 2 else [])
         routes[(u, v, key)] = _route(positions[u], sizes[u], positions[v], sizes[v], inner,
                                      parallel[e], rankdir)
     for u, key in self_loops:
         routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
-    ranks = {n: aug.layer[i] for i, n in enumerate(nodes)}
+    ranks = dict(zip(nodes, aug.layer))
     return Layout(positions, dict(sizes), routes, _bounds(positions, sizes, routes), rankdir,
                   ranks)
 
@@ -260,9 +266,10 @@ def _bounds(positions, sizes, routes) -> tuple:
     wh = np.asarray([sizes[n] for n in names], dtype=float) / 2
     x0, y0 = (xy - wh).min(axis=0)
     x1, y1 = (xy + wh).max(axis=0)
-    pts = [p for route in routes.values() for p in route]
-    if pts:
-        arr = np.asarray(pts, dtype=float)
+    count = sum(map(len, routes.values()))
+    if count:
+        coords = chain.from_iterable(chain.from_iterable(routes.values()))
+        arr = np.fromiter(coords, dtype=float, count=2 * count).reshape(count, 2)
         x0, y0 = min(x0, arr[:, 0].min()), min(y0, arr[:, 1].min())
         x1, y1 = max(x1, arr[:, 0].max()), max(y1, arr[:, 1].max())
     return (float(x0), float(y0), float(x1), float(y1))

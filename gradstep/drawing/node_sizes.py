@@ -3,25 +3,33 @@
 A box fits its label lines (``style.label_lines``) with the saved tensors both as
 traced, all alive and all freed, so a step that frees them never overflows it.
 ``node_sizes`` sizes a whole graph: its nodes repeat (the same op, label, shape and
-saved names over thousands of layers), so each distinct label is measured once.
+saved names over thousands of layers), so each distinct label is measured once, and
+labels that differ only in their small value (``= [1.5, 2]``: often each node's own)
+share the measuring of all their other lines.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from gradstep.drawing.style import (
+    DETAIL_PX,
     GLYPH_W,
     MIN_H,
     MIN_W,
     PAD_X,
     PAD_Y,
+    Line,
     badge_pad,
     format_shape,
     format_small_value,
     line_height,
     lines_around_saved,
-    saved_lines,
+    lines_of_texts,
+    saved_lines_of,
     saved_tensors,
     text_width,
+    value_line,
 )
 
 
@@ -51,46 +59,87 @@ def node_size(attrs: dict) -> tuple[float, float]:
     """Return the (width, height) of the box of a node with attributes ``attrs``: the largest
     ``lines_size(label_lines(...))`` of the node with its saved tensors as traced, all
     alive and all freed (the lines above and below them are measured once for the three)."""
-    head, tail = lines_around_saved(attrs)
-    if tail is None:  # a module box
-        return lines_size(head)
-    variants = [saved_lines(attrs)]
-    tensors = saved_tensors(attrs)
-    if tensors:
-        for freed in (False, True):
-            flipped = [dict(s, freed=freed) if s in tensors else s
-                       for s in attrs.get("saved") or []]
-            variants.append(saved_lines({"saved": flipped}))
-    width, head_height = _lines_extent(head, 0)
-    width = max(width, _lines_extent(tail, 0)[0])
-    height = 0.0
-    for saved in variants:
-        saved_width, saved_height = _lines_extent(saved, head_height)
-        width = max(width, saved_width)
-        height = max(height, _lines_extent(tail, saved_height)[1])
-    return _box(width, height)
+    key = size_key(attrs)
+    if key is None:  # a module box
+        return lines_size(lines_around_saved(attrs)[0])
+    return _measure(key, {})[0]
 
 
-def node_sizes(attrs_list) -> list[tuple[float, float]]:
-    """Return ``[node_size(attrs) for attrs in attrs_list]``, each distinct label sized once."""
-    sizes: dict = {}
+def node_sizes(attrs_list, lines: list | None = None) -> list[tuple[float, float]]:
+    """Return ``[node_size(attrs) for attrs in attrs_list]``, each distinct label sized once.
+
+    With ``lines`` (a list), each node's ``style.label_lines`` are appended to it too, as a
+    tuple that the nodes of one label share: a picture of the graph draws them without
+    making them again (``svg_picture.write_svg``)."""
+    measured: dict = {}  # size_key -> (size, lines)
+    frames: dict = {}  # size_key less the value's text -> _Frame
     out = []
     for attrs in attrs_list:
         key = size_key(attrs)
-        size = sizes.get(key) if key is not None else None
-        if size is None:
-            size = node_size(attrs)
-            if key is not None:
-                sizes[key] = size
-        out.append(size)
+        if key is None:  # a module box (few)
+            head = lines_around_saved(attrs)[0]
+            found = (lines_size(head), tuple(head))
+        else:
+            found = measured.get(key)
+            if found is None:
+                found = measured[key] = _measure(key, frames)
+        out.append(found[0])
+        if lines is not None:
+            lines.append(found[1])
     return out
+
+
+class _Frame(NamedTuple):
+    """The measure of a label less its value's text: the lines above the value line and
+    those below it (saved tensors as traced, device), the widest of all its lines but the
+    value line, and the height (the value line's included, when there is one)."""
+
+    above: tuple
+    below: tuple
+    width: float
+    height: float
+
+
+def _measure(key: tuple, frames: dict) -> tuple[tuple[float, float], tuple]:
+    """Return the size and the label lines (a tuple) of the nodes of ``size_key`` ``key``;
+    ``frames`` holds the frames measured so far (``_frame``)."""
+    value = key[4]
+    frame_key = (*key[:4], bool(value), *key[5:])
+    frame = frames.get(frame_key)
+    if frame is None:
+        frame = frames[frame_key] = _frame(*frame_key)
+    if not value:
+        return _box(frame.width, frame.height), frame.above + frame.below
+    line = value_line(value)  # the widest line or not: a width only adds to a maximum
+    width = max(frame.width, text_width(line.text, line.px, False) + badge_pad(line.role))
+    return _box(width, frame.height), (*frame.above, line, *frame.below)
+
+
+def _frame(is_leaf: bool, name: str, label: str, shape: str, has_value: bool, device: str,
+           saved: tuple) -> _Frame:
+    """Measure a label as ``node_size`` does, its value line (if any) stood in for by an
+    empty line of the same height: the largest box over the saved tensors as traced, all
+    alive and all freed (the lines above and below them are measured once for the three)."""
+    above, tail = lines_of_texts(is_leaf, name, label, shape, "", device)
+    head = above + [Line("", DETAIL_PX, "detail")] if has_value else above
+    variants = [saved_lines_of(saved)]
+    if saved:
+        variants += [saved_lines_of([(n, freed) for n, _ in saved]) for freed in (False, True)]
+    width, head_height = _lines_extent(head, 0)
+    width = max(width, _lines_extent(tail, 0)[0])
+    height = 0.0
+    for lines in variants:
+        saved_width, saved_height = _lines_extent(lines, head_height)
+        width = max(width, saved_width)
+        height = max(height, _lines_extent(tail, saved_height)[1])
+    return _Frame(tuple(above), (*variants[0], *tail), width, height)
 
 
 def size_key(attrs: dict) -> tuple | None:
     """Return the texts ``node_size`` measures, as a key: two nodes with the same key get the
-    same box. The texts of ``style.lines_around_saved`` (a leaf's title is its label, an
-    op's its name with the label under it) and each saved tensor's name and whether it
-    is freed; None for a module box (few: sized on their own)."""
+    same box and the same lines. The texts of ``style.lines_of_texts`` (a leaf's title is
+    its label, an op's its name with the label under it) and each saved tensor's name and
+    whether it is freed; None for a module box (few: sized on their own)."""
     kind = attrs.get("kind", "op")
     if kind == "module":
         return None

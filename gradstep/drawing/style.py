@@ -298,22 +298,33 @@ def lines_around_saved(attrs: dict) -> tuple[list[Line], list[Line] | None]:
         if count is not None:
             lines.append(Line(f"{count} op{'s' if count != 1 else ''}", DETAIL_PX, "detail"))
         return lines, None
-    if kind == "leaf":
+    return lines_of_texts(kind == "leaf", name, label, format_shape(attrs.get("shape")),
+                          format_small_value(attrs.get("value")), str(attrs.get("device") or ""))
+
+
+def lines_of_texts(is_leaf: bool, name: str, label: str, shape: str, value: str,
+                   device: str) -> tuple[list[Line], list[Line]]:
+    """Return ``lines_around_saved`` of a node that is not a module box, from its texts: its
+    name, label, shape (``format_shape``), value (``format_small_value``) and device."""
+    if is_leaf:
         lines = _lines(label or "leaf", TITLE_PX, "title")
     else:
         lines = _lines(name, TITLE_PX, "title")
         if not _is_default_label(label, name):
             lines += _lines(label, DETAIL_PX, "detail")
-    shape = format_shape(attrs.get("shape"))
     if shape:
         lines.append(Line(shorten(shape), DETAIL_PX, "detail"))
-    value = format_small_value(attrs.get("value"))
     if value:
-        lines.append(Line(shorten(value), DETAIL_PX, "detail"))
-    device = str(attrs.get("device") or "")
+        lines.append(value_line(value))
     if device and device != "cpu":
         return lines, [Line(device, DETAIL_PX, "device")]
     return lines, []
+
+
+def value_line(value: str) -> Line:
+    """Return the line of a small value's text (``format_small_value``): the last line above
+    the saved tensors."""
+    return Line(shorten(value), DETAIL_PX, "detail")
 
 
 def saved_tensors(attrs: dict) -> list[dict]:
@@ -325,12 +336,17 @@ def saved_tensors(attrs: dict) -> list[dict]:
 def saved_lines(attrs: dict) -> list[Line]:
     """Return the saved-tensor lines: ``saved: a, b`` (role ``saved``) and ``freed: c``
     (role ``freed``), each wrapped at a name."""
-    tensors = saved_tensors(attrs)
+    return saved_lines_of([(str(s.get("name", "")), bool(s.get("freed")))
+                           for s in saved_tensors(attrs)])
+
+
+def saved_lines_of(entries) -> list[Line]:
+    """Return ``saved_lines`` of the saved tensors ``entries``: (name, freed) pairs."""
     lines: list[Line] = []
-    if not tensors:
+    if not entries:
         return lines
     for role, word in (("saved", "saved: "), ("freed", "freed: ")):
-        names = [str(s.get("name", "")) for s in tensors if bool(s.get("freed")) == (role == "freed")]
+        names = [name for name, freed in entries if freed == (role == "freed")]
         if names:
             lines += _lines(word + ", ".join(names), DETAIL_PX, role)
     return lines

@@ -12,12 +12,14 @@ element once and streams it to the file.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from gradstep.drawing import edge_geometry, style
 from gradstep.policies.gc_pause import without_gc
 
 DONE_EDGE_STATES = ("done", "freed")
 EDGES_PER_PATH = 512  # edges stroked by one <path> element
+_BADGE_ROLES = ("saved", "freed", "device")  # lines written on a pill
 _DASH = {"solid": None, "dash": (4, 2), "dot": (1, 2)}  # Qt's patterns, in pen widths
 _BASELINE = 0.35  # DejaVu Sans: a line's baseline below its centre, in font sizes
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
@@ -26,7 +28,10 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 
 def _n(x: float) -> str:
     """A coordinate to two decimals, without trailing zeros (``12.5``, ``3``, ``0``)."""
-    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    text = f"{x:.2f}"
+    if text[-1] != "0":  # most coordinates (~2.5 M in a 100,000-node picture): nothing to strip
+        return text
+    text = text.rstrip("0").rstrip(".")
     return text if text not in ("", "-", "-0") else "0"
 
 
@@ -43,8 +48,14 @@ def content_box(layout, edge_labels: dict) -> tuple[float, float, float, float]:
 
 @without_gc
 def write_svg(graph, layout, path, *, states: dict | None = None,
-              edge_labels: dict | None = None, margin: float = 16.0) -> Path:
-    """Write the picture of ``graph`` at ``layout`` to ``path``; return the path."""
+              edge_labels: dict | None = None, margin: float = 16.0,
+              label_lines: dict | None = None) -> Path:
+    """Write the picture of ``graph`` at ``layout`` to ``path``; return the path.
+
+    ``label_lines`` maps nodes to their ``style.label_lines`` where these are made already
+    (the layout's sizing of this same graph makes them: ``layout(..., label_lines=...)``);
+    the lines of the other nodes are made here.
+    """
     states = states or {}
     labels = {k: v for k, v in (edge_labels or {}).items() if v}
     x0, y0, x1, y1 = content_box(layout, labels)
@@ -55,18 +66,14 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
                   f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_n(width)}" '
                   f'height="{_n(height)}" viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(height)}">\n'
                   "<title>gradstep graph</title>\n"
-                  f"<desc>{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges</desc>\n"
+                  f"<desc>{graph.number_of_nodes()} nodes, {len(graph.edges)} edges</desc>\n"
                   f'<g font-family="{style.FONT_FAMILY}" text-anchor="middle">\n')
         done = {n for n, st in states.items() if st in DONE_EDGE_STATES}
         routes = layout.routes
         keys = [k for k, r in routes.items() if r and len(r) >= 2]
         _write_edges(out, routes, keys, style.EDGE, 1.2)
         _write_edges(out, routes, [k for k in keys if k[0] in done], style.EDGE_DONE, 2.0)
-        roots = style.root_ids(graph)
-        for node, (cx, cy) in layout.positions.items():
-            w, h = layout.sizes[node]
-            out.write(_node(graph.nodes[node], cx - w / 2, cy - h / 2, w, h,
-                            states.get(node, "pending"), node in roots))
+        _write_nodes(out, graph, layout, states, label_lines or {})
         for key, text in labels.items():
             route = routes.get(key)
             if route:
@@ -91,8 +98,37 @@ def _write_edges(out, routes: dict, keys: list, colour: str, width: float) -> No
                   f'<path fill="{colour}" stroke="none" d="{"".join(heads)}"/>\n')
 
 
-def _node(attrs: dict, x: float, y: float, w: float, h: float, state: str, is_root: bool) -> str:
-    """Return the elements of one node box: its rectangle, then its text lines."""
+def _write_nodes(out, graph, layout, states: dict, made_lines: dict) -> None:
+    """Write every node's box and text lines, in the order of ``layout.positions``."""
+    attrs_of, sizes, roots = graph.nodes, layout.sizes, style.root_ids(graph)
+    boxes: dict = {}  # (state, root, kind) -> _Box: nodes share a few looks
+    extents: dict = {}  # (w, h) -> the width and height attributes: nodes share a few sizes
+    for node, (cx, cy) in layout.positions.items():
+        w, h = sizes[node]
+        attrs = attrs_of[node]
+        state, kind = states.get(node, "pending"), attrs.get("kind")
+        box = boxes.get((state, node in roots, kind))
+        if box is None:
+            box = boxes[state, node in roots, kind] = _box(attrs, state, node in roots)
+        extent = extents.get((w, h))
+        if extent is None:
+            extent = extents[w, h] = f'width="{_n(w)}" height="{_n(h)}"'
+        lines = made_lines.get(node)
+        out.write(_node(lines if lines is not None else style.label_lines(attrs), box,
+                        cx - w / 2, cy - h / 2, w, h, extent))
+
+
+class _Box(NamedTuple):
+    """What the nodes of one state, kind and root-ness share: the rectangle's attributes
+    after its size, the inner border of a module box (None for others), the state glyph."""
+
+    rect: str
+    inner: str | None
+    glyph: str
+    glyph_colour: str
+
+
+def _box(attrs: dict, state: str, is_root: bool) -> _Box:
     look = style.state_look(state)
     dash = _DASH.get(look.dash)
     stroke = (f'stroke="{look.border}" stroke-width="{_n(look.border_width)}" '
@@ -100,26 +136,34 @@ def _node(attrs: dict, x: float, y: float, w: float, h: float, state: str, is_ro
     if dash:
         stroke += f' stroke-dasharray="{_n(dash[0] * look.border_width)},{_n(dash[1] * look.border_width)}"'
     fill = style.node_fill(attrs, is_root=is_root, state=state)
-    parts = [f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" rx="3" '
-             f'fill="{fill}" {stroke}/>']
+    inner = None
     if attrs.get("kind") == "module":  # a double border says "there is more inside"
+        inner = f'rx="2" fill="none" {stroke}/>'
+    return _Box(f'rx="3" fill="{fill}" {stroke}/>', inner, look.glyph, look.border)
+
+
+def _node(lines, box: _Box, x: float, y: float, w: float, h: float, extent: str) -> str:
+    """Return the elements of one node box: its rectangle, then its text ``lines``."""
+    parts = [f'<rect x="{_n(x)}" y="{_n(y)}" {extent} {box.rect}']
+    if box.inner:
         parts.append(f'<rect x="{_n(x + 3)}" y="{_n(y + 3)}" width="{_n(w - 6)}" '
-                     f'height="{_n(h - 6)}" rx="2" fill="none" {stroke}/>')
-    lines = style.label_lines(attrs)
+                     f'height="{_n(h - 6)}" {box.inner}')
     top = y + h / 2 - sum(style.line_height(ln.px) for ln in lines) / 2
+    glyph = box.glyph
     for i, line in enumerate(lines):
         height = style.line_height(line.px)
-        left = x + style.GLYPH_W if i == 0 and look.glyph else x
+        left = x + style.GLYPH_W if i == 0 and glyph else x
         middle = (left + x + w) / 2
-        if line.role in ("saved", "freed", "device"):
+        role = line.role
+        if role in _BADGE_ROLES:
             parts.append(_badge(line, middle, top, height))
+        elif role == "title":
+            parts.append(_text(line.text, middle, top + height / 2, line.px, style.TEXT, bold=True))
         else:
-            colour = style.TEXT if line.role == "title" else style.MUTED_TEXT
-            parts.append(_text(line.text, middle, top + height / 2, line.px, colour,
-                               bold=line.role == "title"))
-        if i == 0 and look.glyph:
-            parts.append(_text(look.glyph, x + 3 + style.GLYPH_W / 2, top + height / 2,
-                               style.TITLE_PX, look.border, bold=True))
+            parts.append(_text(line.text, middle, top + height / 2, line.px, style.MUTED_TEXT))
+        if i == 0 and glyph:
+            parts.append(_text(glyph, x + 3 + style.GLYPH_W / 2, top + height / 2,
+                               style.TITLE_PX, box.glyph_colour, bold=True))
         top += height
     return "\n".join(parts) + "\n"
 

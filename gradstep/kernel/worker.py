@@ -258,6 +258,7 @@ def write_kept(params: dict, limit: int) -> dict:
 def answer(session, request: dict, limit: int) -> dict:
     """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``."""
     method, params = request.get("method"), request.get("params") or {}
+    writing.release()  # what the last write drew from: freed now, not before its reply
     if method not in METHODS:
         return {"id": request.get("id"), "result": internal_failure(
             method, params, f"the kernel has no method {method!r}")}

@@ -8,10 +8,17 @@ numpy a second time (a 100,000-node trace is ~99 MB of JSON). ``run`` with
 its end (a failed run sends it as always, to be drawn with its failure), and the
 session then forgets its own records of the run; ``write`` writes the trace and forgets it. ``run``'s time limit covers the snippet, not this writing,
 as when the command line drew the file itself.
+
+What a ``write`` drew from (the trace, or the graph made of it) is freed when the next
+request comes (``release``), not before the reply: the command line's next request is
+``shutdown``, which ends the process (``os._exit``) without freeing anything. Freeing a
+100,000-node graph costs ~0.4 s (~2 M objects, and networkx's cached views make it a
+cycle that only a collection frees).
 """
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from gradstep.policies.gc_pause import without_gc
@@ -19,9 +26,19 @@ from gradstep.policies.strict_json import write_json_line
 
 
 class Kept:
-    """The trace of the last ``run`` that asked to keep it (None once written or replaced)."""
+    """The trace of the last ``run`` that asked to keep it (None once written or replaced),
+    and what the last ``write`` drew from (``spent``: freed by ``release``)."""
 
     trace: dict | None = None
+    spent: object = None
+
+
+def release() -> None:
+    """Free what the last ``write`` drew from, if anything, with one collection (its graph is
+    a cycle): the kernel does this when the next request comes, before it runs any snippet."""
+    if Kept.spent is not None:
+        Kept.spent = None
+        gc.collect()
 
 
 def after_run(result: object, keep: bool, session=None) -> object:
@@ -52,9 +69,10 @@ def write(params: dict) -> dict:
     path = Path(params["path"])
     try:
         if params.get("kind") == "trace":
-            write_json_line(_take(), path)
+            Kept.spent = _take()
+            write_json_line(Kept.spent, path)
         else:
-            _write_text_file(path, params)
+            Kept.spent = _write_text_file(path, params)
     except (ValueError, OSError, RuntimeError) as exc:  # ExportError is a ValueError
         return _reply(refused=str(exc))
     finally:
@@ -64,12 +82,13 @@ def write(params: dict) -> dict:
 
 def _take() -> dict:
     """Return the kept trace and keep it no more: the caller holds the only reference, so
-    its memory goes as soon as the caller is done with it (a 100,000-node trace: ~0.2 GB)."""
+    its memory can go as soon as the caller is done with it (a 100,000-node trace: ~0.2 GB)."""
     trace, Kept.trace = Kept.trace, None
     return trace
 
 
-def _write_text_file(path: Path, params: dict) -> None:
+def _write_text_file(path: Path, params: dict):
+    """Write the kept trace's graph to ``path``; return the graph (networkx), for ``release``."""
     # Imported here: a kernel that only runs snippets for the window never loads drawing.
     from gradstep.autograd.graph_json import graph_from_json
     from gradstep.drawing.files import TEXT_FORMATS, ExportError, write_text_file
@@ -77,13 +96,9 @@ def _write_text_file(path: Path, params: dict) -> None:
     if path.suffix.lower() not in TEXT_FORMATS:
         raise ExportError(f"{path.name!r}: the kernel writes {', '.join(TEXT_FORMATS)} only")
     graph = graph_from_json(_take())  # the trace's own dicts go here; the graph shares values
-    try:
-        write_text_file(graph, path, rankdir=params.get("rankdir", "TB"),
-                        engine=params.get("layout", "layered"), collapse=params.get("collapse"))
-    finally:
-        # now, by reference counts: networkx's cached views keep the graph in a cycle,
-        # and the collector's first pass after ``write`` walked all of it (~15 µs a node)
-        graph.clear()
+    write_text_file(graph, path, rankdir=params.get("rankdir", "TB"),
+                    engine=params.get("layout", "layered"), collapse=params.get("collapse"))
+    return graph
 
 
 def _reply(*, written: str | None = None, refused: str | None = None) -> dict:

@@ -65,3 +65,19 @@ def test_nodes_that_draw_different_lines_have_different_keys():
     keys = {size_key(base)} | {size_key(dict(base, **change)) for change in changes}
     assert len(keys) == len(changes) + 1
     assert size_key(dict(base, id="n9", seq=4, line=3)) == size_key(base)  # not drawn
+
+
+def test_node_sizes_hand_on_the_lines_each_node_draws():
+    nodes = varied_nodes()
+    repeated = nodes + [dict(a, id=a["id"] + "_again", seq=7) for a in nodes]
+    made: list = []
+    sizes = node_sizes(repeated, made)
+    assert sizes == node_sizes(repeated) == [node_size(a) for a in repeated]
+    assert len(made) == len(repeated)
+    for attrs, lines in zip(repeated, made):
+        assert list(lines) == style.label_lines(attrs), attrs
+    # labels that differ only in their small value: each draws its own value line
+    values = [dict(nodes[0], id=f"v{i}", value={"data": [i / 3, 1.0]}) for i in range(5)]
+    made = []
+    assert node_sizes(values, made) == [node_size(a) for a in values]
+    assert [list(lines) for lines in made] == [style.label_lines(a) for a in values]

@@ -167,3 +167,25 @@ def _without_seq(result: dict) -> dict:
     for node in (result.get("trace") or {}).get("nodes", []):
         node.pop("seq", None)
     return {key: value for key, value in result.items() if key != "output"}
+
+
+def test_what_a_write_drew_from_is_freed_when_the_next_request_comes(tmp_path):
+    import weakref
+
+    from gradstep.kernel import worker
+
+    result = Session().run("x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n")
+    trace = result["trace"]
+    writing.after_run(result, keep=True)
+    assert writing.write({"path": str(tmp_path / "g.svg")})["written"]
+    graph = writing.Kept.spent  # kept past the reply: the command line's next request ends the kernel
+    assert sorted(graph.nodes) == sorted(n["id"] for n in trace["nodes"])
+    drawn = weakref.ref(graph)
+    del graph
+    worker.answer(None, {"id": 7, "method": "no_such_method"}, 0)  # any request releases it
+    assert writing.Kept.spent is None and drawn() is None
+    writing.after_run(result, keep=True)
+    assert writing.write({"path": str(tmp_path / "t.json"), "kind": "trace"})["written"]
+    assert writing.Kept.spent is trace and writing.Kept.trace is None
+    writing.release()
+    assert writing.Kept.spent is None
