@@ -183,8 +183,11 @@ def _sort_key(key):
 def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
                   self_loops) -> Layout:
     """Return the Layout: node centres, sizes, edge routes and bounds."""
+    along = along.tolist()  # Python floats: the same values, read faster than numpy's
+    layer = aug.layer
+
     def point(v):
-        a, r = float(along[v]), rank_pos[aug.layer[v]]
+        a, r = along[v], rank_pos[layer[v]]
         return (a, r) if rankdir == "TB" else (r, a)
 
     positions = {n: point(i) for i, n in enumerate(nodes)}

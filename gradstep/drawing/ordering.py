@@ -31,17 +31,18 @@ def initial_order(aug: LayeredGraph, n_real: int) -> list:
 
 def _breadth_first_order(aug: LayeredGraph, n_real: int) -> list:
     """Return the layers filled in breadth-first order from the sources, in index order."""
-    layers = [[] for _ in range(max(aug.layer) + 1)]
+    layer, up, down = aug.layer, aug.up, aug.down
+    layers = [[] for _ in range(max(layer) + 1)]
     seen = [False] * aug.size
-    starts = [v for v in range(n_real) if not aug.up[v]] + list(range(aug.size))
+    starts = [v for v in range(n_real) if not up[v]] + list(range(aug.size))
     for start in starts:
         if seen[start]:
             continue
         seen[start] = True
         queue = [start]
         for v in queue:  # the list grows while we walk it: a FIFO without popping
-            layers[aug.layer[v]].append(v)
-            for w in aug.down[v]:
+            layers[layer[v]].append(v)
+            for w in down[v]:
                 if not seen[w]:
                     seen[w] = True
                     queue.append(w)
@@ -64,14 +65,15 @@ def _depth_first_order(aug: LayeredGraph, n_real: int) -> list:
 
 
 def _dfs_append(aug: LayeredGraph, start: int, seen: list, layers: list) -> None:
+    layer, down = aug.layer, aug.down
     stack = [start]
     while stack:
         v = stack.pop()
         if seen[v]:
             continue
         seen[v] = True
-        layers[aug.layer[v]].append(v)
-        stack.extend(reversed(aug.down[v]))
+        layers[layer[v]].append(v)
+        stack.extend(reversed(down[v]))
 
 
 def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
@@ -291,26 +293,30 @@ def _ordered_inversions(values: np.ndarray, first: np.ndarray) -> int:
     of its segment, then split every segment stably into its 0s and then its 1s: the
     segments for the next bit (items with the same higher bits, in their first order).
     """
-    total = 0
     n = len(values)
-    for k in reversed(range(int(values.max()).bit_length() if n else 0)):
+    if n < 2:
+        return 0
+    total = 0
+    values = values.astype(np.int32)  # half the memory traffic of int64 (places < 2**31)
+    index = np.arange(n, dtype=np.int32)
+    starts = np.flatnonzero(first).astype(np.int32)
+    for k in reversed(range(int(values.max()).bit_length())):
         bit = (values >> k) & 1
-        starts = np.flatnonzero(first)
-        segment = np.cumsum(first) - 1
-        before = np.cumsum(bit) - bit  # 1s before each item, over all segments
-        ones_before = before - before[starts][segment]  # ... within its own segment
-        total += int(ones_before.sum() - ones_before[bit == 1].sum())
-        ones = np.add.reduceat(bit, starts)
-        ones_start = starts + np.diff(starts, append=n) - ones
-        place = np.where(bit == 1, ones_start[segment] + ones_before, np.arange(n) - ones_before)
-        values = _scatter(values, place)
+        ones_upto = np.cumsum(bit, dtype=np.int32)
+        sizes = np.diff(starts, append=np.int32(n))
+        ones_ahead = ones_upto[starts] - bit[starts]  # 1s before each segment
+        ones = ones_upto[starts + sizes - 1] - ones_ahead  # 1s in each segment
+        ones_before = ones_upto - bit - np.repeat(ones_ahead, sizes)  # ... before each item
+        # pairs (1, then 0): summed over all items, less the 1s' own 0 + 1 + ... + (ones - 1)
+        ones64 = ones.astype(np.int64)
+        total += int(ones_before.sum(dtype=np.int64) - (ones64 * (ones64 - 1) // 2).sum())
+        ones_start = starts + sizes - ones
+        place = np.where(bit == 1, ones_before + np.repeat(ones_start, sizes), index - ones_before)
+        split = np.empty_like(values)
+        split[place] = values
+        values = split
         first = np.zeros(n, dtype=bool)
         first[starts] = True
         first[ones_start[ones > 0]] = True
+        starts = np.flatnonzero(first).astype(np.int32)
     return total
-
-
-def _scatter(values: np.ndarray, place: np.ndarray) -> np.ndarray:
-    out = np.empty_like(values)
-    out[place] = values
-    return out
