@@ -9,6 +9,7 @@ the fewest crossings seen is kept.
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import chain
 
 import numpy as np
 
@@ -23,26 +24,25 @@ def initial_order(aug: LayeredGraph, n_real: int) -> list:
     and breadth-first (good for wide graphs; a trace's ids are breadth-first)."""
     depth_first = _depth_first_order(aug, n_real)
     breadth_first = _breadth_first_order(aug, n_real)
-    pos = [0] * aug.size
-    _set_positions(depth_first, pos)
-    dfs_count = count_layer_crossings(aug, pos)
-    _set_positions(breadth_first, pos)
-    return breadth_first if count_layer_crossings(aug, pos) < dfs_count else depth_first
+    dfs_count = count_layer_crossings(aug, _positions(depth_first, aug.size))
+    bfs_count = count_layer_crossings(aug, _positions(breadth_first, aug.size))
+    return breadth_first if bfs_count < dfs_count else depth_first
 
 
 def _breadth_first_order(aug: LayeredGraph, n_real: int) -> list:
     """Return the layers filled in breadth-first order from the sources, in index order."""
-    layers = [[] for _ in range(max(aug.layer) + 1)]
+    layer, up, down = aug.layer, aug.up, aug.down
+    layers = [[] for _ in range(max(layer) + 1)]
     seen = [False] * aug.size
-    starts = [v for v in range(n_real) if not aug.up[v]] + list(range(aug.size))
+    starts = [v for v in range(n_real) if not up[v]] + list(range(aug.size))
     for start in starts:
         if seen[start]:
             continue
         seen[start] = True
         queue = [start]
         for v in queue:  # the list grows while we walk it: a FIFO without popping
-            layers[aug.layer[v]].append(v)
-            for w in aug.down[v]:
+            layers[layer[v]].append(v)
+            for w in down[v]:
                 if not seen[w]:
                     seen[w] = True
                     queue.append(w)
@@ -65,27 +65,30 @@ def _depth_first_order(aug: LayeredGraph, n_real: int) -> list:
 
 
 def _dfs_append(aug: LayeredGraph, start: int, seen: list, layers: list) -> None:
+    layer, down = aug.layer, aug.down
     stack = [start]
     while stack:
         v = stack.pop()
         if seen[v]:
             continue
         seen[v] = True
-        layers[aug.layer[v]].append(v)
-        stack.extend(reversed(aug.down[v]))
+        layers[layer[v]].append(v)
+        stack.extend(reversed(down[v]))
 
 
 def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
     """Return the layers reordered by barycenter sweeps (and transposes); the best order
     seen is kept. Wide layers are sorted with numpy, narrow ones in plain Python."""
-    pos = [0] * aug.size
-    _set_positions(layers, pos)
+    pos = _positions(layers, aug.size)
     best = [list(layer) for layer in layers]
     best_count = count_layer_crossings(aug, pos)
     if best_count == 0:
         return best
     both = [u + d for u, d in zip(aug.up, aug.down)]
     wide = _WideLayers(aug, layers, both)
+    # a node's position as a fraction of its layer's width is pos / span
+    width = np.bincount(aug.layer_array())
+    span = np.maximum(width[aug.layer_array()] - 1, 1).astype(float)
     stale = 0
     for sweep in range(SWEEPS):
         # The first pair of sweeps looks at one neighbour layer (above going down, below
@@ -95,9 +98,11 @@ def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
         for down in ((True, False) if sweep % 2 == 0 else (False, True)):
             side = ("up" if down else "down") if sweep == 0 else "both"
             neighbours = {"up": aug.up, "down": aug.down, "both": both}[side]
-            pos = _sweep(aug, layers, pos, wide, down, side, neighbours)
+            pos = _sweep(layers, pos, span, wide, down, side, neighbours)
         if aug.size <= _TRANSPOSE_LIMIT:
-            _transpose(layers, aug, pos)
+            listed = pos.tolist()
+            _transpose(layers, aug, listed)
+            pos = np.asarray(listed, dtype=np.int64)
         count = count_layer_crossings(aug, pos)
         if count < best_count:
             best_count, best = count, [list(layer) for layer in layers]
@@ -105,20 +110,19 @@ def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
         else:
             stale += 1
             layers[:] = [list(layer) for layer in best]
-            _set_positions(layers, pos)
+            pos = _positions(layers, aug.size)
         if best_count == 0 or stale >= 3:
             break
     return best
 
 
-def _sweep(aug: LayeredGraph, layers: list, pos: list, wide, down: bool, side: str,
-           neighbours: list) -> list:
+def _sweep(layers: list, pos: np.ndarray, span: np.ndarray, wide, down: bool, side: str,
+           neighbours: list) -> np.ndarray:
     """Sort every layer by the barycenter of its ``side`` neighbours (up, down or both),
     layer by layer top to bottom (``down``) or bottom to top; return the new positions."""
     order = range(1, len(layers)) if down else range(len(layers) - 2, -1, -1)
     # positions as fractions of their layer's width, so layers of different widths compare
-    span = np.maximum(np.asarray([len(layers[r]) for r in aug.layer], dtype=float) - 1, 1)
-    frac = np.asarray(pos, dtype=float) / span
+    frac = pos / span
     for i in order:
         if len(layers[i]) < 2:
             continue
@@ -126,9 +130,8 @@ def _sweep(aug: LayeredGraph, layers: list, pos: list, wide, down: bool, side: s
             layers[i] = wide.sort(i, side, frac)
         else:
             _sort_by_barycenter(layers[i], neighbours, frac)
-    out = [0] * aug.size
-    _set_positions(layers, out)
-    return out
+    # every fraction is now i / span of its new place i (or the old one: a layer left alone)
+    return np.rint(frac * span).astype(np.int64)
 
 
 class _WideLayers:
@@ -137,39 +140,60 @@ class _WideLayers:
     MIN_WIDTH = 24
 
     def __init__(self, aug: LayeredGraph, layers: list, both: list):
+        wide = [i for i, layer in enumerate(layers) if len(layer) >= self.MIN_WIDTH]
         self.layers = {}
-        for i, layer in enumerate(layers):
-            if len(layer) >= self.MIN_WIDTH:
-                nodes = np.asarray(layer, dtype=np.int64)
-                self.layers[i] = (nodes, {"up": self._csr(nodes, aug.up),
-                                          "down": self._csr(nodes, aug.down),
-                                          "both": self._csr(nodes, both)})
-
-    @staticmethod
-    def _csr(nodes, neighbours):
-        """Return (owner slot per neighbour entry, neighbour ids, degree per slot)."""
-        lists = [neighbours[v] for v in nodes.tolist()]
-        degree = np.asarray([len(ns) for ns in lists], dtype=np.int64)
-        flat = np.asarray([u for ns in lists for u in ns], dtype=np.int64)
-        return np.repeat(np.arange(len(nodes)), degree), flat, degree
+        if not wide:
+            return
+        sizes = [len(layers[i]) for i in wide]
+        nodes = np.fromiter(chain.from_iterable(layers[i] for i in wide), dtype=np.int64,
+                            count=sum(sizes))
+        cuts = np.cumsum(sizes)[:-1]
+        csr = {side: _csr_rows(nodes, cuts, lists)
+               for side, lists in (("up", aug.up), ("down", aug.down), ("both", both))}
+        for j, (i, layer_nodes) in enumerate(zip(wide, np.split(nodes, cuts))):
+            steps = np.arange(sizes[j]) / max(sizes[j] - 1, 1)
+            self.layers[i] = (layer_nodes, steps, {side: rows[j] for side, rows in csr.items()})
 
     def sort(self, i: int, side: str, pos: np.ndarray) -> list:
         """Return layer ``i`` sorted by barycenter of its ``side`` neighbours; ``pos`` is
         updated in place."""
-        nodes, sides = self.layers[i]
-        owner, flat, degree = sides[side]
+        nodes, steps, sides = self.layers[i]
+        owner, flat, has, degree = sides[side]
         here = pos[nodes]
         total = np.bincount(owner, weights=pos[flat], minlength=len(nodes))
-        key = np.where(degree > 0, total / np.maximum(degree, 1), here)
+        key = np.where(has, total / degree, here)
         ordered = nodes[np.lexsort((here, key))]
-        pos[ordered] = np.arange(len(ordered)) / max(len(ordered) - 1, 1)
+        pos[ordered] = steps
         return ordered.tolist()
 
 
-def _set_positions(layers: list, pos: list) -> None:
-    for layer in layers:
-        for i, v in enumerate(layer):
-            pos[v] = i
+def _csr_rows(nodes: np.ndarray, cuts: np.ndarray, lists: list) -> list:
+    """Return per layer of ``nodes`` (split at ``cuts``): (owner slot per neighbour entry,
+    neighbour ids, has neighbours, degree at least 1), each node's neighbours in list order."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    starts = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    flat_all = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(starts[-1]))
+    degree = lengths[nodes]
+    entry_cuts = np.cumsum(degree)
+    # the entries of node k run from starts[nodes[k]]; gather them all in one go
+    first_entry = np.repeat(starts[nodes] - (entry_cuts - degree), degree)
+    flat = flat_all[first_entry + np.arange(int(entry_cuts[-1]) if len(nodes) else 0)]
+    rows = []
+    for layer_degree, flat_part in zip(np.split(degree, cuts),
+                                       np.split(flat, entry_cuts[cuts - 1])):
+        owner = np.repeat(np.arange(len(layer_degree)), layer_degree)
+        rows.append((owner, flat_part, layer_degree > 0, np.maximum(layer_degree, 1)))
+    return rows
+
+
+def _positions(layers: list, size: int) -> np.ndarray:
+    """Return every node's place in its layer."""
+    nodes = np.fromiter(chain.from_iterable(layers), dtype=np.int64, count=size)
+    lengths = np.fromiter(map(len, layers), dtype=np.int64, count=len(layers))
+    pos = np.empty(size, dtype=np.int64)
+    pos[nodes] = np.arange(size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return pos
 
 
 def _sort_by_barycenter(layer: list, neighbours: list, pos) -> None:
@@ -226,50 +250,73 @@ def _pair_crossings(left: list, right: list, pos: list) -> int:
     return count
 
 
-def count_layer_crossings(aug: LayeredGraph, pos: list) -> int:
+def count_layer_crossings(aug: LayeredGraph, pos) -> int:
     """Return the number of edge crossings between adjacent layers for the current order."""
     eu, ev = aug.edge_arrays()
-    if len(eu) == 0:
+    if len(eu) < 2:
         return 0
-    at = np.asarray(pos)
-    return count_inversions(aug.layer_array()[eu], at[eu], at[ev])
+    at = np.asarray(pos, dtype=np.int64)
+    group = aug.layer_array()[eu]
+    a, b = at[eu], at[ev]
+    width = int(at.max()) + 1
+    if (int(group.max()) + 1) * width * width < 2**62:  # one int64 key: layer, upper, lower place
+        order = np.argsort((group * width + a) * width + b, kind="stable")
+    else:
+        order = np.lexsort((b, a, group))
+    return _ordered_inversions(b[order], _segment_starts(group[order]))
 
 
 def count_inversions(group, a, b) -> int:
     """Return how many pairs (i, j) in the same group have a_i < a_j and b_i > b_j.
 
     Pairs of straight segments between two lines, from ``a`` on one to ``b`` on
-    the other, cross exactly when they form such a pair. Vectorised merge
-    counting: at each level, count the pairs whose two members first meet in one
-    block, for all blocks of all groups at once; O(n log^2 n).
+    the other, cross exactly when they form such a pair.
     """
     group = np.asarray(group)
+    if len(group) < 2:
+        return 0
     order = np.lexsort((b, a, group))
-    g = np.unique(group[order], return_inverse=True)[1].astype(np.int64)  # dense ranks
-    v = np.unique(np.asarray(b)[order], return_inverse=True)[1].astype(np.int64)
-    n = len(g)
+    values = np.unique(np.asarray(b)[order], return_inverse=True)[1].astype(np.int64)
+    return _ordered_inversions(values.reshape(-1), _segment_starts(group[order]))
+
+
+def _segment_starts(sorted_group: np.ndarray) -> np.ndarray:
+    return np.r_[True, sorted_group[1:] != sorted_group[:-1]]
+
+
+def _ordered_inversions(values: np.ndarray, first: np.ndarray) -> int:
+    """Return how many pairs i < j of one segment have values[i] > values[j] (``values``:
+    ints >= 0; ``first`` marks each segment's first item).
+
+    Most significant bit first, all segments at once, O(n log max): two values first
+    differ at one bit, where the larger has a 1. At each bit, count the 1s before each 0
+    of its segment, then split every segment stably into its 0s and then its 1s: the
+    segments for the next bit (items with the same higher bits, in their first order).
+    """
+    n = len(values)
     if n < 2:
         return 0
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    sizes = np.diff(np.r_[starts, n])
-    idx = np.arange(n) - np.repeat(starts, sizes)
-    n_values = int(v.max()) + 1
-    total, width = 0, 1
-    while width < sizes.max():
-        block = idx // (2 * width)
-        right = (idx // width) % 2 == 1
-        n_blocks = int(block.max()) + 1
-        # one int64 key instead of a 4-key lexsort; ties put the left half first, so
-        # equal values are no crossing
-        key = ((g * n_blocks + block) * n_values + v) * 2 + right
-        o = np.argsort(key, kind="stable")
-        gb, rs = (g * n_blocks + block)[o], right[o]
-        left = (~rs).astype(np.int64)
-        before = np.cumsum(left) - left
-        new = np.r_[True, gb[1:] != gb[:-1]]
-        gid = np.cumsum(new) - 1
-        left_before = before - before[new][gid]
-        left_total = np.bincount(gid, weights=left)[gid]
-        total += int((left_total - left_before)[rs].sum())
-        width *= 2
+    total = 0
+    values = values.astype(np.int32)  # half the memory traffic of int64 (places < 2**31)
+    index = np.arange(n, dtype=np.int32)
+    starts = np.flatnonzero(first).astype(np.int32)
+    for k in reversed(range(int(values.max()).bit_length())):
+        bit = (values >> k) & 1
+        ones_upto = np.cumsum(bit, dtype=np.int32)
+        sizes = np.diff(starts, append=np.int32(n))
+        ones_ahead = ones_upto[starts] - bit[starts]  # 1s before each segment
+        ones = ones_upto[starts + sizes - 1] - ones_ahead  # 1s in each segment
+        ones_before = ones_upto - bit - np.repeat(ones_ahead, sizes)  # ... before each item
+        # pairs (1, then 0): summed over all items, less the 1s' own 0 + 1 + ... + (ones - 1)
+        ones64 = ones.astype(np.int64)
+        total += int(ones_before.sum(dtype=np.int64) - (ones64 * (ones64 - 1) // 2).sum())
+        ones_start = starts + sizes - ones
+        place = np.where(bit == 1, ones_before + np.repeat(ones_start, sizes), index - ones_before)
+        split = np.empty_like(values)
+        split[place] = values
+        values = split
+        first = np.zeros(n, dtype=bool)
+        first[starts] = True
+        first[ones_start[ones > 0]] = True
+        starts = np.flatnonzero(first).astype(np.int32)
     return total
