@@ -205,10 +205,11 @@ class PassIndex:
 
     def edge_grads(self, k: int, sources=None) -> dict:
         """Return ``{(source, target, slot): gradient}`` for the edges of ``sources`` (default:
-        every node that ran) along which a gradient flowed in ``steps[:k]``."""
+        every node that ran) along which a gradient flowed in ``steps[:k]``, in the order
+        the nodes ran (the same order in every process: a picture's labels are drawn so)."""
         k = self.clamp(k)
         if sources is None:
-            sources = {s["node"] for s in self.steps[:k]}
+            sources = dict.fromkeys(s["node"] for s in self.steps[:k])
         out = {}
         for source in sources:
             for edge in self.edges_from(source):

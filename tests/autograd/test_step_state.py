@@ -137,3 +137,19 @@ def test_backward_json_calls_carry_dot_grad_and_what_autograd_grad_returned():
         assert oracle.namespace["a"].grad is None
         assert call["returned_inputs"] == ["a"]
         assert call["returned"] == [pytest.approx(t.tolist()) for t in torch_call.returned]
+
+
+
+def test_edge_gradients_come_in_the_order_the_nodes_ran():
+    """Not in a set's order, which changes with each process's string hashing (a picture's
+    gradient labels are drawn in this order)."""
+    session = Session()
+    result = session.run("x = torch.ones(3, requires_grad=True)\n"
+                         "w = torch.full((3,), 2.0, requires_grad=True)\n"
+                         "y = ((x * w).exp() + x.sin() * w).sum()\n")
+    graph = graph_from_json(result["trace"])
+    index = PassHistory(graph, [session.backward()]).index(0)
+    end = index.state(index.count)
+    ran = dict.fromkeys(step["node"] for step in index.steps)
+    expected = [edge for node in ran for edge in index.edges_from(node) if edge in end.edge_grads]
+    assert len(end.edge_grads) > 2 and list(end.edge_grads) == expected
