@@ -28,6 +28,11 @@ def _run(qtbot, window, source: str, *, press_stop: bool = False) -> dict:
             # Stop once the kernel has started and runs the snippet (not while it starts)
             qtbot.waitUntil(lambda: getattr(window.runner.backend, "answering", False),
                             timeout=WAIT)
+            # "answering" comes before the snippet's first line: the session first frees the
+            # last run and compiles the snippet. A Stop pressed then stops gradstep's own
+            # code, and the error rightly names no line (most likely what one CI run hit: no
+            # line shown for `time.sleep`): give the snippet time to reach the line it blocks in.
+            qtbot.wait(1000)
             started = time.monotonic()
             window.stop_button.click()
     if press_stop:
