@@ -99,6 +99,11 @@ def tensor_value(t: torch.Tensor) -> dict:
     small = _small_cpu_value(t)
     if small is not None:
         return small
+    return _general_value(t)
+
+
+def _general_value(t: torch.Tensor) -> dict:
+    """Return ``tensor_value(t)`` without first trying ``_small_cpu_value``."""
     t = _plain(t).detach()
     out: dict = {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": str(t.device)}
     if not has_data(t):
@@ -128,12 +133,12 @@ def summary_record(t: torch.Tensor) -> dict | tuple | None:
     ~300,000 fewer containers for every full collection to walk while the snippet runs.
     """
     if type(t) in _PLAIN_TYPES and not _function_modes_on() and not _dispatch_modes_on():
+        # summary(t)'s own checks, done once: no mode to step around
         try:
             record = _small_cpu_record(t)
+            return _general_value(t) if record is None else record
         except Exception:  # an exotic tensor must not fail the snippet
             return None
-        if record is not None:
-            return record
     return summary(t)
 
 
