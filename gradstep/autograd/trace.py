@@ -22,7 +22,7 @@ from gradstep.autograd.formulas import formula_fields_of
 from gradstep.autograd.index_labels import label_indexing
 from gradstep.autograd.safe_reads import saved_slots
 from gradstep.autograd.saved import saved_items
-from gradstep.autograd.values import dtype_name, summary
+from gradstep.autograd.values import device_name, dtype_name, summary
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -178,14 +178,14 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
 
 
 def _tensor_meta(t: torch.Tensor) -> dict:
-    return {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": str(t.device)}
+    return {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
 
 
 def _output_meta(fn) -> dict:
     """Return shape/dtype/device of the node's first forward output (None when unknown)."""
     try:
         meta = fn._input_metadata[0]
-        return {"shape": list(meta.shape), "dtype": dtype_name(meta.dtype), "device": str(meta.device)}
+        return {"shape": list(meta.shape), "dtype": dtype_name(meta.dtype), "device": device_name(meta.device)}
     except (AttributeError, IndexError, RuntimeError, TypeError):
         return {"shape": None, "dtype": None, "device": None}
 

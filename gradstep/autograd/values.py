@@ -33,6 +33,17 @@ def dtype_name(dtype: torch.dtype) -> str:
 _DTYPE_NAMES: dict = {}  # filled as dtypes are met: a summary per op asks
 
 
+def device_name(device: torch.device) -> str:
+    """Return ``str(device)`` (``"cpu"``, ``"cuda:0"``), from a cache: a trace asks per node."""
+    name = _DEVICE_NAMES.get(device)
+    if name is None:
+        name = _DEVICE_NAMES[device] = str(device)
+    return name
+
+
+_DEVICE_NAMES: dict = {}
+
+
 def to_jsonable(x: Any) -> Any:
     """Return ``x`` as plain JSON data (``strict_json.plain``; tensors become
     ``tensor_value`` dicts, dtypes and devices their names)."""
@@ -174,10 +185,18 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
             or t.dim() > 1 or t.numel() > SMALL or type(t) not in _PLAIN_TYPES):
         return None
     data = t.tolist()
-    stats = _list_stats(data if type(data) is list else [data])
-    if stats["nan"] or stats["inf"]:
-        data = to_jsonable(data)
-    head = (dtype, stats["min"], stats["max"], stats["mean"], stats["std"], stats["nan"], stats["inf"])
+    flat = data if type(data) is list else [data]
+    n = len(flat)
+    total = sum(flat)
+    if n and isfinite(total):  # _list_stats' first case, written out: no dict to build
+        mean = total / n
+        var = sum([(x - mean) * (x - mean) for x in flat]) / (n - 1) if n > 1 else 0.0
+        head = (dtype, min(flat), max(flat), mean, math.sqrt(var), 0, 0)
+    else:
+        stats = _list_stats(flat)
+        if stats["nan"] or stats["inf"]:
+            data = to_jsonable(data)
+        head = (dtype, stats["min"], stats["max"], stats["mean"], stats["std"], stats["nan"], stats["inf"])
     return (*head, False, *data) if type(data) is list else (*head, True, data)
 
 
