@@ -35,14 +35,21 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) 
 def _node_json(node_id: str, attrs: dict) -> dict:
     # Attributes made by trace_graph are JSON-safe already (values.tensor_value);
     # only foreign graphs need converting, and strict_json.dumps converts again anyway.
-    out = {name: attrs.get(name) for name in NODE_FIELDS}
+    keys = tuple(attrs)
+    if keys == NODE_FIELDS or (keys == _LEAF_FIELDS and attrs["kind"] == "leaf"):
+        out = attrs.copy()  # made by trace_graph: these fields in this order already
+    else:
+        out = {name: attrs.get(name) for name in NODE_FIELDS}
     out["id"] = node_id
-    if out["kind"] == "leaf":  # a leaf has no formula of its own: AccumulateGrad adds into .grad
-        for name in FORMULA_FIELDS:
+    if out["kind"] == "leaf" and "formula" in out:
+        for name in FORMULA_FIELDS:  # a leaf has no formula of its own: AccumulateGrad adds into .grad
             out.pop(name)
     if out["saved"] is None:
         out["saved"] = []
     return out
+
+
+_LEAF_FIELDS = tuple(name for name in NODE_FIELDS if name not in FORMULA_FIELDS)
 
 
 def _number(node_id: str) -> int:
