@@ -23,6 +23,7 @@ from pathlib import Path
 
 from gradstep.policies.gc_pause import without_gc
 from gradstep.policies.strict_json import write_json_line
+from gradstep.schema.graph import FORMULA_FIELDS
 
 
 class Kept:
@@ -70,7 +71,7 @@ def write(params: dict) -> dict:
     try:
         if params.get("kind") == "trace":
             Kept.spent = _take()
-            write_json_line(Kept.spent, path)
+            write_json_line(Kept.spent, path, shared=FORMULA_FIELDS)
         else:
             Kept.spent = _write_text_file(path, params)
     except (ValueError, OSError, RuntimeError) as exc:  # ExportError is a ValueError

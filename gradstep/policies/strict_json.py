@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -105,26 +106,30 @@ def json_line(data: Any) -> bytes:
         return (dumps(data, ascii_only=True) + "\n").encode("ascii")
 
 
-def write_json_line(data: Any, path, *, batch: int = 1000) -> None:
+def write_json_line(data: Any, path, *, batch: int = 1000, shared: tuple[str, ...] = ()) -> None:
     """Write ``json_line(data)`` to the file ``path``, a piece at a time.
 
     The same text as ``json_line``, but the long lists of a top-level dict (a trace's
     nodes and edges) are encoded ``batch`` items at a time: encoding a 100,000-node
     trace in one go holds its ~99 MB text and, before that, millions of pieces of it
-    (~0.35 GB more memory).
+    (~0.35 GB more memory). ``shared``: keys of those lists' dict items whose dict
+    values are mostly a few objects used over and over (a trace's formula fields, one
+    per op class: half of its text); each such object is encoded once per write
+    (``_SharedValues``), the text unchanged.
     """
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as stream:
-            _write_pieces(data, stream, batch, ascii_only=False)
+            _write_pieces(data, stream, batch, ascii_only=False, shared=shared)
     except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
         with open(path, "w", encoding="ascii", newline="\n") as stream:
-            _write_pieces(data, stream, batch, ascii_only=True)
+            _write_pieces(data, stream, batch, ascii_only=True, shared=shared)
 
 
-def _write_pieces(data: Any, stream, batch: int, *, ascii_only: bool) -> None:
+def _write_pieces(data: Any, stream, batch: int, *, ascii_only: bool, shared: tuple) -> None:
     if not isinstance(data, dict):
         stream.write(dumps(data, ascii_only=ascii_only) + "\n")
         return
+    values = _SharedValues(shared, ascii_only)
     stream.write("{")
     for index, (key, value) in enumerate(data.items()):
         key = key if isinstance(key, str) else str(key)  # as json and plain spell a number
@@ -134,10 +139,62 @@ def _write_pieces(data: Any, stream, batch: int, *, ascii_only: bool) -> None:
             continue
         stream.write("[")
         for start in range(0, len(value), batch):
-            piece = dumps(value[start:start + batch], ascii_only=ascii_only)
+            piece = values.dumps(value[start:start + batch])
             stream.write((", " if start else "") + piece[1:-1])
         stream.write("]")
     stream.write("}\n")
+
+
+_MARK = "\x00gradstep-shared:"  # JSON writes it "\u0000gradstep-shared:"
+_MARKED = re.compile(r'"\\u0000gradstep-shared:(\d+)"')
+
+
+class _SharedValues:
+    """``dumps`` for a list of dicts whose ``keys`` hold a few dicts many times over.
+
+    Each such dict is replaced by a marker string, the list encoded, and each marker
+    replaced by its dict's text, made once. A marker is a string no JSON text has
+    unless some string of the data is exactly a marker too: then more markers than
+    were put are found, and that list is encoded as it is instead. JSON's text is
+    made of its parts' texts (no indent), so the result is the same text either way.
+    """
+
+    def __init__(self, keys: tuple, ascii_only: bool):
+        self.keys, self.ascii_only = keys, ascii_only
+        self.objects: dict = {}  # id -> the dict (held, so that its id stays its own)
+        self.texts: dict = {}  # id as text -> the dict's JSON text
+
+    def dumps(self, items: list) -> str:
+        if not self.keys:
+            return dumps(items, ascii_only=self.ascii_only)
+        marked, count = [], 0
+        for item in items:
+            copy = None
+            if type(item) is dict:
+                for key in self.keys:
+                    value = item.get(key)
+                    if type(value) is dict:
+                        if copy is None:
+                            copy = item.copy()
+                        copy[key] = self._mark(value)
+                        count += 1
+            marked.append(item if copy is None else copy)
+        if not count:
+            return dumps(items, ascii_only=self.ascii_only)
+        text = dumps(marked, ascii_only=self.ascii_only)
+        if len(_MARKED.findall(text)) != count:  # the data has a string like a marker
+            return dumps(items, ascii_only=self.ascii_only)
+        return _MARKED.sub(self._text, text)
+
+    def _mark(self, value: dict) -> str:
+        ident = id(value)
+        if ident not in self.objects:
+            self.objects[ident] = value
+            self.texts[str(ident)] = dumps(value, ascii_only=self.ascii_only)
+        return _MARK + str(ident)
+
+    def _text(self, match: re.Match) -> str:
+        return self.texts[match.group(1)]
 
 
 def _refuse(obj: Any) -> Any:

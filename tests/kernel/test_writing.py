@@ -16,6 +16,7 @@ from gradstep.kernel import protocol, writing
 from gradstep.kernel.client import Kernel
 from gradstep.policies.strict_json import json_line, write_json_line
 from gradstep.schema import kernel as records
+from gradstep.schema.graph import FORMULA_FIELDS
 from gradstep.schema.validate import problems
 
 NAN_SNIPPET = ("x = torch.tensor([-1.0, 0.0, 4.0], requires_grad=True)\n"
@@ -189,3 +190,28 @@ def test_what_a_write_drew_from_is_freed_when_the_next_request_comes(tmp_path):
     assert writing.Kept.spent is trace and writing.Kept.trace is None
     writing.release()
     assert writing.Kept.spent is None
+
+
+@pytest.mark.parametrize("source", _snippets())
+def test_a_trace_written_in_small_pieces_with_shared_formulas_is_the_same_text(source, tmp_path):
+    # batch=2: every list goes through the shared-value path (a lesson has < 1000 nodes)
+    result = Session().run(source)
+    if not result["trace"]:
+        pytest.skip("no trace")
+    trace = result["trace"]
+    write_json_line(trace, tmp_path / "t.json", batch=2, shared=FORMULA_FIELDS)
+    assert (tmp_path / "t.json").read_bytes() == json_line(trace)
+
+
+def test_shared_values_keep_the_text_when_the_data_holds_a_marker_nan_or_odd_text(tmp_path):
+    formula = {"self": "grad * 2", "note": "\u03b8 \ud800"}
+    math_ = {"about": "x", "inputs": {"self": {"text": "2", "latex": "2"}}}
+    marker = "\x00gradstep-shared:" + str(id(formula))
+    nodes = [{"id": f"n{i}", "formula": formula, "formula_math": math_ if i % 2 else None,
+              "value": float("nan") if i == 3 else 1.5, "label": marker if i == 5 else "mul"}
+             for i in range(9)]
+    data = {"root": "n0", "nodes": nodes, "edges": [{"source": "n0", "target": "n1"}] * 5}
+    for batch in (1, 2, 4, 1000):
+        write_json_line(data, tmp_path / "t.json", batch=batch, shared=FORMULA_FIELDS)
+        assert (tmp_path / "t.json").read_bytes() == json_line(data)
+    assert b'"label": "\\u0000gradstep-shared:' in json_line(data)  # the marker text itself kept
