@@ -17,7 +17,7 @@ gradstep sees instead:
   torch's version check guarantees the value is the one saved.
 
 A value is kept for a node only when it is provably that node's output (the
-rules are in ``_is_its_output``): a tensor that was never changed in place since an
+rules are in ``Observer._see_tensor``): a tensor that was never changed in place since an
 out-of-place op made it (``_version == 0``), a node's own saved output, a
 tensor an op has just returned with the node it has just made, or a new view
 from a view op. Anything else is left without a value: gradstep shows less
@@ -74,11 +74,15 @@ class ValueStore:
 
     def add(self, key: tuple, output_nr: int, tensor: torch.Tensor) -> None:
         """Summarise ``tensor`` as output ``output_nr`` of node ``key`` unless one is known."""
-        if self.has(key, output_nr) or len(self.outputs) >= self.limit:
+        outputs = self.outputs.get(key)  # has(), read once
+        if (outputs is not None and output_nr in outputs) or len(self.outputs) >= self.limit:
             return
         value = summary_record(tensor)
-        if value is not None:
-            self.outputs.setdefault(key, {})[output_nr] = value
+        if value is None:
+            return
+        if outputs is None:
+            outputs = self.outputs[key] = {}
+        outputs[output_nr] = value
 
     def put(self, key: tuple, output_nr: int, value: dict) -> None:
         """Keep an already made summary as output ``output_nr`` of node ``key``."""
@@ -121,7 +125,19 @@ class Observer:
         The snippet line running it is noted too (``lines``).
         """
         self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
-        return self._see(value, kind, container)
+        of = type(value)
+        if of is not torch.Tensor and of is not torch.nn.Parameter:
+            return self._see(value, kind, container)
+        # one tensor, by far the most common value: _see and _see_each in one step
+        if kind == ITEM:
+            kind = VIEW if type(container) in _TENSOR_TYPES else SEEN
+        try:
+            if value.requires_grad:
+                self._see_tensor(value, kind)
+        except Exception:
+            pass
+        self._mark = _get_sequence_nr()
+        return value
 
     def _see(self, value, kind: int = SEEN, container=None):
         of = type(value)
@@ -165,9 +181,26 @@ class Observer:
 
     def _see_tensor(self, t: torch.Tensor, kind: int):
         """Record ``t`` as its node's output when provable; return its node when it could be
-        read safely (or None)."""
-        fn = _readable_node(t, kind)
-        if fn is not None and _is_its_output(t, fn, kind, self._mark):
+        read safely (or None).
+
+        Reading ``t.grad_fn`` changes nothing, except for a view: an older view's node
+        may be rebuilt when read, so a view's node is read only when a view op has just
+        made the view (``VIEW``; a new view's node is up to date).
+
+        ``t``, as it is now, is provably its node's output when it is a new view, when
+        it was never changed in place (``_version == 0``: its value is what the op that
+        made it computed), or when an op of the snippet's own expression (``OP``,
+        ``VIEW``) made its node during that very expression (the node's sequence number
+        is past the mark).
+        """
+        if t._is_view():
+            fn = fresh_grad_fn(t) if kind == VIEW else None
+            proven = kind == VIEW
+        else:
+            fn = t.grad_fn
+            proven = fn is not None and (
+                t._version == 0 or (kind != SEEN and fn._sequence_nr() >= self._mark))
+        if proven and fn is not None:
             self.values.add(node_key(fn), t.output_nr, t)
         return fn
 
@@ -308,33 +341,6 @@ def _pend_view(fn, slot, slots: dict, pending: list) -> None:
     value = summary(slot.data)
     if value is not None:
         pending.append((fn, producer, output_nr, value))
-
-
-def _readable_node(t: torch.Tensor, kind: int):
-    """Return ``t.grad_fn`` when reading it changes nothing, else None.
-
-    A view's node is read only when a view op has just made the view (``VIEW``):
-    a new view's node is up to date, while reading an older view's node may
-    rebuild it. Any other tensor's ``grad_fn`` is a plain field.
-    """
-    if t._is_view():
-        return fresh_grad_fn(t) if kind == VIEW else None
-    return t.grad_fn
-
-
-def _is_its_output(t: torch.Tensor, fn, kind: int, mark: int) -> bool:
-    """Return True when ``t``, as it is now, is provably the output of its node ``fn``.
-
-    A new view is. Any other tensor is when it was never changed in place
-    (``_version == 0``: its value is what the op that made it computed), or
-    when an op of the snippet's own expression (``OP``, ``VIEW``) made ``fn``
-    during that very expression (its sequence number is past the mark).
-    """
-    if t._is_view():
-        return kind == VIEW
-    if t._version == 0:
-        return True
-    return kind != SEEN and fn._sequence_nr() >= mark
 
 
 def _tensors_in(output) -> list:
