@@ -20,8 +20,8 @@ otherwise: gradstep shows less rather than disturb what it shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import torch
 
@@ -62,8 +62,7 @@ def fresh_grad_fn(t: torch.Tensor):
             return None
 
 
-@dataclass(frozen=True)
-class SavedSlot:
+class SavedSlot(NamedTuple):
     """One saved tensor of a node, as read without unpacking it.
 
     ``state`` is ``alive`` (torch still holds it), ``freed`` (released by a
@@ -71,7 +70,8 @@ class SavedSlot:
     it: an optional input that was None) or ``hooked`` (a ``saved_tensors_hooks``
     pack hook holds it; reading it would run the unpack hook).
     ``data`` is the held tensor when alive and not hooked (for a saved output,
-    a tensor sharing its memory), else None.
+    a tensor sharing its memory), else None. (A named tuple: a trace makes one per
+    saved tensor of every node, ~0.3 us each against ~1.4 for a frozen dataclass.)
     """
 
     name: str
