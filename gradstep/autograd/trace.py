@@ -98,6 +98,9 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     for fn in grad_fn_roots(roots):
         trace.root_ids.append(_visit(fn, trace, queue))
     trace.root_id = trace.root_ids[0]
+    # Edges go into networkx's own dicts as add_edge puts them (both ends exist, and a
+    # source's slots differ), without its per-call work: ~2.5 us an edge.
+    succ, pred = graph._succ, graph._pred
     while queue:
         fn = queue.popleft()
         source = trace.id_of[fn]
@@ -105,7 +108,12 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
             if nxt is None:  # an input that needs no gradient: torch has no node there
                 continue
             target = _visit(nxt, trace, queue)
-            graph.add_edge(source, target, key=slot, slot=slot, input_nr=input_nr)
+            keys = succ[source].get(target)
+            if keys is None:
+                succ[source][target] = pred[target][source] = {slot: {"slot": slot, "input_nr": input_nr}}
+            else:  # x * x: a second edge between the same two nodes
+                keys[slot] = {"slot": slot, "input_nr": input_nr}
+    nx._clear_cache(graph)
     slots_of: dict = {}
     if see_saved is not None:
         slots_of = _saved_slots_of(trace.node_of.values())
@@ -146,7 +154,8 @@ def _visit(fn, trace: Trace, queue: deque) -> str:
         node_id = f"n{len(trace.id_of)}"
         trace.id_of[fn] = node_id
         trace.node_of[node_id] = fn
-        trace.graph.add_node(node_id)
+        graph = trace.graph  # add_node's work for a new node, without its checks
+        graph._succ[node_id], graph._pred[node_id], graph._node[node_id] = {}, {}, {}
         queue.append(fn)
     return node_id
 

@@ -176,3 +176,28 @@ def test_saved_items_with_values_for_inspection():
     assert items["self"]["value"]["data"] == x.tolist()  # torch saved x for d/dy
     assert items["other"]["value"]["data"] == y.tolist()
     assert z.grad_fn._saved_self.tolist() == x.tolist()
+
+
+def test_the_graph_is_what_networkx_add_node_and_add_edge_would_build():
+    # trace_graph fills networkx's dicts itself: every view networkx gives must agree
+    import networkx as nx
+
+    x = torch.randn(3, requires_grad=True)
+    w = torch.randn(3, 3, requires_grad=True)
+    y = (x * x).sum() + (w @ x).tanh().mean() + x.pow(2).sum() * 2
+    for roots in (y, [y, (x * 3).sum()]):
+        graph = trace_graph(roots).graph
+        built = nx.MultiDiGraph()
+        for node_id, attrs in graph.nodes(data=True):
+            built.add_node(node_id, **attrs)
+        for u, v, key, attrs in graph.edges(keys=True, data=True):
+            built.add_edge(u, v, key=key, **attrs)
+        assert list(graph.nodes(data=True)) == list(built.nodes(data=True))
+        for view in ("edges", "in_edges", "out_edges"):
+            assert list(getattr(graph, view)(keys=True, data=True)) == list(getattr(built, view)(keys=True, data=True))
+        for node in graph:
+            assert list(graph.predecessors(node)) == list(built.predecessors(node))
+            assert list(graph.successors(node)) == list(built.successors(node))
+            assert all(graph._succ[node][v] is graph._pred[v][node] for v in graph._succ[node])
+        assert graph.number_of_edges("n1", "n2") == built.number_of_edges("n1", "n2")
+    assert trace_graph(y).graph.number_of_edges() == 14  # x * x: two edges, keys 0 and 1
