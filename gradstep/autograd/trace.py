@@ -101,10 +101,13 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     # Edges go into networkx's own dicts as add_edge puts them (both ends exist, and a
     # source's slots differ), without its per-call work: ~2.5 us an edge.
     succ, pred = graph._succ, graph._pred
+    slot_counts: dict = {}  # node id -> len(next_functions), read once
     while queue:
         fn = queue.popleft()
         source = trace.id_of[fn]
-        for slot, (nxt, input_nr) in enumerate(fn.next_functions):
+        next_functions = fn.next_functions
+        slot_counts[source] = len(next_functions)
+        for slot, (nxt, input_nr) in enumerate(next_functions):
             if nxt is None:  # an input that needs no gradient: torch has no node there
                 continue
             target = _visit(nxt, trace, queue)
@@ -118,7 +121,7 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     if see_saved is not None:
         slots_of = _saved_slots_of(trace.node_of.values())
         see_saved(trace.node_of.values(), slots_of)
-    nodes = graph.nodes  # the nodes exist (in id order): fill their attribute dicts in place
+    node_dicts = graph._node  # the nodes exist (in id order), each with an empty dict
     for node_id, fn in trace.node_of.items():
         key = node_key(fn)
         attrs = node_attributes(fn, node_id, values, labels, scopes, key=key,
@@ -127,8 +130,8 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
             attrs.update(seq=key[1], line=lines.get(key))
         else:
             attrs.update(seq=None, line=None)
-        attrs["slots"] = len(fn.next_functions)
-        nodes[node_id].update(attrs)
+        attrs["slots"] = slot_counts[node_id]
+        node_dicts[node_id] = attrs
     label_indexing(graph, short_op_name)  # p[1], p[2] rather than two "select" nodes
     return trace
 
