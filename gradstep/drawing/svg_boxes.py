@@ -4,8 +4,9 @@
 all nodes, many at a time: nodes of one shape (size, look, and the roles and pixel
 sizes of their lines, the pill widths included) differ only in their position and
 texts, so their numbers are computed in numpy, by the same operations in the same order
-as ``node_text``'s (the same IEEE doubles), and written by ``svg_rows`` (a 100,000-node
-chain: ~1.8 s -> ~0.4 s CPU). Coordinates that are not Python floats or ints (numpy
+as ``node_text``'s (the same IEEE doubles), and written by ``svg_rows``, a block of
+nodes at a time (its rows are written before the next block's are made, so the memory
+stays that of a block). Coordinates and sizes that are not Python floats or ints (numpy
 scalars would round otherwise) are written by ``node_text``.
 """
 
@@ -19,13 +20,13 @@ import numpy as np
 
 from gradstep.drawing import style
 from gradstep.drawing.svg_numbers import two_decimals as _n
-from gradstep.drawing.svg_rows import Rows, drop_nul, escaped
+from gradstep.drawing.svg_rows import Rows, drop_nul, escaped, scatter
 
 BADGE_ROLES = ("saved", "freed", "device")  # lines written on a pill
 _DASH = {"solid": None, "dash": (4, 2), "dot": (1, 2)}  # Qt's patterns, in pen widths
 _BASELINE = 0.35  # DejaVu Sans: a line's baseline below its centre, in font sizes
 _PLAIN = {float, int}  # coordinates written in numpy
-_ROWS_PER_WRITE = 8192
+_NODES_PER_BLOCK = 1 << 15
 
 
 class Box(NamedTuple):
@@ -161,16 +162,33 @@ class _Look:
 
 def write_boxes(out, graph, layout, states: dict, made_lines: dict) -> None:
     """Write every node's box and text lines (UTF-8 bytes to ``out``), in the order of
-    ``layout.positions``: the bytes ``node_text`` writes, many nodes at a time."""
-    attrs_of, sizes, roots = graph._node, layout.sizes, style.root_ids(graph)
-    looks: dict = {}
-    encoded = _Encoded()  # text -> escaped UTF-8: texts repeat over a big graph
-    for i, node in enumerate(layout.positions):
+    ``layout.positions``: the bytes ``node_text`` writes, many nodes at a time (a block of
+    them at a time: its rows are written before the next block's are made)."""
+    centres, sizes = layout.positions.values(), layout.sizes
+    sized = list(map(sizes.__getitem__, layout.positions))
+    if not (set(map(len, centres)) <= {2} and set(map(len, sized)) <= {2}
+            and set(map(type, chain.from_iterable(centres))) <= _PLAIN
+            and set(map(type, chain.from_iterable(sized))) <= _PLAIN):
+        _write_plainly(out, graph, layout, states, made_lines)
+        return
+    xy = np.fromiter(chain.from_iterable(centres), np.float64, 2 * len(centres)).reshape(-1, 2)
+    nodes, roots, encoded = list(layout.positions), style.root_ids(graph), _Encoded()
+    for start in range(0, len(nodes), _NODES_PER_BLOCK):
+        block = nodes[start:start + _NODES_PER_BLOCK]
+        out.write(drop_nul(_block_rows(graph, block, xy[start:start + len(block)], sized[start:],
+                                       states, made_lines, roots, encoded)))
+
+
+def _block_rows(graph, nodes: list, xy: np.ndarray, sized: list, states: dict, made_lines: dict,
+                roots: set, encoded: _Encoded) -> list[bytes]:
+    """The rows of ``nodes`` (centred at ``xy``, sized ``sized``), in their order."""
+    attrs_of, looks = graph._node, {}
+    for i, (node, (w, h)) in enumerate(zip(nodes, sized)):
         attrs = attrs_of[node]
         lines = made_lines.get(node)
         if lines is None:
             lines = style.label_lines(attrs)
-        key = (states.get(node, "pending"), node in roots, attrs.get("kind"), *sizes[node],
+        key = (states.get(node, "pending"), node in roots, attrs.get("kind"), w, h,
                tuple(map(_ROLE_PX, lines)))
         look = looks.get(key)
         if look is None:
@@ -178,26 +196,15 @@ def write_boxes(out, graph, layout, states: dict, made_lines: dict) -> None:
         shape = look.shape or look.shape_of(lines)
         shape.order.append(i)
         shape.lines.append(lines)
-    centres = layout.positions.values()
-    if not (set(map(len, centres)) <= {2} and set(map(type, chain.from_iterable(centres))) <= _PLAIN
-            and all(type(look.w) in _PLAIN and type(look.h) in _PLAIN for look in looks.values())):
-        _write_plainly(out, graph, layout, states, made_lines)
-        return
-    xy = np.fromiter(chain.from_iterable(centres), np.float64, 2 * len(centres)).reshape(-1, 2)
     rows, written = Rows(), []
     for look in looks.values():
         box = box_look(look.attrs, look.state, look.is_root)
         for shape in ([look.shape] if look.shape else look.shapes.values()):
             order = np.array(shape.order)
             pieces = _pieces(rows, shape, box, xy[order, 0], xy[order, 1], encoded)
-            written.append((shape.order, rows.shape(len(order), pieces)))
+            written.append((order, rows.shape(len(order), pieces)))
     made = rows.write()
-    everything = [b""] * len(layout.positions)
-    for order, index in written:
-        for i, row in zip(order, made[index]):
-            everything[i] = row
-    for start in range(0, len(everything), _ROWS_PER_WRITE):
-        out.write(drop_nul(everything[start:start + _ROWS_PER_WRITE]))
+    return scatter(len(nodes), [(order, made[index]) for order, index in written])
 
 
 def _pieces(rows: Rows, shape: _Shape, box: Box, cx: np.ndarray, cy: np.ndarray,

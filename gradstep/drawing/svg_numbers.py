@@ -9,19 +9,20 @@ shorter number has no character; the writer drops every NUL before the file (no 
 writes can hold one: ``svg_rows.escaped`` turns control characters into spaces).
 
 Exactness: Python rounds the exact binary value to two decimals (half to even at exact
-ties, e.g. 0.125 -> 0.12). ``x * 100`` in floating point is off by at most half an ulp,
-so where it lies clearly on one side of a half-integer, rounding it gives Python's
-digits; the few numbers within that error of a half-integer (exact ties among them),
-the non-finite and the huge ones are written by ``two_decimals`` itself.
+ties, e.g. 0.125 -> 0.12, 0.375 -> 0.38: layouts have many such eighths). Here
+``|x| * 100`` is taken as a double ``p`` plus its exact rounding error ``e`` (Dekker's
+product: ``|x|`` split in two halves of 26 bits, each times 100 exact), so whether the
+exact product lies above, below or on a half-integer is decided exactly, ties to even;
+the non-finite and the huge (``|x| * 100`` from 2**52) are written by ``two_decimals``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-_HUGE = 2.0 ** 50  # |x * 100| from here on: written one by one
-_SLACK = 2.0 ** -50  # how near a half-integer counts as a tie, relative to |x * 100|
-_NEAR = 2.0 ** -40  # and absolutely (p - floor(p) can round for small negative p)
+_HUGE = 2.0 ** 52  # |x * 100| from here on: written one by one
+_SPLIT = 2.0 ** 27 + 1  # Veltkamp's splitter for 53-bit doubles
+_CHUNK = 1 << 16  # numbers at a time: ~15 temporary arrays of 0.5 MB, in the CPU's caches
 
 
 def two_decimals(x: float) -> str:
@@ -37,13 +38,31 @@ def many_two_decimals(values) -> np.ndarray:
     """Return an ``(n, width)`` uint8 matrix: row i is ``two_decimals(values[i])`` in ASCII,
     with NUL bytes in between (drop them to read it)."""
     v = np.asarray(values, dtype=np.float64).ravel()
+    if len(v) <= _CHUNK:
+        return _two_decimals(v)
+    parts = [_two_decimals(v[start:start + _CHUNK]) for start in range(0, len(v), _CHUNK)]
+    out = np.zeros((len(v), max(part.shape[1] for part in parts)), np.uint8)
+    for start, part in zip(range(0, len(v), _CHUNK), parts):
+        out[start:start + len(part), :part.shape[1]] = part
+    return out
+
+
+def _two_decimals(v: np.ndarray) -> np.ndarray:
+    """``many_two_decimals`` of a few numbers (a chunk: its temporary arrays stay small)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        p = v * 100.0
-        size = np.abs(p)
-        below = np.floor(p)
-        frac = p - below
-        ok = (size < _HUGE) & (np.abs(frac - 0.5) > size * _SLACK + _NEAR)
-    hundredths = np.where(ok, below + (frac > 0.5), 0.0)
+        size = np.abs(v)
+        p = size * 100.0
+        ok = p < _HUGE  # False for inf and nan too
+        size = np.where(ok, size, 0.0)
+        p = np.where(ok, p, 0.0)
+    spread = size * _SPLIT
+    high = spread - (spread - size)
+    error = (high * 100.0 - p) + (size - high) * 100.0  # |x| * 100 == p + error, exactly
+    below = np.floor(p)
+    half = (p - below) - 0.5  # exact wherever it is near 0
+    up = (half > -error) | ((half == -error) & (below % 2 == 1))
+    hundredths = below + up
+    hundredths = np.where(v < 0, -hundredths, hundredths)
     rest = np.abs(hundredths).astype(np.int64)
     cents = rest % 100
     rest //= 100

@@ -7,7 +7,8 @@ source is done stroked over them in green), gradient labels on white pills. Qt's
 SVG generator writes every state change of its painter as an element of its own (a
 100,000-node graph: ~400 MB of SVG, 2 GB of memory, half a minute); this writes each
 element once and streams it to the file. The edges' path data come from ``svg_edges``,
-the node boxes from ``svg_boxes``, both many elements at a time (``svg_rows``).
+the node boxes from ``svg_boxes``, both many elements at a time (``svg_rows``: the
+100,000-node chain's picture ~3.4 -> ~1.4 s CPU, the same bytes).
 """
 
 from __future__ import annotations

@@ -78,6 +78,14 @@ def _rows(count: int, pieces: list, numbers) -> list[bytes]:
     return matrix.view(f"S{matrix.shape[1]}").ravel().tolist()
 
 
+def scatter(count: int, parts) -> list:
+    """Return a list of ``count`` items from ``parts``, pairs of (positions, items there)."""
+    everything = np.empty(count, dtype=object)
+    for order, items in parts:
+        everything[np.asarray(order, dtype=np.intp)] = np.array(items, dtype=object)
+    return everything.tolist()
+
+
 def drop_nul(rows) -> bytes:
     """Join rows and drop the NUL bytes that pad their numbers and texts."""
     return b"".join(rows).replace(b"\0", b"")
