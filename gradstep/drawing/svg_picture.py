@@ -20,10 +20,11 @@ from gradstep.drawing.svg_numbers import two_decimals as _n
 from gradstep.drawing.svg_rows import drop_nul
 from gradstep.policies.gc_pause import without_gc
 
-__all__ = ["DONE_EDGE_STATES", "EDGES_PER_PATH", "content_box", "write_svg"]
+__all__ = ["DONE_EDGE_STATES", "EDGES_PER_BLOCK", "EDGES_PER_PATH", "content_box", "write_svg"]
 
 DONE_EDGE_STATES = ("done", "freed")
 EDGES_PER_PATH = 512  # edges stroked by one <path> element
+EDGES_PER_BLOCK = 64 * EDGES_PER_PATH  # edges whose path data are made together
 
 
 def content_box(layout, edge_labels: dict) -> tuple[float, float, float, float]:
@@ -62,12 +63,8 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
         done = {n for n, st in states.items() if st in DONE_EDGE_STATES}
         routes = layout.routes
         keys = [k for k, r in routes.items() if r and len(r) >= 2]
-        lines, heads = svg_edges.edge_rows(routes, keys)
-        _write_edges(out, lines, heads, style.EDGE, 1.2)
-        chosen = [i for i, k in enumerate(keys) if k[0] in done]
-        _write_edges(out, [lines[i] for i in chosen], [heads[i] for i in chosen],
-                     style.EDGE_DONE, 2.0)
-        del lines, heads
+        _write_edges(out, routes, keys, style.EDGE, 1.2)
+        _write_edges(out, routes, [k for k in keys if k[0] in done], style.EDGE_DONE, 2.0)
         svg_boxes.write_boxes(out, graph, layout, states, label_lines or {})
         for key, text in labels.items():
             route = routes.get(key)
@@ -77,15 +74,17 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
     return path
 
 
-def _write_edges(out, lines: list, heads: list, colour: str, width: float) -> None:
-    """Write edges (their ``svg_edges.edge_rows``) as stroked lines and filled arrowheads,
-    a few hundred per path."""
+def _write_edges(out, routes: dict, keys: list, colour: str, width: float) -> None:
+    """Write the edges ``keys`` as stroked lines and filled arrowheads, a few hundred per
+    path (their path data made by ``svg_edges``, a block of paths at a time)."""
     stroke = (f'<path fill="none" stroke="{colour}" stroke-width="{_n(width)}" '
               'stroke-linecap="square" stroke-linejoin="bevel" d="').encode()
     fill = f'"/>\n<path fill="{colour}" stroke="none" d="'.encode()
-    for start in range(0, len(lines), EDGES_PER_PATH):
-        out.write(stroke + drop_nul(lines[start:start + EDGES_PER_PATH]) + fill
-                  + drop_nul(heads[start:start + EDGES_PER_PATH]) + b'"/>\n')
+    for block in range(0, len(keys), EDGES_PER_BLOCK):
+        lines, heads = svg_edges.edge_rows(routes, keys[block:block + EDGES_PER_BLOCK])
+        for start in range(0, len(lines), EDGES_PER_PATH):
+            out.write(stroke + drop_nul(lines[start:start + EDGES_PER_PATH]) + fill
+                      + drop_nul(heads[start:start + EDGES_PER_PATH]) + b'"/>\n')
 
 
 def _edge_label(route: list, text: str) -> str:
