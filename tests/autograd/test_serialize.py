@@ -59,3 +59,40 @@ def test_edges_sorted_by_source_then_slot():
     edges = graph_to_json(trace_graph(y))["edges"]
     keys = [(int(e["source"][1:]), e["slot"]) for e in edges]
     assert keys == sorted(keys)
+
+
+def _by_add_calls(data: dict) -> nx.MultiDiGraph:
+    """graph_from_json as it was: one networkx add_node / add_edge per JSON entry."""
+    graph = nx.MultiDiGraph(root=data.get("root", "n0"), device=data.get("device", "cpu"))
+    if "roots" in data:
+        graph.graph["roots"] = list(data["roots"])
+    for node in data["nodes"]:
+        graph.add_node(node["id"], **node)
+    for edge in data["edges"]:
+        extra = {k: v for k, v in edge.items() if k not in ("source", "target", "slot", "input_nr")}
+        graph.add_edge(edge["source"], edge["target"], key=edge["slot"], slot=edge["slot"],
+                       input_nr=edge.get("input_nr", 0), **extra)
+    return graph
+
+
+def _everything(graph) -> tuple:
+    return (list(graph.graph.items()), [(n, list(d.items())) for n, d in graph.nodes(data=True)],
+            [(u, v, k, list(d.items())) for u, v, k, d in graph.edges(keys=True, data=True)],
+            [(n, list(graph.pred[n])) for n in graph])
+
+
+def test_graph_from_json_fills_networkx_as_its_add_calls_do():
+    # Extra fields, a node listed twice, an edge key given twice, an endpoint never
+    # listed as a node, a self-loop, an edge without a slot: same graph, same orders.
+    data = {"root": "a", "roots": ["a", "b"], "nodes": [
+        {"id": "a", "kind": "op"}, {"id": "b", "x": 1.5}, {"id": "a", "y": 2, "kind": "leaf"}],
+        "edges": [{"source": "a", "target": "b", "slot": 0, "points": [[0, 1]]},
+                  {"source": "a", "target": "b", "slot": 0, "input_nr": 3, "w": 1},
+                  {"source": "a", "target": "b", "slot": 1},
+                  {"source": "b", "target": "z", "slot": 0, "input_nr": 1},
+                  {"source": "a", "target": "a", "slot": 2},
+                  {"source": "b", "target": "a", "slot": None}]}
+    assert _everything(graph_from_json(data)) == _everything(_by_add_calls(data))
+    w = torch.full([2], 2.0, requires_grad=True)
+    real = graph_to_json(trace_graph(((w * 3).sin() * w).sum()))
+    assert _everything(graph_from_json(real)) == _everything(_by_add_calls(real))

@@ -63,3 +63,49 @@ def test_the_edge_count_is_networkx_count_with_parallel_edges_and_self_loops(tmp
         path = write_svg(graph, layout(graph), tmp_path / "g.svg")
         desc = f"<desc>{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges</desc>"
         assert desc in path.read_text("utf-8")
+
+
+def test_boxes_and_edges_many_at_a_time_are_the_plain_ones(tmp_path):
+    """svg_boxes.write_boxes and svg_edges.edge_rows (numpy, many elements at a time) write
+    the bytes of svg_boxes.node_text and svg_edges' one edge at a time, with every state,
+    pills of every role, module boxes, odd coordinates (ties such as .125, minus zero)."""
+    import io
+
+    from gradstep.drawing import style, svg_boxes, svg_edges
+    from gradstep.drawing.svg_rows import drop_nul
+
+    rng = random.Random(5)
+    for rankdir in ("TB", "LR"):
+        for graph in graphs():
+            graph.nodes[next(iter(graph.nodes))]["saved"] = [
+                {"name": "self", "shape": [1], "freed": True}, {"name": "other", "shape": [2], "freed": False}]
+            made: dict = {}
+            lay = layout(graph, rankdir=rankdir, label_lines=made)
+            for node in list(lay.positions)[::3]:  # centres on ties and signs of zero
+                x, y = lay.positions[node]
+                lay.positions[node] = (rng.choice([0.125, -0.0, -0.005, x + 0.375]), y + 0.625)
+            states = {n: rng.choice(style.STATES) for n in graph.nodes}
+            fast, plain = io.BytesIO(), io.BytesIO()
+            svg_boxes.write_boxes(fast, graph, lay, states, made)
+            svg_boxes._write_plainly(plain, graph, lay, states, made)
+            assert fast.getvalue() == plain.getvalue()
+            keys = [k for k, r in lay.routes.items() if r and len(r) >= 2]
+            lines, heads = svg_edges.edge_rows(lay.routes, keys)
+            ones = [svg_edges._one(lay.routes[k]) for k in keys]
+            assert [drop_nul([a]).decode() for a in lines] == [one[0] for one in ones]
+            assert [drop_nul([b]).decode() for b in heads] == [one[1] for one in ones]
+
+
+def test_coordinates_that_are_not_python_numbers_are_written_one_at_a_time(tmp_path):
+    import numpy as np
+
+    graph = samples.chain(6)
+    lay = layout(graph)
+    plain = write_svg(graph, lay, tmp_path / "plain.svg").read_bytes()
+    for node, (x, y) in lay.positions.items():  # numpy's float64 is a float: the same picture
+        lay.positions[node] = (np.float64(x), y)
+    assert write_svg(graph, lay, tmp_path / "f64.svg").read_bytes() == plain
+    key = next(iter(lay.routes))
+    lay.routes[key] = [(np.float32(x), np.float32(y)) for x, y in lay.routes[key]]
+    lay.positions[next(iter(lay.positions))] = (np.float32(1.5), np.float32(2.25))
+    assert write_svg(graph, lay, tmp_path / "f32.svg").read_text("utf-8").count("<rect") >= 6
