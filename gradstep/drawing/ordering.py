@@ -256,6 +256,10 @@ def count_layer_crossings(aug: LayeredGraph, pos) -> int:
     if len(eu) < 2:
         return 0
     at = np.asarray(pos, dtype=np.int64)
+    placed = _edges_by_place(aug, at)
+    if placed is not None:
+        values, first = placed
+        return _ordered_inversions(values, first)
     group = aug.layer_array()[eu]
     a, b = at[eu], at[ev]
     width = int(at.max()) + 1
@@ -264,6 +268,40 @@ def count_layer_crossings(aug: LayeredGraph, pos) -> int:
     else:
         order = np.lexsort((b, a, group))
     return _ordered_inversions(b[order], _segment_starts(group[order]))
+
+
+def _edges_by_place(aug: LayeredGraph, at: np.ndarray):
+    """Return (lower ends' places, first of each layer) of the edges sorted by upper end's
+    layer, then its place, then the lower end's place; None when ``at`` is not one place
+    per node of each layer (0, 1, ... in every layer).
+
+    No sort of all the edges: the nodes are counted into their slots (layer by layer,
+    place by place), each node's edges follow in the slots' order, and one stable sort of
+    these nearly sorted keys puts a node's own few edges in order.
+    """
+    layer = aug.layer_array()
+    widths = np.bincount(layer)
+    layer_first = np.cumsum(widths) - widths
+    if len(at) == 0 or at.min() < 0 or (at >= widths[layer]).any():
+        return None
+    slot = layer_first[layer] + at  # where the node comes in all layers in turn
+    if np.bincount(slot, minlength=len(at)).max() > 1:  # two nodes in one place
+        return None
+    eu, ev = aug.edge_arrays()
+    degree, rank_in_node = aug.down_degrees()
+    degree_by_slot = np.zeros(len(at), dtype=np.int64)
+    degree_by_slot[slot] = degree
+    slot_first = np.cumsum(degree_by_slot) - degree_by_slot  # first sorted edge of each slot
+    upper_slot = slot[eu]
+    place = slot_first[upper_slot] + rank_in_node  # each edge's place, ties not yet broken
+    key = np.empty(len(eu), dtype=np.int64)
+    key[place] = upper_slot * (int(widths.max()) + 1) + at[ev]
+    key.sort(kind="stable")  # sorted already but within each node's own edges
+    values = key % (int(widths.max()) + 1)
+    first = np.zeros(len(eu), dtype=bool)
+    starts = slot_first[layer_first]
+    first[starts[starts < len(eu)]] = True
+    return values, first
 
 
 def count_inversions(group, a, b) -> int:
@@ -302,21 +340,30 @@ def _ordered_inversions(values: np.ndarray, first: np.ndarray) -> int:
     starts = np.flatnonzero(first).astype(np.int32)
     for k in reversed(range(int(values.max()).bit_length())):
         bit = (values >> k) & 1
-        ones_upto = np.cumsum(bit, dtype=np.int32)
-        sizes = np.diff(starts, append=np.int32(n))
+        ones_upto = np.cumsum(bit, dtype=np.int32)  # 1s up to and including each item
+        ends = np.append(starts[1:], np.int32(n))
+        sizes = ends - starts
         ones_ahead = ones_upto[starts] - bit[starts]  # 1s before each segment
-        ones = ones_upto[starts + sizes - 1] - ones_ahead  # 1s in each segment
-        ones_before = ones_upto - bit - np.repeat(ones_ahead, sizes)  # ... before each item
-        # pairs (1, then 0): summed over all items, less the 1s' own 0 + 1 + ... + (ones - 1)
+        ones = ones_upto[ends - 1] - ones_ahead  # 1s in each segment
+        # pairs (1, then 0): the 1s before each item of its segment, summed over all items
+        # (ones_upto - bit - ones_ahead of its segment), less the 1s' own 0 + ... + (ones - 1)
         ones64 = ones.astype(np.int64)
-        total += int(ones_before.sum(dtype=np.int64) - (ones64 * (ones64 - 1) // 2).sum())
-        ones_start = starts + sizes - ones
-        place = np.where(bit == 1, ones_before + np.repeat(ones_start, sizes), index - ones_before)
+        total += int(ones_upto.sum(dtype=np.int64) - int(ones_upto[-1])
+                     - (sizes.astype(np.int64) * ones_ahead).sum()
+                     - (ones64 * (ones64 - 1) // 2).sum())
+        if k == 0:
+            break
+        # a 0 moves back past the 1s before it, a 1 goes after its segment's 0s (to
+        # ones_start, plus the 1s before it)
+        ones_start = ends - ones
+        shift = np.repeat(np.stack([ones_ahead, ones_start - ones_ahead - 1]), sizes, axis=1)
+        place = np.where(bit == 1, ones_upto + shift[1], index - ones_upto + shift[0])
         split = np.empty_like(values)
         split[place] = values
         values = split
-        first = np.zeros(n, dtype=bool)
-        first[starts] = True
-        first[ones_start[ones > 0]] = True
-        starts = np.flatnonzero(first).astype(np.int32)
+        # the next segments: every segment's 0s, then its 1s (where it has both)
+        both = np.stack([starts, ones_start], axis=1).ravel()
+        real = np.stack([np.ones(len(starts), dtype=bool), (ones > 0) & (ones < sizes)],
+                        axis=1).ravel()
+        starts = both[np.flatnonzero(real)]
     return total

@@ -50,3 +50,17 @@ def test_count_layer_crossings_matches_brute_force():
             rng.shuffle(layer)
         pos = _positions(layers, aug.size)
         assert count_layer_crossings(aug, pos) == brute_layer_crossings(aug, pos.tolist()) > 0
+
+
+def test_count_layer_crossings_takes_places_that_are_not_0_to_n():
+    """Places with gaps or ties (not what the sweeps make) go the way of a full sort."""
+    for seed in range(3):
+        graph = samples.layered_dag(150, width=10, seed=seed)
+        index = {n: i for i, n in enumerate(graph.nodes)}
+        src = [index[u] for u, _ in graph.edges()]
+        dst = [index[v] for _, v in graph.edges()]
+        aug = LayeredGraph(assign_layers(len(index), src, dst), src, dst)
+        pos = _positions(initial_order(aug, len(index)), aug.size)
+        rng = np.random.default_rng(seed)
+        for places in (pos * 3 + 1, rng.integers(0, 4, aug.size)):
+            assert count_layer_crossings(aug, places) == brute_layer_crossings(aug, places.tolist())
