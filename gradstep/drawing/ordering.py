@@ -17,6 +17,7 @@ from gradstep.drawing.layering import LayeredGraph
 
 SWEEPS = 12  # rounds of a down and an up sweep, at most
 _TRANSPOSE_LIMIT = 5000  # above this many points, transposing costs more than the 1 s budget
+_MANY_SOURCES = 200  # more sources than this: the breadth-first walk goes node by node
 
 
 def initial_order(aug: LayeredGraph, n_real: int) -> list:
@@ -31,11 +32,46 @@ def initial_order(aug: LayeredGraph, n_real: int) -> list:
 
 def _breadth_first_order(aug: LayeredGraph, n_real: int) -> list:
     """Return the layers filled in breadth-first order from the sources, in index order."""
-    layer, up, down = aug.layer, aug.up, aug.down
+    sources = [v for v in range(n_real) if not aug.up[v]]
+    if len(sources) > _MANY_SOURCES:
+        return _breadth_first_walk(aug, sources)
+    eu, ev = aug.edge_arrays()
+    degree = aug.down_degrees()[0]
+    own_first = np.cumsum(degree) - degree  # node v's edges start at own_first[v] in ev
+    seen = np.zeros(aug.size, dtype=bool)
+    visits = []
+
+    def walk(start):
+        seen[start] = True
+        frontier = np.array([start], dtype=np.int64)
+        while len(frontier):
+            # one level of the walk: the frontier's edges in queue order, each node taken
+            # the first time it is reached (as the queue takes it)
+            visits.append(frontier)
+            counts = degree[frontier]
+            taken = np.cumsum(counts) - counts
+            found = ev[np.repeat(own_first[frontier] - taken, counts) + np.arange(counts.sum())]
+            found = found[np.flatnonzero(~seen[found])]
+            first_seen = np.unique(found, return_index=True)[1]
+            frontier = found[np.sort(first_seen)]
+            seen[frontier] = True
+
+    for start in sources:
+        if not seen[start]:
+            walk(start)
+    for start in np.flatnonzero(~seen).tolist():  # none in a DAG: all hang below a source
+        if not seen[start]:
+            walk(start)
+    return _split_by_layer(aug, np.concatenate(visits))
+
+
+def _breadth_first_walk(aug: LayeredGraph, sources: list) -> list:
+    """``_breadth_first_order`` node by node (many sources: a walk per source in numpy
+    would cost more)."""
+    layer, down = aug.layer, aug.down
     layers = [[] for _ in range(max(layer) + 1)]
     seen = [False] * aug.size
-    starts = [v for v in range(n_real) if not up[v]] + list(range(aug.size))
-    for start in starts:
+    for start in chain(sources, range(aug.size)):
         if seen[start]:
             continue
         seen[start] = True
@@ -47,6 +83,18 @@ def _breadth_first_order(aug: LayeredGraph, n_real: int) -> list:
                     seen[w] = True
                     queue.append(w)
     return layers
+
+
+def _split_by_layer(aug: LayeredGraph, visited: np.ndarray) -> list:
+    """Return the layers, each listing its nodes in the order of ``visited`` (every node once)."""
+    layer_of = aug.layer_array()[visited]
+    by_layer = visited[np.argsort(layer_of, kind="stable")].tolist()
+    counts = np.bincount(layer_of, minlength=int(aug.layer_array().max()) + 1).tolist()
+    out, at = [], 0
+    for count in counts:
+        out.append(by_layer[at:at + count])
+        at += count
+    return out
 
 
 def _depth_first_order(aug: LayeredGraph, n_real: int) -> list:

@@ -2,11 +2,14 @@
 
 import random
 
+import networkx as nx
 import numpy as np
 
 from gradstep.drawing import samples
-from gradstep.drawing.layering import LayeredGraph, assign_layers
+from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
 from gradstep.drawing.ordering import (
+    _breadth_first_order,
+    _breadth_first_walk,
     _ordered_inversions,
     _positions,
     count_layer_crossings,
@@ -64,3 +67,25 @@ def test_count_layer_crossings_takes_places_that_are_not_0_to_n():
         rng = np.random.default_rng(seed)
         for places in (pos * 3 + 1, rng.integers(0, 4, aug.size)):
             assert count_layer_crossings(aug, places) == brute_layer_crossings(aug, places.tolist())
+
+
+def test_breadth_first_order_level_by_level_is_the_node_by_node_walk():
+    for seed in range(40):
+        rng = random.Random(seed)
+        if seed % 2:
+            graph = samples.layered_dag(rng.choice([1, 5, 60, 400]), width=rng.choice([1, 3, 30]),
+                                        seed=seed, reach=rng.choice([0, 2, 10]))
+        else:  # cycles, parallel edges, several sources
+            n = rng.choice([1, 3, 30, 200])
+            graph = nx.MultiDiGraph()
+            graph.add_nodes_from(range(n))
+            for _ in range(rng.randrange(0, 3 * n)):
+                graph.add_edge(rng.randrange(n), rng.randrange(n))
+        index = {node: i for i, node in enumerate(graph.nodes)}
+        pairs = [(index[u], index[v]) for u, v in graph.edges() if u != v]
+        flipped = feedback_edges(len(index), [u for u, _ in pairs], [v for _, v in pairs])
+        src = [v if f else u for (u, v), f in zip(pairs, flipped)]
+        dst = [u if f else v for (u, v), f in zip(pairs, flipped)]
+        aug = LayeredGraph(assign_layers(len(index), src, dst), src, dst)
+        sources = [v for v in range(len(index)) if not aug.up[v]]
+        assert _breadth_first_order(aug, len(index)) == _breadth_first_walk(aug, sources)
