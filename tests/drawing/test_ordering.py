@@ -10,6 +10,8 @@ from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edge
 from gradstep.drawing.ordering import (
     _breadth_first_order,
     _breadth_first_walk,
+    _flat_lists,
+    _joined,
     _ordered_inversions,
     _positions,
     count_layer_crossings,
@@ -89,3 +91,14 @@ def test_breadth_first_order_level_by_level_is_the_node_by_node_walk():
         aug = LayeredGraph(assign_layers(len(index), src, dst), src, dst)
         sources = [v for v in range(len(index)) if not aug.up[v]]
         assert _breadth_first_order(aug, len(index)) == _breadth_first_walk(aug, sources)
+
+
+def test_joined_flat_lists_are_the_joined_lists_flat():
+    rng = random.Random(2)
+    for _ in range(100):
+        n = rng.randrange(0, 30)
+        a = [[rng.randrange(100) for _ in range(rng.randrange(0, 4))] for _ in range(n)]
+        b = [[rng.randrange(100) for _ in range(rng.randrange(0, 4))] for _ in range(n)]
+        lengths, flat = _joined(_flat_lists(a), _flat_lists(b))
+        want_lengths, want_flat = _flat_lists([x + y for x, y in zip(a, b)])
+        assert lengths.tolist() == want_lengths.tolist() and flat.tolist() == want_flat.tolist()
