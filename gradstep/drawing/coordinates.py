@@ -10,6 +10,8 @@ layers update in turn.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 from gradstep.drawing.layering import LayeredGraph
@@ -33,13 +35,13 @@ def assign_coordinates(aug: LayeredGraph, layers: list, breadth: list, n_real: i
     projected back to its order with no overlap (mean of a left and a right
     push, which keeps it centred); vectorised over all layers.
     """
-    seq = [v for layer in layers for v in layer]
-    seq_arr = np.asarray(seq, dtype=np.int64)
+    seq_arr = np.fromiter(chain.from_iterable(layers), dtype=np.int64,
+                          count=sum(map(len, layers)))
     n = aug.size
     width = np.full(n, DUMMY_WIDTH)
     width[:n_real] = breadth
     is_dummy = np.arange(n) >= n_real
-    seg = np.asarray([aug.layer[v] for v in seq], dtype=np.int64)
+    seg = aug.layer_array()[seq_arr]
     w_seq = width[seq_arr]
     gap = np.where(is_dummy[seq_arr][1:] | is_dummy[seq_arr][:-1], DUMMY_GAP, NODE_GAP)
     sep = np.r_[0.0, (w_seq[1:] + w_seq[:-1]) / 2 + gap]
@@ -48,7 +50,7 @@ def assign_coordinates(aug: LayeredGraph, layers: list, breadth: list, n_real: i
     offset = np.cumsum(sep)
     offset -= np.maximum.accumulate(np.where(first, offset, -np.inf))  # restart per layer
     layer_len = np.bincount(seg)  # per layer count, used to centre
-    last_of = np.r_[np.flatnonzero(first)[1:] - 1, len(seq) - 1]
+    last_of = np.r_[np.flatnonzero(first)[1:] - 1, len(seq_arr) - 1]
     layer_span = offset[last_of]
     x_seq = offset - np.repeat(layer_span / 2, layer_len[layer_len > 0])
     eu, ev, ew = _coordinate_edges(aug, n_real)
@@ -59,44 +61,95 @@ def assign_coordinates(aug: LayeredGraph, layers: list, breadth: list, n_real: i
     dummy, top, bottom, frac = _dummy_lines(aug)
     # Edges join adjacent layers only, so even and odd layers update in turn
     # (red-black Gauss-Seidel): no oscillation, each half sees the other's latest.
-    halves = [seq_arr[seg % 2 == parity] for parity in (0, 1)]
-    half_offsets = [offset[seg % 2 == parity] for parity in (0, 1)]
-    half_segs = [seg[seg % 2 == parity] for parity in (0, 1)]
+    # Every edge has one end in each half: its weight adds to that end's sums only.
+    upper_parity = aug.layer_array()[eu] % 2
+    by_parity = np.argsort(upper_parity, kind="stable")  # keeps each node's edges in order
+    eu, ev, ew = eu[by_parity], ev[by_parity], ew[by_parity]
+    split = int(np.count_nonzero(upper_parity == 0))
+    halves = [_Half(seq_arr[seg % 2 == parity], offset[seg % 2 == parity],
+                    seg[seg % 2 == parity], eu, ev, split, parity, (dummy, top, bottom, frac), n)
+              for parity in (0, 1)]
     for it in range(COORD_ITERATIONS):
-        for half, half_offset, half_seg in zip(halves, half_offsets, half_segs):
-            if len(half) == 0:
+        for half in halves:
+            if len(half.nodes) == 0:
                 continue
             # Iteratively reweighted least squares towards sum w|x_u - x_v| (as dot
             # minimises): an edge that is already short pulls hardest, so chains
             # stay vertical instead of drifting towards their side branches.
-            length = np.abs(x[eu] - x[ev])
-            weight = ew / np.maximum(length, _IRLS_DELTA) if it >= _L2_ITERATIONS else ew
-            wsum = np.bincount(eu, weights=weight, minlength=n)
-            wsum += np.bincount(ev, weights=weight, minlength=n)
-            pull = np.bincount(eu, weights=weight * x[ev], minlength=n)
-            pull += np.bincount(ev, weights=weight * x[eu], minlength=n)
-            has = wsum > 0
-            want = np.where(has, pull / np.where(has, wsum, 1.0), x)
-            # a long edge's bend points go straight onto the line between its ends
-            want[dummy] = x[top] + frac * (x[bottom] - x[top])
-            node_weight = np.where(has, wsum, wsum[has].min() if has.any() else 1.0)
-            x[half] = _project(want[half], node_weight[half], half_offset, half_seg)
+            x_up, x_low = x[eu], x[ev]
+            weight = ew / np.maximum(np.abs(x_up - x_low), _IRLS_DELTA) if it >= _L2_ITERATIONS else ew
+            wsum, want = half.pulled(x, x_up, x_low, weight)
+            node_weight = wsum if (wsum > 0).all() else _node_weight(wsum, eu, ev, weight, n)
+            x[half.nodes] = _project(want, node_weight, half.offset, half.seg)
     x -= x[:n_real].min() if n_real else 0.0
     return x
 
 
+class _Half:
+    """The even or the odd layers of ``assign_coordinates``: their nodes (layer by layer,
+    in order), and the edges as seen from them.
+
+    The edges come sorted by their upper end's layer parity, even first (``split`` of
+    them); an edge of this half's upper end is one of its lower end's in the other half.
+    """
+
+    def __init__(self, nodes, offset, seg, eu, ev, split, parity, dummy_lines, n):
+        self.nodes, self.offset, self.seg = nodes, offset, seg
+        local = np.zeros(n, dtype=np.int64)
+        local[nodes] = np.arange(len(nodes))
+        self.below = slice(0, split) if parity == 0 else slice(split, len(eu))  # upper end here
+        self.above = slice(split, len(eu)) if parity == 0 else slice(0, split)  # lower end here
+        self.upper_local, self.lower_local = local[eu[self.below]], local[ev[self.above]]
+        dummy, top, bottom, frac = dummy_lines
+        mine = np.zeros(n, dtype=bool)
+        mine[nodes] = True
+        here = mine[dummy]
+        self.dummy, self.top, self.bottom, self.frac = (local[dummy[here]], top[here],
+                                                        bottom[here], frac[here])
+
+    def pulled(self, x, x_up, x_low, weight):
+        """Return (summed edge weight, wanted position) of this half's nodes: each node at
+        the weighted mean of its neighbours (where it has any), a bend point on the line
+        between its edge's ends.
+
+        The same floats as summing over every node of the graph: a node's edges are
+        added in the same order, those from below after those from above.
+        """
+        h = len(self.nodes)
+        below, above = weight[self.below], weight[self.above]
+        # (not +=: an empty bincount is of ints)
+        wsum = (np.bincount(self.upper_local, weights=below, minlength=h)
+                + np.bincount(self.lower_local, weights=above, minlength=h))
+        pull = (np.bincount(self.upper_local, weights=below * x_low[self.below], minlength=h)
+                + np.bincount(self.lower_local, weights=above * x_up[self.above], minlength=h))
+        has = wsum > 0
+        want = np.where(has, pull / np.where(has, wsum, 1.0), x[self.nodes])
+        # a long edge's bend points go straight onto the line between its ends
+        want[self.dummy] = x[self.top] + self.frac * (x[self.bottom] - x[self.top])
+        return wsum, want
+
+
+def _node_weight(wsum, eu, ev, weight, n):
+    """Return ``wsum`` with nodes that have no edge given the least weight of any node in
+    the graph that has one (1 when none has)."""
+    every = np.bincount(eu, weights=weight, minlength=n)
+    every += np.bincount(ev, weights=weight, minlength=n)
+    has = every > 0
+    return np.where(wsum > 0, wsum, every[has].min() if has.any() else 1.0)
+
+
 def _dummy_lines(aug: LayeredGraph):
-    """Return (dummy, top end, bottom end, fraction of the way down) arrays of all bend points."""
-    dummy, top, bottom, frac = [], [], [], []
-    for chain in aug.chains:
-        last = len(chain) - 1
-        for j in range(1, last):
-            dummy.append(chain[j])
-            top.append(chain[0])
-            bottom.append(chain[-1])
-            frac.append(j / last)
-    as_int = lambda a: np.asarray(a, dtype=np.int64)  # noqa: E731
-    return as_int(dummy), as_int(top), as_int(bottom), np.asarray(frac, dtype=float)
+    """Return (dummy, top end, bottom end, fraction of the way down) arrays of all bend points,
+    chain by chain from the top."""
+    lengths = np.fromiter(map(len, aug.chains), dtype=np.int64, count=len(aug.chains))
+    flat = np.fromiter(chain.from_iterable(aug.chains), dtype=np.int64, count=int(lengths.sum()))
+    firsts = np.cumsum(lengths) - lengths
+    step = np.arange(len(flat)) - np.repeat(firsts, lengths)  # j: place in its chain
+    last = np.repeat(lengths - 1, lengths)
+    inner = np.flatnonzero((step > 0) & (step < last))
+    top = np.repeat(flat[firsts], lengths)[inner]
+    bottom = np.repeat(flat[firsts + lengths - 1], lengths)[inner]
+    return flat[inner], top, bottom, step[inner] / last[inner]  # j / last, as floats
 
 
 def _coordinate_edges(aug: LayeredGraph, n_real: int):
@@ -113,20 +166,24 @@ def _project(want, weight, offset, seg):
     constraint is that ``x - offset`` never decreases within a layer: an isotonic
     regression, solved for all layers at once by pooling adjacent violators
     (every run of decreasing block means is merged per round; merging a whole
-    decreasing run is what sequential pooling would do).
+    decreasing run is what sequential pooling would do). Each round sums the merged
+    blocks' nodes afresh (summing the parts would change the last bits).
     """
     target = want - offset
     n = len(target)
     start = np.arange(n)
     wt = weight * target
+    both = np.stack([wt, weight])  # one reduceat sums both rows: half the calls' overhead
+    block_seg = seg  # each block's layer
+    mean = wt / weight  # the blocks start as single nodes: their sums are the nodes' own
     for _ in range(_MAX_POOL_ROUNDS):
-        mean = np.add.reduceat(wt, start) / np.add.reduceat(weight, start)
-        same_layer = seg[start[1:]] == seg[start[:-1]]
-        violated = (mean[:-1] > mean[1:] + 1e-9) & same_layer
+        violated = (mean[:-1] > mean[1:] + 1e-9) & (block_seg[1:] == block_seg[:-1])
         if not violated.any():
             break
-        start = start[np.r_[True, ~violated]]
-    mean = np.add.reduceat(wt, start) / np.add.reduceat(weight, start)
+        keep = np.flatnonzero(np.concatenate(([True], ~violated)))  # (faster than a mask)
+        start, block_seg = start[keep], block_seg[keep]
+        sums = np.add.reduceat(both, start, axis=1)
+        mean = sums[0] / sums[1]
     return np.repeat(mean, np.diff(np.r_[start, n])) + offset
 
 

@@ -141,6 +141,15 @@ class LayeredGraph:
             self._edges = (np.asarray(eu, dtype=np.int64), np.asarray(ev, dtype=np.int64))
         return self._edges
 
+    def down_degrees(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (edges down from each node, each edge's place among its upper end's) of
+        ``edge_arrays`` (cached)."""
+        if not hasattr(self, "_down_degrees"):
+            eu = self.edge_arrays()[0]
+            degree = np.bincount(eu, minlength=self.size)
+            self._down_degrees = (degree, np.arange(len(eu)) - (np.cumsum(degree) - degree)[eu])
+        return self._down_degrees
+
     def layer_array(self) -> np.ndarray:
         if not hasattr(self, "_layer_arr"):
             self._layer_arr = np.asarray(self.layer, dtype=np.int64)

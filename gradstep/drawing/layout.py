@@ -98,7 +98,7 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None,
     along = assign_coordinates(aug, layers, breadth, len(nodes))
     rank_pos = rank_positions(ranks, depth, RANK_GAP if rankdir == "TB" else RANK_GAP_LR)
     return _build_layout(nodes, edges, flipped, aug, along, rank_pos, all_sizes, rankdir,
-                         _self_loop_keys(triples))
+                         _self_loop_keys(triples), (src, dst))
 
 
 def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
@@ -189,20 +189,32 @@ def _sort_key(key):
 
 
 def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
-                  self_loops) -> Layout:
-    """Return the Layout: node centres, sizes, edge routes and bounds."""
-    across = [rank_pos[r] for r in aug.layer]
-    along = along.tolist()  # the same floats as float(along[v]), made in one go
-    points = list(zip(along, across) if rankdir == "TB" else zip(across, along))
+                  self_loops, ends_index) -> Layout:
+    """Return the Layout: node centres, sizes, edge routes and bounds (``ends_index``:
+    the indexes in ``nodes`` of the edges' sources and targets)."""
+    across_list = [rank_pos[r] for r in aug.layer]
+    along_list = along.tolist()  # the same floats as float(along[v]), made in one go
+    tb = rankdir == "TB"
+    points = list(zip(along_list, across_list) if tb else zip(across_list, along_list))
     positions = dict(zip(nodes, points))  # real nodes come first in the augmented graph
     routes = {}
-    parallel = _parallel_index(edges)
+    parallel = _parallel_index(ends_index, len(nodes))
+    ends = _route_ends(nodes, ends_index, flipped, aug, along, across_list, sizes, tb)
+    chains = aug.chains
     for e, (u, v, key) in enumerate(edges):
-        path = aug.chains[e]  # its augmented nodes, upper end first
-        inner = ([points[d] for d in (path[-2:0:-1] if flipped[e] else path[1:-1])]
-                 if len(path) > 2 else [])
-        routes[(u, v, key)] = _route(positions[u], sizes[u], positions[v], sizes[v], inner,
-                                     parallel[e], rankdir)
+        path = chains[e]  # its augmented nodes, upper end first
+        if ends is None or e in parallel:
+            inner = ([points[d] for d in (path[-2:0:-1] if flipped[e] else path[1:-1])]
+                     if len(path) > 2 else [])
+            routes[(u, v, key)] = _route(positions[u], sizes[u], positions[v], sizes[v],
+                                         inner, parallel.get(e, (0, 1)), rankdir)
+        elif len(path) == 2:
+            routes[(u, v, key)] = [ends[0][e], ends[1][e]]
+        else:
+            routes[(u, v, key)] = [ends[0][e],
+                                   *map(points.__getitem__,
+                                        path[-2:0:-1] if flipped[e] else path[1:-1]),
+                                   ends[1][e]]
     for u, key in self_loops:
         routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
     ranks = dict(zip(nodes, aug.layer))
@@ -210,16 +222,57 @@ def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
                   ranks)
 
 
-def _parallel_index(edges: list) -> list:
-    """Return per edge (i, k): its place among the k edges joining the same two nodes."""
-    groups: dict = {}
-    for e, (u, v, _) in enumerate(edges):
-        groups.setdefault((u, v), []).append(e)
-    out = [(0, 1)] * len(edges)
-    for members in groups.values():
-        if len(members) > 1:
-            for i, e in enumerate(members):
-                out[e] = (i, len(members))
+def _route_ends(nodes, ends_index, flipped, aug, along, across_list, sizes, tb: bool):
+    """Return (first points, last points) of every edge's route, as ``_route`` makes them
+    for an edge without parallels (``_border_point`` towards the next point), all edges at
+    once; None when a size is not a plain number (numpy would round it otherwise).
+
+    The same floats as ``_border_point``: the same operations on doubles, in the same order.
+    """
+    if not set(map(type, chain.from_iterable(sizes.values()))) <= {float, int}:
+        return None
+    chains = aug.chains
+    # the next point from each end: a bend point, or the other end (chains run top down)
+    toward = [[c[-2] if f else c[1] for c, f in zip(chains, flipped)],
+              [c[1] if f else c[-2] for c, f in zip(chains, flipped)]]
+    along_across = (np.asarray(along, dtype=float), np.asarray(across_list, dtype=float))
+    xs, ys = along_across if tb else along_across[::-1]
+    wh = np.asarray([sizes[n] for n in nodes], dtype=float).reshape(len(nodes), 2)
+    out = []
+    for end, next_point in zip(ends_index, toward):
+        end, next_point = np.asarray(end, dtype=np.int64), np.asarray(next_point, dtype=np.int64)
+        x, y = _border_points(xs[end], ys[end], wh[end, 0], wh[end, 1], xs[next_point],
+                              ys[next_point])
+        out.append(list(zip(x.tolist(), y.tolist())))
+    return out
+
+
+def _border_points(cx, cy, w, h, toward_x, toward_y):
+    """Return (x, y) arrays: ``_border_point`` of every box (centre, size) towards a point."""
+    dx, dy = toward_x - cx, toward_y - cy
+    hw, hh = w / 2, h / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tx = np.where(dx != 0, hw / np.abs(dx), np.inf)
+        ty = np.where(dy != 0, hh / np.abs(dy), np.inf)
+        t = np.minimum(tx, ty)
+        same = (dx == 0) & (dy == 0)  # towards its own centre: straight down
+        return np.where(same, cx, cx + dx * t), np.where(same, cy + hh, cy + dy * t)
+
+
+def _parallel_index(ends_index: tuple, n: int) -> dict:
+    """Return {edge: (i, k)} for the edges that join the same two nodes as others: the k
+    of them, in edge order, are i = 0 .. k - 1 (``ends_index``: sources' and targets'
+    indexes among the ``n`` nodes)."""
+    src, dst = (np.asarray(a, dtype=np.int64) for a in ends_index)
+    pair = src * n + dst
+    order = np.argsort(pair, kind="stable")
+    ranked = pair[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    sizes = np.diff(np.r_[starts, len(pair)])
+    out = {}
+    for first, k in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
+        for i, e in enumerate(order[first:first + k].tolist()):
+            out[e] = (i, k)
     return out
 
 

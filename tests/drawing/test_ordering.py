@@ -2,11 +2,16 @@
 
 import random
 
+import networkx as nx
 import numpy as np
 
 from gradstep.drawing import samples
-from gradstep.drawing.layering import LayeredGraph, assign_layers
+from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
 from gradstep.drawing.ordering import (
+    _breadth_first_order,
+    _breadth_first_walk,
+    _flat_lists,
+    _joined,
     _ordered_inversions,
     _positions,
     count_layer_crossings,
@@ -50,3 +55,50 @@ def test_count_layer_crossings_matches_brute_force():
             rng.shuffle(layer)
         pos = _positions(layers, aug.size)
         assert count_layer_crossings(aug, pos) == brute_layer_crossings(aug, pos.tolist()) > 0
+
+
+def test_count_layer_crossings_takes_places_that_are_not_0_to_n():
+    """Places with gaps or ties (not what the sweeps make) go the way of a full sort."""
+    for seed in range(3):
+        graph = samples.layered_dag(150, width=10, seed=seed)
+        index = {n: i for i, n in enumerate(graph.nodes)}
+        src = [index[u] for u, _ in graph.edges()]
+        dst = [index[v] for _, v in graph.edges()]
+        aug = LayeredGraph(assign_layers(len(index), src, dst), src, dst)
+        pos = _positions(initial_order(aug, len(index)), aug.size)
+        rng = np.random.default_rng(seed)
+        for places in (pos * 3 + 1, rng.integers(0, 4, aug.size)):
+            assert count_layer_crossings(aug, places) == brute_layer_crossings(aug, places.tolist())
+
+
+def test_breadth_first_order_level_by_level_is_the_node_by_node_walk():
+    for seed in range(40):
+        rng = random.Random(seed)
+        if seed % 2:
+            graph = samples.layered_dag(rng.choice([1, 5, 60, 400]), width=rng.choice([1, 3, 30]),
+                                        seed=seed, reach=rng.choice([0, 2, 10]))
+        else:  # cycles, parallel edges, several sources
+            n = rng.choice([1, 3, 30, 200])
+            graph = nx.MultiDiGraph()
+            graph.add_nodes_from(range(n))
+            for _ in range(rng.randrange(0, 3 * n)):
+                graph.add_edge(rng.randrange(n), rng.randrange(n))
+        index = {node: i for i, node in enumerate(graph.nodes)}
+        pairs = [(index[u], index[v]) for u, v in graph.edges() if u != v]
+        flipped = feedback_edges(len(index), [u for u, _ in pairs], [v for _, v in pairs])
+        src = [v if f else u for (u, v), f in zip(pairs, flipped)]
+        dst = [u if f else v for (u, v), f in zip(pairs, flipped)]
+        aug = LayeredGraph(assign_layers(len(index), src, dst), src, dst)
+        sources = [v for v in range(len(index)) if not aug.up[v]]
+        assert _breadth_first_order(aug, len(index)) == _breadth_first_walk(aug, sources)
+
+
+def test_joined_flat_lists_are_the_joined_lists_flat():
+    rng = random.Random(2)
+    for _ in range(100):
+        n = rng.randrange(0, 30)
+        a = [[rng.randrange(100) for _ in range(rng.randrange(0, 4))] for _ in range(n)]
+        b = [[rng.randrange(100) for _ in range(rng.randrange(0, 4))] for _ in range(n)]
+        lengths, flat = _joined(_flat_lists(a), _flat_lists(b))
+        want_lengths, want_flat = _flat_lists([x + y for x, y in zip(a, b)])
+        assert lengths.tolist() == want_lengths.tolist() and flat.tolist() == want_flat.tolist()

@@ -1,0 +1,53 @@
+"""The routes' ends computed for all edges at once against the one-edge code, bit for bit."""
+
+import random
+
+import numpy as np
+
+from gradstep.drawing import layout as layout_module
+from gradstep.drawing import samples
+from gradstep.drawing.layout import _border_point, _border_points, _parallel_index, layout
+
+
+def test_border_points_are_border_point_bit_for_bit():
+    rng = np.random.default_rng(3)
+    n = 5000
+    cx, cy = rng.normal(size=n) * 300, rng.normal(size=n) * 300
+    w, h = rng.uniform(0, 200, n), rng.uniform(0, 60, n)
+    tx, ty = cx + rng.normal(size=n) * 100, cy + rng.normal(size=n) * 100
+    tx[::7], ty[::11] = cx[::7], cy[::11]  # straight up or sideways, or onto the centre
+    w[::13] = 40  # sizes given as ints are fine
+    x, y = _border_points(cx, cy, w, h, tx, ty)
+    for i in range(n):
+        size = (int(w[i]) if i % 13 == 0 else float(w[i]), float(h[i]))
+        want = _border_point((float(cx[i]), float(cy[i])), size, (float(tx[i]), float(ty[i])))
+        assert (float(x[i]), float(y[i])) == want
+
+
+def reference_parallel_index(pairs):
+    groups = {}
+    for e, pair in enumerate(pairs):
+        groups.setdefault(pair, []).append(e)
+    return {e: (i, len(m)) for m in groups.values() if len(m) > 1 for i, e in enumerate(m)}
+
+
+def test_parallel_index_numbers_the_edges_between_the_same_two_nodes():
+    rng = random.Random(5)
+    for n in (1, 2, 5, 40):
+        pairs = [(rng.randrange(n), rng.randrange(n)) for _ in range(rng.randrange(0, 3 * n))]
+        src, dst = [u for u, _ in pairs], [v for _, v in pairs]
+        assert _parallel_index((src, dst), n) == reference_parallel_index(pairs)
+
+
+def test_sizes_of_other_number_types_take_the_one_edge_code(monkeypatch):
+    """A float32 size would be rounded to a double by numpy, not by Python's arithmetic."""
+    graph = samples.layered_dag(60, width=6, seed=2)
+    plain = layout(graph)
+
+    def unused(*args):
+        raise AssertionError("numpy border points for float32 sizes")
+
+    monkeypatch.setattr(layout_module, "_border_points", unused)
+    sizes = {n: (np.float32(w), np.float32(h)) for n, (w, h) in plain.sizes.items()}
+    lay = layout(graph, sizes=sizes)
+    assert set(lay.routes) == set(plain.routes)
