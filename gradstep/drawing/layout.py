@@ -254,7 +254,7 @@ def _border_points(cx, cy, w, h, toward_x, toward_y):
     with np.errstate(divide="ignore", invalid="ignore"):
         tx = np.where(dx != 0, hw / np.abs(dx), np.inf)
         ty = np.where(dy != 0, hh / np.abs(dy), np.inf)
-        t = np.minimum(tx, ty)
+        t = np.where(ty < tx, ty, tx)  # Python's min(tx, ty): tx unless ty is less (NaN, -0.0)
         same = (dx == 0) & (dy == 0)  # towards its own centre: straight down
         return np.where(same, cx, cx + dx * t), np.where(same, cy + hh, cy + dy * t)
 

@@ -24,6 +24,19 @@ def test_border_points_are_border_point_bit_for_bit():
         assert (float(x[i]), float(y[i])) == want
 
 
+def test_border_points_follow_pythons_min_with_nan_and_signed_zero_sizes():
+    # min(tx, ty) is tx unless ty is less: with a NaN height the route still ends finite
+    values = [0.0, -0.0, 1.0, 30.0, float("nan"), float("inf")]
+    cases = [(w, h, tx, ty) for w in values for h in values
+             for tx, ty in ((5.0, 40.0), (0.0, 40.0), (25.0, 0.0), (0.0, 0.0), (-3.0, -90.0))]
+    w, h, tx, ty = (np.array(column) for column in zip(*cases))
+    zeros = np.zeros(len(cases))
+    x, y = _border_points(zeros, zeros, w, h, tx, ty)
+    for i, (wi, hi, txi, tyi) in enumerate(cases):
+        want = _border_point((0.0, 0.0), (wi, hi), (txi, tyi))
+        assert (repr(float(x[i])), repr(float(y[i]))) == tuple(map(repr, want)), cases[i]
+
+
 def reference_parallel_index(pairs):
     groups = {}
     for e, pair in enumerate(pairs):
