@@ -63,13 +63,18 @@ def _pieces(rows: Rows, points: np.ndarray) -> tuple[list, list]:
     xs, ys = points[:, :, 0], points[:, :, 1]
     count = points.shape[1]
     ax, ay, bx, by = xs[:, -2], ys[:, -2], xs[:, -1], ys[:, -1]
-    dx, dy = bx - ax, by - ay
-    length = np.array([math.hypot(u, v) for u, v in zip(dx.tolist(), dy.tolist())], dtype=np.float64)
+    with np.errstate(all="ignore"):  # as Python's floats: inf - inf is nan, silently
+        dx, dy = bx - ax, by - ay
+        length = np.array([math.hypot(u, v) for u, v in zip(dx.tolist(), dy.tolist())],
+                          dtype=np.float64)
+        return _path_pieces(n, xs, ys, count, bx, by, dx, dy, length)
+
+
+def _path_pieces(n, xs, ys, count: int, bx, by, dx, dy, length) -> tuple[list, list]:
     arrow = edge_geometry.ARROW_LEN
-    with np.errstate(divide="ignore", invalid="ignore"):  # where length is 0 the end stays
-        short = length <= arrow  # edge_geometry.shorten
-        end_x = np.where(short, bx, bx - dx / length * arrow * 0.9)
-        end_y = np.where(short, by, by - dy / length * arrow * 0.9)
+    short = length <= arrow  # edge_geometry.shorten (where length is 0 the end stays)
+    end_x = np.where(short, bx, bx - dx / length * arrow * 0.9)
+    end_y = np.where(short, by, by - dy / length * arrow * 0.9)
     line = ["M", n(xs[:, 0]), ",", n(ys[:, 0])]
     if count == 2:
         line += ["L", n(end_x), ",", n(end_y)]

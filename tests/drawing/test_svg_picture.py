@@ -109,3 +109,18 @@ def test_coordinates_that_are_not_python_numbers_are_written_one_at_a_time(tmp_p
     lay.routes[key] = [(np.float32(x), np.float32(y)) for x, y in lay.routes[key]]
     lay.positions[next(iter(lay.positions))] = (np.float32(1.5), np.float32(2.25))
     assert write_svg(graph, lay, tmp_path / "f32.svg").read_text("utf-8").count("<rect") >= 6
+
+
+def test_edges_with_infinite_or_nan_points_are_the_plain_ones_without_warnings():
+    # numpy warns where Python's floats are silent (inf - inf): the suite turns warnings
+    # into errors, as a user's -W error would
+    from gradstep.drawing import svg_edges
+    from gradstep.drawing.svg_rows import drop_nul
+
+    inf, nan = float("inf"), float("nan")
+    routes = {0: [(0.0, 15.0), (inf, 35.0)], 1: [(0.0, 0.0), (inf, 10.0), (inf, 20.0)],
+              2: [(nan, 0.0), (1.0, 2.0), (3.0, nan), (5.0, 100.0)], 3: [(1.0, 1.0), (1.0, 1.0)],
+              4: [(-inf, -inf), (inf, inf)]}
+    lines, heads = svg_edges.edge_rows(routes, list(routes))
+    for key, line, head in zip(routes, lines, heads):
+        assert (drop_nul([line]).decode(), drop_nul([head]).decode()) == svg_edges._one(routes[key])
