@@ -173,10 +173,11 @@ class _SharedValues:
             if type(item) is dict:
                 for key in self.keys:
                     value = item.get(key)
-                    if type(value) is dict:
+                    marker = self._mark(value) if type(value) is dict else None
+                    if marker is not None:
                         if copy is None:
                             copy = item.copy()
-                        copy[key] = self._mark(value)
+                        copy[key] = marker
                         count += 1
             marked.append(item if copy is None else copy)
         if not count:
@@ -186,12 +187,18 @@ class _SharedValues:
             return dumps(items, ascii_only=self.ascii_only)
         return _MARKED.sub(self._text, text)
 
-    def _mark(self, value: dict) -> str:
+    def _mark(self, value: dict) -> str | None:
+        """Return the marker of ``value``, or None to leave it in place: a dict whose text
+        depends on the list around it (``dumps`` spells a ``True`` or ``None`` key one way
+        when the list takes ``json``'s own path, another when a NaN sends it through
+        ``plain``)."""
         ident = id(value)
         if ident not in self.objects:
             self.objects[ident] = value
-            self.texts[str(ident)] = dumps(value, ascii_only=self.ascii_only)
-        return _MARK + str(ident)
+            text = dumps(value, ascii_only=self.ascii_only)
+            both = text == json.dumps(plain(value), allow_nan=False, ensure_ascii=self.ascii_only)
+            self.texts[str(ident)] = text if both else None
+        return _MARK + str(ident) if self.texts[str(ident)] is not None else None
 
     def _text(self, match: re.Match) -> str:
         return self.texts[match.group(1)]

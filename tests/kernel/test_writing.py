@@ -215,3 +215,16 @@ def test_shared_values_keep_the_text_when_the_data_holds_a_marker_nan_or_odd_tex
         write_json_line(data, tmp_path / "t.json", batch=batch, shared=FORMULA_FIELDS)
         assert (tmp_path / "t.json").read_bytes() == json_line(data)
     assert b'"label": "\\u0000gradstep-shared:' in json_line(data)  # the marker text itself kept
+
+
+def test_a_shared_dict_spelled_differently_around_a_nan_stays_in_place(tmp_path):
+    # json writes a True key "true", plain() (taken when a NaN is in the list) "True"
+    odd = {True: "g", None: 1}
+    nodes = [{"id": "n0", "formula": odd}, {"id": "n1", "formula": odd, "value": float("nan")},
+             {"id": "n2", "formula": odd}, {"id": "n3", "formula": odd}]
+    data = {"nodes": nodes}
+    for batch in (1, 2, 4):
+        write_json_line(data, tmp_path / "t.json", batch=batch, shared=FORMULA_FIELDS)
+        assert (tmp_path / "t.json").read_bytes() == b"".join(
+            json_line(nodes[i:i + batch])[1:-2] + (b", " if i + batch < 4 else b"")
+            for i in range(0, 4, batch)).join([b'{"nodes": [', b"]}\n"])
