@@ -11,8 +11,8 @@ import networkx as nx
 from gradstep.policies.gc_pause import without_gc
 
 # What networkx's add_node/add_edge call after filling its dicts (networkx < 3.3 keeps
-# no cache, and has no such function).
-_clear_cache = getattr(nx, "_clear_cache", lambda graph: None)
+# no cache, and has no such function); trace_graph fills them too.
+clear_cache = getattr(nx, "_clear_cache", lambda graph: None)
 
 _EDGE_FIELDS = ("source", "target", "slot", "input_nr")
 _EDGE_FIELD_SET = frozenset(_EDGE_FIELDS)
@@ -56,5 +56,5 @@ def graph_from_json(data: dict) -> nx.MultiDiGraph:
             keys[slot].update(attrs)
         else:
             keys[slot] = attrs
-    _clear_cache(graph)
+    clear_cache(graph)
     return graph

@@ -19,14 +19,11 @@ import networkx as nx
 import torch
 
 from gradstep.autograd.formulas import formula_fields_of
+from gradstep.autograd.graph_json import clear_cache
 from gradstep.autograd.index_labels import label_indexing
 from gradstep.autograd.safe_reads import saved_slots
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.values import device_name, dtype_name, summary
-
-# What networkx's add_node/add_edge call after filling its dicts (networkx < 3.3 keeps
-# no cache, and has no such function).
-_clear_cache = getattr(nx, "_clear_cache", lambda graph: None)
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -120,7 +117,7 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
                 succ[source][target] = pred[target][source] = {slot: {"slot": slot, "input_nr": input_nr}}
             else:  # x * x: a second edge between the same two nodes
                 keys[slot] = {"slot": slot, "input_nr": input_nr}
-    _clear_cache(graph)
+    clear_cache(graph)
     slots_of: dict = {}
     if see_saved is not None:
         slots_of = _saved_slots_of(trace.node_of.values())
