@@ -161,7 +161,7 @@ class _SharedValues:
 
     def __init__(self, keys: tuple, ascii_only: bool):
         self.keys, self.ascii_only = keys, ascii_only
-        self.objects: dict = {}  # id -> the dict (held, so that its id stays its own)
+        self.objects: dict = {}  # id as text -> the dict (held, so that its id stays its own)
         self.texts: dict = {}  # id as text -> the dict's JSON text
 
     def dumps(self, items: list) -> str:
@@ -192,13 +192,13 @@ class _SharedValues:
         depends on the list around it (``dumps`` spells a ``True`` or ``None`` key one way
         when the list takes ``json``'s own path, another when a NaN sends it through
         ``plain``)."""
-        ident = id(value)
-        if ident not in self.objects:
+        ident = str(id(value))
+        if ident not in self.texts:
             self.objects[ident] = value
             text = dumps(value, ascii_only=self.ascii_only)
             both = text == json.dumps(plain(value), allow_nan=False, ensure_ascii=self.ascii_only)
-            self.texts[str(ident)] = text if both else None
-        return _MARK + str(ident) if self.texts[str(ident)] is not None else None
+            self.texts[ident] = text if both else None
+        return None if self.texts[ident] is None else _MARK + ident
 
     def _text(self, match: re.Match) -> str:
         return self.texts[match.group(1)]
