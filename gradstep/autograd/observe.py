@@ -57,44 +57,65 @@ MAX_VALUES = 500_000  # node outputs kept per run (a long top-level loop makes n
 
 
 class ValueStore:
-    """``{node_key: {output_nr: value}}``: the first proven value of each node output.
+    """The first proven value of each node output: ``get(node_key)`` -> ``{output_nr: value}``.
 
     Values are kept as ``values.summary_record`` makes them (most as tuples the
     collector stops tracking, so the snippet's garbage collections do not walk them
-    over and over); ``get`` hands out the value dicts.
+    over and over); ``get`` hands out the value dicts. Output 0, by far the most
+    common, is kept in one flat dict (``first``: node key -> value), any other output
+    in ``others`` (node key -> ``{output_nr: value}``): a dict per node would stay
+    tracked (CPython untracks dicts only in full collections), and a 100,000-node run's
+    dicts would call for full collections of the whole heap while the snippet runs.
+    ``limit`` caps the nodes kept.
     """
 
     def __init__(self, limit: int = MAX_VALUES):
-        self.outputs: dict = {}
+        self.first: dict = {}
+        self.others: dict = {}
+        self.nodes = 0  # the keys of first and others, each counted once
         self.limit = limit
 
+    def keys(self) -> list:
+        """Return the keys of the nodes with a value (output 0's first)."""
+        return [*self.first, *(key for key in self.others if key not in self.first)]
+
     def has(self, key: tuple, output_nr: int) -> bool:
-        outputs = self.outputs.get(key)
+        if output_nr == 0:
+            return key in self.first
+        outputs = self.others.get(key)
         return outputs is not None and output_nr in outputs
 
     def add(self, key: tuple, output_nr: int, tensor: torch.Tensor) -> None:
         """Summarise ``tensor`` as output ``output_nr`` of node ``key`` unless one is known."""
-        outputs = self.outputs.get(key)  # has(), read once
-        if (outputs is not None and output_nr in outputs) or len(self.outputs) >= self.limit:
+        if (key in self.first if output_nr == 0 else self.has(key, output_nr)) or self.nodes >= self.limit:
             return
         value = summary_record(tensor)
-        if value is None:
-            return
-        if outputs is None:
-            outputs = self.outputs[key] = {}
-        outputs[output_nr] = value
+        if value is not None:
+            self._keep(key, output_nr, value)
 
     def put(self, key: tuple, output_nr: int, value: dict) -> None:
         """Keep an already made summary as output ``output_nr`` of node ``key``."""
-        if not self.has(key, output_nr) and len(self.outputs) < self.limit and value is not None:
-            self.outputs.setdefault(key, {})[output_nr] = value
+        if not self.has(key, output_nr) and self.nodes < self.limit and value is not None:
+            self._keep(key, output_nr, value)
+
+    def _keep(self, key: tuple, output_nr: int, value) -> None:
+        if key not in self.first and key not in self.others:
+            self.nodes += 1
+        if output_nr == 0:
+            self.first[key] = value
+        else:
+            self.others.setdefault(key, {})[output_nr] = value
 
     def get(self, key: tuple) -> dict | None:
-        """Return ``{output_nr: value dict}`` recorded for node ``key``, or None."""
-        outputs = self.outputs.get(key)
-        if outputs is None:
-            return None
-        return {output_nr: unpacked(value) for output_nr, value in outputs.items()}
+        """Return ``{output_nr: value dict}`` recorded for node ``key`` (output 0 first), or None."""
+        value = self.first.get(key)
+        others = self.others.get(key)
+        if others is None:
+            return None if value is None else {0: unpacked(value)}
+        outputs = {} if value is None else {0: unpacked(value)}
+        for output_nr, other in others.items():
+            outputs[output_nr] = unpacked(other)
+        return outputs
 
 
 class Observer:

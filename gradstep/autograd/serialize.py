@@ -17,12 +17,21 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) 
     """
     graph = trace.graph if isinstance(trace, Trace) else trace
     root = trace.root_id if isinstance(trace, Trace) else graph.graph.get("root", "n0")
-    nodes = [_node_json(node_id, attrs) for node_id, attrs in sorted(graph.nodes(data=True), key=_id_order)]
-    edges = [
-        {"source": u, "target": v, "slot": d.get("slot", k), "input_nr": d.get("input_nr", 0)}
-        for u, v, k, d in graph.edges(keys=True, data=True)
-    ]
-    edges.sort(key=lambda e: (_number(e["source"]), e["slot"]))
+    items = list(graph.nodes(data=True))
+    ids = [node_id for node_id, _ in items]
+    # A trace's nodes are made n0, n1, ... in order: then no sort is needed (the same order).
+    in_order = ids == [f"n{i}" for i in range(len(ids))]
+    if not in_order:
+        items.sort(key=_id_order)
+    nodes = [_node_json(node_id, attrs) for node_id, attrs in items]
+    if in_order and list(graph._succ) == ids:
+        edges = _edges_by_source(graph)
+    else:
+        edges = [
+            {"source": u, "target": v, "slot": d.get("slot", k), "input_nr": d.get("input_nr", 0)}
+            for u, v, k, d in graph.edges(keys=True, data=True)
+        ]
+        edges.sort(key=lambda e: (_number(e["source"]), e["slot"]))
     if device is None:
         device = graph.nodes[root].get("device") if root in graph else None
     data = {"root": root, "device": device or "cpu", "nodes": nodes, "edges": edges}
@@ -30,6 +39,25 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) 
     if roots and len(roots) > 1:
         data["roots"] = list(roots)
     return data
+
+
+def _edges_by_source(graph: nx.MultiDiGraph) -> list[dict]:
+    """Return the edges in ``(source, slot)`` order for a graph whose sources come in id
+    order: each source's own edges sorted by slot (a stable sort, as one of all edges)."""
+    edges: list[dict] = []
+    for source, targets in graph._succ.items():
+        start = len(edges)
+        for target, keyed in targets.items():
+            for key, data in keyed.items():
+                edges.append({"source": source, "target": target, "slot": data.get("slot", key),
+                              "input_nr": data.get("input_nr", 0)})
+        if len(edges) - start > 1:
+            edges[start:] = sorted(edges[start:], key=_slot)
+    return edges
+
+
+def _slot(edge: dict):
+    return edge["slot"]
 
 
 def _node_json(node_id: str, attrs: dict) -> dict:

@@ -127,10 +127,9 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
         key = node_key(fn)
         attrs = node_attributes(fn, node_id, values, labels, scopes, key=key,
                                 slots=slots_of.get(fn))
-        if key[0] == "op":
-            attrs.update(seq=key[1], line=lines.get(key))
-        else:
-            attrs.update(seq=None, line=None)
+        op = key[0] == "op"
+        attrs["seq"] = key[1] if op else None
+        attrs["line"] = lines.get(key) if op else None
         attrs["slots"] = slot_counts[node_id]
         node_dicts[node_id] = attrs
     label_indexing(graph, short_op_name)  # p[1], p[2] rather than two "select" nodes
@@ -169,38 +168,37 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
     """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
     (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, when the caller has them)."""
     key = node_key(fn) if key is None else key
-    name = key[2].removeprefix("torch::autograd::") if key[0] == "op" else node_name(fn)
-    variable = getattr(fn, "variable", None)
-    attrs = {"id": node_id, "name": name}
-    if variable is not None:
-        attrs.update(kind="leaf", label=labels.get(key) or "leaf", scope=scopes.get(key, ""))
+    if key[0] != "op":
+        variable = fn.variable
+        attrs = {"id": node_id, "name": node_name(fn), "kind": "leaf",
+                 "label": labels.get(key) or "leaf", "scope": scopes.get(key, "")}
         attrs.update(_tensor_meta(variable), value=summary(variable))
-    else:
-        attrs.update(kind="op", label=labels.get(key) or short_op_name(name))
-        attrs.update(scope=scopes.get(key, ""), **_output_meta(fn))
-        value = _node_value(values.get(key))
-        # Values are matched by tensor identity (observe.py); a shape that is not the
-        # node's would still mean another tensor's value: show none rather than it.
-        if value is not None and attrs["shape"] is not None and value.get("shape") != attrs["shape"]:
-            value = None
-        attrs["value"] = value
-    attrs["saved"] = saved_items(fn, slots=slots)
-    if variable is None:
-        attrs.update(formula_fields_of(name, attrs["saved"]))
-    return attrs
+        attrs["saved"] = saved_items(fn, slots=slots)
+        return attrs
+    name = key[2].removeprefix("torch::autograd::")
+    shape, dtype, device = _output_meta(fn)
+    value = _node_value(values.get(key))
+    # Values are matched by tensor identity (observe.py); a shape that is not the
+    # node's would still mean another tensor's value: show none rather than it.
+    if value is not None and shape is not None and value.get("shape") != shape:
+        value = None
+    saved = saved_items(fn, slots=slots)
+    return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or short_op_name(name),
+            "scope": scopes.get(key, ""), "shape": shape, "dtype": dtype, "device": device,
+            "value": value, "saved": saved, **formula_fields_of(name, saved)}
 
 
 def _tensor_meta(t: torch.Tensor) -> dict:
     return {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
 
 
-def _output_meta(fn) -> dict:
-    """Return shape/dtype/device of the node's first forward output (None when unknown)."""
+def _output_meta(fn) -> tuple:
+    """Return (shape, dtype, device) of the node's first forward output (Nones when unknown)."""
     try:
         meta = fn._input_metadata[0]
-        return {"shape": list(meta.shape), "dtype": dtype_name(meta.dtype), "device": device_name(meta.device)}
+        return list(meta.shape), dtype_name(meta.dtype), device_name(meta.device)
     except (AttributeError, IndexError, RuntimeError, TypeError):
-        return {"shape": None, "dtype": None, "device": None}
+        return None, None, None
 
 
 def _node_value(outputs: dict | None) -> dict | None:

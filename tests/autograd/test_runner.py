@@ -144,7 +144,7 @@ def test_meta_device_runs_without_data():
     result = run_snippet("w = torch.ones(3, requires_grad=True)\ny = (w * 2).sum()", device="meta")
     assert result.error is None and result.namespace["w"].device.type == "meta"
     store = result.values
-    recorded = [store.get(key)[0] for key in store.outputs]
+    recorded = [store.get(key)[0] for key in store.keys()]
     assert {tuple(v["shape"]) for v in recorded} == {(), (3,)}
     assert all(set(v) == {"shape", "dtype", "device"} for v in recorded)
 
@@ -209,7 +209,7 @@ loss = small.sum() + big.mean()
         return 0
 
     ns = result.namespace
-    assert tensors_in(result.values.outputs) == 0
+    assert tensors_in([result.values.first, result.values.others]) == 0
     big = _value_of(result, ns["big"])
     assert "data" not in big and big["max"] == torch.tensor(2.0).exp().item()
     assert _value_of(result, ns["small"])["data"] == ns["small"].tolist()
@@ -278,7 +278,7 @@ loss = (h * 1).sum()
     assert result.error is None
     assert result.namespace["first"]._is_view()
     store = result.values
-    values = [v for key in store.outputs for v in store.get(key).values()]
+    values = [v for key in store.keys() for v in store.get(key).values()]
     assert all(v.get("data") != [6.0, 6.0] for v in values)
 
 

@@ -61,6 +61,36 @@ def test_edges_sorted_by_source_then_slot():
     assert keys == sorted(keys)
 
 
+def _sorted_as_before(graph) -> list:
+    """The edges as graph_to_json listed them before its in-order path: all sorted."""
+    edges = [{"source": u, "target": v, "slot": d.get("slot", k), "input_nr": d.get("input_nr", 0)}
+             for u, v, k, d in graph.edges(keys=True, data=True)]
+    return sorted(edges, key=lambda e: (int(e["source"][1:]), e["slot"]))
+
+
+def test_a_target_met_again_at_a_later_slot_keeps_slot_order():
+    # cat([a, b, a]): slot 0 and 2 lead to a's node, slot 1 to b's: networkx holds
+    # a's two edges together, the JSON lists them by slot
+    a = torch.ones(2, requires_grad=True)
+    b = torch.ones(2, requires_grad=True)
+    trace = trace_graph(torch.cat([a * 1, b * 1, a * 1]).sum())
+    graph = trace.graph
+    cat = next(n for n, d in graph.nodes(data=True) if d["name"] == "CatBackward0")
+    edges = graph_to_json(trace)["edges"]
+    assert [e["slot"] for e in edges if e["source"] == cat] == [0, 1, 2]
+    assert edges == _sorted_as_before(graph)
+
+
+def test_nodes_out_of_id_order_are_sorted():
+    x = torch.ones(2, requires_grad=True)
+    data = graph_to_json(trace_graph((x * 2 + x).sum()))
+    graph = graph_from_json({**data, "nodes": data["nodes"][::-1], "edges": data["edges"][::-1]})
+    assert list(graph)[0] != "n0"
+    again = graph_to_json(graph)
+    assert again == data
+    assert again["edges"] == _sorted_as_before(graph)
+
+
 def _by_add_calls(data: dict) -> nx.MultiDiGraph:
     """graph_from_json as it was: one networkx add_node / add_edge per JSON entry."""
     graph = nx.MultiDiGraph(root=data.get("root", "n0"), device=data.get("device", "cpu"))

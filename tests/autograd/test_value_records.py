@@ -11,6 +11,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from gradstep.autograd import values
+from gradstep.autograd.observe import ValueStore
 from gradstep.autograd.values import summary, summary_record, tensor_value, unpacked
 
 
@@ -92,3 +93,26 @@ def test_a_mode_the_snippet_entered_sees_none_of_the_reads():
     with Counting():
         inside = unpacked(summary_record(t))
     assert calls == [] and inside == expected
+
+
+def test_the_store_keeps_output_zero_apart_and_counts_nodes():
+    store = ValueStore(limit=2)
+    store.put(("op", 1, "SplitBackward0"), 1, {"b": 1})
+    store.put(("op", 1, "SplitBackward0"), 0, {"a": 0})
+    store.put(("op", 1, "SplitBackward0"), 0, {"a": "not kept: output 0 is known"})
+    assert store.get(("op", 1, "SplitBackward0")) == {0: {"a": 0}, 1: {"b": 1}}
+    assert store.has(("op", 1, "SplitBackward0"), 1) and not store.has(("op", 1, "SplitBackward0"), 2)
+    store.put(("op", 2, "MulBackward0"), 0, {"c": 2})
+    store.put(("op", 3, "MulBackward0"), 0, {"d": 3})  # a third node: past the limit
+    store.put(("op", 1, "SplitBackward0"), 2, {"e": 4})  # nothing more, as before
+    assert store.keys() == [("op", 1, "SplitBackward0"), ("op", 2, "MulBackward0")]
+    assert store.get(("op", 3, "MulBackward0")) is None
+    assert store.get(("op", 1, "SplitBackward0")) == {0: {"a": 0}, 1: {"b": 1}}
+
+
+def test_the_store_holds_no_dict_per_node():
+    store = ValueStore()
+    for i in range(100):
+        store.add(("op", i, "MulBackward0"), 0, torch.ones(3))
+    assert len(store.keys()) == 100 and not store.others
+    assert all(type(v) is tuple for v in store.first.values())
