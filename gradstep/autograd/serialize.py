@@ -9,11 +9,14 @@ from gradstep.autograd.trace import Trace
 from gradstep.schema.graph import FORMULA_FIELDS, NODE_FIELDS
 
 
-def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) -> dict:
+def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None,
+                  share: bool = False) -> dict:
     """Return ``{"root", "device", "nodes", "edges"}`` for a Trace (or a graph with a ``root`` attribute).
 
     Nodes come in id order (breadth-first from the root), edges in
     ``(source, slot)`` order. ``device`` defaults to the root node's device.
+    ``share``: the nodes are the graph's own attribute dicts where they are written as
+    they are (for a caller done with the graph: no copies; the same JSON).
     """
     graph = trace.graph if isinstance(trace, Trace) else trace
     root = trace.root_id if isinstance(trace, Trace) else graph.graph.get("root", "n0")
@@ -23,7 +26,10 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) 
     in_order = ids == [f"n{i}" for i in range(len(ids))]
     if not in_order:
         items.sort(key=_id_order)
-    nodes = [_node_json(node_id, attrs) for node_id, attrs in items]
+    if share and in_order and all(_written_as_it_is(node_id, attrs) for node_id, attrs in items):
+        nodes = [attrs for _, attrs in items]
+    else:
+        nodes = [_node_json(node_id, attrs) for node_id, attrs in items]
     if in_order and list(graph._succ) == ids:
         edges = _edges_by_source(graph)
     else:
@@ -39,6 +45,37 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None) 
     if roots and len(roots) > 1:
         data["roots"] = list(roots)
     return data
+
+
+def drawn_graph(trace: Trace, *, device: str | None = None) -> nx.MultiDiGraph:
+    """Return what ``graph_from_json(graph_to_json(trace, device=device))`` gives, made of
+    the trace's own graph where it can be (its node dicts become the graph's: for a
+    caller done with the trace).
+
+    That is where ``graph_to_json`` would change nothing: nodes made ``n0``, ``n1``, ...
+    in order, each with exactly the fields it writes, in its order. The edges then go in
+    as ``graph_from_json`` puts them: ``trace_graph`` adds a source's edges in slot
+    order, and sources in id order, as the JSON's sorted edges come.
+    """
+    graph = trace.graph
+    ids = list(graph._node)
+    if ids != [f"n{i}" for i in range(len(ids))] or list(graph._succ) != ids or not all(
+            map(_written_as_it_is, ids, graph._node.values())):
+        return graph_from_json(graph_to_json(trace, device=device))
+    if device is None:
+        device = graph.nodes[trace.root_id].get("device") if trace.root_id in graph else None
+    graph.graph.clear()
+    graph.graph.update(root=trace.root_id, device=device or "cpu")
+    if len(trace.root_ids) > 1:
+        graph.graph["roots"] = list(trace.root_ids)
+    return graph
+
+
+def _written_as_it_is(node_id: str, attrs: dict) -> bool:
+    """Return True when ``_node_json`` would copy ``attrs`` unchanged."""
+    keys = tuple(attrs)
+    return ((keys == NODE_FIELDS and attrs["kind"] != "leaf") or (keys == _LEAF_FIELDS and attrs["kind"] == "leaf")) \
+        and attrs["id"] == node_id and attrs["saved"] is not None
 
 
 def _edges_by_source(graph: nx.MultiDiGraph) -> list[dict]:

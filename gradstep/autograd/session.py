@@ -18,7 +18,7 @@ from gradstep.autograd.grad_stats import grad_stats
 from gradstep.autograd.leaves_and_freed import leaf_tensors
 from gradstep.autograd.runner import run_snippet
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
-from gradstep.autograd.serialize import graph_to_json
+from gradstep.autograd.serialize import drawn_graph, graph_to_json
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.trace import Trace, trace_graph
 from gradstep.autograd.values import to_jsonable
@@ -53,11 +53,12 @@ class Session:
 
     def __init__(self, *, capture_output: bool = True):
         self.state: LiveState | None = None
+        self.kept_graph = None  # networkx graph of the last run, for take_graph (keep_graph)
         self.capture_output = capture_output
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
             filename: str = "<snippet>", deep_values: bool = False,
-            keep_records: bool = True) -> dict:
+            keep_records: bool = True, keep_graph: bool = False) -> dict:
         """Run ``source``; return ``{"ok", "trace", "error", "calls", "output", "exit_code",
         "root_name", "root_candidates"}``.
 
@@ -68,7 +69,11 @@ class Session:
         ends well forgets its records once its trace JSON is made
         (``forget_records``), for a caller that wants only the trace (the kernel
         writing the command line's file); they then go without ever being walked
-        by the collector.
+        by the collector. ``keep_graph``: as ``keep_records=False``, but a run that ends
+        well with a graph sends no trace JSON (``trace`` is None) and keeps the graph
+        that ``graph_from_json`` would make of it for ``take_graph`` instead (the kernel,
+        which writes the trace or a file from it itself: a 100,000-node graph spares
+        ~1 s of JSON dicts made and read back).
         """
         self.reset()
         result = run_snippet(source, device=device, root=root, filename=filename,
@@ -90,8 +95,12 @@ class Session:
                 scopes=result.scopes, calls=result.calls, output=result.output,
             )
             if trace:
-                trace_json = graph_to_json(trace, device=device)
-                if not keep_records and error is None:
+                if keep_graph and error is None:
+                    self.kept_graph = drawn_graph(trace, device=device)
+                    self.state.trace = None  # its graph lives on in kept_graph, uncleared
+                else:
+                    trace_json = graph_to_json(trace, device=device)
+                if (keep_graph or not keep_records) and error is None:
                     self.forget_records()
         exit_code = result.exit_code or (1 if error else 0)
         return {
@@ -131,9 +140,16 @@ class Session:
             leaf.grad = None
         return {"ok": True, "leaves": len(leaves), "error": None}
 
+    def take_graph(self):
+        """Return the graph the last run kept (``keep_graph``), and keep it no more; None
+        when it kept none."""
+        graph, self.kept_graph = self.kept_graph, None
+        return graph
+
     def reset(self) -> None:
         """Forget the last run (its namespace, tensors and graph)."""
         self.state = None
+        self.kept_graph = None
 
     def forget_records(self) -> None:
         """Forget gradstep's own records of the last run (the traced graph, its values,

@@ -6,8 +6,10 @@ trace's round trip: encoding it for the pipe, decoding it, and importing network
 numpy a second time (a 100,000-node trace is ~99 MB of JSON). ``run`` with
 ``keep_trace`` keeps the trace here instead of sending it, only when the snippet ran to
 its end (a failed run sends it as always, to be drawn with its failure), and the
-session then forgets its own records of the run; ``write`` writes the trace and forgets it. ``run``'s time limit covers the snippet, not this writing,
-as when the command line drew the file itself.
+session then forgets its own records of the run; ``write`` writes the trace and forgets it.
+A ``Session`` keeps its graph rather than the trace JSON (``keep_graph``): a file is
+drawn from the graph, and the JSON made only for ``trace --json``. ``run``'s time limit
+covers the snippet, not this writing, as when the command line drew the file itself.
 
 What a ``write`` drew from (the trace, or the graph made of it) is freed when the next
 request comes (``release``), not before the reply: the command line's next request is
@@ -30,7 +32,7 @@ class Kept:
     """The trace of the last ``run`` that asked to keep it (None once written or replaced),
     and what the last ``write`` drew from (``spent``: freed by ``release``)."""
 
-    trace: dict | None = None
+    trace: object = None  # the trace JSON dict, or the graph a session kept (take_graph)
     spent: object = None
 
 
@@ -48,15 +50,28 @@ def after_run(result: object, keep: bool, session=None) -> object:
 
     A kept trace is all the caller wants of the run: the session forgets its own records
     (``Session.forget_records``; the snippet's variables stay), which leaves the memory
-    to the drawing (a 100,000-node export stays under 1 GB).
+    to the drawing (a 100,000-node export stays under 1 GB). A session that kept its
+    graph instead of the trace JSON (``Session.run(keep_graph=True)``) hands it over
+    (``take_graph``): the graph is kept, and made JSON only when the reply must carry it.
     """
     Kept.trace = None
-    if not (keep and isinstance(result, dict) and result.get("ok") and result.get("trace")):
+    graph = session.take_graph() if hasattr(session, "take_graph") else None
+    ok = isinstance(result, dict) and result.get("ok")
+    if graph is not None and not (keep and ok):  # sent as always (a stop the snippet caught)
+        return {**result, "trace": _json_of(graph)} if ok else result
+    if graph is None and not (keep and ok and result.get("trace")):
         return result
-    Kept.trace = result["trace"]
-    if hasattr(session, "forget_records"):
+    Kept.trace = graph if graph is not None else result["trace"]
+    if graph is None and hasattr(session, "forget_records"):
         session.forget_records()
     return {**result, "trace": None, "trace_kept": True}
+
+
+def _json_of(graph) -> dict:
+    """Return the trace JSON of a kept graph (``Session.take_graph``)."""
+    from gradstep.autograd.serialize import graph_to_json
+
+    return graph_to_json(graph, device=graph.graph.get("device"), share=True)
 
 
 @without_gc  # gradstep's own bulk work (and its imports), no user code: no full collections
@@ -70,8 +85,10 @@ def write(params: dict) -> dict:
     path = Path(params["path"])
     try:
         if params.get("kind") == "trace":
-            Kept.spent = _take()
-            write_json_line(Kept.spent, path, shared=FORMULA_FIELDS)
+            kept = _take()
+            trace = kept if isinstance(kept, dict) else _json_of(kept)
+            Kept.spent = trace if kept is trace else (kept, trace)
+            write_json_line(trace, path, shared=FORMULA_FIELDS)
         else:
             Kept.spent = _write_text_file(path, params)
     except (ValueError, OSError, RuntimeError) as exc:  # ExportError is a ValueError
@@ -82,8 +99,9 @@ def write(params: dict) -> dict:
 
 
 def _take() -> dict:
-    """Return the kept trace and keep it no more: the caller holds the only reference, so
-    its memory can go as soon as the caller is done with it (a 100,000-node trace: ~0.2 GB)."""
+    """Return the kept trace (JSON or graph) and keep it no more: the caller holds the only
+    reference, so its memory can go as soon as the caller is done with it (a 100,000-node
+    trace: ~0.2 GB)."""
     trace, Kept.trace = Kept.trace, None
     return trace
 
@@ -96,7 +114,8 @@ def _write_text_file(path: Path, params: dict):
 
     if path.suffix.lower() not in TEXT_FORMATS:
         raise ExportError(f"{path.name!r}: the kernel writes {', '.join(TEXT_FORMATS)} only")
-    graph = graph_from_json(_take())  # the trace's own dicts go here; the graph shares values
+    kept = _take()  # the kept graph, or the trace JSON: its dicts go here, sharing values
+    graph = graph_from_json(kept) if isinstance(kept, dict) else kept
     write_text_file(graph, path, rankdir=params.get("rankdir", "TB"),
                     engine=params.get("layout", "layered"), collapse=params.get("collapse"))
     return graph

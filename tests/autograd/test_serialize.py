@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 
 import networkx as nx
+import pytest
 import torch
 
-from gradstep.autograd.serialize import graph_from_json, graph_to_json
+from gradstep.autograd.serialize import drawn_graph, graph_from_json, graph_to_json
+from gradstep.autograd.session import Session
 from gradstep.autograd.trace import trace_graph
+from gradstep.examples import EXAMPLES, load_example
 from gradstep.policies.strict_json import dumps
 from gradstep.schema.graph import NODE_FIELDS
 
@@ -126,3 +129,60 @@ def test_graph_from_json_fills_networkx_as_its_add_calls_do():
     w = torch.full([2], 2.0, requires_grad=True)
     real = graph_to_json(trace_graph(((w * 3).sin() * w).sum()))
     assert _everything(graph_from_json(real)) == _everything(_by_add_calls(real))
+
+
+def _same_drawn_graph(trace, device=None) -> nx.MultiDiGraph:
+    want = _everything(graph_from_json(graph_to_json(trace, device=device)))
+    graph = drawn_graph(trace, device=device)
+    assert _everything(graph) == want
+    return graph
+
+
+@pytest.mark.parametrize("example", [e.id for e in EXAMPLES])
+def test_drawn_graph_is_the_graph_of_the_trace_json(example):
+    result = Session().run(load_example(example))
+    if result["trace"] is None:
+        pytest.skip("no graph")
+    session = Session()
+    kept = session.run(load_example(example), keep_graph=True)
+    if not kept["ok"]:
+        assert kept["trace"] is not None and session.take_graph() is None  # sent as always
+        return
+    graph = session.take_graph()
+    assert kept["trace"] is None and session.take_graph() is None
+    assert session.state.trace is None  # the records are forgotten, as keep_records=False
+    without_seq = [{k: v for k, v in node.items() if k != "seq"} for node in result["trace"]["nodes"]]
+    again = graph_to_json(graph, device=graph.graph["device"])
+    assert [{k: v for k, v in node.items() if k != "seq"} for node in again["nodes"]] == without_seq
+    assert {k: v for k, v in again.items() if k != "nodes"} == {
+        k: v for k, v in result["trace"].items() if k != "nodes"}
+
+
+def test_drawn_graph_keeps_slot_order_roots_and_device():
+    a = torch.ones(2, requires_grad=True)
+    b = torch.ones(2, requires_grad=True)
+    cat = torch.cat([a * 1, b * 1, a * 1])
+    graph = _same_drawn_graph(trace_graph([cat.sum(), (cat * 2).mean()]), device="cuda")
+    assert graph.graph == {"root": "n0", "device": "cuda", "roots": ["n0", "n1"]}
+    _same_drawn_graph(trace_graph((a * b).sum()))  # the root's own device
+
+
+def test_drawn_graph_falls_back_where_the_json_would_change_a_node():
+    x = torch.ones(2, requires_grad=True)
+    trace = trace_graph((x * 2).sum())
+    trace.graph.nodes["n1"]["extra"] = 1  # a field the JSON does not write
+    trace.graph.nodes["n0"]["saved"] = None  # written as []
+    graph = _same_drawn_graph(trace)
+    assert "extra" not in graph.nodes["n1"] and graph is not trace.graph
+
+
+def test_shared_nodes_are_the_graph_dicts_and_the_same_json():
+    x = torch.ones(2, requires_grad=True)
+    trace = trace_graph((x * 2 + x).sum())
+    copied, shared = graph_to_json(trace), graph_to_json(trace, share=True)
+    assert shared == copied and dumps(shared) == dumps(copied)
+    assert all(node is trace.graph.nodes[node["id"]] for node in shared["nodes"])
+    assert not any(node is trace.graph.nodes[node["id"]] for node in copied["nodes"])
+    trace.graph.nodes["n1"]["saved"] = None  # written as []: copies, as without share
+    again = graph_to_json(trace, share=True)
+    assert again["nodes"][1]["saved"] == [] and trace.graph.nodes["n1"]["saved"] is None

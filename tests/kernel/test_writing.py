@@ -228,3 +228,41 @@ def test_a_shared_dict_spelled_differently_around_a_nan_stays_in_place(tmp_path)
         assert (tmp_path / "t.json").read_bytes() == b"".join(
             json_line(nodes[i:i + batch])[1:-2] + (b", " if i + batch < 4 else b"")
             for i in range(0, 4, batch)).join([b'{"nodes": [', b"]}\n"])
+
+
+@pytest.mark.parametrize("source", _snippets())
+def test_a_graph_the_session_kept_writes_what_its_trace_json_drew(source, tmp_path):
+    """The kernel's own path (``Session.run(keep_graph=True)``, ``take_graph``): the graph
+    is written without becoming trace JSON and back, to the bytes the command line drew
+    from that run's JSON."""
+    session = Session()
+    for options, suffix in OPTIONS:
+        before, after = tmp_path / f"before{suffix}", tmp_path / f"after{suffix}"
+        kept = session.run(source, keep_graph=True)
+        reply = writing.after_run(kept, keep=True, session=session)
+        if reply is kept:  # failed or no graph: the session kept none, sends it as always
+            assert session.take_graph() is None and writing.Kept.trace is None
+            assert json_line(_without_seq(kept)) == json_line(_without_seq(Session().run(source)))
+            return
+        assert reply["trace"] is None and reply["trace_kept"] is True
+        assert problems(reply, records.RunReply) == []
+        received = _through_the_pipe(writing._json_of(writing.Kept.trace))
+        export_graph(graph_from_json(received), before, rankdir=options.get("rankdir", "TB"),
+                     collapse=options.get("collapse"))
+        assert writing.write({"path": str(after), "kind": "text", **options})["written"]
+        assert after.read_bytes() == before.read_bytes(), (options, suffix)
+    writing.after_run(session.run(source, keep_graph=True), keep=True, session=session)
+    received = _through_the_pipe(writing._json_of(writing.Kept.trace))
+    assert writing.write({"path": str(tmp_path / "t.json"), "kind": "trace"})["written"]
+    assert (tmp_path / "t.json").read_bytes() == json_line(received)
+
+
+def test_a_kept_graph_not_kept_goes_back_into_the_reply():
+    """A run the user stopped, which the snippet caught, ends well but is not kept: its
+    graph goes back into the reply as the trace JSON it would have sent."""
+    source = "x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n"
+    session = Session()
+    reply = writing.after_run(session.run(source, keep_graph=True), keep=False, session=session)
+    assert writing.Kept.trace is None and session.take_graph() is None
+    expected = Session().run(source)
+    assert json_line(_without_seq(reply)) == json_line(_without_seq(expected))
