@@ -298,3 +298,23 @@ def test_a_5000_op_chain_records_every_step_in_order():
     got = check_against_torch(build)
     assert len(got["steps"]) == 5002
     assert [s["node"] for s in got["steps"]] == [f"n{i}" for i in range(5002)]  # a chain
+
+
+class _SendsToBoth(torch.autograd.Function):
+    """Sends a gradient to both inputs, also to one that needs none."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2, grad * 3
+
+
+def test_a_gradient_sent_where_no_node_waits_shows_as_none():
+    a = torch.ones(3, requires_grad=True)
+    root = _SendsToBoth.apply(a, torch.ones(3)).sum()
+    got = record(root, {"a": a})
+    step = next(s for s in got["steps"] if s["name"] == "_SendsToBothBackward")
+    assert step["grad_inputs"] == [[2.0, 2.0, 2.0], None]  # torch computed [3, 3, 3]; it goes nowhere
