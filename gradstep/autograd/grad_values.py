@@ -27,6 +27,12 @@ import torch
 
 from gradstep.autograd.values import SMALL, compact, dtype_name, json_float
 
+try:  # one C++ call: each tensor's contiguous().view(-1), concatenated
+    from torch._utils import _flatten_dense_tensors as _flatten
+except ImportError:  # pragma: no cover - older or newer torch
+    def _flatten(tensors: list) -> torch.Tensor:
+        return torch.cat([t.reshape(-1) for t in tensors])
+
 _FAST_DTYPES = (torch.float32, torch.float64)
 _CHUNK_ELEMENTS = 1 << 20  # rows reduced together: a 4 MB float32 buffer, reused
 _SERIAL_ROW = 32768  # at::internal::GRAIN_SIZE: a shorter row is one serial reduction
@@ -36,7 +42,7 @@ def plain_values(tensors: list) -> list:
     """Return ``values.compact(t)`` for every tensor of ``tensors`` (None stays None)."""
     unique = {id(t): t for t in tensors if t is not None}  # the same tensor is summarised once
     plain: dict[int, object] = {}
-    small: dict = {}  # dtype -> [(key, tensor, numel)]
+    small: dict = {}  # (dtype, device) -> [(key, tensor, numel)]
     large: dict = {}  # (shape, dtype, device) -> [(key, tensor, [(key, tensor), ...])]
     views: dict = {}  # (memory, length, dtype, device) -> [(key, tensor)]: one row for them all
     tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
@@ -50,7 +56,7 @@ def plain_values(tensors: list) -> list:
             if n == 0:
                 plain[key] = compact(t)
             else:
-                small.setdefault(dtype, []).append((key, t, n))
+                small.setdefault((dtype, t.get_device()), []).append((key, t, n))
             continue
         device = t.get_device()
         # Views of one plain contiguous buffer read the same elements in the same
@@ -95,9 +101,9 @@ def _large_pairs(group: list) -> list:
 
 
 def _small_group(group: list, out: dict) -> None:
-    """Fill ``out`` with the nested lists of small tensors of one dtype (one ``tolist()``);
-    an entry is ``(key, tensor, numel)``."""
-    numbers, finite = small_numbers([t.reshape(-1).cpu() for _, t, _ in group])
+    """Fill ``out`` with the nested lists of small tensors of one dtype and device (one
+    ``tolist()``); an entry is ``(key, tensor, numel)``."""
+    numbers, finite = small_numbers([t for _, t, _ in group])
     if not finite:
         numbers = [json_float(x) for x in numbers]
     start = 0
@@ -108,10 +114,11 @@ def _small_group(group: list, out: dict) -> None:
         start = end
 
 
-def small_numbers(flats: list) -> tuple[list, bool]:
-    """Return the elements of the 1-D tensors ``flats``, concatenated, as Python numbers
-    (one ``torch.cat`` and one ``tolist()``), and whether all of them are finite."""
-    flat = torch.cat(flats)
+def small_numbers(tensors: list) -> tuple[list, bool]:
+    """Return the elements of ``tensors`` (one dtype and device), each in row-major order,
+    one after the other, as Python numbers (one copy on the device, one ``tolist()``), and
+    whether all of them are finite."""
+    flat = _flatten(tensors).cpu()
     return flat.tolist(), bool(torch.isfinite(flat).all())
 
 
@@ -131,14 +138,15 @@ def _large_group(group: list, out: dict) -> None:
     for start in range(0, len(group), rows_per_chunk):
         chunk = group[start:start + rows_per_chunk]
         rows = stack_rows([entry[1] for entry in chunk], buffer, numel)
-        for (_, _, same), (low, high, avg, spread) in zip(chunk, row_stats(rows)):
+        for (key, _, same), (low, high, avg, spread) in zip(chunk, row_stats(rows)):
             # One test for all four: a NaN or an infinity in any of them makes the sum non-finite.
             if not math.isfinite(low + high + avg + spread):
                 for i, t in same:
                     out[i] = compact(t)  # NaN/Inf inside: count them exactly (and where)
                 continue
-            for i, t in same:
-                out[i] = {"shape": list(t.shape), "dtype": dtype_text, "device": device_text,
+            for i, t in same:  # the row's own tensor has the group's shape; a view its own
+                out[i] = {"shape": [*shape] if i == key else list(t.shape),
+                          "dtype": dtype_text, "device": device_text,
                           "min": low, "max": high, "mean": avg, "std": spread,
                           "nan": 0, "inf": 0}
 

@@ -105,3 +105,10 @@ def test_a_group_torch_cannot_batch_falls_back_to_compact_for_every_tensor(monke
     monkeypatch.setattr(grad_values, stage, refuse)
     got = plain_values(tensors)
     assert got == [compact(t) for t in tensors]  # the views that shared a row too
+
+
+def test_small_tensors_of_any_layout_read_in_row_major_order():
+    t = torch.arange(6.0).reshape(2, 3)
+    tensors = [t.t(), torch.tensor(2.5), t[:, 1], torch._neg_view(torch.arange(4.0)),
+               torch.arange(3.0).double(), t.expand(2, 2, 3)]
+    assert plain_values(tensors) == [x.tolist() for x in tensors]
