@@ -17,6 +17,8 @@ AccumulateGrad runs is copied, since AccumulateGrad adds into it.
 
 from __future__ import annotations
 
+from torch import Tensor
+
 from gradstep.autograd.grad_values import plain_values
 from gradstep.policies.gc_pause import gc_paused
 
@@ -166,7 +168,12 @@ def _hooks(started, finished: dict, node_id: str):
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable):
     def pre_hook(grad_outputs):
         grad = variable.grad  # AccumulateGrad adds into it in place: copy it now
-        started((node_id, grad_outputs, None if grad is None else grad.detach().clone()))
+        if grad is not None:
+            # A plain tensor that needs no grad is copied without a graph as it is
+            # (detach() first only where the copy could be recorded, or for subclasses).
+            plain = type(grad) is Tensor and not grad.requires_grad
+            grad = grad.clone() if plain else grad.detach().clone()
+        started((node_id, grad_outputs, grad))
 
     def hook(grad_inputs, grad_outputs):
         finished[node_id] = grad_inputs
