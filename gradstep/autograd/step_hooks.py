@@ -20,6 +20,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.policies.gc_pause import gc_paused
 
 
@@ -109,7 +110,7 @@ class StepRecorder:
             if node_id in leaves:
                 label = labels.get(node_id, node_id)
                 tensors += (before, None if sent is None else grad_after.get(node_id))
-            events.append((node_id, fn.name().removeprefix(_PREFIX), len(grad_outputs), sent, label))
+            events.append((node_id, fn.name().removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
         values = plain_values(tensors)
@@ -118,9 +119,6 @@ class StepRecorder:
         for (group, name, _), value in zip(extra, values[len(tensors) - len(extra):]):
             plain_extra[group][name] = value
         self.extra = plain_extra
-
-
-_PREFIX = "torch::autograd::"  # what ``trace.node_name`` takes off a node's name
 
 
 def _leading(sent: tuple, goes_to: list) -> list:
