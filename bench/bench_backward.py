@@ -9,7 +9,11 @@ ratio of the medians (and of the fastest runs), in wall time and in CPU time
 (process_time: on a loaded machine the CPU ratio is the steadier one). Target:
 within 3x. A breakdown (CPU time) shows where the recorder's time goes, and
 the same pass with two empty Python hooks on every node (installed, run,
-removed) shows what hooking every node costs before any recording.
+removed) shows what hooking every node costs before any recording. The floor
+line adds to that the CPU time of torch's own calls in the value summaries
+(``grad_values.small_numbers``, ``stack_rows``, ``row_stats``: the copies, ``std_mean``,
+``amin``/``amax``, ``tolist``), timed inside recorded passes: the numbers gradstep
+shows are torch's, so a recorder with a hook per node cannot go below it.
 
     .venv/bin/python bench/bench_backward.py [--layers 48] [--d-model 32] [--repeats 7]
 """
@@ -28,6 +32,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gradstep.autograd import grad_values  # noqa: E402
 from gradstep.autograd.backward import record_backward  # noqa: E402
 from gradstep.autograd.calls import graph_ids  # noqa: E402
 from gradstep.autograd.leaves_and_freed import freed_node_ids, leaf_grad_tensors  # noqa: E402
@@ -70,6 +75,32 @@ def time_recorded(model, tokens) -> tuple[tuple[float, float], int]:
     elapsed = _since(start)
     assert record["error"] is None
     return elapsed, len(record["steps"])
+
+
+def time_reductions(model, tokens) -> float:
+    """Return the CPU seconds that torch's own calls in the value summaries take inside
+    one recorded pass (``grad_values.small_numbers``, ``stack_rows``, ``row_stats``)."""
+    spent = [0.0]
+
+    def timed(func):
+        def run(*args):
+            start = time.process_time()
+            try:
+                return func(*args)
+            finally:
+                spent[0] += time.process_time() - start
+        return run
+
+    names = ("small_numbers", "stack_rows", "row_stats")
+    originals = {name: getattr(grad_values, name) for name in names}
+    for name, func in originals.items():
+        setattr(grad_values, name, timed(func))
+    try:
+        time_recorded(model, tokens)
+    finally:
+        for name, func in originals.items():
+            setattr(grad_values, name, func)
+    return spent[0]
 
 
 def time_empty_hooks(model, tokens) -> tuple[float, float]:
@@ -134,12 +165,13 @@ def main(argv=None) -> int:
     time_plain(model, tokens)  # warm up every path
     time_recorded(model, tokens)
     time_empty_hooks(model, tokens)
-    plain, recorded, empty, steps = [], [], [], 0
+    plain, recorded, empty, reduced, steps = [], [], [], [], 0
     for _ in range(args.repeats):  # interleaved, so load changes hit all alike
         plain.append(time_plain(model, tokens))
         elapsed, steps = time_recorded(model, tokens)
         recorded.append(elapsed)
         empty.append(time_empty_hooks(model, tokens))
+        reduced.append(time_reductions(model, tokens))
     parts = breakdown(model, tokens)
     print(f"model: {args.layers}-layer TransformerEncoder, d_model={args.d_model}, "
           f"input {args.batch}x{args.seq}; {steps} backward steps; {args.repeats} runs each")
@@ -153,6 +185,14 @@ def main(argv=None) -> int:
               f"{statistics.median(e) / statistics.median(p):.2f}x median")
     print("one recorded pass, by part (CPU): " + ", ".join(
         f"{name} {seconds * 1e3:.1f} ms" for name, seconds in parts.items()))
+    p, r, e = (statistics.median(t[1] for t in times) for times in (plain, recorded, empty))
+    torch_part = statistics.median(reduced)
+    floor = e + torch_part
+    print(f"floor (CPU, medians): plain backward() {p * 1e3:.1f} ms + empty hooks' extra "
+          f"{(e - p) * 1e3:.1f} ms + torch's own calls in the summaries (copies, std_mean, "
+          f"amin/amax, tolist) {torch_part * 1e3:.1f} ms = {floor * 1e3:.1f} ms, "
+          f"floor {floor / p:.1f}x plain; the recorded pass's other {(r - floor) * 1e3:.1f} ms "
+          f"({(r - floor) / p:.1f}x plain) is gradstep's own Python and holding every gradient")
     return 0
 
 

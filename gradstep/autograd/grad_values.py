@@ -3,7 +3,9 @@
 A recorded pass holds thousands of gradients. Summarising them one by one costs
 several small reductions each; here the small ones (up to ``values.SMALL``
 elements) are concatenated and read with one ``tolist()``, and the large ones
-of the same size are stacked and reduced row-wise (``aminmax``, ``std_mean``).
+of the same size are stacked and reduced row-wise (``amin``, ``amax``, ``std_mean``).
+torch's own work is in ``small_numbers``, ``stack_rows`` and ``row_stats`` (a
+benchmark times them: the floor of a summary that shows torch's own numbers).
 Anything unusual (half precision, integers, complex, subclasses, meta, sparse,
 a row holding NaN or an infinity) goes through ``values.compact`` itself, so
 the output is always exactly the ``compact`` shape: a nested list for a small
@@ -25,6 +27,12 @@ import torch
 
 from gradstep.autograd.values import SMALL, compact, dtype_name, json_float
 
+try:  # one C++ call: each tensor's contiguous().view(-1), concatenated
+    from torch._utils import _flatten_dense_tensors as _flatten
+except ImportError:  # pragma: no cover - older or newer torch
+    def _flatten(tensors: list) -> torch.Tensor:
+        return torch.cat([t.reshape(-1) for t in tensors])
+
 _FAST_DTYPES = (torch.float32, torch.float64)
 _CHUNK_ELEMENTS = 1 << 20  # rows reduced together: a 4 MB float32 buffer, reused
 _SERIAL_ROW = 32768  # at::internal::GRAIN_SIZE: a shorter row is one serial reduction
@@ -34,68 +42,84 @@ def plain_values(tensors: list) -> list:
     """Return ``values.compact(t)`` for every tensor of ``tensors`` (None stays None)."""
     unique = {id(t): t for t in tensors if t is not None}  # the same tensor is summarised once
     plain: dict[int, object] = {}
-    small: dict = {}
-    large: dict = {}
+    small: dict = {}  # (dtype, device) -> [(key, tensor, numel)]
+    large: dict = {}  # (shape, dtype, device) -> [(key, tensor, [(key, tensor), ...])]
     views: dict = {}  # (memory, length, dtype, device) -> [(key, tensor)]: one row for them all
+    tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
     for key, t in unique.items():
         dtype = t.dtype
-        if type(t) is not torch.Tensor or dtype not in _FAST_DTYPES or t.is_sparse or t.is_meta:
+        if type(t) is not tensor_type or dtype not in fast_dtypes or t.is_sparse or t.is_meta:
             plain[key] = compact(t)
             continue
         n = t.numel()
-        if n == 0:
-            plain[key] = compact(t)
-        elif n <= SMALL:
-            small.setdefault(dtype, []).append((key, t, [(key, t)]))
-        else:
-            device = t.get_device()
-            memory = _memory_key(t, n, dtype, device)
-            same = views.get(memory) if memory is not None else None
-            if same is not None:
-                same.append((key, t))
-                continue
-            same = [(key, t)]
-            if memory is not None:
-                views[memory] = same
-            large.setdefault((t.shape, dtype, device), []).append((key, t, same))
+        if n <= SMALL:
+            if n == 0:
+                plain[key] = compact(t)
+            else:
+                small.setdefault((dtype, t.get_device()), []).append((key, t, n))
+            continue
+        device = t.get_device()
+        # Views of one plain contiguous buffer read the same elements in the same
+        # order: they share a row (a longer row may be split across threads).
+        memory = None
+        if n < serial_row and not t.is_neg() and t.is_contiguous():
+            pointer = t.data_ptr()
+            if pointer:
+                memory = (pointer, n, dtype, device)
+                same = views.get(memory)
+                if same is not None:
+                    same.append((key, t))
+                    continue
+        same = [(key, t)]
+        if memory is not None:
+            views[memory] = same
+        large.setdefault((t.shape, dtype, device), []).append((key, t, same))
     with torch.no_grad():
         for group in small.values():
-            _in_batch(_small_group, group, plain)
+            _in_batch(_small_group, group, plain, _small_pairs)
         for group in large.values():
-            _in_batch(_large_group, group, plain)
+            _in_batch(_large_group, group, plain, _large_pairs)
     return [None if t is None else plain[id(t)] for t in tensors]
 
 
-def _memory_key(t: torch.Tensor, n: int, dtype, device: int):
-    """Return what makes two tensors read the same elements in the same order, or None
-    when ``t`` is not a plain contiguous buffer (its summary is then its own)."""
-    if n >= _SERIAL_ROW or t.is_neg() or not t.is_contiguous():
-        return None
-    pointer = t.data_ptr()
-    return None if pointer == 0 else (pointer, n, dtype, device)
-
-
-def _in_batch(summarise, group: list, plain: dict) -> None:
-    """Run ``summarise`` on a group; one by one through ``compact`` if torch cannot batch it."""
+def _in_batch(summarise, group: list, plain: dict, pairs) -> None:
+    """Run ``summarise`` on a group; if torch cannot batch it, every ``(key, tensor)``
+    of ``pairs(group)`` one by one through ``compact``."""
     try:
         summarise(group, plain)
     except RuntimeError:  # e.g. nested or otherwise unusual tensors
-        for _, _, same in group:
-            for key, t in same:
-                plain[key] = compact(t)
+        for key, t in pairs(group):
+            plain[key] = compact(t)
+
+
+def _small_pairs(group: list) -> list:
+    return [(key, t) for key, t, _ in group]
+
+
+def _large_pairs(group: list) -> list:
+    return [pair for _, _, same in group for pair in same]
 
 
 def _small_group(group: list, out: dict) -> None:
-    """Fill ``out`` with the nested lists of small tensors of one dtype (one ``tolist()``)."""
-    flat = torch.cat([t.reshape(-1).cpu() for _, t, _ in group])
-    numbers = flat.tolist()
-    if not bool(torch.isfinite(flat).all()):
+    """Fill ``out`` with the nested lists of small tensors of one dtype and device (one
+    ``tolist()``); an entry is ``(key, tensor, numel)``."""
+    numbers, finite = small_numbers([t for _, t, _ in group])
+    if not finite:
         numbers = [json_float(x) for x in numbers]
     start = 0
-    for i, t, _ in group:
-        end = start + t.numel()
-        out[i] = _nest(numbers[start:end], list(t.shape))
+    for i, t, n in group:
+        end = start + n
+        shape = t.shape
+        out[i] = numbers[start:end] if len(shape) == 1 else _nest(numbers[start:end], list(shape))
         start = end
+
+
+def small_numbers(tensors: list) -> tuple[list, bool]:
+    """Return the elements of ``tensors`` (one dtype and device), each in row-major order,
+    one after the other, as Python numbers (one copy on the device, one ``tolist()``), and
+    whether all of them are finite."""
+    flat = _flatten(tensors).cpu()
+    return flat.tolist(), bool(torch.isfinite(flat).all())
 
 
 def _large_group(group: list, out: dict) -> None:
@@ -104,9 +128,7 @@ def _large_group(group: list, out: dict) -> None:
     the tensor itself first in that list).
 
     Rows are copied into one reused buffer a chunk at a time (a single huge stack
-    would spend its time on fresh memory), then reduced row-wise: min, max and
-    ``torch.std_mean`` (torch's own mean and standard deviation; a sum of squares
-    would lose precision in float32).
+    would spend its time on fresh memory), then reduced row-wise by ``row_stats``.
     """
     first = group[0][1]
     shape, numel, dtype, device = tuple(first.shape), first.numel(), first.dtype, first.device
@@ -115,20 +137,33 @@ def _large_group(group: list, out: dict) -> None:
     buffer = torch.empty((min(rows_per_chunk, len(group)), *shape), dtype=dtype, device=device)
     for start in range(0, len(group), rows_per_chunk):
         chunk = group[start:start + rows_per_chunk]
-        torch.stack([entry[1] for entry in chunk], out=buffer[: len(chunk)])
-        rows = buffer[: len(chunk)].view(len(chunk), numel)
-        std, mean = torch.std_mean(rows, dim=1)
-        stats = torch.stack([rows.amin(1), rows.amax(1), mean, std], dim=1).tolist()
-        for (_, _, same), (low, high, avg, spread) in zip(chunk, stats):
+        rows = stack_rows([entry[1] for entry in chunk], buffer, numel)
+        for (key, _, same), (low, high, avg, spread) in zip(chunk, row_stats(rows)):
             # One test for all four: a NaN or an infinity in any of them makes the sum non-finite.
-            finite = math.isfinite(low + high + avg + spread)
-            for i, t in same:
-                if not finite:
+            if not math.isfinite(low + high + avg + spread):
+                for i, t in same:
                     out[i] = compact(t)  # NaN/Inf inside: count them exactly (and where)
-                    continue
-                out[i] = {"shape": list(t.shape), "dtype": dtype_text, "device": device_text,
+                continue
+            for i, t in same:  # the row's own tensor has the group's shape; a view its own
+                out[i] = {"shape": [*shape] if i == key else list(t.shape),
+                          "dtype": dtype_text, "device": device_text,
                           "min": low, "max": high, "mean": avg, "std": spread,
                           "nan": 0, "inf": 0}
+
+
+def stack_rows(tensors: list, buffer: torch.Tensor, numel: int) -> torch.Tensor:
+    """Copy ``tensors`` (one shape) into the first rows of ``buffer``; return those rows
+    as a ``(len(tensors), numel)`` view."""
+    torch.stack(tensors, out=buffer[: len(tensors)])
+    return buffer[: len(tensors)].view(len(tensors), numel)
+
+
+def row_stats(rows: torch.Tensor) -> list:
+    """Return ``[min, max, mean, std]`` of each row of a 2-D tensor, as Python floats:
+    torch's own ``amin``, ``amax`` and ``std_mean`` (a sum of squares would lose
+    precision in float32)."""
+    std, mean = torch.std_mean(rows, dim=1)
+    return torch.stack([rows.amin(1), rows.amax(1), mean, std], dim=1).tolist()
 
 
 def _nest(numbers: list, shape: list):

@@ -17,8 +17,10 @@ AccumulateGrad runs is copied, since AccumulateGrad adds into it.
 
 from __future__ import annotations
 
+from torch import Tensor
+
 from gradstep.autograd.grad_values import plain_values
-from gradstep.autograd.trace import node_name
+from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.policies.gc_pause import gc_paused
 
 
@@ -48,17 +50,17 @@ class StepRecorder:
     def __enter__(self) -> StepRecorder:
         self._gc.__enter__()
         started, finished, handles = self._started.append, self._finished, self._handles
+        grad_after, leaves = self._grad_after, self._leaves
         try:
             for fn, node_id in self.id_of.items():
                 variable = getattr(fn, "variable", None)
                 if variable is None:
-                    hooks = _pre_hook(started, node_id), _post_hook(finished, node_id)
+                    pre, post = _hooks(started, finished, node_id)
                 else:
-                    self._leaves.add(node_id)
-                    hooks = (_leaf_pre_hook(started, node_id, variable),
-                             _leaf_post_hook(finished, self._grad_after, node_id, variable))
-                handles.append(fn.register_prehook(hooks[0]))
-                handles.append(fn.register_hook(hooks[1]))
+                    leaves.add(node_id)
+                    pre, post = _leaf_hooks(started, finished, grad_after, node_id, variable)
+                handles.append(fn.register_prehook(pre))
+                handles.append(fn.register_hook(post))
         except BaseException:
             self.remove()
             self._gc.__exit__(None, None, None)
@@ -87,22 +89,28 @@ class StepRecorder:
         """Build the step dicts from the hooks' raw events, every tensor as plain data.
 
         A node whose pre-hook ran but whose hook did not raised: its step is ``error``.
-        The tensors of all steps and of ``extra`` are summarised in one batch.
+        What a node sends through a ``next_functions`` slot that leads nowhere (or
+        beyond its slots) is shown as None. The tensors of all steps and of ``extra``
+        are summarised in one batch (``plain_values``), then sliced back into the steps.
         """
         tensors: list = []
-        events = []  # per step: (node id, info, outputs count, sent (None: unfinished))
+        events = []  # per step: (node id, name, outputs count, sent (None: unfinished), leaf label)
         node_of = {node_id: fn for fn, node_id in self.id_of.items()}
-        finished, grad_after = self._finished, self._grad_after
+        finished, grad_after, leaves, labels = self._finished, self._grad_after, self._leaves, self.labels
         for node_id, grad_outputs, before in self._started:
-            info = self._node_info(node_of[node_id], node_id)
+            fn = node_of[node_id]
             tensors += grad_outputs
             sent = finished.get(node_id)
             if sent is not None:
-                sent = _leading(sent, info[1])
+                goes_to = [n for n, _ in fn.next_functions]
+                if len(sent) > len(goes_to) or None in goes_to:
+                    sent = _leading(sent, goes_to)
                 tensors += sent
-            if info[2] is not None:
+            label = None
+            if node_id in leaves:
+                label = labels.get(node_id, node_id)
                 tensors += (before, None if sent is None else grad_after.get(node_id))
-            events.append((node_id, info, len(grad_outputs), sent))
+            events.append((node_id, fn.name().removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
         values = plain_values(tensors)
@@ -112,18 +120,12 @@ class StepRecorder:
             plain_extra[group][name] = value
         self.extra = plain_extra
 
-    def _node_info(self, fn, node_id: str) -> tuple:
-        """Return (name, which ``next_functions`` slots lead somewhere, leaf label or None)."""
-        slots = [n is not None for n, _ in fn.next_functions]
-        label = self.labels.get(node_id, node_id) if node_id in self._leaves else None
-        return node_name(fn), slots, label
 
-
-def _leading(sent: tuple, slots: list) -> tuple | list:
-    """Return ``sent`` with None for each gradient whose slot leads nowhere (or has no slot)."""
-    if len(sent) <= len(slots) and all(slots):
-        return sent  # the common case: every gradient goes on
-    return [g if i < len(slots) and slots[i] else None for i, g in enumerate(sent)]
+def _leading(sent: tuple, goes_to: list) -> list:
+    """Return ``sent`` with None for each gradient whose ``next_functions`` slot leads
+    nowhere (its node is None) or that has no slot."""
+    slots = len(goes_to)
+    return [g if i < slots and goes_to[i] is not None else None for i, g in enumerate(sent)]
 
 
 def _step_dicts(events: list, values: list) -> list[dict]:
@@ -131,13 +133,14 @@ def _step_dicts(events: list, values: list) -> list[dict]:
     in the order ``_to_plain_data`` queued them."""
     steps = []
     at = 0
-    for node_id, (name, _, label), count, sent in events:
-        step = {"index": len(steps), "node": node_id, "name": name,
-                "grad_outputs": values[at:at + count], "grad_inputs": None, "error": sent is None}
-        at += count
+    for index, (node_id, name, count, sent, label) in enumerate(events):
+        end = at + count
+        step = {"index": index, "node": node_id, "name": name,
+                "grad_outputs": values[at:end], "grad_inputs": None, "error": sent is None}
+        at = end
         if sent is not None:
-            step["grad_inputs"] = values[at:at + len(sent)]
-            at += len(sent)
+            at = end + len(sent)
+            step["grad_inputs"] = values[end:at]
         if label is not None:
             step["leaf"], step["grad_before"] = label, values[at]
             if sent is not None:
@@ -147,30 +150,30 @@ def _step_dicts(events: list, values: list) -> list[dict]:
     return steps
 
 
-# The hooks return None: they never change what a node receives or sends.
+# The hooks return None: they never change what a node receives or sends. One call
+# makes both hooks of a node (they share its cells).
 
 
-def _pre_hook(started, node_id: str):
-    def hook(grad_outputs):
+def _hooks(started, finished: dict, node_id: str):
+    def pre_hook(grad_outputs):
         started((node_id, grad_outputs, None))
-    return hook
 
-
-def _leaf_pre_hook(started, node_id: str, variable):
-    def hook(grad_outputs):
-        grad = variable.grad  # AccumulateGrad adds into it in place: copy it now
-        started((node_id, grad_outputs, None if grad is None else grad.detach().clone()))
-    return hook
-
-
-def _post_hook(finished: dict, node_id: str):
     def hook(grad_inputs, grad_outputs):
         finished[node_id] = grad_inputs
-    return hook
+    return pre_hook, hook
 
 
-def _leaf_post_hook(finished: dict, grad_after: dict, node_id: str, variable):
+def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable):
+    def pre_hook(grad_outputs):
+        grad = variable.grad  # AccumulateGrad adds into it in place: copy it now
+        if grad is not None:
+            # A plain tensor that needs no grad is copied without a graph as it is
+            # (detach() first only where the copy could be recorded, or for subclasses).
+            plain = type(grad) is Tensor and not grad.requires_grad
+            grad = grad.clone() if plain else grad.detach().clone()
+        started((node_id, grad_outputs, grad))
+
     def hook(grad_inputs, grad_outputs):
         finished[node_id] = grad_inputs
         grad_after[node_id] = variable.grad
-    return hook
+    return pre_hook, hook

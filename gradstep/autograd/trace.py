@@ -52,9 +52,12 @@ def node_key(fn) -> tuple:
     return ("op", fn._sequence_nr(), fn.name())
 
 
+NAME_PREFIX = "torch::autograd::"  # what ``node_name`` takes off a node's name
+
+
 def node_name(fn) -> str:
     """Return ``fn.name()`` without any ``torch::autograd::`` prefix."""
-    return fn.name().removeprefix("torch::autograd::")
+    return fn.name().removeprefix(NAME_PREFIX)
 
 
 @cache

@@ -298,3 +298,44 @@ def test_a_5000_op_chain_records_every_step_in_order():
     got = check_against_torch(build)
     assert len(got["steps"]) == 5002
     assert [s["node"] for s in got["steps"]] == [f"n{i}" for i in range(5002)]  # a chain
+
+
+class _SendsToBoth(torch.autograd.Function):
+    """Sends a gradient to both inputs, also to one that needs none."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2, grad * 3
+
+
+def test_a_gradient_sent_where_no_node_waits_shows_as_none():
+    a = torch.ones(3, requires_grad=True)
+    root = _SendsToBoth.apply(a, torch.ones(3)).sum()
+    got = record(root, {"a": a})
+    step = next(s for s in got["steps"] if s["name"] == "_SendsToBothBackward")
+    assert step["grad_inputs"] == [[2.0, 2.0, 2.0], None]  # torch computed [3, 3, 3]; it goes nowhere
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_grad_before_of_a_grad_that_needs_grad_is_its_value():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)  # x.grad = 3x^2, with a graph of its own
+    before = x.grad.detach().clone()
+    assert x.grad.requires_grad
+    got = record((x ** 3).sum(), {"x": x}, create_graph=True)
+    leaf_step = got["steps"][-1]
+    assert leaf_step["grad_before"] == before.tolist() == [3.0, 12.0]
+    assert leaf_step["grad_after"] == [6.0, 24.0]
+    assert got["error"] is None
+
+
+def test_grad_before_is_the_grad_before_accumulate_grad_adds_into_it():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    got = record((x * 3).sum(), {"x": x})
+    leaf_step = got["steps"][-1]
+    assert (leaf_step["grad_before"], leaf_step["grad_after"]) == ([2.0, 2.0], [5.0, 5.0])

@@ -89,3 +89,26 @@ def test_views_sharing_a_row_with_nan_each_say_where_it_is():
     for value, t in zip(plain_values(views), views):
         assert value == compact(t)
     assert plain_values(views)[1]["nonfinite_at"] == [[0, 35]]
+
+
+@pytest.mark.parametrize("stage", ["row_stats", "small_numbers"])
+def test_a_group_torch_cannot_batch_falls_back_to_compact_for_every_tensor(monkeypatch, stage):
+    from gradstep.autograd import grad_values
+
+    def refuse(*args):
+        raise RuntimeError("cannot batch")
+
+    torch.manual_seed(3)
+    base = torch.randn(4, 32)
+    tensors = [base, base.view(-1), base.view(2, 64), torch.randn(4, 32), torch.randn(3),
+               torch.tensor(2.0), torch.randn(2, 3)]
+    monkeypatch.setattr(grad_values, stage, refuse)
+    got = plain_values(tensors)
+    assert got == [compact(t) for t in tensors]  # the views that shared a row too
+
+
+def test_small_tensors_of_any_layout_read_in_row_major_order():
+    t = torch.arange(6.0).reshape(2, 3)
+    tensors = [t.t(), torch.tensor(2.5), t[:, 1], torch._neg_view(torch.arange(4.0)),
+               torch.arange(3.0).double(), t.expand(2, 2, 3)]
+    assert plain_values(tensors) == [x.tolist() for x in tensors]
