@@ -61,8 +61,19 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
             items.append({"name": attr.removeprefix("_saved_"), "error": first_line(exc)})
             continue
         if saved is not None:
-            items.append({"name": attr.removeprefix("_saved_"), "value": to_jsonable(_signed(saved))})
+            items.append({"name": attr.removeprefix("_saved_"), "value": _plain_saved(saved)})
     return items
+
+
+def _plain_saved(saved):
+    """Return ``to_jsonable(_signed(saved))``, sizes and dims (ints, or a list or tuple of
+    ints below 2**63: nothing to convert) without a call per element."""
+    kind = type(saved)
+    if kind is int:
+        return saved - 2**64 if 2**63 <= saved < 2**64 else saved
+    if (kind is list or kind is tuple) and all(type(v) is int and v < 2**63 for v in saved):
+        return list(saved)
+    return to_jsonable(_signed(saved))
 
 
 def _signed(saved):
