@@ -74,8 +74,9 @@ def drawn_graph(trace: Trace, *, device: str | None = None) -> nx.MultiDiGraph:
 def _written_as_it_is(node_id: str, attrs: dict) -> bool:
     """Return True when ``_node_json`` would copy ``attrs`` unchanged."""
     keys = tuple(attrs)
-    return ((keys == NODE_FIELDS and attrs["kind"] != "leaf") or (keys == _LEAF_FIELDS and attrs["kind"] == "leaf")) \
-        and attrs["id"] == node_id and attrs["saved"] is not None
+    leaf = attrs.get("kind") == "leaf"
+    fields = keys == (_LEAF_FIELDS if leaf else NODE_FIELDS)
+    return fields and attrs["id"] == node_id and attrs["saved"] is not None
 
 
 def _edges_by_source(graph: nx.MultiDiGraph) -> list[dict]:
