@@ -120,13 +120,14 @@ def _depth_first_order(aug: LayeredGraph, n_real: int) -> list:
 def _dfs_append(aug: LayeredGraph, start: int, seen: list, layers: list) -> None:
     layer, down = aug.layer, aug.down
     stack = [start]
+    pop, push = stack.pop, stack.extend
     while stack:
-        v = stack.pop()
+        v = pop()
         if seen[v]:
             continue
         seen[v] = True
         layers[layer[v]].append(v)
-        stack.extend(reversed(down[v]))
+        push(down[v][::-1])
 
 
 def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
@@ -234,7 +235,7 @@ class _WideLayers:
         nodes, steps, sides = self.layers[i]
         owner, flat, has, degree = sides[side]
         total = np.bincount(owner, weights=pos[flat], minlength=len(nodes))
-        key = np.where(has, total / degree, pos[nodes])
+        key = total / degree if has is None else np.where(has, total / degree, pos[nodes])
         current = np.asarray(current, dtype=np.int64)
         ordered = current[np.argsort(key[self.slot[current]], kind="stable")]
         pos[ordered] = steps
@@ -262,7 +263,8 @@ def _joined(first: tuple, second: tuple) -> tuple[np.ndarray, np.ndarray]:
 def _csr_rows(nodes: np.ndarray, cuts: np.ndarray, lengths: np.ndarray,
               flat_all: np.ndarray) -> list:
     """Return per layer of ``nodes`` (split at ``cuts``): (owner slot per neighbour entry,
-    neighbour ids, has neighbours, degree at least 1), each node's neighbours in list order
+    neighbour ids, has neighbours (None: all have), degree at least 1), each node's
+    neighbours in list order
     (``lengths`` and ``flat_all``: every node's list, from ``_flat_lists``)."""
     starts = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
@@ -275,7 +277,8 @@ def _csr_rows(nodes: np.ndarray, cuts: np.ndarray, lengths: np.ndarray,
     for layer_degree, flat_part in zip(np.split(degree, cuts),
                                        np.split(flat, entry_cuts[cuts - 1])):
         owner = np.repeat(np.arange(len(layer_degree)), layer_degree)
-        rows.append((owner, flat_part, layer_degree > 0, np.maximum(layer_degree, 1)))
+        has = layer_degree > 0
+        rows.append((owner, flat_part, None if has.all() else has, np.maximum(layer_degree, 1)))
     return rows
 
 

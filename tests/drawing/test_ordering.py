@@ -111,8 +111,9 @@ def test_joined_flat_lists_are_the_joined_lists_flat():
 def lexsorted_layer(wide, i, side, pos):
     """The wide layer's sort as it was: a lexsort by barycenter, then place."""
     nodes, steps, sides = wide.layers[i]
-    owner, flat, has, degree = sides[side]
+    owner, flat, _, degree = sides[side]
     here = pos[nodes]
+    has = np.bincount(owner, minlength=len(nodes)) > 0
     key = np.where(has, np.bincount(owner, weights=pos[flat], minlength=len(nodes)) / degree, here)
     ordered = nodes[np.lexsort((here, key))]
     pos[ordered] = steps
