@@ -7,6 +7,8 @@ layer it crosses (nodes ``0..n-1`` are the real ones, dummies follow).
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 
@@ -124,12 +126,12 @@ class LayeredGraph:
             # the bend points, numbered on from the last node, one per layer between
             first = len(layer)
             layer.extend(range(ranks[u] + 1, ranks[v]))
-            chain = [u, *range(first, len(layer)), v]
-            up.extend([a] for a in chain[:-2])  # a bend point's one node above
-            down.extend([b] for b in chain[2:])  # and below
+            path = [u, *range(first, len(layer)), v]
+            up.extend([a] for a in path[:-2])  # a bend point's one node above
+            down.extend([b] for b in path[2:])  # and below
             down[u].append(first)
             up[v].append(len(layer) - 1)
-            chains.append(chain)
+            chains.append(path)
 
     @property
     def size(self) -> int:
@@ -138,9 +140,10 @@ class LayeredGraph:
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (upper, lower) arrays of all augmented edges (cached)."""
         if not hasattr(self, "_edges"):
-            eu = [v for v in range(self.size) for _ in self.down[v]]
-            ev = [w for v in range(self.size) for w in self.down[v]]
-            self._edges = (np.asarray(eu, dtype=np.int64), np.asarray(ev, dtype=np.int64))
+            degree = np.fromiter(map(len, self.down), dtype=np.int64, count=self.size)
+            ev = np.fromiter(chain.from_iterable(self.down), dtype=np.int64,
+                             count=int(degree.sum()))
+            self._edges = (np.repeat(np.arange(self.size, dtype=np.int64), degree), ev)
         return self._edges
 
     def down_degrees(self) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,8 @@
 
 import random
 
+import numpy as np
+
 from gradstep.drawing.layering import LayeredGraph, _topological_order, assign_layers
 
 
@@ -66,3 +68,14 @@ def test_layered_graph_is_the_plain_loop():
             ranks = [r * rng.choice([1, 2, 5]) for r in ranks]
         aug = LayeredGraph(ranks, src, dst)
         assert (aug.layer, aug.up, aug.down, aug.chains) == plain_layered_graph(ranks, src, dst)
+
+
+def test_edge_arrays_list_every_node_s_edges_down_in_order():
+    rng = random.Random(5)
+    for _ in range(100):
+        n, src, dst = random_dag(rng)
+        aug = LayeredGraph(assign_layers(n, src, dst), src, dst)
+        eu, ev = aug.edge_arrays()
+        pairs = [(v, w) for v in range(aug.size) for w in aug.down[v]]
+        assert list(zip(eu.tolist(), ev.tolist())) == pairs
+        assert eu.dtype == ev.dtype == np.int64
