@@ -7,6 +7,8 @@ layer it crosses (nodes ``0..n-1`` are the real ones, dummies follow).
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 
@@ -64,11 +66,10 @@ def _topological_order(n: int, src: list, dst: list) -> tuple[list, list, list]:
     """Return (order, predecessors, successors) of an acyclic graph."""
     preds = [[] for _ in range(n)]
     succs = [[] for _ in range(n)]
-    indeg = [0] * n
     for u, v in zip(src, dst):
         preds[v].append(u)
         succs[u].append(v)
-        indeg[v] += 1
+    indeg = list(map(len, preds))
     todo = [i for i in range(n - 1, -1, -1) if indeg[i] == 0]
     order = []
     while todo:
@@ -89,12 +90,15 @@ def assign_layers(n: int, src: list, dst: list) -> list:
     """
     order, preds, succs = _topological_order(n, src, dst)
     layer = [0] * n
+    of = layer.__getitem__
     for v in order:
         if preds[v]:
-            layer[v] = max(layer[u] for u in preds[v]) + 1
+            layer[v] = max(map(of, preds[v])) + 1
     for v in reversed(order):
-        if succs[v] and len(set(succs[v])) >= len(set(preds[v])):
-            lowest = min(layer[s] for s in succs[v]) - 1
+        below, above = succs[v], preds[v]
+        # (one predecessor or none: never more distinct ones than successors)
+        if below and (len(above) < 2 or len(set(below)) >= len(set(above))):
+            lowest = min(map(of, below)) - 1
             if lowest > layer[v]:
                 layer[v] = lowest
     return layer
@@ -108,26 +112,26 @@ class LayeredGraph:
     """
 
     def __init__(self, ranks: list, src: list, dst: list):
-        self.layer = list(ranks)
+        self.layer = layer = list(ranks)
         n = len(ranks)
-        self.up = [[] for _ in range(n)]
-        self.down = [[] for _ in range(n)]
-        self.chains = []
+        self.up = up = [[] for _ in range(n)]
+        self.down = down = [[] for _ in range(n)]
+        self.chains = chains = []
         for u, v in zip(src, dst):
-            chain = [u]
-            for r in range(ranks[u] + 1, ranks[v]):
-                chain.append(self._new_dummy(r))
-            chain.append(v)
-            for a, b in zip(chain, chain[1:]):
-                self.down[a].append(b)
-                self.up[b].append(a)
-            self.chains.append(chain)
-
-    def _new_dummy(self, rank: int) -> int:
-        self.layer.append(rank)
-        self.up.append([])
-        self.down.append([])
-        return len(self.layer) - 1
+            if ranks[v] - ranks[u] < 2:  # adjacent layers: no bend point
+                down[u].append(v)
+                up[v].append(u)
+                chains.append([u, v])
+                continue
+            # the bend points, numbered on from the last node, one per layer between
+            first = len(layer)
+            layer.extend(range(ranks[u] + 1, ranks[v]))
+            path = [u, *range(first, len(layer)), v]
+            up.extend([a] for a in path[:-2])  # a bend point's one node above
+            down.extend([b] for b in path[2:])  # and below
+            down[u].append(first)
+            up[v].append(len(layer) - 1)
+            chains.append(path)
 
     @property
     def size(self) -> int:
@@ -136,9 +140,10 @@ class LayeredGraph:
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (upper, lower) arrays of all augmented edges (cached)."""
         if not hasattr(self, "_edges"):
-            eu = [v for v in range(self.size) for _ in self.down[v]]
-            ev = [w for v in range(self.size) for w in self.down[v]]
-            self._edges = (np.asarray(eu, dtype=np.int64), np.asarray(ev, dtype=np.int64))
+            degree = np.fromiter(map(len, self.down), dtype=np.int64, count=self.size)
+            ev = np.fromiter(chain.from_iterable(self.down), dtype=np.int64,
+                             count=int(degree.sum()))
+            self._edges = (np.repeat(np.arange(self.size, dtype=np.int64), degree), ev)
         return self._edges
 
     def down_degrees(self) -> tuple[np.ndarray, np.ndarray]:

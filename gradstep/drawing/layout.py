@@ -87,8 +87,10 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None,
     src = [index[u] for u, _, _ in edges]
     dst = [index[v] for _, v, _ in edges]
     flipped = feedback_edges(len(nodes), src, dst)
-    up_src = [dst[i] if flipped[i] else src[i] for i in range(len(edges))]
-    up_dst = [src[i] if flipped[i] else dst[i] for i in range(len(edges))]
+    up_src, up_dst = src, dst  # (the same lists where no edge is turned round)
+    if any(flipped):
+        up_src = [dst[i] if flipped[i] else src[i] for i in range(len(edges))]
+        up_dst = [src[i] if flipped[i] else dst[i] for i in range(len(edges))]
     ranks = assign_layers(len(nodes), up_src, up_dst)
     aug = LayeredGraph(ranks, up_src, up_dst)
     layers = initial_order(aug, len(nodes))
@@ -164,6 +166,8 @@ def _box_sizes(graph, nodes: list, sizes: dict | None, label_lines: dict | None 
     measured = dict(zip(missing, node_sizes((graph.nodes[n] for n in missing), made)))
     if made is not None:
         label_lines.update(zip(missing, made))
+    if not sizes:  # every node measured, in the nodes' order
+        return measured
     return {n: sizes.get(n) or measured[n] for n in nodes}
 
 

@@ -120,13 +120,14 @@ def _depth_first_order(aug: LayeredGraph, n_real: int) -> list:
 def _dfs_append(aug: LayeredGraph, start: int, seen: list, layers: list) -> None:
     layer, down = aug.layer, aug.down
     stack = [start]
+    pop, push = stack.pop, stack.extend
     while stack:
-        v = stack.pop()
+        v = pop()
         if seen[v]:
             continue
         seen[v] = True
         layers[layer[v]].append(v)
-        stack.extend(reversed(down[v]))
+        push(down[v][::-1])
 
 
 def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
@@ -145,6 +146,7 @@ def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
     # a node's position as a fraction of its layer's width is pos / span
     width = np.bincount(aug.layer_array())
     span = np.maximum(width[aug.layer_array()] - 1, 1).astype(float)
+    best_pos = pos.copy()
     stale = 0
     for sweep in range(SWEEPS):
         # The first pair of sweeps looks at one neighbour layer (above going down, below
@@ -156,20 +158,31 @@ def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
             neighbours = {"up": aug.up, "down": aug.down, "both": both}[side]
             pos = _sweep(layers, pos, span, wide, down, side, neighbours)
         if aug.size <= _TRANSPOSE_LIMIT:
+            layers[:] = _as_lists(layers)
             listed = pos.tolist()
             _transpose(layers, aug, listed)
             pos = np.asarray(listed, dtype=np.int64)
         count = count_layer_crossings(aug, pos)
         if count < best_count:
-            best_count, best = count, [list(layer) for layer in layers]
+            best_count, best, best_pos = count, _copied(layers), pos.copy()
             stale = 0
         else:
             stale += 1
-            layers[:] = [list(layer) for layer in best]
-            pos = _positions(layers, aug.size)
+            layers[:] = _copied(best)
+            pos = best_pos.copy()  # the places of ``best``, as _positions would make them
         if best_count == 0 or stale >= 3:
             break
-    return best
+    return _as_lists(best)
+
+
+def _copied(layers: list) -> list:
+    """Return a copy of ``layers`` (lists of nodes, or arrays: ``_WideLayers.sort`` makes those)."""
+    return [layer.copy() if isinstance(layer, np.ndarray) else list(layer) for layer in layers]
+
+
+def _as_lists(layers: list) -> list:
+    """Return ``layers`` with every array of nodes made a list of ints."""
+    return [layer.tolist() if isinstance(layer, np.ndarray) else layer for layer in layers]
 
 
 def _sweep(layers: list, pos: np.ndarray, span: np.ndarray, wide, down: bool, side: str,
@@ -183,7 +196,7 @@ def _sweep(layers: list, pos: np.ndarray, span: np.ndarray, wide, down: bool, si
         if len(layers[i]) < 2:
             continue
         if i in wide.layers:
-            layers[i] = wide.sort(i, side, frac)
+            layers[i] = wide.sort(i, side, frac, layers[i])
         else:
             _sort_by_barycenter(layers[i], neighbours, frac)
     # every fraction is now i / span of its new place i (or the old one: a layer left alone)
@@ -198,12 +211,14 @@ class _WideLayers:
     def __init__(self, aug: LayeredGraph, layers: list):
         wide = [i for i, layer in enumerate(layers) if len(layer) >= self.MIN_WIDTH]
         self.layers = {}
+        self.slot = np.zeros(aug.size, dtype=np.int64)  # a wide layer's node: its place in nodes
         if not wide:
             return
         sizes = [len(layers[i]) for i in wide]
         nodes = np.fromiter(chain.from_iterable(layers[i] for i in wide), dtype=np.int64,
                             count=sum(sizes))
         cuts = np.cumsum(sizes)[:-1]
+        self.slot[nodes] = np.arange(len(nodes)) - np.repeat(np.r_[0, cuts], sizes)
         up, down = _flat_lists(aug.up), _flat_lists(aug.down)
         csr = {side: _csr_rows(nodes, cuts, *flat)
                for side, flat in (("up", up), ("down", down), ("both", _joined(up, down)))}
@@ -211,17 +226,20 @@ class _WideLayers:
             steps = np.arange(sizes[j]) / max(sizes[j] - 1, 1)
             self.layers[i] = (layer_nodes, steps, {side: rows[j] for side, rows in csr.items()})
 
-    def sort(self, i: int, side: str, pos: np.ndarray) -> list:
-        """Return layer ``i`` sorted by barycenter of its ``side`` neighbours; ``pos`` is
-        updated in place."""
+    def sort(self, i: int, side: str, pos: np.ndarray, current) -> np.ndarray:
+        """Return layer ``i`` (``current``: its nodes in their order, by place) sorted by
+        barycenter of its ``side`` neighbours, then by place; ``pos`` is updated in place.
+
+        A stable sort of the barycenters in the current order: ties keep their places.
+        """
         nodes, steps, sides = self.layers[i]
         owner, flat, has, degree = sides[side]
-        here = pos[nodes]
         total = np.bincount(owner, weights=pos[flat], minlength=len(nodes))
-        key = np.where(has, total / degree, here)
-        ordered = nodes[np.lexsort((here, key))]
+        key = total / degree if has is None else np.where(has, total / degree, pos[nodes])
+        current = np.asarray(current, dtype=np.int64)
+        ordered = current[np.argsort(key[self.slot[current]], kind="stable")]
         pos[ordered] = steps
-        return ordered.tolist()
+        return ordered
 
 
 def _flat_lists(lists: list) -> tuple[np.ndarray, np.ndarray]:
@@ -245,7 +263,8 @@ def _joined(first: tuple, second: tuple) -> tuple[np.ndarray, np.ndarray]:
 def _csr_rows(nodes: np.ndarray, cuts: np.ndarray, lengths: np.ndarray,
               flat_all: np.ndarray) -> list:
     """Return per layer of ``nodes`` (split at ``cuts``): (owner slot per neighbour entry,
-    neighbour ids, has neighbours, degree at least 1), each node's neighbours in list order
+    neighbour ids, has neighbours (None: all have), degree at least 1), each node's
+    neighbours in list order
     (``lengths`` and ``flat_all``: every node's list, from ``_flat_lists``)."""
     starts = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
@@ -258,7 +277,8 @@ def _csr_rows(nodes: np.ndarray, cuts: np.ndarray, lengths: np.ndarray,
     for layer_degree, flat_part in zip(np.split(degree, cuts),
                                        np.split(flat, entry_cuts[cuts - 1])):
         owner = np.repeat(np.arange(len(layer_degree)), layer_degree)
-        rows.append((owner, flat_part, layer_degree > 0, np.maximum(layer_degree, 1)))
+        has = layer_degree > 0
+        rows.append((owner, flat_part, None if has.all() else has, np.maximum(layer_degree, 1)))
     return rows
 
 

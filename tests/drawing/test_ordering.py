@@ -14,6 +14,7 @@ from gradstep.drawing.ordering import (
     _joined,
     _ordered_inversions,
     _positions,
+    _WideLayers,
     count_layer_crossings,
     initial_order,
 )
@@ -105,3 +106,40 @@ def test_joined_flat_lists_are_the_joined_lists_flat():
         lengths, flat = _joined(_flat_lists(a), _flat_lists(b))
         want_lengths, want_flat = _flat_lists([x + y for x, y in zip(a, b)])
         assert lengths.tolist() == want_lengths.tolist() and flat.tolist() == want_flat.tolist()
+
+
+def lexsorted_layer(wide, i, side, pos):
+    """The wide layer's sort as it was: a lexsort by barycenter, then place."""
+    nodes, steps, sides = wide.layers[i]
+    owner, flat, _, degree = sides[side]
+    here = pos[nodes]
+    has = np.bincount(owner, minlength=len(nodes)) > 0
+    key = np.where(has, np.bincount(owner, weights=pos[flat], minlength=len(nodes)) / degree, here)
+    ordered = nodes[np.lexsort((here, key))]
+    pos[ordered] = steps
+    return ordered.tolist()
+
+
+def test_wide_layer_sort_is_the_lexsort_by_barycenter_then_place():
+    """Ties (nodes with the same neighbours, nodes with none on a side) keep their places."""
+    for seed in range(6):
+        graph = samples.layered_dag(600, width=40, seed=seed, reach=seed % 3)
+        index = {n: i for i, n in enumerate(graph.nodes)}
+        src = [index[u] for u, _ in graph.edges()]
+        dst = [index[v] for _, v in graph.edges()]
+        aug = LayeredGraph(assign_layers(len(index), src, dst), src, dst)
+        layers = initial_order(aug, len(index))
+        wide = _WideLayers(aug, layers)
+        assert wide.layers
+        rng = random.Random(seed)
+        for layer in layers:
+            rng.shuffle(layer)
+        span = np.maximum(np.bincount(aug.layer_array())[aug.layer_array()] - 1, 1).astype(float)
+        frac = _positions(layers, aug.size) / span
+        want = frac.copy()
+        for side in ("up", "down", "both", "up"):
+            for i in wide.layers:
+                expected = lexsorted_layer(wide, i, side, want)
+                layers[i] = wide.sort(i, side, frac, layers[i])
+                assert layers[i].tolist() == expected
+                assert frac.tolist() == want.tolist()

@@ -1,0 +1,81 @@
+"""The layers and bend points against the plain loops they were first written as."""
+
+import random
+
+import numpy as np
+
+from gradstep.drawing.layering import LayeredGraph, _topological_order, assign_layers
+
+
+def plain_assign_layers(n, src, dst):
+    order, preds, succs = _topological_order(n, src, dst)
+    layer = [0] * n
+    for v in order:
+        if preds[v]:
+            layer[v] = max(layer[u] for u in preds[v]) + 1
+    for v in reversed(order):
+        if succs[v] and len(set(succs[v])) >= len(set(preds[v])):
+            lowest = min(layer[s] for s in succs[v]) - 1
+            if lowest > layer[v]:
+                layer[v] = lowest
+    return layer
+
+
+def plain_layered_graph(ranks, src, dst):
+    layer, up, down, chains = list(ranks), [[] for _ in ranks], [[] for _ in ranks], []
+    for u, v in zip(src, dst):
+        chain = [u]
+        for r in range(ranks[u] + 1, ranks[v]):
+            layer.append(r)
+            up.append([])
+            down.append([])
+            chain.append(len(layer) - 1)
+        chain.append(v)
+        for a, b in zip(chain, chain[1:]):
+            down[a].append(b)
+            up[b].append(a)
+        chains.append(chain)
+    return layer, up, down, chains
+
+
+def random_dag(rng):
+    """Edges from lower to higher index: parallel edges, several predecessors and successors
+    (some repeated), long edges."""
+    n = rng.choice([1, 2, 5, 40, 300])
+    src, dst = [], []
+    for _ in range(rng.randrange(0, 3 * n)):
+        u, v = sorted(rng.sample(range(n), 2)) if n > 1 else (0, 0)
+        if u != v:
+            for _ in range(rng.choice([1, 1, 1, 2])):
+                src.append(u)
+                dst.append(v)
+    return n, src, dst
+
+
+def test_assign_layers_is_the_plain_loop():
+    rng = random.Random(3)
+    for _ in range(300):
+        n, src, dst = random_dag(rng)
+        assert assign_layers(n, src, dst) == plain_assign_layers(n, src, dst)
+
+
+def test_layered_graph_is_the_plain_loop():
+    rng = random.Random(4)
+    for _ in range(300):
+        n, src, dst = random_dag(rng)
+        ranks = assign_layers(n, src, dst)
+        if rng.random() < 0.3:  # layers of any spread, not only the layering's
+            ranks = [r * rng.choice([1, 2, 5]) for r in ranks]
+        aug = LayeredGraph(ranks, src, dst)
+        assert (aug.layer, aug.up, aug.down, aug.chains) == plain_layered_graph(ranks, src, dst)
+
+
+def test_edge_arrays_list_every_node_s_edges_down_in_order():
+    rng = random.Random(5)
+    for _ in range(100):
+        n, src, dst = random_dag(rng)
+        aug = LayeredGraph(assign_layers(n, src, dst), src, dst)
+        eu, ev = aug.edge_arrays()
+        pairs = [(v, w) for v in range(aug.size) for w in aug.down[v]]
+        assert list(zip(eu.tolist(), ev.tolist())) == pairs
+        assert eu.dtype == ev.dtype == np.int64
