@@ -53,7 +53,7 @@ VIEW = 1  # a call of a view op (``t()``, ``view``, ``transpose``): a new view
 SEEN = 2  # anything else (a user function, a module): maybe an old tensor
 ITEM = 3  # ``name[index]``: new (a view or not) when ``name`` holds a tensor, else SEEN
 
-MAX_VALUES = 500_000  # node outputs kept per run (a long top-level loop makes new nodes)
+MAX_VALUES = 500_000  # nodes with values kept per run (a long top-level loop makes new nodes)
 
 
 class ValueStore:

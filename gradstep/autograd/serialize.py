@@ -53,9 +53,10 @@ def drawn_graph(trace: Trace, *, device: str | None = None) -> nx.MultiDiGraph:
     caller done with the trace).
 
     That is where ``graph_to_json`` would change nothing: nodes made ``n0``, ``n1``, ...
-    in order, each with exactly the fields it writes, in its order. The edges then go in
-    as ``graph_from_json`` puts them: ``trace_graph`` adds a source's edges in slot
-    order, and sources in id order, as the JSON's sorted edges come.
+    in order, each with exactly the fields it writes, in its order (checked; else the
+    round trip is taken). The edges then go in as ``graph_from_json`` puts them only for
+    a trace made by ``trace_graph`` (not checked): it adds a source's edges in slot order
+    with ``{slot, input_nr}`` data, and sources in id order, as the JSON's sorted edges come.
     """
     graph = trace.graph
     ids = list(graph._node)
@@ -94,8 +95,9 @@ def _edges_by_source(graph: nx.MultiDiGraph) -> list[dict]:
     return edges
 
 
-def _slot(edge: dict):
-    return edge["slot"]
+def _slot(edge: dict) -> tuple:
+    # a 1-tuple, as the full sort's (source, slot) key: equal slots are never compared
+    return (edge["slot"],)
 
 
 def _node_json(node_id: str, attrs: dict) -> dict:

@@ -106,9 +106,8 @@ class StepRecorder:
                 if len(sent) > len(goes_to) or None in goes_to:
                     sent = _leading(sent, goes_to)
                 tensors += sent
-            label = None
-            if node_id in leaves:
-                label = labels.get(node_id, node_id)
+            label = labels.get(node_id, node_id) if node_id in leaves else None
+            if label is not None:  # what _step_dicts reads: a leaf's .grad before and after
                 tensors += (before, None if sent is None else grad_after.get(node_id))
             events.append((node_id, fn.name().removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]

@@ -273,9 +273,20 @@ def answer(session, request: dict, limit: int) -> dict:
     result = call(session, method, params)
     interrupted = _Interrupt.requested
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
-        result = writing.after_run(result, keep and not interrupted, session)
+        result = _after_run(result, keep and not interrupted, session, params)
     return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
             "interrupted": interrupted}
+
+
+def _after_run(result: object, keep: bool, session, params: dict) -> object:
+    """Return ``writing.after_run``'s reply; making a kept graph's trace JSON for the reply
+    can fail as the run itself could (memory): that is the run's failure, not the kernel's end."""
+    try:
+        return writing.after_run(result, keep, session)
+    except MemoryError as exc:
+        return failure_reply("run", explain_base_exception(exc, params), params)
+    except Exception as exc:
+        return internal_failure("run", params, f"the trace could not be made: {exc!r}")
 
 
 def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:

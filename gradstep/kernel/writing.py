@@ -98,7 +98,7 @@ def write(params: dict) -> dict:
     return _reply(written=str(path))
 
 
-def _take() -> dict:
+def _take() -> object:
     """Return the kept trace (JSON or graph) and keep it no more: the caller holds the only
     reference, so its memory can go as soon as the caller is done with it (a 100,000-node
     trace: ~0.2 GB)."""

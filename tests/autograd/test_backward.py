@@ -339,3 +339,19 @@ def test_grad_before_is_the_grad_before_accumulate_grad_adds_into_it():
     got = record((x * 3).sum(), {"x": x})
     leaf_step = got["steps"][-1]
     assert (leaf_step["grad_before"], leaf_step["grad_after"]) == ([2.0, 2.0], [5.0, 5.0])
+
+
+def test_a_leaf_labelled_none_shows_no_grad_change_and_shifts_no_value():
+    a = torch.ones(3, requires_grad=True)
+    b = torch.ones(3, requires_grad=True)
+    loss = (a * 2 + b * 3).sum()
+    trace = trace_graph(loss)
+    ids = {trace.id_of[loss.grad_fn.next_functions[0][0].next_functions[i][0].next_functions[0][0]]: t
+           for i, t in enumerate((a, b))}
+    labels = {node_id: ("a" if t is a else None) for node_id, t in ids.items()}
+    got = record_backward(loss, trace.id_of, labels=labels)
+    by_name = {s["name"]: s for s in got["steps"] if s["name"] != "AccumulateGrad"}
+    assert by_name["MulBackward0"]["grad_outputs"] == [[1.0, 1.0, 1.0]]
+    leaves = [s for s in got["steps"] if s["name"] == "AccumulateGrad"]
+    assert sorted("leaf" in s for s in leaves) == [False, True]
+    assert all(s["grad_outputs"] in ([[2.0, 2.0, 2.0]], [[3.0, 3.0, 3.0]]) for s in leaves)

@@ -266,3 +266,30 @@ def test_a_kept_graph_not_kept_goes_back_into_the_reply():
     assert writing.Kept.trace is None and session.take_graph() is None
     expected = Session().run(source)
     assert json_line(_without_seq(reply)) == json_line(_without_seq(expected))
+
+
+def test_a_kept_graph_that_cannot_become_json_fails_the_run_not_the_kernel(monkeypatch):
+    """The reply's trace JSON of a kept graph is made after the run (a stop the snippet
+    caught): running out of memory there is the run's failure, as it was inside the run."""
+    from gradstep.kernel import worker
+
+    def no_memory(graph):
+        raise MemoryError("cannot allocate")
+
+    monkeypatch.setattr(writing, "_json_of", no_memory)
+    session = Session()
+    source = "x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n"
+    params = {"source": source}
+    reply = worker._after_run(session.run(source, keep_graph=True), False, session, params)
+    assert reply["ok"] is False and reply["error"]["kind"] == "memory"
+    assert worker.upgrade_memory_error(reply, 8 << 30)["error"]["kind"] == "memory"
+
+
+def test_edges_whose_slots_cannot_be_ordered_list_as_before():
+    from gradstep.autograd.serialize import graph_to_json
+
+    data = {"root": "n0", "device": "cpu", "edges": [
+        {"source": "n0", "target": "n1", "slot": None, "input_nr": 0},
+        {"source": "n0", "target": "n2", "slot": None, "input_nr": 0}],
+        "nodes": [{"id": f"n{i}", "kind": "op", "name": "X"} for i in range(3)]}
+    assert [e["target"] for e in graph_to_json(graph_from_json(data))["edges"]] == ["n1", "n2"]
