@@ -141,8 +141,11 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
     snippet = tmp_path / "forever.py"
     snippet.write_text(f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
                        "while True:\n    time.sleep(0.05)\n")
+    # Ctrl+C as in a terminal, also when the suite itself runs where SIGINT is ignored (a
+    # background job without job control): a child would inherit the ignoring
     proc = subprocess.Popen([sys.executable, "-m", "gradstep", "trace", str(snippet), "--json"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert wait_until(lambda: marker.exists() and marker.read_text(), 120)
     kernel_pid = int(marker.read_text())
     proc.send_signal(signal.SIGINT)
