@@ -22,14 +22,11 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None,
     root = trace.root_id if isinstance(trace, Trace) else graph.graph.get("root", "n0")
     items = list(graph.nodes(data=True))
     ids = [node_id for node_id, _ in items]
-    # A trace's nodes are made n0, n1, ... in order: then no sort is needed (the same order).
-    in_order = ids == [f"n{i}" for i in range(len(ids))]
+    in_order = _numbered(ids)  # a trace's nodes: then no sort is needed (the same order)
     if not in_order:
         items.sort(key=_id_order)
-    if share and in_order and all(_written_as_it_is(node_id, attrs) for node_id, attrs in items):
-        nodes = [attrs for _, attrs in items]
-    else:
-        nodes = [_node_json(node_id, attrs) for node_id, attrs in items]
+    nodes = [attrs if share and _written_as_it_is(node_id, attrs) else _node_json(node_id, attrs)
+             for node_id, attrs in items]
     if in_order and list(graph._succ) == ids:
         edges = _edges_by_source(graph)
     else:
@@ -60,8 +57,8 @@ def drawn_graph(trace: Trace, *, device: str | None = None) -> nx.MultiDiGraph:
     """
     graph = trace.graph
     ids = list(graph._node)
-    if ids != [f"n{i}" for i in range(len(ids))] or list(graph._succ) != ids or not all(
-            map(_written_as_it_is, ids, graph._node.values())):
+    if not (_numbered(ids) and list(graph._succ) == ids
+            and all(map(_written_as_it_is, ids, graph._node.values()))):
         return graph_from_json(graph_to_json(trace, device=device))
     if device is None:
         device = graph.nodes[trace.root_id].get("device") if trace.root_id in graph else None
@@ -70,6 +67,11 @@ def drawn_graph(trace: Trace, *, device: str | None = None) -> nx.MultiDiGraph:
     if len(trace.root_ids) > 1:
         graph.graph["roots"] = list(trace.root_ids)
     return graph
+
+
+def _numbered(ids: list) -> bool:
+    """Return True for ids ``n0``, ``n1``, ... in that order (as ``trace_graph`` makes them)."""
+    return ids == [f"n{i}" for i in range(len(ids))]
 
 
 def _written_as_it_is(node_id: str, attrs: dict) -> bool:
@@ -103,11 +105,9 @@ def _slot(edge: dict) -> tuple:
 def _node_json(node_id: str, attrs: dict) -> dict:
     # Attributes made by trace_graph are JSON-safe already (values.tensor_value);
     # only foreign graphs need converting, and strict_json.dumps converts again anyway.
-    keys = tuple(attrs)
-    if keys == NODE_FIELDS or (keys == _LEAF_FIELDS and attrs["kind"] == "leaf"):
-        out = attrs.copy()  # made by trace_graph: these fields in this order already
-    else:
-        out = {name: attrs.get(name) for name in NODE_FIELDS}
+    if _written_as_it_is(node_id, attrs):
+        return attrs.copy()  # made by trace_graph: these fields in this order already
+    out = {name: attrs.get(name) for name in NODE_FIELDS}
     out["id"] = node_id
     if out["kind"] == "leaf" and "formula" in out:
         for name in FORMULA_FIELDS:  # a leaf has no formula of its own: AccumulateGrad adds into .grad

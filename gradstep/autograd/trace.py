@@ -178,7 +178,7 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
         attrs.update(_tensor_meta(variable), value=summary(variable))
         attrs["saved"] = saved_items(fn, slots=slots)
         return attrs
-    name = key[2].removeprefix("torch::autograd::")
+    name = key[2].removeprefix(NAME_PREFIX)
     shape, dtype, device = _output_meta(fn)
     value = _node_value(values.get(key))
     # Values are matched by tensor identity (observe.py); a shape that is not the

@@ -268,8 +268,6 @@ def answer(session, request: dict, limit: int) -> dict:
     keep = method == "run" and bool(params.pop("keep_trace", False))
     if keep and hasattr(session, "take_graph"):  # the graph kept as it is (Session.run)
         params = {**params, "keep_graph": True}
-    elif keep and hasattr(session, "forget_records"):  # records forgotten unwalked
-        params = {**params, "keep_records": False}
     result = call(session, method, params)
     interrupted = _Interrupt.requested
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent

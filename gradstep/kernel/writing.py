@@ -48,11 +48,11 @@ def after_run(result: object, keep: bool, session=None) -> object:
     """Return ``run``'s reply: without its trace, kept here, when ``keep`` and the snippet
     ran to its end; else ``result`` as it is (and any older kept trace is forgotten).
 
-    A kept trace is all the caller wants of the run: the session forgets its own records
-    (``Session.forget_records``; the snippet's variables stay), which leaves the memory
-    to the drawing (a 100,000-node export stays under 1 GB). A session that kept its
-    graph instead of the trace JSON (``Session.run(keep_graph=True)``) hands it over
+    A session that kept its graph instead of the trace JSON (``Session.run(keep_graph=True)``,
+    which forgets its own records of the run: the snippet's variables stay, the memory
+    goes to the drawing, a 100,000-node export stays under 1 GB) hands it over
     (``take_graph``): the graph is kept, and made JSON only when the reply must carry it.
+    Otherwise the trace JSON is kept and the session, if it can, forgets its records.
     """
     Kept.trace = None
     graph = session.take_graph() if hasattr(session, "take_graph") else None
