@@ -91,18 +91,23 @@ class NodesItem(QtWidgets.QGraphicsItem):
             painter.drawRects(rects)
 
 
+def _route_rect(points) -> QtCore.QRectF:
+    """Return the box around route ``points`` and what is stroked past them."""
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    pad = 12.0  # arrowheads and pen width reach past the route's points
+    return (QtCore.QRectF(min(xs) - pad, min(ys) - pad,
+                          max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
+            if xs else QtCore.QRectF())
+
+
 class EdgeChunk:
     """Up to ``EDGES_PER_CHUNK`` neighbouring edges: their bounding box and their paths
     (all of them, and those whose source is done), built when first painted."""
 
     def __init__(self, keys: list, routes: dict):
         self.keys = keys
-        xs = [x for k in keys for x, _ in routes.get(k) or ()]
-        ys = [y for k in keys for _, y in routes.get(k) or ()]
-        pad = 12.0  # arrowheads and pen width reach past the route's points
-        self.rect = (QtCore.QRectF(min(xs) - pad, min(ys) - pad,
-                                   max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
-                     if xs else QtCore.QRectF())
+        self.rect = _route_rect([p for k in keys for p in routes.get(k) or ()])
         self.all = None
         self.done = None
 
@@ -129,12 +134,17 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         self.setZValue(0)
 
     def sources_changed(self, nodes) -> None:
-        """Mark stale the done paths of the chunks holding ``nodes``' edges; repaint them."""
+        """Mark stale the done paths of the chunks holding ``nodes``' edges; repaint those
+        edges (not their whole chunks: a chunk of a chain spans more than a view, and
+        repainting it repainted every node in view at each step)."""
+        routes = self._scene.layout.routes
         for node in nodes:
             for index in self._chunks_of.get(node, ()):
                 chunk = self._chunks[index]
                 chunk.done = None
-                self.update(chunk.rect)
+                for key in chunk.keys:
+                    if key[0] == node and routes.get(key):
+                        self._scene.update_seen(self, _route_rect(routes[key]))
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return self._scene.bounds_rect
@@ -159,6 +169,11 @@ class EdgesItem(QtWidgets.QGraphicsItem):
                 done = scene.done_nodes
                 chunk.done = qt_paint.edge_paths(routes, [k for k in chunk.keys if k[0] in done])
             qt_paint.paint_edges(painter, *chunk.done, style.EDGE_DONE, 2.0)
+
+
+def _seen_in(view) -> QtCore.QRectF:
+    """Return the part of the scene ``view`` shows now."""
+    return view.mapToScene(view.viewport().rect()).boundingRect()
 
 
 def _chunked(routes: dict) -> list[list]:
@@ -245,6 +260,18 @@ class GraphScene(QtWidgets.QGraphicsScene):
             self.bounds_rect = new
             self.setSceneRect(new)
 
+    def update_seen(self, item, rect: QtCore.QRectF) -> None:
+        """Ask for ``rect`` of ``item`` to be painted again, unless no view shows it.
+
+        Qt keeps one rectangle per item to repaint, the union of every ``update``: the
+        label a step drops 30 steps up the graph, unioned with the node about to run,
+        made each step repaint every node in view. A part no view shows needs no
+        repaint: it is painted from the scene's state when it is scrolled into view.
+        """
+        views = self.views()
+        if not views or any(_seen_in(view).intersects(rect) for view in views):
+            item.update(rect)
+
     def rect_of(self, i: int) -> QtCore.QRectF:
         lo, hi = self._lo[i], self._hi[i]
         return QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
@@ -292,7 +319,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
                     self.done_nodes.discard(node)
             self.states[node] = now
             self.fills[self._index[node]] = self._fill(self._index[node])
-            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+            self.update_seen(self.nodes_item, self.node_rect(node).adjusted(-8, -8, 8, 8))
         if edges_changed:
             self.edges_item.sources_changed(edges_changed)
 
@@ -303,13 +330,13 @@ class GraphScene(QtWidgets.QGraphicsScene):
             if node not in self._index or self.saved.get(node) == entries:
                 continue
             self.saved[node] = entries
-            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+            self.update_seen(self.nodes_item, self.node_rect(node).adjusted(-8, -8, 8, 8))
 
     def set_dimmed(self, node_ids) -> None:
         """Draw ``node_ids`` faded (not part of the pass shown); the others as usual."""
         new = {n for n in node_ids if n in self._index}
         for node in new ^ self.dimmed:
-            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+            self.update_seen(self.nodes_item, self.node_rect(node).adjusted(-8, -8, 8, 8))
         self.dimmed = new
 
     def edge_label_at(self, point: QtCore.QPointF):
@@ -321,20 +348,29 @@ class GraphScene(QtWidgets.QGraphicsScene):
         return None
 
     def set_edge_labels(self, labels: dict) -> None:
-        """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label."""
+        """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label.
+        Only the pills that changed are repainted (a step's new label and the one it drops),
+        not every node in view."""
+        dirty = []
         for key, text in labels.items():
-            if text:
-                self.edge_labels[key] = str(text)
+            old, new = self.edge_labels.get(key), str(text) if text else None
+            if old == new:
+                continue
+            if new:
+                self.edge_labels[key] = new
             else:
-                self.edge_labels.pop(key, None)
+                del self.edge_labels[key]
+            route = self.layout.routes.get(key)
+            dirty += [qt_paint.edge_label_rect(route, t) for t in (old, new) if t and route]
         self._update_bounds()
-        self.nodes_item.update()
+        for rect in dirty:  # the pill and its border's antialiasing
+            self.update_seen(self.nodes_item, rect.adjusted(-2, -2, 2, 2))
 
     def set_highlight(self, node_ids) -> None:
         """Ring the nodes ``node_ids`` (search hits); an empty set clears the rings."""
         old, self.highlight = self.highlight, {n for n in node_ids if n in self._index}
         for node in old ^ self.highlight:
-            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+            self.update_seen(self.nodes_item, self.node_rect(node).adjusted(-8, -8, 8, 8))
 
     # -- pointing ---------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
