@@ -25,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gradstep.drawing import qt_paint, style
 
 DONE_EDGE_STATES = ("done", "freed")
+MANY_UPDATES = 64  # more changed boxes or edges than this at once: repaint the whole item
 DIMMED_OPACITY = 0.4  # nodes outside the pass shown (another call's graph)
 
 
@@ -138,13 +139,18 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         edges (not their whole chunks: a chunk of a chain spans more than a view, and
         repainting it repainted every node in view at each step)."""
         routes = self._scene.layout.routes
+        sources: dict[int, set] = {}  # chunk -> the nodes given whose edges it holds
         for node in nodes:
             for index in self._chunks_of.get(node, ()):
-                chunk = self._chunks[index]
-                chunk.done = None
-                for key in chunk.keys:
-                    if key[0] == node and routes.get(key):
-                        self._scene.update_seen(self, _route_rect(routes[key]))
+                sources.setdefault(index, set()).add(node)
+        for index in sources:
+            self._chunks[index].done = None
+        if len(nodes) > MANY_UPDATES:
+            self.update()  # a jump: one repaint of the view, not a rectangle per edge
+            return
+        self._scene.update_seen(self, [
+            _route_rect(routes[key]) for index, given in sources.items()
+            for key in self._chunks[index].keys if key[0] in given and routes.get(key)])
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return self._scene.bounds_rect
@@ -260,17 +266,31 @@ class GraphScene(QtWidgets.QGraphicsScene):
             self.bounds_rect = new
             self.setSceneRect(new)
 
-    def update_seen(self, item, rect: QtCore.QRectF) -> None:
-        """Ask for ``rect`` of ``item`` to be painted again, unless no view shows it.
+    def update_seen(self, item, rects: list | None) -> None:
+        """Ask for ``rects`` of ``item`` to be painted again, leaving out those no view shows.
 
         Qt keeps one rectangle per item to repaint, the union of every ``update``: the
         label a step drops 30 steps up the graph, unioned with the node about to run,
         made each step repaint every node in view. A part no view shows needs no
         repaint: it is painted from the scene's state when it is scrolled into view.
+        None, or more than ``MANY_UPDATES`` rectangles (a jump to the start), repaints the
+        whole item.
         """
-        views = self.views()
-        if not views or any(_seen_in(view).intersects(rect) for view in views):
-            item.update(rect)
+        if rects is None or len(rects) > MANY_UPDATES:
+            item.update()
+            return
+        seen = [_seen_in(view) for view in self.views()]
+        for rect in rects:
+            if not seen or any(s.intersects(rect) for s in seen):
+                item.update(rect)
+
+    def _boxes(self, nodes) -> list | None:
+        """Return the rectangles to repaint for ``nodes``' boxes (rings and borders included),
+        None past ``MANY_UPDATES`` of them (``update_seen`` repaints the whole item)."""
+        nodes = list(nodes)
+        if len(nodes) > MANY_UPDATES:
+            return None
+        return [self.node_rect(node).adjusted(-8, -8, 8, 8) for node in nodes]
 
     def rect_of(self, i: int) -> QtCore.QRectF:
         lo, hi = self._lo[i], self._hi[i]
@@ -319,24 +339,25 @@ class GraphScene(QtWidgets.QGraphicsScene):
                     self.done_nodes.discard(node)
             self.states[node] = now
             self.fills[self._index[node]] = self._fill(self._index[node])
-            self.update_seen(self.nodes_item, self.node_rect(node).adjusted(-8, -8, 8, 8))
+        self.update_seen(self.nodes_item, self._boxes(changed))
         if edges_changed:
             self.edges_item.sources_changed(edges_changed)
 
     def set_node_saved(self, saved: dict) -> None:
         """Draw the given nodes' saved tensors from ``{node_id: saved entries}`` (a step's
         state, alive or freed) instead of the graph's own; repaint only those boxes."""
+        changed = []
         for node, entries in saved.items():
             if node not in self._index or self.saved.get(node) == entries:
                 continue
             self.saved[node] = entries
-            self.update_seen(self.nodes_item, self.node_rect(node).adjusted(-8, -8, 8, 8))
+            changed.append(node)
+        self.update_seen(self.nodes_item, self._boxes(changed))
 
     def set_dimmed(self, node_ids) -> None:
         """Draw ``node_ids`` faded (not part of the pass shown); the others as usual."""
         new = {n for n in node_ids if n in self._index}
-        for node in new ^ self.dimmed:
-            self.update_seen(self.nodes_item, self.node_rect(node).adjusted(-8, -8, 8, 8))
+        self.update_seen(self.nodes_item, self._boxes(new ^ self.dimmed))
         self.dimmed = new
 
     def edge_label_at(self, point: QtCore.QPointF):
@@ -362,15 +383,13 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 del self.edge_labels[key]
             route = self.layout.routes.get(key)
             dirty += [qt_paint.edge_label_rect(route, t) for t in (old, new) if t and route]
-        self._update_bounds()
-        for rect in dirty:  # the pill and its border's antialiasing
-            self.update_seen(self.nodes_item, rect.adjusted(-2, -2, 2, 2))
+        self._update_bounds()  # the pills and their borders' antialiasing:
+        self.update_seen(self.nodes_item, [rect.adjusted(-2, -2, 2, 2) for rect in dirty])
 
     def set_highlight(self, node_ids) -> None:
         """Ring the nodes ``node_ids`` (search hits); an empty set clears the rings."""
         old, self.highlight = self.highlight, {n for n in node_ids if n in self._index}
-        for node in old ^ self.highlight:
-            self.update_seen(self.nodes_item, self.node_rect(node).adjusted(-8, -8, 8, 8))
+        self.update_seen(self.nodes_item, self._boxes(old ^ self.highlight))
 
     # -- pointing ---------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -224,3 +224,34 @@ def test_changes_out_of_view_are_not_repainted_and_show_once_scrolled_to(qtbot, 
     change(fresh)  # changed before any view showed it
     assert look(fresh, lambda s: None) == got
     assert look(GraphScene(graph, laid), lambda s: None) != got  # the change is in the picture
+
+
+def test_a_jump_over_many_nodes_repaints_each_item_once_and_draws_the_new_states(
+        qtbot, monkeypatch):
+    graph = samples.chain(200)
+    laid = layout(graph)
+    done = {n: "done" for n in graph.nodes}
+    middle = sorted(graph.nodes, key=lambda n: laid.positions[n][1])[100]
+
+    def look(scene, changes):
+        view = QtWidgets.QGraphicsView(scene)
+        qtbot.addWidget(view)
+        view.resize(300, 300)
+        view.show()
+        qtbot.waitExposed(view)
+        view.centerOn(centre(scene, middle))
+        QtWidgets.QApplication.processEvents()
+        changes(scene)
+        QtWidgets.QApplication.processEvents()
+        return view.screen().grabWindow(view.winId()).toImage()
+
+    stepped = GraphScene(graph, laid)
+    asked = []
+    for item in (stepped.nodes_item, stepped.edges_item):
+        update = item.update
+        monkeypatch.setattr(item, "update", lambda *a, _u=update: (asked.append(a), _u(*a)))
+    got = look(stepped, lambda s: s.set_node_states(done))
+    assert asked == [(), ()]  # one whole repaint of each item, not one per node or edge
+    fresh = GraphScene(graph, laid, states=done)
+    assert look(fresh, lambda s: None) == got
+    assert look(GraphScene(graph, laid), lambda s: None) != got
