@@ -77,9 +77,9 @@ class NodesItem(QtWidgets.QGraphicsItem):
         routes = scene.layout.routes
         seen = visible_rect(painter, option)
         for key, text in scene.edge_labels.items():
-            route = routes.get(key)
-            if route and (seen.isEmpty() or seen.intersects(qt_paint.edge_label_rect(route, text))):
-                qt_paint.paint_edge_label(painter, route, text)
+            pill = scene.pills.get(key)
+            if pill is not None and (seen.isEmpty() or seen.intersects(pill)):
+                qt_paint.paint_edge_label(painter, routes[key], text)
 
     def _paint_plain(self, painter, shown) -> None:
         scene = self._scene
@@ -220,6 +220,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         # kept up to date by set_node_states, so a paint never scans every state
         self.done_nodes: set = {n for n, st in self.states.items() if st in DONE_EDGE_STATES}
         self.edge_labels: dict = {k: v for k, v in (edge_labels or {}).items() if v}
+        # each label's pill, made once (a step and each paint read them all)
+        self.pills: dict = {k: self._pill(k, v) for k, v in self.edge_labels.items()}
         self.saved: dict = {}  # node -> saved entries at the step shown (else the graph's)
         self.dimmed: set = set()  # nodes drawn faded: not part of the pass shown
         self.highlight: set = set()
@@ -250,11 +252,15 @@ class GraphScene(QtWidgets.QGraphicsScene):
         """Return the rectangle around every box, route and edge label."""
         x0, y0, x1, y1 = self.layout.bounds
         rect = QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
-        for key, text in self.edge_labels.items():
-            route = self.layout.routes.get(key)
-            if route:
-                rect = rect.united(qt_paint.edge_label_rect(route, text))
+        for pill in self.pills.values():
+            if pill is not None:
+                rect = rect.united(pill)
         return rect
+
+    def _pill(self, key, text: str) -> QtCore.QRectF | None:
+        """Return the pill label ``text`` is written on for edge ``key`` (None: no route)."""
+        route = self.layout.routes.get(key)
+        return qt_paint.edge_label_rect(route, text) if route else None
 
     def _update_bounds(self) -> None:
         margin = 12.0  # room for highlight rings and thick borders
@@ -362,9 +368,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
 
     def edge_label_at(self, point: QtCore.QPointF):
         """Return the edge ``(u, v, key)`` whose label holds ``point`` (None for none)."""
-        for key, text in self.edge_labels.items():
-            route = self.layout.routes.get(key)
-            if route and qt_paint.edge_label_rect(route, text).contains(point):
+        for key, pill in self.pills.items():
+            if pill is not None and pill.contains(point):
                 return key
         return None
 
@@ -377,12 +382,15 @@ class GraphScene(QtWidgets.QGraphicsScene):
             old, new = self.edge_labels.get(key), str(text) if text else None
             if old == new:
                 continue
-            if new:
+            if old:
+                dirty.append(self.pills[key])
+            if new:  # a label keeps its place (labels are drawn in this order)
                 self.edge_labels[key] = new
+                self.pills[key] = self._pill(key, new)
+                dirty.append(self.pills[key])
             else:
-                del self.edge_labels[key]
-            route = self.layout.routes.get(key)
-            dirty += [qt_paint.edge_label_rect(route, t) for t in (old, new) if t and route]
+                del self.edge_labels[key], self.pills[key]
+        dirty = [rect for rect in dirty if rect is not None]
         self._update_bounds()  # the pills and their borders' antialiasing:
         self.update_seen(self.nodes_item, [rect.adjusted(-2, -2, 2, 2) for rect in dirty])
 

@@ -255,3 +255,17 @@ def test_a_jump_over_many_nodes_repaints_each_item_once_and_draws_the_new_states
     fresh = GraphScene(graph, laid, states=done)
     assert look(fresh, lambda s: None) == got
     assert look(GraphScene(graph, laid), lambda s: None) != got
+
+
+def test_edge_label_at_finds_the_pill_as_its_text_changes(scene):
+    key = sorted(scene.layout.routes)[0]
+    route = scene.layout.routes[key]
+    scene.set_edge_labels({key: "[1.5]"})
+    short = qt_paint.edge_label_rect(route, "[1.5]")
+    assert scene.edge_label_at(short.center()) == key
+    wide = "[1.5, 2.5, 3.5, 4.5, 5.5]"
+    scene.set_edge_labels({key: wide})
+    end = qt_paint.edge_label_rect(route, wide).topRight() + QtCore.QPointF(-1, 1)
+    assert not short.contains(end) and scene.edge_label_at(end) == key
+    scene.set_edge_labels({key: ""})
+    assert scene.edge_label_at(short.center()) is None and scene.pills == {}
