@@ -277,20 +277,22 @@ class PassIndex:
             return k > self.error_step
         return k >= self.count  # raised before the first node ran, or after the last
 
-    def changes(self, a: int, b: int) -> StepChange:
-        """Return what may differ between ``a`` and ``b`` steps, as it is after ``b`` steps."""
+    def changes(self, a: int, b: int, *, edges: bool = True) -> StepChange:
+        """Return what may differ between ``a`` and ``b`` steps, as it is after ``b`` steps
+        (``edges=False``: without the edge gradients, for a view that labels edges itself:
+        on a jump across a 100,000-node pass they are about half the work)."""
         lo, hi = sorted((self.clamp(a), self.clamp(b)))
         touched = {self.steps[i]["node"] for i in range(lo, min(hi + 1, self.count))}
-        edges = {}
-        for source in touched:
+        edge_grads = {}
+        for source in touched if edges else ():
             for edge in self.edges_from(source):
-                edges[edge] = self.edge_grad(source, edge[2], b)
+                edge_grads[edge] = self.edge_grad(source, edge[2], b)
         leaves = {self.steps[i]["leaf"] for i in range(lo, min(hi + 1, self.count))
                   if self.steps[i].get("leaf") in self.accumulations}
         return StepChange(
             node_states={n: self.node_state(n, b) for n in touched},
             saved={n: self.saved(n, b) for n in touched if self._trace_saved(n)},
-            edge_grads=edges,
+            edge_grads=edge_grads,
             leaf_grads={label: self.leaf_grad(label, b) for label in leaves},
         )
 

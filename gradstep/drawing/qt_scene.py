@@ -84,8 +84,12 @@ class NodesItem(QtWidgets.QGraphicsItem):
     def _paint_plain(self, painter, shown) -> None:
         scene = self._scene
         by_fill: dict[str, list] = {}
+        fills = scene.fills
         for i in shown.tolist():
-            by_fill.setdefault(scene.fills[i], []).append(scene.rect_of(i))
+            fill = fills[i]
+            if fill is None:  # made when first painted far out (see GraphScene.fills)
+                fill = fills[i] = scene._fill(i)
+            by_fill.setdefault(fill, []).append(scene.rect_of(i))
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         for fill, rects in by_fill.items():
             painter.setBrush(QtGui.QColor(fill))
@@ -138,6 +142,11 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         """Mark stale the done paths of the chunks holding ``nodes``' edges; repaint those
         edges (not their whole chunks: a chunk of a chain spans more than a view, and
         repainting it repainted every node in view at each step)."""
+        if len(nodes) > MANY_UPDATES:  # a jump: one repaint of the view, not one per edge
+            for chunk in self._chunks:  # rebuilt when next painted: only those in view
+                chunk.done = None
+            self.update()
+            return
         routes = self._scene.layout.routes
         sources: dict[int, set] = {}  # chunk -> the nodes given whose edges it holds
         for node in nodes:
@@ -145,9 +154,6 @@ class EdgesItem(QtWidgets.QGraphicsItem):
                 sources.setdefault(index, set()).add(node)
         for index in sources:
             self._chunks[index].done = None
-        if len(nodes) > MANY_UPDATES:
-            self.update()  # a jump: one repaint of the view, not a rectangle per edge
-            return
         self._scene.update_seen(self, [
             _route_rect(routes[key]) for index, given in sources.items()
             for key in self._chunks[index].keys if key[0] in given and routes.get(key)])
@@ -229,7 +235,9 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.node_ids = list(layout.positions)
         self._index = {n: i for i, n in enumerate(self.node_ids)}
         self.attrs = [graph.nodes[n] for n in self.node_ids]
-        self.fills = [self._fill(i) for i in range(len(self.node_ids))]
+        # each box's fill when painted far out, made when first needed (a jump to the
+        # start changes every node's state; only the boxes painted far out need a fill)
+        self.fills: list = [None] * len(self.node_ids)
         centres = np.asarray([layout.positions[n] for n in self.node_ids], float).reshape(-1, 2)
         half = np.asarray([layout.sizes[n] for n in self.node_ids], float).reshape(-1, 2) / 2
         self._lo, self._hi = centres - half, centres + half
@@ -344,7 +352,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 else:
                     self.done_nodes.discard(node)
             self.states[node] = now
-            self.fills[self._index[node]] = self._fill(self._index[node])
+            self.fills[self._index[node]] = None
         self.update_seen(self.nodes_item, self._boxes(changed))
         if edges_changed:
             self.edges_item.sources_changed(edges_changed)

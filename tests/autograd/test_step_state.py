@@ -139,6 +139,9 @@ def test_incremental_changes_rebuild_the_whole_state():
             want = index.state(b)
             assert states == want.node_states and saved == want.saved, (p, a, b)
             assert edges == want.edge_grads, (p, a, b)
+            bare = index.changes(a, b, edges=False)  # what the window asks for
+            assert bare.edge_grads == {} and (bare.node_states, bare.saved, bare.leaf_grads) == (
+                change.node_states, change.saved, change.leaf_grads)
 
 
 def test_backward_json_calls_carry_dot_grad_and_what_autograd_grad_returned():

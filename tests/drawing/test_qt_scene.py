@@ -269,3 +269,21 @@ def test_edge_label_at_finds_the_pill_as_its_text_changes(scene):
     assert not short.contains(end) and scene.edge_label_at(end) == key
     scene.set_edge_labels({key: ""})
     assert scene.edge_label_at(short.center()) is None and scene.pills == {}
+
+
+def test_far_out_boxes_take_the_fill_of_their_state_as_it_changes(scene):
+    from gradstep.drawing import style
+
+    node = "n1"
+
+    def far_colour():
+        scale = 0.1
+        image = render(scene, scale)
+        rect = scene.sceneRect()
+        centre_px = (centre(scene, node) - rect.topLeft()) * scale
+        return QtGui.QColor(image.pixel(int(centre_px.x()), int(centre_px.y()))).name()
+
+    for state in ("pending", "done", "current", "pending"):
+        scene.set_node_states({node: state})
+        fill = style.node_fill(scene.graph.nodes[node], is_root=node in scene.roots, state=state)
+        assert far_colour() == QtGui.QColor(fill).name(), state
