@@ -13,7 +13,9 @@ Prints, each with a ratio against a peer measured in the same run:
   people use today), run in a subprocess with a time limit;
 - one step: the model moves one step, nodes are recoloured, edge labels updated
   and the view repainted; peers: the 16 ms frame budget, and rebuilding the scene
-  (what a naive "redraw on every step" does).
+  (what a naive "redraw on every step" does); then the same step with the Saved tensors
+  panel in front, and in presentation mode, against the frame budget;
+- a jump to the end of the pass and back to its start, against rebuilding the scene.
 """
 
 from __future__ import annotations
@@ -154,6 +156,38 @@ def logic_ms(app, window, steps: int) -> list[float]:
     return times
 
 
+def other_views_ms(app, window, steps: int) -> dict[str, float]:
+    """Return the median ms of a step with the Saved tensors panel in front of the Values
+    panel (the retain_graph lessons), and of a step in presentation mode (the graph alone,
+    full screen, with its caption: a teacher's projector)."""
+    out = {}
+    window.docks["saved"].raise_()
+    app.processEvents()
+    out["with the Saved tensors panel in front"] = statistics.median(step_ms(app, window, steps))
+    window.docks["values"].raise_()
+    window.presentation.enter("presentation")
+    app.processEvents()
+    out["in presentation mode"] = statistics.median(step_ms(app, window, steps))
+    window.presentation.leave()
+    app.processEvents()
+    return out
+
+
+def jump_ms(app, window) -> tuple[float, float]:
+    """Return the ms of a jump from the middle of the pass to its end (⏭), then back to
+    its start (⏮): every node the pass ran changes state, in one paint."""
+    model = window.model
+    model.set_step(model.step_count // 2)
+    app.processEvents()
+    times = []
+    for k in (model.step_count, 0):
+        start = time.perf_counter()
+        model.set_step(k)
+        app.processEvents()
+        times.append((time.perf_counter() - start) * 1000)
+    return times[0], times[1]
+
+
 def rebuild_ms(window) -> float:
     """Return ms to rebuild and repaint the whole scene once (the naive per-step redraw)."""
     start = time.perf_counter()
@@ -223,6 +257,8 @@ def main() -> int:
     logic = statistics.median(logic_ms(app, window, min(count, 50)))
     paints = graph_paints_per_step(app, window, min(count, 30))
     rebuild = rebuild_ms(window)
+    others = other_views_ms(app, window, min(count, 50))
+    to_end, to_start = jump_ms(app, window)
     print(f"first paint after trace: {paint:8.1f} ms   (CPU {paint_cpu:.1f} ms; then the "
           f"backward pass taken in: {backward_ms:.1f} ms)")
     print(f"one step (median of {len(times)}): {median:6.2f} ms   worst {worst:.2f} ms   "
@@ -233,6 +269,12 @@ def main() -> int:
     print(f"  vs the {FRAME_MS:.0f} ms frame budget: {median / FRAME_MS:.3f}x "
           f"({'within' if median < FRAME_MS else 'OVER'} one frame)")
     print(f"  vs rebuilding the scene per step ({rebuild:.1f} ms): {rebuild / median:.0f}x faster")
+    print(f"jump to the end / back to the start: {to_end:.0f} / {to_start:.0f} ms   vs "
+          f"rebuilding the scene ({rebuild:.0f} ms): {to_end / rebuild:.2f}x / "
+          f"{to_start / rebuild:.2f}x")
+    for what, ms in others.items():
+        print(f"one step {what}: {ms:6.2f} ms   vs the {FRAME_MS:.0f} ms frame: "
+              f"{ms / FRAME_MS:.3f}x ({'within' if ms < FRAME_MS else 'OVER'} one frame)")
     if not args.no_peer:
         peer = torchviz_ms(source, args.peer_limit)
         if peer is None:

@@ -78,7 +78,7 @@ class StepFrames:
         states = dict(drawing.get("states") or {})
         states.update(box_states(self.shown, states))
         labels = {e: t for e, t in (drawing.get("edge_labels") or {}).items() if e in self.layout.routes}
-        return {"states": states, "saved": state.saved, "labels": labels, "state": state}
+        return {"states": states, "saved": state.saved, "labels": labels}
 
     def _canvas(self):
         """Return the scene rectangle every frame shows: the union of every step's drawing."""
@@ -113,7 +113,7 @@ class StepFrames:
         graph_rect = QtCore.QRectF(0, 0, width, self.source.height() * self.scale)
         scene.render(painter, graph_rect, self.source, QtCore.Qt.AspectRatioMode.IgnoreAspectRatio)
         if self.caption:
-            self._paint_caption(painter, k, drawing["state"], graph_rect.bottom())
+            self._paint_caption(painter, k, graph_rect.bottom())
         painter.end()
         return image
 
@@ -122,10 +122,10 @@ class StepFrames:
         for k in range(self.count):
             yield self.frame(k)
 
-    def _paint_caption(self, painter, k: int, state, top: float) -> None:
+    def _paint_caption(self, painter, k: int, top: float) -> None:
         from PySide6 import QtCore, QtGui
 
-        lines = caption_lines(self.graph, self.index, k, state)
+        lines = caption_lines(self.graph, self.index, k)
         painter.setPen(QtGui.QColor(style.TEXT))
         font = qt_paint.font(round(CAPTION_PX * self.scale))
         painter.setFont(font)
@@ -140,15 +140,16 @@ class StepFrames:
                 painter.setPen(QtGui.QColor(style.MUTED_TEXT))
 
 
-def caption_lines(graph, index, k: int, state) -> list[str]:
+def caption_lines(graph, index, k: int) -> list[str]:
     """Return the caption of frame ``k``: which step, the node about to run, and its readable
     formula (or torch's) for its first input; at the end, that the pass is done."""
     total = index.count
     if k >= total:
         text = _("After step {total} of {total}: the pass is done", total=total)
-        if state.error:
+        error = index.error_at(k)
+        if error:
             text = _("After step {total} of {total}: torch raised: {message}", total=total,
-                     message=state.error.get("message") or "")
+                     message=error.get("message") or "")
         return [text, ""]
     node = index.steps[k]["node"]
     attrs = graph.nodes[node] if node in graph else {}

@@ -24,14 +24,15 @@ timeline: a snippet call or a pass gradstep ran) and ``K`` steps done:
   once the call returned (never for a call that raised).
 
 ``PassIndex`` answers these per node in O(log steps), so a step on a
-10,000-node graph only looks at what changed (``changes(a, b)``); ``state(k)``
+10,000-node graph only looks at what changed (``changes(a, b)``) and the counts
+a panel words (``freed_count``, ``saved_tensor_nodes``, ``error_at``); ``state(k)``
 gives the whole picture (exports, tests). Both read the same per-node
 functions, so they cannot disagree.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 NODE_STATES = ("pending", "current", "done", "freed", "error")
@@ -126,6 +127,8 @@ class PassIndex:
             if step.get("leaf") is not None and "grad_after" in step:
                 self.accumulations.setdefault(step["leaf"], []).append(i)
         self.error_step = next((i for i, s in enumerate(self.steps) if s.get("error")), None)
+        self._freed_steps: list[int] | None = None  # freed_after's values, sorted (freed_count)
+        self._with_saved: int | None = None  # saved_tensor_nodes, counted once
 
     # -- per node --------------------------------------------------------------------------
     def clamp(self, k: int) -> int:
@@ -246,6 +249,26 @@ class PassIndex:
             retain_graph=bool(tl.get("retain_graph")), members=self.members,
         )
 
+    def freed_count(self, k: int) -> int:
+        """Return how many nodes' buffers are released after ``k`` steps (``len(state(k).freed)``,
+        in O(log nodes): the Saved panel says it at every step)."""
+        if self._freed_steps is None:
+            self._freed_steps = sorted(self.freed_after.values())
+        return bisect_right(self._freed_steps, self.clamp(k))
+
+    def saved_tensor_nodes(self) -> int:
+        """Return how many of the graph's nodes saved a tensor (the same at every step:
+        a node's saved tensors are freed, never removed)."""
+        if self._with_saved is None:
+            self._with_saved = sum(
+                1 for n in (self.graph.nodes if self.graph is not None else ())
+                if any(is_tensor_entry(e) for e in self._trace_saved(n)))
+        return self._with_saved
+
+    def error_at(self, k: int) -> dict | None:
+        """Return the pass's error once torch has raised it after ``k`` steps (``state(k).error``)."""
+        return self.timeline.get("error") if self._raised_by(self.clamp(k)) else None
+
     def _raised_by(self, k: int) -> bool:
         """Return True when, after ``k`` steps, torch has raised this pass's error."""
         if not self.timeline.get("error"):
@@ -254,20 +277,22 @@ class PassIndex:
             return k > self.error_step
         return k >= self.count  # raised before the first node ran, or after the last
 
-    def changes(self, a: int, b: int) -> StepChange:
-        """Return what may differ between ``a`` and ``b`` steps, as it is after ``b`` steps."""
+    def changes(self, a: int, b: int, *, edges: bool = True) -> StepChange:
+        """Return what may differ between ``a`` and ``b`` steps, as it is after ``b`` steps
+        (``edges=False``: without the edge gradients, for a view that labels edges itself:
+        on a jump across a 100,000-node pass they are about half the work)."""
         lo, hi = sorted((self.clamp(a), self.clamp(b)))
         touched = {self.steps[i]["node"] for i in range(lo, min(hi + 1, self.count))}
-        edges = {}
-        for source in touched:
+        edge_grads = {}
+        for source in touched if edges else ():
             for edge in self.edges_from(source):
-                edges[edge] = self.edge_grad(source, edge[2], b)
+                edge_grads[edge] = self.edge_grad(source, edge[2], b)
         leaves = {self.steps[i]["leaf"] for i in range(lo, min(hi + 1, self.count))
                   if self.steps[i].get("leaf") in self.accumulations}
         return StepChange(
             node_states={n: self.node_state(n, b) for n in touched},
             saved={n: self.saved(n, b) for n in touched if self._trace_saved(n)},
-            edge_grads=edges,
+            edge_grads=edge_grads,
             leaf_grads={label: self.leaf_grad(label, b) for label in leaves},
         )
 

@@ -25,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gradstep.drawing import qt_paint, style
 
 DONE_EDGE_STATES = ("done", "freed")
+MANY_UPDATES = 64  # more changed boxes or edges than this at once: repaint the whole item
 DIMMED_OPACITY = 0.4  # nodes outside the pass shown (another call's graph)
 
 
@@ -76,19 +77,33 @@ class NodesItem(QtWidgets.QGraphicsItem):
         routes = scene.layout.routes
         seen = visible_rect(painter, option)
         for key, text in scene.edge_labels.items():
-            route = routes.get(key)
-            if route and (seen.isEmpty() or seen.intersects(qt_paint.edge_label_rect(route, text))):
-                qt_paint.paint_edge_label(painter, route, text)
+            pill = scene.pills.get(key)
+            if pill is not None and (seen.isEmpty() or seen.intersects(pill)):
+                qt_paint.paint_edge_label(painter, routes[key], text)
 
     def _paint_plain(self, painter, shown) -> None:
         scene = self._scene
         by_fill: dict[str, list] = {}
+        fills = scene.fills
         for i in shown.tolist():
-            by_fill.setdefault(scene.fills[i], []).append(scene.rect_of(i))
+            fill = fills[i]
+            if fill is None:  # made when first painted far out (see GraphScene.fills)
+                fill = fills[i] = scene._fill(i)
+            by_fill.setdefault(fill, []).append(scene.rect_of(i))
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         for fill, rects in by_fill.items():
             painter.setBrush(QtGui.QColor(fill))
             painter.drawRects(rects)
+
+
+def _route_rect(points) -> QtCore.QRectF:
+    """Return the box around route ``points`` and what is stroked past them."""
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    pad = 12.0  # arrowheads and pen width reach past the route's points
+    return (QtCore.QRectF(min(xs) - pad, min(ys) - pad,
+                          max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
+            if xs else QtCore.QRectF())
 
 
 class EdgeChunk:
@@ -97,12 +112,7 @@ class EdgeChunk:
 
     def __init__(self, keys: list, routes: dict):
         self.keys = keys
-        xs = [x for k in keys for x, _ in routes.get(k) or ()]
-        ys = [y for k in keys for _, y in routes.get(k) or ()]
-        pad = 12.0  # arrowheads and pen width reach past the route's points
-        self.rect = (QtCore.QRectF(min(xs) - pad, min(ys) - pad,
-                                   max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
-                     if xs else QtCore.QRectF())
+        self.rect = _route_rect([p for k in keys for p in routes.get(k) or ()])
         self.all = None
         self.done = None
 
@@ -129,12 +139,24 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         self.setZValue(0)
 
     def sources_changed(self, nodes) -> None:
-        """Mark stale the done paths of the chunks holding ``nodes``' edges; repaint them."""
+        """Mark stale the done paths of the chunks holding ``nodes``' edges; repaint those
+        edges (not their whole chunks: a chunk of a chain spans more than a view, and
+        repainting it repainted every node in view at each step)."""
+        if len(nodes) > MANY_UPDATES:  # a jump: one repaint of the view, not one per edge
+            for chunk in self._chunks:  # rebuilt when next painted: only those in view
+                chunk.done = None
+            self.update()
+            return
+        routes = self._scene.layout.routes
+        sources: dict[int, set] = {}  # chunk -> the nodes given whose edges it holds
         for node in nodes:
             for index in self._chunks_of.get(node, ()):
-                chunk = self._chunks[index]
-                chunk.done = None
-                self.update(chunk.rect)
+                sources.setdefault(index, set()).add(node)
+        for index in sources:
+            self._chunks[index].done = None
+        self._scene.update_seen(self, [
+            _route_rect(routes[key]) for index, given in sources.items()
+            for key in self._chunks[index].keys if key[0] in given and routes.get(key)])
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return self._scene.bounds_rect
@@ -159,6 +181,11 @@ class EdgesItem(QtWidgets.QGraphicsItem):
                 done = scene.done_nodes
                 chunk.done = qt_paint.edge_paths(routes, [k for k in chunk.keys if k[0] in done])
             qt_paint.paint_edges(painter, *chunk.done, style.EDGE_DONE, 2.0)
+
+
+def _seen_in(view) -> QtCore.QRectF:
+    """Return the part of the scene ``view`` shows now."""
+    return view.mapToScene(view.viewport().rect()).boundingRect()
 
 
 def _chunked(routes: dict) -> list[list]:
@@ -199,6 +226,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         # kept up to date by set_node_states, so a paint never scans every state
         self.done_nodes: set = {n for n, st in self.states.items() if st in DONE_EDGE_STATES}
         self.edge_labels: dict = {k: v for k, v in (edge_labels or {}).items() if v}
+        # each label's pill, made once (a step and each paint read them all)
+        self.pills: dict = {k: self._pill(k, v) for k, v in self.edge_labels.items()}
         self.saved: dict = {}  # node -> saved entries at the step shown (else the graph's)
         self.dimmed: set = set()  # nodes drawn faded: not part of the pass shown
         self.highlight: set = set()
@@ -206,7 +235,9 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.node_ids = list(layout.positions)
         self._index = {n: i for i, n in enumerate(self.node_ids)}
         self.attrs = [graph.nodes[n] for n in self.node_ids]
-        self.fills = [self._fill(i) for i in range(len(self.node_ids))]
+        # each box's fill when painted far out, made when first needed (a jump to the
+        # start changes every node's state; only the boxes painted far out need a fill)
+        self.fills: list = [None] * len(self.node_ids)
         centres = np.asarray([layout.positions[n] for n in self.node_ids], float).reshape(-1, 2)
         half = np.asarray([layout.sizes[n] for n in self.node_ids], float).reshape(-1, 2) / 2
         self._lo, self._hi = centres - half, centres + half
@@ -229,11 +260,15 @@ class GraphScene(QtWidgets.QGraphicsScene):
         """Return the rectangle around every box, route and edge label."""
         x0, y0, x1, y1 = self.layout.bounds
         rect = QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
-        for key, text in self.edge_labels.items():
-            route = self.layout.routes.get(key)
-            if route:
-                rect = rect.united(qt_paint.edge_label_rect(route, text))
+        for pill in self.pills.values():
+            if pill is not None:
+                rect = rect.united(pill)
         return rect
+
+    def _pill(self, key, text: str) -> QtCore.QRectF | None:
+        """Return the pill label ``text`` is written on for edge ``key`` (None: no route)."""
+        route = self.layout.routes.get(key)
+        return qt_paint.edge_label_rect(route, text) if route else None
 
     def _update_bounds(self) -> None:
         margin = 12.0  # room for highlight rings and thick borders
@@ -244,6 +279,32 @@ class GraphScene(QtWidgets.QGraphicsScene):
                     item.prepareGeometryChange()
             self.bounds_rect = new
             self.setSceneRect(new)
+
+    def update_seen(self, item, rects: list | None) -> None:
+        """Ask for ``rects`` of ``item`` to be painted again, leaving out those no view shows.
+
+        Qt keeps one rectangle per item to repaint, the union of every ``update``: the
+        label a step drops 30 steps up the graph, unioned with the node about to run,
+        made each step repaint every node in view. A part no view shows needs no
+        repaint: it is painted from the scene's state when it is scrolled into view.
+        None, or more than ``MANY_UPDATES`` rectangles (a jump to the start), repaints the
+        whole item.
+        """
+        if rects is None or len(rects) > MANY_UPDATES:
+            item.update()
+            return
+        seen = [_seen_in(view) for view in self.views()]
+        for rect in rects:
+            if not seen or any(s.intersects(rect) for s in seen):
+                item.update(rect)
+
+    def _boxes(self, nodes) -> list | None:
+        """Return the rectangles to repaint for ``nodes``' boxes (rings and borders included),
+        None past ``MANY_UPDATES`` of them (``update_seen`` repaints the whole item)."""
+        nodes = list(nodes)
+        if len(nodes) > MANY_UPDATES:
+            return None
+        return [self.node_rect(node).adjusted(-8, -8, 8, 8) for node in nodes]
 
     def rect_of(self, i: int) -> QtCore.QRectF:
         lo, hi = self._lo[i], self._hi[i]
@@ -291,50 +352,60 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 else:
                     self.done_nodes.discard(node)
             self.states[node] = now
-            self.fills[self._index[node]] = self._fill(self._index[node])
-            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+            self.fills[self._index[node]] = None
+        self.update_seen(self.nodes_item, self._boxes(changed))
         if edges_changed:
             self.edges_item.sources_changed(edges_changed)
 
     def set_node_saved(self, saved: dict) -> None:
         """Draw the given nodes' saved tensors from ``{node_id: saved entries}`` (a step's
         state, alive or freed) instead of the graph's own; repaint only those boxes."""
+        changed = []
         for node, entries in saved.items():
             if node not in self._index or self.saved.get(node) == entries:
                 continue
             self.saved[node] = entries
-            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+            changed.append(node)
+        self.update_seen(self.nodes_item, self._boxes(changed))
 
     def set_dimmed(self, node_ids) -> None:
         """Draw ``node_ids`` faded (not part of the pass shown); the others as usual."""
         new = {n for n in node_ids if n in self._index}
-        for node in new ^ self.dimmed:
-            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+        self.update_seen(self.nodes_item, self._boxes(new ^ self.dimmed))
         self.dimmed = new
 
     def edge_label_at(self, point: QtCore.QPointF):
         """Return the edge ``(u, v, key)`` whose label holds ``point`` (None for none)."""
-        for key, text in self.edge_labels.items():
-            route = self.layout.routes.get(key)
-            if route and qt_paint.edge_label_rect(route, text).contains(point):
+        for key, pill in self.pills.items():
+            if pill is not None and pill.contains(point):
                 return key
         return None
 
     def set_edge_labels(self, labels: dict) -> None:
-        """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label."""
+        """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label.
+        Only the pills that changed are repainted (a step's new label and the one it drops),
+        not every node in view."""
+        dirty = []
         for key, text in labels.items():
-            if text:
-                self.edge_labels[key] = str(text)
+            old, new = self.edge_labels.get(key), str(text) if text else None
+            if old == new:
+                continue
+            if old:
+                dirty.append(self.pills[key])
+            if new:  # a label keeps its place (labels are drawn in this order)
+                self.edge_labels[key] = new
+                self.pills[key] = self._pill(key, new)
+                dirty.append(self.pills[key])
             else:
-                self.edge_labels.pop(key, None)
-        self._update_bounds()
-        self.nodes_item.update()
+                del self.edge_labels[key], self.pills[key]
+        dirty = [rect for rect in dirty if rect is not None]
+        self._update_bounds()  # the pills and their borders' antialiasing:
+        self.update_seen(self.nodes_item, [rect.adjusted(-2, -2, 2, 2) for rect in dirty])
 
     def set_highlight(self, node_ids) -> None:
         """Ring the nodes ``node_ids`` (search hits); an empty set clears the rings."""
         old, self.highlight = self.highlight, {n for n in node_ids if n in self._index}
-        for node in old ^ self.highlight:
-            self.nodes_item.update(self.node_rect(node).adjusted(-8, -8, 8, 8))
+        self.update_seen(self.nodes_item, self._boxes(old ^ self.highlight))
 
     # -- pointing ---------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -162,7 +162,7 @@ class QtPresentation(QtCore.QObject):
             return [self.tr("Run a snippet (leave with Esc, then Ctrl+Enter)."), ""]
         if index is None or index.count == 0:
             return [self.tr("No backward pass to step through yet."), ""]
-        return caption_lines(model.graph, index, model.step, model.state())
+        return caption_lines(model.graph, index, model.step)
 
     def _update_caption(self, *_args) -> None:
         if self.mode != "presentation":

@@ -31,17 +31,18 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
 
 
 def graph_words(model: QtSessionModel) -> str:
-    """Return the graph's state at this step, in words."""
-    state = model.state()
-    if state is None:
+    """Return the graph's state at this step, in words (from the pass's counts, not the
+    whole state: a step on a 100,000-node graph must not walk every node)."""
+    index = model.index()
+    if index is None:
         return tr("no backward pass yet")
-    freed = len(state.freed)
-    with_saved = sum(1 for entries in state.saved.values() if any(is_tensor_entry(e) for e in entries))
-    counts = tr("{0} of {1} nodes with saved tensors have freed them").format(freed, with_saved)
-    if state.error is not None:
-        title = (localized(state.error) or {}).get("title") or ""
+    counts = tr("{0} of {1} nodes with saved tensors have freed them").format(
+        index.freed_count(model.step), index.saved_tensor_nodes())
+    error = index.error_at(model.step)
+    if error is not None:
+        title = (localized(error) or {}).get("title") or ""
         return tr("the pass failed here ({0}); {1}.").format(title, counts)
-    if state.retain_graph:
+    if index.timeline.get("retain_graph"):
         return tr("retain_graph=True: every node keeps its saved tensors after it runs; "
                   "{0}.").format(counts)
     return tr("retain_graph=False: each node frees its saved tensors right after it runs; "

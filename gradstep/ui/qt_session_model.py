@@ -259,9 +259,10 @@ class QtSessionModel(QtCore.QObject):
         return dict(state.node_states) if state else {}
 
     def changes(self, previous: int):
-        """Return the StepChange since step ``previous`` (cheap: only the steps between)."""
+        """Return the StepChange since step ``previous`` (cheap: only the steps between;
+        without edge gradients: the graph labels its edges from the last steps itself)."""
         index = self.index()
-        return index.changes(previous, self.step) if index is not None else None
+        return index.changes(previous, self.step, edges=False) if index is not None else None
 
     def current_step(self) -> dict | None:
         """Return the step about to run (the ▶ node's; None at the end or without a pass)."""

@@ -39,6 +39,17 @@ def shown_by(state) -> dict:
             "leaf_grads": state.leaf_grads}
 
 
+def assert_counts_match(index, k: int, state, expected: dict) -> None:
+    """The counts the Saved panel and the captions read at each step (O(log n), not the
+    whole state) are those of the whole state, and the freed count is torch's."""
+    assert index.freed_count(k) == len(state.freed)
+    with_saved = [n for n, entries in state.saved.items() if any(is_tensor_entry(e) for e in entries)]
+    assert index.saved_tensor_nodes() == len(with_saved)
+    assert state.freed <= set(with_saved)  # "X of Y nodes with saved tensors": X counts no other
+    assert state.freed == {n for n in with_saved if expected["freed"].get(n)}
+    assert index.error_at(k) == state.error
+
+
 def gradstep_and_torch(source: str, filename: str):
     result = Session().run(source, filename=filename)
     oracle = oracle_run(source, filename)
@@ -68,6 +79,7 @@ def test_every_step_of_every_call_is_what_torch_had(case):
             expected = expected_state(torch_call, k, ids, labels)
             assert_matches(shown_by(state), expected, f"{case} pass {p + 1} step {k}")
             assert (state.current or {}).get("node") == expected["current"]
+            assert_counts_match(history.index(p), k, state, expected)
         end = history.state(p, len(steps))
         assert (end.error is not None) == (torch_call.raised is not None)
         if torch_call.returned is not None:  # what autograd.grad gave back, in input order
@@ -127,6 +139,9 @@ def test_incremental_changes_rebuild_the_whole_state():
             want = index.state(b)
             assert states == want.node_states and saved == want.saved, (p, a, b)
             assert edges == want.edge_grads, (p, a, b)
+            bare = index.changes(a, b, edges=False)  # what the window asks for
+            assert bare.edge_grads == {} and (bare.node_states, bare.saved, bare.leaf_grads) == (
+                change.node_states, change.saved, change.leaf_grads)
 
 
 def test_backward_json_calls_carry_dot_grad_and_what_autograd_grad_returned():

@@ -150,3 +150,140 @@ def test_edges_are_painted_by_chunk_with_their_done_state(qtbot):
     for i in holding:
         lines, _heads = item._chunks[i].done
         assert not lines.isEmpty() and done_before[i][0].isEmpty()
+
+
+def shown_in_view(qtbot, scene, steps):
+    """Return the view's pixels after ``steps`` (callables on the scene) were each painted."""
+    view = QtWidgets.QGraphicsView(scene)
+    view.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+    qtbot.addWidget(view)
+    view.resize(500, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.centerOn(centre(scene, "n1"))
+    for step in steps:
+        step(scene)
+        QtWidgets.QApplication.processEvents()
+    # what the window holds (its backing store), not a fresh paint of the whole view
+    return view.screen().grabWindow(view.winId()).toImage()
+
+
+def test_changed_edge_labels_repaint_only_their_pills_and_draw_what_a_fresh_scene_draws(
+        qtbot, monkeypatch):
+    graph = samples.scoped_blocks(3)
+    keys = sorted(layout(graph).routes)[:3]
+    first = {keys[0]: "[1.5, 2.5]", keys[1]: "[0.25]"}
+    then = {keys[0]: "", keys[1]: "[0.125, 7.0]", keys[2]: "[3.0]"}
+    stepped = GraphScene(graph, layout(graph))
+    rects = []
+    update = stepped.nodes_item.update
+    monkeypatch.setattr(stepped.nodes_item, "update",
+                        lambda *a: (rects.append(a), update(*a)))
+    got = shown_in_view(qtbot, stepped, [lambda s: s.set_edge_labels(first),
+                                         lambda s: s.set_edge_labels(then)])
+    assert rects and all(a and not a[0].isEmpty() for a in rects)  # never the whole item
+    fresh = GraphScene(graph, layout(graph))
+    want = shown_in_view(qtbot, fresh, [lambda s: s.set_edge_labels(
+        {k: t for k, t in then.items() if t})])
+    assert stepped.edge_labels == fresh.edge_labels
+    assert got == want
+
+
+def test_changes_out_of_view_are_not_repainted_and_show_once_scrolled_to(qtbot, monkeypatch):
+    graph = samples.chain(200)
+    laid = layout(graph)
+    key = min(laid.routes, key=lambda k: laid.routes[k][0][1])
+    top_node = key[0]
+    bottom = max(graph.nodes, key=lambda n: laid.positions[n][1])
+
+    def change(scene):
+        scene.set_node_states({top_node: "done"})
+        scene.set_edge_labels({key: "[0.5]"})
+
+    def look(scene, changes):
+        view = QtWidgets.QGraphicsView(scene)
+        qtbot.addWidget(view)
+        view.resize(300, 300)
+        view.show()
+        qtbot.waitExposed(view)
+        view.centerOn(centre(scene, bottom))
+        QtWidgets.QApplication.processEvents()
+        changes(scene)
+        QtWidgets.QApplication.processEvents()
+        view.centerOn(centre(scene, top_node))  # scrolled to what changed out of view
+        QtWidgets.QApplication.processEvents()
+        return view.screen().grabWindow(view.winId()).toImage()
+
+    stepped = GraphScene(graph, laid)
+    asked = []
+    monkeypatch.setattr(stepped.nodes_item, "update", lambda *a: asked.append(a))
+    monkeypatch.setattr(stepped.edges_item, "update", lambda *a: asked.append(a))
+    got = look(stepped, change)
+    assert asked == []  # nothing in view changed
+    fresh = GraphScene(graph, laid)
+    change(fresh)  # changed before any view showed it
+    assert look(fresh, lambda s: None) == got
+    assert look(GraphScene(graph, laid), lambda s: None) != got  # the change is in the picture
+
+
+def test_a_jump_over_many_nodes_repaints_each_item_once_and_draws_the_new_states(
+        qtbot, monkeypatch):
+    graph = samples.chain(200)
+    laid = layout(graph)
+    done = {n: "done" for n in graph.nodes}
+    middle = sorted(graph.nodes, key=lambda n: laid.positions[n][1])[100]
+
+    def look(scene, changes):
+        view = QtWidgets.QGraphicsView(scene)
+        qtbot.addWidget(view)
+        view.resize(300, 300)
+        view.show()
+        qtbot.waitExposed(view)
+        view.centerOn(centre(scene, middle))
+        QtWidgets.QApplication.processEvents()
+        changes(scene)
+        QtWidgets.QApplication.processEvents()
+        return view.screen().grabWindow(view.winId()).toImage()
+
+    stepped = GraphScene(graph, laid)
+    asked = []
+    for item in (stepped.nodes_item, stepped.edges_item):
+        update = item.update
+        monkeypatch.setattr(item, "update", lambda *a, _u=update: (asked.append(a), _u(*a)))
+    got = look(stepped, lambda s: s.set_node_states(done))
+    assert asked == [(), ()]  # one whole repaint of each item, not one per node or edge
+    fresh = GraphScene(graph, laid, states=done)
+    assert look(fresh, lambda s: None) == got
+    assert look(GraphScene(graph, laid), lambda s: None) != got
+
+
+def test_edge_label_at_finds_the_pill_as_its_text_changes(scene):
+    key = sorted(scene.layout.routes)[0]
+    route = scene.layout.routes[key]
+    scene.set_edge_labels({key: "[1.5]"})
+    short = qt_paint.edge_label_rect(route, "[1.5]")
+    assert scene.edge_label_at(short.center()) == key
+    wide = "[1.5, 2.5, 3.5, 4.5, 5.5]"
+    scene.set_edge_labels({key: wide})
+    end = qt_paint.edge_label_rect(route, wide).topRight() + QtCore.QPointF(-1, 1)
+    assert not short.contains(end) and scene.edge_label_at(end) == key
+    scene.set_edge_labels({key: ""})
+    assert scene.edge_label_at(short.center()) is None and scene.pills == {}
+
+
+def test_far_out_boxes_take_the_fill_of_their_state_as_it_changes(scene):
+    from gradstep.drawing import style
+
+    node = "n1"
+
+    def far_colour():
+        scale = 0.1
+        image = render(scene, scale)
+        rect = scene.sceneRect()
+        centre_px = (centre(scene, node) - rect.topLeft()) * scale
+        return QtGui.QColor(image.pixel(int(centre_px.x()), int(centre_px.y()))).name()
+
+    for state in ("pending", "done", "current", "pending"):
+        scene.set_node_states({node: state})
+        fill = style.node_fill(scene.graph.nodes[node], is_root=node in scene.roots, state=state)
+        assert far_colour() == QtGui.QColor(fill).name(), state

@@ -4,7 +4,8 @@
 
 LANGUAGE is a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN; ``en`` for the
 English ones). Saves, under OUTDIR/LANGUAGE/: the softmax lesson stepped halfway with
-each panel raised (``panel_<name>.png``), an error lesson (``error_retain_graph.png``,
+each panel raised (``panel_<name>.png``), the error lessons (``error_retain_graph.png``,
+with the Saved panel raised ``error_retain_graph_saved.png``, and
 ``error_requires_grad.png``), the Diagnose view of a snippet that makes NaN
 (``diagnose.png``), and open menus drawn onto the window (``menu_<name>.png``). With
 ``--switch`` the window starts in English and switches through View › Language with
@@ -103,6 +104,10 @@ def main(argv: list[str]) -> int:
     with_menu(qapp, window, window.examples_menu, out / "menu_examples.png")
     run_example(qapp, window, "retain_graph_error")
     window.grab().save(str(out / "error_retain_graph.png"))
+    window.docks["saved"].raise_()  # the graph's state words: the pass failed, what is freed
+    settle(qapp, 300)
+    window.grab().save(str(out / "error_retain_graph_saved.png"))
+    window.docks["values"].raise_()
     run_example(qapp, window, "requires_grad_error")
     window.grab().save(str(out / "error_requires_grad.png"))
     window.editor.setPlainText(NAN_SNIPPET)

@@ -155,3 +155,45 @@ def test_the_choice_is_remembered_and_a_new_window_opens_in_it(qtbot, make_windo
     assert [a.data() for a in checked] == ["zh_CN"]
     switch(qtbot, second, None)  # "System": follow the locale again (English in the tests)
     assert saved_choice() is None and second.menuBar().actions()[0].text() == "&File"
+
+
+def test_the_step_label_fits_its_text_and_stepping_lays_out_nothing_else(qtbot, window):
+    from PySide6 import QtCore
+
+    window.editor.setPlainText("import torch\nx = torch.ones(2, requires_grad=True)\ny = x\n"
+                               "for _ in range(600):\n    y = y * 1.0001 + 0.001\n"
+                               "loss = y.sum()\n")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    label, model = window.step_bar.position, window.model
+    assert model.step_count > 1000
+
+    class Layouts(QtCore.QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+            if obj is window and event.type() == QtCore.QEvent.Type.LayoutRequest:
+                Layouts.count += 1
+            return False
+
+    for code in (None, "zh_CN"):
+        switch(qtbot, window, code)
+        model.set_step(model.step_count - 1)  # the widest numbers of this pass
+        qtbot.wait(100)  # the language's own new layout done before counting
+        widest = label.fontMetrics().horizontalAdvance(label.text())
+        assert label.minimumSize() == label.maximumSize() and widest <= label.width(), code
+        layouts = Layouts()
+        window.installEventFilter(layouts)
+        for _ in range(5):
+            model.step_back()
+            QtWidgets.QApplication.processEvents()
+        window.removeEventFilter(layouts)
+        assert Layouts.count == 0, code  # a step's new text repaints the label alone
+    switch(qtbot, window, None)
+    model.set_step(model.step_count - 1)
+    window.font_zoom.set_factor(1.6, remember=False)  # View › Zoom: the label is fitted again
+    qtbot.wait(200)  # the new font reaches the label, then the bar fits it
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+    assert label.height() >= label.fontMetrics().height()
+    window.font_zoom.set_factor(1.0, remember=False)
