@@ -315,17 +315,17 @@ def settle_imports(collect: bool) -> None:
 
     ``collect``: one full collection now (~0.1 s, torch's heap), so that the snippet's
     first run does not start with one (a kernel started ahead of its first run, the
-    window's). Without it (the command line, which waits for its kernel): the objects go
-    to the oldest generation as they are (``freeze`` then ``unfreeze``, no walk), where
-    young collections never walk them; the first full collection then comes when a
-    snippet's run calls for one (a small snippet's run never does) and walks them
-    there. Left young instead, the first young collections would walk them all.
+    window's). Without it (the command line, which waits for its kernel): the objects are
+    frozen as they are (``gc.freeze``, no walk), where no collection ever walks them:
+    each full collection a big snippet's run calls for walks its own objects only (a
+    100,000-node chain's two: ~0.35 s of walking torch's heap less). A frozen object is
+    never freed, and ``gc.get_objects`` and ``gc.get_referrers`` do not list it: they are
+    the modules' own, which live as long as the kernel.
     """
     if collect:
         gc.collect()
     else:
         gc.freeze()
-        gc.unfreeze()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -6,7 +6,7 @@ collector runs, and each full collection walks the whole heap (the graph itself)
 a collector left on costs more than the work. None of that work makes cycles. The
 kernel also pauses it while it imports torch, networkx and gradstep at start (a
 collection after each module walks torch's heap), then collects once or, for the
-command line, leaves what they made in the oldest generation (``worker.settle_imports``).
+command line, freezes what they made, unwalked (``worker.settle_imports``).
 Never used
 around a snippet's own code (its garbage and ``__del__`` timing stay Python's).
 """
