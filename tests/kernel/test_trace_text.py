@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from gradstep.autograd.session import Session
 from gradstep.examples import EXAMPLES, load_example
