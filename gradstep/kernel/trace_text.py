@@ -4,7 +4,7 @@
 repeats: its sixteen keys, a value summary's ten, and the float texts of a summary
 whose min, max, mean and data are mostly one number. ``NodeTexts.text`` writes a node
 whose fields are those ``trace_graph`` makes, in that order, from a template of its
-keys' texts, each string's text and each float's made once per write;
+keys' texts, each string's text made once per write and each float's once in a while;
 what it has no template for (the saved entries, an unusual summary) goes to the C
 encoder on its own. The text is what ``strict_json.dumps`` gives for the node: where it
 could differ (a NaN, a type ``json`` does not know, a field out of place) ``text``
@@ -69,6 +69,7 @@ class _FloatTexts(dict):
 
 
 _FLOAT, _INT = {float}, {int}
+_FLOATS_KEPT = 10_000
 
 
 class NodeTexts:
@@ -123,7 +124,10 @@ class NodeTexts:
         numbers = [low, high, mean, std, data] if one else [low, high, mean, std, *data]
         if {*map(type, numbers)} != _FLOAT or not type(nan) is type(inf) is int:
             return self.encode(value)
-        texts = [*map(self.floats.__getitem__, numbers)]
+        floats = self.floats
+        if len(floats) > _FLOATS_KEPT:  # random data repeats little: keep the memory small
+            floats.clear()
+        texts = [*map(floats.__getitem__, numbers)]
         data_text = texts[4] if one else "[" + ", ".join(texts[4:]) + "]"
         return _SUMMARY % (self.shape(shape), self.strings[dtype], self.strings[device],
                            texts[0], texts[1], texts[2], texts[3], int.__repr__(nan),
