@@ -19,9 +19,9 @@ from gradstep.autograd.leaves_and_freed import leaf_tensors
 from gradstep.autograd.runner import run_snippet
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.serialize import drawn_graph, graph_to_json
-from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.trace import Trace, trace_graph
 from gradstep.autograd.values import to_jsonable
+from gradstep.policies.gc_pause import paused_after_snippet
 
 
 @dataclass
@@ -81,7 +81,7 @@ class Session:
         trace, trace_json, error = None, None, result.error
         # The walk and its JSON make many small objects: no collection until both are
         # made (each one's first collection walked the graph made so far).
-        with gc_paused():
+        with paused_after_snippet():
             if result.roots:
                 try:
                     trace = _trace_with_calls(result)

@@ -54,8 +54,9 @@ class Kernel:
     at once after a crash or kill (the GUI) instead of at the next request (the CLI).
     ``collect_at_start``: the child runs one full garbage collection once its modules
     are imported (the GUI, whose kernel starts ahead of the first run); without it (the
-    CLI, which waits for its kernel) the first full collection comes when a snippet's
-    run calls for one, which a small snippet's never does (``worker.settle_imports``).
+    CLI, which waits for its kernel) they are frozen instead, never walked: the full
+    collections a big snippet's run calls for walk its own objects only, and a small
+    snippet's run calls for none (``worker.settle_imports``).
     """
 
     def __init__(self, *, timeout: float | None = None, memory_limit: int | str | None = None,

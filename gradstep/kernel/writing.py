@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+from gradstep.kernel.trace_text import NodeTexts
 from gradstep.policies.gc_pause import without_gc
 from gradstep.policies.strict_json import write_json_line
 from gradstep.schema.graph import FORMULA_FIELDS
@@ -88,7 +89,7 @@ def write(params: dict) -> dict:
             kept = _take()
             trace = kept if isinstance(kept, dict) else _json_of(kept)
             Kept.spent = trace if kept is trace else (kept, trace)
-            write_json_line(trace, path, shared=FORMULA_FIELDS)
+            write_json_line(trace, path, shared=FORMULA_FIELDS, templates=NodeTexts)
         else:
             Kept.spent = _write_text_file(path, params)
     except (ValueError, OSError, RuntimeError) as exc:  # ExportError is a ValueError

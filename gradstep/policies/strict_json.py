@@ -106,7 +106,8 @@ def json_line(data: Any) -> bytes:
         return (dumps(data, ascii_only=True) + "\n").encode("ascii")
 
 
-def write_json_line(data: Any, path, *, batch: int = 1000, shared: tuple[str, ...] = ()) -> None:
+def write_json_line(data: Any, path, *, batch: int = 1000, shared: tuple[str, ...] = (),
+                    templates: Callable[[], Any] | None = None) -> None:
     """Write ``json_line(data)`` to the file ``path``, a piece at a time.
 
     The same text as ``json_line``, but the long lists of a top-level dict (a trace's
@@ -115,21 +116,27 @@ def write_json_line(data: Any, path, *, batch: int = 1000, shared: tuple[str, ..
     (~0.35 GB more memory). ``shared``: keys of those lists' dict items whose dict
     values are mostly a few objects used over and over (a trace's formula fields, one
     per op class: half of its text); each such object is encoded once per write
-    (``_SharedValues``), the text unchanged.
+    (``_SharedValues``), the text unchanged. ``templates``: makes, once per write, an
+    object whose ``text(item)`` returns one such item's text, or raises ``ValueError`` or
+    ``TypeError`` where it cannot vouch for it (that item's batch is then encoded as
+    above); used for UTF-8 text only (``kernel.trace_text``).
     """
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as stream:
-            _write_pieces(data, stream, batch, ascii_only=False, shared=shared)
+            _write_pieces(data, stream, batch, ascii_only=False, shared=shared,
+                          templates=templates)
     except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
         with open(path, "w", encoding="ascii", newline="\n") as stream:
             _write_pieces(data, stream, batch, ascii_only=True, shared=shared)
 
 
-def _write_pieces(data: Any, stream, batch: int, *, ascii_only: bool, shared: tuple) -> None:
+def _write_pieces(data: Any, stream, batch: int, *, ascii_only: bool, shared: tuple,
+                  templates: Callable[[], Any] | None = None) -> None:
     if not isinstance(data, dict):
         stream.write(dumps(data, ascii_only=ascii_only) + "\n")
         return
     values = _SharedValues(shared, ascii_only)
+    texts = templates() if templates is not None and not ascii_only else None
     stream.write("{")
     for index, (key, value) in enumerate(data.items()):
         key = key if isinstance(key, str) else str(key)  # as json and plain spell a number
@@ -139,10 +146,22 @@ def _write_pieces(data: Any, stream, batch: int, *, ascii_only: bool, shared: tu
             continue
         stream.write("[")
         for start in range(0, len(value), batch):
-            piece = values.dumps(value[start:start + batch])
-            stream.write((", " if start else "") + piece[1:-1])
+            piece = _piece_text(value[start:start + batch], texts) or values.dumps(
+                value[start:start + batch])[1:-1]
+            stream.write((", " if start else "") + piece)
         stream.write("]")
     stream.write("}\n")
+
+
+def _piece_text(items: list, texts) -> str | None:
+    """Return the items' texts joined as ``json`` joins a list's items, or None when
+    ``texts`` (``write_json_line``'s templates) cannot write one of them."""
+    if texts is None or not items:
+        return None
+    try:
+        return ", ".join(map(texts.text, items))
+    except (ValueError, TypeError):
+        return None
 
 
 _MARK = "\x00gradstep-shared:"  # JSON writes it "\u0000gradstep-shared:"

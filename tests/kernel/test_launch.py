@@ -96,19 +96,84 @@ def test_only_a_kernel_started_ahead_collects_once_its_modules_are_imported():
     assert _full_collections() == _full_collections(collect_at_start=False) + 1
 
 
-def test_settling_the_imports_without_a_collection_puts_them_in_the_oldest_generation():
+def test_settling_the_imports_without_a_collection_freezes_them():
     import gc
 
     from gradstep.kernel.worker import settle_imports
 
     gc.disable()
+    frozen_before = gc.get_freeze_count()
     try:
         made = [[] for _ in range(1000)]  # young: made while the collector was paused
         full_before = gc.get_stats()[2]["collections"]
         settle_imports(False)
-        oldest = {id(o) for o in gc.get_objects(generation=2)}
-        assert all(id(o) in oldest for o in made)
-        assert gc.get_count()[0] < 1000 and gc.get_freeze_count() == 0
+        walked = {id(o) for o in gc.get_objects()}  # every generation a collection walks
+        assert not any(id(o) in walked for o in made)
+        assert gc.get_count()[0] < 1000 and gc.get_freeze_count() >= frozen_before + 1000
         assert gc.get_stats()[2]["collections"] == full_before  # no walk of the heap
+    finally:
+        gc.unfreeze()  # this test process's objects go back to the oldest generation
+        gc.enable()
+
+
+def _walk_made_inside(monkeypatch, frozen):
+    """Run a paused block after a young cycle dropped; return (cycle freed at the start,
+    the block's objects in the oldest generation, freeze count after)."""
+    import gc
+    import weakref
+
+    from gradstep.policies import gc_pause
+
+    monkeypatch.setattr(gc_pause._Settling, "frozen", frozen)
+
+    class Cycle:
+        pass
+
+    cycle = Cycle()
+    cycle.me = cycle
+    gone = weakref.ref(cycle)
+    del cycle
+    with gc_pause.paused_after_snippet():
+        freed_at_start = gone() is None
+        assert not gc.isenabled()
+        made = [[] for _ in range(2000)]
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    return freed_at_start, all(id(o) in oldest for o in made), gc.get_freeze_count()
+
+
+def test_a_kernel_leaves_what_its_work_made_in_the_oldest_generation_unwalked(monkeypatch):
+    import gc
+
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    full_before = gc.get_stats()[2]["collections"]
+    freed, oldest, frozen_after = _walk_made_inside(monkeypatch, frozen)
+    assert freed and oldest and frozen_after == 0 and gc.isenabled()
+    assert gc.get_stats()[2]["collections"] == full_before  # no full walk either
+
+
+def test_elsewhere_the_collector_resumes_as_it_was(monkeypatch):
+    import gc
+
+    # None: an in-process session; or the snippet froze objects of its own
+    for frozen in (None, gc.get_freeze_count() - 1):
+        gc.collect()  # no young collection due while the block runs
+        freed, oldest, frozen_after = _walk_made_inside(monkeypatch, frozen)
+        assert not freed and not oldest and gc.isenabled()
+        assert frozen_after == gc.get_freeze_count()
+
+
+def test_a_collector_the_snippet_turned_off_stays_off(monkeypatch):
+    import gc
+
+    from gradstep.policies import gc_pause
+
+    monkeypatch.setattr(gc_pause._Settling, "frozen", gc.get_freeze_count())
+    gc.disable()
+    try:
+        counts = gc.get_stats()[0]["collections"]
+        with gc_pause.paused_after_snippet():
+            pass
+        assert not gc.isenabled() and gc.get_stats()[0]["collections"] == counts
     finally:
         gc.enable()

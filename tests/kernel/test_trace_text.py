@@ -1,0 +1,121 @@
+"""Trace nodes written from templates (``kernel.trace_text``) are the text ``json`` wrote:
+``write_json_line(..., templates=NodeTexts)`` against ``json_line`` of the same trace, and
+the numbers in it against torch's own."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gradstep.autograd.session import Session
+from gradstep.examples import EXAMPLES, load_example
+from gradstep.kernel.trace_text import NodeTexts, NotPlain
+from gradstep.policies.strict_json import dumps, json_line, write_json_line
+from gradstep.schema.graph import FORMULA_FIELDS
+
+ODD_VALUES = """
+x = torch.tensor([0.5, -0.0, 3.25], requires_grad=True)
+zero = x * 0.0
+neg = -x
+ints = torch.arange(3) * 2
+wide = torch.linspace(-1, 1, 100, requires_grad=True).reshape(10, 10)
+double = torch.tensor([1e-300, 2.5e300], dtype=torch.float64, requires_grad=True)
+parts = torch.ones(4, requires_grad=True).split(2)
+one = x.sum() * 1.0
+loss = (zero.sum() + neg.sum() + wide.sum() + double.sum() * 0 + parts[0].sum() + one
+        + ints.sum())
+"""
+
+
+def _sources():
+    return [pytest.param(load_example(e.id), id=e.id) for e in EXAMPLES] + [
+        pytest.param("x = torch.tensor([-1.0, 0.0, 4.0], requires_grad=True)\n"
+                     "loss = (torch.sqrt(x) + torch.log(x) * float('inf')).sum()\n", id="nan"),
+        pytest.param(ODD_VALUES, id="odd_values")]
+
+
+def _written(data, tmp_path, batch=2) -> bytes:
+    path = tmp_path / "t.json"
+    write_json_line(data, path, batch=batch, shared=FORMULA_FIELDS, templates=NodeTexts)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("source", _sources())
+def test_a_trace_written_from_templates_is_the_text_json_wrote(source, tmp_path):
+    trace = Session().run(source)["trace"]
+    if not trace:
+        pytest.skip("no trace")
+    assert _written(trace, tmp_path) == json_line(trace)
+    texts, written = NodeTexts(), 0
+    for node in trace["nodes"]:
+        try:
+            text = texts.text(node)
+        except NotPlain:  # a NaN somewhere: strict JSON spells it as text (plain)
+            assert "NaN" in dumps(node) or "Infinity" in dumps(node)
+            continue
+        assert text == dumps(node)
+        written += 1
+    assert written >= len(trace["nodes"]) // 2
+
+
+def test_the_numbers_written_are_torchs_own(tmp_path):
+    session = Session()
+    trace = session.run(ODD_VALUES)["trace"]
+    text = _written(trace, tmp_path, batch=1).decode("utf-8")
+    nodes = {node["label"]: node for node in json.loads(text)["nodes"]}
+    namespace = session.state.namespace
+    for label in ("x", "zero", "neg", "one"):
+        tensor = namespace[label].detach()
+        value = nodes[label]["value"]
+        assert value["data"] == tensor.tolist()
+        assert [value["min"], value["max"]] == [tensor.min().item(), tensor.max().item()]
+        assert value["mean"] == pytest.approx(tensor.double().mean().item())
+    # 0.0 and -0.0 are equal, but written apart, as torch holds them
+    signs = [str(v) for v in namespace["zero"].detach().tolist()]
+    assert '"data": [' + ", ".join(signs) + "]" in text and "-0.0" in signs
+    assert nodes["double"]["value"]["data"] == namespace["double"].tolist()
+
+
+HOSTILE = [
+    {"extra": 1},  # fields out of place: encoded as before
+    {"label": None},
+    {"label": True},
+    {"value": {"shape": [3], "data": [1.0, -0.0, 0.0], "min": -0.0}},
+    {"value": {"data": [1.0, 1, True], "min": 1.0, "max": 1, "mean": True}},
+    {"value": {"data": 2.0, "min": float("nan")}},
+    {"value": {"data": [1e308 * 10], "std": float("inf")}},
+    {"shape": [True, 2]},
+    {"shape": [2.0]},
+    {"seq": True, "line": None, "slots": 1.0},
+    {"label": type("Name", (str,), {})("x")},
+    {"scope": ["a"]},
+    {"saved": [{"name": "self", "value": float("nan")}]},
+    {"saved": [{"name": "self", "value": object()}]},
+    {"formula": {True: "g", None: 1}},
+    {"name": "Mul\u0000\"Backward\u2202"},
+]
+
+
+def _node(i: int, **changes) -> dict:
+    value = {"shape": [3], "dtype": "float32", "device": "cpu", "min": 1.0 + i, "max": 2.5,
+             "mean": 1.75, "std": 0.0, "nan": 0, "inf": 0, "data": [1.0 + i, 2.5, 1.75]}
+    formula = {"self": "grad * other"}
+    node = {"id": f"n{i}", "name": "MulBackward0", "kind": "op", "label": "y", "scope": "",
+            "shape": [3], "dtype": "float32", "device": "cpu", "value": value,
+            "saved": [{"name": "other", "shape": [], "dtype": "float64", "freed": False}],
+            "formula": formula, "formula_math": None, "formula_note": None, "seq": 9 - i,
+            "line": 2, "slots": 2}
+    for key, new in changes.items():
+        node[key] = {**value, **new} if key == "value" else new
+    return node
+
+
+@pytest.mark.parametrize("changes", HOSTILE, ids=range(len(HOSTILE)))
+def test_a_node_the_templates_cannot_vouch_for_keeps_its_text(changes, tmp_path):
+    nodes = [_node(i) for i in range(5)]
+    nodes[3] = _node(3, **changes)
+    data = {"root": "n0", "nodes": nodes, "edges": []}
+    for batch in (1, 2, 5):
+        assert _written(data, tmp_path, batch=batch) == json_line(data), batch
+    assert NodeTexts().text(nodes[0]) == dumps(nodes[0])  # the template's own case
