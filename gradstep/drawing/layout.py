@@ -163,7 +163,7 @@ def _box_sizes(graph, nodes: list, sizes: dict | None, label_lines: dict | None 
     sizes = sizes or {}
     missing = [n for n in nodes if not sizes.get(n)]
     made = [] if label_lines is not None else None
-    measured = dict(zip(missing, node_sizes((graph.nodes[n] for n in missing), made)))
+    measured = dict(zip(missing, node_sizes(map(graph._node.__getitem__, missing), made)))
     if made is not None:
         label_lines.update(zip(missing, made))
     if not sizes:  # every node measured, in the nodes' order
