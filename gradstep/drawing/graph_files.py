@@ -7,6 +7,7 @@ JSON is the trace JSON of DESIGN.md plus, per node, ``x``, ``y`` (centre),
 from __future__ import annotations
 
 import json
+from itertools import chain
 
 import networkx as nx
 
@@ -71,8 +72,21 @@ def to_dot(graph, *, states: dict | None = None, rankdir: str = "TB",
 def edge_triples(graph):
     """Return the edges as (u, v, key) triples; key 0 for a graph without keys."""
     if graph.is_multigraph():
+        if graph.is_directed():  # networkx's order, read from its dicts (no generator per edge)
+            return [(u, v, key) for u, targets in graph._succ.items()
+                    for v, keys in targets.items() for key in keys]
         return list(graph.edges(keys=True))  # the order of _edges_data, without the attributes
     return [(u, v, 0) for u, v in graph.edges()]
+
+
+def edge_count(graph) -> int:
+    """Return ``len(graph.edges)``; for a directed graph counted from networkx's dicts."""
+    if not graph.is_directed():
+        return len(graph.edges)
+    targets = graph._succ.values()
+    if graph.is_multigraph():
+        return sum(map(len, chain.from_iterable(map(dict.values, targets))))
+    return sum(map(len, targets))
 
 
 # --------------------------------------------------------------------------------------

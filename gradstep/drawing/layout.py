@@ -24,6 +24,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter, le
 
 import numpy as np
 
@@ -163,7 +164,7 @@ def _box_sizes(graph, nodes: list, sizes: dict | None, label_lines: dict | None 
     sizes = sizes or {}
     missing = [n for n in nodes if not sizes.get(n)]
     made = [] if label_lines is not None else None
-    measured = dict(zip(missing, node_sizes((graph.nodes[n] for n in missing), made)))
+    measured = dict(zip(missing, node_sizes(map(graph._node.__getitem__, missing), made)))
     if made is not None:
         label_lines.update(zip(missing, made))
     if not sizes:  # every node measured, in the nodes' order
@@ -175,6 +176,11 @@ def _edge_list(triples: list, index: dict) -> list:
     """Return the ``(u, v, key)`` of ``triples`` without self-loops, in a stable order (source,
     then key)."""
     edges = [e for e in triples if e[0] != e[1]]
+    keys = list(map(itemgetter(2), edges))
+    if set(map(type, keys)) <= {int} and set(keys) <= {0}:  # (a trace's edges: all key 0)
+        sources = list(map(index.__getitem__, map(itemgetter(0), edges)))
+        if all(map(le, sources, sources[1:])):  # in order already: the sort keeps them so
+            return edges
     edges.sort(key=lambda e: (index[e[0]], _sort_key(e[2])))
     return edges
 

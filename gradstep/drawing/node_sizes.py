@@ -59,10 +59,7 @@ def node_size(attrs: dict) -> tuple[float, float]:
     """Return the (width, height) of the box of a node with attributes ``attrs``: the largest
     ``lines_size(label_lines(...))`` of the node with its saved tensors as traced, all
     alive and all freed (the lines above and below them are measured once for the three)."""
-    key = size_key(attrs)
-    if key is None:  # a module box
-        return lines_size(lines_around_saved(attrs)[0])
-    return _measure(key, {})[0]
+    return node_sizes([attrs])[0]
 
 
 def node_sizes(attrs_list, lines: list | None = None) -> list[tuple[float, float]]:
@@ -71,18 +68,21 @@ def node_sizes(attrs_list, lines: list | None = None) -> list[tuple[float, float
     With ``lines`` (a list), each node's ``style.label_lines`` are appended to it too, as a
     tuple that the nodes of one label share: a picture of the graph draws them without
     making them again (``svg_picture.write_svg``)."""
-    measured: dict = {}  # size_key -> (size, lines)
-    frames: dict = {}  # size_key less the value's text -> _Frame
+    frames: dict = {}  # (frame_texts, has a value) -> _Frame
     out = []
     for attrs in attrs_list:
-        key = size_key(attrs)
-        if key is None:  # a module box (few)
+        texts = frame_texts(attrs)
+        if texts is None:  # a module box (few)
             head = lines_around_saved(attrs)[0]
             found = (lines_size(head), tuple(head))
         else:
-            found = measured.get(key)
+            value = format_small_value(attrs.get("value"))
+            frame = frames.get((texts, not value))
+            if frame is None:
+                frame = frames[texts, not value] = _frame(*texts[:4], bool(value), *texts[4:])
+            found = frame.measured.get(value)
             if found is None:
-                found = measured[key] = _measure(key, frames)
+                found = frame.measured[value] = _measure(frame, value)
         out.append(found[0])
         if lines is not None:
             lines.append(found[1])
@@ -92,22 +92,19 @@ def node_sizes(attrs_list, lines: list | None = None) -> list[tuple[float, float
 class _Frame(NamedTuple):
     """The measure of a label less its value's text: the lines above the value line and
     those below it (saved tensors as traced, device), the widest of all its lines but the
-    value line, and the height (the value line's included, when there is one)."""
+    value line, and the height (the value line's included, when there is one); and what
+    ``_measure`` gave for each value's text so far."""
 
     above: tuple
     below: tuple
     width: float
     height: float
+    measured: dict
 
 
-def _measure(key: tuple, frames: dict) -> tuple[tuple[float, float], tuple]:
-    """Return the size and the label lines (a tuple) of the nodes of ``size_key`` ``key``;
-    ``frames`` holds the frames measured so far (``_frame``)."""
-    value = key[4]
-    frame_key = (*key[:4], bool(value), *key[5:])
-    frame = frames.get(frame_key)
-    if frame is None:
-        frame = frames[frame_key] = _frame(*frame_key)
+def _measure(frame: _Frame, value: str) -> tuple[tuple[float, float], tuple]:
+    """Return the size and the label lines (a tuple) of the nodes of ``frame`` whose small
+    value reads ``value`` ('' for none)."""
     if not value:
         return _box(frame.width, frame.height), frame.above + frame.below
     line = value_line(value)  # the widest line or not: a width only adds to a maximum
@@ -132,7 +129,7 @@ def _frame(is_leaf: bool, name: str, label: str, shape: str, has_value: bool, de
         saved_width, saved_height = _lines_extent(lines, head_height)
         width = max(width, saved_width)
         height = max(height, _lines_extent(tail, saved_height)[1])
-    return _Frame(tuple(above), (*variants[0], *tail), width, height)
+    return _Frame(tuple(above), (*variants[0], *tail), width, height, {})
 
 
 def size_key(attrs: dict) -> tuple | None:
@@ -140,10 +137,20 @@ def size_key(attrs: dict) -> tuple | None:
     same box and the same lines. The texts of ``style.lines_of_texts`` (a leaf's title is
     its label, an op's its name with the label under it) and each saved tensor's name and
     whether it is freed; None for a module box (few: sized on their own)."""
+    texts = frame_texts(attrs)
+    if texts is None:
+        return None
+    return (*texts[:4], format_small_value(attrs.get("value")), *texts[4:])
+
+
+def frame_texts(attrs: dict) -> tuple | None:
+    """Return ``size_key`` less the small value's text: ``(is_leaf, name, label, shape,
+    device, saved)``; None for a module box."""
     kind = attrs.get("kind", "op")
     if kind == "module":
         return None
+    saved = attrs.get("saved") and tuple([(str(s.get("name", "")), bool(s.get("freed")))
+                                          for s in saved_tensors(attrs)])
     return (kind == "leaf", str(attrs.get("name") or attrs.get("id") or ""),
             str(attrs.get("label") or ""), format_shape(attrs.get("shape")),
-            format_small_value(attrs.get("value")), str(attrs.get("device") or ""),
-            tuple((str(s.get("name", "")), bool(s.get("freed"))) for s in saved_tensors(attrs)))
+            str(attrs.get("device") or ""), saved or ())

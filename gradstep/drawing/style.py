@@ -140,6 +140,8 @@ def format_shape(shape) -> str:
     """Return a shape as torchviz writes it: ``(2, 3)``, ``(1,)``, ``()``."""
     if shape is None:
         return ""
+    if type(shape) is list and len(shape) == 1:  # most tensors of a long chain
+        return "(" + str(shape[0]) + ",)"
     dims = [str(d) for d in shape]
     if len(dims) == 1:
         return f"({dims[0]},)"
@@ -165,10 +167,16 @@ def format_small_value(value) -> str:
         if len(data) > 4:
             return ""
         words = []
+        last = word = None
         for x in data:  # one per node of a 100,000-node graph: floats formatted directly
-            if isinstance(x, list):
+            if type(x) is float:
+                if x != last or not x:  # equal non-zero floats are one double: one text
+                    last, word = x, f"{x:.4g}"
+                words.append(word)
+            elif isinstance(x, list):
                 return ""
-            words.append(f"{x:.4g}" if type(x) is float else format_number(x))
+            else:
+                words.append(format_number(x))
         return "= [" + ", ".join(words) + "]"
     return "= " + format_number(data)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradstep.drawing import edge_geometry, style, svg_boxes, svg_edges
+from gradstep.drawing.graph_files import edge_count
 from gradstep.drawing.svg_numbers import two_decimals as _n
 from gradstep.drawing.svg_rows import drop_nul
 from gradstep.policies.gc_pause import without_gc
@@ -58,7 +59,7 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
                   f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_n(width)}" '
                   f'height="{_n(height)}" viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(height)}">\n'
                   "<title>gradstep graph</title>\n"
-                  f"<desc>{graph.number_of_nodes()} nodes, {len(graph.edges)} edges</desc>\n"
+                  f"<desc>{graph.number_of_nodes()} nodes, {edge_count(graph)} edges</desc>\n"
                   f'<g font-family="{style.FONT_FAMILY}" text-anchor="middle">\n'.encode())
         done = {n for n, st in states.items() if st in DONE_EDGE_STATES}
         routes = layout.routes

@@ -128,3 +128,28 @@ def test_dot_engine_missing_says_how_to_fix(monkeypatch):
     monkeypatch.setattr(layout_module.shutil, "which", lambda name: None)
     with pytest.raises(layout_module.DotNotFoundError, match="install Graphviz"):
         layout_module.layout_dot(samples.chain(2))
+
+
+def _odd_graphs():
+    """Graphs of every networkx class with parallel edges, self-loops, string and int keys."""
+    edges = [(1, 2), (1, 2), (2, 2), (3, 1), (2, 3), (4, 4), (4, 1), (1, 2)]
+    for cls in (nx.Graph, nx.DiGraph, nx.MultiGraph, nx.MultiDiGraph):
+        graph = cls()
+        graph.add_nodes_from([5, 4, 3, 2, 1])
+        graph.add_edges_from(edges)
+        if graph.is_multigraph():
+            graph.add_edge(3, 1, key="x")
+            graph.add_edge(1, 3, key=7)
+        yield graph
+    yield samples.chain(50)
+    yield samples.multi_edge_graph()
+
+
+def test_edge_triples_and_count_read_networkx_as_its_views_do():
+    from gradstep.drawing.graph_files import edge_count, edge_triples
+
+    for graph in _odd_graphs():
+        views = (list(graph.edges(keys=True)) if graph.is_multigraph()
+                 else [(u, v, 0) for u, v in graph.edges()])
+        assert edge_triples(graph) == views
+        assert edge_count(graph) == len(graph.edges) == graph.number_of_edges()

@@ -159,3 +159,27 @@ def test_real_crossings_match_a_brute_force_geometric_count():
             if side(A, B, C) * side(A, B, D) < 0 and side(C, D, A) * side(C, D, B) < 0:
                 brute += 1
     assert edge_crossings(graph, pos) == brute
+
+
+def test_edges_already_in_order_are_listed_as_the_sort_lists_them():
+    from gradstep.drawing.graph_files import edge_triples
+    from gradstep.drawing.layout import _edge_list, _sort_key, ordered_nodes
+
+    graphs = [samples.chain(40), samples.multi_edge_graph(), samples.layered_dag(300, seed=3)]
+    shuffled = nx.MultiDiGraph()  # sources added out of the nodes' order
+    shuffled.add_nodes_from(["a", "b", "c"])
+    shuffled.add_edges_from([("c", "a"), ("b", "a"), ("a", "b")])
+    keyed = nx.MultiDiGraph()  # a bool key, a string key, a key 1 before a key 0 of the source
+    keyed.add_edge("a", "b", key=False)
+    keyed.add_edge("a", "c", key="s")
+    keyed.add_edge("b", "c", key=1)
+    keyed.add_edge("b", "a", key=0)
+    graphs += [shuffled, keyed]
+    for graph in graphs:
+        index = {n: i for i, n in enumerate(ordered_nodes(graph))}
+        triples = edge_triples(graph)
+        expected = sorted((e for e in triples if e[0] != e[1]),
+                          key=lambda e: (index[e[0]], _sort_key(e[2])))
+        listed = _edge_list(triples, index)
+        assert listed == expected
+        assert [type(e[2]) for e in listed] == [type(e[2]) for e in expected]

@@ -81,3 +81,20 @@ def test_node_sizes_hand_on_the_lines_each_node_draws():
     made = []
     assert node_sizes(values, made) == [node_size(a) for a in values]
     assert [list(lines) for lines in made] == [style.label_lines(a) for a in values]
+
+
+def test_nodes_of_one_label_share_their_lines_and_values_get_their_own():
+    from gradstep.drawing.node_sizes import frame_texts
+
+    base = {"kind": "op", "name": "MulBackward0", "label": "mul", "shape": [3],
+            "saved": [{"name": "other", "shape": [], "freed": False}, {"name": "alpha", "value": 1}]}
+    nodes = [dict(base, id=f"n{i}", value={"data": [v, v, v]}) for i, v in
+             enumerate([1.5, 2.5, 1.5, 0.0, -0.0, 2.5])] + [dict(base, id="plain")]
+    made: list = []
+    assert node_sizes(nodes, made) == [node_size(a) for a in nodes]
+    assert [list(lines) for lines in made] == [style.label_lines(a) for a in nodes]
+    assert made[0] is made[2] and made[1] is made[5]  # the same label: one tuple of lines
+    assert made[0] is not made[1] and made[3] is not made[4]  # "0" and "-0" differ
+    assert len({frame_texts(a) for a in nodes}) == 1
+    assert {size_key(a)[:4] + size_key(a)[5:] for a in nodes} == {frame_texts(a) for a in nodes}
+    assert frame_texts({"kind": "module", "label": "block"}) is None

@@ -67,3 +67,43 @@ def test_sizes_match_what_qt_measures():
         px = style.TITLE_PX if bold else style.DETAIL_PX
         measured = QtGui.QFontMetricsF(font(px, bold)).horizontalAdvance(text)
         assert style.text_width(text, px, bold) == pytest.approx(measured, rel=0.03)
+
+
+def _plain_small_value(value) -> str:
+    """The oracle: ``format_small_value`` as it was, every float formatted on its own."""
+    if not isinstance(value, dict) or "data" not in value:
+        return ""
+    data = value["data"]
+    if isinstance(data, list):
+        if len(data) > 4 or any(isinstance(x, list) for x in data):
+            return ""
+        return "= [" + ", ".join(f"{x:.4g}" if type(x) is float else style.format_number(x)
+                                 for x in data) + "]"
+    return "= " + style.format_number(data)
+
+
+def test_small_values_with_repeated_numbers_read_as_each_formatted_alone():
+    import itertools
+    import math
+    import random
+
+    odd = [0.0, -0.0, math.nan, math.inf, -math.inf, 1.5, -1.5, 4.124143600463867, 1e-300,
+           5e-324, 2.0 ** 60, 1, 0, True, False, "NaN", "Infinity", None, [1.0]]
+    cases = [list(c) for n in range(5) for c in itertools.product(odd[:8] + [1, True, "NaN"], repeat=min(n, 3))]
+    rng = random.Random(7)
+    cases += [[rng.choice(odd) for _ in range(rng.randint(0, 5))] for _ in range(3000)]
+    cases += [[x] * 3 for x in odd] + [[x, y, x] for x in odd for y in odd]
+    for data in cases:
+        assert style.format_small_value({"data": data}) == _plain_small_value({"data": data}), data
+    for data in odd:
+        assert style.format_small_value({"data": data}) == _plain_small_value({"data": data})
+
+
+def test_shapes_read_as_torchviz_writes_them():
+    plain = {(): "()", (1,): "(1,)", (3,): "(3,)", (2, 3): "(2, 3)", (0, 1, 2): "(0, 1, 2)"}
+    for dims, text in plain.items():
+        assert style.format_shape(list(dims)) == text
+        assert style.format_shape(tuple(dims)) == text
+    assert style.format_shape(None) == ""
+    assert style.format_shape(["n"]) == "(n,)"
+    assert style.format_shape(iter([4, 5])) == "(4, 5)"
