@@ -99,15 +99,41 @@ def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, sta
         painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 6, 6)
     pen = QtGui.QPen(QtGui.QColor(look.border), look.border_width)
     pen.setStyle(_DASH[look.dash])
-    painter.setPen(pen)
-    painter.setBrush(fill)
-    painter.drawRoundedRect(rect, 3, 3)
+    if look.dash == "solid":
+        painter.setPen(pen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 3, 3)
+    else:
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 3, 3)
+        _dashed_border(painter, rect, 3, pen)
     if attrs.get("kind") == "module":  # a double border says "there is more inside"
-        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 2, 2)
+        if look.dash == "solid":
+            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 2, 2)
+        else:
+            _dashed_border(painter, rect.adjusted(3, 3, -3, -3), 2, pen)
     if lod < LABEL_LOD:
         return
     _paint_lines(painter, rect, style.label_lines(attrs), state, look)
+
+
+def _dashed_border(painter: QtGui.QPainter, rect: QtCore.QRectF, radius: float,
+                   pen: QtGui.QPen) -> None:
+    """Draw a dashed or dotted rounded border as the filled outline of its dashes.
+
+    A dashed pen is dashed after the painter's clip is applied, so a repaint of a strip
+    across the border (a step repaints only what changed) drew its dashes shifted
+    against the rest of the border; the outline's dashes start where the path starts.
+    """
+    path = QtGui.QPainterPath()
+    path.addRoundedRect(rect, radius, radius)
+    painter.save()
+    painter.setPen(QtCore.Qt.PenStyle.NoPen)
+    painter.setBrush(pen.color())
+    painter.drawPath(QtGui.QPainterPathStroker(pen).createStroke(path))
+    painter.restore()
 
 
 def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, state: str,

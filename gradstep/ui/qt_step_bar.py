@@ -208,7 +208,14 @@ class QtStepBar(QtWidgets.QToolBar):
         digit = max("0123456789", key=metrics.horizontalAdvance)
         widest = words.format(digit * len(str(n)), digit * len(str(n)))
         width = max(metrics.horizontalAdvance(widest), metrics.horizontalAdvance(" step 0000 / 0000 "))
-        self.position.setFixedSize(width + 4, self.position.sizeHint().height())
+        # the text's own height (a fallback font for Chinese can be taller), not sizeHint:
+        # a label's hint is at least its fixed size, which would never let it shrink
+        flags = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
+        height = max(metrics.height(),
+                     metrics.boundingRect(QtCore.QRect(0, 0, 100_000, 1_000), flags, widest).height())
+        margins = self.position.contentsMargins()
+        self.position.setFixedSize(width + 4 + margins.left() + margins.right(),
+                                   height + margins.top() + margins.bottom())
 
     def _on_pass_chosen(self, index: int) -> None:
         if 0 <= index < len(self.model.timelines):

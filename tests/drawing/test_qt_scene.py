@@ -287,3 +287,48 @@ def test_far_out_boxes_take_the_fill_of_their_state_as_it_changes(scene):
         scene.set_node_states({node: state})
         fill = style.node_fill(scene.graph.nodes[node], is_root=node in scene.roots, state=state)
         assert far_colour() == QtGui.QColor(fill).name(), state
+
+
+def test_dashed_and_dotted_borders_repainted_in_part_match_a_fresh_scene(qtbot):
+    """A step repaints strips (a node, its edges, a label's pill) that can cut across a
+    freed box's dotted border or a failed one's dashed border: the dashes must not shift."""
+    import numpy as np
+
+    graph = samples.layered_dag(300, width=12, seed=2)
+    laid = layout(graph)
+
+    def pixels(scene, centre_at, change):
+        view = QtWidgets.QGraphicsView(scene)
+        view.setRenderHints(QtGui.QPainter.RenderHint.Antialiasing)
+        qtbot.addWidget(view)
+        view.resize(300, 300)
+        view.show()
+        qtbot.waitExposed(view)
+        view.centerOn(centre_at)
+        QtWidgets.QApplication.processEvents()
+        change(scene)
+        QtWidgets.QApplication.processEvents()
+        image = view.screen().grabWindow(view.winId()).toImage().convertToFormat(
+            QtGui.QImage.Format.Format_RGB32)
+        rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(
+            image.height(), image.bytesPerLine() // 4, 4)
+        return rows[:, :image.width(), :3].astype(int)
+
+    def differ(got, want) -> int:
+        return int((np.abs(got - want).max(axis=2) > 40).sum())
+
+    for border in ("freed", "error"):
+        states = {n: border for n in laid.positions}
+        for node in list(laid.positions)[5:9]:  # a node turns freed (or failed) among others
+            before = {**states, node: "pending"}
+            at = QtCore.QPointF(*laid.positions[node])
+            got = pixels(GraphScene(graph, laid, states=before), at,
+                         lambda s, n=node: s.set_node_states({n: border}))
+            want = pixels(GraphScene(graph, laid, states=states), at, lambda s: None)
+            assert differ(got, want) == 0, (border, node)
+        key = next(iter(laid.routes))  # a label's pill over those borders
+        label = {key: "[1.25, -3.0, 7.5]"}
+        at = qt_paint.edge_label_rect(laid.routes[key], label[key]).center()
+        got = pixels(GraphScene(graph, laid, states=states), at, lambda s: s.set_edge_labels(label))
+        want = pixels(GraphScene(graph, laid, states=states, edge_labels=label), at, lambda s: None)
+        assert differ(got, want) == 0, (border, key)

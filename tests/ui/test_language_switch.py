@@ -192,8 +192,12 @@ def test_the_step_label_fits_its_text_and_stepping_lays_out_nothing_else(qtbot, 
         assert Layouts.count == 0, code  # a step's new text repaints the label alone
     switch(qtbot, window, None)
     model.set_step(model.step_count - 1)
+    qtbot.wait(100)
+    before = (label.size(), window.step_bar.height())
     window.font_zoom.set_factor(1.6, remember=False)  # View › Zoom: the label is fitted again
     qtbot.wait(200)  # the new font reaches the label, then the bar fits it
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
     assert label.height() >= label.fontMetrics().height()
     window.font_zoom.set_factor(1.0, remember=False)
+    qtbot.wait(200)  # and back: the label and its bar as they were, not as tall as at 1.6
+    assert (label.size(), window.step_bar.height()) == before
