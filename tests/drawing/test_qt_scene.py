@@ -323,12 +323,13 @@ def test_dashed_and_dotted_borders_repainted_in_part_match_a_fresh_scene(qtbot):
             before = {**states, node: "pending"}
             at = QtCore.QPointF(*laid.positions[node])
             got = pixels(GraphScene(graph, laid, states=before), at,
-                         lambda s, n=node: s.set_node_states({n: border}))
+                         lambda s, n=node, b=border: s.set_node_states({n: b}))
             want = pixels(GraphScene(graph, laid, states=states), at, lambda s: None)
             assert differ(got, want) == 0, (border, node)
         key = next(iter(laid.routes))  # a label's pill over those borders
         label = {key: "[1.25, -3.0, 7.5]"}
         at = qt_paint.edge_label_rect(laid.routes[key], label[key]).center()
-        got = pixels(GraphScene(graph, laid, states=states), at, lambda s: s.set_edge_labels(label))
+        got = pixels(GraphScene(graph, laid, states=states), at,
+                     lambda s, shown=label: s.set_edge_labels(shown))
         want = pixels(GraphScene(graph, laid, states=states, edge_labels=label), at, lambda s: None)
         assert differ(got, want) == 0, (border, key)
