@@ -152,19 +152,27 @@ def test_edges_are_painted_by_chunk_with_their_done_state(qtbot):
         assert not lines.isEmpty() and done_before[i][0].isEmpty()
 
 
-def shown_in_view(qtbot, scene, steps):
-    """Return the view's pixels after ``steps`` (callables on the scene) were each painted."""
+def held_picture(qtbot, scene, at, steps=(), *, size=(300, 300), then_at=None,
+                 antialias=False) -> QtGui.QImage:
+    """Return what a view of ``scene`` holds (its backing store, not a fresh paint of the
+    whole view) once centred on ``at`` and each of ``steps`` (callables on the scene) was
+    painted; ``then_at``: then scrolled there."""
     view = QtWidgets.QGraphicsView(scene)
     view.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+    if antialias:
+        view.setRenderHints(QtGui.QPainter.RenderHint.Antialiasing)
     qtbot.addWidget(view)
-    view.resize(500, 700)
+    view.resize(*size)
     view.show()
     qtbot.waitExposed(view)
-    view.centerOn(centre(scene, "n1"))
+    view.centerOn(at)
+    QtWidgets.QApplication.processEvents()
     for step in steps:
         step(scene)
         QtWidgets.QApplication.processEvents()
-    # what the window holds (its backing store), not a fresh paint of the whole view
+    if then_at is not None:
+        view.centerOn(then_at)
+        QtWidgets.QApplication.processEvents()
     return view.screen().grabWindow(view.winId()).toImage()
 
 
@@ -179,12 +187,13 @@ def test_changed_edge_labels_repaint_only_their_pills_and_draw_what_a_fresh_scen
     update = stepped.nodes_item.update
     monkeypatch.setattr(stepped.nodes_item, "update",
                         lambda *a: (rects.append(a), update(*a)))
-    got = shown_in_view(qtbot, stepped, [lambda s: s.set_edge_labels(first),
-                                         lambda s: s.set_edge_labels(then)])
+    at, size = centre(stepped, "n1"), (500, 700)
+    got = held_picture(qtbot, stepped, at, [lambda s: s.set_edge_labels(first),
+                                            lambda s: s.set_edge_labels(then)], size=size)
     assert rects and all(a and not a[0].isEmpty() for a in rects)  # never the whole item
     fresh = GraphScene(graph, layout(graph))
-    want = shown_in_view(qtbot, fresh, [lambda s: s.set_edge_labels(
-        {k: t for k, t in then.items() if t})])
+    want = held_picture(qtbot, fresh, at, [lambda s: s.set_edge_labels(
+        {k: t for k, t in then.items() if t})], size=size)
     assert stepped.edge_labels == fresh.edge_labels
     assert got == want
 
@@ -200,19 +209,9 @@ def test_changes_out_of_view_are_not_repainted_and_show_once_scrolled_to(qtbot, 
         scene.set_node_states({top_node: "done"})
         scene.set_edge_labels({key: "[0.5]"})
 
-    def look(scene, changes):
-        view = QtWidgets.QGraphicsView(scene)
-        qtbot.addWidget(view)
-        view.resize(300, 300)
-        view.show()
-        qtbot.waitExposed(view)
-        view.centerOn(centre(scene, bottom))
-        QtWidgets.QApplication.processEvents()
-        changes(scene)
-        QtWidgets.QApplication.processEvents()
-        view.centerOn(centre(scene, top_node))  # scrolled to what changed out of view
-        QtWidgets.QApplication.processEvents()
-        return view.screen().grabWindow(view.winId()).toImage()
+    def look(scene, changes):  # then scrolled to what changed out of view
+        return held_picture(qtbot, scene, centre(scene, bottom), [changes],
+                            then_at=centre(scene, top_node))
 
     stepped = GraphScene(graph, laid)
     asked = []
@@ -234,16 +233,7 @@ def test_a_jump_over_many_nodes_repaints_each_item_once_and_draws_the_new_states
     middle = sorted(graph.nodes, key=lambda n: laid.positions[n][1])[100]
 
     def look(scene, changes):
-        view = QtWidgets.QGraphicsView(scene)
-        qtbot.addWidget(view)
-        view.resize(300, 300)
-        view.show()
-        qtbot.waitExposed(view)
-        view.centerOn(centre(scene, middle))
-        QtWidgets.QApplication.processEvents()
-        changes(scene)
-        QtWidgets.QApplication.processEvents()
-        return view.screen().grabWindow(view.winId()).toImage()
+        return held_picture(qtbot, scene, centre(scene, middle), [changes])
 
     stepped = GraphScene(graph, laid)
     asked = []
@@ -298,17 +288,7 @@ def test_dashed_and_dotted_borders_repainted_in_part_match_a_fresh_scene(qtbot):
     laid = layout(graph)
 
     def pixels(scene, centre_at, change):
-        view = QtWidgets.QGraphicsView(scene)
-        view.setRenderHints(QtGui.QPainter.RenderHint.Antialiasing)
-        qtbot.addWidget(view)
-        view.resize(300, 300)
-        view.show()
-        qtbot.waitExposed(view)
-        view.centerOn(centre_at)
-        QtWidgets.QApplication.processEvents()
-        change(scene)
-        QtWidgets.QApplication.processEvents()
-        image = view.screen().grabWindow(view.winId()).toImage().convertToFormat(
+        image = held_picture(qtbot, scene, centre_at, [change], antialias=True).convertToFormat(
             QtGui.QImage.Format.Format_RGB32)
         rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(
             image.height(), image.bytesPerLine() // 4, 4)
