@@ -99,17 +99,14 @@ def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, sta
         painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 6, 6)
     pen = QtGui.QPen(QtGui.QColor(look.border), look.border_width)
     pen.setStyle(_DASH[look.dash])
-    if look.dash == "solid":
-        painter.setPen(pen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(rect, 3, 3)
-    else:
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(rect, 3, 3)
+    solid = look.dash == "solid"  # else drawn as its dashes' outline (_dashed_border)
+    painter.setPen(pen if solid else QtCore.Qt.PenStyle.NoPen)
+    painter.setBrush(fill)
+    painter.drawRoundedRect(rect, 3, 3)
+    if not solid:
         _dashed_border(painter, rect, 3, pen)
     if attrs.get("kind") == "module":  # a double border says "there is more inside"
-        if look.dash == "solid":
+        if solid:
             painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 2, 2)
         else:

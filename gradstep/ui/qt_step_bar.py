@@ -51,6 +51,7 @@ class QtStepBar(QtWidgets.QToolBar):
         self.speed.setCurrentIndex(1)
         self.addWidget(self.speed)
         self.position = QtWidgets.QLabel()  # its size fixed by _fit_position
+        self._position_key = None  # (words, step count, font) the label was fitted to
         self.addWidget(self.position)
         self.passes = QtWidgets.QComboBox()
         self.passes.setSizeAdjustPolicy(
@@ -202,7 +203,7 @@ class QtStepBar(QtWidgets.QToolBar):
         """
         metrics = self.position.fontMetrics()
         key = (words, n, self.position.font().key())
-        if key == getattr(self, "_position_key", None):
+        if key == self._position_key:
             return
         self._position_key = key
         digit = max("0123456789", key=metrics.horizontalAdvance)
