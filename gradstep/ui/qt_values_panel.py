@@ -119,6 +119,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             self._retranslate()
             self._stale = True
             self.refresh()
+            if self._formula_timer.isActive():  # the delay is for bursts of steps: a new
+                self._formula_timer.stop()  # language shows its formulas at once, not the
+                self._show_formulas()  # old language's text for FORMULA_DELAY_MS
         super().changeEvent(event)
 
     def _redraw(self) -> None:
