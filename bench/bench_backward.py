@@ -11,8 +11,8 @@ within 3x. A breakdown (CPU time) shows where the recorder's time goes, and
 the same pass with two empty Python hooks on every node (installed, run,
 removed) shows what hooking every node costs before any recording. The floor
 line adds to that the CPU time of torch's own calls in the value summaries
-(``grad_values.small_numbers``, ``stack_rows``, ``row_stats``: the copies, ``std_mean``,
-``amin``/``amax``, ``tolist``), timed inside recorded passes: the numbers gradstep
+(``grad_values.small_numbers``, ``stack_rows``, ``row_stats``, ``values._reduce``: the
+copies, ``mean``, ``std``, ``amin``/``amax``, ``tolist``), timed inside recorded passes: the numbers gradstep
 shows are torch's, so a recorder with a hook per node cannot go below it.
 
     .venv/bin/python bench/bench_backward.py [--layers 48] [--d-model 32] [--repeats 7]
@@ -32,7 +32,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gradstep.autograd import grad_values  # noqa: E402
+from gradstep.autograd import grad_values, values  # noqa: E402
 from gradstep.autograd.backward import record_backward  # noqa: E402
 from gradstep.autograd.calls import graph_ids  # noqa: E402
 from gradstep.autograd.leaves_and_freed import freed_node_ids, leaf_grad_tensors  # noqa: E402
@@ -79,7 +79,8 @@ def time_recorded(model, tokens) -> tuple[tuple[float, float], int]:
 
 def time_reductions(model, tokens) -> float:
     """Return the CPU seconds that torch's own calls in the value summaries take inside
-    one recorded pass (``grad_values.small_numbers``, ``stack_rows``, ``row_stats``)."""
+    one recorded pass (``grad_values.small_numbers``, ``stack_rows``, ``row_stats``, and
+    ``values._reduce`` for a gradient summarised alone)."""
     spent = [0.0]
 
     def timed(func):
@@ -91,15 +92,16 @@ def time_reductions(model, tokens) -> float:
                 spent[0] += time.process_time() - start
         return run
 
-    names = ("small_numbers", "stack_rows", "row_stats")
-    originals = {name: getattr(grad_values, name) for name in names}
-    for name, func in originals.items():
-        setattr(grad_values, name, timed(func))
+    places = [(grad_values, name) for name in ("small_numbers", "stack_rows", "row_stats")]
+    places.append((values, "_reduce"))  # a gradient summarised alone (strided, long, not CPU)
+    originals = [(module, name, getattr(module, name)) for module, name in places]
+    for module, name, func in originals:
+        setattr(module, name, timed(func))
     try:
         time_recorded(model, tokens)
     finally:
-        for name, func in originals.items():
-            setattr(grad_values, name, func)
+        for module, name, func in originals:
+            setattr(module, name, func)
     return spent[0]
 
 
@@ -189,7 +191,7 @@ def main(argv=None) -> int:
     torch_part = statistics.median(reduced)
     floor = e + torch_part
     print(f"floor (CPU, medians): plain backward() {p * 1e3:.1f} ms + empty hooks' extra "
-          f"{(e - p) * 1e3:.1f} ms + torch's own calls in the summaries (copies, std_mean, "
+          f"{(e - p) * 1e3:.1f} ms + torch's own calls in the summaries (copies, mean, std, "
           f"amin/amax, tolist) {torch_part * 1e3:.1f} ms = {floor * 1e3:.1f} ms, "
           f"floor {floor / p:.1f}x plain; the recorded pass's other {(r - floor) * 1e3:.1f} ms "
           f"({(r - floor) / p:.1f}x plain) is gradstep's own Python and holding every gradient")

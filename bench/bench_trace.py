@@ -84,7 +84,7 @@ REDUCED: list = []  # CPU seconds in torch's reductions of the summaries, per ru
 
 def profiled_run(source: str) -> int:
     """Like ``gradstep_run``, with the CPU time of torch's own reductions for the value
-    summaries (``values._reduce``: ``aminmax``, ``std_mean`` and their ``tolist``) counted:
+    summaries (``values._reduce``: ``aminmax``, ``mean``, ``std`` and their ``tolist``) counted:
     the numbers gradstep shows are torch's, so that time is the floor of a faithful trace."""
     from gradstep.autograd import values
 
