@@ -144,10 +144,19 @@ def small_cnn():
     return loss, dict(net.named_parameters())
 
 
+def expanded_gradient():
+    """sum() sends back its gradient expanded (strides 0): its own mean() and std() add the
+    elements in another order than a contiguous copy (0.29999998 and 3e-08 here, not 0.3
+    and 0), and a summary shows the gradient's own."""
+    w = torch.linspace(-1, 1, 768).reshape(12, 8, 8).requires_grad_()
+    return w.sum() * 0.3, {"w": w}
+
+
 @pytest.mark.parametrize(
     "build",
     [seed_mse, seed_mean_of_squares, seed_004_losses, shared_subexpression, multi_output,
-     max_with_indices, in_place, custom_function, custom_function_two_outputs, small_cnn],
+     max_with_indices, in_place, custom_function, custom_function_two_outputs, small_cnn,
+     expanded_gradient],
 )
 def test_pass_matches_torch(build):
     got = check_against_torch(build)

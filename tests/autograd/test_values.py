@@ -109,21 +109,23 @@ def test_std_of_a_narrow_spread_far_from_zero_is_exact():
 
 
 def _large_tensors():
-    """Large float tensors of several sizes and layouts, float32 rounding visible in their means."""
+    """Return a (64, 96) float32 tensor and large float tensors of several sizes and layouts
+    (it and views of it among them), float32 rounding visible in their means."""
     g = torch.Generator().manual_seed(7)
     out = []
     for n in (65, 100, 1000, 4096, 12288, 40000, 100_000):
         out.append(torch.randn(n, generator=g) * 3 + 0.1)
     base = torch.randn(64, 96, generator=g) * 1e3 + 0.1
-    out += [base, base.t(), base[:, ::3], base.double(), base.double().t(), base.view(-1)[5:5000]]
-    return out
+    out += [base, base.t(), base[:, ::3], base.double(), base.double().t(), base.view(-1)[5:5000],
+            torch.tensor(0.3).expand(12, 8, 8)]  # its mean() is 0.29999998, its std() 3e-08
+    return base, out
 
 
 def test_a_large_summary_shows_exactly_what_x_mean_and_x_std_print():
     """The mean and std shown are the snippet's own ``x.mean()`` and ``x.std()`` to the last
     bit (torch.std_mean's mean, accumulated in double, differs in the last bit for about
     half of these)."""
-    for t in _large_tensors():
+    for t in _large_tensors()[1]:
         v = tensor_value(t)
         assert (v["mean"], v["std"]) == (t.mean().item(), t.std().item()), (t.shape, t.stride())
         assert (v["min"], v["max"]) == (t.min().item(), t.max().item())
@@ -132,8 +134,7 @@ def test_a_large_summary_shows_exactly_what_x_mean_and_x_std_print():
 def test_gradients_summarised_together_show_exactly_what_each_g_mean_prints():
     from gradstep.autograd.grad_values import plain_values
 
-    tensors = _large_tensors()
-    base = tensors[7]
+    base, tensors = _large_tensors()
     cube = torch.randn(4, 16, 32) * 7 + 0.1
     tensors += [base.view(96, 64), base.unsqueeze(0), torch.randn(64, 96), torch.randn(64, 96) * 5,
                 cube.permute(2, 0, 1), cube.transpose(1, 2), cube, cube.expand(2, 4, 16, 32)]
