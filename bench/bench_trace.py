@@ -11,14 +11,18 @@ does not see torch's allocations):
   Python mode: the snippet's own expressions, module outputs, saved tensors),
   names, scopes, trace into networkx and the trace JSON;
 * ``deep``: the same with ``--deep-values`` (a TorchFunctionMode records every
-  torch call's output; more values, but it can change which kernels torch picks).
+  torch call's output; more values, but it can change which kernels torch picks);
+* ``profile``: ``gradstep`` with torch's reductions for its value summaries timed;
+* ``reads``: ``plain`` whose walk also reads, through torch's bindings, what the
+  trace reads of every node (no gradstep code).
 
 Printed: the best of ``--rounds`` x ``--repeat`` runs in CPU seconds (``time.process_time``,
 with torch limited to one thread, so other load on a shared machine does not
 skew the ratio) and in wall seconds, and the peak RSS growth over the
 process's RSS before the first run, with gradstep/plain ratios.
-Targets: time within 2x, peak memory within 1.5x. ``profile`` (a gradstep run with
-torch's reductions for its value summaries timed) prints the floor those set.
+Targets: time within 2x, peak memory within 1.5x. The floor lines: plain + the
+reductions (``profile``), plus the reads (``reads``); what gradstep spends above
+that is its own bookkeeping (dicts, networkx, names, scopes, JSON, observation).
 """
 
 from __future__ import annotations
@@ -109,6 +113,59 @@ def profiled_run(source: str) -> int:
 VARIANTS["profile"] = profiled_run
 
 
+def reads_run(source: str) -> int:
+    """``plain_run`` whose walk also reads, for every node, what gradstep's trace reads
+    through torch's bindings (no gradstep code): the node's name, sequence number and
+    first output's metadata, each saved tensor's ``_raw_saved_*`` slot, its data and
+    hook, the saved tensor unpacked (``_saved_*``, as gradstep does for its value), the
+    plain saved attributes, and a leaf's variable. What gradstep adds above this and
+    the summaries' reductions is its own bookkeeping."""
+    import torch
+
+    namespace = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(compile(source, "<bench>", "exec"), namespace)
+    root = namespace["loss"].grad_fn
+    names_of: dict = {}
+    seen, stack = {root}, [root]
+    while stack:
+        fn = stack.pop()
+        _read_node(fn, names_of)
+        for nxt, _ in fn.next_functions:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return len(seen)
+
+
+def _read_node(fn, names_of: dict) -> None:
+    fn.name()
+    if hasattr(fn, "variable"):
+        variable = fn.variable
+        variable.shape, variable.dtype, variable.device  # noqa: B018
+        return
+    fn._sequence_nr()
+    metadata = fn._input_metadata
+    if metadata:
+        metadata[0].shape, metadata[0].dtype, metadata[0].device  # noqa: B018
+    names = names_of.get(type(fn))
+    if names is None:
+        attrs = dir(type(fn))
+        raw = tuple(a for a in attrs if a.startswith("_raw_saved_"))
+        plain = tuple(a for a in attrs if a.startswith("_saved_") and "_raw" + a not in attrs)
+        names = names_of[type(fn)] = raw, plain
+    for attr in names[0]:
+        slots = getattr(fn, attr)
+        for slot in slots if isinstance(slots, (list, tuple)) else (slots,):
+            if slot is not None and slot.unpack_hook is None and slot.data is not None:
+                slot.data.shape, slot.data.dtype  # noqa: B018
+                getattr(fn, attr.replace("_raw_saved_", "_saved_", 1))
+    for attr in names[1]:
+        getattr(fn, attr)
+
+
+VARIANTS["reads"] = reads_run
+
+
 def child(variant: str, layers: int, repeat: int) -> dict:
     """Measure one variant in this (fresh) process; return the figures."""
     import torch  # imported before the baseline on purpose
@@ -179,6 +236,12 @@ def main() -> None:
           f"gradstep run (profile variant, {best['profile']['cpu']:.3f} s in all); plain + those "
           f"= {(plain['cpu'] + reduced) / plain['cpu']:.2f}x; the rest of gradstep's run, "
           f"{best['gradstep']['cpu'] - plain['cpu'] - reduced:.3f} s, is its own Python")
+    reads = best["reads"]["cpu"] - plain["cpu"]
+    floor = plain["cpu"] + reduced + reads
+    print(f"  with torch's bindings: reading what the trace reads of every node took {reads:.3f} s "
+          f"more than the plain walk (reads variant); plain + reductions + reads = "
+          f"{floor / plain['cpu']:.2f}x; gradstep's own bookkeeping above that: "
+          f"{best['gradstep']['cpu'] - floor:.3f} s ({(best['gradstep']['cpu'] - floor) / plain['cpu']:.2f}x plain)")
 
 
 if __name__ == "__main__":
