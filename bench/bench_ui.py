@@ -15,7 +15,11 @@ Prints, each with a ratio against a peer measured in the same run:
   and the view repainted; peers: the 16 ms frame budget, and rebuilding the scene
   (what a naive "redraw on every step" does); then the same step with the Saved tensors
   panel in front, and in presentation mode, against the frame budget;
-- a jump to the end of the pass and back to its start, against rebuilding the scene.
+- a jump to the end of the pass and back to its start, against rebuilding the scene;
+- the first steps right after the run, from the start of the pass, with the collector's
+  full collections counted: what a big intake leaves to the collector lands there.
+  The bench turns on what ``gradstep gui``'s process does (``gc_pause.freeze_intakes``);
+  ``--no-freeze`` measures without it.
 """
 
 from __future__ import annotations
@@ -100,6 +104,34 @@ def first_paint_ms(app, window, result: dict) -> tuple[float, float, float]:
         time.sleep(0.001)
     app.processEvents()
     return elapsed, elapsed_cpu, (time.perf_counter() - start) * 1000
+
+
+def first_steps_ms(app, window, steps: int) -> tuple[list[float], list[float]]:
+    """Return the ms of the first ``steps`` steps from the start of the pass right after the
+    run was taken in, and the ms of each full collection (generation 2) meanwhile."""
+    import gc
+
+    full: list[float] = []
+    started = [0.0]
+
+    def timer(phase, info):
+        if info["generation"] == 2:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                full.append((time.perf_counter() - started[0]) * 1000)
+
+    gc.callbacks.append(timer)
+    try:
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            window.model.step_forward()
+            app.processEvents()
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        gc.callbacks.remove(timer)
+    return times, full
 
 
 def step_ms(app, window, steps: int, *, full_repaint: bool = False) -> list[float]:
@@ -228,6 +260,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--no-peer", action="store_true", help="skip the torchviz peer")
     parser.add_argument("--peer-limit", type=float, default=120.0, metavar="SECONDS")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave big intakes to the collector (gradstep gui freezes them)")
     args = parser.parse_args()
 
     from PySide6 import QtWidgets
@@ -236,6 +270,10 @@ def main() -> int:
     from gradstep.ui.qt_main_window import QtMainWindow
 
     protect_none()  # PySide6 6.12 on Python 3.11 drops a reference to None per void call
+    if not args.no_freeze:
+        from gradstep.policies.gc_pause import freeze_intakes
+
+        freeze_intakes()  # as gradstep gui's own process does
 
     source = snippet(args.nodes)
     result, timeline, session_s = session_results(source)
@@ -251,6 +289,7 @@ def main() -> int:
 
     paint, paint_cpu, backward_ms = first_paint_ms(app, window, result)
     count = min(args.steps, len(timeline["steps"]) // 2)
+    first, collections = first_steps_ms(app, window, min(count, 100))
     times = step_ms(app, window, count)
     median, worst = statistics.median(times), max(times)
     full = statistics.median(step_ms(app, window, min(count, 20), full_repaint=True))
@@ -261,6 +300,10 @@ def main() -> int:
     to_end, to_start = jump_ms(app, window)
     print(f"first paint after trace: {paint:8.1f} ms   (CPU {paint_cpu:.1f} ms; then the "
           f"backward pass taken in: {backward_ms:.1f} ms)")
+    print(f"the first {len(first)} steps after the run: median {statistics.median(first):.2f} ms, "
+          f"worst {max(first):.1f} ms; full collections meanwhile: {len(collections)}"
+          + (f" ({', '.join(f'{ms:.0f} ms' for ms in collections)})" if collections else "")
+          + (" (--no-freeze)" if args.no_freeze else " (intakes frozen, as gradstep gui)"))
     print(f"one step (median of {len(times)}): {median:6.2f} ms   worst {worst:.2f} ms   "
           f"(with a full repaint of the view: {full:.2f} ms)")
     print(f"  of which the window's own work (model, recolour calls, panel updates; no "

@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtWidgets
 from gradstep.display import HEADLESS_FIX, NO_WINDOW, display_problem
 from gradstep.i18n import _
 from gradstep.none_guard import protect_none
+from gradstep.policies.gc_pause import freeze_intakes
 from gradstep.ui.qt_icons import app_icon
 from gradstep.ui.qt_main_window import QtMainWindow
 
@@ -118,6 +119,7 @@ def run(args) -> int:
         print(problem, file=sys.stderr)
         return NO_WINDOW
     protect_none()  # PySide6 6.12 on Python 3.11 drops a reference to None per void call
+    freeze_intakes()  # this process is the window's alone: a big graph is frozen, not walked
     app = _make_application()
 
     app.setApplicationName("gradstep")

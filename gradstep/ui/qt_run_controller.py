@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from gradstep.policies.gc_pause import without_gc
+from gradstep.policies.gc_pause import settle_intake, without_gc
 from gradstep.schema.timeline import pass_ran
 from gradstep.ui.error_words import for_window, no_graph_text
 from gradstep.ui.pass_names import steps_word
@@ -98,7 +98,12 @@ class QtRunController(QtCore.QObject):
         self.show_error(result.get("error"))
         if result.get("ok"):
             self.w.statusBar().showMessage(self.tr("Ran. Step through backward with Alt+Right."))
+        settle_intake(self._nodes(), new_run=True)
         self.w.sigRunFinished.emit(result)
+
+    def _nodes(self) -> int:
+        graph = self.w.model.graph
+        return 0 if graph is None else graph.number_of_nodes()
 
     def retranslate(self) -> None:
         """Word again what this controller wrote: the node count, the graph area's message
@@ -111,6 +116,7 @@ class QtRunController(QtCore.QObject):
         if err and self.w.editor.error_line == err.get("line"):
             self.w.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))
 
+    @without_gc  # as on_run: what the pass made is frozen (settle_intake), not walked
     def on_backward(self, timeline: dict) -> None:
         if not pass_ran(timeline):  # the request failed before a pass ran: nothing to step
             self.w.model.error = timeline.get("error")
@@ -118,6 +124,7 @@ class QtRunController(QtCore.QObject):
             self.w.sigBackwardFinished.emit(timeline)
             return
         self.w.model.add_timeline(timeline)
+        settle_intake(self._nodes(), new_run=False)
         self.show_error(timeline.get("error"))
         n = len(self.w.model.passes)
         message = self.tr("Pass {0}: {1}").format(n, steps_word(len(timeline["steps"])))
