@@ -250,6 +250,21 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.addItem(self.nodes_item)
         self._hovered = ""
 
+    def retire(self) -> None:
+        """Let go of what this scene holds before it is replaced and deleted (it lives on
+        until its ``deleteLater`` is delivered, and its two items point back at it): so the
+        graph, the layout and the per-node lists go now, by reference count, not at a later
+        collection (while the window's heap is frozen, ``gc_pause.settle_intake``, not before
+        the run after next). A retired scene is shown nowhere and paints nothing."""
+        for item in (self.edges_item, self.nodes_item):
+            if item is not None:
+                self.removeItem(item)
+                item._scene = None
+        self.edges_item = self.nodes_item = None
+        self.graph = self.layout = None
+        self.attrs, self.node_ids, self.fills = [], [], []
+        self._index, self.states, self.saved, self.pills, self.edge_labels = {}, {}, {}, {}, {}
+
     def _fill(self, i: int) -> str:
         node = self.node_ids[i]
         return style.node_fill(self.attrs[i], is_root=node in self.roots,

@@ -9,6 +9,9 @@ collection after each module walks torch's heap), then collects once or, for the
 command line, freezes what they made, unwalked (``worker.settle_imports``).
 Never used
 around a snippet's own code (its garbage and ``__del__`` timing stay Python's).
+The window's own process goes one step further (``freeze_intakes``, ``settle_intake``):
+what a big run and its pass made is frozen, so no collection walks it while the user
+steps, and given back, and collected once, when the next run arrives.
 """
 
 from __future__ import annotations

@@ -87,6 +87,9 @@ class QtGraphView(QtWidgets.QGraphicsView):
 
     def show_message(self, text: str) -> None:
         """Show ``text`` instead of a graph (a run that built none)."""
+        if self.graph_scene is not None:  # the last run's scene goes (it was kept till now)
+            self.graph_scene.retire()
+            self.graph_scene.deleteLater()
         self.graph, self.graph_scene, self.layout_result = None, None, None
         self._owner, self._members = {}, {}
         self._empty.clear()
@@ -114,6 +117,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.graph_scene = GraphScene(shown, self.layout_result, parent=self)
         self.setScene(self.graph_scene)
         if old is not None:
+            old.retire()
             old.deleteLater()
         if self._states:
             self.graph_scene.set_node_states({**self._states, **self._box_states(self._members)})
