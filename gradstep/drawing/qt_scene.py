@@ -255,7 +255,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         until its ``deleteLater`` is delivered, and its two items point back at it): so the
         graph, the layout and the per-node lists go now, by reference count, not at a later
         collection (while the window's heap is frozen, ``gc_pause.settle_intake``, not before
-        the run after next). A retired scene is shown nowhere and paints nothing."""
+        the run after next). A retired scene is shown nowhere, paints nothing and is deleted
+        at the next turn of the event loop."""
         for item in (self.edges_item, self.nodes_item):
             if item is not None:
                 self.removeItem(item)
@@ -264,6 +265,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.graph = self.layout = None
         self.attrs, self.node_ids, self.fills = [], [], []
         self._index, self.states, self.saved, self.pills, self.edge_labels = {}, {}, {}, {}, {}
+        self.deleteLater()
 
     def _fill(self, i: int) -> str:
         node = self.node_ids[i]

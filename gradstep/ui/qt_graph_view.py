@@ -89,7 +89,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
         """Show ``text`` instead of a graph (a run that built none)."""
         if self.graph_scene is not None:  # the last run's scene goes (it was kept till now)
             self.graph_scene.retire()
-            self.graph_scene.deleteLater()
         self.graph, self.graph_scene, self.layout_result = None, None, None
         self._owner, self._members = {}, {}
         self._empty.clear()
@@ -118,7 +117,6 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.setScene(self.graph_scene)
         if old is not None:
             old.retire()
-            old.deleteLater()
         if self._states:
             self.graph_scene.set_node_states({**self._states, **self._box_states(self._members)})
         if self._saved:
