@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+from gradstep.autograd.derivatives_text import read_entries
 from gradstep.autograd.formula_words import UNREADABLE_TABLE
 from gradstep.autograd.saved_names import SavedName, dedup, mentions, saved_variables
 from gradstep.autograd.schema_text import Schema, parse_schema, return_names
@@ -31,6 +32,7 @@ from gradstep.i18n import N_
 
 _GRADS_INDEX = re.compile(r"(?:^|\W)grads\[(\d+)\]")  # torchgen's GRAD_INDEX_REGEX
 _YAML_PARTS = ("packaged", "autograd", "derivatives.yaml")
+NO_PYYAML = N_("pyyaml is not installed (pip install pyyaml)")
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,25 @@ class DerivativeTable:
 
     def entry(self, node_name: str) -> BackwardEntry | None:
         """Return the entry of ``node_name`` (``MulBackward0``, ``ViewBackward0_copy``) or None."""
-        found = self.entries.get(node_name)
+        found = self._get(node_name)
         if found is None and node_name.endswith("_copy"):
-            view = self.entries.get(node_name.removesuffix("_copy"))
+            view = self._get(node_name.removesuffix("_copy"))
             if view is not None:  # the {view}_copy twin shares the view's formulas
                 base, _, overload = view.forward.partition(".")
                 forward = f"{base}_copy" + (f".{overload}" if overload else "")
                 found = replace(view, node_name=node_name, forward=forward, view_copy_of=view.node_name)
         return found
+
+    def _get(self, node_name: str) -> BackwardEntry | None:
+        """Look an entry up; one that cannot be read when first asked for (it needs pyyaml,
+        missing, or pyyaml fails on it) makes the table unavailable, with the reason."""
+        try:
+            return self.entries.get(node_name)
+        except ImportError:
+            self.unavailable = NO_PYYAML
+        except ValueError as exc:
+            self.unavailable = UNREADABLE_TABLE.format(path=self.path, error=exc)
+        return None
 
 
 def derivatives_yaml_path() -> str | None:
@@ -119,21 +132,38 @@ def load_table() -> DerivativeTable:
     if path is None:
         return DerivativeTable(unavailable=N_("this torch build does not ship torchgen's derivatives.yaml"))
     try:
-        import yaml  # optional (the formulas say so without it), read on first use only
-    except ImportError:
-        return DerivativeTable(path=path, unavailable=N_("pyyaml is not installed (pip install pyyaml)"))
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ten times faster
-    try:
         with open(path, encoding="utf-8") as stream:
             text = stream.read()
         items = item_index(text)
         if items is not None:  # each entry read when first asked for (a trace needs a few)
-            entries = IndexedEntries(text, items, lambda part: yaml.load(part, Loader=loader))
+            entries = IndexedEntries(text, items, read_yaml)
         else:
-            entries = build_entries(yaml.load(text, Loader=loader))
-    except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            entries = build_entries(read_yaml(text))
+    except ImportError:
+        return DerivativeTable(path=path, unavailable=NO_PYYAML)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # YamlError: ValueError
         return DerivativeTable(path=path, unavailable=UNREADABLE_TABLE.format(path=path, error=exc))
     return DerivativeTable(entries, path, time.perf_counter() - started)
+
+
+class YamlError(ValueError):
+    """pyyaml could not read the text (its own error, as a ValueError)."""
+
+
+def read_yaml(text: str) -> list:
+    """Return the entries of derivatives.yaml's ``text``: read directly where it is the plain
+    subset torch writes (``derivatives_text``: no pyyaml import, ~12 ms), else by pyyaml,
+    imported then (an ImportError when it is not installed)."""
+    entries = read_entries(text)
+    if entries is not None:
+        return entries
+    import yaml  # optional (the formulas say so without it)
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ten times faster
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc)) from exc
 
 
 _ITEM = re.compile(r"^- name: *(\w+)", re.MULTILINE)

@@ -134,9 +134,34 @@ def test_no_yaml_or_no_pyyaml_gives_a_reason(monkeypatch):
     assert missing_file.entries == {} and "derivatives.yaml" in missing_file.unavailable
     monkeypatch.undo()
     monkeypatch.setitem(sys.modules, "yaml", None)  # "import yaml" now raises ImportError
-    missing_yaml = derivatives.load_table.__wrapped__()
-    assert missing_yaml.entries == {} and "pyyaml" in missing_yaml.unavailable
-    assert missing_yaml.entry("MulBackward0") is None
+    plain = derivatives.load_table.__wrapped__()  # torch's file is the plain subset: no pyyaml needed
+    assert plain.unavailable is None and plain.entry("MulBackward0").forward == "mul.Tensor"
+
+
+def test_without_pyyaml_an_entry_outside_the_plain_subset_says_why(monkeypatch, tmp_path):
+    """An entry only pyyaml can read (here a block scalar) makes the table unavailable,
+    with the reason, when pyyaml is missing; the entries read before stay."""
+    path = tmp_path / "derivatives.yaml"
+    path.write_text("- name: mul.Tensor(Tensor self, Tensor other) -> Tensor\n  self: grad * other\n"
+                    "  other: grad * self\n\n- name: exp(Tensor self) -> Tensor\n  self: |\n"
+                    "    grad * result\n", encoding="utf-8")
+    monkeypatch.setattr(derivatives, "derivatives_yaml_path", lambda: str(path))
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    table = derivatives.load_table.__wrapped__()
+    assert table.entry("MulBackward0").derivative_for("self").formula == "grad * other"
+    assert table.entry("ExpBackward0") is None and "pyyaml" in table.unavailable
+    assert "pyyaml" in no_formula_reason_with(monkeypatch, table, "ExpBackward0")
+    monkeypatch.delitem(sys.modules, "yaml")  # with pyyaml, the same file reads whole
+    pytest.importorskip("yaml")
+    table = derivatives.load_table.__wrapped__()
+    assert table.entry("ExpBackward0").derivative_for("self").formula == "grad * result\n"
+
+
+def no_formula_reason_with(monkeypatch, table, name: str) -> str:
+    from gradstep.autograd import formulas
+
+    monkeypatch.setattr(formulas, "load_table", lambda: table)
+    return str(no_formula_reason(name))
 
 
 def test_loading_is_lazy_and_quick():
@@ -149,6 +174,7 @@ def test_loading_is_lazy_and_quick():
         assert formulas.load_table.cache_info().currsize == 0
         started = time.perf_counter()
         assert formulas.input_slots("MulBackward0") == {"self": 0, "other": 1}
+        assert "yaml" not in sys.modules, "torch's plain file needs no pyyaml"
         print(time.perf_counter() - started)
         """
     )
