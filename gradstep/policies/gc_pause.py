@@ -43,19 +43,31 @@ def without_gc(func: Callable) -> Callable:
     return wrapper
 
 
+class _Probe:
+    """A tracked object of gradstep's own (``settle_after_work``)."""
+
+
 class _Settling:
-    """How many frozen objects gradstep froze itself (``settle_after_work``): fewer are left
-    as some are freed, more means the snippet froze some; None: not known (a user's
-    process: its frozen objects are its own business)."""
+    """How gradstep tells whether the snippet froze objects of its own.
+
+    ``frozen``: how many frozen objects gradstep knows of (fewer are left as some are
+    freed; more means the snippet froze some). ``probe``: instead, after gradstep froze
+    everything itself, uncounted: an object made just after, young, which only a later
+    ``gc.freeze`` moves out of the generations the collector walks. Both None: not known
+    (a user's process: its frozen objects are its own business)."""
 
     frozen: int | None = None
+    probe: _Probe | None = None
 
 
-def settle_after_work(frozen_count: int) -> None:
+def settle_after_work(frozen_count: int | None) -> None:
     """Let ``paused_after_snippet`` leave what gradstep's work made in the oldest generation,
     unwalked. Call only in a process where every frozen object is gradstep's own (the
-    kernel, after its imports: ``frozen_count`` of them)."""
+    kernel, after its imports: ``frozen_count`` of them), or None right after gradstep's
+    own ``gc.freeze``: counting walks every frozen object (~17 ms after a kernel's
+    imports, twice: here and when the first run is checked), a probe does not."""
     _Settling.frozen = frozen_count
+    _Settling.probe = _Probe() if frozen_count is None else None
 
 
 @contextlib.contextmanager
@@ -81,10 +93,13 @@ def paused_after_snippet() -> Iterator[None]:
                 # the frozen objects again would walk them all: ~17 ms after a kernel's start)
                 gc.freeze()
                 gc.unfreeze()
-                _Settling.frozen = 0
+                _Settling.frozen, _Settling.probe = 0, None
 
 
 def _frozen_by_gradstep_only() -> bool:
+    if _Settling.probe is not None:  # still in a generation the collector walks: no freeze since
+        probe = _Settling.probe
+        return any(o is probe for generation in range(3) for o in gc.get_objects(generation))
     return _Settling.frozen is not None and gc.get_freeze_count() <= _Settling.frozen
 
 

@@ -197,6 +197,51 @@ def test_elsewhere_the_collector_resumes_as_it_was(monkeypatch):
         assert frozen_after == gc.get_freeze_count()
 
 
+def _probe_mode_walk(monkeypatch, snippet_freezes: bool):
+    """The command line kernel's way: gradstep froze everything itself, uncounted
+    (``settle_after_work(None)``); then a "snippet" (freezing or not) and a paused walk.
+    Return (young cycle freed at the walk's start, the walk's objects in the oldest
+    generation, objects still frozen after)."""
+    import gc
+    import weakref
+
+    from gradstep.policies import gc_pause
+
+    class Cycle:
+        pass
+
+    gc.freeze()
+    monkeypatch.setattr(gc_pause._Settling, "frozen", None)
+    monkeypatch.setattr(gc_pause._Settling, "probe", None)
+    try:
+        gc_pause.settle_after_work(None)
+        cycle = Cycle()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        if snippet_freezes:
+            gc.freeze()  # the cycle is the snippet's, frozen by it: not gradstep's to thaw
+        del cycle
+        with monkeypatch.context() as counting:
+            counting.setattr(gc, "get_freeze_count", lambda: pytest.fail("counted the frozen"))
+            with gc_pause.paused_after_snippet():
+                freed_at_start = gone() is None
+                made = [[] for _ in range(2000)]
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        return freed_at_start, all(id(o) in oldest for o in made), gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+
+
+def test_a_kernel_that_froze_its_imports_uncounted_settles_without_counting(monkeypatch):
+    freed, oldest, frozen_after = _probe_mode_walk(monkeypatch, snippet_freezes=False)
+    assert freed and oldest and frozen_after == 0
+
+
+def test_a_freeze_of_the_snippets_own_is_seen_without_counting(monkeypatch):
+    freed, oldest, frozen_after = _probe_mode_walk(monkeypatch, snippet_freezes=True)
+    assert not freed and not oldest and frozen_after > 0  # what the snippet froze stays frozen
+
+
 def test_a_collector_the_snippet_turned_off_stays_off(monkeypatch):
     import gc
 
