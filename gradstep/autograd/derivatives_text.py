@@ -18,8 +18,11 @@ _KEY = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_, ]*):(?: (.*))?$")
 # a plain scalar YAML 1.1 might read as a number, boolean, null, date, merge or value key
 _NOT_TEXT = re.compile(r"[-+]?\.?[0-9][-+.0-9_:eExXa-fA-FoObB]*|[0-9]{4}-.*|"
                        r"(?i:yes|no|true|false|on|off|null|~|<<|=|[-+]?\.inf|\.nan)|")
-# escapes, tabs, control characters, and what YAML also takes for a line break
-_UNSURE = re.compile(r"[\\\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# escapes; tabs and control characters; what YAML also takes for a line break (U+0085,
+# U+2028, U+2029); a byte order mark; what YAML's reader refuses (surrogates, U+FFFE, U+FFFF)
+_UNSURE = re.compile(r"[^\n\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                     r"\U00010000-\U0010ffff]")
+_LONGEST_KEY = 200  # well under YAML's 1024 characters of a simple key
 _PLAIN_START_BAD = set("[]{}#&*!|>'\"%@`,")
 _BOOLEANS = {"True": True, "true": True, "TRUE": True,
              "False": False, "false": False, "FALSE": False}
@@ -58,11 +61,13 @@ class _Reader:
         self._skip()
         while self.at < len(self.lines):
             line = self.lines[self.at]
-            if not line.startswith("- "):
-                raise _NotPlain
+            if not line.startswith("- ") or not _KEY.fullmatch("  " + line[2:]):
+                raise _NotPlain  # an empty item is null
             self.lines[self.at] = "  " + line[2:]  # the item's first key, at the item's indent
             entries.append(self._mapping(2))
             self._skip()
+        if not entries:
+            raise _NotPlain  # an empty text is null
         return entries
 
     def _mapping(self, indent: int) -> dict:
@@ -77,8 +82,8 @@ class _Reader:
             if width < indent:
                 return mapping
             match = _KEY.fullmatch(line)
-            if (width > indent or match is None or match[2] in mapping
-                    or match[2].endswith(" ") or _NOT_TEXT.fullmatch(match[2])):
+            if (width > indent or match is None or match[2] in mapping or match[2].endswith(" ")
+                    or len(match[2]) > _LONGEST_KEY or _NOT_TEXT.fullmatch(match[2])):
                 raise _NotPlain  # "on:" or "yes:" would be a boolean key
             self.at += 1
             value = match[3]
@@ -133,6 +138,8 @@ class _Reader:
         parts = [value[1:]]
         if '"' not in parts[0]:
             parts += self._continuations(indent)
+        if '"' in "".join(parts[:-1]):
+            raise _NotPlain  # lines after the closing quote (past a comment, or not)
         text = " ".join(parts)
         end = text.find('"')
         rest = text[end + 1:].strip(" ")
@@ -142,7 +149,7 @@ class _Reader:
 
 
 def _plain_text(value: str) -> str:
-    if (not value or value[0] in _PLAIN_START_BAD or value[:2] in ("- ", "? ", ": ")
+    if (not value or value[0] in _PLAIN_START_BAD or value[:2] in ("- ", "? ", ": ", "-", "?", ":")
             or ": " in value or " #" in value or value.endswith(":")
             or _NOT_TEXT.fullmatch(value)):
         raise _NotPlain
@@ -152,7 +159,7 @@ def _plain_text(value: str) -> str:
 def _single_quoted(value: str) -> str:
     body, _, rest = value[1:].replace("''", "\0").partition("'")
     rest = rest.strip(" ")
-    if not _ or (rest and not rest.startswith("#")) or "\0" in rest:
+    if not _ or (rest and not rest.startswith("#")):
         raise _NotPlain
     return body.replace("\0", "'")
 

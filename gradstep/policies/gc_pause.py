@@ -89,8 +89,8 @@ def paused_after_snippet() -> Iterator[None]:
         try:
             yield
         finally:
-            if settle:  # still so: only gradstep's reads ran since the check (counting
-                # the frozen objects again would walk them all: ~17 ms after a kernel's start)
+            if settle and _frozen_by_gradstep_only():  # again: a snippet's thread, or a
+                # __del__ of its objects, may have frozen some meanwhile
                 gc.freeze()
                 gc.unfreeze()
                 _Settling.frozen, _Settling.probe = 0, None

@@ -157,6 +157,18 @@ def test_without_pyyaml_an_entry_outside_the_plain_subset_says_why(monkeypatch, 
     assert table.entry("ExpBackward0").derivative_for("self").formula == "grad * result\n"
 
 
+def test_an_entry_pyyaml_cannot_read_makes_the_table_unavailable_with_the_reason(monkeypatch, tmp_path):
+    path = tmp_path / "derivatives.yaml"
+    path.write_text("- name: mul.Tensor(Tensor self, Tensor other) -> Tensor\n  self: grad * other\n"
+                    "  other: grad * self\n\n- name: exp(Tensor self) -> Tensor\n  self: \"grad\n",
+                    encoding="utf-8")
+    monkeypatch.setattr(derivatives, "derivatives_yaml_path", lambda: str(path))
+    table = derivatives.load_table.__wrapped__()
+    assert table.entry("MulBackward0").derivative_for("other").formula == "grad * self"
+    assert table.entry("ExpBackward0") is None
+    assert "could not read" in table.unavailable and str(path) in table.unavailable
+
+
 def no_formula_reason_with(monkeypatch, table, name: str) -> str:
     from gradstep.autograd import formulas
 

@@ -49,7 +49,8 @@ INSIDE = {
                               '  self: g(x) # a note\n  output_differentiability: [True, False]  # why\n'
                               '  result: "q"  # more\n'),
     "a quoted condition in a list": '- name: f(Tensor self) -> Tensor\n  output_differentiability: ["!d || x(*d)"]\n',
-    "single quotes": "- name: f(Tensor self) -> Tensor\n  self: 'not_implemented(\"f\")'\n  other: 'it''s'\n",
+    "single quotes": "- name: f(Tensor self) -> Tensor\n  self: 'not_implemented(\"f\")'\n  other: 'it''s'\n"
+                     "  result: 'a' # b''c\n",
     "dispatch with comments": ("# top\n- name: f(Tensor self) -> Tensor\n  dispatch:\n    Default:\n"
                                "      # inside\n      self: a\n      result: auto_linear\n"
                                "    AutogradNestedTensor:\n      self: b\n\n- name: g(Tensor x) -> Tensor\n"
@@ -101,6 +102,20 @@ OUTSIDE = {
     "not a list": "name: f\n",
     "a block list": "- name: f\n  self:\n    - a\n",
     "a comment line inside a scalar": "- name: f\n  self: a\n    # c\n    b\n",
+    "an empty text": "",
+    "only a comment": "# c\n",
+    "an empty item": "- \n- name: x\n",
+    "an item of a comment": "- # c\n- name: x\n",
+    "a dash alone": "- name: -\n",
+    "a question mark alone": "- name: f\n  self: ?\n",
+    "a dash and a space": "- name: f\n  self: - a\n",
+    "a question mark and a space": "- name: f\n  self: ? a\n",
+    "a value ending in a colon": "- name: f\n  self: a:\n",
+    "a space before the colon": "- name: f\n  self : a\n",
+    "a long key": "- name: f\n  " + "k" * 1030 + ": x\n",
+    "lines after the closing quote": '- name: "a\n    b" # c\n    d\n',
+    "a key line after the closing quote": '- name: "a\n    b" #\n    c: d\n',
+    "a character YAML refuses": "- name: \uffff\n",
 }
 
 

@@ -197,7 +197,7 @@ def test_elsewhere_the_collector_resumes_as_it_was(monkeypatch):
         assert frozen_after == gc.get_freeze_count()
 
 
-def _probe_mode_walk(monkeypatch, snippet_freezes: bool):
+def _probe_mode_walk(monkeypatch, snippet_freezes: str | None):
     """The command line kernel's way: gradstep froze everything itself, uncounted
     (``settle_after_work(None)``); then a "snippet" (freezing or not) and a paused walk.
     Return (young cycle freed at the walk's start, the walk's objects in the oldest
@@ -215,10 +215,11 @@ def _probe_mode_walk(monkeypatch, snippet_freezes: bool):
     monkeypatch.setattr(gc_pause._Settling, "probe", None)
     try:
         gc_pause.settle_after_work(None)
+        gc.collect()  # the probe goes to the oldest generation, as it does while a snippet runs
         cycle = Cycle()
         cycle.me = cycle
         gone = weakref.ref(cycle)
-        if snippet_freezes:
+        if snippet_freezes == "before":
             gc.freeze()  # the cycle is the snippet's, frozen by it: not gradstep's to thaw
         del cycle
         with monkeypatch.context() as counting:
@@ -226,6 +227,8 @@ def _probe_mode_walk(monkeypatch, snippet_freezes: bool):
             with gc_pause.paused_after_snippet():
                 freed_at_start = gone() is None
                 made = [[] for _ in range(2000)]
+                if snippet_freezes == "during":  # a snippet's thread, or a __del__ of its
+                    gc.freeze()
         oldest = {id(o) for o in gc.get_objects(generation=2)}
         return freed_at_start, all(id(o) in oldest for o in made), gc.get_freeze_count()
     finally:
@@ -233,13 +236,29 @@ def _probe_mode_walk(monkeypatch, snippet_freezes: bool):
 
 
 def test_a_kernel_that_froze_its_imports_uncounted_settles_without_counting(monkeypatch):
-    freed, oldest, frozen_after = _probe_mode_walk(monkeypatch, snippet_freezes=False)
+    freed, oldest, frozen_after = _probe_mode_walk(monkeypatch, snippet_freezes=None)
     assert freed and oldest and frozen_after == 0
 
 
 def test_a_freeze_of_the_snippets_own_is_seen_without_counting(monkeypatch):
-    freed, oldest, frozen_after = _probe_mode_walk(monkeypatch, snippet_freezes=True)
+    freed, oldest, frozen_after = _probe_mode_walk(monkeypatch, snippet_freezes="before")
     assert not freed and not oldest and frozen_after > 0  # what the snippet froze stays frozen
+
+
+def test_a_freeze_during_the_walk_is_left_frozen(monkeypatch):
+    freed, oldest, frozen_after = _probe_mode_walk(monkeypatch, snippet_freezes="during")
+    assert freed and frozen_after >= 2000  # the walk's objects included: not thawed
+
+
+@pytest.mark.parametrize("collect", [False, True])
+def test_only_the_command_line_kernel_uses_the_probe(collect):
+    """The kernel that froze its imports uncounted (the command line's) answers by the
+    probe; the window's, which froze nothing, counts (an empty list)."""
+    with Kernel(session=FAKE, timeout=30, collect_at_start=collect) as kernel:
+        reply = kernel.run("from gradstep.policies import gc_pause\n"
+                           "extra = [gc_pause._Settling.probe is None, gc_pause._Settling.frozen]\n")
+    assert reply["ok"], reply["error"]
+    assert reply["extra"] == ([True, 0] if collect else [False, None])
 
 
 def test_a_collector_the_snippet_turned_off_stays_off(monkeypatch):
