@@ -24,8 +24,8 @@ _UNSURE = re.compile(r"[^\n\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufe
                      r"\U00010000-\U0010ffff]")
 _LONGEST_KEY = 200  # well under YAML's 1024 characters of a simple key
 _PLAIN_START_BAD = set("[]{}#&*!|>'\"%@`,")
-_BOOLEANS = {"True": True, "true": True, "TRUE": True,
-             "False": False, "false": False, "FALSE": False}
+_FLOW_ITEM = re.compile(r'"[^"]*"|True|true|TRUE|False|false|FALSE')
+_FLOW_LIST = re.compile(rf"\[ *((?:{_FLOW_ITEM.pattern})(?: *, *(?:{_FLOW_ITEM.pattern}))*)? *\] *(?:#.*)?")
 
 
 class _NotPlain(Exception):
@@ -78,7 +78,7 @@ class _Reader:
             if self.at >= len(self.lines):
                 return mapping
             line = self.lines[self.at]
-            width = len(line) - len(line.lstrip(" "))
+            width = _indent(line)
             if width < indent:
                 return mapping
             match = _KEY.fullmatch(line)
@@ -96,8 +96,7 @@ class _Reader:
         self._skip()
         if self.at >= len(self.lines):
             raise _NotPlain  # "key:" with nothing under it is null
-        line = self.lines[self.at]
-        width = len(line) - len(line.lstrip(" "))
+        width = _indent(self.lines[self.at])
         if width <= indent:
             raise _NotPlain
         return self._mapping(width)
@@ -119,8 +118,7 @@ class _Reader:
             stripped = line.strip(" ")
             if not stripped:  # an empty line ends it (one inside a scalar fails elsewhere)
                 return more
-            width = len(line) - len(line.lstrip(" "))
-            if width <= indent:
+            if _indent(line) <= indent:
                 return more
             more.append(stripped)
             self.at += 1
@@ -130,7 +128,8 @@ class _Reader:
         comment = value.find(" #")
         if comment >= 0:  # a comment ends the scalar (a deeper line after it fails later)
             return _plain_text(value[:comment].rstrip(" "))
-        return _plain_text(" ".join([value] + self._continuations(indent)))  # a comment: " #"
+        return _plain_text(" ".join([value] + self._continuations(indent)))
+
 
     def _double_quoted(self, value: str, indent: int) -> str:
         """A line break inside the quotes folds to one space, with the white space
@@ -146,6 +145,10 @@ class _Reader:
         if end < 0 or (rest and not rest.startswith("#")):
             raise _NotPlain
         return text[:end]
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def _plain_text(value: str) -> str:
@@ -166,35 +169,8 @@ def _single_quoted(value: str) -> str:
 
 def _flow_list(value: str) -> list:
     """A one-line list of booleans and double-quoted strings: ``[True, False]``."""
-    items: list = []
-    at = 1
-    while True:
-        while value[at:at + 1] == " ":
-            at += 1
-        if value[at:at + 1] == "]" and not items:
-            at += 1
-            break
-        if value[at:at + 1] == '"':
-            end = value.find('"', at + 1)
-            if end < 0:
-                raise _NotPlain
-            items.append(value[at + 1:end])
-            at = end + 1
-        else:
-            word = re.match(r"[A-Za-z]*", value[at:])[0]
-            if word not in _BOOLEANS:
-                raise _NotPlain
-            items.append(_BOOLEANS[word])
-            at += len(word)
-        while value[at:at + 1] == " ":
-            at += 1
-        if value[at:at + 1] == "]":
-            at += 1
-            break
-        if value[at:at + 1] != ",":
-            raise _NotPlain
-        at += 1
-    rest = value[at:].strip(" ")
-    if rest and not rest.startswith("#"):
+    match = _FLOW_LIST.fullmatch(value)
+    if match is None:
         raise _NotPlain
-    return items
+    return [item[1:-1] if item[0] == '"' else item[0] in "Tt"
+            for item in _FLOW_ITEM.findall(match[1] or "")]

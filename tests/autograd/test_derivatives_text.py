@@ -57,6 +57,8 @@ INSIDE = {
                                "  x: non_differentiable\n"),
     "keys with commas, an empty list": ("- name: f(Tensor a, Tensor b) -> Tensor\n  a, b: h(grad)\n"
                                         "  output_differentiability: []\n"),
+    "a spaced list with a comma in a string": ('- name: f(Tensor self) -> Tensor\n'
+                                               '  output_differentiability: [ true ,"a, b",FALSE ]#c\n'),
     "signs and digits inside formulas": "- name: f(Tensor x1) -> Tensor\n  x1: -2.0 / sqrt(M_PI) * grad\n",
 }
 
