@@ -341,8 +341,10 @@ def settle_imports(collect: bool) -> None:
     """
     if collect:
         gc.collect()
+        settle_after_work(gc.get_freeze_count())  # every frozen object here is the kernel's
     else:
         gc.freeze()
+        settle_after_work(None)  # just frozen, uncounted: a probe tells a snippet's own freeze
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -365,8 +367,6 @@ def main(argv: list[str] | None = None) -> None:
     register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
     signal.signal(signal.SIGINT, _on_sigint)
     session = start_session(args.session, args.start_collection)
-    # every frozen object here is the kernel's; just frozen (the command line's): uncounted
-    settle_after_work(gc.get_freeze_count() if args.start_collection else None)
     if hasattr(session, "capture_output"):
         session.capture_output = False  # the client reads fds 1 and 2: Python's own buffering
     if args.session == DEFAULT_SESSION or "torch" in sys.modules:

@@ -96,7 +96,16 @@ def test_only_a_kernel_started_ahead_collects_once_its_modules_are_imported():
     assert _full_collections() == _full_collections(collect_at_start=False) + 1
 
 
-def test_settling_the_imports_without_a_collection_freezes_them():
+@pytest.fixture
+def settling(monkeypatch):
+    """Keep this test process's settling state (``settle_imports`` sets it) as it was."""
+    from gradstep.policies import gc_pause
+
+    for name in ("frozen", "probe"):
+        monkeypatch.setattr(gc_pause._Settling, name, getattr(gc_pause._Settling, name))
+
+
+def test_settling_the_imports_without_a_collection_freezes_them(settling):
     import gc
 
     from gradstep.kernel.worker import settle_imports
@@ -124,7 +133,7 @@ class ManyObjects:
 
 
 @pytest.mark.parametrize("collect", [False, True])
-def test_starting_the_session_leaves_no_young_collection_of_its_imports(collect):
+def test_starting_the_session_leaves_no_young_collection_of_its_imports(collect, settling):
     """What the paused imports made is frozen (or collected once) before the collector
     resumes: turned back on first, it would walk all of it in a young collection at the
     next allocation (~80 ms in a real kernel)."""
