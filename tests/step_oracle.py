@@ -63,9 +63,11 @@ def reachable(roots) -> list:
 
 
 def saved_freed(fn) -> bool:
-    """Return True when reading one of ``fn``'s saved tensors raises torch's freed error."""
-    for name in dir(fn):
-        if not name.startswith("_saved_"):
+    """Return True when reading one of ``fn``'s saved tensors raises torch's freed error
+    (a custom Function's node keeps them in ``saved_tensors``)."""
+    custom = isinstance(fn, torch.autograd.function.BackwardCFunction)
+    for name in ["saved_tensors"] if custom else dir(fn):
+        if not name.startswith("_saved_") and not custom:
             continue
         try:
             getattr(fn, name)
@@ -73,6 +75,12 @@ def saved_freed(fn) -> bool:
             if any(w in str(exc) for w in _FREED_WORDS):
                 return True
     return False
+
+
+def _is_leaf(fn) -> bool:
+    """An AccumulateGrad node, told by its class: a custom Function's node is its ``ctx``,
+    whose attributes (``variable``, ``name``, hook methods) the user's forward may set."""
+    return type(fn).__name__ == "AccumulateGrad"
 
 
 def _clone(t):
@@ -114,7 +122,7 @@ class _Watcher:
             call.snapshots.append({
                 "current": now, "ran": list(call.order), "sent": dict(sent),
                 "freed": {fn: saved_freed(fn) for fn in probe},
-                "grads": {fn: _clone(fn.variable.grad) for fn in probe if hasattr(fn, "variable")},
+                "grads": {fn: _clone(fn.variable.grad) for fn in probe if _is_leaf(fn)},
             })
 
         def pre(fn):
@@ -132,8 +140,8 @@ class _Watcher:
 
         handles = []
         for fn in call.nodes:
-            handles.append(fn.register_prehook(pre(fn)))
-            handles.append(fn.register_hook(post(fn)))
+            handles.append(type(fn).register_prehook(fn, pre(fn)))  # the class's: see _is_leaf
+            handles.append(type(fn).register_hook(fn, post(fn)))
         self.calls.append(call)
         try:
             result = original(*args, **kwargs)
@@ -179,7 +187,7 @@ def drawn_ids(run: OracleRun, trace: dict, root_name: str) -> dict:
     roots = [root.grad_fn]
     drawn = set(reachable(roots))
     for call in run.calls:
-        if any(fn in drawn and not hasattr(fn, "variable") for fn in call.nodes):
+        if any(fn in drawn and not _is_leaf(fn) for fn in call.nodes):
             roots += [fn for fn in call.roots if fn not in roots]
     ids, queue = {}, deque()
     for fn in roots:
@@ -192,7 +200,7 @@ def drawn_ids(run: OracleRun, trace: dict, root_name: str) -> dict:
                 ids[nxt] = f"n{len(ids)}"
                 queue.append(nxt)
     names = {n["id"]: n["name"] for n in trace["nodes"]}
-    assert {i: fn.name().split("::")[-1] for fn, i in ids.items()} == names
+    assert {i: type(fn).name(fn).split("::")[-1] for fn, i in ids.items()} == names
     return ids
 
 

@@ -31,7 +31,7 @@ from gradstep.autograd.leaves_and_freed import (
     leaf_grad_tensors,
     leaf_tensors,
 )
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.values import compact, to_jsonable
@@ -348,7 +348,7 @@ def inspect_node(state, node_id: str) -> dict:
     info["jacobian"] = jacobian.local_jacobian(fn, snippet_done=True)
     info["vjp"] = (jacobian.vjp_of_ones(fn, snippet_done=True) if not info["freed"]
                    else {"status": "freed"})
-    variable = getattr(fn, "variable", None)
+    variable = leaf_variable(fn)
     if variable is not None:
         info["grad"] = compact(variable.grad)
     custom = custom_function_source(type(fn))  # the class is read, the node never called

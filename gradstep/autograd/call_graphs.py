@@ -11,6 +11,8 @@ fresh graph per training step) is left as it is.
 
 from __future__ import annotations
 
+from gradstep.autograd.safe_reads import is_leaf_node
+
 
 def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
     """Return the grad_fns of call roots to add to the drawn graph's roots.
@@ -26,7 +28,7 @@ def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
         if not entry:
             continue
         roots, id_of = entry
-        if not any(fn in trace_id_of and not hasattr(fn, "variable") for fn in id_of):
+        if not any(fn in trace_id_of and not is_leaf_node(fn) for fn in id_of):
             continue
         extra.extend(fn for fn in roots if fn not in trace_id_of and fn not in extra)
     return extra

@@ -37,7 +37,7 @@ from gradstep.autograd.backward import grads_collector, pass_record, retained_te
 from gradstep.autograd.errors import explain
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.trace import node_name
 
@@ -271,7 +271,7 @@ def frame_labels(namespace: dict, id_of: dict) -> dict:
     module the frame holds (``net.model1.0.weight``); an op node after the
     variable holding its output.
     """
-    by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
+    by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if is_leaf_node(fn)}
     labels: dict = {}
     _scopes, param_names = module_names(namespace)
     for param_id, name in param_names.items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from gradstep.autograd.leaves_and_freed import id_number, unique_labels
-from gradstep.autograd.safe_reads import is_plain
+from gradstep.autograd.safe_reads import is_plain, leaf_variable
 from gradstep.autograd.values import to_jsonable
 from gradstep.schema.kernel import GradStatsReply, ParamStats
 
@@ -31,7 +31,7 @@ def grad_stats(trace, labels: dict | None = None) -> GradStatsReply:
     params = []
     with torch.no_grad():
         for node_id in sorted(trace.node_of, key=id_number):
-            variable = getattr(trace.node_of[node_id], "variable", None)
+            variable = leaf_variable(trace.node_of[node_id])
             if variable is None or not is_plain(variable):
                 continue
             params.append(_stats(node_id, names[node_id], graph.nodes[node_id].get("scope") or "",

@@ -21,7 +21,13 @@ from collections import OrderedDict
 
 import torch
 
-from gradstep.autograd.safe_reads import is_freed_error, is_python_node, iter_saved_slots
+from gradstep.autograd.safe_reads import (
+    is_freed_error,
+    is_leaf_node,
+    is_python_node,
+    iter_saved_slots,
+    leaf_variable,
+)
 from gradstep.autograd.saved import first_line
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.values import compact, to_jsonable
@@ -80,7 +86,7 @@ def output_metadata(fn) -> list:
 def vjp_of_ones(fn, *, snippet_done: bool = False) -> dict:
     """Return ``{"grad_outputs", "grad_inputs"}`` for all-ones gradients arriving at ``fn``
     (what the node sends on for ``v = 1``: the column sums of its Jacobian), as plain data."""
-    if hasattr(fn, "variable"):
+    if is_leaf_node(fn):
         return {"status": "leaf"}
     why = why_not_callable(fn, snippet_done=snippet_done)
     if why is not None:
@@ -109,7 +115,7 @@ def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dic
     A freed node answers with the Jacobian remembered before its pass, if any,
     else ``status: "freed"``.
     """
-    if hasattr(fn, "variable"):
+    if is_leaf_node(fn):
         return _status("leaf", lazy("AccumulateGrad adds the arriving gradient into the leaf's "
                                     ".grad"))
     outputs = output_metadata(fn)
@@ -151,7 +157,7 @@ def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000,
     """
     done = {}
     for fn, node_id in id_of.items():
-        if hasattr(fn, "variable") or budget <= 0:
+        if is_leaf_node(fn) or budget <= 0:
             continue
         if node_key(fn) in _cache:
             continue
@@ -216,7 +222,7 @@ def _real_inputs(fn) -> bool:
     for nxt, input_nr in fn.next_functions:
         if nxt is None:
             continue
-        variable = getattr(nxt, "variable", None)
+        variable = leaf_variable(nxt)
         dtype = variable.dtype if variable is not None else None
         if dtype is None:
             try:

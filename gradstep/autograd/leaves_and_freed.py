@@ -10,18 +10,18 @@ from collections import Counter
 
 import torch
 
-from gradstep.autograd.safe_reads import iter_saved_slots, raw_saved_names
+from gradstep.autograd.safe_reads import is_leaf_node, iter_saved_slots, raw_saved_names
 
 
 def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
     """Return the leaf tensors (AccumulateGrad variables) of a graph, in node-id order."""
-    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items() if hasattr(fn, "variable")]
+    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items() if is_leaf_node(fn)]
     return [t for _, t in sorted(leaves, key=lambda item: id_number(item[0]))]
 
 
 def leaf_grad_tensors(id_of: dict, labels: dict) -> dict:
     """Return ``{leaf label: .grad}`` (tensors, None where no grad) for every leaf, in id order."""
-    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items() if hasattr(fn, "variable")]
+    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items() if is_leaf_node(fn)]
     leaves.sort(key=lambda item: id_number(item[0]))
     counts = _label_counts(id_of, labels)
     grads = {}
@@ -72,7 +72,7 @@ def is_freed(fn) -> bool:
 def input_names(inputs, id_of: dict, labels: dict) -> list[str]:
     """Return a label for each tensor of ``inputs``: its leaf's or its grad_fn's label."""
     node_labels = unique_labels(id_of, labels)
-    by_tensor = {id(fn.variable): node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
+    by_tensor = {id(fn.variable): node_id for fn, node_id in id_of.items() if is_leaf_node(fn)}
     names = []
     for i, t in enumerate(inputs):
         node_id = by_tensor.get(id(t)) or id_of.get(getattr(t, "grad_fn", None))

@@ -29,7 +29,7 @@ from gradstep.autograd.backward import record_backward, retained_tensors
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import SEEN, Observer
 from gradstep.autograd.recorder import Recorder
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 from gradstep.autograd.trace import Trace, grad_fn_roots, node_key, trace_graph
 
 _LAST = threading.local()  # per thread: ``open`` (a stack of open recordings), ``recording``
@@ -135,7 +135,7 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     too; one the namespace does not name would get this pass's gradient added.
     """
     labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
-    leaves = [fn.variable for fn in trace.id_of if hasattr(fn, "variable")]
+    leaves = [fn.variable for fn in trace.id_of if is_leaf_node(fn)]
     watch = retained_tensors(namespace or {}, trace.id_of)
     roots = _as_list(tensor)
     keep = (_grads_set_aside(leaves + list(watch.values())) if keep_grads

@@ -38,7 +38,15 @@ from torch.nn.modules import module as nn_module
 from gradstep.autograd.formulas import input_slots
 from gradstep.autograd.lines import LineIndex
 from gradstep.autograd.names import Bindings
-from gradstep.autograd.safe_reads import fresh_grad_fn, is_plain, iter_saved_slots, unpack
+from gradstep.autograd.safe_reads import (
+    fresh_grad_fn,
+    is_leaf_node,
+    is_plain,
+    iter_saved_slots,
+    name_of,
+    sequence_nr_of,
+    unpack,
+)
 from gradstep.autograd.scopes import ScopeIndex
 from gradstep.autograd.trace import node_key
 from gradstep.autograd.values import summary, summary_record, unpacked
@@ -220,7 +228,7 @@ class Observer:
         else:
             fn = t.grad_fn
             proven = fn is not None and (
-                t._version == 0 or (kind != SEEN and fn._sequence_nr() >= self._mark))
+                t._version == 0 or (kind != SEEN and sequence_nr_of(fn) >= self._mark))
         if proven and fn is not None:
             self.values.add(node_key(fn), t.output_nr, t)
         return fn
@@ -260,7 +268,7 @@ class Observer:
         pending: list = []
         slots_of = slots_of or {}
         for fn in nodes:
-            if hasattr(fn, "variable"):
+            if is_leaf_node(fn):
                 continue
             try:
                 self._see_saved_of(fn, snippet_done, pending, slots_of.get(fn))
@@ -339,7 +347,7 @@ _MAX_ITEMS = 256  # a longer list is data, not the outputs of an op
 def _input_slots(fn) -> dict:
     """Return ``{saved input name: slot}`` for a node (empty when unknown)."""
     try:
-        return input_slots(fn.name(), len(fn.next_functions)) or {}
+        return input_slots(name_of(fn), len(fn.next_functions)) or {}
     except Exception:
         return {}
 
@@ -357,7 +365,7 @@ def _pend_view(fn, slot, slots: dict, pending: list) -> None:
     if not isinstance(where, int) or where >= len(fn.next_functions):
         return
     producer, output_nr = fn.next_functions[where]
-    if producer is None or hasattr(producer, "variable") or not is_plain(slot.data):
+    if producer is None or is_leaf_node(producer) or not is_plain(slot.data):
         return
     value = summary(slot.data)
     if value is not None:

@@ -23,7 +23,7 @@ import torch
 from torch._C._autograd import _get_sequence_nr
 from torch.overrides import TorchFunctionMode
 
-from gradstep.autograd.safe_reads import fresh_grad_fn, is_plain
+from gradstep.autograd.safe_reads import fresh_grad_fn, is_plain, sequence_nr_of
 from gradstep.autograd.trace import node_key
 
 
@@ -69,6 +69,6 @@ def _own_node(t: torch.Tensor, args, before: int):
     fn = t.grad_fn
     if fn is None:
         return None
-    if t._version == 0 or fn._sequence_nr() >= before:
+    if t._version == 0 or sequence_nr_of(fn) >= before:
         return fn
     return None

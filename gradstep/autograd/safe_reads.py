@@ -13,6 +13,12 @@ Some of torch's getters are not plain reads:
   ``node._raw_saved_x`` gives torch's ``SavedTensor`` instead, whose ``data``
   and ``unpack_hook`` are plain reads.
 - Attribute reads on a tensor *subclass* go through its ``__torch_function__``.
+- A custom ``autograd.Function``'s node is its ``ctx``, so whatever the user's
+  ``forward`` set on ``ctx`` is an attribute of the node: ``ctx.variable``,
+  ``ctx.name`` or ``ctx._sequence_nr`` would hide (or fake) what the same name
+  means on torch's own nodes. ``is_leaf_node``, ``leaf_variable``,
+  ``name_of``, ``sequence_nr_of`` and ``register_hooks`` read through the
+  node's class instead.
 
 Everything here reads only what is safe to read, and answers "unknown" (None)
 otherwise: gradstep shows less rather than disturb what it shows.
@@ -27,6 +33,37 @@ import torch
 
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
 _NoSubclassFunction = torch._C.DisableTorchFunctionSubclass
+
+
+_ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad
+
+
+def is_leaf_node(fn) -> bool:
+    """Return True for a leaf's node (``AccumulateGrad``): by its class, not by a
+    ``variable`` attribute, which a custom Function's ``ctx`` may have too."""
+    return type(fn) is _ACCUMULATE_GRAD
+
+
+def leaf_variable(fn):
+    """Return the leaf tensor of an ``AccumulateGrad`` node, else None."""
+    return fn.variable if type(fn) is _ACCUMULATE_GRAD else None
+
+
+def name_of(fn) -> str:
+    """Return ``fn.name()`` as torch's node class answers it (a ``ctx.name`` set by a
+    custom Function's ``forward`` is the user's own)."""
+    return type(fn).name(fn)
+
+
+def sequence_nr_of(fn) -> int:
+    """Return ``fn._sequence_nr()`` as torch's node class answers it."""
+    return type(fn)._sequence_nr(fn)
+
+
+def register_hooks(fn, pre, post) -> tuple:
+    """Register ``pre`` and ``post`` on node ``fn`` through its class; return both handles."""
+    node_type = type(fn)
+    return node_type.register_prehook(fn, pre), node_type.register_hook(fn, post)
 
 
 def is_plain(t) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from gradstep.autograd.safe_reads import is_plain, iter_saved_slots, unpack
+from gradstep.autograd.safe_reads import is_leaf_node, is_plain, iter_saved_slots, unpack
 from gradstep.autograd.saved import _display_name
 from gradstep.autograd.trace import node_key
 from gradstep.autograd.values import tensor_value
@@ -36,7 +36,7 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
     for fn in nodes:
         if budget <= 0:
             break
-        if hasattr(fn, "variable"):
+        if is_leaf_node(fn):
             continue
         try:
             values = _small_saved(fn, snippet_done)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.safe_reads import leaf_variable, name_of, register_hooks
 from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.policies.gc_pause import gc_paused
 
@@ -53,14 +54,13 @@ class StepRecorder:
         grad_after, leaves = self._grad_after, self._leaves
         try:
             for fn, node_id in self.id_of.items():
-                variable = getattr(fn, "variable", None)
+                variable = leaf_variable(fn)
                 if variable is None:
                     pre, post = _hooks(started, finished, node_id)
                 else:
                     leaves.add(node_id)
                     pre, post = _leaf_hooks(started, finished, grad_after, node_id, variable)
-                handles.append(fn.register_prehook(pre))
-                handles.append(fn.register_hook(post))
+                handles.extend(register_hooks(fn, pre, post))
         except BaseException:
             self.remove()
             self._gc.__exit__(None, None, None)
@@ -109,7 +109,7 @@ class StepRecorder:
             label = labels.get(node_id, node_id) if node_id in leaves else None
             if label is not None:  # what _step_dicts reads: a leaf's .grad before and after
                 tensors += (before, None if sent is None else grad_after.get(node_id))
-            events.append((node_id, fn.name().removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
+            events.append((node_id, name_of(fn).removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
         values = plain_values(tensors)

@@ -27,8 +27,18 @@ ERROR_SNIPPETS = {
               "y = (x * x).sin()\nout = (y * 3).sum()\nout.backward(retain_graph=True)\n"
               "out.backward()\nout.backward()\n"),
 }
+# A custom Function's node is its ctx: the user's forward may set names that torch's nodes
+# use (an AccumulateGrad's variable, name(), the hook methods) on it.
+CTX_NAMES = ("import torch\n\nclass Scale(torch.autograd.Function):\n"
+             "    @staticmethod\n    def forward(ctx, x):\n"
+             "        ctx.variable, ctx.name, ctx.register_hook, ctx.register_prehook = 3.0, 's', None, None\n"
+             "        ctx.save_for_backward(x)\n        return x * x * 3.0\n\n"
+             "    @staticmethod\n    def backward(ctx, g):\n        (x,) = ctx.saved_tensors\n"
+             "        return g * 2 * x * ctx.variable\n\n"
+             "x = torch.tensor([1., -2.], requires_grad=True)\ny = Scale.apply(x.sin())\n"
+             "out = (y * 2).sum()\nout.backward()\n")
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS}
+CASES = {**LESSONS, **ERROR_SNIPPETS, "ctx_names": CTX_NAMES}
 
 
 def shown_by(state) -> dict:

@@ -26,8 +26,21 @@ MARKER = "oracle_backward_call:"  # the profiler range around one backward call
 
 
 def node_name(fn) -> str:
-    """Return ``fn.name()`` without the ``torch::autograd::`` prefix."""
-    return fn.name().removeprefix(CPP_PREFIX)
+    """Return ``fn.name()`` without the ``torch::autograd::`` prefix. Methods are read from
+    the node's class: a custom Function's node is its ``ctx``, where the user's forward
+    may have put a ``name`` (or ``variable``, ``_sequence_nr``) of its own."""
+    return type(fn).name(fn).removeprefix(CPP_PREFIX)
+
+
+def sequence_nr(fn) -> int:
+    """Return ``fn._sequence_nr()``, read from the node's class (see ``node_name``)."""
+    return type(fn)._sequence_nr(fn)
+
+
+def leaf_variable(fn):
+    """Return the tensor of an ``AccumulateGrad`` node, else None (by the class's name:
+    a ``ctx.variable`` is the user's)."""
+    return fn.variable if type(fn).__name__ == "AccumulateGrad" else None
 
 
 def dtype_text(dtype: torch.dtype) -> str:
@@ -111,7 +124,7 @@ def leaf_facts(id_of: dict) -> tuple[dict, dict]:
     """Return ``({leaf id: value summary}, {leaf id: .grad summary or None})``."""
     values, grads = {}, {}
     for fn, node_id in id_of.items():
-        variable = getattr(fn, "variable", None)
+        variable = leaf_variable(fn)
         if variable is None:
             continue
         values[node_id] = summarize(variable)

@@ -34,7 +34,7 @@ import sysconfig
 import weakref
 
 import torch
-from oracle_facts import MARKER, summarize, walk_graph
+from oracle_facts import MARKER, leaf_variable, summarize, walk_graph
 
 _ORACLE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep
@@ -239,7 +239,7 @@ class Observer:
         id_of = record.pop("_id_of")
         inputs = record.pop("_inputs")
         for fn, node_id in id_of.items():
-            variable = getattr(fn, "variable", None)
+            variable = leaf_variable(fn)
             if variable is not None:
                 grad = variable.grad
                 record["leaf_grads"][node_id] = None if grad is None else summarize(grad)
@@ -288,6 +288,6 @@ def _input_node(t, id_of: dict) -> str | None:
     if not isinstance(t, torch.Tensor):
         return None
     for fn, node_id in id_of.items():
-        if getattr(fn, "variable", None) is t:
+        if leaf_variable(fn) is t:
             return node_id
     return id_of.get(t.grad_fn)

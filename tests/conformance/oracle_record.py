@@ -59,7 +59,7 @@ import sys
 import types
 
 import torch
-from oracle_facts import summarize
+from oracle_facts import sequence_nr, summarize
 from oracle_values import same_value
 from torch._C._autograd import _get_sequence_nr
 from torch.nn.modules import module as nn_module
@@ -138,7 +138,7 @@ class Recorder(TorchFunctionMode):
             if old is not None:
                 if t._version != old and _rebuilt(t, func):
                     fn = t.grad_fn  # changed in place by this call, its node rebuilt now
-                    if fn is not None and fn._sequence_nr() >= before:
+                    if fn is not None and sequence_nr(fn) >= before:
                         self.record(fn, t.output_nr, t)
                 continue  # else returned unchanged, or not safely readable
             if inputs is None:
@@ -146,7 +146,7 @@ class Recorder(TorchFunctionMode):
             if any(t is a for a in inputs):
                 continue  # an input nested in a list, returned as it is
             fn = t.grad_fn  # a new object: a view's node is fresh right after the op
-            if fn is not None and (fn._sequence_nr() >= before or t._version == 0):
+            if fn is not None and (sequence_nr(fn) >= before or t._version == 0):
                 self.record(fn, t.output_nr, t)
 
     def _enter_module(self, module, inputs) -> None:
@@ -178,7 +178,7 @@ class Recorder(TorchFunctionMode):
             if type(t) not in _PLAIN or not t.requires_grad or any(t is a for a in given):
                 continue
             fn = t.grad_fn
-            if fn is not None and (fn._sequence_nr() >= before or t._version == 0):
+            if fn is not None and (sequence_nr(fn) >= before or t._version == 0):
                 self.record(fn, t.output_nr, t)
 
     def _trampoline(self, func, frame):
