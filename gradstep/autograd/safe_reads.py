@@ -35,18 +35,18 @@ _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
 _NoSubclassFunction = torch._C.DisableTorchFunctionSubclass
 
 
-_ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad
+ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad
 
 
 def is_leaf_node(fn) -> bool:
     """Return True for a leaf's node (``AccumulateGrad``): by its class, not by a
     ``variable`` attribute, which a custom Function's ``ctx`` may have too."""
-    return type(fn) is _ACCUMULATE_GRAD
+    return type(fn) is ACCUMULATE_GRAD
 
 
 def leaf_variable(fn):
     """Return the leaf tensor of an ``AccumulateGrad`` node, else None."""
-    return fn.variable if type(fn) is _ACCUMULATE_GRAD else None
+    return fn.variable if type(fn) is ACCUMULATE_GRAD else None
 
 
 def name_of(fn) -> str:

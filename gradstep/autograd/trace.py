@@ -21,7 +21,7 @@ import torch
 from gradstep.autograd.formulas import formula_fields_of
 from gradstep.autograd.graph_json import clear_cache
 from gradstep.autograd.index_labels import label_indexing
-from gradstep.autograd.safe_reads import is_leaf_node, name_of, saved_slots
+from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, is_leaf_node, name_of, saved_slots
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.values import device_name, dtype_name, summary
 
@@ -46,9 +46,9 @@ def node_key(fn) -> tuple:
     Op nodes are keyed by their sequence number and name; AccumulateGrad by the
     identity of the leaf tensor it accumulates into.
     """
-    if is_leaf_node(fn):
+    node_type = type(fn)  # is_leaf_node, sequence_nr_of and name_of, inline (~3 calls a node)
+    if node_type is ACCUMULATE_GRAD:
         return ("leaf", id(fn.variable))
-    node_type = type(fn)  # name_of and sequence_nr_of, inline: ~3 calls a node
     return ("op", node_type._sequence_nr(fn), node_type.name(fn))
 
 
