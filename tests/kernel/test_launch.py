@@ -259,6 +259,32 @@ def test_a_freeze_during_the_walk_is_left_frozen(monkeypatch):
     assert freed and frozen_after >= 2000  # the walk's objects included: not thawed
 
 
+def test_the_probe_is_found_in_every_generation_and_not_once_frozen(monkeypatch):
+    import gc
+
+    from gradstep.policies import gc_pause
+
+    monkeypatch.setattr(gc_pause._Settling, "frozen", None)
+    monkeypatch.setattr(gc_pause._Settling, "probe", None)
+    was_enabled = gc.isenabled()
+    gc.disable()  # the probe moves only when this test collects
+    try:
+        gc_pause.settle_after_work(None)
+        probe = gc_pause._Settling.probe
+        for generation in (0, 1, 2):
+            assert any(o is probe for o in gc.get_objects(generation))
+            assert gc_pause._frozen_by_gradstep_only()
+            gc.collect(generation)  # on to the next older generation
+        gc.freeze()
+        try:
+            assert not gc_pause._frozen_by_gradstep_only()
+        finally:
+            gc.unfreeze()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @pytest.mark.parametrize("collect", [False, True])
 def test_only_the_command_line_kernel_uses_the_probe(collect):
     """The kernel that froze its imports uncounted (the command line's) answers by the
