@@ -17,8 +17,8 @@ Some of torch's getters are not plain reads:
   ``forward`` set on ``ctx`` is an attribute of the node: ``ctx.variable``,
   ``ctx.name`` or ``ctx._sequence_nr`` would hide (or fake) what the same name
   means on torch's own nodes. ``is_leaf_node``, ``leaf_variable``,
-  ``name_of``, ``sequence_nr_of`` and ``register_hooks`` read through the
-  node's class instead.
+  ``name_of`` and ``sequence_nr_of`` read through the node's class instead
+  (``step_hooks`` registers its hooks the same way).
 
 Everything here reads only what is safe to read, and answers "unknown" (None)
 otherwise: gradstep shows less rather than disturb what it shows.
@@ -58,12 +58,6 @@ def name_of(fn) -> str:
 def sequence_nr_of(fn) -> int:
     """Return ``fn._sequence_nr()`` as torch's node class answers it."""
     return type(fn)._sequence_nr(fn)
-
-
-def register_hooks(fn, pre, post) -> tuple:
-    """Register ``pre`` and ``post`` on node ``fn`` through its class; return both handles."""
-    node_type = type(fn)
-    return node_type.register_prehook(fn, pre), node_type.register_hook(fn, post)
 
 
 def is_plain(t) -> bool:

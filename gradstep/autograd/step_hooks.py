@@ -20,7 +20,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
-from gradstep.autograd.safe_reads import leaf_variable, name_of, register_hooks
+from gradstep.autograd.safe_reads import leaf_variable, name_of
 from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.policies.gc_pause import gc_paused
 
@@ -60,7 +60,9 @@ class StepRecorder:
                 else:
                     leaves.add(node_id)
                     pre, post = _leaf_hooks(started, finished, grad_after, node_id, variable)
-                handles.extend(register_hooks(fn, pre, post))
+                node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
+                handles.append(node_type.register_prehook(fn, pre))
+                handles.append(node_type.register_hook(fn, post))
         except BaseException:
             self.remove()
             self._gc.__exit__(None, None, None)
