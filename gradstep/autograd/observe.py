@@ -60,6 +60,12 @@ OP = 0  # an operator or a call of a torch function or tensor method: its node i
 VIEW = 1  # a call of a view op (``t()``, ``view``, ``transpose``): a new view
 SEEN = 2  # anything else (a user function, a module): maybe an old tensor
 ITEM = 3  # ``name[index]``: new (a view or not) when ``name`` holds a tensor, else SEEN
+# ``x`` right after ``x[i] = v`` or ``x += v`` changed it in place: for a tensor as OP; a
+# view's node is read only when grad mode is on (torch's in-place op then brought the
+# view's node up to date itself: ``rebase_history``); under ``no_grad`` the node is stale
+# and reading it would rebuild it now, with an earlier sequence number than the plain run
+# gives it where it next uses the view (another engine order). A list or tuple: as OP.
+CHANGED = 4
 
 MAX_VALUES = 500_000  # nodes with values kept per run (a long top-level loop makes new nodes)
 
@@ -175,7 +181,8 @@ class Observer:
                 kind = VIEW if type(container) in _TENSOR_TYPES else SEEN
             self._see_each((value,), kind)
         elif (of is tuple or of is list) and kind != ITEM and len(value) <= _MAX_ITEMS:
-            self._see_each(value, kind)  # torch.split(...), the outputs of a model
+            # torch.split(...), the outputs of a model; `params[0] -= g`: no view of it is read
+            self._see_each(value, OP if kind == CHANGED else kind)
         elif of.__module__ == "torch.return_types":  # x.max(dim)
             self._see_each(value, kind)
         return value
@@ -214,7 +221,8 @@ class Observer:
 
         Reading ``t.grad_fn`` changes nothing, except for a view: an older view's node
         may be rebuilt when read, so a view's node is read only when a view op has just
-        made the view (``VIEW``; a new view's node is up to date).
+        made the view (``VIEW``; a new view's node is up to date), or an in-place op with
+        grad mode on has just changed it (``CHANGED``, see there).
 
         ``t``, as it is now, is provably its node's output when it is a new view, when
         it was never changed in place (``_version == 0``: its value is what the op that
@@ -223,8 +231,9 @@ class Observer:
         is past the mark).
         """
         if t._is_view():
-            fn = fresh_grad_fn(t) if kind == VIEW else None
-            proven = kind == VIEW
+            fresh = kind == VIEW or (kind == CHANGED and torch.is_grad_enabled())
+            fn = fresh_grad_fn(t) if fresh else None
+            proven = fresh
         else:
             fn = t.grad_fn
             proven = fn is not None and (

@@ -8,7 +8,7 @@ In the snippet's top-level code (also inside top-level ``if``/``for``/``while``/
   unchanged (``kind`` says what made it, see ``observe``);
 - after every assignment a call ``__gradstep_bind__({"name": name, ...}, kind)``
   reports the names it bound; after ``x[i] = v`` or ``x.a = v``, ``x`` is seen again
-  (the assignment changed it in place);
+  (the assignment changed it in place; ``changed_in_place``);
 - a final expression statement ``expr`` becomes ``__gradstep_last__(expr)``.
 
 Line and column numbers are kept, so tracebacks point at the user's own text.
@@ -22,6 +22,7 @@ from functools import cache
 
 from gradstep.autograd.observe import (
     BIND,
+    CHANGED,
     ITEM,
     LAST,
     OP,
@@ -66,8 +67,8 @@ def _instrument(statements: list[ast.stmt]) -> list[ast.stmt]:
         names = assigned_names(stmt)
         if names:
             out.append(_bind_call(names, stmt))
-        for name in changed_in_place(stmt):
-            out.append(_see_statement(ast.Name(id=name, ctx=ast.Load()), VIEW, stmt))
+        for name, kind in changed_in_place(stmt):
+            out.append(_see_statement(ast.Name(id=name, ctx=ast.Load()), kind, stmt))
     return out
 
 
@@ -183,19 +184,23 @@ def assigned_names(stmt: ast.stmt) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def changed_in_place(stmt: ast.stmt) -> list[str]:
-    """Return the names an assignment changes in place: ``x`` of ``x[i] = v`` or ``x.a += v``."""
+def changed_in_place(stmt: ast.stmt) -> list[tuple[str, int]]:
+    """Return ``(name, kind)`` for the names an assignment may change in place: ``x`` of
+    ``x[i] = v`` (``CHANGED``: a torch op changed ``x`` itself) or of ``x.a = v`` / ``x.a += v``
+    (``OP``: an attribute of ``x`` changed, so ``x``'s node may be new, but torch did not
+    bring a view ``x``'s node up to date: it is not read)."""
     if isinstance(stmt, ast.Assign):
         targets = stmt.targets
     elif isinstance(stmt, ast.AugAssign):
         targets = [stmt.target]
     else:
         return []
-    names = []
+    kinds: dict = {}
     for target in targets:
         if isinstance(target, (ast.Subscript, ast.Attribute)) and isinstance(target.value, ast.Name):
-            names.append(target.value.id)
-    return list(dict.fromkeys(names))
+            kind = CHANGED if isinstance(target, ast.Subscript) else OP
+            kinds[target.value.id] = min(kind, kinds.get(target.value.id, kind))  # OP < CHANGED
+    return list(kinds.items())
 
 
 def _collect(target: ast.expr, names: list[str]) -> None:
@@ -211,7 +216,7 @@ def _collect(target: ast.expr, names: list[str]) -> None:
 def _bind_kind(stmt: ast.stmt) -> int:
     """Return what made the values an assignment binds (see ``observe``)."""
     if isinstance(stmt, ast.AugAssign):
-        return VIEW  # in place: the target's node (a view's too) was just made
+        return CHANGED  # in place: the target's node is new (a view's: with grad mode on)
     value = stmt.value
     if isinstance(value, ast.Call) and _is_see(value):
         kind = value.args[1].value
