@@ -11,7 +11,6 @@ snippet assigned at top level.
 from __future__ import annotations
 
 import ast
-import builtins
 import contextlib
 import linecache
 import os
@@ -27,6 +26,7 @@ from gradstep.autograd.devices import device_problem
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
+from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 from gradstep.i18n import lazy
 from gradstep.policies.output_cap import CappedText
@@ -78,17 +78,20 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         tree = ast.parse(source, filename)
         last_name = last_expression_name(tree)
         # The compiler finds more (`return` outside a function, `break` outside a loop).
-        code = compile(rewrite(tree), filename, "exec")
+        # dont_inherit: not this module's `from __future__ import annotations`.
+        with deep_recursion():
+            code = compile(rewrite(tree), filename, "exec", dont_inherit=True)
     except (SyntaxError, RecursionError, MemoryError) as exc:  # too deeply nested -> RecursionError
         return _failed(result, exc)
     _remember_source(source, filename)
     observer = Observer()
-    result.namespace = namespace = _namespace(filename)
+    module = main_module(filename)
+    result.namespace = namespace = module.__dict__
     output = CappedText() if capture_output else None
     failure = None
     with capture_backward_calls(filename, observer) as calls:
         try:
-            with _printed_to(output), snippet_environment(filename), \
+            with _printed_to(output), snippet_environment(filename), running_as_main(module), \
                     device_context(device), observer.active(), \
                     (Recorder(observer).active() if deep else contextlib.nullcontext()):
                 exec(code, namespace)
@@ -166,17 +169,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         stream.write(warnings.formatwarning(message, category, filename, lineno, line))
     except OSError:
         pass
-
-
-def _namespace(filename: str) -> dict:
-    namespace = {
-        "__name__": "__main__", "__builtins__": builtins, "__doc__": None,
-        "__package__": None, "__spec__": None,
-        "torch": torch, "nn": torch.nn, "F": torch.nn.functional,
-    }
-    if not filename.startswith("<"):
-        namespace["__file__"] = filename
-    return namespace
 
 
 def _remember_source(source: str, filename: str) -> None:

@@ -20,6 +20,24 @@ def test_namespace_has_torch_nn_and_f():
     assert result.error is None and result.roots[0] is ns["y"]
 
 
+def test_the_snippet_is_main_while_it_runs_and_main_is_given_back(tmp_path):
+    import sys
+
+    host_main = sys.modules["__main__"]
+    path = tmp_path / "snippet.py"
+    source = ("import pickle, sys\nclass Box:\n    pass\n"
+              "same = sys.modules['__main__'].__dict__ is globals()\n"
+              "back = type(pickle.loads(pickle.dumps(Box()))) is Box\n"
+              "y = torch.ones(1, requires_grad=True) * 2\n")
+    path.write_text(source, encoding="utf-8")
+    result = run_snippet(source, filename=str(path))
+    assert result.error is None and result.namespace["same"] and result.namespace["back"]
+    assert result.namespace["__file__"] == str(path.resolve())
+    assert sys.modules["__main__"] is host_main  # a notebook keeps its own __main__
+    failed = run_snippet("raise ValueError('x')")
+    assert failed.error is not None and sys.modules["__main__"] is host_main
+
+
 def test_root_is_the_last_expression():
     source = "w = torch.ones(2, requires_grad=True)\na = w * 2\nb = w + 1\na"
     result = run_snippet(source)
