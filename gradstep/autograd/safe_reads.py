@@ -149,8 +149,14 @@ def _freed_or_unsaved(node, attr: str, index: int | None) -> str:
     """Tell a released saved tensor from one never saved (both hold no data).
 
     Unpacking raises torch's "freed" error for the first and gives None for the
-    second; with no hook and no data there is nothing else unpacking could run.
+    second; with no hook and no data there is nothing else unpacking could run. A
+    custom Function's slots are unpacked all together (``saved_tensors``), which would
+    run the other slots' hooks (a pack hook's unpack, checkpoint's recomputation):
+    there a slot read at all is not freed (its released list raises when read, see
+    ``iter_saved_slots``), so one without data is a ``None`` the forward saved.
     """
+    if is_python_node(node):
+        return "unsaved"
     try:
         value = getattr(node, _unpacking_name(node, attr))
     except RuntimeError as exc:
