@@ -31,7 +31,7 @@ from gradstep.autograd.leaves_and_freed import (
     leaf_grad_tensors,
     leaf_tensors,
 )
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable, plain_reads
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.values import compact, to_jsonable
@@ -180,11 +180,12 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
     except Exception as err:  # torch's own error is the lesson: keep it, do not crash
         exc = err
     finally:
-        try:
-            recorder.extra = collect(result) if collect is not None else {}
-        except Exception:  # the grads could not be read: the steps still stand
-            recorder.extra = {}
-        recorder.__exit__(None, None, None)
+        with plain_reads():  # a tensor subclass's attributes read without its code
+            try:
+                recorder.extra = collect(result) if collect is not None else {}
+            except Exception:  # the grads could not be read: the steps still stand
+                recorder.extra = {}
+            recorder.__exit__(None, None, None)
     return recorder.steps, result, exc, recorder.extra
 
 

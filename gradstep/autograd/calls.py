@@ -37,7 +37,7 @@ from gradstep.autograd.backward import grads_collector, pass_record, retained_te
 from gradstep.autograd.errors import explain
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
-from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
+from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain, plain_reads
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.trace import node_name
 
@@ -141,7 +141,8 @@ class _Capture:
         self.busy = True
         try:
             with gc_paused():
-                prepared = self._prepare(api, bound.arguments, caller)
+                with plain_reads():  # reads of a tensor subclass's attributes: not its code
+                    prepared = self._prepare(api, bound.arguments, caller)
                 if prepared is None:
                     return original(*args, **kwargs)
                 id_of, labels, watch, freed_before, pending = prepared
@@ -154,8 +155,9 @@ class _Capture:
                 if pending:
                     self._commit(pending, id_of, steps)
                 try:
-                    roots = [r.grad_fn for r in _roots(api, bound.arguments)
-                             if getattr(r, "grad_fn", None) is not None]
+                    with plain_reads():
+                        roots = [r.grad_fn for r in _roots(api, bound.arguments)
+                                 if getattr(r, "grad_fn", None) is not None]
                     self.calls.add(self._record(api, bound.arguments, caller, id_of, labels,
                                                    (steps, exc, grads), freed_before),
                                       (roots, id_of))

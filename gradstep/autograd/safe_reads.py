@@ -32,7 +32,8 @@ from typing import NamedTuple
 import torch
 
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
-_NoSubclassFunction = torch._C.DisableTorchFunctionSubclass
+# Inside: reading a tensor subclass's attributes runs none of its __torch_function__.
+plain_reads = torch._C.DisableTorchFunctionSubclass
 
 
 ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad
@@ -71,7 +72,7 @@ def grad_fn_of(t: torch.Tensor):
     A tensor that does not require grad has no node; a view's node is left
     unread (reading it may rebuild it, see the module docstring).
     """
-    with _NoSubclassFunction():
+    with plain_reads():
         if not t.requires_grad or t._is_view():
             return None
         return t.grad_fn
@@ -84,7 +85,7 @@ def fresh_grad_fn(t: torch.Tensor):
     it rebuilds nothing (whatever mode the view was made in); None when torch
     refuses anyway.
     """
-    with _NoSubclassFunction():
+    with plain_reads():
         if not t.requires_grad:
             return None
         try:
@@ -173,7 +174,7 @@ def unpack(node, slot: SavedSlot, *, views: bool = False):
     view went stale)."""
     if slot.state != "alive" or slot.data is None:
         return None
-    with _NoSubclassFunction():
+    with plain_reads():
         if slot.data._is_view() and not views:
             return None
     try:
