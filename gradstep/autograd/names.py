@@ -1,7 +1,7 @@
 """Names for graph nodes: the user's variables, ``nn.Module`` parameters and scopes.
 
 Module and parameter names come from the ``nn.Module`` objects left in the
-snippet's namespace (``named_modules`` / ``named_parameters``: ``model1.3``,
+snippet's namespace (as ``named_modules`` / ``named_parameters`` name them: ``model1.3``,
 ``model1.0.weight``). They are prefixed with the variable name only when more
 than one top-level module owns parameters, or when the module owns none (a
 loss module such as ``loss_fn``), so the usual single model reads as in its
@@ -57,14 +57,14 @@ def top_level_modules(namespace: dict) -> dict[str, torch.nn.Module]:
                if isinstance(v, torch.nn.Module) and not k.startswith("__")}
     inner: set[int] = set()
     for module in modules.values():
-        inner.update(id(m) for m in module.modules() if m is not module)
+        inner.update(id(m) for _, m in walk_modules(module) if m is not module)
     return {k: m for k, m in modules.items() if id(m) not in inner}
 
 
 def module_prefixes(namespace: dict) -> dict[str, tuple[torch.nn.Module, str]]:
     """Return ``{variable: (module, prefix)}`` for the top-level modules."""
     tops = top_level_modules(namespace)
-    owners = [k for k, m in tops.items() if any(True for _ in m.parameters())]
+    owners = [k for k, m in tops.items() if any(True for _ in walk_parameters(m))]
     out = {}
     for name, module in tops.items():
         alone = len(owners) == 1 and name in owners
@@ -81,11 +81,42 @@ def module_names(namespace: dict) -> tuple[dict[int, str], dict[int, str]]:
     scopes: dict[int, str] = {}
     params: dict[int, str] = {}
     for _var, (module, prefix) in module_prefixes(namespace).items():
-        for name, sub in module.named_modules():
+        for name, sub in walk_modules(module):
             scopes.setdefault(id(sub), _join(prefix, name))
-        for name, param in module.named_parameters():
+        for name, param in walk_parameters(module):
             params.setdefault(id(param), _join(prefix, name))
     return scopes, params
+
+
+def walk_modules(module: torch.nn.Module):
+    """Yield ``(name, submodule)`` as ``nn.Module.named_modules()`` does, module first.
+
+    Read from the modules' ``_modules`` dicts, not by calling ``named_modules``: a
+    snippet's class may override it (with a print, say), and its code must run only
+    when the snippet calls it."""
+    seen: set = set()
+    stack = [("", module)]
+    while stack:
+        prefix, current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield prefix, current
+        children = vars(current).get("_modules") or {}
+        stack.extend((_join(prefix, name), child) for name, child in reversed(children.items())
+                     if child is not None)
+
+
+def walk_parameters(module: torch.nn.Module):
+    """Yield ``(name, parameter)`` as ``nn.Module.named_parameters()`` does (each parameter
+    once, under its first name), from the ``_parameters`` dicts (see ``walk_modules``)."""
+    seen: set = set()
+    for prefix, current in walk_modules(module):
+        for name, parameter in (vars(current).get("_parameters") or {}).items():
+            if parameter is None or id(parameter) in seen:
+                continue
+            seen.add(id(parameter))
+            yield _join(prefix, name), parameter
 
 
 class ScopeNames:
