@@ -261,9 +261,21 @@ def graph_ids(roots) -> dict:
 
 
 def frame_namespace(frame) -> dict:
-    """Return the names a snippet frame sees: its globals, then its locals (which win)."""
-    scopes = [frame.f_globals] if frame.f_locals is frame.f_globals else [frame.f_globals, frame.f_locals]
-    return {name: value for scope in scopes for name, value in list(scope.items())}
+    """Return the names a snippet frame sees: its globals, then its locals (which win).
+
+    A function's ``f_locals`` (Python 3.11, 3.12) is a dict Python fills from the frame
+    and keeps on it until the function returns: every local it held then stayed alive
+    that long, one the function deletes after the call included (a finalizer ran
+    late, memory was held). So the dict is emptied once read; Python fills it again
+    whenever ``locals()`` or ``f_locals`` is read. (From 3.13 ``f_locals`` is a view
+    of the frame, not a dict, and keeps nothing.)"""
+    local_names = frame.f_locals
+    if local_names is frame.f_globals:
+        return dict(frame.f_globals)
+    names = {**frame.f_globals, **local_names}
+    if type(local_names) is dict and frame.f_code.co_flags & inspect.CO_OPTIMIZED:  # a function's copy
+        local_names.clear()
+    return names
 
 
 def frame_labels(namespace: dict, id_of: dict) -> dict:
