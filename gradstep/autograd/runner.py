@@ -143,8 +143,8 @@ def snippet_environment(filename: str):
             warnings.resetwarnings()
             for action, category, module in reversed(_PYTHON_WARNING_FILTERS):
                 warnings.filterwarnings(action, category=category, module=module)
-            warnings.showwarning = _show_warning  # a host (pytest) may have replaced it
-            yield
+            with _pythons_own_warning_display():
+                yield
     finally:
         sys.path[:] = saved_path
         sys.argv[:] = saved_argv
@@ -160,8 +160,41 @@ _PYTHON_WARNING_FILTERS = (
 )
 
 
+@contextlib.contextmanager
+def _pythons_own_warning_display():
+    """Show warnings as a plain ``python`` does, whatever the host (pytest, a notebook)
+    put in place: Python's own ``showwarning`` and ``formatwarning``, and a last step
+    that writes the whole message, its source included (the "Enable tracemalloc" hint
+    after a coroutine never awaited). Inside ``catch_warnings``, which restores the first
+    and the last; ``formatwarning`` is restored here."""
+    orig_show = getattr(warnings, "_showwarning_orig", None)
+    orig_format = getattr(warnings, "_formatwarning_orig", None)
+    format_message = getattr(warnings, "_formatwarnmsg", None)
+    if orig_show is None or orig_format is None or format_message is None:  # another Python
+        warnings.showwarning = _show_warning
+        yield
+        return
+    saved_format = warnings.formatwarning
+    warnings.showwarning, warnings.formatwarning = orig_show, orig_format
+
+    def write(message) -> None:
+        stream = sys.stderr if message.file is None else message.file
+        if stream is not None:
+            try:
+                stream.write(format_message(message))
+            except OSError:
+                pass
+
+    warnings._showwarnmsg_impl = write
+    try:
+        yield
+    finally:
+        warnings.formatwarning = saved_format
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Write a warning to stderr exactly as Python's own ``warnings.showwarning`` does."""
+    """Write a warning to stderr as Python's own ``warnings.showwarning`` does (where
+    ``warnings`` lacks what ``_pythons_own_warning_display`` uses)."""
     stream = sys.stderr if file is None else file
     if stream is None:
         return

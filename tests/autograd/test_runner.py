@@ -201,6 +201,18 @@ def test_snippet_warnings_are_output_not_errors():
     assert result.error is None and "UserWarning: careful" in result.output
 
 
+def test_a_warning_shows_its_source_as_python_shows_it():
+    import warnings
+
+    source = "async def co():\n    pass\nco()\nw = torch.ones(1, requires_grad=True)\ny = w * 2\n"
+    host_format = warnings.formatwarning
+    result = run_snippet(source, filename="<snippet>")
+    assert result.error is None
+    assert result.output.splitlines()[-1] == ("RuntimeWarning: Enable tracemalloc to get the "
+                                              "object allocation traceback")
+    assert warnings.formatwarning is host_format
+
+
 def _value_of(result, tensor):
     """Return what the run recorded for ``tensor``'s node output (None when nothing)."""
     fn = tensor.grad_fn
