@@ -52,6 +52,17 @@ def worker_command(arguments: list[str], module: str = WORKER_MODULE) -> list[st
     return [sys.executable, "-c", bootstrap_code(module=module), *arguments]
 
 
+ADDED_ENV = "GRADSTEP_ADDED_ENV"  # the names child_environment added, for the worker to take out
+
+
+def plain_environment() -> None:
+    """In the worker: take out of ``os.environ`` what ``child_environment`` added for the
+    process's start, so the snippet (and what it starts) sees the user's environment."""
+    for name in os.environ.pop(ADDED_ENV, "").split(","):
+        if name:
+            os.environ.pop(name, None)
+
+
 def child_environment() -> dict[str, str]:
     """Return the worker's environment: unbuffered output, fewer malloc arenas.
 
@@ -59,7 +70,11 @@ def child_environment() -> dict[str, str]:
     the snippet (and any Python it starts) sees the user's environment unchanged.
     """
     env = dict(os.environ)
-    env["PYTHONUNBUFFERED"] = "1"  # what was printed before a kill still reaches the output
-    env.setdefault("MALLOC_ARENA_MAX", "2")  # each arena reserves 64 MiB of the address-space cap
+    added = {"PYTHONUNBUFFERED": "1",  # what was printed before a kill still reaches the output
+             "MALLOC_ARENA_MAX": "2"}  # each arena reserves 64 MiB of the address-space cap
+    # Both are read as the process starts; the worker then takes the ones the user's
+    # environment did not have out of os.environ again (plain_environment).
+    missing = [name for name in added if name not in env]  # a user's own value is kept
+    env.update({name: added[name] for name in missing}, **{ADDED_ENV: ",".join(missing)})
     env.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
     return env

@@ -25,6 +25,7 @@ import traceback
 
 from gradstep.autograd.errors import explain
 from gradstep.kernel import messages, protocol, writing
+from gradstep.kernel.launch import plain_environment
 from gradstep.policies.gc_pause import gc_paused, settle_after_work
 from gradstep.policies.memory_errors import allocation_detail, looks_like_memory
 from gradstep.schema.kernel import METHODS, failure_reply
@@ -361,6 +362,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    plain_environment()
     set_memory_limit(args.memory_limit)
     watch_lifeline(args.lifeline_fd)
     keep_output_pipe()

@@ -40,6 +40,21 @@ def test_the_kernel_leaves_pythonpath_as_the_user_set_it(monkeypatch):
     assert reply["extra"] == "/nowhere/at/all"
 
 
+@pytest.mark.parametrize("users_own", [False, True])
+def test_the_snippet_sees_the_environment_the_kernel_was_started_from(monkeypatch, users_own):
+    for name in ("PYTHONUNBUFFERED", "MALLOC_ARENA_MAX"):
+        if users_own:
+            monkeypatch.setenv(name, "3")
+        else:
+            monkeypatch.delenv(name, raising=False)
+    with Kernel(session=FAKE, timeout=30) as kernel:
+        reply = kernel.run("import os\nextra = [os.environ.get(n) for n in "
+                           "('PYTHONUNBUFFERED', 'MALLOC_ARENA_MAX', launch.ADDED_ENV)]\n"
+                           .replace("launch.ADDED_ENV", repr(launch.ADDED_ENV)))
+    assert reply["ok"], reply["error"]
+    assert reply["extra"] == (["3", "3", None] if users_own else [None, None, None])
+
+
 def test_module_names_come_from_the_package_not_from_literals():
     assert launch.WORKER_MODULE == f"{launch.__package__}.worker"
     code = launch.bootstrap_code("/some/root")
