@@ -127,8 +127,11 @@ class _Capture:
             bound.apply_defaults()
             return self.record(original, api, bound, caller, args, kwargs)
 
+        # Named as torch's own function (inspect.signature follows __wrapped__)
         wrapper.__wrapped__ = original
         wrapper.__name__ = getattr(original, "__name__", api)
+        wrapper.__qualname__ = getattr(original, "__qualname__", wrapper.__name__)
+        wrapper.__module__ = getattr(original, "__module__", None)
         wrapper.__doc__ = getattr(original, "__doc__", None)
         return wrapper
 

@@ -319,3 +319,16 @@ def test_the_step_budget_stops_recording_a_big_loop(monkeypatch):
     kept = [c for c in result["calls"] if c["api"] != "skipped"]
     assert [len(c["timeline"]["steps"]) for c in kept] == [5, 5]  # sum, add, mul, mul, leaf
     assert result["calls"][-1]["skipped_calls"] == 3
+
+
+def test_the_wrapped_functions_are_named_as_torch_names_them():
+    from gradstep.autograd.runner import run_snippet
+
+    names = ("__module__", "__qualname__", "__name__", "__doc__")
+    functions = "(torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward)"
+    plain = [[getattr(f, n) for n in names] for f in eval(functions)]  # noqa: S307
+    result = run_snippet(f"seen = [[getattr(f, n) for n in {names!r}] for f in {functions}]\n"
+                         "wrapped = hasattr(torch.autograd.grad, '__wrapped__')\n"
+                         "y = torch.ones(1, requires_grad=True) * 2\n")
+    assert result.error is None and result.namespace["wrapped"]  # the snippet saw the wrappers
+    assert result.namespace["seen"] == plain

@@ -2,6 +2,8 @@
 # unpack prints: reading whether the None slot was freed must not unpack the others
 # (a custom Function's saved tensors are unpacked all together).
 import torch
+
+
 class F(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
