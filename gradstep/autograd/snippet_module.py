@@ -1,7 +1,7 @@
 """The module a snippet runs as: what ``python FILE`` makes of a file's ``__main__``.
 
 ``main_module(filename)`` has the globals plain Python gives a script (``__file__``
-as an absolute path, ``__loader__``, ``__cached__``, ``__annotations__``), plus the
+made absolute as Python makes it, ``..`` kept, ``__loader__``, ``__cached__``, ``__annotations__``), plus the
 ``torch``, ``nn`` and ``F`` gradstep pre-loads. ``running_as_main`` makes it
 ``sys.modules["__main__"]`` while the snippet runs: ``pickle`` and ``torch.save`` find
 the classes the snippet defines there, ``inspect.getsource`` their file, and
@@ -33,7 +33,8 @@ def main_module(filename: str) -> types.ModuleType:
     namespace = module.__dict__  # __name__, __doc__, __package__, __loader__, __spec__
     namespace.update({"__annotations__": {}, "__builtins__": builtins})
     if not filename.startswith("<"):
-        path = os.path.abspath(filename)
+        # as python makes a script's path absolute: joined to the current folder, as typed
+        path = filename if os.path.isabs(filename) else os.path.join(os.getcwd(), filename)
         namespace.update({"__loader__": SourceFileLoader("__main__", path),
                           "__file__": path, "__cached__": None})
     namespace.update({"torch": torch, "nn": torch.nn, "F": torch.nn.functional})

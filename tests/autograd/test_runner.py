@@ -38,6 +38,15 @@ def test_the_snippet_is_main_while_it_runs_and_main_is_given_back(tmp_path):
     assert failed.error is not None and sys.modules["__main__"] is host_main
 
 
+def test_a_relative_file_name_is_made_absolute_as_python_makes_it(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    source = "y = torch.ones(1, requires_grad=True) * 2\n"
+    (tmp_path / "s.py").write_text(source, encoding="utf-8")
+    result = run_snippet(source, filename="../s.py")  # python ../s.py: cwd + "/../s.py"
+    assert result.namespace["__file__"] == str(tmp_path / "sub") + "/../s.py"
+
+
 def test_root_is_the_last_expression():
     source = "w = torch.ones(2, requires_grad=True)\na = w * 2\nb = w + 1\na"
     result = run_snippet(source)
