@@ -138,12 +138,13 @@ def reads_run(source: str) -> int:
 
 
 def _read_node(fn, names_of: dict) -> None:
-    fn.name()
-    if hasattr(fn, "variable"):
+    node_type = type(fn)  # as the trace reads them (safe_reads, trace.node_key)
+    node_type.name(fn)
+    if node_type.__name__ == "AccumulateGrad":
         variable = fn.variable
         variable.shape, variable.dtype, variable.device  # noqa: B018
         return
-    fn._sequence_nr()
+    node_type._sequence_nr(fn)
     metadata = fn._input_metadata
     if metadata:
         metadata[0].shape, metadata[0].dtype, metadata[0].device  # noqa: B018

@@ -65,10 +65,11 @@ def reachable(roots) -> list:
 def saved_freed(fn) -> bool:
     """Return True when reading one of ``fn``'s saved tensors raises torch's freed error
     (a custom Function's node keeps them in ``saved_tensors``)."""
-    custom = isinstance(fn, torch.autograd.function.BackwardCFunction)
-    for name in ["saved_tensors"] if custom else dir(fn):
-        if not name.startswith("_saved_") and not custom:
-            continue
+    if isinstance(fn, torch.autograd.function.BackwardCFunction):
+        names = ["saved_tensors"]
+    else:
+        names = [name for name in dir(fn) if name.startswith("_saved_")]
+    for name in names:
         try:
             getattr(fn, name)
         except RuntimeError as exc:

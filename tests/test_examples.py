@@ -219,8 +219,8 @@ def _torch_graph(root_tensor) -> tuple[list[str], list[tuple]]:
         if node is None or node in seen:
             continue
         seen.add(node)
-        names.append(node.name().removeprefix("torch::autograd::"))
-        if hasattr(node, "variable"):
+        names.append(type(node).name(node).removeprefix("torch::autograd::"))
+        if type(node).__name__ == "AccumulateGrad":
             leaves.append(_leaf_key(list(node.variable.shape), node.variable.detach()))
         stack.extend(next_fn for next_fn, _ in node.next_functions)
     return sorted(names), sorted(leaves, key=repr)

@@ -72,6 +72,10 @@ def graph_problems(expected: dict | None, trace: dict | None) -> list[str]:
              for i in sorted(set(names) | set(shown), key=_number) if names.get(i) != shown.get(i)]
     if wrong:
         problems.append(f"node names differ at {len(wrong)} ids: " + "; ".join(wrong[:MAX_LISTED]))
+    kinds = [f"{n['id']}: {n.get('kind')}" for n in trace["nodes"]
+             if n.get("kind") != ("leaf" if names.get(n["id"]) == "AccumulateGrad" else "op")]
+    if kinds:  # a leaf is torch's AccumulateGrad node, and nothing else
+        problems.append(f"node kinds differ from torch's at {len(kinds)} ids: " + "; ".join(kinds[:MAX_LISTED]))
     edges = sorted(tuple(e) for e in expected["edges"])
     shown_edges = sorted((e["source"], e["target"], e["slot"], e["input_nr"]) for e in trace["edges"])
     if edges != shown_edges:
@@ -128,6 +132,13 @@ def leaf_grad_problems(expected_calls: list, shown_calls: list) -> list[str]:
                             "are not compared")
             continue
         timeline = shown.get("timeline") or {}
+        shown_leaves = {_node_of_key(key, shown.get("nodes") or []) for key in timeline.get("leaf_grads") or {}}
+        if expected["api"] != "torch.autograd.grad":  # .grad after backward: every leaf torch filled
+            missing = sorted((node_id for node_id, grad in expected["leaf_grads"].items()
+                              if grad is not None and node_id not in shown_leaves), key=_number)
+            if missing:
+                problems.append(f"{where}: torch filled the .grad of leaves {missing[:MAX_LISTED]}, "
+                                "which gradstep does not show")
         for key, value in (timeline.get("leaf_grads") or {}).items():
             torch_value, found = _expected_grad(key, expected, shown)
             if not found:

@@ -24,8 +24,19 @@ class Scale(torch.autograd.Function):
         return grad * ctx.variable, None
 
 
+class Shift(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, by):
+        ctx.variable = by  # a tensor: torch's AccumulateGrad nodes have one too
+        return x + by
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
 x = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
-y = Scale.apply(x * x, 3.0)
+y = Scale.apply(Shift.apply(x * x, torch.ones(3)), 3.0)
 loss = (y * torch.tensor([1.0, 2.0, 3.0])).sum()
 print("loss", loss.item())
 loss.backward()
