@@ -185,7 +185,7 @@ class _Capture:
         """
         try:
             id_of = graph_ids(_roots(api, arguments))
-            namespace = frame_namespace(caller)
+            namespace = frame_namespace(caller, function_locals=False)
             labels = frame_labels(namespace, id_of)
             watch = retained_tensors(namespace, id_of)
             freed_before = freed_node_ids(id_of)
@@ -263,22 +263,23 @@ def graph_ids(roots) -> dict:
     return id_of
 
 
-def frame_namespace(frame) -> dict:
+def frame_namespace(frame, *, function_locals: bool = True) -> dict:
     """Return the names a snippet frame sees: its globals, then its locals (which win).
 
-    A function's ``f_locals`` (Python 3.11, 3.12) is a dict Python fills from the frame
-    and keeps on it until the function returns: every local it held then stayed alive
-    that long, one the function deletes after the call included (a finalizer ran
-    late, memory was held). So the dict is emptied once read; Python fills it again
-    whenever ``locals()`` or ``f_locals`` is read. (From 3.13 ``f_locals`` is a view
-    of the frame, not a dict, and keeps nothing.)"""
-    local_names = frame.f_locals
-    if local_names is frame.f_globals:
+    ``function_locals=False``: a function's own locals are left out before Python 3.13
+    (the snippet's backward calls, which gradstep records unasked). There ``f_locals``
+    is the very dict the function's ``locals()`` returns, and reading it fills it anew
+    from the frame: a function that held ``d = locals()`` saw names appear in ``d`` (a
+    loop over it raised "dictionary changed size during iteration"), and the dict, kept
+    on the frame, held every local alive until the function returned. Its tensors go
+    without their variable names (docs/fidelity.md). From 3.13 ``f_locals`` is a view
+    of the frame that changes and keeps nothing. (``gradstep.trace(t)`` and the other
+    public calls read them: the user asked for the caller's names.)"""
+    if (not function_locals and frame.f_code.co_flags & inspect.CO_OPTIMIZED
+            and sys.version_info < (3, 13)):
         return dict(frame.f_globals)
-    names = {**frame.f_globals, **local_names}
-    if type(local_names) is dict and frame.f_code.co_flags & inspect.CO_OPTIMIZED:  # a function's copy
-        local_names.clear()
-    return names
+    scopes = [frame.f_globals] if frame.f_locals is frame.f_globals else [frame.f_globals, frame.f_locals]
+    return {name: value for scope in scopes for name, value in list(scope.items())}
 
 
 def frame_labels(namespace: dict, id_of: dict) -> dict:

@@ -60,11 +60,13 @@ OP = 0  # an operator or a call of a torch function or tensor method: its node i
 VIEW = 1  # a call of a view op (``t()``, ``view``, ``transpose``): a new view
 SEEN = 2  # anything else (a user function, a module): maybe an old tensor
 ITEM = 3  # ``name[index]``: new (a view or not) when ``name`` holds a tensor, else SEEN
-# ``x`` right after ``x[i] = v`` or ``x += v`` changed it in place: for a tensor as OP; a
-# view's node is read only when grad mode is on (torch's in-place op then brought the
-# view's node up to date itself: ``rebase_history``); under ``no_grad`` the node is stale
-# and reading it would rebuild it now, with an earlier sequence number than the plain run
+# ``x`` right after ``x += v`` changed it in place: for a tensor as OP; a view's node is
+# read only when grad mode is on (torch's in-place op on ``x`` itself then brought the
+# view's node up to date: ``rebase_history``); under ``no_grad`` the node is stale and
+# reading it would rebuild it now, with an earlier sequence number than the plain run
 # gives it where it next uses the view (another engine order). A list or tuple: as OP.
+# (``x[i] = v`` changes the view ``x[i]``, not ``x``: seen again as OP, see
+# ``snippet_rewrite.changed_in_place``.)
 CHANGED = 4
 
 MAX_VALUES = 500_000  # nodes with values kept per run (a long top-level loop makes new nodes)

@@ -75,11 +75,11 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         result.exit_code = 2
         return result
     try:
-        tree = ast.parse(source, filename)
-        last_name = last_expression_name(tree)
         # The compiler finds more (`return` outside a function, `break` outside a loop).
         # dont_inherit: not this module's `from __future__ import annotations`.
-        with deep_recursion():
+        with deep_recursion():  # the parse too: it runs ~10 frames deeper than python's own
+            tree = ast.parse(source, filename)
+            last_name = last_expression_name(tree)
             code = compile(rewrite(tree), filename, "exec", dont_inherit=True)
     except (SyntaxError, RecursionError, MemoryError) as exc:  # too deeply nested -> RecursionError
         return _failed(result, exc)

@@ -67,8 +67,8 @@ def _instrument(statements: list[ast.stmt]) -> list[ast.stmt]:
         names = assigned_names(stmt)
         if names:
             out.append(_bind_call(names, stmt))
-        for name, kind in changed_in_place(stmt):
-            out.append(_see_statement(ast.Name(id=name, ctx=ast.Load()), kind, stmt))
+        for name in changed_in_place(stmt):  # OP: a view's node is not read (see there)
+            out.append(_see_statement(ast.Name(id=name, ctx=ast.Load()), OP, stmt))
     return out
 
 
@@ -184,23 +184,23 @@ def assigned_names(stmt: ast.stmt) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def changed_in_place(stmt: ast.stmt) -> list[tuple[str, int]]:
-    """Return ``(name, kind)`` for the names an assignment may change in place: ``x`` of
-    ``x[i] = v`` (``CHANGED``: a torch op changed ``x`` itself) or of ``x.a = v`` / ``x.a += v``
-    (``OP``: an attribute of ``x`` changed, so ``x``'s node may be new, but torch did not
-    bring a view ``x``'s node up to date: it is not read)."""
+def changed_in_place(stmt: ast.stmt) -> list[str]:
+    """Return the names an assignment may change in place: ``x`` of ``x[i] = v``,
+    ``x[i] += v`` or ``x.a = v``. They are seen again as ``OP``: a new node of ``x``'s own
+    gets its value, but a view's node is not read. torch changed the temporary ``x[i]``
+    (a view of ``x``) in place, not ``x`` itself, so ``x``'s node is stale whatever the
+    grad mode, and reading it would rebuild it early (another engine order)."""
     if isinstance(stmt, ast.Assign):
         targets = stmt.targets
     elif isinstance(stmt, ast.AugAssign):
         targets = [stmt.target]
     else:
         return []
-    kinds: dict = {}
+    names = []
     for target in targets:
         if isinstance(target, (ast.Subscript, ast.Attribute)) and isinstance(target.value, ast.Name):
-            kind = CHANGED if isinstance(target, ast.Subscript) else OP
-            kinds[target.value.id] = min(kind, kinds.get(target.value.id, kind))  # OP < CHANGED
-    return list(kinds.items())
+            names.append(target.value.id)
+    return list(dict.fromkeys(names))
 
 
 def _collect(target: ast.expr, names: list[str]) -> None:
@@ -216,7 +216,7 @@ def _collect(target: ast.expr, names: list[str]) -> None:
 def _bind_kind(stmt: ast.stmt) -> int:
     """Return what made the values an assignment binds (see ``observe``)."""
     if isinstance(stmt, ast.AugAssign):
-        return CHANGED  # in place: the target's node is new (a view's: with grad mode on)
+        return CHANGED  # `x += v` changed x in place: its node is new (a view's: with grad on)
     value = stmt.value
     if isinstance(value, ast.Call) and _is_see(value):
         kind = value.args[1].value

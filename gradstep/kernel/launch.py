@@ -74,7 +74,10 @@ def child_environment() -> dict[str, str]:
              "MALLOC_ARENA_MAX": "2"}  # each arena reserves 64 MiB of the address-space cap
     # Both are read as the process starts; the worker then takes the ones the user's
     # environment did not have out of os.environ again (plain_environment).
-    missing = [name for name in added if name not in env]  # a user's own value is kept
+    # A user's own value is kept; one a gradstep process started with (a window that
+    # `gradstep.show()` started, which starts kernels in turn) is gradstep's, not the user's.
+    inherited = env.pop(ADDED_ENV, "").split(",")
+    missing = [name for name in added if not env.get(name) or name in inherited]
     env.update({name: added[name] for name in missing}, **{ADDED_ENV: ",".join(missing)})
     env.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
     return env

@@ -40,13 +40,19 @@ def test_the_kernel_leaves_pythonpath_as_the_user_set_it(monkeypatch):
     assert reply["extra"] == "/nowhere/at/all"
 
 
-@pytest.mark.parametrize("users_own", [False, True])
+@pytest.mark.parametrize("users_own", [False, True, "a window's"])
 def test_the_snippet_sees_the_environment_the_kernel_was_started_from(monkeypatch, users_own):
-    for name in ("PYTHONUNBUFFERED", "MALLOC_ARENA_MAX"):
+    """The user's own values stay; what gradstep added for its own start (also for the
+    process of a window that `gradstep.show()` started, which starts kernels) goes."""
+    names = ("PYTHONUNBUFFERED", "MALLOC_ARENA_MAX")
+    for name in names:
         if users_own:
             monkeypatch.setenv(name, "3")
         else:
             monkeypatch.delenv(name, raising=False)
+    if users_own == "a window's":
+        monkeypatch.setenv(launch.ADDED_ENV, ",".join(names))
+        users_own = False
     with Kernel(session=FAKE, timeout=30) as kernel:
         reply = kernel.run("import os\nextra = [os.environ.get(n) for n in "
                            "('PYTHONUNBUFFERED', 'MALLOC_ARENA_MAX', launch.ADDED_ENV)]\n"
