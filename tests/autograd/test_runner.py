@@ -210,12 +210,14 @@ def test_snippet_warnings_are_output_not_errors():
     assert result.error is None and "UserWarning: careful" in result.output
 
 
-def test_a_warning_shows_its_source_as_python_shows_it():
+def test_a_warning_shows_its_source_as_python_shows_it(monkeypatch):
     import warnings
 
     source = "async def co():\n    pass\nco()\nw = torch.ones(1, requires_grad=True)\ny = w * 2\n"
+    monkeypatch.setattr(warnings, "formatwarning", lambda *args, **kwargs: "the host's format\n")
     host_format = warnings.formatwarning
     result = run_snippet(source, filename="<snippet>")
+    assert "the host's format" not in result.output
     assert result.error is None
     assert result.output.splitlines()[-1] == ("RuntimeWarning: Enable tracemalloc to get the "
                                               "object allocation traceback")
