@@ -32,6 +32,7 @@ import contextlib
 import sys
 
 import torch
+from torch._C import _get_tracing_state
 from torch._C._autograd import _get_sequence_nr
 from torch.nn.modules import module as nn_module
 
@@ -247,12 +248,18 @@ class Observer:
     # ------------------------------------------------------------- modules
 
     def _enter_module(self, module, _inputs) -> None:
+        if _get_tracing_state() is not None:  # torch.jit.trace: see _leave_module
+            return
         try:
             self.scopes.enter(module, _get_sequence_nr())
         except Exception:
             pass
 
     def _leave_module(self, module, _inputs, output) -> None:
+        # Under torch.jit.trace every torch call is recorded into the traced graph: a value
+        # summary's reductions and tolist() would land in it (and fail its sanity check)
+        if _get_tracing_state() is not None:
+            return
         try:
             self.scopes.leave(module, _get_sequence_nr())
             if torch.is_grad_enabled():

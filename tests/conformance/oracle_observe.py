@@ -109,7 +109,8 @@ class Observer:
         return self.on_import_event
 
     def on_event(self, frame, event, arg):
-        if event == "line" or event == "return":
+        # under torch.jit.trace a summary's torch calls would be traced into the module
+        if (event == "line" or event == "return") and torch._C._get_tracing_state() is None:
             try:
                 if self.scan(frame.f_locals.values()):
                     self._fruitful.add(frame)

@@ -111,8 +111,8 @@ class Recorder(TorchFunctionMode):
             call = self._trampoline(func, sys._getframe(1))
         except Exception:  # the recorder must never break the case
             call = _call
-        if getattr(func, "__name__", None) in _PROPERTY_ACCESS:
-            return call(func, args, kwargs)
+        if getattr(func, "__name__", None) in _PROPERTY_ACCESS or torch._C._get_tracing_state() is not None:
+            return call(func, args, kwargs)  # under torch.jit.trace a summary's ops would be traced
         before = _get_sequence_nr()
         versions = _versions(args)
         out = call(func, args, kwargs)
@@ -163,7 +163,8 @@ class Recorder(TorchFunctionMode):
             return  # its pre-hook did not run (an earlier pre-hook raised)
         _, inputs, before, off = self._modules.pop()
         try:
-            self._module_outputs(output, inputs, before)
+            if torch._C._get_tracing_state() is None:  # see __torch_function__
+                self._module_outputs(output, inputs, before)
         except Exception:
             pass
         if off:
