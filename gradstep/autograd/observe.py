@@ -61,12 +61,12 @@ OP = 0  # an operator or a call of a torch function or tensor method: its node i
 VIEW = 1  # a call of a view op (``t()``, ``view``, ``transpose``): a new view
 SEEN = 2  # anything else (a user function, a module): maybe an old tensor
 ITEM = 3  # ``name[index]``: new (a view or not) when ``name`` holds a tensor, else SEEN
-# ``x`` right after ``x += v`` changed it in place: for a tensor as OP; a view's node is
-# read only when grad mode is on (torch's in-place op on ``x`` itself then brought the
-# view's node up to date: ``rebase_history``); under ``no_grad`` the node is stale and
-# reading it would rebuild it now, with an earlier sequence number than the plain run
-# gives it where it next uses the view (another engine order). A list or tuple: as OP.
-# (``x[i] = v`` changes the view ``x[i]``, not ``x``: seen again as OP, see
+# ``x`` bound by ``x += v`` (``__gradstep_bind__``), which changed it in place: as OP; a
+# view's node is read only when grad mode is on (torch's in-place op on ``x`` itself then
+# brought the view's node up to date: ``rebase_history``); under ``no_grad`` the node is
+# stale and reading it would rebuild it now, with an earlier sequence number than the
+# plain run gives it where it next uses the view (another engine order). (``x[i] = v``
+# changes the view ``x[i]``, not ``x``: seen again as OP, see
 # ``snippet_rewrite.changed_in_place``.)
 CHANGED = 4
 
@@ -184,8 +184,7 @@ class Observer:
                 kind = VIEW if type(container) in _TENSOR_TYPES else SEEN
             self._see_each((value,), kind)
         elif (of is tuple or of is list) and kind != ITEM and len(value) <= _MAX_ITEMS:
-            # torch.split(...), the outputs of a model; `params[0] -= g`: no view of it is read
-            self._see_each(value, OP if kind == CHANGED else kind)
+            self._see_each(value, kind)  # torch.split(...), the outputs of a model
         elif of.__module__ == "torch.return_types":  # x.max(dim)
             self._see_each(value, kind)
         return value
