@@ -31,9 +31,10 @@ from gradstep.autograd.leaves_and_freed import (
     leaf_grad_tensors,
     leaf_tensors,
 )
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable, plain_reads
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
+from gradstep.autograd.unseen import unseen
 from gradstep.autograd.values import compact, to_jsonable
 from gradstep.i18n import lazy, with_words
 
@@ -180,7 +181,7 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
     except Exception as err:  # torch's own error is the lesson: keep it, do not crash
         exc = err
     finally:
-        with plain_reads():  # a tensor subclass's attributes read without its code
+        with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
                 recorder.extra = collect(result) if collect is not None else {}
             except Exception:  # the grads could not be read: the steps still stand

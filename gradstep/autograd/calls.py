@@ -37,9 +37,10 @@ from gradstep.autograd.backward import grads_collector, pass_record, retained_te
 from gradstep.autograd.errors import explain
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
-from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain, plain_reads
+from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.trace import node_name
+from gradstep.autograd.unseen import unseen
 
 MAX_CALLS = 50  # records kept per run; later calls run unrecorded (a training loop)
 MAX_STEPS = 100_000  # steps kept over all records of a run (a big model in a loop)
@@ -144,7 +145,9 @@ class _Capture:
         self.busy = True
         try:
             with gc_paused():
-                with plain_reads():  # reads of a tensor subclass's attributes: not its code
+                # gradstep's reads and computations run no tensor subclass's code, and no mode
+                # or profiler of the snippet's sees them (``unseen``)
+                with unseen():
                     prepared = self._prepare(api, bound.arguments, caller)
                 if prepared is None:
                     return original(*args, **kwargs)
@@ -155,17 +158,17 @@ class _Capture:
                     lambda: original(*args, **kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
                 self.steps_kept += len(steps)
-                if pending:
-                    self._commit(pending, id_of, steps)
-                try:
-                    with plain_reads():
+                with unseen():
+                    if pending:
+                        self._commit(pending, id_of, steps)
+                    try:
                         roots = [r.grad_fn for r in _roots(api, bound.arguments)
                                  if getattr(r, "grad_fn", None) is not None]
-                    self.calls.add(self._record(api, bound.arguments, caller, id_of, labels,
-                                                   (steps, exc, grads), freed_before),
-                                      (roots, id_of))
-                except Exception:  # a record we cannot build is left out
-                    pass
+                        self.calls.add(self._record(api, bound.arguments, caller, id_of, labels,
+                                                       (steps, exc, grads), freed_before),
+                                          (roots, id_of))
+                    except Exception:  # a record we cannot build is left out
+                        pass
         finally:
             self.busy = False
         if exc is not None:

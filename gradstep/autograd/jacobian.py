@@ -27,6 +27,7 @@ from gradstep.autograd.safe_reads import (
     is_python_node,
     iter_saved_slots,
     leaf_variable,
+    runs_dispatch_code,
 )
 from gradstep.autograd.saved import first_line
 from gradstep.autograd.trace import node_key, node_name
@@ -54,6 +55,9 @@ def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
         return lazy("its backward is Python code (a custom autograd.Function): gradstep does "
                     "not run it")
     for slot in iter_saved_slots(fn):
+        if slot.data is not None and runs_dispatch_code(slot.data):
+            return lazy("it saved a tensor of a subclass with its own __torch_dispatch__: "
+                        "computing it would run that code")
         if slot.state == "hooked":
             return lazy("a saved_tensors_hooks pack hook holds its saved tensors (checkpoint, "
                         "save_on_cpu): computing it would run the unpack hook")

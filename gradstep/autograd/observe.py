@@ -33,7 +33,10 @@ import sys
 
 import torch
 from torch._C import _get_tracing_state
-from torch._C._autograd import _get_sequence_nr
+from torch._C import _is_torch_function_mode_enabled as _function_modes_on
+from torch._C import _len_torch_dispatch_stack as _dispatch_modes_on
+from torch._C._autograd import _get_sequence_nr, _profiler_enabled
+from torch.compiler import is_compiling
 from torch.nn.modules import module as nn_module
 
 from gradstep.autograd.formulas import input_slots
@@ -50,6 +53,7 @@ from gradstep.autograd.safe_reads import (
 )
 from gradstep.autograd.scopes import ScopeIndex
 from gradstep.autograd.trace import node_key
+from gradstep.autograd.unseen import unseen, watched
 from gradstep.autograd.values import summary, summary_record, unpacked
 
 SEE = "__gradstep_see__"
@@ -163,6 +167,9 @@ class Observer:
         The snippet line running it is noted too (``lines``).
         """
         self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        if _function_modes_on() or _dispatch_modes_on() or _profiler_enabled():  # unseen.watched()
+            with unseen():  # the snippet's own mode or profiler: gradstep's reads are not its
+                return self._see(value, kind, container)
         of = type(value)
         if of is not torch.Tensor and of is not torch.nn.Parameter:
             return self._see(value, kind, container)
@@ -201,6 +208,14 @@ class Observer:
     def bind(self, names: dict, kind: int = SEEN) -> None:
         """``__gradstep_bind__``: the snippet assigned these top-level names."""
         self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        if watched():
+            with unseen():
+                self._bind(names, kind)
+        else:
+            self._bind(names, kind)
+        self._mark = _get_sequence_nr()
+
+    def _bind(self, names: dict, kind: int) -> None:
         try:
             for name, value in names.items():
                 if type(value) not in _TENSOR_TYPES:
@@ -209,12 +224,12 @@ class Observer:
                 self.bindings.bind_tensor(name, value, fn)
         except Exception:
             pass
-        self._mark = _get_sequence_nr()
 
     def last(self, value) -> None:
         """``__gradstep_last__``: the value of the snippet's final expression (the root)."""
         self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
-        self._see(value, SEEN)
+        with unseen():
+            self._see(value, SEEN)
         self.last_value.append(value)
 
     def _see_tensor(self, t: torch.Tensor, kind: int):
@@ -246,8 +261,11 @@ class Observer:
 
     # ------------------------------------------------------------- modules
 
+    # torch.compile traces these hooks into the module's graph: they return at once there
+    # (their reads would break the graph), and record nothing for a compiled module.
+
     def _enter_module(self, module, _inputs) -> None:
-        if _get_tracing_state() is not None:  # torch.jit.trace: see _leave_module
+        if is_compiling() or _get_tracing_state() is not None:  # torch.jit.trace: see _leave_module
             return
         try:
             self.scopes.enter(module, _get_sequence_nr())
@@ -257,15 +275,22 @@ class Observer:
     def _leave_module(self, module, _inputs, output) -> None:
         # Under torch.jit.trace every torch call is recorded into the traced graph: a value
         # summary's reductions and tolist() would land in it (and fail its sanity check)
-        if _get_tracing_state() is not None:
+        if is_compiling() or _get_tracing_state() is not None:
             return
         try:
             self.scopes.leave(module, _get_sequence_nr())
             if torch.is_grad_enabled():
-                for t in _tensors_in(output):
-                    self._see(t, SEEN)
+                if watched():
+                    with unseen():
+                        self._see_outputs(output)
+                else:
+                    self._see_outputs(output)
         except Exception:
             pass
+
+    def _see_outputs(self, output) -> None:
+        for t in _tensors_in(output):
+            self._see(t, SEEN)
 
     # ------------------------------------------------------------- saved tensors
 
@@ -342,12 +367,37 @@ class Observer:
         """Note module outputs and the spans of module calls while the block runs."""
         pre = nn_module.register_module_forward_pre_hook(self._enter_module)
         post = nn_module.register_module_forward_hook(self._leave_module, always_call=True)
+        asks = nn_module._has_any_global_hook
+        answer = nn_module._has_any_global_hook = _global_hooks_but(asks, {pre.id, post.id})
         try:
             yield self
         finally:
             pre.remove()
             post.remove()
+            if nn_module._has_any_global_hook is answer:
+                nn_module._has_any_global_hook = asks
             self.scopes.close(_get_sequence_nr())
+
+
+def _global_hooks_but(asks, ours: set):
+    """Return torch's ``_has_any_global_hook`` answering as if the hooks ``ours`` were not
+    there: ``torch.compile(module)`` asks it on every call, and warns of "global hooks on
+    modules" where a plain run has none."""
+
+    def has_any_global_hook():
+        return (
+            nn_module._global_backward_pre_hooks
+            or nn_module._global_backward_hooks
+            or nn_module._global_forward_hooks_with_kwargs
+            or any(key not in ours for key in nn_module._global_forward_pre_hooks)
+            or any(key not in ours for key in nn_module._global_forward_hooks)
+            or any(key not in ours for key in nn_module._global_forward_hooks_always_called)
+        )
+
+    has_any_global_hook.__wrapped__ = asks
+    has_any_global_hook.__name__ = has_any_global_hook.__qualname__ = asks.__name__
+    has_any_global_hook.__module__ = asks.__module__
+    return has_any_global_hook
 
 
 def _see_nothing(value, kind=SEEN, container=None):

@@ -12,7 +12,8 @@ Some of torch's getters are not plain reads:
   and for a saved view it reads the view's ``grad_fn`` first (see above).
   ``node._raw_saved_x`` gives torch's ``SavedTensor`` instead, whose ``data``
   and ``unpack_hook`` are plain reads.
-- Attribute reads on a tensor *subclass* go through its ``__torch_function__``.
+- Attribute reads on a tensor *subclass* go through its ``__torch_function__``, and
+  any read goes through the snippet's own ``TorchFunctionMode``.
 - A custom ``autograd.Function``'s node is its ``ctx``, so whatever the user's
   ``forward`` set on ``ctx`` is an attribute of the node: ``ctx.variable``,
   ``ctx.name`` or ``ctx._sequence_nr`` would hide (or fake) what the same name
@@ -32,8 +33,9 @@ from typing import NamedTuple
 import torch
 
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
-# Inside: reading a tensor subclass's attributes runs none of its __torch_function__.
-plain_reads = torch._C.DisableTorchFunctionSubclass
+# Inside: reading a tensor's attributes runs no subclass's __torch_function__, and no
+# TorchFunctionMode of the snippet's sees the read (see ``unseen``).
+plain_reads = torch._C.DisableTorchFunction
 
 
 ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad
@@ -59,6 +61,16 @@ def name_of(fn) -> str:
 def sequence_nr_of(fn) -> int:
     """Return ``fn._sequence_nr()`` as torch's node class answers it."""
     return type(fn)._sequence_nr(fn)
+
+
+def runs_dispatch_code(t) -> bool:
+    """Return True for a tensor subclass with its own ``__torch_dispatch__`` (a logging or
+    wrapper subclass, FakeTensor): every op on it, a copy or a summary or a node's backward
+    over it, runs the subclass's Python code, and its data may live outside its storage."""
+    return type(t).__torch_dispatch__ is not _NO_DISPATCH
+
+
+_NO_DISPATCH = torch._C._disabled_torch_dispatch_impl
 
 
 def is_plain(t) -> bool:

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from gradstep.autograd.safe_reads import is_leaf_node, is_plain, iter_saved_slots, unpack
+from gradstep.autograd.safe_reads import (
+    is_leaf_node,
+    is_plain,
+    iter_saved_slots,
+    runs_dispatch_code,
+    unpack,
+)
 from gradstep.autograd.saved import _display_name
 from gradstep.autograd.trace import node_key
 from gradstep.autograd.values import tensor_value
@@ -56,7 +62,8 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
 def _small_saved(fn, snippet_done: bool) -> dict:
     values = {}
     for slot in iter_saved_slots(fn):
-        if slot.state != "alive" or slot.data is None or slot.data.numel() > LIMIT:
+        if slot.state != "alive" or slot.data is None or runs_dispatch_code(slot.data) \
+                or slot.data.numel() > LIMIT:
             continue
         tensor = unpack(fn, slot, views=snippet_done)
         if tensor is not None and is_plain(tensor):

@@ -20,8 +20,9 @@ from __future__ import annotations
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
-from gradstep.autograd.safe_reads import leaf_variable, name_of
+from gradstep.autograd.safe_reads import leaf_variable, name_of, runs_dispatch_code
 from gradstep.autograd.trace import NAME_PREFIX
+from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.gc_pause import gc_paused
 
 
@@ -114,6 +115,10 @@ class StepRecorder:
             events.append((node_id, name_of(fn).removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
+        if any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and runs_dispatch_code(t))
+               for t in tensors):
+            raise ValueError("a tensor subclass with its own __torch_dispatch__ carries the "
+                             "gradients: gradstep does not run its code")
         values = plain_values(tensors)
         self.steps = _step_dicts(events, values)
         plain_extra: dict = {group: {} for group in self.extra}
@@ -155,26 +160,76 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # makes both hooks of a node (they share its cells).
 
 
+# A reference held to a gradient changes which kernels torch runs next, not what they compute:
+# an input buffer adds into a gradient in place (``add_``) only when nobody else holds it,
+# and AccumulateGrad takes the incoming gradient as ``.grad`` (``detach``) instead of
+# copying it. Only code that sees torch's ops can tell: a dispatch mode or a profiler of
+# the snippet's, while one is on (``watched``: the hooks keep copies made out of its sight
+# instead), and a tensor subclass with its own ``__torch_dispatch__`` (its gradients are
+# not kept at all: copying or reading them would run its code; the pass's steps are then
+# not shown, see ``_to_plain_data``).
+
+
 def _hooks(started, finished: dict, node_id: str):
     def pre_hook(grad_outputs):
-        started((node_id, grad_outputs, None))
+        if watched():
+            with unseen():
+                grad_outputs = _copies(grad_outputs)
+        started((node_id, _held(grad_outputs), None))
 
     def hook(grad_inputs, grad_outputs):
-        finished[node_id] = grad_inputs
+        if watched():
+            with unseen():
+                grad_inputs = _copies(grad_inputs)
+        finished[node_id] = _held(grad_inputs)
     return pre_hook, hook
 
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable):
     def pre_hook(grad_outputs):
-        grad = variable.grad  # AccumulateGrad adds into it in place: copy it now
-        if grad is not None:
-            # A plain tensor that needs no grad is copied without a graph as it is
-            # (detach() first only where the copy could be recorded, or for subclasses).
-            plain = type(grad) is Tensor and not grad.requires_grad
-            grad = grad.clone() if plain else grad.detach().clone()
-        started((node_id, grad_outputs, grad))
+        if watched():  # the snippet's own mode or profiler must not see the reads and copies
+            with unseen():
+                started((node_id, _copies(grad_outputs), _grad_copy(variable)))
+        else:
+            started((node_id, _held(grad_outputs), _grad_copy(variable)))
 
     def hook(grad_inputs, grad_outputs):
-        finished[node_id] = grad_inputs
-        grad_after[node_id] = variable.grad
+        if watched():
+            with unseen():
+                finished[node_id] = _copies(grad_inputs)
+                grad_after[node_id] = _copies((variable.grad,))[0]
+        else:
+            finished[node_id] = _held(grad_inputs)
+            grad_after[node_id] = _held((variable.grad,))[0]
     return pre_hook, hook
+
+
+NOT_KEPT = object()  # in place of a gradient whose subclass runs its own dispatch code
+
+
+def _held(grads):
+    """Return ``grads``, with ``NOT_KEPT`` for each tensor a subclass's dispatch code owns."""
+    for g in grads:
+        if g is not None and type(g) is not Tensor and runs_dispatch_code(g):
+            return tuple(NOT_KEPT if g is not None and type(g) is not Tensor and runs_dispatch_code(g)
+                         else g for g in grads)
+    return grads
+
+
+def _copies(grads) -> tuple:
+    """Return copies of the tensors of ``grads`` (``_held`` for a subclass's, None as it is)."""
+    return tuple(g if g is None else g.detach().clone() if type(g) is Tensor or not runs_dispatch_code(g)
+                 else NOT_KEPT for g in grads)
+
+
+def _grad_copy(variable):
+    """Return a copy of ``variable.grad`` (AccumulateGrad adds into it in place), or None."""
+    grad = variable.grad
+    if grad is not None and type(grad) is not Tensor and runs_dispatch_code(grad):
+        return NOT_KEPT
+    if grad is not None:
+        # A plain tensor that needs no grad is copied without a graph as it is
+        # (detach() first only where the copy could be recorded, or for subclasses).
+        plain = type(grad) is Tensor and not grad.requires_grad
+        grad = grad.clone() if plain else grad.detach().clone()
+    return grad

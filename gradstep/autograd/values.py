@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.strict_json import NOT_MINE, json_float, plain
 
 SMALL = 64  # tensors with at most this many elements keep their data
@@ -65,16 +66,12 @@ def summary(t: torch.Tensor) -> dict | None:
     if type(t) not in _PLAIN_TYPES:
         return None
     try:
-        if not _function_modes_on() and not _dispatch_modes_on():
-            return tensor_value(t)  # no mode to step around: the contexts would change nothing
-        with torch._C.DisableTorchFunction(), torch._C._DisableTorchDispatch():
+        if not watched():
+            return tensor_value(t)  # no mode or profiler to step around
+        with unseen(), torch._C._DisableTorchDispatch():
             return tensor_value(t)
     except Exception:  # an exotic tensor must not fail the snippet
         return None
-
-
-_function_modes_on = torch._C._is_torch_function_mode_enabled
-_dispatch_modes_on = torch._C._len_torch_dispatch_stack
 
 
 def tensor_data(t: torch.Tensor) -> Any:
@@ -143,8 +140,8 @@ def summary_record(t: torch.Tensor) -> dict | tuple | None:
     collector stops tracking at its next young collection: a 100,000-node chain keeps
     ~300,000 fewer containers for every full collection to walk while the snippet runs.
     """
-    if type(t) in _PLAIN_TYPES and not _function_modes_on() and not _dispatch_modes_on():
-        # summary(t)'s own checks, done once: no mode to step around
+    if type(t) in _PLAIN_TYPES and not watched():
+        # summary(t)'s own checks, done once: no mode or profiler to step around
         try:
             record = _small_cpu_record(t)
             return _general_value(t) if record is None else record

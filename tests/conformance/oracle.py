@@ -11,8 +11,9 @@ case in forked children, one per observation level (``oracle_run.py``):
 2. ``full``: the settrace observer, saved-tensor reads and the profiler.
    Its output, exception, graph and leaf ``.grad`` must equal the minimal
    run's; otherwise it disturbed the case, and
-3. ``light`` (no saved-tensor reads) is tried the same way; if that disturbs
-   the case too, no values or steps are reported for it.
+3. ``light`` (no saved-tensor reads) is tried the same way, then ``quiet``
+   (no profiler either, so no engine steps: for a case that runs its own
+   profiler); if that disturbs the case too, no values or steps are reported.
 4. ``mode``: the case under the ``TorchFunctionMode`` recorder (the output of
    every torch call), used only when its output, exception, graph and leaf
    ``.grad`` equal the minimal run's (a mode makes torch skip some fast paths);
@@ -80,7 +81,7 @@ def observe_case(case: str, root: str | None, device: str | None) -> dict:
               "seconds": seconds}
     if "oracle_error" in minimal:
         return result
-    result["observed"] = first_undisturbed(("full", "light"), fork, minimal, notes)
+    result["observed"] = first_undisturbed(("full", "light", "quiet"), fork, minimal, notes)
     result["observed_level"] = result["observed"] and result["observed"]["level"]
     if minimal["graph"] is not None:  # the values are those of its nodes: none without one
         result["recorded"] = first_undisturbed(("mode", "mode_outside_modules"), fork, minimal,

@@ -15,6 +15,7 @@ an independent reading of what torch did.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 
 import torch
@@ -23,6 +24,29 @@ SMALL = 64
 EVALUATE = "autograd::engine::evaluate_function: "
 CPP_PREFIX = "torch::autograd::"
 MARKER = "oracle_backward_call:"  # the profiler range around one backward call
+
+
+@contextlib.contextmanager
+def unwatched(*, record: bool = False):
+    """Run the oracle's own reads and summaries out of sight of the case's own torch
+    function modes, dispatch modes and profiler (a case that counts its ops or logs its
+    calls must print what it prints without the oracle). ``record=True`` keeps torch's
+    op recording on (the oracle's own profiler ranges)."""
+    from torch.utils._python_dispatch import _disable_current_modes
+
+    with torch._C.DisableTorchFunction(), contextlib.ExitStack() as stack:
+        if torch._C._len_torch_dispatch_stack():
+            stack.enter_context(_disable_current_modes())
+        if not record and torch._C._autograd._profiler_enabled():
+            torch._C._autograd._enable_record_function(False)
+            stack.callback(torch._C._autograd._enable_record_function, True)
+        yield
+
+
+def traced() -> bool:
+    """Return True while torch.jit.trace or torch.compile traces the running code: a
+    summary's torch calls would land in its graph (or break it), so nothing is read."""
+    return torch._C._get_tracing_state() is not None or torch.compiler.is_compiling()
 
 
 def node_name(fn) -> str:

@@ -18,7 +18,7 @@ hook; it reads:
   unpack hook are unpacked (``_raw_saved_*``'s ``unpack_hook`` is None):
   unpacking a hooked one would run the hook (checkpoint recomputation, user
   code). A custom Function's ``saved_tensors`` unpack together: all or none.
-- **backward calls** made from the case's own lines (``Tensor.backward``,
+- **backward calls** made from the case's own lines, outside another one (``Tensor.backward``,
   ``torch.autograd.backward``, ``torch.autograd.grad``): the line, the call's
   graph numbered like ``walk_graph``, a profiler range named
   ``oracle_backward_call:<index>`` around the call (its engine steps are read
@@ -34,7 +34,7 @@ import sysconfig
 import weakref
 
 import torch
-from oracle_facts import MARKER, leaf_variable, summarize, walk_graph
+from oracle_facts import MARKER, leaf_variable, summarize, traced, unwatched, walk_graph
 
 _ORACLE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep
@@ -52,9 +52,10 @@ _RAW = "_raw_saved_"
 class Observer:
     """The trace function and what it saw (see the module docstring)."""
 
-    def __init__(self, case_path: str, *, saved: bool):
+    def __init__(self, case_path: str, *, saved: bool, ranges: bool = True):
         self.case_path = case_path
         self.saved_during_run = saved
+        self.ranges = ranges  # a profiler range around each backward call (its steps)
         self.values: dict = {}  # (grad_fn, output_nr) -> (version, summary)
         self.conflicts: set = set()
         self.calls: list = []
@@ -81,8 +82,11 @@ class Observer:
         api = _BACKWARD_APIS.get(code)
         if api is not None:
             caller = frame.f_back
-            if caller is not None and caller.f_code.co_filename == self.case_path:
-                self._begin_call(frame, api, caller.f_lineno)
+            # one made while another is open (by a TorchFunctionMode's __torch_function__
+            # passing the call on, or a hook's) is part of that call, as gradstep records it
+            if caller is not None and caller.f_code.co_filename == self.case_path and not self._open:
+                with unwatched(record=True):  # the call's profiler range is recorded
+                    self._begin_call(frame, api, caller.f_lineno)
                 return self.on_backward_event
             return None
         if (code.co_filename, code.co_name) == _IMPORT:
@@ -110,13 +114,14 @@ class Observer:
 
     def on_event(self, frame, event, arg):
         # under torch.jit.trace a summary's torch calls would be traced into the module
-        if (event == "line" or event == "return") and torch._C._get_tracing_state() is None:
+        if (event == "line" or event == "return") and not traced():
             try:
-                if self.scan(frame.f_locals.values()):
-                    self._fruitful.add(frame)
-                if event == "return":
-                    self.scan((arg,))
-                    self._returned(frame)
+                with unwatched():
+                    if self.scan(frame.f_locals.values()):
+                        self._fruitful.add(frame)
+                    if event == "return":
+                        self.scan((arg,))
+                        self._returned(frame)
             except Exception:  # an observer must never break the case
                 pass
         return self.on_event
@@ -223,20 +228,29 @@ class Observer:
         fns = [r.grad_fn for r in roots if isinstance(r, torch.Tensor) and r.grad_fn is not None]
         id_of, nodes, _edges = walk_graph(fns)
         if self.saved_during_run:
-            self.read_saved(id_of)
+            with unwatched():
+                self.read_saved(id_of)
         inputs = _as_list(args.get("inputs")) if api == "torch.autograd.grad" else []
         record = {"index": len(self.calls), "line": line, "api": api,
                   "nodes": [n["name"] for n in nodes], "steps": None,
                   "leaf_grads": {}, "grad_results": None,
                   "_id_of": id_of, "_inputs": inputs}
         self.calls.append(record)
-        profiler_range = torch.autograd.profiler.record_function(f"{MARKER}{record['index']}")
-        profiler_range.__enter__()
+        profiler_range = None
+        if self.ranges:
+            profiler_range = torch.autograd.profiler.record_function(f"{MARKER}{record['index']}")
+            profiler_range.__enter__()
         self._open[frame] = (record, profiler_range)
 
     def _end_call(self, frame, result, *, raised: bool = False) -> None:
         record, profiler_range = self._open.pop(frame)
-        profiler_range.__exit__(None, None, None)
+        if profiler_range is not None:
+            with unwatched(record=True):
+                profiler_range.__exit__(None, None, None)
+        with unwatched():
+            self._end_facts(record, result, raised)
+
+    def _end_facts(self, record: dict, result, raised: bool) -> None:
         id_of = record.pop("_id_of")
         inputs = record.pop("_inputs")
         for fn, node_id in id_of.items():

@@ -59,7 +59,7 @@ import sys
 import types
 
 import torch
-from oracle_facts import sequence_nr, summarize
+from oracle_facts import sequence_nr, summarize, traced
 from oracle_values import same_value
 from torch._C._autograd import _get_sequence_nr
 from torch.nn.modules import module as nn_module
@@ -111,7 +111,7 @@ class Recorder(TorchFunctionMode):
             call = self._trampoline(func, sys._getframe(1))
         except Exception:  # the recorder must never break the case
             call = _call
-        if getattr(func, "__name__", None) in _PROPERTY_ACCESS or torch._C._get_tracing_state() is not None:
+        if getattr(func, "__name__", None) in _PROPERTY_ACCESS or traced():
             return call(func, args, kwargs)  # under torch.jit.trace a summary's ops would be traced
         before = _get_sequence_nr()
         versions = _versions(args)
@@ -163,7 +163,7 @@ class Recorder(TorchFunctionMode):
             return  # its pre-hook did not run (an earlier pre-hook raised)
         _, inputs, before, off = self._modules.pop()
         try:
-            if torch._C._get_tracing_state() is None:  # see __torch_function__
+            if not traced():  # see __torch_function__
                 self._module_outputs(output, inputs, before)
         except Exception:
             pass

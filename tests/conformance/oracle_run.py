@@ -8,6 +8,8 @@ Levels (each is a fresh forked process, see ``oracle.py``):
 - ``full``: the ``Observer`` (settrace, saved tensors at each backward call)
   and the profiler while the case runs, then the same as ``minimal``.
 - ``light``: like ``full`` without reading saved tensors.
+- ``quiet``: like ``light`` without the profiler (a case that runs its own cannot
+  run under the oracle's): no engine steps.
 - ``mode``: the ``Recorder`` (a ``TorchFunctionMode``, ``oracle_record``) while
   the case runs, then the same as ``minimal`` plus the values it recorded.
 - ``mode_outside_modules``: the same, with the mode off inside ``nn.Module`` calls.
@@ -31,7 +33,7 @@ from oracle_facts import MARKER, engine_steps, leaf_facts, walk_graph
 from oracle_observe import Observer
 from oracle_record import Recorder
 
-LEVELS = ("minimal", "full", "light", "mode", "mode_outside_modules")
+LEVELS = ("minimal", "full", "light", "quiet", "mode", "mode_outside_modules")
 
 
 def run_level(case_path: str, root: str | None, level: str, output_path: str,
@@ -41,9 +43,11 @@ def run_level(case_path: str, root: str | None, level: str, output_path: str,
         raise ValueError(f"unknown level {level!r}")
     if level.startswith("mode"):
         return _run_recorded(case_path, root, level, output_path, device)
-    observer = Observer(case_path, saved=level == "full") if level != "minimal" else None
+    observer = None
+    if level != "minimal":
+        observer = Observer(case_path, saved=level == "full", ranges=level != "quiet")
     profiler = None
-    if observer is not None:
+    if observer is not None and level != "quiet":
         use_device = "cuda" if device == "cuda" else None
         profiler = torch.autograd.profiler.profile(use_device=use_device)
         profiler.__enter__()
@@ -182,6 +186,8 @@ def node_values(watcher, id_of: dict) -> tuple[dict, list]:
 
 
 def _calls_with_steps(observer: Observer, profiler) -> list:
+    if profiler is None:  # the quiet level: no steps
+        return observer.calls
     events = profiler.function_events
     markers = {e.name: e for e in events if e.name.startswith(MARKER)}
     for record in observer.calls:

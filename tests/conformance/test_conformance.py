@@ -81,7 +81,11 @@ def test_graph(run):
 
 @pytest.mark.parametrize("case", PARAMS)
 def test_backward_steps(run):
-    _fail_on(run, steps_problems(_observed(run)["calls"], run.gradstep.get("calls") or []))
+    observed = _observed(run)
+    if observed["level"] == "quiet":
+        pytest.skip(f"{run.case.name}: the case runs its own profiler, so the oracle (which reads "
+                    "the engine's steps from its profiler) watched it without one: no steps")
+    _fail_on(run, steps_problems(observed["calls"], run.gradstep.get("calls") or []))
 
 
 @pytest.mark.parametrize("case", PARAMS)

@@ -165,7 +165,8 @@ def test_a_disturbing_observation_is_not_used(tmp_path):
     assert facts["minimal"]["output"] == "traced: False\n"
     assert facts["observed"] is None
     assert [note.split(":")[0] for note in facts["notes"]] == ["level full not used",
-                                                               "level light not used"]
+                                                               "level light not used",
+                                                               "level quiet not used"]
 
 
 def test_oracle_runs_the_case_as_main_with_its_folder_on_the_path(tmp_path):

@@ -1,0 +1,131 @@
+"""gradstep's own torch work is out of sight of the snippet's modes and profiler."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import torch
+from torch.nn.modules import module as nn_module
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from gradstep.autograd.observe import Observer
+from gradstep.autograd.session import Session
+from gradstep.autograd.unseen import unseen, watched
+
+
+class _Functions(TorchFunctionMode):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.seen.append(getattr(func, "__name__", str(func)))
+        return func(*args, **(kwargs or {}))
+
+
+class _Ops(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.seen.append(str(func))
+        return func(*args, **(kwargs or {}))
+
+
+def test_nothing_is_watched_in_a_plain_run():
+    assert not watched()
+
+
+def test_a_function_mode_sees_nothing_done_unseen():
+    t = torch.ones(3, requires_grad=True) * 2
+    with _Functions() as mode:
+        assert watched()
+        with unseen():
+            t.grad_fn, t._is_view(), (t + 1).sum()
+        t.sum()
+    assert mode.seen == ["sum"]
+
+
+def test_a_dispatch_mode_sees_nothing_done_unseen_and_is_back_after():
+    t = torch.ones(3)
+    with _Ops() as mode:
+        assert watched()
+        with unseen():
+            (t * 2).abs().sum()
+        t.neg()
+    assert mode.seen == ["aten.neg.default"]
+
+
+def test_a_profiler_records_nothing_done_unseen():
+    t = torch.ones(3)
+    with torch.profiler.profile() as prof:
+        assert watched()
+        with unseen():
+            t.abs()
+        t.neg()
+    names = {event.key for event in prof.key_averages()}
+    assert "aten::neg" in names and "aten::abs" not in names
+    t.abs()  # op recording is on again after the profiler
+    with torch.profiler.profile() as prof:
+        t.abs()
+    assert "aten::abs" in {event.key for event in prof.key_averages()}
+
+
+def test_the_module_hooks_are_no_global_hooks_to_torch_compile():
+    asks = nn_module._has_any_global_hook
+    assert not asks()
+    with Observer().module_hooks():
+        assert nn_module._global_forward_hooks  # installed
+        assert not nn_module._has_any_global_hook()  # but torch.compile is told of none
+        handle = nn_module.register_module_forward_hook(lambda *args: None)
+        assert nn_module._has_any_global_hook()  # the snippet's own hook is told of
+        handle.remove()
+    assert nn_module._has_any_global_hook is asks
+
+
+LOGGED_SUBCLASS = """\
+import torch
+from torch.utils._pytree import tree_map
+
+
+class Logged(torch.Tensor):
+    @staticmethod
+    def __new__(cls, data):
+        return torch.Tensor._make_wrapper_subclass(cls, data.shape, dtype=data.dtype)
+
+    def __init__(self, data):
+        self.inner = data
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        print("op", func)
+        unwrap = lambda t: t.inner if isinstance(t, Logged) else t
+        out = func(*tree_map(unwrap, args), **tree_map(unwrap, kwargs or {}))
+        return tree_map(lambda t: Logged(t) if isinstance(t, torch.Tensor) else t, out)
+
+
+w = torch.ones(3, requires_grad=True)
+y = w * Logged(torch.tensor([2.0, 3.0, 4.0]))
+y.sum().backward()
+print("w.grad", w.grad.inner.tolist())
+loss = (w * 3).sum()
+loss
+"""
+
+
+def test_a_subclass_with_its_own_dispatch_sees_only_its_own_ops(tmp_path):
+    """No node is called over its saved tensor (a Jacobian), none of its gradients is
+    copied, read or held (a held one makes AccumulateGrad copy instead of take it)."""
+    path = tmp_path / "snippet.py"
+    path.write_text(LOGGED_SUBCLASS, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert "op aten.detach.default" in plain.stdout  # AccumulateGrad took the gradient
+    result = Session().run(LOGGED_SUBCLASS, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    timeline = result["calls"][0]["timeline"]
+    assert timeline["steps"] == [] and timeline["leaf_grads"] == {}  # shown: nothing read
