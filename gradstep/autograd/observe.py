@@ -168,8 +168,12 @@ class Observer:
         """
         self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
         if _function_modes_on() or _dispatch_modes_on() or _profiler_enabled():  # unseen.watched()
-            with unseen():  # the snippet's own mode or profiler: gradstep's reads are not its
-                return self._see(value, kind, container)
+            try:
+                with unseen():  # the snippet's own mode or profiler: gradstep's reads are not its
+                    self._see(value, kind, container)
+            except Exception:
+                pass
+            return value
         of = type(value)
         if of is not torch.Tensor and of is not torch.nn.Parameter:
             return self._see(value, kind, container)
@@ -208,11 +212,14 @@ class Observer:
     def bind(self, names: dict, kind: int = SEEN) -> None:
         """``__gradstep_bind__``: the snippet assigned these top-level names."""
         self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
-        if watched():
-            with unseen():
+        try:
+            if watched():
+                with unseen():
+                    self._bind(names, kind)
+            else:
                 self._bind(names, kind)
-        else:
-            self._bind(names, kind)
+        except Exception:
+            pass
         self._mark = _get_sequence_nr()
 
     def _bind(self, names: dict, kind: int) -> None:
@@ -228,8 +235,11 @@ class Observer:
     def last(self, value) -> None:
         """``__gradstep_last__``: the value of the snippet's final expression (the root)."""
         self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
-        with unseen():
-            self._see(value, SEEN)
+        try:
+            with unseen():
+                self._see(value, SEEN)
+        except Exception:
+            pass
         self.last_value.append(value)
 
     def _see_tensor(self, t: torch.Tensor, kind: int):
