@@ -22,7 +22,6 @@ from gradstep.autograd.safe_reads import (
     is_leaf_node,
     is_plain,
     iter_saved_slots,
-    runs_dispatch_code,
     unpack,
 )
 from gradstep.autograd.saved import _display_name
@@ -62,8 +61,7 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
 def _small_saved(fn, snippet_done: bool) -> dict:
     values = {}
     for slot in iter_saved_slots(fn):
-        if slot.state != "alive" or slot.data is None or runs_dispatch_code(slot.data) \
-                or slot.data.numel() > LIMIT:
+        if slot.state != "alive" or slot.data is None or slot.data.numel() > LIMIT:
             continue
         tensor = unpack(fn, slot, views=snippet_done)
         if tensor is not None and is_plain(tensor):

@@ -160,28 +160,32 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # makes both hooks of a node (they share its cells).
 
 
-# A reference held to a gradient changes which kernels torch runs next, not what they compute:
-# an input buffer adds into a gradient in place (``add_``) only when nobody else holds it,
-# and AccumulateGrad takes the incoming gradient as ``.grad`` (``detach``) instead of
-# copying it. Only code that sees torch's ops can tell: a dispatch mode or a profiler of
-# the snippet's, while one is on (``watched``: the hooks keep copies made out of its sight
-# instead), and a tensor subclass with its own ``__torch_dispatch__`` (its gradients are
-# not kept at all: copying or reading them would run its code; the pass's steps are then
-# not shown, see ``_to_plain_data``).
+# A reference held to a gradient changes which kernels torch runs next, not what they
+# compute: an input buffer adds into a gradient in place (``add_``) only when nobody else
+# holds it, and AccumulateGrad takes the incoming gradient as ``.grad`` (``detach``)
+# instead of copying it. The values are the same; the storage is not (a ``.grad``'s
+# ``data_ptr()`` differs from the gradient a tensor hook saw arrive: docs/fidelity.md,
+# known differences), and code that sees torch's ops sees other ops. So while the
+# snippet's own dispatch mode or profiler is on (``watched``), the hooks keep copies made
+# out of its sight instead; and of a tensor subclass with its own ``__torch_dispatch__``
+# they keep nothing (copying or reading its gradients would run its code; that pass's
+# steps are then not shown, see ``_to_plain_data``).
 
 
 def _hooks(started, finished: dict, node_id: str):
     def pre_hook(grad_outputs):
         if watched():
             with unseen():
-                grad_outputs = _copies(grad_outputs)
-        started((node_id, _held(grad_outputs), None))
+                started((node_id, _copies(grad_outputs), None))
+        else:
+            started((node_id, _held(grad_outputs), None))
 
     def hook(grad_inputs, grad_outputs):
         if watched():
             with unseen():
-                grad_inputs = _copies(grad_inputs)
-        finished[node_id] = _held(grad_inputs)
+                finished[node_id] = _copies(grad_inputs)
+        else:
+            finished[node_id] = _held(grad_inputs)
     return pre_hook, hook
 
 

@@ -19,6 +19,7 @@ changes nothing and the hot paths skip it.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from torch._C import (
     DisableTorchFunction,
@@ -36,11 +37,26 @@ def watched() -> bool:
 
 @contextlib.contextmanager
 def unseen():
-    """Run the block where no function mode, dispatch mode or profiler of the snippet sees it."""
+    """Run the block where no function mode, dispatch mode or profiler of the snippet sees it.
+
+    Blocks nest (a summary inside a recorded pass's bookkeeping): only the outermost one
+    turns op recording off and on again, so the rest of the outer block stays unseen.
+    (Torch offers no way to read the recording flag: it is taken to be on, as it is
+    unless the snippet turned it off through torch's private ``_enable_record_function``.)
+    """
     with DisableTorchFunction(), contextlib.ExitStack() as stack:
         if _len_torch_dispatch_stack():
             stack.enter_context(_disable_current_modes())
-        if _profiler_enabled():
+        if _profiler_enabled() and not getattr(_recording, "off", False):
             _enable_record_function(False)
-            stack.callback(_enable_record_function, True)
+            _recording.off = True
+            stack.callback(_record_again)
         yield
+
+
+_recording = threading.local()  # off: an outer unseen() on this thread turned recording off
+
+
+def _record_again() -> None:
+    _recording.off = False
+    _enable_record_function(True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
+import pytest
 import torch
 from torch.nn.modules import module as nn_module
 from torch.overrides import TorchFunctionMode
@@ -74,6 +76,18 @@ def test_a_profiler_records_nothing_done_unseen():
     assert "aten::abs" in {event.key for event in prof.key_averages()}
 
 
+def test_nested_unseen_blocks_stay_unseen_to_the_end_of_the_outer_one():
+    t = torch.ones(3)
+    with torch.profiler.profile() as prof:
+        with unseen():
+            with unseen():  # a summary inside a recorded pass's bookkeeping
+                t.abs()
+            t.exp()
+        t.neg()
+    names = {event.key for event in prof.key_averages()}
+    assert "aten::neg" in names and not names & {"aten::abs", "aten::exp"}
+
+
 def test_the_module_hooks_are_no_global_hooks_to_torch_compile():
     asks = nn_module._has_any_global_hook
     assert not asks()
@@ -116,15 +130,21 @@ loss
 """
 
 
-def test_a_subclass_with_its_own_dispatch_sees_only_its_own_ops(tmp_path):
+@pytest.mark.parametrize("profiled", [False, True], ids=["plain", "under a profiler"])
+def test_a_subclass_with_its_own_dispatch_sees_only_its_own_ops(tmp_path, profiled):
     """No node is called over its saved tensor (a Jacobian), none of its gradients is
-    copied, read or held (a held one makes AccumulateGrad copy instead of take it)."""
+    copied, read or held (a held one makes AccumulateGrad copy instead of take it); also
+    while a profiler records (the hooks then keep copies of plain gradients only)."""
+    source = LOGGED_SUBCLASS
+    if profiled:
+        source = source.replace("y.sum().backward()", "with torch.profiler.profile():\n"
+                                "    y.sum().backward()")
     path = tmp_path / "snippet.py"
-    path.write_text(LOGGED_SUBCLASS, encoding="utf-8")
+    path.write_text(source, encoding="utf-8")
     plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+                           check=True, timeout=120, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
     assert "op aten.detach.default" in plain.stdout  # AccumulateGrad took the gradient
-    result = Session().run(LOGGED_SUBCLASS, filename=str(path))
+    result = Session().run(source, filename=str(path))
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     timeline = result["calls"][0]["timeline"]

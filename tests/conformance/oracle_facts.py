@@ -37,10 +37,19 @@ def unwatched(*, record: bool = False):
     with torch._C.DisableTorchFunction(), contextlib.ExitStack() as stack:
         if torch._C._len_torch_dispatch_stack():
             stack.enter_context(_disable_current_modes())
-        if not record and torch._C._autograd._profiler_enabled():
+        if not record and torch._C._autograd._profiler_enabled() and not _recording_off:
+            _recording_off.append(True)  # nested blocks: only the outermost turns it on again
             torch._C._autograd._enable_record_function(False)
-            stack.callback(torch._C._autograd._enable_record_function, True)
+            stack.callback(_record_again)
         yield
+
+
+_recording_off: list = []  # [True] while an outer unwatched() turned op recording off
+
+
+def _record_again() -> None:
+    _recording_off.clear()
+    torch._C._autograd._enable_record_function(True)
 
 
 def traced() -> bool:

@@ -29,10 +29,12 @@ with LogFunctions():
     y = m(x) * w
     y.sum().backward()
 v = torch.ones(2, requires_grad=True)  # no .grad yet: AccumulateGrad takes the gradient
+u = torch.ones(2, requires_grad=True)
 with LogOps():
     a = v * 3
     z = a.exp() + a.sin()
     z.sum().backward()
+    u.clone().exp().sum().backward()  # CloneBackward0 passes on the gradient it received
 with FlopCounterMode(display=False) as flops:
     m(x).sum().backward()
 print("flops", flops.get_total_flops())
