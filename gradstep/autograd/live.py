@@ -31,6 +31,7 @@ from gradstep.autograd.observe import SEEN, Observer
 from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 from gradstep.autograd.trace import Trace, grad_fn_roots, node_key, trace_graph
+from gradstep.autograd.unseen import unseen
 
 _LAST = threading.local()  # per thread: ``open`` (a stack of open recordings), ``recording``
 
@@ -89,8 +90,14 @@ def trace_tensor(tensor, *, namespace: dict | None = None,
     ``namespace`` (the caller's variables) names leaves and ops; its modules name
     parameters and scopes. Values: what ``recording`` saw, the tensors of the
     namespace and the root that are provably their node's output, saved tensors
-    that can be read without running a hook, and every leaf as it is now.
+    that can be read without running a hook, and every leaf as it is now. Called
+    inside the caller's own mode or profiler, none of it shows there (``unseen``).
     """
+    with unseen():
+        return _trace_tensor(tensor, namespace, recording)
+
+
+def _trace_tensor(tensor, namespace: dict | None, recording: Recording | None) -> Trace:
     observer = recording.observer if recording is not None else Observer()
     namespace = namespace or {}
     roots = grad_fn_roots(tensor)  # raises ValueError for a tensor without a graph

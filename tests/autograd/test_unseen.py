@@ -149,3 +149,15 @@ def test_a_subclass_with_its_own_dispatch_sees_only_its_own_ops(tmp_path, profil
     assert result["output"] == plain.stdout
     timeline = result["calls"][0]["timeline"]
     assert timeline["steps"] == [] and timeline["leaf_grads"] == {}  # shown: nothing read
+
+
+def test_the_api_traces_out_of_sight_of_the_callers_own_modes():
+    import gradstep
+
+    torch.manual_seed(0)
+    x = torch.randn(4, 3, requires_grad=True)
+    loss = torch.nn.Linear(3, 2)(x).tanh().sum()
+    with _Functions() as functions, _Ops() as ops:
+        graph = gradstep.trace(loss)
+    assert functions.seen == [] and ops.seen == []
+    assert graph.number_of_nodes() > 3
