@@ -53,14 +53,16 @@ class StepRecorder:
         self._gc.__enter__()
         started, finished, handles = self._started.append, self._finished, self._handles
         grad_after, leaves = self._grad_after, self._leaves
+        # the snippet's own mode or profiler is on for the whole pass, or not at all
+        hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
         try:
             for fn, node_id in self.id_of.items():
                 variable = leaf_variable(fn)
                 if variable is None:
-                    pre, post = _hooks(started, finished, node_id)
+                    pre, post = hooks(started, finished, node_id)
                 else:
                     leaves.add(node_id)
-                    pre, post = _leaf_hooks(started, finished, grad_after, node_id, variable)
+                    pre, post = leaf_hooks(started, finished, grad_after, node_id, variable)
                 node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
                 handles.append(node_type.register_prehook(fn, pre))
                 handles.append(node_type.register_hook(fn, post))
@@ -167,44 +169,58 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # ``data_ptr()`` differs from the gradient a tensor hook saw arrive: docs/fidelity.md,
 # known differences), and code that sees torch's ops sees other ops. So while the
 # snippet's own dispatch mode or profiler is on (``watched``), the hooks keep copies made
-# out of its sight instead; and of a tensor subclass with its own ``__torch_dispatch__``
+# out of its sight instead (``_unseen_hooks``); and of a tensor subclass with its own ``__torch_dispatch__``
 # they keep nothing (copying or reading its gradients would run its code; that pass's
 # steps are then not shown, see ``_to_plain_data``).
 
 
 def _hooks(started, finished: dict, node_id: str):
     def pre_hook(grad_outputs):
-        if watched():
-            with unseen():
-                started((node_id, _copies(grad_outputs), None))
-        else:
-            started((node_id, _held(grad_outputs), None))
+        for g in grad_outputs:
+            if g is not None and type(g) is not Tensor:
+                grad_outputs = _held(grad_outputs)
+                break
+        started((node_id, grad_outputs, None))
 
     def hook(grad_inputs, grad_outputs):
-        if watched():
-            with unseen():
-                finished[node_id] = _copies(grad_inputs)
-        else:
-            finished[node_id] = _held(grad_inputs)
+        for g in grad_inputs:
+            if g is not None and type(g) is not Tensor:
+                grad_inputs = _held(grad_inputs)
+                break
+        finished[node_id] = grad_inputs
     return pre_hook, hook
 
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable):
     def pre_hook(grad_outputs):
-        if watched():  # the snippet's own mode or profiler must not see the reads and copies
-            with unseen():
-                started((node_id, _copies(grad_outputs), _grad_copy(variable)))
-        else:
-            started((node_id, _held(grad_outputs), _grad_copy(variable)))
+        started((node_id, _held(grad_outputs), _grad_copy(variable)))
 
     def hook(grad_inputs, grad_outputs):
-        if watched():
-            with unseen():
-                finished[node_id] = _copies(grad_inputs)
-                grad_after[node_id] = _copies((variable.grad,))[0]
-        else:
-            finished[node_id] = _held(grad_inputs)
-            grad_after[node_id] = _held((variable.grad,))[0]
+        finished[node_id] = _held(grad_inputs)
+        grad_after[node_id] = _held((variable.grad,))[0]
+    return pre_hook, hook
+
+
+def _unseen_hooks(started, finished: dict, node_id: str):
+    def pre_hook(grad_outputs):
+        with unseen():
+            started((node_id, _copies(grad_outputs), None))
+
+    def hook(grad_inputs, grad_outputs):
+        with unseen():
+            finished[node_id] = _copies(grad_inputs)
+    return pre_hook, hook
+
+
+def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable):
+    def pre_hook(grad_outputs):
+        with unseen():
+            started((node_id, _copies(grad_outputs), _grad_copy(variable)))
+
+    def hook(grad_inputs, grad_outputs):
+        with unseen():
+            finished[node_id] = _copies(grad_inputs)
+            grad_after[node_id] = _copies((variable.grad,))[0]
     return pre_hook, hook
 
 
