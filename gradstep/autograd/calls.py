@@ -31,6 +31,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import torch
+from torch.compiler import is_compiling
 
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
@@ -115,8 +116,14 @@ class _Capture:
         signature = inspect.signature(original)
 
         def wrapper(*args, **kwargs):
+            if is_compiling():  # torch.compile traces this: it must see torch's own call only
+                return original(*args, **kwargs)
             caller = sys._getframe(1)
             if self.busy or caller.f_code.co_filename != self.filename:
+                return original(*args, **kwargs)
+            if sys.gettrace() is not None or sys.getprofile() is not None:
+                # the snippet's own trace or profile function (cProfile) would see every
+                # Python call the recording makes: shown less, the call runs unrecorded
                 return original(*args, **kwargs)
             if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
                 self.skipped += 1

@@ -161,3 +161,64 @@ def test_the_api_traces_out_of_sight_of_the_callers_own_modes():
         graph = gradstep.trace(loss)
     assert functions.seen == [] and ops.seen == []
     assert graph.number_of_nodes() > 3
+
+
+PROFILED = """\
+import sys
+import torch
+
+names = []
+x = torch.ones(3, requires_grad=True)
+y = (x * 2).exp().sum()
+sys.setprofile(lambda frame, event, arg: names.append(frame.f_code.co_name))
+y.backward()
+sys.setprofile(None)
+print(sorted(set(names) & {"pre_hook", "hook", "record", "precompute"}))
+loss = (x * 3).sum()
+loss
+"""
+
+
+def test_a_backward_call_under_the_snippets_profile_function_runs_unrecorded(tmp_path):
+    """cProfile or a trace function would count every Python call the recording makes."""
+    path = tmp_path / "snippet.py"
+    path.write_text(PROFILED, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert plain.stdout == "[]\n"
+    result = Session().run(PROFILED, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    assert result["calls"] == []
+
+
+COMPILED_BACKWARD = """\
+import torch
+
+w = torch.ones(3, requires_grad=True)
+
+
+@torch.compile(backend="eager")
+def train_step(v):
+    total = (w * v).sin().sum()
+    total.backward()
+    return total
+
+
+print(f"{train_step(torch.arange(3.0)).item():.6f}", w.grad.tolist())
+loss = (w * 2).sum()
+loss
+"""
+
+
+def test_a_compiled_function_that_calls_backward_does_not_trace_gradsteps_recording(tmp_path):
+    """Dynamo breaks the graph at backward() as in a plain run: no warning about
+    gradstep's own code (sys._getframe, gc.isenabled) it could not trace."""
+    path = tmp_path / "snippet.py"
+    path.write_text(COMPILED_BACKWARD, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=300)
+    result = Session().run(COMPILED_BACKWARD, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout + plain.stderr
+    assert "Warning" not in result["output"]
