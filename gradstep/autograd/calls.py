@@ -28,6 +28,7 @@ import linecache
 import sys
 import types
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -128,6 +129,7 @@ class _Capture:
             if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
                 self.skipped += 1
                 return original(*args, **kwargs)
+            args, kwargs = _reusable(args, kwargs)
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError:  # wrong arguments: torch raises its own error for them
@@ -312,6 +314,16 @@ def frame_labels(namespace: dict, id_of: dict) -> dict:
         if node_id is not None:
             labels[node_id] = name
     return labels
+
+
+def _reusable(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Return the call's arguments with each one-shot iterator (``model.parameters()``, a
+    generator) as the tuple of what it yields: the recording reads the call's tensors
+    before torch does, and torch itself turns such an argument into that tuple."""
+    if not any(isinstance(a, Iterator) for a in (*args, *kwargs.values())):
+        return args, kwargs
+    return (tuple(tuple(a) if isinstance(a, Iterator) else a for a in args),
+            {k: tuple(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()})
 
 
 def _roots(api: str, arguments: dict) -> list:
