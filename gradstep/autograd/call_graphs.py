@@ -11,42 +11,42 @@ fresh graph per training step) is left as it is.
 
 from __future__ import annotations
 
-from gradstep.autograd.safe_reads import is_leaf_node
+from gradstep.autograd.trace import node_key
 
 
 def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
     """Return the grad_fns of call roots to add to the drawn graph's roots.
 
-    ``call_graphs`` holds ``(root grad_fns, {grad_fn: call node id})`` per call
-    (None for a call that recorded no graph). Only calls whose graph shares an
-    op node with the drawn one count (every step of a training loop shares the
-    parameters' AccumulateGrad nodes, and is still a graph of its own); roots
-    already drawn are not repeated.
+    ``call_graphs`` holds a ``calls.CallGraph`` per call (None for a call that recorded
+    no graph). Only calls whose graph shares an op node with the drawn one count (every
+    step of a training loop shares the parameters' AccumulateGrad nodes, and is still a
+    graph of its own); roots already drawn are not repeated.
     """
+    if not any(call_graphs):
+        return []
+    drawn = {node_key(fn) for fn in trace_id_of}
     extra: list = []
     for entry in call_graphs:
         if not entry:
             continue
-        roots, id_of = entry
-        if not any(fn in trace_id_of and not is_leaf_node(fn) for fn in id_of):
+        if not any(key[0] == "op" and key in drawn for key in entry.ids):
             continue
-        extra.extend(fn for fn in roots if fn not in trace_id_of and fn not in extra)
+        extra.extend(fn for fn in entry.roots if fn not in trace_id_of and fn not in extra)
     return extra
 
 
 def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
     """Rewrite, in place, the node ids of each call record whose nodes are all drawn, and
     set every record's ``drawn``: True when its graph's nodes are the drawn graph's own
-    (the same grad_fn objects; a call on an earlier graph that merely looks the same, such
-    as a loss computed again, is not drawn)."""
+    (the same nodes, told by ``node_key``: an op node by its sequence number; a call on
+    an earlier graph that merely looks the same, such as a loss computed again, is not
+    drawn)."""
+    id_by_key = {node_key(fn): node_id for fn, node_id in trace_id_of.items()} if any(call_graphs) else {}
     for record, entry in zip(calls, call_graphs):
         record["drawn"] = False
-        if not entry:
+        if not entry or not entry.ids or not all(key in id_by_key for key in entry.ids):
             continue
-        _roots, id_of = entry
-        if not id_of or not all(fn in trace_id_of for fn in id_of):
-            continue
-        new_id = {old: trace_id_of[fn] for fn, old in id_of.items()}
+        new_id = {old: id_by_key[key] for key, old in entry.ids.items()}
         _renumber_record(record, new_id)
         record["drawn"] = True
 

@@ -27,6 +27,7 @@ import inspect
 import linecache
 import sys
 import types
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 from gradstep.autograd.step_hooks import gc_paused
-from gradstep.autograd.trace import node_name
+from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.unseen import unseen
 
 MAX_CALLS = 50  # records kept per run; later calls run unrecorded (a training loop)
@@ -76,12 +77,49 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
             calls.add(_skipped_record(len(calls.records), capture.skipped))
 
 
+class CallGraph:
+    """A recorded call's graph as ``call_graphs`` needs it once the snippet is done, holding
+    nothing the plain run would have freed: holding a call's nodes kept its whole graph alive
+    until the run ended, leaves' AccumulateGrad nodes with it, which torch then reused for
+    later graphs (with the hooks the snippet had put on them, and the shapes the leaves had
+    then: a pruned ``weight.data`` made the next backward fail), and its memory.
+
+    ``ids`` maps each node's ``trace.node_key`` to the call's node id. ``roots`` are the
+    call's root nodes that may join the drawn graph: the root of a view of a non-leaf tensor
+    (``p[1]`` of ``p = softmax(a)``), held only while that tensor lives (the view's node
+    keeps nothing alive that the tensor does not).
+    """
+
+    def __init__(self, ids: dict):
+        self.ids = ids
+        self._held: list[list] = []
+
+    @classmethod
+    def of(cls, root_tensors: list, id_of: dict) -> CallGraph:
+        graph = cls({node_key(fn): node_id for fn, node_id in id_of.items()})
+        for tensor in root_tensors:
+            if not tensor._is_view() or tensor.grad_fn is None:
+                continue
+            base = tensor._base
+            if base is None or base.grad_fn is None:
+                continue
+            held = [tensor.grad_fn]
+            weakref.finalize(base, held.clear)
+            graph._held.append(held)
+        return graph
+
+    @property
+    def roots(self) -> list:
+        """Return the root nodes still held (their base tensors are alive)."""
+        return [held[0] for held in self._held if held]
+
+
 @dataclass
 class CapturedCalls:
     """What ``capture_backward_calls`` collected: ``records`` (plain data,
-    ``schema.timeline.CallRecord``) and, side by side, ``graphs``: per record,
-    ``(root grad_fns, {grad_fn: node id})`` of the call's graph, or None (live objects,
-    never in the JSON; used to draw the calls on the traced graph, see ``call_graphs``)."""
+    ``schema.timeline.CallRecord``) and, side by side, ``graphs``: per record, its
+    ``CallGraph`` or None (never in the JSON; used to draw the calls on the traced graph,
+    see ``call_graphs``)."""
 
     records: list[dict] = field(default_factory=list)
     graphs: list = field(default_factory=list)
@@ -171,11 +209,9 @@ class _Capture:
                     if pending:
                         self._commit(pending, id_of, steps)
                     try:
-                        roots = [r.grad_fn for r in _roots(api, bound.arguments)
-                                 if getattr(r, "grad_fn", None) is not None]
+                        graph = CallGraph.of(_roots(api, bound.arguments), id_of)
                         self.calls.add(self._record(api, bound.arguments, caller, id_of, labels,
-                                                       (steps, exc, grads), freed_before),
-                                          (roots, id_of))
+                                                       (steps, exc, grads), freed_before), graph)
                     except Exception:  # a record we cannot build is left out
                         pass
         finally:

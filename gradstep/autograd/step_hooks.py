@@ -43,6 +43,7 @@ class StepRecorder:
         self._finished: dict = {}  # node id -> grad_inputs
         self._grad_after: dict = {}  # leaf node id -> its .grad after AccumulateGrad ran
         self._leaves: set = set()  # the AccumulateGrad nodes' ids (their hooks read .grad)
+        self._kept: list = []  # (alias, its version) of each gradient the hooks keep
         self._handles: list = []
         self._gc = gc_paused()
         self.failure: str | None = None  # set when the steps could not be turned into data
@@ -52,6 +53,7 @@ class StepRecorder:
     def __enter__(self) -> StepRecorder:
         self._gc.__enter__()
         started, finished, handles = self._started.append, self._finished, self._handles
+        kept = self._kept.append
         grad_after, leaves = self._grad_after, self._leaves
         # the snippet's own mode or profiler is on for the whole pass, or not at all
         hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
@@ -59,10 +61,10 @@ class StepRecorder:
             for fn, node_id in self.id_of.items():
                 variable = leaf_variable(fn)
                 if variable is None:
-                    pre, post = hooks(started, finished, node_id)
+                    pre, post = hooks(started, finished, node_id, kept)
                 else:
                     leaves.add(node_id)
-                    pre, post = leaf_hooks(started, finished, grad_after, node_id, variable)
+                    pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept)
                 node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
                 handles.append(node_type.register_prehook(fn, pre))
                 handles.append(node_type.register_hook(fn, post))
@@ -81,7 +83,7 @@ class StepRecorder:
                 self.failure = f"the recorded values could not be read: {exc}"
                 self.steps, self.extra = [], {}
         finally:
-            self._started, self._finished, self._grad_after = [], {}, {}
+            self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
             self._gc.__exit__(None, None, None)
 
     def remove(self) -> None:
@@ -115,6 +117,9 @@ class StepRecorder:
             if label is not None:  # what _step_dicts reads: a leaf's .grad before and after
                 tensors += (before, None if sent is None else grad_after.get(node_id))
             events.append((node_id, name_of(fn).removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
+        if any(alias._version != version for alias, version in self._kept):
+            raise ValueError("a gradient was changed in place during the pass (by a hook or a "
+                             "custom Function's backward): what the steps kept is not what was sent")
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
         if any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and runs_dispatch_code(t))
@@ -162,46 +167,42 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # makes both hooks of a node (they share its cells).
 
 
-# A reference held to a gradient changes which kernels torch runs next, not what they
-# compute: an input buffer adds into a gradient in place (``add_``) only when nobody else
-# holds it, and AccumulateGrad takes the incoming gradient as ``.grad`` (``detach``)
-# instead of copying it. The values are the same; the storage is not (a ``.grad``'s
-# ``data_ptr()`` differs from the gradient a tensor hook saw arrive: docs/fidelity.md,
-# known differences), and code that sees torch's ops sees other ops. So while the
-# snippet's own dispatch mode or profiler is on (``watched``), the hooks keep copies made
-# out of its sight instead (``_unseen_hooks``); and of a tensor subclass with its own ``__torch_dispatch__``
-# they keep nothing (copying or reading its gradients would run its code; that pass's
-# steps are then not shown, see ``_to_plain_data``).
+# The hooks keep each gradient as a detached alias: it shares the gradient's storage (and
+# version counter), not the tensor itself. A reference to the tensor would change what
+# torch does next: AccumulateGrad takes an incoming gradient as ``.grad`` (``detach``) only
+# when nobody else holds it, and copies it otherwise, so ``.grad`` would no longer share
+# storage with what the gradient was a view of (after ``x.view(4).backward(g)``, the plain
+# run's ``x.grad`` is a view of ``g``). The alias's share of the storage still keeps an
+# input buffer from adding into a gradient in place (torch checks the storage's users
+# too), so what a hook kept keeps its value; a version that moved all the same (a hook
+# or a custom Function's backward changed a gradient in place) drops the pass's steps
+# (``_to_plain_data``). While the snippet's own dispatch mode or profiler is on
+# (``watched``), which would see the ``detach`` calls, the hooks keep copies made out of
+# its sight instead (``_unseen_hooks``); of a tensor subclass with its own
+# ``__torch_dispatch__`` they keep nothing (copying or reading its gradients would run its
+# code; that pass's steps are then not shown).
 
 
-def _hooks(started, finished: dict, node_id: str):
+def _hooks(started, finished: dict, node_id: str, kept):
     def pre_hook(grad_outputs):
-        for g in grad_outputs:
-            if g is not None and type(g) is not Tensor:
-                grad_outputs = _held(grad_outputs)
-                break
-        started((node_id, grad_outputs, None))
+        started((node_id, _aliases(grad_outputs, kept), None))
 
     def hook(grad_inputs, grad_outputs):
-        for g in grad_inputs:
-            if g is not None and type(g) is not Tensor:
-                grad_inputs = _held(grad_inputs)
-                break
-        finished[node_id] = grad_inputs
+        finished[node_id] = _aliases(grad_inputs, kept)
     return pre_hook, hook
 
 
-def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable):
+def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept):
     def pre_hook(grad_outputs):
-        started((node_id, _held(grad_outputs), _grad_copy(variable)))
+        started((node_id, _aliases(grad_outputs, kept), _grad_copy(variable)))
 
-    def hook(grad_inputs, grad_outputs):
+    def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
         finished[node_id] = _held(grad_inputs)
         grad_after[node_id] = _held((variable.grad,))[0]
     return pre_hook, hook
 
 
-def _unseen_hooks(started, finished: dict, node_id: str):
+def _unseen_hooks(started, finished: dict, node_id: str, kept):
     def pre_hook(grad_outputs):
         with unseen():
             started((node_id, _copies(grad_outputs), None))
@@ -212,7 +213,7 @@ def _unseen_hooks(started, finished: dict, node_id: str):
     return pre_hook, hook
 
 
-def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable):
+def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept):
     def pre_hook(grad_outputs):
         with unseen():
             started((node_id, _copies(grad_outputs), _grad_copy(variable)))
@@ -225,6 +226,21 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
 
 
 NOT_KEPT = object()  # in place of a gradient whose subclass runs its own dispatch code
+
+
+def _aliases(grads, kept) -> tuple:
+    """Return a detached alias of each plain gradient of ``grads`` (noting it and its version
+    in ``kept``), ``NOT_KEPT`` for a subclass's own dispatch code, anything else as it is."""
+    out = []
+    for g in grads:
+        if g is not None:
+            if type(g) is Tensor:
+                g = g.detach()
+                kept((g, g._version))
+            elif runs_dispatch_code(g):
+                g = NOT_KEPT
+        out.append(g)
+    return tuple(out)
 
 
 def _held(grads):

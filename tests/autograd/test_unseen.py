@@ -222,3 +222,86 @@ def test_a_compiled_function_that_calls_backward_does_not_trace_gradsteps_record
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout + plain.stderr
     assert "Warning" not in result["output"]
+
+
+SHARED_GRADIENT = """\
+import torch
+
+w = torch.zeros(4, requires_grad=True)
+g = torch.ones(2, 2)
+for _ in range(3):
+    w.view(2, 2).backward(g)  # w.grad is a view of g: the later passes add into g itself
+print(w.grad.tolist(), g.sum().item())
+loss = w.sum()
+loss
+"""
+
+
+def test_a_gradient_changed_in_place_during_its_pass_drops_that_pass_steps(tmp_path):
+    """The first pass's AccumulateGrad takes g's view as w.grad (as in a plain run, so
+    the printed numbers are python's); the later passes add into w.grad, which changes
+    the g they were sent while they run: their steps would show changed values, so
+    they show none."""
+    path = tmp_path / "snippet.py"
+    path.write_text(SHARED_GRADIENT, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert plain.stdout == "[4.0, 4.0, 4.0, 4.0] 16.0\n"
+    result = Session().run(SHARED_GRADIENT, filename=str(path))
+    assert result["output"] == plain.stdout
+    steps = [[s["name"] for s in c["timeline"]["steps"]] for c in result["calls"]]
+    assert steps == [["ViewBackward0", "AccumulateGrad"], [], []]
+
+
+GRAPH_LIFETIME = """\
+# A graph the snippet no longer holds is freed at once in a plain run, and its leaves'
+# AccumulateGrad nodes with it: the next graph gets fresh ones. gradstep must not keep a
+# recorded call's graph alive (a hook put on the old node kept firing; a parameter pruned
+# through .data failed the next backward with the old node's shape; finalizers ran late).
+import weakref
+
+import torch
+from torch import nn
+
+w = torch.ones(2, requires_grad=True)
+for i in range(3):
+    total = (w * 2).sum()
+    if i == 0:  # on this graph's AccumulateGrad of w only
+        total.grad_fn.next_functions[0][0].next_functions[0][0].register_prehook(
+            lambda grads: (grads[0] * 10,))
+    total.backward()
+    del total
+print("w.grad", w.grad.tolist())
+
+lin = nn.Linear(4, 4)
+lin(torch.ones(2, 4)).sum().backward()
+lin.weight.data = lin.weight.data[:2].clone()  # pruned to 2 outputs
+lin.bias.data = lin.bias.data[:2].clone()
+lin.weight.grad = lin.bias.grad = None
+lin(torch.ones(2, 4)).sum().backward()
+print("pruned grad", tuple(lin.weight.grad.shape))
+
+h = torch.ones(3, requires_grad=True) * 2
+weakref.finalize(h, print, "h freed")
+(h * 3).sum().backward()
+del h
+print("after del h")
+loss = lin(torch.ones(1, 4)).sum()
+loss
+"""
+
+
+def test_a_recorded_calls_graph_is_freed_when_the_plain_run_frees_it(tmp_path):
+    """A hook on an old graph's AccumulateGrad fires once (24, not 60); a parameter pruned
+    through .data gets a fresh node (no shape error); a finalizer runs at ``del``. (The
+    oracle keeps graphs alive itself, so this is no conformance case.)"""
+    path = tmp_path / "snippet.py"
+    path.write_text(GRAPH_LIFETIME, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert "w.grad [24.0, 24.0]" in plain.stdout
+    assert "h freed\nafter del h" in plain.stdout
+    result = Session().run(GRAPH_LIFETIME, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    assert len(result["calls"]) == 6 and all(c["timeline"]["steps"] for c in result["calls"])
