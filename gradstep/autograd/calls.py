@@ -85,9 +85,11 @@ class CallGraph:
     then: a pruned ``weight.data`` made the next backward fail), and its memory.
 
     ``ids`` maps each node's ``trace.node_key`` to the call's node id. ``roots`` are the
-    call's root nodes that may join the drawn graph: the root of a view of a non-leaf tensor
-    (``p[1]`` of ``p = softmax(a)``), held only while that tensor lives (the view's node
-    keeps nothing alive that the tensor does not).
+    call's root nodes that may join the drawn graph (``p[1]`` of ``p = softmax(a)``,
+    ``a.sum()`` of an ``a`` the snippet holds): a root is held only when each node it
+    leads to is the node of a tensor the snippet's variables hold (or, for a view, of the
+    view's base), and only while those tensors live. Such a root keeps alive nothing but
+    itself.
     """
 
     def __init__(self, ids: dict):
@@ -95,22 +97,33 @@ class CallGraph:
         self._held: list[list] = []
 
     @classmethod
-    def of(cls, root_tensors: list, id_of: dict) -> CallGraph:
+    def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
         graph = cls({node_key(fn): node_id for fn, node_id in id_of.items()})
+        owners = None
         for tensor in root_tensors:
-            if not tensor._is_view() or tensor.grad_fn is None:
+            root = tensor.grad_fn
+            if root is None:
                 continue
-            base = tensor._base
-            if base is None or base.grad_fn is None:
+            if owners is None:  # the tensors the snippet holds, by their node
+                owners = {}
+                for value in namespace.values():
+                    if is_plain(value) and (fn := grad_fn_of(value)) is not None:
+                        owners.setdefault(fn, value)
+            base = tensor._base if tensor._is_view() else None
+            if base is not None and base.grad_fn is not None:
+                owners.setdefault(base.grad_fn, base)
+            children = [fn for fn, _ in root.next_functions if fn is not None]
+            if not children or not all(fn in owners for fn in children):
                 continue
-            held = [tensor.grad_fn]
-            weakref.finalize(base, held.clear)
+            held = [root]
+            for fn in children:
+                weakref.finalize(owners[fn], held.clear)
             graph._held.append(held)
         return graph
 
     @property
     def roots(self) -> list:
-        """Return the root nodes still held (their base tensors are alive)."""
+        """Return the root nodes still held (the tensors they lead to are alive)."""
         return [held[0] for held in self._held if held]
 
 
@@ -209,7 +222,8 @@ class _Capture:
                     if pending:
                         self._commit(pending, id_of, steps)
                     try:
-                        graph = CallGraph.of(_roots(api, bound.arguments), id_of)
+                        graph = CallGraph.of(_roots(api, bound.arguments), id_of,
+                                             frame_namespace(caller, function_locals=False))
                         self.calls.add(self._record(api, bound.arguments, caller, id_of, labels,
                                                        (steps, exc, grads), freed_before), graph)
                     except Exception:  # a record we cannot build is left out

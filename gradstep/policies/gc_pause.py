@@ -20,19 +20,49 @@ import contextlib
 import functools
 import gc
 import operator
+import threading
 from collections.abc import Callable, Iterator
 from itertools import repeat
 
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector inside the block (no-op when already paused)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    """Pause the cyclic collector inside the block (see ``hold``)."""
+    hold()
     try:
         yield
     finally:
-        if was_enabled:
+        release()
+
+
+# The collector is one switch for the whole process, and pauses overlap across threads (the
+# window's runner holds it while its worker thread works; a worker's own pause nests in it,
+# and a GUI-thread pause may start before a request and end after it). Each pause is
+# counted: the collector comes back, as it was before the first, when the last one ends.
+# (A pause that saved and restored the switch itself turned the collector back on while a
+# worker thread still worked: a collection could then free the window's Qt objects off the
+# GUI thread, and a window test hung or crashed now and then.)
+_pauses = 0
+_enable_after = False
+_pauses_lock = threading.Lock()
+
+
+def hold() -> None:
+    """Start a pause of the cyclic collector (end it with ``release``)."""
+    global _pauses, _enable_after
+    with _pauses_lock:
+        if _pauses == 0:
+            _enable_after = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+
+
+def release() -> None:
+    """End a pause ``hold`` started; the last one turns the collector back on if it was on."""
+    global _pauses
+    with _pauses_lock:
+        _pauses -= 1
+        if _pauses == 0 and _enable_after:
             gc.enable()
 
 

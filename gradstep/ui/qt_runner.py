@@ -7,7 +7,6 @@ process, even when the kernel cannot start (the window then shows why).
 
 from __future__ import annotations
 
-import gc
 import itertools
 import traceback
 
@@ -15,6 +14,7 @@ from PySide6 import QtCore
 
 from gradstep.i18n import lazy, with_words
 from gradstep.kernel.client import Kernel
+from gradstep.policies import gc_pause
 from gradstep.schema.errors import error_record
 from gradstep.schema.kernel import failure_reply
 
@@ -49,25 +49,11 @@ def _failure(method: str, kwargs: dict, exc: BaseException) -> dict:
 
 # No cyclic garbage collection while any runner's worker thread works: a collection
 # started on a worker thread could free the window's Qt objects off the GUI thread (a
-# crash or a hang). ``gc`` is one switch for the whole process, so the runners that are
-# busy are counted; collection resumes, on the GUI thread, when the last reply is in.
-_busy_runners = 0
-_gc_was_enabled = False
-
-
-def _pause_gc() -> None:
-    global _busy_runners, _gc_was_enabled
-    if _busy_runners == 0:
-        _gc_was_enabled = gc.isenabled()
-        gc.disable()
-    _busy_runners += 1
-
-
-def _resume_gc() -> None:
-    global _busy_runners
-    _busy_runners -= 1
-    if _busy_runners == 0 and _gc_was_enabled:
-        gc.enable()
+# crash or a hang). Each busy runner holds a pause (``gc_pause.hold``: counted with every
+# other pause, on any thread); collection resumes, on the GUI thread, when the last reply
+# is in and no other pause is open.
+_pause_gc = gc_pause.hold
+_resume_gc = gc_pause.release
 
 
 class _Worker(QtCore.QObject):
