@@ -156,7 +156,10 @@ def _call_kind(node: ast.Call) -> int:
     if isinstance(func, ast.Call) and _is_see(func):
         func = func.args[0]
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    if name in VIEW_OPS:
+    # A view op is called as a method or through a module (x.view, torch.select): a bare
+    # name may be the snippet's own function (def select(t): return t), whose old view
+    # must not be read as a new one (reading a stale view's node rebuilds it)
+    if name in VIEW_OPS and isinstance(func, ast.Attribute):
         return VIEW
     return OP if name in _torch_names() else SEEN
 
