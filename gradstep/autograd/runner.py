@@ -131,8 +131,9 @@ def device_context(device: str):
 @contextlib.contextmanager
 def snippet_environment(filename: str):
     """Run as ``python FILE`` would: the file's folder first on ``sys.path`` (the current
-    folder for ``-c`` and standard input), ``sys.argv == [FILE]``, Python's own warning
-    filters (shown on stderr, whatever the host process set); all restored afterwards."""
+    folder for ``-c`` and standard input), ``sys.argv == [FILE]``, the warning filters of a
+    plain run (``keep_warning_filters``; shown on stderr, whatever the host process set);
+    all restored afterwards."""
     is_file = not filename.startswith("<")
     folder = os.path.dirname(os.path.abspath(filename)) if is_file else os.getcwd()
     saved_path, saved_argv = list(sys.path), list(sys.argv)
@@ -140,14 +141,35 @@ def snippet_environment(filename: str):
     sys.argv = [filename if is_file else "-c"]
     try:
         with warnings.catch_warnings():
-            warnings.resetwarnings()
-            for action, category, module in reversed(_PYTHON_WARNING_FILTERS):
-                warnings.filterwarnings(action, category=category, module=module)
+            if _Kernel.warning_filters is not None:
+                warnings.filters[:] = _Kernel.warning_filters
+            else:
+                warnings.resetwarnings()
+                for action, category, module in reversed(_PYTHON_WARNING_FILTERS):
+                    warnings.filterwarnings(action, category=category, module=module)
             with _pythons_own_warning_display():
                 yield
     finally:
         sys.path[:] = saved_path
         sys.argv[:] = saved_argv
+
+
+class _Kernel:
+    """``warning_filters``: the filters a snippet starts with in a kernel (``keep_warning_filters``)."""
+
+    warning_filters: list | None = None
+
+
+def keep_warning_filters() -> None:
+    """Let every snippet of this process start with the warning filters it has now.
+
+    For the kernel, once its imports are done: its filters are then what a plain
+    ``python FILE`` has by the time the snippet's ``import torch`` ran (Python's own, the
+    user's ``PYTHONWARNINGS``, and those torch and numpy add as they load, such as
+    ``ignore TracerWarning outside torch.jit``). Elsewhere (a test, the API's caller) the
+    host's filters are its own: a snippet gets Python's defaults instead.
+    """
+    _Kernel.warning_filters = list(warnings.filters)
 
 
 # The filters of a plain `python` (3.x, release build, no -W options).

@@ -24,6 +24,7 @@ import threading
 import traceback
 
 from gradstep.autograd.errors import explain
+from gradstep.autograd.runner import keep_warning_filters
 from gradstep.kernel import messages, protocol, writing
 from gradstep.kernel.launch import plain_environment
 from gradstep.policies.gc_pause import gc_paused, settle_after_work
@@ -369,6 +370,7 @@ def main(argv: list[str] | None = None) -> None:
     register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
     signal.signal(signal.SIGINT, _on_sigint)
     session = start_session(args.session, args.start_collection)
+    keep_warning_filters()  # torch's own, as a plain run has them once it imported torch
     if hasattr(session, "capture_output"):
         session.capture_output = False  # the client reads fds 1 and 2: Python's own buffering
     if args.session == DEFAULT_SESSION or "torch" in sys.modules:
