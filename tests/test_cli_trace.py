@@ -101,3 +101,17 @@ def test_cuda_without_cuda_exits_2_saying_so():
     done = gradstep("-c", "w = torch.ones(1, requires_grad=True)\nw * 2", "--device", "cuda")
     assert done.returncode == 2 and done.stdout == ""
     assert "CUDA is not available" in done.stderr
+
+
+@pytest.mark.slow  # a CLI process and its kernel process both import torch
+def test_the_snippet_reads_the_commands_standard_input(tmp_path):
+    """As under ``python FILE``: ``echo 3 | gradstep trace FILE`` gives input() the 3."""
+    snippet = tmp_path / "steps.py"
+    snippet.write_text("import torch\nn = int(input('steps? '))\n"
+                       "x = torch.ones(2, requires_grad=True)\nloss = (x * n).sum()\n"
+                       "print(loss.item())\n", encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(snippet)], input="3\n", capture_output=True,
+                           text=True, timeout=120)
+    done = gradstep(str(snippet), "--json", stdin="3\n")
+    assert done.returncode == plain.returncode == 0, done.stderr
+    assert done.stderr == plain.stdout == "steps? 6.0\n"

@@ -47,7 +47,8 @@ def open_session(args):
     """Return the session a subcommand runs its snippet in: a kernel process (gradstep.kernel)
     that honours ``--timeout``, caps memory and survives crashes of the snippet."""
     return Kernel(timeout=getattr(args, "timeout", None), restart_eagerly=False,
-                  collect_at_start=False)  # the command waits for its kernel
+                  collect_at_start=False,  # the command waits for its kernel
+                  inherit_stdin=True)  # the snippet's input() reads what python's would
 
 
 class Started(NamedTuple):

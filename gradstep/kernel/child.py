@@ -35,9 +35,10 @@ class Child:
 
     @classmethod
     def start(cls, memory_limit: int, session_spec: str, *,
-              collect_at_start: bool = True) -> Child:
+              collect_at_start: bool = True, inherit_stdin: bool = False) -> Child:
         """Start a worker (``launch.worker_command``) in its own process group; return it
-        (not yet ready: it says so on its reply pipe once torch is imported)."""
+        (not yet ready: it says so on its reply pipe once torch is imported). Its standard
+        input is this process's with ``inherit_stdin``, else none (``/dev/null``)."""
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         output_r, output_w = os.pipe()
@@ -50,7 +51,8 @@ class Child:
             *(() if collect_at_start else ("--no-start-collection",))])
         try:
             proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
+                command, stdin=None if inherit_stdin else subprocess.DEVNULL,
+                stdout=output_w, stderr=output_w,
                 pass_fds=(request_r, reply_w, lifeline_r, traceback_w), env=child_environment(),
                 start_new_session=True,  # its own process group: killed as one, no terminal ^C
             )

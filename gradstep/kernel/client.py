@@ -62,13 +62,17 @@ class Kernel:
     def __init__(self, *, timeout: float | None = None, memory_limit: int | str | None = None,
                  output_limit: int | str | None = None, session: str = DEFAULT_SESSION,
                  restart_eagerly: bool = True, stop_grace: float = 0.5,
-                 startup_timeout: float = 120.0, collect_at_start: bool = True) -> None:
+                 startup_timeout: float = 120.0, collect_at_start: bool = True,
+                 inherit_stdin: bool = False) -> None:
         self.timeout = timeout
         self.memory_limit = resolve_memory_limit(memory_limit)
         self.output_limit = resolve_output_limit(output_limit)
         self.session_spec = session
         self.restart_eagerly = restart_eagerly
         self.collect_at_start = collect_at_start
+        # the command line's own standard input is the snippet's, as under `python FILE`;
+        # a window's kernel reads none (nothing would ever answer an input())
+        self.inherit_stdin = inherit_stdin
         self.stop_grace = stop_grace
         self.startup_timeout = startup_timeout
         self.restarts = 0
@@ -357,7 +361,8 @@ class Kernel:
 
     def _spawn(self) -> None:
         self._child = Child.start(self.memory_limit, self.session_spec,
-                                  collect_at_start=self.collect_at_start)
+                                  collect_at_start=self.collect_at_start,
+                                  inherit_stdin=self.inherit_stdin)
 
     def _after_death(self) -> None:
         self.restarts += 1
