@@ -132,7 +132,9 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
     record = {
         "mode": mode, "retain_graph": retain_graph, "create_graph": create_graph,
         "steps": steps, "leaf_grads": grads, "retained_grads": retained or {},
-        "freed": bool(steps) and not retain_graph, "freed_nodes": freed_nodes,
+        # (a pass that ran without an error freed its graph also when its steps were not
+        # kept, see step_hooks)
+        "freed": bool(steps or error is None) and not retain_graph, "freed_nodes": freed_nodes,
         "freed_before": freed_before or [], "error": error,
     }
     if mode == "grad":  # a call that raised returned nothing: None, not a list of Nones

@@ -124,7 +124,10 @@ class CallGraph:
     @property
     def roots(self) -> list:
         """Return the root nodes still held (the tensors they lead to are alive)."""
-        return [held[0] for held in self._held if held]
+        roots: list = []
+        for held in self._held:
+            roots += held[:1]  # one step: a finalizer on another thread may clear it meanwhile
+        return roots
 
 
 @dataclass

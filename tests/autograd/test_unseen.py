@@ -251,6 +251,7 @@ def test_a_gradient_changed_in_place_during_its_pass_drops_that_pass_steps(tmp_p
     assert result["output"] == plain.stdout
     steps = [[s["name"] for s in c["timeline"]["steps"]] for c in result["calls"]]
     assert steps == [["ViewBackward0", "AccumulateGrad"], [], []]
+    assert all(c["timeline"]["freed"] for c in result["calls"])  # each pass still ran
 
 
 GRAPH_LIFETIME = """\
