@@ -24,7 +24,6 @@ import threading
 import traceback
 
 from gradstep.autograd.errors import explain
-from gradstep.autograd.runner import keep_warning_filters
 from gradstep.kernel import messages, protocol, writing
 from gradstep.kernel.launch import plain_environment
 from gradstep.policies.gc_pause import gc_paused, settle_after_work
@@ -370,6 +369,8 @@ def main(argv: list[str] | None = None) -> None:
     register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
     signal.signal(signal.SIGINT, _on_sigint)
     session = start_session(args.session, args.start_collection)
+    from gradstep.autograd.runner import keep_warning_filters  # loads torch: here, not at import
+
     keep_warning_filters()  # torch's own, as a plain run has them once it imported torch
     if hasattr(session, "capture_output"):
         session.capture_output = False  # the client reads fds 1 and 2: Python's own buffering
