@@ -17,6 +17,15 @@ from gradstep.autograd.session import Session
 from gradstep.autograd.unseen import unseen, watched
 
 
+def _plain_and_gradstep(tmp_path, source: str):
+    """Return ``python FILE``'s finished process and gradstep's run of the same file."""
+    path = tmp_path / "snippet.py"
+    path.write_text(source, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=300, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
+    return plain, Session().run(source, filename=str(path))
+
+
 class _Functions(TorchFunctionMode):
     def __init__(self):
         super().__init__()
@@ -139,12 +148,8 @@ def test_a_subclass_with_its_own_dispatch_sees_only_its_own_ops(tmp_path, profil
     if profiled:
         source = source.replace("y.sum().backward()", "with torch.profiler.profile():\n"
                                 "    y.sum().backward()")
-    path = tmp_path / "snippet.py"
-    path.write_text(source, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
+    plain, result = _plain_and_gradstep(tmp_path, source)
     assert "op aten.detach.default" in plain.stdout  # AccumulateGrad took the gradient
-    result = Session().run(source, filename=str(path))
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     timeline = result["calls"][0]["timeline"]
@@ -181,12 +186,8 @@ loss
 
 def test_a_backward_call_under_the_snippets_profile_function_runs_unrecorded(tmp_path):
     """cProfile or a trace function would count every Python call the recording makes."""
-    path = tmp_path / "snippet.py"
-    path.write_text(PROFILED, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain, result = _plain_and_gradstep(tmp_path, PROFILED)
     assert plain.stdout == "[]\n"
-    result = Session().run(PROFILED, filename=str(path))
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     assert result["calls"] == []
@@ -214,11 +215,7 @@ loss
 def test_a_compiled_function_that_calls_backward_does_not_trace_gradsteps_recording(tmp_path):
     """Dynamo breaks the graph at backward() as in a plain run: no warning about
     gradstep's own code (sys._getframe, gc.isenabled) it could not trace."""
-    path = tmp_path / "snippet.py"
-    path.write_text(COMPILED_BACKWARD, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=300)
-    result = Session().run(COMPILED_BACKWARD, filename=str(path))
+    plain, result = _plain_and_gradstep(tmp_path, COMPILED_BACKWARD)
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout + plain.stderr
     assert "Warning" not in result["output"]
@@ -242,12 +239,8 @@ def test_a_gradient_changed_in_place_during_its_pass_drops_that_pass_steps(tmp_p
     the printed numbers are python's); the later passes add into w.grad, which changes
     the g they were sent while they run: their steps would show changed values, so
     they show none."""
-    path = tmp_path / "snippet.py"
-    path.write_text(SHARED_GRADIENT, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain, result = _plain_and_gradstep(tmp_path, SHARED_GRADIENT)
     assert plain.stdout == "[4.0, 4.0, 4.0, 4.0] 16.0\n"
-    result = Session().run(SHARED_GRADIENT, filename=str(path))
     assert result["output"] == plain.stdout
     steps = [[s["name"] for s in c["timeline"]["steps"]] for c in result["calls"]]
     assert steps == [["ViewBackward0", "AccumulateGrad"], [], []]
@@ -296,13 +289,9 @@ def test_a_recorded_calls_graph_is_freed_when_the_plain_run_frees_it(tmp_path):
     """A hook on an old graph's AccumulateGrad fires once (24, not 60); a parameter pruned
     through .data gets a fresh node (no shape error); a finalizer runs at ``del``. (The
     oracle keeps graphs alive itself, so this is no conformance case.)"""
-    path = tmp_path / "snippet.py"
-    path.write_text(GRAPH_LIFETIME, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain, result = _plain_and_gradstep(tmp_path, GRAPH_LIFETIME)
     assert "w.grad [24.0, 24.0]" in plain.stdout
     assert "h freed\nafter del h" in plain.stdout
-    result = Session().run(GRAPH_LIFETIME, filename=str(path))
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     assert len(result["calls"]) == 6 and all(c["timeline"]["steps"] for c in result["calls"])
