@@ -221,6 +221,52 @@ def jump_ms(app, window) -> tuple[float, float]:
     return times[0], times[1]
 
 
+def pan_zoom_ms(app, window, frames: int) -> dict[str, list[float]]:
+    """Return the ms of each frame of a pan and of zooming, each including its repaint:
+
+    * ``pan``: the view scrolled by 120 px a frame (a drag or a scroll wheel), from where a
+      big graph opens (``show_start``: its root at 100%);
+    * ``zoom out`` / ``zoom in``: one wheel notch a frame (x1/1.2), from 100% down to the
+      least scale the wheel allows (1%: most of a big graph in view, boxes without text),
+      then back up;
+    * ``pan far out``: the pan again, at that least scale;
+    * ``fit``: View > Fit to window (the whole graph in view) and a pan there, each frame."""
+    view = window.graph_view
+    view.show_start()
+    app.processEvents()
+    bar = view.verticalScrollBar()
+
+    def pan() -> list[float]:
+        times = []
+        for i in range(frames):
+            start = time.perf_counter()
+            bar.setValue(bar.value() + (120 if i % 2 == 0 else -60))
+            view.viewport().repaint()
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    def zoom(factor: float) -> list[float]:
+        times = []
+        for _ in range(200):
+            scale = view.transform().m11()
+            if (factor < 1 and scale <= 0.0101) or (factor > 1 and scale >= 0.999):
+                break
+            start = time.perf_counter()
+            view.zoom(factor)
+            view.viewport().repaint()
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    out = {"pan": pan(), "zoom out": zoom(1 / 1.2)}
+    out["pan far out"] = pan()
+    out["zoom in"] = zoom(1.2)
+    start = time.perf_counter()
+    view.fit_to_window()
+    view.viewport().repaint()
+    out["fit"] = [(time.perf_counter() - start) * 1000] + pan()
+    return out
+
+
 def rebuild_ms(window) -> float:
     """Return ms to rebuild and repaint the whole scene once (the naive per-step redraw)."""
     start = time.perf_counter()
@@ -259,6 +305,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--snippet", type=Path, metavar="FILE",
+                        help="trace this snippet (e.g. bench/snippets/dag100k.py) instead of "
+                             "the --nodes chain")
     parser.add_argument("--no-peer", action="store_true", help="skip the torchviz peer")
     parser.add_argument("--peer-limit", type=float, default=120.0, metavar="SECONDS")
     parser.add_argument("--no-freeze", action="store_true",
@@ -276,7 +325,7 @@ def main() -> int:
 
         freeze_intakes()  # as gradstep gui's own process does
 
-    source = snippet(args.nodes)
+    source = args.snippet.read_text() if args.snippet else snippet(args.nodes)
     result, timeline, session_s = session_results(source)
     n_nodes = len(result["trace"]["nodes"])
     print(f"graph: {n_nodes} nodes, {len(result['trace']['edges'])} edges, "
@@ -299,6 +348,7 @@ def main() -> int:
     rebuild = rebuild_ms(window)
     others = other_views_ms(app, window, min(count, 50))
     to_end, to_start = jump_ms(app, window)
+    moves = pan_zoom_ms(app, window, 30)
     print(f"first paint after trace: {paint:8.1f} ms   (CPU {paint_cpu:.1f} ms; then the "
           f"backward pass taken in: {backward_ms:.1f} ms)")
     print(f"the first {len(first)} steps after the run: median {statistics.median(first):.2f} ms, "
@@ -319,6 +369,11 @@ def main() -> int:
     for what, ms in others.items():
         print(f"one step {what}: {ms:6.2f} ms   vs the {FRAME_MS:.0f} ms frame: "
               f"{ms / FRAME_MS:.3f}x ({'within' if ms < FRAME_MS else 'OVER'} one frame)")
+    for what, frames in moves.items():
+        median, worst = statistics.median(frames), max(frames)
+        print(f"{what} (one frame, median of {len(frames)}): {median:6.2f} ms   worst "
+              f"{worst:.2f} ms   vs the {FRAME_MS:.0f} ms frame: {median / FRAME_MS:.3f}x "
+              f"({'within' if median < FRAME_MS else 'OVER'} one frame)")
     if not args.no_peer:
         peer = torchviz_ms(source, args.peer_limit)
         if peer is None:

@@ -23,6 +23,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.drawing import qt_paint, style
+from gradstep.drawing.edge_pieces import CURVE, LINE, EdgePieces
 
 DONE_EDGE_STATES = ("done", "freed")
 MANY_UPDATES = 64  # more changed boxes or edges than this at once: repaint the whole item
@@ -82,18 +83,62 @@ class NodesItem(QtWidgets.QGraphicsItem):
                 qt_paint.paint_edge_label(painter, routes[key], text)
 
     def _paint_plain(self, painter, shown) -> None:
+        """Far out: each box a plain filled rectangle, snapped to whole device pixels (at
+        least one). With a big graph in view many boxes fall on the same pixels (100,000
+        nodes fitted to a window: ~150 to a pixel row); only the last painted of those
+        shows, so only it is painted (without this, a frame of the whole graph took ~0.5 s)."""
         scene = self._scene
-        by_fill: dict[str, list] = {}
+        rects = device_rects(painter.worldTransform(), scene._lo[shown], scene._hi[shown])
+        last = last_of_each(rects)
         fills = scene.fills
-        for i in shown.tolist():
+        painter.save()
+        painter.resetTransform()  # the rectangles are in device pixels
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        run, run_fill = [], None  # boxes of one fill in a row: in paint order, as they overlap
+        for i, (x, y, w, h) in zip(shown[last].tolist(), rects[last].tolist()):
             fill = fills[i]
             if fill is None:  # made when first painted far out (see GraphScene.fills)
                 fill = fills[i] = scene._fill(i)
-            by_fill.setdefault(fill, []).append(scene.rect_of(i))
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        for fill, rects in by_fill.items():
-            painter.setBrush(QtGui.QColor(fill))
-            painter.drawRects(rects)
+            if fill != run_fill and run:
+                painter.setBrush(QtGui.QColor(run_fill))
+                painter.drawRects(run)
+                run = []
+            run_fill = fill
+            run.append(QtCore.QRect(x, y, w, h))
+        if run:
+            painter.setBrush(QtGui.QColor(run_fill))
+            painter.drawRects(run)
+        painter.restore()
+
+
+def device_rects(transform: QtGui.QTransform, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Return boxes ``lo``-``hi`` (scene corners, one row a box) as whole device pixels under
+    ``transform`` (scale and translation), ``[x, y, w, h]`` a row, at least one pixel each."""
+    scale = np.array([transform.m11(), transform.m22()])
+    shift = np.array([transform.dx(), transform.dy()])
+    limit = _FAR - 1  # far past any device; keeps the packing in last_of_each exact
+    start = np.clip(np.rint(lo * scale + shift), -limit, limit)
+    end = np.clip(np.rint(hi * scale + shift), -limit, limit)
+    size = np.maximum(end - start, 1)
+    return np.concatenate([start, size], axis=1).astype(np.int64).reshape(-1, 4)
+
+
+_FAR = 2 ** 22  # device coordinates are packed in 23 bits, sizes in 9
+_BIG = 2 ** 9
+
+
+def last_of_each(rects: np.ndarray) -> np.ndarray:
+    """Return the rows of ``rects`` to paint, in order: of rows that are the same
+    rectangle, only the last (it covers the others)."""
+    small = np.flatnonzero((rects[:, 2] < _BIG) & (rects[:, 3] < _BIG))
+    if len(small) < 2:
+        return np.arange(len(rects))
+    x, y, w, h = (rects[small] + [_FAR, _FAR, 0, 0]).astype(np.uint64).T
+    key = (x << np.uint64(41)) | (y << np.uint64(18)) | (w << np.uint64(9)) | h
+    _, first = np.unique(key[::-1], return_index=True)
+    kept = small[len(small) - 1 - first]
+    big = np.setdiff1d(np.arange(len(rects)), small, assume_unique=True)
+    return np.sort(np.concatenate([kept, big]))
 
 
 def _route_rect(points) -> QtCore.QRectF:
@@ -106,103 +151,77 @@ def _route_rect(points) -> QtCore.QRectF:
             if xs else QtCore.QRectF())
 
 
-class EdgeChunk:
-    """Up to ``EDGES_PER_CHUNK`` neighbouring edges: their bounding box and their paths
-    (all of them, and those whose source is done), built when first painted."""
-
-    def __init__(self, keys: list, routes: dict):
-        self.keys = keys
-        self.rect = _route_rect([p for k in keys for p in routes.get(k) or ()])
-        self.all = None
-        self.done = None
-
-
-EDGES_PER_CHUNK = 128
-
-
 class EdgesItem(QtWidgets.QGraphicsItem):
-    """Paints the edges in spatial chunks: only the chunks in view, each as two path pairs
-    (every edge plain, then the edges whose source is done stroked over them)."""
+    """Paints the edges piece by piece (``edge_pieces``: a route's bends): only the pieces
+    that meet the exposed rectangle, plain, then those whose source is done stroked over
+    them, each set as two paths (lines, arrowheads) made in one call."""
 
     def __init__(self, scene: GraphScene):
         super().__init__()
         self._scene = scene
-        routes = scene.layout.routes
-        self._chunks = [EdgeChunk(keys, routes) for keys in _chunked(routes)]
-        self._chunks_of: dict = {}  # source node -> the chunks holding its edges
-        for index, chunk in enumerate(self._chunks):
-            for key in chunk.keys:
-                self._chunks_of.setdefault(key[0], set()).add(index)
+        self.pieces = EdgePieces(scene.layout.routes)
+        index = scene._index
+        # each edge's source, as the scene's node index (its done state: scene.done_mask)
+        self._source = np.fromiter((index[key[0]] for key in self.pieces.keys), dtype=np.int64,
+                                   count=len(self.pieces.keys))
+        self._edges_of: dict = {}  # source node -> its edges that have a route
+        for key in self.pieces.keys:
+            self._edges_of.setdefault(key[0], []).append(key)
         # without this flag Qt leaves option.exposedRect empty, and every paint of a step
-        # stroked every chunk of the graph (100,000 nodes: ~1,600 paths, 15-30 ms)
+        # stroked every edge of the graph
         self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self.setZValue(0)
 
     def sources_changed(self, nodes) -> None:
-        """Mark stale the done paths of the chunks holding ``nodes``' edges; repaint those
-        edges (not their whole chunks: a chunk of a chain spans more than a view, and
-        repainting it repainted every node in view at each step)."""
+        """Repaint the edges leaving ``nodes`` (their colour follows their source's state)."""
         if len(nodes) > MANY_UPDATES:  # a jump: one repaint of the view, not one per edge
-            for chunk in self._chunks:  # rebuilt when next painted: only those in view
-                chunk.done = None
             self.update()
             return
         routes = self._scene.layout.routes
-        sources: dict[int, set] = {}  # chunk -> the nodes given whose edges it holds
-        for node in nodes:
-            for index in self._chunks_of.get(node, ()):
-                sources.setdefault(index, set()).add(node)
-        for index in sources:
-            self._chunks[index].done = None
-        self._scene.update_seen(self, [
-            _route_rect(routes[key]) for index, given in sources.items()
-            for key in self._chunks[index].keys if key[0] in given and routes.get(key)])
+        self._scene.update_seen(self, [_route_rect(routes[key]) for node in nodes
+                                       for key in self._edges_of.get(node, ())])
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return self._scene.bounds_rect
 
-    def chunks_in(self, rect: QtCore.QRectF) -> list:
-        """Return the chunks that intersect ``rect`` (all of them for an empty rect)."""
+    def pieces_in(self, rect: QtCore.QRectF) -> np.ndarray:
+        """Return the pieces that meet ``rect`` (all of them for an empty rect)."""
         if rect.isEmpty():
-            return self._chunks
-        return [c for c in self._chunks if c.rect.intersects(rect)]
+            return np.arange(len(self.pieces))
+        return self.pieces.in_rect(rect.left(), rect.top(), rect.right(), rect.bottom())
 
     def paint(self, painter, option, widget=None) -> None:
-        scene, routes = self._scene, self._scene.layout.routes
+        scene, pieces = self._scene, self.pieces
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, lod >= qt_paint.DETAIL_LOD)
-        shown = self.chunks_in(visible_rect(painter, option))
-        for chunk in shown:
-            if chunk.all is None:
-                chunk.all = qt_paint.edge_paths(routes, chunk.keys)
-            qt_paint.paint_edges(painter, *chunk.all, style.EDGE, 1.2)
-        for chunk in shown:  # over the plain ones
-            if chunk.done is None:
-                done = scene.done_nodes
-                chunk.done = qt_paint.edge_paths(routes, [k for k in chunk.keys if k[0] in done])
-            qt_paint.paint_edges(painter, *chunk.done, style.EDGE_DONE, 2.0)
+        rect = visible_rect(painter, option)
+        shown = self.pieces_in(rect)
+        near = None if rect.isEmpty() else (rect.left(), rect.top(), rect.right(), rect.bottom())
+        done = shown[scene.done_mask[self._source[pieces.edge[shown]]]]
+        plain = pieces.elements(shown, near, lod)
+        # Qt's antialiased stroke of a wide pen costs ~0.2 ms a long piece (a view of a wide
+        # random DAG crosses ~1,600 of them: ~2.5 s); past AA_PARTS a view is a thicket
+        # where the antialiasing is not seen, and is drawn without it (~10 ms)
+        smooth = lod >= qt_paint.DETAIL_LOD and (rect.isEmpty() or _parts(plain[0]) <= AA_PARTS)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, smooth)
+        for part, lines, colour, width in ((shown, plain, style.EDGE, 1.2),
+                                           (done, None, style.EDGE_DONE, 2.0)):
+            if len(part):  # the done ones over the plain ones
+                lines = lines if lines is not None else pieces.elements(part, near, lod)
+                qt_paint.paint_edges(painter, qt_paint.path_from_elements(*lines),
+                                     qt_paint.path_from_elements(*pieces.heads(part)), colour, width)
+
+
+AA_PARTS = 400  # more edge pieces than this in one paint of a view: no antialiasing
+
+
+def _parts(types: np.ndarray) -> int:
+    """Return how many lines and curves path elements ``types`` hold."""
+    return int(np.count_nonzero((types == LINE) | (types == CURVE)))
 
 
 def _seen_in(view) -> QtCore.QRectF:
     """Return the part of the scene ``view`` shows now."""
     return view.mapToScene(view.viewport().rect()).boundingRect()
-
-
-def _chunked(routes: dict) -> list[list]:
-    """Return the edge keys in groups of neighbouring edges (sorted along the drawing's
-    longer side), so a view of part of a big graph paints only a few groups."""
-    def extent(axis):
-        values = [p[axis] for route in routes.values() for p in route or ()]
-        return (max(values) - min(values)) if values else 0.0
-
-    axis = 1 if extent(1) >= extent(0) else 0
-
-    def start(key):
-        route = routes.get(key) or [(0.0, 0.0)]
-        return min(p[axis] for p in route)
-
-    keys = sorted(routes, key=start)
-    return [keys[i:i + EDGES_PER_CHUNK] for i in range(0, len(keys), EDGES_PER_CHUNK)]
 
 
 class GraphScene(QtWidgets.QGraphicsScene):
@@ -234,6 +253,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.roots = style.root_ids(graph)
         self.node_ids = list(layout.positions)
         self._index = {n: i for i, n in enumerate(self.node_ids)}
+        self.done_mask = np.zeros(len(self.node_ids), bool)  # done_nodes, by node index
+        self.done_mask[[self._index[n] for n in self.done_nodes if n in self._index]] = True
         self.attrs = [graph.nodes[n] for n in self.node_ids]
         # each box's fill when painted far out, made when first needed (a jump to the
         # start changes every node's state; only the boxes painted far out need a fill)
@@ -368,6 +389,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
                     self.done_nodes.add(node)
                 else:
                     self.done_nodes.discard(node)
+                self.done_mask[self._index[node]] = now in DONE_EDGE_STATES
             self.states[node] = now
             self.fills[self._index[node]] = None
         self.update_seen(self.nodes_item, self._boxes(changed))

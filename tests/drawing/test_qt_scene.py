@@ -1,5 +1,6 @@
 """The Qt scene: hit-testing, signals, incremental state repaint, level of detail."""
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -129,27 +130,79 @@ def test_done_nodes_follow_the_states_forward_and_back(scene):
 
 
 
-def test_edges_are_painted_by_chunk_with_their_done_state(qtbot):
-    graph = samples.chain(1000)
+def reference_paths(routes: dict, keys) -> tuple[QtGui.QPainterPath, QtGui.QPainterPath]:
+    """The edges drawn route by route with QPainterPath's own calls (what the scene drew
+    before edge_pieces): each bend a quadTo, each arrowhead a closed triangle."""
+    from gradstep.drawing import edge_geometry
+
+    lines, heads = QtGui.QPainterPath(), QtGui.QPainterPath()
+    for key in keys:
+        route = routes[key]
+        lines.moveTo(*route[0])
+        for piece in edge_geometry.smooth_segments(route):
+            if piece[0] == "L":
+                lines.lineTo(*piece[1])
+            else:
+                lines.quadTo(QtCore.QPointF(*piece[1]), QtCore.QPointF(*piece[2]))
+        corners = edge_geometry.arrowhead(route[-2], route[-1])
+        heads.addPolygon(QtGui.QPolygonF([QtCore.QPointF(*p) for p in corners]))
+        heads.closeSubpath()
+    return lines, heads
+
+
+def elements(path: QtGui.QPainterPath) -> list:
+    return [(e.type, round(e.x, 9), round(e.y, 9))
+            for e in (path.elementAt(i) for i in range(path.elementCount()))]
+
+
+@pytest.mark.parametrize("graph", [samples.layered_dag(400, width=15), samples.chain(30),
+                                   samples.multi_edge_graph(), samples.scoped_blocks(3)],
+                         ids=["dag", "chain", "multi_edge", "blocks"])
+def test_edge_pieces_make_the_paths_qt_makes_route_by_route(graph):
+    from gradstep.drawing.edge_pieces import EdgePieces
+
+    routes = {k: r for k, r in layout(graph).routes.items() if r and len(r) >= 2}
+    pieces = EdgePieces(routes)
+    every = np.arange(len(pieces))
+    lines, heads = reference_paths(routes, list(routes))
+    assert elements(qt_paint.path_from_elements(*pieces.elements(every))) == elements(lines)
+    assert elements(qt_paint.path_from_elements(*pieces.heads(every))) == elements(heads)
+    # a set of whole edges draws them alone
+    some = [k for i, k in enumerate(routes) if i % 3 == 0]
+    chosen = np.flatnonzero(np.isin(pieces.edge, [pieces.keys.index(k) for k in some]))
+    lines, heads = reference_paths(routes, some)
+    assert elements(qt_paint.path_from_elements(*pieces.elements(chosen))) == elements(lines)
+    assert elements(qt_paint.path_from_elements(*pieces.heads(chosen))) == elements(heads)
+
+
+def test_edges_are_painted_piece_by_piece_with_their_done_state(qtbot, monkeypatch):
+    graph = samples.layered_dag(2000, width=40)
     scene = GraphScene(graph, layout(graph))
     item = scene.edges_item
-    assert sum(len(c.keys) for c in item._chunks) == graph.number_of_edges()
-    # a view of one part of the chain needs only the chunks there
+    pieces = item.pieces
+    assert {pieces.keys[e] for e in pieces.edge} == set(graph.edges(keys=True))
+    # a view of one part of the graph strokes only the pieces there, those of the edges
+    # of a node in it among them
     rect = scene.node_rect("n500").adjusted(-50, -50, 50, 50)
-    near = item.chunks_in(rect)
-    assert 0 < len(near) < len(item._chunks)
-    assert any(("n500", v, k) in c.keys for c in near for v, k in
-               [(v, k) for _, v, k in graph.out_edges("n500", keys=True)])
-    render(scene, 0.05)  # paints every chunk, plain and done paths
-    done_before = [c.done for c in item._chunks]
-    scene.set_node_states({"n500": "done"})
-    stale = [i for i, c in enumerate(item._chunks) if c.done is None]
-    holding = {i for i, c in enumerate(item._chunks) if any(k[0] == "n500" for k in c.keys)}
-    assert set(stale) == holding  # only the chunks with n500's edges are rebuilt
-    render(scene, 0.05)
-    for i in holding:
-        lines, _heads = item._chunks[i].done
-        assert not lines.isEmpty() and done_before[i][0].isEmpty()
+    near = item.pieces_in(rect)
+    assert 0 < len(near) < len(pieces) / 20
+    touching = {pieces.keys.index(k) for k in graph.edges(keys=True) if "n500" in k[:2]}
+    assert touching and touching <= set(pieces.edge[near].tolist())
+    stroked = []
+    monkeypatch.setattr(qt_paint, "paint_edges", lambda painter, lines, heads, colour, width:
+                        stroked.append((colour, lines.elementCount(), heads.elementCount())))
+    done = [n for i, n in enumerate(scene.node_ids) if i % 5 == 0]
+    scene.set_node_states(dict.fromkeys(done, "done"))
+    render(scene, 0.05)  # paints every piece, plain, then those whose source is done
+    from gradstep.drawing import style
+
+    done_pieces = np.flatnonzero(np.isin(pieces.edge, [i for i, k in enumerate(pieces.keys)
+                                                       if k[0] in set(done)]))
+    expected_done = qt_paint.path_from_elements(*pieces.elements(done_pieces)).elementCount()
+    expected_all = qt_paint.path_from_elements(*pieces.elements(np.arange(len(pieces))))
+    assert stroked == [(style.EDGE, expected_all.elementCount(), 4 * len(pieces.keys)),
+                       (style.EDGE_DONE, expected_done,
+                        4 * len({k for k in pieces.keys if k[0] in set(done)}))]
 
 
 def held_picture(qtbot, scene, at, steps=(), *, size=(300, 300), then_at=None,
@@ -313,3 +366,41 @@ def test_dashed_and_dotted_borders_repainted_in_part_match_a_fresh_scene(qtbot):
                      lambda s, shown=label: s.set_edge_labels(shown))
         want = pixels(GraphScene(graph, laid, states=states, edge_labels=label), at, lambda s: None)
         assert differ(got, want) == 0, (border, key)
+
+
+def test_same_device_rectangles_are_painted_once_the_last_kept():
+    from gradstep.drawing.qt_scene import last_of_each
+
+    rects = np.array([[0, 0, 1, 1], [5, 5, 1, 1], [0, 0, 1, 1], [-3, 4, 600, 2],
+                      [-3, 4, 600, 2], [5, 5, 1, 1], [5, 5, 2, 1]])
+    # rows 0 and 1 are painted over by 2 and 5; rectangles too big to pack are all kept
+    assert last_of_each(rects).tolist() == [2, 3, 4, 5, 6]
+    assert last_of_each(rects[:1]).tolist() == [0]
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.01, 0.001])
+def test_far_out_a_big_graph_paints_each_pixel_once_and_looks_as_every_box_painted(
+        qtbot, monkeypatch, scale):
+    """A big graph fitted to a window puts many boxes on one pixel; painting only the last
+    of them gives the same picture as painting them all, in far fewer rectangles."""
+    from gradstep.drawing import qt_scene
+
+    graph = samples.layered_dag(3000, width=30)
+    made = GraphScene(graph, layout(graph))
+    states = {node: ("done" if i % 3 == 0 else "current" if i % 7 == 0 else "pending")
+              for i, node in enumerate(made.node_ids)}
+    made.set_node_states(states)
+    painted = []
+    real = QtGui.QPainter.drawRects
+    monkeypatch.setattr(QtGui.QPainter, "drawRects",
+                        lambda self, rects: painted.append(len(rects)) or real(self, rects))
+    thinned = render(made, scale)
+    thinned_count = sum(painted)
+    painted.clear()
+    monkeypatch.setattr(qt_scene, "last_of_each", lambda rects: np.arange(len(rects)))
+    every = render(made, scale)
+    assert sum(painted) == len(made.node_ids)  # every box, one rectangle each
+    assert thinned == every
+    if scale <= 0.001:  # 3,000 boxes on ~4 x 8 pixels: most share one
+        assert thinned_count < len(made.node_ids) / 3
+    made.deleteLater()
