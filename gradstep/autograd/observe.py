@@ -30,6 +30,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import sys
+import types
 
 import torch
 from torch._C import _get_tracing_state
@@ -59,6 +60,7 @@ from gradstep.autograd.values import summary, summary_record, unpacked
 SEE = "__gradstep_see__"
 BIND = "__gradstep_bind__"
 LAST = "__gradstep_last__"
+RECEIVER = "__gradstep_receiver__"
 
 # What produced a value, as the rewrite knows it from the snippet's text:
 OP = 0  # an operator or a call of a torch function or tensor method: its node is new
@@ -73,6 +75,15 @@ ITEM = 3  # ``name[index]``: new (a view or not) when ``name`` holds a tensor, e
 # changes the view ``x[i]``, not ``x``: seen again as OP, see
 # ``snippet_rewrite.changed_in_place``.)
 CHANGED = 4
+# ``recv.select(...)``, ``recv.T``, ``recv.mul(...)``: a method call or attribute named like a
+# view op (``METHOD_VIEW``) or another torch op (``METHOD_OP``), whose receiver's type
+# ``__gradstep_receiver__(recv, site)`` noted: VIEW or OP when it is a tensor, a module
+# (``torch.select``, ``F.relu``) or the Tensor class, else SEEN: a user object's method of
+# that name may return an old tensor (an old view, whose node reading would rebuild; one
+# changed in place). Only the type is kept, never the receiver.
+METHOD_VIEW = 5
+METHOD_OP = 6
+_METHOD_KINDS = {METHOD_VIEW: VIEW, METHOD_OP: OP}
 
 MAX_VALUES = 500_000  # nodes with values kept per run (a long top-level loop makes new nodes)
 
@@ -156,6 +167,8 @@ class Observer:
         self.lines = LineIndex()
         self.last_value: list = []
         self._mark = _get_sequence_nr()  # the counter when the last value was seen
+        self._receivers: dict = {}  # rewrite site -> the type of its receiver (METHOD_VIEW)
+        self._method_call = SEEN  # what the last METHOD_* value was taken as (for its bind)
 
     # ------------------------------------------------------------- the snippet's own code
 
@@ -180,6 +193,8 @@ class Observer:
         # one tensor, by far the most common value: _see and _see_each in one step
         if kind == ITEM:
             kind = VIEW if type(container) in _TENSOR_TYPES else SEEN
+        elif kind in _METHOD_KINDS:
+            kind = self._method_kind(kind, container)
         try:
             if value.requires_grad:
                 self._see_tensor(value, kind)
@@ -188,7 +203,24 @@ class Observer:
         self._mark = _get_sequence_nr()
         return value
 
+    def receiver(self, value, site: int):
+        """``__gradstep_receiver__``: note the type of a method call's receiver (see
+        ``METHOD_VIEW``); return it unchanged."""
+        self._receivers[site] = type(value)
+        return value
+
+    def _method_kind(self, kind: int, site) -> int:
+        """Return VIEW or OP (``kind``'s) when the receiver noted at ``site`` was a tensor, a
+        module or the Tensor class, else SEEN."""
+        of = self._receivers.pop(site, None)
+        torch_made = of in _TENSOR_TYPES or of is types.ModuleType or of is _TENSOR_CLASS_TYPE
+        kind = _METHOD_KINDS[kind] if torch_made else SEEN
+        self._method_call = kind
+        return kind
+
     def _see(self, value, kind: int = SEEN, container=None):
+        if kind in _METHOD_KINDS:
+            kind = self._method_kind(kind, container)
         of = type(value)
         if of is torch.Tensor or of is torch.nn.Parameter:
             if kind == ITEM:
@@ -223,6 +255,8 @@ class Observer:
         self._mark = _get_sequence_nr()
 
     def _bind(self, names: dict, kind: int) -> None:
+        if kind in _METHOD_KINDS:  # as the value was taken, just before
+            kind, self._method_call = self._method_call, SEEN
         try:
             for name, value in names.items():
                 if type(value) not in _TENSOR_TYPES:
@@ -361,7 +395,7 @@ class Observer:
     @contextlib.contextmanager
     def active(self):
         """Install the module hooks and the rewrite's builtins while the block runs."""
-        added = {SEE: self.see, BIND: self.bind, LAST: self.last}
+        added = {SEE: self.see, BIND: self.bind, LAST: self.last, RECEIVER: self.receiver}
         for name, func in added.items():
             setattr(builtins, name, func)
         try:
@@ -414,10 +448,12 @@ def _see_nothing(value, kind=SEEN, container=None):
     return value
 
 
-_LEFT_BEHIND = {SEE: _see_nothing, BIND: lambda names, kind=SEEN: None, LAST: lambda value: None}
+_LEFT_BEHIND = {SEE: _see_nothing, BIND: lambda names, kind=SEEN: None, LAST: lambda value: None,
+                RECEIVER: lambda value, site: value}
 
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+_TENSOR_CLASS_TYPE = type(torch.Tensor)  # torch.Tensor.select(x, 0)
 _MAX_ITEMS = 256  # a longer list is data, not the outputs of an op
 
 

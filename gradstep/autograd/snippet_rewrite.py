@@ -18,6 +18,7 @@ Nothing is evaluated twice and the order of evaluation is unchanged.
 from __future__ import annotations
 
 import ast
+import itertools
 from functools import cache
 
 from gradstep.autograd.observe import (
@@ -25,10 +26,12 @@ from gradstep.autograd.observe import (
     CHANGED,
     ITEM,
     LAST,
+    METHOD_OP,
+    METHOD_VIEW,
     OP,
+    RECEIVER,
     SEE,
     SEEN,
-    VIEW,
     VIEW_OPS,
     torch_op_names,
 )
@@ -41,6 +44,7 @@ _VIEW_ATTRIBUTES = frozenset({"T", "mT", "H", "mH"})
 
 def rewrite(tree: ast.Module) -> ast.Module:
     """Return ``tree`` (changed in place) with the value, binder and last-value calls."""
+    _Seer.own_names = own_names(tree)
     tree.body = _instrument(tree.body)
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = tree.body[-1]
@@ -103,9 +107,14 @@ def _see_values(stmt: ast.stmt) -> None:
 class _Seer(ast.NodeTransformer):
     """Wraps calls, operators and subscripts in ``__gradstep_see__(node, kind)``."""
 
+    own_names: frozenset = frozenset()  # the names the snippet binds itself (rewrite)
+
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        return _wrap(node, _call_kind(node))
+        kind = _call_kind(node, self.own_names)
+        if kind in (METHOD_VIEW, METHOD_OP):
+            return _wrap(node, kind, _note_receiver(node.func))
+        return _wrap(node, kind)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
@@ -127,7 +136,7 @@ class _Seer(ast.NodeTransformer):
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         self.generic_visit(node)
         if isinstance(node.ctx, ast.Load) and node.attr in _VIEW_ATTRIBUTES:
-            return _wrap(node, VIEW)
+            return _wrap(node, METHOD_VIEW, _note_receiver(node))
         return node
 
     # Not entered: code that runs later, or not once per evaluation of the statement.
@@ -151,17 +160,52 @@ def _wrap(node: ast.expr, kind: int, container: ast.expr | None = None) -> ast.e
     return ast.copy_location(call, node)
 
 
-def _call_kind(node: ast.Call) -> int:
+def _call_kind(node: ast.Call, own_names: frozenset = frozenset()) -> int:
     func = node.func
     if isinstance(func, ast.Call) and _is_see(func):
         func = func.args[0]
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    # A view op is called as a method or through a module (x.view, torch.select): a bare
-    # name may be the snippet's own function (def select(t): return t), whose old view
-    # must not be read as a new one (reading a stale view's node rebuilds it)
-    if name in VIEW_OPS and isinstance(func, ast.Attribute):
-        return VIEW
+    if isinstance(func, ast.Attribute):  # x.view(...), torch.mul(...), obj.select(...)
+        if func.attr in VIEW_OPS:  # VIEW or OP only if the receiver is torch's (observe)
+            return METHOD_VIEW
+        return METHOD_OP if func.attr in _torch_names() else SEEN
+    # A bare name: the snippet's own function of a torch op's name (def normalize(t): ...;
+    # def select(t): return t) may return an old tensor, or an old view whose node reading
+    # would rebuild: neither taken as the op's output
+    name = getattr(func, "id", None)
+    if name in own_names or name in VIEW_OPS:
+        return SEEN
     return OP if name in _torch_names() else SEEN
+
+
+_sites = itertools.count()
+
+
+def _note_receiver(node: ast.Attribute) -> ast.Constant:
+    """Wrap ``node``'s receiver in ``__gradstep_receiver__(receiver, site)`` (its type is
+    noted; nothing is evaluated twice); return the site's constant for the value's call."""
+    site = ast.Constant(value=next(_sites))
+    call = ast.Call(func=ast.Name(id=RECEIVER, ctx=ast.Load()), args=[node.value, site],
+                    keywords=[])
+    node.value = ast.copy_location(call, node.value)
+    return ast.Constant(value=site.value)
+
+
+def own_names(tree: ast.Module) -> frozenset:
+    """Return every name the snippet binds itself, anywhere: functions, classes, assignment,
+    loop and ``with`` targets, imports (but ``from torch... import name``, torch's own)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] != "torch":
+            names.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return frozenset(names)
 
 
 def _is_see(node: ast.Call) -> bool:
