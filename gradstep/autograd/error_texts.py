@@ -314,6 +314,13 @@ _PLAIN = {
            "or the system killing it). Your text is kept."),
         N_("Run again; if it crashes again, look for the line that does it by running "
            "part of the snippet.")),
+    "trace_failed": (
+        N_("gradstep could not read this graph"),
+        N_("The snippet ran to its end as it does in Python; then reading its graph "
+           "through torch raised the error above (a kind of tensor or node gradstep does "
+           "not read yet). This is gradstep's failure, not the snippet's."),
+        N_("Nothing to fix in the snippet. Please report it with the snippet; meanwhile "
+           "choose another root (the last expression) to draw part of the graph.")),
     "output": (
         N_("Too much output"),
         N_("The snippet printed more than gradstep keeps; the rest was cut off."),

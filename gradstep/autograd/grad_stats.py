@@ -32,7 +32,7 @@ def grad_stats(trace, labels: dict | None = None) -> GradStatsReply:
     with torch.no_grad():
         for node_id in sorted(trace.node_of, key=id_number):
             variable = leaf_variable(trace.node_of[node_id])
-            if variable is None or not is_plain(variable):
+            if variable is None or not is_plain(variable) or variable.is_nested:
                 continue
             params.append(_stats(node_id, names[node_id], graph.nodes[node_id].get("scope") or "",
                                  variable))

@@ -22,7 +22,7 @@ from gradstep.autograd.safe_reads import (
     saved_slots,
     unpack,
 )
-from gradstep.autograd.values import dtype_name, tensor_value, to_jsonable
+from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
 __all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names"]
 
@@ -94,7 +94,7 @@ def _tensor_item(node, slot, values: bool, snippet_done: bool) -> dict:
     if slot.state == "hooked":
         return {"name": name, "freed": False, "hooked": True}
     data = slot.data
-    item = {"name": name, "shape": list(data.shape), "dtype": dtype_name(data.dtype),
+    item = {"name": name, "shape": shape_of(data), "dtype": dtype_name(data.dtype),
             "freed": False}
     if values:
         item["value"] = _saved_value(node, slot, snippet_done)

@@ -85,8 +85,9 @@ class Session:
             if result.roots:
                 try:
                     trace = _trace_with_calls(result)
-                except Exception as exc:  # a graph torch itself cannot walk
-                    error = error or errors.explain(exc, source, filename)
+                except Exception as exc:  # a graph gradstep cannot read: not the snippet's
+                    error = error or errors.make_error(
+                        "trace_failed", f"{type(exc).__name__}: {exc}", type=type(exc).__name__)
             result.call_graphs = []  # the calls' grad_fns are not kept past the trace
             self.state = LiveState(
                 source=source, filename=filename, device=device, namespace=result.namespace,

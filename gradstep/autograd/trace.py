@@ -23,7 +23,7 @@ from gradstep.autograd.graph_json import clear_cache
 from gradstep.autograd.index_labels import label_indexing
 from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, is_leaf_node, name_of, saved_slots
 from gradstep.autograd.saved import saved_items
-from gradstep.autograd.values import device_name, dtype_name, summary
+from gradstep.autograd.values import device_name, dtype_name, shape_of, summary
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -192,7 +192,7 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
 
 
 def _tensor_meta(t: torch.Tensor) -> dict:
-    return {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
+    return {"shape": shape_of(t), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
 
 
 def _output_meta(fn) -> tuple:

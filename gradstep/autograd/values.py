@@ -88,6 +88,11 @@ def compact(t: torch.Tensor | None) -> Any:
     return tensor_value(t)
 
 
+def shape_of(t: torch.Tensor) -> list | None:
+    """Return ``list(t.shape)``, None for a nested tensor (no one shape: torch raises)."""
+    return None if getattr(t, "is_nested", False) else list(t.shape)
+
+
 def has_data(t: torch.Tensor) -> bool:
     """Return False for tensors without storage to read (meta, fake, nested, sparse)."""
     if t.device.type == "meta" or t.is_sparse or getattr(t, "is_nested", False):
@@ -113,7 +118,7 @@ def tensor_value(t: torch.Tensor) -> dict:
 def _general_value(t: torch.Tensor) -> dict:
     """Return ``tensor_value(t)`` without first trying ``_small_cpu_value``."""
     t = _plain(t).detach()
-    out: dict = {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": str(t.device)}
+    out: dict = {"shape": shape_of(t), "dtype": dtype_name(t.dtype), "device": str(t.device)}
     if not has_data(t):
         return out
     if t.numel() <= SMALL and not t.is_complex():

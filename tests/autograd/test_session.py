@@ -82,3 +82,19 @@ def test_backward_and_inspect_delegate_to_the_backward_module():
     node = session.inspect("n1")
     json.dumps(node, allow_nan=False)
     assert node["name"] == "MulBackward0"
+
+
+def test_a_graph_gradstep_cannot_read_is_its_own_failure_not_the_snippets(monkeypatch):
+    from gradstep.autograd import session as session_module
+
+    def unreadable(result):
+        raise RuntimeError("NestedTensorImpl doesn't support sizes")
+
+    monkeypatch.setattr(session_module, "_trace_with_calls", unreadable)
+    result = Session().run("import torch\nx = torch.ones(2, requires_grad=True)\n"
+                           "y = (x * 2).sum()\ny\n")
+    assert not result["ok"]
+    error = result["error"]
+    assert error["kind"] == "trace_failed" and error["line"] is None
+    assert error["message"] == "RuntimeError: NestedTensorImpl doesn't support sizes"
+    assert "gradstep's failure, not the snippet's" in error["explanation"]

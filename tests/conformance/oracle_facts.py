@@ -85,8 +85,9 @@ def summarize(t: torch.Tensor) -> dict:
     t = t.detach()
     if type(t) is not torch.Tensor:
         t = t.as_subclass(torch.Tensor)
-    out: dict = {"shape": list(t.shape), "dtype": dtype_text(t.dtype)}
-    if t.layout != torch.strided or t.is_meta or getattr(t, "is_nested", False):
+    nested = getattr(t, "is_nested", False)  # no one shape: torch raises when asked
+    out: dict = {"shape": None if nested else list(t.shape), "dtype": dtype_text(t.dtype)}
+    if t.layout != torch.strided or t.is_meta or nested:
         return out
     magnitude = (t.abs() if t.is_complex() else t).double()
     finite = torch.isfinite(magnitude)
