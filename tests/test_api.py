@@ -167,6 +167,17 @@ def test_backward_is_torchs_pass_and_leaves_grad_as_it_was():
     json.dumps(timeline, allow_nan=False)
 
 
+def test_backward_leaves_a_retained_views_grad_as_it_was():
+    x = torch.ones(3, requires_grad=True)
+    v = (x * 3)[:2]  # a view that retains its gradient
+    v.retain_grad()
+    loss = v.sum()
+    gradstep.backward(loss)
+    assert v.grad is None and x.grad is None  # as before the call
+    loss.backward()
+    assert torch.equal(v.grad, torch.ones(2))  # torch's own pass alone, not doubled
+
+
 def test_backward_accumulates_into_grad_only_when_asked():
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     loss = (w * w).sum()

@@ -145,7 +145,12 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     leaves = [fn.variable for fn in trace.id_of if is_leaf_node(fn)]
     watch = retained_tensors(namespace or {}, trace.id_of)
     roots = _as_list(tensor)
-    keep = (_grads_set_aside(leaves + list(watch.values())) if keep_grads
+    # a view that called retain_grad() is not reported (whether it is in this graph would
+    # take reading its node, which may rebuild it), but its .grad is set aside all the same
+    views = [value for name, value in (namespace or {}).items()
+             if not name.startswith("_") and is_plain(value) and value.retains_grad
+             and value._is_view()]
+    keep = (_grads_set_aside(leaves + list(watch.values()) + views) if keep_grads
             else contextlib.nullcontext())
     with keep:
         return record_backward(roots, trace.id_of, mode=mode, inputs=inputs, retain_graph=True,
