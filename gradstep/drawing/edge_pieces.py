@@ -110,6 +110,31 @@ class EdgePieces:
         return types, triangle.reshape(-1, 2)
 
 
+    def chords(self, shown: np.ndarray, transform) -> tuple[np.ndarray, np.ndarray]:
+        """Return (types, points) of pieces ``shown`` drawn far out, in device pixels under
+        ``transform`` ((sx, sy, dx, dy): scale and translation): each curve as two straight
+        chords through its middle, each line as one, on whole pixels, every chord once
+        (a graph fitted to a window puts hundreds of pieces on one pixel), no arrowheads
+        (under a pixel there)."""
+        sx, sy, dx, dy = transform
+        scale, shift = np.array([sx, sy]), np.array([dx, dy])
+        start, control, end = self.start[shown], self.control[shown], self.end[shown]
+        middle = (start + 2 * control + end) / 4  # the curve's point halfway
+        curve = self.curve[shown]
+        a = np.concatenate([start[~curve], start[curve], middle[curve]])
+        b = np.concatenate([end[~curve], middle[curve], end[curve]])
+        ends = np.rint(np.concatenate([a, b], axis=1).reshape(-1, 2) * scale + shift)
+        ends = np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1).reshape(-1, 4)
+        packed = (ends + _CHORD_FAR).astype(np.uint64)  # four 16-bit coordinates
+        key = (packed[:, 0] << np.uint64(48)) | (packed[:, 1] << np.uint64(32)) | (
+            packed[:, 2] << np.uint64(16)) | packed[:, 3]
+        _, first = np.unique(key, return_index=True)
+        chords = ends[np.sort(first)].reshape(-1, 2)
+        types = np.tile(np.array([MOVE, LINE], np.int32), len(chords) // 2)
+        return types, chords
+
+
+_CHORD_FAR = 2 ** 15  # device coordinates of chords are packed in 16 bits
 SPLIT_PX = 512.0
 
 

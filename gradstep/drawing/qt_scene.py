@@ -86,29 +86,60 @@ class NodesItem(QtWidgets.QGraphicsItem):
         """Far out: each box a plain filled rectangle, snapped to whole device pixels (at
         least one). With a big graph in view many boxes fall on the same pixels (100,000
         nodes fitted to a window: ~150 to a pixel row); only the last painted of those
-        shows, so only it is painted (without this, a frame of the whole graph took ~0.5 s)."""
+        shows, so only it is painted (without this, a frame of the whole graph took ~0.5 s).
+        Boxes of at most ``DOT_PX`` pixels a side are set in an image in one step (a wide
+        graph far out leaves ~80,000 of them on distinct pixels)."""
         scene = self._scene
         rects = device_rects(painter.worldTransform(), scene._lo[shown], scene._hi[shown])
         last = last_of_each(rects)
-        fills = scene.fills
+        kept, rects = shown[last], rects[last]
+        colours = scene.fill_colours(kept)
         painter.save()
         painter.resetTransform()  # the rectangles are in device pixels
+        tiny = (rects[:, 2] <= DOT_PX) & (rects[:, 3] <= DOT_PX)
+        if tiny.all() and len(rects) > 64:
+            _paint_dots(painter, rects, colours)
+            painter.restore()
+            return
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        run, run_fill = [], None  # boxes of one fill in a row: in paint order, as they overlap
-        for i, (x, y, w, h) in zip(shown[last].tolist(), rects[last].tolist()):
-            fill = fills[i]
-            if fill is None:  # made when first painted far out (see GraphScene.fills)
-                fill = fills[i] = scene._fill(i)
-            if fill != run_fill and run:
-                painter.setBrush(QtGui.QColor(run_fill))
+        run, run_colour = [], None  # boxes of one fill in a row: in paint order, as they overlap
+        for colour, (x, y, w, h) in zip(colours.tolist(), rects.tolist()):
+            if colour != run_colour and run:
+                painter.setBrush(QtGui.QColor.fromRgb(run_colour))
                 painter.drawRects(run)
                 run = []
-            run_fill = fill
+            run_colour = colour
             run.append(QtCore.QRect(x, y, w, h))
         if run:
-            painter.setBrush(QtGui.QColor(run_fill))
+            painter.setBrush(QtGui.QColor.fromRgb(run_colour))
             painter.drawRects(run)
         painter.restore()
+
+
+DOT_PX = 4  # far-out boxes this small (device pixels a side) are painted as one image
+
+
+def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
+    """Paint device-pixel boxes of at most ``DOT_PX`` pixels a side (``rects`` rows ``[x, y,
+    w, h]``, in paint order) as one image: each pixel takes the colour of the last box over it."""
+    x0, y0 = rects[:, 0].min(), rects[:, 1].min()
+    width = int(rects[:, 0].max() - x0) + DOT_PX
+    height = int(rects[:, 1].max() - y0) + DOT_PX
+    pixels, order = [], []
+    for dx in range(int(rects[:, 2].max())):
+        for dy in range(int(rects[:, 3].max())):
+            inside = (rects[:, 2] > dx) & (rects[:, 3] > dy)
+            at = np.flatnonzero(inside)
+            pixels.append((rects[at, 1] - y0 + dy) * width + (rects[at, 0] - x0 + dx))
+            order.append(at)
+    pixels, order = np.concatenate(pixels), np.concatenate(order)
+    by_order = np.argsort(order, kind="stable")[::-1]  # the last box first
+    _, first = np.unique(pixels[by_order], return_index=True)
+    chosen = by_order[first]
+    image = np.zeros(width * height, np.uint32)  # transparent
+    image[pixels[chosen]] = colours[order[chosen]] | np.uint32(0xFF000000)
+    picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
+    painter.drawImage(QtCore.QPoint(int(x0), int(y0)), picture)
 
 
 def device_rects(transform: QtGui.QTransform, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -184,6 +215,9 @@ class EdgesItem(QtWidgets.QGraphicsItem):
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return self._scene.bounds_rect
 
+    def _paint_far(self, painter, shown: np.ndarray, done: np.ndarray) -> None:
+        _far_edges(self, painter, shown, done)
+
     def pieces_in(self, rect: QtCore.QRectF) -> np.ndarray:
         """Return the pieces that meet ``rect`` (all of them for an empty rect)."""
         if rect.isEmpty():
@@ -197,6 +231,9 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         shown = self.pieces_in(rect)
         near = None if rect.isEmpty() else (rect.left(), rect.top(), rect.right(), rect.bottom())
         done = shown[scene.done_mask[self._source[pieces.edge[shown]]]]
+        if lod < qt_paint.DETAIL_LOD and widget is not None:  # a view far out
+            self._paint_far(painter, shown, done)
+            return
         plain = pieces.elements(shown, near, lod)
         # Qt's antialiased stroke of a wide pen costs ~0.2 ms a long piece (a view of a wide
         # random DAG crosses ~1,600 of them: ~2.5 s); past AA_PARTS a view is a thicket
@@ -212,6 +249,22 @@ class EdgesItem(QtWidgets.QGraphicsItem):
 
 
 AA_PARTS = 400  # more edge pieces than this in one paint of a view: no antialiasing
+
+
+def _far_edges(item: EdgesItem, painter, shown: np.ndarray, done: np.ndarray) -> None:
+    """Stroke pieces ``shown`` far out, then ``done`` over them: chords on whole device
+    pixels, each once (``EdgePieces.chords``), one pixel wide, without antialiasing."""
+    t = painter.worldTransform()
+    transform = (t.m11(), t.m22(), t.dx(), t.dy())
+    painter.save()
+    painter.resetTransform()
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+    painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+    for part, colour in ((shown, style.EDGE), (done, style.EDGE_DONE)):
+        if len(part):
+            painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
+            painter.drawPath(qt_paint.path_from_elements(*item.pieces.chords(part, transform)))
+    painter.restore()
 
 
 def _parts(types: np.ndarray) -> int:
@@ -259,6 +312,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         # each box's fill when painted far out, made when first needed (a jump to the
         # start changes every node's state; only the boxes painted far out need a fill)
         self.fills: list = [None] * len(self.node_ids)
+        self._rgb = np.zeros(len(self.node_ids), np.uint32)  # fills as 0xRRGGBB (0: not made)
+        self._rgb_made = np.zeros(len(self.node_ids), bool)
         centres = np.asarray([layout.positions[n] for n in self.node_ids], float).reshape(-1, 2)
         half = np.asarray([layout.sizes[n] for n in self.node_ids], float).reshape(-1, 2) / 2
         self._lo, self._hi = centres - half, centres + half
@@ -287,6 +342,18 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.attrs, self.node_ids, self.fills = [], [], []
         self._index, self.states, self.saved, self.pills, self.edge_labels = {}, {}, {}, {}, {}
         self.deleteLater()
+
+    def fill_colours(self, indices: np.ndarray) -> np.ndarray:
+        """Return the far-out fill of nodes ``indices`` as ``0xRRGGBB`` numbers (made when
+        first needed: a jump to the start changes every node's state)."""
+        missing = indices[~self._rgb_made[indices]]
+        for i in missing.tolist():
+            fill = self.fills[i]
+            if fill is None:
+                fill = self.fills[i] = self._fill(i)
+            self._rgb[i] = QtGui.QColor(fill).rgb() & 0xFFFFFF
+        self._rgb_made[missing] = True
+        return self._rgb[indices]
 
     def _fill(self, i: int) -> str:
         node = self.node_ids[i]
@@ -392,6 +459,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 self.done_mask[self._index[node]] = now in DONE_EDGE_STATES
             self.states[node] = now
             self.fills[self._index[node]] = None
+            self._rgb_made[self._index[node]] = False
         self.update_seen(self.nodes_item, self._boxes(changed))
         if edges_changed:
             self.edges_item.sources_changed(edges_changed)

@@ -382,7 +382,8 @@ def test_same_device_rectangles_are_painted_once_the_last_kept():
 def test_far_out_a_big_graph_paints_each_pixel_once_and_looks_as_every_box_painted(
         qtbot, monkeypatch, scale):
     """A big graph fitted to a window puts many boxes on one pixel; painting only the last
-    of them gives the same picture as painting them all, in far fewer rectangles."""
+    of them (and tiny ones as one image) gives the same picture as painting every box in
+    turn, in far fewer calls."""
     from gradstep.drawing import qt_scene
 
     graph = samples.layered_dag(3000, width=30)
@@ -390,17 +391,26 @@ def test_far_out_a_big_graph_paints_each_pixel_once_and_looks_as_every_box_paint
     states = {node: ("done" if i % 3 == 0 else "current" if i % 7 == 0 else "pending")
               for i, node in enumerate(made.node_ids)}
     made.set_node_states(states)
-    painted = []
-    real = QtGui.QPainter.drawRects
+    painted, dotted = [], []
+    real_rects, real_dots = QtGui.QPainter.drawRects, qt_scene._paint_dots
     monkeypatch.setattr(QtGui.QPainter, "drawRects",
-                        lambda self, rects: painted.append(len(rects)) or real(self, rects))
+                        lambda self, rects: painted.append(len(rects)) or real_rects(self, rects))
+    monkeypatch.setattr(qt_scene, "_paint_dots",
+                        lambda painter, rects, colours: dotted.append(len(rects))
+                        or real_dots(painter, rects, colours))
     thinned = render(made, scale)
-    thinned_count = sum(painted)
-    painted.clear()
+    calls = len(painted)
+
+    def every_box(painter, rects, colours):  # one rectangle per box, in turn
+        for (x, y, w, h), colour in zip(rects.tolist(), colours.tolist()):
+            painter.fillRect(QtCore.QRect(x, y, w, h), QtGui.QColor.fromRgb(colour))
+
     monkeypatch.setattr(qt_scene, "last_of_each", lambda rects: np.arange(len(rects)))
+    monkeypatch.setattr(qt_scene, "_paint_dots", every_box)
     every = render(made, scale)
-    assert sum(painted) == len(made.node_ids)  # every box, one rectangle each
     assert thinned == every
-    if scale <= 0.001:  # 3,000 boxes on ~4 x 8 pixels: most share one
-        assert thinned_count < len(made.node_ids) / 3
+    if scale == 0.01:  # the boxes are a pixel or two: one image, no rectangle calls
+        assert dotted and calls == 0
+    if scale == 0.001:  # 3,000 boxes on ~4 x 8 pixels: most share one
+        assert sum(painted[:calls]) + sum(dotted) < len(made.node_ids) / 3
     made.deleteLater()
