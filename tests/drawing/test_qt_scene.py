@@ -414,3 +414,19 @@ def test_far_out_a_big_graph_paints_each_pixel_once_and_looks_as_every_box_paint
     if scale == 0.001:  # 3,000 boxes on ~4 x 8 pixels: most share one
         assert sum(painted[:calls]) + sum(dotted) < len(made.node_ids) / 3
     made.deleteLater()
+
+
+def test_far_out_edges_are_chords_on_whole_pixels_each_once():
+    from gradstep.drawing.edge_pieces import LINE, MOVE, EdgePieces
+
+    graph = samples.chain(1000)
+    routes = layout(graph).routes
+    pieces = EdgePieces(routes)
+    every = np.arange(len(pieces))
+    near_types, near_points = pieces.chords(every, (0.1, 0.1, 0.0, 0.0))
+    assert near_types.tolist() == [MOVE, LINE] * (len(near_types) // 2)
+    ends = {tuple(p) for p in np.rint(pieces.end * 0.1).tolist()}
+    assert ends <= {tuple(p) for p in near_points.tolist()}  # each piece still drawn
+    far_types, far_points = pieces.chords(every, (0.001, 0.001, 5.0, 5.0))
+    assert len(far_types) < len(near_types) / 5  # ~70 pixels tall: ~1,000 chords on them
+    assert (far_points == np.rint(far_points)).all()
