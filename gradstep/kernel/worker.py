@@ -369,12 +369,14 @@ def main(argv: list[str] | None = None) -> None:
     register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
     signal.signal(signal.SIGINT, _on_sigint)
     session = start_session(args.session, args.start_collection)
-    from gradstep.autograd.runner import keep_warning_filters  # loads torch: here, not at import
-
-    keep_warning_filters()  # torch's own, as a plain run has them once it imported torch
     if hasattr(session, "capture_output"):
         session.capture_output = False  # the client reads fds 1 and 2: Python's own buffering
     if args.session == DEFAULT_SESSION or "torch" in sys.modules:
+        # loads torch (here, not at import): a session that runs without it, such as the
+        # tests' fake one, starts without paying for torch's import
+        from gradstep.autograd.runner import keep_warning_filters
+
+        keep_warning_filters()  # torch's own, as a plain run has them once it imported torch
         guard_torch_load()
     if lift_memory_limit_for_cuda():
         args.memory_limit = 0

@@ -256,3 +256,10 @@ def test_kernel_modules_import_without_qt():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_session_without_torch_runs_in_a_kernel_without_torch(kernel):
+    # the fake session imports no torch, and the worker loads it only for a session that
+    # uses it (the default one): a kernel start is then not an import of torch
+    reply = kernel.run("import sys\nextra = 'torch' in sys.modules")
+    assert reply["ok"] is True and reply["extra"] is False
