@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch.compiler import is_compiling
+from torch.jit import _builtins as jit_builtins
 
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
@@ -66,15 +67,64 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     calls = CapturedCalls()
     capture = _Capture(filename, calls, observer)
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
+    builtins: list = []
     try:
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
-            setattr(owner, attr, capture.wrap(original, api))
+            wrapper = capture.wrap(original, api)
+            builtins += _same_builtin(wrapper, original)
+            setattr(owner, attr, wrapper)
         yield calls
     finally:
         for owner, attr, original in originals:
             setattr(owner, attr, original)
+        _forget_builtins(builtins)
         if capture.skipped:
             calls.add(_skipped_record(len(calls.records), capture.skipped))
+
+
+def _same_builtin(wrapper, original) -> list:
+    """Let TorchScript take ``wrapper`` for the builtin op ``original`` is (``torch.autograd.grad``
+    is ``aten::grad``); return what to undo with ``_forget_builtins``.
+
+    ``torch.jit.script`` looks a called function up in its builtin table by the function
+    object's id: without this it compiled the wrapper's Python source and failed ("annotated
+    assignments without assigned value aren't supported") where the plain run calls the op.
+    The table is built once, from ``_builtin_ops``: the wrapper goes into both (whether or
+    not the table was built yet). A scripted function's call then runs the op itself,
+    unrecorded, as in the plain run (``Tensor.backward`` is no builtin: nothing to do).
+    """
+    try:
+        table = jit_builtins._builtin_table
+        if table is not None:
+            op = table.get(id(original))
+        else:
+            op = next((op for fn, op in jit_builtins._builtin_ops if fn is original), None)
+        if op is None:
+            return []
+        entry = (wrapper, op)
+        jit_builtins._builtin_ops.append(entry)
+        if table is not None:
+            table[id(wrapper)] = op
+        return [entry]
+    except Exception:  # another torch: TorchScript compiles the wrapper, as it did before
+        return []
+
+
+def _forget_builtins(entries: list) -> None:
+    """Take the wrappers ``_same_builtin`` registered out of TorchScript's builtin table again
+    (a later object with a gone wrapper's id would be taken for the op)."""
+    for entry in entries:
+        wrapper, op = entry
+        try:
+            ops = jit_builtins._builtin_ops
+            for i in range(len(ops) - 1, -1, -1):
+                if ops[i] is entry:
+                    del ops[i]
+            table = jit_builtins._builtin_table
+            if table is not None and table.get(id(wrapper)) == op:
+                del table[id(wrapper)]
+        except Exception:
+            pass
 
 
 class CallGraph:

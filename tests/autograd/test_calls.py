@@ -332,3 +332,55 @@ def test_the_wrapped_functions_are_named_as_torch_names_them():
                          "y = torch.ones(1, requires_grad=True) * 2\n")
     assert result.error is None and result.namespace["wrapped"]  # the snippet saw the wrappers
     assert result.namespace["seen"] == plain
+
+
+JIT_SCRIPTED_GRAD = """
+import torch
+
+@torch.jit.script
+def input_grad(x: torch.Tensor) -> torch.Tensor:
+    g = torch.autograd.grad([(x * x).sum()], [x])
+    gx = g[0]
+    assert gx is not None
+    return gx
+
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+print(input_grad(x).tolist())
+loss = x.sum()
+loss
+"""
+
+
+def test_torch_jit_script_compiles_a_wrapped_autograd_call_to_torch_s_op():
+    # TorchScript finds torch.autograd.grad in its builtin table (aten::grad) by the function
+    # object: it compiled gradstep's wrapper from source instead and failed
+    result = run(JIT_SCRIPTED_GRAD)
+    assert result["ok"], result["error"]
+    assert result["output"] == "[2.0, 4.0]\n"
+    assert result["calls"] == []  # the scripted call runs torch's op, unrecorded
+
+
+@pytest.mark.parametrize("built", [True, False], ids=["table built", "table not built yet"])
+def test_the_wrappers_are_torchscript_builtins_only_while_captured(built):
+    from torch.jit import _builtins
+
+    table, ops = _builtins._builtin_table, list(_builtins._builtin_ops)
+    try:
+        if not built:  # TorchScript builds its table on first use, from _builtin_ops
+            _builtins._builtin_table = None
+        with capture_backward_calls("<snippet>"):
+            wrappers = [torch.autograd.grad, torch.autograd.backward]
+
+            def input_grad(x: torch.Tensor) -> torch.Tensor:
+                gx = torch.autograd.grad([(x * x).sum()], [x])[0]
+                assert gx is not None
+                return gx
+
+            scripted = torch.jit.script(input_grad)
+            assert [_builtins._find_builtin(w) for w in wrappers] == ["aten::grad", "aten::backward"]
+        assert scripted(torch.tensor([1.0, 3.0], requires_grad=True)).tolist() == [2.0, 6.0]
+        assert all(_builtins._find_builtin(w) is None for w in wrappers)
+        assert not any(fn is w for fn, _ in _builtins._builtin_ops for w in wrappers)
+    finally:
+        _builtins._builtin_table = table
+        _builtins._builtin_ops[:] = ops
