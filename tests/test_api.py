@@ -312,3 +312,26 @@ def test_show_opens_the_window_on_the_graph_and_waits_for_it(tmp_path, monkeypat
     shot.unlink()
     window = gradstep.show(mse, block=False)
     assert window.wait(120) == 0 and shot.exists()
+
+
+def test_strict_export_inside_record_runs_as_without_it():
+    # dynamo's strict export reads the global hook dicts itself and fails with a hook there
+    # ("Attempted to inline function marked as skipped", also a plain run's with a hook of
+    # the user's): record()'s hooks are out of its sight while it runs (what the module
+    # computes inside is not observed), and back after it
+    net = _net()
+    x = torch.randn(2, 3)
+    export = torch.export.export
+    with gradstep.record():
+        ep = torch.export.export(net, (x,), strict=True)
+        assert len(nn.modules.module._global_forward_hooks) == 1
+    assert torch.export.export is export and not nn.modules.module._global_forward_hooks
+    with gradstep.record():  # torch's strict capture is loaded now: a reference taken
+        again = export(net, (x,), strict=True)  # before the block meets no hook either
+        hidden = net[1](net[0](x))
+        out = net[2](hidden)
+    assert not nn.modules.module._global_forward_hooks
+    assert torch.equal(ep.module()(x), net(x)) and torch.equal(again.module()(x), net(x))
+    by_label = {n["label"]: n for n in gradstep.to_json(gradstep.trace(out))["nodes"]}
+    assert by_label["hidden"]["scope"] == "1"  # the hooks observe again after an export
+    assert data_close(by_label["hidden"]["value"]["data"], hidden)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import sys
 import types
 
@@ -413,6 +414,7 @@ class Observer:
         post = nn_module.register_module_forward_hook(self._leave_module, always_call=True)
         asks = nn_module._has_any_global_hook
         answer = nn_module._has_any_global_hook = _global_hooks_but(asks, {pre.id, post.id})
+        exports = _exports_without_hooks({pre.id, post.id})
         try:
             yield self
         finally:
@@ -420,6 +422,9 @@ class Observer:
             post.remove()
             if nn_module._has_any_global_hook is answer:
                 nn_module._has_any_global_hook = asks
+            for owner, name, original, wrapper in exports:
+                if getattr(owner, name, None) is wrapper:
+                    setattr(owner, name, original)
             self.scopes.close(_get_sequence_nr())
 
 
@@ -442,6 +447,67 @@ def _global_hooks_but(asks, ours: set):
     has_any_global_hook.__name__ = has_any_global_hook.__qualname__ = asks.__name__
     has_any_global_hook.__module__ = asks.__module__
     return has_any_global_hook
+
+
+_HOOK_DICTS = ("_global_forward_pre_hooks", "_global_forward_hooks",
+               "_global_forward_hooks_always_called")
+
+
+@contextlib.contextmanager
+def _hooks_set_aside(ours: set):
+    """Take the global module hooks ``ours`` out of torch's dicts while the block runs, then
+    put them back where they were (other hooks registered meanwhile stay, after them)."""
+    taken = []
+    for name in _HOOK_DICTS:
+        hooks = getattr(nn_module, name)
+        if any(key in hooks for key in ours):
+            order = {key: i for i, key in enumerate(hooks)}
+            taken.append((hooks, order, {key: hooks.pop(key) for key in ours if key in hooks}))
+    try:
+        yield
+    finally:
+        for hooks, order, mine in taken:
+            now = {**mine, **hooks}
+            hooks.clear()
+            hooks.update(sorted(now.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _exports_without_hooks(ours: set) -> list:
+    """Wrap torch's export entry points so that they run without the global hooks ``ours``;
+    return ``(owner, name, original, wrapper)`` of each wrapped one.
+
+    Strict ``torch.export.export`` (dynamo's graph capture) reads the global hook dicts
+    themselves (``len(_global_forward_hooks) == 0``, not ``_has_any_global_hook``), and with
+    a hook there it traces the module's ``__call__`` and fails ("Attempted to inline
+    function marked as skipped"), as it does in a plain run with a hook of the user's.
+    While an export runs gradstep's hooks are out: the module outputs inside it are not
+    observed. ``torch.export.export`` is wrapped, and torch's strict capture
+    (``torch.export._trace._export_to_torch_ir``) when it is loaded (importing it loads
+    dynamo: seconds): a reference to ``export`` taken before the hooks, in a process that
+    never exported, still meets them (the Python API only: a snippet imports after).
+    """
+    targets = [(torch.export, "export")]
+    strict = sys.modules.get("torch.export._trace")
+    if strict is not None:
+        targets.append((strict, "_export_to_torch_ir"))
+    wrapped = []
+    for owner, name in targets:
+        original = getattr(owner, name, None)
+        if original is None:  # another torch
+            continue
+        wrapper = _without_hooks(original, ours)
+        setattr(owner, name, wrapper)
+        wrapped.append((owner, name, original, wrapper))
+    return wrapped
+
+
+def _without_hooks(original, ours: set):
+    @functools.wraps(original)
+    def without_gradstep_hooks(*args, **kwargs):
+        with _hooks_set_aside(ours):
+            return original(*args, **kwargs)
+
+    return without_gradstep_hooks
 
 
 def _see_nothing(value, kind=SEEN, container=None):

@@ -295,3 +295,24 @@ def test_a_recorded_calls_graph_is_freed_when_the_plain_run_frees_it(tmp_path):
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     assert len(result["calls"]) == 6 and all(c["timeline"]["steps"] for c in result["calls"])
+
+
+def test_hooks_set_aside_come_back_in_their_place():
+    from gradstep.autograd.observe import _hooks_set_aside
+
+    def hook(*args):
+        return None
+
+    first = nn_module.register_module_forward_hook(hook)
+    ours = nn_module.register_module_forward_hook(hook, always_call=True)
+    last = nn_module.register_module_forward_hook(hook)
+    try:
+        with _hooks_set_aside({ours.id}):
+            assert list(nn_module._global_forward_hooks) == [first.id, last.id]
+            assert ours.id not in nn_module._global_forward_hooks_always_called
+            meanwhile = nn_module.register_module_forward_hook(hook)
+        assert list(nn_module._global_forward_hooks) == [first.id, ours.id, last.id, meanwhile.id]
+        assert ours.id in nn_module._global_forward_hooks_always_called
+    finally:
+        for handle in (first, ours, last, meanwhile):
+            handle.remove()
