@@ -486,14 +486,12 @@ def _exports_without_hooks(ours: set) -> list:
     dynamo: seconds): a reference to ``export`` taken before the hooks, in a process that
     never exported, still meets them (the Python API only: a snippet imports after).
     """
-    targets = [(torch.export, "export")]
-    strict = sys.modules.get("torch.export._trace")
-    if strict is not None:
-        targets.append((strict, "_export_to_torch_ir"))
+    targets = [(sys.modules.get("torch.export"), "export"),
+               (sys.modules.get("torch.export._trace"), "_export_to_torch_ir")]
     wrapped = []
     for owner, name in targets:
         original = getattr(owner, name, None)
-        if original is None:  # another torch
+        if original is None:  # not loaded, or another torch
             continue
         wrapper = _without_hooks(original, ours)
         setattr(owner, name, wrapper)
