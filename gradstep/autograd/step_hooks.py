@@ -124,8 +124,9 @@ class StepRecorder:
         tensors += [t for _, _, t in extra]
         if any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and runs_dispatch_code(t))
                for t in tensors):
-            raise ValueError("a tensor subclass with its own __torch_dispatch__ carries the "
-                             "gradients: gradstep does not run its code")
+            raise ValueError("a tensor subclass with its own __torch_dispatch__ (or a batch of "
+                             "gradients, is_grads_batched) carries the gradients: gradstep "
+                             "does not read them")
         values = plain_values(tensors)
         self.steps = _step_dicts(events, values)
         plain_extra: dict = {group: {} for group in self.extra}
@@ -225,7 +226,11 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
     return pre_hook, hook
 
 
-NOT_KEPT = object()  # in place of a gradient whose subclass runs its own dispatch code
+# In place of a gradient the hooks cannot keep as it is: a subclass's that runs its own
+# dispatch code, or one of the BatchedTensors torch's legacy vmap passes through the graph
+# for ``autograd.grad(..., is_grads_batched=True)`` (it has no ``detach``, no storage to
+# read: each is a whole batch of gradients). The pass then shows no steps.
+NOT_KEPT = object()
 
 
 def _aliases(grads, kept) -> tuple:
@@ -235,8 +240,12 @@ def _aliases(grads, kept) -> tuple:
     for g in grads:
         if g is not None:
             if type(g) is Tensor:
-                g = g.detach()
-                kept((g, g._version))
+                try:
+                    g = g.detach()
+                except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True)
+                    g = NOT_KEPT
+                else:
+                    kept((g, g._version))
             elif runs_dispatch_code(g):
                 g = NOT_KEPT
         out.append(g)
@@ -254,8 +263,16 @@ def _held(grads):
 
 def _copies(grads) -> tuple:
     """Return copies of the tensors of ``grads`` (``_held`` for a subclass's, None as it is)."""
-    return tuple(g if g is None else g.detach().clone() if type(g) is Tensor or not runs_dispatch_code(g)
+    return tuple(g if g is None else _copy(g) if type(g) is Tensor or not runs_dispatch_code(g)
                  else NOT_KEPT for g in grads)
+
+
+def _copy(g: Tensor):
+    """Return a detached copy of ``g``, or ``NOT_KEPT`` where torch cannot copy it."""
+    try:
+        return g.detach().clone()
+    except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True) has no detach
+        return NOT_KEPT
 
 
 def _grad_copy(variable):

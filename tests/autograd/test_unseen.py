@@ -316,3 +316,34 @@ def test_hooks_set_aside_come_back_in_their_place():
     finally:
         for handle in (first, ours, last, meanwhile):
             handle.remove()
+
+
+GRADS_BATCHED = """\
+import torch
+
+x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+y = x * x
+J, = torch.autograd.grad(y, x, torch.eye(3), is_grads_batched=True, retain_graph=True)
+print(J.tolist())
+with torch.profiler.profile():
+    J2, = torch.autograd.grad(y, x, torch.eye(3), is_grads_batched=True)
+print(J2.tolist())
+loss = (x * 2).sum()
+loss
+"""
+
+
+@pytest.mark.parametrize("recorded", ["plain", "under a profiler"])
+def test_a_batch_of_gradients_is_not_read_and_the_pass_runs_as_torch_runs_it(tmp_path, recorded):
+    """``is_grads_batched=True`` sends torch's legacy vmap BatchedTensors through the graph:
+    they have no ``detach`` (gradstep's hooks raised "Batching rule not implemented for
+    aten::detach" inside the snippet's call) and no storage to read. The pass keeps no
+    steps, the snippet's results are python's."""
+    source = GRADS_BATCHED
+    if recorded == "plain":  # the hooks' references (no profiler) only
+        source = source.replace("with torch.profiler.profile():\n    J2", "J2")
+    plain, result = _plain_and_gradstep(tmp_path, source)
+    assert "[[2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]]" in plain.stdout
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    assert [c["timeline"]["steps"] for c in result["calls"]] == [[], []]
