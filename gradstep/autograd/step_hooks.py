@@ -13,10 +13,20 @@ values turned into plain data in one batch when the recorder exits
 gradient from changing: torch only adds into a gradient buffer in place, or
 steals it for ``.grad``, when nobody else holds it. A leaf's ``.grad`` before
 AccumulateGrad runs is copied, since AccumulateGrad adds into it.
+
+torch's engine frees each gradient once the node that takes it ran; the hooks'
+references would keep all of them until the pass ends (30 gradients of 40 MB:
++1.1 GB of peak memory where the plain pass needs +40 MB). So once what they hold
+passes ``HELD_BYTES``, a hook summarises all of it then (the same ``plain_values``,
+the same numbers to the last bit) and lets the tensors go (``_summarise_held``).
 """
 
 from __future__ import annotations
 
+import threading
+from itertools import islice
+
+import torch
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
@@ -24,6 +34,15 @@ from gradstep.autograd.safe_reads import leaf_variable, name_of, runs_dispatch_c
 from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.gc_pause import gc_paused
+
+# The most bytes of gradients (and copies of leaves' ``.grad``) the hooks hold before they
+# summarise them. A gradient handed from one node to the next is counted twice (what the
+# one sends, what the other receives: two aliases of one buffer), a view by its own bytes
+# (not its buffer's), a sparse gradient by its dense size. 256 MB: far above what most
+# passes hold in all (a pass under it runs as before: one batch of summaries at its end),
+# and a summary of that much is ~0.1 s of torch's reductions, so the batches stay large;
+# the pass's peak memory is at most that much above the plain run's.
+HELD_BYTES = 256 << 20
 
 
 class StepRecorder:
@@ -44,6 +63,13 @@ class StepRecorder:
         self._grad_after: dict = {}  # leaf node id -> its .grad after AccumulateGrad ran
         self._leaves: set = set()  # the AccumulateGrad nodes' ids (their hooks read .grad)
         self._kept: list = []  # (alias, its version) of each gradient the hooks keep
+        self._held = [0]  # bytes of the gradients the hooks keep, since the last summaries
+        self._held_limit = HELD_BYTES
+        self._summarised = 0  # the first entry of _started not yet summarised
+        self._finished_summarised = 0  # the same for _finished (in insertion order)
+        self._summaries = False  # some of what the hooks kept is already summarised
+        self._summarising = threading.Lock()  # one summary at a time (a device thread's hooks)
+        self._dropped: str | None = None  # why this pass's steps are not kept (seen by a hook)
         self._handles: list = []
         self._gc = gc_paused()
         self.failure: str | None = None  # set when the steps could not be turned into data
@@ -55,16 +81,17 @@ class StepRecorder:
         started, finished, handles = self._started.append, self._finished, self._handles
         kept = self._kept.append
         grad_after, leaves = self._grad_after, self._leaves
+        held = (self._held, self._held_limit, self._summarise_held)
         # the snippet's own mode or profiler is on for the whole pass, or not at all
         hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
         try:
             for fn, node_id in self.id_of.items():
                 variable = leaf_variable(fn)
                 if variable is None:
-                    pre, post = hooks(started, finished, node_id, kept)
+                    pre, post = hooks(started, finished, node_id, kept, held)
                 else:
                     leaves.add(node_id)
-                    pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept)
+                    pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
                 node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
                 handles.append(node_type.register_prehook(fn, pre))
                 handles.append(node_type.register_hook(fn, post))
@@ -92,6 +119,66 @@ class StepRecorder:
             handle.remove()
         self._handles.clear()
 
+    def _summarise_held(self) -> None:
+        """Turn what the hooks hold into plain data now, and let go of the tensors.
+
+        Runs inside a hook, when the held bytes passed the limit; it never raises. Each
+        gradient's summary is what ``_to_plain_data`` would show for it (the same
+        ``plain_values``), read while its version is still the one its hook saw: it is
+        what torch had at that step, whatever a later in-place change does to it (its
+        version is then no longer checked). A gradient changed
+        before this, or one that is not kept (``NOT_KEPT``), drops the pass's steps here
+        as at the end. Out of sight of the snippet's modes and profiler (``unseen``), under
+        ``no_grad`` (no node, no sequence number), reading only the hooks' own aliases and
+        copies: no gradient torch passes on, and no ``.grad``, changes or is held.
+        """
+        if not self._summarising.acquire(blocking=False):
+            return  # another thread's hook is at it
+        try:
+            self._held[0] = 0
+            if self._dropped is None:
+                try:
+                    with unseen(), torch.no_grad():
+                        self._summarise_now()
+                except Exception as exc:  # never inside the snippet's backward
+                    self._dropped = f"the recorded values could not be read: {exc}"
+            if self._dropped is not None:  # nothing of this pass will be shown: hold nothing
+                self._started.clear()
+                self._finished.clear()
+                self._kept.clear()
+                self._summarised = self._finished_summarised = 0
+        finally:
+            self._summarising.release()
+
+    def _summarise_now(self) -> None:
+        started, finished, kept = self._started, self._finished, self._kept
+        checked = len(kept)  # (a device thread's hook may add to these meanwhile)
+        end = len(started)
+        sent = list(islice(finished.items(), self._finished_summarised, None))
+        tensors: list = []
+        for i in range(self._summarised, end):
+            tensors += started[i][1]
+            tensors.append(started[i][2])
+        for _, grads in sent:
+            tensors += grads
+        if any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and type(t) is not _Summary
+                                 and runs_dispatch_code(t)) for t in tensors):
+            self._dropped = "a gradient the hooks could not keep (NOT_KEPT)"
+            return
+        values = iter(plain_values(tensors))
+        if any(alias._version != version for alias, version in kept[:checked]):
+            self._dropped = "a gradient was changed in place during the pass"
+            return
+        for i in range(self._summarised, end):
+            node_id, grads, before = started[i]
+            started[i] = (node_id, _summaries(grads, values), _summary(before, next(values)))
+        for node_id, grads in sent:
+            finished[node_id] = _summaries(grads, values)
+        summarised = {id(t) for t in tensors}
+        kept[:checked] = [entry for entry in kept[:checked] if id(entry[0]) not in summarised]
+        self._summarised, self._finished_summarised = end, self._finished_summarised + len(sent)
+        self._summaries = True
+
     def _to_plain_data(self) -> None:
         """Build the step dicts from the hooks' raw events, every tensor as plain data.
 
@@ -100,6 +187,8 @@ class StepRecorder:
         beyond its slots) is shown as None. The tensors of all steps and of ``extra``
         are summarised in one batch (``plain_values``), then sliced back into the steps.
         """
+        if self._dropped is not None:
+            raise ValueError(self._dropped)
         tensors: list = []
         events = []  # per step: (node id, name, outputs count, sent (None: unfinished), leaf label)
         node_of = {node_id: fn for fn, node_id in self.id_of.items()}
@@ -122,17 +211,41 @@ class StepRecorder:
                              "custom Function's backward): what the steps kept is not what was sent")
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
-        if any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and runs_dispatch_code(t))
-               for t in tensors):
+        if any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and type(t) is not _Summary
+                                 and runs_dispatch_code(t)) for t in tensors):
             raise ValueError("a tensor subclass with its own __torch_dispatch__ (or a batch of "
                              "gradients, is_grads_batched) carries the gradients: gradstep "
                              "does not read them")
-        values = plain_values(tensors)
+        values = _with_summaries(tensors) if self._summaries else plain_values(tensors)
         self.steps = _step_dicts(events, values)
         plain_extra: dict = {group: {} for group in self.extra}
         for (group, name, _), value in zip(extra, values[len(tensors) - len(extra):]):
             plain_extra[group][name] = value
         self.extra = plain_extra
+
+
+class _Summary:
+    """A gradient's plain data, read early (``_summarise_held``), in place of the tensor."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _summary(t, value):
+    return None if t is None else _Summary(value)
+
+
+def _summaries(grads, values) -> tuple:
+    """Return ``grads`` with each tensor replaced by its ``_Summary``, the next of ``values``."""
+    return tuple(_summary(g, next(values)) for g in grads)
+
+
+def _with_summaries(tensors: list) -> list:
+    """Return ``plain_values(tensors)``, where some of ``tensors`` were already summarised."""
+    plain = iter(plain_values([t for t in tensors if type(t) is not _Summary]))
+    return [t.value if type(t) is _Summary else next(plain) for t in tensors]
 
 
 def _leading(sent: tuple, goes_to: list) -> list:
@@ -184,18 +297,37 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # code; that pass's steps are then not shown).
 
 
-def _hooks(started, finished: dict, node_id: str, kept):
+# ``held`` is ``([bytes held], limit, summarise)``: a hook that took the bytes past the
+# limit summarises what is held (``StepRecorder._summarise_held``). A leaf's ``.grad`` after
+# AccumulateGrad is not counted: the leaf holds it anyway.
+
+
+def _hooks(started, finished: dict, node_id: str, kept, held):
+    count, limit, summarise = held
+
     def pre_hook(grad_outputs):
-        started((node_id, _aliases(grad_outputs, kept), None))
+        started((node_id, _aliases(grad_outputs, kept, count), None))
+        if count[0] > limit:
+            summarise()
 
     def hook(grad_inputs, grad_outputs):
-        finished[node_id] = _aliases(grad_inputs, kept)
+        finished[node_id] = _aliases(grad_inputs, kept, count)
+        if count[0] > limit:
+            summarise()
     return pre_hook, hook
 
 
-def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept):
+def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
+    count, limit, summarise = held
+
     def pre_hook(grad_outputs):
-        started((node_id, _aliases(grad_outputs, kept), _grad_copy(variable)))
+        grads = _aliases(grad_outputs, kept, count)
+        before = _grad_copy(variable)
+        started((node_id, grads, before))
+        if before is not None:
+            count[0] += _size(before)
+        if count[0] > limit:
+            summarise()
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
         finished[node_id] = _held(grad_inputs)
@@ -203,26 +335,44 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
     return pre_hook, hook
 
 
-def _unseen_hooks(started, finished: dict, node_id: str, kept):
+def _unseen_hooks(started, finished: dict, node_id: str, kept, held):
+    count, limit, summarise = held
+
     def pre_hook(grad_outputs):
         with unseen():
-            started((node_id, _copies(grad_outputs), None))
+            copies = _copies(grad_outputs)
+            started((node_id, copies, None))
+            count[0] += _sizes(copies)
+            if count[0] > limit:
+                summarise()
 
     def hook(grad_inputs, grad_outputs):
         with unseen():
-            finished[node_id] = _copies(grad_inputs)
+            finished[node_id] = copies = _copies(grad_inputs)
+            count[0] += _sizes(copies)
+            if count[0] > limit:
+                summarise()
     return pre_hook, hook
 
 
-def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept):
+def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
+    count, limit, summarise = held
+
     def pre_hook(grad_outputs):
         with unseen():
-            started((node_id, _copies(grad_outputs), _grad_copy(variable)))
+            copies, before = _copies(grad_outputs), _grad_copy(variable)
+            started((node_id, copies, before))
+            count[0] += _sizes((*copies, before))
+            if count[0] > limit:
+                summarise()
 
     def hook(grad_inputs, grad_outputs):
         with unseen():
-            finished[node_id] = _copies(grad_inputs)
+            finished[node_id] = copies = _copies(grad_inputs)
             grad_after[node_id] = _copies((variable.grad,))[0]
+            count[0] += _sizes(copies)
+            if count[0] > limit:
+                summarise()
     return pre_hook, hook
 
 
@@ -233,10 +383,12 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
 NOT_KEPT = object()
 
 
-def _aliases(grads, kept) -> tuple:
+def _aliases(grads, kept, count) -> tuple:
     """Return a detached alias of each plain gradient of ``grads`` (noting it and its version
-    in ``kept``), ``NOT_KEPT`` for a subclass's own dispatch code, anything else as it is."""
+    in ``kept``, its bytes in ``count[0]``), ``NOT_KEPT`` for a subclass's own dispatch code,
+    anything else as it is."""
     out = []
+    size = 0
     for g in grads:
         if g is not None:
             if type(g) is Tensor:
@@ -246,10 +398,29 @@ def _aliases(grads, kept) -> tuple:
                     g = NOT_KEPT
                 else:
                     kept((g, g._version))
+                    try:
+                        size += g.nbytes
+                    except RuntimeError:  # sparse: counted by its dense size
+                        size += g.numel() * g.element_size()
             elif runs_dispatch_code(g):
                 g = NOT_KEPT
         out.append(g)
+    count[0] += size
     return tuple(out)
+
+
+def _size(t) -> int:
+    """Return the bytes ``t`` is counted for (0 for ``NOT_KEPT``, a sparse one's dense size)."""
+    if type(t) is not Tensor:
+        return 0
+    try:
+        return t.nbytes
+    except RuntimeError:
+        return t.numel() * t.element_size()
+
+
+def _sizes(tensors) -> int:
+    return sum(_size(t) for t in tensors if t is not None)
 
 
 def _held(grads):

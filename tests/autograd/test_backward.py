@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gradstep.autograd import step_hooks
 from gradstep.autograd.backward import record_backward
 from gradstep.autograd.step_hooks import StepRecorder
 from gradstep.autograd.trace import trace_graph
@@ -364,3 +365,67 @@ def test_a_leaf_labelled_none_shows_no_grad_change_and_shifts_no_value():
     leaves = [s for s in got["steps"] if s["name"] == "AccumulateGrad"]
     assert sorted("leaf" in s for s in leaves) == [False, True]
     assert all(s["grad_outputs"] in ([[2.0, 2.0, 2.0]], [[3.0, 3.0, 3.0]]) for s in leaves)
+
+
+def _summarised_model_pass(monkeypatch, held_bytes):
+    """Two recorded passes (the second adds into the leaves' ``.grad``) over a model whose
+    gradients are small, large, views, transposes and sparse, with the hooks' limit at
+    ``held_bytes``; returns both records."""
+    monkeypatch.setattr(step_hooks, "HELD_BYTES", held_bytes)
+    torch.manual_seed(0)
+    embedding = nn.Embedding(50, 40, sparse=True)
+    lin = nn.Linear(40, 300)
+    tokens = torch.randint(0, 50, (8, 6))
+    hidden = lin(embedding(tokens)).tanh()
+    loss = (hidden.transpose(1, 2).reshape(8, -1)[:, ::2].pow(2).mean(1) * torch.arange(8.0)).sum()
+    trace = trace_graph(loss)
+    labels = labels_for(trace, {"emb": embedding.weight, "w": lin.weight, "b": lin.bias})
+    first = record_backward(loss, trace.id_of, labels=labels, retain_graph=True)
+    second = record_backward(loss, trace.id_of, labels=labels)
+    return first, second
+
+
+def test_gradients_summarised_during_the_pass_show_what_the_pass_end_shows(monkeypatch):
+    """Over the hooks' limit the held gradients are summarised at once (here at every
+    hook): the same numbers to the last bit as one batch at the end of the pass."""
+    at_the_end = _summarised_model_pass(monkeypatch, step_hooks.HELD_BYTES)
+    summarised = []
+    summarise = StepRecorder._summarise_held
+    monkeypatch.setattr(StepRecorder, "_summarise_held",
+                        lambda self: (summarised.append(1), summarise(self)))
+    at_every_hook = _summarised_model_pass(monkeypatch, 1)
+    assert len(summarised) > 20
+    for early, late in zip(at_every_hook, at_the_end):
+        assert early["error"] is None and early["steps"]
+        assert early == late
+
+
+def test_a_recorded_pass_lets_its_gradients_go_past_the_limit(monkeypatch):
+    """torch frees each gradient once the node that takes it ran; the hooks' references
+    held all of them to the end of the pass (30 gradients of 40 MB: +1.1 GB of peak memory
+    where python needs +40 MB). Past the limit they are summarised and let go."""
+    from torch.multiprocessing.reductions import StorageWeakRef
+
+    def chain():
+        x = torch.zeros(100_000, requires_grad=True)  # 400 kB gradients
+        refs, alive = [], []
+
+        def note(grad):  # how many of the gradients seen so far are still in memory
+            refs.append(StorageWeakRef(grad.untyped_storage()))
+            alive.append(sum(not ref.expired() for ref in refs))
+
+        y = x
+        for _ in range(30):
+            y = y * 1.001
+            y.register_hook(note)
+        return y.sum(), x, alive
+
+    loss, _, plain_alive = chain()
+    loss.backward()
+    monkeypatch.setattr(step_hooks, "HELD_BYTES", 2_000_000, raising=False)  # ~2.5 steps' gradients
+    loss, x, alive = chain()
+    got = record(loss, {"x": x})
+    assert len(got["steps"]) == 32 and got["error"] is None
+    assert got["steps"][-1]["grad_after"]["mean"] == pytest.approx(1.001 ** 30, rel=1e-5)
+    assert max(plain_alive) <= 2
+    assert len(alive) == 30 and max(alive) <= 6  # all 30 before the limit was kept

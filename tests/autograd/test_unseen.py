@@ -347,3 +347,60 @@ def test_a_batch_of_gradients_is_not_read_and_the_pass_runs_as_torch_runs_it(tmp
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     assert [c["timeline"]["steps"] for c in result["calls"]] == [[], []]
+
+
+def test_gradients_summarised_at_once_are_shown_as_torch_had_them(tmp_path, monkeypatch):
+    """Past the hooks' limit (here at every hook) a gradient is summarised while its
+    version is the one its hook saw, and let go: a later in-place change (the later
+    passes add into w.grad, a view of the g they were sent) no longer makes those
+    passes' steps wrong, so they show them, with the values of each step. Torch still
+    takes an unheld gradient as ``.grad`` (``g.mul_(5)`` changes ``w.grad``)."""
+    from gradstep.autograd import step_hooks
+
+    monkeypatch.setattr(step_hooks, "HELD_BYTES", 0, raising=False)
+    source = SHARED_GRADIENT.replace("print(w.grad.tolist(), g.sum().item())",
+                                     "print(w.grad.tolist(), g.sum().item())\n"
+                                     "g.mul_(5)\nprint(w.grad.tolist())")
+    plain, result = _plain_and_gradstep(tmp_path, source)
+    assert plain.stdout == "[4.0, 4.0, 4.0, 4.0] 16.0\n[20.0, 20.0, 20.0, 20.0]\n"
+    assert result["output"] == plain.stdout
+    steps = [c["timeline"]["steps"] for c in result["calls"]]
+    assert [[s["name"] for s in passed] for passed in steps] == [["ViewBackward0", "AccumulateGrad"]] * 3
+    for number, (view, accumulate) in enumerate(steps):
+        sent = [1.0, 1.0, 2.0][number]  # g as the pass found it (the first left it as it was)
+        assert view["grad_outputs"] == [[[sent, sent], [sent, sent]]]
+        assert view["grad_inputs"] == [[sent] * 4] and accumulate["grad_outputs"] == [[sent] * 4]
+        assert accumulate["grad_before"] == (None if number == 0 else [sent] * 4)
+        assert accumulate["grad_after"] == [[1.0, 2.0, 4.0][number]] * 4
+
+
+WATCHED_PASSES = """\
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+torch.manual_seed(0)
+m = torch.nn.Linear(8, 8)
+x = torch.randn(4, 8, requires_grad=True)
+loss = m(x).tanh().sum()
+with FlopCounterMode(display=False) as flops:
+    loss.backward(retain_graph=True)
+print(flops.get_total_flops())
+with torch.profiler.profile() as prof:
+    loss.backward()
+print(sorted(e.name for e in prof.events()))
+print(x.grad.sum().item(), m.weight.grad.sum().item())
+loss = m(x).sum()
+loss
+"""
+
+
+def test_gradients_summarised_at_once_are_out_of_sight_of_the_snippets_modes(tmp_path, monkeypatch):
+    """Summaries made inside the hooks (past the limit: here at every hook) run unseen:
+    the snippet's FlopCounterMode and profiler count what python's do."""
+    from gradstep.autograd import step_hooks
+
+    monkeypatch.setattr(step_hooks, "HELD_BYTES", 0, raising=False)
+    plain, result = _plain_and_gradstep(tmp_path, WATCHED_PASSES)
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    assert all(len(c["timeline"]["steps"]) > 3 for c in result["calls"])
