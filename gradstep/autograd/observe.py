@@ -205,17 +205,15 @@ class Observer:
         return value
 
     def receiver(self, value, site: int):
-        """``__gradstep_receiver__``: note the type of a method call's receiver (see
+        """``__gradstep_receiver__``: note whether a method call's receiver is torch's (see
         ``METHOD_VIEW``); return it unchanged."""
-        self._receivers[site] = type(value)
+        self._receivers[site] = _is_torchs(value)
         return value
 
     def _method_kind(self, kind: int, site) -> int:
         """Return VIEW or OP (``kind``'s) when the receiver noted at ``site`` was a tensor, a
         module or the Tensor class, else SEEN."""
-        of = self._receivers.pop(site, None)
-        torch_made = of in _TENSOR_TYPES or of is types.ModuleType or of is _TENSOR_CLASS_TYPE
-        kind = _METHOD_KINDS[kind] if torch_made else SEEN
+        kind = _METHOD_KINDS[kind] if self._receivers.pop(site, False) else SEEN
         self._method_call = kind
         return kind
 
@@ -517,7 +515,23 @@ _LEFT_BEHIND = {SEE: _see_nothing, BIND: lambda names, kind=SEEN: None, LAST: la
 
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
-_TENSOR_CLASS_TYPE = type(torch.Tensor)  # torch.Tensor.select(x, 0)
+
+
+def _is_torchs(value) -> bool:
+    """Return True when ``value``, a method call's receiver, is torch's: a tensor, the
+    Tensor class (``torch.Tensor.select(x, 0)``), one of torch's modules (``torch``,
+    ``F``) or op namespaces (``torch.ops.aten``, ``torch.ops.aten.add``); not a user
+    object or module whose function has a torch op's name."""
+    try:
+        if isinstance(value, torch.Tensor):
+            return True
+        if isinstance(value, types.ModuleType):
+            return (getattr(value, "__name__", "") or "").split(".")[0] == "torch"
+        if isinstance(value, type):
+            return issubclass(value, torch.Tensor)
+        return type(value).__module__ == "torch._ops"
+    except Exception:  # a receiver's odd __class__ or __name__: not taken for torch's
+        return False
 _MAX_ITEMS = 256  # a longer list is data, not the outputs of an op
 
 

@@ -113,6 +113,8 @@ class _Seer(ast.NodeTransformer):
         self.generic_visit(node)
         kind = _call_kind(node, self.own_names)
         if kind in (METHOD_VIEW, METHOD_OP):
+            if not isinstance(node.func, ast.Attribute):  # obj.T(...): its attribute was seen
+                return _wrap(node, SEEN)
             return _wrap(node, kind, _note_receiver(node.func))
         return _wrap(node, kind)
 

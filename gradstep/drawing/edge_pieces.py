@@ -32,6 +32,12 @@ class EdgePieces:
 
     def __init__(self, routes: dict):
         self.keys = [k for k, r in routes.items() if r and len(r) >= 2]
+        if not self.keys:  # a graph without edges (one node, or everything folded into one)
+            self.edge = np.zeros(0, np.int64)
+            self.curve, self.last = np.zeros(0, bool), np.zeros(0, bool)
+            self.start = self.control = self.end = self.edge_tail = self.edge_tip = np.zeros((0, 2))
+            self.lo = self.hi = np.zeros((0, 2))
+            return
         counts = np.fromiter((len(routes[k]) for k in self.keys), dtype=np.int64,
                              count=len(self.keys))
         points = np.array([p for k in self.keys for p in routes[k]], dtype=float).reshape(-1, 2)

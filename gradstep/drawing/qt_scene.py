@@ -237,8 +237,9 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         plain = pieces.elements(shown, near, lod)
         # Qt's antialiased stroke of a wide pen costs ~0.2 ms a long piece (a view of a wide
         # random DAG crosses ~1,600 of them: ~2.5 s); past AA_PARTS a view is a thicket
-        # where the antialiasing is not seen, and is drawn without it (~10 ms)
-        smooth = lod >= qt_paint.DETAIL_LOD and (rect.isEmpty() or _parts(plain[0]) <= AA_PARTS)
+        # where the antialiasing is not seen, and is drawn without it (~10 ms); a picture
+        # (an export: no widget) is always drawn with it
+        smooth = lod >= qt_paint.DETAIL_LOD and (widget is None or _parts(plain[0]) <= AA_PARTS)
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, smooth)
         for part, lines, colour, width in ((shown, plain, style.EDGE, 1.2),
                                            (done, None, style.EDGE_DONE, 2.0)):

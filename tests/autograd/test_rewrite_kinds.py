@@ -2,6 +2,7 @@
 tensor (the snippet's own function or object of a torch op's name)."""
 
 import ast
+import types
 
 import torch
 
@@ -36,10 +37,18 @@ def test_a_method_of_a_torch_name_is_decided_by_its_receivers_type():
     assert kinds("y = x.mul(2)") == [observe.METHOD_OP]
     assert kinds("y = x.T") == [observe.METHOD_VIEW]
     assert kinds("y = obj.forward(x)") == [observe.SEEN]
+    # a method named like an attribute that is itself a view's name: the attribute is
+    # seen (its receiver noted), the call's value maybe an old tensor
+    assert kinds("h = model.H(q)") == [observe.SEEN, observe.METHOD_VIEW]
+    helpers = types.ModuleType("helpers")  # a user's module with a select() of its own
     recorder = observe.Observer()
     for receiver, kind, taken in [(torch.ones(2), observe.METHOD_VIEW, observe.VIEW),
                                   (torch, observe.METHOD_OP, observe.OP),
+                                  (torch.nn.functional, observe.METHOD_OP, observe.OP),
+                                  (torch.ops.aten, observe.METHOD_VIEW, observe.VIEW),
+                                  (torch.ops.aten.add, observe.METHOD_OP, observe.OP),
                                   (torch.Tensor, observe.METHOD_VIEW, observe.VIEW),
+                                  (helpers, observe.METHOD_VIEW, observe.SEEN),
                                   (object(), observe.METHOD_VIEW, observe.SEEN),
                                   (object(), observe.METHOD_OP, observe.SEEN)]:
         assert recorder.receiver(receiver, 7) is receiver

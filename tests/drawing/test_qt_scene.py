@@ -430,3 +430,28 @@ def test_far_out_edges_are_chords_on_whole_pixels_each_once():
     far_types, far_points = pieces.chords(every, (0.001, 0.001, 5.0, 5.0))
     assert len(far_types) < len(near_types) / 5  # ~70 pixels tall: ~1,000 chords on them
     assert (far_points == np.rint(far_points)).all()
+
+
+def test_a_graph_without_edges_is_drawn(qtbot):
+    import networkx as nx
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("n0", name="SumBackward0", kind="op", label="sum", shape=[], saved=[])
+    made = GraphScene(graph, layout(graph))
+    assert len(made.edges_item.pieces) == 0
+    image = render(made, 1.0)
+    assert len({image.pixel(x, y) for x in range(image.width())
+                for y in range(image.height())}) > 2  # the box is there
+    made.deleteLater()
+
+
+def test_a_picture_is_always_antialiased_however_many_edges(qtbot, monkeypatch):
+    graph = samples.layered_dag(400, width=20)
+    made = GraphScene(graph, layout(graph))
+    hints = []
+    real = qt_paint.paint_edges
+    monkeypatch.setattr(qt_paint, "paint_edges", lambda painter, *a: hints.append(
+        painter.testRenderHint(QtGui.QPainter.RenderHint.Antialiasing)) or real(painter, *a))
+    render(made, 1.0)  # an export renders the scene with no widget
+    assert hints and all(hints)
+    made.deleteLater()
