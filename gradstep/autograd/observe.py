@@ -77,11 +77,12 @@ ITEM = 3  # ``name[index]``: new (a view or not) when ``name`` holds a tensor, e
 # ``snippet_rewrite.changed_in_place``.)
 CHANGED = 4
 # ``recv.select(...)``, ``recv.T``, ``recv.mul(...)``: a method call or attribute named like a
-# view op (``METHOD_VIEW``) or another torch op (``METHOD_OP``), whose receiver's type
-# ``__gradstep_receiver__(recv, site)`` noted: VIEW or OP when it is a tensor, a module
-# (``torch.select``, ``F.relu``) or the Tensor class, else SEEN: a user object's method of
-# that name may return an old tensor (an old view, whose node reading would rebuild; one
-# changed in place). Only the type is kept, never the receiver.
+# view op (``METHOD_VIEW``) or another torch op (``METHOD_OP``), whose receiver
+# ``__gradstep_receiver__(recv, site)`` noted: VIEW or OP when it is torch's (a tensor, one
+# of torch's modules or op namespaces, the Tensor class: ``_is_torchs``), else SEEN: a user
+# object's or module's function of that name may return an old tensor (an old view, whose
+# node reading would rebuild; one changed in place). Only that answer is kept, never the
+# receiver.
 METHOD_VIEW = 5
 METHOD_OP = 6
 _METHOD_KINDS = {METHOD_VIEW: VIEW, METHOD_OP: OP}
@@ -168,7 +169,7 @@ class Observer:
         self.lines = LineIndex()
         self.last_value: list = []
         self._mark = _get_sequence_nr()  # the counter when the last value was seen
-        self._receivers: dict = {}  # rewrite site -> the type of its receiver (METHOD_VIEW)
+        self._receivers: dict = {}  # rewrite site -> whether its receiver is torch's (METHOD_*)
         self._method_call = SEEN  # what the last METHOD_* value was taken as (for its bind)
 
     # ------------------------------------------------------------- the snippet's own code
@@ -211,8 +212,8 @@ class Observer:
         return value
 
     def _method_kind(self, kind: int, site) -> int:
-        """Return VIEW or OP (``kind``'s) when the receiver noted at ``site`` was a tensor, a
-        module or the Tensor class, else SEEN."""
+        """Return VIEW or OP (``kind``'s) when the receiver noted at ``site`` was torch's,
+        else SEEN."""
         kind = _METHOD_KINDS[kind] if self._receivers.pop(site, False) else SEEN
         self._method_call = kind
         return kind

@@ -161,8 +161,7 @@ class StepRecorder:
             tensors.append(started[i][2])
         for _, grads in sent:
             tensors += grads
-        if any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and type(t) is not _Summary
-                                 and runs_dispatch_code(t)) for t in tensors):
+        if _unreadable(tensors):
             self._dropped = "a gradient the hooks could not keep (NOT_KEPT)"
             return
         values = iter(plain_values(tensors))
@@ -211,8 +210,7 @@ class StepRecorder:
                              "custom Function's backward): what the steps kept is not what was sent")
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
-        if any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and type(t) is not _Summary
-                                 and runs_dispatch_code(t)) for t in tensors):
+        if _unreadable(tensors):
             raise ValueError("a tensor subclass with its own __torch_dispatch__ (or a batch of "
                              "gradients, is_grads_batched) carries the gradients: gradstep "
                              "does not read them")
@@ -222,6 +220,13 @@ class StepRecorder:
         for (group, name, _), value in zip(extra, values[len(tensors) - len(extra):]):
             plain_extra[group][name] = value
         self.extra = plain_extra
+
+
+def _unreadable(tensors) -> bool:
+    """Return True when one of ``tensors`` could not be kept or read (``NOT_KEPT``, or a
+    subclass whose own dispatch code gradstep does not run)."""
+    return any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and type(t) is not _Summary
+                                 and runs_dispatch_code(t)) for t in tensors)
 
 
 class _Summary:
@@ -398,10 +403,7 @@ def _aliases(grads, kept, count) -> tuple:
                     g = NOT_KEPT
                 else:
                     kept((g, g._version))
-                    try:
-                        size += g.nbytes
-                    except RuntimeError:  # sparse: counted by its dense size
-                        size += g.numel() * g.element_size()
+                    size += _nbytes(g)
             elif runs_dispatch_code(g):
                 g = NOT_KEPT
         out.append(g)
@@ -410,9 +412,12 @@ def _aliases(grads, kept, count) -> tuple:
 
 
 def _size(t) -> int:
-    """Return the bytes ``t`` is counted for (0 for ``NOT_KEPT``, a sparse one's dense size)."""
-    if type(t) is not Tensor:
-        return 0
+    """Return the bytes ``t`` is counted for (0 for ``NOT_KEPT`` or a subclass's tensor)."""
+    return _nbytes(t) if type(t) is Tensor else 0
+
+
+def _nbytes(t: Tensor) -> int:
+    """Return a tensor's bytes (a sparse one's: its dense size)."""
     try:
         return t.nbytes
     except RuntimeError:

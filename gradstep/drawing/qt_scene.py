@@ -58,7 +58,7 @@ class NodesItem(QtWidgets.QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, lod >= qt_paint.DETAIL_LOD)
         shown = scene.indices_in(visible_rect(painter, option))
-        if lod < qt_paint.DETAIL_LOD:  # far out: plain boxes, one call per colour
+        if lod < qt_paint.DETAIL_LOD:  # far out: plain boxes on whole device pixels
             self._paint_plain(painter, shown)
             return
         for i in shown:
@@ -91,16 +91,14 @@ class NodesItem(QtWidgets.QGraphicsItem):
         graph far out leaves ~80,000 of them on distinct pixels)."""
         scene = self._scene
         rects = device_rects(painter.worldTransform(), scene._lo[shown], scene._hi[shown])
-        last = last_of_each(rects)
-        kept, rects = shown[last], rects[last]
-        colours = scene.fill_colours(kept)
         painter.save()
         painter.resetTransform()  # the rectangles are in device pixels
-        tiny = (rects[:, 2] <= DOT_PX) & (rects[:, 3] <= DOT_PX)
-        if tiny.all() and len(rects) > 64:
-            _paint_dots(painter, rects, colours)
+        if len(rects) > 64 and (rects[:, 2:] <= DOT_PX).all():  # the image keeps each
+            _paint_dots(painter, rects, scene.fill_colours(shown))  # pixel's last box itself
             painter.restore()
             return
+        last = last_of_each(rects)
+        rects, colours = rects[last], scene.fill_colours(shown[last])
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         run, run_colour = [], None  # boxes of one fill in a row: in paint order, as they overlap
         for colour, (x, y, w, h) in zip(colours.tolist(), rects.tolist()):
@@ -216,7 +214,19 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         return self._scene.bounds_rect
 
     def _paint_far(self, painter, shown: np.ndarray, done: np.ndarray) -> None:
-        _far_edges(self, painter, shown, done)
+        """Stroke pieces ``shown`` far out, then ``done`` over them: chords on whole device
+        pixels, each once (``EdgePieces.chords``), one pixel wide, without antialiasing."""
+        t = painter.worldTransform()
+        transform = (t.m11(), t.m22(), t.dx(), t.dy())
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        for part, colour in ((shown, style.EDGE), (done, style.EDGE_DONE)):
+            if len(part):
+                painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
+                painter.drawPath(qt_paint.path_from_elements(*self.pieces.chords(part, transform)))
+        painter.restore()
 
     def pieces_in(self, rect: QtCore.QRectF) -> np.ndarray:
         """Return the pieces that meet ``rect`` (all of them for an empty rect)."""
@@ -250,22 +260,6 @@ class EdgesItem(QtWidgets.QGraphicsItem):
 
 
 AA_PARTS = 400  # more edge pieces than this in one paint of a view: no antialiasing
-
-
-def _far_edges(item: EdgesItem, painter, shown: np.ndarray, done: np.ndarray) -> None:
-    """Stroke pieces ``shown`` far out, then ``done`` over them: chords on whole device
-    pixels, each once (``EdgePieces.chords``), one pixel wide, without antialiasing."""
-    t = painter.worldTransform()
-    transform = (t.m11(), t.m22(), t.dx(), t.dy())
-    painter.save()
-    painter.resetTransform()
-    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
-    painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-    for part, colour in ((shown, style.EDGE), (done, style.EDGE_DONE)):
-        if len(part):
-            painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
-            painter.drawPath(qt_paint.path_from_elements(*item.pieces.chords(part, transform)))
-    painter.restore()
 
 
 def _parts(types: np.ndarray) -> int:
@@ -310,10 +304,9 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.done_mask = np.zeros(len(self.node_ids), bool)  # done_nodes, by node index
         self.done_mask[[self._index[n] for n in self.done_nodes if n in self._index]] = True
         self.attrs = [graph.nodes[n] for n in self.node_ids]
-        # each box's fill when painted far out, made when first needed (a jump to the
-        # start changes every node's state; only the boxes painted far out need a fill)
-        self.fills: list = [None] * len(self.node_ids)
-        self._rgb = np.zeros(len(self.node_ids), np.uint32)  # fills as 0xRRGGBB (0: not made)
+        # each box's fill when painted far out, as 0xRRGGBB, made when first needed (a jump
+        # to the start changes every node's state; only the boxes painted far out need one)
+        self._rgb = np.zeros(len(self.node_ids), np.uint32)
         self._rgb_made = np.zeros(len(self.node_ids), bool)
         centres = np.asarray([layout.positions[n] for n in self.node_ids], float).reshape(-1, 2)
         half = np.asarray([layout.sizes[n] for n in self.node_ids], float).reshape(-1, 2) / 2
@@ -340,7 +333,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 item._scene = None
         self.edges_item = self.nodes_item = None
         self.graph = self.layout = None
-        self.attrs, self.node_ids, self.fills = [], [], []
+        self.attrs, self.node_ids = [], []
         self._index, self.states, self.saved, self.pills, self.edge_labels = {}, {}, {}, {}, {}
         self.deleteLater()
 
@@ -349,10 +342,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
         first needed: a jump to the start changes every node's state)."""
         missing = indices[~self._rgb_made[indices]]
         for i in missing.tolist():
-            fill = self.fills[i]
-            if fill is None:
-                fill = self.fills[i] = self._fill(i)
-            self._rgb[i] = QtGui.QColor(fill).rgb() & 0xFFFFFF
+            self._rgb[i] = QtGui.QColor(self._fill(i)).rgb() & 0xFFFFFF
         self._rgb_made[missing] = True
         return self._rgb[indices]
 
@@ -459,7 +449,6 @@ class GraphScene(QtWidgets.QGraphicsScene):
                     self.done_nodes.discard(node)
                 self.done_mask[self._index[node]] = now in DONE_EDGE_STATES
             self.states[node] = now
-            self.fills[self._index[node]] = None
             self._rgb_made[self._index[node]] = False
         self.update_seen(self.nodes_item, self._boxes(changed))
         if edges_changed:
