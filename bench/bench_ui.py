@@ -145,10 +145,13 @@ def step_ms(app, window, steps: int, *, full_repaint: bool = False) -> list[floa
     view = window.graph_view.viewport()
     for _ in range(steps):
         start = time.perf_counter()
-        window.model.step_forward()
-        if full_repaint:
+        if full_repaint:  # a step that scrolls paints the view at once (QtGraphView.flush_updates)
+            view.setUpdatesEnabled(False)
+            window.model.step_forward()
+            view.setUpdatesEnabled(True)
             view.repaint()
         else:
+            window.model.step_forward()
             app.processEvents()  # delivers the update requests: the real frame
         times.append((time.perf_counter() - start) * 1000)
     return times
@@ -180,11 +183,14 @@ def logic_ms(app, window, steps: int) -> list[float]:
     """Return the ms of single steps without painting (the window's own share of a step)."""
     window.model.set_step(window.model.step_count // 2)
     app.processEvents()
+    view = window.graph_view.viewport()
     times = []
+    view.setUpdatesEnabled(False)  # a step that scrolls would paint the view at once
     for _ in range(steps):
         start = time.perf_counter()
         window.model.step_forward()
         times.append((time.perf_counter() - start) * 1000)
+    view.setUpdatesEnabled(True)
     app.processEvents()
     return times
 
@@ -222,7 +228,7 @@ def jump_ms(app, window) -> tuple[float, float]:
 
 
 def pan_zoom_ms(app, window, frames: int) -> dict[str, list[float]]:
-    """Return the ms of each frame of a pan and of zooming, each including its repaint:
+    """Return the ms of each frame of a pan and of zooming, each including its paint:
 
     * ``pan``: the view scrolled by 120 px a frame (a drag or a scroll wheel), from where a
       big graph opens (``show_start``: its root at 100%);
@@ -230,18 +236,26 @@ def pan_zoom_ms(app, window, frames: int) -> dict[str, list[float]]:
       least scale the wheel allows (1%: most of a big graph in view, boxes without text),
       then back up;
     * ``pan far out``: the pan again, at that least scale;
-    * ``fit``: View > Fit to window (the whole graph in view) and a pan there, each frame."""
+    * ``fit to window``: View > Fit to window (the whole graph in view), one frame;
+    * ``pan fitted``: the pan again, there.
+
+    A pan's frame is what Qt paints: it moves the pixels already drawn and paints the strip
+    a scroll uncovers (until 2026-12-03 this bench repainted the whole view each pan frame;
+    docs/speed.md item 34). A zoom changes the scale, so its frame paints the whole view."""
     view = window.graph_view
     view.show_start()
     app.processEvents()
-    bar = view.verticalScrollBar()
 
     def pan() -> list[float]:
+        # the vertical bar, or the horizontal one where the graph is all in view up and down
+        bar = view.verticalScrollBar()
+        if bar.maximum() <= bar.minimum():
+            bar = view.horizontalScrollBar()
         times = []
         for i in range(frames):
             start = time.perf_counter()
             bar.setValue(bar.value() + (120 if i % 2 == 0 else -60))
-            view.viewport().repaint()
+            app.processEvents()  # Qt moves what it drew and paints the strip uncovered
             times.append((time.perf_counter() - start) * 1000)
         return times
 
@@ -253,7 +267,7 @@ def pan_zoom_ms(app, window, frames: int) -> dict[str, list[float]]:
                 break
             start = time.perf_counter()
             view.zoom(factor)
-            view.viewport().repaint()
+            app.processEvents()  # a new scale: the whole view is painted
             times.append((time.perf_counter() - start) * 1000)
         return times
 
@@ -262,8 +276,9 @@ def pan_zoom_ms(app, window, frames: int) -> dict[str, list[float]]:
     out["zoom in"] = zoom(1.2)
     start = time.perf_counter()
     view.fit_to_window()
-    view.viewport().repaint()
-    out["fit"] = [(time.perf_counter() - start) * 1000] + pan()
+    app.processEvents()
+    out["fit to window"] = [(time.perf_counter() - start) * 1000]
+    out["pan fitted"] = pan()
     return out
 
 

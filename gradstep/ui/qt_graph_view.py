@@ -197,6 +197,14 @@ class QtGraphView(QtWidgets.QGraphicsView):
         w, h = self.layout_result.sizes.get(node_id, (40, 20))
         self.ensureVisible(QtCore.QRectF(x - w / 2, y - h / 2, w, h), 40, 40)
 
+    def flush_updates(self) -> None:
+        """Hand the scene's repaint requests to the view now, not at the next turn of the
+        event loop: after ``follow`` scrolled, Qt paints the scrolled view and those requests
+        in one paint, not two (the whole view, then the changed boxes again)."""
+        if self.graph_scene is not None:
+            QtCore.QMetaObject.invokeMethod(self.graph_scene, "_q_processDirtyItems",
+                                            QtCore.Qt.ConnectionType.DirectConnection)
+
     def set_edge_labels(self, labels: dict) -> None:
         """Write ``labels`` {(u, v, key): text} on edges (gradient values); "" removes one."""
         for edge, text in labels.items():

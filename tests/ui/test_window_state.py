@@ -265,3 +265,45 @@ def test_open_and_quit_ask_about_unsaved_edits(qtbot, window, tmp_path, monkeypa
     assert window.isVisible() and len(asked) == 2  # Cancel keeps the window open
     window.save()
     assert path.read_text().endswith("y = 1\n") or path.read_text().endswith("y = 1")
+
+
+WIDE = ("import torch\n"
+        "x = torch.ones(3, requires_grad=True)\n"
+        "parts = [(x * (i + 1)).sin().exp() for i in range(24)]\n"
+        "loss = torch.stack(parts).sum()\n")
+
+
+def test_a_step_that_scrolls_the_view_paints_it_once(qtbot, window):
+    """The view follows the node about to run; the scroll comes before the step's new
+    states, so Qt paints the view once, not the whole view and then the changed boxes
+    again (bench/bench_ui.py: a wide graph's step took twice its paint)."""
+    run(qtbot, window, WIDE)
+    view = window.graph_view
+    view.resetTransform()  # 100%: the graph is much wider than the view
+    window.model.set_step(0)
+    QtWidgets.QApplication.processEvents()
+    paints = []
+
+    class Counter(QtCore.QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+            if obj is view.viewport() and event.type() == QtCore.QEvent.Type.Paint:
+                paints[-1] += 1
+            return False
+
+    counter = Counter()
+    view.viewport().installEventFilter(counter)
+    scrolled = []
+    for _ in range(window.model.step_count - 1):
+        before = (view.horizontalScrollBar().value(), view.verticalScrollBar().value())
+        paints.append(0)
+        window.model.step_forward()
+        QtWidgets.QApplication.processEvents()
+        after = (view.horizontalScrollBar().value(), view.verticalScrollBar().value())
+        if after != before:
+            scrolled.append(paints[-1])
+    view.viewport().removeEventFilter(counter)
+    assert len(scrolled) >= 5  # the test's premise: most steps move the view
+    assert scrolled == [1] * len(scrolled)
+    scene = view.graph_scene
+    done = {n for n, s in window.model.state().node_states.items() if s == "done"}
+    assert done and all(scene.states.get(n) == "done" for n in done)
