@@ -17,6 +17,8 @@ set of pieces (Qt's ``QPainterPath`` elements: the quadratic curves as the cubic
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from gradstep.drawing.edge_geometry import ARROW_HALF, ARROW_LEN
@@ -37,6 +39,7 @@ class EdgePieces:
             self.curve, self.last = np.zeros(0, bool), np.zeros(0, bool)
             self.start = self.control = self.end = self.edge_tail = self.edge_tip = np.zeros((0, 2))
             self.lo = self.hi = np.zeros((0, 2))
+            self._index_along_layers()
             return
         counts = np.fromiter((len(routes[k]) for k in self.keys), dtype=np.int64,
                              count=len(self.keys))
@@ -64,38 +67,61 @@ class EdgePieces:
         self.edge_tail, self.edge_tip = points[first + counts - 2], points[first + counts - 1]
         corners = np.stack([start, self.control, end], axis=1)
         self.lo, self.hi = corners.min(axis=1) - PAD, corners.max(axis=1) + PAD
+        self._index_along_layers()
+
+    def _index_along_layers(self) -> None:
+        """Sort the pieces by where their boxes start along the axis they are short on: a
+        bend spans one gap between layers that way (its other extent can be the whole
+        drawing), so a view's pieces are found by two binary searches, not a scan of all."""
+        extent = self.hi - self.lo
+        self._axis = int(np.argmin(extent.max(axis=0))) if len(self.edge) else 0
+        self._reach = float(extent[:, self._axis].max()) if len(self.edge) else 0.0
+        self._order = np.argsort(self.lo[:, self._axis], kind="stable")
+        self._boxes = np.concatenate([self.lo, self.hi], axis=1)[self._order]  # in that order
+        self._sorted_lo = self._boxes[:, self._axis].copy()
 
     def __len__(self) -> int:
         return len(self.edge)
 
     def in_rect(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
         """Return the pieces whose box meets the rectangle, in drawing order."""
-        lo, hi = self.lo, self.hi
+        low, high = (x0, x1) if self._axis == 0 else (y0, y1)
+        begin = np.searchsorted(self._sorted_lo, low - self._reach, side="left")
+        end = np.searchsorted(self._sorted_lo, high, side="right")
+        if 2 * (end - begin) < len(self.edge):  # a part of the drawing: the sorted run
+            box = self._boxes[begin:end]
+            hit = (box[:, 2] >= x0) & (box[:, 0] <= x1) & (box[:, 3] >= y0) & (box[:, 1] <= y1)
+            return np.sort(self._order[begin:end][hit])
+        lo, hi = self.lo, self.hi  # most of it (far out): a scan, already in drawing order
         return np.flatnonzero((hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1))
 
     def elements(self, shown: np.ndarray, near=None, scale: float = 1.0
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Return (types, points) of the path that strokes pieces ``shown`` (sorted): a
         move where a run of consecutive pieces begins, then per piece a line, or a cubic
-        curve (the quadratic one as ``QPainterPath.quadTo`` makes it).
+        curve (the quadratic one as ``QPainterPath.quadTo`` makes it). ``near`` and
+        ``scale``: as ``cut``."""
+        return self.cut(shown, near, scale).elements()
+
+    def cut(self, shown: np.ndarray, near=None, scale: float = 1.0) -> Cut:
+        """Return pieces ``shown`` (sorted) as the parts a view strokes.
 
         ``near`` (x0, y0, x1, y1): a piece longer than half of ``near`` (at ``scale``, in
         device pixels; ``SPLIT_PX`` at most, 32 at least) is cut into exact parts that
         long, and only the parts that meet ``near`` are kept: Qt strokes a path's whole
         length before it clips, and in a wide DAG one piece can be ~40,000 pixels long (a
         view of ~500 such pieces took ~200 ms; a step repaints small rectangles)."""
-        if len(shown) == 0:
-            return np.zeros(0, np.int32), np.zeros((0, 2))
         start, control, end = self.start[shown], self.control[shown], self.end[shown]
         curve = self.curve[shown]
         move = np.ones(len(shown), bool)
         move[1:] = (np.diff(shown) != 1) | (self.edge[shown[1:]] != self.edge[shown[:-1]])
-        if near is not None:
+        piece = np.arange(len(shown))
+        if near is not None and len(shown):
             x0, y0, x1, y1 = near
             split = min(SPLIT_PX, max(32.0, max(x1 - x0, y1 - y0) * scale / 2))
-            start, control, end, curve, move = _cut(start, control, end, curve, move, near,
-                                                    scale / split)
-        return _path_elements(start, control, end, curve, move)
+            start, control, end, curve, move, piece = _cut(start, control, end, curve, move,
+                                                           near, scale / split)
+        return Cut(start, control, end, curve, move, piece)
 
     def heads(self, shown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (types, points) of the arrowheads of the edges whose last piece is in
@@ -152,7 +178,7 @@ def _cut(start, control, end, curve, move, near, per_part):
     extent = np.maximum(np.abs(end - start).max(axis=1), np.abs(control - start).max(axis=1))
     parts = np.clip(np.ceil(extent * per_part), 1, 4096).astype(np.int64)
     if (parts == 1).all():
-        return start, control, end, curve, move
+        return start, control, end, curve, move, np.arange(len(start))
     piece = np.repeat(np.arange(len(parts)), parts)
     first = np.cumsum(parts) - parts
     k = np.arange(len(piece)) - first[piece]
@@ -177,7 +203,32 @@ def _cut(start, control, end, curve, move, near, per_part):
     new_run[1:] |= ~keep[:-1]  # the part before was dropped: start again with a move
     new_run = new_run[keep]
     new_run[:1] = True
-    return s[keep], mid[keep], e[keep], is_curve[keep], new_run
+    return s[keep], mid[keep], e[keep], is_curve[keep], new_run, piece[keep]
+
+
+class Cut(NamedTuple):
+    """Parts of pieces to stroke (``EdgePieces.cut``): each part's points, whether it is a
+    curve, whether a run starts with it (a move), and which of the pieces asked for it is
+    part of (an index into them)."""
+
+    start: np.ndarray
+    control: np.ndarray
+    end: np.ndarray
+    curve: np.ndarray
+    move: np.ndarray
+    piece: np.ndarray
+
+    def elements(self, which: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return (types, points) of the path of the parts, or of those of the pieces where
+        mask ``which`` (over the pieces asked for) is true: the same path as cutting just
+        those pieces (a run also starts after a part left out)."""
+        if which is None:
+            return _path_elements(*self[:5])
+        at = np.flatnonzero(which[self.piece])
+        move = self.move[at]
+        move[1:] |= np.diff(at) != 1
+        move[:1] = True
+        return _path_elements(self.start[at], self.control[at], self.end[at], self.curve[at], move)
 
 
 def _path_elements(start, control, end, curve, move) -> tuple[np.ndarray, np.ndarray]:

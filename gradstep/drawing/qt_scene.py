@@ -240,11 +240,13 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         rect = visible_rect(painter, option)
         shown = self.pieces_in(rect)
         near = None if rect.isEmpty() else (rect.left(), rect.top(), rect.right(), rect.bottom())
-        done = shown[scene.done_mask[self._source[pieces.edge[shown]]]]
+        is_done = scene.done_mask[self._source[pieces.edge[shown]]]
+        done = shown[is_done]
         if lod < qt_paint.DETAIL_LOD and widget is not None:  # a view far out
             self._paint_far(painter, shown, done)
             return
-        plain = pieces.elements(shown, near, lod)
+        parts = pieces.cut(shown, near, lod)  # once: the done ones are some of these parts
+        plain = parts.elements()
         # Qt's antialiased stroke of a wide pen costs ~0.2 ms a long piece (a view of a wide
         # random DAG crosses ~1,600 of them: ~2.5 s); past AA_PARTS a view is a thicket
         # where the antialiasing is not seen, and is drawn without it (~10 ms); a picture
@@ -254,7 +256,7 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         for part, lines, colour, width in ((shown, plain, style.EDGE, 1.2),
                                            (done, None, style.EDGE_DONE, 2.0)):
             if len(part):  # the done ones over the plain ones
-                lines = lines if lines is not None else pieces.elements(part, near, lod)
+                lines = lines if lines is not None else parts.elements(is_done)
                 qt_paint.paint_edges(painter, qt_paint.path_from_elements(*lines),
                                      qt_paint.path_from_elements(*pieces.heads(part)), colour, width)
 

@@ -175,6 +175,44 @@ def test_edge_pieces_make_the_paths_qt_makes_route_by_route(graph):
     assert elements(qt_paint.path_from_elements(*pieces.heads(chosen))) == elements(heads)
 
 
+@pytest.mark.parametrize("direction", ["TB", "LR"])
+def test_pieces_in_a_rectangle_are_those_a_scan_of_every_box_finds(direction):
+    from gradstep.drawing.edge_pieces import EdgePieces
+
+    graph = samples.layered_dag(3000, width=60, seed=3)
+    pieces = EdgePieces(layout(graph, rankdir=direction).routes)
+    lo, hi = pieces.lo, pieces.hi
+    rng = np.random.default_rng(0)
+    x_max, y_max = hi.max(axis=0)
+    for size in (50.0, 400.0, 5000.0, 1e7):  # a step's boxes, a view, far out, everything
+        for _ in range(40):
+            x0, y0 = rng.uniform(-100, x_max), rng.uniform(-100, y_max)
+            x1, y1 = x0 + rng.uniform(1, size), y0 + rng.uniform(1, size)
+            scan = np.flatnonzero((hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0)
+                                  & (lo[:, 1] <= y1))
+            assert np.array_equal(pieces.in_rect(x0, y0, x1, y1), scan)
+    assert EdgePieces({}).in_rect(0, 0, 1, 1).tolist() == []
+
+
+def test_the_done_edges_path_cut_once_is_the_path_of_them_cut_alone():
+    from gradstep.drawing.edge_pieces import EdgePieces
+
+    graph = samples.layered_dag(3000, width=60, seed=4)
+    pieces = EdgePieces(layout(graph).routes)
+    rng = np.random.default_rng(1)
+    x_max, y_max = pieces.hi.max(axis=0)
+    for _ in range(60):
+        x0, y0 = rng.uniform(0, x_max), rng.uniform(0, y_max)
+        near = (x0, y0, x0 + rng.uniform(20, 800), y0 + rng.uniform(20, 800))
+        scale = float(rng.choice([0.3, 1.0, 3.0]))
+        shown = pieces.in_rect(*near)
+        done = rng.random(len(shown)) < 0.4
+        cut = pieces.cut(shown, near, scale)
+        for got, alone in ((cut.elements(), pieces.elements(shown, near, scale)),
+                           (cut.elements(done), pieces.elements(shown[done], near, scale))):
+            assert np.array_equal(got[0], alone[0]) and np.array_equal(got[1], alone[1])
+
+
 def test_edges_are_painted_piece_by_piece_with_their_done_state(qtbot, monkeypatch):
     graph = samples.layered_dag(2000, width=40)
     scene = GraphScene(graph, layout(graph))
