@@ -251,12 +251,14 @@ def pan_zoom_ms(app, window, frames: int) -> dict[str, list[float]]:
         bar = view.verticalScrollBar()
         if bar.maximum() <= bar.minimum():
             bar = view.horizontalScrollBar()
-        times = []
+        times, was = [], bar.value()
         for i in range(frames):
             start = time.perf_counter()
             bar.setValue(bar.value() + (120 if i % 2 == 0 else -60))
             app.processEvents()  # Qt moves what it drew and paints the strip uncovered
             times.append((time.perf_counter() - start) * 1000)
+        bar.setValue(was)  # back where it began (a zoom after it starts from there)
+        app.processEvents()
         return times
 
     def zoom(factor: float) -> list[float]:
