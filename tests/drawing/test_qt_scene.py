@@ -466,6 +466,14 @@ def test_far_out_edges_are_chords_on_whole_pixels_each_once():
     far_types, far_points = pieces.chords(every, (0.001, 0.001, 5.0, 5.0))
     assert len(far_types) < len(near_types) / 5  # ~70 pixels tall: ~1,000 chords on them
     assert (far_points == np.rint(far_points)).all()
+    # each chord once, and every piece's chords there: a line's ends, a curve's two halves
+    middle = (pieces.start + 2 * pieces.control + pieces.end) / 4
+    halves = [(pieces.start, np.where(pieces.curve[:, None], middle, pieces.end)),
+              (middle[pieces.curve], pieces.end[pieces.curve])]
+    expected = {tuple(row) for a, b in halves
+                for row in np.rint(np.concatenate([a, b], axis=1) * 0.001 + 5.0).tolist()}
+    rows = [tuple(row) for row in far_points.reshape(-1, 4).tolist()]
+    assert len(rows) == len(set(rows)) and set(rows) == expected
 
 
 def test_a_graph_without_edges_is_drawn(qtbot):
