@@ -142,8 +142,9 @@ class EdgePieces:
         return types, triangle.reshape(-1, 2)
 
 
-    def chords(self, shown: np.ndarray, transform) -> tuple[np.ndarray, np.ndarray]:
-        """Return (types, points) of pieces ``shown`` drawn far out, in device pixels under
+    def chords(self, shown: np.ndarray, transform) -> np.ndarray:
+        """Return the lines of pieces ``shown`` drawn far out, rows ``[x0, y0, x1, y1]`` in
+        device pixels under
         ``transform`` ((sx, sy, dx, dy): scale and translation): each curve as two straight
         chords through its middle, each line as one, on whole pixels, every chord once
         (a graph fitted to a window puts hundreds of pieces on one pixel), no arrowheads
@@ -168,8 +169,7 @@ class EdgePieces:
         for column, shift in enumerate((48, 32, 16, 0)):
             chords[:, column] = (key >> np.uint64(shift)) & np.uint64(0xFFFF)
         chords -= _CHORD_FAR
-        types = np.tile(np.array([MOVE, LINE], np.int32), len(chords))
-        return types, chords.reshape(-1, 2)
+        return chords
 
 
 _CHORD_FAR = 2 ** 15  # device coordinates of chords are packed in 16 bits

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import shiboken6
 from PySide6 import QtCore, QtGui
 
 from gradstep.drawing import edge_geometry, style
@@ -29,6 +30,15 @@ def font(px: int, bold: bool = False) -> QtGui.QFont:
     f.setBold(bold)
     f.setStyleStrategy(QtGui.QFont.StyleStrategy.PreferAntialias)
     return f
+
+
+def draw_lines(painter: QtGui.QPainter, lines: np.ndarray) -> None:
+    """Draw ``lines`` (rows ``[x0, y0, x1, y1]``) with the painter's pen in one call: Qt's
+    own array of QLineF is laid out as those rows of doubles, so it is handed the array's
+    memory (what pyqtgraph does); ~40% faster far out than a path of the same lines."""
+    lines = np.ascontiguousarray(lines, dtype=np.float64)
+    if len(lines):
+        painter.drawLines(shiboken6.wrapInstance(lines.ctypes.data, QtCore.QLineF), len(lines))
 
 
 def path_from_elements(types, points) -> QtGui.QPainterPath:

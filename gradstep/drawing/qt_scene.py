@@ -225,7 +225,7 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         for part, colour in ((shown, style.EDGE), (done, style.EDGE_DONE)):
             if len(part):
                 painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
-                painter.drawPath(qt_paint.path_from_elements(*self.pieces.chords(part, transform)))
+                qt_paint.draw_lines(painter, self.pieces.chords(part, transform))
         painter.restore()
 
     def pieces_in(self, rect: QtCore.QRectF) -> np.ndarray:

@@ -453,27 +453,47 @@ def test_far_out_a_big_graph_paints_each_pixel_once_and_looks_as_every_box_paint
 
 
 def test_far_out_edges_are_chords_on_whole_pixels_each_once():
-    from gradstep.drawing.edge_pieces import LINE, MOVE, EdgePieces
+    from gradstep.drawing.edge_pieces import EdgePieces
 
     graph = samples.chain(1000)
     routes = layout(graph).routes
     pieces = EdgePieces(routes)
     every = np.arange(len(pieces))
-    near_types, near_points = pieces.chords(every, (0.1, 0.1, 0.0, 0.0))
-    assert near_types.tolist() == [MOVE, LINE] * (len(near_types) // 2)
+    near = pieces.chords(every, (0.1, 0.1, 0.0, 0.0))
     ends = {tuple(p) for p in np.rint(pieces.end * 0.1).tolist()}
-    assert ends <= {tuple(p) for p in near_points.tolist()}  # each piece still drawn
-    far_types, far_points = pieces.chords(every, (0.001, 0.001, 5.0, 5.0))
-    assert len(far_types) < len(near_types) / 5  # ~70 pixels tall: ~1,000 chords on them
-    assert (far_points == np.rint(far_points)).all()
+    assert ends <= {tuple(p) for p in near.reshape(-1, 2).tolist()}  # each piece still drawn
+    far = pieces.chords(every, (0.001, 0.001, 5.0, 5.0))
+    assert len(far) < len(near) / 5  # ~70 pixels tall: ~1,000 chords on them
+    assert (far == np.rint(far)).all()
     # each chord once, and every piece's chords there: a line's ends, a curve's two halves
     middle = (pieces.start + 2 * pieces.control + pieces.end) / 4
     halves = [(pieces.start, np.where(pieces.curve[:, None], middle, pieces.end)),
               (middle[pieces.curve], pieces.end[pieces.curve])]
     expected = {tuple(row) for a, b in halves
                 for row in np.rint(np.concatenate([a, b], axis=1) * 0.001 + 5.0).tolist()}
-    rows = [tuple(row) for row in far_points.reshape(-1, 4).tolist()]
+    rows = [tuple(row) for row in far.tolist()]
     assert len(rows) == len(set(rows)) and set(rows) == expected
+
+
+def test_lines_drawn_from_an_array_are_the_lines_drawn_one_by_one(qtbot):
+    rng = np.random.default_rng(0)
+    lines = np.rint(rng.uniform(-20, 120, (300, 4)))
+    pictures = []
+    for one_call in (True, False):
+        image = QtGui.QImage(100, 100, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(0)
+        painter = QtGui.QPainter(image)
+        painter.setPen(QtGui.QPen(QtGui.QColor("#336699"), 0))
+        if one_call:
+            qt_paint.draw_lines(painter, lines)
+        else:
+            for x0, y0, x1, y1 in lines.tolist():
+                painter.drawLine(QtCore.QLineF(x0, y0, x1, y1))
+        painter.end()
+        pictures.append(image)
+    assert pictures[0] == pictures[1]
+    painted = np.frombuffer(pictures[0].constBits(), np.uint32)
+    assert np.count_nonzero(painted) > 1000  # the lines are there, not two empty pictures
 
 
 def test_a_graph_without_edges_is_drawn(qtbot):
