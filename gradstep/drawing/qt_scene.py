@@ -93,8 +93,9 @@ class NodesItem(QtWidgets.QGraphicsItem):
         rects = device_rects(painter.worldTransform(), scene._lo[shown], scene._hi[shown])
         painter.save()
         painter.resetTransform()  # the rectangles are in device pixels
-        if len(rects) > 64 and (rects[:, 2:] <= DOT_PX).all():  # the image keeps each
-            _paint_dots(painter, rects, scene.fill_colours(shown))  # pixel's last box itself
+        if (len(rects) > 64 and (rects[:, 2:] <= DOT_PX).all()  # the image keeps each
+                and (rects[:, 2] * rects[:, 3]).sum() <= DOT_PIXELS):  # pixel's last box itself
+            _paint_dots(painter, rects, scene.fill_colours(shown))
             painter.restore()
             return
         last = last_of_each(rects)
@@ -114,28 +115,25 @@ class NodesItem(QtWidgets.QGraphicsItem):
         painter.restore()
 
 
-DOT_PX = 4  # far-out boxes this small (device pixels a side) are painted as one image
+DOT_PX = 32  # far-out boxes this small (device pixels a side) are painted as one image
+DOT_PIXELS = 4_000_000  # ... unless they cover more pixels than this, overlaps counted
 
 
 def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
-    """Paint device-pixel boxes of at most ``DOT_PX`` pixels a side (``rects`` rows ``[x, y,
-    w, h]``, in paint order) as one image: each pixel takes the colour of the last box over it."""
+    """Paint device-pixel boxes (``rects`` rows ``[x, y, w, h]``, in paint order) as one
+    image: each pixel takes the colour of the last box over it."""
     x0, y0 = rects[:, 0].min(), rects[:, 1].min()
-    width = int(rects[:, 0].max() - x0) + DOT_PX
-    height = int(rects[:, 1].max() - y0) + DOT_PX
-    pixels, order = [], []
-    for dx in range(int(rects[:, 2].max())):
-        for dy in range(int(rects[:, 3].max())):
-            inside = (rects[:, 2] > dx) & (rects[:, 3] > dy)
-            at = np.flatnonzero(inside)
-            pixels.append((rects[at, 1] - y0 + dy) * width + (rects[at, 0] - x0 + dx))
-            order.append(at)
-    pixels, order = np.concatenate(pixels), np.concatenate(order)
-    by_order = np.argsort(order, kind="stable")[::-1]  # the last box first
-    _, first = np.unique(pixels[by_order], return_index=True)
-    chosen = by_order[first]
+    width = int((rects[:, 0] + rects[:, 2]).max() - x0)
+    height = int((rects[:, 1] + rects[:, 3]).max() - y0)
+    area = rects[:, 2] * rects[:, 3]
+    box = np.repeat(np.arange(len(rects)), area)  # each pixel of each box, in paint order
+    k = np.arange(len(box)) - np.repeat(np.cumsum(area) - area, area)
+    across = rects[box, 2]
+    pixels = (rects[box, 1] - y0 + k // across) * width + (rects[box, 0] - x0 + k % across)
+    _, first = np.unique(pixels[::-1], return_index=True)  # the last box over each pixel
+    chosen = len(pixels) - 1 - first
     image = np.zeros(width * height, np.uint32)  # transparent
-    image[pixels[chosen]] = colours[order[chosen]] | np.uint32(0xFF000000)
+    image[pixels[chosen]] = colours[box[chosen]] | np.uint32(0xFF000000)
     picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
     painter.drawImage(QtCore.QPoint(int(x0), int(y0)), picture)
 

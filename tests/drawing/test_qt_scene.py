@@ -416,13 +416,17 @@ def test_same_device_rectangles_are_painted_once_the_last_kept():
     assert last_of_each(rects[:1]).tolist() == [0]
 
 
-@pytest.mark.parametrize("scale", [0.1, 0.01, 0.001])
+@pytest.mark.parametrize("as_image", [True, False])
+@pytest.mark.parametrize("scale", [0.14, 0.1, 0.01, 0.001])
 def test_far_out_a_big_graph_paints_each_pixel_once_and_looks_as_every_box_painted(
-        qtbot, monkeypatch, scale):
+        qtbot, monkeypatch, scale, as_image):
     """A big graph fitted to a window puts many boxes on one pixel; painting only the last
-    of them (and tiny ones as one image) gives the same picture as painting every box in
+    of them (and small ones as one image) gives the same picture as painting every box in
     turn, in far fewer calls."""
     from gradstep.drawing import qt_scene
+
+    if not as_image:  # the boxes as rectangles, each pixel's last
+        monkeypatch.setattr(qt_scene, "DOT_PX", 0)
 
     graph = samples.layered_dag(3000, width=30)
     made = GraphScene(graph, layout(graph))
@@ -447,8 +451,10 @@ def test_far_out_a_big_graph_paints_each_pixel_once_and_looks_as_every_box_paint
     monkeypatch.setattr(qt_scene, "_paint_dots", every_box)
     every = render(made, scale)
     assert thinned == every
-    if scale <= 0.01:  # the boxes are a pixel or a few (at 0.001, 3,000 of them on ~4 x 8
-        assert len(dotted) == 1 and calls == 0  # pixels): one image, no rectangle calls
+    if as_image:  # at 0.001, 3,000 boxes on ~4 x 8 pixels: one image, no rectangle calls
+        assert len(dotted) == 1 and calls == 0
+    else:
+        assert not dotted and 0 < calls
     made.deleteLater()
 
 
