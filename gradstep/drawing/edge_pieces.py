@@ -40,6 +40,7 @@ class EdgePieces:
             self.start = self.control = self.end = self.edge_tail = self.edge_tip = np.zeros((0, 2))
             self.lo = self.hi = np.zeros((0, 2))
             self._index_along_layers()
+            self._chords = None
             return
         counts = np.fromiter((len(routes[k]) for k in self.keys), dtype=np.int64,
                              count=len(self.keys))
@@ -68,6 +69,7 @@ class EdgePieces:
         corners = np.stack([start, self.control, end], axis=1)
         self.lo, self.hi = corners.min(axis=1) - PAD, corners.max(axis=1) + PAD
         self._index_along_layers()
+        self._chords = None  # each piece's chords far out: _chord_table
 
     def _index_along_layers(self) -> None:
         """Sort the pieces by where their boxes start along the axis they are short on: a
@@ -144,22 +146,21 @@ class EdgePieces:
 
     def chords(self, shown: np.ndarray, transform) -> np.ndarray:
         """Return the lines of pieces ``shown`` drawn far out, rows ``[x0, y0, x1, y1]`` in
-        device pixels under
-        ``transform`` ((sx, sy, dx, dy): scale and translation): each curve as two straight
-        chords through its middle, each line as one, on whole pixels, every chord once
+        device pixels under ``transform`` ((sx, sy, dx, dy): scale and translation): each
+        curve as two straight chords through its middle, each line as one (``_chord_table``,
+        made once), on whole pixels, every chord once
         (a graph fitted to a window puts hundreds of pieces on one pixel), no arrowheads
         (under a pixel there). The chords come in the order of their packed coordinates:
         they are one colour, one pixel wide, without antialiasing, so the pixels they
         cover do not depend on the order."""
+        table, first, count = self._chord_table()
+        if len(shown) < len(self.edge):  # the rows of the pieces shown
+            per = count[shown]
+            begins = np.repeat(first[shown] - (np.cumsum(per) - per), per)
+            table = table[begins + np.arange(len(begins))]
         sx, sy, dx, dy = transform
-        scale, shift = np.array([sx, sy]), np.array([dx, dy])
-        start, control, end = self.start[shown], self.control[shown], self.end[shown]
-        middle = (start + 2 * control + end) / 4  # the curve's point halfway
-        curve = self.curve[shown]
-        a = np.concatenate([start[~curve], start[curve], middle[curve]])
-        b = np.concatenate([end[~curve], middle[curve], end[curve]])
-        ends = np.rint(np.concatenate([a, b], axis=1).reshape(-1, 2) * scale + shift)
-        ends = np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1).reshape(-1, 4)
+        ends = np.rint(table * np.array([sx, sy, sx, sy]) + np.array([dx, dy, dx, dy]))
+        np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)
         packed = (ends + _CHORD_FAR).astype(np.uint64)  # four 16-bit coordinates
         key = (packed[:, 0] << np.uint64(48)) | (packed[:, 1] << np.uint64(32)) | (
             packed[:, 2] << np.uint64(16)) | packed[:, 3]
@@ -170,6 +171,24 @@ class EdgePieces:
             chords[:, column] = (key >> np.uint64(shift)) & np.uint64(0xFFFF)
         chords -= _CHORD_FAR
         return chords
+
+
+    def _chord_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return every piece's chords in scene coordinates, rows ``[x0, y0, x1, y1]`` in
+        piece order (a line's ends; a curve's start to its halfway point, then on to its
+        end), with each piece's first row and count; made when first drawn far out."""
+        if self._chords is None:
+            count = np.where(self.curve, 2, 1)
+            first = np.cumsum(count) - count
+            middle = (self.start + 2 * self.control + self.end) / 4  # the curve's halfway point
+            table = np.empty((int(count.sum()), 4))
+            table[first, :2] = self.start
+            table[first, 2:] = np.where(self.curve[:, None], middle, self.end)
+            second = first[self.curve] + 1
+            table[second, :2] = middle[self.curve]
+            table[second, 2:] = self.end[self.curve]
+            self._chords = (table, first, count)
+        return self._chords
 
 
 _CHORD_FAR = 2 ** 15  # device coordinates of chords are packed in 16 bits
