@@ -126,13 +126,26 @@ def _dashed_border(painter: QtGui.QPainter, rect: QtCore.QRectF, radius: float,
     across the border (a step repaints only what changed) drew its dashes shifted
     against the rest of the border; the outline's dashes start where the path starts.
     """
-    path = QtGui.QPainterPath()
-    path.addRoundedRect(rect, radius, radius)
     painter.save()
     painter.setPen(QtCore.Qt.PenStyle.NoPen)
     painter.setBrush(pen.color())
-    painter.drawPath(QtGui.QPainterPathStroker(pen).createStroke(path))
+    painter.translate(rect.topLeft())
+    painter.drawPath(_dash_outline(rect.width(), rect.height(), radius, pen.widthF(),
+                                   pen.style()))
     painter.restore()
+
+
+@lru_cache(maxsize=512)
+def _dash_outline(width: float, height: float, radius: float, pen_width: float,
+                  dash: QtCore.Qt.PenStyle) -> QtGui.QPainterPath:
+    """Return the outline of the dashes of a rounded ``width`` x ``height`` border at the
+    origin (made once per size: a view far out shows hundreds of freed boxes, and Qt's
+    stroker took ~50 us each)."""
+    path = QtGui.QPainterPath()
+    path.addRoundedRect(QtCore.QRectF(0, 0, width, height), radius, radius)
+    pen = QtGui.QPen(QtCore.Qt.GlobalColor.black, pen_width)
+    pen.setStyle(dash)
+    return QtGui.QPainterPathStroker(pen).createStroke(path)
 
 
 def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, state: str,

@@ -525,3 +525,33 @@ def test_a_picture_is_always_antialiased_however_many_edges(qtbot, monkeypatch):
     render(made, 1.0)  # an export renders the scene with no widget
     assert hints and all(hints)
     made.deleteLater()
+
+
+@pytest.mark.parametrize("dash", [QtCore.Qt.PenStyle.DotLine, QtCore.Qt.PenStyle.DashLine])
+def test_a_dashed_border_made_once_per_size_is_the_border_stroked_in_place(qtbot, dash):
+    """Freed and failed boxes' borders are outlines of their dashes, made once per box size
+    at the origin and moved into place: the same pixels as stroking each in place."""
+
+    def stroked(painter, rect, radius, pen):
+        path = QtGui.QPainterPath()
+        path.addRoundedRect(rect, radius, radius)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(pen.color())
+        painter.drawPath(QtGui.QPainterPathStroker(pen).createStroke(path))
+
+    for x, y, w, h in [(10.25, 7.5, 150.3, 60.1), (3, 4, 80, 30), (20.7, 30.1, 211.9, 44.4)]:
+        for scale in (1.0, 0.16, 2.0):
+            pictures = []
+            for draw in (stroked, qt_paint._dashed_border):
+                image = QtGui.QImage(600, 300, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+                image.fill(0)
+                painter = QtGui.QPainter(image)
+                painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+                painter.scale(scale, scale)
+                pen = QtGui.QPen(QtGui.QColor("#888888"), 2)
+                pen.setStyle(dash)
+                draw(painter, QtCore.QRectF(x, y, w, h), 3, pen)
+                painter.end()
+                pictures.append(image)
+            assert pictures[0] == pictures[1]
+            assert np.count_nonzero(np.frombuffer(pictures[0].constBits(), np.uint32)) > 30
