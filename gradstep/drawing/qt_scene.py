@@ -116,7 +116,7 @@ class NodesItem(QtWidgets.QGraphicsItem):
 
 
 DOT_PX = 32  # far-out boxes this small (device pixels a side) are painted as one image
-DOT_PIXELS = 4_000_000  # ... unless they cover more pixels than this, overlaps counted
+DOT_PIXELS = 1_000_000  # ... unless they cover more pixels than this, overlaps counted
 
 
 def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
