@@ -1,0 +1,86 @@
+"""Edge pieces (pure numpy): a view's parts are the ones cutting every piece whole gives."""
+
+import numpy as np
+import pytest
+
+from gradstep.drawing import samples
+from gradstep.drawing.edge_pieces import PAD, SPLIT_PX, EdgePieces
+from gradstep.drawing.layout import layout
+
+
+def every_part_then_kept(start, control, end, curve, move, near, per_part):
+    """Cut each piece into all its parts, then keep those whose padded box meets ``near``:
+    what ``edge_pieces._cut`` did before it made only the parts that can meet it."""
+    extent = np.maximum(np.abs(end - start).max(axis=1), np.abs(control - start).max(axis=1))
+    parts = np.clip(np.ceil(extent * per_part), 1, 4096).astype(np.int64)
+    piece = np.repeat(np.arange(len(parts)), parts)
+    k = np.arange(len(piece)) - (np.cumsum(parts) - parts)[piece]
+    a, b = (k / parts[piece])[:, None], ((k + 1) / parts[piece])[:, None]
+    p0, c, p1 = start[piece], control[piece], end[piece]
+
+    def at(t):
+        return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * c + t ** 2 * p1
+
+    s = np.where(a == 0.0, p0, at(a))
+    e = np.where(b == 1.0, p1, at(b))
+    blossom = (1 - a) * (1 - b) * p0 + ((1 - a) * b + a * (1 - b)) * c + a * b * p1
+    mid = np.where(curve[piece][:, None], blossom, s)
+    corners = np.stack([s, mid, e], axis=1)
+    lo, hi = corners.min(axis=1) - PAD, corners.max(axis=1) + PAD
+    x0, y0, x1, y1 = near
+    keep = (hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1)
+    new_run = np.where(k == 0, move[piece], False)
+    new_run[1:] |= ~keep[:-1]
+    new_run = new_run[keep]
+    new_run[:1] = True
+    return s[keep], mid[keep], e[keep], curve[piece][keep], new_run, piece[keep]
+
+
+@pytest.mark.parametrize("graph, direction, long_edges", [
+    (samples.layered_dag(3000, width=60, seed=5), "TB", True),
+    (samples.layered_dag(2000, width=40, seed=1), "LR", True),
+    (samples.chain(300), "TB", False),
+])
+def test_the_parts_cut_for_a_view_are_those_of_cutting_every_piece_whole(graph, direction,
+                                                                         long_edges):
+    pieces = EdgePieces(layout(graph, rankdir=direction).routes)
+    rng = np.random.default_rng(0)
+    x_max, y_max = pieces.hi.max(axis=0)
+    cut_somewhere = 0
+    for _ in range(120):
+        x0, y0 = rng.uniform(-200, x_max), rng.uniform(-200, y_max)
+        near = (x0, y0, x0 + rng.uniform(5, 3000), y0 + rng.uniform(5, 3000))
+        scale = float(rng.choice([0.15, 0.3, 1.0, 2.0, 4.0]))
+        shown = pieces.in_rect(*near)
+        if len(shown) == 0:
+            continue
+        split = min(SPLIT_PX, max(32.0, max(near[2] - near[0], near[3] - near[1]) * scale / 2))
+        move = np.ones(len(shown), bool)
+        move[1:] = (np.diff(shown) != 1) | (pieces.edge[shown[1:]] != pieces.edge[shown[:-1]])
+        want = every_part_then_kept(pieces.start[shown], pieces.control[shown], pieces.end[shown],
+                                    pieces.curve[shown], move, near, scale / split)
+        got = pieces.cut(shown, near, scale)
+        for got_array, want_array in zip(got, want):
+            assert np.array_equal(got_array, want_array)
+        cut_somewhere += len(got.start) != len(shown)
+    assert (cut_somewhere > 10) == long_edges  # the premise: views of a DAG cut long pieces
+
+
+def test_a_sharp_bend_next_to_a_straight_one_cuts_as_every_part_would():
+    """One edge, a nearly straight bend between sharp ones (a sharp bend's curve can stray
+    far from its chord, so more of its parts are made than kept): a view on the straight
+    bend's middle keeps the same parts, and starts runs at the same ones, as cutting every
+    part would."""
+    route = [(0.0, 0.0), (1000.0, 10.0), (2000.0, 0.0), (600.0, 3000.0), (1700.0, 0.0)]
+    pieces = EdgePieces({("a", "b", 0): route})
+    shown = np.arange(len(pieces))
+    near, scale = (600.0, -50.0, 700.0, 50.0), 1.0
+    split = min(SPLIT_PX, max(32.0, 100.0 * scale / 2))
+    move = np.zeros(len(shown), bool)
+    move[0] = True
+    want = every_part_then_kept(pieces.start, pieces.control, pieces.end, pieces.curve, move,
+                                near, scale / split)
+    got = pieces.cut(shown, near, scale)
+    for got_array, want_array in zip(got, want):
+        assert np.array_equal(got_array, want_array)
+    assert len(got.start) >= 1
