@@ -231,9 +231,9 @@ def _cut(start, control, end, curve, move, near, per_part):
     # a run starts again where the part before was dropped; a part that was not made
     # (before its piece's range, or the last part of the piece before) counts as dropped
     before_made = np.zeros(len(piece), bool)
+    last_made = (high == parts) & (low < high)  # each piece's last part was made
     before_made[1:] = np.where(k[1:] > low[piece[1:]], True,
-                               (k[1:] == 0) & (high[piece[1:] - 1] == parts[piece[1:] - 1])
-                               & (piece[1:] > 0))
+                               (k[1:] == 0) & (piece[1:] > 0) & last_made[piece[1:] - 1])
     dropped = np.ones(len(piece), bool)
     dropped[1:] = ~before_made[1:] | ~keep[:-1]
     new_run = np.where(k == 0, move[piece], False) | dropped
@@ -247,38 +247,50 @@ def _part_range(start, control, end, curve, parts, near):
     its parameter) that can meet ``near`` with their padded boxes: every part outside it
     would be dropped by ``_cut``'s own test, so none is made.
 
-    A quadratic curve strays from its chord ``p0 + u (p1 - p0)`` by at most ``|2c - p0 -
-    p1| / 4`` on each axis, and a part's control point (the blossom of its ends) by at
-    most half that; the part's box is within the box of its span of the chord grown by
-    that much. A line's parts (its control is its start) lie on the chord at ``u = t**2``.
-    On each axis the chord is inside the grown rectangle for one interval of ``u``; a
-    part is made if its span meets the intervals of both axes (one part more each side,
-    for rounding)."""
+    On each axis a piece is ``x(t) = p0 + 2t (c - p0) + t**2 (p0 - 2c + p1)`` (a line's
+    control is its start), and the ``t`` where it lies in the grown rectangle are found
+    from the roots of ``x(t) = edge``: only the span from the first to the last of them
+    can hold a part that meets it. A part's control point (the blossom of its ends) strays
+    from its own curve by a quarter of ``|2c - p0 - p1| / parts**2`` at most, so the
+    rectangle is grown by that, the padding, and a pixel for rounding; one part more on
+    each side as well."""
     x0, y0, x1, y1 = near
-    reach = np.abs(2 * control - start - end) / 2
-    reach[~curve] = 0.0
-    grow = reach + PAD + 1.0
+    stray = np.abs(2 * control - start - end) / (4.0 * parts[:, None] ** 2)
+    stray[~curve] = 0.0  # a line's parts have no control point of their own
     low, high = np.zeros(len(start), np.int64), parts.copy()
     for axis, (edge_lo, edge_hi) in enumerate(((x0, x1), (y0, y1))):
-        origin, step = start[:, axis], end[:, axis] - start[:, axis]
-        lo, hi = edge_lo - grow[:, axis], edge_hi + grow[:, axis]
-        flat = np.abs(step) < 1e-9
-        inside = (origin >= lo) & (origin <= hi)
-        safe = np.where(flat, 1.0, step)
-        u0, u1 = (lo - origin) / safe, (hi - origin) / safe
-        u_lo = np.where(flat, np.where(inside, 0.0, 2.0), np.minimum(u0, u1))
-        u_hi = np.where(flat, np.where(inside, 1.0, -1.0), np.maximum(u0, u1))
-        empty = (u_lo > 1.0) | (u_hi < 0.0)
-        u_lo, u_hi = np.clip(u_lo, 0.0, 1.0), np.clip(u_hi, 0.0, 1.0)
-        t_lo = np.where(curve, u_lo, np.sqrt(u_lo))
-        t_hi = np.where(curve, u_hi, np.sqrt(u_hi))
-        # the parts [k/n, (k+1)/n] that meet [t_lo, t_hi], one more each side
-        k_lo = np.clip(np.ceil(t_lo * parts) - 2, 0, parts).astype(np.int64)
-        k_hi = np.clip(np.floor(t_hi * parts) + 2, 0, parts).astype(np.int64)
+        p0, c, p1 = start[:, axis], control[:, axis], end[:, axis]
+        a, b = p0 - 2 * c + p1, 2 * (c - p0)
+        lo = edge_lo - PAD - 1.0 - stray[:, axis]
+        hi = edge_hi + PAD + 1.0 + stray[:, axis]
+        # the first and last t in [0, 1] where the piece is between lo and hi: among the
+        # ends (if inside) and the roots of x(t) = lo, x(t) = hi
+        first, last = np.full(len(p0), 2.0), np.full(len(p0), -1.0)
+        for t, ok in ((0.0, (p0 >= lo) & (p0 <= hi)), (1.0, (p1 >= lo) & (p1 <= hi))):
+            first, last = np.where(ok, np.minimum(first, t), first), np.where(ok, np.maximum(last, t), last)
+        for value in (lo, hi):
+            for root in _roots(a, b, p0 - value):
+                ok = (root >= 0.0) & (root <= 1.0)
+                first = np.where(ok, np.minimum(first, root), first)
+                last = np.where(ok, np.maximum(last, root), last)
+        empty = first > last
+        k_lo = np.clip(np.ceil(first * parts) - 2, 0, parts).astype(np.int64)
+        k_hi = np.clip(np.floor(last * parts) + 2, 0, parts).astype(np.int64)
         low = np.maximum(low, np.where(empty, parts, k_lo))
         high = np.minimum(high, np.where(empty, 0, k_hi))
-    high = np.maximum(high, low)
-    return low, high
+    return low, np.maximum(high, low)
+
+
+def _roots(a, b, c):
+    """Return the two real roots of ``a t**2 + b t + c`` per row (NaN where there are
+    none), in the form that keeps its precision when ``a`` is tiny (a nearly straight
+    curve): ``q = -(b + sign(b) sqrt(b**2 - 4ac)) / 2``, roots ``q / a`` and ``c / q``."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        disc = np.sqrt(b * b - 4 * a * c)  # NaN below zero: no root
+        q = -0.5 * (b + np.where(b >= 0, disc, -disc))
+        r1 = np.where(a != 0, q / a, np.nan)
+        r2 = np.where(q != 0, c / q, np.where(b != 0, -c / np.where(b != 0, b, 1.0), np.nan))
+    return r1, r2
 
 
 class Cut(NamedTuple):
