@@ -565,14 +565,22 @@ def _pend_view(fn, slot, slots: dict, pending: list) -> None:
 
 
 def _tensors_in(output) -> list:
-    """Return the tensors of a module's output: a tensor, a tuple/list, or a dict's values."""
+    """Return the tensors of a module's output: a tensor, a tuple/list, or a dict's values.
+
+    A container is read through the base class's own methods: a subclass's ``values``
+    or ``__iter__`` is the user's code (it may count its calls, or be a one-shot).
+    """
     if isinstance(output, torch.Tensor):
         return [output]
     if isinstance(output, dict):
-        output = list(output.values())
-    if isinstance(output, (tuple, list)):
-        return [t for t in output if isinstance(t, torch.Tensor)]
-    return []
+        output = list(dict.values(output))
+    elif isinstance(output, tuple):
+        output = list(tuple.__iter__(output))
+    elif isinstance(output, list):
+        output = list(list.__iter__(output))
+    else:
+        return []
+    return [t for t in output if isinstance(t, torch.Tensor)]
 
 
 # View ops that always return a new view object (never their input itself).

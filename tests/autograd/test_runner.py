@@ -362,6 +362,37 @@ y = w * 2
     assert result.error is None and result.roots[0] is result.namespace["y"]
 
 
+def test_a_modules_own_container_output_is_read_without_its_methods():
+    source = """
+class Counted(dict):
+    reads = 0
+    def values(self):
+        Counted.reads += 1
+        return super().values()
+class CountedList(list):
+    reads = 0
+    def __iter__(self):
+        CountedList.reads += 1
+        return super().__iter__()
+class Heads(nn.Module):
+    def forward(self, x):
+        return Counted(a=x * 3)
+class Pieces(nn.Module):
+    def forward(self, x):
+        return CountedList([x * 2])
+x = torch.ones(2, requires_grad=True)
+d = Heads()(x)
+p = Pieces()(x)
+reads = (Counted.reads, CountedList.reads)
+y = d["a"] + p[0]
+"""
+    result = run_snippet(source)
+    assert result.error is None and result.namespace["reads"] == (0, 0)
+    ns = result.namespace
+    assert _value_of(result, ns["d"]["a"]) is not None  # the tensors are still found
+    assert _value_of(result, ns["p"][0]) is not None
+
+
 @pytest.mark.slow  # imports torch._dynamo, so in a process of its own
 def test_torch_compile_in_a_snippet_runs_quietly_with_values():
     import subprocess

@@ -46,6 +46,14 @@ _BACKWARD_APIS = {
     torch.autograd.grad.__code__: "torch.autograd.grad",
 }
 _CONTAINERS = (tuple, list)
+
+
+def _items(container) -> list:
+    """Return a tuple's or list's items without running a subclass's own ``__iter__``."""
+    return list(tuple.__iter__(container) if isinstance(container, tuple)
+                else list.__iter__(container))
+
+
 _RAW = "_raw_saved_"
 
 
@@ -163,11 +171,11 @@ class Observer:
             if isinstance(item, torch.Tensor):
                 found = self.observe(item) or found
             elif isinstance(item, _CONTAINERS) and len(item) <= 16:
-                for inner in item:
+                for inner in _items(item):
                     if isinstance(inner, torch.Tensor):
                         found = self.observe(inner) or found
             elif isinstance(item, dict) and len(item) <= 32:
-                for inner in list(item.values()):
+                for inner in list(dict.values(item)):  # never a subclass's own values()
                     if isinstance(inner, torch.Tensor):
                         found = self.observe(inner) or found
         return found

@@ -68,6 +68,14 @@ from torch.overrides import TorchFunctionMode
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
 _PROPERTY_ACCESS = {"__get__", "__set__", "__delete__"}
 _CONTAINERS = (tuple, list)
+
+
+def _items(container) -> list:
+    """Return a tuple's or list's items without running a subclass's own ``__iter__``."""
+    return list(tuple.__iter__(container) if isinstance(container, tuple)
+                else list.__iter__(container))
+
+
 _OVERRIDES = os.path.join("torch", "overrides.py")
 _call = lambda func, args, kwargs: func(*args, **kwargs)  # noqa: E731  (one line: one lineno)
 
@@ -172,8 +180,8 @@ class Recorder(TorchFunctionMode):
 
     def _module_outputs(self, output, inputs, before: int) -> None:
         if isinstance(output, dict):
-            output = list(output.values())
-        items = output if isinstance(output, _CONTAINERS) else (output,)
+            output = list(dict.values(output))  # never a subclass's own values()
+        items = _items(output) if isinstance(output, _CONTAINERS) else (output,)
         given = _tensors_in(inputs, {})
         for t in items:
             if type(t) not in _PLAIN or not t.requires_grad or any(t is a for a in given):
@@ -242,7 +250,7 @@ def _tensors_in(args, kwargs) -> list:
         if isinstance(item, torch.Tensor):
             found.append(item)
         elif isinstance(item, _CONTAINERS):
-            stack.extend(item)
+            stack.extend(_items(item))
         elif isinstance(item, dict):
-            stack.extend(item.values())
+            stack.extend(dict.values(item))
     return found
