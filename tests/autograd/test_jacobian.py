@@ -210,3 +210,20 @@ def test_an_in_place_op_on_a_view_is_never_called():
             assert vjp_of_ones(fn, snippet_done=snippet_done)["status"] == "unsupported"
     assert precompute({b.grad_fn: "n0", c.grad_fn: "n1"}) == {}
     assert runs == [] and unpacked == []
+
+
+def test_a_node_without_a_class_of_its_own_is_never_called():
+    """torch's generic CppFunction (a _foreach op's node) shows none of its saved tensors:
+    a saved_tensors_hooks unpack hook holding them would run."""
+    unpacked = []
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: unpacked.append(1) or t):
+        (y,) = torch._foreach_mul([x], [x])
+    fn = y.grad_fn
+    assert type(fn).__name__ == "CppFunction"
+    for snippet_done in (False, True):
+        jac = local_jacobian(fn, snippet_done=snippet_done)
+        assert jac["status"] == "unsupported" and "saved_tensors_hooks" in jac["reason"]
+        assert vjp_of_ones(fn, snippet_done=snippet_done)["status"] == "unsupported"
+    assert precompute({fn: "n0"}) == {}
+    assert unpacked == []
