@@ -30,6 +30,7 @@ from gradstep.autograd.snippet_module import deep_recursion, main_module, runnin
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 from gradstep.i18n import lazy
 from gradstep.policies.output_cap import CappedText
+from gradstep.policies.script_name import script_path
 
 
 @dataclass
@@ -68,6 +69,9 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     letting it reach the process's own stdout/stderr (the kernel captures those
     at the file-descriptor level and passes False, so buffering is Python's own).
     """
+    # The code's name is the script's absolute path, as python compiles it: warnings,
+    # tracebacks and inspect show it (sys.argv keeps the name as typed)
+    argv_name, filename = filename, script_path(filename)
     result = RunResult(source=source, filename=filename, device=device)
     ok, reason = device_problem(device)
     if not ok:
@@ -91,7 +95,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     failure = None
     with capture_backward_calls(filename, observer) as calls:
         try:
-            with _printed_to(output), snippet_environment(filename), running_as_main(module), \
+            with _printed_to(output), snippet_environment(argv_name), running_as_main(module), \
                     device_context(device), observer.active(), \
                     (Recorder(observer).active() if deep else contextlib.nullcontext()):
                 exec(code, namespace)

@@ -28,6 +28,7 @@ from gradstep.kernel import messages, protocol, writing
 from gradstep.kernel.launch import plain_environment
 from gradstep.policies.gc_pause import gc_paused, settle_after_work
 from gradstep.policies.memory_errors import allocation_detail, looks_like_memory
+from gradstep.policies.script_name import script_path
 from gradstep.schema.kernel import METHODS, failure_reply
 
 DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
@@ -181,7 +182,7 @@ def flush_output() -> None:
 def explain_base_exception(exc: BaseException, params: dict) -> dict:
     """Return the error dict for SystemExit, KeyboardInterrupt or anything else raised past the Session."""
     source = params.get("source", "")
-    filename = params.get("filename", "<snippet>")
+    filename = script_path(params.get("filename", "<snippet>"))  # the code's name
     try:
         error = dict(explain(exc, source, filename))
     except Exception:  # errors.py unable to explain: still answer
@@ -235,7 +236,7 @@ def call(session, method: str, params: dict) -> object:
         return getattr(session, method)(**params)
     except KeyboardInterrupt as exc:
         if _Interrupt.requested:
-            line = interrupted_line(exc, params.get("filename", "<snippet>"))
+            line = interrupted_line(exc, script_path(params.get("filename", "<snippet>")))
             return failure_reply(method, messages.timeout_error(
                 None, by_user=True, state_lost=False, line=line,
                 source=params.get("source")), params)

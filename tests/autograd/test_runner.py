@@ -47,6 +47,20 @@ def test_a_relative_file_name_is_made_absolute_as_python_makes_it(tmp_path, monk
     assert result.namespace["__file__"] == str(tmp_path / "sub") + "/../s.py"
 
 
+def test_a_relative_file_names_code_is_named_by_its_absolute_path(tmp_path, monkeypatch):
+    """python ../s.py compiles the script as cwd + "/../s.py": warnings, tracebacks and
+    inspect name that path; only sys.argv keeps the name as typed."""
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    source = "import sys\ndef f():\n    return 1\nargv = list(sys.argv)\ny = torch.ones(1, requires_grad=True) * 2\nf(2)\n"
+    (tmp_path / "s.py").write_text(source, encoding="utf-8")
+    result = run_snippet(source, filename="../s.py")
+    ns = result.namespace
+    assert ns["f"].__code__.co_filename == ns["__file__"] == str(tmp_path / "sub") + "/../s.py"
+    assert ns["argv"] == ["../s.py"]
+    assert result.error is not None and result.error["line"] == 6  # the snippet's own line
+
+
 def test_root_is_the_last_expression():
     source = "w = torch.ones(2, requires_grad=True)\na = w * 2\nb = w + 1\na"
     result = run_snippet(source)
