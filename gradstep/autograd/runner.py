@@ -134,15 +134,16 @@ def device_context(device: str):
 
 @contextlib.contextmanager
 def snippet_environment(filename: str):
-    """Run as ``python FILE`` would: the file's folder first on ``sys.path`` (the current
-    folder for ``-c`` and standard input), ``sys.argv == [FILE]``, the warning filters of a
-    plain run (``keep_warning_filters``; shown on stderr, whatever the host process set);
-    all restored afterwards."""
+    """Run as ``python FILE`` would: the folder of the file's real path (symbolic links
+    resolved) first on ``sys.path`` (``""``, the current folder whichever it is, for ``-c``
+    and standard input), ``sys.argv == [FILE]`` (``["-"]`` for standard input, ``["-c"]``
+    otherwise), the warning filters of a plain run (``keep_warning_filters``; shown on
+    stderr, whatever the host process set); all restored afterwards."""
     is_file = not filename.startswith("<")
-    folder = os.path.dirname(os.path.abspath(filename)) if is_file else os.getcwd()
+    folder = os.path.dirname(os.path.realpath(filename)) if is_file else ""
     saved_path, saved_argv = list(sys.path), list(sys.argv)
     sys.path.insert(0, folder)
-    sys.argv = [filename if is_file else "-c"]
+    sys.argv = [filename if is_file else "-" if filename == "<stdin>" else "-c"]
     try:
         with warnings.catch_warnings():
             if _Kernel.warning_filters is not None:

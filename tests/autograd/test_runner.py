@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import torch
@@ -59,6 +60,23 @@ def test_a_relative_file_names_code_is_named_by_its_absolute_path(tmp_path, monk
     assert ns["f"].__code__.co_filename == ns["__file__"] == str(tmp_path / "sub") + "/../s.py"
     assert ns["argv"] == ["../s.py"]
     assert result.error is not None and result.error["line"] == 6  # the snippet's own line
+
+
+def test_sys_path_and_argv_are_pythons(tmp_path, monkeypatch):
+    """python FILE puts the folder of FILE's real path first (a symbolic link resolved);
+    python -c and python - put "" (the current folder, whichever it is then)."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "links").mkdir()
+    source = "import sys\nfirst, argv = sys.path[0], list(sys.argv)\n"
+    (tmp_path / "real" / "s.py").write_text(source, encoding="utf-8")
+    (tmp_path / "links" / "l.py").symlink_to(tmp_path / "real" / "s.py")
+    monkeypatch.chdir(tmp_path / "links")
+    ns = run_snippet(source, filename="l.py").namespace
+    assert (ns["first"], ns["argv"]) == (os.path.realpath(tmp_path / "real"), ["l.py"])
+    ns = run_snippet(source, filename="<string>").namespace
+    assert (ns["first"], ns["argv"]) == ("", ["-c"])
+    ns = run_snippet(source, filename="<stdin>").namespace
+    assert (ns["first"], ns["argv"]) == ("", ["-"])
 
 
 def test_root_is_the_last_expression():
