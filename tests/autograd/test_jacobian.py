@@ -227,3 +227,25 @@ def test_a_node_without_a_class_of_its_own_is_never_called():
         assert vjp_of_ones(fn, snippet_done=snippet_done)["status"] == "unsupported"
     assert precompute({fn: "n0"}) == {}
     assert unpacked == []
+
+
+def test_no_node_is_called_under_deterministic_algorithms():
+    """With warn_only=True a node whose op has no deterministic version (put_'s) warns
+    into the snippet's output; without it, it raises."""
+    import warnings
+
+    a = torch.ones(4, requires_grad=True)
+    b = a.clone()
+    b.put_(torch.tensor([0, 2]), torch.tensor([5.0, 6.0]))
+    fn = b.grad_fn
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            jac = local_jacobian(fn, snippet_done=True)
+            assert vjp_of_ones(fn)["status"] == "unsupported"
+            assert precompute({fn: "n0"}) == {}
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert jac["status"] == "unsupported" and "deterministic" in jac["reason"]
+    assert caught == []
