@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gradstep.autograd import errors
+from gradstep.autograd import errors, process_state
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
@@ -69,6 +69,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     letting it reach the process's own stdout/stderr (the kernel captures those
     at the file-descriptor level and passes False, so buffering is Python's own).
     """
+    process_state.restore()  # in a kernel: what an earlier run changed, set back
     # The code's name is the script's absolute path, as python compiles it: warnings,
     # tracebacks and inspect show it (sys.argv keeps the name as typed)
     argv_name, filename = filename, script_path(filename)

@@ -375,10 +375,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.session == DEFAULT_SESSION or "torch" in sys.modules:
         # loads torch (here, not at import): a session that runs without it, such as the
         # tests' fake one, starts without paying for torch's import
+        from gradstep.autograd import process_state
         from gradstep.autograd.runner import keep_warning_filters
 
         keep_warning_filters()  # torch's own, as a plain run has them once it imported torch
         guard_torch_load()
+        process_state.keep()  # each run starts from it, whatever the one before changed
     if lift_memory_limit_for_cuda():
         args.memory_limit = 0
     protocol.write_message(args.reply_fd, {"ready": True, "pid": os.getpid()})
