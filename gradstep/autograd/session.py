@@ -90,7 +90,7 @@ class Session:
                         "trace_failed", f"{type(exc).__name__}: {exc}", type=type(exc).__name__)
             result.call_graphs = []  # the calls' grad_fns are not kept past the trace
             self.state = LiveState(
-                source=source, filename=result.filename, device=device, namespace=result.namespace,
+                source=source, filename=filename, device=device, namespace=result.namespace,
                 root=result.roots[0] if result.roots else None, root_name=result.root_name,
                 trace=trace, roots=result.roots, values=result.values, labels=result.labels,
                 scopes=result.scopes, calls=result.calls, output=result.output,
