@@ -115,3 +115,17 @@ def test_the_snippet_reads_the_commands_standard_input(tmp_path):
     done = gradstep(str(snippet), "--json", stdin="3\n")
     assert done.returncode == plain.returncode == 0, done.stderr
     assert done.stderr == plain.stdout == "steps? 6.0\n"
+
+
+@pytest.mark.slow  # CLI processes and their kernel processes import torch
+@pytest.mark.parametrize("command", ["trace", "backward"])
+@pytest.mark.parametrize("body", ["y = torch.ones(1, requires_grad=True) * 2\n", "raise ValueError(1)\n"])
+def test_the_command_ends_its_kernel_without_a_resource_warning(tmp_path, command, body):
+    """A kernel left to the collector warned "subprocess N is still running" into the
+    snippet's stderr under PYTHONWARNINGS=default (python FILE prints nothing there)."""
+    snippet = tmp_path / "s.py"
+    snippet.write_text("import torch\n" + body, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "gradstep", command, str(snippet)], cwd=ROOT,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120,
+                          env={**os.environ, "PYTHONWARNINGS": "default"})
+    assert "ResourceWarning" not in done.stderr, done.stderr

@@ -37,6 +37,7 @@ from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.unseen import unseen
 from gradstep.autograd.values import compact, to_jsonable
 from gradstep.i18n import lazy, with_words
+from gradstep.policies.script_name import script_path
 
 MODES = ("backward", "grad")
 
@@ -105,7 +106,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
 
 def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | None = None):
     """Return ``collect(result) -> {"grads": {label: .grad}, "retained": {name: .grad},
-    "returned": {input label: tensor}}`` for ``run_recorded``: every leaf's ``.grad`` as
+    "returned": {(position, input label): tensor}}`` for ``run_recorded``: every leaf's ``.grad`` as
     the pass left it, the ``.grad`` of the ``watch`` tensors (``retain_grad()``), and in
     grad mode what ``autograd.grad`` returned, by input label, in input order."""
 
@@ -115,7 +116,8 @@ def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | 
         if mode == "grad":
             names = input_names(inputs or [], id_of, labels)
             results = list(result) if result is not None else [None] * len(names)
-            out["returned"] = dict(zip(names, results))
+            # keyed by position too: an input given twice (grad(y, [x, x])) gets two results
+            out["returned"] = dict(zip(enumerate(names), results))
         return out
 
     return collect
@@ -125,7 +127,7 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
                 retained=None, freed_before=None, returned=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
-    pass had already freed; ``returned`` (grad mode) maps input labels to what
+    pass had already freed; ``returned`` (grad mode) maps (position, input label) to what
     ``autograd.grad`` returned."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of)
     _mark_freed_steps(steps, freed_nodes)
@@ -140,7 +142,7 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
     if mode == "grad":  # a call that raised returned nothing: None, not a list of Nones
         returned = returned or {}
         record["returned"] = None if error is not None else list(returned.values())
-        record["returned_inputs"] = list(returned)
+        record["returned_inputs"] = [name for _, name in returned]
     return record
 
 
@@ -245,7 +247,7 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
         record = record_backward(
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
             labels=labels, watch=retained_tensors(state.namespace, trace.id_of),
-            source=state.source, filename=state.filename,
+            source=state.source, filename=script_path(state.filename),  # its code's name
         )
         records.append(record)
         if not retain_graph:

@@ -423,10 +423,10 @@ def _reusable(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """Return the call's arguments with each one-shot iterator (``model.parameters()``, a
     generator) as the tuple of what it yields: the recording reads the call's tensors
     before torch does, and torch itself turns such an argument into that tuple."""
-    if not any(isinstance(a, Iterator) for a in (*args, *kwargs.values())):
+    if not any(issubclass(type(a), Iterator) for a in (*args, *kwargs.values())):
         return args, kwargs
-    return (tuple(tuple(a) if isinstance(a, Iterator) else a for a in args),
-            {k: tuple(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()})
+    return (tuple(tuple(a) if issubclass(type(a), Iterator) else a for a in args),
+            {k: tuple(v) if issubclass(type(v), Iterator) else v for k, v in kwargs.items()})
 
 
 def _roots(api: str, arguments: dict) -> list:
@@ -434,13 +434,13 @@ def _roots(api: str, arguments: dict) -> list:
     if api == "Tensor.backward":
         return [arguments["self"]]
     key = "tensors" if api == "torch.autograd.backward" else "outputs"
-    return [t for t in _as_list(arguments.get(key)) if isinstance(t, torch.Tensor)]
+    return [t for t in _as_list(arguments.get(key)) if issubclass(type(t), torch.Tensor)]
 
 
 def _as_list(value) -> list:
     if value is None:
         return []
-    if isinstance(value, torch.Tensor):
+    if issubclass(type(value), torch.Tensor):  # type(): no proxy's __class__ runs
         return [value]
     return list(value)
 

@@ -18,6 +18,7 @@ user code, and it does not import torch.
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 
 from gradstep.autograd.derivatives import BackwardEntry, load_table
@@ -50,6 +51,8 @@ _HAND_WRITTEN = {
                           "the tensor"),
 }
 _HAND_WRITTEN_SLOTS = {"CopyBackwards": {"self": 0, "src": 1}}
+# torchgen's names for the backward nodes it derives for _foreach ops without a yaml entry
+_FOREACH = re.compile(r"Foreach[A-Z]\w*Backward\d+(List|Scalar|ScalarList|Tensor)?")
 _PYTHON_FUNCTIONS = {
     "BackwardHookFunctionBackward": N_("nn.Module's full backward hooks "
                                        "(torch.utils.hooks.BackwardHookFunction): the identity, "
@@ -118,6 +121,10 @@ def no_formula_reason(node_name: str) -> str | None:
     if name.endswith("Backward"):
         return N_("a custom torch.autograd.Function: its backward is Python code "
                   "(shown as source where it can be read), not a formula from torch")
+    if _FOREACH.fullmatch(name):
+        return N_("a _foreach op on lists of tensors: torch builds its backward from the formula "
+                  "of the single op (_foreach_mul from mul), item by item, and keeps no text "
+                  "of its own for it")
     if table.unavailable:
         return NO_TABLE.format(reason=table.unavailable)
     return N_("not made from torch's derivatives.yaml, so torch has no formula text for it")

@@ -55,7 +55,8 @@ def plain_values(tensors: list) -> list:
     tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
     for key, t in unique.items():
         dtype = t.dtype
-        if type(t) is not tensor_type or dtype not in fast_dtypes or t.is_sparse or t.is_meta:
+        if (type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not torch.strided
+                or t.is_meta):
             plain[key] = compact(t)
             continue
         n = t.numel()

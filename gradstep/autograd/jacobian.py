@@ -47,13 +47,28 @@ def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
     code, checkpoint's recomputation), and for a saved view reads the view's
     node, which torch rebuilds if the view's base changed in place since. A
     custom Function's node runs its Python ``backward`` (which may print, count,
-    or run a backward of its own). Once the snippet has finished
+    or run a backward of its own). A ``CopySlices`` node (an in-place op on a view)
+    calls the op's own node, which Python cannot reach: it may be any of these. A node
+    of torch's generic ``CppFunction`` class (a ``_foreach`` op's, a C++ extension's)
+    shows none of its saved tensors, so whether a hook holds them cannot be told. Under
+    ``torch.use_deterministic_algorithms`` an op without a deterministic version warns
+    (``warn_only=True``) into the snippet's output, or raises: no node is called then. Once the snippet has finished
     (``snippet_done``, in the kernel), a rebuilt view node can no longer change
     anything the snippet does, so saved views are allowed then.
     """
     if is_python_node(fn):
         return lazy("its backward is Python code (a custom autograd.Function): gradstep does "
                     "not run it")
+    if torch.are_deterministic_algorithms_enabled():
+        return lazy("torch.use_deterministic_algorithms is on: a node whose op has no "
+                    "deterministic version would raise, or warn into the snippet's output")
+    if type(fn).__name__ == "CopySlices":  # holds the in-place op's own node, out of sight
+        return lazy("an in-place op on a view: it runs that op's own node, which gradstep "
+                    "cannot see (a custom Function's backward or a saved_tensors_hooks unpack "
+                    "hook, such as checkpoint's recomputation, would run)")
+    if type(fn).__name__ == "CppFunction":  # torch gave this node no class of its own
+        return lazy("torch shows nothing of what this node saved (a _foreach op's, a C++ "
+                    "extension's): a saved_tensors_hooks unpack hook might run")
     for slot in iter_saved_slots(fn):
         if slot.data is not None and runs_dispatch_code(slot.data):
             return lazy("it saved a tensor of a subclass with its own __torch_dispatch__: "

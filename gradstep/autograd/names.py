@@ -52,9 +52,10 @@ class Bindings:
 
 
 def top_level_modules(namespace: dict) -> dict[str, torch.nn.Module]:
-    """Return the namespace's modules that are not a submodule of another one there."""
+    """Return the namespace's modules that are not a submodule of another one there
+    (told by ``type()``: ``isinstance`` would run a proxy object's ``__getattribute__``)."""
     modules = {k: v for k, v in namespace.items()
-               if isinstance(v, torch.nn.Module) and not k.startswith("__")}
+               if issubclass(type(v), torch.nn.Module) and not k.startswith("__")}
     inner: set[int] = set()
     for module in modules.values():
         inner.update(id(m) for _, m in walk_modules(module) if m is not module)

@@ -522,15 +522,18 @@ def _is_torchs(value) -> bool:
     """Return True when ``value``, a method call's receiver, is torch's: a tensor, the
     Tensor class (``torch.Tensor.select(x, 0)``), one of torch's modules (``torch``,
     ``F``) or op namespaces (``torch.ops.aten``, ``torch.ops.aten.add``); not a user
-    object or module whose function has a torch op's name."""
+    object or module whose function has a torch op's name. Told by ``type(value)``:
+    ``isinstance`` would also read ``value.__class__``, which a proxy object's own
+    ``__getattribute__`` answers (the snippet's code, run once more)."""
+    of = type(value)
     try:
-        if isinstance(value, torch.Tensor):
+        if issubclass(of, torch.Tensor):
             return True
-        if isinstance(value, types.ModuleType):
+        if issubclass(of, types.ModuleType):
             return (getattr(value, "__name__", "") or "").split(".")[0] == "torch"
-        if isinstance(value, type):
+        if issubclass(of, type):
             return issubclass(value, torch.Tensor)
-        return type(value).__module__ == "torch._ops"
+        return of.__module__ == "torch._ops"
     except Exception:  # a receiver's odd __class__ or __name__: not taken for torch's
         return False
 _MAX_ITEMS = 256  # a longer list is data, not the outputs of an op
@@ -565,14 +568,24 @@ def _pend_view(fn, slot, slots: dict, pending: list) -> None:
 
 
 def _tensors_in(output) -> list:
-    """Return the tensors of a module's output: a tensor, a tuple/list, or a dict's values."""
-    if isinstance(output, torch.Tensor):
+    """Return the tensors of a module's output: a tensor, a tuple/list, or a dict's values.
+
+    A container is read through the base class's own methods: a subclass's ``values``
+    or ``__iter__`` is the user's code (it may count its calls, or be a one-shot). Types
+    are told by ``type()``, which runs no ``__class__`` of a proxy's (see ``_is_torchs``).
+    """
+    of = type(output)
+    if issubclass(of, torch.Tensor):
         return [output]
-    if isinstance(output, dict):
-        output = list(output.values())
-    if isinstance(output, (tuple, list)):
-        return [t for t in output if isinstance(t, torch.Tensor)]
-    return []
+    if issubclass(of, dict):
+        output = list(dict.values(output))
+    elif issubclass(of, tuple):
+        output = list(tuple.__iter__(output))
+    elif issubclass(of, list):
+        output = list(list.__iter__(output))
+    else:
+        return []
+    return [t for t in output if issubclass(type(t), torch.Tensor)]
 
 
 # View ops that always return a new view object (never their input itself).

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gradstep.autograd import errors
+from gradstep.autograd import errors, process_state
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
@@ -30,6 +30,7 @@ from gradstep.autograd.snippet_module import deep_recursion, main_module, runnin
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 from gradstep.i18n import lazy
 from gradstep.policies.output_cap import CappedText
+from gradstep.policies.script_name import script_path
 
 
 @dataclass
@@ -68,6 +69,10 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     letting it reach the process's own stdout/stderr (the kernel captures those
     at the file-descriptor level and passes False, so buffering is Python's own).
     """
+    process_state.restore()  # in a kernel: what an earlier run changed, set back
+    # The code's name is the script's absolute path, as python compiles it: warnings,
+    # tracebacks and inspect show it (sys.argv keeps the name as typed)
+    argv_name, filename = filename, script_path(filename)
     result = RunResult(source=source, filename=filename, device=device)
     ok, reason = device_problem(device)
     if not ok:
@@ -91,7 +96,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     failure = None
     with capture_backward_calls(filename, observer) as calls:
         try:
-            with _printed_to(output), snippet_environment(filename), running_as_main(module), \
+            with _printed_to(output), snippet_environment(argv_name), running_as_main(module), \
                     device_context(device), observer.active(), \
                     (Recorder(observer).active() if deep else contextlib.nullcontext()):
                 exec(code, namespace)
@@ -130,15 +135,16 @@ def device_context(device: str):
 
 @contextlib.contextmanager
 def snippet_environment(filename: str):
-    """Run as ``python FILE`` would: the file's folder first on ``sys.path`` (the current
-    folder for ``-c`` and standard input), ``sys.argv == [FILE]``, the warning filters of a
-    plain run (``keep_warning_filters``; shown on stderr, whatever the host process set);
-    all restored afterwards."""
+    """Run as ``python FILE`` would: the folder of the file's real path (symbolic links
+    resolved) first on ``sys.path`` (``""``, the current folder whichever it is, for ``-c``
+    and standard input), ``sys.argv == [FILE]`` (``["-"]`` for standard input, ``["-c"]``
+    otherwise), the warning filters of a plain run (``keep_warning_filters``; shown on
+    stderr, whatever the host process set); all restored afterwards."""
     is_file = not filename.startswith("<")
-    folder = os.path.dirname(os.path.abspath(filename)) if is_file else os.getcwd()
+    folder = os.path.dirname(os.path.realpath(filename)) if is_file else ""
     saved_path, saved_argv = list(sys.path), list(sys.argv)
     sys.path.insert(0, folder)
-    sys.argv = [filename if is_file else "-c"]
+    sys.argv = [filename if is_file else "-" if filename == "<stdin>" else "-c"]
     try:
         with warnings.catch_warnings():
             if _Kernel.warning_filters is not None:

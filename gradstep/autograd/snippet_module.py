@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import os
 import sys
 import types
 from collections.abc import Iterator
 from importlib.machinery import SourceFileLoader
 
 import torch
+
+from gradstep.policies.script_name import script_path
 
 # A rewritten snippet nests twice as deep as the text (each operator inside a call), and
 # the rewrite walks it recursively: a 330-term `x + x + ...` ran past Python's default
@@ -33,8 +34,7 @@ def main_module(filename: str) -> types.ModuleType:
     namespace = module.__dict__  # __name__, __doc__, __package__, __loader__, __spec__
     namespace.update({"__annotations__": {}, "__builtins__": builtins})
     if not filename.startswith("<"):
-        # as python makes a script's path absolute: joined to the current folder, as typed
-        path = filename if os.path.isabs(filename) else os.path.join(os.getcwd(), filename)
+        path = script_path(filename)
         namespace.update({"__loader__": SourceFileLoader("__main__", path),
                           "__file__": path, "__cached__": None})
     namespace.update({"torch": torch, "nn": torch.nn, "F": torch.nn.functional})

@@ -94,8 +94,9 @@ def shape_of(t: torch.Tensor) -> list | None:
 
 
 def has_data(t: torch.Tensor) -> bool:
-    """Return False for tensors without storage to read (meta, fake, nested, sparse)."""
-    if t.device.type == "meta" or t.is_sparse or getattr(t, "is_nested", False):
+    """Return False for tensors without storage to read (meta, fake, nested, and any
+    layout but strided: sparse COO, CSR, CSC, BSR, BSC)."""
+    if t.device.type == "meta" or t.layout is not torch.strided or getattr(t, "is_nested", False):
         return False
     return True
 

@@ -36,14 +36,17 @@ def run(args) -> int:
     except CommandError as exc:
         report_error(exc.error, name)
         return exc.status
-    timeline = session.backward(mode=args.mode, retain_graph=args.retain_graph,
-                                passes=args.passes, gradient=args.gradient)
-    timeline["calls"] = result.get("calls") or []
-    print_json(timeline)
-    if timeline.get("error"):
-        report_error(timeline["error"], name)
-        return SNIPPET_FAILED
-    return OK
+    try:
+        timeline = session.backward(mode=args.mode, retain_graph=args.retain_graph,
+                                    passes=args.passes, gradient=args.gradient)
+        timeline["calls"] = result.get("calls") or []
+        print_json(timeline)
+        if timeline.get("error"):
+            report_error(timeline["error"], name)
+            return SNIPPET_FAILED
+        return OK
+    finally:
+        session.shutdown()  # the kernel process ends with the command
 
 
 def _usage(message) -> dict:

@@ -88,10 +88,13 @@ def run_snippet(args, *, keep_trace: bool = False):
     """Load and run the snippet of ``args``; return ``(session, result, filename)``.
 
     The snippet's own output is copied to stderr. Raises CommandError when the
-    snippet cannot be loaded or failed.
+    snippet cannot be loaded or failed (the session is shut down then). The caller shuts
+    the session down otherwise: a Kernel left to the collector warns "subprocess ... is
+    still running" (a ResourceWarning, shown under ``PYTHONWARNINGS=default``).
     """
     started = start_snippet(args, keep_trace=keep_trace)
     if not started.result["ok"]:
+        started.session.shutdown()  # the caller gets no session to end
         raise CommandError(started.result["error"],
                            started.result.get("exit_code") or SNIPPET_FAILED)
     return started.session, started.result, started.filename

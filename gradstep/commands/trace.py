@@ -31,6 +31,13 @@ def run(args) -> int:
     except CommandError as exc:
         report_error(exc.error, display_name(args))
         return exc.status
+    try:
+        return _print_trace(args, session, result)
+    finally:
+        session.shutdown()  # the kernel process ends with the command
+
+
+def _print_trace(args, session, result: dict) -> int:
     if not result.get("trace_kept"):
         print_json(result["trace"])  # None: the snippet made no graph
         return 0

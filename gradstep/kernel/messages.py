@@ -14,6 +14,7 @@ from gradstep.autograd.errors import make_error
 from gradstep.i18n import N_, lazy, render
 from gradstep.kernel.limits import format_size
 from gradstep.policies.memory_errors import is_memory_output
+from gradstep.policies.script_name import script_path
 from gradstep.schema.errors import ErrorRecord
 
 _SIGNAL_WORDS = {
@@ -162,8 +163,9 @@ def protocol_error(detail: str) -> dict:
 
 
 def snippet_line_in_traceback(text: str, filename: str) -> int | None:
-    """Return the last snippet line named in a faulthandler dump or traceback in ``text``."""
-    pattern = re.compile(r'File "' + re.escape(filename) + r'", line (\d+)')
+    """Return the last snippet line named in a faulthandler dump or traceback in ``text``
+    (its frames carry the name python gives the script's code, ``script_path``)."""
+    pattern = re.compile(r'File "' + re.escape(script_path(filename)) + r'", line (\d+)')
     found = pattern.findall(text)
     # faulthandler lists the innermost frame first; its first snippet frame is the one that ran
     return int(found[0]) if found else None

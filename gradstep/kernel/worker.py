@@ -28,6 +28,7 @@ from gradstep.kernel import messages, protocol, writing
 from gradstep.kernel.launch import plain_environment
 from gradstep.policies.gc_pause import gc_paused, settle_after_work
 from gradstep.policies.memory_errors import allocation_detail, looks_like_memory
+from gradstep.policies.script_name import script_path
 from gradstep.schema.kernel import METHODS, failure_reply
 
 DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
@@ -181,7 +182,7 @@ def flush_output() -> None:
 def explain_base_exception(exc: BaseException, params: dict) -> dict:
     """Return the error dict for SystemExit, KeyboardInterrupt or anything else raised past the Session."""
     source = params.get("source", "")
-    filename = params.get("filename", "<snippet>")
+    filename = script_path(params.get("filename", "<snippet>"))  # the code's name
     try:
         error = dict(explain(exc, source, filename))
     except Exception:  # errors.py unable to explain: still answer
@@ -235,7 +236,7 @@ def call(session, method: str, params: dict) -> object:
         return getattr(session, method)(**params)
     except KeyboardInterrupt as exc:
         if _Interrupt.requested:
-            line = interrupted_line(exc, params.get("filename", "<snippet>"))
+            line = interrupted_line(exc, script_path(params.get("filename", "<snippet>")))
             return failure_reply(method, messages.timeout_error(
                 None, by_user=True, state_lost=False, line=line,
                 source=params.get("source")), params)
@@ -374,10 +375,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.session == DEFAULT_SESSION or "torch" in sys.modules:
         # loads torch (here, not at import): a session that runs without it, such as the
         # tests' fake one, starts without paying for torch's import
+        from gradstep.autograd import process_state
         from gradstep.autograd.runner import keep_warning_filters
 
         keep_warning_filters()  # torch's own, as a plain run has them once it imported torch
         guard_torch_load()
+        process_state.keep()  # each run starts from it, whatever the one before changed
     if lift_memory_limit_for_cuda():
         args.memory_limit = 0
     protocol.write_message(args.reply_fd, {"ready": True, "pid": os.getpid()})

@@ -229,6 +229,20 @@ def test_grad_mode_defaults_to_every_leaf():
     assert got["leaf_grads"] == {"x": None, "w": None}
 
 
+def test_grad_mode_shows_one_result_per_input_also_for_an_input_given_twice():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    w = torch.tensor([3.0, -1.0], requires_grad=True)
+    root = (x * w).sum()
+    trace = trace_graph(root)
+    got = record_backward(root, trace.id_of, labels=labels_for(trace, {"x": x, "w": w}),
+                          mode="grad", inputs=[x, w, x], retain_graph=True)
+    expected = torch.autograd.grad(root, [x, w, x], retain_graph=True)
+    assert got["returned_inputs"] == ["x", "w", "x"]
+    assert len(got["returned"]) == 3
+    for shown, value in zip(got["returned"], expected):
+        assert_value(shown, value)
+
+
 def test_non_scalar_root_needs_a_gradient():
     a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
     p = F.softmax(a, dim=0)

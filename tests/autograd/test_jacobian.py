@@ -176,3 +176,76 @@ def test_an_exception_without_a_message_is_named_by_its_type():
 
     assert first_line(AssertionError()) == "AssertionError"
     assert first_line(RuntimeError("one\ntwo")) == "one"
+
+
+def test_an_in_place_op_on_a_view_is_never_called():
+    """CopySlices calls the in-place op's own node, which Python cannot see: a custom
+    Function's backward (mark_dirty on a view) or a hooked saved tensor (checkpoint's
+    recomputation) would run."""
+    runs, unpacked = [], []
+
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x.mul_(2)
+
+        @staticmethod
+        def backward(ctx, grad):
+            runs.append(1)
+            return grad * 2
+
+    a = torch.ones(3, requires_grad=True)
+    b = a.clone()
+    Double.apply(b[:2])
+    w = torch.tensor([2.0, 3.0], requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: unpacked.append(1) or t):
+        c = a.clone()
+        c[:2].mul_(w)
+    for fn in (b.grad_fn, c.grad_fn):
+        assert type(fn).__name__ == "CopySlices"
+        for snippet_done in (False, True):
+            jac = local_jacobian(fn, snippet_done=snippet_done)
+            assert jac["status"] == "unsupported" and "in-place op on a view" in jac["reason"]
+            assert vjp_of_ones(fn, snippet_done=snippet_done)["status"] == "unsupported"
+    assert precompute({b.grad_fn: "n0", c.grad_fn: "n1"}) == {}
+    assert runs == [] and unpacked == []
+
+
+def test_a_node_without_a_class_of_its_own_is_never_called():
+    """torch's generic CppFunction (a _foreach op's node) shows none of its saved tensors:
+    a saved_tensors_hooks unpack hook holding them would run."""
+    unpacked = []
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: unpacked.append(1) or t):
+        (y,) = torch._foreach_mul([x], [x])
+    fn = y.grad_fn
+    assert type(fn).__name__ == "CppFunction"
+    for snippet_done in (False, True):
+        jac = local_jacobian(fn, snippet_done=snippet_done)
+        assert jac["status"] == "unsupported" and "saved_tensors_hooks" in jac["reason"]
+        assert vjp_of_ones(fn, snippet_done=snippet_done)["status"] == "unsupported"
+    assert precompute({fn: "n0"}) == {}
+    assert unpacked == []
+
+
+def test_no_node_is_called_under_deterministic_algorithms():
+    """With warn_only=True a node whose op has no deterministic version (put_'s) warns
+    into the snippet's output; without it, it raises."""
+    import warnings
+
+    a = torch.ones(4, requires_grad=True)
+    b = a.clone()
+    b.put_(torch.tensor([0, 2]), torch.tensor([5.0, 6.0]))
+    fn = b.grad_fn
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            jac = local_jacobian(fn, snippet_done=True)
+            assert vjp_of_ones(fn)["status"] == "unsupported"
+            assert precompute({fn: "n0"}) == {}
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert jac["status"] == "unsupported" and "deterministic" in jac["reason"]
+    assert caught == []

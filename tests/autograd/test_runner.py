@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import torch
@@ -45,6 +46,37 @@ def test_a_relative_file_name_is_made_absolute_as_python_makes_it(tmp_path, monk
     (tmp_path / "s.py").write_text(source, encoding="utf-8")
     result = run_snippet(source, filename="../s.py")  # python ../s.py: cwd + "/../s.py"
     assert result.namespace["__file__"] == str(tmp_path / "sub") + "/../s.py"
+
+
+def test_a_relative_file_names_code_is_named_by_its_absolute_path(tmp_path, monkeypatch):
+    """python ../s.py compiles the script as cwd + "/../s.py": warnings, tracebacks and
+    inspect name that path; only sys.argv keeps the name as typed."""
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    source = "import sys\ndef f():\n    return 1\nargv = list(sys.argv)\ny = torch.ones(1, requires_grad=True) * 2\nf(2)\n"
+    (tmp_path / "s.py").write_text(source, encoding="utf-8")
+    result = run_snippet(source, filename="../s.py")
+    ns = result.namespace
+    assert ns["f"].__code__.co_filename == ns["__file__"] == str(tmp_path / "sub") + "/../s.py"
+    assert ns["argv"] == ["../s.py"]
+    assert result.error is not None and result.error["line"] == 6  # the snippet's own line
+
+
+def test_sys_path_and_argv_are_pythons(tmp_path, monkeypatch):
+    """python FILE puts the folder of FILE's real path first (a symbolic link resolved);
+    python -c and python - put "" (the current folder, whichever it is then)."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "links").mkdir()
+    source = "import sys\nfirst, argv = sys.path[0], list(sys.argv)\n"
+    (tmp_path / "real" / "s.py").write_text(source, encoding="utf-8")
+    (tmp_path / "links" / "l.py").symlink_to(tmp_path / "real" / "s.py")
+    monkeypatch.chdir(tmp_path / "links")
+    ns = run_snippet(source, filename="l.py").namespace
+    assert (ns["first"], ns["argv"]) == (os.path.realpath(tmp_path / "real"), ["l.py"])
+    ns = run_snippet(source, filename="<string>").namespace
+    assert (ns["first"], ns["argv"]) == ("", ["-c"])
+    ns = run_snippet(source, filename="<stdin>").namespace
+    assert (ns["first"], ns["argv"]) == ("", ["-"])
 
 
 def test_root_is_the_last_expression():
@@ -360,6 +392,37 @@ y = w * 2
 """
     result = run_snippet(source)
     assert result.error is None and result.roots[0] is result.namespace["y"]
+
+
+def test_a_modules_own_container_output_is_read_without_its_methods():
+    source = """
+class Counted(dict):
+    reads = 0
+    def values(self):
+        Counted.reads += 1
+        return super().values()
+class CountedList(list):
+    reads = 0
+    def __iter__(self):
+        CountedList.reads += 1
+        return super().__iter__()
+class Heads(nn.Module):
+    def forward(self, x):
+        return Counted(a=x * 3)
+class Pieces(nn.Module):
+    def forward(self, x):
+        return CountedList([x * 2])
+x = torch.ones(2, requires_grad=True)
+d = Heads()(x)
+p = Pieces()(x)
+reads = (Counted.reads, CountedList.reads)
+y = d["a"] + p[0]
+"""
+    result = run_snippet(source)
+    assert result.error is None and result.namespace["reads"] == (0, 0)
+    ns = result.namespace
+    assert _value_of(result, ns["d"]["a"]) is not None  # the tensors are still found
+    assert _value_of(result, ns["p"][0]) is not None
 
 
 @pytest.mark.slow  # imports torch._dynamo, so in a process of its own

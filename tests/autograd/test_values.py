@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.values import compact, tensor_value, to_jsonable
 
 
@@ -60,6 +61,15 @@ def test_all_non_finite_has_no_range():
 def test_meta_tensor_has_shape_and_no_data():
     t = torch.empty(3, 4, device="meta")
     assert tensor_value(t) == {"shape": [3, 4], "dtype": "float32", "device": "meta"}
+
+
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+@pytest.mark.parametrize("layout", ["to_sparse", "to_sparse_csr", "to_sparse_csc"])
+def test_a_sparse_tensor_of_any_layout_has_shape_and_no_data(layout):
+    t = getattr(torch.tensor([[0.0, 1.0], [2.0, 0.0]]), layout)()
+    expected = {"shape": [2, 2], "dtype": "float32", "device": "cpu"}
+    assert tensor_value(t) == expected and compact(t) == expected
+    assert plain_values([t]) == [expected]
 
 
 @pytest.mark.parametrize("t", [

@@ -46,6 +46,20 @@ _BACKWARD_APIS = {
     torch.autograd.grad.__code__: "torch.autograd.grad",
 }
 _CONTAINERS = (tuple, list)
+
+
+def _is(value, kind) -> bool:
+    """``isinstance`` told by ``type()``: it reads no ``__class__`` of a proxy object's (its
+    ``__getattribute__`` is the case's own code)."""
+    return issubclass(type(value), kind)
+
+
+def _items(container) -> list:
+    """Return a tuple's or list's items without running a subclass's own ``__iter__``."""
+    return list(tuple.__iter__(container) if isinstance(container, tuple)
+                else list.__iter__(container))
+
+
 _RAW = "_raw_saved_"
 
 
@@ -160,15 +174,15 @@ class Observer:
         when one of them needs grad."""
         found = False
         for item in items:
-            if isinstance(item, torch.Tensor):
+            if _is(item, torch.Tensor):
                 found = self.observe(item) or found
-            elif isinstance(item, _CONTAINERS) and len(item) <= 16:
-                for inner in item:
-                    if isinstance(inner, torch.Tensor):
+            elif _is(item, _CONTAINERS) and len(inner_items := _items(item)) <= 16:
+                for inner in inner_items:
+                    if _is(inner, torch.Tensor):
                         found = self.observe(inner) or found
-            elif isinstance(item, dict) and len(item) <= 32:
-                for inner in list(item.values()):
-                    if isinstance(inner, torch.Tensor):
+            elif _is(item, dict) and dict.__len__(item) <= 32:
+                for inner in list(dict.values(item)):  # never a subclass's own values()
+                    if _is(inner, torch.Tensor):
                         found = self.observe(inner) or found
         return found
 

@@ -68,6 +68,20 @@ from torch.overrides import TorchFunctionMode
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
 _PROPERTY_ACCESS = {"__get__", "__set__", "__delete__"}
 _CONTAINERS = (tuple, list)
+
+
+def _is(value, kind) -> bool:
+    """``isinstance`` told by ``type()``: it reads no ``__class__`` of a proxy object's (its
+    ``__getattribute__`` is the case's own code)."""
+    return issubclass(type(value), kind)
+
+
+def _items(container) -> list:
+    """Return a tuple's or list's items without running a subclass's own ``__iter__``."""
+    return list(tuple.__iter__(container) if isinstance(container, tuple)
+                else list.__iter__(container))
+
+
 _OVERRIDES = os.path.join("torch", "overrides.py")
 _call = lambda func, args, kwargs: func(*args, **kwargs)  # noqa: E731  (one line: one lineno)
 
@@ -171,9 +185,9 @@ class Recorder(TorchFunctionMode):
             torch._C._push_on_torch_function_stack(self)
 
     def _module_outputs(self, output, inputs, before: int) -> None:
-        if isinstance(output, dict):
-            output = list(output.values())
-        items = output if isinstance(output, _CONTAINERS) else (output,)
+        if _is(output, dict):
+            output = list(dict.values(output))  # never a subclass's own values()
+        items = _items(output) if _is(output, _CONTAINERS) else (output,)
         given = _tensors_in(inputs, {})
         for t in items:
             if type(t) not in _PLAIN or not t.requires_grad or any(t is a for a in given):
@@ -239,10 +253,10 @@ def _tensors_in(args, kwargs) -> list:
     stack = [args, list(kwargs.values())]
     while stack:
         item = stack.pop()
-        if isinstance(item, torch.Tensor):
+        if _is(item, torch.Tensor):
             found.append(item)
-        elif isinstance(item, _CONTAINERS):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
+        elif _is(item, _CONTAINERS):
+            stack.extend(_items(item))
+        elif _is(item, dict):
+            stack.extend(dict.values(item))
     return found

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import traceback
 
+from gradstep.policies.script_name import script_path
+
 SPEC = "tests.kernel.fake_session:FakeSession"
 
 
@@ -19,11 +21,11 @@ class FakeSession:
     def run(self, source, *, device="cpu", root=None, filename="<snippet>") -> dict:
         """Return {"ok", "trace", "error", "calls", "output"}; trace lists the namespace's names."""
         self.namespace = {"__name__": "__main__"}
-        try:
-            exec(compile(source, filename, "exec"), self.namespace)
+        try:  # compiled under the name python gives the script's code, as Session does
+            exec(compile(source, script_path(filename), "exec"), self.namespace)
         except Exception as exc:
-            return {"ok": False, "trace": None, "error": _error(exc, filename), "calls": [],
-                    "output": ""}
+            return {"ok": False, "trace": None, "error": _error(exc, script_path(filename)),
+                    "calls": [], "output": ""}
         names = sorted(k for k in self.namespace if not k.startswith("__"))
         # a snippet can set `extra` to make the reply carry any value (even one JSON cannot hold)
         return {"ok": True, "trace": {"names": names, "device": device}, "error": None,

@@ -53,6 +53,31 @@ def test_state_lives_in_the_kernel_between_requests(kernel):
     assert "second time" in again["error"]["message"]
 
 
+def test_each_run_starts_with_the_process_a_plain_run_has(kernel, tmp_path):
+    """The window's kernel runs snippet after snippet: what one run switches process-wide
+    (torch's defaults and modes, the folder, the environment) is set back for the next."""
+    changes = (
+        "import os, sys\n"
+        "torch.set_default_dtype(torch.float64)\ntorch.set_grad_enabled(False)\n"
+        "torch.use_deterministic_algorithms(True)\ntorch.autograd.set_detect_anomaly(True)\n"
+        "torch.set_printoptions(precision=2)\ntorch.set_default_device('meta')\n"
+        "sys.setrecursionlimit(500)\nos.environ['GRADSTEP_TEST_LEFT'] = '1'\n"
+        f"os.chdir({str(tmp_path)!r})\n"
+    )
+    reads = (
+        "import os, sys\n"
+        "print(torch.get_default_dtype(), torch.is_grad_enabled(), "
+        "torch.are_deterministic_algorithms_enabled(), torch.is_anomaly_enabled(), "
+        "torch.tensor([1.23456]), torch.get_default_device(), sys.getrecursionlimit(), "
+        "os.environ.get('GRADSTEP_TEST_LEFT'), os.getcwd())\n"
+    )
+    before = kernel.run(reads, filename="<snippet>")["output"]
+    kernel.run(changes, filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")["output"]
+    assert before.startswith("torch.float32 True False False tensor([1.2346]) cpu")
+    assert after == before
+
+
 def test_crash_then_the_session_works_again(kernel):
     crash = kernel.run("import os\nos._exit(7)\n")
     assert crash["error"]["kind"] == "crash" and crash["state_lost"]
