@@ -33,7 +33,7 @@ from gradstep.drawing.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinat
 from gradstep.drawing.graph_files import edge_triples, quote
 from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
 from gradstep.drawing.node_sizes import node_sizes
-from gradstep.drawing.ordering import count_inversions, initial_order, reduce_crossings
+from gradstep.drawing.ordering import count_inversions, reduce_crossings, start_order
 from gradstep.policies.gc_pause import without_gc
 
 __all__ = ["Layout", "DotNotFoundError", "layout", "layout_dot", "count_inversions"]
@@ -94,8 +94,8 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None,
         up_dst = [src[i] if flipped[i] else dst[i] for i in range(len(edges))]
     ranks = assign_layers(len(nodes), up_src, up_dst)
     aug = LayeredGraph(ranks, up_src, up_dst)
-    layers = initial_order(aug, len(nodes))
-    layers = reduce_crossings(aug, layers)
+    layers, crossings = start_order(aug, len(nodes))
+    layers = reduce_crossings(aug, layers, crossings)
     breadth = [all_sizes[n][0 if rankdir == "TB" else 1] for n in nodes]
     depth = [all_sizes[n][1 if rankdir == "TB" else 0] for n in nodes]
     along = assign_coordinates(aug, layers, breadth, len(nodes))
