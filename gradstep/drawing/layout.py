@@ -31,7 +31,7 @@ import numpy as np
 from gradstep.drawing import style
 from gradstep.drawing.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinates, rank_positions
 from gradstep.drawing.graph_files import edge_triples, quote
-from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
+from gradstep.drawing.layering import LayeredGraph, flips_and_layers
 from gradstep.drawing.node_sizes import node_sizes
 from gradstep.drawing.ordering import count_inversions, reduce_crossings, start_order
 from gradstep.policies.gc_pause import without_gc
@@ -87,12 +87,11 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None,
     edges = _edge_list(triples, index)
     src = [index[u] for u, _, _ in edges]
     dst = [index[v] for _, v, _ in edges]
-    flipped = feedback_edges(len(nodes), src, dst)
+    flipped, ranks = flips_and_layers(len(nodes), src, dst)
     up_src, up_dst = src, dst  # (the same lists where no edge is turned round)
     if any(flipped):
         up_src = [dst[i] if flipped[i] else src[i] for i in range(len(edges))]
         up_dst = [src[i] if flipped[i] else dst[i] for i in range(len(edges))]
-    ranks = assign_layers(len(nodes), up_src, up_dst)
     aug = LayeredGraph(ranks, up_src, up_dst)
     layers, crossings = start_order(aug, len(nodes))
     layers = reduce_crossings(aug, layers, crossings)
