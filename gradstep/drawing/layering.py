@@ -157,11 +157,21 @@ class LayeredGraph:
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (upper, lower) arrays of all augmented edges (cached)."""
         if not hasattr(self, "_edges"):
-            degree = np.fromiter(map(len, self.down), dtype=np.int64, count=self.size)
-            ev = np.fromiter(chain.from_iterable(self.down), dtype=np.int64,
-                             count=int(degree.sum()))
+            self._down = degree, ev = _flat(self.down)
             self._edges = (np.repeat(np.arange(self.size, dtype=np.int64), degree), ev)
         return self._edges
+
+    def down_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (how many nodes below each node, all of them one node after another)
+        (``down`` as arrays; cached)."""
+        self.edge_arrays()
+        return self._down
+
+    def chain_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (each chain's length, all chains one after another) (cached)."""
+        if not hasattr(self, "_chains"):
+            self._chains = _flat(self.chains)
+        return self._chains
 
     def down_degrees(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (edges down from each node, each edge's place among its upper end's) of
@@ -176,3 +186,10 @@ class LayeredGraph:
         if not hasattr(self, "_layer_arr"):
             self._layer_arr = np.asarray(self.layer, dtype=np.int64)
         return self._layer_arr
+
+
+def _flat(lists: list) -> tuple[np.ndarray, np.ndarray]:
+    """Return (lengths, all items one list after another) of a list of int lists."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    return lengths, np.fromiter(chain.from_iterable(lists), dtype=np.int64,
+                                count=int(lengths.sum()))

@@ -259,8 +259,7 @@ def _routes_at_once(nodes, edges, flipped, aug, along, across_list, sizes, tb: b
     ends ``_border_points`` of the same arrays ``_route_ends`` makes."""
     if not set(map(type, chain.from_iterable(sizes.values()))) <= {float, int}:
         return None
-    lengths = np.fromiter(map(len, aug.chains), dtype=np.int64, count=len(aug.chains))
-    flat = np.fromiter(chain.from_iterable(aug.chains), dtype=np.int64, count=int(lengths.sum()))
+    lengths, flat = aug.chain_arrays()
     firsts = np.cumsum(lengths) - lengths
     lasts = firsts + lengths - 1
     flip = np.asarray(flipped, dtype=bool)

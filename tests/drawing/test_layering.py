@@ -104,3 +104,19 @@ def test_flips_and_layers_are_feedback_edges_then_assign_layers():
         up_src = [d if f else s for s, d, f in zip(src, dst, flipped)]
         up_dst = [s if f else d for s, d, f in zip(src, dst, flipped)]
         assert flips_and_layers(n, src, dst) == (flipped, assign_layers(n, up_src, up_dst))
+
+
+def test_chain_and_down_arrays_are_the_lists_flattened():
+    rng = random.Random(3)
+    n = 80
+    src, dst = [], []
+    for _ in range(200):
+        u, v = sorted(rng.sample(range(n), 2))
+        src.append(u)
+        dst.append(v)
+    aug = LayeredGraph(assign_layers(n, src, dst), src, dst)
+    for arrays, lists in ((aug.chain_arrays(), aug.chains), (aug.down_arrays(), aug.down)):
+        lengths, flat = arrays
+        assert lengths.tolist() == [len(x) for x in lists]
+        assert flat.tolist() == [v for x in lists for v in x]
+    assert aug.edge_arrays()[1].tolist() == aug.down_arrays()[1].tolist()
