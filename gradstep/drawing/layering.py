@@ -157,14 +157,15 @@ class LayeredGraph:
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (upper, lower) arrays of all augmented edges (cached)."""
         if not hasattr(self, "_edges"):
-            self._down = degree, ev = _flat(self.down)
+            degree, ev = self.down_arrays()
             self._edges = (np.repeat(np.arange(self.size, dtype=np.int64), degree), ev)
         return self._edges
 
     def down_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (how many nodes below each node, all of them one node after another)
         (``down`` as arrays; cached)."""
-        self.edge_arrays()
+        if not hasattr(self, "_down"):
+            self._down = _flat(self.down)
         return self._down
 
     def chain_arrays(self) -> tuple[np.ndarray, np.ndarray]:
