@@ -26,7 +26,7 @@ def counts(value) -> tuple[int, int] | None:
         if "nan" not in value:
             return None  # a summary without data (the meta device): nothing known
         return int(value.get("nan") or 0), int(value.get("inf") or 0)
-    if _all_finite(value):
+    if all_finite(value):
         return 0, 0
     nan = inf = 0
     for x in flatten(value):
@@ -37,7 +37,7 @@ def counts(value) -> tuple[int, int] | None:
     return nan, inf
 
 
-def _all_finite(data) -> bool:
+def all_finite(data) -> bool:
     """Return True when ``data`` (a number or a flat list of numbers) is surely all finite:
     a NaN or an infinity makes the sum NaN or infinite. False means "look element by
     element": text (``"NaN"``), nested lists, a sum that overflows."""

@@ -115,7 +115,14 @@ def collapse_to_depth(graph, depth: int | None) -> nx.MultiDiGraph:
 
 def max_depth(graph) -> int:
     """Return the deepest scope nesting in ``graph`` (0 when no node has a scope)."""
-    return max((len(scope_parts(a.get("scope"))) for _, a in graph.nodes(data=True)), default=0)
+    scopes = [a.get("scope") for _, a in graph.nodes(data=True)]
+    try:  # each distinct scope once (a graph has few); texts: no 1 and 1.0 made one
+        distinct = set(scopes)
+    except TypeError:
+        distinct = None
+    if distinct is not None and set(map(type, distinct)) <= {str, type(None)}:
+        scopes = distinct
+    return max((len(scope_parts(scope)) for scope in scopes), default=0)
 
 
 def visible_count(graph, collapsed: set) -> int:

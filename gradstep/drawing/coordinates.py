@@ -141,8 +141,7 @@ def _node_weight(wsum, eu, ev, weight, n):
 def _dummy_lines(aug: LayeredGraph):
     """Return (dummy, top end, bottom end, fraction of the way down) arrays of all bend points,
     chain by chain from the top."""
-    lengths = np.fromiter(map(len, aug.chains), dtype=np.int64, count=len(aug.chains))
-    flat = np.fromiter(chain.from_iterable(aug.chains), dtype=np.int64, count=int(lengths.sum()))
+    lengths, flat = aug.chain_arrays()
     firsts = np.cumsum(lengths) - lengths
     step = np.arange(len(flat)) - np.repeat(firsts, lengths)  # j: place in its chain
     last = np.repeat(lengths - 1, lengths)

@@ -17,6 +17,7 @@ set of pieces (Qt's ``QPainterPath`` elements: the quadratic curves as the cubic
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +35,7 @@ class EdgePieces:
 
     def __init__(self, routes: dict):
         self.keys = [k for k, r in routes.items() if r and len(r) >= 2]
+        drawn = list(map(routes.__getitem__, self.keys))
         if not self.keys:  # a graph without edges (one node, or everything folded into one)
             self.edge = np.zeros(0, np.int64)
             self.curve, self.last = np.zeros(0, bool), np.zeros(0, bool)
@@ -42,9 +44,7 @@ class EdgePieces:
             self._index_along_layers()
             self._chords = None
             return
-        counts = np.fromiter((len(routes[k]) for k in self.keys), dtype=np.int64,
-                             count=len(self.keys))
-        points = np.array([p for k in self.keys for p in routes[k]], dtype=float).reshape(-1, 2)
+        counts, points = route_points(drawn)
         first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         per_edge = np.maximum(counts - 2, 1)  # bends; a two-point route is one line
         self.edge = np.repeat(np.arange(len(self.keys)), per_edge)
@@ -66,8 +66,9 @@ class EdgePieces:
         self.start, self.end = start, end
         self.control = np.where(line[:, None], start, here)
         self.edge_tail, self.edge_tip = points[first + counts - 2], points[first + counts - 1]
-        corners = np.stack([start, self.control, end], axis=1)
-        self.lo, self.hi = corners.min(axis=1) - PAD, corners.max(axis=1) + PAD
+        # (the least and greatest of three corners; a -0.0 or 0.0 is -12.0 either way)
+        self.lo = np.minimum(np.minimum(start, self.control), end) - PAD
+        self.hi = np.maximum(np.maximum(start, self.control), end) + PAD
         self._index_along_layers()
         self._chords = None  # each piece's chords far out: _chord_table
 
@@ -336,6 +337,15 @@ def _path_elements(start, control, end, curve, move) -> tuple[np.ndarray, np.nda
     types[curves + 1], points[curves + 1] = CURVE_DATA, (e + 2 * c) / 3
     types[curves + 2], points[curves + 2] = CURVE_DATA, e
     return types, points
+
+
+def route_points(routes: list) -> tuple[np.ndarray, np.ndarray]:
+    """Return (how many points each route has, all their points as rows of x, y): every
+    point a pair, read one float after another (the floats ``np.array`` of the pairs makes)."""
+    counts = np.fromiter(map(len, routes), dtype=np.int64, count=len(routes))
+    points = np.fromiter(chain.from_iterable(chain.from_iterable(routes)), dtype=float,
+                         count=2 * int(counts.sum()))
+    return counts, points.reshape(-1, 2)
 
 
 def _shorten(a: np.ndarray, b: np.ndarray) -> np.ndarray:

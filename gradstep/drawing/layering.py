@@ -63,7 +63,8 @@ def _is_acyclic(n: int, src: list, dst: list) -> bool:
 
 
 def _topological_order(n: int, src: list, dst: list) -> tuple[list, list, list]:
-    """Return (order, predecessors, successors) of an acyclic graph."""
+    """Return (order, predecessors, successors) of an acyclic graph (of a graph with a cycle,
+    the order holds fewer than ``n`` nodes: none on a cycle or below one)."""
     preds = [[] for _ in range(n)]
     succs = [[] for _ in range(n)]
     for u, v in zip(src, dst):
@@ -82,13 +83,29 @@ def _topological_order(n: int, src: list, dst: list) -> tuple[list, list, list]:
     return order, preds, succs
 
 
+def flips_and_layers(n: int, src: list, dst: list) -> tuple[list, list]:
+    """Return ``feedback_edges(n, src, dst)`` and ``assign_layers`` of the graph with those
+    edges turned round; an acyclic graph's topological order (Kahn's) is found once for both."""
+    order, preds, succs = _topological_order(n, src, dst)
+    if len(order) == n:  # every node reached: no cycle (what _is_acyclic finds)
+        return [False] * len(src), _layers(n, order, preds, succs)
+    flipped = feedback_edges(n, src, dst)
+    up_src = [dst[i] if flipped[i] else src[i] for i in range(len(src))]
+    up_dst = [src[i] if flipped[i] else dst[i] for i in range(len(src))]
+    return flipped, assign_layers(n, up_src, up_dst)
+
+
 def assign_layers(n: int, src: list, dst: list) -> list:
     """Return a layer per node: longest path from the sources, then nodes pulled down.
 
     A node with more successors than predecessors shortens the total edge
     length by sitting just above its highest successor.
     """
-    order, preds, succs = _topological_order(n, src, dst)
+    return _layers(n, *_topological_order(n, src, dst))
+
+
+def _layers(n: int, order: list, preds: list, succs: list) -> list:
+    """``assign_layers`` from a topological order and each node's predecessors and successors."""
     layer = [0] * n
     of = layer.__getitem__
     for v in order:
@@ -140,11 +157,22 @@ class LayeredGraph:
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (upper, lower) arrays of all augmented edges (cached)."""
         if not hasattr(self, "_edges"):
-            degree = np.fromiter(map(len, self.down), dtype=np.int64, count=self.size)
-            ev = np.fromiter(chain.from_iterable(self.down), dtype=np.int64,
-                             count=int(degree.sum()))
+            degree, ev = self.down_arrays()
             self._edges = (np.repeat(np.arange(self.size, dtype=np.int64), degree), ev)
         return self._edges
+
+    def down_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (how many nodes below each node, all of them one node after another)
+        (``down`` as arrays; cached)."""
+        if not hasattr(self, "_down"):
+            self._down = _flat(self.down)
+        return self._down
+
+    def chain_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (each chain's length, all chains one after another) (cached)."""
+        if not hasattr(self, "_chains"):
+            self._chains = _flat(self.chains)
+        return self._chains
 
     def down_degrees(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (edges down from each node, each edge's place among its upper end's) of
@@ -159,3 +187,10 @@ class LayeredGraph:
         if not hasattr(self, "_layer_arr"):
             self._layer_arr = np.asarray(self.layer, dtype=np.int64)
         return self._layer_arr
+
+
+def _flat(lists: list) -> tuple[np.ndarray, np.ndarray]:
+    """Return (lengths, all items one list after another) of a list of int lists."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    return lengths, np.fromiter(chain.from_iterable(lists), dtype=np.int64,
+                                count=int(lengths.sum()))

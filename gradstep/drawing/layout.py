@@ -31,9 +31,9 @@ import numpy as np
 from gradstep.drawing import style
 from gradstep.drawing.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinates, rank_positions
 from gradstep.drawing.graph_files import edge_triples, quote
-from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edges
+from gradstep.drawing.layering import LayeredGraph, flips_and_layers
 from gradstep.drawing.node_sizes import node_sizes
-from gradstep.drawing.ordering import count_inversions, initial_order, reduce_crossings
+from gradstep.drawing.ordering import count_inversions, reduce_crossings, start_order
 from gradstep.policies.gc_pause import without_gc
 
 __all__ = ["Layout", "DotNotFoundError", "layout", "layout_dot", "count_inversions"]
@@ -87,15 +87,14 @@ def layout(graph, *, rankdir: str = "TB", sizes: dict | None = None,
     edges = _edge_list(triples, index)
     src = [index[u] for u, _, _ in edges]
     dst = [index[v] for _, v, _ in edges]
-    flipped = feedback_edges(len(nodes), src, dst)
+    flipped, ranks = flips_and_layers(len(nodes), src, dst)
     up_src, up_dst = src, dst  # (the same lists where no edge is turned round)
     if any(flipped):
         up_src = [dst[i] if flipped[i] else src[i] for i in range(len(edges))]
         up_dst = [src[i] if flipped[i] else dst[i] for i in range(len(edges))]
-    ranks = assign_layers(len(nodes), up_src, up_dst)
     aug = LayeredGraph(ranks, up_src, up_dst)
-    layers = initial_order(aug, len(nodes))
-    layers = reduce_crossings(aug, layers)
+    layers, crossings = start_order(aug, len(nodes))
+    layers = reduce_crossings(aug, layers, crossings)
     breadth = [all_sizes[n][0 if rankdir == "TB" else 1] for n in nodes]
     depth = [all_sizes[n][1 if rankdir == "TB" else 0] for n in nodes]
     along = assign_coordinates(aug, layers, breadth, len(nodes))
@@ -207,9 +206,31 @@ def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
     tb = rankdir == "TB"
     points = list(zip(along_list, across_list) if tb else zip(across_list, along_list))
     positions = dict(zip(nodes, points))  # real nodes come first in the augmented graph
-    routes = {}
     parallel = _parallel_index(ends_index, len(nodes))
-    ends = _route_ends(nodes, ends_index, flipped, aug, along, across_list, sizes, tb)
+    made = None if parallel else _routes_at_once(nodes, edges, flipped, aug, along,
+                                                  across_list, sizes, tb, ends_index)
+    if made is not None:
+        routes, boxes, route_points = made
+        for u, key in self_loops:
+            routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
+        bounds = (_bounds(positions, sizes, routes) if self_loops
+                  else _bounds_of(*boxes, route_points))
+    else:
+        routes = _routes_one_by_one(nodes, edges, flipped, aug, along, across_list, sizes,
+                                    rankdir, ends_index, points, positions, parallel)
+        for u, key in self_loops:
+            routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
+        bounds = _bounds(positions, sizes, routes)
+    ranks = dict(zip(nodes, aug.layer))
+    return Layout(positions, dict(sizes), routes, bounds, rankdir, ranks)
+
+
+def _routes_one_by_one(nodes, edges, flipped, aug, along, across_list, sizes, rankdir,
+                       ends_index, points, positions, parallel) -> dict:
+    """Return the routes edge by edge (parallel edges bow apart: ``_route``)."""
+    routes = {}
+    ends = _route_ends(nodes, ends_index, flipped, aug, along, across_list, sizes,
+                       rankdir == "TB")
     chains = aug.chains
     for e, (u, v, key) in enumerate(edges):
         path = chains[e]  # its augmented nodes, upper end first
@@ -225,11 +246,47 @@ def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
                                    *map(points.__getitem__,
                                         path[-2:0:-1] if flipped[e] else path[1:-1]),
                                    ends[1][e]]
-    for u, key in self_loops:
-        routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
-    ranks = dict(zip(nodes, aug.layer))
-    return Layout(positions, dict(sizes), routes, _bounds(positions, sizes, routes), rankdir,
-                  ranks)
+    return routes
+
+
+def _routes_at_once(nodes, edges, flipped, aug, along, across_list, sizes, tb: bool,
+                    ends_index):
+    """Return the routes ``_routes_one_by_one`` makes for edges without parallels, all
+    edges at once in numpy: (routes, (box centres, box half sizes), every route point in
+    the routes' order as an array of (x, y)); None when a size is not a plain number.
+
+    The same floats: the bend points are the augmented nodes' own coordinates and the
+    ends ``_border_points`` of the same arrays ``_route_ends`` makes."""
+    if not set(map(type, chain.from_iterable(sizes.values()))) <= {float, int}:
+        return None
+    lengths, flat = aug.chain_arrays()
+    firsts = np.cumsum(lengths) - lengths
+    lasts = firsts + lengths - 1
+    flip = np.asarray(flipped, dtype=bool)
+    # the next point from each end: a bend point, or the other end (chains run top down)
+    second, before_last = flat[firsts + 1], flat[lasts - 1]
+    toward = (np.where(flip, before_last, second), np.where(flip, second, before_last))
+    along_across = (np.asarray(along, dtype=float), np.asarray(across_list, dtype=float))
+    xs, ys = along_across if tb else along_across[::-1]
+    wh = np.asarray([sizes[n] for n in nodes], dtype=float).reshape(len(nodes), 2)
+    # a route's points: its chain's (a flipped edge's from its lower end up), the first and
+    # last on the borders of their boxes
+    place = np.arange(len(flat))
+    if flip.any():
+        step = place - np.repeat(firsts, lengths)
+        place = np.where(np.repeat(flip, lengths), np.repeat(lasts, lengths) - step, place)
+    x, y = xs[flat[place]], ys[flat[place]]
+    for at, end, next_point in ((firsts, ends_index[0], toward[0]),
+                                (lasts, ends_index[1], toward[1])):
+        end = np.asarray(end, dtype=np.int64)
+        x[at], y[at] = _border_points(xs[end], ys[end], wh[end, 0], wh[end, 1], xs[next_point],
+                                      ys[next_point])
+    flat_points = list(zip(x.tolist(), y.tolist()))
+    routes = dict(zip([(u, v, key) for u, v, key in edges],
+                      [flat_points[a:b] for a, b in zip(firsts.tolist(), (lasts + 1).tolist())]))
+    n = len(nodes)
+    boxes = (np.stack([xs[:n], ys[:n]], axis=1), wh / 2)
+    return routes, boxes, np.stack([x, y], axis=1)
 
 
 def _route_ends(nodes, ends_index, flipped, aug, along, across_list, sizes, tb: bool):
@@ -327,12 +384,22 @@ def _bounds(positions, sizes, routes) -> tuple:
     names = list(positions)
     xy = np.asarray([positions[n] for n in names], dtype=float)
     wh = np.asarray([sizes[n] for n in names], dtype=float) / 2
-    x0, y0 = (xy - wh).min(axis=0)
-    x1, y1 = (xy + wh).max(axis=0)
     count = sum(map(len, routes.values()))
+    arr = None
     if count:
         coords = chain.from_iterable(chain.from_iterable(routes.values()))
         arr = np.fromiter(coords, dtype=float, count=2 * count).reshape(count, 2)
+    return _bounds_of(xy, wh, arr)
+
+
+def _bounds_of(xy, wh, route_points) -> tuple:
+    """Return ``_bounds`` of boxes (centres ``xy``, half sizes ``wh``, in the nodes' order)
+    and ``route_points`` (every route's points in the routes' order; None or empty: no
+    route)."""
+    x0, y0 = (xy - wh).min(axis=0)
+    x1, y1 = (xy + wh).max(axis=0)
+    if route_points is not None and len(route_points):
+        arr = route_points
         x0, y0 = min(x0, arr[:, 0].min()), min(y0, arr[:, 1].min())
         x1, y1 = max(x1, arr[:, 0].max()), max(y1, arr[:, 1].max())
     return (float(x0), float(y0), float(x1), float(y1))

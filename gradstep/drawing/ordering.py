@@ -27,11 +27,16 @@ _WIDE_LEVELS = 32
 def initial_order(aug: LayeredGraph, n_real: int) -> list:
     """Return the layers in the better of two starting orders: depth-first (good for trees)
     and breadth-first (good for wide graphs; a trace's ids are breadth-first)."""
+    return start_order(aug, n_real)[0]
+
+
+def start_order(aug: LayeredGraph, n_real: int) -> tuple[list, int]:
+    """Return ``initial_order`` and its crossings (``reduce_crossings`` starts from them)."""
     depth_first = _depth_first_order(aug, n_real)
     breadth_first = _breadth_first_order(aug, n_real)
     dfs_count = count_layer_crossings(aug, _positions(depth_first, aug.size))
     bfs_count = count_layer_crossings(aug, _positions(breadth_first, aug.size))
-    return breadth_first if bfs_count < dfs_count else depth_first
+    return (breadth_first, bfs_count) if bfs_count < dfs_count else (depth_first, dfs_count)
 
 
 def _breadth_first_order(aug: LayeredGraph, n_real: int) -> list:
@@ -130,12 +135,13 @@ def _dfs_append(aug: LayeredGraph, start: int, seen: list, layers: list) -> None
         push(down[v][::-1])
 
 
-def reduce_crossings(aug: LayeredGraph, layers: list) -> list:
+def reduce_crossings(aug: LayeredGraph, layers: list, crossings: int | None = None) -> list:
     """Return the layers reordered by barycenter sweeps (and transposes); the best order
-    seen is kept. Wide layers are sorted with numpy, narrow ones in plain Python."""
+    seen is kept. Wide layers are sorted with numpy, narrow ones in plain Python.
+    ``crossings``: those of ``layers`` when already counted (``start_order``)."""
     pos = _positions(layers, aug.size)
     best = [list(layer) for layer in layers]
-    best_count = count_layer_crossings(aug, pos)
+    best_count = count_layer_crossings(aug, pos) if crossings is None else crossings
     if best_count == 0:
         return best
     wide = _WideLayers(aug, layers)
@@ -219,7 +225,7 @@ class _WideLayers:
                             count=sum(sizes))
         cuts = np.cumsum(sizes)[:-1]
         self.slot[nodes] = np.arange(len(nodes)) - np.repeat(np.r_[0, cuts], sizes)
-        up, down = _flat_lists(aug.up), _flat_lists(aug.down)
+        up, down = _flat_lists(aug.up), aug.down_arrays()
         csr = {side: _csr_rows(nodes, cuts, *flat)
                for side, flat in (("up", up), ("down", down), ("both", _joined(up, down)))}
         for j, (i, layer_nodes) in enumerate(zip(wide, np.split(nodes, cuts))):

@@ -19,6 +19,9 @@ only the done paths of the chunks holding their edges. The UI's view sits on top
 
 from __future__ import annotations
 
+from itertools import chain, groupby
+from operator import itemgetter
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -189,11 +192,15 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         self.pieces = EdgePieces(scene.layout.routes)
         index = scene._index
         # each edge's source, as the scene's node index (its done state: scene.done_mask)
-        self._source = np.fromiter((index[key[0]] for key in self.pieces.keys), dtype=np.int64,
-                                   count=len(self.pieces.keys))
-        self._edges_of: dict = {}  # source node -> its edges that have a route
-        for key in self.pieces.keys:
-            self._edges_of.setdefault(key[0], []).append(key)
+        keys = self.pieces.keys
+        self._source = np.fromiter(map(index.__getitem__, map(itemgetter(0), keys)),
+                                   dtype=np.int64, count=len(keys))
+        self._edges_of: dict = {}  # source node -> its edges that have a route, in order
+        for node, edges in groupby(keys, itemgetter(0)):  # (a node's edges come together)
+            if node in self._edges_of:
+                self._edges_of[node].extend(edges)
+            else:
+                self._edges_of[node] = list(edges)
         # without this flag Qt leaves option.exposedRect empty, and every paint of a step
         # stroked every edge of the graph
         self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
@@ -303,13 +310,16 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self._index = {n: i for i, n in enumerate(self.node_ids)}
         self.done_mask = np.zeros(len(self.node_ids), bool)  # done_nodes, by node index
         self.done_mask[[self._index[n] for n in self.done_nodes if n in self._index]] = True
-        self.attrs = [graph.nodes[n] for n in self.node_ids]
+        self.attrs = list(map(graph._node.__getitem__, self.node_ids))  # (graph.nodes[n])
         # each box's fill when painted far out, as 0xRRGGBB, made when first needed (a jump
         # to the start changes every node's state; only the boxes painted far out need one)
         self._rgb = np.zeros(len(self.node_ids), np.uint32)
         self._rgb_made = np.zeros(len(self.node_ids), bool)
-        centres = np.asarray([layout.positions[n] for n in self.node_ids], float).reshape(-1, 2)
-        half = np.asarray([layout.sizes[n] for n in self.node_ids], float).reshape(-1, 2) / 2
+        # (every position and size a pair: one float after another, as np.asarray reads them)
+        centres = np.fromiter(chain.from_iterable(layout.positions.values()), float,
+                              count=2 * len(self.node_ids)).reshape(-1, 2)
+        half = np.fromiter(chain.from_iterable(map(layout.sizes.__getitem__, self.node_ids)),
+                           float, count=2 * len(self.node_ids)).reshape(-1, 2) / 2
         self._lo, self._hi = centres - half, centres + half
         self.bounds_rect = QtCore.QRectF()
         self._update_bounds()

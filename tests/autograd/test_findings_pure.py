@@ -288,3 +288,37 @@ def test_the_findings_load_neither_torch_nor_qt():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def _old_status(node: dict):
+    """``GraphData.status`` as it read a node before its shortcut for a finite data list."""
+    value = node.get("value")
+    if not isinstance(value, dict):
+        return None
+    states = [el.status(v) for v in value.get("outputs") or [value]]
+    if "bad" in states:
+        return "bad"
+    return "ok" if states and all(s == "ok" for s in states) else None
+
+
+def test_graph_data_reads_status_and_inputs_as_before_its_shortcuts():
+    datas = [[1.0, 2.0], [1e308, 1e308], [float("nan"), 1.0], [float("inf"), -1.0], ["NaN", 1.0],
+             [[1.0], ["Infinity"]], [], [1, True], 10**400, 2.5, float("nan"), "-Infinity",
+             [10**400, 1.0], None]
+    values = [None, 3.0, [1.0], {"shape": [2]}, {"shape": [2], "nan": 1}]
+    for data in datas:
+        values += [{"data": data}, {"data": data, "nan": 0, "inf": 0},
+                   {"data": data, "outputs": None}, {"data": data, "outputs": []},
+                   {"data": data, "outputs": [{"data": data}, {"data": [1.0]}]},
+                   {"data": [1.0], "outputs": [{"data": data}]}]
+    nodes = [{"id": f"n{i}", "value": value} for i, value in enumerate(values)]
+    edges = [{"source": f"n{i % 7}", "target": f"n{i}", "slot": (5 * i) % 3, "input_nr": i % 2}
+             for i in range(len(nodes))]
+    graph = nonfinite.GraphData({"nodes": nodes, "edges": edges})
+    assert [graph.status(n["id"]) for n in nodes] == [_old_status(n) for n in nodes]
+    inputs, consumers = {}, {}
+    for edge in edges:
+        inputs.setdefault(edge["source"], []).append((edge["slot"], edge["target"], edge["input_nr"]))
+        consumers.setdefault(edge["target"], []).append(edge["source"])
+    assert graph.inputs == {k: sorted(v) for k, v in inputs.items()}
+    assert graph.consumers == consumers

@@ -82,3 +82,18 @@ def test_box_states_follow_their_members():
     got = box_states(folded, states)
     assert got == {module_id("model.0"): "done", module_id("model.1"): "current",
                    module_id("model.2"): "pending"}
+
+
+def test_max_depth_reads_each_scope_as_before():
+    from gradstep.drawing.collapse import max_depth, scope_parts
+
+    cases = [["a.b", "", None, "a.b.c"], [None, None], [], ["x", 1, 1.0], [1.0, 1],
+             ["a", ["not", "hashable"]], ["a..b", ".x.", "q"], [True, "a.b"]]
+    for scopes in cases:
+        graph = nx.MultiDiGraph()
+        for i, scope in enumerate(scopes):
+            graph.add_node(f"n{i}", scope=scope)
+        graph.add_node("bare")
+        want = max((len(scope_parts(a.get("scope"))) for _, a in graph.nodes(data=True)),
+                   default=0)
+        assert max_depth(graph) == want, scopes

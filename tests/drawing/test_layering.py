@@ -79,3 +79,44 @@ def test_edge_arrays_list_every_node_s_edges_down_in_order():
         pairs = [(v, w) for v in range(aug.size) for w in aug.down[v]]
         assert list(zip(eu.tolist(), ev.tolist())) == pairs
         assert eu.dtype == ev.dtype == np.int64
+
+
+def test_flips_and_layers_are_feedback_edges_then_assign_layers():
+    from gradstep.drawing.layering import feedback_edges, flips_and_layers
+
+    rng = random.Random(8)
+    for _ in range(60):
+        n = rng.choice([1, 2, 5, 30, 200])
+        acyclic = rng.random() < 0.5
+        src, dst = [], []
+        for _ in range(rng.randrange(0, 3 * n)):
+            u, v = rng.randrange(n), rng.randrange(n)
+            if u == v:
+                continue  # (the layout leaves self-loops out)
+            if acyclic and u > v:
+                u, v = v, u
+            src.append(u)
+            dst.append(v)
+            if rng.random() < 0.1:  # parallel edges
+                src.append(u)
+                dst.append(v)
+        flipped = feedback_edges(n, src, dst)
+        up_src = [d if f else s for s, d, f in zip(src, dst, flipped)]
+        up_dst = [s if f else d for s, d, f in zip(src, dst, flipped)]
+        assert flips_and_layers(n, src, dst) == (flipped, assign_layers(n, up_src, up_dst))
+
+
+def test_chain_and_down_arrays_are_the_lists_flattened():
+    rng = random.Random(3)
+    n = 80
+    src, dst = [], []
+    for _ in range(200):
+        u, v = sorted(rng.sample(range(n), 2))
+        src.append(u)
+        dst.append(v)
+    aug = LayeredGraph(assign_layers(n, src, dst), src, dst)
+    for arrays, lists in ((aug.chain_arrays(), aug.chains), (aug.down_arrays(), aug.down)):
+        lengths, flat = arrays
+        assert lengths.tolist() == [len(x) for x in lists]
+        assert flat.tolist() == [v for x in lists for v in x]
+    assert aug.edge_arrays()[1].tolist() == aug.down_arrays()[1].tolist()

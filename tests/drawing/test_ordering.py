@@ -143,3 +143,19 @@ def test_wide_layer_sort_is_the_lexsort_by_barycenter_then_place():
                 layers[i] = wide.sort(i, side, frac, layers[i])
                 assert layers[i].tolist() == expected
                 assert frac.tolist() == want.tolist()
+
+
+def test_start_order_hands_reduce_crossings_the_count_it_would_make():
+    from gradstep.drawing.ordering import reduce_crossings, start_order
+
+    for seed in range(6):
+        graph = samples.layered_dag(300, width=6 + 10 * seed, seed=seed, reach=seed % 3)
+        index = {n: i for i, n in enumerate(graph.nodes)}
+        src = [index[u] for u, _ in graph.edges()]
+        dst = [index[v] for _, v in graph.edges()]
+        aug = LayeredGraph(assign_layers(len(index), src, dst), src, dst)
+        layers, crossings = start_order(aug, len(index))
+        assert layers == initial_order(aug, len(index))
+        assert crossings == count_layer_crossings(aug, _positions(layers, aug.size))
+        assert (reduce_crossings(aug, [list(x) for x in layers], crossings)
+                == reduce_crossings(aug, [list(x) for x in layers]))

@@ -64,3 +64,32 @@ def test_sizes_of_other_number_types_take_the_one_edge_code(monkeypatch):
     sizes = {n: (np.float32(w), np.float32(h)) for n, (w, h) in plain.sizes.items()}
     lay = layout(graph, sizes=sizes)
     assert set(lay.routes) == set(plain.routes)
+
+
+def _held(lay):
+    """Everything a Layout holds, floats by their bits (``repr``) and dicts in their order."""
+    return repr((list(lay.positions.items()), list(lay.routes.items()), lay.bounds))
+
+
+def test_routes_at_once_are_the_one_by_one_routes_bit_for_bit(monkeypatch):
+    import networkx as nx
+
+    rng = random.Random(11)
+    graphs = [samples.layered_dag(200, width=30, seed=1, reach=6), samples.chain(50),
+              nx.MultiDiGraph()]
+    for _ in range(12):  # cycles (flipped edges) and self-loops, no parallel edges
+        n = rng.choice([2, 5, 30, 60])
+        graph = nx.MultiDiGraph()
+        graph.add_nodes_from(f"v{i}" for i in range(n))
+        pairs = {(f"v{rng.randrange(n)}", f"v{rng.randrange(n)}") for _ in range(2 * n)}
+        graph.add_edges_from(sorted(pairs))
+        graphs.append(graph)
+    graphs[-1].add_node("alone")
+    cases = []
+    for graph in graphs:
+        sizes = {node: (rng.randrange(20, 90), 30) for node in graph}  # ints too
+        for rankdir in ("TB", "LR"):
+            cases += [(graph, rankdir, None), (graph, rankdir, sizes)]
+    at_once = [_held(layout(g, rankdir=r, sizes=s)) for g, r, s in cases]
+    monkeypatch.setattr(layout_module, "_routes_at_once", lambda *args: None)
+    assert at_once == [_held(layout(g, rankdir=r, sizes=s)) for g, r, s in cases]
