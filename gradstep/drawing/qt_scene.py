@@ -19,6 +19,7 @@ only the done paths of the chunks holding their edges. The UI's view sits on top
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import chain, groupby
 from operator import itemgetter
 
@@ -274,6 +275,12 @@ def _parts(types: np.ndarray) -> int:
     return int(np.count_nonzero((types == LINE) | (types == CURVE)))
 
 
+@lru_cache(maxsize=64)
+def _rgb_of(colour: str) -> int:
+    """Return ``colour`` (a name Qt reads) as ``0xRRGGBB``."""
+    return QtGui.QColor(colour).rgb() & 0xFFFFFF
+
+
 def _seen_in(view) -> QtCore.QRectF:
     """Return the part of the scene ``view`` shows now."""
     return view.mapToScene(view.viewport().rect()).boundingRect()
@@ -351,15 +358,18 @@ class GraphScene(QtWidgets.QGraphicsScene):
         """Return the far-out fill of nodes ``indices`` as ``0xRRGGBB`` numbers (made when
         first needed: a jump to the start changes every node's state)."""
         missing = indices[~self._rgb_made[indices]]
-        for i in missing.tolist():
-            self._rgb[i] = QtGui.QColor(self._fill(i)).rgb() & 0xFFFFFF
-        self._rgb_made[missing] = True
+        if len(missing):
+            fills = map(self._fill, missing.tolist())  # a few colours, many nodes:
+            self._rgb[missing] = np.fromiter(map(_rgb_of, fills), np.uint32,  # each read once
+                                             count=len(missing))
+            self._rgb_made[missing] = True
         return self._rgb[indices]
 
     def _fill(self, i: int) -> str:
         node = self.node_ids[i]
         return style.node_fill(self.attrs[i], is_root=node in self.roots,
                                state=self.states.get(node, "pending"))
+
 
     # -- geometry ---------------------------------------------------------------------
     def content_rect(self) -> QtCore.QRectF:
