@@ -37,7 +37,6 @@ from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.unseen import unseen
 from gradstep.autograd.values import compact, to_jsonable
 from gradstep.i18n import lazy, with_words
-from gradstep.policies.script_name import script_path
 
 MODES = ("backward", "grad")
 
@@ -247,7 +246,7 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
         record = record_backward(
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
             labels=labels, watch=retained_tensors(state.namespace, trace.id_of),
-            source=state.source, filename=script_path(state.filename),  # its code's name
+            source=state.source, filename=state.filename,  # its code's name, from the run
         )
         records.append(record)
         if not retain_graph:

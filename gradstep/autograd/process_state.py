@@ -86,9 +86,12 @@ def restore() -> None:
         pass
     if sys.getrecursionlimit() != state.recursion_limit:
         sys.setrecursionlimit(state.recursion_limit)
-    if dict(os.environ) != state.environ:
-        os.environ.clear()
-        os.environ.update(state.environ)
+    if dict(os.environ) != state.environ:  # only what changed (a thread an earlier run
+        for key in [k for k in os.environ if k not in state.environ]:  # left may read it)
+            del os.environ[key]
+        for key, value in state.environ.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
 
 
 def _print_options() -> dict:

@@ -29,7 +29,7 @@ class LiveState:
     """What a run left alive: the namespace, the root tensor(s) and their Trace."""
 
     source: str
-    filename: str
+    filename: str  # the name its code was compiled under (``script_name.script_path``)
     device: str
     namespace: dict
     root: torch.Tensor | None
@@ -90,7 +90,7 @@ class Session:
                         "trace_failed", f"{type(exc).__name__}: {exc}", type=type(exc).__name__)
             result.call_graphs = []  # the calls' grad_fns are not kept past the trace
             self.state = LiveState(
-                source=source, filename=filename, device=device, namespace=result.namespace,
+                source=source, filename=result.filename, device=device, namespace=result.namespace,
                 root=result.roots[0] if result.roots else None, root_name=result.root_name,
                 trace=trace, roots=result.roots, values=result.values, labels=result.labels,
                 scopes=result.scopes, calls=result.calls, output=result.output,

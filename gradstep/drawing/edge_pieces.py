@@ -91,7 +91,9 @@ class EdgePieces:
         low, high = (x0, x1) if self._axis == 0 else (y0, y1)
         begin = np.searchsorted(self._sorted_lo, low - self._reach, side="left")
         end = np.searchsorted(self._sorted_lo, high, side="right")
-        if 2 * (end - begin) < len(self.edge):  # a part of the drawing: the sorted run
+        # a part of the drawing: the sorted run (not where a point is NaN or infinite: no
+        # reach is known then, and the scan below leaves out only those pieces)
+        if 2 * (end - begin) < len(self.edge) and np.isfinite(self._reach):
             box = self._boxes[begin:end]
             hit = (box[:, 2] >= x0) & (box[:, 0] <= x1) & (box[:, 3] >= y0) & (box[:, 1] <= y1)
             return np.sort(self._order[begin:end][hit])

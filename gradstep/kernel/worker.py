@@ -179,10 +179,12 @@ def flush_output() -> None:
         pass
 
 
-def explain_base_exception(exc: BaseException, params: dict) -> dict:
-    """Return the error dict for SystemExit, KeyboardInterrupt or anything else raised past the Session."""
+def explain_base_exception(exc: BaseException, params: dict, filename: str | None = None) -> dict:
+    """Return the error dict for SystemExit, KeyboardInterrupt or anything else raised past
+    the Session; ``filename``: the name the snippet's code was compiled under (taken before
+    it ran: it may change the current folder)."""
     source = params.get("source", "")
-    filename = script_path(params.get("filename", "<snippet>"))  # the code's name
+    filename = filename or script_path(params.get("filename", "<snippet>"))
     try:
         error = dict(explain(exc, source, filename))
     except Exception:  # errors.py unable to explain: still answer
@@ -232,17 +234,19 @@ def internal_failure(method, params: dict, message: str) -> dict:
 def call(session, method: str, params: dict) -> object:
     """Return the result of ``session.method(**params)``; a snippet's escape becomes an error result."""
     _Interrupt.busy, _Interrupt.requested = True, False
+    # the code's name, before the snippet runs (it may change the current folder)
+    filename = script_path(params.get("filename", "<snippet>"))
     try:
         return getattr(session, method)(**params)
     except KeyboardInterrupt as exc:
         if _Interrupt.requested:
-            line = interrupted_line(exc, script_path(params.get("filename", "<snippet>")))
+            line = interrupted_line(exc, filename)
             return failure_reply(method, messages.timeout_error(
                 None, by_user=True, state_lost=False, line=line,
                 source=params.get("source")), params)
-        return failure_reply(method, explain_base_exception(exc, params), params)
+        return failure_reply(method, explain_base_exception(exc, params, filename), params)
     except BaseException as exc:  # SystemExit and anything a snippet raises past the Session
-        return failure_reply(method, explain_base_exception(exc, params), params)
+        return failure_reply(method, explain_base_exception(exc, params, filename), params)
     finally:
         _Interrupt.busy = False
 

@@ -201,9 +201,10 @@ class QtGraphView(QtWidgets.QGraphicsView):
         """Hand the scene's repaint requests to the view now, not at the next turn of the
         event loop: after ``follow`` scrolled, Qt paints the scrolled view and those requests
         in one paint, not two (the whole view, then the changed boxes again)."""
-        if self.graph_scene is not None:
-            QtCore.QMetaObject.invokeMethod(self.graph_scene, "_q_processDirtyItems",
-                                            QtCore.Qt.ConnectionType.DirectConnection)
+        scene = self.graph_scene
+        if scene is not None and scene.metaObject().indexOfMethod("_q_processDirtyItems()") >= 0:
+            QtCore.QMetaObject.invokeMethod(scene, "_q_processDirtyItems",  # (a Qt without
+                                            QtCore.Qt.ConnectionType.DirectConnection)  # it: 2 paints)
 
     def set_edge_labels(self, labels: dict) -> None:
         """Write ``labels`` {(u, v, key): text} on edges (gradient values); "" removes one."""

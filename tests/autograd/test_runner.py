@@ -475,3 +475,22 @@ loss = y.sum()
     trace = trace_graph(result.roots, values=result.values, labels=result.labels)
     leaf = next(a for _, a in trace.graph.nodes(data=True) if a["kind"] == "leaf" and a["shape"] == [30, 70])
     assert leaf["value"] == tensor_value(weight)
+
+
+def test_a_backward_error_names_its_line_after_the_snippet_changed_folder(tmp_path, monkeypatch):
+    """The snippet's code name is the one it was compiled under, kept from the run: a
+    snippet given by a relative name that calls os.chdir still has its frames found when
+    its backward pass fails (the name was worked out again from the new folder)."""
+    from gradstep.autograd.session import Session
+
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    source = ("import os, torch\nos.chdir('/')\nx = torch.ones(3, requires_grad=True)\n"
+              "y = (x * 2).sum()\ndef hook(g):\n    raise ValueError('boom in hook')\n"
+              "x.register_hook(hook)\ny\n")
+    (tmp_path / "sub" / "s.py").write_text(source, encoding="utf-8")
+    session = Session()
+    run = session.run(source=source, filename="sub/s.py")
+    assert run["error"] is None
+    timeline = session.backward()
+    assert timeline["error"] is not None and timeline["error"]["line"] == 6

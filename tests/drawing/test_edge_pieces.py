@@ -87,3 +87,14 @@ def test_a_run_starts_again_after_a_piece_none_of_whose_parts_were_made():
     for got_array, want_array in zip(got, want):
         assert np.array_equal(got_array, want_array)
     assert not got.move.all()  # runs do continue elsewhere: the test is about this one
+
+
+def test_a_piece_with_a_point_not_finite_leaves_the_others_found():
+    routes = {(0, 1, 0): [(0.0, 0.0), (0.0, 100.0)], (1, 2, 0): [(10.0, 0.0), (10.0, 100.0)],
+              (2, 3, 0): [(float("nan"), 0.0), (20.0, 100.0)],
+              (3, 4, 0): [(float("inf"), 0.0), (30.0, 100.0)]}
+    with np.errstate(invalid="ignore"):  # the arrowhead of a route through NaN
+        pieces = EdgePieces(routes)
+    lo, hi = pieces.lo, pieces.hi
+    scan = np.flatnonzero((hi[:, 0] >= -5) & (lo[:, 0] <= 15) & (hi[:, 1] >= -5) & (lo[:, 1] <= 50))
+    assert pieces.in_rect(-5, -5, 15, 50).tolist() == scan.tolist() == [0, 1]
