@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import torch
@@ -34,7 +35,9 @@ def test_live_state_keeps_the_tensors_and_trace():
     assert isinstance(state, LiveState)
     assert state.root is state.namespace["mse"] and state.root_name == "mse"
     assert state.trace.node_of["n0"] is state.root.grad_fn
-    assert (state.source, state.filename, state.device) == (SOURCE, "mse.py", "cpu")
+    # the name its code was compiled under: the file's absolute path, as python's
+    assert (state.source, state.filename, state.device) == (
+        SOURCE, os.path.join(os.getcwd(), "mse.py"), "cpu")
 
 
 def test_failed_run_still_shows_the_graph_it_built():
