@@ -34,7 +34,17 @@ import sysconfig
 import weakref
 
 import torch
-from oracle_facts import MARKER, leaf_variable, summarize, traced, unwatched, walk_graph
+from oracle_facts import (
+    CONTAINERS,
+    MARKER,
+    is_a,
+    items_of,
+    leaf_variable,
+    summarize,
+    traced,
+    unwatched,
+    walk_graph,
+)
 
 _ORACLE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep
@@ -45,19 +55,6 @@ _BACKWARD_APIS = {
     torch.autograd.backward.__code__: "torch.autograd.backward",
     torch.autograd.grad.__code__: "torch.autograd.grad",
 }
-_CONTAINERS = (tuple, list)
-
-
-def _is(value, kind) -> bool:
-    """``isinstance`` told by ``type()``: it reads no ``__class__`` of a proxy object's (its
-    ``__getattribute__`` is the case's own code)."""
-    return issubclass(type(value), kind)
-
-
-def _items(container) -> list:
-    """Return a tuple's or list's items without running a subclass's own ``__iter__``."""
-    return list(tuple.__iter__(container) if isinstance(container, tuple)
-                else list.__iter__(container))
 
 
 _RAW = "_raw_saved_"
@@ -174,15 +171,15 @@ class Observer:
         when one of them needs grad."""
         found = False
         for item in items:
-            if _is(item, torch.Tensor):
+            if is_a(item, torch.Tensor):
                 found = self.observe(item) or found
-            elif _is(item, _CONTAINERS) and len(inner_items := _items(item)) <= 16:
+            elif is_a(item, CONTAINERS) and len(inner_items := items_of(item)) <= 16:
                 for inner in inner_items:
-                    if _is(inner, torch.Tensor):
+                    if is_a(inner, torch.Tensor):
                         found = self.observe(inner) or found
-            elif _is(item, dict) and dict.__len__(item) <= 32:
+            elif is_a(item, dict) and dict.__len__(item) <= 32:
                 for inner in list(dict.values(item)):  # never a subclass's own values()
-                    if _is(inner, torch.Tensor):
+                    if is_a(inner, torch.Tensor):
                         found = self.observe(inner) or found
         return found
 
@@ -221,13 +218,13 @@ class Observer:
             for raw_name in _raw_names(type(fn)):
                 try:
                     raw = getattr(fn, raw_name)
-                    held = raw if isinstance(raw, _CONTAINERS) else (raw,)
+                    held = raw if isinstance(raw, CONTAINERS) else (raw,)
                     if any(item is None or item.unpack_hook is not None for item in held):
                         continue
                     saved = getattr(fn, _unpacking_name(fn, raw_name))
                 except Exception:  # freed, or modified in place since it was saved
                     continue
-                for t in saved if isinstance(saved, _CONTAINERS) else (saved,):
+                for t in saved if isinstance(saved, CONTAINERS) else (saved,):
                     if isinstance(t, torch.Tensor) and t.grad_fn is not None:
                         self.record(t.grad_fn, t.output_nr, t._version, t)
 
@@ -273,7 +270,7 @@ class Observer:
                 grad = variable.grad
                 record["leaf_grads"][node_id] = None if grad is None else summarize(grad)
         if record["api"] == "torch.autograd.grad" and not raised:
-            results = list(result) if isinstance(result, _CONTAINERS) else [None] * len(inputs)
+            results = list(result) if isinstance(result, CONTAINERS) else [None] * len(inputs)
             record["grad_results"] = [
                 {"node": _input_node(t, id_of),
                  "value": None if g is None else summarize(g)}

@@ -59,7 +59,7 @@ import sys
 import types
 
 import torch
-from oracle_facts import sequence_nr, summarize, traced
+from oracle_facts import CONTAINERS, is_a, items_of, sequence_nr, summarize, traced
 from oracle_values import same_value
 from torch._C._autograd import _get_sequence_nr
 from torch.nn.modules import module as nn_module
@@ -67,19 +67,6 @@ from torch.overrides import TorchFunctionMode
 
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
 _PROPERTY_ACCESS = {"__get__", "__set__", "__delete__"}
-_CONTAINERS = (tuple, list)
-
-
-def _is(value, kind) -> bool:
-    """``isinstance`` told by ``type()``: it reads no ``__class__`` of a proxy object's (its
-    ``__getattribute__`` is the case's own code)."""
-    return issubclass(type(value), kind)
-
-
-def _items(container) -> list:
-    """Return a tuple's or list's items without running a subclass's own ``__iter__``."""
-    return list(tuple.__iter__(container) if isinstance(container, tuple)
-                else list.__iter__(container))
 
 
 _OVERRIDES = os.path.join("torch", "overrides.py")
@@ -140,7 +127,7 @@ class Recorder(TorchFunctionMode):
     def _outputs_of(self, out, func, args, kwargs, versions: list, before: int) -> None:
         if isinstance(out, torch.Tensor):
             items = (out,)
-        elif isinstance(out, _CONTAINERS):  # torch.return_types are tuples too
+        elif isinstance(out, CONTAINERS):  # torch.return_types are tuples too
             items = out
         else:
             return
@@ -185,9 +172,9 @@ class Recorder(TorchFunctionMode):
             torch._C._push_on_torch_function_stack(self)
 
     def _module_outputs(self, output, inputs, before: int) -> None:
-        if _is(output, dict):
+        if is_a(output, dict):
             output = list(dict.values(output))  # never a subclass's own values()
-        items = _items(output) if _is(output, _CONTAINERS) else (output,)
+        items = items_of(output) if is_a(output, CONTAINERS) else (output,)
         given = _tensors_in(inputs, {})
         for t in items:
             if type(t) not in _PLAIN or not t.requires_grad or any(t is a for a in given):
@@ -253,10 +240,10 @@ def _tensors_in(args, kwargs) -> list:
     stack = [args, list(kwargs.values())]
     while stack:
         item = stack.pop()
-        if _is(item, torch.Tensor):
+        if is_a(item, torch.Tensor):
             found.append(item)
-        elif _is(item, _CONTAINERS):
-            stack.extend(_items(item))
-        elif _is(item, dict):
+        elif is_a(item, CONTAINERS):
+            stack.extend(items_of(item))
+        elif is_a(item, dict):
             stack.extend(dict.values(item))
     return found

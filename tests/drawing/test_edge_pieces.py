@@ -36,6 +36,20 @@ def every_part_then_kept(start, control, end, curve, move, near, per_part):
     return s[keep], mid[keep], e[keep], curve[piece][keep], new_run, piece[keep]
 
 
+def cut_as_every_part(pieces, shown, near, scale):
+    """Return ``pieces.cut(shown, near, scale)``, asserting it is, array for array, what
+    cutting every piece whole and keeping the parts that meet ``near`` gives."""
+    split = min(SPLIT_PX, max(32.0, max(near[2] - near[0], near[3] - near[1]) * scale / 2))
+    move = np.ones(len(shown), bool)
+    move[1:] = (np.diff(shown) != 1) | (pieces.edge[shown[1:]] != pieces.edge[shown[:-1]])
+    want = every_part_then_kept(pieces.start[shown], pieces.control[shown], pieces.end[shown],
+                                pieces.curve[shown], move, near, scale / split)
+    got = pieces.cut(shown, near, scale)
+    for got_array, want_array in zip(got, want):
+        assert np.array_equal(got_array, want_array)
+    return got
+
+
 @pytest.mark.parametrize("graph, direction, long_edges", [
     (samples.layered_dag(3000, width=60, seed=5), "TB", True),
     (samples.layered_dag(2000, width=40, seed=1), "LR", True),
@@ -54,14 +68,7 @@ def test_the_parts_cut_for_a_view_are_those_of_cutting_every_piece_whole(graph, 
         shown = pieces.in_rect(*near)
         if len(shown) == 0:
             continue
-        split = min(SPLIT_PX, max(32.0, max(near[2] - near[0], near[3] - near[1]) * scale / 2))
-        move = np.ones(len(shown), bool)
-        move[1:] = (np.diff(shown) != 1) | (pieces.edge[shown[1:]] != pieces.edge[shown[:-1]])
-        want = every_part_then_kept(pieces.start[shown], pieces.control[shown], pieces.end[shown],
-                                    pieces.curve[shown], move, near, scale / split)
-        got = pieces.cut(shown, near, scale)
-        for got_array, want_array in zip(got, want):
-            assert np.array_equal(got_array, want_array)
+        got = cut_as_every_part(pieces, shown, near, scale)
         cut_somewhere += len(got.start) != len(shown)
     assert (cut_somewhere > 10) == long_edges  # the premise: views of a DAG cut long pieces
 
@@ -78,14 +85,7 @@ def test_a_run_starts_again_after_a_piece_none_of_whose_parts_were_made():
                          ("a", "b", 0): route})
     near, scale = (41237.5, 22968.6, 43595.9, 24215.5), 0.3
     shown = pieces.in_rect(*near)
-    split = min(SPLIT_PX, max(32.0, max(near[2] - near[0], near[3] - near[1]) * scale / 2))
-    move = np.ones(len(shown), bool)
-    move[1:] = (np.diff(shown) != 1) | (pieces.edge[shown[1:]] != pieces.edge[shown[:-1]])
-    want = every_part_then_kept(pieces.start[shown], pieces.control[shown], pieces.end[shown],
-                                pieces.curve[shown], move, near, scale / split)
-    got = pieces.cut(shown, near, scale)
-    for got_array, want_array in zip(got, want):
-        assert np.array_equal(got_array, want_array)
+    got = cut_as_every_part(pieces, shown, near, scale)
     assert not got.move.all()  # runs do continue elsewhere: the test is about this one
 
 
