@@ -10,6 +10,13 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 # (gradstep.i18n reads LANGUAGE first, as gettext does).
 os.environ["LANGUAGE"] = "en"
 
+# torch's OpenMP workers spin while they wait for work. The suite runs several torch
+# processes at once on CI's two cores (the conformance runs beside the rest), and the
+# spinning doubled their CPU time there; passive waiting changes no thread count, kernel
+# or result, only how an idle worker waits (docs/testing.md). Every process the suite
+# starts inherits it; set before torch is imported anywhere.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
