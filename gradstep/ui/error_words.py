@@ -45,6 +45,9 @@ def no_graph_text(result: dict) -> str:
     if err.get("kind") == "nothing_to_draw":
         return tr("No graph to draw: {0}\n\n{1}").format(err.get("message") or "",
                                                         err.get("fix") or "")
+    if err.get("kind") == "syntax" and err.get("line"):  # never compiled: no line ran
+        return tr("No graph: Python could not read line {0}, so none of the snippet ran. "
+                  "See Errors.").format(err["line"])
     if err and err.get("line"):
         return tr("No graph: the snippet stopped at line {0} before any tensor with a grad_fn "
                   "was built. See Errors.").format(err["line"])

@@ -177,3 +177,14 @@ def test_no_grad_error_says_there_is_no_graph(qtbot, window):
     text = window.graph_view.scene().items()[0].toPlainText()
     assert text.startswith("No graph") and "grad_fn" in text
     assert window.model.passes == [] and window.step_bar.position.text().strip() == "step 0 / 0"
+
+
+def test_a_syntax_error_says_no_line_ran(qtbot, window):
+    source = "import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2\nloss = y.sum()\n"
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    text = window.graph_view.scene().items()[0].toPlainText()
+    # Python compiles the whole snippet first: line 2 never ran, so "stopped at line 3" is wrong
+    assert "none of the snippet ran" in text and "line 3" in text and "stopped" not in text
+    assert window.editor.toPlainText() == source  # the text is never lost
