@@ -139,7 +139,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         for name, panel in (("values", self.values_panel), ("saved", self.saved_panel)):
             # a panel whose tab is behind another skips each step's work until shown
             self.docks[name].visibilityChanged.connect(panel.set_seen)
-        self.resizeDocks([self.docks["values"]], [420], QtCore.Qt.Orientation.Horizontal)
+        # wide enough for the four tabs' whole names in English (458 px with the default font;
+        # at 420 Qt elided them to "Val…", "Leaf gradi…", "Diagn…")
+        self.resizeDocks([self.docks["values"]], [470], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["values"], self.docks["errors"]], [520, 200],
                          QtCore.Qt.Orientation.Vertical)
 
