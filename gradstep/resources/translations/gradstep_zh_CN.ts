@@ -664,7 +664,7 @@ What the snippet printed is in Output.</source>
         <translation>NaN/Inf 从这里开始</translation>
     </message>
     <message>
-        <source>carries it</source>
+        <source>carries NaN/Inf</source>
         <translation>传递 NaN/Inf</translation>
     </message>
     <message>
