@@ -188,3 +188,19 @@ def test_a_syntax_error_says_no_line_ran(qtbot, window):
     # Python compiles the whole snippet first: line 2 never ran, so "stopped at line 3" is wrong
     assert "none of the snippet ran" in text and "line 3" in text and "stopped" not in text
     assert window.editor.toPlainText() == source  # the text is never lost
+
+
+def test_a_node_that_saved_no_tensors_is_not_said_to_keep_them(qtbot, window):
+    run_lesson(qtbot, window, "retain_graph_fixed")  # pass 1: retain_graph=True
+    window.model.run_to_end()
+    graph, view = window.model.graph, window.graph_view
+    x = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = torch.nn.functional.softmax(x, dim=0)
+    # torch's nodes: AccumulateGrad saves nothing, SoftmaxBackward0 saves its result
+    assert not [a for a in dir(p.grad_fn.next_functions[0][0]) if a.startswith("_saved_")]
+    assert "_saved_result" in dir(p.grad_fn)
+    tips = {attrs["name"]: view.node_tooltip(node, attrs) for node, attrs in graph.nodes(data=True)
+            if window.model.node_state(node) == "done"}
+    assert "its saved tensors are kept" in tips["SoftmaxBackward0"]  # kept: retain_graph=True
+    assert "its saved tensors are kept" not in tips["AccumulateGrad"]
+    assert "saved no tensors" in tips["AccumulateGrad"]

@@ -444,6 +444,10 @@ What the snippet printed is in Output.</source>
         <translation>✓ 已运行（已保存的张量仍保留着）</translation>
     </message>
     <message>
+        <source>✓ ran (it saved no tensors)</source>
+        <translation>✓ 已运行（它没有保存张量）</translation>
+    </message>
+    <message>
         <source>∅ its saved tensors are freed</source>
         <translation>∅ 已保存的张量已被释放</translation>
     </message>
