@@ -178,6 +178,10 @@ class QtEditor(QtWidgets.QPlainTextEdit):
                                             "run it."))
         if event.type() == QtCore.QEvent.Type.PaletteChange:
             self._highlighter.set_dark(is_dark(self.palette()))
+        if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "banner"):
+            # the banner (styled) kept its first font: View › Zoom left the error small
+            self.banner.setFont(self.font())
+            self._place_banner()
         super().changeEvent(event)
 
     # -- painting -----------------------------------------------------------------------------

@@ -123,6 +123,19 @@ def test_text_zoom_scales_the_whole_window_and_is_remembered(qtbot, window):
     assert window.editor.font().pointSizeF() == pytest.approx(editor)
 
 
+def test_text_zoom_reaches_the_error_under_the_code(qtbot, window):
+    run_lesson(qtbot, window, "retain_graph_error")  # torch's long message under line 13
+    banner = window.editor.banner
+    assert banner.isVisible()
+    before = (banner.fontInfo().pointSizeF(), banner.height())
+    window.font_zoom.set_factor(2.0, remember=False)
+    qtbot.wait(50)
+    assert banner.fontInfo().pointSizeF() == pytest.approx(window.editor.fontInfo().pointSizeF())
+    assert banner.fontInfo().pointSizeF() > before[0] * 1.5 and banner.height() > before[1]
+    window.font_zoom.set_factor(1.0, remember=False)
+    assert banner.fontInfo().pointSizeF() == pytest.approx(before[0])
+
+
 def test_presentation_steps_with_a_clickers_keys_and_esc_brings_everything_back(qtbot, window):
     run_lesson(qtbot, window, "mse_backward")
     model = window.model
