@@ -132,6 +132,10 @@ def test_text_zoom_reaches_the_error_under_the_code(qtbot, window):
     qtbot.wait(50)
     assert banner.fontInfo().pointSizeF() == pytest.approx(window.editor.fontInfo().pointSizeF())
     assert banner.fontInfo().pointSizeF() > before[0] * 1.5 and banner.height() > before[1]
+    window.editor.resize(300, 300)  # torch's message cut to a third of a small editor
+    qtbot.wait(50)
+    assert banner.heightForWidth(banner.width() - 12) + 14 > banner.height()
+    assert banner.alignment() & QtCore.Qt.AlignmentFlag.AlignTop  # its start stays in view
     window.font_zoom.set_factor(1.0, remember=False)
     assert banner.fontInfo().pointSizeF() == pytest.approx(before[0])
 
