@@ -228,6 +228,24 @@ def test_ctrl_e_exports_while_the_find_box_has_focus(qtbot, window, monkeypatch)
     assert asked, "Ctrl+E did not open the export dialog"
 
 
+def test_a_name_typed_without_a_suffix_exports_in_the_chosen_format(qtbot, window, tmp_path,
+                                                                    monkeypatch):
+    run(qtbot, window, CHAIN)
+    warnings = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: warnings.append(a))
+    for chosen, suffix in (("SVG image (*.svg)", ".svg"), ("", ".png")):
+        monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                            lambda *a, c=chosen, **k: (str(tmp_path / "graph"), c))
+        window.export_dialog()  # it said "cannot tell the format of 'graph'"
+        assert (tmp_path / f"graph{suffix}").stat().st_size > 0 and not warnings, warnings
+    webp = tmp_path / "steps"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(webp), "WebP (*.webp)"))
+    window.exports.animation_dialog()  # it wrote a GIF whatever the format chosen
+    assert not warnings, warnings
+    assert (tmp_path / "steps.webp").read_bytes()[8:12] == b"WEBP" and not webp.with_suffix(".gif").exists()
+
+
 def test_window_export_has_the_steps_gradients_and_states(qtbot, window, tmp_path):
     window.load_example("mse_backward")
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
