@@ -310,8 +310,10 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.model.select(hits[0])
         self.graph_view.highlight(hits)
         self.graph_view.center_on_node(hits[0])
+        attrs = self.model.node(hits[0])  # the box's words, not the id ("n3") no box shows
+        shown = " ".join(dict.fromkeys(str(attrs.get(k) or "") for k in ("name", "label")))
         self.statusBar().showMessage(
-            self.tr("{0} node(s) match; showing {1}.").format(len(hits), hits[0]))
+            self.tr("{0} node(s) match; showing {1}.").format(len(hits), shown.strip() or hits[0]))
 
     def toggle_rankdir(self, left_to_right: bool) -> None:
         self.graph_view.rankdir = "LR" if left_to_right else "TB"

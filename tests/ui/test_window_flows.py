@@ -225,6 +225,9 @@ def test_search_selects_a_node_and_click_inspects(qtbot, window):
     with qtbot.waitSignal(window.model.sigInspected, timeout=WAIT):
         qtbot.keyClick(window.search, QtCore.Qt.Key.Key_Return)
     assert window.model.node(window.model.selected)["name"] == "PowBackward0"
+    # the status line names the box found as the graph shows it, not its id ("n2")
+    message = window.statusBar().currentMessage()
+    assert "showing PowBackward0" in message and window.model.selected not in message.split()
 
 
 def test_saved_tensors_alive_then_freed(qtbot, window):
