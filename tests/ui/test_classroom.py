@@ -166,6 +166,19 @@ def test_presentation_steps_with_a_clickers_keys_and_esc_brings_everything_back(
     assert model.step == 3
 
 
+def test_the_caption_of_a_failed_step_is_worded_and_keeps_torchs_words(qtbot, window):
+    run_lesson(qtbot, window, "retain_graph_error")
+    window.set_language("zh_CN")
+    window.model.choose_timeline(1)  # the second backward: torch raised in SoftmaxBackward0
+    window.model.run_to_end()
+    window.presentation.act_present.trigger()
+    head, torchs = window.presentation.caption_text()
+    assert "第二次对同一个计算图做反向传播" in head and "Trying to backward" not in head
+    assert torchs.startswith("Trying to backward through the graph a second time")
+    window.presentation.leave()
+    window.set_language(None)
+
+
 def test_full_screen_graph_toggles(qtbot, window):
     run_lesson(qtbot, window, "mse_backward")
     assert window.presentation.act_fullscreen.shortcut() == QtGui.QKeySequence("F11")
