@@ -204,3 +204,11 @@ def test_a_node_that_saved_no_tensors_is_not_said_to_keep_them(qtbot, window):
     assert "its saved tensors are kept" in tips["SoftmaxBackward0"]  # kept: retain_graph=True
     assert "its saved tensors are kept" not in tips["AccumulateGrad"]
     assert "saved no tensors" in tips["AccumulateGrad"]
+
+
+def test_the_errors_panel_shows_code_words_as_code_not_backticks(qtbot, window):
+    result = run_lesson(qtbot, window, "requires_grad_error")
+    assert "`mse`" in result["error"]["explanation"]  # the words mark code, as the CLI prints
+    text = window.errors_panel.toPlainText()
+    assert "`" not in text.replace(result["error"]["message"], "")  # torch's own stays as is
+    assert "<code>mse</code>" in window.errors_panel._shown
