@@ -3,6 +3,8 @@ the command line too; a few words there name options the window does not have.""
 
 from __future__ import annotations
 
+import re
+
 from gradstep.autograd.error_texts import SYNTAX_FIX, SYNTAX_FIX_NO_COLUMN
 from gradstep.i18n import localized, render
 from gradstep.ui.words import tr
@@ -36,7 +38,13 @@ def for_window(err: dict) -> dict:
 
 
 def no_graph_text(result: dict) -> str:
-    """Return what the graph area says when a run built no graph to draw."""
+    """Return what the graph area says when a run built no graph to draw (plain text: the
+    backticks that mark code in gradstep's words are left out, as the Errors panel sets
+    those words in the code font)."""
+    return re.sub(r"`([^`]+)`", r"\1", _no_graph_text(result))
+
+
+def _no_graph_text(result: dict) -> str:
     err = result.get("error") or {}
     err = localized(err) or {}
     if err.get("kind") in ("no_grad_fn", "stale_graph"):

@@ -212,3 +212,5 @@ def test_the_errors_panel_shows_code_words_as_code_not_backticks(qtbot, window):
     text = window.errors_panel.toPlainText()
     assert "`" not in text.replace(result["error"]["message"], "")  # torch's own stays as is
     assert "<code>mse</code>" in window.errors_panel._shown
+    graph_text = window.graph_view.scene().items()[0].toPlainText()  # "No graph to draw: ..."
+    assert "mse was computed only from tensors" in graph_text and "`" not in graph_text
