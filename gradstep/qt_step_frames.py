@@ -16,7 +16,7 @@ from __future__ import annotations
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.export import MARGIN, ExportError, compute_layout, ensure_qt_app
-from gradstep.i18n import _
+from gradstep.i18n import _, localized
 
 CAPTION_PX = 13  # caption text, in scene units
 CAPTION_LINES = 2
@@ -148,8 +148,13 @@ def caption_lines(graph, index, k: int) -> list[str]:
         text = _("After step {total} of {total}: the pass is done", total=total)
         error = index.error_at(k)
         if error:
+            # the head in the person's language (the error's title), torch's words under it
+            # as torch wrote them: in bold alone they filled a quarter of a projected screen
+            title = (localized(error) or {}).get("title")
+            message = error.get("message") or ""
             text = _("After step {total} of {total}: torch raised: {message}", total=total,
-                     message=error.get("message") or "")
+                     message=title or message)
+            return [text, message if title else ""]
         return [text, ""]
     node = index.steps[k]["node"]
     attrs = graph.nodes[node] if node in graph else {}

@@ -38,7 +38,7 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> Err
     """
     detail = _exception_text(exc)
     line, column = _locate(exc, filename)
-    kind = _classify(exc, detail)
+    kind = _classify(exc, detail, filename)
     context = _read_source(source, line) if kind in _READS_SOURCE else {}
     if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
@@ -149,10 +149,10 @@ def _caret(code: str, column: int | None) -> str | None:
     return "    " + " " * offset + "^"
 
 
-def _classify(exc: BaseException, detail: str) -> str:
+def _classify(exc: BaseException, detail: str, filename: str = "<snippet>") -> str:
     """Return the error kind for an exception and its message."""
-    if isinstance(exc, SyntaxError):
-        return "syntax"
+    if isinstance(exc, SyntaxError) and exc.filename in (None, filename):
+        return "syntax"  # the snippet itself: nothing ran (an eval()'s text is "other")
     if isinstance(exc, MemoryError):
         return "memory"
     if isinstance(exc, RuntimeError | AssertionError):

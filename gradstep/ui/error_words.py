@@ -3,6 +3,8 @@ the command line too; a few words there name options the window does not have.""
 
 from __future__ import annotations
 
+import re
+
 from gradstep.autograd.error_texts import SYNTAX_FIX, SYNTAX_FIX_NO_COLUMN
 from gradstep.i18n import localized, render
 from gradstep.ui.words import tr
@@ -36,7 +38,13 @@ def for_window(err: dict) -> dict:
 
 
 def no_graph_text(result: dict) -> str:
-    """Return what the graph area says when a run built no graph to draw."""
+    """Return what the graph area says when a run built no graph to draw (plain text: the
+    backticks that mark code in gradstep's words are left out, as the Errors panel sets
+    those words in the code font)."""
+    return re.sub(r"`([^`]+)`", r"\1", _no_graph_text(result))
+
+
+def _no_graph_text(result: dict) -> str:
     err = result.get("error") or {}
     err = localized(err) or {}
     if err.get("kind") in ("no_grad_fn", "stale_graph"):
@@ -45,6 +53,9 @@ def no_graph_text(result: dict) -> str:
     if err.get("kind") == "nothing_to_draw":
         return tr("No graph to draw: {0}\n\n{1}").format(err.get("message") or "",
                                                         err.get("fix") or "")
+    if err.get("kind") == "syntax" and err.get("line"):  # never compiled: no line ran
+        return tr("No graph: Python could not read line {0}, so none of the snippet ran. "
+                  "See Errors.").format(err["line"])
     if err and err.get("line"):
         return tr("No graph: the snippet stopped at line {0} before any tensor with a grad_fn "
                   "was built. See Errors.").format(err["line"])

@@ -1,7 +1,7 @@
 """Marks on the graph for the Diagnose view: where NaN/Inf starts and what carries it.
 
 An origin gets a solid red frame and a "NaN/Inf starts here" tag, a carrier (its value
-holds what its inputs brought) a dashed amber frame and a "carries it" tag, a node
+holds what its inputs brought) a dashed amber frame and a "carries NaN/Inf" tag, a node
 that only passes a NaN/Inf gradient on a dotted brown frame and a "NaN/Inf grad" tag:
 line style and words say it, not colour alone. The marks are one extra item on the graph view's scene, painted over the
 nodes; the view rebuilds its scene when a module is folded or the layout turns, so the
@@ -84,7 +84,7 @@ class QtDiagnoseMarks(QtCore.QObject):
 
     def retranslate(self) -> None:
         """Word the tags in the language in use (the marks are drawn again)."""
-        self.tags = {"origin": self.tr("NaN/Inf starts here"), "carrier": self.tr("carries it"),
+        self.tags = {"origin": self.tr("NaN/Inf starts here"), "carrier": self.tr("carries NaN/Inf"),
                      "grad_carrier": self.tr("NaN/Inf grad")}
         if self._item is not None:
             self._attach(force=True)

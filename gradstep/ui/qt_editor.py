@@ -50,6 +50,9 @@ class QtEditor(QtWidgets.QPlainTextEdit):
         self._gutter = _LineNumbers(self)
         self.banner = QtWidgets.QLabel(self)  # the whole error, under the text, when it fails
         self.banner.setWordWrap(True)
+        # cut to a third of the editor, it shows its start ("Line 13: RuntimeError: ..."),
+        # not the middle of torch's message (a QLabel centres its text vertically)
+        self.banner.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         self.banner.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
         self.banner.setStyleSheet("QLabel { background: #fde7e7; color: #8e1212; "
                                   "border-top: 2px solid #d32f2f; padding: 4px 6px; }")
@@ -178,6 +181,10 @@ class QtEditor(QtWidgets.QPlainTextEdit):
                                             "run it."))
         if event.type() == QtCore.QEvent.Type.PaletteChange:
             self._highlighter.set_dark(is_dark(self.palette()))
+        if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "banner"):
+            # the banner (styled) kept its first font: View › Zoom left the error small
+            self.banner.setFont(self.font())
+            self._place_banner()
         super().changeEvent(event)
 
     # -- painting -----------------------------------------------------------------------------

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.ui.error_words import for_window
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.words import tr
+
+
+def _with_code(text: str) -> str:
+    """Return gradstep's own words as HTML, a `code` span in the code font (the words mark
+    code with backticks, as the command line prints them; a panel showed the backticks)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def error_html(err: dict) -> str:
@@ -29,10 +36,10 @@ def error_html(err: dict) -> str:
     parts.append(f"<p>{f'<b>{esc(kind)}</b>: ' if kind else ''}{esc(err.get('message') or '')}</p>")
     if err.get("explanation"):
         what = esc(tr("What happened."))
-        parts.append(f"<p><b>{what}</b> {esc(err['explanation'])}</p>")
+        parts.append(f"<p><b>{what}</b> {_with_code(err['explanation'])}</p>")
     if err.get("fix"):
         how = esc(tr("How to fix it."))
-        parts.append(f"<p><b>{how}</b> {esc(err['fix'])}</p>")
+        parts.append(f"<p><b>{how}</b> {_with_code(err['fix'])}</p>")
     return "".join(parts)
 
 

@@ -3,6 +3,8 @@ with the gradients on the edges, through the same drawing as ``gradstep export``
 
 from __future__ import annotations
 
+import re
+
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
@@ -16,6 +18,16 @@ EXPORT_FILTER = QT_TRANSLATE_NOOP("QtExportActions", "PNG image (*.png);;SVG ima
                                   "JSON (*.json)")
 ANIMATION_FILTER = QT_TRANSLATE_NOOP("QtExportActions", "GIF (*.gif);;Animated PNG (*.apng);;WebP (*.webp)")
 SCALES = (1.0, 2.0, 3.0, 4.0)
+
+
+def with_chosen_suffix(path: str, chosen_filter: str, filters: str) -> str:
+    """Return ``path`` ending in a suffix of ``filters`` ("PNG image (*.png);;..."): a name
+    typed without one takes the suffix of the filter chosen in the dialog (else the first)."""
+    suffixes = re.findall(r"\*(\.\w+)", filters)
+    if path.lower().endswith(tuple(suffixes)):
+        return path
+    chosen = re.findall(r"\*(\.\w+)", chosen_filter or "")
+    return path + (chosen[0] if chosen else suffixes[0])
 
 
 class QtExportActions(QtCore.QObject):
@@ -79,10 +91,12 @@ class QtExportActions(QtCore.QObject):
         if window.model.graph is None:
             window.statusBar().showMessage(self.tr("Nothing to export: run a snippet first."))
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            window, self.tr("Export graph"), window.files.last_dir(), self.tr(EXPORT_FILTER))
+        filters = self.tr(EXPORT_FILTER)
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            window, self.tr("Export graph"), window.files.last_dir(), filters)
         if not path:
             return
+        path = with_chosen_suffix(path, chosen, filters)  # "graph" + PNG chosen: graph.png
         window.files.set_last_dir(path)
         try:
             self.export_graph(path)
@@ -109,12 +123,12 @@ class QtExportActions(QtCore.QObject):
             window.statusBar().showMessage(self.tr("No backward pass to animate: run a snippet "
                                                    "that calls backward, or press Backward again."))
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            window, self.tr("Export animation"), window.files.last_dir(), self.tr(ANIMATION_FILTER))
+        filters = self.tr(ANIMATION_FILTER)
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            window, self.tr("Export animation"), window.files.last_dir(), filters)
         if not path:
             return
-        if not path.lower().endswith((".gif", ".apng", ".webp")):
-            path += ".gif"
+        path = with_chosen_suffix(path, chosen, filters)  # WebP chosen: .webp, not .gif
         window.files.set_last_dir(path)
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
         try:

@@ -59,9 +59,7 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
                 cells.append(self._returned_text(i, name) if kind == "pass" else "")
             self._add(cells, self.tr("What torch.autograd.grad returned for {0} (it does not "
                                      "write {0}.grad)").format(name), italic=True)
-        for col in range(self.columnCount()):
-            self.resizeColumnToContents(col)
-        self._mark_current()
+        self._mark_current()  # sizes the columns
 
     def _rows(self) -> tuple[list[str], list[str]]:
         leaves, returned = {}, {}
@@ -106,6 +104,8 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
             font.setBold(current)
             header.setFont(col, font)
         header.setForeground(0, QtGui.QBrush(self.palette().color(QtGui.QPalette.ColorRole.Text)))
+        for col in range(self.columnCount()):  # "▶ " and bold widen a header: its column too
+            self.resizeColumnToContents(col)
 
     def cell(self, leaf: str, pass_index: int, row: str = GRAD_ROW) -> str:
         """Return the text shown for ``leaf`` after pass ``pass_index`` (0-based): its .grad,

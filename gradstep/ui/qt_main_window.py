@@ -139,7 +139,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         for name, panel in (("values", self.values_panel), ("saved", self.saved_panel)):
             # a panel whose tab is behind another skips each step's work until shown
             self.docks[name].visibilityChanged.connect(panel.set_seen)
-        self.resizeDocks([self.docks["values"]], [420], QtCore.Qt.Orientation.Horizontal)
+        # wide enough for the four tabs' whole names in English (458 px with the default font;
+        # at 420 Qt elided them to "Val…", "Leaf gradi…", "Diagn…")
+        self.resizeDocks([self.docks["values"]], [470], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["values"], self.docks["errors"]], [520, 200],
                          QtCore.Qt.Orientation.Vertical)
 
@@ -308,8 +310,10 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.model.select(hits[0])
         self.graph_view.highlight(hits)
         self.graph_view.center_on_node(hits[0])
+        attrs = self.model.node(hits[0])  # the box's words, not the id ("n3") no box shows
+        shown = " ".join(dict.fromkeys(str(attrs.get(k) or "") for k in ("name", "label")))
         self.statusBar().showMessage(
-            self.tr("{0} node(s) match; showing {1}.").format(len(hits), hits[0]))
+            self.tr("{0} node(s) match; showing {1}.").format(len(hits), shown.strip() or hits[0]))
 
     def toggle_rankdir(self, left_to_right: bool) -> None:
         self.graph_view.rankdir = "LR" if left_to_right else "TB"

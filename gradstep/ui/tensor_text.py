@@ -107,6 +107,7 @@ STATE_WORDS = {  # translated when shown (gradstep.ui.words.tr)
     "pending": QT_TR_NOOP("not run yet in this pass"),
     "current": QT_TR_NOOP("▶ runs next"),
     "done": QT_TR_NOOP("✓ ran (its saved tensors are kept)"),
+    "done_saving_none": QT_TR_NOOP("✓ ran (it saved no tensors)"),
     "freed": QT_TR_NOOP("∅ its saved tensors are freed"),
     "error": QT_TR_NOOP("✗ torch raised here"),
 }
@@ -133,13 +134,15 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
         lines.append(tr("value: {0}").format(esc(short(value))) if value
                      else tr("value: not captured"))
     lines.extend(formula_tooltip_lines(attrs))
+    entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
+               if isinstance(e, dict) and "freed" in e and "value" not in e]
+    if state == "done" and not entries and attrs.get("kind") != "module":
+        state = "done_saving_none"  # nothing to keep: "its saved tensors are kept" is not so
     if state:
         lines.append(tr("state: {0}").format(tr(STATE_WORDS.get(state, state))))
     if grad is not ...:
         lines.append(tr("{0}.grad now: {1}").format(esc(str(attrs.get("label") or "leaf")),
                                                     esc(short(grad))))
-    entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
-               if isinstance(e, dict) and "freed" in e and "value" not in e]
     if entries:
         freed, alive = tr("freed"), tr("alive")
         names = ", ".join(f"{esc(str(e['name']))} ({freed if e.get('freed') else alive})"

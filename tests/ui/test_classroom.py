@@ -123,6 +123,23 @@ def test_text_zoom_scales_the_whole_window_and_is_remembered(qtbot, window):
     assert window.editor.font().pointSizeF() == pytest.approx(editor)
 
 
+def test_text_zoom_reaches_the_error_under_the_code(qtbot, window):
+    run_lesson(qtbot, window, "retain_graph_error")  # torch's long message under line 13
+    banner = window.editor.banner
+    assert banner.isVisible()
+    before = (banner.fontInfo().pointSizeF(), banner.height())
+    window.font_zoom.set_factor(2.0, remember=False)
+    qtbot.wait(50)
+    assert banner.fontInfo().pointSizeF() == pytest.approx(window.editor.fontInfo().pointSizeF())
+    assert banner.fontInfo().pointSizeF() > before[0] * 1.5 and banner.height() > before[1]
+    window.editor.resize(300, 300)  # torch's message cut to a third of a small editor
+    qtbot.wait(50)
+    assert banner.heightForWidth(banner.width() - 12) + 14 > banner.height()
+    assert banner.alignment() & QtCore.Qt.AlignmentFlag.AlignTop  # its start stays in view
+    window.font_zoom.set_factor(1.0, remember=False)
+    assert banner.fontInfo().pointSizeF() == pytest.approx(before[0])
+
+
 def test_presentation_steps_with_a_clickers_keys_and_esc_brings_everything_back(qtbot, window):
     run_lesson(qtbot, window, "mse_backward")
     model = window.model
@@ -147,6 +164,19 @@ def test_presentation_steps_with_a_clickers_keys_and_esc_brings_everything_back(
         assert shown.isVisible()
     qtbot.keyClick(window.editor, QtCore.Qt.Key.Key_Right)  # plain keys are the editor's again
     assert model.step == 3
+
+
+def test_the_caption_of_a_failed_step_is_worded_and_keeps_torchs_words(qtbot, window):
+    run_lesson(qtbot, window, "retain_graph_error")
+    window.set_language("zh_CN")
+    window.model.choose_timeline(1)  # the second backward: torch raised in SoftmaxBackward0
+    window.model.run_to_end()
+    window.presentation.act_present.trigger()
+    head, torchs = window.presentation.caption_text()
+    assert "第二次对同一个计算图做反向传播" in head and "Trying to backward" not in head
+    assert torchs.startswith("Trying to backward through the graph a second time")
+    window.presentation.leave()
+    window.set_language(None)
 
 
 def test_full_screen_graph_toggles(qtbot, window):

@@ -50,6 +50,8 @@ def test_a_run_with_nan_shows_the_banner_findings_and_marks(qtbot, make_window):
     assert shown[first.node] == "origin"
     assert shown[window.model.trace["root"]] == "carrier"  # the loss carried it
     assert "grad_carrier" in shown.values()  # the gradients below it hold NaN
+    # each tag stands alone on a projected graph: it names what it marks ("carries it" did not)
+    assert all("NaN/Inf" in view.marks.tags[mark] for mark in set(shown.values()))
     # every gradient is NaN, as torch's: the chart says so instead of drawing a ratio
     assert all(row.nonfinite for row in view.panel.diagnosis.rows)
 

@@ -201,3 +201,16 @@ def test_the_step_label_fits_its_text_and_stepping_lays_out_nothing_else(qtbot, 
     window.font_zoom.set_factor(1.0, remember=False)
     qtbot.wait(200)  # and back: the label and its bar as they were, not as tall as at 1.6
     assert (label.size(), window.step_bar.height()) == before
+
+
+@pytest.mark.parametrize("code", [None, "zh_CN"])
+def test_every_panel_tab_shows_its_whole_name_at_1280x800(qtbot, window, code):
+    """A new window's dock tabs are not elided ("Val…", "Leaf gradi…"), in either language."""
+    switch(qtbot, window, code)
+    window.resize(1280, 800)
+    qtbot.wait(100)
+    bars = [b for b in window.findChildren(QtWidgets.QTabBar) if b.isVisible()]
+    assert len(bars) == 2  # Values | Saved | Leaf gradients | Diagnose; Errors | Output
+    for bar in bars:
+        needed = sum(bar.tabSizeHint(i).width() for i in range(bar.count()))
+        assert needed <= bar.width(), [bar.tabText(i) for i in range(bar.count())]

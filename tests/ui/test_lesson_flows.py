@@ -177,3 +177,40 @@ def test_no_grad_error_says_there_is_no_graph(qtbot, window):
     text = window.graph_view.scene().items()[0].toPlainText()
     assert text.startswith("No graph") and "grad_fn" in text
     assert window.model.passes == [] and window.step_bar.position.text().strip() == "step 0 / 0"
+
+
+def test_a_syntax_error_says_no_line_ran(qtbot, window):
+    source = "import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2\nloss = y.sum()\n"
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    text = window.graph_view.scene().items()[0].toPlainText()
+    # Python compiles the whole snippet first: line 2 never ran, so "stopped at line 3" is wrong
+    assert "none of the snippet ran" in text and "line 3" in text and "stopped" not in text
+    assert window.editor.toPlainText() == source  # the text is never lost
+
+
+def test_a_node_that_saved_no_tensors_is_not_said_to_keep_them(qtbot, window):
+    run_lesson(qtbot, window, "retain_graph_fixed")  # pass 1: retain_graph=True
+    window.model.run_to_end()
+    graph, view = window.model.graph, window.graph_view
+    x = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = torch.nn.functional.softmax(x, dim=0)
+    # torch's nodes: AccumulateGrad saves nothing, SoftmaxBackward0 saves its result
+    assert not [a for a in dir(p.grad_fn.next_functions[0][0]) if a.startswith("_saved_")]
+    assert "_saved_result" in dir(p.grad_fn)
+    tips = {attrs["name"]: view.node_tooltip(node, attrs) for node, attrs in graph.nodes(data=True)
+            if window.model.node_state(node) == "done"}
+    assert "its saved tensors are kept" in tips["SoftmaxBackward0"]  # kept: retain_graph=True
+    assert "its saved tensors are kept" not in tips["AccumulateGrad"]
+    assert "saved no tensors" in tips["AccumulateGrad"]
+
+
+def test_the_errors_panel_shows_code_words_as_code_not_backticks(qtbot, window):
+    result = run_lesson(qtbot, window, "requires_grad_error")
+    assert "`mse`" in result["error"]["explanation"]  # the words mark code, as the CLI prints
+    text = window.errors_panel.toPlainText()
+    assert "`" not in text.replace(result["error"]["message"], "")  # torch's own stays as is
+    assert "<code>mse</code>" in window.errors_panel._shown
+    graph_text = window.graph_view.scene().items()[0].toPlainText()  # "No graph to draw: ..."
+    assert "mse was computed only from tensors" in graph_text and "`" not in graph_text

@@ -8,7 +8,7 @@ import json
 
 import pytest
 import torch
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.session import Session
 from gradstep.ui.qt_leaf_panel import RETURNED_ROW
@@ -67,6 +67,21 @@ def test_zero_grads_is_a_column_of_the_leaf_table(qtbot, window):
     header = window.leaf_panel.headerItem()
     assert header.text(window.leaf_panel.columnCount() - 1) == "zero grads"
     assert window.leaf_panel.topLevelItem(0).text(window.leaf_panel.columnCount() - 1) == "None"
+
+
+def test_the_leaf_table_shows_each_pass_header_whole(qtbot, window):
+    """The ▶ and bold of the pass being stepped widen its header: the column widens too
+    (it kept the width of the plain "pass 2" and cut the text)."""
+    run(qtbot, window, "import torch\nw = torch.ones(1, requires_grad=True)\nloss = (w * 2).sum()\n"
+                       "loss.backward(retain_graph=True)\nloss.backward()\n")  # .grad [2], then [4]
+    table, header = window.leaf_panel, window.leaf_panel.header()
+    for index in (0, 1, 0):
+        window.model.choose_timeline(index)
+        for col in range(1, table.columnCount()):
+            shown = table.headerItem().text(col)
+            font = table.headerItem().font(col)
+            assert QtGui.QFontMetrics(font).horizontalAdvance(shown) <= header.sectionSize(col), shown
+    assert table.headerItem().text(1).startswith("▶")
 
 
 def test_the_pass_list_and_mode_say_what_the_snippet_did(qtbot, window):
@@ -211,6 +226,24 @@ def test_ctrl_e_exports_while_the_find_box_has_focus(qtbot, window, monkeypatch)
     qtbot.waitUntil(window.search.hasFocus, timeout=2000)
     qtbot.keyClick(window.search, QtCore.Qt.Key.Key_E, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert asked, "Ctrl+E did not open the export dialog"
+
+
+def test_a_name_typed_without_a_suffix_exports_in_the_chosen_format(qtbot, window, tmp_path,
+                                                                    monkeypatch):
+    run(qtbot, window, CHAIN)
+    warnings = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: warnings.append(a))
+    for chosen, suffix in (("SVG image (*.svg)", ".svg"), ("", ".png")):
+        monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                            lambda *a, c=chosen, **k: (str(tmp_path / "graph"), c))
+        window.export_dialog()  # it said "cannot tell the format of 'graph'"
+        assert (tmp_path / f"graph{suffix}").stat().st_size > 0 and not warnings, warnings
+    webp = tmp_path / "steps"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(webp), "WebP (*.webp)"))
+    window.exports.animation_dialog()  # it wrote a GIF whatever the format chosen
+    assert not warnings, warnings
+    assert (tmp_path / "steps.webp").read_bytes()[8:12] == b"WEBP" and not webp.with_suffix(".gif").exists()
 
 
 def test_window_export_has_the_steps_gradients_and_states(qtbot, window, tmp_path):

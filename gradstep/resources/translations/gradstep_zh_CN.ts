@@ -32,6 +32,10 @@ What the snippet printed is in Output.</source>
 {1}</translation>
     </message>
     <message>
+        <source>No graph: Python could not read line {0}, so none of the snippet ran. See Errors.</source>
+        <translation>没有计算图：Python 读不懂第 {0} 行，所以代码片段一行都没有运行。请看“错误”面板。</translation>
+    </message>
+    <message>
         <source>No graph: the snippet stopped at line {0} before any tensor with a grad_fn was built. See Errors.</source>
         <translation>没有计算图：代码片段在第 {0} 行停了下来，那时还没有产生任何带 grad_fn 的张量。请看“错误”面板。</translation>
     </message>
@@ -440,6 +444,10 @@ What the snippet printed is in Output.</source>
         <translation>✓ 已运行（已保存的张量仍保留着）</translation>
     </message>
     <message>
+        <source>✓ ran (it saved no tensors)</source>
+        <translation>✓ 已运行（它没有保存张量）</translation>
+    </message>
+    <message>
         <source>∅ its saved tensors are freed</source>
         <translation>∅ 已保存的张量已被释放</translation>
     </message>
@@ -660,7 +668,7 @@ What the snippet printed is in Output.</source>
         <translation>NaN/Inf 从这里开始</translation>
     </message>
     <message>
-        <source>carries it</source>
+        <source>carries NaN/Inf</source>
         <translation>传递 NaN/Inf</translation>
     </message>
     <message>
