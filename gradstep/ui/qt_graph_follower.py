@@ -86,7 +86,9 @@ class QtGraphFollower(QtCore.QObject):
         new = set(range(max(0, k - LABEL_WINDOW), k))
         changed: dict = {}
         for i in sorted(old - new):
-            for edge in self._labels_of_step(index, i, k):
+            # every edge of a step that leaves the window: at ``k`` a step undone (a step
+            # back, Reset) has sent no gradient, so its labels cannot be found by their text
+            for edge in index.edges_from(index.steps[i]["node"]):
                 changed[edge] = ""
         for i in sorted(new - old):
             changed.update(self._labels_of_step(index, i, k))

@@ -122,6 +122,36 @@ def test_walk_every_step_of_every_pass(qtbot, window, example):
                 assert words[:38] in cell, (example.id, p, label, cell, words)
 
 
+@pytest.mark.parametrize("example_id", ["mse_autograd_grad", "grad_fn_chain"])
+def test_stepping_back_and_reset_show_each_earlier_step_as_torch_had_it(qtbot, window,
+                                                                       example_id):
+    """Run to end, then Step back to the start, then Reset from the middle: at each step
+    the gradients on the edges, the node states and the pills are torch's at that step
+    (a step undone takes off the gradients its step sent: torch has not sent them yet)."""
+    example = next(e for e in EXAMPLES if e.id == example_id)
+    result = run_lesson(qtbot, window, example_id)
+    oracle = oracle_run(example.path.read_text(encoding="utf-8"), "<snippet>")
+    ids = drawn_ids(oracle, result["trace"], result["root_name"])
+    labels = {n: a["label"] for n, a in window.model.graph.nodes(data=True) if a["kind"] == "leaf"}
+    record = next(p for p in window.model.passes if p.source == "snippet")
+    call = next(c for c in result["calls"] if c.get("timeline") is record.timeline)
+    torch_call = oracle.calls[call["index"]]
+    steps = len(record.timeline["steps"])
+    assert steps >= 2
+    window.step_bar.act_end.trigger()
+    for k in range(steps, -1, -1):
+        assert window.model.step == k
+        check_step(window, expected_state(torch_call, k, ids, labels), labels,
+                   f"{example_id} back at step {k}")
+        if k:
+            window.step_bar.act_back.trigger()
+    window.model.set_step(steps // 2 + 1)
+    window.step_bar.act_reset.trigger()
+    assert window.model.step == 0
+    assert window.graph_view._labels == {}
+    check_step(window, expected_state(torch_call, 0, ids, labels), labels, "after Reset")
+
+
 def test_failing_lesson_opens_on_its_graph_stopped_where_torch_raised(qtbot, window):
     window.editor.setPlainText("import torch\nx = torch.ones(2, requires_grad=True)\n"
                                "y = x + 2\nout = y.sum()\n")
