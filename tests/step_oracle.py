@@ -227,8 +227,8 @@ def expected_state(call: OracleCall, k: int, ids: dict, labels: dict) -> dict:
             states[node] = "error"
         elif fn in ran:
             states[node] = "freed" if is_freed else "done"
-        else:
-            states[node] = "freed" if is_freed else "pending"
+        else:  # not run in this pass: pending, also with buffers an earlier pass freed
+            states[node] = "pending"
     edges = {}
     for fn, grads in snap["sent"].items():
         for slot, grad in enumerate(grads):

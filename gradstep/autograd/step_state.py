@@ -8,8 +8,9 @@ timeline: a snippet call or a pass gradstep ran) and ``K`` steps done:
 - **node state**: ``steps[K]`` is ``current`` (about to run, the ▶ node); a node
   that ran in ``steps[:K]`` is ``error`` (it raised), ``freed`` (its saved
   buffers were released right after it ran: a pass without retain_graph) or
-  ``done``; a node whose buffers were already released when the pass began is
-  ``freed``; every other node is ``pending``.
+  ``done``; every other node is ``pending``, also one whose buffers were already
+  released when the pass began (its saved entries say ``freed``: it has not run in
+  this pass, so no gradient left it, and its edges are not drawn as if one had).
 - **saved buffers**: a node's saved tensors are freed at that moment when they
   were freed before the pass began (the pass's ``freed_before``, probed by
   the core, or freed by an earlier pass of the same history) or a step of this
@@ -142,7 +143,7 @@ class PassIndex:
         ran = self._ran_before(node, k)
         if ran is not None:
             return step_outcome(self.steps[ran])
-        return "freed" if self.freed_after.get(node) == 0 else "pending"
+        return "pending"
 
     def is_freed(self, node: str, k: int) -> bool:
         """Return True when ``node``'s saved buffers are released after ``k`` steps."""

@@ -111,9 +111,11 @@ def test_failing_call_stops_at_the_node_torch_raised_in():
     failing = second.steps[second.error_step]["node"]
     assert graph.nodes[failing]["name"] == "SoftmaxBackward0"
     at_start = history.state(1, 0)
-    # freed by the first call before the second began, as torch says
-    assert at_start.node_states[failing] == "freed"
+    # freed by the first call before the second began, as torch says; not run in this
+    # call yet, so pending, and no gradient has left it
+    assert at_start.node_states[failing] == "pending"
     assert all(e["freed"] for e in at_start.saved[failing] if is_tensor_entry(e))
+    assert failing in at_start.freed and not any(e[0] == failing for e in at_start.edge_grads)
     end = history.state(1, second.count)
     assert end.node_states[failing] == "error" and end.error["kind"] == "freed_buffers"
     assert history.state(1, second.error_step).error is None  # not raised yet

@@ -63,6 +63,10 @@ def check_step(window, expected: dict, labels: dict, where: str) -> None:
     for node, state in expected["node_states"].items():
         assert view._states.get(node) == state, (where, node, view._states)
         assert view.graph_scene.states.get(node, "pending") == state, (where, node)
+    # an edge is drawn done (a gradient left its node) only from a node that ran in this
+    # pass: not from one whose buffers an earlier pass freed
+    ran = {n for n, st in expected["node_states"].items() if st in ("done", "freed")}
+    assert view.graph_scene.done_nodes & set(expected["node_states"]) == ran, (where, ran)
     freed = shown_freed(window)
     for node, is_freed in expected["freed"].items():
         if node in freed:
