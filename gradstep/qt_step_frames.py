@@ -88,7 +88,8 @@ class StepFrames:
         rect = QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
         for drawing in self._drawings:
             for key, text in drawing["labels"].items():
-                rect = rect.united(qt_paint.edge_label_rect(self.layout.routes[key], text))
+                rect = rect.united(qt_paint.edge_label_rect(
+                    self.layout.routes[key], text, self.layout.label_sides.get(key, 0)))
         rect = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
         if self.caption and rect.width() < MIN_WIDTH:
             grow = (MIN_WIDTH - rect.width()) / 2

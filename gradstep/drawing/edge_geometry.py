@@ -56,14 +56,16 @@ def route_middle(route: list) -> tuple:
     return route[len(route) // 2], (0.0, 1.0)
 
 
-def edge_label_box(route: list, text: str) -> tuple[float, float, float, float]:
+def edge_label_box(route: list, text: str, side: int = 0) -> tuple[float, float, float, float]:
     """Return ``(x, y, width, height)`` of the pill an edge label is written on, beside the
     middle of the route: to its right where the edge runs up or down, above it where it
     runs sideways (a left-to-right layout), so the pill never covers the line or slides
-    under the next box."""
+    under the next box. For one of parallel edges ``side`` is the way it bows
+    (``Layout.label_sides``): -1 puts the pill left of (or above) the line, 1 right of
+    (or below) it, so the pills of two edges stay apart."""
     (x, y), (dx, dy) = route_middle(route)
     width = style.text_width(text, style.DETAIL_PX) + 8
     height = style.line_height(style.DETAIL_PX) + 2
     if abs(dx) > abs(dy):  # sideways: centred above the line
-        return (x - width / 2, y - height - 3, width, height)
-    return (x + 4, y - height / 2, width, height)
+        return (x - width / 2, y + 3 if side > 0 else y - height - 3, width, height)
+    return (x - 4 - width if side < 0 else x + 4, y - height / 2, width, height)

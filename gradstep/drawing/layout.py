@@ -48,7 +48,10 @@ class Layout:
     positions: {node: (x, y)} box centres; sizes: {node: (w, h)};
     routes: {(u, v, key): [(x, y), ...]} from the source box's border to the
     target box's border (the arrowhead goes at the last point);
-    bounds: (x0, y0, x1, y1) around all boxes and routes; ranks: {node: layer}.
+    bounds: (x0, y0, x1, y1) around all boxes and routes; ranks: {node: layer};
+    label_sides: {(u, v, key): -1 or 1} for parallel edges, the way each bows (-1: left,
+    or up left to right): its gradient label goes on that side, so two edges' labels do
+    not cover each other (``edge_geometry.edge_label_box``).
     """
 
     positions: dict = field(default_factory=dict)
@@ -57,6 +60,7 @@ class Layout:
     bounds: tuple = (0.0, 0.0, 0.0, 0.0)
     rankdir: str = "TB"
     ranks: dict = field(default_factory=dict)
+    label_sides: dict = field(default_factory=dict)
 
 
 class DotNotFoundError(RuntimeError):
@@ -222,7 +226,9 @@ def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
             routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
         bounds = _bounds(positions, sizes, routes)
     ranks = dict(zip(nodes, aug.layer))
-    return Layout(positions, dict(sizes), routes, bounds, rankdir, ranks)
+    sides = {edges[e]: -1 if i < (k - 1) / 2 else 1
+             for e, (i, k) in parallel.items() if i != (k - 1) / 2}
+    return Layout(positions, dict(sizes), routes, bounds, rankdir, ranks, sides)
 
 
 def _routes_one_by_one(nodes, edges, flipped, aug, along, across_list, sizes, rankdir,

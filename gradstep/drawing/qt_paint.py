@@ -72,16 +72,15 @@ def paint_edges(painter: QtGui.QPainter, lines, heads, colour: str, width: float
     painter.drawPath(heads)
 
 
-def edge_label_rect(route: list, text: str) -> QtCore.QRectF:
+def edge_label_rect(route: list, text: str, side: int = 0) -> QtCore.QRectF:
     """Return the pill an edge label is written on (``edge_geometry.edge_label_box``)."""
-    return QtCore.QRectF(*edge_geometry.edge_label_box(route, text))
+    return QtCore.QRectF(*edge_geometry.edge_label_box(route, text, side))
 
 
-def paint_edge_label(painter: QtGui.QPainter, route: list, text: str) -> None:
-    """Write ``text`` on a white pill at the middle of an edge route."""
-    if not route or not text:
+def paint_edge_label(painter: QtGui.QPainter, rect: QtCore.QRectF, text: str) -> None:
+    """Write ``text`` on its white pill ``rect`` (``edge_label_rect``)."""
+    if not text:
         return
-    rect = edge_label_rect(route, text)
     painter.setFont(font(style.DETAIL_PX))
     painter.setPen(QtGui.QPen(QtGui.QColor(style.EDGE), 0.8))
     painter.setBrush(QtGui.QColor(style.EDGE_LABEL_BG))

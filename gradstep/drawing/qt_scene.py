@@ -79,12 +79,11 @@ class NodesItem(QtWidgets.QGraphicsItem):
         painter.setOpacity(1.0)
         # gradient labels over the boxes: where one is wider than the gap between two
         # layers (a left-to-right layout) it covers a box's edge, never hides under it
-        routes = scene.layout.routes
         seen = visible_rect(painter, option)
         for key, text in scene.edge_labels.items():
             pill = scene.pills.get(key)
             if pill is not None and (seen.isEmpty() or seen.intersects(pill)):
-                qt_paint.paint_edge_label(painter, routes[key], text)
+                qt_paint.paint_edge_label(painter, pill, text)
 
     def _paint_plain(self, painter, shown) -> None:
         """Far out: each box a plain filled rectangle, snapped to whole device pixels (at
@@ -384,7 +383,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
     def _pill(self, key, text: str) -> QtCore.QRectF | None:
         """Return the pill label ``text`` is written on for edge ``key`` (None: no route)."""
         route = self.layout.routes.get(key)
-        return qt_paint.edge_label_rect(route, text) if route else None
+        side = self.layout.label_sides.get(key, 0)
+        return qt_paint.edge_label_rect(route, text, side) if route else None
 
     def _update_bounds(self) -> None:
         margin = 12.0  # room for highlight rings and thick borders

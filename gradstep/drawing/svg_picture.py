@@ -34,7 +34,8 @@ def content_box(layout, edge_labels: dict) -> tuple[float, float, float, float]:
     for key, text in edge_labels.items():
         route = layout.routes.get(key)
         if route:
-            x, y, w, h = edge_geometry.edge_label_box(route, text)
+            x, y, w, h = edge_geometry.edge_label_box(route, text,
+                                                      layout.label_sides.get(key, 0))
             x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + w), max(y1, y + h)
     return x0, y0, x1, y1
 
@@ -70,7 +71,7 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
         for key, text in labels.items():
             route = routes.get(key)
             if route:
-                out.write(_edge_label(route, text).encode("utf-8"))
+                out.write(_edge_label(route, text, layout.label_sides.get(key, 0)).encode("utf-8"))
         out.write(b"</g>\n</svg>\n")
     return path
 
@@ -88,8 +89,8 @@ def _write_edges(out, routes: dict, keys: list, colour: str, width: float) -> No
                       + drop_nul(heads[start:start + EDGES_PER_PATH]) + b'"/>\n')
 
 
-def _edge_label(route: list, text: str) -> str:
-    x, y, w, h = edge_geometry.edge_label_box(route, text)
+def _edge_label(route: list, text: str, side: int = 0) -> str:
+    x, y, w, h = edge_geometry.edge_label_box(route, text, side)
     return (f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" rx="4" '
             f'fill="{style.EDGE_LABEL_BG}" stroke="{style.EDGE}" stroke-width="0.8"/>'
             + svg_boxes.text(text, x + w / 2, y + h / 2, style.DETAIL_PX, style.TEXT) + "\n")

@@ -27,3 +27,40 @@ def test_a_four_number_gradient_label_covers_no_box(rankdir):
 def test_the_widest_label_is_cut_at_a_number_to_fit():
     assert WIDEST == "[-0.08278, 0.2274, …]"
     assert style.text_width(WIDEST, style.DETAIL_PX) <= style.EDGE_LABEL_PX
+
+
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_the_labels_of_two_parallel_edges_cover_neither_each_other_nor_the_other_edge(
+        qapp, tmp_path, rankdir):
+    """``a * a``: two edges from MulBackward0 to the same leaf. Each label is on its own
+    edge's outer side, in the window, the animation's frames and the SVG alike."""
+    import networkx as nx
+
+    from gradstep.drawing.qt_scene import GraphScene
+    from gradstep.drawing.svg_picture import write_svg
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("mul", kind="op", name="MulBackward0", label="mul")
+    graph.add_node("a", kind="leaf", name="AccumulateGrad", label="a", shape=[2, 2])
+    graph.add_edge("mul", "a", key=0, slot=0)
+    graph.add_edge("mul", "a", key=1, slot=1)
+    lay = layout(graph, rankdir=rankdir)
+    keys = [("mul", "a", 0), ("mul", "a", 1)]
+    assert lay.label_sides == {keys[0]: -1, keys[1]: 1}
+    pills = [qt_paint.edge_label_rect(lay.routes[k], WIDEST, lay.label_sides.get(k, 0))
+             for k in keys]
+    assert not pills[0].intersects(pills[1])
+    scene = GraphScene(graph, lay, edge_labels={k: WIDEST for k in keys})
+    assert [scene.pills[k] for k in keys] == pills  # where the window paints them
+    for pill, other in zip(pills, reversed(keys)):  # each pill clear of the other route
+        for a, b in zip(lay.routes[other], lay.routes[other][1:]):
+            seg = QtCore.QRectF(QtCore.QPointF(*a), QtCore.QPointF(*b)).normalized()
+            assert not pill.intersects(seg.adjusted(-0.5, -0.5, 0.5, 0.5)), (pill, seg)
+    svg = write_svg(graph, lay, tmp_path / "g.svg", edge_labels={k: WIDEST for k in keys})
+    rects = [r for r in svg.read_text(encoding="utf-8").split("<rect ")[1:] if 'rx="4"' in r]
+    xs = sorted(float(r.split('x="')[1].split('"')[0]) for r in rects)
+    ys = sorted(float(r.split('y="')[1].split('"')[0]) for r in rects)
+    assert len(rects) == 2
+    # the SVG's pills are the window's: the same two boxes
+    assert xs == pytest.approx(sorted(p.x() for p in pills), abs=0.01)
+    assert ys == pytest.approx(sorted(p.y() for p in pills), abs=0.01)
