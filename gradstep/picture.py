@@ -154,6 +154,7 @@ class Drawing:
             state = PassHistory(self.graph, [self.timeline]).state(0, self.step)
         shown, drawing = drawing_at(self.graph, state)
         shown, states = fold(shown, drawing.pop("states", None), self.options.collapse)
+        drawing.pop("members", None)  # DOT, GraphML and JSON draw no faded nodes
         write_graph_file(shown, path, states=states, rankdir=self.options.rankdir,
                          engine=self.options.layout, **drawing)
 

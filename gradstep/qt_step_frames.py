@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing import qt_paint, style
+from gradstep.drawing.collapse import outside
 from gradstep.drawing.export import MARGIN, ExportError, compute_layout, ensure_qt_app
 from gradstep.i18n import _, localized
 
@@ -46,8 +47,8 @@ class StepFrames:
         self.shown = _folded(graph, collapse, collapsed)
         self.layout = compute_layout(self.shown, rankdir=rankdir, engine=engine)
         self.scene = GraphScene(self.shown, self.layout)
-        if self.index.members is not None:  # nodes outside this pass's own graph are faded
-            self.scene.set_dimmed(self._outside(self.index.members))
+        # nodes outside this pass's own graph are faded
+        self.scene.set_dimmed(outside(self.shown, self.index.members))
         self.count = self.index.count + 1
         self._drawings = [self._drawing(k) for k in range(self.count)]
         self.source = self._canvas()
@@ -58,15 +59,6 @@ class StepFrames:
             raise ExportError(f"each frame would be {width}x{height} pixels: lower --scale, "
                               "fold modules with --collapse DEPTH, or export one step as SVG")
         self.size = (width, height)
-
-    def _outside(self, members) -> list:
-        """Return the drawn nodes (module boxes: all they hold) outside the pass's graph."""
-        out = []
-        for node in self.layout.positions:
-            held = self.shown.nodes[node].get("members") or (node,)
-            if not any(m in members for m in held):
-                out.append(node)
-        return out
 
     def _drawing(self, k: int) -> dict:
         """Return the scene's settings for step ``k``: states, saved tensors, edge labels."""

@@ -22,6 +22,6 @@ def drawing_at(graph, state) -> tuple:
         "leaf_grads": state.leaf_grads, "returned": state.returned,
         "error": (state.error or {}).get("message"),
     }}
-    return shown, {"states": state.node_states,
+    return shown, {"states": state.node_states, "members": state.members,
                    "edge_labels": {e: t for e, t in labels.items() if t},
                    "edge_grads": state.edge_grads, "extra": extra}

@@ -97,3 +97,35 @@ def test_pass_out_of_range_is_usage(tmp_path, capsys):
     example = next(e for e in EXAMPLES if e.id == "mse_backward")
     assert main(["export", str(example.path), "-o", str(tmp_path / "g.json"), "--pass", "3"]) == 2
     assert "makes 1 backward call" in capsys.readouterr().err
+
+
+def test_a_picture_of_a_pass_fades_the_nodes_outside_its_graph_as_the_window_does(
+        tmp_path, monkeypatch):
+    """softmax_jacobian: its first call is ``autograd.grad(p[1], ...)``; the drawn graph
+    also holds ``p[2]``'s SelectBackward0, which that call never reaches. The SVG draws it
+    in the faded group, the PNG's scene gets it dimmed, and no other node."""
+    from gradstep.drawing import qt_scene
+
+    example = next(e for e in EXAMPLES if e.id == "softmax_jacobian")
+    status, data = exported(tmp_path, example.path, "--pass", "1", "--step", "1")
+    assert status == 0
+    selects = [n["id"] for n in data["nodes"] if n["name"] == "SelectBackward0"]
+    assert len(selects) == 2
+    svg = tmp_path / "g.svg"
+    assert main(["export", str(example.path), "-o", str(svg), "--pass", "1", "--step", "1"]) == 0
+    text = svg.read_text(encoding="utf-8")
+    kept, faded = text.split('<g opacity="0.4">\n')
+    faded = faded.split("</g>")[0]
+    assert faded.count("SelectBackward0") == 1 and kept.count("SelectBackward0") == 1
+    assert "SoftmaxBackward0" in kept and "SoftmaxBackward0" not in faded
+    dimmed = []
+    real = qt_scene.GraphScene.set_dimmed
+    monkeypatch.setattr(qt_scene.GraphScene, "set_dimmed",
+                        lambda self, nodes: (dimmed.append(set(nodes)), real(self, nodes)))
+    png = tmp_path / "g.png"
+    assert main(["export", str(example.path), "-o", str(png), "--pass", "1", "--step", "1"]) == 0
+    (shown,) = dimmed
+    assert len(shown) == 1 and shown <= set(selects)
+    # the second call reaches p[2]'s node and not p[1]'s: the other one is faded
+    assert main(["export", str(example.path), "-o", str(png), "--pass", "2", "--step", "1"]) == 0
+    assert len(dimmed[1]) == 1 and dimmed[1] <= set(selects) and dimmed[1] != shown

@@ -172,3 +172,13 @@ def box_states(graph, states: dict) -> dict:
     members' states (see ``box_state``)."""
     return {node: box_state(states.get(m, "pending") for m in attrs.get("members", ()))
             for node, attrs in graph.nodes(data=True) if attrs.get("kind") == "module"}
+
+
+def outside(graph, members) -> set:
+    """Return the drawn nodes of ``graph`` outside a pass whose own graph is ``members``
+    (node ids; None: every node is in it): a module box is outside when all it holds is.
+    These are drawn faded (the other ``p[i]`` of a snippet that calls backward on one)."""
+    if members is None:
+        return set()
+    return {node for node, attrs in graph.nodes(data=True)
+            if not any(m in members for m in (attrs.get("members") or (node,)))}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gradstep.drawing.collapse import outside
 from gradstep.drawing.files import ExportError, compute_layout, fold, write_text_file
 from gradstep.drawing.formats import FILE_FORMATS, MARGIN, PICTURE_FORMATS, TEXT_FORMATS
 from gradstep.none_guard import protect_none
@@ -22,7 +23,8 @@ __all__ = ["FILE_FORMATS", "MARGIN", "PICTURE_FORMATS", "ExportError", "compute_
 def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB",
                  engine: str = "layered", scale: float = 2.0, transparent: bool = False,
                  collapse: int | None = None, edge_labels: dict | None = None,
-                 layout=None, edge_grads: dict | None = None, extra: dict | None = None) -> Path:
+                 layout=None, edge_grads: dict | None = None, extra: dict | None = None,
+                 members=None) -> Path:
     """Write ``graph`` to ``path`` (format from its suffix) and return the path.
 
     ``states`` colours nodes by backward state; ``engine`` is ``layered`` (ours)
@@ -30,7 +32,8 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     folds module scopes deeper than that depth; ``edge_labels`` writes text on
     edges (pictures and DOT); ``layout`` reuses a Layout already computed for
     this (collapsed) graph, e.g. for a series of frames; ``edge_grads`` and ``extra`` go
-    into a JSON file (see ``graph_files.to_json``).
+    into a JSON file (see ``graph_files.to_json``); pictures draw the nodes outside
+    ``members`` (a pass's own graph, ``collapse.outside``) faded, as the window does.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -42,11 +45,12 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     if suffix in TEXT_FORMATS:  # no Qt (gradstep.drawing.files)
         return write_text_file(graph, path, states=states, rankdir=rankdir, engine=engine,
                                collapse=collapse, edge_labels=edge_labels, layout=layout,
-                               edge_grads=edge_grads, extra=extra)
+                               edge_grads=edge_grads, extra=extra, members=members)
     graph, states = fold(graph, states, collapse)
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
     _write_picture(graph, lay, path, suffix, states=states, scale=scale,
-                   transparent=transparent, edge_labels=edge_labels)
+                   transparent=transparent, edge_labels=edge_labels,
+                   dimmed=outside(graph, members))
     return path
 
 
@@ -68,13 +72,14 @@ def ensure_qt_app():
 
 
 def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transparent,
-                   edge_labels) -> None:
+                   edge_labels, dimmed) -> None:
     ensure_qt_app()
     from PySide6 import QtCore
 
     from gradstep.drawing.qt_scene import GraphScene
 
     scene = GraphScene(graph, lay, states=states, edge_labels=edge_labels)
+    scene.set_dimmed(dimmed)
     source = scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
     if suffix == ".png":
         _write_png(scene, source, path, scale, transparent)

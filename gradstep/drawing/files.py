@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gradstep.drawing.collapse import box_states, collapse_to_depth
+from gradstep.drawing.collapse import box_states, collapse_to_depth, outside
 from gradstep.drawing.formats import FILE_FORMATS, MARGIN, TEXT_FORMATS
 from gradstep.drawing.graph_files import to_dot, write_graphml, write_json
 from gradstep.drawing.layout import layout as layered_layout
@@ -49,9 +49,10 @@ def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered",
 def write_text_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",
                     engine: str = "layered", collapse: int | None = None,
                     edge_labels: dict | None = None, layout=None, edge_grads: dict | None = None,
-                    extra: dict | None = None) -> Path:
+                    extra: dict | None = None, members=None) -> Path:
     """Write ``graph`` as SVG, DOT, GraphML or JSON by ``path``'s suffix, with module scopes
     deeper than ``collapse`` folded first (``layout`` is of the folded graph); return the path.
+    An SVG draws the nodes outside ``members`` (a pass's own graph) faded.
     """
     path = Path(path)
     graph, states = fold(graph, states, collapse)
@@ -63,7 +64,7 @@ def write_text_file(graph, path, *, states: dict | None = None, rankdir: str = "
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine,
                                                            label_lines=made)
     return write_svg(graph, lay, path, states=states, edge_labels=edge_labels, margin=MARGIN,
-                     label_lines=made)
+                     label_lines=made, dimmed=outside(graph, members))
 
 
 def write_graph_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",

@@ -31,7 +31,7 @@ from gradstep.drawing.edge_pieces import CURVE, LINE, EdgePieces
 
 DONE_EDGE_STATES = ("done", "freed")
 MANY_UPDATES = 64  # more changed boxes or edges than this at once: repaint the whole item
-DIMMED_OPACITY = 0.4  # nodes outside the pass shown (another call's graph)
+DIMMED_OPACITY = style.DIMMED_OPACITY  # nodes outside the pass shown (another call's graph)
 
 
 def visible_rect(painter, option) -> QtCore.QRectF:

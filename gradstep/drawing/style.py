@@ -54,6 +54,7 @@ MUTED_TEXT = "#555555"
 EDGE = "#7f7f7f"  # mid-grey: visible on white and on a dark background
 EDGE_DONE = "#2e7d32"
 EDGE_LABEL_BG = "#ffffff"
+DIMMED_OPACITY = 0.4  # nodes outside the pass shown (another call's graph), faded
 SEARCH_HIGHLIGHT = "#1e88e5"
 KIND_FILL = {"op": "#d3d3d3", "leaf": "#add8e6", "module": "#e3d7f7"}
 ROOT_FILL = "#caff70"  # torchviz draws the output darkolivegreen1

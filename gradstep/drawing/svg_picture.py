@@ -14,6 +14,7 @@ the node boxes from ``svg_boxes``, both many elements at a time (``svg_rows``: t
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 from gradstep.drawing import edge_geometry, style, svg_boxes, svg_edges
 from gradstep.drawing.graph_files import edge_count
@@ -43,12 +44,13 @@ def content_box(layout, edge_labels: dict) -> tuple[float, float, float, float]:
 @without_gc
 def write_svg(graph, layout, path, *, states: dict | None = None,
               edge_labels: dict | None = None, margin: float = 16.0,
-              label_lines: dict | None = None) -> Path:
+              label_lines: dict | None = None, dimmed=()) -> Path:
     """Write the picture of ``graph`` at ``layout`` to ``path``; return the path.
 
     ``label_lines`` maps nodes to their ``style.label_lines`` where these are made already
     (the layout's sizing of this same graph makes them: ``layout(..., label_lines=...)``);
-    the lines of the other nodes are made here.
+    the lines of the other nodes are made here. The boxes of ``dimmed`` are drawn faded
+    (``style.DIMMED_OPACITY``, as the window draws a node outside the pass shown).
     """
     states = states or {}
     labels = {k: v for k, v in (edge_labels or {}).items() if v}
@@ -67,7 +69,17 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
         keys = [k for k, r in routes.items() if r and len(r) >= 2]
         _write_edges(out, routes, keys, style.EDGE, 1.2)
         _write_edges(out, routes, [k for k in keys if k[0] in done], style.EDGE_DONE, 2.0)
-        svg_boxes.write_boxes(out, graph, layout, states, label_lines or {})
+        if dimmed:
+            faded = SimpleNamespace(positions={n: p for n, p in layout.positions.items()
+                                               if n in dimmed}, sizes=layout.sizes)
+            kept = SimpleNamespace(positions={n: p for n, p in layout.positions.items()
+                                              if n not in dimmed}, sizes=layout.sizes)
+            svg_boxes.write_boxes(out, graph, kept, states, label_lines or {})
+            out.write(f'<g opacity="{style.DIMMED_OPACITY}">\n'.encode())
+            svg_boxes.write_boxes(out, graph, faded, states, label_lines or {})
+            out.write(b"</g>\n")
+        else:
+            svg_boxes.write_boxes(out, graph, layout, states, label_lines or {})
         for key, text in labels.items():
             route = routes.get(key)
             if route:
