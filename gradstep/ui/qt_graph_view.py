@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradstep.drawing import qt_paint
 from gradstep.drawing.collapse import (
     MODULE_PREFIX,
     box_state,
@@ -82,8 +83,10 @@ class QtGraphView(QtWidgets.QGraphicsView):
         shown = self.graph_scene.graph if self.graph_scene is not None else graph
         if shown.number_of_nodes() > BIG_GRAPH:
             self.show_start()  # tiny unreadable boxes help nobody; Ctrl+0 still fits all
-        else:
-            self.fit_to_window()
+            return
+        self.fit_to_window()
+        if self.transform().m11() < qt_paint.LABEL_LOD:  # fitted, no box would show a word
+            self.show_start()  # (a tall model, even folded: GPT-2's 37 boxes)
 
     def show_message(self, text: str) -> None:
         """Show ``text`` instead of a graph (a run that built none)."""

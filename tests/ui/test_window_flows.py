@@ -395,3 +395,25 @@ def test_left_to_right_layout_keeps_the_step_shown(qtbot, window):
     assert window.graph_view.rankdir == "LR"
     assert window.graph_view._states == states == window.model.states()
     assert window.graph_view._labels == labels
+
+
+@pytest.mark.parametrize("ops", [4, 150])
+def test_a_graph_opens_fitted_when_its_boxes_keep_their_words_else_readable_on_its_root(
+        qtbot, window, ops):
+    """A graph fits the window when its text is still drawn at that scale; a tall one
+    (150 ops, under the big-graph count: GPT-2 folded is like it) opens at 100% on the
+    root, where the backward pass starts, not as wordless boxes."""
+    from gradstep.drawing import qt_paint, samples
+
+    window.resize(1280, 800)
+    view = window.graph_view
+    view.set_graph(samples.chain(ops))
+    scale = view.transform().m11()
+    if ops == 4:
+        assert scale >= qt_paint.LABEL_LOD
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+        assert shown.contains(view.scene().itemsBoundingRect())  # all of it in view
+    else:
+        assert scale == 1.0
+        root = view.graph_scene.rect_of(view.graph_scene.node_ids.index("n0"))
+        assert view.mapToScene(view.viewport().rect()).boundingRect().intersects(root)
