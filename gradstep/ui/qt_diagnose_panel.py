@@ -190,6 +190,8 @@ class QtDiagnosePanel(QtWidgets.QWidget):
 
     def _summary(self) -> str:
         if self.model.trace is None:
+            if self.model.has_run:
+                return self.tr("The last run built no graph: see Errors and Output.")
             return self.tr("Run a snippet to diagnose it.")
         bad = self.diagnosis.nonfinite()
         warnings = len(self.diagnosis.findings) - len(bad)

@@ -94,8 +94,10 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         attrs = self.model.node(node_id)
         self.table.clear()
         if not attrs:
-            self.node_label.setText(self.tr("Click a node, or step through backward, to see "
-                                            "its saved tensors."))
+            self.node_label.setText(
+                self.tr("Click a node, or step through backward, to see its saved tensors.")
+                if self.model.graph is not None or not self.model.has_run else
+                self.tr("The last run built no graph: see Errors and Output."))
             return
         rows = saved_rows(self.model, node_id)
         tensors = sum(1 for r in rows if r[2] in ("alive", "freed"))

@@ -84,6 +84,7 @@ class QtSessionModel(QtCore.QObject):
         super().__init__(parent)
         self.device = "cpu"
         self.busy = False
+        self.has_run = False  # a run's result was taken in (its graph may be None)
         self._clear()
 
     def _clear(self) -> None:
@@ -115,6 +116,7 @@ class QtSessionModel(QtCore.QObject):
         failing one at the node where torch raised (its end).
         """
         self._clear()
+        self.has_run = True
         self.error = result.get("error")
         self.run_ok = bool(result.get("ok"))
         self.output = result.get("output") or ""

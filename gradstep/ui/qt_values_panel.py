@@ -131,7 +131,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         if not attrs:
             if self.model.graph is not None:
                 self.header.setText(self.tr("Click a node, or step through backward."))
-            elif self.model.trace is None and self.model.error:
+            elif self.model.has_run:
                 self.header.setText(self.tr("The last run built no graph: see Errors and Output."))
             else:
                 self.header.setText(self.tr("Run a snippet, then step through backward."))

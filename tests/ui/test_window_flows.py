@@ -417,3 +417,20 @@ def test_a_graph_opens_fitted_when_its_boxes_keep_their_words_else_readable_on_i
         assert scale == 1.0
         root = view.graph_scene.rect_of(view.graph_scene.node_ids.index("n0"))
         assert view.mapToScene(view.viewport().rect()).boundingRect().intersects(root)
+
+
+@pytest.mark.parametrize("source", ["x = 2\nprint(x * 3)\n", "x = 2\nraise ValueError(x)\n"])
+def test_after_a_run_that_built_no_graph_every_panel_says_so(qtbot, window, source):
+    """Values, Saved and Diagnose say the last run built no graph, not 'Run a snippet' (as
+    if none had run) or 'Click a node' (there is none), whether it failed or not."""
+    words = "The last run built no graph"
+    assert words not in window.values_panel.header.text()  # nothing ran yet
+    window.editor.setPlainText(source)
+    run_and_wait(qtbot, window, window.sigRunFinished)
+    assert window.model.graph is None
+    for name in ("values", "saved", "diagnose"):
+        window.docks[name].raise_()  # a panel redraws when it is seen
+        qtbot.wait(50)
+    assert words in window.values_panel.header.text()
+    assert words in window.saved_panel.node_label.text()
+    assert words in window.diagnose_view.panel.summary.text()

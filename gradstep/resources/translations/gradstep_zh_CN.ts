@@ -699,6 +699,10 @@ What the snippet printed is in Output.</source>
         <translation>柱子：每一层的 |grad| / |weight|，即一步 SGD 更新改变它的速度。梯度消失：低于最快那一层的 1e-5；梯度爆炸：高于 1e3；死亡：一半以上的梯度恰好为零。</translation>
     </message>
     <message>
+        <source>The last run built no graph: see Errors and Output.</source>
+        <translation>上一次运行没有建立计算图：请看“错误”和“输出”面板。</translation>
+    </message>
+    <message>
         <source>Run a snippet to diagnose it.</source>
         <translation>运行一个代码片段来诊断它。</translation>
     </message>
@@ -1196,6 +1200,10 @@ What the snippet printed is in Output.</source>
     <message>
         <source>Click a node, or step through backward, to see its saved tensors.</source>
         <translation>点击一个节点，或单步执行反向传播，查看它已保存的张量。</translation>
+    </message>
+    <message>
+        <source>The last run built no graph: see Errors and Output.</source>
+        <translation>上一次运行没有建立计算图：请看“错误”和“输出”面板。</translation>
     </message>
     <message>
         <source>{0} ({1}) {2}: {3} saved tensor(s), {4} saved value(s)</source>
