@@ -26,6 +26,7 @@ from gradstep.autograd.devices import device_problem
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
+from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 from gradstep.i18n import lazy
@@ -325,6 +326,7 @@ def _tensors_with_grad_fn(value) -> list:
 
 def _root_grad_fn(t: torch.Tensor):
     try:
-        return t.grad_fn
+        with plain_reads():  # a subclass's __torch_function__ would see (and print) the read
+            return t.grad_fn
     except RuntimeError:  # a view made in no_grad whose base changed in place since
         return None
