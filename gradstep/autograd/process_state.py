@@ -164,7 +164,8 @@ def _restore_more_of_python(state: ProcessState) -> None:
 
 def _restore_logging(state: ProcessState) -> None:
     """The root logger as the kernel had it: a run's ``basicConfig`` (handlers, level) and
-    ``logging.disable`` gone, ``captureWarnings`` off (a second call did nothing)."""
+    ``logging.disable`` gone, ``captureWarnings`` off (a second call did nothing), and the
+    "once" messages of a library's cached logger methods free to show again."""
     handlers, level, filters, disabled = state.logging_root
     root = logging.getLogger()
     root.handlers[:] = handlers
@@ -175,6 +176,12 @@ def _restore_logging(state: ProcessState) -> None:
         logging.disable(disabled)
     if logging._warnings_showwarning is not None:
         logging.captureWarnings(False)
+    # transformers (diffusers too) puts lru_cached ``warning_once`` / ``info_once`` on Logger:
+    # in a fresh process they have said nothing yet
+    for value in list(vars(logging.Logger).values()):
+        clear = getattr(value, "cache_clear", None)
+        if clear is not None:
+            clear()
 
 
 def _tracing() -> tuple:

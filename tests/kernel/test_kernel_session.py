@@ -83,7 +83,8 @@ def test_each_run_starts_with_pythons_hooks_signals_and_logging_as_a_plain_run_h
     kept that run's backward calls unrecorded), hooks, signal handlers (a SIGINT handler of
     its own took the place of the kernel's Stop), a disabled collector, a second
     ``basicConfig`` or ``captureWarnings(True)`` that did nothing, an open dual level (the
-    next ``dual_level()`` raised), torch's warn-always, multithreading and denormal flushing."""
+    next ``dual_level()`` raised), torch's warn-always, multithreading and denormal flushing;
+    a library's cached ``warning_once`` (transformers') said nothing in the next runs."""
     changes = (
         "import gc, logging, os, signal, sys, threading\n"
         "import torch.autograd.forward_ad as fwAD\n"
@@ -107,6 +108,10 @@ def test_each_run_starts_with_pythons_hooks_signals_and_logging_as_a_plain_run_h
         "      gc.get_threshold(), oct(os.umask(0o022)), sys.get_int_max_str_digits())\n"
         "logging.basicConfig(format='B:%(message)s')\nlogging.captureWarnings(True)\n"
         "logging.info('not shown')\nwarnings.warn('w')\n"
+        "import functools\n"  # as transformers' logger.warning_once
+        "if not hasattr(logging.Logger, 'said_once'):\n"
+        "    logging.Logger.said_once = functools.lru_cache(None)(logging.Logger.warning)\n"
+        "logging.getLogger('lib').said_once('once per process')\n"
         "loss = (torch.ones(1, requires_grad=True) * 2).sum()\n"
     )
     before = kernel.run(reads, filename="<snippet>")
@@ -116,6 +121,7 @@ def test_each_run_starts_with_pythons_hooks_signals_and_logging_as_a_plain_run_h
     kernel.run(changes, filename="<snippet>")
     after = kernel.run(reads, filename="<snippet>")
     assert after["ok"], after["error"]
+    assert "once per process" in before["output"]
     assert after["output"] == before["output"]
 
 
