@@ -6,9 +6,9 @@ flip process-wide switches that outlive it: torch's default dtype and device, gr
 deterministic algorithms, anomaly mode, print options, matmul precision, thread count,
 ``warn_always``, autograd's multithreading, denormal flushing, an open forward-AD level, and
 Python's current folder, recursion limit, environment, trace and profile functions, hooks
-(``sys.unraisablehook``, ``threading.excepthook``, ...), signal handlers (the kernel's own
-SIGINT handler among them), collector switches, umask, integer digit limit and the root
-logger (``basicConfig``, ``captureWarnings``). ``keep()`` notes them once the kernel has
+(``sys.unraisablehook``, ``threading.excepthook``, ...), the SIGINT handler (the kernel's
+own), collector switches, umask, integer digit limit and the root logger (``basicConfig``,
+``captureWarnings``). ``keep()`` notes them once the kernel has
 imported torch (what a plain run has by the time its ``import torch`` ran); ``restore()``
 puts them back before each run (docs/fidelity.md says what is not).
 """
@@ -31,9 +31,9 @@ from gradstep.policies import gc_pause
 # Python-level hooks a snippet may replace: (module, attribute)
 _HOOKS = ((sys, "excepthook"), (sys, "unraisablehook"), (sys, "displayhook"),
           (sys, "breakpointhook"), (threading, "excepthook"))
-# SIGUSR1: faulthandler's (the kernel's stack dump), installed below Python's handler table
-_SIGNALS = tuple(s for s in signal.valid_signals()
-                 if s not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGUSR1))
+# SIGINT only: the kernel's own (Stop). Other handlers carry over: a library may set one once
+# per process (torch's DataLoader its SIGCHLD handler), and SIGUSR1 is faulthandler's
+_SIGNALS = (signal.SIGINT,)
 
 
 @dataclass(frozen=True)
