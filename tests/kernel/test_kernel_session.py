@@ -112,6 +112,9 @@ def test_each_run_starts_with_pythons_hooks_signals_and_logging_as_a_plain_run_h
         "if not hasattr(logging.Logger, 'said_once'):\n"
         "    logging.Logger.said_once = functools.lru_cache(None)(logging.Logger.warning)\n"
         "logging.getLogger('lib').said_once('once per process')\n"
+        "from torch.utils.data import DataLoader\n"  # sets its SIGCHLD handler once per process
+        "list(DataLoader([0], num_workers=1))\n"
+        "print(signal.getsignal(signal.SIGCHLD) is not signal.SIG_DFL)\n"
         "loss = (torch.ones(1, requires_grad=True) * 2).sum()\n"
     )
     before = kernel.run(reads, filename="<snippet>")
