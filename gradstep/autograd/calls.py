@@ -23,6 +23,7 @@ call adds ``returned`` (what it gave back, in input order; None when it raised) 
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import linecache
 import sys
@@ -206,6 +207,29 @@ def _skipped_record(index: int, count: int) -> dict:
     }
 
 
+# The frame that calls torch's function: compiled at the snippet's call site (below)
+_CALL = compile("lambda function, args, kwargs: function(*args, **kwargs)", "<call>", "eval").co_consts[0]
+
+
+def as_if_called_from(frame):
+    """Return ``call(function, args, kwargs)`` whose frame has the file, line, name and globals
+    of ``frame``: the frame torch's function sees above it is then the one the plain run
+    has, so its ``warnings.warn(..., stacklevel=2)`` (``only_inputs``, ``grad_variables``)
+    names the snippet's line, with its module's "once per location" registry, not
+    gradstep's wrapper."""
+    code = frame.f_code  # made anew at each call (~2 us): a cache would keep the snippet's
+    try:                 # globals alive past its run
+        moved = _CALL.replace(co_filename=code.co_filename, co_firstlineno=frame.f_lineno,
+                              co_name=code.co_name)
+        return types.FunctionType(moved, frame.f_globals)
+    except Exception:  # a frame whose code cannot be moved: gradstep's own frame, as before
+        return _call_plain
+
+
+def _call_plain(function, args, kwargs):
+    return function(*args, **kwargs)
+
+
 class _Capture:
     """Decides which calls to record and records them into ``calls``."""
 
@@ -224,20 +248,21 @@ class _Capture:
             if is_compiling():  # torch.compile traces this: it must see torch's own call only
                 return original(*args, **kwargs)
             caller = sys._getframe(1)
+            call = as_if_called_from(caller)
             if self.busy or caller.f_code.co_filename != self.filename:
-                return original(*args, **kwargs)
+                return call(original, args, kwargs)
             if sys.gettrace() is not None or sys.getprofile() is not None:
                 # the snippet's own trace or profile function (cProfile) would see every
                 # Python call the recording makes: shown less, the call runs unrecorded
-                return original(*args, **kwargs)
+                return call(original, args, kwargs)
             if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
                 self.skipped += 1
-                return original(*args, **kwargs)
+                return call(original, args, kwargs)
             args, kwargs = _reusable(args, kwargs)
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError:  # wrong arguments: torch raises its own error for them
-                return original(*args, **kwargs)
+                return call(original, args, kwargs)
             bound.apply_defaults()
             return self.record(original, api, bound, caller, args, kwargs)
 
@@ -268,7 +293,7 @@ class _Capture:
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
-                    lambda: original(*args, **kwargs), id_of, labels,
+                    functools.partial(as_if_called_from(caller), original, args, kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
                 self.steps_kept += len(steps)
                 with unseen():

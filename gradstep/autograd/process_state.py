@@ -3,19 +3,37 @@
 The window's kernel runs many snippets in one process (the command line starts a fresh
 kernel each time). Each of them must start as under a fresh ``python FILE``, but a run can
 flip process-wide switches that outlive it: torch's default dtype and device, grad mode,
-deterministic algorithms, anomaly mode, print options, matmul precision, thread count, and
-Python's current folder, recursion limit and environment. ``keep()`` notes them once the
-kernel has imported torch (what a plain run has by the time its ``import torch`` ran);
-``restore()`` puts them back before each run (docs/fidelity.md says what is not).
+deterministic algorithms, anomaly mode, print options, matmul precision, thread count,
+``warn_always``, autograd's multithreading, denormal flushing, an open forward-AD level, and
+Python's current folder, recursion limit, environment, trace and profile functions, hooks
+(``sys.unraisablehook``, ``threading.excepthook``, ...), the SIGINT handler (the kernel's
+own), collector switches, umask, integer digit limit and the root logger (``basicConfig``,
+``captureWarnings``). ``keep()`` notes them once the kernel has
+imported torch (what a plain run has by the time its ``import torch`` ran); ``restore()``
+puts them back before each run (docs/fidelity.md says what is not).
 """
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 
 import torch
+import torch.autograd.forward_ad as forward_ad
+
+from gradstep.policies import gc_pause
+
+# Python-level hooks a snippet may replace: (module, attribute)
+_HOOKS = ((sys, "excepthook"), (sys, "unraisablehook"), (sys, "displayhook"),
+          (sys, "breakpointhook"), (threading, "excepthook"))
+# SIGINT only: the kernel's own (Stop). Other handlers carry over: a library may set one once
+# per process (torch's DataLoader its SIGCHLD handler), and SIGUSR1 is faulthandler's
+_SIGNALS = (signal.SIGINT,)
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,16 @@ class ProcessState:
     cwd: str
     recursion_limit: int
     environ: dict
+    warn_always: bool
+    multithreading: bool
+    tracing: tuple  # sys.gettrace(), sys.getprofile(), threading's two
+    hooks: tuple  # the values of _HOOKS
+    signals: dict  # signal -> its Python handler
+    gc_enabled: bool
+    gc_threshold: tuple
+    umask: int
+    int_digits: int | None
+    logging_root: tuple  # handlers, level, filters, logging.disable's level
 
 
 _kept: list = []  # the state noted by keep(), once
@@ -50,6 +78,11 @@ def keep() -> None:
         print_options=_print_options(),
         threads=torch.get_num_threads(), cwd=os.getcwd(),
         recursion_limit=sys.getrecursionlimit(), environ=dict(os.environ),
+        warn_always=torch.is_warn_always_enabled(),
+        multithreading=torch._C._is_multithreading_enabled(),
+        tracing=_tracing(), hooks=_hooks(), signals=_signals(),
+        gc_enabled=gc.isenabled(), gc_threshold=gc.get_threshold(), umask=_umask(),
+        int_digits=_int_digits(), logging_root=_logging_root(),
     )]
 
 
@@ -92,6 +125,92 @@ def restore() -> None:
         for key, value in state.environ.items():
             if os.environ.get(key) != value:
                 os.environ[key] = value
+    _restore_more_of_torch(state)
+    _restore_more_of_python(state)
+    _restore_logging(state)
+
+
+def _restore_more_of_torch(state: ProcessState) -> None:
+    if torch.is_warn_always_enabled() != state.warn_always:
+        torch.set_warn_always(state.warn_always)
+    if torch._C._is_multithreading_enabled() != state.multithreading:
+        torch._C._set_multithreading_enabled(state.multithreading)
+    torch.set_flush_denormal(False)  # no getter; off in every fresh process
+    while forward_ad._current_level >= 0:  # enter_dual_level() without its exit
+        forward_ad.exit_dual_level()
+
+
+def _restore_more_of_python(state: ProcessState) -> None:
+    if _tracing() != state.tracing:
+        sys.settrace(state.tracing[0])
+        sys.setprofile(state.tracing[1])
+        threading.settrace(state.tracing[2])
+        threading.setprofile(state.tracing[3])
+    for (module, name), value in zip(_HOOKS, state.hooks):
+        if getattr(module, name) is not value:
+            setattr(module, name, value)
+    if threading.current_thread() is threading.main_thread():  # the only one that may set them
+        for number, handler in state.signals.items():
+            if signal.getsignal(number) is not handler:
+                signal.signal(number, handler)
+    if gc_pause.pauses() == 0 and gc.isenabled() != state.gc_enabled:
+        (gc.enable if state.gc_enabled else gc.disable)()
+    if gc.get_threshold() != state.gc_threshold:
+        gc.set_threshold(*state.gc_threshold)
+    os.umask(state.umask)
+    if _int_digits() != state.int_digits:
+        sys.set_int_max_str_digits(state.int_digits)
+
+
+def _restore_logging(state: ProcessState) -> None:
+    """The root logger as the kernel had it: a run's ``basicConfig`` (handlers, level) and
+    ``logging.disable`` gone, ``captureWarnings`` off (a second call did nothing), and the
+    "once" messages of a library's cached logger methods free to show again."""
+    handlers, level, filters, disabled = state.logging_root
+    root = logging.getLogger()
+    root.handlers[:] = handlers
+    root.filters[:] = filters
+    if root.level != level:
+        root.setLevel(level)
+    if logging.root.manager.disable != disabled:
+        logging.disable(disabled)
+    if logging._warnings_showwarning is not None:
+        logging.captureWarnings(False)
+    # transformers (diffusers too) puts lru_cached ``warning_once`` / ``info_once`` on Logger:
+    # in a fresh process they have said nothing yet
+    for value in list(vars(logging.Logger).values()):
+        clear = getattr(value, "cache_clear", None)
+        if clear is not None:
+            clear()
+
+
+def _tracing() -> tuple:
+    return sys.gettrace(), sys.getprofile(), threading.gettrace(), threading.getprofile()
+
+
+def _hooks() -> tuple:
+    return tuple(getattr(module, name) for module, name in _HOOKS)
+
+
+def _signals() -> dict:
+    return {number: signal.getsignal(number) for number in _SIGNALS
+            if signal.getsignal(number) is not None}  # None: set from C, not Python's to set
+
+
+def _int_digits() -> int | None:
+    get = getattr(sys, "get_int_max_str_digits", None)  # 3.10.7 and later
+    return get() if get else None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _logging_root() -> tuple:
+    root = logging.getLogger()
+    return list(root.handlers), root.level, list(root.filters), logging.root.manager.disable
 
 
 def _print_options() -> dict:

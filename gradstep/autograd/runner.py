@@ -26,6 +26,7 @@ from gradstep.autograd.devices import device_problem
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
+from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 from gradstep.i18n import lazy
@@ -288,10 +289,10 @@ def _named_roots(result: RunResult, root: str) -> None:
             return _usage(result, lazy("--root {name}: the snippet defines no variable named "
                                        "{quoted}", name=name, quoted=repr(name)))
         value = result.namespace[name]
-        if not isinstance(value, torch.Tensor) or _root_grad_fn(value) is None:
+        if not _is_tensor(value) or _root_grad_fn(value) is None:
             message = (lazy("--root {name}: {quoted} is not a tensor, so there is no graph to "
                             "draw (did you set requires_grad=True?)", name=name, quoted=repr(name))
-                       if not isinstance(value, torch.Tensor) else
+                       if not _is_tensor(value) else
                        lazy("--root {name}: {quoted} has no grad_fn, so there is no graph to "
                             "draw (did you set requires_grad=True?)", name=name, quoted=repr(name)))
             return _usage(result, message)
@@ -319,12 +320,21 @@ def _tensors_with_grad_fn(value) -> list:
     These are the roots the user asked to draw, so their grad_fn is read even for a
     view (as printing them would); a view torch refuses to give a node is no root.
     """
-    items = value if isinstance(value, (tuple, list)) else [value]
-    return [t for t in items if isinstance(t, torch.Tensor) and _root_grad_fn(t) is not None]
+    kind = type(value)  # type() and the base classes' own iteration: no code of a proxy's
+    items = (tuple.__iter__(value) if issubclass(kind, tuple) else   # (its __class__, its
+             list.__iter__(value) if issubclass(kind, list) else [value])  # __iter__) runs
+    return [t for t in items if _is_tensor(t) and _root_grad_fn(t) is not None]
+
+
+def _is_tensor(value) -> bool:
+    """Return True for a tensor, told by ``type()``: ``isinstance`` reads ``__class__``, which a
+    proxy object answers with its own code (it would run after the snippet ended)."""
+    return issubclass(type(value), torch.Tensor)
 
 
 def _root_grad_fn(t: torch.Tensor):
     try:
-        return t.grad_fn
+        with plain_reads():  # a subclass's __torch_function__ would see (and print) the read
+            return t.grad_fn
     except RuntimeError:  # a view made in no_grad whose base changed in place since
         return None

@@ -21,7 +21,13 @@ import torch
 from gradstep.autograd.formulas import formula_fields_of
 from gradstep.autograd.graph_json import clear_cache
 from gradstep.autograd.index_labels import label_indexing
-from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, is_leaf_node, name_of, saved_slots
+from gradstep.autograd.safe_reads import (
+    ACCUMULATE_GRAD,
+    is_leaf_node,
+    name_of,
+    plain_reads,
+    saved_slots,
+)
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.values import device_name, dtype_name, shape_of, summary
 
@@ -76,7 +82,11 @@ def grad_fn_roots(roots) -> list:
         roots = [roots]
     fns = []
     for root in roots:
-        fn = root.grad_fn if isinstance(root, torch.Tensor) else root
+        if isinstance(root, torch.Tensor):
+            with plain_reads():  # no subclass's __torch_function__ sees the read
+                fn = root.grad_fn
+        else:
+            fn = root
         if fn is None:
             raise ValueError("the root tensor has no grad_fn: it is not part of an autograd graph")
         fns.append(fn)

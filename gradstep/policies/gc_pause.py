@@ -66,6 +66,11 @@ def release() -> None:
             gc.enable()
 
 
+def pauses() -> int:
+    """Return how many pauses are open now (0: the collector is as its owner left it)."""
+    return _pauses
+
+
 def without_gc(func: Callable) -> Callable:
     """Decorate ``func`` to run with the cyclic collector paused."""
     @functools.wraps(func)

@@ -1,5 +1,7 @@
 """Backward calls made by the snippet itself: recorded with their line, then exactly torch's behaviour."""
 
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -303,6 +305,41 @@ def test_wrong_arguments_get_torchs_own_error():
     assert result["error"]["type"] == "TypeError"
     assert result["error"]["message"] == str(plain.value).splitlines()[0]
     assert result["error"]["line"] == 3
+
+
+DEPRECATED_ARGUMENTS = """\
+import torch
+
+x = torch.ones(2, requires_grad=True)
+loss = (x * 2).sum()
+
+
+def grad_of(t):
+    return torch.autograd.grad(t, x, retain_graph=True, only_inputs=False)
+
+
+for i in range(2):
+    torch.autograd.grad(loss, x, retain_graph=True, only_inputs=False)
+    grad_of(loss)
+torch.autograd.backward(loss, grad_variables=torch.tensor(1.0), retain_graph=True)
+torch.autograd.functional.vjp(lambda t: t * 2, x.detach(), torch.ones(2))
+loss
+"""
+
+
+def test_torchs_warnings_about_deprecated_arguments_name_the_callers_line(tmp_path):
+    """``warnings.warn(..., stacklevel=2)`` inside ``torch.autograd.grad`` / ``backward`` (the
+    ``only_inputs`` and ``grad_variables`` arguments) named gradstep's wrapper
+    (``calls.py:271``, its ``lambda`` as the source line) where python names the snippet's
+    line (a call from a function: that function's line), each once per location."""
+    path = tmp_path / "deprecated.py"
+    path.write_text(DEPRECATED_ARGUMENTS, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert plain.stderr.count("FutureWarning") == 3  # once per location: the loop's once
+    result = Session().run(DEPRECATED_ARGUMENTS, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout + plain.stderr
 
 
 def test_the_step_budget_stops_recording_a_big_loop(monkeypatch):

@@ -122,6 +122,45 @@ def test_missing_or_unusable_root_is_bad_usage():
     assert leaf.exit_code == 2 and "grad_fn" in leaf.error["message"]
 
 
+PROXY_ROOTS = """\
+class Proxy:
+    def __init__(self, target):
+        object.__setattr__(self, "_target", target)
+
+    def __getattribute__(self, name):
+        reads.append(name)
+        return getattr(object.__getattribute__(self, "_target"), name)
+
+
+class Items(list):
+    def __iter__(self):
+        reads.append("__iter__")
+        return super().__iter__()
+
+
+reads = []
+x = torch.ones(3, requires_grad=True)
+p = Proxy(x * 2)
+items = Items([x * 3, p])
+print(reads)
+"""
+
+
+@pytest.mark.parametrize("ending, root", [("p, items[0]", None), ("items", None), ("", "p")])
+def test_picking_the_root_runs_no_code_of_a_proxy_or_a_list_subclass(ending, root):
+    """After the snippet ended, picking its root asked ``isinstance`` (which reads a proxy's
+    ``__class__``), read a proxy's ``grad_fn`` and iterated a list subclass through its own
+    ``__iter__``: their code ran (and printed) past the plain run's end. A proxy is told by
+    ``type()`` as what it is, no tensor (the plain tensors beside it are roots)."""
+    result = run_snippet(PROXY_ROOTS + ending, root=root)
+    assert result.output == "[]\n"
+    assert result.namespace["reads"] == []
+    if root:
+        assert result.exit_code == 2 and "not a tensor" in result.error["message"]
+    else:
+        assert result.error is None and result.roots == [result.namespace["items"][0]]
+
+
 def test_nothing_to_draw():
     result = run_snippet("x = torch.ones(3)\ny = x * 2\nprint(y)")
     assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1

@@ -156,6 +156,38 @@ def test_a_subclass_with_its_own_dispatch_sees_only_its_own_ops(tmp_path, profil
     assert timeline["steps"] == [] and timeline["leaf_grads"] == {}  # shown: nothing read
 
 
+COUNTED_SUBCLASS = """\
+import torch
+
+
+class Counted(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        seen.append(getattr(func, "__name__", str(func)))
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+seen = []
+a = torch.ones(2, requires_grad=True).as_subclass(Counted)
+c = (a * 3).sum()
+print(seen)
+c
+"""
+
+
+@pytest.mark.parametrize("root", [None, "c"], ids=["last expression", "--root c"])
+def test_a_subclass_with_its_own_torch_function_sees_nothing_read_after_the_snippet(root):
+    """Picking the root and tracing from it read ``grad_fn`` after the snippet ended: the
+    subclass's ``__torch_function__`` saw three ``__get__`` calls (and printed them, for a
+    subclass that prints), where the plain run ends after its own ``mul`` and ``sum``."""
+    session = Session()
+    result = session.run(COUNTED_SUBCLASS, root=root)
+    assert result["ok"], result["error"]
+    assert result["output"] == "['mul', 'sum']\n"
+    assert session.state.namespace["seen"] == ["mul", "sum"]
+    assert {"SumBackward0", "MulBackward0"} <= {n["name"] for n in result["trace"]["nodes"]}
+
+
 def test_the_api_traces_out_of_sight_of_the_callers_own_modes():
     import gradstep
 

@@ -78,6 +78,56 @@ def test_each_run_starts_with_the_process_a_plain_run_has(kernel, tmp_path):
     assert after == before
 
 
+def test_each_run_starts_with_pythons_hooks_signals_and_logging_as_a_plain_run_has(kernel):
+    """Switches a run left behind reached the next run: its profile function (which also
+    kept that run's backward calls unrecorded), hooks, signal handlers (a SIGINT handler of
+    its own took the place of the kernel's Stop), a disabled collector, a second
+    ``basicConfig`` or ``captureWarnings(True)`` that did nothing, an open dual level (the
+    next ``dual_level()`` raised), torch's warn-always, multithreading and denormal flushing;
+    a library's cached ``warning_once`` (transformers') said nothing in the next runs."""
+    changes = (
+        "import gc, logging, os, signal, sys, threading\n"
+        "import torch.autograd.forward_ad as fwAD\n"
+        "torch.set_warn_always(True)\ntorch.autograd.set_multithreading_enabled(False)\n"
+        "torch.set_flush_denormal(True)\nfwAD.enter_dual_level()\n"
+        "sys.setprofile(lambda *a: None)\nsys.unraisablehook = threading.excepthook = print\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "gc.disable()\ngc.set_threshold(5)\nos.umask(0o077)\nsys.set_int_max_str_digits(640)\n"
+        "logging.basicConfig(format='A:%(message)s', level=logging.DEBUG)\n"
+        "logging.captureWarnings(True)\n"
+    )
+    reads = (
+        "import gc, logging, os, signal, sys, threading, warnings\n"
+        "import torch.autograd.forward_ad as fwAD\n"
+        "with fwAD.dual_level():\n    pass\n"
+        "print(torch.is_warn_always_enabled(), torch._C._is_multithreading_enabled(),\n"
+        "      bool(torch.tensor([1e-320], dtype=torch.float64) * 1), sys.getprofile(),\n"
+        "      sys.unraisablehook is sys.__unraisablehook__,\n"
+        "      threading.excepthook is threading.__excepthook__,\n"
+        "      signal.getsignal(signal.SIGINT) is signal.SIG_IGN, gc.isenabled(),\n"
+        "      gc.get_threshold(), oct(os.umask(0o022)), sys.get_int_max_str_digits())\n"
+        "logging.basicConfig(format='B:%(message)s')\nlogging.captureWarnings(True)\n"
+        "logging.info('not shown')\nwarnings.warn('w')\n"
+        "import functools\n"  # as transformers' logger.warning_once
+        "if not hasattr(logging.Logger, 'said_once'):\n"
+        "    logging.Logger.said_once = functools.lru_cache(None)(logging.Logger.warning)\n"
+        "logging.getLogger('lib').said_once('once per process')\n"
+        "from torch.utils.data import DataLoader\n"  # sets its SIGCHLD handler once per process
+        "list(DataLoader([0], num_workers=1))\n"
+        "print(signal.getsignal(signal.SIGCHLD) is not signal.SIG_DFL)\n"
+        "loss = (torch.ones(1, requires_grad=True) * 2).sum()\n"
+    )
+    before = kernel.run(reads, filename="<snippet>")
+    assert before["ok"], before["error"]
+    assert before["output"].startswith("False True True None True True False True (700, 10, 10) "
+                                       "0o22 4300\nB:<snippet>:")
+    kernel.run(changes, filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")
+    assert after["ok"], after["error"]
+    assert "once per process" in before["output"]
+    assert after["output"] == before["output"]
+
+
 def test_crash_then_the_session_works_again(kernel):
     crash = kernel.run("import os\nos._exit(7)\n")
     assert crash["error"]["kind"] == "crash" and crash["state_lost"]
