@@ -129,3 +129,16 @@ def test_a_picture_of_a_pass_fades_the_nodes_outside_its_graph_as_the_window_doe
     # the second call reaches p[2]'s node and not p[1]'s: the other one is faded
     assert main(["export", str(example.path), "-o", str(png), "--pass", "2", "--step", "1"]) == 0
     assert len(dimmed[1]) == 1 and dimmed[1] <= set(selects) and dimmed[1] != shown
+
+
+@pytest.mark.parametrize("command", ["trace", "export"])
+def test_the_explanation_of_an_error_starts_on_a_line_of_its_own(tmp_path, capsys, command):
+    """A snippet that printed without ending its line, then failed: its output is copied as
+    it printed it, and gradstep's explanation starts on the next line, not glued to it."""
+    snippet = tmp_path / "glued.py"
+    snippet.write_text('print("xy", end="")\nraise ValueError("boom")\n', encoding="utf-8")
+    argv = [command, str(snippet)] + (["-o", str(tmp_path / "g.json")] if command == "export"
+                                      else ["--json"])
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("xy\n") and "glued.py:2" in err.splitlines()[1], err

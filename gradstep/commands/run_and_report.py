@@ -70,6 +70,7 @@ def start_snippet(args, *, keep_trace: bool = False) -> Started:
     an in-process session, in tests, sends it as always). The caller shuts the session down.
     """
     source, filename = load_source(args)
+    _open_line[0] = False  # a new command's output (one command per process, but for tests)
     session = open_session(args)
     more = {"keep_trace": True} if keep_trace and isinstance(session, Kernel) else {}
     try:
@@ -78,9 +79,7 @@ def start_snippet(args, *, keep_trace: bool = False) -> Started:
     except BaseException:
         session.shutdown()
         raise
-    if result.get("output"):
-        sys.stderr.write(result["output"])
-        sys.stderr.flush()
+    copy_output(result.get("output"))
     return Started(session, result, source, filename)
 
 
@@ -104,10 +103,19 @@ def write_in_kernel(session, path: str, **options) -> dict:
     """Have the kernel write the trace its run kept (``kernel.writing``) to ``path``; pass on
     to stderr what was printed meanwhile (a library's warning); return the ``WriteReply``."""
     reply = session.write(path, **options)
-    if reply.get("output"):
-        sys.stderr.write(reply["output"])
-        sys.stderr.flush()
+    copy_output(reply.get("output"))
     return reply
+
+
+_open_line = [False]  # the snippet's output copied last did not end its line
+
+
+def copy_output(text: str | None) -> None:
+    """Copy what the snippet printed to stderr, as it printed it."""
+    if text:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        _open_line[0] = not text.endswith("\n")
 
 
 def print_json(data) -> None:
@@ -127,6 +135,10 @@ def print_bytes(encoded: bytes) -> None:
 
 
 def report_error(err: dict, filename: str) -> None:
-    """Write the plain-words explanation of ``err`` to stderr."""
+    """Write the plain-words explanation of ``err`` to stderr, on a line of its own (after
+    a snippet's output that did not end its line: ``print("xy", end="")``)."""
+    if _open_line[0]:
+        sys.stderr.write("\n")
+        _open_line[0] = False
     sys.stderr.write(format_error(err, filename) + "\n")
     sys.stderr.flush()
