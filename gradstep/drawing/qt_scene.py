@@ -27,6 +27,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.drawing import qt_paint, style
+from gradstep.drawing.box_index import BoxIndex
 from gradstep.drawing.edge_pieces import CURVE, LINE, EdgePieces
 
 DONE_EDGE_STATES = ("done", "freed")
@@ -327,6 +328,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
         half = np.fromiter(chain.from_iterable(map(layout.sizes.__getitem__, self.node_ids)),
                            float, count=2 * len(self.node_ids)).reshape(-1, 2) / 2
         self._lo, self._hi = centres - half, centres + half
+        self._box_index = BoxIndex(self._lo, self._hi)  # a paint's boxes by binary search
         self.bounds_rect = QtCore.QRectF()
         self._update_bounds()
         self.setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
@@ -437,9 +439,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         if rect.isNull() or rect.isEmpty():
             return np.arange(len(self.node_ids))
         pad = 6.0
-        hit = ((self._hi[:, 0] >= rect.left() - pad) & (self._lo[:, 0] <= rect.right() + pad)
-               & (self._hi[:, 1] >= rect.top() - pad) & (self._lo[:, 1] <= rect.bottom() + pad))
-        return np.flatnonzero(hit)
+        return self._box_index.meeting(rect.left() - pad, rect.top() - pad,
+                                       rect.right() + pad, rect.bottom() + pad)
 
     def node_at(self, point: QtCore.QPointF) -> str | None:
         """Return the id of the node whose box holds ``point`` (None for the background)."""

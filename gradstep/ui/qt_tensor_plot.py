@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
+from gradstep.ui.qt_row_label import QtRowLabel
 from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
 from gradstep.ui.words import tr
 
@@ -71,7 +72,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         font = self._number.font()
         font.setPointSize(font.pointSize() + 6)
         self._number.setFont(font)
-        self._stats = QtWidgets.QLabel()
+        self._stats = QtRowLabel()
         self._stats.setWordWrap(True)
         self._stats.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)

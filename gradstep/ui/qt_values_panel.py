@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from gradstep.autograd.step_state import is_tensor_entry
 from gradstep.i18n import render
 from gradstep.ui.qt_formula_view import QtFormulaView
+from gradstep.ui.qt_row_label import QtRowLabel
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
 from gradstep.ui.refresh_when_seen import RefreshWhenSeen
@@ -46,10 +47,10 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         super().__init__(parent)
         self.model = model
         self.node_id = ""
-        self.header = QtWidgets.QLabel(self.tr("Run a snippet, then step through backward."))
+        self.header = QtRowLabel(self.tr("Run a snippet, then step through backward."))
         self.header.setWordWrap(True)
         self.header.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
-        self.grad_change = QtWidgets.QLabel()  # a leaf's .grad before -> after; an op's buffers
+        self.grad_change = QtRowLabel()  # a leaf's .grad before -> after; an op's buffers
         self.grad_change.setWordWrap(True)
         self.grad_change.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._fit_heights()

@@ -1,0 +1,42 @@
+"""The boxes that meet a rectangle, found by binary search rather than a test of every box."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class BoxIndex:
+    """Axis-aligned boxes (rows of ``lo`` and ``hi`` corners) sorted by where they start on
+    each axis, so the boxes that can meet a rectangle are one run of each order.
+
+    A 100,000-node graph's view meets a few dozen boxes; testing all of them took ~0.5 ms
+    a paint (every paint, however small its rectangle). The answer is the scan's: the same
+    indices, ascending (the order the boxes are painted in).
+    """
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray):
+        self.lo, self.hi = lo, hi
+        extent = hi - lo
+        # the widest box along each axis: a box meeting [low, high] starts past low - reach
+        self._reach = extent.max(axis=0) if len(lo) else np.zeros(2)
+        self._order = [np.argsort(lo[:, axis], kind="stable") for axis in (0, 1)]
+        self._sorted_lo = [lo[order, axis] for axis, order in enumerate(self._order)]
+
+    def meeting(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        """Return the indices (ascending) of the boxes that meet [x0, x1] x [y0, y1], edges
+        included: ``hi >= (x0, y0)`` and ``lo <= (x1, y1)``."""
+        runs = []
+        for axis, (low, high) in enumerate(((x0, x1), (y0, y1))):
+            begin = np.searchsorted(self._sorted_lo[axis], low - self._reach[axis], side="left")
+            end = np.searchsorted(self._sorted_lo[axis], high, side="right")
+            runs.append((end - begin, axis, begin, end))
+        size, axis, begin, end = min(runs)
+        # a part of the drawing: the shorter sorted run (not where a corner is NaN or
+        # infinite: no reach is known then, and the scan below finds the same boxes)
+        if 2 * size < len(self.lo) and np.isfinite(self._reach).all():
+            run = self._order[axis][begin:end]
+            lo, hi = self.lo[run], self.hi[run]
+            hit = (hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1)
+            return np.sort(run[hit])
+        lo, hi = self.lo, self.hi
+        return np.flatnonzero((hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1))

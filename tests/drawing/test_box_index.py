@@ -1,0 +1,55 @@
+"""BoxIndex: the boxes meeting a rectangle by binary search are the ones a scan of every box
+finds, in the same order."""
+
+import numpy as np
+import pytest
+
+from gradstep.drawing.box_index import BoxIndex
+
+
+def scan(lo, hi, x0, y0, x1, y1):
+    return np.flatnonzero((hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1))
+
+
+def layered_boxes(rng, count):
+    """Boxes in layers, as a layout places them: wide rows, short columns."""
+    centres = np.column_stack([rng.uniform(0, 80_000, count), rng.integers(0, 400, count) * 110.0])
+    half = np.column_stack([rng.uniform(20, 150, count), rng.uniform(10, 30, count)])
+    return centres - half, centres + half
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_same_boxes_as_the_scan(seed):
+    rng = np.random.default_rng(seed)
+    lo, hi = layered_boxes(rng, 5_000)
+    index = BoxIndex(lo, hi)
+    for _ in range(200):
+        x0, y0 = rng.uniform(-1_000, 81_000), rng.uniform(-1_000, 45_000)
+        w, h = rng.choice([1.0, 50.0, 470.0, 2_000.0, 100_000.0]), rng.choice([1.0, 660.0, 50_000.0])
+        want = scan(lo, hi, x0, y0, x0 + w, y0 + h)
+        got = index.meeting(x0, y0, x0 + w, y0 + h)
+        assert got.tolist() == want.tolist()
+
+
+def test_edges_touching_count_and_boxes_on_a_corner_are_found():
+    lo = np.array([[0.0, 0.0], [10.0, 10.0], [20.0, 0.0]])
+    hi = np.array([[10.0, 10.0], [20.0, 20.0], [30.0, 5.0]])
+    index = BoxIndex(lo, hi)
+    for rect in ((10, 10, 10, 10), (20, 5, 25, 9), (-5, -5, -1, -1), (30, 5, 40, 40)):
+        assert index.meeting(*rect).tolist() == scan(lo, hi, *rect).tolist()
+
+
+def test_nan_and_infinite_corners_fall_back_to_the_scan():
+    rng = np.random.default_rng(7)
+    lo, hi = layered_boxes(rng, 500)
+    lo[3] = np.nan
+    hi[8, 0] = np.inf
+    index = BoxIndex(lo, hi)
+    for x0 in (0.0, 40_000.0, 79_000.0):
+        rect = (x0, 100.0, x0 + 500.0, 800.0)
+        assert index.meeting(*rect).tolist() == scan(lo, hi, *rect).tolist()
+
+
+def test_no_boxes():
+    index = BoxIndex(np.zeros((0, 2)), np.zeros((0, 2)))
+    assert index.meeting(0.0, 0.0, 10.0, 10.0).tolist() == []
