@@ -39,7 +39,7 @@ from torch.jit import _builtins as jit_builtins
 
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
-from gradstep.autograd.errors import explain
+from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
@@ -211,16 +211,31 @@ def _skipped_record(index: int, count: int) -> dict:
 _CALL = compile("lambda function, args, kwargs: function(*args, **kwargs)", "<call>", "eval").co_consts[0]
 
 
+def call_for(signature, frame, args, kwargs):
+    """Return how to call torch's ``backward``/``grad`` (of ``signature``) from the snippet's
+    ``frame``: with a deprecated argument (``grad_variables``, ``only_inputs=False``) torch
+    warns naming its caller's line, so through ``as_if_called_from``; otherwise plainly
+    (that frame would be one more line of the snippet's in a traceback it prints)."""
+    try:
+        arguments = signature.bind(*args, **kwargs).arguments
+    except TypeError:  # torch raises its own error for these
+        return _call_plain
+    if arguments.get("grad_variables") is not None or not arguments.get("only_inputs", True):
+        return as_if_called_from(frame)
+    return _call_plain
+
+
 def as_if_called_from(frame):
     """Return ``call(function, args, kwargs)`` whose frame has the file, line, name and globals
     of ``frame``: the frame torch's function sees above it is then the one the plain run
     has, so its ``warnings.warn(..., stacklevel=2)`` (``only_inputs``, ``grad_variables``)
     names the snippet's line, with its module's "once per location" registry, not
-    gradstep's wrapper."""
+    gradstep's wrapper. (Its qualified name is ``MOVED_CALL``: an error is located in the
+    snippet's own frame, not this one.)"""
     code = frame.f_code  # made anew at each call (~2 us): a cache would keep the snippet's
     try:                 # globals alive past its run
         moved = _CALL.replace(co_filename=code.co_filename, co_firstlineno=frame.f_lineno,
-                              co_name=code.co_name)
+                              co_name=code.co_name, co_qualname=MOVED_CALL)
         return types.FunctionType(moved, frame.f_globals)
     except Exception:  # a frame whose code cannot be moved: gradstep's own frame, as before
         return _call_plain
@@ -248,7 +263,7 @@ class _Capture:
             if is_compiling():  # torch.compile traces this: it must see torch's own call only
                 return original(*args, **kwargs)
             caller = sys._getframe(1)
-            call = as_if_called_from(caller)
+            call = call_for(signature, caller, args, kwargs)
             if self.busy or caller.f_code.co_filename != self.filename:
                 return call(original, args, kwargs)
             if sys.gettrace() is not None or sys.getprofile() is not None:
@@ -264,7 +279,7 @@ class _Capture:
             except TypeError:  # wrong arguments: torch raises its own error for them
                 return call(original, args, kwargs)
             bound.apply_defaults()
-            return self.record(original, api, bound, caller, args, kwargs)
+            return self.record(original, api, bound, call, caller, args, kwargs)
 
         # Named as torch's own function (inspect.signature follows __wrapped__)
         wrapper.__wrapped__ = original
@@ -274,7 +289,7 @@ class _Capture:
         wrapper.__doc__ = getattr(original, "__doc__", None)
         return wrapper
 
-    def record(self, original, api: str, bound, caller, args, kwargs):
+    def record(self, original, api: str, bound, call, caller, args, kwargs):
         """Run the call with hooks on its graph, append its record, return torch's result.
 
         gradstep's own bookkeeping never changes what the snippet sees: if it
@@ -293,7 +308,7 @@ class _Capture:
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
-                    functools.partial(as_if_called_from(caller), original, args, kwargs), id_of, labels,
+                    functools.partial(call, original, args, kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
                 self.steps_kept += len(steps)
                 with unseen():

@@ -165,6 +165,11 @@ def _classify(exc: BaseException, detail: str, filename: str = "<snippet>") -> s
 # ---------------------------------------------------------------- where it failed
 
 
+# The qualified name of the one-line frame ``calls.as_if_called_from`` makes at a snippet's
+# call site: it has the snippet's file and line, but not its columns
+MOVED_CALL = "<gradstep: the snippet's call>"
+
+
 def _locate(exc: BaseException, filename: str) -> tuple[int | None, int | None]:
     """Return the 1-based (line, column) of the failure inside the snippet."""
     # A SyntaxError from compiling the snippet itself; one raised by an eval()
@@ -174,7 +179,8 @@ def _locate(exc: BaseException, filename: str) -> tuple[int | None, int | None]:
     tb = exc.__traceback__
     found = None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
+        code = tb.tb_frame.f_code
+        if code.co_filename == filename and code.co_qualname != MOVED_CALL:
             found = tb
         tb = tb.tb_next
     if found is None:

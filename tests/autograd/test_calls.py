@@ -421,3 +421,34 @@ def test_the_wrappers_are_torchscript_builtins_only_while_captured(built):
     finally:
         _builtins._builtin_table = table
         _builtins._builtin_ops[:] = ops
+
+
+def test_an_error_in_backward_or_grad_is_located_at_the_snippets_own_column():
+    """The second ``loss.backward()`` of the retain_graph lesson, and an indented
+    ``torch.autograd.grad`` that fails: the error names the column python's traceback
+    marks (the call's start), also where a deprecated argument routes the call through
+    a frame made at the snippet's line (``calls.as_if_called_from``)."""
+    source = ("a = torch.ones(2, requires_grad=True)\nloss = (a * a).sum()\nloss.backward()\n"
+              "loss.backward()\n")
+    error = run(source)["error"]
+    assert (error["kind"], error["line"], error["column"]) == ("freed_buffers", 4, 1)
+    source = ("a = torch.ones(2, requires_grad=True)\nif True:\n"
+              "    torch.autograd.grad(a * 2, a)\n")
+    error = run(source)["error"]
+    assert (error["line"], error["column"]) == (3, 5)
+    source = ("a = torch.ones(2, requires_grad=True)\nloss = (a * a).sum()\nloss.backward()\n"
+              "if True:\n    torch.autograd.grad(loss, a, only_inputs=False)\n")
+    error = run(source)["error"]
+    assert (error["line"], error["column"]) == (5, 5)
+
+
+def test_a_traceback_the_snippet_prints_names_its_call_line_once():
+    """A snippet that catches torch's error and prints its traceback: the snippet's line
+    appears once, as in plain python (a frame made at its line is only for calls with a
+    deprecated argument)."""
+    source = ("import traceback\na = torch.ones(2, requires_grad=True)\nloss = (a * a).sum()\n"
+              "loss.backward()\ntry:\n    loss.backward()\nexcept RuntimeError:\n"
+              "    traceback.print_exc()\n")
+    result = run(source)
+    assert result["ok"], result["error"]
+    assert result["output"].count("line 6, in <module>") == 1, result["output"]
