@@ -285,16 +285,25 @@ _WIDENED = (torch.float16, torch.bfloat16)
 
 def _chunked_stats(t: torch.Tensor) -> dict:
     """Return ``_stats(t)`` of a large tensor read ``_CHUNK`` elements at a time in double
-    precision, so that no widened copy of all of it is made: a summary's memory stays a
+    precision (half precision in float32), so that no widened copy of all of it is made: a summary's memory stays a
     few MB, as under a plain run (a 100 MB bfloat16 tensor's float copy raised the peak by
     200 MB). Two passes: the finite elements' range, count and sum, then the squares of
-    their distances to the mean (``t.std()``'s unbiased estimate)."""
+    their distances to the mean (``t.std()``'s unbiased estimate). Integers and booleans
+    have no NaN to look for."""
     flat = t.reshape(-1)
+    # half precision read as float32 (as ``x.float()`` has it, ~2.5x faster than double);
+    # float32 on a device without float64 (MPS)
+    widen = (torch.Tensor.float if t.dtype in _WIDENED or t.device.type == "mps"
+             else torch.Tensor.double)
+    floating = t.is_floating_point()
     count, total, lo, hi, nan, at = 0, 0.0, None, None, 0, []
     for start in range(0, flat.numel(), _CHUNK):
-        chunk = flat[start:start + _CHUNK].double()
-        finite = torch.isfinite(chunk)
-        kept = int(finite.sum())
+        chunk = widen(flat[start:start + _CHUNK])
+        if not floating:
+            finite, kept = None, chunk.numel()
+        else:
+            finite = torch.isfinite(chunk)
+            kept = int(finite.sum())
         if kept < chunk.numel():
             nan += int(torch.isnan(chunk).sum())
             if len(at) < NONFINITE_SHOWN:
@@ -312,8 +321,10 @@ def _chunked_stats(t: torch.Tensor) -> dict:
         return {**_empty_stats(nan=nan, inf=inf), **where}
     mean, squares = total / count, 0.0
     for start in range(0, flat.numel(), _CHUNK):
-        chunk = flat[start:start + _CHUNK].double()
-        squares += (chunk[torch.isfinite(chunk)] - mean).square().sum().item()
+        chunk = widen(flat[start:start + _CHUNK])
+        if count < flat.numel():  # only where pass one met a NaN or an infinity
+            chunk = chunk[torch.isfinite(chunk)]
+        squares += (chunk - mean).square().sum().item()
     std = (squares / (count - 1)) ** 0.5 if count > 1 else 0.0
     return {**_stats_dict([lo, hi, mean, std], nan=nan, inf=inf), **where}
 
