@@ -125,7 +125,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         if self._saved:
             self.graph_scene.set_node_saved(self._saved)
         if self._dimmed:
-            self.graph_scene.set_dimmed(self._dimmed)
+            self.graph_scene.set_dimmed(self._drawn_dimmed())
         if self._labels:
             self.graph_scene.set_edge_labels(self._labels)
 
@@ -174,7 +174,15 @@ class QtGraphView(QtWidgets.QGraphicsView):
         """Fade ``node_ids``: nodes that are not part of the pass being stepped."""
         self._dimmed = set(node_ids)
         if self.graph_scene is not None:
-            self.graph_scene.set_dimmed(self._dimmed)
+            self.graph_scene.set_dimmed(self._drawn_dimmed())
+
+    def _drawn_dimmed(self) -> set:
+        """Return the drawn boxes to fade: a node faded, a folded module box when all it
+        holds is (as ``collapse.outside`` decides for exports)."""
+        if not self._dimmed or not self._members:
+            return self._dimmed
+        return {n for n, attrs in self.graph_scene.graph.nodes(data=True)
+                if all(m in self._dimmed for m in (attrs.get("members") or (n,)))}
 
     def shown_node(self, node_id: str) -> str:
         """Return the box drawn for ``node_id``: itself, or the module box it is folded into."""

@@ -434,3 +434,30 @@ def test_after_a_run_that_built_no_graph_every_panel_says_so(qtbot, window, sour
     assert words in window.values_panel.header.text()
     assert words in window.saved_panel.node_label.text()
     assert words in window.diagnose_view.panel.summary.text()
+
+
+def test_a_folded_module_wholly_outside_the_pass_is_faded_as_in_an_export(qtbot, window):
+    """Two heads; the snippet's backward call is on head a's output only. Folded, head b's
+    box holds nothing of that pass: the window fades it (it faded only loose nodes), as
+    the picture export does (``collapse.outside``); head a's box is not faded."""
+    from gradstep.drawing.collapse import outside
+
+    window.editor.setPlainText(
+        "import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+        "class Two(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.a, self.b = nn.Linear(3, 2), nn.Linear(3, 2)\n"
+        "    def forward(self, x):\n"
+        "        return self.a(x), self.b(x)\n"
+        "m = Two()\nya, yb = m(torch.ones(1, 3))\nout = ya.sum() + yb.sum()\n"
+        "ya.sum().backward()\nout\n")
+    run_and_wait(qtbot, window, window.sigRunFinished)
+    qtbot.waitUntil(lambda: window.model.index() is not None, timeout=WAIT)
+    view = window.graph_view
+    view.fold_to_depth(1)
+    drawn = view.graph_scene.graph
+    boxes = {n for n in drawn if n.startswith("module:")}
+    assert {"module:a", "module:b"} <= boxes, boxes
+    assert "module:b" in view.graph_scene.dimmed and "module:a" not in view.graph_scene.dimmed
+    assert view.graph_scene.dimmed == outside(drawn, window.model.index().members)
