@@ -151,7 +151,7 @@ def _caret(code: str, column: int | None) -> str | None:
 
 def _classify(exc: BaseException, detail: str, filename: str = "<snippet>") -> str:
     """Return the error kind for an exception and its message."""
-    if isinstance(exc, SyntaxError) and exc.filename in (None, filename):
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
         return "syntax"  # the snippet itself: nothing ran (an eval()'s text is "other")
     if isinstance(exc, MemoryError):
         return "memory"
@@ -174,7 +174,7 @@ def _locate(exc: BaseException, filename: str) -> tuple[int | None, int | None]:
     """Return the 1-based (line, column) of the failure inside the snippet."""
     # A SyntaxError from compiling the snippet itself; one raised by an eval()
     # inside the snippet names another file and is located like any exception.
-    if isinstance(exc, SyntaxError) and exc.filename in (None, filename):
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
         return exc.lineno, exc.offset
     tb = exc.__traceback__
     found = None

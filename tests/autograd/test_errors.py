@@ -373,6 +373,14 @@ def test_a_syntax_error_from_eval_inside_the_snippet_is_at_the_eval_line():
     assert err["kind"] == "other" and "nothing in the snippet ran" not in err["explanation"]
 
 
+def test_a_syntax_error_the_snippet_raises_itself_is_an_ordinary_error():
+    """``raise SyntaxError(...)`` (no file name on it) after lines that ran: not the
+    snippet's own syntax error, whose words say nothing ran."""
+    err = _fail("print('ran')\nraise SyntaxError('config value bad')\n")
+    assert (err["type"], err["line"], err["kind"]) == ("SyntaxError", 2, "other")
+    assert "nothing in the snippet ran" not in err["explanation"]
+
+
 def test_the_trap_is_found_in_a_long_snippet():
     # A 5,000-line snippet: reading the source must stay linear, not quadratic.
     filler = "".join(f"t{i} = torch.ones(1) * {i}\n" for i in range(5000))
