@@ -69,3 +69,22 @@ def edge_label_box(route: list, text: str, side: int = 0) -> tuple[float, float,
     if abs(dx) > abs(dy):  # sideways: centred above the line
         return (x - width / 2, y + 3 if side > 0 else y - height - 3, width, height)
     return (x - 4 - width if side < 0 else x + 4, y - height / 2, width, height)
+
+
+def parallel_sides(routes: dict, tb: bool) -> dict:
+    """Return ``{(u, v, key): -1 or 1}`` for edges that join the same two nodes as others,
+    by where each route's middle lies across the layout (x top-down, y left to right):
+    the first half -1, the second 1, a middle one of an odd count none (its label keeps
+    the usual side). For routes made elsewhere (Graphviz's ``dot``)."""
+    groups: dict = {}
+    for key in routes:
+        if key[0] != key[1] and routes[key]:
+            groups.setdefault(key[:2], []).append(key)
+    sides = {}
+    for keys in groups.values():
+        if len(keys) < 2:
+            continue
+        keys.sort(key=lambda k: route_middle(routes[k])[0][0 if tb else 1])
+        half = (len(keys) - 1) / 2
+        sides.update({k: -1 if i < half else 1 for i, k in enumerate(keys) if i != half})
+    return sides

@@ -28,7 +28,7 @@ from operator import itemgetter, le
 
 import numpy as np
 
-from gradstep.drawing import style
+from gradstep.drawing import edge_geometry, style
 from gradstep.drawing.coordinates import RANK_GAP, RANK_GAP_LR, assign_coordinates, rank_positions
 from gradstep.drawing.graph_files import edge_triples, quote
 from gradstep.drawing.layering import LayeredGraph, flips_and_layers
@@ -135,7 +135,9 @@ def layout_dot(graph, *, rankdir: str = "TB", sizes: dict | None = None,
 def layout_input_dot(graph, sizes: dict, *, rankdir: str = "TB") -> str:
     """Return DOT for ``dot -Tjson`` to lay out: fixed-size boxes named ``v<index>``.
 
-    Indexes follow ``ordered_nodes``; each edge carries its key as JSON.
+    Indexes follow ``ordered_nodes``; each edge carries its key as JSON in ``gskey`` (dot
+    keeps an attribute of ours in its output; ``key`` it drops, and parallel edges then
+    came back as one).
     """
     nodes = ordered_nodes(graph)
     index = {n: i for i, n in enumerate(nodes)}
@@ -146,7 +148,7 @@ def layout_input_dot(graph, sizes: dict, *, rankdir: str = "TB") -> str:
         out.append(f"  v{index[n]} [width={w / 72:.4f}, height={h / 72:.4f}];")
     for u, v, key in edge_triples(graph):
         if u != v:
-            out.append(f"  v{index[u]} -> v{index[v]} [key={quote(json.dumps(key))}];")
+            out.append(f"  v{index[u]} -> v{index[v]} [gskey={quote(json.dumps(key))}];")
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -430,9 +432,10 @@ def _parse_dot_json(data: dict, nodes: list, sizes: dict, rankdir: str) -> Layou
     routes = {}
     for edge in data.get("edges", []):
         u, v = by_gvid[edge["tail"]], by_gvid[edge["head"]]
-        key = json.loads(edge["key"]) if "key" in edge else 0
+        key = json.loads(edge["gskey"]) if "gskey" in edge else 0
         routes[(u, v, key)] = _dot_spline_points(edge.get("pos", ""), top)
-    return Layout(positions, dict(sizes), routes, _bounds(positions, sizes, routes), rankdir, {})
+    return Layout(positions, dict(sizes), routes, _bounds(positions, sizes, routes), rankdir, {},
+                  edge_geometry.parallel_sides(routes, rankdir == "TB"))
 
 
 def _dot_spline_points(pos: str, top: float) -> list:

@@ -64,3 +64,26 @@ def test_the_labels_of_two_parallel_edges_cover_neither_each_other_nor_the_other
     # the SVG's pills are the window's: the same two boxes
     assert xs == pytest.approx(sorted(p.x() for p in pills), abs=0.01)
     assert ys == pytest.approx(sorted(p.y() for p in pills), abs=0.01)
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_the_dot_engine_keeps_every_parallel_edge_and_their_labels_apart(rankdir):
+    """``--layout dot``: dot dropped the ``key`` attribute, so ``a * a``'s two edges came back
+    as one (the slot-1 edge and its gradient were not drawn). Both have routes now, and
+    their labels go on their own sides."""
+    import networkx as nx
+
+    from gradstep.drawing.layout import layout_dot
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("mul", kind="op", name="MulBackward0", label="mul")
+    graph.add_node("a", kind="leaf", name="AccumulateGrad", label="a", shape=[2, 2])
+    graph.add_edge("mul", "a", key=0, slot=0)
+    graph.add_edge("mul", "a", key=1, slot=1)
+    lay = layout_dot(graph, rankdir=rankdir)
+    keys = [("mul", "a", 0), ("mul", "a", 1)]
+    assert set(lay.routes) == set(keys)
+    assert sorted(lay.label_sides.values()) == [-1, 1]
+    pills = [qt_paint.edge_label_rect(lay.routes[k], WIDEST, lay.label_sides[k]) for k in keys]
+    assert not pills[0].intersects(pills[1])
