@@ -208,7 +208,8 @@ def _skipped_record(index: int, count: int) -> dict:
 
 
 # The frame that calls torch's function: compiled at the snippet's call site (below)
-_CALL = compile("lambda function, args, kwargs: function(*args, **kwargs)", "<call>", "eval").co_consts[0]
+_CALL = compile(f"lambda {MOVED_CALL}, args, kwargs: {MOVED_CALL}(*args, **kwargs)", "<call>",
+                "eval").co_consts[0]
 
 
 def call_for(signature, frame, args, kwargs):
@@ -230,12 +231,12 @@ def as_if_called_from(frame):
     of ``frame``: the frame torch's function sees above it is then the one the plain run
     has, so its ``warnings.warn(..., stacklevel=2)`` (``only_inputs``, ``grad_variables``)
     names the snippet's line, with its module's "once per location" registry, not
-    gradstep's wrapper. (Its qualified name is ``MOVED_CALL``: an error is located in the
-    snippet's own frame, not this one.)"""
+    gradstep's wrapper. (Its first argument is named ``MOVED_CALL``: an error is located in
+    the snippet's own frame, not this one.)"""
     code = frame.f_code  # made anew at each call (~2 us): a cache would keep the snippet's
     try:                 # globals alive past its run
         moved = _CALL.replace(co_filename=code.co_filename, co_firstlineno=frame.f_lineno,
-                              co_name=code.co_name, co_qualname=MOVED_CALL)
+                              co_name=code.co_name)
         return types.FunctionType(moved, frame.f_globals)
     except Exception:  # a frame whose code cannot be moved: gradstep's own frame, as before
         return _call_plain

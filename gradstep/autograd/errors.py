@@ -165,9 +165,10 @@ def _classify(exc: BaseException, detail: str, filename: str = "<snippet>") -> s
 # ---------------------------------------------------------------- where it failed
 
 
-# The qualified name of the one-line frame ``calls.as_if_called_from`` makes at a snippet's
-# call site: it has the snippet's file and line, but not its columns
-MOVED_CALL = "<gradstep: the snippet's call>"
+# The first argument's name of the one-line frame ``calls.as_if_called_from`` makes at a
+# snippet's call site: it has the snippet's file and line, but not its columns (a name,
+# not ``co_qualname``, which Python 3.10's code objects do not have)
+MOVED_CALL = "__gradstep_moved_call__"
 
 
 def _locate(exc: BaseException, filename: str) -> tuple[int | None, int | None]:
@@ -180,7 +181,7 @@ def _locate(exc: BaseException, filename: str) -> tuple[int | None, int | None]:
     found = None
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename == filename and code.co_qualname != MOVED_CALL:
+        if code.co_filename == filename and MOVED_CALL not in code.co_varnames[:1]:
             found = tb
         tb = tb.tb_next
     if found is None:

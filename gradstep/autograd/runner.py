@@ -88,6 +88,8 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
             last_name = last_expression_name(tree)
             code = compile(rewrite(tree), filename, "exec", dont_inherit=True)
     except (SyntaxError, RecursionError, MemoryError) as exc:  # too deeply nested -> RecursionError
+        if isinstance(exc, SyntaxError) and exc.filename is None:
+            exc.filename = filename  # a NUL byte: the parser names no file, yet it is the snippet's
         return _failed(result, exc)
     _remember_source(source, filename)
     observer = Observer()

@@ -285,16 +285,17 @@ _WIDENED = (torch.float16, torch.bfloat16)
 
 def _chunked_stats(t: torch.Tensor) -> dict:
     """Return ``_stats(t)`` of a large tensor read ``_CHUNK`` elements at a time in double
-    precision (half precision in float32), so that no widened copy of all of it is made: a summary's memory stays a
-    few MB, as under a plain run (a 100 MB bfloat16 tensor's float copy raised the peak by
+    precision (half precision read in float32, summed in double), so that no widened copy
+    of all of it is made: a summary's memory stays a few MB, as under a plain run (a 100 MB bfloat16 tensor's float copy raised the peak by
     200 MB). Two passes: the finite elements' range, count and sum, then the squares of
     their distances to the mean (``t.std()``'s unbiased estimate). Integers and booleans
     have no NaN to look for."""
     flat = t.reshape(-1)
     # half precision read as float32 (as ``x.float()`` has it, ~2.5x faster than double);
     # float32 on a device without float64 (MPS)
-    widen = (torch.Tensor.float if t.dtype in _WIDENED or t.device.type == "mps"
-             else torch.Tensor.double)
+    mps = t.device.type == "mps"
+    widen = torch.Tensor.float if t.dtype in _WIDENED or mps else torch.Tensor.double
+    summed = None if mps else torch.float64  # float32 sums of large values overflow
     floating = t.is_floating_point()
     count, total, lo, hi, nan, at = 0, 0.0, None, None, 0, []
     for start in range(0, flat.numel(), _CHUNK):
@@ -314,19 +315,31 @@ def _chunked_stats(t: torch.Tensor) -> dict:
             low, high = torch.aminmax(chunk)
             lo = low.item() if lo is None else min(lo, low.item())
             hi = high.item() if hi is None else max(hi, high.item())
-            count, total = count + kept, total + chunk.sum().item()
+            count, total = count + kept, total + chunk.sum(dtype=summed).item()
     inf = flat.numel() - count - nan
     where = {"nonfinite_at": [_unravel(i, t.shape) for i in at]} if at else {}
     if count == 0:
         return {**_empty_stats(nan=nan, inf=inf), **where}
-    mean, squares = total / count, 0.0
-    for start in range(0, flat.numel(), _CHUNK):
-        chunk = widen(flat[start:start + _CHUNK])
-        if count < flat.numel():  # only where pass one met a NaN or an infinity
-            chunk = chunk[torch.isfinite(chunk)]
-        squares += (chunk - mean).square().sum().item()
+    mean = total / count
+    squares = _squares(flat, mean, widen, summed, masked=count < flat.numel())
+    if not isfinite(squares) and widen is torch.Tensor.float and not mps:
+        squares = _squares(flat, mean, torch.Tensor.double, summed, masked=count < flat.numel())
     std = (squares / (count - 1)) ** 0.5 if count > 1 else 0.0
     return {**_stats_dict([lo, hi, mean, std], nan=nan, inf=inf), **where}
+
+
+def _squares(flat: torch.Tensor, mean: float, widen, summed, *, masked: bool) -> float:
+    """Return the sum of the finite elements' squared distances to ``mean``, a chunk at a
+    time read by ``widen`` and summed in ``summed`` (``masked``: leave out NaN and
+    infinities; where pass one met none, no mask is made). Read in float32, values past ~1e19 overflow: the caller reads
+    them again in double."""
+    squares = 0.0
+    for start in range(0, flat.numel(), _CHUNK):
+        chunk = widen(flat[start:start + _CHUNK])
+        if masked:
+            chunk = chunk[torch.isfinite(chunk)]
+        squares += (chunk - mean).square().sum(dtype=summed).item()
+    return squares
 
 
 def first_indices(mask: torch.Tensor, limit: int = NONFINITE_SHOWN) -> list[list[int]]:

@@ -27,7 +27,11 @@ class BoxIndex:
         included: ``hi >= (x0, y0)`` and ``lo <= (x1, y1)``."""
         runs = []
         for axis, (low, high) in enumerate(((x0, x1), (y0, y1))):
-            begin = np.searchsorted(self._sorted_lo[axis], low - self._reach[axis], side="left")
+            # a few rounding steps below: hi - lo can round down (lo < 0 < hi), and a box
+            # whose hi only touches low must still be in the run
+            reach = self._reach[axis]
+            start = low - reach - 4 * np.finfo(float).eps * (abs(low) + reach)
+            begin = np.searchsorted(self._sorted_lo[axis], start, side="left")
             end = np.searchsorted(self._sorted_lo[axis], high, side="right")
             runs.append((end - begin, axis, begin, end))
         size, axis, begin, end = min(runs)

@@ -484,3 +484,13 @@ def test_requires_grad_on_a_module_attribute_after_the_loss_is_the_trap():
         loss.backward()
     """
     assert _fail(source)["kind"] == "stale_graph"
+
+
+def test_a_nul_byte_in_the_snippet_is_its_own_syntax_error():
+    """The parser names no file for a NUL byte; it is still the snippet that Python could
+    not read (nothing ran), not an error raised at a marked line."""
+    from gradstep.autograd.runner import run_snippet
+
+    err = run_snippet("y = 1\nx = 1\0\n", filename=FILENAME).error
+    assert (err["type"], err["kind"]) == ("SyntaxError", "syntax")
+    assert "nothing in the snippet ran" in err["explanation"]

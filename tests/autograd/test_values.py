@@ -189,3 +189,19 @@ def test_a_large_summary_widens_a_chunk_at_a_time(monkeypatch, make):
     assert v["std"] == pytest.approx(finite.std().item(), rel=rel)
     if v["nan"] or v["inf"]:
         assert v["nonfinite_at"] == [[3], [9], [4000]]
+
+
+def test_a_large_half_precision_tensor_of_huge_finite_values_keeps_its_mean_and_std(monkeypatch):
+    """Read in float32 a chunk at a time, the sums of values past ~1e19 overflowed: a NaN
+    mean or an infinite std for a tensor with neither (the summary said nan 0, inf 0)."""
+    import gradstep.autograd.values as values
+
+    monkeypatch.setattr(values, "_CHUNK", 1000)
+    for big in (1e20, 1e38):
+        t = torch.full((5000,), big, dtype=torch.bfloat16)
+        t[::2] = -big
+        v = tensor_value(t)
+        d = t.double()
+        assert (v["nan"], v["inf"]) == (0, 0)
+        assert v["mean"] == pytest.approx(d.mean().item(), abs=1e-6 * big)
+        assert v["std"] == pytest.approx(d.std().item(), rel=1e-6)

@@ -53,3 +53,11 @@ def test_nan_and_infinite_corners_fall_back_to_the_scan():
 def test_no_boxes():
     index = BoxIndex(np.zeros((0, 2)), np.zeros((0, 2)))
     assert index.meeting(0.0, 0.0, 10.0, 10.0).tolist() == []
+
+
+def test_a_box_that_only_touches_the_rectangle_is_found_when_its_width_rounds_down():
+    """``hi - lo`` rounds down for a box from just below 0 to 1: the run must still start
+    at that box (the review's case)."""
+    lo = np.array([[-1e-17, 0.0]] + [[100.0 + i, 100.0] for i in range(5)])
+    hi = np.array([[1.0, 1.0]] + [[100.5 + i, 100.5] for i in range(5)])
+    assert BoxIndex(lo, hi).meeting(1.0, 0.0, 2.0, 0.5).tolist() == [0]
