@@ -75,7 +75,8 @@ def parallel_sides(routes: dict, tb: bool) -> dict:
     """Return ``{(u, v, key): -1 or 1}`` for edges that join the same two nodes as others,
     by where each route's middle lies across the layout (x top-down, y left to right):
     the first half -1, the second 1, a middle one of an odd count none (its label keeps
-    the usual side). For routes made elsewhere (Graphviz's ``dot``)."""
+    the usual side). ``routes`` may hold only the parallel edges (the layered layout
+    knows them); Graphviz's ``dot`` routes are all looked at."""
     groups: dict = {}
     for key in routes:
         if key[0] != key[1] and routes[key]:

@@ -228,8 +228,7 @@ def _build_layout(nodes, edges, flipped, aug, along, rank_pos, sizes, rankdir,
             routes[(u, u, key)] = _self_loop_route(positions[u], sizes[u])
         bounds = _bounds(positions, sizes, routes)
     ranks = dict(zip(nodes, aug.layer))
-    sides = {edges[e]: -1 if i < (k - 1) / 2 else 1
-             for e, (i, k) in parallel.items() if i != (k - 1) / 2}
+    sides = edge_geometry.parallel_sides({edges[e]: routes[edges[e]] for e in parallel}, tb)
     return Layout(positions, dict(sizes), routes, bounds, rankdir, ranks, sides)
 
 

@@ -29,23 +29,28 @@ def test_the_widest_label_is_cut_at_a_number_to_fit():
     assert style.text_width(WIDEST, style.DETAIL_PX) <= style.EDGE_LABEL_PX
 
 
-@pytest.mark.parametrize("rankdir", ["TB", "LR"])
-def test_the_labels_of_two_parallel_edges_cover_neither_each_other_nor_the_other_edge(
-        qapp, tmp_path, rankdir):
-    """``a * a``: two edges from MulBackward0 to the same leaf. Each label is on its own
-    edge's outer side, in the window, the animation's frames and the SVG alike."""
+def a_times_a():
+    """Return ``a * a``'s graph (two edges from MulBackward0 to the leaf) and its edge keys."""
     import networkx as nx
-
-    from gradstep.drawing.qt_scene import GraphScene
-    from gradstep.drawing.svg_picture import write_svg
 
     graph = nx.MultiDiGraph()
     graph.add_node("mul", kind="op", name="MulBackward0", label="mul")
     graph.add_node("a", kind="leaf", name="AccumulateGrad", label="a", shape=[2, 2])
     graph.add_edge("mul", "a", key=0, slot=0)
     graph.add_edge("mul", "a", key=1, slot=1)
+    return graph, [("mul", "a", 0), ("mul", "a", 1)]
+
+
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_the_labels_of_two_parallel_edges_cover_neither_each_other_nor_the_other_edge(
+        qapp, tmp_path, rankdir):
+    """``a * a``: two edges from MulBackward0 to the same leaf. Each label is on its own
+    edge's outer side, in the window, the animation's frames and the SVG alike."""
+    from gradstep.drawing.qt_scene import GraphScene
+    from gradstep.drawing.svg_picture import write_svg
+
+    graph, keys = a_times_a()
     lay = layout(graph, rankdir=rankdir)
-    keys = [("mul", "a", 0), ("mul", "a", 1)]
     assert lay.label_sides == {keys[0]: -1, keys[1]: 1}
     pills = [qt_paint.edge_label_rect(lay.routes[k], WIDEST, lay.label_sides.get(k, 0))
              for k in keys]
@@ -72,17 +77,10 @@ def test_the_dot_engine_keeps_every_parallel_edge_and_their_labels_apart(rankdir
     """``--layout dot``: dot dropped the ``key`` attribute, so ``a * a``'s two edges came back
     as one (the slot-1 edge and its gradient were not drawn). Both have routes now, and
     their labels go on their own sides."""
-    import networkx as nx
-
     from gradstep.drawing.layout import layout_dot
 
-    graph = nx.MultiDiGraph()
-    graph.add_node("mul", kind="op", name="MulBackward0", label="mul")
-    graph.add_node("a", kind="leaf", name="AccumulateGrad", label="a", shape=[2, 2])
-    graph.add_edge("mul", "a", key=0, slot=0)
-    graph.add_edge("mul", "a", key=1, slot=1)
+    graph, keys = a_times_a()
     lay = layout_dot(graph, rankdir=rankdir)
-    keys = [("mul", "a", 0), ("mul", "a", 1)]
     assert set(lay.routes) == set(keys)
     assert sorted(lay.label_sides.values()) == [-1, 1]
     pills = [qt_paint.edge_label_rect(lay.routes[k], WIDEST, lay.label_sides[k]) for k in keys]
