@@ -3,8 +3,9 @@
     python oracle.py CASE --root NAME --out FACTS.json [--device cpu|cuda]
 
 Run with the case's folder as the working directory and ``PYTHONUNBUFFERED=1``
-(as the conformance tests do). This process imports torch once, then runs the
-case in forked children, one per observation level (``oracle_run.py``):
+(as the conformance tests do). This process imports torch and the case's leading
+imports once (``preload``), then runs the case in forked children, one per
+observation level (``oracle_run.py``):
 
 1. ``minimal``: nothing installed while the case runs (the graph from the root
    at the end, the leaves' values and ``.grad``, the output and exception).
@@ -37,6 +38,7 @@ wall seconds of its child}}``; each facts dict also has ``output`` and
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -57,8 +59,11 @@ def main(argv=None) -> int:
     parser.add_argument("--root")
     parser.add_argument("--out", required=True)
     parser.add_argument("--device")
+    parser.add_argument("--no-preload", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     case = os.path.abspath(args.case)
+    if not args.no_preload and not preload(case):  # start again, nothing imported yet
+        os.execv(sys.executable, [sys.executable, *sys.argv, "--no-preload"])
     result = observe_case(case, args.root, args.device)
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(result, handle, allow_nan=True)
@@ -92,6 +97,45 @@ def observe_case(case: str, root: str | None, device: str | None) -> dict:
                if facts is not None}
     result["values"], result["value_sources"], result["disagreements"] = merge(sources)
     return result
+
+
+def preload(case: str) -> bool:
+    """Run the case's leading imports (the import statements it starts with) here,
+    before the forks: each level's child then finds those modules loaded, as the
+    parent's torch, instead of importing transformers or torchvision again (~5 s of
+    CPU a level for a HuggingFace case). The children's facts are the same (but their
+    ``torch_calls`` count, which no longer holds the calls the imports make).
+
+    Return False when the imports printed anything: that belongs to the case's own
+    output (``main`` then starts the oracle again without preloading). An import that
+    fails is left to fail in each child, where the case meets it. (Random state needs
+    no check: each child inherits this process's, with or without the imports here.)"""
+    with open(case, "rb") as handle:
+        tree = ast.parse(handle.read())
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    leading = []
+    for statement in body:
+        if not isinstance(statement, (ast.Import, ast.ImportFrom)) or (
+                isinstance(statement, ast.ImportFrom) and statement.level):
+            break
+        leading.append(statement)
+    if not leading:
+        return True
+    saved_path = sys.path[0]
+    sys.path[0] = os.path.dirname(case)  # where the case finds its own helper modules
+    with tempfile.TemporaryDirectory(prefix="oracle-") as folder:
+        output_path = os.path.join(folder, "output.txt")
+        try:
+            with oracle_run.output_to(output_path):
+                exec(compile(ast.Module(leading, type_ignores=[]), case, "exec"),
+                     {"__name__": "_preload"})
+        except Exception:  # noqa: BLE001  each child meets the same failure as the case's own
+            pass
+        finally:
+            sys.path[0] = saved_path
+        return os.path.getsize(output_path) == 0
 
 
 def first_undisturbed(levels, fork, minimal: dict, notes: list) -> dict | None:

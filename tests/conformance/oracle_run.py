@@ -52,7 +52,7 @@ def run_level(case_path: str, root: str | None, level: str, output_path: str,
         profiler = torch.autograd.profiler.profile(use_device=use_device)
         profiler.__enter__()
     module = _main_module(case_path)
-    with _output_to(output_path):
+    with output_to(output_path):
         if device is not None:
             torch.set_default_device(device)
         if observer is not None:
@@ -77,7 +77,7 @@ def _run_recorded(case_path: str, root: str | None, level: str, output_path: str
     """The ``mode`` levels: the case runs under a ``Recorder``."""
     recorder = Recorder(outside_modules=level == "mode_outside_modules")
     module = _main_module(case_path)
-    with _output_to(output_path):
+    with output_to(output_path):
         if device is not None:
             torch.set_default_device(device)
         with recorder.active():
@@ -125,7 +125,7 @@ def exception_type(exc: BaseException) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-class _output_to:
+class output_to:
     """Send fd 1 and 2 (and Python's sys.stdout/stderr with them) to one file."""
 
     def __init__(self, path: str):

@@ -186,6 +186,19 @@ def test_oracle_runs_the_case_as_main_with_its_folder_on_the_path(tmp_path):
     assert os.path.basename(__file__) != "case.py"
 
 
+def test_a_leading_import_that_prints_still_prints_in_the_case(tmp_path):
+    """The oracle runs a case's leading imports once, before its levels (``preload``);
+    one that prints must print in the case's own run instead."""
+    (tmp_path / "loud.py").write_text("print('imported loud')\n", encoding="utf-8")
+    facts = oracle_facts_of(tmp_path, (
+        "import torch\nimport loud\ntorch.manual_seed(0)\n"
+        "x = torch.rand(2, requires_grad=True)\nprint(x.tolist())\nloss = (x * 2).sum()\nloss\n"))
+    plain = subprocess.run([sys.executable, "case.py"], cwd=tmp_path, capture_output=True,
+                           text=True, env=procs.offline_environment(), check=True)
+    assert plain.stdout.startswith("imported loud\n")
+    assert facts["minimal"]["output"] == plain.stdout == facts["observed"]["output"]
+
+
 def test_autograd_grad_that_raises_returned_nothing_and_one_that_returns_is_read(tmp_path):
     """An autograd.grad call that raised returned nothing: the oracle must not say it
     returned [None] (gradstep's 'returned' is None there); one that caught an exception
