@@ -1,6 +1,8 @@
 """Every example in gradstep/resources/examples is a real snippet that prints the seed
 lessons' numbers: run plainly (a fresh namespace, as `python FILE` would) and
-through gradstep's Session. The expected strings are copied from the seeds
+through gradstep's Session (`python FILE` itself, each lesson in a process of its own,
+is the conformance suite's plain run: test_conformance.py checks the seed's numbers
+there). The expected strings are copied from the seeds
 (/work/shared/seeds): the seeds are the fixtures. torch pads numbers in a
 tensor with extra spaces, so output is compared with whitespace collapsed."""
 
@@ -83,7 +85,7 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _assert_prints_in_order(output: str, expected: list[str]) -> None:
+def assert_prints_in_order(output: str, expected: list[str]) -> None:
     """Assert each expected string appears in ``output``, in this order."""
     text = _collapse(output)
     position = 0
@@ -123,7 +125,7 @@ def test_an_unknown_example_names_the_known_ones():
 
 @pytest.mark.parametrize("example_id", list(EXPECTED_OUTPUT))
 def test_plain_run_prints_the_seed_numbers(plain_runs, example_id):
-    _assert_prints_in_order(plain_runs[example_id]["output"], EXPECTED_OUTPUT[example_id])
+    assert_prints_in_order(plain_runs[example_id]["output"], EXPECTED_OUTPUT[example_id])
 
 
 @pytest.mark.parametrize("example_id", list(EXPECTED_OUTPUT))
@@ -140,39 +142,6 @@ def test_plain_run_fails_only_where_the_lesson_fails(plain_runs, example_id):
     code_lines = [i for i, text in enumerate(load_example(example_id).splitlines(), 1)
                   if text.strip() and not text.lstrip().startswith("#")]
     assert code_lines[-1] == line
-
-
-@pytest.fixture(scope="module")
-def standalone_runs() -> dict:
-    """Return {example id: (returncode, stdout, stderr)} of `python FILE` for every
-    example, the processes started together so torch's import time overlaps."""
-    procs = {
-        example.id: subprocess.Popen([sys.executable, str(example.path)], cwd=EXAMPLES_DIR,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
-        for example in EXAMPLES
-    }
-    runs = {}
-    for example_id, proc in procs.items():
-        out, err = proc.communicate(timeout=180)
-        runs[example_id] = (proc.returncode, out, err)
-    return runs
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("example_id", list(EXPECTED_OUTPUT))
-def test_python_file_runs_standalone(standalone_runs, example_id):
-    """`python FILE` in a subprocess: the file needs nothing gradstep preloads."""
-    returncode, stdout, stderr = standalone_runs[example_id]
-    _assert_prints_in_order(stdout, EXPECTED_OUTPUT[example_id])
-    if example_id in EXPECTED_ERROR:
-        line, message, _kind = EXPECTED_ERROR[example_id]
-        path = get_example(example_id).path
-        assert returncode == 1
-        assert f'File "{path}", line {line}' in stderr
-        assert message in stderr
-    else:
-        assert returncode == 0, stderr
 
 
 def _session_module():
@@ -197,7 +166,7 @@ def _run_in_gradstep(example_id: str) -> dict:
 @pytest.mark.parametrize("example_id", list(EXPECTED_OUTPUT))
 def test_gradstep_run_prints_the_seed_numbers_and_fails_where_torch_does(example_id):
     result = _run_in_gradstep(example_id)
-    _assert_prints_in_order(result["output"], EXPECTED_OUTPUT[example_id])
+    assert_prints_in_order(result["output"], EXPECTED_OUTPUT[example_id])
     if example_id in EXPECTED_ERROR:
         line, message, kind = EXPECTED_ERROR[example_id]
         assert result["ok"] is False

@@ -24,6 +24,10 @@ from compare import (
 from output_text import normalize, split_traceback
 from params import PARAMS
 
+from tests.test_examples import EXPECTED_ERROR, EXPECTED_OUTPUT, assert_prints_in_order
+
+LESSONS = [param for param in PARAMS if param.values[0].name.startswith("example_")]
+
 
 def _fail_on(run, problems: list[str]) -> None:
     if problems:
@@ -112,3 +116,18 @@ def test_oracle_sources_agree(run):
     (else one of its mechanisms is wrong: an oracle bug)."""
     facts = _oracle(run)
     _fail_on(run, [f"oracle bug: {d}" for d in facts["disagreements"]])
+
+
+@pytest.mark.parametrize("case", LESSONS)
+def test_seed_lesson_prints_the_seeds_numbers_under_plain_python(run):
+    """`python FILE` in the lesson's folder (the plain run) prints the seed's numbers and
+    needs nothing gradstep preloads; a failing lesson stops at its line, status 1."""
+    lesson = run.case.name.removeprefix("example_")
+    assert_prints_in_order(run.plain.output, EXPECTED_OUTPUT[lesson])
+    if lesson in EXPECTED_ERROR:
+        line, message, _kind = EXPECTED_ERROR[lesson]
+        assert run.plain.returncode == 1
+        assert f'File "{run.case.path}", line {line}' in run.plain.output
+        assert message in run.plain.output
+    else:
+        assert run.plain.returncode == 0, run.plain.output
