@@ -29,10 +29,19 @@ def pass_findings(graph: GraphData, timeline: dict,
     marks: dict[str, str] = {}
     findings: list[Finding] = []
     steps = timeline.get("steps") or []
+    ran: dict[tuple, dict] = {}  # (pass, node) -> its step, for the steps so far
     for position, step in enumerate(steps):
         node_id = step.get("node")
         arriving = step.get("grad_outputs") or []
         arriving_bad = any(el.status(g) == "bad" for g in arriving)
+        if arriving_bad and _matches(graph, step) and node_id not in marks:
+            between = _arrived_bad(graph, step, ran, pass_index)
+            if between is not None:
+                between.carriers = _carriers(graph, steps[position + 1:], node_id)
+                between.message = message(between, "backward", _becomes_nan(graph, steps, between))
+                findings.append(between)
+                marks[node_id] = "origin"
+        ran.setdefault((step.get("pass"), node_id), step)
         sent = step.get("grad_inputs") or []
         sent_bad = [slot for slot, g in enumerate(sent) if el.status(g) == "bad"]
         if step.get("name") == "AccumulateGrad":
@@ -50,6 +59,46 @@ def pass_findings(graph: GraphData, timeline: dict,
         findings.append(finding)
         marks[node_id] = "origin"
     return findings, marks
+
+
+def _arrived_bad(graph: GraphData, step: dict, ran: dict, pass_index: int) -> Finding | None:
+    """Return a finding when NaN/Inf arrived at this step's node although every gradient
+    the earlier steps sent it was finite: it changed between the steps (a hook of the
+    snippet's on the tensor or the node, or finite gradients summed past the float range),
+    or the pass started from it. None when a sender sent NaN/Inf or is not known."""
+    node_id = step["node"]
+    senders, sent_here = 0, []
+    for source in set(graph.consumers.get(node_id, ())):
+        sender = ran.get((step.get("pass"), source))
+        if sender is None:
+            continue
+        if not _matches(graph, sender):
+            return None
+        senders += 1
+        sent = sender.get("grad_inputs") or []
+        for slot, target, _nr in graph.inputs.get(source, ()):
+            if target == node_id and slot < len(sent) and sent[slot] is not None:
+                sent_here.append(sent[slot])
+    if (senders and not sent_here) or any(el.status(g) != "ok" for g in sent_here):
+        return None  # a sender's own NaN/Inf (its finding), or what was sent is not known
+    arriving = step.get("grad_outputs") or []
+    bad = next(g for g in arriving if el.status(g) == "bad")
+    nan, _inf = el.counts(bad) or (0, 0)
+    finding = Finding(kind="nan_grad" if nan else "inf_grad", pass_index=step.get("pass", pass_index),
+                      step=step.get("index"), certain=True, **graph.where(node_id))
+    finding.elements = [{"index": index, "value": element_text(bad, index), "inputs": []}
+                        for index in el.bad_indices(bad, SHOWN)]
+    what = finding.elements[0]["value"] if finding.elements else "NaN/Inf"
+    if not senders:
+        finding.cause = _("the pass started from a gradient holding {sent}", sent=what)
+    elif len(sent_here) == 1:
+        finding.cause = _("a finite gradient was sent to it and {sent} arrived: a hook changed "
+                          "it on the way (register_hook on the tensor, or a pre-hook on the node)",
+                          sent=what)
+    else:
+        finding.cause = _("the gradients sent to it were finite and {sent} arrived: their sum "
+                          "went past the float range, or a hook changed it", sent=what)
+    return finding
 
 
 def _matches(graph: GraphData, step: dict) -> bool:

@@ -97,9 +97,12 @@ def call_node(fn, grad_outputs) -> tuple:
 def output_metadata(fn) -> list:
     """Return the node's forward outputs as ``(shape, dtype, device)`` tuples ([] when unknown)."""
     try:
-        return [(tuple(m.shape), m.dtype, m.device) for m in fn._input_metadata]
+        outputs = [(tuple(m.shape), m.dtype, m.device) for m in fn._input_metadata]
     except (AttributeError, RuntimeError, TypeError):
         return []
+    if any(type(d) is not int for shape, _, _ in outputs for d in shape):
+        return []  # a jagged nested tensor's ragged size (a SymInt): no one shape
+    return outputs
 
 
 def vjp_of_ones(fn, *, snippet_done: bool = False) -> dict:

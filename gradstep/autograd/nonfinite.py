@@ -21,7 +21,11 @@ graph is traced (as the run left it).
 (``grad_inputs``) holds NaN/Inf is a carrier when its arriving gradient
 (``grad_outputs``) already did, or when the node's forward output or inputs did (the
 backward formula only passes the forward's NaN on); otherwise it is an origin,
-``certain`` when the node's forward output and inputs are known and finite.
+``certain`` when the node's forward output and inputs are known and finite. A step whose
+*arriving* gradient holds NaN/Inf is an origin too when every gradient the earlier steps
+of the pass sent its node was finite (a hook of the snippet's changed it between the
+steps, or finite gradients summed past the float range), or when no step sent it one
+(the gradient the pass started from); when what was sent is not known, no claim.
 
 NaN and infinities are one class here: ``exp`` overflowing to Infinity is the origin,
 and ``inf - inf = NaN`` further on is a carrier, named in the origin's message as the

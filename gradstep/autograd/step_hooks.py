@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.own_pass import OwnPass
 from gradstep.autograd.safe_reads import leaf_variable, name_of, runs_dispatch_code
 from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.autograd.unseen import unseen, watched
@@ -71,6 +72,7 @@ class StepRecorder:
         self._summarising = threading.Lock()  # one summary at a time (a device thread's hooks)
         self._dropped: str | None = None  # why this pass's steps are not kept (seen by a hook)
         self._handles: list = []
+        self._own = OwnPass()  # which hook calls are this pass's (not a nested or other thread's)
         self._gc = gc_paused()
         self.failure: str | None = None  # set when the steps could not be turned into data
         # {group: {name: tensor}} set before exit; turned into plain data with the steps
@@ -81,7 +83,7 @@ class StepRecorder:
         started, finished, handles = self._started.append, self._finished, self._handles
         kept = self._kept.append
         grad_after, leaves = self._grad_after, self._leaves
-        held = (self._held, self._held_limit, self._summarise_held)
+        held = (self._held, self._held_limit, self._summarise_held, self._own)
         # the snippet's own mode or profiler is on for the whole pass, or not at all
         hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
         try:
@@ -188,6 +190,9 @@ class StepRecorder:
         """
         if self._dropped is not None:
             raise ValueError(self._dropped)
+        if self._own.mixed():
+            raise ValueError("another pass (another thread's) ran through these nodes at the same "
+                             "time: which hook calls were this pass's cannot be told")
         tensors: list = []
         events = []  # per step: (node id, name, outputs count, sent (None: unfinished), leaf label)
         node_of = {node_id: fn for fn, node_id in self.id_of.items()}
@@ -302,20 +307,25 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # code; that pass's steps are then not shown).
 
 
-# ``held`` is ``([bytes held], limit, summarise)``: a hook that took the bytes past the
-# limit summarises what is held (``StepRecorder._summarise_held``). A leaf's ``.grad`` after
+# ``held`` is ``([bytes held], limit, summarise, mine)``: a hook that took the bytes past the
+# limit summarises what is held (``StepRecorder._summarise_held``); a hook call ``mine()``
+# (``own_pass.OwnPass``) does not take for its pass's does nothing. A leaf's ``.grad`` after
 # AccumulateGrad is not counted: the leaf holds it anyway.
 
 
 def _hooks(started, finished: dict, node_id: str, kept, held):
-    count, limit, summarise = held
+    count, limit, summarise, mine = held
 
     def pre_hook(grad_outputs):
+        if not mine():
+            return
         started((node_id, _aliases(grad_outputs, kept, count), None))
         if count[0] > limit:
             summarise()
 
     def hook(grad_inputs, grad_outputs):
+        if not mine():
+            return
         finished[node_id] = _aliases(grad_inputs, kept, count)
         if count[0] > limit:
             summarise()
@@ -323,9 +333,11 @@ def _hooks(started, finished: dict, node_id: str, kept, held):
 
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
-    count, limit, summarise = held
+    count, limit, summarise, mine = held
 
     def pre_hook(grad_outputs):
+        if not mine():
+            return
         grads = _aliases(grad_outputs, kept, count)
         before = _grad_copy(variable)
         started((node_id, grads, before))
@@ -335,15 +347,19 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
             summarise()
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
+        if not mine():
+            return
         finished[node_id] = _held(grad_inputs)
         grad_after[node_id] = _held((variable.grad,))[0]
     return pre_hook, hook
 
 
 def _unseen_hooks(started, finished: dict, node_id: str, kept, held):
-    count, limit, summarise = held
+    count, limit, summarise, mine = held
 
     def pre_hook(grad_outputs):
+        if not mine():
+            return
         with unseen():
             copies = _copies(grad_outputs)
             started((node_id, copies, None))
@@ -352,6 +368,8 @@ def _unseen_hooks(started, finished: dict, node_id: str, kept, held):
                 summarise()
 
     def hook(grad_inputs, grad_outputs):
+        if not mine():
+            return
         with unseen():
             finished[node_id] = copies = _copies(grad_inputs)
             count[0] += _sizes(copies)
@@ -361,9 +379,11 @@ def _unseen_hooks(started, finished: dict, node_id: str, kept, held):
 
 
 def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
-    count, limit, summarise = held
+    count, limit, summarise, mine = held
 
     def pre_hook(grad_outputs):
+        if not mine():
+            return
         with unseen():
             copies, before = _copies(grad_outputs), _grad_copy(variable)
             started((node_id, copies, before))
@@ -372,6 +392,8 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
                 summarise()
 
     def hook(grad_inputs, grad_outputs):
+        if not mine():
+            return
         with unseen():
             finished[node_id] = copies = _copies(grad_inputs)
             grad_after[node_id] = _copies((variable.grad,))[0]

@@ -209,9 +209,12 @@ def _output_meta(fn) -> tuple:
     """Return (shape, dtype, device) of the node's first forward output (Nones when unknown)."""
     try:
         meta = fn._input_metadata[0]
-        return list(meta.shape), dtype_name(meta.dtype), device_name(meta.device)
+        shape = list(meta.shape)
     except (AttributeError, IndexError, RuntimeError, TypeError):
         return None, None, None
+    if any(type(d) is not int for d in shape):
+        shape = None  # a jagged nested tensor's ragged size (a SymInt): no one shape
+    return shape, dtype_name(meta.dtype), device_name(meta.device)
 
 
 def _node_value(outputs: dict | None) -> dict | None:

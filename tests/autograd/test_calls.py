@@ -452,3 +452,23 @@ def test_a_traceback_the_snippet_prints_names_its_call_line_once():
     result = run(source)
     assert result["ok"], result["error"]
     assert result["output"].count("line 6, in <module>") == 1, result["output"]
+
+
+def test_a_pass_a_hook_runs_inside_the_recorded_one_is_not_taken_for_its_steps():
+    # the hook's own autograd.grad runs ExpBackward0 again, on this thread, as a pass of its
+    # own: it was shown as a second ExpBackward0 step, and its grad_inputs as the first's
+    result = run("""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x.exp()
+        sy = y.sum()
+        z = y * 3
+        z.register_hook(lambda g: torch.autograd.grad(sy, x, retain_graph=True) and None)
+        loss = z.sum()
+        loss.backward()
+    """, root="loss")
+    assert result["ok"], result["error"]
+    [call] = result["calls"]
+    steps = call["timeline"]["steps"]
+    assert [s["name"] for s in steps] == ["SumBackward0", "MulBackward0", "ExpBackward0", "AccumulateGrad"]
+    x = torch.tensor([1.0, 2.0])
+    assert_value(steps[2]["grad_inputs"][0], 3 * x.exp())

@@ -146,6 +146,50 @@ def test_backward_origin_carrier_and_forward_explained():
     assert diagnosis.marks["n0"] == "origin"  # the forward origin, not a second one
 
 
+# x (leaf n3) -> mul (n2, y) -> exp (n1) -> sum (n0); every forward value finite
+HOOKED = {"root": "n0", "nodes": [
+    op("n0", "SumBackward0", 2, small(422.5), line=5),
+    op("n1", "ExpBackward0", 1, small([20.1, 403.4]), line=4),
+    op("n2", "MulBackward0", 0, small([3.0, 6.0]), slots=2, line=3, label="y"),
+    leaf("n3", small([1.0, 2.0]), "x"),
+], "edges": [edge("n0", "n1"), edge("n1", "n2"), edge("n2", "n3")]}
+
+
+def step(index, node, name, arriving, sent):
+    return {"index": index, "node": node, "name": name, "grad_outputs": [arriving],
+            "grad_inputs": sent, "error": False}
+
+
+def test_a_gradient_that_went_bad_between_two_steps_starts_where_it_arrived():
+    # y.register_hook(lambda g: g * nan): exp sent a finite gradient, mul received NaN.
+    # Before, no step made it, and check said there was no NaN at all.
+    timeline = {"steps": [
+        step(0, "n0", "SumBackward0", 1.0, [[1.0, 1.0]]),
+        step(1, "n1", "ExpBackward0", [1.0, 1.0], [[20.1, 403.4]]),
+        step(2, "n2", "MulBackward0", ["NaN", "NaN"], [["NaN", "NaN"], None]),
+        step(3, "n3", "AccumulateGrad", ["NaN", "NaN"], []),
+    ]}
+    diagnosis = diagnose(HOOKED, [timeline])
+    [finding] = diagnosis.findings
+    assert (finding.kind, finding.node, finding.step, finding.line) == ("nan_grad", "n2", 2, 3)
+    assert "a hook changed it" in finding.cause and finding.carriers == ["n3"]
+    assert finding.elements == [{"index": [0], "value": "NaN", "inputs": []},
+                                {"index": [1], "value": "NaN", "inputs": []}]
+    assert diagnosis.marks == {"n2": "origin", "n3": "grad_carrier"}
+    # the pass started from NaN (loss.backward(gradient) with a NaN gradient)
+    started = {"steps": [step(0, "n0", "SumBackward0", "NaN", [["NaN", "NaN"]])]}
+    [finding] = diagnose(HOOKED, [started]).findings
+    assert finding.node == "n0" and finding.cause == "the pass started from a gradient holding NaN"
+    # a gradient arriving from two finite senders: their sum, or a hook
+    trace = {**HOOKED, "edges": HOOKED["edges"] + [edge("n0", "n2", 1)]}
+    timeline["steps"][0]["grad_inputs"] = [[1.0, 1.0], [1.0, 1.0]]
+    [finding] = diagnose(trace, [timeline]).findings
+    assert finding.node == "n2" and "their sum" in finding.cause
+    # what was sent is not known (a step of another graph): no claim
+    timeline["steps"][1]["name"] = "SinBackward0"
+    assert diagnose(trace, [timeline]).findings == []
+
+
 def test_a_step_of_another_graph_counts_its_forward_as_unknown():
     trace = {"root": "n0", "nodes": [op("n0", "SumBackward0", 0, small(1.0))], "edges": []}
     timeline = {"steps": [{"index": 0, "node": "n0", "name": "DivBackward0", "grad_outputs": [1.0],

@@ -101,3 +101,23 @@ def test_a_graph_gradstep_cannot_read_is_its_own_failure_not_the_snippets(monkey
     assert error["kind"] == "trace_failed" and error["line"] is None
     assert error["message"] == "RuntimeError: NestedTensorImpl doesn't support sizes"
     assert "gradstep's failure, not the snippet's" in error["explanation"]
+
+
+JAGGED = """
+a = torch.ones(2, 3, requires_grad=True)
+b = torch.ones(1, 3, requires_grad=True)
+nj = torch.nested.as_nested_tensor([a, b], layout=torch.jagged)
+s = (nj * 2).values().sum()
+"""
+
+
+def test_a_jagged_nested_tensor_has_no_shape_and_its_pass_runs():
+    # its ragged size is a SymInt: it made the JSON reply fail (and the Jacobians crash)
+    session = Session()
+    result = session.run(JAGGED, filename="jagged.py")
+    assert json.loads(json.dumps(result, allow_nan=False)) == result
+    shapes = {n["name"]: n["shape"] for n in result["trace"]["nodes"]}
+    assert shapes["MulBackward0"] is None and shapes["SumBackward0"] == []
+    timeline = session.backward(retain_graph=True)
+    assert json.loads(json.dumps(timeline, allow_nan=False)) == timeline
+    assert timeline["error"] is None  # no steps: its gradients are a tensor subclass's

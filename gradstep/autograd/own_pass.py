@@ -1,0 +1,53 @@
+"""Which calls of the step hooks belong to the pass they record.
+
+The hooks sit on nodes that another pass can run while theirs does: a backward call a
+hook of the snippet's makes inside the recorded pass (torch runs it on the same thread,
+nested, as a pass of its own), or another thread's pass through a shared graph. Taken for
+the recorded pass's steps, those calls showed a node running twice, and a node's
+``grad_inputs`` from the other pass. torch numbers each pass (its graph task) and runs a
+pass's CPU nodes on the thread that called it; its device threads run the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+
+_task_id = getattr(torch._C, "_current_graph_task_id", None)  # (older torch: no filter)
+
+
+class OwnPass:
+    """Tells the recorded pass's hook calls from those of other passes.
+
+    Made on the thread that starts the pass. The first hook that runs on that thread
+    names the pass's graph task; a hook of another task there belongs to a nested pass.
+    On other threads (a device thread's share of this pass, or another thread's pass) a
+    hook is taken for this pass unless it is known to be another's; ``mixed`` then says
+    whether one of them may have been another pass's.
+    """
+
+    def __init__(self):
+        self.caller = threading.get_ident()
+        self.task: int | None = None  # the pass's graph task, once a hook ran on its thread
+        self.elsewhere: set = set()  # graph tasks of the hooks taken on other threads
+
+    def __call__(self) -> bool:
+        """Return True when the hook running now belongs to the recorded pass."""
+        if _task_id is None:
+            return True
+        task = _task_id()
+        if threading.get_ident() == self.caller:
+            if self.task is None:
+                self.task = task
+            return task == self.task
+        if self.task is not None and task != self.task:
+            return False
+        self.elsewhere.add(task)
+        return True
+
+    def mixed(self) -> bool:
+        """Return True when some hook calls taken for this pass may have been another's."""
+        if self.task is None:
+            return len(self.elsewhere) > 1
+        return any(task != self.task for task in self.elsewhere)
