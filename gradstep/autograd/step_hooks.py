@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from itertools import islice
+from weakref import ref
 
 import torch
 from torch import Tensor
@@ -36,8 +37,8 @@ from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.gc_pause import gc_paused
 
 # The most bytes of gradients (and copies of leaves' ``.grad``) the hooks hold before they
-# summarise them. A gradient handed from one node to the next is counted twice (what the
-# one sends, what the other receives: two aliases of one buffer), a view by its own bytes
+# summarise them. A gradient handed from one node to the next is counted once when the
+# hooks keep one alias of it (``_keep``), twice when they keep two, a view by its own bytes
 # (not its buffer's), a sparse gradient by its dense size. 256 MB: far above what most
 # passes hold in all (a pass under it runs as before: one batch of summaries at its end),
 # and a summary of that much is ~0.1 s of torch's reductions, so the batches stay large;
@@ -63,6 +64,9 @@ class StepRecorder:
         self._grad_after: dict = {}  # leaf node id -> its .grad after AccumulateGrad ran
         self._leaves: set = set()  # the AccumulateGrad nodes' ids (their hooks read .grad)
         self._kept: list = []  # (alias, its version) of each gradient the hooks keep
+        # id(gradient kept) -> (weak reference to it, its alias): a hook that sees that very
+        # tensor again keeps the same alias (``_keep``)
+        self._sent: dict = {}
         self._held = [0]  # bytes of the gradients the hooks keep, since the last summaries
         self._held_limit = HELD_BYTES
         self._summarised = 0  # the first entry of _started not yet summarised
@@ -81,7 +85,7 @@ class StepRecorder:
         started, finished, handles = self._started.append, self._finished, self._handles
         kept = self._kept.append
         grad_after, leaves = self._grad_after, self._leaves
-        held = (self._held, self._held_limit, self._summarise_held)
+        held = (self._held, self._held_limit, self._summarise_held, self._sent)
         # the snippet's own mode or profiler is on for the whole pass, or not at all
         hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
         try:
@@ -111,6 +115,7 @@ class StepRecorder:
                 self.steps, self.extra = [], {}
         finally:
             self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
+            self._sent = {}
             self._gc.__exit__(None, None, None)
 
     def remove(self) -> None:
@@ -136,6 +141,7 @@ class StepRecorder:
             return  # another thread's hook is at it
         try:
             self._held[0] = 0
+            self._sent.clear()  # hold no alias past its summary
             if self._dropped is None:
                 try:
                     with unseen(), torch.no_grad():
@@ -302,31 +308,35 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # code; that pass's steps are then not shown).
 
 
-# ``held`` is ``([bytes held], limit, summarise)``: a hook that took the bytes past the
+# ``held`` is ``([bytes held], limit, summarise, sent)``: a hook that took the bytes past the
 # limit summarises what is held (``StepRecorder._summarise_held``). A leaf's ``.grad`` after
-# AccumulateGrad is not counted: the leaf holds it anyway.
+# AccumulateGrad is not counted: the leaf holds it anyway. ``sent`` maps the id of each
+# gradient the hooks kept to (a weak reference to it, its alias): the engine hands the very
+# tensor a node sent on to the node that takes it, whose pre-hook then keeps that alias
+# (``_keep``) instead of a second one, so the pair is one tensor to summarise (a pass of
+# 2,687 steps hands on 2,686 such).
 
 
 def _hooks(started, finished: dict, node_id: str, kept, held):
-    count, limit, summarise = held
+    count, limit, summarise, sent = held
 
     def pre_hook(grad_outputs):
-        started((node_id, _aliases(grad_outputs, kept, count), None))
+        started((node_id, _keep(grad_outputs, kept, count, sent), None))
         if count[0] > limit:
             summarise()
 
     def hook(grad_inputs, grad_outputs):
-        finished[node_id] = _aliases(grad_inputs, kept, count)
+        finished[node_id] = _keep(grad_inputs, kept, count, sent)
         if count[0] > limit:
             summarise()
     return pre_hook, hook
 
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
-    count, limit, summarise = held
+    count, limit, summarise, sent = held
 
     def pre_hook(grad_outputs):
-        grads = _aliases(grad_outputs, kept, count)
+        grads = _keep(grad_outputs, kept, count, sent)
         before = _grad_copy(variable)
         started((node_id, grads, before))
         if before is not None:
@@ -341,7 +351,7 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
 
 
 def _unseen_hooks(started, finished: dict, node_id: str, kept, held):
-    count, limit, summarise = held
+    count, limit, summarise, _ = held
 
     def pre_hook(grad_outputs):
         with unseen():
@@ -361,7 +371,7 @@ def _unseen_hooks(started, finished: dict, node_id: str, kept, held):
 
 
 def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
-    count, limit, summarise = held
+    count, limit, summarise, _ = held
 
     def pre_hook(grad_outputs):
         with unseen():
@@ -407,6 +417,51 @@ def _aliases(grads, kept, count) -> tuple:
             elif runs_dispatch_code(g):
                 g = NOT_KEPT
         out.append(g)
+    count[0] += size
+    return tuple(out)
+
+
+def _keep(grads, kept, count, sent: dict) -> tuple:
+    """Return ``_aliases(grads, ...)``, where a gradient is a tensor the hooks already kept
+    (a node hands the very tensor it sent on to the node that takes it; AddBackward sends on
+    what it received), the alias kept then, noted in ``kept`` again at its version now.
+    Each new alias is noted in ``sent`` by its gradient's id, with a weak reference to the
+    gradient (which holds nothing of it).
+
+    An alias is reused for the same object (its weak reference alive: not a new tensor at
+    a reused id) that still views the same memory, shape, strides and dtype: the alias a
+    fresh ``detach`` would make now shows the same elements, and an in-place change of them
+    moves the version that both share, as a fresh alias's would. What it does not
+    cover (a sparse gradient: no strides) gets a fresh alias, as ever.
+    """
+    out = []
+    size = 0
+    for g in grads:
+        if type(g) is not Tensor:
+            out.append(NOT_KEPT if g is not None and runs_dispatch_code(g) else g)
+            continue
+        key = id(g)
+        entry = sent.get(key)
+        if entry is not None and entry[0]() is g:
+            alias = entry[1]
+            try:
+                same = (g.data_ptr() == alias.data_ptr() and g.shape == alias.shape
+                        and g.stride() == alias.stride() and g.dtype == alias.dtype)
+            except RuntimeError:
+                same = False
+            if same:
+                kept((alias, alias._version))
+                out.append(alias)
+                continue
+        try:
+            alias = g.detach()
+        except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True)
+            out.append(NOT_KEPT)
+            continue
+        kept((alias, alias._version))
+        size += _nbytes(alias)
+        sent[key] = (ref(g), alias)
+        out.append(alias)
     count[0] += size
     return tuple(out)
 
