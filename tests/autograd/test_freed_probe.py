@@ -85,3 +85,28 @@ def test_a_recorded_pass_reports_the_freed_nodes_without_unpacking_them(monkeypa
     assert [c[0] for c in calls if c[2] == "freed"] == ["SinBackward0"]
     assert record["freed_nodes"] == freed_node_ids(id_of)
     assert {s["node"] for s in record["steps"] if s["freed"]} == set(record["freed_nodes"])
+
+
+def test_the_snippets_own_backward_call_reports_freed_nodes_without_unpacking_them(monkeypatch):
+    from gradstep.autograd import calls as calls_module
+    from gradstep.autograd.session import Session
+
+    unpacks = _counting_unpacks(monkeypatch)
+    in_record = []  # what was unpacked while the call's record was made (its freed probe)
+    pass_record = calls_module.pass_record
+
+    def recording(**kwargs):
+        start = len(unpacks)
+        try:
+            return pass_record(**kwargs)
+        finally:
+            in_record.extend(unpacks[start:])
+    monkeypatch.setattr(calls_module, "pass_record", recording)
+    result = Session().run("x = torch.randn(3, requires_grad=True)\n"
+                           "y = (x * x).exp().sum()\n"
+                           "y.backward()\n", filename="<snippet>")
+    (call,) = result["calls"]
+    timeline = call["timeline"]
+    assert timeline["error"] is None and len(timeline["freed_nodes"]) == 2  # mul, exp
+    assert {s["name"] for s in timeline["steps"] if s["freed"]} == {"MulBackward0", "ExpBackward0"}
+    assert not [c for c in in_record if c[2] == "freed"]
