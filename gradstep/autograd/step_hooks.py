@@ -398,34 +398,14 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
 NOT_KEPT = object()
 
 
-def _aliases(grads, kept, count) -> tuple:
-    """Return a detached alias of each plain gradient of ``grads`` (noting it and its version
-    in ``kept``, its bytes in ``count[0]``), ``NOT_KEPT`` for a subclass's own dispatch code,
-    anything else as it is."""
-    out = []
-    size = 0
-    for g in grads:
-        if g is not None:
-            if type(g) is Tensor:
-                try:
-                    g = g.detach()
-                except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True)
-                    g = NOT_KEPT
-                else:
-                    kept((g, g._version))
-                    size += _nbytes(g)
-            elif runs_dispatch_code(g):
-                g = NOT_KEPT
-        out.append(g)
-    count[0] += size
-    return tuple(out)
-
-
 def _keep(grads, kept, count, sent: dict) -> tuple:
-    """Return ``_aliases(grads, ...)``, where a gradient is a tensor the hooks already kept
-    (a node hands the very tensor it sent on to the node that takes it; AddBackward sends on
-    what it received), the alias kept then, noted in ``kept`` again at its version now.
-    Each new alias is noted in ``sent`` by its gradient's id, with a weak reference to the
+    """Return a detached alias of each plain gradient of ``grads`` (noting it and its version
+    in ``kept``, its bytes in ``count[0]``), ``NOT_KEPT`` for a subclass's own dispatch code
+    (or a tensor torch cannot detach), anything else as it is.
+
+    Where a gradient is a tensor the hooks already kept (a node hands the very tensor it
+    sent on to the node that takes it; AddBackward sends on what it received), the alias is
+    the one kept then, noted in ``kept`` again at its version now. Each new alias is noted in ``sent`` by its gradient's id, with a weak reference to the
     gradient (which holds nothing of it).
 
     An alias is reused for the same object (its weak reference alive: not a new tensor at
