@@ -405,8 +405,9 @@ def _keep(grads, kept, count, sent: dict) -> tuple:
 
     Where a gradient is a tensor the hooks already kept (a node hands the very tensor it
     sent on to the node that takes it; AddBackward sends on what it received), the alias is
-    the one kept then, noted in ``kept`` again at its version now. Each new alias is noted in ``sent`` by its gradient's id, with a weak reference to the
-    gradient (which holds nothing of it).
+    the one kept then, noted in ``kept`` again at its version now. Each new alias is noted
+    in ``sent`` by its gradient's id, with a weak reference to the gradient (which holds
+    nothing of it).
 
     An alias is reused for the same object (its weak reference alive: not a new tensor at
     a reused id) that still views the same memory, shape, strides and dtype: the alias a
