@@ -129,10 +129,11 @@ def breakdown(model, tokens) -> dict:
     """Return the CPU seconds spent in each part of one recorded pass (GC paused, as the recorder does)."""
     loss = forward(model, tokens)
     id_of = graph_ids([loss])
+    held: dict = {}  # what the probe before finds held, for the probe after (as record_backward)
     marks = [time.process_time()]
     gc.disable()
     try:
-        freed_node_ids(id_of)
+        freed_node_ids(id_of, held)
         marks.append(time.process_time())
         recorder = StepRecorder(id_of)
         recorder.__enter__()
@@ -144,7 +145,7 @@ def breakdown(model, tokens) -> dict:
         recorder.extra = {"grads": leaf_grad_tensors(id_of, {})}
         recorder._to_plain_data()
         marks.append(time.process_time())
-        freed_node_ids(id_of)
+        freed_node_ids(id_of, held)
         marks.append(time.process_time())
     finally:
         gc.enable()

@@ -91,7 +91,8 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
                                 create_graph=create_graph)
         return None
 
-    freed_before = freed_node_ids(id_of)
+    held: dict = {}  # the probe after the pass reads what this one found held
+    freed_before = freed_node_ids(id_of, held)
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch))
     return pass_record(
@@ -99,7 +100,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         grads=grads.get("grads", {}), id_of=id_of,
         error=None if exc is None else explain(exc, source, filename),
         retained=grads.get("retained", {}), freed_before=freed_before,
-        returned=grads.get("returned") if mode == "grad" else None,
+        returned=grads.get("returned") if mode == "grad" else None, held=held,
     )
 
 
@@ -123,12 +124,13 @@ def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | 
 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
-                retained=None, freed_before=None, returned=None) -> dict:
+                retained=None, freed_before=None, returned=None, held=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
     pass had already freed; ``returned`` (grad mode) maps (position, input label) to what
-    ``autograd.grad`` returned."""
-    freed_nodes = [] if retain_graph else freed_node_ids(id_of)
+    ``autograd.grad`` returned; ``held`` is what the probe before the pass found held
+    (``freed_node_ids``)."""
+    freed_nodes = [] if retain_graph else freed_node_ids(id_of, held)
     _mark_freed_steps(steps, freed_nodes)
     record = {
         "mode": mode, "retain_graph": retain_graph, "create_graph": create_graph,

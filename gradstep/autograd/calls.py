@@ -335,7 +335,9 @@ class _Capture:
         self.observer.commit(pending, ran)
 
     def _prepare(self, api: str, arguments: dict, caller):
-        """Return ``(id_of, labels, watch, freed_before)`` for the call's graph, or None on failure.
+        """Return ``(id_of, labels, watch, (freed_before, held), pending)`` for the call's graph,
+        or None on failure (``held``: what the freed probe found held, for the probe after
+        the pass, see ``freed_node_ids``).
 
         Small nodes' Jacobians are computed here, before the pass can free them.
         """
@@ -344,7 +346,8 @@ class _Capture:
             namespace = frame_namespace(caller, function_locals=False)
             labels = frame_labels(namespace, id_of)
             watch = retained_tensors(namespace, id_of)
-            freed_before = freed_node_ids(id_of)
+            held: dict = {}
+            freed_before = (freed_node_ids(id_of, held), held)
         except Exception:  # an odd graph: let torch run the call unrecorded
             return None
         pending = []
@@ -358,8 +361,10 @@ class _Capture:
         return id_of, labels, watch, freed_before, pending
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
-        """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads)."""
+        """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads),
+        ``freed_before`` is ``(freed node ids, held)`` from ``_prepare``."""
         steps, exc, grads = outcome
+        freed_before, held = freed_before
         create_graph = bool(arguments.get("create_graph"))
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
@@ -369,7 +374,7 @@ class _Capture:
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),
                                returned=grads.get("returned"),
-                               freed_before=freed_before)
+                               freed_before=freed_before, held=held)
         line = caller.f_lineno
         record = {
             "index": len(self.calls.records), "line": line, "code": _code(self.filename, line),

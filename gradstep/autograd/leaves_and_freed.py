@@ -10,7 +10,12 @@ from collections import Counter
 
 import torch
 
-from gradstep.autograd.safe_reads import is_leaf_node, iter_saved_slots, raw_saved_names
+from gradstep.autograd.safe_reads import (
+    is_leaf_node,
+    is_python_node,
+    iter_saved_slots,
+    raw_saved_names,
+)
 
 
 def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
@@ -48,23 +53,38 @@ def _unique_label(node_id: str, labels: dict, counts: Counter) -> str:
     return label if counts[label] == 1 else f"{label} ({node_id})"
 
 
-def freed_node_ids(id_of: dict) -> list[str]:
-    """Return the ids of the nodes whose saved tensors are freed now, in id order."""
-    freed = [node_id for fn, node_id in id_of.items() if is_freed(fn)]
+def freed_node_ids(id_of: dict, held: dict | None = None) -> list[str]:
+    """Return the ids of the nodes whose saved tensors are freed now, in id order.
+
+    ``held`` (optional) remembers between probes of one graph which saved slot of a node
+    was found holding its tensor (``{grad_fn: (attr, index)}``): the probe fills it, and a
+    later probe with the same dict tells that slot freed without unpacking it (``is_freed``).
+    """
+    if held is None:
+        freed = [node_id for fn, node_id in id_of.items() if is_freed(fn)]
+    else:
+        freed = [node_id for fn, node_id in id_of.items() if is_freed(fn, held)]
     return sorted(freed, key=id_number)
 
 
-def is_freed(fn) -> bool:
+def is_freed(fn, held: dict | None = None) -> bool:
     """Return True when torch has released ``fn``'s saved tensors.
 
     torch releases all of a node's saved tensors together, so the first saved
     tensor answers for the node. Read through ``_raw_saved_*``: no unpack hook
-    runs (see ``safe_reads``).
+    runs (see ``safe_reads``). ``held``: see ``freed_node_ids`` (a custom Function's
+    slots are left out: torch releases them as a list, which then raises when read).
     """
     if not raw_saved_names(type(fn)):  # most nodes save nothing: no slot to read
         return False
-    for slot in iter_saved_slots(fn):
+    if held is None:
+        slots = iter_saved_slots(fn)
+    else:
+        slots = iter_saved_slots(fn, held.get(fn))
+    for slot in slots:
         if slot.state != "unsaved":
+            if held is not None and slot.data is not None and not is_python_node(fn):
+                held[fn] = (slot.attr, slot.index)
             return slot.state == "freed"
     return False
 

@@ -130,8 +130,12 @@ def saved_slots(node) -> list[SavedSlot]:
     return list(iter_saved_slots(node))
 
 
-def iter_saved_slots(node):
-    """Yield the SavedSlots of ``node`` one by one (stop early to read only the first)."""
+def iter_saved_slots(node, held: tuple | None = None):
+    """Yield the SavedSlots of ``node`` one by one (stop early to read only the first).
+
+    ``held`` is ``(attr, index)`` of a slot an earlier read found holding its tensor
+    (``alive`` with data): that slot was saved, so once it holds no data and no hook it is
+    freed, without the unpack that would tell (see ``_freed_or_unsaved``)."""
     for attr in raw_saved_names(type(node)):
         name = attr.removeprefix("_raw_saved_")
         try:
@@ -142,12 +146,12 @@ def iter_saved_slots(node):
             continue
         if isinstance(raw, (list, tuple)):
             for i, item in enumerate(raw):
-                yield _slot(node, f"{name}[{i}]", attr, i, item)
+                yield _slot(node, f"{name}[{i}]", attr, i, item, held)
         elif raw is not None:
-            yield _slot(node, name, attr, None, raw)
+            yield _slot(node, name, attr, None, raw, held)
 
 
-def _slot(node, name: str, attr: str, index: int | None, raw) -> SavedSlot:
+def _slot(node, name: str, attr: str, index: int | None, raw, held=None) -> SavedSlot:
     if raw.unpack_hook is not None:
         return SavedSlot(name, attr, index, "hooked")
     data = raw.data
@@ -155,6 +159,12 @@ def _slot(node, name: str, attr: str, index: int | None, raw) -> SavedSlot:
         return SavedSlot(name, attr, index, "alive", data)
     if data is not None:
         return SavedSlot(name, attr, index, "hooked")
+    if held is not None and held == (attr, index):
+        # Seen holding its tensor, so not a None the forward saved (torch's "unsaved" is
+        # fixed when the node is made); its data goes only when torch releases it (a
+        # pack hook registered since would show as ``unpack_hook``): freed. Unpacking
+        # would say the same by raising torch's error, ~14 us a node.
+        return SavedSlot(name, attr, index, "freed")
     return SavedSlot(name, attr, index, _freed_or_unsaved(node, attr, index))
 
 

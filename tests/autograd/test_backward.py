@@ -443,3 +443,35 @@ def test_a_recorded_pass_lets_its_gradients_go_past_the_limit(monkeypatch):
     assert got["steps"][-1]["grad_after"]["mean"] == pytest.approx(1.001 ** 30, rel=1e-5)
     assert max(plain_alive) <= 2
     assert len(alive) == 30 and max(alive) <= 6  # all 30 before the limit was kept
+
+
+def _steps_by_name(record: dict) -> dict:
+    return {step["name"]: step for step in record["steps"]}
+
+
+def test_a_gradient_handed_on_is_kept_once():
+    """The engine hands the very tensor a node sent on to the node that takes it (and
+    AddBackward sends on what it received): the hooks keep one alias of it, so both steps
+    show one summary of it (the same object), not two equal ones."""
+    x = torch.randn(100, requires_grad=True)  # > 64 elements: a summary
+    loss = ((x * 2).exp() + 1).sum()
+    steps = _steps_by_name(record_backward(loss, trace_graph(loss).id_of))
+    sent = steps["ExpBackward0"]["grad_inputs"][0]
+    assert isinstance(sent, dict) and sent["shape"] == [100]
+    assert steps["MulBackward0"]["grad_outputs"][0] is sent
+    assert steps["AddBackward0"]["grad_inputs"][0] is steps["AddBackward0"]["grad_outputs"][0]
+    assert steps["MulBackward0"]["grad_outputs"][0] == {**sent}
+
+
+def test_a_gradient_whose_data_a_hook_replaced_shows_the_new_data():
+    """A tensor hook that sets ``g.data`` changes what the next node takes without moving
+    its version: that node's step shows the new values, the sender's what it sent."""
+    x = torch.randn(100, requires_grad=True)
+    h = x * 2
+    h.register_hook(lambda g: setattr(g, "data", torch.zeros_like(g)))  # returns None
+    loss = h.exp().sum()
+    steps = _steps_by_name(record_backward(loss, trace_graph(loss).id_of))
+    assert steps["ExpBackward0"]["grad_inputs"][0]["max"] > 0
+    received = steps["MulBackward0"]["grad_outputs"][0]
+    assert received["min"] == received["max"] == 0
+    assert x.grad.abs().max() == 0
