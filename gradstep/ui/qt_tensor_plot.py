@@ -4,7 +4,10 @@ Speed (bench/bench_ui.py): a backward step changes the plotted tensors, so the p
 keeps one item of each kind and updates it in place (``setOpts``/``setImage``/
 ``setData``) rather than clearing and re-adding items, sets its view range itself
 rather than letting auto-range re-scan, and keeps its own size fixed while the kind of
-plot stays the same, so a new value does not re-lay out the dock.
+plot stays the same, so a new value does not re-lay out the dock. A plot that cannot be
+seen (scrolled out of its panel, or hidden) only remembers its new value, and draws it
+when it comes into view (``draw_when_seen``): the Values panel's lower plots, below the
+fold of a window of ordinary size, cost a step nothing (docs/speed.md item 37).
 """
 
 from __future__ import annotations
@@ -91,11 +94,13 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stack.addWidget(self._plot)
         self._slot = -1  # the stack's page shown now
         self._slot_heights = {0: 0, 1: self._number.sizeHint().height(), 2: PLOT_HEIGHT}
+        self._pending: tuple | None = None  # (kind, shape, values, text) not drawn yet
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 4, 2, 4)
         for w in (self._title, self._stack, self._stats):
             layout.addWidget(w)
         self.set_value(None)
+        self.draw_pending()  # the empty plot's layout from the start, seen or not
 
     def _make_items(self) -> None:
         """Create the one item of each kind that every later value reuses."""
@@ -131,15 +136,48 @@ class QtTensorPlot(QtWidgets.QWidget):
             self.set_axes(self.axes)  # the axis names in the new language
         super().changeEvent(event)
 
-    def set_value(self, x) -> None:
-        """Show ``x`` (value dict, nested list, number or None)."""
+    def set_value(self, x, *, text: str | None = None) -> None:
+        """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:
+        its statistics). ``kind`` and ``values`` say what it is at once; the drawing is
+        made now when any of the plot can be seen, else when it comes into view."""
         value = as_value(x)
         kind = plot_kind(value)
         values = np.asarray(flatten(value["data"]), dtype=float) if (
             value and value.get("data") is not None) else np.zeros(0)
         shape = tuple(value.get("shape") or []) if value else ()
-        text = "—" if kind == "none" else stats(value).replace("\n", "   ")
+        if text is None:
+            text = "—" if kind == "none" else stats(value).replace("\n", "   ")
         self.kind, self.values = kind, values
+        self._pending = (kind, shape, values, text)
+        if self.seen():
+            self.draw_pending()
+
+    def seen(self) -> bool:
+        """Return True when some of the plot can be seen now: it is shown, and its rectangle
+        cut to each of its parents' is not empty (scrolled out of its panel, it is). Qt's
+        ``visibleRegion`` would also take away opaque children, which may cover all of it."""
+        if not self.isVisible():
+            return False
+        rect, widget = self.rect(), self
+        while not widget.isWindow() and widget.parentWidget() is not None:
+            rect = rect.translated(widget.pos()).intersected(widget.parentWidget().rect())
+            if rect.isEmpty():
+                return False
+            widget = widget.parentWidget()
+        return not rect.isEmpty()
+
+    def draw_when_seen(self) -> None:
+        """Draw the value set last if the plot can be seen now (its panel calls this when
+        it scrolls or its layout moves the plot)."""
+        if self._pending is not None and self.seen():
+            self.draw_pending()
+
+    def draw_pending(self) -> None:
+        """Draw the value set last, if it is not drawn yet (seen or not)."""
+        if self._pending is None:
+            return
+        kind, shape, values, text = self._pending
+        self._pending = None
         self._stats.setText(text)
         shown = (kind, shape, values)
         if self._same_as_shown(shown):
@@ -216,8 +254,24 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def set_message(self, text: str) -> None:
         """Show no plot, only ``text`` (why there is nothing to draw)."""
-        self.set_value(None)
-        self._stats.setText(text)
+        self.set_value(None, text=text)
+
+    def moveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().moveEvent(event)
+        self.draw_when_seen()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.draw_when_seen()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.draw_when_seen()
+
+    def grab(self, *args):
+        """Return the plot's picture, its last value drawn (seen or not)."""
+        self.draw_pending()
+        return super().grab(*args)
 
     def _hide_items(self) -> None:
         for it in (self._bars, self._image, self._curve, *self._cells):
@@ -290,7 +344,9 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def drawn(self) -> np.ndarray:
         """Return the numbers the plot draws now: bar heights, image cells (row by row),
-        histogram counts or the shown number (NaN/inf drawn as 0 in bars and images)."""
+        histogram counts or the shown number (NaN/inf drawn as 0 in bars and images): the
+        last value's, drawn now if it was waiting to be seen."""
+        self.draw_pending()
         if self.kind == "bars":
             return np.asarray(self._bars.opts["height"], dtype=float)
         if self.kind == "heatmap":

@@ -33,6 +33,7 @@ def test_large_tensor_shows_statistics_only(qtbot):
              "mean": t.mean().item(), "std": t.std().item()}
     plot = QtTensorPlot("value")
     qtbot.addWidget(plot)
+    plot.show()  # (a plot draws what it shows when it can be seen)
     plot.set_value(value)
     assert plot_kind(value) == "stats" and plot.kind == "stats"
     assert "max 3" in plot._stats.text() and "min -1" in plot._stats.text()
@@ -114,3 +115,52 @@ def test_bar_range_holds_the_values_with_round_ends(lo, hi):
     a, b = nice_range(lo, hi)
     assert a <= lo and hi <= b and a < b
     assert (b - a) <= max(4 * (hi - lo), 2.0)  # not so wide the bars flatten
+
+
+def test_a_plot_out_of_view_is_drawn_when_it_comes_into_view(qtbot):
+    """The Values panel's lower plots, scrolled out of view, only remember a step's value
+    (it is known at once) and draw it when the panel is scrolled to them: the same picture
+    as a plot that drew it at once. A plot partly in view draws at once."""
+    from PySide6 import QtGui, QtWidgets
+
+    from gradstep.ui.qt_values_panel import QtValuesPanel
+
+    panel = QtValuesPanel(QtSessionModel())
+    qtbot.addWidget(panel)
+    panel.resize(420, 260)
+    panel.show()
+    qtbot.waitExposed(panel)
+    plot, value = panel.sent, {"shape": [3], "data": [0.5, -1.0, 2.0]}
+    assert not plot.seen()
+    plot.set_value(value)
+    assert plot.kind == "bars" and plot.values.tolist() == [0.5, -1.0, 2.0]
+    assert len(plot._bars.opts["height"]) == 0  # not drawn while out of view
+    panel.ensureWidgetVisible(plot)  # the panel scrolled: the body moves
+    assert plot.seen()
+    assert plot._bars.opts["height"].tolist() == [0.5, -1.0, 2.0]  # drawn, before any grab
+    reference = QtTensorPlot("")
+    qtbot.addWidget(reference)
+    reference.set_title("Gradient sent (grad_input)")
+    reference.show()
+    reference.set_value(value)
+    QtWidgets.QApplication.processEvents()  # both laid out for their new kind of plot
+    reference.resize(plot.size())
+    QtWidgets.QApplication.processEvents()
+    rgb = QtGui.QImage.Format.Format_RGB32
+    assert plot.grab().toImage().convertToFormat(rgb) == reference.grab().toImage().convertToFormat(rgb)
+
+    bar = panel.verticalScrollBar()  # only the top 10 pixels of the plot in view: drawn
+    bar.setValue(plot.y() - panel.viewport().height() + 10)
+    assert plot.seen()
+    plot.set_value({"shape": [3], "data": [1.0, 2.0, 3.0]})
+    assert plot._bars.opts["height"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_hidden_plot_is_drawn_when_shown(qtbot):
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.set_value({"shape": [2], "data": [1.0, 2.0]})
+    assert len(plot._bars.opts["height"]) == 0  # hidden: nothing drawn yet
+    plot.show()
+    assert plot._bars.opts["height"].tolist() == [1.0, 2.0]
+    assert plot.drawn().tolist() == [1.0, 2.0]
