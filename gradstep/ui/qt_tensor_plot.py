@@ -57,6 +57,27 @@ def nice_range(lo: float, hi: float) -> tuple[float, float]:
     return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
 
 
+class _AxisItem(pg.AxisItem):
+    """pyqtgraph's axis, whose label is laid out again only when its text changes.
+
+    pyqtgraph sets the label's HTML on every change of the view's range (for the unit's
+    SI prefix), and Qt lays the rich text out each time: two axes of the visible plot on
+    every step of a backward pass, ~1 ms of the step on the wide DAG (docs/speed.md item
+    37). The same HTML makes the same label, so it is not set again; the rest of
+    pyqtgraph's update (the axis' size and picture) is done as before."""
+
+    _label_html: str | None = None
+
+    def _updateLabel(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        html = self.labelString()
+        if html != self._label_html:
+            self._label_html = html
+            self.label.setHtml(html)
+        self._adjustSize()
+        self.picture = None
+        self.update()
+
+
 class QtTensorPlot(QtWidgets.QWidget):
     """A title, a plot (or a big number) and the statistics of one tensor."""
 
@@ -81,7 +102,8 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         # two lines: the statistics fit; a fixed height keeps a longer text from re-laying out
         self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
-        self._plot = pg.PlotWidget(background=self._colour("Base"))
+        self._plot = pg.PlotWidget(background=self._colour("Base"), axisItems={
+            "left": _AxisItem("left"), "bottom": _AxisItem("bottom")})
         self._plot.setMenuEnabled(False)
         self._plot.setMouseEnabled(False, False)
         self._plot.hideButtons()

@@ -164,3 +164,38 @@ def test_a_hidden_plot_is_drawn_when_shown(qtbot):
     plot.show()
     assert plot._bars.opts["height"].tolist() == [1.0, 2.0]
     assert plot.drawn().tolist() == [1.0, 2.0]
+
+
+def test_axis_label_is_laid_out_again_only_when_its_text_changes(qtbot, monkeypatch):
+    """A new value's range leaves the axes' labels as they are unless their text changes
+    (pyqtgraph set the same rich text again on every change of range), and the plot is
+    drawn the same as with pyqtgraph's own axes, value after value."""
+    import pyqtgraph as pg
+    from PySide6 import QtGui, QtWidgets
+
+    from gradstep.ui import qt_tensor_plot
+
+    plot = QtTensorPlot("value")
+    monkeypatch.setattr(qt_tensor_plot, "_AxisItem", pg.AxisItem)
+    reference = QtTensorPlot("value")  # pyqtgraph's own axes
+    for p in (plot, reference):
+        qtbot.addWidget(p)
+        p.resize(380, 230)
+        p.show()
+    axis = plot._plot.getPlotItem().getAxis("left")
+    calls = []
+    real = axis.label.setHtml
+    axis.label.setHtml = lambda html: (calls.append(html), real(html))
+    rgb = QtGui.QImage.Format.Format_RGB32
+    for data in ([0.5, -1.0, 2.0], [10.0, 20.0, 30.0], [-3e-4, 1e-4, 2e-4], [1e6, 2e6, 5e6],
+                 [[1.0, 2.0], [3.0, 4.0]], [0.1, 0.2, 0.3]):
+        value = {"shape": [len(data), len(data[0])] if isinstance(data[0], list) else [len(data)],
+                 "data": data}
+        for p in (plot, reference):
+            p.set_value(value)
+        for _ in range(3):  # pyqtgraph sizes an axis for its tick texts once it painted them
+            plot.grab(), reference.grab()
+            QtWidgets.QApplication.processEvents()
+        assert plot.grab().toImage().convertToFormat(rgb) == \
+            reference.grab().toImage().convertToFormat(rgb)
+    assert len(calls) < 6  # set when the label's text changed (a heatmap's axis names), not each time
