@@ -5,9 +5,10 @@ keeps one item of each kind and updates it in place (``setOpts``/``setImage``/
 ``setData``) rather than clearing and re-adding items, sets its view range itself
 rather than letting auto-range re-scan, and keeps its own size fixed while the kind of
 plot stays the same, so a new value does not re-lay out the dock. A plot that cannot be
-seen (scrolled out of its panel, or hidden) only remembers its new value, and draws it
-when it comes into view (``draw_when_seen``): the Values panel's lower plots, below the
-fold of a window of ordinary size, cost a step nothing (docs/speed.md item 37).
+seen (scrolled out of its panel, or hidden) sets at once only what its size follows (its
+texts, the kind of plot), and draws the plot when it comes into view (``draw_when_seen``):
+the Values panel's lower plots, below the fold of a window of ordinary size, cost a step
+no pyqtgraph work (docs/speed.md item 37).
 """
 
 from __future__ import annotations
@@ -160,8 +161,10 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def set_value(self, x, *, text: str | None = None) -> None:
         """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:
-        its statistics). ``kind`` and ``values`` say what it is at once; the drawing is
-        made now when any of the plot can be seen, else when it comes into view."""
+        its statistics). What sets the plot's size (its texts, the kind of plot) changes at
+        once, so the panel is laid out as if all were drawn; the plot itself (pyqtgraph's
+        items, axes and range) is drawn now when any of it can be seen, else when it comes
+        into view."""
         value = as_value(x)
         kind = plot_kind(value)
         values = np.asarray(flatten(value["data"]), dtype=float) if (
@@ -170,7 +173,11 @@ class QtTensorPlot(QtWidgets.QWidget):
         if text is None:
             text = "—" if kind == "none" else stats(value).replace("\n", "   ")
         self.kind, self.values = kind, values
-        self._pending = (kind, shape, values, text)
+        self._stats.setText(text)
+        if kind == "scalar":
+            self._number.setText(fmt(values[0]) if values.size else "")
+        self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0))
+        self._pending = (kind, shape, values)
         if self.seen():
             self.draw_pending()
 
@@ -195,29 +202,21 @@ class QtTensorPlot(QtWidgets.QWidget):
             self.draw_pending()
 
     def draw_pending(self) -> None:
-        """Draw the value set last, if it is not drawn yet (seen or not)."""
+        """Draw the plot of the value set last, if it is not drawn yet (seen or not)."""
         if self._pending is None:
             return
-        kind, shape, values, text = self._pending
-        self._pending = None
-        self._stats.setText(text)
-        shown = (kind, shape, values)
+        shown, self._pending = self._pending, None
         if self._same_as_shown(shown):
             return  # same tensor as the previous step: the drawing is already right
         self._shown = shown
+        kind, shape, values = shown
         self._hide_items()
         self._show_colorbar(kind == "heatmap")
         self._label_axes(kind)
-        if kind == "scalar":
-            self._number.setText(fmt(values[0]) if values.size else "")
-            self._show_slot(1)
-        elif kind in ("bars", "heatmap", "histogram"):
-            self._show_slot(2)
+        if kind in ("bars", "heatmap", "histogram"):
             {"bars": self._draw_bars, "heatmap": self._draw_heatmap,
              "histogram": self._draw_histogram}[kind](values.reshape(shape) if kind == "heatmap"
                                                       else values)
-        else:
-            self._show_slot(0)
 
     def _show_slot(self, index: int) -> None:
         """Show nothing (0), the number (1) or the plot (2); only a change of kind changes

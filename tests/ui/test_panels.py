@@ -33,7 +33,6 @@ def test_large_tensor_shows_statistics_only(qtbot):
              "mean": t.mean().item(), "std": t.std().item()}
     plot = QtTensorPlot("value")
     qtbot.addWidget(plot)
-    plot.show()  # (a plot draws what it shows when it can be seen)
     plot.set_value(value)
     assert plot_kind(value) == "stats" and plot.kind == "stats"
     assert "max 3" in plot._stats.text() and "min -1" in plot._stats.text()
@@ -118,23 +117,32 @@ def test_bar_range_holds_the_values_with_round_ends(lo, hi):
 
 
 def test_a_plot_out_of_view_is_drawn_when_it_comes_into_view(qtbot):
-    """The Values panel's lower plots, scrolled out of view, only remember a step's value
-    (it is known at once) and draw it when the panel is scrolled to them: the same picture
-    as a plot that drew it at once. A plot partly in view draws at once."""
+    """The Values panel's lower plots, scrolled out of view, take a step's value (it is
+    known at once, and the panel is laid out for it) but draw the plot only when the panel
+    is scrolled to them: the same picture as a plot that drew it at once. A plot partly in
+    view draws at once."""
     from PySide6 import QtGui, QtWidgets
 
     from gradstep.ui.qt_values_panel import QtValuesPanel
 
-    panel = QtValuesPanel(QtSessionModel())
-    qtbot.addWidget(panel)
-    panel.resize(420, 260)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panels = [QtValuesPanel(QtSessionModel()) for _ in range(2)]
+    panel, drawn_at_once = panels
+    drawn_at_once.sent.seen = lambda: True
+    for p in panels:
+        qtbot.addWidget(p)
+        p.resize(420, 260)
+        p.show()
+        qtbot.waitExposed(p)
     plot, value = panel.sent, {"shape": [3], "data": [0.5, -1.0, 2.0]}
     assert not plot.seen()
-    plot.set_value(value)
+    for p in panels:
+        p.sent.set_value(value)
     assert plot.kind == "bars" and plot.values.tolist() == [0.5, -1.0, 2.0]
     assert len(plot._bars.opts["height"]) == 0  # not drawn while out of view
+    QtWidgets.QApplication.processEvents()
+    assert panel.verticalScrollBar().maximum() == drawn_at_once.verticalScrollBar().maximum()
+    assert plot.geometry() == drawn_at_once.sent.geometry()  # laid out as if drawn
+    assert plot._stats.text() == drawn_at_once.sent._stats.text()
     panel.ensureWidgetVisible(plot)  # the panel scrolled: the body moves
     assert plot.seen()
     assert plot._bars.opts["height"].tolist() == [0.5, -1.0, 2.0]  # drawn, before any grab
