@@ -8,7 +8,9 @@ plot stays the same, so a new value does not re-lay out the dock. A plot that ca
 seen (scrolled out of its panel, or hidden) sets at once only what its size follows (its
 texts, the kind of plot), and draws the plot when it comes into view (``draw_when_seen``):
 the Values panel's lower plots, below the fold of a window of ordinary size, cost a step
-no pyqtgraph work (docs/speed.md item 37).
+no pyqtgraph work (docs/speed.md item 37). A plot sees its own moves, resizes and shows;
+a container that scrolls it must call ``draw_when_seen`` when it scrolls or grows
+(``QtValuesPanel`` does, from its body's and viewport's events).
 """
 
 from __future__ import annotations
