@@ -135,16 +135,21 @@ def first_steps_ms(app, window, steps: int) -> tuple[list[float], list[tuple[int
     return times, full
 
 
+STEP_CPU: list[float] = []  # the CPU ms of each step of the last step_ms
+
+
 def step_ms(app, window, steps: int, *, full_repaint: bool = False) -> list[float]:
     """Return the ms of ``steps`` single forward steps from the middle of the pass, each
     including the paint it causes (Qt repaints what changed; ``full_repaint`` repaints the
-    whole view instead)."""
+    whole view instead). Their CPU ms (this process, Qt's painting threads included) are
+    left in ``STEP_CPU``: on a shared machine the wall time also counts other jobs' turns."""
     times = []
+    STEP_CPU.clear()
     window.model.set_step(window.model.step_count // 2)
     app.processEvents()
     view = window.graph_view.viewport()
     for _ in range(steps):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         if full_repaint:  # a step that scrolls paints the view at once (QtGraphView.flush_updates)
             view.setUpdatesEnabled(False)
             window.model.step_forward()
@@ -154,6 +159,7 @@ def step_ms(app, window, steps: int, *, full_repaint: bool = False) -> list[floa
             window.model.step_forward()
             app.processEvents()  # delivers the update requests: the real frame
         times.append((time.perf_counter() - start) * 1000)
+        STEP_CPU.append((time.process_time() - cpu) * 1000)
     return times
 
 
@@ -252,36 +258,46 @@ def pan_zoom_ms(app, window, frames: int) -> dict[str, list[float]]:
         if bar.maximum() <= bar.minimum():
             bar = view.horizontalScrollBar()
         times, was = [], bar.value()
+        cpu.append([])
         for i in range(frames):
-            start = time.perf_counter()
+            start, c = time.perf_counter(), time.process_time()
             bar.setValue(bar.value() + (120 if i % 2 == 0 else -60))
             app.processEvents()  # Qt moves what it drew and paints the strip uncovered
             times.append((time.perf_counter() - start) * 1000)
+            cpu[-1].append((time.process_time() - c) * 1000)
         bar.setValue(was)  # back where it began (a zoom after it starts from there)
         app.processEvents()
         return times
 
     def zoom(factor: float) -> list[float]:
         times = []
+        cpu.append([])
         for _ in range(200):
             scale = view.transform().m11()
             if (factor < 1 and scale <= 0.0101) or (factor > 1 and scale >= 0.999):
                 break
-            start = time.perf_counter()
+            start, c = time.perf_counter(), time.process_time()
             view.zoom(factor)
             app.processEvents()  # a new scale: the whole view is painted
             times.append((time.perf_counter() - start) * 1000)
+            cpu[-1].append((time.process_time() - c) * 1000)
         return times
 
+    cpu = MOVE_CPU
+    cpu.clear()
     out = {"pan": pan(), "zoom out": zoom(1 / 1.2)}
     out["pan far out"] = pan()
     out["zoom in"] = zoom(1.2)
-    start = time.perf_counter()
+    start, c = time.perf_counter(), time.process_time()
     view.fit_to_window()
     app.processEvents()
     out["fit to window"] = [(time.perf_counter() - start) * 1000]
+    cpu.append([(time.process_time() - c) * 1000])
     out["pan fitted"] = pan()
     return out
+
+
+MOVE_CPU: list[list[float]] = []  # the CPU ms of pan_zoom_ms's frames, one list a motion, in order
 
 
 def rebuild_ms(window) -> float:
@@ -359,6 +375,7 @@ def main() -> int:
     first, collections = first_steps_ms(app, window, min(count, 100))
     times = step_ms(app, window, count)
     median, worst = statistics.median(times), max(times)
+    step_cpu = statistics.median(STEP_CPU)
     full = statistics.median(step_ms(app, window, min(count, 20), full_repaint=True))
     logic = statistics.median(logic_ms(app, window, min(count, 50)))
     paints = graph_paints_per_step(app, window, min(count, 30))
@@ -373,7 +390,7 @@ def main() -> int:
           + (", ".join(f"gen {g} {ms:.0f} ms" for g, ms in collections if ms > 5) or "none")
           + (" (--no-freeze)" if args.no_freeze else " (intakes frozen, as gradstep gui)"))
     print(f"one step (median of {len(times)}): {median:6.2f} ms   worst {worst:.2f} ms   "
-          f"(with a full repaint of the view: {full:.2f} ms)")
+          f"(with a full repaint of the view: {full:.2f} ms); CPU median {step_cpu:.2f} ms")
     print(f"  of which the window's own work (model, recolour calls, panel updates; no "
           f"painting): {logic:.2f} ms")
     print(f"  graph view paints per step: {paints:.2f} (1 is the least a step can cost)")
@@ -386,11 +403,12 @@ def main() -> int:
     for what, ms in others.items():
         print(f"one step {what}: {ms:6.2f} ms   vs the {FRAME_MS:.0f} ms frame: "
               f"{ms / FRAME_MS:.3f}x ({'within' if ms < FRAME_MS else 'OVER'} one frame)")
-    for what, frames in moves.items():
+    for (what, frames), cpu in zip(moves.items(), MOVE_CPU):
         median, worst = statistics.median(frames), max(frames)
         print(f"{what} (one frame, median of {len(frames)}): {median:6.2f} ms   worst "
               f"{worst:.2f} ms   vs the {FRAME_MS:.0f} ms frame: {median / FRAME_MS:.3f}x "
-              f"({'within' if median < FRAME_MS else 'OVER'} one frame)")
+              f"({'within' if median < FRAME_MS else 'OVER'} one frame); CPU median "
+              f"{statistics.median(cpu):.2f} ms")
     if not args.no_peer:
         peer = torchviz_ms(source, args.peer_limit)
         if peer is None:

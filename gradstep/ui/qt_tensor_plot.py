@@ -4,7 +4,13 @@ Speed (bench/bench_ui.py): a backward step changes the plotted tensors, so the p
 keeps one item of each kind and updates it in place (``setOpts``/``setImage``/
 ``setData``) rather than clearing and re-adding items, sets its view range itself
 rather than letting auto-range re-scan, and keeps its own size fixed while the kind of
-plot stays the same, so a new value does not re-lay out the dock.
+plot stays the same, so a new value does not re-lay out the dock. A plot that cannot be
+seen (scrolled out of its panel, or hidden) sets at once only what its size follows (its
+texts, the kind of plot), and draws the plot when it comes into view (``draw_when_seen``):
+the Values panel's lower plots, below the fold of a window of ordinary size, cost a step
+no pyqtgraph work (docs/speed.md item 37). A plot sees its own moves, resizes and shows;
+a container that scrolls it must call ``draw_when_seen`` when it scrolls or grows
+(``QtValuesPanel`` does, from its body's and viewport's events).
 """
 
 from __future__ import annotations
@@ -54,6 +60,27 @@ def nice_range(lo: float, hi: float) -> tuple[float, float]:
     return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
 
 
+class _AxisItem(pg.AxisItem):
+    """pyqtgraph's axis, whose label is laid out again only when its text changes.
+
+    pyqtgraph sets the label's HTML on every change of the view's range (for the unit's
+    SI prefix), and Qt lays the rich text out each time: two axes of the visible plot on
+    every step of a backward pass, ~1 ms of the step on the wide DAG (docs/speed.md item
+    37). The same HTML makes the same label, so it is not set again; the rest of
+    pyqtgraph's update (the axis' size and picture) is done as before."""
+
+    _label_html: str | None = None
+
+    def _updateLabel(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        html = self.labelString()
+        if html != self._label_html:
+            self._label_html = html
+            self.label.setHtml(html)
+        self._adjustSize()
+        self.picture = None
+        self.update()
+
+
 class QtTensorPlot(QtWidgets.QWidget):
     """A title, a plot (or a big number) and the statistics of one tensor."""
 
@@ -78,7 +105,8 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         # two lines: the statistics fit; a fixed height keeps a longer text from re-laying out
         self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
-        self._plot = pg.PlotWidget(background=self._colour("Base"))
+        self._plot = pg.PlotWidget(background=self._colour("Base"), axisItems={
+            "left": _AxisItem("left"), "bottom": _AxisItem("bottom")})
         self._plot.setMenuEnabled(False)
         self._plot.setMouseEnabled(False, False)
         self._plot.hideButtons()
@@ -91,11 +119,13 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stack.addWidget(self._plot)
         self._slot = -1  # the stack's page shown now
         self._slot_heights = {0: 0, 1: self._number.sizeHint().height(), 2: PLOT_HEIGHT}
+        self._pending: tuple | None = None  # (kind, shape, values, text) not drawn yet
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 4, 2, 4)
         for w in (self._title, self._stack, self._stats):
             layout.addWidget(w)
         self.set_value(None)
+        self.draw_pending()  # the empty plot's layout from the start, seen or not
 
     def _make_items(self) -> None:
         """Create the one item of each kind that every later value reuses."""
@@ -131,33 +161,64 @@ class QtTensorPlot(QtWidgets.QWidget):
             self.set_axes(self.axes)  # the axis names in the new language
         super().changeEvent(event)
 
-    def set_value(self, x) -> None:
-        """Show ``x`` (value dict, nested list, number or None)."""
+    def set_value(self, x, *, text: str | None = None) -> None:
+        """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:
+        its statistics). What sets the plot's size (its texts, the kind of plot) changes at
+        once, so the panel is laid out as if all were drawn; the plot itself (pyqtgraph's
+        items, axes and range) is drawn now when any of it can be seen, else when it comes
+        into view."""
         value = as_value(x)
         kind = plot_kind(value)
         values = np.asarray(flatten(value["data"]), dtype=float) if (
             value and value.get("data") is not None) else np.zeros(0)
         shape = tuple(value.get("shape") or []) if value else ()
-        text = "—" if kind == "none" else stats(value).replace("\n", "   ")
+        if text is None:
+            text = "—" if kind == "none" else stats(value).replace("\n", "   ")
         self.kind, self.values = kind, values
         self._stats.setText(text)
-        shown = (kind, shape, values)
+        if kind == "scalar":
+            self._number.setText(fmt(values[0]) if values.size else "")
+        self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0))
+        self._pending = (kind, shape, values)
+        if self.seen():
+            self.draw_pending()
+
+    def seen(self) -> bool:
+        """Return True when some of the plot can be seen now: it is shown, and its rectangle
+        cut to each of its parents' is not empty (scrolled out of its panel, it is). Qt's
+        ``visibleRegion`` would also take away opaque children, which may cover all of it."""
+        if not self.isVisible():
+            return False
+        rect, widget = self.rect(), self
+        while not widget.isWindow() and widget.parentWidget() is not None:
+            rect = rect.translated(widget.pos()).intersected(widget.parentWidget().rect())
+            if rect.isEmpty():
+                return False
+            widget = widget.parentWidget()
+        return not rect.isEmpty()
+
+    def draw_when_seen(self) -> None:
+        """Draw the value set last if the plot can be seen now (its panel calls this when
+        it scrolls or its layout moves the plot)."""
+        if self._pending is not None and self.seen():
+            self.draw_pending()
+
+    def draw_pending(self) -> None:
+        """Draw the plot of the value set last, if it is not drawn yet (seen or not)."""
+        if self._pending is None:
+            return
+        shown, self._pending = self._pending, None
         if self._same_as_shown(shown):
             return  # same tensor as the previous step: the drawing is already right
         self._shown = shown
+        kind, shape, values = shown
         self._hide_items()
         self._show_colorbar(kind == "heatmap")
         self._label_axes(kind)
-        if kind == "scalar":
-            self._number.setText(fmt(values[0]) if values.size else "")
-            self._show_slot(1)
-        elif kind in ("bars", "heatmap", "histogram"):
-            self._show_slot(2)
+        if kind in ("bars", "heatmap", "histogram"):
             {"bars": self._draw_bars, "heatmap": self._draw_heatmap,
              "histogram": self._draw_histogram}[kind](values.reshape(shape) if kind == "heatmap"
                                                       else values)
-        else:
-            self._show_slot(0)
 
     def _show_slot(self, index: int) -> None:
         """Show nothing (0), the number (1) or the plot (2); only a change of kind changes
@@ -216,8 +277,24 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def set_message(self, text: str) -> None:
         """Show no plot, only ``text`` (why there is nothing to draw)."""
-        self.set_value(None)
-        self._stats.setText(text)
+        self.set_value(None, text=text)
+
+    def moveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().moveEvent(event)
+        self.draw_when_seen()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.draw_when_seen()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.draw_when_seen()
+
+    def grab(self, *args):
+        """Return the plot's picture, its last value drawn (seen or not)."""
+        self.draw_pending()
+        return super().grab(*args)
 
     def _hide_items(self) -> None:
         for it in (self._bars, self._image, self._curve, *self._cells):
@@ -290,7 +367,9 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def drawn(self) -> np.ndarray:
         """Return the numbers the plot draws now: bar heights, image cells (row by row),
-        histogram counts or the shown number (NaN/inf drawn as 0 in bars and images)."""
+        histogram counts or the shown number (NaN/inf drawn as 0 in bars and images): the
+        last value's, drawn now if it was waiting to be seen."""
+        self.draw_pending()
         if self.kind == "bars":
             return np.asarray(self._bars.opts["height"], dtype=float)
         if self.kind == "heatmap":

@@ -24,6 +24,7 @@ from gradstep.ui.tensor_text import short
 from gradstep.ui.words import tr
 
 FORMULA_DELAY_MS = 60  # the formulas are drawn once stepping pauses this long
+_MOVES = (QtCore.QEvent.Type.Move, QtCore.QEvent.Type.Resize, QtCore.QEvent.Type.Show)
 
 
 def jacobian_words(jac: dict) -> str:
@@ -91,12 +92,23 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         layout.addStretch(1)
         self.setWidget(body)
         self.setWidgetResizable(True)
+        # a plot out of view draws its value when it comes into view (QtTensorPlot): the
+        # panel scrolled (the body moves) or grew (the viewport); a plot moved by the
+        # layout sees that itself
+        body.installEventFilter(self)
+        self.viewport().installEventFilter(self)
         self.slot_choice.currentIndexChanged.connect(self._on_slot_change)
         model.sigStepChanged.connect(self.refresh)
         model.sigSelectionChanged.connect(self.refresh)
         model.sigTraceChanged.connect(self.refresh)
         model.sigTimelineChanged.connect(self.refresh)
         model.sigInspected.connect(self._on_inspected)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        if event.type() in _MOVES and (watched is self.widget() or watched is self.viewport()):
+            for plot in (self.forward, self.arriving, self.sent, self.jacobian):
+                plot.draw_when_seen()
+        return super().eventFilter(watched, event)
 
     def _fit_heights(self) -> None:
         """Fix the text rows' heights (two lines each): a new step's text must not re-lay out

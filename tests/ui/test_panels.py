@@ -114,3 +114,96 @@ def test_bar_range_holds_the_values_with_round_ends(lo, hi):
     a, b = nice_range(lo, hi)
     assert a <= lo and hi <= b and a < b
     assert (b - a) <= max(4 * (hi - lo), 2.0)  # not so wide the bars flatten
+
+
+def test_a_plot_out_of_view_is_drawn_when_it_comes_into_view(qtbot):
+    """The Values panel's lower plots, scrolled out of view, take a step's value (it is
+    known at once, and the panel is laid out for it) but draw the plot only when the panel
+    is scrolled to them: the same picture as a plot that drew it at once. A plot partly in
+    view draws at once."""
+    from PySide6 import QtGui, QtWidgets
+
+    from gradstep.ui.qt_values_panel import QtValuesPanel
+
+    panels = [QtValuesPanel(QtSessionModel()) for _ in range(2)]
+    panel, drawn_at_once = panels
+    drawn_at_once.sent.seen = lambda: True
+    for p in panels:
+        qtbot.addWidget(p)
+        p.resize(420, 260)
+        p.show()
+        qtbot.waitExposed(p)
+    plot, value = panel.sent, {"shape": [3], "data": [0.5, -1.0, 2.0]}
+    assert not plot.seen()
+    for p in panels:
+        p.sent.set_value(value)
+    assert plot.kind == "bars" and plot.values.tolist() == [0.5, -1.0, 2.0]
+    assert len(plot._bars.opts["height"]) == 0  # not drawn while out of view
+    QtWidgets.QApplication.processEvents()
+    assert panel.verticalScrollBar().maximum() == drawn_at_once.verticalScrollBar().maximum()
+    assert plot.geometry() == drawn_at_once.sent.geometry()  # laid out as if drawn
+    assert plot._stats.text() == drawn_at_once.sent._stats.text()
+    panel.ensureWidgetVisible(plot)  # the panel scrolled: the body moves
+    assert plot.seen()
+    assert plot._bars.opts["height"].tolist() == [0.5, -1.0, 2.0]  # drawn, before any grab
+    reference = QtTensorPlot("")
+    qtbot.addWidget(reference)
+    reference.set_title("Gradient sent (grad_input)")
+    reference.show()
+    reference.set_value(value)
+    QtWidgets.QApplication.processEvents()  # both laid out for their new kind of plot
+    reference.resize(plot.size())
+    QtWidgets.QApplication.processEvents()
+    rgb = QtGui.QImage.Format.Format_RGB32
+    assert plot.grab().toImage().convertToFormat(rgb) == reference.grab().toImage().convertToFormat(rgb)
+
+    bar = panel.verticalScrollBar()  # only the top 10 pixels of the plot in view: drawn
+    bar.setValue(plot.y() - panel.viewport().height() + 10)
+    assert plot.seen()
+    plot.set_value({"shape": [3], "data": [1.0, 2.0, 3.0]})
+    assert plot._bars.opts["height"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_hidden_plot_is_drawn_when_shown(qtbot):
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.set_value({"shape": [2], "data": [1.0, 2.0]})
+    assert len(plot._bars.opts["height"]) == 0  # hidden: nothing drawn yet
+    plot.show()
+    assert plot._bars.opts["height"].tolist() == [1.0, 2.0]
+    assert plot.drawn().tolist() == [1.0, 2.0]
+
+
+def test_axis_label_is_laid_out_again_only_when_its_text_changes(qtbot, monkeypatch):
+    """A new value's range leaves the axes' labels as they are unless their text changes
+    (pyqtgraph set the same rich text again on every change of range), and the plot is
+    drawn the same as with pyqtgraph's own axes, value after value."""
+    import pyqtgraph as pg
+    from PySide6 import QtGui, QtWidgets
+
+    from gradstep.ui import qt_tensor_plot
+
+    plot = QtTensorPlot("value")
+    monkeypatch.setattr(qt_tensor_plot, "_AxisItem", pg.AxisItem)
+    reference = QtTensorPlot("value")  # pyqtgraph's own axes
+    for p in (plot, reference):
+        qtbot.addWidget(p)
+        p.resize(380, 230)
+        p.show()
+    axis = plot._plot.getPlotItem().getAxis("left")
+    calls = []
+    real = axis.label.setHtml
+    axis.label.setHtml = lambda html: (calls.append(html), real(html))
+    rgb = QtGui.QImage.Format.Format_RGB32
+    for data in ([0.5, -1.0, 2.0], [10.0, 20.0, 30.0], [-3e-4, 1e-4, 2e-4], [1e6, 2e6, 5e6],
+                 [[1.0, 2.0], [3.0, 4.0]], [0.1, 0.2, 0.3]):
+        value = {"shape": [len(data), len(data[0])] if isinstance(data[0], list) else [len(data)],
+                 "data": data}
+        for p in (plot, reference):
+            p.set_value(value)
+        for _ in range(3):  # pyqtgraph sizes an axis for its tick texts once it painted them
+            plot.grab(), reference.grab()
+            QtWidgets.QApplication.processEvents()
+        assert plot.grab().toImage().convertToFormat(rgb) == \
+            reference.grab().toImage().convertToFormat(rgb)
+    assert len(calls) < 6  # set when the label's text changed (a heatmap's axis names), not each time

@@ -133,6 +133,7 @@ def test_jacobian_heatmap_has_whole_number_ticks_and_named_axes(qtbot, window):
     a = torch.tensor([0.1440, 0.5349, 0.7022])
     want = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, 0), a)
     assert plot.values.tolist() == pytest.approx(want.flatten().tolist(), abs=1e-6)
+    window.values_panel.ensureWidgetVisible(plot)  # scrolled to, as a person would, it is drawn
     item = plot._plot.getPlotItem()
     ticks = item.getAxis("bottom")._tickLevels[0]
     assert [label for _pos, label in ticks] == ["0", "1", "2"]
