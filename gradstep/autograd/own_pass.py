@@ -22,6 +22,10 @@ class OwnPass:
 
     Made on the thread that starts the pass. The first hook that runs on that thread
     names the pass's graph task; a hook of another task there belongs to a nested pass.
+    torch numbers graph tasks in the order they start, so a nested pass's number is the
+    larger: a hook there of a smaller task than the one named means the first hook was a
+    nested pass's (a hook of the snippet's on the root ran one before any node), and
+    ``mixed`` then says so too.
     On other threads (a device thread's share of this pass, or another thread's pass) a
     hook is taken for this pass unless it is known to be another's; ``mixed`` then says
     whether one of them may have been another pass's.
@@ -31,6 +35,7 @@ class OwnPass:
         self.caller = threading.get_ident()
         self.task: int | None = None  # the pass's graph task, once a hook ran on its thread
         self.elsewhere: set = set()  # graph tasks of the hooks taken on other threads
+        self.misnamed = False  # the task named first was a nested pass's
 
     def __call__(self) -> bool:
         """Return True when the hook running now belongs to the recorded pass."""
@@ -40,6 +45,8 @@ class OwnPass:
         if threading.get_ident() == self.caller:
             if self.task is None:
                 self.task = task
+            elif task < self.task:
+                self.misnamed = True
             return task == self.task
         if self.task is not None and task != self.task:
             return False
@@ -48,6 +55,8 @@ class OwnPass:
 
     def mixed(self) -> bool:
         """Return True when some hook calls taken for this pass may have been another's."""
+        if self.misnamed:
+            return True
         if self.task is None:
             return len(self.elsewhere) > 1
         return any(task != self.task for task in self.elsewhere)

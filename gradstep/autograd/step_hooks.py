@@ -197,8 +197,9 @@ class StepRecorder:
         if self._dropped is not None:
             raise ValueError(self._dropped)
         if self._own.mixed():
-            raise ValueError("another pass (another thread's) ran through these nodes at the same "
-                             "time: which hook calls were this pass's cannot be told")
+            raise ValueError("another pass (one a hook started inside this one, or another "
+                             "thread's) ran through these nodes at the same time: which hook "
+                             "calls were this pass's cannot be told")
         tensors: list = []
         events = []  # per step: (node id, name, outputs count, sent (None: unfinished), leaf label)
         node_of = {node_id: fn for fn, node_id in self.id_of.items()}

@@ -472,3 +472,23 @@ def test_a_pass_a_hook_runs_inside_the_recorded_one_is_not_taken_for_its_steps()
     assert [s["name"] for s in steps] == ["SumBackward0", "MulBackward0", "ExpBackward0", "AccumulateGrad"]
     x = torch.tensor([1.0, 2.0])
     assert_value(steps[2]["grad_inputs"][0], 3 * x.exp())
+
+
+def test_a_pass_a_hook_on_the_root_runs_first_shows_no_steps_rather_than_its_own():
+    # the root's tensor hook runs before any node of the pass: its autograd.grad's
+    # ExpBackward0 was the first hook call on this thread and was taken for the pass,
+    # whose own steps were then all left out; now the pass shows none (show less)
+    result = run("""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x.exp()
+        sy = y.sum()
+        loss = (y * 3).sum()
+        loss.register_hook(lambda g: torch.autograd.grad(sy, x, retain_graph=True) and None)
+        loss.backward()
+        print(x.grad)
+    """, root="loss")
+    assert result["ok"], result["error"]
+    [call] = result["calls"]
+    assert call["timeline"]["steps"] == []
+    x = torch.tensor([1.0, 2.0])
+    assert str(3 * x.exp()) in result["output"]

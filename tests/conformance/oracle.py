@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-preload", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     case = os.path.abspath(args.case)
-    if not args.no_preload and not preload(case):  # start again, nothing imported yet
+    if not args.no_preload and args.device is None and not preload(case):  # start again
         os.execv(sys.executable, [sys.executable, *sys.argv, "--no-preload"])
     result = observe_case(case, args.root, args.device)
     with open(args.out, "w", encoding="utf-8") as handle:
