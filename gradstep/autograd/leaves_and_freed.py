@@ -60,10 +60,7 @@ def freed_node_ids(id_of: dict, held: dict | None = None) -> list[str]:
     was found holding its tensor (``{grad_fn: (attr, index)}``): the probe fills it, and a
     later probe with the same dict tells that slot freed without unpacking it (``is_freed``).
     """
-    if held is None:
-        freed = [node_id for fn, node_id in id_of.items() if is_freed(fn)]
-    else:
-        freed = [node_id for fn, node_id in id_of.items() if is_freed(fn, held)]
+    freed = [node_id for fn, node_id in id_of.items() if is_freed(fn, held)]
     return sorted(freed, key=id_number)
 
 
@@ -77,11 +74,7 @@ def is_freed(fn, held: dict | None = None) -> bool:
     """
     if not raw_saved_names(type(fn)):  # most nodes save nothing: no slot to read
         return False
-    if held is None:
-        slots = iter_saved_slots(fn)
-    else:
-        slots = iter_saved_slots(fn, held.get(fn))
-    for slot in slots:
+    for slot in iter_saved_slots(fn, None if held is None else held.get(fn)):
         if slot.state != "unsaved":
             if held is not None and slot.data is not None and not is_python_node(fn):
                 held[fn] = (slot.attr, slot.index)
