@@ -237,7 +237,7 @@ def main(argv=None) -> int:
     d = statistics.median(t[1] for t in detached)
     python_floor = d + torch_part
     print(f"Python floor (CPU, medians): the pass with hooks that only detach() and keep each "
-          f"gradient {d * 1e3:.1f} ms (+{(d - e) * 1e3:.1f} ms over empty hooks) + torch's own "
+          f"gradient (GC paused, as the recorder) {d * 1e3:.1f} ms + torch's own "
           f"calls in the summaries {torch_part * 1e3:.1f} ms = {python_floor * 1e3:.1f} ms, "
           f"{python_floor / p:.1f}x plain; gradstep's own code above it {(r - python_floor) * 1e3:.1f} ms "
           f"({(r - python_floor) / p:.1f}x plain)")
