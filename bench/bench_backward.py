@@ -13,7 +13,11 @@ removed) shows what hooking every node costs before any recording. The floor
 line adds to that the CPU time of torch's own calls in the value summaries
 (``grad_values.small_numbers``, ``stack_rows``, ``row_stats``, ``values._reduce``: the
 copies, ``mean``, ``std``, ``amin``/``amax``, ``tolist``), timed inside recorded passes: the numbers gradstep
-shows are torch's, so a recorder with a hook per node cannot go below it.
+shows are torch's, so a recorder with a hook per node cannot go below it. The Python
+floor line puts in place of the empty hooks ones that only ``detach()`` each gradient and
+append it to a list (no bookkeeping, no check, no leaf ``.grad`` copy), plus the same
+torch calls: what a recorder written in Python pays at least, so what is above it is
+gradstep's own code.
 
     .venv/bin/python bench/bench_backward.py [--layers 48] [--d-model 32] [--repeats 7]
 """
@@ -125,6 +129,38 @@ def _nothing(*grads) -> None:
     return None
 
 
+def time_detach_hooks(model, tokens) -> tuple[float, float]:
+    """Return the time of a plain pass with a pre-hook and a hook on every node that only
+    ``detach()`` each gradient and append the aliases to a list (installed before, removed
+    after, the list let go after): the least Python a recorder that keeps every gradient
+    (without copying it) can run per node. The GC is paused, as the recorder does."""
+    loss = forward(model, tokens)
+    nodes = list(graph_ids([loss]))
+    gc.disable()
+    try:
+        start = _clocks()
+        held: list = []
+        keep = held.append
+
+        def pre(grad_outputs):
+            keep([g if g is None else g.detach() for g in grad_outputs])
+
+        def post(grad_inputs, grad_outputs):
+            keep([g if g is None else g.detach() for g in grad_inputs])
+
+        handles = []
+        for fn in nodes:
+            handles.append(fn.register_prehook(pre))
+            handles.append(fn.register_hook(post))
+        loss.backward()
+        for handle in handles:
+            handle.remove()
+        del held[:]
+        return _since(start)
+    finally:
+        gc.enable()
+
+
 def breakdown(model, tokens) -> dict:
     """Return the CPU seconds spent in each part of one recorded pass (GC paused, as the recorder does)."""
     loss = forward(model, tokens)
@@ -168,12 +204,14 @@ def main(argv=None) -> int:
     time_plain(model, tokens)  # warm up every path
     time_recorded(model, tokens)
     time_empty_hooks(model, tokens)
-    plain, recorded, empty, reduced, steps = [], [], [], [], 0
+    time_detach_hooks(model, tokens)
+    plain, recorded, empty, detached, reduced, steps = [], [], [], [], [], 0
     for _ in range(args.repeats):  # interleaved, so load changes hit all alike
         plain.append(time_plain(model, tokens))
         elapsed, steps = time_recorded(model, tokens)
         recorded.append(elapsed)
         empty.append(time_empty_hooks(model, tokens))
+        detached.append(time_detach_hooks(model, tokens))
         reduced.append(time_reductions(model, tokens))
     parts = breakdown(model, tokens)
     print(f"model: {args.layers}-layer TransformerEncoder, d_model={args.d_model}, "
@@ -196,6 +234,13 @@ def main(argv=None) -> int:
           f"amin/amax, tolist) {torch_part * 1e3:.1f} ms = {floor * 1e3:.1f} ms, "
           f"floor {floor / p:.1f}x plain; the recorded pass's other {(r - floor) * 1e3:.1f} ms "
           f"({(r - floor) / p:.1f}x plain) is gradstep's own Python and holding every gradient")
+    d = statistics.median(t[1] for t in detached)
+    python_floor = d + torch_part
+    print(f"Python floor (CPU, medians): the pass with hooks that only detach() and keep each "
+          f"gradient (GC paused, as the recorder) {d * 1e3:.1f} ms + torch's own "
+          f"calls in the summaries {torch_part * 1e3:.1f} ms = {python_floor * 1e3:.1f} ms, "
+          f"{python_floor / p:.1f}x plain; gradstep's own code above it {(r - python_floor) * 1e3:.1f} ms "
+          f"({(r - python_floor) / p:.1f}x plain)")
     return 0
 
 

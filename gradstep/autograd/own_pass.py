@@ -17,6 +17,17 @@ import torch
 _task_id = getattr(torch._C, "_current_graph_task_id", None)  # (older torch: no filter)
 
 
+def _no_task() -> None:
+    return None
+
+
+# The graph task running now (None on an older torch). A hook call of the task an ``OwnPass``
+# named (``task``) is its pass's on any thread, and calling the ``OwnPass`` would change
+# nothing it tells (``mixed``), so a hook may take ``current_task() == own.task`` as
+# ``own()`` without the call (on an older torch both are None, and ``own()`` is always True).
+current_task = _task_id or _no_task
+
+
 class OwnPass:
     """Tells the recorded pass's hook calls from those of other passes.
 

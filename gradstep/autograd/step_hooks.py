@@ -31,7 +31,7 @@ import torch
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
-from gradstep.autograd.own_pass import OwnPass
+from gradstep.autograd.own_pass import OwnPass, current_task
 from gradstep.autograd.safe_reads import leaf_variable, name_of, runs_dispatch_code
 from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.autograd.unseen import unseen, watched
@@ -90,11 +90,12 @@ class StepRecorder:
         held = (self._held, self._held_limit, self._summarise_held, self._own, self._sent)
         # the snippet's own mode or profiler is on for the whole pass, or not at all
         hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
+        hooks_for = hooks(started, finished, kept, held)
         try:
             for fn, node_id in self.id_of.items():
                 variable = leaf_variable(fn)
                 if variable is None:
-                    pre, post = hooks(started, finished, node_id, kept, held)
+                    pre, post = hooks_for(node_id)
                 else:
                     leaves.add(node_id)
                     pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
@@ -324,30 +325,36 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # of 2,687 steps hands on 2,686 such).
 
 
-def _hooks(started, finished: dict, node_id: str, kept, held):
+# ``_hooks`` and ``_unseen_hooks`` return ``hooks_for(node_id)``, made once per pass: the
+# hooks of a node then hold one cell of their own (thousands of nodes), the rest shared.
+
+
+def _hooks(started, finished: dict, kept, held):
     count, limit, summarise, mine, sent = held
 
-    def pre_hook(grad_outputs):
-        if not mine():
-            return
-        started((node_id, _keep(grad_outputs, kept, count, sent), None))
-        if count[0] > limit:
-            summarise()
+    def hooks_for(node_id: str):
+        def pre_hook(grad_outputs):
+            if current_task() != mine.task and not mine():  # (see own_pass.current_task)
+                return
+            started((node_id, _keep(grad_outputs, kept, count, sent), None))
+            if count[0] > limit:
+                summarise()
 
-    def hook(grad_inputs, grad_outputs):
-        if not mine():
-            return
-        finished[node_id] = _keep(grad_inputs, kept, count, sent)
-        if count[0] > limit:
-            summarise()
-    return pre_hook, hook
+        def hook(grad_inputs, grad_outputs):
+            if current_task() != mine.task and not mine():
+                return
+            finished[node_id] = _keep(grad_inputs, kept, count, sent)
+            if count[0] > limit:
+                summarise()
+        return pre_hook, hook
+    return hooks_for
 
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
     count, limit, summarise, mine, sent = held
 
     def pre_hook(grad_outputs):
-        if not mine():
+        if current_task() != mine.task and not mine():
             return
         grads = _keep(grad_outputs, kept, count, sent)
         before = _grad_copy(variable)
@@ -358,35 +365,37 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
             summarise()
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
-        if not mine():
+        if current_task() != mine.task and not mine():
             return
         finished[node_id] = _held(grad_inputs)
         grad_after[node_id] = _held((variable.grad,))[0]
     return pre_hook, hook
 
 
-def _unseen_hooks(started, finished: dict, node_id: str, kept, held):
+def _unseen_hooks(started, finished: dict, kept, held):
     count, limit, summarise, mine, _ = held
 
-    def pre_hook(grad_outputs):
-        if not mine():
-            return
-        with unseen():
-            copies = _copies(grad_outputs)
-            started((node_id, copies, None))
-            count[0] += _sizes(copies)
-            if count[0] > limit:
-                summarise()
+    def hooks_for(node_id: str):
+        def pre_hook(grad_outputs):
+            if not mine():
+                return
+            with unseen():
+                copies = _copies(grad_outputs)
+                started((node_id, copies, None))
+                count[0] += _sizes(copies)
+                if count[0] > limit:
+                    summarise()
 
-    def hook(grad_inputs, grad_outputs):
-        if not mine():
-            return
-        with unseen():
-            finished[node_id] = copies = _copies(grad_inputs)
-            count[0] += _sizes(copies)
-            if count[0] > limit:
-                summarise()
-    return pre_hook, hook
+        def hook(grad_inputs, grad_outputs):
+            if not mine():
+                return
+            with unseen():
+                finished[node_id] = copies = _copies(grad_inputs)
+                count[0] += _sizes(copies)
+                if count[0] > limit:
+                    summarise()
+        return pre_hook, hook
+    return hooks_for
 
 
 def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
@@ -428,9 +437,11 @@ def _keep(grads, kept, count, sent: dict) -> tuple:
 
     Where a gradient is a tensor the hooks already kept (a node hands the very tensor it
     sent on to the node that takes it; AddBackward sends on what it received), the alias is
-    the one kept then, noted in ``kept`` again at its version now. Each new alias is noted
-    in ``sent`` by its gradient's id, with a weak reference to the gradient (which holds
-    nothing of it).
+    the one kept then. It is not noted in ``kept`` again: its first entry there is checked
+    whenever a second one would be (both go with the alias's summary), and a version only
+    grows, so a second entry at its version now could only fail where the first fails too.
+    Each new alias is noted in ``sent`` by its gradient's id, with a weak reference to the
+    gradient (which holds nothing of it).
 
     An alias is reused for the same object (its weak reference alive: not a new tensor at
     a reused id) that still views the same memory, shape, strides and dtype: the alias a
@@ -454,7 +465,6 @@ def _keep(grads, kept, count, sent: dict) -> tuple:
             except RuntimeError:
                 same = False
             if same:
-                kept((alias, alias._version))
                 out.append(alias)
                 continue
         try:
@@ -463,7 +473,10 @@ def _keep(grads, kept, count, sent: dict) -> tuple:
             out.append(NOT_KEPT)
             continue
         kept((alias, alias._version))
-        size += _nbytes(alias)
+        try:
+            size += alias.nbytes
+        except RuntimeError:  # (a sparse tensor: see _nbytes)
+            size += _nbytes(alias)
         sent[key] = (ref(g), alias)
         out.append(alias)
     count[0] += size
