@@ -93,28 +93,47 @@ def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, sta
                is_root: bool, highlighted: bool, lod: float) -> None:
     """Paint one node box: fill and border by kind and state, the state glyph, its text lines."""
     look = style.state_look(state)
-    fill = QtGui.QColor(style.node_fill(attrs, is_root=is_root, state=state))
+    fill = _colour(style.node_fill(attrs, is_root=is_root, state=state))
     if highlighted:
         painter.setPen(QtGui.QPen(QtGui.QColor(style.SEARCH_HIGHLIGHT), 4))
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 6, 6)
-    pen = QtGui.QPen(QtGui.QColor(look.border), look.border_width)
-    pen.setStyle(_DASH[look.dash])
+    pen = _border_pen(look.border, look.border_width, look.dash)
     solid = look.dash == "solid"  # else drawn as its dashes' outline (_dashed_border)
-    painter.setPen(pen if solid else QtCore.Qt.PenStyle.NoPen)
+    painter.setPen(pen if solid else _NO_PEN)
     painter.setBrush(fill)
     painter.drawRoundedRect(rect, 3, 3)
     if not solid:
         _dashed_border(painter, rect, 3, pen)
     if attrs.get("kind") == "module":  # a double border says "there is more inside"
         if solid:
-            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            painter.setBrush(_NO_BRUSH)
             painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 2, 2)
         else:
             _dashed_border(painter, rect.adjusted(3, 3, -3, -3), 2, pen)
     if lod < LABEL_LOD:
         return
     _paint_lines(painter, rect, style.label_lines(attrs), state, look)
+
+
+_NO_PEN = QtCore.Qt.PenStyle.NoPen
+_NO_BRUSH = QtCore.Qt.BrushStyle.NoBrush
+_CENTRE = QtCore.Qt.AlignmentFlag.AlignCenter
+
+
+@lru_cache(maxsize=64)
+def _colour(name: str) -> QtGui.QColor:
+    """Return the QColor of ``name`` (made once: a paint hands a box's colours to Qt, which
+    copies them; none is changed)."""
+    return QtGui.QColor(name)
+
+
+@lru_cache(maxsize=64)
+def _border_pen(colour: str, width: float, dash: str) -> QtGui.QPen:
+    """Return the pen of a box's border (made once per look; Qt copies it when set)."""
+    pen = QtGui.QPen(QtGui.QColor(colour), width)
+    pen.setStyle(_DASH[dash])
+    return pen
 
 
 def _dashed_border(painter: QtGui.QPainter, rect: QtCore.QRectF, radius: float,
@@ -150,26 +169,32 @@ def _dash_outline(width: float, height: float, radius: float, pen_width: float,
 def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, state: str,
                  look: style.StateLook) -> None:
     """Paint a node's text lines centred in ``rect``; the state glyph left of the title."""
-    total = sum(style.line_height(ln.px) for ln in lines)
-    y = rect.center().y() - total / 2
+    heights = [line.px * style.LINE_HEIGHT for line in lines]  # (style.line_height)
+    y = rect.center().y() - sum(heights) / 2
     glyph = look.glyph
-    for i, line in enumerate(lines):
-        height = style.line_height(line.px)
-        painter.setFont(font(line.px, bold=line.role == "title"))  # style sizes titles bold
-        line_rect = QtCore.QRectF(rect.left(), y, rect.width(), height)
+    left, width = rect.left(), rect.width()
+    set_font = None  # the painter's font as this box set it last
+    for i, (line, height) in enumerate(zip(lines, heights)):
+        role = line.role
+        f = font(line.px, role == "title")  # style sizes titles bold
+        if f is not set_font:
+            painter.setFont(f)
+            set_font = f
+        line_rect = QtCore.QRectF(left, y, width, height)
         if i == 0 and glyph:  # the title moves clear of the glyph (style sized the box for it)
-            line_rect.setLeft(rect.left() + style.GLYPH_W)
-        if line.role in ("saved", "freed", "device"):
+            line_rect.setLeft(left + style.GLYPH_W)
+        if role in ("saved", "freed", "device"):
             _paint_badge(painter, line_rect, line)
         else:
-            colour = style.TEXT if line.role == "title" else style.MUTED_TEXT
-            painter.setPen(QtGui.QColor(colour))
-            painter.drawText(line_rect, QtCore.Qt.AlignmentFlag.AlignCenter, line.text)
+            painter.setPen(_colour(style.TEXT if role == "title" else style.MUTED_TEXT))
+            painter.drawText(line_rect, _CENTRE, line.text)
         if i == 0 and glyph:
-            painter.setPen(QtGui.QColor(look.border))
-            painter.setFont(font(style.TITLE_PX, bold=True))
-            glyph_rect = QtCore.QRectF(rect.left() + 3, y, style.GLYPH_W, height)
-            painter.drawText(glyph_rect, QtCore.Qt.AlignmentFlag.AlignCenter, glyph)
+            painter.setPen(_colour(look.border))
+            f = font(style.TITLE_PX, True)
+            if f is not set_font:
+                painter.setFont(f)
+                set_font = f
+            painter.drawText(QtCore.QRectF(left + 3, y, style.GLYPH_W, height), _CENTRE, glyph)
         y += height
 
 
@@ -181,12 +206,17 @@ def _paint_badge(painter: QtGui.QPainter, line_rect: QtCore.QRectF, line) -> Non
                          width, line_rect.height() - 1)
     dark = line.role == "device"
     if line.role == "freed":  # freed buffers: a grey dashed pill, not the orange of live ones
-        pen = QtGui.QPen(QtGui.QColor(style.MUTED_TEXT), 0.8, QtCore.Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.setBrush(QtGui.QColor(style.FREED_BADGE))
+        painter.setPen(_freed_pen())
+        painter.setBrush(_colour(style.FREED_BADGE))
     else:
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        painter.setBrush(QtGui.QColor(style.DEVICE_BADGE if dark else style.SAVED_BADGE))
+        painter.setPen(_NO_PEN)
+        painter.setBrush(_colour(style.DEVICE_BADGE if dark else style.SAVED_BADGE))
     painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-    painter.setPen(QtGui.QColor("#ffffff" if dark else style.TEXT))
-    painter.drawText(pill, QtCore.Qt.AlignmentFlag.AlignCenter, line.text)
+    painter.setPen(_colour("#ffffff" if dark else style.TEXT))
+    painter.drawText(pill, _CENTRE, line.text)
+
+
+@lru_cache(maxsize=1)
+def _freed_pen() -> QtGui.QPen:
+    """Return the dashed pen of a freed-tensors pill (made once; Qt copies it when set)."""
+    return QtGui.QPen(_colour(style.MUTED_TEXT), 0.8, QtCore.Qt.PenStyle.DashLine)

@@ -66,18 +66,7 @@ class NodesItem(QtWidgets.QGraphicsItem):
         if lod < qt_paint.DETAIL_LOD:  # far out: plain boxes on whole device pixels
             self._paint_plain(painter, shown)
             return
-        for i in shown:
-            node = scene.node_ids[i]
-            attrs = scene.attrs[i]
-            if node in scene.saved:  # the saved tensors as they are at this step
-                attrs = {**attrs, "saved": scene.saved[node]}
-            painter.setOpacity(DIMMED_OPACITY if node in scene.dimmed else 1.0)
-            qt_paint.paint_node(
-                painter, scene.rect_of(i), attrs,
-                state=scene.states.get(node, "pending"), is_root=node in scene.roots,
-                highlighted=node in scene.highlight, lod=lod,
-            )
-        painter.setOpacity(1.0)
+        paint_boxes(painter, scene, shown, lod)
         # gradient labels over the boxes: where one is wider than the gap between two
         # layers (a left-to-right layout) it covers a box's edge, never hides under it
         seen = visible_rect(painter, option)
@@ -140,6 +129,30 @@ def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
     image[pixels[chosen]] = colours[box[chosen]] | np.uint32(0xFF000000)
     picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
     painter.drawImage(QtCore.QPoint(int(x0), int(y0)), picture)
+
+
+def paint_boxes(painter, scene: GraphScene, shown: np.ndarray, lod: float) -> None:
+    """Paint the boxes ``shown`` (node indices, in order) with their text (``paint_node``).
+    The boxes' corners are read in one call, and the opacity is set where it changes: a
+    step's paint shows ~20 boxes, and their Python was ~40% of what painting them cost."""
+    node_ids, attrs_of, saved, dimmed = scene.node_ids, scene.attrs, scene.saved, scene.dimmed
+    states, roots, highlight = scene.states, scene.roots, scene.highlight
+    opacity = None
+    rects = QtCore.QRectF
+    for i, (x0, y0), (x1, y1) in zip(shown.tolist(), scene._lo[shown].tolist(),
+                                     scene._hi[shown].tolist()):
+        node = node_ids[i]
+        attrs = attrs_of[i]
+        if node in saved:  # the saved tensors as they are at this step
+            attrs = {**attrs, "saved": saved[node]}
+        alpha = DIMMED_OPACITY if node in dimmed else 1.0
+        if alpha != opacity:
+            painter.setOpacity(alpha)
+            opacity = alpha
+        qt_paint.paint_node(painter, rects(x0, y0, x1 - x0, y1 - y0), attrs,
+                            state=states.get(node, "pending"), is_root=node in roots,
+                            highlighted=node in highlight, lod=lod)
+    painter.setOpacity(1.0)
 
 
 def device_rects(transform: QtGui.QTransform, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -61,15 +61,27 @@ def nice_range(lo: float, hi: float) -> tuple[float, float]:
 
 
 class _AxisItem(pg.AxisItem):
-    """pyqtgraph's axis, whose label is laid out again only when its text changes.
+    """pyqtgraph's axis, whose label is laid out again only when its text changes, and
+    whose picture is made once for each look it had lately.
 
     pyqtgraph sets the label's HTML on every change of the view's range (for the unit's
     SI prefix), and Qt lays the rich text out each time: two axes of the visible plot on
     every step of a backward pass, ~1 ms of the step on the wide DAG (docs/speed.md item
     37). The same HTML makes the same label, so it is not set again; the rest of
-    pyqtgraph's update (the axis' size and picture) is done as before."""
+    pyqtgraph's update (the axis' size and picture) is done as before.
 
+    pyqtgraph also drops the axis' picture (its ticks and their texts) on every change of
+    range and makes it again, in Python, when painted; on the wide DAG the Forward value's
+    range alternates between two on nearly every step. The last ``PICTURES`` pictures are
+    kept by what they are made from (``_look``: the range, the axis' place and size on the
+    screen, its ticks, scale and SI prefix), with the tick-text size pyqtgraph measured
+    while making each, which is handed on again as pyqtgraph hands it on (it sizes the
+    axis). Its style, pens, fonts and tick settings are not in the look: setting any of
+    them (``_FORGETTING``) forgets every picture (docs/speed.md item 40)."""
+
+    PICTURES = 8
     _label_html: str | None = None
+    _text_size = None  # what making the last picture passed to _updateMaxTextSize
 
     def _updateLabel(self) -> None:  # noqa: N802 (pyqtgraph's name)
         html = self.labelString()
@@ -79,6 +91,67 @@ class _AxisItem(pg.AxisItem):
         self._adjustSize()
         self.picture = None
         self.update()
+
+    def _updateMaxTextSize(self, x) -> None:  # noqa: N802 (pyqtgraph's name)
+        self._text_size = x
+        super()._updateMaxTextSize(x)
+
+    def paint(self, p, opt, widget):
+        if self.picture is not None:  # (no annotations here: PySide6 6.12 crashed calling
+            self.picture.play(p)  # an annotated override of pyqtgraph's)
+            return
+        look = self._look()
+        kept = self.__dict__.setdefault("_pictures", {})
+        if look in kept:
+            picture, size = kept.pop(look)
+            kept[look] = picture, size  # the most recent last
+            if size is not None:  # as generateDrawSpecs does, before the picture is drawn
+                super()._updateMaxTextSize(size)
+            self.picture = picture
+            picture.play(p)
+            return
+        self._text_size = None
+        super().paint(p, opt, widget)
+        kept[look] = self.picture, self._text_size
+        while len(kept) > self.PICTURES:
+            del kept[next(iter(kept))]
+
+    def _look(self) -> tuple:
+        """Return what ``generateDrawSpecs`` reads that changes without a setter: the
+        range, the axis' rectangle, its transform to the screen, the ticks, scale, SI
+        prefix (and the default font where the axis has none of its own)."""
+        view = self.getViewWidget()  # (Qt's deviceTransform, as pyqtgraph's own uses:
+        t = (QtWidgets.QGraphicsItem.deviceTransform(self, view.viewportTransform())  # called
+             if view is not None else QtGui.QTransform())  # from here, pyqtgraph's crashed)
+        g = self.mapRectFromParent(self.geometry())
+        linked = self.linkedView()
+        grid = (None if linked is None or self.grid is False else
+                _rect(linked.mapRectToItem(self, linked.boundingRect())))
+        return (tuple(self.range), _rect(g), (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy()),
+                repr(self._tickLevels), self.scale, self.autoSIPrefixScale, self.grid, grid,
+                None if self.style["tickFont"] is not None else QtGui.QFont().key())
+
+
+def _rect(rect: QtCore.QRectF) -> tuple:
+    return rect.x(), rect.y(), rect.width(), rect.height()
+
+
+_FORGETTING = ("setStyle", "setPen", "setTextPen", "setTickPen", "setTickFont", "setGrid",
+               "setLogMode", "setScale", "setTickSpacing", "setTickDensity", "setTicks")
+
+
+def _forgetting(name: str):
+    """Return pyqtgraph's setter ``name``, which first forgets the axis' kept pictures."""
+    def setter(self, *args, **kwargs):
+        self.__dict__.pop("_pictures", None)
+        return getattr(pg.AxisItem, name)(self, *args, **kwargs)
+
+    setter.__name__ = setter.__qualname__ = name
+    return setter
+
+
+for _name in _FORGETTING:
+    setattr(_AxisItem, _name, _forgetting(_name))
 
 
 class QtTensorPlot(QtWidgets.QWidget):

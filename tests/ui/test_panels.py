@@ -207,3 +207,44 @@ def test_axis_label_is_laid_out_again_only_when_its_text_changes(qtbot, monkeypa
         assert plot.grab().toImage().convertToFormat(rgb) == \
             reference.grab().toImage().convertToFormat(rgb)
     assert len(calls) < 6  # set when the label's text changed (a heatmap's axis names), not each time
+
+
+def test_axis_pictures_made_once_per_look_draw_what_pyqtgraph_draws(qtbot, monkeypatch):
+    """Values whose ranges alternate (the wide DAG's Forward value, step after step) draw
+    each axis picture once per look and replay it after, frame for frame what pyqtgraph's
+    own axes draw (their first frame after a new range included); a new pen or new ticks
+    are drawn at once, not a kept picture (docs/speed.md item 40)."""
+    import pyqtgraph as pg
+    from PySide6 import QtGui, QtWidgets
+
+    from gradstep.ui import qt_tensor_plot
+
+    ours = qt_tensor_plot._AxisItem
+    plot = QtTensorPlot("value")
+    monkeypatch.setattr(qt_tensor_plot, "_AxisItem", pg.AxisItem)
+    reference = QtTensorPlot("value")  # pyqtgraph's own axes
+    made = {"ours": 0, "pyqtgraph's": 0}
+    real = pg.AxisItem.generateDrawSpecs
+
+    def counted(axis, painter):
+        made["ours" if isinstance(axis, ours) else "pyqtgraph's"] += 1
+        return real(axis, painter)
+
+    monkeypatch.setattr(pg.AxisItem, "generateDrawSpecs", counted)
+    for p in (plot, reference):
+        qtbot.addWidget(p)
+        p.resize(380, 230)
+        p.show()
+    rgb = QtGui.QImage.Format.Format_RGB32
+    values = [[0.5, -1.0, 2.0, 0.1], [0.2, 0.9, -0.4, 0.3], [1e3, 2e3, -5e2, 0.0]] * 6
+    for k, data in enumerate(values):
+        if k == 9:  # a new pen and new ticks: drawn, not replayed
+            for p in (plot, reference):
+                p._plot.getPlotItem().getAxis("left").setPen(pg.mkPen("#c03030"))
+                p._plot.getPlotItem().getAxis("bottom").setTicks([[(1.0, "one")], []])
+        for p in (plot, reference):
+            p.set_value({"shape": [len(data)], "data": data})
+        assert plot.grab().toImage().convertToFormat(rgb) == \
+            reference.grab().toImage().convertToFormat(rgb), k
+        QtWidgets.QApplication.processEvents()
+    assert made["ours"] < made["pyqtgraph's"] / 2
