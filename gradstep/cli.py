@@ -104,9 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     backward = sub.add_parser("backward", help=_("run backward and print the step timeline"))
     _add_snippet_options(backward)
     backward.add_argument("--json", action="store_true", help=_("print JSON (the only format)"))
-    backward.add_argument("--retain-graph", action="store_true")
-    backward.add_argument("--mode", choices=("backward", "grad"), default="backward")
-    backward.add_argument("--passes", type=int, default=1, metavar="N")
+    backward.add_argument("--retain-graph", action="store_true", default=None,
+                          help=_("keep the graph's saved tensors after each pass"))
+    backward.add_argument("--mode", choices=("backward", "grad"), default=None,
+                          help=_("backward(), or torch.autograd.grad on every leaf that "
+                                 "requires grad (default: backward)"))
+    backward.add_argument("--passes", type=int, default=None, metavar="N",
+                          help=_("run N passes (default: 1; a second one without "
+                                 "--retain-graph fails as in torch)"))
     backward.add_argument(
         "--gradient", choices=("ones",), default=None,
         help=_("gradient for a non-scalar root (ones_like the root)"),
