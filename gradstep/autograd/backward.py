@@ -98,7 +98,8 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     return pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
         grads=grads.get("grads", {}), id_of=id_of,
-        error=None if exc is None else explain(exc, source, filename),
+        error=None if exc is None else explain(exc, source, filename,
+                                               target=_root_name(roots, id_of, labels)),
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
     )
@@ -259,6 +260,13 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     if timeline["error"] is not None:
         timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls)
     return timeline
+
+
+def _root_name(roots: list, id_of: dict, labels: dict) -> str | None:
+    """Return the label of the one root a pass ran from (None for several, or no label)."""
+    if len(roots) != 1:
+        return None
+    return labels.get(id_of.get(getattr(roots[0], "grad_fn", None)))
 
 
 def _blame_snippet_calls(error: dict, calls: list) -> dict:
