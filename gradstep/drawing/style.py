@@ -159,26 +159,60 @@ def format_number(x) -> str:
         return str(x)
 
 
+def torch_fixed(numbers) -> bool:
+    """Return True when torch prints the floats of ``numbers`` (one tensor's) with four
+    decimals (``tensor([0.1440, -0.0828])``, ``tensor(1.1019)``), so they are written
+    that way here too, as the snippet's ``print`` shows them: not all whole numbers, and
+    the non-zero finite ones between 1e-4 and 1e4 within a factor 1000 (torch's
+    scientific-notation rule, with 1e4 for its 1e8 to keep boxes narrow: bigger numbers
+    keep 4 significant digits)."""
+    low = high = 0.0
+    whole = True
+    for x in numbers:
+        if type(x) is not float or not x or x - x != 0:  # not a float, zero, NaN or ±inf
+            continue
+        if x < 0:
+            x = -x
+        if whole and not x.is_integer():
+            whole = False
+        if not low or x < low:
+            low = x
+        if x > high:
+            high = x
+    return not whole and low >= 1e-4 and high < 1e4 and high <= 1000 * low
+
+
+def _fixed_one(x: float) -> bool:
+    """``torch_fixed((x,))`` for one float, quicker (a box per node of a big graph)."""
+    size = x if x > 0 else -x
+    return 1e-4 <= size < 1e4 and not size.is_integer()
+
+
 def format_small_value(value) -> str:
-    """Return ``= 1.5`` or ``= [1, 2, 3]`` for a value dict holding a tiny tensor, else ''."""
+    """Return ``= 1.5`` or ``= [1, 2, 3]`` for a value dict holding a tiny tensor, else ''
+    (four decimals where torch prints four: ``torch_fixed``)."""
     if not isinstance(value, dict) or "data" not in value:
         return ""
     data = value["data"]
     if isinstance(data, list):
         if len(data) > 4:
             return ""
+        fixed = _fixed_one(data[0]) if len(data) == 1 and type(data[0]) is float \
+            else torch_fixed(data)
         words = []
         last = word = None
         for x in data:  # one per node of a 100,000-node graph: floats formatted directly
             if type(x) is float:
                 if x != last or not x:  # equal non-zero floats are one double: one text
-                    last, word = x, f"{x:.4g}"
+                    last, word = x, (f"{x:.4f}" if fixed else f"{x:.4g}")
                 words.append(word)
             elif isinstance(x, list):
                 return ""
             else:
                 words.append(format_number(x))
         return "= [" + ", ".join(words) + "]"
+    if type(data) is float and _fixed_one(data):
+        return f"= {data:.4f}"
     return "= " + format_number(data)
 
 
@@ -193,14 +227,18 @@ def _numbers_of(value) -> list | None:
 
 
 def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
-    """Return the text written on an edge for the gradient ``value``: 4 significant digits,
+    """Return the text written on an edge for the gradient ``value``: as torch prints it
+    (``torch_fixed``: four decimals) or 4 significant digits,
     ``[a, b, c]`` for a small tensor; '' for None or a tensor of more than
     EDGE_LABEL_NUMBERS numbers. A text longer than ``limit`` characters or EDGE_LABEL_PX
     pixels ends at a whole number with ``…`` (the tooltip has them all)."""
     numbers = _numbers_of(value)
     if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
         return ""
-    words = [format_number(x) for x in numbers]
+    if torch_fixed(numbers):
+        words = [f"{x:.4f}" if type(x) is float else format_number(x) for x in numbers]
+    else:
+        words = [format_number(x) for x in numbers]
     if not isinstance(value, list):
         return words[0]
     text = "[" + ", ".join(words) + "]"
