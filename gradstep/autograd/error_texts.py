@@ -223,7 +223,7 @@ _PYTHON_HINTS = [
            "integers (torch.full([1], 2) makes an int64 tensor)."),
         N_("Make it a float tensor: write 2. instead of 2, or pass dtype=torch.float32."))),
     (_says("shapes cannot be multiplied", "must match the size", "size mismatch",
-           "Expected size", "expected input", "shape '["), (
+           "Expected size", "expected input", "shape '[", "inconsistent tensor size"), (
         N_("Shapes do not fit"),
         N_("The tensors on this line have shapes that this operation cannot combine."),
         N_("Print the shapes (`print(t.shape)`) of the tensors on this line and reshape, "

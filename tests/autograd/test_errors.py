@@ -250,6 +250,13 @@ def test_shape_mismatch_gets_a_shape_hint():
     assert "shape" in err["fix"]
 
 
+def test_vectors_of_different_lengths_get_the_shape_hint():
+    # 1-D @ 1-D of lengths 2 and 3: torch says "inconsistent tensor size" (a dot product)
+    err = _fail("a = torch.ones(2, requires_grad=True)\nb = a * 2\nc = b @ torch.ones(3)\n")
+    assert err["line"] == 3 and "inconsistent tensor size" in err["message"]
+    assert err["title"] == "Shapes do not fit" and "print(t.shape)" in err["fix"]
+
+
 def test_integer_tensor_cannot_require_grad():
     # The seed wrote torch.full([1], 2); today that tensor is int64.
     err = _fail("w = torch.full([1], 2, requires_grad=True)\n")
