@@ -12,6 +12,7 @@ import argparse
 import difflib
 import importlib
 import os
+import re
 import sys
 
 from gradstep import installed_version
@@ -78,7 +79,36 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.print_usage(sys.stderr)
-        self.exit(2, _("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
+        self.exit(2, _("{prog}: error: {message}", prog=self.prog,
+                       message=argparse_words(message)) + "\n")
+
+
+# argparse's own messages (its gettext domain has no Chinese here): in the person's language
+_ARGPARSE_WORDS = [
+    (re.compile(r"unrecognized arguments: (?P<args>.*)", re.S),
+     N_("unrecognized arguments: {args}")),
+    (re.compile(r"the following arguments are required: (?P<args>.*)", re.S),
+     N_("the following arguments are required: {args}")),
+    (re.compile(r"argument (?P<arg>[^:]+): invalid choice: (?P<value>.*) "
+                r"\(choose from (?P<choices>.*)\)", re.S),
+     N_("argument {arg}: invalid choice: {value} (choose from {choices})")),
+    (re.compile(r"argument (?P<arg>[^:]+): expected one argument", re.S),
+     N_("argument {arg}: expected one argument")),
+    (re.compile(r"argument (?P<arg>[^:]+): invalid (?P<type>\w+) value: (?P<value>.*)", re.S),
+     N_("argument {arg}: invalid {type} value: {value}")),
+    (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)", re.S),
+     N_("ambiguous option: {option} could match {matches}")),
+]
+
+
+def argparse_words(message: str) -> str:
+    """Return one of argparse's error messages in the person's language (as it is when it
+    is not one of those known)."""
+    for pattern, words in _ARGPARSE_WORDS:
+        found = pattern.fullmatch(message)
+        if found:
+            return _(words, **found.groupdict())
+    return message
 
 
 def build_parser() -> argparse.ArgumentParser:
