@@ -14,8 +14,8 @@ or a pass failed (the JSON still shows where it stopped), 2 for bad usage.
 
 from __future__ import annotations
 
-from gradstep.autograd.backward import combine_passes
 from gradstep.autograd.errors import make_error
+from gradstep.autograd.pass_join import combine_passes
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,

@@ -1,7 +1,7 @@
 """Backward passes as plain data: steps, pass records (timelines) and the snippet's own calls.
 
 ``autograd.backward.pass_record`` writes a pass record, ``autograd.step_hooks`` its steps,
-``autograd.backward.combine_passes`` joins several passes into the backward reply, and
+``autograd.pass_join.combine_passes`` joins several passes into the backward reply, and
 ``autograd.calls`` writes a ``CallRecord`` for each backward call a snippet makes itself.
 ``autograd.step_state`` reads them all (the one source of truth for a step's state).
 """
