@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gradstep.autograd.elements import flatten
+from gradstep.policies.number_text import fixed_one, torch_fixed
 
 FONT_FAMILY = "DejaVu Sans"
 TITLE_PX = 12  # pixel size of a node's first line, in scene units
@@ -159,35 +160,6 @@ def format_number(x) -> str:
         return str(x)
 
 
-def torch_fixed(numbers) -> bool:
-    """Return True when torch prints the floats of ``numbers`` (one tensor's) with four
-    decimals (``tensor([0.1440, -0.0828])``, ``tensor(1.1019)``), so they are written
-    that way here too, as the snippet's ``print`` shows them: not all whole numbers, and
-    the non-zero finite ones between 1e-4 and 1e4 within a factor 1000 (torch's
-    scientific-notation rule, with 1e4 for its 1e8 to keep boxes narrow: bigger numbers
-    keep 4 significant digits)."""
-    low = high = 0.0
-    whole = True
-    for x in numbers:
-        if type(x) is not float or not x or x - x != 0:  # not a float, zero, NaN or ±inf
-            continue
-        if x < 0:
-            x = -x
-        if whole and not x.is_integer():
-            whole = False
-        if not low or x < low:
-            low = x
-        if x > high:
-            high = x
-    return not whole and low >= 1e-4 and high < 1e4 and high <= 1000 * low
-
-
-def _fixed_one(x: float) -> bool:
-    """``torch_fixed((x,))`` for one float, quicker (a box per node of a big graph)."""
-    size = x if x > 0 else -x
-    return 1e-4 <= size < 1e4 and not size.is_integer()
-
-
 def format_small_value(value) -> str:
     """Return ``= 1.5`` or ``= [1, 2, 3]`` for a value dict holding a tiny tensor, else ''
     (four decimals where torch prints four: ``torch_fixed``)."""
@@ -197,7 +169,7 @@ def format_small_value(value) -> str:
     if isinstance(data, list):
         if len(data) > 4:
             return ""
-        fixed = _fixed_one(data[0]) if len(data) == 1 and type(data[0]) is float \
+        fixed = fixed_one(data[0]) if len(data) == 1 and type(data[0]) is float \
             else torch_fixed(data)
         words = []
         last = word = None
@@ -211,7 +183,7 @@ def format_small_value(value) -> str:
             else:
                 words.append(format_number(x))
         return "= [" + ", ".join(words) + "]"
-    if type(data) is float and _fixed_one(data):
+    if type(data) is float and fixed_one(data):
         return f"= {data:.4f}"
     return "= " + format_number(data)
 
