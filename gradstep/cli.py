@@ -122,10 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help=_("open the window (the default)"))
     gui.add_argument("file", nargs="?", help=_("snippet file to open (it is not run)"))
     gui.add_argument("--run", action="store_true", help=_("run the opened file at once"))
-    gui.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"))
+    gui.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"),
+                     help=_("device the snippet runs under (default: cpu)"))
     gui.add_argument("--data", metavar="FILE",
-                     help="show a graph and its passes sent by gradstep.show (JSON; - for "
-                          "standard input) instead of running a snippet")
+                     help=_("show a graph and its passes sent by gradstep.show (JSON; - for "
+                            "standard input) instead of running a snippet"))
 
     trace = sub.add_parser("trace", help=_("print the autograd graph"))
     _add_snippet_options(trace)
@@ -149,14 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help=_("write a picture or a graph file"))
     _add_snippet_options(export)
-    export.add_argument("-o", "--output", required=True, metavar="OUT")
+    export.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help=_("the file to write; its extension picks the format (.png, .svg, "
+                               ".pdf, .dot, .graphml, .json; .gif, .apng, .webp: the pass "
+                               "animated)"))
     export.add_argument("--step", type=int, default=None, metavar="K",
                         help=_("draw the state after K backward steps (0 = before the first)"))
     export.add_argument("--pass", dest="pass_number", type=int, default=None, metavar="P",
                         help=_("step through the snippet's P-th backward call (1-based)"))
-    export.add_argument("--layout", choices=("layered", "dot"), default="layered")
-    export.add_argument("--collapse", type=int, default=None, metavar="DEPTH")
-    export.add_argument("--rankdir", choices=("TB", "LR"), default="TB")
+    export.add_argument("--layout", choices=("layered", "dot"), default="layered",
+                        help=_("layered: gradstep's own layout; dot: Graphviz's (it must be "
+                               "installed)"))
+    export.add_argument("--collapse", type=int, default=None, metavar="DEPTH",
+                        help=_("fold each module DEPTH names deep (layer1.0 is 2) into one box"))
+    export.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                        help=_("TB: top to bottom (default); LR: left to right"))
     export.add_argument("--scale", type=float, default=2.0, help=_("PNG pixels per point"))
     export.add_argument("--transparent", action="store_true", help=_("PNG without background"))
     export.add_argument("--frames", metavar="DIR", help=_("also write one PNG per backward step"))

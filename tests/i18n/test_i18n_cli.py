@@ -105,3 +105,19 @@ def test_argparse_own_errors_are_in_the_persons_language(capsys, argv, chinese, 
     with i18n.using("en"), pytest.raises(SystemExit):
         main(argv)
     assert english in capsys.readouterr().err
+
+
+def test_every_option_of_every_command_is_explained_in_chinese():
+    """`gradstep backward --help` listed --retain-graph, --mode and --passes with no words,
+    and `gradstep gui --help` explained --data in English under zh_CN."""
+    from gradstep import i18n
+    from gradstep.cli import build_parser
+
+    with i18n.using("zh_CN"):
+        parser = build_parser()
+        commands = parser._subparsers._group_actions[0].choices
+        for name, sub in commands.items():
+            for action in sub._actions:
+                assert action.help, f"gradstep {name} {action.option_strings}: no help"
+                if action.option_strings:
+                    assert CJK.search(action.help), (name, action.option_strings, action.help)
