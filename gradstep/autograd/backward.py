@@ -96,7 +96,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     freed_before = freed_node_ids(id_of, held)
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch))
-    return pass_record(
+    record = pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
         grads=grads.get("grads", {}), id_of=id_of,
         error=None if exc is None else explain(exc, source, filename,
@@ -104,6 +104,9 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
     )
+    record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
+                       if fn is not None and fn in id_of]
+    return record
 
 
 def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | None = None):

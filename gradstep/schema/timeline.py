@@ -56,6 +56,7 @@ class PassRecord(_PassRequired, total=False):
     freed_before: Annotated[list[str], "nodes whose saved tensors were freed before it"]
     returned: Annotated[list[TensorValue] | None, "grad mode: what autograd.grad returned, in input order (None: it raised)"]
     returned_inputs: Annotated[list[str], "grad mode: the labels of those inputs"]
+    roots: Annotated[list[str], "a pass gradstep ran: the nodes it started from (its graph is what they reach)"]
 
 
 PassSummary = TypedDict("PassSummary", {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 from PySide6 import QtCore
 
 from gradstep.autograd.graph_json import graph_from_json
@@ -158,7 +159,7 @@ class QtSessionModel(QtCore.QObject):
     @without_gc
     def add_timeline(self, timeline: dict, name: str = "") -> None:
         """Append a pass gradstep ran and make it the one being stepped."""
-        record = PassRecord(timeline, "gradstep", name)
+        record = PassRecord(timeline, "gradstep", name, members=self._reached(timeline))
         self.passes.append(record)
         self.columns.append(("pass", len(self.passes) - 1))
         self.history = self._history()
@@ -167,6 +168,18 @@ class QtSessionModel(QtCore.QObject):
             self.error = timeline["error"]
         self.sigLeavesChanged.emit()
         self._restart_steps()
+
+    def _reached(self, timeline: dict) -> tuple | None:
+        """Return the nodes a pass gradstep ran can reach from the roots it started at, when
+        the graph drawn holds more (the snippet's own calls joined nodes above the root:
+        ``p[1]``'s SelectBackward0 over softmax's ``p``); None when it reaches them all."""
+        roots = [n for n in timeline.get("roots") or () if self.graph is not None and n in self.graph]
+        if not roots:
+            return None
+        reached = set(roots)
+        for root in roots:
+            reached.update(nx.descendants(self.graph, root))
+        return None if len(reached) == self.graph.number_of_nodes() else tuple(reached)
 
     def _history(self):
         return PassHistory(self.graph, [p.timeline for p in self.passes],

@@ -52,3 +52,30 @@ def test_a_step_clears_the_selection_so_the_panels_follow_the_play_node(qtbot, r
     assert model.selected == "" and model.focus_node() == freeing["steps"][1]["node"]
     model.run_to_end()
     assert model.focus_node() == freeing["steps"][-1]["node"]  # the end: the node that ran last
+
+
+def test_a_pass_from_the_root_fades_the_nodes_above_it(qtbot, run_and_passes):
+    """retain_graph_fixed draws p[1]'s two SelectBackward0 over softmax's p (the lesson's own
+    calls); Backward again runs from p, which never reaches them: torch runs
+    SoftmaxBackward0 first. They were drawn as pending nodes of that pass."""
+    from types import SimpleNamespace
+
+    from gradstep.examples import EXAMPLES_DIR
+    from gradstep.ui.qt_graph_follower import QtGraphFollower
+
+    session = Session()
+    result = session.run((EXAMPLES_DIR / "retain_graph_fixed.py").read_text(encoding="utf-8"))
+    model = QtSessionModel()
+    model.set_run_result(result)
+    selects = {n for n, a in model.graph.nodes(data=True) if a["name"] == "SelectBackward0"}
+    assert len(selects) == 2
+    timeline = session.backward(gradient="ones")  # the lesson's second backward freed p's buffers
+    assert timeline["steps"][0]["name"] == "SoftmaxBackward0"
+    model.add_timeline(timeline)
+    assert set(model.current_pass().members) == set(model.graph.nodes) - selects
+    assert QtGraphFollower.outside(SimpleNamespace(model=model), model.index()) == selects
+    # a graph the pass reaches whole fades nothing
+    result, (_retained, freeing, _failing) = run_and_passes
+    model.set_run_result(result)
+    model.add_timeline(freeing)
+    assert freeing["roots"] and model.current_pass().members is None
