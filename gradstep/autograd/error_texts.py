@@ -23,6 +23,13 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
         return _syntax(exc, detail)
     if kind == "memory":
         return describe_plain("memory", detail)
+    if isinstance(exc, NameError) and context.get("near"):
+        return _words(
+            N_("Unknown name"),
+            lazy("This line uses `{name}`, which has not been defined (yet). torch, nn and F "
+                 "are already imported.", name=exc.name),
+            lazy("Did you mean `{near}`? Check the spelling, and that the line defining it "
+                 "comes before this one.", near=context["near"]))
     return _python(exc, detail)
 
 
