@@ -40,6 +40,7 @@ class PassRecord:
     code: str | None = None
     api: str | None = None
     members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
+    seq_mark: int | None = None  # a snippet call: torch's sequence number when it started
 
     @property
     def title(self) -> str:
@@ -131,7 +132,8 @@ class QtSessionModel(QtCore.QObject):
                 self.passes.append(PassRecord(
                     call["timeline"], "snippet", line=call.get("line"),
                     code=call.get("code"), api=call.get("api"),
-                    members=tuple(n["id"] for n in call.get("nodes") or ())))
+                    members=tuple(n["id"] for n in call.get("nodes") or ()),
+                    seq_mark=call.get("seq_mark")))
                 self.columns.append(("pass", len(self.passes) - 1))
             self.history = self._history()
             drawn = {id(p.timeline) for p in self.passes}
@@ -168,6 +170,15 @@ class QtSessionModel(QtCore.QObject):
             self.error = timeline["error"]
         self.sigLeavesChanged.emit()
         self._restart_steps()
+
+    def built_later(self, node_id: str) -> bool:
+        """Return True when the snippet call being stepped ran before torch built ``node_id``
+        (the second ``p[1]`` of retain_graph_error during the first ``backward()``): the node
+        did not exist then. Leaves (no sequence number) are never said to be."""
+        record = self.current_pass()
+        seq = self.node(node_id).get("seq") if self.graph is not None else None
+        return (record is not None and record.seq_mark is not None and seq is not None
+                and seq >= record.seq_mark)
 
     def _reached(self, timeline: dict) -> tuple | None:
         """Return the nodes a pass gradstep ran can reach from the roots it started at, when
