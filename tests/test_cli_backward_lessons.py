@@ -66,3 +66,14 @@ def test_a_pass_option_still_runs_gradsteps_own_pass(capsys):
     status, data, err = backward(capsys, str(EXAMPLES_DIR / "mse_backward.py"), "--passes", "1")
     assert status == 1 and "from_snippet" not in data
     assert data["error"]["kind"] == "freed_buffers"  # the lesson's own backward freed them
+
+
+def test_check_says_why_a_leaf_has_no_grad(capsys):
+    """mse_autograd_grad's pass is torch.autograd.grad: w.grad stays None, and the table's
+    row read "w ? ? ?" with nothing to say why."""
+    status = main(["check", str(EXAMPLES_DIR / "mse_autograd_grad.py")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "?: no .grad after the pass (torch.autograd.grad returns the gradients" in out
+    main(["check", str(EXAMPLES_DIR / "mse_backward.py")])
+    assert "no .grad after the pass" not in capsys.readouterr().out  # w.grad is there
