@@ -21,6 +21,10 @@ from gradstep.autograd.elements import flatten
 from gradstep.policies.number_text import fixed_one, torch_fixed
 
 FONT_FAMILY = "DejaVu Sans"
+# an SVG names fallbacks: a viewer without DejaVu Sans takes a sans face (and a sans CJK
+# face for Chinese labels) rather than its default serif
+SVG_FONT_FAMILY = ("'DejaVu Sans', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', "
+                   "'Microsoft YaHei', 'PingFang SC', sans-serif")
 TITLE_PX = 12  # pixel size of a node's first line, in scene units
 DETAIL_PX = 10  # pixel size of the other lines
 LINE_HEIGHT = 1.17  # DejaVu Sans line height per pixel size (Qt: 116.4 at 100 px)
