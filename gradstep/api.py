@@ -79,8 +79,8 @@ def backward(tensor, *, mode: str = "backward", inputs=None, gradient=None,
     your tensor hooks and custom ``backward`` code run, as in any pass. torch's own error
     is returned in ``timeline["error"]``, not raised.
     """
-    from gradstep.autograd.backward import combine_passes
     from gradstep.autograd.live import backward_tensor, current_recording, trace_tensor
+    from gradstep.autograd.pass_join import combine_passes
     from gradstep.autograd.values import to_jsonable
 
     namespace = _names(names)

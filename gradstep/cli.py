@@ -12,6 +12,7 @@ import argparse
 import difflib
 import importlib
 import os
+import re
 import sys
 
 from gradstep import installed_version
@@ -78,7 +79,36 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.print_usage(sys.stderr)
-        self.exit(2, _("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
+        self.exit(2, _("{prog}: error: {message}", prog=self.prog,
+                       message=argparse_words(message)) + "\n")
+
+
+# argparse's own messages (its gettext domain has no Chinese here): in the person's language
+_ARGPARSE_WORDS = [
+    (re.compile(r"unrecognized arguments: (?P<args>.*)", re.S),
+     N_("unrecognized arguments: {args}")),
+    (re.compile(r"the following arguments are required: (?P<args>.*)", re.S),
+     N_("the following arguments are required: {args}")),
+    (re.compile(r"argument (?P<arg>[^:]+): invalid choice: (?P<value>.*) "
+                r"\(choose from (?P<choices>.*)\)", re.S),
+     N_("argument {arg}: invalid choice: {value} (choose from {choices})")),
+    (re.compile(r"argument (?P<arg>[^:]+): expected one argument", re.S),
+     N_("argument {arg}: expected one argument")),
+    (re.compile(r"argument (?P<arg>[^:]+): invalid (?P<type>\w+) value: (?P<value>.*)", re.S),
+     N_("argument {arg}: invalid {type} value: {value}")),
+    (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)", re.S),
+     N_("ambiguous option: {option} could match {matches}")),
+]
+
+
+def argparse_words(message: str) -> str:
+    """Return one of argparse's error messages in the person's language (as it is when it
+    is not one of those known)."""
+    for pattern, words in _ARGPARSE_WORDS:
+        found = pattern.fullmatch(message)
+        if found:
+            return _(words, **found.groupdict())
+    return message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,10 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help=_("open the window (the default)"))
     gui.add_argument("file", nargs="?", help=_("snippet file to open (it is not run)"))
     gui.add_argument("--run", action="store_true", help=_("run the opened file at once"))
-    gui.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"))
+    gui.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"),
+                     help=_("device the snippet runs under (default: cpu)"))
     gui.add_argument("--data", metavar="FILE",
-                     help="show a graph and its passes sent by gradstep.show (JSON; - for "
-                          "standard input) instead of running a snippet")
+                     help=_("show a graph and its passes sent by gradstep.show (JSON; - for "
+                            "standard input) instead of running a snippet"))
 
     trace = sub.add_parser("trace", help=_("print the autograd graph"))
     _add_snippet_options(trace)
@@ -104,9 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     backward = sub.add_parser("backward", help=_("run backward and print the step timeline"))
     _add_snippet_options(backward)
     backward.add_argument("--json", action="store_true", help=_("print JSON (the only format)"))
-    backward.add_argument("--retain-graph", action="store_true")
-    backward.add_argument("--mode", choices=("backward", "grad"), default="backward")
-    backward.add_argument("--passes", type=int, default=1, metavar="N")
+    backward.add_argument("--retain-graph", action="store_true", default=None,
+                          help=_("keep the graph's saved tensors after each pass"))
+    backward.add_argument("--mode", choices=("backward", "grad"), default=None,
+                          help=_("backward(), or torch.autograd.grad on every leaf that "
+                                 "requires grad (default: backward)"))
+    backward.add_argument("--passes", type=int, default=None, metavar="N",
+                          help=_("run N passes (default: 1; a second one without "
+                                 "--retain-graph fails as in torch)"))
     backward.add_argument(
         "--gradient", choices=("ones",), default=None,
         help=_("gradient for a non-scalar root (ones_like the root)"),
@@ -114,14 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help=_("write a picture or a graph file"))
     _add_snippet_options(export)
-    export.add_argument("-o", "--output", required=True, metavar="OUT")
+    export.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help=_("the file to write; its extension picks the format (.png, .svg, "
+                               ".pdf, .dot, .graphml, .json; .gif, .apng, .webp: the pass "
+                               "animated)"))
     export.add_argument("--step", type=int, default=None, metavar="K",
                         help=_("draw the state after K backward steps (0 = before the first)"))
     export.add_argument("--pass", dest="pass_number", type=int, default=None, metavar="P",
                         help=_("step through the snippet's P-th backward call (1-based)"))
-    export.add_argument("--layout", choices=("layered", "dot"), default="layered")
-    export.add_argument("--collapse", type=int, default=None, metavar="DEPTH")
-    export.add_argument("--rankdir", choices=("TB", "LR"), default="TB")
+    export.add_argument("--layout", choices=("layered", "dot"), default="layered",
+                        help=_("layered: gradstep's own layout; dot: Graphviz's (it must be "
+                               "installed)"))
+    export.add_argument("--collapse", type=int, default=None, metavar="DEPTH",
+                        help=_("fold each module DEPTH names deep (layer1.0 is 2) into one box"))
+    export.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                        help=_("TB: top to bottom (default); LR: left to right"))
     export.add_argument("--scale", type=float, default=2.0, help=_("PNG pixels per point"))
     export.add_argument("--transparent", action="store_true", help=_("PNG without background"))
     export.add_argument("--frames", metavar="DIR", help=_("also write one PNG per backward step"))

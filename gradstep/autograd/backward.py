@@ -31,6 +31,7 @@ from gradstep.autograd.leaves_and_freed import (
     leaf_grad_tensors,
     leaf_tensors,
 )
+from gradstep.autograd.pass_join import combine_passes, explanation_of
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
@@ -95,13 +96,17 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     freed_before = freed_node_ids(id_of, held)
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch))
-    return pass_record(
+    record = pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
         grads=grads.get("grads", {}), id_of=id_of,
-        error=None if exc is None else explain(exc, source, filename),
+        error=None if exc is None else explain(exc, source, filename,
+                                               target=_root_name(roots, id_of, labels)),
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
     )
+    record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
+                       if fn is not None and fn in id_of]
+    return record
 
 
 def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | None = None):
@@ -261,6 +266,13 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     return timeline
 
 
+def _root_name(roots: list, id_of: dict, labels: dict) -> str | None:
+    """Return the label of the one root a pass ran from (None for several, or no label)."""
+    if len(roots) != 1:
+        return None
+    return labels.get(id_of.get(getattr(roots[0], "grad_fn", None)))
+
+
 def _blame_snippet_calls(error: dict, calls: list) -> dict:
     """Return ``error`` saying so when the snippet's own backward call already freed the graph."""
     freeing = [c for c in calls or [] if c.get("timeline") and c["timeline"].get("freed")]
@@ -270,52 +282,8 @@ def _blame_snippet_calls(error: dict, calls: list) -> dict:
     note = lazy("The snippet itself already ran backward without retain_graph (line {lines}), "
                 "which freed these buffers; its own timeline is in the run's backward calls.",
                 lines=lines)
-    return with_words({**error}, explanation=lazy("{text} {more}", text=_explanation(error),
+    return with_words({**error}, explanation=lazy("{text} {more}", text=explanation_of(error),
                                                   more=note))
-
-
-def _explanation(error: dict):
-    """Return the error's explanation as a message when it has one, else its text."""
-    return (error.get("words") or {}).get("explanation") or error.get("explanation") or ""
-
-
-def combine_passes(records: list[dict]) -> dict:
-    """Return one timeline from consecutive pass records (steps numbered across passes)."""
-    steps, summaries = [], []
-    for number, record in enumerate(records):
-        first = len(steps)
-        for step in record["steps"]:
-            steps.append({**step, "index": len(steps), "pass": number})
-        summaries.append({
-            "pass": number, "first_step": first, "steps": len(record["steps"]),
-            "leaf_grads": record["leaf_grads"], "returned": record.get("returned"),
-            "freed": record["freed"],
-            "error": record["error"],
-        })
-    last = records[-1]
-    if last["error"] is not None:
-        last["error"] = _where_it_stopped(last["error"], len(records) - 1, len(records), steps)
-    return {
-        **last, "steps": steps, "passes": summaries,
-        "freed": any(r["freed"] for r in records),
-        "freed_before": records[0]["freed_before"],
-    }
-
-
-def _where_it_stopped(error: dict, number: int, count: int, steps: list) -> dict:
-    """Return ``error`` with ``pass`` and ``node`` set and the place named in its explanation."""
-    failed = next((s for s in reversed(steps) if s.get("error")), None)
-    where = (lazy("pass {number} of {count}", number=number + 1, count=count) if count > 1
-             else lazy("the backward pass"))
-    if failed is not None:
-        where = lazy("{where}, at {node} ({name})", where=where, node=failed["node"],
-                     name=failed["name"])
-    stopped = lazy("It stopped in {where}.", where=where)
-    explanation = _explanation(error)
-    if explanation:
-        stopped = lazy("{text} {more}", text=explanation, more=stopped)
-    return with_words({**error, "pass": number, "node": failed["node"] if failed else None},
-                      explanation=stopped)
 
 
 def retained_tensors(namespace: dict, id_of: dict) -> dict:

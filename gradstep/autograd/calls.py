@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
+from torch._C._autograd import _get_sequence_nr
 from torch.compiler import is_compiling
 from torch.jit import _builtins as jit_builtins
 
@@ -306,6 +307,7 @@ class _Capture:
                 if prepared is None:
                     return original(*args, **kwargs)
                 id_of, labels, watch, freed_before, pending = prepared
+                mark = _get_sequence_nr()  # nodes numbered from here on are built after the call
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
@@ -318,8 +320,10 @@ class _Capture:
                     try:
                         graph = CallGraph.of(_roots(api, bound.arguments), id_of,
                                              frame_namespace(caller, function_locals=False))
-                        self.calls.add(self._record(api, bound.arguments, caller, id_of, labels,
-                                                       (steps, exc, grads), freed_before), graph)
+                        record = self._record(api, bound.arguments, caller, id_of, labels,
+                                              (steps, exc, grads), freed_before)
+                        record["seq_mark"] = mark
+                        self.calls.add(record, graph)
                     except Exception:  # a record we cannot build is left out
                         pass
         finally:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ast
 import bisect
+import builtins
+import difflib
 
 
 def failing_call(source: str | None, line: int | None) -> dict:
@@ -20,6 +22,26 @@ def failing_call(source: str | None, line: int | None) -> dict:
         return {}
     target, inputs = call
     return {"target": target, "inputs": inputs}
+
+
+def close_name(source: str | None, name: str) -> str | None:
+    """Return the name the snippet defines (or ``torch``, ``nn``, ``F``, a builtin) that
+    ``name`` is most likely a misspelling of (``los`` -> ``loss``), else None."""
+    tree = _parse(source)
+    known = {"torch", "nn", "F", *dir(builtins)}
+    if tree is not None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                known.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                known.add(node.name)
+            elif isinstance(node, ast.alias):
+                known.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, ast.arg):
+                known.add(node.arg)
+    known.discard(name)
+    found = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return found[0] if found else None
 
 
 def _parse(source: str | None) -> ast.Module | None:

@@ -23,6 +23,13 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
         return _syntax(exc, detail)
     if kind == "memory":
         return describe_plain("memory", detail)
+    if isinstance(exc, NameError) and context.get("near"):
+        return _words(
+            N_("Unknown name"),
+            lazy("This line uses `{name}`, which has not been defined (yet). torch, nn and F "
+                 "are already imported.", name=exc.name),
+            lazy("Did you mean `{near}`? Check the spelling, and that the line defining it "
+                 "comes before this one.", near=context["near"]))
     return _python(exc, detail)
 
 
@@ -223,7 +230,7 @@ _PYTHON_HINTS = [
            "integers (torch.full([1], 2) makes an int64 tensor)."),
         N_("Make it a float tensor: write 2. instead of 2, or pass dtype=torch.float32."))),
     (_says("shapes cannot be multiplied", "must match the size", "size mismatch",
-           "Expected size", "expected input", "shape '["), (
+           "Expected size", "expected input", "shape '[", "inconsistent tensor size"), (
         N_("Shapes do not fit"),
         N_("The tensors on this line have shapes that this operation cannot combine."),
         N_("Print the shapes (`print(t.shape)`) of the tensors on this line and reshape, "

@@ -30,20 +30,37 @@ _RUNTIME_PATTERNS: list[tuple[str, str]] = [
 _READS_SOURCE = {"no_grad_fn", "not_requiring_grad", "non_scalar", "unused_input"}
 
 
-def explain(exc: BaseException, source: str, filename: str = "<snippet>") -> ErrorRecord:
+def explain(exc: BaseException, source: str, filename: str = "<snippet>",
+            target: str | None = None) -> ErrorRecord:
     """Return the error dict for ``exc`` raised while running ``source``.
 
     The line is the innermost traceback frame compiled from ``filename`` (or the
     position a SyntaxError reports), so gradstep's and torch's own frames never show.
+    ``target`` names the tensor backward ran on when no line of the source does (a pass
+    of gradstep's own on the snippet's root).
     """
     detail = _exception_text(exc)
     line, column = _locate(exc, filename)
     kind = _classify(exc, detail, filename)
     context = _read_source(source, line) if kind in _READS_SOURCE else {}
+    if isinstance(exc, NameError) and getattr(exc, "name", None):
+        near = _guarded(lambda: facts.close_name(source, exc.name))
+        if near:
+            context["near"] = near
+    if target and not context.get("target"):
+        context["target"] = target
     if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
     err = _base(kind, type(exc).__name__, detail, line, column, source)
     return with_words(err, **texts.describe(kind, exc, detail, context))
+
+
+def _guarded(read):
+    """Return ``read()``, or None when the source is too deeply nested for ``ast``."""
+    try:
+        return read()
+    except (RecursionError, MemoryError):
+        return None
 
 
 def _read_source(source: str | None, line: int | None) -> dict:

@@ -19,6 +19,7 @@ import math
 
 from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
+from gradstep.policies.number_text import torch_fixed
 
 SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
 
@@ -188,17 +189,18 @@ def _text(value) -> str | None:
         return None
     if isinstance(value, list) and sum(1 for _ in _flat(value)) > SHOWN_NUMBERS:
         return None
-    return _format(value)
+    return _format(value, torch_fixed(list(_flat(value))))
 
 
-def _format(value) -> str:
+def _format(value, fixed: bool) -> str:
+    """Return ``value`` as text: four decimals where torch prints four (``fixed``)."""
     if isinstance(value, list):
-        return "[" + ", ".join(_format(v) for v in value) + "]"
+        return "[" + ", ".join(_format(v, fixed) for v in value) + "]"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
         return f"{value:.1f}"
-    return f"{value:.4g}"
+    return f"{value:.4f}" if fixed and isinstance(value, float) else f"{value:.4g}"
 
 
 def _flat(value):

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from gradstep.autograd.saved_names import SavedName
+from gradstep.policies.number_text import torch_fixed
 
 SMALL = 6  # at most this many numbers are written into a formula's text
 _ITEM = re.compile(r"^(?P<name>\w+)\[(?P<index>\d+)\]$")
@@ -89,17 +90,23 @@ def substitute(formula: str, names: Mapping[str, dict]) -> str | None:
     return pattern.sub(lambda m: shown[m.group(0)], formula)
 
 
-def _short(value) -> str | None:
-    """Return a value written compactly, or None when it has more than SMALL numbers."""
+def _short(value, fixed: bool | None = None) -> str | None:
+    """Return a value written compactly, or None when it has more than SMALL numbers;
+    with four decimals where torch prints four (``torch_fixed``, decided for the whole
+    value)."""
     flat = list(_flatten(value))
     if len(flat) > SMALL:
         return None
+    if fixed is None:
+        fixed = torch_fixed(flat)
     if isinstance(value, list):
-        return "[" + ", ".join(_short(v) or "…" for v in value) + "]"
+        return "[" + ", ".join(_short(v, fixed) or "…" for v in value) + "]"
     if isinstance(value, str):  # approximate='none', reduce='mean'
         return repr(value)
     if isinstance(value, float):  # 2.0 stays "2.0", as torch prints it, not "2"
-        return f"{value:.1f}" if value.is_integer() and abs(value) < 1e6 else f"{value:.4g}"
+        if value.is_integer() and abs(value) < 1e6:
+            return f"{value:.1f}"
+        return f"{value:.4f}" if fixed else f"{value:.4g}"
     return str(value)
 
 

@@ -1,6 +1,10 @@
-"""`gradstep backward FILE --json`: run backward on the snippet's root and print the step timeline.
+"""`gradstep backward FILE --json`: print the step timeline of a backward pass.
 
-Options: ``--retain-graph``, ``--mode backward|grad`` (``grad``: torch.autograd.grad
+When the snippet calls ``backward()`` / ``autograd.grad`` itself on the graph drawn, and
+no pass option is given, those calls are the passes printed (what torch did when the
+snippet ran: a pass of gradstep's own after them would find the buffers they freed, or a
+non-scalar root the snippet never called backward on), ``from_snippet`` true. Otherwise
+it runs a pass on the snippet's root. Options: ``--retain-graph``, ``--mode backward|grad`` (``grad``: torch.autograd.grad
 with respect to every leaf that requires grad), ``--passes N`` (a second pass
 without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
 non-scalar root). Prints the DESIGN.md backward JSON (strict JSON) plus ``calls``,
@@ -11,6 +15,7 @@ or a pass failed (the JSON still shows where it stopped), 2 for bad usage.
 from __future__ import annotations
 
 from gradstep.autograd.errors import make_error
+from gradstep.autograd.pass_join import combine_passes
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
@@ -27,7 +32,9 @@ from gradstep.i18n import lazy
 def run(args) -> int:
     """Print the backward timeline on stdout; return the exit status (0, 1 or 2)."""
     name = display_name(args)
-    if args.passes < 1:
+    own_pass = any(value is not None for value in
+                   (args.retain_graph, args.mode, args.passes, args.gradient))
+    if args.passes is not None and args.passes < 1:
         report_error(_usage(lazy("--passes {passes}: run at least one pass (--passes 1 or more)",
                                  passes=args.passes)), name)
         return BAD_USAGE
@@ -37,8 +44,11 @@ def run(args) -> int:
         report_error(exc.error, name)
         return exc.status
     try:
-        timeline = session.backward(mode=args.mode, retain_graph=args.retain_graph,
-                                    passes=args.passes, gradient=args.gradient)
+        timeline = None if own_pass else snippet_passes(result.get("calls") or [])
+        if timeline is None:
+            timeline = session.backward(mode=args.mode or "backward",
+                                        retain_graph=bool(args.retain_graph),
+                                        passes=args.passes or 1, gradient=args.gradient)
         timeline["calls"] = result.get("calls") or []
         print_json(timeline)
         if timeline.get("error"):
@@ -47,6 +57,15 @@ def run(args) -> int:
         return OK
     finally:
         session.shutdown()  # the kernel process ends with the command
+
+
+def snippet_passes(calls: list) -> dict | None:
+    """Return the backward reply made of the snippet's own calls on the graph drawn, in the
+    order it made them (None when it made none there)."""
+    drawn = [call["timeline"] for call in calls if call.get("drawn") and call.get("timeline")]
+    if not drawn:
+        return None
+    return {**combine_passes([dict(timeline) for timeline in drawn]), "from_snippet": True}
 
 
 def _usage(message) -> dict:

@@ -130,6 +130,10 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
             share = row.zero_fraction
             lines.append(f"{row.name[:32]:32} {text(row.grad_norm):>10} {text(row.weight_norm):>10} "
                          f"{text(row.ratio):>10} {'' if share is None else f'{share:.0%}':>6}")
+        if any(row.grad_norm is None for row in diagnosis.rows):
+            lines.append(_("?: no .grad after the pass (torch.autograd.grad returns the "
+                           "gradients without storing them in .grad; a leaf the pass did not "
+                           "reach has none either)"))
     flow = [f for f in diagnosis.findings if not f.fails]
     if flow:
         lines.append("")

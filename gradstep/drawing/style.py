@@ -18,8 +18,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gradstep.autograd.elements import flatten
+from gradstep.policies.number_text import fixed_one, torch_fixed
 
 FONT_FAMILY = "DejaVu Sans"
+# an SVG names fallbacks: a viewer without DejaVu Sans takes a sans face (and a sans CJK
+# face for Chinese labels) rather than its default serif
+SVG_FONT_FAMILY = ("'DejaVu Sans', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', "
+                   "'Microsoft YaHei', 'PingFang SC', sans-serif")
 TITLE_PX = 12  # pixel size of a node's first line, in scene units
 DETAIL_PX = 10  # pixel size of the other lines
 LINE_HEIGHT = 1.17  # DejaVu Sans line height per pixel size (Qt: 116.4 at 100 px)
@@ -160,25 +165,30 @@ def format_number(x) -> str:
 
 
 def format_small_value(value) -> str:
-    """Return ``= 1.5`` or ``= [1, 2, 3]`` for a value dict holding a tiny tensor, else ''."""
+    """Return ``= 1.5`` or ``= [1, 2, 3]`` for a value dict holding a tiny tensor, else ''
+    (four decimals where torch prints four: ``torch_fixed``)."""
     if not isinstance(value, dict) or "data" not in value:
         return ""
     data = value["data"]
     if isinstance(data, list):
         if len(data) > 4:
             return ""
+        fixed = fixed_one(data[0]) if len(data) == 1 and type(data[0]) is float \
+            else torch_fixed(data)
         words = []
         last = word = None
         for x in data:  # one per node of a 100,000-node graph: floats formatted directly
             if type(x) is float:
                 if x != last or not x:  # equal non-zero floats are one double: one text
-                    last, word = x, f"{x:.4g}"
+                    last, word = x, (f"{x:.4f}" if fixed else f"{x:.4g}")
                 words.append(word)
             elif isinstance(x, list):
                 return ""
             else:
                 words.append(format_number(x))
         return "= [" + ", ".join(words) + "]"
+    if type(data) is float and fixed_one(data):
+        return f"= {data:.4f}"
     return "= " + format_number(data)
 
 
@@ -193,14 +203,18 @@ def _numbers_of(value) -> list | None:
 
 
 def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
-    """Return the text written on an edge for the gradient ``value``: 4 significant digits,
+    """Return the text written on an edge for the gradient ``value``: as torch prints it
+    (``torch_fixed``: four decimals) or 4 significant digits,
     ``[a, b, c]`` for a small tensor; '' for None or a tensor of more than
     EDGE_LABEL_NUMBERS numbers. A text longer than ``limit`` characters or EDGE_LABEL_PX
     pixels ends at a whole number with ``…`` (the tooltip has them all)."""
     numbers = _numbers_of(value)
     if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
         return ""
-    words = [format_number(x) for x in numbers]
+    if torch_fixed(numbers):
+        words = [f"{x:.4f}" if type(x) is float else format_number(x) for x in numbers]
+    else:
+        words = [format_number(x) for x in numbers]
     if not isinstance(value, list):
         return words[0]
     text = "[" + ", ".join(words) + "]"

@@ -63,7 +63,7 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
                   f'height="{_n(height)}" viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(height)}">\n'
                   "<title>gradstep graph</title>\n"
                   f"<desc>{graph.number_of_nodes()} nodes, {edge_count(graph)} edges</desc>\n"
-                  f'<g font-family="{style.FONT_FAMILY}" text-anchor="middle">\n'.encode())
+                  f'<g font-family="{style.SVG_FONT_FAMILY}" text-anchor="middle">\n'.encode())
         done = {n for n, st in states.items() if st in DONE_EDGE_STATES}
         routes = layout.routes
         keys = [k for k, r in routes.items() if r and len(r) >= 2]

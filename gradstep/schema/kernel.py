@@ -85,6 +85,7 @@ class BackwardReply(PassRecord, total=False):
     steps of every pass in one list."""
 
     passes: Annotated[list[PassSummary], "one summary per pass"]
+    from_snippet: Annotated[bool, "gradstep backward: the passes are the snippet's own calls on the graph drawn"]
     output: Annotated[str, "what was printed during the pass (only when something was)"]
     state_lost: Annotated[bool, "the kernel was replaced: the snippet's variables are gone"]
 

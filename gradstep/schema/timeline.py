@@ -1,7 +1,7 @@
 """Backward passes as plain data: steps, pass records (timelines) and the snippet's own calls.
 
 ``autograd.backward.pass_record`` writes a pass record, ``autograd.step_hooks`` its steps,
-``autograd.backward.combine_passes`` joins several passes into the backward reply, and
+``autograd.pass_join.combine_passes`` joins several passes into the backward reply, and
 ``autograd.calls`` writes a ``CallRecord`` for each backward call a snippet makes itself.
 ``autograd.step_state`` reads them all (the one source of truth for a step's state).
 """
@@ -56,6 +56,7 @@ class PassRecord(_PassRequired, total=False):
     freed_before: Annotated[list[str], "nodes whose saved tensors were freed before it"]
     returned: Annotated[list[TensorValue] | None, "grad mode: what autograd.grad returned, in input order (None: it raised)"]
     returned_inputs: Annotated[list[str], "grad mode: the labels of those inputs"]
+    roots: Annotated[list[str], "a pass gradstep ran: the nodes it started from (its graph is what they reach)"]
 
 
 PassSummary = TypedDict("PassSummary", {
@@ -96,6 +97,7 @@ class CallRecord(_CallRequired, total=False):
     returned: Annotated[list[TensorValue] | None, "autograd.grad: what it returned, in input order"]
     returned_inputs: Annotated[list[str] | None, "autograd.grad: the labels of those inputs"]
     drawn: Annotated[bool, "its graph is the drawn graph's own (it can be stepped on it)"]
+    seq_mark: Annotated[int, "torch's autograd sequence number when the call started: a node whose seq is this or more was built after the call"]
     skipped_calls: Annotated[int, "skipped: how many calls were not recorded"]
     note: Annotated[str, "skipped: says so in words"]
 

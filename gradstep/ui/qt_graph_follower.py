@@ -112,6 +112,10 @@ class QtGraphFollower(QtCore.QObject):
         index = self.model.index()
         if index is not None and node_id in self.outside(index):
             record = self.model.current_pass()
+            if self.model.built_later(node_id):
+                return node_tooltip(attrs) + "<br>" + self.tr(
+                    "not built yet: {0} ran before torch made this node"
+                ).format(record.title if record else "")
             return node_tooltip(attrs) + "<br>" + self.tr(
                 "not part of this pass: {0} does not reach it (it may not exist yet then)"
             ).format(record.title if record else "")

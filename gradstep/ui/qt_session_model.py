@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 from PySide6 import QtCore
 
 from gradstep.autograd.graph_json import graph_from_json
@@ -39,6 +40,7 @@ class PassRecord:
     code: str | None = None
     api: str | None = None
     members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
+    seq_mark: int | None = None  # a snippet call: torch's sequence number when it started
 
     @property
     def title(self) -> str:
@@ -130,7 +132,8 @@ class QtSessionModel(QtCore.QObject):
                 self.passes.append(PassRecord(
                     call["timeline"], "snippet", line=call.get("line"),
                     code=call.get("code"), api=call.get("api"),
-                    members=tuple(n["id"] for n in call.get("nodes") or ())))
+                    members=tuple(n["id"] for n in call.get("nodes") or ()),
+                    seq_mark=call.get("seq_mark")))
                 self.columns.append(("pass", len(self.passes) - 1))
             self.history = self._history()
             drawn = {id(p.timeline) for p in self.passes}
@@ -158,7 +161,7 @@ class QtSessionModel(QtCore.QObject):
     @without_gc
     def add_timeline(self, timeline: dict, name: str = "") -> None:
         """Append a pass gradstep ran and make it the one being stepped."""
-        record = PassRecord(timeline, "gradstep", name)
+        record = PassRecord(timeline, "gradstep", name, members=self._reached(timeline))
         self.passes.append(record)
         self.columns.append(("pass", len(self.passes) - 1))
         self.history = self._history()
@@ -167,6 +170,27 @@ class QtSessionModel(QtCore.QObject):
             self.error = timeline["error"]
         self.sigLeavesChanged.emit()
         self._restart_steps()
+
+    def built_later(self, node_id: str) -> bool:
+        """Return True when the snippet call being stepped ran before torch built ``node_id``
+        (the second ``p[1]`` of retain_graph_error during the first ``backward()``): the node
+        did not exist then. Leaves (no sequence number) are never said to be."""
+        record = self.current_pass()
+        seq = self.node(node_id).get("seq") if self.graph is not None else None
+        return (record is not None and record.seq_mark is not None and seq is not None
+                and seq >= record.seq_mark)
+
+    def _reached(self, timeline: dict) -> tuple | None:
+        """Return the nodes a pass gradstep ran can reach from the roots it started at, when
+        the graph drawn holds more (the snippet's own calls joined nodes above the root:
+        ``p[1]``'s SelectBackward0 over softmax's ``p``); None when it reaches them all."""
+        roots = [n for n in timeline.get("roots") or () if self.graph is not None and n in self.graph]
+        if not roots:
+            return None
+        reached = set(roots)
+        for root in roots:
+            reached.update(nx.descendants(self.graph, root))
+        return None if len(reached) == self.graph.number_of_nodes() else tuple(reached)
 
     def _history(self):
         return PassHistory(self.graph, [p.timeline for p in self.passes],

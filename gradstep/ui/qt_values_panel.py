@@ -196,6 +196,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                 state, self.tr("ran at step {0}")).format(number)
         elif self.model.timeline is None:
             why = self.tr("no backward pass yet")
+        elif self.model.built_later(self.node_id):
+            why = self.tr("not built yet when this pass ran")
         else:
             why = self.tr("not run in this pass")
         if self.model.selected:

@@ -85,6 +85,9 @@ def test_non_scalar_root_error_and_gradient_ones():
     session = session_for(SOFTMAX)
     failed = session.backward()
     assert failed["error"]["kind"] == "non_scalar" and failed["error"]["fix"]
+    # the root is named, not a made-up `out` (the snippet has none)
+    assert "`p` has more than one element" in failed["error"]["explanation"]
+    assert "`p.sum()`" in failed["error"]["fix"] and "`out" not in failed["error"]["fix"]
     got = session.backward(gradient="ones")
     a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
     p = F.softmax(a, dim=0)

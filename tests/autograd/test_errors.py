@@ -243,11 +243,28 @@ def test_name_error_gets_the_line_and_a_hint():
     assert "defined" in err["explanation"]
 
 
+def test_a_misspelt_name_gets_the_name_it_is_close_to():
+    """plain python says "Did you mean: 'loss'?" when it prints the traceback; the message
+    torch's str() gives has no such hint, so the fix names it."""
+    err = _fail("a = torch.ones(2, requires_grad=True)\nloss = (a * 2).sum()\nlos.backward()\n")
+    assert (err["type"], err["line"]) == ("NameError", 3)
+    assert "`los`" in err["explanation"] and "Did you mean `loss`?" in err["fix"]
+    far = _fail("x = torch.ones(1)\ny = undefined_name * x\n")
+    assert "Did you mean" not in far["fix"]
+
+
 def test_shape_mismatch_gets_a_shape_hint():
     err = _fail("a = torch.ones(2, 3)\nb = torch.ones(2, 3)\nc = a @ b\n")
     assert err["line"] == 3
     assert "shapes cannot be multiplied" in err["message"]
     assert "shape" in err["fix"]
+
+
+def test_vectors_of_different_lengths_get_the_shape_hint():
+    # 1-D @ 1-D of lengths 2 and 3: torch says "inconsistent tensor size" (a dot product)
+    err = _fail("a = torch.ones(2, requires_grad=True)\nb = a * 2\nc = b @ torch.ones(3)\n")
+    assert err["line"] == 3 and "inconsistent tensor size" in err["message"]
+    assert err["title"] == "Shapes do not fit" and "print(t.shape)" in err["fix"]
 
 
 def test_integer_tensor_cannot_require_grad():

@@ -87,6 +87,30 @@ def test_mse_lesson_shows_its_numbers_although_backward_freed_them():
     assert not shown["inputs"][0]["flows"]  # torch.ones(1) needs no gradient
 
 
+def test_softmax_lesson_numbers_read_as_the_lesson_prints_them():
+    """print(a.grad) shows tensor([-0.0828, 0.2274, -0.1447]); the formula's result and
+    torch's numbers beside it are written the same way (4 significant digits: -0.08278)."""
+    import re
+
+    import torch
+    import torch.nn.functional as F
+
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    p[1].backward()
+    printed = re.findall(r"-?\d+\.\d+", str(a.grad))
+    path = EXAMPLES_DIR / "softmax_jacobian.py"
+    for attrs, shown in stepped(path.read_text(encoding="utf-8"), str(path)):
+        if attrs["name"] == "SoftmaxBackward0":
+            result = shown["inputs"][0]["result"]
+            assert re.findall(r"-?\d+\.\d+", result["formula"]) == printed
+            assert re.findall(r"-?\d+\.\d+", result["torch"]) == printed
+            letters = {letter["letter"]: letter for letter in shown["inputs"][0]["letters"]}
+            assert letters["p"]["value"] == "[0.2366, 0.3498, 0.4135]"  # print(p) shows these
+            return
+    raise AssertionError("no SoftmaxBackward0 step")
+
+
 def _trace(session):
     from gradstep.autograd.serialize import graph_to_json
 

@@ -48,8 +48,8 @@ def test_long_names_wrap_at_a_dot_not_mid_word():
 
 def test_gradient_text_ends_at_a_whole_number():
     grad = [-0.0827829, 0.227448, -0.144665]
-    assert style.gradient_text(grad) == "[-0.08278, 0.2274, -0.1447]"
-    assert style.gradient_text(grad, limit=22) == "[-0.08278, 0.2274, …]"
+    assert style.gradient_text(grad) == "[-0.0828, 0.2274, -0.1447]"
+    assert style.gradient_text(grad, limit=21) == "[-0.0828, 0.2274, …]"
     assert style.gradient_text(list(range(10))) == ""  # too many numbers for an edge
     assert style.gradient_full_text(grad) == "[-0.0827829, 0.227448, -0.144665]"
 
@@ -77,8 +77,11 @@ def _plain_small_value(value) -> str:
     if isinstance(data, list):
         if len(data) > 4 or any(isinstance(x, list) for x in data):
             return ""
-        return "= [" + ", ".join(f"{x:.4g}" if type(x) is float else style.format_number(x)
+        form = ".4f" if style.torch_fixed(data) else ".4g"
+        return "= [" + ", ".join(format(x, form) if type(x) is float else style.format_number(x)
                                  for x in data) + "]"
+    if type(data) is float and style.torch_fixed([data]):
+        return f"= {data:.4f}"
     return "= " + style.format_number(data)
 
 
@@ -97,6 +100,27 @@ def test_small_values_with_repeated_numbers_read_as_each_formatted_alone():
         assert style.format_small_value({"data": data}) == _plain_small_value({"data": data}), data
     for data in odd:
         assert style.format_small_value({"data": data}) == _plain_small_value({"data": data})
+
+
+def test_small_numbers_read_as_torch_prints_them():
+    """A learner compares the graph with what the lesson printed: ``tensor(1.1019)``,
+    ``tensor([-0.0828, 0.2274, -0.1447])`` (4 significant digits wrote 1.102, -0.08278)."""
+    import re
+
+    import torch
+
+    tensors = [torch.tensor(1.1019), torch.tensor(4 / 3), torch.tensor([0.1440, 0.5349, 0.7022]),
+               torch.tensor([-0.0827829, 0.227448, -0.144665]), torch.tensor([0.2366, 0.0, -1.5]),
+               torch.tensor([2.5, 0.0100])]
+    for t in tensors:
+        printed = re.findall(r"-?\d+\.\d+", str(t))
+        box = style.format_small_value({"data": t.tolist()})
+        assert re.findall(r"-?\d+\.\d+", box) == printed, (box, str(t))
+        assert re.findall(r"-?\d+\.\d+", style.gradient_text(t.tolist())) == printed
+    # outside torch's four-decimal range (and past 1e4, to keep boxes narrow): 4 digits
+    assert style.format_small_value({"data": [1e-5, 1.5]}) == "= [1e-05, 1.5]"
+    assert style.format_small_value({"data": 12345.6}) == "= 1.235e+04"
+    assert style.format_small_value({"data": [1.0, 2.0]}) == "= [1, 2]"
 
 
 def test_shapes_read_as_torchviz_writes_them():

@@ -30,6 +30,21 @@ def test_numbers_are_written_as_two_decimals_without_trailing_zeros():
     assert [_n(x) for x in (12.5, 3.0, -0.001, 59.14, 2847.0)] == ["12.5", "3", "0", "59.14", "2847"]
 
 
+def test_an_svg_names_sans_fallbacks_for_viewers_without_dejavu(tmp_path):
+    """Chinese labels (损失) in an SVG opened where DejaVu Sans is missing (Windows, macOS)
+    fell back to the viewer's default face, a serif one."""
+    import xml.etree.ElementTree as ET
+
+    graph = samples.chain(2)
+    graph.nodes["n0"]["label"] = "损失"
+    path = tmp_path / "g.svg"
+    write_svg(graph, layout(graph), path)
+    group = ET.parse(path).getroot().find("{http://www.w3.org/2000/svg}g")
+    families = [f.strip().strip("'") for f in group.get("font-family").split(",")]
+    assert families[0] == "DejaVu Sans" and families[-1] == "sans-serif"
+    assert "Noto Sans CJK SC" in families and "损失" in path.read_text(encoding="utf-8")
+
+
 def graphs():
     everything = samples.multi_edge_graph()
     everything.nodes["n1"]["saved"] = [{"name": "self", "shape": [1], "freed": False}]

@@ -84,3 +84,40 @@ def test_check_reports_in_chinese_and_its_json_stays_english(tmp_path):
     done = gradstep("check", str(snippet), "--json", LANG="zh_CN.UTF-8")
     finding = json.loads(done.stdout)["findings"][0]
     assert finding["message"] == "NaN starts at sqrt (r), line 2: sqrt(-1) = NaN"
+
+
+@pytest.mark.parametrize(("argv", "chinese", "english"), [
+    (["backward", "--mode", "foo", "x.py"], "参数 --mode：无效的选项 'foo'", "invalid choice"),
+    (["trace", "x.py", "--bogus"], "无法识别的参数：--bogus", "unrecognized"),
+    (["export", "x.py"], "缺少以下必需的参数：-o/--output", "are required"),
+    (["backward", "--passes", "two", "x.py"], "参数 --passes：无效的 int 值：'two'", "invalid int"),
+])
+def test_argparse_own_errors_are_in_the_persons_language(capsys, argv, chinese, english):
+    """argparse words its errors through its own gettext domain, which has no Chinese here:
+    "gradstep：错误：" was followed by English."""
+    from gradstep import i18n
+    from gradstep.cli import main
+
+    with i18n.using("zh_CN"), pytest.raises(SystemExit) as exited:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and chinese in err and english not in err
+    with i18n.using("en"), pytest.raises(SystemExit):
+        main(argv)
+    assert english in capsys.readouterr().err
+
+
+def test_every_option_of_every_command_is_explained_in_chinese():
+    """`gradstep backward --help` listed --retain-graph, --mode and --passes with no words,
+    and `gradstep gui --help` explained --data in English under zh_CN."""
+    from gradstep import i18n
+    from gradstep.cli import build_parser
+
+    with i18n.using("zh_CN"):
+        parser = build_parser()
+        commands = parser._subparsers._group_actions[0].choices
+        for name, sub in commands.items():
+            for action in sub._actions:
+                assert action.help, f"gradstep {name} {action.option_strings}: no help"
+                if action.option_strings:
+                    assert CJK.search(action.help), (name, action.option_strings, action.help)

@@ -162,11 +162,14 @@ def test_a_run_that_forgets_its_records_sends_the_same_trace(source):
 
 
 def _without_seq(result: dict) -> dict:
-    """``result`` without its nodes' ``seq`` and the printed output: torch's sequence
-    numbers go on from one run to the next in a process, and a lesson prints an object's
-    address (the command line's outputs are compared whole elsewhere)."""
+    """``result`` without its nodes' ``seq``, its calls' ``seq_mark`` and the printed
+    output: torch's sequence numbers go on from one run to the next in a process, and a
+    lesson prints an object's address (the command line's outputs are compared whole
+    elsewhere)."""
     for node in (result.get("trace") or {}).get("nodes", []):
         node.pop("seq", None)
+    for call in result.get("calls") or []:
+        call.pop("seq_mark", None)
     return {key: value for key, value in result.items() if key != "output"}
 
 

@@ -52,3 +52,58 @@ def test_a_step_clears_the_selection_so_the_panels_follow_the_play_node(qtbot, r
     assert model.selected == "" and model.focus_node() == freeing["steps"][1]["node"]
     model.run_to_end()
     assert model.focus_node() == freeing["steps"][-1]["node"]  # the end: the node that ran last
+
+
+def test_a_pass_from_the_root_fades_the_nodes_above_it(qtbot, run_and_passes):
+    """retain_graph_fixed draws p[1]'s two SelectBackward0 over softmax's p (the lesson's own
+    calls); Backward again runs from p, which never reaches them: torch runs
+    SoftmaxBackward0 first. They were drawn as pending nodes of that pass."""
+    from types import SimpleNamespace
+
+    from gradstep.examples import EXAMPLES_DIR
+    from gradstep.ui.qt_graph_follower import QtGraphFollower
+
+    session = Session()
+    result = session.run((EXAMPLES_DIR / "retain_graph_fixed.py").read_text(encoding="utf-8"))
+    model = QtSessionModel()
+    model.set_run_result(result)
+    selects = {n for n, a in model.graph.nodes(data=True) if a["name"] == "SelectBackward0"}
+    assert len(selects) == 2
+    timeline = session.backward(gradient="ones")  # the lesson's second backward freed p's buffers
+    assert timeline["steps"][0]["name"] == "SoftmaxBackward0"
+    model.add_timeline(timeline)
+    assert set(model.current_pass().members) == set(model.graph.nodes) - selects
+    assert QtGraphFollower.outside(SimpleNamespace(model=model), model.index()) == selects
+    # a graph the pass reaches whole fades nothing
+    result, (_retained, freeing, _failing) = run_and_passes
+    model.set_run_result(result)
+    model.add_timeline(freeing)
+    assert freeing["roots"] and model.current_pass().members is None
+
+
+def test_a_node_built_after_a_call_is_said_to_be_so_while_that_call_is_stepped(qtbot):
+    """retain_graph_error: line 13's p[1] builds a second SelectBackward0 after line 10's
+    backward() ran; stepping line 10's pass, that box was "not run in this pass", as if it
+    had existed then."""
+    import torch
+    import torch.nn.functional as F
+
+    from gradstep.examples import EXAMPLES_DIR
+
+    session = Session()
+    result = session.run((EXAMPLES_DIR / "retain_graph_error.py").read_text(encoding="utf-8"))
+    model = QtSessionModel()
+    model.set_run_result(result)
+    first, second = [c["nodes"][0]["id"] for c in result["calls"]]
+    assert model.node(first)["name"] == model.node(second)["name"] == "SelectBackward0"
+    model.choose_timeline(0)
+    assert model.built_later(second) and not model.built_later(first)
+    assert not any(model.built_later(n) for n in model.graph.nodes if n != second)
+    model.choose_timeline(1)
+    assert not any(model.built_later(n) for n in model.graph.nodes)
+    # torch: the second p[1]'s node is numbered after everything the first backward saw
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    one = p[1]
+    one.backward()
+    assert p[1].grad_fn._sequence_nr() > one.grad_fn._sequence_nr() > p.grad_fn._sequence_nr()

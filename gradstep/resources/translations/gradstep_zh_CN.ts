@@ -1019,6 +1019,10 @@ What the snippet printed is in Output.</source>
 <context>
     <name>QtGraphFollower</name>
     <message>
+        <source>not built yet: {0} ran before torch made this node</source>
+        <translation>还没有建立：{0} 运行时 torch 还没有创建这个节点</translation>
+    </message>
+    <message>
         <source>not part of this pass: {0} does not reach it (it may not exist yet then)</source>
         <translation>不属于这一遍：{0} 到不了这个节点（那时它可能还不存在）</translation>
     </message>
@@ -1356,6 +1360,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>no backward pass yet</source>
         <translation>还没有执行反向传播</translation>
+    </message>
+    <message>
+        <source>not built yet when this pass ran</source>
+        <translation>这一遍运行时它还没有建立</translation>
     </message>
     <message>
         <source>not run in this pass</source>

@@ -1,0 +1,51 @@
+"""Several pass records joined into one backward reply (``combine_passes``), and where a
+failed one stopped, in words. Pure data, no torch: ``gradstep backward`` joins the
+snippet's own passes in the command's process, which never loads torch."""
+
+from __future__ import annotations
+
+from gradstep.i18n import lazy, with_words
+
+
+def explanation_of(error: dict):
+    """Return the error's explanation as a message when it has one, else its text."""
+    return (error.get("words") or {}).get("explanation") or error.get("explanation") or ""
+
+
+def combine_passes(records: list[dict]) -> dict:
+    """Return one timeline from consecutive pass records (steps numbered across passes)."""
+    steps, summaries = [], []
+    for number, record in enumerate(records):
+        first = len(steps)
+        for step in record["steps"]:
+            steps.append({**step, "index": len(steps), "pass": number})
+        summaries.append({
+            "pass": number, "first_step": first, "steps": len(record["steps"]),
+            "leaf_grads": record["leaf_grads"], "returned": record.get("returned"),
+            "freed": record["freed"],
+            "error": record["error"],
+        })
+    last = records[-1]
+    if last["error"] is not None:
+        last["error"] = _where_it_stopped(last["error"], len(records) - 1, len(records), steps)
+    return {
+        **last, "steps": steps, "passes": summaries,
+        "freed": any(r["freed"] for r in records),
+        "freed_before": records[0]["freed_before"],
+    }
+
+
+def _where_it_stopped(error: dict, number: int, count: int, steps: list) -> dict:
+    """Return ``error`` with ``pass`` and ``node`` set and the place named in its explanation."""
+    failed = next((s for s in reversed(steps) if s.get("error")), None)
+    where = (lazy("pass {number} of {count}", number=number + 1, count=count) if count > 1
+             else lazy("the backward pass"))
+    if failed is not None:
+        where = lazy("{where}, at {node} ({name})", where=where, node=failed["node"],
+                     name=failed["name"])
+    stopped = lazy("It stopped in {where}.", where=where)
+    explanation = explanation_of(error)
+    if explanation:
+        stopped = lazy("{text} {more}", text=explanation, more=stopped)
+    return with_words({**error, "pass": number, "node": failed["node"] if failed else None},
+                      explanation=stopped)

@@ -1,0 +1,79 @@
+"""`gradstep backward LESSON` on a lesson that calls backward itself prints the lesson's own
+passes (what torch did), not a pass of gradstep's that torch never ran and that fails.
+
+The command runs as typed (``gradstep.cli.main``) with its session in this process (the
+kernel process is tested in tests/test_cli_backward.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gradstep.autograd.session import Session
+from gradstep.cli import main
+from gradstep.examples import EXAMPLES_DIR
+
+
+class InProcess(Session):
+    def shutdown(self) -> None:
+        self.reset()
+
+
+@pytest.fixture(autouse=True)
+def in_process(monkeypatch):
+    import gradstep.commands.run_and_report as run_and_report
+
+    monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())
+
+
+def backward(capsys, *argv) -> tuple[int, dict, str]:
+    status = main(["backward", *argv])
+    out, err = capsys.readouterr()
+    return status, json.loads(out), err
+
+
+def test_retain_graph_fixed_prints_its_two_passes(capsys):
+    status, data, err = backward(capsys, str(EXAMPLES_DIR / "retain_graph_fixed.py"))
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = F.softmax(a, dim=0)
+    p[1].backward(retain_graph=True)
+    first = a.grad.clone()
+    p[1].backward()
+    assert status == 0, err
+    assert data["from_snippet"] is True and data["error"] is None
+    assert [s["name"] for s in data["steps"]] == ["SelectBackward0", "SoftmaxBackward0",
+                                                 "AccumulateGrad"] * 2
+    assert [p["steps"] for p in data["passes"]] == [3, 3]
+    assert torch.allclose(torch.tensor(data["passes"][0]["leaf_grads"]["a"]), first)
+    assert torch.allclose(torch.tensor(data["leaf_grads"]["a"]), a.grad)
+    assert "non_scalar" not in json.dumps(data) and "implicitly" not in err
+
+
+def test_mse_backward_prints_its_pass(capsys):
+    status, data, err = backward(capsys, str(EXAMPLES_DIR / "mse_backward.py"))
+    assert status == 0, err
+    assert data["from_snippet"] is True and data["error"] is None
+    assert [s["name"] for s in data["steps"]] == ["MseLossBackward0", "MulBackward0",
+                                                 "AccumulateGrad"]
+    assert data["leaf_grads"] == {"w": [2.0]} and len(data["calls"]) == 1
+
+
+def test_a_pass_option_still_runs_gradsteps_own_pass(capsys):
+    status, data, err = backward(capsys, str(EXAMPLES_DIR / "mse_backward.py"), "--passes", "1")
+    assert status == 1 and "from_snippet" not in data
+    assert data["error"]["kind"] == "freed_buffers"  # the lesson's own backward freed them
+
+
+def test_check_says_why_a_leaf_has_no_grad(capsys):
+    """mse_autograd_grad's pass is torch.autograd.grad: w.grad stays None, and the table's
+    row read "w ? ? ?" with nothing to say why."""
+    status = main(["check", str(EXAMPLES_DIR / "mse_autograd_grad.py")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "?: no .grad after the pass (torch.autograd.grad returns the gradients" in out
+    main(["check", str(EXAMPLES_DIR / "mse_backward.py")])
+    assert "no .grad after the pass" not in capsys.readouterr().out  # w.grad is there
