@@ -14,7 +14,10 @@ does not see torch's allocations):
   torch call's output; more values, but it can change which kernels torch picks);
 * ``profile``: ``gradstep`` with torch's reductions for its value summaries timed;
 * ``reads``: ``plain`` whose walk also reads, through torch's bindings, what the
-  trace reads of every node (no gradstep code).
+  trace reads of every node (no gradstep code);
+* ``floor``: ``reads`` whose walk also builds each node's record in plain dicts (the
+  trace JSON's node fields, saved items, a value summary, edges; no gradstep code):
+  the "Python floor", the cheapest faithful trace Python can be (``floor_run``).
 
 Printed: the best of ``--rounds`` x ``--repeat`` runs in CPU seconds (``time.process_time``,
 with torch limited to one thread, so other load on a shared machine does not
@@ -22,7 +25,9 @@ skew the ratio) and in wall seconds, and the peak RSS growth over the
 process's RSS before the first run, with gradstep/plain ratios.
 Targets: time within 2x, peak memory within 1.5x. The floor lines: plain + the
 reductions (``profile``), plus the reads (``reads``); what gradstep spends above
-that is its own bookkeeping (dicts, networkx, names, scopes, JSON, observation).
+that is its own bookkeeping (dicts, networkx, names, scopes, JSON, observation). The
+Python floor line: ``floor`` with its stand-ins' reductions replaced by ``profile``'s;
+what gradstep spends above that is what it adds to the records themselves.
 """
 
 from __future__ import annotations
