@@ -94,6 +94,7 @@ VARIANTS = {"plain": plain_run, "gradstep": gradstep_run, "deep": deep_run}
 VALUES = [0, 0]  # large and small values in gradstep's trace of the snippet (--values)
 REDUCED: list = []  # CPU seconds in torch's reductions of the summaries, per run (profile)
 FLOOR_REDUCED: list = []  # CPU seconds in the floor walk's own reductions, per run (floor)
+TIMED: list = []  # how many reductions were timed, per run (profile, floor)
 
 
 def profiled_run(source: str) -> int:
@@ -102,7 +103,7 @@ def profiled_run(source: str) -> int:
     the numbers gradstep shows are torch's, so that time is the floor of a faithful trace."""
     from gradstep.autograd import values
 
-    reduce, spent = values._reduce, [0.0]
+    reduce, spent = values._reduce, [0.0, 0]
 
     def timed(t):
         start = time.process_time()
@@ -110,6 +111,7 @@ def profiled_run(source: str) -> int:
             return reduce(t)
         finally:
             spent[0] += time.process_time() - start
+            spent[1] += 1
 
     values._reduce = timed
     try:
@@ -117,6 +119,7 @@ def profiled_run(source: str) -> int:
     finally:
         values._reduce = reduce
     REDUCED.append(spent[0])
+    TIMED.append(spent[1])
     return nodes
 
 
@@ -202,26 +205,28 @@ def floor_run(source: str) -> int:
 
     namespace = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
     exec(compile(source, "<bench>", "exec"), namespace)
-    reduced = [0.0]
+    reduced = [0.0, 0]
     budget = {"large": VALUES[0], "small": VALUES[1], "stand_in": namespace["out"]}
     root = namespace["loss"].grad_fn
     names_of: dict = {}
     ids, queue, records, edges = {root: "n0"}, [root], [], []
-    for fn in queue:  # breadth-first: the queue grows as it is read
-        record = _floor_record(fn, ids[fn], names_of, reduced, torch.Tensor, budget)
-        records.append(record)
-        next_functions = fn.next_functions
-        record["slots"] = len(next_functions)
-        for slot, (nxt, input_nr) in enumerate(next_functions):
-            if nxt is None:
-                continue
-            target = ids.get(nxt)
-            if target is None:
-                target = ids[nxt] = f"n{len(ids)}"
-                queue.append(nxt)
-            edges.append({"source": record["id"], "target": target, "slot": slot,
-                          "input_nr": input_nr})
+    with torch.no_grad():  # the summaries' reductions make no graph (no detach each)
+        for fn in queue:  # breadth-first: the queue grows as it is read
+            record = _floor_record(fn, ids[fn], names_of, reduced, torch.Tensor, budget)
+            records.append(record)
+            next_functions = fn.next_functions
+            record["slots"] = len(next_functions)
+            for slot, (nxt, input_nr) in enumerate(next_functions):
+                if nxt is None:
+                    continue
+                target = ids.get(nxt)
+                if target is None:
+                    target = ids[nxt] = f"n{len(ids)}"
+                    queue.append(nxt)
+                edges.append({"source": record["id"], "target": target, "slot": slot,
+                              "input_nr": input_nr})
     FLOOR_REDUCED.append(reduced[0])
+    TIMED.append(reduced[1])
     FLOOR_RECORDS[:] = [records, edges]
     return len(records)
 
@@ -237,14 +242,14 @@ def _floor_record(fn, node_id: str, names_of: dict, reduced: list, tensor_type,
         variable = fn.variable
         return {"id": node_id, "name": name, "kind": "leaf", "seq": None,
                 "shape": list(variable.shape), "dtype": _name(variable.dtype),
-                "device": str(variable.device), "value": _floor_value(variable, reduced, budget),
+                "device": _device(variable.device), "value": _floor_value(variable, reduced, budget),
                 "saved": []}
     seq = node_type._sequence_nr(fn)
     shape = dtype = device = None
     metadata = fn._input_metadata
     if metadata:
         meta = metadata[0]
-        shape, dtype, device = list(meta.shape), _name(meta.dtype), str(meta.device)
+        shape, dtype, device = list(meta.shape), _name(meta.dtype), _device(meta.device)
     names = names_of.get(node_type)
     if names is None:
         attrs = dir(node_type)
@@ -281,14 +286,27 @@ def _floor_value(t, reduced: list, budget: dict) -> dict | None:
 
 
 def _name(dtype) -> str:
-    return str(dtype)[6:]  # "float32" for torch.float32
+    """Return "float32" for torch.float32 (from a cache, as gradstep's ``dtype_name``)."""
+    name = _NAMES.get(dtype)
+    if name is None:
+        name = _NAMES[dtype] = str(dtype)[6:]
+    return name
+
+
+def _device(device) -> str:
+    name = _NAMES.get(device)
+    if name is None:
+        name = _NAMES[device] = str(device)
+    return name
+
+
+_NAMES: dict = {}
 
 
 def _floor_summary(t, reduced: list) -> dict:
     """A value summary with torch's reductions (timed) above 64 elements, the data and
     Python's statistics of it at most 64."""
-    out = {"shape": list(t.shape), "dtype": _name(t.dtype), "device": str(t.device)}
-    t = t.detach()
+    out = {"shape": list(t.shape), "dtype": _name(t.dtype), "device": _device(t.device)}
     if t.numel() <= 64:
         data = t.tolist()
         flat = data if t.dim() == 1 else t.reshape(-1).tolist()
@@ -304,6 +322,7 @@ def _floor_summary(t, reduced: list) -> dict:
     lo, hi = torch.aminmax(t)
     stats = torch.stack([lo, hi, t.mean(), t.std()]).tolist()
     reduced[0] += time.process_time() - start
+    reduced[1] += 1
     out.update(min=stats[0], max=stats[1], mean=stats[2], std=stats[3], nan=0, inf=0)
     return out
 
@@ -335,7 +354,16 @@ def child(variant: str, layers: int, repeat: int) -> dict:
             "peak_growth_mb": peak - before, "peak_mb": peak, "nodes": nodes,
             "reduced": REDUCED[fastest] if REDUCED else None,
             "floor_reduced": FLOOR_REDUCED[fastest] if FLOOR_REDUCED else None,
+            "timed": TIMED[fastest] if TIMED else 0, "timer_s": timer_cost(),
             "values": list(VALUES)}
+
+
+def timer_cost(calls: int = 20000) -> float:
+    """Return the CPU seconds of one ``time.process_time()`` call in this process."""
+    start = time.process_time()
+    for _ in range(calls):
+        time.process_time()
+    return (time.process_time() - start) / calls
 
 
 def measure(variant: str, layers: int, repeat: int, values: list) -> dict:
@@ -395,11 +423,15 @@ def main() -> None:
           f"more than the plain walk (reads variant); plain + reductions + reads = "
           f"{floor / plain['cpu']:.2f}x; gradstep's own bookkeeping above that: "
           f"{best['gradstep']['cpu'] - floor:.3f} s ({(best['gradstep']['cpu'] - floor) / plain['cpu']:.2f}x plain)")
-    row = best["floor"]
-    python_floor = row["cpu"] - row["floor_reduced"] + reduced
+    row, profile = best["floor"], best["profile"]
+    # A timed reduction leaves about one timer call inside its time and one outside: the
+    # floor's outside ones and gradstep's inside ones are no part of a trace.
+    timers = row["timed"] * row["timer_s"] + profile["timed"] * profile["timer_s"]
+    python_floor = row["cpu"] - row["floor_reduced"] + reduced - timers
     print(f"  Python floor: the walk that also builds each node's record in plain dicts (floor "
           f"variant: {row['cpu']:.3f} s, its stand-ins' reductions {row['floor_reduced']:.3f} s "
-          f"replaced by gradstep's {reduced:.3f} s) = {python_floor:.3f} s, "
+          f"replaced by gradstep's {reduced:.3f} s, {timers * 1000:.1f} ms of timer calls "
+          f"taken off) = {python_floor:.3f} s, "
           f"{python_floor / plain['cpu']:.2f}x; gradstep above it: "
           f"{best['gradstep']['cpu'] - python_floor:.3f} s "
           f"({(best['gradstep']['cpu'] - python_floor) / plain['cpu']:.2f}x plain)")
