@@ -225,8 +225,11 @@ def formula_fields_of(name: str, saved: list | None) -> dict:
     """Return ``trace_formula_fields`` for a node by class name and saved values, cached:
     the fields depend only on the class and its saved ``reduction`` (a trace has many
     nodes of one class)."""
-    reduction = next((item.get("value") for item in saved or ()
-                      if item.get("name") == "reduction"), None)
+    reduction = None
+    for item in saved or ():  # a loop, not next(genexpr): ~2,000 nodes a trace ask
+        if item.get("name") == "reduction":
+            reduction = item.get("value")
+            break
     key = (name, reduction if isinstance(reduction, (int, str)) else None)
     fields = _FIELDS.get(key)
     if fields is None:

@@ -51,21 +51,28 @@ class Bindings:
         return out
 
 
-def top_level_modules(namespace: dict) -> dict[str, torch.nn.Module]:
+def top_level_modules(namespace: dict, walks: dict | None = None) -> dict[str, torch.nn.Module]:
     """Return the namespace's modules that are not a submodule of another one there
-    (told by ``type()``: ``isinstance`` would run a proxy object's ``__getattribute__``)."""
+    (told by ``type()``: ``isinstance`` would run a proxy object's ``__getattribute__``).
+    ``walks``, when given, gets ``{id(module): list(walk_modules(module))}`` of each."""
     modules = {k: v for k, v in namespace.items()
                if issubclass(type(v), torch.nn.Module) and not k.startswith("__")}
+    walks = {} if walks is None else walks
     inner: set[int] = set()
     for module in modules.values():
-        inner.update(id(m) for _, m in walk_modules(module) if m is not module)
+        walked = walks.get(id(module))
+        if walked is None:
+            walked = walks[id(module)] = list(walk_modules(module))
+        inner.update(id(m) for _, m in walked if m is not module)
     return {k: m for k, m in modules.items() if id(m) not in inner}
 
 
-def module_prefixes(namespace: dict) -> dict[str, tuple[torch.nn.Module, str]]:
-    """Return ``{variable: (module, prefix)}`` for the top-level modules."""
-    tops = top_level_modules(namespace)
-    owners = [k for k, m in tops.items() if any(True for _ in walk_parameters(m))]
+def module_prefixes(namespace: dict, walks: dict | None = None) -> dict[str, tuple[torch.nn.Module, str]]:
+    """Return ``{variable: (module, prefix)}`` for the top-level modules (``walks``: as
+    ``top_level_modules``)."""
+    walks = {} if walks is None else walks
+    tops = top_level_modules(namespace, walks)
+    owners = [k for k, m in tops.items() if any(True for _ in _parameters_in(walks[id(m)]))]
     out = {}
     for name, module in tops.items():
         alone = len(owners) == 1 and name in owners
@@ -81,10 +88,12 @@ def module_names(namespace: dict) -> tuple[dict[int, str], dict[int, str]]:
     """Return ``({id(module): scope name}, {id(parameter): parameter name})``."""
     scopes: dict[int, str] = {}
     params: dict[int, str] = {}
-    for _var, (module, prefix) in module_prefixes(namespace).items():
-        for name, sub in walk_modules(module):
+    walks: dict = {}  # each module walked once (the walks read dicts only: no snippet code)
+    for _var, (module, prefix) in module_prefixes(namespace, walks).items():
+        walked = walks[id(module)]
+        for name, sub in walked:
             scopes.setdefault(id(sub), _join(prefix, name))
-        for name, param in walk_parameters(module):
+        for name, param in _parameters_in(walked):
             params.setdefault(id(param), _join(prefix, name))
     return scopes, params
 
@@ -111,8 +120,13 @@ def walk_modules(module: torch.nn.Module):
 def walk_parameters(module: torch.nn.Module):
     """Yield ``(name, parameter)`` as ``nn.Module.named_parameters()`` does (each parameter
     once, under its first name), from the ``_parameters`` dicts (see ``walk_modules``)."""
+    return _parameters_in(walk_modules(module))
+
+
+def _parameters_in(walked):
+    """Yield ``walk_parameters``' pairs from ``walk_modules``' pairs."""
     seen: set = set()
-    for prefix, current in walk_modules(module):
+    for prefix, current in walked:
         for name, parameter in (vars(current).get("_parameters") or {}).items():
             if parameter is None or id(parameter) in seen:
                 continue
@@ -136,17 +150,22 @@ class ScopeNames:
     def get(self, key, default: str = "") -> str:
         if key[0] == "leaf":
             return self.leaves.get(key, default)
-        stack = self.index.stack_of(key[1]) if self.index is not None else ()
-        return _scope_of(stack, self.index, self.scope_names) if stack else default
+        index = self.index
+        call = index.innermost(key[1]) if index is not None else -1
+        return _scope_of(call, index, self.scope_names) if call >= 0 else default
 
 
-def _scope_of(stack: tuple, index, scope_names: dict) -> str:
-    """Return the innermost named module of ``stack``; an unnamed one (``nn.ReLU()(x)``
-    inline) is named by its class."""
-    for ident in reversed(stack):
+def _scope_of(call: int, index, scope_names: dict) -> str:
+    """Return the innermost named module of the module calls around a node, from its
+    innermost ``call`` outwards (``ScopeIndex.stack_of`` read innermost first, without
+    building it); an unnamed one (``nn.ReLU()(x)`` inline) is named by its class."""
+    module_ids, parents, at = index.module_ids, index.parents, call
+    while at >= 0:
+        ident = module_ids[at]
         if ident in scope_names and index.module(ident) is not None:
             return scope_names[ident]
-    return index.class_name(stack[-1])
+        at = parents[at]
+    return index.class_name(module_ids[call])
 
 
 def parameter_labels(param_names: dict[int, str]) -> dict:

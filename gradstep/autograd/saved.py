@@ -49,20 +49,34 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     """
     if slots is None:
         slots = saved_slots(node)
-    items = [_tensor_item(node, slot, values, snippet_done) for slot in slots
-             if slot.state != "unsaved"]
-    if is_python_node(node):
+    python = is_python_node(node)
+    items = []
+    for slot in slots:
+        state = slot.state
+        if state == "alive" and not values and not python:  # _tensor_item's usual case
+            data = slot.data
+            items.append({"name": slot.name, "shape": shape_of(data),
+                          "dtype": dtype_name(data.dtype), "freed": False})
+        elif state != "unsaved":
+            items.append(_tensor_item(node, slot, values, snippet_done))
+    if python:
         items.extend(_ctx_items(node))
         return items
-    for attr in plain_saved_names(type(node)):
+    for attr, name in _plain_saved_attrs(type(node)):
         try:
             saved = getattr(node, attr)
         except RuntimeError as exc:  # a SymInt list torch cannot give back, say
-            items.append({"name": attr.removeprefix("_saved_"), "error": first_line(exc)})
+            items.append({"name": name, "error": first_line(exc)})
             continue
         if saved is not None:
-            items.append({"name": attr.removeprefix("_saved_"), "value": _plain_saved(saved)})
+            items.append({"name": name, "value": _plain_saved(saved)})
     return items
+
+
+@cache
+def _plain_saved_attrs(node_type: type) -> tuple[tuple[str, str], ...]:
+    """Return ``(attribute, name shown)`` for each of ``plain_saved_names(node_type)``."""
+    return tuple((attr, attr.removeprefix("_saved_")) for attr in plain_saved_names(node_type))
 
 
 def _plain_saved(saved):

@@ -51,14 +51,20 @@ class ScopeIndex:
 
     def stack_of(self, sequence_nr: int) -> tuple[int, ...]:
         """Return the ids of the modules whose calls made node ``sequence_nr``, outermost first."""
-        index = bisect.bisect_right(self.starts, sequence_nr) - 1
-        while index >= 0 and not sequence_nr < self.ends[index]:
-            index = self.parents[index]
+        index = self.innermost(sequence_nr)
         stack = []
         while index >= 0:
             stack.append(self.module_ids[index])
             index = self.parents[index]
         return tuple(reversed(stack))
+
+    def innermost(self, sequence_nr: int) -> int:
+        """Return the index of the innermost module call whose span holds node
+        ``sequence_nr`` (its outer calls follow through ``parents``), -1 when none does."""
+        index = bisect.bisect_right(self.starts, sequence_nr) - 1
+        while index >= 0 and not sequence_nr < self.ends[index]:
+            index = self.parents[index]
+        return index
 
     def module(self, module_id: int):
         """Return the module with this id while it is alive, else None."""

@@ -119,7 +119,7 @@ def tensor_value(t: torch.Tensor) -> dict:
 def _general_value(t: torch.Tensor) -> dict:
     """Return ``tensor_value(t)`` without first trying ``_small_cpu_value``."""
     t = _plain(t).detach()
-    out: dict = {"shape": shape_of(t), "dtype": dtype_name(t.dtype), "device": str(t.device)}
+    out: dict = {"shape": shape_of(t), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
     if not has_data(t):
         return out
     if t.numel() <= SMALL and not t.is_complex():

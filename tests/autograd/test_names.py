@@ -45,3 +45,43 @@ def test_the_walks_call_no_override():
     model = Loud(nn.Linear(1, 1), Loud(nn.Linear(1, 2)))
     assert [n for n, _ in walk_modules(model)] == ["", "0", "1", "1.0"]
     assert [n for n, _ in walk_parameters(model)] == ["0.weight", "0.bias", "1.0.weight", "1.0.bias"]
+
+
+def test_module_names_walk_each_module_once(monkeypatch):
+    from gradstep.autograd import names
+
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2, enable_nested_tensor=False)
+    loss_fn = nn.MSELoss()
+    namespace = {"encoder": encoder, "loss_fn": loss_fn, "inner": encoder.layers[0]}
+    walked = []
+    walk = names.walk_modules
+
+    def counted(module):
+        walked.append(id(module))
+        return walk(module)
+
+    monkeypatch.setattr(names, "walk_modules", counted)
+    scopes, params = names.module_names(namespace)
+    assert sorted(walked) == sorted({id(encoder), id(loss_fn), id(encoder.layers[0])})
+    # the one model that owns parameters reads as its own named_modules (no prefix)
+    assert scopes == {id(m): n for n, m in encoder.named_modules()} | {id(loss_fn): "loss_fn"}
+    assert params == {id(p): n for n, p in encoder.named_parameters()}
+
+
+def test_a_scope_is_its_innermost_named_module_without_the_stack(monkeypatch):
+    from gradstep.autograd.names import ScopeNames
+    from gradstep.autograd.scopes import ScopeIndex
+
+    outer, named, unnamed = nn.Sequential(), nn.Linear(1, 1), nn.ReLU()
+    index = ScopeIndex()
+    index.enter(outer, 0)  # outer [0, 10) > named [1, 6) > unnamed [2, 4)
+    index.enter(named, 1)
+    index.enter(unnamed, 2)
+    index.leave(unnamed, 4)
+    index.leave(named, 6)
+    index.leave(outer, 10)
+    monkeypatch.setattr(ScopeIndex, "stack_of", None)  # the scope reads the calls, not a stack
+    scopes = ScopeNames(index, {id(outer): "model", id(named): "model.0"})
+    assert [scopes.get(("op", n, "X"), "-") for n in (0, 1, 3, 5, 7, 12)] == [
+        "model", "model.0", "model.0", "model.0", "model", "-"]
+    assert ScopeNames(index, {}).get(("op", 3, "X")) == "ReLU"  # no name: the innermost's class
