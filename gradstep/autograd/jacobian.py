@@ -17,6 +17,7 @@ None when no gradient flows through that slot.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
 import torch
@@ -84,14 +85,46 @@ def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
 def call_node(fn, grad_outputs) -> tuple:
     """Return ``fn``'s gradients for its inputs given ``grad_outputs`` (the VJP), one per slot.
 
-    Runs under ``torch.no_grad()``; the node keeps its saved buffers.
+    Runs under ``torch.no_grad()``; the node keeps its saved buffers. Warnings its
+    backward gives are not shown (``_unheard``).
     """
-    with torch.no_grad():
+    with torch.no_grad(), _unheard():
         if isinstance(fn, torch.autograd.function.BackwardCFunction):
             result = fn.apply(*grad_outputs)  # a custom Function's backward
         else:
             result = fn(*grad_outputs)
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+
+
+class _unheard:
+    """Within the block, a warning torch gives is neither shown nor counted as given.
+
+    A node's backward may warn (``x[m]`` with a uint8 mask: "indexing with dtype
+    torch.uint8 is now deprecated"); called by gradstep before the snippet's own pass,
+    the warning came a second time, from ``jacobian.py``. Python's warning filters are
+    swapped for one that ignores everything by rebinding ``warnings.filters`` (never
+    through ``catch_warnings`` or ``simplefilter``, which mark the filters changed: every
+    module's "once per location" record would be forgotten, and a warning the snippet
+    already showed would show again); an ignored warning leaves no record, not even a
+    "once" filter's. torch's warn-always switch is on meanwhile, so a ``TORCH_WARN_ONCE``
+    inside the call is not used up for the plain run's own pass. (A class, not a
+    generator: this runs per node call.)
+    """
+
+    __slots__ = ("filters", "always")
+
+    def __enter__(self):
+        self.filters = warnings.filters
+        self.always = torch.is_warn_always_enabled()
+        warnings.filters = [("ignore", None, Warning, None, 0)]  # a list of its own each time
+        if not self.always:
+            torch.set_warn_always(True)
+        return self
+
+    def __exit__(self, *exc_info):
+        if not self.always:
+            torch.set_warn_always(False)
+        warnings.filters = self.filters
 
 
 def output_metadata(fn) -> list:

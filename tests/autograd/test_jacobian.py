@@ -249,3 +249,40 @@ def test_no_node_is_called_under_deterministic_algorithms():
         torch.use_deterministic_algorithms(False)
     assert jac["status"] == "unsupported" and "deterministic" in jac["reason"]
     assert caught == []
+
+
+def test_a_nodes_warning_is_not_shown_or_used_up_when_gradstep_calls_it():
+    """A node's backward that warns (here a custom Function's, called directly) warns
+    nothing when gradstep calls it: no filter changed through catch_warnings (that made
+    every module forget its "once per location" records), and torch's warn-always on
+    meanwhile, so a TORCH_WARN_ONCE inside is not used up for the snippet's own pass."""
+    import warnings
+
+    from gradstep.autograd.jacobian import call_node
+
+    seen = []
+
+    class Loud(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(torch.is_warn_always_enabled())
+            warnings.warn("from backward")
+            return g * 2
+
+    y = Loud.apply(torch.ones(2, requires_grad=True))
+    filters = warnings.filters
+    version = warnings._filters_version if hasattr(warnings, "_filters_version") else None
+    shown = []
+    show, warnings.showwarning = warnings.showwarning, lambda *a, **k: shown.append(a)
+    try:
+        (grad,) = call_node(y.grad_fn, [torch.ones(2)])
+    finally:
+        warnings.showwarning = show
+    assert grad.tolist() == [2.0, 2.0] and shown == [] and seen == [True]
+    assert warnings.filters is filters and not torch.is_warn_always_enabled()
+    if version is not None:
+        assert warnings._filters_version == version
