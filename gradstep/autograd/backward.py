@@ -266,7 +266,8 @@ def _blame_snippet_calls(error: dict, calls: list) -> dict:
     freeing = [c for c in calls or [] if c.get("timeline") and c["timeline"].get("freed")]
     if error.get("kind") != "freed_buffers" or not freeing:
         return error
-    lines = ", ".join(str(c["line"]) for c in freeing[:3])
+    # each line once: a loop's backward call frees a graph at the same line each time
+    lines = ", ".join(str(line) for line in list(dict.fromkeys(c["line"] for c in freeing))[:3])
     note = lazy("The snippet itself already ran backward without retain_graph (line {lines}), "
                 "which freed these buffers; its own timeline is in the run's backward calls.",
                 lines=lines)
