@@ -462,7 +462,14 @@ def _keep(grads, kept, count, sent: dict) -> tuple:
         except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True)
             out.append(NOT_KEPT)
             continue
-        kept((alias, alias._version))
+        try:
+            version = alias._version
+        except RuntimeError:  # an inference tensor (a pass run under inference_mode) has no
+            copy = _copy(g)  # version counter to prove an alias unchanged: a copy, as it is now
+            size += _size(copy)
+            out.append(copy)
+            continue
+        kept((alias, version))
         size += _nbytes(alias)
         sent[key] = (ref(g), alias)
         out.append(alias)
