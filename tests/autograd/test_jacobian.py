@@ -270,11 +270,11 @@ def test_a_nodes_warning_is_not_shown_or_used_up_when_gradstep_calls_it():
         @staticmethod
         def backward(ctx, g):
             seen.append(torch.is_warn_always_enabled())
-            warnings.warn("from backward")
+            warnings.warn("from backward", stacklevel=1)
             return g * 2
 
     def warn_once_here():
-        warnings.warn("shown once at this line")
+        warnings.warn("shown once at this line", stacklevel=1)
 
     y = Loud.apply(torch.ones(2, requires_grad=True))
     shown = []
