@@ -88,7 +88,13 @@ def call_node(fn, grad_outputs) -> tuple:
     Runs under ``torch.no_grad()``; the node keeps its saved buffers. Warnings its
     backward gives are not shown (``_unheard``).
     """
-    with torch.no_grad(), _unheard():
+    with _unheard():
+        return _call(fn, grad_outputs)
+
+
+def _call(fn, grad_outputs) -> tuple:
+    """``call_node`` where warnings are already ``_unheard`` (one node's many calls)."""
+    with torch.no_grad():
         if isinstance(fn, torch.autograd.function.BackwardCFunction):
             result = fn.apply(*grad_outputs)  # a custom Function's backward
         else:
@@ -228,6 +234,11 @@ def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000,
 def _unit_vector_jacobian(fn, outputs: list, limit: int) -> dict:
     """Return the Jacobian dict built from one node call per output element."""
     zeros = [torch.zeros(shape, dtype=dtype, device=device) for shape, dtype, device in outputs]
+    with _unheard():
+        return _unit_vector_rows(fn, outputs, limit, zeros)
+
+
+def _unit_vector_rows(fn, outputs: list, limit: int, zeros: list) -> dict:
     rows: dict[tuple[int, int], list] = {}
     input_shapes: list | None = None
     for out_index, (shape, _, _) in enumerate(outputs):
@@ -236,7 +247,7 @@ def _unit_vector_jacobian(fn, outputs: list, limit: int) -> dict:
             unit = torch.zeros_like(zeros[out_index])
             unit.view(-1)[element] = 1.0
             grads[out_index] = unit
-            result = call_node(fn, grads)
+            result = _call(fn, grads)
             if input_shapes is None:
                 input_shapes = [None if r is None else tuple(r.shape) for r in result]
                 if any(s is not None and _numel(s) > limit for s in input_shapes):
