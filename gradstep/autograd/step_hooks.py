@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.own_pass import OwnPass
 from gradstep.autograd.safe_reads import leaf_variable, name_of, runs_dispatch_code
 from gradstep.autograd.trace import NAME_PREFIX
@@ -84,28 +85,33 @@ class StepRecorder:
 
     def __enter__(self) -> StepRecorder:
         self._gc.__enter__()
+        try:
+            with own_ids():  # the snippet's own hook handles are numbered as in python
+                self._install()
+        except BaseException:
+            self.remove()
+            self._gc.__exit__(None, None, None)
+            raise
+        return self
+
+    def _install(self) -> None:
+        """Put a pre-hook and a hook on every node."""
         started, finished, handles = self._started.append, self._finished, self._handles
         kept = self._kept.append
         grad_after, leaves = self._grad_after, self._leaves
         held = (self._held, self._held_limit, self._summarise_held, self._own, self._sent)
         # the snippet's own mode or profiler is on for the whole pass, or not at all
         hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
-        try:
-            for fn, node_id in self.id_of.items():
-                variable = leaf_variable(fn)
-                if variable is None:
-                    pre, post = hooks(started, finished, node_id, kept, held)
-                else:
-                    leaves.add(node_id)
-                    pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
-                node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
-                handles.append(node_type.register_prehook(fn, pre))
-                handles.append(node_type.register_hook(fn, post))
-        except BaseException:
-            self.remove()
-            self._gc.__exit__(None, None, None)
-            raise
-        return self
+        for fn, node_id in self.id_of.items():
+            variable = leaf_variable(fn)
+            if variable is None:
+                pre, post = hooks(started, finished, node_id, kept, held)
+            else:
+                leaves.add(node_id)
+                pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
+            node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
+            handles.append(node_type.register_prehook(fn, pre))
+            handles.append(node_type.register_hook(fn, post))
 
     def __exit__(self, *exc_info) -> None:
         try:
