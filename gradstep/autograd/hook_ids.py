@@ -11,6 +11,8 @@ hook dict; torch never orders hooks by it (dicts keep the order they were added 
 
 from __future__ import annotations
 
+import threading
+
 from torch.utils.hooks import RemovableHandle
 
 _FIRST = 1 << 62  # gradstep's ids; a program's own stay far below
@@ -18,6 +20,10 @@ _FIRST = 1 << 62  # gradstep's ids; a program's own stay far below
 
 class _Counter:
     next_id = _FIRST
+    depth = 0  # blocks open (on the thread holding the lock): only the outermost switches
+    # one thread at a time: two threads' passes would each save the other's range as the
+    # program's counter (reentrant: a finalizer run inside a block may record a pass)
+    lock = threading.RLock()
 
 
 class own_ids:
@@ -26,12 +32,18 @@ class own_ids:
     __slots__ = ("saved",)
 
     def __enter__(self):
-        self.saved = getattr(RemovableHandle, "next_id", None)
+        _Counter.lock.acquire()
+        _Counter.depth += 1
+        self.saved = getattr(RemovableHandle, "next_id", None) if _Counter.depth == 1 else None
         if self.saved is not None:
             RemovableHandle.next_id = _Counter.next_id
         return self
 
     def __exit__(self, *exc_info):
-        if self.saved is not None:
-            _Counter.next_id = RemovableHandle.next_id
-            RemovableHandle.next_id = self.saved
+        try:
+            if self.saved is not None:
+                _Counter.next_id = RemovableHandle.next_id
+                RemovableHandle.next_id = self.saved
+        finally:
+            _Counter.depth -= 1
+            _Counter.lock.release()
