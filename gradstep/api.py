@@ -73,8 +73,8 @@ def backward(tensor, *, mode: str = "backward", inputs=None, gradient=None,
     ``mode`` "backward" (``tensor.backward()``) or "grad" (``torch.autograd.grad`` with
     respect to ``inputs``, default every leaf); ``gradient`` for a non-scalar tensor
     (a tensor, numbers, or "ones"). The graph is kept (``retain_graph=True``), and every
-    ``.grad`` — the leaves', and that of each ``retain_grad()`` tensor among ``names`` —
-    is put back as it was unless ``accumulate=True`` (then they keep the gradients this
+    ``.grad`` — the leaves', and that of each ``retain_grad()`` tensor, leaf and module
+    parameter among ``names`` — is put back as it was unless ``accumulate=True`` (then they keep the gradients this
     pass added, as after ``tensor.backward(retain_graph=True)``). It is a real pass:
     your tensor hooks and custom ``backward`` code run, as in any pass. torch's own error
     is returned in ``timeline["error"]``, not raised.

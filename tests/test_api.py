@@ -178,6 +178,22 @@ def test_backward_leaves_a_retained_views_grad_as_it_was():
     assert torch.equal(v.grad, torch.ones(2))  # torch's own pass alone, not doubled
 
 
+def test_backward_leaves_the_grad_of_a_reentrant_checkpoints_parameters_as_it_was():
+    from torch.utils.checkpoint import checkpoint
+
+    torch.manual_seed(0)
+    lin = nn.Linear(3, 3)
+    x = torch.randn(2, 3, requires_grad=True)
+    # the block's parameters are not in the graph: the checkpoint's backward runs a pass
+    # of its own into them
+    loss = checkpoint(lin, x, use_reentrant=True).square().sum()
+    gradstep.backward(loss)
+    assert lin.weight.grad is None and lin.bias.grad is None and x.grad is None
+    loss.backward()
+    want = torch.autograd.grad(lin(x).square().sum(), lin.weight)[0]
+    assert torch.allclose(lin.weight.grad, want)  # torch's own pass alone, not doubled
+
+
 def test_backward_accumulates_into_grad_only_when_asked():
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     loss = (w * w).sum()

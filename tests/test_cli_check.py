@@ -107,3 +107,22 @@ def test_without_a_backward_call_check_runs_one_from_the_root(runs):
 def test_bad_usage_exits_2(runs):
     status, out, err = runs["bad_device"]
     assert status == 2 and out == "" and "invalid choice" in err
+
+
+def test_a_graph_the_snippets_own_pass_freed_is_not_passed_through_again():
+    """When the snippet's own pass shows no steps (a hook changed a gradient in place, say)
+    and freed the graph, check's own pass failed on the freed buffers: check reported that
+    RuntimeError as the snippet's and exited 1, where python ran the snippet without one."""
+    from gradstep.commands.check import _one_pass
+
+    class Session:
+        def backward(self, gradient=None):
+            return {"steps": [], "error": {"kind": "freed_buffers"}}
+
+    own = {"steps": [], "freed": True, "error": None}
+    result = {"ok": True, "trace": {"root": "n0", "nodes": [{"id": "n0", "name": "SumBackward0",
+                                                              "shape": []}]},
+              "calls": [{"timeline": own}]}
+    assert _one_pass(Session(), result) is None
+    result["calls"] = []  # no pass of the snippet's freed it: torch's error is the snippet's
+    assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"

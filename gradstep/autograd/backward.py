@@ -18,6 +18,8 @@ pass without retain_graph); a node that saved nothing is never freed.
 
 from __future__ import annotations
 
+import sys
+
 import torch
 
 from gradstep.autograd import jacobian, saved_memory
@@ -179,6 +181,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
     result, exc = None, None
     recorder = StepRecorder(id_of, labels)
     try:
+        if compiled_autograd_on():
+            raise RuntimeError("compiled autograd would trace the hooks")
         recorder.__enter__()
     except Exception:  # a node that takes no hooks: run the pass plainly
         try:
@@ -198,6 +202,18 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
                 recorder.extra = {}
             recorder.__exit__(None, None, None)
     return recorder.steps, result, exc, recorder.extra
+
+
+def compiled_autograd_on() -> bool:
+    """Return True while torch's compiled autograd is on (``compiled_autograd._enable``).
+
+    It compiles the pass with dynamo, hooks included: the step hooks' reads of fake
+    tensors failed, and the snippet's own ``loss.backward()`` raised "RuntimeError when
+    making fake tensor call". Such a pass runs unrecorded. Read only where the snippet
+    loaded the module (importing dynamo here would be an import the plain run lacks).
+    """
+    module = sys.modules.get("torch._dynamo.compiled_autograd")
+    return module is not None and bool(getattr(module, "compiled_autograd_enabled", False))
 
 
 def _plain_groups(collect, result) -> dict:
@@ -278,7 +294,8 @@ def _blame_snippet_calls(error: dict, calls: list) -> dict:
     freeing = [c for c in calls or [] if c.get("timeline") and c["timeline"].get("freed")]
     if error.get("kind") != "freed_buffers" or not freeing:
         return error
-    lines = ", ".join(str(c["line"]) for c in freeing[:3])
+    # each line once: a loop's backward call frees a graph at the same line each time
+    lines = ", ".join(str(line) for line in list(dict.fromkeys(c["line"] for c in freeing))[:3])
     note = lazy("The snippet itself already ran backward without retain_graph (line {lines}), "
                 "which freed these buffers; its own timeline is in the run's backward calls.",
                 lines=lines)

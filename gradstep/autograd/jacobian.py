@@ -17,6 +17,7 @@ None when no gradient flows through that slot.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
 import torch
@@ -84,14 +85,52 @@ def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
 def call_node(fn, grad_outputs) -> tuple:
     """Return ``fn``'s gradients for its inputs given ``grad_outputs`` (the VJP), one per slot.
 
-    Runs under ``torch.no_grad()``; the node keeps its saved buffers.
+    Runs under ``torch.no_grad()``; the node keeps its saved buffers. Warnings its
+    backward gives are not shown (``_unheard``).
     """
+    with _unheard():
+        return _call(fn, grad_outputs)
+
+
+def _call(fn, grad_outputs) -> tuple:
+    """``call_node`` where warnings are already ``_unheard`` (one node's many calls)."""
     with torch.no_grad():
         if isinstance(fn, torch.autograd.function.BackwardCFunction):
             result = fn.apply(*grad_outputs)  # a custom Function's backward
         else:
             result = fn(*grad_outputs)
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+
+
+class _unheard:
+    """Within the block, a warning torch gives is neither shown nor counted as given.
+
+    A node's backward may warn (``x[m]`` with a uint8 mask: "indexing with dtype
+    torch.uint8 is now deprecated"); called by gradstep before the snippet's own pass,
+    the warning came a second time, from ``jacobian.py``. Python's warning filters are
+    swapped for one that ignores everything by rebinding ``warnings.filters`` (never
+    through ``catch_warnings`` or ``simplefilter``, which mark the filters changed: every
+    module's "once per location" record would be forgotten, and a warning the snippet
+    already showed would show again); an ignored warning leaves no record, not even a
+    "once" filter's. torch's warn-always switch is on meanwhile, so a ``TORCH_WARN_ONCE``
+    inside the call is not used up for the plain run's own pass. (A class, not a
+    generator: this runs per node call.)
+    """
+
+    __slots__ = ("filters", "always")
+
+    def __enter__(self):
+        self.filters = warnings.filters
+        self.always = torch.is_warn_always_enabled()
+        warnings.filters = [("ignore", None, Warning, None, 0)]  # a list of its own each time
+        if not self.always:
+            torch.set_warn_always(True)
+        return self
+
+    def __exit__(self, *exc_info):
+        if not self.always:
+            torch.set_warn_always(False)
+        warnings.filters = self.filters
 
 
 def output_metadata(fn) -> list:
@@ -195,6 +234,11 @@ def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000,
 def _unit_vector_jacobian(fn, outputs: list, limit: int) -> dict:
     """Return the Jacobian dict built from one node call per output element."""
     zeros = [torch.zeros(shape, dtype=dtype, device=device) for shape, dtype, device in outputs]
+    with _unheard():
+        return _unit_vector_rows(fn, outputs, limit, zeros)
+
+
+def _unit_vector_rows(fn, outputs: list, limit: int, zeros: list) -> dict:
     rows: dict[tuple[int, int], list] = {}
     input_shapes: list | None = None
     for out_index, (shape, _, _) in enumerate(outputs):
@@ -203,7 +247,7 @@ def _unit_vector_jacobian(fn, outputs: list, limit: int) -> dict:
             unit = torch.zeros_like(zeros[out_index])
             unit.view(-1)[element] = 1.0
             grads[out_index] = unit
-            result = call_node(fn, grads)
+            result = _call(fn, grads)
             if input_shapes is None:
                 input_shapes = [None if r is None else tuple(r.shape) for r in result]
                 if any(s is not None and _numel(s) > limit for s in input_shapes):

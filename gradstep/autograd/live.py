@@ -26,7 +26,13 @@ import threading
 import torch
 
 from gradstep.autograd.backward import record_backward, retained_tensors
-from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
+from gradstep.autograd.names import (
+    ScopeNames,
+    module_names,
+    module_prefixes,
+    parameter_labels,
+    walk_parameters,
+)
 from gradstep.autograd.observe import SEEN, Observer
 from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
@@ -139,7 +145,9 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     was; the record still shows the gradients this pass accumulated. A non-leaf
     tensor that called ``retain_grad()`` is found only through ``namespace`` (torch's
     graph does not lead to it): those are set aside and reported (``retained_grads``)
-    too; one the namespace does not name would get this pass's gradient added.
+    too; one the namespace does not name would get this pass's gradient added. So are
+    the namespace's leaves and its modules' parameters that the graph does not lead to
+    (a reentrant checkpoint's block runs a pass of its own into them).
     """
     labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
     leaves = [fn.variable for fn in trace.id_of if is_leaf_node(fn)]
@@ -150,17 +158,38 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     views = [value for name, value in (namespace or {}).items()
              if not name.startswith("_") and is_plain(value) and value.retains_grad
              and value._is_view()]
-    keep = (_grads_set_aside(leaves + list(watch.values()) + views) if keep_grads
+    # a pass inside a node reaches leaves the graph does not lead to (a reentrant
+    # checkpoint's backward runs its own pass into its block's parameters): those the
+    # namespace names are set aside too
+    named = _named_leaves(namespace or {}) if keep_grads else []
+    keep = (_grads_set_aside(leaves + list(watch.values()) + views + named) if keep_grads
             else contextlib.nullcontext())
     with keep:
         return record_backward(roots, trace.id_of, mode=mode, inputs=inputs, retain_graph=True,
                                gradient=gradient, labels=labels, watch=watch, filename="<live>")
 
 
+def _named_leaves(namespace: dict) -> list:
+    """Return the parameters of the namespace's modules and the leaf tensors it names.
+
+    A view is left out: whether it is a leaf would take reading its node (which may
+    rebuild it); one that retains its gradient is set aside already.
+    """
+    found = [p for module, _prefix in module_prefixes(namespace).values()
+             for _name, p in walk_parameters(module)]
+    for name, value in namespace.items():
+        if (not name.startswith("_") and is_plain(value) and value.requires_grad
+                and not value._is_view() and value.grad_fn is None):
+            found.append(value)
+    return found
+
+
 @contextlib.contextmanager
 def _grads_set_aside(tensors: list):
-    """Set each tensor's ``.grad`` to None for the block, then put the very same objects back."""
-    saved = [(t, t.grad) for t in tensors]
+    """Set each tensor's ``.grad`` to None for the block, then put the very same objects back
+    (a tensor listed twice is set aside once)."""
+    unique = {id(t): t for t in tensors}
+    saved = [(t, t.grad) for t in unique.values()]
     with torch.no_grad():
         for t, _ in saved:
             t.grad = None

@@ -42,6 +42,7 @@ from torch.compiler import is_compiling
 from torch.nn.modules import module as nn_module
 
 from gradstep.autograd.formulas import input_slots
+from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.lines import LineIndex
 from gradstep.autograd.names import Bindings
 from gradstep.autograd.safe_reads import (
@@ -409,8 +410,9 @@ class Observer:
     @contextlib.contextmanager
     def module_hooks(self):
         """Note module outputs and the spans of module calls while the block runs."""
-        pre = nn_module.register_module_forward_pre_hook(self._enter_module)
-        post = nn_module.register_module_forward_hook(self._leave_module, always_call=True)
+        with own_ids():  # the snippet's own handles are numbered as in python
+            pre = nn_module.register_module_forward_pre_hook(self._enter_module)
+            post = nn_module.register_module_forward_hook(self._leave_module, always_call=True)
         asks = nn_module._has_any_global_hook
         answer = nn_module._has_any_global_hook = _global_hooks_but(asks, {pre.id, post.id})
         exports = _exports_without_hooks({pre.id, post.id})

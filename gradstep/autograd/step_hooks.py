@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.own_pass import OwnPass, current_task
 from gradstep.autograd.safe_reads import leaf_variable, name_of, runs_dispatch_code
 from gradstep.autograd.trace import NAME_PREFIX
@@ -84,6 +85,17 @@ class StepRecorder:
 
     def __enter__(self) -> StepRecorder:
         self._gc.__enter__()
+        try:
+            with own_ids():  # the snippet's own hook handles are numbered as in python
+                self._install()
+        except BaseException:
+            self.remove()
+            self._gc.__exit__(None, None, None)
+            raise
+        return self
+
+    def _install(self) -> None:
+        """Put a pre-hook and a hook on every node."""
         started, finished, handles = self._started.append, self._finished, self._handles
         kept = self._kept.append
         grad_after, leaves = self._grad_after, self._leaves
@@ -91,22 +103,16 @@ class StepRecorder:
         # the snippet's own mode or profiler is on for the whole pass, or not at all
         hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
         hooks_for = hooks(started, finished, kept, held)
-        try:
-            for fn, node_id in self.id_of.items():
-                variable = leaf_variable(fn)
-                if variable is None:
-                    pre, post = hooks_for(node_id)
-                else:
-                    leaves.add(node_id)
-                    pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
-                node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
-                handles.append(node_type.register_prehook(fn, pre))
-                handles.append(node_type.register_hook(fn, post))
-        except BaseException:
-            self.remove()
-            self._gc.__exit__(None, None, None)
-            raise
-        return self
+        for fn, node_id in self.id_of.items():
+            variable = leaf_variable(fn)
+            if variable is None:
+                pre, post = hooks_for(node_id)
+            else:
+                leaves.add(node_id)
+                pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
+            node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
+            handles.append(node_type.register_prehook(fn, pre))
+            handles.append(node_type.register_hook(fn, post))
 
     def __exit__(self, *exc_info) -> None:
         try:
@@ -472,7 +478,14 @@ def _keep(grads, kept, count, sent: dict) -> tuple:
         except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True)
             out.append(NOT_KEPT)
             continue
-        kept((alias, alias._version))
+        try:
+            version = alias._version
+        except RuntimeError:  # an inference tensor (a pass run under inference_mode) has no
+            copy = _copy(g)  # version counter to prove an alias unchanged: a copy, as it is now
+            size += _size(copy)
+            out.append(copy)
+            continue
+        kept((alias, version))
         try:
             size += alias.nbytes
         except RuntimeError:  # (a sparse tensor: see _nbytes)

@@ -89,7 +89,20 @@ def _one_pass(session, result: dict) -> dict | None:
     root = next((n for n in result["trace"]["nodes"] if n["id"] == result["trace"]["root"]), {})
     scalar = _count(root.get("shape") or []) == 1
     timeline = session.backward(gradient=None if scalar else "ones")
-    return timeline if "steps" in timeline else None
+    if "steps" not in timeline:
+        return None
+    if _freed_by_the_snippet(timeline, result):  # its pass showed no steps (a gradient a
+        return None  # hook changed in place, say) and freed the graph: none to check
+    return timeline
+
+
+def _freed_by_the_snippet(timeline: dict, result: dict) -> bool:
+    """Return True when ``timeline`` (check's own pass) failed on buffers one of the
+    snippet's own backward calls freed: an error of gradstep's second pass, which the
+    snippet never raised (check reported it as the snippet's and exited 1)."""
+    error = timeline.get("error") or {}
+    return error.get("kind") == "freed_buffers" and any(
+        (call.get("timeline") or {}).get("freed") for call in result.get("calls") or [])
 
 
 def _count(shape: list[int]) -> int:

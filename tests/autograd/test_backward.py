@@ -531,3 +531,27 @@ def test_a_gradient_whose_data_a_hook_replaced_shows_the_new_data():
     received = steps["MulBackward0"]["grad_outputs"][0]
     assert received["min"] == received["max"] == 0
     assert x.grad.abs().max() == 0
+
+
+def test_a_pass_under_compiled_autograd_runs_unrecorded(monkeypatch):
+    """torch's compiled autograd (``torch._dynamo.compiled_autograd._enable``) compiles a
+    pass with its hooks: the step hooks failed on its fake tensors and the snippet's own
+    ``loss.backward()`` raised "RuntimeError when making fake tensor call" (checked by hand
+    with ``_enable(torch.compile(backend="eager"))``; compiling takes seconds, so here the
+    module's switch stands in). Such a pass runs as torch runs it, with no steps."""
+    import sys
+    import types
+
+    from gradstep.autograd.backward import run_recorded
+    from gradstep.autograd.calls import graph_ids
+
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = x.exp().sum()
+    on = types.SimpleNamespace(compiled_autograd_enabled=True)
+    monkeypatch.setitem(sys.modules, "torch._dynamo.compiled_autograd", on)
+    steps, _, exc, _ = run_recorded(lambda: loss.backward(retain_graph=True), graph_ids([loss]))
+    assert exc is None and steps == [] and torch.equal(x.grad, x.detach().exp())
+    on.compiled_autograd_enabled = False
+    steps, _, exc, _ = run_recorded(lambda: loss.backward(), graph_ids([loss]))
+    assert exc is None and [s["name"] for s in steps] == ["SumBackward0", "ExpBackward0",
+                                                          "AccumulateGrad"]

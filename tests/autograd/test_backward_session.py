@@ -170,6 +170,15 @@ def test_a_graph_the_snippet_already_freed_says_so():
     assert "already ran backward without retain_graph (line 5)" in got["error"]["explanation"]
 
 
+def test_a_graph_a_loop_freed_names_the_loops_line_once():
+    session = session_for("w = torch.ones(2, requires_grad=True)\n"
+                          "for _ in range(2):\n"
+                          "    loss = (w * w).sum()\n"
+                          "    loss.backward()\n")
+    got = session.backward()
+    assert "already ran backward without retain_graph (line 4)," in got["error"]["explanation"]
+
+
 def test_inspect_every_node_of_an_unusual_graph_before_and_after_the_pass():
     session = session_for("""
         import torch.utils.checkpoint as cp

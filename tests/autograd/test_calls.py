@@ -492,3 +492,25 @@ def test_a_pass_a_hook_on_the_root_runs_first_shows_no_steps_rather_than_its_own
     assert call["timeline"]["steps"] == []
     x = torch.tensor([1.0, 2.0])
     assert str(3 * x.exp()) in result["output"]
+
+
+def test_a_pass_run_under_inference_mode_is_recorded_and_runs_as_in_python():
+    """Under inference_mode the gradients are inference tensors, which have no version
+    counter: the hooks read one to check their aliases, and the snippet's own backward
+    raised "Inference tensors do not track version counter" (python runs it). They keep
+    a copy of such a gradient instead."""
+    result = run("""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = (x.exp() * x).sum()
+        with torch.inference_mode():
+            y.backward()
+        inference = x.grad.is_inference()
+    """)
+    assert result["ok"], result["error"]
+    (call,) = result["calls"]
+    steps = call["timeline"]["steps"]
+    assert [s["name"] for s in steps] == ["SumBackward0", "MulBackward0", "ExpBackward0",
+                                          "AccumulateGrad"]
+    want = (torch.tensor([1.0, 2.0]).exp() * torch.tensor([2.0, 3.0])).tolist()
+    assert steps[-1]["grad_outputs"][0] == pytest.approx(want)
+    assert call["timeline"]["leaf_grads"]["x"] == pytest.approx(want)

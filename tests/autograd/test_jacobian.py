@@ -249,3 +249,42 @@ def test_no_node_is_called_under_deterministic_algorithms():
         torch.use_deterministic_algorithms(False)
     assert jac["status"] == "unsupported" and "deterministic" in jac["reason"]
     assert caught == []
+
+
+def test_a_nodes_warning_is_not_shown_or_used_up_when_gradstep_calls_it():
+    """A node's backward that warns (here a custom Function's, called directly) warns
+    nothing when gradstep calls it; torch's warn-always is on meanwhile, so a
+    TORCH_WARN_ONCE inside is not used up for the snippet's own pass; and no module
+    forgets a warning it showed once (``catch_warnings`` would have made them forget)."""
+    import warnings
+
+    from gradstep.autograd.jacobian import call_node
+
+    seen = []
+
+    class Loud(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(torch.is_warn_always_enabled())
+            warnings.warn("from backward", stacklevel=1)
+            return g * 2
+
+    def warn_once_here():
+        warnings.warn("shown once at this line", stacklevel=1)
+
+    y = Loud.apply(torch.ones(2, requires_grad=True))
+    shown = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, *args, **kwargs: shown.append(str(message))
+        filters = warnings.filters
+        warn_once_here()
+        (grad,) = call_node(y.grad_fn, [torch.ones(2)])
+        warn_once_here()
+        assert warnings.filters is filters
+    assert grad.tolist() == [2.0, 2.0] and seen == [True] and not torch.is_warn_always_enabled()
+    assert shown == ["shown once at this line"]

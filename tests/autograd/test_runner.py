@@ -515,3 +515,37 @@ def test_a_backward_error_names_its_line_after_the_snippet_changed_folder(tmp_pa
     assert run["error"] is None
     timeline = session.backward()
     assert timeline["error"] is not None and timeline["error"]["line"] == 6
+
+
+def test_a_warning_a_nodes_backward_gives_shows_as_in_python():
+    """x[m] with a uint8 mask warns in the forward and again in the pass; the local
+    Jacobians gradstep computes before the pass called IndexBackward0 and the warning
+    came a third time, from gradstep's jacobian.py."""
+    source = ("import torch\n"
+              "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\n"
+              "y = x[torch.tensor([1, 0, 1], dtype=torch.uint8)]\n"
+              "y.sum().backward()\n")
+    result = run_snippet(source, filename="/tmp/uint8_mask.py")
+    assert result.error is None
+    warned = [line for line in result.output.splitlines() if "UserWarning" in line]
+    assert len(warned) == 2 and warned[0].startswith("/tmp/uint8_mask.py:3: ")
+    assert "jacobian.py" not in result.output
+
+
+def test_the_snippets_hook_handles_are_numbered_as_in_python():
+    """torch numbers every hook handle from one counter: gradstep's two module hooks and
+    its step hooks (two per node of a recorded pass) moved it on, and the snippet's
+    ``handle.id`` (the key in ``module._forward_hooks``) read 2 and 15, not 0 and 1."""
+    from torch.utils.hooks import RemovableHandle
+
+    first = RemovableHandle.next_id
+    source = ("m = torch.nn.Linear(2, 2)\n"
+              "h = m.register_forward_hook(lambda *a: None)\n"
+              "loss = m(torch.ones(1, 2, requires_grad=True)).sum()\n"
+              "loss.backward()\n"
+              "h2 = m.register_forward_hook(lambda *a: None)\n"
+              "print(h.id, h2.id, list(m._forward_hooks))\n")
+    result = run_snippet(source)
+    assert result.error is None
+    assert result.output == f"{first} {first + 1} [{first}, {first + 1}]\n"
+    assert RemovableHandle.next_id == first + 2
