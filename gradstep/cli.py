@@ -98,6 +98,8 @@ _ARGPARSE_WORDS = [
      N_("argument {arg}: invalid {type} value: {value}")),
     (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)", re.S),
      N_("ambiguous option: {option} could match {matches}")),
+    (re.compile(r"argument (?P<arg>[^:]+): ignored explicit argument (?P<value>.*)", re.S),
+     N_("argument {arg}: ignored explicit argument {value}")),
 ]
 
 

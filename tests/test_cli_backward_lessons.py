@@ -77,3 +77,26 @@ def test_check_says_why_a_leaf_has_no_grad(capsys):
     assert "?: no .grad after the pass (torch.autograd.grad returns the gradients" in out
     main(["check", str(EXAMPLES_DIR / "mse_backward.py")])
     assert "no .grad after the pass" not in capsys.readouterr().out  # w.grad is there
+
+
+def test_retain_graph_error_prints_its_two_passes_and_exits_1(capsys):
+    """The lesson's second backward fails as torch's does; the command printed only the
+    error, no JSON, while the window steps both passes and where the second stopped."""
+    status, data, err = backward(capsys, str(EXAMPLES_DIR / "retain_graph_error.py"))
+    assert status == 1 and "retain_graph=True" in err
+    assert data["from_snippet"] is True and len(data["passes"]) == 2
+    assert data["passes"][0]["error"] is None and data["error"]["kind"] == "freed_buffers"
+
+
+def test_a_snippet_pass_that_failed_before_a_later_one_exits_1(capsys, tmp_path):
+    """The snippet catches p.backward()'s non-scalar error and calls p[1].backward(): torch
+    failed in the first pass, yet the command exited 0 (only the last pass's error counted)."""
+    snippet = tmp_path / "caught.py"
+    snippet.write_text(
+        "import torch\nimport torch.nn.functional as F\n"
+        "a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)\n"
+        "p = F.softmax(a, dim=0)\ntry:\n    p.backward()\nexcept RuntimeError:\n    pass\n"
+        "p[1].backward()\n", encoding="utf-8")
+    status, data, err = backward(capsys, str(snippet))
+    assert data["from_snippet"] and [bool(p["error"]) for p in data["passes"]] == [True, False]
+    assert status == 1 and "scalar" in err

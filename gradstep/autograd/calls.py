@@ -27,6 +27,7 @@ import functools
 import inspect
 import linecache
 import sys
+import threading
 import types
 import weakref
 from collections import deque
@@ -70,13 +71,16 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     capture = _Capture(filename, calls, observer)
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
     builtins: list = []
+    thread_start = threading.Thread.start
     try:
+        threading.Thread.start = capture.noting_threads(thread_start)
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
             wrapper = capture.wrap(original, api)
             builtins += _same_builtin(wrapper, original)
             setattr(owner, attr, wrapper)
         yield calls
     finally:
+        threading.Thread.start = thread_start
         for owner, attr, original in originals:
             setattr(owner, attr, original)
         _forget_builtins(builtins)
@@ -257,6 +261,15 @@ class _Capture:
         self.busy = False  # a backward run inside a recorded one (a hook's) is not recorded
         self.skipped = 0  # calls beyond MAX_CALLS / MAX_STEPS: run as usual, counted, not recorded
         self.steps_kept = 0
+        self.threads = False  # a thread was started: torch's sequence numbers are per thread
+
+    def noting_threads(self, start):
+        """Return ``threading.Thread.start`` that notes a thread was started, then starts it."""
+        @functools.wraps(start)
+        def noting(thread, *args, **kwargs):
+            self.threads = True
+            return start(thread, *args, **kwargs)
+        return noting
 
     def wrap(self, original, api: str):
         signature = inspect.signature(original)
@@ -307,13 +320,18 @@ class _Capture:
                 if prepared is None:
                     return original(*args, **kwargs)
                 id_of, labels, watch, freed_before, pending = prepared
-                mark = _get_sequence_nr()  # nodes numbered from here on are built after the call
+                # nodes numbered from the pass's end on are built after it; torch numbers a
+                # thread's nodes from its own counter, so after another thread started a
+                # number says nothing of when a node was built
+                mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
                     functools.partial(call, original, args, kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
                 self.steps_kept += len(steps)
+                if mark is not None:  # read again: a create_graph pass builds nodes itself,
+                    mark = _get_sequence_nr()  # which were not built after it
                 with unseen():
                     if pending:
                         self._commit(pending, id_of, steps)
@@ -322,7 +340,8 @@ class _Capture:
                                              frame_namespace(caller, function_locals=False))
                         record = self._record(api, bound.arguments, caller, id_of, labels,
                                               (steps, exc, grads), freed_before)
-                        record["seq_mark"] = mark
+                        if mark is not None:
+                            record["seq_mark"] = mark
                         self.calls.add(record, graph)
                     except Exception:  # a record we cannot build is left out
                         pass

@@ -198,9 +198,11 @@ def _format(value, fixed: bool) -> str:
         return "[" + ", ".join(_format(v, fixed) for v in value) + "]"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
+    if isinstance(value, float) and fixed:  # torch decides per tensor: [1.0000, 2.5000]
+        return f"{value:.4f}"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
         return f"{value:.1f}"
-    return f"{value:.4f}" if fixed and isinstance(value, float) else f"{value:.4g}"
+    return f"{value:.4g}"
 
 
 def _flat(value):

@@ -104,9 +104,11 @@ def _short(value, fixed: bool | None = None) -> str | None:
     if isinstance(value, str):  # approximate='none', reduce='mean'
         return repr(value)
     if isinstance(value, float):  # 2.0 stays "2.0", as torch prints it, not "2"
+        if fixed:  # torch decides per tensor: [1.0000, 2.5000], 0.0000 beside 0.2500
+            return f"{value:.4f}"
         if value.is_integer() and abs(value) < 1e6:
             return f"{value:.1f}"
-        return f"{value:.4f}" if fixed else f"{value:.4g}"
+        return f"{value:.4g}"
     return str(value)
 
 

@@ -9,7 +9,8 @@ with respect to every leaf that requires grad), ``--passes N`` (a second pass
 without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
 non-scalar root). Prints the DESIGN.md backward JSON (strict JSON) plus ``calls``,
 the backward calls the snippet made itself. Exit status: 0, 1 when the snippet
-or a pass failed (the JSON still shows where it stopped), 2 for bad usage.
+or a pass failed (the JSON still shows where it stopped: a snippet that failed in a
+backward call of its own prints its passes), 2 for bad usage.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from gradstep.commands.run_and_report import (
     display_name,
     print_json,
     report_error,
-    run_snippet,
+    start_snippet,
 )
 from gradstep.i18n import lazy
 
@@ -39,11 +40,14 @@ def run(args) -> int:
                                  passes=args.passes)), name)
         return BAD_USAGE
     try:
-        session, result, _filename = run_snippet(args)
+        started = start_snippet(args)
     except CommandError as exc:
         report_error(exc.error, name)
         return exc.status
+    session, result = started.session, started.result
     try:
+        if not result["ok"]:
+            return _failed_run(result, own_pass, name)
         timeline = None if own_pass else snippet_passes(result.get("calls") or [])
         if timeline is None:
             timeline = session.backward(mode=args.mode or "backward",
@@ -51,12 +55,24 @@ def run(args) -> int:
                                         passes=args.passes or 1, gradient=args.gradient)
         timeline["calls"] = result.get("calls") or []
         print_json(timeline)
-        if timeline.get("error"):
-            report_error(timeline["error"], name)
+        failed = _failed(timeline)
+        if failed:
+            report_error(failed, name)
             return SNIPPET_FAILED
         return OK
     finally:
         session.shutdown()  # the kernel process ends with the command
+
+
+def _failed_run(result: dict, own_pass: bool, name: str) -> int:
+    """Report a snippet that failed; first print the passes it made on the graph drawn
+    (retain_graph_error: the second, failing one is the lesson), as the window steps them."""
+    timeline = None if own_pass else snippet_passes(result.get("calls") or [])
+    if timeline is not None:
+        timeline["calls"] = result.get("calls") or []
+        print_json(timeline)
+    report_error(result["error"], name)
+    return result.get("exit_code") or SNIPPET_FAILED
 
 
 def snippet_passes(calls: list) -> dict | None:
@@ -66,6 +82,13 @@ def snippet_passes(calls: list) -> dict | None:
     if not drawn:
         return None
     return {**combine_passes([dict(timeline) for timeline in drawn]), "from_snippet": True}
+
+
+def _failed(timeline: dict) -> dict | None:
+    """Return the error of the pass that failed: the last one's, or that of a snippet's call
+    torch raised in while the snippet caught it and went on (``p.backward()`` in a try)."""
+    return timeline.get("error") or next(
+        (p["error"] for p in timeline.get("passes") or () if p.get("error")), None)
 
 
 def _usage(message) -> dict:

@@ -40,7 +40,7 @@ class PassRecord:
     code: str | None = None
     api: str | None = None
     members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
-    seq_mark: int | None = None  # a snippet call: torch's sequence number when it started
+    seq_mark: int | None = None  # a snippet call: torch's sequence number when it ended
 
     @property
     def title(self) -> str:

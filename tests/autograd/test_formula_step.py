@@ -161,3 +161,17 @@ def test_custom_function_shows_its_backward_source():
     assert not shown["available"] and "custom torch.autograd.Function" in shown["reason"]
     assert shown["custom"]["function"] == "Cube"
     assert "return 3 * x ** 2 * g" in shown["custom"]["source"]
+
+
+def test_whole_numbers_in_a_four_decimal_tensor_read_as_torch_prints_them():
+    """torch decides its format per tensor: tensor([1.0000, 2.5000]) and
+    tensor([0.0000, 0.2500]), not 1.0 and 0.0 beside four decimals."""
+    from gradstep.autograd.formula_step import _text
+    from gradstep.autograd.formula_values import _short
+
+    for written in (_text, _short):
+        assert written([1.0, 2.5]) == "[1.0000, 2.5000]"
+        assert written([0.0, 0.25]) == "[0.0000, 0.2500]"
+        assert written([-0.0, 0.5]) == "[-0.0000, 0.5000]"
+        assert written([1.0, 2.0]) == "[1.0, 2.0]"  # whole numbers alone: not four decimals
+        assert written(2.0) == "2.0"

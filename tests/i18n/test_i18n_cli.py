@@ -91,6 +91,7 @@ def test_check_reports_in_chinese_and_its_json_stays_english(tmp_path):
     (["trace", "x.py", "--bogus"], "无法识别的参数：--bogus", "unrecognized"),
     (["export", "x.py"], "缺少以下必需的参数：-o/--output", "are required"),
     (["backward", "--passes", "two", "x.py"], "参数 --passes：无效的 int 值：'two'", "invalid int"),
+    (["backward", "--json=yes", "x.py"], "参数 --json：不接受值，却给了 'yes'", "ignored explicit"),
 ])
 def test_argparse_own_errors_are_in_the_persons_language(capsys, argv, chinese, english):
     """argparse words its errors through its own gettext domain, which has no Chinese here:

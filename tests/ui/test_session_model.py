@@ -107,3 +107,35 @@ def test_a_node_built_after_a_call_is_said_to_be_so_while_that_call_is_stepped(q
     one = p[1]
     one.backward()
     assert p[1].grad_fn._sequence_nr() > one.grad_fn._sequence_nr() > p.grad_fn._sequence_nr()
+
+
+def test_no_node_is_said_built_later_when_the_snippet_built_nodes_on_another_thread(qtbot):
+    """torch numbers each thread's nodes from that thread's own counter: the 30
+    MulBackward0 a thread built before z.backward() are numbered from 0, as if built after
+    it. Stepping that call, they said 'not built yet when this pass ran'."""
+    source = (
+        "import threading\nimport torch\n"
+        "a = torch.tensor([1.0, 2.0], requires_grad=True)\nout = {}\n"
+        "def work():\n    y = a\n    for _ in range(30):\n        y = y * 1.01\n"
+        "    out['y'] = y\n"
+        "t = threading.Thread(target=work)\nt.start()\nt.join()\n"
+        "z = (a * 2).sum()\nz.backward(retain_graph=True)\n"
+        "loss = out['y'].sum() + z\nloss.backward()\n")
+    model = QtSessionModel()
+    model.set_run_result(Session().run(source))
+    model.choose_timeline(0)
+    assert model.graph.number_of_nodes() > 30
+    assert not any(model.built_later(n) for n in model.graph.nodes)
+
+
+def test_nodes_a_create_graph_pass_built_are_not_said_built_after_it(qtbot):
+    """autograd.grad(y, x, create_graph=True) builds g's graph (PowBackward0, MulBackward1,
+    MulBackward0) while it runs; stepping that call, they read 'not built yet when this
+    pass ran', as if torch made them after it. (y + g)'s AddBackward0 was built after."""
+    source = ("import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x ** 3\n"
+              "g, = torch.autograd.grad(y, x, create_graph=True)\n(y + g).backward()\n")
+    model = QtSessionModel()
+    model.set_run_result(Session().run(source))
+    model.choose_timeline(0)
+    later = {model.node(n)["name"] for n in model.graph.nodes if model.built_later(n)}
+    assert later == {"AddBackward0"}
