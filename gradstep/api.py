@@ -73,9 +73,11 @@ def backward(tensor, *, mode: str = "backward", inputs=None, gradient=None,
     ``mode`` "backward" (``tensor.backward()``) or "grad" (``torch.autograd.grad`` with
     respect to ``inputs``, default every leaf); ``gradient`` for a non-scalar tensor
     (a tensor, numbers, or "ones"). The graph is kept (``retain_graph=True``), and every
-    ``.grad`` — the leaves', and that of each ``retain_grad()`` tensor, leaf and module
-    parameter among ``names`` — is put back as it was unless ``accumulate=True`` (then they keep the gradients this
-    pass added, as after ``tensor.backward(retain_graph=True)``). It is a real pass:
+    ``.grad`` — the leaves', that of each ``retain_grad()`` tensor among ``names``, and,
+    where a custom ``Function``'s or checkpoint's backward in the graph could run a pass
+    into them, that of each leaf and module parameter among ``names`` — is put back as it
+    was unless ``accumulate=True`` (then they keep the gradients this pass added, as after
+    ``tensor.backward(retain_graph=True)``). It is a real pass:
     your tensor hooks and custom ``backward`` code run, as in any pass. torch's own error
     is returned in ``timeline["error"]``, not raised.
     """

@@ -194,6 +194,20 @@ def test_backward_leaves_the_grad_of_a_reentrant_checkpoints_parameters_as_it_wa
     assert torch.allclose(lin.weight.grad, want)  # torch's own pass alone, not doubled
 
 
+def test_backward_leaves_the_grad_of_a_module_it_cannot_reach_in_place_during_the_pass():
+    """Setting aside the .grad of every leaf and module parameter the caller names (for a
+    reentrant checkpoint's inner pass) emptied that of modules the pass cannot reach
+    while it ran: a hook of the pass that read one saw None, as torch never shows it."""
+    a, b = nn.Linear(2, 1), nn.Linear(2, 1)
+    b(torch.ones(1, 2)).sum().backward()
+    before = b.weight.grad
+    loss = a(torch.ones(1, 2, requires_grad=True)).sum()
+    seen = []
+    loss.register_hook(lambda g: seen.append(b.weight.grad))
+    gradstep.backward(loss)
+    assert len(seen) == 1 and seen[0] is before and b.weight.grad is before
+
+
 def test_backward_accumulates_into_grad_only_when_asked():
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     loss = (w * w).sum()

@@ -112,7 +112,10 @@ def test_bad_usage_exits_2(runs):
 def test_a_graph_the_snippets_own_pass_freed_is_not_passed_through_again():
     """When the snippet's own pass shows no steps (a hook changed a gradient in place, say)
     and freed the graph, check's own pass failed on the freed buffers: check reported that
-    RuntimeError as the snippet's and exited 1, where python ran the snippet without one."""
+    RuntimeError as the snippet's and exited 1, where python ran the snippet without one.
+    The snippet's own pass is the one checked then, though it has no steps: with none,
+    check read no .grad and printed "No NaN or infinity" over an x.grad of [inf, 0.5]
+    (``x.sqrt()`` at 0 under compiled autograd), with no gradient table."""
     from gradstep.commands.check import _one_pass
 
     class Session:
@@ -123,6 +126,6 @@ def test_a_graph_the_snippets_own_pass_freed_is_not_passed_through_again():
     result = {"ok": True, "trace": {"root": "n0", "nodes": [{"id": "n0", "name": "SumBackward0",
                                                               "shape": []}]},
               "calls": [{"timeline": own}]}
-    assert _one_pass(Session(), result) is None
+    assert _one_pass(Session(), result) is own  # its leaves' .grad are still torch's to show
     result["calls"] = []  # no pass of the snippet's freed it: torch's error is the snippet's
     assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"

@@ -107,30 +107,61 @@ class _unheard:
 
     A node's backward may warn (``x[m]`` with a uint8 mask: "indexing with dtype
     torch.uint8 is now deprecated"); called by gradstep before the snippet's own pass,
-    the warning came a second time, from ``jacobian.py``. Python's warning filters are
-    swapped for one that ignores everything by rebinding ``warnings.filters`` (never
-    through ``catch_warnings`` or ``simplefilter``, which mark the filters changed: every
-    module's "once per location" record would be forgotten, and a warning the snippet
-    already showed would show again); an ignored warning leaves no record, not even a
-    "once" filter's. torch's warn-always switch is on meanwhile, so a ``TORCH_WARN_ONCE``
-    inside the call is not used up for the plain run's own pass. (A class, not a
-    generator: this runs per node call.)
+    the warning came a second time, from ``jacobian.py``. A filter that ignores
+    everything goes first in ``warnings.filters``, put in place there and taken out by
+    identity (never through ``catch_warnings`` or ``simplefilter``, which mark the filters
+    changed: every module's "once per location" record would be forgotten, and a warning
+    the snippet already showed would show again); an ignored warning leaves no record,
+    not even a "once" filter's. The list is the program's own, not swapped for one of
+    gradstep's: a filter a snippet thread adds meanwhile stays, and a ``catch_warnings``
+    another thread enters meanwhile does not put gradstep's list back as the program's for
+    good (its copy holds the entry, which matches nothing once the block is over).
+    torch's warn-always switch is on meanwhile, so a ``TORCH_WARN_ONCE`` inside the call
+    is not used up for the plain run's own pass. (A class, not a generator: this runs
+    per node call.)
     """
 
-    __slots__ = ("filters", "always")
+    __slots__ = ("filters", "entry", "always")
 
     def __enter__(self):
-        self.filters = warnings.filters
         self.always = torch.is_warn_always_enabled()
-        warnings.filters = [("ignore", None, Warning, None, 0)]  # a list of its own each time
-        if not self.always:
-            torch.set_warn_always(True)
+        self.entry = ("ignore", _While(), Warning, None, 0)
+        self.filters = warnings.filters
+        try:  # an interrupt (the Stop button) here must not leave every warning ignored
+            self.filters.insert(0, self.entry)
+            if not self.always:
+                torch.set_warn_always(True)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc_info):
+        self.entry[1].on = False
+        for filters in (self.filters, warnings.filters):
+            _remove_by_identity(filters, self.entry)
         if not self.always:
             torch.set_warn_always(False)
-        warnings.filters = self.filters
+
+
+class _While:
+    """An ignore filter's message pattern: it matches every message while ``on``."""
+
+    __slots__ = ("on",)
+
+    def __init__(self):
+        self.on = True
+
+    def match(self, _text) -> bool:
+        return self.on
+
+
+def _remove_by_identity(filters: list, entry: tuple) -> None:
+    """Take ``entry`` out of ``filters``: that very tuple (an equal one the program added stays)."""
+    for index, item in enumerate(filters):
+        if item is entry:
+            del filters[index]
+            return
 
 
 def output_metadata(fn) -> list:

@@ -35,7 +35,7 @@ from gradstep.autograd.names import (
 )
 from gradstep.autograd.observe import SEEN, Observer
 from gradstep.autograd.recorder import Recorder
-from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
+from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain, is_python_node
 from gradstep.autograd.trace import Trace, grad_fn_roots, node_key, trace_graph
 from gradstep.autograd.unseen import unseen
 
@@ -160,8 +160,11 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
              and value._is_view()]
     # a pass inside a node reaches leaves the graph does not lead to (a reentrant
     # checkpoint's backward runs its own pass into its block's parameters): those the
-    # namespace names are set aside too
-    named = _named_leaves(namespace or {}) if keep_grads else []
+    # namespace names are set aside too. Only where such a node is in the graph: any
+    # other named leaf the pass cannot reach, and a hook of the pass that reads its
+    # .grad saw None (as torch never showed it)
+    inner = keep_grads and any(is_python_node(fn) for fn in trace.id_of)
+    named = _named_leaves(namespace or {}) if inner else []
     keep = (_grads_set_aside(leaves + list(watch.values()) + views + named) if keep_grads
             else contextlib.nullcontext())
     with keep:

@@ -92,8 +92,15 @@ def _one_pass(session, result: dict) -> dict | None:
     if "steps" not in timeline:
         return None
     if _freed_by_the_snippet(timeline, result):  # its pass showed no steps (a gradient a
-        return None  # hook changed in place, say) and freed the graph: none to check
+        return _freeing_call(result)  # hook changed in place, say) and freed the graph
     return timeline
+
+
+def _freeing_call(result: dict) -> dict:
+    """Return the timeline of the snippet's first backward call that freed the graph: no
+    steps, but its leaves' gradients (and the ``.grad`` check reads after it) are torch's."""
+    return next(call["timeline"] for call in result.get("calls") or []
+                if (call.get("timeline") or {}).get("freed"))
 
 
 def _freed_by_the_snippet(timeline: dict, result: dict) -> bool:

@@ -288,3 +288,66 @@ def test_a_nodes_warning_is_not_shown_or_used_up_when_gradstep_calls_it():
         assert warnings.filters is filters
     assert grad.tolist() == [2.0, 2.0] and seen == [True] and not torch.is_warn_always_enabled()
     assert shown == ["shown once at this line"]
+
+
+def test_a_filter_or_catch_warnings_of_another_thread_outlives_gradsteps_node_call():
+    """While gradstep calls a node, a snippet thread's own filter change stays after the
+    call, and a ``catch_warnings`` the thread entered meanwhile does not leave gradstep's
+    ignore-everything filter as the program's (``warnings.filters`` was swapped for a list
+    of gradstep's: the thread's filter went with it, and its ``catch_warnings`` put that
+    list back for good, every later warning unshown)."""
+    import threading
+    import warnings
+
+    from gradstep.autograd.jacobian import _unheard
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        inside, leave = threading.Event(), threading.Event()
+
+        def thread_filters():
+            inside.wait()
+            warnings.filterwarnings("error", message="the thread's")
+
+        def thread_catches():
+            with warnings.catch_warnings():
+                inside.set()
+                leave.wait()
+
+        for body in (thread_filters, thread_catches):
+            inside.clear()
+            thread = threading.Thread(target=body)
+            with _unheard():
+                thread.start()
+                inside.set()
+                inside.wait()
+                if body is thread_filters:
+                    thread.join()
+            leave.set()
+            thread.join()
+        assert any(f[0] == "error" for f in warnings.filters)
+        with pytest.raises(UserWarning):
+            warnings.warn("the thread's filter makes this an error", UserWarning, stacklevel=1)
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.warn("a later warning", UserWarning, stacklevel=1)
+        assert len(shown) == 1
+
+
+def test_an_interrupt_while_gradstep_turns_warnings_off_leaves_them_on(monkeypatch):
+    """A KeyboardInterrupt (the window's Stop) inside the block's start must not leave
+    gradstep's ignore-everything filter in ``warnings.filters`` for the rest of the run."""
+    import warnings
+
+    from gradstep.autograd.jacobian import _unheard
+
+    def interrupted(on):
+        raise KeyboardInterrupt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        before = list(warnings.filters)
+        monkeypatch.setattr(torch, "set_warn_always", interrupted)
+        monkeypatch.setattr(torch, "is_warn_always_enabled", lambda: False)
+        with pytest.raises(KeyboardInterrupt), _unheard():
+            pass
+        assert warnings.filters == before
