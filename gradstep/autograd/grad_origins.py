@@ -213,3 +213,26 @@ def _becomes_nan(graph: GraphData, steps: list[dict], finding: Finding) -> str:
             line = _(", line {line}", line=node["line"]) if node.get("line") else ""
             return f"{op_of(step.get('name'))} ({step['node']}{line})"
     return ""
+
+
+def leaf_findings(graph: GraphData, params: list[dict]) -> list[Finding]:
+    """Return a NaN/Inf finding for each leaf whose ``.grad`` holds NaN or an infinity
+    (``params``: ``grad_stats``' rows), for a run whose passes gave no such finding: the
+    pass that wrote it showed no steps (compiled autograd, a hook that changed a gradient
+    in place), or finite gradients added up past the float range in ``.grad``. Where it
+    started is not known, so it is first seen at the leaf (``certain`` False)."""
+    found = []
+    for p in params:
+        nan, inf = int(p.get("nan") or 0), int(p.get("inf") or 0)
+        if not nan and not inf:
+            continue
+        node_id = p.get("node")
+        where = graph.where(node_id) if node_id in graph.nodes else {"node": node_id}
+        finding = Finding(kind="nan_grad" if nan else "inf_grad", certain=False, **where)
+        finding.label = p.get("label") or finding.label
+        finding.cause = _("{label}.grad holds {count} NaN/Inf elements after the pass, and no "
+                          "recorded step shows where they started",
+                          label=finding.label, count=nan + inf)
+        finding.message = message(finding, "backward")
+        found.append(finding)
+    return found

@@ -241,11 +241,31 @@ def test_flow_thresholds_at_their_edges():
 
 
 def test_nan_gradients_are_the_nan_findings_business():
+    """A NaN in a leaf's .grad is no flow warning. With no pass finding for it (the pass
+    that wrote it showed no steps: compiled autograd, say), it is a NaN finding first seen
+    at the leaf: check said "No NaN or infinity" and exited 0 beside x.grad = [inf, 0.5]."""
     data = stats(("a", "", "NaN", 1.0, 2, 0))
     data["params"][0]["nan"] = 1
-    assert diagnose(flow_trace(1), stats=data).findings == []
-    row = diagnose(flow_trace(1), stats=data).rows[0]
+    diagnosis = diagnose(flow_trace(1), stats=data)
+    [finding] = diagnosis.findings
+    assert (finding.kind, finding.node, finding.label, finding.certain) == ("nan_grad", "n0", "a", False)
+    assert diagnosis.failed and "a.grad" in finding.message
+    row = diagnosis.rows[0]
     assert math.isnan(row.grad_norm) and row.as_json()["grad_norm"] == "NaN"
+    data["params"][0].update(nan=0, inf=1, grad_norm="Infinity")
+    assert [f.kind for f in diagnose(flow_trace(1), stats=data).findings] == ["inf_grad"]
+
+
+def test_a_leaf_nan_a_pass_finding_explains_is_not_reported_twice():
+    trace = {"root": "m0", "nodes": [leaf("n0", small([1.0])),
+                                     op("m0", "SqrtBackward0", 0, small([1.0]))],
+             "edges": [edge("m0", "n0")]}
+    timeline = {"steps": [{"index": 0, "node": "m0", "name": "SqrtBackward0",
+                           "grad_outputs": [[1.0]], "grad_inputs": [["Infinity"]], "error": False}]}
+    data = stats(("x", "", "Infinity", 1.0, 1, 0))
+    data["params"][0]["inf"] = 1
+    kinds = [(f.kind, f.node) for f in diagnose(trace, [timeline], stats=data).findings]
+    assert kinds == [("inf_grad", "m0")]
 
 
 def test_elements_helpers():
