@@ -91,7 +91,7 @@ class Diagnoser:
         if stats and stats.get("params"):
             out.params = grad_flow.param_rows(graph, stats["params"])
             out.rows = grad_flow.fold_rows(out.params) if fold else out.params
-            if not any(f.kind in ("nan_grad", "inf_grad") for f in out.findings):
+            if not any(f.fails for f in out.findings):  # else a finding explains it
                 out.findings += grad_origins.leaf_findings(graph, stats["params"])
             out.findings += grad_flow.flow_findings(out.rows)
         return out

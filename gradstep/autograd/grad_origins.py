@@ -217,7 +217,7 @@ def _becomes_nan(graph: GraphData, steps: list[dict], finding: Finding) -> str:
 
 def leaf_findings(graph: GraphData, params: list[dict]) -> list[Finding]:
     """Return a NaN/Inf finding for each leaf whose ``.grad`` holds NaN or an infinity
-    (``params``: ``grad_stats``' rows), for a run whose passes gave no such finding: the
+    (``params``: ``grad_stats``' rows), for a run with no NaN/Inf finding at all: the
     pass that wrote it showed no steps (compiled autograd, a hook that changed a gradient
     in place), or finite gradients added up past the float range in ``.grad``. Where it
     started is not known, so it is first seen at the leaf (``certain`` False)."""
