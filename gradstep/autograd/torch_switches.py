@@ -1,6 +1,6 @@
 """torch's switches that outlive a snippet in the window's kernel, beside ``process_state``:
 backend flags (``torch.backends.cuda.enable_flash_sdp(False)``, ``torch.backends.mkldnn.enabled
-= False``, ...), global ``nn.Module`` hooks (``register_module_forward_hook``), default
+= False``, ``torch.backends.mha.set_fastpath_enabled(False)``, ...), global ``nn.Module`` hooks (``register_module_forward_hook``), default
 saved-tensor hooks and autocast entered without their exit. A fresh ``python FILE`` has none
 of them: after a run that set them, the next run's CPU attention was another kernel (the
 graph showed ``ToCopyBackward0`` nodes of a leftover autocast instead of
@@ -10,6 +10,8 @@ graph showed ``ToCopyBackward0`` nodes of a leftover autocast instead of
 from __future__ import annotations
 
 import torch
+import torch.backends.mha as mha
+import torch.backends.opt_einsum as opt_einsum
 import torch.nn.modules.module as nn_module
 
 # (getter, setter) in torch._C, those this torch has
@@ -38,11 +40,14 @@ _HOOK_DICTS = tuple(name for name in dir(nn_module)
                     or name in ("_global_forward_hooks_always_called",
                                 "_global_forward_hooks_with_kwargs"))
 _AUTOCAST_DEVICES = ("cpu", "cuda")
+# the Python-level ones: (module, attribute)
+_ATTRIBUTES = ((mha, "_is_fastpath_enabled"), (opt_einsum, "enabled"), (opt_einsum, "strategy"))
 
 
 def note() -> tuple:
     """Return torch's switches as they are now (the kernel's, once its imports are done)."""
     flags = tuple(getattr(torch._C, get)() for get, _ in _FLAGS)
+    flags += tuple(getattr(module, name, None) for module, name in _ATTRIBUTES)
     hooks = {name: set(getattr(nn_module, name)) for name in _HOOK_DICTS}
     autocast = tuple((torch.is_autocast_enabled(device), torch.get_autocast_dtype(device))
                      for device in _AUTOCAST_DEVICES)
@@ -55,6 +60,9 @@ def put_back(noted: tuple) -> None:
     for (get, set_), value in zip(_FLAGS, flags):
         if getattr(torch._C, get)() != value:
             getattr(torch._C, set_)(value)
+    for (module, name), value in zip(_ATTRIBUTES, flags[len(_FLAGS):]):
+        if getattr(module, name, None) != value:
+            setattr(module, name, value)
     for name, keys in hooks.items():  # a run's global module hooks (the kernel's own kept)
         table = getattr(nn_module, name)
         for key in [k for k in table if k not in keys]:

@@ -134,6 +134,7 @@ def test_each_run_starts_with_torchs_backends_global_hooks_and_autocast_as_a_pla
     was another kernel (other nodes), the old hook printed and its linear ran in bfloat16."""
     changes = (
         "torch.backends.cuda.enable_flash_sdp(False)\ntorch.backends.mkldnn.enabled = False\n"
+        "torch.backends.mha.set_fastpath_enabled(False)\n"
         "torch.nn.modules.module.register_module_forward_hook(lambda *a: print('HOOK'))\n"
         "torch.nn.modules.module.register_module_full_backward_hook(lambda *a: None)\n"
         "torch.autocast('cpu', dtype=torch.float16).__enter__()\n"
@@ -144,6 +145,7 @@ def test_each_run_starts_with_torchs_backends_global_hooks_and_autocast_as_a_pla
         "a = F.scaled_dot_product_attention(q, q, q, is_causal=True)\n"
         "y = torch.nn.Linear(2, 2)(torch.ones(1, 2))\n"
         "print(type(a.grad_fn).__name__, torch.backends.mkldnn.enabled, y.dtype,\n"
+        "      torch.backends.mha.get_fastpath_enabled(),\n"
         "      torch.is_autocast_enabled('cpu'), torch.get_autocast_dtype('cpu'),\n"
         "      torch._C._autograd._top_saved_tensors_default_hooks(True),\n"
         "      torch.nn.modules.module._global_is_full_backward_hook)\n"
@@ -152,7 +154,7 @@ def test_each_run_starts_with_torchs_backends_global_hooks_and_autocast_as_a_pla
     before = kernel.run(reads, filename="<snippet>")
     assert before["ok"], before["error"]
     assert before["output"].startswith("ScaledDotProductFlashAttentionForCpuBackward0 True "
-                                       "torch.float32 False torch.bfloat16 None None")
+                                       "torch.float32 True False torch.bfloat16 None None")
     kernel.run(changes, filename="<snippet>")
     after = kernel.run(reads, filename="<snippet>")
     assert after["ok"], after["error"]
