@@ -1,13 +1,16 @@
 """torch's switches that outlive a snippet in the window's kernel, beside ``process_state``:
 backend flags (``torch.backends.cuda.enable_flash_sdp(False)``, ``torch.backends.mkldnn.enabled
-= False``, ``torch.backends.mha.set_fastpath_enabled(False)``, ...), global ``nn.Module`` hooks (``register_module_forward_hook``), default
-saved-tensor hooks and autocast entered without their exit. A fresh ``python FILE`` has none
+= False``, ``torch.backends.mha.set_fastpath_enabled(False)``, ...), global ``nn.Module``
+hooks (``register_module_forward_hook``), default saved-tensor hooks and autocast entered
+without their exit, and what dynamo compiled and counted. A fresh ``python FILE`` has none
 of them: after a run that set them, the next run's CPU attention was another kernel (the
 graph showed ``ToCopyBackward0`` nodes of a leftover autocast instead of
 ``ScaledDotProductFlashAttentionForCpuBackward0``), and the last run's hooks printed in it.
 """
 
 from __future__ import annotations
+
+import sys
 
 import torch
 import torch.backends.mha as mha
@@ -83,3 +86,17 @@ def put_back(noted: tuple) -> None:
             torch.autocast_decrement_nesting()
         torch.clear_autocast_cache()
         torch.set_autocast_cache_enabled(True)
+    _fresh_dynamo()
+
+
+def _fresh_dynamo() -> None:
+    """Dynamo as in a process that compiled nothing yet, once a run compiled something: its
+    code caches (``torch._dynamo.reset()``, "as if you had started a fresh process") and its
+    ``counters`` (a second run of a ``torch.compile`` snippet printed
+    ``{'calls_captured': 2, 'unique_graphs': 2}`` where python prints 1 and 1)."""
+    dynamo = sys.modules.get("torch._dynamo")
+    utils = sys.modules.get("torch._dynamo.utils")
+    if dynamo is None or utils is None or not utils.counters:
+        return
+    utils.counters.clear()
+    dynamo.reset()
