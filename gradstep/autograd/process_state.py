@@ -4,7 +4,9 @@ The window's kernel runs many snippets in one process (the command line starts a
 kernel each time). Each of them must start as under a fresh ``python FILE``, but a run can
 flip process-wide switches that outlive it: torch's default dtype and device, grad mode,
 deterministic algorithms, anomaly mode, print options, matmul precision, thread count,
-``warn_always``, autograd's multithreading, denormal flushing, an open forward-AD level, and
+``warn_always``, autograd's multithreading, denormal flushing, an open forward-AD level,
+backend flags, global module hooks, leftover autocast and saved-tensor hooks
+(``torch_switches``), and
 Python's current folder, recursion limit, environment, trace and profile functions, hooks
 (``sys.unraisablehook``, ``threading.excepthook``, ...), the SIGINT handler (the kernel's
 own), collector switches, umask, integer digit limit and the root logger (``basicConfig``,
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 import torch
 import torch.autograd.forward_ad as forward_ad
 
+from gradstep.autograd import torch_switches
 from gradstep.policies import gc_pause
 
 # Python-level hooks a snippet may replace: (module, attribute)
@@ -61,6 +64,7 @@ class ProcessState:
     umask: int
     int_digits: int | None
     logging_root: tuple  # handlers, level, filters, logging.disable's level
+    torch_switches: tuple  # torch_switches.note()
 
 
 _kept: list = []  # the state noted by keep(), once
@@ -83,6 +87,7 @@ def keep() -> None:
         tracing=_tracing(), hooks=_hooks(), signals=_signals(),
         gc_enabled=gc.isenabled(), gc_threshold=gc.get_threshold(), umask=_umask(),
         int_digits=_int_digits(), logging_root=_logging_root(),
+        torch_switches=torch_switches.note(),
     )]
 
 
@@ -138,6 +143,7 @@ def _restore_more_of_torch(state: ProcessState) -> None:
     torch.set_flush_denormal(False)  # no getter; off in every fresh process
     while forward_ad._current_level >= 0:  # enter_dual_level() without its exit
         forward_ad.exit_dual_level()
+    torch_switches.put_back(state.torch_switches)
 
 
 def _restore_more_of_python(state: ProcessState) -> None:

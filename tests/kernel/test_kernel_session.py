@@ -128,6 +128,39 @@ def test_each_run_starts_with_pythons_hooks_signals_and_logging_as_a_plain_run_h
     assert after["output"] == before["output"]
 
 
+def test_each_run_starts_with_torchs_backends_global_hooks_and_autocast_as_a_plain_run_has(kernel):
+    """A run that turned off CPU flash attention or oneDNN, left a global module hook, or
+    entered autocast or saved-tensor hooks without leaving them: the next run's attention
+    was another kernel (other nodes), the old hook printed and its linear ran in bfloat16."""
+    changes = (
+        "torch.backends.cuda.enable_flash_sdp(False)\ntorch.backends.mkldnn.enabled = False\n"
+        "torch.backends.mha.set_fastpath_enabled(False)\n"
+        "torch.nn.modules.module.register_module_forward_hook(lambda *a: print('HOOK'))\n"
+        "torch.nn.modules.module.register_module_full_backward_hook(lambda *a: None)\n"
+        "torch.autocast('cpu', dtype=torch.float16).__enter__()\n"
+        "torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t).__enter__()\n"
+    )
+    reads = (
+        "q = torch.randn(1, 2, 4, 8, requires_grad=True)\n"
+        "a = F.scaled_dot_product_attention(q, q, q, is_causal=True)\n"
+        "y = torch.nn.Linear(2, 2)(torch.ones(1, 2))\n"
+        "print(type(a.grad_fn).__name__, torch.backends.mkldnn.enabled, y.dtype,\n"
+        "      torch.backends.mha.get_fastpath_enabled(),\n"
+        "      torch.is_autocast_enabled('cpu'), torch.get_autocast_dtype('cpu'),\n"
+        "      torch._C._autograd._top_saved_tensors_default_hooks(True),\n"
+        "      torch.nn.modules.module._global_is_full_backward_hook)\n"
+        "loss = (a.sum() + y.sum())\n"
+    )
+    before = kernel.run(reads, filename="<snippet>")
+    assert before["ok"], before["error"]
+    assert before["output"].startswith("ScaledDotProductFlashAttentionForCpuBackward0 True "
+                                       "torch.float32 True False torch.bfloat16 None None")
+    kernel.run(changes, filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")
+    assert after["ok"], after["error"]
+    assert after["output"] == before["output"]
+
+
 def test_crash_then_the_session_works_again(kernel):
     crash = kernel.run("import os\nos._exit(7)\n")
     assert crash["error"]["kind"] == "crash" and crash["state_lost"]
