@@ -13,9 +13,13 @@ from __future__ import annotations
 import sys
 
 import torch
-import torch.backends.mha as mha
 import torch.backends.opt_einsum as opt_einsum
 import torch.nn.modules.module as nn_module
+
+try:
+    import torch.backends.mha as mha
+except ImportError:  # an older torch: no such switch to set back
+    mha = None
 
 # (getter, setter) in torch._C, those this torch has
 _FLAGS = tuple(
@@ -42,9 +46,11 @@ _HOOK_DICTS = tuple(name for name in dir(nn_module)
                     if name.startswith("_global_") and name.endswith("hooks")
                     or name in ("_global_forward_hooks_always_called",
                                 "_global_forward_hooks_with_kwargs"))
-_AUTOCAST_DEVICES = ("cpu", "cuda")
+# by device type since torch 2.4 (``get_autocast_dtype``); an older torch's are not set back
+_AUTOCAST_DEVICES = ("cpu", "cuda") if hasattr(torch, "get_autocast_dtype") else ()
 # the Python-level ones: (module, attribute)
-_ATTRIBUTES = ((mha, "_is_fastpath_enabled"), (opt_einsum, "enabled"), (opt_einsum, "strategy"))
+_ATTRIBUTES = ((mha, "_is_fastpath_enabled"), (opt_einsum, "enabled"),
+               (opt_einsum, "strategy"))[0 if mha is not None else 1:]
 
 
 def note() -> tuple:
@@ -71,7 +77,7 @@ def put_back(noted: tuple) -> None:
         for key in [k for k in table if k not in keys]:
             del table[key]
     nn_module._global_is_full_backward_hook = full_backward
-    while torch._C._autograd._top_saved_tensors_default_hooks(True) is not None:
+    while _top_saved_tensors_hooks() is not None:
         torch._C._autograd._pop_saved_tensors_default_hooks()  # saved_tensors_hooks().__enter__()
     changed = False
     for device, (enabled, dtype) in zip(_AUTOCAST_DEVICES, autocast):
@@ -87,6 +93,15 @@ def put_back(noted: tuple) -> None:
         torch.clear_autocast_cache()
         torch.set_autocast_cache_enabled(True)
     _fresh_dynamo()
+
+
+def _top_saved_tensors_hooks():
+    """Return the innermost default saved-tensor hooks (None when there are none)."""
+    top = torch._C._autograd._top_saved_tensors_default_hooks
+    try:
+        return top(True)  # ignore_is_tracing (torch 2.5 and later)
+    except TypeError:
+        return top()
 
 
 def _fresh_dynamo() -> None:
