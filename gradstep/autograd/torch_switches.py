@@ -49,8 +49,9 @@ _HOOK_DICTS = tuple(name for name in dir(nn_module)
 # by device type since torch 2.4 (``get_autocast_dtype``); an older torch's are not set back
 _AUTOCAST_DEVICES = ("cpu", "cuda") if hasattr(torch, "get_autocast_dtype") else ()
 # the Python-level ones: (module, attribute)
-_ATTRIBUTES = ((mha, "_is_fastpath_enabled"), (opt_einsum, "enabled"),
-               (opt_einsum, "strategy"))[0 if mha is not None else 1:]
+_ATTRIBUTES = ((opt_einsum, "enabled"), (opt_einsum, "strategy"))
+if mha is not None:
+    _ATTRIBUTES = ((mha, "_is_fastpath_enabled"), *_ATTRIBUTES)
 
 
 def note() -> tuple:
@@ -60,6 +61,7 @@ def note() -> tuple:
     hooks = {name: set(getattr(nn_module, name)) for name in _HOOK_DICTS}
     autocast = tuple((torch.is_autocast_enabled(device), torch.get_autocast_dtype(device))
                      for device in _AUTOCAST_DEVICES)
+    autocast += (torch.is_autocast_cache_enabled(),)
     return flags, hooks, nn_module._global_is_full_backward_hook, autocast
 
 
@@ -79,20 +81,27 @@ def put_back(noted: tuple) -> None:
     nn_module._global_is_full_backward_hook = full_backward
     while _top_saved_tensors_hooks() is not None:
         torch._C._autograd._pop_saved_tensors_default_hooks()  # saved_tensors_hooks().__enter__()
-    changed = False
+    _put_back_autocast(autocast)
+    _fresh_dynamo()
+
+
+def _put_back_autocast(autocast: tuple) -> None:
+    """Set autocast's flags back, and its nesting (0: none entered) and weight cache where
+    an ``autocast().__enter__()`` was left without its exit, even one that changed no flag
+    (``enabled=False``): with its nesting left at 1, the next run's ``with autocast`` did not
+    clear the cache on exit and its next block used the weight cast before an optimizer step."""
     for device, (enabled, dtype) in zip(_AUTOCAST_DEVICES, autocast):
         if torch.is_autocast_enabled(device) != enabled:
             torch.set_autocast_enabled(device, enabled)
-            changed = True
         if torch.get_autocast_dtype(device) != dtype:
             torch.set_autocast_dtype(device, dtype)
-    if changed:  # an autocast().__enter__() without its exit: its nesting and weight cache
-        level = torch.autocast_increment_nesting() - 1
-        for _ in range(level + 1):
-            torch.autocast_decrement_nesting()
+    level = torch.autocast_increment_nesting() - 1  # no getter: the nesting before this call
+    for _ in range(level + 1):
+        torch.autocast_decrement_nesting()
+    if level:
         torch.clear_autocast_cache()
-        torch.set_autocast_cache_enabled(True)
-    _fresh_dynamo()
+    if torch.is_autocast_cache_enabled() != autocast[-1]:
+        torch.set_autocast_cache_enabled(autocast[-1])
 
 
 def _top_saved_tensors_hooks():
