@@ -320,18 +320,16 @@ class _Capture:
                 if prepared is None:
                     return original(*args, **kwargs)
                 id_of, labels, watch, freed_before, pending = prepared
-                # nodes numbered from the pass's end on are built after it; torch numbers a
-                # thread's nodes from its own counter, so after another thread started a
-                # number says nothing of when a node was built
-                mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
                     functools.partial(call, original, args, kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch))
                 self.steps_kept += len(steps)
-                if mark is not None:  # read again: a create_graph pass builds nodes itself,
-                    mark = _get_sequence_nr()  # which were not built after it
+                # nodes numbered from the pass's end on are built after it (a create_graph
+                # pass builds some itself); torch numbers a thread's nodes from its own
+                # counter, so after another thread started a number says nothing of when
+                mark = None if self.threads else _get_sequence_nr()
                 with unseen():
                     if pending:
                         self._commit(pending, id_of, steps)

@@ -19,7 +19,7 @@ import math
 
 from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
-from gradstep.policies.number_text import torch_fixed
+from gradstep.policies.number_text import float_text, torch_fixed
 
 SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
 
@@ -198,10 +198,8 @@ def _format(value, fixed: bool) -> str:
         return "[" + ", ".join(_format(v, fixed) for v in value) + "]"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, float) and fixed:  # torch decides per tensor: [1.0000, 2.5000]
-        return f"{value:.4f}"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
-        return f"{value:.1f}"
+    if isinstance(value, float):  # torch decides per tensor: [1.0000, 2.5000]
+        return float_text(value, fixed)
     return f"{value:.4g}"
 
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from gradstep.autograd.saved_names import SavedName
-from gradstep.policies.number_text import torch_fixed
+from gradstep.policies.number_text import float_text, torch_fixed
 
 SMALL = 6  # at most this many numbers are written into a formula's text
 _ITEM = re.compile(r"^(?P<name>\w+)\[(?P<index>\d+)\]$")
@@ -103,12 +103,8 @@ def _short(value, fixed: bool | None = None) -> str | None:
         return "[" + ", ".join(_short(v, fixed) or "…" for v in value) + "]"
     if isinstance(value, str):  # approximate='none', reduce='mean'
         return repr(value)
-    if isinstance(value, float):  # 2.0 stays "2.0", as torch prints it, not "2"
-        if fixed:  # torch decides per tensor: [1.0000, 2.5000], 0.0000 beside 0.2500
-            return f"{value:.4f}"
-        if value.is_integer() and abs(value) < 1e6:
-            return f"{value:.1f}"
-        return f"{value:.4g}"
+    if isinstance(value, float):  # [1.0000, 2.5000], 0.0000 beside 0.2500; 2.0 not "2"
+        return float_text(value, fixed)
     return str(value)
 
 

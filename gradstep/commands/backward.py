@@ -45,16 +45,19 @@ def run(args) -> int:
         report_error(exc.error, name)
         return exc.status
     session, result = started.session, started.result
+    calls = result.get("calls") or []
     try:
-        if not result["ok"]:
-            return _failed_run(result, own_pass, name)
-        timeline = None if own_pass else snippet_passes(result.get("calls") or [])
-        if timeline is None:
+        timeline = None if own_pass else snippet_passes(calls)
+        if timeline is None and result["ok"]:
             timeline = session.backward(mode=args.mode or "backward",
                                         retain_graph=bool(args.retain_graph),
                                         passes=args.passes or 1, gradient=args.gradient)
-        timeline["calls"] = result.get("calls") or []
-        print_json(timeline)
+        if timeline is not None:  # a snippet that failed still shows the passes it made
+            timeline["calls"] = calls  # (retain_graph_error: the second, failing one is
+            print_json(timeline)  # the lesson), as the window steps them
+        if not result["ok"]:
+            report_error(result["error"], name)
+            return result.get("exit_code") or SNIPPET_FAILED
         failed = _failed(timeline)
         if failed:
             report_error(failed, name)
@@ -62,17 +65,6 @@ def run(args) -> int:
         return OK
     finally:
         session.shutdown()  # the kernel process ends with the command
-
-
-def _failed_run(result: dict, own_pass: bool, name: str) -> int:
-    """Report a snippet that failed; first print the passes it made on the graph drawn
-    (retain_graph_error: the second, failing one is the lesson), as the window steps them."""
-    timeline = None if own_pass else snippet_passes(result.get("calls") or [])
-    if timeline is not None:
-        timeline["calls"] = result.get("calls") or []
-        print_json(timeline)
-    report_error(result["error"], name)
-    return result.get("exit_code") or SNIPPET_FAILED
 
 
 def snippet_passes(calls: list) -> dict | None:

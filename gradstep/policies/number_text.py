@@ -32,3 +32,14 @@ def fixed_one(x: float) -> bool:
     """``torch_fixed((x,))`` for one float, quicker (a box per node of a big graph)."""
     size = x if x > 0 else -x
     return 1e-4 <= size < 1e4 and not size.is_integer()
+
+
+def float_text(x: float, fixed: bool) -> str:
+    """Return a float of a formula's value as text: four decimals where torch prints its
+    tensor with four (``fixed``), a whole number as ``2.0`` (as torch prints it), else 4
+    significant digits."""
+    if fixed:
+        return f"{x:.4f}"
+    if x.is_integer() and abs(x) < 1e6:
+        return f"{x:.1f}"
+    return f"{x:.4g}"
