@@ -47,11 +47,13 @@ _SERIAL_ROW = 32768  # at::internal::GRAIN_SIZE: below it x.mean() and x.std() a
 
 def plain_values(tensors: list) -> list:
     """Return ``values.compact(t)`` for every tensor of ``tensors`` (None stays None)."""
-    unique = {id(t): t for t in tensors if t is not None}  # the same tensor is summarised once
-    plain: dict[int, object] = {}
+    unique = dict(zip(map(id, tensors), tensors))  # the same tensor is summarised once
+    unique.pop(_NONE_ID, None)
+    plain: dict[int, object] = {_NONE_ID: None}
     small: dict = {}  # (dtype, device) -> [(key, tensor, numel)]
     large: dict = {}  # (shape, dtype) -> [(key, row, [(key, tensor), ...])]: row = tensor in memory order
     views: dict = {}  # (memory, length, dtype) -> [(key, tensor)]: one row for them all
+    orders: dict = {}  # (shape, strides) -> the order of the memory's dimensions, or None
     tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
     for key, t in unique.items():
         dtype = t.dtype
@@ -71,7 +73,7 @@ def plain_values(tensors: list) -> list:
         # in memory order (the order torch's full reduction adds them in; one serial
         # reduction whatever the rows around it). Any other is summarised alone, by the
         # calls the snippet's own x.mean() makes.
-        row = t if t.is_contiguous() else _in_memory_order(t)
+        row = t if t.is_contiguous() else _in_memory_order(t, orders)
         # (a negative view shares its base's memory, not its values)
         if row is None or n >= serial_row or t.is_neg() or t.get_device() != -1:
             plain[key] = compact(t)
@@ -92,16 +94,30 @@ def plain_values(tensors: list) -> list:
             _in_batch(_small_group, group, plain, _small_pairs)
         for group in large.values():
             _in_batch(_large_group, group, plain, _large_pairs)
-    return [None if t is None else plain[id(t)] for t in tensors]
+    return list(map(plain.__getitem__, map(id, tensors)))
 
 
-def _in_memory_order(t: torch.Tensor) -> torch.Tensor | None:
+_NONE_ID = id(None)
+
+
+def _in_memory_order(t: torch.Tensor, orders: dict) -> torch.Tensor | None:
     """Return ``t``'s dimensions permuted into the order of its memory when that makes a
-    contiguous tensor (a transpose, a permute), else None (gaps or overlaps)."""
+    contiguous tensor (a transpose, a permute), else None (gaps or overlaps).
+
+    ``orders`` remembers the permutation (or None) for each shape and strides: whether the
+    permuted tensor is contiguous depends on nothing else."""
     strides = t.stride()
-    order = sorted(range(len(strides)), key=lambda d: -strides[d])
-    row = t.permute(order)
-    return row if row.is_contiguous() else None
+    layout = (t.shape, strides)
+    order = orders.get(layout, _UNKNOWN)
+    if order is _UNKNOWN:
+        order = sorted(range(len(strides)), key=lambda d: -strides[d])
+        if not t.permute(order).is_contiguous():
+            order = None
+        orders[layout] = order
+    return None if order is None else t.permute(order)
+
+
+_UNKNOWN = object()
 
 
 def _in_batch(summarise, group: list, plain: dict, pairs) -> None:

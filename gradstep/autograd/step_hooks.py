@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from itertools import islice
+from operator import attrgetter, itemgetter, ne
 from weakref import ref
 
 import torch
@@ -33,7 +34,7 @@ from torch import Tensor
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.own_pass import OwnPass, current_task
-from gradstep.autograd.safe_reads import leaf_variable, name_of, runs_dispatch_code
+from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, name_of, runs_dispatch_code
 from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.gc_pause import gc_paused
@@ -104,13 +105,13 @@ class StepRecorder:
         hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
         hooks_for = hooks(started, finished, kept, held)
         for fn, node_id in self.id_of.items():
-            variable = leaf_variable(fn)
+            node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
+            variable = fn.variable if node_type is ACCUMULATE_GRAD else None  # (leaf_variable)
             if variable is None:
                 pre, post = hooks_for(node_id)
             else:
                 leaves.add(node_id)
                 pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
-            node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
             handles.append(node_type.register_prehook(fn, pre))
             handles.append(node_type.register_hook(fn, post))
 
@@ -180,7 +181,7 @@ class StepRecorder:
             self._dropped = "a gradient the hooks could not keep (NOT_KEPT)"
             return
         values = iter(plain_values(tensors))
-        if any(alias._version != version for alias, version in kept[:checked]):
+        if _changed(kept[:checked]):
             self._dropped = "a gradient was changed in place during the pass"
             return
         for i in range(self._summarised, end):
@@ -216,15 +217,15 @@ class StepRecorder:
             tensors += grad_outputs
             sent = finished.get(node_id)
             if sent is not None:
-                goes_to = [n for n, _ in fn.next_functions]
-                if len(sent) > len(goes_to) or None in goes_to:
-                    sent = _leading(sent, goes_to)
+                slots = fn.next_functions
+                if len(sent) > len(slots) or None in map(_FIRST, slots):
+                    sent = _leading(sent, [n for n, _ in slots])
                 tensors += sent
             label = labels.get(node_id, node_id) if node_id in leaves else None
             if label is not None:  # what _step_dicts reads: a leaf's .grad before and after
                 tensors += (before, None if sent is None else grad_after.get(node_id))
             events.append((node_id, name_of(fn).removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
-        if any(alias._version != version for alias, version in self._kept):
+        if _changed(self._kept):
             raise ValueError("a gradient was changed in place during the pass (by a hook or a "
                              "custom Function's backward): what the steps kept is not what was sent")
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
@@ -241,9 +242,20 @@ class StepRecorder:
         self.extra = plain_extra
 
 
+def _changed(kept: list) -> bool:
+    """Return True when an alias of ``kept`` (``(alias, version)`` pairs) is no longer at the
+    version noted (the same test as ``alias._version != version`` for each, run in C)."""
+    return any(map(ne, map(_VERSION, map(_FIRST, kept)), map(_SECOND, kept)))
+
+
+_FIRST, _SECOND, _VERSION = itemgetter(0), itemgetter(1), attrgetter("_version")
+
+
 def _unreadable(tensors) -> bool:
     """Return True when one of ``tensors`` could not be kept or read (``NOT_KEPT``, or a
     subclass whose own dispatch code gradstep does not run)."""
+    if set(map(type, tensors)) <= _READABLE_TYPES:  # (the usual case, read in C)
+        return False
     return any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and type(t) is not _Summary
                                  and runs_dispatch_code(t)) for t in tensors)
 
@@ -255,6 +267,9 @@ class _Summary:
 
     def __init__(self, value):
         self.value = value
+
+
+_READABLE_TYPES = frozenset((Tensor, _Summary, type(None)))  # never NOT_KEPT (an ``object``)
 
 
 def _summary(t, value):
@@ -374,7 +389,9 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
         if current_task() != mine.task and not mine():
             return
         finished[node_id] = _held(grad_inputs)
-        grad_after[node_id] = _held((variable.grad,))[0]
+        grad = variable.grad
+        grad_after[node_id] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
+                               and runs_dispatch_code(grad) else grad)
     return pre_hook, hook
 
 
@@ -436,7 +453,7 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
 NOT_KEPT = object()
 
 
-def _keep(grads, kept, count, sent: dict) -> tuple:
+def _keep(grads, kept, count, sent: dict) -> list:
     """Return a detached alias of each plain gradient of ``grads`` (noting it and its version
     in ``kept``, its bytes in ``count[0]``), ``NOT_KEPT`` for a subclass's own dispatch code
     (or a tensor torch cannot detach), anything else as it is.
@@ -493,7 +510,7 @@ def _keep(grads, kept, count, sent: dict) -> tuple:
         sent[key] = (ref(g), alias)
         out.append(alias)
     count[0] += size
-    return tuple(out)
+    return out
 
 
 def _size(t) -> int:
