@@ -62,10 +62,13 @@ class StepRecorder:
         self.labels = labels or {}
         self.steps: list[dict] = []
         # What the hooks collect, as cheaply as possible (they run once per node):
-        self._started: list[tuple] = []  # (node id, grad_outputs, leaf .grad copy) in engine order
-        self._finished: dict = {}  # node id -> grad_inputs
-        self._grad_after: dict = {}  # leaf node id -> its .grad after AccumulateGrad ran
-        self._leaves: set = set()  # the AccumulateGrad nodes' ids (their hooks read .grad)
+        self._started: list[tuple] = []  # (node, grad_outputs, leaf .grad copy) in engine order
+        self._finished: dict = {}  # node -> grad_inputs
+        self._grad_after: dict = {}  # leaf node -> its .grad after AccumulateGrad ran
+        self._leaves: set = set()  # the AccumulateGrad nodes (their hooks read .grad)
+        # The hooks note each node by the node itself (``_shared_hooks``) or by its id: the
+        # keys of _started, _finished, _grad_after and _leaves
+        self._by_node = False
         self._kept: list = []  # (alias, its version) of each gradient the hooks keep
         # id(gradient kept) -> (weak reference to it, its alias): a hook that sees that very
         # tensor again keeps the same alias (``_keep``)
@@ -102,7 +105,12 @@ class StepRecorder:
         grad_after, leaves = self._grad_after, self._leaves
         held = (self._held, self._held_limit, self._summarise_held, self._own, self._sent)
         # the snippet's own mode or profiler is on for the whole pass, or not at all
-        hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watched() else (_hooks, _leaf_hooks)
+        watching = watched()
+        if not watching and _current_node is not None:
+            self._by_node = True
+            self._install_shared(started, finished, kept, held)
+            return
+        hooks, leaf_hooks = (_unseen_hooks, _unseen_leaf_hooks) if watching else (_hooks, _leaf_hooks)
         hooks_for = hooks(started, finished, kept, held)
         for fn, node_id in self.id_of.items():
             node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
@@ -114,6 +122,22 @@ class StepRecorder:
                 pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
             handles.append(node_type.register_prehook(fn, pre))
             handles.append(node_type.register_hook(fn, post))
+
+    def _install_shared(self, started, finished, kept, held) -> None:
+        """Put the same two hooks on every node but the leaves, and two others on the leaves
+        (``_shared_hooks``): no hook made per node."""
+        handles, leaves = self._handles, self._leaves
+        pre, post = _shared_hooks(started, finished, kept, held)
+        leaf_pre, leaf_post = _shared_leaf_hooks(started, finished, self._grad_after, kept, held)
+        for fn in self.id_of:
+            node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
+            if node_type is ACCUMULATE_GRAD and fn.variable is not None:  # (leaf_variable)
+                leaves.add(fn)
+                handles.append(node_type.register_prehook(fn, leaf_pre))
+                handles.append(node_type.register_hook(fn, leaf_post))
+            else:
+                handles.append(node_type.register_prehook(fn, pre))
+                handles.append(node_type.register_hook(fn, post))
 
     def __exit__(self, *exc_info) -> None:
         try:
@@ -210,20 +234,24 @@ class StepRecorder:
                              "calls were this pass's cannot be told")
         tensors: list = []
         events = []  # per step: (node id, name, outputs count, sent (None: unfinished), leaf label)
-        node_of = {node_id: fn for fn, node_id in self.id_of.items()}
+        id_of, by_node = self.id_of, self._by_node
+        node_of = None if by_node else {node_id: fn for fn, node_id in id_of.items()}
         finished, grad_after, leaves, labels = self._finished, self._grad_after, self._leaves, self.labels
-        for node_id, grad_outputs, before in self._started:
-            fn = node_of[node_id]
+        for key, grad_outputs, before in self._started:  # (key: the node, or its id)
+            if by_node:
+                fn, node_id = key, id_of[key]
+            else:
+                fn, node_id = node_of[key], key
             tensors += grad_outputs
-            sent = finished.get(node_id)
+            sent = finished.get(key)
             if sent is not None:
                 slots = fn.next_functions
                 if len(sent) > len(slots) or None in map(_FIRST, slots):
                     sent = _leading(sent, [n for n, _ in slots])
                 tensors += sent
-            label = labels.get(node_id, node_id) if node_id in leaves else None
+            label = labels.get(node_id, node_id) if key in leaves else None
             if label is not None:  # what _step_dicts reads: a leaf's .grad before and after
-                tensors += (before, None if sent is None else grad_after.get(node_id))
+                tensors += (before, None if sent is None else grad_after.get(key))
             events.append((node_id, name_of(fn).removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
         if _changed(self._kept):
             raise ValueError("a gradient was changed in place during the pass (by a hook or a "
@@ -346,8 +374,9 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # of 2,687 steps hands on 2,686 such).
 
 
-# ``_hooks`` and ``_unseen_hooks`` return ``hooks_for(node_id)``, made once per pass: the
-# hooks of a node then hold one cell of their own (thousands of nodes), the rest shared.
+# ``_hooks`` and ``_unseen_hooks`` (hooks made per node, see ``_current_node`` below) return
+# ``hooks_for(node_id)``, made once per pass: the hooks of a node then hold one cell of their
+# own (thousands of nodes), the rest shared.
 
 
 def _hooks(started, finished: dict, kept, held):
@@ -369,6 +398,62 @@ def _hooks(started, finished: dict, kept, held):
                 summarise()
         return pre_hook, hook
     return hooks_for
+
+
+# Where torch tells which node runs now (``torch._C._current_autograd_node``, torch 2.1 on:
+# the node whose hooks the engine calls, on the thread that runs it, also inside a nested
+# pass), every node can share the same hooks: none is made per node, and the hooks note
+# the node itself (the very object ``id_of`` holds: torch keeps one Python object per node
+# while it lives, a custom Function's node is its ``ctx``). Otherwise, and while the
+# snippet's mode or profiler watches, each node gets hooks of its own (``hooks_for``).
+_current_node = getattr(torch._C, "_current_autograd_node", None)
+
+
+def _shared_hooks(started, finished: dict, kept, held):
+    count, limit, summarise, mine, sent = held
+    node = _current_node
+
+    def pre_hook(grad_outputs):
+        if current_task() != mine.task and not mine():  # (see own_pass.current_task)
+            return
+        started((node(), _keep(grad_outputs, kept, count, sent), None))
+        if count[0] > limit:
+            summarise()
+
+    def hook(grad_inputs, grad_outputs):
+        if current_task() != mine.task and not mine():
+            return
+        finished[node()] = _keep(grad_inputs, kept, count, sent)
+        if count[0] > limit:
+            summarise()
+    return pre_hook, hook
+
+
+def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
+    count, limit, summarise, mine, sent = held
+    node = _current_node
+
+    def pre_hook(grad_outputs):
+        if current_task() != mine.task and not mine():
+            return
+        fn = node()
+        grads = _keep(grad_outputs, kept, count, sent)
+        before = _grad_copy(fn.variable)
+        started((fn, grads, before))
+        if before is not None:
+            count[0] += _size(before)
+        if count[0] > limit:
+            summarise()
+
+    def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
+        if current_task() != mine.task and not mine():
+            return
+        fn = node()
+        finished[fn] = _held(grad_inputs)
+        grad = fn.variable.grad
+        grad_after[fn] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
+                          and runs_dispatch_code(grad) else grad)
+    return pre_hook, hook
 
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):

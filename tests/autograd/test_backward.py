@@ -503,9 +503,79 @@ def test_the_hooks_ask_the_pass_filter_once_per_pass():
     assert len(recorder.steps) == 4 and len(calls) == 1
 
 
-def test_the_hooks_of_all_nodes_share_their_cells_but_the_node_id():
-    """Each node's hooks are made by one ``hooks_for`` per pass: of their closure's cells
-    only the node id is their own (making and freeing 5,000 hooks is then cheaper)."""
+def test_every_node_but_the_leaves_gets_the_same_two_hooks():
+    """Where torch tells which node runs (``_current_autograd_node``), no hook is made per
+    node: every node but the leaves holds the same pre-hook and hook, the leaves two others."""
+    x = torch.randn(3, requires_grad=True)
+    loss = (x.exp() * 2).sum()
+    recorder = StepRecorder(trace_graph(loss).id_of)
+    with recorder:
+        hooks = [handle.hooks_dict_ref()[handle.id] for handle in recorder._handles]
+        assert len(hooks) == 8 and len(set(hooks)) == 4  # 3 nodes' two and the leaf's two
+        loss.backward()
+    assert [step["name"] for step in recorder.steps] == [
+        "SumBackward0", "MulBackward0", "ExpBackward0", "AccumulateGrad"]
+
+
+class _Fails(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise ValueError("no backward here")
+
+
+class _Recomputes(torch.autograd.Function):
+    """Recomputes its forward in backward and runs a nested pass through it (as a reentrant
+    checkpoint does)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.sin() * 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        with torch.enable_grad():
+            again = x.detach().requires_grad_()
+            torch.autograd.backward(again.sin() * 3, grad)
+        return again.grad
+
+
+def _mixed_passes() -> list:
+    """Two records of a graph with custom Functions (one runs a nested pass in its backward)
+    and leaves that hold a .grad, and one of a pass that fails in a custom Function's backward."""
+    torch.manual_seed(0)
+    w = torch.randn(4, 4, requires_grad=True)
+    w.grad = torch.ones(4, 4)
+    x = torch.randn(3, 4, requires_grad=True)
+    h = x.sin()
+    loss = _Recomputes.apply(_SendsToBoth.apply(h @ w, h).tanh()).pow(2).sum()
+    records = [record_backward(loss, trace_graph(loss).id_of, retain_graph=True)]
+    records.append(record_backward(loss, trace_graph(loss).id_of))
+    failing = (_Fails.apply(x).exp() * w.sum()).sum()
+    records.append(record_backward(failing, trace_graph(failing).id_of))
+    return records
+
+
+def test_the_shared_hooks_record_what_hooks_made_per_node_record(monkeypatch):
+    """The same records from the shared hooks and from hooks made per node (a torch without
+    ``_current_autograd_node``): custom Functions, a nested pass run inside a node's backward,
+    leaves' .grad before and after, and the failing node's step."""
+    shared = _mixed_passes()
+    assert shared[2]["error"] is not None and shared[2]["steps"][-1]["error"]
+    monkeypatch.setattr(step_hooks, "_current_node", None)
+    assert _mixed_passes() == shared
+
+
+def test_the_hooks_of_all_nodes_share_their_cells_but_the_node_id(monkeypatch):
+    """Where each node gets hooks of its own (a torch without ``_current_autograd_node``),
+    they are made by one ``hooks_for`` per pass: of their closure's cells only the node id
+    is their own (making and freeing 5,000 hooks is then cheaper)."""
+    monkeypatch.setattr(step_hooks, "_current_node", None)
     x = torch.randn(3, requires_grad=True)
     loss = (x.exp() * 2).sum()
     recorder = StepRecorder(trace_graph(loss).id_of)
