@@ -552,8 +552,9 @@ def _keep(grads, kept, count, sent: dict) -> list:
     gradient (which holds nothing of it).
 
     An alias is reused for the same object (its weak reference alive: not a new tensor at
-    a reused id) that still views the same memory, shape, strides and dtype: the alias a
-    fresh ``detach`` would make now shows the same elements, and an in-place change of them
+    a reused id) that still views the same memory, shape, strides and dtype, with the same
+    negative and conjugate bits (``g.data = g._neg_view()`` keeps the rest and reads every
+    element negated): the alias a fresh ``detach`` would make now shows the same elements, and an in-place change of them
     moves the version that both share, as a fresh alias's would. What it does not
     cover (a sparse gradient: no strides) gets a fresh alias, as ever.
     """
@@ -569,7 +570,8 @@ def _keep(grads, kept, count, sent: dict) -> list:
             alias = entry[1]
             try:
                 same = (g.data_ptr() == alias.data_ptr() and g.shape == alias.shape
-                        and g.stride() == alias.stride() and g.dtype == alias.dtype)
+                        and g.stride() == alias.stride() and g.dtype == alias.dtype
+                        and g.is_neg() == alias.is_neg() and g.is_conj() == alias.is_conj())
             except RuntimeError:
                 same = False
             if same:

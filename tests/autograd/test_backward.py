@@ -589,6 +589,21 @@ def test_the_hooks_of_all_nodes_share_their_cells_but_the_node_id(monkeypatch):
         loss.backward()
 
 
+def test_a_gradient_whose_data_a_hook_set_to_its_negative_view_shows_it_negated():
+    """``g.data = g._neg_view()`` keeps the memory, shape, strides and dtype and moves no
+    version, but the next node takes every element negated: its step shows that, not the
+    alias the sender's hook kept (the check compares the negative and conjugate bits too)."""
+    torch.manual_seed(0)
+    x = torch.randn(100, requires_grad=True)
+    h = x * 2
+    h.register_hook(lambda g: setattr(g, "data", g._neg_view()))
+    loss = h.exp().sum()
+    steps = _steps_by_name(record_backward(loss, trace_graph(loss).id_of))
+    sent, taken = steps["ExpBackward0"]["grad_inputs"][0], steps["MulBackward0"]["grad_outputs"][0]
+    assert taken["mean"] == -sent["mean"] and taken["min"] == -sent["max"]
+    assert torch.equal(x.grad, -2 * (x * 2).exp().detach())
+
+
 def test_a_gradient_whose_data_a_hook_replaced_shows_the_new_data():
     """A tensor hook that sets ``g.data`` changes what the next node takes without moving
     its version: that node's step shows the new values, the sender's what it sent."""
