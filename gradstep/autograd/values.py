@@ -271,8 +271,8 @@ def _stats(t: torch.Tensor) -> dict:
 
 
 def _float_stats(t: torch.Tensor) -> dict:
-    """Return ``_stats(t)`` of a non-empty, detached floating-point tensor that is neither
-    complex nor half precision (nor, above ``_CHUNK`` elements, bfloat16 or float16)."""
+    """Return ``_stats(t)`` of a non-empty, detached, real floating-point tensor that needs
+    no widening: ``t`` as ``_stats`` has it once its checks are done."""
     # The fast path: four reductions and one conversion (tracing runs this per op).
     lo, hi, mean, std = _reduce(t)
     if isfinite(lo) and isfinite(hi) and isfinite(mean) and isfinite(std):
