@@ -12,13 +12,16 @@ from __future__ import annotations
 INDEXING = {"SelectBackward0": "select"}
 
 
-def label_indexing(graph, default_label) -> None:
+def label_indexing(graph, default_label, indexing: list | None = None) -> None:
     """Relabel, in place, the unnamed select nodes of a trace graph whose input is named.
 
     ``default_label(name)`` is the label an op gets when no variable names it.
+    ``indexing``: the graph's ``(node, attrs)`` of kind ``op`` named in ``INDEXING``, in
+    the graph's order, when the caller has them (else they are looked for).
     """
-    indexing = [(node, attrs) for node, attrs in graph.nodes(data=True)
-                if attrs.get("kind") == "op" and attrs.get("name") in INDEXING]
+    if indexing is None:
+        indexing = [(node, attrs) for node, attrs in graph.nodes(data=True)
+                    if attrs.get("kind") == "op" and attrs.get("name") in INDEXING]
     # inputs first (they have the larger breadth-first ids), so p[1][0] builds on p[1]
     for node, attrs in sorted(indexing, key=_first_id_number, reverse=True):
         if attrs.get("label") != default_label(attrs["name"]):
@@ -37,9 +40,10 @@ def label_indexing(graph, default_label) -> None:
 
 
 def _input_label(graph, node: str, default_label) -> str | None:
-    for _, target, key in graph.out_edges(node, keys=True):
-        if key == 0:
-            attrs = graph.nodes[target]
+    # graph.out_edges(node, keys=True) read from networkx's own dicts, in its order
+    for target, keys in graph._succ[node].items():
+        if 0 in keys:
+            attrs = graph._node[target]
             label = attrs.get("label")
             named = attrs.get("kind") == "leaf" or label != default_label(attrs.get("name", ""))
             return label if label and named and label != "leaf" else None

@@ -355,10 +355,11 @@ class Observer:
         pending: list = []
         slots_of = slots_of or {}
         for fn in nodes:
-            if is_leaf_node(fn):
+            read = slots_of.get(fn)
+            if (read is not None and not read) or is_leaf_node(fn):  # read: no saved tensor
                 continue
             try:
-                self._see_saved_of(fn, snippet_done, pending, slots_of.get(fn))
+                self._see_saved_of(fn, snippet_done, pending, read)
             except Exception:
                 continue
         return pending

@@ -127,6 +127,8 @@ class SavedSlot(NamedTuple):
 
 def saved_slots(node) -> list[SavedSlot]:
     """Return one SavedSlot per saved tensor of ``node`` (a list attribute gives several)."""
+    if not raw_saved_names(type(node)):  # most view and pointwise nodes save no tensor
+        return []
     return list(iter_saved_slots(node))
 
 
@@ -196,9 +198,10 @@ def unpack(node, slot: SavedSlot, *, views: bool = False):
     view went stale)."""
     if slot.state != "alive" or slot.data is None:
         return None
-    with plain_reads():
-        if slot.data._is_view() and not views:
-            return None
+    if not views:
+        with plain_reads():
+            if slot.data._is_view():
+                return None
     try:
         value = getattr(node, _unpacking_name(node, slot.attr))
     except RuntimeError:  # changed in place since it was saved: torch refuses, so do we
@@ -211,9 +214,15 @@ def unpack(node, slot: SavedSlot, *, views: bool = False):
 def _unpacking_name(node, raw_attr: str) -> str:
     """Return the attribute that unpacks what ``raw_attr`` holds (``_raw_saved_self`` ->
     ``_saved_self``; a custom Function's ``_raw_saved_tensors`` -> ``saved_tensors``)."""
-    if is_python_node(node):
-        return "saved_tensors"
-    return raw_attr.replace("_raw_saved_", "_saved_", 1)
+    key = (type(node), raw_attr)  # whether a node is a Python one is told by its class
+    name = _UNPACKING_NAMES.get(key)
+    if name is None:
+        name = _UNPACKING_NAMES[key] = ("saved_tensors" if is_python_node(node)
+                                        else raw_attr.replace("_raw_saved_", "_saved_", 1))
+    return name
+
+
+_UNPACKING_NAMES: dict = {}  # (node class, raw attribute) -> _unpacking_name's answer
 
 
 @cache

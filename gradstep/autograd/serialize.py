@@ -87,12 +87,16 @@ def _edges_by_source(graph: nx.MultiDiGraph) -> list[dict]:
     order: each source's own edges sorted by slot (a stable sort, as one of all edges)."""
     edges: list[dict] = []
     for source, targets in graph._succ.items():
-        start = len(edges)
+        start, in_order, last = len(edges), True, -1
         for target, keyed in targets.items():
             for key, data in keyed.items():
-                edges.append({"source": source, "target": target, "slot": data.get("slot", key),
+                slot = data.get("slot", key)
+                edges.append({"source": source, "target": target, "slot": slot,
                               "input_nr": data.get("input_nr", 0)})
-        if len(edges) - start > 1:
+                if in_order and not (type(slot) is int and slot >= last):
+                    in_order = False
+                last = slot
+        if not in_order:  # int slots already in order: a stable sort would leave them so
             edges[start:] = sorted(edges[start:], key=_slot)
     return edges
 

@@ -10,7 +10,6 @@ source's ``next_functions`` (``x * x`` gives two parallel edges).
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -20,7 +19,7 @@ import torch
 
 from gradstep.autograd.formulas import formula_fields_of
 from gradstep.autograd.graph_json import clear_cache
-from gradstep.autograd.index_labels import label_indexing
+from gradstep.autograd.index_labels import INDEXING, label_indexing
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
     is_leaf_node,
@@ -108,44 +107,55 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     values, labels, scopes, lines = values or {}, labels or {}, scopes or {}, lines or {}
     graph = nx.MultiDiGraph()
     trace = Trace(graph=graph, root_id="n0")
-    queue: deque = deque()
+    # Nodes and edges go into networkx's own dicts as add_node and add_edge put them
+    # (a new node: empty dicts; an edge: both ends exist, and a source's slots differ),
+    # without their per-call work. The queue is the nodes in id order: ``n{i}`` is
+    # ``queue[i]``, read as it grows (breadth-first).
+    succ, pred, node_dicts = graph._succ, graph._pred, graph._node
+    id_of, node_of = trace.id_of, trace.node_of
+    queue: list = []
     for fn in grad_fn_roots(roots):
-        trace.root_ids.append(_visit(fn, trace, queue))
+        node_id = id_of.get(fn)
+        if node_id is None:
+            node_id = id_of[fn] = f"n{len(queue)}"
+            node_of[node_id] = fn
+            succ[node_id], pred[node_id], node_dicts[node_id] = {}, {}, {}
+            queue.append(fn)
+        trace.root_ids.append(node_id)
     trace.root_id = trace.root_ids[0]
-    # Edges go into networkx's own dicts as add_edge puts them (both ends exist, and a
-    # source's slots differ), without its per-call work: ~2.5 us an edge.
-    succ, pred = graph._succ, graph._pred
-    slot_counts: dict = {}  # node id -> len(next_functions), read once
-    while queue:
-        fn = queue.popleft()
-        source = trace.id_of[fn]
+    slot_counts: list = []  # len(next_functions) of each node, in id order, read once
+    for fn in queue:
+        source = id_of[fn]
+        targets = succ[source]
         next_functions = fn.next_functions
-        slot_counts[source] = len(next_functions)
+        slot_counts.append(len(next_functions))
         for slot, (nxt, input_nr) in enumerate(next_functions):
             if nxt is None:  # an input that needs no gradient: torch has no node there
                 continue
-            target = _visit(nxt, trace, queue)
-            keys = succ[source].get(target)
+            target = id_of.get(nxt)
+            if target is None:
+                target = id_of[nxt] = f"n{len(queue)}"
+                node_of[target] = nxt
+                succ[target], pred[target], node_dicts[target] = {}, {}, {}
+                queue.append(nxt)
+            keys = targets.get(target)
             if keys is None:
-                succ[source][target] = pred[target][source] = {slot: {"slot": slot, "input_nr": input_nr}}
+                targets[target] = pred[target][source] = {slot: {"slot": slot, "input_nr": input_nr}}
             else:  # x * x: a second edge between the same two nodes
                 keys[slot] = {"slot": slot, "input_nr": input_nr}
     clear_cache(graph)
     slots_of: dict = {}
     if see_saved is not None:
-        slots_of = _saved_slots_of(trace.node_of.values())
-        see_saved(trace.node_of.values(), slots_of)
-    node_dicts = graph._node  # the nodes exist (in id order), each with an empty dict
-    for node_id, fn in trace.node_of.items():
-        key = node_key(fn)
-        attrs = node_attributes(fn, node_id, values, labels, scopes, key=key,
-                                slots=slots_of.get(fn))
-        op = key[0] == "op"
-        attrs["seq"] = key[1] if op else None
-        attrs["line"] = lines.get(key) if op else None
-        attrs["slots"] = slot_counts[node_id]
-        node_dicts[node_id] = attrs
-    label_indexing(graph, short_op_name)  # p[1], p[2] rather than two "select" nodes
+        slots_of = _saved_slots_of(queue)
+        see_saved(queue, slots_of)
+    indexing = []  # the select nodes label_indexing may relabel
+    for node_id, fn, slot_count in zip(node_of, queue, slot_counts):
+        attrs = node_dicts[node_id] = node_attributes(
+            fn, node_id, values, labels, scopes, slots=slots_of.get(fn), lines=lines,
+            slot_count=slot_count)
+        if attrs["name"] in INDEXING and attrs["kind"] == "op":
+            indexing.append((node_id, attrs))
+    label_indexing(graph, short_op_name, indexing)  # p[1], p[2] rather than two "select" nodes
     return trace
 
 
@@ -163,32 +173,36 @@ def _saved_slots_of(fns) -> dict:
     return slots_of
 
 
-def _visit(fn, trace: Trace, queue: deque) -> str:
-    """Return the id of ``fn``, numbering and queueing it the first time it is seen."""
-    node_id = trace.id_of.get(fn)
-    if node_id is None:
-        node_id = f"n{len(trace.id_of)}"
-        trace.id_of[fn] = node_id
-        trace.node_of[node_id] = fn
-        graph = trace.graph  # add_node's work for a new node, without its checks
-        graph._succ[node_id], graph._pred[node_id], graph._node[node_id] = {}, {}, {}
-        queue.append(fn)
-    return node_id
-
-
 def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, *,
-                    key: tuple | None = None, slots: list | None = None) -> dict:
+                    key: tuple | None = None, slots: list | None = None, lines=None,
+                    slot_count: int | None = None) -> dict:
     """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
-    (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, when the caller has them)."""
-    key = node_key(fn) if key is None else key
-    if key[0] != "op":
+    (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, when the caller has them).
+
+    With ``lines`` (``trace_graph``'s, which may be empty) the dict has the fields
+    ``seq``, ``line`` and ``slots`` too (``slot_count``, else ``len(fn.next_functions)``),
+    made in one go with the others, in the trace JSON's order (``NODE_FIELDS``).
+    """
+    node_type = type(fn)  # node_key, inline
+    if node_type is ACCUMULATE_GRAD:
+        key = ("leaf", id(fn.variable)) if key is None else key
         variable = fn.variable
         attrs = {"id": node_id, "name": node_name(fn), "kind": "leaf",
-                 "label": labels.get(key) or "leaf", "scope": scopes.get(key, "")}
-        attrs.update(_tensor_meta(variable), value=summary(variable))
-        attrs["saved"] = saved_items(fn, slots=slots)
+                 "label": labels.get(key) or "leaf", "scope": scopes.get(key, ""),
+                 "shape": shape_of(variable), "dtype": dtype_name(variable.dtype),
+                 "device": device_name(variable.device), "value": summary(variable),
+                 "saved": saved_items(fn, slots=slots)}
+        if lines is not None:
+            attrs["seq"] = attrs["line"] = None
+            attrs["slots"] = len(fn.next_functions) if slot_count is None else slot_count
         return attrs
-    name = key[2].removeprefix(NAME_PREFIX)
+    if key is None:
+        key = ("op", node_type._sequence_nr(fn), node_type.name(fn))
+    names = _NAMES.get(key[2])
+    if names is None:
+        name = key[2].removeprefix(NAME_PREFIX)
+        names = _NAMES[key[2]] = (name, short_op_name(name))
+    name = names[0]
     shape, dtype, device = _output_meta(fn)
     value = _node_value(values.get(key))
     # Values are matched by tensor identity (observe.py); a shape that is not the
@@ -196,13 +210,20 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
     if value is not None and shape is not None and value.get("shape") != shape:
         value = None
     saved = saved_items(fn, slots=slots)
-    return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or short_op_name(name),
+    formula = formula_fields_of(name, saved)
+    if lines is None:
+        return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or names[1],
+                "scope": scopes.get(key, ""), "shape": shape, "dtype": dtype, "device": device,
+                "value": value, "saved": saved, **formula}
+    return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or names[1],
             "scope": scopes.get(key, ""), "shape": shape, "dtype": dtype, "device": device,
-            "value": value, "saved": saved, **formula_fields_of(name, saved)}
+            "value": value, "saved": saved, "formula": formula["formula"],
+            "formula_math": formula["formula_math"], "formula_note": formula["formula_note"],
+            "seq": key[1], "line": lines.get(key),
+            "slots": len(fn.next_functions) if slot_count is None else slot_count}
 
 
-def _tensor_meta(t: torch.Tensor) -> dict:
-    return {"shape": shape_of(t), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
+_NAMES: dict = {}  # a node's name() -> (its name without the prefix, its default label)
 
 
 def _output_meta(fn) -> tuple:
@@ -212,9 +233,12 @@ def _output_meta(fn) -> tuple:
         shape = list(meta.shape)
     except (AttributeError, IndexError, RuntimeError, TypeError):
         return None, None, None
-    if any(type(d) is not int for d in shape):
+    if not _INT.issuperset(map(type, shape)):
         shape = None  # a jagged nested tensor's ragged size (a SymInt): no one shape
     return shape, dtype_name(meta.dtype), device_name(meta.device)
+
+
+_INT = frozenset({int})
 
 
 def _node_value(outputs: dict | None) -> dict | None:

@@ -118,6 +118,14 @@ def tensor_value(t: torch.Tensor) -> dict:
 
 def _general_value(t: torch.Tensor) -> dict:
     """Return ``tensor_value(t)`` without first trying ``_small_cpu_value``."""
+    if (type(t) in _PLAIN_TYPES and t.dtype in _SMALL_CPU_DTYPES and t.layout is torch.strided
+            and not t.is_nested and t.numel() > SMALL and t.device.type != "meta"):
+        # The usual large value (a float32 or float64 tensor with data, most of a trace's):
+        # what the steps below do for it, without asking again what is known here.
+        t = t.detach()
+        out = {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
+        out.update(_float_stats(t))
+        return out
     t = _plain(t).detach()
     out: dict = {"shape": shape_of(t), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
     if not has_data(t):
@@ -259,6 +267,12 @@ def _stats(t: torch.Tensor) -> dict:
         t = t.float()
     if t.numel() == 0:
         return _empty_stats(nan=0, inf=0)
+    return _float_stats(t)
+
+
+def _float_stats(t: torch.Tensor) -> dict:
+    """Return ``_stats(t)`` of a non-empty, detached, real floating-point tensor that needs
+    no widening: ``t`` as ``_stats`` has it once its checks are done."""
     # The fast path: four reductions and one conversion (tracing runs this per op).
     lo, hi, mean, std = _reduce(t)
     if isfinite(lo) and isfinite(hi) and isfinite(mean) and isfinite(std):

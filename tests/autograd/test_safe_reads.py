@@ -32,3 +32,28 @@ def test_a_ctx_cannot_hide_what_torch_says_of_its_node():
     assert node_key(fn) == ("op", sequence_nr_of(fn), "ShadowingBackward")
     leaf = after_mul.next_functions[0][0]
     assert is_leaf_node(leaf) and leaf_variable(leaf) is x and node_key(leaf) == ("leaf", id(x))
+
+
+def test_saved_slots_of_a_class_that_saves_no_tensor_read_nothing(monkeypatch):
+    from gradstep.autograd import safe_reads
+
+    x = torch.randn(3, requires_grad=True)
+    node = (x + 1).grad_fn  # AddBackward0 keeps a plain alpha, no tensor
+    monkeypatch.setattr(safe_reads, "iter_saved_slots", None)
+    assert safe_reads.saved_slots(node) == []
+
+
+def test_unpacking_a_view_that_may_be_read_asks_nothing_first(monkeypatch):
+    """With ``views=True`` whether the saved tensor is a view does not matter: no
+    ``plain_reads`` block and no ``_is_view`` read before the unpack."""
+    from gradstep.autograd import safe_reads
+
+    x = torch.randn(3, 4, requires_grad=True)
+    w = torch.randn(3, 2, requires_grad=True)
+    node = (x.t() @ w).grad_fn  # mm saves the view x.t() and w
+    slots = safe_reads.saved_slots(node)
+    assert [slot.state for slot in slots] == ["alive", "alive"]
+    monkeypatch.setattr(safe_reads, "plain_reads", None)
+    got = {slot.name: safe_reads.unpack(node, slot, views=True) for slot in slots}
+    assert torch.equal(got["self"], x.t()) and got["self"]._base is x
+    assert got["mat2"] is w

@@ -84,6 +84,21 @@ def test_a_target_met_again_at_a_later_slot_keeps_slot_order():
     assert edges == _sorted_as_before(graph)
 
 
+def test_edges_already_in_slot_order_are_not_sorted_again(monkeypatch):
+    from gradstep.autograd import serialize
+
+    a = torch.ones(2, requires_grad=True)
+    b = torch.ones(2, requires_grad=True)
+    trace = trace_graph((a * b).sum())  # MulBackward0: slots 0 and 1 to two nodes, in order
+    expected = _sorted_as_before(trace.graph)
+    monkeypatch.setattr(serialize, "_slot", None)  # a sort would call it
+    assert graph_to_json(trace)["edges"] == expected
+    monkeypatch.undo()
+    x = a * 1
+    again = trace_graph(torch.cat([x, b * 1, x]).sum())  # slots 0 and 2 to x's node
+    assert graph_to_json(again)["edges"] == _sorted_as_before(again.graph)
+
+
 def test_nodes_out_of_id_order_are_sorted():
     x = torch.ones(2, requires_grad=True)
     data = graph_to_json(trace_graph((x * 2 + x).sum()))

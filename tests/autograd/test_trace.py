@@ -201,3 +201,26 @@ def test_the_graph_is_what_networkx_add_node_and_add_edge_would_build():
             assert all(graph._succ[node][v] is graph._pred[v][node] for v in graph._succ[node])
         assert graph.number_of_edges("n1", "n2") == built.number_of_edges("n1", "n2")
     assert trace_graph(y).graph.number_of_edges() == 14  # x * x: two edges, keys 0 and 1
+
+
+def test_node_dicts_are_made_whole_and_selects_found_on_the_way(monkeypatch):
+    """Each node's dict is made with all its fields in the JSON's order (no field added
+    after), and label_indexing gets the select nodes from the walk (no second scan)."""
+    from gradstep.autograd import trace as trace_module
+    from gradstep.schema.graph import FORMULA_FIELDS, NODE_FIELDS
+
+    handed = []
+
+    def label_indexing(graph, default_label, indexing=None):
+        handed.append(indexing)
+
+    monkeypatch.setattr(trace_module, "label_indexing", label_indexing)
+    p = torch.randn(3, requires_grad=True).softmax(0)
+    traced_graph = trace_graph(p[1] + p[2]).graph
+    selects = [node for node, attrs in traced_graph.nodes(data=True) if attrs["name"] == "SelectBackward0"]
+    assert len(selects) == 2 and [node for node, _ in handed[0]] == selects
+    assert all(attrs is traced_graph.nodes[node] for node, attrs in handed[0])
+    for attrs in traced_graph._node.values():
+        fields = NODE_FIELDS if attrs["kind"] == "op" else tuple(
+            name for name in NODE_FIELDS if name not in FORMULA_FIELDS)
+        assert tuple(attrs) == fields

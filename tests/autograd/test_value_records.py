@@ -116,3 +116,23 @@ def test_the_store_holds_no_dict_per_node():
         store.add(("op", i, "MulBackward0"), 0, torch.ones(3))
     assert len(store.keys()) == 100 and not store.others
     assert all(type(v) is tuple for v in store.first.values())
+
+
+def test_see_saved_passes_over_nodes_read_to_save_no_tensor(monkeypatch):
+    """A node whose saved slots were read as none (most view and pointwise nodes) is not
+    looked at again; one not read is (its slots are read there)."""
+    from gradstep.autograd.observe import Observer
+    from gradstep.autograd.safe_reads import saved_slots
+
+    x = torch.randn(3, requires_grad=True)
+    y = x.exp()  # saves its result
+    z = (y + 1).sum()  # AddBackward0 and SumBackward0 save no tensor
+    nodes = [z.grad_fn, z.grad_fn.next_functions[0][0], y.grad_fn]
+    looked = []
+    monkeypatch.setattr(Observer, "_see_saved_of",
+                        lambda self, fn, done, pending, read: looked.append(type(fn).__name__))
+    Observer().see_saved(nodes, snippet_done=True, slots_of={fn: saved_slots(fn) for fn in nodes})
+    assert looked == ["ExpBackward0"]
+    looked.clear()
+    Observer().see_saved(nodes, snippet_done=True)
+    assert looked == ["SumBackward0", "AddBackward0", "ExpBackward0"]

@@ -205,3 +205,20 @@ def test_a_large_half_precision_tensor_of_huge_finite_values_keeps_its_mean_and_
         assert (v["nan"], v["inf"]) == (0, 0)
         assert v["mean"] == pytest.approx(d.mean().item(), abs=1e-6 * big)
         assert v["std"] == pytest.approx(d.std().item(), rel=1e-6)
+
+
+def test_a_large_float_value_skips_the_general_checks(monkeypatch):
+    """A float32 or float64 tensor with data above SMALL elements (most of a trace's values)
+    is summarised without ``_stats``' checks, to the same dict as the general path."""
+    from gradstep.autograd import values
+
+    t = torch.linspace(-3, 5, 300, dtype=torch.float64).reshape(3, 100).requires_grad_()
+    expected = {"shape": [3, 100], "dtype": "float64", "device": "cpu",
+                **values._stats(t.detach()), }
+    monkeypatch.setattr(values, "_stats", None)  # the general path would call it
+    got = tensor_value(t * 1)
+    assert got == expected and list(got) == list(expected)
+    assert got["nan"] == 0 and got["min"] == -3.0 and got["max"] == 5.0
+    spoilt = torch.ones(100)
+    spoilt[7] = math.nan  # a NaN: the fast path counts it as _stats does
+    assert tensor_value(spoilt)["nan"] == 1 and tensor_value(spoilt)["nonfinite_at"] == [[7]]
