@@ -632,3 +632,34 @@ def test_far_out_fills_are_node_fill_of_each_box_read_in_numpy(qtbot, monkeypatc
     kinds = {attrs.get("kind", "op") for attrs in made.attrs}
     assert len(calls) <= len(kinds) + 1  # not once per box (~150 ms for 100,000 boxes)
     made.deleteLater()
+
+
+def test_a_view_far_out_shows_each_new_state_as_a_fresh_scene_draws_it(qtbot):
+    graph = samples.layered_dag(400, width=20)
+    plan = layout(graph)
+    made = GraphScene(graph, plan)
+    view = QtWidgets.QGraphicsView(made)
+    view.resize(220, 160)
+    view.scale(0.04, 0.04)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def grab(scene) -> QtGui.QImage:
+        view.setScene(scene)
+        assert view.transform().m11() < qt_paint.DETAIL_LOD  # far out: chords and plain boxes
+        view.viewport().repaint()
+        return view.viewport().grab().toImage()
+
+    nodes = made.node_ids
+    for k, scale in ((60, 1.0), (61, 1.0), (5, 0.3), (399, 1.0)):  # steps, a jump back, a jump
+        view.scale(scale, scale)
+        states = {node: "done" for node in nodes[:k]}
+        states[nodes[k]] = "current"
+        shown = grab(made)
+        made.set_node_states({**{n: "pending" for n in nodes}, **states})
+        changed = grab(made)
+        fresh = GraphScene(graph, plan, states=states)
+        assert changed == grab(fresh) and changed != shown
+        fresh.deleteLater()
+    view.setScene(None)
+    made.deleteLater()
