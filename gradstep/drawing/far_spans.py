@@ -17,7 +17,7 @@ calls, one image for all of them; the other chords are left to Qt (``QPainter.dr
 A stepping chord that leaves the clip is left to Qt too: Qt cuts a line at the clip
 before it steps along it, which can move where the step falls.
 
-    mask, rest = chord_pixels(ends, (x0, y0, x1, y1))   # the clip: pixels x0 <= x < x1 ...
+    mask, corner, rest = chord_pixels(ends, (x0, y0, x1, y1))  # the clip: x0 <= x < x1 ...
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ SPAN_PX = 64  # a chord that steps one pixel across is set here up to this long 
 
 
 def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (mask, rest): ``mask`` (rows ``y0 .. y1 - 1`` of the clip, columns
-    ``x0 .. x1 - 1``) holds the pixels Qt's aliased one-pixel pen sets for the chords of
-    ``ends`` (rows ``[x0, y0, x1, y1]``, whole device pixels) it sets by the rule above;
-    ``rest`` are the other chords, for Qt to draw."""
+                 ) -> tuple[np.ndarray, tuple[int, int], np.ndarray]:
+    """Return (mask, corner, rest): ``mask`` holds the pixels Qt's aliased one-pixel pen
+    sets in the clip (pixels ``x0 <= x < x1``, ``y0 <= y < y1``) for the chords of ``ends``
+    (rows ``[x0, y0, x1, y1]``, whole device pixels) it sets by the rule above, its first
+    pixel at device pixel ``corner`` (the box around them); ``rest`` are the other chords,
+    for Qt to draw. Fewer than ``FEW`` such chords are all left to Qt."""
     cx0, cy0, cx1, cy1 = clip
-    width, height = max(cx1 - cx0, 0), max(cy1 - cy0, 0)
     x0, y0, x1, y1 = (ends[:, k].astype(np.int32) for k in range(4))
     dx, dy = np.abs(x1 - x0), np.abs(y1 - y0)
     inside = ((x0 >= cx0) & (x1 >= cx0) & (x0 < cx1) & (x1 < cx1)
@@ -44,10 +44,30 @@ def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
     flat, upright = dy == 0, (dx == 0) & (dy != 0)
     across = (dy == 1) & (dx >= 1) & (dx <= SPAN_PX) & inside
     down = (dx == 1) & (dy >= 2) & (dy <= SPAN_PX) & inside
-    rest = ends[~(flat | upright | across | down)]
-    mask = _runs(*_steps(x0, y0, x1, y1, flat, across), (cy0, cx0), (height, width))
-    mask |= _runs(*_steps(y0, x0, y1, x1, upright, down), (cx0, cy0), (width, height)).T
-    return mask, rest
+    here = flat | upright | across | down
+    if np.count_nonzero(here) < FEW:
+        return np.zeros((0, 0), bool), (cx0, cy0), ends
+    rows = _cut(*_steps(x0, y0, x1, y1, flat, across), (cy0, cy1), (cx0, cx1))
+    cols = _cut(*_steps(y0, x0, y1, x1, upright, down), (cx0, cx1), (cy0, cy1))
+    xs, ys = np.concatenate([rows[1], rows[2], cols[0]]), np.concatenate([rows[0], cols[1], cols[2]])
+    if not len(xs):
+        return np.zeros((0, 0), bool), (cx0, cy0), ends[~here]
+    left, top = int(xs.min()), int(ys.min())
+    shape = (int(ys.max()) - top + 1, int(xs.max()) - left + 1)
+    mask = _runs(rows[0] - top, rows[1] - left, rows[2] - left, shape)
+    mask |= _runs(cols[0] - left, cols[1] - top, cols[2] - top, shape[::-1]).T
+    return mask, (left, top), ends[~here]
+
+
+FEW = 2048  # fewer chords to set than this: Qt draws them all (less than a mask and image)
+
+
+def _cut(line, first, last, lines: tuple[int, int], along: tuple[int, int]) -> tuple:
+    """Return the runs ``(line, first, last)`` cut to ``lines`` and ``along`` (from, to:
+    the clip's range across and along them), those left empty dropped."""
+    first, last = np.maximum(first, along[0]), np.minimum(last, along[1] - 1)
+    keep = (line >= lines[0]) & (line < lines[1]) & (first <= last)
+    return line[keep], first[keep], last[keep]
 
 
 def _steps(x0, y0, x1, y1, flat, step) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,17 +85,13 @@ def _steps(x0, y0, x1, y1, flat, step) -> tuple[np.ndarray, np.ndarray, np.ndarr
             np.concatenate([np.maximum(fx0, fx1), xl, np.maximum(xu, back)]))
 
 
-def _runs(line, first, last, origin: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
-    """Return a ``shape`` mask with runs ``(line, first, last)`` (both ends included) set,
-    cut to the mask: each run's start counted +1 and the pixel after its end -1 along its
+def _runs(line, first, last, shape: tuple[int, int]) -> np.ndarray:
+    """Return a ``shape`` mask with runs ``(line, first, last)`` (both ends included, all
+    within it) set: each run's start counted +1 and the pixel after its end -1 along its
     line (one spare column per line), summed along the lines."""
     lines, length = shape
-    line = line - origin[0]
-    first = np.maximum(first - origin[1], 0)
-    last = np.minimum(last - origin[1], length - 1)
-    keep = (line >= 0) & (line < lines) & (first <= last)
-    at = line[keep].astype(np.int64) * (length + 1)
+    at = line.astype(np.int64) * (length + 1)
     size = lines * (length + 1)
-    count = (np.bincount(at + first[keep], minlength=size).astype(np.int32)
-             - np.bincount(at + last[keep] + 1, minlength=size).astype(np.int32))
+    count = (np.bincount(at + first, minlength=size).astype(np.int32)
+             - np.bincount(at + last + 1, minlength=size).astype(np.int32))
     return (np.cumsum(count) > 0).reshape(lines, length + 1)[:, :length]

@@ -249,8 +249,8 @@ class EdgesItem(QtWidgets.QGraphicsItem):
             if len(part):
                 ends = self.pieces.chord_ends(part, transform)
                 if clip is not None:
-                    mask, ends = far_spans.chord_pixels(ends, clip)
-                    _paint_mask(painter, mask, clip, _rgb_of(colour))
+                    mask, corner, ends = far_spans.chord_pixels(ends, clip)
+                    _paint_mask(painter, mask, corner, _rgb_of(colour))
                 painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
                 qt_paint.draw_lines(painter, each_once(ends))
         painter.restore()
@@ -305,14 +305,14 @@ def _device_clip(painter) -> tuple[int, int, int, int] | None:
     return area.left(), area.top(), area.left() + area.width(), area.top() + area.height()
 
 
-def _paint_mask(painter, mask: np.ndarray, clip: tuple, rgb: int) -> None:
-    """Paint the pixels of ``mask`` (its first pixel at the clip's corner) in ``rgb``."""
+def _paint_mask(painter, mask: np.ndarray, corner: tuple, rgb: int) -> None:
+    """Paint the pixels of ``mask`` (its first pixel at device pixel ``corner``) in ``rgb``."""
     if not mask.any():
         return
     height, width = mask.shape
     image = np.where(mask, np.uint32(rgb | 0xFF000000), np.uint32(0))  # else transparent
     picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
-    painter.drawImage(QtCore.QPoint(clip[0], clip[1]), picture)
+    painter.drawImage(QtCore.QPoint(*corner), picture)
 
 
 def _parts(types: np.ndarray) -> int:
