@@ -156,6 +156,11 @@ class EdgePieces:
         (under a pixel there). The chords come in the order of their packed coordinates:
         they are one colour, one pixel wide, without antialiasing, so the pixels they
         cover do not depend on the order."""
+        return each_once(self.chord_ends(shown, transform))
+
+    def chord_ends(self, shown: np.ndarray, transform) -> np.ndarray:
+        """Return the chords of pieces ``shown`` as ``chords`` does, before each is kept
+        once: in piece order, repeats included."""
         table, first, count = self._chord_table()
         if len(shown) < len(self.edge):  # the rows of the pieces shown
             per = count[shown]
@@ -164,17 +169,7 @@ class EdgePieces:
         sx, sy, dx, dy = transform
         ends = np.rint(table * np.array([sx, sy, sx, sy]) + np.array([dx, dy, dx, dy]))
         np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)
-        packed = (ends + _CHORD_FAR).astype(np.uint64)  # four 16-bit coordinates
-        key = (packed[:, 0] << np.uint64(48)) | (packed[:, 1] << np.uint64(32)) | (
-            packed[:, 2] << np.uint64(16)) | packed[:, 3]
-        key.sort()  # each chord once: numpy's sort, then its runs (np.unique is ~5x slower)
-        key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
-        chords = np.empty((len(key), 4))
-        for column, shift in enumerate((48, 32, 16, 0)):
-            chords[:, column] = (key >> np.uint64(shift)) & np.uint64(0xFFFF)
-        chords -= _CHORD_FAR
-        return chords
-
+        return ends
 
     def _chord_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return every piece's chords in scene coordinates, rows ``[x0, y0, x1, y1]`` in
@@ -196,6 +191,21 @@ class EdgePieces:
 
 _CHORD_FAR = 2 ** 15  # device coordinates of chords are packed in 16 bits
 SPLIT_PX = 512.0
+
+
+def each_once(ends: np.ndarray) -> np.ndarray:
+    """Return chords ``ends`` (``EdgePieces.chord_ends``) each once, in the order of their
+    packed coordinates."""
+    packed = (ends + _CHORD_FAR).astype(np.uint64)  # four 16-bit coordinates
+    key = (packed[:, 0] << np.uint64(48)) | (packed[:, 1] << np.uint64(32)) | (
+        packed[:, 2] << np.uint64(16)) | packed[:, 3]
+    key.sort()  # each chord once: numpy's sort, then its runs (np.unique is ~5x slower)
+    key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
+    chords = np.empty((len(key), 4))
+    for column, shift in enumerate((48, 32, 16, 0)):
+        chords[:, column] = (key >> np.uint64(shift)) & np.uint64(0xFFFF)
+    chords -= _CHORD_FAR
+    return chords
 
 
 def _cut(start, control, end, curve, move, near, per_part):

@@ -26,9 +26,9 @@ from operator import itemgetter
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.drawing import qt_paint, style
+from gradstep.drawing import far_spans, qt_paint, style
 from gradstep.drawing.box_index import BoxIndex
-from gradstep.drawing.edge_pieces import CURVE, LINE, EdgePieces
+from gradstep.drawing.edge_pieces import CURVE, LINE, EdgePieces, each_once
 
 DONE_EDGE_STATES = ("done", "freed")
 MANY_UPDATES = 64  # more changed boxes or edges than this at once: repaint the whole item
@@ -123,10 +123,11 @@ def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
     k = np.arange(len(box)) - np.repeat(np.cumsum(area) - area, area)
     across = rects[box, 2]
     pixels = (rects[box, 1] - y0 + k // across) * width + (rects[box, 0] - x0 + k % across)
-    _, first = np.unique(pixels[::-1], return_index=True)  # the last box over each pixel
-    chosen = len(pixels) - 1 - first
+    last = np.full(width * height, -1, np.int64)  # the last box over each pixel: the
+    np.maximum.at(last, pixels, np.arange(len(pixels)))  # greatest of its places in order
+    drawn = np.flatnonzero(last >= 0)
     image = np.zeros(width * height, np.uint32)  # transparent
-    image[pixels[chosen]] = colours[box[chosen]] | np.uint32(0xFF000000)
+    image[drawn] = colours[box[last[drawn]]] | np.uint32(0xFF000000)
     picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
     painter.drawImage(QtCore.QPoint(int(x0), int(y0)), picture)
 
@@ -234,17 +235,24 @@ class EdgesItem(QtWidgets.QGraphicsItem):
 
     def _paint_far(self, painter, shown: np.ndarray, done: np.ndarray) -> None:
         """Stroke pieces ``shown`` far out, then ``done`` over them: chords on whole device
-        pixels, each once (``EdgePieces.chords``), one pixel wide, without antialiasing."""
+        pixels, each once (``EdgePieces.chords``), one pixel wide, without antialiasing.
+        The flat chords (most of a whole graph's) are set as pixels in one image
+        (``far_spans``), the pixels Qt sets for them; Qt draws the others."""
         t = painter.worldTransform()
         transform = (t.m11(), t.m22(), t.dx(), t.dy())
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        clip = _device_clip(painter)
         for part, colour in ((shown, style.EDGE), (done, style.EDGE_DONE)):
             if len(part):
+                ends = self.pieces.chord_ends(part, transform)
+                if clip is not None:
+                    mask, corner, ends = far_spans.chord_pixels(ends, clip)
+                    _paint_mask(painter, mask, corner, _rgb_of(colour))
                 painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
-                qt_paint.draw_lines(painter, self.pieces.chords(part, transform))
+                qt_paint.draw_lines(painter, each_once(ends))
         painter.restore()
 
     def pieces_in(self, rect: QtCore.QRectF) -> np.ndarray:
@@ -283,9 +291,49 @@ class EdgesItem(QtWidgets.QGraphicsItem):
 AA_PARTS = 400  # more edge pieces than this in one paint of a view: no antialiasing
 
 
+def _device_clip(painter) -> tuple[int, int, int, int] | None:
+    """Return the device pixels a paint can reach, ``(x0, y0, x1, y1)`` (the device cut to
+    the clip's bounds; the painter's transform reset), or None where a logical pixel is not
+    one device pixel (a high-density screen: a one-pixel pen is thinner than an image's
+    pixel there, so Qt draws every chord)."""
+    device = painter.device()
+    if device is None or device.devicePixelRatioF() != 1.0:
+        return None
+    area = QtCore.QRect(0, 0, device.width(), device.height())
+    if painter.hasClipping():
+        area = area.intersected(painter.clipBoundingRect().toAlignedRect())
+    return area.left(), area.top(), area.left() + area.width(), area.top() + area.height()
+
+
+def _paint_mask(painter, mask: np.ndarray, corner: tuple, rgb: int) -> None:
+    """Paint the pixels of ``mask`` (its first pixel at device pixel ``corner``) in ``rgb``."""
+    if not mask.any():
+        return
+    height, width = mask.shape
+    image = np.where(mask, np.uint32(rgb | 0xFF000000), np.uint32(0))  # else transparent
+    picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
+    painter.drawImage(QtCore.QPoint(*corner), picture)
+
+
 def _parts(types: np.ndarray) -> int:
     """Return how many lines and curves path elements ``types`` hold."""
     return int(np.count_nonzero((types == LINE) | (types == CURVE)))
+
+
+_STATE_CODES = {state: code for code, state in enumerate(style.STATE_LOOK)}
+_PENDING = _STATE_CODES["pending"]
+
+
+def _state_code(state) -> int:
+    """Return the number of backward state ``state`` (an unknown one is pending, as in
+    ``style.state_look``)."""
+    return _STATE_CODES.get(state or "pending", _PENDING)
+
+
+def _state_rgbs() -> np.ndarray:
+    """Return each state number's fill as ``0xRRGGBB``, -1 where the box keeps its own."""
+    return np.array([-1 if look.fill is None else _rgb_of(look.fill)
+                     for look in style.STATE_LOOK.values()], np.int64)
 
 
 @lru_cache(maxsize=64)
@@ -331,10 +379,16 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.done_mask = np.zeros(len(self.node_ids), bool)  # done_nodes, by node index
         self.done_mask[[self._index[n] for n in self.done_nodes if n in self._index]] = True
         self.attrs = list(map(graph._node.__getitem__, self.node_ids))  # (graph.nodes[n])
-        # each box's fill when painted far out, as 0xRRGGBB, made when first needed (a jump
-        # to the start changes every node's state; only the boxes painted far out need one)
-        self._rgb = np.zeros(len(self.node_ids), np.uint32)
-        self._rgb_made = np.zeros(len(self.node_ids), bool)
+        # far out, each box's fill is read in numpy from its state (a number, kept by
+        # set_node_states) and its own fill (root or kind, made when first painted far out):
+        # a frame of the whole 100,000-node chain after a jump read each in Python (~150 ms)
+        self._state_code = np.full(len(self.node_ids), _PENDING, np.int8)
+        given = [(self._index[n], _state_code(s)) for n, s in self.states.items()
+                 if n in self._index]
+        if given:
+            at, codes = zip(*given)
+            self._state_code[list(at)] = codes
+        self._own_rgb = None
         # (every position and size a pair: one float after another, as np.asarray reads them)
         centres = np.fromiter(chain.from_iterable(layout.positions.values()), float,
                               count=2 * len(self.node_ids)).reshape(-1, 2)
@@ -369,20 +423,22 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.deleteLater()
 
     def fill_colours(self, indices: np.ndarray) -> np.ndarray:
-        """Return the far-out fill of nodes ``indices`` as ``0xRRGGBB`` numbers (made when
-        first needed: a jump to the start changes every node's state)."""
-        missing = indices[~self._rgb_made[indices]]
-        if len(missing):
-            fills = map(self._fill, missing.tolist())  # a few colours, many nodes:
-            self._rgb[missing] = np.fromiter(map(_rgb_of, fills), np.uint32,  # each read once
-                                             count=len(missing))
-            self._rgb_made[missing] = True
-        return self._rgb[indices]
+        """Return the far-out fill of nodes ``indices`` as ``0xRRGGBB`` numbers: its state's
+        (``style.node_fill``), else its own."""
+        if self._own_rgb is None:
+            self._own_rgb = self._own_fills()
+        by_state = _state_rgbs()[self._state_code[indices]]
+        return np.where(by_state >= 0, by_state, self._own_rgb[indices]).astype(np.uint32)
 
-    def _fill(self, i: int) -> str:
-        node = self.node_ids[i]
-        return style.node_fill(self.attrs[i], is_root=node in self.roots,
-                               state=self.states.get(node, "pending"))
+    def _own_fills(self) -> np.ndarray:
+        """Return each box's fill where its state sets none (``style.node_fill``: root green,
+        else its kind's), as ``0xRRGGBB``; each kind's colour read once."""
+        kinds = [attrs.get("kind", "op") for attrs in self.attrs]
+        rgb = {kind: _rgb_of(style.node_fill({"kind": kind})) for kind in set(kinds)}
+        fills = np.fromiter(map(rgb.__getitem__, kinds), np.int64, count=len(kinds))
+        fills[[self._index[n] for n in self.roots if n in self._index]] = _rgb_of(
+            style.node_fill({}, is_root=True))
+        return fills
 
 
     # -- geometry ---------------------------------------------------------------------
@@ -483,7 +539,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
                     self.done_nodes.discard(node)
                 self.done_mask[self._index[node]] = now in DONE_EDGE_STATES
             self.states[node] = now
-            self._rgb_made[self._index[node]] = False
+        at = list(map(self._index.__getitem__, changed))
+        self._state_code[at] = [_state_code(states[n]) for n in changed]
         self.update_seen(self.nodes_item, self._boxes(changed))
         if edges_changed:
             self.edges_item.sources_changed(edges_changed)

@@ -555,3 +555,111 @@ def test_a_dashed_border_made_once_per_size_is_the_border_stroked_in_place(qtbot
                 pictures.append(image)
             assert pictures[0] == pictures[1]
             assert np.count_nonzero(np.frombuffer(pictures[0].constBits(), np.uint32)) > 30
+
+
+def far_edges(made, scale, clip=None, ratio=1.0) -> QtGui.QImage:
+    """Return the edges of ``made`` painted far out (``_paint_far``) at ``scale``, half the
+    nodes done, into a 240 x 200 image (``ratio``: its device pixel ratio)."""
+    image = QtGui.QImage(int(240 * ratio), int(200 * ratio), QtGui.QImage.Format.Format_ARGB32)
+    image.setDevicePixelRatio(ratio)
+    image.fill(QtCore.Qt.GlobalColor.white)
+    painter = QtGui.QPainter(image)
+    if clip is not None:
+        painter.setClipRect(clip)
+    rect = made.sceneRect()
+    painter.setWorldTransform(QtGui.QTransform(scale, 0, 0, scale, -rect.left() * scale + 3.3,
+                                               -rect.top() * scale + 1.6))
+    item = made.edges_item
+    shown = np.arange(len(item.pieces))
+    done = shown[made.done_mask[item._source[item.pieces.edge]]]
+    item._paint_far(painter, shown, done)
+    painter.end()
+    return image
+
+
+@pytest.fixture(scope="module")
+def wide_dag(qapp):
+    graph = samples.layered_dag(1200, width=40)
+    made = GraphScene(graph, layout(graph))
+    made.set_node_states({node: "done" for node in made.node_ids[::2]})
+    yield made
+    made.deleteLater()
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.03, 0.01, 0.004])
+def test_far_out_edges_set_in_numpy_look_as_qt_drawing_every_chord(wide_dag, monkeypatch, scale):
+    from gradstep.drawing import far_spans, qt_scene, style
+
+    made = wide_dag
+    monkeypatch.setattr(far_spans, "FEW", 0)  # each chord it can set (a whole big graph's)
+    strip = QtCore.QRect(40, 25, 90, 120)  # a pan's strip: chords leave the clip
+    pictures = [far_edges(made, scale), far_edges(made, scale, strip),
+                far_edges(made, scale, ratio=2.0)]
+    drawn = []
+    real = qt_scene.qt_paint.draw_lines
+    monkeypatch.setattr(qt_scene.qt_paint, "draw_lines",
+                        lambda painter, lines: drawn.append(len(lines)) or real(painter, lines))
+    far_edges(made, scale)
+    in_numpy = sum(drawn)
+    monkeypatch.setattr(far_spans, "chord_pixels",  # every chord drawn by Qt
+                        lambda ends, clip: (np.zeros((0, 0), bool), clip[:2], ends))
+    drawn.clear()
+    assert [far_edges(made, scale), far_edges(made, scale, strip),
+            far_edges(made, scale, ratio=2.0)] == pictures
+    assert in_numpy < sum(drawn) * (0.9 if scale < 0.02 else 1.0)  # fewer left to Qt far out
+    colours = {pictures[0].pixel(x, y) for x in range(240) for y in range(200)}
+    assert {QtGui.QColor(c).rgb() for c in (style.EDGE, style.EDGE_DONE)} <= colours
+
+
+def test_far_out_fills_are_node_fill_of_each_box_read_in_numpy(qtbot, monkeypatch):
+    from gradstep.drawing import qt_scene, style
+
+    graph = samples.scoped_blocks(6)
+    made = GraphScene(graph, layout(graph))
+    nodes = made.node_ids
+    looks = ["pending", "current", "done", "freed", "error", "", "no such state"]
+    calls = []
+    real = style.node_fill
+    monkeypatch.setattr(style, "node_fill", lambda *a, **k: calls.append(1) or real(*a, **k))
+    every = np.arange(len(nodes))
+    for turn in range(3):  # states set, changed back and again, as steps and jumps do
+        made.set_node_states({node: looks[(i + turn) % len(looks)] for i, node in enumerate(nodes)})
+        expected = [qt_scene._rgb_of(real(made.attrs[i], is_root=node in made.roots,
+                                          state=made.states.get(node, "pending")))
+                    for i, node in enumerate(nodes)]
+        assert made.fill_colours(every).tolist() == expected
+        assert made.fill_colours(every[::-3]).tolist() == expected[::-3]
+    kinds = {attrs.get("kind", "op") for attrs in made.attrs}
+    assert len(calls) <= len(kinds) + 1  # not once per box (~150 ms for 100,000 boxes)
+    made.deleteLater()
+
+
+def test_a_view_far_out_shows_each_new_state_as_a_fresh_scene_draws_it(qtbot):
+    graph = samples.layered_dag(400, width=20)
+    plan = layout(graph)
+    made = GraphScene(graph, plan)
+    view = QtWidgets.QGraphicsView(made)
+    view.resize(220, 160)
+    view.scale(0.04, 0.04)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def grab(scene) -> QtGui.QImage:
+        view.setScene(scene)
+        assert view.transform().m11() < qt_paint.DETAIL_LOD  # far out: chords and plain boxes
+        view.viewport().repaint()
+        return view.viewport().grab().toImage()
+
+    nodes = made.node_ids
+    for k, scale in ((60, 1.0), (61, 1.0), (5, 0.3), (399, 1.0)):  # steps, a jump back, a jump
+        view.scale(scale, scale)
+        states = {node: "done" for node in nodes[:k]}
+        states[nodes[k]] = "current"
+        shown = grab(made)
+        made.set_node_states({**{n: "pending" for n in nodes}, **states})
+        changed = grab(made)
+        fresh = GraphScene(graph, plan, states=states)
+        assert changed == grab(fresh) and changed != shown
+        fresh.deleteLater()
+    view.setScene(None)
+    made.deleteLater()

@@ -1,0 +1,97 @@
+"""Far-out edge chords set as pixels in numpy where Qt's own pixels are known exactly.
+
+Far out (``qt_scene.EdgesItem._paint_far``) every edge is drawn as chords on whole device
+pixels with a one-pixel pen and no antialiasing. A view of a whole wide graph hands Qt
+~400,000 of them a frame, and most are flat: a piece spans one gap between layers, under
+a pixel there, so its chord is one pixel row (or column), or steps by one. For those Qt's
+raster engine sets pixels by a plain rule (tested against it in
+``tests/drawing/test_far_spans.py``, every length and direction, and across the clip):
+
+* a chord along a row or a column: every pixel from one end to the other, both included;
+* a chord that moves one pixel across while it goes up to ``SPAN_PX`` along: the end
+  further down (right, for one going mostly down) alone in its row (column), every other
+  pixel of the chord in the other end's row (column).
+
+Such chords become runs of pixels in rows and columns, set in a mask in a few numpy
+calls, one image for all of them; the other chords are left to Qt (``QPainter.drawLines``).
+A stepping chord that leaves the clip is left to Qt too: Qt cuts a line at the clip
+before it steps along it, which can move where the step falls.
+
+    mask, corner, rest = chord_pixels(ends, (x0, y0, x1, y1))  # the clip: x0 <= x < x1 ...
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SPAN_PX = 64  # a chord that steps one pixel across is set here up to this long (Qt's
+# fixed-point slope puts the step elsewhere past ~190 pixels)
+
+
+def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
+                 ) -> tuple[np.ndarray, tuple[int, int], np.ndarray]:
+    """Return (mask, corner, rest): ``mask`` holds the pixels Qt's aliased one-pixel pen
+    sets in the clip (pixels ``x0 <= x < x1``, ``y0 <= y < y1``) for the chords of ``ends``
+    (rows ``[x0, y0, x1, y1]``, whole device pixels) it sets by the rule above, its first
+    pixel at device pixel ``corner`` (the box around them); ``rest`` are the other chords,
+    for Qt to draw. Fewer than ``FEW`` such chords are all left to Qt."""
+    cx0, cy0, cx1, cy1 = clip
+    x0, y0, x1, y1 = (ends[:, k].astype(np.int32) for k in range(4))
+    dx, dy = np.abs(x1 - x0), np.abs(y1 - y0)
+    inside = ((x0 >= cx0) & (x1 >= cx0) & (x0 < cx1) & (x1 < cx1)
+              & (y0 >= cy0) & (y1 >= cy0) & (y0 < cy1) & (y1 < cy1))
+    # along a row, or a one-pixel step across it; along a column, or a step across it
+    flat, upright = dy == 0, (dx == 0) & (dy != 0)
+    across = (dy == 1) & (dx >= 1) & (dx <= SPAN_PX) & inside
+    down = (dx == 1) & (dy >= 2) & (dy <= SPAN_PX) & inside
+    here = flat | upright | across | down
+    if np.count_nonzero(here) < FEW:
+        return np.zeros((0, 0), bool), (cx0, cy0), ends
+    rows = _cut(*_steps(x0, y0, x1, y1, flat, across), (cy0, cy1), (cx0, cx1))
+    cols = _cut(*_steps(y0, x0, y1, x1, upright, down), (cx0, cx1), (cy0, cy1))
+    xs, ys = np.concatenate([rows[1], rows[2], cols[0]]), np.concatenate([rows[0], cols[1], cols[2]])
+    if not len(xs):
+        return np.zeros((0, 0), bool), (cx0, cy0), ends[~here]
+    left, top = int(xs.min()), int(ys.min())
+    shape = (int(ys.max()) - top + 1, int(xs.max()) - left + 1)
+    mask = _runs(rows[0] - top, rows[1] - left, rows[2] - left, shape)
+    mask |= _runs(cols[0] - left, cols[1] - top, cols[2] - top, shape[::-1]).T
+    return mask, (left, top), ends[~here]
+
+
+FEW = 2048  # fewer chords to set than this: Qt draws them all (less than a mask and image)
+
+
+def _cut(line, first, last, lines: tuple[int, int], along: tuple[int, int]) -> tuple:
+    """Return the runs ``(line, first, last)`` cut to ``lines`` and ``along`` (from, to:
+    the clip's range across and along them), those left empty dropped."""
+    first, last = np.maximum(first, along[0]), np.minimum(last, along[1] - 1)
+    keep = (line >= lines[0]) & (line < lines[1]) & (first <= last)
+    return line[keep], first[keep], last[keep]
+
+
+def _steps(x0, y0, x1, y1, flat, step) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the runs ``(line, first, last)`` along rows of the chords where ``flat``
+    (along a row: all of it) and where ``step`` (one row down or up: the lower end alone
+    in its row, every other pixel in the upper end's row). Called with x and y swapped
+    for columns."""
+    fy, fx0, fx1 = y0[flat], x0[flat], x1[flat]
+    x0, y0, x1, y1 = x0[step], y0[step], x1[step], y1[step]
+    lower = y1 > y0
+    xl, xu = np.where(lower, x1, x0), np.where(lower, x0, x1)
+    back = xl - np.sign(xl - xu)
+    return (np.concatenate([fy, np.maximum(y0, y1), np.minimum(y0, y1)]),
+            np.concatenate([np.minimum(fx0, fx1), xl, np.minimum(xu, back)]),
+            np.concatenate([np.maximum(fx0, fx1), xl, np.maximum(xu, back)]))
+
+
+def _runs(line, first, last, shape: tuple[int, int]) -> np.ndarray:
+    """Return a ``shape`` mask with runs ``(line, first, last)`` (both ends included, all
+    within it) set: each run's start counted +1 and the pixel after its end -1 along its
+    line (one spare column per line), summed along the lines."""
+    lines, length = shape
+    at = line.astype(np.int64) * (length + 1)
+    size = lines * (length + 1)
+    count = (np.bincount(at + first, minlength=size).astype(np.int32)
+             - np.bincount(at + last + 1, minlength=size).astype(np.int32))
+    return (np.cumsum(count) > 0).reshape(lines, length + 1)[:, :length]

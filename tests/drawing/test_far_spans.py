@@ -1,0 +1,74 @@
+"""Far-out chords set as pixels in numpy: the pixels Qt's one-pixel pen sets for them."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6 import QtCore, QtGui  # noqa: E402
+
+from gradstep.drawing import far_spans, qt_paint  # noqa: E402
+
+SIZE = 160
+
+
+def painted(lines: np.ndarray, clip=None, mask=None, corner=(0, 0)) -> np.ndarray:
+    """Return the pixels set by Qt drawing ``lines`` (and ``mask`` at ``corner``)."""
+    image = QtGui.QImage(SIZE, SIZE, QtGui.QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QtGui.QPainter(image)
+    if clip is not None:
+        painter.setClipRect(QtCore.QRect(clip[0], clip[1], clip[2] - clip[0], clip[3] - clip[1]))
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+    painter.setPen(QtGui.QPen(QtGui.QColor("#7f7f7f"), 0))
+    qt_paint.draw_lines(painter, lines)
+    painter.end()
+    out = np.frombuffer(image.constBits(), np.uint32, SIZE * SIZE).reshape(SIZE, SIZE) != 0
+    if mask is not None:
+        x0, y0 = corner
+        out = out.copy()
+        out[y0:y0 + mask.shape[0], x0:x0 + mask.shape[1]] |= mask
+    return out
+
+
+def chords() -> np.ndarray:
+    """Every kind of chord: flat and upright ones, steps of one pixel of every length up to
+    past SPAN_PX in all eight directions, longer and steeper ones, and ones out of view."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for length in range(0, far_spans.SPAN_PX + 12):
+        for sx in (-1, 1):
+            for sy in (-1, 0, 1):
+                for along, across in ((length, 1), (1, length), (length, 0), (0, length)):
+                    x0, y0 = rng.integers(-10, SIZE + 10, 2)
+                    rows.append([x0, y0, x0 + sx * along, y0 + sy * across])
+    rows += rng.integers(-40, SIZE + 40, (400, 4)).tolist()  # any slope, in and out of view
+    rows += [[-30000, 50, 30000, 50], [70, -30000, 70, 30000], [5, 5, 5, 5], [-3, 9, 4, 10]]
+    return np.array(rows, float)
+
+
+@pytest.mark.parametrize("clip", [None, (23, 31, 117, 96)])
+def test_chords_set_in_numpy_are_the_pixels_qt_sets_for_them(qtbot, monkeypatch, clip):
+    monkeypatch.setattr(far_spans, "FEW", 0)  # each chord it can set, however few
+    lines = chords()
+    box = clip or (0, 0, SIZE, SIZE)
+    mask, (x, y), rest = far_spans.chord_pixels(lines, box)
+    assert box[0] <= x and x + mask.shape[1] <= box[2] and box[1] <= y and y + mask.shape[0] <= box[3]
+    assert len(rest) < len(lines) / 2  # most are set in numpy
+    qt_alone = painted(lines, clip)
+    assert qt_alone.sum() > 5000
+    assert (painted(rest, clip, mask, (x, y)) == qt_alone).all()
+
+
+def test_a_few_chords_are_all_left_to_qt():
+    lines = np.array([[10, 10, 20, 10]] * (far_spans.FEW - 1), float)
+    mask, _, rest = far_spans.chord_pixels(lines, (0, 0, SIZE, SIZE))
+    assert not mask.any() and len(rest) == len(lines)
+
+
+def test_a_step_longer_than_span_px_or_leaving_the_clip_is_left_to_qt():
+    lines = np.array([[10, 10, 10 + far_spans.SPAN_PX + 1, 11],  # too long a step
+                      [10, 10, 10 + far_spans.SPAN_PX, 11],  # set in numpy
+                      [-2, 10, 5, 11],  # a step that leaves the clip
+                      [-2, 10, 5, 10]] + [[0, 0, 0, 0]] * far_spans.FEW, float)  # flat: cut
+    _, _, rest = far_spans.chord_pixels(lines, (0, 0, SIZE, SIZE))  # at the clip exactly
+    assert rest.tolist() == [lines[0].tolist(), lines[2].tolist()]
