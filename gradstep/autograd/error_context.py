@@ -12,16 +12,18 @@ import difflib
 
 
 def failing_call(source: str | None, line: int | None) -> dict:
-    """Return ``{"target", "inputs"}`` for the backward call on ``line``: the
-    differentiated expression's text and autograd.grad's inputs; {} when there is none."""
+    """Return ``{"target", "inputs", "inputs_listed"}`` for the backward call on ``line``:
+    the differentiated expression's text, autograd.grad's inputs and whether the call lists
+    them one by one (``[a, b]``; not ``params``, a name that may hold one tensor or a list
+    of them); {} when there is none."""
     stmt = _statement_at(source, line)
     if stmt is None:
         return {}
     call = _backward_call(stmt)
     if call is None:
         return {}
-    target, inputs = call
-    return {"target": target, "inputs": inputs}
+    target, inputs, listed = call
+    return {"target": target, "inputs": inputs, "inputs_listed": listed}
 
 
 def close_name(source: str | None, name: str) -> str | None:
@@ -74,20 +76,21 @@ def _is_compound(node: ast.stmt) -> bool:
                for f in ("body", "orelse", "finalbody", "handlers"))
 
 
-def _backward_call(stmt: ast.stmt) -> tuple[str | None, list[str]] | None:
-    """Return (differentiated expression, input names) for the first
-    ``X.backward(...)``, ``torch.autograd.grad(X, [...])`` or
+def _backward_call(stmt: ast.stmt) -> tuple[str | None, list[str], bool] | None:
+    """Return (differentiated expression, input names, whether they are listed one by one)
+    for the first ``X.backward(...)``, ``torch.autograd.grad(X, [...])`` or
     ``torch.autograd.backward(X)`` call inside ``stmt``; None when there is none."""
     for node in ast.walk(stmt):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         name = node.func.attr
         if name == "backward" and not _is_autograd_module(node.func.value):
-            return ast.unparse(node.func.value), []
+            return ast.unparse(node.func.value), [], True
         if name in ("grad", "backward") and _is_autograd_module(node.func.value):
             target = ast.unparse(node.args[0]) if node.args else None
             inputs = _input_names(node.args[1]) if len(node.args) > 1 else []
-            return target, inputs
+            listed = len(node.args) < 2 or isinstance(node.args[1], ast.List | ast.Tuple)
+            return target, inputs, listed
     return None
 
 

@@ -185,6 +185,23 @@ def test_unused_input_names_the_input():
     assert "allow_unused=True" in err["fix"]
 
 
+def test_unused_input_of_a_list_held_by_one_name_is_told_by_its_index():
+    """``grad(loss, params)`` with ``params = [c, a]``: torch says "The differentiated
+    Tensor at index 0", which is ``c``; the explanation said "`params` does not take part"
+    (the list, which does). One name holding one tensor is still named."""
+    source = """
+        a = torch.ones(3, requires_grad=True)
+        c = torch.ones(3, requires_grad=True)
+        params = [c, a]
+        grads = torch.autograd.grad(a.sum(), params)
+    """
+    err = _fail(source)
+    assert err["kind"] == "unused_input" and "at index 0" in err["message"]
+    assert "`params`" not in err["explanation"] and "input 0" in err["explanation"]
+    err = _fail(source.replace("params = [c, a]", "params = c"))
+    assert "`params`" in err["explanation"]
+
+
 def test_inplace_names_the_tensor_and_its_version():
     source = """
         x = torch.ones(3, requires_grad=True)
