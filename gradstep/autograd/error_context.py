@@ -11,15 +11,16 @@ import builtins
 import difflib
 
 
-def failing_call(source: str | None, line: int | None) -> dict:
+def failing_call(source: str | None, line: int | None, column: int | None = None) -> dict:
     """Return ``{"target", "inputs", "inputs_listed"}`` for the backward call on ``line``:
     the differentiated expression's text, autograd.grad's inputs and whether the call lists
     them one by one (``[a, b]``; not ``params``, a name that may hold one tensor or a list
-    of them); {} when there is none."""
-    stmt = _statement_at(source, line)
+    of them); {} when there is none. ``column`` (1-based, where the failing instruction
+    starts) picks the call among several on the line (``z.backward(); w.backward()``)."""
+    stmt = _statement_at(source, line, column)
     if stmt is None:
         return {}
-    call = _backward_call(stmt)
+    call = _backward_call(stmt, line, column)
     if call is None:
         return {}
     target, inputs, listed = call
@@ -56,17 +57,28 @@ def _parse(source: str | None) -> ast.Module | None:
         return None
 
 
-def _statement_at(source: str | None, line: int | None) -> ast.stmt | None:
-    """Return the innermost simple statement that covers ``line``."""
+def _statement_at(source: str | None, line: int | None,
+                  column: int | None = None) -> ast.stmt | None:
+    """Return the innermost simple statement that covers ``line`` (and ``column``, 1-based,
+    where several statements share the line)."""
     tree = _parse(source)
     if tree is None or line is None:
         return None
-    best = None
+    best = at_column = None
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and not _is_compound(node):
             if node.lineno <= line <= (node.end_lineno or node.lineno):
                 best = node
-    return best
+                if column is not None and _covers(node, line, column):
+                    at_column = node
+    return at_column or best
+
+
+def _covers(node: ast.AST, line: int, column: int) -> bool:
+    """Return True when ``node``'s source span holds 1-based ``column`` of ``line``."""
+    start = (node.lineno, node.col_offset)
+    end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+    return start <= (line, column - 1) < end
 
 
 def _is_compound(node: ast.stmt) -> bool:
@@ -76,11 +88,17 @@ def _is_compound(node: ast.stmt) -> bool:
                for f in ("body", "orelse", "finalbody", "handlers"))
 
 
-def _backward_call(stmt: ast.stmt) -> tuple[str | None, list[str], bool] | None:
+def _backward_call(stmt: ast.stmt, line: int | None = None,
+                   column: int | None = None) -> tuple[str | None, list[str], bool] | None:
     """Return (differentiated expression, input names, whether they are listed one by one)
-    for the first ``X.backward(...)``, ``torch.autograd.grad(X, [...])`` or
-    ``torch.autograd.backward(X)`` call inside ``stmt``; None when there is none."""
-    for node in ast.walk(stmt):
+    for the ``X.backward(...)``, ``torch.autograd.grad(X, [...])`` or
+    ``torch.autograd.backward(X)`` call inside ``stmt`` that starts at ``line``,
+    ``column`` (the failing call: ``a.backward() if c else b.backward()``), else the
+    first; None when there is none."""
+    calls = [node for node in ast.walk(stmt) if _is_backward_call(node)]
+    at = [node for node in calls if line is not None and column is not None
+          and (node.lineno, node.col_offset) == (line, column - 1)]
+    for node in at[-1:] or calls[:1]:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         name = node.func.attr
@@ -92,6 +110,14 @@ def _backward_call(stmt: ast.stmt) -> tuple[str | None, list[str], bool] | None:
             listed = len(node.args) < 2 or isinstance(node.args[1], ast.List | ast.Tuple)
             return target, inputs, listed
     return None
+
+
+def _is_backward_call(node: ast.AST) -> bool:
+    """Return True for a ``X.backward(...)`` / ``torch.autograd.grad|backward(...)`` call."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    return node.func.attr == "backward" or (node.func.attr == "grad"
+                                            and _is_autograd_module(node.func.value))
 
 
 def _is_autograd_module(node: ast.expr) -> bool:
@@ -107,14 +133,14 @@ def _input_names(node: ast.expr) -> list[str]:
     return [ast.unparse(node)]
 
 
-def is_stale_graph(source: str, line: int) -> bool:
+def is_stale_graph(source: str, line: int, column: int | None = None) -> bool:
     """Return True when the tensor differentiated at ``line`` was last assigned
     before a ``requires_grad_()`` (or ``.requires_grad = True``) that precedes
     ``line`` on one of the tensors it was computed from: its graph was recorded
     before that tensor required grad, so it has no grad_fn."""
     tree = _parse(source)
-    stmt = _statement_at(source, line)
-    call = _backward_call(stmt) if stmt is not None else None
+    stmt = _statement_at(source, line, column)
+    call = _backward_call(stmt, line, column) if stmt is not None else None
     if tree is None or call is None or not call[0]:
         return False
     target_names = _names_in(ast.parse(call[0], mode="eval"))

@@ -44,7 +44,7 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>",
     detail = _exception_text(exc)
     line, column = _locate(exc, filename)
     kind = _classify(exc, detail, filename)
-    context = _read_source(source, line) if kind in _READS_SOURCE else {}
+    context = _read_source(source, line, column) if kind in _READS_SOURCE else {}
     if isinstance(exc, NameError) and getattr(exc, "name", None):
         near = _guarded(lambda: facts.close_name(source, exc.name))
         if near:
@@ -67,7 +67,7 @@ def _guarded(read):
         return None
 
 
-def _read_source(source: str | None, line: int | None) -> dict:
+def _read_source(source: str | None, line: int | None, column: int | None = None) -> dict:
     """Return what the source tells about the failing line: ``target`` and
     ``inputs`` of its backward call, ``stale`` (the stale-graph trap) and
     ``no_grad_line``. A snippet too deeply nested for Python's ``ast`` tells
@@ -75,8 +75,8 @@ def _read_source(source: str | None, line: int | None) -> dict:
     if line is None:
         return {}
     try:
-        context = facts.failing_call(source, line)
-        context["stale"] = facts.is_stale_graph(source, line)
+        context = facts.failing_call(source, line, column)  # the column: which call of the line
+        context["stale"] = facts.is_stale_graph(source, line, column)
         context["no_grad_line"] = facts.no_grad_line(source, line, context.get("target"))
         return context
     except (RecursionError, MemoryError):

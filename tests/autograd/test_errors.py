@@ -202,6 +202,27 @@ def test_unused_input_of_a_list_held_by_one_name_is_told_by_its_index():
     assert "`params`" in err["explanation"]
 
 
+def test_of_two_backward_calls_on_a_line_the_one_that_failed_is_named():
+    """``z.backward(); w.backward()`` where ``z`` has no graph: torch raised at the first
+    call, and the explanation named the line's last statement (`w` "was computed only from
+    tensors that do not require grad"). The failing instruction's column picks the call."""
+    source = """
+        a = torch.ones(2, requires_grad=True)
+        z = torch.ones(2).sum(); w = (a * 3).sum(); out = a * 2
+        z.backward(); w.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn" and "`z`" in err["explanation"], err["explanation"]
+    assert "`w`" not in err["explanation"]
+    from gradstep.autograd.runner import run_snippet  # the rewrite keeps the calls' columns
+
+    run = run_snippet(textwrap.dedent(source).lstrip("\n"), filename=FILENAME)
+    assert "`z`" in str(run.error["explanation"]) and "`w`" not in str(run.error["explanation"])
+    err = _fail(source.replace("z.backward(); w.backward()",
+                               "out.backward() if out.sum() > 0 else w.backward()"))
+    assert err["kind"] == "non_scalar" and "`out`" in err["explanation"]
+
+
 def test_inplace_names_the_tensor_and_its_version():
     source = """
         x = torch.ones(3, requires_grad=True)
