@@ -144,7 +144,7 @@ def is_stale_graph(source: str, line: int, column: int | None = None) -> bool:
     if tree is None or call is None or not call[0]:
         return False
     target_names = _names_in(ast.parse(call[0], mode="eval"))
-    assigns = _assignments(tree)
+    assigns = _assignments(tree, line)
     for switched_line, switched in _requires_grad_switches(tree):
         if switched_line >= line:
             continue
@@ -162,20 +162,54 @@ def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _assignments(tree: ast.Module) -> dict[str, list[tuple[int, set[str]]]]:
+def _assignments(tree: ast.Module, line: int) -> dict[str, list[tuple[int, set[str]]]]:
     """Return {name: [(line, names read on the right-hand side), ...] in line order}
-    for every assignment to a plain name."""
-    found: dict[str, list[tuple[int, set[str]]]] = {}
-    for node in ast.walk(tree):
+    for every assignment to a plain name that ``line`` can see: those of the function (or
+    class body) ``line`` is in, and for a name it does not assign, the module's (Python's
+    scoping, closures aside). Another function's local of the same name is not the
+    variable at ``line`` (a ``loss`` an evaluate function computes under no_grad)."""
+    at = _scope_at(tree, line)
+    own: dict[str, list[tuple[int, set[str]]]] = {}
+    module: dict[str, list[tuple[int, set[str]]]] = {}
+    for node, scope in _scoped_nodes(tree):
+        if scope is not at and scope is not tree:
+            continue
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             reads = _names_in(node.value)
             for target in targets:
                 for name in _names_in(target):
-                    found.setdefault(name, []).append((node.lineno, reads))
-    for items in found.values():
+                    for found in (own,) * (scope is at) + (module,) * (scope is tree):
+                        found.setdefault(name, []).append((node.lineno, reads))
+    seen = {**module, **own}
+    for items in seen.values():
         items.sort(key=lambda item: item[0])
-    return found
+    return seen
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _scoped_nodes(tree: ast.Module):
+    """Yield ``(node, scope)`` for every node: the innermost function, lambda or class
+    that holds it, else the module (iteratively: a snippet may nest deeply)."""
+    stack = [(tree, tree)]
+    while stack:
+        node, scope = stack.pop()
+        yield node, scope
+        inner = node if isinstance(node, _SCOPES) else scope
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+
+
+def _scope_at(tree: ast.Module, line: int) -> ast.AST:
+    """Return the innermost function, lambda or class whose body holds ``line``, else the module."""
+    best, size = tree, None
+    for node in ast.walk(tree):
+        if isinstance(node, _SCOPES) and node.lineno < line <= (node.end_lineno or node.lineno):
+            span = (node.end_lineno or node.lineno) - node.lineno
+            if size is None or span <= size:
+                best, size = node, span
+    return best
 
 
 def _last_assignment(assigns, name: str, before: int) -> tuple[int, set[str]] | None:
@@ -254,7 +288,7 @@ def no_grad_line(source: str | None, line: int, target: str | None) -> int | Non
         names = _names_in(ast.parse(target, mode="eval"))
     except SyntaxError:
         return None
-    assigns = _assignments(tree)
+    assigns = _assignments(tree, line)
     blocks = _no_grad_blocks(tree)
     for name in names:
         assigned = _last_assignment(assigns, name, line)

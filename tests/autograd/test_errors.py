@@ -223,6 +223,28 @@ def test_of_two_backward_calls_on_a_line_the_one_that_failed_is_named():
     assert err["kind"] == "non_scalar" and "`out`" in err["explanation"]
 
 
+def test_a_no_grad_block_of_another_functions_local_is_not_blamed():
+    """``loss`` made from a ``detach()`` at top level, and an ``evaluate`` function (never
+    called) assigning its own ``loss`` under ``torch.no_grad()`` on a line in between:
+    the explanation said `loss` "was computed inside the with torch.no_grad(): block of
+    line 4", which never ran. Only the assignments the failing line's scope sees count."""
+    source = """
+        w = torch.ones(2, requires_grad=True)
+        loss = (w * 2).detach().sum()
+        def evaluate():
+            with torch.no_grad():
+                loss = (w * 3).sum()
+            return loss
+        loss.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn" and "no_grad" not in str(err["explanation"])
+    inside = source.replace("        loss.backward()\n", "        evaluate().backward()\n")
+    inside = inside.replace("            return loss\n", "            loss.backward()\n")
+    err = _fail(inside)
+    assert "block of line 4" in str(err["explanation"]), err["explanation"]
+
+
 def test_inplace_names_the_tensor_and_its_version():
     source = """
         x = torch.ones(3, requires_grad=True)
