@@ -145,7 +145,7 @@ def is_stale_graph(source: str, line: int, column: int | None = None) -> bool:
         return False
     target_names = _names_in(ast.parse(call[0], mode="eval"))
     assigns = _assignments(tree, line)
-    for switched_line, switched in _requires_grad_switches(tree):
+    for switched_line, switched in _requires_grad_switches(tree, line):
         if switched_line >= line:
             continue
         for name in target_names:
@@ -236,12 +236,17 @@ def _depends_on(assigns, name: str, at_line: int) -> set[str]:
     return seen
 
 
-def _requires_grad_switches(tree: ast.Module) -> list[tuple[int, str]]:
+def _requires_grad_switches(tree: ast.Module, line: int) -> list[tuple[int, str]]:
     """Return (line, name) for each ``name.requires_grad_()`` call and each
-    ``name.requires_grad = True`` assignment; for ``model.weight.requires_grad_()``
-    the name is ``model``, the variable the loss was computed from."""
+    ``name.requires_grad = True`` assignment in the scope of ``line`` (one in a function
+    that never ran is no switch the failing line came after); for
+    ``model.weight.requires_grad_()`` the name is ``model``, the variable the loss was
+    computed from."""
     found = []
-    for node in ast.walk(tree):
+    at = _scope_at(tree, line)
+    for node, scope in _scoped_nodes(tree):
+        if scope is not at:
+            continue
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "requires_grad_" and not _turns_off(node)):
             base = _base_name(node.func.value)

@@ -245,6 +245,22 @@ def test_a_no_grad_block_of_another_functions_local_is_not_blamed():
     assert "block of line 4" in str(err["explanation"]), err["explanation"]
 
 
+def test_a_requires_grad_switch_in_a_function_that_never_ran_is_no_stale_graph():
+    """``w.requires_grad_()`` inside a function nobody calls, between ``loss``'s line and
+    ``loss.backward()``: the explanation said `loss` "was computed before
+    `requires_grad_()` was called" (the stale-graph trap), which never happened."""
+    source = """
+        w = torch.ones(2)
+        loss = (w * 2).sum()
+        def later():
+            w.requires_grad_()
+        loss.backward()
+    """
+    assert _fail(source)["kind"] == "no_grad_fn"
+    assert _fail(source.replace("def later():\n            w.requires_grad_()",
+                                "w.requires_grad_()"))["kind"] == "stale_graph"
+
+
 def test_inplace_names_the_tensor_and_its_version():
     source = """
         x = torch.ones(3, requires_grad=True)
