@@ -11,17 +11,20 @@ import builtins
 import difflib
 
 
-def failing_call(source: str | None, line: int | None) -> dict:
-    """Return ``{"target", "inputs"}`` for the backward call on ``line``: the
-    differentiated expression's text and autograd.grad's inputs; {} when there is none."""
-    stmt = _statement_at(source, line)
+def failing_call(source: str | None, line: int | None, column: int | None = None) -> dict:
+    """Return ``{"target", "inputs", "inputs_listed"}`` for the backward call on ``line``:
+    the differentiated expression's text, autograd.grad's inputs and whether the call lists
+    them one by one (``[a, b]``; not ``params``, a name that may hold one tensor or a list
+    of them); {} when there is none. ``column`` (1-based, where the failing instruction
+    starts) picks the call among several on the line (``z.backward(); w.backward()``)."""
+    stmt = _statement_at(source, line, column)
     if stmt is None:
         return {}
-    call = _backward_call(stmt)
+    call = _backward_call(stmt, line, column)
     if call is None:
         return {}
-    target, inputs = call
-    return {"target": target, "inputs": inputs}
+    target, inputs, listed = call
+    return {"target": target, "inputs": inputs, "inputs_listed": listed}
 
 
 def close_name(source: str | None, name: str) -> str | None:
@@ -54,17 +57,28 @@ def _parse(source: str | None) -> ast.Module | None:
         return None
 
 
-def _statement_at(source: str | None, line: int | None) -> ast.stmt | None:
-    """Return the innermost simple statement that covers ``line``."""
+def _statement_at(source: str | None, line: int | None,
+                  column: int | None = None) -> ast.stmt | None:
+    """Return the innermost simple statement that covers ``line`` (and ``column``, 1-based,
+    where several statements share the line)."""
     tree = _parse(source)
     if tree is None or line is None:
         return None
-    best = None
+    best = at_column = None
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and not _is_compound(node):
             if node.lineno <= line <= (node.end_lineno or node.lineno):
                 best = node
-    return best
+                if column is not None and _covers(node, line, column):
+                    at_column = node
+    return at_column or best
+
+
+def _covers(node: ast.AST, line: int, column: int) -> bool:
+    """Return True when ``node``'s source span holds 1-based ``column`` of ``line``."""
+    start = (node.lineno, node.col_offset)
+    end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+    return start <= (line, column - 1) < end
 
 
 def _is_compound(node: ast.stmt) -> bool:
@@ -74,21 +88,36 @@ def _is_compound(node: ast.stmt) -> bool:
                for f in ("body", "orelse", "finalbody", "handlers"))
 
 
-def _backward_call(stmt: ast.stmt) -> tuple[str | None, list[str]] | None:
-    """Return (differentiated expression, input names) for the first
-    ``X.backward(...)``, ``torch.autograd.grad(X, [...])`` or
-    ``torch.autograd.backward(X)`` call inside ``stmt``; None when there is none."""
-    for node in ast.walk(stmt):
+def _backward_call(stmt: ast.stmt, line: int | None = None,
+                   column: int | None = None) -> tuple[str | None, list[str], bool] | None:
+    """Return (differentiated expression, input names, whether they are listed one by one)
+    for the ``X.backward(...)``, ``torch.autograd.grad(X, [...])`` or
+    ``torch.autograd.backward(X)`` call inside ``stmt`` that starts at ``line``,
+    ``column`` (the failing call: ``a.backward() if c else b.backward()``), else the
+    first; None when there is none."""
+    calls = [node for node in ast.walk(stmt) if _is_backward_call(node)]
+    at = [node for node in calls if line is not None and column is not None
+          and (node.lineno, node.col_offset) == (line, column - 1)]
+    for node in at[-1:] or calls[:1]:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         name = node.func.attr
         if name == "backward" and not _is_autograd_module(node.func.value):
-            return ast.unparse(node.func.value), []
+            return ast.unparse(node.func.value), [], True
         if name in ("grad", "backward") and _is_autograd_module(node.func.value):
             target = ast.unparse(node.args[0]) if node.args else None
             inputs = _input_names(node.args[1]) if len(node.args) > 1 else []
-            return target, inputs
+            listed = len(node.args) < 2 or isinstance(node.args[1], ast.List | ast.Tuple)
+            return target, inputs, listed
     return None
+
+
+def _is_backward_call(node: ast.AST) -> bool:
+    """Return True for a ``X.backward(...)`` / ``torch.autograd.grad|backward(...)`` call."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    return node.func.attr == "backward" or (node.func.attr == "grad"
+                                            and _is_autograd_module(node.func.value))
 
 
 def _is_autograd_module(node: ast.expr) -> bool:
@@ -104,19 +133,19 @@ def _input_names(node: ast.expr) -> list[str]:
     return [ast.unparse(node)]
 
 
-def is_stale_graph(source: str, line: int) -> bool:
+def is_stale_graph(source: str, line: int, column: int | None = None) -> bool:
     """Return True when the tensor differentiated at ``line`` was last assigned
     before a ``requires_grad_()`` (or ``.requires_grad = True``) that precedes
     ``line`` on one of the tensors it was computed from: its graph was recorded
     before that tensor required grad, so it has no grad_fn."""
     tree = _parse(source)
-    stmt = _statement_at(source, line)
-    call = _backward_call(stmt) if stmt is not None else None
+    stmt = _statement_at(source, line, column)
+    call = _backward_call(stmt, line, column) if stmt is not None else None
     if tree is None or call is None or not call[0]:
         return False
     target_names = _names_in(ast.parse(call[0], mode="eval"))
-    assigns = _assignments(tree)
-    for switched_line, switched in _requires_grad_switches(tree):
+    assigns = _assignments(tree, line)
+    for switched_line, switched in _requires_grad_switches(tree, line):
         if switched_line >= line:
             continue
         for name in target_names:
@@ -133,20 +162,54 @@ def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _assignments(tree: ast.Module) -> dict[str, list[tuple[int, set[str]]]]:
+def _assignments(tree: ast.Module, line: int) -> dict[str, list[tuple[int, set[str]]]]:
     """Return {name: [(line, names read on the right-hand side), ...] in line order}
-    for every assignment to a plain name."""
-    found: dict[str, list[tuple[int, set[str]]]] = {}
-    for node in ast.walk(tree):
+    for every assignment to a plain name that ``line`` can see: those of the function (or
+    class body) ``line`` is in, and for a name it does not assign, the module's (Python's
+    scoping, closures aside). Another function's local of the same name is not the
+    variable at ``line`` (a ``loss`` an evaluate function computes under no_grad)."""
+    at = _scope_at(tree, line)
+    own: dict[str, list[tuple[int, set[str]]]] = {}
+    module: dict[str, list[tuple[int, set[str]]]] = {}
+    for node, scope in _scoped_nodes(tree):
+        if scope is not at and scope is not tree:
+            continue
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             reads = _names_in(node.value)
             for target in targets:
                 for name in _names_in(target):
-                    found.setdefault(name, []).append((node.lineno, reads))
-    for items in found.values():
+                    for found in (own,) * (scope is at) + (module,) * (scope is tree):
+                        found.setdefault(name, []).append((node.lineno, reads))
+    seen = {**module, **own}
+    for items in seen.values():
         items.sort(key=lambda item: item[0])
-    return found
+    return seen
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _scoped_nodes(tree: ast.Module):
+    """Yield ``(node, scope)`` for every node: the innermost function, lambda or class
+    that holds it, else the module (iteratively: a snippet may nest deeply)."""
+    stack = [(tree, tree)]
+    while stack:
+        node, scope = stack.pop()
+        yield node, scope
+        inner = node if isinstance(node, _SCOPES) else scope
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+
+
+def _scope_at(tree: ast.Module, line: int) -> ast.AST:
+    """Return the innermost function, lambda or class whose body holds ``line``, else the module."""
+    best, size = tree, None
+    for node in ast.walk(tree):
+        if isinstance(node, _SCOPES) and node.lineno < line <= (node.end_lineno or node.lineno):
+            span = (node.end_lineno or node.lineno) - node.lineno
+            if size is None or span <= size:
+                best, size = node, span
+    return best
 
 
 def _last_assignment(assigns, name: str, before: int) -> tuple[int, set[str]] | None:
@@ -173,12 +236,17 @@ def _depends_on(assigns, name: str, at_line: int) -> set[str]:
     return seen
 
 
-def _requires_grad_switches(tree: ast.Module) -> list[tuple[int, str]]:
+def _requires_grad_switches(tree: ast.Module, line: int) -> list[tuple[int, str]]:
     """Return (line, name) for each ``name.requires_grad_()`` call and each
-    ``name.requires_grad = True`` assignment; for ``model.weight.requires_grad_()``
-    the name is ``model``, the variable the loss was computed from."""
+    ``name.requires_grad = True`` assignment in the scope of ``line`` (one in a function
+    that never ran is no switch the failing line came after); for
+    ``model.weight.requires_grad_()`` the name is ``model``, the variable the loss was
+    computed from."""
     found = []
-    for node in ast.walk(tree):
+    at = _scope_at(tree, line)
+    for node, scope in _scoped_nodes(tree):
+        if scope is not at:
+            continue
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "requires_grad_" and not _turns_off(node)):
             base = _base_name(node.func.value)
@@ -225,7 +293,7 @@ def no_grad_line(source: str | None, line: int, target: str | None) -> int | Non
         names = _names_in(ast.parse(target, mode="eval"))
     except SyntaxError:
         return None
-    assigns = _assignments(tree)
+    assigns = _assignments(tree, line)
     blocks = _no_grad_blocks(tree)
     for name in names:
         assigned = _last_assignment(assigns, name, line)

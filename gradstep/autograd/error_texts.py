@@ -133,7 +133,9 @@ def _non_scalar(detail: str, context: dict) -> dict:
 
 def _unused_input(detail: str, context: dict) -> dict:
     found = re.search(r"at index (\d+)", detail)
-    inputs = context.get("inputs") or []
+    # the names of the inputs as the call lists them; one name holding a list (`params`)
+    # does not name its element at that index
+    inputs = (context.get("inputs") or []) if context.get("inputs_listed", True) else []
     name = lazy("an input")
     if found:
         index = int(found.group(1))

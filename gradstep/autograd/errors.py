@@ -9,6 +9,8 @@ positions in the snippet (``None`` when unknown); ``code`` is the text of that l
 
 from __future__ import annotations
 
+import sys
+
 from gradstep.autograd import error_context as facts
 from gradstep.autograd import error_texts as texts
 from gradstep.i18n import WORDED, _, localized, with_words
@@ -42,13 +44,15 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>",
     detail = _exception_text(exc)
     line, column = _locate(exc, filename)
     kind = _classify(exc, detail, filename)
-    context = _read_source(source, line) if kind in _READS_SOURCE else {}
+    context = _read_source(source, line, column) if kind in _READS_SOURCE else {}
     if isinstance(exc, NameError) and getattr(exc, "name", None):
         near = _guarded(lambda: facts.close_name(source, exc.name))
         if near:
             context["near"] = near
     if target and not context.get("target"):
         context["target"] = target
+    if kind == "unused_input" and not context.get("inputs_listed", True):
+        context["inputs_listed"] = _one_tensor(exc, filename, context.get("inputs") or [])
     if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
     err = _base(kind, type(exc).__name__, detail, line, column, source)
@@ -63,7 +67,7 @@ def _guarded(read):
         return None
 
 
-def _read_source(source: str | None, line: int | None) -> dict:
+def _read_source(source: str | None, line: int | None, column: int | None = None) -> dict:
     """Return what the source tells about the failing line: ``target`` and
     ``inputs`` of its backward call, ``stale`` (the stale-graph trap) and
     ``no_grad_line``. A snippet too deeply nested for Python's ``ast`` tells
@@ -71,8 +75,8 @@ def _read_source(source: str | None, line: int | None) -> dict:
     if line is None:
         return {}
     try:
-        context = facts.failing_call(source, line)
-        context["stale"] = facts.is_stale_graph(source, line)
+        context = facts.failing_call(source, line, column)  # the column: which call of the line
+        context["stale"] = facts.is_stale_graph(source, line, column)
         context["no_grad_line"] = facts.no_grad_line(source, line, context.get("target"))
         return context
     except (RecursionError, MemoryError):
@@ -204,6 +208,23 @@ def _locate(exc: BaseException, filename: str) -> tuple[int | None, int | None]:
     if found is None:
         return None, None
     return found.tb_lineno, _frame_column(found)
+
+
+def _one_tensor(exc: BaseException, filename: str, inputs: list) -> bool:
+    """Return True when autograd.grad's inputs, given as one name (``grad(loss, x)``), held
+    one tensor, not a list of them (``params``): torch's "at index 0" is then that name.
+    Read from the snippet's module namespace where the call failed (a dict lookup and
+    ``type()``: no code of the snippet's runs); False when unknown (inside a function)."""
+    torch = sys.modules.get("torch")
+    tb, frame = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            frame = tb.tb_frame
+        tb = tb.tb_next
+    if torch is None or frame is None or frame.f_code.co_name != "<module>" or len(inputs) != 1:
+        return False
+    value = frame.f_globals.get(inputs[0], None) if inputs[0].isidentifier() else None
+    return issubclass(type(value), torch.Tensor)
 
 
 def _frame_column(tb) -> int | None:

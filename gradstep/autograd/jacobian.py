@@ -17,7 +17,6 @@ None when no gradient flows through that slot.
 
 from __future__ import annotations
 
-import warnings
 from collections import OrderedDict
 
 import torch
@@ -32,6 +31,7 @@ from gradstep.autograd.safe_reads import (
 )
 from gradstep.autograd.saved import first_line
 from gradstep.autograd.trace import node_key, node_name
+from gradstep.autograd.unheard import unheard
 from gradstep.autograd.values import compact, to_jsonable
 from gradstep.i18n import ENGLISH, lazy, render
 
@@ -86,82 +86,20 @@ def call_node(fn, grad_outputs) -> tuple:
     """Return ``fn``'s gradients for its inputs given ``grad_outputs`` (the VJP), one per slot.
 
     Runs under ``torch.no_grad()``; the node keeps its saved buffers. Warnings its
-    backward gives are not shown (``_unheard``).
+    backward gives are not shown (``unheard``).
     """
-    with _unheard():
+    with unheard():
         return _call(fn, grad_outputs)
 
 
 def _call(fn, grad_outputs) -> tuple:
-    """``call_node`` where warnings are already ``_unheard`` (one node's many calls)."""
+    """``call_node`` where warnings are already ``unheard`` (one node's many calls)."""
     with torch.no_grad():
         if isinstance(fn, torch.autograd.function.BackwardCFunction):
             result = fn.apply(*grad_outputs)  # a custom Function's backward
         else:
             result = fn(*grad_outputs)
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
-
-
-class _unheard:
-    """Within the block, a warning torch gives is neither shown nor counted as given.
-
-    A node's backward may warn (``x[m]`` with a uint8 mask: "indexing with dtype
-    torch.uint8 is now deprecated"); called by gradstep before the snippet's own pass,
-    the warning came a second time, from ``jacobian.py``. A filter that ignores
-    everything goes first in ``warnings.filters``, put in place there and taken out by
-    identity (never through ``catch_warnings`` or ``simplefilter``, which mark the filters
-    changed: every module's "once per location" record would be forgotten, and a warning
-    the snippet already showed would show again); an ignored warning leaves no record,
-    not even a "once" filter's. The list is the program's own, not swapped for one of
-    gradstep's: a filter a snippet thread adds meanwhile stays, and a ``catch_warnings``
-    another thread enters meanwhile does not put gradstep's list back as the program's for
-    good (its copy holds the entry, which matches nothing once the block is over).
-    torch's warn-always switch is on meanwhile, so a ``TORCH_WARN_ONCE`` inside the call
-    is not used up for the plain run's own pass. (A class, not a generator: this runs
-    per node call.)
-    """
-
-    __slots__ = ("filters", "entry", "always")
-
-    def __enter__(self):
-        self.always = torch.is_warn_always_enabled()
-        self.entry = ("ignore", _While(), Warning, None, 0)
-        self.filters = warnings.filters
-        try:  # an interrupt (the Stop button) here must not leave every warning ignored
-            self.filters.insert(0, self.entry)
-            if not self.always:
-                torch.set_warn_always(True)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc_info):
-        self.entry[1].on = False
-        for filters in (self.filters, warnings.filters):
-            _remove_by_identity(filters, self.entry)
-        if not self.always:
-            torch.set_warn_always(False)
-
-
-class _While:
-    """An ignore filter's message pattern: it matches every message while ``on``."""
-
-    __slots__ = ("on",)
-
-    def __init__(self):
-        self.on = True
-
-    def match(self, _text) -> bool:
-        return self.on
-
-
-def _remove_by_identity(filters: list, entry: tuple) -> None:
-    """Take ``entry`` out of ``filters``: that very tuple (an equal one the program added stays)."""
-    for index, item in enumerate(filters):
-        if item is entry:
-            del filters[index]
-            return
 
 
 def output_metadata(fn) -> list:
@@ -265,7 +203,7 @@ def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000,
 def _unit_vector_jacobian(fn, outputs: list, limit: int) -> dict:
     """Return the Jacobian dict built from one node call per output element."""
     zeros = [torch.zeros(shape, dtype=dtype, device=device) for shape, dtype, device in outputs]
-    with _unheard():
+    with unheard():
         return _unit_vector_rows(fn, outputs, limit, zeros)
 
 

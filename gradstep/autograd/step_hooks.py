@@ -36,6 +36,7 @@ from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.own_pass import OwnPass, current_task
 from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, name_of, runs_dispatch_code
 from gradstep.autograd.trace import NAME_PREFIX
+from gradstep.autograd.unheard import copied, detached, unheard, warns_when_made
 from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.gc_pause import gc_paused
 
@@ -578,7 +579,7 @@ def _keep(grads, kept, count, sent: dict) -> list:
                 out.append(alias)
                 continue
         try:
-            alias = g.detach()
+            alias = detached(g)  # (unheard for a nested or compressed sparse one)
         except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True)
             out.append(NOT_KEPT)
             continue
@@ -635,7 +636,7 @@ def _copies(grads) -> tuple:
 def _copy(g: Tensor):
     """Return a detached copy of ``g``, or ``NOT_KEPT`` where torch cannot copy it."""
     try:
-        return g.detach().clone()
+        return copied(g)
     except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True) has no detach
         return NOT_KEPT
 
@@ -649,5 +650,8 @@ def _grad_copy(variable):
         # A plain tensor that needs no grad is copied without a graph as it is
         # (detach() first only where the copy could be recorded, or for subclasses).
         plain = type(grad) is Tensor and not grad.requires_grad
+        if warns_when_made(grad):  # a nested or compressed sparse copy warns: unheard
+            with unheard():
+                return grad.detach().clone()
         grad = grad.clone() if plain else grad.detach().clone()
     return grad

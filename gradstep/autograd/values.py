@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from gradstep.autograd.unheard import detached
 from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.strict_json import NOT_MINE, json_float, plain
 
@@ -76,7 +77,7 @@ def summary(t: torch.Tensor) -> dict | None:
 
 def tensor_data(t: torch.Tensor) -> Any:
     """Return the tensor's values nested like ``tolist()``, JSON-safe (small tensors only)."""
-    return to_jsonable(_cpu_list(_plain(t).detach()))
+    return to_jsonable(_cpu_list(detached(_plain(t))))
 
 
 def compact(t: torch.Tensor | None) -> Any:
@@ -126,7 +127,7 @@ def _general_value(t: torch.Tensor) -> dict:
         out = {"shape": list(t.shape), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
         out.update(_float_stats(t))
         return out
-    t = _plain(t).detach()
+    t = detached(_plain(t))  # (a nested or compressed sparse alias warns: unheard)
     out: dict = {"shape": shape_of(t), "dtype": dtype_name(t.dtype), "device": device_name(t.device)}
     if not has_data(t):
         return out

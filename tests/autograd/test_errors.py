@@ -185,6 +185,82 @@ def test_unused_input_names_the_input():
     assert "allow_unused=True" in err["fix"]
 
 
+def test_unused_input_of_a_list_held_by_one_name_is_told_by_its_index():
+    """``grad(loss, params)`` with ``params = [c, a]``: torch says "The differentiated
+    Tensor at index 0", which is ``c``; the explanation said "`params` does not take part"
+    (the list, which does). One name holding one tensor is still named."""
+    source = """
+        a = torch.ones(3, requires_grad=True)
+        c = torch.ones(3, requires_grad=True)
+        params = [c, a]
+        grads = torch.autograd.grad(a.sum(), params)
+    """
+    err = _fail(source)
+    assert err["kind"] == "unused_input" and "at index 0" in err["message"]
+    assert "`params`" not in err["explanation"] and "input 0" in err["explanation"]
+    err = _fail(source.replace("params = [c, a]", "params = c"))
+    assert "`params`" in err["explanation"]
+
+
+def test_of_two_backward_calls_on_a_line_the_one_that_failed_is_named():
+    """``z.backward(); w.backward()`` where ``z`` has no graph: torch raised at the first
+    call, and the explanation named the line's last statement (`w` "was computed only from
+    tensors that do not require grad"). The failing instruction's column picks the call."""
+    source = """
+        a = torch.ones(2, requires_grad=True)
+        z = torch.ones(2).sum(); w = (a * 3).sum(); out = a * 2
+        z.backward(); w.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn" and "`z`" in err["explanation"], err["explanation"]
+    assert "`w`" not in err["explanation"]
+    from gradstep.autograd.runner import run_snippet  # the rewrite keeps the calls' columns
+
+    run = run_snippet(textwrap.dedent(source).lstrip("\n"), filename=FILENAME)
+    assert "`z`" in str(run.error["explanation"]) and "`w`" not in str(run.error["explanation"])
+    err = _fail(source.replace("z.backward(); w.backward()",
+                               "out.backward() if out.sum() > 0 else w.backward()"))
+    assert err["kind"] == "non_scalar" and "`out`" in err["explanation"]
+
+
+def test_a_no_grad_block_of_another_functions_local_is_not_blamed():
+    """``loss`` made from a ``detach()`` at top level, and an ``evaluate`` function (never
+    called) assigning its own ``loss`` under ``torch.no_grad()`` on a line in between:
+    the explanation said `loss` "was computed inside the with torch.no_grad(): block of
+    line 4", which never ran. Only the assignments the failing line's scope sees count."""
+    source = """
+        w = torch.ones(2, requires_grad=True)
+        loss = (w * 2).detach().sum()
+        def evaluate():
+            with torch.no_grad():
+                loss = (w * 3).sum()
+            return loss
+        loss.backward()
+    """
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn" and "no_grad" not in str(err["explanation"])
+    inside = source.replace("        loss.backward()\n", "        evaluate().backward()\n")
+    inside = inside.replace("            return loss\n", "            loss.backward()\n")
+    err = _fail(inside)
+    assert "block of line 4" in str(err["explanation"]), err["explanation"]
+
+
+def test_a_requires_grad_switch_in_a_function_that_never_ran_is_no_stale_graph():
+    """``w.requires_grad_()`` inside a function nobody calls, between ``loss``'s line and
+    ``loss.backward()``: the explanation said `loss` "was computed before
+    `requires_grad_()` was called" (the stale-graph trap), which never happened."""
+    source = """
+        w = torch.ones(2)
+        loss = (w * 2).sum()
+        def later():
+            w.requires_grad_()
+        loss.backward()
+    """
+    assert _fail(source)["kind"] == "no_grad_fn"
+    assert _fail(source.replace("def later():\n            w.requires_grad_()",
+                                "w.requires_grad_()"))["kind"] == "stale_graph"
+
+
 def test_inplace_names_the_tensor_and_its_version():
     source = """
         x = torch.ones(3, requires_grad=True)

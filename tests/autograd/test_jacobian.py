@@ -299,7 +299,7 @@ def test_a_filter_or_catch_warnings_of_another_thread_outlives_gradsteps_node_ca
     import threading
     import warnings
 
-    from gradstep.autograd.jacobian import _unheard
+    from gradstep.autograd.unheard import unheard
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -317,7 +317,7 @@ def test_a_filter_or_catch_warnings_of_another_thread_outlives_gradsteps_node_ca
         for body in (thread_filters, thread_catches):
             inside.clear()
             thread = threading.Thread(target=body)
-            with _unheard():
+            with unheard():
                 thread.start()
                 inside.set()
                 inside.wait()
@@ -338,7 +338,7 @@ def test_an_interrupt_while_gradstep_turns_warnings_off_leaves_them_on(monkeypat
     gradstep's ignore-everything filter in ``warnings.filters`` for the rest of the run."""
     import warnings
 
-    from gradstep.autograd.jacobian import _unheard
+    from gradstep.autograd.unheard import unheard
 
     def interrupted(on):
         raise KeyboardInterrupt
@@ -348,6 +348,6 @@ def test_an_interrupt_while_gradstep_turns_warnings_off_leaves_them_on(monkeypat
         before = list(warnings.filters)
         monkeypatch.setattr(torch, "set_warn_always", interrupted)
         monkeypatch.setattr(torch, "is_warn_always_enabled", lambda: False)
-        with pytest.raises(KeyboardInterrupt), _unheard():
+        with pytest.raises(KeyboardInterrupt), unheard():
             pass
         assert warnings.filters == before

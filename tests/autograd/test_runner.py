@@ -549,3 +549,27 @@ def test_the_snippets_hook_handles_are_numbered_as_in_python():
     assert result.error is None
     assert result.output == f"{first} {first + 1} [{first}, {first + 1}]\n"
     assert RemovableHandle.next_id == first + 2
+
+
+def test_gradsteps_own_aliases_of_nested_and_compressed_tensors_warn_nothing():
+    """Under the snippet's ``torch.set_warn_always(True)``, every nested or compressed
+    sparse tensor made warns (torch's "prototype stage" / "beta state" lines). gradstep's
+    own aliases of them (a value's summary, a recorded step's gradient) are such tensors:
+    each printed the warning once more, from ``values.py`` and ``step_hooks.py``, where
+    python prints none."""
+    source = ("import torch\ntorch.set_warn_always(True)\n"
+              "nt = torch.nested.nested_tensor([torch.ones(2, 3), torch.ones(4, 3)], "
+              "requires_grad=True)\n"
+              "w = torch.tensor([[3.0, 0.0], [0.0, 4.0]], requires_grad=True)\n"
+              "csc = w.to_sparse_csc()\n"
+              "loss = torch.nested.to_padded_tensor(nt * 2, 0.0).sum() + (csc.to_dense() * 3).sum()\n"
+              "loss.backward()\n"
+              "torch.set_warn_always(False)\n")
+    try:
+        result = run_snippet(source, filename="/tmp/nested_warn.py")
+    finally:
+        torch.set_warn_always(False)
+    assert result.error is None
+    ours = os.path.dirname(run_snippet.__code__.co_filename)  # gradstep/autograd
+    warned = [line for line in result.output.splitlines() if "Warning" in line]
+    assert warned and not [line for line in warned if line.startswith(ours)], warned
