@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gradstep.autograd.errors import make_error
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
@@ -244,6 +243,8 @@ def _no_graphviz() -> bool:
 
 
 def _usage(message) -> dict:
+    from gradstep.autograd.errors import make_error  # here: an export that works never loads it
+
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
                       title=lazy("Cannot export"),
                       explanation=lazy("The snippet is fine; the export options cannot be used "
@@ -252,4 +253,6 @@ def _usage(message) -> dict:
 
 
 def _nothing_to_draw() -> dict:
+    from gradstep.autograd.errors import make_error
+
     return make_error("nothing_to_draw", lazy("the snippet made no tensor with a grad_fn to draw"))
