@@ -9,7 +9,6 @@ Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable devi
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import os
 import re
@@ -197,6 +196,8 @@ def _with_command(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]
         return argv
     if first.startswith("-") or first.endswith(".py") or os.path.exists(first):
         return ["gui", *argv]  # `gradstep FILE --run`, `gradstep --device cuda`
+    import difflib  # here: only a mistyped command needs it (~1 ms of every command's start)
+
     close = difflib.get_close_matches(first, SUBCOMMANDS, n=1)
     hint = _(" Did you mean '{command}'?", command=close[0]) if close else ""
     parser.error(_("'{word}' is neither a command nor a file.{hint} Commands: {commands} "

@@ -80,9 +80,9 @@ def test_a_snippet_without_graph_exits_1(tmp_path, capsys):
 
 
 def test_layout_dot_without_graphviz_exits_2(tmp_path, capsys, monkeypatch):
-    import gradstep.commands.export as export_command
+    import shutil  # the command imports it when --layout dot asks for Graphviz
 
-    monkeypatch.setattr(export_command.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert main(["export", "-c", "raise SystemExit('must not run')", "-o",
                  str(tmp_path / "g.svg"), "--layout", "dot"]) == 2
     assert "Graphviz" in capsys.readouterr().err

@@ -6,13 +6,12 @@ they only need this, so they never load torch themselves.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from gradstep.policies.gc_pause import without_gc
 
-# What networkx's add_node/add_edge call after filling its dicts (networkx < 3.3 keeps
-# no cache, and has no such function); trace_graph fills them too.
-clear_cache = getattr(nx, "_clear_cache", lambda graph: None)
+if TYPE_CHECKING:
+    import networkx as nx
 
 _EDGE_FIELDS = ("source", "target", "slot", "input_nr")
 _EDGE_FIELD_SET = frozenset(_EDGE_FIELDS)
@@ -29,6 +28,8 @@ def graph_from_json(data: dict) -> nx.MultiDiGraph:
     work (a 100,000-node trace: ~0.9 -> ~0.3 s); ``add_node`` and ``add_edge`` are called
     for what they do differently (a ``None`` id, an edge without a slot).
     """
+    import networkx as nx  # here: importing this module (serialize does) loads no networkx
+
     graph = nx.MultiDiGraph(root=data.get("root", "n0"), device=data.get("device", "cpu"))
     if "roots" in data:
         graph.graph["roots"] = list(data["roots"])
@@ -58,3 +59,15 @@ def graph_from_json(data: dict) -> nx.MultiDiGraph:
             keys[slot] = attrs
     clear_cache(graph)
     return graph
+
+
+def clear_cache(graph) -> None:
+    """Do what networkx's add_node/add_edge do after filling its dicts (networkx < 3.3
+    keeps no cache, and has no such function); trace_graph fills them too."""
+    import networkx as nx
+
+    getattr(nx, "_clear_cache", _no_cache)(graph)
+
+
+def _no_cache(graph) -> None:
+    return None

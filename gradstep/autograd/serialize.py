@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from gradstep.autograd.graph_json import graph_from_json  # noqa: F401 (re-exported)
 from gradstep.autograd.trace import Trace
 from gradstep.schema.graph import FORMULA_FIELDS, NODE_FIELDS
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from gradstep.autograd.plain_graph import PlainGraph
 
 
 def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None,
@@ -44,10 +49,11 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None,
     return data
 
 
-def drawn_graph(trace: Trace, *, device: str | None = None) -> nx.MultiDiGraph:
+def drawn_graph(trace: Trace, *, device: str | None = None) -> nx.MultiDiGraph | PlainGraph:
     """Return what ``graph_from_json(graph_to_json(trace, device=device))`` gives, made of
     the trace's own graph where it can be (its node dicts become the graph's: for a
-    caller done with the trace).
+    caller done with the trace; a ``PlainGraph`` trace gives a ``PlainGraph``, whose
+    dicts and reads are a ``MultiDiGraph``'s).
 
     That is where ``graph_to_json`` would change nothing: nodes made ``n0``, ``n1``, ...
     in order, each with exactly the fields it writes, in its order (checked; else the

@@ -53,7 +53,7 @@ class Session:
 
     def __init__(self, *, capture_output: bool = True):
         self.state: LiveState | None = None
-        self.kept_graph = None  # networkx graph of the last run, for take_graph (keep_graph)
+        self.kept_graph = None  # the last run's graph (a PlainGraph), for take_graph (keep_graph)
         self.capture_output = capture_output
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
@@ -73,7 +73,8 @@ class Session:
         well with a graph sends no trace JSON (``trace`` is None) and keeps the graph
         that ``graph_from_json`` would make of it for ``take_graph`` instead (the kernel,
         which writes the trace or a file from it itself: a 100,000-node graph spares
-        ~1 s of JSON dicts made and read back).
+        ~1 s of JSON dicts made and read back), in a ``PlainGraph``: the same dicts, read
+        by the writers as a networkx graph is, without importing networkx.
         """
         self.reset()
         result = run_snippet(source, device=device, root=root, filename=filename,
@@ -84,7 +85,8 @@ class Session:
         with paused_after_snippet():
             if result.roots:
                 try:
-                    trace = _trace_with_calls(result)
+                    # a graph only written from (keep_graph) needs no networkx: PlainGraph
+                    trace = _trace_with_calls(result, plain=keep_graph and error is None)
                 except Exception as exc:  # a graph gradstep cannot read: not the snippet's
                     error = error or errors.make_error(
                         "trace_failed", f"{type(exc).__name__}: {exc}", type=type(exc).__name__)
@@ -173,9 +175,10 @@ class Session:
         return self.state
 
 
-def _trace_with_calls(result) -> Trace:
+def _trace_with_calls(result, *, plain: bool = False) -> Trace:
     """Return the trace of the run's roots, joined with the graphs of the snippet's own
-    backward calls that share nodes with it (their timelines renumbered onto it)."""
+    backward calls that share nodes with it (their timelines renumbered onto it); its graph
+    a ``PlainGraph`` when ``plain``, else a networkx one (``trace_graph``)."""
     see_saved = None
     if result.observer is not None:
         def see_saved(nodes, slots_of):  # the snippet is done: saved views may be unpacked too
@@ -183,7 +186,8 @@ def _trace_with_calls(result) -> Trace:
 
     def trace_of(roots):
         return trace_graph(roots, values=result.values, labels=result.labels,
-                           scopes=result.scopes, see_saved=see_saved, lines=result.lines)
+                           scopes=result.scopes, see_saved=see_saved, lines=result.lines,
+                           plain=plain)
 
     trace = trace_of(result.roots)
     if not result.root_chosen and result.call_graphs:

@@ -8,7 +8,6 @@ import sys
 import tokenize
 from pathlib import Path
 
-from gradstep.autograd.errors import make_error
 from gradstep.i18n import lazy
 
 # Far beyond any hand-written snippet; stops us reading a disk image into memory.
@@ -42,7 +41,7 @@ def load_snippet(file: str | None, code: str | None, stdin=None) -> tuple[str, s
 
 def _usage(message: dict, **extra) -> SnippetLoadError:
     """Return the error for a snippet that was not given properly (exit status 2)."""
-    return SnippetLoadError(make_error("other", message, exit_status=2, **extra))
+    return SnippetLoadError(_error("other", message, exit_status=2, **extra))
 
 
 def _read_file(path: Path) -> bytes:
@@ -85,7 +84,7 @@ def _too_large(filename: str) -> dict:
 
 def _not_text(message: dict, line: int | None = None) -> SnippetLoadError:
     """Return the error for data that is not a text snippet (exit status 1)."""
-    return SnippetLoadError(make_error("not_text", message, line=line, exit_status=1))
+    return SnippetLoadError(_error("not_text", message, line=line, exit_status=1))
 
 
 def _decoded(data: bytes | str, filename: str) -> str:
@@ -135,5 +134,13 @@ def _checked(text: str, filename: str) -> str:
     if not text.strip():
         message = (lazy("{file} is empty", file=filename) if not text
                    else lazy("{file} is blank (only whitespace)", file=filename))
-        raise SnippetLoadError(make_error("empty", message, exit_status=1))
+        raise SnippetLoadError(_error("empty", message, exit_status=1))
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _error(kind: str, message, **fields) -> dict:
+    """Return ``errors.make_error``'s record; imported here: the command line's start, which
+    reads a snippet that loads, never loads the error machinery (~7 ms)."""
+    from gradstep.autograd.errors import make_error
+
+    return make_error(kind, message, **fields)

@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import torch
 
 from gradstep.autograd.formulas import formula_fields_of
-from gradstep.autograd.graph_json import clear_cache
 from gradstep.autograd.index_labels import INDEXING, label_indexing
+from gradstep.autograd.plain_graph import PlainGraph
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
     is_leaf_node,
@@ -30,6 +29,9 @@ from gradstep.autograd.safe_reads import (
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.values import device_name, dtype_name, shape_of, summary
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -38,7 +40,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 class Trace:
     """A traced graph plus the live grad_fn objects behind its node ids."""
 
-    graph: nx.MultiDiGraph
+    graph: nx.MultiDiGraph | PlainGraph
     root_id: str
     root_ids: list[str] = field(default_factory=list)
     node_of: dict[str, Any] = field(default_factory=dict)
@@ -93,7 +95,7 @@ def grad_fn_roots(roots) -> list:
 
 
 def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
-                lines=None) -> Trace:
+                lines=None, plain: bool = False) -> Trace:
     """Return the Trace of everything reachable from ``roots`` through ``next_functions``.
 
     ``values`` maps ``node_key`` to ``{output_nr: value dict}`` (recorded while
@@ -102,10 +104,12 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     (``lines.LineIndex``). ``see_saved(nodes, slots_of)``, when given, is called with
     the graph's nodes once they are walked, before their attributes are read (it
     records the values their saved tensors prove, see ``observe``); ``slots_of``
-    maps each op node to its ``saved_slots``, read once for both.
+    maps each op node to its ``saved_slots``, read once for both. ``plain``: the graph is
+    a ``PlainGraph`` (the same dicts, for a caller that only writes its JSON or a file
+    from it: no networkx import), else a ``networkx.MultiDiGraph``.
     """
     values, labels, scopes, lines = values or {}, labels or {}, scopes or {}, lines or {}
-    graph = nx.MultiDiGraph()
+    graph = PlainGraph() if plain else _networkx_graph()
     trace = Trace(graph=graph, root_id="n0")
     # Nodes and edges go into networkx's own dicts as add_node and add_edge put them
     # (a new node: empty dicts; an edge: both ends exist, and a source's slots differ),
@@ -143,7 +147,10 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
                 targets[target] = pred[target][source] = {slot: {"slot": slot, "input_nr": input_nr}}
             else:  # x * x: a second edge between the same two nodes
                 keys[slot] = {"slot": slot, "input_nr": input_nr}
-    clear_cache(graph)
+    if not plain:
+        from gradstep.autograd.graph_json import clear_cache
+
+        clear_cache(graph)
     slots_of: dict = {}
     if see_saved is not None:
         slots_of = _saved_slots_of(queue)
@@ -157,6 +164,12 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
             indexing.append((node_id, attrs))
     label_indexing(graph, short_op_name, indexing)  # p[1], p[2] rather than two "select" nodes
     return trace
+
+
+def _networkx_graph():
+    import networkx as nx  # here: a kernel that writes only files never imports it (PlainGraph)
+
+    return nx.MultiDiGraph()
 
 
 def _saved_slots_of(fns) -> dict:

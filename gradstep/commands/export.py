@@ -24,10 +24,8 @@ here from the trace.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
-from gradstep.autograd.errors import make_error
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
     OK,
@@ -232,13 +230,21 @@ def _check_options(args) -> dict | None:
         return lazy("--collapse {depth}: a depth is 0 (no folding) or more", depth=args.collapse)
     if args.scale <= 0:
         return lazy("--scale {scale}: use a positive scale such as 2", scale=args.scale)
-    if args.layout == "dot" and shutil.which("dot") is None:
+    if args.layout == "dot" and _no_graphviz():
         return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "
                     "Graphviz (e.g. apt install graphviz) or use the built-in --layout layered")
     return None
 
 
+def _no_graphviz() -> bool:
+    import shutil  # here: only --layout dot needs it (with bz2, lzma: ~2 ms of every export)
+
+    return shutil.which("dot") is None
+
+
 def _usage(message) -> dict:
+    from gradstep.autograd.errors import make_error  # here: an export that works never loads it
+
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
                       title=lazy("Cannot export"),
                       explanation=lazy("The snippet is fine; the export options cannot be used "
@@ -247,4 +253,6 @@ def _usage(message) -> dict:
 
 
 def _nothing_to_draw() -> dict:
+    from gradstep.autograd.errors import make_error
+
     return make_error("nothing_to_draw", lazy("the snippet made no tensor with a grad_fn to draw"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from typing import NamedTuple
 
-from gradstep.autograd.errors import format_error
 from gradstep.autograd.snippet import SnippetLoadError, load_snippet
 from gradstep.kernel.client import Kernel
 from gradstep.policies.strict_json import json_line
@@ -137,6 +136,8 @@ def print_bytes(encoded: bytes) -> None:
 def report_error(err: dict, filename: str) -> None:
     """Write the plain-words explanation of ``err`` to stderr, on a line of its own (after
     a snippet's output that did not end its line: ``print("xy", end="")``)."""
+    from gradstep.autograd.errors import format_error  # here: a command that works never loads it
+
     if _open_line[0]:
         sys.stderr.write("\n")
         _open_line[0] = False

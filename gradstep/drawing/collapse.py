@@ -10,7 +10,10 @@ the original graph is never modified.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MODULE_PREFIX = "module:"
 READABLE_NODES = 80  # the default depth keeps a graph at most this big where it can
@@ -47,6 +50,8 @@ def collapse_scopes(graph, collapsed, *, classes: dict | None = None) -> nx.Mult
     """
     collapsed = set(collapsed or ())
     classes = classes if classes is not None else graph.graph.get("scope_classes", {})
+    import networkx as nx  # here: the kernel draws an unfolded graph without it (PlainGraph)
+
     owner = {n: owning_scope(attrs.get("scope"), collapsed) for n, attrs in graph.nodes(data=True)}
     out = nx.MultiDiGraph()
     out.graph.update(graph.graph)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from itertools import chain
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from gradstep.drawing import style
 from gradstep.policies.strict_json import dumps, json_float, plain
 from gradstep.schema.graph import NODE_FIELDS
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # --------------------------------------------------------------------------------------
 # DOT
@@ -112,6 +114,8 @@ def flat_attrs(attrs: dict) -> dict:
 
 def to_graphml_graph(graph, layout=None, states: dict | None = None) -> nx.MultiDiGraph:
     """Return a copy of ``graph`` with flat attributes (plus x, y, width, height, state)."""
+    import networkx as nx  # here: only GraphML needs it (the kernel's other files: PlainGraph)
+
     out = nx.MultiDiGraph()
     out.graph.update(flat_attrs({k: v for k, v in graph.graph.items()}))
     for node, attrs in graph.nodes(data=True):
@@ -140,6 +144,8 @@ def _edges_data(graph):
 
 def write_graphml(graph, path, *, layout=None, states: dict | None = None) -> None:
     """Write ``graph`` as GraphML that ``networkx.read_graphml``, Gephi and yEd open."""
+    import networkx as nx
+
     nx.write_graphml(to_graphml_graph(graph, layout, states), str(path))
 
 

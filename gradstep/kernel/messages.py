@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from gradstep.autograd.errors import make_error
 from gradstep.i18n import N_, lazy, render
 from gradstep.kernel.limits import format_size
 from gradstep.policies.memory_errors import is_memory_output
 from gradstep.policies.script_name import script_path
-from gradstep.schema.errors import ErrorRecord
+
+if TYPE_CHECKING:
+    from gradstep.schema.errors import ErrorRecord
 
 _SIGNAL_WORDS = {
     "SIGSEGV": N_("a segmentation fault (the process read or wrote memory it does not own)"),
@@ -32,6 +34,9 @@ def kernel_error(kind: str, message, *, title, explanation, fix,
                  line: int | None = None, source: str | None = None) -> ErrorRecord:
     """Return an error record of ``kind`` with the given words (``errors.make_error``'s);
     each text a ``gradstep.i18n.lazy`` message (or a plain string: torch's own words)."""
+    # here: a command that succeeds never loads the error machinery (~7 ms of its start)
+    from gradstep.autograd.errors import make_error
+
     return make_error(kind, message, line=line, source=source, title=title,
                       explanation=explanation, fix=fix)
 

@@ -317,9 +317,9 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
 
 
 def start_session(spec: str, collect: bool):
-    """Return a new session of the class ``spec`` names, its imports (torch, networkx,
-    gradstep) made with the collector paused, then settled (``settle_imports``) before it
-    resumes.
+    """Return a new session of the class ``spec`` names, its imports (torch, gradstep, and
+    networkx where ``collect``) made with the collector paused, then settled
+    (``settle_imports``) before it resumes.
 
     The order matters: ~290,000 objects are young when the imports end, and the collector,
     turned back on, walks all of them in a young collection at the next allocation
@@ -327,6 +327,11 @@ def start_session(spec: str, collect: bool):
     """
     with gc_paused():  # no collection walks torch's heap for each module imported after it
         session = load_session_class(spec)()
+        if collect:  # the window's kernel, started ahead of its runs, traces networkx graphs:
+            # loaded now, as before. The command line's writes its files from a PlainGraph
+            # (``Session.run(keep_graph=True)``); its other commands load networkx at the
+            # trace, with the collector paused (``paused_after_snippet``).
+            importlib.import_module("networkx")
         settle_imports(collect)
     return session
 

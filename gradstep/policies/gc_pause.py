@@ -4,7 +4,7 @@ Reading a big reply, building a 100,000-node graph, laying it out or writing its
 picture each make millions of small dicts and lists; every few hundred of them the
 collector runs, and each full collection walks the whole heap (the graph itself), so
 a collector left on costs more than the work. None of that work makes cycles. The
-kernel also pauses it while it imports torch, networkx and gradstep at start (a
+kernel also pauses it while it imports torch and gradstep (the window's: networkx) at start (a
 collection after each module walks torch's heap), then collects once or, for the
 command line, freezes what they made, unwalked (``worker.settle_imports``).
 Never used

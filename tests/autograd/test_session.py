@@ -90,7 +90,7 @@ def test_backward_and_inspect_delegate_to_the_backward_module():
 def test_a_graph_gradstep_cannot_read_is_its_own_failure_not_the_snippets(monkeypatch):
     from gradstep.autograd import session as session_module
 
-    def unreadable(result):
+    def unreadable(result, **options):
         raise RuntimeError("NestedTensorImpl doesn't support sizes")
 
     monkeypatch.setattr(session_module, "_trace_with_calls", unreadable)

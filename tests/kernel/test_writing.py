@@ -4,6 +4,7 @@ the command line wrote from the trace it received on the pipe."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,27 @@ def test_edges_whose_slots_cannot_be_ordered_list_as_before():
         {"source": "n0", "target": "n2", "slot": None, "input_nr": 0}],
         "nodes": [{"id": f"n{i}", "kind": "op", "name": "X"} for i in range(3)]}
     assert [e["target"] for e in graph_to_json(graph_from_json(data))["edges"]] == ["n1", "n2"]
+
+
+def test_the_kernels_files_and_trace_are_written_without_networkx(monkeypatch, tmp_path):
+    """A run that keeps its graph for the kernel's own writes (``keep_graph``) keeps it in a
+    ``PlainGraph``: the run and writing SVG, DOT, JSON and the trace JSON from it import no
+    networkx (~70-100 ms of every `gradstep export -o x.svg`), to the same bytes."""
+    source = load_example(EXAMPLES[0].id)
+    session = Session()
+    for suffix in (".svg", ".dot", ".json", ".trace"):
+        before, after = tmp_path / f"before{suffix}", tmp_path / f"after{suffix}"
+        with monkeypatch.context() as blocked:
+            blocked.setitem(sys.modules, "networkx", None)  # `import networkx` fails
+            writing.after_run(session.run(source, keep_graph=True), keep=True, session=session)
+        assert "networkx" not in type(writing.Kept.trace).__module__
+        received = _through_the_pipe(writing._json_of(writing.Kept.trace))
+        if suffix == ".trace":
+            before.write_bytes(json_line(received))
+        else:
+            export_graph(graph_from_json(received), before)
+        with monkeypatch.context() as blocked:
+            blocked.setitem(sys.modules, "networkx", None)
+            kind = "trace" if suffix == ".trace" else "text"
+            assert writing.write({"path": str(after), "kind": kind})["written"]
+        assert after.read_bytes() == before.read_bytes(), suffix
