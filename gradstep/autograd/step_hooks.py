@@ -4,7 +4,10 @@ A node pre-hook sees the gradient arriving at a node (``grad_outputs``) just
 before the engine runs it, after any tensor hooks and ``retain_grad()`` hooks
 changed it; a node hook sees what the node sends on (``grad_inputs``, one per
 ``next_functions`` slot). Steps are appended in the order the engine calls the
-pre-hooks, which is the order it runs the nodes.
+pre-hooks, which is the order it runs the nodes. A node pre-hook the snippet
+registers during the pass runs after gradstep's (pre-hooks run in the order they
+were registered) and may change what the node receives; the node hook gets what the
+node did receive, so for a node that ran, its step takes that (``_received``).
 
 The hooks run once per node inside torch's engine, so they only keep
 references; a node's name and slots are read, the step dicts built and the
@@ -25,8 +28,8 @@ from __future__ import annotations
 
 import threading
 from itertools import islice
-from operator import attrgetter, itemgetter, ne
-from weakref import ref
+from operator import attrgetter, is_, itemgetter, ne
+from weakref import ReferenceType, ref
 
 import torch
 from torch import Tensor
@@ -70,10 +73,14 @@ class StepRecorder:
         # The hooks note each node by the node itself (``_shared_hooks``) or by its id: the
         # keys of _started, _finished, _grad_after and _leaves
         self._by_node = False
+        self._copying = False  # the hooks copy the gradients (``_unseen_hooks``)
         self._kept: list = []  # (alias, its version) of each gradient the hooks keep
         # id(gradient kept) -> (weak reference to it, its alias): a hook that sees that very
         # tensor again keeps the same alias (``_keep``)
         self._sent: dict = {}
+        # node (or its id) -> weak references to the gradients its pre-hook saw (``_refs``),
+        # noted by a summary for the steps begun and not finished (it clears ``_sent``)
+        self._pending: dict = {}
         self._held = [0]  # bytes of the gradients the hooks keep, since the last summaries
         self._held_limit = HELD_BYTES
         self._summarised = 0  # the first entry of _started not yet summarised
@@ -104,9 +111,11 @@ class StepRecorder:
         started, finished, handles = self._started.append, self._finished, self._handles
         kept = self._kept.append
         grad_after, leaves = self._grad_after, self._leaves
-        held = (self._held, self._held_limit, self._summarise_held, self._own, self._sent)
+        held = (self._held, self._held_limit, self._summarise_held, self._own, self._sent,
+                self._started, self._pending, self._received)
         # the snippet's own mode or profiler is on for the whole pass, or not at all
         watching = watched()
+        self._copying = watching
         if not watching and _current_node is not None:
             self._by_node = True
             self._install_shared(started, finished, kept, held)
@@ -150,7 +159,7 @@ class StepRecorder:
                 self.steps, self.extra = [], {}
         finally:
             self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
-            self._sent = {}
+            self._sent, self._pending = {}, {}
             self._gc.__exit__(None, None, None)
 
     def remove(self) -> None:
@@ -176,6 +185,10 @@ class StepRecorder:
             return  # another thread's hook is at it
         try:
             self._held[0] = 0
+            try:
+                self._note_unfinished()
+            except Exception:  # (reads of the hooks' own dicts: not expected to fail)
+                pass
             self._sent.clear()  # hold no alias past its summary
             if self._dropped is None:
                 try:
@@ -190,6 +203,68 @@ class StepRecorder:
                 self._summarised = self._finished_summarised = 0
         finally:
             self._summarising.release()
+
+    def _received(self, key, grad_outputs, copies: bool = False) -> None:
+        """Make what the node noted as ``key`` received (``grad_outputs``, as its hook got
+        them) its step's ``grad_outputs``, where that is not what its pre-hook kept.
+
+        A node hook calls this when it could not tell from the latest step begun that the
+        node received, by identity, what its pre-hook saw (``_same``; the copying hooks:
+        ``_same_refs``). It looks again at the node's own step (a device thread's may have
+        begun meanwhile), and at the weak references a summary noted when it cleared
+        ``_sent``. Where the tensors are others (a pre-hook of the snippet's registered on
+        the node during the pass ran after gradstep's and handed it others), they are kept
+        as the pre-hook keeps them (``_keep``, or copies for the hooks that copy); a step
+        already summarised gets their summaries, read now from copies (nothing held past
+        its summary). A pass whose steps are dropped is left as it is.
+        """
+        with self._summarising:
+            started = self._started
+            for i in range(len(started) - 1, -1, -1):
+                if started[i][0] is key:
+                    break
+            else:
+                return  # (the pass's steps were dropped)
+            refs = self._pending.pop(key, None)
+            if copies:
+                pass  # (the copying hooks asked _same_refs)
+            elif _same(grad_outputs, started[i], key, self._sent) or (
+                    refs is not None and _same_refs(grad_outputs, refs)):
+                return
+            before = started[i][2]
+            if i >= self._summarised:
+                if copies:
+                    grads = _copies(grad_outputs)
+                    self._held[0] += _sizes(grads)
+                else:
+                    grads = _keep(grad_outputs, self._kept.append, self._held, self._sent)
+                started[i] = (key, grads, before)
+                return
+            if self._dropped is not None:
+                return
+            try:
+                with unseen(), torch.no_grad():
+                    grads = list(_copies(grad_outputs))
+                    if _unreadable(grads):
+                        self._dropped = "a gradient the hooks could not keep (NOT_KEPT)"
+                        return
+                    started[i] = (key, _summaries(grads, iter(plain_values(grads))), before)
+            except Exception as exc:  # never inside the snippet's backward
+                self._dropped = f"the recorded values could not be read: {exc}"
+
+    def _note_unfinished(self) -> None:
+        """Note weak references to what the pre-hooks of the steps begun and not finished
+        kept (for ``_received``), before a summary clears ``_sent``: their node hooks can
+        then still tell whether the nodes received those very tensors."""
+        if self._copying:  # (the copying hooks note their own, and keep no ``_sent``)
+            return
+        finished, started = self._finished, self._started
+        unfinished = [entry for entry in started[self._summarised:] if entry[0] not in finished]
+        if not unfinished:
+            return
+        ref_of = {id(alias): r for r, alias in self._sent.values()}
+        for key, aliases, _ in unfinished:
+            self._pending[key] = tuple(None if a is None else ref_of.get(id(a)) for a in aliases)
 
     def _summarise_now(self) -> None:
         started, finished, kept = self._started, self._finished, self._kept
@@ -381,7 +456,7 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 
 
 def _hooks(started, finished: dict, kept, held):
-    count, limit, summarise, mine, sent = held
+    count, limit, summarise, mine, sent, entries, _, received = held
 
     def hooks_for(node_id: str):
         def pre_hook(grad_outputs):
@@ -394,6 +469,8 @@ def _hooks(started, finished: dict, kept, held):
         def hook(grad_inputs, grad_outputs):
             if current_task() != mine.task and not mine():
                 return
+            if not (entries and _same(grad_outputs, entries[-1], node_id, sent)):
+                received(node_id, grad_outputs)
             finished[node_id] = _keep(grad_inputs, kept, count, sent)
             if count[0] > limit:
                 summarise()
@@ -411,27 +488,37 @@ _current_node = getattr(torch._C, "_current_autograd_node", None)
 
 
 def _shared_hooks(started, finished: dict, kept, held):
-    count, limit, summarise, mine, sent = held
+    count, limit, summarise, mine, sent, entries, _, received = held
     node = _current_node
 
     def pre_hook(grad_outputs):
         if current_task() != mine.task and not mine():  # (see own_pass.current_task)
             return
-        started((node(), _keep(grad_outputs, kept, count, sent), None))
+        fn = node()
+        started((fn, _keep(grad_outputs, kept, count, sent), None))
         if count[0] > limit:
             summarise()
 
     def hook(grad_inputs, grad_outputs):
         if current_task() != mine.task and not mine():
             return
-        finished[node()] = _keep(grad_inputs, kept, count, sent)
+        fn = node()
+        last = entries[-1] if entries else _NO_STEP
+        if len(grad_outputs) == 1 and last[0] is fn:  # (``_same``, inline for one gradient)
+            g = grad_outputs[0]
+            entry = sent.get(id(g))
+            if entry is None or entry[1] is not last[1][0] or entry[0]() is not g:
+                received(fn, grad_outputs)
+        elif not _same(grad_outputs, last, fn, sent):
+            received(fn, grad_outputs)
+        finished[fn] = _keep(grad_inputs, kept, count, sent)
         if count[0] > limit:
             summarise()
     return pre_hook, hook
 
 
 def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
-    count, limit, summarise, mine, sent = held
+    count, limit, summarise, mine, sent, entries, _, received = held
     node = _current_node
 
     def pre_hook(grad_outputs):
@@ -450,6 +537,14 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
         if current_task() != mine.task and not mine():
             return
         fn = node()
+        last = entries[-1] if entries else _NO_STEP
+        if len(grad_outputs) == 1 and last[0] is fn:  # (``_same``, inline for one gradient)
+            g = grad_outputs[0]
+            entry = sent.get(id(g))
+            if entry is None or entry[1] is not last[1][0] or entry[0]() is not g:
+                received(fn, grad_outputs)
+        elif not _same(grad_outputs, last, fn, sent):
+            received(fn, grad_outputs)
         finished[fn] = _held(grad_inputs)
         grad = fn.variable.grad
         grad_after[fn] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
@@ -458,7 +553,7 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
 
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
-    count, limit, summarise, mine, sent = held
+    count, limit, summarise, mine, sent, entries, _, received = held
 
     def pre_hook(grad_outputs):
         if current_task() != mine.task and not mine():
@@ -474,6 +569,8 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
         if current_task() != mine.task and not mine():
             return
+        if not (entries and _same(grad_outputs, entries[-1], node_id, sent)):
+            received(node_id, grad_outputs)
         finished[node_id] = _held(grad_inputs)
         grad = variable.grad
         grad_after[node_id] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
@@ -482,12 +579,13 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
 
 
 def _unseen_hooks(started, finished: dict, kept, held):
-    count, limit, summarise, mine, _ = held
+    count, limit, summarise, mine, _, _, pending, received = held
 
     def hooks_for(node_id: str):
         def pre_hook(grad_outputs):
             if not mine():
                 return
+            pending[node_id] = _refs(grad_outputs)
             with unseen():
                 copies = _copies(grad_outputs)
                 started((node_id, copies, None))
@@ -499,6 +597,8 @@ def _unseen_hooks(started, finished: dict, kept, held):
             if not mine():
                 return
             with unseen():
+                if not _same_refs(grad_outputs, pending.pop(node_id, ())):
+                    received(node_id, grad_outputs, copies=True)
                 finished[node_id] = copies = _copies(grad_inputs)
                 count[0] += _sizes(copies)
                 if count[0] > limit:
@@ -508,11 +608,11 @@ def _unseen_hooks(started, finished: dict, kept, held):
 
 
 def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
-    count, limit, summarise, mine, _ = held
-
+    count, limit, summarise, mine, _, _, pending, received = held
     def pre_hook(grad_outputs):
         if not mine():
             return
+        pending[node_id] = _refs(grad_outputs)
         with unseen():
             copies, before = _copies(grad_outputs), _grad_copy(variable)
             started((node_id, copies, before))
@@ -524,6 +624,8 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
         if not mine():
             return
         with unseen():
+            if not _same_refs(grad_outputs, pending.pop(node_id, ())):
+                received(node_id, grad_outputs, copies=True)
             finished[node_id] = copies = _copies(grad_inputs)
             grad_after[node_id] = _copies((variable.grad,))[0]
             count[0] += _sizes(copies)
@@ -588,6 +690,7 @@ def _keep(grads, kept, count, sent: dict) -> list:
         except RuntimeError:  # an inference tensor (a pass run under inference_mode) has no
             copy = _copy(g)  # version counter to prove an alias unchanged: a copy, as it is now
             size += _size(copy)
+            sent[key] = (ref(g), copy)  # (never reused: its memory is not g's; see _same)
             out.append(copy)
             continue
         kept((alias, version))
@@ -599,6 +702,72 @@ def _keep(grads, kept, count, sent: dict) -> list:
         out.append(alias)
     count[0] += size
     return out
+
+
+_NO_STEP = (None, (), None)  # (in place of the latest step begun, when there is none)
+
+
+def _same(grads, last: tuple, key, sent: dict) -> bool:
+    """Return True when ``last``, a step begun (``(key, kept, before)``), is the node's of
+    ``key`` and its pre-hook kept ``grads``, these very tensors: their aliases are the ones
+    ``sent`` notes for them, with a weak reference to each that tells it from a new tensor
+    at a reused id. A node hook asks this of what the node received (of the latest step
+    begun: an identity check per gradient); False sends it to ``StepRecorder._received``.
+    """
+    if last[0] is not key:
+        return False
+    aliases = last[1]
+    if len(aliases) != len(grads):
+        return False
+    for g, alias in zip(grads, aliases):
+        if g is None:
+            if alias is not None:
+                return False
+            continue
+        entry = sent.get(id(g))
+        if entry is None or entry[1] is not alias or entry[0]() is not g:
+            return False
+    return True
+
+
+def _refs(grads) -> tuple:
+    """Return a weak reference to each of ``grads`` (None for None, or for what takes none):
+    what the copying hooks' pre-hook notes of what the node is about to receive
+    (``_same_refs``)."""
+    try:
+        return tuple(map(ref, grads))  # (the usual case, in C: no None among them)
+    except TypeError:
+        pass
+    out = []
+    for g in grads:
+        try:
+            out.append(None if g is None else ref(g))
+        except TypeError:
+            out.append(None)
+    return tuple(out)
+
+
+def _same_refs(grads, refs: tuple) -> bool:
+    """Return True when ``grads`` are the very objects of ``refs`` (``_refs``), each still
+    alive, so not a new tensor at a reused id: one identity check per gradient.
+
+    The copying hooks' node hook asks this of what the node received, against what its
+    pre-hook saw (``_same`` for the others, which a summary's cleared ``sent`` sends here);
+    False for a tensor ``_refs`` could not refer to.
+    """
+    if len(grads) != len(refs):
+        return False
+    try:
+        return all(map(is_, map(_DEREF, refs), grads))  # (the usual case, in C)
+    except TypeError:  # a None among refs
+        pass
+    for g, r in zip(grads, refs):
+        if (g is not None or r is not None) and (r is None or r() is not g):
+            return False
+    return True
+
+
+_DEREF = ReferenceType.__call__
 
 
 def _size(t) -> int:

@@ -640,3 +640,78 @@ def test_a_pass_under_compiled_autograd_runs_unrecorded(monkeypatch):
     steps, _, exc, _ = run_recorded(lambda: loss.backward(), graph_ids([loss]))
     assert exc is None and [s["name"] for s in steps] == ["SumBackward0", "ExpBackward0",
                                                           "AccumulateGrad"]
+
+
+def _late_prehook_records(leaf: bool) -> list:
+    """The record of a pass where a pre-hook the snippet registers during the pass (on
+    ExpBackward0 from the root's pre-hook, or with ``leaf`` on the leaf's AccumulateGrad from
+    ExpBackward0's) multiplies what that node receives by 10; and the leaf."""
+    torch.manual_seed(0)
+    x = torch.randn(3, requires_grad=True)
+    a = x.exp()
+    loss = (a * 3).sum()
+    late = a.grad_fn.next_functions[0][0] if leaf else a.grad_fn
+
+    def registers(g):
+        late.register_prehook(lambda g: (g[0] * 10,))
+
+    handle = (a.grad_fn if leaf else loss.grad_fn).register_prehook(registers)
+    got = record_backward(loss, trace_graph(loss).id_of, retain_graph=True)
+    handle.remove()
+    return got, x
+
+
+class _PassesThrough(torch.overrides.TorchFunctionMode):
+    """A function mode of the snippet's: the hooks copy the gradients out of its sight."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("leaf", [False, True])
+@pytest.mark.parametrize("hooks", ["shared", "per node", "watched", "summarised"])
+def test_a_prehook_registered_during_the_pass_shows_what_the_node_received(monkeypatch, hooks, leaf):
+    """A node pre-hook registered during the pass runs after gradstep's (pre-hooks run in
+    the order they were registered): the step shows what the node received after it (its
+    hook's ``grad_outputs``), as torch's ``x.grad`` (30·exp(x)) has it, not the 3s before it.
+    The shared hooks, those made per node, the copying ones (the snippet's mode is on), and
+    with every step summarised at its pre-hook (``HELD_BYTES`` 0)."""
+    if hooks == "summarised":
+        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
+    if hooks == "per node":
+        monkeypatch.setattr(step_hooks, "_current_node", None)
+    if hooks == "watched":
+        with _PassesThrough():
+            got, x = _late_prehook_records(leaf)
+    else:
+        got, x = _late_prehook_records(leaf)
+    steps = _steps_by_name(got)
+    assert got["error"] is None
+    expected = 30 * x.detach().exp()
+    assert torch.allclose(x.grad, expected)
+    if leaf:
+        assert steps["ExpBackward0"]["grad_outputs"] == [[3.0, 3.0, 3.0]]
+        assert_value(steps["AccumulateGrad"]["grad_outputs"][0], x.grad)
+    else:
+        assert steps["ExpBackward0"]["grad_outputs"] == [[30.0, 30.0, 30.0]]
+        assert_value(steps["AccumulateGrad"]["grad_outputs"][0], expected)
+
+
+@pytest.mark.parametrize("hooks", ["shared", "per node"])
+def test_a_node_that_received_what_its_pre_hook_kept_costs_one_identity_check(monkeypatch, hooks):
+    """In the usual pass every node receives the very gradients its pre-hook kept: its hook
+    never looks further (``_received``), also for a node with a None input, the leaves and a
+    gradient handed on (AddBackward)."""
+    if hooks == "per node":
+        monkeypatch.setattr(step_hooks, "_current_node", None)
+    torch.manual_seed(0)
+    w = torch.randn(4, 4, requires_grad=True)
+    x = torch.randn(3, 4, requires_grad=True)
+    h = x @ w
+    loss = (h.tanh() + h.unbind(0)[1]).pow(2).sum()
+    recorder = StepRecorder(trace_graph(loss).id_of)
+    calls = []
+    monkeypatch.setattr(recorder, "_received", lambda *args, **kwargs: calls.append(args))
+    with recorder:
+        loss.backward()
+    assert len(recorder.steps) == 8 and calls == []
