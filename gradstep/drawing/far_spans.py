@@ -34,8 +34,12 @@ def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
     sets in the clip (pixels ``x0 <= x < x1``, ``y0 <= y < y1``) for the chords of ``ends``
     (rows ``[x0, y0, x1, y1]``, whole device pixels) it sets by the rule above, its first
     pixel at device pixel ``corner`` (the box around them); ``rest`` are the other chords,
-    for Qt to draw. Fewer than ``FEW`` such chords are all left to Qt."""
+    for Qt to draw. Where a mask is not worth it (``worth_it``: too few such chords, too
+    small a share of all, or spread too wide) all are left to Qt."""
     cx0, cy0, cx1, cy1 = clip
+    none = np.zeros((0, 0), bool), (cx0, cy0), ends
+    if not worth_it(_at_most(ends), len(ends), 0):  # a quick look first: too few (a middle zoom)
+        return none
     x0, y0, x1, y1 = (ends[:, k].astype(np.int32) for k in range(4))
     dx, dy = np.abs(x1 - x0), np.abs(y1 - y0)
     inside = ((x0 >= cx0) & (x1 >= cx0) & (x0 < cx1) & (x1 < cx1)
@@ -45,8 +49,8 @@ def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
     across = (dy == 1) & (dx >= 1) & (dx <= SPAN_PX) & inside
     down = (dx == 1) & (dy >= 2) & (dy <= SPAN_PX) & inside
     here = flat | upright | across | down
-    if np.count_nonzero(here) < FEW:
-        return np.zeros((0, 0), bool), (cx0, cy0), ends
+    if not worth_it(np.count_nonzero(here), len(ends), 0):
+        return none
     rows = _cut(*_steps(x0, y0, x1, y1, flat, across), (cy0, cy1), (cx0, cx1))
     cols = _cut(*_steps(y0, x0, y1, x1, upright, down), (cx0, cx1), (cy0, cy1))
     xs, ys = np.concatenate([rows[1], rows[2], cols[0]]), np.concatenate([rows[0], cols[1], cols[2]])
@@ -54,12 +58,32 @@ def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
         return np.zeros((0, 0), bool), (cx0, cy0), ends[~here]
     left, top = int(xs.min()), int(ys.min())
     shape = (int(ys.max()) - top + 1, int(xs.max()) - left + 1)
+    if not worth_it(np.count_nonzero(here), len(ends), shape[0] * shape[1]):
+        return none
     mask = _runs(rows[0] - top, rows[1] - left, rows[2] - left, shape)
-    mask |= _runs(cols[0] - left, cols[1] - top, cols[2] - top, shape[::-1]).T
+    if len(cols[0]):
+        mask |= _runs(cols[0] - left, cols[1] - top, cols[2] - top, shape[::-1]).T
     return mask, (left, top), ends[~here]
 
 
+def worth_it(here: int, chords: int, area: int) -> bool:
+    """Return whether ``here`` of ``chords`` chords are worth setting in a mask of ``area``
+    pixels (0: not known yet) rather than drawn by Qt: at least ``FEW`` of them, at least
+    half of all (else the sorting and drawing of the rest is most of the cost anyway), and a
+    mask no larger than ``AREA_PER_CHORD`` pixels each (filling and painting a mask costs
+    by its area: a few thousand chords spread over a 4K screen are cheaper drawn by Qt)."""
+    return here >= FEW and 2 * here >= chords and area <= AREA_PER_CHORD * here
+
+
+def _at_most(ends: np.ndarray) -> int:
+    """Return how many chords of ``ends`` move at most one pixel across: at least as many
+    as ``chord_pixels`` can set."""
+    across = np.minimum(np.abs(ends[:, 2] - ends[:, 0]), np.abs(ends[:, 3] - ends[:, 1]))
+    return int(np.count_nonzero(across <= 1))
+
+
 FEW = 2048  # fewer chords to set than this: Qt draws them all (less than a mask and image)
+AREA_PER_CHORD = 256  # a mask larger than this many pixels a chord set: Qt draws them
 
 
 def _cut(line, first, last, lines: tuple[int, int], along: tuple[int, int]) -> tuple:
@@ -87,11 +111,21 @@ def _steps(x0, y0, x1, y1, flat, step) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def _runs(line, first, last, shape: tuple[int, int]) -> np.ndarray:
     """Return a ``shape`` mask with runs ``(line, first, last)`` (both ends included, all
-    within it) set: each run's start counted +1 and the pixel after its end -1 along its
-    line (one spare column per line), summed along the lines."""
+    within it) set, at a cost by the pixels of the runs or by the mask's area, the lesser:
+    each pixel of each run set by its place in the flat mask where the runs hold fewer
+    pixels than the mask (a middle zoom: a few short runs spread wide), else each run's
+    start counted +1 and the pixel after its end -1 along its line (one spare column per
+    line), summed along the lines (far out: many long runs over each other)."""
     lines, length = shape
+    count = (last - first + 1).astype(np.int64)
+    total = int(count.sum())
+    if total < lines * length:
+        mask = np.zeros(shape, bool)
+        along = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        mask.ravel()[np.repeat(line.astype(np.int64) * length + first, count) + along] = True
+        return mask
     at = line.astype(np.int64) * (length + 1)
     size = lines * (length + 1)
-    count = (np.bincount(at + first, minlength=size).astype(np.int32)
-             - np.bincount(at + last + 1, minlength=size).astype(np.int32))
-    return (np.cumsum(count) > 0).reshape(lines, length + 1)[:, :length]
+    step = (np.bincount(at + first, minlength=size).astype(np.int32)
+            - np.bincount(at + last + 1, minlength=size).astype(np.int32))
+    return (np.cumsum(step) > 0).reshape(lines, length + 1)[:, :length]

@@ -48,7 +48,7 @@ def chords() -> np.ndarray:
 
 @pytest.mark.parametrize("clip", [None, (23, 31, 117, 96)])
 def test_chords_set_in_numpy_are_the_pixels_qt_sets_for_them(qtbot, monkeypatch, clip):
-    monkeypatch.setattr(far_spans, "FEW", 0)  # each chord it can set, however few
+    monkeypatch.setattr(far_spans, "worth_it", lambda *counts: True)  # each chord it can set
     lines = chords()
     box = clip or (0, 0, SIZE, SIZE)
     mask, (x, y), rest = far_spans.chord_pixels(lines, box)
@@ -72,3 +72,31 @@ def test_a_step_longer_than_span_px_or_leaving_the_clip_is_left_to_qt():
                       [-2, 10, 5, 10]] + [[0, 0, 0, 0]] * far_spans.FEW, float)  # flat: cut
     _, _, rest = far_spans.chord_pixels(lines, (0, 0, SIZE, SIZE))  # at the clip exactly
     assert rest.tolist() == [lines[0].tolist(), lines[2].tolist()]
+
+
+def test_chords_spread_wide_or_among_many_others_are_left_to_qt():
+    rng = np.random.default_rng(5)
+    x, y = rng.integers(0, 3800, 3000), rng.integers(0, 2100, 3000)
+    spread = np.stack([x, y, x + 3, y], 1).astype(float)  # flat ones over a whole 4K screen
+    among = np.concatenate([spread // 20, np.stack([x, y, x + 60, y + 100], 1) // 20])  # half
+    steep = np.concatenate([among, [[0, 0, 9, 9]]])  # fewer than half flat
+    for lines in (spread, steep):
+        mask, _, rest = far_spans.chord_pixels(lines, (0, 0, 3840, 2160))
+        assert mask.size == 0 and len(rest) == len(lines)  # no mask built over the area
+    mask, _, rest = far_spans.chord_pixels(among, (0, 0, 3840, 2160))  # close, half flat
+    assert mask.any() and len(rest) <= len(among) / 2
+    assert not far_spans.worth_it(far_spans.FEW - 1, far_spans.FEW, 100)
+    assert far_spans.worth_it(3000, 6000, 3000 * far_spans.AREA_PER_CHORD)
+    assert not far_spans.worth_it(3000, 6001, 3000)
+    assert not far_spans.worth_it(3000, 3000, 3000 * far_spans.AREA_PER_CHORD + 1)
+
+
+@pytest.mark.parametrize("runs", [3, 3000])  # few runs (set pixel by pixel), many over each other
+def test_runs_set_the_pixels_of_each_run(runs):
+    rng = np.random.default_rng(runs)
+    line, first = rng.integers(0, 20, runs), rng.integers(0, 50, runs)
+    last = np.minimum(first + rng.integers(0, 30, runs), 59)
+    expected = np.zeros((20, 60), bool)
+    for at, start, end in zip(line, first, last):
+        expected[at, start:end + 1] = True
+    assert (far_spans._runs(line, first, last, (20, 60)) == expected).all()
