@@ -105,9 +105,11 @@ def _backward_call(stmt: ast.stmt, line: int | None = None,
         if name == "backward" and not _is_autograd_module(node.func.value):
             return ast.unparse(node.func.value), [], True
         if name in ("grad", "backward") and _is_autograd_module(node.func.value):
-            target = ast.unparse(node.args[0]) if node.args else None
-            inputs = _input_names(node.args[1]) if len(node.args) > 1 else []
-            listed = len(node.args) < 2 or isinstance(node.args[1], ast.List | ast.Tuple)
+            args = node.args  # ``grad(*args)``: which argument is which is not in the source
+            starred = [isinstance(arg, ast.Starred) for arg in args[:2]]
+            target = ast.unparse(args[0]) if args and not starred[0] else None
+            inputs = _input_names(args[1]) if len(args) > 1 and not any(starred) else []
+            listed = len(args) < 2 or isinstance(args[1], ast.List | ast.Tuple)
             return target, inputs, listed
     return None
 
@@ -127,8 +129,11 @@ def _is_autograd_module(node: ast.expr) -> bool:
 
 
 def _input_names(node: ast.expr) -> list[str]:
-    """Return the source text of each element of autograd.grad's ``inputs``."""
+    """Return the source text of each element of autograd.grad's ``inputs`` (none for
+    ``[a, *rest]``: which tensor is which element is not in the source)."""
     if isinstance(node, ast.List | ast.Tuple):
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            return []
         return [ast.unparse(e) for e in node.elts]
     return [ast.unparse(node)]
 
@@ -143,9 +148,13 @@ def is_stale_graph(source: str, line: int, column: int | None = None) -> bool:
     call = _backward_call(stmt, line, column) if stmt is not None else None
     if tree is None or call is None or not call[0]:
         return False
-    target_names = _names_in(ast.parse(call[0], mode="eval"))
-    assigns = _assignments(tree, line)
-    for switched_line, switched in _requires_grad_switches(tree, line):
+    try:
+        target_names = _names_in(ast.parse(call[0], mode="eval"))
+    except SyntaxError:
+        return False
+    binders = _binders(tree)
+    assigns = _assignments(tree, line, binders)
+    for switched_line, switched in _requires_grad_switches(tree, line, binders):
         if switched_line >= line:
             continue
         for name in target_names:
@@ -162,29 +171,87 @@ def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _assignments(tree: ast.Module, line: int) -> dict[str, list[tuple[int, set[str]]]]:
+def _assignments(tree: ast.Module, line: int,
+                 binders=None) -> dict[str, list[tuple[int, set[str]]]]:
     """Return {name: [(line, names read on the right-hand side), ...] in line order}
-    for every assignment to a plain name that ``line`` can see: those of the function (or
-    class body) ``line`` is in, and for a name it does not assign, the module's (Python's
-    scoping, closures aside). Another function's local of the same name is not the
-    variable at ``line`` (a ``loss`` an evaluate function computes under no_grad)."""
+    for every assignment, in any scope, to the variable a plain name means at ``line``
+    under Python's scoping: the innermost function around ``line`` that binds the name
+    (class bodies skipped past the first), else the module; ``global`` and ``nonlocal``
+    followed. Another function's local of the same name is not that variable (a ``loss``
+    an evaluate function computes under no_grad). ``binders``: ``_binders(tree)``."""
+    scoped, binder = binders or _binders(tree)
     at = _scope_at(tree, line)
-    own: dict[str, list[tuple[int, set[str]]]] = {}
-    module: dict[str, list[tuple[int, set[str]]]] = {}
-    for node, scope in _scoped_nodes(tree):
-        if scope is not at and scope is not tree:
-            continue
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            reads = _names_in(node.value)
-            for target in targets:
-                for name in _names_in(target):
-                    for found in (own,) * (scope is at) + (module,) * (scope is tree):
-                        found.setdefault(name, []).append((node.lineno, reads))
-    seen = {**module, **own}
+    here: dict[str, ast.AST] = {}  # name -> what it means at ``line``
+    seen: dict[str, list[tuple[int, set[str]]]] = {}
+    for node, scope in scoped:
+        for target, value in _bound_by(node):
+            reads = _names_in(value)
+            for name in _names_in(target):
+                if name not in here:
+                    here[name] = binder(at, name)
+                if binder(scope, name) is here[name]:
+                    seen.setdefault(name, []).append((node.lineno, reads))
     for items in seen.values():
         items.sort(key=lambda item: item[0])
     return seen
+
+
+def _bound_by(node: ast.AST) -> list[tuple[ast.expr, ast.expr]]:
+    """Return (target, value) for each name binding ``node`` makes from a value: an
+    assignment, a ``for`` loop's target (from the iterable), ``with ... as``, ``:=``."""
+    if isinstance(node, ast.Assign):
+        return [(target, node.value) for target in node.targets]
+    if isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr) and node.value:
+        return [(node.target, node.value)]
+    if isinstance(node, ast.For | ast.AsyncFor):
+        return [(node.target, node.iter)]
+    if isinstance(node, ast.With | ast.AsyncWith):
+        return [(item.optional_vars, item.context_expr) for item in node.items
+                if item.optional_vars is not None]
+    return []
+
+
+def _binders(tree: ast.Module):
+    """Return (``_scoped_nodes(tree)`` as a list, ``binder``): ``binder(scope, name)`` is
+    the function, class or module whose variable ``name`` means inside ``scope``."""
+    scoped = list(_scoped_nodes(tree))
+    parents: dict = {}
+    facts: dict = {}  # scope -> (names it binds, {name: "global" | "nonlocal"})
+    loop_names: set[int] = set()  # a comprehension's targets: its own scope's, not ours
+    for node, scope in scoped:
+        bound, declared = facts.setdefault(scope, (set(), {}))
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            kind = "global" if isinstance(node, ast.Global) else "nonlocal"
+            declared.update(dict.fromkeys(node.names, kind))
+        elif isinstance(node, ast.comprehension):
+            loop_names.update(id(n) for n in ast.walk(node.target))
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            if id(node) not in loop_names:
+                bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, _SCOPES) and node is not tree:
+            parents[node] = scope
+            if not isinstance(node, ast.Lambda):
+                bound.add(node.name)
+
+    def binder(scope, name):
+        first = True
+        while scope is not tree:
+            bound, declared = facts.get(scope, (set(), {}))
+            if declared.get(name) == "global":
+                return tree
+            if ((first or not isinstance(scope, ast.ClassDef))
+                    and declared.get(name) != "nonlocal" and name in bound):
+                return scope
+            first = False
+            scope = parents.get(scope, tree)
+        return tree
+    return scoped, binder
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -236,28 +303,34 @@ def _depends_on(assigns, name: str, at_line: int) -> set[str]:
     return seen
 
 
-def _requires_grad_switches(tree: ast.Module, line: int) -> list[tuple[int, str]]:
+def _requires_grad_switches(tree: ast.Module, line: int, binders=None) -> list[tuple[int, str]]:
     """Return (line, name) for each ``name.requires_grad_()`` call and each
-    ``name.requires_grad = True`` assignment in the scope of ``line`` (one in a function
-    that never ran is no switch the failing line came after); for
-    ``model.weight.requires_grad_()`` the name is ``model``, the variable the loss was
-    computed from."""
-    found = []
+    ``name.requires_grad = True`` assignment in the scope of ``line``; a switch inside a
+    function counts at each line of that scope that calls the function by name, when its
+    name means the same variable there (one in a function that is never called switches
+    nothing); for ``model.weight.requires_grad_()`` the name is ``model``, the variable
+    the loss was computed from. ``binders``: ``_binders(tree)``."""
+    scoped, binder = binders or _binders(tree)
     at = _scope_at(tree, line)
-    for node, scope in _scoped_nodes(tree):
-        if scope is not at:
-            continue
+    own: dict = {}  # scope -> [(line, name)]
+    for node, scope in scoped:
+        bases = []
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "requires_grad_" and not _turns_off(node)):
-            base = _base_name(node.func.value)
-            if base:
-                found.append((node.lineno, base))
-        if isinstance(node, ast.Assign) and not _is_false(node.value):
-            for target in node.targets:
-                if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
-                    base = _base_name(target.value)
-                    if base:
-                        found.append((node.lineno, base))
+            bases = [_base_name(node.func.value)]
+        elif isinstance(node, ast.Assign) and not _is_false(node.value):
+            bases = [_base_name(target.value) for target in node.targets
+                     if isinstance(target, ast.Attribute) and target.attr == "requires_grad"]
+        for base in bases:
+            if base and (scope is at or binder(scope, base) is binder(at, base)):
+                own.setdefault(scope, []).append((node.lineno, base))
+    by_name = {node.name: switches for node, switches in own.items()
+               if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    found = list(own.get(at, []))
+    for node, scope in scoped:
+        if (scope is at and isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in by_name):
+            found.extend((node.lineno, base) for _line, base in by_name[node.func.id])
     return found
 
 

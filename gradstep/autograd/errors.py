@@ -52,7 +52,8 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>",
     if target and not context.get("target"):
         context["target"] = target
     if kind == "unused_input" and not context.get("inputs_listed", True):
-        context["inputs_listed"] = _one_tensor(exc, filename, context.get("inputs") or [])
+        inputs = context.get("inputs") or []
+        context["inputs_listed"] = bool(_guarded(lambda: _one_tensor(exc, filename, inputs)))
     if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
     err = _base(kind, type(exc).__name__, detail, line, column, source)
@@ -60,10 +61,11 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>",
 
 
 def _guarded(read):
-    """Return ``read()``, or None when the source is too deeply nested for ``ast``."""
+    """Return ``read()``, or None when reading the source fails (too deeply nested for
+    ``ast``, or any other slip): the snippet's own error is told all the same."""
     try:
         return read()
-    except (RecursionError, MemoryError):
+    except Exception:  # an explanation's helper never replaces the real error
         return None
 
 
@@ -71,7 +73,8 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
     """Return what the source tells about the failing line: ``target`` and
     ``inputs`` of its backward call, ``stale`` (the stale-graph trap) and
     ``no_grad_line``. A snippet too deeply nested for Python's ``ast`` tells
-    nothing, rather than failing the explanation."""
+    nothing, rather than failing the explanation; so does any slip of these readings
+    (the general wording then stands, never an error of gradstep's own)."""
     if line is None:
         return {}
     try:
@@ -79,7 +82,7 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
         context["stale"] = facts.is_stale_graph(source, line, column)
         context["no_grad_line"] = facts.no_grad_line(source, line, context.get("target"))
         return context
-    except (RecursionError, MemoryError):
+    except Exception:  # an explanation's helper never replaces the real error
         return {}
 
 

@@ -813,14 +813,21 @@ def _copy(g: Tensor):
 def _grad_copy(variable):
     """Return a copy of ``variable.grad`` (AccumulateGrad adds into it in place), or None."""
     grad = variable.grad
-    if grad is not None and type(grad) is not Tensor and runs_dispatch_code(grad):
-        return NOT_KEPT
-    if grad is not None:
-        # A plain tensor that needs no grad is copied without a graph as it is
-        # (detach() first only where the copy could be recorded, or for subclasses).
-        plain = type(grad) is Tensor and not grad.requires_grad
-        if warns_when_made(grad):  # a nested or compressed sparse copy warns: unheard
-            with unheard():
-                return grad.detach().clone()
-        grad = grad.clone() if plain else grad.detach().clone()
-    return grad
+    if grad is not None and type(grad) is not Tensor:
+        if runs_dispatch_code(grad):
+            return NOT_KEPT
+        with unseen():  # a subclass's __torch_function__ sees none of these reads and copies
+            return _copy_of(grad)
+    return grad if grad is None else _copy_of(grad)
+
+
+def _copy_of(grad: Tensor) -> Tensor:
+    """Return a copy of a leaf's ``grad`` (not a subclass's that runs dispatch code).
+    A plain tensor that needs no grad is copied without a graph as it is (detach()
+    first only where the copy could be recorded, or for subclasses)."""
+    if warns_when_made(grad):  # a nested or compressed sparse copy warns: unheard
+        with unheard():
+            return grad.detach().clone()
+    if type(grad) is Tensor and not grad.requires_grad:
+        return grad.clone()
+    return grad.detach().clone()

@@ -587,3 +587,128 @@ def test_a_nul_byte_in_the_snippet_is_its_own_syntax_error():
     err = run_snippet("y = 1\nx = 1\0\n", filename=FILENAME).error
     assert (err["type"], err["kind"]) == ("SyntaxError", "syntax")
     assert "nothing in the snippet ran" in err["explanation"]
+
+
+# Review of hunt 12: the variable a name means at the failing line is found as Python
+# finds it (enclosing functions, ``global``, ``nonlocal``), not only at module level.
+@pytest.mark.parametrize("source, block", [
+    ("""
+        x = torch.ones(2, requires_grad=True)
+        def train():
+            with torch.no_grad():
+                loss = (x * 2).sum()
+            def step():
+                loss.backward()
+            step()
+        train()
+    """, "block of line 3"),
+    ("""
+        x = torch.ones(2, requires_grad=True)
+        def compute():
+            global loss
+            with torch.no_grad():
+                loss = (x * 2).sum()
+        compute()
+        loss.backward()
+    """, "block of line 4"),
+    ("""
+        x = torch.ones(2, requires_grad=True)
+        def outer():
+            loss = (x * 2).sum()
+            def refresh():
+                nonlocal loss
+                with torch.no_grad():
+                    loss = (x * 3).sum()
+            refresh()
+            loss.backward()
+        outer()
+    """, "block of line 6"),
+    ("""
+        x = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            loss = (x * 2).sum()
+        def outer():
+            loss = (x * 3).sum().detach()
+            def inner():
+                loss.backward()
+            inner()
+        outer()
+    """, None),
+    ("""
+        x = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            loss = (x * 2).sum()
+        def step(loss):
+            loss.backward()
+        step((x * 3).sum().detach())
+    """, None),
+    ("""
+        x = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            loss = (x * 2).sum()
+        for loss in [(x * 3).sum().detach()]:
+            loss.backward()
+    """, None),
+], ids=["closure", "global", "nonlocal", "the enclosing function's, not the module's",
+        "a parameter", "a for loop's"])
+def test_the_no_grad_block_of_the_variable_python_looks_up(source, block):
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn"
+    if block:
+        assert block in str(err["explanation"]), err["explanation"]
+    else:
+        assert "no_grad" not in str(err["explanation"]), err["explanation"]
+
+
+def test_a_requires_grad_switch_in_a_function_that_is_called_is_the_trap():
+    """The switch inside ``enable()`` ran at the line that calls it, after ``loss``."""
+    source = """
+        x = torch.ones(2)
+        loss = (x * 2).sum()
+        def enable():
+            x.requires_grad_()
+        enable()
+        loss.backward()
+    """
+    assert _fail(source)["kind"] == "stale_graph"
+    # The function's own ``w`` (a parameter) is not the module's ``w`` the loss came from.
+    other = """
+        w = torch.ones(2)
+        v = torch.ones(2)
+        loss = (w * 2).sum()
+        def enable(w):
+            w.requires_grad_()
+        enable(v)
+        loss.backward()
+    """
+    assert _fail(other)["kind"] == "no_grad_fn"
+
+
+def test_a_starred_argument_to_autograd_grad_keeps_torchs_own_error():
+    """``torch.autograd.grad(*args)``: reading "*args" as the differentiated tensor raised
+    a SyntaxError of gradstep's own, reported in place of torch's RuntimeError."""
+    err = _fail("""
+        x = torch.ones(2)
+        args = ((x * 2).sum(), x)
+        torch.autograd.grad(*args)
+    """)
+    assert (err["type"], err["kind"], err["line"]) == ("RuntimeError", "no_grad_fn", 3)
+    assert "*args" not in str(err["explanation"])
+    err = _fail("""
+        a = torch.ones(2, requires_grad=True)
+        rest = [torch.ones(2, requires_grad=True)]
+        torch.autograd.grad((a * 2).sum(), [*rest, a])
+    """)
+    assert err["kind"] == "unused_input" and "input 0" in str(err["explanation"])
+
+
+def test_a_slip_reading_the_source_leaves_the_general_explanation(monkeypatch):
+    from gradstep.autograd import error_context
+
+    def broken(*args, **kwargs):
+        raise ValueError("a reading of gradstep's own failed")
+
+    monkeypatch.setattr(error_context, "is_stale_graph", broken)
+    err = _fail(NO_REQUIRES_GRAD)
+    assert (err["type"], err["kind"]) == ("RuntimeError", "no_grad_fn")
+    _assert_complete(err)

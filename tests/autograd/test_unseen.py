@@ -436,3 +436,37 @@ def test_gradients_summarised_at_once_are_out_of_sight_of_the_snippets_modes(tmp
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     assert all(len(c["timeline"]["steps"]) > 3 for c in result["calls"])
+
+
+GRAD_OF_A_SUBCLASS = """\
+import torch
+
+calls = []
+
+
+class Logged(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        calls.append(getattr(func, "__name__", str(func)))
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+x.grad = torch.tensor([10.0, 20.0, 30.0]).as_subclass(Logged)
+loss = (x * 2).sum()
+loss.backward()
+print(type(x.grad).__name__, x.grad.tolist(), calls)
+"""
+
+
+def test_copying_a_subclass_leaf_grad_before_a_step_runs_none_of_its_code():
+    """The leaf's ``.grad`` copied before AccumulateGrad adds into it: the copy (and the
+    hunt-12 reads of ``is_nested`` and ``layout``) went through the subclass's
+    ``__torch_function__``, so the snippet logged ``__get__``, ``detach``, ``clone``."""
+    session = Session()
+    result = session.run(GRAD_OF_A_SUBCLASS)
+    assert result["ok"], result["error"]
+    assert result["output"] == "Logged [12.0, 22.0, 32.0] ['tolist']\n"
+    steps = result["calls"][0]["timeline"]["steps"]
+    leaf = next(step for step in steps if step.get("leaf") == "x")
+    assert leaf["grad_before"] == [10.0, 20.0, 30.0] and leaf["grad_after"] == [12.0, 22.0, 32.0]
