@@ -85,8 +85,10 @@ class Session:
         with paused_after_snippet():
             if result.roots:
                 try:
-                    # a graph only written from (keep_graph) needs no networkx: PlainGraph
-                    trace = _trace_with_calls(result, plain=keep_graph and error is None)
+                    # a graph only written from (keep_graph) needs no networkx: PlainGraph,
+                    # a failed run's too (its trace JSON is made from it: networkx loaded
+                    # after the snippet would run in what the snippet left, in a stop's grace)
+                    trace = _trace_with_calls(result, plain=keep_graph)
                 except Exception as exc:  # a graph gradstep cannot read: not the snippet's
                     error = error or errors.make_error(
                         "trace_failed", f"{type(exc).__name__}: {exc}", type=type(exc).__name__)

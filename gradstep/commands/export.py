@@ -56,7 +56,8 @@ def run(args) -> int:
         return BAD_USAGE
     try:
         session, result, _source, _filename = start_snippet(
-            args, keep_trace=_plain_text_file(args))
+            args, keep_trace=_plain_text_file(args),
+            networkx=Path(args.output).suffix.lower() == ".graphml" or bool(args.collapse))
     except CommandError as exc:
         report_error(exc.error, name)
         return exc.status

@@ -59,7 +59,7 @@ class Started(NamedTuple):
     filename: str
 
 
-def start_snippet(args, *, keep_trace: bool = False) -> Started:
+def start_snippet(args, *, keep_trace: bool = False, networkx: bool = False) -> Started:
     """Load and run the snippet of ``args``; copy its own output to stderr.
 
     Raises CommandError when the snippet cannot be loaded (no session is opened then).
@@ -71,7 +71,8 @@ def start_snippet(args, *, keep_trace: bool = False) -> Started:
     source, filename = load_source(args)
     _open_line[0] = False  # a new command's output (one command per process, but for tests)
     session = open_session(args)
-    more = {"keep_trace": True} if keep_trace and isinstance(session, Kernel) else {}
+    more = ({"keep_trace": True, "networkx": networkx}
+            if keep_trace and isinstance(session, Kernel) else {})
     try:
         result = session.run(source, device=args.device, root=args.root, filename=filename,
                              deep_values=getattr(args, "deep_values", False), **more)

@@ -90,12 +90,15 @@ class Kernel:
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
             filename: str = "<snippet>", deep_values: bool = False, keep_trace: bool = False,
-            timeout: float | None = _UNSET) -> dict:
+            networkx: bool = False, timeout: float | None = _UNSET) -> dict:
         """Return ``Session.run``'s dict: ok, trace, error, calls, output (+ state_lost on a
-        kill); ``keep_trace`` keeps a finished run's trace in the kernel for ``write``."""
+        kill); ``keep_trace`` keeps a finished run's trace in the kernel for ``write``;
+        ``networkx``: the kept trace's ``write`` will need networkx (GraphML, folded scopes),
+        so the kernel loads it before the snippet runs, as it does for a run not kept."""
         params = {"source": source, "device": device, "root": root, "filename": filename}
         params.update({key: True for key, on in (("deep_values", deep_values),
-                                                  ("keep_trace", keep_trace)) if on})
+                                                  ("keep_trace", keep_trace),
+                                                  ("networkx", networkx)) if on})
         return self._request("run", params, timeout)
 
     def write(self, path: str, *, kind: str = "text", timeout: float | None = None,

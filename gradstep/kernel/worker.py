@@ -272,8 +272,11 @@ def answer(session, request: dict, limit: int) -> dict:
         return {"id": request.get("id"), "result": write_kept(params, limit),
                 "interrupted": False}
     keep = method == "run" and bool(params.pop("keep_trace", False))
+    wants_networkx = bool(params.pop("networkx", False))
     if keep and hasattr(session, "take_graph"):  # the graph kept as it is (Session.run)
         params = {**params, "keep_graph": True}
+    if method == "run" and (wants_networkx or not keep):
+        load_networkx()  # before the snippet, not in what it leaves (start_session)
     result = call(session, method, params)
     interrupted = _Interrupt.requested
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
@@ -316,6 +319,19 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
             protocol.write_message(reply_fd, {"id": request.get("id"), "result": failure})
 
 
+def load_networkx() -> None:
+    """Import networkx (with the collector paused) where a run's trace or write needs it.
+
+    A kernel that only writes a kept trace's SVG, DOT or JSON never does (``PlainGraph``);
+    any other run loads it before the snippet, as a kernel started with it would have: an
+    import after the snippet would run under what the snippet left (a module of its own
+    named ``html``, a low recursion limit) and, after a stop, inside the stop's short grace.
+    """
+    if "networkx" not in sys.modules:
+        with gc_paused():
+            importlib.import_module("networkx")
+
+
 def start_session(spec: str, collect: bool):
     """Return a new session of the class ``spec`` names, its imports (torch, gradstep, and
     networkx where ``collect``) made with the collector paused, then settled
@@ -329,8 +345,8 @@ def start_session(spec: str, collect: bool):
         session = load_session_class(spec)()
         if collect:  # the window's kernel, started ahead of its runs, traces networkx graphs:
             # loaded now, as before. The command line's writes its files from a PlainGraph
-            # (``Session.run(keep_graph=True)``); its other commands load networkx at the
-            # trace, with the collector paused (``paused_after_snippet``).
+            # (``Session.run(keep_graph=True)``); its other runs load networkx before the
+            # snippet (``load_networkx``).
             importlib.import_module("networkx")
         settle_imports(collect)
     return session

@@ -27,6 +27,7 @@ class RunRequest(TypedDict, total=False):
     filename: Annotated[str, "the name tracebacks and errors call the snippet by"]
     deep_values: Annotated[bool, "record every torch call's output (may change torch's kernel choice)"]
     keep_trace: Annotated[bool, "keep the trace in the kernel for ``write`` instead of sending it (only when the snippet ran to its end); the session then forgets its records of the run (no backward or inspect after it)"]
+    networkx: Annotated[bool, "with ``keep_trace``: the ``write`` to come needs networkx (GraphML, folded scopes), so the kernel imports it before the snippet runs, as it does for every run not kept"]
 
 
 class BackwardRequest(TypedDict, total=False):

@@ -321,3 +321,42 @@ def test_the_kernels_files_and_trace_are_written_without_networkx(monkeypatch, t
             kind = "trace" if suffix == ".trace" else "text"
             assert writing.write({"path": str(after), "kind": kind})["written"]
         assert after.read_bytes() == before.read_bytes(), suffix
+
+
+def test_a_failed_runs_kept_graph_is_plain_too(monkeypatch):
+    """A run that keeps its graph and then fails still sends its trace JSON, made from a
+    ``PlainGraph``: networkx imported after the snippet would run in what the snippet left
+    and, after a timeout's stop, inside the stop's short grace (the picture was lost)."""
+    source = "import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * x).sum()\nraise ValueError('late')\n"
+    with monkeypatch.context() as blocked:
+        blocked.setitem(sys.modules, "networkx", None)  # `import networkx` fails
+        result = Session().run(source, keep_graph=True)
+    assert not result["ok"] and result["error"]["type"] == "ValueError"
+    assert [n["name"] for n in result["trace"]["nodes"]] == ["SumBackward0", "MulBackward0",
+                                                            "AccumulateGrad"]
+
+
+def test_networkx_is_loaded_before_the_snippet_unless_the_kept_trace_needs_none(monkeypatch):
+    """The kernel loads networkx before a run whose trace it sends or whose write needs it
+    (GraphML, folded scopes), never after the snippet; a kept SVG/DOT/JSON's run loads none."""
+    from gradstep.kernel import worker
+
+    loaded = []
+    monkeypatch.setattr(worker, "load_networkx", lambda: loaded.append(True))
+
+    class Fake:  # records the order: the load before the run
+        def take_graph(self):
+            return None
+
+        def run(self, **params):
+            loaded.append(("run", params.get("keep_graph", False)))
+            return {"ok": True, "trace": None}
+
+    monkeypatch.setattr(worker, "call", lambda session, method, params: session.run(**params))
+    monkeypatch.setattr(worker, "_after_run", lambda result, keep, session, params: result)
+    for params, expected in (({"keep_trace": True}, [("run", True)]),
+                             ({"keep_trace": True, "networkx": True}, [True, ("run", True)]),
+                             ({}, [True, ("run", False)])):
+        loaded.clear()
+        worker.answer(Fake(), {"id": 1, "method": "run", "params": {"source": "", **params}}, 0)
+        assert loaded == expected, params
