@@ -183,14 +183,24 @@ def _assignments(tree: ast.Module, line: int,
     at = _scope_at(tree, line)
     here: dict[str, ast.AST] = {}  # name -> what it means at ``line``
     seen: dict[str, list[tuple[int, set[str]]]] = {}
+    elsewhere: dict = {}  # a function not around ``line`` -> [(name, reads)] it assigns
     for node, scope in scoped:
         for target, value in _bound_by(node):
             reads = _names_in(value)
             for name in _names_in(target):
                 if name not in here:
                     here[name] = binder(at, name)
-                if binder(scope, name) is here[name]:
+                if binder(scope, name) is not here[name]:
+                    continue
+                if _holds(scope, tree, line) or isinstance(scope, ast.ClassDef):  # (runs there)
                     seen.setdefault(name, []).append((node.lineno, reads))
+                else:  # through ``global`` or ``nonlocal``: only once that function is called
+                    elsewhere.setdefault(scope, []).append((name, node.lineno, reads))
+    called = {function for call_line, function in _calls_in(at, scoped, binder)
+              if call_line < line}
+    for function in called:
+        for name, assigned_at, reads in elsewhere.get(function, ()):
+            seen.setdefault(name, []).append((assigned_at, reads))
     for items in seen.values():
         items.sort(key=lambda item: item[0])
     return seen
@@ -324,14 +334,33 @@ def _requires_grad_switches(tree: ast.Module, line: int, binders=None) -> list[t
         for base in bases:
             if base and (scope is at or binder(scope, base) is binder(at, base)):
                 own.setdefault(scope, []).append((node.lineno, base))
-    by_name = {node.name: switches for node, switches in own.items()
-               if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
     found = list(own.get(at, []))
+    for call_line, function in _calls_in(at, scoped, binder):
+        found.extend((call_line, base) for _line, base in own.get(function, ()))
+    return found
+
+
+def _holds(scope: ast.AST, tree: ast.Module, line: int) -> bool:
+    """Return True when ``scope`` is the module or a function, lambda or class around ``line``
+    (``_scope_at``'s bounds)."""
+    return scope is tree or scope.lineno < line <= (scope.end_lineno or scope.lineno)
+
+
+def _calls_in(at: ast.AST, scoped, binder):
+    """Yield (line, def) for each call ``f()`` by a plain name in the scope ``at`` where
+    ``f`` means a function defined in the scope that binds ``f`` there: the last ``def f``
+    above the call (a method of the same name is another function)."""
+    defs: dict[str, list] = {}
+    for node, scope in scoped:
+        if (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and scope is binder(at, node.name)):
+            defs.setdefault(node.name, []).append(node)
     for node, scope in scoped:
         if (scope is at and isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in by_name):
-            found.extend((node.lineno, base) for _line, base in by_name[node.func.id])
-    return found
+                and node.func.id in defs):
+            above = [d for d in defs[node.func.id] if d.lineno < node.lineno]
+            if above:
+                yield node.lineno, max(above, key=lambda d: d.lineno)
 
 
 def _base_name(node: ast.expr) -> str | None:

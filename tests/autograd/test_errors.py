@@ -712,3 +712,38 @@ def test_a_slip_reading_the_source_leaves_the_general_explanation(monkeypatch):
     err = _fail(NO_REQUIRES_GRAD)
     assert (err["type"], err["kind"]) == ("RuntimeError", "no_grad_fn")
     _assert_complete(err)
+
+
+def test_a_global_assigned_in_a_function_counts_only_once_the_function_is_called():
+    """``evaluate`` sets the module's ``loss`` under no_grad through ``global``: that block
+    is to blame only when ``evaluate()`` ran before the failing line."""
+    body = """
+        x = torch.ones(2, requires_grad=True)
+        loss = (x * 2).sum().detach()
+        def evaluate():
+            global loss
+            with torch.no_grad():
+                loss = (x * 2).sum()
+        {call}
+        loss.backward()
+    """
+    never = _fail(body.replace("{call}", "pass"))
+    assert "no_grad" not in str(never["explanation"]), never["explanation"]
+    called = _fail(body.replace("{call}", "evaluate()"))
+    assert "block of line 5" in str(called["explanation"]), called["explanation"]
+
+
+def test_a_method_is_not_the_function_of_the_same_name_that_is_called():
+    """``setup()`` calls the module's empty function, not ``M.setup``, which switches ``y``."""
+    err = _fail("""
+        y = torch.ones(2)
+        def setup():
+            pass
+        class M:
+            def setup(self):
+                y.requires_grad_()
+        loss = (y * 2).sum()
+        setup()
+        loss.backward()
+    """)
+    assert err["kind"] == "no_grad_fn"
