@@ -335,6 +335,8 @@ def child(variant: str, layers: int, repeat: int) -> dict:
     import torch  # imported before the baseline on purpose
 
     import gradstep.autograd.session  # noqa: F401
+    import networkx  # noqa: F401  (the trace's graph: since item 44 loaded at the first
+    # trace, not with the session's module; before the baseline, as the modules above)
 
     torch.set_num_threads(1)
 
