@@ -332,11 +332,12 @@ VARIANTS["floor"] = floor_run
 
 def child(variant: str, layers: int, repeat: int) -> dict:
     """Measure one variant in this (fresh) process; return the figures."""
-    import torch  # imported before the baseline on purpose
+    # imported before the baseline on purpose; networkx too (the trace's graph: since item
+    # 44 it is loaded at the first trace, not with the session's module)
+    import networkx  # noqa: F401
+    import torch
 
     import gradstep.autograd.session  # noqa: F401
-    import networkx  # noqa: F401  (the trace's graph: since item 44 loaded at the first
-    # trace, not with the session's module; before the baseline, as the modules above)
 
     torch.set_num_threads(1)
 
