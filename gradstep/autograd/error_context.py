@@ -282,7 +282,7 @@ def _scope_at(tree: ast.Module, line: int) -> ast.AST:
     """Return the innermost function, lambda or class whose body holds ``line``, else the module."""
     best, size = tree, None
     for node in ast.walk(tree):
-        if isinstance(node, _SCOPES) and node.lineno < line <= (node.end_lineno or node.lineno):
+        if isinstance(node, _SCOPES) and _holds(node, tree, line):
             span = (node.end_lineno or node.lineno) - node.lineno
             if size is None or span <= size:
                 best, size = node, span

@@ -347,7 +347,7 @@ def start_session(spec: str, collect: bool):
             # loaded now, as before. The command line's writes its files from a PlainGraph
             # (``Session.run(keep_graph=True)``); its other runs load networkx before the
             # snippet (``load_networkx``).
-            importlib.import_module("networkx")
+            load_networkx()
         settle_imports(collect)
     return session
 
