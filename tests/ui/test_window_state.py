@@ -210,6 +210,26 @@ def test_error_words_fit_the_window(qtbot, window):
     assert window.statusBar().currentMessage().startswith("Pass 2: 1 step —")
 
 
+def test_a_run_ended_from_outside_does_not_say_it_built_no_tensor():
+    """A loop stopped (and its kernel restarted) at line 4 after `y = x * 2` built a graph:
+    the graph area says the run was ended there and no graph came back, not that the
+    snippet stopped 'before any tensor with a grad_fn was built'."""
+    from gradstep.kernel.messages import crash_error, timeout_error
+    from gradstep.ui.error_words import no_graph_text
+
+    for error in (timeout_error(None, by_user=True, state_lost=True, line=4),
+                  timeout_error(2.0, by_user=False, state_lost=False, line=4),
+                  crash_error(-9, line=4)):
+        text = no_graph_text({"ok": False, "error": error})
+        assert "line 4" in text and "no graph came back" in text, text
+        assert "before any tensor" not in text
+    ended = no_graph_text({"ok": False, "error": timeout_error(None, by_user=True,
+                                                                state_lost=True)})
+    assert "no graph came back" in ended and "before any tensor" not in ended
+    failed = no_graph_text({"ok": False, "error": {"kind": "other", "line": 2}})
+    assert "stopped at line 2 before any tensor with a grad_fn" in failed
+
+
 def test_syntax_error_marks_its_column(qtbot, window):
     result = run(qtbot, window, "import torch\nx = torch.ones(2\n")
     err = result["error"]
