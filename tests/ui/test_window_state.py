@@ -45,6 +45,33 @@ def test_a_new_run_replaces_every_pass_column_and_panel(qtbot, window):
     assert window.leaf_panel.cell("x", 0) == "[" + ", ".join(f"{v:g}" for v in x.grad.tolist()) + "]"
 
 
+def test_opening_another_snippet_drops_the_last_runs_graph_and_panels(qtbot, window):
+    """An example loaded (not run) after the retain_graph lesson's failed run: no CIFAR or
+    softmax graph, steps, pass list, printed output or error beside the new text (stepping
+    it would have marked the old pass's lines in the new code); the graph area says it has
+    not run. Running it then shows its own graph."""
+    window.load_example("retain_graph_error")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    assert window.model.passes and window.model.error and window.output_panel.toPlainText()
+    window.load_example("grad_fn_chain")
+    assert window.model.graph is None and not window.model.passes and not window.model.has_run
+    assert window.graph_view.graph is None
+    shown = " ".join(item.toPlainText() for item in window.graph_view.scene().items())
+    assert "Not run yet" in shown
+    assert window.step_bar.passes.count() == 0 and window.node_count.text() == ""
+    assert window.output_panel.toPlainText() == ""
+    assert "No errors." in window.errors_panel.toPlainText()
+    assert window.editor.pass_line is None
+    window.docks["values"].raise_()
+    qtbot.wait(50)
+    assert "Softmax" not in window.values_panel.header.text()
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    assert window.graph_view.graph is not None and "MeanBackward0" in {
+        a["name"] for _n, a in window.model.graph.nodes(data=True)}
+
+
 def test_autograd_grad_leaves_dot_grad_none_and_shows_what_it_returned(qtbot, window):
     window.load_example("mse_autograd_grad")
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):

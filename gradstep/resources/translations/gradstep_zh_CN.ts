@@ -1167,6 +1167,10 @@ What the snippet printed is in Output.</source>
         <translation>运行完毕。用 Alt+Right 单步执行反向传播。</translation>
     </message>
     <message>
+        <source>Not run yet: press Ctrl+Enter to run it.</source>
+        <translation>还没有运行：按 Ctrl+Enter 运行它。</translation>
+    </message>
+    <message>
         <source>Pass {0}: {1}</source>
         <translation>第 {0} 遍：{1}</translation>
     </message>
