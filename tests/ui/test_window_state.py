@@ -45,6 +45,35 @@ def test_a_new_run_replaces_every_pass_column_and_panel(qtbot, window):
     assert window.leaf_panel.cell("x", 0) == "[" + ", ".join(f"{v:g}" for v in x.grad.tolist()) + "]"
 
 
+def printed(t: torch.Tensor) -> str:
+    """Return the numbers of ``print(t)`` as ``[a, b, c]`` (torch's own format)."""
+    inner = str(t).removeprefix("tensor(").removesuffix(")")
+    return "[" + ", ".join(x.strip() for x in inner.strip("[]").split(",")) + "]"
+
+
+def test_a_leafs_grad_reads_as_the_snippets_print_shows_it(qtbot, window):
+    """retain_graph_fixed prints a.grad after each pass; the Leaf gradients panel and the
+    Values panel's .grad before -> after show the same numbers, not 6 digits of them
+    ([-0.0827829, 0.227448, -0.144665] beside the Output's tensor([-0.0828, 0.2274, -0.1447]))."""
+    window.load_example("retain_graph_fixed")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = torch.nn.functional.softmax(a, dim=0)
+    p[1].backward(retain_graph=True)
+    first = a.grad.clone()
+    p[1].backward()
+    assert window.output_panel.toPlainText().split("\n")[:2] == [str(first), str(a.grad)]
+    assert window.leaf_panel.cell("a", 0) == printed(first)
+    assert window.leaf_panel.cell("a", 1) == printed(a.grad)
+    window.model.choose_timeline(1)
+    window.model.run_to_end()
+    window.docks["values"].raise_()
+    qtbot.wait(50)
+    text = window.values_panel.grad_change.text()
+    assert f"{printed(first)} → {printed(a.grad)}" in text, text
+
+
 def test_opening_another_snippet_drops_the_last_runs_graph_and_panels(qtbot, window):
     """An example loaded (not run) after the retain_graph lesson's failed run: no CIFAR or
     softmax graph, steps, pass list, printed output or error beside the new text (stepping
