@@ -179,6 +179,23 @@ def test_the_caption_of_a_failed_step_is_worded_and_keeps_torchs_words(qtbot, wi
     window.set_language(None)
 
 
+def test_the_caption_follows_a_language_switch(qtbot, window):
+    """View › Language while presenting: the caption is worded again at once, not left in
+    the language it was written in until the next step."""
+    run_lesson(qtbot, window, "retain_graph_error")
+    window.set_language("zh_CN")
+    window.model.choose_timeline(0)
+    window.model.run_to_end()
+    window.presentation.act_present.trigger()
+    caption = window.presentation.caption
+    assert "这一遍反向传播结束了" in caption.text()
+    window.set_language("en")
+    qtbot.wait(50)
+    assert "the pass is done" in caption.text() and "反向传播" not in caption.text()
+    window.presentation.leave()
+    window.set_language(None)
+
+
 def test_full_screen_graph_toggles(qtbot, window):
     run_lesson(qtbot, window, "mse_backward")
     assert window.presentation.act_fullscreen.shortcut() == QtGui.QKeySequence("F11")
