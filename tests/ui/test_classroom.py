@@ -123,6 +123,25 @@ def test_text_zoom_scales_the_whole_window_and_is_remembered(qtbot, window):
     assert window.editor.font().pointSizeF() == pytest.approx(editor)
 
 
+def test_zoomed_text_keeps_the_play_speed_whole(qtbot, window):
+    """At 150% with a lesson's long pass name in the step bar, the speed box keeps the width
+    its words need ("每秒 2 步" was cut to "每秒 2"): the pass list is the one squeezed."""
+    window.resize(1280, 800)
+    window.set_language("zh_CN")
+    run_lesson(qtbot, window, "softmax_jacobian")
+    speed = window.step_bar.speed
+    qtbot.wait(300)  # the bar laid out at 100%
+    window.font_zoom.set_factor(1.5)
+    try:
+        qtbot.wait(500)
+        assert speed.width() >= speed.sizeHint().width(), (speed.width(), speed.sizeHint())
+        metrics = QtGui.QFontMetrics(speed.font())
+        assert speed.width() > metrics.horizontalAdvance(speed.currentText()) + 20
+    finally:
+        window.font_zoom.reset()
+        window.set_language(None)
+
+
 def test_text_zoom_reaches_the_error_under_the_code(qtbot, window):
     run_lesson(qtbot, window, "retain_graph_error")  # torch's long message under line 13
     banner = window.editor.banner
