@@ -96,7 +96,10 @@ def stats(x) -> str:
     if value.get("dtype"):
         lines[0] += f"  {value['dtype']}"
     nums = flatten(value["data"]) if value.get("data") is not None else []
+    one = _count(value.get("shape")) == 1  # x.std() of one element is nan: no std shown
     for key in ("min", "max", "mean", "std"):
+        if key == "std" and one:
+            continue
         if value.get(key) is not None:
             lines.append(f"{tr(STAT_WORDS[key])} {fmt(value[key])}")
         elif nums and key != "std":
@@ -106,6 +109,14 @@ def stats(x) -> str:
         if value.get(key):
             lines.append(f"{tr(STAT_WORDS[key])} {value[key]}")
     return "\n".join(lines)
+
+
+def _count(shape) -> int:
+    """Return the number of elements of a tensor of ``shape`` (a list; 1 for a scalar)."""
+    count = 1
+    for size in shape or []:
+        count *= size
+    return count
 
 
 STAT_WORDS = {  # translated when shown (gradstep.ui.words.tr)
