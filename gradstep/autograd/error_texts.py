@@ -23,13 +23,15 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
         return _syntax(exc, detail)
     if kind == "memory":
         return describe_plain("memory", detail)
-    if isinstance(exc, NameError) and context.get("near"):
+    if isinstance(exc, NameError) and getattr(exc, "name", None):  # named, close or not
+        near = context.get("near")
         return _words(
             N_("Unknown name"),
             lazy("This line uses `{name}`, which has not been defined (yet). torch, nn and F "
                  "are already imported.", name=exc.name),
             lazy("Did you mean `{near}`? Check the spelling, and that the line defining it "
-                 "comes before this one.", near=context["near"]))
+                 "comes before this one.", near=near) if near else
+            N_("Check the spelling, and that the line defining it comes before this one."))
     return _python(exc, detail)
 
 

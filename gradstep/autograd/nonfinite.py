@@ -34,17 +34,14 @@ place the value becomes NaN.
 
 from __future__ import annotations
 
-import re
-
 from gradstep.autograd import elements as el
 from gradstep.autograd.formulas import input_slots
+from gradstep.autograd.op_names import op_name
 from gradstep.i18n import N_, _
 from gradstep.schema.findings import Finding
 
 SHOWN = 4  # elements described per finding
 
-_SUFFIX = re.compile(r"Backward\d*$")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # Ops that compute each output element from the input elements at the same place
 # (after broadcasting): for these the inputs that made a NaN element can be named.
 POINTWISE = frozenset({
@@ -60,8 +57,7 @@ _OPERATORS = {"div": "/", "mul": "*", "add": "+", "sub": "-", "pow": "**"}
 def op_of(name: str | None) -> str:
     """Return the short op of a node class: ``SqrtBackward0`` -> ``sqrt``, ``MseLossBackward0``
     -> ``mse_loss`` (a custom Function ``BadBackward`` -> ``bad``)."""
-    base = _SUFFIX.sub("", name or "") or (name or "")
-    return _CAMEL.sub("_", base).lower()
+    return op_name(name or "")
 
 
 class GraphData:

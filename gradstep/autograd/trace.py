@@ -9,7 +9,6 @@ source's ``next_functions`` (``x * x`` gives two parallel edges).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ import torch
 
 from gradstep.autograd.formulas import formula_fields_of
 from gradstep.autograd.index_labels import INDEXING, label_indexing
+from gradstep.autograd.op_names import op_name
 from gradstep.autograd.plain_graph import PlainGraph
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
@@ -31,9 +31,6 @@ from gradstep.autograd.values import device_name, dtype_name, shape_of, summary
 
 if TYPE_CHECKING:
     import networkx as nx
-
-_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 @dataclass
@@ -70,8 +67,7 @@ def node_name(fn) -> str:
 @cache
 def short_op_name(name: str) -> str:
     """Return a short label for an op name: ``MulBackward0`` -> ``mul``, ``MseLossBackward0`` -> ``mse_loss``."""
-    base = _BACKWARD_SUFFIX.sub("", name) or name
-    return _CAMEL.sub("_", base).lower()
+    return op_name(name)
 
 
 def grad_fn_roots(roots) -> list:

@@ -97,6 +97,19 @@ class Child:
                 break
         return line
 
+    def line_now(self, filename: str, wait: float = 0.1) -> int | None:
+        """Return the snippet line the worker is running now, from one faulthandler dump
+        (SIGUSR1: written at once, even while native code holds the GIL), waiting at most
+        ``wait`` s for it."""
+        self.signal(signal.SIGUSR1)
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.traceback_r, selectors.EVENT_READ)
+            if not selector.select(wait):
+                return None
+        dump = CappedBytes(64 * 1024)
+        drain_output(self.traceback_r, dump, seconds=0.02, until_eof=True)  # all its frames
+        return messages.snippet_line_in_traceback(dump.text(), filename)
+
     def ask_to_exit(self) -> None:
         """Ask a ready worker to end by itself (it gets half a second)."""
         if self.ready and self.proc.poll() is None:

@@ -81,6 +81,8 @@ def watch_lifeline(fd: int) -> None:
     """End the whole process group when the client dies (its end of the pipe closes)."""
 
     def wait_for_eof():
+        # the stack dumps the client asks for (SIGUSR1) are of the main thread: not this one
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
         while os.read(fd, 1):
             pass
         os.killpg(0, signal.SIGKILL)

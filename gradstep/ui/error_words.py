@@ -20,6 +20,11 @@ WINDOW_FIXES = {
 }
 
 
+# a run the kernel stopped (Stop, a timeout), or that ran out of memory or crashed: it may
+# well have built a graph that never came back
+ENDED_FROM_OUTSIDE = ("timeout", "memory", "crash")
+
+
 def for_window(err: dict) -> dict:
     """Return ``err`` worded for the window, in the language in use (``gradstep.i18n``:
     torch's own message stays as torch wrote it), with ``short``: the one line written
@@ -56,6 +61,11 @@ def _no_graph_text(result: dict) -> str:
     if err.get("kind") == "syntax" and err.get("line"):  # never compiled: no line ran
         return tr("No graph: Python could not read line {0}, so none of the snippet ran. "
                   "See Errors.").format(err["line"])
+    if err.get("kind") in ENDED_FROM_OUTSIDE:  # what it built is not known: none came back
+        if err.get("line"):
+            return tr("No graph: the run was ended at line {0}, and no graph came back from "
+                      "it. See Errors.").format(err["line"])
+        return tr("No graph: the run was ended, and no graph came back from it. See Errors.")
     if err and err.get("line"):
         return tr("No graph: the snippet stopped at line {0} before any tensor with a grad_fn "
                   "was built. See Errors.").format(err["line"])

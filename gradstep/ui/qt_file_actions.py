@@ -106,6 +106,7 @@ class QtFileActions(QtCore.QObject):
         self.set_filename(str(Path(path).resolve()))  # first: the autosave records it with the text
         self.editor.setPlainText(text)
         self.editor.set_error(None)
+        self._forget_run()
         self.mark_saved()
         self.remember(self.filename)
         self.window.statusBar().showMessage(
@@ -168,6 +169,7 @@ class QtFileActions(QtCore.QObject):
         self.set_filename("")
         self.editor.setPlainText(load_example(example_id))
         self.editor.set_error(None)
+        self._forget_run()
         self.mark_saved()
         root_picker = getattr(self.window, "root_picker", None)
         if root_picker is not None:
@@ -175,6 +177,12 @@ class QtFileActions(QtCore.QObject):
         self._example_id = example_id
         self.window.setWindowTitle(f"gradstep — {get_example(example_id).shown_title()}[*]")
         self.window.statusBar().showMessage(self.tr("Example loaded (not run: press Ctrl+Enter)."))
+
+    def _forget_run(self) -> None:
+        """The last run's graph and panels were another text's: they go (not run yet)."""
+        control = getattr(self.window, "control", None)
+        if control is not None:
+            control.forget_run()
 
     def restore_text(self, autosave) -> None:
         """Put the autosaved text back (not run); edits its file does not have stay marked."""

@@ -250,7 +250,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.fill_fold_menu()
         self.files.retranslate()
         self.control.retranslate()
-        for helper in (getattr(self, "diagnose_view", None), self.exports):
+        for helper in (getattr(self, "diagnose_view", None), self.exports,
+                       getattr(self, "presentation", None)):
             if helper is not None:
                 helper.retranslate()
 

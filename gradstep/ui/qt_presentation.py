@@ -164,6 +164,10 @@ class QtPresentation(QtCore.QObject):
             return [self.tr("No backward pass to step through yet."), ""]
         return caption_lines(model.graph, index, model.step)
 
+    def retranslate(self) -> None:
+        """Word the caption again in the language now in use (View › Language)."""
+        self._update_caption()
+
     def _update_caption(self, *_args) -> None:
         if self.mode != "presentation":
             return

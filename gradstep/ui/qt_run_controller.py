@@ -28,6 +28,7 @@ class QtRunController(QtCore.QObject):
         self._inspect_timer.setInterval(INSPECT_DELAY_MS)
         self._inspect_timer.timeout.connect(self.inspect_focus)
         self._no_graph: dict | None = None  # the last run's result when it drew no graph
+        self._not_run = False  # a snippet was opened after the last run: none is shown
         window.runner.sigResult.connect(self.on_result)
         window.runner.sigBusyChanged.connect(self.on_busy)
         window.model.sigSelectionChanged.connect(self.on_selection)
@@ -84,6 +85,7 @@ class QtRunController(QtCore.QObject):
     @without_gc  # one pause for all of it: resumed between the model and the scene, the
     # collector would walk all the model made (~1 s for 100,000 nodes) before the scene
     def on_run(self, result: dict) -> None:
+        self._not_run = False
         self.w.model.set_run_result(result)
         self._no_graph = None if self.w.model.graph is not None else result
         if self.w.model.graph is not None:
@@ -101,6 +103,14 @@ class QtRunController(QtCore.QObject):
         settle_intake(self._nodes(), new_run=True)
         self.w.sigRunFinished.emit(result)
 
+    def forget_run(self) -> None:
+        """Another snippet was opened (not run): the last run's graph, steps and panels go,
+        and the graph area says this text has not run."""
+        self._no_graph, self._not_run = None, True
+        self.w.model.forget_run()
+        self.w.graph_view.show_message(self.tr("Not run yet: press Ctrl+Enter to run it."))
+        self.w.node_count.setText("")
+
     def _nodes(self) -> int:
         graph = self.w.model.graph
         return 0 if graph is None else graph.number_of_nodes()
@@ -112,6 +122,8 @@ class QtRunController(QtCore.QObject):
             self.w.node_count.setText(self.tr("{0} nodes ").format(self.w.model.graph.number_of_nodes()))
         elif self._no_graph is not None:
             self.w.graph_view.show_message(no_graph_text(self._no_graph))
+        elif self._not_run:
+            self.w.graph_view.show_message(self.tr("Not run yet: press Ctrl+Enter to run it."))
         err = for_window(self.w.model.error) if self.w.model.error else None
         if err and self.w.editor.error_line == err.get("line"):
             self.w.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))

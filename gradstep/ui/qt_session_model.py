@@ -145,6 +145,15 @@ class QtSessionModel(QtCore.QObject):
         self.sigLeavesChanged.emit()
         self._restart_steps(at_end=bool(failing) and not self.run_ok)
 
+    def forget_run(self) -> None:
+        """Drop what the last run showed, as before any run: another snippet was opened, and
+        that run's graph, passes, output and error are not this text's."""
+        self._clear()
+        self.has_run = False
+        self.sigTraceChanged.emit()
+        self.sigLeavesChanged.emit()
+        self._restart_steps()
+
     def snippet_made_passes(self) -> bool:
         """Return True when the snippet ran backward on the drawn graph itself."""
         return any(p.source == "snippet" for p in self.passes)

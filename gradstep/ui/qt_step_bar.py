@@ -49,6 +49,11 @@ class QtStepBar(QtWidgets.QToolBar):
         for interval in SPEEDS.values():
             self.speed.addItem("", interval)
         self.speed.setCurrentIndex(1)
+        # as wide as its words in the language and text size now in use: a crowded bar
+        # (zoomed text, a long pass) squeezes the pass list, not "每秒 2 步" to "每秒 2"
+        self.speed.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.speed.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed,
+                                 QtWidgets.QSizePolicy.Policy.Fixed)
         self.addWidget(self.speed)
         self.position = QtWidgets.QLabel()  # its size fixed by _fit_position
         self._position_key = None  # (words, step count, font) the label was fitted to

@@ -6,7 +6,8 @@ from __future__ import annotations
 import html
 
 from gradstep.autograd.formula_words import worded
-from gradstep.drawing.style import gradient_text
+from gradstep.drawing.style import format_number, gradient_text
+from gradstep.policies.number_text import torch_fixed
 from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
 
@@ -61,17 +62,27 @@ def as_value(x) -> dict | None:
     return {"shape": shape_of(x), "data": x}
 
 
+def as_printed(nums: list) -> list[str]:
+    """Return one tensor's numbers as its ``print`` shows them: four decimals where torch
+    prints four (``torch_fixed``), else 4 significant digits (as the boxes and edges)."""
+    if torch_fixed(nums):
+        return [f"{x:.4f}" if type(x) is float else format_number(x) for x in nums]
+    return [format_number(x) for x in nums]
+
+
 def short(x, limit: int = 60) -> str:
-    """Return a one-line text for a tensor (value dict, nested list or number)."""
+    """Return a one-line text for a tensor (value dict, nested list or number): its numbers
+    as the snippet's ``print`` shows them (a leaf's .grad beside the Output panel's)."""
     value = as_value(x)
     if value is None:
         return "None"
     data = value.get("data")
     if data is not None:
         nums = flatten(data)
+        words = as_printed(nums)
         if not value.get("shape"):
-            return fmt(nums[0]) if nums else "[]"
-        text = "[" + ", ".join(fmt(v) for v in nums[:8]) + (", …]" if len(nums) > 8 else "]")
+            return words[0] if words else "[]"
+        text = "[" + ", ".join(words[:8]) + (", …]" if len(nums) > 8 else "]")
         return text if len(text) <= limit else text[: limit - 1] + "…"
     shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
     return tr("{0}: min {1} max {2} mean {3}").format(
@@ -85,7 +96,10 @@ def stats(x) -> str:
     if value.get("dtype"):
         lines[0] += f"  {value['dtype']}"
     nums = flatten(value["data"]) if value.get("data") is not None else []
+    one = _count(value.get("shape")) == 1  # x.std() of one element is nan: no std shown
     for key in ("min", "max", "mean", "std"):
+        if key == "std" and one:
+            continue
         if value.get(key) is not None:
             lines.append(f"{tr(STAT_WORDS[key])} {fmt(value[key])}")
         elif nums and key != "std":
@@ -95,6 +109,14 @@ def stats(x) -> str:
         if value.get(key):
             lines.append(f"{tr(STAT_WORDS[key])} {value[key]}")
     return "\n".join(lines)
+
+
+def _count(shape) -> int:
+    """Return the number of elements of a tensor of ``shape`` (a list; 1 for a scalar)."""
+    count = 1
+    for size in shape or []:
+        count *= size
+    return count
 
 
 STAT_WORDS = {  # translated when shown (gradstep.ui.words.tr)

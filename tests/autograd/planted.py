@@ -52,6 +52,14 @@ loss = -torch.log(p[0])
 loss.backward()
 """, "inf_forward", "ExpBackward0", 2, [1], [100.0])
 
+# torch names its node Log1PBackward0 (title() of "log1p"): the op is still log1p, pointwise
+LOG1P_BELOW_MINUS_ONE = Planted("""\
+x = torch.tensor([-2.0, 3.0], requires_grad=True)
+y = torch.log1p(x)             # log1p(-2) = NaN
+loss = (y * 2).sum()
+loss.backward()
+""", "nan_forward", "Log1PBackward0", 2, [0], [-2.0])
+
 SQRT_AT_ZERO_BACKWARD = Planted("""\
 a = torch.tensor([1.0, 2.0], requires_grad=True)
 b = torch.tensor([1.0, 2.0])
@@ -126,6 +134,7 @@ PLANTED = {
     "log(0)": LOG_ZERO,
     "0/0": ZERO_BY_ZERO,
     "exp overflow": EXP_OVERFLOW,
+    "log1p below -1": LOG1P_BELOW_MINUS_ONE,
     "sqrt at 0, backward only": SQRT_AT_ZERO_BACKWARD,
     "custom Function": CUSTOM_FUNCTION,
 }

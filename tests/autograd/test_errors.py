@@ -327,6 +327,9 @@ def test_a_misspelt_name_gets_the_name_it_is_close_to():
     assert "`los`" in err["explanation"] and "Did you mean `loss`?" in err["fix"]
     far = _fail("x = torch.ones(1)\ny = undefined_name * x\n")
     assert "Did you mean" not in far["fix"]
+    # no close name: the explanation still names the one it does not know
+    assert "`undefined_name`" in far["explanation"], far["explanation"]
+    assert far["fix"].startswith("Check the spelling")
 
 
 def test_shape_mismatch_gets_a_shape_hint():

@@ -164,6 +164,12 @@ def test_short_op_names():
     assert short_op_name("MseLossBackward0") == "mse_loss"
     assert short_op_name("CopySlices") == "copy_slices"
     assert short_op_name("NativeLayerNormBackward0") == "native_layer_norm"
+    # torch's class names are title() of the op: a capital after a digit starts no word
+    assert short_op_name("MaxPool2DWithIndicesBackward0") == "max_pool2d_with_indices"
+    assert short_op_name("Log1PBackward0") == "log1p"
+    assert short_op_name("SpecialXlog1PyBackward0") == "special_xlog1py"
+    assert short_op_name("UpsampleBilinear2DAaBackward0") == "upsample_bilinear2d_aa"
+    assert short_op_name("Atan2Backward0") == "atan2"
 
 
 def test_saved_items_with_values_for_inspection():

@@ -84,6 +84,18 @@ def test_native_call_that_ignores_sigint_is_killed_and_its_line_named(kernel):
     assert seconds < 1.5
 
 
+def test_a_child_killed_after_the_snippet_names_the_line_it_was_stopped_at(kernel):
+    """The interrupt ends the loop, but the reply's own work (a huge ``extra`` encoded, C
+    code) outlasts the grace: the child is killed with no snippet frame on its stack, and
+    the error names the line the stop found it at (the window's `y = y * 1` loop)."""
+    source = ("x = 0\ntry:\n    while True:\n        x += 1\n"
+              "except KeyboardInterrupt:\n    extra = [0.5] * 10**7\n")
+    reply, seconds = timed_run(kernel, source, timeout=0.5)
+    assert reply["error"]["kind"] == "timeout" and reply["state_lost"] is True
+    assert reply["error"]["line"] in (3, 4)
+    assert seconds < 1.5
+
+
 def test_stop_from_another_thread(kernel):
     assert kernel.wait_ready(30)  # an earlier test may have restarted it: not timed here
 

@@ -123,6 +123,25 @@ def test_text_zoom_scales_the_whole_window_and_is_remembered(qtbot, window):
     assert window.editor.font().pointSizeF() == pytest.approx(editor)
 
 
+def test_zoomed_text_keeps_the_play_speed_whole(qtbot, window):
+    """At 150% with a lesson's long pass name in the step bar, the speed box keeps the width
+    its words need ("每秒 2 步" was cut to "每秒 2"): the pass list is the one squeezed."""
+    window.resize(1280, 800)
+    window.set_language("zh_CN")
+    run_lesson(qtbot, window, "softmax_jacobian")
+    speed = window.step_bar.speed
+    qtbot.wait(300)  # the bar laid out at 100%
+    window.font_zoom.set_factor(1.5)
+    try:
+        qtbot.wait(500)
+        assert speed.width() >= speed.sizeHint().width(), (speed.width(), speed.sizeHint())
+        metrics = QtGui.QFontMetrics(speed.font())
+        assert speed.width() > metrics.horizontalAdvance(speed.currentText()) + 20
+    finally:
+        window.font_zoom.reset()
+        window.set_language(None)
+
+
 def test_text_zoom_reaches_the_error_under_the_code(qtbot, window):
     run_lesson(qtbot, window, "retain_graph_error")  # torch's long message under line 13
     banner = window.editor.banner
@@ -175,6 +194,23 @@ def test_the_caption_of_a_failed_step_is_worded_and_keeps_torchs_words(qtbot, wi
     head, torchs = window.presentation.caption_text()
     assert "第二次对同一个计算图做反向传播" in head and "Trying to backward" not in head
     assert torchs.startswith("Trying to backward through the graph a second time")
+    window.presentation.leave()
+    window.set_language(None)
+
+
+def test_the_caption_follows_a_language_switch(qtbot, window):
+    """View › Language while presenting: the caption is worded again at once, not left in
+    the language it was written in until the next step."""
+    run_lesson(qtbot, window, "retain_graph_error")
+    window.set_language("zh_CN")
+    window.model.choose_timeline(0)
+    window.model.run_to_end()
+    window.presentation.act_present.trigger()
+    caption = window.presentation.caption
+    assert "这一遍反向传播结束了" in caption.text()
+    window.set_language("en")
+    qtbot.wait(50)
+    assert "the pass is done" in caption.text() and "反向传播" not in caption.text()
     window.presentation.leave()
     window.set_language(None)
 

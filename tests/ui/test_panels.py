@@ -10,7 +10,7 @@ import torch
 from gradstep.ui.qt_output_panel import MAX_CHARS, QtOutputPanel, bounded
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot, plot_kind
-from gradstep.ui.tensor_text import edge_label, flatten, shape_of, short
+from gradstep.ui.tensor_text import edge_label, flatten, shape_of, short, stats
 
 
 @pytest.mark.parametrize("tensor, kind", [
@@ -49,6 +49,19 @@ def test_summaries_follow_tolist():
     assert short(t.tolist()) == "[1, 2, 3, 4]"
     assert edge_label(torch.tensor([2.0]).tolist()) == "[2]"
     assert edge_label(torch.zeros(10).tolist()) == ""  # too big to write on an edge
+
+
+def test_one_elements_statistics_show_no_std():
+    """torch's x.std() of one element is nan (with a warning): the panel shows no std there,
+    not the summary's 0; two elements show torch's std."""
+    one = torch.tensor([2.0])
+    value = {"shape": [1], "dtype": "float32", "min": 2.0, "max": 2.0, "mean": 2.0,
+             "std": 0.0, "data": one.tolist()}
+    assert "std" not in stats(value) and "mean 2" in stats(value)
+    two = torch.tensor([1.0, 3.0])
+    value = {"shape": [2], "min": 1.0, "max": 3.0, "mean": 2.0, "std": two.std().item(),
+             "data": two.tolist()}
+    assert f"std {two.std().item():.6g}" in stats(value)
 
 
 def test_output_is_bounded(qtbot):

@@ -45,6 +45,62 @@ def test_a_new_run_replaces_every_pass_column_and_panel(qtbot, window):
     assert window.leaf_panel.cell("x", 0) == "[" + ", ".join(f"{v:g}" for v in x.grad.tolist()) + "]"
 
 
+def printed(t: torch.Tensor) -> str:
+    """Return the numbers of ``print(t)`` as ``[a, b, c]`` (torch's own format)."""
+    inner = str(t).removeprefix("tensor(").removesuffix(")")
+    return "[" + ", ".join(x.strip() for x in inner.strip("[]").split(",")) + "]"
+
+
+def test_a_leafs_grad_reads_as_the_snippets_print_shows_it(qtbot, window):
+    """retain_graph_fixed prints a.grad after each pass; the Leaf gradients panel and the
+    Values panel's .grad before -> after show the same numbers, not 6 digits of them
+    ([-0.0827829, 0.227448, -0.144665] beside the Output's tensor([-0.0828, 0.2274, -0.1447]))."""
+    window.load_example("retain_graph_fixed")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
+    p = torch.nn.functional.softmax(a, dim=0)
+    p[1].backward(retain_graph=True)
+    first = a.grad.clone()
+    p[1].backward()
+    assert window.output_panel.toPlainText().split("\n")[:2] == [str(first), str(a.grad)]
+    assert window.leaf_panel.cell("a", 0) == printed(first)
+    assert window.leaf_panel.cell("a", 1) == printed(a.grad)
+    window.model.choose_timeline(1)
+    window.model.run_to_end()
+    window.docks["values"].raise_()
+    qtbot.wait(50)
+    text = window.values_panel.grad_change.text()
+    assert f"{printed(first)} → {printed(a.grad)}" in text, text
+
+
+def test_opening_another_snippet_drops_the_last_runs_graph_and_panels(qtbot, window):
+    """An example loaded (not run) after the retain_graph lesson's failed run: no CIFAR or
+    softmax graph, steps, pass list, printed output or error beside the new text (stepping
+    it would have marked the old pass's lines in the new code); the graph area says it has
+    not run. Running it then shows its own graph."""
+    window.load_example("retain_graph_error")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    assert window.model.passes and window.model.error and window.output_panel.toPlainText()
+    window.load_example("grad_fn_chain")
+    assert window.model.graph is None and not window.model.passes and not window.model.has_run
+    assert window.graph_view.graph is None
+    shown = " ".join(item.toPlainText() for item in window.graph_view.scene().items())
+    assert "Not run yet" in shown
+    assert window.step_bar.passes.count() == 0 and window.node_count.text() == ""
+    assert window.output_panel.toPlainText() == ""
+    assert "No errors." in window.errors_panel.toPlainText()
+    assert window.editor.pass_line is None
+    window.docks["values"].raise_()
+    qtbot.wait(50)
+    assert "Softmax" not in window.values_panel.header.text()
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    assert window.graph_view.graph is not None and "MeanBackward0" in {
+        a["name"] for _n, a in window.model.graph.nodes(data=True)}
+
+
 def test_autograd_grad_leaves_dot_grad_none_and_shows_what_it_returned(qtbot, window):
     window.load_example("mse_autograd_grad")
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
@@ -208,6 +264,26 @@ def test_error_words_fit_the_window(qtbot, window):
     text = window.errors_panel.toPlainText()
     assert "second time" in text and "no line" not in text and "gradstep ran" in text
     assert window.statusBar().currentMessage().startswith("Pass 2: 1 step —")
+
+
+def test_a_run_ended_from_outside_does_not_say_it_built_no_tensor():
+    """A loop stopped (and its kernel restarted) at line 4 after `y = x * 2` built a graph:
+    the graph area says the run was ended there and no graph came back, not that the
+    snippet stopped 'before any tensor with a grad_fn was built'."""
+    from gradstep.kernel.messages import crash_error, timeout_error
+    from gradstep.ui.error_words import no_graph_text
+
+    for error in (timeout_error(None, by_user=True, state_lost=True, line=4),
+                  timeout_error(2.0, by_user=False, state_lost=False, line=4),
+                  crash_error(-9, line=4)):
+        text = no_graph_text({"ok": False, "error": error})
+        assert "line 4" in text and "no graph came back" in text, text
+        assert "before any tensor" not in text
+    ended = no_graph_text({"ok": False, "error": timeout_error(None, by_user=True,
+                                                                state_lost=True)})
+    assert "no graph came back" in ended and "before any tensor" not in ended
+    failed = no_graph_text({"ok": False, "error": {"kind": "other", "line": 2}})
+    assert "stopped at line 2 before any tensor with a grad_fn" in failed
 
 
 def test_syntax_error_marks_its_column(qtbot, window):

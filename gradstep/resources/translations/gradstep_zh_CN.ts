@@ -36,6 +36,14 @@ What the snippet printed is in Output.</source>
         <translation>没有计算图：Python 读不懂第 {0} 行，所以代码片段一行都没有运行。请看“错误”面板。</translation>
     </message>
     <message>
+        <source>No graph: the run was ended at line {0}, and no graph came back from it. See Errors.</source>
+        <translation>没有计算图：运行在第 {0} 行被终止，没有传回计算图。请看“错误”面板。</translation>
+    </message>
+    <message>
+        <source>No graph: the run was ended, and no graph came back from it. See Errors.</source>
+        <translation>没有计算图：运行被终止，没有传回计算图。请看“错误”面板。</translation>
+    </message>
+    <message>
         <source>No graph: the snippet stopped at line {0} before any tensor with a grad_fn was built. See Errors.</source>
         <translation>没有计算图：代码片段在第 {0} 行停了下来，那时还没有产生任何带 grad_fn 的张量。请看“错误”面板。</translation>
     </message>
@@ -1157,6 +1165,10 @@ What the snippet printed is in Output.</source>
     <message>
         <source>Ran. Step through backward with Alt+Right.</source>
         <translation>运行完毕。用 Alt+Right 单步执行反向传播。</translation>
+    </message>
+    <message>
+        <source>Not run yet: press Ctrl+Enter to run it.</source>
+        <translation>还没有运行：按 Ctrl+Enter 运行它。</translation>
     </message>
     <message>
         <source>Pass {0}: {1}</source>
