@@ -11,6 +11,7 @@ from collections import Counter
 import torch
 
 from gradstep.autograd.safe_reads import (
+    ACCUMULATE_GRAD,
     is_leaf_node,
     is_python_node,
     iter_saved_slots,
@@ -26,7 +27,8 @@ def leaf_tensors(id_of: dict) -> list[torch.Tensor]:
 
 def leaf_grad_tensors(id_of: dict, labels: dict) -> dict:
     """Return ``{leaf label: .grad}`` (tensors, None where no grad) for every leaf, in id order."""
-    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items() if is_leaf_node(fn)]
+    leaves = [(node_id, fn.variable) for fn, node_id in id_of.items()
+              if type(fn) is ACCUMULATE_GRAD]  # (``is_leaf_node``, inline)
     leaves.sort(key=lambda item: id_number(item[0]))
     counts = _label_counts(id_of, labels)
     grads = {}
