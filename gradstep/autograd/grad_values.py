@@ -57,16 +57,22 @@ def plain_values(tensors: list) -> list:
     tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
     for key, t in unique.items():
         dtype = t.dtype
-        if (type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not torch.strided
-                or t.is_meta):
+        if type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not torch.strided:
             plain[key] = compact(t)
             continue
+        if t.is_cpu:  # (not meta, and its device index is -1: one read for the two)
+            device = -1
+        elif t.is_meta:
+            plain[key] = compact(t)
+            continue
+        else:
+            device = t.get_device()
         n = t.numel()
         if n <= SMALL:
             if n == 0:
                 plain[key] = compact(t)
             else:
-                small.setdefault((dtype, t.get_device()), []).append((key, t, n))
+                small.setdefault((dtype, device), []).append((key, t, n))
             continue
         # A row is batched only where its mean() and std() are the tensor's own to the
         # last bit: a dense CPU tensor shorter than torch's parallel grain, its elements
@@ -75,7 +81,7 @@ def plain_values(tensors: list) -> list:
         # calls the snippet's own x.mean() makes.
         row = t if t.is_contiguous() else _in_memory_order(t, orders)
         # (a negative view shares its base's memory, not its values)
-        if row is None or n >= serial_row or t.is_neg() or t.get_device() != -1:
+        if row is None or n >= serial_row or t.is_neg() or device != -1:
             plain[key] = compact(t)
             continue
         # Views of one buffer read the same elements in the same order: they share a row.

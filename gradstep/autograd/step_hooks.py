@@ -526,7 +526,14 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
             return
         fn = node()
         grads = _keep(grad_outputs, kept, count, sent)
-        before = _grad_copy(fn.variable)
+        grad = fn.variable.grad  # (``_grad_copy``: inline for a plain strided one)
+        if grad is None:
+            before = None
+        elif (type(grad) is Tensor and not grad.requires_grad and grad.layout is _STRIDED
+              and not grad.is_nested):
+            before = grad.clone()
+        else:
+            before = _grad_copy_of(grad)
         started((fn, grads, before))
         if before is not None:
             count[0] += _size(before)
@@ -680,8 +687,8 @@ def _keep(grads, kept, count, sent: dict) -> list:
             if same:
                 out.append(alias)
                 continue
-        try:
-            alias = detached(g)  # (unheard for a nested or compressed sparse one)
+        try:  # (``detached``: inline where making the alias cannot warn)
+            alias = g.detach() if g.layout is _STRIDED and not g.is_nested else detached(g)
         except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True)
             out.append(NOT_KEPT)
             continue
@@ -703,6 +710,8 @@ def _keep(grads, kept, count, sent: dict) -> list:
     count[0] += size
     return out
 
+
+_STRIDED = torch.strided
 
 _NO_STEP = (None, (), None)  # (in place of the latest step begun, when there is none)
 
@@ -812,7 +821,11 @@ def _copy(g: Tensor):
 
 def _grad_copy(variable):
     """Return a copy of ``variable.grad`` (AccumulateGrad adds into it in place), or None."""
-    grad = variable.grad
+    return _grad_copy_of(variable.grad)
+
+
+def _grad_copy_of(grad):
+    """Return a copy of a leaf's ``grad``, read once already (``_grad_copy``), or None."""
     if grad is not None and type(grad) is not Tensor:
         if runs_dispatch_code(grad):
             return NOT_KEPT

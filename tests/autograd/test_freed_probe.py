@@ -110,3 +110,34 @@ def test_the_snippets_own_backward_call_reports_freed_nodes_without_unpacking_th
     assert timeline["error"] is None and len(timeline["freed_nodes"]) == 2  # mul, exp
     assert {s["name"] for s in timeline["steps"] if s["freed"]} == {"MulBackward0", "ExpBackward0"}
     assert not [c for c in in_record if c[2] == "freed"]
+
+
+def test_a_slot_that_holds_its_tensor_is_read_without_the_slot_walk(monkeypatch):
+    """Both probes answer for a node whose first saved slot holds its tensor (before the
+    pass) or was seen holding it (after) from that slot alone, as the full probe does."""
+    from gradstep.autograd import leaves_and_freed
+
+    loss = _graph()
+    id_of = graph_ids([loss])
+    expected_before = freed_node_ids(id_of)
+    walked = []
+    original = leaves_and_freed.iter_saved_slots
+
+    def counted(node, held=None):
+        walked.append(type(node).__name__)
+        return original(node, held)
+    monkeypatch.setattr(leaves_and_freed, "iter_saved_slots", counted)
+    held: dict = {}
+    assert freed_node_ids(id_of, held) == expected_before == []
+    # walked: the custom Function (a list of slots), the pack hook's node, batch_norm's
+    # (its first slot in name order holds a tensor: not walked)
+    assert "MulBackward0" not in walked and "ExpBackward0" not in walked
+    assert "NativeBatchNormBackward0" not in walked
+    assert {"SavingBackward", "SinBackward0"} <= set(walked)
+    assert all(where[1] is None for where in held.values())
+    loss.backward()
+    walked.clear()
+    freed = freed_node_ids(id_of, held)
+    assert "MulBackward0" not in walked and "ExpBackward0" not in walked
+    monkeypatch.setattr(leaves_and_freed, "iter_saved_slots", original)
+    assert freed == freed_node_ids(id_of)  # the full probe (unpacking) says the same
