@@ -34,7 +34,7 @@ from gradstep.autograd.values import SMALL, dtype_name
 
 _DTYPES = (torch.float32, torch.float64)
 _SERIAL_ROW = 32768  # at::internal::GRAIN_SIZE: below it t.mean() and t.std() are one serial pass
-_CHUNK_ELEMENTS = 1 << 18  # rows reduced together: a 1 MB float32 buffer (2 MB float64)
+_CHUNK_ELEMENTS = 1 << 16  # rows reduced together: a 256 KB float32 buffer (512 KB float64)
 _MIN_ROWS = 2  # a length met once is summarised alone: a batch of one saves nothing
 
 
@@ -57,13 +57,21 @@ def summaries(tensors: list, one) -> list:
             alone.append(i)
             continue
         groups.setdefault((n, t.dtype), []).append((i, t, row))
-    for (n, _), group in groups.items():
+    buffers: dict = {}  # dtype -> one flat buffer that every group of it is copied into in turn
+    for (n, dtype), group in groups.items():
         if len(group) < _MIN_ROWS:
             alone.append(group[0][0])
             continue
+        size = min(max(1, _CHUNK_ELEMENTS // n), len(group)) * n
+        buffers[dtype] = max(buffers.get(dtype, 0), size)
+    for dtype, size in buffers.items():
+        buffers[dtype] = torch.empty(size, dtype=dtype)
+    for (n, dtype), group in groups.items():
+        if len(group) < _MIN_ROWS:
+            continue
         try:
             with torch.no_grad():
-                _fill(group, n, out, alone)
+                _fill(group, n, buffers[dtype], out, alone)
         except Exception:  # torch could not batch them: each alone, as before
             alone.extend(i for i, _, _ in group if out[i] is None)
     for i in alone:
@@ -92,12 +100,13 @@ _ORDERS: dict = {}  # (shape, strides) -> the permutation that makes them contig
 _UNKNOWN = object()
 
 
-def _fill(group: list, n: int, out: list, alone: list) -> None:
-    """Summarise a group of rows of ``n`` elements and one dtype into ``out`` (the rows
-    that must be summarised alone go to ``alone``)."""
+def _fill(group: list, n: int, flat: torch.Tensor, out: list, alone: list) -> None:
+    """Summarise a group of rows of ``n`` elements and one dtype into ``out``, a chunk of
+    rows at a time copied into ``flat`` (the rows that must be summarised alone go to
+    ``alone``)."""
     dtype = group[0][1].dtype
     per_chunk = max(1, _CHUNK_ELEMENTS // n)
-    buffer = torch.empty((min(per_chunk, len(group)), n), dtype=dtype)
+    buffer = flat[:min(per_chunk, len(group)) * n].view(-1, n)
     dtype_text = dtype_name(dtype)
     for start in range(0, len(group), per_chunk):
         chunk = group[start:start + per_chunk]
