@@ -12,7 +12,8 @@ does not see torch's allocations):
   names, scopes, trace into networkx and the trace JSON;
 * ``deep``: the same with ``--deep-values`` (a TorchFunctionMode records every
   torch call's output; more values, but it can change which kernels torch picks);
-* ``profile``: ``gradstep`` with torch's reductions for its value summaries timed;
+* ``profile``: ``gradstep`` with torch's reductions for its value summaries timed (one
+  value's, ``values._reduce``, and many values' as rows, ``value_rows.row_stats``);
 * ``reads``: ``plain`` whose walk also reads, through torch's bindings, what the
   trace reads of every node (no gradstep code);
 * ``floor``: ``reads`` whose walk also builds each node's record in plain dicts (the
@@ -99,25 +100,34 @@ TIMED: list = []  # how many reductions were timed, per run (profile, floor)
 
 def profiled_run(source: str) -> int:
     """Like ``gradstep_run``, with the CPU time of torch's own reductions for the value
-    summaries (``values._reduce``: ``aminmax``, ``mean``, ``std`` and their ``tolist``) counted:
-    the numbers gradstep shows are torch's, so that time is the floor of a faithful trace."""
-    from gradstep.autograd import values
+    summaries counted: one value's (``values._reduce``: ``aminmax``, ``mean``, ``std`` and
+    their ``tolist``) and many values' as rows (``value_rows.row_stats``: the rows' copy,
+    ``amin``, ``amax``, ``mean``, each tensor's ``std``, their ``tolist``; ``own_range``: a
+    zero's sign, from the tensor's ``aminmax``). The numbers gradstep shows are torch's, so
+    that time is the floor of a faithful trace."""
+    from gradstep.autograd import value_rows, values
 
-    reduce, spent = values._reduce, [0.0, 0]
+    spent = [0.0, 0]
 
-    def timed(t):
-        start = time.process_time()
-        try:
-            return reduce(t)
-        finally:
-            spent[0] += time.process_time() - start
-            spent[1] += 1
+    def timed(reduce):
+        def timed_reduce(*args):
+            start = time.process_time()
+            try:
+                return reduce(*args)
+            finally:
+                spent[0] += time.process_time() - start
+                spent[1] += 1
+        return timed_reduce
 
-    values._reduce = timed
+    functions = [(values, "_reduce"), (value_rows, "row_stats"), (value_rows, "own_range")]
+    originals = [getattr(owner, name) for owner, name in functions]
+    for (owner, name), reduce in zip(functions, originals):
+        setattr(owner, name, timed(reduce))
     try:
         nodes = gradstep_run(source)
     finally:
-        values._reduce = reduce
+        for (owner, name), reduce in zip(functions, originals):
+            setattr(owner, name, reduce)
     REDUCED.append(spent[0])
     TIMED.append(spent[1])
     return nodes

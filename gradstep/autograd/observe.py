@@ -57,6 +57,7 @@ from gradstep.autograd.safe_reads import (
 from gradstep.autograd.scopes import ScopeIndex
 from gradstep.autograd.trace import node_key
 from gradstep.autograd.unseen import unseen, watched
+from gradstep.autograd.value_rows import summaries
 from gradstep.autograd.values import summary, summary_record, unpacked
 
 SEE = "__gradstep_see__"
@@ -127,6 +128,26 @@ class ValueStore:
         value = summary_record(tensor)
         if value is not None:
             self._keep(key, output_nr, value)
+
+    def add_all(self, found: list) -> None:
+        """``add`` each ``(key, output_nr, tensor)`` of ``found`` in turn (the same values kept),
+        the summaries of those it keeps made together first (``value_rows.summaries``: many
+        large values' reductions in a few calls, the same bits). For a caller between whose
+        reads and this call no other code ran: the tensors are as they were when found."""
+        first, has = self.first, self.has
+        chosen, asked = [], set()  # the first of each output not known yet: the one add keeps
+        for i, (key, output_nr, _) in enumerate(found):
+            if (key in first if output_nr == 0 else has(key, output_nr)) or (key, output_nr) in asked:
+                continue
+            asked.add((key, output_nr))
+            chosen.append(i)
+        made = dict(zip(chosen, summaries([found[i][2] for i in chosen], summary_record)))
+        for i, (key, output_nr, tensor) in enumerate(found):
+            if (key in first if output_nr == 0 else has(key, output_nr)) or self.nodes >= self.limit:
+                continue
+            value = made[i] if i in made else summary_record(tensor)  # (a first one read as None)
+            if value is not None:
+                self._keep(key, output_nr, value)
 
     def put(self, key: tuple, output_nr: int, value: dict) -> None:
         """Keep an already made summary as output ``output_nr`` of node ``key``."""
@@ -353,15 +374,20 @@ class Observer:
         read them already (a node missing there is read here).
         """
         pending: list = []
+        found: list = []  # (node key, output_nr, tensor): summarised together at the end
         slots_of = slots_of or {}
         for fn in nodes:
             read = slots_of.get(fn)
             if (read is not None and not read) or is_leaf_node(fn):  # read: no saved tensor
                 continue
             try:
-                self._see_saved_of(fn, snippet_done, pending, read)
+                self._see_saved_of(fn, snippet_done, pending, read, found)
             except Exception:
                 continue
+        try:
+            self.values.add_all(found)
+        except Exception:
+            pass
         return pending
 
     def commit(self, pending: list, ran) -> None:
@@ -370,7 +396,7 @@ class Observer:
             if consumer in ran:
                 self.values.put(node_key(producer), output_nr, value)
 
-    def _see_saved_of(self, fn, snippet_done: bool, pending: list, read=None) -> None:
+    def _see_saved_of(self, fn, snippet_done: bool, pending: list, read, found: list) -> None:
         slots = None
         for slot in iter_saved_slots(fn) if read is None else read:
             if slot.state != "alive" or slot.data is None:
@@ -390,7 +416,7 @@ class Observer:
             # node is rebuilt whenever it went stale), or an input never changed since
             # the op that made it.
             if producer is fn or view or tensor._version == 0:
-                self.values.add(node_key(producer), tensor.output_nr, tensor)
+                found.append((node_key(producer), tensor.output_nr, tensor))
 
     # ------------------------------------------------------------- installing
 

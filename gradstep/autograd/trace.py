@@ -27,6 +27,7 @@ from gradstep.autograd.safe_reads import (
     saved_slots,
 )
 from gradstep.autograd.saved import saved_items
+from gradstep.autograd.value_rows import summaries
 from gradstep.autograd.values import device_name, dtype_name, shape_of, summary
 
 if TYPE_CHECKING:
@@ -151,11 +152,12 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     if see_saved is not None:
         slots_of = _saved_slots_of(queue)
         see_saved(queue, slots_of)
+    leaf_values = _leaf_values(queue)
     indexing = []  # the select nodes label_indexing may relabel
     for node_id, fn, slot_count in zip(node_of, queue, slot_counts):
         attrs = node_dicts[node_id] = node_attributes(
             fn, node_id, values, labels, scopes, slots=slots_of.get(fn), lines=lines,
-            slot_count=slot_count)
+            slot_count=slot_count, leaf_value=leaf_values.get(fn, _UNKNOWN))
         if attrs["name"] in INDEXING and attrs["kind"] == "op":
             indexing.append((node_id, attrs))
     label_indexing(graph, short_op_name, indexing)  # p[1], p[2] rather than two "select" nodes
@@ -166,6 +168,24 @@ def _networkx_graph():
     import networkx as nx  # here: a kernel that writes only files never imports it (PlainGraph)
 
     return nx.MultiDiGraph()
+
+
+def _leaf_values(fns) -> dict:
+    """Return ``{fn: summary(fn.variable)}`` for the leaf nodes among ``fns``, the values
+    summarised together (``value_rows.summaries``: the same dicts); a leaf whose variable
+    cannot be read is left out (``node_attributes`` reads it, and fails, itself)."""
+    leaves, variables = [], []
+    for fn in fns:
+        if type(fn) is ACCUMULATE_GRAD:
+            try:
+                variables.append(fn.variable)
+            except Exception:
+                continue
+            leaves.append(fn)
+    return dict(zip(leaves, summaries(variables, summary)))
+
+
+_UNKNOWN = object()  # node_attributes' leaf_value when none was made beforehand
 
 
 def _saved_slots_of(fns) -> dict:
@@ -184,9 +204,10 @@ def _saved_slots_of(fns) -> dict:
 
 def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, *,
                     key: tuple | None = None, slots: list | None = None, lines=None,
-                    slot_count: int | None = None) -> dict:
+                    slot_count: int | None = None, leaf_value=_UNKNOWN) -> dict:
     """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
-    (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, when the caller has them).
+    (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, ``leaf_value`` a leaf's
+    ``summary(fn.variable)``, when the caller has them).
 
     With ``lines`` (``trace_graph``'s, which may be empty) the dict has the fields
     ``seq``, ``line`` and ``slots`` too (``slot_count``, else ``len(fn.next_functions)``),
@@ -199,7 +220,8 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
         attrs = {"id": node_id, "name": node_name(fn), "kind": "leaf",
                  "label": labels.get(key) or "leaf", "scope": scopes.get(key, ""),
                  "shape": shape_of(variable), "dtype": dtype_name(variable.dtype),
-                 "device": device_name(variable.device), "value": summary(variable),
+                 "device": device_name(variable.device),
+                 "value": summary(variable) if leaf_value is _UNKNOWN else leaf_value,
                  "saved": saved_items(fn, slots=slots)}
         if lines is not None:
             attrs["seq"] = attrs["line"] = None

@@ -130,7 +130,7 @@ def test_see_saved_passes_over_nodes_read_to_save_no_tensor(monkeypatch):
     nodes = [z.grad_fn, z.grad_fn.next_functions[0][0], y.grad_fn]
     looked = []
     monkeypatch.setattr(Observer, "_see_saved_of",
-                        lambda self, fn, done, pending, read: looked.append(type(fn).__name__))
+                        lambda self, fn, done, pending, read, found: looked.append(type(fn).__name__))
     Observer().see_saved(nodes, snippet_done=True, slots_of={fn: saved_slots(fn) for fn in nodes})
     assert looked == ["ExpBackward0"]
     looked.clear()
