@@ -42,6 +42,7 @@ from torch.jit import _builtins as jit_builtins
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import MOVED_CALL, explain
+from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
@@ -197,7 +198,13 @@ class CapturedCalls:
     graphs: list = field(default_factory=list)
 
     def add(self, record: dict, graph=None) -> None:
-        """Keep ``record`` and its graph (None: nothing to draw it on)."""
+        """Keep ``record`` and its graph (None: nothing to draw it on). A call that failed on
+        buffers an earlier call freed has its error name that call's line (``freed_by``)."""
+        error = record.get("error")
+        if error and error.get("kind") == "freed_buffers" and record.get("timeline"):
+            lines = freeing_lines(self.records, self.graphs, record["timeline"], graph)
+            if lines:
+                record["error"] = record["timeline"]["error"] = name_freeing_calls(error, lines)
         self.records.append(record)
         self.graphs.append(graph)
 
