@@ -620,8 +620,8 @@ def _unseen_hooks(started, finished: dict, kept, held):
         def pre_hook(grad_outputs):
             if not mine():
                 return
-            pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
-            with unseen():
+            with unseen():  # (a version read is a ``__get__`` the snippet's mode would see)
+                pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
                 copies = _copies(grad_outputs)
                 started((node_id, copies, None))
                 count[0] += _sizes(copies)
@@ -650,8 +650,8 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
     def pre_hook(grad_outputs):
         if not mine():
             return
-        pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
         with unseen():
+            pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
             copies, before = _copies(grad_outputs), _grad_copy(variable)
             started((node_id, copies, before))
             count[0] += _sizes((*copies, before))
