@@ -93,6 +93,22 @@ def test_a_failing_lesson_exports_its_graph_stopped_where_torch_raised(tmp_path,
     assert data["step_state"]["pass"] == 2
 
 
+def test_a_pass_whose_error_the_snippet_caught_exports_and_exits_0(tmp_path, capsys):
+    """The snippet catches its second ``y.backward()``'s error and goes on (python exits 0):
+    ``--pass 2`` drew that pass stopped where torch raised, then exited 1, "the snippet
+    failed". It explains the error, says the snippet caught it, and exits 0."""
+    snippet = tmp_path / "caught.py"
+    snippet.write_text("import torch\nx = torch.ones(3, requires_grad=True)\ny = (x * 2).sum()\n"
+                       "try:\n    y.backward()\n    y.backward()\nexcept RuntimeError:\n"
+                       "    pass\n", encoding="utf-8")
+    status, data = exported(tmp_path, snippet, "--pass", "2")
+    err = capsys.readouterr().err
+    assert status == 0 and "retain_graph=True" in err
+    assert err.rstrip().endswith("The snippet caught this error and went on, as it does under "
+                                 "python: exit status 0.")
+    assert {n["name"]: n["state"] for n in data["nodes"]}["MulBackward0"] == "error"
+
+
 def test_pass_out_of_range_is_usage(tmp_path, capsys):
     example = next(e for e in EXAMPLES if e.id == "mse_backward")
     assert main(["export", str(example.path), "-o", str(tmp_path / "g.json"), "--pass", "3"]) == 2

@@ -42,10 +42,12 @@ from torch.jit import _builtins as jit_builtins
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import MOVED_CALL, explain
+from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 from gradstep.autograd.step_hooks import gc_paused
+from gradstep.autograd.swaps import Release, swapping
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.unseen import unseen
 
@@ -72,8 +74,10 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
     builtins: list = []
     thread_start = threading.Thread.start
+    swap_tensors = torch.utils.swap_tensors
     try:
         threading.Thread.start = capture.noting_threads(thread_start)
+        torch.utils.swap_tensors = swapping(swap_tensors, getattr(observer, "bindings", None))
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
             wrapper = capture.wrap(original, api)
             builtins += _same_builtin(wrapper, original)
@@ -81,6 +85,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
         yield calls
     finally:
         threading.Thread.start = thread_start
+        torch.utils.swap_tensors = swap_tensors
         for owner, attr, original in originals:
             setattr(owner, attr, original)
         _forget_builtins(builtins)
@@ -173,7 +178,7 @@ class CallGraph:
                 continue
             held = [root]
             for fn in children:
-                weakref.finalize(owners[fn], held.clear)
+                weakref.finalize(owners[fn], Release(held))  # (swaps: told as gradstep's)
             graph._held.append(held)
         return graph
 
@@ -197,7 +202,13 @@ class CapturedCalls:
     graphs: list = field(default_factory=list)
 
     def add(self, record: dict, graph=None) -> None:
-        """Keep ``record`` and its graph (None: nothing to draw it on)."""
+        """Keep ``record`` and its graph (None: nothing to draw it on). A call that failed on
+        buffers an earlier call freed has its error name that call's line (``freed_by``)."""
+        error = record.get("error")
+        if error and error.get("kind") == "freed_buffers" and record.get("timeline"):
+            lines = freeing_lines(self.records, self.graphs, record["timeline"], graph)
+            if lines:
+                record["error"] = record["timeline"]["error"] = name_freeing_calls(error, lines)
         self.records.append(record)
         self.graphs.append(graph)
 

@@ -17,6 +17,10 @@ import torch
 from gradstep.autograd.trace import node_key
 
 
+def _GONE():  # noqa: N802 (stands in for a weak reference let go: dead, as it reads)
+    return None
+
+
 class Bindings:
     """The tensors the snippet bound to its own top-level names, in order.
 
@@ -41,6 +45,31 @@ class Bindings:
         elif id(t) not in self.leaf_labels:
             # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
             self.leaf_labels[id(t)] = (weakref.ref(t), name)
+
+    def let_go(self, tensors) -> list:
+        """Drop the weak references to ``tensors`` (``swaps``: torch swaps no tensor that
+        has one); return what ``hold_again`` needs to make them again."""
+        taken = []
+        for t in tensors:
+            entry = self.leaf_labels.get(id(t))
+            if entry is not None and entry[0]() is t:
+                self.leaf_labels[id(t)] = (_GONE, entry[1])
+                taken.append(("leaf", t))
+            last = self.last_with_grad_fn
+            if last is not None and last[1]() is t:
+                self.last_with_grad_fn = (last[0], _GONE)
+                taken.append(("last", t))
+        return taken
+
+    def hold_again(self, taken: list) -> None:
+        """Make the weak references ``let_go`` dropped again (the same objects: a swap
+        keeps each one's identity)."""
+        for kind, t in taken:
+            if kind == "leaf" and self.leaf_labels.get(id(t), (None,))[0] is _GONE:
+                self.leaf_labels[id(t)] = (weakref.ref(t), self.leaf_labels[id(t)][1])
+            elif kind == "last" and self.last_with_grad_fn is not None \
+                    and self.last_with_grad_fn[1] is _GONE:
+                self.last_with_grad_fn = (self.last_with_grad_fn[0], weakref.ref(t))
 
     def labels(self) -> dict:
         """Return ``{node_key: name}`` for ops and for leaves still alive."""

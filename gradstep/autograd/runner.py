@@ -29,7 +29,7 @@ from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
-from gradstep.i18n import lazy
+from gradstep.i18n import lazy, with_words
 from gradstep.policies.output_cap import CappedText
 from gradstep.policies.script_name import script_path
 
@@ -112,6 +112,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     _name_everything(result, observer)
     if failure is not None:
         _failed(result, failure)
+        result.error = _as_its_call_told(result.error, result.calls)
     _pick_root(result, root, observer.last_value, last_name, observer.bindings)
     return result
 
@@ -244,6 +245,18 @@ def _failed(result: RunResult, exc: BaseException) -> RunResult:
     result.error = errors.explain(exc, result.source, result.filename)
     result.exit_code = 1
     return result
+
+
+def _as_its_call_told(error: dict, calls: list) -> dict:
+    """Return the snippet's error with the words of its last backward call's error, where
+    that call raised it (the same kind, line and message) and its record names more (the
+    line of the call that freed the buffers, ``calls.CapturedCalls.add``)."""
+    last = next((c["error"] for c in reversed(calls) if c.get("error")), None)
+    if (last is None or last.get("kind") != "freed_buffers" or error.get("kind") != "freed_buffers"
+            or (last.get("line"), last.get("detail")) != (error.get("line"), error.get("detail"))):
+        return error
+    words = last.get("words") or {}
+    return with_words({**error}, **{key: words[key] for key in ("explanation", "fix") if key in words})
 
 
 def _name_everything(result: RunResult, observer: Observer) -> None:

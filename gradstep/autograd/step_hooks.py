@@ -204,7 +204,8 @@ class StepRecorder:
         finally:
             self._summarising.release()
 
-    def _received(self, key, grad_outputs, copies: bool = False) -> None:
+    def _received(self, key, grad_outputs, copies: bool = False, moved: bool = False,
+                  leaf=None) -> None:
         """Make what the node noted as ``key`` received (``grad_outputs``, as its hook got
         them) its step's ``grad_outputs``, where that is not what its pre-hook kept.
 
@@ -217,6 +218,17 @@ class StepRecorder:
         as the pre-hook keeps them (``_keep``, or copies for the hooks that copy); a step
         already summarised gets their summaries, read now from copies (nothing held past
         its summary). A pass whose steps are dropped is left as it is.
+
+        Where they are the very tensors but one's version moved since the pre-hook saw it
+        (``moved``, or found here for a step summarised meanwhile: ``_versions``), something
+        changed it in place in between: a late pre-hook of the snippet's (``g[0].mul_(10)``:
+        the node took the changed values) or the node's own backward (it took the old ones).
+        Which, the hooks cannot tell, and what they kept or summarised is the old value: the
+        pass's steps are dropped, as where a kept alias is found changed at the end. Only
+        where the node is a leaf's AccumulateGrad (``leaf``, its variable) that had a
+        ``.grad`` before it ran, sharing its memory with the gradient, is the change taken
+        for the node's own (it adds into that ``.grad`` in place: a ``.grad`` that is a view
+        of the gradient an earlier pass was sent), and the step kept as its pre-hook saw it.
         """
         with self._summarising:
             started = self._started
@@ -225,11 +237,19 @@ class StepRecorder:
                     break
             else:
                 return  # (the pass's steps were dropped)
-            refs = self._pending.pop(key, None)
+            if moved:
+                if not _added_into(leaf, started[i][2], grad_outputs):
+                    self._drop_changed()
+                return
+            noted = self._pending.pop(key, None)
             if copies:
                 pass  # (the copying hooks asked _same_refs)
-            elif _same(grad_outputs, started[i], key, self._sent) or (
-                    refs is not None and _same_refs(grad_outputs, refs)):
+            elif _same(grad_outputs, started[i], key, self._sent):
+                return  # (a change after this is the kept alias's: found at the end)
+            elif noted is not None and _same_refs(grad_outputs, noted[0]):
+                if (_versions(grad_outputs) != noted[1]  # (summarised before the change)
+                        and not _added_into(leaf, started[i][2], grad_outputs)):
+                    self._drop_changed()
                 return
             before = started[i][2]
             if i >= self._summarised:
@@ -252,10 +272,21 @@ class StepRecorder:
             except Exception as exc:  # never inside the snippet's backward
                 self._dropped = f"the recorded values could not be read: {exc}"
 
+    def _drop_changed(self) -> None:
+        """Drop the pass's steps: a gradient was changed in place during the pass (called
+        under ``_summarising``)."""
+        if self._dropped is None:
+            self._dropped = _CHANGED
+        self._started.clear()
+        self._finished.clear()
+        self._kept.clear()
+        self._summarised = self._finished_summarised = 0
+
     def _note_unfinished(self) -> None:
         """Note weak references to what the pre-hooks of the steps begun and not finished
-        kept (for ``_received``), before a summary clears ``_sent``: their node hooks can
-        then still tell whether the nodes received those very tensors."""
+        kept, and their versions now (for ``_received``), before a summary clears ``_sent``:
+        their node hooks can then still tell whether the nodes received those very tensors,
+        unchanged since their summary."""
         if self._copying:  # (the copying hooks note their own, and keep no ``_sent``)
             return
         finished, started = self._finished, self._started
@@ -264,7 +295,8 @@ class StepRecorder:
             return
         ref_of = {id(alias): r for r, alias in self._sent.values()}
         for key, aliases, _ in unfinished:
-            self._pending[key] = tuple(None if a is None else ref_of.get(id(a)) for a in aliases)
+            refs = tuple(None if a is None else ref_of.get(id(a)) for a in aliases)
+            self._pending[key] = (refs, _versions(None if r is None else r() for r in refs))
 
     def _summarise_now(self) -> None:
         started, finished, kept = self._started, self._finished, self._kept
@@ -282,7 +314,7 @@ class StepRecorder:
             return
         values = iter(plain_values(tensors))
         if _changed(kept[:checked]):
-            self._dropped = "a gradient was changed in place during the pass"
+            self._dropped = _CHANGED
             return
         for i in range(self._summarised, end):
             node_id, grads, before = started[i]
@@ -330,8 +362,7 @@ class StepRecorder:
                 tensors += (before, None if sent is None else grad_after.get(key))
             events.append((node_id, name_of(fn).removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
         if _changed(self._kept):
-            raise ValueError("a gradient was changed in place during the pass (by a hook or a "
-                             "custom Function's backward): what the steps kept is not what was sent")
+            raise ValueError(_CHANGED)
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]
         tensors += [t for _, _, t in extra]
         if _unreadable(tensors):
@@ -344,6 +375,10 @@ class StepRecorder:
         for (group, name, _), value in zip(extra, values[len(tensors) - len(extra):]):
             plain_extra[group][name] = value
         self.extra = plain_extra
+
+
+_CHANGED = ("a gradient was changed in place during the pass (by a hook or a custom "
+            "Function's backward): what the steps kept is not what was sent")
 
 
 def _changed(kept: list) -> bool:
@@ -549,9 +584,9 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
             g = grad_outputs[0]
             entry = sent.get(id(g))
             if entry is None or entry[1] is not last[1][0] or entry[0]() is not g:
-                received(fn, grad_outputs)
+                received(fn, grad_outputs, leaf=fn.variable)
         elif not _same(grad_outputs, last, fn, sent):
-            received(fn, grad_outputs)
+            received(fn, grad_outputs, leaf=fn.variable)
         finished[fn] = _held(grad_inputs)
         grad = fn.variable.grad
         grad_after[fn] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
@@ -577,7 +612,7 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
         if current_task() != mine.task and not mine():
             return
         if not (entries and _same(grad_outputs, entries[-1], node_id, sent)):
-            received(node_id, grad_outputs)
+            received(node_id, grad_outputs, leaf=variable)
         finished[node_id] = _held(grad_inputs)
         grad = variable.grad
         grad_after[node_id] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
@@ -592,8 +627,8 @@ def _unseen_hooks(started, finished: dict, kept, held):
         def pre_hook(grad_outputs):
             if not mine():
                 return
-            pending[node_id] = _refs(grad_outputs)
-            with unseen():
+            with unseen():  # (a version read is a ``__get__`` the snippet's mode would see)
+                pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
                 copies = _copies(grad_outputs)
                 started((node_id, copies, None))
                 count[0] += _sizes(copies)
@@ -604,8 +639,11 @@ def _unseen_hooks(started, finished: dict, kept, held):
             if not mine():
                 return
             with unseen():
-                if not _same_refs(grad_outputs, pending.pop(node_id, ())):
+                refs, versions = pending.pop(node_id, _NOTHING_NOTED)
+                if not _same_refs(grad_outputs, refs):
                     received(node_id, grad_outputs, copies=True)
+                elif _versions(grad_outputs) != versions:  # (a late pre-hook's g.mul_(10))
+                    received(node_id, grad_outputs, moved=True)
                 finished[node_id] = copies = _copies(grad_inputs)
                 count[0] += _sizes(copies)
                 if count[0] > limit:
@@ -619,8 +657,8 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
     def pre_hook(grad_outputs):
         if not mine():
             return
-        pending[node_id] = _refs(grad_outputs)
         with unseen():
+            pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
             copies, before = _copies(grad_outputs), _grad_copy(variable)
             started((node_id, copies, before))
             count[0] += _sizes((*copies, before))
@@ -631,8 +669,11 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
         if not mine():
             return
         with unseen():
-            if not _same_refs(grad_outputs, pending.pop(node_id, ())):
+            refs, versions = pending.pop(node_id, _NOTHING_NOTED)
+            if not _same_refs(grad_outputs, refs):
                 received(node_id, grad_outputs, copies=True)
+            elif _versions(grad_outputs) != versions:
+                received(node_id, grad_outputs, moved=True, leaf=variable)
             finished[node_id] = copies = _copies(grad_inputs)
             grad_after[node_id] = _copies((variable.grad,))[0]
             count[0] += _sizes(copies)
@@ -777,6 +818,45 @@ def _same_refs(grads, refs: tuple) -> bool:
 
 
 _DEREF = ReferenceType.__call__
+_NOTHING_NOTED = ((), ())  # (no pre-hook call noted: ``_same_refs`` of no refs fails)
+
+
+def _added_into(leaf, before, grads) -> bool:
+    """Return True when AccumulateGrad may itself have changed ``grads``, what it received:
+    ``leaf`` (its variable, None for any other node) had a ``.grad`` before it ran
+    (``before``, its copy or summary) that shares memory with one of them, so its in-place
+    add into that ``.grad`` moved their version. (Without a ``.grad`` before, it takes the
+    gradient, or a copy of it, as it is.)"""
+    return leaf is not None and before is not None and _shares_memory(grads, leaf.grad)
+
+
+def _shares_memory(grads, grad) -> bool:
+    """Return True when a plain tensor of ``grads`` lies in the memory of ``grad`` (a leaf's
+    ``.grad``), or when that cannot be read (a sparse one): an in-place add into ``grad``
+    may then have changed it."""
+    if type(grad) is not Tensor:
+        return grad is not None
+    try:
+        memory = grad.untyped_storage().data_ptr()
+        return any(type(g) is Tensor and g.untyped_storage().data_ptr() == memory for g in grads)
+    except RuntimeError:
+        return True
+
+
+def _versions(tensors) -> tuple:
+    """Return the version of each plain tensor of ``tensors`` (None for anything else, or an
+    inference tensor, which has no version counter): read off the tensor's class, no code
+    of a subclass's runs."""
+    out = []
+    for t in tensors:
+        if type(t) is Tensor:
+            try:
+                out.append(t._version)
+            except RuntimeError:  # an inference tensor
+                out.append(None)
+        else:
+            out.append(None)
+    return tuple(out)
 
 
 def _size(t) -> int:

@@ -9,8 +9,11 @@ with respect to every leaf that requires grad), ``--passes N`` (a second pass
 without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
 non-scalar root). Prints the DESIGN.md backward JSON (strict JSON) plus ``calls``,
 the backward calls the snippet made itself. Exit status: 0, 1 when the snippet
-or a pass failed (the JSON still shows where it stopped: a snippet that failed in a
-backward call of its own prints its passes), 2 for bad usage.
+or gradstep's own pass failed (the JSON still shows where it stopped: a snippet that failed in a
+backward call of its own prints its passes), 2 for bad usage. A pass of the snippet's that
+torch raised in while the snippet caught the error and went on (``p.backward()`` in a try)
+is explained on stderr, with a line saying the snippet caught it, and exits 0: the snippet
+did not fail, as ``python FILE`` exits 0.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gradstep.commands.run_and_report import (
     CommandError,
     display_name,
     print_json,
+    report_caught,
     report_error,
     start_snippet,
 )
@@ -60,6 +64,9 @@ def run(args) -> int:
             return result.get("exit_code") or SNIPPET_FAILED
         failed = _failed(timeline)
         if failed:
+            if timeline.get("from_snippet"):  # the snippet ran on: it caught the error
+                report_caught(failed, name)
+                return OK
             report_error(failed, name)
             return SNIPPET_FAILED
         return OK

@@ -32,6 +32,7 @@ from gradstep.commands.run_and_report import (
     SNIPPET_FAILED,
     CommandError,
     display_name,
+    report_caught,
     report_error,
     start_snippet,
     write_in_kernel,
@@ -134,10 +135,20 @@ def _export(args, session, result, name: str) -> int:
         return result.get("exit_code") or SNIPPET_FAILED
     if chosen is not None:
         error = chosen[0].index(chosen[1]).timeline.get("error")
-        if error:
+        if error and _snippets_own(result, graph):  # the snippet caught it and went on
+            report_caught(error, name)
+        elif error:
             report_error(error, name)  # the picture shows where backward stopped
             return SNIPPET_FAILED
     return OK
+
+
+def _snippets_own(result: dict, graph) -> bool:
+    """Return True when the pass drawn is one of the snippet's own calls (``choose_pass``
+    runs one of gradstep's only where the snippet made none on the drawn graph)."""
+    from gradstep.autograd.step_state import drawn_calls
+
+    return bool(drawn_calls(result.get("calls"), graph))
 
 
 def choose_pass(args, result: dict, graph, session):

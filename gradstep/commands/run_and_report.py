@@ -144,3 +144,15 @@ def report_error(err: dict, filename: str) -> None:
         _open_line[0] = False
     sys.stderr.write(format_error(err, filename) + "\n")
     sys.stderr.flush()
+
+
+def report_caught(err: dict, filename: str) -> None:
+    """Explain ``err``, the error torch raised in a backward call of the snippet's that the
+    snippet caught and went on (``try: p.backward()``), and say so: the command then exits
+    0, as ``python FILE`` does (the snippet did not fail)."""
+    from gradstep.i18n import _
+
+    report_error(err, filename)
+    sys.stderr.write(_("The snippet caught this error and went on, as it does under python: "
+                       "exit status 0.") + "\n")
+    sys.stderr.flush()

@@ -697,6 +697,40 @@ def test_a_prehook_registered_during_the_pass_shows_what_the_node_received(monke
         assert_value(steps["AccumulateGrad"]["grad_outputs"][0], expected)
 
 
+def _changes_in_place(g):
+    g[0].mul_(10)
+
+
+@pytest.mark.parametrize("leaf", [False, True])
+@pytest.mark.parametrize("hooks", ["shared", "per node", "watched", "summarised"])
+def test_a_late_prehook_that_changes_the_gradient_in_place_drops_the_steps(monkeypatch, hooks, leaf):
+    """A late pre-hook of the snippet's that changes the very gradient in place
+    (``g[0].mul_(10)``: the node took 30s, x.grad is 30·exp(x)). Where the hooks copied it
+    (the snippet's mode on) or summarised it at their pre-hook (``HELD_BYTES`` 0), the step
+    showed the 3s from before the change (and with ``leaf``, AccumulateGrad 3·exp(x) where
+    x.grad holds 30·exp(x)); the hooks cannot tell that change from the node's own, so the
+    pass shows no steps, as where a kept alias is found changed at the end."""
+    if hooks == "summarised":
+        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
+    if hooks == "per node":
+        monkeypatch.setattr(step_hooks, "_current_node", None)
+    torch.manual_seed(0)
+    x = torch.randn(3, requires_grad=True)
+    a = x.exp()
+    loss = (a * 3).sum()
+    late = a.grad_fn.next_functions[0][0] if leaf else a.grad_fn
+    handle = (a.grad_fn if leaf else loss.grad_fn).register_prehook(
+        lambda g: late.register_prehook(_changes_in_place) and None)
+    if hooks == "watched":
+        with _PassesThrough():
+            got = record_backward(loss, trace_graph(loss).id_of, retain_graph=True)
+    else:
+        got = record_backward(loss, trace_graph(loss).id_of, retain_graph=True)
+    handle.remove()
+    assert torch.allclose(x.grad, 30 * x.detach().exp())
+    assert got["error"] is None and got["steps"] == []
+
+
 @pytest.mark.parametrize("hooks", ["shared", "per node"])
 def test_a_node_that_received_what_its_pre_hook_kept_costs_one_identity_check(monkeypatch, hooks):
     """In the usual pass every node receives the very gradients its pre-hook kept: its hook

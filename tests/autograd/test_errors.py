@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gradstep.autograd.errors import explain, format_error, make_error
+from gradstep.i18n import localized
 
 FILENAME = "lesson.py"
 
@@ -750,3 +751,27 @@ def test_a_method_is_not_the_function_of_the_same_name_that_is_called():
         loss.backward()
     """)
     assert err["kind"] == "no_grad_fn"
+
+
+def test_the_call_that_freed_the_buffers_is_named_not_the_first():
+    """``y.backward(retain_graph=True); y.backward(); y.backward()``: the third call fails on
+    the buffers the second freed, and the explanation said "The first backward ... freed"
+    them, telling to pass retain_graph=True to the first call, which already did. It names
+    the call that freed them (line 3), in the run's error and in the failed call's record;
+    a training loop's call names its own line (an earlier run of it freed them)."""
+    from gradstep.autograd.runner import run_snippet
+
+    source = ("import torch\nx = torch.ones(2, requires_grad=True); y = (x * 2).sum()\n"
+              "y.backward(retain_graph=True); y.backward()\n"
+              "y.backward()\n")
+    run = run_snippet(source.replace("; y.backward()\n", "\ny.backward()\n"), filename=FILENAME)
+    assert run.error["kind"] == "freed_buffers" and run.error["line"] == 5
+    for err in (run.error, run.calls[-1]["error"], run.calls[-1]["timeline"]["error"]):
+        assert err["explanation"].startswith("The backward call at line 4, run without "
+                                             "retain_graph=True, freed"), err["explanation"]
+        assert "at line 4" in err["fix"] and "FIRST" not in err["fix"]
+    assert "第 4 行" in localized(run.error, "zh_CN")["explanation"]
+    loop = run_snippet("import torch\nx = torch.ones(2, requires_grad=True)\n"
+                       "loss = (x * 2).sum()\nfor _ in range(2):\n    loss.backward()\n",
+                       filename=FILENAME)
+    assert "at line 5" in loop.error["fix"]

@@ -573,3 +573,49 @@ def test_gradsteps_own_aliases_of_nested_and_compressed_tensors_warn_nothing():
     ours = os.path.dirname(run_snippet.__code__.co_filename)  # gradstep/autograd
     warned = [line for line in result.output.splitlines() if "Warning" in line]
     assert warned and not [line for line in warned if line.startswith(ours)], warned
+
+
+SWAPS = """\
+import weakref
+import torch
+from torch import nn
+x = torch.ones(2, requires_grad=True)
+a = x * 2
+b = x * 3
+torch.utils.swap_tensors(a, b)
+print(a.tolist(), b.tolist())
+loss = (a * b).sum()
+loss.backward()
+c = (x * 4).detach()
+torch.utils.swap_tensors(b, c)
+print(b.tolist(), c.tolist())
+torch.__future__.set_swap_module_params_on_conversion(True)
+lin = nn.Linear(2, 2)
+w = lin.weight
+lin.to(torch.float64)
+print(w.dtype, w is lin.weight)
+torch.__future__.set_swap_module_params_on_conversion(False)
+keep = weakref.ref(c)
+try:
+    torch.utils.swap_tensors(a, c)
+except RuntimeError as e:
+    print(e)
+print(torch.utils.swap_tensors.__name__)
+loss
+"""
+
+
+def test_tensors_the_snippet_named_can_be_swapped_as_in_python():
+    """gradstep's weak references to the tensors bound to top-level names (and a recorded
+    call's finalizers) made torch refuse ``torch.utils.swap_tensors(a, b)`` ("Cannot swap t2
+    because it has weakref associated with it") and, with swap_module_params_on_conversion,
+    ``lin.to(torch.float64)`` after ``w = lin.weight``, where python swaps them. A weak
+    reference of the snippet's own still makes torch refuse, as in python; labels stay."""
+    run = run_snippet(SWAPS, filename="swaps.py", capture_output=True)
+    assert run.error is None, run.error
+    assert run.output == ("[3.0, 3.0] [2.0, 2.0]\n[4.0, 4.0] [2.0, 2.0]\ntorch.float64 True\n"
+                          "Cannot swap t2 because it has weakref associated with it\n"
+                          "swap_tensors\n")
+    assert torch.utils.swap_tensors.__module__ == "torch.utils"  # torch's own again
+    labels = set(run.labels.values())
+    assert {"x", "loss", "a", "b"} <= labels, labels

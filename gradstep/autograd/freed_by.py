@@ -1,0 +1,52 @@
+"""Which of the snippet's own backward calls freed the buffers a later call needed.
+
+torch's "Trying to backward through the graph a second time" does not say which call freed
+the graph; the general explanation said "The first backward freed ...", and told to pass
+``retain_graph=True`` to the first call, also where that call already did and a later one
+freed them (``y.backward(retain_graph=True); y.backward(); y.backward()``). The recorded
+calls tell it: each call's timeline lists the nodes freed after it (``freed_nodes``) and
+before it (``freed_before``), and its ``CallGraph`` maps its node ids to node keys, which
+match across calls. Pure data, no torch.
+"""
+
+from __future__ import annotations
+
+from gradstep.i18n import lazy, with_words
+
+
+def freeing_lines(records: list, graphs: list, timeline: dict, graph) -> list[int]:
+    """Return the lines of the earlier calls (``records``, their ``graphs``) that freed what
+    the failed call (its ``timeline``, its ``CallGraph``) found freed before it ran, in call
+    order, each line once; empty when none of them is known to (then the general wording
+    stays)."""
+    if graph is None:
+        return []
+    key_of = {node_id: key for key, node_id in graph.ids.items()}
+    needed = {key_of[n] for n in timeline.get("freed_before") or () if n in key_of}
+    lines: list[int] = []
+    for record, earlier in zip(records, graphs):
+        past = record.get("timeline") or {}
+        if earlier is None or not past.get("freed_nodes") or record.get("line") is None:
+            continue
+        before = set(past.get("freed_before") or ())
+        earlier_key = {node_id: key for key, node_id in earlier.ids.items()}
+        freed = {earlier_key.get(n) for n in past["freed_nodes"] if n not in before}
+        if needed & freed and record["line"] not in lines:
+            lines.append(record["line"])
+    return lines
+
+
+def name_freeing_calls(error: dict, lines: list[int]) -> dict:
+    """Return ``error`` (a ``freed_buffers`` one) worded with the lines of the calls that
+    freed the buffers, in place of "the first backward"."""
+    where = ", ".join(str(line) for line in lines[:3])
+    return with_words(
+        {**error},
+        explanation=lazy("The backward call at line {lines}, run without retain_graph=True, "
+                         "freed the tensors the graph had saved for computing gradients. This "
+                         "backward goes through the same graph again, needs them, and they are "
+                         "gone.", lines=where),
+        fix=lazy("Pass retain_graph=True to the backward call at line {lines} if you need to "
+                 "go through the graph again, or recompute the forward pass (rebuild the "
+                 "loss) before this backward.", lines=where),
+    )

@@ -1,0 +1,81 @@
+"""``torch.utils.swap_tensors`` while the snippet runs, with gradstep's weak references out
+of its way.
+
+torch refuses to swap a tensor that has a weak reference ("Cannot swap t1 because it has
+weakref associated with it"). gradstep keeps weak references to the tensors the snippet
+binds to its top-level names (``names.Bindings``: labels and the root candidate, without
+keeping them alive) and finalizers on the tensors a recorded call's held root leads to
+(``calls.CallGraph``): under gradstep ``torch.utils.swap_tensors(a, b)`` raised, and so did
+``m.to(torch.float64)`` after ``w = m.weight`` with
+``torch.__future__.set_swap_module_params_on_conversion(True)`` ("_apply(): Couldn't swap
+Linear.weight"), where python swapped them.
+
+While the snippet runs, ``torch.utils.swap_tensors`` is a wrapper (``functools.wraps`` of
+torch's; torch's modules call it through ``torch.utils``) that lets go of gradstep's own
+weak references to the two tensors, calls torch's, and makes them again: each Python
+object keeps its identity through a swap, so a name still labels the object bound to it.
+A held root of a recorded call whose tensor is swapped is let go (its tensor no longer
+holds the node that root leads to: the call may no longer be drawn on the graph). Where a
+weak reference of anyone else's is left, torch's function raises as in python, and
+gradstep's references are made again as they were.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+
+class Release:
+    """A recorded call's finalizer on a tensor its held root leads to: lets the root go
+    (``calls.CallGraph``); told from anyone else's by its class."""
+
+    __slots__ = ("held",)
+
+    def __init__(self, held: list):
+        self.held = held
+
+    def __call__(self) -> None:
+        self.held.clear()
+
+
+def swapping(original, bindings):
+    """Return ``torch.utils.swap_tensors`` (``original``) that first lets go of ``bindings``'
+    (a ``names.Bindings``, or None) and the recorded calls' weak references to the two."""
+
+    @functools.wraps(original)
+    def swap_tensors(t1, t2):
+        taken = bindings.let_go((t1, t2)) if bindings is not None else []
+        try:
+            if not _foreign((t1, t2)):
+                for tensor in (t1, t2):
+                    _release_own(tensor)
+            return original(t1, t2)
+        finally:
+            if taken:
+                bindings.hold_again(taken)
+
+    return swap_tensors
+
+
+def _own_finalizer(reference) -> weakref.finalize | None:
+    """Return the recorded calls' finalizer behind ``reference`` (a weak reference to a
+    tensor), or None for anyone else's."""
+    callback = getattr(reference, "__callback__", None)
+    if type(callback) is not weakref.finalize:
+        return None
+    info = callback.peek()
+    return callback if info is not None and type(info[1]) is Release else None
+
+
+def _foreign(tensors) -> bool:
+    """Return True when a weak reference to one of ``tensors`` is not gradstep's."""
+    return any(_own_finalizer(r) is None for t in tensors for r in weakref.getweakrefs(t))
+
+
+def _release_own(tensor) -> None:
+    """Let go of the roots whose finalizers are on ``tensor`` (gradstep's only)."""
+    for reference in weakref.getweakrefs(tensor):
+        finalizer = _own_finalizer(reference)
+        if finalizer is not None:
+            finalizer()  # (runs Release once, and drops its weak reference)
