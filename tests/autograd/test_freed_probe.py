@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from gradstep.autograd import safe_reads
 from gradstep.autograd.backward import record_backward
 from gradstep.autograd.calls import graph_ids
-from gradstep.autograd.leaves_and_freed import freed_node_ids
+from gradstep.autograd.leaves_and_freed import freed_node_ids, id_number
 
 
 class Saving(torch.autograd.Function):
@@ -119,7 +119,7 @@ def test_a_slot_that_holds_its_tensor_is_read_without_the_slot_walk(monkeypatch)
 
     loss = _graph()
     id_of = graph_ids([loss])
-    expected_before = freed_node_ids(id_of)
+    expected_before, expected_held = _walked(id_of)
     walked = []
     original = leaves_and_freed.iter_saved_slots
 
@@ -129,15 +129,34 @@ def test_a_slot_that_holds_its_tensor_is_read_without_the_slot_walk(monkeypatch)
     monkeypatch.setattr(leaves_and_freed, "iter_saved_slots", counted)
     held: dict = {}
     assert freed_node_ids(id_of, held) == expected_before == []
+    assert held == expected_held  # the slots the walk notes
     # walked: the custom Function (a list of slots), the pack hook's node, batch_norm's
     # (its first slot in name order holds a tensor: not walked)
     assert "MulBackward0" not in walked and "ExpBackward0" not in walked
     assert "NativeBatchNormBackward0" not in walked
     assert {"SavingBackward", "SinBackward0"} <= set(walked)
     assert all(where[1] is None for where in held.values())
+    loss.backward(retain_graph=True)  # held still: not freed, read from the slot alone
+    walked.clear()
+    assert freed_node_ids(id_of, held) == _walked(id_of)[0] == []
+    assert "MulBackward0" not in walked and "ExpBackward0" not in walked
     loss.backward()
     walked.clear()
     freed = freed_node_ids(id_of, held)
     assert "MulBackward0" not in walked and "ExpBackward0" not in walked
-    monkeypatch.setattr(leaves_and_freed, "iter_saved_slots", original)
-    assert freed == freed_node_ids(id_of)  # the full probe (unpacking) says the same
+    assert freed == _walked(id_of)[0] != []  # the full walk (unpacking) says the same
+
+
+def _walked(id_of: dict) -> tuple[list, dict]:
+    """The full slot walk's answer (``is_freed`` on 3348413, no shortcut): the freed node
+    ids, and the slot ``held`` notes for each node (its first slot read holding data)."""
+    freed, held = [], {}
+    for fn, node_id in id_of.items():
+        for slot in safe_reads.iter_saved_slots(fn):
+            if slot.state != "unsaved":
+                if slot.data is not None and not safe_reads.is_python_node(fn):
+                    held[fn] = (slot.attr, slot.index)
+                if slot.state == "freed":
+                    freed.append(node_id)
+                break
+    return sorted(freed, key=id_number), held
