@@ -160,21 +160,27 @@ class EdgePieces:
 
     def chord_ends(self, shown: np.ndarray, transform) -> np.ndarray:
         """Return the chords of pieces ``shown`` as ``chords`` does, before each is kept
-        once: in piece order, repeats included."""
+        once: in piece order, repeats included, as four rows ``x0, y0, x1, y1`` of whole
+        device pixels (int32: a row of each coordinate is read faster than rows of four)."""
         table, first, count = self._chord_table()
-        if len(shown) < len(self.edge):  # the rows of the pieces shown
+        if len(shown) < len(self.edge):  # the columns of the pieces shown
             per = count[shown]
             begins = np.repeat(first[shown] - (np.cumsum(per) - per), per)
-            table = table[begins + np.arange(len(begins))]
+            ends = table.take(begins + np.arange(len(begins)), axis=1)
+        else:
+            ends = table.copy()
         sx, sy, dx, dy = transform
-        ends = np.rint(table * np.array([sx, sy, sx, sy]) + np.array([dx, dy, dx, dy]))
+        ends *= np.array([[sx], [sy], [sx], [sy]])  # the same floats as table * scale + shift
+        ends += np.array([[dx], [dy], [dx], [dy]])
+        np.rint(ends, out=ends)
         np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)
-        return ends
+        return ends.astype(np.int32)
 
     def _chord_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return every piece's chords in scene coordinates, rows ``[x0, y0, x1, y1]`` in
-        piece order (a line's ends; a curve's start to its halfway point, then on to its
-        end), with each piece's first row and count; made when first drawn far out."""
+        """Return every piece's chords in scene coordinates, four rows ``x0, y0, x1, y1``
+        with a column a chord in piece order (a line's ends; a curve's start to its halfway
+        point, then on to its end), with each piece's first column and count; made when
+        first drawn far out."""
         if self._chords is None:
             count = np.where(self.curve, 2, 1)
             first = np.cumsum(count) - count
@@ -185,7 +191,7 @@ class EdgePieces:
             second = first[self.curve] + 1
             table[second, :2] = middle[self.curve]
             table[second, 2:] = self.end[self.curve]
-            self._chords = (table, first, count)
+            self._chords = (np.ascontiguousarray(table.T), first, count)
         return self._chords
 
 
@@ -194,11 +200,10 @@ SPLIT_PX = 512.0
 
 
 def each_once(ends: np.ndarray) -> np.ndarray:
-    """Return chords ``ends`` (``EdgePieces.chord_ends``) each once, in the order of their
-    packed coordinates."""
-    packed = (ends + _CHORD_FAR).astype(np.uint64)  # four 16-bit coordinates
-    key = (packed[:, 0] << np.uint64(48)) | (packed[:, 1] << np.uint64(32)) | (
-        packed[:, 2] << np.uint64(16)) | packed[:, 3]
+    """Return chords ``ends`` (``EdgePieces.chord_ends``: four rows of ints) each once, in
+    the order of their packed coordinates, as rows ``[x0, y0, x1, y1]`` (floats)."""
+    x0, y0, x1, y1 = (ends + _CHORD_FAR).astype(np.uint64)  # four 16-bit coordinates
+    key = (x0 << np.uint64(48)) | (y0 << np.uint64(32)) | (x1 << np.uint64(16)) | y1
     key.sort()  # each chord once: numpy's sort, then its runs (np.unique is ~5x slower)
     key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
     chords = np.empty((len(key), 4))

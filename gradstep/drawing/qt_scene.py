@@ -311,7 +311,10 @@ def _paint_mask(painter, mask: np.ndarray, corner: tuple, rgb: int) -> None:
         return
     height, width = mask.shape
     image = np.where(mask, np.uint32(rgb | 0xFF000000), np.uint32(0))  # else transparent
-    picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
+    # every pixel opaque or clear: premultiplied, it reads the same, and Qt draws it as it
+    # is (a plain ARGB32 image is converted to premultiplied first, every paint)
+    picture = QtGui.QImage(image.data, width, height, 4 * width,
+                           QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     painter.drawImage(QtCore.QPoint(*corner), picture)
 
 

@@ -481,6 +481,62 @@ def test_far_out_edges_are_chords_on_whole_pixels_each_once():
     assert len(rows) == len(set(rows)) and set(rows) == expected
 
 
+def test_far_out_chord_ends_are_four_rows_of_ints_of_the_scaled_chords():
+    from gradstep.drawing.edge_pieces import EdgePieces, each_once
+
+    pieces = EdgePieces(layout(samples.layered_dag(300, width=12)).routes)
+    middle = (pieces.start + 2 * pieces.control + pieces.end) / 4
+    rows = []  # each piece's chords in piece order, scene coordinates
+    for i in range(len(pieces)):
+        if pieces.curve[i]:
+            rows += [[*pieces.start[i], *middle[i]], [*middle[i], *pieces.end[i]]]
+        else:
+            rows.append([*pieces.start[i], *pieces.end[i]])
+    rows = np.array(rows)
+    per = np.where(pieces.curve, 2, 1)
+    for shown in (np.arange(len(pieces)), np.arange(1, len(pieces), 3)):
+        for transform in ((0.01, 0.02, 3.3, -1.6), (0.5, 0.5, -70000.2, 12.5)):
+            ends = pieces.chord_ends(shown, transform)
+            assert ends.dtype == np.int32 and ends.shape[0] == 4
+            mine = rows[np.repeat(np.cumsum(per) - per, per)[np.isin(
+                np.repeat(np.arange(len(pieces)), per), shown)] + np.concatenate(
+                [np.arange(k) for k in per[shown]])]
+            sx, sy, dx, dy = transform
+            expected = np.clip(np.rint(mine * [sx, sy, sx, sy] + [dx, dy, dx, dy]),
+                               -2**15 + 1, 2**15 - 1)
+            assert (ends.T == expected).all()
+            once = each_once(ends)
+            assert once.dtype == np.float64
+            assert {tuple(r) for r in once.tolist()} == {tuple(r) for r in expected.tolist()}
+            assert len(once) == len({tuple(r) for r in expected.tolist()})
+
+
+def test_a_mask_is_painted_as_an_opaque_image_without_conversion(qtbot, monkeypatch):
+    from gradstep.drawing import qt_scene
+
+    rng = np.random.default_rng(2)
+    mask = rng.random((37, 53)) < 0.4
+    pictures, formats = [], []
+    real = QtGui.QPainter.drawImage
+    monkeypatch.setattr(QtGui.QPainter, "drawImage", lambda painter, at, image: (
+        formats.append(image.format()), real(painter, at, image)))
+    for by_mask in (True, False):
+        image = QtGui.QImage(80, 60, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QtGui.QColor("#fafafa"))
+        painter = QtGui.QPainter(image)
+        painter.setClipRect(3, 4, 50, 40)
+        if by_mask:
+            qt_scene._paint_mask(painter, mask, (5, 7), 0x336699)
+        else:  # every pixel of the mask, one by one
+            painter.setPen(QtGui.QPen(QtGui.QColor("#336699"), 0))
+            for y, x in zip(*np.nonzero(mask)):
+                painter.drawPoint(int(x) + 5, int(y) + 7)
+        painter.end()
+        pictures.append(image)
+    assert pictures[0] == pictures[1]
+    assert formats == [QtGui.QImage.Format.Format_ARGB32_Premultiplied]  # drawn as it is
+
+
 def test_lines_drawn_from_an_array_are_the_lines_drawn_one_by_one(qtbot):
     rng = np.random.default_rng(0)
     lines = np.rint(rng.uniform(-20, 120, (300, 4)))
