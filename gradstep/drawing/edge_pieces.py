@@ -163,18 +163,18 @@ class EdgePieces:
         once: in piece order, repeats included, as four rows ``x0, y0, x1, y1`` of whole
         device pixels (int32: a row of each coordinate is read faster than rows of four)."""
         table, first, count = self._chord_table()
+        sx, sy, dx, dy = transform
+        scale = np.array([[sx], [sy], [sx], [sy]])
         if len(shown) < len(self.edge):  # the columns of the pieces shown
             per = count[shown]
             begins = np.repeat(first[shown] - (np.cumsum(per) - per), per)
             ends = table.take(begins + np.arange(len(begins)), axis=1)
+            ends *= scale
         else:
-            ends = table.copy()
-        sx, sy, dx, dy = transform
-        ends *= np.array([[sx], [sy], [sx], [sy]])  # the same floats as table * scale + shift
-        ends += np.array([[dx], [dy], [dx], [dy]])
-        np.rint(ends, out=ends)
-        np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)
-        return ends.astype(np.int32)
+            ends = table * scale
+        ends += np.array([[dx], [dy], [dx], [dy]])  # the same floats as table * scale + shift
+        np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)  # (then rounded: the same)
+        return np.rint(ends, out=np.empty(ends.shape, np.int32), casting="unsafe")
 
     def _chord_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return every piece's chords in scene coordinates, four rows ``x0, y0, x1, y1``

@@ -128,7 +128,8 @@ def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
     drawn = np.flatnonzero(last >= 0)
     image = np.zeros(width * height, np.uint32)  # transparent
     image[drawn] = colours[box[last[drawn]]] | np.uint32(0xFF000000)
-    picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
+    picture = QtGui.QImage(image.data, width, height, 4 * width,  # opaque or clear (_paint_mask)
+                           QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     painter.drawImage(QtCore.QPoint(int(x0), int(y0)), picture)
 
 
