@@ -613,9 +613,10 @@ def test_a_dashed_border_made_once_per_size_is_the_border_stroked_in_place(qtbot
             assert np.count_nonzero(np.frombuffer(pictures[0].constBits(), np.uint32)) > 30
 
 
-def far_edges(made, scale, clip=None, ratio=1.0) -> QtGui.QImage:
+def far_edges(made, scale, clip=None, ratio=1.0, plain_first=False) -> QtGui.QImage:
     """Return the edges of ``made`` painted far out (``_paint_far``) at ``scale``, half the
-    nodes done, into a 240 x 200 image (``ratio``: its device pixel ratio)."""
+    nodes done, into a 240 x 200 image (``ratio``: its device pixel ratio; ``plain_first``:
+    every piece drawn plain first, the done ones then over them)."""
     image = QtGui.QImage(int(240 * ratio), int(200 * ratio), QtGui.QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(ratio)
     image.fill(QtCore.Qt.GlobalColor.white)
@@ -627,8 +628,12 @@ def far_edges(made, scale, clip=None, ratio=1.0) -> QtGui.QImage:
                                                -rect.top() * scale + 1.6))
     item = made.edges_item
     shown = np.arange(len(item.pieces))
-    done = shown[made.done_mask[item._source[item.pieces.edge]]]
-    item._paint_far(painter, shown, done)
+    is_done = made.done_mask[item._source[item.pieces.edge]]
+    if plain_first:  # every piece plain, then the done ones over them
+        item._paint_far(painter, shown, np.zeros(len(shown), bool))
+        item._paint_far(painter, shown[is_done], np.ones(int(is_done.sum()), bool))
+    else:
+        item._paint_far(painter, shown, is_done)
     painter.end()
     return image
 
@@ -665,6 +670,30 @@ def test_far_out_edges_set_in_numpy_look_as_qt_drawing_every_chord(wide_dag, mon
     assert in_numpy < sum(drawn) * (0.9 if scale < 0.02 else 1.0)  # fewer left to Qt far out
     colours = {pictures[0].pixel(x, y) for x in range(240) for y in range(200)}
     assert {QtGui.QColor(c).rgb() for c in (style.EDGE, style.EDGE_DONE)} <= colours
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.01, 0.004])
+def test_far_out_done_pieces_are_not_drawn_plain_first(wide_dag, monkeypatch, scale):
+    from gradstep.drawing import far_spans
+
+    made = wide_dag
+    strip = QtCore.QRect(40, 25, 90, 120)
+    for masks in (False, True):  # Qt's lines only, and each chord it can set in a mask
+        if masks:
+            monkeypatch.setattr(far_spans, "worth_it", lambda *counts: True)
+        for clip, ratio in ((None, 1.0), (strip, 1.0), (None, 2.0)):
+            assert far_edges(made, scale, clip, ratio) == far_edges(made, scale, clip, ratio,
+                                                                    plain_first=True)
+    monkeypatch.undo()
+    pieces = made.edges_item.pieces
+    real, sizes = pieces.chord_ends, []
+    monkeypatch.setattr(pieces, "chord_ends", lambda part, transform: (
+        sizes.append(len(part)), real(part, transform))[1])
+    far_edges(made, scale)
+    assert sorted(sizes) == sorted([len(pieces) - int(made.done_mask[
+        made.edges_item._source[pieces.edge]].sum()), int(made.done_mask[
+        made.edges_item._source[pieces.edge]].sum())])  # each piece's chords made once
+    assert sum(sizes) == len(pieces)
 
 
 def test_far_out_fills_are_node_fill_of_each_box_read_in_numpy(qtbot, monkeypatch):
