@@ -80,8 +80,10 @@ class EdgePieces:
         self._axis = int(np.argmin(extent.max(axis=0))) if len(self.edge) else 0
         self._reach = float(extent[:, self._axis].max()) if len(self.edge) else 0.0
         self._order = np.argsort(self.lo[:, self._axis], kind="stable")
-        self._boxes = np.concatenate([self.lo, self.hi], axis=1)[self._order]  # in that order
-        self._sorted_lo = self._boxes[:, self._axis].copy()
+        # in that order, as four rows (x0, y0, x1, y1): a run of them is four slices
+        self._boxes = np.ascontiguousarray(np.concatenate([self.lo, self.hi], axis=1)[self._order].T)
+        self._sorted_lo = self._boxes[self._axis]
+        self._corners = np.ascontiguousarray(np.concatenate([self.lo, self.hi], axis=1).T)
 
     def __len__(self) -> int:
         return len(self.edge)
@@ -94,11 +96,11 @@ class EdgePieces:
         # a part of the drawing: the sorted run (not where a point is NaN or infinite: no
         # reach is known then, and the scan below leaves out only those pieces)
         if 2 * (end - begin) < len(self.edge) and np.isfinite(self._reach):
-            box = self._boxes[begin:end]
-            hit = (box[:, 2] >= x0) & (box[:, 0] <= x1) & (box[:, 3] >= y0) & (box[:, 1] <= y1)
+            box = self._boxes[:, begin:end]
+            hit = (box[2] >= x0) & (box[0] <= x1) & (box[3] >= y0) & (box[1] <= y1)
             return np.sort(self._order[begin:end][hit])
-        lo, hi = self.lo, self.hi  # most of it (far out): a scan, already in drawing order
-        return np.flatnonzero((hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1))
+        lo_x, lo_y, hi_x, hi_y = self._corners  # most of it (far out): a scan, in drawing order
+        return np.flatnonzero((hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1))
 
     def elements(self, shown: np.ndarray, near=None, scale: float = 1.0
                  ) -> tuple[np.ndarray, np.ndarray]:
