@@ -20,7 +20,12 @@ class BoxIndex:
         # the widest box along each axis: a box meeting [low, high] starts past low - reach
         self._reach = extent.max(axis=0) if len(lo) else np.zeros(2)
         self._order = [np.argsort(lo[:, axis], kind="stable") for axis in (0, 1)]
-        self._sorted_lo = [lo[order, axis] for axis, order in enumerate(self._order)]
+        # the corners in each order as four rows (lo x, lo y, hi x, hi y): a run of them is
+        # four slices, not a gather of rows whose columns are then read strided
+        self._sorted = [np.ascontiguousarray(np.concatenate([lo, hi], axis=1)[order].T)
+                        for order in self._order]
+        self._sorted_lo = [rows[axis] for axis, rows in enumerate(self._sorted)]
+        self._corners = np.ascontiguousarray(np.concatenate([lo, hi], axis=1).T)
 
     def meeting(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
         """Return the indices (ascending) of the boxes that meet [x0, x1] x [y0, y1], edges
@@ -39,8 +44,8 @@ class BoxIndex:
         # infinite: no reach is known then, and the scan below finds the same boxes)
         if 2 * size < len(self.lo) and np.isfinite(self._reach).all():
             run = self._order[axis][begin:end]
-            lo, hi = self.lo[run], self.hi[run]
-            hit = (hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1)
+            lo_x, lo_y, hi_x, hi_y = self._sorted[axis][:, begin:end]
+            hit = (hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1)
             return np.sort(run[hit])
-        lo, hi = self.lo, self.hi
-        return np.flatnonzero((hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1))
+        lo_x, lo_y, hi_x, hi_y = self._corners
+        return np.flatnonzero((hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1))

@@ -80,8 +80,10 @@ class EdgePieces:
         self._axis = int(np.argmin(extent.max(axis=0))) if len(self.edge) else 0
         self._reach = float(extent[:, self._axis].max()) if len(self.edge) else 0.0
         self._order = np.argsort(self.lo[:, self._axis], kind="stable")
-        self._boxes = np.concatenate([self.lo, self.hi], axis=1)[self._order]  # in that order
-        self._sorted_lo = self._boxes[:, self._axis].copy()
+        # in that order, as four rows (x0, y0, x1, y1): a run of them is four slices
+        self._boxes = np.ascontiguousarray(np.concatenate([self.lo, self.hi], axis=1)[self._order].T)
+        self._sorted_lo = self._boxes[self._axis]
+        self._corners = np.ascontiguousarray(np.concatenate([self.lo, self.hi], axis=1).T)
 
     def __len__(self) -> int:
         return len(self.edge)
@@ -94,11 +96,11 @@ class EdgePieces:
         # a part of the drawing: the sorted run (not where a point is NaN or infinite: no
         # reach is known then, and the scan below leaves out only those pieces)
         if 2 * (end - begin) < len(self.edge) and np.isfinite(self._reach):
-            box = self._boxes[begin:end]
-            hit = (box[:, 2] >= x0) & (box[:, 0] <= x1) & (box[:, 3] >= y0) & (box[:, 1] <= y1)
+            box = self._boxes[:, begin:end]
+            hit = (box[2] >= x0) & (box[0] <= x1) & (box[3] >= y0) & (box[1] <= y1)
             return np.sort(self._order[begin:end][hit])
-        lo, hi = self.lo, self.hi  # most of it (far out): a scan, already in drawing order
-        return np.flatnonzero((hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1))
+        lo_x, lo_y, hi_x, hi_y = self._corners  # most of it (far out): a scan, in drawing order
+        return np.flatnonzero((hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1))
 
     def elements(self, shown: np.ndarray, near=None, scale: float = 1.0
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -160,21 +162,27 @@ class EdgePieces:
 
     def chord_ends(self, shown: np.ndarray, transform) -> np.ndarray:
         """Return the chords of pieces ``shown`` as ``chords`` does, before each is kept
-        once: in piece order, repeats included."""
+        once: in piece order, repeats included, as four rows ``x0, y0, x1, y1`` of whole
+        device pixels (int32: a row of each coordinate is read faster than rows of four)."""
         table, first, count = self._chord_table()
-        if len(shown) < len(self.edge):  # the rows of the pieces shown
+        sx, sy, dx, dy = transform
+        scale = np.array([[sx], [sy], [sx], [sy]])
+        if len(shown) < len(self.edge):  # the columns of the pieces shown
             per = count[shown]
             begins = np.repeat(first[shown] - (np.cumsum(per) - per), per)
-            table = table[begins + np.arange(len(begins))]
-        sx, sy, dx, dy = transform
-        ends = np.rint(table * np.array([sx, sy, sx, sy]) + np.array([dx, dy, dx, dy]))
-        np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)
-        return ends
+            ends = table.take(begins + np.arange(len(begins)), axis=1)
+            ends *= scale
+        else:
+            ends = table * scale
+        ends += np.array([[dx], [dy], [dx], [dy]])  # the same floats as table * scale + shift
+        np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)  # (then rounded: the same)
+        return np.rint(ends, out=np.empty(ends.shape, np.int32), casting="unsafe")
 
     def _chord_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return every piece's chords in scene coordinates, rows ``[x0, y0, x1, y1]`` in
-        piece order (a line's ends; a curve's start to its halfway point, then on to its
-        end), with each piece's first row and count; made when first drawn far out."""
+        """Return every piece's chords in scene coordinates, four rows ``x0, y0, x1, y1``
+        with a column a chord in piece order (a line's ends; a curve's start to its halfway
+        point, then on to its end), with each piece's first column and count; made when
+        first drawn far out."""
         if self._chords is None:
             count = np.where(self.curve, 2, 1)
             first = np.cumsum(count) - count
@@ -185,7 +193,7 @@ class EdgePieces:
             second = first[self.curve] + 1
             table[second, :2] = middle[self.curve]
             table[second, 2:] = self.end[self.curve]
-            self._chords = (table, first, count)
+            self._chords = (np.ascontiguousarray(table.T), first, count)
         return self._chords
 
 
@@ -194,11 +202,10 @@ SPLIT_PX = 512.0
 
 
 def each_once(ends: np.ndarray) -> np.ndarray:
-    """Return chords ``ends`` (``EdgePieces.chord_ends``) each once, in the order of their
-    packed coordinates."""
-    packed = (ends + _CHORD_FAR).astype(np.uint64)  # four 16-bit coordinates
-    key = (packed[:, 0] << np.uint64(48)) | (packed[:, 1] << np.uint64(32)) | (
-        packed[:, 2] << np.uint64(16)) | packed[:, 3]
+    """Return chords ``ends`` (``EdgePieces.chord_ends``: four rows of ints) each once, in
+    the order of their packed coordinates, as rows ``[x0, y0, x1, y1]`` (floats)."""
+    x0, y0, x1, y1 = (ends + _CHORD_FAR).astype(np.uint64)  # four 16-bit coordinates
+    key = (x0 << np.uint64(48)) | (y0 << np.uint64(32)) | (x1 << np.uint64(16)) | y1
     key.sort()  # each chord once: numpy's sort, then its runs (np.unique is ~5x slower)
     key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
     chords = np.empty((len(key), 4))

@@ -128,7 +128,8 @@ def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
     drawn = np.flatnonzero(last >= 0)
     image = np.zeros(width * height, np.uint32)  # transparent
     image[drawn] = colours[box[last[drawn]]] | np.uint32(0xFF000000)
-    picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
+    picture = QtGui.QImage(image.data, width, height, 4 * width,  # opaque or clear (_paint_mask)
+                           QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     painter.drawImage(QtCore.QPoint(int(x0), int(y0)), picture)
 
 
@@ -233,11 +234,13 @@ class EdgesItem(QtWidgets.QGraphicsItem):
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return self._scene.bounds_rect
 
-    def _paint_far(self, painter, shown: np.ndarray, done: np.ndarray) -> None:
-        """Stroke pieces ``shown`` far out, then ``done`` over them: chords on whole device
-        pixels, each once (``EdgePieces.chords``), one pixel wide, without antialiasing.
-        The flat chords (most of a whole graph's) are set as pixels in one image
-        (``far_spans``), the pixels Qt sets for them; Qt draws the others."""
+    def _paint_far(self, painter, shown: np.ndarray, is_done: np.ndarray) -> None:
+        """Stroke pieces ``shown`` far out, those not done, then the done ones (``is_done``)
+        over them: chords on whole device pixels, each once (``EdgePieces.chords``), one
+        pixel wide, without antialiasing. The flat chords (most of a whole graph's) are set
+        as pixels in one image (``far_spans``), the pixels Qt sets for them; Qt draws the
+        others. A done piece is not drawn plain first: its chords are the same one-pixel
+        lines in both colours, so the done ones cover every pixel its plain ones set."""
         t = painter.worldTransform()
         transform = (t.m11(), t.m22(), t.dx(), t.dy())
         painter.save()
@@ -245,7 +248,7 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
         clip = _device_clip(painter)
-        for part, colour in ((shown, style.EDGE), (done, style.EDGE_DONE)):
+        for part, colour in ((shown[~is_done], style.EDGE), (shown[is_done], style.EDGE_DONE)):
             if len(part):
                 ends = self.pieces.chord_ends(part, transform)
                 if clip is not None:
@@ -268,10 +271,10 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         shown = self.pieces_in(rect)
         near = None if rect.isEmpty() else (rect.left(), rect.top(), rect.right(), rect.bottom())
         is_done = scene.done_mask[self._source[pieces.edge[shown]]]
-        done = shown[is_done]
         if lod < qt_paint.DETAIL_LOD and widget is not None:  # a view far out
-            self._paint_far(painter, shown, done)
+            self._paint_far(painter, shown, is_done)
             return
+        done = shown[is_done]
         parts = pieces.cut(shown, near, lod)  # once: the done ones are some of these parts
         plain = parts.elements()
         # Qt's antialiased stroke of a wide pen costs ~0.2 ms a long piece (a view of a wide
@@ -311,7 +314,10 @@ def _paint_mask(painter, mask: np.ndarray, corner: tuple, rgb: int) -> None:
         return
     height, width = mask.shape
     image = np.where(mask, np.uint32(rgb | 0xFF000000), np.uint32(0))  # else transparent
-    picture = QtGui.QImage(image.data, width, height, 4 * width, QtGui.QImage.Format.Format_ARGB32)
+    # every pixel opaque or clear: premultiplied, it reads the same, and Qt draws it as it
+    # is (a plain ARGB32 image is converted to premultiplied first, every paint)
+    picture = QtGui.QImage(image.data, width, height, 4 * width,
+                           QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     painter.drawImage(QtCore.QPoint(*corner), picture)
 
 

@@ -46,23 +46,29 @@ def chords() -> np.ndarray:
     return np.array(rows, float)
 
 
+def columns(lines: np.ndarray) -> np.ndarray:
+    """Return chords given as rows ``[x0, y0, x1, y1]`` as ``EdgePieces.chord_ends`` gives
+    them: four rows of int32."""
+    return np.ascontiguousarray(lines.T).astype(np.int32)
+
+
 @pytest.mark.parametrize("clip", [None, (23, 31, 117, 96)])
 def test_chords_set_in_numpy_are_the_pixels_qt_sets_for_them(qtbot, monkeypatch, clip):
     monkeypatch.setattr(far_spans, "worth_it", lambda *counts: True)  # each chord it can set
     lines = chords()
     box = clip or (0, 0, SIZE, SIZE)
-    mask, (x, y), rest = far_spans.chord_pixels(lines, box)
+    mask, (x, y), rest = far_spans.chord_pixels(columns(lines), box)
     assert box[0] <= x and x + mask.shape[1] <= box[2] and box[1] <= y and y + mask.shape[0] <= box[3]
-    assert len(rest) < len(lines) / 2  # most are set in numpy
+    assert rest.shape[0] == 4 and rest.shape[1] < len(lines) / 2  # most are set in numpy
     qt_alone = painted(lines, clip)
     assert qt_alone.sum() > 5000
-    assert (painted(rest, clip, mask, (x, y)) == qt_alone).all()
+    assert (painted(rest.T, clip, mask, (x, y)) == qt_alone).all()
 
 
 def test_a_few_chords_are_all_left_to_qt():
     lines = np.array([[10, 10, 20, 10]] * (far_spans.FEW - 1), float)
-    mask, _, rest = far_spans.chord_pixels(lines, (0, 0, SIZE, SIZE))
-    assert not mask.any() and len(rest) == len(lines)
+    mask, _, rest = far_spans.chord_pixels(columns(lines), (0, 0, SIZE, SIZE))
+    assert not mask.any() and rest.shape[1] == len(lines)
 
 
 def test_a_step_longer_than_span_px_or_leaving_the_clip_is_left_to_qt():
@@ -70,8 +76,8 @@ def test_a_step_longer_than_span_px_or_leaving_the_clip_is_left_to_qt():
                       [10, 10, 10 + far_spans.SPAN_PX, 11],  # set in numpy
                       [-2, 10, 5, 11],  # a step that leaves the clip
                       [-2, 10, 5, 10]] + [[0, 0, 0, 0]] * far_spans.FEW, float)  # flat: cut
-    _, _, rest = far_spans.chord_pixels(lines, (0, 0, SIZE, SIZE))  # at the clip exactly
-    assert rest.tolist() == [lines[0].tolist(), lines[2].tolist()]
+    _, _, rest = far_spans.chord_pixels(columns(lines), (0, 0, SIZE, SIZE))  # at the clip
+    assert rest.T.tolist() == [lines[0].tolist(), lines[2].tolist()]
 
 
 def test_chords_spread_wide_or_among_many_others_are_left_to_qt():
@@ -81,10 +87,10 @@ def test_chords_spread_wide_or_among_many_others_are_left_to_qt():
     among = np.concatenate([spread // 20, np.stack([x, y, x + 60, y + 100], 1) // 20])  # half
     steep = np.concatenate([among, [[0, 0, 9, 9]]])  # fewer than half flat
     for lines in (spread, steep):
-        mask, _, rest = far_spans.chord_pixels(lines, (0, 0, 3840, 2160))
-        assert mask.size == 0 and len(rest) == len(lines)  # no mask built over the area
-    mask, _, rest = far_spans.chord_pixels(among, (0, 0, 3840, 2160))  # close, half flat
-    assert mask.any() and len(rest) <= len(among) / 2
+        mask, _, rest = far_spans.chord_pixels(columns(lines), (0, 0, 3840, 2160))
+        assert mask.size == 0 and rest.shape[1] == len(lines)  # no mask built over the area
+    mask, _, rest = far_spans.chord_pixels(columns(among), (0, 0, 3840, 2160))  # close, half
+    assert mask.any() and rest.shape[1] <= len(among) / 2
     assert not far_spans.worth_it(far_spans.FEW - 1, far_spans.FEW, 100)
     assert far_spans.worth_it(3000, 6000, 3000 * far_spans.AREA_PER_CHORD)
     assert not far_spans.worth_it(3000, 6001, 3000)

@@ -481,6 +481,62 @@ def test_far_out_edges_are_chords_on_whole_pixels_each_once():
     assert len(rows) == len(set(rows)) and set(rows) == expected
 
 
+def test_far_out_chord_ends_are_four_rows_of_ints_of_the_scaled_chords():
+    from gradstep.drawing.edge_pieces import EdgePieces, each_once
+
+    pieces = EdgePieces(layout(samples.layered_dag(300, width=12)).routes)
+    middle = (pieces.start + 2 * pieces.control + pieces.end) / 4
+    rows = []  # each piece's chords in piece order, scene coordinates
+    for i in range(len(pieces)):
+        if pieces.curve[i]:
+            rows += [[*pieces.start[i], *middle[i]], [*middle[i], *pieces.end[i]]]
+        else:
+            rows.append([*pieces.start[i], *pieces.end[i]])
+    rows = np.array(rows)
+    per = np.where(pieces.curve, 2, 1)
+    for shown in (np.arange(len(pieces)), np.arange(1, len(pieces), 3)):
+        for transform in ((0.01, 0.02, 3.3, -1.6), (0.5, 0.5, -70000.2, 12.5)):
+            ends = pieces.chord_ends(shown, transform)
+            assert ends.dtype == np.int32 and ends.shape[0] == 4
+            mine = rows[np.repeat(np.cumsum(per) - per, per)[np.isin(
+                np.repeat(np.arange(len(pieces)), per), shown)] + np.concatenate(
+                [np.arange(k) for k in per[shown]])]
+            sx, sy, dx, dy = transform
+            expected = np.clip(np.rint(mine * [sx, sy, sx, sy] + [dx, dy, dx, dy]),
+                               -2**15 + 1, 2**15 - 1)
+            assert (ends.T == expected).all()
+            once = each_once(ends)
+            assert once.dtype == np.float64
+            assert {tuple(r) for r in once.tolist()} == {tuple(r) for r in expected.tolist()}
+            assert len(once) == len({tuple(r) for r in expected.tolist()})
+
+
+def test_a_mask_is_painted_as_an_opaque_image_without_conversion(qtbot, monkeypatch):
+    from gradstep.drawing import qt_scene
+
+    rng = np.random.default_rng(2)
+    mask = rng.random((37, 53)) < 0.4
+    pictures, formats = [], []
+    real = QtGui.QPainter.drawImage
+    monkeypatch.setattr(QtGui.QPainter, "drawImage", lambda painter, at, image: (
+        formats.append(image.format()), real(painter, at, image)))
+    for by_mask in (True, False):
+        image = QtGui.QImage(80, 60, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QtGui.QColor("#fafafa"))
+        painter = QtGui.QPainter(image)
+        painter.setClipRect(3, 4, 50, 40)
+        if by_mask:
+            qt_scene._paint_mask(painter, mask, (5, 7), 0x336699)
+        else:  # every pixel of the mask, one by one
+            painter.setPen(QtGui.QPen(QtGui.QColor("#336699"), 0))
+            for y, x in zip(*np.nonzero(mask)):
+                painter.drawPoint(int(x) + 5, int(y) + 7)
+        painter.end()
+        pictures.append(image)
+    assert pictures[0] == pictures[1]
+    assert formats == [QtGui.QImage.Format.Format_ARGB32_Premultiplied]  # drawn as it is
+
+
 def test_lines_drawn_from_an_array_are_the_lines_drawn_one_by_one(qtbot):
     rng = np.random.default_rng(0)
     lines = np.rint(rng.uniform(-20, 120, (300, 4)))
@@ -557,9 +613,10 @@ def test_a_dashed_border_made_once_per_size_is_the_border_stroked_in_place(qtbot
             assert np.count_nonzero(np.frombuffer(pictures[0].constBits(), np.uint32)) > 30
 
 
-def far_edges(made, scale, clip=None, ratio=1.0) -> QtGui.QImage:
+def far_edges(made, scale, clip=None, ratio=1.0, plain_first=False) -> QtGui.QImage:
     """Return the edges of ``made`` painted far out (``_paint_far``) at ``scale``, half the
-    nodes done, into a 240 x 200 image (``ratio``: its device pixel ratio)."""
+    nodes done, into a 240 x 200 image (``ratio``: its device pixel ratio; ``plain_first``:
+    every piece drawn plain first, the done ones then over them)."""
     image = QtGui.QImage(int(240 * ratio), int(200 * ratio), QtGui.QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(ratio)
     image.fill(QtCore.Qt.GlobalColor.white)
@@ -571,8 +628,12 @@ def far_edges(made, scale, clip=None, ratio=1.0) -> QtGui.QImage:
                                                -rect.top() * scale + 1.6))
     item = made.edges_item
     shown = np.arange(len(item.pieces))
-    done = shown[made.done_mask[item._source[item.pieces.edge]]]
-    item._paint_far(painter, shown, done)
+    is_done = made.done_mask[item._source[item.pieces.edge]]
+    if plain_first:  # every piece plain, then the done ones over them
+        item._paint_far(painter, shown, np.zeros(len(shown), bool))
+        item._paint_far(painter, shown[is_done], np.ones(int(is_done.sum()), bool))
+    else:
+        item._paint_far(painter, shown, is_done)
     painter.end()
     return image
 
@@ -609,6 +670,30 @@ def test_far_out_edges_set_in_numpy_look_as_qt_drawing_every_chord(wide_dag, mon
     assert in_numpy < sum(drawn) * (0.9 if scale < 0.02 else 1.0)  # fewer left to Qt far out
     colours = {pictures[0].pixel(x, y) for x in range(240) for y in range(200)}
     assert {QtGui.QColor(c).rgb() for c in (style.EDGE, style.EDGE_DONE)} <= colours
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.01, 0.004])
+def test_far_out_done_pieces_are_not_drawn_plain_first(wide_dag, monkeypatch, scale):
+    from gradstep.drawing import far_spans
+
+    made = wide_dag
+    strip = QtCore.QRect(40, 25, 90, 120)
+    for masks in (False, True):  # Qt's lines only, and each chord it can set in a mask
+        if masks:
+            monkeypatch.setattr(far_spans, "worth_it", lambda *counts: True)
+        for clip, ratio in ((None, 1.0), (strip, 1.0), (None, 2.0)):
+            assert far_edges(made, scale, clip, ratio) == far_edges(made, scale, clip, ratio,
+                                                                    plain_first=True)
+    monkeypatch.undo()
+    pieces = made.edges_item.pieces
+    real, sizes = pieces.chord_ends, []
+    monkeypatch.setattr(pieces, "chord_ends", lambda part, transform: (
+        sizes.append(len(part)), real(part, transform))[1])
+    far_edges(made, scale)
+    assert sorted(sizes) == sorted([len(pieces) - int(made.done_mask[
+        made.edges_item._source[pieces.edge]].sum()), int(made.done_mask[
+        made.edges_item._source[pieces.edge]].sum())])  # each piece's chords made once
+    assert sum(sizes) == len(pieces)
 
 
 def test_far_out_fills_are_node_fill_of_each_box_read_in_numpy(qtbot, monkeypatch):
