@@ -302,6 +302,10 @@ def test_a_run_ended_from_outside_does_not_say_it_built_no_tensor():
     assert "no graph came back" in ended and "before any tensor" not in ended
     failed = no_graph_text({"ok": False, "error": {"kind": "other", "line": 2}})
     assert "stopped at line 2 before any tensor with a grad_fn" in failed
+    # the snippet's own MemoryError came back with what it built: none was built
+    own = no_graph_text({"ok": False, "error": {"kind": "memory", "type": "MemoryError",
+                                                "line": 2}})
+    assert "stopped at line 2 before any tensor with a grad_fn" in own, own
 
 
 def test_syntax_error_marks_its_column(qtbot, window):
