@@ -86,10 +86,14 @@ class Child:
             pass
 
     def running_line(self, filename: str) -> int | None:
-        """Return the snippet line the worker is running, from a faulthandler dump (SIGUSR1)."""
-        self.signal(signal.SIGUSR1)
+        """Return the snippet line the worker was stopped at (the note its SIGINT handler
+        wrote) or, without one, is running, from a faulthandler dump (SIGUSR1)."""
         dump = CappedBytes(64 * 1024)
-        line = None
+        drain_output(self.traceback_r, dump, seconds=0.05)  # what is there: no waiting
+        line = messages.snippet_line_in_traceback(dump.text(), filename)
+        if line is not None:
+            return line
+        self.signal(signal.SIGUSR1)
         for _ in range(8):  # the dump comes at once, unless the machine is busy: up to 1.2 s
             drain_output(self.traceback_r, dump, seconds=0.15, until_eof=True)
             line = messages.snippet_line_in_traceback(dump.text(), filename)
@@ -97,18 +101,13 @@ class Child:
                 break
         return line
 
-    def line_now(self, filename: str, wait: float = 0.1) -> int | None:
-        """Return the snippet line the worker is running now, from one faulthandler dump
-        (SIGUSR1: written at once, even while native code holds the GIL), waiting at most
-        ``wait`` s for it."""
-        self.signal(signal.SIGUSR1)
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.traceback_r, selectors.EVENT_READ)
-            if not selector.select(wait):
-                return None
-        dump = CappedBytes(64 * 1024)
-        drain_output(self.traceback_r, dump, seconds=0.02, until_eof=True)  # all its frames
-        return messages.snippet_line_in_traceback(dump.text(), filename)
+    def forget_dumps(self) -> None:
+        """Drop what the traceback pipe holds (a stop's note of where it found the run)."""
+        try:
+            while os.read(self.traceback_r, READ_CHUNK):
+                pass
+        except OSError:  # empty (BlockingIOError) or closed
+            pass
 
     def ask_to_exit(self) -> None:
         """Ask a ready worker to end by itself (it gets half a second)."""

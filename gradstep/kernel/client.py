@@ -232,27 +232,25 @@ class Kernel:
     def _await_reply(self, child: Child, method: str, params: dict, timeout, out) -> dict:
         """Wait for the reply while draining output; stop or time out as needed."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        reason, kill_at, stopped_at = None, None, None
+        reason, kill_at = None, None
         while True:
             now = time.monotonic()
             if reason is None:
                 reason = "user" if self._stop_requested else (
                     "timeout" if deadline is not None and now >= deadline else None)
                 if reason is not None:
-                    # where the snippet is as it is stopped: named if gradstep's own work
-                    # after the interrupt (a huge graph traced) outlasts the grace
-                    stopped_at = child.line_now(params.get("filename", "<snippet>"))
+                    # the kernel's SIGINT handler notes where it stopped the snippet: named
+                    # if gradstep's own work after it (a huge graph traced) outlasts the grace
                     child.signal(signal.SIGINT)
                     kill_at = now + self.stop_grace
             elif now >= kill_at:
-                return self._killed(method, params, reason, timeout, out, stopped_at)
+                return self._killed(method, params, reason, timeout, out)
             wait = (kill_at if reason else deadline)
             event = self._wait(child, out, None if wait is None else max(0.0, wait - now))
             if event == "eof":
                 return self._crashed(child, method, params, out)
             if isinstance(event, dict):
-                return self._finish(child, event, method, params, reason, timeout, out,
-                                    stopped_at)
+                return self._finish(child, event, method, params, reason, timeout, out)
 
     def _wait(self, child: Child, out: CappedBytes, wait: float | None):
         """Wait up to ``wait`` s; return a reply dict, "eof" when the child died, or None."""
@@ -270,10 +268,10 @@ class Kernel:
             return child.read_reply()
         return None
 
-    def _finish(self, child, reply: dict, method, params, reason, timeout, out,
-                stopped_at: int | None = None) -> dict:
+    def _finish(self, child, reply: dict, method, params, reason, timeout, out) -> dict:
         """Return the result of a reply that arrived (possibly after a SIGINT)."""
         drain_output(child.output_r, out, seconds=0.2)
+        child.forget_dumps()  # where a stop found this run: not the next run's line
         if "protocol_error" in reply or "result" not in reply:
             self._kill("its reply was garbled")
             self._after_death()
@@ -283,7 +281,7 @@ class Kernel:
         if reply.get("interrupted") or result is None:
             error = messages.timeout_error(timeout, by_user=reason != "timeout",
                                            state_lost=False,
-                                           line=messages.error_line(result) or stopped_at,
+                                           line=messages.error_line(result),
                                            source=params.get("source"))
             # keep what the session returned (its captured output) under the stop's error
             base = result if isinstance(result, dict) else {}
@@ -292,12 +290,12 @@ class Kernel:
                 result["ok"] = False
         return self._with_output(result, out)
 
-    def _killed(self, method, params, reason, timeout, out, stopped_at: int | None) -> dict:
+    def _killed(self, method, params, reason, timeout, out) -> dict:
         """Kill a child that ignored SIGINT; return the timeout error (state lost), naming
         the line the snippet was at when stopped (else the one it runs now)."""
         child = self._child
         drain_output(child.output_r, out, seconds=0.05)
-        line = stopped_at or child.running_line(params.get("filename", "<snippet>"))
+        line = child.running_line(params.get("filename", "<snippet>"))
         self._kill("stopped" if reason == "user" else "timed out")
         self._after_death()
         error = messages.timeout_error(timeout, by_user=reason != "timeout", state_lost=True,

@@ -46,7 +46,25 @@ def _on_sigint(signum, frame):
     # worker waits for the next request (a late stop) is ignored.
     if _Interrupt.busy:
         _Interrupt.requested = True
+        note_stopped_at(frame)
         raise KeyboardInterrupt
+
+
+def note_stopped_at(frame, most: int = 100) -> None:
+    """Write where the stop found the main thread to the traceback pipe, innermost frame
+    first, as faulthandler writes: a run killed after the grace (gradstep's work after the
+    interrupt outlasted it) still names the snippet line it was stopped at. No SIGUSR1 is
+    sent for it: a snippet's own handler of that signal is not called by a Stop."""
+    if not _TRACEBACK_FILES:
+        return
+    lines = ["Stopped at:\n"]
+    while frame is not None and len(lines) <= most:
+        lines.append(f'  File "{frame.f_code.co_filename}", line {frame.f_lineno}\n')
+        frame = frame.f_back
+    try:
+        os.write(_TRACEBACK_FILES[0].fileno(), "".join(lines).encode(errors="replace"))
+    except (OSError, ValueError):
+        pass
 
 
 def set_memory_limit(limit: int) -> None:

@@ -20,8 +20,9 @@ WINDOW_FIXES = {
 }
 
 
-# a run the kernel stopped (Stop, a timeout), or that ran out of memory or crashed: it may
-# well have built a graph that never came back
+# a run the kernel stopped (Stop, a timeout), or that ran out of its memory cap or crashed:
+# it may well have built a graph that never came back. The kernel words these (no Python
+# type); a MemoryError the snippet raised itself came back with whatever it had built.
 ENDED_FROM_OUTSIDE = ("timeout", "memory", "crash")
 
 
@@ -61,7 +62,7 @@ def _no_graph_text(result: dict) -> str:
     if err.get("kind") == "syntax" and err.get("line"):  # never compiled: no line ran
         return tr("No graph: Python could not read line {0}, so none of the snippet ran. "
                   "See Errors.").format(err["line"])
-    if err.get("kind") in ENDED_FROM_OUTSIDE:  # what it built is not known: none came back
+    if err.get("kind") in ENDED_FROM_OUTSIDE and not err.get("type"):  # none came back
         if err.get("line"):
             return tr("No graph: the run was ended at line {0}, and no graph came back from "
                       "it. See Errors.").format(err["line"])

@@ -29,6 +29,7 @@ class QtRunController(QtCore.QObject):
         self._inspect_timer.timeout.connect(self.inspect_focus)
         self._no_graph: dict | None = None  # the last run's result when it drew no graph
         self._not_run = False  # a snippet was opened after the last run: none is shown
+        self._stale = False  # a snippet was opened while requests of the last text's ran
         window.runner.sigResult.connect(self.on_result)
         window.runner.sigBusyChanged.connect(self.on_busy)
         window.model.sigSelectionChanged.connect(self.on_selection)
@@ -77,6 +78,8 @@ class QtRunController(QtCore.QObject):
             self.w.statusBar().showMessage(self.tr("This session cannot be stopped; wait for it to finish."))
 
     def on_result(self, method: str, result) -> None:
+        if self._stale:  # the text it ran is gone from the editor: not shown beside this one
+            return
         handler = {"run": self.on_run, "backward": self.on_backward,
                    "inspect": self.on_inspect, "zero_grad": self.on_zero}.get(method)
         if handler is not None:
@@ -107,6 +110,7 @@ class QtRunController(QtCore.QObject):
         """Another snippet was opened (not run): the last run's graph, steps and panels go,
         and the graph area says this text has not run."""
         self._no_graph, self._not_run = None, True
+        self._stale = self.w.runner.busy  # what is in flight answers for the last text
         self.w.model.forget_run()
         self.w.graph_view.show_message(self.tr("Not run yet: press Ctrl+Enter to run it."))
         self.w.node_count.setText("")
@@ -169,6 +173,8 @@ class QtRunController(QtCore.QObject):
         self.w.statusBar().showMessage(self.tr("Error: {0}").format(err.get("title") or err.get("message", ""))[:160])
 
     def on_busy(self, busy: bool) -> None:
+        if not busy:
+            self._stale = False  # the last text's requests have all answered
         self.w.model.set_busy(busy)
         self.w.busy_bar.setVisible(busy)
         self.w.stop_button.setVisible(busy)

@@ -170,6 +170,8 @@ def test_short_op_names():
     assert short_op_name("SpecialXlog1PyBackward0") == "special_xlog1py"
     assert short_op_name("UpsampleBilinear2DAaBackward0") == "upsample_bilinear2d_aa"
     assert short_op_name("Atan2Backward0") == "atan2"
+    # but a word after a digit is one in smooth_l1_loss (nn.SmoothL1Loss), as it was before
+    assert short_op_name("SmoothL1LossBackward0") == "smooth_l1_loss"
 
 
 def test_saved_items_with_values_for_inspection():

@@ -96,6 +96,28 @@ def test_a_child_killed_after_the_snippet_names_the_line_it_was_stopped_at(kerne
     assert seconds < 1.5
 
 
+def test_a_stop_calls_no_sigusr1_handler_of_the_snippets(kernel):
+    """A stop is SIGINT, as Ctrl+C is: a snippet's own SIGUSR1 handler is not called (the
+    stop once asked faulthandler for a dump first, and the handler printed)."""
+    source = ("import signal\nsignal.signal(signal.SIGUSR1, lambda *a: print('usr1'))\n"
+              "while True:\n    pass\n")
+    try:
+        reply, _ = timed_run(kernel, source, timeout=0.3)
+        assert reply["error"]["kind"] == "timeout" and reply["error"]["line"] in (3, 4)
+        assert not reply.get("state_lost") and "usr1" not in reply["output"]
+    finally:
+        kernel.restart()  # the handler stays in the kernel: the next tests need its dump
+
+
+def test_a_kill_names_its_own_line_not_the_last_stops(kernel):
+    """A stop notes where it found the run; a run that ended is not the next one: a later
+    kill names the line the later run was at."""
+    reply, _ = timed_run(kernel, "while True:\n    pass\n", timeout=0.1)
+    assert reply["error"]["line"] in (1, 2) and not reply.get("state_lost")
+    reply, _ = timed_run(kernel, "y = 0\n\ny = sum(range(10**13))\n", timeout=0.1)
+    assert reply["state_lost"] is True and reply["error"]["line"] == 3
+
+
 def test_stop_from_another_thread(kernel):
     assert kernel.wait_ready(30)  # an earlier test may have restarted it: not timed here
 

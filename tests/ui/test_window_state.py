@@ -101,6 +101,24 @@ def test_opening_another_snippet_drops_the_last_runs_graph_and_panels(qtbot, win
         a["name"] for _n, a in window.model.graph.nodes(data=True)}
 
 
+def test_a_run_in_flight_when_another_snippet_opens_is_not_shown_beside_it(qtbot, window):
+    """Opened while the last text's run was still running: its graph, passes and output,
+    arriving after, are not shown beside the new text; it still has not run."""
+    window.load_example("mse_backward")
+    with qtbot.waitSignal(window.runner.sigBusyChanged, timeout=WAIT,
+                          check_params_cb=lambda busy: not busy):
+        window.act_run.trigger()
+        assert window.runner.busy
+        window.load_example("grad_fn_chain")
+    assert window.model.graph is None and not window.model.passes and not window.model.has_run
+    assert window.output_panel.toPlainText() == "" and window.graph_view.graph is None
+    shown = " ".join(item.toPlainText() for item in window.graph_view.scene().items())
+    assert "Not run yet" in shown
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    assert window.model.graph is not None
+
+
 def test_autograd_grad_leaves_dot_grad_none_and_shows_what_it_returned(qtbot, window):
     window.load_example("mse_autograd_grad")
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
@@ -284,6 +302,10 @@ def test_a_run_ended_from_outside_does_not_say_it_built_no_tensor():
     assert "no graph came back" in ended and "before any tensor" not in ended
     failed = no_graph_text({"ok": False, "error": {"kind": "other", "line": 2}})
     assert "stopped at line 2 before any tensor with a grad_fn" in failed
+    # the snippet's own MemoryError came back with what it built: none was built
+    own = no_graph_text({"ok": False, "error": {"kind": "memory", "type": "MemoryError",
+                                                "line": 2}})
+    assert "stopped at line 2 before any tensor with a grad_fn" in own, own
 
 
 def test_syntax_error_marks_its_column(qtbot, window):
