@@ -93,7 +93,8 @@ def test_a_child_killed_after_the_snippet_names_the_line_it_was_stopped_at(kerne
     reply, seconds = timed_run(kernel, source, timeout=0.5)
     assert reply["error"]["kind"] == "timeout" and reply["state_lost"] is True
     assert reply["error"]["line"] in (3, 4)
-    assert seconds < 1.5
+    assert seconds < 3.0  # (killed after the grace, not left running: the bound is loose,
+    # as the reply's 10**7-element list takes ~0.5 s more to build under load)
 
 
 def test_a_stop_calls_no_sigusr1_handler_of_the_snippets(kernel):
