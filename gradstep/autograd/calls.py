@@ -201,11 +201,15 @@ class CapturedCalls:
     records: list[dict] = field(default_factory=list)
     graphs: list = field(default_factory=list)
 
-    def add(self, record: dict, graph=None) -> None:
+    def add(self, record: dict, graph=None, *, threads: bool = False) -> None:
         """Keep ``record`` and its graph (None: nothing to draw it on). A call that failed on
-        buffers an earlier call freed has its error name that call's line (``freed_by``)."""
+        buffers an earlier call freed has its error name that call's line (``freed_by``),
+        unless the snippet started a thread (``threads``): torch numbers each thread's nodes
+        from its own counter, so a node key of another thread's graph may be the same and
+        name a call that freed nothing of this graph."""
         error = record.get("error")
-        if error and error.get("kind") == "freed_buffers" and record.get("timeline"):
+        if (error and error.get("kind") == "freed_buffers" and record.get("timeline")
+                and not threads):
             lines = freeing_lines(self.records, self.graphs, record["timeline"], graph)
             if lines:
                 record["error"] = record["timeline"]["error"] = name_freeing_calls(error, lines)
@@ -351,7 +355,7 @@ class _Capture:
                                               (steps, exc, grads), freed_before)
                         if mark is not None:
                             record["seq_mark"] = mark
-                        self.calls.add(record, graph)
+                        self.calls.add(record, graph, threads=self.threads)
                     except Exception:  # a record we cannot build is left out
                         pass
         finally:
