@@ -47,7 +47,7 @@ from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 from gradstep.autograd.step_hooks import gc_paused
-from gradstep.autograd.swaps import Release, swapping
+from gradstep.autograd.swaps import Release, over, swapping, under_way
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.unseen import unseen
 
@@ -75,9 +75,10 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     builtins: list = []
     thread_start = threading.Thread.start
     swap_tensors = torch.utils.swap_tensors
+    run = under_way(getattr(observer, "bindings", None))
     try:
         threading.Thread.start = capture.noting_threads(thread_start)
-        torch.utils.swap_tensors = swapping(swap_tensors, getattr(observer, "bindings", None))
+        torch.utils.swap_tensors = swapping(swap_tensors)
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
             wrapper = capture.wrap(original, api)
             builtins += _same_builtin(wrapper, original)
@@ -86,6 +87,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     finally:
         threading.Thread.start = thread_start
         torch.utils.swap_tensors = swap_tensors
+        over(run)
         for owner, attr, original in originals:
             setattr(owner, attr, original)
         _forget_builtins(builtins)
