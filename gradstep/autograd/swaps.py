@@ -67,8 +67,22 @@ def over(run: list) -> None:
 def swapping(original):
     """Return ``torch.utils.swap_tensors`` (``original``) that first lets go of the weak
     references of the runs under way (their ``Bindings``', the recorded calls') to the two;
-    with no run under way (a wrapper kept past its run), torch's own call as it is."""
+    with no run under way (a wrapper kept past its run), torch's own call as it is. One
+    wrapper serves every run (``original`` itself where it is that wrapper: a run inside a
+    run), so one a module kept from an earlier run ``is`` ``torch.utils.swap_tensors``, as
+    in python."""
+    for kept, wrapper in _WRAPPERS:
+        if original is kept or original is wrapper:
+            return wrapper
+    wrapper = _wrapper(original)
+    _WRAPPERS.append((original, wrapper))
+    return wrapper
 
+
+_WRAPPERS: list = []  # (torch's function, its wrapper)
+
+
+def _wrapper(original):
     @functools.wraps(original)
     def swap_tensors(t1, t2):
         runs = list(_RUNS)
