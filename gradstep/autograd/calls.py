@@ -47,7 +47,7 @@ from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 from gradstep.autograd.step_hooks import gc_paused
-from gradstep.autograd.swaps import Release, swapping
+from gradstep.autograd.swaps import Release, over, swapping, under_way
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.unseen import unseen
 
@@ -75,9 +75,10 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     builtins: list = []
     thread_start = threading.Thread.start
     swap_tensors = torch.utils.swap_tensors
+    run = under_way(getattr(observer, "bindings", None))
     try:
         threading.Thread.start = capture.noting_threads(thread_start)
-        torch.utils.swap_tensors = swapping(swap_tensors, getattr(observer, "bindings", None))
+        torch.utils.swap_tensors = swapping(swap_tensors)
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
             wrapper = capture.wrap(original, api)
             builtins += _same_builtin(wrapper, original)
@@ -86,6 +87,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     finally:
         threading.Thread.start = thread_start
         torch.utils.swap_tensors = swap_tensors
+        over(run)
         for owner, attr, original in originals:
             setattr(owner, attr, original)
         _forget_builtins(builtins)
@@ -201,11 +203,15 @@ class CapturedCalls:
     records: list[dict] = field(default_factory=list)
     graphs: list = field(default_factory=list)
 
-    def add(self, record: dict, graph=None) -> None:
+    def add(self, record: dict, graph=None, *, threads: bool = False) -> None:
         """Keep ``record`` and its graph (None: nothing to draw it on). A call that failed on
-        buffers an earlier call freed has its error name that call's line (``freed_by``)."""
+        buffers an earlier call freed has its error name that call's line (``freed_by``),
+        unless the snippet started a thread (``threads``): torch numbers each thread's nodes
+        from its own counter, so a node key of another thread's graph may be the same and
+        name a call that freed nothing of this graph."""
         error = record.get("error")
-        if error and error.get("kind") == "freed_buffers" and record.get("timeline"):
+        if (error and error.get("kind") == "freed_buffers" and record.get("timeline")
+                and not threads):
             lines = freeing_lines(self.records, self.graphs, record["timeline"], graph)
             if lines:
                 record["error"] = record["timeline"]["error"] = name_freeing_calls(error, lines)
@@ -351,7 +357,7 @@ class _Capture:
                                               (steps, exc, grads), freed_before)
                         if mark is not None:
                             record["seq_mark"] = mark
-                        self.calls.add(record, graph)
+                        self.calls.add(record, graph, threads=self.threads)
                     except Exception:  # a record we cannot build is left out
                         pass
         finally:

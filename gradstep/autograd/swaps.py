@@ -12,7 +12,9 @@ Linear.weight"), where python swapped them.
 
 While the snippet runs, ``torch.utils.swap_tensors`` is a wrapper (``functools.wraps`` of
 torch's; torch's modules call it through ``torch.utils``) that lets go of gradstep's own
-weak references to the two tensors, calls torch's, and makes them again: each Python
+weak references to the two tensors (those of the runs under way, ``under_way``: a wrapper
+a module kept from an earlier run of the kernel serves the next run too), calls torch's,
+and makes them again: each Python
 object keeps its identity through a swap, so a name still labels the object bound to it.
 A held root of a recorded call whose tensor is swapped is let go (its tensor no longer
 holds the node that root leads to: the call may no longer be drawn on the graph). Where a
@@ -39,21 +41,63 @@ class Release:
         self.held.clear()
 
 
-def swapping(original, bindings):
-    """Return ``torch.utils.swap_tensors`` (``original``) that first lets go of ``bindings``'
-    (a ``names.Bindings``, or None) and the recorded calls' weak references to the two."""
+# The ``names.Bindings`` (or None) of each run under way, innermost last, each in a list of
+# its own (told apart by identity): a wrapper reads them at each call, not the run's that
+# made it, since a module of the snippet's that took ``from torch.utils import
+# swap_tensors`` stays imported (``sys.modules``) into the kernel's next run and keeps the
+# wrapper it took then.
+_RUNS: list = []
 
+
+def under_way(bindings) -> list:
+    """Note a run under way (``bindings``: its ``names.Bindings``, or None) until ``over``."""
+    run = [bindings]
+    _RUNS.append(run)
+    return run
+
+
+def over(run: list) -> None:
+    """Note that ``run`` (``under_way``'s) ended."""
+    for i in range(len(_RUNS) - 1, -1, -1):
+        if _RUNS[i] is run:
+            del _RUNS[i]
+            return
+
+
+def swapping(original):
+    """Return ``torch.utils.swap_tensors`` (``original``) that first lets go of the weak
+    references of the runs under way (their ``Bindings``', the recorded calls') to the two;
+    with no run under way (a wrapper kept past its run), torch's own call as it is. One
+    wrapper serves every run (``original`` itself where it is that wrapper: a run inside a
+    run), so one a module kept from an earlier run ``is`` ``torch.utils.swap_tensors``, as
+    in python."""
+    for kept, wrapper in _WRAPPERS:
+        if original is kept or original is wrapper:
+            return wrapper
+    wrapper = _wrapper(original)
+    _WRAPPERS.append((original, wrapper))
+    return wrapper
+
+
+_WRAPPERS: list = []  # (torch's function, its wrapper)
+
+
+def _wrapper(original):
     @functools.wraps(original)
     def swap_tensors(t1, t2):
-        taken = bindings.let_go((t1, t2)) if bindings is not None else []
+        runs = list(_RUNS)
+        if not runs:
+            return original(t1, t2)
+        taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
         try:
             if not _foreign((t1, t2)):
                 for tensor in (t1, t2):
                     _release_own(tensor)
             return original(t1, t2)
         finally:
-            if taken:
-                bindings.hold_again(taken)
+            for bindings, let_go in taken:
+                if let_go:
+                    bindings.hold_again(let_go)
 
     return swap_tensors
 

@@ -775,3 +775,19 @@ def test_the_call_that_freed_the_buffers_is_named_not_the_first():
                        "loss = (x * 2).sum()\nfor _ in range(2):\n    loss.backward()\n",
                        filename=FILENAME)
     assert "at line 5" in loop.error["fix"]
+
+
+def test_a_call_on_another_threads_graph_is_not_named_as_the_one_that_freed_the_buffers():
+    """torch numbers each thread's nodes from its own counter: the thread's ``(x * 2).sum()``
+    had the node keys of the main thread's, and the explanation named the thread's call
+    (line 6) with line 9 as freeing what line 10 needed. After a thread started, the
+    general wording stays (shown less rather than wrong)."""
+    from gradstep.autograd.runner import run_snippet
+
+    source = ("import threading\nimport torch\nx = torch.ones(2, requires_grad=True)\n"
+              "def work():\n    z = (x * 2).sum()\n    z.backward()\n"
+              "t = threading.Thread(target=work); t.start(); t.join()\n"
+              "y = (x * 2).sum()\ny.backward()\ny.backward()\n")
+    run = run_snippet(source, filename=FILENAME)
+    assert run.error["kind"] == "freed_buffers" and run.error["line"] == 10
+    assert "line 6" not in run.error["explanation"] and "line 6" not in run.error["fix"]

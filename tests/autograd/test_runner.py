@@ -619,3 +619,29 @@ def test_tensors_the_snippet_named_can_be_swapped_as_in_python():
     assert torch.utils.swap_tensors.__module__ == "torch.utils"  # torch's own again
     labels = set(run.labels.values())
     assert {"x", "loss", "a", "b"} <= labels, labels
+
+
+def test_a_module_that_took_swap_tensors_in_an_earlier_run_swaps_in_the_next(tmp_path, monkeypatch):
+    """A module of the snippet's that took ``from torch.utils import swap_tensors`` stays
+    imported into the kernel's next run, with the wrapper of the run that imported it: that
+    wrapper let go of the old run's weak references, not the new run's, and the second run's
+    swap raised "Cannot swap t1 because it has weakref associated with it" where python's
+    swaps (every run of a kernel is a fresh ``python FILE``); and, a wrapper made per run,
+    it was not ``torch.utils.swap_tensors`` there, as it is in python."""
+    import sys
+
+    (tmp_path / "swap_helper_kept.py").write_text(
+        "from torch.utils import swap_tensors\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "swap_helper_kept", raising=False)
+    source = ("import torch\nimport swap_helper_kept\n"
+              "a = torch.ones(2, requires_grad=True) * 2\nb = torch.zeros(2)\n"
+              "swap_helper_kept.swap_tensors(a, b)\nprint(a.tolist(), b.tolist())\nloss = b.sum()\n"
+              "print(swap_helper_kept.swap_tensors is torch.utils.swap_tensors)\n")
+    try:
+        for _ in range(2):
+            run = run_snippet(source, filename="kept.py", capture_output=True)
+            assert run.error is None, run.error
+            assert run.output == "[0.0, 0.0] [2.0, 2.0]\nTrue\n"
+    finally:
+        sys.modules.pop("swap_helper_kept", None)
