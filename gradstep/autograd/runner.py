@@ -5,7 +5,8 @@ namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
 (capped by ``gradstep.policies.output_cap``) in ``output``, never written to the real
 stdout. The root is ``root=NAME`` (several: ``"a,b"``), else the value of the
 last expression statement, else the last tensor with a ``grad_fn`` that the
-snippet assigned at top level.
+snippet assigned at top level. A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
+ends normally there, as under ``python FILE`` (``ended_well``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from gradstep.policies.script_name import script_path
 
 @dataclass
 class RunResult:
-    """What running a snippet left behind (``error`` is None when it ran to the end)."""
+    """What running a snippet left behind (``error`` is None when it ran to the end, or to a
+    ``sys.exit(0)``)."""
 
     source: str
     filename: str
@@ -104,7 +106,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
                     (Recorder(observer).active() if deep else contextlib.nullcontext()):
                 exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
-            failure = exc
+            failure = None if ended_well(exc) else exc
     result.calls = calls.records
     result.call_graphs = calls.graphs
     result.output = output.getvalue() if output is not None else ""
@@ -115,6 +117,18 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         result.error = _as_its_call_told(result.error, result.calls)
     _pick_root(result, root, observer.last_value, last_name, observer.bindings)
     return result
+
+
+def ended_well(exc: BaseException) -> bool:
+    """Return True for ``sys.exit()``, ``sys.exit(0)``, ``raise SystemExit`` (code None or 0):
+    ``python FILE`` ends there with status 0, so the snippet ended normally, as if the file
+    ended there. Any other code (a number, a message) stays a failure (python: status 1+).
+    Read as python reads it: an ``int`` (``False`` too) by its value, no code of the object's
+    own run (``type()``, ``int.__bool__``)."""
+    if not isinstance(exc, SystemExit):
+        return False
+    code = exc.code
+    return code is None or (issubclass(type(code), int) and not int.__bool__(code))
 
 
 def _printed_to(output):

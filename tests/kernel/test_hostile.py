@@ -87,6 +87,8 @@ def test_kernel_answers_hostile_snippet(kernel, case):
     error = reply["error"]
     message = (error or {}).get("message", "") if not case.ok else reply.get("output", "")
     check_error(case, error, message)
+    if case.ok:  # every snippet of the table that ends well builds a graph: it is drawn
+        assert reply["trace"] and reply["trace"]["nodes"], reply
     if case.line is not None:
         assert error["line"] == case.line, error
     assert bool(reply.get("state_lost")) == case.restarts, reply
