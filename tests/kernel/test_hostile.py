@@ -103,6 +103,17 @@ def test_kernel_answers_hostile_snippet(kernel, case):
     assert root["value"]["data"] == pytest.approx(good_loss())
 
 
+def test_kernel_ignores_a_system_exit_in_a_thread_and_draws_after_sys_exit_0(kernel):
+    # python FILE: a SystemExit in a thread ends that thread only; sys.exit(0) exits 0
+    assert kernel.wait_ready(120)
+    source = ("import sys, threading\nt = threading.Thread(target=sys.exit, args=(4,))\n"
+              "t.start()\nt.join()\nw = torch.ones(1, requires_grad=True)\nloss = (w * 2).sum()\n"
+              "sys.exit(0)\nprint('not reached')\n")
+    reply = kernel.run(source, filename="thread.py", timeout=60)
+    assert reply["ok"] is True and reply["error"] is None and reply["exit_code"] == 0
+    assert reply["root_name"] == "loss" and reply["trace"]["nodes"] and reply["output"] == ""
+
+
 # -- through the command line ------------------------------------------------------
 
 
