@@ -65,3 +65,16 @@ def test_sys_exit_with_another_status_fails_and_names_its_line(capsys):
     out, err = capsys.readouterr()
     assert status == 1 and out == ""
     assert "<string>:12: SystemExit: 2" in err and "not reached" not in err
+
+
+def test_a_hooks_sys_exit_0_ends_the_snippets_own_pass_there(capsys):
+    # python: the hook's sys.exit(0) stops loss.backward() before w.grad is written; exit 0
+    source = ("import sys\nw = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              "w.register_hook(lambda g: sys.exit(0))\nloss.backward()\nprint('not reached')\n")
+    status = main(["backward", "-c", source, "--json"])
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert status == 0 and err == "", err
+    assert data["from_snippet"] is True and data["error"] is None
+    assert [s["name"] for s in data["steps"]] == ["SumBackward0", "MulBackward0"]
+    assert data["leaf_grads"] == {"w": None}

@@ -24,6 +24,7 @@ import torch
 from gradstep.autograd import errors, process_state
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
+from gradstep.autograd.exit_status import ended_well
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
@@ -117,18 +118,6 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         result.error = _as_its_call_told(result.error, result.calls)
     _pick_root(result, root, observer.last_value, last_name, observer.bindings)
     return result
-
-
-def ended_well(exc: BaseException) -> bool:
-    """Return True for ``sys.exit()``, ``sys.exit(0)``, ``raise SystemExit`` (code None or 0):
-    ``python FILE`` ends there with status 0, so the snippet ended normally, as if the file
-    ended there. Any other code (a number, a message) stays a failure (python: status 1+).
-    Read as python reads it: an ``int`` (``False`` too) by its value, no code of the object's
-    own run (``type()``, ``int.__bool__``)."""
-    if not isinstance(exc, SystemExit):
-        return False
-    code = exc.code
-    return code is None or (issubclass(type(code), int) and not int.__bool__(code))
 
 
 def _printed_to(output):

@@ -236,6 +236,18 @@ def test_an_exit_with_another_status_is_a_failure_that_names_its_line(code, mess
     assert result.error["line"] == 5 and result.error["message"] == message
 
 
+def test_a_hooks_exit_ends_the_snippets_backward_call_which_is_recorded_up_to_there():
+    source = ("import sys\nw = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              "w.register_hook(lambda g: sys.exit({code}))\nloss.backward()\n")
+    ended, failed = run_snippet(source.format(code=0)), run_snippet(source.format(code=3))
+    assert ended.error is None and ended.exit_code == 0 and ended.namespace["w"].grad is None
+    assert failed.exit_code == 1 and failed.error["type"] == "SystemExit"
+    for result in (ended, failed):
+        [call] = result.calls
+        assert [s["name"] for s in call["timeline"]["steps"]] == ["SumBackward0", "MulBackward0"]
+    assert ended.calls[0]["error"] is None and failed.calls[0]["error"]["type"] == "SystemExit"
+
+
 def test_an_exit_in_main_runs_the_finally_blocks_and_ends_as_a_plain_end_of_main():
     body = ("import sys\ndef main():\n    w = torch.ones(1, requires_grad=True)\n"
             "    loss = (w * 2).sum()\n    try:\n        {ending}\n    finally:\n"
