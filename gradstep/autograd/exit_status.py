@@ -11,5 +11,8 @@ def ended_well(exc: BaseException) -> bool:
     its value, and no code of the object's own runs (``type()``, ``int.__bool__``)."""
     if not isinstance(exc, SystemExit):
         return False
-    code = exc.code
+    try:
+        code = exc.code  # a subclass's own property may fail: then a failure, as any error
+    except Exception:
+        return False
     return code is None or (issubclass(type(code), int) and not int.__bool__(code))
