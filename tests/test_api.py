@@ -365,3 +365,17 @@ def test_strict_export_inside_record_runs_as_without_it():
     by_label = {n["label"]: n for n in gradstep.to_json(gradstep.trace(out))["nodes"]}
     assert by_label["hidden"]["scope"] == "1"  # the hooks observe again after an export
     assert data_close(by_label["hidden"]["value"]["data"], hidden)
+
+
+def test_a_sys_exit_0_in_a_record_block_passes_through_as_python_and_the_record_is_kept():
+    # the API runs in the user's own process: its sys.exit(0) is python's to handle; the
+    # recording closes and what it saw is drawn as after a block that ended plainly
+    model = nn.Linear(2, 1)
+    with pytest.raises(SystemExit) as exited:
+        with gradstep.record() as recording:
+            loss = model(torch.ones(1, 2)).sum()
+            sys.exit(0)
+    assert exited.value.code == 0 and recording.closed
+    graph = gradstep.trace(loss)
+    assert sorted(data["name"] for _, data in graph.nodes(data=True)) == sorted(
+        ["SumBackward0", "AddmmBackward0", "TBackward0", "AccumulateGrad", "AccumulateGrad"])

@@ -98,6 +98,8 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     freed_before = freed_node_ids(id_of, held)
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch))
+    if isinstance(exc, SystemExit):  # a hook's sys.exit() in gradstep's own pass: as before,
+        raise exc                    # it ends the request (the kernel explains it)
     record = pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
         grads=grads.get("grads", {}), id_of=id_of,
@@ -187,13 +189,13 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
     except Exception:  # a node that takes no hooks: run the pass plainly
         try:
             result = call()
-        except Exception as err:
-            exc = err
+        except (Exception, SystemExit) as err:  # SystemExit: a hook's sys.exit() (the caller
+            exc = err                            # raises it again, once the pass is recorded)
         return [], result, exc, _plain_groups(collect, result)
     try:
         result = call()
-    except Exception as err:  # torch's own error is the lesson: keep it, do not crash
-        exc = err
+    except (Exception, SystemExit) as err:  # torch's own error is the lesson: keep it, do not
+        exc = err                            # crash; a hook's sys.exit() ends the pass here
     finally:
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:

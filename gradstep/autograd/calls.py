@@ -42,6 +42,7 @@ from torch.jit import _builtins as jit_builtins
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import MOVED_CALL, explain
+from gradstep.autograd.exit_status import ended_well
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
@@ -407,7 +408,8 @@ class _Capture:
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
         mode = "grad" if api == "torch.autograd.grad" else "backward"
-        error = None if exc is None else self._error(exc, caller)
+        # a hook's sys.exit(0) ended the pass, and the snippet with it, as the file's end would
+        error = None if exc is None or ended_well(exc) else self._error(exc, caller)
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),

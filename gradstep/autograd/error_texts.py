@@ -273,10 +273,13 @@ _PYTHON_HINTS = [
         N_("The snippet raised KeyboardInterrupt, so it stopped at this line."),
         N_("Remove the raise (or the code that interrupts) if the snippet should go on."))),
     (_isa(SystemExit), (
-        N_("The snippet called exit()"),
-        N_("The snippet called exit() or sys.exit(), so it stopped at this line and the "
+        # only a failure status comes here: sys.exit() / sys.exit(0) end the snippet normally
+        N_("The snippet exited with a failure status"),
+        N_("The snippet called exit() or sys.exit() with a status other than 0 (or with a "
+           "message), which python reports as a failure, so it stopped at this line and the "
            "lines after it did not run."),
-        N_("Remove the exit() call so the snippet runs to the end."))),
+        N_("If the snippet succeeded here, call sys.exit(0) (or let it run to its end): "
+           "gradstep then draws what it built."))),
     (_isa(TypeError), (
         N_("Wrong type of argument"),
         N_("A function on this line received an argument of a type (or a number of "

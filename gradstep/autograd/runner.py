@@ -5,7 +5,8 @@ namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
 (capped by ``gradstep.policies.output_cap``) in ``output``, never written to the real
 stdout. The root is ``root=NAME`` (several: ``"a,b"``), else the value of the
 last expression statement, else the last tensor with a ``grad_fn`` that the
-snippet assigned at top level.
+snippet assigned at top level. A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
+ends normally there, as under ``python FILE`` (``ended_well``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import torch
 from gradstep.autograd import errors, process_state
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
+from gradstep.autograd.exit_status import ended_well
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
@@ -36,7 +38,8 @@ from gradstep.policies.script_name import script_path
 
 @dataclass
 class RunResult:
-    """What running a snippet left behind (``error`` is None when it ran to the end)."""
+    """What running a snippet left behind (``error`` is None when it ran to the end, or to a
+    ``sys.exit(0)``)."""
 
     source: str
     filename: str
@@ -104,7 +107,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
                     (Recorder(observer).active() if deep else contextlib.nullcontext()):
                 exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
-            failure = exc
+            failure = None if ended_well(exc) else exc
     result.calls = calls.records
     result.call_graphs = calls.graphs
     result.output = output.getvalue() if output is not None else ""

@@ -214,6 +214,54 @@ def test_system_exit_in_the_snippet_is_an_error_not_an_exit():
     assert result.exit_code == 1 and result.error["type"] == "SystemExit"
 
 
+@pytest.mark.parametrize("ending", ["sys.exit()", "sys.exit(0)", "raise SystemExit",
+                                    "raise SystemExit(None)", "sys.exit(False)", "exit()"])
+def test_an_exit_with_status_0_ends_the_snippet_there_as_python_does(ending):
+    # python FILE exits 0: the snippet ended normally, its graph is what it built so far
+    source = ("import sys\nw = torch.ones(1, requires_grad=True)\ny = w * 2\n"
+              f"{ending}\nprint('not reached')\nz = y * 3\n")
+    result = run_snippet(source)
+    assert result.error is None and result.exit_code == 0
+    assert result.roots == [result.namespace["y"]] and result.root_name == "y"
+    assert "not reached" not in result.output
+
+
+@pytest.mark.parametrize(("code", "message"), [("3", "3"), ("'bad input'", "bad input"),
+                                               ("True", "True")])
+def test_an_exit_with_another_status_is_a_failure_that_names_its_line(code, message):
+    source = ("import sys\nw = torch.ones(1, requires_grad=True)\ny = w * 2\n"
+              f"def finish():\n    sys.exit({code})\nfinish()\n")
+    result = run_snippet(source)
+    assert result.exit_code == 1 and result.error["type"] == "SystemExit"
+    assert result.error["line"] == 5 and result.error["message"] == message
+
+
+def test_a_hooks_exit_ends_the_snippets_backward_call_which_is_recorded_up_to_there():
+    source = ("import sys\nw = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              "w.register_hook(lambda g: sys.exit({code}))\nloss.backward()\n")
+    ended, failed = run_snippet(source.format(code=0)), run_snippet(source.format(code=3))
+    assert ended.error is None and ended.exit_code == 0 and ended.namespace["w"].grad is None
+    assert failed.exit_code == 1 and failed.error["type"] == "SystemExit"
+    for result in (ended, failed):
+        [call] = result.calls
+        assert [s["name"] for s in call["timeline"]["steps"]] == ["SumBackward0", "MulBackward0"]
+    assert ended.calls[0]["error"] is None and failed.calls[0]["error"]["type"] == "SystemExit"
+
+
+def test_an_exit_in_main_runs_the_finally_blocks_and_ends_as_a_plain_end_of_main():
+    body = ("import sys\ndef main():\n    w = torch.ones(1, requires_grad=True)\n"
+            "    loss = (w * 2).sum()\n    try:\n        {ending}\n    finally:\n"
+            "        print('finally ran', __name__)\n")
+    ended = run_snippet(body.format(ending="return 0") + "main()\n")
+    exited = run_snippet(body.format(ending="sys.exit(0)") +
+                         "if __name__ == '__main__':\n    sys.exit(main())\nprint('not reached')\n")
+    assert exited.output == ended.output == "finally ran __main__\n"
+    # the loss lived in main()'s locals only: as for the plain end of main(), no graph
+    assert exited.exit_code == ended.exit_code and exited.roots == ended.roots == []
+    assert exited.error["kind"] == ended.error["kind"] == "nothing_to_draw"
+
+
+
 def test_hooks_and_modes_are_removed_even_when_the_snippet_raises():
     pre = len(nn_module._global_forward_pre_hooks)
     post = len(nn_module._global_forward_hooks)

@@ -89,7 +89,11 @@ CASES: list[Hostile] = [
             line=3, restarts=True),
     Hostile("os_exit", "import os\nos._exit(3)\n", ("crash",), ("exit code 3",), restarts=True),
     Hostile("system_exit", "x = 1\nraise SystemExit(2)\n", ("other",), line=2),
-    Hostile("sys_exit_zero", "import sys\nsys.exit()\n", ("other",), line=2),
+    # python ends with status 0 here: the snippet ended normally, its finally block ran
+    Hostile("sys_exit_zero",
+            "import sys" + GRAPH + "def main():\n    try:\n        sys.exit()\n    finally:\n"
+            "        print('finally ran')\nif __name__ == '__main__':\n    main()\n"
+            "print('not reached')\n", words=("finally ran",), exit=0, never=("not reached",)),
     Hostile("keyboard_interrupt", "x = 1\nraise KeyboardInterrupt\n", ("other",), line=2),
     Hostile("deep_recursion", "def f(n):\n    return f(n + 1)\nf(0)\n", ("other",),
             ("recursion",), line=2),

@@ -87,6 +87,8 @@ def test_kernel_answers_hostile_snippet(kernel, case):
     error = reply["error"]
     message = (error or {}).get("message", "") if not case.ok else reply.get("output", "")
     check_error(case, error, message)
+    if case.ok:  # every snippet of the table that ends well builds a graph: it is drawn
+        assert reply["trace"] and reply["trace"]["nodes"], reply
     if case.line is not None:
         assert error["line"] == case.line, error
     assert bool(reply.get("state_lost")) == case.restarts, reply
@@ -99,6 +101,17 @@ def test_kernel_answers_hostile_snippet(kernel, case):
     assert good["ok"], good["error"]
     root = next(n for n in good["trace"]["nodes"] if n["id"] == good["trace"]["root"])
     assert root["value"]["data"] == pytest.approx(good_loss())
+
+
+def test_kernel_ignores_a_system_exit_in_a_thread_and_draws_after_sys_exit_0(kernel):
+    # python FILE: a SystemExit in a thread ends that thread only; sys.exit(0) exits 0
+    assert kernel.wait_ready(120)
+    source = ("import sys, threading\nt = threading.Thread(target=sys.exit, args=(4,))\n"
+              "t.start()\nt.join()\nw = torch.ones(1, requires_grad=True)\nloss = (w * 2).sum()\n"
+              "sys.exit(0)\nprint('not reached')\n")
+    reply = kernel.run(source, filename="thread.py", timeout=60)
+    assert reply["ok"] is True and reply["error"] is None and reply["exit_code"] == 0
+    assert reply["root_name"] == "loss" and reply["trace"]["nodes"] and reply["output"] == ""
 
 
 # -- through the command line ------------------------------------------------------

@@ -49,6 +49,8 @@ def test_hostile_table_through_the_window(qtbot, make_window):
         assert window.editor.toPlainText() == case.source, f"{name}: the text was not kept"
         if case.ok:
             assert result["ok"], (name, result.get("error"))
+            qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+            assert window.model.graph is not None and window.model.error is None, name
             for word in case.words:
                 assert word in window.output_panel.toPlainText(), (name, word)
         else:

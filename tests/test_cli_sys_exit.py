@@ -1,0 +1,80 @@
+"""A snippet ending with ``sys.exit(0)`` (``if __name__ == "__main__": sys.exit(main())``)
+ends normally under every command, as under ``python FILE``: status 0, the graph of what it
+built, no error explained; another status stays a failure that names its line.
+
+The commands run as typed (``gradstep.cli.main``) with their session in this process (the
+kernel process runs the same case in tests/kernel/hostile_cases.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gradstep.autograd.session import Session
+from gradstep.cli import main
+
+SNIPPET = """import sys
+w = torch.full([2], 2.0, requires_grad=True)
+loss = (w * 3).sum()
+
+def main():
+    try:
+        return {status}
+    finally:
+        print("finally ran")
+
+if __name__ == "__main__":
+    sys.exit(main())
+print("not reached")
+"""
+
+
+class InProcess(Session):
+    def shutdown(self) -> None:
+        self.reset()
+
+
+@pytest.fixture(autouse=True)
+def in_process(monkeypatch):
+    import gradstep.commands.run_and_report as run_and_report
+
+    monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())
+
+
+@pytest.mark.parametrize("command", [["trace", "--json"], ["backward", "--json"],
+                                     ["check", "--json"], ["export", "-o", "OUT"]])
+def test_sys_exit_0_ends_the_snippet_normally(capsys, tmp_path, command):
+    out_file = tmp_path / "graph.json"
+    argv = [str(out_file) if arg == "OUT" else arg for arg in command]
+    status = main([argv[0], "-c", SNIPPET.format(status=0), *argv[1:]])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert err == "finally ran\n"  # what the snippet printed, and no error explained
+    data = json.loads(out_file.read_text() if command[0] == "export" else out)
+    if command[0] in ("trace", "export"):
+        assert [n["name"] for n in data["nodes"]] == ["SumBackward0", "MulBackward0",
+                                                      "AccumulateGrad"]
+    elif command[0] == "backward":
+        assert data["error"] is None and data["leaf_grads"]["w"] == [3.0, 3.0]
+
+
+def test_sys_exit_with_another_status_fails_and_names_its_line(capsys):
+    status = main(["trace", "-c", SNIPPET.format(status=2), "--json"])
+    out, err = capsys.readouterr()
+    assert status == 1 and out == ""
+    assert "<string>:12: SystemExit: 2" in err and "not reached" not in err
+
+
+def test_a_hooks_sys_exit_0_ends_the_snippets_own_pass_there(capsys):
+    # python: the hook's sys.exit(0) stops loss.backward() before w.grad is written; exit 0
+    source = ("import sys\nw = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              "w.register_hook(lambda g: sys.exit(0))\nloss.backward()\nprint('not reached')\n")
+    status = main(["backward", "-c", source, "--json"])
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert status == 0 and err == "", err
+    assert data["from_snippet"] is True and data["error"] is None
+    assert [s["name"] for s in data["steps"]] == ["SumBackward0", "MulBackward0"]
+    assert data["leaf_grads"] == {"w": None}
