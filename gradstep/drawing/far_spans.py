@@ -34,8 +34,9 @@ def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
     sets in the clip (pixels ``x0 <= x < x1``, ``y0 <= y < y1``) for the chords of ``ends``
     (four rows ``x0, y0, x1, y1`` of whole device pixels, ints: ``EdgePieces.chord_ends``)
     it sets by the rule above, its first pixel at device pixel ``corner`` (the box around
-    them); ``rest`` are the other chords (the same four rows), for Qt to draw. Where a mask is not worth it (``worth_it``: too few such chords, too
-    small a share of all, or spread too wide) all are left to Qt."""
+    them); ``rest`` are the other chords (the same four rows), for Qt to draw. Where a
+    mask is not worth it (``worth_it``: too few such chords, too small a share of all, or
+    spread too wide) all are left to Qt."""
     cx0, cy0, cx1, cy1 = clip
     none = np.zeros((0, 0), bool), (cx0, cy0), ends
     x0, y0, x1, y1 = ends

@@ -98,3 +98,20 @@ def test_a_piece_with_a_point_not_finite_leaves_the_others_found():
     lo, hi = pieces.lo, pieces.hi
     scan = np.flatnonzero((hi[:, 0] >= -5) & (lo[:, 0] <= 15) & (hi[:, 1] >= -5) & (lo[:, 1] <= 50))
     assert pieces.in_rect(-5, -5, 15, 50).tolist() == scan.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("transform", [(1e8, 1e8, 0.0, 0.0), (-3e9, 2e9, 5e9, -5e9),
+                                       (0.01, 0.01, -2.0**40, 2.0**40), (0.5, 0.5, 32767.5, -32768.5)])
+def test_far_out_chords_past_the_int32_range_are_held_at_the_packing_edge(transform):
+    # chord ends are rounded into int32 only once held to +-(2**15 - 1): a coordinate times
+    # the scale (plus the shift) past 2**31 must not wrap round to the other side
+    pieces = EdgePieces({("a", "b", 0): [(-40.0, -3.0), (25.0, 60.0), (70.0, 130.0)],
+                         ("b", "c", 0): [(3.0, 8.0), (-1.0, 120.0)]})
+    table, first, count = pieces._chord_table()
+    sx, sy, dx, dy = transform
+    scaled = table * np.array([[sx], [sy], [sx], [sy]]) + np.array([[dx], [dy], [dx], [dy]])
+    expected = np.clip(np.rint(scaled), -2**15 + 1, 2**15 - 1)
+    for shown in (np.arange(len(pieces)), np.array([1])):
+        ends = pieces.chord_ends(shown, transform)
+        columns = np.concatenate([np.arange(first[i], first[i] + count[i]) for i in shown])
+        assert ends.dtype == np.int32 and (ends == expected[:, columns]).all()
