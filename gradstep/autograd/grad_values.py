@@ -4,9 +4,10 @@ A recorded pass holds thousands of gradients. Summarising them one by one costs
 several small reductions each; here the small ones (up to ``values.SMALL``
 elements) are concatenated and read with one ``tolist()``, and the large ones
 of the same size are stacked and reduced row-wise (``amin``, ``amax``, ``mean``;
-each row's ``std()`` alone). torch's own work is in ``small_numbers``,
-``stack_rows`` and ``row_stats`` (a benchmark times them: the floor of a summary
-that shows torch's own numbers). Anything unusual (half precision, integers,
+each row's ``std()`` alone; where a row's min or max is a zero, the two are the
+tensor's own ``aminmax``: its sign, ``-0.0`` or ``0.0``, is the one ``compact``
+shows). torch's own work is in ``small_numbers``, ``stack_rows`` and ``row_stats``
+(a benchmark times them: the floor of a summary that shows torch's own numbers). Anything unusual (half precision, integers,
 complex, subclasses, meta, sparse, a row holding NaN or an infinity) goes through
 ``values.compact`` itself, so the output is always exactly the ``compact`` shape:
 a nested list for a small tensor, ``{shape, dtype, device, min, max, mean, std,
@@ -189,10 +190,12 @@ def _large_group(group: list, out: dict) -> None:
                 for i, t in same:
                     out[i] = compact(t)  # NaN/Inf inside: count them exactly (and where)
                 continue
+            zero = low == 0.0 or high == 0.0  # -0.0 or 0.0: the sign each one's aminmax gives
             for i, t in same:  # the row's own tensor has the group's shape; any other its own
+                lo, hi = own_range(t) if zero else (low, high)
                 out[i] = {"shape": [*shape] if t is row else list(t.shape),
                           "dtype": dtype_text, "device": device_text,
-                          "min": low, "max": high, "mean": avg, "std": spread,
+                          "min": lo, "max": hi, "mean": avg, "std": spread,
                           "nan": 0, "inf": 0}
 
 
@@ -201,6 +204,13 @@ def stack_rows(tensors: list, buffer: torch.Tensor, numel: int) -> torch.Tensor:
     as a ``(len(tensors), numel)`` view."""
     torch.stack(tensors, out=buffer[: len(tensors)])
     return buffer[: len(tensors)].view(len(tensors), numel)
+
+
+def own_range(t: torch.Tensor) -> list:
+    """Return ``[min, max]`` of ``t`` from its own ``aminmax``, as Python floats: where a
+    row's min or max is a zero, its sign (``-0.0`` or ``0.0``) is the one ``compact(t)``
+    shows (``amin`` and ``amax`` of the rows compare in another order than ``aminmax``)."""
+    return torch.stack(torch.aminmax(t)).tolist()
 
 
 def row_stats(rows: torch.Tensor) -> list:

@@ -112,3 +112,24 @@ def test_small_tensors_of_any_layout_read_in_row_major_order():
     tensors = [t.t(), torch.tensor(2.5), t[:, 1], torch._neg_view(torch.arange(4.0)),
                torch.arange(3.0).double(), t.expand(2, 2, 3)]
     assert plain_values(tensors) == [x.tolist() for x in tensors]
+
+
+def test_a_zero_min_or_max_has_the_sign_compact_shows():
+    """amin/amax of the rows and a tensor's own aminmax may name different zeros (-0.0 or
+    0.0) where both are there: a row's summary gives the sign its own does."""
+    import struct
+
+    g = torch.Generator().manual_seed(0)
+    tensors = []
+    for n in (65, 128, 1000, 16384):
+        for dtype in (torch.float32, torch.float64):
+            for _ in range(4):
+                t = -torch.randn(n, generator=g, dtype=dtype).relu()
+                t[t == 0] = -0.0
+                t[::5] = 0.0
+                tensors += [t, t.view(2, n // 2).t()] if n % 2 == 0 else [t]
+    got = plain_values(tensors)
+    for value, t in zip(got, tensors):
+        want = compact(t)
+        assert [struct.pack("<d", value[k]) for k in ("min", "max")] == [
+            struct.pack("<d", want[k]) for k in ("min", "max")], (t.shape, t.dtype)
