@@ -42,7 +42,6 @@ from torch.jit import _builtins as jit_builtins
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import MOVED_CALL, explain
-from gradstep.autograd.exit_status import ended_well
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
@@ -218,6 +217,24 @@ class CapturedCalls:
                 record["error"] = record["timeline"]["error"] = name_freeing_calls(error, lines)
         self.records.append(record)
         self.graphs.append(graph)
+
+    def ended_by(self, exc: BaseException) -> None:
+        """``exc`` (a ``sys.exit(0)``) ended the snippet, as the file's end would: the
+        recorded call it was raised in (a hook's, inside the snippet's ``loss.backward()``)
+        keeps no error. Only that call: one whose ``sys.exit(0)`` the snippet caught stays
+        a pass that torch stopped with an error. Its steps and freed flags stay those of
+        the pass torch stopped (nothing freed past where it stopped). The call is found on
+        the exception's own traceback, so nothing keeps the exception alive longer than
+        python does."""
+        tb = exc.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_code is _Capture.record.__code__:
+                record = frame.f_locals.get("record")
+                for kept in self.records:
+                    if kept is record and kept.get("timeline") is not None:
+                        kept["error"] = kept["timeline"]["error"] = None
+            tb = tb.tb_next
 
 
 def _skipped_record(index: int, count: int) -> dict:
@@ -408,8 +425,9 @@ class _Capture:
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
         mode = "grad" if api == "torch.autograd.grad" else "backward"
-        # a hook's sys.exit(0) ended the pass, and the snippet with it, as the file's end would
-        error = None if exc is None or ended_well(exc) else self._error(exc, caller)
+        # a hook's sys.exit(0) is torch's error here, as any (the snippet may catch it); only
+        # once it ended the snippet does ``ended_by`` take it back
+        error = None if exc is None else self._error(exc, caller)
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from gradstep.autograd.exit_status import ended_well
 from gradstep.i18n import N_, lazy
 
 
@@ -272,8 +273,15 @@ _PYTHON_HINTS = [
         N_("The snippet was interrupted"),
         N_("The snippet raised KeyboardInterrupt, so it stopped at this line."),
         N_("Remove the raise (or the code that interrupts) if the snippet should go on."))),
+    (lambda exc, detail: ended_well(exc), (
+        # a sys.exit(0) that ended the snippet is no error: this one stopped a call (a hook's,
+        # in loss.backward()) and the snippet caught it
+        N_("The snippet called exit() with status 0"),
+        N_("exit() or sys.exit() with status 0 (or none) ends a python script normally; "
+           "raised here, it stopped this line where it was."),
+        N_("If the call should finish, do not call exit() inside it."))),
     (_isa(SystemExit), (
-        # only a failure status comes here: sys.exit() / sys.exit(0) end the snippet normally
+        # a failure status: sys.exit() / sys.exit(0) that end the snippet are no error
         N_("The snippet exited with a failure status"),
         N_("The snippet called exit() or sys.exit() with a status other than 0 (or with a "
            "message), which python reports as a failure, so it stopped at this line and the "

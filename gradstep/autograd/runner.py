@@ -108,6 +108,8 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
                 exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = None if ended_well(exc) else exc
+            if failure is None:
+                calls.ended_by(exc)  # a hook's sys.exit(0): that call stopped, with no error
     result.calls = calls.records
     result.call_graphs = calls.graphs
     result.output = output.getvalue() if output is not None else ""

@@ -215,7 +215,9 @@ def test_system_exit_in_the_snippet_is_an_error_not_an_exit():
 
 
 @pytest.mark.parametrize("ending", ["sys.exit()", "sys.exit(0)", "raise SystemExit",
-                                    "raise SystemExit(None)", "sys.exit(False)", "exit()"])
+                                    "raise SystemExit(None)", "sys.exit(False)", "exit()",
+                                    pytest.param("sys.exit(256)", marks=pytest.mark.skipif(
+                                        os.name != "posix", reason="status: low 8 bits"))])
 def test_an_exit_with_status_0_ends_the_snippet_there_as_python_does(ending):
     # python FILE exits 0: the snippet ended normally, its graph is what it built so far
     source = ("import sys\nw = torch.ones(1, requires_grad=True)\ny = w * 2\n"
@@ -246,6 +248,21 @@ def test_a_hooks_exit_ends_the_snippets_backward_call_which_is_recorded_up_to_th
         [call] = result.calls
         assert [s["name"] for s in call["timeline"]["steps"]] == ["SumBackward0", "MulBackward0"]
     assert ended.calls[0]["error"] is None and failed.calls[0]["error"]["type"] == "SystemExit"
+
+
+def test_a_hooks_exit_0_keeps_the_freed_state_torch_left_and_a_caught_one_stays_an_error():
+    # the hook on loss runs before any node: torch freed nothing (python: h's saved w is
+    # there). A sys.exit(0) the snippet caught did not end it: that pass stopped with an error
+    source = ("import sys\nw = torch.ones(2, requires_grad=True)\nh = w * w\nloss = h.sum()\n"
+              "loss.register_hook(lambda g: sys.exit(0))\n{call}\n")
+    ended = run_snippet(source.format(call="loss.backward()"))
+    caught = run_snippet(source.format(call="try:\n    loss.backward()\nexcept SystemExit:\n"
+                                            "    saved = h.grad_fn._saved_self"))
+    assert ended.error is None and caught.error is None and "saved" in caught.namespace
+    assert ended.calls[0]["error"] is None and ended.calls[0]["timeline"]["freed"] is False
+    assert caught.calls[0]["timeline"]["freed"] is False
+    error = caught.calls[0]["error"]
+    assert error["type"] == "SystemExit" and error["title"] == "The snippet called exit() with status 0"
 
 
 def test_an_exit_in_main_runs_the_finally_blocks_and_ends_as_a_plain_end_of_main():
