@@ -467,13 +467,18 @@ def no_grad_call(source: str | None, line: int, target: str | None) -> dict | No
 def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
     """Return the line of ``function``'s no_grad decorator, else of the ``with`` block that
     holds its first ``return`` when every ``return`` (with a value) of its own lies in such a
-    block; None otherwise (a generator, no return, or one return with grad on)."""
+    block, and returns either an expression computed there or a name assigned only inside
+    such blocks; None otherwise (a generator, no return, a return with grad on, or grad
+    switched back on inside: ``torch.enable_grad()``, ``set_grad_enabled(...)``)."""
+    own = [node for node, scope in scoped if scope is function]
+    if any(isinstance(node, ast.Yield | ast.YieldFrom) for node in own) or any(
+            isinstance(node, ast.Name | ast.Attribute)
+            and (node.id if isinstance(node, ast.Name) else node.attr)
+            in ("enable_grad", "set_grad_enabled") for node in own):
+        return None
     for decorator in function.decorator_list:
         if ast.unparse(decorator) in _NO_GRAD_DECORATORS:
             return decorator.lineno
-    own = [node for node, scope in scoped if scope is function]
-    if any(isinstance(node, ast.Yield | ast.YieldFrom) for node in own):
-        return None
     returns = [node for node in own if isinstance(node, ast.Return)]
     blocks = [(start, end) for start, end in _no_grad_blocks(function)
               if any(node.lineno == start for node in own if isinstance(node, ast.With))]
@@ -482,8 +487,22 @@ def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
         around = [start for start, end in blocks if start < node.lineno <= end]
         if node.value is None or not around:
             return None
+        if isinstance(node.value, ast.Name):  # ``return loss``: where was ``loss`` computed?
+            made = [line for line, target in _own_bindings(own) if target == node.value.id]
+            if not made or not all(any(start < at <= end for start, end in blocks)
+                                   for at in made):
+                return None
         lines.append(max(around))
     return lines[0] if lines else None
+
+
+def _own_bindings(own) -> list[tuple[int, str]]:
+    """Return (line, name) for each name a function's own nodes bind (parameters count at
+    the ``def``'s line, outside any block)."""
+    found = [(node.lineno, node.id) for node in own
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)]
+    found += [(0, node.arg) for node in own if isinstance(node, ast.arg)]
+    return found
 
 
 def nothing_requires_grad(source: str | None) -> bool:

@@ -821,6 +821,10 @@ def test_no_grad_inside_a_called_function_is_the_cause_named():
         f().backward()
     """)
     assert "decorator of line 2" in str(decorated["explanation"]), decorated["explanation"]
+    before = _fail(source.replace("            with torch.no_grad():\n                return (w * x).sum()",
+                                  "            y = (w > 0).float()\n"
+                                  "            with torch.no_grad():\n                return y"))
+    assert "of line" not in str(before["explanation"]), before["explanation"]  # y: grad on
     compared = _fail("""
         w = torch.ones(2, requires_grad=True)
         loss = (w > 0).float().sum()
