@@ -415,3 +415,135 @@ def _no_grad_blocks(tree: ast.Module) -> list[tuple[int, int]]:
                 ast.unparse(item.context_expr) in _NO_GRAD_BLOCKS for item in node.items):
             found.append((node.lineno, node.end_lineno or node.lineno))
     return found
+
+
+# Decorators under which a function's whole body records nothing.
+_NO_GRAD_DECORATORS = {"torch.no_grad", "no_grad", "torch.inference_mode", "inference_mode",
+                       *_NO_GRAD_BLOCKS}
+
+
+def no_grad_call(source: str | None, line: int, target: str | None) -> dict | None:
+    """Return ``{"function", "call_line", "block_line"}`` when ``target``'s tensor is what a
+    function of the snippet returned with grad off: ``target`` is the call ``f(...)`` itself,
+    or a name last assigned (before ``line``, in its scope) from exactly ``f(...)``, where
+    ``f`` is the ``def`` that name means there, decorated ``@torch.no_grad()`` (or
+    inference_mode), or whose every ``return`` lies in a ``with torch.no_grad():`` block of
+    its own (``block_line``: that decorator's or the first such block's line); else None."""
+    tree = _parse(source)
+    if tree is None or not target:
+        return None
+    try:
+        expr = ast.parse(target, mode="eval").body
+    except SyntaxError:
+        return None
+    binders = _binders(tree)
+    scoped, binder = binders
+    at = _scope_at(tree, line)
+    call, call_line = (expr, line) if isinstance(expr, ast.Call) else (None, None)
+    if isinstance(expr, ast.Name):
+        assigned = _last_assignment(_assignments(tree, line, binders), expr.id, line)
+        if assigned is None:
+            return None
+        for node, scope in scoped:
+            if (isinstance(node, ast.Assign) and node.lineno == assigned[0]
+                    and binder(scope, expr.id) is binder(at, expr.id)
+                    and [ast.unparse(t) for t in node.targets] == [expr.id]):
+                call, call_line, at = node.value, node.lineno, scope
+                break
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        return None
+    name = call.func.id
+    defs = [node for node, scope in scoped if isinstance(node, ast.FunctionDef)
+            and node.name == name and scope is binder(at, name) and node.lineno < call_line]
+    if not defs:
+        return None
+    function = max(defs, key=lambda d: d.lineno)
+    block = _grad_off_body(function, scoped)
+    if block is None:
+        return None
+    return {"function": name, "call_line": call_line, "block_line": block}
+
+
+def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
+    """Return the line of ``function``'s no_grad decorator, else of the ``with`` block that
+    holds its first ``return`` when every ``return`` (with a value) of its own lies in such a
+    block, and returns either an expression computed there or a name assigned only inside
+    such blocks; None otherwise (a generator, no return, a return with grad on, or grad
+    switched back on inside: ``torch.enable_grad()``, ``set_grad_enabled(...)``)."""
+    own = [node for node, scope in scoped if scope is function]
+    if any(isinstance(node, ast.Yield | ast.YieldFrom) for node in own) or any(
+            isinstance(node, ast.Name | ast.Attribute)
+            and (node.id if isinstance(node, ast.Name) else node.attr)
+            in ("enable_grad", "set_grad_enabled") for node in own):
+        return None
+    for decorator in function.decorator_list:
+        if ast.unparse(decorator) in _NO_GRAD_DECORATORS:
+            return decorator.lineno
+    returns = [node for node in own if isinstance(node, ast.Return)]
+    blocks = [(start, end) for start, end in _no_grad_blocks(function)
+              if any(node.lineno == start for node in own if isinstance(node, ast.With))]
+    lines = []
+    for node in returns:
+        around = [start for start, end in blocks if start < node.lineno <= end]
+        if node.value is None or not around:
+            return None
+        if isinstance(node.value, ast.Name):  # ``return loss``: where was ``loss`` computed?
+            made = [line for line, target in _own_bindings(own) if target == node.value.id]
+            if not made or not all(any(start < at <= end for start, end in blocks)
+                                   for at in made):
+                return None
+        lines.append(max(around))
+    return lines[0] if lines else None
+
+
+def _own_bindings(own) -> list[tuple[int, str]]:
+    """Return (line, name) for each name a function's own nodes bind (parameters count at
+    the ``def``'s line, outside any block)."""
+    found = [(node.lineno, node.id) for node in own
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)]
+    found += [(0, node.arg) for node in own if isinstance(node, ast.arg)]
+    return found
+
+
+def nothing_requires_grad(source: str | None) -> bool:
+    """Return True when nothing in the snippet can make a tensor require grad: no
+    ``requires_grad=True`` / ``requires_grad_()`` / ``.requires_grad = ...`` (other than
+    False), no ``Parameter``, no ``nn`` module built (``nn.Linear(...)``), no
+    ``parameters()``, nothing loaded (``torch.load``, ``torch.hub``, ``torch.jit``) and no
+    import but torch's, math, random and numpy. Then a tensor without a grad_fn was computed
+    only from tensors that do not require grad. False when the source does not parse."""
+    tree = _parse(source)
+    if tree is None:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            tops = [(node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+                    for alias in node.names]
+            if any(top.split(".")[0] not in _PLAIN_IMPORTS for top in tops):
+                return False
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch.nn") \
+                    and node.module != "torch.nn.functional":
+                return False  # ``from torch.nn import Linear``
+        elif isinstance(node, ast.keyword) and node.arg == "requires_grad":
+            if not _is_false(node.value):
+                return False
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "requires_grad_" and not _turns_off(node):
+                return False
+            if node.func.attr[:1].isupper() and "nn" in ast.unparse(node.func.value).split("."):
+                return False
+        elif isinstance(node, ast.Assign) and not _is_false(node.value):
+            if any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
+                   for t in node.targets):
+                return False
+        if isinstance(node, ast.Attribute) and node.attr in _MAY_REQUIRE_GRAD:
+            return False
+        if isinstance(node, ast.Name) and node.id in _MAY_REQUIRE_GRAD:
+            return False
+    return True
+
+
+_PLAIN_IMPORTS = {"torch", "math", "random", "numpy"}
+# Names whose use may give a tensor that requires grad (or a module holding one).
+_MAY_REQUIRE_GRAD = {"Parameter", "parameters", "named_parameters", "load", "hub", "jit",
+                     "enable_grad", "set_grad_enabled", "__import__", "exec", "eval", "getattr"}

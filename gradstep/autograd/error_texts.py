@@ -72,6 +72,35 @@ def _no_grad_fn(detail: str, context: dict) -> dict:
             lazy("Compute {target} outside the no_grad block (keep no_grad for evaluation "
                  "and parameter updates).", target=target),
         )
+    called = context.get("no_grad_call")
+    if called:
+        return _words(
+            N_("Computed where autograd records nothing"),
+            lazy("{target} is what `{function}` returned on line {call}, and `{function}` "
+                 "computes it with grad off (the no_grad block or decorator of line {line}). "
+                 "There autograd records no graph, so {target} has no grad_fn and there is "
+                 "nothing to differentiate.", target=target, function=called["function"],
+                 call=called["call_line"], line=called["block_line"]),
+            lazy("Compute the result of `{function}` outside the no_grad block (keep no_grad "
+                 "for evaluation and parameter updates), then compute {target} again.",
+                 function=called["function"], target=target),
+        )
+    if not context.get("nothing_requires_grad"):
+        # something in the snippet may require grad: which cause cut the graph is not known
+        return _words(
+            N_("No graph was recorded for this tensor"),
+            lazy("{target} has no grad_fn: autograd recorded no graph for it, so there is "
+                 "nothing to differentiate. Either it was computed only from tensors that do "
+                 "not require grad, or its graph was cut on the way: computed under "
+                 "`torch.no_grad()`, `torch.inference_mode()` or "
+                 "`torch.set_grad_enabled(False)` (also inside a function it came from), "
+                 "from a `.detach()`ed tensor or `.data`, or by an operation without a "
+                 "gradient (a comparison, argmax, a cast to integers).", target=target),
+            lazy("Follow {target} back from this line to its leaf tensors: give the one you "
+                 "differentiate requires_grad=True, and compute {target} from it outside "
+                 "no_grad, without detach() or .data, through operations that have a "
+                 "gradient; then compute it again.", target=target),
+        )
     return _words(
         N_("Nothing here requires grad"),
         lazy("{target} was computed only from tensors that do not require grad, so autograd "

@@ -71,8 +71,9 @@ def _guarded(read):
 
 def _read_source(source: str | None, line: int | None, column: int | None = None) -> dict:
     """Return what the source tells about the failing line: ``target`` and
-    ``inputs`` of its backward call, ``stale`` (the stale-graph trap) and
-    ``no_grad_line``. A snippet too deeply nested for Python's ``ast`` tells
+    ``inputs`` of its backward call, ``stale`` (the stale-graph trap), ``no_grad_line``,
+    ``no_grad_call`` (a function of the snippet that returned it with grad off) and
+    ``nothing_requires_grad`` (nothing in the snippet can make a tensor require grad). A snippet too deeply nested for Python's ``ast`` tells
     nothing, rather than failing the explanation; so does any slip of these readings
     (the general wording then stands, never an error of gradstep's own)."""
     if line is None:
@@ -81,6 +82,8 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
         context = facts.failing_call(source, line, column)  # the column: which call of the line
         context["stale"] = facts.is_stale_graph(source, line, column)
         context["no_grad_line"] = facts.no_grad_line(source, line, context.get("target"))
+        context["no_grad_call"] = facts.no_grad_call(source, line, context.get("target"))
+        context["nothing_requires_grad"] = facts.nothing_requires_grad(source)
         return context
     except Exception:  # an explanation's helper never replaces the real error
         return {}
