@@ -453,15 +453,39 @@ def no_grad_call(source: str | None, line: int, target: str | None) -> dict | No
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
         return None
     name = call.func.id
-    defs = [node for node, scope in scoped if isinstance(node, ast.FunctionDef)
-            and node.name == name and scope is binder(at, name) and node.lineno < call_line]
-    if not defs:
+    function = _only_def(scoped, binder, binder(at, name), name)
+    if function is None or function.lineno >= call_line:
         return None
-    function = max(defs, key=lambda d: d.lineno)
     block = _grad_off_body(function, scoped)
     if block is None:
         return None
     return {"function": name, "call_line": call_line, "block_line": block}
+
+
+def _only_def(scoped, binder, variable, name: str) -> ast.FunctionDef | None:
+    """Return the ``def`` that is the only binding of ``variable``'s ``name`` anywhere (a
+    statement of that scope's own body, not under an ``if``/loop/``try``), else None: a
+    second ``def``, a ``class``, an assignment (``f = lambda: ...``), an import, a loop
+    target or a ``global f`` rebinding in another function may be what ran."""
+    found = []
+    for node, scope in scoped:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound = node.name
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound = node.id
+        elif isinstance(node, ast.alias):
+            bound = (node.asname or node.name).split(".")[0]
+        elif isinstance(node, ast.arg):
+            bound = node.arg
+        elif isinstance(node, ast.ExceptHandler):
+            bound = node.name
+        else:
+            continue
+        if bound == name and binder(scope, name) is variable:
+            found.append(node)
+    if len(found) != 1 or not isinstance(found[0], ast.FunctionDef):
+        return None
+    return found[0] if found[0] in getattr(variable, "body", ()) else None
 
 
 def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:

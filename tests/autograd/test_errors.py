@@ -833,3 +833,28 @@ def test_no_grad_inside_a_called_function_is_the_cause_named():
     assert "Either it was computed only from tensors" in str(compared["explanation"])
     assert "no_grad" in str(compared["explanation"]) and "requires_grad=True" in str(
         compared["fix"])
+
+
+
+_NO_GRAD_F = """\
+w = torch.ones(2, requires_grad=True)
+def f():
+    with torch.no_grad():
+        return (w * 2).sum()
+"""
+
+
+@pytest.mark.parametrize("source", [
+    _NO_GRAD_F + "f = lambda: (w > 0).float().sum()\n",  # rebound after the def
+    _NO_GRAD_F + "class f:\n    def __new__(cls):\n        return (w > 0).float().sum()\n",
+    _NO_GRAD_F + "def g():\n    global f\n    f = lambda: (w > 0).float().sum()\ng()\n",
+    # the no_grad def comes last, under an ``if`` that never runs
+    "w = torch.ones(2, requires_grad=True)\ndef f():\n    return (w > 0).float().sum()\n"
+    "if False:\n" + textwrap.indent(_NO_GRAD_F.split("\n", 1)[1], "    "),
+])
+def test_a_function_name_bound_again_is_not_blamed(source):
+    """``f`` names a ``def`` whose result is computed under no_grad, but another binding of
+    ``f`` (the one that ran, or may have) returned the tensor: that def is not named."""
+    err = _fail(source + "loss = f()\nloss.backward()\n")
+    assert err["kind"] == "no_grad_fn", err
+    assert "returned on line" not in str(err["explanation"]), err["explanation"]
