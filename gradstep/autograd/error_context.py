@@ -500,24 +500,59 @@ def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
             and (node.id if isinstance(node, ast.Name) else node.attr)
             in ("enable_grad", "set_grad_enabled") for node in own):
         return None
+    returns = [node for node in own if isinstance(node, ast.Return)]
     for decorator in function.decorator_list:
         if ast.unparse(decorator) in _NO_GRAD_DECORATORS:
-            return decorator.lineno
-    returns = [node for node in own if isinstance(node, ast.Return)]
+            made = {target for at, target in _own_bindings(own) if at}  # not a parameter
+            for node in returns:
+                loaded = _loaded_names(node.value) if node.value is not None else None
+                if loaded is None or not loaded <= made:
+                    return None  # returns a tensor computed elsewhere (``return cache``)
+            return decorator.lineno if returns else None
     blocks = [(start, end) for start, end in _no_grad_blocks(function)
               if any(node.lineno == start for node in own if isinstance(node, ast.With))]
     lines = []
+    withs = [node for node in own if isinstance(node, ast.With | ast.AsyncWith)]
     for node in returns:
         around = [start for start, end in blocks if start < node.lineno <= end]
         if node.value is None or not around:
             return None
-        if isinstance(node.value, ast.Name):  # ``return loss``: where was ``loss`` computed?
-            made = [line for line, target in _own_bindings(own) if target == node.value.id]
+        if any(w.lineno < node.lineno <= (w.end_lineno or w.lineno)
+               and (w.lineno, w.end_lineno or w.lineno) not in blocks for w in withs):
+            return None  # inside another manager too (``enable_grad`` under another name)
+        loaded = _loaded_names(node.value)  # ``return loss``, ``return self.cache[0]``
+        if loaded is None:
+            return None
+        for name in loaded:  # where was it computed?
+            made = [line for line, target in _own_bindings(own) if target == name]
             if not made or not all(any(start < at <= end for start, end in blocks)
                                    for at in made):
                 return None
         lines.append(max(around))
     return lines[0] if lines else None
+
+
+def _loaded_names(node: ast.expr) -> set[str] | None:
+    """Return the variables whose tensor ``node`` hands on as it is (``loss``, ``s.y``,
+    ``store[0]``, ``a, b``, ``a if c else b``): empty when it computes a new one (a call,
+    arithmetic), None when it loads from something that is no plain variable (``g().y``)."""
+    if isinstance(node, ast.Name):
+        return {node.id}
+    if isinstance(node, ast.Attribute | ast.Subscript):
+        base = _base_name(node)
+        return {base} if base else None
+    parts = (node.elts if isinstance(node, ast.Tuple | ast.List)
+             else [node.value] if isinstance(node, ast.Starred)
+             else [node.body, node.orelse] if isinstance(node, ast.IfExp) else None)
+    if parts is None:
+        return set()
+    found: set[str] = set()
+    for part in parts:
+        names = _loaded_names(part)
+        if names is None:
+            return None
+        found |= names
+    return found
 
 
 def _own_bindings(own) -> list[tuple[int, str]]:

@@ -858,3 +858,24 @@ def test_a_function_name_bound_again_is_not_blamed(source):
     err = _fail(source + "loss = f()\nloss.backward()\n")
     assert err["kind"] == "no_grad_fn", err
     assert "returned on line" not in str(err["explanation"]), err["explanation"]
+
+
+@pytest.mark.parametrize("function", [
+    "def f():\n    with torch.no_grad():\n        return s.y\n",       # an attribute
+    "def f():\n    with torch.no_grad():\n        return store[0]\n",  # an element
+    "@torch.no_grad()\ndef f():\n    return store[0]\n",
+    "@torch.no_grad()\ndef f(x=store[0]):\n    return x\n",             # a parameter
+    "from torch import enable_grad as on\n"                              # grad back on
+    "def f():\n    with torch.no_grad():\n        with on():\n"
+    "            return (w > 0).float().sum()\n",
+])
+def test_a_tensor_computed_outside_and_returned_under_no_grad_is_not_blamed(function):
+    """A function returns, under no_grad, a tensor computed before with grad on (held in an
+    attribute or a list, or a parameter), or computes it where grad is back on: its no_grad
+    is not what left the tensor without a grad_fn (the comparison did)."""
+    source = ("w = torch.ones(2, requires_grad=True)\n"
+              "class S:\n    pass\ns = S()\ns.y = (w > 0).float().sum()\nstore = [s.y]\n"
+              + function + "loss = f()\nloss.backward()\n")
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn", err
+    assert "returned on line" not in str(err["explanation"]), err["explanation"]
