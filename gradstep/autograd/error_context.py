@@ -574,12 +574,18 @@ def nothing_requires_grad(source: str | None) -> bool:
     tree = _parse(source)
     if tree is None:
         return False
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    held = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             tops = [(node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
                     for alias in node.names]
             if any(top.split(".")[0] not in _PLAIN_IMPORTS for top in tops):
                 return False
+            if any(alias.asname and alias.asname != alias.name
+                   and _is_torch_nn(f"{node.module}.{alias.name}" if isinstance(
+                       node, ast.ImportFrom) else alias.name) for alias in node.names):
+                return False  # ``import torch.nn as tnn``, ``from torch import nn as N``
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch.nn") \
                     and node.module != "torch.nn.functional":
                 return False  # ``from torch.nn import Linear``
@@ -597,12 +603,27 @@ def nothing_requires_grad(source: str | None) -> bool:
                 return False
         if isinstance(node, ast.Attribute) and node.attr in _MAY_REQUIRE_GRAD:
             return False
+        if isinstance(node, ast.Attribute) and node.attr == "requires_grad_" \
+                and id(node) not in called:
+            return False  # ``switch = torch.Tensor.requires_grad_``
+        if (isinstance(node, ast.Name) and node.id == "nn" or isinstance(node, ast.Attribute)
+                and node.attr == "nn") and id(node) not in held:
+            return False  # ``layers = nn``: its modules built under another name
+        if isinstance(node, ast.Constant) and node.value == "requires_grad":
+            return False  # ``setattr(w, "requires_grad", True)``, ``**{"requires_grad": True}``
         if isinstance(node, ast.Name) and node.id in _MAY_REQUIRE_GRAD:
             return False
     return True
 
 
+def _is_torch_nn(module: str) -> bool:
+    """Return True for ``torch.nn`` or a module of it other than ``torch.nn.functional``."""
+    return (module == "torch.nn" or module.startswith("torch.nn.")) and not (
+        module == "torch.nn.functional" or module.startswith("torch.nn.functional."))
+
+
 _PLAIN_IMPORTS = {"torch", "math", "random", "numpy"}
 # Names whose use may give a tensor that requires grad (or a module holding one).
 _MAY_REQUIRE_GRAD = {"Parameter", "parameters", "named_parameters", "load", "hub", "jit",
-                     "enable_grad", "set_grad_enabled", "__import__", "exec", "eval", "getattr"}
+                     "enable_grad", "set_grad_enabled", "__import__", "exec", "eval", "getattr",
+                     "setattr", "__setattr__", "vars", "__dict__"}

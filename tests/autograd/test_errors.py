@@ -879,3 +879,22 @@ def test_a_tensor_computed_outside_and_returned_under_no_grad_is_not_blamed(func
     err = _fail(source)
     assert err["kind"] == "no_grad_fn", err
     assert "returned on line" not in str(err["explanation"]), err["explanation"]
+
+
+@pytest.mark.parametrize("make_w", [
+    "w = torch.ones(2, **{'requires_grad': True})",
+    "w = torch.ones(2)\nsetattr(w, 'requires_grad', True)",
+    "import torch.nn as tnn\nw = tnn.Linear(2, 1).weight[0]",
+    "from torch import nn as layers\nw = layers.Linear(2, 1).weight[0]",
+    "build = nn\nw = build.Linear(2, 1).weight[0]",
+    "w = torch.ones(2)\nswitch = torch.Tensor.requires_grad_\nswitch(w)",
+])
+def test_a_tensor_made_to_require_grad_another_way_is_not_denied(make_w):
+    """``w`` requires grad (through ``**kwargs``, ``setattr``, an ``nn`` module under
+    another name, an unbound ``requires_grad_``) and a comparison cut the graph: the
+    explanation must not say the tensor "was computed only from tensors that do not
+    require grad"; the possible causes are named instead."""
+    err = _fail(make_w + "\nassert w.requires_grad\nloss = (w > 0).float().sum()\n"
+                "loss.backward()\n")
+    assert err["kind"] == "no_grad_fn", err
+    assert "Either it was computed only from tensors" in str(err["explanation"]), err
