@@ -423,7 +423,7 @@ _NO_GRAD_DECORATORS = {"torch.no_grad", "no_grad", "torch.inference_mode", "infe
 
 
 def no_grad_call(source: str | None, line: int, target: str | None) -> dict | None:
-    """Return ``{"function", "call_line", "block_line"}`` when ``target``'s tensor is what a
+    """Return ``{"function", "call_line", "block_line", "decorated"}`` when ``target``'s tensor is what a
     function of the snippet returned with grad off: ``target`` is the call ``f(...)`` itself,
     or a name last assigned (before ``line``, in its scope) from exactly ``f(...)``, where
     ``f`` is the ``def`` that name means there, decorated ``@torch.no_grad()`` (or
@@ -459,7 +459,8 @@ def no_grad_call(source: str | None, line: int, target: str | None) -> dict | No
     block = _grad_off_body(function, scoped)
     if block is None:
         return None
-    return {"function": name, "call_line": call_line, "block_line": block}
+    return {"function": name, "call_line": call_line, "block_line": block,
+            "decorated": any(d.lineno == block for d in function.decorator_list)}
 
 
 def _only_def(scoped, binder, variable, name: str) -> ast.FunctionDef | None:

@@ -821,6 +821,8 @@ def test_no_grad_inside_a_called_function_is_the_cause_named():
         f().backward()
     """)
     assert "decorator of line 2" in str(decorated["explanation"]), decorated["explanation"]
+    assert "Remove the no_grad decorator of line 2" in str(decorated["fix"]), decorated["fix"]
+    assert "outside the no_grad block" in str(err["fix"]), err["fix"]  # the block's fix
     before = _fail(source.replace("            with torch.no_grad():\n                return (w * x).sum()",
                                   "            y = (w > 0).float()\n"
                                   "            with torch.no_grad():\n                return y"))
