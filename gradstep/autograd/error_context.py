@@ -627,4 +627,5 @@ _PLAIN_IMPORTS = {"torch", "math", "random", "numpy"}
 # Names whose use may give a tensor that requires grad (or a module holding one).
 _MAY_REQUIRE_GRAD = {"Parameter", "parameters", "named_parameters", "load", "hub", "jit",
                      "enable_grad", "set_grad_enabled", "__import__", "exec", "eval", "getattr",
-                     "setattr", "__setattr__", "vars", "__dict__"}
+                     "setattr", "__setattr__", "vars", "__dict__",
+                     "Variable", "_make_subclass"}  # (data, requires_grad) positionally

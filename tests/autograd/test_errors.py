@@ -890,6 +890,8 @@ def test_a_tensor_computed_outside_and_returned_under_no_grad_is_not_blamed(func
     "from torch import nn as layers\nw = layers.Linear(2, 1).weight[0]",
     "build = nn\nw = build.Linear(2, 1).weight[0]",
     "w = torch.ones(2)\nswitch = torch.Tensor.requires_grad_\nswitch(w)",
+    "w = torch.autograd.Variable(torch.ones(2), True)",  # requires_grad positionally
+    "w = torch.Tensor._make_subclass(torch.Tensor, torch.ones(2), True)",
 ])
 def test_a_tensor_made_to_require_grad_another_way_is_not_denied(make_w):
     """``w`` requires grad (through ``**kwargs``, ``setattr``, an ``nn`` module under
