@@ -423,7 +423,7 @@ _NO_GRAD_DECORATORS = {"torch.no_grad", "no_grad", "torch.inference_mode", "infe
 
 
 def no_grad_call(source: str | None, line: int, target: str | None) -> dict | None:
-    """Return ``{"function", "call_line", "block_line"}`` when ``target``'s tensor is what a
+    """Return ``{"function", "call_line", "block_line", "decorated"}`` when ``target``'s tensor is what a
     function of the snippet returned with grad off: ``target`` is the call ``f(...)`` itself,
     or a name last assigned (before ``line``, in its scope) from exactly ``f(...)``, where
     ``f`` is the ``def`` that name means there, decorated ``@torch.no_grad()`` (or
@@ -453,15 +453,40 @@ def no_grad_call(source: str | None, line: int, target: str | None) -> dict | No
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
         return None
     name = call.func.id
-    defs = [node for node, scope in scoped if isinstance(node, ast.FunctionDef)
-            and node.name == name and scope is binder(at, name) and node.lineno < call_line]
-    if not defs:
+    function = _only_def(scoped, binder, binder(at, name), name)
+    if function is None or function.lineno >= call_line:
         return None
-    function = max(defs, key=lambda d: d.lineno)
     block = _grad_off_body(function, scoped)
     if block is None:
         return None
-    return {"function": name, "call_line": call_line, "block_line": block}
+    return {"function": name, "call_line": call_line, "block_line": block,
+            "decorated": any(d.lineno == block for d in function.decorator_list)}
+
+
+def _only_def(scoped, binder, variable, name: str) -> ast.FunctionDef | None:
+    """Return the ``def`` that is the only binding of ``variable``'s ``name`` anywhere (a
+    statement of that scope's own body, not under an ``if``/loop/``try``), else None: a
+    second ``def``, a ``class``, an assignment (``f = lambda: ...``), an import, a loop
+    target or a ``global f`` rebinding in another function may be what ran."""
+    found = []
+    for node, scope in scoped:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound = node.name
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound = node.id
+        elif isinstance(node, ast.alias):
+            bound = (node.asname or node.name).split(".")[0]
+        elif isinstance(node, ast.arg):
+            bound = node.arg
+        elif isinstance(node, ast.ExceptHandler):
+            bound = node.name
+        else:
+            continue
+        if bound == name and binder(scope, name) is variable:
+            found.append(node)
+    if len(found) != 1 or not isinstance(found[0], ast.FunctionDef):
+        return None
+    return found[0] if found[0] in getattr(variable, "body", ()) else None
 
 
 def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
@@ -476,24 +501,59 @@ def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
             and (node.id if isinstance(node, ast.Name) else node.attr)
             in ("enable_grad", "set_grad_enabled") for node in own):
         return None
+    returns = [node for node in own if isinstance(node, ast.Return)]
     for decorator in function.decorator_list:
         if ast.unparse(decorator) in _NO_GRAD_DECORATORS:
-            return decorator.lineno
-    returns = [node for node in own if isinstance(node, ast.Return)]
+            made = {target for at, target in _own_bindings(own) if at}  # not a parameter
+            for node in returns:
+                loaded = _loaded_names(node.value) if node.value is not None else None
+                if loaded is None or not loaded <= made:
+                    return None  # returns a tensor computed elsewhere (``return cache``)
+            return decorator.lineno if returns else None
     blocks = [(start, end) for start, end in _no_grad_blocks(function)
               if any(node.lineno == start for node in own if isinstance(node, ast.With))]
     lines = []
+    withs = [node for node in own if isinstance(node, ast.With | ast.AsyncWith)]
     for node in returns:
         around = [start for start, end in blocks if start < node.lineno <= end]
         if node.value is None or not around:
             return None
-        if isinstance(node.value, ast.Name):  # ``return loss``: where was ``loss`` computed?
-            made = [line for line, target in _own_bindings(own) if target == node.value.id]
+        if any(w.lineno < node.lineno <= (w.end_lineno or w.lineno)
+               and (w.lineno, w.end_lineno or w.lineno) not in blocks for w in withs):
+            return None  # inside another manager too (``enable_grad`` under another name)
+        loaded = _loaded_names(node.value)  # ``return loss``, ``return self.cache[0]``
+        if loaded is None:
+            return None
+        for name in loaded:  # where was it computed?
+            made = [line for line, target in _own_bindings(own) if target == name]
             if not made or not all(any(start < at <= end for start, end in blocks)
                                    for at in made):
                 return None
         lines.append(max(around))
     return lines[0] if lines else None
+
+
+def _loaded_names(node: ast.expr) -> set[str] | None:
+    """Return the variables whose tensor ``node`` hands on as it is (``loss``, ``s.y``,
+    ``store[0]``, ``a, b``, ``a if c else b``): empty when it computes a new one (a call,
+    arithmetic), None when it loads from something that is no plain variable (``g().y``)."""
+    if isinstance(node, ast.Name):
+        return {node.id}
+    if isinstance(node, ast.Attribute | ast.Subscript):
+        base = _base_name(node)
+        return {base} if base else None
+    parts = (node.elts if isinstance(node, ast.Tuple | ast.List)
+             else [node.value] if isinstance(node, ast.Starred)
+             else [node.body, node.orelse] if isinstance(node, ast.IfExp) else None)
+    if parts is None:
+        return set()
+    found: set[str] = set()
+    for part in parts:
+        names = _loaded_names(part)
+        if names is None:
+            return None
+        found |= names
+    return found
 
 
 def _own_bindings(own) -> list[tuple[int, str]]:
@@ -515,12 +575,18 @@ def nothing_requires_grad(source: str | None) -> bool:
     tree = _parse(source)
     if tree is None:
         return False
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    held = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             tops = [(node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
                     for alias in node.names]
             if any(top.split(".")[0] not in _PLAIN_IMPORTS for top in tops):
                 return False
+            if any(alias.asname and alias.asname != alias.name
+                   and _is_torch_nn(f"{node.module}.{alias.name}" if isinstance(
+                       node, ast.ImportFrom) else alias.name) for alias in node.names):
+                return False  # ``import torch.nn as tnn``, ``from torch import nn as N``
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch.nn") \
                     and node.module != "torch.nn.functional":
                 return False  # ``from torch.nn import Linear``
@@ -538,12 +604,28 @@ def nothing_requires_grad(source: str | None) -> bool:
                 return False
         if isinstance(node, ast.Attribute) and node.attr in _MAY_REQUIRE_GRAD:
             return False
+        if isinstance(node, ast.Attribute) and node.attr == "requires_grad_" \
+                and id(node) not in called:
+            return False  # ``switch = torch.Tensor.requires_grad_``
+        if (isinstance(node, ast.Name) and node.id == "nn" or isinstance(node, ast.Attribute)
+                and node.attr == "nn") and id(node) not in held:
+            return False  # ``layers = nn``: its modules built under another name
+        if isinstance(node, ast.Constant) and node.value == "requires_grad":
+            return False  # ``setattr(w, "requires_grad", True)``, ``**{"requires_grad": True}``
         if isinstance(node, ast.Name) and node.id in _MAY_REQUIRE_GRAD:
             return False
     return True
 
 
+def _is_torch_nn(module: str) -> bool:
+    """Return True for ``torch.nn`` or a module of it other than ``torch.nn.functional``."""
+    return (module == "torch.nn" or module.startswith("torch.nn.")) and not (
+        module == "torch.nn.functional" or module.startswith("torch.nn.functional."))
+
+
 _PLAIN_IMPORTS = {"torch", "math", "random", "numpy"}
 # Names whose use may give a tensor that requires grad (or a module holding one).
 _MAY_REQUIRE_GRAD = {"Parameter", "parameters", "named_parameters", "load", "hub", "jit",
-                     "enable_grad", "set_grad_enabled", "__import__", "exec", "eval", "getattr"}
+                     "enable_grad", "set_grad_enabled", "__import__", "exec", "eval", "getattr",
+                     "setattr", "__setattr__", "vars", "__dict__",
+                     "Variable", "_make_subclass"}  # (data, requires_grad) positionally

@@ -81,6 +81,10 @@ def _no_grad_fn(detail: str, context: dict) -> dict:
                  "There autograd records no graph, so {target} has no grad_fn and there is "
                  "nothing to differentiate.", target=target, function=called["function"],
                  call=called["call_line"], line=called["block_line"]),
+            lazy("Remove the no_grad decorator of line {line} from `{function}` (keep no_grad "
+                 "for evaluation and parameter updates), then compute {target} again.",
+                 function=called["function"], line=called["block_line"], target=target)
+            if called.get("decorated") else
             lazy("Compute the result of `{function}` outside the no_grad block (keep no_grad "
                  "for evaluation and parameter updates), then compute {target} again.",
                  function=called["function"], target=target),

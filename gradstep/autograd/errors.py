@@ -73,8 +73,8 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
     """Return what the source tells about the failing line: ``target`` and
     ``inputs`` of its backward call, ``stale`` (the stale-graph trap), ``no_grad_line``,
     ``no_grad_call`` (a function of the snippet that returned it with grad off) and
-    ``nothing_requires_grad`` (nothing in the snippet can make a tensor require grad). A snippet too deeply nested for Python's ``ast`` tells
-    nothing, rather than failing the explanation; so does any slip of these readings
+    ``nothing_requires_grad`` (nothing in the snippet can make a tensor require grad). A
+    snippet too deeply nested for Python's ``ast`` tells nothing, rather than failing the explanation; so does any slip of these readings
     (the general wording then stands, never an error of gradstep's own)."""
     if line is None:
         return {}

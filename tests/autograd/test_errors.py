@@ -821,6 +821,8 @@ def test_no_grad_inside_a_called_function_is_the_cause_named():
         f().backward()
     """)
     assert "decorator of line 2" in str(decorated["explanation"]), decorated["explanation"]
+    assert "Remove the no_grad decorator of line 2" in str(decorated["fix"]), decorated["fix"]
+    assert "outside the no_grad block" in str(err["fix"]), err["fix"]  # the block's fix
     before = _fail(source.replace("            with torch.no_grad():\n                return (w * x).sum()",
                                   "            y = (w > 0).float()\n"
                                   "            with torch.no_grad():\n                return y"))
@@ -833,3 +835,70 @@ def test_no_grad_inside_a_called_function_is_the_cause_named():
     assert "Either it was computed only from tensors" in str(compared["explanation"])
     assert "no_grad" in str(compared["explanation"]) and "requires_grad=True" in str(
         compared["fix"])
+
+
+
+_NO_GRAD_F = """\
+w = torch.ones(2, requires_grad=True)
+def f():
+    with torch.no_grad():
+        return (w * 2).sum()
+"""
+
+
+@pytest.mark.parametrize("source", [
+    _NO_GRAD_F + "f = lambda: (w > 0).float().sum()\n",  # rebound after the def
+    _NO_GRAD_F + "class f:\n    def __new__(cls):\n        return (w > 0).float().sum()\n",
+    _NO_GRAD_F + "def g():\n    global f\n    f = lambda: (w > 0).float().sum()\ng()\n",
+    # the no_grad def comes last, under an ``if`` that never runs
+    "w = torch.ones(2, requires_grad=True)\ndef f():\n    return (w > 0).float().sum()\n"
+    "if False:\n" + textwrap.indent(_NO_GRAD_F.split("\n", 1)[1], "    "),
+])
+def test_a_function_name_bound_again_is_not_blamed(source):
+    """``f`` names a ``def`` whose result is computed under no_grad, but another binding of
+    ``f`` (the one that ran, or may have) returned the tensor: that def is not named."""
+    err = _fail(source + "loss = f()\nloss.backward()\n")
+    assert err["kind"] == "no_grad_fn", err
+    assert "returned on line" not in str(err["explanation"]), err["explanation"]
+
+
+@pytest.mark.parametrize("function", [
+    "def f():\n    with torch.no_grad():\n        return s.y\n",       # an attribute
+    "def f():\n    with torch.no_grad():\n        return store[0]\n",  # an element
+    "@torch.no_grad()\ndef f():\n    return store[0]\n",
+    "@torch.no_grad()\ndef f(x=store[0]):\n    return x\n",             # a parameter
+    "from torch import enable_grad as on\n"                              # grad back on
+    "def f():\n    with torch.no_grad():\n        with on():\n"
+    "            return (w > 0).float().sum()\n",
+])
+def test_a_tensor_computed_outside_and_returned_under_no_grad_is_not_blamed(function):
+    """A function returns, under no_grad, a tensor computed before with grad on (held in an
+    attribute or a list, or a parameter), or computes it where grad is back on: its no_grad
+    is not what left the tensor without a grad_fn (the comparison did)."""
+    source = ("w = torch.ones(2, requires_grad=True)\n"
+              "class S:\n    pass\ns = S()\ns.y = (w > 0).float().sum()\nstore = [s.y]\n"
+              + function + "loss = f()\nloss.backward()\n")
+    err = _fail(source)
+    assert err["kind"] == "no_grad_fn", err
+    assert "returned on line" not in str(err["explanation"]), err["explanation"]
+
+
+@pytest.mark.parametrize("make_w", [
+    "w = torch.ones(2, **{'requires_grad': True})",
+    "w = torch.ones(2)\nsetattr(w, 'requires_grad', True)",
+    "import torch.nn as tnn\nw = tnn.Linear(2, 1).weight[0]",
+    "from torch import nn as layers\nw = layers.Linear(2, 1).weight[0]",
+    "build = nn\nw = build.Linear(2, 1).weight[0]",
+    "w = torch.ones(2)\nswitch = torch.Tensor.requires_grad_\nswitch(w)",
+    "w = torch.autograd.Variable(torch.ones(2), True)",  # requires_grad positionally
+    "w = torch.Tensor._make_subclass(torch.Tensor, torch.ones(2), True)",
+])
+def test_a_tensor_made_to_require_grad_another_way_is_not_denied(make_w):
+    """``w`` requires grad (through ``**kwargs``, ``setattr``, an ``nn`` module under
+    another name, an unbound ``requires_grad_``) and a comparison cut the graph: the
+    explanation must not say the tensor "was computed only from tensors that do not
+    require grad"; the possible causes are named instead."""
+    err = _fail(make_w + "\nassert w.requires_grad\nloss = (w > 0).float().sum()\n"
+                "loss.backward()\n")
+    assert err["kind"] == "no_grad_fn", err
+    assert "Either it was computed only from tensors" in str(err["explanation"]), err
