@@ -2,6 +2,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 # Qt aborts the whole run when there is no display; draw offscreen instead.
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -26,3 +28,17 @@ if str(ROOT) not in sys.path:
 from gradstep.none_guard import protect_none  # noqa: E402
 
 protect_none()
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    """Run the commands as typed (``gradstep.cli.main``) with their session in this process:
+    ``run_and_report.open_session`` gives a ``Session`` here, not a kernel process."""
+    import gradstep.commands.run_and_report as run_and_report
+    from gradstep.autograd.session import Session
+
+    class InProcess(Session):
+        def shutdown(self) -> None:
+            self.reset()
+
+    monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())  # start_snippet's

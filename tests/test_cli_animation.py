@@ -17,18 +17,6 @@ from gradstep.examples import EXAMPLES_DIR as EXAMPLES
 Image = pytest.importorskip("PIL.Image")
 
 
-class InProcess(Session):
-    def shutdown(self) -> None:
-        self.reset()
-
-
-@pytest.fixture
-def in_process(monkeypatch):
-    import gradstep.commands.run_and_report as run_and_report
-
-    monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())  # start_snippet's
-
-
 def steps_of(lesson: str, pass_number: int = 1) -> int:
     """Return how many steps the lesson's pass has, from its own timeline."""
     path = EXAMPLES / f"{lesson}.py"

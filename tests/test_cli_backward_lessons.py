@@ -13,21 +13,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gradstep.autograd.session import Session
 from gradstep.cli import main
 from gradstep.examples import EXAMPLES_DIR
 
-
-class InProcess(Session):
-    def shutdown(self) -> None:
-        self.reset()
-
-
-@pytest.fixture(autouse=True)
-def in_process(monkeypatch):
-    import gradstep.commands.run_and_report as run_and_report
-
-    monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())
+pytestmark = pytest.mark.usefixtures("in_process")  # (tests/conftest.py)
 
 
 def backward(capsys, *argv) -> tuple[int, dict, str]:

@@ -21,16 +21,7 @@ from tests.step_oracle import assert_matches, drawn_ids, expected_state, oracle_
 LESSONS = [e for e in EXAMPLES if e.id != "cifar_cnn"]  # the CNN is stepped in test_step_state
 
 
-class InProcess(Session):
-    def shutdown(self) -> None:
-        self.reset()
-
-
-@pytest.fixture(autouse=True)
-def in_process(monkeypatch):
-    import gradstep.commands.run_and_report as run_and_report
-
-    monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())  # start_snippet's
+pytestmark = pytest.mark.usefixtures("in_process")  # (tests/conftest.py)
 
 
 def exported(tmp_path, path, *options) -> tuple[int, dict]:

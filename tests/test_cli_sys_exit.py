@@ -12,7 +12,6 @@ import json
 
 import pytest
 
-from gradstep.autograd.session import Session
 from gradstep.cli import main
 
 SNIPPET = """import sys
@@ -31,16 +30,7 @@ print("not reached")
 """
 
 
-class InProcess(Session):
-    def shutdown(self) -> None:
-        self.reset()
-
-
-@pytest.fixture(autouse=True)
-def in_process(monkeypatch):
-    import gradstep.commands.run_and_report as run_and_report
-
-    monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())
+pytestmark = pytest.mark.usefixtures("in_process")  # (tests/conftest.py)
 
 
 @pytest.mark.parametrize("command", [["trace", "--json"], ["backward", "--json"],
