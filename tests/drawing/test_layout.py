@@ -200,12 +200,12 @@ def test_edges_with_int_keys_are_listed_as_the_sort_lists_them_without_its_key(m
         slotted.add_edge(rng.randrange(60), rng.randrange(60), key=rng.choice([0, 1, 2, 7, -3]))
     slotted.graph["root"] = 17  # its root first: the triples are then out of order
     graphs.append(slotted)
+    called = []
     for graph in graphs:
         index = {n: i for i, n in enumerate(ordered_nodes(graph))}
         triples = edge_triples(graph)
         expected = sorted((e for e in triples if e[0] != e[1]),
-                          key=lambda e: (index[e[0]], _sort_key(e[2])))
-        called = []
+                          key=lambda e, index=index: (index[e[0]], _sort_key(e[2])))
         monkeypatch.setattr(layout_module, "_sort_key", lambda k: called.append(k) or _sort_key(k))
         listed = _edge_list(triples, index)
         monkeypatch.undo()
