@@ -34,6 +34,8 @@ place the value becomes NaN.
 
 from __future__ import annotations
 
+import math
+
 from gradstep.autograd import elements as el
 from gradstep.autograd.formulas import input_slots
 from gradstep.autograd.op_names import op_name
@@ -65,11 +67,33 @@ class GraphData:
 
     def __init__(self, trace: dict):
         self.nodes: dict[str, dict] = {n["id"]: n for n in trace.get("nodes") or []}
-        self.inputs: dict[str, list[tuple[int, str, int]]] = {}
-        self.consumers: dict[str, list[str]] = {}
-        inputs, consumers = self.inputs, self.consumers  # (one edge of 100,000s at a time:
-        for edge in trace.get("edges") or []:  # no new list per edge, as setdefault makes)
-            source, target = edge["source"], edge["target"]
+        self._edges = trace.get("edges") or []
+        self._inputs: dict[str, list[tuple[int, str, int]]] | None = None
+        self._consumers: dict[str, list[str]] = {}
+        self._status: dict[str, str | None] = {}  # the searches ask about a node many times
+
+    @property
+    def inputs(self) -> dict[str, list[tuple[int, str, int]]]:
+        """``{node: [(slot, input's producer, its output_nr)]}``, by slot."""
+        if self._inputs is None:
+            self._index_edges()
+        return self._inputs
+
+    @property
+    def consumers(self) -> dict[str, list[str]]:
+        """``{node: [the nodes that take its output]}``, in the edges' order."""
+        if self._inputs is None:
+            self._index_edges()
+        return self._consumers
+
+    def _index_edges(self) -> None:
+        """Fill ``inputs`` and ``consumers`` from the trace's edges: when first asked for, not
+        when made (the forward search of a graph without NaN/Inf asks for neither, and the
+        window makes a GraphData at each run's first paint)."""
+        inputs: dict[str, list[tuple[int, str, int]]] = {}
+        consumers: dict[str, list[str]] = {}
+        for edge in self._edges:  # (one edge of 100,000s at a time: no new list per edge,
+            source, target = edge["source"], edge["target"]  # as setdefault makes)
             entry = (edge["slot"], target, edge.get("input_nr", 0))
             slots = inputs.get(source)
             if slots is None:
@@ -84,7 +108,7 @@ class GraphData:
         for slots in inputs.values():
             if len(slots) > 1:
                 slots.sort()
-        self._status: dict[str, str | None] = {}  # the searches ask about a node many times
+        self._inputs, self._consumers = inputs, consumers
 
     def output(self, node_id: str, output_nr: int = 0):
         """Return the recorded value of one output of a node (None when not captured)."""
@@ -132,6 +156,31 @@ class GraphData:
             return "bad"
         return "ok" if states and all(s == "ok" for s in states) else None
 
+    def bad_nodes(self) -> list[str]:
+        """Return ``[n for n in self.nodes if self.status(n) == "bad"]``, each node's status
+        kept as ``status`` keeps it; most nodes (one small finite output) are read here,
+        without ``status``'s two calls a node (100,000s of nodes)."""
+        known = self._status
+        bad = []
+        for node_id, node in self.nodes.items():
+            found = known.get(node_id, 0)
+            if found == 0:
+                value = node.get("value")
+                data = value.get("data") if isinstance(value, dict) else None
+                found = None
+                if type(data) is list and "outputs" not in value:
+                    try:  # el.all_finite(data), inline
+                        if math.isfinite(sum(data)):
+                            found = "ok"
+                    except (TypeError, OverflowError):
+                        pass
+                if found is None:
+                    found = self._read_status(node_id)
+                known[node_id] = found
+            if found == "bad":
+                bad.append(node_id)
+        return bad
+
     def input_status(self, slot_entry) -> str | None:
         _slot, producer, output_nr = slot_entry
         return el.status(self.output(producer, output_nr))
@@ -148,7 +197,7 @@ class GraphData:
 
 def forward_findings(graph: GraphData) -> tuple[list[Finding], dict[str, str]]:
     """Return the forward origins (in execution order) and ``{node: "origin"|"carrier"}``."""
-    bad = sorted((n for n in graph.nodes if graph.status(n) == "bad"), key=graph.order)
+    bad = sorted(graph.bad_nodes(), key=graph.order)
     marks: dict[str, str] = {}
     findings = []
     clean: set[str] = set()  # uncaptured nodes known not to lead back to NaN/Inf

@@ -182,10 +182,16 @@ def _edge_list(triples: list, index: dict) -> list:
     then key)."""
     edges = [e for e in triples if e[0] != e[1]]
     keys = list(map(itemgetter(2), edges))
-    if set(map(type, keys)) <= {int} and set(keys) <= {0}:  # (a trace's edges: all key 0)
-        sources = list(map(index.__getitem__, map(itemgetter(0), edges)))
-        if all(map(le, sources, sources[1:])):  # in order already: the sort keeps them so
+    if edges and set(map(type, keys)) <= {int}:  # (a trace's edges: keys are input slots)
+        # For int keys ``_sort_key`` orders as the key itself, so (source, key) is the sort
+        # key; as one int per edge (exact: Python ints), sorted stably as ``sort`` would.
+        low = min(keys)
+        span = max(keys) - low + 1
+        places = [index[u] * span for u in map(itemgetter(0), edges)]
+        places = list(map(int.__add__, places, [k - low for k in keys]))
+        if all(map(le, places, places[1:])):  # in order already: the sort keeps them so
             return edges
+        return list(map(edges.__getitem__, sorted(range(len(edges)), key=places.__getitem__)))
     edges.sort(key=lambda e: (index[e[0]], _sort_key(e[2])))
     return edges
 

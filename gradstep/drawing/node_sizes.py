@@ -69,6 +69,7 @@ def node_sizes(attrs_list, lines: list | None = None) -> list[tuple[float, float
     tuple that the nodes of one label share: a picture of the graph draws them without
     making them again (``svg_picture.write_svg``)."""
     frames: dict = {}  # (frame_texts, has a value) -> _Frame
+    values: dict = {}  # the small values' texts, by their numbers (see _value_text)
     out = []
     for attrs in attrs_list:
         texts = frame_texts(attrs)
@@ -76,7 +77,7 @@ def node_sizes(attrs_list, lines: list | None = None) -> list[tuple[float, float
             head = lines_around_saved(attrs)[0]
             found = (lines_size(head), tuple(head))
         else:
-            value = format_small_value(attrs.get("value"))
+            value = _value_text(attrs.get("value"), values)
             frame = frames.get((texts, not value))
             if frame is None:
                 frame = frames[texts, not value] = _frame(*texts[:4], bool(value), *texts[4:])
@@ -87,6 +88,26 @@ def node_sizes(attrs_list, lines: list | None = None) -> list[tuple[float, float
         if lines is not None:
             lines.append(found[1])
     return out
+
+
+def _value_text(value, texts: dict) -> str:
+    """Return ``format_small_value(value)``, kept in ``texts`` by the tuple of its data when
+    that is floats, none zero: equal such floats are the same double, so they read the same
+    (a zero is left out, as ``0.0 == -0.0`` and they read ``0`` and ``-0``; so is any other
+    type, as ``1 == 1.0 == True``). The random DAG's 80,000 nodes hold ~21,000 of them."""
+    data = value.get("data") if type(value) is dict else None
+    if type(data) is not list:
+        return format_small_value(value)
+    key = tuple(data)
+    if 0.0 in key or set(map(type, key)) != _FLOAT:  # (before a look-up: (1, 2) == (1.0, 2.0))
+        return format_small_value(value)
+    text = texts.get(key)
+    if text is None:
+        text = texts[key] = format_small_value(value)
+    return text
+
+
+_FLOAT = {float}
 
 
 class _Frame(NamedTuple):

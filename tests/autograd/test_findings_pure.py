@@ -386,3 +386,44 @@ def test_graph_data_reads_status_and_inputs_as_before_its_shortcuts():
         consumers.setdefault(edge["target"], []).append(edge["source"])
     assert graph.inputs == {k: sorted(v) for k, v in inputs.items()}
     assert graph.consumers == consumers
+
+
+def test_graph_data_bad_nodes_are_those_status_reads_bad_and_it_keeps_their_status():
+    datas = [[1.0, 2.0], [1e308, 1e308], [float("nan"), 1.0], [float("inf"), -1.0], ["NaN", 1.0],
+             [[1.0], ["Infinity"]], [], [1, True], 10**400, 2.5, float("nan"), "-Infinity",
+             [10**400, 1.0], None]
+    values = [None, 3.0, [1.0], {"shape": [2]}, {"shape": [2], "nan": 1}]
+    for data in datas:
+        values += [{"data": data}, {"data": data, "outputs": [{"data": data}, {"data": [1.0]}]},
+                   {"data": [1.0], "outputs": [{"data": data}]}]
+    nodes = [{"id": f"n{i}", "value": value} for i, value in enumerate(values)]
+    graph = nonfinite.GraphData({"nodes": nodes, "edges": []})
+    graph.status("n7")  # one asked before: kept, not read again
+    bad = graph.bad_nodes()
+    assert bad == [n["id"] for n in nodes if _old_status(n) == "bad"]
+    assert graph._status == {n["id"]: _old_status(n) for n in nodes}
+    assert bad and len(bad) < len(nodes) and "ok" in graph._status.values()
+
+
+class _EdgesReadOnce(list):
+    """A trace's edges that count how often they are walked."""
+
+    walks = 0
+
+    def __iter__(self):
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_graph_data_reads_the_edges_when_first_asked_for_its_inputs():
+    # the window makes a GraphData at each run's first paint; the forward search of a
+    # graph without NaN/Inf needs no inputs or consumers
+    nodes = [{"id": f"n{i}", "value": {"data": [float(i) + 0.5]}} for i in range(4)]
+    edges = _EdgesReadOnce({"source": f"n{i}", "target": f"n{i + 1}", "slot": 0} for i in range(3))
+    _EdgesReadOnce.walks = 0
+    graph = nonfinite.GraphData({"nodes": nodes, "edges": edges})
+    assert nonfinite.forward_findings(graph) == ([], {})
+    assert _EdgesReadOnce.walks == 0
+    assert graph.consumers == {"n1": ["n0"], "n2": ["n1"], "n3": ["n2"]}
+    assert graph.inputs == {"n0": [(0, "n1", 0)], "n1": [(0, "n2", 0)], "n2": [(0, "n3", 0)]}
+    assert _EdgesReadOnce.walks == 1

@@ -183,3 +183,31 @@ def test_edges_already_in_order_are_listed_as_the_sort_lists_them():
         listed = _edge_list(triples, index)
         assert listed == expected
         assert [type(e[2]) for e in listed] == [type(e[2]) for e in expected]
+
+
+def test_edges_with_int_keys_are_listed_as_the_sort_lists_them_without_its_key(monkeypatch):
+    import random
+
+    from gradstep.drawing import layout as layout_module
+    from gradstep.drawing.graph_files import edge_triples
+    from gradstep.drawing.layout import _edge_list, _sort_key, ordered_nodes
+
+    rng = random.Random(5)
+    graphs = [samples.layered_dag(300, seed=3)]
+    slotted = nx.MultiDiGraph()  # a trace's edges: keys are slots, added in any order
+    slotted.add_nodes_from(range(60))
+    for _ in range(400):
+        slotted.add_edge(rng.randrange(60), rng.randrange(60), key=rng.choice([0, 1, 2, 7, -3]))
+    slotted.graph["root"] = 17  # its root first: the triples are then out of order
+    graphs.append(slotted)
+    called = []
+    for graph in graphs:
+        index = {n: i for i, n in enumerate(ordered_nodes(graph))}
+        triples = edge_triples(graph)
+        expected = sorted((e for e in triples if e[0] != e[1]),
+                          key=lambda e, index=index: (index[e[0]], _sort_key(e[2])))
+        monkeypatch.setattr(layout_module, "_sort_key", lambda k: called.append(k) or _sort_key(k))
+        listed = _edge_list(triples, index)
+        monkeypatch.undo()
+        assert listed == expected
+        assert not called

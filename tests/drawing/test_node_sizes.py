@@ -98,3 +98,27 @@ def test_nodes_of_one_label_share_their_lines_and_values_get_their_own():
     assert len({frame_texts(a) for a in nodes}) == 1
     assert {size_key(a)[:4] + size_key(a)[5:] for a in nodes} == {frame_texts(a) for a in nodes}
     assert frame_texts({"kind": "module", "label": "block"}) is None
+
+
+def test_a_small_value_is_written_once_per_distinct_floats_and_as_format_small_value_writes_it(
+        monkeypatch):
+    from gradstep.drawing import node_sizes as sizes_module
+
+    datas = [[0.5, 1.25], [0.5, 1.25], [1.0, 2.0], [1, 2], [True, 2.0], [0.0, 1.5], [-0.0, 1.5],
+             [float("nan"), 1.5], [float("nan"), 1.5], [[1.0], [2.0]], [12345.5], [12345.5],
+             [1.5, 2.5, 3.5, 4.5, 5.5], [1.5, 2.5, 3.5, 4.5, 5.5], [], [0.5, 1.25]]
+    nodes = [{"id": f"n{i}", "name": "MulBackward0", "label": "mul", "shape": [len(d)],
+              "value": {"data": d}} for i, d in enumerate(datas)]
+    nodes += [{"id": "x", "name": "A", "value": {"data": 1.5}}, {"id": "y", "name": "A", "value": 7}]
+    lines: list = []
+    sizes = node_sizes(nodes, lines)
+    assert sizes == [node_size(n) for n in nodes]
+    assert lines == [tuple(style.label_lines(n)) for n in nodes]
+    assert [line.text for line in lines[3] if line.text.startswith("=")] == ["= [1, 2]"]
+    assert [line.text for line in lines[6] if line.text.startswith("=")] == ["= [-0.0000, 1.5000]"]
+    written = []
+    real = sizes_module.format_small_value
+    monkeypatch.setattr(sizes_module, "format_small_value", lambda v: written.append(v) or real(v))
+    node_sizes(nodes)
+    # the repeats of [0.5, 1.25] (twice), [12345.5] and the long list are not written again
+    assert len(written) == len(nodes) - 4
