@@ -108,7 +108,8 @@ class GraphData:
         for slots in inputs.values():
             if len(slots) > 1:
                 slots.sort()
-        self._inputs, self._consumers = inputs, consumers
+        self._consumers = consumers  # first: ``_inputs`` set says both are (another thread
+        self._inputs = inputs  # reading ``consumers`` between the two got the empty one)
 
     def output(self, node_id: str, output_nr: int = 0):
         """Return the recorded value of one output of a node (None when not captured)."""

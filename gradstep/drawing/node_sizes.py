@@ -99,7 +99,9 @@ def _value_text(value, texts: dict) -> str:
     if type(data) is not list:
         return format_small_value(value)
     key = tuple(data)
-    if 0.0 in key or set(map(type, key)) != _FLOAT:  # (before a look-up: (1, 2) == (1.0, 2.0))
+    # types first (before a look-up: (1, 2) == (1.0, 2.0)); then zeros, compared only with
+    # floats (``0.0 in`` a tensor or array of many numbers raises; format_small_value doesn't)
+    if set(map(type, key)) != _FLOAT or 0.0 in key:
         return format_small_value(value)
     text = texts.get(key)
     if text is None:

@@ -427,3 +427,20 @@ def test_graph_data_reads_the_edges_when_first_asked_for_its_inputs():
     assert graph.consumers == {"n1": ["n0"], "n2": ["n1"], "n3": ["n2"]}
     assert graph.inputs == {"n0": [(0, "n1", 0)], "n1": [(0, "n2", 0)], "n2": [(0, "n3", 0)]}
     assert _EdgesReadOnce.walks == 1
+
+
+def test_graph_data_consumers_are_there_once_its_inputs_are():
+    # ``inputs`` set says the edges are read: another thread that reads ``consumers`` then
+    # (here: as ``_inputs`` is set) gets them, not the empty dict made before
+    seen = []
+
+    class Watched(nonfinite.GraphData):
+        def __setattr__(self, name, value):
+            super().__setattr__(name, value)
+            if name == "_inputs" and value is not None:
+                seen.append(self.consumers)
+
+    edges = [{"source": "n0", "target": "n1", "slot": 0}]
+    graph = Watched({"nodes": [{"id": "n0"}, {"id": "n1"}], "edges": edges})
+    assert graph.inputs == {"n0": [(0, "n1", 0)]}
+    assert seen == [{"n1": ["n0"]}]

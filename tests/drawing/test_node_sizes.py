@@ -122,3 +122,19 @@ def test_a_small_value_is_written_once_per_distinct_floats_and_as_format_small_v
     node_sizes(nodes)
     # the repeats of [0.5, 1.25] (twice), [12345.5] and the long list are not written again
     assert len(written) == len(nodes) - 4
+
+
+def test_a_value_holding_an_object_that_cannot_be_compared_to_zero_is_written_as_before():
+    """``0.0 in`` data that holds an array of several numbers raises (its ``==`` is an
+    array); format_small_value writes such data, so the sizes must too."""
+    class Many:  # like a tensor or numpy array of two numbers
+        def __eq__(self, other):
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+
+        __hash__ = object.__hash__
+
+        def __str__(self):
+            return "[1, 2]"
+
+    node = {"id": "a", "name": "MulBackward0", "label": "mul", "value": {"data": [Many(), 0.5]}}
+    assert node_sizes([node]) == [node_size(node)]
