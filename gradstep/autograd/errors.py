@@ -13,6 +13,7 @@ import sys
 
 from gradstep.autograd import error_context as facts
 from gradstep.autograd import error_texts as texts
+from gradstep.autograd import grad_off_source as grad_off
 from gradstep.i18n import WORDED, _, localized, with_words
 from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
 from gradstep.schema.errors import ErrorRecord, error_record, source_line
@@ -82,8 +83,8 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
         context = facts.failing_call(source, line, column)  # the column: which call of the line
         context["stale"] = facts.is_stale_graph(source, line, column)
         context["no_grad_line"] = facts.no_grad_line(source, line, context.get("target"))
-        context["no_grad_call"] = facts.no_grad_call(source, line, context.get("target"))
-        context["nothing_requires_grad"] = facts.nothing_requires_grad(source)
+        context["no_grad_call"] = grad_off.no_grad_call(source, line, context.get("target"))
+        context["nothing_requires_grad"] = grad_off.nothing_requires_grad(source)
         return context
     except Exception:  # an explanation's helper never replaces the real error
         return {}

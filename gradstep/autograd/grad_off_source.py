@@ -1,0 +1,234 @@
+"""Whether a snippet's source shows why a tensor has no ``grad_fn``: a function of the
+snippet that returned it with grad off (``no_grad_call``), or nothing in the snippet that
+could make a tensor require grad (``nothing_requires_grad``). Pure ``ast`` reading, as in
+``error_context`` (whose scope and binding helpers it uses); each answer is given only where
+the source establishes it, else None/False and the general wording stands."""
+
+from __future__ import annotations
+
+import ast
+
+from gradstep.autograd.error_context import (  # (its scopes and bindings)
+    _NO_GRAD_BLOCKS,
+    _assignments,
+    _base_name,
+    _binders,
+    _is_false,
+    _last_assignment,
+    _no_grad_blocks,
+    _parse,
+    _scope_at,
+    _turns_off,
+)
+
+_NO_GRAD_DECORATORS = {"torch.no_grad", "no_grad", "torch.inference_mode", "inference_mode",
+                       *_NO_GRAD_BLOCKS}
+
+
+def no_grad_call(source: str | None, line: int, target: str | None) -> dict | None:
+    """Return ``{"function", "call_line", "block_line", "decorated"}`` when ``target``'s tensor is what a
+    function of the snippet returned with grad off: ``target`` is the call ``f(...)`` itself,
+    or a name last assigned (before ``line``, in its scope) from exactly ``f(...)``, where
+    ``f`` is the ``def`` that name means there, decorated ``@torch.no_grad()`` (or
+    inference_mode), or whose every ``return`` lies in a ``with torch.no_grad():`` block of
+    its own (``block_line``: that decorator's or the first such block's line); else None."""
+    tree = _parse(source)
+    if tree is None or not target:
+        return None
+    try:
+        expr = ast.parse(target, mode="eval").body
+    except SyntaxError:
+        return None
+    binders = _binders(tree)
+    scoped, binder = binders
+    at = _scope_at(tree, line)
+    call, call_line = (expr, line) if isinstance(expr, ast.Call) else (None, None)
+    if isinstance(expr, ast.Name):
+        assigned = _last_assignment(_assignments(tree, line, binders), expr.id, line)
+        if assigned is None:
+            return None
+        for node, scope in scoped:
+            if (isinstance(node, ast.Assign) and node.lineno == assigned[0]
+                    and binder(scope, expr.id) is binder(at, expr.id)
+                    and [ast.unparse(t) for t in node.targets] == [expr.id]):
+                call, call_line, at = node.value, node.lineno, scope
+                break
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        return None
+    name = call.func.id
+    function = _only_def(scoped, binder, binder(at, name), name)
+    if function is None or function.lineno >= call_line:
+        return None
+    block = _grad_off_body(function, scoped)
+    if block is None:
+        return None
+    return {"function": name, "call_line": call_line, "block_line": block,
+            "decorated": any(d.lineno == block for d in function.decorator_list)}
+
+
+def _only_def(scoped, binder, variable, name: str) -> ast.FunctionDef | None:
+    """Return the ``def`` that is the only binding of ``variable``'s ``name`` anywhere (a
+    statement of that scope's own body, not under an ``if``/loop/``try``), else None: a
+    second ``def``, a ``class``, an assignment (``f = lambda: ...``), an import, a loop
+    target or a ``global f`` rebinding in another function may be what ran."""
+    found = []
+    for node, scope in scoped:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound = node.name
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound = node.id
+        elif isinstance(node, ast.alias):
+            bound = (node.asname or node.name).split(".")[0]
+        elif isinstance(node, ast.arg):
+            bound = node.arg
+        elif isinstance(node, ast.ExceptHandler):
+            bound = node.name
+        else:
+            continue
+        if bound == name and binder(scope, name) is variable:
+            found.append(node)
+    if len(found) != 1 or not isinstance(found[0], ast.FunctionDef):
+        return None
+    return found[0] if found[0] in getattr(variable, "body", ()) else None
+
+
+def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
+    """Return the line of ``function``'s no_grad decorator, else of the ``with`` block that
+    holds its first ``return`` when every ``return`` (with a value) of its own lies in such a
+    block, and returns either an expression computed there or a name assigned only inside
+    such blocks; None otherwise (a generator, no return, a return with grad on, or grad
+    switched back on inside: ``torch.enable_grad()``, ``set_grad_enabled(...)``)."""
+    own = [node for node, scope in scoped if scope is function]
+    if any(isinstance(node, ast.Yield | ast.YieldFrom) for node in own) or any(
+            isinstance(node, ast.Name | ast.Attribute)
+            and (node.id if isinstance(node, ast.Name) else node.attr)
+            in ("enable_grad", "set_grad_enabled") for node in own):
+        return None
+    returns = [node for node in own if isinstance(node, ast.Return)]
+    for decorator in function.decorator_list:
+        if ast.unparse(decorator) in _NO_GRAD_DECORATORS:
+            made = {target for at, target in _own_bindings(own) if at}  # not a parameter
+            for node in returns:
+                loaded = _loaded_names(node.value) if node.value is not None else None
+                if loaded is None or not loaded <= made:
+                    return None  # returns a tensor computed elsewhere (``return cache``)
+            return decorator.lineno if returns else None
+    blocks = [(start, end) for start, end in _no_grad_blocks(function)
+              if any(node.lineno == start for node in own if isinstance(node, ast.With))]
+    lines = []
+    withs = [node for node in own if isinstance(node, ast.With | ast.AsyncWith)]
+    for node in returns:
+        around = [start for start, end in blocks if start < node.lineno <= end]
+        if node.value is None or not around:
+            return None
+        if any(w.lineno < node.lineno <= (w.end_lineno or w.lineno)
+               and (w.lineno, w.end_lineno or w.lineno) not in blocks for w in withs):
+            return None  # inside another manager too (``enable_grad`` under another name)
+        loaded = _loaded_names(node.value)  # ``return loss``, ``return self.cache[0]``
+        if loaded is None:
+            return None
+        for name in loaded:  # where was it computed?
+            made = [line for line, target in _own_bindings(own) if target == name]
+            if not made or not all(any(start < at <= end for start, end in blocks)
+                                   for at in made):
+                return None
+        lines.append(max(around))
+    return lines[0] if lines else None
+
+
+def _loaded_names(node: ast.expr) -> set[str] | None:
+    """Return the variables whose tensor ``node`` hands on as it is (``loss``, ``s.y``,
+    ``store[0]``, ``a, b``, ``a if c else b``): empty when it computes a new one (a call,
+    arithmetic), None when it loads from something that is no plain variable (``g().y``)."""
+    if isinstance(node, ast.Name):
+        return {node.id}
+    if isinstance(node, ast.Attribute | ast.Subscript):
+        base = _base_name(node)
+        return {base} if base else None
+    parts = (node.elts if isinstance(node, ast.Tuple | ast.List)
+             else [node.value] if isinstance(node, ast.Starred)
+             else [node.body, node.orelse] if isinstance(node, ast.IfExp) else None)
+    if parts is None:
+        return set()
+    found: set[str] = set()
+    for part in parts:
+        names = _loaded_names(part)
+        if names is None:
+            return None
+        found |= names
+    return found
+
+
+def _own_bindings(own) -> list[tuple[int, str]]:
+    """Return (line, name) for each name a function's own nodes bind (parameters count at
+    the ``def``'s line, outside any block)."""
+    found = [(node.lineno, node.id) for node in own
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)]
+    found += [(0, node.arg) for node in own if isinstance(node, ast.arg)]
+    return found
+
+
+def nothing_requires_grad(source: str | None) -> bool:
+    """Return True when nothing in the snippet can make a tensor require grad: no
+    ``requires_grad=True`` / ``requires_grad_()`` / ``.requires_grad = ...`` (other than
+    False), no ``Parameter``, no ``nn`` module built (``nn.Linear(...)``), no
+    ``parameters()``, nothing loaded (``torch.load``, ``torch.hub``, ``torch.jit``) and no
+    import but torch's, math, random and numpy. Then a tensor without a grad_fn was computed
+    only from tensors that do not require grad. False when the source does not parse."""
+    tree = _parse(source)
+    if tree is None:
+        return False
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    held = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            tops = [(node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+                    for alias in node.names]
+            if any(top.split(".")[0] not in _PLAIN_IMPORTS for top in tops):
+                return False
+            if any(alias.asname and alias.asname != alias.name
+                   and _is_torch_nn(f"{node.module}.{alias.name}" if isinstance(
+                       node, ast.ImportFrom) else alias.name) for alias in node.names):
+                return False  # ``import torch.nn as tnn``, ``from torch import nn as N``
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch.nn") \
+                    and node.module != "torch.nn.functional":
+                return False  # ``from torch.nn import Linear``
+        elif isinstance(node, ast.keyword) and node.arg == "requires_grad":
+            if not _is_false(node.value):
+                return False
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "requires_grad_" and not _turns_off(node):
+                return False
+            if node.func.attr[:1].isupper() and "nn" in ast.unparse(node.func.value).split("."):
+                return False
+        elif isinstance(node, ast.Assign) and not _is_false(node.value):
+            if any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
+                   for t in node.targets):
+                return False
+        if isinstance(node, ast.Attribute) and node.attr in _MAY_REQUIRE_GRAD:
+            return False
+        if isinstance(node, ast.Attribute) and node.attr == "requires_grad_" \
+                and id(node) not in called:
+            return False  # ``switch = torch.Tensor.requires_grad_``
+        if (isinstance(node, ast.Name) and node.id == "nn" or isinstance(node, ast.Attribute)
+                and node.attr == "nn") and id(node) not in held:
+            return False  # ``layers = nn``: its modules built under another name
+        if isinstance(node, ast.Constant) and node.value == "requires_grad":
+            return False  # ``setattr(w, "requires_grad", True)``, ``**{"requires_grad": True}``
+        if isinstance(node, ast.Name) and node.id in _MAY_REQUIRE_GRAD:
+            return False
+    return True
+
+
+def _is_torch_nn(module: str) -> bool:
+    """Return True for ``torch.nn`` or a module of it other than ``torch.nn.functional``."""
+    return (module == "torch.nn" or module.startswith("torch.nn.")) and not (
+        module == "torch.nn.functional" or module.startswith("torch.nn.functional."))
+
+
+_PLAIN_IMPORTS = {"torch", "math", "random", "numpy"}
+# Names whose use may give a tensor that requires grad (or a module holding one).
+_MAY_REQUIRE_GRAD = {"Parameter", "parameters", "named_parameters", "load", "hub", "jit",
+                     "enable_grad", "set_grad_enabled", "__import__", "exec", "eval", "getattr",
+                     "setattr", "__setattr__", "vars", "__dict__",
+                     "Variable", "_make_subclass"}  # (data, requires_grad) positionally
