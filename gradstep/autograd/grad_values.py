@@ -33,6 +33,7 @@ import math
 
 import torch
 
+from gradstep.autograd.value_rows import own_range  # (where a row's min or max is a zero)
 from gradstep.autograd.values import SMALL, compact, dtype_name, json_float
 
 try:  # one C++ call: each tensor's contiguous().view(-1), concatenated
@@ -204,13 +205,6 @@ def stack_rows(tensors: list, buffer: torch.Tensor, numel: int) -> torch.Tensor:
     as a ``(len(tensors), numel)`` view."""
     torch.stack(tensors, out=buffer[: len(tensors)])
     return buffer[: len(tensors)].view(len(tensors), numel)
-
-
-def own_range(t: torch.Tensor) -> list:
-    """Return ``[min, max]`` of ``t`` from its own ``aminmax``, as Python floats: where a
-    row's min or max is a zero, its sign (``-0.0`` or ``0.0``) is the one ``compact(t)``
-    shows (``amin`` and ``amax`` of the rows compare in another order than ``aminmax``)."""
-    return torch.stack(torch.aminmax(t)).tolist()
 
 
 def row_stats(rows: torch.Tensor) -> list:

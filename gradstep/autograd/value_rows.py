@@ -133,5 +133,8 @@ def row_stats(tensors: list, rows: list, buffer: torch.Tensor, n: int) -> list:
 
 
 def own_range(t: torch.Tensor) -> list:
-    """Return ``[min, max]`` of ``t`` from its own ``aminmax``, as Python floats."""
+    """Return ``[min, max]`` of ``t`` from its own ``aminmax``, as Python floats: where a
+    row's min or max is a zero, its sign (``-0.0`` or ``0.0``) is the one the tensor's own
+    summary shows (``amin`` and ``amax`` of rows compare in another order than ``aminmax``).
+    The trace's rows here and a recorded pass's gradient rows (``grad_values``) both use it."""
     return torch.stack(torch.aminmax(t)).tolist()
