@@ -167,8 +167,12 @@ def _stale_graph(detail: str, context: dict) -> dict:
 def _not_requiring_grad(detail: str, context: dict) -> dict:
     inputs = context.get("inputs") or []
     which = ", ".join(f"`{i}`" for i in inputs) if inputs else lazy("the inputs")
+    one = len(inputs) == 1 and context.get("inputs_listed")  # ``grad(loss, [x])``: that one
     return _words(
         N_("An input does not require grad"),
+        lazy("torch.autograd.grad was asked for the gradient with respect to {input}, but "
+             "{input} does not require grad, so autograd cannot give its gradient.",
+             input=which) if one else
         lazy("torch.autograd.grad was asked for the gradient with respect to {inputs}, but "
              "one of them does not require grad, so autograd cannot give its gradient.",
              inputs=which),
@@ -356,6 +360,15 @@ _PYTHON_HINTS = [
         N_("This line uses a name that has not been defined (yet). torch, nn and F are "
            "already imported."),
         N_("Check the spelling, and that the line defining it comes before this one."))),
+    (lambda exc, detail: isinstance(exc, AttributeError)
+     and detail.startswith("'NoneType' object has no attribute"), (
+        N_("A value is None"),
+        N_("An object on this line is None, not the value the code expected: something "
+           "returned or held None. A tensor's .grad is None until a backward pass has "
+           "reached it (and it is kept only for leaves that require grad, unless "
+           "retain_grad() was called)."),
+        N_("Print the values on this line to find the None; for .grad, run backward() "
+           "first (or check that it is not None before using it)."))),
     (_isa(AttributeError), (
         N_("No such attribute"),
         N_("The object on this line has no attribute or method by that name."),

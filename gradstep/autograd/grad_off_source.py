@@ -84,7 +84,7 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.Funct
     exactly ``C(...)``; ``f`` is a ``def`` of that class's own body, its one binding there,
     and nothing in the snippet could put another ``f`` before it: no attribute ``f`` is
     assigned anywhere, no ``setattr``, ``__dict__``, ``__getattr__``/``__getattribute__``,
-    ``__new__`` or metaclass, no 3-argument ``type(...)``. None otherwise."""
+    ``__new__``, metaclass or class decorator, no 3-argument ``type(...)``. None otherwise."""
     scoped, binder = binders
     obj, method = call.func.value.id, call.func.attr
     cls = None
@@ -110,7 +110,7 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.Funct
             found = _only_def(scoped, binder, binder(at, made.func.id), made.func.id,
                               ast.ClassDef)
             cls = found if found is not None and found.lineno < call_line else None
-    if cls is None or cls.keywords or _may_redirect(tree, method):
+    if cls is None or cls.keywords or cls.decorator_list or _may_redirect(tree, method):
         return None
     defs = [node for node in cls.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef
                                                     | ast.ClassDef) and node.name == method]
@@ -178,7 +178,8 @@ def _grad_off_body(function: ast.FunctionDef, scoped, names: GradModeNames) -> i
     """Return the line of ``function``'s no_grad decorator, else of the ``with`` block that
     holds its first ``return`` when every ``return`` (with a value) of its own lies in such a
     block, and returns either an expression computed there or a name assigned only inside
-    such blocks; None otherwise (a generator, no return, a return with grad on, or grad
+    such blocks; or of the block a ``return name`` after it hands on what was computed
+    there (``_computed_in``); None otherwise (a generator, no return, a return with grad on, or grad
     switched back on inside: ``torch.enable_grad()``, ``set_grad_enabled(...)``, under
     any name). ``names``: what torch's switches are called in the snippet."""
     own = [node for node, scope in scoped if scope is function]
@@ -200,16 +201,21 @@ def _grad_off_body(function: ast.FunctionDef, scoped, names: GradModeNames) -> i
               if any(node.lineno == start for node in own if isinstance(node, ast.With))]
     lines = []
     withs = [node for node in own if isinstance(node, ast.With | ast.AsyncWith)]
+    def other_manager(line):  # inside another manager too (``enable_grad`` under another name)
+        return any(w.lineno < line <= (w.end_lineno or w.lineno)
+                   and (w.lineno, w.end_lineno or w.lineno) not in blocks for w in withs)
+
     for node in returns:
         around = [start for start, end in blocks if start < node.lineno <= end]
-        if node.value is None or not around:
+        if node.value is None or other_manager(node.lineno):
             return None
-        if any(w.lineno < node.lineno <= (w.end_lineno or w.lineno)
-               and (w.lineno, w.end_lineno or w.lineno) not in blocks for w in withs):
-            return None  # inside another manager too (``enable_grad`` under another name)
         loaded = _loaded_names(node.value)  # ``return loss``, ``return self.cache[0]``
         if loaded is None:
             return None
+        if not around:  # ``return out`` after the block: ``out`` computed (not loaded) in it
+            around = _computed_in(own, loaded, blocks, other_manager)
+            if not around:
+                return None
         for name in loaded:  # where was it computed?
             made = [line for line, target in _own_bindings(own) if target == name]
             if not made or not all(any(start < at <= end for start, end in blocks)
@@ -217,6 +223,28 @@ def _grad_off_body(function: ast.FunctionDef, scoped, names: GradModeNames) -> i
                 return None
         lines.append(max(around))
     return lines[0] if lines else None
+
+
+def _computed_in(own, loaded: set[str], blocks, other_manager) -> list[int]:
+    """Return the first lines of the no_grad ``blocks`` in which each of ``loaded`` (plain
+    names a ``return`` after them hands on) is assigned, when every assignment of each is a
+    plain ``name = <computed value>`` (not a load: ``out = self.cache``) inside such a block
+    and no other manager; else empty."""
+    found = []
+    for name in loaded:
+        assigns = [node for node in own if isinstance(node, ast.Assign)
+                   and [ast.unparse(t) for t in node.targets] == [name]]
+        made = [line for line, target in _own_bindings(own) if target == name]
+        if not assigns or len(assigns) != len(made) or any(
+                _loaded_names(node.value) != set() or other_manager(node.lineno)
+                for node in assigns):
+            return []
+        for node in assigns:
+            inside = [start for start, end in blocks if start < node.lineno <= end]
+            if not inside:
+                return []
+            found.append(max(inside))
+    return sorted(found)[:1] if found else []
 
 
 def _loaded_names(node: ast.expr) -> set[str] | None:

@@ -217,3 +217,41 @@ def test_torchs_leaf_numpy_and_flag_errors_are_worded(source, title):
     assert "marked line" not in _said(err)
     zh = localized(err, "zh_CN")
     assert zh["title"] != err["title"] and zh["fix"] != err["fix"]
+
+
+@pytest.mark.parametrize("inside, named", [
+    ("out = (x * self.w).sum()", True),
+    ("out = self.cache", False),  # a load: computed before, with grad on
+])
+def test_a_result_computed_in_a_no_grad_block_and_returned_after_it(inside, named):
+    """``with torch.no_grad(): out = ...`` then ``return out``: the block is named when
+    ``out`` was computed there (it fell to the general wording), not when it was only
+    loaded there."""
+    err = _fail(f"""
+        class Trainer:
+            def __init__(self):
+                self.w = torch.randn(3, requires_grad=True)
+                self.cache = (self.w > 0).float().sum()
+            def forward(self, x):
+                with torch.no_grad():
+                    {inside}
+                return out
+            def step(self, x):
+                loss = self.forward(x)
+                loss.backward()
+        Trainer().step(torch.randn(3))
+    """)
+    said = _said(err)
+    assert ("`self.forward` returned on line 10" in said and "of line 6" in said) == named, said
+
+
+def test_one_input_that_does_not_require_grad_is_named_and_a_none_grad_is_told():
+    """``grad(loss, [x])`` with one input listed: that input is the one (not "one of
+    them"); ``w.grad.zero_()`` before any backward: the None is said to be ``.grad``'s
+    (it was "No such attribute ... check the spelling")."""
+    err = _fail("x = torch.ones(3)\nw = torch.ones(3, requires_grad=True)\n"
+                "torch.autograd.grad((x * w).sum(), [x])\n")
+    assert "but `x` does not require grad" in _said(err), err
+    none = _fail("w = torch.ones(3, requires_grad=True)\nw.grad.zero_()\n")
+    assert none["title"] == "A value is None" and ".grad is None" in _said(none), none
+    assert localized(none, "zh_CN")["title"] == "值是 None"
