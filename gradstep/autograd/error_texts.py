@@ -132,6 +132,12 @@ def _no_grad_fn(detail: str, context: dict) -> dict:
                 "computed inside the `with torch.no_grad():` block of line {line}, where "
                 "autograd records no graph.", general=explanation, target=target,
                 name=noted["name"], line=noted["line"])
+        detached = context.get("detached_input")
+        if detached:
+            explanation = lazy(
+                "{general} Here {target} was computed from `{expr}` (line {line}), which "
+                "holds the values without their graph.", general=explanation,
+                target=target, expr=detached["expr"], line=detached["line"])
         return _words(
             N_("No graph was recorded for this tensor"),
             explanation,

@@ -102,6 +102,7 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
         context["grad_off_statement"] = grad_off_statement(source, line, target, column)
         context["grad_without_graph"] = grad_without_graph(source, line, target, column)
         context["no_grad_input"] = facts.no_grad_input(source, line, target, column)
+        context["detached_input"] = facts.detached_input(source, line, target, column)
         return context
     except Exception:  # an explanation's helper never replaces the real error
         return {}

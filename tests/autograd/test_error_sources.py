@@ -255,3 +255,17 @@ def test_one_input_that_does_not_require_grad_is_named_and_a_none_grad_is_told()
     none = _fail("w = torch.ones(3, requires_grad=True)\nw.grad.zero_()\n")
     assert none["title"] == "A value is None" and ".grad is None" in _said(none), none
     assert localized(none, "zh_CN")["title"] == "值是 None"
+
+
+@pytest.mark.parametrize("source, expr, line", [
+    ("w = torch.randn(3, requires_grad=True)\ny = (w.data * 2).sum()\ny.backward()\n",
+     "w.data", 2),
+    ("w = torch.randn(3, requires_grad=True)\nh = torch.tanh(w).detach()\n"
+     "loss = (h ** 2).sum()\nloss.backward()\n", "torch.tanh(w).detach()", 2),
+    ("w = torch.randn(3, requires_grad=True)\nw.detach().sum().backward()\n", "w.detach()", 2),
+])
+def test_a_detached_tensor_on_the_way_is_noted(source, expr, line):
+    """``.data`` / ``.detach()`` on the way to the differentiated tensor: the general causes
+    stay, with that fact and its line."""
+    said = _said(_fail(source))
+    assert GENERAL in said and f"computed from `{expr}` (line {line})" in said, said
