@@ -517,7 +517,7 @@ def detached_input(source: str | None, line: int, target: str | None,
     assigns = _assignments(tree, line, column=column)
     values: dict[int, list[ast.expr]] = {}
     for node in ast.walk(tree):
-        for target_node, value, at in _bound_by(node):
+        for _target, value, at in _bound_by(node):
             values.setdefault(at, []).append(value)
     names = _names_in(expr)
     queue = [(name, line) for name in sorted(names)]
