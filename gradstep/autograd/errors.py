@@ -15,6 +15,7 @@ import sys
 from gradstep.autograd import error_context as facts
 from gradstep.autograd import error_texts as texts
 from gradstep.autograd import grad_off_source as grad_off
+from gradstep.autograd import graph_cut_notes as notes
 from gradstep.autograd.grad_off_statement import grad_off_statement
 from gradstep.autograd.grad_results import grad_without_graph
 from gradstep.i18n import WORDED, _, localized, with_words
@@ -101,8 +102,8 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
         context["no_grad_call"] = grad_off.no_grad_call(source, line, target, column)
         context["grad_off_statement"] = grad_off_statement(source, line, target, column)
         context["grad_without_graph"] = grad_without_graph(source, line, target, column)
-        context["no_grad_input"] = facts.no_grad_input(source, line, target, column)
-        context["detached_input"] = facts.detached_input(source, line, target, column)
+        context["no_grad_input"] = notes.no_grad_input(source, line, target, column)
+        context["detached_input"] = notes.detached_input(source, line, target, column)
         return context
     except Exception:  # an explanation's helper never replaces the real error
         return {}
