@@ -10,6 +10,8 @@ import bisect
 import builtins
 import difflib
 
+from gradstep.autograd.grad_mode_names import GradModeNames, match_names
+
 
 def failing_call(source: str | None, line: int | None, column: int | None = None) -> dict:
     """Return ``{"target", "inputs", "inputs_listed"}`` for the backward call on ``line``:
@@ -42,6 +44,7 @@ def close_name(source: str | None, name: str) -> str | None:
                 known.add((node.asname or node.name).split(".")[0])
             elif isinstance(node, ast.arg):
                 known.add(node.arg)
+            known.update(match_names(node))
     known.discard(name)
     found = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
     return found[0] if found else None
@@ -114,6 +117,27 @@ def _backward_call(stmt: ast.stmt, line: int | None = None,
     return None
 
 
+def comprehension_names(source: str | None, line: int | None,
+                        column: int | None = None) -> set[str]:
+    """Return the names bound by the comprehensions (``[l.backward() for l in losses]``)
+    around the failing backward call on ``line``: there they mean the comprehension's own
+    variable, not the one of that name the line's scope assigns."""
+    stmt = _statement_at(source, line, column)
+    if stmt is None:
+        return set()
+    calls = [node for node in ast.walk(stmt) if _is_backward_call(node)]
+    at = [node for node in calls if column is not None
+          and (node.lineno, node.col_offset) == (line, column - 1)]
+    found: set[str] = set()
+    for call in at[-1:] or calls[:1]:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) \
+                    and call in list(ast.walk(node)):
+                for generator in node.generators:
+                    found |= _names_in(generator.target)
+    return found
+
+
 def _is_backward_call(node: ast.AST) -> bool:
     """Return True for a ``X.backward(...)`` / ``torch.autograd.grad|backward(...)`` call."""
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
@@ -153,8 +177,8 @@ def is_stale_graph(source: str, line: int, column: int | None = None) -> bool:
     except SyntaxError:
         return False
     binders = _binders(tree)
-    assigns = _assignments(tree, line, binders)
-    for switched_line, switched in _requires_grad_switches(tree, line, binders):
+    assigns = _assignments(tree, line, binders, column)
+    for switched_line, switched in _requires_grad_switches(tree, line, binders, column):
         if switched_line >= line:
             continue
         for name in target_names:
@@ -171,31 +195,32 @@ def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _assignments(tree: ast.Module, line: int,
-                 binders=None) -> dict[str, list[tuple[int, set[str]]]]:
+def _assignments(tree: ast.Module, line: int, binders=None,
+                 column: int | None = None) -> dict[str, list[tuple[int, set[str]]]]:
     """Return {name: [(line, names read on the right-hand side), ...] in line order}
     for every assignment, in any scope, to the variable a plain name means at ``line``
     under Python's scoping: the innermost function around ``line`` that binds the name
     (class bodies skipped past the first), else the module; ``global`` and ``nonlocal``
     followed. Another function's local of the same name is not that variable (a ``loss``
-    an evaluate function computes under no_grad). ``binders``: ``_binders(tree)``."""
+    an evaluate function computes under no_grad). ``binders``: ``_binders(tree)``;
+    ``column`` (1-based): where on ``line`` (the body of a one-line ``def`` or lambda)."""
     scoped, binder = binders or _binders(tree)
-    at = _scope_at(tree, line)
+    at = _scope_at(tree, line, column)
     here: dict[str, ast.AST] = {}  # name -> what it means at ``line``
     seen: dict[str, list[tuple[int, set[str]]]] = {}
     elsewhere: dict = {}  # a function not around ``line`` -> [(name, reads)] it assigns
     for node, scope in scoped:
-        for target, value in _bound_by(node):
+        for target, value, bound_at in _bound_by(node):
             reads = _names_in(value)
             for name in _names_in(target):
                 if name not in here:
                     here[name] = binder(at, name)
                 if binder(scope, name) is not here[name]:
                     continue
-                if _holds(scope, tree, line) or isinstance(scope, ast.ClassDef):  # (runs there)
-                    seen.setdefault(name, []).append((node.lineno, reads))
+                if _holds(scope, tree, line, column) or isinstance(scope, ast.ClassDef):
+                    seen.setdefault(name, []).append((bound_at, reads))  # (runs there)
                 else:  # through ``global`` or ``nonlocal``: only once that function is called
-                    elsewhere.setdefault(scope, []).append((name, node.lineno, reads))
+                    elsewhere.setdefault(scope, []).append((name, bound_at, reads))
     called = {function for call_line, function in _calls_in(at, scoped, binder)
               if call_line < line}
     for function in called:
@@ -206,18 +231,24 @@ def _assignments(tree: ast.Module, line: int,
     return seen
 
 
-def _bound_by(node: ast.AST) -> list[tuple[ast.expr, ast.expr]]:
-    """Return (target, value) for each name binding ``node`` makes from a value: an
-    assignment, a ``for`` loop's target (from the iterable), ``with ... as``, ``:=``."""
+def _bound_by(node: ast.AST) -> list[tuple[ast.expr, ast.expr, int]]:
+    """Return (target, value, line) for each name binding ``node`` makes from a value: an
+    assignment, a ``for`` loop's target (from the iterable), ``with ... as``, ``:=``, a
+    ``match`` case's captures (from the subject, at the case's line)."""
+    line = getattr(node, "lineno", 0)
     if isinstance(node, ast.Assign):
-        return [(target, node.value) for target in node.targets]
+        return [(target, node.value, line) for target in node.targets]
     if isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr) and node.value:
-        return [(node.target, node.value)]
+        return [(node.target, node.value, line)]
     if isinstance(node, ast.For | ast.AsyncFor):
-        return [(node.target, node.iter)]
+        return [(node.target, node.iter, line)]
     if isinstance(node, ast.With | ast.AsyncWith):
-        return [(item.optional_vars, item.context_expr) for item in node.items
+        return [(item.optional_vars, item.context_expr, line) for item in node.items
                 if item.optional_vars is not None]
+    if isinstance(node, ast.Match):
+        return [(ast.Name(id=name, ctx=ast.Store()), node.subject, case.pattern.lineno)
+                for case in node.cases for part in ast.walk(case.pattern)
+                for name in match_names(part)]
     return []
 
 
@@ -244,6 +275,8 @@ def _binders(tree: ast.Module):
             bound.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bound.add(node.name)
+        elif match_names(node):  # ``case loss:``, ``case [*rest]``, ``case {**rest}``
+            bound.update(match_names(node))
         elif isinstance(node, _SCOPES) and node is not tree:
             parents[node] = scope
             if not isinstance(node, ast.Lambda):
@@ -278,11 +311,12 @@ def _scoped_nodes(tree: ast.Module):
         stack.extend((child, inner) for child in ast.iter_child_nodes(node))
 
 
-def _scope_at(tree: ast.Module, line: int) -> ast.AST:
-    """Return the innermost function, lambda or class whose body holds ``line``, else the module."""
+def _scope_at(tree: ast.Module, line: int, column: int | None = None) -> ast.AST:
+    """Return the innermost function, lambda or class whose body holds ``line`` (at
+    ``column``, 1-based, for a one-line ``def`` or lambda), else the module."""
     best, size = tree, None
     for node in ast.walk(tree):
-        if isinstance(node, _SCOPES) and _holds(node, tree, line):
+        if isinstance(node, _SCOPES) and _holds(node, tree, line, column):
             span = (node.end_lineno or node.lineno) - node.lineno
             if size is None or span <= size:
                 best, size = node, span
@@ -313,7 +347,8 @@ def _depends_on(assigns, name: str, at_line: int) -> set[str]:
     return seen
 
 
-def _requires_grad_switches(tree: ast.Module, line: int, binders=None) -> list[tuple[int, str]]:
+def _requires_grad_switches(tree: ast.Module, line: int, binders=None,
+                            column: int | None = None) -> list[tuple[int, str]]:
     """Return (line, name) for each ``name.requires_grad_()`` call and each
     ``name.requires_grad = True`` assignment in the scope of ``line``; a switch inside a
     function counts at each line of that scope that calls the function by name, when its
@@ -321,7 +356,7 @@ def _requires_grad_switches(tree: ast.Module, line: int, binders=None) -> list[t
     nothing); for ``model.weight.requires_grad_()`` the name is ``model``, the variable
     the loss was computed from. ``binders``: ``_binders(tree)``."""
     scoped, binder = binders or _binders(tree)
-    at = _scope_at(tree, line)
+    at = _scope_at(tree, line, column)
     own: dict = {}  # scope -> [(line, name)]
     for node, scope in scoped:
         bases = []
@@ -340,10 +375,32 @@ def _requires_grad_switches(tree: ast.Module, line: int, binders=None) -> list[t
     return found
 
 
-def _holds(scope: ast.AST, tree: ast.Module, line: int) -> bool:
+def _holds(scope: ast.AST, tree: ast.Module, line: int, column: int | None = None) -> bool:
     """Return True when ``scope`` is the module or a function, lambda or class around ``line``
-    (``_scope_at``'s bounds)."""
-    return scope is tree or scope.lineno < line <= (scope.end_lineno or scope.lineno)
+    (``_scope_at``'s bounds): below its first line, or on it inside its body when
+    ``column`` (1-based) says so (``def f(x): return x * 2``, ``lambda: loss.backward()``)."""
+    if scope is tree or scope.lineno < line <= (scope.end_lineno or scope.lineno):
+        return True
+    if column is None or line != scope.lineno:
+        return False
+    body = scope.body if isinstance(scope.body, list) else [scope.body]
+    start = (body[0].lineno, body[0].col_offset)
+    end = (body[-1].end_lineno or body[-1].lineno, body[-1].end_col_offset or 0)
+    return start <= (line, column - 1) < end
+
+
+def one_line_scope_on(source: str | None, line: int | None) -> bool:
+    """Return True when a ``def``, class or lambda whose body starts on its own first line
+    sits on ``line``: without the failing column, which scope the line means is not known."""
+    tree = _parse(source)
+    if tree is None or line is None:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, _SCOPES) and node.lineno == line:
+            body = node.body if isinstance(node.body, list) else [node.body]
+            if body[0].lineno == line:
+                return True
+    return False
 
 
 def _calls_in(at: ast.AST, scoped, binder):
@@ -385,9 +442,11 @@ _NO_GRAD_BLOCKS = {"torch.no_grad()", "no_grad()", "torch.inference_mode()",
                    "torch.set_grad_enabled(False)"}
 
 
-def no_grad_line(source: str | None, line: int, target: str | None) -> int | None:
+def no_grad_line(source: str | None, line: int, target: str | None,
+                 column: int | None = None) -> int | None:
     """Return the line of the ``with torch.no_grad():`` (or inference_mode) block in
-    which ``target``'s tensor was last assigned before ``line``, or None."""
+    which ``target``'s tensor was last assigned before ``line``, or None. Torch under
+    another name counts (``import torch as t``, ``from torch import no_grad as ng``)."""
     tree = _parse(source)
     if tree is None or not target:
         return None
@@ -395,8 +454,8 @@ def no_grad_line(source: str | None, line: int, target: str | None) -> int | Non
         names = _names_in(ast.parse(target, mode="eval"))
     except SyntaxError:
         return None
-    assigns = _assignments(tree, line)
-    blocks = _no_grad_blocks(tree)
+    assigns = _assignments(tree, line, column=column)
+    blocks = _no_grad_blocks(tree, GradModeNames(tree))
     for name in names:
         assigned = _last_assignment(assigns, name, line)
         if assigned is None:
@@ -407,12 +466,14 @@ def no_grad_line(source: str | None, line: int, target: str | None) -> int | Non
     return None
 
 
-def _no_grad_blocks(tree: ast.Module) -> list[tuple[int, int]]:
-    """Return (first line, last line) of every ``with`` block that turns grad off."""
+def _no_grad_blocks(tree: ast.AST, names: GradModeNames) -> list[tuple[int, int]]:
+    """Return (first line, last line) of every ``with`` block in ``tree`` that turns grad
+    off (``names``: what torch's switches are called in the snippet)."""
     found = []
+    off = _NO_GRAD_BLOCKS | names.off_blocks
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(
-                ast.unparse(item.context_expr) in _NO_GRAD_BLOCKS for item in node.items):
+                ast.unparse(item.context_expr) in off for item in node.items):
             found.append((node.lineno, node.end_lineno or node.lineno))
     return found
 

@@ -72,6 +72,32 @@ def _no_grad_fn(detail: str, context: dict) -> dict:
             lazy("Compute {target} outside the no_grad block (keep no_grad for evaluation "
                  "and parameter updates).", target=target),
         )
+    gradient = context.get("grad_without_graph")
+    if gradient:
+        return _words(
+            N_("A gradient computed without a graph"),
+            lazy("`{name}` is a gradient that torch.autograd.grad returned on line {line} "
+                 "without create_graph=True: autograd computes such a gradient without "
+                 "recording a graph, so {target} has no grad_fn and there is nothing to "
+                 "differentiate.", name=gradient["name"], line=gradient["line"], target=target),
+            lazy("Pass create_graph=True to torch.autograd.grad on line {line} to "
+                 "differentiate its result again (a second derivative), then compute "
+                 "{target} again.", line=gradient["line"], target=target),
+        )
+    switched = context.get("grad_off_statement")
+    if switched:
+        return _words(
+            N_("Computed where autograd records nothing"),
+            lazy("{target} was computed after `{call}` on line {line}, which turned "
+                 "autograd's recording off for the lines that run after it. So {target} has "
+                 "no grad_fn and there is nothing to differentiate.", target=target,
+                 call=switched["call"], line=switched["line"]),
+            lazy("Remove `{call}` of line {line} (or turn grad back on with "
+                 "`torch.set_grad_enabled(True)` before computing {target}); to leave "
+                 "evaluation and parameter updates unrecorded, put them in a `with "
+                 "torch.no_grad():` block instead. Then compute {target} again.",
+                 call=switched["call"], line=switched["line"], target=target),
+        )
     called = context.get("no_grad_call")
     if called:
         return _words(
@@ -91,15 +117,30 @@ def _no_grad_fn(detail: str, context: dict) -> dict:
         )
     if not context.get("nothing_requires_grad"):
         # something in the snippet may require grad: which cause cut the graph is not known
+        explanation = lazy(
+            "{target} has no grad_fn: autograd recorded no graph for it, so there is "
+            "nothing to differentiate. Either it was computed only from tensors that do "
+            "not require grad, or its graph was cut on the way: computed under "
+            "`torch.no_grad()`, `torch.inference_mode()` or "
+            "`torch.set_grad_enabled(False)` (also inside a function it came from), "
+            "from a `.detach()`ed tensor or `.data`, or by an operation without a "
+            "gradient (a comparison, argmax, a cast to integers).", target=target)
+        noted = context.get("no_grad_input")
+        if noted:  # a fact on the way, not asserted as the cause
+            explanation = lazy(
+                "{general} Here {target} was computed from `{name}`, and `{name}` was "
+                "computed inside the `with torch.no_grad():` block of line {line}, where "
+                "autograd records no graph.", general=explanation, target=target,
+                name=noted["name"], line=noted["line"])
+        detached = context.get("detached_input")
+        if detached:
+            explanation = lazy(
+                "{general} Here {target} was computed from `{expr}` (line {line}), which "
+                "holds the values without their graph.", general=explanation,
+                target=target, expr=detached["expr"], line=detached["line"])
         return _words(
             N_("No graph was recorded for this tensor"),
-            lazy("{target} has no grad_fn: autograd recorded no graph for it, so there is "
-                 "nothing to differentiate. Either it was computed only from tensors that do "
-                 "not require grad, or its graph was cut on the way: computed under "
-                 "`torch.no_grad()`, `torch.inference_mode()` or "
-                 "`torch.set_grad_enabled(False)` (also inside a function it came from), "
-                 "from a `.detach()`ed tensor or `.data`, or by an operation without a "
-                 "gradient (a comparison, argmax, a cast to integers).", target=target),
+            explanation,
             lazy("Follow {target} back from this line to its leaf tensors: give the one you "
                  "differentiate requires_grad=True, and compute {target} from it outside "
                  "no_grad, without detach() or .data, through operations that have a "
@@ -132,8 +173,12 @@ def _stale_graph(detail: str, context: dict) -> dict:
 def _not_requiring_grad(detail: str, context: dict) -> dict:
     inputs = context.get("inputs") or []
     which = ", ".join(f"`{i}`" for i in inputs) if inputs else lazy("the inputs")
+    one = len(inputs) == 1 and context.get("inputs_listed")  # ``grad(loss, [x])``: that one
     return _words(
         N_("An input does not require grad"),
+        lazy("torch.autograd.grad was asked for the gradient with respect to {input}, but "
+             "{input} does not require grad, so autograd cannot give its gradient.",
+             input=which) if one else
         lazy("torch.autograd.grad was asked for the gradient with respect to {inputs}, but "
              "one of them does not require grad, so autograd cannot give its gradient.",
              inputs=which),
@@ -262,11 +307,45 @@ def _says(*needles):
 
 
 _PYTHON_HINTS = [
+    (_says("a view of a leaf Variable that requires grad is being used in an in-place"), (
+        N_("In-place change of a view of a leaf that requires grad"),
+        N_("This line changes in place (+=, mul_, x[...] = ...) a view of a leaf tensor that "
+           "requires grad (a slice such as w[:2], or w.view(...)): that changes the leaf "
+           "itself, which autograd does not allow. A leaf is where the graph starts: it has "
+           "no grad_fn to record the change on."),
+        N_("Compute out of place (v = w[:2] * 2), clone the view first "
+           "(v = w[:2].clone(); v.mul_(2)), or, to update the parameter itself (an optimizer "
+           "step), do it inside `with torch.no_grad():`."))),
+    (_says("a leaf Variable that requires grad is being used in an in-place"), (
+        N_("In-place change of a leaf that requires grad"),
+        N_("This line changes in place (+=, mul_, x[...] = ...) a leaf tensor that requires "
+           "grad, which autograd does not allow. A leaf is where the graph starts: it has no "
+           "grad_fn to record the change on."),
+        N_("Compute out of place (w2 = w + 1 makes a new tensor from w), or, to update the "
+           "parameter itself (an optimizer step), do it inside `with torch.no_grad():`."))),
+    (_says("you can only change requires_grad flags of leaf variables"), (
+        N_("requires_grad of a tensor computed from others"),
+        N_("This line sets requires_grad on a tensor that was computed from others (it has a "
+           "grad_fn): only a leaf tensor's flag can be changed."),
+        N_("To use its value without a graph, take `t.detach()` (a new tensor that does not "
+           "require grad); to make a leaf that requires grad from it, use "
+           "`t.detach().requires_grad_()`."))),
+    (_says("Can't call numpy() on Tensor that requires grad"), (
+        N_("numpy() of a tensor that requires grad"),
+        N_("numpy() gives an array that shares the tensor's memory and is outside autograd; "
+           "torch refuses it for a tensor that requires grad, so that nothing leaves the "
+           "graph unnoticed."),
+        N_("Where you only need the values (to print, plot or save them), call "
+           "`.detach().numpy()` (`.detach().cpu().numpy()` for a tensor on a GPU); keep "
+           "computing with the tensor itself where you need gradients."))),
     (_says("can require gradients"), (
         N_("Integer tensors cannot require grad"),
         N_("Only floating point (and complex) tensors can have gradients; this tensor holds "
-           "integers (torch.full([1], 2) makes an int64 tensor)."),
-        N_("Make it a float tensor: write 2. instead of 2, or pass dtype=torch.float32."))),
+           "integers (made from whole numbers, torch.tensor([0, 1, 2]) or torch.full([1], 2) "
+           "is int64)."),
+        N_("Make it a float tensor: write 2. instead of 2, or pass dtype=torch.float32. "
+           "Labels and indices stay integers: they need no gradient, so leave "
+           "requires_grad off for them."))),
     (_says("shapes cannot be multiplied", "must match the size", "size mismatch",
            "Expected size", "expected input", "shape '[", "inconsistent tensor size"), (
         N_("Shapes do not fit"),
@@ -287,6 +366,15 @@ _PYTHON_HINTS = [
         N_("This line uses a name that has not been defined (yet). torch, nn and F are "
            "already imported."),
         N_("Check the spelling, and that the line defining it comes before this one."))),
+    (lambda exc, detail: isinstance(exc, AttributeError)
+     and detail.startswith("'NoneType' object has no attribute"), (
+        N_("A value is None"),
+        N_("An object on this line is None, not the value the code expected: something "
+           "returned or held None. A tensor's .grad is None until a backward pass has "
+           "reached it (and it is kept only for leaves that require grad, unless "
+           "retain_grad() was called)."),
+        N_("Print the values on this line to find the None; for .grad, run backward() "
+           "first (or check that it is not None before using it)."))),
     (_isa(AttributeError), (
         N_("No such attribute"),
         N_("The object on this line has no attribute or method by that name."),

@@ -9,11 +9,15 @@ positions in the snippet (``None`` when unknown); ``code`` is the text of that l
 
 from __future__ import annotations
 
+import ast
 import sys
 
 from gradstep.autograd import error_context as facts
 from gradstep.autograd import error_texts as texts
 from gradstep.autograd import grad_off_source as grad_off
+from gradstep.autograd import graph_cut_notes as notes
+from gradstep.autograd.grad_off_statement import grad_off_statement
+from gradstep.autograd.grad_results import grad_without_graph
 from gradstep.i18n import WORDED, _, localized, with_words
 from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
 from gradstep.schema.errors import ErrorRecord, error_record, source_line
@@ -73,21 +77,45 @@ def _guarded(read):
 def _read_source(source: str | None, line: int | None, column: int | None = None) -> dict:
     """Return what the source tells about the failing line: ``target`` and
     ``inputs`` of its backward call, ``stale`` (the stale-graph trap), ``no_grad_line``,
-    ``no_grad_call`` (a function of the snippet that returned it with grad off) and
-    ``nothing_requires_grad`` (nothing in the snippet can make a tensor require grad). A
-    snippet too deeply nested for Python's ``ast`` tells nothing, rather than failing the explanation; so does any slip of these readings
-    (the general wording then stands, never an error of gradstep's own)."""
+    ``no_grad_call`` (a function of the snippet that returned it with grad off),
+    ``grad_off_statement`` (a ``torch.set_grad_enabled(False)`` line before it was computed),
+    ``grad_without_graph`` (a gradient autograd.grad returned without create_graph=True)
+    and ``nothing_requires_grad`` (nothing in the snippet can make a tensor require grad).
+    Where the target's names are a comprehension's own (``[l.backward() for l in ls]``), or
+    the line holds a one-line ``def``/lambda and the column is not known, which variable
+    they mean is not read: only the call and ``nothing_requires_grad`` are told. A snippet
+    too deeply nested for Python's ``ast`` tells nothing, rather than failing the
+    explanation; so does any slip of these readings (the general wording then stands,
+    never an error of gradstep's own)."""
     if line is None:
         return {}
     try:
         context = facts.failing_call(source, line, column)  # the column: which call of the line
-        context["stale"] = facts.is_stale_graph(source, line, column)
-        context["no_grad_line"] = facts.no_grad_line(source, line, context.get("target"))
-        context["no_grad_call"] = grad_off.no_grad_call(source, line, context.get("target"))
         context["nothing_requires_grad"] = grad_off.nothing_requires_grad(source)
+        target = context.get("target")
+        own = facts.comprehension_names(source, line, column)
+        if (column is None and facts.one_line_scope_on(source, line)) or (
+                own and target and own & _names(target)):
+            return context  # which variable a name means here is not read
+        context["stale"] = facts.is_stale_graph(source, line, column)
+        context["no_grad_line"] = facts.no_grad_line(source, line, target, column)
+        context["no_grad_call"] = grad_off.no_grad_call(source, line, target, column)
+        context["grad_off_statement"] = grad_off_statement(source, line, target, column)
+        context["grad_without_graph"] = grad_without_graph(source, line, target, column)
+        context["no_grad_input"] = notes.no_grad_input(source, line, target, column)
+        context["detached_input"] = notes.detached_input(source, line, target, column)
         return context
     except Exception:  # an explanation's helper never replaces the real error
         return {}
+
+
+def _names(target: str) -> set[str]:
+    """Return the variable names read in ``target``'s text (none when it does not parse)."""
+    try:
+        return {node.id for node in ast.walk(ast.parse(target, mode="eval"))
+                if isinstance(node, ast.Name)}
+    except SyntaxError:
+        return set()
 
 
 def make_error(

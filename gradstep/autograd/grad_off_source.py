@@ -20,18 +20,22 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _scope_at,
     _turns_off,
 )
+from gradstep.autograd.grad_mode_names import GradModeNames, match_names
 
 _NO_GRAD_DECORATORS = {"torch.no_grad", "no_grad", "torch.inference_mode", "inference_mode",
                        *_NO_GRAD_BLOCKS}
 
 
-def no_grad_call(source: str | None, line: int, target: str | None) -> dict | None:
+def no_grad_call(source: str | None, line: int, target: str | None,
+                 column: int | None = None) -> dict | None:
     """Return ``{"function", "call_line", "block_line", "decorated"}`` when ``target``'s tensor is what a
     function of the snippet returned with grad off: ``target`` is the call ``f(...)`` itself,
     or a name last assigned (before ``line``, in its scope) from exactly ``f(...)``, where
     ``f`` is the ``def`` that name means there, decorated ``@torch.no_grad()`` (or
     inference_mode), or whose every ``return`` lies in a ``with torch.no_grad():`` block of
-    its own (``block_line``: that decorator's or the first such block's line); else None."""
+    its own (``block_line``: that decorator's or the first such block's line); or a method
+    call ``self.f(...)`` / ``model.f(...)`` that can only mean such a ``def`` of a class
+    (``_only_method``); else None. ``column``: where on ``line`` (a one-line ``def``)."""
     tree = _parse(source)
     if tree is None or not target:
         return None
@@ -41,10 +45,10 @@ def no_grad_call(source: str | None, line: int, target: str | None) -> dict | No
         return None
     binders = _binders(tree)
     scoped, binder = binders
-    at = _scope_at(tree, line)
+    at = _scope_at(tree, line, column)
     call, call_line = (expr, line) if isinstance(expr, ast.Call) else (None, None)
     if isinstance(expr, ast.Name):
-        assigned = _last_assignment(_assignments(tree, line, binders), expr.id, line)
+        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line)
         if assigned is None:
             return None
         for node, scope in scoped:
@@ -53,80 +57,165 @@ def no_grad_call(source: str | None, line: int, target: str | None) -> dict | No
                     and [ast.unparse(t) for t in node.targets] == [expr.id]):
                 call, call_line, at = node.value, node.lineno, scope
                 break
-    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+    if not isinstance(call, ast.Call):
         return None
-    name = call.func.id
-    function = _only_def(scoped, binder, binder(at, name), name)
-    if function is None or function.lineno >= call_line:
+    if isinstance(call.func, ast.Name):
+        name = call.func.id
+        function = _only_def(scoped, binder, binder(at, name), name)
+        if function is None or function.lineno >= call_line:
+            return None
+    elif isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+        name = ast.unparse(call.func)
+        function = _only_method(tree, binders, at, call, call_line)
+    else:
         return None
-    block = _grad_off_body(function, scoped)
+    names = GradModeNames(tree)
+    block = _grad_off_body(function, scoped, names) if function is not None else None
     if block is None:
         return None
     return {"function": name, "call_line": call_line, "block_line": block,
             "decorated": any(d.lineno == block for d in function.decorator_list)}
 
 
-def _only_def(scoped, binder, variable, name: str) -> ast.FunctionDef | None:
-    """Return the ``def`` that is the only binding of ``variable``'s ``name`` anywhere (a
-    statement of that scope's own body, not under an ``if``/loop/``try``), else None: a
-    second ``def``, a ``class``, an assignment (``f = lambda: ...``), an import, a loop
-    target or a ``global f`` rebinding in another function may be what ran."""
-    found = []
-    for node, scope in scoped:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound = node.name
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-            bound = node.id
-        elif isinstance(node, ast.alias):
-            bound = (node.asname or node.name).split(".")[0]
-        elif isinstance(node, ast.arg):
-            bound = node.arg
-        elif isinstance(node, ast.ExceptHandler):
-            bound = node.name
-        else:
-            continue
-        if bound == name and binder(scope, name) is variable:
-            found.append(node)
-    if len(found) != 1 or not isinstance(found[0], ast.FunctionDef):
+def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.FunctionDef | None:
+    """Return the ``def`` that ``obj.f(...)`` (``call``, in scope ``at``) can only mean: ``obj``
+    is ``self`` (a method's first parameter, never rebound) of a class no class of the
+    snippet derives from, or a name last assigned (before ``call_line``, in its scope) from
+    exactly ``C(...)``; ``f`` is a ``def`` of that class's own body, its one binding there,
+    and nothing in the snippet could put another ``f`` before it: no attribute ``f`` is
+    assigned anywhere, no ``setattr``, ``__dict__``, ``__getattr__``/``__getattribute__``,
+    ``__new__``, metaclass or class decorator, no 3-argument ``type(...)``. None otherwise."""
+    scoped, binder = binders
+    obj, method = call.func.value.id, call.func.attr
+    cls = None
+    if (isinstance(at, ast.FunctionDef | ast.AsyncFunctionDef) and at.args.args
+            and at.args.args[0].arg == obj and not at.decorator_list):
+        owner = next((scope for node, scope in scoped if node is at), None)
+        if isinstance(owner, ast.ClassDef) and at in owner.body and not any(
+                node.id == obj for node in ast.walk(at)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)):
+            derived = any(isinstance(node, ast.ClassDef) and any(
+                (base.id if isinstance(base, ast.Name) else getattr(base, "attr", None))
+                == owner.name for base in node.bases) for node in ast.walk(tree))
+            cls = None if derived else owner
+    else:
+        assigned = _last_assignment(_assignments(tree, call_line, binders), obj, call_line)
+        made = None
+        for node, scope in scoped:
+            if (assigned is not None and isinstance(node, ast.Assign)
+                    and node.lineno == assigned[0] and binder(scope, obj) is binder(at, obj)
+                    and [ast.unparse(t) for t in node.targets] == [obj]):
+                made, at = node.value, scope
+        if isinstance(made, ast.Call) and isinstance(made.func, ast.Name):
+            found = _only_def(scoped, binder, binder(at, made.func.id), made.func.id,
+                              ast.ClassDef)
+            cls = found if found is not None and found.lineno < call_line else None
+    if cls is None or cls.keywords or cls.decorator_list or _may_redirect(tree, method):
+        return None
+    defs = [node for node in cls.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef
+                                                    | ast.ClassDef) and node.name == method]
+    own = [node for node, scope in scoped if scope is cls and method in _names_bound(node)]
+    if len(defs) != 1 or own != defs or not isinstance(defs[0], ast.FunctionDef):
+        return None
+    return defs[0] if not defs[0].decorator_list or all(
+        ast.unparse(d) in GradModeNames(tree).off_decorators | _NO_GRAD_DECORATORS
+        for d in defs[0].decorator_list) else None
+
+
+def _may_redirect(tree, method: str) -> bool:
+    """Return True when something in the snippet may make ``obj.method`` mean another
+    function than the class's ``def`` (an attribute of that name assigned, setattr, ...)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and (
+                node.attr == method and isinstance(node.ctx, ast.Store | ast.Del)
+                or node.attr in _REDIRECTS):
+            return True
+        if isinstance(node, ast.Name) and node.id in _REDIRECTS:
+            return True
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _REDIRECTS:
+            return True
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "type" and len(node.args) == 3):
+            return True
+        if isinstance(node, ast.Constant) and node.value == method:
+            return True  # getattr(obj, "f"), a string naming it
+    return False
+
+
+_REDIRECTS = {"setattr", "__dict__", "__getattr__", "__getattribute__", "__new__",
+              "__class__", "__init_subclass__", "vars", "exec", "eval", "MethodType"}
+
+
+def _names_bound(node: ast.AST) -> list[str]:
+    """Return the names ``node`` binds in its scope."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+        return [node.id]
+    if isinstance(node, ast.alias):
+        return [(node.asname or node.name).split(".")[0]]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [node.name]
+    return match_names(node)
+
+
+def _only_def(scoped, binder, variable, name: str, kind=ast.FunctionDef):
+    """Return the ``def`` (or ``class``: ``kind``) that is the only binding of
+    ``variable``'s ``name`` anywhere (a statement of that scope's own body, not under an
+    ``if``/loop/``try``), else None: a second ``def``, a ``class``, an assignment
+    (``f = lambda: ...``), an import, a loop target, a ``match`` capture or a ``global f``
+    rebinding in another function may be what ran."""
+    found = [node for node, scope in scoped
+             if name in _names_bound(node) and binder(scope, name) is variable]
+    if len(found) != 1 or not isinstance(found[0], kind):
         return None
     return found[0] if found[0] in getattr(variable, "body", ()) else None
 
 
-def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
+def _grad_off_body(function: ast.FunctionDef, scoped, names: GradModeNames) -> int | None:
     """Return the line of ``function``'s no_grad decorator, else of the ``with`` block that
     holds its first ``return`` when every ``return`` (with a value) of its own lies in such a
     block, and returns either an expression computed there or a name assigned only inside
-    such blocks; None otherwise (a generator, no return, a return with grad on, or grad
-    switched back on inside: ``torch.enable_grad()``, ``set_grad_enabled(...)``)."""
+    such blocks; or of the block a ``return name`` after it hands on what was computed
+    there (``_computed_in``); None otherwise (a generator, no return, a return with grad on, or grad
+    switched back on inside: ``torch.enable_grad()``, ``set_grad_enabled(...)``, under
+    any name). ``names``: what torch's switches are called in the snippet."""
     own = [node for node, scope in scoped if scope is function]
     if any(isinstance(node, ast.Yield | ast.YieldFrom) for node in own) or any(
             isinstance(node, ast.Name | ast.Attribute)
             and (node.id if isinstance(node, ast.Name) else node.attr)
-            in ("enable_grad", "set_grad_enabled") for node in own):
+            in names.on_names for node in own):
         return None
     returns = [node for node in own if isinstance(node, ast.Return)]
     for decorator in function.decorator_list:
-        if ast.unparse(decorator) in _NO_GRAD_DECORATORS:
+        if ast.unparse(decorator) in _NO_GRAD_DECORATORS | names.off_decorators:
             made = {target for at, target in _own_bindings(own) if at}  # not a parameter
             for node in returns:
                 loaded = _loaded_names(node.value) if node.value is not None else None
                 if loaded is None or not loaded <= made:
                     return None  # returns a tensor computed elsewhere (``return cache``)
             return decorator.lineno if returns else None
-    blocks = [(start, end) for start, end in _no_grad_blocks(function)
+    blocks = [(start, end) for start, end in _no_grad_blocks(function, names)
               if any(node.lineno == start for node in own if isinstance(node, ast.With))]
     lines = []
     withs = [node for node in own if isinstance(node, ast.With | ast.AsyncWith)]
+    def other_manager(line):  # inside another manager too (``enable_grad`` under another name)
+        return any(w.lineno < line <= (w.end_lineno or w.lineno)
+                   and (w.lineno, w.end_lineno or w.lineno) not in blocks for w in withs)
+
     for node in returns:
         around = [start for start, end in blocks if start < node.lineno <= end]
-        if node.value is None or not around:
+        if node.value is None or other_manager(node.lineno):
             return None
-        if any(w.lineno < node.lineno <= (w.end_lineno or w.lineno)
-               and (w.lineno, w.end_lineno or w.lineno) not in blocks for w in withs):
-            return None  # inside another manager too (``enable_grad`` under another name)
         loaded = _loaded_names(node.value)  # ``return loss``, ``return self.cache[0]``
         if loaded is None:
             return None
+        if not around:  # ``return out`` after the block: ``out`` computed (not loaded) in it
+            around = _computed_in(own, loaded, blocks, other_manager)
+            if not around:
+                return None
         for name in loaded:  # where was it computed?
             made = [line for line, target in _own_bindings(own) if target == name]
             if not made or not all(any(start < at <= end for start, end in blocks)
@@ -134,6 +223,28 @@ def _grad_off_body(function: ast.FunctionDef, scoped) -> int | None:
                 return None
         lines.append(max(around))
     return lines[0] if lines else None
+
+
+def _computed_in(own, loaded: set[str], blocks, other_manager) -> list[int]:
+    """Return the first lines of the no_grad ``blocks`` in which each of ``loaded`` (plain
+    names a ``return`` after them hands on) is assigned, when every assignment of each is a
+    plain ``name = <computed value>`` (not a load: ``out = self.cache``) inside such a block
+    and no other manager; else empty."""
+    found = []
+    for name in loaded:
+        assigns = [node for node in own if isinstance(node, ast.Assign)
+                   and [ast.unparse(t) for t in node.targets] == [name]]
+        made = [line for line, target in _own_bindings(own) if target == name]
+        if not assigns or len(assigns) != len(made) or any(
+                _loaded_names(node.value) != set() or other_manager(node.lineno)
+                for node in assigns):
+            return []
+        for node in assigns:
+            inside = [start for start, end in blocks if start < node.lineno <= end]
+            if not inside:
+                return []
+            found.append(max(inside))
+    return sorted(found)[:1] if found else []
 
 
 def _loaded_names(node: ast.expr) -> set[str] | None:
@@ -164,6 +275,7 @@ def _own_bindings(own) -> list[tuple[int, str]]:
     the ``def``'s line, outside any block)."""
     found = [(node.lineno, node.id) for node in own
              if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)]
+    found += [(node.lineno, name) for node in own for name in match_names(node)]
     found += [(0, node.arg) for node in own if isinstance(node, ast.arg)]
     return found
 

@@ -248,3 +248,22 @@ def test_the_errors_panel_shows_code_words_as_code_not_backticks(qtbot, window):
     assert "<code>mse</code>" in window.errors_panel._shown
     graph_text = window.graph_view.scene().items()[0].toPlainText()  # "No graph to draw: ..."
     assert "mse was computed only from tensors" in graph_text and "`" not in graph_text
+
+
+def test_the_errors_panel_shows_what_the_source_tells_of_a_missing_grad_fn(qtbot, window):
+    """A loss computed from ``pred``, made under no_grad: the panel shows the general causes
+    with that fact (line 4's block), and a gradient taken without create_graph is named."""
+    window.editor.setPlainText("import torch\nw = torch.ones(3, requires_grad=True)\n"
+                               "x = torch.ones(3)\nwith torch.no_grad():\n    pred = w * x\n"
+                               "loss = (pred - 1).pow(2).sum()\nloss.backward()\n")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT) as blocker:
+        window.act_run.trigger()
+    assert blocker.args[0]["error"]["line"] == 7
+    text = window.errors_panel.toPlainText()
+    assert "computed from pred" in text and "block of line 4" in text, text
+    window.editor.setPlainText("import torch\nx = torch.tensor(2., requires_grad=True)\n"
+                               "g, = torch.autograd.grad(x ** 3, x)\ntorch.autograd.grad(g, x)\n")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    text = window.errors_panel.toPlainText()
+    assert "returned on line 3 without create_graph=True" in text, text

@@ -1,0 +1,76 @@
+"""Whether the tensor a snippet differentiates is a gradient ``torch.autograd.grad`` returned
+without ``create_graph=True`` (differentiated again for a second derivative): such a gradient
+is computed with no graph recorded, so it has no ``grad_fn``. Pure ``ast`` reading, as in
+``error_context``; an answer only where the source establishes it, else None."""
+
+from __future__ import annotations
+
+import ast
+
+from gradstep.autograd.error_context import (  # (its scopes and bindings)
+    _assignments,
+    _binders,
+    _is_autograd_module,
+    _is_false,
+    _last_assignment,
+    _parse,
+    _scope_at,
+)
+
+
+def grad_without_graph(source: str | None, line: int, target: str | None,
+                       column: int | None = None) -> dict | None:
+    """Return ``{"name", "line"}`` when ``target`` is a name, or methods called on it with
+    no other variable (``g.sum()``), last assigned (before ``line``, in its scope) from a
+    ``torch.autograd.grad(...)`` call without ``create_graph=True``: ``g, = grad(...)``,
+    ``(g,) = ...``, ``g = grad(...)[0]``; else None."""
+    tree = _parse(source)
+    if tree is None or not target:
+        return None
+    try:
+        expr = ast.parse(target, mode="eval").body
+    except SyntaxError:
+        return None
+    base = expr
+    while isinstance(base, ast.Call | ast.Attribute):
+        base = base.func if isinstance(base, ast.Call) else base.value
+    if not isinstance(base, ast.Name) or any(
+            isinstance(node, ast.Name) and node is not base for node in ast.walk(expr)) or any(
+            isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute)
+            for node in ast.walk(expr)):
+        return None
+    name = base.id
+    binders = _binders(tree)
+    scoped, binder = binders
+    at = _scope_at(tree, line, column)
+    assigned = _last_assignment(_assignments(tree, line, binders, column), name, line)
+    if assigned is None:
+        return None
+    for node, scope in scoped:
+        if (isinstance(node, ast.Assign) and node.lineno == assigned[0]
+                and binder(scope, name) is binder(at, name) and len(node.targets) == 1):
+            call = _grad_call(node.targets[0], node.value, name)
+            if call is not None and not any(
+                    kw.arg == "create_graph" and not _is_false(kw.value) or kw.arg is None
+                    for kw in call.keywords) and len(call.args) < 6:
+                return {"name": name, "line": node.lineno}
+    return None
+
+
+def _grad_call(target: ast.expr, value: ast.expr, name: str) -> ast.Call | None:
+    """Return the ``torch.autograd.grad(...)`` call whose result ``target = value`` gives
+    ``name`` (one element of its tuple), else None."""
+    if isinstance(target, ast.Name) and isinstance(value, ast.Subscript):
+        if target.id != name or not isinstance(value.slice, ast.Constant):
+            return None
+        value = value.value
+    elif isinstance(target, ast.Tuple | ast.List):
+        if not any(isinstance(e, ast.Name) and e.id == name for e in target.elts) or any(
+                isinstance(e, ast.Starred) for e in target.elts):
+            return None
+    else:
+        return None
+    if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "grad" and _is_autograd_module(value.func.value)):
+        return value
+    return None

@@ -1,0 +1,100 @@
+"""Facts on the way to a tensor without a ``grad_fn``, told beside the general wording's
+possible causes (never as the cause: another input may have been cut too): a variable it
+was computed from made inside a ``with torch.no_grad():`` block, or a ``.detach()`` /
+``.data`` it was computed from. Pure ``ast`` reading, as in ``error_context``."""
+
+from __future__ import annotations
+
+import ast
+
+from gradstep.autograd.error_context import (  # (its scopes and bindings)
+    _assignments,
+    _bound_by,
+    _last_assignment,
+    _names_in,
+    _no_grad_blocks,
+    _parse,
+)
+from gradstep.autograd.grad_mode_names import GradModeNames
+
+
+def no_grad_input(source: str | None, line: int, target: str | None,
+                  column: int | None = None) -> dict | None:
+    """Return ``{"name", "line"}`` for a variable ``target``'s tensor was computed from
+    (following assignments back, in the line's scope) whose last assignment before that lies
+    inside a ``with torch.no_grad():`` (or inference_mode) block (``line``: the block's), the
+    nearest first; None when there is none. A fact to tell, not a cause: another input may
+    also have been cut (the general wording's causes stay)."""
+    tree = _parse(source)
+    if tree is None or not target:
+        return None
+    try:
+        names = _names_in(ast.parse(target, mode="eval"))
+    except SyntaxError:
+        return None
+    assigns = _assignments(tree, line, column=column)
+    blocks = _no_grad_blocks(tree, GradModeNames(tree))
+    queue = [(name, line) for name in sorted(names)]
+    seen = set(names)
+    while queue:
+        name, before = queue.pop(0)
+        assigned = _last_assignment(assigns, name, before)
+        if assigned is None:
+            continue
+        block = next((start for start, end in blocks if start < assigned[0] <= end), None)
+        if block is not None and name not in names:
+            return {"name": name, "line": block}
+        for read in sorted(assigned[1] - seen):
+            seen.add(read)
+            queue.append((read, assigned[0]))
+    return None
+
+
+def detached_input(source: str | None, line: int, target: str | None,
+                   column: int | None = None) -> dict | None:
+    """Return ``{"expr", "line"}`` for a ``X.detach()`` or ``X.data`` that ``target``'s
+    tensor was computed from: in ``target`` itself (``line``) or in the value of an
+    assignment it was computed from (following assignments back, in the line's scope), the
+    nearest first; None when there is none. A fact to tell, not a cause."""
+    tree = _parse(source)
+    if tree is None or not target:
+        return None
+    try:
+        expr = ast.parse(target, mode="eval")
+    except SyntaxError:
+        return None
+    found = _detached_in(expr)
+    if found is not None:
+        return {"expr": found, "line": line}
+    assigns = _assignments(tree, line, column=column)
+    values: dict[int, list[ast.expr]] = {}
+    for node in ast.walk(tree):
+        for _target, value, at in _bound_by(node):
+            values.setdefault(at, []).append(value)
+    names = _names_in(expr)
+    queue = [(name, line) for name in sorted(names)]
+    seen = set(names)
+    while queue:
+        name, before = queue.pop(0)
+        assigned = _last_assignment(assigns, name, before)
+        if assigned is None:
+            continue
+        for value in values.get(assigned[0], ()):  # (the assignment that gave those reads)
+            found = _detached_in(value) if _names_in(value) == assigned[1] else None
+            if found is not None:
+                return {"expr": found, "line": assigned[0]}
+        for read in sorted(assigned[1] - seen):
+            seen.add(read)
+            queue.append((read, assigned[0]))
+    return None
+
+
+def _detached_in(node: ast.AST) -> str | None:
+    """Return the text of the first ``X.detach()`` or ``X.data`` in ``node``, else None."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.Attribute) and part.attr == "data":
+            return ast.unparse(part)
+        if (isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute)
+                and part.func.attr == "detach" and not part.args and not part.keywords):
+            return ast.unparse(part)
+    return None
