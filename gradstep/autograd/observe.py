@@ -202,7 +202,7 @@ class Observer:
         For ``name[index]`` (``ITEM``) ``container`` is what ``name`` holds: indexing a
         tensor makes a new tensor, indexing a tuple or list returns an old one.
         The snippet line running it is noted too (``lines``): only when a node was made
-        since the last note (else ``note`` changes nothing), so most calls read no frame.
+        since the last note (else ``note`` changes nothing): a call after none reads no frame.
         """
         counter, counters = _get_sequence_nr(), self.lines.counters  # LineIndex.note, inline
         if not counters or counter > counters[-1]:
