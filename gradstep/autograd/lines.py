@@ -31,7 +31,8 @@ class LineIndex:
         self.limit = limit
 
     def note(self, counter: int, line: int) -> None:
-        """Note that the code of ``line`` has run and the counter stands at ``counter``."""
+        """Note that the code of ``line`` has run and the counter stands at ``counter``.
+        (``Observer.see`` and ``bind`` make its first check themselves before calling it.)"""
         counters = self.counters
         if counters and counter <= counters[-1]:
             return  # no node was made since the last note

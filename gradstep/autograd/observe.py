@@ -201,9 +201,12 @@ class Observer:
 
         For ``name[index]`` (``ITEM``) ``container`` is what ``name`` holds: indexing a
         tensor makes a new tensor, indexing a tuple or list returns an old one.
-        The snippet line running it is noted too (``lines``).
+        The snippet line running it is noted too (``lines``): only when a node was made
+        since the last note (else ``note`` changes nothing): a call after none reads no frame.
         """
-        self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        counter, counters = _get_sequence_nr(), self.lines.counters  # LineIndex.note, inline
+        if not counters or counter > counters[-1]:
+            self.lines.note(counter, sys._getframe(1).f_lineno)
         if _function_modes_on() or _dispatch_modes_on() or _profiler_enabled():  # unseen.watched()
             try:
                 with unseen():  # the snippet's own mode or profiler: gradstep's reads are not its
@@ -265,7 +268,9 @@ class Observer:
 
     def bind(self, names: dict, kind: int = SEEN) -> None:
         """``__gradstep_bind__``: the snippet assigned these top-level names."""
-        self.lines.note(_get_sequence_nr(), sys._getframe(1).f_lineno)
+        counter, counters = _get_sequence_nr(), self.lines.counters  # as in see
+        if not counters or counter > counters[-1]:
+            self.lines.note(counter, sys._getframe(1).f_lineno)
         try:
             if watched():
                 with unseen():

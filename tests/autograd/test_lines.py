@@ -123,3 +123,23 @@ grads = [p.grad.clone() for p in model.parameters()]
     exec(compile(source, "<plain>", "exec"), plain)
     for ours, theirs in zip(session.state.namespace["grads"], plain["grads"]):
         assert torch.equal(ours, theirs)
+
+
+def test_see_and_bind_note_a_line_only_after_a_node_was_made(monkeypatch):
+    """``Observer.see`` and ``bind`` call ``LineIndex.note`` (and read the caller's frame)
+    only when the counter moved since the last note: ``note`` would change nothing
+    otherwise. The lines found stay the same (the tests above)."""
+    from gradstep.autograd.observe import Observer
+
+    observer, noted = Observer(), []
+    note = LineIndex.note
+    monkeypatch.setattr(LineIndex, "note", lambda self, c, line: noted.append(line) or note(self, c, line))
+    x = torch.ones(2, requires_grad=True)
+    observer.see(x * 2)  # a node was made: noted
+    for _ in range(3):  # nothing made since: not noted again
+        observer.see(range(3))
+        observer.see(x)
+        observer.bind({"x": x})
+    assert len(noted) == 1 and observer.lines.lines == noted
+    observer.bind({"y": x + 1})  # a new node: noted
+    assert len(noted) == 2
