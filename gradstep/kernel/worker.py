@@ -186,6 +186,35 @@ def restore_output() -> None:
             setattr(sys, name, original)
 
 
+def restore_input() -> None:
+    """Give the next run a standard input as python starts with: the builtin ``exit()``
+    closes ``sys.stdin`` before it raises (``site.Quitter``), and a run may replace it; the
+    next run's ``input()`` then raised "I/O operation on closed file" where a fresh python
+    reads fd 0 (the window's kernel: ``/dev/null``, EOF). A closed one is opened again on
+    fd 0 (never closing it), with the encoding, errors and buffering the old one had."""
+    old = sys.__stdin__
+    if old is not None and not old.closed:
+        if sys.stdin is not old:
+            sys.stdin = old
+        return
+    try:
+        raw = open(0, "rb", closefd=False)  # noqa: SIM115 (it lives as long as the process)
+    except OSError:
+        return  # no fd 0: as python, which then has sys.stdin None
+    fresh = _text_like(raw, old)
+    sys.stdin = sys.__stdin__ = fresh
+
+
+def _text_like(raw, old):
+    """Return ``raw`` read as text the way ``old`` (the closed ``sys.__stdin__``) read it."""
+    import io
+
+    encoding = getattr(old, "encoding", None) or "utf-8"
+    errors = getattr(old, "errors", None) or "strict"
+    return io.TextIOWrapper(raw, encoding=encoding, errors=errors,
+                            line_buffering=bool(getattr(old, "line_buffering", False)))
+
+
 def flush_output() -> None:
     """Flush Python's and C's stdout/stderr buffers so the client gets all output before the reply."""
     for stream in (sys.stdout, sys.stderr):
@@ -324,6 +353,7 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
         if request is None or request.get("method") == "shutdown":
             return
         restore_output()
+        restore_input()
         try:
             reply = answer(session, request, limit)
         except KeyboardInterrupt:  # the stop arrived between the call and the reply

@@ -178,3 +178,16 @@ def test_stop_keeps_what_was_printed_and_the_graph_so_far():
     assert reply["output"] == "progress\n"
     names = {n["name"] for n in reply["trace"]["nodes"]}
     assert torch.ones(1, requires_grad=True).mul(2).grad_fn.name() in names
+
+
+@pytest.mark.parametrize("ending", ["exit()", "exit(1)"])
+def test_a_run_after_exit_has_a_standard_input_as_a_fresh_python(kernel, ending):
+    # the builtin exit() closes sys.stdin before it raises; the next run's input() raised
+    # "ValueError: I/O operation on closed file" where a fresh python gets EOF
+    reads = ("import sys\nprint(sys.stdin.closed, sys.stdin is sys.__stdin__, sys.stdin.fileno())\n"
+             "try:\n    input()\nexcept EOFError:\n    print('EOF')\n")
+    before = kernel.run(reads, filename="<snippet>")["output"]
+    kernel.run(f"import torch\n{ending}\n", filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")["output"]
+    assert before == "False True 0\nEOF\n"
+    assert after == before
