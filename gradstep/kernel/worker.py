@@ -161,11 +161,22 @@ class _Output:
     """A private copy of the output pipe, to give the snippet fresh fds 1 and 2 on every request."""
 
     fd: int | None = None
+    settings: dict = {}  # "stdout"/"stderr" -> what reconfigure() sets, as the kernel started
 
 
 def keep_output_pipe() -> None:
-    """Keep a copy of fd 1 (the output pipe) that the snippet cannot close by accident."""
+    """Keep a copy of fd 1 (the output pipe) that the snippet cannot close by accident, and
+    the streams' settings (``reconfigure``'s) to give every run."""
     _Output.fd = os.dup(1)
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, f"__{name}__")
+        if stream is not None:
+            _Output.settings[name] = _stream_settings(stream)
+
+
+def _stream_settings(stream) -> dict:
+    return {"encoding": stream.encoding, "errors": stream.errors,
+            "line_buffering": stream.line_buffering, "write_through": stream.write_through}
 
 
 def restore_output() -> None:
@@ -184,6 +195,21 @@ def restore_output() -> None:
             if original is None or original.closed:
                 original = open(1 if name == "stdout" else 2, "w", buffering=1, closefd=False)
             setattr(sys, name, original)
+        _settings_back(getattr(sys, name), _Output.settings.get(name))
+
+
+def _settings_back(stream, settings: dict | None) -> None:
+    """Set ``stream``'s encoding, errors and buffering back to ``settings`` where a run's
+    ``reconfigure()`` changed them: a fresh python starts with them (a run's
+    ``sys.stdout.reconfigure(write_through=False)`` had the next run's stdout come after
+    its stderr)."""
+    try:
+        if not settings or _stream_settings(stream) == settings:
+            return
+        stream.flush()
+        stream.reconfigure(**settings)
+    except (AttributeError, OSError, ValueError, LookupError):
+        pass  # not a TextIOWrapper of ours, or closed: nothing better to do
 
 
 def restore_input() -> None:

@@ -191,3 +191,16 @@ def test_a_run_after_exit_has_a_standard_input_as_a_fresh_python(kernel, ending)
     after = kernel.run(reads, filename="<snippet>")["output"]
     assert before == "False True 0\nEOF\n"
     assert after == before
+
+
+def test_a_run_after_reconfigure_has_the_output_streams_a_fresh_python_has(kernel):
+    # a run's sys.stdout.reconfigure(write_through=False) stayed: the next run's stdout
+    # came after its stderr ('c\nb\n'), with the run's errors mode
+    reads = ("import sys\nprint('a', sys.stdout.write_through, sys.stdout.errors)\n"
+             "sys.stderr.write('b\\n')\nprint('c')\n")
+    before = kernel.run(reads, filename="<snippet>")["output"]
+    kernel.run("import sys\nsys.stdout.reconfigure(write_through=False, errors='replace')\n"
+               "sys.stderr.reconfigure(write_through=False)\n", filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")["output"]
+    assert before.startswith("a True ") and before.endswith("\nb\nc\n")
+    assert after == before
