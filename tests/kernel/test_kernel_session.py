@@ -204,3 +204,17 @@ def test_a_run_after_reconfigure_has_the_output_streams_a_fresh_python_has(kerne
     after = kernel.run(reads, filename="<snippet>")["output"]
     assert before.startswith("a True ") and before.endswith("\nb\nc\n")
     assert after == before
+
+
+def test_a_run_after_one_that_changed_builtins_or_the_switch_interval_starts_fresh(kernel):
+    # a run's builtins.print = ..., builtins.foo = 1, del builtins.input and
+    # sys.setswitchinterval(0.5) reached every later run (a fresh python has none of them)
+    reads = ("import builtins, sys\nprint(hasattr(builtins, 'foo'), hasattr(builtins, 'input'),"
+             " sys.getswitchinterval())\n")
+    before = kernel.run(reads, filename="<snippet>")["output"]
+    kernel.run("import builtins, sys\nbuiltins.foo = 1\ndel builtins.input\n_p = print\n"
+               "builtins.print = lambda *a, **k: _p('X', *a, **k)\nsys.setswitchinterval(0.5)\n",
+               filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")["output"]
+    assert before == "False True 0.005\n"
+    assert after == before
