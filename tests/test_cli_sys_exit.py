@@ -68,3 +68,31 @@ def test_a_hooks_sys_exit_0_ends_the_snippets_own_pass_there(capsys):
     assert data["from_snippet"] is True and data["error"] is None
     assert [s["name"] for s in data["steps"]] == ["SumBackward0", "MulBackward0"]
     assert data["leaf_grads"] == {"w": None}
+
+
+@pytest.mark.parametrize(("code", "status"), [("0", 0), ("3", 1)])
+def test_a_hooks_exit_in_gradsteps_own_pass_stops_it_names_the_hook_and_exits_plainly(
+        capsys, code, status):
+    # the snippet makes no backward call: python never runs the hook. gradstep's own pass
+    # ran it, and its sys.exit() stopped that pass (before: exit 1, no line, no steps kept)
+    source = ("import sys\nw = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              f"def hook(g):\n    sys.exit({code})\nw.register_hook(hook)\nprint('built')\n")
+    assert main(["backward", "-c", source, "--json"]) == status
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert [s["name"] for s in data["steps"]] == ["SumBackward0", "MulBackward0"]
+    assert data["leaf_grads"] == {"w": None}
+    error = data["error"]
+    assert error["type"] == "SystemExit" and error["line"] == 5 and error["exit_status"] == status
+    assert "the hook at line 5 called exit()" in error["explanation"]
+    assert "<string>:5: SystemExit" in err
+
+
+@pytest.mark.parametrize(("code", "status"), [("0", 0), ("3", 1)])
+def test_check_and_a_steps_export_exit_as_backward_does_after_a_hooks_exit(capsys, tmp_path,
+                                                                           code, status):
+    source = ("import sys\nw = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              f"w.register_hook(lambda g: sys.exit({code}))\n")
+    assert main(["check", "-c", source, "--json"]) == status
+    assert main(["export", "-c", source, "-o", str(tmp_path / "g.svg"), "--step", "1"]) == status
+    assert capsys.readouterr().err.count("<string>:4: SystemExit") == 2

@@ -26,6 +26,7 @@ from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.hook_exit import hook_exit_error
 from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
     id_number,
@@ -57,6 +58,7 @@ def record_backward(
     watch: dict | None = None,
     source: str = "",
     filename: str = "<snippet>",
+    exit_told: bool = False,
 ) -> dict:
     """Return the backward record of one pass from ``root`` (DESIGN.md backward JSON).
 
@@ -66,18 +68,21 @@ def record_backward(
     (default: every leaf requiring grad); ``gradient`` is None, ``"ones"``, a
     tensor or nested numbers; ``watch`` maps names to non-leaf tensors whose
     ``.grad`` (``retain_grad()``) is reported. torch's own error is returned
-    in ``error``, never raised.
+    in ``error``, never raised. A hook's ``sys.exit()`` is raised again once the pass is
+    recorded (the caller's program ends, as python's would), or with ``exit_told`` (a pass
+    of gradstep's own on a snippet that made none) becomes the record's ``error``
+    (``hook_exit``).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     with gc_paused():
         return _record_backward(root, id_of, mode=mode, inputs=inputs, retain_graph=retain_graph,
                                 gradient=gradient, create_graph=create_graph, labels=labels,
-                                watch=watch, source=source, filename=filename)
+                                watch=watch, source=source, filename=filename, exit_told=exit_told)
 
 
 def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, create_graph,
-                     labels, watch, source, filename) -> dict:
+                     labels, watch, source, filename, exit_told=False) -> dict:
     labels = labels or {}
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if mode == "grad" and inputs is None:
@@ -98,13 +103,18 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     freed_before = freed_node_ids(id_of, held)
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch))
-    if isinstance(exc, SystemExit):  # a hook's sys.exit() in gradstep's own pass: as before,
-        raise exc                    # it ends the request (the kernel explains it)
+    if isinstance(exc, SystemExit) and not exit_told:  # the caller's program ends here
+        raise exc
+    target = _root_name(roots, id_of, labels)
+    if exc is None:
+        error = None
+    elif isinstance(exc, SystemExit):  # a hook's, in a pass of gradstep's own: it stopped here
+        error = hook_exit_error(exc, source, filename, target)
+    else:
+        error = explain(exc, source, filename, target=target)
     record = pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
-        grads=grads.get("grads", {}), id_of=id_of,
-        error=None if exc is None else explain(exc, source, filename,
-                                               target=_root_name(roots, id_of, labels)),
+        grads=grads.get("grads", {}), id_of=id_of, error=error,
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
     )
@@ -272,6 +282,7 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
             labels=labels, watch=retained_tensors(state.namespace, trace.id_of),
             source=state.source, filename=state.filename,  # its code's name, from the run
+            exit_told=True,
         )
         records.append(record)
         if not retain_graph:

@@ -9,14 +9,16 @@ backend flags, global module hooks, leftover autocast and saved-tensor hooks
 (``torch_switches``), and
 Python's current folder, recursion limit, environment, trace and profile functions, hooks
 (``sys.unraisablehook``, ``threading.excepthook``, ...), the SIGINT handler (the kernel's
-own), collector switches, umask, integer digit limit and the root logger (``basicConfig``,
-``captureWarnings``). ``keep()`` notes them once the kernel has
+own), collector switches, umask, integer digit limit, thread switch interval, the names in
+``builtins`` (a run's ``builtins.print = ...`` or ``builtins.foo = 1``) and the root logger
+(``basicConfig``, ``captureWarnings``). ``keep()`` notes them once the kernel has
 imported torch (what a plain run has by the time its ``import torch`` ran); ``restore()``
 puts them back before each run (docs/fidelity.md says what is not).
 """
 
 from __future__ import annotations
 
+import builtins
 import gc
 import logging
 import os
@@ -65,6 +67,8 @@ class ProcessState:
     int_digits: int | None
     logging_root: tuple  # handlers, level, filters, logging.disable's level
     torch_switches: tuple  # torch_switches.note()
+    switch_interval: float
+    builtin_names: dict  # a copy of builtins.__dict__
 
 
 _kept: list = []  # the state noted by keep(), once
@@ -88,6 +92,7 @@ def keep() -> None:
         gc_enabled=gc.isenabled(), gc_threshold=gc.get_threshold(), umask=_umask(),
         int_digits=_int_digits(), logging_root=_logging_root(),
         torch_switches=torch_switches.note(),
+        switch_interval=sys.getswitchinterval(), builtin_names=dict(vars(builtins)),
     )]
 
 
@@ -166,6 +171,25 @@ def _restore_more_of_python(state: ProcessState) -> None:
     os.umask(state.umask)
     if _int_digits() != state.int_digits:
         sys.set_int_max_str_digits(state.int_digits)
+    if sys.getswitchinterval() != state.switch_interval:
+        sys.setswitchinterval(state.switch_interval)
+    _restore_builtins(state.builtin_names)
+
+
+def _restore_builtins(kept: dict) -> None:
+    """Set ``builtins`` back to the names ``kept``: a name a run added is taken out (a fresh
+    python's next run raised no NameError where the kernel's found it), one it replaced
+    (``builtins.print = ...``: every later run's print went through it) or deleted is put
+    back. gradstep's own helpers (``__gradstep_see__``) come and go with each run."""
+    names = vars(builtins)
+    for name in [n for n in names if n not in kept and not n.startswith("__gradstep_")]:
+        del names[name]
+    for name, value in kept.items():
+        if names.get(name, _MISSING) is not value:
+            names[name] = value
+
+
+_MISSING = object()
 
 
 def _restore_logging(state: ProcessState) -> None:

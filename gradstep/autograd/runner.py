@@ -20,6 +20,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import torch
+from torch._C._autograd import _get_sequence_nr
 
 from gradstep.autograd import errors, process_state
 from gradstep.autograd.calls import capture_backward_calls
@@ -58,6 +59,7 @@ class RunResult:
     observer: Observer | None = None  # what was seen while it ran (values go on seeing)
     error: dict | None = None
     exit_code: int = 0  # 0 ran, 1 the snippet failed, 2 bad usage / device unavailable
+    nodes_made: tuple = (0, 0)  # torch's sequence counter (this thread) before and after the run
 
 
 def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
@@ -100,6 +102,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     result.namespace = namespace = module.__dict__
     output = CappedText() if capture_output else None
     failure = None
+    counter_before = _get_sequence_nr()
     with capture_backward_calls(filename, observer) as calls:
         try:
             with _printed_to(output), snippet_environment(argv_name), running_as_main(module), \
@@ -110,6 +113,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
             failure = None if ended_well(exc) else exc
             if failure is None:
                 calls.ended_by(exc)  # a hook's sys.exit(0): that call stopped, with no error
+    result.nodes_made = (counter_before, _get_sequence_nr())
     result.calls = calls.records
     result.call_graphs = calls.graphs
     result.output = output.getvalue() if output is not None else ""
@@ -293,13 +297,40 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
         result.roots, result.root_name = [tensor], last[0]
         return
     if result.error is None:
-        result.error = errors.make_error(
+        result.error = _nothing_to_draw(result)
+        result.exit_code = 1
+
+
+def _nothing_to_draw(result: RunResult) -> dict:
+    """Return the error for a run that left no tensor with a grad_fn to draw: where torch's
+    node counter moved, the snippet did make a graph (inside a function, say ``main()``, whose
+    locals are gone once it returns): say so, and name the line whose code made its last node."""
+    before, after = result.nodes_made
+    if after <= before:
+        return errors.make_error(
             "nothing_to_draw",
             lazy("nothing to draw: the snippet made no tensor with a grad_fn "
                  "(did you set requires_grad=True?)"),
-            source=result.source,
-        )
-        result.exit_code = 1
+            source=result.source)
+    line = result.lines.line_of(after - 1) if result.lines is not None else None
+    error = errors.make_error(
+        "nothing_to_draw",
+        lazy("nothing to draw: the snippet made a graph, but no tensor with a grad_fn is left "
+             "at its end (neither its last expression nor a top-level variable holds one)"),
+        source=result.source, line=line)
+    return with_words(
+        error,
+        explanation=lazy(
+            "The code run at line {line} made autograd nodes, but the tensors holding them were "
+            "gone when the snippet ended: a function's local variables (the loss inside "
+            "main(), with `sys.exit(main())`) are freed when it returns.", line=line)
+        if line else lazy(
+            "The snippet made autograd nodes, but the tensors holding them were gone when it "
+            "ended: a function's local variables (the loss inside main(), with "
+            "`sys.exit(main())`) are freed when it returns."),
+        fix=lazy("Bind the tensor to draw at top level: return it from the function "
+                 "(`loss = main()`), or make it the snippet's last expression; then pass "
+                 "--root NAME or let gradstep pick it."))
 
 
 def _named_roots(result: RunResult, root: str) -> None:

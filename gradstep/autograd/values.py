@@ -202,8 +202,8 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
     total = sum(flat)
     if n and isfinite(total):  # _list_stats' first case, written out: no dict to build
         mean = total / n
-        var = sum([(x - mean) * (x - mean) for x in flat]) / (n - 1) if n > 1 else 0.0
-        head = (dtype, min(flat), max(flat), mean, math.sqrt(var), 0, 0)
+        std = math.sqrt(sum([(x - mean) * (x - mean) for x in flat]) / (n - 1)) if n > 1 else None
+        head = (dtype, min(flat), max(flat), mean, std, 0, 0)
     else:
         stats = _list_stats(flat)
         if stats["nan"] or stats["inf"]:
@@ -221,9 +221,8 @@ def _list_stats(flat: list) -> dict:
     total = sum(flat)
     if n and isfinite(total):  # no NaN, no infinity (either makes the sum non-finite)
         mean = total / n
-        var = sum([(x - mean) * (x - mean) for x in flat]) / (n - 1) if n > 1 else 0.0
-        return {"min": min(flat), "max": max(flat), "mean": mean, "std": math.sqrt(var),
-                "nan": 0, "inf": 0}
+        std = math.sqrt(sum([(x - mean) * (x - mean) for x in flat]) / (n - 1)) if n > 1 else None
+        return {"min": min(flat), "max": max(flat), "mean": mean, "std": std, "nan": 0, "inf": 0}
     finite = [x for x in flat if isfinite(x)]
     nan = sum(1 for x in flat if x != x)
     inf = n - len(finite) - nan
@@ -231,9 +230,8 @@ def _list_stats(flat: list) -> dict:
         return _empty_stats(nan=nan, inf=inf)
     m = len(finite)
     mean = math.fsum(finite) / m
-    var = math.fsum((x - mean) ** 2 for x in finite) / (m - 1) if m > 1 else 0.0
-    return {"min": min(finite), "max": max(finite), "mean": mean, "std": math.sqrt(var),
-            "nan": nan, "inf": inf}
+    std = math.sqrt(math.fsum((x - mean) ** 2 for x in finite) / (m - 1)) if m > 1 else None
+    return {"min": min(finite), "max": max(finite), "mean": mean, "std": std, "nan": nan, "inf": inf}
 
 
 def _cpu_list(t: torch.Tensor):
@@ -276,7 +274,7 @@ def _float_stats(t: torch.Tensor) -> dict:
     no widening: ``t`` as ``_stats`` has it once its checks are done."""
     # The fast path: four reductions and one conversion (tracing runs this per op).
     lo, hi, mean, std = _reduce(t)
-    if isfinite(lo) and isfinite(hi) and isfinite(mean) and isfinite(std):
+    if isfinite(lo) and isfinite(hi) and isfinite(mean) and (std is None or isfinite(std)):
         return {"min": lo, "max": hi, "mean": mean, "std": std, "nan": 0, "inf": 0}
     if t.numel() > _CHUNK:
         return _chunked_stats(t)  # the finite elements' double copy: 2x a float32 tensor
@@ -339,7 +337,7 @@ def _chunked_stats(t: torch.Tensor) -> dict:
     squares = _squares(flat, mean, widen, summed, masked=count < flat.numel())
     if not isfinite(squares) and widen is torch.Tensor.float and not mps:
         squares = _squares(flat, mean, torch.Tensor.double, summed, masked=count < flat.numel())
-    std = (squares / (count - 1)) ** 0.5 if count > 1 else 0.0
+    std = (squares / (count - 1)) ** 0.5 if count > 1 else None
     return {**_stats_dict([lo, hi, mean, std], nan=nan, inf=inf), **where}
 
 
@@ -379,7 +377,8 @@ def _unravel(flat_index: int, shape) -> list[int]:
 
 
 def _reduce(t: torch.Tensor) -> list[float]:
-    """Return ``[min, max, mean, std]`` of a non-empty float tensor (std 0 for one element).
+    """Return ``[min, max, mean, std]`` of a non-empty float tensor (std None for one
+    element: undefined, ``t.std()`` is nan there and warns).
 
     The mean and std are ``t.mean()`` and ``t.std()``: exactly what the snippet's own
     ``x.mean()`` and ``x.std()`` print. (``torch.std_mean`` is a different kernel: its
@@ -389,12 +388,12 @@ def _reduce(t: torch.Tensor) -> list[float]:
     """
     lo, hi = torch.aminmax(t)
     if t.numel() == 1:
-        return [lo.item(), hi.item(), t.item(), 0.0]
+        return [lo.item(), hi.item(), t.item(), None]
     return torch.stack([lo, hi, t.mean(), t.std()]).tolist()
 
 
 def _stats_dict(stats: list[float], *, nan: int, inf: int) -> dict:
-    lo, hi, mean, std = (json_float(x) for x in stats)
+    lo, hi, mean, std = (None if x is None else json_float(x) for x in stats)
     return {"min": lo, "max": hi, "mean": mean, "std": std, "nan": nan, "inf": inf}
 
 

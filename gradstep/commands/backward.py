@@ -68,7 +68,7 @@ def run(args) -> int:
                 report_caught(failed, name)
                 return OK
             report_error(failed, name)
-            return SNIPPET_FAILED
+            return failed.get("exit_status", SNIPPET_FAILED)  # 0: a hook's exit(0), hook_exit
         return OK
     finally:
         session.shutdown()  # the kernel process ends with the command

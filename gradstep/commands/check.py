@@ -72,7 +72,9 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
     failed = result.get("error") or (timeline or {}).get("error")
     if failed:
         report_error(failed, name)
-        return SNIPPET_FAILED
+        if failed.get("exit_status") != 0:
+            return SNIPPET_FAILED
+        # a hook's exit(0) stopped gradstep's own pass (hook_exit): not a failure
     return SNIPPET_FAILED if diagnosis.failed else OK
 
 

@@ -139,7 +139,7 @@ def _export(args, session, result, name: str) -> int:
             report_caught(error, name)
         elif error:
             report_error(error, name)  # the picture shows where backward stopped
-            return SNIPPET_FAILED
+            return error.get("exit_status", SNIPPET_FAILED)  # 0: a hook's exit(0), hook_exit
     return OK
 
 

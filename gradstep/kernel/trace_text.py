@@ -121,7 +121,9 @@ class NodeTexts:
             return self.encode(value)
         shape, dtype, device, low, high, mean, std, nan, inf, data = value.values()
         one = type(data) is not list
-        numbers = [low, high, mean, std, data] if one else [low, high, mean, std, *data]
+        # std None: one element (torch's x.std() is nan there), written as JSON's null
+        spread = 0.0 if std is None else std
+        numbers = [low, high, mean, spread, data] if one else [low, high, mean, spread, *data]
         if {*map(type, numbers)} != _FLOAT or not type(nan) is type(inf) is int:
             return self.encode(value)
         floats = self.floats
@@ -130,8 +132,8 @@ class NodeTexts:
         texts = [*map(floats.__getitem__, numbers)]
         data_text = texts[4] if one else "[" + ", ".join(texts[4:]) + "]"
         return _SUMMARY % (self.shape(shape), self.strings[dtype], self.strings[device],
-                           texts[0], texts[1], texts[2], texts[3], int.__repr__(nan),
-                           int.__repr__(inf), data_text)
+                           texts[0], texts[1], texts[2], "null" if std is None else texts[3],
+                           int.__repr__(nan), int.__repr__(inf), data_text)
 
     def shape(self, shape) -> str:
         """Return the text of a shape: a list of ints is spelled by Python as by JSON."""

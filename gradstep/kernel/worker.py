@@ -161,11 +161,22 @@ class _Output:
     """A private copy of the output pipe, to give the snippet fresh fds 1 and 2 on every request."""
 
     fd: int | None = None
+    settings: dict = {}  # "stdout"/"stderr" -> what reconfigure() sets, as the kernel started
 
 
 def keep_output_pipe() -> None:
-    """Keep a copy of fd 1 (the output pipe) that the snippet cannot close by accident."""
+    """Keep a copy of fd 1 (the output pipe) that the snippet cannot close by accident, and
+    the streams' settings (``reconfigure``'s) to give every run."""
     _Output.fd = os.dup(1)
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, f"__{name}__")
+        if stream is not None:
+            _Output.settings[name] = _stream_settings(stream)
+
+
+def _stream_settings(stream) -> dict:
+    return {"encoding": stream.encoding, "errors": stream.errors,
+            "line_buffering": stream.line_buffering, "write_through": stream.write_through}
 
 
 def restore_output() -> None:
@@ -184,6 +195,50 @@ def restore_output() -> None:
             if original is None or original.closed:
                 original = open(1 if name == "stdout" else 2, "w", buffering=1, closefd=False)
             setattr(sys, name, original)
+        _settings_back(getattr(sys, name), _Output.settings.get(name))
+
+
+def _settings_back(stream, settings: dict | None) -> None:
+    """Set ``stream``'s encoding, errors and buffering back to ``settings`` where a run's
+    ``reconfigure()`` changed them: a fresh python starts with them (a run's
+    ``sys.stdout.reconfigure(write_through=False)`` had the next run's stdout come after
+    its stderr)."""
+    try:
+        if not settings or _stream_settings(stream) == settings:
+            return
+        stream.flush()
+        stream.reconfigure(**settings)
+    except (AttributeError, OSError, ValueError, LookupError):
+        pass  # not a TextIOWrapper of ours, or closed: nothing better to do
+
+
+def restore_input() -> None:
+    """Give the next run a standard input as python starts with: the builtin ``exit()``
+    closes ``sys.stdin`` before it raises (``site.Quitter``), and a run may replace it; the
+    next run's ``input()`` then raised "I/O operation on closed file" where a fresh python
+    reads fd 0 (the window's kernel: ``/dev/null``, EOF). A closed one is opened again on
+    fd 0 (never closing it), with the encoding, errors and buffering the old one had."""
+    old = sys.__stdin__
+    if old is not None and not old.closed:
+        if sys.stdin is not old:
+            sys.stdin = old
+        return
+    try:
+        raw = open(0, "rb", closefd=False)  # noqa: SIM115 (it lives as long as the process)
+    except OSError:
+        return  # no fd 0: as python, which then has sys.stdin None
+    fresh = _text_like(raw, old)
+    sys.stdin = sys.__stdin__ = fresh
+
+
+def _text_like(raw, old):
+    """Return ``raw`` read as text the way ``old`` (the closed ``sys.__stdin__``) read it."""
+    import io
+
+    encoding = getattr(old, "encoding", None) or "utf-8"
+    errors = getattr(old, "errors", None) or "strict"
+    return io.TextIOWrapper(raw, encoding=encoding, errors=errors,
+                            line_buffering=bool(getattr(old, "line_buffering", False)))
 
 
 def flush_output() -> None:
@@ -324,6 +379,7 @@ def serve(request_fd: int, reply_fd: int, session, limit: int) -> None:
         if request is None or request.get("method") == "shutdown":
             return
         restore_output()
+        restore_input()
         try:
             reply = answer(session, request, limit)
         except KeyboardInterrupt:  # the stop arrived between the call and the reply

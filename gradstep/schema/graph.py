@@ -28,7 +28,8 @@ class TensorSummary(_SummaryRequired, total=False):
     min: Annotated[float | str | None, "smallest finite element (None: none is finite)"]
     max: Annotated[float | str | None, "largest finite element"]
     mean: Annotated[float | str | None, "mean of the finite elements"]
-    std: Annotated[float | str | None, "standard deviation of the finite elements (n - 1)"]
+    std: Annotated[float | str | None, "standard deviation of the finite elements (n - 1); None "
+                   "where fewer than two are finite (torch's x.std() of one element is nan)"]
     nan: Annotated[int, "how many elements are NaN"]
     inf: Annotated[int, "how many elements are infinite"]
     data: TensorData

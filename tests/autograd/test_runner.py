@@ -710,3 +710,17 @@ def test_a_module_that_took_swap_tensors_in_an_earlier_run_swaps_in_the_next(tmp
             assert run.output == "[0.0, 0.0] [2.0, 2.0]\nTrue\n"
     finally:
         sys.modules.pop("swap_helper_kept", None)
+
+
+def test_nothing_to_draw_after_a_graph_made_in_main_says_why_and_names_the_line():
+    # the loss lived in main()'s locals: gone when sys.exit(main()) ran. The message said
+    # "the snippet made no tensor with a grad_fn (did you set requires_grad=True?)"
+    source = ("import sys\ndef main():\n    w = torch.ones(2, requires_grad=True)\n"
+              "    loss = (w * 3).sum()\n    return 0\n"
+              "if __name__ == '__main__':\n    sys.exit(main())\n")
+    error = run_snippet(source).error
+    assert error["kind"] == "nothing_to_draw" and error["line"] == 7
+    assert "made a graph" in error["message"] and "requires_grad" not in error["message"]
+    assert "loss = main()" in error["fix"]
+    plain = run_snippet("x = torch.ones(2)\ny = x * 2\n").error  # no node made: as before
+    assert plain["line"] is None and "requires_grad=True" in plain["message"]

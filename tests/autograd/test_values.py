@@ -30,7 +30,21 @@ def test_small_tensor_keeps_data_and_stats():
 
 def test_scalar_data_is_a_number():
     v = tensor_value(torch.tensor(1.5, requires_grad=True) * 2)
-    assert v["shape"] == [] and v["data"] == 3.0 and v["std"] == 0.0
+    assert v["shape"] == [] and v["data"] == 3.0 and v["std"] is None
+
+
+@pytest.mark.parametrize("t", [
+    torch.tensor(2.0), torch.tensor([2.0]), torch.ones(1, 1, dtype=torch.float64),
+    torch.ones(1, dtype=torch.bfloat16), torch.ones(1, dtype=torch.int64),
+    torch.ones(1, dtype=torch.complex64), torch.tensor([float("nan"), 2.0]),
+    torch.cat([torch.full((100,), float("nan")), torch.ones(1)]),
+], ids=lambda t: f"{t.dtype}-{t.numel()}")
+def test_std_of_one_finite_element_is_null_not_zero(t):
+    # torch's own x.std() of one element is nan (and warns): 0.0 is a number torch never gave
+    from gradstep.autograd.values import summary, summary_record, unpacked
+    for value in (tensor_value(t), summary(t), unpacked(summary_record(t))):
+        assert value["std"] is None, value
+    assert tensor_value(torch.tensor([1.0, 3.0]))["std"] == pytest.approx(2 ** 0.5)
 
 
 def test_large_tensor_keeps_only_a_summary():

@@ -4,7 +4,8 @@ Nothing here imports gradstep (``app``, ``gradstep.drawing``): the oracle must b
 an independent reading of what torch did.
 
 - ``summarize(t)``: a tensor's shape, dtype, statistics (float64, over the
-  finite elements; complex by magnitude; unbiased std, 0 for one element) and,
+  finite elements; complex by magnitude; unbiased std, None for one element:
+  torch's own ``x.std()`` is nan there) and,
   up to ``SMALL`` elements, its data nested like ``tolist()``.
 - ``walk_graph(roots)``: ``next_functions`` breadth first, ``n0`` = the first
   root, each node numbered when first seen; edges ``(source, target, slot,
@@ -111,7 +112,7 @@ def summarize(t: torch.Tensor) -> dict:
     out.update(nan=nan, inf=magnitude.numel() - nan - n)
     if n:
         out.update(min=kept.min().item(), max=kept.max().item(), mean=kept.mean().item(),
-                   std=kept.std().item() if n > 1 else 0.0)
+                   std=kept.std().item() if n > 1 else None)
     else:
         out.update(min=None, max=None, mean=None, std=None)
     if t.numel() <= SMALL:

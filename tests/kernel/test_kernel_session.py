@@ -178,3 +178,43 @@ def test_stop_keeps_what_was_printed_and_the_graph_so_far():
     assert reply["output"] == "progress\n"
     names = {n["name"] for n in reply["trace"]["nodes"]}
     assert torch.ones(1, requires_grad=True).mul(2).grad_fn.name() in names
+
+
+@pytest.mark.parametrize("ending", ["exit()", "exit(1)"])
+def test_a_run_after_exit_has_a_standard_input_as_a_fresh_python(kernel, ending):
+    # the builtin exit() closes sys.stdin before it raises; the next run's input() raised
+    # "ValueError: I/O operation on closed file" where a fresh python gets EOF
+    reads = ("import sys\nprint(sys.stdin.closed, sys.stdin is sys.__stdin__, sys.stdin.fileno())\n"
+             "try:\n    input()\nexcept EOFError:\n    print('EOF')\n")
+    before = kernel.run(reads, filename="<snippet>")["output"]
+    kernel.run(f"import torch\n{ending}\n", filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")["output"]
+    assert before == "False True 0\nEOF\n"
+    assert after == before
+
+
+def test_a_run_after_reconfigure_has_the_output_streams_a_fresh_python_has(kernel):
+    # a run's sys.stdout.reconfigure(write_through=False) stayed: the next run's stdout
+    # came after its stderr ('c\nb\n'), with the run's errors mode
+    reads = ("import sys\nprint('a', sys.stdout.write_through, sys.stdout.errors)\n"
+             "sys.stderr.write('b\\n')\nprint('c')\n")
+    before = kernel.run(reads, filename="<snippet>")["output"]
+    kernel.run("import sys\nsys.stdout.reconfigure(write_through=False, errors='replace')\n"
+               "sys.stderr.reconfigure(write_through=False)\n", filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")["output"]
+    assert before.startswith("a True ") and before.endswith("\nb\nc\n")
+    assert after == before
+
+
+def test_a_run_after_one_that_changed_builtins_or_the_switch_interval_starts_fresh(kernel):
+    # a run's builtins.print = ..., builtins.foo = 1, del builtins.input and
+    # sys.setswitchinterval(0.5) reached every later run (a fresh python has none of them)
+    reads = ("import builtins, sys\nprint(hasattr(builtins, 'foo'), hasattr(builtins, 'input'),"
+             " sys.getswitchinterval())\n")
+    before = kernel.run(reads, filename="<snippet>")["output"]
+    kernel.run("import builtins, sys\nbuiltins.foo = 1\ndel builtins.input\n_p = print\n"
+               "builtins.print = lambda *a, **k: _p('X', *a, **k)\nsys.setswitchinterval(0.5)\n",
+               filename="<snippet>")
+    after = kernel.run(reads, filename="<snippet>")["output"]
+    assert before == "False True 0.005\n"
+    assert after == before

@@ -85,6 +85,8 @@ HOSTILE = [
     {"value": {"data": [1.0, 1, True], "min": 1.0, "max": 1, "mean": True}},
     {"value": {"data": 2.0, "min": float("nan")}},
     {"value": {"data": [1e308 * 10], "std": float("inf")}},
+    {"value": {"shape": [1], "data": [2.5], "min": 2.5, "max": 2.5, "mean": 2.5, "std": None}},
+    {"value": {"shape": [], "data": -0.0, "min": -0.0, "max": -0.0, "mean": -0.0, "std": None}},
     {"shape": [True, 2]},
     {"shape": [2.0]},
     {"seq": True, "line": None, "slots": 1.0},
