@@ -902,3 +902,16 @@ def test_a_tensor_made_to_require_grad_another_way_is_not_denied(make_w):
                 "loss.backward()\n")
     assert err["kind"] == "no_grad_fn", err
     assert "Either it was computed only from tensors" in str(err["explanation"]), err
+
+
+@pytest.mark.parametrize("source", [
+    "w = torch.ones(3, requires_grad=True)\nw += 1\n",  # a leaf
+    "w = torch.ones(3, requires_grad=True)\nw[0].mul_(2)\n",  # a view of one
+])
+def test_a_leaf_changed_in_place_says_how_to_update_it(source):
+    """A hand-written update without no_grad: it had 'The snippet raised this error at the
+    marked line. / Read the message above and correct that line.' (walk 5)."""
+    err = _fail(source)
+    assert err["line"] == 2 and "leaf Variable" in err["message"]
+    assert err["title"] == "A leaf that requires grad was changed in place"
+    assert "torch.no_grad()" in err["fix"] and "x = x + 1" in err["fix"]
