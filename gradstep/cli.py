@@ -76,10 +76,10 @@ class _Parser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                           help=_("show this help message and exit"))
 
-    def error(self, message):
+    def error(self, message, hint: str = ""):
         self.print_usage(sys.stderr)
         self.exit(2, _("{prog}: error: {message}", prog=self.prog,
-                       message=argparse_words(message)) + "\n")
+                       message=argparse_words(message) + hint) + "\n")
 
 
 # argparse's own messages (its gettext domain has no Chinese here): in the person's language
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = sub.choices  # name -> the subcommand's parser (its errors, its usage)
 
     gui = sub.add_parser("gui", help=_("open the window (the default)"))
     gui.add_argument("file", nargs="?", help=_("snippet file to open (it is not run)"))
@@ -206,12 +207,30 @@ def _with_command(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]
     raise AssertionError("unreachable: parser.error exits")
 
 
+def _unrecognized(parser: _Parser, extras: list[str]) -> None:
+    """Refuse words the command does not know with that command's usage (argparse gave the
+    top level's, which shows no option of the command), naming the option a mistyped one
+    is close to: torch's spelling ``--retain_graph`` is ``--retain-graph`` here."""
+    import difflib  # here: only a mistyped option needs it
+
+    known = [o for action in parser._actions for o in action.option_strings
+             if o.startswith("--")]
+    close = [match for word in extras if word.startswith("--")
+             for match in difflib.get_close_matches(word.split("=", 1)[0].replace("_", "-"),
+                                                    known, n=1)]
+    hint = _(" (did you mean {option}?)", option=", ".join(dict.fromkeys(close))) if close \
+        else ""
+    parser.error(f"unrecognized arguments: {' '.join(extras)}", hint)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(_with_command(parser, argv))
+        args, extras = parser.parse_known_args(_with_command(parser, argv))
+        if extras:
+            _unrecognized(parser.commands.get(args.command, parser), extras)
         handler = importlib.import_module(f"{__package__}.commands.{args.command}")
         return handler.run(args)
     except KeyboardInterrupt:

@@ -3,6 +3,8 @@ with what they typed, never that their snippet failed, and nothing they gave is 
 
 from pathlib import Path
 
+import pytest
+
 from gradstep.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "gradstep" / "resources" / "examples"
@@ -21,3 +23,14 @@ def test_a_file_and_c_code_together_are_refused(capsys):
     assert main(["trace", str(EXAMPLES / "mse_backward.py"), "-c", "x = 1"]) == 2
     err = capsys.readouterr().err
     assert "mse_backward.py" in err and "-c" in err
+
+
+def test_an_unknown_option_is_refused_with_the_commands_usage_and_a_near_name(capsys):
+    """torch's spelling --retain_graph got the top level's usage (no option of backward in
+    it) and no hint (walk 5)."""
+    with pytest.raises(SystemExit) as info:
+        main(["backward", str(EXAMPLES / "mse_backward.py"), "--retain_graph"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: gradstep backward" in err and "--passes" in err
+    assert "--retain_graph" in err and "did you mean --retain-graph?" in err

@@ -267,9 +267,9 @@ _PYTHON_HINTS = [
         N_("This line changes a leaf tensor that requires grad (or a view of one) in place "
            "(+=, -=, mul_, x[...] = ...). autograd must give that tensor its .grad, so it "
            "refuses to let its value change while it records."),
-        N_("To update a parameter (w -= lr * w.grad), do it inside `with torch.no_grad():`; "
-           "to compute something new, write it out of place (x = x + 1); to set its starting "
-           "value, do that before requires_grad=True."))),
+        N_("To update a parameter (w -= lr * w.grad), do it in a `with torch.no_grad():` "
+           "block; to compute something new, write it out of place (x = x + 1); to set its "
+           "starting value, do that before requires_grad=True."))),
     (_says("can require gradients"), (
         N_("Integer tensors cannot require grad"),
         N_("Only floating point (and complex) tensors can have gradients; this tensor holds "
