@@ -915,3 +915,12 @@ def test_a_leaf_changed_in_place_says_how_to_update_it(source):
     assert err["line"] == 2 and "leaf Variable" in err["message"]
     assert err["title"] == "A leaf that requires grad was changed in place"
     assert "torch.no_grad()" in err["fix"] and "x = x + 1" in err["fix"]
+
+
+def test_a_matrix_product_names_the_two_inner_sizes():
+    """'(3x4 and 5x2)' got only 'the tensors on this line have shapes that this operation
+    cannot combine' (walk 5): the explanation says which sizes must be equal."""
+    err = _fail("x = torch.ones(3, 4, requires_grad=True)\nw = torch.ones(5, 2)\ny = x @ w\n")
+    assert err["line"] == 3 and err["title"] == "Shapes do not fit"
+    assert "3x4 times 5x2" in err["explanation"] and "4 is not 5" in err["explanation"]
+    assert "in_features (5)" in err["fix"] and "print(t.shape)" in err["fix"]
