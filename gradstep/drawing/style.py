@@ -154,9 +154,15 @@ def format_shape(shape) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
+TORCH_WORDS = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}  # strict JSON -> print
+
+
 def format_number(x) -> str:
-    """Return a compact number: 4 significant digits; NaN/Infinity strings kept."""
-    if isinstance(x, (str, int)):  # bool is an int: True stays "True"
+    """Return a compact number: 4 significant digits; strict JSON's ``"NaN"``,
+    ``"Infinity"``, ``"-Infinity"`` as torch prints them (``nan``, ``inf``, ``-inf``)."""
+    if isinstance(x, str):
+        return TORCH_WORDS.get(x, x)
+    if isinstance(x, int):  # bool is an int: True stays "True"
         return str(x)
     try:
         return f"{float(x):.4g}"
@@ -233,7 +239,8 @@ def gradient_full_text(value, digits: int = 6) -> str:
     numbers = _numbers_of(value)
     if numbers is None:
         return ""
-    words = [x if isinstance(x, str) else f"{float(x):.{digits}g}" for x in numbers]
+    words = [TORCH_WORDS.get(x, x) if isinstance(x, str) else f"{float(x):.{digits}g}"
+             for x in numbers]
     return words[0] if not isinstance(value, list) else "[" + ", ".join(words) + "]"
 
 
