@@ -295,8 +295,8 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
     if result.error is None:
         result.error = errors.make_error(
             "nothing_to_draw",
-            lazy("nothing to draw: the snippet made no tensor with a grad_fn "
-                 "(did you set requires_grad=True?)"),
+            lazy("nothing to draw: the snippet made no tensor with a grad_fn"),  # the fix asks
+            # "Did you set requires_grad=True?" (the message asked it too: said twice)
             source=result.source,
         )
         result.exit_code = 1
