@@ -295,8 +295,9 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
     if result.error is None:
         result.error = errors.make_error(
             "nothing_to_draw",
-            lazy("nothing to draw: the snippet made no tensor with a grad_fn"),  # the fix asks
-            # "Did you set requires_grad=True?" (the message asked it too: said twice)
+            # the title says "Nothing to draw" and the fix asks "Did you set
+            # requires_grad=True?": the message asked it too, and began with the title
+            lazy("the snippet made no tensor with a grad_fn"),
             source=result.source,
         )
         result.exit_code = 1

@@ -325,6 +325,7 @@ def test_nothing_to_draw_says_each_thing_once():
     assert area.lower().count("nothing to draw") == 0 and area.count("requires_grad=True?") == 1
     printed = format_error(result["error"], "s.py")
     assert printed.lower().count("nothing to draw") == 1, printed
+    assert result["error"]["message"] == "the snippet made no tensor with a grad_fn"
     assert printed.count("requires_grad=True?") == 1, printed
 
 
