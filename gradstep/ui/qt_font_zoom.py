@@ -109,7 +109,11 @@ class QtFontZoom(QtCore.QObject):
         bar.deleteLater()
         width = min(need, int(window.width() * 0.6))
         if first.width() < width:
+            view = getattr(window, "graph_view", None)
+            whole = view is not None and _shows_whole_graph(view)
             window.resizeDocks([first], [width], QtCore.Qt.Orientation.Horizontal)
+            if whole:  # the narrower graph area shows it whole again, not cut at its side
+                QtCore.QTimer.singleShot(0, view.fit_to_window)
 
     @staticmethod
     def _scale_dock_title(dock: QtWidgets.QDockWidget, font: QtGui.QFont, factor: float) -> None:
@@ -137,3 +141,13 @@ class QtFontZoom(QtCore.QObject):
 
     def percent(self) -> int:
         return round(self.factor * 100)
+
+
+def _shows_whole_graph(view: QtWidgets.QGraphicsView) -> bool:
+    """True when every item of the view's graph is inside its viewport (a fitted graph)."""
+    scene = view.scene()
+    items = scene.itemsBoundingRect() if scene is not None else QtCore.QRectF()
+    if items.isEmpty():
+        return False
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    return shown.contains(items)
