@@ -46,7 +46,7 @@ def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
         help=_("device the snippet runs under (default: cpu)"),
     )
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="SECONDS",
+        "--timeout", type=_seconds, default=None, metavar="SECONDS",
         help=_("stop the snippet after this many seconds"),
     )
     parser.add_argument(
@@ -55,6 +55,19 @@ def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
              "values; a Python mode is then active, which can change the kernels and fast "
              "paths torch picks, so the run may differ from plain python)"),
     )
+
+
+def _seconds(text: str) -> float:
+    """Return ``--timeout``'s seconds: a positive number (0 stopped the snippet at once and a
+    negative one meant no limit, both without a word)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not value > 0:  # NaN too
+        raise argparse.ArgumentTypeError(_("{value}: a time limit is a positive number of "
+                                           "seconds (e.g. 30)", value=text))
+    return value
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -99,6 +112,9 @@ _ARGPARSE_WORDS = [
      N_("ambiguous option: {option} could match {matches}")),
     (re.compile(r"argument (?P<arg>[^:]+): ignored explicit argument (?P<value>.*)", re.S),
      N_("argument {arg}: ignored explicit argument {value}")),
+    # last: any other refusal of an argument (its own words already the person's: --timeout)
+    (re.compile(r"argument (?P<arg>[^:]+): (?P<message>.*)", re.S),
+     N_("argument {arg}: {message}")),
 ]
 
 

@@ -34,3 +34,20 @@ def test_an_unknown_option_is_refused_with_the_commands_usage_and_a_near_name(ca
     err = capsys.readouterr().err
     assert "usage: gradstep backward" in err and "--passes" in err
     assert "--retain_graph" in err and "did you mean --retain-graph?" in err
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan"])
+def test_a_time_limit_that_is_not_positive_is_refused(capsys, seconds):
+    """--timeout 0 stopped the snippet at once and --timeout -1 ran it without a limit, both
+    without a word (walk 5)."""
+    with pytest.raises(SystemExit) as info:
+        main(["trace", "-c", "x = 1", "--timeout", seconds])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and "positive number of seconds" in err
+
+
+def test_a_time_limit_that_is_not_a_number_still_says_so(capsys):
+    with pytest.raises(SystemExit):
+        main(["trace", "-c", "x = 1", "--timeout", "soon"])
+    assert "invalid float value: 'soon'" in capsys.readouterr().err
