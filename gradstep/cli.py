@@ -46,7 +46,7 @@ def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
         help=_("device the snippet runs under (default: cpu)"),
     )
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="SECONDS",
+        "--timeout", type=_seconds, default=None, metavar="SECONDS",
         help=_("stop the snippet after this many seconds"),
     )
     parser.add_argument(
@@ -55,6 +55,19 @@ def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
              "values; a Python mode is then active, which can change the kernels and fast "
              "paths torch picks, so the run may differ from plain python)"),
     )
+
+
+def _seconds(text: str) -> float:
+    """Return ``--timeout``'s seconds: a positive number (0 stopped the snippet at once and a
+    negative one meant no limit, both without a word)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not value > 0:  # NaN too
+        raise argparse.ArgumentTypeError(_("{value}: a time limit is a positive number of "
+                                           "seconds (e.g. 30)", value=text))
+    return value
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -76,10 +89,10 @@ class _Parser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                           help=_("show this help message and exit"))
 
-    def error(self, message):
+    def error(self, message, hint: str = ""):
         self.print_usage(sys.stderr)
         self.exit(2, _("{prog}: error: {message}", prog=self.prog,
-                       message=argparse_words(message)) + "\n")
+                       message=argparse_words(message) + hint) + "\n")
 
 
 # argparse's own messages (its gettext domain has no Chinese here): in the person's language
@@ -99,6 +112,9 @@ _ARGPARSE_WORDS = [
      N_("ambiguous option: {option} could match {matches}")),
     (re.compile(r"argument (?P<arg>[^:]+): ignored explicit argument (?P<value>.*)", re.S),
      N_("argument {arg}: ignored explicit argument {value}")),
+    # last: any other refusal of an argument (its own words already the person's: --timeout)
+    (re.compile(r"argument (?P<arg>[^:]+): (?P<message>.*)", re.S),
+     N_("argument {arg}: {message}")),
 ]
 
 
@@ -119,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = sub.choices  # name -> the subcommand's parser (its errors, its usage)
 
     gui = sub.add_parser("gui", help=_("open the window (the default)"))
     gui.add_argument("file", nargs="?", help=_("snippet file to open (it is not run)"))
@@ -206,12 +223,30 @@ def _with_command(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]
     raise AssertionError("unreachable: parser.error exits")
 
 
+def _unrecognized(parser: _Parser, extras: list[str]) -> None:
+    """Refuse words the command does not know with that command's usage (argparse gave the
+    top level's, which shows no option of the command), naming the option a mistyped one
+    is close to: torch's spelling ``--retain_graph`` is ``--retain-graph`` here."""
+    import difflib  # here: only a mistyped option needs it
+
+    known = [o for action in parser._actions for o in action.option_strings
+             if o.startswith("--")]
+    close = [match for word in extras if word.startswith("--")
+             for match in difflib.get_close_matches(word.split("=", 1)[0].replace("_", "-"),
+                                                    known, n=1)]
+    hint = _(" (did you mean {option}?)", option=", ".join(dict.fromkeys(close))) if close \
+        else ""
+    parser.error(f"unrecognized arguments: {' '.join(extras)}", hint)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(_with_command(parser, argv))
+        args, extras = parser.parse_known_args(_with_command(parser, argv))
+        if extras:
+            _unrecognized(parser.commands.get(args.command, parser), extras)
         handler = importlib.import_module(f"{__package__}.commands.{args.command}")
         return handler.run(args)
     except KeyboardInterrupt:

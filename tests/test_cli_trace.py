@@ -85,7 +85,7 @@ def test_failing_snippet_exits_1_with_its_line_and_no_internals(tmp_path):
 def test_nothing_to_draw_exits_1():
     done = gradstep("-c", "x = torch.ones(2) * 3", "--json")
     assert done.returncode == 1 and done.stdout == ""
-    assert "nothing to draw" in done.stderr and "requires_grad=True" in done.stderr
+    assert "Nothing to draw" in done.stderr and "requires_grad=True" in done.stderr
 
 
 def test_bad_usage_exits_2():

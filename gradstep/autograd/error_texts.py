@@ -286,8 +286,24 @@ SYNTAX_FIX_NO_COLUMN = N_("Look at the marked line (and the end of the line befo
                           "missing bracket, quote, comma or colon.")
 
 
+_MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+
+
 def _python(exc: BaseException, detail: str) -> dict:
     """Return the wording for an ordinary Python or torch exception."""
+    matmul = _MATMUL.search(detail)
+    if matmul:  # the two inner sizes named: which number is off, not only 'shapes'
+        rows1, cols1, rows2, cols2 = matmul.groups()
+        return _words(
+            N_("Shapes do not fit"),
+            lazy("A matrix product needs the first matrix's columns to equal the second's "
+                 "rows: here {a} times {b}, and {cols} is not {rows}.",
+                 a=f"{rows1}x{cols1}", b=f"{rows2}x{cols2}", cols=cols1, rows=rows2),
+            lazy("Make the inner sizes equal: transpose one of the two (.T), or create it with "
+                 "the shape you meant; for an nn.Linear layer, its in_features ({rows}) must "
+                 "equal the last size of its input ({cols}). Print the shapes "
+                 "(`print(t.shape)`) of the tensors on this line to see which one is off.",
+                 cols=cols1, rows=rows2))
     for matches, words in _PYTHON_HINTS:
         if matches(exc, detail):
             return _words(*words)

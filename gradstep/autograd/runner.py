@@ -309,13 +309,14 @@ def _nothing_to_draw(result: RunResult) -> dict:
     if after <= before:
         return errors.make_error(
             "nothing_to_draw",
-            lazy("nothing to draw: the snippet made no tensor with a grad_fn "
-                 "(did you set requires_grad=True?)"),
+            # the title says "Nothing to draw" and the fix asks "Did you set
+            # requires_grad=True?": the message says neither again (walk 5)
+            lazy("the snippet made no tensor with a grad_fn"),
             source=result.source)
     line = result.lines.line_of(after - 1) if result.lines is not None else None
     error = errors.make_error(
         "nothing_to_draw",
-        lazy("nothing to draw: the snippet made a graph, but no tensor with a grad_fn is left "
+        lazy("the snippet made a graph, but no tensor with a grad_fn is left "
              "at its end (neither its last expression nor a top-level variable holds one)"),
         source=result.source, line=line)
     return with_words(

@@ -29,6 +29,12 @@ def load_snippet(file: str | None, code: str | None, stdin=None) -> tuple[str, s
     else standard input when ``file`` is ``-`` (filename ``<stdin>``), else the
     file's text decoded as UTF-8 (or the encoding its coding line declares).
     Raises SnippetLoadError when there is no usable snippet."""
+    if code is not None and file is not None:  # one of them would be dropped without a word
+        raise _usage(lazy("Both a FILE ({file}) and -c CODE were given: pass one of them.",
+                          file=file), title=lazy("Two snippets given"),
+                     explanation=lazy("gradstep runs one snippet, and it cannot tell which of "
+                                      "the two you meant."),
+                     fix=lazy("Leave out -c CODE to run the file, or the FILE to run CODE."))
     if code is not None:
         return _checked(code, "<string>"), "<string>"
     if file is None:

@@ -92,4 +92,7 @@ def _failed(timeline: dict) -> dict | None:
 
 def _usage(message) -> dict:
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
-                      title=lazy("Bad option"), fix="gradstep backward FILE --json --passes 2")
+                      title=lazy("Bad option"),
+                      explanation=lazy("The snippet was not run: an option of gradstep backward "
+                                       "cannot be used as given."),
+                      fix="gradstep backward FILE --json --passes 2")

@@ -154,9 +154,15 @@ def format_shape(shape) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
+TORCH_WORDS = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}  # strict JSON -> print
+
+
 def format_number(x) -> str:
-    """Return a compact number: 4 significant digits; NaN/Infinity strings kept."""
-    if isinstance(x, (str, int)):  # bool is an int: True stays "True"
+    """Return a compact number: 4 significant digits; strict JSON's ``"NaN"``,
+    ``"Infinity"``, ``"-Infinity"`` as torch prints them (``nan``, ``inf``, ``-inf``)."""
+    if isinstance(x, str):
+        return TORCH_WORDS.get(x, x)
+    if isinstance(x, int):  # bool is an int: True stays "True"
         return str(x)
     try:
         return f"{float(x):.4g}"
@@ -217,11 +223,34 @@ def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
         words = [format_number(x) for x in numbers]
     if not isinstance(value, list):
         return words[0]
-    text = "[" + ", ".join(words) + "]"
+    text = _nested_text(value, words)
     while (len(text) > limit or text_width(text, DETAIL_PX) > EDGE_LABEL_PX) and len(words) > 1:
         words.pop()
-        text = "[" + ", ".join(words) + ", …]"
+        text = _nested_text(value, words, cut=True)
     return text
+
+
+def _nested_text(value: list, words: list[str], cut: bool = False) -> str:
+    """Return ``words`` (the numbers of ``value`` in order) bracketed as ``value`` nests them,
+    as torch prints a tensor's rows (a 2x2 gradient read as ``[1, 1, 1, 1]``, a vector of
+    four); ``cut``: the words are the first ones only, and ``…`` ends the row where they run
+    out and the rows around it."""
+    return _nest(value, words, 0, cut)[0]
+
+
+def _nest(value, words: list[str], at: int, cut: bool) -> tuple[str, int, bool]:
+    if not isinstance(value, list):
+        return words[at], at + 1, False
+    parts = []
+    for item in value:
+        if cut and at >= len(words):
+            parts.append("…")
+            return "[" + ", ".join(parts) + "]", at, True
+        text, at, ended = _nest(item, words, at, cut)
+        parts.append(text)
+        if ended:
+            return "[" + ", ".join(parts) + "]", at, True
+    return "[" + ", ".join(parts) + "]", at, False
 
 
 def gradient_full_text(value, digits: int = 6) -> str:
@@ -233,8 +262,9 @@ def gradient_full_text(value, digits: int = 6) -> str:
     numbers = _numbers_of(value)
     if numbers is None:
         return ""
-    words = [x if isinstance(x, str) else f"{float(x):.{digits}g}" for x in numbers]
-    return words[0] if not isinstance(value, list) else "[" + ", ".join(words) + "]"
+    words = [TORCH_WORDS.get(x, x) if isinstance(x, str) else f"{float(x):.{digits}g}"
+             for x in numbers]
+    return words[0] if not isinstance(value, list) else _nested_text(value, words)
 
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")

@@ -57,8 +57,9 @@ def _no_graph_text(result: dict) -> str:
         return tr("No graph to draw: {0}.\n\n{1}\n\nWhat the snippet printed is in Output.").format(
             err.get("title") or tr("nothing requires grad"), err.get("explanation") or "")
     if err.get("kind") == "nothing_to_draw":
-        return tr("No graph to draw: {0}\n\n{1}").format(err.get("message") or "",
-                                                        err.get("fix") or "")
+        # the explanation, not the message: "No graph to draw: nothing to draw: ..." stuttered
+        return tr("No graph to draw.\n\n{0}\n\n{1}").format(err.get("explanation") or "",
+                                                          err.get("fix") or "")
     if err.get("kind") == "syntax" and err.get("line"):  # never compiled: no line ran
         return tr("No graph: Python could not read line {0}, so none of the snippet ran. "
                   "See Errors.").format(err["line"])

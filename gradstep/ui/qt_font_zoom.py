@@ -71,6 +71,7 @@ class QtFontZoom(QtCore.QObject):
             self._scale_dock_title(dock, font, factor)
         for widget in self.own_font_widgets():
             self._scale_own_font(widget, factor)
+        self._fit_panel_tabs()
         if remember:
             settings().setValue("font_zoom", factor)
         self.sigZoomChanged.emit(factor)
@@ -87,6 +88,32 @@ class QtFontZoom(QtCore.QObject):
             plot = getattr(values, name, None)
             found.append(getattr(plot, "_number", None))
         return [w for w in found if w is not None and w.testAttribute(QtCore.Qt.WidgetAttribute.WA_SetFont)]
+
+    def _fit_panel_tabs(self) -> None:
+        """Widen the panels' dock so the tabs' whole names fit at this text size (at 150% Qt
+        elided them to "Val…", "Leaf gradie…", "Diagn…"), but to at most 60% of the window:
+        the graph keeps the rest. The width is read from a tab bar of our own with the same
+        titles, font and style (Qt's own tab bars of the docks are not looked up)."""
+        window = self.window
+        docks = getattr(window, "docks", None)
+        if not docks or "values" not in docks:
+            return
+        first = docks["values"]
+        group = [d for d in (first, *window.tabifiedDockWidgets(first)) if not d.isHidden()]
+        if len(group) < 2:
+            return
+        bar = QtWidgets.QTabBar()
+        for dock in group:
+            bar.addTab(dock.windowTitle())
+        need = sum(bar.tabSizeHint(i).width() for i in range(bar.count())) + 16
+        bar.deleteLater()
+        width = min(need, int(window.width() * 0.6))
+        if first.width() < width:
+            view = getattr(window, "graph_view", None)
+            whole = view is not None and _shows_whole_graph(view)
+            window.resizeDocks([first], [width], QtCore.Qt.Orientation.Horizontal)
+            if whole:  # the narrower graph area shows it whole again, not cut at its side
+                QtCore.QTimer.singleShot(0, view.fit_to_window)
 
     @staticmethod
     def _scale_dock_title(dock: QtWidgets.QDockWidget, font: QtGui.QFont, factor: float) -> None:
@@ -114,3 +141,13 @@ class QtFontZoom(QtCore.QObject):
 
     def percent(self) -> int:
         return round(self.factor * 100)
+
+
+def _shows_whole_graph(view: QtWidgets.QGraphicsView) -> bool:
+    """True when every item of the view's graph is inside its viewport (a fitted graph)."""
+    scene = view.scene()
+    items = scene.itemsBoundingRect() if scene is not None else QtCore.QRectF()
+    if items.isEmpty():
+        return False
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    return shown.contains(items)

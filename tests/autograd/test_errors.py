@@ -902,3 +902,26 @@ def test_a_tensor_made_to_require_grad_another_way_is_not_denied(make_w):
                 "loss.backward()\n")
     assert err["kind"] == "no_grad_fn", err
     assert "Either it was computed only from tensors" in str(err["explanation"]), err
+
+
+@pytest.mark.parametrize("source", [
+    "w = torch.ones(3, requires_grad=True)\nw += 1\n",  # a leaf
+    "w = torch.ones(3, requires_grad=True)\nw[0].mul_(2)\n",  # a view of one
+])
+def test_a_leaf_changed_in_place_says_how_to_update_it(source):
+    """A hand-written update without no_grad: it had 'The snippet raised this error at the
+    marked line. / Read the message above and correct that line.' (walk 5)."""
+    err = _fail(source)
+    assert err["line"] == 2 and "leaf Variable" in err["message"]
+    assert err["title"] in ("In-place change of a leaf that requires grad",
+                            "In-place change of a view of a leaf that requires grad")
+    assert "torch.no_grad()" in err["fix"] and "out of place" in err["fix"]
+
+
+def test_a_matrix_product_names_the_two_inner_sizes():
+    """'(3x4 and 5x2)' got only 'the tensors on this line have shapes that this operation
+    cannot combine' (walk 5): the explanation says which sizes must be equal."""
+    err = _fail("x = torch.ones(3, 4, requires_grad=True)\nw = torch.ones(5, 2)\ny = x @ w\n")
+    assert err["line"] == 3 and err["title"] == "Shapes do not fit"
+    assert "3x4 times 5x2" in err["explanation"] and "4 is not 5" in err["explanation"]
+    assert "in_features (5)" in err["fix"] and "print(t.shape)" in err["fix"]

@@ -164,7 +164,8 @@ def test_picking_the_root_runs_no_code_of_a_proxy_or_a_list_subclass(ending, roo
 def test_nothing_to_draw():
     result = run_snippet("x = torch.ones(3)\ny = x * 2\nprint(y)")
     assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1
-    assert "requires_grad=True" in result.error["message"]
+    assert "grad_fn" in result.error["message"]
+    assert "requires_grad=True" in result.error["fix"]  # asked there, once (walk 5)
     assert result.output == "tensor([2., 2., 2.])\n"
 
 

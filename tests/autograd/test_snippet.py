@@ -120,8 +120,10 @@ def test_dash_with_binary_stdin():
     assert _load_error("-", None, stdin=stdin)["kind"] == "not_text"
 
 
-def test_code_option_wins_over_the_file():
-    assert load_snippet("ignored.py", "a = 1") == ("a = 1", "<string>")
+def test_code_option_beside_a_file_is_refused():
+    """One of the two would be dropped without a word (the file was, walk 5)."""
+    err = _load_error("other.py", "a = 1")
+    assert err["exit_status"] == 2 and "other.py" in err["detail"]
 
 
 def test_empty_code_option():

@@ -123,6 +123,45 @@ def test_small_numbers_read_as_torch_prints_them():
     assert style.format_small_value({"data": [1.0, 2.0]}) == "= [1, 2]"
 
 
+def test_nan_and_infinities_read_as_torch_prints_them():
+    """The values arrive as strict JSON's "NaN", "Infinity", "-Infinity"; the boxes, edges
+    and tooltips wrote them so ("= [1.3863, NaN]") beside the Output's
+    tensor([1.3863, nan]) and the Values panel's "nan" (walk 5)."""
+    import math
+    import re
+
+    import torch
+
+    from gradstep.policies.strict_json import number
+
+    for t in (torch.tensor([1.3863, math.nan]), torch.tensor([-math.inf, 0.5]),
+              torch.tensor(math.inf), torch.tensor([0.25, math.nan, -math.inf, 2.0])):
+        printed = re.findall(r"-?inf|nan", str(t))
+        data = t.tolist()
+        as_json = [number(x) for x in data] if isinstance(data, list) else number(data)
+        assert re.findall(r"-?inf|nan", style.format_small_value({"data": as_json})) == printed
+        assert re.findall(r"-?inf|nan", style.gradient_text(as_json)) == printed
+        assert re.findall(r"-?inf|nan", style.gradient_full_text(as_json)) == printed
+    assert "NaN" not in style.format_small_value({"data": ["NaN", 1.0]})
+
+
+def test_a_gradient_with_rows_reads_with_its_rows():
+    """no_grad.py's MulBackward0 -> a edges carry a 2x2 gradient, written "[1, 1, 1, 1]"
+    (a vector of four) beside torch's tensor([[1., 1.], [1., 1.]]) (walk 5)."""
+    import re
+
+    import torch
+
+    for t in (torch.ones(2, 2), torch.tensor([[0.25, -0.5]]), torch.tensor([[[1.0], [2.0]]])):
+        brackets = re.sub(r"[^\[\]]", "", str(t))
+        assert re.sub(r"[^\[\]]", "", style.gradient_text(t.tolist())) == brackets
+        assert re.sub(r"[^\[\]]", "", style.gradient_full_text(t.tolist())) == brackets
+    assert style.gradient_text([[1.0, 1.0], [1.0, 1.0]]) == "[[1, 1], [1, 1]]"
+    # too wide for an edge: cut at a whole number, the rows closed around the cut
+    wide = style.gradient_text([[-0.0828, -0.0828], [-0.0828, -0.0828]])
+    assert wide == "[[-0.0828, -0.0828], …]", wide
+
+
 def test_shapes_read_as_torchviz_writes_them():
     plain = {(): "()", (1,): "(1,)", (3,): "(3,)", (2, 3): "(2, 3)", (0, 1, 2): "(0, 1, 2)"}
     for dims, text in plain.items():

@@ -142,6 +142,27 @@ def test_zoomed_text_keeps_the_play_speed_whole(qtbot, window):
         window.set_language(None)
 
 
+def test_zoomed_text_keeps_the_panels_tab_names_whole(qtbot, window):
+    """At 150% in a 1280-wide window the panels' tabs were elided to "Val…", "Leaf
+    gradie…", "Diagn…" (walk 5): the panels' dock widens so each tab gets its whole name."""
+    window.resize(1280, 800)
+    run_lesson(qtbot, window, "softmax_jacobian")
+    qtbot.wait(50)
+    view = window.graph_view
+    view.fit_to_window()
+    window.font_zoom.set_factor(1.5, remember=False)
+    qtbot.wait(50)
+    # the graph shown whole before is shown whole in the narrower area (it was cut at its side)
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(view.scene().itemsBoundingRect())
+    titles = {window.docks["values"].windowTitle(), window.docks["leaves"].windowTitle()}
+    bar = next(b for b in window.findChildren(QtWidgets.QTabBar)
+               if b.isVisible() and titles <= {b.tabText(i) for i in range(b.count())})
+    for i in range(bar.count()):
+        assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), bar.tabText(i)
+    assert window.graph_view.width() > 300  # the graph keeps its share
+
+
 def test_text_zoom_reaches_the_error_under_the_code(qtbot, window):
     run_lesson(qtbot, window, "retain_graph_error")  # torch's long message under line 13
     banner = window.editor.banner

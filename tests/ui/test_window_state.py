@@ -308,6 +308,27 @@ def test_a_run_ended_from_outside_does_not_say_it_built_no_tensor():
     assert "stopped at line 2 before any tensor with a grad_fn" in own, own
 
 
+def test_nothing_to_draw_says_each_thing_once():
+    """A snippet with no grad_fn: the graph area read "No graph to draw: nothing to draw:
+    ... (did you set requires_grad=True?)" and then "Did you set requires_grad=True?"
+    again, as did the command line (walk 5)."""
+    from gradstep.autograd.errors import format_error
+    from gradstep.ui.error_words import no_graph_text
+
+    session = Session()
+    try:
+        result = session.run("import torch\nx = torch.ones(2)\ny = x.sum()\n")
+    finally:
+        session.reset()
+    assert result["error"]["kind"] == "nothing_to_draw"
+    area = no_graph_text(result)
+    assert area.lower().count("nothing to draw") == 0 and area.count("requires_grad=True?") == 1
+    printed = format_error(result["error"], "s.py")
+    assert printed.lower().count("nothing to draw") == 1, printed
+    assert result["error"]["message"] == "the snippet made no tensor with a grad_fn"
+    assert printed.count("requires_grad=True?") == 1, printed
+
+
 def test_syntax_error_marks_its_column(qtbot, window):
     result = run(qtbot, window, "import torch\nx = torch.ones(2\n")
     err = result["error"]

@@ -24,10 +24,14 @@ What the snippet printed is in Output.</source>
         <translation>没有张量需要梯度</translation>
     </message>
     <message>
-        <source>No graph to draw: {0}
+        <source>No graph to draw.
+
+{0}
 
 {1}</source>
-        <translation>没有可画的计算图：{0}
+        <translation>没有可画的计算图。
+
+{0}
 
 {1}</translation>
     </message>
