@@ -724,4 +724,5 @@ def test_nothing_to_draw_after_a_graph_made_in_main_says_why_and_names_the_line(
     assert "made a graph" in error["message"] and "requires_grad" not in error["message"]
     assert "loss = main()" in error["fix"]
     plain = run_snippet("x = torch.ones(2)\ny = x * 2\n").error  # no node made: as before
-    assert plain["line"] is None and "requires_grad=True" in plain["message"]
+    assert plain["line"] is None and "made no tensor with a grad_fn" in plain["message"]
+    assert "requires_grad=True" in plain["fix"]  # asked there, once (walk 5)
