@@ -105,4 +105,16 @@ def test_runs_set_the_pixels_of_each_run(runs):
     expected = np.zeros((20, 60), bool)
     for at, start, end in zip(line, first, last):
         expected[at, start:end + 1] = True
-    assert (far_spans._runs(line, first, last, (20, 60)) == expected).all()
+    assert (far_spans._runs([(line, first, last)], (0, 0), (20, 60)) == expected).all()
+    # runs given as groups, one of single pixels (its first is its last), from a corner
+    half = runs // 2 + 1
+    dots = (line[:half] + 7, first[:half] + 3, first[:half] + 3)
+    dots = (dots[0], dots[1], dots[1])
+    expected = np.zeros((30, 70), bool)
+    for at, start, end in zip(line, first, last):
+        expected[at + 7, start + 3:end + 4] = True
+    expected[line[:half] + 7, first[:half] + 3] = True
+    got = far_spans._runs([(line + 7, first + 3, last + 3), dots], (0, 0), (30, 70))
+    assert (got == expected).all()
+    got = far_spans._runs([(line + 7, first + 3, last + 3), dots], (7, 3), (23, 67))
+    assert (got == expected[7:, 3:]).all()

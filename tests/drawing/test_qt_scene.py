@@ -663,7 +663,7 @@ def test_far_out_edges_set_in_numpy_look_as_qt_drawing_every_chord(wide_dag, mon
     far_edges(made, scale)
     in_numpy = sum(drawn)
     monkeypatch.setattr(far_spans, "chord_pixels",  # every chord drawn by Qt
-                        lambda ends, clip: (np.zeros((0, 0), bool), clip[:2], ends))
+                        lambda ends, clip, inside=False: (np.zeros((0, 0), bool), clip[:2], ends))
     drawn.clear()
     assert [far_edges(made, scale), far_edges(made, scale, strip),
             far_edges(made, scale, ratio=2.0)] == pictures
