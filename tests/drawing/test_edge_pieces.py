@@ -124,7 +124,7 @@ def test_the_box_around_every_chord_and_every_piece_scaled_row_by_row(transform)
     """``chord_box`` is the least and greatest of every chord's ends as ``chord_ends`` gives
     them (None where they would be held at the packing edge), read from four numbers; every
     piece's chords scaled row by row equal the whole table scaled, shifted and rounded."""
-    routes = {("n%d" % i, "n%d" % (i + 1), 0): [(i * 37.0 % 500, i * 90.0), (i * 53.0 % 700, i * 90.0 + 45),
+    routes = {(f"n{i}", f"n{i + 1}", 0): [(i * 37.0 % 500, i * 90.0), (i * 53.0 % 700, i * 90.0 + 45),
                                                  (i * 11.0 % 300, i * 90.0 + 90)]
               for i in range(60)}
     routes[("a", "b", 0)] = [(-250.5, 3.0), (1200.25, 6000.0)]
