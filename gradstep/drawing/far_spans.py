@@ -153,14 +153,10 @@ def _runs(runs: list, corner: tuple[int, int], shape: tuple[int, int]) -> np.nda
     size = lines * width
     step = np.zeros(size, np.int64)
     for line, first, last in runs:
-        start = np.multiply(line, width, dtype=np.int64)
-        start += first
-        start -= top * width + left
-        starts = np.bincount(start, minlength=size)
+        base = np.multiply(line, width, dtype=np.int64)  # each run's line's place
+        base -= top * width + left
+        starts = np.bincount(base + first, minlength=size)
         step += starts
-        if first is last:  # each ends where it starts: -1 at the next pixel
-            step[1:] -= starts[:-1]
-        else:
-            start += last - first + 1
-            step -= np.bincount(start, minlength=size)
+        ends = starts if first is last else np.bincount(base + last, minlength=size)
+        step[1:] -= ends[:-1]  # -1 at the pixel after each run's last
     return (np.cumsum(step) > 0).reshape(lines, width)[:, :length]

@@ -297,8 +297,12 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         rect = visible_rect(painter, option)
         shown = self.pieces_in(rect)
         near = None if rect.isEmpty() else (rect.left(), rect.top(), rect.right(), rect.bottom())
-        sources = self._piece_source if len(shown) == len(pieces) else self._piece_source[shown]
-        is_done = scene.done_mask[sources]  # (shown: every piece, or some, ascending)
+        if not scene.done_mask.any():  # (the start of a pass: nothing done)
+            is_done = np.zeros(len(shown), bool)
+        elif len(shown) == len(pieces):  # (shown: every piece, or some, ascending)
+            is_done = scene.done_mask[self._piece_source]
+        else:
+            is_done = scene.done_mask[self._piece_source[shown]]
         if lod < qt_paint.DETAIL_LOD and widget is not None:  # a view far out
             self._paint_far(painter, shown, is_done)
             return
@@ -461,8 +465,10 @@ class GraphScene(QtWidgets.QGraphicsScene):
         (``style.node_fill``), else its own."""
         if self._own_rgb is None:
             self._own_rgb = self._own_fills()
-        by_state = _state_rgbs()[self._state_code[indices]]
-        return np.where(by_state >= 0, by_state, self._own_rgb[indices]).astype(np.uint32)
+        every = len(indices) == len(self._state_code)  # (all, ascending: no gather)
+        by_state = _state_rgbs()[self._state_code if every else self._state_code[indices]]
+        own = self._own_rgb if every else self._own_rgb[indices]
+        return np.where(by_state >= 0, by_state, own).astype(np.uint32)
 
     def _own_fills(self) -> np.ndarray:
         """Return each box's fill where its state sets none (``style.node_fill``: root green,
