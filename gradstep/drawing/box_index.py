@@ -26,10 +26,21 @@ class BoxIndex:
                         for order in self._order]
         self._sorted_lo = [rows[axis] for axis, rows in enumerate(self._sorted)]
         self._corners = np.ascontiguousarray(np.concatenate([lo, hi], axis=1).T)
+        # every box meets a rectangle reaching these (NaN where a corner is: none holds)
+        self._all = (self._corners[2].min(), self._corners[3].min(),
+                     self._corners[0].max(), self._corners[1].max()) if len(lo) else None
+
+    @property
+    def corners(self) -> np.ndarray:
+        """The boxes' corners as four rows: lo x, lo y, hi x, hi y (not to be changed)."""
+        return self._corners
 
     def meeting(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
         """Return the indices (ascending) of the boxes that meet [x0, x1] x [y0, y1], edges
         included: ``hi >= (x0, y0)`` and ``lo <= (x1, y1)``."""
+        every = self._all
+        if every is not None and x0 <= every[0] and y0 <= every[1] and x1 >= every[2] and y1 >= every[3]:
+            return np.arange(len(self.lo))  # the whole graph in view: the scan's answer
         runs = []
         for axis, (low, high) in enumerate(((x0, x1), (y0, y1))):
             # a few rounding steps below: hi - lo can round down (lo < 0 < hi), and a box

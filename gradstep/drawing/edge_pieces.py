@@ -42,7 +42,7 @@ class EdgePieces:
             self.start = self.control = self.end = self.edge_tail = self.edge_tip = np.zeros((0, 2))
             self.lo = self.hi = np.zeros((0, 2))
             self._index_along_layers()
-            self._chords = None
+            self._chords = self._chord_range = None
             return
         counts, points = route_points(drawn)
         first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -71,6 +71,7 @@ class EdgePieces:
         self.hi = np.maximum(np.maximum(start, self.control), end) + PAD
         self._index_along_layers()
         self._chords = None  # each piece's chords far out: _chord_table
+        self._chord_range = None  # their least and greatest x and y: _device_bounds
 
     def _index_along_layers(self) -> None:
         """Sort the pieces by where their boxes start along the axis they are short on: a
@@ -84,6 +85,9 @@ class EdgePieces:
         self._boxes = np.ascontiguousarray(np.concatenate([self.lo, self.hi], axis=1)[self._order].T)
         self._sorted_lo = self._boxes[self._axis]
         self._corners = np.ascontiguousarray(np.concatenate([self.lo, self.hi], axis=1).T)
+        # the box around every piece's box (NaN where a corner is: no comparison holds then)
+        self._least = self.lo.min(axis=0) if len(self.edge) else np.full(2, np.nan)
+        self._most = self.hi.max(axis=0) if len(self.edge) else np.full(2, np.nan)
 
     def __len__(self) -> int:
         return len(self.edge)
@@ -100,6 +104,8 @@ class EdgePieces:
             hit = (box[2] >= x0) & (box[0] <= x1) & (box[3] >= y0) & (box[1] <= y1)
             return np.sort(self._order[begin:end][hit])
         lo_x, lo_y, hi_x, hi_y = self._corners  # most of it (far out): a scan, in drawing order
+        if x0 <= self._least[0] and y0 <= self._least[1] and x1 >= self._most[0] and y1 >= self._most[1]:
+            return np.arange(len(self.edge))  # around every box (the whole graph in view)
         return np.flatnonzero((hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1))
 
     def elements(self, shown: np.ndarray, near=None, scale: float = 1.0
@@ -166,6 +172,16 @@ class EdgePieces:
         device pixels (int32: a row of each coordinate is read faster than rows of four)."""
         table, first, count = self._chord_table()
         sx, sy, dx, dy = transform
+        bounds = self._device_bounds(transform)
+        clipped = not (-_CHORD_FAR + 1 <= bounds).all() or not (bounds <= _CHORD_FAR - 1).all()
+        if len(shown) == len(self.edge) and not clipped:  # every piece: row by row, in place
+            ends = np.empty(table.shape, np.int32)
+            row = np.empty(table.shape[1])
+            for at, scale, shift in ((0, sx, dx), (1, sy, dy), (2, sx, dx), (3, sy, dy)):
+                np.multiply(table[at], scale, out=row)
+                row += shift  # the same floats as table * scale + shift
+                np.rint(row, out=ends[at], casting="unsafe")
+            return ends
         scale = np.array([[sx], [sy], [sx], [sy]])
         if len(shown) < len(self.edge):  # the columns of the pieces shown
             per = count[shown]
@@ -175,8 +191,37 @@ class EdgePieces:
         else:
             ends = table * scale
         ends += np.array([[dx], [dy], [dx], [dy]])  # the same floats as table * scale + shift
-        np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)  # (then rounded: the same)
+        if clipped:
+            np.clip(ends, -_CHORD_FAR + 1, _CHORD_FAR - 1, out=ends)  # (then rounded: the same)
         return np.rint(ends, out=np.empty(ends.shape, np.int32), casting="unsafe")
+
+    def chord_box(self, transform) -> tuple[int, int, int, int] | None:
+        """Return the device pixels every chord's ends lie on under ``transform``, as
+        ``chord_ends`` gives them: ``(x0, y0, x1, y1)``, the least and greatest of each, or
+        None where one is not a number or would be clipped. From the table's least and
+        greatest of each row: ``v * scale + shift``, then rounded, keeps their order."""
+        bounds = self._device_bounds(transform)
+        if not (-_CHORD_FAR + 1 <= bounds).all() or not (bounds <= _CHORD_FAR - 1).all():
+            return None  # (a NaN fails both)
+        least, most = np.rint(bounds.min(axis=1)), np.rint(bounds.max(axis=1))
+        return int(least[0]), int(least[1]), int(most[0]), int(most[1])
+
+    def _device_bounds(self, transform) -> np.ndarray:
+        """Return the table's least and greatest of each row (x, y) scaled and shifted as
+        ``chord_ends`` does, before rounding: two rows of two (x, y) a row, [least, most]
+        in either order (a scale below 0 swaps them)."""
+        if self._chord_range is None:
+            table = self._chord_table()[0]
+            if table.shape[1] == 0:
+                self._chord_range = np.full((2, 2), np.nan)
+            else:  # each row's least and greatest, x from rows 0 and 2, y from 1 and 3
+                self._chord_range = np.array(
+                    [[min(table[0].min(), table[2].min()), max(table[0].max(), table[2].max())],
+                     [min(table[1].min(), table[3].min()), max(table[1].max(), table[3].max())]])
+        sx, sy, dx, dy = transform
+        bounds = self._chord_range * np.array([[sx], [sy]])
+        bounds += np.array([[dx], [dy]])
+        return bounds
 
     def _chord_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return every piece's chords in scene coordinates, four rows ``x0, y0, x1, y1``

@@ -28,7 +28,7 @@ SPAN_PX = 64  # a chord that steps one pixel across is set here up to this long 
 # fixed-point slope puts the step elsewhere past ~190 pixels)
 
 
-def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
+def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int], inside: bool = False
                  ) -> tuple[np.ndarray, tuple[int, int], np.ndarray]:
     """Return (mask, corner, rest): ``mask`` holds the pixels Qt's aliased one-pixel pen
     sets in the clip (pixels ``x0 <= x < x1``, ``y0 <= y < y1``) for the chords of ``ends``
@@ -36,38 +36,48 @@ def chord_pixels(ends: np.ndarray, clip: tuple[int, int, int, int]
     it sets by the rule above, its first pixel at device pixel ``corner`` (the box around
     them); ``rest`` are the other chords (the same four rows), for Qt to draw. Where a
     mask is not worth it (``worth_it``: too few such chords, too small a share of all, or
-    spread too wide) all are left to Qt."""
+    spread too wide) all are left to Qt. ``inside``: the caller knows every chord's ends
+    lie in the clip (a whole graph in view), so nothing is cut to it."""
     cx0, cy0, cx1, cy1 = clip
     none = np.zeros((0, 0), bool), (cx0, cy0), ends
     x0, y0, x1, y1 = ends
     dx, dy = np.abs(x1 - x0), np.abs(y1 - y0)
-    if not worth_it(np.count_nonzero(np.minimum(dx, dy) <= 1), len(x0), 0):
-        return none  # a quick look first: too few (a middle zoom)
+    if not inside and not worth_it(np.count_nonzero(np.minimum(dx, dy) <= 1), len(x0), 0):
+        return none  # a quick look first: too few (a middle zoom; its count is no less)
     # along a row, or a one-pixel step across it; along a column, or a step across it
     flat, upright = dy == 0, (dx == 0) & (dy != 0)
     across = (dy == 1) & (dx >= 1) & (dx <= SPAN_PX)
     down = (dx == 1) & (dy >= 2) & (dy <= SPAN_PX)
-    steps = np.flatnonzero(across | down)  # a chord that steps is set only inside the clip
-    sx0, sy0, sx1, sy1 = ends.take(steps, axis=1)
-    outside = steps[~((sx0 >= cx0) & (sx1 >= cx0) & (sx0 < cx1) & (sx1 < cx1)
-                      & (sy0 >= cy0) & (sy1 >= cy0) & (sy0 < cy1) & (sy1 < cy1))]
-    across[outside] = down[outside] = False
+    if not inside:  # a chord that steps is set only inside the clip
+        steps = np.flatnonzero(across | down)
+        sx0, sy0, sx1, sy1 = ends.take(steps, axis=1)
+        outside = steps[~((sx0 >= cx0) & (sx1 >= cx0) & (sx0 < cx1) & (sx1 < cx1)
+                          & (sy0 >= cy0) & (sy1 >= cy0) & (sy0 < cy1) & (sy1 < cy1))]
+        across[outside] = down[outside] = False
     here = flat | upright | across | down
-    if not worth_it(np.count_nonzero(here), len(x0), 0):
+    count = np.count_nonzero(here)
+    if not worth_it(count, len(x0), 0):
         return none
-    rows = _cut(*_steps(x0, y0, x1, y1, flat, across), (cy0, cy1), (cx0, cx1))
-    cols = _cut(*_steps(y0, x0, y1, x1, upright, down), (cx0, cx1), (cy0, cy1))
-    xs, ys = np.concatenate([rows[1], rows[2], cols[0]]), np.concatenate([rows[0], cols[1], cols[2]])
-    if not len(xs):
-        return np.zeros((0, 0), bool), (cx0, cy0), ends.take(np.flatnonzero(~here), axis=1)
-    left, top = int(xs.min()), int(ys.min())
-    shape = (int(ys.max()) - top + 1, int(xs.max()) - left + 1)
-    if not worth_it(np.count_nonzero(here), len(x0), shape[0] * shape[1]):
+    rows = _steps(x0, y0, x1, y1, flat, across)
+    cols = _steps(y0, x0, y1, x1, upright, down)
+    if not inside:
+        rows = [_cut(*run, (cy0, cy1), (cx0, cx1)) for run in rows]
+        cols = [_cut(*run, (cx0, cx1), (cy0, cy1)) for run in cols]
+    rows = [run for run in rows if len(run[0])]
+    cols = [run for run in cols if len(run[0])]
+    rest = ends.take(np.flatnonzero(~here), axis=1)
+    if not rows and not cols:
+        return np.zeros((0, 0), bool), (cx0, cy0), rest
+    xs = [part for line, first, last in rows for part in (first, last)] + [r[0] for r in cols]
+    ys = [r[0] for r in rows] + [part for line, first, last in cols for part in (first, last)]
+    left, top = min(int(x.min()) for x in xs), min(int(y.min()) for y in ys)
+    shape = (max(int(y.max()) for y in ys) - top + 1, max(int(x.max()) for x in xs) - left + 1)
+    if not worth_it(count, len(x0), shape[0] * shape[1]):
         return none
-    mask = _runs(rows[0] - top, rows[1] - left, rows[2] - left, shape)
-    if len(cols[0]):
-        mask |= _runs(cols[0] - left, cols[1] - top, cols[2] - top, shape[::-1]).T
-    return mask, (left, top), ends.take(np.flatnonzero(~here), axis=1)
+    mask = _runs(rows, (top, left), shape)
+    if cols:
+        mask |= _runs(cols, (left, top), shape[::-1]).T
+    return mask, (left, top), rest
 
 
 def worth_it(here: int, chords: int, area: int) -> bool:
@@ -85,45 +95,68 @@ AREA_PER_CHORD = 256  # a mask larger than this many pixels a chord set: Qt draw
 
 def _cut(line, first, last, lines: tuple[int, int], along: tuple[int, int]) -> tuple:
     """Return the runs ``(line, first, last)`` cut to ``lines`` and ``along`` (from, to:
-    the clip's range across and along them), those left empty dropped."""
+    the clip's range across and along them), those left empty dropped. Runs of one pixel
+    each (``first is last``) stay so."""
+    single = first is last
     first, last = np.maximum(first, along[0]), np.minimum(last, along[1] - 1)
     keep = np.flatnonzero((line >= lines[0]) & (line < lines[1]) & (first <= last))
-    return line.take(keep), first.take(keep), last.take(keep)  # (faster than a mask's)
+    first = first.take(keep)  # (faster than a mask's)
+    return line.take(keep), first, first if single else last.take(keep)
 
 
-def _steps(x0, y0, x1, y1, flat, step) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _steps(x0, y0, x1, y1, flat, step) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Return the runs ``(line, first, last)`` along rows of the chords where ``flat``
-    (along a row: all of it) and where ``step`` (one row down or up: the lower end alone
-    in its row, every other pixel in the upper end's row). Called with x and y swapped
-    for columns."""
+    (along a row: all of it) and where ``step`` (one row down or up, and not along a
+    column: the lower end alone in its row, every other pixel in the upper end's row), in
+    three groups; the lower ends' group is of one pixel each (its ``first is last``).
+    Called with x and y swapped for columns."""
     flat, step = np.flatnonzero(flat), np.flatnonzero(step)  # (take: ~3x a mask's speed)
-    fy, fx0, fx1 = y0.take(flat), x0.take(flat), x1.take(flat)
-    x0, y0, x1, y1 = x0.take(step), y0.take(step), x1.take(step), y1.take(step)
-    lower = y1 > y0
-    xl, xu = np.where(lower, x1, x0), np.where(lower, x0, x1)
-    back = xl - np.sign(xl - xu)
-    return (np.concatenate([fy, np.maximum(y0, y1), np.minimum(y0, y1)]),
-            np.concatenate([np.minimum(fx0, fx1), xl, np.minimum(xu, back)]),
-            np.concatenate([np.maximum(fx0, fx1), xl, np.maximum(xu, back)]))
+    fx0, fx1 = x0.take(flat), x1.take(flat)
+    runs = [(y0.take(flat), np.minimum(fx0, fx1), np.maximum(fx0, fx1))]
+    if len(step):
+        x0, y0, x1, y1 = x0.take(step), y0.take(step), x1.take(step), y1.take(step)
+        lo, hi = np.minimum(x0, x1), np.maximum(x0, x1)
+        right = (y1 > y0) == (x1 > x0)  # the lower end is the one further along (x0 != x1)
+        upper = np.minimum(y0, y1)  # the lower end's row is the next: one row across
+        lower_x = np.where(right, hi, lo)
+        runs.append((upper + 1, lower_x, lower_x))
+        runs.append((upper, lo + ~right, hi - right))  # all but the lower end's place
+    return runs
 
 
-def _runs(line, first, last, shape: tuple[int, int]) -> np.ndarray:
-    """Return a ``shape`` mask with runs ``(line, first, last)`` (both ends included, all
-    within it) set, at a cost by the pixels of the runs or by the mask's area, the lesser:
-    each pixel of each run set by its place in the flat mask where the runs hold fewer
-    pixels than the mask (a middle zoom: a few short runs spread wide), else each run's
-    start counted +1 and the pixel after its end -1 along its line (one spare column per
-    line), summed along the lines (far out: many long runs over each other)."""
+def _runs(runs: list, corner: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """Return a ``shape`` mask, its first pixel at (line, place) ``corner``, with ``runs``
+    (groups ``(line, first, last)``, both ends included, all within it; a group of one
+    pixel each has ``first is last``) set, at a cost by the pixels of the runs or by the
+    mask's area, the lesser: each pixel of each run set by its place in the flat mask where
+    the runs hold fewer pixels than the mask (a middle zoom: a few short runs spread wide),
+    else each run's start counted +1 and the pixel after its end -1 along its line (one
+    spare column per line), summed along the lines (far out: many long runs over each
+    other)."""
     lines, length = shape
-    count = (last - first + 1).astype(np.int64)
-    total = int(count.sum())
+    top, left = corner
+    total = sum(len(line) if first is last else
+                int(last.sum(dtype=np.int64)) - int(first.sum(dtype=np.int64)) + len(line)
+                for line, first, last in runs)
     if total < lines * length:
         mask = np.zeros(shape, bool)
-        along = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        mask.ravel()[np.repeat(line.astype(np.int64) * length + first, count) + along] = True
+        for line, first, last in runs:
+            start = (line - top).astype(np.int64) * length + (first - left)
+            if first is last:
+                mask.ravel()[start] = True
+                continue
+            count = (last - first + 1).astype(np.int64)
+            along = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+            mask.ravel()[np.repeat(start, count) + along] = True
         return mask
-    at = line.astype(np.int64) * (length + 1)
-    size = lines * (length + 1)
-    step = (np.bincount(at + first, minlength=size).astype(np.int32)
-            - np.bincount(at + last + 1, minlength=size).astype(np.int32))
-    return (np.cumsum(step) > 0).reshape(lines, length + 1)[:, :length]
+    width = length + 1
+    size = lines * width
+    step = np.zeros(size, np.int64)
+    for line, first, last in runs:
+        base = np.multiply(line, width, dtype=np.int64)  # each run's line's place
+        base -= top * width + left
+        starts = np.bincount(base + first, minlength=size)
+        step += starts
+        ends = starts if first is last else np.bincount(base + last, minlength=size)
+        step[1:] -= ends[:-1]  # -1 at the pixel after each run's last
+    return (np.cumsum(step) > 0).reshape(lines, width)[:, :length]

@@ -83,7 +83,9 @@ class NodesItem(QtWidgets.QGraphicsItem):
         Boxes of at most ``DOT_PX`` pixels a side are set in an image in one step (a wide
         graph far out leaves ~80,000 of them on distinct pixels)."""
         scene = self._scene
-        rects = device_rects(painter.worldTransform(), scene._lo[shown], scene._hi[shown])
+        corners = scene._box_index.corners
+        rects = device_rects(painter.worldTransform(), corners if len(shown) == len(scene._lo)
+                             else corners.take(shown, axis=1))  # (shown: all, or some, ascending)
         painter.save()
         painter.resetTransform()  # the rectangles are in device pixels
         if (len(rects) > 64 and (rects[:, 2:] <= DOT_PX).all()  # the image keeps each
@@ -115,19 +117,26 @@ DOT_PIXELS = 1_000_000  # ... unless they cover more pixels than this, overlaps 
 def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
     """Paint device-pixel boxes (``rects`` rows ``[x, y, w, h]``, in paint order) as one
     image: each pixel takes the colour of the last box over it."""
-    x0, y0 = rects[:, 0].min(), rects[:, 1].min()
-    width = int((rects[:, 0] + rects[:, 2]).max() - x0)
-    height = int((rects[:, 1] + rects[:, 3]).max() - y0)
-    area = rects[:, 2] * rects[:, 3]
+    x, y, w, h = (np.ascontiguousarray(column) for column in rects.T)  # (device_rects: views)
+    x0, y0 = x.min(), y.min()
+    width = int((x + w).max() - x0)
+    height = int((y + h).max() - y0)
+    area = w * h
+    corner = (y - y0) * width + (x - x0)  # each box's first pixel in the image
     box = np.repeat(np.arange(len(rects)), area)  # each pixel of each box, in paint order
-    k = np.arange(len(box)) - np.repeat(np.cumsum(area) - area, area)
-    across = rects[box, 2]
-    pixels = (rects[box, 1] - y0 + k // across) * width + (rects[box, 0] - x0 + k % across)
-    last = np.full(width * height, -1, np.int64)  # the last box over each pixel: the
-    np.maximum.at(last, pixels, np.arange(len(pixels)))  # greatest of its places in order
-    drawn = np.flatnonzero(last >= 0)
-    image = np.zeros(width * height, np.uint32)  # transparent
-    image[drawn] = colours[box[last[drawn]]] | np.uint32(0xFF000000)
+    start = np.cumsum(area) - area  # each box's first place in that order
+    if (h == 1).all():  # (far out most boxes are one pixel high: a box's pixels are a row)
+        pixels = np.repeat(corner - start, area) + np.arange(len(box))
+    else:
+        k = np.arange(len(box)) - np.repeat(start, area)
+        across = np.repeat(w, area)
+        pixels = np.repeat(corner, area) + (k // across) * width + k % across
+    # the last box over each pixel (-1: none): the greatest, as boxes come in paint order
+    last = np.full(width * height, -1, np.int64)
+    np.maximum.at(last, pixels, box)
+    palette = np.concatenate([colours.astype(np.uint32) | np.uint32(0xFF000000),
+                              np.zeros(1, np.uint32)])  # -1 reads the last: transparent
+    image = palette[last]
     picture = QtGui.QImage(image.data, width, height, 4 * width,  # opaque or clear (_paint_mask)
                            QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     painter.drawImage(QtCore.QPoint(int(x0), int(y0)), picture)
@@ -157,16 +166,27 @@ def paint_boxes(painter, scene: GraphScene, shown: np.ndarray, lod: float) -> No
     painter.setOpacity(1.0)
 
 
-def device_rects(transform: QtGui.QTransform, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Return boxes ``lo``-``hi`` (scene corners, one row a box) as whole device pixels under
-    ``transform`` (scale and translation), ``[x, y, w, h]`` a row, at least one pixel each."""
-    scale = np.array([transform.m11(), transform.m22()])
-    shift = np.array([transform.dx(), transform.dy()])
+def device_rects(transform: QtGui.QTransform, corners: np.ndarray) -> np.ndarray:
+    """Return boxes ``corners`` (four rows: lo x, lo y, hi x, hi y, in scene coordinates)
+    as whole device pixels under ``transform`` (scale and translation), ``[x, y, w, h]`` a
+    row, at least one pixel each (a view of four rows: x, y, w, h). Each coordinate row is
+    read on its own (a row of one number at a time is read faster than rows of two)."""
     limit = _FAR - 1  # far past any device; keeps the packing in last_of_each exact
-    start = np.clip(np.rint(lo * scale + shift), -limit, limit)
-    end = np.clip(np.rint(hi * scale + shift), -limit, limit)
-    size = np.maximum(end - start, 1)
-    return np.concatenate([start, size], axis=1).astype(np.int64).reshape(-1, 4)
+    rows = np.empty((4, corners.shape[1]), np.int64)
+    for axis, scale, shift in ((0, transform.m11(), transform.dx()),
+                               (1, transform.m22(), transform.dy())):
+        start, end = corners[axis] * scale, corners[axis + 2] * scale
+        start += shift  # the same floats as lo * scale + shift
+        end += shift
+        for row in (start, end):
+            np.rint(row, out=row)
+            if not len(row) or not (-limit <= row.min() and row.max() <= limit):  # (NaN too)
+                np.clip(row, -limit, limit, out=row)
+        rows[axis] = start
+        end -= start
+        np.maximum(end, 1, out=end)
+        rows[axis + 2] = end
+    return rows.T  # (a view: each column one row of numbers)
 
 
 _FAR = 2 ** 22  # device coordinates are packed in 23 bits, sizes in 9
@@ -211,6 +231,7 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         keys = self.pieces.keys
         self._source = np.fromiter(map(index.__getitem__, map(itemgetter(0), keys)),
                                    dtype=np.int64, count=len(keys))
+        self._piece_source = self._source[self.pieces.edge]  # each piece's edge's source
         self._edges_of: dict = {}  # source node -> its edges that have a route, in order
         for node, edges in groupby(keys, itemgetter(0)):  # (a node's edges come together)
             if node in self._edges_of:
@@ -248,11 +269,17 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
         clip = _device_clip(painter)
-        for part, colour in ((shown[~is_done], style.EDGE), (shown[is_done], style.EDGE_DONE)):
+        box = self.pieces.chord_box(transform) if clip is not None else None
+        # every chord's ends in the clip (the whole graph in view): nothing to cut to it
+        inside = box is not None and (clip[0] <= box[0] and box[2] < clip[2]
+                                      and clip[1] <= box[1] and box[3] < clip[3])
+        parts = (((shown, style.EDGE),) if not is_done.any() else
+                 ((shown[~is_done], style.EDGE), (shown[is_done], style.EDGE_DONE)))
+        for part, colour in parts:
             if len(part):
                 ends = self.pieces.chord_ends(part, transform)
                 if clip is not None:
-                    mask, corner, ends = far_spans.chord_pixels(ends, clip)
+                    mask, corner, ends = far_spans.chord_pixels(ends, clip, inside)
                     _paint_mask(painter, mask, corner, _rgb_of(colour))
                 painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
                 qt_paint.draw_lines(painter, each_once(ends))
@@ -270,7 +297,12 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         rect = visible_rect(painter, option)
         shown = self.pieces_in(rect)
         near = None if rect.isEmpty() else (rect.left(), rect.top(), rect.right(), rect.bottom())
-        is_done = scene.done_mask[self._source[pieces.edge[shown]]]
+        if not scene.done_mask.any():  # (the start of a pass: nothing done)
+            is_done = np.zeros(len(shown), bool)
+        elif len(shown) == len(pieces):  # (shown: every piece, or some, ascending)
+            is_done = scene.done_mask[self._piece_source]
+        else:
+            is_done = scene.done_mask[self._piece_source[shown]]
         if lod < qt_paint.DETAIL_LOD and widget is not None:  # a view far out
             self._paint_far(painter, shown, is_done)
             return
@@ -433,8 +465,10 @@ class GraphScene(QtWidgets.QGraphicsScene):
         (``style.node_fill``), else its own."""
         if self._own_rgb is None:
             self._own_rgb = self._own_fills()
-        by_state = _state_rgbs()[self._state_code[indices]]
-        return np.where(by_state >= 0, by_state, self._own_rgb[indices]).astype(np.uint32)
+        every = len(indices) == len(self._state_code)  # (all, ascending: no gather)
+        by_state = _state_rgbs()[self._state_code if every else self._state_code[indices]]
+        own = self._own_rgb if every else self._own_rgb[indices]
+        return np.where(by_state >= 0, by_state, own).astype(np.uint32)
 
     def _own_fills(self) -> np.ndarray:
         """Return each box's fill where its state sets none (``style.node_fill``: root green,

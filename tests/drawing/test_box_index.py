@@ -82,3 +82,22 @@ def test_corners_are_kept_as_four_contiguous_rows_in_each_order():
         assert rows.shape == (4, len(pieces)) and rows.flags.c_contiguous
     assert (pieces._corners == np.concatenate([pieces.lo, pieces.hi], axis=1).T).all()
     assert pieces.in_rect(0, 0, 10, 10).tolist() == [0]
+
+
+def test_a_rectangle_around_every_box_gives_them_all_without_a_scan(monkeypatch):
+    rng = np.random.default_rng(11)
+    lo, hi = layered_boxes(rng, 2_000)
+    index = BoxIndex(lo, hi)
+    x0, y0, x1, y1 = lo[:, 0].min(), lo[:, 1].min(), hi[:, 0].max(), hi[:, 1].max()
+    scanned = []
+    real = np.flatnonzero
+    monkeypatch.setattr(np, "flatnonzero", lambda a: scanned.append(1) or real(a))
+    got = index.meeting(x0 - 1, y0 - 1, x1 + 1, y1 + 1)  # the whole graph in view
+    assert got.tolist() == list(range(2_000)) and not scanned
+    for rect in ((x0 + 1, y0 - 1, x1 + 1, y1 + 1), (x0, y0, x1 - 300, y1)):  # not all: as before
+        assert index.meeting(*rect).tolist() == scan(lo, hi, *rect).tolist()
+    lo[5, 1] = np.nan  # a corner not a number: the scan's answer (it leaves that box out)
+    index = BoxIndex(lo, hi)
+    rect = (x0 - 1, y0 - 1, x1 + 1, y1 + 1)
+    assert index.meeting(*rect).tolist() == scan(lo, hi, *rect).tolist() != list(range(2_000))
+    assert (index.corners == np.concatenate([lo, hi], axis=1).T).sum() == 4 * 2_000 - 1

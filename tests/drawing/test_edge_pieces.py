@@ -115,3 +115,31 @@ def test_far_out_chords_past_the_int32_range_are_held_at_the_packing_edge(transf
         ends = pieces.chord_ends(shown, transform)
         columns = np.concatenate([np.arange(first[i], first[i] + count[i]) for i in shown])
         assert ends.dtype == np.int32 and (ends == expected[:, columns]).all()
+
+
+@pytest.mark.parametrize("transform", [(0.005, 0.005, 10.0, 223.0), (0.013, 0.02, -7.5, 3.25),
+                                       (-0.01, 0.01, 900.0, 0.5), (3.0, 3.0, 0.0, 0.0),
+                                       (1e8, 1e8, 0.0, 0.0)])
+def test_the_box_around_every_chord_and_every_piece_scaled_row_by_row(transform):
+    """``chord_box`` is the least and greatest of every chord's ends as ``chord_ends`` gives
+    them (None where they would be held at the packing edge), read from four numbers; every
+    piece's chords scaled row by row equal the whole table scaled, shifted and rounded."""
+    routes = {(f"n{i}", f"n{i + 1}", 0): [(i * 37.0 % 500, i * 90.0), (i * 53.0 % 700, i * 90.0 + 45),
+                                                 (i * 11.0 % 300, i * 90.0 + 90)]
+              for i in range(60)}
+    routes[("a", "b", 0)] = [(-250.5, 3.0), (1200.25, 6000.0)]
+    pieces = EdgePieces(routes)
+    table, first, count = pieces._chord_table()
+    sx, sy, dx, dy = transform
+    scaled = table * np.array([[sx], [sy], [sx], [sy]]) + np.array([[dx], [dy], [dx], [dy]])
+    expected = np.rint(np.clip(scaled, -2**15 + 1, 2**15 - 1))
+    every = pieces.chord_ends(np.arange(len(pieces)), transform)
+    assert every.dtype == np.int32 and (every == expected).all()
+    box = pieces.chord_box(transform)
+    if (np.abs(scaled) > 2**15 - 1).any():
+        assert box is None
+    else:
+        x, y = every[[0, 2]], every[[1, 3]]
+        assert box == (x.min(), y.min(), x.max(), y.max())
+    scan = pieces.in_rect(-1e9, -1e9, 1e9, 1e9)  # around every piece: all, in order
+    assert scan.tolist() == list(range(len(pieces)))

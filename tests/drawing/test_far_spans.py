@@ -105,4 +105,38 @@ def test_runs_set_the_pixels_of_each_run(runs):
     expected = np.zeros((20, 60), bool)
     for at, start, end in zip(line, first, last):
         expected[at, start:end + 1] = True
-    assert (far_spans._runs(line, first, last, (20, 60)) == expected).all()
+    assert (far_spans._runs([(line, first, last)], (0, 0), (20, 60)) == expected).all()
+    # runs given as groups, one of single pixels (its first is its last), from a corner
+    half = runs // 2 + 1
+    dots = (line[:half] + 7, first[:half] + 3, first[:half] + 3)
+    dots = (dots[0], dots[1], dots[1])
+    expected = np.zeros((30, 70), bool)
+    for at, start, end in zip(line, first, last):
+        expected[at + 7, start + 3:end + 4] = True
+    expected[line[:half] + 7, first[:half] + 3] = True
+    got = far_spans._runs([(line + 7, first + 3, last + 3), dots], (0, 0), (30, 70))
+    assert (got == expected).all()
+    got = far_spans._runs([(line + 7, first + 3, last + 3), dots], (7, 3), (23, 67))
+    assert (got == expected[7:, 3:]).all()
+
+
+def test_chords_known_to_lie_in_the_clip_are_set_as_when_cut_to_it():
+    """``inside`` (a whole graph in view: every chord's ends in the clip) leaves out the
+    cutting and the quick first count, and gives the same mask, corner and rest."""
+    rng = np.random.default_rng(9)
+    for _ in range(40):
+        n = int(rng.integers(100, 6000))
+        x0, y0 = rng.integers(70, 90, n), rng.integers(70, 90, n)
+        along, across = rng.integers(-66, 67, n), rng.choice([-2, -1, 0, 1, 2], n)
+        rows = rng.random(n) < 0.8  # mostly along rows, some along columns
+        x1, y1 = np.where(rows, x0 + along, x0 + across), np.where(rows, y0 + across, y0 + along)
+        ends = np.array([x0, y0, x1, y1]).astype(np.int32)
+        clip = (0, 0, SIZE, SIZE)
+        for forced in (False, True):
+            with pytest.MonkeyPatch.context() as patch:
+                if forced:
+                    patch.setattr(far_spans, "worth_it", lambda *counts: True)
+                mask, corner, rest = far_spans.chord_pixels(ends, clip)
+                got = far_spans.chord_pixels(ends, clip, inside=True)
+            assert got[1] == corner and got[0].shape == mask.shape and (got[0] == mask).all()
+            assert got[2].shape == rest.shape and (got[2] == rest).all()

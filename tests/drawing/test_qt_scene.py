@@ -663,13 +663,52 @@ def test_far_out_edges_set_in_numpy_look_as_qt_drawing_every_chord(wide_dag, mon
     far_edges(made, scale)
     in_numpy = sum(drawn)
     monkeypatch.setattr(far_spans, "chord_pixels",  # every chord drawn by Qt
-                        lambda ends, clip: (np.zeros((0, 0), bool), clip[:2], ends))
+                        lambda ends, clip, inside=False: (np.zeros((0, 0), bool), clip[:2], ends))
     drawn.clear()
     assert [far_edges(made, scale), far_edges(made, scale, strip),
             far_edges(made, scale, ratio=2.0)] == pictures
     assert in_numpy < sum(drawn) * (0.9 if scale < 0.02 else 1.0)  # fewer left to Qt far out
     colours = {pictures[0].pixel(x, y) for x in range(240) for y in range(200)}
     assert {QtGui.QColor(c).rgb() for c in (style.EDGE, style.EDGE_DONE)} <= colours
+
+
+@pytest.mark.parametrize("scale", [0.004, 0.1])
+def test_a_whole_graph_in_view_is_set_without_cutting_to_the_clip(wide_dag, monkeypatch, scale):
+    """Every chord in the clip (at 0.004 the whole graph fits the 240 x 200 picture): the
+    chords are set as ``inside``, and the picture is the one cutting them to the clip gives;
+    a view that does not hold them all is cut as before."""
+    from gradstep.drawing import far_spans
+
+    monkeypatch.setattr(far_spans, "worth_it", lambda *counts: True)
+    real, told = far_spans.chord_pixels, []
+    monkeypatch.setattr(far_spans, "chord_pixels", lambda ends, clip, inside=False: (
+        told.append(inside), real(ends, clip, inside))[1])
+    pictures = [far_edges(wide_dag, scale, clip, ratio) for clip, ratio in
+                ((None, 1.0), (QtCore.QRect(0, 0, 240, 200), 1.0), (None, 2.0))]
+    assert told == [scale < 0.05] * 4  # two colours, two pictures; none at pixel ratio 2
+    monkeypatch.setattr(far_spans, "chord_pixels", lambda ends, clip, inside=False: real(ends, clip))
+    assert [far_edges(wide_dag, scale, clip, ratio) for clip, ratio in
+            ((None, 1.0), (QtCore.QRect(0, 0, 240, 200), 1.0), (None, 2.0))] == pictures
+
+
+def test_device_rectangles_are_the_boxes_scaled_shifted_and_rounded():
+    from gradstep.drawing.qt_scene import device_rects
+
+    rng = np.random.default_rng(4)
+    lo = rng.uniform(-5e3, 9e4, (500, 2))
+    hi = lo + rng.uniform(0, 300, (500, 2))
+    lo[7], hi[9] = (-1e12, 5.0), (3e12, 1e12)  # held at the packing's edge
+    for transform in (QtGui.QTransform(0.005, 0, 0, 0.005, 10, 223),
+                      QtGui.QTransform(0.13, 0, 0, 0.02, -7.5, 3.5), QtGui.QTransform(1, 0, 0, 1, 0, 0)):
+        scale = np.array([transform.m11(), transform.m22()])
+        shift = np.array([transform.dx(), transform.dy()])
+        limit = 2 ** 22 - 1
+        start = np.clip(np.rint(lo * scale + shift), -limit, limit)
+        end = np.clip(np.rint(hi * scale + shift), -limit, limit)
+        want = np.concatenate([start, np.maximum(end - start, 1)], axis=1).astype(np.int64)
+        got = device_rects(transform, np.ascontiguousarray(np.concatenate([lo, hi], axis=1).T))
+        assert got.dtype == np.int64 and got.tolist() == want.tolist()
+        assert device_rects(transform, np.zeros((4, 0))).shape == (0, 4)
 
 
 @pytest.mark.parametrize("scale", [0.1, 0.01, 0.004])
