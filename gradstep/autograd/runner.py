@@ -96,6 +96,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         if isinstance(exc, SyntaxError) and exc.filename is None:
             exc.filename = filename  # a NUL byte: the parser names no file, yet it is the snippet's
         return _failed(result, exc)
+    process_state.running(code)  # in a kernel: the builtins it sets are its own
     _remember_source(source, filename)
     observer = Observer()
     module = main_module(filename)

@@ -218,3 +218,18 @@ def test_a_run_after_one_that_changed_builtins_or_the_switch_interval_starts_fre
     after = kernel.run(reads, filename="<snippet>")["output"]
     assert before == "False True 0.005\n"
     assert after == before
+
+
+def test_a_name_a_module_put_in_builtins_when_imported_is_there_in_the_next_run_too(kernel,
+                                                                                   tmp_path):
+    # the module stays imported, so the next run's import does not run it again: taking
+    # its name out had the same snippet's second run raise NameError (PySide6's qApp),
+    # where python's runs it. The snippet's own builtins.gs_own = 1 is still taken out.
+    (tmp_path / "gs_puts_a_builtin.py").write_text(
+        "import builtins\nbuiltins.gs_from_import = 'mod'\n", encoding="utf-8")
+    source = (f"import sys, builtins\nsys.path.insert(0, {str(tmp_path)!r})\n"
+              "import gs_puts_a_builtin\nbuiltins.gs_own = 1\nprint(gs_from_import)\n")
+    runs = [kernel.run(source, filename="<snippet>") for _ in range(2)]
+    assert [r["output"] for r in runs] == ["mod\n", "mod\n"], runs[1]["error"]
+    reads = "import builtins\nprint(hasattr(builtins, 'gs_own'))\n"
+    assert kernel.run(reads, filename="<snippet>")["output"] == "False\n"
