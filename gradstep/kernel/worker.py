@@ -219,14 +219,17 @@ def restore_input() -> None:
     reads fd 0 (the window's kernel: ``/dev/null``, EOF). A closed one is opened again on
     fd 0 (never closing it), with the encoding, errors and buffering the old one had."""
     old = sys.__stdin__
-    if old is not None and not old.closed:
+    if old is None:  # the kernel started with fd 0 closed: python's sys.stdin is None then
+        sys.stdin = None  # (input() raises "lost sys.stdin"), never a file fd 0 names later
+        return
+    if not old.closed:
         if sys.stdin is not old:
             sys.stdin = old
         return
     try:
         raw = open(0, "rb", closefd=False)  # noqa: SIM115 (it lives as long as the process)
     except OSError:
-        return  # no fd 0: as python, which then has sys.stdin None
+        return  # fd 0 gone: nothing better to do
     fresh = _text_like(raw, old)
     sys.stdin = sys.__stdin__ = fresh
 
