@@ -235,13 +235,18 @@ def restore_input() -> None:
 
 
 def _text_like(raw, old):
-    """Return ``raw`` read as text the way ``old`` (the closed ``sys.__stdin__``) read it."""
+    """Return ``raw`` read as text the way ``old`` (the closed ``sys.__stdin__``) read it,
+    made as python makes its own (``create_stdio``): named ``<stdin>``, mode ``r``, and no
+    newline translation (a ``\r\n`` line's input() keeps its ``\r``)."""
     import io
 
     encoding = getattr(old, "encoding", None) or "utf-8"
     errors = getattr(old, "errors", None) or "strict"
-    return io.TextIOWrapper(raw, encoding=encoding, errors=errors,
+    raw.raw.name = "<stdin>"
+    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="\n",
                             line_buffering=bool(getattr(old, "line_buffering", False)))
+    text.mode = "r"
+    return text
 
 
 def flush_output() -> None:

@@ -15,3 +15,27 @@ def test_a_kernel_started_without_fd_0_gives_each_run_no_standard_input_as_pytho
     monkeypatch.setattr(sys, "stdin", io.StringIO("a run's own\n"))
     worker.restore_input()
     assert sys.stdin is None and sys.__stdin__ is None
+
+
+def test_a_standard_input_opened_again_is_made_as_pythons_own(monkeypatch):
+    # after exit() closed sys.stdin: the new one was named 0 (python's: '<stdin>') and
+    # turned a line's "\r\n" into "\n" (python's input() keeps the "\r")
+    import os
+
+    closed = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    closed.close()
+    monkeypatch.setattr(sys, "__stdin__", closed)
+    monkeypatch.setattr(sys, "stdin", closed)
+    read, write = os.pipe()
+    os.write(write, b"a\r\nb\n")
+    os.close(write)
+    saved = os.dup(0)
+    os.dup2(read, 0)
+    try:
+        worker.restore_input()
+        assert repr(sys.stdin) == "<_io.TextIOWrapper name='<stdin>' mode='r' encoding='utf-8'>"
+        assert sys.stdin.readline() == "a\r\n" and sys.__stdin__ is sys.stdin
+    finally:
+        os.dup2(saved, 0)
+        for fd in (saved, read):
+            os.close(fd)
