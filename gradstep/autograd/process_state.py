@@ -73,8 +73,9 @@ class ProcessState:
 
 
 _kept: list = []  # the state noted by keep(), once
-# since the last restore(): sys.modules then (_modules_mark), and the code of the run made since
-_since: dict = {"modules": None, "code": None}
+# the last run: its code, and sys.modules (_modules_mark) as its code started and ended
+# (gradstep's own imports after it, networkx for a layout, are not the run's)
+_since: dict = {"code": None, "start": None, "end": None}
 
 
 def keep() -> None:
@@ -97,14 +98,20 @@ def keep() -> None:
         torch_switches=torch_switches.note(),
         switch_interval=sys.getswitchinterval(), builtin_names=dict(vars(builtins)),
     )]
-    _since.update(modules=_modules_mark(), code=None)
+    _since.update(code=None, start=None, end=None)
 
 
 def running(code) -> None:
     """Note the code object of the run about to start (in a kernel: ``restore()`` reads
-    which builtins it could have changed itself)."""
+    which builtins it could have changed itself), and the modules imported so far."""
     if _kept:
-        _since["code"] = code
+        _since.update(code=code, start=_modules_mark(), end=None)
+
+
+def ran() -> None:
+    """Note the modules imported once the run's code ended (what it imported itself)."""
+    if _kept:
+        _since["end"] = _modules_mark()
 
 
 def restore() -> None:
@@ -185,7 +192,7 @@ def _restore_more_of_python(state: ProcessState) -> None:
     if sys.getswitchinterval() != state.switch_interval:
         sys.setswitchinterval(state.switch_interval)
     _restore_builtins(state.builtin_names)
-    _since.update(modules=_modules_mark(), code=None)
+    _since.update(code=None, start=None, end=None)
 
 
 def _restore_builtins(kept: dict) -> None:
@@ -207,7 +214,8 @@ def _restore_builtins(kept: dict) -> None:
                and names.get(n, _MISSING) is not kept.get(n, _MISSING)]
     if not changed:
         return
-    imported = _modules_mark() != _since["modules"]
+    start = _since["start"]  # None: no run since the last restore
+    imported = start is not None and (_since["end"] or _modules_mark()) != start
     own = _names_written(_since["code"]) if imported else ()
     for name in changed:
         if imported and name not in own:  # the module's: the next runs have it too

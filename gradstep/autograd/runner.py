@@ -115,6 +115,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
             if failure is None:
                 calls.ended_by(exc)  # a hook's sys.exit(0): that call stopped, with no error
     result.nodes_made = (counter_before, _get_sequence_nr())
+    process_state.ran()
     result.calls = calls.records
     result.call_graphs = calls.graphs
     result.output = output.getvalue() if output is not None else ""
