@@ -1,7 +1,9 @@
 """A hook of the snippet's that calls ``sys.exit()`` inside the pass gradstep runs itself.
 
-``gradstep backward`` (and the window's Backward) runs a pass on the snippet's root when
-the snippet made none: its hooks then run where ``python FILE`` never ran them. One that
+``gradstep backward`` (on a snippet that made no pass) and the window's Backward (also
+after the snippet's own passes, with ``retain_graph``) run a pass ``python FILE`` never
+runs: the snippet's hooks run in it. Its words say so, not that the snippet made no
+backward call (in the window it may have). One that
 calls ``sys.exit()`` stops that pass where it was. The pass keeps its steps so far and
 this error names the hook's line; ``exit_status`` is what the command line exits with:
 0 for a status python reads as 0 (``sys.exit()``, ``sys.exit(0)``: the hook asked for a
@@ -27,11 +29,11 @@ def hook_exit_error(exc: SystemExit, source: str, filename: str, target: str | N
             error,
             title=lazy("A hook ended gradstep's backward pass with exit()"),
             explanation=lazy(
-                "The snippet makes no backward call on this graph, so under python its hooks "
-                "never run. In the pass gradstep ran on the root, {where} called exit() with "
-                "status 0, which stopped the pass there: the steps before it are shown, the "
-                "nodes after it did not run. As python ends with status 0 there, so does "
-                "gradstep.", where=where),
+                "gradstep ran this backward pass itself on the root: python's run of the "
+                "snippet has no such pass. In it, {where} called exit() with status 0, which "
+                "stopped the pass there: the steps before it are shown, the nodes after it "
+                "did not run. Status 0 is a normal end: the command line exits 0.",
+                where=where),
             fix=lazy("Call backward() in the snippet itself to see what python does, or leave "
                      "exit() out of the hook."))
     error["exit_status"] = 1
@@ -39,9 +41,9 @@ def hook_exit_error(exc: SystemExit, source: str, filename: str, target: str | N
         error,
         title=lazy("A hook exited with a failure status in gradstep's backward pass"),
         explanation=lazy(
-            "The snippet makes no backward call on this graph, so under python its hooks "
-            "never run. In the pass gradstep ran on the root, {where} called exit() with a "
-            "status other than 0 (or a message), which python reports as a failure: the pass "
-            "stopped there, the steps before it are shown.", where=where),
+            "gradstep ran this backward pass itself on the root: python's run of the snippet "
+            "has no such pass. In it, {where} called exit() with a status other than 0 (or a "
+            "message), which python reports as a failure: the pass stopped there, the steps "
+            "before it are shown.", where=where),
         fix=lazy("Call backward() in the snippet itself to see what python does, or leave "
                  "exit() out of the hook."))

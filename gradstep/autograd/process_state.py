@@ -19,6 +19,7 @@ puts them back before each run (docs/fidelity.md says what is not).
 from __future__ import annotations
 
 import builtins
+import dis
 import gc
 import logging
 import os
@@ -72,6 +73,9 @@ class ProcessState:
 
 
 _kept: list = []  # the state noted by keep(), once
+# the last run: its code, and sys.modules (_modules_mark) as its code started and ended
+# (gradstep's own imports after it, networkx for a layout, are not the run's)
+_since: dict = {"code": None, "start": None, "end": None}
 
 
 def keep() -> None:
@@ -94,6 +98,20 @@ def keep() -> None:
         torch_switches=torch_switches.note(),
         switch_interval=sys.getswitchinterval(), builtin_names=dict(vars(builtins)),
     )]
+    _since.update(code=None, start=None, end=None)
+
+
+def running(code) -> None:
+    """Note the code object of the run about to start (in a kernel: ``restore()`` reads
+    which builtins it could have changed itself), and the modules imported so far."""
+    if _kept:
+        _since.update(code=code, start=_modules_mark(), end=None)
+
+
+def ran() -> None:
+    """Note the modules imported once the run's code ended (what it imported itself)."""
+    if _kept:
+        _since["end"] = _modules_mark()
 
 
 def restore() -> None:
@@ -174,19 +192,63 @@ def _restore_more_of_python(state: ProcessState) -> None:
     if sys.getswitchinterval() != state.switch_interval:
         sys.setswitchinterval(state.switch_interval)
     _restore_builtins(state.builtin_names)
+    _since.update(code=None, start=None, end=None)
 
 
 def _restore_builtins(kept: dict) -> None:
     """Set ``builtins`` back to the names ``kept``: a name a run added is taken out (a fresh
     python's next run raised no NameError where the kernel's found it), one it replaced
     (``builtins.print = ...``: every later run's print went through it) or deleted is put
-    back. gradstep's own helpers (``__gradstep_see__``) come and go with each run."""
+    back. gradstep's own helpers (``__gradstep_see__``) come and go with each run.
+
+    A change a module made when the run imported it stays, and ``kept`` takes it: that
+    module stays imported, so the next run's ``import`` does not run it again (PySide6
+    puts ``qApp`` in ``builtins``: the same snippet's second run raised NameError). A
+    change counts as the module's when the run imported a module and the run's own code
+    neither sets nor deletes an attribute of that name (``builtins.foo = 1`` is the
+    snippet's; ``setattr(builtins, "foo", 1)`` in a run that imported a module stays)."""
     names = vars(builtins)
-    for name in [n for n in names if n not in kept and not n.startswith("__gradstep_")]:
-        del names[name]
-    for name, value in kept.items():
-        if names.get(name, _MISSING) is not value:
-            names[name] = value
+    if len(names) == len(kept) and all(names.get(n, _MISSING) is v for n, v in kept.items()):
+        return  # (the usual case: ~10 us)
+    changed = [n for n in {*names, *kept} if not n.startswith("__gradstep_")
+               and names.get(n, _MISSING) is not kept.get(n, _MISSING)]
+    if not changed:
+        return
+    start = _since["start"]  # None: no run since the last restore
+    imported = start is not None and (_since["end"] or _modules_mark()) != start
+    own = _names_written(_since["code"]) if imported else ()
+    for name in changed:
+        if imported and name not in own:  # the module's: the next runs have it too
+            if name in names:
+                kept[name] = names[name]
+            else:
+                kept.pop(name, None)
+        elif name in kept:
+            names[name] = kept[name]
+        else:
+            del names[name]
+
+
+def _modules_mark() -> tuple:
+    """Return how many modules ``sys.modules`` holds and the last one's name: an import
+    adds its module at the end of that dict, so a later mark that differs means one was
+    imported (or one taken out) in between. O(1): a copy of its keys costs ~50 us a run."""
+    return len(sys.modules), next(reversed(sys.modules), None)
+
+
+def _names_written(code) -> set:
+    """Return the attribute names ``code`` (and the functions in it) sets or deletes: the
+    builtins it may change by itself. (Not its strings: ``hasattr(builtins, "__orig_import__")``
+    is no change, and taking out the one PySide6 set aborted the kernel.)"""
+    found: set = set()
+    todo = [code] if code is not None else []
+    while todo:
+        code = todo.pop()
+        for instruction in dis.get_instructions(code):
+            if instruction.opname in ("STORE_ATTR", "DELETE_ATTR"):
+                found.add(instruction.argval)
+        todo.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+    return found
 
 
 _MISSING = object()

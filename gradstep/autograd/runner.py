@@ -96,6 +96,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         if isinstance(exc, SyntaxError) and exc.filename is None:
             exc.filename = filename  # a NUL byte: the parser names no file, yet it is the snippet's
         return _failed(result, exc)
+    process_state.running(code)  # in a kernel: the builtins it sets are its own
     _remember_source(source, filename)
     observer = Observer()
     module = main_module(filename)
@@ -114,6 +115,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
             if failure is None:
                 calls.ended_by(exc)  # a hook's sys.exit(0): that call stopped, with no error
     result.nodes_made = (counter_before, _get_sequence_nr())
+    process_state.ran()
     result.calls = calls.records
     result.call_graphs = calls.graphs
     result.output = output.getvalue() if output is not None else ""
@@ -304,7 +306,8 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
 def _nothing_to_draw(result: RunResult) -> dict:
     """Return the error for a run that left no tensor with a grad_fn to draw: where torch's
     node counter moved, the snippet did make a graph (inside a function, say ``main()``, whose
-    locals are gone once it returns): say so, and name the line whose code made its last node."""
+    locals are gone once it returns, or held in a list): say so, and name the line whose
+    code made its last node."""
     before, after = result.nodes_made
     if after <= before:
         return errors.make_error(
@@ -314,21 +317,26 @@ def _nothing_to_draw(result: RunResult) -> dict:
             lazy("the snippet made no tensor with a grad_fn"),
             source=result.source)
     line = result.lines.line_of(after - 1) if result.lines is not None else None
+    # not "gone": a top-level list, dict or object may still hold the tensor (losses[0])
     error = errors.make_error(
         "nothing_to_draw",
-        lazy("the snippet made a graph, but no tensor with a grad_fn is left "
-             "at its end (neither its last expression nor a top-level variable holds one)"),
+        lazy("the snippet made a graph, but neither its last expression nor a top-level "
+             "variable is a tensor with a grad_fn"),
         source=result.source, line=line)
     return with_words(
         error,
         explanation=lazy(
-            "The code run at line {line} made autograd nodes, but the tensors holding them were "
-            "gone when the snippet ended: a function's local variables (the loss inside "
-            "main(), with `sys.exit(main())`) are freed when it returns.", line=line)
+            "The code run at line {line} made autograd nodes, but gradstep draws from the "
+            "snippet's last expression or a top-level variable, and none of them is a tensor "
+            "with a grad_fn. The tensors may be gone (a function's local variables, the loss "
+            "inside main() with `sys.exit(main())`, are freed when it returns) or held where "
+            "gradstep does not look (in a list, a dict or an object's attribute).", line=line)
         if line else lazy(
-            "The snippet made autograd nodes, but the tensors holding them were gone when it "
-            "ended: a function's local variables (the loss inside main(), with "
-            "`sys.exit(main())`) are freed when it returns."),
+            "The snippet made autograd nodes, but gradstep draws from its last expression or "
+            "a top-level variable, and none of them is a tensor with a grad_fn. The tensors "
+            "may be gone (a function's local variables, the loss inside main() with "
+            "`sys.exit(main())`, are freed when it returns) or held where gradstep does not "
+            "look (in a list, a dict or an object's attribute)."),
         fix=lazy("Bind the tensor to draw at top level: return it from the function "
                  "(`loss = main()`), or make it the snippet's last expression; then pass "
                  "--root NAME or let gradstep pick it."))

@@ -162,12 +162,15 @@ class _Output:
 
     fd: int | None = None
     settings: dict = {}  # "stdout"/"stderr" -> what reconfigure() sets, as the kernel started
+    stdin: object = None  # sys.__stdin__ as the kernel started (None: fd 0 was closed)
+    kept_stdin: bool = False
 
 
 def keep_output_pipe() -> None:
     """Keep a copy of fd 1 (the output pipe) that the snippet cannot close by accident, and
     the streams' settings (``reconfigure``'s) to give every run."""
     _Output.fd = os.dup(1)
+    _Output.stdin, _Output.kept_stdin = sys.__stdin__, True
     for name in ("stdout", "stderr"):
         stream = getattr(sys, f"__{name}__")
         if stream is not None:
@@ -218,27 +221,37 @@ def restore_input() -> None:
     next run's ``input()`` then raised "I/O operation on closed file" where a fresh python
     reads fd 0 (the window's kernel: ``/dev/null``, EOF). A closed one is opened again on
     fd 0 (never closing it), with the encoding, errors and buffering the old one had."""
-    old = sys.__stdin__
-    if old is not None and not old.closed:
-        if sys.stdin is not old:
-            sys.stdin = old
+    old = _Output.stdin if _Output.kept_stdin else sys.__stdin__  # (a run may set __stdin__)
+    if old is None:  # the kernel started with fd 0 closed: python's sys.stdin is None then
+        sys.stdin = sys.__stdin__ = None  # (input(): "lost sys.stdin"), never a file fd 0
+        return                            # names later
+    if not old.closed:
+        if sys.stdin is not old or sys.__stdin__ is not old:
+            sys.stdin = sys.__stdin__ = old
         return
     try:
         raw = open(0, "rb", closefd=False)  # noqa: SIM115 (it lives as long as the process)
     except OSError:
-        return  # no fd 0: as python, which then has sys.stdin None
+        return  # fd 0 gone: nothing better to do
     fresh = _text_like(raw, old)
     sys.stdin = sys.__stdin__ = fresh
+    if _Output.kept_stdin:
+        _Output.stdin = fresh
 
 
 def _text_like(raw, old):
-    """Return ``raw`` read as text the way ``old`` (the closed ``sys.__stdin__``) read it."""
+    """Return ``raw`` read as text the way ``old`` (the closed ``sys.__stdin__``) read it,
+    made as python makes its own (``create_stdio``): named ``<stdin>``, mode ``r``, and no
+    newline translation (a ``\r\n`` line's input() keeps its ``\r``)."""
     import io
 
     encoding = getattr(old, "encoding", None) or "utf-8"
     errors = getattr(old, "errors", None) or "strict"
-    return io.TextIOWrapper(raw, encoding=encoding, errors=errors,
+    raw.raw.name = "<stdin>"
+    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="\n",
                             line_buffering=bool(getattr(old, "line_buffering", False)))
+    text.mode = "r"
+    return text
 
 
 def flush_output() -> None:

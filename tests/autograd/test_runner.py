@@ -726,3 +726,12 @@ def test_nothing_to_draw_after_a_graph_made_in_main_says_why_and_names_the_line(
     plain = run_snippet("x = torch.ones(2)\ny = x * 2\n").error  # no node made: as before
     assert plain["line"] is None and "made no tensor with a grad_fn" in plain["message"]
     assert "requires_grad=True" in plain["fix"]  # asked there, once (walk 5)
+
+
+def test_nothing_to_draw_with_the_graph_held_in_a_list_does_not_say_it_is_gone():
+    # the loss is alive in losses[0]: the message said no tensor with a grad_fn "is left"
+    # and "the tensors holding them were gone when the snippet ended"
+    error = run_snippet("w = torch.ones(2, requires_grad=True)\nlosses = [(w * 3).sum()]\n").error
+    assert error["kind"] == "nothing_to_draw" and error["line"] == 2
+    assert "is left" not in error["message"] and "gone when" not in error["explanation"]
+    assert "in a list, a dict or an object's attribute" in error["explanation"]

@@ -218,3 +218,34 @@ def test_a_run_after_one_that_changed_builtins_or_the_switch_interval_starts_fre
     after = kernel.run(reads, filename="<snippet>")["output"]
     assert before == "False True 0.005\n"
     assert after == before
+
+
+def test_a_name_a_module_put_in_builtins_when_imported_is_there_in_the_next_run_too(kernel,
+                                                                                   tmp_path):
+    # the module stays imported, so the next run's import does not run it again: taking
+    # its name out had the same snippet's second run raise NameError (PySide6's qApp),
+    # where python's runs it. The snippet's own builtins.gs_own = 1 is still taken out.
+    (tmp_path / "gs_puts_a_builtin.py").write_text(
+        "import builtins\nbuiltins.gs_from_import = 'mod'\n", encoding="utf-8")
+    source = (f"import sys, builtins\nsys.path.insert(0, {str(tmp_path)!r})\n"
+              "import gs_puts_a_builtin\nbuiltins.gs_own = 1\nprint(gs_from_import)\n")
+    runs = [kernel.run(source, filename="<snippet>") for _ in range(2)]
+    assert [r["output"] for r in runs] == ["mod\n", "mod\n"], runs[1]["error"]
+    reads = "import builtins\nprint(hasattr(builtins, 'gs_own'))\n"
+    assert kernel.run(reads, filename="<snippet>")["output"] == "False\n"
+
+
+def test_a_hooks_exit_in_the_windows_backward_after_the_snippets_own_pass_says_no_untruth(
+        kernel):
+    # the snippet ran its own loss.backward(retain_graph=True); the window's Backward ran
+    # another, whose hook exit(0) explanation began "The snippet makes no backward call on
+    # this graph, so under python its hooks never run": both false here
+    source = ("import sys\nw = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              "calls = []\ndef hook(g):\n    calls.append(1)\n    if len(calls) > 1:\n"
+              "        sys.exit(0)\nw.register_hook(hook)\nloss.backward(retain_graph=True)\n")
+    assert kernel.run(source, filename="<snippet>")["ok"]
+    error = kernel.backward(retain_graph=True)["error"]
+    assert error["type"] == "SystemExit" and error["line"] == 8 and error["exit_status"] == 0
+    assert "no backward call" not in error["explanation"]
+    assert "never run" not in error["explanation"]
+    assert "gradstep ran this backward pass itself" in error["explanation"]
