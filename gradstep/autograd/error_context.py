@@ -10,7 +10,12 @@ import bisect
 import builtins
 import difflib
 
-from gradstep.autograd.grad_mode_names import GradModeNames, match_names
+from gradstep.autograd.grad_mode_names import (
+    GradModeNames,
+    match_names,
+    may_turn_grad_on,
+    torch_switches,
+)
 
 
 def failing_call(source: str | None, line: int | None, column: int | None = None) -> dict:
@@ -323,12 +328,41 @@ def _scope_at(tree: ast.Module, line: int, column: int | None = None) -> ast.AST
     return best
 
 
-def _last_assignment(assigns, name: str, before: int) -> tuple[int, set[str]] | None:
+def _last_assignment(assigns, name: str, before: int,
+                     branches=None) -> tuple[int, set[str]] | None:
     """Return (line, reads) of the last assignment of ``name`` on a line before
-    ``before``, or None."""
+    ``before``, or None. With ``branches`` (``_branches(tree)``), None also where that
+    assignment may not have run while an earlier one did: it lies in a branch, loop or
+    ``try`` block that ``before`` is not in (``if c: loss = a`` / ``else: loss = b``)."""
     items = assigns.get(name, [])
     index = bisect.bisect_left([line for line, _ in items], before)
-    return items[index - 1] if index else None
+    if not index:
+        return None
+    line = items[index - 1][0]
+    if branches and index > 1 and any(
+            first <= line <= last and not first <= before <= last for first, last in branches):
+        return None
+    return items[index - 1]
+
+
+def _branches(tree: ast.AST) -> list[tuple[int, int]]:
+    """Return (first line, last line) of every block that may run or not (the body or
+    ``else`` of an ``if``, loop or ``try``, an ``except`` or ``case`` body), and of each
+    loop header (its target is bound only when the loop runs)."""
+    found = []
+    for node in ast.walk(tree):
+        blocks = [getattr(node, field, None) for field in ("body", "orelse", "finalbody")]
+        if isinstance(node, ast.For | ast.AsyncFor):
+            found.append((node.lineno, node.end_lineno or node.lineno))
+        elif isinstance(node, ast.Try | ast.TryStar):
+            blocks += [handler.body for handler in node.handlers]
+        elif isinstance(node, ast.Match):
+            blocks = [case.body for case in node.cases]
+        elif not isinstance(node, ast.If | ast.While):
+            continue
+        found += [(block[0].lineno, block[-1].end_lineno or block[-1].lineno)
+                  for block in blocks if block]
+    return found
 
 
 def _depends_on(assigns, name: str, at_line: int) -> set[str]:
@@ -446,7 +480,8 @@ def no_grad_line(source: str | None, line: int, target: str | None,
                  column: int | None = None) -> int | None:
     """Return the line of the ``with torch.no_grad():`` (or inference_mode) block in
     which ``target``'s tensor was last assigned before ``line``, or None. Torch under
-    another name counts (``import torch as t``, ``from torch import no_grad as ng``)."""
+    another name counts (``import torch as t``, ``from torch import no_grad as ng``); None
+    where grad may be switched on again (``may_turn_grad_on``)."""
     tree = _parse(source)
     if tree is None or not target:
         return None
@@ -454,10 +489,14 @@ def no_grad_line(source: str | None, line: int, target: str | None,
         names = _names_in(ast.parse(target, mode="eval"))
     except SyntaxError:
         return None
+    grad_mode = GradModeNames(tree)
+    if may_turn_grad_on(tree, grad_mode):
+        return None
     assigns = _assignments(tree, line, column=column)
-    blocks = _no_grad_blocks(tree, GradModeNames(tree))
+    blocks = _no_grad_blocks(tree, grad_mode)
+    branches = _branches(tree)
     for name in names:
-        assigned = _last_assignment(assigns, name, line)
+        assigned = _last_assignment(assigns, name, line, branches)
         if assigned is None:
             continue
         for start, end in blocks:
@@ -470,7 +509,7 @@ def _no_grad_blocks(tree: ast.AST, names: GradModeNames) -> list[tuple[int, int]
     """Return (first line, last line) of every ``with`` block in ``tree`` that turns grad
     off (``names``: what torch's switches are called in the snippet)."""
     found = []
-    off = _NO_GRAD_BLOCKS | names.off_blocks
+    off = torch_switches(_NO_GRAD_BLOCKS, names) | names.off_blocks
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(
                 ast.unparse(item.context_expr) in off for item in node.items):

@@ -83,7 +83,8 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
     and ``nothing_requires_grad`` (nothing in the snippet can make a tensor require grad).
     Where the target's names are a comprehension's own (``[l.backward() for l in ls]``), or
     the line holds a one-line ``def``/lambda and the column is not known, which variable
-    they mean is not read: only the call and ``nothing_requires_grad`` are told. A snippet
+    they mean is not read: only the call and ``nothing_requires_grad`` are told (so too
+    where nothing requires grad: that is the cause, not a block on the way). A snippet
     too deeply nested for Python's ``ast`` tells nothing, rather than failing the
     explanation; so does any slip of these readings (the general wording then stands,
     never an error of gradstep's own)."""
@@ -92,6 +93,8 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
     try:
         context = facts.failing_call(source, line, column)  # the column: which call of the line
         context["nothing_requires_grad"] = grad_off.nothing_requires_grad(source)
+        if context["nothing_requires_grad"]:
+            return context  # that is the cause: no block or switch on the way is
         target = context.get("target")
         own = facts.comprehension_names(source, line, column)
         if (column is None and facts.one_line_scope_on(source, line)) or (

@@ -11,12 +11,13 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _SCOPES,
     _assignments,
     _binders,
+    _branches,
     _last_assignment,
     _parse,
     _scope_at,
     _statement_at,
 )
-from gradstep.autograd.grad_mode_names import GradModeNames
+from gradstep.autograd.grad_mode_names import GradModeNames, may_turn_grad_on
 
 
 def grad_off_statement(source: str | None, line: int, target: str | None,
@@ -45,7 +46,8 @@ def grad_off_statement(source: str | None, line: int, target: str | None,
     scoped, binder = binders
     at = _scope_at(tree, line, column)
     if isinstance(expr, ast.Name):
-        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line)
+        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line,
+                                     _branches(tree))
         computed = None
         for node, scope in scoped:
             if (assigned is not None and isinstance(node, ast.Assign)
@@ -77,28 +79,13 @@ def grad_off_statement(source: str | None, line: int, target: str | None,
 def _switch_statements(tree: ast.Module, names: GradModeNames) -> set | None:
     """Return the statements ``torch.set_grad_enabled(False)`` (as ``names`` calls it) of
     the snippet; None when anything else in it names a switch that may turn grad on."""
-    found = set()
-    allowed = set()
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-                and ast.unparse(node.value.func) in names.setters and not node.value.keywords
-                and len(node.value.args) == 1 and isinstance(node.value.args[0], ast.Constant)
-                and node.value.args[0].value is False):
-            found.add(node)
-            allowed.add(id(node.value.func))
-    for node in ast.walk(tree):
-        said = (node.id if isinstance(node, ast.Name) else node.attr
-                if isinstance(node, ast.Attribute) else None)
-        if said is None:
-            continue
-        if said in _SWITCHES_ON or said in names.on_names:
-            if id(node) not in allowed:
-                return None
-    return found
-
-
-_SWITCHES_ON = {"enable_grad", "set_grad_enabled", "_set_grad_enabled", "grad_mode",
-                "_enter_inference_mode", "__import__", "exec", "eval", "getattr"}
+    if may_turn_grad_on(tree, names):
+        return None
+    return {node for node in ast.walk(tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) in names.setters and not node.value.keywords
+            and len(node.value.args) == 1 and isinstance(node.value.args[0], ast.Constant)
+            and node.value.args[0].value is False}
 
 
 def _computes_new(value: ast.expr, tree: ast.Module, names: GradModeNames) -> bool:
@@ -118,11 +105,13 @@ def _computes_new(value: ast.expr, tree: ast.Module, names: GradModeNames) -> bo
     base = value.func.value
     while isinstance(base, ast.Attribute):
         base = base.value
-    if isinstance(base, ast.Name) and base.id in names.modules:
-        return True  # ``torch.exp(w)``, ``torch.nn.functional.relu(w)``
+    if isinstance(base, ast.Name) and base.id in names.modules:  # ``torch.exp(w)``, not
+        return not _SETS_OWN_MODE & set(ast.unparse(value.func).split("."))  # ``jacobian``
     return (not isinstance(base, ast.Name) or base.id not in _NOT_TENSORS) and (
         value.func.attr not in defined | stored and not value.func.attr.startswith("_"))
 
 
+# parts of torch whose functions set grad mode themselves (``autograd.functional.jacobian``)
+_SETS_OWN_MODE = {"autograd", "func", "jit", "compile", "vmap", "utils"}
 # names whose methods are not a tensor's (a class or module the snippet may hold)
 _NOT_TENSORS = {"self", "cls", "nn", "F", "np", "numpy", "math", "random"}

@@ -10,6 +10,7 @@ import ast
 from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _assignments,
     _binders,
+    _branches,
     _is_autograd_module,
     _is_false,
     _last_assignment,
@@ -43,7 +44,8 @@ def grad_without_graph(source: str | None, line: int, target: str | None,
     binders = _binders(tree)
     scoped, binder = binders
     at = _scope_at(tree, line, column)
-    assigned = _last_assignment(_assignments(tree, line, binders, column), name, line)
+    assigned = _last_assignment(_assignments(tree, line, binders, column), name, line,
+                                 _branches(tree))
     if assigned is None:
         return None
     for node, scope in scoped:
@@ -52,7 +54,7 @@ def grad_without_graph(source: str | None, line: int, target: str | None,
             call = _grad_call(node.targets[0], node.value, name)
             if call is not None and not any(
                     kw.arg == "create_graph" and not _is_false(kw.value) or kw.arg is None
-                    for kw in call.keywords) and len(call.args) < 6:
+                    for kw in call.keywords) and len(call.args) < 5:  # (the 5th: create_graph)
                 return {"name": name, "line": node.lineno}
     return None
 

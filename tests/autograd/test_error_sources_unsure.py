@@ -1,0 +1,93 @@
+"""Where the source does not establish why a tensor has no ``grad_fn``, the explanation
+names no line and no cause of its own: the general wording stands. Each snippet here ran
+into a reading that named a line that was not the cause (an ``else`` branch that did not
+run, a helper that turned grad back on, a ``create_graph`` passed by position, ...)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.autograd.test_error_sources import GENERAL, _fail, _said
+
+W = "w = torch.randn(3, requires_grad=True)\n"
+NET = """
+class Base(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 1)
+    @torch.no_grad()
+    def predict(self, x):
+        return self.lin(x).sum()
+class Other(Base):
+    def predict(self, x):
+        return (self.lin(x) > 0).float().sum()
+"""
+
+
+@pytest.mark.parametrize("source", [
+    # the else branch (later by line) did not run: the gradient had create_graph=True
+    "x = torch.tensor(2., requires_grad=True)\ny = 3 * x\nif True:\n"
+    "    g, = torch.autograd.grad(y, x, create_graph=True)\nelse:\n"
+    "    g, = torch.autograd.grad(y, x)\ng.backward()\n",
+    # create_graph=True passed as the fifth argument
+    "x = torch.tensor(2., requires_grad=True)\ny = 3 * x\n"
+    "g, = torch.autograd.grad(y, x, None, None, True)\ntorch.autograd.grad(g, x)\n",
+    # ``net`` is an Other (its predict records, then compares); the Base() did not run
+    NET + "net = Other()\nif False:\n    net = Base()\n"
+          "loss = net.predict(torch.randn(2, 3))\nloss.backward()\n",
+    # the no_grad branch did not run
+    W + "if True:\n    loss = (w > 0).float().sum()\nelse:\n    with torch.no_grad():\n"
+        "        loss = (w * 2).sum()\nloss.backward()\n",
+])
+def test_an_assignment_that_may_not_have_run_is_not_named(source):
+    said = _said(_fail(source))
+    assert GENERAL in said and "line" not in said.split(GENERAL)[1], said
+
+
+@pytest.mark.parametrize("source", [
+    W + "with torch.no_grad():\n    with torch.enable_grad():\n"
+        "        loss = (w > 0).float().sum()\nloss.backward()\n",
+    W + "with torch.no_grad(), torch.enable_grad():\n    loss = (w > 0).float().sum()\n"
+        "loss.backward()\n",
+    W + "@torch.enable_grad()\ndef helper(x):\n    return (x > 0).float().sum()\n"
+        "def f(x):\n    with torch.no_grad():\n        out = helper(x)\n    return out\n"
+        "loss = f(w)\nloss.backward()\n",
+    W + "torch.set_grad_enabled(False)\nfrom torch._C import _set_grad_enabled as on\n"
+        "on(True)\nloss = (w > 0).float().sum()\nloss.backward()\n",
+    W + "torch.set_grad_enabled(False)\ntorch.__dict__['set_grad_enabled'](True)\n"
+        "loss = (w > 0).float().sum()\nloss.backward()\n",
+    # ``exec`` computed ``loss`` again, after the block
+    W + "with torch.no_grad():\n    loss = (w * 2).sum()\n"
+        "exec('loss = (w > 0).float().sum()')\nloss.backward()\n",
+    # jacobian turns grad on itself; without create_graph its result has no graph anyway
+    W + "torch.set_grad_enabled(False)\n"
+        "J = torch.autograd.functional.jacobian(lambda x: x ** 2, w)\nJ.backward(J)\n",
+    # a no_grad of the snippet's own, not torch's
+    "import contextlib\nfrom torch import *\ndef no_grad():\n    return contextlib.nullcontext()\n"
+    + W + "with no_grad():\n    loss = (w > 0).float().sum()\nloss.backward()\n",
+])
+def test_grad_that_may_be_on_again_names_no_block(source):
+    """``enable_grad`` inside the block (or in a helper it calls), torch's internal switch
+    under another name, text run by ``exec``, a function that sets grad mode itself, or a
+    ``no_grad`` of the snippet's own: the block or switch is not named as the cause."""
+    said = _said(_fail(source))
+    assert GENERAL in said, said
+
+
+@pytest.mark.parametrize("source", [
+    # ``a`` is detached on the line, ``b`` is not: ``b`` was cut by the comparison
+    W + "a = w.detach(); b = (w > 0).float()\nb.sum().backward()\n",
+    # ``p`` is ``w`` itself (a leaf with requires_grad), only handed on in the block
+    W + "with torch.no_grad():\n    p = w\nloss = (p > 0).float().sum()\nloss.backward()\n",
+])
+def test_a_note_tells_only_what_made_the_tensor(source):
+    said = _said(_fail(source))
+    assert said.endswith("a cast to integers)."), said
+
+
+def test_nothing_requiring_grad_is_the_cause_not_the_block():
+    """Nothing in the snippet requires grad: the loss would have no grad_fn outside the
+    block too, so the block is not named (nor its fix, moving the code out of it)."""
+    err = _fail("x = torch.randn(3)\nwith torch.no_grad():\n    loss = (x * 2).sum()\n"
+                "loss.backward()\n")
+    assert "block of line" not in _said(err) and "no_grad block" not in str(err["fix"]), err
