@@ -329,18 +329,19 @@ def _scope_at(tree: ast.Module, line: int, column: int | None = None) -> ast.AST
 
 
 def _last_assignment(assigns, name: str, before: int,
-                     branches=None) -> tuple[int, set[str]] | None:
+                     tree: ast.AST | None = None) -> tuple[int, set[str]] | None:
     """Return (line, reads) of the last assignment of ``name`` on a line before
-    ``before``, or None. With ``branches`` (``_branches(tree)``), None also where that
-    assignment may not have run while an earlier one did: it lies in a branch, loop or
-    ``try`` block that ``before`` is not in (``if c: loss = a`` / ``else: loss = b``)."""
+    ``before``, or None. With the snippet's ``tree``, None also where that assignment may
+    not have run while an earlier one did: it lies in a branch, loop or ``try`` block that
+    ``before`` is not in (``if c: loss = a`` / ``else: loss = b``)."""
     items = assigns.get(name, [])
     index = bisect.bisect_left([line for line, _ in items], before)
     if not index:
         return None
     line = items[index - 1][0]
-    if branches and index > 1 and any(
-            first <= line <= last and not first <= before <= last for first, last in branches):
+    if tree is not None and index > 1 and any(
+            first <= line <= last and not first <= before <= last
+            for first, last in _branches(tree)):
         return None
     return items[index - 1]
 
@@ -348,7 +349,9 @@ def _last_assignment(assigns, name: str, before: int,
 def _branches(tree: ast.AST) -> list[tuple[int, int]]:
     """Return (first line, last line) of every block that may run or not (the body or
     ``else`` of an ``if``, loop or ``try``, an ``except`` or ``case`` body), and of each
-    loop header (its target is bound only when the loop runs)."""
+    loop header (its target is bound only when the loop runs); kept on ``tree``."""
+    if hasattr(tree, "gradstep_branches"):
+        return tree.gradstep_branches
     found = []
     for node in ast.walk(tree):
         blocks = [getattr(node, field, None) for field in ("body", "orelse", "finalbody")]
@@ -362,6 +365,7 @@ def _branches(tree: ast.AST) -> list[tuple[int, int]]:
             continue
         found += [(block[0].lineno, block[-1].end_lineno or block[-1].lineno)
                   for block in blocks if block]
+    tree.gradstep_branches = found
     return found
 
 
@@ -494,9 +498,8 @@ def no_grad_line(source: str | None, line: int, target: str | None,
         return None
     assigns = _assignments(tree, line, column=column)
     blocks = _no_grad_blocks(tree, grad_mode)
-    branches = _branches(tree)
     for name in names:
-        assigned = _last_assignment(assigns, name, line, branches)
+        assigned = _last_assignment(assigns, name, line, tree)
         if assigned is None:
             continue
         for start, end in blocks:

@@ -13,7 +13,6 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _assignments,
     _base_name,
     _binders,
-    _branches,
     _is_false,
     _last_assignment,
     _no_grad_blocks,
@@ -55,8 +54,7 @@ def no_grad_call(source: str | None, line: int, target: str | None,
     at = _scope_at(tree, line, column)
     call, call_line = (expr, line) if isinstance(expr, ast.Call) else (None, None)
     if isinstance(expr, ast.Name):
-        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line,
-                                     _branches(tree))
+        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line, tree)
         if assigned is None:
             return None
         for node, scope in scoped:
@@ -109,8 +107,7 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.Funct
                 == owner.name for base in node.bases) for node in ast.walk(tree))
             cls = None if derived else owner
     else:
-        assigned = _last_assignment(_assignments(tree, call_line, binders), obj, call_line,
-                                     _branches(tree))
+        assigned = _last_assignment(_assignments(tree, call_line, binders), obj, call_line, tree)
         made = None
         for node, scope in scoped:
             if (assigned is not None and isinstance(node, ast.Assign)

@@ -11,7 +11,6 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _SCOPES,
     _assignments,
     _binders,
-    _branches,
     _last_assignment,
     _parse,
     _scope_at,
@@ -46,8 +45,7 @@ def grad_off_statement(source: str | None, line: int, target: str | None,
     scoped, binder = binders
     at = _scope_at(tree, line, column)
     if isinstance(expr, ast.Name):
-        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line,
-                                     _branches(tree))
+        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line, tree)
         computed = None
         for node, scope in scoped:
             if (assigned is not None and isinstance(node, ast.Assign)

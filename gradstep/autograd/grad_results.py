@@ -10,7 +10,6 @@ import ast
 from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _assignments,
     _binders,
-    _branches,
     _is_autograd_module,
     _is_false,
     _last_assignment,
@@ -44,8 +43,7 @@ def grad_without_graph(source: str | None, line: int, target: str | None,
     binders = _binders(tree)
     scoped, binder = binders
     at = _scope_at(tree, line, column)
-    assigned = _last_assignment(_assignments(tree, line, binders, column), name, line,
-                                 _branches(tree))
+    assigned = _last_assignment(_assignments(tree, line, binders, column), name, line, tree)
     if assigned is None:
         return None
     for node, scope in scoped:

@@ -10,7 +10,6 @@ import ast
 from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _assignments,
     _bound_by,
-    _branches,
     _last_assignment,
     _names_in,
     _no_grad_blocks,
@@ -37,12 +36,12 @@ def no_grad_input(source: str | None, line: int, target: str | None,
         return None
     assigns = _assignments(tree, line, column=column)
     blocks = _no_grad_blocks(tree, GradModeNames(tree))
-    values, branches = _values(tree), _branches(tree)
+    values = _values(tree)
     queue = [(name, line) for name in sorted(names)]
     seen = set(names)
     while queue:
         name, before = queue.pop(0)
-        assigned = _last_assignment(assigns, name, before, branches)
+        assigned = _last_assignment(assigns, name, before, tree)
         if assigned is None:
             continue
         block = next((start for start, end in blocks if start < assigned[0] <= end), None)
@@ -73,13 +72,13 @@ def detached_input(source: str | None, line: int, target: str | None,
     if found is not None:
         return {"expr": found, "line": line}
     assigns = _assignments(tree, line, column=column)
-    values, branches = _values(tree), _branches(tree)
+    values = _values(tree)
     names = _names_in(expr)
     queue = [(name, line) for name in sorted(names)]
     seen = set(names)
     while queue:
         name, before = queue.pop(0)
-        assigned = _last_assignment(assigns, name, before, branches)
+        assigned = _last_assignment(assigns, name, before, tree)
         if assigned is None:
             continue
         for value in values.get((assigned[0], name), ()):  # (the one that gave those reads)
