@@ -102,10 +102,7 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.Funct
         if isinstance(owner, ast.ClassDef) and at in owner.body and not any(
                 node.id == obj for node in ast.walk(at)
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)):
-            derived = any(isinstance(node, ast.ClassDef) and any(
-                (base.id if isinstance(base, ast.Name) else getattr(base, "attr", None))
-                == owner.name for base in node.bases) for node in ast.walk(tree))
-            cls = None if derived else owner
+            cls = None if _may_be_derived(tree, owner) else owner
     else:
         assigned = _last_assignment(_assignments(tree, call_line, binders), obj, call_line, tree)
         made = None
@@ -128,6 +125,32 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.Funct
     names = GradModeNames(tree)
     off = names.off_decorators | torch_switches(_NO_GRAD_DECORATORS, names)
     return defs[0] if all(ast.unparse(d) in off for d in defs[0].decorator_list) else None
+
+
+def _may_be_derived(tree, owner: ast.ClassDef) -> bool:
+    """Return True when a class of the snippet may derive from ``owner`` (then ``self`` may
+    be one whose method of that name is another): a base that is ``owner`` or a class of the
+    snippet that may be, or any base but ``object`` and torch's (``Alias = Net`` then
+    ``class Sub(Alias)``, ``class Sub(base())``)."""
+    classes: dict[str, list[ast.ClassDef]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            classes.setdefault(node.name, []).append(node)
+
+    def may(base: ast.expr, seen: frozenset) -> bool:
+        if isinstance(base, ast.Name) and base.id == "object":
+            return False
+        if isinstance(base, ast.Name):
+            found = classes.get(base.id, [])
+            return (base.id == owner.name or base.id in seen or len(found) != 1
+                    or any(may(b, seen | {base.id}) for b in found[0].bases))
+        root = base
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return not (isinstance(root, ast.Name) and root.id in ("torch", "nn"))
+
+    return any(may(base, frozenset({node.name})) for found in classes.values()
+               for node in found if node is not owner for base in node.bases)
 
 
 def _may_redirect(tree, method: str) -> bool:

@@ -7,21 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.autograd.test_error_sources import GENERAL, _fail, _said
+from tests.autograd.test_error_sources import GENERAL, NET, _fail, _said
 
 W = "w = torch.randn(3, requires_grad=True)\n"
-NET = """
-class Base(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lin = torch.nn.Linear(3, 1)
-    @torch.no_grad()
-    def predict(self, x):
-        return self.lin(x).sum()
-class Other(Base):
-    def predict(self, x):
-        return (self.lin(x) > 0).float().sum()
-"""
+OTHER = ("class Other(Net):\n    def predict(self, x):\n"
+         "        return (self.lin(x) > 0).float().sum()")  # (records, then compares)
 
 
 @pytest.mark.parametrize("source", [
@@ -32,9 +22,10 @@ class Other(Base):
     # create_graph=True passed as the fifth argument
     "x = torch.tensor(2., requires_grad=True)\ny = 3 * x\n"
     "g, = torch.autograd.grad(y, x, None, None, True)\ntorch.autograd.grad(g, x)\n",
-    # ``net`` is an Other (its predict records, then compares); the Base() did not run
-    NET + "net = Other()\nif False:\n    net = Base()\n"
-          "loss = net.predict(torch.randn(2, 3))\nloss.backward()\n",
+    # ``net`` is an Other; the Net() after it did not run
+    NET.replace("{more}", OTHER).replace(
+        "{call}", "net = Other()\nif False:\n    net = Net()\n"
+                  "loss = net.predict(torch.randn(2, 3))\nloss.backward()"),
     # the no_grad branch did not run
     W + "if True:\n    loss = (w > 0).float().sum()\nelse:\n    with torch.no_grad():\n"
         "        loss = (w * 2).sum()\nloss.backward()\n",
@@ -91,3 +82,16 @@ def test_nothing_requiring_grad_is_the_cause_not_the_block():
     err = _fail("x = torch.randn(3)\nwith torch.no_grad():\n    loss = (x * 2).sum()\n"
                 "loss.backward()\n")
     assert "block of line" not in _said(err) and "no_grad block" not in str(err["fix"]), err
+
+
+@pytest.mark.parametrize("subclass", [
+    "Alias = Net\nclass Other(Alias):",
+    "def base():\n    return Net\nclass Other(base()):",
+])
+def test_self_may_be_a_subclass_reached_another_way(subclass):
+    """``self.predict`` in ``Net.step``: a subclass through an alias or a call may override
+    ``predict`` (here it does), so Net's no_grad method is not named."""
+    more = OTHER.replace("class Other(Net):", subclass)
+    said = _said(_fail(NET.replace("{more}", more).replace(
+        "{call}", "Other().step(torch.randn(2, 3))")))
+    assert GENERAL in said and "returned on line" not in said, said
