@@ -508,6 +508,17 @@ def no_grad_line(source: str | None, line: int, target: str | None,
     return None
 
 
+def with_header(source: str | ast.AST | None, line: int | None) -> str | None:
+    """Return the header of the ``with`` statement on ``line`` of ``source`` (its text or
+    tree) as the snippet wrote it (``with torch.inference_mode():``), else None."""
+    tree = source if isinstance(source, ast.AST) else _parse(source)
+    for node in ast.walk(tree) if tree is not None and line else ():
+        if isinstance(node, ast.With | ast.AsyncWith) and node.lineno == line:
+            items = ", ".join(ast.unparse(item) for item in node.items)
+            return f"{'async ' if isinstance(node, ast.AsyncWith) else ''}with {items}:"
+    return None
+
+
 def _no_grad_blocks(tree: ast.AST, names: GradModeNames) -> list[tuple[int, int]]:
     """Return (first line, last line) of every ``with`` block in ``tree`` that turns grad
     off (``names``: what torch's switches are called in the snippet)."""

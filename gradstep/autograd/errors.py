@@ -76,7 +76,8 @@ def _guarded(read):
 
 def _read_source(source: str | None, line: int | None, column: int | None = None) -> dict:
     """Return what the source tells about the failing line: ``target`` and
-    ``inputs`` of its backward call, ``stale`` (the stale-graph trap), ``no_grad_line``,
+    ``inputs`` of its backward call, ``stale`` (the stale-graph trap), ``no_grad_line`` and
+    ``no_grad_block`` (the line and header of the no_grad block it was computed in),
     ``no_grad_call`` (a function of the snippet that returned it with grad off),
     ``grad_off_statement`` (a ``torch.set_grad_enabled(False)`` line before it was computed),
     ``grad_without_graph`` (a gradient autograd.grad returned without create_graph=True)
@@ -102,6 +103,7 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
             return context  # which variable a name means here is not read
         context["stale"] = facts.is_stale_graph(source, line, column)
         context["no_grad_line"] = facts.no_grad_line(source, line, target, column)
+        context["no_grad_block"] = facts.with_header(source, context["no_grad_line"])
         context["no_grad_call"] = grad_off.no_grad_call(source, line, target, column)
         context["grad_off_statement"] = grad_off_statement(source, line, target, column)
         context["grad_without_graph"] = grad_without_graph(source, line, target, column)

@@ -14,6 +14,7 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _names_in,
     _no_grad_blocks,
     _parse,
+    with_header,
 )
 from gradstep.autograd.grad_mode_names import GradModeNames
 from gradstep.autograd.grad_off_source import _loaded_names
@@ -21,9 +22,10 @@ from gradstep.autograd.grad_off_source import _loaded_names
 
 def no_grad_input(source: str | None, line: int, target: str | None,
                   column: int | None = None) -> dict | None:
-    """Return ``{"name", "line"}`` for a variable ``target``'s tensor was computed from
+    """Return ``{"name", "line", "block"}`` for a variable ``target``'s tensor was computed from
     (following assignments back, in the line's scope) whose last assignment before that lies
-    inside a ``with torch.no_grad():`` (or inference_mode) block (``line``: the block's), the
+    inside a ``with torch.no_grad():`` (or inference_mode) block (``line``, ``block``: the
+    block's line and header), the
     nearest first; None when there is none. An assignment that only hands on a tensor made
     elsewhere (``p = w`` in the block) is followed, not told. A fact to tell, not a cause:
     another input may also have been cut (the general wording's causes stay)."""
@@ -48,7 +50,7 @@ def no_grad_input(source: str | None, line: int, target: str | None,
         made = values.get((assigned[0], name), [])
         if block is not None and name not in names and made and all(
                 _loaded_names(value) == set() for value in made):  # computed there
-            return {"name": name, "line": block}
+            return {"name": name, "line": block, "block": with_header(tree, block)}
         for read in sorted(assigned[1] - seen):
             seen.add(read)
             queue.append((read, assigned[0]))

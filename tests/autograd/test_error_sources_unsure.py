@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from gradstep.i18n import localized
 from tests.autograd.test_error_sources import GENERAL, NET, _fail, _said
 
 W = "w = torch.randn(3, requires_grad=True)\n"
@@ -95,3 +96,14 @@ def test_self_may_be_a_subclass_reached_another_way(subclass):
     said = _said(_fail(NET.replace("{more}", more).replace(
         "{call}", "Other().step(torch.randn(2, 3))")))
     assert GENERAL in said and "returned on line" not in said, said
+
+
+def test_the_block_is_named_as_the_snippet_wrote_it():
+    """An inference_mode block is not called a `with torch.no_grad():` one, in the cause
+    and in the note beside the general wording, in both languages."""
+    head = W + "with torch.inference_mode():\n    y = w * 2\n"
+    cause = _fail(head.replace("y =", "loss =") + "loss.sum().backward()\n")
+    note = _fail(head + "loss = y.clone().sum()\nloss.backward()\n")
+    for err in (cause, note):
+        for said in (_said(err), localized(err, "zh_CN")["explanation"]):
+            assert "`with torch.inference_mode():`" in said and "no_grad():`" not in said, said
