@@ -65,6 +65,18 @@ def _parse(source: str | None) -> ast.Module | None:
         return None
 
 
+def _read_target(source: str | None, target: str | None):
+    """Return the snippet's tree and ``target``'s expression (the differentiated tensor's
+    text, parsed), or None when either does not parse."""
+    tree = _parse(source)
+    if tree is None or not target:
+        return None
+    try:
+        return tree, ast.parse(target, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+
+
 def _statement_at(source: str | None, line: int | None,
                   column: int | None = None) -> ast.stmt | None:
     """Return the innermost simple statement that covers ``line`` (and ``column``, 1-based,
@@ -486,13 +498,10 @@ def no_grad_line(source: str | None, line: int, target: str | None,
     which ``target``'s tensor was last assigned before ``line``, or None. Torch under
     another name counts (``import torch as t``, ``from torch import no_grad as ng``); None
     where grad may be switched on again (``may_turn_grad_on``)."""
-    tree = _parse(source)
-    if tree is None or not target:
+    parsed = _read_target(source, target)
+    if parsed is None:
         return None
-    try:
-        names = _names_in(ast.parse(target, mode="eval"))
-    except SyntaxError:
-        return None
+    tree, names = parsed[0], _names_in(parsed[1])
     grad_mode = GradModeNames(tree)
     if may_turn_grad_on(tree, grad_mode):
         return None

@@ -17,6 +17,7 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _last_assignment,
     _no_grad_blocks,
     _parse,
+    _read_target,
     _scope_at,
     _turns_off,
 )
@@ -42,13 +43,10 @@ def no_grad_call(source: str | None, line: int, target: str | None,
     call ``self.f(...)`` / ``model.f(...)`` that can only mean such a ``def`` of a class
     (``_only_method``); else None, also where grad may be switched on again
     (``may_turn_grad_on``). ``column``: where on ``line`` (a one-line ``def``)."""
-    tree = _parse(source)
-    if tree is None or not target:
+    parsed = _read_target(source, target)
+    if parsed is None:
         return None
-    try:
-        expr = ast.parse(target, mode="eval").body
-    except SyntaxError:
-        return None
+    tree, expr = parsed
     binders = _binders(tree)
     scoped, binder = binders
     at = _scope_at(tree, line, column)

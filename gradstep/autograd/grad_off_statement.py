@@ -12,7 +12,7 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _assignments,
     _binders,
     _last_assignment,
-    _parse,
+    _read_target,
     _scope_at,
     _statement_at,
 )
@@ -30,13 +30,10 @@ def grad_off_statement(source: str | None, line: int, target: str | None,
     name last assigned (before ``line``, in its scope) from exactly such an operation: a
     ``torch.`` function or a method no class of the snippet defines (``.sum()``), or
     arithmetic where no class defines an operator; else None."""
-    tree = _parse(source)
-    if tree is None or not target:
+    parsed = _read_target(source, target)
+    if parsed is None:
         return None
-    try:
-        expr = ast.parse(target, mode="eval").body
-    except SyntaxError:
-        return None
+    tree, expr = parsed
     names = GradModeNames(tree)
     switches = _switch_statements(tree, names)
     if switches is None or not switches:

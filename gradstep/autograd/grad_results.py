@@ -13,7 +13,7 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _is_autograd_module,
     _is_false,
     _last_assignment,
-    _parse,
+    _read_target,
     _scope_at,
 )
 
@@ -24,13 +24,10 @@ def grad_without_graph(source: str | None, line: int, target: str | None,
     no other variable (``g.sum()``), last assigned (before ``line``, in its scope) from a
     ``torch.autograd.grad(...)`` call without ``create_graph=True``: ``g, = grad(...)``,
     ``(g,) = ...``, ``g = grad(...)[0]``; else None."""
-    tree = _parse(source)
-    if tree is None or not target:
+    parsed = _read_target(source, target)
+    if parsed is None:
         return None
-    try:
-        expr = ast.parse(target, mode="eval").body
-    except SyntaxError:
-        return None
+    tree, expr = parsed
     base = expr
     while isinstance(base, ast.Call | ast.Attribute):
         base = base.func if isinstance(base, ast.Call) else base.value
