@@ -19,7 +19,8 @@ class GradModeNames:
     ``off_decorators``: the decorators that run a function with grad off (with and without
     parentheses); ``setters``: the texts that call ``set_grad_enabled`` (``torch.set_grad_enabled``,
     ``sge``); ``on_names``: every name that may switch grad on (``enable_grad``,
-    ``set_grad_enabled`` and their aliases); ``rebound``: the bare switch names the snippet
+    ``set_grad_enabled`` and their aliases); ``autograd``: the texts that mean
+    ``torch.autograd`` (``torch.autograd``, ``t.autograd``, ``ag``); ``rebound``: the bare switch names the snippet
     binds to something else than torch's (``def no_grad(): ...``)."""
 
     def __init__(self, tree: ast.AST | None):
@@ -51,6 +52,9 @@ class GradModeNames:
             self.rebound = {name for name in (*_OFF, *_ON)
                             if counts.get(name) and name not in functions}
         self.modules = set(modules)  # the names that mean torch or torch.autograd
+        self.autograd = {f"{name}.autograd" for name, module in modules.items()
+                         if module == "torch"} | {
+            name for name, module in modules.items() if module == "torch.autograd"}
         prefixes = [name for name in modules]
         prefixes += [f"{name}.autograd" for name, module in modules.items() if module == "torch"]
         self.setters = {f"{prefix}.set_grad_enabled" for prefix in prefixes} | {

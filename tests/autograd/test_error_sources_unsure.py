@@ -23,6 +23,10 @@ OTHER = ("class Other(Net):\n    def predict(self, x):\n"
     # create_graph=True passed as the fifth argument
     "x = torch.tensor(2., requires_grad=True)\ny = 3 * x\n"
     "g, = torch.autograd.grad(y, x, None, None, True)\ntorch.autograd.grad(g, x)\n",
+    # ``autograd`` is the snippet's own class (its grad compares), not torch's
+    "x = torch.tensor(2., requires_grad=True)\nclass A:\n    @staticmethod\n"
+    "    def grad(y, x):\n        return (x > 0).float(),\nautograd = A\n"
+    "g, = autograd.grad(x ** 3, x)\ntorch.autograd.grad(g, x)\n",
     # ``net`` is an Other; the Net() after it did not run
     NET.replace("{more}", OTHER).replace(
         "{call}", "net = Other()\nif False:\n    net = Net()\n"
@@ -31,7 +35,7 @@ OTHER = ("class Other(Net):\n    def predict(self, x):\n"
     W + "if True:\n    loss = (w > 0).float().sum()\nelse:\n    with torch.no_grad():\n"
         "        loss = (w * 2).sum()\nloss.backward()\n",
 ])
-def test_an_assignment_that_may_not_have_run_is_not_named(source):
+def test_an_assignment_that_may_not_be_what_ran_is_not_named(source):
     said = _said(_fail(source))
     assert GENERAL in said and "line" not in said.split(GENERAL)[1], said
 
