@@ -17,6 +17,7 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _statement_at,
 )
 from gradstep.autograd.grad_mode_names import GradModeNames, may_turn_grad_on
+from gradstep.autograd.grad_off_source import nothing_requires_grad
 
 
 def grad_off_statement(source: str | None, line: int, target: str | None,
@@ -29,14 +30,15 @@ def grad_off_statement(source: str | None, line: int, target: str | None,
     ``set_grad_enabled`` call) and the tensor is ``target`` itself (``(w * 2).sum()``) or a
     name last assigned (before ``line``, in its scope) from exactly such an operation: a
     ``torch.`` function or a method no class of the snippet defines (``.sum()``), or
-    arithmetic where no class defines an operator; else None."""
+    arithmetic where no class defines an operator; else None, also where nothing but the
+    switch keeps ``nothing_requires_grad`` from holding (then that is the cause)."""
     parsed = _read_target(source, target)
     if parsed is None:
         return None
     tree, expr = parsed
     names = GradModeNames(tree)
     switches = _switch_statements(tree, names)
-    if switches is None or not switches:
+    if not switches or _nothing_else_requires_grad(source, switches):
         return None
     binders = _binders(tree)
     scoped, binder = binders
@@ -81,6 +83,20 @@ def _switch_statements(tree: ast.Module, names: GradModeNames) -> set | None:
             and ast.unparse(node.value.func) in names.setters and not node.value.keywords
             and len(node.value.args) == 1 and isinstance(node.value.args[0], ast.Constant)
             and node.value.args[0].value is False}
+
+
+def _nothing_else_requires_grad(source: str, switches: set) -> bool:
+    """Return True when, the ``switches`` aside (each made ``pass``), nothing in the snippet
+    can make a tensor require grad (``nothing_requires_grad``)."""
+    lines = source.splitlines()
+    for node in switches:
+        if node.lineno != node.end_lineno:
+            return False
+        text = lines[node.lineno - 1].encode()  # (the offsets count UTF-8 bytes)
+        blank = b"pass".ljust(node.end_col_offset - node.col_offset)
+        lines[node.lineno - 1] = (text[:node.col_offset] + blank
+                                  + text[node.end_col_offset:]).decode()
+    return nothing_requires_grad("\n".join(lines))
 
 
 def _computes_new(value: ast.expr, tree: ast.Module, names: GradModeNames) -> bool:

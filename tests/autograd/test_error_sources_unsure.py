@@ -111,3 +111,12 @@ def test_the_block_is_named_as_the_snippet_wrote_it():
     for err in (cause, note):
         for said in (_said(err), localized(err, "zh_CN")["explanation"]):
             assert "`with torch.inference_mode():`" in said and "no_grad():`" not in said, said
+
+
+def test_a_switch_is_not_the_cause_where_nothing_requires_grad():
+    """``torch.set_grad_enabled(False)`` before the loss, but nothing requires grad: with
+    grad on the loss would have no grad_fn all the same, so the switch is not named (nor
+    removing it as the fix); also with text before it on its line."""
+    for switch in ("torch.set_grad_enabled(False)", "s = 'é'; torch.set_grad_enabled(False)"):
+        err = _fail(f"{switch}\nx = torch.randn(3)\nloss = (x * 2).sum()\nloss.backward()\n")
+        assert "on line 1" not in _said(err) and "line 1" not in str(err["fix"]), err
