@@ -10,7 +10,12 @@ import bisect
 import builtins
 import difflib
 
-from gradstep.autograd.grad_mode_names import GradModeNames, match_names
+from gradstep.autograd.grad_mode_names import (
+    GradModeNames,
+    match_names,
+    may_turn_grad_on,
+    torch_switches,
+)
 
 
 def failing_call(source: str | None, line: int | None, column: int | None = None) -> dict:
@@ -57,6 +62,18 @@ def _parse(source: str | None) -> ast.Module | None:
     try:
         return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _read_target(source: str | None, target: str | None):
+    """Return the snippet's tree and ``target``'s expression (the differentiated tensor's
+    text, parsed), or None when either does not parse."""
+    tree = _parse(source)
+    if tree is None or not target:
+        return None
+    try:
+        return tree, ast.parse(target, mode="eval").body
+    except (SyntaxError, ValueError):
         return None
 
 
@@ -323,12 +340,45 @@ def _scope_at(tree: ast.Module, line: int, column: int | None = None) -> ast.AST
     return best
 
 
-def _last_assignment(assigns, name: str, before: int) -> tuple[int, set[str]] | None:
+def _last_assignment(assigns, name: str, before: int,
+                     tree: ast.AST | None = None) -> tuple[int, set[str]] | None:
     """Return (line, reads) of the last assignment of ``name`` on a line before
-    ``before``, or None."""
+    ``before``, or None. With the snippet's ``tree``, None also where that assignment may
+    not have run while an earlier one did: it lies in a branch, loop or ``try`` block that
+    ``before`` is not in (``if c: loss = a`` / ``else: loss = b``)."""
     items = assigns.get(name, [])
     index = bisect.bisect_left([line for line, _ in items], before)
-    return items[index - 1] if index else None
+    if not index:
+        return None
+    line = items[index - 1][0]
+    if tree is not None and index > 1 and any(
+            first <= line <= last and not first <= before <= last
+            for first, last in _branches(tree)):
+        return None
+    return items[index - 1]
+
+
+def _branches(tree: ast.AST) -> list[tuple[int, int]]:
+    """Return (first line, last line) of every block that may run or not (the body or
+    ``else`` of an ``if``, loop or ``try``, an ``except`` or ``case`` body), and of each
+    loop header (its target is bound only when the loop runs); kept on ``tree``."""
+    if hasattr(tree, "gradstep_branches"):
+        return tree.gradstep_branches
+    found = []
+    for node in ast.walk(tree):
+        blocks = [getattr(node, field, None) for field in ("body", "orelse", "finalbody")]
+        if isinstance(node, ast.For | ast.AsyncFor):
+            found.append((node.lineno, node.end_lineno or node.lineno))
+        elif isinstance(node, ast.Try | ast.TryStar):
+            blocks += [handler.body for handler in node.handlers]
+        elif isinstance(node, ast.Match):
+            blocks = [case.body for case in node.cases]
+        elif not isinstance(node, ast.If | ast.While):
+            continue
+        found += [(block[0].lineno, block[-1].end_lineno or block[-1].lineno)
+                  for block in blocks if block]
+    tree.gradstep_branches = found
+    return found
 
 
 def _depends_on(assigns, name: str, at_line: int) -> set[str]:
@@ -446,18 +496,19 @@ def no_grad_line(source: str | None, line: int, target: str | None,
                  column: int | None = None) -> int | None:
     """Return the line of the ``with torch.no_grad():`` (or inference_mode) block in
     which ``target``'s tensor was last assigned before ``line``, or None. Torch under
-    another name counts (``import torch as t``, ``from torch import no_grad as ng``)."""
-    tree = _parse(source)
-    if tree is None or not target:
+    another name counts (``import torch as t``, ``from torch import no_grad as ng``); None
+    where grad may be switched on again (``may_turn_grad_on``)."""
+    parsed = _read_target(source, target)
+    if parsed is None:
         return None
-    try:
-        names = _names_in(ast.parse(target, mode="eval"))
-    except SyntaxError:
+    tree, names = parsed[0], _names_in(parsed[1])
+    grad_mode = GradModeNames(tree)
+    if may_turn_grad_on(tree, grad_mode):
         return None
     assigns = _assignments(tree, line, column=column)
-    blocks = _no_grad_blocks(tree, GradModeNames(tree))
+    blocks = _no_grad_blocks(tree, grad_mode)
     for name in names:
-        assigned = _last_assignment(assigns, name, line)
+        assigned = _last_assignment(assigns, name, line, tree)
         if assigned is None:
             continue
         for start, end in blocks:
@@ -466,11 +517,22 @@ def no_grad_line(source: str | None, line: int, target: str | None,
     return None
 
 
+def with_header(source: str | ast.AST | None, line: int | None) -> str | None:
+    """Return the header of the ``with`` statement on ``line`` of ``source`` (its text or
+    tree) as the snippet wrote it (``with torch.inference_mode():``), else None."""
+    tree = source if isinstance(source, ast.AST) else _parse(source)
+    for node in ast.walk(tree) if tree is not None and line else ():
+        if isinstance(node, ast.With | ast.AsyncWith) and node.lineno == line:
+            items = ", ".join(ast.unparse(item) for item in node.items)
+            return f"{'async ' if isinstance(node, ast.AsyncWith) else ''}with {items}:"
+    return None
+
+
 def _no_grad_blocks(tree: ast.AST, names: GradModeNames) -> list[tuple[int, int]]:
     """Return (first line, last line) of every ``with`` block in ``tree`` that turns grad
     off (``names``: what torch's switches are called in the snippet)."""
     found = []
-    off = _NO_GRAD_BLOCKS | names.off_blocks
+    off = torch_switches(_NO_GRAD_BLOCKS, names) | names.off_blocks
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(
                 ast.unparse(item.context_expr) in off for item in node.items):

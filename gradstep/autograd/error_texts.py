@@ -60,15 +60,19 @@ def _name(context: dict, key: str = "target", default=None):
 # ---------------------------------------------------------------- autograd errors
 
 
+_NO_GRAD_HEADER = "with torch.no_grad():"  # (where the source gives no header)
+
+
 def _no_grad_fn(detail: str, context: dict) -> dict:
     target = _name(context, default=lazy("the tensor you differentiate"))
     block = context.get("no_grad_line")
     if block:
         return _words(
             N_("Computed where autograd records nothing"),
-            lazy("{target} was computed inside the `with torch.no_grad():` block of line "
-                 "{line}. Inside it autograd records no graph, so {target} has no grad_fn "
-                 "and there is nothing to differentiate.", target=target, line=block),
+            lazy("{target} was computed inside the `{block}` block of line {line}. Inside it "
+                 "autograd records no graph, so {target} has no grad_fn and there is nothing "
+                 "to differentiate.", target=target, line=block,
+                 block=context.get("no_grad_block") or _NO_GRAD_HEADER),
             lazy("Compute {target} outside the no_grad block (keep no_grad for evaluation "
                  "and parameter updates).", target=target),
         )
@@ -129,9 +133,9 @@ def _no_grad_fn(detail: str, context: dict) -> dict:
         if noted:  # a fact on the way, not asserted as the cause
             explanation = lazy(
                 "{general} Here {target} was computed from `{name}`, and `{name}` was "
-                "computed inside the `with torch.no_grad():` block of line {line}, where "
-                "autograd records no graph.", general=explanation, target=target,
-                name=noted["name"], line=noted["line"])
+                "computed inside the `{block}` block of line {line}, where autograd records "
+                "no graph.", general=explanation, target=target, name=noted["name"],
+                line=noted["line"], block=noted.get("block") or _NO_GRAD_HEADER)
         detached = context.get("detached_input")
         if detached:
             explanation = lazy(

@@ -76,14 +76,16 @@ def _guarded(read):
 
 def _read_source(source: str | None, line: int | None, column: int | None = None) -> dict:
     """Return what the source tells about the failing line: ``target`` and
-    ``inputs`` of its backward call, ``stale`` (the stale-graph trap), ``no_grad_line``,
+    ``inputs`` of its backward call, ``stale`` (the stale-graph trap), ``no_grad_line`` and
+    ``no_grad_block`` (the line and header of the no_grad block it was computed in),
     ``no_grad_call`` (a function of the snippet that returned it with grad off),
     ``grad_off_statement`` (a ``torch.set_grad_enabled(False)`` line before it was computed),
     ``grad_without_graph`` (a gradient autograd.grad returned without create_graph=True)
     and ``nothing_requires_grad`` (nothing in the snippet can make a tensor require grad).
     Where the target's names are a comprehension's own (``[l.backward() for l in ls]``), or
     the line holds a one-line ``def``/lambda and the column is not known, which variable
-    they mean is not read: only the call and ``nothing_requires_grad`` are told. A snippet
+    they mean is not read: only the call and ``nothing_requires_grad`` are told (so too
+    where nothing requires grad: that is the cause, not a block on the way). A snippet
     too deeply nested for Python's ``ast`` tells nothing, rather than failing the
     explanation; so does any slip of these readings (the general wording then stands,
     never an error of gradstep's own)."""
@@ -92,6 +94,8 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
     try:
         context = facts.failing_call(source, line, column)  # the column: which call of the line
         context["nothing_requires_grad"] = grad_off.nothing_requires_grad(source)
+        if context["nothing_requires_grad"]:
+            return context  # that is the cause: no block or switch on the way is
         target = context.get("target")
         own = facts.comprehension_names(source, line, column)
         if (column is None and facts.one_line_scope_on(source, line)) or (
@@ -99,6 +103,7 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
             return context  # which variable a name means here is not read
         context["stale"] = facts.is_stale_graph(source, line, column)
         context["no_grad_line"] = facts.no_grad_line(source, line, target, column)
+        context["no_grad_block"] = facts.with_header(source, context["no_grad_line"])
         context["no_grad_call"] = grad_off.no_grad_call(source, line, target, column)
         context["grad_off_statement"] = grad_off_statement(source, line, target, column)
         context["grad_without_graph"] = grad_without_graph(source, line, target, column)

@@ -19,12 +19,15 @@ class GradModeNames:
     ``off_decorators``: the decorators that run a function with grad off (with and without
     parentheses); ``setters``: the texts that call ``set_grad_enabled`` (``torch.set_grad_enabled``,
     ``sge``); ``on_names``: every name that may switch grad on (``enable_grad``,
-    ``set_grad_enabled`` and their aliases)."""
+    ``set_grad_enabled`` and their aliases); ``autograd``: the texts that mean
+    ``torch.autograd`` (``torch.autograd``, ``t.autograd``, ``ag``); ``rebound``: the bare switch names the snippet
+    binds to something else than torch's (``def no_grad(): ...``)."""
 
     def __init__(self, tree: ast.AST | None):
         modules = {"torch": "torch"}  # a name -> the module it means
         functions: dict[str, str] = {}  # a name -> the torch switch it means
         self.on_names = set(_ON)
+        self.rebound: set[str] = set()
         if tree is not None:
             counts: dict[str, int] = {}
             for node in ast.walk(tree):
@@ -45,7 +48,13 @@ class GradModeNames:
                             functions[bound] = alias.name
                         elif alias.name in ("autograd", "grad_mode") and counts.get(bound) == 1:
                             modules[bound] = f"{node.module}.{alias.name}"
+            # a bare ``no_grad`` the snippet binds to something of its own (``def no_grad``)
+            self.rebound = {name for name in (*_OFF, *_ON)
+                            if counts.get(name) and name not in functions}
         self.modules = set(modules)  # the names that mean torch or torch.autograd
+        self.autograd = {f"{name}.autograd" for name, module in modules.items()
+                         if module == "torch"} | {
+            name for name, module in modules.items() if module == "torch.autograd"}
         prefixes = [name for name in modules]
         prefixes += [f"{name}.autograd" for name, module in modules.items() if module == "torch"]
         self.setters = {f"{prefix}.set_grad_enabled" for prefix in prefixes} | {
@@ -55,6 +64,37 @@ class GradModeNames:
         self.off_decorators = {*off, *(f"{text}()" for text in off)}
         self.off_blocks = {f"{text}()" for text in off} | {
             f"{setter}(False)" for setter in self.setters}
+
+
+def torch_switches(texts, names: GradModeNames) -> set[str]:
+    """Return those of ``texts`` (``no_grad()``, ``torch.no_grad``) whose first name is not
+    ``names.rebound``: a bare ``no_grad()`` counts unless the snippet defines its own."""
+    return {text for text in texts if text.split("(")[0].split(".")[0] not in names.rebound}
+
+
+def may_turn_grad_on(tree: ast.AST, names: GradModeNames) -> bool:
+    """Return True when something in the snippet may switch grad on (again): ``enable_grad``
+    or ``set_grad_enabled`` under any name, other than ``set_grad_enabled(False)``; torch's
+    internal switches (``torch._C._set_grad_enabled``, also imported under another name);
+    or code that reaches names or runs text (``exec``, ``getattr``, ``__dict__``, ...). A
+    ``with torch.enable_grad():`` or a decorated helper called inside a no_grad block gives
+    its result a graph there, so the block is not the cause."""
+    allowed = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
+               and ast.unparse(node.func) in names.setters and not node.keywords
+               and len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
+               and node.args[0].value is False}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.alias) and node.name.split(".")[-1] in _INTERNAL:
+            return True
+        said = (node.id if isinstance(node, ast.Name) else node.attr
+                if isinstance(node, ast.Attribute) else None)
+        if said in names.on_names | _INTERNAL | _BY_NAME and id(node) not in allowed:
+            return True
+    return False
+
+
+_INTERNAL = {"_set_grad_enabled", "_enter_inference_mode", "grad_mode"}
+_BY_NAME = {"__import__", "exec", "eval", "getattr", "__dict__", "globals", "vars"}
 
 
 def _bound_names(node: ast.AST) -> list[str]:

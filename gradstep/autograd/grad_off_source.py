@@ -17,10 +17,16 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _last_assignment,
     _no_grad_blocks,
     _parse,
+    _read_target,
     _scope_at,
     _turns_off,
 )
-from gradstep.autograd.grad_mode_names import GradModeNames, match_names
+from gradstep.autograd.grad_mode_names import (
+    GradModeNames,
+    match_names,
+    may_turn_grad_on,
+    torch_switches,
+)
 
 _NO_GRAD_DECORATORS = {"torch.no_grad", "no_grad", "torch.inference_mode", "inference_mode",
                        *_NO_GRAD_BLOCKS}
@@ -35,20 +41,18 @@ def no_grad_call(source: str | None, line: int, target: str | None,
     inference_mode), or whose every ``return`` lies in a ``with torch.no_grad():`` block of
     its own (``block_line``: that decorator's or the first such block's line); or a method
     call ``self.f(...)`` / ``model.f(...)`` that can only mean such a ``def`` of a class
-    (``_only_method``); else None. ``column``: where on ``line`` (a one-line ``def``)."""
-    tree = _parse(source)
-    if tree is None or not target:
+    (``_only_method``); else None, also where grad may be switched on again
+    (``may_turn_grad_on``). ``column``: where on ``line`` (a one-line ``def``)."""
+    parsed = _read_target(source, target)
+    if parsed is None:
         return None
-    try:
-        expr = ast.parse(target, mode="eval").body
-    except SyntaxError:
-        return None
+    tree, expr = parsed
     binders = _binders(tree)
     scoped, binder = binders
     at = _scope_at(tree, line, column)
     call, call_line = (expr, line) if isinstance(expr, ast.Call) else (None, None)
     if isinstance(expr, ast.Name):
-        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line)
+        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line, tree)
         if assigned is None:
             return None
         for node, scope in scoped:
@@ -70,7 +74,9 @@ def no_grad_call(source: str | None, line: int, target: str | None,
     else:
         return None
     names = GradModeNames(tree)
-    block = _grad_off_body(function, scoped, names) if function is not None else None
+    if function is None or may_turn_grad_on(tree, names):
+        return None  # (a helper it calls may compute with grad on)
+    block = _grad_off_body(function, scoped, names)
     if block is None:
         return None
     return {"function": name, "call_line": call_line, "block_line": block,
@@ -94,12 +100,9 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.Funct
         if isinstance(owner, ast.ClassDef) and at in owner.body and not any(
                 node.id == obj for node in ast.walk(at)
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)):
-            derived = any(isinstance(node, ast.ClassDef) and any(
-                (base.id if isinstance(base, ast.Name) else getattr(base, "attr", None))
-                == owner.name for base in node.bases) for node in ast.walk(tree))
-            cls = None if derived else owner
+            cls = None if _may_be_derived(tree, owner) else owner
     else:
-        assigned = _last_assignment(_assignments(tree, call_line, binders), obj, call_line)
+        assigned = _last_assignment(_assignments(tree, call_line, binders), obj, call_line, tree)
         made = None
         for node, scope in scoped:
             if (assigned is not None and isinstance(node, ast.Assign)
@@ -117,9 +120,35 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.Funct
     own = [node for node, scope in scoped if scope is cls and method in _names_bound(node)]
     if len(defs) != 1 or own != defs or not isinstance(defs[0], ast.FunctionDef):
         return None
-    return defs[0] if not defs[0].decorator_list or all(
-        ast.unparse(d) in GradModeNames(tree).off_decorators | _NO_GRAD_DECORATORS
-        for d in defs[0].decorator_list) else None
+    names = GradModeNames(tree)
+    off = names.off_decorators | torch_switches(_NO_GRAD_DECORATORS, names)
+    return defs[0] if all(ast.unparse(d) in off for d in defs[0].decorator_list) else None
+
+
+def _may_be_derived(tree, owner: ast.ClassDef) -> bool:
+    """Return True when a class of the snippet may derive from ``owner`` (then ``self`` may
+    be one whose method of that name is another): a base that is ``owner`` or a class of the
+    snippet that may be, or any base but ``object`` and torch's (``Alias = Net`` then
+    ``class Sub(Alias)``, ``class Sub(base())``)."""
+    classes: dict[str, list[ast.ClassDef]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            classes.setdefault(node.name, []).append(node)
+
+    def may(base: ast.expr, seen: frozenset) -> bool:
+        if isinstance(base, ast.Name) and base.id == "object":
+            return False
+        if isinstance(base, ast.Name):
+            found = classes.get(base.id, [])
+            return (base.id == owner.name or base.id in seen or len(found) != 1
+                    or any(may(b, seen | {base.id}) for b in found[0].bases))
+        root = base
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return not (isinstance(root, ast.Name) and root.id in ("torch", "nn"))
+
+    return any(may(base, frozenset({node.name})) for found in classes.values()
+               for node in found if node is not owner for base in node.bases)
 
 
 def _may_redirect(tree, method: str) -> bool:
@@ -189,8 +218,9 @@ def _grad_off_body(function: ast.FunctionDef, scoped, names: GradModeNames) -> i
             in names.on_names for node in own):
         return None
     returns = [node for node in own if isinstance(node, ast.Return)]
+    off = torch_switches(_NO_GRAD_DECORATORS, names) | names.off_decorators
     for decorator in function.decorator_list:
-        if ast.unparse(decorator) in _NO_GRAD_DECORATORS | names.off_decorators:
+        if ast.unparse(decorator) in off:
             made = {target for at, target in _own_bindings(own) if at}  # not a parameter
             for node in returns:
                 loaded = _loaded_names(node.value) if node.value is not None else None

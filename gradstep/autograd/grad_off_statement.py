@@ -12,11 +12,12 @@ from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _assignments,
     _binders,
     _last_assignment,
-    _parse,
+    _read_target,
     _scope_at,
     _statement_at,
 )
-from gradstep.autograd.grad_mode_names import GradModeNames
+from gradstep.autograd.grad_mode_names import GradModeNames, may_turn_grad_on
+from gradstep.autograd.grad_off_source import nothing_requires_grad
 
 
 def grad_off_statement(source: str | None, line: int, target: str | None,
@@ -29,23 +30,21 @@ def grad_off_statement(source: str | None, line: int, target: str | None,
     ``set_grad_enabled`` call) and the tensor is ``target`` itself (``(w * 2).sum()``) or a
     name last assigned (before ``line``, in its scope) from exactly such an operation: a
     ``torch.`` function or a method no class of the snippet defines (``.sum()``), or
-    arithmetic where no class defines an operator; else None."""
-    tree = _parse(source)
-    if tree is None or not target:
+    arithmetic where no class defines an operator; else None, also where nothing but the
+    switch keeps ``nothing_requires_grad`` from holding (then that is the cause)."""
+    parsed = _read_target(source, target)
+    if parsed is None:
         return None
-    try:
-        expr = ast.parse(target, mode="eval").body
-    except SyntaxError:
-        return None
+    tree, expr = parsed
     names = GradModeNames(tree)
     switches = _switch_statements(tree, names)
-    if switches is None or not switches:
+    if not switches or _nothing_else_requires_grad(source, switches):
         return None
     binders = _binders(tree)
     scoped, binder = binders
     at = _scope_at(tree, line, column)
     if isinstance(expr, ast.Name):
-        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line)
+        assigned = _last_assignment(_assignments(tree, line, binders, column), expr.id, line, tree)
         computed = None
         for node, scope in scoped:
             if (assigned is not None and isinstance(node, ast.Assign)
@@ -77,28 +76,27 @@ def grad_off_statement(source: str | None, line: int, target: str | None,
 def _switch_statements(tree: ast.Module, names: GradModeNames) -> set | None:
     """Return the statements ``torch.set_grad_enabled(False)`` (as ``names`` calls it) of
     the snippet; None when anything else in it names a switch that may turn grad on."""
-    found = set()
-    allowed = set()
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-                and ast.unparse(node.value.func) in names.setters and not node.value.keywords
-                and len(node.value.args) == 1 and isinstance(node.value.args[0], ast.Constant)
-                and node.value.args[0].value is False):
-            found.add(node)
-            allowed.add(id(node.value.func))
-    for node in ast.walk(tree):
-        said = (node.id if isinstance(node, ast.Name) else node.attr
-                if isinstance(node, ast.Attribute) else None)
-        if said is None:
-            continue
-        if said in _SWITCHES_ON or said in names.on_names:
-            if id(node) not in allowed:
-                return None
-    return found
+    if may_turn_grad_on(tree, names):
+        return None
+    return {node for node in ast.walk(tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) in names.setters and not node.value.keywords
+            and len(node.value.args) == 1 and isinstance(node.value.args[0], ast.Constant)
+            and node.value.args[0].value is False}
 
 
-_SWITCHES_ON = {"enable_grad", "set_grad_enabled", "_set_grad_enabled", "grad_mode",
-                "_enter_inference_mode", "__import__", "exec", "eval", "getattr"}
+def _nothing_else_requires_grad(source: str, switches: set) -> bool:
+    """Return True when, the ``switches`` aside (each made ``pass``), nothing in the snippet
+    can make a tensor require grad (``nothing_requires_grad``)."""
+    lines = source.splitlines()
+    for node in switches:
+        if node.lineno != node.end_lineno:
+            return False
+        text = lines[node.lineno - 1].encode()  # (the offsets count UTF-8 bytes)
+        blank = b"pass".ljust(node.end_col_offset - node.col_offset)
+        lines[node.lineno - 1] = (text[:node.col_offset] + blank
+                                  + text[node.end_col_offset:]).decode()
+    return nothing_requires_grad("\n".join(lines))
 
 
 def _computes_new(value: ast.expr, tree: ast.Module, names: GradModeNames) -> bool:
@@ -118,11 +116,13 @@ def _computes_new(value: ast.expr, tree: ast.Module, names: GradModeNames) -> bo
     base = value.func.value
     while isinstance(base, ast.Attribute):
         base = base.value
-    if isinstance(base, ast.Name) and base.id in names.modules:
-        return True  # ``torch.exp(w)``, ``torch.nn.functional.relu(w)``
+    if isinstance(base, ast.Name) and base.id in names.modules:  # ``torch.exp(w)``, not
+        return not _SETS_OWN_MODE & set(ast.unparse(value.func).split("."))  # ``jacobian``
     return (not isinstance(base, ast.Name) or base.id not in _NOT_TENSORS) and (
         value.func.attr not in defined | stored and not value.func.attr.startswith("_"))
 
 
+# parts of torch whose functions set grad mode themselves (``autograd.functional.jacobian``)
+_SETS_OWN_MODE = {"autograd", "func", "jit", "compile", "vmap", "utils"}
 # names whose methods are not a tensor's (a class or module the snippet may hold)
 _NOT_TENSORS = {"self", "cls", "nn", "F", "np", "numpy", "math", "random"}

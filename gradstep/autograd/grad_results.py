@@ -10,12 +10,12 @@ import ast
 from gradstep.autograd.error_context import (  # (its scopes and bindings)
     _assignments,
     _binders,
-    _is_autograd_module,
     _is_false,
     _last_assignment,
-    _parse,
+    _read_target,
     _scope_at,
 )
+from gradstep.autograd.grad_mode_names import GradModeNames
 
 
 def grad_without_graph(source: str | None, line: int, target: str | None,
@@ -24,13 +24,10 @@ def grad_without_graph(source: str | None, line: int, target: str | None,
     no other variable (``g.sum()``), last assigned (before ``line``, in its scope) from a
     ``torch.autograd.grad(...)`` call without ``create_graph=True``: ``g, = grad(...)``,
     ``(g,) = ...``, ``g = grad(...)[0]``; else None."""
-    tree = _parse(source)
-    if tree is None or not target:
+    parsed = _read_target(source, target)
+    if parsed is None:
         return None
-    try:
-        expr = ast.parse(target, mode="eval").body
-    except SyntaxError:
-        return None
+    tree, expr = parsed
     base = expr
     while isinstance(base, ast.Call | ast.Attribute):
         base = base.func if isinstance(base, ast.Call) else base.value
@@ -43,23 +40,25 @@ def grad_without_graph(source: str | None, line: int, target: str | None,
     binders = _binders(tree)
     scoped, binder = binders
     at = _scope_at(tree, line, column)
-    assigned = _last_assignment(_assignments(tree, line, binders, column), name, line)
+    assigned = _last_assignment(_assignments(tree, line, binders, column), name, line, tree)
     if assigned is None:
         return None
     for node, scope in scoped:
         if (isinstance(node, ast.Assign) and node.lineno == assigned[0]
                 and binder(scope, name) is binder(at, name) and len(node.targets) == 1):
-            call = _grad_call(node.targets[0], node.value, name)
+            call = _grad_call(node.targets[0], node.value, name, GradModeNames(tree))
             if call is not None and not any(
                     kw.arg == "create_graph" and not _is_false(kw.value) or kw.arg is None
-                    for kw in call.keywords) and len(call.args) < 6:
+                    for kw in call.keywords) and len(call.args) < 5:  # (the 5th: create_graph)
                 return {"name": name, "line": node.lineno}
     return None
 
 
-def _grad_call(target: ast.expr, value: ast.expr, name: str) -> ast.Call | None:
-    """Return the ``torch.autograd.grad(...)`` call whose result ``target = value`` gives
-    ``name`` (one element of its tuple), else None."""
+def _grad_call(target: ast.expr, value: ast.expr, name: str,
+               names: GradModeNames) -> ast.Call | None:
+    """Return the ``torch.autograd.grad(...)`` call (torch under the ``names`` the snippet
+    gives it, not an ``autograd`` of its own) whose result ``target = value`` gives ``name``
+    (one element of its tuple), else None."""
     if isinstance(target, ast.Name) and isinstance(value, ast.Subscript):
         if target.id != name or not isinstance(value.slice, ast.Constant):
             return None
@@ -71,6 +70,6 @@ def _grad_call(target: ast.expr, value: ast.expr, name: str) -> ast.Call | None:
     else:
         return None
     if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-            and value.func.attr == "grad" and _is_autograd_module(value.func.value)):
+            and value.func.attr == "grad" and ast.unparse(value.func.value) in names.autograd):
         return value
     return None
