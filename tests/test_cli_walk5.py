@@ -51,3 +51,14 @@ def test_a_time_limit_that_is_not_a_number_still_says_so(capsys):
     with pytest.raises(SystemExit):
         main(["trace", "-c", "x = 1", "--timeout", "soon"])
     assert "invalid float value: 'soon'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seconds", ["inf", "1e400"])
+def test_an_infinite_time_limit_is_refused_not_a_traceback(capsys, seconds):
+    """--timeout inf passed the positive check and the kernel's deadline raised
+    OverflowError (a traceback, exit status 1)."""
+    with pytest.raises(SystemExit) as info:
+        main(["trace", "-c", "x = 1", "--timeout", seconds])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and "finite number of seconds" in err
