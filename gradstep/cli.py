@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import re
 import sys
@@ -67,6 +68,10 @@ def _seconds(text: str) -> float:
     if not value > 0:  # NaN too
         raise argparse.ArgumentTypeError(_("{value}: a time limit is a positive number of "
                                            "seconds (e.g. 30)", value=text))
+    if value == math.inf:  # 'inf', '1e400': the kernel's deadline raised OverflowError
+        raise argparse.ArgumentTypeError(_("{value}: a time limit is a finite number of "
+                                           "seconds (leave out --timeout for no limit)",
+                                           value=text))
     return value
 
 

@@ -23,6 +23,7 @@ def test_a_file_and_c_code_together_are_refused(capsys):
     assert main(["trace", str(EXAMPLES / "mse_backward.py"), "-c", "x = 1"]) == 2
     err = capsys.readouterr().err
     assert "mse_backward.py" in err and "-c" in err
+    assert not err.startswith("<string>:"), err  # neither snippet is the one at fault
 
 
 def test_an_unknown_option_is_refused_with_the_commands_usage_and_a_near_name(capsys):
@@ -51,3 +52,14 @@ def test_a_time_limit_that_is_not_a_number_still_says_so(capsys):
     with pytest.raises(SystemExit):
         main(["trace", "-c", "x = 1", "--timeout", "soon"])
     assert "invalid float value: 'soon'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seconds", ["inf", "1e400"])
+def test_an_infinite_time_limit_is_refused_not_a_traceback(capsys, seconds):
+    """--timeout inf passed the positive check and the kernel's deadline raised
+    OverflowError (a traceback, exit status 1)."""
+    with pytest.raises(SystemExit) as info:
+        main(["trace", "-c", "x = 1", "--timeout", seconds])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and "finite number of seconds" in err

@@ -28,9 +28,10 @@ class CommandError(Exception):
 
 def display_name(args) -> str:
     """Return the name errors call the snippet by: ``<string>`` for ``-c``, ``<stdin>`` for ``-``,
-    else the file's path."""
+    else the file's path; ``gradstep`` for both (refused: neither is the snippet, and
+    "<string>: Two snippets given" blamed the code)."""
     if getattr(args, "code", None) is not None:
-        return "<string>"
+        return "gradstep" if getattr(args, "file", None) is not None else "<string>"
     return "<stdin>" if args.file == "-" else (args.file or "<snippet>")
 
 

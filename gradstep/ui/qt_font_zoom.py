@@ -39,6 +39,7 @@ class QtFontZoom(QtCore.QObject):
     def __init__(self, window: QtWidgets.QWidget):
         super().__init__(window)
         self.window = window
+        self._widened_from: int | None = None  # the panels' width before _fit_panel_tabs widened them
         base_font()
         try:
             saved = float(settings().value("font_zoom", 1.0))
@@ -71,7 +72,7 @@ class QtFontZoom(QtCore.QObject):
             self._scale_dock_title(dock, font, factor)
         for widget in self.own_font_widgets():
             self._scale_own_font(widget, factor)
-        self._fit_panel_tabs()
+        self.fit_panel_tabs()
         if remember:
             settings().setValue("font_zoom", factor)
         self.sigZoomChanged.emit(factor)
@@ -89,18 +90,32 @@ class QtFontZoom(QtCore.QObject):
             found.append(getattr(plot, "_number", None))
         return [w for w in found if w is not None and w.testAttribute(QtCore.Qt.WidgetAttribute.WA_SetFont)]
 
-    def _fit_panel_tabs(self) -> None:
+    def fit_panel_tabs(self) -> None:
         """Widen the panels' dock so the tabs' whole names fit at this text size (at 150% Qt
         elided them to "Val…", "Leaf gradie…", "Diagn…"), but to at most 60% of the window:
-        the graph keeps the rest. The width is read from a tab bar of our own with the same
-        titles, font and style (Qt's own tab bars of the docks are not looked up)."""
+        the graph keeps the rest. Zoomed back (or in a language with shorter names), the dock
+        narrows again to the width it had before it was widened here, or to what the names
+        need if that is more (at 100% it stayed as wide as at 150%, and its width is saved
+        for the next start). Done once the new font or language has reached the panels
+        (their minimum width is the old one until then); a graph shown whole now is fitted
+        again to the graph area it gets."""
+        view = getattr(self.window, "graph_view", None)
+        whole = view is not None and _shows_whole_graph(view)
+        first = getattr(self.window, "docks", {}).get("values")
+        if self._widened_from is None and first is not None:
+            self._widened_from = first.width()  # before Qt's layouts at the new font move it
+        QtCore.QTimer.singleShot(0, self, lambda: self._fit_panel_tabs(view if whole else None))
+
+    def _fit_panel_tabs(self, whole_view) -> None:
+        """The width is read from a tab bar of our own with the same titles, font and style
+        (Qt's own tab bars of the docks are not looked up)."""
         window = self.window
         docks = getattr(window, "docks", None)
-        if not docks or "values" not in docks:
-            return
-        first = docks["values"]
-        group = [d for d in (first, *window.tabifiedDockWidgets(first)) if not d.isHidden()]
-        if len(group) < 2:
+        first = (docks or {}).get("values")
+        group = [] if first is None else \
+            [d for d in (first, *window.tabifiedDockWidgets(first)) if not d.isHidden()]
+        if len(group) < 2:  # no tabs: nothing to fit, nothing kept
+            self._widened_from = None
             return
         bar = QtWidgets.QTabBar()
         for dock in group:
@@ -108,12 +123,18 @@ class QtFontZoom(QtCore.QObject):
         need = sum(bar.tabSizeHint(i).width() for i in range(bar.count())) + 16
         bar.deleteLater()
         width = min(need, int(window.width() * 0.6))
-        if first.width() < width:
-            view = getattr(window, "graph_view", None)
-            whole = view is not None and _shows_whole_graph(view)
-            window.resizeDocks([first], [width], QtCore.Qt.Orientation.Horizontal)
-            if whole:  # the narrower graph area shows it whole again, not cut at its side
-                QtCore.QTimer.singleShot(0, view.fit_to_window)
+        # the panels' layouts at the new font first: their minimum widths limit the dock's
+        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+        before = first.width() if self._widened_from is None else self._widened_from
+        to = width if first.width() < width else max(width, before)
+        moved = to != first.width()
+        if moved:
+            window.resizeDocks([first], [to], QtCore.Qt.Orientation.Horizontal)
+        # the width it had is kept while the names need more; back as it was, a later
+        # widening starts from the width then (one the person chose by dragging, too)
+        self._widened_from = before if width > before else None
+        if whole_view is not None and (moved or not _shows_whole_graph(whole_view)):
+            QtCore.QTimer.singleShot(0, whole_view.fit_to_window)  # not cut at its side
 
     @staticmethod
     def _scale_dock_title(dock: QtWidgets.QDockWidget, font: QtGui.QFont, factor: float) -> None:

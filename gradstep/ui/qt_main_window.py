@@ -250,6 +250,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.fill_fold_menu()
         self.files.retranslate()
         self.control.retranslate()
+        zoom = getattr(self, "font_zoom", None)
+        if zoom is not None:  # the panels' names are longer or shorter in this language
+            zoom.fit_panel_tabs()
         for helper in (getattr(self, "diagnose_view", None), self.exports,
                        getattr(self, "presentation", None)):
             if helper is not None:

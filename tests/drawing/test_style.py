@@ -170,3 +170,46 @@ def test_shapes_read_as_torchviz_writes_them():
     assert style.format_shape(None) == ""
     assert style.format_shape(["n"]) == "(n,)"
     assert style.format_shape(iter([4, 5])) == "(4, 5)"
+
+
+def test_four_decimal_numbers_equal_torchs_print_fuzzed():
+    """Where a gradient is written with four decimals (``torch_fixed``: as torch prints it),
+    the text equals torch's own print, nan/inf/-inf/-0.0 and rows included, in float32,
+    float64, bfloat16 and float16 (random tensors of up to 4 numbers, 1-D to 4-D)."""
+    import math
+    import random
+    import re
+
+    import torch
+
+    from gradstep.autograd.values import to_jsonable
+    from gradstep.policies.number_text import torch_fixed
+    from gradstep.ui.tensor_text import flatten
+
+    rng = random.Random(5)
+    shapes = [(1,), (2,), (3,), (4,), (2, 2), (1, 3), (2, 1), (1, 2, 2), (2, 1, 2), (1, 1, 1, 2)]
+    dtypes = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
+
+    def number():
+        if rng.random() < 0.2:
+            return rng.choice([math.nan, math.inf, -math.inf, -0.0, 0.0])
+        return rng.choice([-1, 1]) * 10 ** rng.uniform(-3, 3)
+
+    checked = 0
+    for _ in range(400):
+        shape = rng.choice(shapes)
+        t = torch.tensor([number() for _ in range(math.prod(shape))],
+                         dtype=rng.choice(dtypes)).reshape(shape)
+        data = to_jsonable(t.tolist())
+        if not torch_fixed(flatten(data)):
+            continue
+        checked += 1
+        printed = re.sub(r",\s*dtype=torch\.\w+", "", str(t))[len("tensor("):-1]
+        words = style.gradient_text(data, limit=10**6) if style.text_width(
+            printed, style.DETAIL_PX) <= style.EDGE_LABEL_PX else None
+        full = style._nested_text(data, [f"{x:.4f}" if type(x) is float
+                                         else style.format_number(x) for x in flatten(data)])
+        assert re.sub(r"\s", "", full) == re.sub(r"\s", "", printed), (t.dtype, full, printed)
+        if words is not None and "…" not in words:
+            assert re.sub(r"\s", "", words) == re.sub(r"\s", "", printed)
+    assert checked > 150

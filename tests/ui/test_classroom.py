@@ -151,16 +151,57 @@ def test_zoomed_text_keeps_the_panels_tab_names_whole(qtbot, window):
     view = window.graph_view
     view.fit_to_window()
     window.font_zoom.set_factor(1.5, remember=False)
-    qtbot.wait(50)
-    # the graph shown whole before is shown whole in the narrower area (it was cut at its side)
-    shown = view.mapToScene(view.viewport().rect()).boundingRect()
-    assert shown.contains(view.scene().itemsBoundingRect())
+    # the graph shown whole before is shown whole in the narrower area (it was cut at its
+    # side), once the panels have their new width (after the new font's layouts)
+    qtbot.waitUntil(lambda: not _elided_panel_tabs(window) and view.mapToScene(
+        view.viewport().rect()).boundingRect().contains(view.scene().itemsBoundingRect()),
+        timeout=5000)
     titles = {window.docks["values"].windowTitle(), window.docks["leaves"].windowTitle()}
     bar = next(b for b in window.findChildren(QtWidgets.QTabBar)
                if b.isVisible() and titles <= {b.tabText(i) for i in range(b.count())})
     for i in range(bar.count()):
         assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), bar.tabText(i)
     assert window.graph_view.width() > 300  # the graph keeps its share
+
+
+def _elided_panel_tabs(window) -> list[str] | None:
+    titles = {window.docks["values"].windowTitle(), window.docks["leaves"].windowTitle()}
+    bar = next((b for b in window.findChildren(QtWidgets.QTabBar)
+                if b.isVisible() and titles <= {b.tabText(i) for i in range(b.count())}), None)
+    if bar is None:  # the tab bar has not the panels' names yet
+        return None
+    return [bar.tabText(i) for i in range(bar.count())
+            if bar.tabRect(i).width() < bar.tabSizeHint(i).width()]
+
+
+def test_zoomed_back_text_gives_the_graph_its_width_again(qtbot, window):
+    """The panels widened at 150% stayed as wide at 100% (and were saved so for the next
+    start): the graph area kept the 150% share (review of walk 5)."""
+    window.resize(1280, 800)
+    qtbot.wait(50)
+    dock = window.docks["values"]
+    before = dock.width()
+    window.font_zoom.set_factor(1.5, remember=False)
+    qtbot.waitUntil(lambda: dock.width() > before + 50, timeout=5000)
+    window.font_zoom.set_factor(1.0, remember=False)
+    qtbot.waitUntil(lambda: abs(dock.width() - before) <= 8, timeout=5000)
+
+
+def test_a_language_switch_at_150_percent_fits_the_other_names(qtbot, window):
+    """At 150% in Chinese the dock fits the short names; switched to English, the tabs were
+    elided ("Val…", "Leaf gradie…"): the widening ran only when the zoom changed."""
+    window.resize(1280, 800)
+    window.set_language("zh_CN")
+    qtbot.wait(100)  # the Chinese names in the tab bar
+    try:
+        window.font_zoom.set_factor(1.5, remember=False)
+        qtbot.wait(100)
+        window.set_language(None)
+        qtbot.wait(100)  # the English names in the tab bar
+        qtbot.waitUntil(lambda: _elided_panel_tabs(window) == [], timeout=5000)
+    finally:
+        window.font_zoom.set_factor(1.0, remember=False)
+        window.set_language(None)
 
 
 def test_text_zoom_reaches_the_error_under_the_code(qtbot, window):
