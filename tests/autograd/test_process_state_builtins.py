@@ -5,16 +5,23 @@ from __future__ import annotations
 import builtins
 import sys
 
+import pytest
+
 from gradstep.autograd import process_state
 
 
-def test_a_runs_setattr_on_builtins_is_set_back_though_gradstep_imported_after_it(
-        monkeypatch, tmp_path):
-    # the run imported nothing; gradstep imported a module of its own after it (networkx
-    # for a layout): that import made the run's setattr(builtins, ...) look like a module's
+@pytest.fixture
+def fresh_state(monkeypatch, tmp_path):
+    """process_state as before a window's first run; ``tmp_path`` importable."""
     monkeypatch.setattr(process_state, "_kept", [object()])
     monkeypatch.setattr(process_state, "_since", {"code": None, "start": None, "end": None})
     monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_a_runs_setattr_on_builtins_is_set_back_though_gradstep_imported_after_it(
+        fresh_state, tmp_path):
+    # the run imported nothing; gradstep imported a module of its own after it (networkx
+    # for a layout): that import made the run's setattr(builtins, ...) look like a module's
     (tmp_path / "gs_imported_after_the_run.py").write_text("", encoding="utf-8")
     kept = dict(vars(builtins))
     code = compile("import builtins\nsetattr(builtins, 'gs_set_by_the_run', 1)\n", "<t>", "exec")
@@ -31,10 +38,7 @@ def test_a_runs_setattr_on_builtins_is_set_back_though_gradstep_imported_after_i
 
 
 def test_a_name_a_module_of_the_run_put_in_builtins_stays_and_the_runs_own_goes(
-        monkeypatch, tmp_path):
-    monkeypatch.setattr(process_state, "_kept", [object()])
-    monkeypatch.setattr(process_state, "_since", {"code": None, "start": None, "end": None})
-    monkeypatch.syspath_prepend(str(tmp_path))
+        fresh_state, tmp_path):
     (tmp_path / "gs_sets_a_builtin.py").write_text(
         "import builtins\nbuiltins.gs_by_module = 2\n", encoding="utf-8")
     kept = dict(vars(builtins))
