@@ -167,9 +167,10 @@ class EdgePieces:
         return each_once(self.chord_ends(shown, transform))
 
     def chord_ends(self, shown: np.ndarray, transform) -> np.ndarray:
-        """Return the chords of pieces ``shown`` as ``chords`` does, before each is kept
-        once: in piece order, repeats included, as four rows ``x0, y0, x1, y1`` of whole
-        device pixels (int32: a row of each coordinate is read faster than rows of four)."""
+        """Return the chords of pieces ``shown`` (ascending, each once: as many as there are
+        pieces is read as every piece) as ``chords`` does, before each is kept once: in
+        piece order, repeats included, as four rows ``x0, y0, x1, y1`` of whole device
+        pixels (int32: a row of each coordinate is read faster than rows of four)."""
         table, first, count = self._chord_table()
         sx, sy, dx, dy = transform
         bounds = self._device_bounds(transform)

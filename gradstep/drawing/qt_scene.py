@@ -462,7 +462,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
 
     def fill_colours(self, indices: np.ndarray) -> np.ndarray:
         """Return the far-out fill of nodes ``indices`` as ``0xRRGGBB`` numbers: its state's
-        (``style.node_fill``), else its own."""
+        (``style.node_fill``), else its own. ``indices`` ascending, each once (a paint's
+        ``shown``): as many as there are nodes is read as every node, in order."""
         if self._own_rgb is None:
             self._own_rgb = self._own_fills()
         every = len(indices) == len(self._state_code)  # (all, ascending: no gather)

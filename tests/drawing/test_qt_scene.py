@@ -691,6 +691,24 @@ def test_a_whole_graph_in_view_is_set_without_cutting_to_the_clip(wide_dag, monk
             ((None, 1.0), (QtCore.QRect(0, 0, 240, 200), 1.0), (None, 2.0))] == pictures
 
 
+def test_a_small_repaint_of_a_whole_graph_in_view_is_cut_to_its_clip(wide_dag, monkeypatch):
+    """A step's repaint: the whole graph in view (0.004) but the paint's clip a strip of it.
+    The chords are cut to that clip, not taken as inside it (what is inside is asked of
+    the clip, not of the view), and the strip looks as Qt draws every chord."""
+    from gradstep.drawing import far_spans
+
+    monkeypatch.setattr(far_spans, "worth_it", lambda *counts: True)
+    real, told = far_spans.chord_pixels, []
+    monkeypatch.setattr(far_spans, "chord_pixels", lambda ends, clip, inside=False: (
+        told.append(inside), real(ends, clip, inside))[1])
+    strip = QtCore.QRect(40, 25, 90, 120)
+    picture = far_edges(wide_dag, 0.004, strip)
+    assert told == [False, False]  # two colours, each cut to the strip
+    monkeypatch.setattr(far_spans, "chord_pixels",  # every chord drawn by Qt
+                        lambda ends, clip, inside=False: (np.zeros((0, 0), bool), clip[:2], ends))
+    assert far_edges(wide_dag, 0.004, strip) == picture
+
+
 def test_device_rectangles_are_the_boxes_scaled_shifted_and_rounded():
     from gradstep.drawing.qt_scene import device_rects
 
