@@ -7,6 +7,14 @@ from gradstep.autograd.step_state import apply_saved
 from gradstep.drawing.style import gradient_text
 
 
+def grad_dtype(graph, target: str) -> str | None:
+    """Return the dtype of the gradient an edge sends into ``target`` (its output's: torch's
+    engine casts every gradient to its input's dtype), None when unknown."""
+    if graph is None or target not in graph:
+        return None
+    return graph.nodes[target].get("dtype")
+
+
 def drawing_at(graph, state) -> tuple:
     """Return ``(graph, keyword arguments for export_graph)`` drawing ``state`` (a
     ``step_state.StepState``; None: the graph as the run left it): the saved tensors as
@@ -15,7 +23,10 @@ def drawing_at(graph, state) -> tuple:
     if state is None:
         return graph, {}
     shown = apply_saved(graph, state.saved)
-    labels = {edge: gradient_text(grad) for edge, grad in state.edge_grads.items()}
+    # a gradient has its target's dtype (torch casts it so): a complex one's data are
+    # [real, imag] pairs, written as a+bj only when that is known
+    labels = {edge: gradient_text(grad, dtype=grad_dtype(graph, edge[1]))
+              for edge, grad in state.edge_grads.items()}
     extra = {"step_state": {
         "pass": state.pass_index + 1, "step": state.step, "steps": state.step_count,
         "mode": state.mode, "retain_graph": state.retain_graph,

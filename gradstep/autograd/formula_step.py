@@ -19,13 +19,15 @@ import math
 
 from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
+from gradstep.policies.complex_text import is_complex
 from gradstep.policies.number_text import float_text, torch_fixed
 
 SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
 
 
 def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | None = None,
-                step: dict | None = None, targets: dict | None = None) -> dict:
+                step: dict | None = None, targets: dict | None = None,
+                dtypes: dict | None = None) -> dict:
     """Return what a node's formulas look like at a step.
 
     ``attrs``: the node's trace attributes (``name``, ``kind``, ``slots``,
@@ -33,12 +35,19 @@ def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | Non
     the trace's); ``inspected``: ``Session.inspect``'s answer for this node (its
     ``saved`` values, ``custom_function``); ``step``: the node's step of the pass
     (``grad_outputs``, ``grad_inputs``); ``targets``: ``{slot: label of the node it
-    feeds}``. Returns ``{name, available, reason, about, where, custom, inputs}``; each
+    feeds}``; ``dtypes``: ``{slot: dtype of the gradient it sends}``. When any of these
+    tensors is complex (the node's output, a saved one, a gradient sent) no number is
+    written in and nothing evaluated: the JSON writes a complex number as a
+    ``[real, imag]`` pair, which the real forms would read as two numbers. Returns
+    ``{name, available, reason, about, where, custom, inputs}``; each
     input ``{input, slot, to, flows, implemented, expression, substituted, math,
     latex, letters, names, result}`` (``result``: ``{formula, torch, agrees}`` or None).
     """
     name = str(attrs.get("name") or "")
     entries = _merged(attrs.get("saved") if saved is None else saved, inspected)
+    complex_numbers = _any_complex(attrs, entries, dtypes)
+    if complex_numbers:
+        entries = [_without_value(e) for e in entries]
     custom = (inspected or {}).get("custom_function")
     if custom and custom.get("reason"):
         custom = {**custom, "reason": worded(custom["reason"])}
@@ -47,9 +56,10 @@ def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | Non
     described = node_formula(name, entries, slot_count=attrs.get("slots"))
     if not described["available"]:
         return _none(name, attrs.get("formula_note") or described["reason"], custom)
-    arriving = _first((step or {}).get("grad_outputs"))
+    arriving = None if complex_numbers else _first((step or {}).get("grad_outputs"))
     sent = (step or {}).get("grad_inputs")
-    inputs = [_input(item, arriving, sent, targets or {}) for item in described["inputs"]]
+    inputs = [_input(item, arriving, sent, targets or {}, evaluate=not complex_numbers)
+              for item in described["inputs"]]
     return {"name": name, "available": True, "reason": None, "about": worded(described["about"]),
             "where": worded(described["where"]), "custom": custom, "inputs": inputs}
 
@@ -74,7 +84,24 @@ def _merged(entries, inspected: dict | None) -> list[dict]:
     return out
 
 
-def _input(item: dict, arriving, sent, targets: dict) -> dict:
+def _any_complex(attrs: dict, entries: list[dict], dtypes: dict | None) -> bool:
+    """Return True when the node's output, a saved tensor or a gradient it sends is complex."""
+    named = [attrs.get("dtype"), *(e.get("dtype") for e in entries), *(dtypes or {}).values()]
+    named += [e["value"].get("dtype") for e in entries if isinstance(e.get("value"), dict)]
+    return any(is_complex(d) for d in named)
+
+
+def _without_value(entry: dict) -> dict:
+    """Return a saved entry with its numbers left out (its shape kept, as for a large one)."""
+    if "value" not in entry or not isinstance(entry.get("value"), (list, dict)) and not (
+            is_complex(entry.get("dtype"))):
+        return entry
+    out = {k: v for k, v in entry.items() if k != "value"}
+    out["summary"] = {"shape": entry.get("shape")}
+    return out
+
+
+def _input(item: dict, arriving, sent, targets: dict, evaluate: bool = True) -> dict:
     slot = item["slot"]
     slots = slot if isinstance(slot, list) else [slot]
     flows = sent is None or any(isinstance(s, int) and s < len(sent) and sent[s] is not None
@@ -90,7 +117,8 @@ def _input(item: dict, arriving, sent, targets: dict) -> dict:
         "names": [_name(text, bound) for text, bound in item["names"].items()],
         "result": None,
     }
-    if first and first.get("numpy") and isinstance(slot, int) and sent is not None and flows:
+    if (evaluate and first and first.get("numpy") and isinstance(slot, int) and sent is not None
+            and flows):
         shown["result"] = _result(first, arriving, sent[slot] if slot < len(sent) else None)
     return shown
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gradstep.autograd.elements import flatten
+from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
 from gradstep.policies.number_text import fixed_one, torch_fixed
 
 FONT_FAMILY = "DejaVu Sans"
@@ -208,19 +209,25 @@ def _numbers_of(value) -> list | None:
     return None if value is None or isinstance(value, dict) else flatten(value)
 
 
-def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
+def gradient_text(value, limit: int = EDGE_LABEL_CHARS, dtype: str | None = None) -> str:
     """Return the text written on an edge for the gradient ``value``: as torch prints it
     (``torch_fixed``: four decimals) or 4 significant digits,
     ``[a, b, c]`` for a small tensor; '' for None or a tensor of more than
     EDGE_LABEL_NUMBERS numbers. A text longer than ``limit`` characters or EDGE_LABEL_PX
-    pixels ends at a whole number with ``…`` (the tooltip has them all)."""
-    numbers = _numbers_of(value)
-    if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
-        return ""
-    if torch_fixed(numbers):
-        words = [f"{x:.4f}" if type(x) is float else format_number(x) for x in numbers]
+    pixels ends at a whole number with ``…`` (the tooltip has them all). A ``dtype`` known
+    to be complex reads the data's ``[real, imag]`` pairs as ``a+bj`` (two numbers each);
+    data that are not such pairs then give ''."""
+    if is_complex(dtype) and value is not None and not isinstance(value, dict):
+        read = complex_elements(value)
+        if read is None or 2 * len(read[1]) > EDGE_LABEL_NUMBERS:
+            return ""
+        value, pairs = read
+        words = complex_words(pairs, _printed_words)
     else:
-        words = [format_number(x) for x in numbers]
+        numbers = _numbers_of(value)
+        if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
+            return ""
+        words = _printed_words(numbers)
     if not isinstance(value, list):
         return words[0]
     text = _nested_text(value, words)
@@ -228,6 +235,14 @@ def gradient_text(value, limit: int = EDGE_LABEL_CHARS) -> str:
         words.pop()
         text = _nested_text(value, words, cut=True)
     return text
+
+
+def _printed_words(numbers: list) -> list[str]:
+    """Return one tensor's numbers as torch prints them (``torch_fixed``: four decimals),
+    else 4 significant digits."""
+    if torch_fixed(numbers):
+        return [f"{x:.4f}" if type(x) is float else format_number(x) for x in numbers]
+    return [format_number(x) for x in numbers]
 
 
 def _nested_text(value: list, words: list[str], cut: bool = False) -> str:
@@ -253,17 +268,30 @@ def _nest(value, words: list[str], at: int, cut: bool) -> tuple[str, int, bool]:
     return "[" + ", ".join(parts) + "]", at, False
 
 
-def gradient_full_text(value, digits: int = 6) -> str:
-    """Return every number of a small gradient (the tooltip of an edge), or its summary."""
+def gradient_full_text(value, digits: int = 6, dtype: str | None = None) -> str:
+    """Return every number of a small gradient (the tooltip of an edge), or its summary; a
+    ``dtype`` known to be complex: each element as ``a+bj`` (its summary is of magnitudes)."""
     if isinstance(value, dict):
         shape = "×".join(str(d) for d in value.get("shape") or []) or "scalar"
-        return (f"{shape}: min {value.get('min')} max {value.get('max')} "
+        magnitude = "|z| " if is_complex(dtype) or is_complex(value.get("dtype")) else ""
+        return (f"{shape}: {magnitude}min {value.get('min')} max {value.get('max')} "
                 f"mean {value.get('mean')}")
-    numbers = _numbers_of(value)
-    if numbers is None:
-        return ""
-    words = [TORCH_WORDS.get(x, x) if isinstance(x, str) else f"{float(x):.{digits}g}"
-             for x in numbers]
+
+    def worded(numbers: list) -> list[str]:
+        return [TORCH_WORDS.get(x, x) if isinstance(x, str) else f"{float(x):.{digits}g}"
+                for x in numbers]
+
+    if is_complex(dtype) and value is not None:
+        read = complex_elements(value)
+        if read is None:
+            return ""
+        value, pairs = read
+        words = complex_words(pairs, worded)
+    else:
+        numbers = _numbers_of(value)
+        if numbers is None:
+            return ""
+        words = worded(numbers)
     return words[0] if not isinstance(value, list) else _nested_text(value, words)
 
 

@@ -9,6 +9,7 @@ from PySide6 import QtCore
 
 from gradstep.drawing.collapse import box_state
 from gradstep.drawing.style import gradient_full_text, gradient_text
+from gradstep.step_drawing import grad_dtype
 from gradstep.ui.qt_graph_view import QtGraphView
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.tensor_text import node_tooltip
@@ -70,7 +71,8 @@ class QtGraphFollower(QtCore.QObject):
         node = index.steps[i]["node"]
         labels = {}
         for edge in index.edges_from(node):
-            text = gradient_text(index.edge_grad(node, edge[2], k))
+            text = gradient_text(index.edge_grad(node, edge[2], k),
+                                 dtype=grad_dtype(index.graph, edge[1]))
             if text:
                 labels[edge] = text
         return labels
@@ -132,7 +134,7 @@ class QtGraphFollower(QtCore.QObject):
             return ""
         source, target, slot = edge
         grad = index.edge_grad(source, slot, self.model.step)
-        text = gradient_full_text(grad)
+        text = gradient_full_text(grad, dtype=grad_dtype(index.graph, target))
         if not text:
             return ""
         return self.tr("gradient sent from {0} to {1} (slot {2}):\n{3}").format(

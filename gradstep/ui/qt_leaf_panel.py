@@ -44,6 +44,7 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
             tip = model.passes[i].title if kind == "pass" else self.tr("Every leaf's .grad set to None")
             self.headerItem().setToolTip(col, tip)
         leaves, returned = self._rows()
+        dtypes: dict[int, dict] = {}  # pass -> {leaf: dtype}, read once a pass needs it
         for name in leaves:
             cells = [GRAD_ROW.format(name)]
             for kind, i in model.columns:
@@ -51,7 +52,12 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
                     cells.append("None")
                     continue
                 grads = model.passes[i].timeline.get("leaf_grads") or {}
-                cells.append(short(grads[name], 40) if name in grads else "—")
+                if name not in grads:
+                    cells.append("—")
+                    continue
+                if i not in dtypes and isinstance(grads[name], list):  # data: its dtype tells
+                    dtypes[i] = self._leaf_dtypes(i)                   # a complex one's pairs
+                cells.append(short(grads[name], 40, dtypes.get(i, {}).get(name)))
             self._add(cells, self.tr("{0}.grad as torch leaves it after each pass").format(name))
         for name in returned:
             cells = [self.tr(RETURNED_ROW).format(name)]
@@ -60,6 +66,20 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
             self._add(cells, self.tr("What torch.autograd.grad returned for {0} (it does not "
                                      "write {0}.grad)").format(name), italic=True)
         self._mark_current()  # sizes the columns
+
+    def _leaf_dtypes(self, pass_index: int) -> dict[str, str | None]:
+        """Return {leaf: its dtype} (its .grad's: a complex one is written a+bj), read from the
+        leaf node of each AccumulateGrad step of that pass (one look at its steps)."""
+        graph = self.model.graph
+        out: dict[str, str | None] = {}
+        if graph is None:
+            return out
+        for step in self.model.passes[pass_index].timeline.get("steps") or ():
+            node = step.get("node")
+            if step.get("leaf") is not None and node in graph and (
+                    graph.nodes[node].get("kind") == "leaf"):
+                out.setdefault(step["leaf"], graph.nodes[node].get("dtype"))
+        return out
 
     def _rows(self) -> tuple[list[str], list[str]]:
         leaves, returned = {}, {}

@@ -20,12 +20,26 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
+from gradstep.policies.complex_text import is_complex
 from gradstep.ui.qt_row_label import QtRowLabel
 from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
 from gradstep.ui.words import tr
 
 PLOT_HEIGHT = 150  # px; fixed so a new value of the same kind never changes the layout
 MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in
+
+
+def without_complex_data(value: dict | None, dtype: str | None = None) -> dict | None:
+    """Return ``value`` without its data when it is a complex tensor's (``dtype`` or its own):
+    the JSON writes each element as a ``[real, imag]`` pair, which a plot or a min/max of the
+    numbers would read as a real tensor of one more dimension that torch never had."""
+    dtype = dtype or (value or {}).get("dtype")
+    if not value or value.get("data") is None or not is_complex(dtype):
+        return value
+    shape = value.get("shape")
+    if "dtype" not in value:  # a bare list (a gradient): its shape counted the pairs too
+        shape = (shape or [])[:-1]
+    return {**{k: v for k, v in value.items() if k != "data"}, "shape": shape, "dtype": dtype}
 
 
 def plot_kind(value: dict | None) -> str:
@@ -234,13 +248,14 @@ class QtTensorPlot(QtWidgets.QWidget):
             self.set_axes(self.axes)  # the axis names in the new language
         super().changeEvent(event)
 
-    def set_value(self, x, *, text: str | None = None) -> None:
+    def set_value(self, x, *, text: str | None = None, dtype: str | None = None) -> None:
         """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:
         its statistics). What sets the plot's size (its texts, the kind of plot) changes at
         once, so the panel is laid out as if all were drawn; the plot itself (pyqtgraph's
         items, axes and range) is drawn now when any of it can be seen, else when it comes
-        into view."""
-        value = as_value(x)
+        into view. A complex tensor (``dtype``, or the value's) is not plotted: its data are
+        ``[real, imag]`` pairs, not numbers of its own; its summary (magnitudes) is shown."""
+        value = without_complex_data(as_value(x), dtype)
         kind = plot_kind(value)
         values = np.asarray(flatten(value["data"]), dtype=float) if (
             value and value.get("data") is not None) else np.zeros(0)

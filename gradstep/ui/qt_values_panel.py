@@ -181,7 +181,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         inspected = self.model.inspected
         shown = formulas_at(self.model.node(self.node_id), self.model.saved_of(self.node_id),
                             inspected=inspected if inspected.get("id") == self.node_id else None,
-                            step=self.model.step_of(self.node_id), targets=self._slot_targets())
+                            step=self.model.step_of(self.node_id), targets=self._slot_targets(),
+                            dtypes=self._slot_dtypes())
         self.formula.show_formulas(shown)
 
     def _header(self, attrs: dict, step: dict | None, state: str) -> str:
@@ -207,7 +208,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def _show_arriving(self, step: dict | None, state: str) -> None:
         outs = (step or {}).get("grad_outputs") or []
         if outs and outs[0] is not None:
-            self.arriving.set_value(outs[0])
+            # the gradient of this node's output: its dtype (complex: not plotted as numbers)
+            self.arriving.set_value(outs[0], dtype=self.model.node(self.node_id).get("dtype"))
         else:
             self.arriving.set_message(self.tr("No gradient has reached this node in this pass."))
 
@@ -232,15 +234,18 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             return
         label = str(attrs.get("label") or self.node_id)
         grad_now = self.model.leaf_grad(label)
+        dtype = attrs.get("dtype")  # a leaf's .grad has its dtype (complex: written a+bj)
         if step is not None and "grad_after" in step:
-            before, after = short(step.get("grad_before")), short(step.get("grad_after"))
+            before = short(step.get("grad_before"), dtype=dtype)
+            after = short(step.get("grad_after"), dtype=dtype)
             text = (self.tr("{0}.grad: {1} → {2} when this step runs") if state == "current"
                     else self.tr("{0}.grad: {1} → {2}")).format(label, before, after)
         elif self.model.timeline.get("mode") == "grad":
             text = self.tr("autograd.grad does not write .grad: {0}.grad is {1}; "
-                           "what the call returned is in Leaf gradients.").format(label, short(grad_now))
+                           "what the call returned is in Leaf gradients."
+                           ).format(label, short(grad_now, dtype=dtype))
         else:
-            text = self.tr("{0}.grad now: {1}").format(label, short(grad_now))
+            text = self.tr("{0}.grad now: {1}").format(label, short(grad_now, dtype=dtype))
         self.grad_change.setText(text)
 
     def _saved_words(self) -> str:
@@ -260,6 +265,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.slot_choice.blockSignals(True)
         self.slot_choice.clear()
         targets = self._slot_targets()
+        dtypes = self._slot_dtypes()
         for i, grad in enumerate(grads):
             to = targets.get(i, self.tr("no node"))
             if grad is None:
@@ -267,7 +273,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             elif isinstance(grad, dict):  # a big tensor: its shape (the plot has the rest)
                 what = "×".join(str(d) for d in grad.get("shape") or []) or self.tr("scalar")
             else:
-                what = short(grad, 24)
+                what = short(grad, 24, dtypes.get(i))
             self.slot_choice.addItem(f"{i} → {to}: {what}")
         self.slot_choice.setEnabled(bool(grads))
         first = next((i for i, g in enumerate(grads) if g is not None), 0 if grads else -1)
@@ -286,9 +292,18 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             out[data.get("slot", 0)] = attrs.get("label") or attrs.get("name", target)
         return out
 
+    def _slot_dtypes(self) -> dict[int, str | None]:
+        """Return {slot: the dtype of the gradient sent through it} (its target's output's:
+        torch casts a gradient to it; a complex one is written a+bj)."""
+        graph = self.model.graph
+        if graph is None or self.node_id not in graph:
+            return {}
+        return {data.get("slot", 0): graph.nodes[target].get("dtype")
+                for _, target, data in graph.out_edges(self.node_id, data=True)}
+
     def _on_slot_change(self, index: int) -> None:
         if 0 <= index < len(self._sent_values) and self._sent_values[index] is not None:
-            self.sent.set_value(self._sent_values[index])
+            self.sent.set_value(self._sent_values[index], dtype=self._slot_dtypes().get(index))
         elif 0 <= index < len(self._sent_values):
             self.sent.set_message(self.tr("No gradient flows through slot {0}.").format(index))
         else:

@@ -7,6 +7,7 @@ import html
 
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing.style import format_number, gradient_text
+from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
 from gradstep.policies.number_text import torch_fixed
 from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
@@ -70,13 +71,24 @@ def as_printed(nums: list) -> list[str]:
     return [format_number(x) for x in nums]
 
 
-def short(x, limit: int = 60) -> str:
+def short(x, limit: int = 60, dtype: str | None = None) -> str:
     """Return a one-line text for a tensor (value dict, nested list or number): its numbers
-    as the snippet's ``print`` shows them (a leaf's .grad beside the Output panel's)."""
+    as the snippet's ``print`` shows them (a leaf's .grad beside the Output panel's). A
+    ``dtype`` (or the value's) known to be complex reads the data's ``[real, imag]`` pairs
+    as ``a+bj``; data that are not such pairs then show as ``…``."""
     value = as_value(x)
     if value is None:
         return "None"
     data = value.get("data")
+    if data is not None and is_complex(dtype or value.get("dtype")):
+        read = complex_elements(data)
+        if read is None:
+            return "…"
+        words = complex_words(read[1], as_printed)
+        if not isinstance(read[0], list):
+            return words[0]
+        text = "[" + ", ".join(words[:8]) + (", …]" if len(words) > 8 else "]")
+        return text if len(text) <= limit else text[: limit - 1] + "…"
     if data is not None:
         nums = flatten(data)
         words = as_printed(nums)
@@ -164,7 +176,7 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
         lines.append(tr("state: {0}").format(tr(STATE_WORDS.get(state, state))))
     if grad is not ...:
         lines.append(tr("{0}.grad now: {1}").format(esc(str(attrs.get("label") or "leaf")),
-                                                    esc(short(grad))))
+                                                    esc(short(grad, dtype=attrs.get("dtype")))))
     if entries:
         freed, alive = tr("freed"), tr("alive")
         names = ", ".join(f"{esc(str(e['name']))} ({freed if e.get('freed') else alive})"
@@ -200,6 +212,7 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def edge_label(grad) -> str:
-    """Return the text written on an edge for the gradient it carries ('' for large ones)."""
-    return gradient_text(grad)
+def edge_label(grad, dtype: str | None = None) -> str:
+    """Return the text written on an edge for the gradient it carries ('' for large ones;
+    ``dtype``: its target's, as ``gradient_text`` reads it)."""
+    return gradient_text(grad, dtype=dtype)

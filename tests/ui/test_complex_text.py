@@ -1,0 +1,28 @@
+"""The window's short texts and plots of a complex tensor: ``a+bj`` as torch prints it, and
+no plot of the JSON's ``[real, imag]`` pairs as a real tensor torch never had."""
+
+from __future__ import annotations
+
+from gradstep.ui.qt_tensor_plot import plot_kind, without_complex_data
+from gradstep.ui.tensor_text import short
+
+Z_GRAD = [[1.0, 2.0], [2.1213204860687256, -0.7071068286895752]]
+
+
+def test_a_complex_grad_reads_as_torch_prints_it():
+    # the Leaf gradients panel, z.grad in the Values panel and a leaf's tooltip
+    assert short(Z_GRAD, dtype="complex64") == "[1.0000+2.0000j, 2.1213-0.7071j]"
+    assert short([3.0, 4.0], dtype="complex64") == "3+4j"
+    value = {"shape": [2], "dtype": "complex64", "data": [[1.0, 2.0], [3.0, -1.0]]}
+    assert short(value) == "[1+2j, 3-1j]"  # a value dict says its own dtype
+    assert short(Z_GRAD) == "[1.0000, 2.0000, 2.1213, -0.7071]"  # dtype unknown: as before
+
+
+def test_a_complex_tensor_is_summarised_not_plotted():
+    gradient = without_complex_data({"shape": [2, 2], "data": Z_GRAD}, "complex64")
+    assert gradient == {"shape": [2], "dtype": "complex64"}
+    assert plot_kind(gradient) == "stats"
+    value = {"shape": [2], "dtype": "complex64", "min": 2.2, "data": [[1.0, 2.0], [3.0, -1.0]]}
+    assert without_complex_data(value) == {"shape": [2], "dtype": "complex64", "min": 2.2}
+    real = {"shape": [2], "dtype": "float32", "data": [1.0, 2.0]}
+    assert without_complex_data(real) is real
