@@ -72,7 +72,7 @@ class QtGraphFollower(QtCore.QObject):
         labels = {}
         for edge in index.edges_from(node):
             text = gradient_text(index.edge_grad(node, edge[2], k),
-                                 dtype=grad_dtype(index.graph, edge[1]))
+                                 dtype=grad_dtype(index.graph, edge))
             if text:
                 labels[edge] = text
         return labels
@@ -134,7 +134,7 @@ class QtGraphFollower(QtCore.QObject):
             return ""
         source, target, slot = edge
         grad = index.edge_grad(source, slot, self.model.step)
-        text = gradient_full_text(grad, dtype=grad_dtype(index.graph, target))
+        text = gradient_full_text(grad, dtype=grad_dtype(index.graph, edge))
         if not text:
             return ""
         return self.tr("gradient sent from {0} to {1} (slot {2}):\n{3}").format(

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtWidgets
 
 from gradstep.autograd.step_state import is_tensor_entry
 from gradstep.i18n import render
+from gradstep.step_drawing import grad_dtype
 from gradstep.ui.qt_formula_view import QtFormulaView
 from gradstep.ui.qt_row_label import QtRowLabel
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -293,13 +294,13 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         return out
 
     def _slot_dtypes(self) -> dict[int, str | None]:
-        """Return {slot: the dtype of the gradient sent through it} (its target's output's:
-        torch casts a gradient to it; a complex one is written a+bj)."""
+        """Return {slot: the dtype of the gradient sent through it} (``grad_dtype``: the
+        target's output's it reaches, torch casts a gradient to it; complex: written a+bj)."""
         graph = self.model.graph
         if graph is None or self.node_id not in graph:
             return {}
-        return {data.get("slot", 0): graph.nodes[target].get("dtype")
-                for _, target, data in graph.out_edges(self.node_id, data=True)}
+        return {data.get("slot", key): grad_dtype(graph, (self.node_id, target, key))
+                for _, target, key, data in graph.out_edges(self.node_id, keys=True, data=True)}
 
     def _on_slot_change(self, index: int) -> None:
         if 0 <= index < len(self._sent_values) and self._sent_values[index] is not None:

@@ -26,3 +26,26 @@ def test_a_complex_tensor_is_summarised_not_plotted():
     assert without_complex_data(value) == {"shape": [2], "dtype": "complex64", "min": 2.2}
     real = {"shape": [2], "dtype": "float32", "data": [1.0, 2.0]}
     assert without_complex_data(real) is real
+
+
+def test_values_panel_reads_each_slot_by_the_output_its_gradient_reaches(qtbot):
+    # linalg.svd of a complex matrix: output 0 (U) complex, output 1 (S) real; a node's
+    # slot to S sends two real numbers, never the complex number 1+1j
+    import networkx as nx
+
+    from gradstep.ui.qt_session_model import QtSessionModel
+    from gradstep.ui.qt_values_panel import QtValuesPanel
+
+    model = QtSessionModel()
+    graph = nx.MultiDiGraph()
+    graph.add_node("n0", kind="op", name="AddBackward0", dtype="float32")
+    graph.add_node("n1", kind="op", name="LinalgSvdBackward0", dtype="complex64",
+                   value={"dtype": "complex64", "outputs": [
+                       {"dtype": "complex64"}, {"dtype": "float32"}, {"dtype": "complex64"}]})
+    graph.add_edge("n0", "n1", key=0, slot=0, input_nr=1)
+    graph.add_edge("n0", "n1", key=1, slot=1, input_nr=2)
+    model.graph = graph
+    panel = QtValuesPanel(model)
+    qtbot.addWidget(panel)
+    panel.node_id = "n0"
+    assert panel._slot_dtypes() == {0: "float32", 1: "complex64"}
