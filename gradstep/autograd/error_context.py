@@ -9,6 +9,7 @@ import ast
 import bisect
 import builtins
 import difflib
+import functools
 
 from gradstep.autograd.grad_mode_names import (
     GradModeNames,
@@ -56,13 +57,21 @@ def close_name(source: str | None, name: str) -> str | None:
 
 
 def _parse(source: str | None) -> ast.Module | None:
-    """Return the snippet's AST, or None when it does not parse."""
+    """Return the snippet's AST, or None when it does not parse. One error's readings
+    each ask for the same source: it is parsed once (``_parsed``); the tree is shared, so
+    a reading only reads it (``_branches`` notes what it derives on it)."""
     if not source:
         return None
     try:
-        return ast.parse(source)
+        return _parsed(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(source: str) -> ast.Module:
+    """``ast.parse(source)``, kept for the next reading (a failed parse is not kept)."""
+    return ast.parse(source)
 
 
 def _read_target(source: str | None, target: str | None):

@@ -63,6 +63,7 @@ def no_grad_call(source: str | None, line: int, target: str | None,
                 break
     if not isinstance(call, ast.Call):
         return None
+    names = GradModeNames(tree)  # (what torch's switches are called: read once)
     if isinstance(call.func, ast.Name):
         name = call.func.id
         function = _only_def(scoped, binder, binder(at, name), name)
@@ -70,10 +71,9 @@ def no_grad_call(source: str | None, line: int, target: str | None,
             return None
     elif isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
         name = ast.unparse(call.func)
-        function = _only_method(tree, binders, at, call, call_line)
+        function = _only_method(tree, binders, at, call, call_line, names)
     else:
         return None
-    names = GradModeNames(tree)
     if function is None or may_turn_grad_on(tree, names):
         return None  # (a helper it calls may compute with grad on)
     block = _grad_off_body(function, scoped, names)
@@ -83,7 +83,8 @@ def no_grad_call(source: str | None, line: int, target: str | None,
             "decorated": any(d.lineno == block for d in function.decorator_list)}
 
 
-def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.FunctionDef | None:
+def _only_method(tree, binders, at, call: ast.Call, call_line: int,
+                 names: GradModeNames) -> ast.FunctionDef | None:
     """Return the ``def`` that ``obj.f(...)`` (``call``, in scope ``at``) can only mean: ``obj``
     is ``self`` (a method's first parameter, never rebound) of a class no class of the
     snippet derives from, or a name last assigned (before ``call_line``, in its scope) from
@@ -120,7 +121,6 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int) -> ast.Funct
     own = [node for node, scope in scoped if scope is cls and method in _names_bound(node)]
     if len(defs) != 1 or own != defs or not isinstance(defs[0], ast.FunctionDef):
         return None
-    names = GradModeNames(tree)
     off = names.off_decorators | torch_switches(_NO_GRAD_DECORATORS, names)
     return defs[0] if all(ast.unparse(d) in off for d in defs[0].decorator_list) else None
 

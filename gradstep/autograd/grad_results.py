@@ -43,10 +43,11 @@ def grad_without_graph(source: str | None, line: int, target: str | None,
     assigned = _last_assignment(_assignments(tree, line, binders, column), name, line, tree)
     if assigned is None:
         return None
+    names = GradModeNames(tree)  # (read once, not per assignment)
     for node, scope in scoped:
         if (isinstance(node, ast.Assign) and node.lineno == assigned[0]
                 and binder(scope, name) is binder(at, name) and len(node.targets) == 1):
-            call = _grad_call(node.targets[0], node.value, name, GradModeNames(tree))
+            call = _grad_call(node.targets[0], node.value, name, names)
             if call is not None and not any(
                     kw.arg == "create_graph" and not _is_false(kw.value) or kw.arg is None
                     for kw in call.keywords) and len(call.args) < 5:  # (the 5th: create_graph)
