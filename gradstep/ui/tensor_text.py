@@ -6,9 +6,8 @@ from __future__ import annotations
 import html
 
 from gradstep.autograd.formula_words import worded
-from gradstep.drawing.style import format_number, gradient_text
+from gradstep.drawing.style import as_printed, gradient_text
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
-from gradstep.policies.number_text import torch_fixed
 from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
 
@@ -61,14 +60,6 @@ def as_value(x) -> dict | None:
     if isinstance(x, dict):
         return x
     return {"shape": shape_of(x), "data": x}
-
-
-def as_printed(nums: list) -> list[str]:
-    """Return one tensor's numbers as its ``print`` shows them: four decimals where torch
-    prints four (``torch_fixed``), else 4 significant digits (as the boxes and edges)."""
-    if torch_fixed(nums):
-        return [f"{x:.4f}" if type(x) is float else format_number(x) for x in nums]
-    return [format_number(x) for x in nums]
 
 
 def short(x, limit: int = 60, dtype: str | None = None) -> str:
