@@ -20,6 +20,7 @@ from functools import lru_cache
 from gradstep.autograd.elements import flatten
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
 from gradstep.policies.number_text import fixed_one, torch_fixed
+from gradstep.policies.strict_json import INFINITY, MINUS_INFINITY, NAN
 
 FONT_FAMILY = "DejaVu Sans"
 # an SVG names fallbacks: a viewer without DejaVu Sans takes a sans face (and a sans CJK
@@ -155,7 +156,7 @@ def format_shape(shape) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
-TORCH_WORDS = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}  # strict JSON -> print
+TORCH_WORDS = {NAN: "nan", INFINITY: "inf", MINUS_INFINITY: "-inf"}  # strict JSON -> print
 
 
 def format_number(x) -> str:
