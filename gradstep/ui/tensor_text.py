@@ -71,22 +71,19 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
     if value is None:
         return "None"
     data = value.get("data")
-    if data is not None and is_complex(dtype or value.get("dtype")):
-        read = complex_elements(data)
-        if read is None:
-            return "…"
-        words = complex_words(read[1], as_printed)
-        if not isinstance(read[0], list):
-            return words[0]
-        text = "[" + ", ".join(words[:8]) + (", …]" if len(words) > 8 else "]")
-        return text if len(text) <= limit else text[: limit - 1] + "…"
     if data is not None:
-        nums = flatten(data)
-        words = as_printed(nums)
-        if not value.get("shape"):
+        if is_complex(dtype or value.get("dtype")):
+            read = complex_elements(data)
+            if read is None:
+                return "…"
+            words = complex_words(read[1], as_printed)
+            scalar = not isinstance(read[0], list)
+        else:
+            words = as_printed(flatten(data))
+            scalar = not value.get("shape")
+        if scalar:
             return words[0] if words else "[]"
-        text = "[" + ", ".join(words[:8]) + (", …]" if len(nums) > 8 else "]")
-        return text if len(text) <= limit else text[: limit - 1] + "…"
+        return _cut("[" + ", ".join(words[:8]) + (", …]" if len(words) > 8 else "]"), limit)
     shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
     return tr("{0}: min {1} max {2} mean {3}").format(
         shape, fmt(value.get("min")), fmt(value.get("max")), fmt(value.get("mean")))
