@@ -20,6 +20,7 @@ from functools import lru_cache
 from gradstep.autograd.elements import flatten
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
 from gradstep.policies.number_text import fixed_one, torch_fixed
+from gradstep.policies.strict_json import INFINITY, MINUS_INFINITY, NAN
 
 FONT_FAMILY = "DejaVu Sans"
 # an SVG names fallbacks: a viewer without DejaVu Sans takes a sans face (and a sans CJK
@@ -155,7 +156,7 @@ def format_shape(shape) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
-TORCH_WORDS = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}  # strict JSON -> print
+TORCH_WORDS = {NAN: "nan", INFINITY: "inf", MINUS_INFINITY: "-inf"}  # strict JSON -> print
 
 
 def format_number(x) -> str:
@@ -222,12 +223,12 @@ def gradient_text(value, limit: int = EDGE_LABEL_CHARS, dtype: str | None = None
         if read is None or 2 * len(read[1]) > EDGE_LABEL_NUMBERS:
             return ""
         value, pairs = read
-        words = complex_words(pairs, _printed_words)
+        words = complex_words(pairs, as_printed)
     else:
         numbers = _numbers_of(value)
         if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
             return ""
-        words = _printed_words(numbers)
+        words = as_printed(numbers)
     if not isinstance(value, list):
         return words[0]
     text = _nested_text(value, words)
@@ -237,9 +238,9 @@ def gradient_text(value, limit: int = EDGE_LABEL_CHARS, dtype: str | None = None
     return text
 
 
-def _printed_words(numbers: list) -> list[str]:
-    """Return one tensor's numbers as torch prints them (``torch_fixed``: four decimals),
-    else 4 significant digits."""
+def as_printed(numbers: list) -> list[str]:
+    """Return one tensor's numbers as its ``print`` shows them: four decimals where torch
+    prints four (``torch_fixed``), else 4 significant digits (the boxes, edges and panels)."""
     if torch_fixed(numbers):
         return [f"{x:.4f}" if type(x) is float else format_number(x) for x in numbers]
     return [format_number(x) for x in numbers]

@@ -6,9 +6,8 @@ from __future__ import annotations
 import html
 
 from gradstep.autograd.formula_words import worded
-from gradstep.drawing.style import format_number, gradient_text
+from gradstep.drawing.style import as_printed, gradient_text
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
-from gradstep.policies.number_text import torch_fixed
 from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
 
@@ -63,14 +62,6 @@ def as_value(x) -> dict | None:
     return {"shape": shape_of(x), "data": x}
 
 
-def as_printed(nums: list) -> list[str]:
-    """Return one tensor's numbers as its ``print`` shows them: four decimals where torch
-    prints four (``torch_fixed``), else 4 significant digits (as the boxes and edges)."""
-    if torch_fixed(nums):
-        return [f"{x:.4f}" if type(x) is float else format_number(x) for x in nums]
-    return [format_number(x) for x in nums]
-
-
 def short(x, limit: int = 60, dtype: str | None = None) -> str:
     """Return a one-line text for a tensor (value dict, nested list or number): its numbers
     as the snippet's ``print`` shows them (a leaf's .grad beside the Output panel's). A
@@ -80,22 +71,19 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
     if value is None:
         return "None"
     data = value.get("data")
-    if data is not None and is_complex(dtype or value.get("dtype")):
-        read = complex_elements(data)
-        if read is None:
-            return "…"
-        words = complex_words(read[1], as_printed)
-        if not isinstance(read[0], list):
-            return words[0]
-        text = "[" + ", ".join(words[:8]) + (", …]" if len(words) > 8 else "]")
-        return text if len(text) <= limit else text[: limit - 1] + "…"
     if data is not None:
-        nums = flatten(data)
-        words = as_printed(nums)
-        if not value.get("shape"):
+        if is_complex(dtype or value.get("dtype")):
+            read = complex_elements(data)
+            if read is None:
+                return "…"
+            words = complex_words(read[1], as_printed)
+            scalar = not isinstance(read[0], list)
+        else:
+            words = as_printed(flatten(data))
+            scalar = not value.get("shape")
+        if scalar:
             return words[0] if words else "[]"
-        text = "[" + ", ".join(words[:8]) + (", …]" if len(nums) > 8 else "]")
-        return text if len(text) <= limit else text[: limit - 1] + "…"
+        return _cut("[" + ", ".join(words[:8]) + (", …]" if len(words) > 8 else "]"), limit)
     shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
     return tr("{0}: min {1} max {2} mean {3}").format(
         shape, fmt(value.get("min")), fmt(value.get("max")), fmt(value.get("mean")))
