@@ -267,3 +267,14 @@ def assert_matches(shown: dict, expected: dict, where: str = "") -> None:
         assert _same_value(shown["edge_grads"][edge], grad), (where, edge, shown["edge_grads"][edge], grad)
     for label, grad in expected["leaf_grads"].items():
         assert _same_value(shown["leaf_grads"].get(label), grad), (where, label, shown["leaf_grads"], grad)
+
+
+def printed(t: torch.Tensor) -> str:
+    """Return a tensor's numbers as torch's ``print`` writes them, on one line and without
+    ``tensor(`` and its keywords: ``[2.]``, ``[[1., 2.], [3., 4.]]``, ``[0.1440, -0.0828]``."""
+    text = str(t.detach())
+    text = text[len("tensor("):text.rindex(")")]
+    for keyword in (", dtype=", ", device=", ", requires_grad="):
+        if keyword in text:
+            text = text[:text.index(keyword)]
+    return " ".join(text.split()).replace("[ ", "[")

@@ -20,7 +20,7 @@ import math
 from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
 from gradstep.policies.complex_text import is_complex
-from gradstep.policies.number_text import float_text, torch_fixed
+from gradstep.policies.number_text import TORCH_WORDS, float_text, print_mode
 
 SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
 
@@ -217,17 +217,17 @@ def _text(value) -> str | None:
         return None
     if isinstance(value, list) and sum(1 for _ in _flat(value)) > SHOWN_NUMBERS:
         return None
-    return _format(value, torch_fixed(list(_flat(value))))
+    return _format(value, print_mode(list(_flat(value))))
 
 
-def _format(value, fixed: bool) -> str:
-    """Return ``value`` as text: four decimals where torch prints four (``fixed``)."""
+def _format(value, mode: str, in_tensor: bool = False) -> str:
+    """Return ``value`` as text, as torch prints its tensor (``mode``: ``print_mode``)."""
     if isinstance(value, list):
-        return "[" + ", ".join(_format(v, fixed) for v in value) + "]"
+        return "[" + ", ".join(_format(v, mode, True) for v in value) + "]"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, float):  # torch decides per tensor: [1.0000, 2.5000]
-        return float_text(value, fixed)
+        return TORCH_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
+    if isinstance(value, float):  # torch decides per tensor: [1.0000, 2.5000], [0., 1.]
+        return float_text(value, mode, in_tensor)
     return f"{value:.4g}"
 
 

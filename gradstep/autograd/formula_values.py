@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from gradstep.autograd.saved_names import SavedName
-from gradstep.policies.number_text import float_text, torch_fixed
+from gradstep.policies.number_text import TORCH_WORDS, float_text, print_mode
 
 SMALL = 6  # at most this many numbers are written into a formula's text
 _ITEM = re.compile(r"^(?P<name>\w+)\[(?P<index>\d+)\]$")
@@ -90,21 +90,21 @@ def substitute(formula: str, names: Mapping[str, dict]) -> str | None:
     return pattern.sub(lambda m: shown[m.group(0)], formula)
 
 
-def _short(value, fixed: bool | None = None) -> str | None:
+def _short(value, mode: str | None = None, in_tensor: bool = False) -> str | None:
     """Return a value written compactly, or None when it has more than SMALL numbers;
-    with four decimals where torch prints four (``torch_fixed``, decided for the whole
-    value)."""
+    as torch prints a tensor (``print_mode``, decided for the whole value: four decimals,
+    ``[0., 2.]``)."""
     flat = list(_flatten(value))
     if len(flat) > SMALL:
         return None
-    if fixed is None:
-        fixed = torch_fixed(flat)
+    if mode is None:
+        mode = print_mode(flat)
     if isinstance(value, list):
-        return "[" + ", ".join(_short(v, fixed) or "…" for v in value) + "]"
-    if isinstance(value, str):  # approximate='none', reduce='mean'
-        return repr(value)
-    if isinstance(value, float):  # [1.0000, 2.5000], 0.0000 beside 0.2500; 2.0 not "2"
-        return float_text(value, fixed)
+        return "[" + ", ".join(_short(v, mode, True) or "…" for v in value) + "]"
+    if isinstance(value, str):  # approximate='none', reduce='mean'; strict JSON's "NaN": nan
+        return TORCH_WORDS.get(value) or repr(value)
+    if isinstance(value, float):  # [1.0000, 2.5000], 0.0000 beside 0.2500; [0., 2.]; 2.0
+        return float_text(value, mode, in_tensor)
     return str(value)
 
 

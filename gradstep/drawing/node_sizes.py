@@ -93,7 +93,7 @@ def node_sizes(attrs_list, lines: list | None = None) -> list[tuple[float, float
 def _value_text(value, texts: dict) -> str:
     """Return ``format_small_value(value)``, kept in ``texts`` by the tuple of its data when
     that is floats, none zero: equal such floats are the same double, so they read the same
-    (a zero is left out, as ``0.0 == -0.0`` and they read ``0`` and ``-0``; so is any other
+    (a zero is left out, as ``0.0 == -0.0`` and they read ``0.`` and ``-0.``; so is any other
     type, as ``1 == 1.0 == True``). The random DAG's 80,000 nodes hold ~21,000 of them."""
     data = value.get("data") if type(value) is dict else None
     if type(data) is not list:

@@ -19,8 +19,7 @@ from functools import lru_cache
 
 from gradstep.autograd.elements import flatten
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
-from gradstep.policies.number_text import fixed_one, torch_fixed
-from gradstep.policies.strict_json import INFINITY, MINUS_INFINITY, NAN
+from gradstep.policies.number_text import FIXED, TORCH_WORDS, WHOLE, mode_one, print_mode
 
 FONT_FAMILY = "DejaVu Sans"
 # an SVG names fallbacks: a viewer without DejaVu Sans takes a sans face (and a sans CJK
@@ -156,9 +155,6 @@ def format_shape(shape) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
-TORCH_WORDS = {NAN: "nan", INFINITY: "inf", MINUS_INFINITY: "-inf"}  # strict JSON -> print
-
-
 def format_number(x) -> str:
     """Return a compact number: 4 significant digits; strict JSON's ``"NaN"``,
     ``"Infinity"``, ``"-Infinity"`` as torch prints them (``nan``, ``inf``, ``-inf``)."""
@@ -173,31 +169,40 @@ def format_number(x) -> str:
 
 
 def format_small_value(value) -> str:
-    """Return ``= 1.5`` or ``= [1, 2, 3]`` for a value dict holding a tiny tensor, else ''
-    (four decimals where torch prints four: ``torch_fixed``)."""
+    """Return ``= 1.5`` or ``= [1., 2., 3.]`` for a value dict holding a tiny tensor, else ''
+    (as torch prints it: ``print_mode``)."""
     if not isinstance(value, dict) or "data" not in value:
         return ""
     data = value["data"]
     if isinstance(data, list):
         if len(data) > 4:
             return ""
-        fixed = fixed_one(data[0]) if len(data) == 1 and type(data[0]) is float \
-            else torch_fixed(data)
+        mode = mode_one(data[0]) if len(data) == 1 and type(data[0]) is float \
+            else print_mode(data)
         words = []
         last = word = None
         for x in data:  # one per node of a 100,000-node graph: floats formatted directly
             if type(x) is float:
                 if x != last or not x:  # equal non-zero floats are one double: one text
-                    last, word = x, (f"{x:.4f}" if fixed else f"{x:.4g}")
+                    last, word = x, _float_word(x, mode)
                 words.append(word)
             elif isinstance(x, list):
                 return ""
             else:
                 words.append(format_number(x))
         return "= [" + ", ".join(words) + "]"
-    if type(data) is float and fixed_one(data):
-        return f"= {data:.4f}"
+    if type(data) is float:
+        return "= " + _float_word(data, mode_one(data))
     return "= " + format_number(data)
+
+
+def _float_word(x: float, mode: str) -> str:
+    """Return one float of a tensor as its ``print`` writes it in ``mode`` (``print_mode``)."""
+    if mode == FIXED:
+        return f"{x:.4f}"
+    if mode == WHOLE and x - x == 0:
+        return f"{x:.0f}."
+    return f"{x:.4g}"
 
 
 EDGE_LABEL_NUMBERS = 4  # gradients with more numbers are not written on the edge
@@ -212,7 +217,7 @@ def _numbers_of(value) -> list | None:
 
 def gradient_text(value, limit: int = EDGE_LABEL_CHARS, dtype: str | None = None) -> str:
     """Return the text written on an edge for the gradient ``value``: as torch prints it
-    (``torch_fixed``: four decimals) or 4 significant digits,
+    (``print_mode``: four decimals, or whole numbers with a point) or 4 significant digits,
     ``[a, b, c]`` for a small tensor; '' for None or a tensor of more than
     EDGE_LABEL_NUMBERS numbers. A text longer than ``limit`` characters or EDGE_LABEL_PX
     pixels ends at a whole number with ``…`` (the tooltip has them all). A ``dtype`` known
@@ -231,25 +236,27 @@ def gradient_text(value, limit: int = EDGE_LABEL_CHARS, dtype: str | None = None
         words = as_printed(numbers)
     if not isinstance(value, list):
         return words[0]
-    text = _nested_text(value, words)
+    text = nested_text(value, words)
     while (len(text) > limit or text_width(text, DETAIL_PX) > EDGE_LABEL_PX) and len(words) > 1:
         words.pop()
-        text = _nested_text(value, words, cut=True)
+        text = nested_text(value, words, cut=True)
     return text
 
 
 def as_printed(numbers: list) -> list[str]:
-    """Return one tensor's numbers as its ``print`` shows them: four decimals where torch
-    prints four (``torch_fixed``), else 4 significant digits (the boxes, edges and panels)."""
-    if torch_fixed(numbers):
-        return [f"{x:.4f}" if type(x) is float else format_number(x) for x in numbers]
+    """Return one tensor's numbers as its ``print`` shows them (``print_mode``): four
+    decimals or whole numbers with a point where torch prints them so, else 4 significant
+    digits (the boxes, edges and panels)."""
+    mode = print_mode(numbers)
+    if mode == FIXED or mode == WHOLE:
+        return [_float_word(x, mode) if type(x) is float else format_number(x) for x in numbers]
     return [format_number(x) for x in numbers]
 
 
-def _nested_text(value: list, words: list[str], cut: bool = False) -> str:
+def nested_text(value: list, words: list[str], cut: bool = False) -> str:
     """Return ``words`` (the numbers of ``value`` in order) bracketed as ``value`` nests them,
-    as torch prints a tensor's rows (a 2x2 gradient read as ``[1, 1, 1, 1]``, a vector of
-    four); ``cut``: the words are the first ones only, and ``…`` ends the row where they run
+    as torch prints a tensor's rows (a 2x2 gradient read as ``[1., 1., 1., 1.]``, a vector
+    of four); ``cut``: the words are the first ones only, and ``…`` ends the row where they run
     out and the rows around it."""
     return _nest(value, words, 0, cut)[0]
 
@@ -278,9 +285,11 @@ def gradient_full_text(value, digits: int = 6, dtype: str | None = None) -> str:
         return (f"{shape}: {magnitude}min {value.get('min')} max {value.get('max')} "
                 f"mean {value.get('mean')}")
 
-    def worded(numbers: list) -> list[str]:
-        return [TORCH_WORDS.get(x, x) if isinstance(x, str) else f"{float(x):.{digits}g}"
-                for x in numbers]
+    def worded(numbers: list) -> list[str]:  # whole numbers of a float tensor as ``2.``
+        whole = print_mode(numbers) == WHOLE
+        return [TORCH_WORDS.get(x, x) if isinstance(x, str)
+                else _float_word(x, WHOLE) if whole and type(x) is float
+                else f"{float(x):.{digits}g}" for x in numbers]
 
     if is_complex(dtype) and value is not None:
         read = complex_elements(value)
@@ -293,7 +302,7 @@ def gradient_full_text(value, digits: int = 6, dtype: str | None = None) -> str:
         if numbers is None:
             return ""
         words = worded(numbers)
-    return words[0] if not isinstance(value, list) else _nested_text(value, words)
+    return words[0] if not isinstance(value, list) else nested_text(value, words)
 
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")

@@ -1,21 +1,36 @@
 """How a tensor's numbers are written where a learner compares them with what the snippet
-printed: as torch prints them (``torch_fixed``: four decimals), else 4 significant digits.
-Pure: the autograd core (formulas) and the drawing (boxes, edges) write numbers alike."""
+printed: as torch prints them (``print_mode``: four decimals, or whole numbers with a
+point), else 4 significant digits. Pure: the autograd core (formulas) and the drawing
+(boxes, edges) write numbers alike."""
 
 from __future__ import annotations
 
+from gradstep.policies.strict_json import INFINITY, MINUS_INFINITY, NAN
 
-def torch_fixed(numbers) -> bool:
-    """Return True when torch prints the floats of ``numbers`` (one tensor's) with four
-    decimals (``tensor([0.1440, -0.0828])``, ``tensor(1.1019)``), so they are written
-    that way here too, as the snippet's ``print`` shows them: not all whole numbers, and
-    the non-zero finite ones between 1e-4 and 1e4 within a factor 1000 (torch's
-    scientific-notation rule, with 1e4 for its 1e8 to keep boxes narrow: bigger numbers
-    keep 4 significant digits)."""
+TORCH_WORDS = {NAN: "nan", INFINITY: "inf", MINUS_INFINITY: "-inf"}  # strict JSON -> print
+
+FIXED = "fixed"  # tensor([0.1440, -0.0828]): four decimals
+WHOLE = "whole"  # tensor([4., nan, 6.]): a float tensor of whole numbers, each with a point
+SHORT = "short"  # 4 significant digits: no floats, or where torch prints scientific notation
+
+
+def print_mode(numbers) -> str:
+    """Return how torch's ``print`` writes one tensor's numbers: FIXED when not all its
+    finite floats are whole and the non-zero ones are between 1e-4 and 1e4 within a factor
+    1000 (torch's scientific-notation rule, with 1e4 for its 1e8 to keep boxes narrow),
+    WHOLE when its floats' finite values are all whole and torch keeps them out of
+    scientific notation (the largest at most 1e8 and at most 1000 times the smallest
+    non-zero one: ``tensor([4., nan, 6.])``, ``tensor(0.)``), else SHORT (ints and bools,
+    which print as they are, and the numbers torch writes as ``1.0000e+05``, kept to 4
+    significant digits here so boxes stay narrow)."""
     low = high = 0.0
     whole = True
+    floats = False
     for x in numbers:
-        if type(x) is not float or not x or x - x != 0:  # not a float, zero, NaN or ±inf
+        if type(x) is not float:
+            continue
+        floats = True
+        if not x or x - x != 0:  # zero, NaN or ±inf
             continue
         if x < 0:
             x = -x
@@ -25,21 +40,31 @@ def torch_fixed(numbers) -> bool:
             low = x
         if x > high:
             high = x
-    return not whole and low >= 1e-4 and high < 1e4 and high <= 1000 * low
+    if not floats:
+        return SHORT
+    if whole:
+        return WHOLE if high <= 1e8 and high <= 1000 * low else SHORT
+    return FIXED if low >= 1e-4 and high < 1e4 and high <= 1000 * low else SHORT
 
 
-def fixed_one(x: float) -> bool:
-    """``torch_fixed((x,))`` for one float, quicker (a box per node of a big graph)."""
+def mode_one(x: float) -> str:
+    """``print_mode((x,))`` for one float, quicker (a box per node of a big graph)."""
     size = x if x > 0 else -x
-    return 1e-4 <= size < 1e4 and not size.is_integer()
+    if size.is_integer():  # inf is not an integer; a NaN compares false above
+        return WHOLE if size <= 1e8 else SHORT
+    return FIXED if 1e-4 <= size < 1e4 else SHORT
 
 
-def float_text(x: float, fixed: bool) -> str:
+def float_text(x: float, mode: str, in_tensor: bool = False) -> str:
     """Return a float of a formula's value as text: four decimals where torch prints its
-    tensor with four (``fixed``), a whole number as ``2.0`` (as torch prints it), else 4
-    significant digits."""
-    if fixed:
+    tensor with four (``mode`` FIXED), a whole number of a tensor's numbers (``in_tensor``)
+    as ``2.`` (WHOLE: ``tensor([0., 2.])``), a lone whole number as ``2.0`` (a scalar
+    prints so; a 0-d tensor would print ``tensor(2.)``, which its data cannot tell apart),
+    else 4 significant digits."""
+    if mode == FIXED:
         return f"{x:.4f}"
+    if mode == WHOLE and in_tensor and x - x == 0:
+        return f"{x:.0f}."
     if x.is_integer() and abs(x) < 1e6:
         return f"{x:.1f}"
     return f"{x:.4g}"

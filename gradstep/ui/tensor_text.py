@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import html
 
+from gradstep.autograd import elements
 from gradstep.autograd.formula_words import worded
-from gradstep.drawing.style import as_printed, gradient_text
+from gradstep.drawing.style import as_printed, gradient_text, nested_text
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
 from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
@@ -62,6 +63,9 @@ def as_value(x) -> dict | None:
     return {"shape": shape_of(x), "data": x}
 
 
+SHORT_NUMBERS = 8  # a one-line text writes at most this many numbers, then "…"
+
+
 def short(x, limit: int = 60, dtype: str | None = None) -> str:
     """Return a one-line text for a tensor (value dict, nested list or number): its numbers
     as the snippet's ``print`` shows them (a leaf's .grad beside the Output panel's). A
@@ -76,14 +80,14 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
             read = complex_elements(data)
             if read is None:
                 return "…"
-            words = complex_words(read[1], as_printed)
-            scalar = not isinstance(read[0], list)
+            data, pairs = read
+            words = complex_words(pairs, as_printed)
         else:
-            words = as_printed(flatten(data))
-            scalar = not value.get("shape")
-        if scalar:
+            words = as_printed(elements.flatten(data))  # ints stay ints: tensor([0, 1])
+        if not isinstance(data, list):
             return words[0] if words else "[]"
-        return _cut("[" + ", ".join(words[:8]) + (", …]" if len(words) > 8 else "]"), limit)
+        shown = words[:SHORT_NUMBERS]  # rows as torch prints them: [[1., 2.], [3., 4.]]
+        return _cut(nested_text(data, shown, cut=len(shown) < len(words)), limit)
     shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
     return tr("{0}: min {1} max {2} mean {3}").format(
         shape, fmt(value.get("min")), fmt(value.get("max")), fmt(value.get("mean")))

@@ -67,7 +67,8 @@ def test_lesson_formulas_give_torchs_gradients(lesson):
 
 
 def test_mse_lesson_shows_its_numbers_although_backward_freed_them():
-    """mse.backward() frees the buffers; the formula still shows x = [1.0], y = [2.0]."""
+    """mse.backward() frees the buffers; the formula still shows x = [1.], y = [2.] (torch
+    prints tensor([1.]))."""
     path = EXAMPLES_DIR / "mse_backward.py"
     session = Session()
     session.run(path.read_text(encoding="utf-8"), filename=str(path))
@@ -80,10 +81,10 @@ def test_mse_lesson_shows_its_numbers_although_backward_freed_them():
                         step={"grad_outputs": [1.0], "grad_inputs": [None, [2.0]]})
     target = shown["inputs"][1]
     assert target["math"] == "∂L/∂yᵢ = −2(xᵢ − yᵢ)/n · g"
-    assert target["substituted"] == "mse_loss_backward(grad, [2.0], [1.0], 1)"
+    assert target["substituted"] == "mse_loss_backward(grad, [2.], [1.], 1)"
     letters = {letter["letter"]: letter for letter in target["letters"]}
-    assert (letters["x"]["value"], letters["x"]["state"]) == ("[1.0]", "remembered")
-    assert target["result"] == {"formula": "[2.0]", "torch": "[2.0]", "shape": [1], "agrees": True}
+    assert (letters["x"]["value"], letters["x"]["state"]) == ("[1.]", "remembered")
+    assert target["result"] == {"formula": "[2.]", "torch": "[2.]", "shape": [1], "agrees": True}
     assert not shown["inputs"][0]["flows"]  # torch.ones(1) needs no gradient
 
 
@@ -173,5 +174,6 @@ def test_whole_numbers_in_a_four_decimal_tensor_read_as_torch_prints_them():
         assert written([1.0, 2.5]) == "[1.0000, 2.5000]"
         assert written([0.0, 0.25]) == "[0.0000, 0.2500]"
         assert written([-0.0, 0.5]) == "[-0.0000, 0.5000]"
-        assert written([1.0, 2.0]) == "[1.0, 2.0]"  # whole numbers alone: not four decimals
-        assert written(2.0) == "2.0"
+        assert written([1.0, 2.0]) == "[1., 2.]"  # whole numbers alone: tensor([1., 2.])
+        assert written([4.0, "NaN", -0.0, "-Infinity"]) == "[4., nan, -0., -inf]"
+        assert written(2.0) == "2.0"  # a lone number: a scalar prints 2.0

@@ -69,7 +69,7 @@ def test_a_gradient_reaching_a_later_output_takes_that_outputs_dtype():
         mode="backward", retain_graph=False, leaf_grads={}, returned=None, error=None,
         edge_grads={("n0", "n1", 0): [1.0, 1.0]})
     # S's gradient is two real numbers, never the complex number 1+1j
-    assert drawing_at(graph, state)[1]["edge_labels"] == {("n0", "n1", 0): "[1, 1]"}
+    assert drawing_at(graph, state)[1]["edge_labels"] == {("n0", "n1", 0): "[1., 1.]"}
     assert grad_dtype(graph, ("n0", "n1", 0)) is None  # output 1's dtype not recorded
     graph.nodes["n1"]["value"] = {"dtype": "complex64", "outputs": [
         {"dtype": "complex64"}, {"dtype": "float32"}, {"dtype": "complex64"}]}

@@ -1,9 +1,12 @@
 """The pure visual language: label lines, sizes close to Qt's, states told apart without colour."""
 
+import math
+
 import pytest
 
 from gradstep.drawing import style
 from gradstep.drawing.node_sizes import node_size
+from gradstep.policies.number_text import FIXED, WHOLE, print_mode
 
 
 def test_label_lines_of_an_op_and_a_leaf():
@@ -14,7 +17,7 @@ def test_label_lines_of_an_op_and_a_leaf():
     assert texts == ["MulBackward0", "z", "(2, 2)", "saved: self"]  # nested data: no value line
     leaf = {"kind": "leaf", "name": "AccumulateGrad", "label": "w", "shape": [1],
             "value": {"data": [2.0]}, "device": "cuda:0"}
-    assert [ln.text for ln in style.label_lines(leaf)] == ["w", "(1,)", "= [2]", "cuda:0"]
+    assert [ln.text for ln in style.label_lines(leaf)] == ["w", "(1,)", "= [2.]", "cuda:0"]
 
 
 def test_states_differ_by_more_than_colour():
@@ -77,12 +80,20 @@ def _plain_small_value(value) -> str:
     if isinstance(data, list):
         if len(data) > 4 or any(isinstance(x, list) for x in data):
             return ""
-        form = ".4f" if style.torch_fixed(data) else ".4g"
-        return "= [" + ", ".join(format(x, form) if type(x) is float else style.format_number(x)
-                                 for x in data) + "]"
-    if type(data) is float and style.torch_fixed([data]):
-        return f"= {data:.4f}"
+        mode = print_mode(data)
+        return "= [" + ", ".join(_plain_float(x, mode) if type(x) is float
+                                 else style.format_number(x) for x in data) + "]"
+    if type(data) is float:
+        return "= " + _plain_float(data, print_mode([data]))
     return "= " + style.format_number(data)
+
+
+def _plain_float(x: float, mode: str) -> str:
+    if mode == FIXED:
+        return f"{x:.4f}"
+    if mode == WHOLE and math.isfinite(x):
+        return f"{x:.0f}."
+    return f"{x:.4g}"
 
 
 def test_small_values_with_repeated_numbers_read_as_each_formatted_alone():
@@ -120,7 +131,7 @@ def test_small_numbers_read_as_torch_prints_them():
     # outside torch's four-decimal range (and past 1e4, to keep boxes narrow): 4 digits
     assert style.format_small_value({"data": [1e-5, 1.5]}) == "= [1e-05, 1.5]"
     assert style.format_small_value({"data": 12345.6}) == "= 1.235e+04"
-    assert style.format_small_value({"data": [1.0, 2.0]}) == "= [1, 2]"
+    assert style.format_small_value({"data": [1.0, 2.0]}) == "= [1., 2.]"
 
 
 def test_nan_and_infinities_read_as_torch_prints_them():
@@ -156,7 +167,7 @@ def test_a_gradient_with_rows_reads_with_its_rows():
         brackets = re.sub(r"[^\[\]]", "", str(t))
         assert re.sub(r"[^\[\]]", "", style.gradient_text(t.tolist())) == brackets
         assert re.sub(r"[^\[\]]", "", style.gradient_full_text(t.tolist())) == brackets
-    assert style.gradient_text([[1.0, 1.0], [1.0, 1.0]]) == "[[1, 1], [1, 1]]"
+    assert style.gradient_text([[1.0, 1.0], [1.0, 1.0]]) == "[[1., 1.], [1., 1.]]"
     # too wide for an edge: cut at a whole number, the rows closed around the cut
     wide = style.gradient_text([[-0.0828, -0.0828], [-0.0828, -0.0828]])
     assert wide == "[[-0.0828, -0.0828], …]", wide
@@ -172,10 +183,11 @@ def test_shapes_read_as_torchviz_writes_them():
     assert style.format_shape(iter([4, 5])) == "(4, 5)"
 
 
-def test_four_decimal_numbers_equal_torchs_print_fuzzed():
-    """Where a gradient is written with four decimals (``torch_fixed``: as torch prints it),
-    the text equals torch's own print, nan/inf/-inf/-0.0 and rows included, in float32,
-    float64, bfloat16 and float16 (random tensors of up to 4 numbers, 1-D to 4-D)."""
+def test_four_decimal_and_whole_numbers_equal_torchs_print_fuzzed():
+    """Where a gradient is written with four decimals or as whole numbers with a point
+    (``print_mode`` FIXED or WHOLE: as torch prints it), the text equals torch's own print,
+    nan/inf/-inf/-0.0 and rows included, in float32, float64, bfloat16 and float16 (random
+    tensors of up to 4 numbers, 1-D to 4-D)."""
     import math
     import random
     import re
@@ -183,33 +195,35 @@ def test_four_decimal_numbers_equal_torchs_print_fuzzed():
     import torch
 
     from gradstep.autograd.values import to_jsonable
-    from gradstep.policies.number_text import torch_fixed
     from gradstep.ui.tensor_text import flatten
 
     rng = random.Random(5)
     shapes = [(1,), (2,), (3,), (4,), (2, 2), (1, 3), (2, 1), (1, 2, 2), (2, 1, 2), (1, 1, 1, 2)]
     dtypes = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
 
-    def number():
+    def number(whole):
         if rng.random() < 0.2:
             return rng.choice([math.nan, math.inf, -math.inf, -0.0, 0.0])
+        if whole:
+            return float(rng.choice([-1, 1]) * rng.choice([1, 2, 3, 7, 10, 64, 100, 999, 1000,
+                                                           1001, 2048, 10**5, 10**8, 10**9]))
         return rng.choice([-1, 1]) * 10 ** rng.uniform(-3, 3)
 
-    checked = 0
-    for _ in range(400):
+    checked = {FIXED: 0, WHOLE: 0}
+    for i in range(800):
         shape = rng.choice(shapes)
-        t = torch.tensor([number() for _ in range(math.prod(shape))],
+        t = torch.tensor([number(i % 2) for _ in range(math.prod(shape))],
                          dtype=rng.choice(dtypes)).reshape(shape)
         data = to_jsonable(t.tolist())
-        if not torch_fixed(flatten(data)):
+        mode = print_mode(flatten(data))
+        if mode not in checked:
             continue
-        checked += 1
+        checked[mode] += 1
         printed = re.sub(r",\s*dtype=torch\.\w+", "", str(t))[len("tensor("):-1]
         words = style.gradient_text(data, limit=10**6) if style.text_width(
             printed, style.DETAIL_PX) <= style.EDGE_LABEL_PX else None
-        full = style._nested_text(data, [f"{x:.4f}" if type(x) is float
-                                         else style.format_number(x) for x in flatten(data)])
+        full = style.nested_text(data, style.as_printed(flatten(data)))
         assert re.sub(r"\s", "", full) == re.sub(r"\s", "", printed), (t.dtype, full, printed)
         if words is not None and "…" not in words:
             assert re.sub(r"\s", "", words) == re.sub(r"\s", "", printed)
-    assert checked > 150
+    assert checked[FIXED] > 150 and checked[WHOLE] > 150, checked

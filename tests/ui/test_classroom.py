@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.session import Session
+from tests.step_oracle import printed
 
 WAIT = 60_000
 
@@ -46,7 +47,7 @@ def mse_numbers():
     y = x * w
     y.retain_grad()
     F.mse_loss(torch.ones(1), y).backward()
-    return y.detach().tolist(), y.grad.tolist()
+    return printed(y), printed(y.grad)
 
 
 def test_values_panel_shows_the_mse_formula_with_its_numbers(qtbot, window):
@@ -57,7 +58,7 @@ def test_values_panel_shows_the_mse_formula_with_its_numbers(qtbot, window):
     assert "∂L/∂yᵢ = −2(xᵢ − yᵢ)/n · g" in text
     assert f"y = target = {y}" in text  # the value mse.backward() freed, read before the pass
     assert f"= {grad}, which is what torch sent ✓" in text
-    assert f"mse_loss_backward(grad, {y}, [1.0], 1)" in text
+    assert f"mse_loss_backward(grad, {y}, {printed(torch.ones(1))}, 1)" in text
     assert "no gradient flows here" in text  # torch.ones(1) needs none
 
 

@@ -12,10 +12,10 @@ Z_GRAD = [[1.0, 2.0], [2.1213204860687256, -0.7071068286895752]]
 def test_a_complex_grad_reads_as_torch_prints_it():
     # the Leaf gradients panel, z.grad in the Values panel and a leaf's tooltip
     assert short(Z_GRAD, dtype="complex64") == "[1.0000+2.0000j, 2.1213-0.7071j]"
-    assert short([3.0, 4.0], dtype="complex64") == "3+4j"
+    assert short([3.0, 4.0], dtype="complex64") == "3.+4.j"  # torch: tensor(3.+4.j)
     value = {"shape": [2], "dtype": "complex64", "data": [[1.0, 2.0], [3.0, -1.0]]}
-    assert short(value) == "[1+2j, 3-1j]"  # a value dict says its own dtype
-    assert short(Z_GRAD) == "[1.0000, 2.0000, 2.1213, -0.7071]"  # dtype unknown: as before
+    assert short(value) == "[1.+2.j, 3.-1.j]"  # a value dict says its own dtype (torch prints so)
+    assert short(Z_GRAD) == "[[1.0000, 2.0000], [2.1213, -0.7071]]"  # dtype unknown: the rows of its data
 
 
 def test_a_complex_tensor_is_summarised_not_plotted():

@@ -46,8 +46,10 @@ def test_non_finite_values_are_read_from_their_json_spelling():
 def test_summaries_follow_tolist():
     t = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert shape_of(t.tolist()) == [2, 2]
-    assert short(t.tolist()) == "[1, 2, 3, 4]"
-    assert edge_label(torch.tensor([2.0]).tolist()) == "[2]"
+    printed = str(t)[len("tensor("):-1]  # [[1., 2.],\n [3., 4.]]: its rows, whole numbers with a point
+    assert short(t.tolist()) == " ".join(printed.split()) == "[[1., 2.], [3., 4.]]"
+    assert edge_label(torch.tensor([2.0]).tolist()) == "[2.]"
+    assert short(list(range(10))) == "[0, 1, 2, 3, 4, 5, 6, 7, …]"  # ints print as they are
     assert edge_label(torch.zeros(10).tolist()) == ""  # too big to write on an edge
 
 

@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.session import Session
 from gradstep.ui.qt_leaf_panel import RETURNED_ROW
+from tests.step_oracle import printed
 
 WAIT = 60_000
 CHAIN = "import torch\nx = torch.tensor([1., 2., 3.], requires_grad=True)\nout = (x * x).sum()\n"
@@ -42,13 +43,7 @@ def test_a_new_run_replaces_every_pass_column_and_panel(qtbot, window):
     assert "SelectBackward0" not in window.values_panel.header.text()
     x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x * x).sum().backward()
-    assert window.leaf_panel.cell("x", 0) == "[" + ", ".join(f"{v:g}" for v in x.grad.tolist()) + "]"
-
-
-def printed(t: torch.Tensor) -> str:
-    """Return the numbers of ``print(t)`` as ``[a, b, c]`` (torch's own format)."""
-    inner = str(t).removeprefix("tensor(").removesuffix(")")
-    return "[" + ", ".join(x.strip() for x in inner.strip("[]").split(",")) + "]"
+    assert window.leaf_panel.cell("x", 0) == printed(x.grad)
 
 
 def test_a_leafs_grad_reads_as_the_snippets_print_shows_it(qtbot, window):
@@ -127,7 +122,7 @@ def test_autograd_grad_leaves_dot_grad_none_and_shows_what_it_returned(qtbot, wi
     (returned,) = torch.autograd.grad(torch.nn.functional.mse_loss(torch.ones(1), x * w), [w])
     assert w.grad is None
     assert window.leaf_panel.cell("w", 0) == "None"
-    assert window.leaf_panel.cell("w", 0, RETURNED_ROW) == f"[{returned.item():g}]"
+    assert window.leaf_panel.cell("w", 0, RETURNED_ROW) == printed(returned)
     window.model.run_to_end()
     window.model.select(next(n for n, a in window.model.graph.nodes(data=True) if a["kind"] == "leaf"))
     assert "does not write .grad" in window.values_panel.grad_change.text()
@@ -192,7 +187,7 @@ def test_values_panel_follows_the_play_node_and_picks_a_slot_with_a_gradient(qtb
     assert panel.node_id == leaf["node"]
     w = torch.full([1], 2.0, requires_grad=True)
     torch.nn.functional.mse_loss(torch.ones(1), torch.ones(1) * w).backward()
-    assert panel.grad_change.text() == f"w.grad: None → [{w.grad.item():g}]"
+    assert panel.grad_change.text() == f"w.grad: None → {printed(w.grad)}"
 
 
 def test_jacobian_heatmap_has_whole_number_ticks_and_named_axes(qtbot, window):
