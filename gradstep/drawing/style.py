@@ -19,8 +19,7 @@ from functools import lru_cache
 
 from gradstep.autograd.elements import flatten
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
-from gradstep.policies.number_text import fixed_one, torch_fixed
-from gradstep.policies.strict_json import INFINITY, MINUS_INFINITY, NAN
+from gradstep.policies.number_text import TORCH_WORDS, fixed_one, torch_fixed
 
 FONT_FAMILY = "DejaVu Sans"
 # an SVG names fallbacks: a viewer without DejaVu Sans takes a sans face (and a sans CJK
@@ -154,9 +153,6 @@ def format_shape(shape) -> str:
     if len(dims) == 1:
         return f"({dims[0]},)"
     return "(" + ", ".join(dims) + ")"
-
-
-TORCH_WORDS = {NAN: "nan", INFINITY: "inf", MINUS_INFINITY: "-inf"}  # strict JSON -> print
 
 
 def format_number(x) -> str:

@@ -4,6 +4,10 @@ Pure: the autograd core (formulas) and the drawing (boxes, edges) write numbers 
 
 from __future__ import annotations
 
+from gradstep.policies.strict_json import INFINITY, MINUS_INFINITY, NAN
+
+TORCH_WORDS = {NAN: "nan", INFINITY: "inf", MINUS_INFINITY: "-inf"}  # strict JSON -> print
+
 
 def torch_fixed(numbers) -> bool:
     """Return True when torch prints the floats of ``numbers`` (one tensor's) with four
