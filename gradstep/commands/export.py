@@ -3,7 +3,7 @@ a graph file or an animation of a backward pass.
 
 Options: ``--pass P --step K`` draws the state after K steps of the snippet's P-th
 backward call (1-based; without ``--pass``: its first call on the drawn graph, else a
-pass gradstep runs; a step past the end shows the pass's end): node states, saved
+pass gradstep runs; K is 0 to the pass's N steps, a K past N is refused): node states, saved
 tensors alive or freed as torch had them then, the gradients that flowed written on
 the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` per
 edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
@@ -157,7 +157,8 @@ def choose_pass(args, result: dict, graph, session):
     ``--pass P`` is the snippet's P-th backward call (1-based); without it ``--step`` /
     ``--frames`` use the snippet's first call on the drawn graph, else a pass gradstep
     runs. A snippet that failed in a call on the drawn graph shows that call at its end.
-    Raises CommandError for a ``--pass`` that cannot be drawn.
+    Raises CommandError for a ``--pass`` that cannot be drawn and for a ``--step`` past
+    the pass's end (it has N steps: 0 to N can be drawn).
     """
     from gradstep.autograd.step_state import PassHistory, drawn_calls
 
@@ -182,8 +183,20 @@ def choose_pass(args, result: dict, graph, session):
             return None
         position = failed[-1]
     count = history.index(position).count
-    k = count if args.step is None else min(args.step, count)  # past the end: the end
-    return history, position, k
+    if args.step is not None and args.step > count:
+        raise CommandError(_usage(_past_the_end(args.step, count)), BAD_USAGE)
+    return history, position, count if args.step is None else args.step
+
+
+def _past_the_end(step: int, count: int):
+    """Return why ``--step step`` cannot be drawn on a pass of ``count`` steps."""
+    if count == 0:
+        return lazy("--step {step}: the pass drawn has no steps; use --step 0", step=step)
+    if count == 1:
+        return lazy("--step {step}: the pass drawn has 1 step; use --step 0 (before it) or "
+                    "--step 1 (after it)", step=step)
+    return lazy("--step {step}: the pass drawn has {count} steps; use --step 0 (before the "
+                "first) to --step {count} (the end)", step=step, count=count)
 
 
 def _call_number(result: dict, drawn: list, number: int) -> dict:
