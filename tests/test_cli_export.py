@@ -102,3 +102,27 @@ def test_a_failing_lesson_still_writes_its_picture(tmp_path, capsys):
     with pytest.raises(RuntimeError) as torch_error:
         p[1].backward()
     assert str(torch_error.value).split(".")[0] in err
+
+
+@pytest.mark.usefixtures("in_process")
+def test_scale_sizes_an_svg_and_a_pdf_keeping_the_drawing(tmp_path):
+    """``--scale 3`` made the same SVG as none (it was for PNG only): now an SVG's width and
+    height are 3 times its drawing's (the viewBox, the drawing itself, unchanged) and a PDF's
+    page 3 times as big; without --scale both keep their own size (a PNG: 2 px per point)."""
+    import re
+
+    snippet = str(EXAMPLES / "mse_backward.py")
+    for name, options in (("own.svg", []), ("big.svg", ["--scale", "3"]),
+                          ("step.svg", ["--scale", "3", "--step", "1"]),
+                          ("own.pdf", []), ("big.pdf", ["--scale", "3"])):
+        assert main(["export", snippet, "-o", str(tmp_path / name), *options]) == 0
+    own, big = (ET.parse(tmp_path / name).getroot().attrib for name in ("own.svg", "big.svg"))
+    assert big["viewBox"] == own["viewBox"] == ET.parse(tmp_path / "step.svg").getroot().attrib[
+        "viewBox"]
+    view = [float(v) for v in own["viewBox"].split()]
+    assert float(own["width"]) == pytest.approx(view[2]) and float(own["height"]) == pytest.approx(view[3])
+    assert float(big["width"]) == pytest.approx(3 * view[2], abs=0.02)
+    assert float(big["height"]) == pytest.approx(3 * view[3], abs=0.02)
+    pages = [re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", (tmp_path / name).read_bytes())
+             for name in ("own.pdf", "big.pdf")]
+    assert float(pages[1][1]) == pytest.approx(3 * float(pages[0][1]), abs=2)

@@ -7,8 +7,8 @@ pass gradstep runs; K is 0 to the pass's N steps, a K past N is refused): node s
 tensors alive or freed as torch had them then, the gradients that flowed written on
 the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` per
 edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
-DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale`` (PNG pixels per
-point), ``--transparent`` (PNG), ``--frames DIR`` (one PNG per backward step,
+DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale S`` (a PNG's pixels per
+point, default 2; an SVG or a PDF is shown S times its size, default 1), ``--transparent`` (PNG), ``--frames DIR`` (one PNG per backward step,
 for slides, all the same size); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
 one frame per step (``--delay MS`` each; ``gradstep.commands.animation``).
 Exit status: 0, 1 when the snippet failed, 2 for bad usage.
@@ -42,6 +42,7 @@ from gradstep.i18n import lazy
 
 FORMATS = PICTURE_FORMATS + FILE_FORMATS
 ANIMATED = (".gif", ".apng", ".webp")  # one frame per step (gradstep.commands.animation)
+PNG_SCALE = 2.0  # --scale's default for PNG pictures, frames and animations
 
 
 def run(args) -> int:
@@ -55,6 +56,10 @@ def run(args) -> int:
     if problem:
         report_error(_usage(problem), name)
         return BAD_USAGE
+    # --scale S: a PNG (a frame, an animation) has S pixels per point, default 2; an SVG or
+    # a PDF is shown S times its drawing's size, default 1 (its own size, as before -o)
+    args.size = 1.0 if args.scale is None else args.scale
+    args.scale = PNG_SCALE if args.scale is None else args.scale
     try:
         session, result, _source, _filename = start_snippet(
             args, keep_trace=_plain_text_file(args),
@@ -82,7 +87,7 @@ def _plain_text_file(args) -> bool:
 def _written_by_kernel(args, session, name: str) -> int:
     """Have the kernel write the kept trace's plain graph to ``args.output``."""
     reply = write_in_kernel(session, os.path.abspath(args.output), rankdir=args.rankdir,
-                            layout=args.layout, collapse=args.collapse)
+                            layout=args.layout, collapse=args.collapse, scale=args.size)
     if reply.get("refused"):
         report_error(_usage(reply["refused"]), name)
         return BAD_USAGE
@@ -117,12 +122,12 @@ def _export(args, session, result, name: str) -> int:
             write_animation(args, graph, chosen)
         elif chosen is None:
             export_graph(graph, args.output, scale=args.scale, transparent=args.transparent,
-                         **options)
+                         size=args.size, **options)
         else:
             history, pass_index, k = chosen
             shown, drawing = drawing_at(graph, history.state(pass_index, k))
             export_graph(shown, args.output, scale=args.scale, transparent=args.transparent,
-                         **options, **drawing)
+                         size=args.size, **options, **drawing)
         if args.frames and chosen is not None:
             from gradstep.commands.animation import write_frames
 
@@ -253,7 +258,7 @@ def _check_options(args) -> dict | None:
                     number=args.pass_number)
     if args.collapse is not None and args.collapse < 0:
         return lazy("--collapse {depth}: a depth is 0 (no folding) or more", depth=args.collapse)
-    if args.scale <= 0:
+    if args.scale is not None and not args.scale > 0:
         return lazy("--scale {scale}: use a positive scale such as 2", scale=args.scale)
     if args.layout == "dot" and _no_graphviz():
         return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "
