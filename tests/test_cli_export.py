@@ -67,11 +67,16 @@ def test_collapsed_cnn_as_graphml(tmp_path):
     (["-o", "{tmp}/missing/g.png"], "does not exist"),
     (["-o", "{tmp}/g.png", "--step", "-1"], "--step"),
     (["-o", "{tmp}/g.png", "--scale", "0"], "--scale"),
+    (["-o", "{tmp}/g.json", "--frames", "{tmp}/missing/frames"],
+     "--frames {tmp}/missing/frames: the folder {tmp}/missing does not exist; create it first"),
+    (["-o", "{tmp}/g.json", "--frames", "{tmp}/g.json"], "that is a file; name a folder"),
 ])
 def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, words):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    (tmp_path / "g.json").write_text("{}")
     assert main(["export", "-c", "raise SystemExit('must not run')", *argv]) == 2
-    assert words in capsys.readouterr().err
+    assert words.replace("{tmp}", str(tmp_path)) in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()  # --frames made missing folders, -o refused them
 
 
 def test_a_snippet_without_graph_exits_1(tmp_path, capsys):

@@ -250,6 +250,14 @@ def _check_options(args) -> dict | None:
     if not parent.is_dir():
         return lazy("-o {output}: the folder {folder} does not exist; create it first",
                     output=args.output, folder=str(parent))
+    if args.frames:  # the folder is made, as -o's file is, in a folder that must exist
+        frames = Path(args.frames)
+        if frames.exists() and not frames.is_dir():
+            return lazy("--frames {frames}: that is a file; name a folder (it is made if "
+                        "missing)", frames=args.frames)
+        if not frames.parent.is_dir():
+            return lazy("--frames {frames}: the folder {folder} does not exist; create it "
+                        "first", frames=args.frames, folder=str(frames.parent))
     if args.step is not None and args.step < 0:
         return lazy("--step {step}: a step count is 0 or more (0 = before backward runs)",
                     step=args.step)
