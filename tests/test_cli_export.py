@@ -67,6 +67,8 @@ def test_collapsed_cnn_as_graphml(tmp_path):
     (["-o", "{tmp}/missing/g.png"], "does not exist"),
     (["-o", "{tmp}/g.png", "--step", "-1"], "--step"),
     (["-o", "{tmp}/g.png", "--scale", "0"], "--scale"),
+    (["-o", "{tmp}/g.png", "--scale", "nan"], "--scale nan: use a positive scale"),  # was a
+    (["-o", "{tmp}/g.png", "--scale", "inf"], "--scale inf: use a positive scale"),  # traceback
     (["-o", "{tmp}/g.json", "--frames", "{tmp}/missing/frames"],
      "--frames {tmp}/missing/frames: the folder {tmp}/missing does not exist; create it first"),
     (["-o", "{tmp}/g.json", "--frames", "{tmp}/g.json"], "that is a file; name a folder"),

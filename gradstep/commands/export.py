@@ -8,8 +8,9 @@ tensors alive or freed as torch had them then, the gradients that flowed written
 the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` per
 edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
 DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale S`` (a PNG's pixels per
-point, default 2; an SVG or a PDF is shown S times its size, default 1), ``--transparent`` (PNG), ``--frames DIR`` (one PNG per backward step,
-for slides, all the same size); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
+point, default 2; an SVG or a PDF is shown S times its size, default 1), ``--transparent``
+(PNG), ``--frames DIR`` (one PNG per backward step, for slides, all the same size; DIR is
+made if missing, in a folder that exists); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
 one frame per step (``--delay MS`` each; ``gradstep.commands.animation``).
 Exit status: 0, 1 when the snippet failed, 2 for bad usage.
 Works without a display.
@@ -57,7 +58,7 @@ def run(args) -> int:
         report_error(_usage(problem), name)
         return BAD_USAGE
     # --scale S: a PNG (a frame, an animation) has S pixels per point, default 2; an SVG or
-    # a PDF is shown S times its drawing's size, default 1 (its own size, as before -o)
+    # a PDF is shown S times its drawing's size, default 1 (its own size)
     args.size = 1.0 if args.scale is None else args.scale
     args.scale = PNG_SCALE if args.scale is None else args.scale
     try:
@@ -266,7 +267,7 @@ def _check_options(args) -> dict | None:
                     number=args.pass_number)
     if args.collapse is not None and args.collapse < 0:
         return lazy("--collapse {depth}: a depth is 0 (no folding) or more", depth=args.collapse)
-    if args.scale is not None and not args.scale > 0:
+    if args.scale is not None and not 0 < args.scale < float("inf"):
         return lazy("--scale {scale}: use a positive scale such as 2", scale=args.scale)
     if args.layout == "dot" and _no_graphviz():
         return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "
