@@ -188,9 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("fold each module DEPTH names deep (layer1.0 is 2) into one box"))
     export.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
                         help=_("TB: top to bottom (default); LR: left to right"))
-    export.add_argument("--scale", type=float, default=2.0, help=_("PNG pixels per point"))
+    export.add_argument("--scale", type=float, default=None, metavar="S",
+                        help=_("PNG pixels per point (default 2); an SVG or a PDF is shown S "
+                               "times its size (default 1)"))
     export.add_argument("--transparent", action="store_true", help=_("PNG without background"))
-    export.add_argument("--frames", metavar="DIR", help=_("also write one PNG per backward step"))
+    export.add_argument("--frames", metavar="DIR", help=_("also write one PNG per backward step into DIR (made if missing, in a "
+                               "folder that exists)"))
     export.add_argument("--delay", type=int, default=None, metavar="MS",
                         help=_("time per step of an animation (-o pass.gif/.apng/.webp; default 1000)"))
 

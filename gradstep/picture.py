@@ -34,7 +34,8 @@ class Drawing:
     """A picture of an autograd graph, as traced or at a step of a backward pass.
 
     ``trace`` is the trace JSON; ``timeline`` a backward timeline recorded on the same
-    graph and ``step`` how many of its steps have run (None: all of them). ``svg`` and
+    graph and ``step`` how many of its steps have run (None: all of them; past them:
+    ValueError). ``svg`` and
     ``png`` are drawn when first asked for and kept.
     """
 
@@ -48,7 +49,10 @@ class Drawing:
             count = len(timeline.get("steps") or [])
             if step is not None and not 0 <= step:
                 raise ValueError(f"step={step}: a step count is 0 or more (0 = before backward runs)")
-            step = count if step is None else min(step, count)
+            if step is not None and step > count:  # as gradstep export --step refuses it
+                raise ValueError(f"step={step}: the pass has {count} steps; use 0 (before the "
+                                 f"first) to {count} (the end)")
+            step = count if step is None else step
         self.trace = trace
         self.timeline = timeline
         self.step = step

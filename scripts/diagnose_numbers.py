@@ -21,6 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def anomaly_table() -> None:
+    from gradstep.autograd.elements import torch_words
     from gradstep.autograd.findings import diagnose
     from gradstep.autograd.session import Session
     from tests.autograd.anomaly_oracle import detect_anomaly_report
@@ -33,7 +34,8 @@ def anomaly_table() -> None:
         session = Session()
         result = session.run(planted.source)
         passes = [c["timeline"] for c in result["calls"] if c.get("timeline")][:1]
-        first = diagnose(result["trace"], passes).nonfinite()[0]
+        with torch_words():  # as check's text report writes it
+            first = diagnose(result["trace"], passes).nonfinite()[0]
         theirs = f"`{report.node}`, line {report.line}" if report.node else "nothing (no NaN in backward)"
         ours = f"`{first.kind}` at `{first.name}`, line {first.line}: {first.cause}"
         print(f"| {case} | {theirs} | {ours} |")

@@ -253,6 +253,9 @@ def test_a_step_of_a_pass_is_drawn_from_its_timeline(tmp_path):
         gradstep.draw(other.sum(), timeline=timeline)
     with pytest.raises(ValueError, match="needs timeline"):
         gradstep.draw(mse, step=2)
+    gradstep.draw(mse, timeline=timeline, step=3)  # the end
+    with pytest.raises(ValueError, match="step=4: the pass has 3 steps; use 0"):
+        gradstep.draw(mse, timeline=timeline, step=4)  # it drew the end, as export did
 
 
 def test_step_through_frames_each_step_and_changes_nothing():

@@ -5,7 +5,10 @@ The real command lines run together (each with its kernel process) so torch's im
 time overlaps; gradient norms are checked against torch run here.
 """
 
+import contextlib
+import io
 import json
+import re
 import subprocess
 import sys
 
@@ -68,7 +71,7 @@ def test_nan_is_found_and_fails(runs):
 def test_text_report_names_the_line_of_code(runs):
     status, out, _err = runs["sqrt_text"]
     assert status == 1
-    assert "NaN starts at sqrt (a), line 2: sqrt(-1) = NaN" in out
+    assert "NaN starts at sqrt (a), line 2: sqrt(-1) = nan" in out
     assert "2 | a = torch.sqrt(x - 2)" in out and "carried on by: mul (n3, line 3)" in out
 
 
@@ -129,3 +132,32 @@ def test_a_graph_the_snippets_own_pass_freed_is_not_passed_through_again():
     assert _one_pass(Session(), result) is own  # its leaves' .grad are still torch's to show
     result["calls"] = []  # no pass of the snippet's freed it: torch's error is the snippet's
     assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"
+
+
+def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
+    """In process: check's text reads sqrt(-1) = nan and a |grad| of nan (torch prints
+    ``tensor(nan)``), its JSON "NaN" (strict JSON, docs/schema.md)."""
+    from types import SimpleNamespace
+
+    from gradstep.commands import check
+
+    class Session:  # what check reads of a run: the trace, its pass, the gradient norms
+        def grad_stats(self):
+            return {"params": [{"node": "n4", "label": "x", "scope": "", "shape": [2], "numel": 2,
+                                "grad_norm": "NaN", "weight_norm": 6.08, "zeros": 0, "nan": 1,
+                                "inf": 0}]}
+
+    from tests.autograd.test_findings_pure import CHAIN
+    result = {"ok": True, "trace": CHAIN, "calls": [{"timeline": {"steps": [
+        {"index": 0, "node": "n0", "name": "SumBackward0"}]}}]}
+    written = {}
+    for json_out in (False, True):
+        args = SimpleNamespace(json=json_out, deep_values=False)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert check._check(args, Session(), result, "", "s.py") == 1
+        written[json_out] = out.getvalue()
+    assert "line 2: sqrt(-1) = nan\n" in written[False]
+    assert re.search(r"^x +nan +6\.08 +nan", written[False], re.M), written[False]
+    data = json.loads(written[True])
+    assert data["findings"][0]["cause"] == "sqrt(-1) = NaN" and data["grad_norms"] == {"x": "NaN"}

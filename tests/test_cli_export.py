@@ -68,11 +68,18 @@ def test_collapsed_cnn_as_graphml(tmp_path):
     (["-o", "{tmp}/missing/g.png"], "does not exist"),
     (["-o", "{tmp}/g.png", "--step", "-1"], "--step"),
     (["-o", "{tmp}/g.png", "--scale", "0"], "--scale"),
+    (["-o", "{tmp}/g.png", "--scale", "nan"], "--scale nan: use a positive scale"),  # was a
+    (["-o", "{tmp}/g.png", "--scale", "inf"], "--scale inf: use a positive scale"),  # traceback
+    (["-o", "{tmp}/g.json", "--frames", "{tmp}/missing/frames"],
+     "--frames {tmp}/missing/frames: the folder {tmp}/missing does not exist; create it first"),
+    (["-o", "{tmp}/g.json", "--frames", "{tmp}/g.json"], "that is a file; name a folder"),
 ])
 def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, words):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    (tmp_path / "g.json").write_text("{}")
     assert main(["export", "-c", "raise SystemExit('must not run')", *argv]) == 2
-    assert words in capsys.readouterr().err
+    assert words.replace("{tmp}", str(tmp_path)) in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()  # --frames made missing folders, -o refused them
 
 
 def test_a_snippet_without_graph_exits_1(tmp_path, capsys):
@@ -103,3 +110,27 @@ def test_a_failing_lesson_still_writes_its_picture(tmp_path, capsys):
     with pytest.raises(RuntimeError) as torch_error:
         p[1].backward()
     assert str(torch_error.value).split(".")[0] in err
+
+
+@pytest.mark.usefixtures("in_process")
+def test_scale_sizes_an_svg_and_a_pdf_keeping_the_drawing(tmp_path):
+    """``--scale 3`` made the same SVG as none (it was for PNG only): now an SVG's width and
+    height are 3 times its drawing's (the viewBox, the drawing itself, unchanged) and a PDF's
+    page 3 times as big; without --scale both keep their own size (a PNG: 2 px per point)."""
+    import re
+
+    snippet = str(EXAMPLES / "mse_backward.py")
+    for name, options in (("own.svg", []), ("big.svg", ["--scale", "3"]),
+                          ("step.svg", ["--scale", "3", "--step", "1"]),
+                          ("own.pdf", []), ("big.pdf", ["--scale", "3"])):
+        assert main(["export", snippet, "-o", str(tmp_path / name), *options]) == 0
+    own, big = (ET.parse(tmp_path / name).getroot().attrib for name in ("own.svg", "big.svg"))
+    assert big["viewBox"] == own["viewBox"] == ET.parse(tmp_path / "step.svg").getroot().attrib[
+        "viewBox"]
+    view = [float(v) for v in own["viewBox"].split()]
+    assert float(own["width"]) == pytest.approx(view[2]) and float(own["height"]) == pytest.approx(view[3])
+    assert float(big["width"]) == pytest.approx(3 * view[2], abs=0.02)
+    assert float(big["height"]) == pytest.approx(3 * view[3], abs=0.02)
+    pages = [re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", (tmp_path / name).read_bytes())
+             for name in ("own.pdf", "big.pdf")]
+    assert float(pages[1][1]) == pytest.approx(3 * float(pages[0][1]), abs=2)

@@ -63,12 +63,14 @@ def test_json_at_every_pass_and_step_is_what_torch_had(tmp_path, example):
             continue
         torch_call = oracle.calls[call["index"]]
         count = len(call["timeline"]["steps"])
-        for k in range(count + 2):  # one past the end shows the end
+        for k in range(count + 1):
             status, data = exported(tmp_path, example.path, "--pass", str(number), "--step", str(k))
             assert status == (0 if result["ok"] else 1)
-            expected = expected_state(torch_call, min(k, count), ids, labels)
+            expected = expected_state(torch_call, k, ids, labels)
             assert_matches(shown_in(data), expected, f"{example.id} --pass {number} --step {k}")
-            assert data["step_state"]["step"] == min(k, count)
+            assert data["step_state"]["step"] == k
+        assert main(["export", str(example.path), "-o", str(tmp_path / "past.json"), "--pass",
+                     str(number), "--step", str(count + 1)]) == 2  # one past the end: refused
 
 
 def test_a_failing_lesson_exports_its_graph_stopped_where_torch_raised(tmp_path, capsys):
@@ -149,3 +151,16 @@ def test_the_explanation_of_an_error_starts_on_a_line_of_its_own(tmp_path, capsy
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("xy\n") and "glued.py:2" in err.splitlines()[1], err
+
+
+def test_a_step_past_the_end_is_refused_saying_how_many_steps_the_pass_has(tmp_path, capsys):
+    """``--step 99`` on a pass of 3 steps drew the end and exited 0: now it is refused
+    (exit 2, nothing written) with the steps that can be drawn; the end itself is drawn."""
+    example = next(e for e in EXAMPLES if e.id == "mse_backward")
+    out = tmp_path / "g.json"
+    assert main(["export", str(example.path), "-o", str(out), "--step", "99"]) == 2
+    err = capsys.readouterr().err
+    assert "--step 99: the pass drawn has 3 steps; use --step 0 (before the first) to --step 3" in err
+    assert not out.exists()
+    status, data = exported(tmp_path, example.path, "--step", "3")
+    assert status == 0 and data["step_state"]["step"] == 3

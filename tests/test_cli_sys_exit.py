@@ -96,3 +96,45 @@ def test_check_and_a_steps_export_exit_as_backward_does_after_a_hooks_exit(capsy
     assert main(["check", "-c", source, "--json"]) == status
     assert main(["export", "-c", source, "-o", str(tmp_path / "g.svg"), "--step", "1"]) == status
     assert capsys.readouterr().err.count("<string>:4: SystemExit") == 2
+
+
+KEYBOARD_INTERRUPT_HOOK = ("w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+                           "def hook(g):\n{body}\nw.register_hook(hook)\n")
+
+
+def test_a_hooks_keyboard_interrupt_in_gradsteps_own_pass_keeps_its_steps_and_names_it(
+        capsys, monkeypatch):
+    """As a hook's sys.exit(3): the pass stops there, its steps kept, the error names the
+    hook's line, exit 1 (before: no steps, "The snippet raised KeyboardInterrupt", no line).
+    ``Stop.busy``: the kernel is running the request, as its worker sets it."""
+    from gradstep.autograd.stop_flag import Stop
+
+    monkeypatch.setattr(Stop, "busy", True)
+    monkeypatch.setattr(Stop, "requested", False)
+    source = KEYBOARD_INTERRUPT_HOOK.format(body="    raise KeyboardInterrupt")
+    assert main(["backward", "-c", source, "--json"]) == 1
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert [s["name"] for s in data["steps"]] == ["SumBackward0", "MulBackward0"]
+    error = data["error"]
+    assert (error["type"], error["line"], error["exit_status"]) == ("KeyboardInterrupt", 4, 1)
+    assert "the hook at line 4 raised KeyboardInterrupt" in error["explanation"]
+    assert "<string>:4: KeyboardInterrupt" in err
+
+
+@pytest.mark.parametrize("busy, requested", [(True, True), (False, False)])
+def test_the_kernels_stop_in_gradsteps_own_pass_is_no_hooks_and_goes_on_up(monkeypatch, busy,
+                                                                          requested):
+    """The kernel's SIGINT handler notes its stop, then raises (the user's Stop, a timeout):
+    that KeyboardInterrupt leaves the pass, as outside the kernel, where none can be told."""
+    from gradstep.autograd.session import Session
+    from gradstep.autograd.stop_flag import Stop
+
+    monkeypatch.setattr(Stop, "busy", busy)
+    monkeypatch.setattr(Stop, "requested", False)
+    body = ("    from gradstep.autograd.stop_flag import Stop\n"
+            f"    Stop.requested = {requested}\n    raise KeyboardInterrupt")
+    session = Session()
+    assert session.run(KEYBOARD_INTERRUPT_HOOK.format(body=body))["ok"]
+    with pytest.raises(KeyboardInterrupt):
+        session.backward()

@@ -38,6 +38,7 @@ from gradstep.autograd.pass_join import combine_passes, explanation_of
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
+from gradstep.autograd.stop_flag import raised_by_snippet
 from gradstep.autograd.unseen import unseen
 from gradstep.autograd.values import compact, to_jsonable
 from gradstep.i18n import lazy, with_words
@@ -71,7 +72,8 @@ def record_backward(
     in ``error``, never raised. A hook's ``sys.exit()`` is raised again once the pass is
     recorded (the caller's program ends, as python's would), or with ``exit_told`` (a pass
     of gradstep's own on a snippet that made none) becomes the record's ``error``
-    (``hook_exit``).
+    (``hook_exit``), as does, there, a KeyboardInterrupt a hook raised (not the kernel's
+    stop, ``stop_flag``: that goes on up, the pass unrecorded).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -102,14 +104,15 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     held: dict = {}  # the probe after the pass reads what this one found held
     freed_before = freed_node_ids(id_of, held)
     steps, _result, exc, grads = run_recorded(
-        call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch))
+        call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
+        own_pass=exit_told)
     if isinstance(exc, SystemExit) and not exit_told:  # the caller's program ends here
         raise exc
     target = _root_name(roots, id_of, labels)
     if exc is None:
         error = None
-    elif isinstance(exc, SystemExit):  # a hook's, in a pass of gradstep's own: it stopped here
-        error = hook_exit_error(exc, source, filename, target)
+    elif isinstance(exc, SystemExit | KeyboardInterrupt):  # a hook's, in a pass of gradstep's
+        error = hook_exit_error(exc, source, filename, target)  # own: it stopped here
     else:
         error = explain(exc, source, filename, target=target)
     record = pass_record(
@@ -180,7 +183,8 @@ def gradient_tensors(roots: list, gradient) -> list | None:
             for g, r in zip(given, roots)]
 
 
-def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
+def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
+                 own_pass: bool = False):
     """Run ``call()`` with hooks on every node of ``id_of``.
 
     Returns ``(steps, result, exc, collected)``: the recorded steps, what
@@ -188,7 +192,10 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
     ``collect(result)`` (a dict of dicts of tensors, e.g. the leaves' grads)
     turned into plain data in the same batch as the steps. The hooks are
     removed before this returns, in every case. If the hooks cannot be
-    installed, ``call`` still runs, unrecorded (no steps).
+    installed, ``call`` still runs, unrecorded (no steps). In a pass of gradstep's own
+    (``own_pass``) a KeyboardInterrupt the snippet's hook raised is kept as ``exc`` too;
+    the kernel's stop (``stop_flag``), and any KeyboardInterrupt in the snippet's own
+    calls, goes on up as python's would.
     """
     result, exc = None, None
     recorder = StepRecorder(id_of, labels)
@@ -201,11 +208,19 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None):
             result = call()
         except (Exception, SystemExit) as err:  # SystemExit: a hook's sys.exit() (the caller
             exc = err                            # raises it again, once the pass is recorded)
+        except KeyboardInterrupt as err:
+            if not (own_pass and raised_by_snippet(err)):
+                raise
+            exc = err
         return [], result, exc, _plain_groups(collect, result)
     try:
         result = call()
     except (Exception, SystemExit) as err:  # torch's own error is the lesson: keep it, do not
         exc = err                            # crash; a hook's sys.exit() ends the pass here
+    except KeyboardInterrupt as err:  # a hook's raise ends gradstep's own pass here too; the
+        if not (own_pass and raised_by_snippet(err)):  # kernel's stop goes on up (hooks
+            raise                                      # removed below all the same)
+        exc = err
     finally:
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:

@@ -5,15 +5,44 @@ with non-finite numbers written ``"NaN"``, ``"Infinity"``, ``"-Infinity"``) or a
 summary dict (``values.tensor_value``: ``shape``, ``nan``, ``inf``, ``data`` when
 small, ``nonfinite_at`` when some element is not finite). These helpers answer:
 does it hold NaN/Inf, where, and what is the element at an index.
+
+An element is written (``text``) in the JSON's words, ``NaN``, ``Infinity``, ``-Infinity``,
+the contract of ``check --json``; within ``torch_words()`` as torch prints them, ``nan``,
+``inf``, ``-inf``, for text a learner reads beside the snippet's own prints.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-from gradstep.policies.strict_json import NAN, is_nonfinite, json_float
+from gradstep.policies.number_text import TORCH_WORDS
+from gradstep.policies.strict_json import NAN, NONFINITE_TEXT, is_nonfinite, json_float
 
 UNKNOWN = None
+_AS_PRINTED: ContextVar[bool] = ContextVar("gradstep_torch_words", default=False)
+
+
+@contextmanager
+def torch_words():
+    """Within, ``text`` and ``word`` write NaN and the infinities as torch prints them."""
+    token = _AS_PRINTED.set(True)
+    try:
+        yield
+    finally:
+        _AS_PRINTED.reset(token)
+
+
+def printing_torch_words() -> bool:
+    """Return True within ``torch_words()`` (a cache of worded findings keys on it)."""
+    return _AS_PRINTED.get()
+
+
+def word(json_text: str) -> str:
+    """Return ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` as it is written now: as is, or
+    within ``torch_words()`` as torch prints it (``nan``, ``inf``, ``-inf``)."""
+    return TORCH_WORDS.get(json_text, json_text) if _AS_PRINTED.get() else json_text
 
 
 def counts(value) -> tuple[int, int] | None:
@@ -148,15 +177,16 @@ def broadcast_index(index: list[int], in_shape: list[int] | None,
 
 
 def text(x) -> str:
-    """Return one element as short text: ``-0.5``, ``NaN``, ``?`` for an unknown one."""
+    """Return one element as short text: ``-0.5``, ``NaN`` (``nan`` within
+    ``torch_words()``), ``?`` for an unknown one."""
     if x is None:
         return "?"
     if isinstance(x, str):
-        return x
+        return word(x) if x in NONFINITE_TEXT else x
     if isinstance(x, bool):
         return str(x)
     if isinstance(x, int):
         return str(x)
     if not math.isfinite(x):
-        return json_float(x)
+        return word(json_float(x))
     return f"{x:.6g}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gradstep.autograd import elements as el
 from gradstep.autograd import grad_flow, grad_origins, nonfinite
 from gradstep.i18n import language
 from gradstep.schema.findings import Finding
@@ -58,14 +59,15 @@ class Diagnoser:
     The trace's index and forward findings are made once per trace, each pass's findings
     once per pass: a 100,000-node trace costs seconds each. The pieces are kept with the
     very objects they came from (compared with ``is``) and the language they are worded
-    in, so another trace, another timeline or another language is diagnosed afresh; the
+    in (and whether in torch's words for NaN and the infinities, ``elements.torch_words``),
+    so another trace, another timeline or another wording is diagnosed afresh; the
     Diagnosis is the one ``diagnose`` returns for the same arguments. A trace or timeline
     changed in place is not seen: the window never changes one (a run brings new ones).
     """
 
     def __init__(self):
         self._trace: dict | None = None
-        self._language = ""
+        self._wording: tuple[str, bool] = ("", False)  # language, torch's words or JSON's
         self._graph: nonfinite.GraphData | None = None
         self._forward: tuple[list[Finding], dict[str, str]] = ([], {})
         self._passes: list[tuple[dict, int, list[Finding], dict[str, str]]] = []
@@ -97,8 +99,9 @@ class Diagnoser:
         return out
 
     def _graph_of(self, trace: dict) -> nonfinite.GraphData:
-        if trace is not self._trace or language() != self._language or self._graph is None:
-            self._trace, self._language = trace, language()
+        wording = (language(), el.printing_torch_words())
+        if trace is not self._trace or wording != self._wording or self._graph is None:
+            self._trace, self._wording = trace, wording
             self._graph = nonfinite.GraphData(trace)
             self._forward = nonfinite.forward_findings(self._graph)
             self._passes = []

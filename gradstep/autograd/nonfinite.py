@@ -40,6 +40,7 @@ from gradstep.autograd import elements as el
 from gradstep.autograd.formulas import input_slots
 from gradstep.autograd.op_names import op_name
 from gradstep.i18n import N_, _
+from gradstep.policies.strict_json import INFINITY, NAN
 from gradstep.schema.findings import Finding
 
 SHOWN = 4  # elements described per finding
@@ -411,7 +412,9 @@ def element_text(value, index: list[int]) -> str:
     if el.data_of(value) is not None:
         return el.text(el.element(value, index))
     nan, inf = el.counts(value) or (1, 1)
-    return "NaN" if not inf else ("±Infinity" if not nan else _("NaN or ±Infinity"))
+    either = "±" + el.word(INFINITY)
+    return el.word(NAN) if not inf else (either if not nan else
+                                         _("{nan} or {inf}", nan=el.word(NAN), inf=either))
 
 
 def message(finding: Finding, where: str, turned: str = "") -> str:

@@ -40,7 +40,7 @@ def write_frames(args, graph, chosen, folder: Path) -> int:
     from gradstep.qt_step_frames import StepFrames
 
     history, pass_index, _call = chosen
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)  # in a folder that exists (export's option check)
     frames = StepFrames(graph, history, pass_index, rankdir=args.rankdir, engine=args.layout,
                         collapse=args.collapse, scale=args.scale, transparent=args.transparent,
                         caption=False)

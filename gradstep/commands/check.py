@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from contextlib import nullcontext
 
-from gradstep.autograd.elements import text
+from gradstep.autograd.elements import text, torch_words
 from gradstep.autograd.findings import check_json, diagnose
 from gradstep.autograd.nonfinite import op_of
 from gradstep.commands.run_and_report import (
@@ -62,12 +61,14 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
     if timeline is not None:
         stats = session.grad_stats()
         stats = stats if isinstance(stats, dict) and "params" in stats else None
-    with using(ENGLISH) if args.json else nullcontext():  # JSON: the contract's English
+    # JSON: the contract's English and "NaN"; text: the values as torch prints them ("nan")
+    with using(ENGLISH) if args.json else torch_words():
         diagnosis = diagnose(trace, [timeline] if timeline else [], stats)
     if args.json:
         print_json(check_json(diagnosis, stats))
     else:
-        sys.stdout.write(format_report(diagnosis, trace, source))
+        with torch_words():  # the flow table's norms
+            sys.stdout.write(format_report(diagnosis, trace, source))
         sys.stdout.flush()
     failed = result.get("error") or (timeline or {}).get("error")
     if failed:

@@ -3,13 +3,14 @@ a graph file or an animation of a backward pass.
 
 Options: ``--pass P --step K`` draws the state after K steps of the snippet's P-th
 backward call (1-based; without ``--pass``: its first call on the drawn graph, else a
-pass gradstep runs; a step past the end shows the pass's end): node states, saved
+pass gradstep runs; K is 0 to the pass's N steps, a K past N is refused): node states, saved
 tensors alive or freed as torch had them then, the gradients that flowed written on
 the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` per
 edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
-DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale`` (PNG pixels per
-point), ``--transparent`` (PNG), ``--frames DIR`` (one PNG per backward step,
-for slides, all the same size); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
+DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale S`` (a PNG's pixels per
+point, default 2; an SVG or a PDF is shown S times its size, default 1), ``--transparent``
+(PNG), ``--frames DIR`` (one PNG per backward step, for slides, all the same size; DIR is
+made if missing, in a folder that exists); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
 one frame per step (``--delay MS`` each; ``gradstep.commands.animation``).
 Exit status: 0, 1 when the snippet failed, 2 for bad usage.
 Works without a display.
@@ -42,6 +43,7 @@ from gradstep.i18n import lazy
 
 FORMATS = PICTURE_FORMATS + FILE_FORMATS
 ANIMATED = (".gif", ".apng", ".webp")  # one frame per step (gradstep.commands.animation)
+PNG_SCALE = 2.0  # --scale's default for PNG pictures, frames and animations
 
 
 def run(args) -> int:
@@ -55,6 +57,10 @@ def run(args) -> int:
     if problem:
         report_error(_usage(problem), name)
         return BAD_USAGE
+    # --scale S: a PNG (a frame, an animation) has S pixels per point, default 2; an SVG or
+    # a PDF is shown S times its drawing's size, default 1 (its own size)
+    args.size = 1.0 if args.scale is None else args.scale
+    args.scale = PNG_SCALE if args.scale is None else args.scale
     try:
         session, result, _source, _filename = start_snippet(
             args, keep_trace=_plain_text_file(args),
@@ -82,7 +88,7 @@ def _plain_text_file(args) -> bool:
 def _written_by_kernel(args, session, name: str) -> int:
     """Have the kernel write the kept trace's plain graph to ``args.output``."""
     reply = write_in_kernel(session, os.path.abspath(args.output), rankdir=args.rankdir,
-                            layout=args.layout, collapse=args.collapse)
+                            layout=args.layout, collapse=args.collapse, scale=args.size)
     if reply.get("refused"):
         report_error(_usage(reply["refused"]), name)
         return BAD_USAGE
@@ -117,12 +123,12 @@ def _export(args, session, result, name: str) -> int:
             write_animation(args, graph, chosen)
         elif chosen is None:
             export_graph(graph, args.output, scale=args.scale, transparent=args.transparent,
-                         **options)
+                         size=args.size, **options)
         else:
             history, pass_index, k = chosen
             shown, drawing = drawing_at(graph, history.state(pass_index, k))
             export_graph(shown, args.output, scale=args.scale, transparent=args.transparent,
-                         **options, **drawing)
+                         size=args.size, **options, **drawing)
         if args.frames and chosen is not None:
             from gradstep.commands.animation import write_frames
 
@@ -157,7 +163,8 @@ def choose_pass(args, result: dict, graph, session):
     ``--pass P`` is the snippet's P-th backward call (1-based); without it ``--step`` /
     ``--frames`` use the snippet's first call on the drawn graph, else a pass gradstep
     runs. A snippet that failed in a call on the drawn graph shows that call at its end.
-    Raises CommandError for a ``--pass`` that cannot be drawn.
+    Raises CommandError for a ``--pass`` that cannot be drawn and for a ``--step`` past
+    the pass's end (it has N steps: 0 to N can be drawn).
     """
     from gradstep.autograd.step_state import PassHistory, drawn_calls
 
@@ -182,8 +189,20 @@ def choose_pass(args, result: dict, graph, session):
             return None
         position = failed[-1]
     count = history.index(position).count
-    k = count if args.step is None else min(args.step, count)  # past the end: the end
-    return history, position, k
+    if args.step is not None and args.step > count:
+        raise CommandError(_usage(_past_the_end(args.step, count)), BAD_USAGE)
+    return history, position, count if args.step is None else args.step
+
+
+def _past_the_end(step: int, count: int):
+    """Return why ``--step step`` cannot be drawn on a pass of ``count`` steps."""
+    if count == 0:
+        return lazy("--step {step}: the pass drawn has no steps; use --step 0", step=step)
+    if count == 1:
+        return lazy("--step {step}: the pass drawn has 1 step; use --step 0 (before it) or "
+                    "--step 1 (after it)", step=step)
+    return lazy("--step {step}: the pass drawn has {count} steps; use --step 0 (before the "
+                "first) to --step {count} (the end)", step=step, count=count)
 
 
 def _call_number(result: dict, drawn: list, number: int) -> dict:
@@ -232,6 +251,14 @@ def _check_options(args) -> dict | None:
     if not parent.is_dir():
         return lazy("-o {output}: the folder {folder} does not exist; create it first",
                     output=args.output, folder=str(parent))
+    if args.frames:  # the folder is made, as -o's file is, in a folder that must exist
+        frames = Path(args.frames)
+        if frames.exists() and not frames.is_dir():
+            return lazy("--frames {frames}: that is a file; name a folder (it is made if "
+                        "missing)", frames=args.frames)
+        if not frames.parent.is_dir():
+            return lazy("--frames {frames}: the folder {folder} does not exist; create it "
+                        "first", frames=args.frames, folder=str(frames.parent))
     if args.step is not None and args.step < 0:
         return lazy("--step {step}: a step count is 0 or more (0 = before backward runs)",
                     step=args.step)
@@ -240,7 +267,7 @@ def _check_options(args) -> dict | None:
                     number=args.pass_number)
     if args.collapse is not None and args.collapse < 0:
         return lazy("--collapse {depth}: a depth is 0 (no folding) or more", depth=args.collapse)
-    if args.scale <= 0:
+    if args.scale is not None and not 0 < args.scale < float("inf"):
         return lazy("--scale {scale}: use a positive scale such as 2", scale=args.scale)
     if args.layout == "dot" and _no_graphviz():
         return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "

@@ -24,11 +24,12 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
                  engine: str = "layered", scale: float = 2.0, transparent: bool = False,
                  collapse: int | None = None, edge_labels: dict | None = None,
                  layout=None, edge_grads: dict | None = None, extra: dict | None = None,
-                 members=None) -> Path:
+                 members=None, size: float = 1.0) -> Path:
     """Write ``graph`` to ``path`` (format from its suffix) and return the path.
 
     ``states`` colours nodes by backward state; ``engine`` is ``layered`` (ours)
-    or ``dot`` (Graphviz); ``scale`` is PNG pixels per scene unit; ``collapse``
+    or ``dot`` (Graphviz); ``scale`` is PNG pixels per scene unit, ``size`` how many times
+    its drawing an SVG or a PDF is shown (its width and height; ``--scale``); ``collapse``
     folds module scopes deeper than that depth; ``edge_labels`` writes text on
     edges (pictures and DOT); ``layout`` reuses a Layout already computed for
     this (collapsed) graph, e.g. for a series of frames; ``edge_grads`` and ``extra`` go
@@ -40,15 +41,15 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     if suffix not in PICTURE_FORMATS + FILE_FORMATS:
         known = ", ".join(PICTURE_FORMATS + FILE_FORMATS)
         raise ExportError(f"cannot tell the format of {path.name!r}: use one of {known}")
-    if scale <= 0:
-        raise ExportError(f"--scale must be positive, not {scale}")
+    if scale <= 0 or size <= 0:
+        raise ExportError(f"--scale must be positive, not {scale if scale <= 0 else size}")
     if suffix in TEXT_FORMATS:  # no Qt (gradstep.drawing.files)
         return write_text_file(graph, path, states=states, rankdir=rankdir, engine=engine,
                                collapse=collapse, edge_labels=edge_labels, layout=layout,
-                               edge_grads=edge_grads, extra=extra, members=members)
+                               edge_grads=edge_grads, extra=extra, members=members, size=size)
     graph, states = fold(graph, states, collapse)
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
-    _write_picture(graph, lay, path, suffix, states=states, scale=scale,
+    _write_picture(graph, lay, path, suffix, states=states, scale=scale, size=size,
                    transparent=transparent, edge_labels=edge_labels,
                    dimmed=outside(graph, members))
     return path
@@ -71,7 +72,7 @@ def ensure_qt_app():
     return app
 
 
-def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transparent,
+def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, size, transparent,
                    edge_labels, dimmed) -> None:
     ensure_qt_app()
     from PySide6 import QtCore
@@ -84,7 +85,7 @@ def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, transp
     if suffix == ".png":
         _write_png(scene, source, path, scale, transparent)
     else:
-        _write_pdf(scene, source, path)
+        _write_pdf(scene, source, path, size)
     scene.deleteLater()
     QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
 
@@ -114,15 +115,16 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
         raise ExportError(f"could not write {path}: is the folder writable?")
 
 
-def _write_pdf(scene, source, path: Path) -> None:
+def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:
     from PySide6 import QtCore, QtGui
 
     writer = QtGui.QPdfWriter(str(path))
-    writer.setResolution(72)  # one scene unit = one point
-    size = QtGui.QPageSize(QtCore.QSizeF(source.width(), source.height()),
+    writer.setResolution(72)  # one scene unit = ``size`` points
+    width, height = source.width() * size, source.height() * size
+    page = QtGui.QPageSize(QtCore.QSizeF(width, height),
                            QtGui.QPageSize.Unit.Point, "gradstep", QtGui.QPageSize.SizeMatchPolicy.ExactMatch)
-    writer.setPageSize(size)
+    writer.setPageSize(page)
     writer.setPageMargins(QtCore.QMarginsF(0, 0, 0, 0))
     writer.setTitle("gradstep graph")
     painter = QtGui.QPainter(writer)
-    _render(scene, painter, QtCore.QRectF(0, 0, source.width(), source.height()), source)
+    _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)

@@ -49,10 +49,11 @@ def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered",
 def write_text_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",
                     engine: str = "layered", collapse: int | None = None,
                     edge_labels: dict | None = None, layout=None, edge_grads: dict | None = None,
-                    extra: dict | None = None, members=None) -> Path:
+                    extra: dict | None = None, members=None, size: float = 1.0) -> Path:
     """Write ``graph`` as SVG, DOT, GraphML or JSON by ``path``'s suffix, with module scopes
     deeper than ``collapse`` folded first (``layout`` is of the folded graph); return the path.
-    An SVG draws the nodes outside ``members`` (a pass's own graph) faded.
+    An SVG draws the nodes outside ``members`` (a pass's own graph) faded, and is shown
+    ``size`` times its drawing (``svg_picture.write_svg``).
     """
     path = Path(path)
     graph, states = fold(graph, states, collapse)
@@ -64,7 +65,7 @@ def write_text_file(graph, path, *, states: dict | None = None, rankdir: str = "
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine,
                                                            label_lines=made)
     return write_svg(graph, lay, path, states=states, edge_labels=edge_labels, margin=MARGIN,
-                     label_lines=made, dimmed=outside(graph, members))
+                     label_lines=made, dimmed=outside(graph, members), size=size)
 
 
 def write_graph_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",

@@ -44,13 +44,15 @@ def content_box(layout, edge_labels: dict) -> tuple[float, float, float, float]:
 @without_gc
 def write_svg(graph, layout, path, *, states: dict | None = None,
               edge_labels: dict | None = None, margin: float = 16.0,
-              label_lines: dict | None = None, dimmed=()) -> Path:
+              label_lines: dict | None = None, dimmed=(), size: float = 1.0) -> Path:
     """Write the picture of ``graph`` at ``layout`` to ``path``; return the path.
 
     ``label_lines`` maps nodes to their ``style.label_lines`` where these are made already
     (the layout's sizing of this same graph makes them: ``layout(..., label_lines=...)``);
     the lines of the other nodes are made here. The boxes of ``dimmed`` are drawn faded
-    (``style.DIMMED_OPACITY``, as the window draws a node outside the pass shown).
+    (``style.DIMMED_OPACITY``, as the window draws a node outside the pass shown). The
+    SVG's ``width`` and ``height`` are ``size`` times its drawing's (``--scale``): the
+    ``viewBox``, in the drawing's units, is the same at every size.
     """
     states = states or {}
     labels = {k: v for k, v in (edge_labels or {}).items() if v}
@@ -59,8 +61,9 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
     path = Path(path)
     with path.open("wb") as out:  # UTF-8, lines end in "\n" on every system
         out.write('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
-                  f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_n(width)}" '
-                  f'height="{_n(height)}" viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(height)}">\n'
+                  f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" '
+                  f'width="{_n(width * size)}" height="{_n(height * size)}" '
+                  f'viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(height)}">\n'
                   "<title>gradstep graph</title>\n"
                   f"<desc>{graph.number_of_nodes()} nodes, {edge_count(graph)} edges</desc>\n"
                   f'<g font-family="{style.SVG_FONT_FAMILY}" text-anchor="middle">\n'.encode())

@@ -24,6 +24,7 @@ import threading
 import traceback
 
 from gradstep.autograd.errors import explain
+from gradstep.autograd.stop_flag import Stop as _Interrupt  # the core tells a stop from a hook's
 from gradstep.kernel import messages, protocol, writing
 from gradstep.kernel.launch import plain_environment
 from gradstep.policies.gc_pause import gc_paused, settle_after_work
@@ -32,13 +33,6 @@ from gradstep.policies.script_name import script_path
 from gradstep.schema.kernel import METHODS, failure_reply
 
 DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
-
-
-class _Interrupt:
-    """Whether the client's SIGINT arrived while a request was running."""
-
-    busy = False
-    requested = False
 
 
 def _on_sigint(signum, frame):

@@ -118,7 +118,8 @@ def _write_text_file(path: Path, params: dict):
     kept = _take()  # the kept graph, or the trace JSON: its dicts go here, sharing values
     graph = graph_from_json(kept) if isinstance(kept, dict) else kept
     write_text_file(graph, path, rankdir=params.get("rankdir", "TB"),
-                    engine=params.get("layout", "layered"), collapse=params.get("collapse"))
+                    engine=params.get("layout", "layered"), collapse=params.get("collapse"),
+                    size=params.get("scale", 1.0))
     return graph
 
 

@@ -48,6 +48,7 @@ class WriteRequest(TypedDict, total=False):
     rankdir: Literal["TB", "LR"]
     layout: Annotated[Literal["layered", "dot"], "the layout engine"]
     collapse: Annotated[int | None, "fold module scopes deeper than this"]
+    scale: Annotated[float, "an SVG's width and height: this many times its drawing (its viewBox), default 1"]
 
 
 class InspectRequest(TypedDict):

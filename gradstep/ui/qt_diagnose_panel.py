@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradstep.autograd.elements import torch_words
 from gradstep.autograd.findings import Diagnoser, Diagnosis
 from gradstep.schema.findings import Finding
 from gradstep.ui.qt_diagnose_marks import QtDiagnoseMarks
@@ -161,8 +162,9 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         """Diagnose the model's run again and show it."""
         timelines = getattr(self.model, "timelines", None) or (
             [self.model.timeline] if self.model.timeline else [])
-        self.diagnosis = self._diagnoser.diagnose(self.model.trace, timelines, self.stats,
-                                                  fold=self.per_module.isChecked())
+        with torch_words():  # sqrt(-1) = nan, as torch prints it and the graph writes it
+            self.diagnosis = self._diagnoser.diagnose(self.model.trace, timelines, self.stats,
+                                                      fold=self.per_module.isChecked())
         self._fill_list()
         flags = {}
         for finding in self.diagnosis.findings:

@@ -20,6 +20,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
+from gradstep.autograd import elements
+from gradstep.drawing.style import as_printed
 from gradstep.policies.complex_text import is_complex
 from gradstep.ui.qt_row_label import QtRowLabel
 from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
@@ -264,8 +266,8 @@ class QtTensorPlot(QtWidgets.QWidget):
             text = "—" if kind == "none" else stats(value).replace("\n", "   ")
         self.kind, self.values = kind, values
         self._stats.setText(text)
-        if kind == "scalar":
-            self._number.setText(fmt(values[0]) if values.size else "")
+        if kind == "scalar":  # as the box and the snippet's print write it: 4.1375, not 4.13755
+            self._number.setText(as_printed(elements.flatten(value["data"]))[0] if values.size else "")
         self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0))
         self._pending = (kind, shape, values)
         if self.seen():

@@ -444,3 +444,23 @@ def test_graph_data_consumers_are_there_once_its_inputs_are():
     graph = Watched({"nodes": [{"id": "n0"}, {"id": "n1"}], "edges": edges})
     assert graph.inputs == {"n0": [(0, "n1", 0)]}
     assert seen == [{"n1": ["n0"]}]
+
+
+def test_torch_words_write_values_as_torch_prints_and_leave_the_json_as_it_was():
+    """``gradstep check``'s text writes sqrt(-1) = nan, as torch prints it; the JSON keeps
+    its "NaN" (docs/schema.md). One Diagnoser answers each wording afresh."""
+    diagnoser = Diagnoser()
+    before = check_json(diagnoser.diagnose(CHAIN))
+    with el.torch_words():
+        [finding] = diagnoser.diagnose(CHAIN).findings
+        assert el.text(float("-inf")) == "-inf" and el.text("Infinity") == "inf"
+        assert el.text("NaN?") == "NaN?"  # only the three JSON words are torch's
+    assert finding.cause == "sqrt(-1) = nan" and finding.message.endswith("sqrt(-1) = nan")
+    assert finding.elements[0]["value"] == "nan"
+    assert check_json(diagnoser.diagnose(CHAIN)) == before  # the JSON's words again
+    assert before["findings"][0]["cause"] == "sqrt(-1) = NaN"
+    assert el.text(float("-inf")) == "-Infinity"
+    summary_only = {"shape": [9], "nan": 1, "inf": 1, "nonfinite_at": [[0]]}
+    assert nonfinite.element_text(summary_only, [0]) == "NaN or ±Infinity"
+    with el.torch_words():
+        assert nonfinite.element_text(summary_only, [0]) == "nan or ±inf"

@@ -110,6 +110,21 @@ def test_plot_reused_across_values_draws_each_new_one(qtbot):
     assert plot.kind == "none" and plot.drawn().size == 0
 
 
+def test_the_big_number_is_written_as_torch_prints_it_and_the_box_writes_it(qtbot):
+    """It showed 6 significant digits (4.13755) beside the box's and print's 4.1375."""
+    from gradstep.drawing.style import format_small_value
+
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    for t in (torch.tensor(4.13755), torch.tensor([4.13755]), torch.tensor(2.0),
+              torch.tensor(float("nan")), torch.tensor(0.001), torch.tensor(3), torch.tensor([-7])):
+        value = {"shape": list(t.shape), "data": t.tolist()}
+        plot.set_value(value)
+        printed = str(t).removeprefix("tensor(").removesuffix(")").strip("[]")  # 2. and 3 alike
+        assert plot._number.text() == printed, t
+        assert format_small_value(value).strip("= []") == printed
+
+
 def test_histogram_counts_match_numpy(qtbot):
     import numpy as np
 
