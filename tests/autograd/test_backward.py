@@ -4,6 +4,8 @@ Each case builds the same graph twice: one copy is recorded by gradstep, the
 other runs with plain torch and the oracle's own hooks.
 """
 
+import functools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -749,3 +751,43 @@ def test_a_node_that_received_what_its_pre_hook_kept_costs_one_identity_check(mo
     with recorder:
         loss.backward()
     assert len(recorder.steps) == 8 and calls == []
+
+
+def _halves_its_grad(p):
+    p.grad.mul_(0.5)
+
+
+def _post_hooked_leaves(earlier: bool):
+    """A graph whose leaves ``w`` and ``b`` have a post-accumulate-grad hook that halves
+    their ``.grad`` in place: ``b`` takes the very gradient AddBackward0 received and sent
+    on (AccumulateGrad takes it as ``.grad``), ``w`` a new one from MulBackward0. With
+    ``earlier``, a first pass filled their ``.grad`` (the recorded one adds into it)."""
+    torch.manual_seed(0)
+    w = torch.randn(3, requires_grad=True)
+    b = torch.randn(3, requires_grad=True)
+    c = torch.randn(3, requires_grad=True)
+    for t in (w, b):
+        t.register_post_accumulate_grad_hook(_halves_its_grad)
+    if earlier:
+        ((w * 2).exp() * c + b).sum().backward()
+    return ((w * 2).exp() * c + b).sum(), {"w": w, "b": b, "c": c}
+
+
+@pytest.mark.parametrize("hooks", ["shared", "per node", "watched", "summarised"])
+def test_a_post_accumulate_grad_hook_that_changes_grad_in_place_keeps_the_steps(monkeypatch, hooks):
+    """A leaf's post-accumulate-grad hook that changes its ``.grad`` in place (hunt 15):
+    AccumulateGrad had taken the gradient it received as ``.grad``, so the hook changed
+    that gradient, and the pass showed no steps ("a gradient was changed in place during
+    the pass"). The steps are torch's, each with what was sent and received then."""
+    if hooks == "summarised":
+        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
+    if hooks == "per node":
+        monkeypatch.setattr(step_hooks, "_current_node", None)
+    for earlier in (False, True):  # a fresh .grad, then one the pass adds into
+        build = functools.partial(_post_hooked_leaves, earlier)
+        if hooks == "watched":
+            with _PassesThrough():
+                got = check_against_torch(build)
+        else:
+            got = check_against_torch(build)
+        assert len(got["steps"]) == 8
