@@ -588,9 +588,7 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
         elif not _same(grad_outputs, last, fn, sent):
             received(fn, grad_outputs, leaf=fn.variable)
         finished[fn] = _held(grad_inputs)
-        grad = fn.variable.grad
-        grad_after[fn] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
-                          and runs_dispatch_code(grad) else grad)
+        grad_after[fn] = _grad_after(fn.variable.grad, kept)
     return pre_hook, hook
 
 
@@ -614,10 +612,26 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
         if not (entries and _same(grad_outputs, entries[-1], node_id, sent)):
             received(node_id, grad_outputs, leaf=variable)
         finished[node_id] = _held(grad_inputs)
-        grad = variable.grad
-        grad_after[node_id] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
-                               and runs_dispatch_code(grad) else grad)
+        grad_after[node_id] = _grad_after(variable.grad, kept)
     return pre_hook, hook
+
+
+def _grad_after(grad, kept):
+    """Return what a leaf's step keeps of its ``.grad`` after AccumulateGrad ran (and its
+    post-accumulate-grad hooks): the tensor itself (a reference changes nothing), noted with
+    its version in ``kept``. A hook that runs later in the pass and changes that ``.grad`` in
+    place (another leaf's post-accumulate-grad hook that clips or zeroes every parameter's
+    gradient) then drops the pass's steps, as for a gradient the hooks kept: the step showed
+    the ``.grad`` as the pass left it, not as torch had it after that step. ``NOT_KEPT`` for
+    a subclass's that runs dispatch code; an inference tensor (no version counter) is copied.
+    """
+    if type(grad) is not Tensor:
+        return NOT_KEPT if grad is not None and runs_dispatch_code(grad) else grad
+    try:
+        kept((grad, grad._version))
+    except RuntimeError:  # an inference tensor (a pass run under inference_mode)
+        return _copy(grad)
+    return grad
 
 
 def _unseen_hooks(started, finished: dict, kept, held):
