@@ -73,7 +73,8 @@ def backward(tensor, *, mode: str = "backward", inputs=None, gradient=None,
     ``mode`` "backward" (``tensor.backward()``) or "grad" (``torch.autograd.grad`` with
     respect to ``inputs``, default every leaf); ``gradient`` for a non-scalar tensor
     (a tensor, numbers, or "ones"). The graph is kept (``retain_graph=True``), and every
-    ``.grad`` — the leaves', that of each ``retain_grad()`` tensor among ``names``, and,
+    ``.grad`` — the leaves', that of each ``retain_grad()`` tensor (among ``names`` or held
+    elsewhere: a list, an attribute), and,
     where a custom ``Function``'s or checkpoint's backward in the graph could run a pass
     into them, that of each leaf and module parameter among ``names`` — is put back as it
     was unless ``accumulate=True`` (then they keep the gradients this pass added, as after

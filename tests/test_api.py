@@ -178,6 +178,22 @@ def test_backward_leaves_a_retained_views_grad_as_it_was():
     assert torch.equal(v.grad, torch.ones(2))  # torch's own pass alone, not doubled
 
 
+def test_backward_leaves_the_grad_of_a_retaining_tensor_no_variable_names_as_it_was():
+    """A tensor that retains its gradient held in a list or an attribute, not a variable
+    (hunt 15): the recorded pass added into its .grad, so the script's own backward then
+    printed [2., 2., 2.] where python prints [1., 1., 1.]."""
+    x = torch.ones(3, requires_grad=True)
+    acts = [(x * 2).exp(), (x * 3)[:2]]  # a tensor and a view, in a list
+    for t in acts:
+        t.retain_grad()
+    loss = acts[0].sum() + acts[1].sum()
+    gradstep.backward(loss, names={"x": x, "loss": loss})
+    gradstep.backward(loss, mode="grad", inputs=[x], names={"x": x, "loss": loss})
+    assert acts[0].grad is None and acts[1].grad is None and x.grad is None
+    loss.backward()
+    assert torch.equal(acts[0].grad, torch.ones(3)) and torch.equal(acts[1].grad, torch.ones(2))
+
+
 def test_backward_leaves_the_grad_of_a_reentrant_checkpoints_parameters_as_it_was():
     from torch.utils.checkpoint import checkpoint
 

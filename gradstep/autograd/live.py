@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 
 import torch
@@ -145,7 +146,8 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     was; the record still shows the gradients this pass accumulated. A non-leaf
     tensor that called ``retain_grad()`` is found only through ``namespace`` (torch's
     graph does not lead to it): those are set aside and reported (``retained_grads``)
-    too; one the namespace does not name would get this pass's gradient added. So are
+    too, and those it does not name (held in a list or an attribute) are found among
+    the process's live objects and set aside without being reported. So are
     the namespace's leaves and its modules' parameters that the graph does not lead to
     (a reentrant checkpoint's block runs a pass of its own into them).
     """
@@ -158,6 +160,7 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     views = [value for name, value in (namespace or {}).items()
              if not name.startswith("_") and is_plain(value) and value.retains_grad
              and value._is_view()]
+    unnamed = _retaining_elsewhere(trace.id_of) if keep_grads else []
     # a pass inside a node reaches leaves the graph does not lead to (a reentrant
     # checkpoint's backward runs its own pass into its block's parameters): those the
     # namespace names are set aside too. Only where such a node is in the graph: any
@@ -165,11 +168,31 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     # .grad saw None (as torch never showed it)
     inner = keep_grads and any(is_python_node(fn) for fn in trace.id_of)
     named = _named_leaves(namespace or {}) if inner else []
-    keep = (_grads_set_aside(leaves + list(watch.values()) + views + named) if keep_grads
+    keep = (_grads_set_aside(leaves + list(watch.values()) + views + unnamed + named)
+            if keep_grads
             else contextlib.nullcontext())
     with keep:
         return record_backward(roots, trace.id_of, mode=mode, inputs=inputs, retain_graph=True,
                                gradient=gradient, labels=labels, watch=watch, filename="<live>")
+
+
+def _retaining_elsewhere(id_of: dict) -> list:
+    """Return the process's plain tensors that called ``retain_grad()`` and that this
+    pass may fill: those of this graph, and every view (whether a view is in it would
+    take reading its node, which may rebuild it).
+
+    The caller's variables do not reach a tensor held in a list, a dict or an attribute
+    (``acts.append(h); acts[-1].retain_grad()``), and torch's graph does not lead to it:
+    only the collector's list of live objects does. Only the type of each object is
+    read, and of a plain tensor ``retains_grad`` (no subclass code runs).
+    """
+    found = []
+    for value in gc.get_objects():
+        if not is_plain(value) or not value.retains_grad:
+            continue
+        if value._is_view() or grad_fn_of(value) in id_of:
+            found.append(value)
+    return found
 
 
 def _named_leaves(namespace: dict) -> list:

@@ -37,7 +37,7 @@ from torch import Tensor
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.own_pass import OwnPass, current_task
-from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, name_of, runs_dispatch_code
+from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, name_of, plain_reads, runs_dispatch_code
 from gradstep.autograd.trace import NAME_PREFIX
 from gradstep.autograd.unheard import copied, detached, unheard, warns_when_made
 from gradstep.autograd.unseen import unseen, watched
@@ -572,7 +572,7 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
         started((fn, grads, before))
         if before is not None:
             count[0] += _size(before)
-        if count[0] > limit:
+        if count[0] > limit or _post_hooked(fn.variable):
             summarise()
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
@@ -588,9 +588,7 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
         elif not _same(grad_outputs, last, fn, sent):
             received(fn, grad_outputs, leaf=fn.variable)
         finished[fn] = _held(grad_inputs)
-        grad = fn.variable.grad
-        grad_after[fn] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
-                          and runs_dispatch_code(grad) else grad)
+        grad_after[fn] = _grad_after(fn.variable.grad, kept)
     return pre_hook, hook
 
 
@@ -605,7 +603,7 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
         started((node_id, grads, before))
         if before is not None:
             count[0] += _size(before)
-        if count[0] > limit:
+        if count[0] > limit or _post_hooked(variable):
             summarise()
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
@@ -614,10 +612,26 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
         if not (entries and _same(grad_outputs, entries[-1], node_id, sent)):
             received(node_id, grad_outputs, leaf=variable)
         finished[node_id] = _held(grad_inputs)
-        grad = variable.grad
-        grad_after[node_id] = (NOT_KEPT if grad is not None and type(grad) is not Tensor
-                               and runs_dispatch_code(grad) else grad)
+        grad_after[node_id] = _grad_after(variable.grad, kept)
     return pre_hook, hook
+
+
+def _grad_after(grad, kept):
+    """Return what a leaf's step keeps of its ``.grad`` after AccumulateGrad ran (and its
+    post-accumulate-grad hooks): the tensor itself (a reference changes nothing), noted with
+    its version in ``kept``. A hook that runs later in the pass and changes that ``.grad`` in
+    place (another leaf's post-accumulate-grad hook that clips or zeroes every parameter's
+    gradient) then drops the pass's steps, as for a gradient the hooks kept: the step showed
+    the ``.grad`` as the pass left it, not as torch had it after that step. ``NOT_KEPT`` for
+    a subclass's that runs dispatch code; an inference tensor (no version counter) is copied.
+    """
+    if type(grad) is not Tensor:
+        return NOT_KEPT if grad is not None and runs_dispatch_code(grad) else grad
+    try:
+        kept((grad, grad._version))
+    except RuntimeError:  # an inference tensor (a pass run under inference_mode)
+        return _copy(grad)
+    return grad
 
 
 def _unseen_hooks(started, finished: dict, kept, held):
@@ -825,9 +839,27 @@ def _added_into(leaf, before, grads) -> bool:
     """Return True when AccumulateGrad may itself have changed ``grads``, what it received:
     ``leaf`` (its variable, None for any other node) had a ``.grad`` before it ran
     (``before``, its copy or summary) that shares memory with one of them, so its in-place
-    add into that ``.grad`` moved their version. (Without a ``.grad`` before, it takes the
-    gradient, or a copy of it, as it is.)"""
-    return leaf is not None and before is not None and _shares_memory(grads, leaf.grad)
+    add into that ``.grad`` moved their version (without a ``.grad`` before, it takes the
+    gradient, or a copy of it, as it is); or the leaf has post-accumulate-grad hooks, which
+    AccumulateGrad runs once it took the gradient as ``.grad``: one that changes it in place
+    (``p.grad.mul_(0.5)``, a clip) moved the gradient's version (its pre-hook summarised
+    what it received, ``_post_hooked``)."""
+    if leaf is None:
+        return False
+    return (before is not None and _shares_memory(grads, leaf.grad)) or _post_hooked(leaf)
+
+
+def _post_hooked(variable) -> bool:
+    """Return True when the leaf ``variable`` has post-accumulate-grad hooks (read with
+    torch functions disabled: a subclass's ``__torch_function__`` does not see it).
+
+    They run inside its AccumulateGrad, after it took the gradient it received as ``.grad``
+    (the very tensor, where nothing else holds it): one that changes ``.grad`` in place
+    changes that gradient, which the pass's earlier steps (the node that sent it, the
+    leaf's own) kept. So the leaf's pre-hook summarises what the hooks hold (as past
+    ``HELD_BYTES``): what torch had at those steps; and the change is the node's own."""
+    with plain_reads():
+        return bool(variable._post_accumulate_grad_hooks)
 
 
 def _shares_memory(grads, grad) -> bool:

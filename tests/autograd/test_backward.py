@@ -4,6 +4,8 @@ Each case builds the same graph twice: one copy is recorded by gradstep, the
 other runs with plain torch and the oracle's own hooks.
 """
 
+import functools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -749,3 +751,69 @@ def test_a_node_that_received_what_its_pre_hook_kept_costs_one_identity_check(mo
     with recorder:
         loss.backward()
     assert len(recorder.steps) == 8 and calls == []
+
+
+def _halves_its_grad(p):
+    p.grad.mul_(0.5)
+
+
+def _post_hooked_leaves(earlier: bool):
+    """A graph whose leaves ``w`` and ``b`` have a post-accumulate-grad hook that halves
+    their ``.grad`` in place: ``b`` takes the very gradient AddBackward0 received and sent
+    on (AccumulateGrad takes it as ``.grad``), ``w`` a new one from MulBackward0. With
+    ``earlier``, a first pass filled their ``.grad`` (the recorded one adds into it)."""
+    torch.manual_seed(0)
+    w = torch.randn(3, requires_grad=True)
+    b = torch.randn(3, requires_grad=True)
+    c = torch.randn(3, requires_grad=True)
+    for t in (w, b):
+        t.register_post_accumulate_grad_hook(_halves_its_grad)
+    if earlier:
+        ((w * 2).exp() * c + b).sum().backward()
+    return ((w * 2).exp() * c + b).sum(), {"w": w, "b": b, "c": c}
+
+
+@pytest.mark.parametrize("hooks", ["shared", "per node", "watched", "summarised"])
+def test_a_post_accumulate_grad_hook_that_changes_grad_in_place_keeps_the_steps(monkeypatch, hooks):
+    """A leaf's post-accumulate-grad hook that changes its ``.grad`` in place (hunt 15):
+    AccumulateGrad had taken the gradient it received as ``.grad``, so the hook changed
+    that gradient, and the pass showed no steps ("a gradient was changed in place during
+    the pass"). The steps are torch's, each with what was sent and received then."""
+    if hooks == "summarised":
+        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
+    if hooks == "per node":
+        monkeypatch.setattr(step_hooks, "_current_node", None)
+    for earlier in (False, True):  # a fresh .grad, then one the pass adds into
+        build = functools.partial(_post_hooked_leaves, earlier)
+        if hooks == "watched":
+            with _PassesThrough():
+                got = check_against_torch(build)
+        else:
+            got = check_against_torch(build)
+        assert len(got["steps"]) == 8
+
+
+@pytest.mark.parametrize("hooks", ["shared", "per node", "watched", "summarised"])
+def test_a_leafs_grad_changed_later_in_the_pass_is_not_shown_as_its_grad_after(monkeypatch, hooks):
+    """A hook later in the pass (here ``b``'s post-accumulate-grad hook) zeroes ``a.grad``
+    after ``a``'s AccumulateGrad added 5s into it (hunt 15): the step kept a reference to
+    ``a.grad`` and showed ``grad_after`` [0, 0], what the pass left, where torch had [6, 6]
+    after that step. Either the step shows [6, 6] (the copying hooks copy it then) or the
+    pass shows no steps, as for a kept gradient changed in place."""
+    if hooks == "summarised":
+        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
+    if hooks == "per node":
+        monkeypatch.setattr(step_hooks, "_current_node", None)
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = torch.tensor([3.0, 4.0], requires_grad=True)
+    a.grad = torch.ones(2)
+    b.register_post_accumulate_grad_hook(lambda p: a.grad.mul_(0))
+    loss = (b * b).exp().sum() * 0 + (a * 5).sum()  # (a's branch runs first)
+    if hooks == "watched":
+        with _PassesThrough():
+            got = record(loss, {"a": a, "b": b})
+    else:
+        got = record(loss, {"a": a, "b": b})
+    assert torch.equal(a.grad, torch.zeros(2))
+    shown = [s["grad_after"] for s in got["steps"] if s.get("leaf") == "a"]
+    assert shown in ([], [[6.0, 6.0]])
