@@ -63,8 +63,8 @@ def float_text(x: float, mode: str, in_tensor: bool = False) -> str:
     else 4 significant digits."""
     if mode == FIXED:
         return f"{x:.4f}"
-    if mode == WHOLE and in_tensor and x - x == 0:
-        return f"{x:.0f}."
+    if mode == WHOLE and x - x == 0:  # up to 1e8: 50000000. (a scalar 50000000.0), not 5e+07
+        return f"{x:.0f}." if in_tensor else f"{x:.1f}"
     if x.is_integer() and abs(x) < 1e6:
         return f"{x:.1f}"
     return f"{x:.4g}"
