@@ -177,6 +177,8 @@ def format_small_value(value) -> str:
     if isinstance(data, list):
         if len(data) > 4:
             return ""
+        if len(data) == 2 and is_complex(value.get("dtype")):  # a complex scalar's [re, im]
+            return "= " + complex_words([(data[0], data[1])], as_printed)[0]
         mode = mode_one(data[0]) if len(data) == 1 and type(data[0]) is float \
             else print_mode(data)
         words = []
@@ -289,6 +291,7 @@ def gradient_full_text(value, digits: int = 6, dtype: str | None = None) -> str:
         whole = print_mode(numbers) == WHOLE
         return [TORCH_WORDS.get(x, x) if isinstance(x, str)
                 else _float_word(x, WHOLE) if whole and type(x) is float
+                else str(x) if isinstance(x, int)  # an int or bool tensor: 100000002, True
                 else f"{float(x):.{digits}g}" for x in numbers]
 
     if is_complex(dtype) and value is not None:

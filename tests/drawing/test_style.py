@@ -227,3 +227,19 @@ def test_four_decimal_and_whole_numbers_equal_torchs_print_fuzzed():
         if words is not None and "…" not in words:
             assert re.sub(r"\s", "", words) == re.sub(r"\s", "", printed)
     assert checked[FIXED] > 150 and checked[WHOLE] > 150, checked
+
+
+def test_int_and_bool_tooltips_and_a_complex_scalars_box_read_as_torch_prints_them():
+    """An edge's tooltip writes an int tensor's numbers whole and a bool tensor's as
+    True/False (tensor([100000002, 3]), tensor([True, False])); a complex scalar's box
+    reads ``6.+6.j``, not its [real, imag] pair as a vector, the sizes' cache included."""
+    from gradstep.drawing.node_sizes import _value_text
+
+    assert style.gradient_full_text([100000002, 3]) == "[100000002, 3]"
+    assert style.gradient_full_text([True, False]) == "[True, False]"
+    assert style.gradient_full_text(2147483647) == "2147483647"
+    pair = {"shape": [], "dtype": "complex64", "data": [6.0, 6.0]}
+    assert style.format_small_value(pair) == "= 6.+6.j"
+    texts: dict = {}
+    assert _value_text({"shape": [2], "dtype": "float32", "data": [6.0, 6.0]}, texts) == "= [6., 6.]"
+    assert _value_text(pair, texts) == "= 6.+6.j"
