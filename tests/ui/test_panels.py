@@ -263,3 +263,18 @@ def test_axis_pictures_made_once_per_look_draw_what_pyqtgraph_draws(qtbot, monke
             reference.grab().toImage().convertToFormat(rgb), k
         QtWidgets.QApplication.processEvents()
     assert made["ours"] < made["pyqtgraph's"] / 2
+
+
+def test_heatmap_cells_read_as_torch_prints_the_tensor(qtbot):
+    """A small heatmap writes its numbers as torch prints them: a float tensor's whole
+    numbers with a point, an int tensor's whole (not 1e+08), four decimals beside
+    fractions; the same numbers as another dtype are written again, not kept."""
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    for t, words in ((torch.tensor([[4.0, 6.0], [0.0, -0.0]]), ["4.", "6.", "0.", "-0."]),
+                     (torch.tensor([[4, 6], [0, 0]]), ["4", "6", "0", "0"]),
+                     (torch.tensor([[100000002, 1]]), ["100000002", "1"]),
+                     (torch.tensor([[0.5, 2.0]]), ["0.5000", "2.0000"])):
+        plot.set_value({"shape": list(t.shape), "data": t.tolist()})
+        plot.draw_pending()
+        assert [c.textItem.toPlainText() for c in plot._cells[:t.numel()]] == words, t
