@@ -278,3 +278,16 @@ def test_heatmap_cells_read_as_torch_prints_the_tensor(qtbot):
         plot.set_value({"shape": list(t.shape), "data": t.tolist()})
         plot.draw_pending()
         assert [c.textItem.toPlainText() for c in plot._cells[:t.numel()]] == words, t
+
+
+def test_saved_numbers_read_as_python_writes_them():
+    """A saved number reads as Python writes it: ``x.pow(float("inf"))`` saves exponent
+    inf (strict JSON's "Infinity"), not the quoted 'Infinity'; a saved string stays quoted."""
+    from gradstep.ui.qt_saved_panel import saved_value_text
+
+    assert saved_value_text("Infinity") == "inf"
+    assert saved_value_text("-Infinity") == "-inf"
+    assert saved_value_text("NaN") == "nan"
+    assert saved_value_text([2, "NaN"]) == "[2, nan]"
+    assert saved_value_text("none") == "'none'"
+    assert saved_value_text(2.0) == "2.0" and saved_value_text(1) == "1"
