@@ -183,10 +183,11 @@ def format_small_value(value) -> str:
             else print_mode(data)
         words = []
         last = word = None
+        fixed = mode == FIXED
         for x in data:  # one per node of a 100,000-node graph: floats formatted directly
             if type(x) is float:
                 if x != last or not x:  # equal non-zero floats are one double: one text
-                    last, word = x, _float_word(x, mode)
+                    last, word = x, (f"{x:.4f}" if fixed else _float_word(x, mode))
                 words.append(word)
             elif isinstance(x, list):
                 return ""

@@ -25,12 +25,8 @@ def print_mode(numbers) -> str:
     significant digits here so boxes stay narrow)."""
     low = high = 0.0
     whole = True
-    floats = False
     for x in numbers:
-        if type(x) is not float:
-            continue
-        floats = True
-        if not x or x - x != 0:  # zero, NaN or ±inf
+        if type(x) is not float or not x or x - x != 0:  # not a float, zero, NaN or ±inf
             continue
         if x < 0:
             x = -x
@@ -40,9 +36,9 @@ def print_mode(numbers) -> str:
             low = x
         if x > high:
             high = x
-    if not floats:
-        return SHORT
-    if whole:
+    if whole:  # (a float tensor of zeros, NaN and ±inf alone prints tensor([0., nan]))
+        if not any(type(x) is float for x in numbers):
+            return SHORT
         return WHOLE if high <= 1e8 and high <= 1000 * low else SHORT
     return FIXED if low >= 1e-4 and high < 1e4 and high <= 1000 * low else SHORT
 
