@@ -291,3 +291,20 @@ def test_saved_numbers_read_as_python_writes_them():
     assert saved_value_text([2, "NaN"]) == "[2, nan]"
     assert saved_value_text("none") == "'none'"
     assert saved_value_text(2.0) == "2.0" and saved_value_text(1) == "1"
+
+
+def test_statistics_read_as_torch_prints_them():
+    """The Values panel's statistics read as torch prints t.min(), t.max(), t.mean(),
+    t.std(): a float tensor's whole numbers with a point, an int tensor's min and max whole
+    (not 1e+08), a bool tensor's True/False; the one-line summary of a large tensor too."""
+    from gradstep.autograd.values import tensor_value
+
+    def lines(t):
+        return stats(tensor_value(t)).split("\n")[1:]
+
+    assert lines(torch.tensor([4.0, 6.0, 5.0])) == ["min 4.", "max 6.", "mean 5.", "std 1."]
+    assert lines(torch.tensor([3, 100000002]))[:2] == ["min 3", "max 100000002"]
+    assert lines(torch.tensor([True, False]))[:2] == ["min False", "max True"]
+    assert lines(torch.tensor([0.5, 2.25]))[:2] == ["min 0.5", "max 2.25"]
+    assert short(tensor_value(torch.arange(100))) == "100: min 0 max 99 mean 49.5"
+    assert short(tensor_value(torch.arange(100.0))) == "100: min 0. max 99. mean 49.5"
