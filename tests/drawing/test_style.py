@@ -240,6 +240,18 @@ def test_int_and_bool_tooltips_and_a_complex_scalars_box_read_as_torch_prints_th
     assert style.gradient_full_text(2147483647) == "2147483647"
     pair = {"shape": [], "dtype": "complex64", "data": [6.0, 6.0]}
     assert style.format_small_value(pair) == "= 6.+6.j"
+    vector = {"shape": [2], "dtype": "complex64", "data": [[6.0, 6.0], [1.0, 2.0]]}
+    assert style.format_small_value(vector) == ""  # pairs of pairs: not written in a box
     texts: dict = {}
     assert _value_text({"shape": [2], "dtype": "float32", "data": [6.0, 6.0]}, texts) == "= [6., 6.]"
     assert _value_text(pair, texts) == "= 6.+6.j"
+
+
+def test_the_factor_1000_is_tested_as_torch_divides():
+    """torch switches to scientific notation when max / min > 1000, divided: 700 / 0.7 is
+    1000.0000000000001 (tensor([7.0000e-01, 7.0000e+02])), though 1000 * 0.7 == 700."""
+    from gradstep.policies.number_text import SHORT
+
+    assert print_mode([0.7, 700.0]) == SHORT
+    assert print_mode([0.5, 500.0]) == FIXED and print_mode([1.0, 1000.0]) == WHOLE
+    assert style.format_small_value({"data": [0.7, 700.0]}) == "= [0.7, 700]"
