@@ -39,8 +39,9 @@ def print_mode(numbers) -> str:
     if whole:  # (a float tensor of zeros, NaN and ±inf alone prints tensor([0., nan]))
         if not any(type(x) is float for x in numbers):
             return SHORT
-        return WHOLE if high <= 1e8 and high <= 1000 * low else SHORT
-    return FIXED if low >= 1e-4 and high < 1e4 and high <= 1000 * low else SHORT
+        return WHOLE if high <= 1e8 and (not low or high / low <= 1000) else SHORT
+    # high / low as torch divides (``high <= 1000 * low`` rounds apart: [0.7, 700.])
+    return FIXED if low >= 1e-4 and high < 1e4 and high / low <= 1000 else SHORT
 
 
 def mode_one(x: float) -> str:
