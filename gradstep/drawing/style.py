@@ -175,12 +175,13 @@ def format_small_value(value) -> str:
         return ""
     data = value["data"]
     if isinstance(data, list):
-        if len(data) > 4:
+        size = len(data)
+        if size > 4:
             return ""
-        if len(data) == 2 and type(data[0]) is not list and is_complex(value.get("dtype")):
+        if size == 2 and type(data[0]) is not list and is_complex(value.get("dtype")):
             # a complex scalar's [re, im] (a complex vector's pairs are lists: no text)
             return "= " + complex_words([(data[0], data[1])], as_printed)[0]
-        mode = mode_one(data[0]) if len(data) == 1 and type(data[0]) is float \
+        mode = mode_one(data[0]) if size == 1 and type(data[0]) is float \
             else print_mode(data)
         words = []
         last = word = None
