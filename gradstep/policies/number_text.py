@@ -21,8 +21,9 @@ def print_mode(numbers) -> str:
     WHOLE when its floats' finite values are all whole and torch keeps them out of
     scientific notation (the largest at most 1e8 and at most 1000 times the smallest
     non-zero one: ``tensor([4., nan, 6.])``, ``tensor(0.)``), else SHORT (ints and bools,
-    which print as they are, and the numbers torch writes as ``1.0000e+05``, kept to 4
-    significant digits here so boxes stay narrow)."""
+    which print as they are, the numbers torch writes as ``1.0000e+05``, and those with a
+    fraction from 1e4 on, which torch writes as ``12345.6777``: kept to 4 significant digits
+    here so boxes stay narrow)."""
     low = high = 0.0
     whole = True
     for x in numbers:
