@@ -228,7 +228,7 @@ def _format(value, mode: str, in_tensor: bool = False) -> str:
         return TORCH_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
     if isinstance(value, float):  # torch decides per tensor: [1.0000, 2.5000], [0., 1.]
         return float_text(value, mode, in_tensor)
-    return f"{value:.4g}"
+    return str(value)  # an int as torch prints it: 100000002, not 1e+08
 
 
 def _flat(value):

@@ -31,6 +31,7 @@ from gradstep.drawing.style import (
     text_width,
     value_line,
 )
+from gradstep.policies.complex_text import is_complex
 
 
 def lines_size(lines) -> tuple[float, float]:
@@ -101,7 +102,8 @@ def _value_text(value, texts: dict) -> str:
     key = tuple(data)
     # types first (before a look-up: (1, 2) == (1.0, 2.0)); then zeros, compared only with
     # floats (``0.0 in`` a tensor or array of many numbers raises; format_small_value doesn't)
-    if set(map(type, key)) != _FLOAT or 0.0 in key:
+    if set(map(type, key)) != _FLOAT or 0.0 in key or (
+            len(key) == 2 and is_complex(value.get("dtype"))):  # [re, im]: not a real pair's text
         return format_small_value(value)
     text = texts.get(key)
     if text is None:

@@ -175,16 +175,21 @@ def format_small_value(value) -> str:
         return ""
     data = value["data"]
     if isinstance(data, list):
-        if len(data) > 4:
+        size = len(data)
+        if size > 4:
             return ""
-        mode = mode_one(data[0]) if len(data) == 1 and type(data[0]) is float \
+        if size == 2 and type(data[0]) is not list and is_complex(value.get("dtype")):
+            # a complex scalar's [re, im] (a complex vector's pairs are lists: no text)
+            return "= " + complex_words([(data[0], data[1])], as_printed)[0]
+        mode = mode_one(data[0]) if size == 1 and type(data[0]) is float \
             else print_mode(data)
         words = []
         last = word = None
+        fixed = mode == FIXED
         for x in data:  # one per node of a 100,000-node graph: floats formatted directly
             if type(x) is float:
                 if x != last or not x:  # equal non-zero floats are one double: one text
-                    last, word = x, _float_word(x, mode)
+                    last, word = x, (f"{x:.4f}" if fixed else _float_word(x, mode))
                 words.append(word)
             elif isinstance(x, list):
                 return ""
@@ -289,6 +294,7 @@ def gradient_full_text(value, digits: int = 6, dtype: str | None = None) -> str:
         whole = print_mode(numbers) == WHOLE
         return [TORCH_WORDS.get(x, x) if isinstance(x, str)
                 else _float_word(x, WHOLE) if whole and type(x) is float
+                else str(x) if isinstance(x, int)  # an int or bool tensor: 100000002, True
                 else f"{float(x):.{digits}g}" for x in numbers]
 
     if is_complex(dtype) and value is not None:

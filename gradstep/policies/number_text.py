@@ -21,16 +21,13 @@ def print_mode(numbers) -> str:
     WHOLE when its floats' finite values are all whole and torch keeps them out of
     scientific notation (the largest at most 1e8 and at most 1000 times the smallest
     non-zero one: ``tensor([4., nan, 6.])``, ``tensor(0.)``), else SHORT (ints and bools,
-    which print as they are, and the numbers torch writes as ``1.0000e+05``, kept to 4
-    significant digits here so boxes stay narrow)."""
+    which print as they are, the numbers torch writes as ``1.0000e+05``, and those with a
+    fraction from 1e4 on, which torch writes as ``12345.6777``: kept to 4 significant digits
+    here so boxes stay narrow)."""
     low = high = 0.0
     whole = True
-    floats = False
     for x in numbers:
-        if type(x) is not float:
-            continue
-        floats = True
-        if not x or x - x != 0:  # zero, NaN or ±inf
+        if type(x) is not float or not x or x - x != 0:  # not a float, zero, NaN or ±inf
             continue
         if x < 0:
             x = -x
@@ -40,11 +37,12 @@ def print_mode(numbers) -> str:
             low = x
         if x > high:
             high = x
-    if not floats:
-        return SHORT
-    if whole:
-        return WHOLE if high <= 1e8 and high <= 1000 * low else SHORT
-    return FIXED if low >= 1e-4 and high < 1e4 and high <= 1000 * low else SHORT
+    if whole:  # (a float tensor of zeros, NaN and ±inf alone prints tensor([0., nan]))
+        if not any(type(x) is float for x in numbers):
+            return SHORT
+        return WHOLE if high <= 1e8 and (not low or high / low <= 1000) else SHORT
+    # high / low as torch divides (``high <= 1000 * low`` rounds apart: [0.7, 700.])
+    return FIXED if low >= 1e-4 and high < 1e4 and high / low <= 1000 else SHORT
 
 
 def mode_one(x: float) -> str:
@@ -63,8 +61,8 @@ def float_text(x: float, mode: str, in_tensor: bool = False) -> str:
     else 4 significant digits."""
     if mode == FIXED:
         return f"{x:.4f}"
-    if mode == WHOLE and in_tensor and x - x == 0:
-        return f"{x:.0f}."
+    if mode == WHOLE and x - x == 0:  # up to 1e8: 50000000. (a scalar 50000000.0), not 5e+07
+        return f"{x:.0f}." if in_tensor else f"{x:.1f}"
     if x.is_integer() and abs(x) < 1e6:
         return f"{x:.1f}"
     return f"{x:.4g}"

@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.step_state import is_tensor_entry
 from gradstep.i18n import localized
+from gradstep.policies.number_text import TORCH_WORDS
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.refresh_when_seen import RefreshWhenSeen
 from gradstep.ui.words import tr
@@ -23,11 +24,19 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
     for saved in model.saved_of(node_id):
         name = saved.get("name", "?")
         if not is_tensor_entry(saved):
-            rows.append((name, "", f"value {saved.get('value')!r}"))
+            rows.append((name, "", "value " + saved_value_text(saved.get("value"))))
             continue
         shape = str(list(saved["shape"])) if saved.get("shape") is not None else ""
         rows.append((name, shape, "freed" if saved.get("freed") else "alive"))
     return rows
+
+
+def saved_value_text(value) -> str:
+    """Return a saved number or flag as Python writes it (``repr``), strict JSON's
+    ``"Infinity"``, ``"-Infinity"``, ``"NaN"`` as ``inf``, ``-inf``, ``nan`` (not quoted)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(saved_value_text(v) for v in value) + "]"
+    return TORCH_WORDS.get(value, repr(value)) if isinstance(value, str) else repr(value)
 
 
 def graph_words(model: QtSessionModel) -> str:

@@ -179,7 +179,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self.axes = axes  # names of a heatmap's columns and rows (a Jacobian: j input, i output)
         self.kind = "none"
         self.values = np.zeros(0)
-        self._shown: tuple | None = None  # (kind, shape, values) drawn now: skip redraws
+        self._shown: tuple | None = None  # (kind, shape, values, cell texts) drawn now: skip redraws
         self._title = QtWidgets.QLabel(f"<b>{title}</b>")
         self._title.setWordWrap(True)
         self._number = QtWidgets.QLabel()
@@ -269,7 +269,10 @@ class QtTensorPlot(QtWidgets.QWidget):
         if kind == "scalar":  # as the box and the snippet's print write it: 4.1375, not 4.13755
             self._number.setText(as_printed(elements.flatten(value["data"]))[0] if values.size else "")
         self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0))
-        self._pending = (kind, shape, values)
+        # a small heatmap's cells: its numbers as torch prints them ([[4., 6.]], ints whole)
+        cells = tuple(as_printed(elements.flatten(value["data"]))) if (
+            kind == "heatmap" and 0 < values.size <= MAX_CELL_TEXT) else ()
+        self._pending = (kind, shape, values, cells)
         if self.seen():
             self.draw_pending()
 
@@ -301,14 +304,15 @@ class QtTensorPlot(QtWidgets.QWidget):
         if self._same_as_shown(shown):
             return  # same tensor as the previous step: the drawing is already right
         self._shown = shown
-        kind, shape, values = shown
+        kind, shape, values, cells = shown
         self._hide_items()
         self._show_colorbar(kind == "heatmap")
         self._label_axes(kind)
         if kind in ("bars", "heatmap", "histogram"):
-            {"bars": self._draw_bars, "heatmap": self._draw_heatmap,
-             "histogram": self._draw_histogram}[kind](values.reshape(shape) if kind == "heatmap"
-                                                      else values)
+            if kind == "heatmap":
+                self._draw_heatmap(values.reshape(shape), cells)
+            else:
+                {"bars": self._draw_bars, "histogram": self._draw_histogram}[kind](values)
 
     def _show_slot(self, index: int) -> None:
         """Show nothing (0), the number (1) or the plot (2); only a change of kind changes
@@ -321,11 +325,12 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._slot = index
 
     def _same_as_shown(self, shown: tuple) -> bool:
-        """Return True when ``shown`` (kind, shape, values) is what is drawn already."""
+        """Return True when ``shown`` (kind, shape, values, cell texts) is what is drawn already."""
         if self._shown is None:
             return False
-        kind, shape, values = self._shown
-        return (kind, shape) == shown[:2] and np.array_equal(values, shown[2], equal_nan=True)
+        kind, shape, values, cells = self._shown
+        return ((kind, shape, cells) == (shown[0], shown[1], shown[3])
+                and np.array_equal(values, shown[2], equal_nan=True))
 
     def set_title(self, title: str) -> None:
         """Change the title (e.g. to say a gradient is sent when the node runs)."""
@@ -419,7 +424,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         lo, hi = min(0.0, float(v.min())), max(0.0, float(v.max()))
         self._set_range((-0.6, v.size - 0.4), nice_range(lo, hi), False)
 
-    def _draw_heatmap(self, matrix: np.ndarray) -> None:
+    def _draw_heatmap(self, matrix: np.ndarray, cells: tuple = ()) -> None:
         m = np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0)
         lo, hi = float(m.min()), float(m.max())
         if lo == hi:
@@ -432,16 +437,18 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._integer_ticks(cols, rows)
         self._set_range((0.0, float(cols)), (0.0, float(rows)), True)
         if m.size <= MAX_CELL_TEXT:  # small matrices: write each number in its cell
-            self._write_cells(matrix, (lo + hi) / 2)
+            self._write_cells(matrix, (lo + hi) / 2, cells)
 
-    def _write_cells(self, matrix: np.ndarray, middle: float) -> None:
+    def _write_cells(self, matrix: np.ndarray, middle: float, cells: tuple = ()) -> None:
+        """Write each number in its cell: ``cells``, the tensor's numbers as torch prints them
+        (``as_printed``), else ``fmt``."""
         while len(self._cells) < matrix.size:
             text = pg.TextItem("", anchor=(0.5, 0.5))
             self._plot.addItem(text)
             self._cells.append(text)
-        for text, ((i, j), v) in zip(self._cells, np.ndenumerate(matrix)):
+        for k, (text, ((i, j), v)) in enumerate(zip(self._cells, np.ndenumerate(matrix))):
             text.setColor("#000000" if np.isfinite(v) and v > middle else "#ffffff")
-            text.setText(fmt(v))
+            text.setText(cells[k] if len(cells) == matrix.size else fmt(v))
             text.setPos(j + 0.5, i + 0.5)
             text.setVisible(True)
 

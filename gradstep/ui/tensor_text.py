@@ -26,6 +26,24 @@ def fmt(x) -> str:
         return str(x)
 
 
+def stat(x, dtype=None, mean: bool = False) -> str:
+    """Return a tensor's min or max (or, ``mean``, its mean or std) as torch prints it alone: an int tensor's
+    whole (``tensor(100000002)``, not 1e+08), a bool tensor's as ``True``/``False``, a
+    float's whole number with a point (``tensor(4.)``, up to 1e8, where torch keeps it out
+    of scientific notation), else ``fmt``; ``dtype``: the tensor's (the summary holds the
+    statistics as floats)."""
+    kind = dtype.removeprefix("torch.") if isinstance(dtype, str) else ""
+    whole = type(x) is float and x.is_integer()
+    if kind.startswith(("int", "uint")) and not mean and whole:
+        return str(int(x))
+    if kind == "bool" and not mean and whole:
+        return str(bool(x))
+    if (mean or not kind or kind.startswith(("float", "bfloat", "complex"))) and whole \
+            and -1e8 <= x <= 1e8:
+        return f"{x:.0f}."
+    return fmt(x)
+
+
 def flatten(data) -> list[float]:
     """Return the numbers of a nested list (or a single number) in order."""
     if isinstance(data, (list, tuple)):
@@ -90,7 +108,8 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
         return _cut(nested_text(data, shown, cut=len(shown) < len(words)), limit)
     shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
     return tr("{0}: min {1} max {2} mean {3}").format(
-        shape, fmt(value.get("min")), fmt(value.get("max")), fmt(value.get("mean")))
+        shape, stat(value.get("min"), value.get("dtype")), stat(value.get("max"), value.get("dtype")),
+        stat(value.get("mean"), value.get("dtype"), mean=True))
 
 
 def stats(x) -> str:
@@ -105,7 +124,8 @@ def stats(x) -> str:
         if key == "std" and one:
             continue
         if value.get(key) is not None:
-            lines.append(f"{tr(STAT_WORDS[key])} {fmt(value[key])}")
+            number_text = stat(value[key], value.get("dtype"), mean=key in ("mean", "std"))
+            lines.append(f"{tr(STAT_WORDS[key])} {number_text}")
         elif nums and key != "std":
             agg = {"min": min, "max": max, "mean": lambda v: sum(v) / len(v)}[key]
             lines.append(f"{tr(STAT_WORDS[key])} {fmt(agg(nums))}")

@@ -177,3 +177,16 @@ def test_whole_numbers_in_a_four_decimal_tensor_read_as_torch_prints_them():
         assert written([1.0, 2.0]) == "[1., 2.]"  # whole numbers alone: tensor([1., 2.])
         assert written([4.0, "NaN", -0.0, "-Infinity"]) == "[4., nan, -0., -inf]"
         assert written(2.0) == "2.0"  # a lone number: a scalar prints 2.0
+
+
+def test_ints_and_big_whole_numbers_read_as_torch_prints_them():
+    """An int tensor's numbers are written whole (torch prints tensor([100000002]), not
+    1e+08), and a float torch prints without an exponent (up to 1e8) keeps its digits."""
+    from gradstep.autograd.formula_step import _text
+    from gradstep.autograd.formula_values import _short
+
+    for written in (_text, _short):
+        assert written([100000002, 3]) == "[100000002, 3]"
+        assert written(2147483647) == "2147483647"
+        assert written(5e7) == "50000000.0"  # a scalar prints 50000000.0; not 5e+07
+        assert written([5e7, 1e5]) == "[50000000., 100000.]"

@@ -227,3 +227,31 @@ def test_four_decimal_and_whole_numbers_equal_torchs_print_fuzzed():
         if words is not None and "…" not in words:
             assert re.sub(r"\s", "", words) == re.sub(r"\s", "", printed)
     assert checked[FIXED] > 150 and checked[WHOLE] > 150, checked
+
+
+def test_int_and_bool_tooltips_and_a_complex_scalars_box_read_as_torch_prints_them():
+    """An edge's tooltip writes an int tensor's numbers whole and a bool tensor's as
+    True/False (tensor([100000002, 3]), tensor([True, False])); a complex scalar's box
+    reads ``6.+6.j``, not its [real, imag] pair as a vector, the sizes' cache included."""
+    from gradstep.drawing.node_sizes import _value_text
+
+    assert style.gradient_full_text([100000002, 3]) == "[100000002, 3]"
+    assert style.gradient_full_text([True, False]) == "[True, False]"
+    assert style.gradient_full_text(2147483647) == "2147483647"
+    pair = {"shape": [], "dtype": "complex64", "data": [6.0, 6.0]}
+    assert style.format_small_value(pair) == "= 6.+6.j"
+    vector = {"shape": [2], "dtype": "complex64", "data": [[6.0, 6.0], [1.0, 2.0]]}
+    assert style.format_small_value(vector) == ""  # pairs of pairs: not written in a box
+    texts: dict = {}
+    assert _value_text({"shape": [2], "dtype": "float32", "data": [6.0, 6.0]}, texts) == "= [6., 6.]"
+    assert _value_text(pair, texts) == "= 6.+6.j"
+
+
+def test_the_factor_1000_is_tested_as_torch_divides():
+    """torch switches to scientific notation when max / min > 1000, divided: 700 / 0.7 is
+    1000.0000000000001 (tensor([7.0000e-01, 7.0000e+02])), though 1000 * 0.7 == 700."""
+    from gradstep.policies.number_text import SHORT
+
+    assert print_mode([0.7, 700.0]) == SHORT
+    assert print_mode([0.5, 500.0]) == FIXED and print_mode([1.0, 1000.0]) == WHOLE
+    assert style.format_small_value({"data": [0.7, 700.0]}) == "= [0.7, 700]"

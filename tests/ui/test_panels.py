@@ -278,3 +278,48 @@ def test_axis_pictures_made_once_per_look_draw_what_pyqtgraph_draws(qtbot, monke
             reference.grab().toImage().convertToFormat(rgb), k
         QtWidgets.QApplication.processEvents()
     assert made["ours"] < made["pyqtgraph's"] / 2
+
+
+def test_heatmap_cells_read_as_torch_prints_the_tensor(qtbot):
+    """A small heatmap writes its numbers as torch prints them: a float tensor's whole
+    numbers with a point, an int tensor's whole (not 1e+08), four decimals beside
+    fractions; the same numbers as another dtype are written again, not kept."""
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    for t, words in ((torch.tensor([[4.0, 6.0], [0.0, -0.0]]), ["4.", "6.", "0.", "-0."]),
+                     (torch.tensor([[4, 6], [0, 0]]), ["4", "6", "0", "0"]),
+                     (torch.tensor([[100000002, 1]]), ["100000002", "1"]),
+                     (torch.tensor([[0.5, 2.0]]), ["0.5000", "2.0000"])):
+        plot.set_value({"shape": list(t.shape), "data": t.tolist()})
+        plot.draw_pending()
+        assert [c.textItem.toPlainText() for c in plot._cells[:t.numel()]] == words, t
+
+
+def test_saved_numbers_read_as_python_writes_them():
+    """A saved number reads as Python writes it: ``x.pow(float("inf"))`` saves exponent
+    inf (strict JSON's "Infinity"), not the quoted 'Infinity'; a saved string stays quoted."""
+    from gradstep.ui.qt_saved_panel import saved_value_text
+
+    assert saved_value_text("Infinity") == "inf"
+    assert saved_value_text("-Infinity") == "-inf"
+    assert saved_value_text("NaN") == "nan"
+    assert saved_value_text([2, "NaN"]) == "[2, nan]"
+    assert saved_value_text("none") == "'none'"
+    assert saved_value_text(2.0) == "2.0" and saved_value_text(1) == "1"
+
+
+def test_statistics_read_as_torch_prints_them():
+    """The Values panel's statistics read as torch prints t.min(), t.max(), t.mean(),
+    t.std(): a float tensor's whole numbers with a point, an int tensor's min and max whole
+    (not 1e+08), a bool tensor's True/False; the one-line summary of a large tensor too."""
+    from gradstep.autograd.values import tensor_value
+
+    def lines(t):
+        return stats(tensor_value(t)).split("\n")[1:]
+
+    assert lines(torch.tensor([4.0, 6.0, 5.0])) == ["min 4.", "max 6.", "mean 5.", "std 1."]
+    assert lines(torch.tensor([3, 100000002]))[:2] == ["min 3", "max 100000002"]
+    assert lines(torch.tensor([True, False]))[:2] == ["min False", "max True"]
+    assert lines(torch.tensor([0.5, 2.25]))[:2] == ["min 0.5", "max 2.25"]
+    assert short(tensor_value(torch.arange(100))) == "100: min 0 max 99 mean 49.5"
+    assert short(tensor_value(torch.arange(100.0))) == "100: min 0. max 99. mean 49.5"
