@@ -225,7 +225,7 @@ class _WideLayers:
                             count=sum(sizes))
         cuts = np.cumsum(sizes)[:-1]
         self.slot[nodes] = np.arange(len(nodes)) - np.repeat(np.r_[0, cuts], sizes)
-        up, down = _flat_lists(aug.up), aug.down_arrays()
+        up, down = aug.up_arrays(), aug.down_arrays()
         csr = {side: _csr_rows(nodes, cuts, *flat)
                for side, flat in (("up", up), ("down", down), ("both", _joined(up, down)))}
         for j, (i, layer_nodes) in enumerate(zip(wide, np.split(nodes, cuts))):
