@@ -127,7 +127,7 @@ class LayeredGraph:
     """
 
     def __init__(self, ranks: list, src: list, dst: list):
-        n = len(ranks)
+        self._real = n = len(ranks)
         rank = np.asarray(ranks, dtype=np.int64).reshape(n)
         u, v = (np.asarray(ends, dtype=np.int64).reshape(len(src)) for ends in (src, dst))
         # the bend points, numbered on from the last node, one per layer between (edges in
@@ -147,7 +147,8 @@ class LayeredGraph:
         bend_above = np.where(step == 0, u[edge_of], np.arange(n - 1, n + bends - 1))
         self._down = _grouped(u, below_u, bend_below, n)
         self._up = _grouped(v, above_v, bend_above, n)
-        self.down, self.up = _as_lists(*self._down, n), _as_lists(*self._up, n)
+        self.down = _as_lists(*self._down, n)
+        self._up_lists = self._chain_lists = None  # made when first asked for
         # each edge's chain: its upper end, its bend points, its lower end
         lengths = inner + 2
         at = np.cumsum(lengths) - lengths
@@ -155,8 +156,24 @@ class LayeredGraph:
         flat[at], flat[at + lengths - 1] = u, v
         flat[np.repeat(at + 1 - first, inner) + np.arange(n, n + bends)] = np.arange(n, n + bends)
         self._chains = (lengths, flat)
-        flat_list, ends = flat.tolist(), np.cumsum(lengths).tolist()
-        self.chains = [flat_list[a:b] for a, b in zip([0, *ends], ends)]
+
+    @property
+    def up(self) -> list:
+        """Every node's list of the nodes above it (made when first asked for: a big graph's
+        crossing reduction reads ``up_arrays``)."""
+        if self._up_lists is None:
+            self._up_lists = _as_lists(*self._up, self._real)
+        return self._up_lists
+
+    @property
+    def chains(self) -> list:
+        """Every edge's augmented nodes, upper end first (made when first asked for: the
+        routes of a graph without parallel edges read ``chain_arrays``)."""
+        if self._chain_lists is None:
+            lengths, flat = self._chains
+            flat_list, ends = flat.tolist(), np.cumsum(lengths).tolist()
+            self._chain_lists = [flat_list[a:b] for a, b in zip([0, *ends], ends)]
+        return self._chain_lists
 
     @property
     def size(self) -> int:
