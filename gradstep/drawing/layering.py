@@ -7,8 +7,6 @@ layer it crosses (nodes ``0..n-1`` are the real ones, dummies follow).
 
 from __future__ import annotations
 
-from itertools import chain
-
 import numpy as np
 
 
@@ -129,26 +127,53 @@ class LayeredGraph:
     """
 
     def __init__(self, ranks: list, src: list, dst: list):
-        self.layer = layer = list(ranks)
-        n = len(ranks)
-        self.up = up = [[] for _ in range(n)]
-        self.down = down = [[] for _ in range(n)]
-        self.chains = chains = []
-        for u, v in zip(src, dst):
-            if ranks[v] - ranks[u] < 2:  # adjacent layers: no bend point
-                down[u].append(v)
-                up[v].append(u)
-                chains.append([u, v])
-                continue
-            # the bend points, numbered on from the last node, one per layer between
-            first = len(layer)
-            layer.extend(range(ranks[u] + 1, ranks[v]))
-            path = [u, *range(first, len(layer)), v]
-            up.extend([a] for a in path[:-2])  # a bend point's one node above
-            down.extend([b] for b in path[2:])  # and below
-            down[u].append(first)
-            up[v].append(len(layer) - 1)
-            chains.append(path)
+        self._real = n = len(ranks)
+        rank = np.asarray(ranks, dtype=np.int64).reshape(n)
+        u, v = (np.asarray(ends, dtype=np.int64).reshape(len(src)) for ends in (src, dst))
+        # the bend points, numbered on from the last node, one per layer between (edges in
+        # their order, each edge's from the top)
+        inner = np.maximum(rank[v] - rank[u] - 1, 0) if len(u) else u
+        first = n + np.cumsum(inner) - inner  # each edge's first bend point
+        bends = int(inner.sum())
+        edge_of = np.repeat(np.arange(len(u)), inner)  # each bend point's edge
+        step = np.arange(n, n + bends) - first[edge_of]  # its place in its edge, from 0
+        self._layer_arr = np.concatenate([rank, rank[u][edge_of] + 1 + step])
+        self.layer = self._layer_arr.tolist()
+        bent = inner > 0
+        below_u = np.where(bent, first, v)  # the next node down from u along each edge
+        above_v = np.where(bent, first + inner - 1, u)  # and up from v
+        last_bend = step == inner[edge_of] - 1
+        bend_below = np.where(last_bend, v[edge_of], np.arange(n + 1, n + bends + 1))
+        bend_above = np.where(step == 0, u[edge_of], np.arange(n - 1, n + bends - 1))
+        self._down = _grouped(u, below_u, bend_below, n)
+        self._up = _grouped(v, above_v, bend_above, n)
+        self.down = _as_lists(*self._down, n)
+        self._up_lists = self._chain_lists = None  # made when first asked for
+        # each edge's chain: its upper end, its bend points, its lower end
+        lengths = inner + 2
+        at = np.cumsum(lengths) - lengths
+        flat = np.empty(int(lengths.sum()), dtype=np.int64)
+        flat[at], flat[at + lengths - 1] = u, v
+        flat[np.repeat(at + 1 - first, inner) + np.arange(n, n + bends)] = np.arange(n, n + bends)
+        self._chains = (lengths, flat)
+
+    @property
+    def up(self) -> list:
+        """Every node's list of the nodes above it (made when first asked for: a big graph's
+        crossing reduction reads ``up_arrays``)."""
+        if self._up_lists is None:
+            self._up_lists = _as_lists(*self._up, self._real)
+        return self._up_lists
+
+    @property
+    def chains(self) -> list:
+        """Every edge's augmented nodes, upper end first (made when first asked for: the
+        routes of a graph without parallel edges read ``chain_arrays``)."""
+        if self._chain_lists is None:
+            lengths, flat = self._chains
+            flat_list, ends = flat.tolist(), np.cumsum(lengths).tolist()
+            self._chain_lists = [flat_list[a:b] for a, b in zip([0, *ends], ends)]
+        return self._chain_lists
 
     @property
     def size(self) -> int:
@@ -163,15 +188,16 @@ class LayeredGraph:
 
     def down_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (how many nodes below each node, all of them one node after another)
-        (``down`` as arrays; cached)."""
-        if not hasattr(self, "_down"):
-            self._down = _flat(self.down)
+        (``down`` as arrays)."""
         return self._down
 
+    def up_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (how many nodes above each node, all of them one node after another)
+        (``up`` as arrays)."""
+        return self._up
+
     def chain_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return (each chain's length, all chains one after another) (cached)."""
-        if not hasattr(self, "_chains"):
-            self._chains = _flat(self.chains)
+        """Return (each chain's length, all chains one after another)."""
         return self._chains
 
     def down_degrees(self) -> tuple[np.ndarray, np.ndarray]:
@@ -189,8 +215,18 @@ class LayeredGraph:
         return self._layer_arr
 
 
-def _flat(lists: list) -> tuple[np.ndarray, np.ndarray]:
-    """Return (lengths, all items one list after another) of a list of int lists."""
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    return lengths, np.fromiter(chain.from_iterable(lists), dtype=np.int64,
-                                count=int(lengths.sum()))
+def _grouped(owner: np.ndarray, item: np.ndarray, bend_item: np.ndarray, n: int):
+    """Return (lengths, flat) of every node's list: real node ``k``'s ``item`` of each edge
+    whose ``owner`` is ``k``, in edge order, then bend point ``n + j``'s one ``bend_item[j]``."""
+    order = np.argsort(owner, kind="stable")
+    lengths = np.concatenate([np.bincount(owner, minlength=n)[:n],
+                              np.ones(len(bend_item), dtype=np.int64)])
+    return lengths, np.concatenate([item[order], bend_item])
+
+
+def _as_lists(lengths: np.ndarray, flat: np.ndarray, n: int) -> list:
+    """Return the lists of ``(lengths, flat)``: the first ``n`` of any length, then one item each."""
+    real = int(lengths[:n].sum())
+    items = flat[:real].tolist()
+    ends = np.cumsum(lengths[:n]).tolist()
+    return [items[a:b] for a, b in zip([0, *ends], ends)] + [[w] for w in flat[real:].tolist()]

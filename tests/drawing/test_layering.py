@@ -115,8 +115,14 @@ def test_chain_and_down_arrays_are_the_lists_flattened():
         src.append(u)
         dst.append(v)
     aug = LayeredGraph(assign_layers(n, src, dst), src, dst)
-    for arrays, lists in ((aug.chain_arrays(), aug.chains), (aug.down_arrays(), aug.down)):
+    for arrays, lists in ((aug.chain_arrays(), aug.chains), (aug.down_arrays(), aug.down),
+                          (aug.up_arrays(), aug.up)):
         lengths, flat = arrays
+        assert lengths.dtype == flat.dtype == np.int64
         assert lengths.tolist() == [len(x) for x in lists]
         assert flat.tolist() == [v for x in lists for v in x]
     assert aug.edge_arrays()[1].tolist() == aug.down_arrays()[1].tolist()
+    assert aug.layer_array().tolist() == aug.layer
+    # the lists hold Python ints, as the loop made them (not numpy's)
+    assert {type(v) for x in (aug.layer, *aug.up, *aug.down, *aug.chains) for v in
+            (x if isinstance(x, list) else [x])} == {int}

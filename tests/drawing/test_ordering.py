@@ -14,6 +14,7 @@ from gradstep.drawing.ordering import (
     _joined,
     _ordered_inversions,
     _positions,
+    _up_lists,
     _WideLayers,
     count_layer_crossings,
     initial_order,
@@ -159,3 +160,20 @@ def test_start_order_hands_reduce_crossings_the_count_it_would_make():
         assert crossings == count_layer_crossings(aug, _positions(layers, aug.size))
         assert (reduce_crossings(aug, [list(x) for x in layers], crossings)
                 == reduce_crossings(aug, [list(x) for x in layers]))
+
+
+def test_up_lists_are_the_nodes_own_up_lists():
+    rng = random.Random(6)
+    for _ in range(60):
+        n = rng.choice([1, 2, 10, 80])
+        src, dst = [], []
+        for _ in range(rng.randrange(0, 3 * n)):
+            u, v = sorted(rng.sample(range(n), 2)) if n > 1 else (0, 0)
+            if u != v:
+                src.append(u)
+                dst.append(v)
+        aug = LayeredGraph(assign_layers(n, src, dst), src, dst)
+        nodes = rng.sample(range(aug.size), rng.randrange(0, aug.size + 1))
+        got = _up_lists(aug, nodes)
+        assert list(got) == nodes and got == {v: aug.up[v] for v in nodes}
+        assert {type(w) for ups in got.values() for w in ups} <= {int}
