@@ -249,18 +249,14 @@ def _check_options(args) -> dict | None:
     if getattr(args, "delay", None) is not None and args.delay <= 0:
         return lazy("--delay {delay}: a frame lasts a positive number of milliseconds "
                     "(e.g. 1000)", delay=args.delay)
-    parent = Path(args.output).parent
-    if not parent.is_dir():
-        return lazy("-o {output}: the folder {folder} does not exist; create it first",
-                    output=args.output, folder=str(parent))
+    if (missing := _missing_folder("-o", args.output)) is not None:
+        return missing
     if args.frames:  # the folder is made, as -o's file is, in a folder that must exist
-        frames = Path(args.frames)
-        if frames.exists() and not frames.is_dir():
+        if Path(args.frames).exists() and not Path(args.frames).is_dir():
             return lazy("--frames {frames}: that is a file; name a folder (it is made if "
                         "missing)", frames=args.frames)
-        if not frames.parent.is_dir():
-            return lazy("--frames {frames}: the folder {folder} does not exist; create it "
-                        "first", frames=args.frames, folder=str(frames.parent))
+        if (missing := _missing_folder("--frames", args.frames)) is not None:
+            return missing
     if args.step is not None and args.step < 0:
         return lazy("--step {step}: a step count is 0 or more (0 = before backward runs)",
                     step=args.step)
@@ -275,6 +271,15 @@ def _check_options(args) -> dict | None:
         return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "
                     "Graphviz (e.g. apt install graphviz) or use the built-in --layout layered")
     return None
+
+
+def _missing_folder(option: str, path: str):
+    """Return why ``option path`` cannot be written (its folder does not exist), or None."""
+    folder = Path(path).parent
+    if folder.is_dir():
+        return None
+    return lazy("{option} {path}: the folder {folder} does not exist; create it first",
+                option=option, path=path, folder=str(folder))
 
 
 def _no_graphviz() -> bool:
