@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradstep.drawing.collapse import box_states, collapse_to_depth, outside
-from gradstep.drawing.formats import FILE_FORMATS, MARGIN, TEXT_FORMATS
+from gradstep.drawing.formats import FILE_FORMATS, MARGIN, TEXT_FORMATS, ExportError, shown_size
 from gradstep.drawing.graph_files import to_dot, write_graphml, write_json
 from gradstep.drawing.layout import layout as layered_layout
 from gradstep.drawing.layout import layout_dot
@@ -19,21 +19,6 @@ from gradstep.drawing.svg_picture import write_svg
 
 __all__ = ["FILE_FORMATS", "MARGIN", "TEXT_FORMATS", "ExportError", "compute_layout", "fold",
            "shown_size", "write_graph_file", "write_text_file"]
-
-
-class ExportError(ValueError):
-    """The output path or the options cannot be used; the message says how to fix it."""
-
-
-def shown_size(width: float, height: float, size: float) -> tuple[float, float]:
-    """Return a picture's ``width`` and ``height`` shown ``size`` times (an SVG's, a PDF's
-    page: ``--scale``); raise ExportError where they cannot be written, not finite (``inf``
-    in the SVG) or under a hundredth (``0``: nothing shown)."""
-    shown = (width * size, height * size)
-    if not all(0.005 <= v < float("inf") for v in shown):
-        raise ExportError(f"--scale {size:g}: the picture would be {shown[0]:.3g} by "
-                          f"{shown[1]:.3g}; use a scale such as 2")
-    return shown
 
 
 def fold(graph, states: dict | None, collapse: int | None):
