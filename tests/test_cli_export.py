@@ -134,3 +134,19 @@ def test_scale_sizes_an_svg_and_a_pdf_keeping_the_drawing(tmp_path):
     pages = [re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", (tmp_path / name).read_bytes())
              for name in ("own.pdf", "big.pdf")]
     assert float(pages[1][1]) == pytest.approx(3 * float(pages[0][1]), abs=2)
+
+
+@pytest.mark.usefixtures("in_process")
+@pytest.mark.parametrize("name, scale, words", [
+    ("g.svg", "1e308", "the picture would be inf by inf"),  # width="inf": no SVG
+    ("g.svg", "1e-9", "the picture would be 1.94e-07 by"),  # width="0": nothing shown
+    ("g.pdf", "1e308", "the picture would be inf by inf"),  # a page of inf points, exit 0
+    ("g.png", "1e308", "the PNG is too big"),  # round(inf): a traceback, exit 1
+])
+def test_a_scale_whose_picture_cannot_be_written_is_refused(tmp_path, capsys, name, scale, words):
+    """A finite --scale can still make the picture's size inf (or round it to 0)."""
+    out = tmp_path / name
+    assert main(["export", str(EXAMPLES / "mse_backward.py"), "-o", str(out), "--scale",
+                 scale]) == 2
+    assert f"--scale {float(scale):g}: {words}" in capsys.readouterr().err
+    assert not out.exists()

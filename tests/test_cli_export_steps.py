@@ -164,3 +164,13 @@ def test_a_step_past_the_end_is_refused_saying_how_many_steps_the_pass_has(tmp_p
     assert not out.exists()
     status, data = exported(tmp_path, example.path, "--step", "3")
     assert status == 0 and data["step_state"]["step"] == 3
+
+
+def test_options_refused_after_a_failed_snippet_do_not_call_it_fine(tmp_path, capsys):
+    """``--step 9`` (or ``--pass 3``) on retain_graph_error, whose second backward raises:
+    refused (exit 2) as "The snippet is fine; ...", which it is not."""
+    example = next(e for e in EXAMPLES if e.id == "retain_graph_error")
+    for option in (["--step", "9"], ["--pass", "3"]):
+        assert main(["export", str(example.path), "-o", str(tmp_path / "g.json"), *option]) == 2
+        err = capsys.readouterr().err
+        assert "the snippet itself failed as well" in err and "snippet is fine" not in err, err

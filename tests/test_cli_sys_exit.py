@@ -102,15 +102,30 @@ KEYBOARD_INTERRUPT_HOOK = ("w = torch.ones(2, requires_grad=True)\nloss = (w * 3
                            "def hook(g):\n{body}\nw.register_hook(hook)\n")
 
 
-def test_a_hooks_keyboard_interrupt_in_gradsteps_own_pass_keeps_its_steps_and_names_it(
-        capsys, monkeypatch):
-    """As a hook's sys.exit(3): the pass stops there, its steps kept, the error names the
-    hook's line, exit 1 (before: no steps, "The snippet raised KeyboardInterrupt", no line).
-    ``Stop.busy``: the kernel is running the request, as its worker sets it."""
+@pytest.fixture
+def in_the_kernel(monkeypatch):
+    """``Stop`` as the kernel's worker has it while it runs a request, its SIGINT handler
+    the one in force (the test's own put back after it)."""
+    import signal
+
     from gradstep.autograd.stop_flag import Stop
+
+    def handler(signum, frame):  # as the worker's _on_sigint
+        raise KeyboardInterrupt
 
     monkeypatch.setattr(Stop, "busy", True)
     monkeypatch.setattr(Stop, "requested", False)
+    monkeypatch.setattr(Stop, "handler", handler, raising=False)
+    before = signal.signal(signal.SIGINT, handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.usefixtures("in_the_kernel")
+def test_a_hooks_keyboard_interrupt_in_gradsteps_own_pass_keeps_its_steps_and_names_it(capsys):
+    """As a hook's sys.exit(3): the pass stops there, its steps kept, the error names the
+    hook's line, exit 1 (before: no steps, "The snippet raised KeyboardInterrupt", no line).
+    ``Stop.busy``: the kernel is running the request, as its worker sets it."""
     source = KEYBOARD_INTERRUPT_HOOK.format(body="    raise KeyboardInterrupt")
     assert main(["backward", "-c", source, "--json"]) == 1
     out, err = capsys.readouterr()
@@ -136,5 +151,21 @@ def test_the_kernels_stop_in_gradsteps_own_pass_is_no_hooks_and_goes_on_up(monke
             f"    Stop.requested = {requested}\n    raise KeyboardInterrupt")
     session = Session()
     assert session.run(KEYBOARD_INTERRUPT_HOOK.format(body=body))["ok"]
+    with pytest.raises(KeyboardInterrupt):
+        session.backward()
+
+
+@pytest.mark.usefixtures("in_the_kernel")
+def test_a_stop_under_the_snippets_own_sigint_handler_is_not_taken_for_a_hooks_raise():
+    """A snippet that set python's own SIGINT handler (it stays for gradstep's pass after
+    the run): the kernel's stop (a --timeout) raised with no note, in a Function's
+    time.sleep, and was shown as "the hook at line 9 raised KeyboardInterrupt", the
+    timeout untold. That cannot be told from a hook's raise: it goes on up, as before."""
+    from gradstep.autograd.session import Session
+
+    session = Session()
+    source = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+              + KEYBOARD_INTERRUPT_HOOK.format(body="    raise KeyboardInterrupt"))
+    assert session.run(source)["ok"]
     with pytest.raises(KeyboardInterrupt):
         session.backward()

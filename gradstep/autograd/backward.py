@@ -204,24 +204,11 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             raise RuntimeError("compiled autograd would trace the hooks")
         recorder.__enter__()
     except Exception:  # a node that takes no hooks: run the pass plainly
-        try:
-            result = call()
-        except (Exception, SystemExit) as err:  # SystemExit: a hook's sys.exit() (the caller
-            exc = err                            # raises it again, once the pass is recorded)
-        except KeyboardInterrupt as err:
-            if not (own_pass and raised_by_snippet(err)):
-                raise
-            exc = err
+        result, exc = _kept_error(call, own_pass)
         return [], result, exc, _plain_groups(collect, result)
     try:
-        result = call()
-    except (Exception, SystemExit) as err:  # torch's own error is the lesson: keep it, do not
-        exc = err                            # crash; a hook's sys.exit() ends the pass here
-    except KeyboardInterrupt as err:  # a hook's raise ends gradstep's own pass here too; the
-        if not (own_pass and raised_by_snippet(err)):  # kernel's stop goes on up (hooks
-            raise                                      # removed below all the same)
-        exc = err
-    finally:
+        result, exc = _kept_error(call, own_pass)  # the kernel's stop goes on up, hooks
+    finally:                                        # removed below all the same
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
                 recorder.extra = collect(result) if collect is not None else {}
@@ -229,6 +216,21 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
                 recorder.extra = {}
             recorder.__exit__(None, None, None)
     return recorder.steps, result, exc, recorder.extra
+
+
+def _kept_error(call, own_pass: bool):
+    """Return ``(call(), None)``, or ``(None, the error)`` for what the pass keeps: torch's
+    own error (the lesson: kept, no crash), a hook's sys.exit() (the caller raises it again
+    once the pass is recorded), and in gradstep's own pass a hook's KeyboardInterrupt; any
+    other KeyboardInterrupt (the kernel's stop) goes on up."""
+    try:
+        return call(), None
+    except (Exception, SystemExit) as err:
+        return None, err
+    except KeyboardInterrupt as err:
+        if not (own_pass and raised_by_snippet(err)):
+            raise
+        return None, err
 
 
 def compiled_autograd_on() -> bool:

@@ -134,7 +134,7 @@ def _export(args, session, result, name: str) -> int:
 
             write_frames(args, graph, chosen, Path(args.frames))
     except (ExportError, OSError, RuntimeError) as exc:
-        report_error(_usage(str(exc)), name)
+        report_error(_usage(str(exc), not result["ok"]), name)
         return BAD_USAGE
     if not result["ok"]:
         report_error(result["error"], name)  # the picture shows how far the snippet got
@@ -190,7 +190,8 @@ def choose_pass(args, result: dict, graph, session):
         position = failed[-1]
     count = history.index(position).count
     if args.step is not None and args.step > count:
-        raise CommandError(_usage(_past_the_end(args.step, count)), BAD_USAGE)
+        raise CommandError(_usage(_past_the_end(args.step, count), not result["ok"]),
+                           BAD_USAGE)
     return history, position, count if args.step is None else args.step
 
 
@@ -208,16 +209,17 @@ def _past_the_end(step: int, count: int):
 def _call_number(result: dict, drawn: list, number: int) -> dict:
     """Return the snippet's ``number``-th backward call, or raise CommandError (usage)."""
     calls = [c for c in result.get("calls") or [] if c.get("api") != "skipped"]
+    failed = not result["ok"]
     if not calls:
         raise CommandError(_usage(lazy("--pass {number}: the snippet makes no backward call of "
                                        "its own; leave --pass out to step through a pass "
-                                       "gradstep runs", number=number)), BAD_USAGE)
+                                       "gradstep runs", number=number), failed), BAD_USAGE)
     if not 1 <= number <= len(calls):
         many = (lazy("--pass {number}: the snippet makes 1 backward call; use 1", number=number)
                 if len(calls) == 1 else
                 lazy("--pass {number}: the snippet makes {count} backward calls; use 1 to {count}",
                      number=number, count=len(calls)))
-        raise CommandError(_usage(many), BAD_USAGE)
+        raise CommandError(_usage(many, failed), BAD_USAGE)
     call = calls[number - 1]
     if call not in drawn:
         usable = ", ".join(str(calls.index(c) + 1) for c in drawn) or lazy("none")
@@ -225,7 +227,7 @@ def _call_number(result: dict, drawn: list, number: int) -> dict:
             "--pass {number}: line {line} differentiates a graph other than the one drawn (a "
             "tensor computed again later, or another root); passes on the drawn graph: "
             "{usable}. --root NAME draws another tensor", number=number, line=call.get("line"),
-            usable=usable)), BAD_USAGE)
+            usable=usable), failed), BAD_USAGE)
     return call
 
 
@@ -247,18 +249,14 @@ def _check_options(args) -> dict | None:
     if getattr(args, "delay", None) is not None and args.delay <= 0:
         return lazy("--delay {delay}: a frame lasts a positive number of milliseconds "
                     "(e.g. 1000)", delay=args.delay)
-    parent = Path(args.output).parent
-    if not parent.is_dir():
-        return lazy("-o {output}: the folder {folder} does not exist; create it first",
-                    output=args.output, folder=str(parent))
+    if (missing := _missing_folder("-o", args.output)) is not None:
+        return missing
     if args.frames:  # the folder is made, as -o's file is, in a folder that must exist
-        frames = Path(args.frames)
-        if frames.exists() and not frames.is_dir():
+        if Path(args.frames).exists() and not Path(args.frames).is_dir():
             return lazy("--frames {frames}: that is a file; name a folder (it is made if "
                         "missing)", frames=args.frames)
-        if not frames.parent.is_dir():
-            return lazy("--frames {frames}: the folder {folder} does not exist; create it "
-                        "first", frames=args.frames, folder=str(frames.parent))
+        if (missing := _missing_folder("--frames", args.frames)) is not None:
+            return missing
     if args.step is not None and args.step < 0:
         return lazy("--step {step}: a step count is 0 or more (0 = before backward runs)",
                     step=args.step)
@@ -275,19 +273,31 @@ def _check_options(args) -> dict | None:
     return None
 
 
+def _missing_folder(option: str, path: str):
+    """Return why ``option path`` cannot be written (its folder does not exist), or None."""
+    folder = Path(path).parent
+    if folder.is_dir():
+        return None
+    return lazy("{option} {path}: the folder {folder} does not exist; create it first",
+                option=option, path=path, folder=str(folder))
+
+
 def _no_graphviz() -> bool:
     import shutil  # here: only --layout dot needs it (with bz2, lzma: ~2 ms of every export)
 
     return shutil.which("dot") is None
 
 
-def _usage(message) -> dict:
+def _usage(message, snippet_failed: bool = False) -> dict:
+    """Return the error for options that cannot be used; ``snippet_failed``: they were found
+    so once the snippet ran, and it failed (it is not "fine")."""
     from gradstep.autograd.errors import make_error  # here: an export that works never loads it
 
+    explanation = (lazy("The export options cannot be used as given; the snippet itself "
+                        "failed as well (python FILE shows its error).") if snippet_failed else
+                   lazy("The snippet is fine; the export options cannot be used as given."))
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
-                      title=lazy("Cannot export"),
-                      explanation=lazy("The snippet is fine; the export options cannot be used "
-                                       "as given."),
+                      title=lazy("Cannot export"), explanation=explanation,
                       fix="gradstep export model.py -o graph.svg [--step K] [--collapse 2]")
 
 

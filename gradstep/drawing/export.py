@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from gradstep.drawing.collapse import outside
-from gradstep.drawing.files import ExportError, compute_layout, fold, write_text_file
+from gradstep.drawing.files import ExportError, compute_layout, fold, shown_size, write_text_file
 from gradstep.drawing.formats import FILE_FORMATS, MARGIN, PICTURE_FORMATS, TEXT_FORMATS
 from gradstep.none_guard import protect_none
 
@@ -102,7 +102,11 @@ def _render(scene, painter, target, source) -> None:
 def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> None:
     from PySide6 import QtCore, QtGui
 
-    width, height = max(1, round(source.width() * scale)), max(1, round(source.height() * scale))
+    width, height = source.width() * scale, source.height() * scale
+    if width * height == float("inf"):  # --scale 1e308: round() of it was an OverflowError
+        raise ExportError(f"--scale {scale:g}: the PNG is too big: lower --scale or export "
+                          "SVG/PDF")
+    width, height = max(1, round(width)), max(1, round(height))
     if width * height > 400_000_000:
         raise ExportError(f"a {width}x{height} PNG is too big: lower --scale or export SVG/PDF")
     image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
@@ -118,9 +122,9 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
 def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:
     from PySide6 import QtCore, QtGui
 
+    width, height = shown_size(source.width(), source.height(), size)  # not inf, not 0
     writer = QtGui.QPdfWriter(str(path))
     writer.setResolution(72)  # one scene unit = ``size`` points
-    width, height = source.width() * size, source.height() * size
     page = QtGui.QPageSize(QtCore.QSizeF(width, height),
                            QtGui.QPageSize.Unit.Point, "gradstep", QtGui.QPageSize.SizeMatchPolicy.ExactMatch)
     writer.setPageSize(page)

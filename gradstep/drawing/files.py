@@ -11,18 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradstep.drawing.collapse import box_states, collapse_to_depth, outside
-from gradstep.drawing.formats import FILE_FORMATS, MARGIN, TEXT_FORMATS
+from gradstep.drawing.formats import FILE_FORMATS, MARGIN, TEXT_FORMATS, ExportError, shown_size
 from gradstep.drawing.graph_files import to_dot, write_graphml, write_json
 from gradstep.drawing.layout import layout as layered_layout
 from gradstep.drawing.layout import layout_dot
 from gradstep.drawing.svg_picture import write_svg
 
 __all__ = ["FILE_FORMATS", "MARGIN", "TEXT_FORMATS", "ExportError", "compute_layout", "fold",
-           "write_graph_file", "write_text_file"]
-
-
-class ExportError(ValueError):
-    """The output path or the options cannot be used; the message says how to fix it."""
+           "shown_size", "write_graph_file", "write_text_file"]
 
 
 def fold(graph, states: dict | None, collapse: int | None):

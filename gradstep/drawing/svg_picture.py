@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from gradstep.drawing import edge_geometry, style, svg_boxes, svg_edges
+from gradstep.drawing.formats import shown_size
 from gradstep.drawing.graph_files import edge_count
 from gradstep.drawing.svg_numbers import two_decimals as _n
 from gradstep.drawing.svg_rows import drop_nul
@@ -59,6 +60,8 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
     x0, y0, x1, y1 = content_box(layout, labels)
     x0, y0, width, height = x0 - margin, y0 - margin, x1 - x0 + 2 * margin, y1 - y0 + 2 * margin
     path = Path(path)
+    if size != 1.0:
+        shown_size(width, height, size)  # not inf, not 0
     with path.open("wb") as out:  # UTF-8, lines end in "\n" on every system
         out.write('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
                   f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" '

@@ -476,6 +476,7 @@ def main(argv: list[str] | None = None) -> None:
     watch_lifeline(args.lifeline_fd)
     keep_output_pipe()
     register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
+    _Interrupt.handler = _on_sigint  # a snippet's own handler of SIGINT stops unnoted
     signal.signal(signal.SIGINT, _on_sigint)
     session = start_session(args.session, args.start_collection)
     if hasattr(session, "capture_output"):
