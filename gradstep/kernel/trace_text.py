@@ -36,7 +36,7 @@ def _template(fields: tuple) -> str:
 
 
 _NODE, _LEAF, _SUMMARY = _template(NODE_FIELDS), _template(LEAF_FIELDS), _template(SUMMARY_FIELDS)
-_SHAPE_AT = len('{"shape": ')  # where a summary's text has its shape
+_AFTER_SHAPE = _SUMMARY.removeprefix('{"shape": %s')  # a summary's text after its shape
 
 
 class _StringTexts(dict):
@@ -85,7 +85,7 @@ class _SummaryTexts(dict):
     key is made for each).
     """
 
-    KEPT, RARE = 4096, 8
+    KEPT, RARE = 1024, 8
 
     def __init__(self):
         super().__init__()
@@ -170,26 +170,38 @@ class NodeTexts:
         numbers = [low, high, mean, spread, data] if one else [low, high, mean, spread, *data]
         if {*map(type, numbers)} != _FLOAT or not type(nan) is type(inf) is int:
             return self.encode(value)
-        known = self.summaries
-        if known is not None:
-            key = (packed(numbers), dtype, device, nan, inf, one, std is None)
-            rest = known.get(key)
-            known.asked += 1
-            if rest is not None:
-                known.found += 1
-                return '{"shape": ' + self.shape(shape) + rest
+        if self.summaries is not None:
+            return self.known_value(shape, dtype, device, std, nan, inf, one, numbers)
         floats = self.floats
         if len(floats) > _FLOATS_KEPT:  # random data repeats little: keep the memory small
             floats.clear()
         texts = [*map(floats.__getitem__, numbers)]
         data_text = texts[4] if one else "[" + ", ".join(texts[4:]) + "]"
-        shape_text = self.shape(shape)
-        text = _SUMMARY % (shape_text, self.strings[dtype], self.strings[device],
+        return _SUMMARY % (self.shape(shape), self.strings[dtype], self.strings[device],
                            texts[0], texts[1], texts[2], "null" if std is None else texts[3],
                            int.__repr__(nan), int.__repr__(inf), data_text)
-        if known is not None and not known.keep(key, text[_SHAPE_AT + len(shape_text):]):
+
+    def known_value(self, shape, dtype, device, std, nan: int, inf: int, one: bool,
+                    numbers: list) -> str:
+        """Return ``value``'s text (its checks passed) from ``summaries``, or made as there
+        and kept; ``summaries`` is dropped when a round of them found too few."""
+        known = self.summaries
+        key = (packed(numbers), dtype, device, nan, inf, one, std is None)
+        rest = known.get(key)
+        known.asked += 1
+        if rest is not None:
+            known.found += 1
+            return '{"shape": ' + self.shape(shape) + rest
+        floats = self.floats
+        if len(floats) > _FLOATS_KEPT:
+            floats.clear()
+        texts = [*map(floats.__getitem__, numbers)]
+        rest = _AFTER_SHAPE % (self.strings[dtype], self.strings[device], texts[0], texts[1],
+                               texts[2], "null" if std is None else texts[3], int.__repr__(nan),
+                               int.__repr__(inf), texts[4] if one else "[" + ", ".join(texts[4:]) + "]")
+        if not known.keep(key, rest):
             self.summaries = None  # they rarely repeat: no more keys made
-        return text
+        return '{"shape": ' + self.shape(shape) + rest
 
     def shape(self, shape) -> str:
         """Return the text of a shape: a list of ints is spelled by Python as by JSON."""
