@@ -46,6 +46,7 @@ from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.lines import LineIndex
 from gradstep.autograd.names import Bindings
 from gradstep.autograd.safe_reads import (
+    ACCUMULATE_GRAD,
     fresh_grad_fn,
     is_leaf_node,
     is_plain,
@@ -215,8 +216,13 @@ class Observer:
                 pass
             return value
         of = type(value)
-        if of is not torch.Tensor and of is not torch.nn.Parameter:
-            return self._see(value, kind, container)
+        if of is not _TENSOR and of is not _PARAMETER:  # _see, inline: a call per value less
+            if kind in _METHOD_KINDS:
+                kind = self._method_kind(kind, container)
+            if (((of is tuple or of is list) and kind != ITEM and len(value) <= _MAX_ITEMS)
+                    or of.__module__ == "torch.return_types"):
+                self._see_each(value, kind)
+            return value
         # one tensor, by far the most common value: _see and _see_each in one step
         if kind == ITEM:
             kind = VIEW if type(container) in _TENSOR_TYPES else SEEN
@@ -272,7 +278,7 @@ class Observer:
         if not counters or counter > counters[-1]:
             self.lines.note(counter, sys._getframe(1).f_lineno)
         try:
-            if watched():
+            if _function_modes_on() or _dispatch_modes_on() or _profiler_enabled():  # watched()
                 with unseen():
                     self._bind(names, kind)
             else:
@@ -327,7 +333,12 @@ class Observer:
             proven = fn is not None and (
                 t._version == 0 or (kind != SEEN and sequence_nr_of(fn) >= self._mark))
         if proven and fn is not None:
-            self.values.add(node_key(fn), t.output_nr, t)
+            node_type = type(fn)  # node_key, inline (a call per value less)
+            key = (("leaf", id(fn.variable)) if node_type is ACCUMULATE_GRAD
+                   else ("op", node_type._sequence_nr(fn), node_type.name(fn)))
+            output_nr = t.output_nr
+            if output_nr or key not in self.values.first:  # ValueStore.add's first check:
+                self.values.add(key, output_nr, t)  # most values seen are known already
         return fn
 
     # ------------------------------------------------------------- modules
@@ -550,6 +561,7 @@ _LEFT_BEHIND = {SEE: _see_nothing, BIND: lambda names, kind=SEEN: None, LAST: la
 
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+_TENSOR, _PARAMETER = _TENSOR_TYPES  # read per see: one global each, not two lookups
 
 
 def _is_torchs(value) -> bool:

@@ -136,3 +136,27 @@ def test_see_saved_passes_over_nodes_read_to_save_no_tensor(monkeypatch):
     looked.clear()
     Observer().see_saved(nodes, snippet_done=True)
     assert looked == ["SumBackward0", "AddBackward0", "ExpBackward0"]
+
+
+def test_a_tensor_seen_again_goes_to_the_store_only_while_its_value_is_unknown(monkeypatch):
+    """``Observer.see`` of a tensor whose node's output 0 is known already (``pool[a]`` of a
+    wide DAG, seen at each use) makes the node's key and stops there: no ``ValueStore.add``
+    call. A value not known yet, or an output past 0, still goes to ``add``; what is kept
+    is as before."""
+    from gradstep.autograd.observe import ITEM, OP, Observer
+
+    observer, added = Observer(), []
+    add = ValueStore.add
+    monkeypatch.setattr(ValueStore, "add", lambda self, key, nr, t: added.append((key[2], nr)) or add(self, key, nr, t))
+    x = torch.randn(4, requires_grad=True)
+    y = observer.see(x * 2, OP)
+    parts = observer.see(torch.var_mean(x), OP)  # two outputs of one node
+    assert added == [("MulBackward0", 0), ("VarMeanBackward0", 0), ("VarMeanBackward0", 1)]
+    pool = [y, *parts]
+    for _ in range(3):  # known: no add
+        observer.see(pool[0], ITEM, pool)
+        observer.see(pool[1], ITEM, pool)
+    observer.see(pool[2], ITEM, pool)  # output 1: add asks the store itself
+    assert added[3:] == [("VarMeanBackward0", 1)]
+    kept = observer.values.get(("op", y.grad_fn._sequence_nr(), "MulBackward0"))
+    assert kept[0]["data"] == y.tolist()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from gradstep.autograd.session import Session
 from gradstep.examples import EXAMPLES, load_example
@@ -121,3 +122,50 @@ def test_a_node_the_templates_cannot_vouch_for_keeps_its_text(changes, tmp_path)
     for batch in (1, 2, 5):
         assert _written(data, tmp_path, batch=batch) == json_line(data), batch
     assert NodeTexts().text(nodes[0]) == dumps(nodes[0])  # the template's own case
+
+
+EDGE_FLOATS = [-0.0, 0.0, 1e-300, -1e-300, 5e-324, 2.2250738585072014e-308, 1e16, 1e-05,
+               0.1, 1 / 3, 2.5e300, float(torch.tensor(0.1, dtype=torch.float32)),
+               float(torch.tensor(-1e-40, dtype=torch.float32))]  # float32 data, a subnormal one
+
+
+def _summary(data, std=0.5, **more) -> dict:
+    return {"shape": [len(data)], "dtype": "float32", "device": "cpu", "min": min(data),
+            "max": max(data), "mean": data[0], "std": std, "nan": 0, "inf": 0, "data": data,
+            **more}
+
+
+def test_summaries_met_again_are_written_from_their_first_text(tmp_path):
+    """A summary whose numbers and fields were met already is written from the text kept
+    for them (``NodeTexts.summaries``, keyed by the numbers' bytes): the text ``json``
+    writes, also where 0.0 and -0.0 (equal numbers, spelled apart) or an int or a bool
+    in place of a float meet a kept one, and for the edge cases of ``repr``."""
+    values = [_summary([x, 1.0]) for x in EDGE_FLOATS] + [_summary([1.0, x]) for x in EDGE_FLOATS]
+    values += [_summary([0.0, 0.0], std=-0.0), _summary([-0.0, 0.0], std=0.0),
+               _summary([0.0, 1.0], std=None), _summary([0.0, 1.0], std=0.0),
+               _summary([1, 1.0]), _summary([True, 1.0]), _summary([1.0, 1.0], nan=True),
+               {**_summary([2.0]), "shape": [], "data": 2.0}, {**_summary([2.0]), "shape": [True]},
+               _summary([float("nan"), 1.0]), _summary([1.0, 2.0], std=float("inf"))]
+    nodes = [_node(i, value=value) for i, value in enumerate(values * 3)]
+    data = {"root": "n0", "nodes": nodes, "edges": []}
+    for batch in (1, 7, len(nodes)):
+        assert _written(data, tmp_path, batch=batch) == json_line(data), batch
+    texts = NodeTexts()
+    for node in nodes[:2 * len(EDGE_FLOATS)]:
+        assert json.loads(texts.text(node))["value"]["data"] == node["value"]["data"]
+        assert texts.text(node) == dumps(node)  # the second time: found
+    assert texts.summaries.found == 2 * len(EDGE_FLOATS)
+
+
+def test_summary_texts_are_dropped_when_values_do_not_repeat(monkeypatch):
+    """After a round of ``KEPT`` summaries that found fewer than one in ``RARE`` met
+    before, no more keys are made for the rest of the write; the texts stay the same."""
+    monkeypatch.setattr("gradstep.kernel.trace_text._SummaryTexts.KEPT", 4)
+    texts = NodeTexts()
+    nodes = [_node(i, value=_summary([float(i), 1.0])) for i in range(12)]
+    assert [texts.text(node) for node in nodes] == [dumps(node) for node in nodes]
+    assert texts.summaries is None
+    repeated = NodeTexts()
+    nodes = [_node(i, value=_summary([float(i % 2), 1.0])) for i in range(12)]
+    assert [repeated.text(node) for node in nodes] == [dumps(node) for node in nodes]
+    assert repeated.summaries.found == 10
