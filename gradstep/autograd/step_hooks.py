@@ -624,9 +624,14 @@ def _grad_after(grad, kept):
     gradient) then drops the pass's steps, as for a gradient the hooks kept: the step showed
     the ``.grad`` as the pass left it, not as torch had it after that step. ``NOT_KEPT`` for
     a subclass's that runs dispatch code; an inference tensor (no version counter) is copied.
+    So is a view (its version is its base's: where each parameter's ``.grad`` is a view of
+    one flat buffer, the next leaf's AccumulateGrad adding into its own part moves it too,
+    and the pass, exact, would be dropped).
     """
     if type(grad) is not Tensor:
         return NOT_KEPT if grad is not None and runs_dispatch_code(grad) else grad
+    if grad._is_view():
+        return _copy(grad)
     try:
         kept((grad, grad._version))
     except RuntimeError:  # an inference tensor (a pass run under inference_mode)
