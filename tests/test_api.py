@@ -219,6 +219,25 @@ def test_backward_leaves_the_grad_of_a_retaining_view_of_another_graph_in_place(
     assert values == [[g.tolist() for g in grads] for grads in plain] == [[[1.0], [1.0]]]
 
 
+def test_backward_reads_no_unrelated_tensor_in_sight_of_the_callers_mode():
+    """The live-object scan for tensors that retain their gradient reads ``retains_grad`` of
+    every tensor of the process: with torch functions disabled, so a TorchFunctionMode of the
+    caller's sees none of those reads (review of fid15: it saw one per tensor)."""
+    read = []
+
+    class Reads(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            read.extend(id(a) for a in args if isinstance(a, torch.Tensor))
+            return func(*args, **(kwargs or {}))
+
+    unrelated = [torch.ones(2) for _ in range(20)]
+    x = torch.ones(3, requires_grad=True)
+    loss = (x * 2).exp().sum()
+    with Reads():
+        gradstep.backward(loss, names={"x": x, "loss": loss})
+    assert not {id(t) for t in unrelated} & set(read)
+
+
 def test_backward_leaves_the_grad_of_a_reentrant_checkpoints_parameters_as_it_was():
     from torch.utils.checkpoint import checkpoint
 

@@ -191,14 +191,17 @@ def _retaining_elsewhere(id_of: dict) -> list:
     The caller's variables do not reach a tensor held in a list, a dict or an attribute
     (``acts.append(h); acts[-1].retain_grad()``), and torch's graph does not lead to it:
     only the collector's list of live objects does. Only the type of each object is
-    read, and of a plain tensor ``retains_grad`` (no subclass code runs).
+    read, and of a plain tensor ``retains_grad`` (no subclass code runs), with torch functions
+    disabled (the caller's mode sees none of it: review of fid15, it saw a read per tensor
+    of the process).
     """
     found = []
-    for value in gc.get_objects():
-        if not is_plain(value) or not value.retains_grad:
-            continue
-        if _view_may_be_in(value, id_of) if value._is_view() else grad_fn_of(value) in id_of:
-            found.append(value)
+    with plain_reads():  # (a TorchFunctionMode of the caller's sees none of these reads)
+        for value in gc.get_objects():
+            if not is_plain(value) or not value.retains_grad:
+                continue
+            if _view_may_be_in(value, id_of) if value._is_view() else grad_fn_of(value) in id_of:
+                found.append(value)
     return found
 
 
