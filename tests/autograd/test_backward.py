@@ -861,3 +861,26 @@ def test_a_post_hooked_leaf_with_a_grad_summarises_nothing(monkeypatch):
         calls.clear()
         got = check_against_torch(functools.partial(_post_hooked_leaves, earlier))
         assert len(got["steps"]) == 8 and len(calls) == (0 if earlier else 2)
+
+
+def _post_hooked_shared_grad():
+    """``w.grad`` is a view of ``g`` (an earlier pass took it), which the pass sends again:
+    AccumulateGrad adds into ``g`` itself, then the hook halves it."""
+    w = torch.zeros(4, requires_grad=True)
+    g = torch.ones(2, 2)
+    w.view(2, 2).backward(g)
+    w.register_post_accumulate_grad_hook(_halves_its_grad)
+    return w.view(2, 2), {"w": w}, g
+
+
+@pytest.mark.parametrize("hooks", ["shared", "per node"])
+def test_a_post_hooked_leaf_whose_grad_shares_the_gradients_memory_keeps_its_steps(monkeypatch, hooks):
+    """Its pre-hook still summarises (the hook changes what was received): the leaf's
+    ``.grad`` is not the one the summaries were spared for (review of fid15)."""
+    if hooks == "per node":
+        monkeypatch.setattr(step_hooks, "_current_node", None)
+    root, named, g = _post_hooked_shared_grad()
+    got = record(root, named, gradient=g)
+    root2, _, g2 = _post_hooked_shared_grad()
+    assert_same(got, torch_pass(root2, gradient=g2))
+    assert len(got["steps"]) == 2
