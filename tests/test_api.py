@@ -194,6 +194,50 @@ def test_backward_leaves_the_grad_of_a_retaining_tensor_no_variable_names_as_it_
     assert torch.equal(acts[0].grad, torch.ones(3)) and torch.equal(acts[1].grad, torch.ones(2))
 
 
+def test_backward_leaves_the_grad_of_a_retaining_view_of_another_graph_in_place():
+    """A retaining view of another graph, held in a list or named, is not this pass's: a
+    hook of the pass that reads its ``.grad`` sees it, as in python (review of fid15: every
+    retaining view of the process had its ``.grad`` set aside, and the hook read None)."""
+    def seen_by_a_hook(run):
+        x = torch.ones(3, requires_grad=True)
+        other = torch.ones(2, requires_grad=True)
+        held = [(other * 2)[:1]]
+        named = (other * 3)[1:]
+        for view in (held[0], named):
+            view.retain_grad()
+        (held[0].sum() + named.sum()).backward()
+        seen = []
+        y = x.exp()
+        y.register_hook(lambda g: seen.append((held[0].grad, named.grad)))
+        loss = y.sum()
+        run(loss, {"x": x, "loss": loss, "named": named})
+        return seen
+
+    plain = seen_by_a_hook(lambda loss, names: loss.backward(retain_graph=True))
+    got = seen_by_a_hook(lambda loss, names: gradstep.backward(loss, names=names))
+    values = [[None if g is None else g.tolist() for g in grads] for grads in got]
+    assert values == [[g.tolist() for g in grads] for grads in plain] == [[[1.0], [1.0]]]
+
+
+def test_backward_reads_no_unrelated_tensor_in_sight_of_the_callers_mode():
+    """The live-object scan for tensors that retain their gradient reads ``retains_grad`` of
+    every tensor of the process: with torch functions disabled, so a TorchFunctionMode of the
+    caller's sees none of those reads (review of fid15: it saw one per tensor)."""
+    read = []
+
+    class Reads(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            read.extend(id(a) for a in args if isinstance(a, torch.Tensor))
+            return func(*args, **(kwargs or {}))
+
+    unrelated = [torch.ones(2) for _ in range(20)]
+    x = torch.ones(3, requires_grad=True)
+    loss = (x * 2).exp().sum()
+    with Reads():
+        gradstep.backward(loss, names={"x": x, "loss": loss})
+    assert not {id(t) for t in unrelated} & set(read)
+
+
 def test_backward_leaves_the_grad_of_a_reentrant_checkpoints_parameters_as_it_was():
     from torch.utils.checkpoint import checkpoint
 

@@ -36,7 +36,13 @@ from gradstep.autograd.names import (
 )
 from gradstep.autograd.observe import SEEN, Observer
 from gradstep.autograd.recorder import Recorder
-from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain, is_python_node
+from gradstep.autograd.safe_reads import (
+    grad_fn_of,
+    is_leaf_node,
+    is_plain,
+    is_python_node,
+    plain_reads,
+)
 from gradstep.autograd.trace import Trace, grad_fn_roots, node_key, trace_graph
 from gradstep.autograd.unseen import unseen
 
@@ -159,7 +165,7 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     # take reading its node, which may rebuild it), but its .grad is set aside all the same
     views = [value for name, value in (namespace or {}).items()
              if not name.startswith("_") and is_plain(value) and value.retains_grad
-             and value._is_view()]
+             and value._is_view() and _view_may_be_in(value, trace.id_of)]
     unnamed = _retaining_elsewhere(trace.id_of) if keep_grads else []
     # a pass inside a node reaches leaves the graph does not lead to (a reentrant
     # checkpoint's backward runs its own pass into its block's parameters): those the
@@ -178,21 +184,39 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
 
 def _retaining_elsewhere(id_of: dict) -> list:
     """Return the process's plain tensors that called ``retain_grad()`` and that this
-    pass may fill: those of this graph, and every view (whether a view is in it would
-    take reading its node, which may rebuild it).
+    pass may fill: those of this graph, and every view that is or may be in it
+    (``_view_may_be_in``: whether one whose version moved is would take reading its node,
+    which may rebuild it).
 
     The caller's variables do not reach a tensor held in a list, a dict or an attribute
     (``acts.append(h); acts[-1].retain_grad()``), and torch's graph does not lead to it:
     only the collector's list of live objects does. Only the type of each object is
-    read, and of a plain tensor ``retains_grad`` (no subclass code runs).
+    read, and of a plain tensor ``retains_grad`` (no subclass code runs), with torch functions
+    disabled (the caller's mode sees none of it: review of fid15, it saw a read per tensor
+    of the process).
     """
     found = []
-    for value in gc.get_objects():
-        if not is_plain(value) or not value.retains_grad:
-            continue
-        if value._is_view() or grad_fn_of(value) in id_of:
-            found.append(value)
+    with plain_reads():  # (a TorchFunctionMode of the caller's sees none of these reads)
+        for value in gc.get_objects():
+            if not is_plain(value) or not value.retains_grad:
+                continue
+            if _view_may_be_in(value, id_of) if value._is_view() else grad_fn_of(value) in id_of:
+                found.append(value)
     return found
+
+
+def _view_may_be_in(view, id_of: dict) -> bool:
+    """Return False for a view whose node is not in the graph ``id_of``, True where it is or
+    may be.
+
+    A view's node is rebuilt when read only where its version moved since it was made (an
+    in-place change of it or its base): at version 0 it is read as it is, and a view of
+    another graph keeps its ``.grad`` through the pass (a hook of the pass that reads it
+    sees it, as in python: review of fid15, it read None). Past version 0 it is taken to be
+    in the graph (its ``.grad`` is set aside and put back).
+    """
+    with plain_reads():
+        return view._version != 0 or view.grad_fn in id_of
 
 
 def _named_leaves(namespace: dict) -> list:
