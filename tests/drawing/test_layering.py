@@ -126,3 +126,17 @@ def test_chain_and_down_arrays_are_the_lists_flattened():
     # the lists hold Python ints, as the loop made them (not numpy's)
     assert {type(v) for x in (aug.layer, *aug.up, *aug.down, *aug.chains) for v in
             (x if isinstance(x, list) else [x])} == {int}
+
+
+def test_layered_graph_is_the_plain_loop_for_any_ranks_and_edges():
+    # ends in one layer, edges going up a layer or more, self-loops: the loop gave each
+    # of them no bend point (a chain of its two ends), and so must the arrays
+    rng = random.Random(8)
+    for _ in range(200):
+        n = rng.choice([1, 2, 3, 10, 40])
+        ranks = [rng.randrange(0, 9) for _ in range(n)]
+        m = rng.randrange(0, 3 * n)
+        src = [rng.randrange(n) for _ in range(m)]
+        dst = [rng.randrange(n) for _ in range(m)]
+        aug = LayeredGraph(ranks, src, dst)
+        assert (aug.layer, aug.up, aug.down, aug.chains) == plain_layered_graph(ranks, src, dst)
