@@ -263,15 +263,9 @@ class _WideLayers:
         return ordered
 
 
-def _flat_lists(lists: list) -> tuple[np.ndarray, np.ndarray]:
-    """Return (lengths, all items one list after another) of a list of int lists."""
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    return lengths, np.fromiter(chain.from_iterable(lists), dtype=np.int64,
-                                count=int(lengths.sum()))
-
-
 def _joined(first: tuple, second: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``_flat_lists`` of ``[a + b for a, b in zip(...)]`` from the two lists' own."""
+    """Return (lengths, items one list after another) of ``[a + b for a, b in zip(...)]``
+    from the two lists' own (lengths, items) pairs (``LayeredGraph.up_arrays``, ...)."""
     (len_a, flat_a), (len_b, flat_b) = first, second
     lengths = len_a + len_b
     at = np.cumsum(lengths) - lengths  # where each joined list starts
@@ -286,7 +280,7 @@ def _csr_rows(nodes: np.ndarray, cuts: np.ndarray, lengths: np.ndarray,
     """Return per layer of ``nodes`` (split at ``cuts``): (owner slot per neighbour entry,
     neighbour ids, has neighbours (None: all have), degree at least 1), each node's
     neighbours in list order
-    (``lengths`` and ``flat_all``: every node's list, from ``_flat_lists``)."""
+    (``lengths`` and ``flat_all``: every node's list, one after another)."""
     starts = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
     degree = lengths[nodes]

@@ -1,6 +1,7 @@
 """Crossing counts of the ordering stage against a brute-force count of the same pairs."""
 
 import random
+from itertools import chain
 
 import networkx as nx
 import numpy as np
@@ -10,7 +11,6 @@ from gradstep.drawing.layering import LayeredGraph, assign_layers, feedback_edge
 from gradstep.drawing.ordering import (
     _breadth_first_order,
     _breadth_first_walk,
-    _flat_lists,
     _joined,
     _ordered_inversions,
     _positions,
@@ -96,6 +96,13 @@ def test_breadth_first_order_level_by_level_is_the_node_by_node_walk(monkeypatch
         aug = LayeredGraph(assign_layers(len(index), src, dst), src, dst)
         sources = [v for v in range(len(index)) if not aug.up[v]]
         assert _breadth_first_order(aug, len(index)) == _breadth_first_walk(aug, sources)
+
+
+def _flat_lists(lists: list) -> tuple[np.ndarray, np.ndarray]:
+    """Return (lengths, all items one list after another) of a list of int lists."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    return lengths, np.fromiter(chain.from_iterable(lists), dtype=np.int64,
+                                count=int(lengths.sum()))
 
 
 def test_joined_flat_lists_are_the_joined_lists_flat():
