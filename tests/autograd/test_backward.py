@@ -4,6 +4,7 @@ Each case builds the same graph twice: one copy is recorded by gradstep, the
 other runs with plain torch and the oracle's own hooks.
 """
 
+import contextlib
 import functools
 
 import pytest
@@ -670,6 +671,17 @@ class _PassesThrough(torch.overrides.TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
+def _hooks_of_kind(monkeypatch, hooks: str):
+    """Make the recorder use hooks of kind ``hooks`` and return the context its pass runs in:
+    the shared hooks, those made per node, the copying ones (``watched``: the snippet's
+    function mode is on) or every step summarised at its pre-hook (``HELD_BYTES`` 0)."""
+    if hooks == "summarised":
+        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
+    if hooks == "per node":
+        monkeypatch.setattr(step_hooks, "_current_node", None)
+    return _PassesThrough() if hooks == "watched" else contextlib.nullcontext()
+
+
 @pytest.mark.parametrize("leaf", [False, True])
 @pytest.mark.parametrize("hooks", ["shared", "per node", "watched", "summarised"])
 def test_a_prehook_registered_during_the_pass_shows_what_the_node_received(monkeypatch, hooks, leaf):
@@ -678,14 +690,8 @@ def test_a_prehook_registered_during_the_pass_shows_what_the_node_received(monke
     hook's ``grad_outputs``), as torch's ``x.grad`` (30·exp(x)) has it, not the 3s before it.
     The shared hooks, those made per node, the copying ones (the snippet's mode is on), and
     with every step summarised at its pre-hook (``HELD_BYTES`` 0)."""
-    if hooks == "summarised":
-        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
-    if hooks == "per node":
-        monkeypatch.setattr(step_hooks, "_current_node", None)
-    if hooks == "watched":
-        with _PassesThrough():
-            got, x = _late_prehook_records(leaf)
-    else:
+    in_pass = _hooks_of_kind(monkeypatch, hooks)
+    with in_pass:
         got, x = _late_prehook_records(leaf)
     steps = _steps_by_name(got)
     assert got["error"] is None
@@ -712,10 +718,7 @@ def test_a_late_prehook_that_changes_the_gradient_in_place_drops_the_steps(monke
     showed the 3s from before the change (and with ``leaf``, AccumulateGrad 3·exp(x) where
     x.grad holds 30·exp(x)); the hooks cannot tell that change from the node's own, so the
     pass shows no steps, as where a kept alias is found changed at the end."""
-    if hooks == "summarised":
-        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
-    if hooks == "per node":
-        monkeypatch.setattr(step_hooks, "_current_node", None)
+    in_pass = _hooks_of_kind(monkeypatch, hooks)
     torch.manual_seed(0)
     x = torch.randn(3, requires_grad=True)
     a = x.exp()
@@ -723,10 +726,7 @@ def test_a_late_prehook_that_changes_the_gradient_in_place_drops_the_steps(monke
     late = a.grad_fn.next_functions[0][0] if leaf else a.grad_fn
     handle = (a.grad_fn if leaf else loss.grad_fn).register_prehook(
         lambda g: late.register_prehook(_changes_in_place) and None)
-    if hooks == "watched":
-        with _PassesThrough():
-            got = record_backward(loss, trace_graph(loss).id_of, retain_graph=True)
-    else:
+    with in_pass:
         got = record_backward(loss, trace_graph(loss).id_of, retain_graph=True)
     handle.remove()
     assert torch.allclose(x.grad, 30 * x.detach().exp())
@@ -779,16 +779,10 @@ def test_a_post_accumulate_grad_hook_that_changes_grad_in_place_keeps_the_steps(
     AccumulateGrad had taken the gradient it received as ``.grad``, so the hook changed
     that gradient, and the pass showed no steps ("a gradient was changed in place during
     the pass"). The steps are torch's, each with what was sent and received then."""
-    if hooks == "summarised":
-        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
-    if hooks == "per node":
-        monkeypatch.setattr(step_hooks, "_current_node", None)
+    in_pass = _hooks_of_kind(monkeypatch, hooks)
     for earlier in (False, True):  # a fresh .grad, then one the pass adds into
         build = functools.partial(_post_hooked_leaves, earlier)
-        if hooks == "watched":
-            with _PassesThrough():
-                got = check_against_torch(build)
-        else:
+        with in_pass:
             got = check_against_torch(build)
         assert len(got["steps"]) == 8
 
@@ -800,19 +794,13 @@ def test_a_leafs_grad_changed_later_in_the_pass_is_not_shown_as_its_grad_after(m
     ``a.grad`` and showed ``grad_after`` [0, 0], what the pass left, where torch had [6, 6]
     after that step. Either the step shows [6, 6] (the copying hooks copy it then) or the
     pass shows no steps, as for a kept gradient changed in place."""
-    if hooks == "summarised":
-        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
-    if hooks == "per node":
-        monkeypatch.setattr(step_hooks, "_current_node", None)
+    in_pass = _hooks_of_kind(monkeypatch, hooks)
     a = torch.tensor([1.0, 2.0], requires_grad=True)
     b = torch.tensor([3.0, 4.0], requires_grad=True)
     a.grad = torch.ones(2)
     b.register_post_accumulate_grad_hook(lambda p: a.grad.mul_(0))
     loss = (b * b).exp().sum() * 0 + (a * 5).sum()  # (a's branch runs first)
-    if hooks == "watched":
-        with _PassesThrough():
-            got = record(loss, {"a": a, "b": b})
-    else:
+    with in_pass:
         got = record(loss, {"a": a, "b": b})
     assert torch.equal(a.grad, torch.zeros(2))
     shown = [s["grad_after"] for s in got["steps"] if s.get("leaf") == "a"]
@@ -835,14 +823,8 @@ def test_leaves_whose_grads_are_views_of_one_buffer_keep_their_steps(monkeypatch
     moves the version ``a.grad`` shares with it, not its values (review of fid15: the pass,
     exact before, showed no steps once a ``.grad`` after its step was noted with its version).
     A view's ``.grad`` after the step is copied then."""
-    if hooks == "summarised":
-        monkeypatch.setattr(step_hooks, "HELD_BYTES", 0)
-    if hooks == "per node":
-        monkeypatch.setattr(step_hooks, "_current_node", None)
-    if hooks == "watched":
-        with _PassesThrough():
-            got = check_against_torch(_flat_grad_views)
-    else:
+    in_pass = _hooks_of_kind(monkeypatch, hooks)
+    with in_pass:
         got = check_against_torch(_flat_grad_views)
     after = {s["leaf"]: s["grad_after"] for s in got["steps"] if "leaf" in s}
     assert after == {"a": [3.0, 3.0], "b": got["leaf_grads"]["b"]}
