@@ -209,8 +209,7 @@ class LayeredGraph:
         return self._down_degrees
 
     def layer_array(self) -> np.ndarray:
-        if not hasattr(self, "_layer_arr"):
-            self._layer_arr = np.asarray(self.layer, dtype=np.int64)
+        """Return ``layer`` as an int64 array (made with it)."""
         return self._layer_arr
 
 
