@@ -323,5 +323,10 @@ def test_statistics_read_as_torch_prints_them():
     assert lines(torch.tensor([3, 100000002]))[:2] == ["min 3", "max 100000002"]
     assert lines(torch.tensor([True, False]))[:2] == ["min False", "max True"]
     assert lines(torch.tensor([0.5, 2.25]))[:2] == ["min 0.5", "max 2.25"]
+    for t in (torch.tensor([4.0, 6.0, 5.0]), torch.tensor([3, 100000002]),
+              torch.tensor([True, False])):  # torch as the oracle of the whole numbers above
+        assert lines(t)[:2] == [f"min {printed(t.min())}", f"max {printed(t.max())}"], t
+    t = torch.tensor([4.0, 6.0, 5.0])
+    assert lines(t)[2:] == [f"mean {printed(t.mean())}", f"std {printed(t.std())}"]
     assert short(tensor_value(torch.arange(100))) == "100: min 0 max 99 mean 49.5"
     assert short(tensor_value(torch.arange(100.0))) == "100: min 0. max 99. mean 49.5"
