@@ -173,7 +173,7 @@ def _project(want, weight, offset, seg):
     # weight, written into one array (not made apart and stacked: ~1.5 ms less a call)
     both = np.empty((2, n))
     wt = np.subtract(want, offset, out=both[0])
-    wt *= weight  # the same product as weight * target
+    wt *= weight  # (want - offset) * weight: the same double as weight * (want - offset)
     both[1] = weight
     start = np.arange(n)
     block_seg = seg  # each block's layer

@@ -171,8 +171,7 @@ class LayeredGraph:
         routes of a graph without parallel edges read ``chain_arrays``)."""
         if self._chain_lists is None:
             lengths, flat = self._chains
-            flat_list, ends = flat.tolist(), np.cumsum(lengths).tolist()
-            self._chain_lists = [flat_list[a:b] for a, b in zip([0, *ends], ends)]
+            self._chain_lists = _as_lists(lengths, flat, len(lengths))  # all of any length
         return self._chain_lists
 
     @property
@@ -210,8 +209,7 @@ class LayeredGraph:
         return self._down_degrees
 
     def layer_array(self) -> np.ndarray:
-        if not hasattr(self, "_layer_arr"):
-            self._layer_arr = np.asarray(self.layer, dtype=np.int64)
+        """Return ``layer`` as an int64 array (made with it)."""
         return self._layer_arr
 
 

@@ -4,7 +4,7 @@ A box fits its label lines (``style.label_lines``) with the saved tensors both a
 traced, all alive and all freed, so a step that frees them never overflows it.
 ``node_sizes`` sizes a whole graph: its nodes repeat (the same op, label, shape and
 saved names over thousands of layers), so each distinct label is measured once, and
-labels that differ only in their small value (``= [1.5, 2]``: often each node's own)
+labels that differ only in their small value (``= [1.5000, 2.0000]``: often each node's own)
 share the measuring of all their other lines.
 """
 

@@ -189,8 +189,8 @@ def _up_lists(aug: LayeredGraph, nodes: list) -> dict:
     list made)."""
     lengths, flat = aug.up_arrays()
     items, ends = flat.tolist(), np.cumsum(lengths).tolist()
-    return {v: items[ends[v] - lengths_v:ends[v]]
-            for v, lengths_v in zip(nodes, lengths[nodes].tolist())} if nodes else {}
+    return {v: items[ends[v] - n_above:ends[v]]
+            for v, n_above in zip(nodes, lengths[nodes].tolist())} if nodes else {}
 
 
 def _copied(layers: list) -> list:

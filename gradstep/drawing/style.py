@@ -169,7 +169,7 @@ def format_number(x) -> str:
 
 
 def format_small_value(value) -> str:
-    """Return ``= 1.5`` or ``= [1., 2., 3.]`` for a value dict holding a tiny tensor, else ''
+    """Return ``= 1.5000`` or ``= [1., 2., 3.]`` for a value dict holding a tiny tensor, else ''
     (as torch prints it: ``print_mode``)."""
     if not isinstance(value, dict) or "data" not in value:
         return ""

@@ -60,12 +60,12 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
     x0, y0, x1, y1 = content_box(layout, labels)
     x0, y0, width, height = x0 - margin, y0 - margin, x1 - x0 + 2 * margin, y1 - y0 + 2 * margin
     path = Path(path)
-    if size != 1.0:
-        shown_size(width, height, size)  # not inf, not 0
+    # its width and height, ``size`` times the drawing's (checked: not inf, not 0)
+    shown_width, shown_height = shown_size(width, height, size) if size != 1.0 else (width, height)
     with path.open("wb") as out:  # UTF-8, lines end in "\n" on every system
         out.write('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
                   f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" '
-                  f'width="{_n(width * size)}" height="{_n(height * size)}" '
+                  f'width="{_n(shown_width)}" height="{_n(shown_height)}" '
                   f'viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(height)}">\n'
                   "<title>gradstep graph</title>\n"
                   f"<desc>{graph.number_of_nodes()} nodes, {edge_count(graph)} edges</desc>\n"

@@ -266,12 +266,14 @@ class QtTensorPlot(QtWidgets.QWidget):
             text = "—" if kind == "none" else stats(value).replace("\n", "   ")
         self.kind, self.values = kind, values
         self._stats.setText(text)
-        if kind == "scalar":  # as the box and the snippet's print write it: 4.1375, not 4.13755
-            self._number.setText(as_printed(elements.flatten(value["data"]))[0] if values.size else "")
+        # the numbers as the box and the snippet's print write them (4.1375, not 4.13755;
+        # [[4., 6.]], ints whole): a scalar's, and a small heatmap's cells
+        printed = as_printed(elements.flatten(value["data"])) if values.size and (
+            kind == "scalar" or (kind == "heatmap" and values.size <= MAX_CELL_TEXT)) else []
+        if kind == "scalar":
+            self._number.setText(printed[0] if printed else "")
         self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0))
-        # a small heatmap's cells: its numbers as torch prints them ([[4., 6.]], ints whole)
-        cells = tuple(as_printed(elements.flatten(value["data"]))) if (
-            kind == "heatmap" and 0 < values.size <= MAX_CELL_TEXT) else ()
+        cells = tuple(printed) if kind == "heatmap" else ()
         self._pending = (kind, shape, values, cells)
         if self.seen():
             self.draw_pending()

@@ -859,10 +859,10 @@ def _post_hooked_shared_grad():
 def test_a_post_hooked_leaf_whose_grad_shares_the_gradients_memory_keeps_its_steps(monkeypatch, hooks):
     """Its pre-hook still summarises (the hook changes what was received): the leaf's
     ``.grad`` is not the one the summaries were spared for (review of fid15)."""
-    if hooks == "per node":
-        monkeypatch.setattr(step_hooks, "_current_node", None)
+    in_pass = _hooks_of_kind(monkeypatch, hooks)
     root, named, g = _post_hooked_shared_grad()
-    got = record(root, named, gradient=g)
+    with in_pass:
+        got = record(root, named, gradient=g)
     root2, _, g2 = _post_hooked_shared_grad()
     assert_same(got, torch_pass(root2, gradient=g2))
     assert len(got["steps"]) == 2

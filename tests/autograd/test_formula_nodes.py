@@ -21,6 +21,7 @@ from gradstep.autograd.formulas import (
 )
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.session import Session
+from tests.step_oracle import printed
 
 pytest.importorskip("yaml")
 
@@ -37,8 +38,8 @@ def test_mul_names_carry_the_saved_numbers():
     assert self_input["names"]["other"]["saved"] == "other"
     assert self_input["names"]["other"]["value"] == fn._saved_other.tolist()
     assert self_input["names"]["self.scalar_type()"] == {"saved": "self_scalar_type", "exposed": False}
-    printed = str(fn._saved_other.detach())[len("tensor("):-1]  # [2.]: as torch prints it
-    assert self_input["substituted"] == f"mul_tensor_backward(grad, {printed}, self.scalar_type())"
+    saved = printed(fn._saved_other)  # [2.]: as torch prints it
+    assert self_input["substituted"] == f"mul_tensor_backward(grad, {saved}, self.scalar_type())"
     (readable,) = self_input["math"]
     assert readable["text"] == "∂(x·y)/∂x = y" and readable["symbols"]["y"]["value"] == b.tolist()
     assert readable["symbols"]["g"] == {"gradient": "grad"}

@@ -11,6 +11,7 @@ from gradstep.ui.qt_output_panel import MAX_CHARS, QtOutputPanel, bounded
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot, plot_kind
 from gradstep.ui.tensor_text import edge_label, flatten, shape_of, short, stats
+from tests.step_oracle import printed
 
 
 @pytest.mark.parametrize("tensor, kind", [
@@ -46,8 +47,8 @@ def test_non_finite_values_are_read_from_their_json_spelling():
 def test_summaries_follow_tolist():
     t = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert shape_of(t.tolist()) == [2, 2]
-    printed = str(t)[len("tensor("):-1]  # [[1., 2.],\n [3., 4.]]: its rows, whole numbers with a point
-    assert short(t.tolist()) == " ".join(printed.split()) == "[[1., 2.], [3., 4.]]"
+    # its rows, whole numbers with a point, as print(t) writes them
+    assert short(t.tolist()) == printed(t) == "[[1., 2.], [3., 4.]]"
     assert edge_label(torch.tensor([2.0]).tolist()) == "[2.]"
     assert short(list(range(10))) == "[0, 1, 2, 3, 4, 5, 6, 7, …]"  # ints print as they are
     assert edge_label(torch.zeros(10).tolist()) == ""  # too big to write on an edge
@@ -120,9 +121,9 @@ def test_the_big_number_is_written_as_torch_prints_it_and_the_box_writes_it(qtbo
               torch.tensor(float("nan")), torch.tensor(0.001), torch.tensor(3), torch.tensor([-7])):
         value = {"shape": list(t.shape), "data": t.tolist()}
         plot.set_value(value)
-        printed = str(t).removeprefix("tensor(").removesuffix(")").strip("[]")  # 2. and 3 alike
-        assert plot._number.text() == printed, t
-        assert format_small_value(value).strip("= []") == printed
+        number = printed(t).strip("[]")  # 2. and 3 alike
+        assert plot._number.text() == number, t
+        assert format_small_value(value).strip("= []") == number
 
 
 def test_histogram_counts_match_numpy(qtbot):
@@ -293,6 +294,7 @@ def test_heatmap_cells_read_as_torch_prints_the_tensor(qtbot):
         plot.set_value({"shape": list(t.shape), "data": t.tolist()})
         plot.draw_pending()
         assert [c.textItem.toPlainText() for c in plot._cells[:t.numel()]] == words, t
+        assert ", ".join(words) == printed(t).replace("[", "").replace("]", ""), t  # torch's
 
 
 def test_saved_numbers_read_as_python_writes_them():
@@ -321,5 +323,10 @@ def test_statistics_read_as_torch_prints_them():
     assert lines(torch.tensor([3, 100000002]))[:2] == ["min 3", "max 100000002"]
     assert lines(torch.tensor([True, False]))[:2] == ["min False", "max True"]
     assert lines(torch.tensor([0.5, 2.25]))[:2] == ["min 0.5", "max 2.25"]
+    for t in (torch.tensor([4.0, 6.0, 5.0]), torch.tensor([3, 100000002]),
+              torch.tensor([True, False])):  # torch as the oracle of the whole numbers above
+        assert lines(t)[:2] == [f"min {printed(t.min())}", f"max {printed(t.max())}"], t
+    t = torch.tensor([4.0, 6.0, 5.0])
+    assert lines(t)[2:] == [f"mean {printed(t.mean())}", f"std {printed(t.std())}"]
     assert short(tensor_value(torch.arange(100))) == "100: min 0 max 99 mean 49.5"
     assert short(tensor_value(torch.arange(100.0))) == "100: min 0. max 99. mean 49.5"
