@@ -48,7 +48,7 @@ def note_stopped_at(frame, most: int = 100) -> None:
     """Write where the stop found the main thread to the traceback pipe, innermost frame
     first, as faulthandler writes: a run killed after the grace (gradstep's work after the
     interrupt outlasted it) still names the snippet line it was stopped at. No SIGUSR1 is
-    sent for it: a snippet's own handler of that signal is not called by a Stop."""
+    sent for it: a snippet's own handler of that signal is not called by the kernel's stop."""
     if not _TRACEBACK_FILES:
         return
     lines = ["Stopped at:\n"]
