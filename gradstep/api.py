@@ -103,9 +103,9 @@ def draw(tensor, *, timeline: dict | None = None, step: int | None = None,
     Jupyter, VS Code and Colab show it inline; ``.save(path)`` writes .svg, .png, .pdf,
     .dot, .graphml or .json. With ``timeline`` (a ``backward`` result on this graph) it
     shows the state after ``step`` steps of that pass (default: the end; a step past it
-    is a ValueError), as ``gradstep export --step K`` does. Drawing never runs backward. View options:
-    ``rankdir`` "TB" or "LR", ``layout`` "layered" or "dot" (Graphviz), ``collapse``
-    (fold module scopes deeper than this), ``scale`` and ``transparent`` (PNG).
+    is a ValueError), as ``gradstep export --step K`` does. Drawing never runs backward.
+    View options: ``rankdir`` "TB" or "LR", ``layout`` "layered" or "dot" (Graphviz),
+    ``collapse`` (fold module scopes deeper than this), ``scale`` and ``transparent`` (PNG).
     """
     from gradstep.picture import Drawing
 

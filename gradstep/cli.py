@@ -192,8 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("PNG pixels per point (default 2); an SVG or a PDF is shown S "
                                "times its size (default 1)"))
     export.add_argument("--transparent", action="store_true", help=_("PNG without background"))
-    export.add_argument("--frames", metavar="DIR", help=_("also write one PNG per backward step into DIR (made if missing, in a "
-                               "folder that exists)"))
+    export.add_argument("--frames", metavar="DIR",
+                        help=_("also write one PNG per backward step into DIR (made if "
+                               "missing, in a folder that exists)"))
     export.add_argument("--delay", type=int, default=None, metavar="MS",
                         help=_("time per step of an animation (-o pass.gif/.apng/.webp; default 1000)"))
 

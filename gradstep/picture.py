@@ -35,8 +35,7 @@ class Drawing:
 
     ``trace`` is the trace JSON; ``timeline`` a backward timeline recorded on the same
     graph and ``step`` how many of its steps have run (None: all of them; past them:
-    ValueError). ``svg`` and
-    ``png`` are drawn when first asked for and kept.
+    ValueError). ``svg`` and ``png`` are drawn when first asked for and kept.
     """
 
     def __init__(self, trace: dict, *, timeline: dict | None = None, step: int | None = None,

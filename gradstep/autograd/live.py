@@ -161,12 +161,10 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     leaves = [fn.variable for fn in trace.id_of if is_leaf_node(fn)]
     watch = retained_tensors(namespace or {}, trace.id_of)
     roots = _as_list(tensor)
-    # a view that called retain_grad() is not reported (whether it is in this graph would
-    # take reading its node, which may rebuild it), but its .grad is set aside all the same
-    views = [value for name, value in (namespace or {}).items()
-             if not name.startswith("_") and is_plain(value) and value.retains_grad
-             and value._is_view() and _view_may_be_in(value, trace.id_of)]
-    unnamed = _retaining_elsewhere(trace.id_of) if keep_grads else []
+    # every retain_grad() tensor of the process this pass may fill, named or not: a view is
+    # not reported (whether it is in this graph would take reading its node, which may
+    # rebuild it), but its .grad is set aside all the same where it is or may be in it
+    retaining = _retaining_elsewhere(trace.id_of) if keep_grads else []
     # a pass inside a node reaches leaves the graph does not lead to (a reentrant
     # checkpoint's backward runs its own pass into its block's parameters): those the
     # namespace names are set aside too. Only where such a node is in the graph: any
@@ -174,7 +172,7 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
     # .grad saw None (as torch never showed it)
     inner = keep_grads and any(is_python_node(fn) for fn in trace.id_of)
     named = _named_leaves(namespace or {}) if inner else []
-    keep = (_grads_set_aside(leaves + list(watch.values()) + views + unnamed + named)
+    keep = (_grads_set_aside(leaves + list(watch.values()) + retaining + named)
             if keep_grads
             else contextlib.nullcontext())
     with keep:
@@ -185,8 +183,8 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
 def _retaining_elsewhere(id_of: dict) -> list:
     """Return the process's plain tensors that called ``retain_grad()`` and that this
     pass may fill: those of this graph, and every view that is or may be in it
-    (``_view_may_be_in``: whether one whose version moved is would take reading its node,
-    which may rebuild it).
+    (``_view_may_be_in``: one whose version moved is taken to be in it, as whether it is
+    would take reading its node, which may rebuild it).
 
     The caller's variables do not reach a tensor held in a list, a dict or an attribute
     (``acts.append(h); acts[-1].retain_grad()``), and torch's graph does not lead to it:

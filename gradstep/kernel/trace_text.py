@@ -172,19 +172,14 @@ class NodeTexts:
             return self.encode(value)
         if self.summaries is not None:
             return self.known_value(shape, dtype, device, std, nan, inf, one, numbers)
-        floats = self.floats
-        if len(floats) > _FLOATS_KEPT:  # random data repeats little: keep the memory small
-            floats.clear()
-        texts = [*map(floats.__getitem__, numbers)]
-        data_text = texts[4] if one else "[" + ", ".join(texts[4:]) + "]"
-        return _SUMMARY % (self.shape(shape), self.strings[dtype], self.strings[device],
-                           texts[0], texts[1], texts[2], "null" if std is None else texts[3],
-                           int.__repr__(nan), int.__repr__(inf), data_text)
+        return '{"shape": ' + self.shape(shape) + self.after_shape(dtype, device, std, nan,
+                                                                   inf, one, numbers)
 
     def known_value(self, shape, dtype, device, std, nan: int, inf: int, one: bool,
                     numbers: list) -> str:
-        """Return ``value``'s text (its checks passed) from ``summaries``, or made as there
-        and kept; ``summaries`` is dropped when a round of them found too few."""
+        """Return the summary's text (its checks passed) from ``summaries``, or made
+        (``after_shape``) and kept; ``summaries`` is dropped when a round of them found too
+        few."""
         known = self.summaries
         key = (packed(numbers), dtype, device, nan, inf, one, std is None)
         rest = known.get(key)
@@ -192,16 +187,23 @@ class NodeTexts:
         if rest is not None:
             known.found += 1
             return '{"shape": ' + self.shape(shape) + rest
-        floats = self.floats
-        if len(floats) > _FLOATS_KEPT:
-            floats.clear()
-        texts = [*map(floats.__getitem__, numbers)]
-        rest = _AFTER_SHAPE % (self.strings[dtype], self.strings[device], texts[0], texts[1],
-                               texts[2], "null" if std is None else texts[3], int.__repr__(nan),
-                               int.__repr__(inf), texts[4] if one else "[" + ", ".join(texts[4:]) + "]")
+        rest = self.after_shape(dtype, device, std, nan, inf, one, numbers)
         if not known.keep(key, rest):
             self.summaries = None  # they rarely repeat: no more keys made
         return '{"shape": ' + self.shape(shape) + rest
+
+    def after_shape(self, dtype, device, std, nan: int, inf: int, one: bool,
+                    numbers: list) -> str:
+        """Return a summary's text after ``"shape": [...]`` (``_AFTER_SHAPE``), its numbers
+        (min, max, mean, std, then the data) spelled from ``floats``."""
+        floats = self.floats
+        if len(floats) > _FLOATS_KEPT:  # random data repeats little: keep the memory small
+            floats.clear()
+        texts = [*map(floats.__getitem__, numbers)]
+        data_text = texts[4] if one else "[" + ", ".join(texts[4:]) + "]"
+        return _AFTER_SHAPE % (self.strings[dtype], self.strings[device], texts[0], texts[1],
+                               texts[2], "null" if std is None else texts[3],
+                               int.__repr__(nan), int.__repr__(inf), data_text)
 
     def shape(self, shape) -> str:
         """Return the text of a shape: a list of ints is spelled by Python as by JSON."""

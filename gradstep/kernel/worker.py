@@ -24,7 +24,7 @@ import threading
 import traceback
 
 from gradstep.autograd.errors import explain
-from gradstep.autograd.stop_flag import Stop as _Interrupt  # the core tells a stop from a hook's
+from gradstep.autograd.stop_flag import Stop  # the core tells the kernel's stop from a hook's
 from gradstep.kernel import messages, protocol, writing
 from gradstep.kernel.launch import plain_environment
 from gradstep.policies.gc_pause import gc_paused, settle_after_work
@@ -38,8 +38,8 @@ DEFAULT_SESSION = f"{__package__.rpartition('.')[0]}.autograd.session:Session"
 def _on_sigint(signum, frame):
     # Only a running request is interrupted; a SIGINT that arrives while the
     # worker waits for the next request (a late stop) is ignored.
-    if _Interrupt.busy:
-        _Interrupt.requested = True
+    if Stop.busy:
+        Stop.requested = True
         note_stopped_at(frame)
         raise KeyboardInterrupt
 
@@ -48,7 +48,7 @@ def note_stopped_at(frame, most: int = 100) -> None:
     """Write where the stop found the main thread to the traceback pipe, innermost frame
     first, as faulthandler writes: a run killed after the grace (gradstep's work after the
     interrupt outlasted it) still names the snippet line it was stopped at. No SIGUSR1 is
-    sent for it: a snippet's own handler of that signal is not called by a Stop."""
+    sent for it: a snippet's own handler of that signal is not called by the kernel's stop."""
     if not _TRACEBACK_FILES:
         return
     lines = ["Stopped at:\n"]
@@ -315,13 +315,13 @@ def internal_failure(method, params: dict, message: str) -> dict:
 
 def call(session, method: str, params: dict) -> object:
     """Return the result of ``session.method(**params)``; a snippet's escape becomes an error result."""
-    _Interrupt.busy, _Interrupt.requested = True, False
+    Stop.busy, Stop.requested = True, False
     # the code's name, before the snippet runs (it may change the current folder)
     filename = script_path(params.get("filename", "<snippet>"))
     try:
         return getattr(session, method)(**params)
     except KeyboardInterrupt as exc:
-        if _Interrupt.requested:
+        if Stop.requested:
             line = interrupted_line(exc, filename)
             return failure_reply(method, messages.timeout_error(
                 None, by_user=True, state_lost=False, line=line,
@@ -330,7 +330,7 @@ def call(session, method: str, params: dict) -> object:
     except BaseException as exc:  # SystemExit and anything a snippet raises past the Session
         return failure_reply(method, explain_base_exception(exc, params, filename), params)
     finally:
-        _Interrupt.busy = False
+        Stop.busy = False
 
 
 def write_kept(params: dict, limit: int) -> dict:
@@ -360,7 +360,7 @@ def answer(session, request: dict, limit: int) -> dict:
     if method == "run" and (wants_networkx or not keep):
         load_networkx()  # before the snippet, not in what it leaves (start_session)
     result = call(session, method, params)
-    interrupted = _Interrupt.requested
+    interrupted = Stop.requested
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
         result = _after_run(result, keep and not interrupted, session, params)
     return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
@@ -476,7 +476,7 @@ def main(argv: list[str] | None = None) -> None:
     watch_lifeline(args.lifeline_fd)
     keep_output_pipe()
     register_traceback_dump(args.traceback_fd)  # a segfault's dump names the snippet line
-    _Interrupt.handler = _on_sigint  # a snippet's own handler of SIGINT stops unnoted
+    Stop.handler = _on_sigint  # a snippet's own handler of SIGINT stops unnoted
     signal.signal(signal.SIGINT, _on_sigint)
     session = start_session(args.session, args.start_collection)
     if hasattr(session, "capture_output"):

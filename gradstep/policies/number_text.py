@@ -46,7 +46,9 @@ def print_mode(numbers) -> str:
 
 
 def mode_one(x: float) -> str:
-    """``print_mode((x,))`` for one float, quicker (a box per node of a big graph)."""
+    """``print_mode((x,))`` for one float, quicker (a box per node of a big graph); for NaN
+    and ±inf SHORT, where ``print_mode`` says WHOLE: ``float_text`` writes them alike in
+    either mode (``nan``, ``inf``)."""
     size = x if x > 0 else -x
     if size.is_integer():  # inf is not an integer; a NaN compares false above
         return WHOLE if size <= 1e8 else SHORT
