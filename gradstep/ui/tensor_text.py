@@ -27,20 +27,19 @@ def fmt(x) -> str:
 
 
 def stat(x, dtype=None, mean: bool = False) -> str:
-    """Return a tensor's min or max (or, ``mean``, its mean or std) as torch prints it alone: an int tensor's
-    whole (``tensor(100000002)``, not 1e+08), a bool tensor's as ``True``/``False``, a
-    float's whole number with a point (``tensor(4.)``, up to 1e8, where torch keeps it out
-    of scientific notation), else ``fmt``; ``dtype``: the tensor's (the summary holds the
-    statistics as floats)."""
+    """Return a tensor's min or max (or, ``mean``, its mean or std) as torch prints it alone:
+    an int tensor's whole (``tensor(100000002)``, not 1e+08), a bool tensor's as
+    ``True``/``False``, a float's as the boxes write one number (``as_printed``: four
+    decimals, ``tensor(4.1375)``; a whole number with a point, ``tensor(4.)``); ``dtype``:
+    the tensor's (the summary holds the statistics as floats)."""
     kind = dtype.removeprefix("torch.") if isinstance(dtype, str) else ""
     whole = type(x) is float and x.is_integer()
     if kind.startswith(("int", "uint")) and not mean and whole:
         return str(int(x))
     if kind == "bool" and not mean and whole:
         return str(bool(x))
-    if (mean or not kind or kind.startswith(("float", "bfloat", "complex"))) and whole \
-            and -1e8 <= x <= 1e8:
-        return f"{x:.0f}."
+    if type(x) is float or isinstance(x, str):  # a float's, or strict JSON's NaN/Infinity
+        return as_printed([x])[0]
     return fmt(x)
 
 

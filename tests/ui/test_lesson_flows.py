@@ -17,8 +17,8 @@ from gradstep.autograd.session import Session
 from gradstep.autograd.step_state import is_tensor_entry
 from gradstep.drawing.style import gradient_text
 from gradstep.examples import EXAMPLES
-from gradstep.ui.tensor_text import fmt, short
-from tests.step_oracle import drawn_ids, expected_state, oracle_run
+from gradstep.ui.tensor_text import short
+from tests.step_oracle import drawn_ids, expected_state, oracle_run, printed
 
 WAIT = 60_000
 
@@ -55,7 +55,7 @@ def grad_words(grad) -> list[str]:
         return ["None"]
     if grad.numel() <= 64:
         return [short(grad.tolist())]
-    return [f"min {fmt(grad.min().item())}", f"max {fmt(grad.max().item())}"]
+    return [f"min {printed(grad.min())}", f"max {printed(grad.max())}"]  # as torch prints them
 
 
 def check_step(window, expected: dict, labels: dict, where: str) -> None:
