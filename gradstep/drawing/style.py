@@ -215,9 +215,23 @@ EDGE_LABEL_CHARS = 40
 EDGE_LABEL_PX = 140.0  # fits between two layers of a left-to-right layout (RANK_GAP_LR)
 
 
-def _numbers_of(value) -> list | None:
-    """Return the numbers of a small gradient (a number or nested list), None for a summary."""
-    return None if value is None or isinstance(value, dict) else flatten(value)
+def tensor_words(value, words_of, dtype: str | None = None, most: int | None = None):
+    """Return (the nesting, the words of the elements) of a small tensor's data (a number or
+    nested list); ``words_of`` words one tensor's numbers. A ``dtype`` known to be complex
+    reads the data's ``[real, imag]`` pairs as ``a+bj`` (the nesting is then the pairs').
+    None for None, a summary, data that are not such pairs, or more than ``most`` numbers
+    (a complex element counts two)."""
+    if value is None or isinstance(value, dict):
+        return None
+    if is_complex(dtype):
+        read = complex_elements(value)
+        if read is None or (most is not None and 2 * len(read[1]) > most):
+            return None
+        return read[0], complex_words(read[1], words_of)
+    numbers = flatten(value)
+    if most is not None and len(numbers) > most:
+        return None
+    return value, words_of(numbers)
 
 
 def gradient_text(value, limit: int = EDGE_LABEL_CHARS, dtype: str | None = None) -> str:
@@ -228,17 +242,10 @@ def gradient_text(value, limit: int = EDGE_LABEL_CHARS, dtype: str | None = None
     pixels ends at a whole number with ``…`` (the tooltip has them all). A ``dtype`` known
     to be complex reads the data's ``[real, imag]`` pairs as ``a+bj`` (two numbers each);
     data that are not such pairs then give ''."""
-    if is_complex(dtype) and value is not None and not isinstance(value, dict):
-        read = complex_elements(value)
-        if read is None or 2 * len(read[1]) > EDGE_LABEL_NUMBERS:
-            return ""
-        value, pairs = read
-        words = complex_words(pairs, as_printed)
-    else:
-        numbers = _numbers_of(value)
-        if numbers is None or len(numbers) > EDGE_LABEL_NUMBERS:
-            return ""
-        words = as_printed(numbers)
+    read = tensor_words(value, as_printed, dtype, most=EDGE_LABEL_NUMBERS)
+    if read is None:
+        return ""
+    value, words = read
     if not isinstance(value, list):
         return words[0]
     text = nested_text(value, words)
@@ -297,17 +304,10 @@ def gradient_full_text(value, digits: int = 6, dtype: str | None = None) -> str:
                 else str(x) if isinstance(x, int)  # an int or bool tensor: 100000002, True
                 else f"{float(x):.{digits}g}" for x in numbers]
 
-    if is_complex(dtype) and value is not None:
-        read = complex_elements(value)
-        if read is None:
-            return ""
-        value, pairs = read
-        words = complex_words(pairs, worded)
-    else:
-        numbers = _numbers_of(value)
-        if numbers is None:
-            return ""
-        words = worded(numbers)
+    read = tensor_words(value, worded, dtype)
+    if read is None:
+        return ""
+    value, words = read
     return words[0] if not isinstance(value, list) else nested_text(value, words)
 
 

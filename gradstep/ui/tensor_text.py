@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import html
 
-from gradstep.autograd import elements
 from gradstep.autograd.formula_words import worded
-from gradstep.drawing.style import as_printed, gradient_text, nested_text
-from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
+from gradstep.drawing.style import as_printed, gradient_text, nested_text, tensor_words
 from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
 
@@ -93,14 +91,10 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
         return "None"
     data = value.get("data")
     if data is not None:
-        if is_complex(dtype or value.get("dtype")):
-            read = complex_elements(data)
-            if read is None:
-                return "…"
-            data, pairs = read
-            words = complex_words(pairs, as_printed)
-        else:
-            words = as_printed(elements.flatten(data))  # ints stay ints: tensor([0, 1])
+        read = tensor_words(data, as_printed, dtype or value.get("dtype"))  # ints stay ints
+        if read is None:
+            return "…"
+        data, words = read
         if not isinstance(data, list):
             return words[0] if words else "[]"
         shown = words[:SHORT_NUMBERS]  # rows as torch prints them: [[1., 2.], [3., 4.]]
