@@ -1,31 +1,35 @@
 """Whether a snippet's source shows why a tensor has no ``grad_fn``: a function of the
 snippet that returned it with grad off (``no_grad_call``), or nothing in the snippet that
 could make a tensor require grad (``nothing_requires_grad``). Pure ``ast`` reading, as in
-``error_context`` (whose scope and binding helpers it uses); each answer is given only where
+``error_context`` (its scopes and bindings from ``snippet_scopes``); each answer is given only where
 the source establishes it, else None/False and the general wording stands."""
 
 from __future__ import annotations
 
 import ast
 
-from gradstep.autograd.error_context import (  # (its scopes and bindings)
+from gradstep.autograd.error_context import (
     _NO_GRAD_BLOCKS,
-    _assignments,
-    _base_name,
-    _binders,
-    _is_false,
-    _last_assignment,
     _no_grad_blocks,
-    _parse,
-    _read_target,
-    _scope_at,
-    _turns_off,
 )
 from gradstep.autograd.grad_mode_names import (
     GradModeNames,
     match_names,
     may_turn_grad_on,
     torch_switches,
+)
+from gradstep.autograd.snippet_scopes import (
+    _assignments,
+    _binders,
+    _last_assignment,
+    _scope_at,
+)
+from gradstep.autograd.snippet_tree import (
+    _base_name,
+    _is_false,
+    _parse,
+    _read_target,
+    _turns_off,
 )
 
 _NO_GRAD_DECORATORS = {"torch.no_grad", "no_grad", "torch.inference_mode", "inference_mode",
