@@ -11,7 +11,7 @@ import functools
 def _parse(source: str | None) -> ast.Module | None:
     """Return the snippet's AST, or None when it does not parse. One error's readings
     each ask for the same source: it is parsed once (``_parsed``); the tree is shared, so
-    a reading only reads it (``_branches`` notes what it derives on it)."""
+    a reading only reads it (``snippet_scopes._branches`` notes what it derives on it)."""
     if not source:
         return None
     try:
