@@ -18,6 +18,7 @@ from gradstep.autograd import grad_off_source as grad_off
 from gradstep.autograd import graph_cut_notes as notes
 from gradstep.autograd.grad_off_statement import grad_off_statement
 from gradstep.autograd.grad_results import grad_without_graph
+from gradstep.autograd.snippet_scopes import one_line_scope_on
 from gradstep.i18n import WORDED, _, localized, with_words
 from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
 from gradstep.schema.errors import ErrorRecord, error_record, source_line
@@ -98,7 +99,7 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
             return context  # that is the cause: no block or switch on the way is
         target = context.get("target")
         own = facts.comprehension_names(source, line, column)
-        if (column is None and facts.one_line_scope_on(source, line)) or (
+        if (column is None and one_line_scope_on(source, line)) or (
                 own and target and own & _names(target)):
             return context  # which variable a name means here is not read
         context["stale"] = facts.is_stale_graph(source, line, column)

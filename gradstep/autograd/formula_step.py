@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 
+from gradstep.autograd.elements import flatten
+from gradstep.autograd.formula_values import value_text
 from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
 from gradstep.policies.complex_text import is_complex
-from gradstep.policies.number_text import TORCH_WORDS, float_text, print_mode
+from gradstep.policies.number_text import print_mode
 
 SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
 
@@ -215,30 +217,10 @@ def _text(value) -> str | None:
     SHOWN_NUMBERS numbers: show its shape instead)."""
     if value is None or isinstance(value, dict):
         return None
-    if isinstance(value, list) and sum(1 for _ in _flat(value)) > SHOWN_NUMBERS:
+    flat = flatten(value)
+    if isinstance(value, list) and len(flat) > SHOWN_NUMBERS:
         return None
-    return _format(value, print_mode(list(_flat(value))))
-
-
-def _format(value, mode: str, in_tensor: bool = False) -> str:
-    """Return ``value`` as text, as torch prints its tensor (``mode``: ``print_mode``)."""
-    if isinstance(value, list):
-        return "[" + ", ".join(_format(v, mode, True) for v in value) + "]"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return TORCH_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
-    if isinstance(value, float):  # torch decides per tensor: [1.0000, 2.5000], [0., 1.]
-        return float_text(value, mode, in_tensor)
-    return str(value)  # an int as torch prints it: 100000002, not 1e+08
-
-
-def _flat(value):
-    stack = [value]
-    while stack:  # explicit stack: deep nesting must not recurse
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        else:
-            yield item
+    return value_text(value, print_mode(flat))
 
 
 def _shape(value) -> list[int]:

@@ -179,6 +179,18 @@ def test_whole_numbers_in_a_four_decimal_tensor_read_as_torch_prints_them():
         assert written(2.0) == "2.0"  # a lone number: a scalar prints 2.0
 
 
+def test_a_word_is_quoted_only_in_the_substituted_source():
+    """One writing serves both (``value_text``): in torch's expression a saved string is
+    Python source (reduce='mean'), beside a letter it is the word; each keeps its limit."""
+    from gradstep.autograd.formula_step import _text
+    from gradstep.autograd.formula_values import _short
+
+    assert _short("mean") == "'mean'" and _text("mean") == "mean"
+    assert _short(["none", 2.5]) == "['none', 2.5000]" and _text(["none", 2.5]) == "[none, 2.5000]"
+    assert _short([1.0] * 6) == "[1., 1., 1., 1., 1., 1.]" and _short([1.0] * 7) is None
+    assert _text([1] * 8) == "[1, 1, 1, 1, 1, 1, 1, 1]" and _text([1] * 9) is None
+
+
 def test_ints_and_big_whole_numbers_read_as_torch_prints_them():
     """An int tensor's numbers are written whole (torch prints tensor([100000002]), not
     1e+08), and a float torch prints without an exponent (up to 1e8) keeps its digits."""
