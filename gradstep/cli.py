@@ -3,7 +3,8 @@
 This module only parses arguments; each subcommand lives in ``gradstep.commands``
 and is imported when it is used, so ``gradstep trace`` never imports Qt.
 Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device,
-130 interrupted (Ctrl+C).
+130 interrupted (Ctrl+C, or the snippet's own ``raise KeyboardInterrupt``, as ``python
+FILE`` ends then; a ``--timeout`` exits 1).
 """
 
 from __future__ import annotations

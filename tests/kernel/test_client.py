@@ -119,6 +119,20 @@ def test_a_kill_names_its_own_line_not_the_last_stops(kernel):
     assert reply["state_lost"] is True and reply["error"]["line"] == 3
 
 
+def test_a_timeout_under_the_snippets_own_sigint_handler_is_a_timeout(kernel):
+    """The snippet's ``signal.default_int_handler`` raises the stop's KeyboardInterrupt with no
+    note of the kernel's: the client sent that SIGINT, so it is the timeout (it read "The
+    snippet raised KeyboardInterrupt")."""
+    source = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+              "while True:\n    pass\n")
+    try:
+        reply, _ = timed_run(kernel, source, timeout=0.3)
+        assert reply["error"]["kind"] == "timeout" and reply["error"]["line"] in (3, 4)
+        assert reply["exit_code"] == 1 and not reply.get("state_lost")
+    finally:
+        kernel.restart()  # the handler stays in the kernel
+
+
 def test_stop_from_another_thread(kernel):
     assert kernel.wait_ready(30)  # an earlier test may have restarted it: not timed here
 
