@@ -166,6 +166,23 @@ def test_a_step_past_the_end_is_refused_saying_how_many_steps_the_pass_has(tmp_p
     assert status == 0 and data["step_state"]["step"] == 3
 
 
+@pytest.mark.parametrize("step", ["0", "2"])
+def test_a_step_on_a_run_that_failed_before_any_pass_is_refused_naming_why(tmp_path, capsys,
+                                                                          step):
+    """A snippet that failed before any backward call has no pass: ``--step K`` was passed
+    over (the plain graph written, exit 1); it is refused as a step past the end is (exit 2,
+    nothing written), saying the snippet failed at line 3 before any backward call."""
+    out = tmp_path / "g.json"
+    source = "w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\nraise ValueError('no')\n"
+    assert main(["export", "-c", source, "-o", str(out), "--step", step]) == 2
+    err = capsys.readouterr().err
+    assert (f"--step {step}: the snippet failed at line 3 before it made a backward call on "
+            "the graph drawn, so there is no pass and no steps to draw") in err
+    assert "the snippet itself failed as well" in err and not out.exists()
+    assert main(["export", "-c", source, "-o", str(out)]) == 1  # the graph it built: drawn
+    assert out.exists()
+
+
 def test_options_refused_after_a_failed_snippet_do_not_call_it_fine(tmp_path, capsys):
     """``--step 9`` (or ``--pass 3``) on retain_graph_error, whose second backward raises:
     refused (exit 2) as "The snippet is fine; ...", which it is not."""

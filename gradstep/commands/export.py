@@ -3,12 +3,14 @@ a graph file or an animation of a backward pass.
 
 Options: ``--pass P --step K`` draws the state after K steps of the snippet's P-th
 backward call (1-based; without ``--pass``: its first call on the drawn graph, else a
-pass gradstep runs; K is 0 to the pass's N steps, a K past N is refused): node states, saved
+pass gradstep runs; K is 0 to the pass's N steps, a K past N is refused, as is any K where
+the snippet failed before a backward call on the drawn graph: no pass): node states, saved
 tensors alive or freed as torch had them then, the gradients that flowed written on
 the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` per
 edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
 DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale S`` (a PNG's pixels per
-point, default 2; an SVG or a PDF is shown S times its size, default 1), ``--transparent``
+point, default 2; an SVG or a PDF is shown S times its size, default 1; refused for a DOT,
+GraphML or JSON file, which has no size, unless ``--frames`` is given), ``--transparent``
 (PNG), ``--frames DIR`` (one PNG per backward step, for slides, all the same size; DIR is
 made if missing, in a folder that exists); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
 one frame per step (``--delay MS`` each; ``gradstep.commands.animation``).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
@@ -44,6 +47,22 @@ from gradstep.i18n import lazy
 FORMATS = PICTURE_FORMATS + FILE_FORMATS
 ANIMATED = (".gif", ".apng", ".webp")  # one frame per step (gradstep.commands.animation)
 PNG_SCALE = 2.0  # --scale's default for PNG pictures, frames and animations
+GRAPH_FILES = {".dot": "DOT", ".gv": "DOT", ".graphml": "GraphML", ".json": "JSON"}  # no size
+
+
+class Sizes(NamedTuple):
+    """``--scale S`` read for each kind of output: ``scale`` a PNG's pixels per point (a
+    frame's, an animation's; default 2), ``size`` how many times an SVG or a PDF is shown
+    its drawing's size (default 1)."""
+
+    scale: float
+    size: float
+
+
+def sizes(args) -> Sizes:
+    """Return ``args.scale`` read as a PNG's scale and as an SVG's or a PDF's size."""
+    given = args.scale
+    return Sizes(PNG_SCALE if given is None else given, 1.0 if given is None else given)
 
 
 def run(args) -> int:
@@ -57,10 +76,6 @@ def run(args) -> int:
     if problem:
         report_error(_usage(problem), name)
         return BAD_USAGE
-    # --scale S: a PNG (a frame, an animation) has S pixels per point, default 2; an SVG or
-    # a PDF is shown S times its drawing's size, default 1 (its own size)
-    args.size = 1.0 if args.scale is None else args.scale
-    args.scale = PNG_SCALE if args.scale is None else args.scale
     try:
         session, result, _source, _filename = start_snippet(
             args, keep_trace=_plain_text_file(args),
@@ -70,7 +85,7 @@ def run(args) -> int:
         return exc.status
     try:
         if result.get("trace_kept") and result["ok"]:
-            return _written_by_kernel(args, session, name)
+            return _written_by_kernel(args, session, name, sizes(args).size)
         if not result["ok"] and not result.get("trace"):
             report_error(result["error"], name)
             return result.get("exit_code") or SNIPPET_FAILED
@@ -85,10 +100,11 @@ def _plain_text_file(args) -> bool:
             and getattr(args, "pass_number", None) is None and not args.frames)
 
 
-def _written_by_kernel(args, session, name: str) -> int:
-    """Have the kernel write the kept trace's plain graph to ``args.output``."""
+def _written_by_kernel(args, session, name: str, size: float) -> int:
+    """Have the kernel write the kept trace's plain graph to ``args.output`` (an SVG shown
+    ``size`` times its drawing's size)."""
     reply = write_in_kernel(session, os.path.abspath(args.output), rankdir=args.rankdir,
-                            layout=args.layout, collapse=args.collapse, scale=args.size)
+                            layout=args.layout, collapse=args.collapse, scale=size)
     if reply.get("refused"):
         report_error(_usage(reply["refused"]), name)
         return BAD_USAGE
@@ -113,6 +129,7 @@ def _export(args, session, result, name: str) -> int:
         report_error(exc.error, name)
         return exc.status
     options = dict(rankdir=args.rankdir, engine=args.layout, collapse=args.collapse)
+    scale, size = sizes(args)
     try:
         if _animated(args):
             from gradstep.commands.animation import write_animation
@@ -120,19 +137,19 @@ def _export(args, session, result, name: str) -> int:
             if chosen is None:  # a failed run with no pass on the drawn graph
                 report_error(result["error"], name)
                 return result.get("exit_code") or SNIPPET_FAILED
-            write_animation(args, graph, chosen)
+            write_animation(args, graph, chosen, scale)
         elif chosen is None:
-            export_graph(graph, args.output, scale=args.scale, transparent=args.transparent,
-                         size=args.size, **options)
+            export_graph(graph, args.output, scale=scale, transparent=args.transparent,
+                         size=size, **options)
         else:
             history, pass_index, k = chosen
             shown, drawing = drawing_at(graph, history.state(pass_index, k))
-            export_graph(shown, args.output, scale=args.scale, transparent=args.transparent,
-                         size=args.size, **options, **drawing)
+            export_graph(shown, args.output, scale=scale, transparent=args.transparent,
+                         size=size, **options, **drawing)
         if args.frames and chosen is not None:
             from gradstep.commands.animation import write_frames
 
-            write_frames(args, graph, chosen, Path(args.frames))
+            write_frames(args, graph, chosen, Path(args.frames), scale)
     except (ExportError, OSError, RuntimeError) as exc:
         report_error(_usage(str(exc), not result["ok"]), name)
         return BAD_USAGE
@@ -181,6 +198,8 @@ def choose_pass(args, result: dict, graph, session):
         elif result["ok"]:
             history = PassHistory(graph, [session.backward()])
             position = 0
+        elif args.step is not None:  # (--frames: the graph is written, then the error told)
+            raise CommandError(_usage(_no_pass(args.step, result["error"]), True), BAD_USAGE)
         else:
             return None
     else:
@@ -193,6 +212,20 @@ def choose_pass(args, result: dict, graph, session):
         raise CommandError(_usage(_past_the_end(args.step, count), not result["ok"]),
                            BAD_USAGE)
     return history, position, count if args.step is None else args.step
+
+
+def _no_pass(step: int, error: dict):
+    """Return why ``--step step`` cannot be drawn on a run that failed (``error``) before it
+    made a backward call on the graph drawn: there are no steps (gradstep runs no pass of
+    its own on a failed run: its graph may be half built)."""
+    line = error.get("line")
+    where = (lazy("at line {line}", line=line) if line is not None
+             else lazy("before its end"))
+    return lazy("--step {step}: the snippet failed {where} before it made a backward call on "
+                "the graph drawn, so there is no pass and no steps to draw (gradstep runs no "
+                "pass of its own after a failure). Fix the error (python FILE shows it) and "
+                "run again, or leave --step out to draw the graph as far as it was built",
+                step=step, where=where)
 
 
 def _past_the_end(step: int, count: int):
@@ -267,6 +300,14 @@ def _check_options(args) -> dict | None:
         return lazy("--collapse {depth}: a depth is 0 (no folding) or more", depth=args.collapse)
     if args.scale is not None and not 0 < args.scale < float("inf"):
         return lazy("--scale {scale}: use a positive scale such as 2", scale=args.scale)
+    if args.scale is not None and suffix in GRAPH_FILES and not args.frames:
+        # refused as --step is for an animation: an option that would change nothing is a
+        # mistake to tell (the file written without it is the same), not one to pass over
+        return lazy("--scale {scale}: a {format} file holds the graph's coordinates, not a "
+                    "size, so --scale would change nothing in it; it sizes PNG, SVG and PDF "
+                    "pictures, --frames and animations. Leave --scale out, or write a picture "
+                    "(-o graph.svg --scale {scale})", scale=f"{args.scale:g}",
+                    format=GRAPH_FILES[suffix])
     if args.layout == "dot" and _no_graphviz():
         return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "
                     "Graphviz (e.g. apt install graphviz) or use the built-in --layout layered")
