@@ -17,11 +17,11 @@ import re
 import sys
 
 from gradstep import installed_version
+from gradstep.autograd.exit_status import INTERRUPTED  # Ctrl+C's, and a snippet's own raise
 from gradstep.i18n import N_, _
 
 SUBCOMMANDS = ("gui", "trace", "backward", "export", "check")
 TOP_OPTIONS = ("-h", "--help", "--version")
-INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program ended by Ctrl+C
 
 
 VERSION_HELP = N_("print gradstep's version and exit")

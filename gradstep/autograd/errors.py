@@ -18,7 +18,7 @@ from gradstep.autograd import grad_off_source as grad_off
 from gradstep.autograd import graph_cut_notes as notes
 from gradstep.autograd.grad_off_statement import grad_off_statement
 from gradstep.autograd.grad_results import grad_without_graph
-from gradstep.i18n import WORDED, N_, _, localized, with_words
+from gradstep.i18n import N_, WORDED, _, localized, with_words
 from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
 from gradstep.schema.errors import ErrorRecord, error_record, source_line
 

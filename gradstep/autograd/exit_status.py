@@ -8,7 +8,8 @@ import os
 _LONG_LONG = 2 ** 63  # CPython reads an int code as a C long long (-1 when it does not fit)
 _C_INT = 2 ** 32      # ... then keeps it as a C int, which exit() hands to the system
 FAILED = 1  # the command line's status for a snippet that failed
-INTERRUPTED = 130  # 128 + SIGINT: python FILE ended by a KeyboardInterrupt, as a shell reports it
+INTERRUPTED = 130  # 128 + SIGINT: a program ended by Ctrl+C (python FILE by a KeyboardInterrupt),
+#                   as a shell reports it
 
 
 def failure_status(exc: BaseException) -> int:
