@@ -9,6 +9,9 @@ kernel process runs the same case in tests/kernel/hostile_cases.py).
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -107,6 +110,20 @@ def test_the_snippets_own_keyboard_interrupt_exits_130_as_python_does(capsys, tm
     source = "w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\nraise KeyboardInterrupt\n"
     assert main([argv[0], "-c", source, *argv[1:]]) == 130
     assert "<string>:3: KeyboardInterrupt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ending", ["raise KeyboardInterrupt",
+                                    "raise KeyboardInterrupt('bye') from None",
+                                    "class Quit(KeyboardInterrupt):\n    pass\nraise Quit"])
+def test_a_keyboard_interrupt_exits_as_python_file_does(capsys, ending):
+    """Python ends itself by SIGINT (a shell's 130, ``subprocess``'s -2) for a
+    ``KeyboardInterrupt`` itself only; a subclass of it ends it as any error, status 1
+    (CPython compares the type). gradstep exited 130 for a subclass too."""
+    source = f"x = 1\n{ending}\n"
+    code = subprocess.run([sys.executable, "-c", source], capture_output=True).returncode
+    python_status = 128 + signal.SIGINT if code == -signal.SIGINT else code
+    assert main(["trace", "-c", source, "--json"]) == python_status
+    assert "<string>:" in capsys.readouterr().err
 
 
 KEYBOARD_INTERRUPT_HOOK = ("w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
