@@ -84,7 +84,10 @@ def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, word
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     (tmp_path / "g.json").write_text("{}")
     assert main(["export", "-c", "raise SystemExit('must not run')", *argv]) == 2
-    assert words.replace("{tmp}", str(tmp_path)) in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert words.replace("{tmp}", str(tmp_path)) in err
+    # it was never run: not "The snippet is fine"
+    assert "The snippet was not run" in err and "is fine" not in err, err
     assert not (tmp_path / "missing").exists()  # --frames made missing folders, -o refused them
 
 

@@ -74,7 +74,7 @@ def run(args) -> int:
     name = display_name(args)
     problem = _check_options(args)
     if problem:
-        report_error(_usage(problem), name)
+        report_error(_usage(problem, ran=False), name)
         return BAD_USAGE
     try:
         session, result, _source, _filename = start_snippet(
@@ -329,14 +329,20 @@ def _no_graphviz() -> bool:
     return shutil.which("dot") is None
 
 
-def _usage(message, snippet_failed: bool = False) -> dict:
+def _usage(message, snippet_failed: bool = False, ran: bool = True) -> dict:
     """Return the error for options that cannot be used; ``snippet_failed``: they were found
-    so once the snippet ran, and it failed (it is not "fine")."""
+    so once the snippet ran, and it failed (it is not "fine"); ``ran`` False: they were
+    refused before the snippet ran (nothing is known of it)."""
     from gradstep.autograd.errors import make_error  # here: an export that works never loads it
 
-    explanation = (lazy("The export options cannot be used as given; the snippet itself "
-                        "failed as well (python FILE shows its error).") if snippet_failed else
-                   lazy("The snippet is fine; the export options cannot be used as given."))
+    if not ran:
+        explanation = lazy("The snippet was not run: the export options cannot be used as "
+                           "given.")
+    elif snippet_failed:
+        explanation = lazy("The export options cannot be used as given; the snippet itself "
+                           "failed as well (python FILE shows its error).")
+    else:
+        explanation = lazy("The snippet is fine; the export options cannot be used as given.")
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
                       title=lazy("Cannot export"), explanation=explanation,
                       fix="gradstep export model.py -o graph.svg [--step K] [--collapse 2]")
