@@ -361,10 +361,14 @@ def answer(session, request: dict, limit: int) -> dict:
         load_networkx()  # before the snippet, not in what it leaves (start_session)
     result = call(session, method, params)
     interrupted = Stop.requested
+    # a SIGINT handler of the snippet's own: a stop raised under it was not noted, so the
+    # client that sent one reads a KeyboardInterrupt as its stop (under the kernel's, every
+    # stop is noted: a KeyboardInterrupt not noted is the snippet's own, its reply late or not)
+    unnoted = signal.getsignal(signal.SIGINT) is not Stop.handler
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
         result = _after_run(result, keep and not interrupted, session, params)
     return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
-            "interrupted": interrupted}
+            "interrupted": interrupted, "stop_unnoted": unnoted}
 
 
 def _after_run(result: object, keep: bool, session, params: dict) -> object:
