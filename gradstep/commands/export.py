@@ -74,7 +74,7 @@ def run(args) -> int:
     name = display_name(args)
     problem = _check_options(args)
     if problem:
-        report_error(_usage(problem, ran=False), name)
+        report_error(_usage(problem, "not run"), name)
         return BAD_USAGE
     try:
         session, result, _source, _filename = start_snippet(
@@ -151,7 +151,7 @@ def _export(args, session, result, name: str) -> int:
 
             write_frames(args, graph, chosen, Path(args.frames), scale)
     except (ExportError, OSError, RuntimeError) as exc:
-        report_error(_usage(str(exc), not result["ok"]), name)
+        report_error(_usage(str(exc), _how_it_ran(result)), name)
         return BAD_USAGE
     if not result["ok"]:
         report_error(result["error"], name)  # the picture shows how far the snippet got
@@ -199,7 +199,8 @@ def choose_pass(args, result: dict, graph, session):
             history = PassHistory(graph, [session.backward()])
             position = 0
         elif args.step is not None:  # (--frames: the graph is written, then the error told)
-            raise CommandError(_usage(_no_pass(args.step, result["error"]), True), BAD_USAGE)
+            raise CommandError(_usage(_no_pass(args.step, result["error"]), _how_it_ran(result)),
+                               BAD_USAGE)
         else:
             return None
     else:
@@ -209,7 +210,7 @@ def choose_pass(args, result: dict, graph, session):
         position = failed[-1]
     count = history.index(position).count
     if args.step is not None and args.step > count:
-        raise CommandError(_usage(_past_the_end(args.step, count), not result["ok"]),
+        raise CommandError(_usage(_past_the_end(args.step, count), _how_it_ran(result)),
                            BAD_USAGE)
     return history, position, count if args.step is None else args.step
 
@@ -221,6 +222,11 @@ def _no_pass(step: int, error: dict):
     line = error.get("line")
     where = (lazy("at line {line}", line=line) if line is not None
              else lazy("before its end"))
+    if error.get("kind") == "timeout":  # no error of the snippet's: python FILE runs on
+        return lazy("--step {step}: --timeout stopped the snippet {where}, before it made a "
+                    "backward call on the graph drawn, so there is no pass and no steps to "
+                    "draw. Give it a longer --timeout, or leave --step out to draw the graph "
+                    "as far as it was built", step=step, where=where)
     return lazy("--step {step}: the snippet failed {where} before it made a backward call on "
                 "the graph drawn, so there is no pass and no steps to draw (gradstep runs no "
                 "pass of its own after a failure). Fix the error (python FILE shows it) and "
@@ -242,17 +248,17 @@ def _past_the_end(step: int, count: int):
 def _call_number(result: dict, drawn: list, number: int) -> dict:
     """Return the snippet's ``number``-th backward call, or raise CommandError (usage)."""
     calls = [c for c in result.get("calls") or [] if c.get("api") != "skipped"]
-    failed = not result["ok"]
+    ran = _how_it_ran(result)
     if not calls:
         raise CommandError(_usage(lazy("--pass {number}: the snippet makes no backward call of "
                                        "its own; leave --pass out to step through a pass "
-                                       "gradstep runs", number=number), failed), BAD_USAGE)
+                                       "gradstep runs", number=number), ran), BAD_USAGE)
     if not 1 <= number <= len(calls):
         many = (lazy("--pass {number}: the snippet makes 1 backward call; use 1", number=number)
                 if len(calls) == 1 else
                 lazy("--pass {number}: the snippet makes {count} backward calls; use 1 to {count}",
                      number=number, count=len(calls)))
-        raise CommandError(_usage(many, failed), BAD_USAGE)
+        raise CommandError(_usage(many, ran), BAD_USAGE)
     call = calls[number - 1]
     if call not in drawn:
         usable = ", ".join(str(calls.index(c) + 1) for c in drawn) or lazy("none")
@@ -260,7 +266,7 @@ def _call_number(result: dict, drawn: list, number: int) -> dict:
             "--pass {number}: line {line} differentiates a graph other than the one drawn (a "
             "tensor computed again later, or another root); passes on the drawn graph: "
             "{usable}. --root NAME draws another tensor", number=number, line=call.get("line"),
-            usable=usable), failed), BAD_USAGE)
+            usable=usable), ran), BAD_USAGE)
     return call
 
 
@@ -329,18 +335,28 @@ def _no_graphviz() -> bool:
     return shutil.which("dot") is None
 
 
-def _usage(message, snippet_failed: bool = False, ran: bool = True) -> dict:
-    """Return the error for options that cannot be used; ``snippet_failed``: they were found
-    so once the snippet ran, and it failed (it is not "fine"); ``ran`` False: they were
-    refused before the snippet ran (nothing is known of it)."""
+def _how_it_ran(result: dict) -> str:
+    """Return how the snippet's run ended, for ``_usage``: "fine", "failed" (an error of its
+    own, which python FILE shows too), or "stopped" (``--timeout``: python FILE runs on)."""
+    if result["ok"]:
+        return "fine"
+    return "stopped" if (result.get("error") or {}).get("kind") == "timeout" else "failed"
+
+
+def _usage(message, snippet: str = "fine") -> dict:
+    """Return the error for options that cannot be used; ``snippet``: how the snippet's run
+    ended ("fine", "failed", "stopped": ``_how_it_ran``), or "not run" for options refused
+    before it ran (nothing is known of it)."""
     from gradstep.autograd.errors import make_error  # here: an export that works never loads it
 
-    if not ran:
-        explanation = lazy("The snippet was not run: the export options cannot be used as "
-                           "given.")
-    elif snippet_failed:
+    if snippet == "not run":
+        explanation = lazy("The snippet was not run: the export options cannot be used as given.")
+    elif snippet == "failed":
         explanation = lazy("The export options cannot be used as given; the snippet itself "
                            "failed as well (python FILE shows its error).")
+    elif snippet == "stopped":
+        explanation = lazy("The export options cannot be used as given; --timeout stopped the "
+                           "snippet as well, before its end.")
     else:
         explanation = lazy("The snippet is fine; the export options cannot be used as given.")
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
