@@ -75,8 +75,10 @@ def test_collapsed_cnn_as_graphml(tmp_path):
     (["-o", "{tmp}/g.json", "--frames", "{tmp}/g.json"], "that is a file; name a folder"),
     # a graph file has no size: --scale (which wrote the same file) is told, not passed over;
     # with --frames it sizes the frames (test_frames_one_png_per_step)
-    (["-o", "{tmp}/g.dot", "--scale", "2"], "--scale 2: a DOT file holds the graph's coordinates"),
-    (["-o", "{tmp}/g.graphml", "--scale", "0.5"], "--scale 0.5: a GraphML file holds"),
+    # (a DOT file holds no coordinates either: Graphviz lays it out)
+    (["-o", "{tmp}/g.dot", "--scale", "2"], "--scale 2: a DOT file has no size (it holds the "
+                                            "graph, not a picture)"),
+    (["-o", "{tmp}/g.graphml", "--scale", "0.5"], "--scale 0.5: a GraphML file has no size"),
     (["-o", "{tmp}/g.json", "--scale", "3"], "it sizes PNG, SVG and PDF pictures, --frames and "
                                              "animations"),
 ])

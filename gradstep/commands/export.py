@@ -309,10 +309,10 @@ def _check_options(args) -> dict | None:
     if args.scale is not None and suffix in GRAPH_FILES and not args.frames:
         # refused as --step is for an animation: an option that would change nothing is a
         # mistake to tell (the file written without it is the same), not one to pass over
-        return lazy("--scale {scale}: a {format} file holds the graph's coordinates, not a "
-                    "size, so --scale would change nothing in it; it sizes PNG, SVG and PDF "
-                    "pictures, --frames and animations. Leave --scale out, or write a picture "
-                    "(-o graph.svg --scale {scale})", scale=f"{args.scale:g}",
+        return lazy("--scale {scale}: a {format} file has no size (it holds the graph, not a "
+                    "picture), so --scale would change nothing in it; it sizes PNG, SVG and "
+                    "PDF pictures, --frames and animations. Leave --scale out, or write a "
+                    "picture (-o graph.svg --scale {scale})", scale=f"{args.scale:g}",
                     format=GRAPH_FILES[suffix])
     if args.layout == "dot" and _no_graphviz():
         return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "
