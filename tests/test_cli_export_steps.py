@@ -176,11 +176,28 @@ def test_a_step_on_a_run_that_failed_before_any_pass_is_refused_naming_why(tmp_p
     source = "w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\nraise ValueError('no')\n"
     assert main(["export", "-c", source, "-o", str(out), "--step", step]) == 2
     err = capsys.readouterr().err
-    assert (f"--step {step}: the snippet failed at line 3 before it made a backward call on "
-            "the graph drawn, so there is no pass and no steps to draw") in err
+    assert (f"--step {step}: the snippet failed at line 3, and no backward call on the graph "
+            "drawn ran to its end before that, so there is no pass and no steps to draw") in err
     assert "the snippet itself failed as well" in err and not out.exists()
     assert main(["export", "-c", source, "-o", str(out)]) == 1  # the graph it built: drawn
     assert out.exists()
+
+
+def test_a_step_on_a_backward_call_a_hooks_keyboard_interrupt_ended_says_none_ran_out(
+        tmp_path, capsys):
+    """A hook's KeyboardInterrupt in the snippet's own ``loss.backward()`` leaves the call
+    unrecorded (it goes up as python's does): ``--step 1`` was refused saying the snippet
+    failed "before it made a backward call", which it had made (line 7)."""
+    out = tmp_path / "g.svg"
+    source = ("w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              "def hook(g):\n    raise KeyboardInterrupt\nw.register_hook(hook)\n\n"
+              "loss.backward()\n")
+    assert main(["export", "-c", source, "-o", str(out), "--step", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "before it made a backward call" not in err, err
+    assert ("--step 1: the snippet failed at line 4, and no backward call on the graph drawn "
+            "ran to its end before that") in err, err
+    assert main(["export", "-c", source, "-o", str(out)]) == 130  # as python FILE ends
 
 
 def test_a_step_on_a_run_a_timeout_stopped_before_any_pass_says_so(tmp_path, capsys,
@@ -207,8 +224,8 @@ def test_a_step_on_a_run_a_timeout_stopped_before_any_pass_says_so(tmp_path, cap
               "raise KeyboardInterrupt\n")  # where the stop's KeyboardInterrupt lands
     assert main(["export", "-c", source, "-o", str(out), "--step", "1"]) == 2
     err = capsys.readouterr().err
-    assert ("--step 1: --timeout stopped the snippet at line 3, before it made a backward call "
-            "on the graph drawn, so there is no pass") in err, err
+    assert ("--step 1: --timeout stopped the snippet at line 3, and no backward call on the "
+            "graph drawn ran to its end before that, so there is no pass") in err, err
     assert "--timeout stopped the snippet as well" in err and "python FILE" not in err, err
     assert not out.exists()
 

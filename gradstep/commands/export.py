@@ -4,7 +4,7 @@ a graph file or an animation of a backward pass.
 Options: ``--pass P --step K`` draws the state after K steps of the snippet's P-th
 backward call (1-based; without ``--pass``: its first call on the drawn graph, else a
 pass gradstep runs; K is 0 to the pass's N steps, a K past N is refused, as is any K where
-the snippet failed before a backward call on the drawn graph: no pass): node states, saved
+the snippet failed before a backward call on the drawn graph ran to its end: no pass): node states, saved
 tensors alive or freed as torch had them then, the gradients that flowed written on
 the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` per
 edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
@@ -216,22 +216,24 @@ def choose_pass(args, result: dict, graph, session):
 
 
 def _no_pass(step: int, error: dict):
-    """Return why ``--step step`` cannot be drawn on a run that failed (``error``) before it
-    made a backward call on the graph drawn: there are no steps (gradstep runs no pass of
-    its own on a failed run: its graph may be half built)."""
+    """Return why ``--step step`` cannot be drawn on a run that failed (``error``) with no
+    backward call on the graph drawn recorded: none ran to its end (a KeyboardInterrupt in
+    the snippet's own call, a hook's or the kernel's stop, leaves it unrecorded:
+    ``backward.run_recorded``), so there are no steps (gradstep runs no pass of its own on a
+    failed run: its graph may be half built)."""
     line = error.get("line")
     where = (lazy("at line {line}", line=line) if line is not None
              else lazy("before its end"))
     if error.get("kind") == "timeout":  # no error of the snippet's: python FILE runs on
-        return lazy("--step {step}: --timeout stopped the snippet {where}, before it made a "
-                    "backward call on the graph drawn, so there is no pass and no steps to "
-                    "draw. Give it a longer --timeout, or leave --step out to draw the graph "
-                    "as far as it was built", step=step, where=where)
-    return lazy("--step {step}: the snippet failed {where} before it made a backward call on "
-                "the graph drawn, so there is no pass and no steps to draw (gradstep runs no "
-                "pass of its own after a failure). Fix the error (python FILE shows it) and "
-                "run again, or leave --step out to draw the graph as far as it was built",
-                step=step, where=where)
+        return lazy("--step {step}: --timeout stopped the snippet {where}, and no backward "
+                    "call on the graph drawn ran to its end before that, so there is no pass "
+                    "and no steps to draw. Give it a longer --timeout, or leave --step out to "
+                    "draw the graph as far as it was built", step=step, where=where)
+    return lazy("--step {step}: the snippet failed {where}, and no backward call on the graph "
+                "drawn ran to its end before that, so there is no pass and no steps to draw "
+                "(gradstep runs no pass of its own after a failure). Fix the error (python "
+                "FILE shows it) and run again, or leave --step out to draw the graph as far "
+                "as it was built", step=step, where=where)
 
 
 def _past_the_end(step: int, count: int):
