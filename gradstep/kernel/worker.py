@@ -344,7 +344,9 @@ def write_kept(params: dict, limit: int) -> dict:
 
 
 def answer(session, request: dict, limit: int) -> dict:
-    """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``."""
+    """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``;
+    ``stop_unnoted``: a SIGINT handler of the snippet's own was in force at its end, so a
+    stop raised under it was not noted (``kernel.client._keyboard_interrupt``)."""
     method, params = request.get("method"), request.get("params") or {}
     writing.release()  # what the last write drew from: freed now, not before its reply
     if method not in METHODS:
