@@ -152,7 +152,9 @@ def make_error(
 
 
 # the error types that are gradstep's own words, not a Python exception's name: in the
-# person's language on stderr (the JSON record keeps the type as it is)
+# person's language on stderr (the JSON record keeps the type as it is). Only in
+# gradstep's own refusals (exit status 2): a snippet's ``class usage(Exception)`` keeps
+# its name, as every exception's
 OWN_TYPES = {"usage": N_("usage")}
 
 
@@ -164,7 +166,8 @@ def format_error(err: dict, filename: str) -> str:
     err = localized(err)
     where = filename if err.get("line") is None else f"{filename}:{err['line']}"
     label = err.get("type") or err.get("title") or err.get("kind", "error")
-    label = _(OWN_TYPES[label]) if label in OWN_TYPES else label  # "usage" (options)
+    if label in OWN_TYPES and err.get("exit_status") == 2:  # "usage": an option refused
+        label = _(OWN_TYPES[label])
     message = str(err.get("message", ""))
     # "Nothing to draw: nothing to draw: ..." reads as a stutter
     head = message if message.lower().startswith(label.lower()) else f"{label}: {message}"
