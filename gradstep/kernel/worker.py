@@ -239,7 +239,9 @@ def write_kept(params: dict, limit: int) -> dict:
 
 
 def answer(session, request: dict, limit: int) -> dict:
-    """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``."""
+    """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``;
+    ``stop_unnoted``: a SIGINT handler of the snippet's own was in force at its end, so a
+    stop raised under it was not noted (``kernel.client._keyboard_interrupt``)."""
     method, params = request.get("method"), request.get("params") or {}
     writing.release()  # what the last write drew from: freed now, not before its reply
     if method not in METHODS:
@@ -256,10 +258,14 @@ def answer(session, request: dict, limit: int) -> dict:
         load_networkx()  # before the snippet, not in what it leaves (start_session)
     result = call(session, method, params)
     interrupted = Stop.requested
+    # a SIGINT handler of the snippet's own: a stop raised under it was not noted, so the
+    # client that sent one reads a KeyboardInterrupt as its stop (under the kernel's, every
+    # stop is noted: a KeyboardInterrupt not noted is the snippet's own, its reply late or not)
+    unnoted = signal.getsignal(signal.SIGINT) is not Stop.handler
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
         result = _after_run(result, keep and not interrupted, session, params)
     return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
-            "interrupted": interrupted}
+            "interrupted": interrupted, "stop_unnoted": unnoted}
 
 
 def _after_run(result: object, keep: bool, session, params: dict) -> object:
