@@ -143,7 +143,7 @@ def test_the_panel_finds_a_trace_once_and_never_shows_the_last_run(qtbot, monkey
     qtbot.addWidget(panel)
     model.set_run_result({"ok": True, "trace": CHAIN})
     assert [f.node for f in panel.diagnosis.findings] == ["n2"] and panel.findings.count() == 1
-    assert panel.findings.item(0).text().endswith("sqrt(-1) = nan")  # as torch prints it
+    assert panel.findings.item(0).text().endswith("sqrt(-1.) = nan")  # as torch prints it
     assert len(calls) == 1  # the trace and the new (empty) pass list both refreshed it
     timeline = {"steps": [{"index": 0, "node": "n0", "name": "SumBackward0",
                            "grad_outputs": [1.0], "grad_inputs": [["NaN", 1.0]], "error": False}]}
