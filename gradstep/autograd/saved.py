@@ -44,7 +44,8 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     ``values`` and torch would hand it to backward unchanged; a saved view only once
     the snippet is done, see ``safe_reads.unpack``), a released one
     ``{name, freed: True}``, one held by a saved-tensors hook ``{name, freed: False,
-    hooked: True}``; anything else (sizes, scalars, flags) ``{name, value}``.
+    hooked: True}``; anything else (sizes, scalars, flags) ``{name, value}``, with
+    ``tuple: True`` where torch holds a tuple (``self_sym_sizes``: ``(2,)``).
     ``slots``: the node's ``saved_slots`` when the caller read them already.
     """
     if slots is None:
@@ -69,7 +70,10 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
             items.append({"name": name, "error": first_line(exc)})
             continue
         if saved is not None:
-            items.append({"name": name, "value": _plain_saved(saved)})
+            item = {"name": name, "value": _plain_saved(saved)}
+            if type(saved) is tuple:  # sizes, dims: (2,) in torch, a list in the JSON
+                item["tuple"] = True
+            items.append(item)
     return items
 
 
