@@ -19,7 +19,14 @@ from functools import lru_cache
 
 from gradstep.autograd.elements import flatten
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
-from gradstep.policies.number_text import FIXED, TORCH_WORDS, WHOLE, mode_one, print_mode
+from gradstep.policies.number_text import (
+    FIXED,
+    TORCH_WORDS,
+    WHOLE,
+    mode_one,
+    print_mode,
+    torch_printed,
+)
 
 FONT_FAMILY = "DejaVu Sans"
 # an SVG names fallbacks: a viewer without DejaVu Sans takes a sans face (and a sans CJK
@@ -288,23 +295,12 @@ def _nest(value, words: list[str], at: int, cut: bool) -> tuple[str, int, bool]:
     return "[" + ", ".join(parts) + "]", at, False
 
 
-def gradient_full_text(value, digits: int = 6, dtype: str | None = None) -> str:
-    """Return every number of a small gradient (the tooltip of an edge), or its summary; a
-    ``dtype`` known to be complex: each element as ``a+bj`` (its summary is of magnitudes)."""
-    if isinstance(value, dict):
-        shape = "×".join(str(d) for d in value.get("shape") or []) or "scalar"
-        magnitude = "|z| " if is_complex(dtype) or is_complex(value.get("dtype")) else ""
-        return (f"{shape}: {magnitude}min {value.get('min')} max {value.get('max')} "
-                f"mean {value.get('mean')}")
-
-    def worded(numbers: list) -> list[str]:  # whole numbers of a float tensor as ``2.``
-        whole = print_mode(numbers) == WHOLE
-        return [TORCH_WORDS.get(x, x) if isinstance(x, str)
-                else _float_word(x, WHOLE) if whole and type(x) is float
-                else str(x) if isinstance(x, int)  # an int or bool tensor: 100000002, True
-                else f"{float(x):.{digits}g}" for x in numbers]
-
-    read = tensor_words(value, worded, dtype)
+def gradient_full_text(value, dtype: str | None = None) -> str:
+    """Return every number of a small gradient (the tooltip of an edge) as torch's ``print``
+    writes it (``torch_printed``: ``[500.5000, 1.0000]``, ``[1.2346e+05, 1.0000e+00]``); ''
+    for None or a summary (the window words one: ``tensor_text.summary_words``); a ``dtype``
+    known to be complex: each element as ``a+bj``."""
+    read = tensor_words(value, torch_printed, dtype)
     if read is None:
         return ""
     value, words = read

@@ -7,6 +7,7 @@ import html
 
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing.style import as_printed, gradient_text, nested_text, tensor_words
+from gradstep.policies.complex_text import is_complex
 from gradstep.policies.strict_json import number
 from gradstep.ui.words import tr
 
@@ -99,10 +100,20 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
             return words[0] if words else "[]"
         shown = words[:SHORT_NUMBERS]  # rows as torch prints them: [[1., 2.], [3., 4.]]
         return _cut(nested_text(data, shown, cut=len(shown) < len(words)), limit)
-    shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
-    return tr("{0}: min {1} max {2} mean {3}").format(
-        shape, stat(value.get("min"), value.get("dtype")), stat(value.get("max"), value.get("dtype")),
-        stat(value.get("mean"), value.get("dtype"), mean=True))
+    return summary_words(value)
+
+
+def summary_words(value: dict, dtype: str | None = None) -> str:
+    """Return a tensor summary on one line, in the language shown: its shape and min, max
+    and mean as torch prints each (``stat``); a ``dtype`` (or the summary's) known to be
+    complex: of magnitudes (``|z|``)."""
+    shape = "×".join(str(s) for s in value.get("shape") or []) or tr("scalar")
+    kind = value.get("dtype")
+    words = (shape, stat(value.get("min"), kind), stat(value.get("max"), kind),
+             stat(value.get("mean"), kind, mean=True))
+    if is_complex(dtype) or is_complex(kind):
+        return tr("{0}: |z| min {1} max {2} mean {3}").format(*words)
+    return tr("{0}: min {1} max {2} mean {3}").format(*words)
 
 
 def stats(x) -> str:
@@ -121,11 +132,20 @@ def stats(x) -> str:
             lines.append(f"{tr(STAT_WORDS[key])} {number_text}")
         elif nums and key != "std":
             agg = {"min": min, "max": max, "mean": lambda v: sum(v) / len(v)}[key]
-            lines.append(f"{tr(STAT_WORDS[key])} {fmt(agg(nums))}")
+            kind = value.get("dtype") or _kind_of(value["data"])  # a bare list's: its numbers'
+            lines.append(f"{tr(STAT_WORDS[key])} {stat(agg(nums), kind, mean=key == 'mean')}")
     for key in ("nan", "inf"):
         if value.get(key):
             lines.append(f"{tr(STAT_WORDS[key])} {value[key]}")
     return "\n".join(lines)
+
+
+def _kind_of(data) -> str | None:
+    """Return ``"bool"`` or ``"int64"`` for data of bools or ints (its first number's type:
+    a tensor's numbers are of one type), else None."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return "bool" if type(data) is bool else "int64" if type(data) is int else None
 
 
 def _count(shape) -> int:

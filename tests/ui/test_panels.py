@@ -331,3 +331,45 @@ def test_statistics_read_as_torch_prints_them():
         assert lines(t)[2:] == [f"mean {printed(t.mean())}", f"std {printed(t.std())}"], t
     assert short(tensor_value(torch.arange(100))) == "100: min 0 max 99 mean 49.5000"
     assert short(tensor_value(torch.arange(100.0))) == "100: min 0. max 99. mean 49.5000"
+
+
+def test_a_saved_tuple_reads_as_torch_holds_it():
+    """``SumBackward0._saved_self_sym_sizes`` is the tuple ``(2,)`` in torch: the Saved
+    panel writes ``(2,)`` (Python's repr of what torch holds), not the JSON's list ``[2]``;
+    a list torch holds stays a list."""
+    from gradstep.autograd.saved import saved_items
+    from gradstep.ui.qt_saved_panel import saved_value_text
+
+    for t in (torch.ones(2, requires_grad=True), torch.ones(2, 3, requires_grad=True)):
+        fn = t.sum().grad_fn
+        (item,) = [s for s in saved_items(fn) if s["name"] == "self_sym_sizes"]
+        assert saved_value_text(item["value"], item.get("tuple", False)) \
+            == repr(fn._saved_self_sym_sizes)  # (2,) and (2, 3)
+    fn = torch.ones(2, 3, requires_grad=True).permute(1, 0).grad_fn
+    (item,) = [s for s in saved_items(fn) if s["name"] == "dims"]
+    assert saved_value_text(item["value"], item.get("tuple", False)) == repr(fn._saved_dims)
+    assert saved_value_text([2, 3]) == "[2, 3]"
+
+
+def test_statistics_of_a_bare_list_read_as_torch_prints_them():
+    """A value that came as a bare list (no summary beside it) gets its min, max and mean
+    as torch prints them (``tensor(1.5000)``, ``tensor(4.)``), not 6 significant digits
+    (``1.5``, ``4``)."""
+    for numbers in ([1.5, 2.0, 4.0], [4.13755, 1.0, -0.25], [3, 7], [[2.0], [8.0]]):
+        t = torch.tensor(numbers)  # float32, as a traced value's data holds it
+        numbers = t.tolist()
+        wanted = [f"min {printed(t.min())}", f"max {printed(t.max())}",
+                  f"mean {printed(t.float().mean())}"]
+        assert stats(numbers).split("\n")[1:] == wanted, numbers
+
+
+def test_an_edge_tooltips_summary_reads_in_the_language_shown():
+    """A large gradient's tooltip: its min, max and mean as torch prints them and its words
+    through ``tr`` (the window's language), not English beside Chinese."""
+    from gradstep.ui.tensor_text import summary_words
+
+    t = torch.arange(100.0)
+    summary = {"shape": [100], "dtype": "float32", "min": 0.0, "max": 99.0, "mean": 49.5}
+    assert summary_words(summary) == \
+        f"100: min {printed(t.min())} max {printed(t.max())} mean {printed(t.mean())}"
+    assert summary_words({**summary, "dtype": "complex64"}).startswith("100: |z| min 0.")
