@@ -14,6 +14,7 @@ gets boxes that fit what the Qt scene later draws.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -219,6 +220,7 @@ def _float_word(x: float, mode: str) -> str:
 
 EDGE_LABEL_NUMBERS = 4  # gradients with more numbers are not written on the edge
 EDGE_LABEL_CHARS = 40
+TOOLTIP_CHARS = 80  # torch's print breaks its lines at 80 characters (linewidth)
 EDGE_LABEL_PX = 140.0  # fits between two layers of a left-to-right layout (RANK_GAP_LR)
 
 
@@ -295,16 +297,21 @@ def _nest(value, words: list[str], at: int, cut: bool) -> tuple[str, int, bool]:
     return "[" + ", ".join(parts) + "]", at, False
 
 
-def gradient_full_text(value, dtype: str | None = None) -> str:
+def gradient_full_text(value, dtype: str | None = None, width: int = TOOLTIP_CHARS) -> str:
     """Return every number of a small gradient (the tooltip of an edge) as torch's ``print``
-    writes it (``torch_printed``: ``[500.5000, 1.0000]``, ``[1.2346e+05, 1.0000e+00]``); ''
-    for None or a summary (the window words one: ``tensor_text.summary_words``); a ``dtype``
-    known to be complex: each element as ``a+bj``."""
+    writes it (``torch_printed``: ``[500.5000, 1.0000]``, ``[1.2346e+05, 1.0000e+00]``),
+    in lines of at most ``width`` characters broken after a comma (torch's ``linewidth``:
+    64 numbers are not one line wider than the screen); '' for None or a summary (the
+    window words one: ``tensor_text.summary_words``); a ``dtype`` known to be complex:
+    each element as ``a+bj``."""
     read = tensor_words(value, torch_printed, dtype)
     if read is None:
         return ""
     value, words = read
-    return words[0] if not isinstance(value, list) else nested_text(value, words)
+    text = words[0] if not isinstance(value, list) else nested_text(value, words)
+    if len(text) <= width:
+        return text
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
 
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")

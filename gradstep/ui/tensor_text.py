@@ -8,7 +8,8 @@ import html
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing.style import as_printed, gradient_text, nested_text, tensor_words
 from gradstep.policies.complex_text import is_complex
-from gradstep.policies.strict_json import number
+from gradstep.policies.number_text import torch_printed
+from gradstep.policies.strict_json import NONFINITE_TEXT, number
 from gradstep.ui.words import tr
 
 
@@ -28,8 +29,9 @@ def fmt(x) -> str:
 def stat(x, dtype=None, mean: bool = False) -> str:
     """Return a tensor's min or max (or, ``mean``, its mean or std) as torch prints it alone:
     an int tensor's whole (``tensor(100000002)``, not 1e+08), a bool tensor's as
-    ``True``/``False``, a float's as the boxes write one number (``as_printed``: four
-    decimals, ``tensor(4.1375)``; a whole number with a point, ``tensor(4.)``); ``dtype``:
+    ``True``/``False``, a float's as torch prints it alone (``torch_printed``: four decimals,
+    ``tensor(4.1375)``; a whole number with a point, ``tensor(4.)``; ``tensor(1.7830e-11)``,
+    ``tensor(12345.6777)``: the panel has room, unlike a box); ``dtype``:
     the tensor's (the summary holds the statistics as floats)."""
     kind = dtype.removeprefix("torch.") if isinstance(dtype, str) else ""
     whole = type(x) is float and x.is_integer()
@@ -37,8 +39,10 @@ def stat(x, dtype=None, mean: bool = False) -> str:
         return str(int(x))
     if kind == "bool" and not mean and whole:
         return str(bool(x))
-    if type(x) is float or isinstance(x, str):  # a float's, or strict JSON's NaN/Infinity
-        return as_printed([x])[0]
+    if type(x) is float or (isinstance(x, str) and x in NONFINITE_TEXT):  # or JSON's NaN
+        return torch_printed([x])[0]  # alone, as torch prints it: tensor(1.7830e-11)
+    if isinstance(x, str):
+        return x
     return fmt(x)
 
 

@@ -290,3 +290,17 @@ def test_an_edge_tooltip_equals_torchs_print_fuzzed():
         assert full == " ".join(printed.split()).replace("[ ", "["), (t.dtype, full, printed)
     for t in (torch.tensor([3, -100000002]), torch.tensor([True, False]), torch.tensor(7)):
         assert style.gradient_full_text(t.tolist()) == " ".join(str(t)[7:-1].split()).replace("[ ", "[")
+
+
+def test_an_edge_tooltip_of_many_numbers_breaks_its_lines_as_torch_does():
+    """A gradient of 64 numbers (the most a trace keeps) is not one line of 600 characters
+    in a tooltip wider than the screen: lines of at most 80 characters (torch's linewidth),
+    broken after a comma, every number kept as torch prints it."""
+    import torch
+
+    t = torch.linspace(-0.12, 0.14, 64).reshape(1, 64)
+    full = style.gradient_full_text(t.tolist())
+    lines = full.split("\n")
+    assert len(lines) > 1 and max(len(line) for line in lines) <= style.TOOLTIP_CHARS
+    assert all(line.endswith(",") for line in lines[:-1])
+    assert " ".join(lines) == " ".join(str(t)[7:-1].split()).replace("[ ", "[")

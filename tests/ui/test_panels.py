@@ -373,3 +373,22 @@ def test_an_edge_tooltips_summary_reads_in_the_language_shown():
     assert summary_words(summary) == \
         f"100: min {printed(t.min())} max {printed(t.max())} mean {printed(t.mean())}"
     assert summary_words({**summary, "dtype": "complex64"}).startswith("100: |z| min 0.")
+
+
+def test_statistics_out_of_four_decimals_read_as_torch_prints_them_alone():
+    """Where torch prints a lone min, max or mean in scientific notation or with its whole
+    fraction (``tensor(1.7830e-11)``, ``tensor(12345.6777)``), the Values panel and the
+    one-line summary (an edge's tooltip, a node's value) write it so, not in 4 significant
+    digits (``1.783e-11``, ``1.235e+04``)."""
+    from gradstep.autograd.values import tensor_value
+    from gradstep.ui.tensor_text import summary_words
+
+    for t in (torch.tensor([1e-5, -2.5e-5, 3e-11]), torch.tensor([12345.678, 1.0, 2.0e9]),
+              torch.tensor([-0.0323, 0.0361, -2.67e-05])):
+        wanted = [f"min {printed(t.min())}", f"max {printed(t.max())}",
+                  f"mean {printed(t.mean())}", f"std {printed(t.std())}"]
+        assert stats(tensor_value(t)).split("\n")[1:] == wanted, t
+        assert stats(t.tolist()).split("\n")[1:] == wanted[:3], t
+        summary = {"shape": [3], "dtype": "float32", "min": t.min().item(),
+                   "max": t.max().item(), "mean": t.mean().item()}
+        assert summary_words(summary) == f"3: {wanted[0]} {wanted[1]} {wanted[2]}", t
