@@ -147,6 +147,8 @@ def _known(bound: dict) -> dict:
     freed = bool(bound.get("freed"))
     if "value" in bound:
         text = _text(bound["value"])
+        if text is not None and bound.get("tuple") and isinstance(bound["value"], list):
+            text = "(" + text[1:-1] + ("," if len(bound["value"]) == 1 else "") + ")"  # (2,)
         shape = _shape(bound["value"]) if text is None else None
         return {"value": text, "shape": shape, "state": "remembered" if freed else "alive"}
     if "summary" in bound:

@@ -55,6 +55,8 @@ def _known(item: dict) -> dict:
     value = item["value"]
     if "shape" not in item and "dtype" not in item:  # a plain value: a size list, a dim, a flag
         known["value"] = value
+        if item.get("tuple"):  # torch holds it as a tuple: (2, 2), not [2, 2]
+            known["tuple"] = True
     elif isinstance(value, dict):  # a tensor: values.tensor_value(...)
         known["value" if "data" in value else "summary"] = value.get("data", value)
     return known  # a tensor whose value could not be read safely (None) stays without one
