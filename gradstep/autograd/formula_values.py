@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from gradstep.autograd.saved_names import SavedName
+from gradstep.autograd.step_state import held_as_tuple
 from gradstep.policies.number_text import TORCH_WORDS, float_text, print_mode
 
 SMALL = 6  # at most this many numbers are written into a formula's text
@@ -55,7 +56,7 @@ def _known(item: dict) -> dict:
     value = item["value"]
     if "shape" not in item and "dtype" not in item:  # a plain value: a size list, a dim, a flag
         known["value"] = value
-        if item.get("tuple"):  # torch holds it as a tuple: (2, 2), not [2, 2]
+        if held_as_tuple(item):  # torch holds it as a tuple: (2, 2), not [2, 2]
             known["tuple"] = True
     elif isinstance(value, dict):  # a tensor: values.tensor_value(...)
         known["value" if "data" in value else "summary"] = value.get("data", value)

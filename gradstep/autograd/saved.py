@@ -44,8 +44,8 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     ``values`` and torch would hand it to backward unchanged; a saved view only once
     the snippet is done, see ``safe_reads.unpack``), a released one
     ``{name, freed: True}``, one held by a saved-tensors hook ``{name, freed: False,
-    hooked: True}``; anything else (sizes, scalars, flags) ``{name, value}``, with
-    ``tuple: True`` where torch holds a tuple (``self_sym_sizes``: ``(2,)``).
+    hooked: True}``; anything else (sizes, scalars, flags) ``{name, value}`` (torch hands
+    a C++ node's sizes out as tuples: ``step_state.held_as_tuple``).
     ``slots``: the node's ``saved_slots`` when the caller read them already.
     """
     if slots is None:
@@ -70,10 +70,7 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
             items.append({"name": name, "error": first_line(exc)})
             continue
         if saved is not None:
-            item = {"name": name, "value": _plain_saved(saved)}
-            if type(saved) is tuple:  # sizes, dims: (2,) in torch, a list in the JSON
-                item["tuple"] = True
-            items.append(item)
+            items.append({"name": name, "value": _plain_saved(saved)})
     return items
 
 
@@ -149,7 +146,10 @@ def _ctx_items(node) -> list[dict]:
     items = []
     for key, val in vars(node).items():
         if not key.startswith("_") and not isinstance(val, torch.Tensor) and not callable(val):
-            items.append({"name": f"ctx.{key}", "value": to_jsonable(val)})
+            item = {"name": f"ctx.{key}", "value": to_jsonable(val)}
+            if type(val) is tuple:  # a ctx attribute may be a list or a tuple: the JSON tells
+                item["tuple"] = True
+            items.append(item)
     return items
 
 

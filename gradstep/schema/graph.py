@@ -50,7 +50,7 @@ class SavedEntry(TypedDict, total=False):
     freed: Annotated[bool, "torch released it (a backward pass without retain_graph)"]
     hooked: Annotated[bool, "a saved-tensors hook holds it (gradstep does not unpack it)"]
     value: Annotated[Any, "a plain saved value (a dim, a scalar), or with values=True the tensor's value"]
-    tuple: Annotated[bool, "the plain value is a tuple in torch (sizes, dims: (2,)), a list here"]
+    tuple: Annotated[bool, "a custom Function's ctx value is a tuple in Python (a list here); a C++ node's sizes always are"]
     error: Annotated[str, "reading it failed: the first line of why"]
     remembered: Annotated[bool, "freed now: its value was remembered before the pass freed it (autograd.saved_memory)"]
 

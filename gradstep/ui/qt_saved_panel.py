@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.autograd.step_state import is_tensor_entry
+from gradstep.autograd.step_state import held_as_tuple, is_tensor_entry
 from gradstep.i18n import localized
 from gradstep.policies.number_text import TORCH_WORDS
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -25,7 +25,7 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
         name = saved.get("name", "?")
         if not is_tensor_entry(saved):
             rows.append((name, "", "value " + saved_value_text(saved.get("value"),
-                                                               saved.get("tuple", False))))
+                                                               held_as_tuple(saved))))
             continue
         shape = str(list(saved["shape"])) if saved.get("shape") is not None else ""
         rows.append((name, shape, "freed" if saved.get("freed") else "alive"))

@@ -336,19 +336,35 @@ def test_statistics_read_as_torch_prints_them():
 def test_a_saved_tuple_reads_as_torch_holds_it():
     """``SumBackward0._saved_self_sym_sizes`` is the tuple ``(2,)`` in torch: the Saved
     panel writes ``(2,)`` (Python's repr of what torch holds), not the JSON's list ``[2]``;
-    a list torch holds stays a list."""
+    a custom Function's ctx list stays a list and its tuple a tuple; a complex number
+    saved (a ``[real, imag]`` pair in the JSON) is not read as a tuple."""
     from gradstep.autograd.saved import saved_items
+    from gradstep.autograd.step_state import held_as_tuple
     from gradstep.ui.qt_saved_panel import saved_value_text
+
+    def shown(fn, name):
+        (item,) = [s for s in saved_items(fn) if s["name"] == name]
+        return saved_value_text(item["value"], held_as_tuple(item))
 
     for t in (torch.ones(2, requires_grad=True), torch.ones(2, 3, requires_grad=True)):
         fn = t.sum().grad_fn
-        (item,) = [s for s in saved_items(fn) if s["name"] == "self_sym_sizes"]
-        assert saved_value_text(item["value"], item.get("tuple", False)) \
-            == repr(fn._saved_self_sym_sizes)  # (2,) and (2, 3)
+        assert shown(fn, "self_sym_sizes") == repr(fn._saved_self_sym_sizes)  # (2,), (2, 3)
     fn = torch.ones(2, 3, requires_grad=True).permute(1, 0).grad_fn
-    (item,) = [s for s in saved_items(fn) if s["name"] == "dims"]
-    assert saved_value_text(item["value"], item.get("tuple", False)) == repr(fn._saved_dims)
-    assert saved_value_text([2, 3]) == "[2, 3]"
+    assert shown(fn, "dims") == repr(fn._saved_dims) == "(1, 0)"
+
+    class Keep(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.sizes, ctx.order = (2, 3), [1, 0]
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    fn = Keep.apply(torch.ones(2, requires_grad=True)).grad_fn
+    assert shown(fn, "ctx.sizes") == "(2, 3)" and shown(fn, "ctx.order") == "[1, 0]"
+    assert not held_as_tuple({"name": "other", "value": [2.0, 1.0]})  # a complex other
 
 
 def test_statistics_of_a_bare_list_read_as_torch_prints_them():
