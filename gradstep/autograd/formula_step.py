@@ -148,7 +148,7 @@ def _known(bound: dict) -> dict:
     if "value" in bound:
         text = _text(bound["value"])
         if text is not None and bound.get("tuple") and isinstance(bound["value"], list):
-            text = "(" + text[1:-1] + ("," if len(bound["value"]) == 1 else "") + ")"  # (2,)
+            text = _tuple_text(bound["value"])  # (2,), (2.5, 3.0): a Python tuple's repr
         shape = _shape(bound["value"]) if text is None else None
         return {"value": text, "shape": shape, "state": "remembered" if freed else "alive"}
     if "summary" in bound:
@@ -220,6 +220,13 @@ def _text(value) -> str | None:
     if isinstance(value, list) and sum(1 for _ in _flat(value)) > SHOWN_NUMBERS:
         return None
     return _format(value, print_mode(list(_flat(value))))
+
+
+def _tuple_text(values: list) -> str:
+    """Return a saved tuple (the JSON's list) as Python writes it: ``(2,)``, ``(2.5, 3.0)``,
+    not as torch prints a tensor (``[2.5000, 3.0000]``)."""
+    words = [TORCH_WORDS.get(v, v) if isinstance(v, str) else repr(v) for v in values]
+    return "(" + ", ".join(words) + ("," if len(words) == 1 else "") + ")"
 
 
 def _format(value, mode: str, in_tensor: bool = False) -> str:

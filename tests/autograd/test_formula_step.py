@@ -211,3 +211,17 @@ def test_a_saved_tuple_reads_in_the_formula_as_torch_holds_it():
     shown = formulas_at({"name": sizes.name(), "kind": "op", "slots": 1}, saved_items(sizes))
     named = {n["saved"]: n["value"] for item in shown["inputs"] for n in item["names"]}
     assert named.get("self_sym_sizes") == repr(sizes._saved_self_sym_sizes) == "(2,)", named
+
+
+def test_a_saved_tuple_of_floats_reads_in_the_formula_as_python_writes_it():
+    """``_foreach_pow``'s exponents are the tuple ``(2.5, 3.0)`` in torch: the Values
+    panel's name reads as its repr, not as a tensor's print (``[2.5000, 3.0000]``)."""
+    import torch
+
+    from gradstep.autograd.saved import saved_items
+
+    a, b = torch.rand(2, requires_grad=True), torch.rand(3, requires_grad=True)
+    fn = torch._foreach_pow([a, b], [2.5, 3.0])[0].grad_fn
+    shown = formulas_at({"name": fn.name(), "kind": "op", "slots": 2}, saved_items(fn))
+    names = {n["saved"]: n["value"] for item in shown["inputs"] for n in item["names"]}
+    assert names["exponent"] == repr(fn._saved_exponent) == "(2.5, 3.0)", names
