@@ -480,12 +480,14 @@ def test_torch_words_write_a_tensors_element_as_torch_prints_it_and_a_saved_numb
            saved=[{"name": "exponent", "value": 0.5}]),
         leaf("n1", small(x.tolist()), "x"),
     ], "edges": [edge("n0", "n1")]}
-    assert diagnose(trace).findings[0].cause == "-1 ** 0.5 = NaN"  # the JSON's words
+    assert diagnose(trace).findings[0].cause == "(-1) ** 0.5 = NaN"  # the JSON's words
     with el.torch_words():
         [finding] = Diagnoser().diagnose(trace).findings
         assert el.text(-0.5) == str(x[1])[len("tensor("):-1] == "-0.5000"
     exponent = x.requires_grad_().pow(0.5).grad_fn._saved_exponent
-    assert finding.cause == f"{str(x[0].detach())[7:-1]} ** {exponent!r} = nan" == "-1. ** 0.5 = nan"
+    assert finding.cause == f"({str(x[0].detach())[7:-1]}) ** {exponent!r} = nan" == "(-1.) ** 0.5 = nan"
+    # the base in parentheses: -1. ** 0.5 reads -(1. ** 0.5), which is -1., not nan
+    assert (-torch.tensor(1.0) ** 0.5).item() == -1.0 and torch.tensor(-1.0).pow(0.5).isnan()
 
 
 def test_flow_messages_write_ratios_as_the_table_does_within_torch_words():
