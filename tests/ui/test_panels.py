@@ -428,3 +428,14 @@ def test_a_saved_tuple_of_floats_reads_as_torch_holds_it():
         (item,) = json.loads(json.dumps([s for s in saved_items(fn) if s["name"] == name]))
         wanted = repr(getattr(fn, "_saved_" + name))
         assert saved_value_text(item["value"], held_as_tuple(item)) == wanted, (item, wanted)
+
+
+def test_statistics_of_a_bare_list_with_nan_read_as_torch_gives_them():
+    """A gradient that came as a bare list with a NaN: torch's min, max and mean are all
+    nan (``tensor([1., nan, 2.]).min()`` prints ``tensor(nan)``); Python's ``min`` and
+    ``max`` skip a NaN that comes second and said 1. and 2."""
+    for numbers in ([1.0, math.nan, 2.0], [math.nan, 3.0], [math.inf, -math.inf, 1.0]):
+        t = torch.tensor(numbers)
+        wanted = [f"min {printed(t.min())}", f"max {printed(t.max())}",
+                  f"mean {printed(t.mean())}"]
+        assert stats(t.tolist()).split("\n")[1:4] == wanted, numbers
