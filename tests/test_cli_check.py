@@ -71,7 +71,7 @@ def test_nan_is_found_and_fails(runs):
 def test_text_report_names_the_line_of_code(runs):
     status, out, _err = runs["sqrt_text"]
     assert status == 1
-    assert "NaN starts at sqrt (a), line 2: sqrt(-1) = nan" in out
+    assert "NaN starts at sqrt (a), line 2: sqrt(-1.) = nan" in out  # as torch prints (x - 2)[0]
     assert "2 | a = torch.sqrt(x - 2)" in out and "carried on by: mul (n3, line 3)" in out
 
 
@@ -135,7 +135,7 @@ def test_a_graph_the_snippets_own_pass_freed_is_not_passed_through_again():
 
 
 def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
-    """In process: check's text reads sqrt(-1) = nan and a |grad| of nan (torch prints
+    """In process: check's text reads sqrt(-1.) = nan and a |grad| of nan (torch prints
     ``tensor(nan)``), its JSON "NaN" (strict JSON, docs/schema.md)."""
     from types import SimpleNamespace
 
@@ -157,7 +157,7 @@ def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
         with contextlib.redirect_stdout(out):
             assert check._check(args, Session(), result, "", "s.py") == 1
         written[json_out] = out.getvalue()
-    assert "line 2: sqrt(-1) = nan\n" in written[False]
+    assert "line 2: sqrt(-1.) = nan\n" in written[False]
     assert re.search(r"^x +nan +6\.08 +nan", written[False], re.M), written[False]
     data = json.loads(written[True])
     assert data["findings"][0]["cause"] == "sqrt(-1) = NaN" and data["grad_norms"] == {"x": "NaN"}

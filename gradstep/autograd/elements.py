@@ -8,7 +8,8 @@ does it hold NaN/Inf, where, and what is the element at an index.
 
 An element is written (``text``) in the JSON's words, ``NaN``, ``Infinity``, ``-Infinity``,
 the contract of ``check --json``; within ``torch_words()`` as torch prints them, ``nan``,
-``inf``, ``-inf``, for text a learner reads beside the snippet's own prints.
+``inf``, ``-inf``, and a finite one as torch prints it (``-1.``, ``0.5000``), for text a
+learner reads beside the snippet's own prints.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import math
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from gradstep.policies.number_text import TORCH_WORDS
+from gradstep.policies.number_text import TORCH_WORDS, torch_printed
 from gradstep.policies.strict_json import NAN, NONFINITE_TEXT, is_nonfinite, json_float
 
 UNKNOWN = None
@@ -184,9 +185,11 @@ def broadcast_index(index: list[int], in_shape: list[int] | None,
     return out
 
 
-def text(x) -> str:
-    """Return one element as short text: ``-0.5``, ``NaN`` (``nan`` within
-    ``torch_words()``), ``?`` for an unknown one."""
+def text(x, plain: bool = False) -> str:
+    """Return one element as short text: ``-0.5``, ``NaN``, ``?`` for an unknown one;
+    within ``torch_words()`` as torch prints it alone (``a[1]``: ``-1.``, ``-0.5000``,
+    ``nan``), or a ``plain`` Python number the node saved (pow's exponent) as Python does
+    (``0.5``)."""
     if x is None:
         return "?"
     if isinstance(x, str):
@@ -197,4 +200,14 @@ def text(x) -> str:
         return str(x)
     if not math.isfinite(x):
         return word(json_float(x))
+    if _AS_PRINTED.get():
+        return repr(x) if plain else torch_printed([x])[0]
     return f"{x:.6g}"
+
+
+def figure_text(x) -> str:
+    """Return a number gradstep worked out (a norm, a ratio: no tensor's element) in 6
+    significant digits, NaN and the infinities as ``text`` writes them; ``?`` for None."""
+    if isinstance(x, float) and math.isfinite(x):
+        return f"{x:.6g}"
+    return text(x)

@@ -22,7 +22,7 @@ from gradstep.autograd.formula_values import value_text
 from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
 from gradstep.policies.complex_text import is_complex
-from gradstep.policies.number_text import print_mode
+from gradstep.policies.number_text import TORCH_WORDS, print_mode
 
 SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
 
@@ -149,6 +149,8 @@ def _known(bound: dict) -> dict:
     freed = bool(bound.get("freed"))
     if "value" in bound:
         text = _text(bound["value"])
+        if text is not None and bound.get("tuple") and isinstance(bound["value"], list):
+            text = _tuple_text(bound["value"])  # (2,), (2.5, 3.0): a Python tuple's repr
         shape = _shape(bound["value"]) if text is None else None
         return {"value": text, "shape": shape, "state": "remembered" if freed else "alive"}
     if "summary" in bound:
@@ -221,6 +223,13 @@ def _text(value) -> str | None:
     if isinstance(value, list) and len(flat) > SHOWN_NUMBERS:
         return None
     return value_text(value, print_mode(flat))
+
+
+def _tuple_text(values: list) -> str:
+    """Return a saved tuple (the JSON's list) as Python writes it: ``(2,)``, ``(2.5, 3.0)``,
+    not as torch prints a tensor (``[2.5000, 3.0000]``)."""
+    words = [TORCH_WORDS.get(v, v) if isinstance(v, str) else repr(v) for v in values]
+    return "(" + ", ".join(words) + ("," if len(words) == 1 else "") + ")"
 
 
 def _shape(value) -> list[int]:

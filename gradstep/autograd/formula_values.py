@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from gradstep.autograd.elements import flatten
 from gradstep.autograd.saved_names import SavedName
+from gradstep.autograd.step_state import held_as_tuple
 from gradstep.policies.number_text import TORCH_WORDS, float_text, print_mode
 
 SMALL = 6  # at most this many numbers are written into a formula's text
@@ -56,6 +57,8 @@ def _known(item: dict) -> dict:
     value = item["value"]
     if "shape" not in item and "dtype" not in item:  # a plain value: a size list, a dim, a flag
         known["value"] = value
+        if held_as_tuple(item):  # torch holds it as a tuple: (2, 2), not [2, 2]
+            known["tuple"] = True
     elif isinstance(value, dict):  # a tensor: values.tensor_value(...)
         known["value" if "data" in value else "summary"] = value.get("data", value)
     return known  # a tensor whose value could not be read safely (None) stays without one

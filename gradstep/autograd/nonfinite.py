@@ -346,6 +346,15 @@ def _input_elements(graph: GraphData, node_id: str, index: list[int], value) -> 
     return out
 
 
+def _plain_positions(graph: GraphData, node_id: str) -> set[int]:
+    """Return the positions of ``_input_elements``'s list that hold a Python number the node
+    saved (a slot without an edge, pow's exponent), not an element of a tensor."""
+    node = graph.nodes[node_id]
+    slots = node.get("slots") or 0
+    fed = {slot for slot, _producer, _nr in graph.inputs.get(node_id, ())}
+    return {slot for slot in range(slots) if slot not in fed} | ({1} if slots == 1 else set())
+
+
 def _saved_number(node: dict, slot: int):
     return _saved_plain(node, ("other",)) if slot == 1 else None
 
@@ -361,8 +370,11 @@ def _forward_cause(graph: GraphData, node_id: str, op: str, elements: list[dict]
     """Return ``sqrt(-1) = NaN`` / ``0 / 0 = NaN`` for a pointwise op, else the input ranges."""
     if elements and any(x is not None for x in elements[0]["inputs"]):
         first = elements[0]
-        args = [el.text(x) for x in first["inputs"]]
+        plain = _plain_positions(graph, node_id)
+        args = [el.text(x, i in plain) for i, x in enumerate(first["inputs"])]
         if op in _OPERATORS and len(args) == 2:
+            if op == "pow" and args[0].startswith("-"):  # -1. ** 0.5 would read -(1. ** 0.5)
+                args[0] = f"({args[0]})"
             return f"{args[0]} {_OPERATORS[op]} {args[1]} = {first['value']}"
         return f"{op}({', '.join(args)}) = {first['value']}"
     ranges = []

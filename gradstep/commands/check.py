@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 
-from gradstep.autograd.elements import text, torch_words
+from gradstep.autograd.elements import figure_text, torch_words
 from gradstep.autograd.findings import check_json, diagnose
 from gradstep.autograd.nonfinite import op_of
 from gradstep.commands.run_and_report import (
@@ -153,8 +153,9 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
                                _pad(_("zeros"), 6, True)]))
         for row in diagnosis.rows:
             share = row.zero_fraction
-            lines.append(f"{row.name[:32]:32} {text(row.grad_norm):>10} {text(row.weight_norm):>10} "
-                         f"{text(row.ratio):>10} {'' if share is None else f'{share:.0%}':>6}")
+            lines.append(f"{row.name[:32]:32} {figure_text(row.grad_norm):>10} "
+                         f"{figure_text(row.weight_norm):>10} {figure_text(row.ratio):>10} "
+                         f"{'' if share is None else f'{share:.0%}':>6}")
         if any(row.grad_norm is None for row in diagnosis.rows):
             lines.append(_("?: no .grad after the pass (torch.autograd.grad returns the "
                            "gradients without storing them in .grad; a leaf the pass did not "

@@ -14,12 +14,20 @@ gets boxes that fit what the Qt scene later draws.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 
 from gradstep.autograd.elements import flatten
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
-from gradstep.policies.number_text import FIXED, TORCH_WORDS, WHOLE, mode_one, print_mode
+from gradstep.policies.number_text import (
+    FIXED,
+    TORCH_WORDS,
+    WHOLE,
+    mode_one,
+    print_mode,
+    torch_printed,
+)
 
 FONT_FAMILY = "DejaVu Sans"
 # an SVG names fallbacks: a viewer without DejaVu Sans takes a sans face (and a sans CJK
@@ -212,6 +220,7 @@ def _float_word(x: float, mode: str) -> str:
 
 EDGE_LABEL_NUMBERS = 4  # gradients with more numbers are not written on the edge
 EDGE_LABEL_CHARS = 40
+TOOLTIP_CHARS = 80  # torch's print breaks its lines at 80 characters (linewidth)
 EDGE_LABEL_PX = 140.0  # fits between two layers of a left-to-right layout (RANK_GAP_LR)
 
 
@@ -288,27 +297,21 @@ def _nest(value, words: list[str], at: int, cut: bool) -> tuple[str, int, bool]:
     return "[" + ", ".join(parts) + "]", at, False
 
 
-def gradient_full_text(value, digits: int = 6, dtype: str | None = None) -> str:
-    """Return every number of a small gradient (the tooltip of an edge), or its summary; a
-    ``dtype`` known to be complex: each element as ``a+bj`` (its summary is of magnitudes)."""
-    if isinstance(value, dict):
-        shape = "×".join(str(d) for d in value.get("shape") or []) or "scalar"
-        magnitude = "|z| " if is_complex(dtype) or is_complex(value.get("dtype")) else ""
-        return (f"{shape}: {magnitude}min {value.get('min')} max {value.get('max')} "
-                f"mean {value.get('mean')}")
-
-    def worded(numbers: list) -> list[str]:  # whole numbers of a float tensor as ``2.``
-        whole = print_mode(numbers) == WHOLE
-        return [TORCH_WORDS.get(x, x) if isinstance(x, str)
-                else _float_word(x, WHOLE) if whole and type(x) is float
-                else str(x) if isinstance(x, int)  # an int or bool tensor: 100000002, True
-                else f"{float(x):.{digits}g}" for x in numbers]
-
-    read = tensor_words(value, worded, dtype)
+def gradient_full_text(value, dtype: str | None = None, width: int = TOOLTIP_CHARS) -> str:
+    """Return every number of a small gradient (the tooltip of an edge) as torch's ``print``
+    writes it (``torch_printed``: ``[500.5000, 1.0000]``, ``[1.2346e+05, 1.0000e+00]``),
+    in lines of at most ``width`` characters broken after a comma (torch's ``linewidth``:
+    64 numbers are not one line wider than the screen); '' for None or a summary (the
+    window words one: ``tensor_text.summary_words``); a ``dtype`` known to be complex:
+    each element as ``a+bj``."""
+    read = tensor_words(value, torch_printed, dtype)
     if read is None:
         return ""
     value, words = read
-    return words[0] if not isinstance(value, list) else nested_text(value, words)
+    text = words[0] if not isinstance(value, list) else nested_text(value, words)
+    if len(text) <= width:
+        return text
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
 
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")

@@ -68,3 +68,30 @@ def float_text(x: float, mode: str, in_tensor: bool = False) -> str:
     if x.is_integer() and abs(x) < 1e6:
         return f"{x:.1f}"
     return f"{x:.4g}"
+
+
+def torch_printed(numbers: list) -> list[str]:
+    """Return one tensor's numbers each as torch's ``print`` writes it with its default
+    options (``torch._tensor_str._Formatter``, less the padding): ints and bools as they
+    are; floats in scientific notation (``1.2346e+05``) where the largest non-zero finite
+    one is over 1e8 or over 1000 times the smallest, or, not all whole, the smallest is
+    under 1e-4; else whole ones with a point (``4.``) and the rest with four decimals
+    (``500.5000``, ``1.0000``); strict JSON's ``"NaN"`` and the infinities as ``nan``,
+    ``inf``. No width to keep here: the text where every number is wanted (an edge's
+    tooltip), not a box's."""
+    floats = [float(TORCH_WORDS.get(x, x)) if isinstance(x, str) else x for x in numbers]
+    if not any(type(x) is float for x in floats):
+        return [str(x) for x in floats]
+    sizes = [abs(x) for x in floats if x and x - x == 0]  # non-zero and finite
+    whole = all(x.is_integer() for x in sizes)
+    sci = bool(sizes) and (max(sizes) / min(sizes) > 1000.0 or max(sizes) > 1.0e8
+                           or (not whole and min(sizes) < 1.0e-4))
+    if sci:
+        return [f"{x:.4e}" if x - x == 0 else _nonfinite(x) for x in floats]
+    if whole:
+        return [f"{x:.0f}." if x - x == 0 else _nonfinite(x) for x in floats]
+    return [f"{x:.4f}" if x - x == 0 else _nonfinite(x) for x in floats]
+
+
+def _nonfinite(x: float) -> str:
+    return "nan" if x != x else ("inf" if x > 0 else "-inf")

@@ -50,6 +50,7 @@ class SavedEntry(TypedDict, total=False):
     freed: Annotated[bool, "torch released it (a backward pass without retain_graph)"]
     hooked: Annotated[bool, "a saved-tensors hook holds it (gradstep does not unpack it)"]
     value: Annotated[Any, "a plain saved value (a dim, a scalar), or with values=True the tensor's value"]
+    tuple: Annotated[bool, "a tuple in Python (a list here): a custom Function's ctx value, a C++ node's tuple not all of ints (_foreach_pow's exponents; its sizes, all ints, always are tuples)"]
     error: Annotated[str, "reading it failed: the first line of why"]
     remembered: Annotated[bool, "freed now: its value was remembered before the pass freed it (autograd.saved_memory)"]
 

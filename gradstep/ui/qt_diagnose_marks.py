@@ -22,6 +22,16 @@ LOOK = {  # mark -> (colour, pen style, width)
 }
 PAD = 6.0
 TAG_PX = 11
+TAG_GAP = 6.0  # between a tag's right end and the middle of its box (where an edge comes in)
+
+
+def tag_rect(outline: QtCore.QRectF, width: float) -> QtCore.QRectF:
+    """Return where a mark's tag of ``width`` goes: above the frame ``outline``, from its
+    left edge, but ending left of the box's middle (an edge comes in there from above and
+    its gradient's pill sits right of it: a wide tag, 传递 NaN/Inf or "NaN/Inf starts
+    here", would cover the numbers the lesson is about); a wider one reaches out left."""
+    right = min(outline.left() + width, outline.center().x() - TAG_GAP)
+    return QtCore.QRectF(right - width, outline.top() - TAG_PX - 6, width, TAG_PX + 5)
 
 
 class MarksItem(QtWidgets.QGraphicsItem):
@@ -36,9 +46,14 @@ class MarksItem(QtWidgets.QGraphicsItem):
         self._font = QtGui.QFont()
         self._font.setPixelSize(TAG_PX)
         self._font.setBold(True)
+        metrics = QtGui.QFontMetricsF(self._font)
         self._bounds = QtCore.QRectF()
-        for node in self.marks:
-            self._bounds = self._bounds.united(self._outline(node).adjusted(-4, -TAG_PX - 8, 4, 4))
+        self.tag_rects: dict[str, QtCore.QRectF] = {}
+        for node, mark in self.marks.items():
+            outline = self._outline(node)
+            self.tag_rects[node] = tag_rect(outline, metrics.horizontalAdvance(tags[mark]) + 10)
+            self._bounds = self._bounds.united(outline.adjusted(-4, -4, 4, 4)).united(
+                self.tag_rects[node].adjusted(-2, -2, 2, 2))
 
     def _outline(self, node: str) -> QtCore.QRectF:
         return self._scene.node_rect(node).adjusted(-PAD, -PAD, PAD, PAD)
@@ -49,7 +64,6 @@ class MarksItem(QtWidgets.QGraphicsItem):
     def paint(self, painter, option, widget=None) -> None:
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         painter.setFont(self._font)
-        metrics = QtGui.QFontMetricsF(self._font)
         order = {"grad_carrier": 0, "carrier": 1, "origin": 2}  # the origin painted last, on top
         for node, mark in sorted(self.marks.items(), key=lambda kv: order[kv[1]]):
             colour, style, width = LOOK[mark]
@@ -59,8 +73,7 @@ class MarksItem(QtWidgets.QGraphicsItem):
             painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect, 6, 6)
             text = self.tags[mark]
-            tag = QtCore.QRectF(rect.left(), rect.top() - TAG_PX - 6,
-                                metrics.horizontalAdvance(text) + 10, TAG_PX + 5)
+            tag = self.tag_rects[node]
             painter.setPen(QtCore.Qt.PenStyle.NoPen)
             painter.setBrush(QtGui.QColor(colour))
             painter.drawRoundedRect(tag, 3, 3)

@@ -162,7 +162,7 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         """Diagnose the model's run again and show it."""
         timelines = getattr(self.model, "timelines", None) or (
             [self.model.timeline] if self.model.timeline else [])
-        with torch_words():  # sqrt(-1) = nan, as torch prints it and the graph writes it
+        with torch_words():  # sqrt(-1.) = nan, as torch prints it and the graph writes it
             self.diagnosis = self._diagnoser.diagnose(self.model.trace, timelines, self.stats,
                                                       fold=self.per_module.isChecked())
         self._fill_list()

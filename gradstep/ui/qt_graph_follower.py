@@ -12,7 +12,7 @@ from gradstep.drawing.style import gradient_full_text, gradient_text
 from gradstep.step_drawing import grad_dtype
 from gradstep.ui.qt_graph_view import QtGraphView
 from gradstep.ui.qt_session_model import QtSessionModel
-from gradstep.ui.tensor_text import node_tooltip
+from gradstep.ui.tensor_text import node_tooltip, summary_words
 
 LABEL_WINDOW = 40  # gradients of the last this many steps are written on the edges
 
@@ -134,7 +134,9 @@ class QtGraphFollower(QtCore.QObject):
             return ""
         source, target, slot = edge
         grad = index.edge_grad(source, slot, self.model.step)
-        text = gradient_full_text(grad, dtype=grad_dtype(index.graph, edge))
+        dtype = grad_dtype(index.graph, edge)
+        text = (summary_words(grad, dtype) if isinstance(grad, dict)  # in the language shown
+                else gradient_full_text(grad, dtype=dtype))
         if not text:
             return ""
         return self.tr("gradient sent from {0} to {1} (slot {2}):\n{3}").format(

@@ -80,7 +80,14 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self._labels = {}
         self.collapsed = default_collapsed(graph)
         self._rebuild()
-        shown = self.graph_scene.graph if self.graph_scene is not None else graph
+        self.show_graph()
+
+    def show_graph(self) -> None:
+        """Fit the graph drawn to the window, or show its start where fitted no box would be
+        readable (a new graph, a graph folded or unfolded)."""
+        shown = self.graph_scene.graph if self.graph_scene is not None else self.graph
+        if shown is None:
+            return
         if shown.number_of_nodes() > BIG_GRAPH:
             self.show_start()  # tiny unreadable boxes help nobody; Ctrl+0 still fits all
             return
@@ -194,6 +201,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
             return
         self.collapsed = scopes_at_depth(self.graph, depth) if depth else set()
         self._rebuild()
+        self.show_graph()  # a model folded to two boxes is not left at the zoom of 23 nodes
 
     def max_depth(self) -> int:
         """Return the deepest module nesting of the graph (0: nothing to fold)."""

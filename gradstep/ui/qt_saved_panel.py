@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.autograd.step_state import is_tensor_entry
+from gradstep.autograd.step_state import held_as_tuple, is_tensor_entry
 from gradstep.i18n import localized
 from gradstep.policies.number_text import TORCH_WORDS
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -24,18 +24,23 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
     for saved in model.saved_of(node_id):
         name = saved.get("name", "?")
         if not is_tensor_entry(saved):
-            rows.append((name, "", "value " + saved_value_text(saved.get("value"))))
+            rows.append((name, "", "value " + saved_value_text(saved.get("value"),
+                                                               held_as_tuple(saved))))
             continue
         shape = str(list(saved["shape"])) if saved.get("shape") is not None else ""
         rows.append((name, shape, "freed" if saved.get("freed") else "alive"))
     return rows
 
 
-def saved_value_text(value) -> str:
+def saved_value_text(value, is_tuple: bool = False) -> str:
     """Return a saved number or flag as Python writes it (``repr``), strict JSON's
-    ``"Infinity"``, ``"-Infinity"``, ``"NaN"`` as ``inf``, ``-inf``, ``nan`` (not quoted)."""
+    ``"Infinity"``, ``"-Infinity"``, ``"NaN"`` as ``inf``, ``-inf``, ``nan`` (not quoted);
+    a list that torch holds as a tuple (``is_tuple``) as one: ``(2,)``, ``(2, 3)``."""
     if isinstance(value, list):
-        return "[" + ", ".join(saved_value_text(v) for v in value) + "]"
+        words = [saved_value_text(v) for v in value]
+        if is_tuple:
+            return "(" + ", ".join(words) + ("," if len(words) == 1 else "") + ")"
+        return "[" + ", ".join(words) + "]"
     return TORCH_WORDS.get(value, repr(value)) if isinstance(value, str) else repr(value)
 
 

@@ -4,10 +4,13 @@ torch; the words go through Qt's ``tr``)."""
 from __future__ import annotations
 
 import html
+import math
 
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing.style import as_printed, gradient_text, nested_text, tensor_words
-from gradstep.policies.strict_json import number
+from gradstep.policies.complex_text import is_complex
+from gradstep.policies.number_text import torch_printed
+from gradstep.policies.strict_json import NONFINITE_TEXT, number
 from gradstep.ui.words import tr
 
 
@@ -27,8 +30,9 @@ def fmt(x) -> str:
 def stat(x, dtype=None, mean: bool = False) -> str:
     """Return a tensor's min or max (or, ``mean``, its mean or std) as torch prints it alone:
     an int tensor's whole (``tensor(100000002)``, not 1e+08), a bool tensor's as
-    ``True``/``False``, a float's as the boxes write one number (``as_printed``: four
-    decimals, ``tensor(4.1375)``; a whole number with a point, ``tensor(4.)``); ``dtype``:
+    ``True``/``False``, a float's as torch prints it alone (``torch_printed``: four decimals,
+    ``tensor(4.1375)``; a whole number with a point, ``tensor(4.)``; ``tensor(1.7830e-11)``,
+    ``tensor(12345.6777)``: the panel has room, unlike a box); ``dtype``:
     the tensor's (the summary holds the statistics as floats)."""
     kind = dtype.removeprefix("torch.") if isinstance(dtype, str) else ""
     whole = type(x) is float and x.is_integer()
@@ -36,8 +40,10 @@ def stat(x, dtype=None, mean: bool = False) -> str:
         return str(int(x))
     if kind == "bool" and not mean and whole:
         return str(bool(x))
-    if type(x) is float or isinstance(x, str):  # a float's, or strict JSON's NaN/Infinity
-        return as_printed([x])[0]
+    if type(x) is float or (isinstance(x, str) and x in NONFINITE_TEXT):  # or JSON's NaN
+        return torch_printed([x])[0]  # alone, as torch prints it: tensor(1.7830e-11)
+    if isinstance(x, str):
+        return x
     return fmt(x)
 
 
@@ -99,10 +105,20 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
             return words[0] if words else "[]"
         shown = words[:SHORT_NUMBERS]  # rows as torch prints them: [[1., 2.], [3., 4.]]
         return _cut(nested_text(data, shown, cut=len(shown) < len(words)), limit)
-    shape = "×".join(str(s) for s in value.get("shape", [])) or tr("scalar")
-    return tr("{0}: min {1} max {2} mean {3}").format(
-        shape, stat(value.get("min"), value.get("dtype")), stat(value.get("max"), value.get("dtype")),
-        stat(value.get("mean"), value.get("dtype"), mean=True))
+    return summary_words(value)
+
+
+def summary_words(value: dict, dtype: str | None = None) -> str:
+    """Return a tensor summary on one line, in the language shown: its shape and min, max
+    and mean as torch prints each (``stat``); a ``dtype`` (or the summary's) known to be
+    complex: of magnitudes (``|z|``)."""
+    shape = "×".join(str(s) for s in value.get("shape") or []) or tr("scalar")
+    kind = value.get("dtype")
+    words = (shape, stat(value.get("min"), kind), stat(value.get("max"), kind),
+             stat(value.get("mean"), kind, mean=True))
+    if is_complex(dtype) or is_complex(kind):
+        return tr("{0}: |z| min {1} max {2} mean {3}").format(*words)
+    return tr("{0}: min {1} max {2} mean {3}").format(*words)
 
 
 def stats(x) -> str:
@@ -121,11 +137,21 @@ def stats(x) -> str:
             lines.append(f"{tr(STAT_WORDS[key])} {number_text}")
         elif nums and key != "std":
             agg = {"min": min, "max": max, "mean": lambda v: sum(v) / len(v)}[key]
-            lines.append(f"{tr(STAT_WORDS[key])} {fmt(agg(nums))}")
+            kind = value.get("dtype") or _kind_of(value["data"])  # a bare list's: its numbers'
+            found = math.nan if any(v != v for v in nums) else agg(nums)  # torch's min of a NaN: nan
+            lines.append(f"{tr(STAT_WORDS[key])} {stat(found, kind, mean=key == 'mean')}")
     for key in ("nan", "inf"):
         if value.get(key):
             lines.append(f"{tr(STAT_WORDS[key])} {value[key]}")
     return "\n".join(lines)
+
+
+def _kind_of(data) -> str | None:
+    """Return ``"bool"`` or ``"int64"`` for data of bools or ints (its first number's type:
+    a tensor's numbers are of one type), else None."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return "bool" if type(data) is bool else "int64" if type(data) is int else None
 
 
 def _count(shape) -> int:

@@ -447,7 +447,7 @@ def test_graph_data_consumers_are_there_once_its_inputs_are():
 
 
 def test_torch_words_write_values_as_torch_prints_and_leave_the_json_as_it_was():
-    """``gradstep check``'s text writes sqrt(-1) = nan, as torch prints it; the JSON keeps
+    """``gradstep check``'s text writes sqrt(-1.) = nan, as torch prints it; the JSON keeps
     its "NaN" (docs/schema.md). One Diagnoser answers each wording afresh."""
     diagnoser = Diagnoser()
     before = check_json(diagnoser.diagnose(CHAIN))
@@ -455,7 +455,8 @@ def test_torch_words_write_values_as_torch_prints_and_leave_the_json_as_it_was()
         [finding] = diagnoser.diagnose(CHAIN).findings
         assert el.text(float("-inf")) == "-inf" and el.text("Infinity") == "inf"
         assert el.text("NaN?") == "NaN?"  # only the three JSON words are torch's
-    assert finding.cause == "sqrt(-1) = nan" and finding.message.endswith("sqrt(-1) = nan")
+    # the element as torch prints it alone (x[0] - 2: tensor(-1.)), as the graph writes it
+    assert finding.cause == "sqrt(-1.) = nan" and finding.message.endswith("sqrt(-1.) = nan")
     assert finding.elements[0]["value"] == "nan"
     assert check_json(diagnoser.diagnose(CHAIN)) == before  # the JSON's words again
     assert before["findings"][0]["cause"] == "sqrt(-1) = NaN"
@@ -464,3 +465,42 @@ def test_torch_words_write_values_as_torch_prints_and_leave_the_json_as_it_was()
     assert nonfinite.element_text(summary_only, [0]) == "NaN or ±Infinity"
     with el.torch_words():
         assert nonfinite.element_text(summary_only, [0]) == "nan or ±inf"
+
+
+def test_torch_words_write_a_tensors_element_as_torch_prints_it_and_a_saved_number_as_python():
+    """Within ``torch_words()`` (``gradstep check``'s text, the window): the element of a
+    tensor as torch prints it alone (``x[0]``: ``tensor(-1.)``, ``tensor(-0.5000)``), a
+    number the node saved (``x.pow(0.5)``'s exponent: ``_saved_exponent`` is ``0.5``) as
+    Python writes it; the JSON keeps ``-1``."""
+    import torch
+
+    x = torch.tensor([-1.0, -0.5])
+    trace = {"root": "n0", "nodes": [
+        op("n0", "PowBackward0", 0, small(["NaN", "NaN"]), line=2,
+           saved=[{"name": "exponent", "value": 0.5}]),
+        leaf("n1", small(x.tolist()), "x"),
+    ], "edges": [edge("n0", "n1")]}
+    assert diagnose(trace).findings[0].cause == "(-1) ** 0.5 = NaN"  # the JSON's words
+    with el.torch_words():
+        [finding] = Diagnoser().diagnose(trace).findings
+        assert el.text(-0.5) == str(x[1])[len("tensor("):-1] == "-0.5000"
+    exponent = x.requires_grad_().pow(0.5).grad_fn._saved_exponent
+    assert finding.cause == f"({str(x[0].detach())[7:-1]}) ** {exponent!r} = nan" == "(-1.) ** 0.5 = nan"
+    # the base in parentheses: -1. ** 0.5 reads -(1. ** 0.5), which is -1., not nan
+    assert (-torch.tensor(1.0) ** 0.5).item() == -1.0 and torch.tensor(-1.0).pow(0.5).isnan()
+
+
+def test_flow_messages_write_ratios_as_the_table_does_within_torch_words():
+    """A ratio gradstep worked out (|grad|/|weight|, its share of the largest layer's) is no
+    tensor's element: within ``torch_words()`` (check's text, the window) the vanishing and
+    exploding messages keep its 6 significant digits, as the |grad| table beside them
+    (``figure_text``), not torch's print of an element (``1.2346e-07``)."""
+    data = stats(("a", "", 1.234567e-7, 1.0, 10, 0), ("b", "", 1.0, 1.0, 10, 0),
+                 ("d", "", EXPLODING_RATIO * 1.2345678, 1.0, 10, 0))
+    with el.torch_words():
+        found = {f.kind: f for f in Diagnoser().diagnose(flow_trace(3), stats=data).findings}
+    rows = {row.name: row for row in diagnose(flow_trace(3), stats=data).rows}
+    vanishing, exploding = found["vanishing"].message, found["exploding"].message
+    assert f"= {el.figure_text(rows['a'].ratio)}, " in vanishing, vanishing
+    assert el.figure_text(rows["a"].ratio) == "1.23457e-07"
+    assert f"= {el.figure_text(rows['d'].ratio)}, so" in exploding, exploding

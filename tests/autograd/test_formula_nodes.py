@@ -51,7 +51,8 @@ def test_derived_saved_values_and_freed_ones():
     y = x.view(6)
     fn = y.grad_fn
     (item,) = node_formula(fn.name(), saved_items(fn, values=True))["inputs"]
-    assert item["names"]["self.sym_sizes()"] == {"saved": "self_sym_sizes", "value": [2, 3]}
+    assert item["names"]["self.sym_sizes()"] == {"saved": "self_sym_sizes", "value": [2, 3],
+                                                 "tuple": True}  # (2, 3) in torch
     assert item["substituted"] == "grad.reshape_symint([2, 3])"
     w = torch.rand(3, requires_grad=True)
     loss = (w * w).sum()

@@ -202,3 +202,38 @@ def test_ints_and_big_whole_numbers_read_as_torch_prints_them():
         assert written(2147483647) == "2147483647"
         assert written(5e7) == "50000000.0"  # a scalar prints 50000000.0; not 5e+07
         assert written([5e7, 1e5]) == "[50000000., 100000.]"
+
+
+def test_a_saved_tuple_reads_in_the_formula_as_torch_holds_it():
+    """The Values panel's "also saved: kernel_size = (2, 2)": max_pool2d's saved sizes are
+    tuples in torch (``fn._saved_kernel_size``), written as their repr, not the JSON's
+    list [2, 2]; a one-element tuple keeps its comma (``(2,)``)."""
+    import torch
+    import torch.nn.functional as F
+
+    from gradstep.autograd.saved import saved_items
+
+    x = torch.rand(1, 1, 4, 4, requires_grad=True)
+    fn = F.max_pool2d(x, 2).grad_fn
+    shown = formulas_at({"name": fn.name(), "kind": "op", "slots": 1}, saved_items(fn))
+    names = {n["saved"]: n["value"] for item in shown["inputs"] for n in item["names"]}
+    for name in ("kernel_size", "stride", "padding", "dilation"):
+        assert names[name] == repr(getattr(fn, "_saved_" + name)), (name, names)
+    sizes = torch.ones(2, requires_grad=True).expand(3, 2).grad_fn
+    shown = formulas_at({"name": sizes.name(), "kind": "op", "slots": 1}, saved_items(sizes))
+    named = {n["saved"]: n["value"] for item in shown["inputs"] for n in item["names"]}
+    assert named.get("self_sym_sizes") == repr(sizes._saved_self_sym_sizes) == "(2,)", named
+
+
+def test_a_saved_tuple_of_floats_reads_in_the_formula_as_python_writes_it():
+    """``_foreach_pow``'s exponents are the tuple ``(2.5, 3.0)`` in torch: the Values
+    panel's name reads as its repr, not as a tensor's print (``[2.5000, 3.0000]``)."""
+    import torch
+
+    from gradstep.autograd.saved import saved_items
+
+    a, b = torch.rand(2, requires_grad=True), torch.rand(3, requires_grad=True)
+    fn = torch._foreach_pow([a, b], [2.5, 3.0])[0].grad_fn
+    shown = formulas_at({"name": fn.name(), "kind": "op", "slots": 2}, saved_items(fn))
+    names = {n["saved"]: n["value"] for item in shown["inputs"] for n in item["names"]}
+    assert names["exponent"] == repr(fn._saved_exponent) == "(2.5, 3.0)", names

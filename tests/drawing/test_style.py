@@ -54,7 +54,7 @@ def test_gradient_text_ends_at_a_whole_number():
     assert style.gradient_text(grad) == "[-0.0828, 0.2274, -0.1447]"
     assert style.gradient_text(grad, limit=21) == "[-0.0828, 0.2274, …]"
     assert style.gradient_text(list(range(10))) == ""  # too many numbers for an edge
-    assert style.gradient_full_text(grad) == "[-0.0827829, 0.227448, -0.144665]"
+    assert style.gradient_full_text(grad) == "[-0.0828, 0.2274, -0.1447]"  # as torch prints it
 
 
 def test_sizes_match_what_qt_measures():
@@ -255,3 +255,53 @@ def test_the_factor_1000_is_tested_as_torch_divides():
     assert print_mode([0.7, 700.0]) == SHORT
     assert print_mode([0.5, 500.0]) == FIXED and print_mode([1.0, 1000.0]) == WHOLE
     assert style.format_small_value({"data": [0.7, 700.0]}) == "= [0.7, 700]"
+
+
+def test_an_edge_tooltip_equals_torchs_print_fuzzed():
+    """An edge's tooltip writes every number of a small gradient as torch's ``print`` does,
+    scientific notation included (``tensor([500.5000, 1.0000])``, not ``[500.5, 1]``;
+    ``tensor([1.2346e+05, 1.0000e+00])``): random float32/float64/float16 tensors of up to
+    4 numbers, whole or not, from 1e-6 to 1e10, with nan, inf and -0.0; ints and bools."""
+    import math
+    import random
+    import re
+
+    import torch
+
+    from gradstep.autograd.values import to_jsonable
+
+    assert style.gradient_full_text([500.5, 1.0]) == "[500.5000, 1.0000]"
+    rng = random.Random(7)
+    shapes = [(), (1,), (2,), (3,), (4,), (2, 2), (1, 3), (2, 1, 2)]
+    dtypes = [torch.float32, torch.float64, torch.float16]
+
+    def number(whole):
+        if rng.random() < 0.15:
+            return rng.choice([math.nan, math.inf, -math.inf, -0.0, 0.0])
+        size = 10 ** rng.uniform(-6, 10)
+        return rng.choice([-1, 1]) * (float(round(size)) if whole else size)
+
+    for i in range(600):
+        shape = rng.choice(shapes)
+        t = torch.tensor([number(i % 3 == 0) for _ in range(math.prod(shape))],
+                         dtype=rng.choice(dtypes)).reshape(shape)
+        printed = re.sub(r",\s*dtype=torch\.\w+", "", str(t))[len("tensor("):-1]
+        full = style.gradient_full_text(to_jsonable(t.tolist()))
+        assert full == " ".join(printed.split()).replace("[ ", "["), (t.dtype, full, printed)
+    for t in (torch.tensor([3, -100000002]), torch.tensor([True, False]), torch.tensor(7)):
+        assert style.gradient_full_text(t.tolist()) == " ".join(str(t)[7:-1].split()).replace("[ ", "[")
+
+
+def test_an_edge_tooltip_of_many_numbers_breaks_its_lines_at_torchs_linewidth():
+    """A gradient of 64 numbers (the most a trace keeps) is not one line of 600 characters
+    in a tooltip wider than the screen: lines of at most 80 characters (torch's linewidth),
+    broken after a comma (not where torch breaks its rows: a 2-D tensor is one line of
+    rows here), every number kept as torch prints it."""
+    import torch
+
+    t = torch.linspace(-0.12, 0.14, 64).reshape(1, 64)
+    full = style.gradient_full_text(t.tolist())
+    lines = full.split("\n")
+    assert len(lines) > 1 and max(len(line) for line in lines) <= style.TOOLTIP_CHARS
+    assert all(line.endswith(",") for line in lines[:-1])
+    assert " ".join(lines) == " ".join(str(t)[7:-1].split()).replace("[ ", "[")

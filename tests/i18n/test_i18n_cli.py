@@ -80,7 +80,7 @@ def test_check_reports_in_chinese_and_its_json_stays_english(tmp_path):
                        "r = torch.sqrt(a)\nloss = r.sum()\n", encoding="utf-8")
     done = gradstep("check", str(snippet), LANG="zh_CN.UTF-8")
     assert done.returncode == 1
-    assert "nan_forward: NaN 从 sqrt (r) 开始出现，第 2 行：sqrt(-1) = nan" in done.stdout
+    assert "nan_forward: NaN 从 sqrt (r) 开始出现，第 2 行：sqrt(-1.) = nan" in done.stdout
     done = gradstep("check", str(snippet), "--json", LANG="zh_CN.UTF-8")
     finding = json.loads(done.stdout)["findings"][0]
     assert finding["message"] == "NaN starts at sqrt (r), line 2: sqrt(-1) = NaN"

@@ -143,7 +143,7 @@ def test_the_panel_finds_a_trace_once_and_never_shows_the_last_run(qtbot, monkey
     qtbot.addWidget(panel)
     model.set_run_result({"ok": True, "trace": CHAIN})
     assert [f.node for f in panel.diagnosis.findings] == ["n2"] and panel.findings.count() == 1
-    assert panel.findings.item(0).text().endswith("sqrt(-1) = nan")  # as torch prints it
+    assert panel.findings.item(0).text().endswith("sqrt(-1.) = nan")  # as torch prints it
     assert len(calls) == 1  # the trace and the new (empty) pass list both refreshed it
     timeline = {"steps": [{"index": 0, "node": "n0", "name": "SumBackward0",
                            "grad_outputs": [1.0], "grad_inputs": [["NaN", 1.0]], "error": False}]}
@@ -154,3 +154,31 @@ def test_the_panel_finds_a_trace_once_and_never_shows_the_last_run(qtbot, monkey
     model.set_run_result({"ok": True, "trace": clean})
     assert panel.diagnosis.findings == [] and panel.findings.count() == 0
     assert panel.diagnosis.marks == {} and len(calls) == 2
+
+
+def test_the_marks_tags_cover_no_gradient_on_the_graph(qtbot, make_window):
+    """A tag over a marked box ("NaN/Inf starts here", 传递 NaN/Inf) sits left of where the
+    edge comes in, so the pill of the gradient that edge carries stays readable at every
+    step, in English and in Chinese (both covered [2., 2., 2.] in the walk's screenshots)."""
+    window = make_window(Session)
+    run(qtbot, window, "import torch\na = torch.tensor([4.0, -1.0, 9.0], requires_grad=True)\n"
+                       "r = torch.sqrt(a)\nloss = (r * 2).sum()\nloss.backward()\n")
+    qtbot.waitUntil(lambda: window.model.index() is not None, timeout=WAIT)
+    view = window.diagnose_view
+    view.diagnose()
+    try:
+        for code in ("en", "zh_CN"):
+            window.set_language(code)
+            qtbot.waitUntil(lambda: view.marks._item is not None, timeout=WAIT)
+            item = view.marks._item
+            assert len(item.tag_rects) == 4, item.tag_rects
+            for k in range(window.model.step_count + 1):
+                window.model.set_step(k)
+                scene = window.graph_view.graph_scene
+                pills = [p for p in scene.pills.values() if p is not None]
+                for node, tag in item.tag_rects.items():
+                    assert tag.right() < scene.node_rect(node).center().x(), (code, node)
+                    assert not any(tag.intersects(p) for p in pills), (code, k, node, tag, pills)
+            assert k == 4 and len(pills) == 3
+    finally:
+        window.set_language(None)

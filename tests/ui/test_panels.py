@@ -331,3 +331,111 @@ def test_statistics_read_as_torch_prints_them():
         assert lines(t)[2:] == [f"mean {printed(t.mean())}", f"std {printed(t.std())}"], t
     assert short(tensor_value(torch.arange(100))) == "100: min 0 max 99 mean 49.5000"
     assert short(tensor_value(torch.arange(100.0))) == "100: min 0. max 99. mean 49.5000"
+
+
+def test_a_saved_tuple_reads_as_torch_holds_it():
+    """``SumBackward0._saved_self_sym_sizes`` is the tuple ``(2,)`` in torch: the Saved
+    panel writes ``(2,)`` (Python's repr of what torch holds), not the JSON's list ``[2]``;
+    a custom Function's ctx list stays a list and its tuple a tuple; a complex number
+    saved (a ``[real, imag]`` pair in the JSON) is not read as a tuple."""
+    from gradstep.autograd.saved import saved_items
+    from gradstep.autograd.step_state import held_as_tuple
+    from gradstep.ui.qt_saved_panel import saved_value_text
+
+    def shown(fn, name):
+        (item,) = [s for s in saved_items(fn) if s["name"] == name]
+        return saved_value_text(item["value"], held_as_tuple(item))
+
+    for t in (torch.ones(2, requires_grad=True), torch.ones(2, 3, requires_grad=True)):
+        fn = t.sum().grad_fn
+        assert shown(fn, "self_sym_sizes") == repr(fn._saved_self_sym_sizes)  # (2,), (2, 3)
+    fn = torch.ones(2, 3, requires_grad=True).permute(1, 0).grad_fn
+    assert shown(fn, "dims") == repr(fn._saved_dims) == "(1, 0)"
+
+    class Keep(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.sizes, ctx.order = (2, 3), [1, 0]
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    fn = Keep.apply(torch.ones(2, requires_grad=True)).grad_fn
+    assert shown(fn, "ctx.sizes") == "(2, 3)" and shown(fn, "ctx.order") == "[1, 0]"
+    assert not held_as_tuple({"name": "other", "value": [2.0, 1.0]})  # a complex other
+
+
+def test_statistics_of_a_bare_list_read_as_torch_prints_them():
+    """A value that came as a bare list (no summary beside it) gets its min, max and mean
+    as torch prints them (``tensor(1.5000)``, ``tensor(4.)``), not 6 significant digits
+    (``1.5``, ``4``)."""
+    for numbers in ([1.5, 2.0, 4.0], [4.13755, 1.0, -0.25], [3, 7], [[2.0], [8.0]]):
+        t = torch.tensor(numbers)  # float32, as a traced value's data holds it
+        numbers = t.tolist()
+        wanted = [f"min {printed(t.min())}", f"max {printed(t.max())}",
+                  f"mean {printed(t.float().mean())}"]
+        assert stats(numbers).split("\n")[1:] == wanted, numbers
+
+
+def test_an_edge_tooltips_summary_reads_in_the_language_shown():
+    """A large gradient's tooltip: its min, max and mean as torch prints them and its words
+    through ``tr`` (the window's language), not English beside Chinese."""
+    from gradstep.ui.tensor_text import summary_words
+
+    t = torch.arange(100.0)
+    summary = {"shape": [100], "dtype": "float32", "min": 0.0, "max": 99.0, "mean": 49.5}
+    assert summary_words(summary) == \
+        f"100: min {printed(t.min())} max {printed(t.max())} mean {printed(t.mean())}"
+    assert summary_words({**summary, "dtype": "complex64"}).startswith("100: |z| min 0.")
+
+
+def test_statistics_out_of_four_decimals_read_as_torch_prints_them_alone():
+    """Where torch prints a lone min, max or mean in scientific notation or with its whole
+    fraction (``tensor(1.7830e-11)``, ``tensor(12345.6777)``), the Values panel and the
+    one-line summary (an edge's tooltip, a node's value) write it so, not in 4 significant
+    digits (``1.783e-11``, ``1.235e+04``)."""
+    from gradstep.autograd.values import tensor_value
+    from gradstep.ui.tensor_text import summary_words
+
+    for t in (torch.tensor([1e-5, -2.5e-5, 3e-11]), torch.tensor([12345.678, 1.0, 2.0e9]),
+              torch.tensor([-0.0323, 0.0361, -2.67e-05])):
+        wanted = [f"min {printed(t.min())}", f"max {printed(t.max())}",
+                  f"mean {printed(t.mean())}", f"std {printed(t.std())}"]
+        assert stats(tensor_value(t)).split("\n")[1:] == wanted, t
+        assert stats(t.tolist()).split("\n")[1:] == wanted[:3], t
+        summary = {"shape": [3], "dtype": "float32", "min": t.min().item(),
+                   "max": t.max().item(), "mean": t.mean().item()}
+        assert summary_words(summary) == f"3: {wanted[0]} {wanted[1]} {wanted[2]}", t
+
+
+def test_a_saved_tuple_of_floats_reads_as_torch_holds_it():
+    """A C++ node's tuple of floats (``_foreach_pow``'s exponents ``(2.5, 3.0)``,
+    ``_foreach_maximum``'s scalars): torch's generated getter hands it out as a tuple like
+    every list, and the Saved panel writes its repr, though a complex number saved is a
+    ``[real, imag]`` list of floats in the JSON too."""
+    import json
+
+    from gradstep.autograd.saved import saved_items
+    from gradstep.autograd.step_state import held_as_tuple
+    from gradstep.ui.qt_saved_panel import saved_value_text
+
+    a, b = torch.rand(2, requires_grad=True), torch.rand(3, requires_grad=True)
+    for fn, name in ((torch._foreach_pow([a, b], [2.5, 3.0])[0].grad_fn, "exponent"),
+                     (torch._foreach_pow([a], [0.5])[0].grad_fn, "exponent"),
+                     (torch._foreach_maximum([a, b], [0.5, 0.25])[0].grad_fn, "scalars")):
+        (item,) = json.loads(json.dumps([s for s in saved_items(fn) if s["name"] == name]))
+        wanted = repr(getattr(fn, "_saved_" + name))
+        assert saved_value_text(item["value"], held_as_tuple(item)) == wanted, (item, wanted)
+
+
+def test_statistics_of_a_bare_list_with_nan_read_as_torch_gives_them():
+    """A gradient that came as a bare list with a NaN: torch's min, max and mean are all
+    nan (``tensor([1., nan, 2.]).min()`` prints ``tensor(nan)``); Python's ``min`` and
+    ``max`` skip a NaN that comes second and said 1. and 2."""
+    for numbers in ([1.0, math.nan, 2.0], [math.nan, 3.0], [math.inf, -math.inf, 1.0]):
+        t = torch.tensor(numbers)
+        wanted = [f"min {printed(t.min())}", f"max {printed(t.max())}",
+                  f"mean {printed(t.mean())}"]
+        assert stats(t.tolist()).split("\n")[1:4] == wanted, numbers

@@ -455,3 +455,24 @@ def test_a_step_that_scrolls_the_view_paints_it_once(qtbot, window):
     scene = view.graph_scene
     done = {n for n, s in window.model.state().node_states.items() if s == "done"}
     assert done and all(scene.states.get(n) == "done" for n in done)
+
+
+def test_folding_fits_the_boxes_to_the_window_as_a_new_graph_is(qtbot, window):
+    """View › Fold to depth 1 on a model drawn whole: its few boxes fill the view as a new
+    graph's do (fit_to_window), not left small in the middle at the zoom the 23 nodes
+    needed (seen in the cifar_cnn walk); unfolding fits again."""
+    source = ("import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+              "net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(),\n"
+              "                    nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1))\n"
+              "loss = net(torch.ones(2, 3)).sum()\n")
+    run(qtbot, window, source)
+    view = window.graph_view
+    window.fold_to_depth(None)
+    whole = view.transform().m11()
+    window.fold_to_depth(1)
+    folded = view.transform().m11()
+    view.fit_to_window()
+    assert view.transform().m11() == pytest.approx(folded)  # fitted as a new graph is
+    assert folded > whole
+    window.fold_to_depth(None)
+    assert view.transform().m11() == pytest.approx(whole)

@@ -1,0 +1,134 @@
+"""A new user's walk through the window, saved as screenshots (1280x800) to look at.
+
+    .venv/bin/python tests/ui/walk_screenshots.py OUTDIR [LANGUAGE] [EXAMPLE,...]
+
+LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
+softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
+own: ``inplace``, an in-place change of a saved tensor, and ``bignum``, gradients of
+500.5) it runs the snippet, then for each backward pass at its first, middle and last step
+saves the window with the Values and the Saved panels raised
+(``<example>_p<pass>_<first|mid|last>_<panel>.png``); a model is also folded one level
+(``<example>_folded.png``). ``tooltips.txt`` holds, at each of those steps, the hover
+texts of the first edges and nodes and the Saved panel's rows: compare their numbers
+with what the snippet printed (``Output``). Then the stale-panel walk: a run with NaN,
+diagnosed, then another run (``stale_after_nan_diagnose.png``: the new run's diagnosis,
+not the old one's marks), then a run that builds no graph (``stale_no_graph_*.png``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.ui.language_screenshots import NAN_SNIPPET, run_and_wait, run_example  # noqa: E402
+from tests.ui.screenshots import settle, wait_for  # noqa: E402
+
+SNIPPETS = {
+    "inplace": "import torch\na = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+               "b = a.sigmoid()\nb.mul_(2)  # changes the output SigmoidBackward0 saved\n"
+               "b.sum().backward()\n",
+    "bignum": "import torch\nw = torch.tensor([500.5, 1.0], requires_grad=True)\n"
+              "y = (w.pow(2) / 2).sum()\ny.backward()\nprint(w.grad)\n",
+}
+EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn", "inplace",
+            "bignum"]
+
+
+def run_snippet(app, window, name: str) -> None:
+    if name not in SNIPPETS:
+        run_example(app, window, name)
+        return
+    window.editor.setPlainText(SNIPPETS[name])
+    run_and_wait(app, window)
+
+
+def hover_texts(window, log) -> None:
+    model = window.model
+    for edge in list(model.graph.edges(keys=True))[:12]:
+        tip = window.follower.edge_tooltip(edge)
+        if tip:
+            print("EDGE", edge, tip.replace("\n", " | "), file=log)
+    for node in list(model.graph.nodes)[:8]:
+        tip = window.follower.node_tooltip(node, model.node(node))
+        print("NODE", node, tip.replace("<br>", " | "), file=log)
+    print("SAVED", window.saved_panel_rows(), file=log)
+
+
+def walk(app, window, out: Path, name: str, log) -> None:
+    run_snippet(app, window, name)
+    model = window.model
+    if window.graph_view.max_depth():
+        window.fold_to_depth(1)
+        settle(app, 400)
+        window.grab().save(str(out / f"{name}_folded.png"))
+        window.fold_to_depth(None)
+    for p in range(len(model.timelines)):
+        model.choose_timeline(p)
+        n = model.step_count
+        for where, k in (("first", 0), ("mid", n // 2), ("last", n)):
+            model.set_step(k)
+            settle(app, 250)
+            print(f"-- {name} pass {p + 1} step {k} of {n}", file=log)
+            hover_texts(window, log)
+            for panel in ("values", "saved"):
+                window.docks[panel].raise_()
+                settle(app, 200)
+                window.grab().save(str(out / f"{name}_p{p + 1}_{where}_{panel}.png"))
+    if not model.timelines:
+        window.grab().save(str(out / f"{name}_no_pass.png"))
+
+
+def stale_walk(app, window, out: Path) -> None:
+    window.editor.setPlainText(NAN_SNIPPET + "loss.backward()\n")
+    window.files.mark_saved()
+    window.run()
+    wait_for(app, window.sigRunFinished)
+    window.diagnose_view.diagnose()
+    settle(app, 600)
+    window.grab().save(str(out / "stale_nan_diagnose.png"))
+    run_snippet(app, window, "mse_backward")
+    window.docks["diagnose"].raise_()
+    settle(app, 400)
+    window.grab().save(str(out / "stale_after_nan_diagnose.png"))
+    run_snippet(app, window, "requires_grad_error")
+    for panel, dock in window.docks.items():
+        dock.raise_()
+        settle(app, 200)
+        window.grab().save(str(out / f"stale_no_graph_{panel}.png"))
+
+
+def main(argv: list[str]) -> int:
+    code = argv[1] if len(argv) > 1 else "zh_CN"
+    names = argv[2].split(",") if len(argv) > 2 else EXAMPLES
+    out = Path(argv[0]) / code
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("GRADSTEP_STATE_DIR", str(Path(argv[0]) / f"state_{code}"))
+    from PySide6 import QtWidgets
+
+    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.autograd.session import Session
+    from gradstep.ui.qt_language import remember_choice
+    from gradstep.ui.qt_main_window import QtMainWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    remember_choice(code)
+    window = QtMainWindow(Session)
+    window.resize(1280, 800)
+    window.show()
+    with open(out / "tooltips.txt", "w", encoding="utf-8") as log:
+        for name in names:
+            walk(app, window, out, name, log)
+    stale_walk(app, window, out)
+    print("saved", len(list(out.glob("*.png"))), "pictures and tooltips.txt in", out)
+    window.files.mark_saved()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
