@@ -194,6 +194,30 @@ def test_backward_leaves_the_grad_of_a_retaining_tensor_no_variable_names_as_it_
     assert torch.equal(acts[0].grad, torch.ones(3)) and torch.equal(acts[1].grad, torch.ones(2))
 
 
+def test_backward_leaves_the_grad_of_a_retaining_subclass_tensor_in_a_list_as_it_was():
+    """A tensor subclass's tensor that retains its gradient, held in a list (core7): the
+    live-object scan took plain tensors only, so the recorded pass added into its .grad and
+    the script's own backward then gave [2., 2., 2.] where python gives [1., 1., 1.]."""
+    class Logged(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    def run(recorded):
+        x = torch.ones(3, requires_grad=True)
+        acts = [(x * 2).as_subclass(Logged)]
+        acts[-1].retain_grad()
+        loss = (acts[-1] * 1).sum()
+        if recorded:
+            gradstep.backward(loss, names={"x": x, "loss": loss})
+            assert acts[0].grad is None
+        loss.backward()
+        return type(acts[0]), acts[0].grad.as_subclass(torch.Tensor)
+
+    (kind, plain), (_, got) = run(False), run(True)
+    assert kind is Logged and torch.equal(got, plain) and torch.equal(plain, torch.ones(3))
+
+
 def test_backward_leaves_the_grad_of_a_retaining_view_of_another_graph_in_place():
     """A retaining view of another graph, held in a list or named, is not this pass's: a
     hook of the pass that reads its ``.grad`` sees it, as in python (review of fid15: every
