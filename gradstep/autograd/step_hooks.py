@@ -85,6 +85,7 @@ class StepRecorder:
         self._held_limit = HELD_BYTES
         self._summarised = 0  # the first entry of _started not yet summarised
         self._finished_summarised = 0  # the same for _finished (in insertion order)
+        self._after_summarised = 0  # the same for _grad_after
         self._summaries = False  # some of what the hooks kept is already summarised
         self._summarising = threading.Lock()  # one summary at a time (a device thread's hooks)
         self._dropped: str | None = None  # why this pass's steps are not kept (seen by a hook)
@@ -200,7 +201,8 @@ class StepRecorder:
                 self._started.clear()
                 self._finished.clear()
                 self._kept.clear()
-                self._summarised = self._finished_summarised = 0
+                self._grad_after.clear()
+                self._summarised = self._finished_summarised = self._after_summarised = 0
         finally:
             self._summarising.release()
 
@@ -280,7 +282,8 @@ class StepRecorder:
         self._started.clear()
         self._finished.clear()
         self._kept.clear()
-        self._summarised = self._finished_summarised = 0
+        self._grad_after.clear()
+        self._summarised = self._finished_summarised = self._after_summarised = 0
 
     def _note_unfinished(self) -> None:
         """Note weak references to what the pre-hooks of the steps begun and not finished
@@ -299,16 +302,18 @@ class StepRecorder:
             self._pending[key] = (refs, _versions(None if r is None else r() for r in refs))
 
     def _summarise_now(self) -> None:
-        started, finished, kept = self._started, self._finished, self._kept
+        started, finished, kept, grad_after = self._started, self._finished, self._kept, self._grad_after
         checked = len(kept)  # (a device thread's hook may add to these meanwhile)
         end = len(started)
         sent = list(islice(finished.items(), self._finished_summarised, None))
+        after = list(islice(grad_after.items(), self._after_summarised, None))
         tensors: list = []
         for i in range(self._summarised, end):
             tensors += started[i][1]
             tensors.append(started[i][2])
         for _, grads in sent:
             tensors += grads
+        tensors += [grad for _, grad in after]
         if _unreadable(tensors):
             self._dropped = "a gradient the hooks could not keep (NOT_KEPT)"
             return
@@ -321,9 +326,12 @@ class StepRecorder:
             started[i] = (node_id, _summaries(grads, values), _summary(before, next(values)))
         for node_id, grads in sent:
             finished[node_id] = _summaries(grads, values)
+        for node_id, grad in after:
+            grad_after[node_id] = _summary(grad, next(values))
         summarised = {id(t) for t in tensors}
         kept[:checked] = [entry for entry in kept[:checked] if id(entry[0]) not in summarised]
         self._summarised, self._finished_summarised = end, self._finished_summarised + len(sent)
+        self._after_summarised += len(after)
         self._summaries = True
 
     def _to_plain_data(self) -> None:
@@ -588,7 +596,9 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
         elif not _same(grad_outputs, last, fn, sent):
             received(fn, grad_outputs, leaf=fn.variable)
         finished[fn] = _held(grad_inputs)
-        grad_after[fn] = _grad_after(fn.variable.grad, kept)
+        grad_after[fn] = _grad_after(fn.variable.grad, kept, count)
+        if count[0] > limit:
+            summarise()
     return pre_hook, hook
 
 
@@ -612,11 +622,13 @@ def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variabl
         if not (entries and _same(grad_outputs, entries[-1], node_id, sent)):
             received(node_id, grad_outputs, leaf=variable)
         finished[node_id] = _held(grad_inputs)
-        grad_after[node_id] = _grad_after(variable.grad, kept)
+        grad_after[node_id] = _grad_after(variable.grad, kept, count)
+        if count[0] > limit:
+            summarise()
     return pre_hook, hook
 
 
-def _grad_after(grad, kept):
+def _grad_after(grad, kept, count):
     """Return what a leaf's step keeps of its ``.grad`` after AccumulateGrad ran (and its
     post-accumulate-grad hooks): the tensor itself (a reference changes nothing), noted with
     its version in ``kept``. A hook that runs later in the pass and changes that ``.grad`` in
@@ -626,17 +638,25 @@ def _grad_after(grad, kept):
     a subclass's that runs dispatch code; an inference tensor (no version counter) is copied.
     So is a view (its version is its base's: where each parameter's ``.grad`` is a view of
     one flat buffer, the next leaf's AccumulateGrad adding into its own part moves it too,
-    and the pass, exact, would be dropped).
+    and the pass, exact, would be dropped). A copy's bytes count in ``count[0]`` (a model
+    whose ``.grad``s all lie in one buffer held a second copy of them outside ``HELD_BYTES``).
     """
     if type(grad) is not Tensor:
         return NOT_KEPT if grad is not None and runs_dispatch_code(grad) else grad
     if grad._is_view():
-        return _copy(grad)
+        return _counted_copy(grad, count)
     try:
         kept((grad, grad._version))
     except RuntimeError:  # an inference tensor (a pass run under inference_mode)
-        return _copy(grad)
+        return _counted_copy(grad, count)
     return grad
+
+
+def _counted_copy(grad: Tensor, count):
+    """Return ``_copy(grad)``, its bytes added to ``count[0]``."""
+    copy = _copy(grad)
+    count[0] += _size(copy)
+    return copy
 
 
 def _unseen_hooks(started, finished: dict, kept, held):
@@ -694,8 +714,8 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
             elif _versions(grad_outputs) != versions:
                 received(node_id, grad_outputs, moved=True, leaf=variable)
             finished[node_id] = copies = _copies(grad_inputs)
-            grad_after[node_id] = _copies((variable.grad,))[0]
-            count[0] += _sizes(copies)
+            grad_after[node_id] = after = _copies((variable.grad,))[0]
+            count[0] += _sizes((*copies, after))
             if count[0] > limit:
                 summarise()
     return pre_hook, hook

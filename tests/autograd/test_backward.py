@@ -866,3 +866,31 @@ def test_a_post_hooked_leaf_whose_grad_shares_the_gradients_memory_keeps_its_ste
     root2, _, g2 = _post_hooked_shared_grad()
     assert_same(got, torch_pass(root2, gradient=g2))
     assert len(got["steps"]) == 2
+
+
+def test_copies_of_leaves_grads_count_and_go_past_the_limit(monkeypatch):
+    """Each parameter's ``.grad`` a view of one flat buffer: a leaf's step copies its
+    ``.grad`` after it ran. Those copies were held to the end of the pass outside
+    ``HELD_BYTES`` (a second copy of every gradient); now they count, and a summary past the
+    limit summarises them too and lets them go. The steps stay torch's
+    (``test_leaves_whose_grads_are_views_of_one_buffer_keep_their_steps``)."""
+    monkeypatch.setattr(step_hooks, "HELD_BYTES", 2_000_000, raising=False)
+    size = 100_000  # 400 kB each
+    flat = torch.zeros(30 * size)
+    leaves = [torch.zeros(size, requires_grad=True) for _ in range(30)]
+    for i, p in enumerate(leaves):
+        p.grad = flat[i * size:(i + 1) * size]
+    loss = sum((p * 2.0).sum() for p in leaves)
+    recorder = StepRecorder(trace_graph(loss).id_of)
+    held = []
+    for p in leaves:
+        p.register_post_accumulate_grad_hook(lambda p: held.append(
+            sum(type(v) is torch.Tensor for v in recorder._grad_after.values())))
+    with recorder:
+        loss.backward()
+    assert len(held) == 30 and max(held) <= 6  # all 29 earlier copies before
+    after = [s["grad_after"] for s in recorder.steps if s["name"] == "AccumulateGrad"]
+    assert len(after) == 30 and all(a["mean"] == 2.0 for a in after)
+    count = [0]
+    step_hooks._grad_after(flat[:size], [].append, count)
+    assert count == [size * 4]
