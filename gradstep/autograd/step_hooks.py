@@ -157,7 +157,7 @@ class StepRecorder:
                 self._to_plain_data()
             except Exception as exc:  # never lose the pass's own result to this
                 self.failure = f"the recorded values could not be read: {exc}"
-                self.steps, self.extra = [], {}
+                self.steps, self.extra = [], self._plain_extra()
         finally:
             self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
             self._sent, self._pending = {}, {}
@@ -168,6 +168,24 @@ class StepRecorder:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+
+    def _plain_extra(self) -> dict:
+        """Return ``extra`` as plain data on its own, for a pass whose steps are not shown
+        (``_to_plain_data`` failed: a gradient changed in place during the pass, say): the
+        ``.grad`` torch left is still what it is (before core7 a dropped pass showed no leaf
+        grads either). {} where one of its tensors cannot be read."""
+        try:
+            extra = [(group, name, t) for group, named in self.extra.items()
+                     for name, t in named.items()]
+            tensors = [t for _, _, t in extra]
+            if _unreadable(tensors):
+                return {}
+            plain: dict = {group: {} for group in self.extra}
+            for (group, name, _), value in zip(extra, plain_values(tensors)):
+                plain[group][name] = value
+            return plain
+        except Exception:
+            return {}
 
     def _summarise_held(self) -> None:
         """Turn what the hooks hold into plain data now, and let go of the tensors.
