@@ -43,6 +43,7 @@ from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
+from gradstep.autograd.leaf_root import leaf_node
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
@@ -460,8 +461,10 @@ class _Capture:
 def graph_ids(roots) -> dict:
     """Return ``{grad_fn: node id}`` numbered like ``trace.trace_graph`` (breadth first, ``n0`` = root).
 
-    Roots without a grad_fn are skipped (torch will raise its own error for them).
-    A root's grad_fn is read as torch itself reads it in the call that follows.
+    A root's grad_fn is read as torch itself reads it in the call that follows. A leaf
+    that requires grad has its AccumulateGrad node (``leaf_root``: the one node a call on
+    the leaf itself runs); other roots without a grad_fn are skipped (torch will raise its
+    own error for them).
     """
     id_of: dict = {}
     queue: deque = deque()
@@ -469,7 +472,9 @@ def graph_ids(roots) -> dict:
         try:
             fn = getattr(root, "grad_fn", None)
         except RuntimeError:  # torch raises its own error for this root in the call
-            fn = None
+            continue
+        if fn is None:
+            fn = leaf_node(root)
         if fn is not None and fn not in id_of:
             id_of[fn] = f"n{len(id_of)}"
             queue.append(fn)

@@ -514,3 +514,65 @@ def test_a_pass_run_under_inference_mode_is_recorded_and_runs_as_in_python():
     want = (torch.tensor([1.0, 2.0]).exp() * torch.tensor([2.0, 3.0])).tolist()
     assert steps[-1]["grad_outputs"][0] == pytest.approx(want)
     assert call["timeline"]["leaf_grads"]["x"] == pytest.approx(want)
+
+
+LEAF_CALLS = """\
+import torch
+from torch._C._autograd import _get_sequence_nr
+start = _get_sequence_nr()
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+s = torch.tensor([3.0], requires_grad=True)
+s.grad = torch.ones(1)
+x.register_post_accumulate_grad_hook(lambda p: print("post", p.grad.tolist()))
+x.backward(torch.tensor([0.5, 4.0]))
+torch.autograd.backward([s, x], [torch.tensor([2.0]), torch.ones(2)])
+print("nodes made", _get_sequence_nr() - start, (x * 2).grad_fn._sequence_nr() - start,
+      x.grad.tolist(), s.grad.tolist())
+"""
+
+
+def _leaf_calls_in_torch() -> tuple:
+    """LEAF_CALLS run by python (what it prints), and again with torch's own hooks on the
+    leaves' AccumulateGrad nodes: per call, (leaf, what it received, .grad before, after)."""
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(LEAF_CALLS, {"__name__": "__main__"})
+    seen: list = []
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    s = torch.tensor([3.0], requires_grad=True)
+    s.grad = torch.ones(1)
+    nodes = []  # held: the engine finds these very nodes
+    for name, t in (("x", x), ("s", s)):
+        node = torch.autograd.graph.get_gradient_edge(t).node
+        nodes.append(node)
+        node.register_prehook(lambda g, name=name, t=t: seen.append(
+            [name, [g[0].clone()], None if t.grad is None else t.grad.clone()]))
+        node.register_hook(lambda gi, go, t=t: seen[-1].append(t.grad.clone()))
+    x.backward(torch.tensor([0.5, 4.0]))
+    calls = [seen[:]]
+    torch.autograd.backward([s, x], [torch.tensor([2.0]), torch.ones(2)])
+    return printed.getvalue(), [calls[0], seen[len(calls[0]):]]
+
+
+def test_a_backward_call_on_a_leaf_itself_shows_its_accumulate_grad_step():
+    """``x.backward(g)`` on a leaf runs one node, x's AccumulateGrad, which no grad_fn leads
+    to: the call showed no steps (core7). Its step is torch's (what it received, the .grad
+    before and after, in torch's order for several leaves), and getting the node first
+    changes nothing the snippet sees: the same output, the same sequence numbers."""
+    plain_output, torch_calls = _leaf_calls_in_torch()
+    result = run(LEAF_CALLS)
+    assert result["output"] == plain_output
+    assert [c["api"] for c in result["calls"]] == ["Tensor.backward", "torch.autograd.backward"]
+    for call, steps in zip(result["calls"], torch_calls):
+        got = call["timeline"]["steps"]
+        assert [s["leaf"] for s in got] == [name for name, *_ in steps]
+        assert all(s["name"] == "AccumulateGrad" and not s["error"] for s in got)
+        for step, (_, received, before, after) in zip(got, steps):
+            assert_value(step["grad_outputs"][0], received[0])
+            assert step["grad_before"] is None if before is None else assert_value(
+                step["grad_before"], before) is None
+            assert_value(step["grad_after"], after)
+        assert {n["label"] for n in call["nodes"]} == {name for name, *_ in steps}
