@@ -504,7 +504,8 @@ def _step_dicts(events: list, values: list) -> list[dict]:
 # ``held`` is ``([bytes held], limit, summarise, mine, sent)``: a hook that took the bytes
 # past the limit summarises what is held (``StepRecorder._summarise_held``); a hook call
 # ``mine()`` (``own_pass.OwnPass``) does not take for its pass's does nothing. A leaf's
-# ``.grad`` after AccumulateGrad is not counted: the leaf holds it anyway. ``sent`` maps the
+# ``.grad`` after AccumulateGrad is counted only where it is copied (``_grad_after``): the
+# leaf holds it anyway. ``sent`` maps the
 # id of each gradient the hooks kept to (a weak reference to it, its alias): the engine hands
 # the very tensor a node sent on to the node that takes it, whose pre-hook then keeps that
 # alias (``_keep``) instead of a second one, so the pair is one tensor to summarise (a pass
