@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gradstep.autograd import step_hooks
+from gradstep.autograd import leaf_steps, step_hooks
 from gradstep.autograd.backward import record_backward
 from gradstep.autograd.step_hooks import StepRecorder
 from gradstep.autograd.trace import trace_graph
@@ -892,7 +892,7 @@ def test_copies_of_leaves_grads_count_and_go_past_the_limit(monkeypatch):
     after = [s["grad_after"] for s in recorder.steps if s["name"] == "AccumulateGrad"]
     assert len(after) == 30 and all(a["mean"] == 2.0 for a in after)
     count = [0]
-    step_hooks._grad_after(flat[:size], [].append, count)
+    leaf_steps._grad_after(flat[:size], [].append, count)
     assert count == [size * 4]
 
 
