@@ -466,3 +466,15 @@ def test_a_sys_exit_0_in_a_record_block_passes_through_as_python_and_the_record_
     graph = gradstep.trace(loss)
     assert sorted(data["name"] for _, data in graph.nodes(data=True)) == sorted(
         ["SumBackward0", "AddmmBackward0", "TBackward0", "AccumulateGrad", "AccumulateGrad"])
+
+
+def test_backward_on_a_leaf_itself_says_it_is_a_leaf():
+    """``gradstep.backward(x)`` on a leaf that requires grad: torch would run only its
+    AccumulateGrad, so there is no graph to trace; the error said "it is not part of an
+    autograd graph", which a leaf with requires_grad=True is (core7). Nothing ran."""
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="the root tensor is a leaf"):
+        gradstep.backward(x, gradient="ones")
+    assert x.grad is None
+    with pytest.raises(ValueError, match="not part of an autograd graph"):
+        gradstep.backward(torch.ones(2), gradient="ones")
