@@ -108,16 +108,26 @@ def _shared_hooks(started, finished: dict, kept, held):
     return pre_hook, hook
 
 
-def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
-    count, limit, summarise, mine, sent, entries, _, received = held
+def _leaf_pre_hook(started, kept, held, fixed: tuple | None = None):
+    """Return the pre-hook of a leaf's AccumulateGrad: it keeps what the node received and a
+    copy of the leaf's ``.grad`` (AccumulateGrad adds into it in place), and summarises what
+    the hooks hold past the limit or where the leaf's post-accumulate-grad hooks may change
+    what it received (``_takes_it``). ``fixed`` is ``(node_id, variable)`` for the hooks made
+    per node (``_leaf_hooks``); None for the one every leaf shares (``_shared_leaf_hooks``:
+    the node is the one torch runs now, noted by itself)."""
+    count, limit, summarise, mine, sent, _, _, _ = held
     node = _current_node
 
     def pre_hook(grad_outputs):
         if current_task() != mine.task and not mine():
             return
-        fn = node()
+        if fixed is None:
+            key = node()
+            variable = key.variable
+        else:
+            key, variable = fixed
         grads = _keep(grad_outputs, kept, count, sent)
-        grad = fn.variable.grad  # (``_grad_copy``: inline for a plain strided one)
+        grad = variable.grad  # (``_grad_copy``: inline for a plain strided one)
         if grad is None:
             before = None
         elif (type(grad) is Tensor and not grad.requires_grad and grad.layout is _STRIDED
@@ -125,11 +135,18 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
             before = grad.clone()
         else:
             before = _grad_copy_of(grad)
-        started((fn, grads, before))
+        started((key, grads, before))
         if before is not None:
             count[0] += _size(before)
-        if count[0] > limit or _takes_it(grad_outputs, before, fn.variable):
+        if count[0] > limit or _takes_it(grad_outputs, before, variable):
             summarise()
+    return pre_hook
+
+
+def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
+    count, limit, summarise, mine, sent, entries, _, received = held
+    node = _current_node
+    pre_hook = _leaf_pre_hook(started, kept, held)
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
         if current_task() != mine.task and not mine():
@@ -152,17 +169,7 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
     count, limit, summarise, mine, sent, entries, _, received = held
-
-    def pre_hook(grad_outputs):
-        if current_task() != mine.task and not mine():
-            return
-        grads = _keep(grad_outputs, kept, count, sent)
-        before = _grad_copy(variable)
-        started((node_id, grads, before))
-        if before is not None:
-            count[0] += _size(before)
-        if count[0] > limit or _takes_it(grad_outputs, before, variable):
-            summarise()
+    pre_hook = _leaf_pre_hook(started, kept, held, (node_id, variable))
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
         if current_task() != mine.task and not mine():
