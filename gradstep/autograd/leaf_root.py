@@ -13,6 +13,14 @@ a snippet's mode or profiler would see the ``view_as``). So the view is made on 
 thread of gradstep's own (torch counts each thread's nodes apart, and modes are per
 thread), out of sight (``unseen``), started without ``threading`` (whose ``start``
 the recording notes as the snippet's).
+
+Not under anomaly mode (``torch.autograd.set_detect_anomaly(True)``, a switch of the
+whole process): there a node keeps the Python stack of the thread that made it, and
+torch prints it when the node fails ("Error detected in AccumulateGrad. Traceback of
+forward call that caused the error"); made on gradstep's thread, that traceback named
+gradstep's ``leaf_root.py`` and not the snippet's ``x.backward(g)`` line (review of
+core7). The engine then makes the node itself, as in the plain run, and the call runs
+unrecorded (no step shown), as before core7.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from gradstep.autograd.unseen import unseen
 
 def leaf_node(tensor):
     """Return the ``AccumulateGrad`` node of ``tensor`` where it is a plain leaf that
-    requires grad (the node a backward call on it runs), else None."""
-    if not is_plain(tensor):
+    requires grad (the node a backward call on it runs), else None (also under anomaly
+    mode: see the module docstring)."""
+    if not is_plain(tensor) or torch.is_anomaly_enabled():
         return None
     with plain_reads():
         if not tensor.requires_grad or tensor.grad_fn is not None:
