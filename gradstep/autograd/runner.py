@@ -320,9 +320,10 @@ def _nothing_to_draw(result: RunResult) -> dict:
         return with_words(
             error,
             explanation=lazy(
-                "A backward call on a leaf (x.backward(g)) runs one node, the leaf's "
-                "AccumulateGrad, which adds g into x.grad: there is no graph of ops to draw. "
-                "gradstep backward prints that step."),
+                "A backward call on a leaf itself has no graph of ops to draw: x.backward(g) "
+                "runs one node, the leaf's AccumulateGrad, which adds g into x.grad; "
+                "torch.autograd.grad(x, x, g) runs none and hands g back. gradstep backward "
+                "prints those calls."),
             fix=lazy("Compute something from the leaf (y = x * 2) and call backward on it to "
                      "see a graph; gradstep backward FILE shows the leaf's own step."))
     if after <= before:

@@ -609,3 +609,26 @@ def test_a_backward_call_on_a_leaf_under_anomaly_mode_names_the_snippets_line():
         exec(compile(LEAF_CALL_UNDER_ANOMALY, "<snippet>", "exec"), {"__name__": "__main__"})
     assert printed.getvalue() == "True True False\n"
     assert run(LEAF_CALL_UNDER_ANOMALY)["output"] == printed.getvalue()
+
+
+def test_a_grad_call_on_a_leaf_itself_runs_no_step_and_is_explained_so():
+    """``torch.autograd.grad(x, x, g)`` on a leaf runs no node (AccumulateGrad does not run
+    in a grad call) and hands g back, x.grad left None: the call shows no step and returns
+    torch's g, and the "nothing to draw" explanation says so (it said every leaf call "adds
+    g into x.grad": review of core7)."""
+    import contextlib
+    import io
+
+    source = ("import torch\nx = torch.ones(2, requires_grad=True)\n"
+              "(g,) = torch.autograd.grad(x, x, torch.tensor([2.0, 3.0]))\nprint(g.tolist(), x.grad)\n")
+    printed = io.StringIO()
+    namespace: dict = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(printed):
+        exec(source, namespace)
+    result = run(source)
+    assert result["output"] == printed.getvalue() and namespace["x"].grad is None
+    (call,) = result["calls"]
+    assert call["timeline"]["steps"] == [] and call["timeline"]["leaf_grads"] == {"x": None}
+    assert_value(call["returned"][0], namespace["g"])
+    assert result["error"]["kind"] == "nothing_to_draw"
+    assert "torch.autograd.grad(x, x, g) runs none" in result["error"]["explanation"]
