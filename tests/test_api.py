@@ -194,6 +194,30 @@ def test_backward_leaves_the_grad_of_a_retaining_tensor_no_variable_names_as_it_
     assert torch.equal(acts[0].grad, torch.ones(3)) and torch.equal(acts[1].grad, torch.ones(2))
 
 
+def test_backward_leaves_the_grad_of_a_retaining_subclass_tensor_in_a_list_as_it_was():
+    """A tensor subclass's tensor that retains its gradient, held in a list (core7): the
+    live-object scan took plain tensors only, so the recorded pass added into its .grad and
+    the script's own backward then gave [2., 2., 2.] where python gives [1., 1., 1.]."""
+    class Logged(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    def run(recorded):
+        x = torch.ones(3, requires_grad=True)
+        acts = [(x * 2).as_subclass(Logged)]
+        acts[-1].retain_grad()
+        loss = (acts[-1] * 1).sum()
+        if recorded:
+            gradstep.backward(loss, names={"x": x, "loss": loss})
+            assert acts[0].grad is None
+        loss.backward()
+        return type(acts[0]), acts[0].grad.as_subclass(torch.Tensor)
+
+    (kind, plain), (_, got) = run(False), run(True)
+    assert kind is Logged and torch.equal(got, plain) and torch.equal(plain, torch.ones(3))
+
+
 def test_backward_leaves_the_grad_of_a_retaining_view_of_another_graph_in_place():
     """A retaining view of another graph, held in a list or named, is not this pass's: a
     hook of the pass that reads its ``.grad`` sees it, as in python (review of fid15: every
@@ -442,3 +466,15 @@ def test_a_sys_exit_0_in_a_record_block_passes_through_as_python_and_the_record_
     graph = gradstep.trace(loss)
     assert sorted(data["name"] for _, data in graph.nodes(data=True)) == sorted(
         ["SumBackward0", "AddmmBackward0", "TBackward0", "AccumulateGrad", "AccumulateGrad"])
+
+
+def test_backward_on_a_leaf_itself_says_it_is_a_leaf():
+    """``gradstep.backward(x)`` on a leaf that requires grad: torch would run only its
+    AccumulateGrad, so there is no graph to trace; the error said "it is not part of an
+    autograd graph", which a leaf with requires_grad=True is (core7). Nothing ran."""
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="the root tensor is a leaf"):
+        gradstep.backward(x, gradient="ones")
+    assert x.grad is None
+    with pytest.raises(ValueError, match="not part of an autograd graph"):
+        gradstep.backward(torch.ones(2), gradient="ones")

@@ -93,3 +93,21 @@ def test_a_snippet_pass_whose_error_the_snippet_caught_is_explained_and_exits_0(
     assert status == 0 and "scalar" in err
     assert err.rstrip().endswith("The snippet caught this error and went on, as it does under "
                                  "python: exit status 0.")
+
+
+def test_a_backward_call_on_a_leaf_itself_prints_its_step_and_exits_0(capsys, tmp_path):
+    """``x.backward(g)`` on a leaf: torch runs x's AccumulateGrad, python exits 0. gradstep
+    said "Nothing to draw: the snippet made no tensor with a grad_fn" ("Did you set
+    requires_grad=True?") and exited 1 (core7); it prints that one step, as torch ran it."""
+    path = tmp_path / "leaf.py"
+    path.write_text("import torch\nx = torch.ones(2, requires_grad=True)\n"
+                    "x.backward(torch.tensor([2.0, 3.0]))\nprint(x.grad)\n")
+    status, data, err = backward(capsys, str(path))
+    x = torch.ones(2, requires_grad=True)
+    x.backward(torch.tensor([2.0, 3.0]))
+    assert status == 0 and err == f"{x.grad}\n"
+    assert data["from_snippet"] is True and data["error"] is None
+    (step,) = data["steps"]
+    assert step["name"] == "AccumulateGrad" and step["leaf"] == "x" and step["grad_before"] is None
+    assert step["grad_outputs"] == [[2.0, 3.0]] and step["grad_after"] == x.grad.tolist()
+    assert data["leaf_grads"] == {"x": x.grad.tolist()}

@@ -10,6 +10,7 @@ import inspect
 import sys
 from collections import deque
 
+from gradstep.autograd.leaf_root import leaf_node
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 
@@ -17,8 +18,10 @@ from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
 def graph_ids(roots) -> dict:
     """Return ``{grad_fn: node id}`` numbered like ``trace.trace_graph`` (breadth first, ``n0`` = root).
 
-    Roots without a grad_fn are skipped (torch will raise its own error for them).
-    A root's grad_fn is read as torch itself reads it in the call that follows.
+    A root's grad_fn is read as torch itself reads it in the call that follows. A leaf
+    that requires grad has its AccumulateGrad node (``leaf_root``: the one node a call on
+    the leaf itself runs); other roots without a grad_fn are skipped (torch will raise its
+    own error for them).
     """
     id_of: dict = {}
     queue: deque = deque()
@@ -26,7 +29,9 @@ def graph_ids(roots) -> dict:
         try:
             fn = getattr(root, "grad_fn", None)
         except RuntimeError:  # torch raises its own error for this root in the call
-            fn = None
+            continue
+        if fn is None:
+            fn = leaf_node(root)
         if fn is not None and fn not in id_of:
             id_of[fn] = f"n{len(id_of)}"
             queue.append(fn)

@@ -181,7 +181,7 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
 
 
 def _retaining_elsewhere(id_of: dict) -> list:
-    """Return the process's plain tensors that called ``retain_grad()`` and that this
+    """Return the process's tensors that called ``retain_grad()`` and that this
     pass may fill: those of this graph, and every view that is or may be in it
     (``_view_may_be_in``: one whose version moved is taken to be in it, as whether it is
     would take reading its node, which may rebuild it).
@@ -189,18 +189,22 @@ def _retaining_elsewhere(id_of: dict) -> list:
     The caller's variables do not reach a tensor held in a list, a dict or an attribute
     (``acts.append(h); acts[-1].retain_grad()``), and torch's graph does not lead to it:
     only the collector's list of live objects does. Only the type of each object is
-    read, and of a plain tensor ``retains_grad`` (no subclass code runs), with torch functions
-    disabled (the caller's mode sees none of it: review of fid15, it saw a read per tensor
-    of the process).
+    read, and of a tensor ``retains_grad``, with torch functions disabled: the caller's mode
+    sees none of it (review of fid15: it saw a read per tensor of the process), and a
+    subclass's ``__torch_function__`` does not run (a subclass's tensor in a list was left
+    out before: the pass added into its ``.grad``, core7).
     """
     found = []
     with plain_reads():  # (a TorchFunctionMode of the caller's sees none of these reads)
         for value in gc.get_objects():
-            if not is_plain(value) or not value.retains_grad:
+            if not issubclass(type(value), _TENSOR) or not value.retains_grad:
                 continue
             if _view_may_be_in(value, id_of) if value._is_view() else grad_fn_of(value) in id_of:
                 found.append(value)
     return found
+
+
+_TENSOR = torch.Tensor
 
 
 def _view_may_be_in(view, id_of: dict) -> bool:
@@ -237,14 +241,15 @@ def _grads_set_aside(tensors: list):
     """Set each tensor's ``.grad`` to None for the block, then put the very same objects back
     (a tensor listed twice is set aside once)."""
     unique = {id(t): t for t in tensors}
-    saved = [(t, t.grad) for t in unique.values()]
-    with torch.no_grad():
+    with plain_reads():  # (a subclass's __torch_function__ sees none of it)
+        saved = [(t, t.grad) for t in unique.values()]
+    with torch.no_grad(), plain_reads():
         for t, _ in saved:
             t.grad = None
     try:
         yield
     finally:
-        with torch.no_grad():
+        with torch.no_grad(), plain_reads():
             for t, grad in saved:
                 t.grad = grad
 

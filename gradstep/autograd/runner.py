@@ -26,6 +26,7 @@ from gradstep.autograd import errors, process_state
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
+from gradstep.autograd.leaf_calls import leaf_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
@@ -310,6 +311,22 @@ def _nothing_to_draw(result: RunResult) -> dict:
     locals are gone once it returns, or held in a list): say so, and name the line whose
     code made its last node."""
     before, after = result.nodes_made
+    leaf_lines = leaf_call_lines(result.calls)
+    if leaf_lines:
+        error = errors.make_error(
+            "nothing_to_draw",
+            lazy("the snippet's backward calls ran on leaves themselves (line {lines}), and it "
+                 "left no tensor with a grad_fn", lines=leaf_lines),
+            source=result.source)
+        return with_words(
+            error,
+            explanation=lazy(
+                "A backward call on a leaf itself has no graph of ops to draw: x.backward(g) "
+                "runs one node, the leaf's AccumulateGrad, which adds g into x.grad; "
+                "torch.autograd.grad(x, x, g) runs none and hands g back. gradstep backward "
+                "prints those calls."),
+            fix=lazy("Compute something from the leaf (y = x * 2) and call backward on it to "
+                     "see a graph; gradstep backward FILE shows the leaf's own step."))
     if after <= before:
         return errors.make_error(
             "nothing_to_draw",

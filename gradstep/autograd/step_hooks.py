@@ -28,18 +28,42 @@ from __future__ import annotations
 
 import threading
 from itertools import islice
-from operator import attrgetter, is_, itemgetter, ne
-from weakref import ReferenceType, ref
 
 import torch
-from torch import Tensor
 
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.held_grads import (
+    _FIRST,
+    _changed,
+    _copies,
+    _keep,
+    _same,
+    _same_refs,
+    _sizes,
+    _versions,
+)
 from gradstep.autograd.hook_ids import own_ids
-from gradstep.autograd.own_pass import OwnPass, current_task
-from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, name_of, plain_reads, runs_dispatch_code
+from gradstep.autograd.leaf_steps import _added_into
+from gradstep.autograd.node_hooks import (
+    _current_node,
+    _hooks,
+    _leaf_hooks,
+    _shared_hooks,
+    _shared_leaf_hooks,
+    _unseen_hooks,
+    _unseen_leaf_hooks,
+)
+from gradstep.autograd.own_pass import OwnPass
+from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, name_of
+from gradstep.autograd.step_data import (
+    _leading,
+    _step_dicts,
+    _summaries,
+    _summary,
+    _unreadable,
+    _with_summaries,
+)
 from gradstep.autograd.trace import NAME_PREFIX
-from gradstep.autograd.unheard import copied, detached, unheard, warns_when_made
 from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.gc_pause import gc_paused
 
@@ -85,6 +109,7 @@ class StepRecorder:
         self._held_limit = HELD_BYTES
         self._summarised = 0  # the first entry of _started not yet summarised
         self._finished_summarised = 0  # the same for _finished (in insertion order)
+        self._after_summarised = 0  # the same for _grad_after
         self._summaries = False  # some of what the hooks kept is already summarised
         self._summarising = threading.Lock()  # one summary at a time (a device thread's hooks)
         self._dropped: str | None = None  # why this pass's steps are not kept (seen by a hook)
@@ -156,7 +181,7 @@ class StepRecorder:
                 self._to_plain_data()
             except Exception as exc:  # never lose the pass's own result to this
                 self.failure = f"the recorded values could not be read: {exc}"
-                self.steps, self.extra = [], {}
+                self.steps, self.extra = [], self._plain_extra()
         finally:
             self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
             self._sent, self._pending = {}, {}
@@ -167,6 +192,24 @@ class StepRecorder:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+
+    def _plain_extra(self) -> dict:
+        """Return ``extra`` as plain data on its own, for a pass whose steps are not shown
+        (``_to_plain_data`` failed: a gradient changed in place during the pass, say): the
+        ``.grad`` torch left is still what it is (before core7 a dropped pass showed no leaf
+        grads either). {} where one of its tensors cannot be read."""
+        try:
+            extra = [(group, name, t) for group, named in self.extra.items()
+                     for name, t in named.items()]
+            tensors = [t for _, _, t in extra]
+            if _unreadable(tensors):
+                return {}
+            plain: dict = {group: {} for group in self.extra}
+            for (group, name, _), value in zip(extra, plain_values(tensors)):
+                plain[group][name] = value
+            return plain
+        except Exception:
+            return {}
 
     def _summarise_held(self) -> None:
         """Turn what the hooks hold into plain data now, and let go of the tensors.
@@ -200,7 +243,8 @@ class StepRecorder:
                 self._started.clear()
                 self._finished.clear()
                 self._kept.clear()
-                self._summarised = self._finished_summarised = 0
+                self._grad_after.clear()
+                self._summarised = self._finished_summarised = self._after_summarised = 0
         finally:
             self._summarising.release()
 
@@ -280,7 +324,8 @@ class StepRecorder:
         self._started.clear()
         self._finished.clear()
         self._kept.clear()
-        self._summarised = self._finished_summarised = 0
+        self._grad_after.clear()
+        self._summarised = self._finished_summarised = self._after_summarised = 0
 
     def _note_unfinished(self) -> None:
         """Note weak references to what the pre-hooks of the steps begun and not finished
@@ -299,16 +344,18 @@ class StepRecorder:
             self._pending[key] = (refs, _versions(None if r is None else r() for r in refs))
 
     def _summarise_now(self) -> None:
-        started, finished, kept = self._started, self._finished, self._kept
+        started, finished, kept, grad_after = self._started, self._finished, self._kept, self._grad_after
         checked = len(kept)  # (a device thread's hook may add to these meanwhile)
         end = len(started)
         sent = list(islice(finished.items(), self._finished_summarised, None))
+        after = list(islice(grad_after.items(), self._after_summarised, None))
         tensors: list = []
         for i in range(self._summarised, end):
             tensors += started[i][1]
             tensors.append(started[i][2])
         for _, grads in sent:
             tensors += grads
+        tensors += [grad for _, grad in after]
         if _unreadable(tensors):
             self._dropped = "a gradient the hooks could not keep (NOT_KEPT)"
             return
@@ -321,9 +368,12 @@ class StepRecorder:
             started[i] = (node_id, _summaries(grads, values), _summary(before, next(values)))
         for node_id, grads in sent:
             finished[node_id] = _summaries(grads, values)
+        for node_id, grad in after:
+            grad_after[node_id] = _summary(grad, next(values))
         summarised = {id(t) for t in tensors}
         kept[:checked] = [entry for entry in kept[:checked] if id(entry[0]) not in summarised]
         self._summarised, self._finished_summarised = end, self._finished_summarised + len(sent)
+        self._after_summarised += len(after)
         self._summaries = True
 
     def _to_plain_data(self) -> None:
@@ -379,603 +429,3 @@ class StepRecorder:
 
 _CHANGED = ("a gradient was changed in place during the pass (by a hook or a custom "
             "Function's backward): what the steps kept is not what was sent")
-
-
-def _changed(kept: list) -> bool:
-    """Return True when an alias of ``kept`` (``(alias, version)`` pairs) is no longer at the
-    version noted (the same test as ``alias._version != version`` for each, run in C)."""
-    return any(map(ne, map(_VERSION, map(_FIRST, kept)), map(_SECOND, kept)))
-
-
-_FIRST, _SECOND, _VERSION = itemgetter(0), itemgetter(1), attrgetter("_version")
-
-
-def _unreadable(tensors) -> bool:
-    """Return True when one of ``tensors`` could not be kept or read (``NOT_KEPT``, or a
-    subclass whose own dispatch code gradstep does not run)."""
-    if set(map(type, tensors)) <= _READABLE_TYPES:  # (the usual case, read in C)
-        return False
-    return any(t is NOT_KEPT or (t is not None and type(t) is not Tensor and type(t) is not _Summary
-                                 and runs_dispatch_code(t)) for t in tensors)
-
-
-class _Summary:
-    """A gradient's plain data, read early (``_summarise_held``), in place of the tensor."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-
-_READABLE_TYPES = frozenset((Tensor, _Summary, type(None)))  # never NOT_KEPT (an ``object``)
-
-
-def _summary(t, value):
-    return None if t is None else _Summary(value)
-
-
-def _summaries(grads, values) -> tuple:
-    """Return ``grads`` with each tensor replaced by its ``_Summary``, the next of ``values``."""
-    return tuple(_summary(g, next(values)) for g in grads)
-
-
-def _with_summaries(tensors: list) -> list:
-    """Return ``plain_values(tensors)``, where some of ``tensors`` were already summarised."""
-    plain = iter(plain_values([t for t in tensors if type(t) is not _Summary]))
-    return [t.value if type(t) is _Summary else next(plain) for t in tensors]
-
-
-def _leading(sent: tuple, goes_to: list) -> list:
-    """Return ``sent`` with None for each gradient whose ``next_functions`` slot leads
-    nowhere (its node is None) or that has no slot."""
-    slots = len(goes_to)
-    return [g if i < slots and goes_to[i] is not None else None for i, g in enumerate(sent)]
-
-
-def _step_dicts(events: list, values: list) -> list[dict]:
-    """Return the step dicts of ``events``, reading their tensors' plain data from ``values``
-    in the order ``_to_plain_data`` queued them."""
-    steps = []
-    at = 0
-    for index, (node_id, name, count, sent, label) in enumerate(events):
-        end = at + count
-        step = {"index": index, "node": node_id, "name": name,
-                "grad_outputs": values[at:end], "grad_inputs": None, "error": sent is None}
-        at = end
-        if sent is not None:
-            at = end + len(sent)
-            step["grad_inputs"] = values[end:at]
-        if label is not None:
-            step["leaf"], step["grad_before"] = label, values[at]
-            if sent is not None:
-                step["grad_after"] = values[at + 1]
-            at += 2
-        steps.append(step)
-    return steps
-
-
-# The hooks return None: they never change what a node receives or sends. One call
-# makes both hooks of a node (they share its cells).
-
-
-# The hooks keep each gradient as a detached alias: it shares the gradient's storage (and
-# version counter), not the tensor itself. A reference to the tensor would change what
-# torch does next: AccumulateGrad takes an incoming gradient as ``.grad`` (``detach``) only
-# when nobody else holds it, and copies it otherwise, so ``.grad`` would no longer share
-# storage with what the gradient was a view of (after ``x.view(4).backward(g)``, the plain
-# run's ``x.grad`` is a view of ``g``). The alias's share of the storage still keeps an
-# input buffer from adding into a gradient in place (torch checks the storage's users
-# too), so what a hook kept keeps its value; a version that moved all the same (a hook
-# or a custom Function's backward changed a gradient in place) drops the pass's steps
-# (``_to_plain_data``). While the snippet's own dispatch mode or profiler is on
-# (``watched``), which would see the ``detach`` calls, the hooks keep copies made out of
-# its sight instead (``_unseen_hooks``); of a tensor subclass with its own
-# ``__torch_dispatch__`` they keep nothing (copying or reading its gradients would run its
-# code; that pass's steps are then not shown).
-
-
-# ``held`` is ``([bytes held], limit, summarise, mine, sent)``: a hook that took the bytes
-# past the limit summarises what is held (``StepRecorder._summarise_held``); a hook call
-# ``mine()`` (``own_pass.OwnPass``) does not take for its pass's does nothing. A leaf's
-# ``.grad`` after AccumulateGrad is not counted: the leaf holds it anyway. ``sent`` maps the
-# id of each gradient the hooks kept to (a weak reference to it, its alias): the engine hands
-# the very tensor a node sent on to the node that takes it, whose pre-hook then keeps that
-# alias (``_keep``) instead of a second one, so the pair is one tensor to summarise (a pass
-# of 2,687 steps hands on 2,686 such).
-
-
-# ``_hooks`` and ``_unseen_hooks`` (hooks made per node, see ``_current_node`` below) return
-# ``hooks_for(node_id)``, made once per pass: the hooks of a node then hold one cell of their
-# own (thousands of nodes), the rest shared.
-
-
-def _hooks(started, finished: dict, kept, held):
-    count, limit, summarise, mine, sent, entries, _, received = held
-
-    def hooks_for(node_id: str):
-        def pre_hook(grad_outputs):
-            if current_task() != mine.task and not mine():  # (see own_pass.current_task)
-                return
-            started((node_id, _keep(grad_outputs, kept, count, sent), None))
-            if count[0] > limit:
-                summarise()
-
-        def hook(grad_inputs, grad_outputs):
-            if current_task() != mine.task and not mine():
-                return
-            if not (entries and _same(grad_outputs, entries[-1], node_id, sent)):
-                received(node_id, grad_outputs)
-            finished[node_id] = _keep(grad_inputs, kept, count, sent)
-            if count[0] > limit:
-                summarise()
-        return pre_hook, hook
-    return hooks_for
-
-
-# Where torch tells which node runs now (``torch._C._current_autograd_node``, torch 2.1 on:
-# the node whose hooks the engine calls, on the thread that runs it, also inside a nested
-# pass), every node can share the same hooks: none is made per node, and the hooks note
-# the node itself (the very object ``id_of`` holds: torch keeps one Python object per node
-# while it lives, a custom Function's node is its ``ctx``). Otherwise, and while the
-# snippet's mode or profiler watches, each node gets hooks of its own (``hooks_for``).
-_current_node = getattr(torch._C, "_current_autograd_node", None)
-
-
-def _shared_hooks(started, finished: dict, kept, held):
-    count, limit, summarise, mine, sent, entries, _, received = held
-    node = _current_node
-
-    def pre_hook(grad_outputs):
-        if current_task() != mine.task and not mine():  # (see own_pass.current_task)
-            return
-        fn = node()
-        started((fn, _keep(grad_outputs, kept, count, sent), None))
-        if count[0] > limit:
-            summarise()
-
-    def hook(grad_inputs, grad_outputs):
-        if current_task() != mine.task and not mine():
-            return
-        fn = node()
-        last = entries[-1] if entries else _NO_STEP
-        if len(grad_outputs) == 1 and last[0] is fn:  # (``_same``, inline for one gradient)
-            g = grad_outputs[0]
-            entry = sent.get(id(g))
-            if entry is None or entry[1] is not last[1][0] or entry[0]() is not g:
-                received(fn, grad_outputs)
-        elif not _same(grad_outputs, last, fn, sent):
-            received(fn, grad_outputs)
-        finished[fn] = _keep(grad_inputs, kept, count, sent)
-        if count[0] > limit:
-            summarise()
-    return pre_hook, hook
-
-
-def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
-    count, limit, summarise, mine, sent, entries, _, received = held
-    node = _current_node
-
-    def pre_hook(grad_outputs):
-        if current_task() != mine.task and not mine():
-            return
-        fn = node()
-        grads = _keep(grad_outputs, kept, count, sent)
-        grad = fn.variable.grad  # (``_grad_copy``: inline for a plain strided one)
-        if grad is None:
-            before = None
-        elif (type(grad) is Tensor and not grad.requires_grad and grad.layout is _STRIDED
-              and not grad.is_nested):
-            before = grad.clone()
-        else:
-            before = _grad_copy_of(grad)
-        started((fn, grads, before))
-        if before is not None:
-            count[0] += _size(before)
-        if count[0] > limit or _takes_it(grad_outputs, before, fn.variable):
-            summarise()
-
-    def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
-        if current_task() != mine.task and not mine():
-            return
-        fn = node()
-        last = entries[-1] if entries else _NO_STEP
-        if len(grad_outputs) == 1 and last[0] is fn:  # (``_same``, inline for one gradient)
-            g = grad_outputs[0]
-            entry = sent.get(id(g))
-            if entry is None or entry[1] is not last[1][0] or entry[0]() is not g:
-                received(fn, grad_outputs, leaf=fn.variable)
-        elif not _same(grad_outputs, last, fn, sent):
-            received(fn, grad_outputs, leaf=fn.variable)
-        finished[fn] = _held(grad_inputs)
-        grad_after[fn] = _grad_after(fn.variable.grad, kept)
-    return pre_hook, hook
-
-
-def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
-    count, limit, summarise, mine, sent, entries, _, received = held
-
-    def pre_hook(grad_outputs):
-        if current_task() != mine.task and not mine():
-            return
-        grads = _keep(grad_outputs, kept, count, sent)
-        before = _grad_copy(variable)
-        started((node_id, grads, before))
-        if before is not None:
-            count[0] += _size(before)
-        if count[0] > limit or _takes_it(grad_outputs, before, variable):
-            summarise()
-
-    def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
-        if current_task() != mine.task and not mine():
-            return
-        if not (entries and _same(grad_outputs, entries[-1], node_id, sent)):
-            received(node_id, grad_outputs, leaf=variable)
-        finished[node_id] = _held(grad_inputs)
-        grad_after[node_id] = _grad_after(variable.grad, kept)
-    return pre_hook, hook
-
-
-def _grad_after(grad, kept):
-    """Return what a leaf's step keeps of its ``.grad`` after AccumulateGrad ran (and its
-    post-accumulate-grad hooks): the tensor itself (a reference changes nothing), noted with
-    its version in ``kept``. A hook that runs later in the pass and changes that ``.grad`` in
-    place (another leaf's post-accumulate-grad hook that clips or zeroes every parameter's
-    gradient) then drops the pass's steps, as for a gradient the hooks kept: the step showed
-    the ``.grad`` as the pass left it, not as torch had it after that step. ``NOT_KEPT`` for
-    a subclass's that runs dispatch code; an inference tensor (no version counter) is copied.
-    So is a view (its version is its base's: where each parameter's ``.grad`` is a view of
-    one flat buffer, the next leaf's AccumulateGrad adding into its own part moves it too,
-    and the pass, exact, would be dropped).
-    """
-    if type(grad) is not Tensor:
-        return NOT_KEPT if grad is not None and runs_dispatch_code(grad) else grad
-    if grad._is_view():
-        return _copy(grad)
-    try:
-        kept((grad, grad._version))
-    except RuntimeError:  # an inference tensor (a pass run under inference_mode)
-        return _copy(grad)
-    return grad
-
-
-def _unseen_hooks(started, finished: dict, kept, held):
-    count, limit, summarise, mine, _, _, pending, received = held
-
-    def hooks_for(node_id: str):
-        def pre_hook(grad_outputs):
-            if not mine():
-                return
-            with unseen():  # (a version read is a ``__get__`` the snippet's mode would see)
-                pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
-                copies = _copies(grad_outputs)
-                started((node_id, copies, None))
-                count[0] += _sizes(copies)
-                if count[0] > limit:
-                    summarise()
-
-        def hook(grad_inputs, grad_outputs):
-            if not mine():
-                return
-            with unseen():
-                refs, versions = pending.pop(node_id, _NOTHING_NOTED)
-                if not _same_refs(grad_outputs, refs):
-                    received(node_id, grad_outputs, copies=True)
-                elif _versions(grad_outputs) != versions:  # (a late pre-hook's g.mul_(10))
-                    received(node_id, grad_outputs, moved=True)
-                finished[node_id] = copies = _copies(grad_inputs)
-                count[0] += _sizes(copies)
-                if count[0] > limit:
-                    summarise()
-        return pre_hook, hook
-    return hooks_for
-
-
-def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
-    count, limit, summarise, mine, _, _, pending, received = held
-    def pre_hook(grad_outputs):
-        if not mine():
-            return
-        with unseen():
-            pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
-            copies, before = _copies(grad_outputs), _grad_copy(variable)
-            started((node_id, copies, before))
-            count[0] += _sizes((*copies, before))
-            if count[0] > limit:
-                summarise()
-
-    def hook(grad_inputs, grad_outputs):
-        if not mine():
-            return
-        with unseen():
-            refs, versions = pending.pop(node_id, _NOTHING_NOTED)
-            if not _same_refs(grad_outputs, refs):
-                received(node_id, grad_outputs, copies=True)
-            elif _versions(grad_outputs) != versions:
-                received(node_id, grad_outputs, moved=True, leaf=variable)
-            finished[node_id] = copies = _copies(grad_inputs)
-            grad_after[node_id] = _copies((variable.grad,))[0]
-            count[0] += _sizes(copies)
-            if count[0] > limit:
-                summarise()
-    return pre_hook, hook
-
-
-# In place of a gradient the hooks cannot keep as it is: a subclass's that runs its own
-# dispatch code, or one of the BatchedTensors torch's legacy vmap passes through the graph
-# for ``autograd.grad(..., is_grads_batched=True)`` (it has no ``detach``, no storage to
-# read: each is a whole batch of gradients). The pass then shows no steps.
-NOT_KEPT = object()
-
-
-def _keep(grads, kept, count, sent: dict) -> list:
-    """Return a detached alias of each plain gradient of ``grads`` (noting it and its version
-    in ``kept``, its bytes in ``count[0]``), ``NOT_KEPT`` for a subclass's own dispatch code
-    (or a tensor torch cannot detach), anything else as it is.
-
-    Where a gradient is a tensor the hooks already kept (a node hands the very tensor it
-    sent on to the node that takes it; AddBackward sends on what it received), the alias is
-    the one kept then. It is not noted in ``kept`` again: its first entry there is checked
-    whenever a second one would be (both go with the alias's summary), and a version only
-    grows, so a second entry at its version now could only fail where the first fails too.
-    Each new alias is noted in ``sent`` by its gradient's id, with a weak reference to the
-    gradient (which holds nothing of it).
-
-    An alias is reused for the same object (its weak reference alive: not a new tensor at
-    a reused id) that still views the same memory, shape, strides and dtype, with the same
-    negative and conjugate bits (``g.data = g._neg_view()`` keeps the rest and reads every
-    element negated): the alias a fresh ``detach`` would make now shows the same elements, and an in-place change of them
-    moves the version that both share, as a fresh alias's would. What it does not
-    cover (a sparse gradient: no strides) gets a fresh alias, as ever.
-    """
-    out = []
-    size = 0
-    for g in grads:
-        if type(g) is not Tensor:
-            out.append(NOT_KEPT if g is not None and runs_dispatch_code(g) else g)
-            continue
-        key = id(g)
-        entry = sent.get(key)
-        if entry is not None and entry[0]() is g:
-            alias = entry[1]
-            try:
-                same = (g.data_ptr() == alias.data_ptr() and g.shape == alias.shape
-                        and g.stride() == alias.stride() and g.dtype == alias.dtype
-                        and g.is_neg() == alias.is_neg() and g.is_conj() == alias.is_conj())
-            except RuntimeError:
-                same = False
-            if same:
-                out.append(alias)
-                continue
-        try:  # (``detached``: inline where making the alias cannot warn)
-            alias = g.detach() if g.layout is _STRIDED and not g.is_nested else detached(g)
-        except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True)
-            out.append(NOT_KEPT)
-            continue
-        try:
-            version = alias._version
-        except RuntimeError:  # an inference tensor (a pass run under inference_mode) has no
-            copy = _copy(g)  # version counter to prove an alias unchanged: a copy, as it is now
-            size += _size(copy)
-            sent[key] = (ref(g), copy)  # (never reused: its memory is not g's; see _same)
-            out.append(copy)
-            continue
-        kept((alias, version))
-        try:
-            size += alias.nbytes
-        except RuntimeError:  # (a sparse tensor: see _nbytes)
-            size += _nbytes(alias)
-        sent[key] = (ref(g), alias)
-        out.append(alias)
-    count[0] += size
-    return out
-
-
-_STRIDED = torch.strided
-
-_NO_STEP = (None, (), None)  # (in place of the latest step begun, when there is none)
-
-
-def _same(grads, last: tuple, key, sent: dict) -> bool:
-    """Return True when ``last``, a step begun (``(key, kept, before)``), is the node's of
-    ``key`` and its pre-hook kept ``grads``, these very tensors: their aliases are the ones
-    ``sent`` notes for them, with a weak reference to each that tells it from a new tensor
-    at a reused id. A node hook asks this of what the node received (of the latest step
-    begun: an identity check per gradient); False sends it to ``StepRecorder._received``.
-    """
-    if last[0] is not key:
-        return False
-    aliases = last[1]
-    if len(aliases) != len(grads):
-        return False
-    for g, alias in zip(grads, aliases):
-        if g is None:
-            if alias is not None:
-                return False
-            continue
-        entry = sent.get(id(g))
-        if entry is None or entry[1] is not alias or entry[0]() is not g:
-            return False
-    return True
-
-
-def _refs(grads) -> tuple:
-    """Return a weak reference to each of ``grads`` (None for None, or for what takes none):
-    what the copying hooks' pre-hook notes of what the node is about to receive
-    (``_same_refs``)."""
-    try:
-        return tuple(map(ref, grads))  # (the usual case, in C: no None among them)
-    except TypeError:
-        pass
-    out = []
-    for g in grads:
-        try:
-            out.append(None if g is None else ref(g))
-        except TypeError:
-            out.append(None)
-    return tuple(out)
-
-
-def _same_refs(grads, refs: tuple) -> bool:
-    """Return True when ``grads`` are the very objects of ``refs`` (``_refs``), each still
-    alive, so not a new tensor at a reused id: one identity check per gradient.
-
-    The copying hooks' node hook asks this of what the node received, against what its
-    pre-hook saw (``_same`` for the others, which a summary's cleared ``sent`` sends here);
-    False for a tensor ``_refs`` could not refer to.
-    """
-    if len(grads) != len(refs):
-        return False
-    try:
-        return all(map(is_, map(_DEREF, refs), grads))  # (the usual case, in C)
-    except TypeError:  # a None among refs
-        pass
-    for g, r in zip(grads, refs):
-        if (g is not None or r is not None) and (r is None or r() is not g):
-            return False
-    return True
-
-
-_DEREF = ReferenceType.__call__
-_NOTHING_NOTED = ((), ())  # (no pre-hook call noted: ``_same_refs`` of no refs fails)
-
-
-def _added_into(leaf, before, grads) -> bool:
-    """Return True when AccumulateGrad may itself have changed ``grads``, what it received:
-    ``leaf`` (its variable, None for any other node) had a ``.grad`` before it ran
-    (``before``, its copy or summary) that shares memory with one of them, so its in-place
-    add into that ``.grad`` moved their version (without a ``.grad`` before, it takes the
-    gradient, or a copy of it, as it is); or it had none and the leaf has
-    post-accumulate-grad hooks, which AccumulateGrad runs once it took the gradient as
-    ``.grad``: one that changes it in place (``p.grad.mul_(0.5)``, a clip) moved the
-    gradient's version (its pre-hook summarised what it received, ``_post_hooked``). Where
-    it had a ``.grad`` not sharing their memory, it adds into that one or makes a new one:
-    what it received is not its ``.grad``, and its pre-hook summarised nothing."""
-    if leaf is None:
-        return False
-    if before is None:
-        return _post_hooked(leaf)
-    return _shares_memory(grads, leaf.grad)
-
-
-def _takes_it(grads, before, variable) -> bool:
-    """Return True when the post-accumulate-grad hooks of the leaf ``variable`` may change
-    ``grads`` (what its AccumulateGrad received) in place: it has such hooks, and no
-    ``.grad`` (``before`` None: AccumulateGrad takes the gradient as ``.grad``) or one that
-    shares their memory (it adds into that). Its pre-hook then summarises what the hooks
-    hold. A leaf with another ``.grad`` is left as it is: AccumulateGrad adds into that one
-    or makes a new one (review of fid15: a summary at every hooked leaf, ~0.2 ms each, made
-    a pass of 24 hooked parameters 2.6 times as long)."""
-    if not _post_hooked(variable):
-        return False
-    return before is None or _shares_memory(grads, variable.grad)
-
-
-def _post_hooked(variable) -> bool:
-    """Return True when the leaf ``variable`` has post-accumulate-grad hooks (read with
-    torch functions disabled: a subclass's ``__torch_function__`` does not see it).
-
-    They run inside its AccumulateGrad, after it took the gradient it received as ``.grad``
-    (the very tensor, where nothing else holds it): one that changes ``.grad`` in place
-    changes that gradient, which the pass's earlier steps (the node that sent it, the
-    leaf's own) kept. So the pre-hook of such a leaf summarises what the hooks hold (as past
-    ``HELD_BYTES``) where AccumulateGrad may take it (``_takes_it``): what torch had at those
-    steps; and the change is the node's own (``_added_into``)."""
-    with plain_reads():
-        return bool(variable._post_accumulate_grad_hooks)
-
-
-def _shares_memory(grads, grad) -> bool:
-    """Return True when a plain tensor of ``grads`` lies in the memory of ``grad`` (a leaf's
-    ``.grad``), or when that cannot be read (a sparse one): an in-place add into ``grad``
-    may then have changed it."""
-    if type(grad) is not Tensor:
-        return grad is not None
-    try:
-        memory = grad.untyped_storage().data_ptr()
-        return any(type(g) is Tensor and g.untyped_storage().data_ptr() == memory for g in grads)
-    except RuntimeError:
-        return True
-
-
-def _versions(tensors) -> tuple:
-    """Return the version of each plain tensor of ``tensors`` (None for anything else, or an
-    inference tensor, which has no version counter): read off the tensor's class, no code
-    of a subclass's runs."""
-    out = []
-    for t in tensors:
-        if type(t) is Tensor:
-            try:
-                out.append(t._version)
-            except RuntimeError:  # an inference tensor
-                out.append(None)
-        else:
-            out.append(None)
-    return tuple(out)
-
-
-def _size(t) -> int:
-    """Return the bytes ``t`` is counted for (0 for ``NOT_KEPT`` or a subclass's tensor)."""
-    return _nbytes(t) if type(t) is Tensor else 0
-
-
-def _nbytes(t: Tensor) -> int:
-    """Return a tensor's bytes (a sparse one's: its dense size)."""
-    try:
-        return t.nbytes
-    except RuntimeError:
-        return t.numel() * t.element_size()
-
-
-def _sizes(tensors) -> int:
-    return sum(_size(t) for t in tensors if t is not None)
-
-
-def _held(grads):
-    """Return ``grads``, with ``NOT_KEPT`` for each tensor a subclass's dispatch code owns."""
-    for g in grads:
-        if g is not None and type(g) is not Tensor and runs_dispatch_code(g):
-            return tuple(NOT_KEPT if g is not None and type(g) is not Tensor and runs_dispatch_code(g)
-                         else g for g in grads)
-    return grads
-
-
-def _copies(grads) -> tuple:
-    """Return copies of the tensors of ``grads`` (``_held`` for a subclass's, None as it is)."""
-    return tuple(g if g is None else _copy(g) if type(g) is Tensor or not runs_dispatch_code(g)
-                 else NOT_KEPT for g in grads)
-
-
-def _copy(g: Tensor):
-    """Return a detached copy of ``g``, or ``NOT_KEPT`` where torch cannot copy it."""
-    try:
-        return copied(g)
-    except RuntimeError:  # a legacy vmap BatchedTensor (is_grads_batched=True) has no detach
-        return NOT_KEPT
-
-
-def _grad_copy(variable):
-    """Return a copy of ``variable.grad`` (AccumulateGrad adds into it in place), or None."""
-    return _grad_copy_of(variable.grad)
-
-
-def _grad_copy_of(grad):
-    """Return a copy of a leaf's ``grad``, read once already (``_grad_copy``), or None."""
-    if grad is not None and type(grad) is not Tensor:
-        if runs_dispatch_code(grad):
-            return NOT_KEPT
-        with unseen():  # a subclass's __torch_function__ sees none of these reads and copies
-            return _copy_of(grad)
-    return grad if grad is None else _copy_of(grad)
-
-
-def _copy_of(grad: Tensor) -> Tensor:
-    """Return a copy of a leaf's ``grad`` (not a subclass's that runs dispatch code).
-    A plain tensor that needs no grad is copied without a graph as it is (detach()
-    first only where the copy could be recorded, or for subclasses)."""
-    if warns_when_made(grad):  # a nested or compressed sparse copy warns: unheard
-        with unheard():
-            return grad.detach().clone()
-    if type(grad) is Tensor and not grad.requires_grad:
-        return grad.clone()
-    return grad.detach().clone()

@@ -85,10 +85,19 @@ def grad_fn_roots(roots) -> list:
                 fn = root.grad_fn
         else:
             fn = root
+        if fn is None and isinstance(root, torch.Tensor) and _requires_grad(root):
+            raise ValueError("the root tensor is a leaf (it requires grad and has no grad_fn): "
+                             "a backward call on it runs only its AccumulateGrad, there is no "
+                             "graph of ops; compute something from it (y = x * 2) to see one")
         if fn is None:
             raise ValueError("the root tensor has no grad_fn: it is not part of an autograd graph")
         fns.append(fn)
     return fns
+
+
+def _requires_grad(t: torch.Tensor) -> bool:
+    with plain_reads():
+        return t.requires_grad
 
 
 def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,

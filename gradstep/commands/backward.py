@@ -3,7 +3,9 @@
 When the snippet calls ``backward()`` / ``autograd.grad`` itself on the graph drawn, and
 no pass option is given, those calls are the passes printed (what torch did when the
 snippet ran: a pass of gradstep's own after them would find the buffers they freed, or a
-non-scalar root the snippet never called backward on), ``from_snippet`` true. Otherwise
+non-scalar root the snippet never called backward on), ``from_snippet`` true; so are its
+calls on leaves themselves (``x.backward(g)``: one AccumulateGrad step each) where it left no
+graph to draw. Otherwise
 it runs a pass on the snippet's root. Options: ``--retain-graph``, ``--mode backward|grad`` (``grad``: torch.autograd.grad
 with respect to every leaf that requires grad), ``--passes N`` (a second pass
 without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
@@ -19,6 +21,7 @@ did not fail, as ``python FILE`` exits 0.
 from __future__ import annotations
 
 from gradstep.autograd.errors import make_error
+from gradstep.autograd.leaf_calls import leaf_call_lines
 from gradstep.autograd.pass_join import combine_passes
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
@@ -52,6 +55,9 @@ def run(args) -> int:
     calls = result.get("calls") or []
     try:
         timeline = None if own_pass else snippet_passes(calls)
+        if timeline is None and not own_pass and _on_leaves_only(result):
+            timeline = leaf_passes(calls)  # (the snippet made no graph to draw)
+            result = {**result, "ok": True, "error": None}
         if timeline is None and result["ok"]:
             timeline = session.backward(mode=args.mode or "backward",
                                         retain_graph=bool(args.retain_graph),
@@ -81,6 +87,22 @@ def snippet_passes(calls: list) -> dict | None:
     if not drawn:
         return None
     return {**combine_passes([dict(timeline) for timeline in drawn]), "from_snippet": True}
+
+
+def _on_leaves_only(result: dict) -> bool:
+    """Return True where the snippet ran to its end, left no tensor with a grad_fn to draw
+    (``nothing_to_draw``), and made backward calls on leaves only (``x.backward(g)``: each
+    ran its leaves' AccumulateGrad nodes and nothing else)."""
+    error = result.get("error") or {}
+    return (not result["ok"] and error.get("kind") == "nothing_to_draw"
+            and result.get("exit_code") == 1 and bool(leaf_call_lines(result.get("calls"))))
+
+
+def leaf_passes(calls: list) -> dict:
+    """Return the backward reply made of the snippet's own calls on leaves (``_on_leaves_only``):
+    one step each leaf, torch's AccumulateGrad, with the ``.grad`` it left."""
+    recorded = [call["timeline"] for call in calls if call.get("timeline")]
+    return {**combine_passes([dict(timeline) for timeline in recorded]), "from_snippet": True}
 
 
 def _failed(timeline: dict) -> dict | None:

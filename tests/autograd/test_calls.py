@@ -515,3 +515,121 @@ def test_a_pass_run_under_inference_mode_is_recorded_and_runs_as_in_python():
     want = (torch.tensor([1.0, 2.0]).exp() * torch.tensor([2.0, 3.0])).tolist()
     assert steps[-1]["grad_outputs"][0] == pytest.approx(want)
     assert call["timeline"]["leaf_grads"]["x"] == pytest.approx(want)
+
+
+LEAF_CALLS = """\
+import torch
+from torch._C._autograd import _get_sequence_nr
+start = _get_sequence_nr()
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+s = torch.tensor([3.0], requires_grad=True)
+s.grad = torch.ones(1)
+x.register_post_accumulate_grad_hook(lambda p: print("post", p.grad.tolist()))
+x.backward(torch.tensor([0.5, 4.0]))
+torch.autograd.backward([s, x], [torch.tensor([2.0]), torch.ones(2)])
+print("nodes made", _get_sequence_nr() - start, (x * 2).grad_fn._sequence_nr() - start,
+      x.grad.tolist(), s.grad.tolist())
+"""
+
+
+def _leaf_calls_in_torch() -> tuple:
+    """LEAF_CALLS run by python (what it prints), and again with torch's own hooks on the
+    leaves' AccumulateGrad nodes: per call, (leaf, what it received, .grad before, after)."""
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(LEAF_CALLS, {"__name__": "__main__"})
+    seen: list = []
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    s = torch.tensor([3.0], requires_grad=True)
+    s.grad = torch.ones(1)
+    nodes = []  # held: the engine finds these very nodes
+    for name, t in (("x", x), ("s", s)):
+        node = torch.autograd.graph.get_gradient_edge(t).node
+        nodes.append(node)
+        node.register_prehook(lambda g, name=name, t=t: seen.append(
+            [name, [g[0].clone()], None if t.grad is None else t.grad.clone()]))
+        node.register_hook(lambda gi, go, t=t: seen[-1].append(t.grad.clone()))
+    x.backward(torch.tensor([0.5, 4.0]))
+    calls = [seen[:]]
+    torch.autograd.backward([s, x], [torch.tensor([2.0]), torch.ones(2)])
+    return printed.getvalue(), [calls[0], seen[len(calls[0]):]]
+
+
+def test_a_backward_call_on_a_leaf_itself_shows_its_accumulate_grad_step():
+    """``x.backward(g)`` on a leaf runs one node, x's AccumulateGrad, which no grad_fn leads
+    to: the call showed no steps (core7). Its step is torch's (what it received, the .grad
+    before and after, in torch's order for several leaves), and getting the node first
+    changes nothing the snippet sees: the same output, the same sequence numbers."""
+    plain_output, torch_calls = _leaf_calls_in_torch()
+    result = run(LEAF_CALLS)
+    assert result["output"] == plain_output
+    assert [c["api"] for c in result["calls"]] == ["Tensor.backward", "torch.autograd.backward"]
+    for call, steps in zip(result["calls"], torch_calls):
+        got = call["timeline"]["steps"]
+        assert [s["leaf"] for s in got] == [name for name, *_ in steps]
+        assert all(s["name"] == "AccumulateGrad" and not s["error"] for s in got)
+        for step, (_, received, before, after) in zip(got, steps):
+            assert_value(step["grad_outputs"][0], received[0])
+            assert step["grad_before"] is None if before is None else assert_value(
+                step["grad_before"], before) is None
+            assert_value(step["grad_after"], after)
+        assert {n["label"] for n in call["nodes"]} == {name for name, *_ in steps}
+
+
+LEAF_CALL_UNDER_ANOMALY = """\
+import warnings
+import torch
+torch.autograd.set_detect_anomaly(True)
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+x.register_hook(lambda g: 1 / 0)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+        x.backward(torch.ones(2))
+    except ZeroDivisionError:
+        pass
+torch.autograd.set_detect_anomaly(False)
+text = "".join(str(w.message) for w in caught)
+print("Error detected in" in text, '"<snippet>", line 9' in text, "leaf_root" in text)
+"""
+
+
+def test_a_backward_call_on_a_leaf_under_anomaly_mode_names_the_snippets_line():
+    """Under anomaly mode a node keeps the stack of the thread that made it, and torch prints
+    it when the node fails: the leaf's AccumulateGrad made on gradstep's own thread named
+    gradstep's leaf_root.py only, not the snippet's line 9 (review of core7). The node is left
+    for the engine to make there, as python makes it."""
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(LEAF_CALL_UNDER_ANOMALY, "<snippet>", "exec"), {"__name__": "__main__"})
+    assert printed.getvalue() == "True True False\n"
+    assert run(LEAF_CALL_UNDER_ANOMALY)["output"] == printed.getvalue()
+
+
+def test_a_grad_call_on_a_leaf_itself_runs_no_step_and_is_explained_so():
+    """``torch.autograd.grad(x, x, g)`` on a leaf runs no node (AccumulateGrad does not run
+    in a grad call) and hands g back, x.grad left None: the call shows no step and returns
+    torch's g, and the "nothing to draw" explanation says so (it said every leaf call "adds
+    g into x.grad": review of core7)."""
+    import contextlib
+    import io
+
+    source = ("import torch\nx = torch.ones(2, requires_grad=True)\n"
+              "(g,) = torch.autograd.grad(x, x, torch.tensor([2.0, 3.0]))\nprint(g.tolist(), x.grad)\n")
+    printed = io.StringIO()
+    namespace: dict = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(printed):
+        exec(source, namespace)
+    result = run(source)
+    assert result["output"] == printed.getvalue() and namespace["x"].grad is None
+    (call,) = result["calls"]
+    assert call["timeline"]["steps"] == [] and call["timeline"]["leaf_grads"] == {"x": None}
+    assert_value(call["returned"][0], namespace["g"])
+    assert result["error"]["kind"] == "nothing_to_draw"
+    assert "torch.autograd.grad(x, x, g) runs none" in result["error"]["explanation"]
