@@ -514,3 +514,42 @@ def test_a_pass_run_under_inference_mode_is_recorded_and_runs_as_in_python():
     want = (torch.tensor([1.0, 2.0]).exp() * torch.tensor([2.0, 3.0])).tolist()
     assert steps[-1]["grad_outputs"][0] == pytest.approx(want)
     assert call["timeline"]["leaf_grads"]["x"] == pytest.approx(want)
+
+
+HELPER_STEP = """
+def step(loss):
+    loss.backward()
+"""
+
+SNIPPET_WITH_HELPER = """
+import torch
+import fidhelper
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+loss = (x.exp() * 2).sum()
+fidhelper.step(loss)
+print(x.grad)
+y = torch.autograd.functional.jacobian(lambda t: t ** 2, x)
+loss
+"""
+
+
+def test_a_backward_call_in_the_snippets_own_helper_module_is_recorded(tmp_path, monkeypatch):
+    """``loss.backward()`` inside a function of a file of the user's beside the snippet ran
+    unrecorded: it freed the graph, and ``gradstep backward`` / ``check`` then ran a pass of
+    their own that failed ("Trying to backward through the graph a second time", exit status
+    1) where python ran without error. It is the snippet's call at the line that called the
+    helper; ``jacobian``'s own calls inside torch stay unrecorded."""
+    (tmp_path / "fidhelper.py").write_text("import torch\n" + HELPER_STEP, encoding="utf-8")
+    path = tmp_path / "snippet.py"
+    path.write_text(SNIPPET_WITH_HELPER, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fidhelper", raising=False)
+    result = Session().run(SNIPPET_WITH_HELPER, filename=str(path))
+    assert result["ok"], result["error"]
+    (call,) = result["calls"]
+    assert (call["line"], call["code"], call["api"]) == (6, "fidhelper.step(loss)", "Tensor.backward")
+    assert call["drawn"] and call["timeline"]["freed"] is True
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x.exp() * 2).sum()
+    assert_same(call["timeline"], torch_pass(loss))
+    assert call["timeline"]["leaf_grads"] == {"x": pytest.approx(x.grad.tolist())}
