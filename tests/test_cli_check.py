@@ -128,10 +128,37 @@ def test_a_graph_the_snippets_own_pass_freed_is_not_passed_through_again():
     own = {"steps": [], "freed": True, "error": None}
     result = {"ok": True, "trace": {"root": "n0", "nodes": [{"id": "n0", "name": "SumBackward0",
                                                               "shape": []}]},
-              "calls": [{"timeline": own}]}
+              "calls": [{"timeline": own, "drawn": True}]}
     assert _one_pass(Session(), result) is own  # its leaves' .grad are still torch's to show
     result["calls"] = []  # no pass of the snippet's freed it: torch's error is the snippet's
     assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"
+    # a call on a graph of its own (not drawn) freed none of this one's buffers
+    result["calls"] = [{"timeline": own, "drawn": False}]
+    assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"
+
+
+def test_a_pass_through_another_graph_numbered_alike_is_not_taken_for_the_drawn_ones():
+    """A backward call on a graph of its own numbers its nodes n0, n1, ... too: check took
+    the first call whose step names matched the drawn graph's as its pass, so
+    ``a.sqrt().sum().backward()`` at ``a = [0, 4]`` (an inf gradient), then a drawn
+    ``loss = x.sqrt().sum()`` at ``x = [1, 4]``, reported "Infinity starts in the gradient
+    of sqrt, line 6" and exited 1 (fidelity hunt). Only a call drawn on the traced graph is."""
+    from gradstep.commands.check import _one_pass
+
+    ran = []
+
+    class Session:
+        def backward(self, gradient=None):
+            ran.append(gradient)
+            return {"steps": [{"node": "n0", "name": "SumBackward0"}], "error": None}
+
+    other = {"steps": [{"node": "n0", "name": "SumBackward0"}], "freed": True, "error": None}
+    result = {"ok": True, "trace": {"root": "n0", "nodes": [{"id": "n0", "name": "SumBackward0",
+                                                              "shape": []}]},
+              "calls": [{"timeline": other, "drawn": False}]}
+    assert _one_pass(Session(), result) is not other and ran == [None]  # check's own pass
+    result["calls"][0]["drawn"] = True
+    assert _one_pass(Session(), result) is other
 
 
 def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
@@ -148,7 +175,7 @@ def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
                                 "inf": 0}]}
 
     from tests.autograd.test_findings_pure import CHAIN
-    result = {"ok": True, "trace": CHAIN, "calls": [{"timeline": {"steps": [
+    result = {"ok": True, "trace": CHAIN, "calls": [{"drawn": True, "timeline": {"steps": [
         {"index": 0, "node": "n0", "name": "SumBackward0"}]}}]}
     written = {}
     for json_out in (False, True):

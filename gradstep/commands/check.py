@@ -85,7 +85,10 @@ def _one_pass(session, result: dict) -> dict | None:
     names = {n["id"]: n["name"] for n in result["trace"]["nodes"]}
     for call in result.get("calls") or []:
         steps = (call.get("timeline") or {}).get("steps") or []
-        if steps and all(names.get(s.get("node")) == s.get("name") for s in steps):
+        # a call on a graph of its own numbers its nodes n0, n1, ... too: only one drawn
+        # on the traced graph (its ids renumbered onto it) is a pass through it
+        if call.get("drawn") and steps and all(names.get(s.get("node")) == s.get("name")
+                                               for s in steps):
             return call["timeline"]
     if not result.get("ok"):
         return None
@@ -103,7 +106,7 @@ def _freeing_call(result: dict) -> dict:
     """Return the timeline of the snippet's first backward call that freed the graph: no
     steps, but its leaves' gradients (and the ``.grad`` check reads after it) are torch's."""
     return next(call["timeline"] for call in result.get("calls") or []
-                if (call.get("timeline") or {}).get("freed"))
+                if call.get("drawn") and (call.get("timeline") or {}).get("freed"))
 
 
 def _freed_by_the_snippet(timeline: dict, result: dict) -> bool:
@@ -111,8 +114,9 @@ def _freed_by_the_snippet(timeline: dict, result: dict) -> bool:
     snippet's own backward calls freed: an error of gradstep's second pass, which the
     snippet never raised (check reported it as the snippet's and exited 1)."""
     error = timeline.get("error") or {}
-    return error.get("kind") == "freed_buffers" and any(
-        (call.get("timeline") or {}).get("freed") for call in result.get("calls") or [])
+    return error.get("kind") == "freed_buffers" and any(  # a call on this graph (drawn):
+        call.get("drawn") and (call.get("timeline") or {}).get("freed")  # one on a graph
+        for call in result.get("calls") or [])  # of its own (a thread's) freed none of it
 
 
 def _count(shape: list[int]) -> int:

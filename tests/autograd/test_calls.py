@@ -553,3 +553,33 @@ def test_a_backward_call_in_the_snippets_own_helper_module_is_recorded(tmp_path,
     loss = (x.exp() * 2).sum()
     assert_same(call["timeline"], torch_pass(loss))
     assert call["timeline"]["leaf_grads"] == {"x": pytest.approx(x.grad.tolist())}
+
+
+THREAD_FREES_THE_GRAPH = """
+import threading
+def work():
+    w = torch.ones(3, requires_grad=True)
+    (w * w).sum().backward()
+t = threading.Thread(target=work); t.start(); t.join()
+x = torch.ones(2, requires_grad=True)
+loss = (x * x).sum()
+t = threading.Thread(target=loss.backward); t.start(); t.join()
+loss
+"""
+
+
+def test_a_graph_freed_by_a_call_gradstep_did_not_record_is_no_error_of_the_snippets():
+    """``Thread(target=loss.backward)`` runs unrecorded (its caller is threading's ``run``)
+    and frees the drawn graph; gradstep's own pass after the snippet then fails on the freed
+    buffers. Its explanation named the line of a call on another graph ("The snippet itself
+    already ran backward without retain_graph (line 5)"), and the command exited 1 where
+    python ran without error. Now it says an unrecorded call freed them, exit status 0."""
+    session = Session()
+    result = session.run(textwrap.dedent(THREAD_FREES_THE_GRAPH), filename="<snippet>")
+    assert result["ok"], result["error"]
+    (work,) = result["calls"]
+    assert work["line"] == 5 and work["timeline"]["freed"] and not work["drawn"]
+    error = session.backward()["error"]
+    assert error["kind"] == "freed_buffers" and error["exit_status"] == 0
+    words = str(error["explanation"])
+    assert "did not record" in words and "line 5" not in words
