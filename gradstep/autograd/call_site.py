@@ -7,10 +7,13 @@ the graph, and the pass ``gradstep backward`` / ``check`` ran after the snippet 
 the freed buffers ("Trying to backward through the graph a second time", exit status 1,
 "Pass retain_graph=True to the FIRST backward") where ``python FILE`` ran without error.
 
-The call is the snippet's when the frames between the wrapper and the snippet's own frame
-are all the user's code: none of them is the standard library's, an installed package's
-(torch's included) or gradstep's. A call made inside a library (``jacobian``, ``gradcheck``,
-a reentrant checkpoint, a thread's ``run``) stays unrecorded, as before.
+The call is the snippet's when the frame that made it is the user's code (the snippet's, or
+a file that is not the standard library's, an installed package's, torch's or gradstep's) and
+a frame of the snippet's is on the stack above it (the helper may run inside a library's
+frames: ``@torch.enable_grad()`` on it). It is recorded at the line of the nearest snippet
+frame. A call a library makes itself (``jacobian``, ``gradcheck``, a reentrant checkpoint,
+``Thread(target=loss.backward)``'s ``run``) stays unrecorded, as before, and so does one on a
+thread the snippet started (no snippet frame on that thread's stack).
 """
 
 from __future__ import annotations
@@ -30,16 +33,15 @@ _user_file: dict[str, bool] = {}
 
 def snippet_frame(frame, filename: str):
     """Return the frame of the snippet's file (``filename``) that made the call whose
-    caller is ``frame``: ``frame`` itself, or the first snippet frame above user-code
-    frames only; None when a library frame (or none of the snippet's) comes first."""
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if name == filename:
-            return frame
-        if not _is_user_file(name):
-            return None
+    caller is ``frame``: ``frame`` itself, or, when ``frame`` is the user's code, the
+    nearest snippet frame above it; None for a call a library made, or none of the
+    snippet's above."""
+    name = frame.f_code.co_filename
+    if name != filename and not _is_user_file(name):
+        return None
+    while frame is not None and frame.f_code.co_filename != filename:
         frame = frame.f_back
-    return None
+    return frame
 
 
 def _is_user_file(name: str) -> bool:

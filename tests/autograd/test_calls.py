@@ -517,6 +517,7 @@ def test_a_pass_run_under_inference_mode_is_recorded_and_runs_as_in_python():
 
 
 HELPER_STEP = """
+@torch.enable_grad()
 def step(loss):
     loss.backward()
 """
@@ -538,7 +539,8 @@ def test_a_backward_call_in_the_snippets_own_helper_module_is_recorded(tmp_path,
     unrecorded: it freed the graph, and ``gradstep backward`` / ``check`` then ran a pass of
     their own that failed ("Trying to backward through the graph a second time", exit status
     1) where python ran without error. It is the snippet's call at the line that called the
-    helper; ``jacobian``'s own calls inside torch stay unrecorded."""
+    helper (also through torch's decorator frames); ``jacobian``'s own calls inside torch
+    stay unrecorded."""
     (tmp_path / "fidhelper.py").write_text("import torch\n" + HELPER_STEP, encoding="utf-8")
     path = tmp_path / "snippet.py"
     path.write_text(SNIPPET_WITH_HELPER, encoding="utf-8")
