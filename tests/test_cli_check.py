@@ -188,3 +188,36 @@ def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
     assert re.search(r"^x +nan +6\.08 +nan", written[False], re.M), written[False]
     data = json.loads(written[True])
     assert data["findings"][0]["cause"] == "sqrt(-1) = NaN" and data["grad_norms"] == {"x": "NaN"}
+
+
+def test_an_error_the_snippet_caught_in_its_own_pass_is_no_failure(capsys):
+    """The snippet's ``try: s.sum().backward()`` / ``except RuntimeError`` (a tensor it saved
+    was changed in place) on the drawn graph, then its own good pass: python ends well, and
+    ``gradstep backward`` says "The snippet caught this error" and exits 0 (hunt 13); check
+    took that first call as its pass, reported its error as the snippet's failure and exited
+    1 (fidelity hunt). It is explained as caught; check exits as its findings say."""
+    from types import SimpleNamespace
+
+    from gradstep.commands import check
+    from tests.autograd.test_findings_pure import leaf, op, small
+
+    class Session:
+        def grad_stats(self):
+            return {"params": []}
+
+    trace = {"root": "n0", "nodes": [op("n0", "SumBackward0", 1, small(6.0), line=5),
+                                     op("n1", "MulBackward0", 0, small([2.0, 4.0]), line=4),
+                                     leaf("n2", small([1.0, 2.0]), "x")],
+             "edges": [{"source": "n0", "target": "n1", "slot": 0, "input_nr": 0},
+                       {"source": "n1", "target": "n2", "slot": 0, "input_nr": 0}]}
+    caught = {"kind": "modified_inplace", "type": "RuntimeError", "line": 6, "code": "y.sum()",
+              "message": "one of the variables needed for gradient computation has been "
+                         "modified by an inplace operation"}
+    first = {"steps": [{"index": 0, "node": "n0", "name": "SumBackward0"}], "error": caught}
+    result = {"ok": True, "trace": trace, "calls": [{"drawn": True, "timeline": first}]}
+    args = SimpleNamespace(json=True, deep_values=False)
+    assert check._check(args, Session(), result, "", "s.py") == 0
+    assert "The snippet caught this error" in capsys.readouterr().err
+    result["ok"] = False  # the snippet itself failed there: check fails with it
+    result["error"] = caught
+    assert check._check(args, Session(), result, "", "s.py") == 1

@@ -28,6 +28,7 @@ from gradstep.commands.run_and_report import (
     CommandError,
     display_name,
     print_json,
+    report_caught,
     report_error,
     start_snippet,
 )
@@ -71,12 +72,22 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
             sys.stdout.write(format_report(diagnosis, trace, source))
         sys.stdout.flush()
     failed = result.get("error") or (timeline or {}).get("error")
-    if failed:
+    if failed and result.get("ok") and _snippets_own(timeline, result):
+        # torch raised in a backward call of the snippet's that the snippet caught and went
+        # on (``try: p.backward()``): python ends well, so check exits as its findings say
+        report_caught(failed, name)
+    elif failed:
         report_error(failed, name)
         if failed.get("exit_status") != 0:
             return SNIPPET_FAILED
         # a hook's exit(0) stopped gradstep's own pass (hook_exit): not a failure
     return SNIPPET_FAILED if diagnosis.failed else OK
+
+
+def _snippets_own(timeline: dict | None, result: dict) -> bool:
+    """Return True when ``timeline`` is one of the snippet's own calls (not check's pass)."""
+    return timeline is not None and any(call.get("timeline") is timeline
+                                        for call in result.get("calls") or [])
 
 
 def _one_pass(session, result: dict) -> dict | None:
