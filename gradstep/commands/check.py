@@ -75,7 +75,7 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
     if failed and result.get("ok") and _snippets_own(timeline, result):
         # torch raised in a backward call of the snippet's that the snippet caught and went
         # on (``try: p.backward()``): python ends well, so check exits as its findings say
-        report_caught(failed, name)
+        report_caught(failed, name, exits_0=False)
     elif failed:
         report_error(failed, name)
         if failed.get("exit_status") != 0:
