@@ -128,10 +128,37 @@ def test_a_graph_the_snippets_own_pass_freed_is_not_passed_through_again():
     own = {"steps": [], "freed": True, "error": None}
     result = {"ok": True, "trace": {"root": "n0", "nodes": [{"id": "n0", "name": "SumBackward0",
                                                               "shape": []}]},
-              "calls": [{"timeline": own}]}
+              "calls": [{"timeline": own, "drawn": True}]}
     assert _one_pass(Session(), result) is own  # its leaves' .grad are still torch's to show
     result["calls"] = []  # no pass of the snippet's freed it: torch's error is the snippet's
     assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"
+    # a call on a graph of its own (not drawn) freed none of this one's buffers
+    result["calls"] = [{"timeline": own, "drawn": False}]
+    assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"
+
+
+def test_a_pass_through_another_graph_numbered_alike_is_not_taken_for_the_drawn_ones():
+    """A backward call on a graph of its own numbers its nodes n0, n1, ... too: check took
+    the first call whose step names matched the drawn graph's as its pass, so
+    ``a.sqrt().sum().backward()`` at ``a = [0, 4]`` (an inf gradient), then a drawn
+    ``loss = x.sqrt().sum()`` at ``x = [1, 4]``, reported "Infinity starts in the gradient
+    of sqrt, line 6" and exited 1 (fidelity hunt). Only a call drawn on the traced graph is."""
+    from gradstep.commands.check import _one_pass
+
+    ran = []
+
+    class Session:
+        def backward(self, gradient=None):
+            ran.append(gradient)
+            return {"steps": [{"node": "n0", "name": "SumBackward0"}], "error": None}
+
+    other = {"steps": [{"node": "n0", "name": "SumBackward0"}], "freed": True, "error": None}
+    result = {"ok": True, "trace": {"root": "n0", "nodes": [{"id": "n0", "name": "SumBackward0",
+                                                              "shape": []}]},
+              "calls": [{"timeline": other, "drawn": False}]}
+    assert _one_pass(Session(), result) is not other and ran == [None]  # check's own pass
+    result["calls"][0]["drawn"] = True
+    assert _one_pass(Session(), result) is other
 
 
 def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
@@ -148,7 +175,7 @@ def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
                                 "inf": 0}]}
 
     from tests.autograd.test_findings_pure import CHAIN
-    result = {"ok": True, "trace": CHAIN, "calls": [{"timeline": {"steps": [
+    result = {"ok": True, "trace": CHAIN, "calls": [{"drawn": True, "timeline": {"steps": [
         {"index": 0, "node": "n0", "name": "SumBackward0"}]}}]}
     written = {}
     for json_out in (False, True):
@@ -161,3 +188,37 @@ def test_the_text_report_writes_non_finite_numbers_as_torch_prints_them():
     assert re.search(r"^x +nan +6\.08 +nan", written[False], re.M), written[False]
     data = json.loads(written[True])
     assert data["findings"][0]["cause"] == "sqrt(-1) = NaN" and data["grad_norms"] == {"x": "NaN"}
+
+
+def test_an_error_the_snippet_caught_in_its_own_pass_is_no_failure(capsys):
+    """The snippet's ``try: s.sum().backward()`` / ``except RuntimeError`` (a tensor it saved
+    was changed in place) on the drawn graph, then its own good pass: python ends well, and
+    ``gradstep backward`` says "The snippet caught this error" and exits 0 (hunt 13); check
+    took that first call as its pass, reported its error as the snippet's failure and exited
+    1 (fidelity hunt). It is explained as caught; check exits as its findings say."""
+    from types import SimpleNamespace
+
+    from gradstep.commands import check
+    from tests.autograd.test_findings_pure import leaf, op, small
+
+    class Session:
+        def grad_stats(self):
+            return {"params": []}
+
+    trace = {"root": "n0", "nodes": [op("n0", "SumBackward0", 1, small(6.0), line=5),
+                                     op("n1", "MulBackward0", 0, small([2.0, 4.0]), line=4),
+                                     leaf("n2", small([1.0, 2.0]), "x")],
+             "edges": [{"source": "n0", "target": "n1", "slot": 0, "input_nr": 0},
+                       {"source": "n1", "target": "n2", "slot": 0, "input_nr": 0}]}
+    caught = {"kind": "modified_inplace", "type": "RuntimeError", "line": 6, "code": "y.sum()",
+              "message": "one of the variables needed for gradient computation has been "
+                         "modified by an inplace operation"}
+    first = {"steps": [{"index": 0, "node": "n0", "name": "SumBackward0"}], "error": caught}
+    result = {"ok": True, "trace": trace, "calls": [{"drawn": True, "timeline": first}]}
+    args = SimpleNamespace(json=True, deep_values=False)
+    assert check._check(args, Session(), result, "", "s.py") == 0
+    err = capsys.readouterr().err  # check's status is its findings': no "exit status 0"
+    assert "The snippet caught this error" in err and "exit status 0" not in err
+    result["ok"] = False  # the snippet itself failed there: check fails with it
+    result["error"] = caught
+    assert check._check(args, Session(), result, "", "s.py") == 1

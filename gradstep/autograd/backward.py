@@ -308,7 +308,8 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
             break
     timeline = combine_passes(records)
     if timeline["error"] is not None:
-        timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls)
+        timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls,
+                                                 freed_first=bool(records[0]["freed_before"]))
     return timeline
 
 
@@ -319,11 +320,34 @@ def _root_name(roots: list, id_of: dict, labels: dict) -> str | None:
     return labels.get(id_of.get(getattr(roots[0], "grad_fn", None)))
 
 
-def _blame_snippet_calls(error: dict, calls: list) -> dict:
-    """Return ``error`` saying so when the snippet's own backward call already freed the graph."""
-    freeing = [c for c in calls or [] if c.get("timeline") and c["timeline"].get("freed")]
-    if error.get("kind") != "freed_buffers" or not freeing:
+def _blame_snippet_calls(error: dict, calls: list, *, freed_first: bool = False) -> dict:
+    """Return ``error`` saying so when the snippet's own backward call already freed the graph.
+
+    Only a call drawn on this graph can have freed its buffers (a call on a graph of its
+    own, another thread's, shares no op node with it). When none did but the first pass
+    found buffers freed before it ran (``freed_first``), the snippet freed them in a call
+    gradstep did not record (inside a library's code, a thread's ``run``, past
+    ``calls.MAX_CALLS``): python ran the
+    snippet without this error, so the error is gradstep's pass's alone (``exit_status``
+    0, as for a hook's ``exit(0)``)."""
+    if error.get("kind") != "freed_buffers":
         return error
+    freeing = [c for c in calls or []
+               if c.get("drawn") and c.get("timeline") and c["timeline"].get("freed")]
+    if not freeing:
+        if not freed_first:
+            return error
+        note = lazy("The snippet had already freed these buffers in a backward call gradstep "
+                    "did not record (one made inside a library's code, by a thread's run, or "
+                    "past the calls it records in a long loop), "
+                    "and python ran it without this error; only gradstep's own pass after it "
+                    "needed them.")
+        return with_words({**error, "exit_status": 0},
+                          explanation=lazy("{text} {more}", text=explanation_of(error), more=note),
+                          fix=lazy("To step through that pass, call backward() in the "
+                                   "snippet's own code (or a function of it); to run "
+                                   "gradstep's pass too, pass retain_graph=True to the "
+                                   "snippet's call."))
     # each line once: a loop's backward call frees a graph at the same line each time
     lines = ", ".join(str(line) for line in list(dict.fromkeys(c["line"] for c in freeing))[:3])
     note = lazy("The snippet itself already ran backward without retain_graph (line {lines}), "

@@ -2,7 +2,8 @@
 
 While ``capture_backward_calls(filename)`` is active, ``torch.Tensor.backward``,
 ``torch.autograd.backward`` and ``torch.autograd.grad`` are wrapped. A call made
-from a frame compiled from ``filename`` (the snippet) is recorded: its line, the
+from a frame compiled from ``filename`` (the snippet), or from a helper module of the
+user's that the snippet called (``call_site``), is recorded: its snippet line, the
 API, ``retain_graph``/``create_graph``, and its ``timeline`` (the backward JSON
 of that call's own graph: steps, leaf grads keyed by the snippet's variable
 names, freed buffers, error). If torch raises, the very same exception is
@@ -40,6 +41,7 @@ from torch.jit import _builtins as jit_builtins
 
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
+from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
@@ -313,7 +315,11 @@ class _Capture:
                 return original(*args, **kwargs)
             caller = sys._getframe(1)
             call = call_for(signature, caller, args, kwargs)
-            if self.busy or caller.f_code.co_filename != self.filename:
+            if self.busy:
+                return call(original, args, kwargs)
+            # the snippet's line, also for a call inside a helper module of its own
+            site = snippet_frame(caller, self.filename)
+            if site is None:
                 return call(original, args, kwargs)
             if sys.gettrace() is not None or sys.getprofile() is not None:
                 # the snippet's own trace or profile function (cProfile) would see every
@@ -328,7 +334,7 @@ class _Capture:
             except TypeError:  # wrong arguments: torch raises its own error for them
                 return call(original, args, kwargs)
             bound.apply_defaults()
-            return self.record(original, api, bound, call, caller, args, kwargs)
+            return self.record(original, api, bound, call, site, args, kwargs)
 
         # Named as torch's own function (inspect.signature follows __wrapped__)
         wrapper.__wrapped__ = original

@@ -28,6 +28,7 @@ from gradstep.commands.run_and_report import (
     CommandError,
     display_name,
     print_json,
+    report_caught,
     report_error,
     start_snippet,
 )
@@ -71,7 +72,11 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
             sys.stdout.write(format_report(diagnosis, trace, source))
         sys.stdout.flush()
     failed = result.get("error") or (timeline or {}).get("error")
-    if failed:
+    if failed and result.get("ok") and _snippets_own(timeline, result):
+        # torch raised in a backward call of the snippet's that the snippet caught and went
+        # on (``try: p.backward()``): python ends well, so check exits as its findings say
+        report_caught(failed, name, exits_0=False)
+    elif failed:
         report_error(failed, name)
         status = ((result.get("exit_code") or SNIPPET_FAILED) if result.get("error")
                   else failed.get("exit_status", SNIPPET_FAILED))  # 130: a KeyboardInterrupt
@@ -81,13 +86,22 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
     return SNIPPET_FAILED if diagnosis.failed else OK
 
 
+def _snippets_own(timeline: dict | None, result: dict) -> bool:
+    """Return True when ``timeline`` is one of the snippet's own calls (not check's pass)."""
+    return timeline is not None and any(call.get("timeline") is timeline
+                                        for call in result.get("calls") or [])
+
+
 def _one_pass(session, result: dict) -> dict | None:
     """Return the snippet's own first pass on the traced graph, else run one from the root
     (None when the run failed: its graph may be half built)."""
     names = {n["id"]: n["name"] for n in result["trace"]["nodes"]}
     for call in result.get("calls") or []:
         steps = (call.get("timeline") or {}).get("steps") or []
-        if steps and all(names.get(s.get("node")) == s.get("name") for s in steps):
+        # a call on a graph of its own numbers its nodes n0, n1, ... too: only one drawn
+        # on the traced graph (its ids renumbered onto it) is a pass through it
+        if call.get("drawn") and steps and all(names.get(s.get("node")) == s.get("name")
+                                               for s in steps):
             return call["timeline"]
     if not result.get("ok"):
         return None
@@ -105,7 +119,7 @@ def _freeing_call(result: dict) -> dict:
     """Return the timeline of the snippet's first backward call that freed the graph: no
     steps, but its leaves' gradients (and the ``.grad`` check reads after it) are torch's."""
     return next(call["timeline"] for call in result.get("calls") or []
-                if (call.get("timeline") or {}).get("freed"))
+                if call.get("drawn") and (call.get("timeline") or {}).get("freed"))
 
 
 def _freed_by_the_snippet(timeline: dict, result: dict) -> bool:
@@ -113,8 +127,9 @@ def _freed_by_the_snippet(timeline: dict, result: dict) -> bool:
     snippet's own backward calls freed: an error of gradstep's second pass, which the
     snippet never raised (check reported it as the snippet's and exited 1)."""
     error = timeline.get("error") or {}
-    return error.get("kind") == "freed_buffers" and any(
-        (call.get("timeline") or {}).get("freed") for call in result.get("calls") or [])
+    return error.get("kind") == "freed_buffers" and any(  # a call on this graph (drawn):
+        call.get("drawn") and (call.get("timeline") or {}).get("freed")  # one on a graph
+        for call in result.get("calls") or [])  # of its own (a thread's) freed none of it
 
 
 def _count(shape: list[int]) -> int:

@@ -148,13 +148,16 @@ def report_error(err: dict, filename: str) -> None:
     sys.stderr.flush()
 
 
-def report_caught(err: dict, filename: str) -> None:
+def report_caught(err: dict, filename: str, *, exits_0: bool = True) -> None:
     """Explain ``err``, the error torch raised in a backward call of the snippet's that the
     snippet caught and went on (``try: p.backward()``), and say so: the command then exits
-    0, as ``python FILE`` does (the snippet did not fail)."""
+    0, as ``python FILE`` does (the snippet did not fail); ``exits_0`` False for ``check``,
+    whose exit status its findings decide."""
     from gradstep.i18n import _
 
     report_error(err, filename)
-    sys.stderr.write(_("The snippet caught this error and went on, as it does under python: "
-                       "exit status 0.") + "\n")
+    sys.stderr.write((_("The snippet caught this error and went on, as it does under python: "
+                        "exit status 0.") if exits_0 else
+                      _("The snippet caught this error and went on, as it does under "
+                        "python.")) + "\n")
     sys.stderr.flush()

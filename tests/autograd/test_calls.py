@@ -633,3 +633,74 @@ def test_a_grad_call_on_a_leaf_itself_runs_no_step_and_is_explained_so():
     assert_value(call["returned"][0], namespace["g"])
     assert result["error"]["kind"] == "nothing_to_draw"
     assert "torch.autograd.grad(x, x, g) runs none" in result["error"]["explanation"]
+
+
+HELPER_STEP = """
+@torch.enable_grad()
+def step(loss):
+    loss.backward()
+"""
+
+SNIPPET_WITH_HELPER = """
+import torch
+import fidhelper
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+loss = (x.exp() * 2).sum()
+fidhelper.step(loss)
+print(x.grad)
+y = torch.autograd.functional.jacobian(lambda t: t ** 2, x)
+loss
+"""
+
+
+def test_a_backward_call_in_the_snippets_own_helper_module_is_recorded(tmp_path, monkeypatch):
+    """``loss.backward()`` inside a function of a file of the user's beside the snippet ran
+    unrecorded: it freed the graph, and ``gradstep backward`` / ``check`` then ran a pass of
+    their own that failed ("Trying to backward through the graph a second time", exit status
+    1) where python ran without error. It is the snippet's call at the line that called the
+    helper (also through torch's decorator frames); ``jacobian``'s own calls inside torch
+    stay unrecorded."""
+    (tmp_path / "fidhelper.py").write_text("import torch\n" + HELPER_STEP, encoding="utf-8")
+    path = tmp_path / "snippet.py"
+    path.write_text(SNIPPET_WITH_HELPER, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fidhelper", raising=False)
+    result = Session().run(SNIPPET_WITH_HELPER, filename=str(path))
+    assert result["ok"], result["error"]
+    (call,) = result["calls"]
+    assert (call["line"], call["code"], call["api"]) == (6, "fidhelper.step(loss)", "Tensor.backward")
+    assert call["drawn"] and call["timeline"]["freed"] is True
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x.exp() * 2).sum()
+    assert_same(call["timeline"], torch_pass(loss))
+    assert call["timeline"]["leaf_grads"] == {"x": pytest.approx(x.grad.tolist())}
+
+
+THREAD_FREES_THE_GRAPH = """
+import threading
+def work():
+    w = torch.ones(3, requires_grad=True)
+    (w * w).sum().backward()
+t = threading.Thread(target=work); t.start(); t.join()
+x = torch.ones(2, requires_grad=True)
+loss = (x * x).sum()
+t = threading.Thread(target=loss.backward); t.start(); t.join()
+loss
+"""
+
+
+def test_a_graph_freed_by_a_call_gradstep_did_not_record_is_no_error_of_the_snippets():
+    """``Thread(target=loss.backward)`` runs unrecorded (its caller is threading's ``run``)
+    and frees the drawn graph; gradstep's own pass after the snippet then fails on the freed
+    buffers. Its explanation named the line of a call on another graph ("The snippet itself
+    already ran backward without retain_graph (line 5)"), and the command exited 1 where
+    python ran without error. Now it says an unrecorded call freed them, exit status 0."""
+    session = Session()
+    result = session.run(textwrap.dedent(THREAD_FREES_THE_GRAPH), filename="<snippet>")
+    assert result["ok"], result["error"]
+    (work,) = result["calls"]
+    assert work["line"] == 5 and work["timeline"]["freed"] and not work["drawn"]
+    error = session.backward()["error"]
+    assert error["kind"] == "freed_buffers" and error["exit_status"] == 0
+    words = str(error["explanation"])
+    assert "did not record" in words and "line 5" not in words

@@ -17,7 +17,7 @@ CASES_DIR = HERE / "cases"
 EXAMPLES_DIR = HERE.parents[1] / "gradstep" / "resources" / "examples"
 
 # Modules in cases/ that cases import; not cases themselves.
-HELPERS = {"vision_shim.py", "sibling_blocks.py"}
+HELPERS = {"vision_shim.py", "sibling_blocks.py", "helper_train.py"}
 
 # Heavy imports: the case is marked slow and needs the package.
 HEAVY_MODULES = ("torchvision", "timm", "transformers")

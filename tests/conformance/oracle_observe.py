@@ -92,10 +92,10 @@ class Observer:
             return None
         api = _BACKWARD_APIS.get(code)
         if api is not None:
-            caller = frame.f_back
+            caller = self._case_frame(frame.f_back)
             # one made while another is open (by a TorchFunctionMode's __torch_function__
             # passing the call on, or a hook's) is part of that call, as gradstep records it
-            if caller is not None and caller.f_code.co_filename == self.case_path and not self._open:
+            if caller is not None and not self._open:
                 with unwatched(record=True):  # the call's profiler range is recorded
                     self._begin_call(frame, api, caller.f_lineno)
                 return self.on_backward_event
@@ -108,6 +108,20 @@ class Observer:
             self._skipped.add(code)
             return None
         return self.on_event
+
+    def _case_frame(self, frame):
+        """Return the case's frame that made a backward call whose caller is ``frame``:
+        ``frame`` itself, or the case's frame above helper modules of the case's own folder
+        only (``helper_train.step(loss)``); None for a call made inside any other code."""
+        folder = os.path.dirname(self.case_path)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename == self.case_path:
+                return frame
+            if os.path.dirname(filename) != folder:
+                return None
+            frame = frame.f_back
+        return None
 
     def _skip(self, code) -> bool:
         filename = code.co_filename
