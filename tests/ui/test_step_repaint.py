@@ -75,3 +75,24 @@ def test_choosing_the_pass_again_after_its_end_shows_step_0_as_torch_had_it(qtbo
     assert_shows_step(window, 3)
     bar.act_reset.trigger()
     assert_shows_step(window, 0)
+
+
+def test_the_step_bar_and_the_values_header_number_steps_alike(qtbot, window):
+    """The bar counts the steps done; the Values panel numbers a step from 1, as the exports
+    do (``After step 3 of 3``): before the first step the ▶ node runs at step 1, not
+    "step 0"; at the end the bar has done 3 of 3 and the last node ran at step 3."""
+    window.editor.setPlainText(INPLACE)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    window.docks["values"].raise_()
+    bar, header = window.step_bar, window.values_panel.header
+    assert bar.position.text().strip() == "3 / 3 steps done"
+    assert header.text().endswith("✗ raised at step 3")  # SigmoidBackward0, where torch raised
+    bar.act_reset.trigger()
+    assert bar.position.text().strip() == "0 / 3 steps done"
+    assert header.text().endswith("▶ runs at step 1")  # SumBackward0, torch's first
+    bar.act_forward.trigger()
+    assert bar.position.text().strip() == "1 / 3 steps done"
+    assert header.text().endswith("▶ runs at step 2")  # MulBackward0
+    window.docks["saved"].raise_()
+    assert "(pass 1, 1 of 3 steps done)" in window.saved_panel.state_label.text()
