@@ -99,7 +99,7 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         """Show the graph's state and the focus node's buffers (see RefreshWhenSeen)."""
         where = ""
         if self.model.timeline is not None:
-            where = self.tr(" (pass {0}, step {1} of {2})").format(
+            where = self.tr(" (pass {0}, {1} of {2} steps done)").format(
                 self.model.pass_index + 1, self.model.step, self.model.step_count)
         graph = self.tr("Graph")
         self.state_label.setText(f"<b>{graph}{where}:</b> "

@@ -217,8 +217,13 @@ class QtSessionModel(QtCore.QObject):
             self._restart_steps()
 
     def _restart_steps(self, at_end: bool = False) -> None:
-        """Go to step 0 (or the end) of the pass being stepped and tell the observers."""
-        self.previous_step = 0
+        """Go to step 0 (or the end) of the pass being stepped and tell the observers.
+
+        ``previous_step`` is the step shown until now: choosing the pass being stepped again
+        (the pass list; a failed run opens at its end) must undo every step between, not
+        only step 0's node (a view that repaints only ``changes(previous_step)`` kept the
+        end's freed buffers and ✗ at step 0)."""
+        self.previous_step = self.step
         self.step = self.step_count if at_end else 0
         self.selected = ""
         self._state_cache = None

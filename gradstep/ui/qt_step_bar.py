@@ -213,7 +213,7 @@ class QtStepBar(QtWidgets.QToolBar):
         self._position_key = key
         digit = max("0123456789", key=metrics.horizontalAdvance)
         widest = words.format(digit * len(str(n)), digit * len(str(n)))
-        width = max(metrics.horizontalAdvance(widest), metrics.horizontalAdvance(" step 0000 / 0000 "))
+        width = max(metrics.horizontalAdvance(widest), metrics.horizontalAdvance(" 0000 / 0000 steps done "))
         # the text's own height (a fallback font for Chinese can be taller), not sizeHint:
         # a label's hint is at least its fixed size, which would never let it shrink
         flags = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
@@ -229,7 +229,9 @@ class QtStepBar(QtWidgets.QToolBar):
 
     def _on_step(self, *_args) -> None:
         k, n = self.model.step, self.model.step_count
-        words = self.tr(" step {0} / {1} ")
+        # steps done, as the Values panel numbers steps from 1 (``▶ runs at step 1`` at the
+        # start, ``ran at step 3`` after 3 / 3) and the exports do (``After step 3 of 3``)
+        words = self.tr(" {0} / {1} steps done ")
         self._fit_position(words, n)
         self.position.setText(words.format(k, n))
         self.act_back.setEnabled(k > 0)

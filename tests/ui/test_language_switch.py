@@ -110,7 +110,7 @@ def test_switching_to_chinese_rewords_the_window_at_once_and_keeps_the_lesson(qt
     assert "第 10 行的 backward 调用没有传入 retain_graph=True，它已经释放了计算图为求梯度而保存的张量" in shown
     assert "怎么改：" in shown and "How to fix" not in shown
     assert window.editor.error_text.startswith("RuntimeError: Trying to backward")
-    assert window.step_bar.position.text().strip() == "第 1 / 2 步"
+    assert window.step_bar.position.text().strip() == "已完成 1 / 2 步"
     assert window.step_bar.passes.itemText(0).startswith("1. 第 10 行：")
     assert window.examples_menu.actions()[0].text() == "均方误差及其梯度（autograd.grad）"
     # the lesson stays: nothing was run again

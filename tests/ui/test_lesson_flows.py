@@ -210,7 +210,7 @@ def test_no_grad_error_says_there_is_no_graph(qtbot, window):
         assert (torch.ones(3, requires_grad=True) * 2).sum().grad_fn is None  # torch: no graph
     text = window.graph_view.scene().items()[0].toPlainText()
     assert text.startswith("No graph") and "grad_fn" in text
-    assert window.model.passes == [] and window.step_bar.position.text().strip() == "step 0 / 0"
+    assert window.model.passes == [] and window.step_bar.position.text().strip() == "0 / 0 steps done"
 
 
 def test_a_syntax_error_says_no_line_ran(qtbot, window):

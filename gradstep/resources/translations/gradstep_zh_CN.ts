@@ -1214,8 +1214,8 @@ What the snippet printed is in Output.</source>
         <translation>状态</translation>
     </message>
     <message>
-        <source> (pass {0}, step {1} of {2})</source>
-        <translation>（第 {0} 遍，第 {1} / {2} 步）</translation>
+        <source> (pass {0}, {1} of {2} steps done)</source>
+        <translation>（第 {0} 遍，已完成 {1} / {2} 步）</translation>
     </message>
     <message>
         <source>Graph</source>
@@ -1307,8 +1307,8 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
 求导的不是画出来的这个计算图（是后来重新计算的张量，或另一个根节点：请在根节点框里选择它）</translation>
     </message>
     <message>
-        <source> step {0} / {1} </source>
-        <translation> 第 {0} / {1} 步 </translation>
+        <source> {0} / {1} steps done </source>
+        <translation> 已完成 {0} / {1} 步 </translation>
     </message>
 </context>
 <context>
