@@ -74,7 +74,8 @@ KIND_FILL = {"op": "#d3d3d3", "leaf": "#add8e6", "module": "#e3d7f7"}
 ROOT_FILL = "#caff70"  # torchviz draws the output darkolivegreen1
 SAVED_BADGE = "#ffa500"
 FREED_BADGE = "#e6e6e6"
-CHANGED_BADGE = "#ef9a9a"  # a saved tensor changed in place since it was saved: torch refuses it
+CHANGED_BADGE = "#b71c1c"  # a saved tensor changed in place since it was saved: torch refuses it
+DARK_BADGES = ("device", "changed")  # pills with white text
 BADGE_ROLES = ("saved", "changed", "freed", "device")  # lines written on a pill
 DEVICE_BADGE = "#37474f"
 

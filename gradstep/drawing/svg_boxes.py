@@ -109,7 +109,7 @@ def _pill_tail(role: str, width: float, pill_h: float) -> str:
 
 
 def _ink(role: str) -> str:
-    return "#ffffff" if role == "device" else style.TEXT
+    return "#ffffff" if role in style.DARK_BADGES else style.TEXT
 
 
 _ROLE_PX = attrgetter("role", "px")

@@ -58,15 +58,15 @@ def box_by_box(painter, scene, shown, lod) -> None:
                 width = style.text_width(line.text, line.px) + style.badge_pad(line.role)
                 pill = QtCore.QRectF(line_rect.center().x() - width / 2, line_rect.top() + 0.5,
                                      width, line_rect.height() - 1)
-                dark = line.role == "device"
+                dark = line.role in ("device", "changed")
                 if line.role == "freed":
                     painter.setPen(QtGui.QPen(QtGui.QColor(style.MUTED_TEXT), 0.8,
                                               QtCore.Qt.PenStyle.DashLine))
                     painter.setBrush(QtGui.QColor(style.FREED_BADGE))
                 else:
                     painter.setPen(QtCore.Qt.PenStyle.NoPen)
-                    painter.setBrush(QtGui.QColor(style.DEVICE_BADGE if dark else
-                                                  style.CHANGED_BADGE if line.role == "changed"
+                    painter.setBrush(QtGui.QColor(style.CHANGED_BADGE if line.role == "changed"
+                                                  else style.DEVICE_BADGE if dark
                                                   else style.SAVED_BADGE))
                 painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
                 painter.setPen(QtGui.QColor("#ffffff" if dark else style.TEXT))
