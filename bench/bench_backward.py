@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gradstep.autograd import grad_values, values  # noqa: E402
 from gradstep.autograd.backward import record_backward  # noqa: E402
-from gradstep.autograd.calls import graph_ids  # noqa: E402
+from gradstep.autograd.frame_names import graph_ids  # noqa: E402
 from gradstep.autograd.leaves_and_freed import freed_node_ids, leaf_grad_tensors  # noqa: E402
 from gradstep.autograd.step_hooks import StepRecorder  # noqa: E402
 

@@ -168,7 +168,7 @@ def _names(names: dict | None, depth: int = _API_FRAMES) -> dict:
     """Return ``names``, or the variables of the user's frame that called the public function."""
     if names is not None:
         return dict(names)
-    from gradstep.autograd.calls import frame_namespace
+    from gradstep.autograd.frame_names import frame_namespace
 
     frame = sys._getframe(depth)
     try:

@@ -3,7 +3,8 @@
 This module only parses arguments; each subcommand lives in ``gradstep.commands``
 and is imported when it is used, so ``gradstep trace`` never imports Qt.
 Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device,
-130 interrupted (Ctrl+C).
+130 interrupted (Ctrl+C, or the snippet's own ``raise KeyboardInterrupt``, as ``python
+FILE`` ends then; a ``--timeout`` exits 1).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import re
 import sys
 
 from gradstep import installed_version
+from gradstep.autograd.exit_status import INTERRUPTED  # Ctrl+C's, and a snippet's own raise
 from gradstep.i18n import N_, _
 
 SUBCOMMANDS = ("gui", "trace", "backward", "export", "check")
 TOP_OPTIONS = ("-h", "--help", "--version")
-INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program ended by Ctrl+C
 
 
 VERSION_HELP = N_("print gradstep's version and exit")

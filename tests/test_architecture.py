@@ -192,5 +192,6 @@ def test_a_command_that_works_loads_no_error_machinery_at_its_start():
     assert done.returncode == 0, done.stderr[-3000:]
     loaded = set(done.stdout.split())
     assert loaded & {"gradstep.autograd.errors", "gradstep.autograd.error_context",
+                     "gradstep.autograd.snippet_tree", "gradstep.autograd.snippet_scopes",
                      "gradstep.schema.kernel", "gradstep.schema.errors", "difflib", "shutil",
                      "networkx", "torch"} == set()

@@ -73,12 +73,23 @@ def test_collapsed_cnn_as_graphml(tmp_path):
     (["-o", "{tmp}/g.json", "--frames", "{tmp}/missing/frames"],
      "--frames {tmp}/missing/frames: the folder {tmp}/missing does not exist; create it first"),
     (["-o", "{tmp}/g.json", "--frames", "{tmp}/g.json"], "that is a file; name a folder"),
+    # a graph file has no size: --scale (which wrote the same file) is told, not passed over;
+    # with --frames it sizes the frames (test_frames_one_png_per_step)
+    # (a DOT file holds no coordinates either: Graphviz lays it out)
+    (["-o", "{tmp}/g.dot", "--scale", "2"], "--scale 2: a DOT file has no size (it holds the "
+                                            "graph, not a picture)"),
+    (["-o", "{tmp}/g.graphml", "--scale", "0.5"], "--scale 0.5: a GraphML file has no size"),
+    (["-o", "{tmp}/g.json", "--scale", "3"], "it sizes PNG, SVG and PDF pictures, --frames and "
+                                             "animations"),
 ])
 def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, words):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     (tmp_path / "g.json").write_text("{}")
     assert main(["export", "-c", "raise SystemExit('must not run')", *argv]) == 2
-    assert words.replace("{tmp}", str(tmp_path)) in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert words.replace("{tmp}", str(tmp_path)) in err
+    # it was never run: not "The snippet is fine"
+    assert "The snippet was not run" in err and "is fine" not in err, err
     assert not (tmp_path / "missing").exists()  # --frames made missing folders, -o refused them
 
 
@@ -110,6 +121,22 @@ def test_a_failing_lesson_still_writes_its_picture(tmp_path, capsys):
     with pytest.raises(RuntimeError) as torch_error:
         p[1].backward()
     assert str(torch_error.value).split(".")[0] in err
+
+
+@pytest.mark.usefixtures("in_process")
+@pytest.mark.parametrize("options", [[], ["--scale", "3"], ["--frames", "FRAMES"]])
+def test_export_leaves_the_parsed_options_as_they_were(tmp_path, options):
+    """``export.run`` set ``args.scale`` to 2 and added ``args.size``: a caller's namespace
+    (the API's, a test's) changed under it."""
+    from gradstep.cli import build_parser
+    from gradstep.commands import export
+
+    argv = [a.replace("FRAMES", str(tmp_path / "frames")) for a in options]
+    args = build_parser().parse_args(["export", str(EXAMPLES / "mse_backward.py"), "-o",
+                                      str(tmp_path / "g.svg"), "--step", "1", *argv])
+    before = dict(vars(args))
+    assert export.run(args) == 0
+    assert vars(args) == before
 
 
 @pytest.mark.usefixtures("in_process")

@@ -166,6 +166,70 @@ def test_a_step_past_the_end_is_refused_saying_how_many_steps_the_pass_has(tmp_p
     assert status == 0 and data["step_state"]["step"] == 3
 
 
+@pytest.mark.parametrize("step", ["0", "2"])
+def test_a_step_on_a_run_that_failed_before_any_pass_is_refused_naming_why(tmp_path, capsys,
+                                                                          step):
+    """A snippet that failed before any backward call has no pass: ``--step K`` was passed
+    over (the plain graph written, exit 1); it is refused as a step past the end is (exit 2,
+    nothing written), saying the snippet failed at line 3 before any backward call."""
+    out = tmp_path / "g.json"
+    source = "w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\nraise ValueError('no')\n"
+    assert main(["export", "-c", source, "-o", str(out), "--step", step]) == 2
+    err = capsys.readouterr().err
+    assert (f"--step {step}: the snippet failed at line 3, and no backward call on the graph "
+            "drawn ran to its end before that, so there is no pass and no steps to draw") in err
+    assert "the snippet itself failed as well" in err and not out.exists()
+    assert main(["export", "-c", source, "-o", str(out)]) == 1  # the graph it built: drawn
+    assert out.exists()
+
+
+def test_a_step_on_a_backward_call_a_hooks_keyboard_interrupt_ended_says_none_ran_out(
+        tmp_path, capsys):
+    """A hook's KeyboardInterrupt in the snippet's own ``loss.backward()`` leaves the call
+    unrecorded (it goes up as python's does): ``--step 1`` was refused saying the snippet
+    failed "before it made a backward call", which it had made (line 7)."""
+    out = tmp_path / "g.svg"
+    source = ("w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              "def hook(g):\n    raise KeyboardInterrupt\nw.register_hook(hook)\n\n"
+              "loss.backward()\n")
+    assert main(["export", "-c", source, "-o", str(out), "--step", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "before it made a backward call" not in err, err
+    assert ("--step 1: the snippet failed at line 4, and no backward call on the graph drawn "
+            "ran to its end before that") in err, err
+    assert main(["export", "-c", source, "-o", str(out)]) == 130  # as python FILE ends
+
+
+def test_a_step_on_a_run_a_timeout_stopped_before_any_pass_says_so(tmp_path, capsys,
+                                                                    monkeypatch):
+    """--timeout stopped the snippet before its backward call: ``--step 1`` is refused saying
+    so (it said "the snippet failed at line 3 ... Fix the error (python FILE shows it)";
+    python FILE shows no error there, it runs on)."""
+    import gradstep.commands.run_and_report as run_and_report
+    from gradstep.kernel import messages
+
+    class TimedOut(Session):  # the reply as the kernel's client makes it after its timeout
+        def run(self, source, **kwargs):
+            error = messages.timeout_error(1.0, by_user=False, state_lost=False, line=3,
+                                           source=source)
+            return {**super().run(source, **kwargs), "ok": False, "exit_code": 1,
+                    "error": error}
+
+        def shutdown(self) -> None:
+            self.reset()
+
+    monkeypatch.setattr(run_and_report, "open_session", lambda args: TimedOut())
+    out = tmp_path / "g.svg"
+    source = ("w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+              "raise KeyboardInterrupt\n")  # where the stop's KeyboardInterrupt lands
+    assert main(["export", "-c", source, "-o", str(out), "--step", "1"]) == 2
+    err = capsys.readouterr().err
+    assert ("--step 1: --timeout stopped the snippet at line 3, and no backward call on the "
+            "graph drawn ran to its end before that, so there is no pass") in err, err
+    assert "--timeout stopped the snippet as well" in err and "python FILE" not in err, err
+    assert not out.exists()
+
+
 def test_options_refused_after_a_failed_snippet_do_not_call_it_fine(tmp_path, capsys):
     """``--step 9`` (or ``--pass 3``) on retain_graph_error, whose second backward raises:
     refused (exit 2) as "The snippet is fine; ...", which it is not."""

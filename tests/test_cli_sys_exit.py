@@ -9,6 +9,9 @@ kernel process runs the same case in tests/kernel/hostile_cases.py).
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -98,6 +101,31 @@ def test_check_and_a_steps_export_exit_as_backward_does_after_a_hooks_exit(capsy
     assert capsys.readouterr().err.count("<string>:4: SystemExit") == 2
 
 
+@pytest.mark.parametrize("command", [["trace", "--json"], ["backward", "--json"],
+                                     ["check", "--json"], ["export", "-o", "OUT"]])
+def test_the_snippets_own_keyboard_interrupt_exits_130_as_python_does(capsys, tmp_path, command):
+    """``python FILE`` ended by ``raise KeyboardInterrupt`` exits 130 (a shell's 128 +
+    SIGINT); every command did 1, as for any failure."""
+    argv = [str(tmp_path / "g.svg") if arg == "OUT" else arg for arg in command]
+    source = "w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\nraise KeyboardInterrupt\n"
+    assert main([argv[0], "-c", source, *argv[1:]]) == 130
+    assert "<string>:3: KeyboardInterrupt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ending", ["raise KeyboardInterrupt",
+                                    "raise KeyboardInterrupt('bye') from None",
+                                    "class Quit(KeyboardInterrupt):\n    pass\nraise Quit"])
+def test_a_keyboard_interrupt_exits_as_python_file_does(capsys, ending):
+    """Python ends itself by SIGINT (a shell's 130, ``subprocess``'s -2) for a
+    ``KeyboardInterrupt`` itself only; a subclass of it ends it as any error, status 1
+    (CPython compares the type). gradstep exited 130 for a subclass too."""
+    source = f"x = 1\n{ending}\n"
+    code = subprocess.run([sys.executable, "-c", source], capture_output=True).returncode
+    python_status = 128 + signal.SIGINT if code == -signal.SIGINT else code
+    assert main(["trace", "-c", source, "--json"]) == python_status
+    assert "<string>:" in capsys.readouterr().err
+
+
 KEYBOARD_INTERRUPT_HOOK = ("w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
                            "def hook(g):\n{body}\nw.register_hook(hook)\n")
 
@@ -124,15 +152,16 @@ def in_the_kernel(monkeypatch):
 @pytest.mark.usefixtures("in_the_kernel")
 def test_a_hooks_keyboard_interrupt_in_gradsteps_own_pass_keeps_its_steps_and_names_it(capsys):
     """As a hook's sys.exit(3): the pass stops there, its steps kept, the error names the
-    hook's line, exit 1 (before: no steps, "The snippet raised KeyboardInterrupt", no line).
+    hook's line, exit 130 as the snippet's own KeyboardInterrupt (before: no steps, "The
+    snippet raised KeyboardInterrupt", no line; then exit 1).
     ``Stop.busy``: the kernel is running the request, as its worker sets it."""
     source = KEYBOARD_INTERRUPT_HOOK.format(body="    raise KeyboardInterrupt")
-    assert main(["backward", "-c", source, "--json"]) == 1
+    assert main(["backward", "-c", source, "--json"]) == 130
     out, err = capsys.readouterr()
     data = json.loads(out)
     assert [s["name"] for s in data["steps"]] == ["SumBackward0", "MulBackward0"]
     error = data["error"]
-    assert (error["type"], error["line"], error["exit_status"]) == ("KeyboardInterrupt", 4, 1)
+    assert (error["type"], error["line"], error["exit_status"]) == ("KeyboardInterrupt", 4, 130)
     assert "the hook at line 4 raised KeyboardInterrupt" in error["explanation"]
     assert "<string>:4: KeyboardInterrupt" in err
 

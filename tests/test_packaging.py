@@ -41,8 +41,12 @@ TIMINGS: dict[str, float] = {}
 
 
 def _timed(name: str, command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a build or install step without the tests' PYTHONPATH, as ``_run`` does: a
+    checkout on it (a worktree's tests run with PYTHONPATH=<worktree>) holds the
+    ``gradstep.egg-info`` the build writes, which pip takes for gradstep 0.1.0 already
+    installed, so it skips the wheel and the fresh environment has no gradstep."""
     start = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), **kwargs)
     TIMINGS[name] = time.monotonic() - start
     assert done.returncode == 0, f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done

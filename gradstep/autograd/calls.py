@@ -30,7 +30,6 @@ import sys
 import threading
 import types
 import weakref
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -42,10 +41,10 @@ from torch.jit import _builtins as jit_builtins
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.errors import MOVED_CALL, explain
+from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
-from gradstep.autograd.names import module_names
-from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
 from gradstep.autograd.trace import node_key, node_name
@@ -455,72 +454,6 @@ class _Capture:
             return explain(exc, source, self.filename)
         finally:
             exc.__traceback__ = inner
-
-
-def graph_ids(roots) -> dict:
-    """Return ``{grad_fn: node id}`` numbered like ``trace.trace_graph`` (breadth first, ``n0`` = root).
-
-    Roots without a grad_fn are skipped (torch will raise its own error for them).
-    A root's grad_fn is read as torch itself reads it in the call that follows.
-    """
-    id_of: dict = {}
-    queue: deque = deque()
-    for root in roots:
-        try:
-            fn = getattr(root, "grad_fn", None)
-        except RuntimeError:  # torch raises its own error for this root in the call
-            fn = None
-        if fn is not None and fn not in id_of:
-            id_of[fn] = f"n{len(id_of)}"
-            queue.append(fn)
-    while queue:
-        fn = queue.popleft()
-        for nxt, _ in fn.next_functions:
-            if nxt is not None and nxt not in id_of:
-                id_of[nxt] = f"n{len(id_of)}"
-                queue.append(nxt)
-    return id_of
-
-
-def frame_namespace(frame, *, function_locals: bool = True) -> dict:
-    """Return the names a snippet frame sees: its globals, then its locals (which win).
-
-    ``function_locals=False``: a function's own locals are left out before Python 3.13
-    (the snippet's backward calls, which gradstep records unasked). There ``f_locals``
-    is the very dict the function's ``locals()`` returns, and reading it fills it anew
-    from the frame: a function that held ``d = locals()`` saw names appear in ``d`` (a
-    loop over it raised "dictionary changed size during iteration"), and the dict, kept
-    on the frame, held every local alive until the function returned. Its tensors go
-    without their variable names (docs/fidelity.md). From 3.13 ``f_locals`` is a view
-    of the frame that changes and keeps nothing. (``gradstep.trace(t)`` and the other
-    public calls read them: the user asked for the caller's names.)"""
-    if (not function_locals and frame.f_code.co_flags & inspect.CO_OPTIMIZED
-            and sys.version_info < (3, 13)):
-        return dict(frame.f_globals)
-    scopes = [frame.f_globals] if frame.f_locals is frame.f_globals else [frame.f_globals, frame.f_locals]
-    return {name: value for scope in scopes for name, value in list(scope.items())}
-
-
-def frame_labels(namespace: dict, id_of: dict) -> dict:
-    """Return ``{node id: name}`` for the tensors a snippet frame's ``namespace`` names.
-
-    A leaf is named after its variable, else after its parameter name in a
-    module the frame holds (``net.model1.0.weight``); an op node after the
-    variable holding its output.
-    """
-    by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if is_leaf_node(fn)}
-    labels: dict = {}
-    _scopes, param_names = module_names(namespace)
-    for param_id, name in param_names.items():
-        if param_id in by_leaf:
-            labels[by_leaf[param_id]] = name
-    for name, value in namespace.items():
-        if not is_plain(value) or name.startswith("_"):
-            continue
-        node_id = by_leaf.get(id(value)) or id_of.get(grad_fn_of(value))
-        if node_id is not None:
-            labels[node_id] = name
-    return labels
 
 
 def _reusable(args: tuple, kwargs: dict) -> tuple[tuple, dict]:

@@ -86,6 +86,14 @@ def status(value) -> str | None:
     return "bad" if found[0] or found[1] else "ok"
 
 
+def numel(shape) -> int:
+    """Return how many elements a tensor of ``shape`` holds (1 for ``[]``), as torch's numel."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
 def flatten(data) -> list:
     """Return the elements of nested lists, row-major (a number gives a list of one)."""
     if not isinstance(data, list):

@@ -18,7 +18,8 @@ from gradstep.autograd import grad_off_source as grad_off
 from gradstep.autograd import graph_cut_notes as notes
 from gradstep.autograd.grad_off_statement import grad_off_statement
 from gradstep.autograd.grad_results import grad_without_graph
-from gradstep.i18n import WORDED, _, localized, with_words
+from gradstep.autograd.snippet_scopes import one_line_scope_on
+from gradstep.i18n import N_, WORDED, _, localized, with_words
 from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
 from gradstep.schema.errors import ErrorRecord, error_record, source_line
 
@@ -98,7 +99,7 @@ def _read_source(source: str | None, line: int | None, column: int | None = None
             return context  # that is the cause: no block or switch on the way is
         target = context.get("target")
         own = facts.comprehension_names(source, line, column)
-        if (column is None and facts.one_line_scope_on(source, line)) or (
+        if (column is None and one_line_scope_on(source, line)) or (
                 own and target and own & _names(target)):
             return context  # which variable a name means here is not read
         context["stale"] = facts.is_stale_graph(source, line, column)
@@ -151,6 +152,13 @@ def make_error(
     return err
 
 
+# the error types that are gradstep's own words, not a Python exception's name: in the
+# person's language on stderr (the JSON record keeps the type as it is). Only in
+# gradstep's own refusals (exit status 2): a snippet's ``class usage(Exception)`` keeps
+# its name, as every exception's
+OWN_TYPES = {"usage": N_("usage")}
+
+
 def format_error(err: dict, filename: str) -> str:
     """Return the text the CLI prints on stderr for ``err``: ``FILE:LINE: Type:
     message``, the snippet's line (with a caret under a syntax error's column), the
@@ -159,6 +167,8 @@ def format_error(err: dict, filename: str) -> str:
     err = localized(err)
     where = filename if err.get("line") is None else f"{filename}:{err['line']}"
     label = err.get("type") or err.get("title") or err.get("kind", "error")
+    if label in OWN_TYPES and err.get("exit_status") == 2:  # "usage": an option refused
+        label = _(OWN_TYPES[label])
     message = str(err.get("message", ""))
     # "Nothing to draw: nothing to draw: ..." reads as a stutter
     head = message if message.lower().startswith(label.lower()) else f"{label}: {message}"

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 
+from gradstep.autograd.elements import flatten
+from gradstep.autograd.formula_values import value_text
 from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
 from gradstep.policies.complex_text import is_complex
-from gradstep.policies.number_text import TORCH_WORDS, float_text, print_mode
+from gradstep.policies.number_text import TORCH_WORDS, print_mode
 
 SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
 
@@ -148,7 +150,7 @@ def _known(bound: dict) -> dict:
     if "value" in bound:
         text = _text(bound["value"])
         if text is not None and bound.get("tuple") and isinstance(bound["value"], list):
-            text = "(" + text[1:-1] + ("," if len(bound["value"]) == 1 else "") + ")"  # (2,)
+            text = _tuple_text(bound["value"])  # (2,), (2.5, 3.0): a Python tuple's repr
         shape = _shape(bound["value"]) if text is None else None
         return {"value": text, "shape": shape, "state": "remembered" if freed else "alive"}
     if "summary" in bound:
@@ -217,30 +219,17 @@ def _text(value) -> str | None:
     SHOWN_NUMBERS numbers: show its shape instead)."""
     if value is None or isinstance(value, dict):
         return None
-    if isinstance(value, list) and sum(1 for _ in _flat(value)) > SHOWN_NUMBERS:
+    flat = flatten(value)
+    if isinstance(value, list) and len(flat) > SHOWN_NUMBERS:
         return None
-    return _format(value, print_mode(list(_flat(value))))
+    return value_text(value, print_mode(flat))
 
 
-def _format(value, mode: str, in_tensor: bool = False) -> str:
-    """Return ``value`` as text, as torch prints its tensor (``mode``: ``print_mode``)."""
-    if isinstance(value, list):
-        return "[" + ", ".join(_format(v, mode, True) for v in value) + "]"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return TORCH_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
-    if isinstance(value, float):  # torch decides per tensor: [1.0000, 2.5000], [0., 1.]
-        return float_text(value, mode, in_tensor)
-    return str(value)  # an int as torch prints it: 100000002, not 1e+08
-
-
-def _flat(value):
-    stack = [value]
-    while stack:  # explicit stack: deep nesting must not recurse
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        else:
-            yield item
+def _tuple_text(values: list) -> str:
+    """Return a saved tuple (the JSON's list) as Python writes it: ``(2,)``, ``(2.5, 3.0)``,
+    not as torch prints a tensor (``[2.5000, 3.0000]``)."""
+    words = [TORCH_WORDS.get(v, v) if isinstance(v, str) else repr(v) for v in values]
+    return "(" + ", ".join(words) + ("," if len(words) == 1 else "") + ")"
 
 
 def _shape(value) -> list[int]:

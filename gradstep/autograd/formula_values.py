@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from gradstep.autograd.elements import flatten
 from gradstep.autograd.saved_names import SavedName
 from gradstep.autograd.step_state import held_as_tuple
 from gradstep.policies.number_text import TORCH_WORDS, float_text, print_mode
@@ -93,27 +94,25 @@ def substitute(formula: str, names: Mapping[str, dict]) -> str | None:
     return pattern.sub(lambda m: shown[m.group(0)], formula)
 
 
-def _short(value, mode: str | None = None, in_tensor: bool = False) -> str | None:
-    """Return a value written compactly, or None when it has more than SMALL numbers;
-    as torch prints a tensor (``print_mode``, decided for the whole value: four decimals,
-    ``[0., 2.]``)."""
-    flat = list(_flatten(value))
+def _short(value) -> str | None:
+    """Return a value written compactly into a formula's source (a word quoted:
+    ``reduce='mean'``), or None when it has more than SMALL numbers."""
+    flat = flatten(value)
     if len(flat) > SMALL:
         return None
-    if mode is None:
-        mode = print_mode(flat)
+    return value_text(value, print_mode(flat), quoted=True)
+
+
+def value_text(value, mode: str, in_tensor: bool = False, *, quoted: bool = False) -> str:
+    """Return plain data (a number, a word, nested lists) as text, as torch prints a tensor
+    (``mode``: ``print_mode`` of all its numbers: ``[1.0000, 2.5000]``, 0.0000 beside
+    0.2500, ``[0., 2.]``; an int as torch prints it: 100000002, not 1e+08). A word reads
+    as torch prints it (strict JSON's "NaN": nan), else as it is, or as Python source
+    where ``quoted`` (approximate='none')."""
     if isinstance(value, list):
-        return "[" + ", ".join(_short(v, mode, True) or "…" for v in value) + "]"
-    if isinstance(value, str):  # approximate='none', reduce='mean'; strict JSON's "NaN": nan
-        return TORCH_WORDS.get(value) or repr(value)
-    if isinstance(value, float):  # [1.0000, 2.5000], 0.0000 beside 0.2500; [0., 2.]; 2.0
+        return "[" + ", ".join(value_text(v, mode, True, quoted=quoted) for v in value) + "]"
+    if isinstance(value, str):
+        return TORCH_WORDS.get(value) or (repr(value) if quoted else value)
+    if isinstance(value, float):
         return float_text(value, mode, in_tensor)
     return str(value)
-
-
-def _flatten(value):
-    if isinstance(value, list):
-        for v in value:
-            yield from _flatten(v)
-    else:
-        yield value

@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from gradstep.autograd.elements import text
+from gradstep.autograd.elements import figure_text
 from gradstep.i18n import _
 from gradstep.policies.strict_json import json_float
 from gradstep.schema.findings import Finding
@@ -173,10 +173,12 @@ def _finding(kind: str, row: FlowRow, reference: float | None) -> Finding:
                     "off anyway", share=f"{row.zero_fraction:.0%}", what=what)
     elif kind == "exploding":
         message = _("gradients explode in {what}: |grad|/|weight| = {ratio}, so a step of rate "
-                    "1e-3 changes it by more than its own size", what=what, ratio=text(ratio))
+                    "1e-3 changes it by more than its own size", what=what,
+                    ratio=figure_text(ratio))
     else:
         message = _("gradients vanish in {what}: |grad|/|weight| = {ratio}, {relative} of the "
-                    "largest layer's", what=what, ratio=text(ratio), relative=text(relative))
+                    "largest layer's", what=what, ratio=figure_text(ratio),
+                    relative=figure_text(relative))
     return Finding(
         kind=kind, node=row.nodes[0] if row.nodes else None, name="AccumulateGrad",
         label=row.name, scope=row.scope, message=message,

@@ -31,7 +31,7 @@ class GradModeNames:
         if tree is not None:
             counts: dict[str, int] = {}
             for node in ast.walk(tree):
-                for name in _bound_names(node):
+                for name in bound_names(node):
                     counts[name] = counts.get(name, 0) + 1
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
@@ -97,7 +97,7 @@ _INTERNAL = {"_set_grad_enabled", "_enter_inference_mode", "grad_mode"}
 _BY_NAME = {"__import__", "exec", "eval", "getattr", "__dict__", "globals", "vars"}
 
 
-def _bound_names(node: ast.AST) -> list[str]:
+def bound_names(node: ast.AST) -> list[str]:
     """Return the names ``node`` binds (an import, a def or class, a parameter, a stored
     name, an ``except ... as``, a ``match`` capture)."""
     if isinstance(node, ast.alias):

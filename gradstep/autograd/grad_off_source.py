@@ -1,31 +1,36 @@
 """Whether a snippet's source shows why a tensor has no ``grad_fn``: a function of the
 snippet that returned it with grad off (``no_grad_call``), or nothing in the snippet that
 could make a tensor require grad (``nothing_requires_grad``). Pure ``ast`` reading, as in
-``error_context`` (whose scope and binding helpers it uses); each answer is given only where
+``error_context`` (its scopes and bindings from ``snippet_scopes``); each answer is given only where
 the source establishes it, else None/False and the general wording stands."""
 
 from __future__ import annotations
 
 import ast
 
-from gradstep.autograd.error_context import (  # (its scopes and bindings)
+from gradstep.autograd.error_context import (
     _NO_GRAD_BLOCKS,
-    _assignments,
-    _base_name,
-    _binders,
-    _is_false,
-    _last_assignment,
     _no_grad_blocks,
-    _parse,
-    _read_target,
-    _scope_at,
-    _turns_off,
 )
 from gradstep.autograd.grad_mode_names import (
     GradModeNames,
+    bound_names,
     match_names,
     may_turn_grad_on,
     torch_switches,
+)
+from gradstep.autograd.snippet_scopes import (
+    _assignments,
+    _binders,
+    _last_assignment,
+    _scope_at,
+)
+from gradstep.autograd.snippet_tree import (
+    _base_name,
+    _is_false,
+    _parse,
+    _read_target,
+    _turns_off,
 )
 
 _NO_GRAD_DECORATORS = {"torch.no_grad", "no_grad", "torch.inference_mode", "inference_mode",
@@ -118,7 +123,7 @@ def _only_method(tree, binders, at, call: ast.Call, call_line: int,
         return None
     defs = [node for node in cls.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef
                                                     | ast.ClassDef) and node.name == method]
-    own = [node for node, scope in scoped if scope is cls and method in _names_bound(node)]
+    own = [node for node, scope in scoped if scope is cls and method in bound_names(node)]
     if len(defs) != 1 or own != defs or not isinstance(defs[0], ast.FunctionDef):
         return None
     off = names.off_decorators | torch_switches(_NO_GRAD_DECORATORS, names)
@@ -175,21 +180,6 @@ _REDIRECTS = {"setattr", "__dict__", "__getattr__", "__getattribute__", "__new__
               "__class__", "__init_subclass__", "vars", "exec", "eval", "MethodType"}
 
 
-def _names_bound(node: ast.AST) -> list[str]:
-    """Return the names ``node`` binds in its scope."""
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return [node.name]
-    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-        return [node.id]
-    if isinstance(node, ast.alias):
-        return [(node.asname or node.name).split(".")[0]]
-    if isinstance(node, ast.arg):
-        return [node.arg]
-    if isinstance(node, ast.ExceptHandler) and node.name:
-        return [node.name]
-    return match_names(node)
-
-
 def _only_def(scoped, binder, variable, name: str, kind=ast.FunctionDef):
     """Return the ``def`` (or ``class``: ``kind``) that is the only binding of
     ``variable``'s ``name`` anywhere (a statement of that scope's own body, not under an
@@ -197,7 +187,7 @@ def _only_def(scoped, binder, variable, name: str, kind=ast.FunctionDef):
     (``f = lambda: ...``), an import, a loop target, a ``match`` capture or a ``global f``
     rebinding in another function may be what ran."""
     found = [node for node, scope in scoped
-             if name in _names_bound(node) and binder(scope, name) is variable]
+             if name in bound_names(node) and binder(scope, name) is variable]
     if len(found) != 1 or not isinstance(found[0], kind):
         return None
     return found[0] if found[0] in getattr(variable, "body", ()) else None

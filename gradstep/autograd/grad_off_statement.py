@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import ast
 
-from gradstep.autograd.error_context import (  # (its scopes and bindings)
+from gradstep.autograd.grad_mode_names import GradModeNames, may_turn_grad_on
+from gradstep.autograd.grad_off_source import nothing_requires_grad
+from gradstep.autograd.snippet_scopes import (
     _SCOPES,
     _assignments,
     _binders,
     _last_assignment,
-    _read_target,
     _scope_at,
+)
+from gradstep.autograd.snippet_tree import (
+    _read_target,
     _statement_at,
 )
-from gradstep.autograd.grad_mode_names import GradModeNames, may_turn_grad_on
-from gradstep.autograd.grad_off_source import nothing_requires_grad
 
 
 def grad_off_statement(source: str | None, line: int, target: str | None,

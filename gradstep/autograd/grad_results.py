@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import ast
 
-from gradstep.autograd.error_context import (  # (its scopes and bindings)
+from gradstep.autograd.grad_mode_names import GradModeNames
+from gradstep.autograd.snippet_scopes import (
     _assignments,
     _binders,
-    _is_false,
     _last_assignment,
-    _read_target,
     _scope_at,
 )
-from gradstep.autograd.grad_mode_names import GradModeNames
+from gradstep.autograd.snippet_tree import (
+    _is_false,
+    _read_target,
+)
 
 
 def grad_without_graph(source: str | None, line: int, target: str | None,

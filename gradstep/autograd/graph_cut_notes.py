@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import ast
 
-from gradstep.autograd.error_context import (  # (its scopes and bindings)
-    _assignments,
-    _bound_by,
-    _last_assignment,
-    _names_in,
+from gradstep.autograd.error_context import (
     _no_grad_blocks,
-    _read_target,
     with_header,
 )
 from gradstep.autograd.grad_mode_names import GradModeNames
 from gradstep.autograd.grad_off_source import _loaded_names
+from gradstep.autograd.snippet_scopes import (
+    _assignments,
+    _bound_by,
+    _last_assignment,
+)
+from gradstep.autograd.snippet_tree import (
+    _names_in,
+    _read_target,
+)
 
 
 def no_grad_input(source: str | None, line: int, target: str | None,

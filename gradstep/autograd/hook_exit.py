@@ -10,15 +10,15 @@ this error names the hook's line; ``exit_status`` is what the command line exits
 0 for a status python reads as 0 (``sys.exit()``, ``sys.exit(0)``: the hook asked for a
 normal end, as the same hook in the snippet's own ``loss.backward()`` ends the snippet
 normally), 1 for any other (a failure, as the snippet's own ``sys.exit(2)``). A hook's
-``raise KeyboardInterrupt`` stops the pass the same way, exit status 1 (the snippet's own
-``raise KeyboardInterrupt`` fails it); the kernel's stop (the user's Stop, a timeout) is
+``raise KeyboardInterrupt`` stops the pass the same way, exit status 130 (as the snippet's
+own ``raise KeyboardInterrupt``: ``exit_status.failure_status``); the kernel's stop (the user's Stop, a timeout) is
 not a hook's and never comes here (``stop_flag``).
 """
 
 from __future__ import annotations
 
 from gradstep.autograd.errors import explain
-from gradstep.autograd.exit_status import ended_well
+from gradstep.autograd.exit_status import ended_well, failure_status
 from gradstep.i18n import lazy, with_words
 
 
@@ -30,7 +30,7 @@ def hook_exit_error(exc: SystemExit | KeyboardInterrupt, source: str, filename: 
     line = error.get("line")
     where = lazy("the hook at line {line}", line=line) if line else lazy("a hook of the snippet's")
     if isinstance(exc, KeyboardInterrupt):
-        error["exit_status"] = 1
+        error["exit_status"] = failure_status(exc)  # 130, as python FILE ended by it
         return with_words(
             error,
             title=lazy("A hook raised KeyboardInterrupt in gradstep's backward pass"),

@@ -21,6 +21,7 @@ from collections import OrderedDict
 
 import torch
 
+from gradstep.autograd.elements import numel
 from gradstep.autograd.safe_reads import (
     is_freed_error,
     is_leaf_node,
@@ -154,7 +155,7 @@ def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dic
                                            "point"))
     if not _real_inputs(fn):
         return _status("unsupported", lazy("the node has inputs that are not real floating point"))
-    if any(_numel(shape) > limit for shape, _, _ in outputs):
+    if any(numel(shape) > limit for shape, _, _ in outputs):
         return _status("too_large", lazy("an output has more than {limit} elements", limit=limit))
     why = why_not_callable(fn, snippet_done=snippet_done)
     if why is not None:
@@ -192,7 +193,7 @@ def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000,
         if node_key(fn) in _cache:
             continue
         outputs = output_metadata(fn)
-        cost = sum(_numel(shape) for shape, _, _ in outputs)
+        cost = sum(numel(shape) for shape, _, _ in outputs)
         if not outputs or cost > limit or why_not_callable(fn, snippet_done=snippet_done):
             continue
         done[node_id] = local_jacobian(fn, limit=limit, snippet_done=snippet_done)
@@ -211,7 +212,7 @@ def _unit_vector_rows(fn, outputs: list, limit: int, zeros: list) -> dict:
     rows: dict[tuple[int, int], list] = {}
     input_shapes: list | None = None
     for out_index, (shape, _, _) in enumerate(outputs):
-        for element in range(_numel(shape)):
+        for element in range(numel(shape)):
             grads = list(zeros)
             unit = torch.zeros_like(zeros[out_index])
             unit.view(-1)[element] = 1.0
@@ -219,7 +220,7 @@ def _unit_vector_rows(fn, outputs: list, limit: int, zeros: list) -> dict:
             result = _call(fn, grads)
             if input_shapes is None:
                 input_shapes = [None if r is None else tuple(r.shape) for r in result]
-                if any(s is not None and _numel(s) > limit for s in input_shapes):
+                if any(s is not None and numel(s) > limit for s in input_shapes):
                     return _status("too_large", lazy("an input has more than {limit} elements",
                                                      limit=limit))
             for slot, r in enumerate(result):
@@ -239,7 +240,7 @@ def _assemble(fn, outputs: list, input_shapes: list, rows: dict) -> dict:
         blocks.append({
             "slot": slot,
             "output": out_index,
-            "shape": [len(matrix_rows), 0 if dead or in_shape is None else _numel(in_shape)],
+            "shape": [len(matrix_rows), 0 if dead or in_shape is None else numel(in_shape)],
             "matrix": None if dead else to_jsonable(matrix_rows),
         })
     return {
@@ -292,10 +293,3 @@ def _reason(reason) -> dict:
     if isinstance(reason, dict):
         return {"reason": render(reason, ENGLISH), "reason_words": reason}
     return {"reason": reason}
-
-
-def _numel(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return n

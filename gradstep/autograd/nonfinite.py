@@ -373,6 +373,8 @@ def _forward_cause(graph: GraphData, node_id: str, op: str, elements: list[dict]
         plain = _plain_positions(graph, node_id)
         args = [el.text(x, i in plain) for i, x in enumerate(first["inputs"])]
         if op in _OPERATORS and len(args) == 2:
+            if op == "pow" and args[0].startswith("-"):  # -1. ** 0.5 would read -(1. ** 0.5)
+                args[0] = f"({args[0]})"
             return f"{args[0]} {_OPERATORS[op]} {args[1]} = {first['value']}"
         return f"{op}({', '.join(args)}) = {first['value']}"
     ranges = []

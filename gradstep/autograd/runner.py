@@ -25,7 +25,7 @@ from torch._C._autograd import _get_sequence_nr
 from gradstep.autograd import errors, process_state
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
-from gradstep.autograd.exit_status import ended_well
+from gradstep.autograd.exit_status import ended_well, failure_status
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.recorder import Recorder
@@ -58,7 +58,8 @@ class RunResult:
     output: str = ""
     observer: Observer | None = None  # what was seen while it ran (values go on seeing)
     error: dict | None = None
-    exit_code: int = 0  # 0 ran, 1 the snippet failed, 2 bad usage / device unavailable
+    exit_code: int = 0  # 0 ran, 1 the snippet failed, 2 bad usage / device unavailable,
+    # 130 a KeyboardInterrupt of the snippet's ended it (exit_status.failure_status)
     nodes_made: tuple = (0, 0)  # torch's sequence counter (this thread) before and after the run
 
 
@@ -254,7 +255,7 @@ def _remember_source(source: str, filename: str) -> None:
 
 def _failed(result: RunResult, exc: BaseException) -> RunResult:
     result.error = errors.explain(exc, result.source, result.filename)
-    result.exit_code = 1
+    result.exit_code = failure_status(exc)  # 130: the snippet's own KeyboardInterrupt
     return result
 
 

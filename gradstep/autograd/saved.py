@@ -78,7 +78,7 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
             items.append({"name": name, "error": first_line(exc)})
             continue
         if saved is not None:
-            items.append({"name": name, "value": _plain_saved(saved)})
+            items.append(_plain_item(name, saved))
     return items
 
 
@@ -88,15 +88,25 @@ def _plain_saved_attrs(node_type: type) -> tuple[tuple[str, str], ...]:
     return tuple((attr, attr.removeprefix("_saved_")) for attr in plain_saved_names(node_type))
 
 
-def _plain_saved(saved):
-    """Return ``to_jsonable(_signed(saved))``, sizes and dims (ints, or a list or tuple of
-    ints below 2**63: nothing to convert) without a call per element."""
+def _plain_item(name: str, saved) -> dict:
+    """Return ``{name, value: to_jsonable(_signed(saved))}``, sizes and dims (ints, or a list
+    or tuple of ints below 2**63: nothing to convert) without a call per element. A tuple of
+    anything else (``_foreach_pow``'s exponents ``(2.5, 3.0)``, a ``Scalar[]``) is marked
+    ``tuple``: its JSON list of floats reads like a complex number's ``[real, imag]``."""
     kind = type(saved)
     if kind is int:
-        return saved - 2**64 if 2**63 <= saved < 2**64 else saved
+        return {"name": name, "value": saved - 2**64 if 2**63 <= saved < 2**64 else saved}
     if (kind is list or kind is tuple) and all(type(v) is int and v < 2**63 for v in saved):
-        return list(saved)
-    return to_jsonable(_signed(saved))
+        return {"name": name, "value": list(saved)}
+    item = {"name": name, "value": to_jsonable(_signed(saved))}
+    if kind is tuple:
+        item["tuple"] = True
+    return item
+
+
+def _plain_saved(saved):
+    """Return ``to_jsonable(_signed(saved))``, as ``_plain_item`` writes it."""
+    return _plain_item("", saved)["value"]
 
 
 def _signed(saved):

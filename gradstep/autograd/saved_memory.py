@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from gradstep.autograd.elements import numel
 from gradstep.autograd.safe_reads import (
     is_leaf_node,
     is_plain,
@@ -52,7 +53,7 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
             _memory[key] = {**_memory.get(key, {}), **values}
             _memory.move_to_end(key)
             kept += len(values)
-            budget -= sum(_numel(v.get("shape") or []) for v in values.values())
+            budget -= sum(numel(v.get("shape") or []) for v in values.values())
     while len(_memory) > _CACHE_SIZE:
         _memory.popitem(last=False)
     return kept
@@ -93,10 +94,3 @@ def recall_into(fn, items: list[dict]) -> list[dict]:
 def forget() -> None:
     """Drop everything remembered (tests)."""
     _memory.clear()
-
-
-def _numel(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return n

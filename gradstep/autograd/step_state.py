@@ -60,13 +60,16 @@ def is_tensor_entry(entry) -> bool:
 def held_as_tuple(entry) -> bool:
     """Return True for a saved value torch hands out as a tuple, which the JSON holds as a
     list: a C++ node's sizes and dims (torch's generated getters build a tuple of every
-    size list: ``_saved_self_sym_sizes`` is ``(2,)``), or a custom Function's ``ctx``
-    value marked ``tuple``. A list of floats stays a list: a complex number saved is a
-    ``[real, imag]`` pair in the JSON too."""
+    list: ``_saved_self_sym_sizes`` is ``(2,)``), or a value marked ``tuple`` (a custom
+    Function's ``ctx`` tuple, a C++ node's tuple of floats: ``_foreach_pow``'s exponents).
+    An unmarked list of floats stays a list: a complex number saved is a ``[real, imag]``
+    pair in the JSON too."""
     if not isinstance(entry, dict) or not isinstance(entry.get("value"), list):
         return False
-    if str(entry.get("name", "")).startswith("ctx."):
-        return bool(entry.get("tuple"))
+    if entry.get("tuple"):
+        return True
+    if str(entry.get("name", "")).startswith("ctx."):  # a ctx list is a list
+        return False
     return all(type(v) is int for v in entry["value"])
 
 

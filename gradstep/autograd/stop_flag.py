@@ -8,7 +8,8 @@ SIGINT runs came from the snippet's own code: ``raise KeyboardInterrupt`` in a h
 Outside the kernel (busy is False), or where the snippet put a SIGINT handler of its own
 (``signal.signal(signal.SIGINT, signal.default_int_handler)``: the kernel's stop then
 raises without a note), it cannot be told: a stop raises the same exception at the same
-line, so there every KeyboardInterrupt is taken for a stop.
+line, so there every KeyboardInterrupt is taken for a stop. The client, which sent the
+SIGINT, reads such a reply as its stop (``kernel.client._keyboard_interrupt``).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from pathlib import Path
 from gradstep.i18n import _
 
 
-def write_animation(args, graph, chosen) -> dict:
-    """Write the animation ``args.output`` of the chosen pass; return what was written.
-    Raises ExportError (bad options, no Pillow, too big)."""
+def write_animation(args, graph, chosen, scale: float) -> dict:
+    """Write the animation ``args.output`` of the chosen pass, ``scale`` pixels per point;
+    return what was written. Raises ExportError (bad options, no Pillow, too big)."""
     from gradstep.drawing.qt_animation import DELAY_MS
     from gradstep.drawing.qt_animation import write_animation as write
     from gradstep.qt_step_frames import StepFrames
@@ -24,7 +24,7 @@ def write_animation(args, graph, chosen) -> dict:
     history, pass_index, _call = chosen
     started = time.perf_counter()
     frames = StepFrames(graph, history, pass_index, rankdir=args.rankdir, engine=args.layout,
-                        collapse=args.collapse, scale=args.scale, caption=True)
+                        collapse=args.collapse, scale=scale, caption=True)
     written = write(frames, args.output, delay_ms=getattr(args, "delay", None) or DELAY_MS)
     print(_("wrote {path}: {frames} frames ({steps} steps), {width}x{height} px, {seconds} s",
             path=written["path"], frames=written["frames"], steps=frames.count - 1,
@@ -33,16 +33,16 @@ def write_animation(args, graph, chosen) -> dict:
     return written
 
 
-def write_frames(args, graph, chosen, folder: Path) -> int:
+def write_frames(args, graph, chosen, folder: Path, scale: float) -> int:
     """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into
-    ``folder``, all the same size; return how many."""
+    ``folder``, all the same size, ``scale`` pixels per point; return how many."""
     from gradstep.drawing.export import ExportError
     from gradstep.qt_step_frames import StepFrames
 
     history, pass_index, _call = chosen
     folder.mkdir(exist_ok=True)  # in a folder that exists (export's option check)
     frames = StepFrames(graph, history, pass_index, rankdir=args.rankdir, engine=args.layout,
-                        collapse=args.collapse, scale=args.scale, transparent=args.transparent,
+                        collapse=args.collapse, scale=scale, transparent=args.transparent,
                         caption=False)
     width = max(3, len(str(frames.count - 1)))
     for k, image in enumerate(frames.frames()):

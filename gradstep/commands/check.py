@@ -73,8 +73,10 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
     failed = result.get("error") or (timeline or {}).get("error")
     if failed:
         report_error(failed, name)
-        if failed.get("exit_status") != 0:
-            return SNIPPET_FAILED
+        status = ((result.get("exit_code") or SNIPPET_FAILED) if result.get("error")
+                  else failed.get("exit_status", SNIPPET_FAILED))  # 130: a KeyboardInterrupt
+        if status != 0:
+            return status
         # a hook's exit(0) stopped gradstep's own pass (hook_exit): not a failure
     return SNIPPET_FAILED if diagnosis.failed else OK
 

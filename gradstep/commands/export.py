@@ -3,12 +3,14 @@ a graph file or an animation of a backward pass.
 
 Options: ``--pass P --step K`` draws the state after K steps of the snippet's P-th
 backward call (1-based; without ``--pass``: its first call on the drawn graph, else a
-pass gradstep runs; K is 0 to the pass's N steps, a K past N is refused): node states, saved
+pass gradstep runs; K is 0 to the pass's N steps, a K past N is refused, as is any K where
+the snippet failed before a backward call on the drawn graph ran to its end: no pass): node states, saved
 tensors alive or freed as torch had them then, the gradients that flowed written on
 the edges (a JSON file: ``state`` per node, ``freed`` per saved entry, ``grad`` per
 edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--collapse
 DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale S`` (a PNG's pixels per
-point, default 2; an SVG or a PDF is shown S times its size, default 1), ``--transparent``
+point, default 2; an SVG or a PDF is shown S times its size, default 1; refused for a DOT,
+GraphML or JSON file, which has no size, unless ``--frames`` is given), ``--transparent``
 (PNG), ``--frames DIR`` (one PNG per backward step, for slides, all the same size; DIR is
 made if missing, in a folder that exists); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
 one frame per step (``--delay MS`` each; ``gradstep.commands.animation``).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
@@ -44,6 +47,22 @@ from gradstep.i18n import lazy
 FORMATS = PICTURE_FORMATS + FILE_FORMATS
 ANIMATED = (".gif", ".apng", ".webp")  # one frame per step (gradstep.commands.animation)
 PNG_SCALE = 2.0  # --scale's default for PNG pictures, frames and animations
+GRAPH_FILES = {".dot": "DOT", ".gv": "DOT", ".graphml": "GraphML", ".json": "JSON"}  # no size
+
+
+class Sizes(NamedTuple):
+    """``--scale S`` read for each kind of output: ``scale`` a PNG's pixels per point (a
+    frame's, an animation's; default 2), ``size`` how many times an SVG or a PDF is shown
+    its drawing's size (default 1)."""
+
+    scale: float
+    size: float
+
+
+def sizes(args) -> Sizes:
+    """Return ``args.scale`` read as a PNG's scale and as an SVG's or a PDF's size."""
+    given = args.scale
+    return Sizes(PNG_SCALE if given is None else given, 1.0 if given is None else given)
 
 
 def run(args) -> int:
@@ -55,12 +74,8 @@ def run(args) -> int:
     name = display_name(args)
     problem = _check_options(args)
     if problem:
-        report_error(_usage(problem), name)
+        report_error(_usage(problem, "not run"), name)
         return BAD_USAGE
-    # --scale S: a PNG (a frame, an animation) has S pixels per point, default 2; an SVG or
-    # a PDF is shown S times its drawing's size, default 1 (its own size)
-    args.size = 1.0 if args.scale is None else args.scale
-    args.scale = PNG_SCALE if args.scale is None else args.scale
     try:
         session, result, _source, _filename = start_snippet(
             args, keep_trace=_plain_text_file(args),
@@ -70,7 +85,7 @@ def run(args) -> int:
         return exc.status
     try:
         if result.get("trace_kept") and result["ok"]:
-            return _written_by_kernel(args, session, name)
+            return _written_by_kernel(args, session, name, sizes(args).size)
         if not result["ok"] and not result.get("trace"):
             report_error(result["error"], name)
             return result.get("exit_code") or SNIPPET_FAILED
@@ -85,10 +100,11 @@ def _plain_text_file(args) -> bool:
             and getattr(args, "pass_number", None) is None and not args.frames)
 
 
-def _written_by_kernel(args, session, name: str) -> int:
-    """Have the kernel write the kept trace's plain graph to ``args.output``."""
+def _written_by_kernel(args, session, name: str, size: float) -> int:
+    """Have the kernel write the kept trace's plain graph to ``args.output`` (an SVG shown
+    ``size`` times its drawing's size)."""
     reply = write_in_kernel(session, os.path.abspath(args.output), rankdir=args.rankdir,
-                            layout=args.layout, collapse=args.collapse, scale=args.size)
+                            layout=args.layout, collapse=args.collapse, scale=size)
     if reply.get("refused"):
         report_error(_usage(reply["refused"]), name)
         return BAD_USAGE
@@ -113,6 +129,7 @@ def _export(args, session, result, name: str) -> int:
         report_error(exc.error, name)
         return exc.status
     options = dict(rankdir=args.rankdir, engine=args.layout, collapse=args.collapse)
+    scale, size = sizes(args)
     try:
         if _animated(args):
             from gradstep.commands.animation import write_animation
@@ -120,21 +137,21 @@ def _export(args, session, result, name: str) -> int:
             if chosen is None:  # a failed run with no pass on the drawn graph
                 report_error(result["error"], name)
                 return result.get("exit_code") or SNIPPET_FAILED
-            write_animation(args, graph, chosen)
+            write_animation(args, graph, chosen, scale)
         elif chosen is None:
-            export_graph(graph, args.output, scale=args.scale, transparent=args.transparent,
-                         size=args.size, **options)
+            export_graph(graph, args.output, scale=scale, transparent=args.transparent,
+                         size=size, **options)
         else:
             history, pass_index, k = chosen
             shown, drawing = drawing_at(graph, history.state(pass_index, k))
-            export_graph(shown, args.output, scale=args.scale, transparent=args.transparent,
-                         size=args.size, **options, **drawing)
+            export_graph(shown, args.output, scale=scale, transparent=args.transparent,
+                         size=size, **options, **drawing)
         if args.frames and chosen is not None:
             from gradstep.commands.animation import write_frames
 
-            write_frames(args, graph, chosen, Path(args.frames))
+            write_frames(args, graph, chosen, Path(args.frames), scale)
     except (ExportError, OSError, RuntimeError) as exc:
-        report_error(_usage(str(exc), not result["ok"]), name)
+        report_error(_usage(str(exc), _how_it_ran(result)), name)
         return BAD_USAGE
     if not result["ok"]:
         report_error(result["error"], name)  # the picture shows how far the snippet got
@@ -181,6 +198,9 @@ def choose_pass(args, result: dict, graph, session):
         elif result["ok"]:
             history = PassHistory(graph, [session.backward()])
             position = 0
+        elif args.step is not None:  # (--frames: the graph is written, then the error told)
+            raise CommandError(_usage(_no_pass(args.step, result["error"]), _how_it_ran(result)),
+                               BAD_USAGE)
         else:
             return None
     else:
@@ -190,9 +210,30 @@ def choose_pass(args, result: dict, graph, session):
         position = failed[-1]
     count = history.index(position).count
     if args.step is not None and args.step > count:
-        raise CommandError(_usage(_past_the_end(args.step, count), not result["ok"]),
+        raise CommandError(_usage(_past_the_end(args.step, count), _how_it_ran(result)),
                            BAD_USAGE)
     return history, position, count if args.step is None else args.step
+
+
+def _no_pass(step: int, error: dict):
+    """Return why ``--step step`` cannot be drawn on a run that failed (``error``) with no
+    backward call on the graph drawn recorded: none ran to its end (a KeyboardInterrupt in
+    the snippet's own call, a hook's or the kernel's stop, leaves it unrecorded:
+    ``backward.run_recorded``), so there are no steps (gradstep runs no pass of its own on a
+    failed run: its graph may be half built)."""
+    line = error.get("line")
+    where = (lazy("at line {line}", line=line) if line is not None
+             else lazy("before its end"))
+    if error.get("kind") == "timeout":  # no error of the snippet's: python FILE runs on
+        return lazy("--step {step}: --timeout stopped the snippet {where}, and no backward "
+                    "call on the graph drawn ran to its end before that, so there is no pass "
+                    "and no steps to draw. Give it a longer --timeout, or leave --step out to "
+                    "draw the graph as far as it was built", step=step, where=where)
+    return lazy("--step {step}: the snippet failed {where}, and no backward call on the graph "
+                "drawn ran to its end before that, so there is no pass and no steps to draw "
+                "(gradstep runs no pass of its own after a failure). Fix the error (python "
+                "FILE shows it) and run again, or leave --step out to draw the graph as far "
+                "as it was built", step=step, where=where)
 
 
 def _past_the_end(step: int, count: int):
@@ -209,17 +250,17 @@ def _past_the_end(step: int, count: int):
 def _call_number(result: dict, drawn: list, number: int) -> dict:
     """Return the snippet's ``number``-th backward call, or raise CommandError (usage)."""
     calls = [c for c in result.get("calls") or [] if c.get("api") != "skipped"]
-    failed = not result["ok"]
+    ran = _how_it_ran(result)
     if not calls:
         raise CommandError(_usage(lazy("--pass {number}: the snippet makes no backward call of "
                                        "its own; leave --pass out to step through a pass "
-                                       "gradstep runs", number=number), failed), BAD_USAGE)
+                                       "gradstep runs", number=number), ran), BAD_USAGE)
     if not 1 <= number <= len(calls):
         many = (lazy("--pass {number}: the snippet makes 1 backward call; use 1", number=number)
                 if len(calls) == 1 else
                 lazy("--pass {number}: the snippet makes {count} backward calls; use 1 to {count}",
                      number=number, count=len(calls)))
-        raise CommandError(_usage(many, failed), BAD_USAGE)
+        raise CommandError(_usage(many, ran), BAD_USAGE)
     call = calls[number - 1]
     if call not in drawn:
         usable = ", ".join(str(calls.index(c) + 1) for c in drawn) or lazy("none")
@@ -227,7 +268,7 @@ def _call_number(result: dict, drawn: list, number: int) -> dict:
             "--pass {number}: line {line} differentiates a graph other than the one drawn (a "
             "tensor computed again later, or another root); passes on the drawn graph: "
             "{usable}. --root NAME draws another tensor", number=number, line=call.get("line"),
-            usable=usable), failed), BAD_USAGE)
+            usable=usable), ran), BAD_USAGE)
     return call
 
 
@@ -267,6 +308,14 @@ def _check_options(args) -> dict | None:
         return lazy("--collapse {depth}: a depth is 0 (no folding) or more", depth=args.collapse)
     if args.scale is not None and not 0 < args.scale < float("inf"):
         return lazy("--scale {scale}: use a positive scale such as 2", scale=args.scale)
+    if args.scale is not None and suffix in GRAPH_FILES and not args.frames:
+        # refused as --step is for an animation: an option that would change nothing is a
+        # mistake to tell (the file written without it is the same), not one to pass over
+        return lazy("--scale {scale}: a {format} file has no size (it holds the graph, not a "
+                    "picture), so --scale would change nothing in it; it sizes PNG, SVG and "
+                    "PDF pictures, --frames and animations. Leave --scale out, or write a "
+                    "picture (-o graph.svg --scale {scale})", scale=f"{args.scale:g}",
+                    format=GRAPH_FILES[suffix])
     if args.layout == "dot" and _no_graphviz():
         return lazy("--layout dot: Graphviz 'dot' is not installed (not on PATH); install "
                     "Graphviz (e.g. apt install graphviz) or use the built-in --layout layered")
@@ -288,14 +337,30 @@ def _no_graphviz() -> bool:
     return shutil.which("dot") is None
 
 
-def _usage(message, snippet_failed: bool = False) -> dict:
-    """Return the error for options that cannot be used; ``snippet_failed``: they were found
-    so once the snippet ran, and it failed (it is not "fine")."""
+def _how_it_ran(result: dict) -> str:
+    """Return how the snippet's run ended, for ``_usage``: "fine", "failed" (an error of its
+    own, which python FILE shows too), or "stopped" (``--timeout``: python FILE runs on)."""
+    if result["ok"]:
+        return "fine"
+    return "stopped" if (result.get("error") or {}).get("kind") == "timeout" else "failed"
+
+
+def _usage(message, snippet: str = "fine") -> dict:
+    """Return the error for options that cannot be used; ``snippet``: how the snippet's run
+    ended ("fine", "failed", "stopped": ``_how_it_ran``), or "not run" for options refused
+    before it ran (nothing is known of it)."""
     from gradstep.autograd.errors import make_error  # here: an export that works never loads it
 
-    explanation = (lazy("The export options cannot be used as given; the snippet itself "
-                        "failed as well (python FILE shows its error).") if snippet_failed else
-                   lazy("The snippet is fine; the export options cannot be used as given."))
+    if snippet == "not run":
+        explanation = lazy("The snippet was not run: the export options cannot be used as given.")
+    elif snippet == "failed":
+        explanation = lazy("The export options cannot be used as given; the snippet itself "
+                           "failed as well (python FILE shows its error).")
+    elif snippet == "stopped":
+        explanation = lazy("The export options cannot be used as given; --timeout stopped the "
+                           "snippet as well, before its end.")
+    else:
+        explanation = lazy("The snippet is fine; the export options cannot be used as given.")
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
                       title=lazy("Cannot export"), explanation=explanation,
                       fix="gradstep export model.py -o graph.svg [--step K] [--collapse 2]")

@@ -1,7 +1,8 @@
 """What every headless subcommand shares: load the snippet, open a session,
 print strict JSON to stdout, print errors to stderr, and the exit codes.
 
-Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device.
+Exit status: 0 success, 1 the snippet failed, 2 bad usage or an unavailable device, 130
+the snippet raised KeyboardInterrupt (``exit_status.failure_status``).
 Standard output carries only the JSON; whatever the snippet printed goes to stderr.
 """
 

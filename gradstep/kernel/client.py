@@ -278,7 +278,8 @@ class Kernel:
             detail = reply.get("protocol_error") or reply.get("error") or "no result"
             return self._failure(method, params, messages.protocol_error(detail), out)
         result = reply["result"]
-        if reply.get("interrupted") or result is None:
+        if reply.get("interrupted") or result is None or (
+                reason and reply.get("stop_unnoted") and _keyboard_interrupt(result)):
             error = messages.timeout_error(timeout, by_user=reason != "timeout",
                                            state_lost=False,
                                            line=messages.error_line(result),
@@ -287,7 +288,7 @@ class Kernel:
             base = result if isinstance(result, dict) else {}
             result = {**_failure_reply(method, error, params), **base, "error": error}
             if method == "run":
-                result["ok"] = False
+                result["ok"], result["exit_code"] = False, 1  # a stop, not the snippet's own
         return self._with_output(result, out)
 
     def _killed(self, method, params, reason, timeout, out) -> dict:
@@ -425,3 +426,16 @@ def _failure_reply(method: str, error: dict, params: dict) -> dict:
     from gradstep.schema.kernel import failure_reply
 
     return failure_reply(method, error, params)
+
+
+def _keyboard_interrupt(result) -> bool:
+    """Return True when ``result`` failed with a KeyboardInterrupt. After the client sent its
+    SIGINT (a stop, a timeout) to a kernel whose SIGINT handler was the snippet's own
+    (``signal.default_int_handler``; the reply's ``stop_unnoted``), that is the stop's, though
+    no handler of the kernel's noted it: the reply said "The snippet raised KeyboardInterrupt"
+    for a timeout. A snippet that raises one itself there after the stop was sent is taken
+    for stopped too: it ran past the limit. Under the kernel's own handler every stop is
+    noted (``interrupted``): a KeyboardInterrupt it did not note is the snippet's, even where
+    its reply came after the limit."""
+    error = result.get("error") if isinstance(result, dict) else None
+    return isinstance(error, dict) and error.get("type") == "KeyboardInterrupt"

@@ -11,7 +11,6 @@ separate pipes, so printed text can never corrupt a reply.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import faulthandler
 import functools
 import gc
@@ -27,6 +26,12 @@ from gradstep.autograd.errors import explain
 from gradstep.autograd.stop_flag import Stop  # the core tells the kernel's stop from a hook's
 from gradstep.kernel import messages, protocol, writing
 from gradstep.kernel.launch import plain_environment
+from gradstep.kernel.std_streams import (
+    flush_output,
+    keep_output_pipe,
+    restore_input,
+    restore_output,
+)
 from gradstep.policies.gc_pause import gc_paused, settle_after_work
 from gradstep.policies.memory_errors import allocation_detail, looks_like_memory
 from gradstep.policies.script_name import script_path
@@ -151,116 +156,6 @@ def guard_torch_load() -> None:
     torch.load = load
 
 
-class _Output:
-    """A private copy of the output pipe, to give the snippet fresh fds 1 and 2 on every request."""
-
-    fd: int | None = None
-    settings: dict = {}  # "stdout"/"stderr" -> what reconfigure() sets, as the kernel started
-    stdin: object = None  # sys.__stdin__ as the kernel started (None: fd 0 was closed)
-    kept_stdin: bool = False
-
-
-def keep_output_pipe() -> None:
-    """Keep a copy of fd 1 (the output pipe) that the snippet cannot close by accident, and
-    the streams' settings (``reconfigure``'s) to give every run."""
-    _Output.fd = os.dup(1)
-    _Output.stdin, _Output.kept_stdin = sys.__stdin__, True
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, f"__{name}__")
-        if stream is not None:
-            _Output.settings[name] = _stream_settings(stream)
-
-
-def _stream_settings(stream) -> dict:
-    return {"encoding": stream.encoding, "errors": stream.errors,
-            "line_buffering": stream.line_buffering, "write_through": stream.write_through}
-
-
-def restore_output() -> None:
-    """Point fds 1 and 2 and sys.stdout/stderr back at the output pipe (a snippet may have closed them)."""
-    if _Output.fd is None:
-        return
-    for fd in (1, 2):
-        try:
-            os.dup2(_Output.fd, fd)
-        except OSError:
-            pass  # the copy itself was closed; nothing better to do
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        if stream is None or getattr(stream, "closed", True) or stream is not getattr(sys, f"__{name}__"):
-            original = getattr(sys, f"__{name}__")
-            if original is None or original.closed:
-                original = open(1 if name == "stdout" else 2, "w", buffering=1, closefd=False)
-            setattr(sys, name, original)
-        _settings_back(getattr(sys, name), _Output.settings.get(name))
-
-
-def _settings_back(stream, settings: dict | None) -> None:
-    """Set ``stream``'s encoding, errors and buffering back to ``settings`` where a run's
-    ``reconfigure()`` changed them: a fresh python starts with them (a run's
-    ``sys.stdout.reconfigure(write_through=False)`` had the next run's stdout come after
-    its stderr)."""
-    try:
-        if not settings or _stream_settings(stream) == settings:
-            return
-        stream.flush()
-        stream.reconfigure(**settings)
-    except (AttributeError, OSError, ValueError, LookupError):
-        pass  # not a TextIOWrapper of ours, or closed: nothing better to do
-
-
-def restore_input() -> None:
-    """Give the next run a standard input as python starts with: the builtin ``exit()``
-    closes ``sys.stdin`` before it raises (``site.Quitter``), and a run may replace it; the
-    next run's ``input()`` then raised "I/O operation on closed file" where a fresh python
-    reads fd 0 (the window's kernel: ``/dev/null``, EOF). A closed one is opened again on
-    fd 0 (never closing it), with the encoding, errors and buffering the old one had."""
-    old = _Output.stdin if _Output.kept_stdin else sys.__stdin__  # (a run may set __stdin__)
-    if old is None:  # the kernel started with fd 0 closed: python's sys.stdin is None then
-        sys.stdin = sys.__stdin__ = None  # (input(): "lost sys.stdin"), never a file fd 0
-        return                            # names later
-    if not old.closed:
-        if sys.stdin is not old or sys.__stdin__ is not old:
-            sys.stdin = sys.__stdin__ = old
-        return
-    try:
-        raw = open(0, "rb", closefd=False)  # noqa: SIM115 (it lives as long as the process)
-    except OSError:
-        return  # fd 0 gone: nothing better to do
-    fresh = _text_like(raw, old)
-    sys.stdin = sys.__stdin__ = fresh
-    if _Output.kept_stdin:
-        _Output.stdin = fresh
-
-
-def _text_like(raw, old):
-    """Return ``raw`` read as text the way ``old`` (the closed ``sys.__stdin__``) read it,
-    made as python makes its own (``create_stdio``): named ``<stdin>``, mode ``r``, and no
-    newline translation (a ``\r\n`` line's input() keeps its ``\r``)."""
-    import io
-
-    encoding = getattr(old, "encoding", None) or "utf-8"
-    errors = getattr(old, "errors", None) or "strict"
-    raw.raw.name = "<stdin>"
-    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="\n",
-                            line_buffering=bool(getattr(old, "line_buffering", False)))
-    text.mode = "r"
-    return text
-
-
-def flush_output() -> None:
-    """Flush Python's and C's stdout/stderr buffers so the client gets all output before the reply."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass  # the snippet closed or replaced the stream
-    try:
-        ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):
-        pass
-
-
 def explain_base_exception(exc: BaseException, params: dict, filename: str | None = None) -> dict:
     """Return the error dict for SystemExit, KeyboardInterrupt or anything else raised past
     the Session; ``filename``: the name the snippet's code was compiled under (taken before
@@ -344,7 +239,9 @@ def write_kept(params: dict, limit: int) -> dict:
 
 
 def answer(session, request: dict, limit: int) -> dict:
-    """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``."""
+    """Return the reply to one request: ``{"id", "result"}`` or ``{"id", "interrupted": True}``;
+    ``stop_unnoted``: a SIGINT handler of the snippet's own was in force at its end, so a
+    stop raised under it was not noted (``kernel.client._keyboard_interrupt``)."""
     method, params = request.get("method"), request.get("params") or {}
     writing.release()  # what the last write drew from: freed now, not before its reply
     if method not in METHODS:
@@ -361,10 +258,14 @@ def answer(session, request: dict, limit: int) -> dict:
         load_networkx()  # before the snippet, not in what it leaves (start_session)
     result = call(session, method, params)
     interrupted = Stop.requested
+    # a SIGINT handler of the snippet's own: a stop raised under it was not noted, so the
+    # client that sent one reads a KeyboardInterrupt as its stop (under the kernel's, every
+    # stop is noted: a KeyboardInterrupt not noted is the snippet's own, its reply late or not)
+    unnoted = signal.getsignal(signal.SIGINT) is not Stop.handler
     if method == "run":  # a stop the snippet caught still fails the run: its trace is sent
         result = _after_run(result, keep and not interrupted, session, params)
     return {"id": request.get("id"), "result": upgrade_memory_error(result, limit),
-            "interrupted": interrupted}
+            "interrupted": interrupted, "stop_unnoted": unnoted}
 
 
 def _after_run(result: object, keep: bool, session, params: dict) -> object:

@@ -48,7 +48,8 @@ class Message(TypedDict):
 # "pass" is a Python keyword: the class syntax cannot declare it
 _ErrorOptional = TypedDict("_ErrorOptional", {
     "exit_status": Annotated[int, "the command line's exit status for it (1 snippet failed, "
-                             "2 bad usage, 0 a hook's exit(0) that stopped gradstep's own pass)"],
+                             "2 bad usage, 0 a hook's exit(0) that stopped gradstep's own pass, "
+                             "130 a hook's KeyboardInterrupt there)"],
     "pass": Annotated[int, "the 0-based pass that raised (backward replies)"],
     "node": Annotated[str | None, "the node where that pass raised (backward replies)"],
     "words": Annotated[dict[str, Message], "gradstep's own texts of this record (title, explanation, fix, message) as messages, for the window and the command line to word in the person's language; the fields above stay English"],

@@ -53,7 +53,7 @@ class SavedEntry(TypedDict, total=False):
     version: Annotated[int, "with changed_in_place: the tensor's version now, as torch's own error says it"]
     saved_version: Annotated[int, "with changed_in_place: its version when the node saved it (torch's error: expected version)"]
     value: Annotated[Any, "a plain saved value (a dim, a scalar), or with values=True the tensor's value"]
-    tuple: Annotated[bool, "a custom Function's ctx value is a tuple in Python (a list here); a C++ node's sizes always are"]
+    tuple: Annotated[bool, "a tuple in Python (a list here): a custom Function's ctx value, a C++ node's tuple not all of ints (_foreach_pow's exponents; its sizes, all ints, always are tuples)"]
     error: Annotated[str, "reading it failed: the first line of why"]
     remembered: Annotated[bool, "freed now: its value was remembered before the pass freed it (autograd.saved_memory)"]
 

@@ -4,6 +4,7 @@ torch; the words go through Qt's ``tr``)."""
 from __future__ import annotations
 
 import html
+import math
 
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing.style import as_printed, gradient_text, nested_text, tensor_words
@@ -137,7 +138,8 @@ def stats(x) -> str:
         elif nums and key != "std":
             agg = {"min": min, "max": max, "mean": lambda v: sum(v) / len(v)}[key]
             kind = value.get("dtype") or _kind_of(value["data"])  # a bare list's: its numbers'
-            lines.append(f"{tr(STAT_WORDS[key])} {stat(agg(nums), kind, mean=key == 'mean')}")
+            found = math.nan if any(v != v for v in nums) else agg(nums)  # torch's min of a NaN: nan
+            lines.append(f"{tr(STAT_WORDS[key])} {stat(found, kind, mean=key == 'mean')}")
     for key in ("nan", "inf"):
         if value.get(key):
             lines.append(f"{tr(STAT_WORDS[key])} {value[key]}")

@@ -631,7 +631,7 @@ def test_a_pass_under_compiled_autograd_runs_unrecorded(monkeypatch):
     import types
 
     from gradstep.autograd.backward import run_recorded
-    from gradstep.autograd.calls import graph_ids
+    from gradstep.autograd.frame_names import graph_ids
 
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     loss = x.exp().sum()

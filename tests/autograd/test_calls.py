@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gradstep.autograd.backward import record_backward
-from gradstep.autograd.calls import capture_backward_calls, graph_ids
+from gradstep.autograd.calls import capture_backward_calls
+from gradstep.autograd.frame_names import graph_ids
 from gradstep.autograd.session import Session
 from gradstep.autograd.trace import trace_graph
 from gradstep.examples import get_example, load_example

@@ -480,9 +480,27 @@ def test_torch_words_write_a_tensors_element_as_torch_prints_it_and_a_saved_numb
            saved=[{"name": "exponent", "value": 0.5}]),
         leaf("n1", small(x.tolist()), "x"),
     ], "edges": [edge("n0", "n1")]}
-    assert diagnose(trace).findings[0].cause == "-1 ** 0.5 = NaN"  # the JSON's words
+    assert diagnose(trace).findings[0].cause == "(-1) ** 0.5 = NaN"  # the JSON's words
     with el.torch_words():
         [finding] = Diagnoser().diagnose(trace).findings
         assert el.text(-0.5) == str(x[1])[len("tensor("):-1] == "-0.5000"
     exponent = x.requires_grad_().pow(0.5).grad_fn._saved_exponent
-    assert finding.cause == f"{str(x[0].detach())[7:-1]} ** {exponent!r} = nan" == "-1. ** 0.5 = nan"
+    assert finding.cause == f"({str(x[0].detach())[7:-1]}) ** {exponent!r} = nan" == "(-1.) ** 0.5 = nan"
+    # the base in parentheses: -1. ** 0.5 reads -(1. ** 0.5), which is -1., not nan
+    assert (-torch.tensor(1.0) ** 0.5).item() == -1.0 and torch.tensor(-1.0).pow(0.5).isnan()
+
+
+def test_flow_messages_write_ratios_as_the_table_does_within_torch_words():
+    """A ratio gradstep worked out (|grad|/|weight|, its share of the largest layer's) is no
+    tensor's element: within ``torch_words()`` (check's text, the window) the vanishing and
+    exploding messages keep its 6 significant digits, as the |grad| table beside them
+    (``figure_text``), not torch's print of an element (``1.2346e-07``)."""
+    data = stats(("a", "", 1.234567e-7, 1.0, 10, 0), ("b", "", 1.0, 1.0, 10, 0),
+                 ("d", "", EXPLODING_RATIO * 1.2345678, 1.0, 10, 0))
+    with el.torch_words():
+        found = {f.kind: f for f in Diagnoser().diagnose(flow_trace(3), stats=data).findings}
+    rows = {row.name: row for row in diagnose(flow_trace(3), stats=data).rows}
+    vanishing, exploding = found["vanishing"].message, found["exploding"].message
+    assert f"= {el.figure_text(rows['a'].ratio)}, " in vanishing, vanishing
+    assert el.figure_text(rows["a"].ratio) == "1.23457e-07"
+    assert f"= {el.figure_text(rows['d'].ratio)}, so" in exploding, exploding

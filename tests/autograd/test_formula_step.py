@@ -179,6 +179,18 @@ def test_whole_numbers_in_a_four_decimal_tensor_read_as_torch_prints_them():
         assert written(2.0) == "2.0"  # a lone number: a scalar prints 2.0
 
 
+def test_a_word_is_quoted_only_in_the_substituted_source():
+    """One writing serves both (``value_text``): in torch's expression a saved string is
+    Python source (reduce='mean'), beside a letter it is the word; each keeps its limit."""
+    from gradstep.autograd.formula_step import _text
+    from gradstep.autograd.formula_values import _short
+
+    assert _short("mean") == "'mean'" and _text("mean") == "mean"
+    assert _short(["none", 2.5]) == "['none', 2.5000]" and _text(["none", 2.5]) == "[none, 2.5000]"
+    assert _short([1.0] * 6) == "[1., 1., 1., 1., 1., 1.]" and _short([1.0] * 7) is None
+    assert _text([1] * 8) == "[1, 1, 1, 1, 1, 1, 1, 1]" and _text([1] * 9) is None
+
+
 def test_ints_and_big_whole_numbers_read_as_torch_prints_them():
     """An int tensor's numbers are written whole (torch prints tensor([100000002]), not
     1e+08), and a float torch prints without an exponent (up to 1e8) keeps its digits."""
@@ -211,3 +223,17 @@ def test_a_saved_tuple_reads_in_the_formula_as_torch_holds_it():
     shown = formulas_at({"name": sizes.name(), "kind": "op", "slots": 1}, saved_items(sizes))
     named = {n["saved"]: n["value"] for item in shown["inputs"] for n in item["names"]}
     assert named.get("self_sym_sizes") == repr(sizes._saved_self_sym_sizes) == "(2,)", named
+
+
+def test_a_saved_tuple_of_floats_reads_in_the_formula_as_python_writes_it():
+    """``_foreach_pow``'s exponents are the tuple ``(2.5, 3.0)`` in torch: the Values
+    panel's name reads as its repr, not as a tensor's print (``[2.5000, 3.0000]``)."""
+    import torch
+
+    from gradstep.autograd.saved import saved_items
+
+    a, b = torch.rand(2, requires_grad=True), torch.rand(3, requires_grad=True)
+    fn = torch._foreach_pow([a, b], [2.5, 3.0])[0].grad_fn
+    shown = formulas_at({"name": fn.name(), "kind": "op", "slots": 2}, saved_items(fn))
+    names = {n["saved"]: n["value"] for item in shown["inputs"] for n in item["names"]}
+    assert names["exponent"] == repr(fn._saved_exponent) == "(2.5, 3.0)", names

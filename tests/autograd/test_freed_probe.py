@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from gradstep.autograd import safe_reads
 from gradstep.autograd.backward import record_backward
-from gradstep.autograd.calls import graph_ids
+from gradstep.autograd.frame_names import graph_ids
 from gradstep.autograd.leaves_and_freed import freed_node_ids, id_number
 
 

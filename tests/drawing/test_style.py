@@ -315,10 +315,11 @@ def test_an_edge_tooltip_equals_torchs_print_fuzzed():
         assert style.gradient_full_text(t.tolist()) == " ".join(str(t)[7:-1].split()).replace("[ ", "[")
 
 
-def test_an_edge_tooltip_of_many_numbers_breaks_its_lines_as_torch_does():
+def test_an_edge_tooltip_of_many_numbers_breaks_its_lines_at_torchs_linewidth():
     """A gradient of 64 numbers (the most a trace keeps) is not one line of 600 characters
     in a tooltip wider than the screen: lines of at most 80 characters (torch's linewidth),
-    broken after a comma, every number kept as torch prints it."""
+    broken after a comma (not where torch breaks its rows: a 2-D tensor is one line of
+    rows here), every number kept as torch prints it."""
     import torch
 
     t = torch.linspace(-0.12, 0.14, 64).reshape(1, 64)

@@ -108,6 +108,36 @@ def test_argparse_own_errors_are_in_the_persons_language(capsys, argv, chinese, 
     assert english in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [["export", "-c", "x = 1", "-o", "g.bmp"],
+                                  ["backward", "-c", "x = 1", "--passes", "0"]])
+def test_an_options_refusal_is_labelled_in_the_persons_language(capsys, argv):
+    """A refusal of gradstep's own ("<string>: usage: --passes 0：至少要执行一遍") kept
+    the English label "usage" in a Chinese message; the JSON record's ``type`` stays "usage"."""
+    from gradstep import i18n
+    from gradstep.cli import main
+
+    with i18n.using("zh_CN"):
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("<string>: 用法错误: ") and "usage" not in err, err
+    with i18n.using("en"):
+        assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("<string>: usage: ")
+
+
+def test_a_snippets_own_exception_called_usage_keeps_its_name(capsys):
+    """Only gradstep's own refusal's label is translated: a snippet's ``class usage`` is an
+    exception's name, as python prints it ("usage: bad"); it read "用法错误: bad"."""
+    from gradstep import i18n
+    from gradstep.cli import main
+
+    source = "class usage(Exception):\n    pass\nraise usage('bad')\n"
+    with i18n.using("zh_CN"):
+        assert main(["trace", "-c", source]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("<string>:3: usage: bad") and "用法错误" not in err, err
+
+
 def test_every_option_of_every_command_is_explained_in_chinese():
     """`gradstep backward --help` listed --retain-graph, --mode and --passes with no words,
     and `gradstep gui --help` explained --data in English under zh_CN."""

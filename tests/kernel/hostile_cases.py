@@ -94,7 +94,9 @@ CASES: list[Hostile] = [
             "import sys" + GRAPH + "def main():\n    try:\n        sys.exit()\n    finally:\n"
             "        print('finally ran')\nif __name__ == '__main__':\n    main()\n"
             "print('not reached')\n", words=("finally ran",), exit=0, never=("not reached",)),
-    Hostile("keyboard_interrupt", "x = 1\nraise KeyboardInterrupt\n", ("other",), line=2),
+    # python FILE exits 130 (128 + SIGINT) here, as a shell reports it
+    Hostile("keyboard_interrupt", "x = 1\nraise KeyboardInterrupt\n", ("other",), line=2,
+            exit=130),
     Hostile("deep_recursion", "def f(n):\n    return f(n + 1)\nf(0)\n", ("other",),
             ("recursion",), line=2),
     Hostile("binary_garbage", b"\x00\xff\xfe\x89PNG\r\n\x1a\n\x00\x00garbage\x00",

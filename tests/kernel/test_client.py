@@ -119,6 +119,36 @@ def test_a_kill_names_its_own_line_not_the_last_stops(kernel):
     assert reply["state_lost"] is True and reply["error"]["line"] == 3
 
 
+def test_a_timeout_under_the_snippets_own_sigint_handler_is_a_timeout(kernel):
+    """The snippet's ``signal.default_int_handler`` raises the stop's KeyboardInterrupt with no
+    note of the kernel's: the client sent that SIGINT, so it is the timeout (it read "The
+    snippet raised KeyboardInterrupt")."""
+    source = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+              "while True:\n    pass\n")
+    try:
+        reply, _ = timed_run(kernel, source, timeout=0.3)
+        assert reply["error"]["kind"] == "timeout" and reply["error"]["line"] in (3, 4)
+        assert reply["exit_code"] == 1 and not reply.get("state_lost")
+    finally:
+        kernel.restart()  # the handler stays in the kernel
+
+
+def test_a_keyboard_interrupt_that_came_before_the_timeout_stays_the_snippets():
+    """The snippet's own ``raise KeyboardInterrupt`` (the kernel's SIGINT handler in force),
+    its reply late (here its ``sys.stdout.flush`` sleeps past the limit): the client sent its
+    SIGINT, which the kernel, idle, passed over, and read the snippet's KeyboardInterrupt as
+    the timeout. Only where the snippet's own handler is in force can it not be told."""
+    source = ("import sys, time\nclass Slow:\n    def write(self, text):\n        return "
+              "len(text)\n    def flush(self):\n        time.sleep(0.8)\n"
+              "sys.stdout = Slow()\nraise KeyboardInterrupt\n")
+    with Kernel(session=FAKE, timeout=5, stop_grace=5, output_limit=4096) as k:
+        assert k.wait_ready(30)
+        reply, seconds = timed_run(k, source, timeout=0.2)
+    assert seconds > 0.2  # it ran past the limit, and the client sent its SIGINT
+    assert reply["error"]["kind"] != "timeout", reply["error"]
+    assert (reply["error"]["type"], reply["error"]["line"]) == ("KeyboardInterrupt", 8)
+
+
 def test_stop_from_another_thread(kernel):
     assert kernel.wait_ready(30)  # an earlier test may have restarted it: not timed here
 

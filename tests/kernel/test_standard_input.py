@@ -1,21 +1,21 @@
-"""The standard input each run of the kernel starts with (``worker.restore_input``)."""
+"""The standard input each run of the kernel starts with (``std_streams.restore_input``)."""
 
 from __future__ import annotations
 
 import io
 import sys
 
-from gradstep.kernel import worker
+from gradstep.kernel import std_streams
 
 
 def test_a_kernel_started_without_fd_0_gives_each_run_no_standard_input_as_python(monkeypatch):
     # python started with fd 0 closed has sys.stdin None (input(): "lost sys.stdin"); the
     # kernel wrapped fd 0 anyway (input(): "Bad file descriptor", or a file fd 0 named later)
-    monkeypatch.setattr(worker._Output, "stdin", None)
-    monkeypatch.setattr(worker._Output, "kept_stdin", True)
+    monkeypatch.setattr(std_streams._Output, "stdin", None)
+    monkeypatch.setattr(std_streams._Output, "kept_stdin", True)
     monkeypatch.setattr(sys, "__stdin__", None)
     monkeypatch.setattr(sys, "stdin", io.StringIO("a run's own\n"))
-    worker.restore_input()
+    std_streams.restore_input()
     assert sys.stdin is None and sys.__stdin__ is None
 
 
@@ -24,11 +24,11 @@ def test_a_run_that_set_sys_stdin_and_its_dunder_to_none_leaves_the_next_run_its
     # restore_input read the kernel's input from sys.__stdin__, which a run may set: after
     # sys.__stdin__ = None every later run had no standard input
     kept = io.StringIO("kept\n")
-    monkeypatch.setattr(worker._Output, "stdin", kept)
-    monkeypatch.setattr(worker._Output, "kept_stdin", True)
+    monkeypatch.setattr(std_streams._Output, "stdin", kept)
+    monkeypatch.setattr(std_streams._Output, "kept_stdin", True)
     monkeypatch.setattr(sys, "__stdin__", None)
     monkeypatch.setattr(sys, "stdin", None)
-    worker.restore_input()
+    std_streams.restore_input()
     assert sys.stdin is kept and sys.__stdin__ is kept
 
 
@@ -39,8 +39,8 @@ def test_a_standard_input_opened_again_is_made_as_pythons_own(monkeypatch):
 
     closed = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     closed.close()
-    monkeypatch.setattr(worker._Output, "stdin", closed)
-    monkeypatch.setattr(worker._Output, "kept_stdin", True)
+    monkeypatch.setattr(std_streams._Output, "stdin", closed)
+    monkeypatch.setattr(std_streams._Output, "kept_stdin", True)
     monkeypatch.setattr(sys, "__stdin__", closed)
     monkeypatch.setattr(sys, "stdin", closed)
     read, write = os.pipe()
@@ -49,7 +49,7 @@ def test_a_standard_input_opened_again_is_made_as_pythons_own(monkeypatch):
     saved = os.dup(0)
     os.dup2(read, 0)
     try:
-        worker.restore_input()
+        std_streams.restore_input()
         assert repr(sys.stdin) == "<_io.TextIOWrapper name='<stdin>' mode='r' encoding='utf-8'>"
         assert sys.stdin.readline() == "a\r\n" and sys.__stdin__ is sys.stdin
     finally:

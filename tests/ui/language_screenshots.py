@@ -32,6 +32,11 @@ loss = (r * 2).sum()
 
 def run_example(app, window, example: str) -> None:
     window.load_example(example)
+    run_and_wait(app, window)
+
+
+def run_and_wait(app, window) -> None:
+    """Run the editor's text (marked saved) and wait until the run and its passes are done."""
     window.files.mark_saved()
     window.run()
     wait_for(app, window.sigRunFinished)

@@ -408,3 +408,34 @@ def test_statistics_out_of_four_decimals_read_as_torch_prints_them_alone():
         summary = {"shape": [3], "dtype": "float32", "min": t.min().item(),
                    "max": t.max().item(), "mean": t.mean().item()}
         assert summary_words(summary) == f"3: {wanted[0]} {wanted[1]} {wanted[2]}", t
+
+
+def test_a_saved_tuple_of_floats_reads_as_torch_holds_it():
+    """A C++ node's tuple of floats (``_foreach_pow``'s exponents ``(2.5, 3.0)``,
+    ``_foreach_maximum``'s scalars): torch's generated getter hands it out as a tuple like
+    every list, and the Saved panel writes its repr, though a complex number saved is a
+    ``[real, imag]`` list of floats in the JSON too."""
+    import json
+
+    from gradstep.autograd.saved import saved_items
+    from gradstep.autograd.step_state import held_as_tuple
+    from gradstep.ui.qt_saved_panel import saved_value_text
+
+    a, b = torch.rand(2, requires_grad=True), torch.rand(3, requires_grad=True)
+    for fn, name in ((torch._foreach_pow([a, b], [2.5, 3.0])[0].grad_fn, "exponent"),
+                     (torch._foreach_pow([a], [0.5])[0].grad_fn, "exponent"),
+                     (torch._foreach_maximum([a, b], [0.5, 0.25])[0].grad_fn, "scalars")):
+        (item,) = json.loads(json.dumps([s for s in saved_items(fn) if s["name"] == name]))
+        wanted = repr(getattr(fn, "_saved_" + name))
+        assert saved_value_text(item["value"], held_as_tuple(item)) == wanted, (item, wanted)
+
+
+def test_statistics_of_a_bare_list_with_nan_read_as_torch_gives_them():
+    """A gradient that came as a bare list with a NaN: torch's min, max and mean are all
+    nan (``tensor([1., nan, 2.]).min()`` prints ``tensor(nan)``); Python's ``min`` and
+    ``max`` skip a NaN that comes second and said 1. and 2."""
+    for numbers in ([1.0, math.nan, 2.0], [math.nan, 3.0], [math.inf, -math.inf, 1.0]):
+        t = torch.tensor(numbers)
+        wanted = [f"min {printed(t.min())}", f"max {printed(t.max())}",
+                  f"mean {printed(t.mean())}"]
+        assert stats(t.tolist()).split("\n")[1:4] == wanted, numbers

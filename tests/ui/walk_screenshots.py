@@ -25,7 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.ui.language_screenshots import NAN_SNIPPET, run_example  # noqa: E402
+from tests.ui.language_screenshots import NAN_SNIPPET, run_and_wait, run_example  # noqa: E402
 from tests.ui.screenshots import settle, wait_for  # noqa: E402
 
 SNIPPETS = {
@@ -44,12 +44,7 @@ def run_snippet(app, window, name: str) -> None:
         run_example(app, window, name)
         return
     window.editor.setPlainText(SNIPPETS[name])
-    window.files.mark_saved()
-    window.run()
-    wait_for(app, window.sigRunFinished)
-    while window.runner.busy:
-        wait_for(app, window.runner.sigBusyChanged, 60_000)
-    settle(app, 400)
+    run_and_wait(app, window)
 
 
 def hover_texts(window, log) -> None:
