@@ -4,7 +4,7 @@ that both give the same saved lists.
 
     PYTHONPATH=. .venv/bin/python bench/saved_ab.py OLD_SAVED_PY SNIPPET ROOT_NAME ROUNDS
 
-(docs/speed.md item 55: e.g. ``/tmp/base/gradstep/autograd/saved.py
+(docs/speed.md item 56: e.g. ``/tmp/base/gradstep/autograd/saved.py
 bench/snippets/resnet50.py loss 30``.)
 """
 

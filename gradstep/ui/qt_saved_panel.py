@@ -49,7 +49,6 @@ def tensor_state(entry: dict) -> str:
     return "alive"
 
 
-
 def saved_value_text(value, is_tuple: bool = False) -> str:
     """Return a saved number or flag as Python writes it (``repr``), strict JSON's
     ``"Infinity"``, ``"-Infinity"``, ``"NaN"`` as ``inf``, ``-inf``, ``nan`` (not quoted);
