@@ -223,3 +223,32 @@ def test_a_changed_saved_tensor_freed_by_a_pass_reads_freed():
     timeline = {"steps": [], "freed_before": ["n0"]}
     (entry,) = PassHistory(graph, [timeline]).state(0, 0).saved["n0"]
     assert entry == {"name": "self", "shape": [3], "freed": True}
+
+
+LATER_PASS_UNCHANGED = ("import torch\nx = torch.ones(3, requires_grad=True)\nb = x * 2\n"
+                        "c = b.sin()\nd = b.cos()\nout = c.sum() + d.sum()\n"
+                        "d.sum().backward(retain_graph=True)\nout.backward(retain_graph=True)\n"
+                        "b.add_(1)\ntry:\n    out.backward()\nexcept RuntimeError as exc:\n"
+                        "    print(exc)\n")
+
+
+def test_a_saved_tensor_a_later_pass_used_unchanged_was_unchanged_before():
+    """Pass 1 did not run SinBackward0, pass 2 ran it without an error (torch checked its
+    saved b: unchanged), then b.add_(1) and pass 3 raised: b was unchanged in pass 1 too
+    (a version only grows), changed in pass 3 with torch's versions."""
+    import re
+
+    result, oracle = gradstep_and_torch(LATER_PASS_UNCHANGED, "/x/later.py")
+    assert [c.raised is None for c in oracle.calls] == [True, True, False]
+    found = re.search(r"is at version (\d+); expected version (\d+) instead",
+                      str(oracle.calls[2].raised))
+    graph = graph_from_json(result["trace"])
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    calls = drawn_calls(result["calls"], graph)
+    history = PassHistory(graph, [c["timeline"] for c in calls])
+    assert len(calls) == 3 and sin not in {s["node"] for s in calls[0]["timeline"]["steps"]}
+    for p, changed in ((0, None), (1, None), (2, (int(found[1]), int(found[2])))):
+        for k in range(history.index(p).count + 1):
+            (entry,) = history.state(p, k).saved[sin]
+            assert ((entry["version"], entry["saved_version"]) if entry.get("changed_in_place")
+                    else None) == changed, (p, k, entry)
