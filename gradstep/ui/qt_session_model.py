@@ -218,7 +218,9 @@ class QtSessionModel(QtCore.QObject):
 
     def _restart_steps(self, at_end: bool = False) -> None:
         """Go to step 0 (or the end) of the pass being stepped and tell the observers."""
-        self.previous_step = 0
+        # the step the views show, for those that redraw only what changed since: choosing
+        # the pass shown again goes back from there (0 would leave the end's boxes drawn)
+        self.previous_step = self.step
         self.step = self.step_count if at_end else 0
         self.selected = ""
         self._state_cache = None

@@ -291,6 +291,24 @@ def test_a_saved_tensor_changed_in_place_says_so_with_torchs_versions(qtbot, win
         set_language(None)
 
 
+def test_choosing_the_pass_shown_again_redraws_its_start(qtbot, window):
+    """A failed run shows its pass at the end (step 3 of 3: MulBackward0 freed,
+    SigmoidBackward0 where torch raised); choosing that pass again in the pass box starts
+    it over: every box as the step state has it at step 0 (not run yet, buffers alive),
+    not only the ▶ node's (the boxes kept the end's freed and error looks)."""
+    window.editor.setPlainText("\n".join(INPLACE))
+    run_and_wait(qtbot, window, window.sigRunFinished)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    model, scene = window.model, window.graph_view.graph_scene
+    assert model.step == model.step_count == 3
+    window.step_bar.passes.activated.emit(0)  # the pass box: the same pass chosen again
+    assert model.step == 0
+    state = model.state()
+    shown = {n: scene.states.get(n, "pending") for n in model.graph.nodes}
+    assert shown == {n: state.node_states.get(n, "pending") for n in model.graph.nodes}
+    assert {n: scene.saved.get(n) for n in state.saved} == state.saved
+
+
 @pytest.mark.parametrize("example_id", [e.id for e in EXAMPLES])
 def test_each_example_runs_in_the_window(qtbot, window, example_id):
     """Every seed lesson runs: a graph to step, or (for the error lessons) torch's error on its line."""
