@@ -27,6 +27,7 @@ otherwise: gradstep shows less rather than disturb what it shows.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import NamedTuple
 
@@ -209,6 +210,55 @@ def unpack(node, slot: SavedSlot, *, views: bool = False):
     if slot.index is not None:
         value = value[slot.index] if isinstance(value, (list, tuple)) and slot.index < len(value) else None
     return value if isinstance(value, torch.Tensor) else None
+
+
+_VERSIONS = re.compile(r"is at version (\d+); expected version (\d+) instead")
+
+
+def changed_versions(node, slot: SavedSlot, *, views: bool = False) -> tuple[int, int] | None:
+    """Return ``(version now, version saved)`` of a saved tensor that was changed in place
+    since ``node`` saved it (torch refuses it to backward), read from torch's own error
+    when unpacking the slot raises it; None where it is unchanged or that is not known.
+
+    A tensor whose version counter is 0 was never changed (the counter starts at 0 and
+    only grows), so only a slot whose tensor reads a later version is unpacked: a plain
+    tensor with no hook (torch checks the version only then), not a view unless ``views``
+    (unpacking reads the view's node, which torch rebuilds if the view went stale), not a
+    custom Function's (its slots unpack together: another slot's hook would run).
+    Unpacking a slot with no hook runs no user code and changes nothing torch holds: it
+    compares the two versions, then raises or hands out a tensor, which is dropped."""
+    data = slot.data
+    if slot.state != "alive" or type(data) not in _PLAIN_TYPES or is_python_node(node):
+        return None
+    with plain_reads():
+        if not data._version or (not views and data._is_view()):
+            return None
+    if slot.index is not None and not _alone_in_list(node, slot):
+        return None
+    try:
+        getattr(node, _unpacking_name(node, slot.attr))
+    except RuntimeError as exc:
+        found = _VERSIONS.search(str(exc))
+        return (int(found[1]), int(found[2])) if found else None
+    return None
+
+
+def _alone_in_list(node, slot: SavedSlot) -> bool:
+    """Return True when ``slot`` is the only item of its list attribute that unpacking could
+    find changed and no item has a hook: torch unpacks the whole list, and its error then
+    names no item (a plain tensor whose version counter is 0 was never changed)."""
+    try:
+        raws = getattr(node, slot.attr)
+    except RuntimeError:
+        return False
+    for i, raw in enumerate(raws):
+        if raw.unpack_hook is not None:
+            return False
+        data = raw.data
+        if i != slot.index and data is not None and (type(data) not in _PLAIN_TYPES
+                                                     or data._version):
+            return False
+    return True
 
 
 def _unpacking_name(node, raw_attr: str) -> str:

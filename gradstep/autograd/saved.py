@@ -4,7 +4,10 @@ Saved tensors are read through ``_raw_saved_*`` (``safe_reads.saved_slots``),
 never unpacked to be described: unpacking runs ``saved_tensors_hooks`` (user
 code, checkpoint's recomputation). Each saved tensor is ``alive``, ``freed``
 (a backward pass without retain_graph released it), ``hooked`` (a
-saved-tensors hook holds it) — an attribute that was never saved (an optional
+saved-tensors hook holds it) or ``changed_in_place`` (torch still holds it, but the
+snippet changed it in place since the node saved it: backward through the node raises;
+``version`` and ``saved_version`` as torch's own error says them, see
+``safe_reads.changed_versions``) — an attribute that was never saved (an optional
 input that was None) is left out: "not saved" is not "freed". Plain saved
 values (sizes, dims, flags) are read as they are.
 """
@@ -16,6 +19,7 @@ from functools import cache
 import torch
 
 from gradstep.autograd.safe_reads import (
+    changed_versions,
     is_freed_error,
     is_plain,
     is_python_node,
@@ -40,7 +44,8 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
                 slots: list | None = None) -> list[dict]:
     """Return one dict per saved value of ``node``, tensors first, in attribute order.
 
-    A tensor gives ``{name, shape, dtype, freed: False}`` (plus ``value`` when
+    A tensor gives ``{name, shape, dtype, freed: False}`` (plus ``changed_in_place: True,
+    version, saved_version`` where the snippet changed it in place since it was saved; plus ``value`` when
     ``values`` and torch would hand it to backward unchanged; a saved view only once
     the snippet is done, see ``safe_reads.unpack``), a released one
     ``{name, freed: True}``, one held by a saved-tensors hook ``{name, freed: False,
@@ -56,8 +61,11 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
         state = slot.state
         if state == "alive" and not values and not python:  # _tensor_item's usual case
             data = slot.data
-            items.append({"name": slot.name, "shape": shape_of(data),
-                          "dtype": dtype_name(data.dtype), "freed": False})
+            item = {"name": slot.name, "shape": shape_of(data), "dtype": dtype_name(data.dtype),
+                    "freed": False}
+            if type(data) in _PLAIN and data._version:  # 0: never changed (changed_versions)
+                _mark_changed(item, node, slot, False)
+            items.append(item)
         elif state != "unsaved":
             items.append(_tensor_item(node, slot, values, snippet_done))
     if python:
@@ -121,11 +129,24 @@ def _tensor_item(node, slot, values: bool, snippet_done: bool) -> dict:
     data = slot.data
     item = {"name": name, "shape": shape_of(data), "dtype": dtype_name(data.dtype),
             "freed": False}
+    _mark_changed(item, node, slot, snippet_done)
     if values:
         item["value"] = _saved_value(node, slot, snippet_done)
         if item["value"] is None:
             item["note"] = _why_no_value(data, snippet_done)
     return item
+
+
+_PLAIN = (torch.Tensor, torch.nn.Parameter)  # (safe_reads.is_plain, inline)
+
+
+def _mark_changed(item: dict, node, slot, views: bool) -> None:
+    """Add ``changed_in_place``, ``version`` and ``saved_version`` to ``item`` where torch
+    would refuse its tensor as changed in place since it was saved."""
+    changed = changed_versions(node, slot, views=views)
+    if changed is not None:
+        item["changed_in_place"] = True
+        item["version"], item["saved_version"] = changed
 
 
 def _saved_value(node, slot, snippet_done: bool) -> dict | None:

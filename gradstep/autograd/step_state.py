@@ -15,7 +15,11 @@ timeline: a snippet call or a pass gradstep ran) and ``K`` steps done:
   were freed before the pass began (the pass's ``freed_before``, probed by
   the core, or freed by an earlier pass of the same history) or a step of this
   pass up to ``K`` released them. torch releases all of a node's buffers at
-  once, so the flag is per node; saved numbers and flags are never freed.
+  once, so the flag is per node; saved numbers and flags are never freed. A saved
+  tensor the trace found changed in place since it was saved (``changed_in_place``,
+  probed when the graph was traced) shows so in pass P unless its buffers are freed
+  then, or its node ran without an error in pass P or a later one: torch checked the
+  versions then and they matched, so they matched before too (a version only grows).
 - **edge gradients**: what each node that ran in ``steps[:K]`` sent along each
   of its edges (``grad_inputs[slot]``; None where nothing flows).
 - **leaf ``.grad``**: an AccumulateGrad step's ``grad_after`` once it ran, its
@@ -124,7 +128,7 @@ class PassIndex:
     """
 
     def __init__(self, timeline: dict | None, *, graph=None, freed_at_start=(),
-                 pass_index: int = 0, members=None):
+                 pass_index: int = 0, members=None, later=()):
         self.timeline = timeline or {}
         self.members = frozenset(members) if members else None
         self.graph = graph
@@ -144,6 +148,9 @@ class PassIndex:
             if step.get("leaf") is not None and "grad_after" in step:
                 self.accumulations.setdefault(step["leaf"], []).append(i)
         self.error_step = next((i for i, s in enumerate(self.steps) if s.get("error")), None)
+        self.later = later  # the timelines of the passes after this one, or a function
+        # giving them (``unchanged``)
+        self._unchanged: set | None = None
         self._freed_steps: list[int] | None = None  # freed_after's values, sorted (freed_count)
         self._with_saved: int | None = None  # saved_tensor_nodes, counted once
 
@@ -174,7 +181,20 @@ class PassIndex:
         if not self.steps and not self.freed_after:
             return [dict(e) for e in entries]  # no pass: the state the snippet left
         freed = self.is_freed(node, k)
-        return [_with_freed(e, freed) if is_tensor_entry(e) else dict(e) for e in entries]
+        unchanged = freed or (any("changed_in_place" in e for e in entries)
+                              and node in self.unchanged())
+        return [_with_freed(e, freed, unchanged) if is_tensor_entry(e) else dict(e)
+                for e in entries]
+
+    def unchanged(self) -> set:
+        """Return the nodes that ran without an error in this pass or a later one: torch
+        unpacked their saved tensors then, so none was changed in place yet (a version only
+        grows). Read once, where a saved entry says changed."""
+        if self._unchanged is None:
+            self._unchanged = set().union(ran_without_error(self.steps), *(
+                ran_without_error((t or {}).get("steps") or ())
+                for t in (self.later() if callable(self.later) else self.later)))
+        return self._unchanged
 
     def edge_grad(self, source: str, slot: int, k: int):
         """Return the gradient ``source`` sent through ``slot`` in ``steps[:k]`` (None if none)."""
@@ -314,10 +334,21 @@ class PassIndex:
         )
 
 
-def _with_freed(entry: dict, freed: bool) -> dict:
+CHANGED_KEYS = ("changed_in_place", "version", "saved_version")
+
+
+def _with_freed(entry: dict, freed: bool, unchanged: bool = False) -> dict:
     out = dict(entry)
     out["freed"] = freed
+    if unchanged and "changed_in_place" in out:
+        for key in CHANGED_KEYS:
+            out.pop(key, None)
     return out
+
+
+def ran_without_error(steps) -> set:
+    """Return the nodes of ``steps`` that ran without an error."""
+    return {step["node"] for step in steps if not step.get("error")}
 
 
 class PassHistory:
@@ -338,6 +369,8 @@ class PassHistory:
     def append(self, timeline: dict, members=None) -> None:
         self.timelines.append(timeline)
         self.members.append(members)
+        for index in self._indexes:  # a later pass may tell a saved tensor unchanged
+            index._unchanged = None
 
     def index(self, pass_index: int) -> PassIndex:
         """Return the PassIndex of pass ``pass_index`` (0-based), built once."""
@@ -350,7 +383,8 @@ class PassHistory:
                 start |= set(before.timeline.get("freed_nodes") or ())
             members = self.members[i] if i < len(self.members) else None
             self._indexes.append(PassIndex(self.timelines[i], graph=self.graph,
-                                           freed_at_start=start, pass_index=i, members=members))
+                                           freed_at_start=start, pass_index=i, members=members,
+                                           later=lambda i=i: self.timelines[i + 1:]))
         return self._indexes[pass_index]
 
     def state(self, pass_index: int, k: int) -> StepState:

@@ -27,6 +27,7 @@ from gradstep.drawing.style import (
     lines_around_saved,
     lines_of_texts,
     saved_lines_of,
+    saved_role,
     saved_tensors,
     text_width,
     value_line,
@@ -146,7 +147,7 @@ def _frame(is_leaf: bool, name: str, label: str, shape: str, has_value: bool, de
     head = above + [Line("", DETAIL_PX, "detail")] if has_value else above
     variants = [saved_lines_of(saved)]
     if saved:
-        variants += [saved_lines_of([(n, freed) for n, _ in saved]) for freed in (False, True)]
+        variants += [saved_lines_of([(n, role) for n, _ in saved]) for role in ("saved", "freed")]
     width, head_height = _lines_extent(head, 0)
     width = max(width, _lines_extent(tail, 0)[0])
     height = 0.0
@@ -174,7 +175,7 @@ def frame_texts(attrs: dict) -> tuple | None:
     kind = attrs.get("kind", "op")
     if kind == "module":
         return None
-    saved = attrs.get("saved") and tuple([(str(s.get("name", "")), bool(s.get("freed")))
+    saved = attrs.get("saved") and tuple([(str(s.get("name", "")), saved_role(s))
                                           for s in saved_tensors(attrs)])
     return (kind == "leaf", str(attrs.get("name") or attrs.get("id") or ""),
             str(attrs.get("label") or ""), format_shape(attrs.get("shape")),

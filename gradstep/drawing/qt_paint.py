@@ -183,7 +183,7 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
         line_rect = QtCore.QRectF(left, y, width, height)
         if i == 0 and glyph:  # the title moves clear of the glyph (style sized the box for it)
             line_rect.setLeft(left + style.GLYPH_W)
-        if role in ("saved", "freed", "device"):
+        if role in style.BADGE_ROLES:
             _paint_badge(painter, line_rect, line)
         else:
             painter.setPen(_colour(style.TEXT if role == "title" else style.MUTED_TEXT))
@@ -204,13 +204,14 @@ def _paint_badge(painter: QtGui.QPainter, line_rect: QtCore.QRectF, line) -> Non
     width = style.text_width(line.text, line.px) + style.badge_pad(line.role)
     pill = QtCore.QRectF(line_rect.center().x() - width / 2, line_rect.top() + 0.5,
                          width, line_rect.height() - 1)
-    dark = line.role == "device"
+    dark = line.role in style.DARK_BADGES
     if line.role == "freed":  # freed buffers: a grey dashed pill, not the orange of live ones
         painter.setPen(_freed_pen())
         painter.setBrush(_colour(style.FREED_BADGE))
     else:
         painter.setPen(_NO_PEN)
-        painter.setBrush(_colour(style.DEVICE_BADGE if dark else style.SAVED_BADGE))
+        painter.setBrush(_colour(style.CHANGED_BADGE if line.role == "changed" else
+                                 style.DEVICE_BADGE if dark else style.SAVED_BADGE))
     painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
     painter.setPen(_colour("#ffffff" if dark else style.TEXT))
     painter.drawText(pill, _CENTRE, line.text)

@@ -74,6 +74,9 @@ KIND_FILL = {"op": "#d3d3d3", "leaf": "#add8e6", "module": "#e3d7f7"}
 ROOT_FILL = "#caff70"  # torchviz draws the output darkolivegreen1
 SAVED_BADGE = "#ffa500"
 FREED_BADGE = "#e6e6e6"
+CHANGED_BADGE = "#b71c1c"  # a saved tensor changed in place since it was saved: torch refuses it
+DARK_BADGES = ("device", "changed")  # pills with white text
+BADGE_ROLES = ("saved", "changed", "freed", "device")  # lines written on a pill
 DEVICE_BADGE = "#37474f"
 
 
@@ -434,40 +437,50 @@ def saved_tensors(attrs: dict) -> list[dict]:
 
 
 def saved_lines(attrs: dict) -> list[Line]:
-    """Return the saved-tensor lines: ``saved: a, b`` (role ``saved``) and ``freed: c``
-    (role ``freed``), each wrapped at a name."""
-    return saved_lines_of([(str(s.get("name", "")), bool(s.get("freed")))
+    """Return the saved-tensor lines: ``saved: a, b`` (role ``saved``), ``changed in place:
+    c`` (role ``changed``) and ``freed: d`` (role ``freed``), each wrapped at a name."""
+    return saved_lines_of([(str(s.get("name", "")), saved_role(s))
                            for s in saved_tensors(attrs)])
 
 
+def saved_role(entry: dict) -> str:
+    """Return the pill a saved tensor is written on: ``freed`` (torch released it),
+    ``changed`` (changed in place since it was saved: torch refuses it) or ``saved``."""
+    if entry.get("freed"):
+        return "freed"
+    return "changed" if entry.get("changed_in_place") else "saved"
+
+
+SAVED_WORDS = (("saved", "saved: "), ("changed", "changed in place: "), ("freed", "freed: "))
+
+
 def saved_lines_of(entries) -> list[Line]:
-    """Return ``saved_lines`` of the saved tensors ``entries``: (name, freed) pairs."""
+    """Return ``saved_lines`` of the saved tensors ``entries``: (name, ``saved_role``) pairs."""
     lines: list[Line] = []
     if not entries:
         return lines
-    for role, word in (("saved", "saved: "), ("freed", "freed: ")):
-        names = [name for name, freed in entries if freed == (role == "freed")]
+    for role, word in SAVED_WORDS:
+        names = [name for name, state in entries if state == role]
         if names:
             lines += _lines(word + ", ".join(names), DETAIL_PX, role)
     return lines
 
 
 def saved_line(attrs: dict) -> str:
-    """Return ``saved: a, b``, ``freed: a, b`` or ``saved: a · freed: b`` ('' when none)."""
+    """Return ``saved: a, b``, ``freed: a, b`` or ``saved: a · freed: b`` ('' when none;
+    ``changed in place: c`` as ``saved_lines``)."""
     tensors = saved_tensors(attrs)
-    alive = [str(s.get("name", "")) for s in tensors if not s.get("freed")]
-    freed = [str(s.get("name", "")) for s in tensors if s.get("freed")]
     parts = []
-    if alive:
-        parts.append("saved: " + ", ".join(alive))
-    if freed:
-        parts.append("freed: " + ", ".join(freed))
+    for role, word in SAVED_WORDS:
+        names = [str(s.get("name", "")) for s in tensors if saved_role(s) == role]
+        if names:
+            parts.append(word + ", ".join(names))
     return " · ".join(parts)
 
 
 def badge_pad(role: str) -> float:
     """Return the extra width a line's badge needs (saved and device lines sit on a pill)."""
-    return 8.0 if role in ("saved", "freed", "device") else 0.0
+    return 8.0 if role in BADGE_ROLES else 0.0
 
 
 def node_fill(attrs: dict, *, is_root: bool = False, state: str = "pending") -> str:

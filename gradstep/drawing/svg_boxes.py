@@ -22,7 +22,7 @@ from gradstep.drawing import style
 from gradstep.drawing.svg_numbers import two_decimals as _n
 from gradstep.drawing.svg_rows import Rows, drop_nul, escaped, scatter
 
-BADGE_ROLES = ("saved", "freed", "device")  # lines written on a pill
+BADGE_ROLES = style.BADGE_ROLES  # lines written on a pill
 _DASH = {"solid": None, "dash": (4, 2), "dot": (1, 2)}  # Qt's patterns, in pen widths
 _BASELINE = 0.35  # DejaVu Sans: a line's baseline below its centre, in font sizes
 _PLAIN = {float, int}  # coordinates written in numpy
@@ -104,12 +104,12 @@ def _pill_tail(role: str, width: float, pill_h: float) -> str:
     if role == "freed":
         return (tail + f' fill="{style.FREED_BADGE}" stroke="{style.MUTED_TEXT}" '
                 'stroke-width="0.8" stroke-dasharray="3.2,1.6" stroke-linecap="square"/>')
-    colour = style.DEVICE_BADGE if role == "device" else style.SAVED_BADGE
+    colour = {"device": style.DEVICE_BADGE, "changed": style.CHANGED_BADGE}.get(role, style.SAVED_BADGE)
     return tail + f' fill="{colour}"/>'
 
 
 def _ink(role: str) -> str:
-    return "#ffffff" if role == "device" else style.TEXT
+    return "#ffffff" if role in style.DARK_BADGES else style.TEXT
 
 
 _ROLE_PX = attrgetter("role", "px")

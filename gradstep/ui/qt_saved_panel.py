@@ -1,4 +1,5 @@
-"""The Saved tensors & retain_graph panel: each buffer alive or freed at this step, and the
+"""The Saved tensors & retain_graph panel: each buffer alive, freed or changed in place at
+this step, and the
 graph's state. Both come from the step state (``gradstep.autograd.step_state``): the same
 flags the graph's pills, its tooltips and ``gradstep export`` show."""
 
@@ -11,14 +12,18 @@ from gradstep.i18n import localized
 from gradstep.policies.number_text import TORCH_WORDS
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.refresh_when_seen import RefreshWhenSeen
+from gradstep.ui.tensor_text import saved_state_words
 from gradstep.ui.words import tr
 
 
 def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]]:
     """Return (buffer, shape, state) for the saved items of ``node_id`` at this step.
 
-    State is "alive" or "freed" for a tensor, "value ..." for a saved number or flag
-    (saved by value, never freed). Without a pass: the state the snippet left.
+    State is "alive" or "freed" for a tensor, or "changed in place: version V, saved at
+    version S" for one the snippet changed in place since the node saved it (torch refuses
+    it to backward; the versions are torch's own, see ``saved.saved_items``), "value ..." for
+    a saved number or flag (saved by value, never freed). Without a pass: the state the
+    snippet left.
     """
     rows = []
     for saved in model.saved_of(node_id):
@@ -28,8 +33,20 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
                                                                held_as_tuple(saved))))
             continue
         shape = str(list(saved["shape"])) if saved.get("shape") is not None else ""
-        rows.append((name, shape, "freed" if saved.get("freed") else "alive"))
+        rows.append((name, shape, tensor_state(saved)))
     return rows
+
+
+CHANGED = "changed in place: version {0}, saved at version {1}"
+
+
+def tensor_state(entry: dict) -> str:
+    """Return a saved tensor's state in ``saved_rows``' English words."""
+    if entry.get("freed"):
+        return "freed"
+    if entry.get("changed_in_place"):
+        return CHANGED.format(entry.get("version"), entry.get("saved_version"))
+    return "alive"
 
 
 def saved_value_text(value, is_tuple: bool = False) -> str:
@@ -61,6 +78,9 @@ def graph_words(model: QtSessionModel) -> str:
                   "{0}.").format(counts)
     return tr("retain_graph=False: each node frees its saved tensors right after it runs; "
               "{0}.").format(counts)
+
+
+_STATE_COLOURS = {"alive": "#2e7d32", "freed": "#c62828", "changed": "#b71c1c"}
 
 
 class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
@@ -114,24 +134,32 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
                 self.tr("The last run built no graph: see Errors and Output."))
             return
         rows = saved_rows(self.model, node_id)
-        tensors = sum(1 for r in rows if r[2] in ("alive", "freed"))
+        entries = self.model.saved_of(node_id)  # the rows' entries, in order
+        tensors = sum(1 for e in entries if is_tensor_entry(e))
         self.node_label.setText(self.tr("{0} ({1}) {2}: {3} saved tensor(s), {4} saved value(s)")
                                 .format(attrs.get("name"), node_id, attrs.get("label") or "",
                                         tensors, len(rows) - tensors))
-        words = {"alive": self.tr("alive"), "freed": self.tr("freed")}
-        for name, shape, alive in rows:
-            shown = words.get(alive) or self.tr("value {0}").format(alive[len("value "):])
+        for (name, shape, state), entry in zip(rows, entries):
+            tensor = is_tensor_entry(entry)
+            shown = (saved_state_words(entry) if tensor else
+                     self.tr("value {0}").format(state[len("value "):]))
             item = QtWidgets.QTreeWidgetItem([name, shape, shown])
-            if alive in ("alive", "freed"):
-                color = "#2e7d32" if alive == "alive" else "#c62828"
-                item.setForeground(2, QtGui.QBrush(QtGui.QColor(color)))
-                tip = (self.tr("still held: backward can use it") if alive == "alive" else
-                       self.tr("released by torch: a backward that needs it raises"))
-                item.setToolTip(2, tip)
+            if tensor:
+                kind = "alive" if state == "alive" else "freed" if state == "freed" else "changed"
+                item.setForeground(2, QtGui.QBrush(QtGui.QColor(_STATE_COLOURS[kind])))
+                item.setToolTip(2, self._state_tip(kind))
             self.table.addTopLevelItem(item)
         for col in range(3):
             self.table.resizeColumnToContents(col)
         self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+
+    def _state_tip(self, kind: str) -> str:
+        if kind == "alive":
+            return self.tr("still held: backward can use it")
+        if kind == "freed":
+            return self.tr("released by torch: a backward that needs it raises")
+        return self.tr("still held, but changed in place since the node saved it: torch "
+                       "checks the version when backward unpacks it, and raises")
 
     def select_saved(self, name: str) -> bool:
         """Select the row of the focus node's saved value ``name`` (a formula's link);

@@ -178,6 +178,17 @@ STATE_WORDS = {  # translated when shown (gradstep.ui.words.tr)
 }
 
 
+def saved_state_words(entry: dict) -> str:
+    """Return a saved tensor's state in words: alive, freed, or changed in place with
+    torch's two versions (``saved.saved_items``)."""
+    if entry.get("freed"):
+        return tr("freed")
+    if entry.get("changed_in_place"):
+        return tr("changed in place: version {0}, saved at version {1}").format(
+            entry.get("version"), entry.get("saved_version"))
+    return tr("alive")
+
+
 def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
                  grad: object = ...) -> str:
     """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
@@ -209,8 +220,7 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
         lines.append(tr("{0}.grad now: {1}").format(esc(str(attrs.get("label") or "leaf")),
                                                     esc(short(grad, dtype=attrs.get("dtype")))))
     if entries:
-        freed, alive = tr("freed"), tr("alive")
-        names = ", ".join(f"{esc(str(e['name']))} ({freed if e.get('freed') else alive})"
+        names = ", ".join(f"{esc(str(e['name']))} ({esc(saved_state_words(e))})"
                           for e in entries)
         lines.append(tr("saved: {0}").format(names))
     return "<br>".join(lines)

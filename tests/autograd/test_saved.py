@@ -28,3 +28,77 @@ def test_plain_saved_values_are_what_the_general_conversion_gives():
     for saved in cases:
         assert _plain_saved(saved) == to_jsonable(_signed(saved)), saved
         assert type(_plain_saved(saved)) is type(to_jsonable(_signed(saved))), saved
+
+
+def _torch_versions(run) -> tuple[int, int]:
+    """Return (version now, version saved) as torch's own error on ``run()`` says them."""
+    import re
+
+    try:
+        run()
+    except RuntimeError as exc:
+        found = re.search(r"is at version (\d+); expected version (\d+) instead", str(exc))
+        assert found, str(exc)
+        return int(found[1]), int(found[2])
+    raise AssertionError("torch did not refuse the changed saved tensor")
+
+
+def _changed(items: list) -> dict:
+    return {i["name"]: (i["version"], i["saved_version"]) for i in items
+            if i.get("changed_in_place")}
+
+
+def test_a_saved_input_changed_in_place_shows_torchs_versions_and_the_probe_changes_nothing():
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    c = b.sin()
+    b.add_(1)
+    b.mul_(3)
+    items = saved_items(c.grad_fn)
+    assert _changed(items) == {"self": (2, 0)}
+    assert items[0]["freed"] is False and items[0]["shape"] == [3]
+    assert _changed(saved_items(c.grad_fn, values=True, snippet_done=True)) == {"self": (2, 0)}
+    # what torch says on the snippet's own backward, after the probes: the same numbers
+    assert _torch_versions(lambda: c.sum().backward()) == (2, 0)
+    assert a.grad is None and b._version == 2
+
+
+def test_a_saved_output_changed_in_place_shows_torchs_versions():
+    """The inplace lesson of the walk: SigmoidBackward0 saved its result, then b.mul_(2)."""
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = a.sigmoid()
+    sig = b.grad_fn
+    b.mul_(2)
+    assert _changed(saved_items(sig)) == {"result": (1, 0)}
+    assert _torch_versions(lambda: b.sum().backward()) == (1, 0)
+
+
+def test_a_tensor_changed_before_it_was_saved_is_alive_and_backward_runs_as_in_torch():
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    b.add_(1)  # version 1, then saved at version 1
+    c = b.sin()
+    items = saved_items(c.grad_fn)
+    assert _changed(items) == {} and items[0]["freed"] is False
+    c.sum().backward()
+    assert torch.equal(a.grad, 2 * torch.cos(torch.full((3,), 3.0)))
+
+
+def test_a_hooked_saved_tensor_is_not_unpacked_to_tell_its_version():
+    unpacked = []
+    a = torch.ones(3, requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: unpacked.append(1) or t):
+        b = a * 2
+        c = b.sin()
+    b.add_(1)
+    items = saved_items(c.grad_fn)
+    assert unpacked == [] and _changed(items) == {} and items[0].get("hooked")
+
+
+def test_a_freed_saved_tensor_is_freed_not_changed():
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    c = b.sin()
+    c.sum().backward()
+    b.add_(1)
+    assert saved_items(c.grad_fn) == [{"name": "self", "freed": True}]

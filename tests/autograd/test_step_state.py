@@ -180,3 +180,75 @@ def test_edge_gradients_come_in_the_order_the_nodes_ran():
     ran = dict.fromkeys(step["node"] for step in index.steps)
     expected = [edge for node in ran for edge in index.edges_from(node) if edge in end.edge_grads]
     assert len(end.edge_grads) > 2 and list(end.edge_grads) == expected
+
+
+TWO_PASSES_CHANGED = ("import torch\nx = torch.ones(3, requires_grad=True)\nb = x * 2\n"
+                      "c = b.sin()\nout = c.sum()\nout.backward(retain_graph=True)\n"
+                      "b.add_(1)\nb.add_(1)\ntry:\n    out.backward()\n"
+                      "except RuntimeError as exc:\n    print(exc)\n")
+
+
+def test_a_saved_tensor_changed_in_place_shows_torchs_versions_where_it_was_changed():
+    """Pass 1 ran SinBackward0 (torch checked: unchanged then), pass 2 raised in it:
+    changed in place, the versions torch's own error gives, at every step of pass 2."""
+    import re
+
+    result, oracle = gradstep_and_torch(TWO_PASSES_CHANGED, "/x/changed.py")
+    raised = oracle.calls[1].raised
+    found = re.search(r"is at version (\d+); expected version (\d+) instead", str(raised))
+    assert found and (int(found[1]), int(found[2])) == (2, 0)
+    graph = graph_from_json(result["trace"])
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    calls = drawn_calls(result["calls"], graph)
+    history = PassHistory(graph, [c["timeline"] for c in calls])
+    assert len(calls) == 2
+    for k in range(history.index(0).count + 1):
+        (entry,) = history.state(0, k).saved[sin]
+        assert "changed_in_place" not in entry and entry["freed"] is False
+    for k in range(history.index(1).count + 1):
+        (entry,) = history.state(1, k).saved[sin]
+        assert (entry.get("changed_in_place"), entry.get("version"),
+                entry.get("saved_version")) == (True, 2, 0)
+    (traced,) = graph.nodes[sin]["saved"]  # the trace: the state the snippet left
+    assert (traced["version"], traced["saved_version"]) == (2, 0)
+
+
+def test_a_changed_saved_tensor_freed_by_a_pass_reads_freed():
+    """Once torch released a node's buffers, its error is "freed", not the version's."""
+    import networkx as nx
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("n0", saved=[{"name": "self", "shape": [3], "freed": False,
+                                 "changed_in_place": True, "version": 1, "saved_version": 0}])
+    timeline = {"steps": [], "freed_before": ["n0"]}
+    (entry,) = PassHistory(graph, [timeline]).state(0, 0).saved["n0"]
+    assert entry == {"name": "self", "shape": [3], "freed": True}
+
+
+LATER_PASS_UNCHANGED = ("import torch\nx = torch.ones(3, requires_grad=True)\nb = x * 2\n"
+                        "c = b.sin()\nd = b.cos()\nout = c.sum() + d.sum()\n"
+                        "d.sum().backward(retain_graph=True)\nout.backward(retain_graph=True)\n"
+                        "b.add_(1)\ntry:\n    out.backward()\nexcept RuntimeError as exc:\n"
+                        "    print(exc)\n")
+
+
+def test_a_saved_tensor_a_later_pass_used_unchanged_was_unchanged_before():
+    """Pass 1 did not run SinBackward0, pass 2 ran it without an error (torch checked its
+    saved b: unchanged), then b.add_(1) and pass 3 raised: b was unchanged in pass 1 too
+    (a version only grows), changed in pass 3 with torch's versions."""
+    import re
+
+    result, oracle = gradstep_and_torch(LATER_PASS_UNCHANGED, "/x/later.py")
+    assert [c.raised is None for c in oracle.calls] == [True, True, False]
+    found = re.search(r"is at version (\d+); expected version (\d+) instead",
+                      str(oracle.calls[2].raised))
+    graph = graph_from_json(result["trace"])
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    calls = drawn_calls(result["calls"], graph)
+    history = PassHistory(graph, [c["timeline"] for c in calls])
+    assert len(calls) == 3 and sin not in {s["node"] for s in calls[0]["timeline"]["steps"]}
+    for p, changed in ((0, None), (1, None), (2, (int(found[1]), int(found[2])))):
+        for k in range(history.index(p).count + 1):
+            (entry,) = history.state(p, k).saved[sin]
+            assert ((entry["version"], entry["saved_version"]) if entry.get("changed_in_place")
+                    else None) == changed, (p, k, entry)

@@ -200,6 +200,31 @@ def test_the_api_traces_out_of_sight_of_the_callers_own_modes():
     assert graph.number_of_nodes() > 3
 
 
+def test_the_probe_of_saved_tensors_changed_in_place_is_out_of_sight_of_the_callers_modes():
+    """The trace unpacks a saved slot whose version moved: an output its own node saved
+    (exp_'s result, saved at version 1) hands out a new tensor, which is a detach to a
+    dispatch mode (seen there when not unseen); a changed one raises torch's error."""
+    import gradstep
+    from gradstep.autograd.saved import saved_items
+
+    a = torch.ones(3, requires_grad=True)
+    x = a * 2
+    x.exp_()  # ExpBackward0 saves its result at version 1: unpacked, torch hands it out
+    b = a * 3
+    c = b.sin()
+    b.add_(1)  # SinBackward0's self: changed in place
+    loss = x.sum() + c.sum()
+    with _Ops() as ops:
+        saved_items(x.grad_fn)
+    assert ops.seen, "the probe would be seen without unseen(): this test checks nothing"
+    with _Functions() as functions, _Ops() as ops:
+        graph = gradstep.trace(loss)
+    assert functions.seen == [] and ops.seen == []
+    changed = {a["name"]: (s["version"], s["saved_version"]) for _, a in graph.nodes(data=True)
+               for s in a.get("saved") or () if s.get("changed_in_place")}
+    assert changed == {"SinBackward0": (1, 0)}
+
+
 PROFILED = """\
 import sys
 import torch

@@ -54,18 +54,20 @@ def box_by_box(painter, scene, shown, lod) -> None:
             line_rect = QtCore.QRectF(rect.left(), y, rect.width(), height)
             if k == 0 and look.glyph:
                 line_rect.setLeft(rect.left() + style.GLYPH_W)
-            if line.role in ("saved", "freed", "device"):
+            if line.role in ("saved", "changed", "freed", "device"):
                 width = style.text_width(line.text, line.px) + style.badge_pad(line.role)
                 pill = QtCore.QRectF(line_rect.center().x() - width / 2, line_rect.top() + 0.5,
                                      width, line_rect.height() - 1)
-                dark = line.role == "device"
+                dark = line.role in ("device", "changed")
                 if line.role == "freed":
                     painter.setPen(QtGui.QPen(QtGui.QColor(style.MUTED_TEXT), 0.8,
                                               QtCore.Qt.PenStyle.DashLine))
                     painter.setBrush(QtGui.QColor(style.FREED_BADGE))
                 else:
                     painter.setPen(QtCore.Qt.PenStyle.NoPen)
-                    painter.setBrush(QtGui.QColor(style.DEVICE_BADGE if dark else style.SAVED_BADGE))
+                    painter.setBrush(QtGui.QColor(style.CHANGED_BADGE if line.role == "changed"
+                                                  else style.DEVICE_BADGE if dark
+                                                  else style.SAVED_BADGE))
                 painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
                 painter.setPen(QtGui.QColor("#ffffff" if dark else style.TEXT))
                 painter.drawText(pill, QtCore.Qt.AlignmentFlag.AlignCenter, line.text)
@@ -94,7 +96,7 @@ class Counting:
 
 
 def every_look() -> GraphScene:
-    """Return a scene whose boxes show every look: each state, saved and freed tensors, a
+    """Return a scene whose boxes show every look: each state, saved, changed and freed tensors, a
     device, faded, ringed (search), a root, a folded module."""
     graph = samples.layered_dag(48, width=6, seed=3)
     nodes = list(graph.nodes)
@@ -106,7 +108,9 @@ def every_look() -> GraphScene:
     states = ("pending", "current", "done", "freed", "error")
     scene.set_node_states({n: states[k % len(states)] for k, n in enumerate(scene.node_ids)})
     scene.set_node_saved({n: [{"name": "self", "shape": [4]},
-                              {"name": "result", "shape": [4], "freed": k % 2 == 0}]
+                              {"name": "result", "shape": [4], "freed": k % 2 == 0},
+                              {"name": "other", "shape": [4], "freed": False,
+                               "changed_in_place": k % 3 == 0, "version": 1, "saved_version": 0}]
                           for k, n in enumerate(nodes[2:40:3])})
     scene.set_dimmed(nodes[::4] + nodes[1::4][:3])
     scene.set_highlight(nodes[5:9])

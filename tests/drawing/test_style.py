@@ -42,6 +42,29 @@ def test_saved_lines_read_the_entries_freed_flags_and_wrap_at_a_name():
         assert all(style.text_width(t, style.DETAIL_PX) + 8 < width for t, _ in lines)
 
 
+def test_a_saved_tensor_changed_in_place_has_its_own_pill_that_the_box_fits(tmp_path):
+    from gradstep.drawing import samples
+    from gradstep.drawing.layout import layout
+    from gradstep.drawing.svg_picture import write_svg
+
+    sig = {"kind": "op", "name": "SigmoidBackward0", "saved": [
+        {"name": "result", "shape": [2], "freed": False, "changed_in_place": True,
+         "version": 1, "saved_version": 0}]}
+    lines = [(ln.text, ln.role) for ln in style.label_lines(sig) if ln.role in style.BADGE_ROLES]
+    assert lines == [("changed in place: result", "changed")]
+    assert style.saved_line(sig) == "changed in place: result"
+    width, _ = node_size(sig)
+    assert style.text_width(lines[0][0], style.DETAIL_PX) + 8 < width
+    freed = {**sig, "saved": [{"name": "result", "freed": True}]}  # freed: torch's word wins
+    assert [ln.role for ln in style.label_lines(freed) if ln.role in style.BADGE_ROLES] == ["freed"]
+    graph = samples.chain(1)
+    graph.nodes["n0"]["saved"] = sig["saved"]
+    path = tmp_path / "g.svg"
+    write_svg(graph, layout(graph), path)
+    text = path.read_text(encoding="utf-8")
+    assert f'fill="{style.CHANGED_BADGE}"' in text and "changed in place: result" in text
+
+
 def test_long_names_wrap_at_a_dot_not_mid_word():
     leaf = {"kind": "leaf", "label": "transformer.h.0.attn.c_attn.weight", "shape": [768, 2304]}
     titles = [ln.text for ln in style.label_lines(leaf) if ln.role == "title"]

@@ -255,6 +255,60 @@ def test_saved_tensors_alive_then_freed(qtbot, window):
     assert shown == freed
 
 
+INPLACE = ["import torch", "a = torch.tensor([1.0, 2.0], requires_grad=True)",
+           "b = a.sigmoid()", "b.mul_(2)", "b.sum().backward()"]
+
+
+def test_a_saved_tensor_changed_in_place_says_so_with_torchs_versions(qtbot, window):
+    """SigmoidBackward0 saved its result, which b.mul_(2) changed: torch refuses it at
+    version 1 where it saved version 0; the panel, the pill and the hover text say so."""
+    from gradstep.i18n import set_language
+    from gradstep.ui.tensor_text import node_tooltip
+
+    window.editor.setPlainText("\n".join(INPLACE))
+    run_and_wait(qtbot, window, window.sigRunFinished)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = a.sigmoid()
+    b.mul_(2)
+    with pytest.raises(RuntimeError, match="is at version 1; expected version 0 instead"):
+        b.sum().backward()
+    node = step_to(window, "SigmoidBackward0")  # ▶ on it: torch raises here
+    changed = "changed in place: version 1, saved at version 0"
+    assert window.saved_panel_rows() == [("result", "[2]", changed)]
+    window.docks["saved"].raise_()
+    table = window.saved_panel.table
+    assert table.topLevelItem(0).text(2) == changed
+    assert window.graph_view.graph_scene.saved[node][0]["changed_in_place"] is True
+    attrs = window.model.graph.nodes[node]
+    assert f"result ({changed})" in node_tooltip(attrs, saved=window.model.saved_of(node))
+    try:
+        window.set_language("zh_CN")
+        qtbot.wait(50)
+        assert table.topLevelItem(0).text(2) == "保存后被原地修改：现在是版本 1，保存时是版本 0"
+    finally:
+        window.set_language(None)
+        set_language(None)
+
+
+def test_choosing_the_pass_shown_again_redraws_its_start(qtbot, window):
+    """A failed run shows its pass at the end (step 3 of 3: MulBackward0 freed,
+    SigmoidBackward0 where torch raised); choosing that pass again in the pass box starts
+    it over: every box as the step state has it at step 0 (not run yet, buffers alive),
+    not only the ▶ node's (the boxes kept the end's freed and error looks)."""
+    window.editor.setPlainText("\n".join(INPLACE))
+    run_and_wait(qtbot, window, window.sigRunFinished)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    model, scene = window.model, window.graph_view.graph_scene
+    assert model.step == model.step_count == 3
+    window.step_bar.passes.activated.emit(0)  # the pass box: the same pass chosen again
+    assert model.step == 0
+    state = model.state()
+    shown = {n: scene.states.get(n, "pending") for n in model.graph.nodes}
+    assert shown == {n: state.node_states.get(n, "pending") for n in model.graph.nodes}
+    assert {n: scene.saved.get(n) for n in state.saved} == state.saved
+
+
 @pytest.mark.parametrize("example_id", [e.id for e in EXAMPLES])
 def test_each_example_runs_in_the_window(qtbot, window, example_id):
     """Every seed lesson runs: a graph to step, or (for the error lessons) torch's error on its line."""

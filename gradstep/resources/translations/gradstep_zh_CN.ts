@@ -472,6 +472,10 @@ What the snippet printed is in Output.</source>
         <translation>✗ torch 在这里报错</translation>
     </message>
     <message>
+        <source>changed in place: version {0}, saved at version {1}</source>
+        <translation>保存后被原地修改：现在是版本 {0}，保存时是版本 {1}</translation>
+    </message>
+    <message>
         <source>label: {0}</source>
         <translation>标签：{0}</translation>
     </message>
@@ -1234,12 +1238,8 @@ What the snippet printed is in Output.</source>
         <translation>{0}（{1}）{2}：已保存 {3} 个张量、{4} 个值</translation>
     </message>
     <message>
-        <source>alive</source>
-        <translation>仍保留</translation>
-    </message>
-    <message>
-        <source>freed</source>
-        <translation>已释放</translation>
+        <source>still held, but changed in place since the node saved it: torch checks the version when backward unpacks it, and raises</source>
+        <translation>仍保留，但节点保存它之后它被原地修改过：backward 取出它时 torch 会核对版本号，并报错</translation>
     </message>
     <message>
         <source>value {0}</source>
@@ -1436,6 +1436,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>alive: {0}</source>
         <translation>仍保留：{0}</translation>
+    </message>
+    <message>
+        <source>changed in place: {0}</source>
+        <translation>保存后被原地修改：{0}</translation>
     </message>
     <message>
         <source>freed: {0}</source>
