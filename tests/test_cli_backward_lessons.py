@@ -111,3 +111,25 @@ def test_a_backward_call_on_a_leaf_itself_prints_its_step_and_exits_0(capsys, tm
     assert step["name"] == "AccumulateGrad" and step["leaf"] == "x" and step["grad_before"] is None
     assert step["grad_outputs"] == [[2.0, 3.0]] and step["grad_after"] == x.grad.tolist()
     assert data["leaf_grads"] == {"x": x.grad.tolist()}
+
+
+def test_a_graph_freed_by_an_unrecorded_call_exits_0_and_a_pass_option_1(capsys, tmp_path):
+    """``Thread(target=loss.backward)`` frees the drawn graph unrecorded (its caller is
+    threading's ``run``); python ends well. gradstep's own pass then fails on the freed
+    buffers: explained, exit 0; with ``--retain-graph`` the pass asked for could not run:
+    exit 1 (fidelity hunt; this exit 1 had no test). torch: the pass after it raises."""
+    snippet = tmp_path / "thread.py"
+    snippet.write_text(
+        "import threading\nimport torch\nx = torch.ones(2, requires_grad=True)\n"
+        "loss = (x * x).sum()\nt = threading.Thread(target=loss.backward)\nt.start()\n"
+        "t.join()\nloss\n", encoding="utf-8")
+    x = torch.ones(2, requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+    status, data, err = backward(capsys, str(snippet))
+    assert status == 0 and data["error"]["kind"] == "freed_buffers" and not data["calls"]
+    assert "did not record" in err
+    status, data, err = backward(capsys, str(snippet), "--retain-graph")
+    assert status == 1 and data["error"]["kind"] == "freed_buffers"
