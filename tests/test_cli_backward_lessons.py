@@ -133,3 +133,34 @@ def test_a_graph_freed_by_an_unrecorded_call_exits_0_and_a_pass_option_1(capsys,
     assert "did not record" in err
     status, data, err = backward(capsys, str(snippet), "--retain-graph")
     assert status == 1 and data["error"]["kind"] == "freed_buffers"
+
+
+CAUGHT_THEN_INF = """import torch
+x = torch.tensor([0.0, 4.0], requires_grad=True)
+y = x.sqrt()
+b = y.exp()
+b.add_(0)
+try:
+    b.sum().backward(retain_graph=True)
+except RuntimeError:
+    pass
+loss = y.sum()
+loss.backward()
+loss
+"""
+
+
+def test_check_steps_through_the_pass_the_snippet_made_after_one_it_caught(capsys, tmp_path):
+    """The snippet's first call on the drawn graph raises (``b`` was changed in place) and is
+    caught; its ``loss.backward()`` then sends an inf through sqrt at 0. check took the
+    caught pass, which stopped before sqrt, as its pass: "no recorded step shows where they
+    started" (review of fidhunt). It takes the pass torch finished. torch: x.grad[0] is inf."""
+    snippet = tmp_path / "caught_inf.py"
+    snippet.write_text(CAUGHT_THEN_INF, encoding="utf-8")
+    namespace: dict = {}
+    exec(compile(CAUGHT_THEN_INF, str(snippet), "exec"), namespace)
+    assert torch.isinf(namespace["x"].grad[0])
+    status = main(["check", str(snippet), "--json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert status == 1
+    assert [(f["kind"], f["op"], f["line"]) for f in findings] == [("inf_grad", "sqrt", 3)]
