@@ -111,3 +111,56 @@ def test_a_backward_call_on_a_leaf_itself_prints_its_step_and_exits_0(capsys, tm
     assert step["name"] == "AccumulateGrad" and step["leaf"] == "x" and step["grad_before"] is None
     assert step["grad_outputs"] == [[2.0, 3.0]] and step["grad_after"] == x.grad.tolist()
     assert data["leaf_grads"] == {"x": x.grad.tolist()}
+
+
+def test_a_graph_freed_by_an_unrecorded_call_exits_0_and_a_pass_option_1(capsys, tmp_path):
+    """``Thread(target=loss.backward)`` frees the drawn graph unrecorded (its caller is
+    threading's ``run``); python ends well. gradstep's own pass then fails on the freed
+    buffers: explained, exit 0; with ``--retain-graph`` the pass asked for could not run:
+    exit 1 (fidelity hunt; this exit 1 had no test). torch: the pass after it raises."""
+    snippet = tmp_path / "thread.py"
+    snippet.write_text(
+        "import threading\nimport torch\nx = torch.ones(2, requires_grad=True)\n"
+        "loss = (x * x).sum()\nt = threading.Thread(target=loss.backward)\nt.start()\n"
+        "t.join()\nloss\n", encoding="utf-8")
+    x = torch.ones(2, requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+    status, data, err = backward(capsys, str(snippet))
+    assert status == 0 and data["error"]["kind"] == "freed_buffers" and not data["calls"]
+    assert "did not record" in err
+    status, data, err = backward(capsys, str(snippet), "--retain-graph")
+    assert status == 1 and data["error"]["kind"] == "freed_buffers"
+
+
+CAUGHT_THEN_INF = """import torch
+x = torch.tensor([0.0, 4.0], requires_grad=True)
+y = x.sqrt()
+b = y.exp()
+b.add_(0)
+try:
+    b.sum().backward(retain_graph=True)
+except RuntimeError:
+    pass
+loss = y.sum()
+loss.backward()
+loss
+"""
+
+
+def test_check_steps_through_the_pass_the_snippet_made_after_one_it_caught(capsys, tmp_path):
+    """The snippet's first call on the drawn graph raises (``b`` was changed in place) and is
+    caught; its ``loss.backward()`` then sends an inf through sqrt at 0. check took the
+    caught pass, which stopped before sqrt, as its pass: "no recorded step shows where they
+    started" (review of fidhunt). It takes the pass torch finished. torch: x.grad[0] is inf."""
+    snippet = tmp_path / "caught_inf.py"
+    snippet.write_text(CAUGHT_THEN_INF, encoding="utf-8")
+    namespace: dict = {}
+    exec(compile(CAUGHT_THEN_INF, str(snippet), "exec"), namespace)
+    assert torch.isinf(namespace["x"].grad[0])
+    status = main(["check", str(snippet), "--json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert status == 1
+    assert [(f["kind"], f["op"], f["line"]) for f in findings] == [("inf_grad", "sqrt", 3)]

@@ -306,10 +306,15 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
             refresh_saved(trace)
         if record["error"] is not None:
             break
+    # buffers freed before a pass of gradstep's own that an earlier one of its own freed (a
+    # second pass from the window without retain_graph) were not the snippet's to free
+    freed_first = bool(records[0]["freed_before"]) and not state.own_freed
+    state.own_freed = state.own_freed or any(
+        set(record["freed_nodes"]) - set(record["freed_before"]) for record in records)
     timeline = combine_passes(records)
     if timeline["error"] is not None:
         timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls,
-                                                 freed_first=bool(records[0]["freed_before"]))
+                                                 freed_first=freed_first)
     return timeline
 
 

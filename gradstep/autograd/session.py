@@ -41,6 +41,7 @@ class LiveState:
     scopes: dict = field(default_factory=dict)
     calls: list = field(default_factory=list)
     output: str = ""
+    own_freed: bool = False  # a pass of gradstep's own (``run_backward``) freed buffers
 
 
 class Session:

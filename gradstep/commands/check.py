@@ -93,16 +93,17 @@ def _snippets_own(timeline: dict | None, result: dict) -> bool:
 
 
 def _one_pass(session, result: dict) -> dict | None:
-    """Return the snippet's own first pass on the traced graph, else run one from the root
-    (None when the run failed: its graph may be half built)."""
+    """Return the snippet's own first pass on the traced graph that torch finished (else its
+    first one, which raised), else run one from the root (None when the run failed: its
+    graph may be half built)."""
     names = {n["id"]: n["name"] for n in result["trace"]["nodes"]}
-    for call in result.get("calls") or []:
-        steps = (call.get("timeline") or {}).get("steps") or []
-        # a call on a graph of its own numbers its nodes n0, n1, ... too: only one drawn
-        # on the traced graph (its ids renumbered onto it) is a pass through it
-        if call.get("drawn") and steps and all(names.get(s.get("node")) == s.get("name")
-                                               for s in steps):
-            return call["timeline"]
+    # a call on a graph of its own numbers its nodes n0, n1, ... too: only one drawn on the
+    # traced graph (its ids renumbered onto it) is a pass through it
+    passes = [call["timeline"] for call in result.get("calls") or []
+              if call.get("drawn") and (steps := (call.get("timeline") or {}).get("steps"))
+              and all(names.get(s.get("node")) == s.get("name") for s in steps)]
+    if passes:  # one whose error the snippet caught stopped short of the pass it then made
+        return next((timeline for timeline in passes if not timeline.get("error")), passes[0])
     if not result.get("ok"):
         return None
     root = next((n for n in result["trace"]["nodes"] if n["id"] == result["trace"]["root"]), {})

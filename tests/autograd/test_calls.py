@@ -704,3 +704,23 @@ def test_a_graph_freed_by_a_call_gradstep_did_not_record_is_no_error_of_the_snip
     assert error["kind"] == "freed_buffers" and error["exit_status"] == 0
     words = str(error["explanation"])
     assert "did not record" in words and "line 5" not in words
+
+
+def test_a_graph_gradsteps_own_earlier_pass_freed_is_not_blamed_on_the_snippet():
+    """A second pass of gradstep's own without retain_graph (the window's Backward button
+    after the pass it made on a run) fails on the buffers its first pass freed: that is
+    gradstep's error, not a call of the snippet's gradstep did not record (review of the
+    fidelity hunt: it said so, with exit_status 0). torch: a second backward raises."""
+    session = Session()
+    result = session.run("import torch\nx = torch.ones(2, requires_grad=True)\n"
+                         "loss = (x * x).sum()\nloss\n", filename="<snippet>")
+    assert result["ok"] and not result["calls"], result["error"]
+    assert session.backward()["error"] is None
+    error = session.backward()["error"]
+    x = torch.ones(2, requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+    assert error["kind"] == "freed_buffers" and "exit_status" not in error
+    assert "did not record" not in str(error["explanation"])
