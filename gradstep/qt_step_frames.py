@@ -153,7 +153,8 @@ def caption_lines(graph, index, k: int) -> list[str]:
     attrs = graph.nodes[node] if node in graph else {}
     name = str(attrs.get("name") or node)
     label = attrs.get("label")
-    who = f"{name} ({label})" if label and label != name else name
+    # as on its box: a label that only repeats the op's name (``t``, ``addmm``) is not shown
+    who = name if style.is_default_label(label, name) or label == name else f"{name} ({label})"
     head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total, node=who)
     return [head, formula_line(attrs)]
 

@@ -95,3 +95,28 @@ def test_animation_in_a_kernel_process(tmp_path, capsys):
                  "--pass", "2"]) == 0
     assert f"{steps_of('softmax_jacobian', 2) + 1} frames" in capsys.readouterr().err
     assert len(frames_of(out)) == steps_of("softmax_jacobian", 2) + 1
+
+
+def test_a_caption_names_a_node_as_its_box_does():
+    """The caption named torch's own op names as if they were the snippet's (the CIFAR CNN:
+    ``▶ TBackward0 (t) runs``, ``AddmmBackward0 (addmm)``, ``ViewBackward0 (view)``), which
+    their boxes leave out; a label of the snippet's own (``outputs``, ``p[1]``) stays."""
+    from types import SimpleNamespace
+
+    import networkx as nx
+
+    from gradstep.qt_step_frames import caption_lines
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("a", kind="op", name="AddmmBackward0", label="outputs")
+    graph.add_node("b", kind="op", name="AddmmBackward0", label="addmm")
+    graph.add_node("c", kind="op", name="TBackward0", label="t")
+    graph.add_node("d", kind="op", name="MaxPool2DWithIndicesBackward0",
+                   label="max_pool2d_with_indices")
+    graph.add_node("e", kind="op", name="SelectBackward0", label="p[1]")
+    index = SimpleNamespace(count=5, steps=[{"node": n} for n in "abcde"])
+    heads = [caption_lines(graph, index, k)[0] for k in range(5)]
+    assert heads == ["Step 1 of 5: ▶ AddmmBackward0 (outputs) runs",
+                     "Step 2 of 5: ▶ AddmmBackward0 runs", "Step 3 of 5: ▶ TBackward0 runs",
+                     "Step 4 of 5: ▶ MaxPool2DWithIndicesBackward0 runs",
+                     "Step 5 of 5: ▶ SelectBackward0 (p[1]) runs"]

@@ -62,13 +62,20 @@ def edge_label_box(route: list, text: str, side: int = 0) -> tuple[float, float,
     runs sideways (a left-to-right layout), so the pill never covers the line or slides
     under the next box. For one of parallel edges ``side`` is the way it bows
     (``Layout.label_sides``): -1 puts the pill left of (or above) the line, 1 right of
-    (or below) it, so the pills of two edges stay apart."""
+    (or below) it, so the pills of two edges stay apart. A slanted line passes a corner
+    of a pill centred on its middle, so the pill moves off it: out by the line's run
+    over half the pill's height (up or down), along the line the way it falls away from
+    the pill (sideways); a straight edge's pill is where it was."""
     (x, y), (dx, dy) = route_middle(route)
     width = style.text_width(text, style.DETAIL_PX) + 8
     height = style.line_height(style.DETAIL_PX) + 2
-    if abs(dx) > abs(dy):  # sideways: centred above the line
-        return (x - width / 2, y + 3 if side > 0 else y - height - 3, width, height)
-    return (x - 4 - width if side < 0 else x + 4, y - height / 2, width, height)
+    if abs(dx) > abs(dy):  # sideways: above the line, slid along it clear of the line
+        slope = dy / dx
+        slide = max(0.0, width / 2 - 3 / abs(slope)) if slope else 0.0
+        slide = slide if (slope > 0) == (side <= 0) else -slide
+        return (x - width / 2 + slide, y + 3 if side > 0 else y - height - 3, width, height)
+    gap = 4 + (abs(dx / dy) * height / 2 if dy else 0.0)
+    return (x - gap - width if side < 0 else x + gap, y - height / 2, width, height)
 
 
 def parallel_sides(routes: dict, tb: bool) -> dict:

@@ -321,7 +321,7 @@ _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
 @lru_cache(maxsize=65536)
-def _is_default_label(label: str, name: str) -> bool:
+def is_default_label(label: str, name: str) -> bool:
     """True when ``label`` only repeats the op name (``mul`` for ``MulBackward0``)."""
     base = _BACKWARD_SUFFIX.sub("", name or "").lower()
     return not label or label.replace("_", "").lower() == base.replace("_", "")
@@ -413,7 +413,7 @@ def lines_of_texts(is_leaf: bool, name: str, label: str, shape: str, value: str,
         lines = _lines(label or "leaf", TITLE_PX, "title")
     else:
         lines = _lines(name, TITLE_PX, "title")
-        if not _is_default_label(label, name):
+        if not is_default_label(label, name):
             lines += _lines(label, DETAIL_PX, "detail")
     if shape:
         lines.append(Line(shorten(shape), DETAIL_PX, "detail"))

@@ -85,3 +85,39 @@ def test_the_dot_engine_keeps_every_parallel_edge_and_their_labels_apart(rankdir
     assert sorted(lay.label_sides.values()) == [-1, 1]
     pills = [qt_paint.edge_label_rect(lay.routes[k], WIDEST, lay.label_sides[k]) for k in keys]
     assert not pills[0].intersects(pills[1])
+
+
+def fan_out(count: int = 3):
+    """Return a graph whose node sends its gradient to ``count`` leaves: slanted edges."""
+    import networkx as nx
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("top", kind="op", name="SoftmaxBackward0", label="p")
+    for i in range(count):
+        graph.add_node(f"l{i}", kind="leaf", name="AccumulateGrad", label=f"w{i}", shape=[3])
+        graph.add_edge("top", f"l{i}", key=0, slot=i)
+    return graph
+
+
+@pytest.mark.parametrize("text", [WIDEST, "[2.]"])
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_the_label_of_a_slanted_edge_covers_none_of_its_line(rankdir, text):
+    """A pill centred beside the middle of a slanted edge covered the line by a corner
+    (``softmax_jacobian.py --step 1``: ``[0., 1., 0.]`` over the green edge); it moves off
+    the line now, and a straight edge's pill stays where it was."""
+    from gradstep.drawing.edge_geometry import edge_label_box
+
+    lay = layout(fan_out(), rankdir=rankdir)
+    slanted = 0
+    for key, route in lay.routes.items():
+        x, y, w, h = edge_label_box(route, text, lay.label_sides.get(key, 0))
+        (a, b) = route[0], route[-1]
+        slanted += a[0] != b[0] and a[1] != b[1]
+        for i in range(201):  # points along the line, none inside the pill
+            px, py = a[0] + (b[0] - a[0]) * i / 200, a[1] + (b[1] - a[1]) * i / 200
+            assert not (x < px < x + w and y < py < y + h), (rankdir, key, (px, py), (x, y, w, h))
+    assert slanted == 2
+    x, y, w, h = edge_label_box([(0.0, 0.0), (0.0, 40.0)], text)  # straight down: as before
+    assert (x, y) == (4.0, pytest.approx(20 - h / 2))
+    x, y, w, h = edge_label_box([(0.0, 0.0), (200.0, 0.0)], text)  # straight across
+    assert (x, y) == (pytest.approx(100 - w / 2), pytest.approx(-h - 3))
