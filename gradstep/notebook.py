@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradstep.drawing import style
 from gradstep.picture import check_timeline_fits
 from gradstep.render_process import ViewOptions, render_bytes
 
@@ -117,13 +118,16 @@ def _frame_limit(trace: dict, max_frames: int, max_bytes: int) -> int:
 
 def step_captions(trace: dict, timeline: dict) -> list[str]:
     """Return the caption of each step position ``0..len(steps)``: what just ran, what runs next."""
-    labels = {n["id"]: n.get("label") or n["name"] for n in trace.get("nodes", [])}
+    labels = {n["id"]: n.get("label") for n in trace.get("nodes", [])}
     steps = timeline.get("steps") or []
     count = len(steps)
 
     def node(step: dict) -> str:
         label = labels.get(step["node"], step["node"])
-        return step["name"] if label == step["name"] else f"{step['name']} ({label})"
+        # as on its box: a label that only repeats the op's name (``t``, ``addmm``) is not shown
+        if style.is_default_label(label, step["name"]) or label == step["name"]:
+            return step["name"]
+        return f"{step['name']} ({label})"
 
     captions = []
     for k in range(count + 1):

@@ -77,3 +77,20 @@ def test_the_notebook_shows_the_drawing_and_the_step_through(jupyter_env):
     assert "MeanBackward0" in gzip.decompress(base64.b64decode(frames[5][1])).decode()
     assert "<script>" in page and 'class="gs-view"><svg' in page.replace("\n", "")
     assert "image/svg+xml" in _outputs(code[4])
+
+
+def test_a_step_caption_names_a_node_as_its_box_does():
+    """A label that only repeats the op's name (``t`` of TBackward0, ``mul``) is not shown
+    (the box hides it, and a learner would read it as a variable); the snippet's own
+    names stay."""
+    from gradstep.notebook import step_captions
+
+    trace = {"nodes": [{"id": "n0", "name": "MulBackward0", "label": "loss"},
+                       {"id": "n1", "name": "TBackward0", "label": "t"},
+                       {"id": "n2", "name": "AddmmBackward0", "label": "addmm"}]}
+    steps = [{"node": f"n{i}", "name": n["name"]} for i, n in enumerate(trace["nodes"])]
+    captions = step_captions(trace, {"steps": steps})
+    assert captions[0] == "Before backward: MulBackward0 (loss) runs first"
+    assert captions[2].startswith("After 2 of 3 steps: TBackward0 ran;")
+    assert captions[2].endswith(" AddmmBackward0 runs next")
+    assert captions[3] == "After 3 of 3 steps: AddmmBackward0 ran"
