@@ -15,6 +15,7 @@ import sys
 import pytest
 import torch
 
+from gradstep.autograd.findings import diagnose as diagnose_flow
 from tests.autograd.planted import CLEAN_MODEL, PLANTED
 from tests.autograd.test_grad_flow import deep_mlp
 
@@ -222,3 +223,17 @@ def test_an_error_the_snippet_caught_in_its_own_pass_is_no_failure(capsys):
     result["ok"] = False  # the snippet itself failed there: check fails with it
     result["error"] = caught
     assert check._check(args, Session(), result, "", "s.py") == 1
+
+
+def test_the_layer_table_writes_whole_module_names():
+    """A BERT's "encoder.layer.0.attention.output.dense" and "...output.LayerNorm" were
+    cut to their first 32 characters, the same for both: two rows named alike."""
+    from gradstep.commands.check import format_report
+    from tests.autograd.test_findings_pure import flow_trace, stats
+
+    dense, norm = "encoder.layer.0.attention.output.dense", "encoder.layer.0.attention.output.LayerNorm"
+    data = stats((dense + ".weight", dense, 0.5, 1.0, 4, 0), (norm + ".weight", norm, 0.25, 1.0, 4, 0))
+    diagnosis = diagnose_flow(flow_trace(2), stats=data)
+    text = format_report(diagnosis, flow_trace(2))
+    assert re.search(r"^encoder\.layer\.0\.attention\.output\.dense +0\.5 +1 +0\.5 +0%$", text, re.M)
+    assert re.search(rf"^{re.escape(norm)} +0\.25 +1 +0\.25 +0%$", text, re.M), text

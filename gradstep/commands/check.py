@@ -163,12 +163,16 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
         lines.append(_("No NaN or infinity in the recorded values and gradients."))
     if diagnosis.rows:
         lines.append("")
-        lines.append(" ".join([_pad(_("layer (input side first)"), 32), _pad("|grad|", 10, True),
+        width = max([32] + [len(row.name) for row in diagnosis.rows])  # whole names: the
+        # first 32 characters of "encoder.layer.0.attention.output.dense" and of its
+        # ".LayerNorm" are the same
+        lines.append(" ".join([_pad(_("layer (input side first)"), width),
+                               _pad("|grad|", 10, True),
                                _pad("|weight|", 10, True), _pad(_("ratio"), 10, True),
                                _pad(_("zeros"), 6, True)]))
         for row in diagnosis.rows:
             share = row.zero_fraction
-            lines.append(f"{row.name[:32]:32} {figure_text(row.grad_norm):>10} "
+            lines.append(f"{row.name:{width}} {figure_text(row.grad_norm):>10} "
                          f"{figure_text(row.weight_norm):>10} {figure_text(row.ratio):>10} "
                          f"{'' if share is None else f'{share:.0%}':>6}")
         if any(row.grad_norm is None for row in diagnosis.rows):

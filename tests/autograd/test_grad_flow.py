@@ -168,3 +168,29 @@ def test_exploding_and_dead_layers_are_flagged():
     _session, _stats, diagnosis = flow(deep_mlp("ReLU", dead, depth=3))
     flagged = {f.label: f for f in diagnosis.findings if f.kind == "dead"}
     assert "4" in flagged and flagged["4"].extra["zero_fraction"] == 1.0  # after the dead ReLU
+
+
+def test_an_embedding_table_s_unused_rows_are_not_dead_units():
+    """An embedding's gradient is zero on the rows of ids not in the batch (torch's own
+    ``.grad``): a BERT's word, position and token-type tables were flagged "dead ReLUs?"
+    (78%, 50%, 50%). The zeros column keeps torch's count; no dead finding. A table that
+    an output layer shares (tied weights) is read by a matmul too and stays checked."""
+    source = """\
+torch.manual_seed(0)
+table = nn.Embedding(16, 4)
+head = nn.Linear(4, 3)
+loss = head(table(torch.tensor([[1, 2], [2, 5]]))).square().mean()
+loss.backward()
+"""
+    _session, _stats, diagnosis = flow(source)
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(compile(source, "<plain>", "exec"), plain)
+    zeros = (plain["table"].weight.grad == 0).float().mean().item()
+    rows = {row.name: row for row in diagnosis.rows}
+    assert rows["table"].zero_fraction == zeros == 13 / 16  # ids 1, 2, 5 of 16
+    assert rows["table"].lookup and not rows["head"].lookup
+    assert not [f for f in diagnosis.findings if f.kind == "dead"]
+    tied = source.replace("head(table(", "F.linear(table(").replace(
+        "[2, 5]]))).square()", "[2, 5]])), table.weight).square()")
+    _session, _stats, diagnosis = flow(tied)
+    assert not diagnosis.rows[0].lookup  # read by the matmul as well: a dense gradient
