@@ -237,3 +237,22 @@ def test_the_layer_table_writes_whole_module_names():
     text = format_report(diagnosis, flow_trace(2))
     assert re.search(r"^encoder\.layer\.0\.attention\.output\.dense +0\.5 +1 +0\.5 +0%$", text, re.M)
     assert re.search(rf"^{re.escape(norm)} +0\.25 +1 +0\.25 +0%$", text, re.M), text
+
+
+def test_many_origins_are_cut_to_a_few_lines_and_counted():
+    """A ResNet-18 after an SGD step with lr=1e6 holds NaN in all 62 parameters: check
+    wrote 62 alike findings and 62 "carried on by" lines before its table. It writes the
+    first ORIGINS_SHOWN and counts the rest; --json keeps them all."""
+    from gradstep.commands.check import ORIGINS_SHOWN, format_report
+    from tests.autograd.test_findings_pure import edge, leaf, op, small
+
+    count = ORIGINS_SHOWN + 3
+    nodes = [leaf(f"p{k}", small(["NaN"]), f"w{k}") for k in range(count)]
+    nodes += [op(f"m{k}", "MulBackward0", k, small(["NaN"])) for k in range(count)]
+    trace = {"root": f"m{count - 1}", "nodes": nodes,
+             "edges": [edge(f"m{k}", f"p{k}") for k in range(count)]}
+    diagnosis = diagnose_flow(trace)
+    assert len(diagnosis.nonfinite()) == count  # all kept (the JSON's findings)
+    text = format_report(diagnosis, trace)
+    assert len(re.findall(r"^nan_forward: ", text, re.M)) == ORIGINS_SHOWN, text
+    assert "... and 3 more places where NaN or infinity starts (--json lists all)" in text

@@ -142,13 +142,18 @@ def _count(shape: list[int]) -> int:
 FLOW_SHOWN = 8  # gradient-flow warnings of one kind printed as text
 
 
+ORIGINS_SHOWN = 8  # NaN/Inf origins printed as text, each with its line and carriers (a
+# ResNet-18 after an optimizer step with lr=1e6 has 62: one per parameter, alike)
+
+
 def format_report(diagnosis, trace: dict, source: str = "") -> str:
     """Return the findings as text for a terminal: each NaN/Inf origin with its line of
     code and the nodes that carried it on, then the gradient-flow table and warnings."""
     nodes = {n["id"]: n for n in trace.get("nodes") or []}
     code = source.splitlines()
     lines = []
-    for finding in diagnosis.nonfinite():
+    origins = diagnosis.nonfinite()
+    for finding in origins[:ORIGINS_SHOWN]:
         lines.append(f"{finding.kind}: {finding.message}")
         if finding.line and 0 < finding.line <= len(code):
             lines.append(f"  {finding.line:>4} | {code[finding.line - 1].strip()}")
@@ -159,7 +164,10 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
             if len(finding.carriers) > 6:
                 named = _("{names} and {count} more", names=named, count=len(finding.carriers) - 6)
             lines.append("  " + _("carried on by: {names}", names=named))
-    if not diagnosis.nonfinite():
+    if len(origins) > ORIGINS_SHOWN:
+        lines.append(_("... and {count} more places where NaN or infinity starts (--json lists "
+                       "all)", count=len(origins) - ORIGINS_SHOWN))
+    if not origins:
         lines.append(_("No NaN or infinity in the recorded values and gradients."))
     if diagnosis.rows:
         lines.append("")
