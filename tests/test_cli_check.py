@@ -256,3 +256,21 @@ def test_many_origins_are_cut_to_a_few_lines_and_counted():
     text = format_report(diagnosis, trace)
     assert len(re.findall(r"^nan_forward: ", text, re.M)) == ORIGINS_SHOWN, text
     assert "... and 3 more places where NaN or infinity starts (--json lists all)" in text
+
+
+def test_a_leaf_that_carries_nan_on_is_named_by_its_label():
+    """sqrt(0) in a loss on a timm model: the gradient's NaN reaches fc.bias, which the
+    carriers line called "accumulate_grad (n6)" (every leaf's node is AccumulateGrad)."""
+    from types import SimpleNamespace
+
+    from gradstep.commands.check import format_report
+    from gradstep.schema.findings import Finding
+    from tests.autograd.test_findings_pure import leaf, op, small
+
+    trace = {"root": "n0", "nodes": [op("n0", "AddmmBackward0", 1, small([1.0]), line=10),
+                                     leaf("n6", small([0.5]), "fc.bias")], "edges": []}
+    finding = Finding(kind="nan_grad", node="n0", message="NaN starts in the gradient of addmm",
+                      carriers=["n0", "n6"])
+    diagnosis = SimpleNamespace(nonfinite=lambda: [finding], rows=[], findings=[finding])
+    text = format_report(diagnosis, trace)
+    assert "carried on by: addmm (n0, line 10), fc.bias (n6)\n" in text, text

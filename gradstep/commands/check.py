@@ -208,4 +208,6 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 def _node_text(node: dict) -> str:
     line = _(", line {line}", line=node["line"]) if node.get("line") else ""
-    return f"{op_of(node.get('name')) or node.get('label') or node['id']} ({node['id']}{line})"
+    # a leaf by its label (fc.bias), not as "accumulate_grad": which parameter it is
+    what = node.get("label") if node.get("kind") == "leaf" else op_of(node.get("name"))
+    return f"{what or node.get('label') or node['id']} ({node['id']}{line})"
