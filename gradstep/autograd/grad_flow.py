@@ -73,6 +73,7 @@ class FlowRow:
     scope: str = ""
     shape: list[int] = field(default_factory=list)
     lookup: bool = False  # an embedding table: only lookups read it (no dead check)
+    written_after: bool = False  # weights written after the last recorded pass (a step)
 
     @property
     def ratio(self) -> float | None:
@@ -117,7 +118,7 @@ def param_rows(graph, params: list[dict]) -> list[FlowRow]:
             weight_norm=_number(p.get("weight_norm")), zeros=int(p.get("zeros") or 0),
             nonfinite=int(p.get("nan") or 0) + int(p.get("inf") or 0),
             scope=p.get("scope") or "", shape=list(p.get("shape") or []),
-            lookup=_only_looked_up(graph, node_id)))
+            lookup=_only_looked_up(graph, node_id), written_after=bool(p.get("written_after"))))
     return sorted(rows, key=lambda r: r.order)
 
 
@@ -146,7 +147,8 @@ def fold_rows(rows: list[FlowRow]) -> list[FlowRow]:
             grad_norm=_combined([m.grad_norm for m in with_grad]) if with_grad else None,
             weight_norm=_combined([m.weight_norm for m in with_grad]) if with_grad else None,
             zeros=sum(m.zeros for m in with_grad), nonfinite=sum(m.nonfinite for m in members),
-            scope=members[0].scope, lookup=all(m.lookup for m in members)))
+            scope=members[0].scope, lookup=all(m.lookup for m in members),
+            written_after=any(m.written_after for m in members)))
     return sorted(folded, key=lambda r: r.order)
 
 

@@ -183,6 +183,12 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
             lines.append(f"{row.name:{width}} {figure_text(row.grad_norm):>10} "
                          f"{figure_text(row.weight_norm):>10} {figure_text(row.ratio):>10} "
                          f"{'' if share is None else f'{share:.0%}':>6}")
+        written = sum(1 for row in diagnosis.rows if row.written_after)
+        if written:  # an optimizer step after the pass: |weight| is not the pass's
+            lines.append(_("{count} of these layers were written in place after the last "
+                           "recorded backward call (an optimizer step?): their |weight| and "
+                           "ratio are of the new weights, not of those the gradient was "
+                           "computed at", count=written))
         if any(row.grad_norm is None for row in diagnosis.rows):
             lines.append(_("?: no .grad after the pass (torch.autograd.grad returns the "
                            "gradients without storing them in .grad; a leaf the pass did not "
