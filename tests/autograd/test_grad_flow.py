@@ -226,3 +226,28 @@ loss
     _session, stats, diagnosis = flow(source.format(after="pass"))  # no step after the pass
     assert [p["written_after"] for p in stats["params"]] == [False, False]
     assert "written in place" not in format_report(diagnosis, {"nodes": []})
+
+
+def test_a_dead_layer_behind_an_embedding_is_still_flagged():
+    """The lookup rule spares the table alone: a Linear after it whose ReLU is off for
+    every token (bias -10), and the head that reads only those zeros, are flagged dead
+    exactly where torch's own ``.grad`` is half zero or more."""
+    source = """\
+torch.manual_seed(0)
+table = nn.Embedding(16, 8)
+hidden = nn.Linear(8, 8)
+nn.init.constant_(hidden.bias, -10.0)
+head = nn.Linear(8, 1)
+loss = head(torch.relu(hidden(table(torch.tensor([1, 2, 5]))))).square().mean()
+loss.backward()
+"""
+    _session, _stats, diagnosis = flow(source)
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(compile(source, "<plain>", "exec"), plain)
+    modules = ("table", "hidden", "head")
+    share = {name: sum(int((p.grad == 0).sum()) for p in plain[name].parameters())
+             / sum(p.numel() for p in plain[name].parameters()) for name in modules}
+    assert share["table"] >= 0.5 and share["hidden"] >= 0.5  # torch: both half zero or more
+    assert {f.label for f in diagnosis.findings if f.kind == "dead"} == {
+        name for name in modules if name != "table" and share[name] >= 0.5}
+    assert "hidden" in {f.label for f in diagnosis.findings if f.kind == "dead"}
