@@ -251,3 +251,27 @@ loss.backward()
     assert {f.label for f in diagnosis.findings if f.kind == "dead"} == {
         name for name in modules if name != "table" and share[name] >= 0.5}
     assert "hidden" in {f.label for f in diagnosis.findings if f.kind == "dead"}
+
+
+def test_weights_a_step_through_data_wrote_after_the_pass_are_said_to_be_new():
+    """``p.data.sub_(lr * p.grad)`` (many tutorials' step) and torch's fused optimizers
+    (``fused=True``) write the weights without moving ``p._version``: check passed their
+    ratios off as the pass's. The norm noted at the pass sees the write."""
+    source = """\
+torch.manual_seed(0)
+model = nn.Linear(3, 2)
+loss = model(torch.ones(4, 3)).square().mean()
+loss.backward()
+versions = [p._version for p in model.parameters()]
+norms = [p.norm().item() for p in model.parameters()]
+for p in model.parameters():
+    p.data.sub_(0.5 * p.grad)
+"""
+    _session, stats, diagnosis = flow(source)
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(source, "<plain>", "exec"), plain)
+    params = list(plain["model"].parameters())
+    assert [p._version for p in params] == plain["versions"]  # torch's counter did not move
+    assert [p.norm().item() for p in params] != plain["norms"]  # the weights did
+    assert [p["written_after"] for p in stats["params"]] == [True, True]
+    assert diagnosis.rows[0].written_after
