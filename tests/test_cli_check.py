@@ -274,3 +274,32 @@ def test_a_leaf_that_carries_nan_on_is_named_by_its_label():
     diagnosis = SimpleNamespace(nonfinite=lambda: [finding], rows=[], findings=[finding])
     text = format_report(diagnosis, trace)
     assert "carried on by: addmm (n0, line 10), fc.bias (n6)\n" in text, text
+
+
+def test_leaves_a_real_pass_carried_infinity_to_are_named_by_their_labels():
+    """sqrt(0) after a Linear: torch's own .grad of its weight and bias is infinite, and
+    the carriers line names those leaves by the labels the layer table uses, not as
+    accumulate_grad."""
+    from gradstep.autograd.session import Session
+    from gradstep.commands.check import format_report
+
+    source = """\
+torch.manual_seed(0)
+fc = nn.Linear(3, 2)
+loss = (fc(torch.ones(4, 3)) - fc(torch.ones(4, 3)).detach()).sqrt().sum()
+loss.backward()
+"""
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(source, "<plain>", "exec"), plain)
+    assert all(torch.isinf(p.grad).all() for p in plain["fc"].parameters())  # torch's
+    session = Session()
+    result = session.run(source)
+    passes = [c["timeline"] for c in result["calls"] if c.get("timeline")][:1]
+    diagnosis = diagnose_flow(result["trace"], passes, session.grad_stats())
+    text = format_report(diagnosis, result["trace"], source)
+    [carried] = [line for line in text.splitlines() if line.startswith("  carried on by: ")]
+    leaves = [row.name for row in diagnosis.rows]
+    assert sorted(leaves) == ["bias", "weight"]
+    for name in leaves:
+        assert re.search(rf"[ ,]{name} \(n\d+\)", carried), carried
+    assert "accumulate_grad" not in carried, carried
