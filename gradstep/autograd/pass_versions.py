@@ -44,6 +44,22 @@ def note(nodes) -> None:
             _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf))
 
 
+def _norm(leaf) -> torch.Tensor | None:
+    """Return torch's norm of ``leaf`` as a tensor, or None where there is none to take or
+    taking it fails (the device out of memory): gradstep's note never fails the call."""
+    if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
+            or not (leaf.is_floating_point() or leaf.is_complex())):
+        return None
+    device = leaf.device.type  # the snippet's autocast would change the norm's precision
+    off = (torch.autocast(device, enabled=False) if torch.amp.is_autocast_available(device)
+           else contextlib.nullcontext())
+    try:
+        with torch.no_grad(), off:
+            return torch.linalg.vector_norm(leaf.detach())
+    except Exception:
+        return None
+
+
 def written_after(leaf) -> bool:
     """Return True when ``leaf`` was written since the last call that noted it."""
     entry = _noted.get(id(leaf))
@@ -57,13 +73,3 @@ def written_after(leaf) -> bool:
     now, then = now.item(), then.item()
     return now != then and not (math.isnan(now) and math.isnan(then))
 
-
-def _norm(leaf) -> torch.Tensor | None:
-    if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
-            or not (leaf.is_floating_point() or leaf.is_complex())):
-        return None
-    device = leaf.device.type  # the snippet's autocast would change the norm's precision
-    off = (torch.autocast(device, enabled=False) if torch.amp.is_autocast_available(device)
-           else contextlib.nullcontext())
-    with torch.no_grad(), off:
-        return torch.linalg.vector_norm(leaf.detach())

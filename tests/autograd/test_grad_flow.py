@@ -3,7 +3,9 @@ snippet run plainly, ``p.grad.norm()``), and the thresholds flag the networks th
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 
 import pytest
 import torch
@@ -275,3 +277,26 @@ for p in model.parameters():
     assert [p.norm().item() for p in params] != plain["norms"]  # the weights did
     assert [p["written_after"] for p in stats["params"]] == [True, True]
     assert diagnosis.rows[0].written_after
+
+
+def test_a_norm_the_note_cannot_take_never_fails_the_snippet_s_call(monkeypatch):
+    """The note at a recorded call takes each leaf's norm; where torch cannot (the device
+    out of memory) the call still returns torch's result, and only the note is left out."""
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    source = """\
+w = torch.ones(3, requires_grad=True)
+loss = (w * 2).sum()
+loss.backward()
+print(w.grad.tolist())
+loss
+"""
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.linalg, "vector_norm", out_of_memory)
+        result = Session().run(source)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(source, "<plain>", "exec"), {"torch": torch})
+    assert result["ok"], result["error"]
+    assert result["output"] == printed.getvalue()  # the gradient python prints
