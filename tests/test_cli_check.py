@@ -15,6 +15,7 @@ import sys
 import pytest
 import torch
 
+from gradstep.autograd.findings import diagnose as diagnose_flow
 from tests.autograd.planted import CLEAN_MODEL, PLANTED
 from tests.autograd.test_grad_flow import deep_mlp
 
@@ -222,3 +223,83 @@ def test_an_error_the_snippet_caught_in_its_own_pass_is_no_failure(capsys):
     result["ok"] = False  # the snippet itself failed there: check fails with it
     result["error"] = caught
     assert check._check(args, Session(), result, "", "s.py") == 1
+
+
+def test_the_layer_table_writes_whole_module_names():
+    """A BERT's "encoder.layer.0.attention.output.dense" and "...output.LayerNorm" were
+    cut to their first 32 characters, the same for both: two rows named alike."""
+    from gradstep.commands.check import format_report
+    from tests.autograd.test_findings_pure import flow_trace, stats
+
+    dense, norm = "encoder.layer.0.attention.output.dense", "encoder.layer.0.attention.output.LayerNorm"
+    data = stats((dense + ".weight", dense, 0.5, 1.0, 4, 0), (norm + ".weight", norm, 0.25, 1.0, 4, 0))
+    diagnosis = diagnose_flow(flow_trace(2), stats=data)
+    text = format_report(diagnosis, flow_trace(2))
+    assert re.search(r"^encoder\.layer\.0\.attention\.output\.dense +0\.5 +1 +0\.5 +0%$", text, re.M)
+    assert re.search(rf"^{re.escape(norm)} +0\.25 +1 +0\.25 +0%$", text, re.M), text
+
+
+def test_many_origins_are_cut_to_a_few_lines_and_counted():
+    """A ResNet-18 after an SGD step with lr=1e6 holds NaN in all 62 parameters: check
+    wrote 62 alike findings and 62 "carried on by" lines before its table. It writes the
+    first ORIGINS_SHOWN and counts the rest; --json keeps them all."""
+    from gradstep.commands.check import ORIGINS_SHOWN, format_report
+    from tests.autograd.test_findings_pure import edge, leaf, op, small
+
+    count = ORIGINS_SHOWN + 3
+    nodes = [leaf(f"p{k}", small(["NaN"]), f"w{k}") for k in range(count)]
+    nodes += [op(f"m{k}", "MulBackward0", k, small(["NaN"])) for k in range(count)]
+    trace = {"root": f"m{count - 1}", "nodes": nodes,
+             "edges": [edge(f"m{k}", f"p{k}") for k in range(count)]}
+    diagnosis = diagnose_flow(trace)
+    assert len(diagnosis.nonfinite()) == count  # all kept (the JSON's findings)
+    text = format_report(diagnosis, trace)
+    assert len(re.findall(r"^nan_forward: ", text, re.M)) == ORIGINS_SHOWN, text
+    assert "... and 3 more places where NaN or infinity starts (--json lists all)" in text
+
+
+def test_a_leaf_that_carries_nan_on_is_named_by_its_label():
+    """sqrt(0) in a loss on a timm model: the gradient's NaN reaches fc.bias, which the
+    carriers line called "accumulate_grad (n6)" (every leaf's node is AccumulateGrad)."""
+    from types import SimpleNamespace
+
+    from gradstep.commands.check import format_report
+    from gradstep.schema.findings import Finding
+    from tests.autograd.test_findings_pure import leaf, op, small
+
+    trace = {"root": "n0", "nodes": [op("n0", "AddmmBackward0", 1, small([1.0]), line=10),
+                                     leaf("n6", small([0.5]), "fc.bias")], "edges": []}
+    finding = Finding(kind="nan_grad", node="n0", message="NaN starts in the gradient of addmm",
+                      carriers=["n0", "n6"])
+    diagnosis = SimpleNamespace(nonfinite=lambda: [finding], rows=[], findings=[finding])
+    text = format_report(diagnosis, trace)
+    assert "carried on by: addmm (n0, line 10), fc.bias (n6)\n" in text, text
+
+
+def test_leaves_a_real_pass_carried_infinity_to_are_named_by_their_labels():
+    """sqrt(0) after a Linear: torch's own .grad of its weight and bias is infinite, and
+    the carriers line names those leaves by the labels the layer table uses, not as
+    accumulate_grad."""
+    from gradstep.autograd.session import Session
+    from gradstep.commands.check import format_report
+
+    source = """\
+torch.manual_seed(0)
+fc = nn.Linear(3, 2)
+loss = (fc(torch.ones(4, 3)) - fc(torch.ones(4, 3)).detach()).sqrt().sum()
+loss.backward()
+"""
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(source, "<plain>", "exec"), plain)
+    assert all(torch.isinf(p.grad).all() for p in plain["fc"].parameters())  # torch's
+    session = Session()
+    result = session.run(source)
+    passes = [c["timeline"] for c in result["calls"] if c.get("timeline")][:1]
+    diagnosis = diagnose_flow(result["trace"], passes, session.grad_stats())
+    text = format_report(diagnosis, result["trace"], source)
+    [carried] = [line for line in text.splitlines() if line.startswith("  carried on by: ")]
+    leaves = [row.name for row in diagnosis.rows]
+    assert sorted(leaves) == ["bias", "weight"]
+    for name in leaves:
+        assert re.search(rf"[ ,]{name} \(n\d+\)", carried), carried
+    assert "accumulate_grad" not in carried, carried

@@ -39,7 +39,7 @@ from torch._C._autograd import _get_sequence_nr
 from torch.compiler import is_compiling
 from torch.jit import _builtins as jit_builtins
 
-from gradstep.autograd import jacobian, saved_memory
+from gradstep.autograd import jacobian, pass_versions, saved_memory
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
@@ -71,6 +71,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     restored on exit, also when the snippet failed.
     """
     calls = CapturedCalls()
+    pass_versions.forget()
     capture = _Capture(filename, calls, observer)
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
     builtins: list = []
@@ -373,6 +374,7 @@ class _Capture:
                 with unseen():
                     if pending:
                         self._commit(pending, id_of, steps)
+                    pass_versions.note(id_of)  # what an optimizer step writes after it
                     try:
                         graph = CallGraph.of(_roots(api, bound.arguments), id_of,
                                              frame_namespace(caller, function_locals=False))

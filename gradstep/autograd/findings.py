@@ -12,11 +12,11 @@ A finding's fields and its JSON are in ``gradstep.schema.findings``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gradstep.autograd import elements as el
 from gradstep.autograd import grad_flow, grad_origins, nonfinite
-from gradstep.i18n import language
+from gradstep.i18n import _, language
 from gradstep.schema.findings import Finding
 
 
@@ -91,6 +91,7 @@ class Diagnoser:
                 else:
                     out.marks.setdefault(node_id, "grad_carrier")
         if stats and stats.get("params"):
+            out.findings = _written_after(out.findings, graph, stats["params"])
             out.params = grad_flow.param_rows(graph, stats["params"])
             out.rows = grad_flow.fold_rows(out.params) if fold else out.params
             if not any(f.fails for f in out.findings):  # else a finding explains it
@@ -115,6 +116,24 @@ class Diagnoser:
         found, marks = grad_origins.pass_findings(graph, timeline, number)
         self._passes.append((timeline, number, found, marks))
         return found, marks
+
+
+def _written_after(findings: list[Finding], graph, params: list[dict]) -> list[Finding]:
+    """Return ``findings`` with a note on each leaf origin the snippet wrote in place after
+    its last recorded backward call: the trace reads a leaf's value when the snippet has
+    ended, so an optimizer step's NaN/Inf is no value the forward used (copies: the
+    Diagnoser keeps its findings)."""
+    written = {p.get("node") for p in params if p.get("written_after")}
+    out = []
+    for finding in findings:
+        if (finding.node in written and finding.kind in ("nan_forward", "inf_forward")
+                and graph.nodes.get(finding.node, {}).get("kind") == "leaf"):
+            note = _("the snippet wrote {label} in place after its last recorded backward call "
+                     "(an optimizer step?): this is its value after that, not the one the "
+                     "forward used", label=graph.nodes[finding.node].get("label"))
+            finding = replace(finding, note=f"{finding.note}; {note}" if finding.note else note)
+        out.append(finding)
+    return out
 
 
 def check_json(diagnosis: Diagnosis, stats: dict | None = None) -> dict:

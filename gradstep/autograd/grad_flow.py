@@ -32,7 +32,10 @@ table, docs/commands.md has it):
   zero — the rows of units whose ReLU was off for every sample of the batch.
   Healthy ReLU MLPs at batch 8 or more: at most 0.19; a layer pushed dead (bias -10):
   1.0. With a batch of one sample about half of any ReLU layer is off, so such a
-  batch is flagged too (the message says so).
+  batch is flagged too (the message says so). Not for an embedding table that only
+  lookups read (``nn.Embedding``, ``EmbeddingBag``): torch gives the rows of ids not in
+  the batch a gradient of exactly zero (a BERT's word, position and token-type tables:
+  78%, 50%, 50% zero on a batch of sixteen tokens), which says nothing about ReLUs.
 
 Layers whose weights are all zero (zero-initialised) have no ratio and are not flagged
 as vanishing or exploding; gradients holding NaN/Inf are the NaN findings' business.
@@ -51,6 +54,7 @@ from gradstep.schema.findings import Finding
 VANISHING_RELATIVE = 1e-5
 EXPLODING_RATIO = 1e3
 DEAD_SHARE = 0.5
+LOOKUPS = frozenset({"EmbeddingBackward0", "EmbeddingBagBackward0"})  # zero rows: ids not looked up
 
 
 @dataclass
@@ -68,6 +72,8 @@ class FlowRow:
     nonfinite: int = 0
     scope: str = ""
     shape: list[int] = field(default_factory=list)
+    lookup: bool = False  # an embedding table: only lookups read it (no dead check)
+    written_after: bool = False  # weights written after the last recorded pass (a step)
 
     @property
     def ratio(self) -> float | None:
@@ -111,8 +117,18 @@ def param_rows(graph, params: list[dict]) -> list[FlowRow]:
             numel=int(p.get("numel") or 0), grad_norm=_number(p.get("grad_norm")),
             weight_norm=_number(p.get("weight_norm")), zeros=int(p.get("zeros") or 0),
             nonfinite=int(p.get("nan") or 0) + int(p.get("inf") or 0),
-            scope=p.get("scope") or "", shape=list(p.get("shape") or [])))
+            scope=p.get("scope") or "", shape=list(p.get("shape") or []),
+            lookup=_only_looked_up(graph, node_id), written_after=bool(p.get("written_after"))))
     return sorted(rows, key=lambda r: r.order)
+
+
+def _only_looked_up(graph, node_id) -> bool:
+    """Return True when every op that reads the leaf is an embedding lookup (a table
+    shared with an output layer, as GPT-2's, is read by a matmul too: False)."""
+    if node_id not in graph.nodes:
+        return False
+    users = graph.consumers.get(node_id) or []
+    return bool(users) and all(graph.nodes.get(u, {}).get("name") in LOOKUPS for u in users)
 
 
 def fold_rows(rows: list[FlowRow]) -> list[FlowRow]:
@@ -131,7 +147,8 @@ def fold_rows(rows: list[FlowRow]) -> list[FlowRow]:
             grad_norm=_combined([m.grad_norm for m in with_grad]) if with_grad else None,
             weight_norm=_combined([m.weight_norm for m in with_grad]) if with_grad else None,
             zeros=sum(m.zeros for m in with_grad), nonfinite=sum(m.nonfinite for m in members),
-            scope=members[0].scope))
+            scope=members[0].scope, lookup=all(m.lookup for m in members),
+            written_after=any(m.written_after for m in members)))
     return sorted(folded, key=lambda r: r.order)
 
 
@@ -152,7 +169,7 @@ def flow_findings(rows: list[FlowRow]) -> list[Finding]:
             continue
         ratio = finite.get(id(row))
         share = row.zero_fraction
-        if share is not None and share >= DEAD_SHARE:
+        if share is not None and share >= DEAD_SHARE and not row.lookup:
             found.append(_finding("dead", row, reference))
         if ratio is None or row.grad_norm == 0:
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from gradstep.autograd.leaves_and_freed import id_number, unique_labels
+from gradstep.autograd.pass_versions import written_after
 from gradstep.autograd.safe_reads import is_plain, leaf_variable
 from gradstep.autograd.values import to_jsonable
 from gradstep.schema.kernel import GradStatsReply, ParamStats
@@ -44,7 +45,7 @@ def _stats(node_id: str, label: str, scope: str, leaf: torch.Tensor) -> ParamSta
     stats: ParamStats = {
         "node": node_id, "label": label, "scope": scope, "shape": list(leaf.shape),
         "numel": leaf.numel(), "grad_norm": None, "weight_norm": _norm(leaf),
-        "zeros": 0, "nan": 0, "inf": 0,
+        "zeros": 0, "nan": 0, "inf": 0, "written_after": written_after(leaf),
     }
     if grad is None or not is_plain(grad) or grad.layout != torch.strided or grad.is_meta:
         return stats

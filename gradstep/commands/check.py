@@ -143,13 +143,18 @@ def _count(shape: list[int]) -> int:
 FLOW_SHOWN = 8  # gradient-flow warnings of one kind printed as text
 
 
+ORIGINS_SHOWN = 8  # NaN/Inf origins printed as text, each with its line and carriers (a
+# ResNet-18 after an optimizer step with lr=1e6 has 62: one per parameter, alike)
+
+
 def format_report(diagnosis, trace: dict, source: str = "") -> str:
     """Return the findings as text for a terminal: each NaN/Inf origin with its line of
     code and the nodes that carried it on, then the gradient-flow table and warnings."""
     nodes = {n["id"]: n for n in trace.get("nodes") or []}
     code = source.splitlines()
     lines = []
-    for finding in diagnosis.nonfinite():
+    origins = diagnosis.nonfinite()
+    for finding in origins[:ORIGINS_SHOWN]:
         lines.append(f"{finding.kind}: {finding.message}")
         if finding.line and 0 < finding.line <= len(code):
             lines.append(f"  {finding.line:>4} | {code[finding.line - 1].strip()}")
@@ -160,18 +165,31 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
             if len(finding.carriers) > 6:
                 named = _("{names} and {count} more", names=named, count=len(finding.carriers) - 6)
             lines.append("  " + _("carried on by: {names}", names=named))
-    if not diagnosis.nonfinite():
+    if len(origins) > ORIGINS_SHOWN:
+        lines.append(_("... and {count} more places where NaN or infinity starts (--json lists "
+                       "all)", count=len(origins) - ORIGINS_SHOWN))
+    if not origins:
         lines.append(_("No NaN or infinity in the recorded values and gradients."))
     if diagnosis.rows:
         lines.append("")
-        lines.append(" ".join([_pad(_("layer (input side first)"), 32), _pad("|grad|", 10, True),
+        width = max([32] + [len(row.name) for row in diagnosis.rows])  # whole names: the
+        # first 32 characters of "encoder.layer.0.attention.output.dense" and of its
+        # ".LayerNorm" are the same
+        lines.append(" ".join([_pad(_("layer (input side first)"), width),
+                               _pad("|grad|", 10, True),
                                _pad("|weight|", 10, True), _pad(_("ratio"), 10, True),
                                _pad(_("zeros"), 6, True)]))
         for row in diagnosis.rows:
             share = row.zero_fraction
-            lines.append(f"{row.name[:32]:32} {figure_text(row.grad_norm):>10} "
+            lines.append(f"{row.name:{width}} {figure_text(row.grad_norm):>10} "
                          f"{figure_text(row.weight_norm):>10} {figure_text(row.ratio):>10} "
                          f"{'' if share is None else f'{share:.0%}':>6}")
+        written = sum(1 for row in diagnosis.rows if row.written_after)
+        if written:  # an optimizer step after the pass: |weight| is not the pass's
+            lines.append(_("{count} of these layers were written in place after the last "
+                           "recorded backward call (an optimizer step?): their |weight| and "
+                           "ratio are of the new weights, not of those the gradient was "
+                           "computed at", count=written))
         if any(row.grad_norm is None for row in diagnosis.rows):
             lines.append(_("?: no .grad after the pass (torch.autograd.grad returns the "
                            "gradients without storing them in .grad; a leaf the pass did not "
@@ -197,4 +215,6 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 def _node_text(node: dict) -> str:
     line = _(", line {line}", line=node["line"]) if node.get("line") else ""
-    return f"{op_of(node.get('name')) or node.get('label') or node['id']} ({node['id']}{line})"
+    # a leaf by its label (fc.bias), not as "accumulate_grad": which parameter it is
+    what = node.get("label") if node.get("kind") == "leaf" else op_of(node.get("name"))
+    return f"{what or node.get('label') or node['id']} ({node['id']}{line})"

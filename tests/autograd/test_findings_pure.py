@@ -504,3 +504,21 @@ def test_flow_messages_write_ratios_as_the_table_does_within_torch_words():
     assert f"= {el.figure_text(rows['a'].ratio)}, " in vanishing, vanishing
     assert el.figure_text(rows["a"].ratio) == "1.23457e-07"
     assert f"= {el.figure_text(rows['d'].ratio)}, so" in exploding, exploding
+
+
+def test_a_leaf_written_after_the_pass_is_said_to_hold_its_new_value():
+    """A step at lr=10 after a finite pass (w = [1., 2.], gradient [3e38, 1.]) leaves
+    w = [-inf, -8.]; the trace reads w when the snippet has ended, so check said Infinity
+    starts at w with nothing to say the forward used [1., 2.]. A note says so now."""
+    trace = {"root": "m0", "nodes": [op("m0", "MulBackward0", 0, small([3e38, 2.0]), slots=2),
+                                     leaf("n0", small(["-Infinity", -8.0]), "w")],
+             "edges": [edge("m0", "n0")]}
+    data = stats(("w", "", "Infinity", "Infinity", 2, 0))
+    diagnoser = Diagnoser()
+    assert diagnoser.diagnose(trace, stats=data).findings[0].note == ""
+    data["params"][0]["written_after"] = True
+    for _ in range(2):  # the Diagnoser's kept findings are not changed by it
+        [finding] = [f for f in diagnoser.diagnose(trace, stats=data).findings if f.fails]
+        assert finding.kind == "inf_forward" and finding.note == (
+            "the snippet wrote w in place after its last recorded backward call (an optimizer "
+            "step?): this is its value after that, not the one the forward used")

@@ -3,7 +3,9 @@ snippet run plainly, ``p.grad.norm()``), and the thresholds flag the networks th
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 
 import pytest
 import torch
@@ -168,3 +170,133 @@ def test_exploding_and_dead_layers_are_flagged():
     _session, _stats, diagnosis = flow(deep_mlp("ReLU", dead, depth=3))
     flagged = {f.label: f for f in diagnosis.findings if f.kind == "dead"}
     assert "4" in flagged and flagged["4"].extra["zero_fraction"] == 1.0  # after the dead ReLU
+
+
+def test_an_embedding_table_s_unused_rows_are_not_dead_units():
+    """An embedding's gradient is zero on the rows of ids not in the batch (torch's own
+    ``.grad``): a BERT's word, position and token-type tables were flagged "dead ReLUs?"
+    (78%, 50%, 50%). The zeros column keeps torch's count; no dead finding. A table that
+    an output layer shares (tied weights) is read by a matmul too and stays checked."""
+    source = """\
+torch.manual_seed(0)
+table = nn.Embedding(16, 4)
+head = nn.Linear(4, 3)
+loss = head(table(torch.tensor([[1, 2], [2, 5]]))).square().mean()
+loss.backward()
+"""
+    _session, _stats, diagnosis = flow(source)
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(compile(source, "<plain>", "exec"), plain)
+    zeros = (plain["table"].weight.grad == 0).float().mean().item()
+    rows = {row.name: row for row in diagnosis.rows}
+    assert rows["table"].zero_fraction == zeros == 13 / 16  # ids 1, 2, 5 of 16
+    assert rows["table"].lookup and not rows["head"].lookup
+    assert not [f for f in diagnosis.findings if f.kind == "dead"]
+    tied = source.replace("head(table(", "F.linear(table(").replace(
+        "[2, 5]]))).square()", "[2, 5]])), table.weight).square()")
+    _session, _stats, diagnosis = flow(tied)
+    assert not diagnosis.rows[0].lookup  # read by the matmul as well: a dense gradient
+
+
+def test_weights_an_optimizer_step_wrote_after_the_pass_are_said_to_be_new():
+    """check reads |weight| when the snippet has ended: after ``opt.step()`` a ResNet-18
+    trained at lr=1e6 showed every ratio as 1e-6 (1/lr; the pass's weights give 1e4)
+    and nothing exploding. The rows say their weights were written after the pass."""
+    from gradstep.commands.check import format_report
+
+    source = """\
+torch.manual_seed(0)
+model = nn.Linear(3, 2)
+for step in range(2):
+    model.zero_grad()
+    loss = model(torch.ones(4, 3)).square().mean()
+    loss.backward()
+    {after}
+loss
+"""  # (a step by hand, as SGD's: torch.optim's first use costs a second of imports)
+    stepped = source.format(after="with torch.no_grad(): [p.sub_(1e6 * p.grad) for p in "
+                                  "model.parameters()]")
+    _session, stats, diagnosis = flow(stepped)
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(stepped, "<plain>", "exec"), plain)
+    weights = {n: p.norm().item() for n, p in plain["model"].named_parameters()}
+    assert {p["label"]: p["weight_norm"] for p in stats["params"]} == weights  # torch's, now
+    assert [p["written_after"] for p in stats["params"]] == [True, True]
+    assert diagnosis.rows[0].written_after
+    text = format_report(diagnosis, {"nodes": []})
+    assert "2 of these layers were written in place after the last recorded backward" in text
+    _session, stats, diagnosis = flow(source.format(after="pass"))  # no step after the pass
+    assert [p["written_after"] for p in stats["params"]] == [False, False]
+    assert "written in place" not in format_report(diagnosis, {"nodes": []})
+
+
+def test_a_dead_layer_behind_an_embedding_is_still_flagged():
+    """The lookup rule spares the table alone: a Linear after it whose ReLU is off for
+    every token (bias -10), and the head that reads only those zeros, are flagged dead
+    exactly where torch's own ``.grad`` is half zero or more."""
+    source = """\
+torch.manual_seed(0)
+table = nn.Embedding(16, 8)
+hidden = nn.Linear(8, 8)
+nn.init.constant_(hidden.bias, -10.0)
+head = nn.Linear(8, 1)
+loss = head(torch.relu(hidden(table(torch.tensor([1, 2, 5]))))).square().mean()
+loss.backward()
+"""
+    _session, _stats, diagnosis = flow(source)
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(compile(source, "<plain>", "exec"), plain)
+    modules = ("table", "hidden", "head")
+    share = {name: sum(int((p.grad == 0).sum()) for p in plain[name].parameters())
+             / sum(p.numel() for p in plain[name].parameters()) for name in modules}
+    assert share["table"] >= 0.5 and share["hidden"] >= 0.5  # torch: both half zero or more
+    assert {f.label for f in diagnosis.findings if f.kind == "dead"} == {
+        name for name in modules if name != "table" and share[name] >= 0.5}
+    assert "hidden" in {f.label for f in diagnosis.findings if f.kind == "dead"}
+
+
+def test_weights_a_step_through_data_wrote_after_the_pass_are_said_to_be_new():
+    """``p.data.sub_(lr * p.grad)`` (many tutorials' step) and torch's fused optimizers
+    (``fused=True``) write the weights without moving ``p._version``: check passed their
+    ratios off as the pass's. The norm noted at the pass sees the write."""
+    source = """\
+torch.manual_seed(0)
+model = nn.Linear(3, 2)
+loss = model(torch.ones(4, 3)).square().mean()
+loss.backward()
+versions = [p._version for p in model.parameters()]
+norms = [p.norm().item() for p in model.parameters()]
+for p in model.parameters():
+    p.data.sub_(0.5 * p.grad)
+"""
+    _session, stats, diagnosis = flow(source)
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(source, "<plain>", "exec"), plain)
+    params = list(plain["model"].parameters())
+    assert [p._version for p in params] == plain["versions"]  # torch's counter did not move
+    assert [p.norm().item() for p in params] != plain["norms"]  # the weights did
+    assert [p["written_after"] for p in stats["params"]] == [True, True]
+    assert diagnosis.rows[0].written_after
+
+
+def test_a_norm_the_note_cannot_take_never_fails_the_snippet_s_call(monkeypatch):
+    """The note at a recorded call takes each leaf's norm; where torch cannot (the device
+    out of memory) the call still returns torch's result, and only the note is left out."""
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    source = """\
+w = torch.ones(3, requires_grad=True)
+loss = (w * 2).sum()
+loss.backward()
+print(w.grad.tolist())
+loss
+"""
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.linalg, "vector_norm", out_of_memory)
+        result = Session().run(source)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(source, "<plain>", "exec"), {"torch": torch})
+    assert result["ok"], result["error"]
+    assert result["output"] == printed.getvalue()  # the gradient python prints
