@@ -122,7 +122,10 @@ def summary_words(value: dict, dtype: str | None = None) -> str:
 
 
 def stats(x) -> str:
-    """Return shape and min/max/mean/std of a tensor, one item per line."""
+    """Return shape and min/max/mean/std of a tensor, one item per line. A summary's
+    numbers are torch's own; of bare data (a small gradient) min and max are read from
+    it, the mean only where it is sure (one element: itself; a NaN, or inf and -inf: nan), never a sum
+    made here (``t.mean()`` adds in float32, in its own order: see docs/fidelity.md)."""
     value = as_value(x) or {}
     lines = [tr("shape {0}").format(list(value.get("shape", [])))]
     if value.get("dtype"):
@@ -136,9 +139,13 @@ def stats(x) -> str:
             number_text = stat(value[key], value.get("dtype"), mean=key in ("mean", "std"))
             lines.append(f"{tr(STAT_WORDS[key])} {number_text}")
         elif nums and key != "std":
-            agg = {"min": min, "max": max, "mean": lambda v: sum(v) / len(v)}[key]
+            nan = any(v != v for v in nums)  # torch's min, max and mean of a NaN: nan
+            if key == "mean" and len(nums) > 1 and not nan:
+                if not (math.inf in nums and -math.inf in nums):
+                    continue  # t.mean() adds in its own order and precision: not made here
+                nan = True  # inf and -inf: nan in any order
+            found = math.nan if nan else {"min": min, "max": max, "mean": sum}[key](nums)
             kind = value.get("dtype") or _kind_of(value["data"])  # a bare list's: its numbers'
-            found = math.nan if any(v != v for v in nums) else agg(nums)  # torch's min of a NaN: nan
             lines.append(f"{tr(STAT_WORDS[key])} {stat(found, kind, mean=key == 'mean')}")
     for key in ("nan", "inf"):
         if value.get(key):
