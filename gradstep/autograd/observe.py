@@ -59,7 +59,7 @@ from gradstep.autograd.scopes import ScopeIndex
 from gradstep.autograd.trace import node_key
 from gradstep.autograd.unseen import unseen, watched
 from gradstep.autograd.value_rows import summaries
-from gradstep.autograd.values import PENDING, settled, summary, summary_record, unpacked
+from gradstep.autograd.values import summary, summary_record, unpacked
 
 SEE = "__gradstep_see__"
 BIND = "__gradstep_bind__"
@@ -111,7 +111,6 @@ class ValueStore:
         self.others: dict = {}
         self.nodes = 0  # the keys of first and others, each counted once
         self.limit = limit
-        self.pending: list = []  # (key, output_nr) of records whose mean and std wait (settle)
 
     def keys(self) -> list:
         """Return the keys of the nodes with a value (output 0's first)."""
@@ -159,28 +158,13 @@ class ValueStore:
     def _keep(self, key: tuple, output_nr: int, value) -> None:
         if key not in self.first and key not in self.others:
             self.nodes += 1
-        if type(value) is tuple and value[3] is PENDING:
-            self.pending.append((key, output_nr))
         if output_nr == 0:
             self.first[key] = value
         else:
             self.others.setdefault(key, {})[output_nr] = value
 
-    def settle(self) -> None:
-        """Fill in the means and stds the records kept so far wait for, all at once
-        (``values.settled``: rows of one length and dtype reduced together by torch)."""
-        pending, self.pending = self.pending, []
-        records = [self.first[key] if nr == 0 else self.others[key][nr] for key, nr in pending]
-        for (key, nr), record in zip(pending, settled(records)):
-            if nr == 0:
-                self.first[key] = record
-            else:
-                self.others[key][nr] = record
-
     def get(self, key: tuple) -> dict | None:
         """Return ``{output_nr: value dict}`` recorded for node ``key`` (output 0 first), or None."""
-        if self.pending:
-            self.settle()
         value = self.first.get(key)
         others = self.others.get(key)
         if others is None:
