@@ -28,7 +28,7 @@ from gradstep.autograd.safe_reads import (
 )
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.value_rows import summaries
-from gradstep.autograd.values import device_name, dtype_name, shape_of, summary
+from gradstep.autograd.values import device_name, dtype_name, shape_of, summary, without_mean
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -153,6 +153,9 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
         slots_of = _saved_slots_of(queue)
         see_saved(queue, slots_of)
     leaf_values = _leaf_values(queue)
+    exact_means = getattr(values, "exact_means", None)
+    if exact_means is not None and not exact_means():  # the store's rule, the leaves' too
+        leaf_values = {fn: without_mean(value) for fn, value in leaf_values.items()}
     indexing = []  # the select nodes label_indexing may relabel
     for node_id, fn, slot_count in zip(node_of, queue, slot_counts):
         attrs = node_dicts[node_id] = node_attributes(

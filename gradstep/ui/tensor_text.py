@@ -111,11 +111,14 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
 def summary_words(value: dict, dtype: str | None = None) -> str:
     """Return a tensor summary on one line, in the language shown: its shape and min, max
     and mean as torch prints each (``stat``); a ``dtype`` (or the summary's) known to be
-    complex: of magnitudes (``|z|``)."""
+    complex: of magnitudes (``|z|``). A summary with no mean (a small value of a trace
+    past ``values.SMALL_MEANS_LIMIT``) shows min and max only."""
     shape = "×".join(str(s) for s in value.get("shape") or []) or tr("scalar")
     kind = value.get("dtype")
     words = (shape, stat(value.get("min"), kind), stat(value.get("max"), kind),
              stat(value.get("mean"), kind, mean=True))
+    if value.get("mean") is None and value.get("min") is not None:
+        return tr("{0}: min {1} max {2}").format(*words[:3])
     if is_complex(dtype) or is_complex(kind):
         return tr("{0}: |z| min {1} max {2} mean {3}").format(*words)
     return tr("{0}: min {1} max {2} mean {3}").format(*words)
