@@ -67,7 +67,6 @@ from gradstep.autograd.values import (
     summary,
     summary_record,
     unpacked,
-    without_mean,
 )
 
 SEE = "__gradstep_see__"
@@ -203,18 +202,13 @@ class ValueStore:
             self.settle()
         value = self.first.get(key)
         others = self.others.get(key)
-        read = unpacked if self.small <= _values.SMALL_MEANS_LIMIT else _without_mean
+        exact = self.small <= _values.SMALL_MEANS_LIMIT
         if others is None:
-            return None if value is None else {0: read(value)}
-        outputs = {} if value is None else {0: read(value)}
+            return None if value is None else {0: unpacked(value, exact)}
+        outputs = {} if value is None else {0: unpacked(value, exact)}
         for output_nr, other in others.items():
-            outputs[output_nr] = read(other)
+            outputs[output_nr] = unpacked(other, exact)
         return outputs
-
-
-def _without_mean(value) -> dict | None:
-    """``unpacked(value)`` with no small float tensor's mean and std (a trace over the limit)."""
-    return without_mean(unpacked(value, exact=False))
 
 
 class Observer:

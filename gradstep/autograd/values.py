@@ -171,12 +171,15 @@ def summary_record(t: torch.Tensor) -> dict | tuple | None:
 
 def unpacked(value: dict | tuple | None, exact: bool = True) -> dict | None:
     """Return the ``tensor_value`` dict of a ``summary_record`` (a dict stays as it is);
-    a ``PENDING`` mean and std made torch's own, or None with ``exact`` False (``settled``)."""
+    a ``PENDING`` mean and std made torch's own (``settled``). With ``exact`` False (a
+    trace past ``SMALL_MEANS_LIMIT``): no mean and no std where ``small_mean``."""
     if type(value) is not tuple:
-        return value
-    if value[3] is PENDING:
-        value = settled([value], exact)[0]
+        return value if exact else without_mean(value)
     dtype, low, high, mean, std, nan, inf, scalar = value[:8]
+    if mean is PENDING:
+        mean, std = settled([value])[0][3:5] if exact else (None, None)
+    elif not exact and std is not None and not nan and not inf:  # (its own, made at once)
+        mean = std = None
     shape, data = ([], value[8]) if scalar else ([len(value) - 8], list(value[8:]))
     return {"shape": shape, "dtype": dtype, "device": "cpu", "min": low, "max": high,
             "mean": mean, "std": std, "nan": nan, "inf": inf, "data": data}
