@@ -19,3 +19,14 @@ def test_a_bare_lists_statistics_show_no_mean_torch_did_not_make():
     assert "mean nan" in stats([math.inf, -math.inf, 1.0])
     assert "mean inf" not in stats([math.inf, 1.0])  # order-dependent once sums overflow
     assert "mean 2." in stats([2.0])  # one element: itself
+
+
+def test_a_summary_with_no_mean_shows_min_and_max_only():
+    """A small value of a trace past ``values.SMALL_MEANS_LIMIT`` has no mean and no std
+    (null): the Values panel and the one-line summary show its min and max, no "None"."""
+    from gradstep.ui.tensor_text import summary_words
+
+    value = {"shape": [3], "dtype": "float32", "device": "cpu", "min": 0.1, "max": 0.3,
+             "mean": None, "std": None, "nan": 0, "inf": 0, "data": [0.1, 0.2, 0.3]}
+    assert stats(value).split("\n")[1:] == ["min 0.1000", "max 0.3000"]
+    assert summary_words(value) == "3: min 0.1000 max 0.3000"
