@@ -170,10 +170,11 @@ class ValueStore:
             self.nodes += 1
         if (value[4] is not None and not value[5] and not value[6]) if type(value) is tuple else small_mean(value):
             self.small += 1
-            if self.small > _values.SMALL_MEANS_LIMIT:
+            if self.small <= _values.SMALL_MEANS_LIMIT:
+                if type(value) is tuple and value[3] is PENDING:
+                    self.pending.append((key, output_nr))
+            elif self.pending:
                 self.pending = []  # none of them will be reduced: the trace is over the limit
-            elif type(value) is tuple and value[3] is PENDING:
-                self.pending.append((key, output_nr))
         if output_nr == 0:
             self.first[key] = value
         else:

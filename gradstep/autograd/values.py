@@ -61,17 +61,17 @@ def _torch_plain(x: Any) -> Any:
     return NOT_MINE
 
 
-def summary(t: torch.Tensor) -> dict | None:
+def summary(t: torch.Tensor, exact: bool = True) -> dict | None:
     """Return ``tensor_value(t)`` read below every Python mode, or None for a tensor
     subclass (its data lives in its own code, which gradstep does not run) or a
-    tensor that cannot be read."""
+    tensor that cannot be read (``exact`` False: ``tensor_value``'s)."""
     if type(t) not in _PLAIN_TYPES:
         return None
     try:
         if not watched():
-            return tensor_value(t)  # no mode or profiler to step around
+            return tensor_value(t, exact)  # no mode or profiler to step around
         with unseen(), torch._C._DisableTorchDispatch():
-            return tensor_value(t)
+            return tensor_value(t, exact)
     except Exception:  # an exotic tensor must not fail the snippet
         return None
 
@@ -103,22 +103,24 @@ def has_data(t: torch.Tensor) -> bool:
     return True
 
 
-def tensor_value(t: torch.Tensor) -> dict:
+def tensor_value(t: torch.Tensor, exact: bool = True) -> dict:
     """Return ``{shape, dtype, device, min, max, mean, std, nan, inf}`` plus ``data`` when small.
 
     Statistics are over the finite elements (so one NaN does not hide the
     range); complex tensors are summarised by magnitude. When there are NaN or
     infinite elements, ``nonfinite_at`` lists the indices of the first
     ``NONFINITE_SHOWN`` of them (``[[0, 3], [1, 0]]``). A tensor with no data
-    (the meta device) gets only its shape, dtype and device.
+    (the meta device) gets only its shape, dtype and device. A float tensor of 2 to
+    ``SMALL`` elements, all finite, has torch's own ``t.mean()`` and ``t.std()``; with
+    ``exact`` False none (a trace past ``SMALL_MEANS_LIMIT``: nothing reduced).
     """
-    small = _small_cpu_value(t)
+    small = _small_cpu_value(t, exact)
     if small is not None:
         return small
-    return _general_value(t)
+    return _general_value(t, exact)
 
 
-def _general_value(t: torch.Tensor) -> dict:
+def _general_value(t: torch.Tensor, exact: bool = True) -> dict:
     """Return ``tensor_value(t)`` without first trying ``_small_cpu_value``."""
     if (type(t) in _PLAIN_TYPES and t.dtype in _SMALL_CPU_DTYPES and t.layout is torch.strided
             and not t.is_nested and t.numel() > SMALL and t.device.type != "meta"):
@@ -139,7 +141,7 @@ def _general_value(t: torch.Tensor) -> dict:
         flat = _cpu_list(t.reshape(-1)) if t.dim() != 1 else data
         out.update(_list_stats(flat))
         if len(flat) > 1 and out["nan"] == 0 and out["inf"] == 0 and t.is_floating_point():
-            out["mean"], out["std"] = _own_mean_std(t, flat)
+            out["mean"], out["std"] = _own_mean_std(t, flat) if exact else (None, None)
         out["data"] = data if out["nan"] == 0 and out["inf"] == 0 else to_jsonable(data)
         return out
     out.update(_stats(t))
@@ -185,11 +187,11 @@ def unpacked(value: dict | tuple | None, exact: bool = True) -> dict | None:
             "mean": mean, "std": std, "nan": nan, "inf": inf, "data": data}
 
 
-def _small_cpu_value(t: torch.Tensor) -> dict | None:
+def _small_cpu_value(t: torch.Tensor, exact: bool = True) -> dict | None:
     """Return ``tensor_value(t)`` for the common case a trace meets per op (see
     ``_small_cpu_record``), or None for anything else."""
     record = _small_cpu_record(t)
-    return None if record is None else unpacked(record)
+    return None if record is None else unpacked(record, exact)
 
 
 def _small_cpu_record(t: torch.Tensor) -> tuple | None:
