@@ -121,6 +121,8 @@ class ValueStore:
         self.limit = limit
         self.pending: list = []  # (key, output_nr) of records whose mean and std wait (settle)
         self.small = 0  # values kept with a small float tensor's mean and std (``exact_means``)
+        self.small_limit = _values.SMALL_MEANS_LIMIT
+        self.exact = True  # small <= small_limit: their means and stds are handed out
 
     def keys(self) -> list:
         """Return the keys of the nodes with a value (output 0's first)."""
@@ -170,11 +172,11 @@ class ValueStore:
             self.nodes += 1
         if (value[4] is not None and not value[5] and not value[6]) if type(value) is tuple else small_mean(value):
             self.small += 1
-            if self.small <= _values.SMALL_MEANS_LIMIT:
+            if self.small <= self.small_limit:
                 if type(value) is tuple and value[3] is PENDING:
                     self.pending.append((key, output_nr))
-            elif self.pending:
-                self.pending = []  # none of them will be reduced: the trace is over the limit
+            elif self.exact:  # none of them will be reduced: the trace is over the limit
+                self.exact, self.pending = False, []
         if output_nr == 0:
             self.first[key] = value
         else:
@@ -195,7 +197,7 @@ class ValueStore:
         """Return True while the small float values kept number at most
         ``values.SMALL_MEANS_LIMIT``: their means and stds are then torch's own; past it
         ``get`` hands out none of them (one rule for the whole trace, not per value)."""
-        return self.small <= _values.SMALL_MEANS_LIMIT
+        return self.exact
 
     def get(self, key: tuple) -> dict | None:
         """Return ``{output_nr: value dict}`` recorded for node ``key`` (output 0 first), or None."""
@@ -203,12 +205,11 @@ class ValueStore:
             self.settle()
         value = self.first.get(key)
         others = self.others.get(key)
-        exact = self.small <= _values.SMALL_MEANS_LIMIT
         if others is None:
-            return None if value is None else {0: unpacked(value, exact)}
-        outputs = {} if value is None else {0: unpacked(value, exact)}
+            return None if value is None else {0: unpacked(value, self.exact)}
+        outputs = {} if value is None else {0: unpacked(value, self.exact)}
         for output_nr, other in others.items():
-            outputs[output_nr] = unpacked(other, exact)
+            outputs[output_nr] = unpacked(other, self.exact)
         return outputs
 
 

@@ -179,7 +179,10 @@ def unpacked(value: dict | tuple | None, exact: bool = True) -> dict | None:
         return value if exact else without_mean(value)
     dtype, low, high, mean, std, nan, inf, scalar = value[:8]
     if mean is PENDING:
-        mean, std = settled([value])[0][3:5] if exact else (None, None)
+        if exact:
+            mean, std = settled([value])[0][3:5]
+        else:
+            mean = std = None
     elif not exact and std is not None and not nan and not inf:  # (its own, made at once)
         mean = std = None
     shape, data = ([], value[8]) if scalar else ([len(value) - 8], list(value[8:]))
