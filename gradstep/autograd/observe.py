@@ -41,6 +41,7 @@ from torch._C._autograd import _get_sequence_nr, _profiler_enabled
 from torch.compiler import is_compiling
 from torch.nn.modules import module as nn_module
 
+from gradstep.autograd import values as _values
 from gradstep.autograd.formulas import input_slots
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.lines import LineIndex
@@ -59,7 +60,14 @@ from gradstep.autograd.scopes import ScopeIndex
 from gradstep.autograd.trace import node_key
 from gradstep.autograd.unseen import unseen, watched
 from gradstep.autograd.value_rows import summaries
-from gradstep.autograd.values import summary, summary_record, unpacked
+from gradstep.autograd.values import (
+    PENDING,
+    settled,
+    small_mean,
+    summary,
+    summary_record,
+    unpacked,
+)
 
 SEE = "__gradstep_see__"
 BIND = "__gradstep_bind__"
@@ -111,6 +119,10 @@ class ValueStore:
         self.others: dict = {}
         self.nodes = 0  # the keys of first and others, each counted once
         self.limit = limit
+        self.pending: list = []  # (key, output_nr) of records whose mean and std wait (settle)
+        self.small = 0  # values kept with a small float tensor's mean and std (``exact_means``)
+        self.small_limit = _values.SMALL_MEANS_LIMIT
+        self.exact = True  # small <= small_limit: their means and stds are handed out
 
     def keys(self) -> list:
         """Return the keys of the nodes with a value (output 0's first)."""
@@ -158,20 +170,46 @@ class ValueStore:
     def _keep(self, key: tuple, output_nr: int, value) -> None:
         if key not in self.first and key not in self.others:
             self.nodes += 1
+        if (value[4] is not None and not value[5] and not value[6]) if type(value) is tuple else small_mean(value):
+            self.small += 1
+            if self.small <= self.small_limit:
+                if type(value) is tuple and value[3] is PENDING:
+                    self.pending.append((key, output_nr))
+            elif self.exact:  # none of them will be reduced: the trace is over the limit
+                self.exact, self.pending = False, []
         if output_nr == 0:
             self.first[key] = value
         else:
             self.others.setdefault(key, {})[output_nr] = value
 
+    def settle(self) -> None:
+        """Fill in the means and stds the records kept so far wait for, all at once
+        (``values.settled``: rows of one length and dtype reduced together by torch)."""
+        pending, self.pending = self.pending, []
+        records = [self.first[key] if nr == 0 else self.others[key][nr] for key, nr in pending]
+        for (key, nr), record in zip(pending, settled(records)):
+            if nr == 0:
+                self.first[key] = record
+            else:
+                self.others[key][nr] = record
+
+    def exact_means(self) -> bool:
+        """Return True while the small float values kept number at most
+        ``values.SMALL_MEANS_LIMIT``: their means and stds are then torch's own; past it
+        ``get`` hands out none of them (one rule for the whole trace, not per value)."""
+        return self.exact
+
     def get(self, key: tuple) -> dict | None:
         """Return ``{output_nr: value dict}`` recorded for node ``key`` (output 0 first), or None."""
+        if self.pending:
+            self.settle()
         value = self.first.get(key)
         others = self.others.get(key)
         if others is None:
-            return None if value is None else {0: unpacked(value)}
-        outputs = {} if value is None else {0: unpacked(value)}
+            return None if value is None else {0: unpacked(value, self.exact)}
+        outputs = {} if value is None else {0: unpacked(value, self.exact)}
         for output_nr, other in others.items():
-            outputs[output_nr] = unpacked(other)
+            outputs[output_nr] = unpacked(other, self.exact)
         return outputs
 
 

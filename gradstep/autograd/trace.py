@@ -161,7 +161,8 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     if see_saved is not None:
         slots_of = _saved_slots_of(queue)
         see_saved(queue, slots_of)
-    leaf_values = _leaf_values(queue)
+    exact_means = getattr(values, "exact_means", None)  # the store's rule, the leaves' too
+    leaf_values = _leaf_values(queue, exact_means is None or exact_means())
     indexing = []  # the select nodes label_indexing may relabel
     for node_id, fn, slot_count in zip(node_of, queue, slot_counts):
         attrs = node_dicts[node_id] = node_attributes(
@@ -179,7 +180,7 @@ def _networkx_graph():
     return nx.MultiDiGraph()
 
 
-def _leaf_values(fns) -> dict:
+def _leaf_values(fns, exact: bool = True) -> dict:
     """Return ``{fn: summary(fn.variable)}`` for the leaf nodes among ``fns``, the values
     summarised together (``value_rows.summaries``: the same dicts); a leaf whose variable
     cannot be read is left out (``node_attributes`` reads it, and fails, itself)."""
@@ -191,7 +192,12 @@ def _leaf_values(fns) -> dict:
             except Exception:
                 continue
             leaves.append(fn)
-    return dict(zip(leaves, summaries(variables, summary)))
+    return dict(zip(leaves, summaries(variables, summary if exact else _summary_without_mean)))
+
+
+def _summary_without_mean(t) -> dict | None:
+    """``summary(t)`` with no small float tensor's mean and std (``values.SMALL_MEANS_LIMIT``)."""
+    return summary(t, exact=False)
 
 
 _UNKNOWN = object()  # node_attributes' leaf_value when none was made beforehand

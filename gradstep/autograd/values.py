@@ -10,6 +10,7 @@ tensors as ``tensor_value`` dicts and non-finite floats written as
 from __future__ import annotations
 
 import math
+from array import array
 from math import isfinite
 from typing import Any
 
@@ -60,17 +61,17 @@ def _torch_plain(x: Any) -> Any:
     return NOT_MINE
 
 
-def summary(t: torch.Tensor) -> dict | None:
+def summary(t: torch.Tensor, exact: bool = True) -> dict | None:
     """Return ``tensor_value(t)`` read below every Python mode, or None for a tensor
     subclass (its data lives in its own code, which gradstep does not run) or a
-    tensor that cannot be read."""
+    tensor that cannot be read (``exact`` False: ``tensor_value``'s)."""
     if type(t) not in _PLAIN_TYPES:
         return None
     try:
         if not watched():
-            return tensor_value(t)  # no mode or profiler to step around
+            return tensor_value(t, exact)  # no mode or profiler to step around
         with unseen(), torch._C._DisableTorchDispatch():
-            return tensor_value(t)
+            return tensor_value(t, exact)
     except Exception:  # an exotic tensor must not fail the snippet
         return None
 
@@ -102,22 +103,24 @@ def has_data(t: torch.Tensor) -> bool:
     return True
 
 
-def tensor_value(t: torch.Tensor) -> dict:
+def tensor_value(t: torch.Tensor, exact: bool = True) -> dict:
     """Return ``{shape, dtype, device, min, max, mean, std, nan, inf}`` plus ``data`` when small.
 
     Statistics are over the finite elements (so one NaN does not hide the
     range); complex tensors are summarised by magnitude. When there are NaN or
     infinite elements, ``nonfinite_at`` lists the indices of the first
     ``NONFINITE_SHOWN`` of them (``[[0, 3], [1, 0]]``). A tensor with no data
-    (the meta device) gets only its shape, dtype and device.
+    (the meta device) gets only its shape, dtype and device. A float tensor of 2 to
+    ``SMALL`` elements, all finite, has torch's own ``t.mean()`` and ``t.std()``; with
+    ``exact`` False none (a trace past ``SMALL_MEANS_LIMIT``: nothing reduced).
     """
-    small = _small_cpu_value(t)
+    small = _small_cpu_value(t, exact)
     if small is not None:
         return small
-    return _general_value(t)
+    return _general_value(t, exact)
 
 
-def _general_value(t: torch.Tensor) -> dict:
+def _general_value(t: torch.Tensor, exact: bool = True) -> dict:
     """Return ``tensor_value(t)`` without first trying ``_small_cpu_value``."""
     if (type(t) in _PLAIN_TYPES and t.dtype in _SMALL_CPU_DTYPES and t.layout is torch.strided
             and not t.is_nested and t.numel() > SMALL and t.device.type != "meta"):
@@ -132,10 +135,13 @@ def _general_value(t: torch.Tensor) -> dict:
     if not has_data(t):
         return out
     if t.numel() <= SMALL and not t.is_complex():
-        # One read of the data; the statistics from it in Python (exact, in double
-        # precision) cost less than four small torch reductions.
+        # One read of the data: min and max from it in Python cost less than torch's
+        # reductions; a float tensor's mean and std are its own (``_own_mean_std``).
         data = _cpu_list(t)
-        out.update(_list_stats(_cpu_list(t.reshape(-1)) if t.dim() != 1 else data))
+        flat = _cpu_list(t.reshape(-1)) if t.dim() != 1 else data
+        out.update(_list_stats(flat))
+        if len(flat) > 1 and out["nan"] == 0 and out["inf"] == 0 and t.is_floating_point():
+            out["mean"], out["std"] = _own_mean_std(t, flat) if exact else (None, None)
         out["data"] = data if out["nan"] == 0 and out["inf"] == 0 else to_jsonable(data)
         return out
     out.update(_stats(t))
@@ -165,21 +171,30 @@ def summary_record(t: torch.Tensor) -> dict | tuple | None:
     return summary(t)
 
 
-def unpacked(value: dict | tuple | None) -> dict | None:
-    """Return the ``tensor_value`` dict of a ``summary_record`` (a dict stays as it is)."""
+def unpacked(value: dict | tuple | None, exact: bool = True) -> dict | None:
+    """Return the ``tensor_value`` dict of a ``summary_record`` (a dict stays as it is);
+    a ``PENDING`` mean and std made torch's own (``settled``). With ``exact`` False (a
+    trace past ``SMALL_MEANS_LIMIT``): no mean and no std where ``small_mean``."""
     if type(value) is not tuple:
-        return value
+        return value if exact else without_mean(value)
     dtype, low, high, mean, std, nan, inf, scalar = value[:8]
+    if mean is PENDING:
+        if exact:
+            mean, std = settled([value])[0][3:5]
+        else:
+            mean = std = None
+    elif not exact and std is not None and not nan and not inf:  # (its own, made at once)
+        mean = std = None
     shape, data = ([], value[8]) if scalar else ([len(value) - 8], list(value[8:]))
     return {"shape": shape, "dtype": dtype, "device": "cpu", "min": low, "max": high,
             "mean": mean, "std": std, "nan": nan, "inf": inf, "data": data}
 
 
-def _small_cpu_value(t: torch.Tensor) -> dict | None:
+def _small_cpu_value(t: torch.Tensor, exact: bool = True) -> dict | None:
     """Return ``tensor_value(t)`` for the common case a trace meets per op (see
     ``_small_cpu_record``), or None for anything else."""
     record = _small_cpu_record(t)
-    return None if record is None else unpacked(record)
+    return None if record is None else unpacked(record, exact)
 
 
 def _small_cpu_record(t: torch.Tensor) -> tuple | None:
@@ -201,8 +216,13 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
     n = len(flat)
     total = sum(flat)
     if n and isfinite(total):  # _list_stats' first case, written out: no dict to build
-        mean = total / n
-        std = math.sqrt(sum([(x - mean) * (x - mean) for x in flat]) / (n - 1)) if n > 1 else None
+        if n == 1:  # t.mean() of one element is that element; t.std() is nan (none shown)
+            mean, std = flat[0], None
+        elif t.stride(0) == 1:  # its row: t.mean() adds it as a row of its own length does
+            mean = std = PENDING  # ``settled`` reduces such records in bulk
+        else:  # a step slice or an expanded view: torch adds it in another order
+            mean = t.mean().item()
+            std = serial_std(flat, mean, dtype == "float32")
         head = (dtype, min(flat), max(flat), mean, std, 0, 0)
     else:
         stats = _list_stats(flat)
@@ -210,6 +230,118 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
             data = to_jsonable(data)
         head = (dtype, stats["min"], stats["max"], stats["mean"], stats["std"], stats["nan"], stats["inf"])
     return (*head, False, *data) if type(data) is list else (*head, True, data)
+
+
+PENDING = "pending"  # a record's mean and std until its row is reduced (``settled``)
+# A trace keeps torch's own mean and std of its small float values (2 to SMALL elements,
+# all finite) while it has at most this many of them; a bigger trace shows none of
+# theirs (null, as a one-element std), one rule for the whole graph. The exact numbers
+# cost ~2.5 us a value when read (docs/speed.md items 57 and 58): 50 ms here.
+SMALL_MEANS_LIMIT = 20_000
+
+
+def small_mean(value: dict | tuple | None) -> bool:
+    """Return True for a summary whose mean and std fall under ``SMALL_MEANS_LIMIT``: a
+    small float tensor's of 2 or more elements, all finite (``PENDING``, or its own)."""
+    if type(value) is tuple:
+        return value[4] is not None and not value[5] and not value[6]
+    return (value is not None and "data" in value and value.get("std") is not None
+            and not value.get("nan") and not value.get("inf")
+            and str(value.get("dtype", "")).startswith(("float", "bfloat")))
+
+
+def without_mean(value: dict | None) -> dict | None:
+    """Return ``value`` with no mean and no std where ``small_mean`` (a copy), else itself."""
+    if value is None or "data" not in value or not small_mean(value):
+        return value
+    return {**value, "mean": None, "std": None}
+
+
+_RECORD_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_ROWS_AT_ONCE = 16384  # rows of one length made into one tensor by ``settled``
+
+
+def settled(records: list, exact: bool = True) -> list:
+    """Return ``records`` (``summary_record`` tuples) with every ``PENDING`` mean and std
+    filled in: torch's own ``t.mean()`` and ``t.std()`` of the tensor it was read from
+    (with ``exact`` False: None, nothing reduced; a trace past ``SMALL_MEANS_LIMIT``).
+
+    Such a record is of a contiguous float32 or float64 CPU tensor of 2 to ``SMALL``
+    elements, all finite. Its numbers are made into a row again (the same bits), and the
+    rows of one length and dtype are reduced together: ``rows.mean(1)`` adds a short row
+    in the very order and precision ``t.mean()`` adds the tensor (a vectorised float32
+    or float64 sum, not the exact double mean: they differ in the last bits in most
+    float32 tensors). The std is ``serial_std`` from that mean (``rows.std(1)``, and a
+    float64 ``cumsum`` of the squares, are not the same bits: docs/speed.md item 57).
+    A record torch cannot read so (a mode of the snippet's refusing) shows no mean and std.
+    """
+    out = list(records)
+    if not exact:
+        return [(*r[:3], None, None, *r[5:]) if r[3] is PENDING else r for r in records]
+    groups: dict = {}  # (dtype, length) -> positions
+    for i, record in enumerate(records):
+        if record[3] is PENDING:
+            key = (record[0], len(record))
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [i]
+            else:
+                group.append(i)
+    for (dtype, _), where in groups.items():
+        single = dtype == "float32"
+        for start in range(0, len(where), _ROWS_AT_ONCE):
+            part = [records[i] for i in where[start:start + _ROWS_AT_ONCE]]
+            rows = [record[8:] for record in part]
+            try:
+                means = _row_means(rows, _RECORD_DTYPES[dtype])
+            except Exception:  # torch could not: show less (no mean, no std)
+                means = [None] * len(rows)
+            for i, record, row, mean in zip(where[start:], part, rows, means):
+                std = None if mean is None else serial_std(row, mean, single)
+                out[i] = (*record[:3], mean, std, *record[5:])
+    return out
+
+
+def _row_means(rows: list, dtype: torch.dtype) -> list:
+    """Return ``rows.mean(1)`` of rows of one length as Python floats, read below every
+    Python mode (the rows are gradstep's own)."""
+    if not watched():
+        return torch.tensor(rows, dtype=dtype).mean(1).tolist()
+    with unseen(), torch._C._DisableTorchDispatch(), torch.no_grad():
+        return torch.tensor(rows, dtype=dtype).mean(1).tolist()
+
+
+def serial_std(flat, mean: float, single: bool) -> float | None:
+    """Return ``t.std()`` of a CPU float tensor of the numbers ``flat`` (2 or more, finite),
+    given its ``t.mean()``: as torch's ``std_var_all_cpu`` makes it below its parallel
+    grain, the distances to the mean squared and added in double, one by one in element
+    order (not Python's ``sum``, which adds floats with compensation from 3.12 on), over
+    n - 1, the square root, rounded to float32 for a float32 tensor (``single``)."""
+    total = 0.0
+    for x in flat:
+        d = x - mean
+        total += d * d
+    std = math.sqrt(total / (len(flat) - 1))
+    if single:
+        _FLOAT32[0] = std  # rounded as C rounds a double to float (past the range: inf)
+        return _FLOAT32[0]
+    return std
+
+
+_FLOAT32 = array("f", [0.0])
+
+
+def _own_mean_std(t: torch.Tensor, flat: list) -> tuple:
+    """Return ``t.mean()`` and ``t.std()`` of a small float tensor of 2 or more elements, all
+    finite (``flat``: its numbers), as Python floats: torch's own, read from ``t`` itself
+    (a transpose or a step slice is added in its own order; half precision is reduced
+    and rounded as torch does it). A contiguous float32 or float64 CPU tensor's std is
+    ``serial_std`` (the same bits, one torch call less)."""
+    if t.is_cpu and t.dtype in _SMALL_CPU_DTYPES and t.is_contiguous():
+        mean = t.mean().item()
+        return mean, serial_std(flat, mean, t.dtype is torch.float32)
+    mean, std = torch.stack([t.mean(), t.std()]).tolist()
+    return mean, std
 
 
 def _list_stats(flat: list) -> dict:

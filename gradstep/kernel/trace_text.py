@@ -165,44 +165,48 @@ class NodeTexts:
             return self.encode(value)
         shape, dtype, device, low, high, mean, std, nan, inf, data = value.values()
         one = type(data) is not list
-        # std None: one element (torch's x.std() is nan there), written as JSON's null
+        # std None: one element (torch's x.std() is nan there); mean and std None: a trace
+        # past values.SMALL_MEANS_LIMIT; each written as JSON's null
         spread = 0.0 if std is None else std
-        numbers = [low, high, mean, spread, data] if one else [low, high, mean, spread, *data]
+        average = 0.0 if mean is None else mean
+        gaps = (mean is None, std is None)
+        numbers = [low, high, average, spread, data] if one else [low, high, average, spread, *data]
         if {*map(type, numbers)} != _FLOAT or not type(nan) is type(inf) is int:
             return self.encode(value)
         if self.summaries is not None:
-            return self.known_value(shape, dtype, device, std, nan, inf, one, numbers)
-        return '{"shape": ' + self.shape(shape) + self.after_shape(dtype, device, std, nan,
+            return self.known_value(shape, dtype, device, gaps, nan, inf, one, numbers)
+        return '{"shape": ' + self.shape(shape) + self.after_shape(dtype, device, gaps, nan,
                                                                    inf, one, numbers)
 
-    def known_value(self, shape, dtype, device, std, nan: int, inf: int, one: bool,
+    def known_value(self, shape, dtype, device, gaps: tuple, nan: int, inf: int, one: bool,
                     numbers: list) -> str:
         """Return the summary's text (its checks passed) from ``summaries``, or made
         (``after_shape``) and kept; ``summaries`` is dropped when a round of them found too
         few."""
         known = self.summaries
-        key = (packed(numbers), dtype, device, nan, inf, one, std is None)
+        key = (packed(numbers), dtype, device, nan, inf, one, gaps)
         rest = known.get(key)
         known.asked += 1
         if rest is not None:
             known.found += 1
             return '{"shape": ' + self.shape(shape) + rest
-        rest = self.after_shape(dtype, device, std, nan, inf, one, numbers)
+        rest = self.after_shape(dtype, device, gaps, nan, inf, one, numbers)
         if not known.keep(key, rest):
             self.summaries = None  # they rarely repeat: no more keys made
         return '{"shape": ' + self.shape(shape) + rest
 
-    def after_shape(self, dtype, device, std, nan: int, inf: int, one: bool,
+    def after_shape(self, dtype, device, gaps: tuple, nan: int, inf: int, one: bool,
                     numbers: list) -> str:
         """Return a summary's text after ``"shape": [...]`` (``_AFTER_SHAPE``), its numbers
-        (min, max, mean, std, then the data) spelled from ``floats``."""
+        (min, max, mean, std, then the data) spelled from ``floats``; ``gaps``: whether
+        the mean and the std are None (null)."""
         floats = self.floats
         if len(floats) > _FLOATS_KEPT:  # random data repeats little: keep the memory small
             floats.clear()
         texts = [*map(floats.__getitem__, numbers)]
         data_text = texts[4] if one else "[" + ", ".join(texts[4:]) + "]"
         return _AFTER_SHAPE % (self.strings[dtype], self.strings[device], texts[0], texts[1],
-                               texts[2], "null" if std is None else texts[3],
+                               "null" if gaps[0] else texts[2], "null" if gaps[1] else texts[3],
                                int.__repr__(nan), int.__repr__(inf), data_text)
 
     def shape(self, shape) -> str:

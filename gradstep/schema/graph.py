@@ -27,9 +27,12 @@ class TensorSummary(_SummaryRequired, total=False):
 
     min: Annotated[float | str | None, "smallest finite element (None: none is finite)"]
     max: Annotated[float | str | None, "largest finite element"]
-    mean: Annotated[float | str | None, "mean of the finite elements"]
+    mean: Annotated[float | str | None, "mean of the finite elements (a float tensor of 2 to 64 "
+                    "elements, all finite: torch's own x.mean(); None for all such in a trace "
+                    "with more than values.SMALL_MEANS_LIMIT, 20,000, of them)"]
     std: Annotated[float | str | None, "standard deviation of the finite elements (n - 1); None "
-                   "where fewer than two are finite (torch's x.std() of one element is nan)"]
+                   "where fewer than two are finite (torch's x.std() of one element is nan), "
+                   "and where the mean is None"]
     nan: Annotated[int, "how many elements are NaN"]
     inf: Annotated[int, "how many elements are infinite"]
     data: TensorData

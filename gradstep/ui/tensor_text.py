@@ -111,18 +111,24 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
 def summary_words(value: dict, dtype: str | None = None) -> str:
     """Return a tensor summary on one line, in the language shown: its shape and min, max
     and mean as torch prints each (``stat``); a ``dtype`` (or the summary's) known to be
-    complex: of magnitudes (``|z|``)."""
+    complex: of magnitudes (``|z|``). A summary with no mean (a small value of a trace
+    past ``values.SMALL_MEANS_LIMIT``) shows min and max only."""
     shape = "×".join(str(s) for s in value.get("shape") or []) or tr("scalar")
     kind = value.get("dtype")
     words = (shape, stat(value.get("min"), kind), stat(value.get("max"), kind),
              stat(value.get("mean"), kind, mean=True))
+    if value.get("mean") is None and value.get("min") is not None:
+        return tr("{0}: min {1} max {2}").format(*words[:3])
     if is_complex(dtype) or is_complex(kind):
         return tr("{0}: |z| min {1} max {2} mean {3}").format(*words)
     return tr("{0}: min {1} max {2} mean {3}").format(*words)
 
 
 def stats(x) -> str:
-    """Return shape and min/max/mean/std of a tensor, one item per line."""
+    """Return shape and min/max/mean/std of a tensor, one item per line. A summary's
+    numbers are torch's own; of bare data (a small gradient) min and max are read from
+    it, the mean only where it is sure (one element: itself; a NaN, or inf and -inf: nan), never a sum
+    made here (``t.mean()`` adds in float32, in its own order: see docs/fidelity.md)."""
     value = as_value(x) or {}
     lines = [tr("shape {0}").format(list(value.get("shape", [])))]
     if value.get("dtype"):
@@ -136,9 +142,13 @@ def stats(x) -> str:
             number_text = stat(value[key], value.get("dtype"), mean=key in ("mean", "std"))
             lines.append(f"{tr(STAT_WORDS[key])} {number_text}")
         elif nums and key != "std":
-            agg = {"min": min, "max": max, "mean": lambda v: sum(v) / len(v)}[key]
+            nan = any(v != v for v in nums)  # torch's min, max and mean of a NaN: nan
+            if key == "mean" and len(nums) > 1 and not nan:
+                if not (math.inf in nums and -math.inf in nums):
+                    continue  # t.mean() adds in its own order and precision: not made here
+                nan = True  # inf and -inf: nan in any order
+            found = math.nan if nan else {"min": min, "max": max, "mean": sum}[key](nums)
             kind = value.get("dtype") or _kind_of(value["data"])  # a bare list's: its numbers'
-            found = math.nan if any(v != v for v in nums) else agg(nums)  # torch's min of a NaN: nan
             lines.append(f"{tr(STAT_WORDS[key])} {stat(found, kind, mean=key == 'mean')}")
     for key in ("nan", "inf"):
         if value.get(key):

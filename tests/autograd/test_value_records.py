@@ -55,8 +55,7 @@ def test_a_small_float_record_holds_torch_numbers():
     kept = unpacked(summary_record(t))
     assert kept["data"] == t.tolist()
     assert kept["min"] == t.min().item() and kept["max"] == t.max().item()
-    assert kept["mean"] == pytest.approx(t.double().mean().item(), rel=1e-15)
-    assert kept["std"] == pytest.approx(t.double().std().item(), rel=1e-12)
+    assert kept["mean"] == t.mean().item() and kept["std"] == t.std().item()  # torch's own
     with_nan = torch.tensor([1.0, float("nan"), 3.0])
     assert unpacked(summary_record(with_nan))["data"] == [1.0, "NaN", 3.0]
 

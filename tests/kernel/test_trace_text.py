@@ -11,7 +11,7 @@ import torch
 
 from gradstep.autograd.session import Session
 from gradstep.examples import EXAMPLES, load_example
-from gradstep.kernel.trace_text import NodeTexts, NotPlain
+from gradstep.kernel.trace_text import SUMMARY_FIELDS, NodeTexts, NotPlain
 from gradstep.policies.strict_json import dumps, json_line, write_json_line
 from gradstep.schema.graph import FORMULA_FIELDS
 
@@ -169,3 +169,25 @@ def test_summary_texts_are_dropped_when_values_do_not_repeat(monkeypatch):
     nodes = [_node(i, value=_summary([float(i % 2), 1.0])) for i in range(12)]
     assert [repeated.text(node) for node in nodes] == [dumps(node) for node in nodes]
     assert repeated.summaries.found == 10
+
+
+def test_a_trace_past_the_small_means_limit_is_written_from_templates(monkeypatch, tmp_path):
+    """Small values with no mean and no std (``values.SMALL_MEANS_LIMIT``) are written as
+    null from the templates, the text json writes, not each through ``json`` (slower)."""
+    from gradstep.autograd import values
+
+    monkeypatch.setattr(values, "SMALL_MEANS_LIMIT", 1)
+    trace = Session().run(ODD_VALUES)["trace"]
+    assert _written(trace, tmp_path) == json_line(trace)
+    texts = NodeTexts()
+    capped = [node for node in trace["nodes"] if isinstance(node["value"], dict)
+              and isinstance(node["value"].get("data"), list) and node["value"]["mean"] is None]
+    assert len(capped) >= 3
+    for node in capped:
+        assert texts.value(node["value"]) == dumps(node["value"])
+        assert '"mean": null, "std": null' in texts.text(node)
+    texts.encode = None  # the templates alone: json's path would fail
+    plain = [node for node in capped if tuple(node["value"]) == SUMMARY_FIELDS]
+    assert len(plain) >= 3
+    for node in plain:
+        texts.value(node["value"])

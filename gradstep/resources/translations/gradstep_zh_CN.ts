@@ -412,6 +412,10 @@ What the snippet printed is in Output.</source>
         <translation>标量</translation>
     </message>
     <message>
+        <source>{0}: min {1} max {2}</source>
+        <translation>{0}：最小值 {1} 最大值 {2}</translation>
+    </message>
+    <message>
         <source>{0}: |z| min {1} max {2} mean {3}</source>
         <translation>{0}：|z| 最小值 {1} 最大值 {2} 均值 {3}</translation>
     </message>
