@@ -205,7 +205,9 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
 
     One flat tuple of numbers and strings: the collector stops tracking it the first
     time it looks at it (a tuple inside it would keep it tracked that time).
-    Nothing here makes a graph node: ``tolist()`` reads the data as it is.
+    Nothing here makes a graph node: ``tolist()`` reads the data as it is, and a step
+    slice's ``t.mean()`` is of ``t.detach()`` (a node would advance the snippet's sequence
+    numbers).
     """
     dtype = _SMALL_CPU_DTYPES.get(t.dtype)
     if (dtype is None or not t.is_cpu or t.layout is not torch.strided or t.is_nested
@@ -221,7 +223,7 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
         elif t.stride(0) == 1:  # its row: t.mean() adds it as a row of its own length does
             mean = std = PENDING  # ``settled`` reduces such records in bulk
         else:  # a step slice or an expanded view: torch adds it in another order
-            mean = t.mean().item()
+            mean = t.detach().mean().item()  # detached: no graph node (the snippet's sequence numbers)
             std = serial_std(flat, mean, dtype == "float32")
         head = (dtype, min(flat), max(flat), mean, std, 0, 0)
     else:

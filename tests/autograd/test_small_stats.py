@@ -135,3 +135,37 @@ def test_the_cap_is_one_rule_for_the_whole_graph(monkeypatch):
     small = _small_values(capped)  # the leaf's too
     assert len(small) >= 5 and all(v["mean"] is None and v["std"] is None for v in small)
     assert [v["data"] for v in small] == [v["data"] for v in _small_values(trace)]
+
+
+_SEQUENCE_SNIPPET = """
+import torch
+a = torch.tensor([0.5, -0.25, 0.125, 2.0, 1.5, -3.0], requires_grad=True) * 1
+b = a[::2]
+c = b * 2
+d = c + 1
+print(d.grad_fn._sequence_nr() - a.grad_fn._sequence_nr())
+"""
+
+
+def test_a_step_slices_mean_makes_no_node_of_the_snippets():
+    """A step slice's mean is asked of torch when its value is seen, while the snippet runs:
+    a ``t.mean()`` of the snippet's tensor under grad mode made a MeanBackward0 node and
+    advanced the sequence numbers of every node after it (4 where python prints 3)."""
+    import contextlib
+    import io
+
+    from torch._C._autograd import _get_sequence_nr
+
+    from gradstep.autograd.session import Session
+
+    t = (torch.tensor([0.5, -0.25, 0.125, 2.0, 1.5, -3.0], requires_grad=True) * 1)[::2]
+    before = _get_sequence_nr()
+    record = summary_record(t)
+    assert _get_sequence_nr() == before
+    assert record[3:5] == (t.mean().item(), t.std().item())
+    plain = io.StringIO()
+    with contextlib.redirect_stdout(plain):
+        exec(compile(_SEQUENCE_SNIPPET, "plain.py", "exec"), {"__name__": "__main__"})
+    result = Session().run(_SEQUENCE_SNIPPET, filename="sequence.py")
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.getvalue()
