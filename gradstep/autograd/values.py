@@ -140,7 +140,10 @@ def _general_value(t: torch.Tensor, exact: bool = True) -> dict:
         data = _cpu_list(t)
         flat = _cpu_list(t.reshape(-1)) if t.dim() != 1 else data
         out.update(_list_stats(flat))
-        if len(flat) > 1 and out["nan"] == 0 and out["inf"] == 0 and t.is_floating_point():
+        # (half precision keeps the statistics of its values widened, as a large half
+        # tensor's: its own ``t.mean()`` is rounded to 8 or 11 bits)
+        if (len(flat) > 1 and out["nan"] == 0 and out["inf"] == 0 and t.is_floating_point()
+                and t.dtype not in _WIDENED):
             out["mean"], out["std"] = _own_mean_std(t, flat) if exact else (None, None)
         out["data"] = data if out["nan"] == 0 and out["inf"] == 0 else to_jsonable(data)
         return out
