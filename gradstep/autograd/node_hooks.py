@@ -202,17 +202,24 @@ def _unseen_hooks(started, finished: dict, kept, held):
             if not mine():
                 return
             with unseen():
-                refs, versions = pending.pop(node_id, _NOTHING_NOTED)
-                if not _same_refs(grad_outputs, refs):
-                    received(node_id, grad_outputs, copies=True)
-                elif _versions(grad_outputs) != versions:  # (a late pre-hook's g.mul_(10))
-                    received(node_id, grad_outputs, moved=True)
+                _check_received(node_id, grad_outputs, pending, received)
                 finished[node_id] = copies = _copies(grad_inputs)
                 count[0] += _sizes(copies)
                 if count[0] > limit:
                     summarise()
         return pre_hook, hook
     return hooks_for
+
+
+def _check_received(node_id, grad_outputs, pending, received, leaf=None) -> None:
+    """Tell ``received`` where a copying hook got other tensors than its pre-hook saw, or
+    the same ones changed in place since (a late pre-hook's ``g.mul_(10)``; ``leaf``: the
+    variable of a leaf's AccumulateGrad, see ``StepRecorder._received``)."""
+    refs, versions = pending.pop(node_id, _NOTHING_NOTED)
+    if not _same_refs(grad_outputs, refs):
+        received(node_id, grad_outputs, copies=True)
+    elif _versions(grad_outputs) != versions:
+        received(node_id, grad_outputs, moved=True, leaf=leaf)
 
 
 def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
@@ -232,11 +239,7 @@ def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, 
         if not mine():
             return
         with unseen():
-            refs, versions = pending.pop(node_id, _NOTHING_NOTED)
-            if not _same_refs(grad_outputs, refs):
-                received(node_id, grad_outputs, copies=True)
-            elif _versions(grad_outputs) != versions:
-                received(node_id, grad_outputs, moved=True, leaf=variable)
+            _check_received(node_id, grad_outputs, pending, received, leaf=variable)
             finished[node_id] = copies = _copies(grad_inputs)
             grad_after[node_id] = after = _copies((variable.grad,))[0]
             count[0] += _sizes((*copies, after))
