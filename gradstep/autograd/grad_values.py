@@ -55,7 +55,7 @@ def plain_values(tensors: list) -> list:
     small: dict = {}  # (dtype, device) -> [(key, tensor, numel)]
     large: dict = {}  # (shape, dtype) -> [(key, row, [(key, tensor), ...])]: row = tensor in memory order
     views: dict = {}  # (memory, length, dtype) -> [(key, tensor)]: one row for them all
-    orders: dict = {}  # (shape, strides) -> the order of the memory's dimensions, or None
+    orders: dict = {}  # (shape, strides) -> the order of the memory's dimensions, or _GAPS
     tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
     for key, t in unique.items():
         dtype = t.dtype
@@ -81,13 +81,15 @@ def plain_values(tensors: list) -> list:
         # in memory order (the order torch's full reduction adds them in; one serial
         # reduction whatever the rows around it). Any other is summarised alone, by the
         # calls the snippet's own x.mean() makes.
-        row = t if t.is_contiguous() else _in_memory_order(t, orders)
+        order = None if t.is_contiguous() else _memory_order(t, orders)
         # (a negative view shares its base's memory, not its values)
-        if row is None or n >= serial_row or t.is_neg() or device != -1:
+        if order is _GAPS or n >= serial_row or t.is_neg() or device != -1:
             plain[key] = compact(t)
             continue
         # Views of one buffer read the same elements in the same order: they share a row.
-        pointer = row.data_ptr()
+        # (A permute starts where its tensor does: the row's address is the tensor's, and
+        # the row itself is made only for the first view of a buffer.)
+        pointer = t.data_ptr()
         memory = (pointer, n, dtype) if pointer else None
         same = views.get(memory)
         if same is not None:
@@ -96,6 +98,7 @@ def plain_values(tensors: list) -> list:
         same = [(key, t)]
         if memory is not None:
             views[memory] = same
+        row = t if order is None else t.permute(order)
         large.setdefault((row.shape, dtype), []).append((key, row, same))
     with torch.no_grad():
         for group in small.values():
@@ -108,24 +111,24 @@ def plain_values(tensors: list) -> list:
 _NONE_ID = id(None)
 
 
-def _in_memory_order(t: torch.Tensor, orders: dict) -> torch.Tensor | None:
-    """Return ``t``'s dimensions permuted into the order of its memory when that makes a
-    contiguous tensor (a transpose, a permute), else None (gaps or overlaps).
+def _memory_order(t: torch.Tensor, orders: dict):
+    """Return the order of ``t``'s dimensions in its memory (``t.permute(order)`` is then
+    contiguous: a transpose, a permute), or ``_GAPS`` where no order makes it contiguous
+    (gaps or overlaps).
 
-    ``orders`` remembers the permutation (or None) for each shape and strides: whether the
-    permuted tensor is contiguous depends on nothing else."""
+    ``orders`` remembers the answer for each shape and strides: it depends on nothing else."""
     strides = t.stride()
     layout = (t.shape, strides)
-    order = orders.get(layout, _UNKNOWN)
-    if order is _UNKNOWN:
+    order = orders.get(layout)
+    if order is None:
         order = sorted(range(len(strides)), key=lambda d: -strides[d])
         if not t.permute(order).is_contiguous():
-            order = None
+            order = _GAPS
         orders[layout] = order
-    return None if order is None else t.permute(order)
+    return order
 
 
-_UNKNOWN = object()
+_GAPS = object()
 
 
 def _in_batch(summarise, group: list, plain: dict, pairs) -> None:

@@ -82,6 +82,30 @@ def test_views_sharing_one_row_get_exactly_what_each_gets_alone():
         assert value["shape"] == list(t.shape)
 
 
+def test_a_transposed_view_of_a_buffer_already_in_a_row_makes_no_row_of_its_own(monkeypatch):
+    # Only the first tensor of a buffer is permuted into a row; the views read from it
+    # after are joined to it by their own address (a permute starts where its tensor does).
+    torch.manual_seed(4)
+    base = torch.randn(16, 8)
+    tensors = [base, base.t(), base.t().unsqueeze(0), torch.randn(8, 16).t()]
+    made = []
+    permute = torch.Tensor.permute
+
+    def counted(self, *dims):
+        made.append(tuple(self.shape))
+        return permute(self, *dims)
+
+    monkeypatch.setattr(torch.Tensor, "permute", counted)
+    got = plain_values(tensors)
+    monkeypatch.undo()
+    assert got == [plain_values([t])[0] for t in tensors]  # each as it is alone, its own shape
+    for value, t in zip(got, tensors):
+        _close(value, compact(t))
+    # one permute to learn each of the three layouts' memory order, one for the last
+    # tensor's row: the two views of ``base`` need none
+    assert made == [(8, 16), (1, 8, 16), (16, 8), (16, 8)]
+
+
 def test_views_sharing_a_row_with_nan_each_say_where_it_is():
     base = torch.zeros(4, 32)
     base[1, 3] = float("nan")
