@@ -1,6 +1,7 @@
 """grad_values.plain_values gives exactly what values.compact gives, tensor by tensor."""
 
 import json
+import random
 
 import pytest
 import torch
@@ -104,6 +105,60 @@ def test_a_transposed_view_of_a_buffer_already_in_a_row_makes_no_row_of_its_own(
     # one permute to learn each of the three layouts' memory order, one for the last
     # tensor's row: the two views of ``base`` need none
     assert made == [(8, 16), (1, 8, 16), (16, 8), (16, 8)]
+
+
+def _views_of_shared_buffers(rng: random.Random, g: torch.Generator) -> list:
+    """A few float32/float64 buffers and random views of each, shuffled together: the
+    views that share a row (reshapes, permutes in any order, a leading 1) beside ones at
+    the same address that must not (another length, another dtype, a negative view) and
+    ones that are no row at all (gaps, overlaps, zero strides, complex)."""
+    out = []
+    for _ in range(rng.randint(1, 4)):
+        dtype = rng.choice([torch.float32, torch.float64])
+        shape = rng.choice([(4, 16, 32), (64, 33), (8, 8, 9), (2, 3, 5, 7), (200,), (130, 260), (8, 8, 8), (48, 48)])
+        base = torch.randn(shape, generator=g, dtype=dtype) * 10 ** rng.randint(-3, 3) + 0.1
+        if rng.random() < 0.2:
+            base[tuple(rng.randrange(s) for s in shape)] = rng.choice([0.0, -0.0, float("nan")])
+        makers = _view_makers(base, rng)
+        out += [rng.choice(makers)() for _ in range(rng.randint(2, 10))]
+    rng.shuffle(out)
+    return out
+
+
+def _view_makers(base: torch.Tensor, rng: random.Random) -> list:
+    n, d, flat = base.numel(), base.dim(), base.view(-1)
+    other, wide = ((torch.float64, torch.complex64) if base.dtype == torch.float32
+                   else (torch.float32, torch.complex128))
+    return [
+        lambda: base, lambda: base.reshape(-1), lambda: base.unsqueeze(0),
+        lambda: base.permute(*rng.sample(range(d), d)),
+        lambda: base.permute(*rng.sample(range(d), d)).unsqueeze(rng.randint(0, d)),
+        lambda: base.transpose(0, d - 1),
+        lambda: flat[rng.choice((1, 8)):],  # a storage offset
+        lambda: flat[2:n - 8].view(-1, 2),
+        lambda: flat[: n - rng.choice((1, 8))],  # the same address, shorter
+        lambda: flat[:: rng.randint(2, 3)],  # gaps
+        lambda: base[..., ::2].transpose(0, -1),
+        lambda: flat.as_strided((n // 2, 2), (1, 1)),  # overlaps
+        lambda: flat[: rng.randint(70, 300)].expand(3, -1),  # a zero stride
+        lambda: torch._neg_view(base),
+        lambda: torch._neg_view(base).permute(*rng.sample(range(d), d)),
+        lambda: flat.view(other),  # the same address, another dtype
+        lambda: flat.view(other)[:n] if other == torch.float32 else flat.view(other),  # and length
+        lambda: torch.view_as_real(flat.view(wide)),
+        lambda: flat.view(wide).conj(),
+    ]
+
+
+def test_views_of_shared_buffers_in_any_mix_get_exactly_what_compact_gives():
+    # Fuzzed: each tensor's summary the same to the last bit as ``compact``'s of it alone
+    # (torch's own t.mean() and t.std()), whichever view of a buffer came first. Each
+    # round's tensors are freed before the next: their addresses come again.
+    rng, g = random.Random(0), torch.Generator().manual_seed(0)
+    for _ in range(20):
+        tensors = _views_of_shared_buffers(rng, g)
+        got = plain_values(tensors)
+        assert json.dumps(got) == json.dumps([compact(t) for t in tensors])
 
 
 def test_views_sharing_a_row_with_nan_each_say_where_it_is():
