@@ -303,3 +303,18 @@ loss.backward()
     for name in leaves:
         assert re.search(rf"[ ,]{name} \(n\d+\)", carried), carried
     assert "accumulate_grad" not in carried, carried
+
+
+def test_the_layer_table_keeps_its_columns_for_long_figures():
+    """Figures of 11 characters (``1.23457e-05``: 6 significant digits) pushed their row's
+    later columns out of line under headers 10 wide."""
+    from gradstep.commands.check import format_report
+    from tests.autograd.test_findings_pure import flow_trace, stats
+
+    data = stats(("a.weight", "a", 1.2345678e-05, 2.5, 4, 1), ("b.weight", "b", 0.5, 1.2345678e+10, 4, 0),
+                 ("c.weight", "c", 3.0, 1.0, 4, 0))
+    text = format_report(diagnose_flow(flow_trace(3), stats=data), flow_trace(3))
+    table = [line for line in text.splitlines() if line.startswith(("layer", "a ", "b ", "c "))]
+    assert len(table) == 4 and "1.23457e-05" in table[1] and "1.23457e+10" in table[2], text
+    ends = [[m.end() for m in re.finditer(r"\S+", line)][-4:] for line in table]
+    assert all(row == ends[0] for row in ends), text
