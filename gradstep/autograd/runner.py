@@ -23,6 +23,7 @@ import torch
 from torch._C._autograd import _get_sequence_nr
 
 from gradstep.autograd import errors, process_state
+from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
@@ -110,7 +111,8 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         try:
             with _printed_to(output), snippet_environment(argv_name), running_as_main(module), \
                     device_context(device), observer.active(), \
-                    (Recorder(observer).active() if deep else contextlib.nullcontext()):
+                    (Recorder(observer).active() if deep else contextlib.nullcontext()), \
+                    snippet_stacks(sys._getframe()):
                 exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = None if ended_well(exc) else exc
