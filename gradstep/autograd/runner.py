@@ -30,6 +30,7 @@ from gradstep.autograd.exit_status import ended_well, failure_status
 from gradstep.autograd.leaf_calls import leaf_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
+from gradstep.autograd.printed_error import printed_text
 from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
@@ -258,6 +259,9 @@ def _remember_source(source: str, filename: str) -> None:
 
 def _failed(result: RunResult, exc: BaseException) -> RunResult:
     result.error = errors.explain(exc, result.source, result.filename)
+    printed = printed_text(exc, result.filename)  # what python FILE prints beyond one line
+    if printed:
+        result.error["printed"] = printed
     result.exit_code = failure_status(exc)  # 130: the snippet's own KeyboardInterrupt
     return result
 
