@@ -198,6 +198,7 @@ def choose_pass(args, result: dict, graph, session):
         elif result["ok"]:
             history = PassHistory(graph, [session.backward()])
             position = 0
+            _say_own_pass(args)
         else:  # a failed run: gradstep runs no pass of its own, so there are no steps
             raise CommandError(_usage(_no_pass(_asked(args), result["error"]),
                                       _how_it_ran(result)), BAD_USAGE)
@@ -211,6 +212,19 @@ def choose_pass(args, result: dict, graph, session):
         raise CommandError(_usage(_past_the_end(args.step, count), _how_it_ran(result)),
                            BAD_USAGE)
     return history, position, count if args.step is None else args.step
+
+
+def _say_own_pass(args) -> None:
+    """Say on stderr that the steps drawn are of a pass gradstep ran itself: the snippet
+    makes no backward call on the graph drawn (they were drawn without a word, as if they
+    were the snippet's)."""
+    import sys
+
+    from gradstep.i18n import _
+
+    print(_("{option}: the snippet makes no backward call on the graph drawn; the steps "
+            "shown are of a backward pass gradstep ran itself from the root",
+            option=_asked(args)), file=sys.stderr)
 
 
 def _asked(args) -> str:
