@@ -161,10 +161,11 @@ OWN_TYPES = {"usage": N_("usage")}
 
 def format_error(err: dict, filename: str) -> str:
     """Return the text the CLI prints on stderr for ``err``: an uncaught exception as python
-    prints it where that says more than one line (``printed``: the rest of the message, notes,
-    the exceptions it was raised from), ``FILE:LINE: Type: message``, the snippet's line (with a caret under a syntax error's column), the
-    explanation and ``How to fix: ...``, in the language of ``gradstep.i18n`` (torch's
-    own message stays as torch wrote it)."""
+    prints it where that says more than one line (``printed``: the rest of the message,
+    notes, the exceptions it was raised from), ``FILE:LINE: Type: message``, the snippet's
+    line (with a caret under a syntax error's column), the explanation and ``How to fix:
+    ...``, in the language of ``gradstep.i18n`` (torch's own message stays as torch wrote
+    it, and so does python's text)."""
     err = localized(err)
     # python's own text first, where it says more than the line below (printed_error)
     printed = [err["printed"].rstrip("\n")] if err.get("printed") else []

@@ -200,7 +200,7 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
 
 def _flow_table(rows, width: int) -> list[str]:
     """Return the |grad| table's lines: the names ``width`` columns wide, each number column
-    as wide as its longest figure or header (``-1.23457e-05`` has 12 characters: a fixed
+    as wide as its longest figure or header (``1.23457e-05`` has 11 characters: a fixed
     10 pushed such a row out of line)."""
     cells = [[figure_text(row.grad_norm), figure_text(row.weight_norm), figure_text(row.ratio),
               "" if row.zero_fraction is None else f"{row.zero_fraction:.0%}"] for row in rows]
