@@ -11,7 +11,8 @@ The call is the snippet's when the frame that made it is the user's code (``is_u
 the snippet's, a file in the snippet's folder or below it, or any other file that is not the
 standard library's, an installed package's, torch's or gradstep's; a package installed in
 editable mode, ``pip install -e``, is an installed package though its files are outside
-site-packages: its frames were taken for the user's) and
+site-packages, unless the snippet is in its project too: the user's own repository
+installed that way, the script in its ``scripts/``) and
 a frame of the snippet's is on the stack above it (the helper may run inside a library's
 frames: ``@torch.enable_grad()`` on it). It is recorded at the line of the nearest snippet
 frame. A call a library makes itself (``jacobian``, ``gradcheck``, a reentrant checkpoint,
@@ -55,7 +56,10 @@ def is_user_file(name: str, snippet: str) -> bool:
     snippet's folder is the current one, as ``python -c`` puts it first on sys.path) unless
     it is in a site-packages folder; else any file outside the standard library,
     site-packages, dist-packages, torch, gradstep and the projects of packages installed in
-    editable mode. A name that is no file (``<string>``, ``<frozen runpy>``) is not."""
+    editable mode that the snippet's folder is not in (the user's own repository installed
+    with ``pip install -e .``, the script in its ``scripts/`` and the package in its
+    ``src/``, is the user's code). A name that is no file (``<string>``, ``<frozen
+    runpy>``) is not."""
     folder = os.path.dirname(snippet) if os.path.isabs(snippet) else os.getcwd()
     known = _user_file.get((name, folder))
     if known is None:
@@ -70,9 +74,14 @@ def _users(name: str, folder: str) -> bool:
     real = os.path.realpath(name)
     if real.startswith(_LIBRARY):
         return False
-    if real.startswith(os.path.join(os.path.realpath(folder), "")):
+    home = os.path.join(os.path.realpath(folder), "")
+    if real.startswith(home):
         return True  # the snippet's own modules, also inside an editable project
-    return not real.startswith(editable_projects())
+    # a project installed in editable mode is the user's own where the snippet is in it too
+    # (``pip install -e .`` of the user's repository: the script in its ``scripts/``, the
+    # package in its ``src/``), else a library's
+    return all(home.startswith(project) for project in editable_projects()
+               if real.startswith(project))
 
 
 @functools.cache
