@@ -15,6 +15,8 @@ import torch
 
 from gradstep.autograd.runner import run_snippet
 
+ORIGINAL = torch.fx.traceback.format_stack  # torch's, as imported before any run
+
 SOURCE = """\
 torch.autograd.set_detect_anomaly(True)
 class Net(nn.Module):
@@ -58,4 +60,14 @@ def test_the_forward_calls_traceback_holds_the_plain_runs_frames(tmp_path, deep)
         assert _outside_torch(stack, "module.py\"") == _outside_torch(plain, "module.py\"")
     assert stack[0].startswith(f'  File "{path}", line 8, in <module>')
     assert any("in forward" in entry for entry in stack)  # the snippet's own method
-    assert torch.fx.traceback.format_stack.__module__ == "torch.fx.traceback"  # put back
+    assert torch.fx.traceback.format_stack is ORIGINAL  # put back (a wraps() copy has its
+    # __module__ and __name__ too)
+
+
+def test_torchs_format_stack_is_put_back_after_a_failure_and_a_stop(tmp_path):
+    """The snippet's own exception, and a SystemExit, leave torch's function as it was."""
+    path = str(tmp_path / "fails.py")
+    for source in ("x = torch.ones(1)\nraise ValueError('no')\n", "import sys\nsys.exit(3)\n"):
+        result = run_snippet(source, filename=path)
+        assert result.error is not None
+        assert torch.fx.traceback.format_stack is ORIGINAL
