@@ -33,18 +33,8 @@ def test_a_package_installed_in_editable_mode_is_a_library(tmp_path, monkeypatch
     they were taken for the user's code (a backward call in them recorded as the snippet's,
     their frames shown). The project folder is read from the distribution's
     ``direct_url.json``; the snippet's own folder stays the user's, also inside a project."""
-    import importlib.metadata
-
     project = tmp_path / "my project"
-    info = tmp_path / "site" / "proj-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: proj\nVersion: 1.0\n")
-    (info / "direct_url.json").write_text(json.dumps(
-        {"url": project.as_uri(), "dir_info": {"editable": True}}))
-    monkeypatch.setattr(importlib.metadata, "distributions",
-                        lambda: [importlib.metadata.PathDistribution(info)])
-    monkeypatch.setattr(call_site, "_user_file", {})
-    call_site.editable_projects.cache_clear()
+    _editable(tmp_path, monkeypatch, project)
     try:
         assert call_site.editable_projects() == (os.path.join(str(project), ""),)
         module = str(project / "src" / "proj" / "train.py")
