@@ -8,11 +8,8 @@ the freed buffers ("Trying to backward through the graph a second time", exit st
 "Pass retain_graph=True to the FIRST backward") where ``python FILE`` ran without error.
 
 The call is the snippet's when the frame that made it is the user's code (``is_user_file``:
-the snippet's, a file in the snippet's folder or below it, or any other file that is not the
-standard library's, an installed package's, torch's or gradstep's; a package installed in
-editable mode, ``pip install -e``, is an installed package though its files are outside
-site-packages, unless the snippet is in its project too: the user's own repository
-installed that way, the script in its ``scripts/``) and
+the snippet's, or a file that is not the standard library's, an installed package's, torch's
+or gradstep's; a package installed in editable mode, ``pip install -e``, is the user's) and
 a frame of the snippet's is on the stack above it (the helper may run inside a library's
 frames: ``@torch.enable_grad()`` on it). It is recorded at the line of the nearest snippet
 frame. A call a library makes itself (``jacobian``, ``gradcheck``, a reentrant checkpoint,
@@ -22,8 +19,6 @@ thread the snippet started (no snippet frame on that thread's stack).
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 import sysconfig
 
@@ -34,7 +29,7 @@ _FOLDERS = {sysconfig.get_paths().get(key) for key in ("stdlib", "platstdlib", "
 _LIBRARY = tuple(sorted(os.path.join(os.path.realpath(folder), "") for folder in
                         _FOLDERS | {os.path.dirname(torch.__file__), _GRADSTEP}
                         if folder))
-_user_file: dict[tuple[str, str], bool] = {}
+_user_file: dict[str, bool] = {}
 
 
 def snippet_frame(frame, filename: str):
@@ -43,67 +38,24 @@ def snippet_frame(frame, filename: str):
     nearest snippet frame above it; None for a call a library made, or none of the
     snippet's above."""
     name = frame.f_code.co_filename
-    if name != filename and not is_user_file(name, filename):
+    if name != filename and not is_user_file(name):
         return None
     while frame is not None and frame.f_code.co_filename != filename:
         frame = frame.f_back
     return frame
 
 
-def is_user_file(name: str, snippet: str) -> bool:
-    """Return True when the code of file ``name`` is the user's, not a library's, for the
-    snippet compiled as ``snippet``: a file in the snippet's folder or below it (a ``<...>``
-    snippet's folder is the current one, as ``python -c`` puts it first on sys.path) unless
-    it is in a site-packages folder; else any file outside the standard library,
-    site-packages, dist-packages, torch, gradstep and the projects of packages installed in
-    editable mode that the snippet's folder is not in (the user's own repository installed
-    with ``pip install -e .``, the script in its ``scripts/`` and the package in its
-    ``src/``, is the user's code). A name that is no file (``<string>``, ``<frozen
-    runpy>``) is not."""
-    folder = os.path.dirname(snippet) if os.path.isabs(snippet) else os.getcwd()
-    known = _user_file.get((name, folder))
+def is_user_file(name: str) -> bool:
+    """Return True when the code of file ``name`` is the user's, not a library's: any file
+    outside the standard library, site-packages, dist-packages, torch and gradstep. A
+    package installed in editable mode (``pip install -e``) is the user's: its files are
+    outside site-packages, and it is most often the user's own repository, whose helper's
+    ``loss.backward()`` must be recorded as the snippet's. A name that is no file
+    (``<string>``, ``<frozen runpy>``) is not."""
+    known = _user_file.get(name)
     if known is None:
-        known = _user_file[name, folder] = _users(name, folder)
+        known = _user_file[name] = (
+            os.path.isabs(name) and not os.path.realpath(name).startswith(_LIBRARY)
+            and os.sep + "site-packages" + os.sep not in name
+            and os.sep + "dist-packages" + os.sep not in name)
     return known
-
-
-def _users(name: str, folder: str) -> bool:
-    if not os.path.isabs(name) or os.sep + "site-packages" + os.sep in name \
-            or os.sep + "dist-packages" + os.sep in name:
-        return False
-    real = os.path.realpath(name)
-    if real.startswith(_LIBRARY):
-        return False
-    home = os.path.join(os.path.realpath(folder), "")
-    if real.startswith(home):
-        return True  # the snippet's own modules, also inside an editable project
-    # a project installed in editable mode is the user's own where the snippet is in it too
-    # (``pip install -e .`` of the user's repository: the script in its ``scripts/``, the
-    # package in its ``src/``), else a library's
-    return all(home.startswith(project) for project in editable_projects()
-               if real.startswith(project))
-
-
-@functools.cache
-def editable_projects() -> tuple[str, ...]:
-    """Return the folders of the distributions installed in editable mode (``pip install
-    -e``: ``direct_url.json`` says ``"editable": true``), each ending in a separator; read
-    once per process (a package installed later is not seen)."""
-    # here: only a frame outside every library folder needs them (urllib.request: ~25 ms)
-    import importlib.metadata
-    from urllib.parse import urlparse
-    from urllib.request import url2pathname
-
-    folders = []
-    for dist in importlib.metadata.distributions():
-        try:
-            data = json.loads(dist.read_text("direct_url.json") or "{}")
-        except (OSError, ValueError):
-            continue
-        if not isinstance(data, dict) or not isinstance(data.get("dir_info"), dict):
-            continue
-        url = data.get("url")
-        if data["dir_info"].get("editable") and isinstance(url, str) and url.startswith("file:"):
-            path = url2pathname(urlparse(url).path)
-            folders.append(os.path.join(os.path.realpath(path), ""))
-    return tuple(folders)

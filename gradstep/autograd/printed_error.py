@@ -55,7 +55,7 @@ def _cut_to_user_frames(printed, exc, filename: str, seen: set) -> None:
 def _users(code, filename: str) -> bool:
     if code.co_varnames[:1] == (MOVED_CALL,):  # gradstep's frame at the snippet's line
         return False
-    return code.co_filename == filename or is_user_file(code.co_filename, filename)
+    return code.co_filename == filename or is_user_file(code.co_filename)
 
 
 def _says_more(printed) -> bool:

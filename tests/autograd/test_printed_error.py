@@ -92,26 +92,3 @@ def test_an_exception_groups_members_are_listed(tmp_path):
     result = run_snippet(source, filename=path)
     assert result.error["printed"] == _plain(source, path)
     assert "| ValueError: a" in result.error["printed"]
-
-
-def test_frames_of_an_installed_package_are_left_out(tmp_path, monkeypatch):
-    """A package installed in editable mode (``pip install -e``; its files outside
-    site-packages) is a library: its frames are not in the text, the snippet's are."""
-    from gradstep.autograd import call_site
-
-    project = tmp_path / "proj"
-    (project / "pkg").mkdir(parents=True)
-    (project / "pkg" / "__init__.py").write_text(
-        "def check(x):\n    raise ValueError('bad input\\nsee the docs')\n")
-    monkeypatch.syspath_prepend(str(project))
-    monkeypatch.setattr(call_site, "editable_projects", lambda: (str(project) + "/",),
-                        raising=False)
-    monkeypatch.setattr(call_site, "_user_file", {})
-    work = tmp_path / "work"
-    work.mkdir()
-    source = "import pkg\npkg.check(1)\n"
-    result = run_snippet(source, filename=str(work / "s.py"))
-    printed = result.error["printed"]
-    assert printed == (f'Traceback (most recent call last):\n  File "{work / "s.py"}", line 2, '
-                       "in <module>\n    pkg.check(1)\nValueError: bad input\nsee the docs\n")
-    sys.modules.pop("pkg", None)
