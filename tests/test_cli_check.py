@@ -303,3 +303,37 @@ loss.backward()
     for name in leaves:
         assert re.search(rf"[ ,]{name} \(n\d+\)", carried), carried
     assert "accumulate_grad" not in carried, carried
+
+
+def test_the_layer_table_keeps_its_columns_for_long_figures():
+    """Figures of 11 characters (``1.23457e-05``: 6 significant digits) pushed their row's
+    later columns out of line under headers 10 wide."""
+    from gradstep.commands.check import format_report
+    from tests.autograd.test_findings_pure import flow_trace, stats
+
+    data = stats(("a.weight", "a", 1.2345678e-05, 2.5, 4, 1), ("b.weight", "b", 0.5, 1.2345678e+10, 4, 0),
+                 ("c.weight", "c", 3.0, 1.0, 4, 0))
+    text = format_report(diagnose_flow(flow_trace(3), stats=data), flow_trace(3))
+    table = [line for line in text.splitlines() if line.startswith(("layer", "a ", "b ", "c "))]
+    assert len(table) == 4 and "1.23457e-05" in table[1] and "1.23457e+10" in table[2], text
+    ends = [[m.end() for m in re.finditer(r"\S+", line)][-4:] for line in table]
+    assert all(row == ends[0] for row in ends), text
+
+
+def test_a_real_runs_layer_table_keeps_its_columns():
+    """The same on a real run: a gradient scaled by 1e-7 gives torch's norms of 11
+    characters (``4.89898e-07``), each under its header."""
+    from gradstep.autograd.session import Session
+    from gradstep.commands.check import format_report
+
+    source = ("torch.manual_seed(0)\nfc = nn.Linear(3, 2)\nout = nn.Linear(2, 1)\n"
+              "loss = (out(fc(torch.ones(4, 3))) * 1e-7).sum()\nloss.backward()\n")
+    session = Session()
+    result = session.run(source)
+    passes = [c["timeline"] for c in result["calls"] if c.get("timeline")]
+    text = format_report(diagnose_flow(result["trace"], passes, session.grad_stats()),
+                         result["trace"], source)
+    table = [line for line in text.splitlines() if line.startswith(("layer", "fc ", "out "))]
+    assert len(table) == 3 and re.search(r"\d\.\d{5}e-0\d", table[1] + table[2]), text
+    ends = [[m.end() for m in re.finditer(r"\S+", line)][-4:] for line in table]
+    assert all(row == ends[0] for row in ends), text

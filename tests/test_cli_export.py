@@ -81,6 +81,13 @@ def test_collapsed_cnn_as_graphml(tmp_path):
     (["-o", "{tmp}/g.graphml", "--scale", "0.5"], "--scale 0.5: a GraphML file has no size"),
     (["-o", "{tmp}/g.json", "--scale", "3"], "it sizes PNG, SVG and PDF pictures, --frames and "
                                              "animations"),
+    # --delay and --transparent where they change nothing were passed over without a word
+    (["-o", "{tmp}/g.png", "--delay", "500"], "--delay 500: only an animation has frames to "
+                                              "time, and -o {tmp}/g.png is not one"),
+    (["-o", "{tmp}/g.svg", "--frames", "{tmp}/f", "--delay", "5"], "--delay 5: only an animation"),
+    (["-o", "{tmp}/g.svg", "--transparent"], "--transparent: only a PNG picture (and the PNGs "
+                                             "of --frames) is written without its background"),
+    (["-o", "{tmp}/g.gif", "--transparent"], "-o {tmp}/g.gif is not one"),
 ])
 def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, words):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]

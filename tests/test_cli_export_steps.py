@@ -183,6 +183,34 @@ def test_a_step_on_a_run_that_failed_before_any_pass_is_refused_naming_why(tmp_p
     assert out.exists()
 
 
+def test_steps_of_a_pass_gradstep_ran_itself_are_said_to_be(tmp_path, capsys):
+    """A snippet with no backward call: ``--step``, ``--frames`` and animations draw a pass
+    gradstep runs from the root, which they did without a word."""
+    source = "w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\n"
+    frames = tmp_path / "frames"
+    assert main(["export", "-c", source, "-o", str(tmp_path / "g.json"), "--frames",
+                 str(frames)]) == 0
+    assert (f"--frames {frames}: the snippet makes no backward call on the graph drawn; the "
+            "steps shown are of a backward pass gradstep ran itself") in capsys.readouterr().err
+    assert main(["export", "-c", source + "loss.backward()\n", "-o", str(tmp_path / "g.json"),
+                 "--step", "1"]) == 0
+    assert "no backward call" not in capsys.readouterr().err
+
+@pytest.mark.parametrize("options, option", [
+    (["--frames", "{tmp}/frames"], "--frames {tmp}/frames"), (["-o", "{tmp}/pass.gif"], "-o {tmp}/pass.gif")])
+def test_frames_or_an_animation_on_a_run_that_failed_before_any_pass_are_refused(
+        tmp_path, capsys, options, option):
+    """``--frames DIR`` on such a run wrote the graph and no frame, an animation nothing,
+    telling only the snippet's error: they are refused as ``--step`` is (exit 2)."""
+    options = [o.replace("{tmp}", str(tmp_path)) for o in options]
+    source = "w = torch.ones(2, requires_grad=True)\nloss = (w * 3).sum()\nraise ValueError('no')\n"
+    assert main(["export", "-c", source, "-o", str(tmp_path / "g.png"), *options]) == 2
+    err = capsys.readouterr().err
+    assert (f"{option.replace('{tmp}', str(tmp_path))}: the snippet failed at line 3, and no "
+            "backward call on the graph drawn ran to its end before that") in err, err
+    assert not list(tmp_path.iterdir())  # nothing written, no frames folder made
+
+
 def test_a_step_on_a_backward_call_a_hooks_keyboard_interrupt_ended_says_none_ran_out(
         tmp_path, capsys):
     """A hook's KeyboardInterrupt in the snippet's own ``loss.backward()`` leaves the call

@@ -7,8 +7,9 @@ the graph, and the pass ``gradstep backward`` / ``check`` ran after the snippet 
 the freed buffers ("Trying to backward through the graph a second time", exit status 1,
 "Pass retain_graph=True to the FIRST backward") where ``python FILE`` ran without error.
 
-The call is the snippet's when the frame that made it is the user's code (the snippet's, or
-a file that is not the standard library's, an installed package's, torch's or gradstep's) and
+The call is the snippet's when the frame that made it is the user's code (``is_user_file``:
+the snippet's, or a file that is not the standard library's, an installed package's, torch's
+or gradstep's; a package installed in editable mode, ``pip install -e``, is the user's) and
 a frame of the snippet's is on the stack above it (the helper may run inside a library's
 frames: ``@torch.enable_grad()`` on it). It is recorded at the line of the nearest snippet
 frame. A call a library makes itself (``jacobian``, ``gradcheck``, a reentrant checkpoint,
@@ -37,14 +38,20 @@ def snippet_frame(frame, filename: str):
     nearest snippet frame above it; None for a call a library made, or none of the
     snippet's above."""
     name = frame.f_code.co_filename
-    if name != filename and not _is_user_file(name):
+    if name != filename and not is_user_file(name):
         return None
     while frame is not None and frame.f_code.co_filename != filename:
         frame = frame.f_back
     return frame
 
 
-def _is_user_file(name: str) -> bool:
+def is_user_file(name: str) -> bool:
+    """Return True when the code of file ``name`` is the user's, not a library's: any file
+    outside the standard library, site-packages, dist-packages, torch and gradstep. A
+    package installed in editable mode (``pip install -e``) is the user's: its files are
+    outside site-packages, and it is most often the user's own repository, whose helper's
+    ``loss.backward()`` must be recorded as the snippet's. A name that is no file
+    (``<string>``, ``<frozen runpy>``) is not."""
     known = _user_file.get(name)
     if known is None:
         known = _user_file[name] = (

@@ -160,11 +160,15 @@ OWN_TYPES = {"usage": N_("usage")}
 
 
 def format_error(err: dict, filename: str) -> str:
-    """Return the text the CLI prints on stderr for ``err``: ``FILE:LINE: Type:
-    message``, the snippet's line (with a caret under a syntax error's column), the
-    explanation and ``How to fix: ...``, in the language of ``gradstep.i18n`` (torch's
-    own message stays as torch wrote it)."""
+    """Return the text the CLI prints on stderr for ``err``: an uncaught exception as python
+    prints it where that says more than one line (``printed``: the rest of the message,
+    notes, the exceptions it was raised from), ``FILE:LINE: Type: message``, the snippet's
+    line (with a caret under a syntax error's column), the explanation and ``How to fix:
+    ...``, in the language of ``gradstep.i18n`` (torch's own message stays as torch wrote
+    it, and so does python's text)."""
     err = localized(err)
+    # python's own text first, where it says more than the line below (printed_error)
+    printed = [err["printed"].rstrip("\n")] if err.get("printed") else []
     where = filename if err.get("line") is None else f"{filename}:{err['line']}"
     label = err.get("type") or err.get("title") or err.get("kind", "error")
     if label in OWN_TYPES and err.get("exit_status") == 2:  # "usage": an option refused
@@ -172,7 +176,7 @@ def format_error(err: dict, filename: str) -> str:
     message = str(err.get("message", ""))
     # "Nothing to draw: nothing to draw: ..." reads as a stutter
     head = message if message.lower().startswith(label.lower()) else f"{label}: {message}"
-    lines = [f"{where}: {head}"]
+    lines = [*printed, f"{where}: {head}"]
     code = err.get("code")
     if code:
         lines.append(f"    {code.strip()}")

@@ -23,12 +23,14 @@ import torch
 from torch._C._autograd import _get_sequence_nr
 
 from gradstep.autograd import errors, process_state
+from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
 from gradstep.autograd.leaf_calls import leaf_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.observe import Observer
+from gradstep.autograd.printed_error import printed_text
 from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
@@ -110,7 +112,8 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         try:
             with _printed_to(output), snippet_environment(argv_name), running_as_main(module), \
                     device_context(device), observer.active(), \
-                    (Recorder(observer).active() if deep else contextlib.nullcontext()):
+                    (Recorder(observer).active() if deep else contextlib.nullcontext()), \
+                    snippet_stacks(sys._getframe()):
                 exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = None if ended_well(exc) else exc
@@ -256,6 +259,9 @@ def _remember_source(source: str, filename: str) -> None:
 
 def _failed(result: RunResult, exc: BaseException) -> RunResult:
     result.error = errors.explain(exc, result.source, result.filename)
+    printed = printed_text(exc, result.filename)  # what python FILE prints beyond one line
+    if printed:
+        result.error["printed"] = printed
     result.exit_code = failure_status(exc)  # 130: the snippet's own KeyboardInterrupt
     return result
 

@@ -172,18 +172,10 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
         lines.append(_("No NaN or infinity in the recorded values and gradients."))
     if diagnosis.rows:
         lines.append("")
-        width = max([32] + [len(row.name) for row in diagnosis.rows])  # whole names: the
+        width = max([32] + [_columns(row.name) for row in diagnosis.rows])  # whole names: the
         # first 32 characters of "encoder.layer.0.attention.output.dense" and of its
         # ".LayerNorm" are the same
-        lines.append(" ".join([_pad(_("layer (input side first)"), width),
-                               _pad("|grad|", 10, True),
-                               _pad("|weight|", 10, True), _pad(_("ratio"), 10, True),
-                               _pad(_("zeros"), 6, True)]))
-        for row in diagnosis.rows:
-            share = row.zero_fraction
-            lines.append(f"{row.name:{width}} {figure_text(row.grad_norm):>10} "
-                         f"{figure_text(row.weight_norm):>10} {figure_text(row.ratio):>10} "
-                         f"{'' if share is None else f'{share:.0%}':>6}")
+        lines += _flow_table(diagnosis.rows, width)
         written = sum(1 for row in diagnosis.rows if row.written_after)
         if written:  # an optimizer step after the pass: |weight| is not the pass's
             lines.append(_("{count} of these layers were written in place after the last "
@@ -206,10 +198,31 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _flow_table(rows, width: int) -> list[str]:
+    """Return the |grad| table's lines: the names ``width`` columns wide, each number column
+    as wide as its longest figure or header (``1.23457e-05`` has 11 characters: a fixed
+    10 pushed such a row out of line)."""
+    cells = [[figure_text(row.grad_norm), figure_text(row.weight_norm), figure_text(row.ratio),
+              "" if row.zero_fraction is None else f"{row.zero_fraction:.0%}"] for row in rows]
+    headers = ["|grad|", "|weight|", _("ratio"), _("zeros")]
+    widths = [max([_columns(header), least] + [len(cell[k]) for cell in cells])
+              for k, (header, least) in enumerate(zip(headers, (10, 10, 10, 6)))]
+    lines = [" ".join([_pad(_("layer (input side first)"), width)]
+                      + [_pad(h, w, True) for h, w in zip(headers, widths)])]
+    for row, cell in zip(rows, cells):
+        lines.append(" ".join([_pad(row.name, width)]
+                              + [_pad(c, w, True) for c, w in zip(cell, widths)]))
+    return lines
+
+
+def _columns(text: str) -> int:
+    """Return how many terminal columns ``text`` takes (a CJK character two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _pad(text: str, width: int, right: bool = False) -> str:
     """Return ``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    space = " " * max(0, width - used)
+    space = " " * max(0, width - _columns(text))
     return space + text if right else text + space
 
 

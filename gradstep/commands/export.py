@@ -11,9 +11,12 @@ edge, ``step_state`` with the leaves' ``.grad``), ``--layout layered|dot``, ``--
 DEPTH`` folds module scopes, ``--rankdir TB|LR``, ``--scale S`` (a PNG's pixels per
 point, default 2; an SVG or a PDF is shown S times its size, default 1; refused for a DOT,
 GraphML or JSON file, which has no size, unless ``--frames`` is given), ``--transparent``
-(PNG), ``--frames DIR`` (one PNG per backward step, for slides, all the same size; DIR is
-made if missing, in a folder that exists); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass,
-one frame per step (``--delay MS`` each; ``gradstep.commands.animation``).
+(PNG; refused for any other output without ``--frames``), ``--frames DIR`` (one PNG per
+backward step, for slides, all the same size; DIR is made if missing, in a folder that
+exists); ``-o pass.gif`` (``.apng``, ``.webp``) animates the pass, one frame per step (``--delay
+MS`` each, refused for any other output; ``gradstep.commands.animation``). ``--step``,
+``--frames`` and an animation on a run that failed before a pass on the drawn graph are
+refused (exit status 2): there are no steps.
 Exit status: 0, 1 when the snippet failed, 2 for bad usage.
 Works without a display.
 
@@ -134,9 +137,6 @@ def _export(args, session, result, name: str) -> int:
         if _animated(args):
             from gradstep.commands.animation import write_animation
 
-            if chosen is None:  # a failed run with no pass on the drawn graph
-                report_error(result["error"], name)
-                return result.get("exit_code") or SNIPPET_FAILED
             write_animation(args, graph, chosen, scale)
         elif chosen is None:
             export_graph(graph, args.output, scale=scale, transparent=args.transparent,
@@ -198,11 +198,10 @@ def choose_pass(args, result: dict, graph, session):
         elif result["ok"]:
             history = PassHistory(graph, [session.backward()])
             position = 0
-        elif args.step is not None:  # (--frames: the graph is written, then the error told)
-            raise CommandError(_usage(_no_pass(args.step, result["error"]), _how_it_ran(result)),
-                               BAD_USAGE)
-        else:
-            return None
+            _say_own_pass(args)
+        else:  # a failed run: gradstep runs no pass of its own, so there are no steps
+            raise CommandError(_usage(_no_pass(_asked(args), result["error"]),
+                                      _how_it_ran(result)), BAD_USAGE)
     else:
         failed = [i for i, c in enumerate(drawn) if c["timeline"].get("error")]
         if result["ok"] or not failed:
@@ -215,25 +214,50 @@ def choose_pass(args, result: dict, graph, session):
     return history, position, count if args.step is None else args.step
 
 
-def _no_pass(step: int, error: dict):
-    """Return why ``--step step`` cannot be drawn on a run that failed (``error``) with no
-    backward call on the graph drawn recorded: none ran to its end (a KeyboardInterrupt in
-    the snippet's own call, a hook's or the kernel's stop, leaves it unrecorded:
-    ``backward.run_recorded``), so there are no steps (gradstep runs no pass of its own on a
-    failed run: its graph may be half built)."""
+def _say_own_pass(args) -> None:
+    """Say on stderr that the steps drawn are of a pass gradstep ran itself: the snippet
+    makes no backward call on the graph drawn (they were drawn without a word, as if they
+    were the snippet's)."""
+    import sys
+
+    from gradstep.i18n import _
+
+    print(_("{option}: the snippet makes no backward call on the graph drawn; the steps "
+            "shown are of a backward pass gradstep ran itself from the root",
+            option=_asked(args)), file=sys.stderr)
+
+
+def _asked(args) -> str:
+    """Return the option that asks for a pass's steps, as typed (for ``_no_pass``)."""
+    if args.step is not None:
+        return f"--step {args.step}"
+    if args.frames:
+        return f"--frames {args.frames}"
+    return f"-o {args.output}"
+
+
+def _no_pass(option: str, error: dict):
+    """Return why ``option`` (``--step K``, ``--frames DIR``, an animation's ``-o``) cannot
+    be drawn on a run that failed (``error``) with no backward call on the graph drawn
+    recorded: none ran to its end (a KeyboardInterrupt in the snippet's own call, a hook's
+    or the kernel's stop, leaves it unrecorded: ``backward.run_recorded``), so there are no
+    steps (gradstep runs no pass of its own on a failed run: its graph may be half built).
+    ``--frames`` and animations were passed over without a word (only the snippet's error
+    was told); they are refused as ``--step`` is."""
     line = error.get("line")
     where = (lazy("at line {line}", line=line) if line is not None
              else lazy("before its end"))
     if error.get("kind") == "timeout":  # no error of the snippet's: python FILE runs on
-        return lazy("--step {step}: --timeout stopped the snippet {where}, and no backward "
+        return lazy("{option}: --timeout stopped the snippet {where}, and no backward "
                     "call on the graph drawn ran to its end before that, so there is no pass "
-                    "and no steps to draw. Give it a longer --timeout, or leave --step out to "
-                    "draw the graph as far as it was built", step=step, where=where)
-    return lazy("--step {step}: the snippet failed {where}, and no backward call on the graph "
+                    "and no steps to draw. Give it a longer --timeout, or draw the graph as "
+                    "far as it was built (-o graph.png, without --step or --frames)",
+                    option=option, where=where)
+    return lazy("{option}: the snippet failed {where}, and no backward call on the graph "
                 "drawn ran to its end before that, so there is no pass and no steps to draw "
                 "(gradstep runs no pass of its own after a failure). Fix the error (python "
-                "FILE shows it) and run again, or leave --step out to draw the graph as far "
-                "as it was built", step=step, where=where)
+                "FILE shows it) and run again, or draw the graph as far as it was built "
+                "(-o graph.png, without --step or --frames)", option=option, where=where)
 
 
 def _past_the_end(step: int, count: int):
@@ -290,6 +314,17 @@ def _check_options(args) -> dict | None:
     if getattr(args, "delay", None) is not None and args.delay <= 0:
         return lazy("--delay {delay}: a frame lasts a positive number of milliseconds "
                     "(e.g. 1000)", delay=args.delay)
+    if getattr(args, "delay", None) is not None and suffix not in ANIMATED:
+        # told, as --scale on a graph file is: the file written without it is the same
+        return lazy("--delay {delay}: only an animation has frames to time, and -o {output} "
+                    "is not one, so --delay would change nothing; leave --delay out, or "
+                    "write an animation (-o pass.gif --delay {delay})", delay=args.delay,
+                    output=args.output)
+    if getattr(args, "transparent", False) and suffix != ".png" and not args.frames:
+        return lazy("--transparent: only a PNG picture (and the PNGs of --frames) is written "
+                    "without its background, and -o {output} is not one, so --transparent "
+                    "would change nothing; leave it out, or write a PNG (-o graph.png "
+                    "--transparent)", output=args.output)
     if (missing := _missing_folder("-o", args.output)) is not None:
         return missing
     if args.frames:  # the folder is made, as -o's file is, in a folder that must exist

@@ -53,6 +53,7 @@ _ErrorOptional = TypedDict("_ErrorOptional", {
                              "gradstep did not record, 130 a hook's KeyboardInterrupt there)"],
     "pass": Annotated[int, "the 0-based pass that raised (backward replies)"],
     "node": Annotated[str | None, "the node where that pass raised (backward replies)"],
+    "printed": Annotated[str, "the snippet's uncaught exception as python prints it, its tracebacks cut to the user's frames: only where that says more than type and first line (a multi-line message, notes, an ExceptionGroup, the exceptions it was raised from)"],
     "words": Annotated[dict[str, Message], "gradstep's own texts of this record (title, explanation, fix, message) as messages, for the window and the command line to word in the person's language; the fields above stay English"],
 }, total=False)
 
