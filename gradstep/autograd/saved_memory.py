@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from gradstep.autograd import saved_shapes
 from gradstep.autograd.elements import numel
 from gradstep.autograd.safe_reads import (
     is_leaf_node,
@@ -27,7 +28,7 @@ from gradstep.autograd.safe_reads import (
 )
 from gradstep.autograd.saved import _display_name
 from gradstep.autograd.trace import node_key
-from gradstep.autograd.values import tensor_value
+from gradstep.autograd.values import dtype_name, tensor_value
 
 LIMIT = 64  # elements: what values.tensor_value writes out as data
 _CACHE_SIZE = 8192  # nodes
@@ -60,13 +61,22 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
 
 
 def _small_saved(fn, snippet_done: bool) -> dict:
+    """Return the small saved tensors' values; note every alive one's shape
+    (``saved_shapes``) for the Saved panel's shape column once the pass frees them."""
     values = {}
+    shapes = {}
     for slot in iter_saved_slots(fn):
-        if slot.state != "alive" or slot.data is None or slot.data.numel() > LIMIT:
+        if slot.state != "alive" or slot.data is None:
+            continue
+        data = slot.data
+        shapes[_display_name(fn, slot.name)] = (list(data.shape), dtype_name(data.dtype))
+        if data.numel() > LIMIT:
             continue
         tensor = unpack(fn, slot, views=snippet_done)
         if tensor is not None and is_plain(tensor):
             values[_display_name(fn, slot.name)] = tensor_value(tensor)
+    if shapes:
+        saved_shapes.note(fn, shapes)
     return values
 
 
@@ -94,3 +104,4 @@ def recall_into(fn, items: list[dict]) -> list[dict]:
 def forget() -> None:
     """Drop everything remembered (tests)."""
     _memory.clear()
+    saved_shapes.forget()
