@@ -51,7 +51,7 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
     ``label_lines`` maps nodes to their ``style.label_lines`` where these are made already
     (the layout's sizing of this same graph makes them: ``layout(..., label_lines=...)``);
     the lines of the other nodes are made here. The boxes of ``dimmed`` are drawn faded
-    (``style.DIMMED_OPACITY``, as the window draws a node outside the pass shown). The
+    (``style.DIMMED_OPACITY``; the window pales their colours instead, qt_paint). The
     SVG's ``width`` and ``height`` are ``size`` times its drawing's (``--scale``): the
     ``viewBox``, in the drawing's units, is the same at every size.
     """
