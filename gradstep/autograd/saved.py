@@ -124,7 +124,7 @@ def _signed(saved):
 def _tensor_item(node, slot, values: bool, snippet_done: bool) -> dict:
     name = _display_name(node, slot.name)
     if slot.state == "freed":
-        noted = saved_shapes.recall(node).get(name)  # its shape, noted before the pass
+        noted = saved_shapes.recall(node, name)  # its shape, noted before the pass
         if noted is None:
             return {"name": name, "freed": True}
         return {"name": name, "shape": noted[0], "dtype": noted[1], "freed": True}

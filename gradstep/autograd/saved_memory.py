@@ -28,7 +28,7 @@ from gradstep.autograd.safe_reads import (
 )
 from gradstep.autograd.saved import _display_name
 from gradstep.autograd.trace import node_key
-from gradstep.autograd.values import dtype_name, tensor_value
+from gradstep.autograd.values import tensor_value
 
 LIMIT = 64  # elements: what values.tensor_value writes out as data
 _CACHE_SIZE = 8192  # nodes
@@ -61,20 +61,23 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
 
 
 def _small_saved(fn, snippet_done: bool) -> dict:
-    """Return the small saved tensors' values; note every alive one's shape
+    """Return the small saved tensors' values; note every alive one's shape and dtype
     (``saved_shapes``) for the Saved panel's shape column once the pass frees them."""
     values = {}
     shapes = {}
     for slot in iter_saved_slots(fn):
-        if slot.state != "alive" or slot.data is None:
-            continue
         data = slot.data
-        shapes[_display_name(fn, slot.name)] = (list(data.shape), dtype_name(data.dtype))
+        if slot.state != "alive" or data is None:
+            continue
+        name = slot.name
+        if name.startswith("tensors"):  # (_display_name: only these can be renamed)
+            name = _display_name(fn, name)
+        shapes[name] = (data.shape, data.dtype)
         if data.numel() > LIMIT:
             continue
         tensor = unpack(fn, slot, views=snippet_done)
         if tensor is not None and is_plain(tensor):
-            values[_display_name(fn, slot.name)] = tensor_value(tensor)
+            values[name] = tensor_value(tensor)
     if shapes:
         saved_shapes.note(fn, shapes)
     return values

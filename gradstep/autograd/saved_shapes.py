@@ -12,10 +12,10 @@ number and name), bounded like ``saved_memory``'s cache.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from gradstep.autograd.values import dtype_name
 
 _CACHE_SIZE = 65536  # nodes
-_shapes: OrderedDict = OrderedDict()
+_shapes: dict = {}  # (sequence number, name) -> {saved name: (torch.Size, torch.dtype)}
 
 
 def key_of(fn) -> tuple:
@@ -25,19 +25,22 @@ def key_of(fn) -> tuple:
 
 
 def note(fn, shapes: dict) -> None:
-    """Remember ``{saved name: (shape list, dtype name)}`` of ``fn``'s alive tensors."""
-    key = key_of(fn)
-    _shapes[key] = {**_shapes.get(key, {}), **shapes}
-    _shapes.move_to_end(key)
-    while len(_shapes) > _CACHE_SIZE:
-        _shapes.popitem(last=False)
+    """Remember ``{saved name: (shape, dtype)}`` of ``fn``'s alive tensors (all of them:
+    a node's tensors are alive together, or were freed together)."""
+    _shapes[key_of(fn)] = shapes
+    if len(_shapes) > _CACHE_SIZE:
+        del _shapes[next(iter(_shapes))]  # the oldest
 
 
-def recall(fn) -> dict:
-    """Return what ``note`` kept for ``fn`` ({} when nothing)."""
+def recall(fn, name: str) -> tuple[list, str] | None:
+    """Return ``(shape list, dtype name)`` that ``note`` kept for ``fn``'s ``name`` (None
+    when nothing)."""
     if not _shapes:
-        return {}
-    return _shapes.get(key_of(fn)) or {}
+        return None
+    noted = (_shapes.get(key_of(fn)) or {}).get(name)
+    if noted is None:
+        return None
+    return list(noted[0]), dtype_name(noted[1])
 
 
 def forget() -> None:
