@@ -387,7 +387,7 @@ def test_click_selects_and_hover_shows_the_tooltip(qtbot, window):
     from gradstep.ui.tensor_text import node_tooltip
 
     tip = node_tooltip(window.graph_view.graph_scene.graph.nodes[node])
-    assert "AddBackward0" in tip and "shape: [3]" in tip and "device: cpu" in tip
+    assert "AddBackward0" in tip and "shape: (3,)" in tip and "device: cpu" in tip
 
 
 def test_switching_device_reruns_there(qtbot, window):
