@@ -24,6 +24,7 @@ from gradstep.autograd.safe_reads import (
     is_leaf_node,
     is_plain,
     iter_saved_slots,
+    plain_reads,
     unpack,
 )
 from gradstep.autograd.saved import _display_name
@@ -40,21 +41,25 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
     do) before a pass frees them; return how many were kept. ``budget`` bounds the
     elements read, so a huge graph of small tensors stays quick."""
     kept = 0
-    for fn in nodes:
-        if budget <= 0:
-            break
-        if is_leaf_node(fn):
-            continue
-        try:
-            values = _small_saved(fn, snippet_done)
-        except Exception:  # an odd node: its formula simply shows no numbers
-            continue
-        if values:
-            key = node_key(fn)
-            _memory[key] = {**_memory.get(key, {}), **values}
-            _memory.move_to_end(key)
-            kept += len(values)
-            budget -= sum(numel(v.get("shape") or []) for v in values.values())
+    # a saved tensor's shape, dtype and size are read where no tensor subclass's
+    # __torch_function__ (nor a mode) sees it: after the snippet (``snippet_done``) nothing
+    # else sets that aside, and its code must not run for gradstep's reads
+    with plain_reads():
+        for fn in nodes:
+            if budget <= 0:
+                break
+            if is_leaf_node(fn):
+                continue
+            try:
+                values = _small_saved(fn, snippet_done)
+            except Exception:  # an odd node: its formula simply shows no numbers
+                continue
+            if values:
+                key = node_key(fn)
+                _memory[key] = {**_memory.get(key, {}), **values}
+                _memory.move_to_end(key)
+                kept += len(values)
+                budget -= sum(numel(v.get("shape") or []) for v in values.values())
     while len(_memory) > _CACHE_SIZE:
         _memory.popitem(last=False)
     return kept
