@@ -69,6 +69,12 @@ class QtGraphView(QtWidgets.QGraphicsView):
         # what to do again when the view is resized: the view the program chose (the graph
         # fitted, or its start), not one the user zoomed or dragged to (None then)
         self.refit_on_resize = None
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):  # the user's scroll
+            bar.actionTriggered.connect(self._keep_users_view)  # (keys, the bars; not setValue)
+
+    def _keep_users_view(self, *_) -> None:
+        """The user moved the view (scroll bars, arrow keys, a search): a resize keeps it."""
+        self.refit_on_resize = None
 
     # -- content ---------------------------------------------------------------------
     @without_gc  # as _rebuild: the folding and the first view too
@@ -313,9 +319,11 @@ class QtGraphView(QtWidgets.QGraphicsView):
         return hits
 
     def center_on_node(self, node_id: str) -> None:
-        """Scroll to ``node_id``, or to the module box that holds it when folded."""
+        """Scroll to ``node_id``, or to the module box that holds it when folded (a search
+        hit: a resize keeps it in view, see ``refit_on_resize``)."""
         if self.layout_result is None:
             return
+        self._keep_users_view()  # (show_start's own call: show_graph sets the refit after it)
         if node_id not in self.layout_result.positions and self.graph is not None:
             scope = owning_scope(self.graph.nodes[node_id].get("scope"), self.collapsed)
             node_id = module_id(scope) if scope else node_id

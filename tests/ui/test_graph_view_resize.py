@@ -33,3 +33,40 @@ def test_a_view_the_user_zoomed_keeps_its_zoom_when_resized(qtbot):
     view.resize(900, 700)
     qtbot.wait(10)
     assert view.transform().m11() == zoomed
+
+
+def corner(view: QtGraphView):
+    """Return the scene height at the view's top (kept by a resize: no anchor; the chain
+    is narrower than the view, so Qt centres it across)."""
+    return view.mapToScene(0, 0).y()
+
+
+def test_a_view_the_user_scrolled_with_keys_or_a_search_keeps_its_place_when_resized(qtbot):
+    """A graph too tall to fit readably opens at 100% on its root; the arrow keys (the
+    scroll bars' actions) or a search (``center_on_node``) move the view: a resize then
+    leaves it there rather than going back to the root."""
+    from PySide6 import QtCore
+
+    view = QtGraphView()
+    qtbot.addWidget(view)
+    view.resize(300, 200)
+    view.show()
+    view.set_graph(samples.chain(20))
+    assert view.transform().m11() == 1.0  # its start, not fitted
+    start = corner(view)
+    for _ in range(8):
+        qtbot.keyClick(view, QtCore.Qt.Key.Key_Down)
+    scrolled = corner(view)
+    assert scrolled > start
+    view.resize(320, 210)
+    qtbot.wait(10)
+    assert corner(view) == scrolled
+    view.set_graph(samples.chain(20))  # a new graph: opened at its start again
+    assert corner(view) == start
+    ys = sorted(view.layout_result.positions.items(), key=lambda item: item[1][1])
+    view.center_on_node(ys[len(ys) // 2][0])  # a search hit, halfway down
+    found = corner(view)
+    assert found > start
+    view.resize(330, 220)
+    qtbot.wait(10)
+    assert corner(view) == found
