@@ -136,7 +136,8 @@ def stats(x) -> str:
     it, the mean only where it is sure (one element: itself; a NaN, or inf and -inf: nan), never a sum
     made here (``t.mean()`` adds in float32, in its own order: see docs/fidelity.md)."""
     value = as_value(x) or {}
-    lines = [tr("shape {0}").format(format_shape(list(value.get("shape", []))))]  # as boxes
+    shape = value.get("shape")  # as the boxes write it; unknown (a jagged tensor's): ?
+    lines = [tr("shape {0}").format("?" if shape is None else format_shape(list(shape)))]
     if value.get("dtype"):
         lines[0] += f"  {value['dtype']}"
     nums = flatten(value["data"]) if value.get("data") is not None else []
