@@ -18,6 +18,7 @@ from functools import cache
 
 import torch
 
+from gradstep.autograd import saved_shapes
 from gradstep.autograd.safe_reads import (
     changed_versions,
     is_freed_error,
@@ -123,7 +124,10 @@ def _signed(saved):
 def _tensor_item(node, slot, values: bool, snippet_done: bool) -> dict:
     name = _display_name(node, slot.name)
     if slot.state == "freed":
-        return {"name": name, "freed": True}
+        noted = saved_shapes.recall(node, name)  # its shape, noted before the pass
+        if noted is None:
+            return {"name": name, "freed": True}
+        return {"name": name, "shape": noted[0], "dtype": noted[1], "freed": True}
     if slot.state == "hooked":
         return {"name": name, "freed": False, "hooked": True}
     data = slot.data

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from gradstep.autograd import saved_shapes
 from gradstep.autograd.elements import numel
 from gradstep.autograd.safe_reads import (
     is_leaf_node,
     is_plain,
     iter_saved_slots,
+    plain_reads,
     unpack,
 )
 from gradstep.autograd.saved import _display_name
@@ -39,34 +41,50 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
     do) before a pass frees them; return how many were kept. ``budget`` bounds the
     elements read, so a huge graph of small tensors stays quick."""
     kept = 0
-    for fn in nodes:
-        if budget <= 0:
-            break
-        if is_leaf_node(fn):
-            continue
-        try:
-            values = _small_saved(fn, snippet_done)
-        except Exception:  # an odd node: its formula simply shows no numbers
-            continue
-        if values:
-            key = node_key(fn)
-            _memory[key] = {**_memory.get(key, {}), **values}
-            _memory.move_to_end(key)
-            kept += len(values)
-            budget -= sum(numel(v.get("shape") or []) for v in values.values())
+    # a saved tensor's shape, dtype and size are read where no tensor subclass's
+    # __torch_function__ (nor a mode) sees it: after the snippet (``snippet_done``) nothing
+    # else sets that aside, and its code must not run for gradstep's reads
+    with plain_reads():
+        for fn in nodes:
+            if budget <= 0:
+                break
+            if is_leaf_node(fn):
+                continue
+            try:
+                values = _small_saved(fn, snippet_done)
+            except Exception:  # an odd node: its formula simply shows no numbers
+                continue
+            if values:
+                key = node_key(fn)
+                _memory[key] = {**_memory.get(key, {}), **values}
+                _memory.move_to_end(key)
+                kept += len(values)
+                budget -= sum(numel(v.get("shape") or []) for v in values.values())
     while len(_memory) > _CACHE_SIZE:
         _memory.popitem(last=False)
     return kept
 
 
 def _small_saved(fn, snippet_done: bool) -> dict:
+    """Return the small saved tensors' values; note every alive one's shape and dtype
+    (``saved_shapes``) for the Saved panel's shape column once the pass frees them."""
     values = {}
+    shapes = {}
     for slot in iter_saved_slots(fn):
-        if slot.state != "alive" or slot.data is None or slot.data.numel() > LIMIT:
+        data = slot.data
+        if slot.state != "alive" or data is None:
+            continue
+        name = slot.name
+        if name.startswith("tensors"):  # (_display_name: only these can be renamed)
+            name = _display_name(fn, name)
+        shapes[name] = (data.shape, data.dtype)
+        if data.numel() > LIMIT:
             continue
         tensor = unpack(fn, slot, views=snippet_done)
         if tensor is not None and is_plain(tensor):
-            values[_display_name(fn, slot.name)] = tensor_value(tensor)
+            values[name] = tensor_value(tensor)
+    if shapes:
+        saved_shapes.note(fn, shapes)
     return values
 
 
@@ -94,3 +112,4 @@ def recall_into(fn, items: list[dict]) -> list[dict]:
 def forget() -> None:
     """Drop everything remembered (tests)."""
     _memory.clear()
+    saved_shapes.forget()

@@ -90,10 +90,16 @@ def paint_edge_label(painter: QtGui.QPainter, rect: QtCore.QRectF, text: str) ->
 
 
 def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, state: str,
-               is_root: bool, highlighted: bool, lod: float) -> None:
-    """Paint one node box: fill and border by kind and state, the state glyph, its text lines."""
+               is_root: bool, highlighted: bool, lod: float, dimmed: bool = False) -> None:
+    """Paint one node box: fill and border by kind and state, the state glyph, its text lines.
+    ``dimmed`` (outside the pass shown): fill and border paled (``style.dimmed_colour``), the
+    words and the glyph in ``style.MUTED_TEXT``, the pills as they are."""
     look = style.state_look(state)
-    fill = _colour(style.node_fill(attrs, is_root=is_root, state=state))
+    fill = style.node_fill(attrs, is_root=is_root, state=state)
+    if dimmed:
+        fill = style.dimmed_colour(fill)
+        look = _dimmed_look(look)
+    fill = _colour(fill)
     if highlighted:
         painter.setPen(QtGui.QPen(QtGui.QColor(style.SEARCH_HIGHLIGHT), 4))
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
@@ -113,7 +119,14 @@ def paint_node(painter: QtGui.QPainter, rect: QtCore.QRectF, attrs: dict, *, sta
             _dashed_border(painter, rect.adjusted(3, 3, -3, -3), 2, pen)
     if lod < LABEL_LOD:
         return
-    _paint_lines(painter, rect, style.label_lines(attrs), state, look)
+    _paint_lines(painter, rect, style.label_lines(attrs), state, look, dimmed)
+
+
+@lru_cache(maxsize=16)
+def _dimmed_look(look: style.StateLook) -> style.StateLook:
+    """Return ``look`` with its border paled, as a box outside the pass shown has it."""
+    return style.StateLook(look.fill, style.dimmed_colour(look.border), look.border_width,
+                           look.dash, look.glyph, look.text)
 
 
 _NO_PEN = QtCore.Qt.PenStyle.NoPen
@@ -167,8 +180,12 @@ def _dash_outline(width: float, height: float, radius: float, pen_width: float,
 
 
 def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, state: str,
-                 look: style.StateLook) -> None:
-    """Paint a node's text lines centred in ``rect``; the state glyph left of the title."""
+                 look: style.StateLook, dimmed: bool = False) -> None:
+    """Paint a node's text lines centred in ``rect``; the state glyph left of the title
+    (``dimmed``: every word and the glyph in ``style.MUTED_TEXT``)."""
+    title_ink = _colour(style.MUTED_TEXT if dimmed else style.TEXT)
+    detail_ink = _colour(style.MUTED_TEXT)
+    glyph_ink = _colour(style.MUTED_TEXT if dimmed else look.border)
     heights = [line.px * style.LINE_HEIGHT for line in lines]  # (style.line_height)
     y = rect.center().y() - sum(heights) / 2
     glyph = look.glyph
@@ -186,10 +203,10 @@ def _paint_lines(painter: QtGui.QPainter, rect: QtCore.QRectF, lines: list, stat
         if role in style.BADGE_ROLES:
             _paint_badge(painter, line_rect, line)
         else:
-            painter.setPen(_colour(style.TEXT if role == "title" else style.MUTED_TEXT))
+            painter.setPen(title_ink if role == "title" else detail_ink)
             painter.drawText(line_rect, _CENTRE, line.text)
         if i == 0 and glyph:
-            painter.setPen(_colour(look.border))
+            painter.setPen(glyph_ink)
             f = font(style.TITLE_PX, True)
             if f is not set_font:
                 painter.setFont(f)

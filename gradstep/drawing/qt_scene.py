@@ -32,7 +32,6 @@ from gradstep.drawing.edge_pieces import CURVE, LINE, EdgePieces, each_once
 
 DONE_EDGE_STATES = ("done", "freed")
 MANY_UPDATES = 64  # more changed boxes or edges than this at once: repaint the whole item
-DIMMED_OPACITY = style.DIMMED_OPACITY  # nodes outside the pass shown (another call's graph)
 
 
 def visible_rect(painter, option) -> QtCore.QRectF:
@@ -144,11 +143,11 @@ def _paint_dots(painter, rects: np.ndarray, colours: np.ndarray) -> None:
 
 def paint_boxes(painter, scene: GraphScene, shown: np.ndarray, lod: float) -> None:
     """Paint the boxes ``shown`` (node indices, in order) with their text (``paint_node``).
-    The boxes' corners are read in one call, and the opacity is set where it changes: a
-    step's paint shows ~20 boxes, and their Python was ~40% of what painting them cost."""
+    The boxes' corners are read in one call: a step's paint shows ~20 boxes, and their
+    Python was ~40% of what painting them cost. Boxes of ``scene.dimmed`` are paled
+    (``qt_paint.paint_node``'s ``dimmed``)."""
     node_ids, attrs_of, saved, dimmed = scene.node_ids, scene.attrs, scene.saved, scene.dimmed
     states, roots, highlight = scene.states, scene.roots, scene.highlight
-    opacity = None
     rects = QtCore.QRectF
     for i, (x0, y0), (x1, y1) in zip(shown.tolist(), scene._lo[shown].tolist(),
                                      scene._hi[shown].tolist()):
@@ -156,14 +155,9 @@ def paint_boxes(painter, scene: GraphScene, shown: np.ndarray, lod: float) -> No
         attrs = attrs_of[i]
         if node in saved:  # the saved tensors as they are at this step
             attrs = {**attrs, "saved": saved[node]}
-        alpha = DIMMED_OPACITY if node in dimmed else 1.0
-        if alpha != opacity:
-            painter.setOpacity(alpha)
-            opacity = alpha
         qt_paint.paint_node(painter, rects(x0, y0, x1 - x0, y1 - y0), attrs,
                             state=states.get(node, "pending"), is_root=node in roots,
-                            highlighted=node in highlight, lod=lod)
-    painter.setOpacity(1.0)
+                            highlighted=node in highlight, lod=lod, dimmed=node in dimmed)
 
 
 def device_rects(transform: QtGui.QTransform, corners: np.ndarray) -> np.ndarray:

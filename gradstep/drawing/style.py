@@ -68,14 +68,18 @@ MUTED_TEXT = "#555555"
 EDGE = "#7f7f7f"  # mid-grey: visible on white and on a dark background
 EDGE_DONE = "#2e7d32"
 EDGE_LABEL_BG = "#ffffff"
-DIMMED_OPACITY = 0.4  # nodes outside the pass shown (another call's graph), faded
+DIMMED_OPACITY = 0.4  # nodes outside the pass shown (another call's graph): their box
+# colours are mixed this much into white (``dimmed_colour``), and all their words are
+# MUTED_TEXT, at least 5.7:1 on any pale fill (not the whole box at 40% opacity: its words
+# were 1.5:1 to 1.9:1 on a projector's white, and lost on a dark background)
 SEARCH_HIGHLIGHT = "#1e88e5"
 KIND_FILL = {"op": "#d3d3d3", "leaf": "#add8e6", "module": "#e3d7f7"}
 ROOT_FILL = "#caff70"  # torchviz draws the output darkolivegreen1
 SAVED_BADGE = "#ffa500"
-FREED_BADGE = "#e6e6e6"
+FREED_BADGE = "#616161"  # white words 6.2:1, the pill 5.2:1 on a freed box's #eeeeee (a
+# #e6e6e6 pill with dark words was 1.08:1 against that box: only its thin dashes showed it)
 CHANGED_BADGE = "#b71c1c"  # a saved tensor changed in place since it was saved: torch refuses it
-DARK_BADGES = ("device", "changed")  # pills with white text
+DARK_BADGES = ("device", "changed", "freed")  # pills with white text
 BADGE_ROLES = ("saved", "changed", "freed", "device")  # lines written on a pill
 DEVICE_BADGE = "#37474f"
 
@@ -491,6 +495,15 @@ def node_fill(attrs: dict, *, is_root: bool = False, state: str = "pending") -> 
     if is_root:
         return ROOT_FILL
     return KIND_FILL.get(attrs.get("kind", "op"), KIND_FILL["op"])
+
+
+def dimmed_colour(colour: str) -> str:
+    """Return ``#rrggbb`` ``colour`` mixed ``DIMMED_OPACITY`` of it into white: how a box
+    outside the pass shown is filled and bordered (opaque: the same on any background)."""
+    value = int(colour.lstrip("#"), 16)
+    return "#" + "".join(
+        f"{round(DIMMED_OPACITY * ((value >> shift) & 255) + (1 - DIMMED_OPACITY) * 255):02x}"
+        for shift in (16, 8, 0))
 
 
 def state_look(state: str | None) -> StateLook:

@@ -31,26 +31,35 @@ _NODES_PER_BLOCK = 1 << 15
 
 class Box(NamedTuple):
     """What the nodes of one state, kind and root-ness share: the rectangle's attributes
-    after its size, the inner border of a module box (None for others), the state glyph."""
+    after its size, the inner border of a module box (None for others), the state glyph,
+    the title's colour."""
 
     rect: str
     inner: str | None
     glyph: str
     glyph_colour: str
+    title_colour: str = style.TEXT
 
 
-def box_look(attrs: dict, state: str, is_root: bool) -> Box:
-    """Return the ``Box`` of a node with ``attrs`` in ``state``."""
+def box_look(attrs: dict, state: str, is_root: bool, dimmed: bool = False) -> Box:
+    """Return the ``Box`` of a node with ``attrs`` in ``state``; ``dimmed`` (outside the pass
+    shown): fill and border paled, title and glyph grey, as ``qt_paint.paint_node`` draws it."""
     look = style.state_look(state)
     dash = _DASH.get(look.dash)
-    stroke = (f'stroke="{look.border}" stroke-width="{_n(look.border_width)}" '
+    border = style.dimmed_colour(look.border) if dimmed else look.border
+    stroke = (f'stroke="{border}" stroke-width="{_n(look.border_width)}" '
               'stroke-linecap="square"')  # Qt's pen: dots and dashes grow by half a width
     if dash:
         stroke += f' stroke-dasharray="{_n(dash[0] * look.border_width)},{_n(dash[1] * look.border_width)}"'
     fill = style.node_fill(attrs, is_root=is_root, state=state)
+    if dimmed:
+        fill = style.dimmed_colour(fill)
     inner = None
     if attrs.get("kind") == "module":  # a double border says "there is more inside"
         inner = f'rx="2" fill="none" {stroke}/>'
+    if dimmed:
+        return Box(f'rx="3" fill="{fill}" {stroke}/>', inner, look.glyph, style.MUTED_TEXT,
+                   style.MUTED_TEXT)
     return Box(f'rx="3" fill="{fill}" {stroke}/>', inner, look.glyph, look.border)
 
 
@@ -70,7 +79,8 @@ def node_text(lines, box: Box, x: float, y: float, w: float, h: float, extent: s
         if role in BADGE_ROLES:
             parts.append(_badge(line, middle, top, height))
         elif role == "title":
-            parts.append(text(line.text, middle, top + height / 2, line.px, style.TEXT, bold=True))
+            parts.append(text(line.text, middle, top + height / 2, line.px, box.title_colour,
+                              bold=True))
         else:
             parts.append(text(line.text, middle, top + height / 2, line.px, style.MUTED_TEXT))
         if i == 0 and glyph:
@@ -160,27 +170,28 @@ class _Look:
         return shape
 
 
-def write_boxes(out, graph, layout, states: dict, made_lines: dict) -> None:
+def write_boxes(out, graph, layout, states: dict, made_lines: dict, dimmed: bool = False) -> None:
     """Write every node's box and text lines (UTF-8 bytes to ``out``), in the order of
     ``layout.positions``: the bytes ``node_text`` writes, many nodes at a time (a block of
-    them at a time: its rows are written before the next block's are made)."""
+    them at a time: its rows are written before the next block's are made); ``dimmed``:
+    all of them paled (``box_look``)."""
     centres, sizes = layout.positions.values(), layout.sizes
     sized = list(map(sizes.__getitem__, layout.positions))
     if not (set(map(len, centres)) <= {2} and set(map(len, sized)) <= {2}
             and set(map(type, chain.from_iterable(centres))) <= _PLAIN
             and set(map(type, chain.from_iterable(sized))) <= _PLAIN):
-        _write_plainly(out, graph, layout, states, made_lines)
+        _write_plainly(out, graph, layout, states, made_lines, dimmed)
         return
     xy = np.fromiter(chain.from_iterable(centres), np.float64, 2 * len(centres)).reshape(-1, 2)
     nodes, roots, encoded = list(layout.positions), style.root_ids(graph), _Encoded()
     for start in range(0, len(nodes), _NODES_PER_BLOCK):
         block = nodes[start:start + _NODES_PER_BLOCK]
         out.write(drop_nul(_block_rows(graph, block, xy[start:start + len(block)], sized[start:],
-                                       states, made_lines, roots, encoded)))
+                                       states, made_lines, roots, encoded, dimmed)))
 
 
 def _block_rows(graph, nodes: list, xy: np.ndarray, sized: list, states: dict, made_lines: dict,
-                roots: set, encoded: _Encoded) -> list[bytes]:
+                roots: set, encoded: _Encoded, dimmed: bool = False) -> list[bytes]:
     """The rows of ``nodes`` (centred at ``xy``, sized ``sized``), in their order."""
     attrs_of, looks = graph._node, {}
     for i, (node, (w, h)) in enumerate(zip(nodes, sized)):
@@ -198,7 +209,7 @@ def _block_rows(graph, nodes: list, xy: np.ndarray, sized: list, states: dict, m
         shape.lines.append(lines)
     rows, written = Rows(), []
     for look in looks.values():
-        box = box_look(look.attrs, look.state, look.is_root)
+        box = box_look(look.attrs, look.state, look.is_root, dimmed)
         for shape in ([look.shape] if look.shape else look.shapes.values()):
             order = np.array(shape.order)
             pieces = _pieces(rows, shape, box, xy[order, 0], xy[order, 1], encoded)
@@ -235,7 +246,7 @@ def _pieces(rows: Rows, shape: _Shape, box: Box, cx: np.ndarray, cy: np.ndarray,
         else:
             title = role == "title"
             pieces += ["\n"] + _text_pieces(rows, words, middle, top + height / 2, px,
-                                            style.TEXT if title else style.MUTED_TEXT, title)
+                                            box.title_colour if title else style.MUTED_TEXT, title)
         if i == 0 and glyph:
             pieces += ["\n"] + _text_pieces(rows, escaped(glyph), x + 3 + style.GLYPH_W / 2,
                                             top + height / 2, style.TITLE_PX, box.glyph_colour, True)
@@ -249,7 +260,7 @@ def _text_pieces(rows: Rows, words, x, middle, px: int, colour: str, bold: bool)
             '"' + _text_tail(px, colour, bold), words, "</text>"]
 
 
-def _write_plainly(out, graph, layout, states: dict, made_lines: dict) -> None:
+def _write_plainly(out, graph, layout, states: dict, made_lines: dict, dimmed: bool = False) -> None:
     """``write_boxes`` one node at a time, with ``node_text``."""
     attrs_of, sizes, roots = graph.nodes, layout.sizes, style.root_ids(graph)
     boxes: dict = {}  # (state, root, kind) -> Box: nodes share a few looks
@@ -259,7 +270,7 @@ def _write_plainly(out, graph, layout, states: dict, made_lines: dict) -> None:
         state, kind = states.get(node, "pending"), attrs.get("kind")
         box = boxes.get((state, node in roots, kind))
         if box is None:
-            box = boxes[state, node in roots, kind] = box_look(attrs, state, node in roots)
+            box = boxes[state, node in roots, kind] = box_look(attrs, state, node in roots, dimmed)
         lines = made_lines.get(node)
         out.write(node_text(lines if lines is not None else style.label_lines(attrs), box,
                             cx - w / 2, cy - h / 2, w, h,

@@ -50,8 +50,8 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
 
     ``label_lines`` maps nodes to their ``style.label_lines`` where these are made already
     (the layout's sizing of this same graph makes them: ``layout(..., label_lines=...)``);
-    the lines of the other nodes are made here. The boxes of ``dimmed`` are drawn faded
-    (``style.DIMMED_OPACITY``, as the window draws a node outside the pass shown). The
+    the lines of the other nodes are made here. The boxes of ``dimmed`` are paled, as the
+    window and a PNG draw a node outside the pass shown (``svg_boxes.box_look``). The
     SVG's ``width`` and ``height`` are ``size`` times its drawing's (``--scale``): the
     ``viewBox``, in the drawing's units, is the same at every size.
     """
@@ -81,8 +81,8 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
             kept = SimpleNamespace(positions={n: p for n, p in layout.positions.items()
                                               if n not in dimmed}, sizes=layout.sizes)
             svg_boxes.write_boxes(out, graph, kept, states, label_lines or {})
-            out.write(f'<g opacity="{style.DIMMED_OPACITY}">\n'.encode())
-            svg_boxes.write_boxes(out, graph, faded, states, label_lines or {})
+            out.write(b'<g class="dimmed">\n')  # outside the pass shown: paled, opaque
+            svg_boxes.write_boxes(out, graph, faded, states, label_lines or {}, dimmed=True)
             out.write(b"</g>\n")
         else:
             svg_boxes.write_boxes(out, graph, layout, states, label_lines or {})

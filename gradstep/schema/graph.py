@@ -48,8 +48,8 @@ class SavedEntry(TypedDict, total=False):
     Attributes torch never saved are left out."""
 
     name: Annotated[str, "the attribute without _saved_ (self, other, result, ctx.alpha)"]
-    shape: Annotated[list[int], "a saved tensor's shape (while alive)"]
-    dtype: Annotated[str, "a saved tensor's dtype (while alive)"]
+    shape: Annotated[list[int], "a saved tensor's shape (while alive; once freed, as noted just before the pass freed it)"]
+    dtype: Annotated[str, "a saved tensor's dtype (as its shape)"]
     freed: Annotated[bool, "torch released it (a backward pass without retain_graph)"]
     hooked: Annotated[bool, "a saved-tensors hook holds it (gradstep does not unpack it)"]
     changed_in_place: Annotated[bool, "torch still holds it, but it was changed in place since the node saved it: backward through the node raises (left out when not)"]

@@ -206,6 +206,12 @@ class QtDiagnosePanel(QtWidgets.QWidget):
             text += " " + self.tr("{0} gradient-flow warning(s).").format(warnings)
         if self.stats is None and self.model.timeline is not None:
             text += " " + self.tr("Reading the gradients…")
+        written = sum(1 for row in self.diagnosis.rows if row.written_after)
+        if written:  # an optimizer step after the pass: |weight| is not the pass's (as check)
+            text += "<br>" + self.tr(
+                "{0} of these layers were written in place after the last recorded backward "
+                "call (an optimizer step?): their |weight| and ratio are of the new weights, "
+                "not of those the gradient was computed at.").format(written)
         return text
 
     def _on_item(self, item: QtWidgets.QListWidgetItem) -> None:

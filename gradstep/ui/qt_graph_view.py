@@ -66,6 +66,15 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self.edge_tooltip = lambda edge: ""
         self._empty = QtWidgets.QGraphicsScene(self)
         self.setScene(self._empty)
+        # what to do again when the view is resized: the view the program chose (the graph
+        # fitted, or its start), not one the user zoomed or dragged to (None then)
+        self.refit_on_resize = None
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):  # the user's scroll
+            bar.actionTriggered.connect(self._keep_users_view)  # (keys, the bars; not setValue)
+
+    def _keep_users_view(self, *_) -> None:
+        """The user moved the view (scroll bars, arrow keys, a search): a resize keeps it."""
+        self.refit_on_resize = None
 
     # -- content ---------------------------------------------------------------------
     @without_gc  # as _rebuild: the folding and the first view too
@@ -90,10 +99,13 @@ class QtGraphView(QtWidgets.QGraphicsView):
             return
         if shown.number_of_nodes() > BIG_GRAPH:
             self.show_start()  # tiny unreadable boxes help nobody; Ctrl+0 still fits all
-            return
-        self.fit_to_window()
-        if self.transform().m11() < qt_paint.LABEL_LOD:  # fitted, no box would show a word
-            self.show_start()  # (a tall model, even folded: GPT-2's 37 boxes)
+        else:
+            self.fit_to_window()
+            if self.transform().m11() < qt_paint.LABEL_LOD:  # fitted, no box would show a word
+                self.show_start()  # (a tall model, even folded: GPT-2's 37 boxes)
+        # again once the view has its size: a graph shown before the window was laid out
+        # (or maximized) was fitted to a view of a few pixels, hence opened at 100%
+        self.refit_on_resize = self.show_graph
 
     def show_message(self, text: str) -> None:
         """Show ``text`` instead of a graph (a run that built none)."""
@@ -273,12 +285,20 @@ class QtGraphView(QtWidgets.QGraphicsView):
         if self.transform().m11() > max_scale:  # a tiny graph should not be blown up
             self.setTransform(QtGui.QTransform.fromScale(max_scale, max_scale))
             self.centerOn(rect.center())
+        self.refit_on_resize = lambda: self.fit_to_window(max_scale)  # still whole when resized
 
     def zoom(self, factor: float) -> None:
         """Scale by ``factor``, kept between 1% and 800%."""
         current = self.transform().m11()
         factor = max(_MIN_SCALE / current, min(factor, _MAX_SCALE / current))
         self.scale(factor, factor)
+        self.refit_on_resize = None  # the user's zoom stays
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self.refit_on_resize is not None and self.graph_scene is not None \
+                and self.scene() is self.graph_scene:
+            self.refit_on_resize()
 
     def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: N802 (Qt override)
         delta = event.angleDelta().y()
@@ -299,9 +319,11 @@ class QtGraphView(QtWidgets.QGraphicsView):
         return hits
 
     def center_on_node(self, node_id: str) -> None:
-        """Scroll to ``node_id``, or to the module box that holds it when folded."""
+        """Scroll to ``node_id``, or to the module box that holds it when folded (a search
+        hit: a resize keeps it in view, see ``refit_on_resize``)."""
         if self.layout_result is None:
             return
+        self._keep_users_view()  # (show_start's own call: show_graph sets the refit after it)
         if node_id not in self.layout_result.positions and self.graph is not None:
             scope = owning_scope(self.graph.nodes[node_id].get("scope"), self.collapsed)
             node_id = module_id(scope) if scope else node_id
@@ -333,6 +355,8 @@ class QtGraphView(QtWidgets.QGraphicsView):
         moved = (event.position().toPoint() - getattr(self, "_press", QtCore.QPoint())).manhattanLength()
         if event.button() == QtCore.Qt.MouseButton.LeftButton and moved < 4:
             self.sigNodeClicked.emit(self.node_at(event.position().toPoint()))
+        elif moved >= 4:
+            self.refit_on_resize = None  # dragged: the user's view stays
 
     def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
         node_id = self.node_at(event.position().toPoint())

@@ -94,6 +94,7 @@ class QtPresentation(QtCore.QObject):
         self._saved = {"state": window.saveState(), "geometry": window.saveGeometry(),
                        "window_state": window.windowState(),
                        "transform": window.graph_view.transform(),
+                       "refit": window.graph_view.refit_on_resize,  # put back with the transform
                        "hidden": [w for w in self._chrome() if w.isVisible()]}
         for widget in self._saved["hidden"]:
             widget.hide()
@@ -134,6 +135,7 @@ class QtPresentation(QtCore.QObject):
             widget.show()
         window.restoreState(saved["state"])
         window.graph_view.setTransform(saved["transform"])
+        window.graph_view.refit_on_resize = saved["refit"]  # not the presentation's fit
         self.sigModeChanged.emit("")
 
     def _chrome(self) -> list[QtWidgets.QWidget]:

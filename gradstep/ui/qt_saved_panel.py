@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.step_state import held_as_tuple, is_tensor_entry
+from gradstep.drawing.style import format_shape
 from gradstep.i18n import localized
 from gradstep.policies.number_text import TORCH_WORDS
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -18,6 +19,9 @@ from gradstep.ui.words import tr
 
 def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]]:
     """Return (buffer, shape, state) for the saved items of ``node_id`` at this step.
+
+    Shape as the graph's boxes write it (``(2, 3)``, ``(1,)``, ``()``): for a freed tensor,
+    the shape it had when the pass freed it (``autograd.saved_shapes``).
 
     State is "alive" or "freed" for a tensor, or "changed in place: version V, saved at
     version S" for one the snippet changed in place since the node saved it (torch refuses
@@ -32,7 +36,7 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
             rows.append((name, "", "value " + saved_value_text(saved.get("value"),
                                                                held_as_tuple(saved))))
             continue
-        shape = str(list(saved["shape"])) if saved.get("shape") is not None else ""
+        shape = format_shape(saved["shape"]) if saved.get("shape") is not None else ""
         rows.append((name, shape, tensor_state(saved)))
     return rows
 

@@ -7,7 +7,13 @@ import html
 import math
 
 from gradstep.autograd.formula_words import worded
-from gradstep.drawing.style import as_printed, gradient_text, nested_text, tensor_words
+from gradstep.drawing.style import (
+    as_printed,
+    format_shape,
+    gradient_text,
+    nested_text,
+    tensor_words,
+)
 from gradstep.policies.complex_text import is_complex
 from gradstep.policies.number_text import torch_printed
 from gradstep.policies.strict_json import NONFINITE_TEXT, number
@@ -130,7 +136,8 @@ def stats(x) -> str:
     it, the mean only where it is sure (one element: itself; a NaN, or inf and -inf: nan), never a sum
     made here (``t.mean()`` adds in float32, in its own order: see docs/fidelity.md)."""
     value = as_value(x) or {}
-    lines = [tr("shape {0}").format(list(value.get("shape", [])))]
+    shape = value.get("shape")  # as the boxes write it; unknown (a jagged tensor's): ?
+    lines = [tr("shape {0}").format("?" if shape is None else format_shape(list(shape)))]
     if value.get("dtype"):
         lines[0] += f"  {value['dtype']}"
     nums = flatten(value["data"]) if value.get("data") is not None else []
@@ -213,8 +220,9 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
     if attrs.get("kind") == "module":
         lines.append(tr("{0} ops folded (double-click to unfold)").format(attrs.get("op_count", 0)))
     else:
-        lines.append(tr("shape: {0}  dtype: {1}").format(list(attrs.get("shape") or []),
-                                                          attrs.get("dtype", "?")))
+        shape = attrs.get("shape")  # as the box writes it: (3,), not [3]
+        lines.append(tr("shape: {0}  dtype: {1}").format(
+            "?" if shape is None else format_shape(list(shape)), attrs.get("dtype", "?")))
         lines.append(tr("device: {0}").format(attrs.get("device", "?")))
         value = attrs.get("value")
         lines.append(tr("value: {0}").format(esc(short(value))) if value

@@ -16,25 +16,27 @@ DASHES = {"solid": QtCore.Qt.PenStyle.SolidLine, "dash": QtCore.Qt.PenStyle.Dash
 
 def box_by_box(painter, scene, shown, lod) -> None:
     """Paint the boxes as the window did until 2026-12-04 (docs/speed.md item 40): every
-    colour, pen and font made and set again for each box and line, the opacity set per box."""
+    colour, pen and font made and set again for each box and line; a box outside the pass
+    shown (``scene.dimmed``) with its fill and border paled and its words grey."""
     for i in shown:
         node = scene.node_ids[i]
         attrs = scene.attrs[i]
         if node in scene.saved:
             attrs = {**attrs, "saved": scene.saved[node]}
-        painter.setOpacity(qt_scene.DIMMED_OPACITY if node in scene.dimmed else 1.0)
+        faded = node in scene.dimmed
         rect, state = scene.rect_of(i), scene.states.get(node, "pending")
         look = style.state_look(state)
+        pale = style.dimmed_colour if faded else str
         if node in scene.highlight:
             painter.setPen(QtGui.QPen(QtGui.QColor(style.SEARCH_HIGHLIGHT), 4))
             painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 6, 6)
-        pen = QtGui.QPen(QtGui.QColor(look.border), look.border_width)
+        pen = QtGui.QPen(QtGui.QColor(pale(look.border)), look.border_width)
         pen.setStyle(DASHES[look.dash])
         solid = look.dash == "solid"
         painter.setPen(pen if solid else QtCore.Qt.PenStyle.NoPen)
-        painter.setBrush(QtGui.QColor(style.node_fill(attrs, is_root=node in scene.roots,
-                                                      state=state)))
+        painter.setBrush(QtGui.QColor(pale(style.node_fill(attrs, is_root=node in scene.roots,
+                                                           state=state))))
         painter.drawRoundedRect(rect, 3, 3)
         if not solid:
             qt_paint._dashed_border(painter, rect, 3, pen)
@@ -58,7 +60,7 @@ def box_by_box(painter, scene, shown, lod) -> None:
                 width = style.text_width(line.text, line.px) + style.badge_pad(line.role)
                 pill = QtCore.QRectF(line_rect.center().x() - width / 2, line_rect.top() + 0.5,
                                      width, line_rect.height() - 1)
-                dark = line.role in ("device", "changed")
+                dark = line.role in ("device", "changed", "freed")
                 if line.role == "freed":
                     painter.setPen(QtGui.QPen(QtGui.QColor(style.MUTED_TEXT), 0.8,
                                               QtCore.Qt.PenStyle.DashLine))
@@ -72,16 +74,15 @@ def box_by_box(painter, scene, shown, lod) -> None:
                 painter.setPen(QtGui.QColor("#ffffff" if dark else style.TEXT))
                 painter.drawText(pill, QtCore.Qt.AlignmentFlag.AlignCenter, line.text)
             else:
-                colour = style.TEXT if line.role == "title" else style.MUTED_TEXT
+                colour = style.TEXT if line.role == "title" and not faded else style.MUTED_TEXT
                 painter.setPen(QtGui.QColor(colour))
                 painter.drawText(line_rect, QtCore.Qt.AlignmentFlag.AlignCenter, line.text)
             if k == 0 and look.glyph:
-                painter.setPen(QtGui.QColor(look.border))
+                painter.setPen(QtGui.QColor(style.MUTED_TEXT if faded else look.border))
                 painter.setFont(qt_paint.font(style.TITLE_PX, bold=True))
                 painter.drawText(QtCore.QRectF(rect.left() + 3, y, style.GLYPH_W, height),
                                  QtCore.Qt.AlignmentFlag.AlignCenter, look.glyph)
             y += height
-    painter.setOpacity(1.0)
 
 
 class Counting:
@@ -135,15 +136,13 @@ def picture(scene, paint, lod_scale: float) -> tuple[QtGui.QImage, dict]:
 @pytest.mark.parametrize("scale", [1.0, 0.3])
 def test_boxes_are_drawn_as_box_by_box_painting_draws_them(qtbot, scale):
     """``paint_boxes`` draws every look as painting each box with fresh colours, pens and
-    fonts did, pixel for pixel, and sets the painter's opacity and font only where they
-    change (a step's paint shows ~20 boxes; their Python was ~40% of their cost)."""
+    fonts did, pixel for pixel, and sets the painter's font only where it changes (a step's
+    paint shows ~20 boxes; their Python was ~40% of their cost)."""
     assert QtWidgets.QApplication.instance() is not None
     scene = every_look()
     got, calls = picture(scene, qt_scene.paint_boxes, scale)
     want, reference = picture(scene, box_by_box, scale)
     assert got == want
-    assert reference["setOpacity"] == len(scene.node_ids) + 1
-    assert calls["setOpacity"] < reference["setOpacity"] / 2
     if scale >= qt_paint.LABEL_LOD:
         assert calls["drawText"] == reference["drawText"] > len(scene.node_ids)
         assert calls["setFont"] < reference["setFont"]

@@ -182,3 +182,27 @@ def test_the_marks_tags_cover_no_gradient_on_the_graph(qtbot, make_window):
             assert k == 4 and len(pills) == 3
     finally:
         window.set_language(None)
+
+
+def test_a_step_after_the_pass_is_said_as_gradstep_check_says_it(qtbot, make_window):
+    """An SGD step after loss.backward() wrote the weights in place: the ratios are of the
+    new weights, not the pass's; the panel says so (``gradstep check`` does), in Chinese too."""
+    from gradstep.i18n import set_language
+
+    source = ("import torch\ntorch.manual_seed(0)\nlin = torch.nn.Linear(3, 2)\n"
+              "loss = lin(torch.ones(4, 3)).pow(2).sum()\nloss.backward()\n"
+              "with torch.no_grad():  # an SGD step, without torch.optim's import\n"
+              "    for p in lin.parameters():\n        p -= 0.5 * p.grad\n")
+    window = make_window(Session)
+    run(qtbot, window, source)
+    diagnose_now(qtbot, window)
+    panel = window.diagnose_view.panel
+    rows = panel.diagnosis.rows
+    assert rows and all(row.written_after for row in rows)  # weight and bias both stepped
+    assert f"{len(rows)} of these layers were written in place" in panel.summary.text()
+    try:
+        window.set_language("zh_CN")
+        qtbot.waitUntil(lambda: "优化器" in panel.summary.text(), timeout=5000)
+    finally:
+        window.set_language(None)
+        set_language(None)

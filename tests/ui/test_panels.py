@@ -438,3 +438,22 @@ def test_statistics_of_a_bare_list_with_nan_read_as_torch_gives_them():
         wanted = [f"min {printed(t.min())}", f"max {printed(t.max())}",
                   f"mean {printed(t.mean())}"]
         assert stats(t.tolist()).split("\n")[1:4] == wanted, numbers
+
+
+@pytest.mark.parametrize("tensor", [torch.zeros(2, 3), torch.zeros(1), torch.tensor(2.5)])
+def test_statistics_write_the_shape_as_torchs_tuple_as_the_boxes_do(tensor):
+    """``(2, 3)``, ``(1,)``, ``()``: torch's ``tuple(t.shape)``, as a box and the Saved
+    panel write it (not ``[2, 3]``)."""
+    from gradstep.ui.tensor_text import stats
+
+    value = {"shape": list(tensor.shape), "data": tensor.tolist(), "dtype": "float32"}
+    assert stats(value).splitlines()[0] == f"shape {tuple(tensor.shape)}  float32"
+
+
+def test_statistics_of_a_value_of_unknown_shape_say_so():
+    """A jagged nested tensor's shape is no list of ints (the kernel sends None): its
+    statistics say ``?``, as its hover text does, not ``()``, a 0-d tensor's shape."""
+    from gradstep.ui.tensor_text import stats
+
+    for value in ({"shape": None, "data": [1.0, 2.0]}, {"data": [1.0, 2.0]}):
+        assert stats(value).splitlines()[0] == "shape ?"

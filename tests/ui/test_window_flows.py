@@ -275,7 +275,7 @@ def test_a_saved_tensor_changed_in_place_says_so_with_torchs_versions(qtbot, win
         b.sum().backward()
     node = step_to(window, "SigmoidBackward0")  # ▶ on it: torch raises here
     changed = "changed in place: version 1, saved at version 0"
-    assert window.saved_panel_rows() == [("result", "[2]", changed)]
+    assert window.saved_panel_rows() == [("result", "(2,)", changed)]
     window.docks["saved"].raise_()
     table = window.saved_panel.table
     assert table.topLevelItem(0).text(2) == changed
@@ -289,6 +289,29 @@ def test_a_saved_tensor_changed_in_place_says_so_with_torchs_versions(qtbot, win
     finally:
         window.set_language(None)
         set_language(None)
+
+
+def test_saved_panel_shapes_are_torchs_also_once_the_snippets_pass_freed_them(qtbot, window):
+    """The snippet's own backward() freed the buffers before the trace was taken; the
+    shape column still gives each tensor's shape as torch had it, written as the boxes
+    write a shape (torch's tuple: ``(2, 3)``, ``(1,)``), sizes (not tensors) left blank."""
+    lines = ["import torch", "x = torch.ones(2, 3, requires_grad=True)",
+             "w = torch.full((1,), 2.0, requires_grad=True)",
+             "y = (x * w).pow(2).sum()", "y.backward()"]
+    window.editor.setPlainText("\n".join(lines))
+    run_and_wait(qtbot, window, window.sigRunFinished)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    x = torch.ones(2, 3, requires_grad=True)
+    w = torch.full((1,), 2.0, requires_grad=True)
+    xw = x * w
+    fn = xw.pow(2).grad_fn
+    expected = {"MulBackward0": {"self": str(tuple(xw.grad_fn._saved_self.shape)),
+                                 "other": str(tuple(xw.grad_fn._saved_other.shape))},
+                "PowBackward0": {"self": str(tuple(fn._saved_self.shape)), "exponent": ""}}
+    for name, shapes in expected.items():
+        step_to(window, name)
+        assert {row[0]: row[1] for row in window.saved_panel_rows()} == shapes
+    assert expected["MulBackward0"] == {"self": "(2, 3)", "other": "(1,)"}
 
 
 def test_choosing_the_pass_shown_again_redraws_its_start(qtbot, window):
@@ -364,7 +387,7 @@ def test_click_selects_and_hover_shows_the_tooltip(qtbot, window):
     from gradstep.ui.tensor_text import node_tooltip
 
     tip = node_tooltip(window.graph_view.graph_scene.graph.nodes[node])
-    assert "AddBackward0" in tip and "shape: [3]" in tip and "device: cpu" in tip
+    assert "AddBackward0" in tip and "shape: (3,)" in tip and "device: cpu" in tip
 
 
 def test_switching_device_reruns_there(qtbot, window):

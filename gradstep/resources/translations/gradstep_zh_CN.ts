@@ -746,6 +746,10 @@ What the snippet printed is in Output.</source>
         <source>Reading the gradients…</source>
         <translation>正在读取梯度…</translation>
     </message>
+    <message>
+        <source>{0} of these layers were written in place after the last recorded backward call (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在最后一次被记录的反向传播调用之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+    </message>
 </context>
 <context>
     <name>QtEditor</name>
