@@ -32,6 +32,7 @@ import os
 import sys
 import sysconfig
 import weakref
+from collections.abc import Iterator
 
 import torch
 from oracle_facts import (
@@ -316,7 +317,10 @@ def _unpacking_name(fn, raw_name: str) -> str:
 
 
 def _as_list(value) -> list:
-    if value is None:
+    """The tensors of a backward call's argument; none from an iterator (a generator of
+    tensors, ``model.parameters()``): listing it here would consume it before torch's own
+    function reads it (torch then raised or ran on nothing)."""
+    if value is None or isinstance(value, Iterator):
         return []
     if isinstance(value, torch.Tensor):
         return [value]

@@ -213,3 +213,23 @@ def test_autograd_grad_that_raises_returned_nothing_and_one_that_returns_is_read
     assert [c["api"] for c in calls] == ["torch.autograd.grad", "torch.autograd.grad"]
     assert calls[0]["grad_results"] is None
     assert calls[1]["grad_results"][0]["value"]["data"] == [6.0]
+
+
+def test_observing_a_backward_call_leaves_a_generator_argument_to_torch():
+    """``torch.autograd.grad(loss, model.parameters())``: the trace function read the call's
+    arguments as lists, which consumed a generator before torch's own function read it (it
+    raised "grad requires non-empty inputs"; fidelity hunt 2, a case passing generators)."""
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = torch.tensor([3.0], requires_grad=True)
+    loss = (w * b).sum()
+    observer = Observer(__file__, saved=False, ranges=False)
+    observer.start()
+    try:
+        grads = torch.autograd.grad(loss, (p for p in (w, b)), retain_graph=True)
+        torch.autograd.backward((t for t in (loss,)), inputs=(p for p in (w,)))
+    finally:
+        observer.stop()
+    assert [g.tolist() for g in grads] == [[3.0, 3.0], [3.0]]
+    assert w.grad.tolist() == [3.0, 3.0] and b.grad is None
+    assert [call["api"] for call in observer.calls] == ["torch.autograd.grad",
+                                                       "torch.autograd.backward"]
