@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -79,24 +77,6 @@ def test_sys_path_and_argv_are_pythons(tmp_path, monkeypatch):
     assert (ns["first"], ns["argv"]) == ("", ["-c"])
     ns = run_snippet(source, filename="<stdin>").namespace
     assert (ns["first"], ns["argv"]) == ("", ["-"])
-
-
-def test_module_globals_of_stdin_and_c_are_pythons():
-    """python - has ``__file__ == "<stdin>"`` (``Path(__file__).parent`` works) and
-    ``__cached__``; python -c has no ``__file__``; both have ``BuiltinImporter`` as
-    ``__loader__`` (fidelity hunt: gradstep gave neither ``__file__`` nor a loader)."""
-    code = ("g = [(k, repr(v)) for k, v in globals().items()"
-            " if k.startswith('__') and k not in ('__builtins__', '__annotations__')]\n")
-    show = code + "print(g)\n"
-    python = {
-        "<string>": subprocess.run([sys.executable, "-c", show], capture_output=True,
-                                   text=True, check=True).stdout,
-        "<stdin>": subprocess.run([sys.executable, "-"], input=show, capture_output=True,
-                                  text=True, check=True).stdout,
-    }
-    for filename, printed in python.items():
-        ns = run_snippet(code, filename=filename).namespace
-        assert f"{ns['g']}\n" == printed, filename
 
 
 def test_root_is_the_last_expression():
