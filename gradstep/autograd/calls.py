@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import linecache
 import sys
 import threading
 import types
@@ -39,7 +38,7 @@ from torch._C._autograd import _get_sequence_nr
 from torch.compiler import is_compiling
 from torch.jit import _builtins as jit_builtins
 
-from gradstep.autograd import jacobian, pass_versions, saved_memory
+from gradstep.autograd import jacobian, pass_versions, saved_memory, snippet_source
 from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
 from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
@@ -453,7 +452,7 @@ class _Capture:
 
     def _error(self, exc: BaseException, caller) -> dict:
         """Return the error dict of ``exc`` located at the snippet line that made the call."""
-        source = "".join(linecache.getlines(self.filename))
+        source = "".join(snippet_source.getlines(self.filename))
         # The traceback starts inside gradstep; put the snippet's calling frame in front
         # while explaining, so the error names the snippet's line like torch's own would.
         inner = exc.__traceback__
@@ -496,5 +495,5 @@ def _nodes(id_of: dict, labels: dict) -> list[dict]:
 
 
 def _code(filename: str, line: int) -> str | None:
-    text = linecache.getline(filename, line)
+    text = snippet_source.getline(filename, line)
     return text.rstrip("\n") or None

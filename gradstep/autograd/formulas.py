@@ -21,6 +21,7 @@ import inspect
 import re
 import textwrap
 
+from gradstep.autograd import snippet_source
 from gradstep.autograd.derivatives import BackwardEntry, load_table
 from gradstep.autograd.formula_math import MathFormula, matching, node_math
 from gradstep.autograd.formula_values import bind_names, saved_lookup, substitute
@@ -256,10 +257,11 @@ def custom_function_source(node_type: type) -> dict | None:
     backward = getattr(backward, "__func__", backward)  # a staticmethod object -> its function
     found = {"function": forward_cls.__qualname__, "source": None, "file": None, "line": None, "reason": None}
     try:
-        lines, first_line = inspect.getsourcelines(backward)
+        with snippet_source.readable_by_inspect():  # one a -c or - snippet defines
+            lines, first_line = inspect.getsourcelines(backward)
+            file = inspect.getsourcefile(backward)
     except (OSError, TypeError) as exc:
         found["reason"] = UNREADABLE_SOURCE.format(function=forward_cls.__qualname__, error=exc)
         return found
-    found.update(source=textwrap.dedent("".join(lines)), file=inspect.getsourcefile(backward),
-                 line=first_line)
+    found.update(source=textwrap.dedent("".join(lines)), file=file, line=first_line)
     return found

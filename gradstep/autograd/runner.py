@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import linecache
 import os
 import sys
 import warnings
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 from torch._C._autograd import _get_sequence_nr
 
-from gradstep.autograd import errors, process_state
+from gradstep.autograd import errors, process_state, snippet_source
 from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
@@ -101,7 +100,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
             exc.filename = filename  # a NUL byte: the parser names no file, yet it is the snippet's
         return _failed(result, exc)
     process_state.running(code)  # in a kernel: the builtins it sets are its own
-    _remember_source(source, filename)
+    snippet_source.remember(source, filename)
     observer = Observer()
     module = main_module(filename)
     result.namespace = namespace = module.__dict__
@@ -250,11 +249,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         stream.write(warnings.formatwarning(message, category, filename, lineno, line))
     except OSError:
         pass
-
-
-def _remember_source(source: str, filename: str) -> None:
-    """Let ``linecache`` (and so tracebacks and ``inspect``) show the snippet's lines."""
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
 def _failed(result: RunResult, exc: BaseException) -> RunResult:

@@ -16,7 +16,7 @@ import contextlib
 import sys
 import types
 from collections.abc import Iterator
-from importlib.machinery import SourceFileLoader
+from importlib.machinery import BuiltinImporter, SourceFileLoader
 
 import torch
 
@@ -29,7 +29,10 @@ REWRITE_RECURSION_LIMIT = 20_000
 
 
 def main_module(filename: str) -> types.ModuleType:
-    """Return a fresh ``__main__`` module for ``filename`` (a ``<...>`` name: no file)."""
+    """Return a fresh ``__main__`` module for ``filename``: a file's, or for ``<stdin>``
+    and ``<string>`` what ``python -`` and ``python -c`` give (``__file__`` is
+    ``"<stdin>"`` for the first, absent for the second; ``__loader__`` is
+    ``BuiltinImporter`` for both); another ``<...>`` name (the window's) has no file."""
     module = types.ModuleType("__main__")
     namespace = module.__dict__  # __name__, __doc__, __package__, __loader__, __spec__
     namespace.update({"__annotations__": {}, "__builtins__": builtins})
@@ -37,6 +40,10 @@ def main_module(filename: str) -> types.ModuleType:
         path = script_path(filename)
         namespace.update({"__loader__": SourceFileLoader("__main__", path),
                           "__file__": path, "__cached__": None})
+    elif filename in ("<stdin>", "<string>"):  # python - and python -c
+        namespace["__loader__"] = BuiltinImporter
+        if filename == "<stdin>":  # python - names its code: `Path(__file__).parent` works
+            namespace.update({"__file__": filename, "__cached__": None})
     namespace.update({"torch": torch, "nn": torch.nn, "F": torch.nn.functional})
     return module
 

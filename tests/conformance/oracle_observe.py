@@ -32,6 +32,7 @@ import os
 import sys
 import sysconfig
 import weakref
+from collections.abc import Iterator
 
 import torch
 from oracle_facts import (
@@ -49,6 +50,11 @@ from oracle_facts import (
 _ORACLE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep
 _IMPORT = ("<frozen importlib._bootstrap>", "_find_and_load")
+_ROOTS_ARGUMENT = {"Tensor.backward": "self", "torch.autograd.backward": "tensors",
+                   "torch.autograd.grad": "outputs"}
+# where torch's function holds an iterator argument as a tuple: the argument itself rebound
+# (`outputs = tuple(outputs)`), or these locals (torch 2.x)
+_CONVERTED = {"roots": ("t_tensors", "t_outputs"), "inputs": ("inputs_tuple", "t_inputs")}
 _BARREN_AFTER = 3  # a function that held no tensor needing grad in 3 calls is not traced again
 _BACKWARD_APIS = {
     torch.Tensor.backward.__code__: "Tensor.backward",
@@ -169,6 +175,11 @@ class Observer:
             self._raising.add(frame)
         elif event == "line":
             self._raising.discard(frame)
+            if frame in self._open and self._open[frame][0]["_waiting"]:
+                try:
+                    self._read_waiting(frame)
+                except Exception:
+                    pass
         elif event == "return":
             raised = frame in self._raising
             self._raising.discard(frame)
@@ -246,26 +257,50 @@ class Observer:
 
     def _begin_call(self, frame, api: str, line: int) -> None:
         args = frame.f_locals
-        if api == "Tensor.backward":
-            roots = [args.get("self")]
-        else:
-            roots = _as_list(args.get("tensors" if api == "torch.autograd.backward" else "outputs"))
-        fns = [r.grad_fn for r in roots if isinstance(r, torch.Tensor) and r.grad_fn is not None]
-        id_of, nodes, _edges = walk_graph(fns)
-        if self.saved_during_run:
-            with unwatched():
-                self.read_saved(id_of)
-        inputs = _as_list(args.get("inputs")) if api == "torch.autograd.grad" else []
         record = {"index": len(self.calls), "line": line, "api": api,
-                  "nodes": [n["name"] for n in nodes], "steps": None,
+                  "nodes": [], "steps": None,
                   "leaf_grads": {}, "grad_results": None,
-                  "_id_of": id_of, "_inputs": inputs}
+                  "_id_of": {}, "_inputs": [], "_waiting": {}}
         self.calls.append(record)
+        names = {"roots": _ROOTS_ARGUMENT[api]}
+        if api == "torch.autograd.grad":
+            names["inputs"] = "inputs"
+        for what, name in names.items():
+            if isinstance(args.get(name), Iterator):  # read once torch has made it a tuple
+                record["_waiting"][what] = (name, *_CONVERTED[what])
+            else:
+                self._read_argument(record, what, _as_list(args.get(name)))
         profiler_range = None
         if self.ranges:
             profiler_range = torch.autograd.profiler.record_function(f"{MARKER}{record['index']}")
             profiler_range.__enter__()
         self._open[frame] = (record, profiler_range)
+
+    def _read_waiting(self, frame) -> None:
+        """Read the call's iterator arguments once torch's function holds them as a tuple
+        (before its engine runs): listing the iterator itself would have used it up."""
+        record = self._open[frame][0]
+        args = frame.f_locals
+        for what, names in list(record["_waiting"].items()):
+            value = next((args[n] for n in names
+                          if args.get(n) is not None and not isinstance(args[n], Iterator)), None)
+            if value is not None:
+                del record["_waiting"][what]
+                with unwatched():
+                    self._read_argument(record, what, _as_list(value))
+
+    def _read_argument(self, record: dict, what: str, tensors: list) -> None:
+        """Record a call's roots (its graph, and the saved tensors of it) or its inputs."""
+        if what == "inputs":
+            record["_inputs"] = tensors
+            return
+        fns = [r.grad_fn for r in tensors if isinstance(r, torch.Tensor) and r.grad_fn is not None]
+        id_of, nodes, _edges = walk_graph(fns)
+        if self.saved_during_run:
+            with unwatched():
+                self.read_saved(id_of)
+        record["nodes"] = [n["name"] for n in nodes]
+        record["_id_of"] = id_of
 
     def _end_call(self, frame, result, *, raised: bool = False) -> None:
         record, profiler_range = self._open.pop(frame)
@@ -278,6 +313,7 @@ class Observer:
     def _end_facts(self, record: dict, result, raised: bool) -> None:
         id_of = record.pop("_id_of")
         inputs = record.pop("_inputs")
+        waiting = record.pop("_waiting")
         for fn, node_id in id_of.items():
             variable = leaf_variable(fn)
             if variable is not None:
@@ -285,6 +321,8 @@ class Observer:
                 record["leaf_grads"][node_id] = None if grad is None else summarize(grad)
         if record["api"] == "torch.autograd.grad" and not raised:
             results = list(result) if isinstance(result, CONTAINERS) else [None] * len(inputs)
+            if "inputs" in waiting:  # never seen as a tuple: which node each result is of is unknown
+                inputs = [None] * len(results)
             record["grad_results"] = [
                 {"node": _input_node(t, id_of),
                  "value": None if g is None else summarize(g)}
@@ -316,6 +354,7 @@ def _unpacking_name(fn, raw_name: str) -> str:
 
 
 def _as_list(value) -> list:
+    """The tensors of a backward call's argument (never an iterator: see ``_read_waiting``)."""
     if value is None:
         return []
     if isinstance(value, torch.Tensor):
