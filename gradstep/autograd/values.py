@@ -352,7 +352,8 @@ def serial_stds(block: torch.Tensor, means: list, single: bool) -> list:
     double, the mean taken off, squared; ``numpy.cumsum`` adds the squares of a row one
     by one in element order, each partial sum from the last, as the loop does; over
     n - 1, ``sqrt``, rounded to float32 for float32 rows). So each is the row's own
-    ``t.std()`` where ``mean`` is its ``t.mean()`` (``std_var_all_cpu`` below its grain).
+    ``t.std()`` where ``mean`` is its ``t.mean()`` (``std_var_all_cpu`` below its grain:
+    rows of at most 32,768 elements; a longer row's torch adds in parts on several threads).
     A row whose squares overflow reads inf, as the loop's and torch's do; numpy's
     warnings about it are not the snippet's and stay unheard."""
     rows, n = block.shape
