@@ -28,7 +28,14 @@ from gradstep.autograd.safe_reads import (
 )
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.value_rows import summaries
-from gradstep.autograd.values import device_name, dtype_name, shape_of, summary
+from gradstep.autograd.values import (
+    device_name,
+    dtype_name,
+    settled_values,
+    shape_of,
+    summary,
+    summary_record,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -192,7 +199,12 @@ def _leaf_values(fns, exact: bool = True) -> dict:
             except Exception:
                 continue
             leaves.append(fn)
-    return dict(zip(leaves, summaries(variables, summary if exact else _summary_without_mean)))
+    if not exact:
+        return dict(zip(leaves, summaries(variables, _summary_without_mean)))
+    # Records first (``summary_record``: what ``summary`` reads, its small mean and std
+    # left waiting), then their means and stds all at once (``settled_values``): one
+    # ``rows.mean(1)`` per length and dtype, not one per small leaf.
+    return dict(zip(leaves, settled_values(summaries(variables, summary_record))))
 
 
 def _summary_without_mean(t) -> dict | None:

@@ -14,6 +14,7 @@ from array import array
 from math import isfinite
 from typing import Any
 
+import numpy
 import torch
 
 from gradstep.autograd.unheard import detached
@@ -276,8 +277,9 @@ def settled(records: list, exact: bool = True) -> list:
     rows of one length and dtype are reduced together: ``rows.mean(1)`` adds a short row
     in the very order and precision ``t.mean()`` adds the tensor (a vectorised float32
     or float64 sum, not the exact double mean: they differ in the last bits in most
-    float32 tensors). The std is ``serial_std`` from that mean (``rows.std(1)``, and a
-    float64 ``cumsum`` of the squares, are not the same bits: docs/speed.md item 57).
+    float32 tensors). The std is ``serial_std`` from that mean, for all rows at once
+    (``serial_stds``; ``rows.std(1)``, and torch's float64 ``cumsum`` of the squares, are
+    not the same bits: docs/speed.md item 57; numpy's serial ``cumsum`` is: item 61).
     A record torch cannot read so (a mode of the snippet's refusing) shows no mean and std.
     """
     out = list(records)
@@ -298,22 +300,77 @@ def settled(records: list, exact: bool = True) -> list:
             part = [records[i] for i in where[start:start + _ROWS_AT_ONCE]]
             rows = [record[8:] for record in part]
             try:
-                means = _row_means(rows, _RECORD_DTYPES[dtype])
+                means, stds = _row_means_stds(rows, _RECORD_DTYPES[dtype], single)
             except Exception:  # torch could not: show less (no mean, no std)
-                means = [None] * len(rows)
-            for i, record, row, mean in zip(where[start:], part, rows, means):
-                std = None if mean is None else serial_std(row, mean, single)
+                means = stds = [None] * len(rows)
+            for i, record, mean, std in zip(where[start:], part, means, stds):
                 out[i] = (*record[:3], mean, std, *record[5:])
     return out
 
 
-def _row_means(rows: list, dtype: torch.dtype) -> list:
-    """Return ``rows.mean(1)`` of rows of one length as Python floats, read below every
-    Python mode (the rows are gradstep's own)."""
+def settled_values(records: list) -> list:
+    """Return the ``tensor_value`` dict of each of ``records`` (``summary_record``'s:
+    tuples, dicts, None), every ``PENDING`` mean and std made in one ``settled`` call:
+    the numbers ``unpacked`` gives one record at a time, with a torch call per length
+    and dtype instead of one per record (a trace's small leaves: docs/speed.md item 61)."""
+    waiting = [i for i, record in enumerate(records)
+               if type(record) is tuple and record[3] is PENDING]
+    out = list(records)
+    for i, record in zip(waiting, settled([records[i] for i in waiting])):
+        out[i] = record
+    return [unpacked(record) if type(record) is tuple else record for record in out]
+
+
+def _row_means_stds(rows: list, dtype: torch.dtype, single: bool) -> tuple[list, list]:
+    """Return ``rows.mean(1)`` of rows of one length as Python floats and each row's
+    ``serial_std`` from it (``serial_stds``), read below every Python mode (the rows are
+    gradstep's own)."""
     if not watched():
-        return torch.tensor(rows, dtype=dtype).mean(1).tolist()
+        return _means_stds(rows, dtype, single)
     with unseen(), torch._C._DisableTorchDispatch(), torch.no_grad():
-        return torch.tensor(rows, dtype=dtype).mean(1).tolist()
+        return _means_stds(rows, dtype, single)
+
+
+def _means_stds(rows: list, dtype: torch.dtype, single: bool) -> tuple[list, list]:
+    block = torch.tensor(rows, dtype=dtype)
+    means = block.mean(1).tolist()
+    if len(rows) * (len(rows[0]) + 16) < _NUMPY_FROM:  # a few rows: the loop costs less
+        return means, [serial_std(row, mean, single) for row, mean in zip(rows, means)]
+    return means, serial_stds(block, means, single)
+
+
+# rows x (length + 16) from which ``serial_stds`` costs less than ``serial_std`` a row (~10 us
+# of numpy's own against ~0.5 us + ~35 ns an element a row: 7 rows of 64, 26 of 4)
+_NUMPY_FROM = 512
+
+
+def serial_stds(block: torch.Tensor, means: list, single: bool) -> list:
+    """Return ``serial_std(row, mean, single)`` of each row of ``block`` (a 2-D contiguous
+    float32 or float64 CPU tensor of rows of 2 or more elements) with its mean of
+    ``means``, made by numpy for all rows at once, a chunk of rows at a time: the same
+    IEEE steps in the same order as ``serial_std``'s loop (each number widened to
+    double, the mean taken off, squared; ``numpy.cumsum`` adds the squares of a row one
+    by one in element order, each partial sum from the last, as the loop does; over
+    n - 1, ``sqrt``, rounded to float32 for float32 rows). So each is the row's own
+    ``t.std()`` where ``mean`` is its ``t.mean()`` (``std_var_all_cpu`` below its grain:
+    rows of at most 32,768 elements; a longer row's torch adds in parts on several threads).
+    A row whose squares overflow reads inf, as the loop's and torch's do; numpy's
+    warnings about it are not the snippet's and stay unheard."""
+    rows, n = block.shape
+    step = max(1, _STD_CHUNK // n)
+    out: list = []
+    with numpy.errstate(all="ignore"):
+        every = block.numpy()
+        for start in range(0, rows, step):
+            part = every[start:start + step].astype(numpy.float64)
+            part -= numpy.array(means[start:start + step], dtype=numpy.float64)[:, None]
+            numpy.multiply(part, part, out=part)
+            std = numpy.sqrt(numpy.cumsum(part, axis=1)[:, -1] / (n - 1))
+            out += (std.astype(numpy.float32) if single else std).tolist()
+    return out
+
+
+_STD_CHUNK = 1 << 16  # elements widened to double at a time by ``serial_stds`` (512 KB)
 
 
 def serial_std(flat, mean: float, single: bool) -> float | None:
