@@ -36,7 +36,7 @@ from gradstep.autograd.leaves_and_freed import (
 )
 from gradstep.autograd.pass_join import combine_passes, explanation_of
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
-from gradstep.autograd.saved import saved_items
+from gradstep.autograd.saved import refusals_now, saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.stop_flag import raised_by_snippet
 from gradstep.autograd.unseen import unseen
@@ -103,6 +103,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
 
     held: dict = {}  # the probe after the pass reads what this one found held
     freed_before = freed_node_ids(id_of, held)
+    changed_before = refusals_now(id_of)
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
         own_pass=exit_told)
@@ -120,6 +121,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         grads=grads.get("grads", {}), id_of=id_of, error=error,
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
+        changed_before=changed_before,
     )
     record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
                        if fn is not None and fn in id_of]
@@ -146,12 +148,14 @@ def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | 
 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
-                retained=None, freed_before=None, returned=None, held=None) -> dict:
+                retained=None, freed_before=None, returned=None, held=None,
+                changed_before=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
     pass had already freed; ``returned`` (grad mode) maps (position, input label) to what
     ``autograd.grad`` returned; ``held`` is what the probe before the pass found held
-    (``freed_node_ids``)."""
+    (``freed_node_ids``); ``changed_before`` what it found torch would refuse as changed (or
+    detached) in place (``saved.refusals_now``)."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of, held)
     _mark_freed_steps(steps, freed_nodes)
     record = {
@@ -162,6 +166,8 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
         "freed": bool(steps or error is None) and not retain_graph, "freed_nodes": freed_nodes,
         "freed_before": freed_before or [], "error": error,
     }
+    if changed_before is not None:
+        record["changed_before"] = changed_before
     if mode == "grad":  # a call that raised returned nothing: None, not a list of Nones
         returned = returned or {}
         record["returned"] = None if error is not None else list(returned.values())

@@ -47,6 +47,7 @@ from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_i
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.saved import refusals_now
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
 from gradstep.autograd.trace import node_key, node_name
@@ -398,9 +399,10 @@ class _Capture:
         self.observer.commit(pending, ran)
 
     def _prepare(self, api: str, arguments: dict, caller):
-        """Return ``(id_of, labels, watch, (freed_before, held), pending)`` for the call's graph,
-        or None on failure (``held``: what the freed probe found held, for the probe after
-        the pass, see ``freed_node_ids``).
+        """Return ``(id_of, labels, watch, (freed_before, held, changed_before), pending)``
+        for the call's graph, or None on failure (``held``: what the freed probe found held,
+        for the probe after the pass, see ``freed_node_ids``; ``changed_before``:
+        ``saved.refusals_now``).
 
         Small nodes' Jacobians are computed here, before the pass can free them.
         """
@@ -410,7 +412,7 @@ class _Capture:
             labels = frame_labels(namespace, id_of)
             watch = retained_tensors(namespace, id_of)
             held: dict = {}
-            freed_before = (freed_node_ids(id_of, held), held)
+            freed_before = (freed_node_ids(id_of, held), held, refusals_now(id_of))
         except Exception:  # an odd graph: let torch run the call unrecorded
             return None
         pending = []
@@ -425,9 +427,9 @@ class _Capture:
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads),
-        ``freed_before`` is ``(freed node ids, held)`` from ``_prepare``."""
+        ``freed_before`` is ``(freed node ids, held, changed_before)`` from ``_prepare``."""
         steps, exc, grads = outcome
-        freed_before, held = freed_before
+        freed_before, held, changed_before = freed_before
         create_graph = bool(arguments.get("create_graph"))
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
@@ -439,7 +441,8 @@ class _Capture:
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),
                                returned=grads.get("returned"),
-                               freed_before=freed_before, held=held)
+                               freed_before=freed_before, held=held,
+                               changed_before=changed_before)
         line = caller.f_lineno
         record = {
             "index": len(self.calls.records), "line": line, "code": _code(self.filename, line),

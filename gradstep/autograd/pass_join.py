@@ -28,11 +28,18 @@ def combine_passes(records: list[dict]) -> dict:
     last = records[-1]
     if last["error"] is not None:
         last["error"] = _where_it_stopped(last["error"], len(records) - 1, len(records), steps)
-    return {
+    joined = {
         **last, "steps": steps, "passes": summaries,
         "freed": any(r["freed"] for r in records),
         "freed_before": records[0]["freed_before"],
     }
+    # what torch would refuse as changed in place, as the first pass began; where a later
+    # pass began in another state, none is claimed (the trace's probe, step_state)
+    changed = [r.get("changed_before") for r in records]
+    joined.pop("changed_before", None)
+    if all(c == changed[0] for c in changed) and changed[0] is not None:
+        joined["changed_before"] = changed[0]
+    return joined
 
 
 def _where_it_stopped(error: dict, number: int, count: int, steps: list) -> dict:

@@ -54,6 +54,7 @@ class PassRecord(_PassRequired, total=False):
     retained_grads: Annotated[dict[str, TensorValue], "the .grad of the snippet's tensors that called retain_grad()"]
     freed_nodes: Annotated[list[str], "nodes whose saved tensors read as freed after the pass (probed)"]
     freed_before: Annotated[list[str], "nodes whose saved tensors were freed before it"]
+    changed_before: Annotated[dict[str, dict[str, dict]], "node -> saved name -> the refusal fields (changed_in_place, version, saved_version; or detached_in_place) of the saved tensors torch would refuse as the pass began (probed then)"]
     returned: Annotated[list[TensorValue] | None, "grad mode: what autograd.grad returned, in input order (None: it raised)"]
     returned_inputs: Annotated[list[str], "grad mode: the labels of those inputs"]
     roots: Annotated[list[str], "a pass gradstep ran: the nodes it started from (its graph is what they reach)"]

@@ -102,3 +102,72 @@ def test_a_freed_saved_tensor_is_freed_not_changed():
     c.sum().backward()
     b.add_(1)
     assert saved_items(c.grad_fn) == [{"name": "self", "freed": True}]
+
+
+DETACHED = "Trying to use a saved tensor that has been detached in-place"
+
+
+def _torch_refuses_detached(run) -> bool:
+    try:
+        run()
+    except RuntimeError as exc:
+        return DETACHED in str(exc)
+    return False
+
+
+def test_a_saved_input_detached_in_place_shows_what_torch_says():
+    """``b.add_(1); b.detach_()``: torch's backward raises its detach error, not the version
+    one the Python getter reaches (it hands torch the node); without add_ too (core8)."""
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    c = b.sin()
+    b.add_(1)
+    b.detach_()
+    b2 = a * 3
+    c2 = b2.cos()
+    b2.detach_()
+    for node in (c.grad_fn, c2.grad_fn):
+        (item,) = saved_items(node)
+        assert item.get("detached_in_place") and "changed_in_place" not in item, item
+    assert _torch_refuses_detached(lambda: c.sum().backward())
+    assert _torch_refuses_detached(lambda: c2.sum().backward())
+
+
+def test_a_saved_output_or_a_plain_input_without_grad_is_not_taken_for_detached():
+    a = torch.ones(3, requires_grad=True)
+    e = a.exp()
+    exp = e.grad_fn
+    w = torch.ones(3)  # saved by MulBackward0, never required grad
+    y = a * w
+    assert all("detached_in_place" not in i for i in saved_items(exp) + saved_items(y.grad_fn))
+    e.mul_(2)
+    assert _changed(saved_items(exp)) == {"result": (1, 0)}
+    y.sum().backward()
+    assert torch.equal(a.grad, w)
+
+
+class _Both(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return g * y, g * x
+
+
+def test_a_custom_functions_saved_tensor_changed_in_place_shows_torchs_versions():
+    """Its slots unpack together (``ctx.saved_tensors``): probed where only one reads a
+    version past 0 and none has a hook (core8)."""
+    a = torch.ones(3, requires_grad=True)
+    x, y = a * 1, a * 3
+    z = _Both.apply(x, y)
+    y.add_(1)
+    y.add_(1)
+    assert _changed(saved_items(z.grad_fn)) == {"saved_tensors[1]": (2, 0)}
+    assert _torch_versions(lambda: z.sum().backward()) == (2, 0)
+    assert a.grad is None and y._version == 2
+    x.add_(1)  # two changed: torch's error names neither by slot, so neither is claimed
+    assert _changed(saved_items(z.grad_fn)) == {}

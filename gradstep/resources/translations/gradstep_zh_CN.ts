@@ -476,6 +476,10 @@ What the snippet printed is in Output.</source>
         <translation>✗ torch 在这里报错</translation>
     </message>
     <message>
+        <source>detached in place since it was saved (torch refuses it)</source>
+        <translation>保存后被原地 detach（torch 拒绝使用它）</translation>
+    </message>
+    <message>
         <source>changed in place: version {0}, saved at version {1}</source>
         <translation>保存后被原地修改：现在是版本 {0}，保存时是版本 {1}</translation>
     </message>
@@ -1242,6 +1246,10 @@ What the snippet printed is in Output.</source>
         <translation>{0}（{1}）{2}：已保存 {3} 个张量、{4} 个值</translation>
     </message>
     <message>
+        <source>still held, but detached in place (.detach_()) since the node saved it: backward through the node raises (use .detach())</source>
+        <translation>仍保留，但节点保存它之后它被原地 detach 过（.detach_()）：backward 经过该节点时会报错（请改用 .detach()）</translation>
+    </message>
+    <message>
         <source>still held, but changed in place since the node saved it: torch checks the version when backward unpacks it, and raises</source>
         <translation>仍保留，但节点保存它之后它被原地修改过：backward 取出它时 torch 会核对版本号，并报错</translation>
     </message>
@@ -1444,6 +1452,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>changed in place: {0}</source>
         <translation>保存后被原地修改：{0}</translation>
+    </message>
+    <message>
+        <source>detached in place: {0}</source>
+        <translation>保存后被原地 detach：{0}</translation>
     </message>
     <message>
         <source>freed: {0}</source>
