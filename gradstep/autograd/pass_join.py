@@ -35,10 +35,12 @@ def combine_passes(records: list[dict]) -> dict:
     }
     # what torch would refuse as changed in place, as the first pass began; where a later
     # pass began in another state, none is claimed (the trace's probe, step_state)
-    changed = [r.get("changed_before") for r in records]
-    joined.pop("changed_before", None)
-    if all(c == changed[0] for c in changed) and changed[0] is not None:
-        joined["changed_before"] = changed[0]
+    # likewise why no steps are shown, and several roots: said where every pass says it
+    for key in ("changed_before", "no_steps", "graph_root"):
+        found = [r.get(key) for r in records]
+        joined.pop(key, None)
+        if all(c == found[0] for c in found) and found[0] is not None:
+            joined[key] = found[0]
     return joined
 
 

@@ -54,6 +54,8 @@ class PassRecord(_PassRequired, total=False):
     retained_grads: Annotated[dict[str, TensorValue], "the .grad of the snippet's tensors that called retain_grad()"]
     freed_nodes: Annotated[list[str], "nodes whose saved tensors read as freed after the pass (probed)"]
     freed_before: Annotated[list[str], "nodes whose saved tensors were freed before it"]
+    no_steps: Annotated[Literal["batched", "subclass", "changed", "concurrent", "unreadable", "unhooked"], "the pass ran but its steps are not shown, and why: batched (is_grads_batched=True: vmap's batch of gradients, which gradstep does not read), subclass (a tensor subclass's own dispatch code carries the gradients), changed (a gradient was changed in place during the pass where the hooks kept aliases), concurrent (another pass ran through the nodes at the same time), unreadable (the values could not be read), unhooked (the hooks could not be put on: compiled autograd) (left out when the steps are shown)"]
+    graph_root: Annotated[int, "a pass from several roots: how many; torch's engine first ran a GraphRoot node of its own that hands each root its gradient, which is no node of the graph and has no step here (left out for one root)"]
     changed_before: Annotated[dict[str, dict[str, dict]], "node -> saved name -> the refusal fields (changed_in_place, version, saved_version; or detached_in_place) of the saved tensors torch would refuse as the pass began (probed then)"]
     returned: Annotated[list[TensorValue] | None, "grad mode: what autograd.grad returned, in input order (None: it raised)"]
     returned_inputs: Annotated[list[str], "grad mode: the labels of those inputs"]

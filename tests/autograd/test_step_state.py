@@ -37,8 +37,14 @@ CTX_NAMES = ("import torch\n\nclass Scale(torch.autograd.Function):\n"
              "        return g * 2 * x * ctx.variable\n\n"
              "x = torch.tensor([1., -2.], requires_grad=True)\ny = Scale.apply(x.sin())\n"
              "out = (y * 2).sum()\nout.backward()\n")
+# a tensor hook that doubles its gradient in place (core8: the pass showed no steps)
+TENSOR_HOOK_IN_PLACE = ("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+                        "y = x * 3\ny.register_hook(lambda g: g.mul_(2))\n"
+                        "x.register_hook(lambda g: g.add_(1))\nloss = y.exp().sum()\n"
+                        "loss.backward()\n")
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS, "ctx_names": CTX_NAMES}
+CASES = {**LESSONS, **ERROR_SNIPPETS, "ctx_names": CTX_NAMES,
+         "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
 
 
 def shown_by(state) -> dict:

@@ -68,6 +68,34 @@ What the snippet printed is in Output.</source>
         <translation>gradstep：从根节点执行 {0}{1}</translation>
     </message>
     <message>
+        <source>no steps: is_grads_batched=True runs the pass on vmap&apos;s batch of gradients, which gradstep does not read</source>
+        <translation>没有步骤：is_grads_batched=True 让这次反向传播在 vmap 的一批梯度上运行，gradstep 不读取它们</translation>
+    </message>
+    <message>
+        <source>no steps: a tensor subclass&apos;s own code carries the gradients, which gradstep does not run</source>
+        <translation>没有步骤：梯度由某个张量子类自己的代码承载，gradstep 不运行这些代码</translation>
+    </message>
+    <message>
+        <source>no steps: a gradient was changed in place during the pass (a hook or a custom Function&apos;s backward), so what the steps kept is not what torch sent</source>
+        <translation>没有步骤：这次反向传播中有梯度被原地修改（某个 hook 或自定义 Function 的 backward），步骤记下的已不是 torch 当时传递的值</translation>
+    </message>
+    <message>
+        <source>no steps: another pass ran through these nodes at the same time</source>
+        <translation>没有步骤：同时有另一次反向传播经过这些节点</translation>
+    </message>
+    <message>
+        <source>no steps: the recorded values could not be read</source>
+        <translation>没有步骤：记录的值无法读取</translation>
+    </message>
+    <message>
+        <source>no steps: the pass could not be hooked (compiled autograd)</source>
+        <translation>没有步骤：无法在这次反向传播上挂 hook（compiled autograd）</translation>
+    </message>
+    <message>
+        <source>{0} roots: torch&apos;s engine first ran a GraphRoot node of its own that hands each root its gradient; it is no node of the graph, so it has no step here</source>
+        <translation>{0} 个根：torch 的引擎先运行了它自己的 GraphRoot 节点，把梯度交给每个根；它不是图中的节点，所以这里没有它的步骤</translation>
+    </message>
+    <message>
         <source>{0} step</source>
         <translation>{0} 步</translation>
     </message>
