@@ -162,12 +162,20 @@ def refusal(node, slot, views: bool = False) -> dict:
     return {"changed_in_place": True, "version": changed[0], "saved_version": changed[1]}
 
 
-def refusals_now(id_of: dict) -> dict:
+def refusals_now(id_of: dict) -> dict | None:
     """Return ``{node id: {saved name: refusal fields}}`` for the nodes of ``id_of`` (grad_fn
     -> id) whose saved tensors torch would refuse now (``refusal``): a pass's
     ``changed_before``, probed as it starts, so each pass shows the state at its own time.
     Only slots whose version counter is past 0, or a saved input that does not require grad,
-    are looked at further (``saved_items``' rule)."""
+    are looked at further (``saved_items``' rule). None where the probe fails (a step state
+    then reads the trace's, ``step_state``): it never keeps a call from being recorded."""
+    try:
+        return _refusals_now(id_of)
+    except Exception:
+        return None
+
+
+def _refusals_now(id_of: dict) -> dict:
     out: dict = {}
     attrs_of = _PROBED
     for fn, node_id in id_of.items():

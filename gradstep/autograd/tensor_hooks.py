@@ -23,7 +23,15 @@ from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, grad_fn_of, is_plain, 
 
 def has_tensor_hooks(id_of: dict, tensors=()) -> bool:
     """Return True when a leaf of ``id_of`` (grad_fn -> id), or one of ``tensors`` (roots,
-    the snippet's named values: anything else is skipped) in the graph, has tensor hooks."""
+    the snippet's named values: anything else is skipped) in the graph, has tensor hooks.
+    True where the look-up fails: the copying hooks are exact either way."""
+    try:
+        return _has_tensor_hooks(id_of, tensors)
+    except Exception:
+        return True
+
+
+def _has_tensor_hooks(id_of: dict, tensors) -> bool:
     with plain_reads():
         for value in tensors:
             if not is_plain(value) or not value.requires_grad:
