@@ -26,7 +26,7 @@ from gradstep.autograd.safe_reads import (
     is_plain,
     is_python_node,
     may_be_detached,
-    none_edges,
+    raw_detached,
     raw_saved_names,
     saved_slots,
     unpack,
@@ -202,10 +202,10 @@ _PROBED: dict = {}  # node class -> ((raw attribute, named as an input), ...)
 
 
 def _may_refuse(fn, attrs) -> bool:
-    """Return True when a saved tensor of ``fn`` reads a version past 0, or a saved input no
-    longer requires grad where it may have when saved (``safe_reads.none_edges``):
-    the only ones ``refusal`` can find refused. One raw read a slot, no unpack."""
-    lost = 0
+    """Return True when a saved tensor of ``fn`` reads a version past 0, or a saved input
+    was detached in place (``safe_reads.raw_detached``): the only ones ``refusal`` can find
+    refused. One raw read a slot; an unpack only for a saved input that no longer requires
+    grad."""
     for attr, an_input in attrs:
         try:
             raw = getattr(fn, attr)
@@ -216,11 +216,10 @@ def _may_refuse(fn, attrs) -> bool:
                 return True
         elif raw is not None:
             data = raw.data
-            if type(data) in _PLAIN:
-                if data._version:
-                    return True
-                lost += an_input and not data.requires_grad
-    return lost > 0 and lost > none_edges(fn)
+            if type(data) in _PLAIN and (
+                    data._version or (an_input and not data.requires_grad and raw_detached(raw))):
+                return True
+    return False
 
 
 def _saved_value(node, slot, snippet_done: bool) -> dict | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gradstep.autograd.saved import saved_items
+from gradstep.autograd.saved import refusals_now, saved_items
 
 
 def test_an_int64_that_torch_hands_out_unsigned_reads_as_torch_holds_it():
@@ -171,3 +171,25 @@ def test_a_custom_functions_saved_tensor_changed_in_place_shows_torchs_versions(
     assert a.grad is None and y._version == 2
     x.add_(1)  # two changed: torch's error names neither by slot, so neither is claimed
     assert _changed(saved_items(z.grad_fn)) == {}
+
+
+def test_the_pass_probe_finds_an_input_detached_beside_a_constant_the_node_did_not_save():
+    """``addcmul(c, t1, t2)``, ``c`` a constant: its edge leads nowhere, and the node saves
+    ``tensor1`` and ``tensor2``, not ``c``. With ``t1`` detached in place the pass's probe
+    (``refusals_now``) finds it, as the trace's does and as torch's backward refuses it
+    (review of core8: counting edges to nowhere took ``c``'s edge for ``t1``'s and the pass
+    showed ``t1`` as torch would take it). A constant saved input and a Python number torch
+    wrapped are not taken for detached."""
+    x = torch.ones(3, requires_grad=True)
+    t1, t2 = x * 2, x * 3
+    out = torch.addcmul(torch.zeros(3), t1, t2)
+    plain = (x * 2) * torch.ones(3) * 1.0001
+    t1.detach_()
+    ids = {out.grad_fn: "n0", plain.grad_fn: "n1", plain.grad_fn.next_functions[0][0]: "n2"}
+    assert refusals_now(ids) == {"n0": {"tensor1": {"detached_in_place": True}}}
+    assert [i["name"] for i in saved_items(out.grad_fn) if i.get("detached_in_place")] == [
+        "tensor1"]
+    assert _torch_refuses_detached(lambda: out.sum().backward())
+    x.grad = None
+    plain.sum().backward()  # torch takes the constant and the wrapped number
+    assert x.grad is not None
