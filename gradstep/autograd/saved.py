@@ -68,8 +68,12 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
             data = slot.data
             item = {"name": slot.name, "shape": shape_of(data), "dtype": dtype_name(data.dtype),
                     "freed": False}
-            if type(data) in _PLAIN and (data._version or not data.requires_grad):
-                _mark_changed(item, node, slot, False)  # version 0: never changed
+            if type(data) in _PLAIN:
+                if data._version:  # version 0: never changed
+                    _mark_changed(item, node, slot, False)
+                elif (not data.requires_grad and slot.name in INPUT_NAMES
+                      and raw_detached(getattr(node, slot.attr))):  # (``refusal``, inline)
+                    item["detached_in_place"] = True
             items.append(item)
         elif state != "unsaved":
             items.append(_tensor_item(node, slot, values, snippet_done))
