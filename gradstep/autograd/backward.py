@@ -36,9 +36,10 @@ from gradstep.autograd.leaves_and_freed import (
 )
 from gradstep.autograd.pass_join import combine_passes, explanation_of
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
-from gradstep.autograd.saved import saved_items
+from gradstep.autograd.saved import refusals_now, saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.stop_flag import raised_by_snippet
+from gradstep.autograd.tensor_hooks import has_tensor_hooks
 from gradstep.autograd.unseen import unseen
 from gradstep.autograd.values import compact, to_jsonable
 from gradstep.i18n import lazy, with_words
@@ -103,9 +104,11 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
 
     held: dict = {}  # the probe after the pass reads what this one found held
     freed_before = freed_node_ids(id_of, held)
+    changed_before = refusals_now(id_of)
+    copy = has_tensor_hooks(id_of, [*roots, *(watch or {}).values(), *(inputs or ())])
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
-        own_pass=exit_told)
+        own_pass=exit_told, copy=copy)
     if isinstance(exc, SystemExit) and not exit_told:  # the caller's program ends here
         raise exc
     target = _root_name(roots, id_of, labels)
@@ -120,6 +123,8 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         grads=grads.get("grads", {}), id_of=id_of, error=error,
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
+        changed_before=changed_before, no_steps=grads.get(NO_STEPS),
+        roots=len(roots),
     )
     record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
                        if fn is not None and fn in id_of]
@@ -146,12 +151,17 @@ def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | 
 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
-                retained=None, freed_before=None, returned=None, held=None) -> dict:
+                retained=None, freed_before=None, returned=None, held=None,
+                changed_before=None, no_steps=None, roots=1) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
     pass had already freed; ``returned`` (grad mode) maps (position, input label) to what
     ``autograd.grad`` returned; ``held`` is what the probe before the pass found held
-    (``freed_node_ids``)."""
+    (``freed_node_ids``); ``changed_before`` what it found torch would refuse as changed (or
+    detached) in place (``saved.refusals_now``); ``no_steps`` why its steps are not shown
+    (``why_no_steps``); ``roots`` how many roots it started from (several: torch's engine
+    ran a ``GraphRoot`` node of its own first, which is no node of the graph: ``graph_root``
+    says so)."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of, held)
     _mark_freed_steps(steps, freed_nodes)
     record = {
@@ -162,6 +172,12 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
         "freed": bool(steps or error is None) and not retain_graph, "freed_nodes": freed_nodes,
         "freed_before": freed_before or [], "error": error,
     }
+    if changed_before is not None:
+        record["changed_before"] = changed_before
+    if no_steps is not None and not steps:
+        record["no_steps"] = no_steps
+    if roots > 1:
+        record["graph_root"] = roots
     if mode == "grad":  # a call that raised returned nothing: None, not a list of Nones
         returned = returned or {}
         record["returned"] = None if error is not None else list(returned.values())
@@ -184,7 +200,7 @@ def gradient_tensors(roots: list, gradient) -> list | None:
 
 
 def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
-                 own_pass: bool = False):
+                 own_pass: bool = False, copy: bool = False):
     """Run ``call()`` with hooks on every node of ``id_of``.
 
     Returns ``(steps, result, exc, collected)``: the recorded steps, what
@@ -195,17 +211,20 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
     installed, ``call`` still runs, unrecorded (no steps). In a pass of gradstep's own
     (``own_pass``) a KeyboardInterrupt the snippet's hook raised is kept as ``exc`` too;
     the kernel's stop (``stop_flag``), and any KeyboardInterrupt in the snippet's own
-    calls, goes on up as python's would.
+    calls, goes on up as python's would. ``copy``: the hooks copy each gradient at its step
+    (``tensor_hooks.has_tensor_hooks``).
     """
     result, exc = None, None
-    recorder = StepRecorder(id_of, labels)
+    recorder = StepRecorder(id_of, labels, copy=copy)
     try:
         if compiled_autograd_on():
             raise RuntimeError("compiled autograd would trace the hooks")
         recorder.__enter__()
     except Exception:  # a node that takes no hooks: run the pass plainly
         result, exc = _kept_error(call, own_pass)
-        return [], result, exc, _plain_groups(collect, result)
+        groups = _plain_groups(collect, result)
+        groups[NO_STEPS] = "unhooked"
+        return [], result, exc, groups
     try:
         result, exc = _kept_error(call, own_pass)  # the kernel's stop goes on up, hooks
     finally:                                        # removed below all the same
@@ -215,7 +234,29 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             except Exception:  # the grads could not be read: the steps still stand
                 recorder.extra = {}
             recorder.__exit__(None, None, None)
-    return recorder.steps, result, exc, recorder.extra
+    extra = recorder.extra
+    if recorder.failure is not None:  # the pass ran, its steps are not shown: say why
+        extra = {**extra, NO_STEPS: why_no_steps(recorder.failure)}
+    return recorder.steps, result, exc, extra
+
+
+NO_STEPS = "no_steps"  # the collected groups' key of why a pass's steps are not shown
+
+
+def why_no_steps(failure: str) -> str:
+    """Return the timeline's ``no_steps`` key for a recorder's ``failure`` (the pass ran,
+    its steps are not shown): ``subclass`` (the gradients are tensors whose own dispatch
+    code gradstep does not run: a subclass's, or vmap's batch of ``is_grads_batched=True``,
+    which ``calls`` then names ``batched``), ``changed`` (a gradient changed in place during
+    the pass), ``concurrent`` (another pass ran through the nodes at the same time), else
+    ``unreadable``; ``unhooked`` where the hooks could not be put on (compiled autograd)."""
+    if "__torch_dispatch__" in failure or "NOT_KEPT" in failure:
+        return "subclass"
+    if "changed in place" in failure:
+        return "changed"
+    if "another pass" in failure:
+        return "concurrent"
+    return "unreadable"
 
 
 def _kept_error(call, own_pass: bool):

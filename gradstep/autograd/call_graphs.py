@@ -60,6 +60,9 @@ def _renumber_record(record: dict, new_id: dict) -> None:
     for key in ("freed_nodes", "freed_before"):
         if timeline.get(key):
             timeline[key] = [new_id.get(n, n) for n in timeline[key]]
+    if timeline.get("changed_before"):
+        timeline["changed_before"] = {new_id.get(n, n): marks
+                                      for n, marks in timeline["changed_before"].items()}
     for error in (record.get("error"), timeline.get("error")):
         if isinstance(error, dict) and error.get("node") in new_id:
             error["node"] = new_id[error["node"]]

@@ -39,15 +39,23 @@ from torch.compiler import is_compiling
 from torch.jit import _builtins as jit_builtins
 
 from gradstep.autograd import jacobian, pass_versions, saved_memory, snippet_source
-from gradstep.autograd.backward import grads_collector, pass_record, retained_tensors, run_recorded
+from gradstep.autograd.backward import (
+    NO_STEPS,
+    grads_collector,
+    pass_record,
+    retained_tensors,
+    run_recorded,
+)
 from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.saved import refusals_now
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
+from gradstep.autograd.tensor_hooks import has_tensor_hooks
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.unseen import unseen
 
@@ -359,12 +367,12 @@ class _Capture:
                     prepared = self._prepare(api, bound.arguments, caller)
                 if prepared is None:
                     return original(*args, **kwargs)
-                id_of, labels, watch, freed_before, pending = prepared
+                id_of, labels, watch, freed_before, pending, copy = prepared
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
                     functools.partial(call, original, args, kwargs), id_of, labels,
-                    collect=grads_collector(mode, inputs, id_of, labels, watch))
+                    collect=grads_collector(mode, inputs, id_of, labels, watch), copy=copy)
                 self.steps_kept += len(steps)
                 # nodes numbered from the pass's end on are built after it (a create_graph
                 # pass builds some itself); torch numbers a thread's nodes from its own
@@ -397,9 +405,10 @@ class _Capture:
         self.observer.commit(pending, ran)
 
     def _prepare(self, api: str, arguments: dict, caller):
-        """Return ``(id_of, labels, watch, (freed_before, held), pending)`` for the call's graph,
-        or None on failure (``held``: what the freed probe found held, for the probe after
-        the pass, see ``freed_node_ids``).
+        """Return ``(id_of, labels, watch, (freed_before, held, changed_before), pending, copy)``
+        for the call's graph, or None on failure (``held``: what the freed probe found held,
+        for the probe after the pass, see ``freed_node_ids``; ``changed_before``:
+        ``saved.refusals_now``; ``copy``: the hooks copy each gradient, ``tensor_hooks``).
 
         Small nodes' Jacobians are computed here, before the pass can free them.
         """
@@ -409,7 +418,9 @@ class _Capture:
             labels = frame_labels(namespace, id_of)
             watch = retained_tensors(namespace, id_of)
             held: dict = {}
-            freed_before = (freed_node_ids(id_of, held), held)
+            freed_before = (freed_node_ids(id_of, held), held, refusals_now(id_of))
+            copy = has_tensor_hooks(id_of, [*_roots(api, arguments), *namespace.values(),
+                                            *_as_list(arguments.get("inputs"))])
         except Exception:  # an odd graph: let torch run the call unrecorded
             return None
         pending = []
@@ -420,13 +431,13 @@ class _Capture:
             saved_memory.remember(id_of)  # the numbers a node's formula shows, once freed
         except Exception:  # no Jacobians or numbers is fine; the call still runs
             pass
-        return id_of, labels, watch, freed_before, pending
+        return id_of, labels, watch, freed_before, pending, copy
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads),
-        ``freed_before`` is ``(freed node ids, held)`` from ``_prepare``."""
+        ``freed_before`` is ``(freed node ids, held, changed_before)`` from ``_prepare``."""
         steps, exc, grads = outcome
-        freed_before, held = freed_before
+        freed_before, held, changed_before = freed_before
         create_graph = bool(arguments.get("create_graph"))
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
@@ -438,7 +449,10 @@ class _Capture:
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),
                                returned=grads.get("returned"),
-                               freed_before=freed_before, held=held)
+                               freed_before=freed_before, held=held,
+                               changed_before=changed_before,
+                               no_steps=_no_steps(grads.get(NO_STEPS), arguments),
+                               roots=len(_roots(api, arguments)))
         line = caller.f_lineno
         record = {
             "index": len(self.calls.records), "line": line, "code": _code(self.filename, line),
@@ -479,6 +493,14 @@ def _roots(api: str, arguments: dict) -> list:
         return [arguments["self"]]
     key = "tensors" if api == "torch.autograd.backward" else "outputs"
     return [t for t in _as_list(arguments.get(key)) if issubclass(type(t), torch.Tensor)]
+
+
+def _no_steps(reason: str | None, arguments: dict) -> str | None:
+    """Return ``reason`` (``backward.why_no_steps``), ``batched`` where the gradients were
+    vmap's batch of an ``is_grads_batched=True`` call."""
+    if reason == "subclass" and arguments.get("is_grads_batched"):
+        return "batched"
+    return reason
 
 
 def _as_list(value) -> list:

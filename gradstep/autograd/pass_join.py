@@ -28,11 +28,20 @@ def combine_passes(records: list[dict]) -> dict:
     last = records[-1]
     if last["error"] is not None:
         last["error"] = _where_it_stopped(last["error"], len(records) - 1, len(records), steps)
-    return {
+    joined = {
         **last, "steps": steps, "passes": summaries,
         "freed": any(r["freed"] for r in records),
         "freed_before": records[0]["freed_before"],
     }
+    # what torch would refuse as changed in place, as the first pass began; where a later
+    # pass began in another state, none is claimed (the trace's probe, step_state)
+    # likewise why no steps are shown, and several roots: said where every pass says it
+    for key in ("changed_before", "no_steps", "graph_root"):
+        found = [r.get(key) for r in records]
+        joined.pop(key, None)
+        if all(c == found[0] for c in found) and found[0] is not None:
+            joined[key] = found[0]
+    return joined
 
 
 def _where_it_stopped(error: dict, number: int, count: int, steps: list) -> dict:

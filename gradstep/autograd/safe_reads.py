@@ -223,41 +223,109 @@ def changed_versions(node, slot: SavedSlot, *, views: bool = False) -> tuple[int
     A tensor whose version counter is 0 was never changed (the counter starts at 0 and
     only grows), so only a slot whose tensor reads a later version is unpacked: a plain
     tensor with no hook (torch checks the version only then), not a view unless ``views``
-    (unpacking reads the view's node, which torch rebuilds if the view went stale), not a
-    custom Function's (its slots unpack together: another slot's hook would run).
+    (unpacking reads the view's node, which torch rebuilds if the view went stale); a custom
+    Function's slots unpack together (``saved_tensors``), so one is unpacked only where no
+    slot has a hook and it is the only one whose version is past 0 (``_alone_in_list``).
     Unpacking a slot with no hook runs no user code and changes nothing torch holds: it
     compares the two versions, then raises or hands out a tensor, which is dropped."""
     data = slot.data
-    if slot.state != "alive" or type(data) not in _PLAIN_TYPES or is_python_node(node):
+    if slot.state != "alive" or type(data) not in _PLAIN_TYPES:
         return None
     with plain_reads():
         if not data._version or (not views and data._is_view()):
             return None
-    if slot.index is not None and not _alone_in_list(node, slot):
+    if slot.index is not None and not _alone_in_list(node, slot, views):
         return None
     try:
-        getattr(node, _unpacking_name(node, slot.attr))
+        if is_python_node(node):  # through torch's own getter, not a ``ctx`` attribute
+            _PYTHON_SAVED.__get__(node)
+        else:
+            getattr(node, _unpacking_name(node, slot.attr))
     except RuntimeError as exc:
         found = _VERSIONS.search(str(exc))
         return (int(found[1]), int(found[2])) if found else None
     return None
 
 
-def _alone_in_list(node, slot: SavedSlot) -> bool:
+_PYTHON_SAVED = torch._C._FunctionBase.saved_tensors  # a custom Function's ``saved_tensors``
+
+# Saved-tensor names that are always a node's *inputs* (``derivatives.yaml`` names a saved
+# output ``result``, ``resultN`` or by the op's return name: ``output``, ``indices``, ``Q``...)
+INPUT_NAMES = frozenset(("self", "other", "input", "weight", "bias", "mat1", "mat2", "mat",
+                          "vec", "tensor1", "tensor2", "exponent", "target", "end"))
+_DETACHED_WORDS = "detached in-place"
+
+
+def may_be_detached(slot: SavedSlot) -> bool:
+    """Return True for a saved slot ``detached_in_place`` should unpack: a plain saved input
+    (by its name) that does not require grad now and is not a view."""
+    data = slot.data
+    return (slot.index is None and slot.name in INPUT_NAMES and slot.state == "alive"
+            and type(data) in _PLAIN_TYPES and not data.requires_grad)
+
+
+def detached_in_place(node, slot: SavedSlot) -> bool:
+    """Return True where torch's backward through ``node`` would raise "Trying to use a saved
+    tensor that has been detached in-place" for ``slot``: a non-leaf input, detached in
+    place (``b.detach_()``) since the node saved it.
+
+    torch's backward unpacks a saved input without handing it the node (the Python getter
+    hands it, and then reaches the version check instead), as ``SavedTensor.unpack()`` does:
+    that is what is called, only for a slot ``may_be_detached`` (a saved *output* always
+    reads as detached there: its node is what torch hands it). Not for a custom Function
+    (its slots unpack with the node) nor a view (unpacking reads the view's node)."""
+    if not may_be_detached(slot) or is_python_node(node):
+        return False
+    try:
+        raw = getattr(node, slot.attr)
+    except RuntimeError:
+        return False
+    return raw_detached(raw)
+
+
+def raw_detached(raw) -> bool:
+    """Return True where ``raw`` (a node's ``SavedTensor`` of a saved *input*: the caller
+    knows it by its name, ``INPUT_NAMES``) was detached in place since it was saved, as
+    torch's backward would find it: unpacked as torch's backward unpacks an input (without
+    its node). Only a plain tensor that no longer requires grad, has no hook (unpacking
+    would run it) and is not a view (unpacking reads the view's node) is unpacked: that
+    compares versions and reads the tensor's node, then raises or hands out a tensor,
+    which is dropped. About 1 us (a Python number torch wrapped, ``y * 1.0001``, is one)."""
+    if raw.unpack_hook is not None:
+        return False
+    data = raw.data
+    if type(data) not in _PLAIN_TYPES:
+        return False
+    with plain_reads():
+        if data.requires_grad or data._is_view():
+            return False
+    try:
+        raw.unpack()
+    except RuntimeError as exc:
+        return _DETACHED_WORDS in str(exc)
+    return False
+
+
+def _alone_in_list(node, slot: SavedSlot, views: bool = False) -> bool:
     """Return True when ``slot`` is the only item of its list attribute that unpacking could
-    find changed and no item has a hook: torch unpacks the whole list, and its error then
-    names no item (a plain tensor whose version counter is 0 was never changed)."""
+    find changed and no item has a hook (nor is a view, unless ``views``): torch unpacks
+    the whole list, and its error then names no item (a plain tensor whose version counter
+    is 0 was never changed); unpacking a saved view reads its node (``unpack``)."""
     try:
         raws = getattr(node, slot.attr)
     except RuntimeError:
         return False
-    for i, raw in enumerate(raws):
-        if raw.unpack_hook is not None:
-            return False
-        data = raw.data
-        if i != slot.index and data is not None and (type(data) not in _PLAIN_TYPES
-                                                     or data._version):
-            return False
+    with plain_reads():
+        for i, raw in enumerate(raws):
+            if raw.unpack_hook is not None:
+                return False
+            data = raw.data
+            if data is None:
+                continue
+            if type(data) not in _PLAIN_TYPES or (not views and data._is_view()):
+                return False
+            if i != slot.index and data._version:
+                return False
     return True
 
 

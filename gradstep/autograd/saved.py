@@ -20,16 +20,21 @@ import torch
 
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.safe_reads import (
+    INPUT_NAMES,
     changed_versions,
+    detached_in_place,
     is_freed_error,
     is_plain,
     is_python_node,
+    may_be_detached,
+    raw_detached,
+    raw_saved_names,
     saved_slots,
     unpack,
 )
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
-__all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names"]
+__all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "refusals_now"]
 
 
 @cache
@@ -64,8 +69,12 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
             data = slot.data
             item = {"name": slot.name, "shape": shape_of(data), "dtype": dtype_name(data.dtype),
                     "freed": False}
-            if type(data) in _PLAIN and data._version:  # 0: never changed (changed_versions)
-                _mark_changed(item, node, slot, False)
+            if type(data) in _PLAIN:
+                if data._version:  # version 0: never changed
+                    _mark_changed(item, node, slot, False)
+                elif (not data.requires_grad and slot.name in INPUT_NAMES
+                      and raw_detached(getattr(node, slot.attr))):  # (``refusal``, inline)
+                    item["detached_in_place"] = True
             items.append(item)
         elif state != "unsaved":
             items.append(_tensor_item(node, slot, values, snippet_done))
@@ -146,11 +155,79 @@ _PLAIN = (torch.Tensor, torch.nn.Parameter)  # (safe_reads.is_plain, inline)
 
 def _mark_changed(item: dict, node, slot, views: bool) -> None:
     """Add ``changed_in_place``, ``version`` and ``saved_version`` to ``item`` where torch
-    would refuse its tensor as changed in place since it was saved."""
+    would refuse its tensor as changed in place since it was saved, or ``detached_in_place``
+    where torch's backward refuses it as detached in place first (``b.detach_()``)."""
+    item.update(refusal(node, slot, views))
+
+
+def refusal(node, slot, views: bool = False) -> dict:
+    """Return the fields ``_mark_changed`` adds for ``slot`` ({} where torch takes it)."""
+    if may_be_detached(slot) and detached_in_place(node, slot):
+        return {"detached_in_place": True}
     changed = changed_versions(node, slot, views=views)
-    if changed is not None:
-        item["changed_in_place"] = True
-        item["version"], item["saved_version"] = changed
+    if changed is None:
+        return {}
+    return {"changed_in_place": True, "version": changed[0], "saved_version": changed[1]}
+
+
+def refusals_now(id_of: dict) -> dict | None:
+    """Return ``{node id: {saved name: refusal fields}}`` for the nodes of ``id_of`` (grad_fn
+    -> id) whose saved tensors torch would refuse now (``refusal``): a pass's
+    ``changed_before``, probed as it starts, so each pass shows the state at its own time.
+    Only slots whose version counter is past 0, or a saved input that does not require grad,
+    are looked at further (``saved_items``' rule). None where the probe fails (a step state
+    then reads the trace's, ``step_state``): it never keeps a call from being recorded."""
+    try:
+        return _refusals_now(id_of)
+    except Exception:
+        return None
+
+
+def _refusals_now(id_of: dict) -> dict:
+    out: dict = {}
+    attrs_of = _PROBED
+    for fn, node_id in id_of.items():
+        kind = type(fn)
+        attrs = attrs_of.get(kind)
+        if attrs is None:
+            attrs = attrs_of[kind] = tuple((a, a[11:] in INPUT_NAMES) for a in raw_saved_names(kind))
+        if not attrs or not _may_refuse(fn, attrs):
+            continue
+        marks = {}
+        for slot in saved_slots(fn):
+            data = slot.data
+            if slot.state == "alive" and type(data) in _PLAIN and (
+                    data._version or not data.requires_grad):
+                found = refusal(fn, slot)
+                if found:
+                    marks[_display_name(fn, slot.name)] = found
+        if marks:
+            out[node_id] = marks
+    return out
+
+
+_PROBED: dict = {}  # node class -> ((raw attribute, named as an input), ...)
+
+
+def _may_refuse(fn, attrs) -> bool:
+    """Return True when a saved tensor of ``fn`` reads a version past 0, or a saved input
+    was detached in place (``safe_reads.raw_detached``): the only ones ``refusal`` can find
+    refused. One raw read a slot; an unpack only for a saved input that no longer requires
+    grad."""
+    for attr, an_input in attrs:
+        try:
+            raw = getattr(fn, attr)
+        except RuntimeError:  # a custom Function's list, once released
+            continue
+        if type(raw) is list or type(raw) is tuple:
+            if any(type(d) in _PLAIN and d._version for d in (r.data for r in raw)):
+                return True
+        elif raw is not None:
+            data = raw.data
+            if type(data) in _PLAIN and (
+                    data._version or (an_input and not data.requires_grad and raw_detached(raw))):
+                return True
+    return False
 
 
 def _saved_value(node, slot, snippet_done: bool) -> dict | None:

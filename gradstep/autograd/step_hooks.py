@@ -85,8 +85,11 @@ class StepRecorder:
     names shown for AccumulateGrad leaves.
     """
 
-    def __init__(self, id_of: dict, labels: dict | None = None):
+    def __init__(self, id_of: dict, labels: dict | None = None, copy: bool = False):
         self.id_of = id_of
+        # copy every gradient at each step, as under the snippet's mode (``tensor_hooks``: a
+        # tensor hook of the snippet's may change in place the gradient a step sent)
+        self.copy = copy
         self.labels = labels or {}
         self.steps: list[dict] = []
         # What the hooks collect, as cheaply as possible (they run once per node):
@@ -139,7 +142,7 @@ class StepRecorder:
         held = (self._held, self._held_limit, self._summarise_held, self._own, self._sent,
                 self._started, self._pending, self._received)
         # the snippet's own mode or profiler is on for the whole pass, or not at all
-        watching = watched()
+        watching = self.copy or watched()
         self._copying = watching
         if not watching and _current_node is not None:
             self._by_node = True

@@ -16,10 +16,13 @@ timeline: a snippet call or a pass gradstep ran) and ``K`` steps done:
   the core, or freed by an earlier pass of the same history) or a step of this
   pass up to ``K`` released them. torch releases all of a node's buffers at
   once, so the flag is per node; saved numbers and flags are never freed. A saved
-  tensor the trace found changed in place since it was saved (``changed_in_place``,
-  probed when the graph was traced) shows so in pass P unless its buffers are freed
-  then, or its node ran without an error in pass P or a later one: torch checked the
-  versions then and they matched, so they matched before too (a version only grows).
+  tensor torch would refuse as changed (or detached) in place since it was saved shows so
+  in pass P as the pass's ``changed_before`` has it (probed as the pass began), unless its
+  buffers are freed then. A pass without that probe (a JSON of an older gradstep, a node
+  outside the pass's own graph) reads the trace's (``changed_in_place``, probed when the
+  graph was traced) unless its node ran without an error in pass P or a later one: torch
+  checked the versions then and they matched, so they matched before too (a version only
+  grows).
 - **edge gradients**: what each node that ran in ``steps[:K]`` sent along each
   of its edges (``grad_inputs[slot]``; None where nothing flows).
 - **leaf ``.grad``**: an AccumulateGrad step's ``grad_after`` once it ran, its
@@ -178,6 +181,12 @@ class PassIndex:
         entries = self._trace_saved(node)
         if not entries:
             return []
+        changed = self.timeline.get("changed_before")
+        if changed is not None and (self.members is None or node in self.members):
+            freed = self.is_freed(node, k)  # probed as the pass began: the state of its time
+            marks = changed.get(node) or {}
+            return [_at_pass(e, freed, marks.get(e.get("name"))) if is_tensor_entry(e)
+                    else dict(e) for e in entries]
         if not self.steps and not self.freed_after:
             return [dict(e) for e in entries]  # no pass: the state the snippet left
         freed = self.is_freed(node, k)
@@ -334,7 +343,17 @@ class PassIndex:
         )
 
 
-CHANGED_KEYS = ("changed_in_place", "version", "saved_version")
+CHANGED_KEYS = ("changed_in_place", "version", "saved_version", "detached_in_place")
+
+
+def _at_pass(entry: dict, freed: bool, marks: dict | None) -> dict:
+    """Return ``entry`` as torch held it in a pass whose start found ``marks`` for it (the
+    timeline's ``changed_before``: None where torch would take it then)."""
+    out = {key: value for key, value in entry.items() if key not in CHANGED_KEYS}
+    out["freed"] = freed
+    if marks and not freed:
+        out.update(marks)
+    return out
 
 
 def _with_freed(entry: dict, freed: bool, unchanged: bool = False) -> dict:

@@ -79,8 +79,9 @@ SAVED_BADGE = "#ffa500"
 FREED_BADGE = "#616161"  # white words 6.2:1, the pill 5.2:1 on a freed box's #eeeeee (a
 # #e6e6e6 pill with dark words was 1.08:1 against that box: only its thin dashes showed it)
 CHANGED_BADGE = "#b71c1c"  # a saved tensor changed in place since it was saved: torch refuses it
-DARK_BADGES = ("device", "changed", "freed")  # pills with white text
-BADGE_ROLES = ("saved", "changed", "freed", "device")  # lines written on a pill
+DARK_BADGES = ("device", "changed", "detached", "freed")  # pills with white text
+BADGE_ROLES = ("saved", "changed", "detached", "freed", "device")  # lines written on a pill
+REFUSED_ROLES = ("changed", "detached")  # saved tensors torch refuses: CHANGED_BADGE
 DEVICE_BADGE = "#37474f"
 
 
@@ -449,13 +450,17 @@ def saved_lines(attrs: dict) -> list[Line]:
 
 def saved_role(entry: dict) -> str:
     """Return the pill a saved tensor is written on: ``freed`` (torch released it),
-    ``changed`` (changed in place since it was saved: torch refuses it) or ``saved``."""
+    ``changed`` (changed in place since it was saved: torch refuses it), ``detached``
+    (a saved input detached in place: torch refuses it) or ``saved``."""
     if entry.get("freed"):
         return "freed"
+    if entry.get("detached_in_place"):
+        return "detached"
     return "changed" if entry.get("changed_in_place") else "saved"
 
 
-SAVED_WORDS = (("saved", "saved: "), ("changed", "changed in place: "), ("freed", "freed: "))
+SAVED_WORDS = (("saved", "saved: "), ("changed", "changed in place: "),
+               ("detached", "detached in place: "), ("freed", "freed: "))
 
 
 def saved_lines_of(entries) -> list[Line]:

@@ -7,6 +7,10 @@ from gradstep.ui.words import tr
 MAX_CODE = 46
 
 
+def QT_TR_NOOP(text: str) -> str:  # noqa: N802 (Qt's name: pyside6-lupdate collects these texts)
+    return text
+
+
 def call_code(code: str | None, limit: int = MAX_CODE) -> str:
     """Return a snippet line without its comment, outer ``print(...)`` and ``torch.`` before
     ``autograd``, cut at a word (the whole line is the pass's tooltip)."""
@@ -40,6 +44,36 @@ def mode_words(timeline: dict | None) -> str:
         return ""
     how = "autograd.grad" if timeline.get("mode") == "grad" else "backward()"
     return f"{how} · retain_graph={bool(timeline.get('retain_graph'))}"
+
+
+NO_STEPS = {  # why a pass that ran shows no steps (the timeline's ``no_steps``)
+    "batched": QT_TR_NOOP("no steps: is_grads_batched=True runs the pass on vmap's batch of "
+                          "gradients, which gradstep does not read"),
+    "subclass": QT_TR_NOOP("no steps: a tensor subclass's own code carries the gradients, "
+                           "which gradstep does not run"),
+    "changed": QT_TR_NOOP("no steps: a gradient was changed in place during the pass (a hook "
+                          "or a custom Function's backward), so what the steps kept is not "
+                          "what torch sent"),
+    "concurrent": QT_TR_NOOP("no steps: another pass ran through these nodes at the same time"),
+    "unreadable": QT_TR_NOOP("no steps: the recorded values could not be read"),
+    "unhooked": QT_TR_NOOP("no steps: the pass could not be hooked (compiled autograd)"),
+}
+GRAPH_ROOT = QT_TR_NOOP("{0} roots: torch's engine first ran a GraphRoot node of its own that "
+                        "hands each root its gradient; it is no node of the graph, so it has "
+                        "no step here")
+
+
+def pass_note(timeline: dict | None) -> str:
+    """Return why the pass shows no steps, or that it started from several roots ('' for
+    neither), in the window's language."""
+    timeline = timeline or {}
+    reason = timeline.get("no_steps")
+    if reason in NO_STEPS and not timeline.get("steps"):
+        return tr(NO_STEPS[reason])
+    roots = timeline.get("graph_root")
+    if isinstance(roots, int) and roots > 1:
+        return tr(GRAPH_ROOT).format(roots)
+    return ""
 
 
 def steps_word(count: int) -> str:

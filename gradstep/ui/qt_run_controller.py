@@ -12,7 +12,7 @@ from PySide6 import QtCore
 from gradstep.policies.gc_pause import settle_intake, without_gc
 from gradstep.schema.timeline import pass_ran
 from gradstep.ui.error_words import for_window, no_graph_text
-from gradstep.ui.pass_names import steps_word
+from gradstep.ui.pass_names import pass_note, steps_word
 
 INSPECT_DELAY_MS = 120  # the ▶ node's details are asked for once stepping pauses this long
 
@@ -146,6 +146,8 @@ class QtRunController(QtCore.QObject):
         message = self.tr("Pass {0}: {1}").format(n, steps_word(len(timeline["steps"])))
         if timeline.get("error"):
             message += self.tr(" — failed, see Errors")
+        elif pass_note(timeline):
+            message += " — " + pass_note(timeline)
         self.w.statusBar().showMessage(message)
         self.w.sigBackwardFinished.emit(timeline)
 

@@ -42,12 +42,15 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
 
 
 CHANGED = "changed in place: version {0}, saved at version {1}"
+DETACHED = "detached in place since it was saved (torch refuses it)"
 
 
 def tensor_state(entry: dict) -> str:
     """Return a saved tensor's state in ``saved_rows``' English words."""
     if entry.get("freed"):
         return "freed"
+    if entry.get("detached_in_place"):
+        return DETACHED
     if entry.get("changed_in_place"):
         return CHANGED.format(entry.get("version"), entry.get("saved_version"))
     return "alive"
@@ -84,7 +87,8 @@ def graph_words(model: QtSessionModel) -> str:
               "{0}.").format(counts)
 
 
-_STATE_COLOURS = {"alive": "#2e7d32", "freed": "#c62828", "changed": "#b71c1c"}
+_STATE_COLOURS = {"alive": "#2e7d32", "freed": "#c62828", "changed": "#b71c1c",
+                  "detached": "#b71c1c"}
 
 
 class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
@@ -149,7 +153,8 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
                      self.tr("value {0}").format(state[len("value "):]))
             item = QtWidgets.QTreeWidgetItem([name, shape, shown])
             if tensor:
-                kind = "alive" if state == "alive" else "freed" if state == "freed" else "changed"
+                kind = ("alive" if state == "alive" else "freed" if state == "freed" else
+                        "detached" if state == DETACHED else "changed")
                 item.setForeground(2, QtGui.QBrush(QtGui.QColor(_STATE_COLOURS[kind])))
                 item.setToolTip(2, self._state_tip(kind))
             self.table.addTopLevelItem(item)
@@ -162,6 +167,9 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
             return self.tr("still held: backward can use it")
         if kind == "freed":
             return self.tr("released by torch: a backward that needs it raises")
+        if kind == "detached":
+            return self.tr("still held, but detached in place (.detach_()) since the node "
+                           "saved it: backward through the node raises (use .detach())")
         return self.tr("still held, but changed in place since the node saved it: torch "
                        "checks the version when backward unpacks it, and raises")
 

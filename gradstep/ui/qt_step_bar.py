@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
-from gradstep.ui.pass_names import mode_words
+from gradstep.ui.pass_names import mode_words, pass_note
 from gradstep.ui.qt_icons import glyph_icon
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.words import tr
@@ -197,7 +197,11 @@ class QtStepBar(QtWidgets.QToolBar):
         self.passes.setToolTip(record.code or record.title if record else "")
         self._passes_action.setVisible(bool(self.model.passes or self.model.other_calls))
         self.passes.blockSignals(False)
+        note = pass_note(self.model.timeline)
         self.pass_info.setText(f" {mode_words(self.model.timeline)} " if self.model.timeline else "")
+        self.pass_info.setToolTip(note)
+        if note:
+            self.pass_info.setText(self.pass_info.text() + f"· {note} ")
 
     def _fit_position(self, words: str, n: int) -> None:
         """Fix the step label's size to its widest text in this pass, language and font.

@@ -196,10 +196,12 @@ STATE_WORDS = {  # translated when shown (gradstep.ui.words.tr)
 
 
 def saved_state_words(entry: dict) -> str:
-    """Return a saved tensor's state in words: alive, freed, or changed in place with
-    torch's two versions (``saved.saved_items``)."""
+    """Return a saved tensor's state in words: alive, freed, detached in place, or changed in
+    place with torch's two versions (``saved.saved_items``)."""
     if entry.get("freed"):
         return tr("freed")
+    if entry.get("detached_in_place"):
+        return tr("detached in place since it was saved (torch refuses it)")
     if entry.get("changed_in_place"):
         return tr("changed in place: version {0}, saved at version {1}").format(
             entry.get("version"), entry.get("saved_version"))

@@ -912,8 +912,9 @@ def test_a_tensor_hook_that_changes_its_gradient_in_place_shows_torchs_steps_or_
     once (``HELD_BYTES`` 0), ExpBackward0's step shows what it sent and MulBackward0's what
     it received, doubled, as torch's own hooks saw them. The shared hooks and those made per
     node keep an alias: what ExpBackward0 sent is lost once the tensor hook doubled it in
-    place (no hook can tell a tensor hook is there before it ran), so the pass shows no
-    steps; the leaves' ``.grad`` torch left is still shown (core7: a dropped pass showed
+    place, so the pass shows no steps (``record_backward`` is handed only the root: the
+    hooked ``y`` is not seen, see ``tensor_hooks``; a snippet's own call that names ``y``
+    is recorded by the copying hooks, ``test_step_state``'s ``tensor_hook_in_place``); the leaves' ``.grad`` torch left is still shown (core7: a dropped pass showed
     none), as torch has it."""
     in_pass = _hooks_of_kind(monkeypatch, hooks)
     with in_pass:

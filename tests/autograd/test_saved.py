@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gradstep.autograd.saved import saved_items
+from gradstep.autograd.saved import refusals_now, saved_items
 
 
 def test_an_int64_that_torch_hands_out_unsigned_reads_as_torch_holds_it():
@@ -102,3 +102,94 @@ def test_a_freed_saved_tensor_is_freed_not_changed():
     c.sum().backward()
     b.add_(1)
     assert saved_items(c.grad_fn) == [{"name": "self", "freed": True}]
+
+
+DETACHED = "Trying to use a saved tensor that has been detached in-place"
+
+
+def _torch_refuses_detached(run) -> bool:
+    try:
+        run()
+    except RuntimeError as exc:
+        return DETACHED in str(exc)
+    return False
+
+
+def test_a_saved_input_detached_in_place_shows_what_torch_says():
+    """``b.add_(1); b.detach_()``: torch's backward raises its detach error, not the version
+    one the Python getter reaches (it hands torch the node); without add_ too (core8)."""
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    c = b.sin()
+    b.add_(1)
+    b.detach_()
+    b2 = a * 3
+    c2 = b2.cos()
+    b2.detach_()
+    for node in (c.grad_fn, c2.grad_fn):
+        (item,) = saved_items(node)
+        assert item.get("detached_in_place") and "changed_in_place" not in item, item
+    assert _torch_refuses_detached(lambda: c.sum().backward())
+    assert _torch_refuses_detached(lambda: c2.sum().backward())
+
+
+def test_a_saved_output_or_a_plain_input_without_grad_is_not_taken_for_detached():
+    a = torch.ones(3, requires_grad=True)
+    e = a.exp()
+    exp = e.grad_fn
+    w = torch.ones(3)  # saved by MulBackward0, never required grad
+    y = a * w
+    assert all("detached_in_place" not in i for i in saved_items(exp) + saved_items(y.grad_fn))
+    e.mul_(2)
+    assert _changed(saved_items(exp)) == {"result": (1, 0)}
+    y.sum().backward()
+    assert torch.equal(a.grad, w)
+
+
+class _Both(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return g * y, g * x
+
+
+def test_a_custom_functions_saved_tensor_changed_in_place_shows_torchs_versions():
+    """Its slots unpack together (``ctx.saved_tensors``): probed where only one reads a
+    version past 0 and none has a hook (core8)."""
+    a = torch.ones(3, requires_grad=True)
+    x, y = a * 1, a * 3
+    z = _Both.apply(x, y)
+    y.add_(1)
+    y.add_(1)
+    assert _changed(saved_items(z.grad_fn)) == {"saved_tensors[1]": (2, 0)}
+    assert _torch_versions(lambda: z.sum().backward()) == (2, 0)
+    assert a.grad is None and y._version == 2
+    x.add_(1)  # two changed: torch's error names neither by slot, so neither is claimed
+    assert _changed(saved_items(z.grad_fn)) == {}
+
+
+def test_the_pass_probe_finds_an_input_detached_beside_a_constant_the_node_did_not_save():
+    """``addcmul(c, t1, t2)``, ``c`` a constant: its edge leads nowhere, and the node saves
+    ``tensor1`` and ``tensor2``, not ``c``. With ``t1`` detached in place the pass's probe
+    (``refusals_now``) finds it, as the trace's does and as torch's backward refuses it
+    (review of core8: counting edges to nowhere took ``c``'s edge for ``t1``'s and the pass
+    showed ``t1`` as torch would take it). A constant saved input and a Python number torch
+    wrapped are not taken for detached."""
+    x = torch.ones(3, requires_grad=True)
+    t1, t2 = x * 2, x * 3
+    out = torch.addcmul(torch.zeros(3), t1, t2)
+    plain = (x * 2) * torch.ones(3) * 1.0001
+    t1.detach_()
+    ids = {out.grad_fn: "n0", plain.grad_fn: "n1", plain.grad_fn.next_functions[0][0]: "n2"}
+    assert refusals_now(ids) == {"n0": {"tensor1": {"detached_in_place": True}}}
+    assert [i["name"] for i in saved_items(out.grad_fn) if i.get("detached_in_place")] == [
+        "tensor1"]
+    assert _torch_refuses_detached(lambda: out.sum().backward())
+    x.grad = None
+    plain.sum().backward()  # torch takes the constant and the wrapped number
+    assert x.grad is not None

@@ -37,8 +37,14 @@ CTX_NAMES = ("import torch\n\nclass Scale(torch.autograd.Function):\n"
              "        return g * 2 * x * ctx.variable\n\n"
              "x = torch.tensor([1., -2.], requires_grad=True)\ny = Scale.apply(x.sin())\n"
              "out = (y * 2).sum()\nout.backward()\n")
+# a tensor hook that doubles its gradient in place (core8: the pass showed no steps)
+TENSOR_HOOK_IN_PLACE = ("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+                        "y = x * 3\ny.register_hook(lambda g: g.mul_(2))\n"
+                        "x.register_hook(lambda g: g.add_(1))\nloss = y.exp().sum()\n"
+                        "loss.backward()\n")
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS, "ctx_names": CTX_NAMES}
+CASES = {**LESSONS, **ERROR_SNIPPETS, "ctx_names": CTX_NAMES,
+         "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
 
 
 def shown_by(state) -> dict:
@@ -252,3 +258,64 @@ def test_a_saved_tensor_a_later_pass_used_unchanged_was_unchanged_before():
             (entry,) = history.state(p, k).saved[sin]
             assert ((entry["version"], entry["saved_version"]) if entry.get("changed_in_place")
                     else None) == changed, (p, k, entry)
+
+
+CHANGED_BETWEEN_PASSES = ("import torch\nx = torch.ones(3, requires_grad=True)\nb = x * 2\n"
+                          "c = b.sin()\ne = x.exp()\nout = c.sum() + e.sum()\n"
+                          "torch.autograd.grad(out, e, retain_graph=True)\nb.add_(1)\n"
+                          "torch.autograd.grad(out, e, retain_graph=True)\nb.add_(1)\n")
+
+
+def _versions_torch_saw(source: str) -> list:
+    """Run ``source`` in plain torch, reading SinBackward0's saved ``b`` through torch's own
+    getter right after each ``autograd.grad`` call: None where torch took it, else its
+    versions."""
+    import re
+
+    import torch
+
+    seen = []
+
+    def probe():
+        try:
+            _ = env["c"].grad_fn._saved_self
+        except RuntimeError as exc:
+            found = re.search(r"is at version (\d+); expected version (\d+) instead", str(exc))
+            return int(found[1]), int(found[2])
+        return None
+
+    original = torch.autograd.grad
+
+    def grad(*args, **kwargs):
+        out = original(*args, **kwargs)
+        seen.append(probe())
+        return out
+
+    env: dict = {}
+    torch.autograd.grad = grad
+    try:
+        exec(compile(source, "/x/between.py", "exec"), env)
+    finally:
+        torch.autograd.grad = original
+    return seen
+
+
+def test_each_pass_shows_a_saved_tensor_as_it_was_at_that_pass():
+    """Neither pass (``autograd.grad(out, e)``) runs SinBackward0; b changes after each: pass 1 began with b unchanged,
+    pass 2 with b at version 1 (saved at 0), and the snippet left it at version 2. Each
+    pass shows its own time's state, as torch's getter reads it then (core8)."""
+    assert _versions_torch_saw(CHANGED_BETWEEN_PASSES) == [None, (1, 0)]
+    result = Session().run(CHANGED_BETWEEN_PASSES, filename="/x/between.py", root="out")
+    graph = graph_from_json(result["trace"])
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    calls = drawn_calls(result["calls"], graph)
+    history = PassHistory(graph, [c["timeline"] for c in calls])
+    assert len(calls) == 2 and all(sin not in {s["node"] for s in c["timeline"]["steps"]}
+                                   for c in calls)
+    for p, changed in ((0, None), (1, (1, 0))):
+        for k in range(history.index(p).count + 1):
+            (entry,) = history.state(p, k).saved[sin]
+            assert ((entry["version"], entry["saved_version"]) if entry.get("changed_in_place")
+                    else None) == changed, (p, k, entry)
+    (traced,) = graph.nodes[sin]["saved"]  # the trace: the state the snippet left
+    assert (traced["version"], traced["saved_version"]) == (2, 0)

@@ -404,6 +404,8 @@ def test_a_batch_of_gradients_is_not_read_and_the_pass_runs_as_torch_runs_it(tmp
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     assert [c["timeline"]["steps"] for c in result["calls"]] == [[], []]
+    # and each says why (core8: nothing did; the window words it, ``pass_names.pass_note``)
+    assert [c["timeline"].get("no_steps") for c in result["calls"]] == ["batched", "batched"]
 
 
 def test_gradients_summarised_at_once_are_shown_as_torch_had_them(tmp_path, monkeypatch):

@@ -68,6 +68,34 @@ What the snippet printed is in Output.</source>
         <translation>gradstep：从根节点执行 {0}{1}</translation>
     </message>
     <message>
+        <source>no steps: is_grads_batched=True runs the pass on vmap&apos;s batch of gradients, which gradstep does not read</source>
+        <translation>没有步骤：is_grads_batched=True 让这次反向传播在 vmap 的一批梯度上运行，gradstep 不读取它们</translation>
+    </message>
+    <message>
+        <source>no steps: a tensor subclass&apos;s own code carries the gradients, which gradstep does not run</source>
+        <translation>没有步骤：梯度由某个张量子类自己的代码承载，gradstep 不运行这些代码</translation>
+    </message>
+    <message>
+        <source>no steps: a gradient was changed in place during the pass (a hook or a custom Function&apos;s backward), so what the steps kept is not what torch sent</source>
+        <translation>没有步骤：这次反向传播中有梯度被原地修改（某个 hook 或自定义 Function 的 backward），步骤记下的已不是 torch 当时传递的值</translation>
+    </message>
+    <message>
+        <source>no steps: another pass ran through these nodes at the same time</source>
+        <translation>没有步骤：同时有另一次反向传播经过这些节点</translation>
+    </message>
+    <message>
+        <source>no steps: the recorded values could not be read</source>
+        <translation>没有步骤：记录的值无法读取</translation>
+    </message>
+    <message>
+        <source>no steps: the pass could not be hooked (compiled autograd)</source>
+        <translation>没有步骤：无法在这次反向传播上挂 hook（compiled autograd）</translation>
+    </message>
+    <message>
+        <source>{0} roots: torch&apos;s engine first ran a GraphRoot node of its own that hands each root its gradient; it is no node of the graph, so it has no step here</source>
+        <translation>{0} 个根：torch 的引擎先运行了它自己的 GraphRoot 节点，把梯度交给每个根；它不是图中的节点，所以这里没有它的步骤</translation>
+    </message>
+    <message>
         <source>{0} step</source>
         <translation>{0} 步</translation>
     </message>
@@ -474,6 +502,10 @@ What the snippet printed is in Output.</source>
     <message>
         <source>✗ torch raised here</source>
         <translation>✗ torch 在这里报错</translation>
+    </message>
+    <message>
+        <source>detached in place since it was saved (torch refuses it)</source>
+        <translation>保存后被原地 detach（torch 拒绝使用它）</translation>
     </message>
     <message>
         <source>changed in place: version {0}, saved at version {1}</source>
@@ -1246,6 +1278,10 @@ What the snippet printed is in Output.</source>
         <translation>{0}（{1}）{2}：已保存 {3} 个张量、{4} 个值</translation>
     </message>
     <message>
+        <source>still held, but detached in place (.detach_()) since the node saved it: backward through the node raises (use .detach())</source>
+        <translation>仍保留，但节点保存它之后它被原地 detach 过（.detach_()）：backward 经过该节点时会报错（请改用 .detach()）</translation>
+    </message>
+    <message>
         <source>still held, but changed in place since the node saved it: torch checks the version when backward unpacks it, and raises</source>
         <translation>仍保留，但节点保存它之后它被原地修改过：backward 取出它时 torch 会核对版本号，并报错</translation>
     </message>
@@ -1448,6 +1484,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>changed in place: {0}</source>
         <translation>保存后被原地修改：{0}</translation>
+    </message>
+    <message>
+        <source>detached in place: {0}</source>
+        <translation>保存后被原地 detach：{0}</translation>
     </message>
     <message>
         <source>freed: {0}</source>
