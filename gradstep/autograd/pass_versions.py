@@ -62,14 +62,24 @@ def _norm(leaf) -> torch.Tensor | None:
 
 def written_after(leaf) -> bool:
     """Return True when ``leaf`` was written since the last call that noted it."""
+    return versions(leaf) is not None
+
+
+def versions(leaf) -> dict | None:
+    """Return ``{"pass_version", "version"}`` (torch's ``_version`` of ``leaf`` at the last
+    call that noted it, and now) when ``leaf`` was written since that call, else None
+    (the two are equal after a write the counter does not count: ``p.data``, fused)."""
+    if not _noted:
+        return None
     entry = _noted.get(id(leaf))
     if entry is None or entry[0]() is not leaf:
-        return False
+        return None
+    moved = {"pass_version": entry[1], "version": leaf._version}
     if leaf._version != entry[1]:
-        return True
+        return moved
     now, then = _norm(leaf), entry[2]
     if now is None or then is None:
-        return False
+        return None
     now, then = now.item(), then.item()
-    return now != then and not (math.isnan(now) and math.isnan(then))
+    return moved if now != then and not (math.isnan(now) and math.isnan(then)) else None
 

@@ -84,7 +84,7 @@ def _written_as_it_is(node_id: str, attrs: dict) -> bool:
     """Return True when ``_node_json`` would copy ``attrs`` unchanged."""
     keys = tuple(attrs)
     leaf = attrs.get("kind") == "leaf"
-    fields = keys == (_LEAF_FIELDS if leaf else NODE_FIELDS)
+    fields = keys == (_LEAF_FIELDS if leaf else NODE_FIELDS) or leaf and keys == _LEAF_WRITTEN
     return fields and attrs["id"] == node_id and attrs["saved"] is not None
 
 
@@ -124,10 +124,13 @@ def _node_json(node_id: str, attrs: dict) -> dict:
             out.pop(name)
     if out["saved"] is None:
         out["saved"] = []
+    if out["kind"] == "leaf" and attrs.get("written_after"):
+        out["written_after"] = attrs["written_after"]
     return out
 
 
 _LEAF_FIELDS = tuple(name for name in NODE_FIELDS if name not in FORMULA_FIELDS)
+_LEAF_WRITTEN = (*_LEAF_FIELDS, "written_after")  # a leaf an optimizer step wrote after the pass
 
 
 def _number(node_id: str) -> int:

@@ -18,6 +18,7 @@ import torch
 from gradstep.autograd.formulas import formula_fields_of
 from gradstep.autograd.index_labels import INDEXING, label_indexing
 from gradstep.autograd.op_names import op_name
+from gradstep.autograd.pass_versions import versions
 from gradstep.autograd.plain_graph import PlainGraph
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
@@ -241,6 +242,9 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
         if lines is not None:
             attrs["seq"] = attrs["line"] = None
             attrs["slots"] = len(fn.next_functions) if slot_count is None else slot_count
+        moved = versions(variable)  # an optimizer step after the pass: value is not the pass's
+        if moved is not None:
+            attrs["written_after"] = moved
         return attrs
     if key is None:
         key = ("op", node_type._sequence_nr(fn), node_type.name(fn))

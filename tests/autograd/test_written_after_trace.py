@@ -1,0 +1,51 @@
+"""A leaf written after the snippet's last recorded backward call (an optimizer step) is
+drawn with its value at the end of the snippet, which the forward did not use: the trace
+says so (``written_after``), checked against the same snippet run plainly."""
+
+from __future__ import annotations
+
+import torch
+
+from gradstep.autograd.serialize import graph_from_json, graph_to_json
+from gradstep.autograd.session import Session
+
+STEPPED = """\
+torch.manual_seed(0)
+lin = nn.Linear(2, 2)
+frozen = torch.ones(2, requires_grad=True)
+loss = (lin(torch.ones(1, 2)) * frozen).square().sum()
+forward_bias = lin.bias.detach().clone()
+versions = (lin.bias._version, lin.weight._version)
+loss.backward()
+with torch.no_grad():  # a plain SGD step, as torch.optim.SGD's
+    lin.weight -= 10.0 * lin.weight.grad
+    lin.bias -= 10.0 * lin.bias.grad
+"""
+
+
+def _leaves(trace: dict) -> dict:
+    return {node["label"]: node for node in trace["nodes"] if node["kind"] == "leaf"}
+
+
+def test_a_leaf_an_optimizer_step_wrote_says_its_value_is_not_the_pass_s():
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(STEPPED, "<plain>", "exec"), plain)
+    result = Session().run(STEPPED)
+    assert result["ok"], result["error"]
+    leaves = _leaves(result["trace"])
+    bias = leaves["bias"]
+    assert bias["value"]["data"] == plain["lin"].bias.tolist()  # torch's, after the step
+    assert bias["value"]["data"] != plain["forward_bias"].tolist()  # not what the forward used
+    assert bias["written_after"] == {"pass_version": plain["versions"][0],
+                                     "version": plain["lin"].bias._version}
+    assert leaves["weight"]["written_after"]["version"] == plain["lin"].weight._version
+    assert "written_after" not in leaves["frozen"]  # the step did not touch it
+    # the field survives the trace JSON's round trip (the window reads it from there)
+    again = graph_to_json(graph_from_json(result["trace"]))
+    assert _leaves(again)["bias"]["written_after"] == bias["written_after"]
+    assert "written_after" not in _leaves(again)["frozen"]
+
+
+def test_no_step_after_the_pass_no_field():
+    result = Session().run(STEPPED.split("with torch.no_grad()")[0])
+    assert not any("written_after" in node for node in result["trace"]["nodes"])
