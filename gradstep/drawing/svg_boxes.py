@@ -104,7 +104,8 @@ def _pill_tail(role: str, width: float, pill_h: float) -> str:
     if role == "freed":
         return (tail + f' fill="{style.FREED_BADGE}" stroke="{style.MUTED_TEXT}" '
                 'stroke-width="0.8" stroke-dasharray="3.2,1.6" stroke-linecap="square"/>')
-    colour = {"device": style.DEVICE_BADGE, "changed": style.CHANGED_BADGE}.get(role, style.SAVED_BADGE)
+    colour = {"device": style.DEVICE_BADGE, "changed": style.CHANGED_BADGE,
+              "written": style.CHANGED_BADGE}.get(role, style.SAVED_BADGE)
     return tail + f' fill="{colour}"/>'
 
 
