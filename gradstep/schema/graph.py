@@ -92,6 +92,8 @@ NODE_FIELDS: tuple[str, ...] = ("id", "name", "kind", "label", "scope", "shape",
                                 "seq", "line", "slots")
 # A leaf has no formula of its own (AccumulateGrad adds into .grad): the trace JSON leaves these out.
 FORMULA_FIELDS: tuple[str, ...] = ("formula", "formula_math", "formula_note")
+# Fields a node carries, after those, only where they apply (a leaf written after the pass).
+OPTIONAL_FIELDS: tuple[str, ...] = ("written_after",)
 
 
 class TraceEdge(TypedDict):
