@@ -49,3 +49,16 @@ def test_a_leaf_an_optimizer_step_wrote_says_its_value_is_not_the_pass_s():
 def test_no_step_after_the_pass_no_field():
     result = Session().run(STEPPED.split("with torch.no_grad()")[0])
     assert not any("written_after" in node for node in result["trace"]["nodes"])
+
+
+def test_the_kernel_writes_the_field_as_json_does(tmp_path):
+    """The kernel's trace writer (templates for the usual fields) writes such a leaf as the
+    JSON encoder does, the field included."""
+    from gradstep.kernel.trace_text import NodeTexts
+    from gradstep.policies.strict_json import json_line, write_json_line
+    from gradstep.schema.graph import FORMULA_FIELDS
+
+    trace = Session().run(STEPPED)["trace"]
+    path = tmp_path / "t.json"
+    write_json_line(trace, path, batch=2, shared=FORMULA_FIELDS, templates=NodeTexts)
+    assert path.read_bytes() == json_line(trace) and b'"written_after"' in path.read_bytes()
