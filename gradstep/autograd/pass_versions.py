@@ -22,10 +22,10 @@ import weakref
 
 import torch
 
-from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable
+from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable, sequence_nr_of
 
-_noted: dict[int, tuple[weakref.ref, int, torch.Tensor | None]] = {}
-# id(leaf): (the leaf, its version then, its norm then)
+_noted: dict[int, tuple[weakref.ref, int, torch.Tensor | None, int | None]] = {}
+# id(leaf): (the leaf, its version then, its norm then, torch's sequence number then)
 
 
 def forget() -> None:
@@ -33,15 +33,16 @@ def forget() -> None:
     _noted.clear()
 
 
-def note(nodes) -> None:
+def note(nodes, mark: int | None = None) -> None:
     """Note the version and norm of every plain leaf among ``nodes`` (grad_fns; a dict's
-    keys do)."""
+    keys do), and ``mark``: torch's sequence number then (None once the snippet started a
+    thread: torch numbers each thread's nodes on its own)."""
     for fn in nodes:
         if not is_leaf_node(fn):
             continue
         leaf = leaf_variable(fn)
         if leaf is not None and is_plain(leaf):
-            _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf))
+            _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf), mark)
 
 
 def _norm(leaf) -> torch.Tensor | None:
@@ -65,14 +66,22 @@ def written_after(leaf) -> bool:
     return versions(leaf) is not None
 
 
-def versions(leaf) -> dict | None:
+def versions(leaf, used_by=None) -> dict | None:
     """Return ``{"pass_version", "version"}`` (torch's ``_version`` of ``leaf`` at the last
     call that noted it, and now) when ``leaf`` was written since that call, else None
-    (the two are equal after a write the counter does not count: ``p.data``, fused)."""
+    (the two are equal after a write the counter does not count: ``p.data``, fused).
+
+    ``used_by`` (a callable returning the graph's nodes that take ``leaf`` as an input):
+    None too unless each was built before that call, so that a write since the call came
+    after the forward that used ``leaf`` (a forward after an optimizer step used the
+    stepped value: not noted, as where the sequence numbers say nothing)."""
     if not _noted:
         return None
     entry = _noted.get(id(leaf))
     if entry is None or entry[0]() is not leaf:
+        return None
+    if used_by is not None and (entry[3] is None
+                                or any(sequence_nr_of(fn) >= entry[3] for fn in used_by())):
         return None
     moved = {"pass_version": entry[1], "version": leaf._version}
     if leaf._version != entry[1]:

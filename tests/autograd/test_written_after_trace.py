@@ -62,3 +62,18 @@ def test_the_kernel_writes_the_field_as_json_does(tmp_path):
     path = tmp_path / "t.json"
     write_json_line(trace, path, batch=2, shared=FORMULA_FIELDS, templates=NodeTexts)
     assert path.read_bytes() == json_line(trace) and b'"written_after"' in path.read_bytes()
+
+
+def test_a_forward_after_the_step_used_the_value_shown_no_field():
+    """The drawn graph is a forward after the step: it used the stepped weights, the value
+    shown, so nothing says the forward did not use it (the last recorded call noted the
+    weights before the step, and they were written since)."""
+    again = STEPPED + "loss = (lin(torch.ones(1, 2)) * frozen).square().sum()\n"
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(again, "<plain>", "exec"), plain)
+    result = Session().run(again)
+    assert result["ok"], result["error"]
+    bias = _leaves(result["trace"])["bias"]
+    assert plain["lin"].bias._version != plain["versions"][0]  # written since the call
+    assert bias["value"]["data"] == plain["lin"].bias.tolist()  # what this forward used
+    assert not any("written_after" in node for node in result["trace"]["nodes"])
