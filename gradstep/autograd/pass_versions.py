@@ -9,8 +9,8 @@ weights of the pass give 1e4, exploding). ``note(nodes)`` keeps each plain leaf'
 ``written_after(leaf)`` says whether either moved since: the report says so, rather than
 pass the ratio off as the pass's. The norm is for the writes the counter does not count:
 through ``p.data`` (a new tensor with a counter of its own: ``p.data.sub_(lr * p.grad)``)
-and torch's fused optimizers (``fused=True``). It is torch's ``vector_norm``, computed by
-the caller under ``unseen()``, with no grad and no autocast, kept as a tensor on the leaf's device (no
+and torch's fused optimizers (``fused=True``). It is torch's ``vector_norm``, computed (by ``versions`` and by
+``note``'s caller) under ``unseen()``, with no grad and no autocast, kept as a tensor on the leaf's device (no
 wait for the device) and read when the snippet has ended.
 """
 
@@ -23,6 +23,7 @@ import weakref
 import torch
 
 from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable, sequence_nr_of
+from gradstep.autograd.unseen import unseen
 
 _noted: dict[int, tuple[weakref.ref, int, torch.Tensor | None, int | None]] = {}
 # id(leaf): (the leaf, its version then, its norm then, torch's sequence number then)
@@ -83,6 +84,12 @@ def versions(leaf, used_by=None) -> dict | None:
     if used_by is not None and (entry[3] is None
                                 or any(sequence_nr_of(fn) >= entry[3] for fn in used_by())):
         return None
+    with unseen():  # a mode the snippet left on sees none of it (as ``note``, in a call)
+        return _moved(leaf, entry)
+
+
+def _moved(leaf, entry: tuple) -> dict | None:
+    """``versions``' answer for ``leaf``, noted as ``entry``."""
     moved = {"pass_version": entry[1], "version": leaf._version}
     if leaf._version != entry[1]:
         return moved

@@ -77,3 +77,34 @@ def test_a_forward_after_the_step_used_the_value_shown_no_field():
     assert plain["lin"].bias._version != plain["versions"][0]  # written since the call
     assert bias["value"]["data"] == plain["lin"].bias.tolist()  # what this forward used
     assert not any("written_after" in node for node in result["trace"]["nodes"])
+
+
+def test_a_mode_the_snippet_left_on_does_not_see_the_norm():
+    """The norm that finds a write through ``p.data`` is gradstep's read, after the
+    snippet: a torch function mode the snippet entered and left on does not see it."""
+    source = """\
+from torch.overrides import TorchFunctionMode
+seen = []
+class Log(TorchFunctionMode):
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        seen.append(getattr(func, "__name__", str(func)))
+        return func(*args, **(kwargs or {}))
+w = torch.ones(2, requires_grad=True)
+loss = (w * 2).sum()
+loss.backward()
+w.data.add_(1.0)  # a write torch's counter does not count
+Log().__enter__()  # left on
+"""
+    session = Session()
+    try:
+        result = session.run("import torch\n" + source)
+    finally:
+        from torch.overrides import _pop_mode
+
+        while torch._C._len_torch_function_stack():
+            _pop_mode()
+    assert result["ok"], result["error"]
+    leaf = _leaves(result["trace"])["w"]
+    assert leaf["written_after"] == {"pass_version": 0, "version": 0}  # found by the norm
+    seen = session.state.namespace["seen"]
+    assert not {"linalg_vector_norm", "item", "detach"} & set(seen), seen
