@@ -216,9 +216,12 @@ def written_words(attrs: dict) -> str:
     if version is None or version == then:
         return tr("This is the value at the end of the snippet: it was written after the "
                   "pass (an optimizer step?), so the forward did not use it.")
+    # torch counts a write that leaves the values as they were (an optimizer step where
+    # the gradient is zero): without a copy, only "may"; the norm moved when the versions
+    # are equal, so the words above hold
     return tr("This is the value at the end of the snippet: it was written after the pass "
-              "(an optimizer step? version {0}, the pass ran at version {1}), so the forward "
-              "did not use it.").format(version, then)
+              "(an optimizer step? version {0}, the pass ran at version {1}), so it may not "
+              "be the value the forward used.").format(version, then)
 
 
 def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,

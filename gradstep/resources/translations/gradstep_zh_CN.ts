@@ -528,8 +528,8 @@ What the snippet printed is in Output.</source>
         <translation>这是代码片段结束时的值：它在反向传播之后被修改了（优化器的一步？），前向传播用的不是这个值。</translation>
     </message>
     <message>
-        <source>This is the value at the end of the snippet: it was written after the pass (an optimizer step? version {0}, the pass ran at version {1}), so the forward did not use it.</source>
-        <translation>这是代码片段结束时的值：它在反向传播之后被修改了（优化器的一步？现在是版本 {0}，反向传播时是版本 {1}），前向传播用的不是这个值。</translation>
+        <source>This is the value at the end of the snippet: it was written after the pass (an optimizer step? version {0}, the pass ran at version {1}), so it may not be the value the forward used.</source>
+        <translation>这是代码片段结束时的值：它在反向传播之后被修改了（优化器的一步？现在是版本 {0}，反向传播时是版本 {1}），所以它可能不是前向传播所用的值。</translation>
     </message>
     <message>
         <source>saved: {0}</source>
