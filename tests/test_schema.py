@@ -101,7 +101,8 @@ def test_findings_of_a_planted_nan_fit_their_record():
 
 
 def test_node_fields_are_the_trace_nodes_fields():
-    assert set(graph.NODE_FIELDS) == graph.TraceNode.__required_keys__ | graph.TraceNode.__optional_keys__
+    assert set(graph.NODE_FIELDS) | set(graph.OPTIONAL_FIELDS) == (
+        graph.TraceNode.__required_keys__ | graph.TraceNode.__optional_keys__)
     assert set(graph.FORMULA_FIELDS) <= set(graph.NODE_FIELDS)
 
 

@@ -381,7 +381,7 @@ class _Capture:
                 with unseen():
                     if pending:
                         self._commit(pending, id_of, steps)
-                    pass_versions.note(id_of)  # what an optimizer step writes after it
+                    pass_versions.note(id_of, mark)  # what an optimizer step writes after it
                     try:
                         graph = CallGraph.of(_roots(api, bound.arguments), id_of,
                                              frame_namespace(caller, function_locals=False))

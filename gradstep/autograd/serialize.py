@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from gradstep.autograd.graph_json import graph_from_json  # noqa: F401 (re-exported)
 from gradstep.autograd.trace import Trace
-from gradstep.schema.graph import FORMULA_FIELDS, NODE_FIELDS
+from gradstep.schema.graph import FORMULA_FIELDS, NODE_FIELDS, OPTIONAL_FIELDS
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -84,7 +84,7 @@ def _written_as_it_is(node_id: str, attrs: dict) -> bool:
     """Return True when ``_node_json`` would copy ``attrs`` unchanged."""
     keys = tuple(attrs)
     leaf = attrs.get("kind") == "leaf"
-    fields = keys == (_LEAF_FIELDS if leaf else NODE_FIELDS)
+    fields = keys == (_LEAF_FIELDS if leaf else NODE_FIELDS) or leaf and keys == _LEAF_WRITTEN
     return fields and attrs["id"] == node_id and attrs["saved"] is not None
 
 
@@ -124,10 +124,14 @@ def _node_json(node_id: str, attrs: dict) -> dict:
             out.pop(name)
     if out["saved"] is None:
         out["saved"] = []
+    for name in OPTIONAL_FIELDS:  # only where they apply
+        if attrs.get(name):
+            out[name] = attrs[name]
     return out
 
 
 _LEAF_FIELDS = tuple(name for name in NODE_FIELDS if name not in FORMULA_FIELDS)
+_LEAF_WRITTEN = (*_LEAF_FIELDS, *OPTIONAL_FIELDS)  # a leaf an optimizer step wrote after the pass
 
 
 def _number(node_id: str) -> int:

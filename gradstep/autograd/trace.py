@@ -18,6 +18,7 @@ import torch
 from gradstep.autograd.formulas import formula_fields_of
 from gradstep.autograd.index_labels import INDEXING, label_indexing
 from gradstep.autograd.op_names import op_name
+from gradstep.autograd.pass_versions import versions
 from gradstep.autograd.plain_graph import PlainGraph
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
@@ -171,10 +172,14 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     exact_means = getattr(values, "exact_means", None)  # the store's rule, the leaves' too
     leaf_values = _leaf_values(queue, exact_means is None or exact_means())
     indexing = []  # the select nodes label_indexing may relabel
+
+    def used_by(node_id: str) -> list:  # the nodes that take a leaf as an input
+        return [node_of[source] for source in pred[node_id]]
+
     for node_id, fn, slot_count in zip(node_of, queue, slot_counts):
         attrs = node_dicts[node_id] = node_attributes(
             fn, node_id, values, labels, scopes, slots=slots_of.get(fn), lines=lines,
-            slot_count=slot_count, leaf_value=leaf_values.get(fn, _UNKNOWN))
+            slot_count=slot_count, leaf_value=leaf_values.get(fn, _UNKNOWN), used_by=used_by)
         if attrs["name"] in INDEXING and attrs["kind"] == "op":
             indexing.append((node_id, attrs))
     label_indexing(graph, short_op_name, indexing)  # p[1], p[2] rather than two "select" nodes
@@ -231,10 +236,11 @@ def _saved_slots_of(fns) -> dict:
 
 def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, *,
                     key: tuple | None = None, slots: list | None = None, lines=None,
-                    slot_count: int | None = None, leaf_value=_UNKNOWN) -> dict:
+                    slot_count: int | None = None, leaf_value=_UNKNOWN, used_by=None) -> dict:
     """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
     (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, ``leaf_value`` a leaf's
-    ``summary(fn.variable)``, when the caller has them).
+    ``summary(fn.variable)``, ``used_by(node_id)`` the graph's nodes that take a leaf as
+    an input, when the caller has them).
 
     With ``lines`` (``trace_graph``'s, which may be empty) the dict has the fields
     ``seq``, ``line`` and ``slots`` too (``slot_count``, else ``len(fn.next_functions)``),
@@ -253,6 +259,10 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
         if lines is not None:
             attrs["seq"] = attrs["line"] = None
             attrs["slots"] = len(fn.next_functions) if slot_count is None else slot_count
+        # an optimizer step after the pass that ran this graph: the value is not the pass's
+        moved = None if used_by is None else versions(variable, lambda: used_by(node_id))
+        if moved is not None:
+            attrs["written_after"] = moved
         return attrs
     if key is None:
         key = ("op", node_type._sequence_nr(fn), node_type.name(fn))

@@ -31,6 +31,7 @@ from gradstep.drawing.style import (
     saved_tensors,
     text_width,
     value_line,
+    written_text,
 )
 from gradstep.policies.complex_text import is_complex
 
@@ -139,11 +140,11 @@ def _measure(frame: _Frame, value: str) -> tuple[tuple[float, float], tuple]:
 
 
 def _frame(is_leaf: bool, name: str, label: str, shape: str, has_value: bool, device: str,
-           saved: tuple) -> _Frame:
+           saved: tuple, written: str = "") -> _Frame:
     """Measure a label as ``node_size`` does, its value line (if any) stood in for by an
     empty line of the same height: the largest box over the saved tensors as traced, all
     alive and all freed (the lines above and below them are measured once for the three)."""
-    above, tail = lines_of_texts(is_leaf, name, label, shape, "", device)
+    above, tail = lines_of_texts(is_leaf, name, label, shape, "", device, written)
     head = above + [Line("", DETAIL_PX, "detail")] if has_value else above
     variants = [saved_lines_of(saved)]
     if saved:
@@ -171,7 +172,7 @@ def size_key(attrs: dict) -> tuple | None:
 
 def frame_texts(attrs: dict) -> tuple | None:
     """Return ``size_key`` less the small value's text: ``(is_leaf, name, label, shape,
-    device, saved)``; None for a module box."""
+    device, saved, written)`` (``style.written_text``); None for a module box."""
     kind = attrs.get("kind", "op")
     if kind == "module":
         return None
@@ -179,4 +180,4 @@ def frame_texts(attrs: dict) -> tuple | None:
                                           for s in saved_tensors(attrs)])
     return (kind == "leaf", str(attrs.get("name") or attrs.get("id") or ""),
             str(attrs.get("label") or ""), format_shape(attrs.get("shape")),
-            str(attrs.get("device") or ""), saved or ())
+            str(attrs.get("device") or ""), saved or (), written_text(attrs))

@@ -227,11 +227,13 @@ def _paint_badge(painter: QtGui.QPainter, line_rect: QtCore.QRectF, line) -> Non
         painter.setBrush(_colour(style.FREED_BADGE))
     else:
         painter.setPen(_NO_PEN)
-        painter.setBrush(_colour(style.CHANGED_BADGE if line.role in style.REFUSED_ROLES else
+        painter.setBrush(_colour(style.CHANGED_BADGE if line.role in style.RED_ROLES else
                                  style.DEVICE_BADGE if dark else style.SAVED_BADGE))
     painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
     painter.setPen(_colour("#ffffff" if dark else style.TEXT))
     painter.drawText(pill, _CENTRE, line.text)
+
+
 
 
 @lru_cache(maxsize=1)

@@ -79,9 +79,12 @@ SAVED_BADGE = "#ffa500"
 FREED_BADGE = "#616161"  # white words 6.2:1, the pill 5.2:1 on a freed box's #eeeeee (a
 # #e6e6e6 pill with dark words was 1.08:1 against that box: only its thin dashes showed it)
 CHANGED_BADGE = "#b71c1c"  # a saved tensor changed in place since it was saved: torch refuses it
-DARK_BADGES = ("device", "changed", "detached", "freed")  # pills with white text
-BADGE_ROLES = ("saved", "changed", "detached", "freed", "device")  # lines written on a pill
-REFUSED_ROLES = ("changed", "detached")  # saved tensors torch refuses: CHANGED_BADGE
+DARK_BADGES = ("device", "changed", "detached", "freed", "written")  # pills with white text
+BADGE_ROLES = ("saved", "changed", "detached", "freed", "device", "written")  # lines on a pill
+# pills on CHANGED_BADGE's red: a saved tensor torch refuses ("changed", "detached"), and a
+# leaf written after the pass ("written": an optimizer step; the value on its box is the
+# leaf's at the end of the snippet, maybe not the one the forward used)
+RED_ROLES = ("changed", "detached", "written")
 DEVICE_BADGE = "#37474f"
 
 
@@ -407,13 +410,28 @@ def lines_around_saved(attrs: dict) -> tuple[list[Line], list[Line] | None]:
             lines.append(Line(f"{count} op{'s' if count != 1 else ''}", DETAIL_PX, "detail"))
         return lines, None
     return lines_of_texts(kind == "leaf", name, label, format_shape(attrs.get("shape")),
-                          format_small_value(attrs.get("value")), str(attrs.get("device") or ""))
+                          format_small_value(attrs.get("value")), str(attrs.get("device") or ""),
+                          written_text(attrs))
+
+
+def written_text(attrs: dict) -> str:
+    """Return the pill of a leaf written after the snippet's last recorded backward call (an
+    optimizer step): ``written after the pass: v2`` (torch's ``_version`` now), or without
+    the version where the write did not move it (``p.data``); '' for any other node."""
+    moved = attrs.get("written_after") if attrs.get("kind") == "leaf" else None
+    if not isinstance(moved, dict):
+        return ""
+    version = moved.get("version")
+    if version is None or version == moved.get("pass_version"):
+        return "written after the pass"
+    return f"written after the pass: v{version}"
 
 
 def lines_of_texts(is_leaf: bool, name: str, label: str, shape: str, value: str,
-                   device: str) -> tuple[list[Line], list[Line]]:
+                   device: str, written: str = "") -> tuple[list[Line], list[Line]]:
     """Return ``lines_around_saved`` of a node that is not a module box, from its texts: its
-    name, label, shape (``format_shape``), value (``format_small_value``) and device."""
+    name, label, shape (``format_shape``), value (``format_small_value``), device and
+    ``written_text``."""
     if is_leaf:
         lines = _lines(label or "leaf", TITLE_PX, "title")
     else:
@@ -424,9 +442,10 @@ def lines_of_texts(is_leaf: bool, name: str, label: str, shape: str, value: str,
         lines.append(Line(shorten(shape), DETAIL_PX, "detail"))
     if value:
         lines.append(value_line(value))
+    tail = [Line(written, DETAIL_PX, "written")] if written else []
     if device and device != "cpu":
-        return lines, [Line(device, DETAIL_PX, "device")]
-    return lines, []
+        tail.append(Line(device, DETAIL_PX, "device"))
+    return lines, tail
 
 
 def value_line(value: str) -> Line:

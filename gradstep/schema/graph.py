@@ -84,6 +84,7 @@ class TraceNode(_NodeRequired, total=False):
     formula: Annotated[Any, "an op's local-gradient formula from derivatives.yaml (formulas.md)"]
     formula_math: Annotated[Any, "the same in mathematical notation"]
     formula_note: Annotated[Any, "why there is no formula, when there is none"]
+    written_after: Annotated[dict, "a leaf written after the snippet's last recorded backward call (an optimizer step): {pass_version, version}, torch's _version then and now (equal for a write it does not count: p.data, fused); its value is the leaf's now, not the one the pass used (left out when not)"]
 
 
 # The fields every node carries, in this order, in the trace JSON and in graph files.
@@ -92,6 +93,8 @@ NODE_FIELDS: tuple[str, ...] = ("id", "name", "kind", "label", "scope", "shape",
                                 "seq", "line", "slots")
 # A leaf has no formula of its own (AccumulateGrad adds into .grad): the trace JSON leaves these out.
 FORMULA_FIELDS: tuple[str, ...] = ("formula", "formula_math", "formula_note")
+# Fields a node carries, after those, only where they apply (a leaf written after the pass).
+OPTIONAL_FIELDS: tuple[str, ...] = ("written_after",)
 
 
 class TraceEdge(TypedDict):

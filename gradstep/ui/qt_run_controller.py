@@ -70,6 +70,8 @@ class QtRunController(QtCore.QObject):
     def zero_grads(self) -> None:
         """Set every leaf's .grad to None in the session."""
         if self.w.model.trace is None:
+            self.w.statusBar().showMessage(self.tr(
+                "No graph, so no leaf .grad to set to None: run a snippet that builds a graph first."))
             return
         self.w.runner.request("zero_grad")
 

@@ -21,7 +21,7 @@ from gradstep.ui.qt_row_label import QtRowLabel
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
 from gradstep.ui.refresh_when_seen import RefreshWhenSeen
-from gradstep.ui.tensor_text import short
+from gradstep.ui.tensor_text import short, written_words
 from gradstep.ui.words import tr
 
 FORMULA_DELAY_MS = 60  # the formulas are drawn once stepping pauses this long
@@ -142,6 +142,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         """Describe the focus node (see RefreshWhenSeen)."""
         self.node_id = self.model.focus_node()
         attrs = self.model.node(self.node_id)
+        # no graph (before a run, or a run that built none): the header's words alone, not
+        # empty titled plots and formula box under a blank row
+        self._show_parts(self.model.graph is not None)
         if not attrs:
             if self.model.graph is not None:
                 self.header.setText(self.tr("Click a node, or step through backward."))
@@ -161,6 +164,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         state = self.model.node_state(self.node_id)
         self.header.setText(self._header(attrs, step, state))
         value = attrs.get("value")
+        written = written_words(attrs)  # an optimizer step wrote the leaf after the pass
+        self.forward.set_title(self.tr("Value now — {0}").format(html.escape(written)) if written
+                               else self.tr("Forward value"))
         if value:
             self.forward.set_value(value)
         else:
@@ -174,6 +180,14 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self._jacobian = inspected.get("jacobian") if inspected.get("id") == self.node_id else None
         self._show_jacobian()
         self._formula_timer.start()
+
+    def _show_parts(self, shown: bool) -> None:
+        """Show or hide everything under the header (a plot's visibility changes only when
+        it differs: a step lays nothing out again)."""
+        for part in (self.grad_change, self.formula, self.forward, self.arriving,
+                     self.slot_label, self.slot_choice, self.sent, self.jacobian):
+            if part.isHidden() == shown:
+                part.setVisible(shown)
 
     def _show_formulas(self) -> None:
         """Show the focus node's formulas at this step, with the numbers the kernel read."""

@@ -208,6 +208,25 @@ def saved_state_words(entry: dict) -> str:
     return tr("alive")
 
 
+def written_words(attrs: dict) -> str:
+    """Return, for a leaf written after the snippet's last recorded backward call (an
+    optimizer step: the trace's ``written_after``), that the value shown is the leaf's at
+    the end of the snippet, not the one the forward used; '' for any other node."""
+    moved = attrs.get("written_after") if attrs.get("kind") == "leaf" else None
+    if not isinstance(moved, dict):
+        return ""
+    version, then = moved.get("version"), moved.get("pass_version")
+    if version is None or version == then:
+        return tr("This is the value at the end of the snippet: it was written after the "
+                  "pass (an optimizer step?), so the forward did not use it.")
+    # torch counts a write that leaves the values as they were (an optimizer step where
+    # the gradient is zero): without a copy, only "may"; the norm moved when the versions
+    # are equal, so the words above hold
+    return tr("This is the value at the end of the snippet: it was written after the pass "
+              "(an optimizer step? version {0}, the pass ran at version {1}), so it may not "
+              "be the value the forward used.").format(version, then)
+
+
 def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
                  grad: object = ...) -> str:
     """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
@@ -229,6 +248,9 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
         value = attrs.get("value")
         lines.append(tr("value: {0}").format(esc(short(value))) if value
                      else tr("value: not captured"))
+        written = written_words(attrs)
+        if written:
+            lines.append(esc(written))
     lines.extend(formula_tooltip_lines(attrs))
     entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
                if isinstance(e, dict) and "freed" in e and "value" not in e]

@@ -512,6 +512,15 @@ def test_after_a_run_that_built_no_graph_every_panel_says_so(qtbot, window, sour
     assert words in window.values_panel.header.text()
     assert words in window.saved_panel.node_label.text()
     assert words in window.diagnose_view.panel.summary.text()
+    # the Values panel is its header's words alone: no "Forward value" plot, formula box
+    # or blank row under the header, as if a node were shown
+    panel = window.values_panel
+    assert all(part.isHidden() for part in (panel.grad_change, panel.formula, panel.forward,
+                                            panel.arriving, panel.sent, panel.jacobian,
+                                            panel.slot_label, panel.slot_choice))
+    # Zero grads says why it does nothing, as Backward again does
+    window.step_bar.act_zero.trigger()
+    assert "No graph, so no leaf .grad to set to None" in window.statusBar().currentMessage()
 
 
 def test_a_folded_module_wholly_outside_the_pass_is_faded_as_in_an_export(qtbot, window):

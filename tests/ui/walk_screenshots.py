@@ -4,15 +4,17 @@
 
 LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
 softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
-own: ``inplace``, an in-place change of a saved tensor, and ``bignum``, gradients of
-500.5) it runs the snippet, then for each backward pass at its first, middle and last step
+own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
+500.5, and ``optstep``, an SGD step after the pass: its leaf selected,
+``<example>_written_leaf_values.png``) it runs the snippet, then for each backward pass at its first, middle and last step
 saves the window with the Values and the Saved panels raised
 (``<example>_p<pass>_<first|mid|last>_<panel>.png``); a model is also folded one level
 (``<example>_folded.png``). ``tooltips.txt`` holds, at each of those steps, the hover
 texts of the first edges and nodes and the Saved panel's rows: compare their numbers
 with what the snippet printed (``Output``). Then the stale-panel walk: a run with NaN,
 diagnosed, then another run (``stale_after_nan_diagnose.png``: the new run's diagnosis,
-not the old one's marks), then a run that builds no graph (``stale_no_graph_*.png``).
+not the old one's marks), then a run that builds no graph (``stale_no_graph_*.png``, and Zero grads pressed:
+``stale_no_graph_zero_grads.png``).
 """
 
 from __future__ import annotations
@@ -34,9 +36,13 @@ SNIPPETS = {
                "b.sum().backward()\n",
     "bignum": "import torch\nw = torch.tensor([500.5, 1.0], requires_grad=True)\n"
               "y = (w.pow(2) / 2).sum()\ny.backward()\nprint(w.grad)\n",
+    "optstep": "import torch\nfrom torch import nn\ntorch.manual_seed(0)\nlin = nn.Linear(3, 2)\n"
+               "opt = torch.optim.SGD(lin.parameters(), lr=0.5)\n"
+               "loss = lin(torch.ones(1, 3)).square().sum()\nprint(lin.bias)\n"
+               "loss.backward()\nopt.step()  # writes the leaves after the pass\nprint(lin.bias)\n",
 }
 EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn", "inplace",
-            "bignum"]
+            "bignum", "optstep"]
 
 
 def run_snippet(app, window, name: str) -> None:
@@ -81,6 +87,15 @@ def walk(app, window, out: Path, name: str, log) -> None:
                 window.grab().save(str(out / f"{name}_p{p + 1}_{where}_{panel}.png"))
     if not model.timelines:
         window.grab().save(str(out / f"{name}_no_pass.png"))
+    written = [n for n, attrs in model.graph.nodes(data=True) if attrs.get("written_after")]
+    if written:  # a leaf an optimizer step wrote after the pass: its box, Values, hover text
+        model.select(written[0])
+        window.docks["values"].raise_()
+        settle(app, 250)
+        print(f"-- {name} leaf written after the pass", file=log)
+        print("NODE", written[0], window.follower.node_tooltip(
+            written[0], model.node(written[0])).replace("<br>", " | "), file=log)
+        window.grab().save(str(out / f"{name}_written_leaf_values.png"))
 
 
 def stale_walk(app, window, out: Path) -> None:
@@ -100,6 +115,10 @@ def stale_walk(app, window, out: Path) -> None:
         dock.raise_()
         settle(app, 200)
         window.grab().save(str(out / f"stale_no_graph_{panel}.png"))
+    window.docks["values"].raise_()
+    window.step_bar.act_zero.trigger()  # nothing to zero: the status line says why
+    settle(app, 200)
+    window.grab().save(str(out / "stale_no_graph_zero_grads.png"))
 
 
 def main(argv: list[str]) -> int:

@@ -556,6 +556,14 @@ What the snippet printed is in Output.</source>
         <translation>仍保留</translation>
     </message>
     <message>
+        <source>This is the value at the end of the snippet: it was written after the pass (an optimizer step?), so the forward did not use it.</source>
+        <translation>这是代码片段结束时的值：它在反向传播之后被修改了（优化器的一步？），前向传播用的不是这个值。</translation>
+    </message>
+    <message>
+        <source>This is the value at the end of the snippet: it was written after the pass (an optimizer step? version {0}, the pass ran at version {1}), so it may not be the value the forward used.</source>
+        <translation>这是代码片段结束时的值：它在反向传播之后被修改了（优化器的一步？现在是版本 {0}，反向传播时是版本 {1}），所以它可能不是前向传播所用的值。</translation>
+    </message>
+    <message>
         <source>saved: {0}</source>
         <translation>已保存：{0}</translation>
     </message>
@@ -1207,6 +1215,10 @@ What the snippet printed is in Output.</source>
         <translation>根节点不是标量：反向传播从 ones_like(root) 开始。</translation>
     </message>
     <message>
+        <source>No graph, so no leaf .grad to set to None: run a snippet that builds a graph first.</source>
+        <translation>没有计算图，也就没有叶子的 .grad 可以设为 None：请先运行一个能建立计算图的代码片段。</translation>
+    </message>
+    <message>
         <source>This session cannot be stopped; wait for it to finish.</source>
         <translation>这个会话无法停止；请等它运行完。</translation>
     </message>
@@ -1400,6 +1412,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>The local gradient of the ▶ or clicked node shows here as a formula.</source>
         <translation>▶ 节点或被点击节点的局部梯度会以公式的形式显示在这里。</translation>
+    </message>
+    <message>
+        <source>Value now — {0}</source>
+        <translation>现在的值 — {0}</translation>
     </message>
     <message>
         <source>Not captured: gradstep shows only values it knows are torch&apos;s own (Run › Deep values records more).</source>
