@@ -35,6 +35,7 @@ from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 from gradstep.i18n import lazy, with_words
+from gradstep.i18n.output_note import worded_note
 from gradstep.policies.output_cap import CappedText
 from gradstep.policies.script_name import script_path
 
@@ -104,7 +105,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     observer = Observer()
     module = main_module(filename)
     result.namespace = namespace = module.__dict__
-    output = CappedText() if capture_output else None
+    output = CappedText(note=worded_note) if capture_output else None
     failure = None
     counter_before = _get_sequence_nr()
     with capture_backward_calls(filename, observer) as calls:

@@ -188,6 +188,14 @@ def test_output_is_captured_and_bounded(capsys):
     assert result.output.endswith("err\n")  # the end is kept too
 
 
+def test_output_cut_note_is_in_the_persons_language():
+    from gradstep.i18n import using
+
+    with using("zh_CN"):
+        result = run_snippet("print('x' * 1_200_000)\n")
+    assert "个字符的输出（输出有上限" in result.output and "dropped" not in result.output
+
+
 def test_snippet_error_names_its_own_line_and_keeps_the_partial_graph():
     source = """
 w = torch.ones(2, requires_grad=True)
