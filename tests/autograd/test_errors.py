@@ -313,6 +313,28 @@ def test_syntax_errors_give_line_and_column(source, line, column, type_name):
     _assert_complete(err)
 
 
+@pytest.mark.parametrize(("source", "explanation", "fix"), [
+    ("import torch\n  x = torch.ones(2)\n", "no block (`if ...:`",
+     "Remove the spaces at the start of this line"),
+    ("for i in range(2):\nx = i\n", "the line after it is not indented",
+     "write `pass` there for an empty block"),
+    ("if True:\n        x = 1\n    y = 2\n", "matches no block above it",
+     "Line it up with the block it belongs to"),
+    ("if True:\n\tx = 1\n        y = 2\n", "not indented consistently", "no tabs"),
+])
+def test_each_indentation_error_says_what_is_wrong_with_the_line(source, explanation, fix):
+    """A beginner's "unexpected indent" was told to indent consistently "with spaces only",
+    which fixes nothing; each of Python's indentation messages now gets its own words."""
+    try:
+        compile(source, FILENAME, "exec")
+    except SyntaxError as exc:
+        err = explain(exc, source, FILENAME)
+    assert explanation in err["explanation"] and fix in err["fix"]
+    chinese = localized(err, "zh_CN")
+    assert "Python 读不懂这段代码" in chinese["explanation"]
+    assert chinese["fix"] != err["fix"]
+
+
 def test_name_error_gets_the_line_and_a_hint():
     err = _fail("x = torch.ones(1)\ny = undefined_name * x\n")
     assert (err["kind"], err["type"], err["line"]) == ("other", "NameError", 2)
