@@ -7,6 +7,7 @@ the command line and the window word them in the person's language."""
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from gradstep.autograd.exit_status import ended_well
@@ -33,7 +34,28 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
             lazy("Did you mean `{near}`? Check the spelling, and that the line defining it "
                  "comes before this one.", near=near) if near else
             N_("Check the spelling, and that the line defining it comes before this one."))
+    keyword = _UNKNOWN_KEYWORD.search(detail) if isinstance(exc, TypeError) else None
+    if keyword:
+        return _unknown_keyword(*keyword.groups())
     return _python(exc, detail)
+
+
+_UNKNOWN_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
+# the keywords of torch a beginner types most, to suggest for a misspelt one
+_KEYWORDS = ("requires_grad", "dtype", "device", "dim", "keepdim", "retain_graph",
+             "create_graph", "grad_outputs", "gradient", "inputs", "allow_unused", "reduction",
+             "bias", "in_features", "out_features", "kernel_size", "stride", "padding", "lr",
+             "momentum", "weight_decay")
+
+
+def _unknown_keyword(function: str, name: str) -> dict:
+    near = difflib.get_close_matches(name, _KEYWORDS, n=1, cutoff=0.75)
+    return _words(
+        N_("Unknown keyword argument"),
+        lazy("`{function}()` has no argument named `{name}`.", function=function, name=name),
+        lazy("Did you mean `{near}=`? Check the spelling (help() on the function lists its "
+             "arguments).", near=near[0]) if near else
+        N_("Check the spelling (help() on the function lists its arguments)."))
 
 
 def describe_plain(kind: str, message: str) -> dict:
@@ -435,6 +457,13 @@ _PYTHON_HINTS = [
         N_("Recursion too deep"),
         N_("A function kept calling itself until Python's recursion limit was reached."),
         N_("Give the recursion a base case that ends it, or write it as a loop."))),
+    (_isa(EOFError), (
+        N_("Nothing to read"),
+        N_("input() (or another read of standard input) found nothing to read: the window "
+           "gives a snippet no keyboard input, and on the command line standard input was "
+           "empty or already read."),
+        N_("Write the value into the snippet (`n = 3` instead of `n = int(input())`), or, "
+           "on the command line, pipe it in: `echo 3 | gradstep backward FILE`."))),
     (_isa(KeyboardInterrupt), (
         N_("The snippet was interrupted"),
         N_("The snippet raised KeyboardInterrupt, so it stopped at this line."),

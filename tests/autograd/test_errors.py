@@ -335,6 +335,25 @@ def test_each_indentation_error_says_what_is_wrong_with_the_line(source, explana
     assert chinese["fix"] != err["fix"]
 
 
+def test_a_misspelt_keyword_argument_is_named_with_the_one_meant():
+    """``require_grad=True`` got "a function received an argument of a type it does not
+    accept"; the keyword is named, and a near torch keyword suggested."""
+    err = _fail("x = torch.tensor([1.0], require_grad=True)\n")
+    assert (err["type"], err["line"]) == ("TypeError", 1)
+    assert err["explanation"] == "`tensor()` has no argument named `require_grad`."
+    assert err["fix"].startswith("Did you mean `requires_grad=`?")
+    assert "你是想写 `requires_grad=` 吗" in localized(err, "zh_CN")["fix"]
+    far = _fail("m = nn.Linear(3, 1, colour=2)\n")
+    assert "`colour`" in far["explanation"] and "Did you mean" not in far["fix"]
+
+
+def test_input_with_nothing_to_read_says_where_the_value_can_come_from():
+    err = _fail("raise EOFError('EOF when reading a line')\n")
+    assert "found nothing to read" in err["explanation"]
+    assert "echo 3 | gradstep backward FILE" in err["fix"]
+    assert "没有读到任何内容" in localized(err, "zh_CN")["explanation"]
+
+
 def test_name_error_gets_the_line_and_a_hint():
     err = _fail("x = torch.ones(1)\ny = undefined_name * x\n")
     assert (err["kind"], err["type"], err["line"]) == ("other", "NameError", 2)
