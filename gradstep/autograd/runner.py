@@ -89,6 +89,10 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         result.error = errors.make_error("device_unavailable", reason, source=source)
         result.exit_code = 2
         return result
+    if not source.strip():  # the window's Run on an empty editor: said as the CLI says it
+        result.error = errors.make_error("empty", lazy("the snippet is empty"), source=source)
+        result.exit_code = 1
+        return result
     try:
         # The compiler finds more (`return` outside a function, `break` outside a loop).
         # dont_inherit: not this module's `from __future__ import annotations`.

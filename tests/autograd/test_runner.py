@@ -743,3 +743,12 @@ def test_nothing_to_draw_with_the_graph_held_in_a_list_does_not_say_it_is_gone()
     assert error["kind"] == "nothing_to_draw" and error["line"] == 2
     assert "is left" not in error["message"] and "gone when" not in error["explanation"]
     assert "in a list, a dict or an object's attribute" in error["explanation"]
+
+
+def test_an_empty_snippet_is_said_to_be_empty():
+    """The window runs its editor's text as it is: a blank one was "nothing to draw" with
+    advice about requires_grad; it is the command line's "The snippet is empty" now."""
+    for source in ("", "  \n\t\n"):
+        result = run_snippet(source)
+        assert result.error["kind"] == "empty" and result.exit_code == 1
+        assert result.error["message"] == "the snippet is empty"
