@@ -7,10 +7,10 @@ the command line and the window word them in the person's language."""
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from gradstep.autograd.exit_status import ended_well
+from gradstep.autograd.keyword_names import meant_keyword
 from gradstep.i18n import N_, lazy
 
 
@@ -41,20 +41,15 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
 
 
 _UNKNOWN_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
-# the keywords of torch a beginner types most, to suggest for a misspelt one
-_KEYWORDS = ("requires_grad", "dtype", "device", "dim", "keepdim", "retain_graph",
-             "create_graph", "grad_outputs", "gradient", "inputs", "allow_unused", "reduction",
-             "bias", "in_features", "out_features", "kernel_size", "stride", "padding", "lr",
-             "momentum", "weight_decay")
 
 
 def _unknown_keyword(function: str, name: str) -> dict:
-    near = difflib.get_close_matches(name, _KEYWORDS, n=1, cutoff=0.75)
+    near = meant_keyword(function, name)
     return _words(
         N_("Unknown keyword argument"),
         lazy("`{function}()` has no argument named `{name}`.", function=function, name=name),
         lazy("Did you mean `{near}=`? Check the spelling (help() on the function lists its "
-             "arguments).", near=near[0]) if near else
+             "arguments).", near=near) if near else
         N_("Check the spelling (help() on the function lists its arguments)."))
 
 

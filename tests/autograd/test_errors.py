@@ -4,6 +4,7 @@ and a plain explanation with a fix."""
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 
 import pytest
@@ -345,6 +346,20 @@ def test_a_misspelt_keyword_argument_is_named_with_the_one_meant():
     assert "你是想写 `requires_grad=` 吗" in localized(err, "zh_CN")["fix"]
     far = _fail("m = nn.Linear(3, 1, colour=2)\n")
     assert "`colour`" in far["explanation"] and "Did you mean" not in far["fix"]
+
+
+def test_a_keyword_is_suggested_only_from_what_the_function_takes():
+    """The suggestion came from a fixed list of torch's keywords whatever the function: the
+    snippet's own ``train(lr=...)`` was asked "Did you mean `lr=`?" (the name typed), and
+    ``train(devices=1)`` "`device=`?", which train() does not take either."""
+    source = "def train(model, learning_rate=0.1):\n    pass\n\n"
+    for call in ("train(None, lr=0.1)", "train(None, devices=1)", "F.relu(torch.ones(2), dim=1)"):
+        err = _fail(source + call + "\n")
+        assert "has no argument named" in err["explanation"], call
+        assert "Did you mean" not in err["fix"], (call, err["fix"])
+    meant = inspect.signature(torch.Tensor.backward).parameters  # torch's own words, read
+    err = _fail("torch.ones(1, requires_grad=True).sum().backward(gradients=None)\n")
+    assert "gradient" in meant and err["fix"].startswith("Did you mean `gradient=`?")
 
 
 def test_input_with_nothing_to_read_says_where_the_value_can_come_from():
