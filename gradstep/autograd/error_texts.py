@@ -288,30 +288,9 @@ _AUTOGRAD = {
 def _syntax(exc: BaseException, detail: str) -> dict:
     kind = type(exc).__name__
     message = str(getattr(exc, "msg", "") or "")
-    if kind == "IndentationError" and message.startswith("unexpected indent"):
-        return _words(
-            N_("Indentation error"),
-            N_("This line is indented, but no block (`if ...:`, `for ...:`, `def ...:`) opens "
-               "above it, so Python cannot read the snippet."),
-            N_("Remove the spaces at the start of this line; or, if it belongs to a block, "
-               "end the line that opens the block with a colon."),
-        )
-    if kind == "IndentationError" and message.startswith("expected an indented block"):
-        return _words(
-            N_("Indentation error"),
-            N_("A line ending with a colon opens a block, but the line after it is not "
-               "indented, so Python cannot read the snippet."),
-            N_("Indent the lines that belong to the block (4 spaces more than the line with "
-               "the colon), or write `pass` there for an empty block."),
-        )
-    if kind == "IndentationError" and message.startswith("unindent does not match"):
-        return _words(
-            N_("Indentation error"),
-            N_("This line is indented by an amount that matches no block above it, so Python "
-               "cannot read the snippet."),
-            N_("Line it up with the block it belongs to: the same number of spaces as the "
-               "lines of that block."),
-        )
+    for start, explanation, fix in _INDENTATION if kind == "IndentationError" else ():
+        if message.startswith(start):
+            return _words(N_("Indentation error"), explanation, fix)
     if kind in ("IndentationError", "TabError"):
         return _words(
             N_("Indentation error"),
@@ -326,6 +305,24 @@ def _syntax(exc: BaseException, detail: str) -> dict:
     )
 
 
+# Python's IndentationError messages (how each starts), each with what is wrong and the fix
+_INDENTATION = [
+    ("unexpected indent",
+     N_("This line is indented, but no block (`if ...:`, `for ...:`, `def ...:`) opens "
+        "above it, so Python cannot read the snippet."),
+     N_("Remove the spaces at the start of this line; or, if it belongs to a block, "
+        "end the line that opens the block with a colon.")),
+    ("expected an indented block",
+     N_("A line ending with a colon opens a block, but the line after it is not "
+        "indented, so Python cannot read the snippet."),
+     N_("Indent the lines that belong to the block (4 spaces more than the line with "
+        "the colon), or write `pass` there for an empty block.")),
+    ("unindent does not match",
+     N_("This line is indented by an amount that matches no block above it, so Python "
+        "cannot read the snippet."),
+     N_("Line it up with the block it belongs to: the same number of spaces as the "
+        "lines of that block.")),
+]
 SYNTAX_FIX = N_("Look at the marked column (and the end of the line before it) for a missing "
                 "bracket, quote, comma or colon.")
 SYNTAX_FIX_NO_COLUMN = N_("Look at the marked line (and the end of the line before it) for a "
