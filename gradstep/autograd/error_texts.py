@@ -449,7 +449,8 @@ _PYTHON_HINTS = [
         N_("Recursion too deep"),
         N_("A function kept calling itself until Python's recursion limit was reached."),
         N_("Give the recursion a base case that ends it, or write it as a loop."))),
-    (_isa(EOFError), (
+    # input()'s own words: pickle (torch.load of an empty or cut file) raises EOFError too
+    (lambda exc, detail: isinstance(exc, EOFError) and "EOF when reading a line" in detail, (
         N_("Nothing to read"),
         N_("input() (or another read of standard input) found nothing to read: the window "
            "gives a snippet no keyboard input, and on the command line standard input was "

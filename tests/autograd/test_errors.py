@@ -369,6 +369,16 @@ def test_input_with_nothing_to_read_says_where_the_value_can_come_from():
     assert "没有读到任何内容" in localized(err, "zh_CN")["explanation"]
 
 
+def test_a_file_that_ends_too_soon_is_not_said_to_be_input(tmp_path):
+    """torch.load of an empty (or cut) file raises EOFError too, from pickle: it got the
+    words for input(), "found nothing to read ... pipe it in: echo 3 | gradstep"."""
+    empty = tmp_path / "weights.pt"
+    empty.write_bytes(b"")
+    err = _fail(f"state = torch.load({str(empty)!r})\n")
+    assert err["type"] == "EOFError"
+    assert "input()" not in err["explanation"] and "echo 3" not in err["fix"]
+
+
 def test_name_error_gets_the_line_and_a_hint():
     err = _fail("x = torch.ones(1)\ny = undefined_name * x\n")
     assert (err["kind"], err["type"], err["line"]) == ("other", "NameError", 2)
