@@ -478,3 +478,22 @@ def test_backward_on_a_leaf_itself_says_it_is_a_leaf():
     assert x.grad is None
     with pytest.raises(ValueError, match="not part of an autograd graph"):
         gradstep.backward(torch.ones(2), gradient="ones")
+
+
+def test_what_is_not_a_tensor_is_refused_with_what_to_pass():
+    """A new user's slips: the model, a HuggingFace-style output dict, a name in quotes,
+    None. They crashed inside gradstep (``'Linear' object has no attribute
+    'next_functions'``, ``unhashable type: 'dict'``) or spoke of a "root tensor" that was
+    None; now a TypeError (ValueError for None) says what was given and what to pass."""
+    model = nn.Linear(3, 1)
+    loss = model(torch.ones(2, 3)).sum()
+    cases = [(model, TypeError, "got Linear: pass a tensor computed with it"),
+             ({"loss": loss}, TypeError, r"got dict: pass one of its tensors \(out.loss"),
+             ("loss", TypeError, "got str: pass the tensor"),
+             ([loss, 3], TypeError, "got int"),
+             (None, ValueError, "the root is None, not a tensor")]
+    for value, error, words in cases:
+        for call in (gradstep.trace, gradstep.draw, gradstep.backward):
+            with pytest.raises(error, match=words):
+                call(value)
+    assert model.weight.grad is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from gradstep.autograd.exit_status import ended_well
+from gradstep.autograd.keyword_names import meant_keyword
 from gradstep.i18n import N_, lazy
 
 
@@ -33,7 +34,23 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
             lazy("Did you mean `{near}`? Check the spelling, and that the line defining it "
                  "comes before this one.", near=near) if near else
             N_("Check the spelling, and that the line defining it comes before this one."))
+    keyword = _UNKNOWN_KEYWORD.search(detail) if isinstance(exc, TypeError) else None
+    if keyword:
+        return _unknown_keyword(*keyword.groups())
     return _python(exc, detail)
+
+
+_UNKNOWN_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
+
+
+def _unknown_keyword(function: str, name: str) -> dict:
+    near = meant_keyword(function, name)
+    return _words(
+        N_("Unknown keyword argument"),
+        lazy("`{function}()` has no argument named `{name}`.", function=function, name=name),
+        lazy("Did you mean `{near}=`? Check the spelling (help() on the function lists its "
+             "arguments).", near=near) if near else
+        N_("Check the spelling (help() on the function lists its arguments)."))
 
 
 def describe_plain(kind: str, message: str) -> dict:
@@ -270,6 +287,10 @@ _AUTOGRAD = {
 
 def _syntax(exc: BaseException, detail: str) -> dict:
     kind = type(exc).__name__
+    message = str(getattr(exc, "msg", "") or "")
+    for start, explanation, fix in _INDENTATION if kind == "IndentationError" else ():
+        if message.startswith(start):
+            return _words(N_("Indentation error"), explanation, fix)
     if kind in ("IndentationError", "TabError"):
         return _words(
             N_("Indentation error"),
@@ -284,6 +305,24 @@ def _syntax(exc: BaseException, detail: str) -> dict:
     )
 
 
+# Python's IndentationError messages (how each starts), each with what is wrong and the fix
+_INDENTATION = [
+    ("unexpected indent",
+     N_("This line is indented, but no block (`if ...:`, `for ...:`, `def ...:`) opens "
+        "above it, so Python cannot read the snippet."),
+     N_("Remove the spaces at the start of this line; or, if it belongs to a block, "
+        "end the line that opens the block with a colon.")),
+    ("expected an indented block",
+     N_("A line ending with a colon opens a block, but the line after it is not "
+        "indented, so Python cannot read the snippet."),
+     N_("Indent the lines that belong to the block (4 spaces more than the line with "
+        "the colon), or write `pass` there for an empty block.")),
+    ("unindent does not match",
+     N_("This line is indented by an amount that matches no block above it, so Python "
+        "cannot read the snippet."),
+     N_("Line it up with the block it belongs to: the same number of spaces as the "
+        "lines of that block.")),
+]
 SYNTAX_FIX = N_("Look at the marked column (and the end of the line before it) for a missing "
                 "bracket, quote, comma or colon.")
 SYNTAX_FIX_NO_COLUMN = N_("Look at the marked line (and the end of the line before it) for a "
@@ -410,6 +449,14 @@ _PYTHON_HINTS = [
         N_("Recursion too deep"),
         N_("A function kept calling itself until Python's recursion limit was reached."),
         N_("Give the recursion a base case that ends it, or write it as a loop."))),
+    # input()'s own words: pickle (torch.load of an empty or cut file) raises EOFError too
+    (lambda exc, detail: isinstance(exc, EOFError) and "EOF when reading a line" in detail, (
+        N_("Nothing to read"),
+        N_("input() (or another read of standard input) found nothing to read: the window "
+           "gives a snippet no keyboard input, and on the command line standard input was "
+           "empty or already read."),
+        N_("Write the value into the snippet (`n = 3` instead of `n = int(input())`), or, "
+           "on the command line, pipe it in: `echo 3 | gradstep backward FILE`."))),
     (_isa(KeyboardInterrupt), (
         N_("The snippet was interrupted"),
         N_("The snippet raised KeyboardInterrupt, so it stopped at this line."),

@@ -35,6 +35,7 @@ from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 from gradstep.i18n import lazy, with_words
+from gradstep.i18n.output_note import worded_note
 from gradstep.policies.output_cap import CappedText
 from gradstep.policies.script_name import script_path
 
@@ -88,6 +89,10 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
         result.error = errors.make_error("device_unavailable", reason, source=source)
         result.exit_code = 2
         return result
+    if not source.strip():  # the window's Run on an empty editor: said as the CLI says it
+        result.error = errors.make_error("empty", lazy("the snippet is empty"), source=source)
+        result.exit_code = 1
+        return result
     try:
         # The compiler finds more (`return` outside a function, `break` outside a loop).
         # dont_inherit: not this module's `from __future__ import annotations`.
@@ -104,7 +109,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     observer = Observer()
     module = main_module(filename)
     result.namespace = namespace = module.__dict__
-    output = CappedText() if capture_output else None
+    output = CappedText(note=worded_note) if capture_output else None
     failure = None
     counter_before = _get_sequence_nr()
     with capture_backward_calls(filename, observer) as calls:

@@ -4,6 +4,7 @@ why when it cannot be one (missing, a directory, empty, not text)."""
 from __future__ import annotations
 
 import io
+import json
 import sys
 import tokenize
 from pathlib import Path
@@ -41,8 +42,8 @@ def load_snippet(file: str | None, code: str | None, stdin=None) -> tuple[str, s
         raise _usage(lazy("No snippet given: pass a FILE, `-` for standard input, or -c CODE."))
     if file == "-":
         data = _read_stream(stdin if stdin is not None else sys.stdin)
-        return _decoded(data, "<stdin>"), "<stdin>"
-    return _decoded(_read_file(Path(file)), file), file
+        return _not_a_notebook(_decoded(data, "<stdin>"), "<stdin>"), "<stdin>"
+    return _not_a_notebook(_decoded(_read_file(Path(file)), file), file), file
 
 
 def _usage(message: dict, **extra) -> SnippetLoadError:
@@ -142,6 +143,31 @@ def _checked(text: str, filename: str) -> str:
                    else lazy("{file} is blank (only whitespace)", file=filename))
         raise SnippetLoadError(_error("empty", message, exit_status=1))
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _not_a_notebook(text: str, filename: str) -> str:
+    """Return ``text``, refusing a Jupyter notebook: its JSON is no Python a learner meant
+    to run (as a script it evaluates one dict of literals, or fails at its first ``null``),
+    so nothing with an effect is skipped by not running it."""
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if not (isinstance(data, dict) and isinstance(data.get("cells"), list)
+            and "nbformat" in data):
+        return text
+    raise SnippetLoadError(_error(
+        "not_text", lazy("{file} is a Jupyter notebook (JSON), not a Python file",
+                         file=filename), exit_status=1,
+        title=lazy("A notebook, not a snippet"),
+        explanation=lazy("A notebook stores its cells as JSON; run as a script it does "
+                         "nothing (or fails at the first `null`)."),
+        fix=lazy("Save its code as a .py file (`jupyter nbconvert --to script {file}`, or "
+                 "File › Save and Export Notebook As › Executable Script), or use gradstep in "
+                 "the notebook itself: `import gradstep`, then `gradstep.draw(loss)` "
+                 "(docs/api.md).", file=filename)))
 
 
 def _error(kind: str, message, **fields) -> dict:

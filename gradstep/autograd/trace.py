@@ -82,12 +82,15 @@ def short_op_name(name: str) -> str:
 def grad_fn_roots(roots) -> list:
     """Return the grad_fn objects of ``roots`` (a tensor, a grad_fn, or a list of them).
 
-    Raises ValueError for a tensor that has no grad_fn.
+    Raises ValueError for a tensor that has no grad_fn, TypeError for what is neither a
+    tensor nor a grad_fn (a module, a model's output dict, a string).
     """
     if not isinstance(roots, (list, tuple)):  # one tensor or one grad_fn
         roots = [roots]
     fns = []
     for root in roots:
+        if root is not None and not isinstance(root, (torch.Tensor, torch.autograd.graph.Node)):
+            raise TypeError(not_a_root(root))
         if isinstance(root, torch.Tensor):
             with plain_reads():  # no subclass's __torch_function__ sees the read
                 fn = root.grad_fn
@@ -97,10 +100,28 @@ def grad_fn_roots(roots) -> list:
             raise ValueError("the root tensor is a leaf (it requires grad and has no grad_fn): "
                              "a backward call on it runs only its AccumulateGrad, there is no "
                              "graph of ops; compute something from it (y = x * 2) to see one")
+        if fn is None and root is None:
+            raise ValueError("the root is None, not a tensor: pass the tensor to draw "
+                             "(e.g. the loss), computed from one with requires_grad=True")
         if fn is None:
-            raise ValueError("the root tensor has no grad_fn: it is not part of an autograd graph")
+            raise ValueError("the root tensor has no grad_fn: it is not part of an autograd graph "
+                             "(compute it from a tensor with requires_grad=True, outside "
+                             "torch.no_grad())")
         fns.append(fn)
     return fns
+
+
+def not_a_root(value) -> str:
+    """Return why ``value`` cannot be a root (it is neither a tensor nor a grad_fn), and what
+    to pass instead."""
+    kind = type(value).__name__
+    if isinstance(value, torch.nn.Module):
+        hint = f"pass a tensor computed with it (loss = model(x).sum()), not the {kind} module"
+    elif isinstance(value, dict):  # a HuggingFace ModelOutput is a dict too
+        hint = "pass one of its tensors (out.loss, out[\"loss\"], out.logits.sum())"
+    else:
+        hint = "pass the tensor to draw (e.g. the loss)"
+    return f"expected a tensor (or a list of tensors), got {kind}: {hint}"
 
 
 def _requires_grad(t: torch.Tensor) -> bool:

@@ -29,6 +29,7 @@ import threading
 import time
 import weakref
 
+from gradstep.i18n.output_note import worded_note
 from gradstep.kernel import messages, protocol
 from gradstep.kernel.child import Child, close_fd, drain_output, read_into
 from gradstep.kernel.limits import resolve_memory_limit, resolve_output_limit
@@ -217,7 +218,7 @@ class Kernel:
                 self._busy = False
 
     def _request_locked(self, method: str, params: dict, timeout) -> dict:
-        out = CappedBytes(self.output_limit)
+        out = CappedBytes(self.output_limit, worded_note)
         try:
             child = self._ready_child(time.monotonic() + self.startup_timeout, out)
         except KernelUnavailable as exc:
@@ -333,7 +334,7 @@ class Kernel:
         if not isinstance(result, dict):
             return result
         printed = out.text()
-        own = cap_text(result.get("output") or "", self.output_limit)  # a Session's own capture
+        own = cap_text(result.get("output") or "", self.output_limit, note=worded_note)  # a Session's own capture
         text = own + printed
         if text or "output" in result:
             result = {**result, "output": text}
@@ -343,7 +344,7 @@ class Kernel:
 
     def _ready_child(self, deadline: float, out: CappedBytes | None = None) -> Child:
         """Return a child that said it is ready, starting one if needed; raise KernelUnavailable."""
-        out = out if out is not None else CappedBytes(self.output_limit)
+        out = out if out is not None else CappedBytes(self.output_limit, worded_note)
         if not self.alive:
             self._spawn()
         child = self._child

@@ -29,7 +29,9 @@ def head_and_tail(limit: int) -> tuple[int, int]:
 
 
 def dropped_note(count: int, unit: str) -> str:
-    """Return the note written where ``count`` bytes (or characters, lines) were dropped."""
+    """Return the note written where ``count`` bytes (or characters, lines) were dropped, in
+    English (``gradstep.i18n.output_note.worded_note`` words it in the person's language:
+    callers that may translate pass it as ``note``)."""
     return f"\n... {count} {unit} of output dropped (output is capped; see README 'Limits') ...\n"
 
 
@@ -41,7 +43,8 @@ class _Capped:
     unit = "bytes"
     empty: str | bytes = b""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, note=dropped_note) -> None:
+        self.note = note  # note(count, unit) -> the text written where output was dropped
         self.head_limit, self.tail_limit = head_and_tail(limit)
         self._head: list = []
         self._head_size = 0
@@ -88,7 +91,7 @@ class _Capped:
             tail = tail.decode("utf-8", errors="replace")
         if not self.dropped:
             return head + tail
-        return head + dropped_note(self.dropped, self.unit) + tail
+        return head + self.note(self.dropped, self.unit) + tail
 
 
 class CappedBytes(_Capped):
@@ -108,8 +111,8 @@ class CappedText(_Capped, io.TextIOBase):
     unit = "characters"
     empty = ""
 
-    def __init__(self, limit: int = IN_PROCESS_LIMIT) -> None:
-        _Capped.__init__(self, limit)
+    def __init__(self, limit: int = IN_PROCESS_LIMIT, note=dropped_note) -> None:
+        _Capped.__init__(self, limit, note)
         io.TextIOBase.__init__(self)
 
     def writable(self) -> bool:
@@ -123,9 +126,10 @@ class CappedText(_Capped, io.TextIOBase):
         return self.text()
 
 
-def cap_text(text: str, limit: int, *, max_lines: int | None = None) -> str:
+def cap_text(text: str, limit: int, *, max_lines: int | None = None, note=dropped_note) -> str:
     """Return ``text`` capped by the rule to ``limit`` characters and, when given,
-    ``max_lines`` lines (the first 80 % and the last 20 % of each)."""
+    ``max_lines`` lines (the first 80 % and the last 20 % of each); ``note(count, unit)``
+    writes what was dropped."""
     head, tail = head_and_tail(limit)
     start, end = head, len(text) - tail  # what lies between is dropped
     if max_lines is not None:
@@ -134,7 +138,7 @@ def cap_text(text: str, limit: int, *, max_lines: int | None = None) -> str:
         end = max(end, _before_last_lines(text, tail_lines))
     if start >= end:
         return text
-    return text[:start] + dropped_note(end - start, "characters") + text[end:]
+    return text[:start] + note(end - start, "characters") + text[end:]
 
 
 def _after_lines(text: str, count: int) -> int:

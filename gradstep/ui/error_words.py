@@ -60,6 +60,9 @@ def _no_graph_text(result: dict) -> str:
         # the explanation, not the message: "No graph to draw: nothing to draw: ..." stuttered
         return tr("No graph to draw.\n\n{0}\n\n{1}").format(err.get("explanation") or "",
                                                           err.get("fix") or "")
+    if err.get("kind") == "empty":  # Run on an empty editor: nothing stopped, nothing ran
+        return tr("No graph: the snippet is empty. Type some PyTorch code (or open one from "
+                  "Examples), then press Run.")
     if err.get("kind") == "syntax" and err.get("line"):  # never compiled: no line ran
         return tr("No graph: Python could not read line {0}, so none of the snippet ran. "
                   "See Errors.").format(err["line"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradstep.i18n.output_note import worded_note
 from gradstep.policies.output_cap import cap_text
 from gradstep.ui.qt_session_model import QtSessionModel
 
@@ -14,7 +15,7 @@ MAX_LINES = 5_000
 def bounded(text: str, limit: int = MAX_CHARS, max_lines: int = MAX_LINES) -> str:
     """Return ``text`` capped for the panel (at most ``limit`` characters and ``max_lines``
     lines, with a note where some were dropped)."""
-    return cap_text(text, limit, max_lines=max_lines)
+    return cap_text(text, limit, max_lines=max_lines, note=worded_note)
 
 
 class QtOutputPanel(QtWidgets.QPlainTextEdit):

@@ -4,6 +4,7 @@ and a plain explanation with a fix."""
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 
 import pytest
@@ -311,6 +312,71 @@ def test_syntax_errors_give_line_and_column(source, line, column, type_name):
     assert (err["line"], err["column"]) == (line, column)
     assert err["code"] == source.splitlines()[line - 1]
     _assert_complete(err)
+
+
+@pytest.mark.parametrize(("source", "explanation", "fix"), [
+    ("import torch\n  x = torch.ones(2)\n", "no block (`if ...:`",
+     "Remove the spaces at the start of this line"),
+    ("for i in range(2):\nx = i\n", "the line after it is not indented",
+     "write `pass` there for an empty block"),
+    ("if True:\n        x = 1\n    y = 2\n", "matches no block above it",
+     "Line it up with the block it belongs to"),
+    ("if True:\n\tx = 1\n        y = 2\n", "not indented consistently", "no tabs"),
+])
+def test_each_indentation_error_says_what_is_wrong_with_the_line(source, explanation, fix):
+    """A beginner's "unexpected indent" was told to indent consistently "with spaces only",
+    which fixes nothing; each of Python's indentation messages now gets its own words."""
+    try:
+        compile(source, FILENAME, "exec")
+    except SyntaxError as exc:
+        err = explain(exc, source, FILENAME)
+    assert explanation in err["explanation"] and fix in err["fix"]
+    chinese = localized(err, "zh_CN")
+    assert "Python 读不懂这段代码" in chinese["explanation"]
+    assert chinese["fix"] != err["fix"]
+
+
+def test_a_misspelt_keyword_argument_is_named_with_the_one_meant():
+    """``require_grad=True`` got "a function received an argument of a type it does not
+    accept"; the keyword is named, and a near torch keyword suggested."""
+    err = _fail("x = torch.tensor([1.0], require_grad=True)\n")
+    assert (err["type"], err["line"]) == ("TypeError", 1)
+    assert err["explanation"] == "`tensor()` has no argument named `require_grad`."
+    assert err["fix"].startswith("Did you mean `requires_grad=`?")
+    assert "你是想写 `requires_grad=` 吗" in localized(err, "zh_CN")["fix"]
+    far = _fail("m = nn.Linear(3, 1, colour=2)\n")
+    assert "`colour`" in far["explanation"] and "Did you mean" not in far["fix"]
+
+
+def test_a_keyword_is_suggested_only_from_what_the_function_takes():
+    """The suggestion came from a fixed list of torch's keywords whatever the function: the
+    snippet's own ``train(lr=...)`` was asked "Did you mean `lr=`?" (the name typed), and
+    ``train(devices=1)`` "`device=`?", which train() does not take either."""
+    source = "def train(model, learning_rate=0.1):\n    pass\n\n"
+    for call in ("train(None, lr=0.1)", "train(None, devices=1)", "F.relu(torch.ones(2), dim=1)"):
+        err = _fail(source + call + "\n")
+        assert "has no argument named" in err["explanation"], call
+        assert "Did you mean" not in err["fix"], (call, err["fix"])
+    meant = inspect.signature(torch.Tensor.backward).parameters  # torch's own words, read
+    err = _fail("torch.ones(1, requires_grad=True).sum().backward(gradients=None)\n")
+    assert "gradient" in meant and err["fix"].startswith("Did you mean `gradient=`?")
+
+
+def test_input_with_nothing_to_read_says_where_the_value_can_come_from():
+    err = _fail("raise EOFError('EOF when reading a line')\n")
+    assert "found nothing to read" in err["explanation"]
+    assert "echo 3 | gradstep backward FILE" in err["fix"]
+    assert "没有读到任何内容" in localized(err, "zh_CN")["explanation"]
+
+
+def test_a_file_that_ends_too_soon_is_not_said_to_be_input(tmp_path):
+    """torch.load of an empty (or cut) file raises EOFError too, from pickle: it got the
+    words for input(), "found nothing to read ... pipe it in: echo 3 | gradstep"."""
+    empty = tmp_path / "weights.pt"
+    empty.write_bytes(b"")
+    err = _fail(f"state = torch.load({str(empty)!r})\n")
+    assert err["type"] == "EOFError"
+    assert "input()" not in err["explanation"] and "echo 3" not in err["fix"]
 
 
 def test_name_error_gets_the_line_and_a_hint():

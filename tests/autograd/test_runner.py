@@ -188,6 +188,14 @@ def test_output_is_captured_and_bounded(capsys):
     assert result.output.endswith("err\n")  # the end is kept too
 
 
+def test_output_cut_note_is_in_the_persons_language():
+    from gradstep.i18n import using
+
+    with using("zh_CN"):
+        result = run_snippet("print('x' * 1_200_000)\n")
+    assert "个字符的输出（输出有上限" in result.output and "dropped" not in result.output
+
+
 def test_snippet_error_names_its_own_line_and_keeps_the_partial_graph():
     source = """
 w = torch.ones(2, requires_grad=True)
@@ -735,3 +743,12 @@ def test_nothing_to_draw_with_the_graph_held_in_a_list_does_not_say_it_is_gone()
     assert error["kind"] == "nothing_to_draw" and error["line"] == 2
     assert "is left" not in error["message"] and "gone when" not in error["explanation"]
     assert "in a list, a dict or an object's attribute" in error["explanation"]
+
+
+def test_an_empty_snippet_is_said_to_be_empty():
+    """The window runs its editor's text as it is: a blank one was "nothing to draw" with
+    advice about requires_grad; it is the command line's "The snippet is empty" now."""
+    for source in ("", "  \n\t\n"):
+        result = run_snippet(source)
+        assert result.error["kind"] == "empty" and result.exit_code == 1
+        assert result.error["message"] == "the snippet is empty"

@@ -128,3 +128,26 @@ def test_code_option_beside_a_file_is_refused():
 
 def test_empty_code_option():
     assert _load_error(None, "   ")["kind"] == "empty"
+
+
+def test_a_jupyter_notebook_is_refused_with_how_to_get_a_snippet(tmp_path):
+    """A learner gives a .ipynb: it was run as Python and failed with "name 'null' is not
+    defined ... check the spelling". Now it is named a notebook, with the two ways on."""
+    from gradstep.i18n import localized, using
+
+    notebook = ('{"cells": [{"cell_type": "code", "execution_count": null, "metadata": {},\n'
+                ' "outputs": [], "source": ["import torch\\n"]}],\n'
+                ' "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n')
+    path = tmp_path / "lesson.ipynb"
+    path.write_text(notebook, encoding="utf-8")
+    err = _load_error(str(path), None)
+    assert err["kind"] == "not_text" and err["exit_status"] == 1
+    assert err["title"] == "A notebook, not a snippet"
+    assert "is a Jupyter notebook (JSON)" in err["message"]
+    assert f"jupyter nbconvert --to script {path}" in err["fix"]
+    with using("zh_CN"):
+        assert localized(err)["title"] == "这是笔记本，不是代码片段"
+    assert _load_error("-", None, stdin=io.StringIO(notebook))["title"] == err["title"]
+    for text in ('{"cells": 1}\n', '{"a": 1}\n', "{1: 2}\n", '{"cells": [], "nbformat": 4'):
+        path.write_text(text, encoding="utf-8")  # a dict of Python, or JSON of another kind
+        assert load_snippet(str(path), None)[0] == text

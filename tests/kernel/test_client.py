@@ -328,3 +328,18 @@ def test_a_session_without_torch_runs_in_a_kernel_without_torch(kernel):
     # uses it (the default one): a kernel start is then not an import of torch
     reply = kernel.run("import sys\nextra = 'torch' in sys.modules")
     assert reply["ok"] is True and reply["extra"] is False
+
+
+def test_output_flood_note_is_in_the_persons_language(kernel):
+    """The note where printed output was cut was English under LANG=zh_CN (the CLI's
+    stderr, the window's Output panel); it is worded as the rest of what gradstep says."""
+    from gradstep.i18n import using
+
+    source = "print('x' * 20000)\nprint('END')\n"
+    with using("zh_CN"):
+        reply, _ = timed_run(kernel, source)
+    assert "……省略了 " in reply["output"] and " 字节的输出（输出有上限" in reply["output"]
+    assert "of output dropped" not in reply["output"]
+    assert reply["output"].rstrip().endswith("END")
+    reply, _ = timed_run(kernel, source)  # English stays as it was
+    assert " bytes of output dropped (output is capped; see README 'Limits') ..." in reply["output"]

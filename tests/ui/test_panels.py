@@ -80,6 +80,15 @@ def test_output_is_bounded(qtbot):
     assert bounded("short") == "short"
 
 
+def test_output_cut_note_is_in_the_windows_language(qtbot):
+    """The Output panel's note where it cut a flood was English in a Chinese window."""
+    from gradstep.i18n import using
+
+    with using("zh_CN"):
+        shown = bounded("spam\n" * 200_000)
+    assert "个字符的输出（输出有上限" in shown and "of output dropped" not in shown
+
+
 def test_leaf_history_lines_passes_up():
     from gradstep.ui.qt_session_model import PassRecord
 

@@ -324,6 +324,23 @@ def test_nothing_to_draw_says_each_thing_once():
     assert printed.count("requires_grad=True?") == 1, printed
 
 
+def test_run_on_an_empty_editor_says_the_snippet_is_empty():
+    """A new user's first Run, on an empty editor: the Errors panel said "No graph to
+    draw ... Did you set requires_grad=True?", the command line "The snippet is empty".
+    Now the window says it as the command line does, and the graph area what to do."""
+    from gradstep.ui.error_words import no_graph_text
+
+    session = Session()
+    try:
+        result = session.run("  \n")
+    finally:
+        session.reset()
+    assert result["error"]["kind"] == "empty" and result["error"]["title"] == "The snippet is empty"
+    area = no_graph_text(result)
+    assert "the snippet is empty" in area and "requires_grad" not in area
+    assert "stopped" not in area
+
+
 def test_syntax_error_marks_its_column(qtbot, window):
     result = run(qtbot, window, "import torch\nx = torch.ones(2\n")
     err = result["error"]

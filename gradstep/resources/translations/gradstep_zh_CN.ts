@@ -36,6 +36,10 @@ What the snippet printed is in Output.</source>
 {1}</translation>
     </message>
     <message>
+        <source>No graph: the snippet is empty. Type some PyTorch code (or open one from Examples), then press Run.</source>
+        <translation>没有计算图：代码片段是空的。输入一段 PyTorch 代码（或者从“示例”菜单打开一个），然后按“运行”。</translation>
+    </message>
+    <message>
         <source>No graph: Python could not read line {0}, so none of the snippet ran. See Errors.</source>
         <translation>没有计算图：Python 读不懂第 {0} 行，所以代码片段一行都没有运行。请看“错误”面板。</translation>
     </message>
