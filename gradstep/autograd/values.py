@@ -106,8 +106,10 @@ def has_data(t: torch.Tensor) -> bool:
 def tensor_value(t: torch.Tensor, exact: bool = True) -> dict:
     """Return ``{shape, dtype, device, min, max, mean, std, nan, inf}`` plus ``data`` when small.
 
-    Statistics are over the finite elements (so one NaN does not hide the
-    range); complex tensors are summarised by magnitude. When there are NaN or
+    Min and max are the finite elements' (so one NaN does not hide the range); the
+    mean and std of a float tensor with a NaN or an infinity, or whose sum is past the
+    range, are torch's own ``t.mean()`` and ``t.std()`` (nan, inf: strict JSON's
+    ``"NaN"``, ``"Infinity"``); complex tensors are summarised by magnitude. When there are NaN or
     infinite elements, ``nonfinite_at`` lists the indices of the first
     ``NONFINITE_SHOWN`` of them (``[[0, 3], [1, 0]]``). A tensor with no data
     (the meta device) gets only its shape, dtype and device. A float tensor of 2 to

@@ -5,7 +5,8 @@ an independent reading of what torch did.
 
 - ``summarize(t)``: a tensor's shape, dtype, statistics (float64, over the
   finite elements; complex by magnitude; unbiased std, None for one element:
-  torch's own ``x.std()`` is nan there) and,
+  torch's own ``x.std()`` is nan there; a real float tensor with a NaN or an
+  infinity, or whose ``x.mean()`` is past the range: its own mean and std) and,
   up to ``SMALL`` elements, its data nested like ``tolist()``.
 - ``walk_graph(roots)``: ``next_functions`` breadth first, ``n0`` = the first
   root, each node numbered when first seen; edges ``(source, target, slot,
@@ -115,6 +116,9 @@ def summarize(t: torch.Tensor) -> dict:
                    std=kept.std().item() if n > 1 else None)
     else:
         out.update(min=None, max=None, mean=None, std=None)
+    if t.is_floating_point() and t.numel() and (n < t.numel() or not torch.isfinite(t.mean())):
+        # a NaN, an infinity or a sum past the range: the mean and std are torch's own
+        out.update(mean=t.mean().item(), std=t.std().item() if t.numel() > 1 else None)
     if t.numel() <= SMALL:
         out["data"] = plain_data(t)
     return out
