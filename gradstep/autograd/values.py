@@ -389,9 +389,33 @@ def _torch_mean_std(t: torch.Tensor, flat: list, nan: int) -> tuple:
         return json_float(flat[0]), None
     if nan:
         return "NaN", "NaN"
+    sure = _sure_infinite_mean(flat, t.dtype)
+    if sure is not None:
+        return sure, "NaN"
     t = t.detach()  # no graph node (the snippet's sequence numbers)
     mean, std = torch.stack([t.mean(), t.std()]).tolist()
     return json_float(mean), json_float(std)
+
+
+_LARGEST = {d: torch.finfo(d).max for d in (torch.float32, torch.float64, torch.float16, torch.bfloat16)}
+
+
+def _sure_infinite_mean(flat: list, dtype: torch.dtype) -> str | None:
+    """Return ``t.mean()`` ("Infinity", "-Infinity" or "NaN") of 2 or more numbers, no NaN,
+    holding an infinity, where any order of adding gives it: both infinities (nan), or
+    one sign of them and finite elements whose magnitudes add up to at most half the
+    dtype's largest number (no partial sum of theirs can pass the range, whatever the
+    order and rounding). None where torch's order could decide (an overflow of the
+    finite ones). The std of such a tensor is nan. (No torch call: ~12 us a value less,
+    the 100,000-node graph of infinities' 1.2 s.)"""
+    positive, negative = math.inf in flat, -math.inf in flat
+    if positive and negative:
+        return "NaN"
+    if not (positive or negative):  # a finite sum past the range: torch's order decides
+        return None
+    if sum(abs(x) for x in flat if isfinite(x)) > _LARGEST.get(dtype, 0.0) / 2:
+        return None
+    return "Infinity" if positive else "-Infinity"
 
 
 def _cpu_list(t: torch.Tensor):
