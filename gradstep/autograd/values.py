@@ -383,8 +383,9 @@ def _torch_mean_std(t: torch.Tensor, flat: list, nan: int) -> tuple:
     a float tensor of 1 or more elements, ``flat`` its numbers, whose sum is not finite
     (``nan`` of them NaN, or an infinity, or a sum past the range): torch's own. One
     element: itself, no std (torch's is nan, as for any one element). A NaN makes both
-    NaN in any order of adding (no torch call); otherwise torch adds them, in its order and
-    precision (float32 [3e38, 3e38, -inf] is nan there, not -inf)."""
+    NaN in any order of adding, and so does an infinity where ``_sure_infinite_mean`` gives
+    its mean (no torch call); otherwise torch adds them, in its order and precision
+    (float32 [3e38, 3e38, -inf] is nan there, not -inf)."""
     if len(flat) == 1:
         return json_float(flat[0]), None
     if nan:
