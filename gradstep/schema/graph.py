@@ -21,18 +21,19 @@ class _SummaryRequired(TypedDict):
 
 
 class TensorSummary(_SummaryRequired, total=False):
-    """A tensor as plain data (``autograd.values.tensor_value``): its statistics over the
-    finite elements, and its data when it has at most 64 elements. A tensor without data
-    (the meta device) has only shape, dtype and device."""
+    """A tensor as plain data (``autograd.values.tensor_value``): its range over the
+    finite elements, its mean and std, and its data when it has at most 64 elements. A
+    tensor without data (the meta device) has only shape, dtype and device."""
 
     min: Annotated[float | str | None, "smallest finite element (None: none is finite)"]
     max: Annotated[float | str | None, "largest finite element"]
-    mean: Annotated[float | str | None, "mean of the finite elements (a float tensor of 2 to 64 "
-                    "elements, all finite: torch's own x.mean(); None for all such in a trace "
-                    "with more than values.SMALL_MEANS_LIMIT, 20,000, of them)"]
-    std: Annotated[float | str | None, "standard deviation of the finite elements (n - 1); None "
-                   "where fewer than two are finite (torch's x.std() of one element is nan), "
-                   "and where the mean is None"]
+    mean: Annotated[float | str | None, "torch's own x.mean() (a float tensor of 2 to 64 elements, "
+                    "all finite: None for all such in a trace with more than "
+                    "values.SMALL_MEANS_LIMIT, 20,000, of them; a NaN, an infinity or a sum "
+                    "past the range: \"NaN\" or \"Infinity\" as torch gives it; half precision, "
+                    "ints and bools all finite: of the values widened)"]
+    std: Annotated[float | str | None, "torch's own x.std() (n - 1), as the mean; None for one "
+                   "element (torch's x.std() is nan there), and where the mean is None"]
     nan: Annotated[int, "how many elements are NaN"]
     inf: Annotated[int, "how many elements are infinite"]
     data: TensorData

@@ -36,8 +36,7 @@ def test_scalar_data_is_a_number():
 @pytest.mark.parametrize("t", [
     torch.tensor(2.0), torch.tensor([2.0]), torch.ones(1, 1, dtype=torch.float64),
     torch.ones(1, dtype=torch.bfloat16), torch.ones(1, dtype=torch.int64),
-    torch.ones(1, dtype=torch.complex64), torch.tensor([float("nan"), 2.0]),
-    torch.cat([torch.full((100,), float("nan")), torch.ones(1)]),
+    torch.ones(1, dtype=torch.complex64),
 ], ids=lambda t: f"{t.dtype}-{t.numel()}")
 def test_std_of_one_finite_element_is_null_not_zero(t):
     # torch's own x.std() of one element is nan (and warns): 0.0 is a number torch never gave
@@ -68,7 +67,8 @@ def test_nan_and_inf_are_counted_and_strict_json():
 
 def test_all_non_finite_has_no_range():
     v = tensor_value(torch.full((3,), float("nan")))
-    assert v["min"] is None and v["mean"] is None and v["nan"] == 3
+    assert v["min"] is None and v["nan"] == 3
+    assert v["mean"] == v["std"] == "NaN"  # torch's own t.mean() and t.std()
     strict(v)
 
 
@@ -179,7 +179,8 @@ def test_a_large_summary_widens_a_chunk_at_a_time(monkeypatch, make):
     """A summary widened the whole tensor before reducing it (half precision to float32,
     ints and bools to double, a NaN's finite elements to double): a 100 MB bfloat16
     activation raised a run's peak memory by 200 MB over python's. Large tensors are read a
-    chunk at a time; the numbers are the double-precision statistics of the finite elements."""
+    chunk at a time; the numbers are the double-precision statistics of the finite elements
+    (a NaN's mean and std: torch's own, nan)."""
     import gradstep.autograd.values as values
 
     torch.manual_seed(0)
@@ -197,12 +198,14 @@ def test_a_large_summary_widens_a_chunk_at_a_time(monkeypatch, make):
     finite = flat[torch.isfinite(flat)]
     assert v["nan"] == int(flat.isnan().sum()) and v["inf"] == int(flat.isinf().sum())
     assert v["min"] == finite.min().item() and v["max"] == finite.max().item()
+    if v["nan"] or v["inf"]:  # the mean and std torch's own: a NaN makes them nan
+        assert (v["mean"], v["std"]) == ("NaN", "NaN") and t.mean().isnan() and t.std().isnan()
+        assert v["nonfinite_at"] == [[3], [9], [4000]]
+        return
     # half precision is read as float32 (x.float()'s numbers), the rest in double
     rel = 1e-6 if t.dtype in (torch.float16, torch.bfloat16) else 1e-12
     assert v["mean"] == pytest.approx(finite.mean().item(), rel=rel, abs=1e-9 if rel > 1e-9 else 1e-15)
     assert v["std"] == pytest.approx(finite.std().item(), rel=rel)
-    if v["nan"] or v["inf"]:
-        assert v["nonfinite_at"] == [[3], [9], [4000]]
 
 
 def test_a_large_half_precision_tensor_of_huge_finite_values_keeps_its_mean_and_std(monkeypatch):

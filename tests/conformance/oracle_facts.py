@@ -5,7 +5,9 @@ an independent reading of what torch did.
 
 - ``summarize(t)``: a tensor's shape, dtype, statistics (float64, over the
   finite elements; complex by magnitude; unbiased std, None for one element:
-  torch's own ``x.std()`` is nan there) and,
+  torch's own ``x.std()`` is nan there; a float tensor with a NaN or an
+  infinity, or whose ``x.mean()`` or ``x.std()`` is past the range: its own mean
+  and std, of the magnitudes for complex) and,
   up to ``SMALL`` elements, its data nested like ``tolist()``.
 - ``walk_graph(roots)``: ``next_functions`` breadth first, ``n0`` = the first
   root, each node numbered when first seen; edges ``(source, target, slot,
@@ -17,6 +19,7 @@ an independent reading of what torch did.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections import deque
 
 import torch
@@ -115,6 +118,14 @@ def summarize(t: torch.Tensor) -> dict:
                    std=kept.std().item() if n > 1 else None)
     else:
         out.update(min=None, max=None, mean=None, std=None)
+    real = t.abs() if t.is_complex() else t
+    if real.is_floating_point() and real.numel():
+        # a NaN, an infinity, or a mean or std past the range: they are torch's own (of
+        # the magnitudes for complex; half precision all finite: of its values widened)
+        mean, std = real.mean().item(), real.std().item() if real.numel() > 1 else None
+        past = not math.isfinite(mean) or (std is not None and not math.isfinite(std))
+        if n < real.numel() or (past and real.dtype not in (torch.float16, torch.bfloat16)):
+            out.update(mean=mean, std=std)
     if t.numel() <= SMALL:
         out["data"] = plain_data(t)
     return out

@@ -245,3 +245,16 @@ def test_observing_a_backward_call_leaves_a_generator_argument_to_torch():
     assert [call["api"] for call in calls] == ["torch.autograd.grad", "torch.autograd.backward"]
     assert calls_from_lists[0]["nodes"] and len(calls_from_lists[0]["grad_results"]) == 2
     assert calls == calls_from_lists
+
+
+def test_summaries_past_the_range_are_torch_own_mean_and_std():
+    # gradstep shows t.std() where it is past the range (inf) with every element finite,
+    # and a complex NaN holder's magnitudes' t.abs().mean(): the oracle read the finite
+    # elements' double numbers there (std 4.2e38, mean 1.71) and flagged gradstep's as wrong
+    wide = torch.tensor([-3e38, 3e38])
+    assert summarize(wide)["std"] == wide.std().item() == float("inf")
+    z = torch.tensor([1 + 1j, complex(float("nan"), 0.0), 2j])
+    value = summarize(z)
+    assert torch.tensor(value["mean"]).isnan() and z.abs().mean().isnan()
+    half = torch.tensor([6e4, -6e4], dtype=torch.float16)  # all finite: its values widened
+    assert summarize(half)["std"] == pytest.approx(half.double().std().item())

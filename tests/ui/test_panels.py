@@ -342,6 +342,23 @@ def test_statistics_read_as_torch_prints_them():
     assert short(tensor_value(torch.arange(100.0))) == "100: min 0. max 99. mean 49.5000"
 
 
+def test_a_nan_or_a_sum_past_the_range_reads_as_torch_prints_its_mean():
+    """A value with a NaN or an infinity, or whose sum is past the range, shows the mean
+    and std torch prints for it (nan, inf), not its finite elements' (nor nothing at all:
+    a float64 sum past the range once made no summary)."""
+    import json
+
+    from gradstep.autograd.values import summary
+
+    nan, inf = float("nan"), float("inf")
+    for t in (torch.tensor([1.0, nan, 3.0]), torch.tensor([1.0, inf, 3.0]),
+              torch.tensor([1.2e308, 1.3e308], dtype=torch.float64), torch.randn(100).index_fill(0, torch.tensor([5]), nan)):
+        value = json.loads(json.dumps(summary(t)))  # as the window reads it
+        lines = stats(value).split("\n")[1:]
+        assert lines[2:4] == [f"mean {printed(t.mean())}", f"std {printed(t.std())}"], t
+        assert f"mean {printed(t.mean())}" in short(value) or "data" in value
+
+
 def test_a_saved_tuple_reads_as_torch_holds_it():
     """``SumBackward0._saved_self_sym_sizes`` is the tuple ``(2,)`` in torch: the Saved
     panel writes ``(2,)`` (Python's repr of what torch holds), not the JSON's list ``[2]``;
