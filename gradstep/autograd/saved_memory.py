@@ -11,15 +11,16 @@ cannot change afterwards (torch refuses to unpack one that was modified in place
 a value read before the pass is the value the node's backward used.
 
 Only tensors of at most ``LIMIT`` elements are kept (the numbers a formula shows),
-in a bounded cache keyed like the trace's nodes (``trace.node_key``).
+in a bounded cache per node (``node_memory.NodeMemory``: never another thread's node of
+the same sequence number and name). ``forget`` drops them all (each run starts with
+none: ``runner.run_snippet``).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.elements import numel
+from gradstep.autograd.node_memory import NodeMemory
 from gradstep.autograd.safe_reads import (
     is_leaf_node,
     is_plain,
@@ -28,12 +29,11 @@ from gradstep.autograd.safe_reads import (
     unpack,
 )
 from gradstep.autograd.saved import _display_name
-from gradstep.autograd.trace import node_key
 from gradstep.autograd.values import tensor_value
 
 LIMIT = 64  # elements: what values.tensor_value writes out as data
 _CACHE_SIZE = 8192  # nodes
-_memory: OrderedDict = OrderedDict()
+_memory = NodeMemory(_CACHE_SIZE)
 
 
 def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int:
@@ -55,13 +55,9 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
             except Exception:  # an odd node: its formula simply shows no numbers
                 continue
             if values:
-                key = node_key(fn)
-                _memory[key] = {**_memory.get(key, {}), **values}
-                _memory.move_to_end(key)
+                _memory.put(fn, {**_memory.get(fn, {}), **values})
                 kept += len(values)
                 budget -= sum(numel(v.get("shape") or []) for v in values.values())
-    while len(_memory) > _CACHE_SIZE:
-        _memory.popitem(last=False)
     return kept
 
 
@@ -90,7 +86,7 @@ def _small_saved(fn, snippet_done: bool) -> dict:
 
 def recall(fn) -> dict:
     """Return ``{saved name: value dict}`` remembered for ``fn`` ({} when none)."""
-    return dict(_memory.get(node_key(fn), {}))
+    return dict(_memory.get(fn, {}))
 
 
 def recall_into(fn, items: list[dict]) -> list[dict]:
@@ -109,7 +105,12 @@ def recall_into(fn, items: list[dict]) -> list[dict]:
     return out
 
 
+def remembered_nodes() -> int:
+    """Return how many nodes have values remembered."""
+    return len(_memory)
+
+
 def forget() -> None:
-    """Drop everything remembered (tests)."""
+    """Drop everything remembered (a new run; tests)."""
     _memory.clear()
     saved_shapes.forget()

@@ -1,0 +1,81 @@
+"""What gradstep remembers of a node before a pass frees it is that node's own, also when
+another thread made a node with the same sequence number and name (torch numbers each
+thread's nodes from a counter of its own, starting at 0), and nothing is left over for the
+next run of the same kernel."""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+
+from gradstep.autograd import jacobian, saved_memory
+from gradstep.autograd.runner import run_snippet
+from gradstep.autograd.saved import saved_items
+
+
+def _made_in_a_new_thread(a: list, b: list, rows: int) -> torch.Tensor:
+    """Return ``a * b`` (a ``(rows, len(a))`` product) made on a fresh thread: its node is
+    that thread's first, number 0 (the ``repeat`` before it needs no grad)."""
+    out = []
+
+    def make():
+        x = torch.tensor(a, requires_grad=True)
+        out.append(x * torch.tensor(b).repeat(rows, 1))
+
+    thread = threading.Thread(target=make)
+    thread.start()
+    thread.join()
+    return out[0]
+
+
+def _twins():
+    y1 = _made_in_a_new_thread([1.0, 2.0], [3.0, 4.0], 1)
+    y2 = _made_in_a_new_thread([5.0, 6.0], [7.0, 8.0], 3)
+    f1, f2 = y1.grad_fn, y2.grad_fn
+    assert (f1._sequence_nr(), f1.name()) == (f2._sequence_nr(), f2.name())  # the same key
+    return y1, y2
+
+
+def test_two_threads_nodes_keep_their_own_saved_values_and_shapes():
+    saved_memory.forget()
+    y1, y2 = _twins()
+    f1, f2 = y1.grad_fn, y2.grad_fn
+    want = {}  # torch's own getters, before the passes free them
+    for fn in (f1, f2):
+        want[fn] = (list(fn._saved_other.shape), fn._saved_other.tolist())
+    saved_memory.remember([f1])
+    saved_memory.remember([f2])
+    y1.sum().backward()
+    y2.sum().backward()
+    for fn in (f1, f2):
+        other = saved_memory.recall(fn)["other"]
+        assert (other["shape"], other["data"]) == want[fn]
+        item = next(i for i in saved_items(fn) if i["name"] == "other")
+        assert item["freed"] and item["shape"] == want[fn][0]
+    saved_memory.forget()
+
+
+def test_two_threads_nodes_keep_their_own_jacobians():
+    jacobian.forget()
+    y1, y2 = _twins()
+    f1, f2 = y1.grad_fn, y2.grad_fn
+    jacobian.precompute({f1: "n0"})
+    jacobian.precompute({f2: "n1"})
+    want = {fn: jacobian.local_jacobian(fn)["blocks"] for fn in (f1, f2)}  # before any pass
+    assert want[f1] != want[f2]
+    y1.sum().backward()
+    y2.sum().backward()
+    for fn in (f1, f2):
+        jac = jacobian.local_jacobian(fn)  # freed: the one remembered before its pass
+        assert jac["remembered"] and jac["blocks"] == want[fn]
+    jacobian.forget()
+
+
+def test_a_new_run_starts_with_nothing_remembered():
+    run_snippet("x = torch.ones(2, requires_grad=True)\n"
+                "loss = (x * torch.tensor([3.0, 4.0])).sum()\n"
+                "loss.backward()\n")
+    assert saved_memory.remembered_nodes() > 0 and jacobian.remembered_nodes() > 0
+    run_snippet("y = torch.ones(1)\n")
+    assert saved_memory.remembered_nodes() == 0 and jacobian.remembered_nodes() == 0
