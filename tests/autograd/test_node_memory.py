@@ -12,6 +12,7 @@ import torch
 from gradstep.autograd import jacobian, saved_memory
 from gradstep.autograd.runner import run_snippet
 from gradstep.autograd.saved import saved_items
+from gradstep.autograd.session import Session
 
 
 def _made_in_a_new_thread(a: list, b: list, rows: int) -> torch.Tensor:
@@ -79,3 +80,35 @@ def test_a_new_run_starts_with_nothing_remembered():
     assert saved_memory.remembered_nodes() > 0 and jacobian.remembered_nodes() > 0
     run_snippet("y = torch.ones(1)\n")
     assert saved_memory.remembered_nodes() == 0 and jacobian.remembered_nodes() == 0
+
+
+THREADED = """import threading
+out = []
+def make():
+    a = torch.tensor([1., 2.], requires_grad=True)
+    out.append(a * 3)
+t = threading.Thread(target=make); t.start(); t.join()
+x = torch.tensor([5., 6.], requires_grad=True)
+y = x * 7
+z = y + out[0]
+"""
+
+
+def test_a_node_another_thread_numbered_alike_gets_no_other_nodes_value_name_or_line():
+    """Run on a fresh thread (as a fresh kernel's first run), ``y = x * 7`` and the
+    snippet's thread's ``a * 3`` are both MulBackward0 number 0: neither may show the
+    other's value, name or line."""
+    results = []
+    runner = threading.Thread(target=lambda: results.append(Session().run(THREADED)))
+    runner.start()
+    runner.join()
+    nodes = results[0]["trace"]["nodes"]
+    muls = [n for n in nodes if n["name"] == "MulBackward0"]
+    assert len(muls) == 2 and muls[0]["seq"] == muls[1]["seq"] == 0
+    torch_values = ([35.0, 42.0], [3.0, 6.0])  # y's and out[0]'s, as torch computed them
+    for node in muls:
+        value = (node["value"] or {}).get("data")
+        assert value is None or value == torch_values[node["id"] != muls[0]["id"]]
+        assert node["label"] in ("mul", "y") and node["line"] in (None, 8)
+    assert [n["label"] for n in muls].count("y") <= 1
+    assert [n["line"] for n in muls].count(8) <= 1
