@@ -67,13 +67,16 @@ class NodeMemory:
     def __contains__(self, fn) -> bool:
         return self.get(fn, _NONE) is not _NONE
 
-    def put(self, fn, record) -> None:
-        """Keep ``record`` for ``fn`` (in place of any it had), as the newest."""
+    def put(self, fn, record, *, merge: bool = False) -> None:
+        """Keep ``record`` for ``fn`` (in place of any it had; ``merge``: a dict, into the
+        one it had), as the newest."""
         key, mark = self._key(fn, False)
         if key is None:
             return
         records = self._records
         if key in records:
+            if merge:
+                record = {**records[key][1], **record}
             records.move_to_end(key)
         else:
             number = key[:2]

@@ -55,7 +55,7 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
             except Exception:  # an odd node: its formula simply shows no numbers
                 continue
             if values:
-                _memory.put(fn, {**_memory.get(fn, {}), **values})
+                _memory.put(fn, values, merge=True)
                 kept += len(values)
                 budget -= sum(numel(v.get("shape") or []) for v in values.values())
     return kept
