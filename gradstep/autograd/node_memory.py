@@ -67,10 +67,19 @@ class NodeMemory:
     def __contains__(self, fn) -> bool:
         return self.get(fn, _NONE) is not _NONE
 
+    def key(self, fn) -> tuple:
+        """Return ``(key, mark)`` of ``fn`` for ``put_at`` (``(None, None)``: it cannot be
+        kept)."""
+        return self._key(fn, False)
+
     def put(self, fn, record, *, merge: bool = False) -> None:
         """Keep ``record`` for ``fn`` (in place of any it had; ``merge``: a dict, into the
         one it had), as the newest."""
-        key, mark = self._key(fn, False)
+        self.put_at(*self._key(fn, False), record, merge=merge)
+
+    def put_at(self, key, mark, record, *, merge: bool = False) -> None:
+        """``put`` for the node whose ``key(fn)`` is ``(key, mark)`` (read once for two
+        memories)."""
         if key is None:
             return
         records = self._records

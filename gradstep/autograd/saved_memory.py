@@ -51,19 +51,22 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
             if is_leaf_node(fn):
                 continue
             try:
-                values = _small_saved(fn, snippet_done)
+                values, shapes = _small_saved(fn, snippet_done)
             except Exception:  # an odd node: its formula simply shows no numbers
                 continue
-            if values:
-                _memory.put(fn, values, merge=True)
-                kept += len(values)
-                budget -= sum(numel(v.get("shape") or []) for v in values.values())
+            if shapes:  # its key read once for both memories
+                key, mark = _memory.key(fn)
+                saved_shapes.note_at(key, mark, shapes)
+                if values:
+                    _memory.put_at(key, mark, values, merge=True)
+                    kept += len(values)
+                    budget -= sum(numel(v.get("shape") or []) for v in values.values())
     return kept
 
 
-def _small_saved(fn, snippet_done: bool) -> dict:
-    """Return the small saved tensors' values; note every alive one's shape and dtype
-    (``saved_shapes``) for the Saved panel's shape column once the pass frees them."""
+def _small_saved(fn, snippet_done: bool) -> tuple[dict, dict]:
+    """Return the small saved tensors' values, and every alive one's shape and dtype
+    (for ``saved_shapes``: the Saved panel's shape column once the pass frees them)."""
     values = {}
     shapes = {}
     for slot in iter_saved_slots(fn):
@@ -79,9 +82,7 @@ def _small_saved(fn, snippet_done: bool) -> dict:
         tensor = unpack(fn, slot, views=snippet_done)
         if tensor is not None and is_plain(tensor):
             values[name] = tensor_value(tensor)
-    if shapes:
-        saved_shapes.note(fn, shapes)
-    return values
+    return values, shapes
 
 
 def recall(fn) -> dict:

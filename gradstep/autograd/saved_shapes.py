@@ -3,7 +3,7 @@
 Once a pass without ``retain_graph`` has run, torch no longer holds a node's saved
 tensors (reading one raises), so a trace taken after the snippet's ``loss.backward()``
 would know only that they are freed, not their shapes. ``saved_memory.remember`` notes
-each alive tensor's shape and dtype here just before the pass (``note``), and
+each alive tensor's shape and dtype here just before the pass (``note_at``), and
 ``saved.saved_items`` writes them into the freed entries (``recall``).
 
 Kept per node in a bounded ``node_memory.NodeMemory`` (never another thread's node of the
@@ -19,10 +19,11 @@ _CACHE_SIZE = 65536  # nodes
 _shapes = NodeMemory(_CACHE_SIZE)  # node -> {saved name: (torch.Size, torch.dtype)}
 
 
-def note(fn, shapes: dict) -> None:
-    """Remember ``{saved name: (shape, dtype)}`` of ``fn``'s alive tensors (all of them:
-    a node's tensors are alive together, or were freed together)."""
-    _shapes.put(fn, shapes)
+def note_at(key, mark, shapes: dict) -> None:
+    """Remember ``{saved name: (shape, dtype)}`` of a node's alive tensors (all of them: a
+    node's tensors are alive together, or were freed together); ``(key, mark)`` is its
+    ``NodeMemory.key``."""
+    _shapes.put_at(key, mark, shapes)
 
 
 def recall(fn, name: str) -> tuple[list, str] | None:
