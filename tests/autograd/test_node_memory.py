@@ -6,6 +6,7 @@ next run of the same kernel."""
 from __future__ import annotations
 
 import threading
+import warnings
 
 import torch
 
@@ -112,3 +113,27 @@ def test_a_node_another_thread_numbered_alike_gets_no_other_nodes_value_name_or_
         assert node["label"] in ("mul", "y") and node["line"] in (None, 8)
     assert [n["label"] for n in muls].count("y") <= 1
     assert [n["line"] for n in muls].count(8) <= 1
+
+
+def test_remembering_leaves_the_nodes_metadata_as_torch_shows_it_and_holds_no_parent():
+    """The dict a record holds is the node's ``metadata`` as python shows it (``{}``); a
+    node made by an anomaly-mode ``create_graph`` pass names its parent node there, and is
+    not remembered (holding the dict would keep the parent alive)."""
+    saved_memory.forget()
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x * torch.tensor([3.0, 4.0])
+    saved_memory.remember([y.grad_fn])
+    assert y.grad_fn.metadata == {} and saved_memory.recall(y.grad_fn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Anomaly Detection has been enabled"
+        with torch.autograd.detect_anomaly(check_nan=False):
+            z = (x ** 3).sum()
+            (g,) = torch.autograd.grad(z, x, create_graph=True)
+    assert "parent_" in g.grad_fn.metadata
+    node = g.grad_fn
+    saved_memory.remember([node])
+    g.sum().backward()
+    freed = [item for item in saved_items(node) if item.get("freed")]
+    assert freed and all(item.get("shape") is None for item in freed)  # shown less
+    assert saved_memory.recall(node) == {}
+    saved_memory.forget()
