@@ -10,17 +10,21 @@ What does is the node's anomaly metadata dict (``fn.metadata``): torch makes it 
 node (on the first read, when anomaly mode did not make it already: the same empty
 ``{}`` torch shows) and it lives as long as the node. A record holds that dict, so no
 other node can have it while the record is kept, and a record is found only through the
-very dict (its ``id``). A node whose dict holds a ``parent_`` (anomaly mode, a node made
-by a ``create_graph`` pass) is not recorded: holding the dict would keep that parent node
-alive past the plain run. The sequence number and name are kept beside it, so a node
-with none of them remembered is answered without reading its dict.
+very dict (its ``id``). A node whose dict holds anything but anomaly mode's
+``traceback_`` (a ``parent_``: a node made by a ``create_graph`` pass under anomaly mode;
+or what the snippet stored there itself) is not recorded: holding the dict would keep
+that parent node, or the snippet's objects, alive past the node, as a plain run does not.
+An entry the snippet stores after the record was made is kept alive until the next run
+or the record's eviction (left: torch gives no node a weak-referenceable identity). The
+sequence number and name are kept beside it, so a node with none of them remembered is
+answered without reading its dict.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-_PARENT = "parent_"  # torch's anomaly metadata entry naming the node that made this one
+_TRACE = "traceback_"  # anomaly mode's forward stack: strings, the only entry a record may hold
 
 
 def mark_of(fn) -> dict | None:
@@ -29,8 +33,8 @@ def mark_of(fn) -> dict | None:
         mark = fn.metadata
     except Exception:  # a custom Function's node that is gone
         return None
-    if type(mark) is not dict or _PARENT in mark:
-        return None
+    if type(mark) is not dict or len(mark) > (_TRACE in mark):
+        return None  # a parent node, or the snippet's own entries: not to be kept alive
     return mark
 
 

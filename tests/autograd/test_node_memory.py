@@ -137,3 +137,29 @@ def test_remembering_leaves_the_nodes_metadata_as_torch_shows_it_and_holds_no_pa
     assert freed and all(item.get("shape") is None for item in freed)  # shown less
     assert saved_memory.recall(node) == {}
     saved_memory.forget()
+
+
+STASHED = """import gc, weakref
+x = torch.ones(3, requires_grad=True)
+y = x * torch.tensor([1.0, 2.0, 3.0])
+kept = torch.zeros(5)
+y.grad_fn.metadata["kept"] = kept
+ref = weakref.ref(kept)
+del kept
+y.sum().backward()
+del y
+gc.collect()
+print(ref() is None)
+"""
+
+
+def test_what_the_snippet_stores_in_a_nodes_metadata_dies_with_the_node():
+    """An object the snippet put in ``grad_fn.metadata`` is freed with the node, as in a
+    plain run: gradstep's records must not hold the dict that holds it."""
+    plain: dict = {"torch": torch}
+    printed = []
+    plain["print"] = printed.append
+    exec(STASHED, plain)  # noqa: S102 (the plain run: torch's own answer)
+    result = run_snippet(STASHED)
+    assert result.output == f"{printed[0]}\n"
+    assert printed == [True]
