@@ -17,18 +17,7 @@ import statistics
 import sys
 import time
 
-
-def graph_nodes(root) -> list:
-    """Return the grad_fns of ``root``'s graph (an explicit stack and a seen set)."""
-    nodes, seen, stack = [], set(), [root.grad_fn]
-    while stack:
-        fn = stack.pop()
-        if fn is None or fn in seen:
-            continue
-        seen.add(fn)
-        nodes.append(fn)
-        stack.extend(next_fn for next_fn, _ in fn.next_functions)
-    return nodes
+from remember_ab import graph_nodes  # (this folder: sys.path[0])
 
 
 def load(path: str, name: str):
