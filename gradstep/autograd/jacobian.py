@@ -4,7 +4,7 @@ Calling a node directly with a gradient ``v`` for its forward outputs returns
 ``v`` times its local Jacobian, one result per ``next_functions`` slot — under
 ``torch.no_grad()`` this frees nothing, so it can run before the real pass.
 Calling it with each unit vector gives the Jacobian row by row. Jacobians
-computed before a pass are remembered (keyed like the trace's nodes), so a node
+computed before a pass are remembered (per node: ``node_memory``), so a node
 whose buffers the pass then freed can still show the Jacobian it had.
 
 A Jacobian dict: ``status`` (``ok``, ``freed``, ``too_large``, ``leaf``,
@@ -17,11 +17,10 @@ None when no gradient flows through that slot.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import torch
 
 from gradstep.autograd.elements import numel
+from gradstep.autograd.node_memory import NodeMemory
 from gradstep.autograd.safe_reads import (
     is_freed_error,
     is_leaf_node,
@@ -31,14 +30,14 @@ from gradstep.autograd.safe_reads import (
     runs_dispatch_code,
 )
 from gradstep.autograd.saved import first_line
-from gradstep.autograd.trace import node_key, node_name
+from gradstep.autograd.trace import node_name
 from gradstep.autograd.unheard import unheard
 from gradstep.autograd.values import compact, to_jsonable
 from gradstep.i18n import ENGLISH, lazy, render
 
 LIMIT = 64  # elements per side
 _CACHE_SIZE = 4096
-_cache: OrderedDict = OrderedDict()
+_cache = NodeMemory(_CACHE_SIZE)  # node -> its Jacobian dict, computed before a pass
 
 
 def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
@@ -175,7 +174,7 @@ def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dic
 
 def remembered(fn) -> dict | None:
     """Return the Jacobian computed for ``fn`` before its buffers were freed, or None."""
-    jac = _cache.get(node_key(fn))
+    jac = _cache.get(fn)
     return None if jac is None else {**jac, "remembered": True}
 
 
@@ -190,7 +189,7 @@ def precompute(id_of: dict, *, limit: int = LIMIT, budget: int = 4000,
     for fn, node_id in id_of.items():
         if is_leaf_node(fn) or budget <= 0:
             continue
-        if node_key(fn) in _cache:
+        if fn in _cache:
             continue
         outputs = output_metadata(fn)
         cost = sum(numel(shape) for shape, _, _ in outputs)
@@ -277,10 +276,17 @@ def _per_slot(fn, values: list) -> list:
 
 
 def _remember(fn, jac: dict) -> None:
-    _cache[node_key(fn)] = jac
-    _cache.move_to_end(node_key(fn))
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    _cache.put(fn, jac)
+
+
+def remembered_nodes() -> int:
+    """Return how many nodes have a Jacobian remembered."""
+    return len(_cache)
+
+
+def forget() -> None:
+    """Drop every Jacobian remembered (a new run; tests)."""
+    _cache.clear()
 
 
 def _status(status: str, reason) -> dict:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 from torch._C._autograd import _get_sequence_nr
 
-from gradstep.autograd import errors, process_state, snippet_source
+from gradstep.autograd import errors, jacobian, process_state, saved_memory, snippet_source
 from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
@@ -105,6 +105,8 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
             exc.filename = filename  # a NUL byte: the parser names no file, yet it is the snippet's
         return _failed(result, exc)
     process_state.running(code)  # in a kernel: the builtins it sets are its own
+    saved_memory.forget()  # what an earlier run remembered of its nodes is not this run's
+    jacobian.forget()
     snippet_source.remember(source, filename)
     observer = Observer()
     module = main_module(filename)

@@ -11,15 +11,16 @@ cannot change afterwards (torch refuses to unpack one that was modified in place
 a value read before the pass is the value the node's backward used.
 
 Only tensors of at most ``LIMIT`` elements are kept (the numbers a formula shows),
-in a bounded cache keyed like the trace's nodes (``trace.node_key``).
+in a bounded cache per node (``node_memory.NodeMemory``: never another thread's node of
+the same sequence number and name). ``forget`` drops them all (each run starts with
+none: ``runner.run_snippet``).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.elements import numel
+from gradstep.autograd.node_memory import NodeMemory
 from gradstep.autograd.safe_reads import (
     is_leaf_node,
     is_plain,
@@ -28,12 +29,11 @@ from gradstep.autograd.safe_reads import (
     unpack,
 )
 from gradstep.autograd.saved import _display_name
-from gradstep.autograd.trace import node_key
 from gradstep.autograd.values import tensor_value
 
 LIMIT = 64  # elements: what values.tensor_value writes out as data
 _CACHE_SIZE = 8192  # nodes
-_memory: OrderedDict = OrderedDict()
+_memory = NodeMemory(_CACHE_SIZE)
 
 
 def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int:
@@ -51,23 +51,22 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
             if is_leaf_node(fn):
                 continue
             try:
-                values = _small_saved(fn, snippet_done)
+                values, shapes = _small_saved(fn, snippet_done)
             except Exception:  # an odd node: its formula simply shows no numbers
                 continue
-            if values:
-                key = node_key(fn)
-                _memory[key] = {**_memory.get(key, {}), **values}
-                _memory.move_to_end(key)
-                kept += len(values)
-                budget -= sum(numel(v.get("shape") or []) for v in values.values())
-    while len(_memory) > _CACHE_SIZE:
-        _memory.popitem(last=False)
+            if shapes:  # its key read once for both memories
+                key, mark = _memory.key(fn)
+                saved_shapes.note_at(key, mark, shapes)
+                if values:
+                    _memory.put_at(key, mark, values, merge=True)
+                    kept += len(values)
+                    budget -= sum(numel(v.get("shape") or []) for v in values.values())
     return kept
 
 
-def _small_saved(fn, snippet_done: bool) -> dict:
-    """Return the small saved tensors' values; note every alive one's shape and dtype
-    (``saved_shapes``) for the Saved panel's shape column once the pass frees them."""
+def _small_saved(fn, snippet_done: bool) -> tuple[dict, dict]:
+    """Return the small saved tensors' values, and every alive one's shape and dtype
+    (for ``saved_shapes``: the Saved panel's shape column once the pass frees them)."""
     values = {}
     shapes = {}
     for slot in iter_saved_slots(fn):
@@ -83,14 +82,12 @@ def _small_saved(fn, snippet_done: bool) -> dict:
         tensor = unpack(fn, slot, views=snippet_done)
         if tensor is not None and is_plain(tensor):
             values[name] = tensor_value(tensor)
-    if shapes:
-        saved_shapes.note(fn, shapes)
-    return values
+    return values, shapes
 
 
 def recall(fn) -> dict:
     """Return ``{saved name: value dict}`` remembered for ``fn`` ({} when none)."""
-    return dict(_memory.get(node_key(fn), {}))
+    return dict(_memory.get(fn, {}))
 
 
 def recall_into(fn, items: list[dict]) -> list[dict]:
@@ -109,7 +106,12 @@ def recall_into(fn, items: list[dict]) -> list[dict]:
     return out
 
 
+def remembered_nodes() -> int:
+    """Return how many nodes have values remembered."""
+    return len(_memory)
+
+
 def forget() -> None:
-    """Drop everything remembered (tests)."""
+    """Drop everything remembered (a new run; tests)."""
     _memory.clear()
     saved_shapes.forget()

@@ -3,33 +3,27 @@
 Once a pass without ``retain_graph`` has run, torch no longer holds a node's saved
 tensors (reading one raises), so a trace taken after the snippet's ``loss.backward()``
 would know only that they are freed, not their shapes. ``saved_memory.remember`` notes
-each alive tensor's shape and dtype here just before the pass (``note``), and
+each alive tensor's shape and dtype here just before the pass (``note_at``), and
 ``saved.saved_items`` writes them into the freed entries (``recall``).
 
-Keyed like the trace's op nodes (``trace.node_key`` without its ``"op"``: sequence
-number and name), bounded like ``saved_memory``'s cache.
+Kept per node in a bounded ``node_memory.NodeMemory`` (never another thread's node of the
+same sequence number and name), like ``saved_memory``'s cache.
 """
 
 from __future__ import annotations
 
+from gradstep.autograd.node_memory import NodeMemory
 from gradstep.autograd.values import dtype_name
 
 _CACHE_SIZE = 65536  # nodes
-_shapes: dict = {}  # (sequence number, name) -> {saved name: (torch.Size, torch.dtype)}
+_shapes = NodeMemory(_CACHE_SIZE)  # node -> {saved name: (torch.Size, torch.dtype)}
 
 
-def key_of(fn) -> tuple:
-    """Return ``(sequence number, name)`` of op node ``fn`` (not keeping it alive)."""
-    node_type = type(fn)
-    return node_type._sequence_nr(fn), node_type.name(fn)
-
-
-def note(fn, shapes: dict) -> None:
-    """Remember ``{saved name: (shape, dtype)}`` of ``fn``'s alive tensors (all of them:
-    a node's tensors are alive together, or were freed together)."""
-    _shapes[key_of(fn)] = shapes
-    if len(_shapes) > _CACHE_SIZE:
-        del _shapes[next(iter(_shapes))]  # the oldest
+def note_at(key, mark, shapes: dict) -> None:
+    """Remember ``{saved name: (shape, dtype)}`` of a node's alive tensors (all of them: a
+    node's tensors are alive together, or were freed together); ``(key, mark)`` is its
+    ``NodeMemory.key``."""
+    _shapes.put_at(key, mark, shapes)
 
 
 def recall(fn, name: str) -> tuple[list, str] | None:
@@ -37,7 +31,7 @@ def recall(fn, name: str) -> tuple[list, str] | None:
     when nothing)."""
     if not _shapes:
         return None
-    noted = (_shapes.get(key_of(fn)) or {}).get(name)
+    noted = (_shapes.get(fn) or {}).get(name)
     if noted is None:
         return None
     return list(noted[0]), dtype_name(noted[1])

@@ -197,14 +197,46 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     def used_by(node_id: str) -> list:  # the nodes that take a leaf as an input
         return [node_of[source] for source in pred[node_id]]
 
-    for node_id, fn, slot_count in zip(node_of, queue, slot_counts):
-        attrs = node_dicts[node_id] = node_attributes(
-            fn, node_id, values, labels, scopes, slots=slots_of.get(fn), lines=lines,
-            slot_count=slot_count, leaf_value=leaf_values.get(fn, _UNKNOWN), used_by=used_by)
+    keys, twins = _op_keys(queue)
+    for node_id, fn, slot_count, key in zip(node_of, queue, slot_counts, keys):
+        if twins and key in twins:  # which of the two a record was made for is unknown
+            attrs = node_dicts[node_id] = node_attributes(
+                fn, node_id, {}, {}, {}, key=key, slots=slots_of.get(fn), lines={},
+                slot_count=slot_count)
+        else:
+            attrs = node_dicts[node_id] = node_attributes(
+                fn, node_id, values, labels, scopes, key=key, slots=slots_of.get(fn),
+                lines=lines, slot_count=slot_count, leaf_value=leaf_values.get(fn, _UNKNOWN),
+                used_by=used_by)
         if attrs["name"] in INDEXING and attrs["kind"] == "op":
             indexing.append((node_id, attrs))
     label_indexing(graph, short_op_name, indexing)  # p[1], p[2] rather than two "select" nodes
     return trace
+
+
+def _op_keys(fns) -> tuple[list, set]:
+    """Return the ``node_key`` of each op node of ``fns`` (None for a leaf), and the keys
+    two of them share.
+
+    torch numbers a node from a counter of the thread that made it, so nodes that two
+    threads made (the snippet's own threads) may have the same number and name: the
+    values, labels, lines and scopes recorded by that key may be either node's, and such
+    nodes are shown without them.
+    """
+    keys: list = []
+    seen: set = set()
+    twins: set = set()
+    for fn in fns:
+        node_type = type(fn)
+        if node_type is ACCUMULATE_GRAD:
+            keys.append(None)
+            continue
+        key = ("op", node_type._sequence_nr(fn), node_type.name(fn))
+        if key in seen:
+            twins.add(key)
+        seen.add(key)
+        keys.append(key)
+    return keys, twins
 
 
 def _networkx_graph():
