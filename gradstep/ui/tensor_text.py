@@ -118,9 +118,15 @@ def summary_words(value: dict, dtype: str | None = None) -> str:
     """Return a tensor summary on one line, in the language shown: its shape and min, max
     and mean as torch prints each (``stat``); a ``dtype`` (or the summary's) known to be
     complex: of magnitudes (``|z|``). A summary with no mean (a small value of a trace
-    past ``values.SMALL_MEANS_LIMIT``) shows min and max only."""
+    past ``values.SMALL_MEANS_LIMIT``) shows min and max only. One with no finite element
+    (all NaN or ±inf: the summary's range is of finite elements, so None) leaves the range
+    out, as the Values panel does (``stats``): ``100: mean nan``, not ``min None``."""
     shape = "×".join(str(s) for s in value.get("shape") or []) or tr("scalar")
     kind = value.get("dtype")
+    if value.get("min") is None:  # no finite element (or none at all): no range to write
+        if value.get("mean") is None:
+            return shape
+        return tr("{0}: mean {1}").format(shape, stat(value.get("mean"), kind, mean=True))
     words = (shape, stat(value.get("min"), kind), stat(value.get("max"), kind),
              stat(value.get("mean"), kind, mean=True))
     if value.get("mean") is None and value.get("min") is not None:

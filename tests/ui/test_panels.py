@@ -416,6 +416,22 @@ def test_an_edge_tooltips_summary_reads_in_the_language_shown():
     assert summary_words({**summary, "dtype": "complex64"}).startswith("100: |z| min 0.")
 
 
+def test_a_summary_with_no_finite_element_reads_no_none():
+    """An all-NaN or all-inf tensor's summary has no finite range (min and max null): the
+    one-line summary (an edge's tooltip) leaves the range out, as the Values panel does, and
+    writes torch's own ``t.mean()``, never ``min None max None``."""
+    from gradstep.autograd.values import summary
+    from gradstep.ui.tensor_text import summary_words
+
+    inf = float("inf")
+    for t in (torch.full((100,), float("nan")), torch.full((100,), inf),
+              torch.tensor([inf, -inf] * 50), torch.full((100,), -inf)):
+        value = summary(t)
+        assert summary_words(value) == f"100: mean {printed(t.mean())}", t
+        assert "min" not in stats(value) and "None" not in stats(value), t
+    assert summary_words(summary(torch.zeros(0))) == "0"  # no element: its shape alone
+
+
 def test_statistics_out_of_four_decimals_read_as_torch_prints_them_alone():
     """Where torch prints a lone min, max or mean in scientific notation or with its whole
     fraction (``tensor(1.7830e-11)``, ``tensor(12345.6777)``), the Values panel and the

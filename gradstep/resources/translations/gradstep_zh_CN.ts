@@ -444,6 +444,10 @@ What the snippet printed is in Output.</source>
         <translation>标量</translation>
     </message>
     <message>
+        <source>{0}: mean {1}</source>
+        <translation>{0}：均值 {1}</translation>
+    </message>
+    <message>
         <source>{0}: min {1} max {2}</source>
         <translation>{0}：最小值 {1} 最大值 {2}</translation>
     </message>
