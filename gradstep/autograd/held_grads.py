@@ -110,8 +110,6 @@ def _keep(grads, kept, count, sent: dict) -> list:
 
 _STRIDED = torch.strided
 
-_NO_STEP = (None, (), None)  # (in place of the latest step begun, when there is none)
-
 
 def _same(grads, last: tuple, key, sent: dict) -> bool:
     """Return True when ``last``, a step begun (``(key, kept, before)``), is the node's of

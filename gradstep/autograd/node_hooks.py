@@ -9,7 +9,6 @@ import torch
 from torch import Tensor
 
 from gradstep.autograd.held_grads import (
-    _NO_STEP,
     _NOTHING_NOTED,
     _STRIDED,
     _copies,
@@ -94,13 +93,7 @@ def _shared_hooks(started, finished: dict, kept, held):
         if current_task() != mine.task and not mine():
             return
         fn = node()
-        last = entries[-1] if entries else _NO_STEP
-        if len(grad_outputs) == 1 and last[0] is fn:  # (``_same``, inline for one gradient)
-            g = grad_outputs[0]
-            entry = sent.get(id(g))
-            if entry is None or entry[1] is not last[1][0] or entry[0]() is not g:
-                received(fn, grad_outputs)
-        elif not _same(grad_outputs, last, fn, sent):
+        if not (entries and _same(grad_outputs, entries[-1], fn, sent)):
             received(fn, grad_outputs)
         finished[fn] = _keep(grad_inputs, kept, count, sent)
         if count[0] > limit:
@@ -152,13 +145,7 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
         if current_task() != mine.task and not mine():
             return
         fn = node()
-        last = entries[-1] if entries else _NO_STEP
-        if len(grad_outputs) == 1 and last[0] is fn:  # (``_same``, inline for one gradient)
-            g = grad_outputs[0]
-            entry = sent.get(id(g))
-            if entry is None or entry[1] is not last[1][0] or entry[0]() is not g:
-                received(fn, grad_outputs, leaf=fn.variable)
-        elif not _same(grad_outputs, last, fn, sent):
+        if not (entries and _same(grad_outputs, entries[-1], fn, sent)):
             received(fn, grad_outputs, leaf=fn.variable)
         finished[fn] = _held(grad_inputs)
         grad_after[fn] = _grad_after(fn.variable.grad, kept, count)
