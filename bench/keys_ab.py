@@ -12,34 +12,22 @@ remember the same values and make the same nodes.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import statistics
 import sys
 import time
 
-from remember_ab import graph_nodes  # (this folder: sys.path[0])
-
-
-def load(path: str, name: str):
-    spec = importlib.util.spec_from_file_location(f"gradstep.autograd.{name}_old", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (a dataclass looks its module up)
-    spec.loader.exec_module(module)
-    return module
+from ab_parts import graph_nodes, load_old, snippet_root  # (this folder: sys.path[0])
 
 
 def main(argv: list[str]) -> int:
     old_dir, snippet, root_name, rounds = argv[0], argv[1], argv[2], int(argv[3])
     from gradstep.autograd import saved_memory, trace
 
-    old_shapes = load(f"{old_dir}/saved_shapes.py", "saved_shapes")
-    old_memory = load(f"{old_dir}/saved_memory.py", "saved_memory")
+    old_shapes = load_old(f"{old_dir}/saved_shapes.py", "saved_shapes")
+    old_memory = load_old(f"{old_dir}/saved_memory.py", "saved_memory")
     old_memory.saved_shapes = old_shapes
-    old_trace = load(f"{old_dir}/trace.py", "trace")
-    namespace: dict = {}
-    with open(snippet, encoding="utf-8") as f:
-        exec(compile(f.read(), snippet, "exec"), namespace)  # noqa: S102 (a bench snippet)
-    root = namespace[root_name]
+    old_trace = load_old(f"{old_dir}/trace.py", "trace")
+    root = snippet_root(snippet, root_name)
     nodes = graph_nodes(root)
     times: dict = {key: [] for key in ("remember old", "remember new", "trace old", "trace new")}
     old_nodes = None

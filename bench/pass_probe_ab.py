@@ -15,6 +15,8 @@ import statistics
 import sys
 import time
 
+from ab_parts import snippet_root  # (this folder: sys.path[0])
+
 
 def main(argv: list[str]) -> int:
     snippet, root_name, rounds = argv[0], argv[1], int(argv[2])
@@ -23,10 +25,7 @@ def main(argv: list[str]) -> int:
     from gradstep.autograd.tensor_hooks import has_tensor_hooks
     from gradstep.autograd.trace import trace_graph
 
-    namespace: dict = {}
-    with open(snippet, encoding="utf-8") as f:
-        exec(compile(f.read(), snippet, "exec"), namespace)  # noqa: S102 (a bench snippet)
-    root = namespace[root_name]
+    root = snippet_root(snippet, root_name)
     id_of = trace_graph([root], plain=True).id_of
     leaves = [fn.variable for fn in id_of if hasattr(fn, "variable")]
 

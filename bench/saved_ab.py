@@ -11,10 +11,11 @@ bench/snippets/resnet50.py loss 30``.)
 from __future__ import annotations
 
 import gc
-import importlib.util
 import statistics
 import sys
 import time
+
+from ab_parts import load_old, snippet_root  # (this folder: sys.path[0])
 
 
 def main(argv: list[str]) -> int:
@@ -22,13 +23,8 @@ def main(argv: list[str]) -> int:
     from gradstep.autograd import saved as new_saved
     from gradstep.autograd import trace as trace_mod
 
-    spec = importlib.util.spec_from_file_location("saved_old", old_path)
-    old_saved = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(old_saved)
-    namespace: dict = {}
-    with open(snippet, encoding="utf-8") as f:
-        exec(compile(f.read(), snippet, "exec"), namespace)  # noqa: S102 (a bench snippet)
-    root = namespace[root_name]
+    old_saved = load_old(old_path, "saved")
+    root = snippet_root(snippet, root_name)
 
     def run(items):
         trace_mod.saved_items = items
