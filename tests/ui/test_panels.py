@@ -429,7 +429,10 @@ def test_a_summary_with_no_finite_element_reads_no_none():
         value = summary(t)
         assert summary_words(value) == f"100: mean {printed(t.mean())}", t
         assert "min" not in stats(value) and "None" not in stats(value), t
-    assert summary_words(summary(torch.zeros(0))) == "0"  # no element: its shape alone
+    empty = torch.zeros(0)  # no element: no range (torch raises), torch's mean nan
+    assert summary_words(summary(empty)) == f"0: mean {printed(empty.mean())}"
+    assert stats(summary(empty)).split("\n")[1:] == ["mean nan", "std nan"]
+    assert summary_words(summary(torch.zeros(0, dtype=torch.int64))) == "0"  # torch refuses
 
 
 def test_statistics_out_of_four_decimals_read_as_torch_prints_them_alone():
