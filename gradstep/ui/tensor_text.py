@@ -138,7 +138,8 @@ def summary_words(value: dict, dtype: str | None = None) -> str:
 
 def stats(x) -> str:
     """Return shape and min/max/mean/std of a tensor, one item per line. A summary's
-    numbers are torch's own; of bare data (a small gradient) min and max are read from
+    numbers are torch's own (a complex tensor's: of its magnitudes, ``|z| mean``); of bare
+    data (a small gradient) min and max are read from
     it, the mean only where it is sure (one element: itself; a NaN, or inf and -inf: nan), never a sum
     made here (``t.mean()`` adds in float32, in its own order: see docs/fidelity.md)."""
     value = as_value(x) or {}
@@ -146,14 +147,17 @@ def stats(x) -> str:
     lines = [tr("shape {0}").format("?" if shape is None else format_shape(list(shape)))]
     if value.get("dtype"):
         lines[0] += f"  {value['dtype']}"
-    nums = flatten(value["data"]) if value.get("data") is not None else []
+    # a complex tensor's statistics are of its magnitudes (torch's t.mean() is complex):
+    # written |z| mean, as the one-line summary writes them
+    magnitude = "|z| " if is_complex(value.get("dtype")) else ""
+    nums = flatten(value["data"]) if value.get("data") is not None and not magnitude else []
     one = _count(value.get("shape")) == 1  # x.std() of one element is nan: no std shown
     for key in ("min", "max", "mean", "std"):
         if key == "std" and one:
             continue
         if value.get(key) is not None:
             number_text = stat(value[key], value.get("dtype"), mean=key in ("mean", "std"))
-            lines.append(f"{tr(STAT_WORDS[key])} {number_text}")
+            lines.append(f"{magnitude}{tr(STAT_WORDS[key])} {number_text}")
         elif nums and key != "std":
             nan = any(v != v for v in nums)  # torch's min, max and mean of a NaN: nan
             if key == "mean" and len(nums) > 1 and not nan:
