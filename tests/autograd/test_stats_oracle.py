@@ -107,6 +107,11 @@ def differences(where: str, t: torch.Tensor, shown, chunk: int) -> list:
             for key in keys if not same_bits(shown.get(key), want[key])]
     out += [(where, t.dtype, tuple(t.shape), key, shown.get(key), want[key])
             for key in ("nan", "inf") if shown.get(key) != want[key]]
+    if "nonfinite_at" in shown:  # the first 8 NaN or infinite elements, row-major
+        s = t.abs() if t.is_complex() else t
+        at = (~s.isfinite()).nonzero()[: values.NONFINITE_SHOWN].tolist()
+        if shown["nonfinite_at"] != at:
+            out.append((where, t.dtype, tuple(t.shape), "nonfinite_at", shown["nonfinite_at"], at))
     return out
 
 
