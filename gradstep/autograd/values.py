@@ -296,7 +296,7 @@ def settled(records: list, exact: bool = True) -> list:
     filled in: torch's own ``t.mean()`` and ``t.std()`` of the tensor it was read from
     (with ``exact`` False: None, nothing reduced; a trace past ``SMALL_MEANS_LIMIT``).
 
-    Such a record is of a contiguous float32 or float64 CPU tensor of 2 to ``SMALL``
+    Such a record is of a contiguous float CPU tensor of 2 to ``SMALL``
     elements, all finite. Its numbers are made into a row again (the same bits), and the
     rows of one length and dtype are reduced together: ``rows.mean(1)`` adds a short row
     in the very order and precision ``t.mean()`` adds the tensor (a vectorised float32
@@ -304,6 +304,8 @@ def settled(records: list, exact: bool = True) -> list:
     float32 tensors). The std is ``serial_std`` from that mean, for all rows at once
     (``serial_stds``; ``rows.std(1)``, and torch's float64 ``cumsum`` of the squares, are
     not the same bits: docs/speed.md item 57; numpy's serial ``cumsum`` is: item 61).
+    A float16 or bfloat16 record's row is summed as a float32 copy, as ``t.mean()`` sums
+    the tensor, and rounded to its dtype; its std is each row's own ``std()`` (item 65).
     A record torch cannot read so (a mode of the snippet's refusing) shows no mean and std.
     """
     out = list(records)
