@@ -263,3 +263,27 @@ def test_one_negative_zero_has_torchs_positive_zero_mean():
         for shown in (tensor_value(t), tensor_value(t.reshape(1, 1)),
                       settled_values([summary_record(t)])[0]):
             assert same_bits(shown["mean"], want), (dtype, shown)
+
+
+def test_small_integers_past_2_to_53_show_torchs_double_mean_and_std():
+    """A small int tensor's mean and std are ``t.double()``'s: made in Python where every
+    partial sum is a whole double (magnitudes adding up to at most 2**53), asked of torch
+    past that (its order of adding rounds there: ``-2487510005559813.`` where the sum in
+    element order gives ``...813.5``), and for a transpose (added in memory order)."""
+    rng = random.Random(5)
+    tensors = []
+    for high in (6, 2**40, 2**47, 2**52, 2**62):
+        for n in (2, 3, 31, 64):
+            t = torch.tensor([rng.randrange(-high, high) for _ in range(n)])
+            tensors += [t, t.to(torch.int32) if high < 2**31 else t, t.flip(0)]
+            if n % 2 == 0:
+                tensors.append(t.reshape(2, n // 2).t())
+    tensors.append(torch.tensor([2**53 + 1, 2**53 + 3, -(2**53) - 1]))
+    bad = []
+    for t in tensors:
+        wide = t.double()
+        for shown in (tensor_value(t), summary(t)):
+            if not (same_bits(shown["mean"], wide.mean().item())
+                    and same_bits(shown["std"], wide.std().item())):
+                bad.append((t, shown["mean"], wide.mean().item(), shown["std"], wide.std().item()))
+    assert not bad, bad[:3]
