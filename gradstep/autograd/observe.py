@@ -170,7 +170,9 @@ class ValueStore:
     def _keep(self, key: tuple, output_nr: int, value) -> None:
         if key not in self.first and key not in self.others:
             self.nodes += 1
-        if (value[4] is not None and not value[5] and not value[6]) if type(value) is tuple else small_mean(value):
+        # (``small_mean`` written out for a record: an empty tensor's nan has no min)
+        if ((value[4] is not None and value[1] is not None and not value[5] and not value[6])
+                if type(value) is tuple else small_mean(value)):
             self.small += 1
             if self.small <= self.small_limit:
                 if type(value) is tuple and value[3] is PENDING:

@@ -115,7 +115,11 @@ def tensor_value(t: torch.Tensor, exact: bool = True) -> dict:
     ``NONFINITE_SHOWN`` of them (``[[0, 3], [1, 0]]``). A tensor with no data
     (the meta device) gets only its shape, dtype and device. A float tensor of 2 to
     ``SMALL`` elements, all finite, has torch's own ``t.mean()`` and ``t.std()``; with
-    ``exact`` False none (a trace past ``SMALL_MEANS_LIMIT``: nothing reduced).
+    ``exact`` False none (a trace past ``SMALL_MEANS_LIMIT``: nothing reduced). So has
+    any float tensor, float16 and bfloat16 too (but for a CPU half precision tensor of
+    more than ``_CHUNK`` elements: no mean, ``_large_half_mean_std``); one of no element
+    has mean and std nan (``"NaN"``), and no min or max (torch raises there). Integers
+    and booleans, which torch has no ``t.mean()`` of, are summarised in double.
     """
     small = _small_cpu_value(t, exact)
     if small is not None:
@@ -144,15 +148,20 @@ def _general_value(t: torch.Tensor, exact: bool = True) -> dict:
         flat = _cpu_list(t.reshape(-1)) if t.dim() != 1 else data
         out.update(_list_stats(flat))
         nonfinite = out["nan"] or out["inf"]
-        if flat and out["mean"] is None and t.is_floating_point():
+        if not flat and t.is_floating_point():
+            out["mean"], out["std"] = _EMPTY_MEAN_STD
+        elif flat and out["mean"] is None and t.is_floating_point():
             # torch's own, as it prints them (nan, inf); a sum past the range alone
             # (all finite) follows ``exact`` as any other small float value's mean
             if exact or nonfinite:
                 out["mean"], out["std"] = _torch_mean_std(t, flat, out["nan"])
-        # (half precision keeps the statistics of its values widened, as a large half
-        # tensor's: its own ``t.mean()`` is rounded to 8 or 11 bits)
-        elif len(flat) > 1 and not nonfinite and t.is_floating_point() and t.dtype not in _WIDENED:
+        # (half precision too: its own ``t.mean()``, summed in float32 and rounded to 8 or
+        # 11 bits, inf where that sum passes the range, not the mean of its values widened)
+        elif len(flat) > 1 and not nonfinite and t.is_floating_point():
             out["mean"], out["std"] = _own_mean_std(t, flat) if exact else (None, None)
+        elif len(flat) > 1 and not t.is_floating_point():
+            # ints and bools (torch has no t.mean() of theirs): t.double()'s, as a large one's
+            out["mean"], out["std"] = _whole_mean_std(t, flat, out)
         out["data"] = data if out["nan"] == 0 and out["inf"] == 0 else to_jsonable(data)
         return out
     out.update(_stats(t))
@@ -162,6 +171,9 @@ def _general_value(t: torch.Tensor, exact: bool = True) -> dict:
 
 
 _SMALL_CPU_DTYPES = {torch.float32: "float32", torch.float64: "float64"}
+# the dtypes a record is made for: half precision's numbers are exact as Python floats too
+_RECORD_CPU_DTYPES = {**_SMALL_CPU_DTYPES, torch.float16: "float16", torch.bfloat16: "bfloat16"}
+_HALF_NAMES = ("float16", "bfloat16")  # whose t.std() is torch's Welford in float, not ``serial_std``
 
 
 def summary_record(t: torch.Tensor) -> dict | tuple | None:
@@ -194,7 +206,7 @@ def unpacked(value: dict | tuple | None, exact: bool = True) -> dict | None:
             mean, std = settled([value])[0][3:5]
         else:
             mean = std = None
-    elif not exact and std is not None and not nan and not inf:  # (its own, made at once)
+    elif not exact and std is not None and low is not None and not nan and not inf:  # (its own, made at once)
         mean = std = None
     shape, data = ([], value[8]) if scalar else ([len(value) - 8], list(value[8:]))
     return {"shape": shape, "dtype": dtype, "device": "cpu", "min": low, "max": high,
@@ -220,7 +232,7 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
     slice's ``t.mean()`` is of ``t.detach()`` (a node would advance the snippet's sequence
     numbers).
     """
-    dtype = _SMALL_CPU_DTYPES.get(t.dtype)
+    dtype = _RECORD_CPU_DTYPES.get(t.dtype)
     if (dtype is None or not t.is_cpu or t.layout is not torch.strided or t.is_nested
             or t.dim() > 1 or t.numel() > SMALL or type(t) not in _PLAIN_TYPES):
         return None
@@ -229,17 +241,19 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
     n = len(flat)
     total = sum(flat)
     if n and isfinite(total):  # _list_stats' first case, written out: no dict to build
-        if n == 1:  # t.mean() of one element is that element; t.std() is nan (none shown)
-            mean, std = flat[0], None
+        if n == 1:  # t.mean() of one element is 0 + it (-0.0 reads 0.0); t.std() is nan (none shown)
+            mean, std = flat[0] + 0.0, None
         elif t.stride(0) == 1:  # its row: t.mean() adds it as a row of its own length does
             mean = std = PENDING  # ``settled`` reduces such records in bulk
+        elif dtype in _HALF_NAMES:  # a step slice or an expanded view, half precision
+            mean, std = _own_mean_std(t.detach(), flat)  # detached: no graph node
         else:  # a step slice or an expanded view: torch adds it in another order
             mean = t.detach().mean().item()  # detached: no graph node (the snippet's sequence numbers)
             std = serial_std(flat, mean, dtype == "float32")
         head = (dtype, min(flat), max(flat), mean, std, 0, 0)
     else:  # a NaN, an infinity, a sum past the double range, or no element
         stats = _list_stats(flat)
-        mean, std = _torch_mean_std(t, flat, stats["nan"]) if n else (None, None)
+        mean, std = _torch_mean_std(t, flat, stats["nan"]) if n else _EMPTY_MEAN_STD
         if stats["nan"] or stats["inf"]:
             data = to_jsonable(data)
         head = (dtype, stats["min"], stats["max"], mean, std, stats["nan"], stats["inf"])
@@ -257,9 +271,10 @@ SMALL_MEANS_LIMIT = 20_000
 def small_mean(value: dict | tuple | None) -> bool:
     """Return True for a summary whose mean and std fall under ``SMALL_MEANS_LIMIT``: a
     small float tensor's of 2 or more elements, all finite (``PENDING``, or its own)."""
-    if type(value) is tuple:
-        return value[4] is not None and not value[5] and not value[6]
+    if type(value) is tuple:  # (an empty tensor's nan has no min: torch's in any case)
+        return value[4] is not None and value[1] is not None and not value[5] and not value[6]
     return (value is not None and "data" in value and value.get("std") is not None
+            and value.get("min") is not None
             and not value.get("nan") and not value.get("inf")
             and str(value.get("dtype", "")).startswith(("float", "bfloat")))
 
@@ -271,7 +286,8 @@ def without_mean(value: dict | None) -> dict | None:
     return {**value, "mean": None, "std": None}
 
 
-_RECORD_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_RECORD_DTYPES = {"float32": torch.float32, "float64": torch.float64,
+                  "float16": torch.float16, "bfloat16": torch.bfloat16}
 _ROWS_AT_ONCE = 16384  # rows of one length made into one tensor by ``settled``
 
 
@@ -280,7 +296,7 @@ def settled(records: list, exact: bool = True) -> list:
     filled in: torch's own ``t.mean()`` and ``t.std()`` of the tensor it was read from
     (with ``exact`` False: None, nothing reduced; a trace past ``SMALL_MEANS_LIMIT``).
 
-    Such a record is of a contiguous float32 or float64 CPU tensor of 2 to ``SMALL``
+    Such a record is of a contiguous float CPU tensor of 2 to ``SMALL``
     elements, all finite. Its numbers are made into a row again (the same bits), and the
     rows of one length and dtype are reduced together: ``rows.mean(1)`` adds a short row
     in the very order and precision ``t.mean()`` adds the tensor (a vectorised float32
@@ -288,6 +304,8 @@ def settled(records: list, exact: bool = True) -> list:
     float32 tensors). The std is ``serial_std`` from that mean, for all rows at once
     (``serial_stds``; ``rows.std(1)``, and torch's float64 ``cumsum`` of the squares, are
     not the same bits: docs/speed.md item 57; numpy's serial ``cumsum`` is: item 61).
+    A float16 or bfloat16 record's row is summed as a float32 copy, as ``t.mean()`` sums
+    the tensor, and rounded to its dtype; its std is each row's own ``std()`` (item 65).
     A record torch cannot read so (a mode of the snippet's refusing) shows no mean and std.
     """
     out = list(records)
@@ -342,6 +360,12 @@ def _row_means_stds(rows: list, dtype: torch.dtype, single: bool) -> tuple[list,
 def _means_stds(rows: list, dtype: torch.dtype, single: bool) -> tuple[list, list]:
     block = torch.tensor(rows, dtype=dtype)
     means = block.mean(1).tolist()
+    if dtype in _WIDENED:
+        # half precision: ``mean(1)`` sums each row of a float32 copy as ``t.mean()`` sums
+        # the tensor's, then rounds to the dtype; its std is torch's Welford in float, no
+        # double loop repeats it: each row's own ``std()`` (~4 us a row, only when settled)
+        stds = torch.stack([row.std() for row in block.unbind()]).tolist()
+        return [json_float(m) for m in means], [json_float(d) for d in stds]
     if len(rows) * (len(rows[0]) + 16) < _NUMPY_FROM:  # a few rows: the loop costs less
         return means, [serial_std(row, mean, single) for row, mean in zip(rows, means)]
     return means, serial_stds(block, means, single)
@@ -411,7 +435,23 @@ def _own_mean_std(t: torch.Tensor, flat: list) -> tuple:
         mean = t.mean().item()
         return mean, serial_std(flat, mean, t.dtype is torch.float32)
     mean, std = torch.stack([t.mean(), t.std()]).tolist()
-    return mean, std
+    return json_float(mean), json_float(std)
+
+
+def _whole_mean_std(t: torch.Tensor, flat: list, stats: dict) -> tuple:
+    """Return ``t.double().mean()`` and ``t.double().std()`` of a small int or bool tensor of
+    2 or more elements (``flat``: its numbers, ``stats``: their ``_list_stats``). Where the
+    magnitudes add up to at most 2**53 every partial sum is a whole number a double holds,
+    so any order of adding gives the exact sum: the mean is ``_list_stats``' (that sum over
+    n, rounded once, as torch divides it), and a contiguous tensor's std ``serial_std``
+    (torch's loop, in element order): no torch call, half the time of asking torch
+    (~7 us a value). Otherwise torch's own."""
+    if max(-stats["min"], stats["max"]) * len(flat) <= _WHOLE_SUMS and t.is_contiguous():
+        return stats["mean"], serial_std(flat, stats["mean"], False)
+    return _own_mean_std(t.double(), flat)
+
+
+_WHOLE_SUMS = float(1 << 53)  # whole numbers up to here are doubles, exactly
 
 
 def _list_stats(flat: list) -> dict:
@@ -444,7 +484,7 @@ def _torch_mean_std(t: torch.Tensor, flat: list, nan: int) -> tuple:
     its mean (no torch call); otherwise torch adds them, in its order and precision
     (float32 [3e38, 3e38, -inf] is nan there, not -inf)."""
     if len(flat) == 1:
-        return json_float(flat[0]), None
+        return json_float(flat[0] + 0.0), None  # (torch's sum starts at 0)
     if nan:
         return "NaN", "NaN"
     sure = _sure_infinite_mean(flat, t.dtype)
@@ -500,18 +540,37 @@ def _stats(t: torch.Tensor) -> dict:
     """
     if t.is_complex():
         t = t.abs()
+    if t.numel() == 0:  # torch's t.mean() and t.std(): nan (an int's: torch refuses; min, max: raise)
+        empty = _empty_stats(nan=0, inf=0)
+        if t.is_floating_point():
+            empty["mean"], empty["std"] = _EMPTY_MEAN_STD
+        return empty
     if t.numel() > _CHUNK and (t.dtype in _WIDENED or not t.is_floating_point()):
-        out = _chunked_stats(t)  # a widened copy of all of it: up to 8x the tensor's bytes
-        if out["nan"] or out["inf"]:  # (a float tensor's) its own nan or inf, as it prints
-            out["mean"], out["std"] = (json_float(x) for x in torch.stack([t.mean(), t.std()]).tolist())
+        half = t.dtype in _WIDENED  # (its mean and std are torch's: no pass of squares)
+        out = _chunked_stats(t, spread=not half)  # a widened copy of all of it: up to 8x the tensor's bytes
+        if half:
+            out["mean"], out["std"] = _large_half_mean_std(t, out["nan"])
         return out
     if not t.is_floating_point():
         t = t.double()  # ints and bools: exact enough, and mean/std need floats
-    elif t.dtype in _WIDENED:
-        t = t.float()
-    if t.numel() == 0:
-        return _empty_stats(nan=0, inf=0)
+    # half precision as it is: its own t.mean() and t.std() (aminmax, exact in any dtype)
     return _float_stats(t)
+
+
+def _large_half_mean_std(t: torch.Tensor, nan: int) -> tuple:
+    """Return torch's own ``t.mean()`` and ``t.std()`` of a float16 or bfloat16 tensor of
+    more than ``_CHUNK`` elements (strict JSON), or no mean (None) where only a copy
+    could make it: on the CPU ``t.mean()`` of half precision sums a float32 copy of all
+    of the tensor (twice its bytes: a 100 MB bfloat16 tensor's peak +190 MB, that the
+    snippet's own run never pays unless it asks), in its threads' order, which no sum
+    of chunks repeats to the bit. Its ``t.std()`` reads the tensor in place (Welford in
+    float, no copy): torch's own always. A NaN makes the mean nan in any order."""
+    std = json_float(t.std().item())
+    if nan:
+        return "NaN", std
+    if t.device.type == "cpu":
+        return None, std
+    return json_float(t.mean().item()), std
 
 
 def _float_stats(t: torch.Tensor) -> dict:
@@ -548,13 +607,14 @@ _CHUNK = 1 << 20
 _WIDENED = (torch.float16, torch.bfloat16)
 
 
-def _chunked_stats(t: torch.Tensor) -> dict:
+def _chunked_stats(t: torch.Tensor, spread: bool = True) -> dict:
     """Return ``_stats(t)`` of a large tensor read ``_CHUNK`` elements at a time in double
     precision (half precision read in float32, summed in double), so that no widened copy
     of all of it is made: a summary's memory stays a few MB, as under a plain run (a 100 MB bfloat16 tensor's float copy raised the peak by
     200 MB). Two passes: the finite elements' range, count and sum, then the squares of
-    their distances to the mean (``t.std()``'s unbiased estimate). Integers and booleans
-    have no NaN to look for."""
+    their distances to the mean (``t.std()``'s unbiased estimate; not with ``spread``
+    False: half precision's mean and std are torch's own, ``_large_half_mean_std``).
+    Integers and booleans have no NaN to look for."""
     flat = t.reshape(-1)
     # half precision read as float32 (as ``x.float()`` has it, ~2.5x faster than double);
     # float32 on a device without float64 (MPS)
@@ -586,6 +646,8 @@ def _chunked_stats(t: torch.Tensor) -> dict:
     if count == 0:
         return {**_empty_stats(nan=nan, inf=inf), **where}
     mean = total / count
+    if not spread:
+        return {**_stats_dict([lo, hi, mean, None], nan=nan, inf=inf), **where}
     squares = _squares(flat, mean, widen, summed, masked=count < flat.numel())
     if not isfinite(squares) and widen is torch.Tensor.float and not mps:
         squares = _squares(flat, mean, torch.Tensor.double, summed, masked=count < flat.numel())
@@ -640,13 +702,18 @@ def _reduce(t: torch.Tensor) -> list[float]:
     """
     lo, hi = torch.aminmax(t)
     if t.numel() == 1:
-        return [lo.item(), hi.item(), t.item(), None]
+        return [lo.item(), hi.item(), t.item() + 0.0, None]  # t.mean(): 0 + it (-0.0 reads 0.0)
     return torch.stack([lo, hi, t.mean(), t.std()]).tolist()
 
 
 def _stats_dict(stats: list[float], *, nan: int, inf: int) -> dict:
     lo, hi, mean, std = (None if x is None else json_float(x) for x in stats)
     return {"min": lo, "max": hi, "mean": mean, "std": std, "nan": nan, "inf": inf}
+
+
+# torch's t.mean() and t.std() of a float tensor of no element (std warns that it has no
+# degree of freedom: not asked, so no warning the snippet did not cause)
+_EMPTY_MEAN_STD = ("NaN", "NaN")
 
 
 def _empty_stats(*, nan: int, inf: int) -> dict:

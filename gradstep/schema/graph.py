@@ -30,10 +30,13 @@ class TensorSummary(_SummaryRequired, total=False):
     mean: Annotated[float | str | None, "torch's own x.mean() (a float tensor of 2 to 64 elements, "
                     "all finite: None for all such in a trace with more than "
                     "values.SMALL_MEANS_LIMIT, 20,000, of them; a NaN, an infinity or a sum "
-                    "past the range: \"NaN\" or \"Infinity\" as torch gives it; half precision, "
-                    "ints and bools all finite: of the values widened)"]
+                    "past the range: \"NaN\" or \"Infinity\" as torch gives it; no element: "
+                    "\"NaN\"; float16 and bfloat16 too, but None past 1,048,576 elements on the "
+                    "CPU, where only a float32 copy of all of it makes it; ints and bools, which "
+                    "torch has no x.mean() of: of the values in double, None when empty)"]
     std: Annotated[float | str | None, "torch's own x.std() (n - 1), as the mean; None for one "
-                   "element (torch's x.std() is nan there), and where the mean is None"]
+                   "element (torch's x.std() is nan there), and where the mean is None but for "
+                   "a large CPU half precision tensor's (its own x.std() copies nothing)"]
     nan: Annotated[int, "how many elements are NaN"]
     inf: Annotated[int, "how many elements are infinite"]
     data: TensorData

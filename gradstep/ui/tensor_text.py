@@ -120,7 +120,9 @@ def summary_words(value: dict, dtype: str | None = None) -> str:
     complex: of magnitudes (``|z|``). A summary with no mean (a small value of a trace
     past ``values.SMALL_MEANS_LIMIT``) shows min and max only. One with no finite element
     (all NaN or ±inf: the summary's range is of finite elements, so None) leaves the range
-    out, as the Values panel does (``stats``): ``100: mean nan``, not ``min None``."""
+    out, as the Values panel does (``stats``): ``100: mean nan``, not ``min None``. Beside
+    a NaN or an infinity the range is the finite elements' (``t.min()`` is nan there): it
+    reads ``finite min``, ``finite max``."""
     shape = "×".join(str(s) for s in value.get("shape") or []) or tr("scalar")
     kind = value.get("dtype")
     if value.get("min") is None:  # no finite element (or none at all): no range to write
@@ -129,16 +131,28 @@ def summary_words(value: dict, dtype: str | None = None) -> str:
         return tr("{0}: mean {1}").format(shape, stat(value.get("mean"), kind, mean=True))
     words = (shape, stat(value.get("min"), kind), stat(value.get("max"), kind),
              stat(value.get("mean"), kind, mean=True))
-    if value.get("mean") is None and value.get("min") is not None:
-        return tr("{0}: min {1} max {2}").format(*words[:3])
+    finite = _finite_range(value)
+    if value.get("mean") is None:
+        return (tr("{0}: finite min {1} finite max {2}") if finite
+                else tr("{0}: min {1} max {2}")).format(*words[:3])
     if is_complex(dtype) or is_complex(kind):
-        return tr("{0}: |z| min {1} max {2} mean {3}").format(*words)
-    return tr("{0}: min {1} max {2} mean {3}").format(*words)
+        return (tr("{0}: |z| finite min {1} finite max {2} mean {3}") if finite
+                else tr("{0}: |z| min {1} max {2} mean {3}")).format(*words)
+    return (tr("{0}: finite min {1} finite max {2} mean {3}") if finite
+            else tr("{0}: min {1} max {2} mean {3}")).format(*words)
+
+
+def _finite_range(value: dict) -> bool:
+    """Return True where a summary's min and max are its finite elements' only (it holds a
+    NaN or an infinity: ``values.tensor_value``), not torch's ``t.min()`` and ``t.max()``."""
+    return bool(value.get("nan") or value.get("inf"))
 
 
 def stats(x) -> str:
     """Return shape and min/max/mean/std of a tensor, one item per line. A summary's
-    numbers are torch's own; of bare data (a small gradient) min and max are read from
+    numbers are torch's own (a complex tensor's: of its magnitudes, ``|z| mean``) but for
+    its range beside a NaN or an infinity, its finite elements' (``finite min``); of bare
+    data (a small gradient) min and max are read from
     it, the mean only where it is sure (one element: itself; a NaN, or inf and -inf: nan), never a sum
     made here (``t.mean()`` adds in float32, in its own order: see docs/fidelity.md)."""
     value = as_value(x) or {}
@@ -146,14 +160,20 @@ def stats(x) -> str:
     lines = [tr("shape {0}").format("?" if shape is None else format_shape(list(shape)))]
     if value.get("dtype"):
         lines[0] += f"  {value['dtype']}"
-    nums = flatten(value["data"]) if value.get("data") is not None else []
+    # a complex tensor's statistics are of its magnitudes (torch's t.mean() is complex):
+    # written |z| mean, as the one-line summary writes them
+    magnitude = "|z| " if is_complex(value.get("dtype")) else ""
+    nums = flatten(value["data"]) if value.get("data") is not None and not magnitude else []
     one = _count(value.get("shape")) == 1  # x.std() of one element is nan: no std shown
+    # beside a NaN or an infinity a summary's range is its finite elements' (t.min() is nan)
+    finite = "finite " if _finite_range(value) else ""
     for key in ("min", "max", "mean", "std"):
         if key == "std" and one:
             continue
         if value.get(key) is not None:
             number_text = stat(value[key], value.get("dtype"), mean=key in ("mean", "std"))
-            lines.append(f"{tr(STAT_WORDS[key])} {number_text}")
+            word = STAT_WORDS[finite + key] if key in ("min", "max") else STAT_WORDS[key]
+            lines.append(f"{magnitude}{tr(word)} {number_text}")
         elif nums and key != "std":
             nan = any(v != v for v in nums)  # torch's min, max and mean of a NaN: nan
             if key == "mean" and len(nums) > 1 and not nan:
@@ -188,6 +208,8 @@ def _count(shape) -> int:
 STAT_WORDS = {  # translated when shown (gradstep.ui.words.tr)
     "min": QT_TR_NOOP("min"), "max": QT_TR_NOOP("max"), "mean": QT_TR_NOOP("mean"),
     "std": QT_TR_NOOP("std"), "nan": QT_TR_NOOP("nan"), "inf": QT_TR_NOOP("inf"),
+    # a summary's range beside a NaN or an infinity: of the finite elements, not t.min()'s
+    "finite min": QT_TR_NOOP("finite min"), "finite max": QT_TR_NOOP("finite max"),
 }
 
 

@@ -1,14 +1,13 @@
 """A small tensor's mean and std are torch's own ``t.mean()`` and ``t.std()`` to the bit:
 the summary a trace keeps (``summary_record``, settled in bulk by the ValueStore) and
-``tensor_value``, fuzzed against torch itself (float32, float64; float16 and bfloat16 keep
-the statistics of their values widened, as a large half tensor's, in double precision; 0-d,
-one element, 2 to 64; contiguous, step slices, 2-D and transposed). The exact double
+``tensor_value``, fuzzed against torch itself (float32, float64, float16 and bfloat16: half
+precision's too, summed in float32 and rounded to its 8 or 11 bits, no longer the statistics
+of its values widened; 0-d, one element, 2 to 64; contiguous, step slices, 2-D and transposed). The exact double
 mean gradstep showed before differed in most float32 tensors (``mean 1.6747e-08``
 where torch prints ``tensor(0.)``)."""
 
 import random
 
-import pytest
 import torch
 
 from gradstep.autograd.observe import ValueStore
@@ -36,10 +35,7 @@ def _tensors(count: int, seed: int = 0) -> list:
 
 def _torch_numbers(t: torch.Tensor) -> tuple:
     if t.numel() == 1:
-        return t.item(), None  # its mean is itself; t.std() is nan (none shown)
-    if t.dtype in (torch.float16, torch.bfloat16):  # widened, as a large half tensor's
-        wide = t.double()
-        return wide.mean().item(), wide.std().item()
+        return t.mean().item(), None  # t.std() is nan (none shown)
     return t.mean().item(), t.std().item()
 
 
@@ -53,8 +49,6 @@ def test_small_means_and_stds_are_torchs_own():
         want = _torch_numbers(t)
         kept = store.get(("op", i, "x"))[0]
         alone = summary(t)
-        if t.dtype in (torch.float16, torch.bfloat16) and t.numel() > 1:
-            want = pytest.approx(want, rel=1e-12)  # in double precision, not to the bit
         assert (kept["mean"], kept["std"]) == want, (t.dtype, t.shape, t.stride())
         assert (alone["mean"], alone["std"]) == want, (t.dtype, t.shape, t.stride())
     assert not store.pending

@@ -79,8 +79,6 @@ def test_fuzz_small_and_large_values_mean_and_std_are_torch_own(dtype, monkeypat
             base = random_tensor(rng, dtype, 2 * n)
             for t in (base[:n], base[::2], base.reshape(2, n).t()):
                 finite = bool(torch.isfinite(t).all())
-                if half and finite:
-                    continue  # half precision's are of its values widened (docs/limits.md)
                 mean, std = torch_mean_std(t)
                 if finite and math.isfinite(mean) and (std is None or math.isfinite(std)):
                     continue  # torch's own already (test_values.py, test_value_records.py)
@@ -89,7 +87,11 @@ def test_fuzz_small_and_large_values_mean_and_std_are_torch_own(dtype, monkeypat
                     record = settled([record])[0]
                 shown = [tensor_value(t), unpacked(record)]
                 for value in shown:
-                    assert same(value["mean"], mean), (t, value, mean)
+                    if half and t.numel() > values._CHUNK and not t.isnan().any():
+                        # on the CPU only a float32 copy of all of it makes its own mean: none
+                        assert value["mean"] is None, (t, value)
+                    else:
+                        assert same(value["mean"], mean), (t, value, mean)
                     assert value["std"] is None if std is None else same(value["std"], std), (t, value, std)
                     compared += 1
     assert compared > 300

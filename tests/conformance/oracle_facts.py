@@ -6,8 +6,9 @@ an independent reading of what torch did.
 - ``summarize(t)``: a tensor's shape, dtype, statistics (float64, over the
   finite elements; complex by magnitude; unbiased std, None for one element:
   torch's own ``x.std()`` is nan there; a float tensor with a NaN or an
-  infinity, or whose ``x.mean()`` or ``x.std()`` is past the range: its own mean
-  and std, of the magnitudes for complex) and,
+  infinity, or whose ``x.mean()`` or ``x.std()`` is past the range, or of half
+  precision: its own mean and std, of the magnitudes for complex; no element: nan,
+  no min or max, torch raises there) and,
   up to ``SMALL`` elements, its data nested like ``tolist()``.
 - ``walk_graph(roots)``: ``next_functions`` breadth first, ``n0`` = the first
   root, each node numbered when first seen; edges ``(source, target, slot,
@@ -94,6 +95,11 @@ def leaf_variable(fn):
     return fn.variable if type(fn).__name__ == "AccumulateGrad" else None
 
 
+# elements past which a CPU half precision tensor's summary shows no mean (gradstep's
+# ``values._CHUNK``: its own ``t.mean()`` would copy all of it to float32)
+HALF_MEAN_MOST = 1 << 20
+
+
 def dtype_text(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
@@ -119,13 +125,18 @@ def summarize(t: torch.Tensor) -> dict:
     else:
         out.update(min=None, max=None, mean=None, std=None)
     real = t.abs() if t.is_complex() else t
-    if real.is_floating_point() and real.numel():
-        # a NaN, an infinity, or a mean or std past the range: they are torch's own (of
-        # the magnitudes for complex; half precision all finite: of its values widened)
+    if real.is_floating_point() and not real.numel():
+        out.update(mean=math.nan, std=math.nan)  # torch's t.mean() and t.std() of no element
+    elif real.is_floating_point():
+        # a NaN, an infinity, a mean or std past the range, half precision: they are torch's
+        # own (of the magnitudes for complex; half precision's summed in float32 and rounded)
         mean, std = real.mean().item(), real.std().item() if real.numel() > 1 else None
         past = not math.isfinite(mean) or (std is not None and not math.isfinite(std))
-        if n < real.numel() or (past and real.dtype not in (torch.float16, torch.bfloat16)):
+        half = real.dtype in (torch.float16, torch.bfloat16)
+        if n < real.numel() or past or half:
             out.update(mean=mean, std=std)
+        if half and real.is_cpu and real.numel() > HALF_MEAN_MOST and not nan:
+            out["mean"] = None  # a float32 copy of all of it makes its own: shown less (docs/limits.md)
     if t.numel() <= SMALL:
         out["data"] = plain_data(t)
     return out

@@ -49,3 +49,21 @@ def test_values_panel_reads_each_slot_by_the_output_its_gradient_reaches(qtbot):
     qtbot.addWidget(panel)
     panel.node_id = "n0"
     assert panel._slot_dtypes() == {0: "float32", 1: "complex64"}
+
+
+def test_a_complex_tensors_statistics_say_they_are_of_magnitudes():
+    """The Values panel wrote ``mean 3.`` for a complex tensor whose ``t.mean()`` torch
+    prints ``tensor(1.5000+2.5000j)``: the summary's numbers are of ``t.abs()``, and the
+    panel now says so (``|z| mean``), as the one-line summary does."""
+    import torch
+
+    from gradstep.autograd.values import tensor_value
+    from gradstep.policies.number_text import torch_printed
+    from gradstep.ui.tensor_text import stats
+
+    for t in (torch.tensor([3 + 4j, 1j]), torch.tensor([3 + 4j, 1j] * 40)):
+        lines = stats(tensor_value(t)).split("\n")[1:]
+        magnitude = t.abs()
+        assert lines == [f"|z| {word} {torch_printed([getattr(magnitude, word)().item()])[0]}"
+                         for word in ("min", "max", "mean", "std")], lines
+    assert "|z|" not in stats(tensor_value(torch.tensor([1.0, 2.0])))

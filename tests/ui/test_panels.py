@@ -416,6 +416,40 @@ def test_an_edge_tooltips_summary_reads_in_the_language_shown():
     assert summary_words({**summary, "dtype": "complex64"}).startswith("100: |z| min 0.")
 
 
+def test_a_range_beside_a_nan_or_an_infinity_reads_finite(qapp):
+    """Beside a NaN or an infinity a summary's min and max are its finite elements' (one
+    NaN does not hide the range), where torch's ``t.min()`` prints nan (or -inf): the Values
+    panel and the one-line summary write ``finite min``, ``finite max`` (有限元素最小值 in
+    Chinese), so no reader takes them for torch's; an all-finite tensor's stay ``min``,
+    ``max`` (torch's own)."""
+    from gradstep.autograd.values import summary
+    from gradstep.ui.qt_language import apply_language
+    from gradstep.ui.tensor_text import summary_words
+
+    nan, inf = float("nan"), float("inf")
+    for t in (torch.tensor([1.0, nan, 3.0]), torch.tensor([-inf, 2.0, 5.0]),
+              torch.randn(100).index_fill(0, torch.tensor([5]), inf),
+              torch.tensor([3 + 4j, complex(nan, 0), 1j])):
+        real = t.abs() if t.is_complex() else t
+        finite = real[real.isfinite()]
+        assert not (real.min() == finite.min() and real.max() == finite.max())  # torch's differ
+        value = summary(t)
+        z = "|z| " if t.is_complex() else ""
+        low, high = printed(finite.min()), printed(finite.max())
+        assert stats(value).split("\n")[1:3] == [f"{z}finite min {low}", f"{z}finite max {high}"], t
+        assert summary_words(value).startswith(f"{t.numel()}: {z}finite min {low} finite max {high}"), t
+        assert summary_words({**value, "mean": None}) == f"{t.numel()}: finite min {low} finite max {high}"
+    value = summary(torch.randn(100))
+    assert "finite" not in stats(value) + summary_words(value)
+    try:
+        apply_language("zh_CN")
+        value = summary(torch.tensor([1.0, nan, 3.0]))
+        assert stats(value).split("\n")[1:3] == ["有限元素最小值 1.", "有限元素最大值 3."]
+        assert summary_words(value).startswith("3：有限元素最小值 1. 有限元素最大值 3. 均值 nan")
+    finally:
+        apply_language(None)
+
+
 def test_a_summary_with_no_finite_element_reads_no_none():
     """An all-NaN or all-inf tensor's summary has no finite range (min and max null): the
     one-line summary (an edge's tooltip) leaves the range out, as the Values panel does, and
@@ -429,7 +463,10 @@ def test_a_summary_with_no_finite_element_reads_no_none():
         value = summary(t)
         assert summary_words(value) == f"100: mean {printed(t.mean())}", t
         assert "min" not in stats(value) and "None" not in stats(value), t
-    assert summary_words(summary(torch.zeros(0))) == "0"  # no element: its shape alone
+    empty = torch.zeros(0)  # no element: no range (torch raises), torch's mean nan
+    assert summary_words(summary(empty)) == f"0: mean {printed(empty.mean())}"
+    assert stats(summary(empty)).split("\n")[1:] == ["mean nan", "std nan"]
+    assert summary_words(summary(torch.zeros(0, dtype=torch.int64))) == "0"  # torch refuses
 
 
 def test_statistics_out_of_four_decimals_read_as_torch_prints_them_alone():

@@ -448,12 +448,24 @@ What the snippet printed is in Output.</source>
         <translation>{0}：均值 {1}</translation>
     </message>
     <message>
+        <source>{0}: finite min {1} finite max {2}</source>
+        <translation>{0}：有限元素最小值 {1} 有限元素最大值 {2}</translation>
+    </message>
+    <message>
         <source>{0}: min {1} max {2}</source>
         <translation>{0}：最小值 {1} 最大值 {2}</translation>
     </message>
     <message>
+        <source>{0}: |z| finite min {1} finite max {2} mean {3}</source>
+        <translation>{0}：|z| 有限元素最小值 {1} 有限元素最大值 {2} 均值 {3}</translation>
+    </message>
+    <message>
         <source>{0}: |z| min {1} max {2} mean {3}</source>
         <translation>{0}：|z| 最小值 {1} 最大值 {2} 均值 {3}</translation>
+    </message>
+    <message>
+        <source>{0}: finite min {1} finite max {2} mean {3}</source>
+        <translation>{0}：有限元素最小值 {1} 有限元素最大值 {2} 均值 {3}</translation>
     </message>
     <message>
         <source>{0}: min {1} max {2} mean {3}</source>
@@ -486,6 +498,14 @@ What the snippet printed is in Output.</source>
     <message>
         <source>inf</source>
         <translation>Inf 个数</translation>
+    </message>
+    <message>
+        <source>finite min</source>
+        <translation>有限元素最小值</translation>
+    </message>
+    <message>
+        <source>finite max</source>
+        <translation>有限元素最大值</translation>
     </message>
     <message>
         <source>not run yet in this pass</source>
