@@ -44,7 +44,8 @@ def serial_row_stds(rows: torch.Tensor, means: torch.Tensor):
     rows, too long, another dtype or device, fewer than 2 elements a row), for the
     caller to ask each row's ``std()``. A row holding NaN or an infinity reads NaN or
     an infinity, as torch's; its bits are not promised (callers summarise such a row
-    alone anyway). numpy's warnings about an overflow are not the snippet's: unheard."""
+    alone anyway). numpy's warnings (an overflow, a float32 std rounded to inf or
+    below its range) are not the snippet's: unheard, whatever ``numpy.seterr`` says."""
     count, n = rows.shape
     if (count < BATCHED_ROWS or not 2 <= n <= BATCHED_LENGTH or n >= _SERIAL_GRAIN
             or rows.dtype not in _DTYPES or not rows.is_cpu or not rows.is_contiguous()
@@ -57,7 +58,9 @@ def serial_row_stds(rows: torch.Tensor, means: torch.Tensor):
         # Each column added row after row, in element order, from its first square (torch
         # adds that to 0.0, which gives it back: a square is never -0.0).
         std = numpy.sqrt(numpy.add.reduce(squares, axis=0) / (n - 1))
-    return torch.from_numpy(std.astype(numpy.float32) if rows.dtype == torch.float32 else std)
+        if rows.dtype == torch.float32:  # may overflow to inf or underflow, as torch's cast
+            std = std.astype(numpy.float32)
+    return torch.from_numpy(std)
 
 
 _DTYPES = (torch.float32, torch.float64)

@@ -157,3 +157,30 @@ def test_the_recorded_pass_batches_its_rows(monkeypatch):
     got = plain_values(tensors)
     assert calls == [torch.Size([6, 2048])]
     assert [v["std"] for v in got] == [t.std().item() for t in tensors]
+
+
+def _past_float32(kind: str) -> torch.Tensor:
+    """Float32 rows whose std (in double) rounds to inf, or to a subnormal or zero."""
+    if kind == "overflow":  # +-3.3e38 in turns: 3.3e38 * sqrt(10 / 9) is past float32's max
+        signs = torch.tensor([1.0, -1.0]).repeat(BATCHED_ROWS, 5)
+        return (signs * 3.3e38 * torch.linspace(0.99, 1.0, BATCHED_ROWS)[:, None]).float()
+    return (torch.randn(BATCHED_ROWS, 300, generator=torch.Generator().manual_seed(3),
+                        dtype=torch.float64) * 1e-42).float()
+
+
+@pytest.mark.parametrize("setting", ["raise", "warn"])
+@pytest.mark.parametrize("kind", ["overflow", "underflow"])
+def test_rounding_to_float32_meets_no_numpy_setting(setting, kind):
+    """Rounding a std to float32 can overflow (to inf) or underflow, as torch's own cast
+    does silently: numpy is not asked about it either, whatever the snippet set (``warn``
+    is an error here: pytest's ``filterwarnings``), and its setting is as it was."""
+    rows = _past_float32(kind)
+    want = [row.std().item() for row in rows]
+    assert all(w == math.inf for w in want) if kind == "overflow" else 0 < max(want) < 1e-38
+    old = numpy.seterr(all=setting)
+    try:
+        got = serial_row_stds(rows, rows.mean(1))
+        assert numpy.geterr() == {key: setting for key in old}
+    finally:
+        numpy.seterr(**old)
+    assert got.tolist() == want
