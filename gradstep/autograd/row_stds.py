@@ -16,7 +16,13 @@ the transposed block at a time, in element order (numpy's pairwise summation is 
 along a contiguous reduced axis; here the reduced axis is the outer one): the serial
 sum, done for all rows side by side. Each number is the one torch's loop makes,
 where the mean given is the row's own ``t.mean()`` (``grad_values`` hands in
-``rows.mean(1)``, which is that below the grain).
+``rows.mean(1)``, which is that below the grain). That is torch's source and this
+build's behaviour (x86-64, torch 2.13), not a promise of torch's: a build may fuse each
+square into its add (C++ allows the contraction; a CPU with FMA in its base set, as ARM's,
+makes it likely), or a release of torch may add otherwise, or one of numpy reduce the
+outer axis in another order (its docs promise no order). So ``torch_adds_so`` asks the
+running torch and numpy once, on a fixed block, and where they differ every block is
+left to torch.
 
 It is faster only where the per-row dispatch outweighs numpy's passes over the
 elements: rows of at most ``BATCHED_LENGTH`` elements and at least ``BATCHED_ROWS`` of
@@ -41,7 +47,8 @@ def serial_row_stds(rows: torch.Tensor, means: torch.Tensor):
     """Return each row's own ``std()`` (a 1-D tensor of the rows' dtype) of a contiguous
     2-D float32 or float64 CPU tensor ``rows``, given ``means``, each row's own
     ``mean()`` (the same dtype); or None where this block is not one to batch (too few
-    rows, too long, another dtype or device, fewer than 2 elements a row), for the
+    rows, too long, another dtype or device, fewer than 2 elements a row, a torch whose
+    std() is not the serial sum replayed here: ``torch_adds_so``), for the
     caller to ask each row's ``std()``. A row holding NaN or an infinity reads NaN or
     an infinity, as torch's; its bits are not promised (callers summarise such a row
     alone anyway). numpy's warnings (an overflow, a float32 std rounded to inf or
@@ -49,8 +56,14 @@ def serial_row_stds(rows: torch.Tensor, means: torch.Tensor):
     count, n = rows.shape
     if (count < BATCHED_ROWS or not 2 <= n <= BATCHED_LENGTH or n >= _SERIAL_GRAIN
             or rows.dtype not in _DTYPES or not rows.is_cpu or not rows.is_contiguous()
-            or type(rows) is not torch.Tensor):
+            or type(rows) is not torch.Tensor or not torch_adds_so()):
         return None
+    return _replay(rows, means)
+
+
+def _replay(rows: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+    """The stds of ``serial_row_stds``, its checks done."""
+    n = rows.shape[1]
     columns = rows.t().contiguous().numpy()  # (n, count): element j of every row side by side
     with numpy.errstate(all="ignore"):
         squares = numpy.subtract(columns, means.numpy().astype(numpy.float64))  # in double
@@ -63,4 +76,24 @@ def serial_row_stds(rows: torch.Tensor, means: torch.Tensor):
     return torch.from_numpy(std)
 
 
+def torch_adds_so() -> bool:
+    """Whether this torch's own ``t.std()`` is the replay's serial double sum, asked once
+    of a fixed block (float64 rows of 515 elements, each row's own ``std()`` against the
+    replay, to the bit). A torch built to fuse each square into its add (one rounding
+    instead of two: compilers for ARM may, as clang's default contraction does) or one
+    that adds in another order differs on it, and then every block is left to torch."""
+    if not _TORCH_ADDS_SO:
+        probe = probe_rows()
+        want = torch.stack([row.std() for row in probe.unbind()])
+        _TORCH_ADDS_SO.append(torch.equal(_replay(probe, probe.mean(1)), want))
+    return _TORCH_ADDS_SO[0]
+
+
+def probe_rows() -> torch.Tensor:
+    """``torch_adds_so``'s block (its own generator: the snippet's random state untouched)."""
+    return torch.randn(BATCHED_ROWS, 515, generator=torch.Generator().manual_seed(65),
+                       dtype=torch.float64, device="cpu") * 1e3 + 1e3
+
+
 _DTYPES = (torch.float32, torch.float64)
+_TORCH_ADDS_SO: list = []  # [bool], once torch_adds_so has asked

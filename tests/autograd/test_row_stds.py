@@ -5,12 +5,13 @@ to the bit; the recorded pass's ``row_stats`` and ``plain_values`` show each ten
 import math
 import random
 import struct
+from fractions import Fraction
 
 import numpy
 import pytest
 import torch
 
-from gradstep.autograd import grad_values
+from gradstep.autograd import grad_values, row_stds
 from gradstep.autograd.grad_values import plain_values, row_stats
 from gradstep.autograd.row_stds import BATCHED_LENGTH, BATCHED_ROWS, serial_row_stds
 from gradstep.autograd.values import compact
@@ -184,3 +185,34 @@ def test_rounding_to_float32_meets_no_numpy_setting(setting, kind):
     finally:
         numpy.seterr(**old)
     assert got.tolist() == want
+
+
+def _serial_std(row: list, mean: float, fused: bool) -> float:
+    """torch's loop in Python: each square rounded then added, or fused into its add (one
+    rounding, as an FMA: exact in fractions, then rounded once)."""
+    total = 0.0
+    for x in row:
+        dx = x - mean
+        total = float(Fraction(dx) * Fraction(dx) + Fraction(total)) if fused else total + dx * dx
+    return math.sqrt(total / (len(row) - 1))
+
+
+def test_the_probe_tells_a_fused_or_reordered_sum_from_the_replay():
+    """``torch_adds_so``'s block: the replay is the Python loop's serial sum to the bit, and
+    a sum with fused squares (a torch built for ARM may fuse) or in another order
+    (``rows.std(1)``: Welford's) differs from it on some row: such a torch is told."""
+    probe = row_stds.probe_rows()
+    replay = row_stds._replay(probe, probe.mean(1)).tolist()
+    means = probe.mean(1).tolist()
+    rows = probe.tolist()
+    assert replay == [_serial_std(r, m, fused=False) for r, m in zip(rows, means)]
+    assert replay != [_serial_std(r, m, fused=True) for r, m in zip(rows, means)]
+    assert replay != probe.std(1).tolist()
+    assert row_stds.torch_adds_so()  # this torch (the fuzz of docs/speed.md item 65)
+
+
+def test_a_torch_that_adds_otherwise_has_every_block_left_to_it(monkeypatch):
+    monkeypatch.setattr(row_stds, "_TORCH_ADDS_SO", [False])
+    rows = torch.randn(8, 2048)
+    assert serial_row_stds(rows, rows.mean(1)) is None
+    assert [spread for *_, spread in row_stats(rows)] == [row.std().item() for row in rows]
