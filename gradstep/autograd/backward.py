@@ -61,6 +61,7 @@ def record_backward(
     source: str = "",
     filename: str = "<snippet>",
     exit_told: bool = False,
+    snippet_done: bool = False,
 ) -> dict:
     """Return the backward record of one pass from ``root`` (DESIGN.md backward JSON).
 
@@ -74,18 +75,22 @@ def record_backward(
     recorded (the caller's program ends, as python's would), or with ``exit_told`` (a pass
     of gradstep's own on a snippet that made none) becomes the record's ``error``
     (``hook_exit``), as does, there, a KeyboardInterrupt a hook raised (not the kernel's
-    stop, ``stop_flag``: that goes on up, the pass unrecorded).
+    stop, ``stop_flag``: that goes on up, the pass unrecorded). ``snippet_done``: no code of
+    the snippet's runs any more, so the probe as the pass begins unpacks saved views too
+    (``saved.refusals_now``).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     with gc_paused():
         return _record_backward(root, id_of, mode=mode, inputs=inputs, retain_graph=retain_graph,
                                 gradient=gradient, create_graph=create_graph, labels=labels,
-                                watch=watch, source=source, filename=filename, exit_told=exit_told)
+                                watch=watch, source=source, filename=filename, exit_told=exit_told,
+                                snippet_done=snippet_done)
 
 
 def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, create_graph,
-                     labels, watch, source, filename, exit_told=False) -> dict:
+                     labels, watch, source, filename, exit_told=False,
+                     snippet_done=False) -> dict:
     labels = labels or {}
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if mode == "grad" and inputs is None:
@@ -104,7 +109,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
 
     held: dict = {}  # the probe after the pass reads what this one found held
     freed_before = freed_node_ids(id_of, held)
-    changed_before = refusals_now(id_of)
+    changed_before = refusals_now(id_of, views=snippet_done)
     copy = has_tensor_hooks(id_of, [*roots, *(watch or {}).values(), *(inputs or ())])
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
@@ -340,11 +345,11 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
             labels=labels, watch=retained_tensors(state.namespace, trace.id_of),
             source=state.source, filename=state.filename,  # its code's name, from the run
-            exit_told=True,
+            exit_told=True, snippet_done=True,
         )
         records.append(record)
         if not retain_graph:
-            refresh_saved(trace)
+            refresh_saved(trace, snippet_done=True)
         if record["error"] is not None:
             break
     # buffers freed before a pass of gradstep's own that an earlier one of its own freed (a
@@ -416,11 +421,11 @@ def retained_tensors(namespace: dict, id_of: dict) -> dict:
     return found
 
 
-def refresh_saved(trace) -> None:
+def refresh_saved(trace, *, snippet_done: bool = False) -> None:
     """Probe every node's saved tensors again and store them in the trace's node attributes
     (a pass without retain_graph frees them; the UI and exports read ``saved``)."""
     for node_id, fn in trace.node_of.items():
-        trace.graph.nodes[node_id]["saved"] = saved_items(fn)
+        trace.graph.nodes[node_id]["saved"] = saved_items(fn, snippet_done=snippet_done)
 
 
 def inspect_node(state, node_id: str) -> dict:
@@ -436,7 +441,7 @@ def inspect_node(state, node_id: str) -> dict:
     info = dict(trace.graph.nodes[node_id])
     info["saved"] = saved_memory.recall_into(fn, saved_items(fn, values=True, snippet_done=True))
     info["freed"] = any(item.get("freed") for item in info["saved"])
-    trace.graph.nodes[node_id]["saved"] = saved_items(fn)
+    trace.graph.nodes[node_id]["saved"] = saved_items(fn, snippet_done=True)
     info["jacobian"] = jacobian.local_jacobian(fn, snippet_done=True)
     info["vjp"] = (jacobian.vjp_of_ones(fn, snippet_done=True) if not info["freed"]
                    else {"status": "freed"})

@@ -49,6 +49,27 @@ def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
         new_id = {old: id_by_key[key] for key, old in entry.ids.items()}
         _renumber_record(record, new_id)
         record["drawn"] = True
+        if entry.view_versions:
+            entry.view_versions = {new_id.get(n, n): names
+                                   for n, names in entry.view_versions.items()}
+
+
+def resolve_call_views(calls: list, call_graphs: list, trace) -> None:
+    """Add to each drawn call's ``changed_before`` the saved views its probe could not tell
+    as the call began (``calls.CallGraph.view_versions``), told now that the snippet is
+    done from the trace's saved entries (``saved.resolve_view_versions``). Run after
+    ``renumber_calls``, with the trace its ids are renumbered onto."""
+    from gradstep.autograd.saved import resolve_view_versions
+
+    nodes = trace.graph.nodes
+    for record, entry in zip(calls, call_graphs):
+        if not entry or not entry.view_versions or not record.get("drawn"):
+            continue
+        changed = (record.get("timeline") or {}).get("changed_before")
+        if changed is None:  # the probe failed: the pass shows the trace's state
+            continue
+        resolve_view_versions(changed, entry.view_versions,
+                              lambda n: nodes[n].get("saved") if n in nodes else None)
 
 
 def _renumber_record(record: dict, new_id: dict) -> None:

@@ -167,6 +167,9 @@ class CallGraph:
     def __init__(self, ids: dict):
         self.ids = ids
         self._held: list[list] = []
+        # {node id: {saved name: version}}: the saved views whose refusal the probe as the
+        # call began could not tell (``saved.refusals_now``), told once the snippet is done
+        self.view_versions: dict = {}
 
     @classmethod
     def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
@@ -385,6 +388,7 @@ class _Capture:
                     try:
                         graph = CallGraph.of(_roots(api, bound.arguments), id_of,
                                              frame_namespace(caller, function_locals=False))
+                        graph.view_versions = freed_before[3]
                         record = self._record(api, bound.arguments, caller, id_of, labels,
                                               (steps, exc, grads), freed_before)
                         if mark is not None:
@@ -405,7 +409,7 @@ class _Capture:
         self.observer.commit(pending, ran)
 
     def _prepare(self, api: str, arguments: dict, caller):
-        """Return ``(id_of, labels, watch, (freed_before, held, changed_before), pending, copy)``
+        """Return ``(id_of, labels, watch, (freed_before, held, changed_before, views), pending, copy)``
         for the call's graph, or None on failure (``held``: what the freed probe found held,
         for the probe after the pass, see ``freed_node_ids``; ``changed_before``:
         ``saved.refusals_now``; ``copy``: the hooks copy each gradient, ``tensor_hooks``).
@@ -418,7 +422,9 @@ class _Capture:
             labels = frame_labels(namespace, id_of)
             watch = retained_tensors(namespace, id_of)
             held: dict = {}
-            freed_before = (freed_node_ids(id_of, held), held, refusals_now(id_of))
+            views: dict = {}
+            freed_before = (freed_node_ids(id_of, held), held,
+                            refusals_now(id_of, view_versions=views), views)
             copy = has_tensor_hooks(id_of, [*_roots(api, arguments), *namespace.values(),
                                             *_as_list(arguments.get("inputs"))])
         except Exception:  # an odd graph: let torch run the call unrecorded
@@ -435,9 +441,10 @@ class _Capture:
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads),
-        ``freed_before`` is ``(freed node ids, held, changed_before)`` from ``_prepare``."""
+        ``freed_before`` is ``(freed node ids, held, changed_before, view versions)`` from
+        ``_prepare``."""
         steps, exc, grads = outcome
-        freed_before, held, changed_before = freed_before
+        freed_before, held, changed_before, _views = freed_before
         create_graph = bool(arguments.get("create_graph"))
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
