@@ -368,9 +368,12 @@ class _Capture:
                 # or profiler of the snippet's sees them (``unseen``)
                 with unseen():
                     prepared = self._prepare(api, bound.arguments, caller)
+                    if prepared is not None:  # a leaf a hook writes during the call
+                        pass_versions.begin(prepared[0])
                 if prepared is None:
                     return original(*args, **kwargs)
                 id_of, labels, watch, freed_before, pending, copy = prepared
+                begin_mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
@@ -384,7 +387,8 @@ class _Capture:
                 with unseen():
                     if pending:
                         self._commit(pending, id_of, steps)
-                    pass_versions.note(id_of, mark)  # what an optimizer step writes after it
+                    # what an optimizer step writes after it (or during it: in a hook)
+                    pass_versions.note(id_of, mark, begin_mark)
                     try:
                         graph = CallGraph.of(_roots(api, bound.arguments), id_of,
                                              frame_namespace(caller, function_locals=False))

@@ -128,8 +128,8 @@ def _written_after(findings: list[Finding], graph, params: list[dict]) -> list[F
     for finding in findings:
         if (finding.node in written and finding.kind in ("nan_forward", "inf_forward")
                 and graph.nodes.get(finding.node, {}).get("kind") == "leaf"):
-            note = _("the snippet wrote {label} in place after its last recorded backward call "
-                     "(an optimizer step?): this is its value after that, not the one the "
+            note = _("the snippet wrote {label} in place during or after its last recorded "
+                     "backward call (an optimizer step?): this is its value after that, not the one the "
                      "forward used", label=graph.nodes[finding.node].get("label"))
             finding = replace(finding, note=f"{finding.note}; {note}" if finding.note else note)
         out.append(finding)

@@ -12,6 +12,13 @@ through ``p.data`` (a new tensor with a counter of its own: ``p.data.sub_(lr * p
 and torch's fused optimizers (``fused=True``). It is torch's ``vector_norm``, computed (by ``versions`` and by
 ``note``'s caller) under ``unseen()``, with no grad and no autocast, kept as a tensor on the leaf's device (no
 wait for the device) and read when the snippet has ended.
+
+A leaf written *during* the call (an optimizer step in a ``register_post_accumulate_grad_hook``,
+``p.data.add_`` in a hook) was noted too late by a note after the call: ``begin(nodes)``,
+as the call starts, keeps each leaf's version and norm then, and ``note`` keeps those
+instead for a leaf whose version or norm moved during the call, marked ``during``:
+``versions`` then says ``during: True``, with ``pass_version`` the version the call began
+at (the pass's forward used the value of then; which step wrote it is not told).
 """
 
 from __future__ import annotations
@@ -25,25 +32,51 @@ import torch
 from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable, sequence_nr_of
 from gradstep.autograd.unseen import unseen
 
-_noted: dict[int, tuple[weakref.ref, int, torch.Tensor | None, int | None]] = {}
-# id(leaf): (the leaf, its version then, its norm then, torch's sequence number then)
+_noted: dict[int, tuple] = {}
+# id(leaf): (the leaf, its version then, its norm then, torch's sequence number then,
+# and as the call began: None, or (its version, its norm, torch's sequence number))
+_begun: dict[int, tuple[weakref.ref, int, torch.Tensor | None]] = {}
+# id(leaf): (the leaf, its version and norm as the call now running began)
 
 
 def forget() -> None:
     """Drop what was noted (a new run)."""
     _noted.clear()
+    _begun.clear()
 
 
-def note(nodes, mark: int | None = None) -> None:
-    """Note the version and norm of every plain leaf among ``nodes`` (grad_fns; a dict's
-    keys do), and ``mark``: torch's sequence number then (None once the snippet started a
-    thread: torch numbers each thread's nodes on its own)."""
+def begin(nodes) -> None:
+    """Keep the version and norm of every plain leaf among ``nodes`` as a call begins (for
+    ``note`` after it: a write during the call)."""
+    _begun.clear()
     for fn in nodes:
         if not is_leaf_node(fn):
             continue
         leaf = leaf_variable(fn)
         if leaf is not None and is_plain(leaf):
-            _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf), mark)
+            _begun[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf))
+
+
+def note(nodes, mark: int | None = None, begin_mark: int | None = None) -> None:
+    """Note the version and norm of every plain leaf among ``nodes`` (grad_fns; a dict's
+    keys do), and ``mark``: torch's sequence number then (None once the snippet started a
+    thread: torch numbers each thread's nodes on its own); with those ``begin`` kept as the
+    call began, and ``begin_mark`` (torch's sequence number then), to tell a write during
+    the call (``versions``, once the snippet has ended: no wait for the device here)."""
+    begun = _begun.copy()
+    _begun.clear()
+    for fn in nodes:
+        if not is_leaf_node(fn):
+            continue
+        leaf = leaf_variable(fn)
+        if leaf is None or not is_plain(leaf):
+            continue
+        start = begun.get(id(leaf))
+        if start is not None and start[0]() is leaf:
+            start = (start[1], start[2], begin_mark)
+        else:
+            start = None
+        _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf), mark, start)
 
 
 def _norm(leaf) -> torch.Tensor | None:
@@ -70,7 +103,9 @@ def written_after(leaf) -> bool:
 def versions(leaf, used_by=None) -> dict | None:
     """Return ``{"pass_version", "version"}`` (torch's ``_version`` of ``leaf`` at the last
     call that noted it, and now) when ``leaf`` was written since that call, else None
-    (the two are equal after a write the counter does not count: ``p.data``, fused).
+    (the two are equal after a write the counter does not count: ``p.data``, fused);
+    with ``during: True`` where it was written during that call (``pass_version``: the
+    version as the call began).
 
     ``used_by`` (a callable returning the graph's nodes that take ``leaf`` as an input):
     None too unless each was built before that call, so that a write since the call came
@@ -81,19 +116,32 @@ def versions(leaf, used_by=None) -> dict | None:
     entry = _noted.get(id(leaf))
     if entry is None or entry[0]() is not leaf:
         return None
-    if used_by is not None and (entry[3] is None
-                                or any(sequence_nr_of(fn) >= entry[3] for fn in used_by())):
-        return None
     with unseen():  # a mode the snippet left on sees none of it (as ``note``, in a call)
-        return _moved(leaf, entry)
+        start = entry[4]
+        if start is not None and entry[3] is not None and _moved(
+                leaf, (None, *start), (entry[1], entry[2])) is not None:
+            # written during the call: its forward used the value of the call's start
+            entry = (entry[0], start[0], start[1], start[2], None)
+            during = True
+        else:
+            during = False
+        if used_by is not None and (entry[3] is None
+                                    or any(sequence_nr_of(fn) >= entry[3] for fn in used_by())):
+            return None
+        moved = _moved(leaf, entry)
+    if moved is not None and during:
+        moved["during"] = True
+    return moved
 
 
-def _moved(leaf, entry: tuple) -> dict | None:
-    """``versions``' answer for ``leaf``, noted as ``entry``."""
-    moved = {"pass_version": entry[1], "version": leaf._version}
-    if leaf._version != entry[1]:
+def _moved(leaf, entry: tuple, after: tuple | None = None) -> dict | None:
+    """``versions``' answer for ``leaf``, noted as ``entry``: compared with it now, or with
+    ``after`` (its version and norm at a later note)."""
+    version = leaf._version if after is None else after[0]
+    moved = {"pass_version": entry[1], "version": version}
+    if version != entry[1]:
         return moved
-    now, then = _norm(leaf), entry[2]
+    now, then = (_norm(leaf) if after is None else after[1]), entry[2]
     if now is None or then is None:
         return None
     now, then = now.item(), then.item()

@@ -178,8 +178,8 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
         lines += _flow_table(diagnosis.rows, width)
         written = sum(1 for row in diagnosis.rows if row.written_after)
         if written:  # an optimizer step after the pass: |weight| is not the pass's
-            lines.append(_("{count} of these layers were written in place after the last "
-                           "recorded backward call (an optimizer step?): their |weight| and "
+            lines.append(_("{count} of these layers were written in place during or after the "
+                           "last recorded backward call (an optimizer step?): their |weight| and "
                            "ratio are of the new weights, not of those the gradient was "
                            "computed at", count=written))
         if any(row.grad_norm is None for row in diagnosis.rows):

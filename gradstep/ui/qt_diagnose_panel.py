@@ -209,8 +209,8 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         written = sum(1 for row in self.diagnosis.rows if row.written_after)
         if written:  # an optimizer step after the pass: |weight| is not the pass's (as check)
             text += "<br>" + self.tr(
-                "{0} of these layers were written in place after the last recorded backward "
-                "call (an optimizer step?): their |weight| and ratio are of the new weights, "
+                "{0} of these layers were written in place during or after the last recorded "
+                "backward call (an optimizer step?): their |weight| and ratio are of the new weights, "
                 "not of those the gradient was computed at.").format(written)
         return text
 

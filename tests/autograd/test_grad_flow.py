@@ -224,7 +224,7 @@ loss
     assert [p["written_after"] for p in stats["params"]] == [True, True]
     assert diagnosis.rows[0].written_after
     text = format_report(diagnosis, {"nodes": []})
-    assert "2 of these layers were written in place after the last recorded backward" in text
+    assert "2 of these layers were written in place during or after the last recorded backward" in text
     _session, stats, diagnosis = flow(source.format(after="pass"))  # no step after the pass
     assert [p["written_after"] for p in stats["params"]] == [False, False]
     assert "written in place" not in format_report(diagnosis, {"nodes": []})
