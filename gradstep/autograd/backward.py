@@ -36,7 +36,7 @@ from gradstep.autograd.leaves_and_freed import (
 )
 from gradstep.autograd.pass_join import combine_passes, explanation_of
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
-from gradstep.autograd.saved import refusals_now, saved_items
+from gradstep.autograd.saved import refusals_now, refusals_when_raised, saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.stop_flag import raised_by_snippet
 from gradstep.autograd.tensor_hooks import has_tensor_hooks
@@ -114,6 +114,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
         own_pass=exit_told, copy=copy)
+    changed_when_raised = refusals_when_raised(exc, id_of, views=snippet_done)
     if isinstance(exc, SystemExit) and not exit_told:  # the caller's program ends here
         raise exc
     target = _root_name(roots, id_of, labels)
@@ -129,7 +130,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
         changed_before=changed_before, no_steps=grads.get(NO_STEPS),
-        roots=len(roots),
+        roots=len(roots), changed_when_raised=changed_when_raised,
     )
     record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
                        if fn is not None and fn in id_of]
@@ -157,7 +158,7 @@ def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
                 retained=None, freed_before=None, returned=None, held=None,
-                changed_before=None, no_steps=None, roots=1) -> dict:
+                changed_before=None, no_steps=None, roots=1, changed_when_raised=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
     pass had already freed; ``returned`` (grad mode) maps (position, input label) to what
@@ -166,7 +167,8 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
     detached) in place (``saved.refusals_now``); ``no_steps`` why its steps are not shown
     (``why_no_steps``); ``roots`` how many roots it started from (several: torch's engine
     ran a ``GraphRoot`` node of its own first, which is no node of the graph: ``graph_root``
-    says so)."""
+    says so); ``changed_when_raised`` what torch would refuse as it raised its version
+    error (``saved.refusals_when_raised``)."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of, held)
     _mark_freed_steps(steps, freed_nodes)
     record = {
@@ -179,6 +181,8 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
     }
     if changed_before is not None:
         record["changed_before"] = changed_before
+    if changed_when_raised is not None:
+        record["changed_when_raised"] = changed_when_raised
     if no_steps is not None and not steps:
         record["no_steps"] = no_steps
     if roots > 1:

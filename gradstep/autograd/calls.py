@@ -52,7 +52,7 @@ from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_i
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
-from gradstep.autograd.saved import refusals_now
+from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
 from gradstep.autograd.tensor_hooks import has_tensor_hooks
@@ -170,6 +170,7 @@ class CallGraph:
         # {node id: {saved name: version}}: the saved views whose refusal the probe as the
         # call began could not tell (``saved.refusals_now``), told once the snippet is done
         self.view_versions: dict = {}
+        self.raised_view_versions: dict = {}  # the same, probed as the call raised
 
     @classmethod
     def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
@@ -385,6 +386,10 @@ class _Capture:
                 # counter, so after another thread started a number says nothing of when
                 mark = None if self.threads else _get_sequence_nr()
                 with unseen():
+                    # torch's state as it raised a version error (before any code of the
+                    # snippet's runs again): a hook that changed a saved tensor in the pass
+                    raised_views: dict = {}
+                    raised = refusals_when_raised(exc, id_of, view_versions=raised_views)
                     if pending:
                         self._commit(pending, id_of, steps)
                     # what an optimizer step writes after it (or during it: in a hook)
@@ -393,8 +398,9 @@ class _Capture:
                         graph = CallGraph.of(_roots(api, bound.arguments), id_of,
                                              frame_namespace(caller, function_locals=False))
                         graph.view_versions = freed_before[3]
+                        graph.raised_view_versions = raised_views
                         record = self._record(api, bound.arguments, caller, id_of, labels,
-                                              (steps, exc, grads), freed_before)
+                                              (steps, exc, grads), freed_before, raised)
                         if mark is not None:
                             record["seq_mark"] = mark
                         self.calls.add(record, graph, threads=self.threads)
@@ -443,7 +449,8 @@ class _Capture:
             pass
         return id_of, labels, watch, freed_before, pending, copy
 
-    def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
+    def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before,
+                raised=None) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads),
         ``freed_before`` is ``(freed node ids, held, changed_before, view versions)`` from
         ``_prepare``."""
@@ -461,7 +468,7 @@ class _Capture:
                                error=error, retained=grads.get("retained", {}),
                                returned=grads.get("returned"),
                                freed_before=freed_before, held=held,
-                               changed_before=changed_before,
+                               changed_before=changed_before, changed_when_raised=raised,
                                no_steps=_no_steps(grads.get(NO_STEPS), arguments),
                                roots=len(_roots(api, arguments)))
         line = caller.f_lineno

@@ -20,6 +20,9 @@ import torch
 
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.safe_reads import (
+    _VERSIONS as VERSION_ERROR,
+)
+from gradstep.autograd.safe_reads import (
     INPUT_NAMES,
     changed_versions,
     detached_in_place,
@@ -35,7 +38,7 @@ from gradstep.autograd.safe_reads import (
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
 __all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "refusals_now",
-           "resolve_view_versions"]
+           "refusals_when_raised", "resolve_view_versions"]
 
 
 @cache
@@ -216,6 +219,18 @@ def _refusals_now(id_of: dict, views: bool, view_versions: dict | None) -> dict:
         if marks:
             out[node_id] = marks
     return out
+
+
+def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
+                         view_versions: dict | None = None) -> dict | None:
+    """Return ``refusals_now(id_of, views=..., view_versions=...)`` where ``exc`` (what a pass
+    raised) is torch's error for a saved tensor changed in place, else None. Called right
+    after the pass, before any code of the snippet's runs again: torch's state as it raised
+    (a hook that changed a saved tensor in place during the pass, ``b.add_(1)`` in
+    ``d.register_hook``, made it raise)."""
+    if not isinstance(exc, RuntimeError) or not VERSION_ERROR.search(str(exc)):
+        return None
+    return refusals_now(id_of, views=views, view_versions=view_versions)
 
 
 def resolve_view_versions(changed_before: dict, view_versions: dict, saved_of) -> None:
