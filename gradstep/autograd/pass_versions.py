@@ -47,8 +47,16 @@ def forget() -> None:
 
 def begin(nodes) -> None:
     """Keep the version and norm of every plain leaf among ``nodes`` as a call begins (for
-    ``note`` after it: a write during the call)."""
+    ``note`` after it: a write during the call); nothing where that fails (it never keeps
+    the call from running)."""
     _begun.clear()
+    try:
+        _begin(nodes)
+    except Exception:
+        _begun.clear()
+
+
+def _begin(nodes) -> None:
     for fn in nodes:
         if not is_leaf_node(fn):
             continue

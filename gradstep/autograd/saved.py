@@ -228,7 +228,10 @@ def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
     after the pass, before any code of the snippet's runs again: torch's state as it raised
     (a hook that changed a saved tensor in place during the pass, ``b.add_(1)`` in
     ``d.register_hook``, made it raise)."""
-    if not isinstance(exc, RuntimeError) or not VERSION_ERROR.search(str(exc)):
+    try:  # (a RuntimeError subclass's own ``__str__`` may fail: then no probe)
+        if not isinstance(exc, RuntimeError) or not VERSION_ERROR.search(str(exc)):
+            return None
+    except Exception:
         return None
     return refusals_now(id_of, views=views, view_versions=view_versions)
 
