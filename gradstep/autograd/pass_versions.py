@@ -29,7 +29,13 @@ import weakref
 
 import torch
 
-from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable, sequence_nr_of
+from gradstep.autograd.safe_reads import (
+    ACCUMULATE_GRAD,
+    is_leaf_node,
+    is_plain,
+    leaf_variable,
+    sequence_nr_of,
+)
 from gradstep.autograd.unseen import unseen
 
 _noted: dict[int, tuple] = {}
@@ -57,12 +63,36 @@ def begin(nodes) -> None:
 
 
 def _begin(nodes) -> None:
+    leaves = []
     for fn in nodes:
-        if not is_leaf_node(fn):
-            continue
-        leaf = leaf_variable(fn)
-        if leaf is not None and is_plain(leaf):
-            _begun[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf))
+        if type(fn) is ACCUMULATE_GRAD:  # (is_leaf_node, leaf_variable: inline)
+            leaf = fn.variable
+            if leaf is not None and is_plain(leaf):
+                leaves.append(leaf)
+    for leaf, norm in zip(leaves, _norms(leaves)):
+        _begun[id(leaf)] = (weakref.ref(leaf), leaf._version, norm)
+
+
+def _norms(leaves: list) -> list:
+    """Return ``_norm`` of each of ``leaves`` (the same numbers), with grad and autocast
+    turned off once for them all rather than once a leaf."""
+    devices = {leaf.device.type for leaf in leaves}
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.no_grad())
+        for device in devices:
+            if torch.amp.is_autocast_available(device):
+                stack.enter_context(torch.autocast(device, enabled=False))
+        out = []
+        for leaf in leaves:
+            if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
+                    or not (leaf.is_floating_point() or leaf.is_complex())):
+                out.append(None)
+                continue
+            try:
+                out.append(torch.linalg.vector_norm(leaf.detach()))
+            except Exception:
+                out.append(None)
+        return out
 
 
 def note(nodes, mark: int | None = None, begin_mark: int | None = None) -> None:
@@ -73,18 +103,19 @@ def note(nodes, mark: int | None = None, begin_mark: int | None = None) -> None:
     the call (``versions``, once the snippet has ended: no wait for the device here)."""
     begun = _begun.copy()
     _begun.clear()
+    leaves = []
     for fn in nodes:
-        if not is_leaf_node(fn):
-            continue
-        leaf = leaf_variable(fn)
-        if leaf is None or not is_plain(leaf):
-            continue
+        if is_leaf_node(fn):
+            leaf = leaf_variable(fn)
+            if leaf is not None and is_plain(leaf):
+                leaves.append(leaf)
+    for leaf, norm in zip(leaves, _norms(leaves)):
         start = begun.get(id(leaf))
         if start is not None and start[0]() is leaf:
             start = (start[1], start[2], begin_mark)
         else:
             start = None
-        _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf), mark, start)
+        _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, norm, mark, start)
 
 
 def _norm(leaf) -> torch.Tensor | None:
