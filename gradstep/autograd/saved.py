@@ -20,10 +20,8 @@ import torch
 
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.safe_reads import (
-    _VERSIONS as VERSION_ERROR,
-)
-from gradstep.autograd.safe_reads import (
     INPUT_NAMES,
+    VERSION_ERROR,
     changed_versions,
     detached_in_place,
     is_freed_error,
