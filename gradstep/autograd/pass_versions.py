@@ -31,9 +31,7 @@ import torch
 
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
-    is_leaf_node,
     is_plain,
-    leaf_variable,
     sequence_nr_of,
 )
 from gradstep.autograd.unseen import unseen
@@ -63,14 +61,21 @@ def begin(nodes) -> None:
 
 
 def _begin(nodes) -> None:
+    leaves = _versioned_leaves(nodes)
+    for leaf, norm in zip(leaves, _norms(leaves)):
+        _begun[id(leaf)] = (weakref.ref(leaf), leaf._version, norm)
+
+
+def _versioned_leaves(nodes) -> list:
+    """Return the plain leaf tensors of the AccumulateGrad nodes among ``nodes`` that keep a
+    version counter (not an inference tensor: reading its ``_version`` raises)."""
     leaves = []
     for fn in nodes:
         if type(fn) is ACCUMULATE_GRAD:  # (is_leaf_node, leaf_variable: inline)
             leaf = fn.variable
-            if leaf is not None and is_plain(leaf):
+            if leaf is not None and is_plain(leaf) and not leaf.is_inference():
                 leaves.append(leaf)
-    for leaf, norm in zip(leaves, _norms(leaves)):
-        _begun[id(leaf)] = (weakref.ref(leaf), leaf._version, norm)
+    return leaves
 
 
 def _norms(leaves: list) -> list:
@@ -100,15 +105,18 @@ def note(nodes, mark: int | None = None, begin_mark: int | None = None) -> None:
     keys do), and ``mark``: torch's sequence number then (None once the snippet started a
     thread: torch numbers each thread's nodes on its own); with those ``begin`` kept as the
     call began, and ``begin_mark`` (torch's sequence number then), to tell a write during
-    the call (``versions``, once the snippet has ended: no wait for the device here)."""
+    the call (``versions``, once the snippet has ended: no wait for the device here).
+    Nothing new is noted where that fails (it never fails the call)."""
     begun = _begun.copy()
     _begun.clear()
-    leaves = []
-    for fn in nodes:
-        if is_leaf_node(fn):
-            leaf = leaf_variable(fn)
-            if leaf is not None and is_plain(leaf):
-                leaves.append(leaf)
+    try:
+        _note(nodes, mark, begin_mark, begun)
+    except Exception:
+        pass
+
+
+def _note(nodes, mark, begin_mark, begun: dict) -> None:
+    leaves = _versioned_leaves(nodes)
     for leaf, norm in zip(leaves, _norms(leaves)):
         start = begun.get(id(leaf))
         if start is not None and start[0]() is leaf:

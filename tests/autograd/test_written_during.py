@@ -92,3 +92,19 @@ def test_a_forward_after_the_hook_step_used_the_value_shown_no_field():
     p = _leaves(result["trace"])["p"]
     assert p["value"]["data"] == plain["p"].tolist()
     assert "written_after" not in p
+
+
+def test_an_inference_tensor_leaf_the_call_runs_as_under_python():
+    """An inference tensor keeps no version counter (reading ``_version`` raises): the notes
+    as the call begins and after it leave it out rather than fail the snippet's call."""
+    source = ("with torch.inference_mode():\n"
+              "    w = torch.ones(3, requires_grad=True)\n"
+              "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\n"
+              "loss = (x * 2 + w).sum()\n"
+              "loss.backward()\n"
+              "print(w.is_inference(), x.grad, w.grad)\n")
+    _, printed = _plain(source)
+    result = Session().run(source)
+    assert result["ok"], result["error"]
+    assert result["output"] == printed
+    assert not any("written_after" in node for node in result["trace"]["nodes"])
