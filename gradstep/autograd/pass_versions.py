@@ -6,7 +6,7 @@ the ratio ``|grad| / |weight|`` then divides the gradient by weights it was not 
 at (a ResNet-18 after an SGD step of lr=1e6: every ratio 1e-6, that is 1/lr, where the
 weights of the pass give 1e4, exploding). ``note(nodes)`` keeps each plain leaf's
 ``_version`` (torch's in-place write counter) after a recorded call, and its norm;
-``written_after(leaf)`` says whether either moved since: the report says so, rather than
+``written_when(leaf)`` says whether either moved since: the report says so, rather than
 pass the ratio off as the pass's. The norm is for the writes the counter does not count:
 through ``p.data`` (a new tensor with a counter of its own: ``p.data.sub_(lr * p.grad)``)
 and torch's fused optimizers (``fused=True``). It is torch's ``vector_norm``, computed (by ``versions`` and by
@@ -142,9 +142,13 @@ def _norm(leaf) -> torch.Tensor | None:
         return None
 
 
-def written_after(leaf) -> bool:
-    """Return True when ``leaf`` was written since the last call that noted it."""
-    return versions(leaf) is not None
+def written_when(leaf) -> str | None:
+    """Return ``"during"`` when ``leaf`` was written during the last call that noted it (a
+    hook's step), ``"after"`` when it was written only since that call, else None."""
+    moved = versions(leaf)
+    if moved is None:
+        return None
+    return "during" if moved.get("during") else "after"
 
 
 def versions(leaf, used_by=None) -> dict | None:
