@@ -5,7 +5,7 @@ medians of ROUNDS turns in one process.
 
     PYTHONPATH=. .venv/bin/python bench/pass_begin_cost.py SNIPPET ROOT_NAME ROUNDS
 
-(docs/speed.md item 65: ``bench/snippets/resnet50.py loss 30``.)
+(docs/speed.md item 65: ``bench/snippets/transformer48.py loss 30``.)
 """
 
 from __future__ import annotations
