@@ -79,8 +79,10 @@ def _versioned_leaves(nodes) -> list:
 
 
 def _norms(leaves: list) -> list:
-    """Return ``_norm`` of each of ``leaves`` (the same numbers), with grad and autocast
-    turned off once for them all rather than once a leaf."""
+    """Return torch's norm of each of ``leaves`` as a tensor, or None where there is none to
+    take or taking it fails (the device out of memory): gradstep's note never fails the call.
+    Grad and autocast are turned off once for them all (the snippet's autocast would change
+    the norm's precision), not once a leaf."""
     devices = {leaf.device.type for leaf in leaves}
     with contextlib.ExitStack() as stack:
         stack.enter_context(torch.no_grad())
@@ -127,19 +129,8 @@ def _note(nodes, mark, begin_mark, begun: dict) -> None:
 
 
 def _norm(leaf) -> torch.Tensor | None:
-    """Return torch's norm of ``leaf`` as a tensor, or None where there is none to take or
-    taking it fails (the device out of memory): gradstep's note never fails the call."""
-    if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
-            or not (leaf.is_floating_point() or leaf.is_complex())):
-        return None
-    device = leaf.device.type  # the snippet's autocast would change the norm's precision
-    off = (torch.autocast(device, enabled=False) if torch.amp.is_autocast_available(device)
-           else contextlib.nullcontext())
-    try:
-        with torch.no_grad(), off:
-            return torch.linalg.vector_norm(leaf.detach())
-    except Exception:
-        return None
+    """Return ``_norms`` of ``leaf`` alone."""
+    return _norms([leaf])[0]
 
 
 def written_when(leaf) -> str | None:
