@@ -226,10 +226,11 @@ def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
     after the pass, before any code of the snippet's runs again: torch's state as it raised
     (a hook that changed a saved tensor in place during the pass, ``b.add_(1)`` in
     ``d.register_hook``, made it raise)."""
-    try:  # (a RuntimeError subclass's own ``__str__`` may fail: then no probe)
-        if not isinstance(exc, RuntimeError) or not VERSION_ERROR.search(str(exc)):
-            return None
-    except Exception:
+    # torch raises a plain RuntimeError holding its message: a subclass, or one holding
+    # another object, is the snippet's own, and ``str`` of it would run the snippet's code
+    # once more than the plain run does (its ``__str__``)
+    if (type(exc) is not RuntimeError or len(exc.args) != 1 or type(exc.args[0]) is not str
+            or not VERSION_ERROR.search(exc.args[0])):
         return None
     return refusals_now(id_of, views=views, view_versions=view_versions)
 

@@ -118,3 +118,37 @@ def test_a_pass_of_gradstep_s_own_shows_what_torch_raised_in():
     assert "self" not in (timeline.get("changed_before") or {}).get(sin, {})
     marks = timeline["changed_when_raised"][sin]["self"]
     assert (marks["version"], marks["saved_version"]) == (int(found[1]), int(found[2]))
+
+
+def test_the_probe_as_torch_raised_runs_none_of_the_snippet_s_code():
+    """A hook's own error (a RuntimeError subclass, or one holding an object of the
+    snippet's) is not torch's version error: the probe tells so without ``str`` of it, which
+    would run the snippet's ``__str__`` once more than the plain run; torch's own error is
+    read from its message."""
+    from gradstep.autograd.saved import refusals_when_raised
+
+    calls = []
+
+    class Mine(RuntimeError):
+        def __str__(self):
+            calls.append(1)
+            return "is at version 1; expected version 0 instead"
+
+    class Words:
+        def __str__(self):
+            calls.append(1)
+            return "is at version 1; expected version 0 instead"
+
+    assert refusals_when_raised(Mine(), {}) is None
+    assert refusals_when_raised(RuntimeError(Words()), {}) is None
+    assert calls == []
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    c = b.sin()
+    b.add_(1)
+    try:
+        c.sum().backward()
+    except RuntimeError as exc:
+        raised = exc
+    assert refusals_when_raised(raised, {c.grad_fn: "n1"}) == {
+        "n1": {"self": {"changed_in_place": True, "version": 1, "saved_version": 0}}}
