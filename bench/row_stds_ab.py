@@ -7,7 +7,7 @@ checking that both records are the same JSON.
     PYTHONPATH=. .venv/bin/python bench/row_stds_ab.py ROUNDS
 
 Two lines: ``row_stats`` alone (the time inside it in one pass), and the whole
-``record_backward`` (docs/speed.md item 65).
+``record_backward`` (docs/speed.md item 66).
 """
 
 from __future__ import annotations

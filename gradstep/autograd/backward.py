@@ -36,7 +36,7 @@ from gradstep.autograd.leaves_and_freed import (
 )
 from gradstep.autograd.pass_join import combine_passes, explanation_of
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
-from gradstep.autograd.saved import refusals_now, saved_items
+from gradstep.autograd.saved import refusals_now, refusals_when_raised, saved_items
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.stop_flag import raised_by_snippet
 from gradstep.autograd.tensor_hooks import has_tensor_hooks
@@ -61,6 +61,7 @@ def record_backward(
     source: str = "",
     filename: str = "<snippet>",
     exit_told: bool = False,
+    snippet_done: bool = False,
 ) -> dict:
     """Return the backward record of one pass from ``root`` (DESIGN.md backward JSON).
 
@@ -74,18 +75,22 @@ def record_backward(
     recorded (the caller's program ends, as python's would), or with ``exit_told`` (a pass
     of gradstep's own on a snippet that made none) becomes the record's ``error``
     (``hook_exit``), as does, there, a KeyboardInterrupt a hook raised (not the kernel's
-    stop, ``stop_flag``: that goes on up, the pass unrecorded).
+    stop, ``stop_flag``: that goes on up, the pass unrecorded). ``snippet_done``: no code of
+    the snippet's runs any more, so the probe as the pass begins unpacks saved views too
+    (``saved.refusals_now``).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     with gc_paused():
         return _record_backward(root, id_of, mode=mode, inputs=inputs, retain_graph=retain_graph,
                                 gradient=gradient, create_graph=create_graph, labels=labels,
-                                watch=watch, source=source, filename=filename, exit_told=exit_told)
+                                watch=watch, source=source, filename=filename, exit_told=exit_told,
+                                snippet_done=snippet_done)
 
 
 def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, create_graph,
-                     labels, watch, source, filename, exit_told=False) -> dict:
+                     labels, watch, source, filename, exit_told=False,
+                     snippet_done=False) -> dict:
     labels = labels or {}
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if mode == "grad" and inputs is None:
@@ -104,11 +109,12 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
 
     held: dict = {}  # the probe after the pass reads what this one found held
     freed_before = freed_node_ids(id_of, held)
-    changed_before = refusals_now(id_of)
+    changed_before = refusals_now(id_of, views=snippet_done)
     copy = has_tensor_hooks(id_of, [*roots, *(watch or {}).values(), *(inputs or ())])
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
         own_pass=exit_told, copy=copy)
+    changed_when_raised = refusals_when_raised(exc, id_of, views=snippet_done)
     if isinstance(exc, SystemExit) and not exit_told:  # the caller's program ends here
         raise exc
     target = _root_name(roots, id_of, labels)
@@ -124,7 +130,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
         changed_before=changed_before, no_steps=grads.get(NO_STEPS),
-        roots=len(roots),
+        roots=len(roots), changed_when_raised=changed_when_raised,
     )
     record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
                        if fn is not None and fn in id_of]
@@ -152,7 +158,7 @@ def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
                 retained=None, freed_before=None, returned=None, held=None,
-                changed_before=None, no_steps=None, roots=1) -> dict:
+                changed_before=None, no_steps=None, roots=1, changed_when_raised=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
     pass had already freed; ``returned`` (grad mode) maps (position, input label) to what
@@ -161,7 +167,8 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
     detached) in place (``saved.refusals_now``); ``no_steps`` why its steps are not shown
     (``why_no_steps``); ``roots`` how many roots it started from (several: torch's engine
     ran a ``GraphRoot`` node of its own first, which is no node of the graph: ``graph_root``
-    says so)."""
+    says so); ``changed_when_raised`` what torch would refuse as it raised its version
+    error (``saved.refusals_when_raised``)."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of, held)
     _mark_freed_steps(steps, freed_nodes)
     record = {
@@ -174,6 +181,8 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
     }
     if changed_before is not None:
         record["changed_before"] = changed_before
+    if changed_when_raised is not None:
+        record["changed_when_raised"] = changed_when_raised
     if no_steps is not None and not steps:
         record["no_steps"] = no_steps
     if roots > 1:
@@ -340,11 +349,11 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
             labels=labels, watch=retained_tensors(state.namespace, trace.id_of),
             source=state.source, filename=state.filename,  # its code's name, from the run
-            exit_told=True,
+            exit_told=True, snippet_done=True,
         )
         records.append(record)
         if not retain_graph:
-            refresh_saved(trace)
+            refresh_saved(trace, snippet_done=True)
         if record["error"] is not None:
             break
     # buffers freed before a pass of gradstep's own that an earlier one of its own freed (a
@@ -416,11 +425,11 @@ def retained_tensors(namespace: dict, id_of: dict) -> dict:
     return found
 
 
-def refresh_saved(trace) -> None:
+def refresh_saved(trace, *, snippet_done: bool = False) -> None:
     """Probe every node's saved tensors again and store them in the trace's node attributes
     (a pass without retain_graph frees them; the UI and exports read ``saved``)."""
     for node_id, fn in trace.node_of.items():
-        trace.graph.nodes[node_id]["saved"] = saved_items(fn)
+        trace.graph.nodes[node_id]["saved"] = saved_items(fn, snippet_done=snippet_done)
 
 
 def inspect_node(state, node_id: str) -> dict:
@@ -436,7 +445,7 @@ def inspect_node(state, node_id: str) -> dict:
     info = dict(trace.graph.nodes[node_id])
     info["saved"] = saved_memory.recall_into(fn, saved_items(fn, values=True, snippet_done=True))
     info["freed"] = any(item.get("freed") for item in info["saved"])
-    trace.graph.nodes[node_id]["saved"] = saved_items(fn)
+    trace.graph.nodes[node_id]["saved"] = saved_items(fn, snippet_done=True)
     info["jacobian"] = jacobian.local_jacobian(fn, snippet_done=True)
     info["vjp"] = (jacobian.vjp_of_ones(fn, snippet_done=True) if not info["freed"]
                    else {"status": "freed"})

@@ -49,6 +49,32 @@ def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
         new_id = {old: id_by_key[key] for key, old in entry.ids.items()}
         _renumber_record(record, new_id)
         record["drawn"] = True
+        entry.view_versions, entry.raised_view_versions = (
+            {new_id.get(n, n): names for n, names in versions.items()}
+            for versions in (entry.view_versions, entry.raised_view_versions))
+
+
+def resolve_call_views(calls: list, call_graphs: list, trace) -> None:
+    """Add to each drawn call's ``changed_before`` the saved views its probe could not tell
+    as the call began (``calls.CallGraph.view_versions``), and to its ``changed_when_raised``
+    those it could not tell as it raised, told now that the snippet is done from the
+    trace's saved entries (``saved.resolve_view_versions``). Run after ``renumber_calls``,
+    with the trace its ids are renumbered onto."""
+    from gradstep.autograd.saved import resolve_view_versions
+
+    nodes = trace.graph.nodes
+    def saved_of(node_id):
+        return nodes[node_id].get("saved") if node_id in nodes else None
+
+    for record, entry in zip(calls, call_graphs):
+        if not entry or not record.get("drawn"):
+            continue
+        timeline = record.get("timeline") or {}
+        for key, versions in (("changed_before", entry.view_versions),
+                              ("changed_when_raised", entry.raised_view_versions)):
+            changed = timeline.get(key)
+            if versions and changed is not None:  # (None: the probe failed, or no error)
+                resolve_view_versions(changed, versions, saved_of)
 
 
 def _renumber_record(record: dict, new_id: dict) -> None:
@@ -60,9 +86,9 @@ def _renumber_record(record: dict, new_id: dict) -> None:
     for key in ("freed_nodes", "freed_before"):
         if timeline.get(key):
             timeline[key] = [new_id.get(n, n) for n in timeline[key]]
-    if timeline.get("changed_before"):
-        timeline["changed_before"] = {new_id.get(n, n): marks
-                                      for n, marks in timeline["changed_before"].items()}
+    for key in ("changed_before", "changed_when_raised"):
+        if timeline.get(key):
+            timeline[key] = {new_id.get(n, n): marks for n, marks in timeline[key].items()}
     for error in (record.get("error"), timeline.get("error")):
         if isinstance(error, dict) and error.get("node") in new_id:
             error["node"] = new_id[error["node"]]

@@ -52,7 +52,7 @@ from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_i
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
-from gradstep.autograd.saved import refusals_now
+from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
 from gradstep.autograd.tensor_hooks import has_tensor_hooks
@@ -167,6 +167,10 @@ class CallGraph:
     def __init__(self, ids: dict):
         self.ids = ids
         self._held: list[list] = []
+        # {node id: {saved name: version}}: the saved views whose refusal the probe as the
+        # call began could not tell (``saved.refusals_now``), told once the snippet is done
+        self.view_versions: dict = {}
+        self.raised_view_versions: dict = {}  # the same, probed as the call raised
 
     @classmethod
     def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
@@ -365,9 +369,12 @@ class _Capture:
                 # or profiler of the snippet's sees them (``unseen``)
                 with unseen():
                     prepared = self._prepare(api, bound.arguments, caller)
+                    if prepared is not None:  # a leaf a hook writes during the call
+                        pass_versions.begin(prepared[0])
                 if prepared is None:
                     return original(*args, **kwargs)
                 id_of, labels, watch, freed_before, pending, copy = prepared
+                begin_mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
@@ -379,14 +386,21 @@ class _Capture:
                 # counter, so after another thread started a number says nothing of when
                 mark = None if self.threads else _get_sequence_nr()
                 with unseen():
+                    # torch's state as it raised a version error (before any code of the
+                    # snippet's runs again): a hook that changed a saved tensor in the pass
+                    raised_views: dict = {}
+                    raised = refusals_when_raised(exc, id_of, view_versions=raised_views)
                     if pending:
                         self._commit(pending, id_of, steps)
-                    pass_versions.note(id_of, mark)  # what an optimizer step writes after it
+                    # what an optimizer step writes after it (or during it: in a hook)
+                    pass_versions.note(id_of, mark, begin_mark)
                     try:
                         graph = CallGraph.of(_roots(api, bound.arguments), id_of,
                                              frame_namespace(caller, function_locals=False))
+                        graph.view_versions = freed_before[3]
+                        graph.raised_view_versions = raised_views
                         record = self._record(api, bound.arguments, caller, id_of, labels,
-                                              (steps, exc, grads), freed_before)
+                                              (steps, exc, grads), freed_before, raised)
                         if mark is not None:
                             record["seq_mark"] = mark
                         self.calls.add(record, graph, threads=self.threads)
@@ -405,7 +419,7 @@ class _Capture:
         self.observer.commit(pending, ran)
 
     def _prepare(self, api: str, arguments: dict, caller):
-        """Return ``(id_of, labels, watch, (freed_before, held, changed_before), pending, copy)``
+        """Return ``(id_of, labels, watch, (freed_before, held, changed_before, views), pending, copy)``
         for the call's graph, or None on failure (``held``: what the freed probe found held,
         for the probe after the pass, see ``freed_node_ids``; ``changed_before``:
         ``saved.refusals_now``; ``copy``: the hooks copy each gradient, ``tensor_hooks``).
@@ -418,7 +432,9 @@ class _Capture:
             labels = frame_labels(namespace, id_of)
             watch = retained_tensors(namespace, id_of)
             held: dict = {}
-            freed_before = (freed_node_ids(id_of, held), held, refusals_now(id_of))
+            views: dict = {}
+            freed_before = (freed_node_ids(id_of, held), held,
+                            refusals_now(id_of, view_versions=views), views)
             copy = has_tensor_hooks(id_of, [*_roots(api, arguments), *namespace.values(),
                                             *_as_list(arguments.get("inputs"))])
         except Exception:  # an odd graph: let torch run the call unrecorded
@@ -433,11 +449,13 @@ class _Capture:
             pass
         return id_of, labels, watch, freed_before, pending, copy
 
-    def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before) -> dict:
+    def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before,
+                raised=None) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads),
-        ``freed_before`` is ``(freed node ids, held, changed_before)`` from ``_prepare``."""
+        ``freed_before`` is ``(freed node ids, held, changed_before, view versions)`` from
+        ``_prepare``."""
         steps, exc, grads = outcome
-        freed_before, held, changed_before = freed_before
+        freed_before, held, changed_before, _views = freed_before
         create_graph = bool(arguments.get("create_graph"))
         retain = arguments.get("retain_graph")
         retain_graph = create_graph if retain is None else bool(retain)
@@ -450,7 +468,7 @@ class _Capture:
                                error=error, retained=grads.get("retained", {}),
                                returned=grads.get("returned"),
                                freed_before=freed_before, held=held,
-                               changed_before=changed_before,
+                               changed_before=changed_before, changed_when_raised=raised,
                                no_steps=_no_steps(grads.get(NO_STEPS), arguments),
                                roots=len(_roots(api, arguments)))
         line = caller.f_lineno

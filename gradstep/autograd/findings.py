@@ -123,14 +123,21 @@ def _written_after(findings: list[Finding], graph, params: list[dict]) -> list[F
     its last recorded backward call: the trace reads a leaf's value when the snippet has
     ended, so an optimizer step's NaN/Inf is no value the forward used (copies: the
     Diagnoser keeps its findings)."""
-    written = {p.get("node") for p in params if p.get("written_after")}
+    written = {p.get("node"): bool(p.get("written_during"))
+               for p in params if p.get("written_after")}
     out = []
     for finding in findings:
         if (finding.node in written and finding.kind in ("nan_forward", "inf_forward")
                 and graph.nodes.get(finding.node, {}).get("kind") == "leaf"):
-            note = _("the snippet wrote {label} in place after its last recorded backward call "
-                     "(an optimizer step?): this is its value after that, not the one the "
-                     "forward used", label=graph.nodes[finding.node].get("label"))
+            label = graph.nodes[finding.node].get("label")
+            if written[finding.node]:  # a hook's step, while the call ran
+                note = _("the snippet wrote {label} in place during its last recorded backward "
+                         "call (an optimizer step in a hook?): this is its value after that, not "
+                         "the one the forward used", label=label)
+            else:
+                note = _("the snippet wrote {label} in place after its last recorded backward "
+                         "call (an optimizer step?): this is its value after that, not the one "
+                         "the forward used", label=label)
             finding = replace(finding, note=f"{finding.note}; {note}" if finding.note else note)
         out.append(finding)
     return out

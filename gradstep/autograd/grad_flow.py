@@ -73,7 +73,9 @@ class FlowRow:
     scope: str = ""
     shape: list[int] = field(default_factory=list)
     lookup: bool = False  # an embedding table: only lookups read it (no dead check)
-    written_after: bool = False  # weights written after the last recorded pass (a step)
+    written_after: bool = False  # weights written during or after the last recorded pass
+    written_during: bool = False  # some of them during it (a hook's step)
+    written_later: bool = False  # some of them after it, not during (opt.step() after it)
 
     @property
     def ratio(self) -> float | None:
@@ -118,7 +120,9 @@ def param_rows(graph, params: list[dict]) -> list[FlowRow]:
             weight_norm=_number(p.get("weight_norm")), zeros=int(p.get("zeros") or 0),
             nonfinite=int(p.get("nan") or 0) + int(p.get("inf") or 0),
             scope=p.get("scope") or "", shape=list(p.get("shape") or []),
-            lookup=_only_looked_up(graph, node_id), written_after=bool(p.get("written_after"))))
+            lookup=_only_looked_up(graph, node_id), written_after=bool(p.get("written_after")),
+            written_during=bool(p.get("written_after") and p.get("written_during")),
+            written_later=bool(p.get("written_after") and not p.get("written_during"))))
     return sorted(rows, key=lambda r: r.order)
 
 
@@ -148,8 +152,21 @@ def fold_rows(rows: list[FlowRow]) -> list[FlowRow]:
             weight_norm=_combined([m.weight_norm for m in with_grad]) if with_grad else None,
             zeros=sum(m.zeros for m in with_grad), nonfinite=sum(m.nonfinite for m in members),
             scope=members[0].scope, lookup=all(m.lookup for m in members),
-            written_after=any(m.written_after for m in members)))
+            written_after=any(m.written_after for m in members),
+            written_during=any(m.written_during for m in members),
+            written_later=any(m.written_later for m in members)))
     return sorted(folded, key=lambda r: r.order)
+
+
+def written_when(rows: list[FlowRow]) -> str | None:
+    """Return when the weights of ``rows`` were written in place around the last recorded
+    backward call: ``"after"`` (none during it), ``"during"`` (a hook's step; none only
+    after it), ``"during or after"`` (both), None where none was."""
+    during = any(row.written_during for row in rows)
+    later = any(row.written_later for row in rows)
+    if not (during or later):
+        return None
+    return "during or after" if during and later else "during" if during else "after"
 
 
 def _combined(norms: list) -> float | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from gradstep.autograd.leaves_and_freed import id_number, unique_labels
-from gradstep.autograd.pass_versions import written_after
+from gradstep.autograd.pass_versions import written_when
 from gradstep.autograd.safe_reads import is_plain, leaf_variable
 from gradstep.autograd.values import to_jsonable
 from gradstep.schema.kernel import GradStatsReply, ParamStats
@@ -42,10 +42,12 @@ def grad_stats(trace, labels: dict | None = None) -> GradStatsReply:
 
 def _stats(node_id: str, label: str, scope: str, leaf: torch.Tensor) -> ParamStats:
     grad = leaf.grad
+    when = written_when(leaf)
     stats: ParamStats = {
         "node": node_id, "label": label, "scope": scope, "shape": list(leaf.shape),
         "numel": leaf.numel(), "grad_norm": None, "weight_norm": _norm(leaf),
-        "zeros": 0, "nan": 0, "inf": 0, "written_after": written_after(leaf),
+        "zeros": 0, "nan": 0, "inf": 0, "written_after": when is not None,
+        "written_during": when == "during",
     }
     if grad is None or not is_plain(grad) or grad.layout != torch.strided or grad.is_meta:
         return stats

@@ -6,12 +6,19 @@ the ratio ``|grad| / |weight|`` then divides the gradient by weights it was not 
 at (a ResNet-18 after an SGD step of lr=1e6: every ratio 1e-6, that is 1/lr, where the
 weights of the pass give 1e4, exploding). ``note(nodes)`` keeps each plain leaf's
 ``_version`` (torch's in-place write counter) after a recorded call, and its norm;
-``written_after(leaf)`` says whether either moved since: the report says so, rather than
+``written_when(leaf)`` says whether either moved since: the report says so, rather than
 pass the ratio off as the pass's. The norm is for the writes the counter does not count:
 through ``p.data`` (a new tensor with a counter of its own: ``p.data.sub_(lr * p.grad)``)
 and torch's fused optimizers (``fused=True``). It is torch's ``vector_norm``, computed (by ``versions`` and by
 ``note``'s caller) under ``unseen()``, with no grad and no autocast, kept as a tensor on the leaf's device (no
 wait for the device) and read when the snippet has ended.
+
+A leaf written *during* the call (an optimizer step in a ``register_post_accumulate_grad_hook``,
+``p.data.add_`` in a hook) was noted too late by a note after the call: ``begin(nodes)``,
+as the call starts, keeps each leaf's version and norm then, and ``note`` keeps those
+instead for a leaf whose version or norm moved during the call, marked ``during``:
+``versions`` then says ``during: True``, with ``pass_version`` the version the call began
+at (the pass's forward used the value of then; which step wrote it is not told).
 """
 
 from __future__ import annotations
@@ -22,55 +29,125 @@ import weakref
 
 import torch
 
-from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable, sequence_nr_of
+from gradstep.autograd.safe_reads import (
+    ACCUMULATE_GRAD,
+    is_plain,
+    sequence_nr_of,
+)
 from gradstep.autograd.unseen import unseen
 
-_noted: dict[int, tuple[weakref.ref, int, torch.Tensor | None, int | None]] = {}
-# id(leaf): (the leaf, its version then, its norm then, torch's sequence number then)
+_noted: dict[int, tuple] = {}
+# id(leaf): (the leaf, its version then, its norm then, torch's sequence number then,
+# and as the call began: None, or (its version, its norm, torch's sequence number))
+_begun: dict[int, tuple[weakref.ref, int, torch.Tensor | None]] = {}
+# id(leaf): (the leaf, its version and norm as the call now running began)
 
 
 def forget() -> None:
     """Drop what was noted (a new run)."""
     _noted.clear()
+    _begun.clear()
 
 
-def note(nodes, mark: int | None = None) -> None:
+def begin(nodes) -> None:
+    """Keep the version and norm of every plain leaf among ``nodes`` as a call begins (for
+    ``note`` after it: a write during the call); nothing where that fails (it never keeps
+    the call from running)."""
+    _begun.clear()
+    try:
+        _begin(nodes)
+    except Exception:
+        _begun.clear()
+
+
+def _begin(nodes) -> None:
+    leaves = _versioned_leaves(nodes)
+    for leaf, norm in zip(leaves, _norms(leaves)):
+        _begun[id(leaf)] = (weakref.ref(leaf), leaf._version, norm)
+
+
+def _versioned_leaves(nodes) -> list:
+    """Return the plain leaf tensors of the AccumulateGrad nodes among ``nodes`` that keep a
+    version counter (not an inference tensor: reading its ``_version`` raises)."""
+    leaves = []
+    for fn in nodes:
+        if type(fn) is ACCUMULATE_GRAD:  # (is_leaf_node, leaf_variable: inline)
+            leaf = fn.variable
+            if leaf is not None and is_plain(leaf) and not leaf.is_inference():
+                leaves.append(leaf)
+    return leaves
+
+
+def _norms(leaves: list) -> list:
+    """Return torch's norm of each of ``leaves`` as a tensor, or None where there is none to
+    take or taking it fails (the device out of memory): gradstep's note never fails the call.
+    Grad and autocast are turned off once for them all (the snippet's autocast would change
+    the norm's precision), not once a leaf."""
+    devices = {leaf.device.type for leaf in leaves}
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.no_grad())
+        for device in devices:
+            if torch.amp.is_autocast_available(device):
+                stack.enter_context(torch.autocast(device, enabled=False))
+        out = []
+        for leaf in leaves:
+            if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
+                    or not (leaf.is_floating_point() or leaf.is_complex())):
+                out.append(None)
+                continue
+            try:
+                out.append(torch.linalg.vector_norm(leaf.detach()))
+            except Exception:
+                out.append(None)
+        return out
+
+
+def note(nodes, mark: int | None = None, begin_mark: int | None = None) -> None:
     """Note the version and norm of every plain leaf among ``nodes`` (grad_fns; a dict's
     keys do), and ``mark``: torch's sequence number then (None once the snippet started a
-    thread: torch numbers each thread's nodes on its own)."""
-    for fn in nodes:
-        if not is_leaf_node(fn):
-            continue
-        leaf = leaf_variable(fn)
-        if leaf is not None and is_plain(leaf):
-            _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, _norm(leaf), mark)
+    thread: torch numbers each thread's nodes on its own); with those ``begin`` kept as the
+    call began, and ``begin_mark`` (torch's sequence number then), to tell a write during
+    the call (``versions``, once the snippet has ended: no wait for the device here).
+    Nothing new is noted where that fails (it never fails the call)."""
+    begun = _begun.copy()
+    _begun.clear()
+    try:
+        _note(nodes, mark, begin_mark, begun)
+    except Exception:
+        pass
+
+
+def _note(nodes, mark, begin_mark, begun: dict) -> None:
+    leaves = _versioned_leaves(nodes)
+    for leaf, norm in zip(leaves, _norms(leaves)):
+        start = begun.get(id(leaf))
+        if start is not None and start[0]() is leaf:
+            start = (start[1], start[2], begin_mark)
+        else:
+            start = None
+        _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, norm, mark, start)
 
 
 def _norm(leaf) -> torch.Tensor | None:
-    """Return torch's norm of ``leaf`` as a tensor, or None where there is none to take or
-    taking it fails (the device out of memory): gradstep's note never fails the call."""
-    if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
-            or not (leaf.is_floating_point() or leaf.is_complex())):
-        return None
-    device = leaf.device.type  # the snippet's autocast would change the norm's precision
-    off = (torch.autocast(device, enabled=False) if torch.amp.is_autocast_available(device)
-           else contextlib.nullcontext())
-    try:
-        with torch.no_grad(), off:
-            return torch.linalg.vector_norm(leaf.detach())
-    except Exception:
-        return None
+    """Return ``_norms`` of ``leaf`` alone."""
+    return _norms([leaf])[0]
 
 
-def written_after(leaf) -> bool:
-    """Return True when ``leaf`` was written since the last call that noted it."""
-    return versions(leaf) is not None
+def written_when(leaf) -> str | None:
+    """Return ``"during"`` when ``leaf`` was written during the last call that noted it (a
+    hook's step), ``"after"`` when it was written only since that call, else None."""
+    moved = versions(leaf)
+    if moved is None:
+        return None
+    return "during" if moved.get("during") else "after"
 
 
 def versions(leaf, used_by=None) -> dict | None:
     """Return ``{"pass_version", "version"}`` (torch's ``_version`` of ``leaf`` at the last
     call that noted it, and now) when ``leaf`` was written since that call, else None
-    (the two are equal after a write the counter does not count: ``p.data``, fused).
+    (the two are equal after a write the counter does not count: ``p.data``, fused);
+    with ``during: True`` where it was written during that call (``pass_version``: the
+    version as the call began).
 
     ``used_by`` (a callable returning the graph's nodes that take ``leaf`` as an input):
     None too unless each was built before that call, so that a write since the call came
@@ -81,19 +158,32 @@ def versions(leaf, used_by=None) -> dict | None:
     entry = _noted.get(id(leaf))
     if entry is None or entry[0]() is not leaf:
         return None
-    if used_by is not None and (entry[3] is None
-                                or any(sequence_nr_of(fn) >= entry[3] for fn in used_by())):
-        return None
     with unseen():  # a mode the snippet left on sees none of it (as ``note``, in a call)
-        return _moved(leaf, entry)
+        start = entry[4]
+        if start is not None and entry[3] is not None and _moved(
+                leaf, (None, *start), (entry[1], entry[2])) is not None:
+            # written during the call: its forward used the value of the call's start
+            entry = (entry[0], start[0], start[1], start[2], None)
+            during = True
+        else:
+            during = False
+        if used_by is not None and (entry[3] is None
+                                    or any(sequence_nr_of(fn) >= entry[3] for fn in used_by())):
+            return None
+        moved = _moved(leaf, entry)
+    if moved is not None and during:
+        moved["during"] = True
+    return moved
 
 
-def _moved(leaf, entry: tuple) -> dict | None:
-    """``versions``' answer for ``leaf``, noted as ``entry``."""
-    moved = {"pass_version": entry[1], "version": leaf._version}
-    if leaf._version != entry[1]:
+def _moved(leaf, entry: tuple, after: tuple | None = None) -> dict | None:
+    """``versions``' answer for ``leaf``, noted as ``entry``: compared with it now, or with
+    ``after`` (its version and norm at a later note)."""
+    version = leaf._version if after is None else after[0]
+    moved = {"pass_version": entry[1], "version": version}
+    if version != entry[1]:
         return moved
-    now, then = _norm(leaf), entry[2]
+    now, then = (_norm(leaf) if after is None else after[1]), entry[2]
     if now is None or then is None:
         return None
     now, then = now.item(), then.item()

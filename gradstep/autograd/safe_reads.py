@@ -213,6 +213,7 @@ def unpack(node, slot: SavedSlot, *, views: bool = False):
 
 
 _VERSIONS = re.compile(r"is at version (\d+); expected version (\d+) instead")
+VERSION_ERROR = _VERSIONS  # torch's words for a saved tensor changed in place
 
 
 def changed_versions(node, slot: SavedSlot, *, views: bool = False) -> tuple[int, int] | None:

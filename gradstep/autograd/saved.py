@@ -21,6 +21,7 @@ import torch
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.safe_reads import (
     INPUT_NAMES,
+    VERSION_ERROR,
     changed_versions,
     detached_in_place,
     is_freed_error,
@@ -34,7 +35,8 @@ from gradstep.autograd.safe_reads import (
 )
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
-__all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "refusals_now"]
+__all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "refusals_now",
+           "refusals_when_raised", "resolve_view_versions"]
 
 
 @cache
@@ -51,7 +53,8 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     """Return one dict per saved value of ``node``, tensors first, in attribute order.
 
     A tensor gives ``{name, shape, dtype, freed: False}`` (plus ``changed_in_place: True,
-    version, saved_version`` where the snippet changed it in place since it was saved; plus ``value`` when
+    version, saved_version`` where the snippet changed it in place since it was saved, a
+    saved view only once the snippet is done: ``snippet_done``; plus ``value`` when
     ``values`` and torch would hand it to backward unchanged; a saved view only once
     the snippet is done, see ``safe_reads.unpack``), a released one
     ``{name, freed: True}``, one held by a saved-tensors hook ``{name, freed: False,
@@ -71,7 +74,7 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
                     "freed": False}
             if type(data) in _PLAIN:
                 if data._version:  # version 0: never changed
-                    _mark_changed(item, node, slot, False)
+                    _mark_changed(item, node, slot, snippet_done)
                 elif (not data.requires_grad and slot.name in INPUT_NAMES
                       and raw_detached(getattr(node, slot.attr))):  # (``refusal``, inline)
                     item["detached_in_place"] = True
@@ -170,20 +173,28 @@ def refusal(node, slot, views: bool = False) -> dict:
     return {"changed_in_place": True, "version": changed[0], "saved_version": changed[1]}
 
 
-def refusals_now(id_of: dict) -> dict | None:
+def refusals_now(id_of: dict, *, views: bool = False, view_versions: dict | None = None) -> dict | None:
     """Return ``{node id: {saved name: refusal fields}}`` for the nodes of ``id_of`` (grad_fn
     -> id) whose saved tensors torch would refuse now (``refusal``): a pass's
     ``changed_before``, probed as it starts, so each pass shows the state at its own time.
     Only slots whose version counter is past 0, or a saved input that does not require grad,
     are looked at further (``saved_items``' rule). None where the probe fails (a step state
-    then reads the trace's, ``step_state``): it never keeps a call from being recorded."""
+    then reads the trace's, ``step_state``): it never keeps a call from being recorded.
+
+    A saved *view* is unpacked only with ``views`` (the snippet is done: unpacking it reads
+    the view's node, which torch rebuilds if the view went stale, see ``safe_reads``).
+    Without, ``view_versions`` (a dict) gets ``{node id: {saved name: version now}}`` for
+    each saved view whose version is past 0: its saved version is torch's to tell only
+    once the snippet is done (``resolve_view_versions``)."""
     try:
-        return _refusals_now(id_of)
+        return _refusals_now(id_of, views, view_versions)
     except Exception:
+        if view_versions is not None:
+            view_versions.clear()
         return None
 
 
-def _refusals_now(id_of: dict) -> dict:
+def _refusals_now(id_of: dict, views: bool, view_versions: dict | None) -> dict:
     out: dict = {}
     attrs_of = _PROBED
     for fn, node_id in id_of.items():
@@ -198,12 +209,54 @@ def _refusals_now(id_of: dict) -> dict:
             data = slot.data
             if slot.state == "alive" and type(data) in _PLAIN and (
                     data._version or not data.requires_grad):
-                found = refusal(fn, slot)
+                found = refusal(fn, slot, views)
                 if found:
                     marks[_display_name(fn, slot.name)] = found
+                elif not views and view_versions is not None and data._version and data._is_view():
+                    view_versions.setdefault(node_id, {})[_display_name(fn, slot.name)] = data._version
         if marks:
             out[node_id] = marks
     return out
+
+
+def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
+                         view_versions: dict | None = None) -> dict | None:
+    """Return ``refusals_now(id_of, views=..., view_versions=...)`` where ``exc`` (what a pass
+    raised) is torch's error for a saved tensor changed in place, else None. Called right
+    after the pass, before any code of the snippet's runs again: torch's state as it raised
+    (a hook that changed a saved tensor in place during the pass, ``b.add_(1)`` in
+    ``d.register_hook``, made it raise)."""
+    # torch raises a plain RuntimeError holding its message: a subclass, or one holding
+    # another object, is the snippet's own, and ``str`` of it would run the snippet's code
+    # once more than the plain run does (its ``__str__``)
+    if (type(exc) is not RuntimeError or len(exc.args) != 1 or type(exc.args[0]) is not str
+            or not VERSION_ERROR.search(exc.args[0])):
+        return None
+    return refusals_now(id_of, views=views, view_versions=view_versions)
+
+
+def resolve_view_versions(changed_before: dict, view_versions: dict, saved_of) -> None:
+    """Add to ``changed_before`` (a pass's, probed as it began) the saved views that pass
+    found at a version past 0 (``view_versions``, from ``refusals_now``) and that torch
+    refused then, told once the snippet is done: ``saved_of(node id)`` gives the node's
+    saved entries as probed then (``saved_items(snippet_done=True)``). A saved version is
+    fixed when the node saves the tensor, before the pass, and a version only grows: a view
+    torch takes now (no ``changed_in_place``) was taken as the pass began; one refused now
+    with ``saved_version`` S was refused then where its version then was not S (with that
+    version). Only that is added: an entry with no ``changed_in_place`` says nothing here
+    (freed since: its node ran in a pass, whose version check passed; or a view the probe
+    cannot tell, an item of a saved list, ``safe_reads._alone_in_list``).
+    """
+    for node_id, names in view_versions.items():  # (a view torch takes now was taken then)
+        entries = {e.get("name"): e for e in saved_of(node_id) or () if isinstance(e, dict)}
+        for name, version in names.items():
+            entry = entries.get(name)
+            if not entry or not entry.get("changed_in_place"):
+                continue
+            if version != entry["saved_version"]:
+                changed_before.setdefault(node_id, {})[name] = {
+                    "changed_in_place": True, "version": version,
+                    "saved_version": entry["saved_version"]}
 
 
 _PROBED: dict = {}  # node class -> ((raw attribute, named as an input), ...)

@@ -13,7 +13,7 @@ import torch
 
 from gradstep.autograd import errors
 from gradstep.autograd.backward import inspect_node, run_backward
-from gradstep.autograd.call_graphs import renumber_calls, roots_to_join
+from gradstep.autograd.call_graphs import renumber_calls, resolve_call_views, roots_to_join
 from gradstep.autograd.grad_stats import grad_stats
 from gradstep.autograd.leaves_and_freed import leaf_tensors
 from gradstep.autograd.runner import run_snippet
@@ -190,7 +190,7 @@ def _trace_with_calls(result, *, plain: bool = False) -> Trace:
     def trace_of(roots):
         return trace_graph(roots, values=result.values, labels=result.labels,
                            scopes=result.scopes, see_saved=see_saved, lines=result.lines,
-                           plain=plain)
+                           plain=plain, snippet_done=True)
 
     trace = trace_of(result.roots)
     if not result.root_chosen and result.call_graphs:
@@ -198,6 +198,7 @@ def _trace_with_calls(result, *, plain: bool = False) -> Trace:
         if extra:
             trace = trace_of(list(result.roots) + extra)
     renumber_calls(result.calls, result.call_graphs, trace.id_of)
+    resolve_call_views(result.calls, result.call_graphs, trace)
     return trace
 
 

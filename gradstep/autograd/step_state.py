@@ -22,7 +22,10 @@ timeline: a snippet call or a pass gradstep ran) and ``K`` steps done:
   outside the pass's own graph) reads the trace's (``changed_in_place``, probed when the
   graph was traced) unless its node ran without an error in pass P or a later one: torch
   checked the versions then and they matched, so they matched before too (a version only
-  grows).
+  grows). A pass torch stopped with its version error (a hook changed a saved tensor in
+  place during the pass) shows, from the step that raised on, the state probed right after
+  it raised (``changed_when_raised``); the steps before show the state as it began (when
+  the hook wrote is not recorded).
 - **edge gradients**: what each node that ran in ``steps[:K]`` sent along each
   of its edges (``grad_inputs[slot]``; None where nothing flows).
 - **leaf ``.grad``**: an AccumulateGrad step's ``grad_after`` once it ran, its
@@ -182,6 +185,10 @@ class PassIndex:
         if not entries:
             return []
         changed = self.timeline.get("changed_before")
+        raised = self.timeline.get("changed_when_raised")
+        if raised is not None and self.clamp(k) >= self._raise_step() and (
+                self.members is None or node in self.members):
+            changed = raised  # probed as torch raised: the state from that step on
         if changed is not None and (self.members is None or node in self.members):
             freed = self.is_freed(node, k)  # probed as the pass began: the state of its time
             marks = changed.get(node) or {}
@@ -194,6 +201,11 @@ class PassIndex:
                               and node in self.unchanged())
         return [_with_freed(e, freed, unchanged) if is_tensor_entry(e) else dict(e)
                 for e in entries]
+
+    def _raise_step(self) -> int:
+        """Return the first step count at which torch's error is the state shown: the
+        step that raised is current (its node about to run), or the end."""
+        return self.error_step if self.error_step is not None else self.count
 
     def unchanged(self) -> set:
         """Return the nodes that ran without an error in this pass or a later one: torch

@@ -130,7 +130,7 @@ def _requires_grad(t: torch.Tensor) -> bool:
 
 
 def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
-                lines=None, plain: bool = False) -> Trace:
+                lines=None, plain: bool = False, snippet_done: bool = False) -> Trace:
     """Return the Trace of everything reachable from ``roots`` through ``next_functions``.
 
     ``values`` maps ``node_key`` to ``{output_nr: value dict}`` (recorded while
@@ -141,7 +141,9 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     records the values their saved tensors prove, see ``observe``); ``slots_of``
     maps each op node to its ``saved_slots``, read once for both. ``plain``: the graph is
     a ``PlainGraph`` (the same dicts, for a caller that only writes its JSON or a file
-    from it: no networkx import), else a ``networkx.MultiDiGraph``.
+    from it: no networkx import), else a ``networkx.MultiDiGraph``. ``snippet_done``: no
+    code of the snippet's runs any more, so a saved view may be unpacked to tell whether
+    torch refuses it (``saved.saved_items``).
     """
     values, labels, scopes, lines = values or {}, labels or {}, scopes or {}, lines or {}
     graph = PlainGraph() if plain else _networkx_graph()
@@ -202,12 +204,12 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
         if twins and key in twins:  # which of the two a record was made for is unknown
             attrs = node_dicts[node_id] = node_attributes(
                 fn, node_id, {}, {}, {}, key=key, slots=slots_of.get(fn), lines={},
-                slot_count=slot_count)
+                slot_count=slot_count, snippet_done=snippet_done)
         else:
             attrs = node_dicts[node_id] = node_attributes(
                 fn, node_id, values, labels, scopes, key=key, slots=slots_of.get(fn),
                 lines=lines, slot_count=slot_count, leaf_value=leaf_values.get(fn, _UNKNOWN),
-                used_by=used_by)
+                used_by=used_by, snippet_done=snippet_done)
         if attrs["name"] in INDEXING and attrs["kind"] == "op":
             indexing.append((node_id, attrs))
     label_indexing(graph, short_op_name, indexing)  # p[1], p[2] rather than two "select" nodes
@@ -289,7 +291,8 @@ def _saved_slots_of(fns) -> dict:
 
 def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, *,
                     key: tuple | None = None, slots: list | None = None, lines=None,
-                    slot_count: int | None = None, leaf_value=_UNKNOWN, used_by=None) -> dict:
+                    slot_count: int | None = None, leaf_value=_UNKNOWN, used_by=None,
+                    snippet_done: bool = False) -> dict:
     """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
     (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, ``leaf_value`` a leaf's
     ``summary(fn.variable)``, ``used_by(node_id)`` the graph's nodes that take a leaf as
@@ -308,7 +311,7 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
                  "shape": shape_of(variable), "dtype": dtype_name(variable.dtype),
                  "device": device_name(variable.device),
                  "value": summary(variable) if leaf_value is _UNKNOWN else leaf_value,
-                 "saved": saved_items(fn, slots=slots)}
+                 "saved": saved_items(fn, slots=slots, snippet_done=snippet_done)}
         if lines is not None:
             attrs["seq"] = attrs["line"] = None
             attrs["slots"] = len(fn.next_functions) if slot_count is None else slot_count
@@ -330,7 +333,7 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
     # node's would still mean another tensor's value: show none rather than it.
     if value is not None and shape is not None and value.get("shape") != shape:
         value = None
-    saved = saved_items(fn, slots=slots)
+    saved = saved_items(fn, slots=slots, snippet_done=snippet_done)
     formula = formula_fields_of(name, saved)
     if lines is None:
         return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or names[1],

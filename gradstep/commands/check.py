@@ -21,6 +21,7 @@ import unicodedata
 
 from gradstep.autograd.elements import figure_text, torch_words
 from gradstep.autograd.findings import check_json, diagnose
+from gradstep.autograd.grad_flow import written_when
 from gradstep.autograd.nonfinite import op_of
 from gradstep.commands.run_and_report import (
     OK,
@@ -177,9 +178,20 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
         # ".LayerNorm" are the same
         lines += _flow_table(diagnosis.rows, width)
         written = sum(1 for row in diagnosis.rows if row.written_after)
-        if written:  # an optimizer step after the pass: |weight| is not the pass's
+        when = written_when(diagnosis.rows)  # an optimizer step: |weight| is not the pass's
+        if when == "after":
             lines.append(_("{count} of these layers were written in place after the last "
                            "recorded backward call (an optimizer step?): their |weight| and "
+                           "ratio are of the new weights, not of those the gradient was "
+                           "computed at", count=written))
+        elif when == "during":
+            lines.append(_("{count} of these layers were written in place during the last "
+                           "recorded backward call (an optimizer step in a hook?): their "
+                           "|weight| and ratio are of the new weights, not of those the "
+                           "gradient was computed at", count=written))
+        elif when:
+            lines.append(_("{count} of these layers were written in place during or after the "
+                           "last recorded backward call (an optimizer step?): their |weight| and "
                            "ratio are of the new weights, not of those the gradient was "
                            "computed at", count=written))
         if any(row.grad_norm is None for row in diagnosis.rows):

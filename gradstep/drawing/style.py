@@ -417,14 +417,17 @@ def lines_around_saved(attrs: dict) -> tuple[list[Line], list[Line] | None]:
 def written_text(attrs: dict) -> str:
     """Return the pill of a leaf written after the snippet's last recorded backward call (an
     optimizer step): ``written after the pass: v2`` (torch's ``_version`` now), or without
-    the version where the write did not move it (``p.data``); '' for any other node."""
+    the version where the write did not move it (``p.data``); ``written during the pass``
+    where it was written while that call ran (a hook's step: ``during``); '' for any other
+    node."""
     moved = attrs.get("written_after") if attrs.get("kind") == "leaf" else None
     if not isinstance(moved, dict):
         return ""
     version = moved.get("version")
+    when = "during" if moved.get("during") else "after"  # a hook's step, in the call
     if version is None or version == moved.get("pass_version"):
-        return "written after the pass"
-    return f"written after the pass: v{version}"
+        return f"written {when} the pass"
+    return f"written {when} the pass: v{version}"
 
 
 def lines_of_texts(is_leaf: bool, name: str, label: str, shape: str, value: str,

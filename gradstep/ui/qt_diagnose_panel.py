@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.elements import torch_words
 from gradstep.autograd.findings import Diagnoser, Diagnosis
+from gradstep.autograd.grad_flow import written_when
 from gradstep.schema.findings import Finding
 from gradstep.ui.qt_diagnose_marks import QtDiagnoseMarks
 from gradstep.ui.qt_flow_chart import QtFlowChart
@@ -207,10 +208,21 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         if self.stats is None and self.model.timeline is not None:
             text += " " + self.tr("Reading the gradients…")
         written = sum(1 for row in self.diagnosis.rows if row.written_after)
-        if written:  # an optimizer step after the pass: |weight| is not the pass's (as check)
+        when = written_when(self.diagnosis.rows)  # an optimizer step: |weight| is not the
+        if when == "after":  # pass's (as check)
             text += "<br>" + self.tr(
                 "{0} of these layers were written in place after the last recorded backward "
                 "call (an optimizer step?): their |weight| and ratio are of the new weights, "
+                "not of those the gradient was computed at.").format(written)
+        elif when == "during":
+            text += "<br>" + self.tr(
+                "{0} of these layers were written in place during the last recorded backward "
+                "call (an optimizer step in a hook?): their |weight| and ratio are of the new "
+                "weights, not of those the gradient was computed at.").format(written)
+        elif when:
+            text += "<br>" + self.tr(
+                "{0} of these layers were written in place during or after the last recorded "
+                "backward call (an optimizer step?): their |weight| and ratio are of the new weights, "
                 "not of those the gradient was computed at.").format(written)
         return text
 

@@ -238,12 +238,20 @@ def saved_state_words(entry: dict) -> str:
 
 def written_words(attrs: dict) -> str:
     """Return, for a leaf written after the snippet's last recorded backward call (an
-    optimizer step: the trace's ``written_after``), that the value shown is the leaf's at
-    the end of the snippet, not the one the forward used; '' for any other node."""
+    optimizer step: the trace's ``written_after``) or during it (``during``: a hook's step),
+    that the value shown is the leaf's at the end of the snippet, not the one the forward
+    used; '' for any other node."""
     moved = attrs.get("written_after") if attrs.get("kind") == "leaf" else None
     if not isinstance(moved, dict):
         return ""
     version, then = moved.get("version"), moved.get("pass_version")
+    if moved.get("during"):  # written while the backward call ran (a hook's optimizer step)
+        if version is None or version == then:
+            return tr("This is the value at the end of the snippet: it was written during the "
+                      "pass (by a hook: an optimizer step?), so the forward did not use it.")
+        return tr("This is the value at the end of the snippet: it was written during the pass "
+                  "(by a hook: an optimizer step? version {0}, the pass began at version {1}), "
+                  "so it may not be the value the forward used.").format(version, then)
     if version is None or version == then:
         return tr("This is the value at the end of the snippet: it was written after the "
                   "pass (an optimizer step?), so the forward did not use it.")

@@ -225,9 +225,47 @@ loss
     assert diagnosis.rows[0].written_after
     text = format_report(diagnosis, {"nodes": []})
     assert "2 of these layers were written in place after the last recorded backward" in text
+    assert [p["written_during"] for p in stats["params"]] == [False, False]
     _session, stats, diagnosis = flow(source.format(after="pass"))  # no step after the pass
     assert [p["written_after"] for p in stats["params"]] == [False, False]
     assert "written in place" not in format_report(diagnosis, {"nodes": []})
+
+
+def test_weights_a_hook_s_step_wrote_during_the_pass_are_said_to_be_written_during_it():
+    """An optimizer step in a post-accumulate-grad hook writes the weights while the call
+    runs: check says "during" that call (after it only: "after"; both: "during or after"),
+    each leaf's version against a plain run of the same snippet."""
+    from gradstep.commands.check import format_report
+
+    source = """\
+torch.manual_seed(0)
+model = nn.Linear(3, 2)
+def step(t):
+    t.data.sub_(0.5 * t.grad)
+for p in {stepped}:
+    p.register_post_accumulate_grad_hook(step)
+loss = model(torch.ones(4, 3)).square().mean()
+began = [p._version for p in model.parameters()]
+loss.backward()
+{after}
+"""
+    during = source.format(stepped="model.parameters()", after="")
+    _session, stats, diagnosis = flow(during)
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(during, "<plain>", "exec"), plain)
+    assert [p._version for p in plain["model"].parameters()] == plain["began"]  # p.data
+    assert [p["written_during"] for p in stats["params"]] == [True, True]
+    text = format_report(diagnosis, {"nodes": []})
+    assert "2 of these layers were written in place during the last recorded backward" in text
+    both = source.format(stepped="[model.weight]",
+                         after="with torch.no_grad(): model.bias.sub_(model.bias.grad)")
+    _session, stats, diagnosis = flow(both)
+    assert {p["label"]: p["written_during"] for p in stats["params"]} == {
+        "weight": True, "bias": False}
+    assert all(p["written_after"] for p in stats["params"])
+    text = format_report(diagnosis, {"nodes": []})
+    assert ("2 of these layers were written in place during or after the last recorded "
+            "backward") in text
 
 
 def test_a_dead_layer_behind_an_embedding_is_still_flagged():

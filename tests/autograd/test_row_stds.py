@@ -208,7 +208,7 @@ def test_the_probe_tells_a_fused_or_reordered_sum_from_the_replay():
     assert replay == [_serial_std(r, m, fused=False) for r, m in zip(rows, means)]
     assert replay != [_serial_std(r, m, fused=True) for r, m in zip(rows, means)]
     assert replay != probe.std(1).tolist()
-    assert row_stds.torch_adds_so()  # this torch (the fuzz of docs/speed.md item 65)
+    assert row_stds.torch_adds_so()  # this torch (the fuzz of docs/speed.md item 66)
 
 
 def test_a_torch_that_adds_otherwise_has_every_block_left_to_it(monkeypatch):

@@ -184,6 +184,35 @@ def test_the_marks_tags_cover_no_gradient_on_the_graph(qtbot, make_window):
         window.set_language(None)
 
 
+def test_a_hook_s_step_during_the_pass_is_said_as_gradstep_check_says_it(qtbot, make_window):
+    """An SGD step in a post-accumulate-grad hook wrote the weights while the backward call
+    ran (torch's ``_version`` moved during it): the panel says "during" that call, not
+    "after" it (``gradstep check`` does), in Chinese too."""
+    from gradstep.i18n import set_language
+
+    source = ("import torch\ntorch.manual_seed(0)\nlin = torch.nn.Linear(3, 2)\n"
+              "def step(p):\n    with torch.no_grad():\n        p -= 0.5 * p.grad\n"
+              "for p in lin.parameters():\n    p.register_post_accumulate_grad_hook(step)\n"
+              "loss = lin(torch.ones(4, 3)).pow(2).sum()\nloss.backward()\n")
+    plain = {}
+    exec(compile(source, "<plain>", "exec"), plain)
+    assert [p._version for p in plain["lin"].parameters()] == [2, 2]  # init 1, the hook's step
+    window = make_window(Session)
+    run(qtbot, window, source)
+    diagnose_now(qtbot, window)
+    panel = window.diagnose_view.panel
+    rows = panel.diagnosis.rows
+    assert rows and all(row.written_during and not row.written_later for row in rows)
+    assert (f"{len(rows)} of these layers were written in place during the last recorded "
+            "backward call") in panel.summary.text()
+    try:
+        window.set_language("zh_CN")
+        qtbot.waitUntil(lambda: "进行中被原地修改" in panel.summary.text(), timeout=5000)
+    finally:
+        window.set_language(None)
+        set_language(None)
+
+
 def test_a_step_after_the_pass_is_said_as_gradstep_check_says_it(qtbot, make_window):
     """An SGD step after loss.backward() wrote the weights in place: the ratios are of the
     new weights, not the pass's; the panel says so (``gradstep check`` does), in Chinese too."""

@@ -5,8 +5,8 @@
 LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
 softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
 own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
-500.5, and ``optstep``, an SGD step after the pass: its leaf selected,
-``<example>_written_leaf_values.png``) it runs the snippet, then for each backward pass at its first, middle and last step
+500.5, ``optstep``, an SGD step after the pass, and ``hookstep``, one in a hook during the
+pass: its leaf selected, ``<example>_written_leaf_values.png``) it runs the snippet, then for each backward pass at its first, middle and last step
 saves the window with the Values and the Saved panels raised
 (``<example>_p<pass>_<first|mid|last>_<panel>.png``); a model is also folded one level
 (``<example>_folded.png``). ``tooltips.txt`` holds, at each of those steps, the hover
@@ -40,9 +40,14 @@ SNIPPETS = {
                "opt = torch.optim.SGD(lin.parameters(), lr=0.5)\n"
                "loss = lin(torch.ones(1, 3)).square().sum()\nprint(lin.bias)\n"
                "loss.backward()\nopt.step()  # writes the leaves after the pass\nprint(lin.bias)\n",
+    "hookstep": "import torch\nfrom torch import nn\ntorch.manual_seed(0)\nlin = nn.Linear(3, 2)\n"
+                "opt = torch.optim.SGD(lin.parameters(), lr=0.5)\n"
+                "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
+                "loss = lin(torch.ones(1, 3)).square().sum()\nprint(lin.bias)\n"
+                "loss.backward()  # the hook steps during the pass\nprint(lin.bias)\n",
 }
 EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn", "inplace",
-            "bignum", "optstep"]
+            "bignum", "optstep", "hookstep"]
 
 
 def run_snippet(app, window, name: str) -> None:
@@ -88,11 +93,11 @@ def walk(app, window, out: Path, name: str, log) -> None:
     if not model.timelines:
         window.grab().save(str(out / f"{name}_no_pass.png"))
     written = [n for n, attrs in model.graph.nodes(data=True) if attrs.get("written_after")]
-    if written:  # a leaf an optimizer step wrote after the pass: its box, Values, hover text
+    if written:  # a leaf an optimizer step wrote during or after the pass: its box, Values, hover
         model.select(written[0])
         window.docks["values"].raise_()
         settle(app, 250)
-        print(f"-- {name} leaf written after the pass", file=log)
+        print(f"-- {name} leaf written during or after the pass", file=log)
         print("NODE", written[0], window.follower.node_tooltip(
             written[0], model.node(written[0])).replace("<br>", " | "), file=log)
         window.grab().save(str(out / f"{name}_written_leaf_values.png"))

@@ -584,6 +584,14 @@ What the snippet printed is in Output.</source>
         <translation>仍保留</translation>
     </message>
     <message>
+        <source>This is the value at the end of the snippet: it was written during the pass (by a hook: an optimizer step?), so the forward did not use it.</source>
+        <translation>这是代码片段结束时的值：它在反向传播进行中被修改了（由钩子修改：优化器的一步？），前向传播用的不是这个值。</translation>
+    </message>
+    <message>
+        <source>This is the value at the end of the snippet: it was written during the pass (by a hook: an optimizer step? version {0}, the pass began at version {1}), so it may not be the value the forward used.</source>
+        <translation>这是代码片段结束时的值：它在反向传播进行中被修改了（由钩子修改：优化器的一步？现在是版本 {0}，反向传播开始时是版本 {1}），所以它可能不是前向传播所用的值。</translation>
+    </message>
+    <message>
         <source>This is the value at the end of the snippet: it was written after the pass (an optimizer step?), so the forward did not use it.</source>
         <translation>这是代码片段结束时的值：它在反向传播之后被修改了（优化器的一步？），前向传播用的不是这个值。</translation>
     </message>
@@ -817,6 +825,14 @@ What the snippet printed is in Output.</source>
     <message>
         <source>{0} of these layers were written in place after the last recorded backward call (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
         <translation>其中 {0} 层在最后一次被记录的反向传播调用之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+    </message>
+    <message>
+        <source>{0} of these layers were written in place during the last recorded backward call (an optimizer step in a hook?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在最后一次被记录的反向传播调用进行中被原地修改了（钩子里的优化器一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+    </message>
+    <message>
+        <source>{0} of these layers were written in place during or after the last recorded backward call (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在最后一次被记录的反向传播调用进行中或之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
 </context>
 <context>

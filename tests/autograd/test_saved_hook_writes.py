@@ -1,0 +1,154 @@
+"""A hook that changes a saved tensor in place during a pass (``b.add_(1)`` in a tensor hook or
+a node pre-hook): torch refuses it when the node that saved it runs. gradstep shows, from
+the step that raised on, the state torch raised in (``changed_when_raised``), and the state
+as the pass began before that, each compared with a plain run of the same snippet."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import pytest
+import torch
+
+from gradstep.autograd.graph_json import graph_from_json
+from gradstep.autograd.session import Session
+from gradstep.autograd.step_state import PassHistory, drawn_calls
+
+VERSIONS = re.compile(r"is at version (\d+); expected version (\d+) instead")
+
+SNIPPET = """\
+import torch
+a = torch.ones(3, requires_grad=True)
+b = a * 2
+c = b.sin()
+d = c * 3
+{hook}
+try:
+    d.sum().backward()
+except RuntimeError as exc:
+    print("raised", exc)
+print(a.grad, b._version)
+"""
+HOOKS = {
+    "tensor": "def hook(g):\n    b.add_(1)\nd.register_hook(hook)",
+    "node": "def hook(g):\n    b.mul_(2)\nd.grad_fn.register_prehook(hook)",
+    "twice": ("def hook(g):\n    b.add_(1)\nd.register_hook(hook)\n"
+              "d.grad_fn.register_prehook(hook)"),
+}
+
+
+def _plain(source: str) -> tuple[str, object]:
+    """Run ``source`` plainly; return what it printed and torch's verdict on SinBackward0's
+    saved ``b`` just before the backward call (None: taken, else the versions)."""
+    env: dict = {}
+    seen = []
+    original = torch.Tensor.backward
+
+    def backward(self, *args, **kwargs):
+        try:
+            _ = env["c"].grad_fn._saved_self
+            seen.append(None)
+        except RuntimeError as exc:
+            found = VERSIONS.search(str(exc))
+            seen.append((int(found[1]), int(found[2])))
+        return original(self, *args, **kwargs)
+
+    out = io.StringIO()
+    torch.Tensor.backward = backward
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "/x/hook.py", "exec"), env)
+    finally:
+        torch.Tensor.backward = original
+    return out.getvalue(), seen[0]
+
+
+def _shown(entry: dict):
+    return (entry["version"], entry["saved_version"]) if entry.get("changed_in_place") else None
+
+
+@pytest.mark.parametrize("how", sorted(HOOKS))
+def test_a_saved_tensor_a_hook_changes_in_the_pass_shows_refused_from_the_step_torch_raised(how):
+    source = SNIPPET.format(hook=HOOKS[how])
+    printed, before = _plain(source)
+    found = VERSIONS.search(printed)
+    assert found and before is None  # torch took it as the pass began, refused it later
+    result = Session().run(source, filename="/x/hook.py")
+    assert result["output"] == printed
+    graph = graph_from_json(result["trace"])
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    (call,) = drawn_calls(result["calls"], graph)
+    index = PassHistory(graph, [call["timeline"]]).index(0)
+    raised_at = index.error_step
+    assert index.steps[raised_at]["node"] == sin  # torch raised in the node that saved b
+    (entry,) = index.saved(sin, 0)
+    assert _shown(entry) == before  # as the pass began
+    for k in range(raised_at, index.count + 1):
+        (entry,) = index.saved(sin, k)
+        assert _shown(entry) == (int(found[1]), int(found[2])), k
+
+
+def test_a_pass_that_raised_no_version_error_has_no_field():
+    source = SNIPPET.format(hook="d.register_hook(lambda g: 1 / 0)")
+    result = Session().run(source.replace("except RuntimeError", "except ZeroDivisionError"),
+                           filename="/x/hook.py")
+    (call,) = result["calls"]
+    assert call["error"] is not None and "changed_when_raised" not in call["timeline"]
+
+
+def test_a_pass_of_gradstep_s_own_shows_what_torch_raised_in():
+    """The snippet made no call; its hook runs in gradstep's own pass, which records the
+    state torch raised in, with torch's versions (the same snippet's backward, plainly)."""
+    source = "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n" \
+             "d = c * 3\ndef hook(g):\n    b.add_(1)\nd.register_hook(hook)\nloss = d.sum()\n"
+    env: dict = {}
+    exec(compile(source, "/x/own.py", "exec"), env)
+    try:
+        env["loss"].backward()
+    except RuntimeError as exc:
+        found = VERSIONS.search(str(exc))
+    session = Session()
+    result = session.run(source, filename="/x/own.py")
+    graph = graph_from_json(result["trace"])
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    timeline = session.backward()
+    assert timeline["error"] is not None
+    assert "self" not in (timeline.get("changed_before") or {}).get(sin, {})
+    marks = timeline["changed_when_raised"][sin]["self"]
+    assert (marks["version"], marks["saved_version"]) == (int(found[1]), int(found[2]))
+
+
+def test_the_probe_as_torch_raised_runs_none_of_the_snippet_s_code():
+    """A hook's own error (a RuntimeError subclass, or one holding an object of the
+    snippet's) is not torch's version error: the probe tells so without ``str`` of it, which
+    would run the snippet's ``__str__`` once more than the plain run; torch's own error is
+    read from its message."""
+    from gradstep.autograd.saved import refusals_when_raised
+
+    calls = []
+
+    class Mine(RuntimeError):
+        def __str__(self):
+            calls.append(1)
+            return "is at version 1; expected version 0 instead"
+
+    class Words:
+        def __str__(self):
+            calls.append(1)
+            return "is at version 1; expected version 0 instead"
+
+    assert refusals_when_raised(Mine(), {}) is None
+    assert refusals_when_raised(RuntimeError(Words()), {}) is None
+    assert calls == []
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    c = b.sin()
+    b.add_(1)
+    try:
+        c.sum().backward()
+    except RuntimeError as exc:
+        raised = exc
+    assert refusals_when_raised(raised, {c.grad_fn: "n1"}) == {
+        "n1": {"self": {"changed_in_place": True, "version": 1, "saved_version": 0}}}
