@@ -147,6 +147,12 @@ class Drawing:
         return path
 
     def _save_file(self, path: Path) -> None:
+        from gradstep.policies.number_text import options_of, printed_with
+
+        with printed_with(options_of(self.options.print_options)):  # the caller's print's
+            self._write_file(path)
+
+    def _write_file(self, path: Path) -> None:
         from gradstep.drawing.files import fold, write_graph_file
         from gradstep.step_drawing import drawing_at
 

@@ -40,7 +40,9 @@ class ViewOptions:
 
     ``rankdir`` "TB" (root on top) or "LR"; ``layout`` "layered" (gradstep's own) or
     "dot" (Graphviz, when installed); ``collapse`` folds module scopes deeper than that
-    depth into boxes; ``scale`` PNG pixels per point; ``transparent`` PNG background.
+    depth into boxes; ``scale`` PNG pixels per point; ``transparent`` PNG background;
+    ``print_options`` the caller's ``torch.set_printoptions`` (``{"precision",
+    "sci_mode"}``; None: torch's default), which the numbers written follow.
     """
 
     rankdir: str = "TB"
@@ -48,6 +50,7 @@ class ViewOptions:
     collapse: int | None = None
     scale: float = 2.0
     transparent: bool = False
+    print_options: dict | None = None
 
     def __post_init__(self):
         if self.rankdir not in RANKDIRS:
@@ -61,8 +64,11 @@ class ViewOptions:
 
     def job_options(self) -> dict:
         """Return the options as the renderer's job takes them."""
-        return {"rankdir": self.rankdir, "engine": self.layout, "collapse": self.collapse,
-                "scale": self.scale, "transparent": self.transparent}
+        job = {"rankdir": self.rankdir, "engine": self.layout, "collapse": self.collapse,
+               "scale": self.scale, "transparent": self.transparent}
+        if self.print_options is not None:
+            job["print_options"] = self.print_options
+        return job
 
 
 @dataclass(frozen=True)

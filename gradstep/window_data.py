@@ -20,11 +20,15 @@ DATA_VERSION = 1
 
 
 def shown_data(trace: dict, timelines: list[dict], *, title: str = "",
-               origin: dict | None = None) -> dict:
+               origin: dict | None = None, print_options: dict | None = None) -> dict:
     """Return what the window needs to show a graph from the user's program
-    (``docs/api.md``, "The window's data")."""
-    return {"kind": DATA_KIND, "version": DATA_VERSION, "trace": trace,
+    (``docs/api.md``, "The window's data"); ``print_options``: the program's
+    ``torch.set_printoptions`` where they are not torch's default (as a run's reply)."""
+    data = {"kind": DATA_KIND, "version": DATA_VERSION, "trace": trace,
             "timelines": list(timelines), "title": title, "origin": origin or {}}
+    if print_options is not None:
+        data["print_options"] = print_options
+    return data
 
 
 def read_shown_data(source: str, stdin=None) -> dict:

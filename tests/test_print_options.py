@@ -5,6 +5,7 @@ option set), and torch's default options give the text they always gave."""
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -191,3 +192,21 @@ def test_the_kernel_sends_the_snippets_options_and_none_for_the_default():
     x = set_two["trace"]["nodes"]
     data = [n["value"]["data"] for n in x if n.get("label") == "x"]
     assert data == [torch.tensor([1.23456, -0.5, 2.0]).tolist()]  # JSON keeps every digit
+
+
+@pytest.mark.parametrize("torch_options", [{"precision": 2}, {"sci_mode": True}],
+                         indirect=True, ids=str)
+def test_the_apis_picture_writes_the_numbers_as_the_callers_print(torch_options, tmp_path):
+    import gradstep
+
+    x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)
+    w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)
+    y = x * w
+    drawing = gradstep.draw(y, names={"x": x, "w": w, "y": y})
+    path = drawing.save(tmp_path / "api.svg")
+    boxes = box_numbers(svg_texts(path))
+    for t in (x, w, y):
+        assert any(shows(box, torch_numbers(t.tolist())) for box in boxes), (t, boxes)
+    dot = drawing.save(tmp_path / "api.dot").read_text(encoding="utf-8")
+    labels = box_numbers(re.findall(r'= \[[^"\\]*\]', dot))  # a label's value line
+    assert any(shows(box, torch_numbers(w.tolist())) for box in labels), labels

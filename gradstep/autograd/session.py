@@ -16,6 +16,7 @@ from gradstep.autograd.backward import inspect_node, run_backward
 from gradstep.autograd.call_graphs import renumber_calls, roots_to_join
 from gradstep.autograd.grad_stats import grad_stats
 from gradstep.autograd.leaves_and_freed import leaf_tensors
+from gradstep.autograd.process_state import snippet_print_options
 from gradstep.autograd.runner import run_snippet
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.serialize import drawn_graph, graph_to_json
@@ -186,14 +187,6 @@ class Session:
         if self.state is None or self.state.trace is None:
             raise RuntimeError("nothing to step through: run a snippet that builds a graph first")
         return self.state
-
-
-def snippet_print_options() -> dict:
-    """Return what of torch's print options (``PRINT_OPTS``, as the snippet left them: read
-    before the next run sets them back) writes a tensor's numbers: ``{"precision",
-    "sci_mode"}``."""
-    options = torch._tensor_str.PRINT_OPTS
-    return {"precision": options.precision, "sci_mode": options.sci_mode}
 
 
 def _trace_with_calls(result, *, plain: bool = False) -> Trace:
