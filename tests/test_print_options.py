@@ -210,3 +210,41 @@ def test_the_apis_picture_writes_the_numbers_as_the_callers_print(torch_options,
     dot = drawing.save(tmp_path / "api.dot").read_text(encoding="utf-8")
     labels = box_numbers(re.findall(r'= \[[^"\\]*\]', dot))  # a label's value line
     assert any(shows(box, torch_numbers(w.tolist())) for box in labels), labels
+
+
+def test_a_formulas_result_writes_the_numbers_torch_sent_at_six_digits():
+    """At precision 6 the double worked out by the readable form can differ from torch's
+    float32 in the last digit (4.381714e-05 beside torch's 4.381713e-05): what agrees is
+    written as torch sent it."""
+    pytest.importorskip("yaml")
+    from gradstep.autograd.formula_step import formulas_at
+    from gradstep.autograd.graph_json import graph_from_json
+    from gradstep.autograd.session import Session
+    from gradstep.autograd.step_state import PassHistory
+
+    source = SNIPPET.replace("y = x * w", "y = (x * w).tanh()").format(
+        options="precision=6, sci_mode=True")
+    session = Session(capture_output=True)
+    try:
+        result = session.run(source)
+        graph = graph_from_json(result["trace"])
+        index = PassHistory(graph, [result["calls"][0]["timeline"]]).index(0)
+        with printed_with(session.print_options):
+            for k, step in enumerate(index.steps):
+                if graph.nodes[step["node"]]["name"] != "MulBackward0":
+                    continue
+                shown = formulas_at(graph.nodes[step["node"]], index.state(k).saved.get(step["node"]),
+                                    inspected=session.inspect(step["node"]), step=step)
+                results = [item["result"] for item in shown["inputs"]]
+                break
+        # torch's own: the gradients it sent to x and w, printed with the same options
+        x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)
+        w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)
+        grad_x, grad_w = torch.autograd.grad((x * w).tanh().sum(), [x, w])
+        expected = ["[" + ", ".join(torch_numbers(g.tolist())) + "]" for g in (grad_x, grad_w)]
+    finally:
+        torch.set_printoptions(profile="default", sci_mode=None)
+    assert session.print_options == PrintOptions(6, True)
+    assert [r["agrees"] for r in results] == [True, True]
+    assert [r["formula"] for r in results] == expected
+    assert [r["torch"] for r in results] == expected

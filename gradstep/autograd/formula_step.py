@@ -178,7 +178,13 @@ def _result(formula: dict, arriving, torch_sent) -> dict | None:
     except Exception:  # shapes the form does not cover: show no evaluation rather than a wrong one
         return None
     agrees = torch_sent is not None and _close(got, torch_sent)
-    return {"formula": _text(got), "torch": _text(torch_sent), "shape": _shape(got), "agrees": agrees}
+    sent = _text(torch_sent)
+    # agreeing (within float32's rounding), the numbers written are torch's: worked out here
+    # in double, their last digits can differ from torch's float32 ones where the snippet's
+    # set_printoptions(precision=6) shows them, and "= x, which is what torch sent" would
+    # then write a number torch did not send
+    mine = sent if agrees and sent is not None else _text(got)
+    return {"formula": mine, "torch": sent, "shape": _shape(got), "agrees": agrees}
 
 
 def _close(got, sent) -> bool:
