@@ -24,6 +24,7 @@ from __future__ import annotations
 import linecache
 import sys
 
+from gradstep.i18n import _
 from gradstep.render_process import ViewOptions
 
 
@@ -210,8 +211,8 @@ def _graph_json(tensor, names, recording) -> dict:
 def _pass_for(tensor, names, recording) -> dict:
     """Return the timeline of a pass recorded for a view (step_through, show)."""
     if _is_graph(tensor):
-        raise ValueError("a graph from gradstep.trace holds no tensors to run backward on: "
-                         "pass timeline=gradstep.backward(tensor), or the tensor itself")
+        raise ValueError(_("a graph from gradstep.trace holds no tensors to run backward on: "
+                           "pass timeline=gradstep.backward(tensor), or the tensor itself"))
     roots = tensor if isinstance(tensor, (list, tuple)) else [tensor]
     gradient = None if all(t.numel() == 1 for t in roots) else "ones"
     return backward(tensor, gradient=gradient, names=_names(names, _API_FRAMES + 1),
