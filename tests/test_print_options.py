@@ -192,6 +192,13 @@ def test_the_kernel_sends_the_snippets_options_and_none_for_the_default():
     x = set_two["trace"]["nodes"]
     data = [n["value"]["data"] for n in x if n.get("label") == "x"]
     assert data == [torch.tensor([1.23456, -0.5, 2.0]).tolist()]  # JSON keeps every digit
+    # the trace JSON, formulas too, is the same whatever the options (but torch's sequence
+    # numbers, which go on counting in the kernel's process from one run to the next)
+    assert _unsequenced(set_two["trace"]) == _unsequenced(plain["trace"])
+
+
+def _unsequenced(trace: dict) -> dict:
+    return {**trace, "nodes": [{k: v for k, v in n.items() if k != "seq"} for n in trace["nodes"]]}
 
 
 @pytest.mark.parametrize("torch_options", [{"precision": 2}, {"sci_mode": True}],

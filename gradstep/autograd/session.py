@@ -87,8 +87,8 @@ class Session:
         shown = snippet_print_options()
         self.print_options = options_of(shown)
         # The walk and its JSON make many small objects: no collection until both are
-        # made (each one's first collection walked the graph made so far). The formulas'
-        # texts write numbers as the snippet's print would (its set_printoptions).
+        # made (each one's first collection walked the graph made so far). Any text made
+        # with numbers writes them as the snippet's print would (its set_printoptions).
         with paused_after_snippet(), printed_with(self.print_options):
             if result.roots:
                 try:
