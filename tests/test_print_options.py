@@ -148,12 +148,20 @@ def printed_numbers(line: str) -> list[str]:
 
 
 def box_numbers(texts: list[str]) -> list[list[str]]:
-    """The numbers of each box's value line, ``= [a, b, …]`` (a cut one ends with ``…``)."""
-    return [t[len("= ["):-1].split(", ") for t in texts if t.startswith("= [")]
+    """The numbers of each box's value line, ``= [a, b, c]``; of a cut one, ``= [a, b,…``,
+    those it writes and ``…``."""
+    boxes = []
+    for t in texts:
+        if t.startswith("= [") and t.endswith("…"):
+            boxes.append(t[len("= ["):-1].rstrip(", ").split(", ") + ["…"])
+        elif t.startswith("= ["):
+            boxes.append(t[len("= ["):-1].split(", "))
+    return boxes
 
 
 def shows(box: list[str], numbers: list[str]) -> bool:
-    """True when a box writes ``numbers``: all of them, or the first ones, whole, then ``…``."""
+    """True when a box writes ``numbers``: all of them, or the first ones, each whole (no
+    number cut inside: ``6.2…`` for 6.2832 would read as another), then ``…``."""
     if box[-1] == "…":
         return 1 <= len(box) - 1 < len(numbers) and box[:-1] == numbers[:len(box) - 1]
     return box == numbers
@@ -215,7 +223,7 @@ def test_the_apis_picture_writes_the_numbers_as_the_callers_print(torch_options,
     for t in (x, w, y):
         assert any(shows(box, torch_numbers(t.tolist())) for box in boxes), (t, boxes)
     dot = drawing.save(tmp_path / "api.dot").read_text(encoding="utf-8")
-    labels = box_numbers(re.findall(r'= \[[^"\\]*\]', dot))  # a label's value line
+    labels = box_numbers(re.findall(r'= \[[^"\\]*[\]…]', dot))  # a label's value line
     assert any(shows(box, torch_numbers(w.tolist())) for box in labels), labels
 
 
@@ -255,3 +263,24 @@ def test_a_formulas_result_writes_the_numbers_torch_sent_at_six_digits():
     assert [r["agrees"] for r in results] == [True, True]
     assert [r["formula"] for r in results] == expected
     assert [r["torch"] for r in results] == expected
+
+
+@pytest.mark.parametrize("torch_options", [{}, {"precision": 6}, {"sci_mode": True}],
+                         indirect=True, ids=str)
+def test_a_long_box_value_is_cut_after_a_whole_number(torch_options):
+    """Cut where it always was when that is a number's end (torch's default text as ever),
+    else after the number before: every number written is one torch printed."""
+    from gradstep.drawing.style import MAX_LINE_CHARS, shorten, value_line
+
+    for data in ([-43.2096, 43.2096, 351.75, -35.875], [0.41152, -0.75, 6.28318],
+                 [1.23456, -0.5, 2.0, 3.14159], [-12.3456, 12.3456, 100.5, -10.25]):
+        numbers = torch_numbers(data)
+        with printed_with(options_now()):
+            text = format_small_value({"data": data})
+        line = value_line(text).text
+        assert len(line) <= MAX_LINE_CHARS
+        (box,) = box_numbers([line])
+        assert shows(box, numbers), (line, numbers)
+        cut = text[:MAX_LINE_CHARS - 1]
+        if len(text) <= MAX_LINE_CHARS or cut.endswith((",", ", ")) or text[len(cut)] == ",":
+            assert line == shorten(text)  # as the box always wrote it

@@ -458,26 +458,25 @@ def lines_of_texts(is_leaf: bool, name: str, label: str, shape: str, value: str,
 
 def value_line(value: str) -> Line:
     """Return the line of a small value's text (``format_small_value``): the last line above
-    the saved tensors; a text of several numbers too long for a box ends at a whole number
-    with ``…`` (``= [0.411520, -0.750000, …]``: a cut number would read as another one,
-    ``6.2…`` for 6.283180; more digits, set_printoptions(precision=6), make it likely)."""
+    the saved tensors, cut as ``short_value`` cuts it."""
     return Line(short_value(value), DETAIL_PX, "detail")
 
 
 def short_value(text: str, limit: int = MAX_LINE_CHARS) -> str:
-    """Return a small value's text, ``= [a, b, c]``, as ``value_line`` writes it: as it is
-    when it fits in ``limit`` characters, else the numbers that fit and ``…``; a text of
-    one number, or whose first number alone does not fit, is cut with ``…`` (``shorten``)."""
-    if len(text) <= limit or not text.endswith("]"):
-        return shorten(text, limit)
-    head = text
-    while True:
-        cut = head.rfind(", ")
-        if cut < 0:
-            return shorten(text, limit)
-        head = head[:cut]
-        if len(head) + 4 <= limit:  # and ", …]"
-            return head + ", …]"
+    """Return a small value's text, ``= [a, b, c]``, cut to ``limit`` characters with ``…``
+    (``shorten``) where it is longer, but never inside a number: a cut that would end in one
+    ends after the number before it (``= [0.411520, -0.750000,…``, not ``…, 6.28…``, which
+    reads as another number; more digits, set_printoptions(precision=6), make it likely).
+    A cut that falls at the end of a number is ``shorten``'s, as it always was."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text.startswith("= [") or head.endswith((",", ", ")) or text[limit - 1] == ",":
+        return head + "…"  # a number (or a word) ends here: as shorten cuts it
+    comma = head.rfind(",")
+    if comma < len("= ["):
+        return head + "…"  # not one whole number fits: what fits of it, as ever
+    return head[: comma + 1] + "…"
 
 
 def saved_tensors(attrs: dict) -> list[dict]:
