@@ -284,3 +284,27 @@ def test_a_long_box_value_is_cut_after_a_whole_number(torch_options):
         cut = text[:MAX_LINE_CHARS - 1]
         if len(text) <= MAX_LINE_CHARS or cut.endswith((",", ", ")) or text[len(cut)] == ",":
             assert line == shorten(text)  # as the box always wrote it
+
+
+def test_a_formulas_result_further_from_torchs_than_rounding_keeps_its_own_numbers():
+    """Torch's numbers stand in for the formula's only where the two are float32 rounding
+    apart (torch's float32 product beside the double one); a difference that _close lets
+    agree (5e-5 here), but is not rounding, is written as the formula's own, beside torch's."""
+    from gradstep.autograd.formula_step import _result
+
+    g = torch.tensor([1.23456, -0.333333])
+    w = torch.tensor([0.1, 0.7])
+    formula = {"symbols": {"g": {"gradient": 0}, "w": {"saved": "other", "value": w.tolist()}},
+               "numpy": "g * w"}
+    sent = (g * w).tolist()  # torch's float32 product
+    double = [a * b for a, b in zip(g.tolist(), w.tolist())]
+    off = [sent[0] * (1 + 5e-5), sent[1]]  # not torch's rounding: a real difference
+    with printed_with(PrintOptions(8, True)):
+        torch_text = "[" + ", ".join(torch_printed(sent)) + "]"
+        assert "[" + ", ".join(torch_printed(double)) + "]" != torch_text  # the case at all
+        rounding = _result(formula, g.tolist(), sent)
+        apart = _result(formula, g.tolist(), off)
+        double_text = "[" + ", ".join(torch_printed(double)) + "]"
+    assert rounding == {"formula": torch_text, "torch": torch_text, "shape": [2], "agrees": True}
+    assert apart["agrees"] is True
+    assert apart["formula"] == double_text != apart["torch"]
