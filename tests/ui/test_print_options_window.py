@@ -47,3 +47,30 @@ def test_the_windows_numbers_follow_the_programs_print_options(make_window):
     assert format_small_value(window.model.graph.nodes[w_node]["value"]) == f"= {w_plain}"
     assert grad_plain in window.graph_view._labels.values()
     assert grad_plain.startswith("[0.1524, ")
+
+
+def test_a_run_without_options_after_one_with_them_writes_torchs_default(qtbot, make_window):
+    """Through the kernel, as the window runs snippets: the second snippet's numbers are
+    written as its own print writes them (torch's default, the kernel having set the
+    first's options back), not with the first's precision."""
+    from gradstep.kernel.client import Kernel
+    from tests.ui.test_window_flows import run_and_wait
+
+    window = make_window(Kernel)
+    source = ("import torch\n{options}\nx = torch.tensor([1.23456, -0.5, 2.0], "
+              "requires_grad=True)\ny = (x * 3).sum()\ny.backward()\n")
+    x = torch.tensor([1.23456, -0.5, 2.0])
+    shown = []
+    for options in ({"precision": 2}, {}):
+        window.editor.setPlainText(source.format(options=f"torch.set_printoptions(**{options})"
+                                                 if options else ""))
+        run_and_wait(qtbot, window, window.sigRunFinished)  # the snippet's own pass
+        model = window.model
+        x_node = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "x")
+        shown.append(format_small_value(model.graph.nodes[x_node]["value"]))
+        torch.set_printoptions(**options)
+        try:
+            assert shown[-1] == f"= {printed(x)}"
+        finally:
+            torch.set_printoptions(profile="default", sci_mode=None)
+    assert shown == ["= [1.23, -0.50, 2.00]", "= [1.2346, -0.5000, 2.0000]"]
