@@ -24,6 +24,7 @@ from __future__ import annotations
 import linecache
 import sys
 
+from gradstep.i18n import _
 from gradstep.render_process import ViewOptions
 
 
@@ -110,7 +111,7 @@ def draw(tensor, *, timeline: dict | None = None, step: int | None = None,
     from gradstep.picture import Drawing
 
     options = ViewOptions(rankdir=rankdir, layout=layout, collapse=collapse, scale=scale,
-                          transparent=transparent)
+                          transparent=transparent, print_options=_print_options())
     data = _graph_json(tensor, names, recording)
     return Drawing(data, timeline=timeline, step=step, options=options)
 
@@ -131,7 +132,8 @@ def step_through(tensor, *, timeline: dict | None = None, names: dict | None = N
     data = _graph_json(tensor, names, recording)
     if timeline is None:
         timeline = _pass_for(tensor, names, recording)
-    options = ViewOptions(rankdir=rankdir, layout=layout, collapse=collapse)
+    options = ViewOptions(rankdir=rankdir, layout=layout, collapse=collapse,
+                          print_options=_print_options())
     return StepThrough(data, timeline, options=options, max_frames=max_frames,
                        title=_root_label(data))
 
@@ -156,8 +158,8 @@ def show(tensor, *, timeline: dict | None = None, names: dict | None = None,
         timeline = _pass_for(tensor, names, recording)
     check_timeline_fits(data, timeline)
     origin = _caller_origin()
-    return open_window(shown_data(data, [timeline], title=_root_label(data), origin=origin),
-                       block=block)
+    return open_window(shown_data(data, [timeline], title=_root_label(data), origin=origin,
+                                  print_options=_print_options()), block=block)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -177,14 +179,26 @@ def _names(names: dict | None, depth: int = _API_FRAMES) -> dict:
         del frame  # a frame kept here would keep the user's tensors alive
 
 
+def _print_options() -> dict | None:
+    """Return the caller's ``torch.set_printoptions`` as the pictures and the window take
+    them (``{"precision", "sci_mode"}``), None where they are torch's default."""
+    from gradstep.autograd.process_state import snippet_print_options
+    from gradstep.policies.number_text import DEFAULT, options_of
+
+    shown = snippet_print_options()
+    return None if options_of(shown) == DEFAULT else shown
+
+
 def _trace_json(tensor, namespace: dict, recording) -> dict:
     from gradstep.autograd.live import current_recording, trace_tensor
     from gradstep.autograd.serialize import graph_to_json
     from gradstep.autograd.values import to_jsonable
+    from gradstep.policies.number_text import options_of, printed_with
 
     recording = recording if recording is not None else current_recording()
     traced = trace_tensor(tensor, namespace=namespace, recording=recording)
-    return to_jsonable(graph_to_json(traced))
+    with printed_with(options_of(_print_options())):  # the formulas' numbers: as print's
+        return to_jsonable(graph_to_json(traced))
 
 
 def _graph_json(tensor, names, recording) -> dict:
@@ -197,8 +211,8 @@ def _graph_json(tensor, names, recording) -> dict:
 def _pass_for(tensor, names, recording) -> dict:
     """Return the timeline of a pass recorded for a view (step_through, show)."""
     if _is_graph(tensor):
-        raise ValueError("a graph from gradstep.trace holds no tensors to run backward on: "
-                         "pass timeline=gradstep.backward(tensor), or the tensor itself")
+        raise ValueError(_("a graph from gradstep.trace holds no tensors to run backward on: "
+                           "pass timeline=gradstep.backward(tensor), or the tensor itself"))
     roots = tensor if isinstance(tensor, (list, tuple)) else [tensor]
     gradient = None if all(t.numel() == 1 for t in roots) else "ones"
     return backward(tensor, gradient=gradient, names=_names(names, _API_FRAMES + 1),

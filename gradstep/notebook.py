@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradstep.drawing import style
+from gradstep.i18n import _
 from gradstep.picture import check_timeline_fits
 from gradstep.render_process import ViewOptions, render_bytes
 
@@ -55,7 +56,7 @@ class StepThrough:
                  max_frames: int = MAX_FRAMES, max_bytes: int = MAX_BYTES, title: str = ""):
         check_timeline_fits(trace, timeline)
         if max_frames < 1:
-            raise ValueError(f"max_frames={max_frames}: show at least one frame")
+            raise ValueError(_("max_frames={count}: show at least one frame", count=max_frames))
         self.trace = trace
         self.timeline = timeline
         self.options = options or ViewOptions()

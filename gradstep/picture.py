@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradstep.drawing.formats import FILE_FORMATS as FILE_SUFFIXES
+from gradstep.i18n import _
 from gradstep.render_process import (
     PICTURE_SUFFIXES,
     Picture,
@@ -41,16 +42,17 @@ class Drawing:
     def __init__(self, trace: dict, *, timeline: dict | None = None, step: int | None = None,
                  options: ViewOptions | None = None):
         if step is not None and timeline is None:
-            raise ValueError("step= needs timeline= (a gradstep.backward(...) result): "
-                             "drawing never runs backward on your tensors")
+            raise ValueError(_("step= needs timeline= (a gradstep.backward(...) result): "
+                               "drawing never runs backward on your tensors"))
         if timeline is not None:
             check_timeline_fits(trace, timeline)
             count = len(timeline.get("steps") or [])
             if step is not None and not 0 <= step:
-                raise ValueError(f"step={step}: a step count is 0 or more (0 = before backward runs)")
+                raise ValueError(_("step={step}: a step count is 0 or more (0 = before backward "
+                                   "runs)", step=step))
             if step is not None and step > count:  # as gradstep export --step refuses it
-                raise ValueError(f"step={step}: the pass has {count} steps; use 0 (before the "
-                                 f"first) to {count} (the end)")
+                raise ValueError(_("step={step}: the pass has {count} steps; use 0 (before the "
+                                   "first) to {count} (the end)", step=step, count=count))
             step = count if step is None else step
         self.trace = trace
         self.timeline = timeline
@@ -143,10 +145,17 @@ class Drawing:
             self._save_file(path)
         else:
             known = ", ".join(PICTURE_SUFFIXES + FILE_SUFFIXES)
-            raise ValueError(f"cannot tell the format of {path.name!r}: use one of {known}")
+            raise ValueError(_("cannot tell the format of {name}: use one of {known}",
+                               name=repr(path.name), known=known))
         return path
 
     def _save_file(self, path: Path) -> None:
+        from gradstep.policies.number_text import options_of, printed_with
+
+        with printed_with(options_of(self.options.print_options)):  # the caller's print's
+            self._write_file(path)
+
+    def _write_file(self, path: Path) -> None:
         from gradstep.drawing.files import fold, write_graph_file
         from gradstep.step_drawing import drawing_at
 
@@ -175,7 +184,8 @@ def check_timeline_fits(trace: dict, timeline: dict) -> None:
     names = {node["id"]: node["name"] for node in trace.get("nodes", [])}
     for step in timeline.get("steps") or []:
         if names.get(step.get("node")) != step.get("name"):
-            raise ValueError(
-                f"this timeline was recorded on another graph (its step {step.get('index')} ran "
-                f"{step.get('name')} as {step.get('node')}, which this graph does not have): "
-                "pass the timeline of gradstep.backward() on the tensor you draw")
+            raise ValueError(_(
+                "this timeline was recorded on another graph (its step {index} ran {name} as "
+                "{node}, which this graph does not have): pass the timeline of "
+                "gradstep.backward() on the tensor you draw", index=step.get("index"),
+                name=step.get("name"), node=step.get("node")))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradstep.drawing.formats import PICTURE_FORMATS as PICTURE_SUFFIXES
+from gradstep.i18n import _
 
 RENDER_MODULE = "gradstep.commands.render"
 RANKDIRS = ("TB", "LR")
@@ -40,7 +41,9 @@ class ViewOptions:
 
     ``rankdir`` "TB" (root on top) or "LR"; ``layout`` "layered" (gradstep's own) or
     "dot" (Graphviz, when installed); ``collapse`` folds module scopes deeper than that
-    depth into boxes; ``scale`` PNG pixels per point; ``transparent`` PNG background.
+    depth into boxes; ``scale`` PNG pixels per point; ``transparent`` PNG background;
+    ``print_options`` the caller's ``torch.set_printoptions`` (``{"precision",
+    "sci_mode"}``; None: torch's default), which the numbers written follow.
     """
 
     rankdir: str = "TB"
@@ -48,21 +51,28 @@ class ViewOptions:
     collapse: int | None = None
     scale: float = 2.0
     transparent: bool = False
+    print_options: dict | None = None
 
     def __post_init__(self):
         if self.rankdir not in RANKDIRS:
-            raise ValueError(f"rankdir={self.rankdir!r}: use one of {RANKDIRS}")
+            raise ValueError(_("rankdir={value}: use one of {known}", value=repr(self.rankdir),
+                               known=RANKDIRS))
         if self.layout not in ENGINES:
-            raise ValueError(f"layout={self.layout!r}: use 'layered' (built in) or 'dot' (Graphviz)")
+            raise ValueError(_("layout={value}: use 'layered' (built in) or 'dot' (Graphviz)",
+                               value=repr(self.layout)))
         if self.collapse is not None and self.collapse < 0:
-            raise ValueError(f"collapse={self.collapse}: a depth is 0 (no folding) or more")
+            raise ValueError(_("collapse={value}: a depth is 0 (no folding) or more",
+                               value=self.collapse))
         if not self.scale > 0:
-            raise ValueError(f"scale={self.scale}: use a positive scale such as 2")
+            raise ValueError(_("scale={value}: use a positive scale such as 2", value=self.scale))
 
     def job_options(self) -> dict:
         """Return the options as the renderer's job takes them."""
-        return {"rankdir": self.rankdir, "engine": self.layout, "collapse": self.collapse,
-                "scale": self.scale, "transparent": self.transparent}
+        job = {"rankdir": self.rankdir, "engine": self.layout, "collapse": self.collapse,
+               "scale": self.scale, "transparent": self.transparent}
+        if self.print_options is not None:
+            job["print_options"] = self.print_options
+        return job
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,8 @@ def render_files(graph: dict, pictures: list[Picture], *, timelines=(),
     """
     for picture in pictures:
         if Path(picture.path).suffix.lower() not in PICTURE_SUFFIXES:
-            raise ValueError(f"{picture.path}: a picture is one of {', '.join(PICTURE_SUFFIXES)}")
+            raise ValueError(_("{path}: a picture is one of {known}", path=picture.path,
+                               known=", ".join(PICTURE_SUFFIXES)))
     job = {"graph": graph, "timelines": list(timelines), "options": options.job_options(),
            "pictures": [p.as_job() for p in pictures]}
     from gradstep.kernel.launch import worker_command
@@ -98,12 +109,13 @@ def render_files(graph: dict, pictures: list[Picture], *, timelines=(),
                               input=json.dumps(job).encode("utf-8"), capture_output=True,
                               env=_child_environment(), timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"drawing took longer than {timeout:.0f} s and was stopped; "
-                          "fold modules (collapse=2) to draw a smaller picture") from None
+        raise RenderError(_("drawing took longer than {seconds} s and was stopped; fold "
+                            "modules (collapse=2) to draw a smaller picture",
+                            seconds=f"{timeout:.0f}")) from None
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RenderError(f"gradstep could not draw the graph: "
-                          f"{said[-1] if said else f'exit status {done.returncode}'}")
+        why = said[-1] if said else _("exit status {code}", code=done.returncode)
+        raise RenderError(_("gradstep could not draw the graph: {why}", why=why))
 
 
 def render_bytes(graph: dict, wanted: list[tuple], *, timelines=(),

@@ -15,16 +15,22 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 
+from gradstep.i18n import _
+
 DATA_KIND = "gradstep-shown-graph"
 DATA_VERSION = 1
 
 
 def shown_data(trace: dict, timelines: list[dict], *, title: str = "",
-               origin: dict | None = None) -> dict:
+               origin: dict | None = None, print_options: dict | None = None) -> dict:
     """Return what the window needs to show a graph from the user's program
-    (``docs/api.md``, "The window's data")."""
-    return {"kind": DATA_KIND, "version": DATA_VERSION, "trace": trace,
+    (``docs/api.md``, "The window's data"); ``print_options``: the program's
+    ``torch.set_printoptions`` where they are not torch's default (as a run's reply)."""
+    data = {"kind": DATA_KIND, "version": DATA_VERSION, "trace": trace,
             "timelines": list(timelines), "title": title, "origin": origin or {}}
+    if print_options is not None:
+        data["print_options"] = print_options
+    return data
 
 
 def read_shown_data(source: str, stdin=None) -> dict:
@@ -41,13 +47,14 @@ def read_shown_data(source: str, stdin=None) -> dict:
             with open(source, encoding="utf-8") as fh:
                 data = json.load(fh)
     except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read the graph data from {source}: {exc}") from None
+        raise ValueError(_("cannot read the graph data from {source}: {why}", source=source,
+                           why=exc)) from None
     if not isinstance(data, dict) or data.get("kind") != DATA_KIND or "trace" not in data:
-        raise ValueError(f"{source} holds no graph shown by gradstep.show "
-                         f"(expected JSON with \"kind\": \"{DATA_KIND}\")")
+        raise ValueError(_("{source} holds no graph shown by gradstep.show (expected JSON with "
+                           "\"kind\": \"{kind}\")", source=source, kind=DATA_KIND))
     if data.get("version", 0) > DATA_VERSION:
-        raise ValueError(f"{source} was written by a newer gradstep (data version "
-                         f"{data.get('version')}); update gradstep")
+        raise ValueError(_("{source} was written by a newer gradstep (data version {version}); "
+                           "update gradstep", source=source, version=data.get("version")))
     return data
 
 
@@ -122,4 +129,4 @@ def _raise_if_it_could_not_open(code: int) -> None:
     from gradstep.display import NO_WINDOW
 
     if code == NO_WINDOW:
-        raise RuntimeError("the gradstep window could not open (its reason is printed above)")
+        raise RuntimeError(_("the gradstep window could not open (its reason is printed above)"))

@@ -42,7 +42,7 @@ from gradstep.autograd.stop_flag import raised_by_snippet
 from gradstep.autograd.tensor_hooks import has_tensor_hooks
 from gradstep.autograd.unseen import unseen
 from gradstep.autograd.values import compact, to_jsonable
-from gradstep.i18n import lazy, with_words
+from gradstep.i18n import _, lazy, with_words
 
 MODES = ("backward", "grad")
 
@@ -80,7 +80,7 @@ def record_backward(
     (``saved.refusals_now``).
     """
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        raise ValueError(_("mode must be one of {known}, not {mode}", known=MODES, mode=repr(mode)))
     with gc_paused():
         return _record_backward(root, id_of, mode=mode, inputs=inputs, retain_graph=retain_graph,
                                 gradient=gradient, create_graph=create_graph, labels=labels,
@@ -201,7 +201,8 @@ def gradient_tensors(roots: list, gradient) -> list | None:
         return None
     if isinstance(gradient, str):
         if gradient != "ones":
-            raise ValueError(f"gradient must be 'ones', a tensor or numbers, not {gradient!r}")
+            raise ValueError(_("gradient must be 'ones', a tensor or numbers, not {given}",
+                               given=repr(gradient)))
         return [torch.ones_like(r) for r in roots]
     given = gradient if isinstance(gradient, (list, tuple)) and len(roots) > 1 else [gradient]
     return [g if isinstance(g, torch.Tensor) else torch.tensor(g, dtype=r.dtype, device=r.device)
@@ -337,14 +338,14 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     buffers the trace's node ``saved`` attributes are probed again.
     """
     if int(passes) < 1:
-        raise ValueError(f"passes must be at least 1, not {passes}")
+        raise ValueError(_("passes must be at least 1, not {passes}", passes=passes))
     trace = state.trace
     roots = list(state.roots) or [state.root]
     labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
     jacobian.precompute(trace.id_of, snippet_done=True)
     saved_memory.remember(trace.id_of, snippet_done=True)  # a formula's numbers, once freed
     records = []
-    for _ in range(int(passes)):
+    for _pass in range(int(passes)):
         record = record_backward(
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
             labels=labels, watch=retained_tensors(state.namespace, trace.id_of),

@@ -305,6 +305,14 @@ def _logging_root() -> tuple:
     return list(root.handlers), root.level, list(root.filters), logging.root.manager.disable
 
 
+def snippet_print_options() -> dict:
+    """Return what of torch's print options (``PRINT_OPTS``: a snippet's, read before the
+    next run sets them back; the API's caller's) writes a tensor's numbers:
+    ``{"precision", "sci_mode"}``."""
+    options = torch._tensor_str.PRINT_OPTS
+    return {"precision": options.precision, "sci_mode": options.sci_mode}
+
+
 def _print_options() -> dict:
     options = torch._tensor_str.PRINT_OPTS
     return {name: getattr(options, name)

@@ -16,12 +16,14 @@ from gradstep.autograd.backward import inspect_node, run_backward
 from gradstep.autograd.call_graphs import renumber_calls, resolve_call_views, roots_to_join
 from gradstep.autograd.grad_stats import grad_stats
 from gradstep.autograd.leaves_and_freed import leaf_tensors
+from gradstep.autograd.process_state import snippet_print_options
 from gradstep.autograd.runner import run_snippet
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.serialize import drawn_graph, graph_to_json
 from gradstep.autograd.trace import Trace, trace_graph
 from gradstep.autograd.values import to_jsonable
 from gradstep.policies.gc_pause import paused_after_snippet
+from gradstep.policies.number_text import DEFAULT, options_of, printed_with
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Session:
         self.state: LiveState | None = None
         self.kept_graph = None  # the last run's graph (a PlainGraph), for take_graph (keep_graph)
         self.capture_output = capture_output
+        self.print_options = DEFAULT  # the last run's (set_printoptions): its texts follow them
 
     def run(self, source: str, *, device: str = "cpu", root: str | None = None,
             filename: str = "<snippet>", deep_values: bool = False,
@@ -81,9 +84,12 @@ class Session:
         result = run_snippet(source, device=device, root=root, filename=filename,
                              deep=deep_values, capture_output=self.capture_output)
         trace, trace_json, error = None, None, result.error
+        shown = snippet_print_options()
+        self.print_options = options_of(shown)
         # The walk and its JSON make many small objects: no collection until both are
-        # made (each one's first collection walked the graph made so far).
-        with paused_after_snippet():
+        # made (each one's first collection walked the graph made so far). Any text made
+        # with numbers writes them as the snippet's print would (its set_printoptions).
+        with paused_after_snippet(), printed_with(self.print_options):
             if result.roots:
                 try:
                     # a graph only written from (keep_graph) needs no networkx: PlainGraph,
@@ -109,7 +115,7 @@ class Session:
                 if (keep_graph or not keep_records) and error is None:
                     self.forget_records()
         exit_code = result.exit_code or (1 if error else 0)
-        return {
+        reply = {
             "root_candidates": root_candidates(result.namespace),
             "ok": error is None,
             "trace": trace_json,
@@ -119,18 +125,23 @@ class Session:
             "root_name": result.root_name,
             "exit_code": exit_code,
         }
+        if self.print_options != DEFAULT:  # torch's default: no field, the reply as ever
+            reply["print_options"] = shown
+        return reply
 
     def backward(self, *, mode: str = "backward", retain_graph: bool = False,
                  passes: int = 1, gradient: Any = None) -> dict:
         """Run backward on the root; return the DESIGN backward JSON."""
         state = self._live()
-        return run_backward(state, mode=mode, retain_graph=retain_graph,
-                            passes=passes, gradient=gradient)
+        with printed_with(self.print_options):
+            return run_backward(state, mode=mode, retain_graph=retain_graph,
+                                passes=passes, gradient=gradient)
 
     def inspect(self, node_id: str) -> dict:
         """Return one node's attributes, saved tensors with values and its Jacobian when small."""
         state = self._live()
-        return inspect_node(state, node_id)
+        with printed_with(self.print_options):
+            return inspect_node(state, node_id)
 
     def grad_stats(self) -> dict:
         """Return ``{"params": [...], "error": None}``: each leaf's ``.grad`` norm, its own

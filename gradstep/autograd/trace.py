@@ -37,6 +37,7 @@ from gradstep.autograd.values import (
     summary,
     summary_record,
 )
+from gradstep.i18n import _
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -97,16 +98,16 @@ def grad_fn_roots(roots) -> list:
         else:
             fn = root
         if fn is None and isinstance(root, torch.Tensor) and _requires_grad(root):
-            raise ValueError("the root tensor is a leaf (it requires grad and has no grad_fn): "
-                             "a backward call on it runs only its AccumulateGrad, there is no "
-                             "graph of ops; compute something from it (y = x * 2) to see one")
+            raise ValueError(_("the root tensor is a leaf (it requires grad and has no grad_fn): "
+                               "a backward call on it runs only its AccumulateGrad, there is no "
+                               "graph of ops; compute something from it (y = x * 2) to see one"))
         if fn is None and root is None:
-            raise ValueError("the root is None, not a tensor: pass the tensor to draw "
-                             "(e.g. the loss), computed from one with requires_grad=True")
+            raise ValueError(_("the root is None, not a tensor: pass the tensor to draw "
+                               "(e.g. the loss), computed from one with requires_grad=True"))
         if fn is None:
-            raise ValueError("the root tensor has no grad_fn: it is not part of an autograd graph "
-                             "(compute it from a tensor with requires_grad=True, outside "
-                             "torch.no_grad())")
+            raise ValueError(_("the root tensor has no grad_fn: it is not part of an autograd "
+                               "graph (compute it from a tensor with requires_grad=True, outside "
+                               "torch.no_grad())"))
         fns.append(fn)
     return fns
 
@@ -116,12 +117,13 @@ def not_a_root(value) -> str:
     to pass instead."""
     kind = type(value).__name__
     if isinstance(value, torch.nn.Module):
-        hint = f"pass a tensor computed with it (loss = model(x).sum()), not the {kind} module"
+        hint = _("pass a tensor computed with it (loss = model(x).sum()), not the {kind} module",
+                 kind=kind)
     elif isinstance(value, dict):  # a HuggingFace ModelOutput is a dict too
-        hint = "pass one of its tensors (out.loss, out[\"loss\"], out.logits.sum())"
+        hint = _("pass one of its tensors (out.loss, out[\"loss\"], out.logits.sum())")
     else:
-        hint = "pass the tensor to draw (e.g. the loss)"
-    return f"expected a tensor (or a list of tensors), got {kind}: {hint}"
+        hint = _("pass the tensor to draw (e.g. the loss)")
+    return _("expected a tensor (or a list of tensors), got {kind}: {hint}", kind=kind, hint=hint)
 
 
 def _requires_grad(t: torch.Tensor) -> bool:

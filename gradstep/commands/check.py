@@ -34,6 +34,7 @@ from gradstep.commands.run_and_report import (
     start_snippet,
 )
 from gradstep.i18n import ENGLISH, _, using
+from gradstep.policies.number_text import DEFAULT, options_of, printed_with
 
 
 def run(args) -> int:
@@ -63,13 +64,16 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
     if timeline is not None:
         stats = session.grad_stats()
         stats = stats if isinstance(stats, dict) and "params" in stats else None
-    # JSON: the contract's English and "NaN"; text: the values as torch prints them ("nan")
-    with using(ENGLISH) if args.json else torch_words():
+    # JSON: the contract's English and "NaN"; text: the values as torch prints them ("nan",
+    # with the snippet's print options)
+    shown = DEFAULT if args.json else options_of(result.get("print_options"))
+    with using(ENGLISH) if args.json else torch_words(), printed_with(shown):
         diagnosis = diagnose(trace, [timeline] if timeline else [], stats)
     if args.json:
         print_json(check_json(diagnosis, stats))
     else:
-        with torch_words():  # the flow table's norms
+        # the flow table's norms; the tensors' numbers as the snippet's print writes them
+        with torch_words(), printed_with(shown):
             sys.stdout.write(format_report(diagnosis, trace, source))
         sys.stdout.flush()
     failed = result.get("error") or (timeline or {}).get("error")

@@ -46,6 +46,7 @@ from gradstep.commands.run_and_report import (
 )
 from gradstep.drawing.formats import FILE_FORMATS, PICTURE_FORMATS, TEXT_FORMATS
 from gradstep.i18n import lazy
+from gradstep.policies.number_text import options_of, printed_with
 
 FORMATS = PICTURE_FORMATS + FILE_FORMATS
 ANIMATED = (".gif", ".apng", ".webp")  # one frame per step (gradstep.commands.animation)
@@ -92,7 +93,8 @@ def run(args) -> int:
         if not result["ok"] and not result.get("trace"):
             report_error(result["error"], name)
             return result.get("exit_code") or SNIPPET_FAILED
-        return _export(args, session, result, name)
+        with printed_with(options_of(result.get("print_options"))):  # the snippet's print
+            return _export(args, session, result, name)
     finally:
         session.shutdown()  # the kernel process ends with the command, whatever happened
 

@@ -24,7 +24,15 @@ import sys
 
 
 def render(job: dict) -> list[str]:
-    """Write every picture of ``job``; return their paths."""
+    """Write every picture of ``job``; return their paths (numbers written as the caller's
+    print options say: ``options["print_options"]``)."""
+    from gradstep.policies.number_text import options_of, printed_with
+
+    with printed_with(options_of((job.get("options") or {}).get("print_options"))):
+        return _render(job)
+
+
+def _render(job: dict) -> list[str]:
     from gradstep.autograd.graph_json import graph_from_json
     from gradstep.autograd.step_state import PassHistory
     from gradstep.drawing.collapse import collapse_to_depth

@@ -22,10 +22,12 @@ from gradstep.autograd.elements import flatten
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
 from gradstep.policies.number_text import (
     FIXED,
+    SCI,
     TORCH_WORDS,
     WHOLE,
     mode_one,
     print_mode,
+    print_options,
     torch_printed,
 )
 
@@ -175,14 +177,15 @@ def format_shape(shape) -> str:
 
 
 def format_number(x) -> str:
-    """Return a compact number: 4 significant digits; strict JSON's ``"NaN"``,
+    """Return a compact number: 4 significant digits (as many as the snippet's print
+    ``precision``: ``number_text.printed_with``); strict JSON's ``"NaN"``,
     ``"Infinity"``, ``"-Infinity"`` as torch prints them (``nan``, ``inf``, ``-inf``)."""
     if isinstance(x, str):
         return TORCH_WORDS.get(x, x)
     if isinstance(x, int):  # bool is an int: True stays "True"
         return str(x)
     try:
-        return f"{float(x):.4g}"
+        return f"{float(x):.{print_options().precision}g}"
     except (TypeError, ValueError):
         return str(x)
 
@@ -205,10 +208,11 @@ def format_small_value(value) -> str:
         words = []
         last = word = None
         fixed = mode == FIXED
+        precision = print_options().precision
         for x in data:  # one per node of a 100,000-node graph: floats formatted directly
             if type(x) is float:
                 if x != last or not x:  # equal non-zero floats are one double: one text
-                    last, word = x, (f"{x:.4f}" if fixed else _float_word(x, mode))
+                    last, word = x, (f"{x:.{precision}f}" if fixed else _float_word(x, mode))
                 words.append(word)
             elif isinstance(x, list):
                 return ""
@@ -221,12 +225,16 @@ def format_small_value(value) -> str:
 
 
 def _float_word(x: float, mode: str) -> str:
-    """Return one float of a tensor as its ``print`` writes it in ``mode`` (``print_mode``)."""
+    """Return one float of a tensor as its ``print`` writes it in ``mode`` (``print_mode``),
+    with the snippet's print ``precision`` (``number_text.printed_with``)."""
+    precision = print_options().precision
     if mode == FIXED:
-        return f"{x:.4f}"
+        return f"{x:.{precision}f}"
+    if mode == SCI:
+        return f"{x:.{precision}e}"
     if mode == WHOLE and x - x == 0:
         return f"{x:.0f}."
-    return f"{x:.4g}"
+    return f"{x:.{precision}g}"
 
 
 EDGE_LABEL_NUMBERS = 4  # gradients with more numbers are not written on the edge
@@ -280,7 +288,7 @@ def as_printed(numbers: list) -> list[str]:
     decimals or whole numbers with a point where torch prints them so, else 4 significant
     digits (the boxes, edges and panels)."""
     mode = print_mode(numbers)
-    if mode == FIXED or mode == WHOLE:
+    if mode == FIXED or mode == WHOLE or mode == SCI:
         return [_float_word(x, mode) if type(x) is float else format_number(x) for x in numbers]
     return [format_number(x) for x in numbers]
 
@@ -453,8 +461,25 @@ def lines_of_texts(is_leaf: bool, name: str, label: str, shape: str, value: str,
 
 def value_line(value: str) -> Line:
     """Return the line of a small value's text (``format_small_value``): the last line above
-    the saved tensors."""
-    return Line(shorten(value), DETAIL_PX, "detail")
+    the saved tensors, cut as ``short_value`` cuts it."""
+    return Line(short_value(value), DETAIL_PX, "detail")
+
+
+def short_value(text: str, limit: int = MAX_LINE_CHARS) -> str:
+    """Return a small value's text, ``= [a, b, c]``, cut to ``limit`` characters with ``…``
+    (``shorten``) where it is longer, but never inside a number: a cut that would end in one
+    ends after the number before it (``= [0.411520, -0.750000,…``, not ``…, 6.28…``, which
+    reads as another number; more digits, set_printoptions(precision=6), make it likely).
+    A cut that falls at the end of a number is ``shorten``'s, as it always was."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text.startswith("= [") or head.endswith((",", ", ")) or text[limit - 1] == ",":
+        return head + "…"  # a number (or a word) ends here: as shorten cuts it
+    comma = head.rfind(",")
+    if comma < len("= ["):
+        return head + "…"  # not one whole number fits: what fits of it, as ever
+    return head[: comma + 1] + "…"
 
 
 def saved_tensors(attrs: dict) -> list[dict]:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from gradstep.kernel.trace_text import NodeTexts
 from gradstep.policies.gc_pause import without_gc
+from gradstep.policies.number_text import DEFAULT, options_of, printed_with
 from gradstep.policies.strict_json import write_json_line
 from gradstep.schema.graph import FORMULA_FIELDS
 
@@ -35,6 +36,7 @@ class Kept:
 
     trace: object = None  # the trace JSON dict, or the graph a session kept (take_graph)
     spent: object = None
+    print_options = DEFAULT  # its run's reply's (set_printoptions): the file's texts follow them
 
 
 def release() -> None:
@@ -56,6 +58,7 @@ def after_run(result: object, keep: bool, session=None) -> object:
     Otherwise the trace JSON is kept and the session, if it can, forgets its records.
     """
     Kept.trace = None
+    Kept.print_options = options_of(result.get("print_options") if isinstance(result, dict) else None)
     graph = session.take_graph() if hasattr(session, "take_graph") else None
     ok = isinstance(result, dict) and result.get("ok")
     if graph is not None and not (keep and ok):  # sent as always (a stop the snippet caught)
@@ -91,7 +94,8 @@ def write(params: dict) -> dict:
             Kept.spent = trace if kept is trace else (kept, trace)
             write_json_line(trace, path, shared=FORMULA_FIELDS, templates=NodeTexts)
         else:
-            Kept.spent = _write_text_file(path, params)
+            with printed_with(Kept.print_options):
+                Kept.spent = _write_text_file(path, params)
     except (ValueError, OSError, RuntimeError) as exc:  # ExportError is a ValueError
         return _reply(refused=str(exc))
     finally:

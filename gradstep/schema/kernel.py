@@ -76,8 +76,18 @@ class _RunRequired(TypedDict):
                          "130 the snippet's own KeyboardInterrupt ended it"]
 
 
+class PrintOptions(TypedDict):
+    """What of torch's print options (``torch._tensor_str.PRINT_OPTS``) the snippet left
+    writes a tensor's numbers; the texts shown (labels, formulas, tooltips) follow them."""
+
+    precision: Annotated[int, "digits after the point (torch's default: 4)"]
+    sci_mode: Annotated[bool | None, "scientific notation always (true), never (false), or as torch chooses (null, the default)"]
+
+
 class RunReply(_RunRequired, total=False):
     """The reply to ``run``."""
+
+    print_options: Annotated[PrintOptions, "the snippet's torch.set_printoptions, only where they are not torch's default"]
 
     state_lost: Annotated[bool, "the kernel was replaced: the snippet's variables are gone"]
     trace_kept: Annotated[bool, "the trace stayed in the kernel (``keep_trace``): ``trace`` is None and ``write`` writes it"]

@@ -144,7 +144,11 @@ class QtFormulaView(QtWidgets.QTextBrowser):
 
     def _result_html(self, result: dict) -> str:
         mine = result["formula"] or self.tr("a tensor of shape {0}").format(_shape_text(result["shape"]))
-        if result["agrees"]:
+        if result["agrees"] and result["torch"] not in (None, mine):
+            # close enough to agree (_close), but the numbers written differ: both shown
+            text = self.tr("= {0}; torch sent {1}: they agree within 0.01% (or 1e-6) ✓").format(
+                html.escape(mine), html.escape(result["torch"]))
+        elif result["agrees"]:
             text = self.tr("= {0}, which is what torch sent ✓").format(html.escape(mine))
         else:
             torch_sent = result["torch"] or self.tr("a large tensor")

@@ -17,6 +17,7 @@ from PySide6 import QtCore
 from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.step_state import PassHistory, drawn_calls
 from gradstep.policies.gc_pause import without_gc
+from gradstep.policies.number_text import DEFAULT, options_of, use_print_options
 from gradstep.ui.pass_names import pass_title
 
 
@@ -90,6 +91,7 @@ class QtSessionModel(QtCore.QObject):
         self._clear()
 
     def _clear(self) -> None:
+        use_print_options(DEFAULT)  # no run: torch's own print options
         self.trace: dict | None = None
         self.graph = None
         self.error: dict | None = None
@@ -118,6 +120,8 @@ class QtSessionModel(QtCore.QObject):
         failing one at the node where torch raised (its end).
         """
         self._clear()
+        # the views draw on this thread: their numbers as the snippet's print writes them
+        use_print_options(options_of(result.get("print_options")))
         self.has_run = True
         self.error = result.get("error")
         self.run_ok = bool(result.get("ok"))

@@ -109,6 +109,8 @@ def show_data(window, data: dict) -> None:
              for i, timeline in enumerate(data.get("timelines") or [])]
     result = {"ok": True, "trace": data["trace"], "error": None, "calls": calls, "output": "",
               "root_name": data.get("title") or None, "root_candidates": [], "exit_code": 0}
+    if data.get("print_options") is not None:  # the program's set_printoptions, as a run's
+        result["print_options"] = data["print_options"]
     window.editor.setPlainText(_note(code, origin))
     window.editor.document().setModified(False)
     window.device_selector.setEnabled(False)

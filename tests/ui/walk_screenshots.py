@@ -5,8 +5,10 @@
 LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
 softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
 own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
-500.5, ``optstep``, an SGD step after the pass, and ``hookstep``, one in a hook during the
-pass: its leaf selected, ``<example>_written_leaf_values.png``) it runs the snippet, then for each backward pass at its first, middle and last step
+500.5, ``printopts`` and ``printsci`` (``torch.set_printoptions``: two decimals; six in
+scientific notation, the numbers to compare with what the snippet printed), ``optstep``, an
+SGD step after the pass, and ``hookstep``, one in a hook during the pass: its leaf selected,
+``<example>_written_leaf_values.png``) it runs the snippet, then for each backward pass at its first, middle and last step
 saves the window with the Values and the Saved panels raised
 (``<example>_p<pass>_<first|mid|last>_<panel>.png``); a model is also folded one level
 (``<example>_folded.png``). ``tooltips.txt`` holds, at each of those steps, the hover
@@ -45,9 +47,17 @@ SNIPPETS = {
                 "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
                 "loss = lin(torch.ones(1, 3)).square().sum()\nprint(lin.bias)\n"
                 "loss.backward()  # the hook steps during the pass\nprint(lin.bias)\n",
+    "printopts": "import torch\ntorch.set_printoptions(precision=2)\n"
+                 "x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)\n"
+                 "w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)\n"
+                 "y = (x * w).tanh()\nprint(x, w, y)\ny.sum().backward()\nprint(w.grad)\n",
+    "printsci": "import torch\ntorch.set_printoptions(precision=6, sci_mode=True)\n"
+                "x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)\n"
+                "w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)\n"
+                "y = (x * w).tanh()\nprint(x, w, y)\ny.sum().backward()\nprint(w.grad)\n",
 }
 EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn", "inplace",
-            "bignum", "optstep", "hookstep"]
+            "bignum", "optstep", "hookstep", "printopts", "printsci"]
 
 
 def run_snippet(app, window, name: str) -> None:

@@ -1112,6 +1112,10 @@ What the snippet printed is in Output.</source>
         <translation>形状为 {0} 的张量</translation>
     </message>
     <message>
+        <source>= {0}; torch sent {1}: they agree within 0.01% (or 1e-6) ✓</source>
+        <translation>= {0}；torch 传出的是 {1}：两者相差在 0.01%（或 1e-6）以内，一致 ✓</translation>
+    </message>
+    <message>
         <source>= {0}, which is what torch sent ✓</source>
         <translation>= {0}，正是 torch 传出的值 ✓</translation>
     </message>

@@ -1,0 +1,17 @@
+"""The Values panel's line for a formula's result: both numbers where the two that agree
+(within ``_close``'s tolerance) are written differently."""
+
+from __future__ import annotations
+
+from gradstep.ui.qt_formula_view import QtFormulaView
+
+
+def test_an_agreeing_result_written_differently_shows_both_numbers(qtbot):
+    view = QtFormulaView()
+    qtbot.addWidget(view)
+    same = view._result_html({"formula": "[0.6173]", "torch": "[0.6173]", "shape": [1],
+                              "agrees": True})
+    both = view._result_html({"formula": "[0.617284]", "torch": "[0.617315]", "shape": [1],
+                              "agrees": True})
+    assert same == "<b>= [0.6173], which is what torch sent ✓</b>"
+    assert both == "<b>= [0.617284]; torch sent [0.617315]: they agree within 0.01% (or 1e-6) ✓</b>"

@@ -1,0 +1,76 @@
+"""The window writes a graph's numbers as the program's ``torch.set_printoptions`` has
+torch print them (the options travel with the data, as with a run's reply), and as torch's
+default once a graph comes without them."""
+
+from __future__ import annotations
+
+import torch
+
+import gradstep
+from gradstep.drawing.style import format_small_value
+from gradstep.ui.shown_data import ShownDataBackend, show_data
+from gradstep.window_data import shown_data
+from tests.step_oracle import printed
+
+
+def _data(**options):
+    torch.set_printoptions(**options)
+    try:
+        x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)
+        w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)
+        y = x * w
+        graph = gradstep.to_json(gradstep.trace(y, names={"x": x, "w": w, "y": y}))
+        timeline = gradstep.backward(y, gradient=torch.full([3], 0.123456))
+        shown = {"precision": torch._tensor_str.PRINT_OPTS.precision,
+                 "sci_mode": torch._tensor_str.PRINT_OPTS.sci_mode} if options else None
+        grad_w = x.detach() * 0.123456  # d (x*w) / dw applied to the gradient sent
+        return (shown_data(graph, [timeline], title="y", print_options=shown),
+                printed(w), printed(grad_w))
+    finally:
+        torch.set_printoptions(profile="default", sci_mode=None)
+
+
+def test_the_windows_numbers_follow_the_programs_print_options(make_window):
+    data, w_text, grad_text = _data(precision=2)  # printed as torch printed them then
+    window = make_window(ShownDataBackend)
+    show_data(window, data)
+    model = window.model
+    w_node = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "w")
+    assert format_small_value(model.graph.nodes[w_node]["value"]) == f"= {w_text}"
+    model.run_to_end()
+    assert grad_text in window.graph_view._labels.values(), window.graph_view._labels
+    assert grad_text.startswith("[0.15, ")  # two decimals, not four
+
+    plain, w_plain, grad_plain = _data()  # torch's default: four decimals, as ever
+    show_data(window, plain)
+    model.run_to_end()
+    assert format_small_value(window.model.graph.nodes[w_node]["value"]) == f"= {w_plain}"
+    assert grad_plain in window.graph_view._labels.values()
+    assert grad_plain.startswith("[0.1524, ")
+
+
+def test_a_run_without_options_after_one_with_them_writes_torchs_default(qtbot, make_window):
+    """Through the kernel, as the window runs snippets: the second snippet's numbers are
+    written as its own print writes them (torch's default, the kernel having set the
+    first's options back), not with the first's precision."""
+    from gradstep.kernel.client import Kernel
+    from tests.ui.test_window_flows import run_and_wait
+
+    window = make_window(Kernel)
+    source = ("import torch\n{options}\nx = torch.tensor([1.23456, -0.5, 2.0], "
+              "requires_grad=True)\ny = (x * 3).sum()\ny.backward()\n")
+    x = torch.tensor([1.23456, -0.5, 2.0])
+    shown = []
+    for options in ({"precision": 2}, {}):
+        window.editor.setPlainText(source.format(options=f"torch.set_printoptions(**{options})"
+                                                 if options else ""))
+        run_and_wait(qtbot, window, window.sigRunFinished)  # the snippet's own pass
+        model = window.model
+        x_node = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "x")
+        shown.append(format_small_value(model.graph.nodes[x_node]["value"]))
+        torch.set_printoptions(**options)
+        try:
+            assert shown[-1] == f"= {printed(x)}"
+        finally:
+            torch.set_printoptions(profile="default", sci_mode=None)
+    assert shown == ["= [1.23, -0.50, 2.00]", "= [1.2346, -0.5000, 2.0000]"]
