@@ -11,6 +11,8 @@ raised again, so the snippet stops at that line as it would without gradstep.
 Calls from anywhere else (torch itself, the recorder) go straight through.
 Before the real pass, small nodes' Jacobians are computed and remembered
 (``jacobian.precompute``) so they can still be shown once the pass freed them.
+``Tensor.register_hook`` is wrapped too, only to note the node a hook goes onto
+(``tensor_hooks.noting_hooks``: a pass over it copies each gradient).
 
 A record: ``{"index", "line", "code", "api", "retain_graph", "create_graph",
 "nodes": [{"id", "name", "label"}], "timeline", "error"}``; a ``torch.autograd.grad``
@@ -55,7 +57,7 @@ from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
-from gradstep.autograd.tensor_hooks import has_tensor_hooks
+from gradstep.autograd.tensor_hooks import has_tensor_hooks, noting_hooks
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.unseen import unseen
 
@@ -84,10 +86,12 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     builtins: list = []
     thread_start = threading.Thread.start
     swap_tensors = torch.utils.swap_tensors
+    register_hook = torch.Tensor.register_hook
     run = under_way(getattr(observer, "bindings", None))
     try:
         threading.Thread.start = capture.noting_threads(thread_start)
         torch.utils.swap_tensors = swapping(swap_tensors)
+        torch.Tensor.register_hook = noting_hooks(register_hook)  # hooks inside modules
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
             wrapper = capture.wrap(original, api)
             builtins += _same_builtin(wrapper, original)
@@ -96,6 +100,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     finally:
         threading.Thread.start = thread_start
         torch.utils.swap_tensors = swap_tensors
+        torch.Tensor.register_hook = register_hook
         over(run)
         for owner, attr, original in originals:
             setattr(owner, attr, original)
