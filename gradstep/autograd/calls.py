@@ -96,6 +96,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
             wrapper = capture.wrap(original, api)
             builtins += _same_builtin(wrapper, original)
             setattr(owner, attr, wrapper)
+        _forget_method_tables()
         yield calls
     finally:
         threading.Thread.start = thread_start
@@ -105,6 +106,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
         for owner, attr, original in originals:
             setattr(owner, attr, original)
         _forget_builtins(builtins)
+        _forget_method_tables()
         if capture.skipped:
             calls.add(_skipped_record(len(calls.records), capture.skipped))
 
@@ -151,6 +153,34 @@ def _forget_builtins(entries: list) -> None:
             if table is not None and table.get(id(wrapper)) == op:
                 del table[id(wrapper)]
         except Exception:
+            pass
+
+
+# torch's tables of ``Tensor``'s methods, each built on its first call (``functools.cache``)
+# from the objects ``Tensor``'s attributes were then: one built during a run holds that run's
+# wrappers, one built outside holds torch's own functions. In a later run (the window's kernel
+# runs many in one process) a table of the other kind did not know ``Tensor.register_hook``
+# or ``Tensor.backward``: ``torch.overrides.resolve_name(func)`` of a mode's ``func`` gave
+# None where python gives "torch.Tensor.register_hook", and torch.compile broke its graph at
+# ``torch.Tensor.register_hook(h, hook)`` ("Failed to set tensor attribute"; dynamo's
+# ``get_tensor_method``). Each is emptied as the wrappers go in and again as torch's own come
+# back, so it is rebuilt (0.1-8 ms, only where asked for) from what ``Tensor`` holds then.
+_METHOD_TABLES = (
+    ("torch.overrides", "get_testing_overrides"),
+    ("torch.overrides", "_get_overridable_functions"),
+    ("torch.overrides", "_get_tensor_methods"),
+    ("torch._dynamo.trace_rules", "get_tensor_method"),  # only where dynamo is imported
+)
+
+
+def _forget_method_tables() -> None:
+    """Empty those of ``_METHOD_TABLES`` that were built."""
+    for module, name in _METHOD_TABLES:
+        table = getattr(sys.modules.get(module), name, None)
+        try:
+            if table is not None and table.cache_info().currsize:
+                table.cache_clear()
+        except Exception:  # another torch: the table stays as it was
             pass
 
 

@@ -104,3 +104,46 @@ def test_only_the_hooked_nodes_graph_copies():
     assert not tensor_hooks.has_tensor_hooks({other.grad_fn: "n0"})
     h.sum().backward()
     assert torch.equal(a.grad, torch.full((2,), 4.0))
+
+
+TABLES = """
+import torch
+import torch._dynamo.trace_rules
+from torch.overrides import TorchFunctionMode, is_tensor_method_or_property, resolve_name
+
+seen = []
+
+class Names(TorchFunctionMode):
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func.__name__ in ("register_hook", "backward"):
+            seen.append((resolve_name(func), is_tensor_method_or_property(func),
+                         torch._dynamo.trace_rules.is_aten_op_or_tensor_method(func)))
+        return func(*args, **(kwargs or {}))
+
+x = torch.ones(2, requires_grad=True)
+with Names():
+    y = x * 2
+    y.register_hook(lambda g: g * 2)
+    (y * y).sum().backward()
+print(seen)
+"""
+
+
+def test_torchs_tables_of_tensor_methods_know_the_wrappers_in_every_run():
+    """torch builds its tables of Tensor's methods once (``functools.cache``): one built in a
+    run held that run's wrappers, and the next run's ``resolve_name(func)`` was None."""
+    import torch._dynamo.trace_rules
+    from torch.overrides import is_tensor_method_or_property, resolve_name
+
+    plain = [(resolve_name(f), is_tensor_method_or_property(f),
+              torch._dynamo.trace_rules.is_aten_op_or_tensor_method(f))
+             for f in (torch.Tensor.register_hook, torch.Tensor.backward)]
+    assert plain == [("torch.Tensor.register_hook", True, True), ("torch.Tensor.backward", True, False)]
+    for _ in range(2):  # the window's kernel runs many snippets in one process
+        result = Session().run(TABLES, filename="<snippet>")
+        assert result["ok"], result["error"]
+        assert result["output"].strip() == str(plain)
+    after = [(resolve_name(f), is_tensor_method_or_property(f),
+              torch._dynamo.trace_rules.is_aten_op_or_tensor_method(f))
+             for f in (torch.Tensor.register_hook, torch.Tensor.backward)]
+    assert after == plain
