@@ -129,21 +129,24 @@ print(seen)
 """
 
 
-def test_torchs_tables_of_tensor_methods_know_the_wrappers_in_every_run():
-    """torch builds its tables of Tensor's methods once (``functools.cache``): one built in a
-    run held that run's wrappers, and the next run's ``resolve_name(func)`` was None."""
+def _table_answers() -> list:
+    """What torch's tables say of ``Tensor.register_hook`` and ``Tensor.backward`` now."""
     import torch._dynamo.trace_rules
     from torch.overrides import is_tensor_method_or_property, resolve_name
 
-    plain = [(resolve_name(f), is_tensor_method_or_property(f),
-              torch._dynamo.trace_rules.is_aten_op_or_tensor_method(f))
-             for f in (torch.Tensor.register_hook, torch.Tensor.backward)]
+    return [(resolve_name(f), is_tensor_method_or_property(f),
+             torch._dynamo.trace_rules.is_aten_op_or_tensor_method(f))
+            for f in (torch.Tensor.register_hook, torch.Tensor.backward)]
+
+
+def test_torchs_tables_of_tensor_methods_know_the_wrappers_in_every_run():
+    """torch builds its tables of Tensor's methods once (``functools.cache``): one built in a
+    run held that run's wrappers, and the next run's ``resolve_name(func)`` was None (one
+    built outside a run, as here, held torch's own: None in the first run too)."""
+    plain = _table_answers()
     assert plain == [("torch.Tensor.register_hook", True, True), ("torch.Tensor.backward", True, False)]
     for _ in range(2):  # the window's kernel runs many snippets in one process
         result = Session().run(TABLES, filename="<snippet>")
         assert result["ok"], result["error"]
         assert result["output"].strip() == str(plain)
-    after = [(resolve_name(f), is_tensor_method_or_property(f),
-              torch._dynamo.trace_rules.is_aten_op_or_tensor_method(f))
-             for f in (torch.Tensor.register_hook, torch.Tensor.backward)]
-    assert after == plain
+    assert _table_answers() == plain
