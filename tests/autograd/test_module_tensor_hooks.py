@@ -93,6 +93,21 @@ def test_register_hook_is_torchs_own_again_after_the_run_and_its_errors_are_torc
     assert _error_of(tensor_hooks.noting_hooks(original)) == _error_of(original)
 
 
+def test_the_wrapper_reads_as_torchs_own_function():
+    """What a snippet can ask of ``torch.Tensor.register_hook`` without calling it: its names,
+    docstring, signature and ``help()`` text are torch's."""
+    import inspect
+    import pydoc
+
+    original = torch.Tensor.register_hook
+    wrapped = tensor_hooks.noting_hooks(original)
+    for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
+        assert getattr(wrapped, attr) == getattr(original, attr), attr
+    assert inspect.signature(wrapped) == inspect.signature(original)
+    assert (pydoc.render_doc(wrapped, renderer=pydoc.plaintext)
+            == pydoc.render_doc(original, renderer=pydoc.plaintext))
+
+
 def test_only_the_hooked_nodes_graph_copies():
     """The note is the node's own: a graph without that node keeps the usual hooks."""
     a = torch.ones(2, requires_grad=True)
