@@ -183,3 +183,28 @@ def test_every_saved_tensor_of_every_node_class_is_an_input_or_an_output_of_its_
     frexp = torch._C._functions.FrexpBackward0  # ``exponent`` is its output, pow's input
     assert "exponent" not in saved_input_names(frexp)
     assert "exponent" in saved_input_names(torch._C._functions.PowBackward1)
+
+
+@pytest.mark.parametrize("table", ["missing", "raises"])
+def test_without_derivatives_yaml_no_saved_input_is_claimed(monkeypatch, table):
+    """A torch without derivatives.yaml (or one whose table cannot be read): no name is known
+    as an input, so nothing is shown as detached in place, and nothing fails."""
+    from gradstep.autograd import saved, saved_inputs
+    from gradstep.autograd.derivatives import DerivativeTable
+
+    def load():
+        if table == "raises":
+            raise ValueError("an odd yaml")
+        return DerivativeTable(unavailable="no derivatives.yaml")
+
+    monkeypatch.setattr(saved_inputs, "_KNOWN", {})  # both per node class, read once
+    monkeypatch.setattr(saved, "_PROBED", {})
+    monkeypatch.setattr(saved_inputs, "load_table", load)
+    for op, shapes, which in ((F.scaled_dot_product_attention, [(1, 2, 3, 4)] * 3, 1),
+                              (torch.mm, [(3, 2), (2, 4)], 1)):  # ``mat2``: the old list's
+        inputs = _inputs(*shapes)
+        out = op(*inputs)
+        inputs[which].detach_()
+        assert saved_input_names(type(out.grad_fn)) == frozenset()
+        assert _marked(_nodes(out), "detached_in_place") == ({}, {})
+        assert DETACHED in _torch_error(out)  # torch refuses it: gradstep shows less, not wrong
