@@ -11,6 +11,8 @@ raised again, so the snippet stops at that line as it would without gradstep.
 Calls from anywhere else (torch itself, the recorder) go straight through.
 Before the real pass, small nodes' Jacobians are computed and remembered
 (``jacobian.precompute``) so they can still be shown once the pass freed them.
+``Tensor.register_hook`` is wrapped too, only to note the node a hook goes onto
+(``tensor_hooks.noting_hooks``: a pass over it copies each gradient).
 
 A record: ``{"index", "line", "code", "api", "retain_graph", "create_graph",
 "nodes": [{"id", "name", "label"}], "timeline", "error"}``; a ``torch.autograd.grad``
@@ -55,7 +57,7 @@ from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
-from gradstep.autograd.tensor_hooks import has_tensor_hooks
+from gradstep.autograd.tensor_hooks import has_tensor_hooks, noting_hooks
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.unseen import unseen
 
@@ -84,22 +86,27 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     builtins: list = []
     thread_start = threading.Thread.start
     swap_tensors = torch.utils.swap_tensors
+    register_hook = torch.Tensor.register_hook
     run = under_way(getattr(observer, "bindings", None))
     try:
         threading.Thread.start = capture.noting_threads(thread_start)
         torch.utils.swap_tensors = swapping(swap_tensors)
+        torch.Tensor.register_hook = noting_hooks(register_hook)  # hooks inside modules
         for (owner, attr, api), (_, _, original) in zip(_TARGETS, originals):
             wrapper = capture.wrap(original, api)
             builtins += _same_builtin(wrapper, original)
             setattr(owner, attr, wrapper)
+        _forget_method_tables()
         yield calls
     finally:
         threading.Thread.start = thread_start
         torch.utils.swap_tensors = swap_tensors
+        torch.Tensor.register_hook = register_hook
         over(run)
         for owner, attr, original in originals:
             setattr(owner, attr, original)
         _forget_builtins(builtins)
+        _forget_method_tables()
         if capture.skipped:
             calls.add(_skipped_record(len(calls.records), capture.skipped))
 
@@ -146,6 +153,34 @@ def _forget_builtins(entries: list) -> None:
             if table is not None and table.get(id(wrapper)) == op:
                 del table[id(wrapper)]
         except Exception:
+            pass
+
+
+# torch's tables of ``Tensor``'s methods, each built on its first call (``functools.cache``)
+# from the objects ``Tensor``'s attributes were then: one built during a run holds that run's
+# wrappers, one built outside holds torch's own functions. In a later run (the window's kernel
+# runs many in one process) a table of the other kind did not know ``Tensor.register_hook``
+# or ``Tensor.backward``: ``torch.overrides.resolve_name(func)`` of a mode's ``func`` gave
+# None where python gives "torch.Tensor.register_hook", and torch.compile broke its graph at
+# ``torch.Tensor.register_hook(h, hook)`` ("Failed to set tensor attribute"; dynamo's
+# ``get_tensor_method``). Each is emptied as the wrappers go in and again as torch's own come
+# back, so it is rebuilt (0.1-8 ms, only where asked for) from what ``Tensor`` holds then.
+_METHOD_TABLES = (
+    ("torch.overrides", "get_testing_overrides"),
+    ("torch.overrides", "_get_overridable_functions"),
+    ("torch.overrides", "_get_tensor_methods"),
+    ("torch._dynamo.trace_rules", "get_tensor_method"),  # only where dynamo is imported
+)
+
+
+def _forget_method_tables() -> None:
+    """Empty those of ``_METHOD_TABLES`` that were built."""
+    for module, name in _METHOD_TABLES:
+        table = getattr(sys.modules.get(module), name, None)
+        try:
+            if table is not None and table.cache_info().currsize:
+                table.cache_clear()
+        except Exception:  # another torch: the table stays as it was
             pass
 
 

@@ -33,6 +33,8 @@ from typing import NamedTuple
 
 import torch
 
+from gradstep.autograd.saved_inputs import saved_input_names
+
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
 # Inside: reading a tensor's attributes runs no subclass's __torch_function__, and no
 # TorchFunctionMode of the snippet's sees the read (see ``unseen``).
@@ -250,19 +252,16 @@ def changed_versions(node, slot: SavedSlot, *, views: bool = False) -> tuple[int
 
 _PYTHON_SAVED = torch._C._FunctionBase.saved_tensors  # a custom Function's ``saved_tensors``
 
-# Saved-tensor names that are always a node's *inputs* (``derivatives.yaml`` names a saved
-# output ``result``, ``resultN`` or by the op's return name: ``output``, ``indices``, ``Q``...)
-INPUT_NAMES = frozenset(("self", "other", "input", "weight", "bias", "mat1", "mat2", "mat",
-                          "vec", "tensor1", "tensor2", "exponent", "target", "end"))
 _DETACHED_WORDS = "detached in-place"
 
 
-def may_be_detached(slot: SavedSlot) -> bool:
+def may_be_detached(node, slot: SavedSlot) -> bool:
     """Return True for a saved slot ``detached_in_place`` should unpack: a plain saved input
-    (by its name) that does not require grad now and is not a view."""
+    of ``node`` (``saved_inputs``: derivatives.yaml's names, a list's items too) that does not
+    require grad now."""
     data = slot.data
-    return (slot.index is None and slot.name in INPUT_NAMES and slot.state == "alive"
-            and type(data) in _PLAIN_TYPES and not data.requires_grad)
+    return (slot.state == "alive" and type(data) in _PLAIN_TYPES and not data.requires_grad
+            and slot.attr[11:] in saved_input_names(type(node)))
 
 
 def detached_in_place(node, slot: SavedSlot) -> bool:
@@ -275,23 +274,28 @@ def detached_in_place(node, slot: SavedSlot) -> bool:
     that is what is called, only for a slot ``may_be_detached`` (a saved *output* always
     reads as detached there: its node is what torch hands it). Not for a custom Function
     (its slots unpack with the node) nor a view (unpacking reads the view's node)."""
-    if not may_be_detached(slot) or is_python_node(node):
+    if is_python_node(node) or not may_be_detached(node, slot):
         return False
     try:
         raw = getattr(node, slot.attr)
     except RuntimeError:
         return False
+    if slot.index is not None:  # an item of a list input (``unpack_list(self_, nullptr)``)
+        if not isinstance(raw, (list, tuple)) or slot.index >= len(raw):
+            return False
+        raw = raw[slot.index]
     return raw_detached(raw)
 
 
 def raw_detached(raw) -> bool:
     """Return True where ``raw`` (a node's ``SavedTensor`` of a saved *input*: the caller
-    knows it by its name, ``INPUT_NAMES``) was detached in place since it was saved, as
-    torch's backward would find it: unpacked as torch's backward unpacks an input (without
-    its node). Only a plain tensor that no longer requires grad, has no hook (unpacking
-    would run it) and is not a view (unpacking reads the view's node) is unpacked: that
-    compares versions and reads the tensor's node, then raises or hands out a tensor,
-    which is dropped. About 1 us (a Python number torch wrapped, ``y * 1.0001``, is one)."""
+    knows it by its name, ``saved_inputs.saved_input_names``) was detached in place since it
+    was saved, as torch's backward would find it: unpacked as torch's backward unpacks an
+    input (without its node). Only a plain tensor that no longer requires grad, has no hook
+    (unpacking would run it) and is not a view (unpacking reads the view's node) is
+    unpacked: that compares versions and reads the tensor's node, then raises or hands out
+    a tensor, which is dropped. About 1 us (a Python number torch wrapped, ``y * 1.0001``,
+    is one)."""
     if raw.unpack_hook is not None:
         return False
     data = raw.data

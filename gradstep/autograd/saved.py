@@ -20,19 +20,18 @@ import torch
 
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.safe_reads import (
-    INPUT_NAMES,
     VERSION_ERROR,
     changed_versions,
     detached_in_place,
     is_freed_error,
     is_plain,
     is_python_node,
-    may_be_detached,
     raw_detached,
     raw_saved_names,
     saved_slots,
     unpack,
 )
+from gradstep.autograd.saved_inputs import saved_input_names
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
 __all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "refusals_now",
@@ -65,6 +64,7 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     if slots is None:
         slots = saved_slots(node)
     python = is_python_node(node)
+    inputs = () if python or not slots else saved_input_names(type(node))
     items = []
     for slot in slots:
         state = slot.state
@@ -75,8 +75,8 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
             if type(data) in _PLAIN:
                 if data._version:  # version 0: never changed
                     _mark_changed(item, node, slot, snippet_done)
-                elif (not data.requires_grad and slot.name in INPUT_NAMES
-                      and raw_detached(getattr(node, slot.attr))):  # (``refusal``, inline)
+                elif (not data.requires_grad and slot.attr[11:] in inputs
+                      and detached_in_place(node, slot)):  # (``refusal``, inline)
                     item["detached_in_place"] = True
             items.append(item)
         elif state != "unsaved":
@@ -165,7 +165,7 @@ def _mark_changed(item: dict, node, slot, views: bool) -> None:
 
 def refusal(node, slot, views: bool = False) -> dict:
     """Return the fields ``_mark_changed`` adds for ``slot`` ({} where torch takes it)."""
-    if may_be_detached(slot) and detached_in_place(node, slot):
+    if detached_in_place(node, slot):
         return {"detached_in_place": True}
     changed = changed_versions(node, slot, views=views)
     if changed is None:
@@ -201,7 +201,8 @@ def _refusals_now(id_of: dict, views: bool, view_versions: dict | None) -> dict:
         kind = type(fn)
         attrs = attrs_of.get(kind)
         if attrs is None:
-            attrs = attrs_of[kind] = tuple((a, a[11:] in INPUT_NAMES) for a in raw_saved_names(kind))
+            inputs = () if is_python_node(fn) else saved_input_names(kind)
+            attrs = attrs_of[kind] = tuple((a, a[11:] in inputs) for a in raw_saved_names(kind))
         if not attrs or not _may_refuse(fn, attrs):
             continue
         marks = {}
@@ -274,6 +275,8 @@ def _may_refuse(fn, attrs) -> bool:
             continue
         if type(raw) is list or type(raw) is tuple:
             if any(type(d) in _PLAIN and d._version for d in (r.data for r in raw)):
+                return True
+            if an_input and any(raw_detached(r) for r in raw):  # an item, ``unpack_list``
                 return True
         elif raw is not None:
             data = raw.data

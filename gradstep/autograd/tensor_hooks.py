@@ -12,13 +12,35 @@ torch shows a node's tensor hooks to no Python code; the tensor's ``_backward_ho
 copying hooks where a tensor it can reach has hooks: a leaf of its graph (its
 ``AccumulateGrad``'s variable), a root, or a tensor the snippet's namespace names whose
 node is in the graph (or that is a view: its node is not read, see ``safe_reads``).
-A hooked tensor found nowhere of these (inside a module's code) is not seen: that pass
-is as before. Reading ``_backward_hooks`` runs no hook and changes nothing.
+A hooked tensor none of these names (``h.register_hook`` inside a module's ``forward``,
+``h`` gone with it) is told by its node: while the snippet runs, ``Tensor.register_hook``
+notes the node a non-leaf tensor's first hook goes onto (``noting_hooks``, installed by
+``calls.capture_backward_calls``; torch's own function runs, then the node it has just read
+is noted by class and sequence number), and a pass over that node copies. Reading
+``_backward_hooks`` runs no hook and changes nothing.
 """
 
 from __future__ import annotations
 
-from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, grad_fn_of, is_plain, plain_reads
+import functools
+
+from torch.compiler import is_compiling
+
+from gradstep.autograd.safe_reads import (
+    ACCUMULATE_GRAD,
+    fresh_grad_fn,
+    grad_fn_of,
+    is_plain,
+    plain_reads,
+    sequence_nr_of,
+)
+
+# (node class, sequence number) of each node a non-leaf tensor's hook went onto while a
+# snippet ran. A number is a node's own for the process's life (a thread counts on), so
+# nothing is forgotten between runs; a number two threads share makes a pass copy that
+# need not (exact either way). Past _MOST notes every pass copies (_hooked_nodes).
+_HOOKED: set = set()
+_MOST = 100_000
 
 
 def has_tensor_hooks(id_of: dict, tensors=()) -> bool:
@@ -32,6 +54,8 @@ def has_tensor_hooks(id_of: dict, tensors=()) -> bool:
 
 
 def _has_tensor_hooks(id_of: dict, tensors) -> bool:
+    if _HOOKED and _hooked_nodes(id_of):
+        return True
     with plain_reads():
         for value in tensors:
             if not is_plain(value) or not value.requires_grad:
@@ -45,3 +69,49 @@ def _has_tensor_hooks(id_of: dict, tensors) -> bool:
                 if variable is not None and variable._backward_hooks:
                     return True
     return False
+
+
+def _hooked_nodes(id_of: dict) -> bool:
+    """Return True when a tensor hook was noted on a node of ``id_of`` (``noting_hooks``)."""
+    if len(_HOOKED) >= _MOST:
+        return True
+    hooked = _HOOKED
+    return any((type(fn), sequence_nr_of(fn)) in hooked for fn in id_of)
+
+
+def noting_hooks(register):
+    """Return ``Tensor.register_hook`` for the snippet's run: torch's ``register`` runs as it
+    is, its result or error the snippet's; then, for a non-leaf tensor's first hook (torch
+    has just put the tensor's hook dict on ``grad_fn``, read up to date), that node is noted
+    (``_HOOKED``). Later hooks of the tensor go into the same dict, on the same node."""
+
+    @functools.wraps(register)
+    def register_hook(*args, **kwargs):
+        if is_compiling():  # torch.compile traces this: it must see torch's own call only
+            return register(*args, **kwargs)
+        tensor = args[0] if args else kwargs.get("self")
+        first = _without_hooks(tensor)
+        handle = register(*args, **kwargs)
+        if first:
+            _note(tensor)
+        return handle
+
+    return register_hook
+
+
+def _without_hooks(tensor) -> bool:
+    """Return True for a plain non-leaf tensor that has no hook dict yet."""
+    try:
+        with plain_reads():
+            return is_plain(tensor) and tensor._backward_hooks is None and not tensor.is_leaf
+    except Exception:
+        return False
+
+
+def _note(tensor) -> None:
+    try:
+        fn = fresh_grad_fn(tensor)  # torch read it just now: a view's node is up to date
+        if fn is not None and len(_HOOKED) < _MOST:
+            _HOOKED.add((type(fn), sequence_nr_of(fn)))
+    except Exception:  # noting is gradstep's own: never the snippet's error
+        pass
