@@ -10,9 +10,9 @@ were registered) and may change what the node receives; the node hook gets what 
 node did receive, so for a node that ran, its step takes that (``_received``).
 
 The hooks run once per node inside torch's engine, so they only keep
-references; a node's name and slots are read, the step dicts built and the
-values turned into plain data in one batch when the recorder exits
-(``grad_values.plain_values``). Holding a reference is enough to keep a
+references; what they hold is summarised in one batch as the pass ends (a callback
+the first hook queues, ``_queue_summary``), a node's name and slots read and the step
+dicts built when the recorder exits (``grad_values.plain_values``). Holding a reference is enough to keep a
 gradient from changing: torch only adds into a gradient buffer in place, or
 steals it for ``.grad``, when nobody else holds it. A leaf's ``.grad`` before
 AccumulateGrad runs is copied, since AccumulateGrad adds into it.
@@ -117,7 +117,9 @@ class StepRecorder:
         self._summarising = threading.Lock()  # one summary at a time (a device thread's hooks)
         self._dropped: str | None = None  # why this pass's steps are not kept (seen by a hook)
         self._handles: list = []
-        self._own = OwnPass()  # which hook calls are this pass's (not a nested or other thread's)
+        # which hook calls are this pass's (not a nested or other thread's); the first one
+        # queues the summary of what the hooks hold for the pass's end (``_queue_summary``)
+        self._own = OwnPass(self._queue_summary)
         self._gc = gc_paused()
         self.failure: str | None = None  # set when the steps could not be turned into data
         # {group: {name: tensor}} set before exit; turned into plain data with the steps
@@ -250,6 +252,25 @@ class StepRecorder:
                 self._summarised = self._finished_summarised = self._after_summarised = 0
         finally:
             self._summarising.release()
+
+    def _queue_summary(self) -> None:
+        """Have torch's engine summarise what the hooks hold as the pass ends, before the
+        callbacks queued after this one (called by the pass's first hook call).
+
+        torch runs a pass's queued callbacks once its last node ran, before ``backward()``
+        returns, in the order they were queued. One queued later can change in place a
+        gradient a step kept: DDP's reducer, whose callback (queued at the last
+        parameter's AccumulateGrad) copies each bucket back into its parameter's ``.grad``,
+        the very gradient AccumulateGrad took. The pass then showed no steps ("a gradient
+        was changed in place during the pass"). The summary reads what each step kept as
+        torch had it when the last node ran; a change made before it still drops the steps.
+        The callback only reads (``_summarise_held``, which never raises); the callbacks
+        after it run as in the plain run.
+        """
+        try:
+            _queue_callback(self._summarise_held)
+        except Exception:  # (not inside a pass's engine call: summarised at exit, as before)
+            pass
 
     def _received(self, key, grad_outputs, copies: bool = False, moved: bool = False,
                   leaf=None) -> None:
@@ -429,6 +450,8 @@ class StepRecorder:
             plain_extra[group][name] = value
         self.extra = plain_extra
 
+
+_queue_callback = torch.autograd.Variable._execution_engine.queue_callback
 
 _CHANGED = ("a gradient was changed in place during the pass (by a hook or a custom "
             "Function's backward): what the steps kept is not what was sent")

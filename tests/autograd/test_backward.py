@@ -834,15 +834,17 @@ def test_a_post_hooked_leaf_with_a_grad_summarises_nothing(monkeypatch):
     """AccumulateGrad takes the gradient it received as ``.grad`` only where there was none:
     a leaf with a ``.grad`` adds into it, so its post-accumulate-grad hooks cannot change what
     the hooks kept, and its pre-hook summarises nothing (review of fid15: a summary at every
-    hooked leaf, ~0.2 ms each, made a pass of 24 hooked parameters 2.6 times as long)."""
-    calls = []
+    hooked leaf, ~0.2 ms each, made a pass of 24 hooked parameters 2.6 times as long).
+    The one summary left is the pass end's, once all 8 steps finished (``_queue_summary``)."""
+    calls = []  # steps finished at each summary
     summarise = StepRecorder._summarise_held
     monkeypatch.setattr(StepRecorder, "_summarise_held",
-                        lambda self: calls.append(1) or summarise(self))
+                        lambda self: calls.append(len(self._finished)) or summarise(self))
     for earlier in (True, False):  # a .grad to add into; then none (the hooks summarise)
         calls.clear()
         got = check_against_torch(functools.partial(_post_hooked_leaves, earlier))
-        assert len(got["steps"]) == 8 and len(calls) == (0 if earlier else 2)
+        assert len(got["steps"]) == 8 and calls[-1:] == [8]
+        assert len([n for n in calls[:-1] if n < 8]) == (0 if earlier else 2)
 
 
 def _post_hooked_shared_grad():
@@ -924,3 +926,29 @@ def test_a_tensor_hook_that_changes_its_gradient_in_place_shows_torchs_steps_or_
     plain_root.backward()
     assert got["error"] is None and len(got["steps"]) == (4 if hooks in ("watched", "summarised") else 0)
     assert_value(got["leaf_grads"]["x"], plain_named["x"].grad)
+
+
+def _grad_changed_by_a_later_callback():
+    """As DDP's reducer: a hook on the leaf's AccumulateGrad queues a callback for the pass's
+    end that changes ``.grad`` in place, the very gradient AccumulateGrad took (the reducer
+    copies each bucket back into its parameter's ``.grad``)."""
+    w = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    loss = (w * torch.tensor([2.0, 3.0, 4.0])).exp().sum()
+    (accumulate, _), = loss.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[:1]
+    queue = torch.autograd.Variable._execution_engine.queue_callback
+    accumulate.register_hook(lambda grad_inputs, grad_outputs: queue(lambda: w.grad.mul_(0.5)))
+    return loss, {"w": w}
+
+
+@pytest.mark.parametrize("hooks", ["shared", "per node", "watched", "summarised"])
+def test_a_grad_changed_by_a_callback_queued_during_the_pass_keeps_the_steps(monkeypatch, hooks):
+    """torch runs the callbacks queued during a pass once its last node ran, in the order they
+    were queued; the pass's first hook queues the summary of what the steps kept, so one
+    queued later (DDP's bucket copy into ``.grad``) changes nothing a step shows (before: the
+    pass showed no steps, "a gradient was changed in place during the pass")."""
+    in_pass = _hooks_of_kind(monkeypatch, hooks)
+    with in_pass:
+        got = check_against_torch(_grad_changed_by_a_later_callback)
+    assert [s["name"] for s in got["steps"]][-1] == "AccumulateGrad"
+    received = got["steps"][-1]["grad_outputs"][0]
+    assert got["leaf_grads"]["w"] == [g / 2 for g in received]
