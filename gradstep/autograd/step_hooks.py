@@ -271,8 +271,8 @@ class StepRecorder:
         Queued only while a ``torch.distributed`` process group is on (DDP, FSDP: what
         queues such callbacks in training): the summary then comes in two batches, the
         steps' and at exit the leaves' ``.grad``, and two batches stack fewer rows than
-        one (``bench/bench_backward.py``'s pass: 178 against 162 ms CPU, medians of 8 in
-        turns, ``/tmp/fh3/abq.py`` in fidhunt3's report). A callback of the snippet's own
+        one (``bench/bench_backward.py``'s pass: 174.5 against 163.4 ms CPU, docs/speed.md
+        item 65). A callback of the snippet's own
         that changes a kept gradient without a process group still drops the steps.
         """
         if not _distributed_on():
