@@ -22,7 +22,7 @@ import weakref
 
 import torch
 
-from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable, sequence_nr_of
+from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable, sequence_nr_of, storage_holds
 from gradstep.autograd.unseen import unseen
 
 _noted: dict[int, tuple[weakref.ref, int, torch.Tensor | None, int | None]] = {}
@@ -50,7 +50,7 @@ def _norm(leaf) -> torch.Tensor | None:
     """Return torch's norm of ``leaf`` as a tensor, or None where there is none to take or
     taking it fails (the device out of memory): gradstep's note never fails the call."""
     if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
-            or not (leaf.is_floating_point() or leaf.is_complex())):
+            or not (leaf.is_floating_point() or leaf.is_complex()) or not storage_holds(leaf)):
         return None
     device = leaf.device.type  # the snippet's autocast would change the norm's precision
     off = (torch.autocast(device, enabled=False) if torch.amp.is_autocast_available(device)

@@ -1,0 +1,24 @@
+# FSDP2 (fully_shard) on one CPU process (gloo, an in-memory store): parameters are
+# DTensors; the forward's unsharded parameters are the graph's leaves, and after backward
+# FSDP frees their memory (their storage resized to 0 bytes) while the graph keeps them.
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.fsdp import fully_shard
+
+dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+mesh = init_device_mesh("cpu", (1,))
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+fully_shard(model[0], mesh=mesh)
+fully_shard(model, mesh=mesh)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+x = torch.randn(3, 4)
+loss = model(x).pow(2).mean()
+loss.backward()
+opt.step()
+grad = model[0].weight.grad
+print(f"loss {loss.item():.6f}", type(model[0].weight).__name__, f"{grad.full_tensor().norm().item():.6e}")
+dist.destroy_process_group()
+loss
