@@ -22,7 +22,13 @@ import weakref
 
 import torch
 
-from gradstep.autograd.safe_reads import is_leaf_node, is_plain, leaf_variable, sequence_nr_of, storage_holds
+from gradstep.autograd.safe_reads import (
+    is_leaf_node,
+    is_plain,
+    leaf_variable,
+    sequence_nr_of,
+    storage_holds,
+)
 from gradstep.autograd.unseen import unseen
 
 _noted: dict[int, tuple[weakref.ref, int, torch.Tensor | None, int | None]] = {}
