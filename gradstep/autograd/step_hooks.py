@@ -133,6 +133,7 @@ class StepRecorder:
                 self._install()
         except BaseException:
             self.remove()
+            self._own.on_start = None  # (see __exit__)
             self._gc.__exit__(None, None, None)
             raise
         return self
@@ -191,6 +192,8 @@ class StepRecorder:
         finally:
             self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
             self._sent, self._pending = {}, {}
+            self._own.on_start = None  # (its bound method held this recorder: a cycle that
+            # kept the graph's nodes, id_of, alive past the plain run's free)
             self._gc.__exit__(None, None, None)
 
     def remove(self) -> None:
