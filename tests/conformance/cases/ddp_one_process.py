@@ -1,10 +1,17 @@
 # DistributedDataParallel on one CPU process (gloo, an in-memory store: no port): the
 # reducer's hooks on each parameter's AccumulateGrad, and its callback at the pass's end
 # that copies each bucket back into .grad in place; then a pass under no_sync().
+import os
+import sys
+
 import torch
+import torch._dynamo  # (DDP imports it when built: a leading import, the oracle loads it once)
 import torch.distributed as dist
 from torch import nn
 
+# gloo on the loopback interface: no lookup of the machine's hostname (offline, or not in
+# /etc/hosts), and not an interface named by the environment that this machine lacks
+os.environ["GLOO_SOCKET_IFNAME"] = "lo0" if sys.platform == "darwin" else "lo"
 dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
 torch.manual_seed(0)
 model = nn.parallel.DistributedDataParallel(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)))

@@ -1,12 +1,18 @@
 # FSDP2 (fully_shard) on one CPU process (gloo, an in-memory store): parameters are
 # DTensors; the forward's unsharded parameters are the graph's leaves, and after backward
 # FSDP frees their memory (their storage resized to 0 bytes) while the graph keeps them.
+import os
+import sys
+
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 
+# gloo on the loopback interface: no lookup of the machine's hostname (offline, or not in
+# /etc/hosts), and not an interface named by the environment that this machine lacks
+os.environ["GLOO_SOCKET_IFNAME"] = "lo0" if sys.platform == "darwin" else "lo"
 dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
 mesh = init_device_mesh("cpu", (1,))
 torch.manual_seed(0)

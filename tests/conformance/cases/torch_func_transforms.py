@@ -2,6 +2,7 @@
 # jacobian / hessian, then a create_graph gradient penalty whose autograd.grad call is
 # drawn on the final graph (its nodes get the drawn graph's ids).
 import torch
+import torch._dynamo  # (torch.func imports it when called: the oracle loads it once)
 from torch import nn
 from torch.func import functional_call, grad, jacrev, vjp, vmap
 
