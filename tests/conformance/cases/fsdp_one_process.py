@@ -5,6 +5,7 @@ import os
 import sys
 
 import torch
+import torch._dynamo  # (fully_shard's forward imports it: a leading import, the oracle loads it once)
 import torch.distributed as dist
 from torch import nn
 from torch.distributed.device_mesh import init_device_mesh
