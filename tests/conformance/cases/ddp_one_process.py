@@ -27,5 +27,14 @@ with model.no_sync():
     loss2 = model(torch.randn(3, 4)).sum()
     loss2.backward()
 print(f"no_sync grad {model.module[2].bias.grad.tolist()}")
+# a pass that raises midway while the process group is on: torch runs none of the
+# callbacks queued during it
+w = torch.ones(3, requires_grad=True)
+t = w * 2
+t.register_hook(lambda g: 1 / 0)
+try:
+    (t * 3).sum().backward()
+except ZeroDivisionError as exc:
+    print("raised", exc, w.grad)
 dist.destroy_process_group()
 loss2
