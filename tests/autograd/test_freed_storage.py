@@ -30,11 +30,17 @@ print("freed", w.untyped_storage().nbytes(), "grad", w.grad.tolist())
 """
 
 
-def test_a_leaf_freed_during_the_pass_is_not_read():
+def _plain_and_gradstep(source: str, root: str) -> tuple[dict, dict]:
+    """Return the namespace of ``source`` run as python runs it, and gradstep's run of it."""
     plain = {"torch": torch}
-    exec(compile(FREED, "<plain>", "exec"), plain)
-    result = Session().run(FREED, root="loss")
+    exec(compile(source, "<plain>", "exec"), plain)
+    result = Session().run(source, root=root)
     assert result["ok"], result["error"]
+    return plain, result
+
+
+def test_a_leaf_freed_during_the_pass_is_not_read():
+    plain, result = _plain_and_gradstep(FREED, "loss")
     assert result["output"] == f"freed 0 grad {plain['w'].grad.tolist()}\n"
     leaf = next(n for n in result["trace"]["nodes"] if n["kind"] == "leaf")
     assert leaf["label"] == "w"  # its shape, nothing of its memory
@@ -84,10 +90,7 @@ print("grads", x.grad.tolist(), w.grad.tolist())
 
 
 def test_a_node_whose_saved_memory_is_freed_until_its_pass_is_not_called():
-    plain = {"torch": torch}
-    exec(compile(RESTORED, "<plain>", "exec"), plain)
-    result = Session().run(RESTORED, root="y")
-    assert result["ok"], result["error"]
+    plain, result = _plain_and_gradstep(RESTORED, "y")
     assert result["output"] == f"grads {plain['x'].grad.tolist()} {plain['w'].grad.tolist()}\n"
     (call,) = result["calls"]
     assert len(call["timeline"]["steps"]) == 4  # Sum, Mul, and the two leaves' AccumulateGrad
