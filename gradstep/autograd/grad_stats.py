@@ -14,7 +14,7 @@ import torch
 
 from gradstep.autograd.leaves_and_freed import id_number, unique_labels
 from gradstep.autograd.pass_versions import written_when
-from gradstep.autograd.safe_reads import is_plain, leaf_variable
+from gradstep.autograd.safe_reads import is_plain, leaf_variable, storage_holds
 from gradstep.autograd.values import to_jsonable
 from gradstep.schema.kernel import GradStatsReply, ParamStats
 
@@ -49,7 +49,8 @@ def _stats(node_id: str, label: str, scope: str, leaf: torch.Tensor) -> ParamSta
         "zeros": 0, "nan": 0, "inf": 0, "written_after": when is not None,
         "written_during": when == "during",
     }
-    if grad is None or not is_plain(grad) or grad.layout != torch.strided or grad.is_meta:
+    if (grad is None or not is_plain(grad) or grad.layout != torch.strided or grad.is_meta
+            or not storage_holds(grad)):
         return stats
     stats["grad_norm"] = norm = _norm(grad)
     stats["zeros"] = grad.numel() - int(torch.count_nonzero(grad))
@@ -60,6 +61,9 @@ def _stats(node_id: str, label: str, scope: str, leaf: torch.Tensor) -> ParamSta
 
 
 def _norm(t: torch.Tensor):
-    if t.is_meta or t.layout != torch.strided or not (t.is_floating_point() or t.is_complex()):
+    """Return torch's norm of ``t``, None where there is none to read (meta, not strided,
+    not float, or its memory freed: FSDP resizes a parameter's storage to 0 bytes)."""
+    if (t.is_meta or t.layout != torch.strided or not (t.is_floating_point() or t.is_complex())
+            or not storage_holds(t)):
         return None
     return to_jsonable(torch.linalg.vector_norm(t.detach()).item())

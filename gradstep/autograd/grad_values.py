@@ -34,6 +34,7 @@ import math
 import torch
 
 from gradstep.autograd.row_stds import serial_row_stds
+from gradstep.autograd.safe_reads import storage_holds
 from gradstep.autograd.value_rows import own_range  # (where a row's min or max is a zero)
 from gradstep.autograd.values import SMALL, compact, dtype_name, json_float
 
@@ -60,7 +61,8 @@ def plain_values(tensors: list) -> list:
     tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
     for key, t in unique.items():
         dtype = t.dtype
-        if type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not torch.strided:
+        if (type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not torch.strided
+                or not storage_holds(t)):  # (freed memory: ``compact`` reads none of it)
             plain[key] = compact(t)
             continue
         if t.is_cpu:  # (not meta, and its device index is -1: one read for the two)

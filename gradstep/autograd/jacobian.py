@@ -28,6 +28,7 @@ from gradstep.autograd.safe_reads import (
     iter_saved_slots,
     leaf_variable,
     runs_dispatch_code,
+    storage_holds,
 )
 from gradstep.autograd.saved import first_line
 from gradstep.autograd.trace import node_name
@@ -77,6 +78,12 @@ def why_not_callable(fn, *, snippet_done: bool = False) -> str | None:
         if slot.state == "hooked":
             return lazy("a saved_tensors_hooks pack hook holds its saved tensors (checkpoint, "
                         "save_on_cpu): computing it would run the unpack hook")
+        if slot.data is not None and not storage_holds(slot.data):
+            # FSDP frees a parameter's memory after forward and brings it back before the
+            # node runs: a call now would read memory torch no longer owns (a segfault)
+            return lazy("the memory of a tensor it saved was freed (its storage resized "
+                        "below its size, as FSDP does between forward and backward): "
+                        "computing it would read memory torch no longer owns")
         if not snippet_done and slot.state == "alive" and slot.data is not None and slot.data._is_view():
             return lazy("it saved a view: calling it could make torch rebuild that view's node")
     return None

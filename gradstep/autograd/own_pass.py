@@ -39,11 +39,14 @@ class OwnPass:
     ``mixed`` then says so too.
     On other threads (a device thread's share of this pass, or another thread's pass) a
     hook is taken for this pass unless it is known to be another's; ``mixed`` then says
-    whether one of them may have been another pass's.
+    whether one of them may have been another pass's. ``on_start`` (optional) is called
+    inside the hook call that names the task (``StepRecorder._queue_summary``).
     """
 
-    def __init__(self):
+    def __init__(self, on_start=None):
         self.caller = threading.get_ident()
+        # called once, inside the hook call that names the pass's task (on its thread)
+        self.on_start = on_start
         self.task: int | None = None  # the pass's graph task, once a hook ran on its thread
         self.elsewhere: set = set()  # graph tasks of the hooks taken on other threads
         self.misnamed = False  # the task named first was a nested pass's
@@ -56,6 +59,8 @@ class OwnPass:
         if threading.get_ident() == self.caller:
             if self.task is None:
                 self.task = task
+                if self.on_start is not None:
+                    self.on_start()
             elif task < self.task:
                 self.misnamed = True
             return task == self.task

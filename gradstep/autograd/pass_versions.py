@@ -33,6 +33,7 @@ from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
     is_plain,
     sequence_nr_of,
+    storage_holds,
 )
 from gradstep.autograd.unseen import unseen
 
@@ -92,7 +93,8 @@ def _norms(leaves: list) -> list:
         out = []
         for leaf in leaves:
             if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
-                    or not (leaf.is_floating_point() or leaf.is_complex())):
+                    or not (leaf.is_floating_point() or leaf.is_complex())
+                    or not storage_holds(leaf)):  # FSDP frees a parameter's storage
                 out.append(None)
                 continue
             try:

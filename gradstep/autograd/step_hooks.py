@@ -12,7 +12,8 @@ node did receive, so for a node that ran, its step takes that (``_received``).
 The hooks run once per node inside torch's engine, so they only keep
 references; a node's name and slots are read, the step dicts built and the
 values turned into plain data in one batch when the recorder exits
-(``grad_values.plain_values``). Holding a reference is enough to keep a
+(``grad_values.plain_values``; under ``torch.distributed``, as the pass ends:
+``_queue_summary``). Holding a reference is enough to keep a
 gradient from changing: torch only adds into a gradient buffer in place, or
 steals it for ``.grad``, when nobody else holds it. A leaf's ``.grad`` before
 AccumulateGrad runs is copied, since AccumulateGrad adds into it.
@@ -117,7 +118,9 @@ class StepRecorder:
         self._summarising = threading.Lock()  # one summary at a time (a device thread's hooks)
         self._dropped: str | None = None  # why this pass's steps are not kept (seen by a hook)
         self._handles: list = []
-        self._own = OwnPass()  # which hook calls are this pass's (not a nested or other thread's)
+        # which hook calls are this pass's (not a nested or other thread's); the first one
+        # queues the summary of what the hooks hold for the pass's end (``_queue_summary``)
+        self._own = OwnPass(self._queue_summary)
         self._gc = gc_paused()
         self.failure: str | None = None  # set when the steps could not be turned into data
         # {group: {name: tensor}} set before exit; turned into plain data with the steps
@@ -130,6 +133,7 @@ class StepRecorder:
                 self._install()
         except BaseException:
             self.remove()
+            self._own.on_start = None  # (see __exit__)
             self._gc.__exit__(None, None, None)
             raise
         return self
@@ -188,6 +192,8 @@ class StepRecorder:
         finally:
             self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
             self._sent, self._pending = {}, {}
+            self._own.on_start = None  # (its bound method held this recorder: a cycle that
+            # kept the graph's nodes, id_of, alive past the plain run's free)
             self._gc.__exit__(None, None, None)
 
     def remove(self) -> None:
@@ -250,6 +256,34 @@ class StepRecorder:
                 self._summarised = self._finished_summarised = self._after_summarised = 0
         finally:
             self._summarising.release()
+
+    def _queue_summary(self) -> None:
+        """Have torch's engine summarise what the hooks hold as the pass ends, before the
+        callbacks queued after this one (called by the pass's first hook call).
+
+        torch runs a pass's queued callbacks once its last node ran, before ``backward()``
+        returns, in the order they were queued. One queued later can change in place a
+        gradient a step kept: DDP's reducer, whose callback (queued at the last
+        parameter's AccumulateGrad) copies each bucket back into its parameter's ``.grad``,
+        the very gradient AccumulateGrad took. The pass then showed no steps ("a gradient
+        was changed in place during the pass"). The summary reads what each step kept as
+        torch had it when the last node ran; a change made before it still drops the steps.
+        The callback only reads (``_summarise_held``, which never raises); the callbacks
+        after it run as in the plain run.
+
+        Queued only while a ``torch.distributed`` process group is on (DDP, FSDP: what
+        queues such callbacks in training): the summary then comes in two batches, the
+        steps' and at exit the leaves' ``.grad``, and two batches stack fewer rows than
+        one (``bench/bench_backward.py``'s pass: 174.5 against 163.4 ms CPU, docs/speed.md
+        item 69). A callback of the snippet's own
+        that changes a kept gradient without a process group still drops the steps.
+        """
+        if not _distributed_on():
+            return
+        try:
+            _queue_callback(self._summarise_held)
+        except Exception:  # (not inside a pass's engine call: summarised at exit, as before)
+            pass
 
     def _received(self, key, grad_outputs, copies: bool = False, moved: bool = False,
                   leaf=None) -> None:
@@ -428,6 +462,15 @@ class StepRecorder:
         for (group, name, _), value in zip(extra, values[len(tensors) - len(extra):]):
             plain_extra[group][name] = value
         self.extra = plain_extra
+
+
+_queue_callback = torch.autograd.Variable._execution_engine.queue_callback
+
+
+def _distributed_on() -> bool:
+    """Return True when a ``torch.distributed`` process group is initialised."""
+    dist = torch.distributed
+    return dist.is_available() and dist.is_initialized()
 
 
 _CHANGED = ("a gradient was changed in place during the pass (by a hook or a custom "

@@ -29,6 +29,7 @@ import math
 
 import torch
 
+from gradstep.autograd.safe_reads import storage_holds
 from gradstep.autograd.unseen import watched
 from gradstep.autograd.values import SMALL, dtype_name
 
@@ -51,7 +52,8 @@ def summaries(tensors: list, one) -> list:
         if (batch and (type(t) is tensor_type or type(t) is torch.nn.Parameter) and t.dtype in dtypes
                 and t.layout is strided and not t.is_nested and t.is_cpu):
             n = t.numel()
-            if small < n < serial and not t.is_neg():  # (a negative view: its base's memory)
+            # (a negative view: its base's memory; freed memory is not read: ``one`` says so)
+            if small < n < serial and not t.is_neg() and storage_holds(t):
                 row = t if t.is_contiguous() else _in_memory_order(t)
         if row is None:
             alone.append(i)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy
 import torch
 
+from gradstep.autograd.safe_reads import storage_holds
 from gradstep.autograd.unheard import detached
 from gradstep.autograd.unseen import unseen, watched
 from gradstep.policies.strict_json import NOT_MINE, json_float, plain
@@ -97,11 +98,12 @@ def shape_of(t: torch.Tensor) -> list | None:
 
 
 def has_data(t: torch.Tensor) -> bool:
-    """Return False for tensors without storage to read (meta, fake, nested, and any
-    layout but strided: sparse COO, CSR, CSC, BSR, BSC)."""
+    """Return False for tensors without storage to read (meta, fake, nested, any layout
+    but strided: sparse COO, CSR, CSC, BSR, BSC; and one whose memory was freed, its
+    storage smaller than its elements span: FSDP resizes a parameter's to 0 bytes)."""
     if t.device.type == "meta" or t.layout is not torch.strided or getattr(t, "is_nested", False):
         return False
-    return True
+    return storage_holds(t)
 
 
 def tensor_value(t: torch.Tensor, exact: bool = True) -> dict:
@@ -130,7 +132,8 @@ def tensor_value(t: torch.Tensor, exact: bool = True) -> dict:
 def _general_value(t: torch.Tensor, exact: bool = True) -> dict:
     """Return ``tensor_value(t)`` without first trying ``_small_cpu_value``."""
     if (type(t) in _PLAIN_TYPES and t.dtype in _SMALL_CPU_DTYPES and t.layout is torch.strided
-            and not t.is_nested and t.numel() > SMALL and t.device.type != "meta"):
+            and not t.is_nested and t.numel() > SMALL and t.device.type != "meta"
+            and storage_holds(t)):
         # The usual large value (a float32 or float64 tensor with data, most of a trace's):
         # what the steps below do for it, without asking again what is known here.
         t = t.detach()
@@ -236,7 +239,10 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
     if (dtype is None or not t.is_cpu or t.layout is not torch.strided or t.is_nested
             or t.dim() > 1 or t.numel() > SMALL or type(t) not in _PLAIN_TYPES):
         return None
-    data = t.tolist()
+    try:
+        data = t.tolist()
+    except RuntimeError:  # its memory was freed (storage resized to 0 bytes): no data
+        return None
     flat = data if type(data) is list else [data]
     n = len(flat)
     total = sum(flat)

@@ -924,3 +924,41 @@ def test_a_tensor_hook_that_changes_its_gradient_in_place_shows_torchs_steps_or_
     plain_root.backward()
     assert got["error"] is None and len(got["steps"]) == (4 if hooks in ("watched", "summarised") else 0)
     assert_value(got["leaf_grads"]["x"], plain_named["x"].grad)
+
+
+def _grad_changed_by_a_later_callback():
+    """As DDP's reducer: a hook on the leaf's AccumulateGrad queues a callback for the pass's
+    end that changes ``.grad`` in place, the very gradient AccumulateGrad took (the reducer
+    copies each bucket back into its parameter's ``.grad``)."""
+    w = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    loss = (w * torch.tensor([2.0, 3.0, 4.0])).exp().sum()
+    (accumulate, _), = loss.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[:1]
+    queue = torch.autograd.Variable._execution_engine.queue_callback
+    accumulate.register_hook(lambda grad_inputs, grad_outputs: queue(lambda: w.grad.mul_(0.5)))
+    return loss, {"w": w}
+
+
+@pytest.mark.parametrize("hooks", ["shared", "per node", "watched", "summarised"])
+def test_a_grad_changed_by_a_callback_queued_during_the_pass_keeps_the_steps(monkeypatch, hooks):
+    """torch runs the callbacks queued during a pass once its last node ran, in the order they
+    were queued; the pass's first hook queues the summary of what the steps kept, so one
+    queued later (DDP's bucket copy into ``.grad``) changes nothing a step shows (before: the
+    pass showed no steps, "a gradient was changed in place during the pass"). Only while a
+    process group is on (stood in for here; conformance case ``ddp_one_process`` runs one)."""
+    monkeypatch.setattr(step_hooks, "_distributed_on", lambda: True)  # (as under DDP)
+    in_pass = _hooks_of_kind(monkeypatch, hooks)
+    with in_pass:
+        got = check_against_torch(_grad_changed_by_a_later_callback)
+    assert [s["name"] for s in got["steps"]][-1] == "AccumulateGrad"
+    received = got["steps"][-1]["grad_outputs"][0]
+    assert got["leaf_grads"]["w"] == [g / 2 for g in received]
+
+
+def test_without_a_process_group_a_pass_queues_no_callback(monkeypatch):
+    """The summary at the pass's end costs a second batch; without ``torch.distributed`` on
+    none is queued, and the pass is summarised at exit in one batch, as before."""
+    assert not step_hooks._distributed_on()
+    queued = []
+    monkeypatch.setattr(step_hooks, "_queue_callback", queued.append)
+    got = check_against_torch(seed_mse)
+    assert got["steps"] and queued == []

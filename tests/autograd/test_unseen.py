@@ -12,6 +12,7 @@ from torch.nn.modules import module as nn_module
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from gradstep.autograd import step_hooks
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.session import Session
 from gradstep.autograd.unseen import unseen, watched
@@ -352,6 +353,36 @@ def test_a_recorded_calls_graph_is_freed_when_the_plain_run_frees_it(tmp_path):
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     assert len(result["calls"]) == 6 and all(c["timeline"]["steps"] for c in result["calls"])
+
+
+GRAPH_LIFETIME_DISTRIBUTED = GRAPH_LIFETIME.replace("from torch import nn\n", """\
+from torch import nn
+import os
+import torch.distributed as dist
+
+os.environ["GLOO_SOCKET_IFNAME"] = "lo"
+dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+""", 1).replace("\nloss\n", "\ndist.destroy_process_group()\nloss\n")
+
+
+def test_a_recorded_calls_graph_is_freed_at_the_same_time_under_a_process_group(tmp_path,
+                                                                                  monkeypatch):
+    """As above while ``torch.distributed`` is on: each pass's first hook then queues the
+    summary in torch's engine (``StepRecorder._queue_summary``), which holds the recorder
+    until the pass ends; nothing of it may outlive the pass (a finalizer ran late)."""
+    queued, torch_queue = [], step_hooks._queue_callback
+
+    def queue(callback):
+        queued.append(1)  # (not the callback: it holds the recorder)
+        torch_queue(callback)
+
+    monkeypatch.setattr(step_hooks, "_queue_callback", queue)
+    plain, result = _plain_and_gradstep(tmp_path, GRAPH_LIFETIME_DISTRIBUTED)
+    assert "h freed\nafter del h" in plain.stdout
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    assert len(result["calls"]) == 6 and all(c["timeline"]["steps"] for c in result["calls"])
+    assert len(queued) == 6
 
 
 def test_hooks_set_aside_come_back_in_their_place():

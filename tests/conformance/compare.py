@@ -292,15 +292,18 @@ def _leaf_ids(names: list) -> list[int]:
 
 
 def _node_of_key(key: str, nodes: list) -> str | None:
+    """Return the oracle's id (``n`` and the node's position in the call's own walk) of
+    the node gradstep's ``leaf_grads`` key names. gradstep's ids are the call's own walk
+    positions too, unless the call was drawn on the traced graph (``drawn``: its ids are
+    the drawn graph's), so the key is found by gradstep's id and read back by position."""
     match = _LABELLED.fullmatch(key)
     if match:
-        return match.group(2)
-    ids = [n["id"] for n in nodes if n.get("label") == key]
-    if len(ids) == 1:
-        return ids[0]
-    if any(n["id"] == key for n in nodes):
-        return key
-    return None
+        shown_id = match.group(2)
+    else:
+        ids = [n["id"] for n in nodes if n.get("label") == key]
+        shown_id = ids[0] if len(ids) == 1 else key
+    position = next((i for i, n in enumerate(nodes) if n["id"] == shown_id), None)
+    return None if position is None else f"n{position}"
 
 
 def _first_difference(expected: list, shown: list) -> str:

@@ -111,7 +111,7 @@ def summarize(t: torch.Tensor) -> dict:
         t = t.as_subclass(torch.Tensor)
     nested = getattr(t, "is_nested", False)  # no one shape: torch raises when asked
     out: dict = {"shape": None if nested else list(t.shape), "dtype": dtype_text(t.dtype)}
-    if t.layout != torch.strided or t.is_meta or nested:
+    if t.layout != torch.strided or t.is_meta or nested or not _storage_holds(t):
         return out
     magnitude = (t.abs() if t.is_complex() else t).double()
     finite = torch.isfinite(magnitude)
@@ -140,6 +140,16 @@ def summarize(t: torch.Tensor) -> dict:
     if t.numel() <= SMALL:
         out["data"] = plain_data(t)
     return out
+
+
+def _storage_holds(t: torch.Tensor) -> bool:
+    """Return False where ``t``'s storage holds fewer bytes than its elements span (FSDP
+    frees an unsharded parameter's memory by resizing its storage to 0 bytes after
+    backward): reading it would read memory torch no longer owns (a segfault)."""
+    if t.numel() == 0:
+        return True
+    span = 1 + sum((size - 1) * abs(stride) for size, stride in zip(t.shape, t.stride()))
+    return t.untyped_storage().nbytes() >= (t.storage_offset() + span) * t.element_size()
 
 
 def plain_data(t: torch.Tensor):

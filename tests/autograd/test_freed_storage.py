@@ -1,0 +1,133 @@
+"""A leaf whose memory was freed during the pass (FSDP resizes an unsharded parameter's
+storage to 0 bytes after backward, the tensor kept as the graph's leaf): reading it reads
+memory torch no longer owns, a segfault with no error. gradstep's note of the leaves after
+a recorded call (``pass_versions.note``: their norm) read it, and the kernel crashed at the
+snippet's ``loss.backward()`` where python ran on (fidhunt3; conformance case
+``fsdp_one_process``)."""
+
+from __future__ import annotations
+
+import torch
+
+from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.safe_reads import storage_holds
+from gradstep.autograd.session import Session
+from gradstep.autograd.values import compact
+
+FREED = """\
+w = torch.ones(3, requires_grad=True)
+loss = (w * 2).sum()
+
+
+def free_after(p):
+    with torch.no_grad():
+        p.untyped_storage().resize_(0)  # as FSDP frees an unsharded parameter
+
+
+w.register_post_accumulate_grad_hook(free_after)
+loss.backward()
+print("freed", w.untyped_storage().nbytes(), "grad", w.grad.tolist())
+"""
+
+
+def _plain_and_gradstep(source: str, root: str) -> tuple[dict, dict]:
+    """Return the namespace of ``source`` run as python runs it, and gradstep's run of it."""
+    plain = {"torch": torch}
+    exec(compile(source, "<plain>", "exec"), plain)
+    result = Session().run(source, root=root)
+    assert result["ok"], result["error"]
+    return plain, result
+
+
+def test_a_leaf_freed_during_the_pass_is_not_read():
+    plain, result = _plain_and_gradstep(FREED, "loss")
+    assert result["output"] == f"freed 0 grad {plain['w'].grad.tolist()}\n"
+    leaf = next(n for n in result["trace"]["nodes"] if n["kind"] == "leaf")
+    assert leaf["label"] == "w"  # its shape, nothing of its memory
+    assert leaf["value"] == {"shape": [3], "dtype": "float32", "device": "cpu"}
+    (call,) = result["calls"]
+    assert [s["name"] for s in call["timeline"]["steps"]] == ["SumBackward0", "MulBackward0",
+                                                              "AccumulateGrad"]
+
+
+def test_storage_holds_what_torch_can_read():
+    t = torch.arange(12.0).reshape(3, 4)
+    assert storage_holds(t) and storage_holds(t[1:, 2:]) and storage_holds(t.t())
+    assert storage_holds(torch.ones(1).expand(5, 3)) and storage_holds(torch.ones(0))
+    assert storage_holds(torch.ones(3, device="meta"))
+    freed = torch.ones(4)
+    view = freed[2:]
+    freed.untyped_storage().resize_(0)
+    assert not storage_holds(freed) and not storage_holds(view)
+    short = torch.ones(4)
+    short.untyped_storage().resize_(8)  # two of its four floats
+    assert not storage_holds(short) and storage_holds(short[:2])
+
+
+# FSDP's pattern between forward and backward: the parameter's memory freed after forward
+# (the graph keeps it, saved by the mul) and brought back by a hook before the node runs.
+# gradstep called MulBackward0 before the pass (its Jacobian, ``jacobian.precompute``),
+# reading the freed memory: the kernel crashed where python printed the gradients.
+RESTORED = """\
+w = torch.ones(4, requires_grad=True)
+x = torch.arange(4.0, requires_grad=True)
+y = (w * x).sum()
+keep = w.detach().clone()
+with torch.no_grad():
+    w.untyped_storage().resize_(0)
+
+
+def restore(g):
+    w.untyped_storage().resize_(16)
+    w.data.copy_(keep)  # (.data: the saved w's version stays torch's)
+    return g
+
+
+y.register_hook(restore)
+y.backward()
+print("grads", x.grad.tolist(), w.grad.tolist())
+"""
+
+
+def test_a_node_whose_saved_memory_is_freed_until_its_pass_is_not_called():
+    plain, result = _plain_and_gradstep(RESTORED, "y")
+    assert result["output"] == f"grads {plain['x'].grad.tolist()} {plain['w'].grad.tolist()}\n"
+    (call,) = result["calls"]
+    assert len(call["timeline"]["steps"]) == 4  # Sum, Mul, and the two leaves' AccumulateGrad
+
+
+# A forward whose parameter was freed after it (FSDP's reshard, here by hand), its graph
+# kept: the trace summarised the leaf's 100 elements (``value_rows``) and ``grad_stats``
+# took its norm, both from freed memory (segfaults).
+FREED_LARGE = """\
+w = torch.ones(100, requires_grad=True)
+x = torch.arange(100.0, requires_grad=True)
+y = (w * x).sum()
+with torch.no_grad():
+    w.untyped_storage().resize_(0)
+"""
+
+
+def test_a_large_leaf_freed_after_forward_is_not_read():
+    session = Session()
+    result = session.run(FREED_LARGE, root="y")
+    assert result["ok"], result["error"]
+    values = {n["label"]: n["value"] for n in result["trace"]["nodes"] if n["kind"] == "leaf"}
+    assert values["w"] == {"shape": [100], "dtype": "float32", "device": "cpu"}
+    x = torch.arange(100.0)
+    assert values["x"]["mean"] == x.mean().item() and values["x"]["max"] == 99.0
+    stats = {p["label"]: p for p in session.grad_stats()["params"]}
+    assert stats["w"]["weight_norm"] is None
+    assert stats["x"]["weight_norm"] == torch.linalg.vector_norm(x).item()
+
+
+def test_freed_gradients_are_summarised_without_their_memory():
+    small, large, kept = torch.ones(3), torch.ones(100), torch.arange(100.0)
+    view = large[10:]
+    small.untyped_storage().resize_(0)
+    large.untyped_storage().resize_(0)
+    shown = plain_values([small, large, kept, view])
+    assert shown[:2] == [{"shape": [3], "dtype": "float32", "device": "cpu"},
+                         {"shape": [100], "dtype": "float32", "device": "cpu"}]
+    assert shown[2] == compact(kept) and shown[3] == {"shape": [90], "dtype": "float32",
+                                                      "device": "cpu"}
