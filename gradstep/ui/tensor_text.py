@@ -8,7 +8,6 @@ import math
 
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing.style import (
-    as_printed,
     format_shape,
     gradient_text,
     nested_text,
@@ -95,7 +94,10 @@ SHORT_NUMBERS = 8  # a one-line text writes at most this many numbers, then "…
 
 def short(x, limit: int = 60, dtype: str | None = None) -> str:
     """Return a one-line text for a tensor (value dict, nested list or number): its numbers
-    as the snippet's ``print`` shows them (a leaf's .grad beside the Output panel's). A
+    as the snippet's ``print`` shows them (``torch_printed``: a leaf's .grad beside the
+    Output panel's, ``[1.05e+00, -2.98e-01, 2.79e-05]`` under ``precision=2``, not
+    ``[1, -0.3, 2.8e-05]``), at most ``limit`` characters: whole numbers, then ``…`` (a
+    number cut short would read as another one). A
     ``dtype`` (or the value's) known to be complex reads the data's ``[real, imag]`` pairs
     as ``a+bj``; data that are not such pairs then show as ``…``."""
     value = as_value(x)
@@ -103,14 +105,18 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
         return "None"
     data = value.get("data")
     if data is not None:
-        read = tensor_words(data, as_printed, dtype or value.get("dtype"))  # ints stay ints
+        read = tensor_words(data, torch_printed, dtype or value.get("dtype"))  # ints stay ints
         if read is None:
             return "…"
         data, words = read
         if not isinstance(data, list):
             return words[0] if words else "[]"
         shown = words[:SHORT_NUMBERS]  # rows as torch prints them: [[1., 2.], [3., 4.]]
-        return _cut(nested_text(data, shown, cut=len(shown) < len(words)), limit)
+        text = nested_text(data, shown, cut=len(shown) < len(words))
+        while len(text) > limit and len(shown) > 1:
+            shown.pop()
+            text = nested_text(data, shown, cut=True)
+        return _cut(text, limit)
     return summary_words(value)
 
 

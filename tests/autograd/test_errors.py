@@ -369,6 +369,23 @@ def test_input_with_nothing_to_read_says_where_the_value_can_come_from():
     assert "没有读到任何内容" in localized(err, "zh_CN")["explanation"]
 
 
+def test_a_negative_print_precision_is_named_where_torchs_print_fails():
+    """torch.set_printoptions(precision=-1) is accepted; torch's next print of a float
+    tensor raises ValueError("Format specifier missing precision") there (as in python):
+    the words say which setting to change, not "a value is out of range"."""
+    source = ("torch.set_printoptions(precision=-1)\nx = torch.tensor([1.5])\n"
+              "print(x)\n")
+    try:
+        err = _fail(source)
+    finally:
+        torch.set_printoptions(profile="default", sci_mode=None)
+    assert err["type"] == "ValueError" and err["line"] == 3
+    assert "missing precision" in err["message"]
+    assert "precision of 0 or more" in err["fix"]
+    assert "set_printoptions" in localized(err, "zh_CN")["fix"]
+    assert "0 或更大的精度" in localized(err, "zh_CN")["fix"]
+
+
 def test_a_file_that_ends_too_soon_is_not_said_to_be_input(tmp_path):
     """torch.load of an empty (or cut) file raises EOFError too, from pickle: it got the
     words for input(), "found nothing to read ... pipe it in: echo 3 | gradstep"."""

@@ -54,6 +54,28 @@ def test_summaries_follow_tolist():
     assert edge_label(torch.zeros(10).tolist()) == ""  # too big to write on an edge
 
 
+def test_a_leafs_grad_text_is_torchs_print_of_it():
+    """The Values panel's and a leaf's hover ``.grad`` text: the numbers torch's print wrote
+    (the Output panel's), also where torch picks scientific notation, under the snippet's
+    ``set_printoptions``; cut short only at whole numbers."""
+    from gradstep.policies.number_text import options_of, printed_with
+
+    grad = torch.tensor([1.0480, -0.29775, 2.79e-05])
+    for options in ({}, {"precision": 2}, {"precision": 6, "sci_mode": False}):
+        torch.set_printoptions(**options)
+        try:
+            expected = printed(grad)
+            shown = {"precision": torch._tensor_str.PRINT_OPTS.precision,
+                     "sci_mode": torch._tensor_str.PRINT_OPTS.sci_mode}
+        finally:
+            torch.set_printoptions(profile="default", sci_mode=None)
+        with printed_with(options_of(shown)):
+            assert short(grad.tolist()) == expected, options
+            cut = short(grad.tolist(), 24)
+        assert cut.endswith(", …]") and expected.startswith(cut[:-2]), (cut, expected)
+    assert printed(grad) == "[1.0480e+00, -2.9775e-01, 2.7900e-05]"  # not [1.048, -0.2978, …]
+
+
 def test_one_elements_statistics_show_no_std():
     """torch's x.std() of one element is nan (with a warning): the panel shows no std there,
     not the summary's 0; two elements show torch's std."""

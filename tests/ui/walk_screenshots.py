@@ -151,6 +151,12 @@ def main(argv: list[str]) -> int:
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     remember_choice(code)
+    from gradstep.autograd import process_state
+
+    # each snippet starts from this state, as in the window's kernel (a run in this
+    # process would otherwise keep the one before's torch.set_printoptions: printopts'
+    # two decimals in the next example's boxes and printed output)
+    process_state.keep()
     window = QtMainWindow(Session)
     window.resize(1280, 800)
     window.show()
