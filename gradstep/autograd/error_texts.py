@@ -481,15 +481,16 @@ _PYTHON_HINTS = [
         N_("A function on this line received an argument of a type (or a number of "
            "arguments) it does not accept."),
         N_("Check the arguments against the function's signature (help(function))."))),
-    # torch's print after torch.set_printoptions(precision=-1) formats f"{x:.-1f}"
+    # torch's print after torch.set_printoptions(precision=-1) formats f"{x:.-1f}"; a
+    # format string with no digits after its dot (f"{x:.f}") raises the same error
     (lambda exc, detail: isinstance(exc, ValueError) and "missing precision" in detail, (
-        N_("A number formatted with a negative precision"),
-        N_("A float was formatted with a precision below 0: torch prints tensors with the "
-           "precision given to torch.set_printoptions(precision=...), and one below 0 makes "
-           "every print of a float tensor fail here (a format string's own precision below 0 "
-           "fails alike)."),
+        N_("A number formatted without a valid precision"),
+        N_("A float was formatted with no precision or one below 0: torch prints tensors "
+           "with the precision given to torch.set_printoptions(precision=...), and one "
+           "below 0 makes every print of a float tensor fail here; a format string with no "
+           "digits after its dot (`format(x, '.f')`) fails alike."),
         N_("Give torch.set_printoptions a precision of 0 or more (torch's default is 4), or "
-           "fix the format's precision."))),
+           "write the format's precision (`format(x, '.4f')`)."))),
     (_isa(ValueError, IndexError, KeyError), (
         N_("Bad value"),
         N_("A value on this line is out of range or not what the function expects."),

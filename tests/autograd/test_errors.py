@@ -386,6 +386,15 @@ def test_a_negative_print_precision_is_named_where_torchs_print_fails():
     assert "0 或更大的精度" in localized(err, "zh_CN")["fix"]
 
 
+def test_a_format_with_no_precision_gets_the_same_words():
+    """f"{x:.f}" raises python's same ValueError("Format specifier missing precision"):
+    the words cover it too, not only a negative print precision."""
+    err = _fail("x = 1.5\nprint(format(x, '.f'))\n")
+    assert err["type"] == "ValueError" and err["line"] == 2
+    assert "no digits after its dot" in err["explanation"]
+    assert "点号后面没有数字" in localized(err, "zh_CN")["explanation"]
+
+
 def test_a_file_that_ends_too_soon_is_not_said_to_be_input(tmp_path):
     """torch.load of an empty (or cut) file raises EOFError too, from pickle: it got the
     words for input(), "found nothing to read ... pipe it in: echo 3 | gradstep"."""
