@@ -40,7 +40,7 @@ from torch._C._autograd import _get_sequence_nr
 from torch.compiler import is_compiling
 from torch.jit import _builtins as jit_builtins
 
-from gradstep.autograd import jacobian, pass_versions, saved_memory, snippet_source
+from gradstep.autograd import jacobian, pass_versions, saved_memory, snippet_source, tensor_hooks
 from gradstep.autograd.backward import (
     NO_STEPS,
     grads_collector,
@@ -81,6 +81,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
     """
     calls = CapturedCalls()
     pass_versions.forget()
+    tensor_hooks.forget()  # an earlier run's hooked nodes: its graph is dropped
     capture = _Capture(filename, calls, observer)
     originals = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in _TARGETS]
     builtins: list = []

@@ -35,12 +35,18 @@ from gradstep.autograd.safe_reads import (
     sequence_nr_of,
 )
 
-# (node class, sequence number) of each node a non-leaf tensor's hook went onto while a
-# snippet ran. A number is a node's own for the process's life (a thread counts on), so
-# nothing is forgotten between runs; a number two threads share makes a pass copy that
-# need not (exact either way). Past _MOST notes every pass copies (_hooked_nodes).
+# (node class, sequence number) of each node a non-leaf tensor's hook went onto while the
+# snippet now run ran (``forget`` as the next run begins: the kernel drops the earlier
+# run's graph then, and a later pass need not look these up); a number two threads share
+# makes a pass copy that need not (exact either way). Past _MOST notes every pass copies
+# (_hooked_nodes).
 _HOOKED: set = set()
 _MOST = 100_000
+
+
+def forget() -> None:
+    """Drop the nodes noted in an earlier run (a new run: ``calls.capture_backward_calls``)."""
+    _HOOKED.clear()
 
 
 def has_tensor_hooks(id_of: dict, tensors=()) -> bool:

@@ -165,3 +165,19 @@ def test_torchs_tables_of_tensor_methods_know_the_wrappers_in_every_run():
         assert result["ok"], result["error"]
         assert result["output"].strip() == str(plain)
     assert _table_answers() == plain
+
+
+def test_a_new_run_forgets_the_nodes_an_earlier_run_hooked():
+    """The hooked nodes noted in one run are that run's: the next run of the same session
+    (the window's kernel) starts with none, so its passes look none of them up."""
+    session = Session()
+    first = session.run(MODEL.format(hook=HOOKS["in place"]) + "loss.backward()\n",
+                        filename="<snippet>")
+    assert first["ok"], first["error"]
+    assert tensor_hooks._HOOKED  # the hook inside forward was noted
+    second = session.run("import torch\nx = torch.ones(2, requires_grad=True)\n"
+                         "loss = (x * 2).sum()\nloss.backward()\n", filename="<snippet>")
+    assert second["ok"], second["error"]
+    assert not tensor_hooks._HOOKED
+    (call,) = second["calls"]
+    assert "no_steps" not in call["timeline"]
