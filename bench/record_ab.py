@@ -78,12 +78,17 @@ def main(argv: list[str]) -> int:
             if records["old"] != records["new"]:
                 print(f"round {r}: the two records differ", flush=True)
                 return 1
-        ratios = [b / a for a, b in zip(spent["old"], spent["new"])]
-        faster = sum(b < a for a, b in zip(spent["old"], spent["new"]))
-        print(f"{rounds} rounds: old {statistics.median(spent['old']):.1f} ms, new "
-              f"{statistics.median(spent['new']):.1f} ms, new/old per round "
-              f"{statistics.median(ratios):.3f}, new faster in {faster}; records the same")
+        print(f"{rounds} rounds: {summary(spent['old'], spent['new'])}; records the same")
     return 0
+
+
+def summary(old: list, new: list) -> str:
+    """Return the medians of two sides' milliseconds, of new/old per round, and how often
+    new was faster."""
+    ratios = [b / a for a, b in zip(old, new)]
+    return (f"old {statistics.median(old):.2f} ms, new {statistics.median(new):.2f} ms, new/old "
+            f"per round {statistics.median(ratios):.3f}, new faster in {sum(r < 1 for r in ratios)} "
+            f"of {len(ratios)}")
 
 
 if __name__ == "__main__":
