@@ -34,7 +34,7 @@ import math
 import torch
 
 from gradstep.autograd.row_stds import serial_row_stds
-from gradstep.autograd.safe_reads import storage_holds
+from gradstep.autograd.safe_reads import dense_storage_holds, storage_holds
 from gradstep.autograd.value_rows import own_range  # (where a row's min or max is a zero)
 from gradstep.autograd.values import SMALL, compact, dtype_name, json_float
 
@@ -73,7 +73,7 @@ def plain_values(tensors: list) -> list:
             device = t.get_device()
         n = t.numel()
         if n <= SMALL:
-            if n == 0 or not (_dense_holds(t, n) if t.is_contiguous() else storage_holds(t)):
+            if n == 0 or not (dense_storage_holds(t, n) if t.is_contiguous() else storage_holds(t)):
                 plain[key] = compact(t)  # (freed memory: ``compact`` reads none of it)
             else:
                 small.setdefault((dtype, device), []).append((key, t, n))
@@ -85,7 +85,7 @@ def plain_values(tensors: list) -> list:
         # calls the snippet's own x.mean() makes.
         # (Memory freed or cut short: ``compact`` reads none of it.)
         if t.is_contiguous():
-            order = None if _dense_holds(t, n) else _FREED
+            order = None if dense_storage_holds(t, n) else _FREED
         else:
             order = _memory_order(t, n, orders)
         # (a negative view shares its base's memory, not its values)
@@ -117,16 +117,6 @@ def plain_values(tensors: list) -> list:
 _NONE_ID = id(None)
 
 
-def _dense_holds(t: torch.Tensor, n: int) -> bool:
-    """Return ``storage_holds(t)`` for a strided tensor, not meta, of ``n`` > 0 elements that
-    fill ``n`` places of its memory one after the other (contiguous, or a permute of a
-    contiguous tensor: its span is ``n``), without working the span out (a third of the time)."""
-    try:
-        return t.is_nested or t.untyped_storage().nbytes() >= (t.storage_offset() + n) * t.itemsize
-    except Exception:
-        return True  # (as ``storage_holds``: a storage that cannot be asked)
-
-
 def _memory_order(t: torch.Tensor, n: int, orders: dict):
     """Return the order of ``t``'s dimensions in its memory (``t.permute(order)`` is then
     contiguous: a transpose, a permute), ``_GAPS`` where no order makes it contiguous
@@ -134,7 +124,7 @@ def _memory_order(t: torch.Tensor, n: int, orders: dict):
 
     ``orders`` remembers the answer for each shape and strides: it depends on nothing else.
     A layout's first tensor is asked ``storage_holds`` whole (a permute of freed memory
-    raises), the next ones only for their ``n`` elements (``_dense_holds``)."""
+    raises), the next ones only for their ``n`` elements (``dense_storage_holds``)."""
     strides = t.stride()
     layout = (t.shape, strides)
     order = orders.get(layout)
@@ -145,7 +135,7 @@ def _memory_order(t: torch.Tensor, n: int, orders: dict):
         if not t.permute(order).is_contiguous():
             order = _GAPS
         orders[layout] = order
-    elif order is not _GAPS and not _dense_holds(t, n):
+    elif order is not _GAPS and not dense_storage_holds(t, n):
         return _FREED
     return order
 

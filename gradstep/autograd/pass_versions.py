@@ -31,6 +31,7 @@ import torch
 
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
+    dense_storage_holds,
     is_plain,
     sequence_nr_of,
     storage_holds,
@@ -96,8 +97,10 @@ def _norms(leaves: list) -> list:
         at, cpu = [], []
         for i, leaf in enumerate(leaves):
             if (leaf.is_meta or leaf.layout != torch.strided or leaf.is_nested
-                    or not (leaf.is_floating_point() or leaf.is_complex())
-                    or not storage_holds(leaf)):  # FSDP frees a parameter's storage
+                    or not (leaf.is_floating_point() or leaf.is_complex())):
+                continue
+            n = leaf.numel()  # FSDP frees a parameter's storage:
+            if not (dense_storage_holds(leaf, n) if n and leaf.is_contiguous() else storage_holds(leaf)):
                 continue
             if leaf.is_cpu and _foreach_norm is not None:
                 at.append(i)

@@ -135,7 +135,7 @@ def test_freed_gradients_are_summarised_without_their_memory():
 
 def test_partly_freed_gradients_in_every_path_of_the_summary():
     """``plain_values`` asks a dense tensor's storage for its ``n`` elements from its offset
-    (``_dense_holds``), and a tensor with gaps (or a layout's first permuted one) the whole
+    (``dense_storage_holds``), and a tensor with gaps (or a layout's first permuted one) the whole
     ``storage_holds``: each shows what ``compact`` shows, and one whose memory is gone or cut
     short shows no values."""
     torch.manual_seed(0)
