@@ -86,7 +86,7 @@ def _norms(leaves: list) -> list:
     Grad and autocast are turned off once for them all (the snippet's autocast would change
     the norm's precision), not once a leaf. The CPU leaves' norms come from one
     ``torch._foreach_norm``, which on the CPU calls the same ``linalg_vector_norm`` for each
-    tensor in turn (the same bits; ~2 us a leaf less: docs/speed.md item 71)."""
+    tensor in turn (the same bits; ~1 us a leaf less: docs/speed.md item 71)."""
     devices = {leaf.device.type for leaf in leaves}
     with contextlib.ExitStack() as stack:
         stack.enter_context(torch.no_grad())
