@@ -117,16 +117,18 @@ def test_the_leaves_norms_are_torch_s_vector_norm_of_each():
     from gradstep.autograd.pass_versions import _norms
 
     torch.manual_seed(0)
-    freed, cut = torch.ones(4), torch.ones(6)
+    freed, cut, stepped = torch.ones(4), torch.ones(6), torch.ones(8)
     leaves = [torch.randn(3, 4), torch.randn(5, dtype=torch.float64), torch.randn(4, 5).t(),
               torch.randn(2, 2, dtype=torch.complex64), torch.randn(7).half(),
               torch.randn(6).bfloat16(), torch.empty(0), torch.arange(3), torch.ones(2, device="meta"),
               freed, torch.tensor([float("nan"), 1.0]), torch.tensor([float("inf"), 1.0]),
-              torch.randn(50_000), cut, torch.randn(3, 4)[1:]]
+              torch.randn(50_000), cut, torch.randn(3, 4)[1:], stepped[::2],
+              torch.tensor(2.5, dtype=torch.float64), torch.randn(300, 200).t()[5:]]
     freed.untyped_storage().resize_(0)
     cut.untyped_storage().resize_(8)  # two of its six floats
+    stepped.untyped_storage().resize_(20)  # 5 floats: its 4 elements span 7
     norms = _norms(leaves)
-    none = {7, 8, 9, 13}
+    none = {7, 8, 9, 13, 15}
     assert [i for i, n in enumerate(norms) if n is None] == sorted(none)
     for i, (leaf, norm) in enumerate(zip(leaves, norms)):
         if i not in none:
