@@ -58,6 +58,7 @@ def turns(old, new, tensors: list, rounds: int) -> str:
             spent[module].append((time.process_time() - start) * 1000)
     return summary(spent[old], spent[new])
 
+
 def main(argv: list[str]) -> int:
     tree, rounds = argv[0], int(argv[1]) if len(argv) > 1 else 40
     torch.set_num_threads(1)
