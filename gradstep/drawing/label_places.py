@@ -1,0 +1,254 @@
+"""Where the gradient labels of a graph's edges go, so that no two of them overlap (pure).
+
+Each label first takes its own place (``edge_geometry.edge_label_box``: beside the middle
+of its edge). Where that place meets a label that comes before it (the edges in the
+order of ``Layout.routes``), it takes the first of a few others along its edge, on
+either side, that meets no earlier label and no box (``candidates``); where every one of
+those meets a box, the first that meets no label; where every one meets a label (a
+crowd of edges in one gap), it moves across the row, a step at a time, till it meets
+none. So a label's place follows only from the earlier labels shown and their texts,
+never from the order they were shown in: the window after a step, a jump, the PNG and
+the SVG of that step draw the same places.
+
+``LabelPlaces`` keeps them as the labels change (the window's steps): a change moves only
+the later labels whose search looked where a label appeared, went or moved.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+from gradstep.drawing.box_index import BoxIndex
+from gradstep.drawing.edge_geometry import edge_label_box, route_middle
+
+CELL = 64.0  # the side of the grid's cells a label is found in (a label spans a few)
+GAP = 1.0  # two labels closer than this meet (their borders would touch)
+FRACTIONS = (0.5, 0.3, 0.7, 0.15, 0.85)  # the other places along an edge, in turn
+LEAN = 0.2  # an edge running down this much to the left per step down has its label on its left
+FAR_STEPS = 100_000  # (a bound the search across the row never reaches: see _far)
+
+
+def candidates(route: list, text: str, side: int = 0) -> list[tuple]:
+    """Return the places a label may take, in the order they are tried: its own
+    (``edge_label_box(route, text, side)``; an edge that runs down to the left, as the left
+    edges of a fan-out do, has it on its left, outside the fan), then at each of
+    ``FRACTIONS`` of the edge's length its side and the other (left and right of an edge
+    that runs up or down, above and below one that runs sideways)."""
+    (_, _), (dx, dy) = route_middle(route)
+    sideways = abs(dx) > abs(dy)
+    first = side or (-1 if sideways or dx < -LEAN * abs(dy) else 1)
+    places = [edge_label_box(route, text, first)]
+    for fraction in FRACTIONS:
+        part = _part(route, fraction)
+        for way in (first, -first):
+            box = edge_label_box(part, text, way)
+            if box not in places:
+                places.append(box)
+    return places
+
+
+def _part(route: list, fraction: float) -> list:
+    """Return a two-point route whose middle is ``fraction`` of the way along ``route``,
+    running as the route runs there (``edge_label_box`` places beside a route's middle)."""
+    lengths = [math.dist(a, b) for a, b in zip(route, route[1:])]
+    left = sum(lengths) * fraction
+    for (a, b), length in zip(zip(route, route[1:]), lengths):
+        if left <= length and length > 0:
+            t = left / length
+            x, y = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
+            dx, dy = (b[0] - a[0]) / 2, (b[1] - a[1]) / 2
+            return [(x - dx, y - dy), (x + dx, y + dy)]
+        left -= length
+    return route
+
+
+def _meet(a: tuple, b: tuple) -> bool:
+    """Return True where boxes ``(x, y, w, h)`` ``a`` and ``b`` are closer than ``GAP``."""
+    return (a[0] < b[0] + b[2] + GAP and b[0] < a[0] + a[2] + GAP
+            and a[1] < b[1] + b[3] + GAP and b[1] < a[1] + a[3] + GAP)
+
+
+def _cells(box: tuple) -> list[tuple[int, int]]:
+    """Return the grid cells ``box`` (widened by ``GAP``) lies in."""
+    x0, y0 = math.floor((box[0] - GAP) / CELL), math.floor((box[1] - GAP) / CELL)
+    x1 = math.floor((box[0] + box[2] + GAP) / CELL)
+    y1 = math.floor((box[1] + box[3] + GAP) / CELL)
+    return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
+
+
+def _union(a: tuple | None, b: tuple) -> tuple:
+    """Return the box around boxes ``a`` (None: nothing) and ``b``."""
+    if a is None:
+        return b
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+class LabelPlaces:
+    """The places of the labels shown on a layout's edges, kept as labels come and go.
+
+    ``boxes`` maps each edge shown with a label to its ``(x, y, width, height)``; an edge
+    without a route gets none. ``set_texts`` changes labels and returns the places that
+    changed, for repainting.
+    """
+
+    def __init__(self, layout, box_index: BoxIndex | None = None):
+        self.routes = layout.routes
+        self.sides = layout.label_sides
+        self.texts: dict = {}
+        self.boxes: dict = {}
+        self._layout = layout
+        self._box_index = box_index  # made when a label first leaves its own place
+        self._looked: dict = {}  # key -> the region its search read
+        self._placed: dict = {}  # cell -> keys whose box lies in it
+        self._readers: dict = {}  # cell -> keys whose looked region lies in it
+        self._rank: dict | None = None
+
+    def rank(self, key) -> int:
+        """Return the place of edge ``key`` in the order labels are placed in."""
+        if self._rank is None:
+            self._rank = {k: i for i, k in enumerate(self.routes)}
+        return self._rank[key]
+
+    def set_texts(self, texts: dict) -> dict:
+        """Show ``{key: text}`` on the edges (an empty text takes a label away); return
+        ``{key: (old box or None, new box or None)}`` of every label that appeared, went,
+        moved or changed its text."""
+        queue: list = []
+        queued: set = set()
+        changed: dict = {}
+        for key, text in texts.items():
+            text = str(text) if text else ""
+            if self.texts.get(key, "") == text or not self.routes.get(key):
+                continue
+            if text:
+                self.texts[key] = text
+            else:
+                del self.texts[key]
+            changed[key] = (self.boxes.get(key), None)
+            heapq.heappush(queue, (self.rank(key), key))
+            queued.add(key)
+        while queue:
+            rank, key = heapq.heappop(queue)
+            queued.discard(key)
+            old = self.boxes.get(key)
+            self._forget(key)
+            new = self._place(key, rank) if key in self.texts else None
+            if key in changed or old != new:
+                changed[key] = (changed.get(key, (old,))[0], new)
+            if old == new:
+                continue
+            for box in (old, new):  # the later labels whose search read here: again
+                for other in self._readers_of(box):
+                    if other not in queued and self.rank(other) > rank:
+                        heapq.heappush(queue, (self.rank(other), other))
+                        queued.add(other)
+        return changed
+
+    def _readers_of(self, box: tuple | None) -> set:
+        """Return the keys whose looked region meets ``box``."""
+        found: set = set()
+        if box is None:
+            return found
+        for cell in _cells(box):
+            for key in self._readers.get(cell, ()):
+                if key not in found and _meet(self._looked[key], box):
+                    found.add(key)
+        return found
+
+    def _forget(self, key) -> None:
+        """Take ``key``'s box and looked region out of the grid."""
+        box = self.boxes.pop(key, None)
+        if box is not None:
+            for cell in _cells(box):
+                self._placed[cell].discard(key)
+        looked = self._looked.pop(key, None)
+        if looked is not None:
+            for cell in _cells(looked):
+                self._readers[cell].discard(key)
+
+    def _place(self, key, rank: int) -> tuple:
+        """Find ``key``'s box among the earlier labels, keep it and what was read; return it."""
+        text, route = self.texts[key], self.routes[key]
+        places = candidates(route, text, self.sides.get(key, 0))
+        looked = None
+        box = None
+        for i, place in enumerate(places):
+            looked = _union(looked, place)
+            if not self._meets_label(place, rank):
+                if not (self._meets_end(place, key) if i == 0 else self._meets_box(place)):
+                    box = place
+                    break
+                if box is None:
+                    box = place  # free of labels, over a box: if none is free of both
+        if box is None:
+            box, looked = self._far(places[0], route, rank, looked)
+        self.boxes[key] = box
+        self._looked[key] = looked
+        for cell in _cells(box):
+            self._placed.setdefault(cell, set()).add(key)
+        for cell in _cells(looked):
+            self._readers.setdefault(cell, set()).add(key)
+        return box
+
+    def _far(self, own: tuple, route: list, rank: int, looked: tuple) -> tuple:
+        """Return the first box meeting no earlier label, a label's height apart at a time
+        across the row from ``own`` (to the right of an edge that runs up or down, then to
+        its left, and so on; below and above one that runs sideways), and the region read."""
+        (_, _), (dx, dy) = route_middle(route)
+        across = 1 if abs(dx) > abs(dy) else 0
+        step = own[3] + 2 * GAP if across else own[2] / 2 + 2 * GAP
+        for k in range(1, FAR_STEPS):
+            for way in (1, -1):
+                place = list(own)
+                place[across] += way * k * step
+                place = tuple(place)
+                looked = _union(looked, place)
+                if not self._meets_label(place, rank):
+                    return place, looked
+        raise AssertionError("no place for an edge label")  # (finitely many labels)
+
+    def _meets_label(self, box: tuple, rank: int) -> bool:
+        """Return True where ``box`` meets the box of a label placed before rank ``rank``."""
+        for cell in _cells(box):
+            for other in self._placed.get(cell, ()):
+                if self.rank(other) < rank and _meet(self.boxes[other], box):
+                    return True
+        return False
+
+    def _meets_end(self, box: tuple, key) -> bool:
+        """Return True where ``box`` meets the box of edge ``key``'s source or target (the
+        boxes a label's own place can meet: a left-to-right layout's slanted edge)."""
+        positions, sizes = self._layout.positions, self._layout.sizes
+        for node in key[:2]:
+            (x, y), (w, h) = positions[node], sizes[node]
+            if _meet(box, (x - w / 2 + GAP, y - h / 2 + GAP, w - 2 * GAP, h - 2 * GAP)):
+                return True
+        return False
+
+    def _meets_box(self, box: tuple) -> bool:
+        """Return True where ``box`` meets a node's box."""
+        if self._box_index is None:
+            self._box_index = layout_box_index(self._layout)
+        x, y, w, h = box
+        return len(self._box_index.meeting(x, y, x + w, y + h)) > 0
+
+
+def layout_box_index(layout) -> BoxIndex:
+    """Return the ``BoxIndex`` of a layout's node boxes."""
+    import numpy as np
+
+    nodes = list(layout.positions)
+    centres = np.array([layout.positions[n] for n in nodes], float).reshape(-1, 2)
+    half = np.array([layout.sizes[n] for n in nodes], float).reshape(-1, 2) / 2
+    return BoxIndex(centres - half, centres + half)
+
+
+def place_labels(layout, texts: dict) -> dict:
+    """Return ``{key: (x, y, width, height)}``: where each edge label of ``texts`` goes
+    (``LabelPlaces``); an edge without a route, or with an empty text, gets none."""
+    places = LabelPlaces(layout)
+    places.set_texts(texts)
+    return places.boxes
