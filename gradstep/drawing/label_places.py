@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import heapq
 import math
+from itertools import chain
 
 from gradstep.drawing.box_index import BoxIndex
-from gradstep.drawing.edge_geometry import edge_label_box, route_middle
+from gradstep.drawing.edge_geometry import edge_label_box, label_box_at, route_middle
 
 CELL = 64.0  # the side of the grid's cells a label is found in (a label spans a few)
 GAP = 1.0  # two labels closer than this meet (their borders would touch)
@@ -30,22 +31,29 @@ FAR_STEPS = 100_000  # (a bound the search across the row never reaches: see _fa
 
 
 def candidates(route: list, text: str, side: int = 0) -> list[tuple]:
-    """Return the places a label may take, in the order they are tried: its own
+    """Return ``list(each_candidate(route, text, side))``."""
+    return list(each_candidate(route, text, side))
+
+
+def each_candidate(route: list, text: str, side: int = 0):
+    """Yield the places a label may take, in the order they are tried: its own
     (``edge_label_box(route, text, side)``; an edge that runs down to the left, as the left
     edges of a fan-out do, has it on its left, outside the fan), then at each of
     ``FRACTIONS`` of the edge's length its side and the other (left and right of an edge
     that runs up or down, above and below one that runs sideways)."""
-    (_, _), (dx, dy) = route_middle(route)
+    middle, (dx, dy) = route_middle(route)
     sideways = abs(dx) > abs(dy)
     first = side or (-1 if sideways or dx < -LEAN * abs(dy) else 1)
-    places = [edge_label_box(route, text, first)]
+    own = label_box_at(middle, (dx, dy), text, first)
+    yield own  # (most labels take it: the others are made only when it is taken)
+    places = [own]
     for fraction in FRACTIONS:
         part = _part(route, fraction)
         for way in (first, -first):
             box = edge_label_box(part, text, way)
             if box not in places:
                 places.append(box)
-    return places
+                yield box
 
 
 def _part(route: list, fraction: float) -> list:
@@ -71,9 +79,11 @@ def _meet(a: tuple, b: tuple) -> bool:
 
 def _cells(box: tuple) -> list[tuple[int, int]]:
     """Return the grid cells ``box`` (widened by ``GAP``) lies in."""
-    x0, y0 = math.floor((box[0] - GAP) / CELL), math.floor((box[1] - GAP) / CELL)
-    x1 = math.floor((box[0] + box[2] + GAP) / CELL)
-    y1 = math.floor((box[1] + box[3] + GAP) / CELL)
+    x, y, w, h = box
+    x0, y0 = int((x - GAP) // CELL), int((y - GAP) // CELL)
+    x1, y1 = int((x + w + GAP) // CELL), int((y + h + GAP) // CELL)
+    if y0 == y1:  # (most: a label is lower than a cell)
+        return [(i, y0) for i in range(x0, x1 + 1)]
     return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
 
 
@@ -102,6 +112,7 @@ class LabelPlaces:
         self._layout = layout
         self._box_index = box_index  # made when a label first leaves its own place
         self._looked: dict = {}  # key -> the region its search read
+        self._cells: dict = {}  # key -> (its box's cells, its looked region's cells)
         self._placed: dict = {}  # cell -> keys whose box lies in it
         self._readers: dict = {}  # cell -> keys whose looked region lies in it
         self._rank: dict | None = None
@@ -119,6 +130,9 @@ class LabelPlaces:
         queue: list = []
         queued: set = set()
         changed: dict = {}
+        # only labels shown before this change can have read where a label now goes or
+        # leaves (those it shows are placed in order): with none, none is looked for
+        readers = bool(self.boxes)
         for key, text in texts.items():
             text = str(text) if text else ""
             if self.texts.get(key, "") == text or not self.routes.get(key):
@@ -138,7 +152,7 @@ class LabelPlaces:
             new = self._place(key, rank) if key in self.texts else None
             if key in changed or old != new:
                 changed[key] = (changed.get(key, (old,))[0], new)
-            if old == new:
+            if old == new or not readers:
                 continue
             for box in (old, new):  # the later labels whose search read here: again
                 for other in self._readers_of(box):
@@ -160,23 +174,24 @@ class LabelPlaces:
 
     def _forget(self, key) -> None:
         """Take ``key``'s box and looked region out of the grid."""
-        box = self.boxes.pop(key, None)
-        if box is not None:
-            for cell in _cells(box):
-                self._placed[cell].discard(key)
-        looked = self._looked.pop(key, None)
-        if looked is not None:
-            for cell in _cells(looked):
-                self._readers[cell].discard(key)
+        if self.boxes.pop(key, None) is None:
+            return
+        del self._looked[key]
+        placed, looked = self._cells.pop(key)
+        for cell in placed:
+            self._placed[cell].discard(key)
+        for cell in looked:
+            self._readers[cell].discard(key)
 
     def _place(self, key, rank: int) -> tuple:
         """Find ``key``'s box among the earlier labels, keep it and what was read; return it."""
         text, route = self.texts[key], self.routes[key]
-        places = candidates(route, text, self.sides.get(key, 0))
+        places = each_candidate(route, text, self.sides.get(key, 0))
+        own = next(places)
         looked = None
         box = None
-        for i, place in enumerate(places):
-            looked = _union(looked, place)
+        for i, place in enumerate(chain([own], places)):
+            looked = place if looked is None else _union(looked, place)
             if not self._meets_label(place, rank):
                 if not (self._meets_end(place, key) if i == 0 else self._meets_box(place)):
                     box = place
@@ -184,13 +199,23 @@ class LabelPlaces:
                 if box is None:
                     box = place  # free of labels, over a box: if none is free of both
         if box is None:
-            box, looked = self._far(places[0], route, rank, looked)
+            box, looked = self._far(own, route, rank, looked)
         self.boxes[key] = box
         self._looked[key] = looked
-        for cell in _cells(box):
-            self._placed.setdefault(cell, set()).add(key)
-        for cell in _cells(looked):
-            self._readers.setdefault(cell, set()).add(key)
+        cells = _cells(box)
+        read = cells if looked is box else _cells(looked)
+        self._cells[key] = (cells, read)
+        placed, readers = self._placed, self._readers
+        for cell in cells:
+            if cell in placed:
+                placed[cell].add(key)
+            else:
+                placed[cell] = {key}
+        for cell in read:
+            if cell in readers:
+                readers[cell].add(key)
+            else:
+                readers[cell] = {key}
         return box
 
     def _far(self, own: tuple, route: list, rank: int, looked: tuple) -> tuple:
@@ -212,9 +237,10 @@ class LabelPlaces:
 
     def _meets_label(self, box: tuple, rank: int) -> bool:
         """Return True where ``box`` meets the box of a label placed before rank ``rank``."""
+        placed, boxes = self._placed, self.boxes
         for cell in _cells(box):
-            for other in self._placed.get(cell, ()):
-                if self.rank(other) < rank and _meet(self.boxes[other], box):
+            for other in placed.get(cell, ()):
+                if _meet(boxes[other], box) and self.rank(other) < rank:
                     return True
         return False
 
