@@ -334,6 +334,17 @@ class QtTensorPlot(QtWidgets.QWidget):
         return ((kind, shape, cells) == (shown[0], shown[1], shown[3])
                 and np.array_equal(values, shown[2], equal_nan=True))
 
+    def plot_height(self) -> int:
+        """Return the height this widget takes showing a plot: its margins, title, plot
+        and statistics (the title as it wraps now)."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        width = self._title.width()
+        title = (self._title.heightForWidth(width) if width > 1 else -1)
+        title = title if title > 0 else self._title.sizeHint().height()
+        return (margins.top() + margins.bottom() + 2 * layout.spacing() + title + PLOT_HEIGHT
+                + self._stats.height())
+
     def set_title(self, title: str) -> None:
         """Change the title (e.g. to say a gradient is sent when the node runs)."""
         self._title.setText(f"<b>{title}</b>")

@@ -107,9 +107,22 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
         if event.type() in _MOVES and (watched is self.widget() or watched is self.viewport()):
+            if watched is self.viewport() and event.type() != QtCore.QEvent.Type.Move:
+                self._fit_formula()
             for plot in (self.forward, self.arriving, self.sent, self.jacobian):
                 plot.draw_when_seen()
         return super().eventFilter(watched, event)
+
+    def _fit_formula(self) -> None:
+        """Share the panel's height out: the formulas get what is left when the rows above
+        them and the Forward value's plot are seen whole (14 lines at most, 4 at least),
+        so that plot is not cut to a sliver at the panel's foot (after an error the
+        Errors panel takes half the column). On a resize or zoom, never on a step."""
+        layout = self.widget().layout()
+        margins, spacing = layout.contentsMargins(), layout.spacing()
+        above = margins.top() + self.header.height() + self.grad_change.height() + 3 * spacing
+        room = self.viewport().height() - above - self.forward.plot_height() - 10
+        self.formula.fit_lines(room // max(1, self.formula.fontMetrics().lineSpacing()))
 
     def _fit_heights(self) -> None:
         """Fix the text rows' heights (two lines each): a new step's text must not re-lay out
@@ -129,6 +142,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "grad_change"):
             self._fit_heights()
+            self._fit_formula()
         if event.type() == QtCore.QEvent.Type.LanguageChange:
             self._retranslate()
             self._stale = True
