@@ -72,6 +72,15 @@ class QtGraphView(QtWidgets.QGraphicsView):
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):  # the user's scroll
             bar.actionTriggered.connect(self._keep_users_view)  # (keys, the bars; not setValue)
 
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.LanguageChange and self.graph is not None:
+            # the boxes' pills (saved:, freed:, written after the pass) are worded in the
+            # language shown and the boxes sized for them: laid out again, where it was
+            center = self.mapToScene(self.viewport().rect().center())
+            self._rebuild()
+            self.centerOn(center)
+        super().changeEvent(event)
+
     def _keep_users_view(self, *_) -> None:
         """The user moved the view (scroll bars, arrow keys, a search): a resize keeps it."""
         self.refit_on_resize = None
