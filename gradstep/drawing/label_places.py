@@ -111,10 +111,11 @@ class LabelPlaces:
         self.boxes: dict = {}
         self._layout = layout
         self._box_index = box_index  # made when a label first leaves its own place
-        self._looked: dict = {}  # key -> the region its search read
-        self._cells: dict = {}  # key -> (its box's cells, its looked region's cells)
+        # where a label's search read more than its box (it left its own place): that region
+        self._looked: dict = {}
+        self._cells: dict = {}  # key -> (its box's cells, its looked region's cells or ())
         self._placed: dict = {}  # cell -> keys whose box lies in it
-        self._readers: dict = {}  # cell -> keys whose looked region lies in it
+        self._readers: dict = {}  # cell -> keys of _looked whose region lies in it
         self._rank: dict | None = None
 
     def rank(self, key) -> int:
@@ -127,12 +128,7 @@ class LabelPlaces:
         """Show ``{key: text}`` on the edges (an empty text takes a label away); return
         ``{key: (old box or None, new box or None)}`` of every label that appeared, went,
         moved or changed its text."""
-        queue: list = []
-        queued: set = set()
         changed: dict = {}
-        # only labels shown before this change can have read where a label now goes or
-        # leaves (those it shows are placed in order): with none, none is looked for
-        readers = bool(self.boxes)
         for key, text in texts.items():
             text = str(text) if text else ""
             if self.texts.get(key, "") == text or not self.routes.get(key):
@@ -142,8 +138,11 @@ class LabelPlaces:
             else:
                 del self.texts[key]
             changed[key] = (self.boxes.get(key), None)
-            heapq.heappush(queue, (self.rank(key), key))
-            queued.add(key)
+        if 4 * len(changed) > len(self.boxes):  # a jump: all placed again, in order
+            return self._place_all(changed)
+        queue = [(self.rank(key), key) for key in changed]
+        heapq.heapify(queue)
+        queued = set(changed)
         while queue:
             rank, key = heapq.heappop(queue)
             queued.discard(key)
@@ -152,7 +151,7 @@ class LabelPlaces:
             new = self._place(key, rank) if key in self.texts else None
             if key in changed or old != new:
                 changed[key] = (changed.get(key, (old,))[0], new)
-            if old == new or not readers:
+            if old == new:
                 continue
             for box in (old, new):  # the later labels whose search read here: again
                 for other in self._readers_of(box):
@@ -161,62 +160,96 @@ class LabelPlaces:
                         queued.add(other)
         return changed
 
+    def _place_all(self, changed: dict) -> dict:
+        """Place every label shown again, in order (what ``set_texts`` gives, for a change
+        of many labels); return ``set_texts``'s answer, ``changed`` its labels' old boxes."""
+        before = self.boxes
+        self.boxes, self._looked, self._cells, self._placed, self._readers = {}, {}, {}, {}, {}
+        rank = self.rank
+        for key in sorted(self.texts, key=rank):
+            self._place(key, rank(key))
+        boxes = self.boxes
+        for key, old in before.items():
+            new = boxes.get(key)
+            if new != old:
+                changed[key] = (old, new)
+        for key, (old, _) in changed.items():
+            changed[key] = (old, boxes.get(key))
+        return changed
+
     def _readers_of(self, box: tuple | None) -> set:
-        """Return the keys whose looked region meets ``box``."""
+        """Return the keys whose looked region meets ``box``: those at their own place
+        (their region is their box) and those that looked further."""
         found: set = set()
         if box is None:
             return found
         for cell in _cells(box):
-            for key in self._readers.get(cell, ()):
-                if key not in found and _meet(self._looked[key], box):
-                    found.add(key)
+            for grid, regions in ((self._placed, self.boxes), (self._readers, self._looked)):
+                for key in grid.get(cell, ()):
+                    if key not in found and _meet(regions[key], box):
+                        found.add(key)
         return found
 
     def _forget(self, key) -> None:
         """Take ``key``'s box and looked region out of the grid."""
         if self.boxes.pop(key, None) is None:
             return
-        del self._looked[key]
         placed, looked = self._cells.pop(key)
         for cell in placed:
             self._placed[cell].discard(key)
-        for cell in looked:
-            self._readers[cell].discard(key)
+        if looked:
+            del self._looked[key]
+            for cell in looked:
+                self._readers[cell].discard(key)
 
     def _place(self, key, rank: int) -> tuple:
         """Find ``key``'s box among the earlier labels, keep it and what was read; return it."""
         text, route = self.texts[key], self.routes[key]
         places = each_candidate(route, text, self.sides.get(key, 0))
         own = next(places)
-        looked = None
-        box = None
-        for i, place in enumerate(chain([own], places)):
-            looked = place if looked is None else _union(looked, place)
-            if not self._meets_label(place, rank):
-                if not (self._meets_end(place, key) if i == 0 else self._meets_box(place)):
-                    box = place
-                    break
-                if box is None:
-                    box = place  # free of labels, over a box: if none is free of both
-        if box is None:
-            box, looked = self._far(own, route, rank, looked)
+        cells = _cells(own)
+        if not self._meets_label(own, rank, cells) and not self._meets_end(own, key):
+            box = looked = own  # (most labels)
+        else:
+            box, looked = self._search(key, rank, own, places)
+            cells = _cells(box)
         self.boxes[key] = box
-        self._looked[key] = looked
-        cells = _cells(box)
-        read = cells if looked is box else _cells(looked)
-        self._cells[key] = (cells, read)
-        placed, readers = self._placed, self._readers
+        placed = self._placed
         for cell in cells:
             if cell in placed:
                 placed[cell].add(key)
             else:
                 placed[cell] = {key}
-        for cell in read:
-            if cell in readers:
-                readers[cell].add(key)
-            else:
-                readers[cell] = {key}
+        read = ()
+        if looked is not box:  # the region read beyond its box: kept apart
+            self._looked[key] = looked
+            read = _cells(looked)
+            readers = self._readers
+            for cell in read:
+                if cell in readers:
+                    readers[cell].add(key)
+                else:
+                    readers[cell] = {key}
+        self._cells[key] = (cells, read)
         return box
+
+    def _search(self, key, rank: int, own: tuple, places) -> tuple:
+        """Return the box of a label whose own place is taken (or over an end's box), and
+        the region its search read: the first other place free of labels and boxes, else
+        the first free of labels, else one across the row (``_far``)."""
+        looked, box = own, None
+        if not self._meets_label(own, rank):
+            box = own  # free of labels, over a box: if none is free of both
+        for place in places:
+            looked = _union(looked, place)
+            if not self._meets_label(place, rank):
+                if not self._meets_box(place):
+                    return place, looked
+                if box is None:
+                    box = place
+        if box is None:
+            return self._far(own, self.routes[key], rank, looked)
+        return box, looked
 
     def _far(self, own: tuple, route: list, rank: int, looked: tuple) -> tuple:
         """Return the first box meeting no earlier label, a label's height apart at a time
@@ -235,10 +268,11 @@ class LabelPlaces:
                     return place, looked
         raise AssertionError("no place for an edge label")  # (finitely many labels)
 
-    def _meets_label(self, box: tuple, rank: int) -> bool:
-        """Return True where ``box`` meets the box of a label placed before rank ``rank``."""
+    def _meets_label(self, box: tuple, rank: int, cells: list | None = None) -> bool:
+        """Return True where ``box`` (in grid ``cells``, if known) meets the box of a label
+        placed before rank ``rank``."""
         placed, boxes = self._placed, self.boxes
-        for cell in _cells(box):
+        for cell in cells or _cells(box):
             for other in placed.get(cell, ()):
                 if _meet(boxes[other], box) and self.rank(other) < rank:
                     return True
@@ -248,9 +282,12 @@ class LabelPlaces:
         """Return True where ``box`` meets the box of edge ``key``'s source or target (the
         boxes a label's own place can meet: a left-to-right layout's slanted edge)."""
         positions, sizes = self._layout.positions, self._layout.sizes
-        for node in key[:2]:
+        left, top, w, h = box
+        right, bottom = left + w, top + h
+        for node in key[:2]:  # (the end boxes, 1 less each way: a touch is no meeting)
             (x, y), (w, h) = positions[node], sizes[node]
-            if _meet(box, (x - w / 2 + GAP, y - h / 2 + GAP, w - 2 * GAP, h - 2 * GAP)):
+            if (abs(x - (left + right) / 2) < (w + right - left) / 2 - 1
+                    and abs(y - (top + bottom) / 2) < (h + bottom - top) / 2 - 1):
                 return True
         return False
 
