@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from itertools import chain
 
 from gradstep.drawing.box_index import BoxIndex
 from gradstep.drawing.edge_geometry import edge_label_box, label_box_at, route_middle
