@@ -1,8 +1,9 @@
 """Where the gradient labels of a graph's edges go, so that no two of them overlap (pure).
 
 Each label first takes its own place (``edge_geometry.edge_label_box``: beside the middle
-of its edge). Where that place meets a label that comes before it (the edges in the
-order of ``Layout.routes``), it takes the first of a few others along its edge, on
+of its edge; left of an edge that runs down to the left, outside a fan-out). Where that
+place meets a label that comes before it (the edges in the order of ``Layout.routes``) or
+the box of its edge's source or target, it takes the first of a few others along its edge, on
 either side, that meets no earlier label and no box (``candidates``); where every one of
 those meets a box, the first that meets no label; where every one meets a label (a
 crowd of edges in one gap), it moves across the row, a step at a time, till it meets
@@ -84,6 +85,15 @@ def _cells(box: tuple) -> list[tuple[int, int]]:
     if y0 == y1:  # (most: a label is lower than a cell)
         return [(i, y0) for i in range(x0, x1 + 1)]
     return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
+
+
+def _enter(grid: dict, cells: list, key) -> None:
+    """Put ``key`` in each of ``cells`` of ``grid``."""
+    for cell in cells:
+        if cell in grid:
+            grid[cell].add(key)
+        else:
+            grid[cell] = {key}
 
 
 def _union(a: tuple | None, b: tuple) -> tuple:
@@ -213,22 +223,12 @@ class LabelPlaces:
             box, looked = self._search(key, rank, own, places)
             cells = _cells(box)
         self.boxes[key] = box
-        placed = self._placed
-        for cell in cells:
-            if cell in placed:
-                placed[cell].add(key)
-            else:
-                placed[cell] = {key}
+        _enter(self._placed, cells, key)
         read = ()
         if looked is not box:  # the region read beyond its box: kept apart
             self._looked[key] = looked
             read = _cells(looked)
-            readers = self._readers
-            for cell in read:
-                if cell in readers:
-                    readers[cell].add(key)
-                else:
-                    readers[cell] = {key}
+            _enter(self._readers, read, key)
         self._cells[key] = (cells, read)
         return box
 
