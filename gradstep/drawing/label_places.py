@@ -2,7 +2,8 @@
 
 Each label first takes its own place (``edge_geometry.edge_label_box``: beside the middle
 of its edge; left of an edge that runs down to the left, outside a fan-out). Where that
-place meets a label that comes before it (the edges in the order of ``Layout.routes``) or
+place meets a label that comes before it (the edges by their middles, top to bottom, then
+left to right) or
 the box of its edge's source or target, it takes the first of a few others along its edge, on
 either side, that meets no earlier label and no box (``candidates``); where every one of
 those meets a box, the first that meets no label; where every one meets a label (a
@@ -35,13 +36,14 @@ def candidates(route: list, text: str, side: int = 0) -> list[tuple]:
     return list(each_candidate(route, text, side))
 
 
-def each_candidate(route: list, text: str, side: int = 0):
+def each_candidate(route: list, text: str, side: int = 0, middle: tuple | None = None):
     """Yield the places a label may take, in the order they are tried: its own
     (``edge_label_box(route, text, side)``; an edge that runs down to the left, as the left
     edges of a fan-out do, has it on its left, outside the fan), then at each of
     ``FRACTIONS`` of the edge's length its side and the other (left and right of an edge
-    that runs up or down, above and below one that runs sideways)."""
-    middle, (dx, dy) = route_middle(route)
+    that runs up or down, above and below one that runs sideways). ``middle``: the route's
+    ``route_middle``, where known."""
+    middle, (dx, dy) = middle or route_middle(route)
     sideways = abs(dx) > abs(dy)
     first = side or (-1 if sideways or dx < -LEAN * abs(dy) else 1)
     own = label_box_at(middle, (dx, dy), text, first)
@@ -125,13 +127,25 @@ class LabelPlaces:
         self._cells: dict = {}  # key -> (its box's cells, its looked region's cells or ())
         self._placed: dict = {}  # cell -> keys whose box lies in it
         self._readers: dict = {}  # cell -> keys of _looked whose region lies in it
-        self._rank: dict | None = None
+        self._middles: dict = {}  # key -> its route's middle and direction there
+        self._ranks: dict = {}  # key -> rank(key)
 
-    def rank(self, key) -> int:
-        """Return the place of edge ``key`` in the order labels are placed in."""
-        if self._rank is None:
-            self._rank = {k: i for i, k in enumerate(self.routes)}
-        return self._rank[key]
+    def rank(self, key) -> tuple:
+        """Return the place of edge ``key`` in the order labels are placed in: by the middle
+        of its route, top to bottom, then left to right (then by the key's words), found
+        when first asked (a 100,000-edge graph's first step orders no other edge)."""
+        found = self._ranks.get(key)
+        if found is None:
+            (x, y), _ = self._middle(key)
+            found = self._ranks[key] = (y, x, str(key))
+        return found
+
+    def _middle(self, key) -> tuple:
+        """Return ``route_middle`` of edge ``key``'s route (worked out once)."""
+        found = self._middles.get(key)
+        if found is None:
+            found = self._middles[key] = route_middle(self.routes[key])
+        return found
 
     def set_texts(self, texts: dict) -> dict:
         """Show ``{key: text}`` on the edges (an empty text takes a label away); return
@@ -211,10 +225,10 @@ class LabelPlaces:
             for cell in looked:
                 self._readers[cell].discard(key)
 
-    def _place(self, key, rank: int) -> tuple:
+    def _place(self, key, rank: tuple) -> tuple:
         """Find ``key``'s box among the earlier labels, keep it and what was read; return it."""
         text, route = self.texts[key], self.routes[key]
-        places = each_candidate(route, text, self.sides.get(key, 0))
+        places = each_candidate(route, text, self.sides.get(key, 0), self._middle(key))
         own = next(places)
         cells = _cells(own)
         if not self._meets_label(own, rank, cells) and not self._meets_end(own, key):
@@ -232,7 +246,7 @@ class LabelPlaces:
         self._cells[key] = (cells, read)
         return box
 
-    def _search(self, key, rank: int, own: tuple, places) -> tuple:
+    def _search(self, key, rank: tuple, own: tuple, places) -> tuple:
         """Return the box of a label whose own place is taken (or over an end's box), and
         the region its search read: the first other place free of labels and boxes, else
         the first free of labels, else one across the row (``_far``)."""
@@ -250,7 +264,7 @@ class LabelPlaces:
             return self._far(own, self.routes[key], rank, looked)
         return box, looked
 
-    def _far(self, own: tuple, route: list, rank: int, looked: tuple) -> tuple:
+    def _far(self, own: tuple, route: list, rank: tuple, looked: tuple) -> tuple:
         """Return the first box meeting no earlier label, a label's height apart at a time
         across the row from ``own`` (to the right of an edge that runs up or down, then to
         its left, and so on; below and above one that runs sideways), and the region read."""
@@ -267,7 +281,7 @@ class LabelPlaces:
                     return place, looked
         raise AssertionError("no place for an edge label")  # (finitely many labels)
 
-    def _meets_label(self, box: tuple, rank: int, cells: list | None = None) -> bool:
+    def _meets_label(self, box: tuple, rank: tuple, cells: list | None = None) -> bool:
         """Return True where ``box`` (in grid ``cells``, if known) meets the box of a label
         placed before rank ``rank``."""
         placed, boxes = self._placed, self.boxes

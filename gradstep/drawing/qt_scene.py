@@ -491,18 +491,21 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 rect = rect.united(pill)
         return rect
 
-    def _place_labels(self, labels: dict) -> list:
+    def _place_labels(self, labels: dict) -> list | None:
         """Place the labels ``{key: text}`` ('' for none) among the others; return the
-        rectangles they, and the labels that moved for them, left or took."""
-        dirty = []
-        for key, (old, new) in self._places.set_texts(labels).items():
-            if old is not None:
-                dirty.append(QtCore.QRectF(*old))
-            if new is None:
-                self.pills.pop(key, None)
-            else:
-                self.pills[key] = QtCore.QRectF(*new)
-                dirty.append(self.pills[key])
+        rectangles they, and the labels that moved for them, left or took (None for more
+        than ``MANY_UPDATES``: the whole item is repainted)."""
+        moved = self._places.set_texts(labels)
+        dirty = [] if len(moved) <= MANY_UPDATES else None
+        pills = self.pills
+        for key, (_, new) in moved.items():
+            rect = pills.pop(key, None)  # (the old box's)
+            if rect is not None and dirty is not None:
+                dirty.append(rect)
+            if new is not None:
+                rect = pills[key] = QtCore.QRectF(*new)
+                if dirty is not None:
+                    dirty.append(rect)
         return dirty
 
     def _update_bounds(self) -> None:
@@ -629,7 +632,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 self.edge_labels.pop(key, None)
         dirty = self._place_labels(labels)  # theirs, and those of labels moved for them
         self._update_bounds()  # the pills and their borders' antialiasing:
-        self.update_seen(self.nodes_item, [rect.adjusted(-2, -2, 2, 2) for rect in dirty])
+        self.update_seen(self.nodes_item, dirty if dirty is None
+                         else [rect.adjusted(-2, -2, 2, 2) for rect in dirty])
 
     def set_highlight(self, node_ids) -> None:
         """Ring the nodes ``node_ids`` (search hits); an empty set clears the rings."""
