@@ -1,6 +1,6 @@
 """No two gradient labels overlap: a narrow node's fan-out (the zh_CN ``printopts`` walk
 drew ``[1, -0.3, 2.8e-05]`` over ``[0.28, 0.89, 4.4e-05]``), a wide one, a crowd in one
-gap; in the window, the SVG and the animation's frames alike, after any order of steps."""
+gap; in the window and the SVG alike, after any order of steps."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def test_the_places_follow_the_labels_shown_not_the_order_they_came(rankdir):
                 assert moved[key] == (before.get(key), places.boxes.get(key))
 
 
-def test_the_window_the_svg_and_the_frames_place_the_labels_alike(qapp, tmp_path):
+def test_the_window_and_the_svg_place_the_labels_alike(qapp, tmp_path):
     from gradstep.drawing.qt_scene import GraphScene
     from gradstep.drawing.svg_picture import write_svg
 
