@@ -1,7 +1,7 @@
 """Where the gradient labels of a graph's edges go, so that no two of them overlap (pure).
 
 Each label first takes its own place (``edge_geometry.edge_label_box``: beside the middle
-of its edge; left of an edge that runs down to the left, outside a fan-out). Where that
+of its edge; outside a fan, ``fan_side``). Where that
 place meets a label that comes before it (the edges by their middles, top to bottom, then
 left to right) or
 the box of its edge's source or target, it takes the first of a few others along its edge, on
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 
 from gradstep.drawing.box_index import BoxIndex
 from gradstep.drawing.edge_geometry import edge_label_box, label_box_at, route_middle
@@ -27,7 +28,7 @@ from gradstep.drawing.edge_geometry import edge_label_box, label_box_at, route_m
 CELL = 64.0  # the side of the grid's cells a label is found in (a label spans a few)
 GAP = 1.0  # two labels closer than this meet (their borders would touch)
 FRACTIONS = (0.5, 0.3, 0.7, 0.15, 0.85)  # the other places along an edge, in turn
-LEAN = 0.2  # an edge running down this much to the left per step down has its label on its left
+LEAN = 0.2  # an edge of a fan running this much sideways per step down: its label outside
 FAR_STEPS = 100_000  # (a bound the search across the row never reaches: see _far)
 
 
@@ -38,14 +39,13 @@ def candidates(route: list, text: str, side: int = 0) -> list[tuple]:
 
 def each_candidate(route: list, text: str, side: int = 0, middle: tuple | None = None):
     """Yield the places a label may take, in the order they are tried: its own
-    (``edge_label_box(route, text, side)``; an edge that runs down to the left, as the left
-    edges of a fan-out do, has it on its left, outside the fan), then at each of
+    (``edge_label_box(route, text, side)``: ``side`` as there, or ``fan_side``'s), then at each of
     ``FRACTIONS`` of the edge's length its side and the other (left and right of an edge
     that runs up or down, above and below one that runs sideways). ``middle``: the route's
     ``route_middle``, where known."""
     middle, (dx, dy) = middle or route_middle(route)
     sideways = abs(dx) > abs(dy)
-    first = side or (-1 if sideways or dx < -LEAN * abs(dy) else 1)
+    first = side or (-1 if sideways else 1)
     own = label_box_at(middle, (dx, dy), text, first)
     yield own  # (most labels take it: the others are made only when it is taken)
     places = [own]
@@ -56,6 +56,27 @@ def each_candidate(route: list, text: str, side: int = 0, middle: tuple | None =
             if box not in places:
                 places.append(box)
                 yield box
+
+
+def fan_side(direction: tuple, fans_out: bool, fans_in: bool) -> int:
+    """Return the side (``edge_label_box``'s) outside the fan an edge running in
+    ``direction`` belongs to, 0 for the usual one: a slanted edge of a fan-out (its source
+    sends to several) leans away from the others, so outside is the way it leans (left of
+    one running down to the left); an edge of a fan-in (its target gets several) leans
+    towards them, so outside is the other way (right of one running down to the left,
+    where a fan-out's side would put its label between the two lines). A steep or
+    sideways edge, or one of both or of neither, keeps the usual side."""
+    if fans_out == fans_in or not slanted(direction):
+        return 0
+    lean = 1 if direction[0] > 0 else -1
+    return lean if fans_out else -lean
+
+
+def slanted(direction: tuple) -> bool:
+    """Return True where an edge running in ``direction`` runs up or down, but more than
+    ``LEAN`` sideways a step."""
+    dx, dy = direction
+    return LEAN * abs(dy) < abs(dx) <= abs(dy)
 
 
 def _part(route: list, fraction: float) -> list:
@@ -128,6 +149,7 @@ class LabelPlaces:
         self._placed: dict = {}  # cell -> keys whose box lies in it
         self._readers: dict = {}  # cell -> keys of _looked whose region lies in it
         self._middles: dict = {}  # key -> its route's middle and direction there
+        self._fans: tuple | None = None  # (edges out of each node, edges into it): fan_side
         self._ranks: dict = {}  # key -> rank(key)
 
     def rank(self, key) -> tuple:
@@ -146,6 +168,20 @@ class LabelPlaces:
         if found is None:
             found = self._middles[key] = route_middle(self.routes[key])
         return found
+
+    def _side(self, key) -> int:
+        """Return the side edge ``key``'s label goes on: the layout's (parallel edges), else
+        outside its fan (``fan_side``; the edges counted when a slanted one first asks)."""
+        side = self.sides.get(key, 0)
+        if side:
+            return side
+        direction = self._middle(key)[1]
+        if not slanted(direction):
+            return 0
+        if self._fans is None:
+            self._fans = (Counter(k[0] for k in self.routes), Counter(k[1] for k in self.routes))
+        outs, ins = self._fans
+        return fan_side(direction, outs[key[0]] > 1, ins[key[1]] > 1)
 
     def set_texts(self, texts: dict) -> dict:
         """Show ``{key: text}`` on the edges (an empty text takes a label away); return
@@ -228,7 +264,7 @@ class LabelPlaces:
     def _place(self, key, rank: tuple) -> tuple:
         """Find ``key``'s box among the earlier labels, keep it and what was read; return it."""
         text, route = self.texts[key], self.routes[key]
-        places = each_candidate(route, text, self.sides.get(key, 0), self._middle(key))
+        places = each_candidate(route, text, self._side(key), self._middle(key))
         own = next(places)
         cells = _cells(own)
         if not self._meets_label(own, rank, cells) and not self._meets_end(own, key):

@@ -47,6 +47,19 @@ def narrow_mul():
     return graph
 
 
+def fan_in():
+    """``retain_graph_error.py``'s two ``SelectBackward0`` (``p[1]`` of two calls) sending to
+    one ``SoftmaxBackward0``: slanted edges meeting at their target."""
+    graph = nx.MultiDiGraph()
+    for name in ("p1", "p2"):
+        graph.add_node(name, kind="op", name="SelectBackward0", label="p[1]", shape=[])
+        graph.add_edge(name, "softmax", key=0, slot=0)
+    graph.add_node("softmax", kind="op", name="SoftmaxBackward0", label="p", shape=[3])
+    graph.add_node("a", kind="leaf", name="AccumulateGrad", label="a", shape=[3])
+    graph.add_edge("softmax", "a", key=0, slot=0)
+    return graph
+
+
 def crowd(count: int = 8):
     """Return a chain node whose gradient goes to ``count`` leaves and to the next op."""
     graph = fan_out(count)
@@ -56,7 +69,7 @@ def crowd(count: int = 8):
     return graph
 
 
-GRAPHS = {"narrow_mul": narrow_mul, "fan_out_2": lambda: fan_out(2),
+GRAPHS = {"narrow_mul": narrow_mul, "fan_in": fan_in, "fan_out_2": lambda: fan_out(2),
           "fan_out_3": lambda: fan_out(3), "crowd": crowd}
 
 
@@ -85,6 +98,25 @@ def test_a_narrow_nodes_two_labels_stay_beside_their_own_edges_on_the_outside(ra
         left, right = sorted(boxes, key=lambda k: lay.routes[k][-1][0])
         assert boxes[left][0] + boxes[left][2] / 2 < route_middle(lay.routes[left])[0][0]
         assert boxes[right][0] + boxes[right][2] / 2 > route_middle(lay.routes[right])[0][0]
+
+
+@pytest.mark.parametrize("text", [WIDEST, SHORT])
+def test_a_fan_ins_labels_are_outside_it_not_between_its_edges(text):
+    """The retain_graph_error lesson: the right edge runs down to the left into the shared
+    target, so its label goes right of it (a fan-out's left would put it between the two
+    lines, read as the other edge's); the left edge's goes left of it; each label alone
+    (a step shows one) takes the same place."""
+    lay = layout(fan_in())
+    into = [k for k in lay.routes if k[1] == "softmax"]
+    left, right = sorted(into, key=lambda k: lay.routes[k][0][0])
+    for key in into:
+        for texts in ({k: text for k in into}, {key: text}):
+            box = place_labels(lay, texts)[key]
+            middle = route_middle(lay.routes[key])[0][0]
+            if key == left:
+                assert box[0] + box[2] < middle, texts
+            else:
+                assert box[0] > middle, texts
 
 
 def test_a_label_free_of_others_is_where_it_always_was():
