@@ -106,6 +106,8 @@ def _cells(box: tuple) -> list[tuple[int, int]]:
     x0, y0 = int((x - GAP) // CELL), int((y - GAP) // CELL)
     x1, y1 = int((x + w + GAP) // CELL), int((y + h + GAP) // CELL)
     if y0 == y1:  # (most: a label is lower than a cell)
+        if x1 == x0 + 1:  # (and narrower)
+            return [(x0, y0), (x1, y0)]
         return [(i, y0) for i in range(x0, x1 + 1)]
     return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
 
@@ -148,7 +150,7 @@ class LabelPlaces:
         self._cells: dict = {}  # key -> (its box's cells, its looked region's cells or ())
         self._placed: dict = {}  # cell -> keys whose box lies in it
         self._readers: dict = {}  # cell -> keys of _looked whose region lies in it
-        self._middles: dict = {}  # key -> its route's middle and direction there
+        self._edges: dict = {}  # key -> its route's middle, direction there, label's side
         self._fans: tuple | None = None  # (edges out of each node, edges into it): fan_side
         self._ranks: dict = {}  # key -> rank(key)
 
@@ -158,30 +160,29 @@ class LabelPlaces:
         when first asked (a 100,000-edge graph's first step orders no other edge)."""
         found = self._ranks.get(key)
         if found is None:
-            (x, y), _ = self._middle(key)
+            (x, y), _, _ = self._edge(key)
             found = self._ranks[key] = (y, x, str(key))
         return found
 
-    def _middle(self, key) -> tuple:
-        """Return ``route_middle`` of edge ``key``'s route (worked out once)."""
-        found = self._middles.get(key)
-        if found is None:
-            found = self._middles[key] = route_middle(self.routes[key])
-        return found
-
-    def _side(self, key) -> int:
-        """Return the side edge ``key``'s label goes on: the layout's (parallel edges), else
-        outside its fan (``fan_side``; the edges counted when a slanted one first asks)."""
+    def _edge(self, key) -> tuple:
+        """Return ``route_middle`` of edge ``key``'s route and the side its label goes on
+        (``edge_label_box``'s, never 0): the layout's (parallel edges), else outside its
+        fan (``fan_side``; the edges counted when a slanted one first asks), else the
+        usual one. Worked out once."""
+        found = self._edges.get(key)
+        if found is not None:
+            return found
+        middle, direction = route_middle(self.routes[key])
         side = self.sides.get(key, 0)
-        if side:
-            return side
-        direction = self._middle(key)[1]
-        if not slanted(direction):
-            return 0
-        if self._fans is None:
-            self._fans = (Counter(k[0] for k in self.routes), Counter(k[1] for k in self.routes))
-        outs, ins = self._fans
-        return fan_side(direction, outs[key[0]] > 1, ins[key[1]] > 1)
+        if not side and slanted(direction):
+            if self._fans is None:
+                routes = self.routes
+                self._fans = (Counter(k[0] for k in routes), Counter(k[1] for k in routes))
+            outs, ins = self._fans
+            side = fan_side(direction, outs[key[0]] > 1, ins[key[1]] > 1)
+        side = side or (-1 if abs(direction[0]) > abs(direction[1]) else 1)
+        found = self._edges[key] = (middle, direction, side)
+        return found
 
     def set_texts(self, texts: dict) -> dict:
         """Show ``{key: text}`` on the edges (an empty text takes a label away); return
@@ -263,13 +264,15 @@ class LabelPlaces:
 
     def _place(self, key, rank: tuple) -> tuple:
         """Find ``key``'s box among the earlier labels, keep it and what was read; return it."""
-        text, route = self.texts[key], self.routes[key]
-        places = each_candidate(route, text, self._side(key), self._middle(key))
-        own = next(places)
+        text = self.texts[key]
+        middle, direction, side = self._edge(key)
+        own = label_box_at(middle, direction, text, side)  # (each_candidate's first)
         cells = _cells(own)
         if not self._meets_label(own, rank, cells) and not self._meets_end(own, key):
             box = looked = own  # (most labels)
         else:
+            places = each_candidate(self.routes[key], text, side, (middle, direction))
+            next(places)  # (own)
             box, looked = self._search(key, rank, own, places)
             cells = _cells(box)
         self.boxes[key] = box
