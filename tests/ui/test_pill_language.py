@@ -23,3 +23,21 @@ def test_the_graph_is_laid_out_again_in_the_language_switched_to(qtbot, make_win
     window.set_language("en")
     qtbot.wait(50)
     assert dict(window.graph_view.layout_result.sizes) == english
+
+
+def test_a_switch_lays_the_graph_out_once(qtbot, make_window, monkeypatch):
+    """A switch sends one LanguageChange per translator installed or removed (two for
+    zh_CN): the graph, 100,000 nodes maybe, is laid out again once, not for each."""
+    from gradstep.ui import qt_graph_view
+
+    window = make_window()
+    window.graph_view.set_graph(graph())
+    layouts = []
+    real = qt_graph_view.layout
+    monkeypatch.setattr(qt_graph_view, "layout", lambda *a, **k: layouts.append(1) or real(*a, **k))
+    window.set_language("zh_CN")
+    qtbot.wait(50)
+    assert len(layouts) == 1
+    window.set_language("en")
+    qtbot.wait(50)
+    assert len(layouts) == 2
