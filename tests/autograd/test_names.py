@@ -85,3 +85,33 @@ def test_a_scope_is_its_innermost_named_module_without_the_stack(monkeypatch):
     assert [scopes.get(("op", n, "X"), "-") for n in (0, 1, 3, 5, 7, 12)] == [
         "model", "model.0", "model.0", "model.0", "model", "-"]
     assert ScopeNames(index, {}).get(("op", 3, "X")) == "ReLU"  # no name: the innermost's class
+
+
+def test_the_scopes_of_many_keys_are_get_s_each_call_found_once(monkeypatch):
+    from gradstep.autograd import names
+    from gradstep.autograd.names import ScopeNames
+    from gradstep.autograd.scopes import ScopeIndex
+
+    outer, named, unnamed = nn.Sequential(), nn.Linear(1, 1), nn.ReLU()
+    index = ScopeIndex()
+    index.enter(outer, 0)  # outer [0, 10) > named [1, 6) > unnamed [2, 4); named again [11, 13)
+    index.enter(named, 1)
+    index.enter(unnamed, 2)
+    index.leave(unnamed, 4)
+    index.leave(named, 6)
+    index.leave(outer, 10)
+    index.enter(named, 11)
+    index.leave(named, 13)
+    leaf = ("leaf", id(named.weight))
+    scopes = ScopeNames(index, {id(outer): "model", id(named): "model.0"}, {id(named.weight): "model.0.weight"})
+    keys = [("op", n, "X") for n in range(15)] + [None, ("op", 3, "Y")]
+    found = []
+    monkeypatch.setattr(names, "_scope_of", lambda call, *a: found.append(call) or f"call{call}")
+    many = scopes.of_keys(keys)
+    assert sorted(found) == [0, 1, 2, 3]  # each call once, for its 1 to 4 nodes
+    monkeypatch.undo()
+    many = scopes.of_keys(keys)
+    assert {key: scopes.get(key) for key in keys if key} == {
+        key: many.get(key, "") for key in keys if key}
+    assert many[leaf] == scopes.get(leaf) == "model.0"
+    assert ScopeNames(None, {}).of_keys(keys) == {}
