@@ -234,3 +234,31 @@ def test_trace_json_lists_parallel_and_reordered_edges_in_slot_order():
     assert dumps(data) == dumps(graph_to_json(trace, device="cpu"))
     assert data["roots"] == ["n0", "n1"]
     assert trace_json(trace, device="cpu") == graph_to_json(trace, device="cpu")  # (read back)
+
+
+EDGE_CASES = {  # the run's JSON where its edges or roots are not a plain chain
+    "joined: a backward call's graph as a second root": (
+        "import torch\nx = torch.ones(3, requires_grad=True)\na = x * 2\nl1 = a.sum()\n"
+        "l1.backward(retain_graph=True)\nl2 = (a * 3).mean()\n"),
+    "inputs that need no gradient (None in next_functions)": (
+        "import torch\nw = torch.ones(3, requires_grad=True)\nc = torch.ones(3)\n"
+        "y = (w * c + c).sum()\n"),
+    "a node reached by two slots, a target met again later": (
+        "import torch\nx = torch.ones(2, requires_grad=True)\nc = x * 1\n"
+        "y = torch.cat([c, x * x, c, x]).sum()\n"),
+    "a run that raises after its graph is made": (
+        "import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n"
+        "raise ValueError('late')\n"),
+}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_trace_json_is_graph_to_json_where_edges_repeat_skip_or_join(case):
+    source = EDGE_CASES[case]
+    session = Session()
+    reply = session.run(source)
+    trace = session.state.trace
+    assert reply["trace"] is not None and trace.json_edges is None
+    assert dumps(reply["trace"]) == dumps(graph_to_json(trace, device="cpu"))
+    if case.startswith("joined"):  # the case is what it says: two roots
+        assert reply["trace"]["roots"] == ["n0", "n1"]
