@@ -1,0 +1,122 @@
+"""Keep gradstep's global module hooks out of what ``torch.compile`` traces.
+
+Dynamo decides how to trace a module call by reading torch's global hook dicts itself
+(``NNModuleVariable.call_function``: any hook there and it inlines ``Module._call_impl``'s
+slow path, hooks and all, instead of the module's ``forward``). With gradstep's two hooks
+in them, it traced that slow path, which hands the call's arguments to the hooks before
+``forward`` reads the parameters: the graph took its inputs in another order, and
+``torch.compile(model, backend="aot_eager")`` made a ``CompiledFunctionBackward`` whose
+``next_functions`` put the input first (slots 1-4 for the parameters where a plain run
+has 0, 1, 3, 4). While dynamo compiles a frame, gradstep's hooks are out of the dicts
+(dynamo's own compile callbacks, ``torch._dynamo.callback_handler``), so it traces what a
+plain run traces; its guards on those dicts check only their type, so the hooks back in
+place between compiles cause no recompilation. Dynamo is imported by the snippet, never
+here (seconds, and an import the plain run lacks): the callbacks go in once it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+DYNAMO = "torch._dynamo"
+
+
+class _CompileWatch:
+    """Run ``set_aside()`` (a context manager) around each outermost dynamo compile."""
+
+    def __init__(self, set_aside):
+        self._set_aside = set_aside
+        self._open = None
+        self._handler = None
+
+    def start(self, _args=None) -> None:
+        if self._open is None:
+            block = self._set_aside()
+            block.__enter__()
+            self._open = block
+
+    def end(self, _args=None) -> None:
+        block, self._open = self._open, None
+        if block is not None:
+            block.__exit__(None, None, None)
+
+    def attach(self, dynamo) -> None:
+        handler = getattr(dynamo, "callback_handler", None)
+        if handler is None or self._handler is not None:
+            return
+        try:
+            handler.register_start_callback(self.start)
+            handler.register_end_callback(self.end)
+        except Exception:  # another torch: no callbacks
+            return
+        self._handler = handler
+
+    def detach(self) -> None:
+        handler, self._handler = self._handler, None
+        if handler is not None:
+            for callbacks, callback in ((getattr(handler, "start_callbacks", []), self.start),
+                                        (getattr(handler, "end_callbacks", []), self.end)):
+                if callback in callbacks:  # torch._dynamo.reset() empties them
+                    callbacks.remove(callback)
+        self.end()
+
+
+class _AfterImport:
+    """A meta path finder that lets the normal finders find ``name`` and calls
+    ``then(module)`` once its module has run; it takes itself off ``sys.meta_path`` then."""
+
+    def __init__(self, name: str, then):
+        self.name, self.then, self._busy = name, then, False
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name or self._busy:
+            return None
+        self._busy = True
+        try:
+            import importlib.util
+
+            spec = importlib.util.find_spec(fullname)
+        except Exception:
+            return None
+        finally:
+            self._busy = False
+        loader = getattr(spec, "loader", None)
+        run = getattr(loader, "exec_module", None)
+        if run is None:
+            return None
+
+        def exec_module(module):
+            try:
+                run(module)
+            finally:
+                with contextlib.suppress(Exception):
+                    del loader.exec_module  # torch's loader is as it was
+                self.leave()
+            self.then(module)
+
+        loader.exec_module = exec_module
+        return spec
+
+    def leave(self) -> None:
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)
+
+
+@contextlib.contextmanager
+def hooks_out_of_compiles(set_aside):
+    """While the block runs, every dynamo compile runs inside ``set_aside()``."""
+    watch = _CompileWatch(set_aside)
+    finder = None
+    dynamo = sys.modules.get(DYNAMO)
+    if dynamo is not None:
+        watch.attach(dynamo)
+    else:
+        finder = _AfterImport(DYNAMO, watch.attach)
+        sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        if finder is not None:
+            finder.leave()
+        watch.detach()
