@@ -10,7 +10,8 @@ in them, it traced that slow path, which hands the call's arguments to the hooks
 has 0, 1, 3, 4). While dynamo compiles a frame, gradstep's hooks are out of the dicts
 (dynamo's own compile callbacks, ``torch._dynamo.callback_handler``), so it traces what a
 plain run traces; its guards on those dicts check only their type, so the hooks back in
-place between compiles cause no recompilation. Dynamo is imported by the snippet, never
+place between compiles cause no recompilation. The callbacks outlive the snippet's own
+``torch._dynamo.reset()`` (``_Kept``). Dynamo is imported by the snippet, never
 here (seconds, and an import the plain run lacks): the callbacks go in once it is.
 """
 
@@ -46,20 +47,40 @@ class _CompileWatch:
         if handler is None or self._handler is not None:
             return
         try:
-            handler.register_start_callback(self.start)
-            handler.register_end_callback(self.end)
+            for name, callback in (("start_callbacks", self.start), ("end_callbacks", self.end)):
+                callbacks = _Kept(getattr(handler, name))
+                callbacks.kept = callback
+                callbacks.append(callback)
+                setattr(handler, name, callbacks)
         except Exception:  # another torch: no callbacks
+            self._put_back(handler)
             return
         self._handler = handler
 
     def detach(self) -> None:
         handler, self._handler = self._handler, None
         if handler is not None:
-            for callbacks, callback in ((getattr(handler, "start_callbacks", []), self.start),
-                                        (getattr(handler, "end_callbacks", []), self.end)):
-                if callback in callbacks:  # torch._dynamo.reset() empties them
-                    callbacks.remove(callback)
+            self._put_back(handler)
         self.end()
+
+    def _put_back(self, handler) -> None:
+        """The handler's lists as plain lists again, without gradstep's callbacks."""
+        for name in ("start_callbacks", "end_callbacks"):
+            callbacks = getattr(handler, name, None)
+            if type(callbacks) is _Kept:
+                setattr(handler, name, [c for c in callbacks if c != callbacks.kept])
+
+
+class _Kept(list):
+    """A list of dynamo's compile callbacks whose ``clear()`` keeps gradstep's: the
+    snippet's ``torch._dynamo.reset()`` (also ``torch.compiler.reset()``) empties them
+    ("as if you had started a fresh process"), and the next compile saw the hooks again."""
+
+    __slots__ = ("kept",)
+
+    def clear(self) -> None:
+        super().clear()
+        self.append(self.kept)
 
 
 class _AfterImport:

@@ -36,25 +36,27 @@ loss
 def test_a_compiled_module_takes_its_inputs_in_the_plain_runs_order(tmp_path):
     """The CompiledFunctionBackward's slots and dynamo's counters are python's, in a
     process where the run imports dynamo and again where it is loaded already (the
-    window's kernel); before, x took slot 0 and every parameter moved one slot on."""
+    window's kernel), and after the snippet's own torch._dynamo.reset(); before, x took
+    slot 0 and every parameter moved one slot on."""
     path = tmp_path / "snippet.py"
     path.write_text(COMPILED, encoding="utf-8")
     plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
                            check=True, timeout=300, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
     assert "[False, False, True, False, False]" in plain.stdout  # x, no grad, in slot 2
-    for _ in range(2):
+    for source in (COMPILED, COMPILED.replace("compiled = ", "torch._dynamo.reset()\ncompiled = ")):
         import torch._dynamo  # noqa: F401  (the second run finds it loaded)
 
         torch._dynamo.reset()
         torch._dynamo.utils.counters.clear()
-        result = Session().run(COMPILED, filename=str(path))
+        result = Session().run(source, filename=str(path))
         assert result["ok"], result["error"]
         assert result["output"] == plain.stdout + plain.stderr
 
 
 def test_the_hooks_are_out_of_the_dicts_only_while_dynamo_compiles():
-    """Dynamo's compile callbacks set gradstep's hooks aside and put them back; the
-    callbacks are gone after the block."""
+    """Dynamo's compile callbacks set gradstep's hooks aside and put them back, also after
+    the snippet's torch._dynamo.reset() (which empties the callback lists); the callbacks
+    are gone after the block, the lists plain lists again."""
     import torch._dynamo
 
     handler = torch._dynamo.callback_handler
@@ -62,12 +64,15 @@ def test_the_hooks_are_out_of_the_dicts_only_while_dynamo_compiles():
     with Observer().module_hooks():
         mine = list(nn_module._global_forward_hooks)
         assert mine
-        with handler.install_callbacks(torch._dynamo.callback.CallbackTrigger.DYNAMO, "0/0"):
-            seen.append(list(nn_module._global_forward_hooks))
-        assert list(nn_module._global_forward_hooks) == mine
-        assert len(handler.start_callbacks) == len(handler.end_callbacks) == 1
-    assert seen == [[]]
-    assert not handler.start_callbacks and not handler.end_callbacks
+        for _ in range(2):
+            with handler.install_callbacks(torch._dynamo.callback.CallbackTrigger.DYNAMO, "0/0"):
+                seen.append(list(nn_module._global_forward_hooks))
+            assert list(nn_module._global_forward_hooks) == mine
+            assert len(handler.start_callbacks) == len(handler.end_callbacks) == 1
+            torch._dynamo.reset()
+    assert seen == [[], []]
+    assert handler.start_callbacks == [] and type(handler.start_callbacks) is list
+    assert handler.end_callbacks == [] and type(handler.end_callbacks) is list
 
 
 def test_a_module_imported_in_the_block_is_watched_from_its_import(tmp_path, monkeypatch):
