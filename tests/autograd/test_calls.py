@@ -724,3 +724,31 @@ def test_a_graph_gradsteps_own_earlier_pass_freed_is_not_blamed_on_the_snippet()
         loss.backward()
     assert error["kind"] == "freed_buffers" and "exit_status" not in error
     assert "did not record" not in str(error["explanation"])
+
+
+GRADIENT_EDGE = """\
+import torch
+from torch.autograd.graph import get_gradient_edge
+
+x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+h = x.exp()
+y = h.sin()
+(gx,) = torch.autograd.grad(get_gradient_edge(y), x, grad_outputs=torch.ones(3), retain_graph=True)
+y
+"""
+
+
+def test_a_grad_call_from_a_gradient_edge_shows_the_steps_torch_ran():
+    """``grad(get_gradient_edge(y), x)`` starts the pass at y's node: the call showed no
+    nodes and no steps (an edge is no tensor, and ``_as_list`` read the one edge as the
+    tuple ``(node, 0)``), where torch ran SinBackward0 and ExpBackward0."""
+    result = Session().run(GRADIENT_EDGE, root="y")
+    assert result["ok"], result["error"]
+    (call,) = result["calls"]
+    x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    y = x.exp().sin()
+    oracle = torch_pass(y, gradient=torch.ones(3), retain_graph=True, inputs=[x])
+    assert [step["name"] for step in call["timeline"]["steps"]] == ["SinBackward0", "ExpBackward0"]
+    assert_same(call["timeline"], oracle)
+    assert_value(call["timeline"]["returned"][0], oracle["result"][0])
+    assert call["timeline"]["returned_inputs"] == ["x"]
