@@ -551,7 +551,7 @@ def _roots(api: str, arguments: dict, *, edges: bool = False) -> list:
         return [arguments["self"]]
     key = "tensors" if api == "torch.autograd.backward" else "outputs"
     return [t for t in _as_list(arguments.get(key))
-            if issubclass(type(t), torch.Tensor) or (edges and type(t) is GradientEdge)]
+            if issubclass(type(t), torch.Tensor) or (edges and issubclass(type(t), GradientEdge))]
 
 
 def _no_steps(reason: str | None, arguments: dict) -> str | None:
@@ -566,7 +566,7 @@ def _as_list(value) -> list:
     if value is None:
         return []
     # type(), not isinstance: no proxy's __class__ runs. An edge is a tuple, yet one argument
-    if issubclass(type(value), torch.Tensor) or type(value) is GradientEdge:
+    if issubclass(type(value), (torch.Tensor, GradientEdge)):
         return [value]
     return list(value)
 

@@ -84,28 +84,26 @@ class _Kept(list):
 
 
 class _AfterImport:
-    """A meta path finder that lets the normal finders find ``name`` and calls
-    ``then(module)`` once its module has run; it takes itself off ``sys.meta_path`` then."""
+    """A meta path finder that lets the finders after it find ``name`` and calls
+    ``then(module)`` once its module has run; it takes itself off ``sys.meta_path`` then.
+
+    It asks each later finder once, in order, with the import system's own arguments, and
+    returns the first spec found (or None, or the error a finder raised), so every finder
+    is asked exactly what a plain import asks it: a snippet's own finder before this one
+    was asked ``torch._dynamo`` twice when it asked ``importlib.util.find_spec``, which
+    walks the whole of ``sys.meta_path`` again."""
 
     def __init__(self, name: str, then):
-        self.name, self.then, self._busy = name, then, False
+        self.name, self.then = name, then
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != self.name or self._busy:
+        if fullname != self.name:
             return None
-        self._busy = True
-        try:
-            import importlib.util
-
-            spec = importlib.util.find_spec(fullname)
-        except Exception:
-            return None
-        finally:
-            self._busy = False
+        spec = _later_spec(self, fullname, path, target)
         loader = getattr(spec, "loader", None)
         run = getattr(loader, "exec_module", None)
-        if run is None:
-            return None
+        if run is None or "exec_module" in getattr(loader, "__dict__", ("exec_module",)):
+            return spec  # a loader that is a class, or has its own: left as it is, unwatched
 
         def exec_module(module):
             try:
@@ -122,6 +120,18 @@ class _AfterImport:
     def leave(self) -> None:
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)
+
+
+def _later_spec(finder, fullname, path, target):
+    """The spec the finders after ``finder`` on ``sys.meta_path`` find, asked as
+    ``importlib._bootstrap._find_spec`` asks them (a finder without ``find_spec`` skipped)."""
+    finders = list(sys.meta_path)
+    place = next((i for i, each in enumerate(finders) if each is finder), len(finders))
+    for each in finders[place + 1:]:
+        find = getattr(each, "find_spec", None)
+        if find is not None and (spec := find(fullname, path, target)) is not None:
+            return spec
+    return None
 
 
 @contextlib.contextmanager

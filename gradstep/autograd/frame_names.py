@@ -29,7 +29,7 @@ def graph_ids(roots) -> dict:
     id_of: dict = {}
     queue: deque = deque()
     for root in roots:
-        if type(root) is GradientEdge:
+        if issubclass(type(root), GradientEdge):  # torch: isinstance
             fn = root.node
         else:
             try:

@@ -116,3 +116,36 @@ def test_the_finder_leaves_when_the_module_was_never_imported():
     with hooks_out_of_compiles(contextlib.nullcontext):
         pass
     assert sys.meta_path == meta_path
+
+
+def test_a_finder_before_the_watch_is_asked_as_a_plain_import_asks_it(tmp_path, monkeypatch):
+    """A snippet's own meta path finder in front of gradstep's is asked for the watched
+    module as often as in an import without the watch (it was asked twice: the watch
+    looked the module up again with ``importlib.util.find_spec``, from the front)."""
+    (tmp_path / "gradstep_fake_dynamo.py").write_text("callback_handler = None\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("gradstep.autograd.compile_sight.DYNAMO", "gradstep_fake_dynamo")
+
+    class Asked:
+        def __init__(self):
+            self.names = []
+
+        def find_spec(self, fullname, path=None, target=None):
+            self.names.append(fullname)
+
+    def import_asked(watched: bool) -> list:
+        sys.modules.pop("gradstep_fake_dynamo", None)
+        asked = Asked()
+        block = hooks_out_of_compiles(contextlib.nullcontext) if watched else contextlib.nullcontext()
+        with block:
+            sys.meta_path.insert(0, asked)
+            try:
+                importlib.import_module("gradstep_fake_dynamo")
+            finally:
+                sys.meta_path.remove(asked)
+        sys.modules.pop("gradstep_fake_dynamo", None)
+        return asked.names
+
+    plain = import_asked(watched=False)
+    assert "gradstep_fake_dynamo" in plain
+    assert import_asked(watched=True) == plain
