@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch._C._autograd import _get_sequence_nr
+from torch.autograd.graph import GradientEdge
 from torch.compiler import is_compiling
 from torch.jit import _builtins as jit_builtins
 
@@ -463,7 +464,7 @@ class _Capture:
         Small nodes' Jacobians are computed here, before the pass can free them.
         """
         try:
-            id_of = graph_ids(_roots(api, arguments))
+            id_of = graph_ids(_roots(api, arguments, edges=True))
             namespace = frame_namespace(caller, function_locals=False)
             labels = frame_labels(namespace, id_of)
             watch = retained_tensors(namespace, id_of)
@@ -506,7 +507,7 @@ class _Capture:
                                freed_before=freed_before, held=held,
                                changed_before=changed_before, changed_when_raised=raised,
                                no_steps=_no_steps(grads.get(NO_STEPS), arguments),
-                               roots=len(_roots(api, arguments)))
+                               roots=len(_roots(api, arguments, edges=True)))
         line = caller.f_lineno
         record = {
             "index": len(self.calls.records), "line": line, "code": _code(self.filename, line),
@@ -541,12 +542,16 @@ def _reusable(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
             {k: tuple(v) if issubclass(type(v), Iterator) else v for k, v in kwargs.items()})
 
 
-def _roots(api: str, arguments: dict) -> list:
-    """Return the tensors differentiated by a call (``self``, ``tensors`` or ``outputs``)."""
+def _roots(api: str, arguments: dict, *, edges: bool = False) -> list:
+    """Return the tensors differentiated by a call (``self``, ``tensors`` or ``outputs``),
+    with ``edges`` also the ``GradientEdge`` outputs (``grad(get_gradient_edge(y), x)``:
+    the pass starts at the edge's node; left out, the call showed no nodes and no steps
+    where torch ran them)."""
     if api == "Tensor.backward":
         return [arguments["self"]]
     key = "tensors" if api == "torch.autograd.backward" else "outputs"
-    return [t for t in _as_list(arguments.get(key)) if issubclass(type(t), torch.Tensor)]
+    return [t for t in _as_list(arguments.get(key))
+            if issubclass(type(t), torch.Tensor) or (edges and issubclass(type(t), GradientEdge))]
 
 
 def _no_steps(reason: str | None, arguments: dict) -> str | None:
@@ -560,7 +565,8 @@ def _no_steps(reason: str | None, arguments: dict) -> str | None:
 def _as_list(value) -> list:
     if value is None:
         return []
-    if issubclass(type(value), torch.Tensor):  # type(): no proxy's __class__ runs
+    # type(), not isinstance: no proxy's __class__ runs. An edge is a tuple, yet one argument
+    if issubclass(type(value), (torch.Tensor, GradientEdge)):
         return [value]
     return list(value)
 

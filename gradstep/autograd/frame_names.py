@@ -10,6 +10,8 @@ import inspect
 import sys
 from collections import deque
 
+from torch.autograd.graph import GradientEdge
+
 from gradstep.autograd.leaf_root import leaf_node
 from gradstep.autograd.names import module_names
 from gradstep.autograd.safe_reads import grad_fn_of, is_leaf_node, is_plain
@@ -21,15 +23,19 @@ def graph_ids(roots) -> dict:
     A root's grad_fn is read as torch itself reads it in the call that follows. A leaf
     that requires grad has its AccumulateGrad node (``leaf_root``: the one node a call on
     the leaf itself runs); other roots without a grad_fn are skipped (torch will raise its
-    own error for them).
+    own error for them). A ``GradientEdge`` root (``grad(get_gradient_edge(y), x)``) is
+    its node.
     """
     id_of: dict = {}
     queue: deque = deque()
     for root in roots:
-        try:
-            fn = getattr(root, "grad_fn", None)
-        except RuntimeError:  # torch raises its own error for this root in the call
-            continue
+        if issubclass(type(root), GradientEdge):  # torch: isinstance
+            fn = root.node
+        else:
+            try:
+                fn = getattr(root, "grad_fn", None)
+            except RuntimeError:  # torch raises its own error for this root in the call
+                continue
         if fn is None:
             fn = leaf_node(root)
         if fn is not None and fn not in id_of:

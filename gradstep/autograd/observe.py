@@ -42,6 +42,7 @@ from torch.compiler import is_compiling
 from torch.nn.modules import module as nn_module
 
 from gradstep.autograd import values as _values
+from gradstep.autograd.compile_sight import hooks_out_of_compiles
 from gradstep.autograd.formulas import input_slots
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.lines import LineIndex
@@ -500,7 +501,9 @@ class Observer:
         answer = nn_module._has_any_global_hook = _global_hooks_but(asks, {pre.id, post.id})
         exports = _exports_without_hooks({pre.id, post.id})
         try:
-            yield self
+            # dynamo reads the hook dicts itself while it compiles (compile_sight)
+            with hooks_out_of_compiles(functools.partial(_hooks_set_aside, {pre.id, post.id})):
+                yield self
         finally:
             pre.remove()
             post.remove()

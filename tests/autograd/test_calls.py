@@ -724,3 +724,67 @@ def test_a_graph_gradsteps_own_earlier_pass_freed_is_not_blamed_on_the_snippet()
         loss.backward()
     assert error["kind"] == "freed_buffers" and "exit_status" not in error
     assert "did not record" not in str(error["explanation"])
+
+
+GRADIENT_EDGE = """\
+import torch
+from torch.autograd.graph import get_gradient_edge
+
+x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+h = x.exp()
+y = h.sin()
+(gx,) = torch.autograd.grad(get_gradient_edge(y), x, grad_outputs=torch.ones(3), retain_graph=True)
+y
+"""
+
+
+def test_a_grad_call_from_a_gradient_edge_shows_the_steps_torch_ran():
+    """``grad(get_gradient_edge(y), x)`` starts the pass at y's node: the call showed no
+    nodes and no steps (an edge is no tensor, and ``_as_list`` read the one edge as the
+    tuple ``(node, 0)``), where torch ran SinBackward0 and ExpBackward0."""
+    result = Session().run(GRADIENT_EDGE, root="y")
+    assert result["ok"], result["error"]
+    (call,) = result["calls"]
+    x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    y = x.exp().sin()
+    oracle = torch_pass(y, gradient=torch.ones(3), retain_graph=True, inputs=[x])
+    assert [step["name"] for step in call["timeline"]["steps"]] == ["SinBackward0", "ExpBackward0"]
+    assert_same(call["timeline"], oracle)
+    assert_value(call["timeline"]["returned"][0], oracle["result"][0])
+    assert call["timeline"]["returned_inputs"] == ["x"]
+
+
+EDGE_HEAD = """\
+import torch
+from torch.autograd.graph import get_gradient_edge
+
+x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+h = x.exp()
+y = h.sin()
+z = h.cos()
+"""
+EDGE_CALLS = {
+    "a tuple of edges": "torch.autograd.grad((get_gradient_edge(y), get_gradient_edge(z)), x, "
+                        "grad_outputs=(torch.ones(3), torch.ones(3)), retain_graph=True)",
+    "a list of a tensor and an edge": "torch.autograd.backward([get_gradient_edge(y), z], "
+                                      "grad_tensors=[torch.ones(3), torch.ones(3)], retain_graph=True)",
+}
+
+
+@pytest.mark.parametrize("call", list(EDGE_CALLS), ids=list(EDGE_CALLS))
+def test_a_call_from_several_edges_shows_the_steps_torch_ran(call):
+    """Outputs read as torch reads them (``torch/autograd/__init__.py``: a sequence of
+    tensors and edges): the steps are the nodes torch's own pre-hooks saw, in their order."""
+    source = EDGE_HEAD + EDGE_CALLS[call] + "\ny\n"
+    result = Session().run(source, root="y")
+    assert result["ok"], result["error"]
+    (record,) = result["calls"]
+    namespace: dict = {}
+    exec(EDGE_HEAD, namespace)
+    accumulate = namespace["h"].grad_fn.next_functions[0][0]
+    ran = []
+    for fn in (namespace["y"].grad_fn, namespace["z"].grad_fn, namespace["h"].grad_fn, accumulate):
+        # gradstep names a node without torch's C++ namespace (torch::autograd::AccumulateGrad)
+        fn.register_prehook(lambda grads, fn=fn: ran.append(fn.name().rsplit("::", 1)[-1]))
+    exec(EDGE_CALLS[call], namespace)
+    assert ran and [step["name"] for step in record["timeline"]["steps"]] == ran
