@@ -79,8 +79,10 @@ def oracle_process(args: list[str], *, cwd: str, timeout: float) -> procs.Finish
     """What ``python oracle.py ARGS`` in ``cwd`` does, started by the session's oracle
     server (``oracle_server.py``: torch imported once, not once a case)."""
     with _server_lock:
-        if not _servers or _servers[0].ended:
-            _servers[:] = [OracleServer()]
+        if _servers and _servers[0].ended:
+            _servers.pop().close()
+        if not _servers:
+            _servers.append(OracleServer())
         server = _servers[0]
     return server.run(args, cwd=cwd, timeout=timeout)
 
@@ -105,6 +107,7 @@ class OracleServer:
         self._next_id = 0
         self._requests: dict[int, dict] = {}  # id -> {"pid", "status", "done": Event}
         self.ended = False
+        self._problem = ""
         self._reader = threading.Thread(target=self._read_replies, daemon=True,
                                         name="oracle-server")
         self._reader.start()
@@ -125,14 +128,16 @@ class OracleServer:
                 except OSError:
                     entry["done"].set()
             timed_out = not entry["done"].wait(timeout)
-            if timed_out and entry["pid"] is not None:
-                try:
-                    os.killpg(entry["pid"], 9)
-                except ProcessLookupError:
-                    pass
-                entry["done"].wait()
+            if timed_out:
+                if entry["pid"] is not None:
+                    _kill_group(entry["pid"])
+                if entry["pid"] is None or not entry["done"].wait(60):
+                    _kill_group(self.proc.pid)  # the server does not answer: end it
+                    entry["done"].wait()
             with self._lock:
                 del self._requests[request_id]
+            if entry["status"] is None and entry["pid"] is not None:
+                _kill_group(entry["pid"], group_only=True)  # the server ended first
             try:
                 with open(output, encoding="utf-8", errors="replace") as handle:
                     text = handle.read()
@@ -145,25 +150,30 @@ class OracleServer:
         return procs.Finished(code, text, time.monotonic() - start)
 
     def _read_replies(self) -> None:
-        for line in self.proc.stdout:
-            message = json.loads(line)
-            with self._lock:
-                entry = self._requests.get(message["id"])
-                if entry is None:
-                    continue
-                if "pid" in message:
-                    entry["pid"] = message["pid"]
-                else:
-                    entry["status"] = message["status"]
+        try:
+            for line in self.proc.stdout:
+                message = json.loads(line)
+                with self._lock:
+                    entry = self._requests.get(message["id"])
+                    if entry is None:
+                        continue
+                    if "pid" in message:
+                        entry["pid"] = message["pid"]
+                    else:
+                        entry["status"] = message["status"]
+                        entry["done"].set()
+        except ValueError:  # not a reply: say so, and use this server no more
+            self._problem = f"it wrote {line!r} where a reply belongs\n"
+            _kill_group(self.proc.pid)
+        finally:
+            with self._lock:  # the server ended: no run of it will finish now
+                self.ended = True
+                for entry in self._requests.values():
                     entry["done"].set()
-        with self._lock:  # the server ended: no run of it will finish now
-            self.ended = True
-            for entry in self._requests.values():
-                entry["done"].set()
 
     def _stderr(self) -> str:
         self._log.seek(0)
-        return self._log.read().decode("utf-8", errors="replace")[-3000:]
+        return self._problem + self._log.read().decode("utf-8", errors="replace")[-3000:]
 
     def close(self) -> None:
         try:
@@ -173,11 +183,25 @@ class OracleServer:
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
+            _kill_group(self.proc.pid)
             self.proc.wait()
         self._reader.join()
         self.proc.stdout.close()
         self._log.close()
+
+
+def _kill_group(pid: int, *, group_only: bool = False) -> None:
+    """SIGKILL the process group ``pid`` leads (or, unless ``group_only``, the process
+    alone if it has not made its group yet)."""
+    try:
+        os.killpg(pid, 9)
+    except ProcessLookupError:
+        if group_only:
+            return
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
 
 
 _servers: list[OracleServer] = []

@@ -61,7 +61,7 @@ def main() -> int:
             for line in lines:
                 if line.strip():
                     request = json.loads(line)
-                    pid = start(request, list(children))
+                    pid = start(request, [selector.fileno(), *children])
                     pidfd = os.pidfd_open(pid)
                     children[pidfd] = (request["id"], pid)
                     selector.register(pidfd, selectors.EVENT_READ, (request["id"], pid))
@@ -74,7 +74,8 @@ def reply(message: dict) -> None:
 
 
 def start(request: dict, open_fds: list[int]) -> int:
-    """Fork the child of one request; return its pid."""
+    """Fork the child of one request; return its pid. ``open_fds``: this process's
+    own descriptors (its selector's, the other children's pidfds), closed in the child."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -83,7 +84,7 @@ def start(request: dict, open_fds: list[int]) -> int:
     code = 1
     try:
         os.setsid()
-        for fd in open_fds:  # the other children's pidfds
+        for fd in open_fds:
             os.close(fd)
         os.chdir(request["cwd"])
         null = os.open(os.devnull, os.O_RDONLY)
@@ -94,6 +95,7 @@ def start(request: dict, open_fds: list[int]) -> int:
         os.dup2(output, 2)
         os.close(output)
         sys.argv = [ORACLE, *request["args"]]
+        sys.modules["__main__"] = sys.modules.pop("oracle")  # as in `python oracle.py`
         code = oracle.main(request["args"])
     except SystemExit as exc:  # as python ends on one
         if exc.code is None or isinstance(exc.code, int):

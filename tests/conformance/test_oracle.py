@@ -10,7 +10,6 @@ detected, and the oracle never imports gradstep.
 from __future__ import annotations
 
 import ast
-import json
 import math
 import os
 import subprocess
@@ -19,7 +18,7 @@ import sys
 import procs
 import pytest
 import torch
-from case_runs import oracle_facts_of, oracle_process
+from case_runs import oracle_facts_of
 from corpus import HERE
 from oracle_facts import MARKER, engine_steps, summarize, walk_graph
 from oracle_observe import Observer
@@ -199,46 +198,6 @@ def test_a_leading_import_that_prints_still_prints_in_the_case(tmp_path):
                            text=True, env=procs.offline_environment(), check=True)
     assert plain.stdout.startswith("imported loud\n")
     assert facts["minimal"]["output"] == plain.stdout == facts["observed"]["output"]
-
-
-def _without_seconds(facts):
-    if isinstance(facts, dict):
-        return {k: _without_seconds(v) for k, v in facts.items() if k != "seconds"}
-    if isinstance(facts, list):
-        return [_without_seconds(v) for v in facts]
-    return facts
-
-
-def test_the_oracle_server_gives_what_a_fresh_oracle_process_gives(tmp_path):
-    """The suite's oracle runs are forked by one ``oracle_server.py`` (torch imported
-    once); a fresh ``python oracle.py`` finds the same facts, and both end as python does
-    on bad arguments."""
-    facts = oracle_facts_of(tmp_path, (
-        "import os, sys\nimport torch\ntorch.manual_seed(1)\n"
-        "print(sys.argv, sys.path[0] == os.getcwd())\n"
-        "x = torch.rand(3, requires_grad=True)\ny = x.exp()\nloss = (y * y).sum()\n"
-        "loss.backward()\nprint(x.grad)\nloss\n"))
-    fresh = procs.run([sys.executable, str(HERE / "oracle.py"), "case.py", "--root", "loss",
-                       "--out", "fresh.json"], cwd=str(tmp_path), timeout=300)
-    assert fresh.returncode == 0, fresh.output
-    alone = json.loads((tmp_path / "fresh.json").read_text(encoding="utf-8"))
-    assert _without_seconds(facts) == _without_seconds(alone)
-    assert facts["minimal"]["output"].startswith("['case.py'] True\n")
-    served = oracle_process(["case.py", "--no-such-option"], cwd=str(tmp_path), timeout=300)
-    fresh = procs.run([sys.executable, str(HERE / "oracle.py"), "case.py", "--no-such-option"],
-                      cwd=str(tmp_path), timeout=300)
-    assert served.returncode == fresh.returncode == 2
-    assert served.output == fresh.output
-
-
-def test_an_oracle_run_past_its_time_is_killed_with_its_children(tmp_path):
-    (tmp_path / "case.py").write_text("import time\nprint('started', flush=True)\n"
-                                      "time.sleep(600)\n", encoding="utf-8")
-    finished = oracle_process(["case.py", "--out", "facts.json"], cwd=str(tmp_path), timeout=5)
-    assert finished.timed_out and finished.seconds < 60
-    assert not (tmp_path / "facts.json").exists()
-    assert oracle_process(["case.py", "--out", "facts.json", "--no-such-option"],
-                          cwd=str(tmp_path), timeout=60).returncode == 2  # the server still serves
 
 
 def test_autograd_grad_that_raises_returned_nothing_and_one_that_returns_is_read(tmp_path):
