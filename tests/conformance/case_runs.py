@@ -107,13 +107,19 @@ class OracleServer:
         self._next_id = 0
         self._requests: dict[int, dict] = {}  # id -> {"pid", "status", "done": Event}
         self.ended = False
+        self._ready = threading.Event()  # its imports are done (or it ended)
         self._problem = ""
         self._reader = threading.Thread(target=self._read_replies, daemon=True,
                                         name="oracle-server")
         self._reader.start()
 
     def run(self, args: list[str], *, cwd: str, timeout: float) -> procs.Finished:
+        """What ``python oracle.py ARGS`` in ``cwd`` does; ``timeout`` counts from when the
+        server is ready (its imports are shared, not this run's)."""
         start = time.monotonic()
+        if not self._ready.wait(timeout):
+            self._end(f"its imports did not finish in {timeout:.0f} s")
+            self._ready.wait()
         with tempfile.TemporaryDirectory(prefix="oracle-run-") as folder:
             output = os.path.join(folder, "output.txt")
             with self._lock:
@@ -123,6 +129,8 @@ class OracleServer:
                                                       "done": threading.Event()}
                 line = json.dumps({"id": request_id, "args": args, "cwd": cwd, "output": output})
                 try:
+                    if self.ended:
+                        raise BrokenPipeError
                     self.proc.stdin.write(line.encode() + b"\n")
                     self.proc.stdin.flush()
                 except OSError:
@@ -132,7 +140,7 @@ class OracleServer:
                 if entry["pid"] is not None:
                     _kill_group(entry["pid"])
                 if entry["pid"] is None or not entry["done"].wait(60):
-                    _kill_group(self.proc.pid)  # the server does not answer: end it
+                    self._end("it did not answer about a run past its time")
                     entry["done"].wait()
             with self._lock:
                 del self._requests[request_id]
@@ -153,6 +161,9 @@ class OracleServer:
         try:
             for line in self.proc.stdout:
                 message = json.loads(line)
+                if "ready" in message:
+                    self._ready.set()
+                    continue
                 with self._lock:
                     entry = self._requests.get(message["id"])
                     if entry is None:
@@ -163,13 +174,18 @@ class OracleServer:
                         entry["status"] = message["status"]
                         entry["done"].set()
         except ValueError:  # not a reply: say so, and use this server no more
-            self._problem = f"it wrote {line!r} where a reply belongs\n"
-            _kill_group(self.proc.pid)
+            self._end(f"it wrote {line!r} where a reply belongs")
         finally:
             with self._lock:  # the server ended: no run of it will finish now
                 self.ended = True
+                self._ready.set()
                 for entry in self._requests.values():
                     entry["done"].set()
+
+    def _end(self, why: str) -> None:
+        """Kill the server (its reader then sees it end and releases every run)."""
+        self._problem = f"killed: {why}\n"
+        _kill_group(self.proc.pid)
 
     def _stderr(self) -> str:
         self._log.seek(0)

@@ -21,7 +21,7 @@ This process itself never runs a case, never imports one's modules and draws no 
 number, so each child starts from the state a fresh oracle has after its imports.
 
 A request: ``{"id": N, "args": [...], "cwd": FOLDER, "output": FILE}``. Replies:
-``{"id": N, "pid": PID}`` once forked, ``{"id": N, "status": S}`` once it ended (the
+``{"ready": true}`` once, when its imports are done; ``{"id": N, "pid": PID}`` once forked, ``{"id": N, "status": S}`` once it ended (the
 exit code, or minus the signal that ended it). Nothing here imports gradstep.
 """
 
@@ -43,6 +43,7 @@ def main() -> int:
     selector.register(0, selectors.EVENT_READ, None)
     pending = b""
     children: dict[int, tuple[int, int]] = {}  # pidfd -> (request id, pid)
+    reply({"ready": True})
     while True:
         for key, _ in selector.select():
             if key.data is not None:  # a child ended
