@@ -21,8 +21,9 @@ This process itself never runs a case, never imports one's modules and draws no 
 number, so each child starts from the state a fresh oracle has after its imports.
 
 A request: ``{"id": N, "args": [...], "cwd": FOLDER, "output": FILE}``. Replies:
-``{"ready": true}`` once, when its imports are done; ``{"id": N, "pid": PID}`` once forked, ``{"id": N, "status": S}`` once it ended (the
-exit code, or minus the signal that ended it). Nothing here imports gradstep.
+``{"ready": true}`` first, once its imports are done; ``{"id": N, "pid": PID}`` once
+forked, ``{"id": N, "status": S}`` once it ended (the exit code, or minus the signal
+that ended it). Nothing here imports gradstep.
 """
 
 from __future__ import annotations
