@@ -1,7 +1,8 @@
 """Run each case three ways, concurrently: plain, the oracle, gradstep.
 
 - plain: ``python CASE`` in the case's folder (``procs.run``);
-- oracle: ``python oracle.py CASE --root NAME --out FACTS`` in the case's folder;
+- oracle: what ``python oracle.py CASE --root NAME --out FACTS`` in the case's folder does,
+  forked by the session's one ``oracle_server.py`` (torch imported once, not once a case);
 - gradstep: a fresh ``gradstep.kernel.client.Kernel()`` per case, ``kernel.run(source,
   filename=<absolute path>, root=<root>)``.
 
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ from pathlib import Path
 import procs
 from corpus import HERE, Case
 
-ORACLE = HERE / "oracle.py"
+ORACLE_SERVER = HERE / "oracle_server.py"
 TIMEOUT = float(os.environ.get("CONFORMANCE_TIMEOUT", "600"))
 _KERNEL_ENVIRONMENT = {**procs.OFFLINE, "KINETO_LOG_LEVEL": "6"}
 
@@ -47,12 +50,12 @@ def run_plain(case: Case) -> procs.Finished:
 def run_oracle(case: Case, *, device: str | None = None) -> tuple[procs.Finished, dict | None]:
     with tempfile.TemporaryDirectory(prefix="conformance-") as folder:
         out = os.path.join(folder, "facts.json")
-        args = [procs.python(), str(ORACLE), str(case.path), "--out", out]
+        args = [str(case.path), "--out", out]
         if case.root:
             args += ["--root", case.root]
         if device:
             args += ["--device", device]
-        finished = procs.run(args, cwd=str(case.path.parent), timeout=TIMEOUT)
+        finished = oracle_process(args, cwd=str(case.path.parent), timeout=TIMEOUT)
         try:
             with open(out, encoding="utf-8") as handle:
                 return finished, json.load(handle)
@@ -66,10 +69,159 @@ def oracle_facts_of(folder, source: str, root: str = "loss") -> dict:
     case = Path(folder) / "case.py"
     case.write_text(source, encoding="utf-8")
     out = Path(folder) / "facts.json"
-    finished = procs.run([procs.python(), str(ORACLE), str(case), "--root", root, "--out", str(out)],
-                         cwd=str(folder), timeout=300)
+    finished = oracle_process([str(case), "--root", root, "--out", str(out)], cwd=str(folder),
+                              timeout=300)
     assert finished.returncode == 0, finished.output
     return json.loads(out.read_text(encoding="utf-8"))
+
+
+def oracle_process(args: list[str], *, cwd: str, timeout: float) -> procs.Finished:
+    """What ``python oracle.py ARGS`` in ``cwd`` does, started by the session's oracle
+    server (``oracle_server.py``: torch imported once, not once a case)."""
+    with _server_lock:
+        if _servers and _servers[0].ended:
+            _servers.pop().close()
+        if not _servers:
+            _servers.append(OracleServer())
+        server = _servers[0]
+    return server.run(args, cwd=cwd, timeout=timeout)
+
+
+def close_oracle_server() -> None:
+    with _server_lock:
+        for server in _servers:
+            server.close()
+        _servers.clear()
+
+
+class OracleServer:
+    """An ``oracle_server.py`` process and the oracle runs it forked (see that module)."""
+
+    def __init__(self):
+        self._log = tempfile.TemporaryFile()  # its own stderr: why it ended, if it did
+        self.proc = subprocess.Popen(
+            [procs.python(), str(ORACLE_SERVER)], cwd=str(HERE), env=procs.offline_environment(),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+            start_new_session=True)
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._requests: dict[int, dict] = {}  # id -> {"pid", "status", "done": Event}
+        self.ended = False
+        self._ready = threading.Event()  # its imports are done (or it ended)
+        self._problem = ""
+        self._reader = threading.Thread(target=self._read_replies, daemon=True,
+                                        name="oracle-server")
+        self._reader.start()
+
+    def run(self, args: list[str], *, cwd: str, timeout: float) -> procs.Finished:
+        """What ``python oracle.py ARGS`` in ``cwd`` does; ``timeout`` counts from when the
+        server is ready (its imports are shared, not this run's)."""
+        start = time.monotonic()
+        if not self._ready.wait(timeout):
+            self._end(f"its imports did not finish in {timeout:.0f} s")
+            self._ready.wait()
+        with tempfile.TemporaryDirectory(prefix="oracle-run-") as folder:
+            output = os.path.join(folder, "output.txt")
+            with self._lock:
+                self._next_id += 1
+                request_id = self._next_id
+                entry = self._requests[request_id] = {"pid": None, "status": None,
+                                                      "done": threading.Event()}
+                line = json.dumps({"id": request_id, "args": args, "cwd": cwd, "output": output})
+                try:
+                    if self.ended:
+                        raise BrokenPipeError
+                    self.proc.stdin.write(line.encode() + b"\n")
+                    self.proc.stdin.flush()
+                except OSError:
+                    entry["done"].set()
+            timed_out = not entry["done"].wait(timeout)
+            if timed_out:
+                if entry["pid"] is not None:
+                    _kill_group(entry["pid"])
+                if entry["pid"] is None or not entry["done"].wait(60):
+                    self._end("it did not answer about a run past its time")
+                    entry["done"].wait()
+            with self._lock:
+                del self._requests[request_id]
+            if entry["status"] is None and entry["pid"] is not None:
+                _kill_group(entry["pid"], group_only=True)  # the server ended first
+            try:
+                with open(output, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError:
+                text = ""
+        if entry["status"] is None and not timed_out:
+            text += f"\noracle_server.py ended before this run did:\n{self._stderr()}"
+            return procs.Finished(-1, text, time.monotonic() - start)
+        code = None if timed_out else entry["status"]
+        return procs.Finished(code, text, time.monotonic() - start)
+
+    def _read_replies(self) -> None:
+        try:
+            for line in self.proc.stdout:
+                message = json.loads(line)
+                if "ready" in message:
+                    self._ready.set()
+                    continue
+                with self._lock:
+                    entry = self._requests.get(message["id"])
+                    if entry is None:
+                        continue
+                    if "pid" in message:
+                        entry["pid"] = message["pid"]
+                    else:
+                        entry["status"] = message["status"]
+                        entry["done"].set()
+        except ValueError:  # not a reply: say so, and use this server no more
+            self._end(f"it wrote {line!r} where a reply belongs")
+        finally:
+            with self._lock:  # the server ended: no run of it will finish now
+                self.ended = True
+                self._ready.set()
+                for entry in self._requests.values():
+                    entry["done"].set()
+
+    def _end(self, why: str) -> None:
+        """Kill the server (its reader then sees it end and releases every run)."""
+        self._problem = f"killed: {why}\n"
+        _kill_group(self.proc.pid)
+
+    def _stderr(self) -> str:
+        self._log.seek(0)
+        return self._problem + self._log.read().decode("utf-8", errors="replace")[-3000:]
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.proc.pid)
+            self.proc.wait()
+        self._reader.join()
+        self.proc.stdout.close()
+        self._log.close()
+
+
+def _kill_group(pid: int, *, group_only: bool = False) -> None:
+    """SIGKILL the process group ``pid`` leads (or, unless ``group_only``, the process
+    alone if it has not made its group yet)."""
+    try:
+        os.killpg(pid, 9)
+    except ProcessLookupError:
+        if group_only:
+            return
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+
+
+_servers: list[OracleServer] = []
+_server_lock = threading.Lock()
 
 
 def run_gradstep(case: Case) -> tuple[dict, float]:

@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from case_runs import CaseRunner  # noqa: E402
+from case_runs import CaseRunner, close_oracle_server  # noqa: E402
 
 _selected: list = []
 _runner: list = []
@@ -46,6 +46,10 @@ def run(case_runner, case):
     if missing:
         pytest.skip(f"no module {missing[0]}")
     return case_runner.get(case)
+
+
+def pytest_sessionfinish(session) -> None:
+    close_oracle_server()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
