@@ -186,18 +186,21 @@ def format_report(diagnosis, trace: dict, source: str = "", timeline: dict | Non
         written = sum(1 for row in diagnosis.rows if row.written_after)
         when = written_when(diagnosis.rows)  # an optimizer step: |weight| is not the pass's
         if when == "after":
-            lines.append(_("{count} of these layers were written in place after the last "
-                           "recorded backward call (an optimizer step?): their |weight| and "
+            lines.append(_("{count} of these layers were written in place after the first "
+                           "recorded backward call through this graph (an optimizer step?): "
+                           "their |weight| and "
                            "ratio are of the new weights, not of those the gradient was "
                            "computed at", count=written))
         elif when == "during":
-            lines.append(_("{count} of these layers were written in place during the last "
-                           "recorded backward call (an optimizer step in a hook?): their "
+            lines.append(_("{count} of these layers were written in place during a "
+                           "recorded backward call through this graph (an optimizer step in a "
+                           "hook?): their "
                            "|weight| and ratio are of the new weights, not of those the "
                            "gradient was computed at", count=written))
         elif when:
-            lines.append(_("{count} of these layers were written in place during or after the "
-                           "last recorded backward call (an optimizer step?): their |weight| and "
+            lines.append(_("{count} of these layers were written in place during a recorded "
+                           "backward call through this graph or after the first one (an "
+                           "optimizer step?): their |weight| and "
                            "ratio are of the new weights, not of those the gradient was "
                            "computed at", count=written))
         if any(row.grad_norm is None for row in diagnosis.rows):

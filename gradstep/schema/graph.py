@@ -88,7 +88,7 @@ class TraceNode(_NodeRequired, total=False):
     formula: Annotated[Any, "an op's local-gradient formula from derivatives.yaml (formulas.md)"]
     formula_math: Annotated[Any, "the same in mathematical notation"]
     formula_note: Annotated[Any, "why there is no formula, when there is none"]
-    written_after: Annotated[dict, "a leaf written after the snippet's last recorded backward call (an optimizer step): {pass_version, version}, torch's _version then and now (equal for a write it does not count: p.data, fused); with during: true where it was written while that call ran (a hook's step; pass_version: as the call began); its value is the leaf's now, not the one the pass used (left out when not)"]
+    written_after: Annotated[dict, "a leaf written after the first of the snippet's recorded backward calls through the graph that used it (the last call, unless a retain_graph call ran over the same forward before it; an optimizer step): {pass_version, version}, torch's _version then and now (equal for a write it does not count: p.data, fused); with during: true where it was written while that call or a later one ran (a hook's step; pass_version: as that first call began); its value is the leaf's now, not the one the pass used (left out when not)"]
 
 
 # The fields every node carries, in this order, in the trace JSON and in graph files.

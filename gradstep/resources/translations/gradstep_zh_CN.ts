@@ -823,16 +823,16 @@ What the snippet printed is in Output.</source>
         <translation>正在读取梯度…</translation>
     </message>
     <message>
-        <source>{0} of these layers were written in place after the last recorded backward call (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
-        <translation>其中 {0} 层在最后一次被记录的反向传播调用之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+        <source>{0} of these layers were written in place after the first recorded backward call through this graph (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在第一次经过这张图的、被记录的反向传播调用之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
     <message>
-        <source>{0} of these layers were written in place during the last recorded backward call (an optimizer step in a hook?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
-        <translation>其中 {0} 层在最后一次被记录的反向传播调用进行中被原地修改了（钩子里的优化器一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+        <source>{0} of these layers were written in place during a recorded backward call through this graph (an optimizer step in a hook?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在某一次经过这张图的、被记录的反向传播调用进行中被原地修改了（钩子里的优化器一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
     <message>
-        <source>{0} of these layers were written in place during or after the last recorded backward call (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
-        <translation>其中 {0} 层在最后一次被记录的反向传播调用进行中或之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+        <source>{0} of these layers were written in place during a recorded backward call through this graph or after the first one (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在某一次经过这张图的、被记录的反向传播调用进行中，或在第一次这样的调用之后，被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
 </context>
 <context>
