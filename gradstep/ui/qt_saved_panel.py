@@ -43,6 +43,7 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
 
 CHANGED = "changed in place: version {0}, saved at version {1}"
 DETACHED = "detached in place since it was saved (torch refuses it)"
+DURING = "changed in place by a hook during this pass (when is not recorded)"
 
 
 def tensor_state(entry: dict) -> str:
@@ -51,6 +52,8 @@ def tensor_state(entry: dict) -> str:
         return "freed"
     if entry.get("detached_in_place"):
         return DETACHED
+    if entry.get("changed_during"):
+        return DURING
     if entry.get("changed_in_place"):
         return CHANGED.format(entry.get("version"), entry.get("saved_version"))
     return "alive"
@@ -88,7 +91,7 @@ def graph_words(model: QtSessionModel) -> str:
 
 
 _STATE_COLOURS = {"alive": "#2e7d32", "freed": "#c62828", "changed": "#b71c1c",
-                  "detached": "#b71c1c"}
+                  "detached": "#b71c1c", "during": "#37474f"}
 
 
 class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
@@ -154,7 +157,8 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
             item = QtWidgets.QTreeWidgetItem([name, shape, shown])
             if tensor:
                 kind = ("alive" if state == "alive" else "freed" if state == "freed" else
-                        "detached" if state == DETACHED else "changed")
+                        "detached" if state == DETACHED else "during" if state == DURING
+                        else "changed")
                 item.setForeground(2, QtGui.QBrush(QtGui.QColor(_STATE_COLOURS[kind])))
                 item.setToolTip(2, self._state_tip(kind))
             self.table.addTopLevelItem(item)
@@ -167,6 +171,10 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
             return self.tr("still held: backward can use it")
         if kind == "freed":
             return self.tr("released by torch: a backward that needs it raises")
+        if kind == "during":
+            return self.tr("still held; a hook of the snippet's changed it in place during this "
+                           "pass, and torch refuses it at the step that raised: whether it was "
+                           "already changed at this step is not recorded")
         if kind == "detached":
             return self.tr("still held, but detached in place (.detach_()) since the node "
                            "saved it: backward through the node raises (use .detach())")

@@ -236,6 +236,10 @@ def saved_state_words(entry: dict) -> str:
         return tr("freed")
     if entry.get("detached_in_place"):
         return tr("detached in place since it was saved (torch refuses it)")
+    if entry.get("changed_during"):  # a hook wrote it in the pass; no probe says when
+        return tr("changed in place by a hook during this pass (saved at version {0}): torch "
+                  "refuses it at the step that raised; whether already here is not "
+                  "recorded").format(entry.get("saved_version", "?"))
     if entry.get("changed_in_place"):
         return tr("changed in place: version {0}, saved at version {1}").format(
             entry.get("version"), entry.get("saved_version"))

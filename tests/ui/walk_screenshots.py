@@ -47,6 +47,13 @@ SNIPPETS = {
                 "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
                 "loss = lin(torch.ones(1, 3)).square().sum()\nprint(lin.bias)\n"
                 "loss.backward()  # the hook steps during the pass\nprint(lin.bias)\n",
+    # a hook writes a saved tensor during the pass: torch refuses SinBackward0 later
+    "hookwrite": "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
+                 "d = c * 3\ne = d.exp()\nf = e * 5\ne.register_hook(lambda g: b.add_(1))\n"
+                 "f.sum().backward()\n",
+    "prehookwrite": "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
+                    "d = c * 3\ne = d.exp()\nf = e * 5\n"
+                    "e.grad_fn.register_prehook(lambda g: (b.add_(1), None)[1])\nf.sum().backward()\n",
     "printopts": "import torch\ntorch.set_printoptions(precision=2)\n"
                  "x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)\n"
                  "w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)\n"
@@ -57,7 +64,7 @@ SNIPPETS = {
                 "y = (x * w).tanh()\nprint(x, w, y)\ny.sum().backward()\nprint(w.grad)\n",
 }
 EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn", "inplace",
-            "bignum", "optstep", "hookstep", "printopts", "printsci"]
+            "bignum", "optstep", "hookstep", "printopts", "printsci", "hookwrite", "prehookwrite"]
 
 
 def run_snippet(app, window, name: str) -> None:
