@@ -37,7 +37,13 @@ from gradstep.autograd.leaves_and_freed import (
 )
 from gradstep.autograd.pass_join import combine_passes, explanation_of
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
-from gradstep.autograd.saved import refusals_now, refusals_when_raised, saved_items
+from gradstep.autograd.saved import (
+    raised_view,
+    refusals_now,
+    refusals_when_raised,
+    resolve_view_versions,
+    saved_items,
+)
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.stop_flag import raised_by_snippet
 from gradstep.autograd.tensor_hooks import has_tensor_hooks, noted_nodes
@@ -110,13 +116,17 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
 
     held: dict = {}  # the probe after the pass reads what this one found held
     freed_before = freed_node_ids(id_of, held)
-    changed_before = refusals_now(id_of, views=snippet_done)
+    views: dict = {}  # while the program is live: the saved views' versions as it began
+    changed_before = refusals_now(id_of, views=snippet_done,
+                                  view_versions=None if snippet_done else views)
     copy = has_tensor_hooks(id_of, [*roots, *(watch or {}).values(), *(inputs or ())])
     probes = hook_probes(id_of, roots, [*(watch or {}).values(), *(inputs or ())], noted_nodes())
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
         own_pass=exit_told, copy=copy, probes=probes)
     changed_when_raised = refusals_when_raised(exc, id_of, views=snippet_done)
+    if changed_when_raised is not None and not snippet_done:
+        _tell_raised_view(exc, steps, id_of, changed_when_raised, changed_before, views)
     if isinstance(exc, SystemExit) and not exit_told:  # the caller's program ends here
         raise exc
     target = _root_name(roots, id_of, labels)
@@ -138,6 +148,21 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
                        if fn is not None and fn in id_of]
     return record
+
+
+def _tell_raised_view(exc, steps: list, id_of: dict, raised: dict, changed_before, views) -> None:
+    """Add to ``raised`` (a live program's probe as torch raised its version error, saved
+    views unprobed) the saved view torch refused in the step that raised, from its message
+    (``saved.raised_view``), and to ``changed_before`` that view where its version as the
+    pass began (``views``) was not its saved version already (``resolve_view_versions``)."""
+    failed = next((s["node"] for s in reversed(steps) if s.get("error")), None)
+    fn = next((f for f, node_id in id_of.items() if node_id == failed), None) if failed else None
+    found = raised_view(exc, fn, failed, raised)
+    for node_id, names in found.items():
+        raised.setdefault(node_id, {}).update(names)
+    if found and changed_before is not None and views:
+        resolve_view_versions(changed_before, views, lambda node_id: [
+            {"name": name, **marks} for name, marks in found.get(node_id, {}).items()])
 
 
 def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | None = None):

@@ -35,7 +35,7 @@ from gradstep.autograd.saved_inputs import saved_input_names
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
 __all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "refusals_now",
-           "refusals_when_raised", "resolve_view_versions"]
+           "refusals_when_raised", "resolve_view_versions", "raised_view"]
 
 
 @cache
@@ -234,6 +234,31 @@ def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
             or not VERSION_ERROR.search(exc.args[0])):
         return None
     return refusals_now(id_of, views=views, view_versions=view_versions)
+
+
+def raised_view(exc, fn, node_id: str, raised: dict) -> dict:
+    """Return ``{node_id: {saved name: refusal fields}}`` for the saved *view* of ``fn`` (the
+    node torch raised its version error in, ``exc``) that torch refused, told from torch's own
+    message while the program is live (a view is not unpacked then, ``refusals_now``): the
+    one saved view of ``fn`` whose version now is the error's "is at version V", where
+    ``raised`` (the probe as torch raised) names no slot of ``fn`` with the error's
+    versions. {} where that is not one view (none, or two at that version: neither is
+    claimed). Plain reads: nothing is unpacked."""
+    found = VERSION_ERROR.search(exc.args[0]) if (
+        type(exc) is RuntimeError and len(exc.args) == 1 and type(exc.args[0]) is str) else None
+    if found is None or fn is None:
+        return {}
+    version, saved_version = int(found[1]), int(found[2])
+    if any((m.get("version"), m.get("saved_version")) == (version, saved_version)
+           for m in (raised.get(node_id) or {}).values()):
+        return {}  # torch's error is for a slot the probe already told
+    views = [slot for slot in saved_slots(fn) if slot.state == "alive"
+             and type(slot.data) in _PLAIN and slot.data._is_view()
+             and slot.data._version == version]
+    if len(views) != 1:
+        return {}
+    return {node_id: {_display_name(fn, views[0].name): {
+        "changed_in_place": True, "version": version, "saved_version": saved_version}}}
 
 
 def resolve_view_versions(changed_before: dict, view_versions: dict, saved_of) -> None:
