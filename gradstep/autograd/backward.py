@@ -22,7 +22,7 @@ import sys
 
 import torch
 
-from gradstep.autograd import jacobian, saved_memory
+from gradstep.autograd import jacobian, pass_versions, saved_memory
 from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
@@ -391,6 +391,7 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     jacobian.precompute(trace.id_of, snippet_done=True)
     saved_memory.remember(trace.id_of, snippet_done=True)  # a formula's numbers, once freed
     records = []
+    before = pass_versions.snapshot(trace.id_of)  # a hook's write to a leaf in these passes
     for _pass in range(int(passes)):
         record = record_backward(
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
@@ -409,6 +410,9 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     state.own_freed = state.own_freed or any(
         set(record["freed_nodes"]) - set(record["freed_before"]) for record in records)
     timeline = combine_passes(records)
+    written = pass_versions.moved_since(before)
+    if written:
+        timeline["written_during"] = written
     if timeline["error"] is not None:
         timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls,
                                                  freed_first=freed_first)

@@ -147,6 +147,40 @@ def _note(nodes, mark, begin_mark, begun: dict) -> None:
         _noted[id(leaf)] = (weakref.ref(leaf), notes, dropped)
 
 
+def snapshot(id_of: dict) -> list:
+    """Return each plain leaf of ``id_of`` (grad_fn -> id) with its node id, version and
+    norm now, for ``moved_since`` after a pass of gradstep's own (the window's Backward,
+    ``gradstep backward`` on a snippet that made none: no call of the snippet's notes
+    them); [] where that fails (the pass runs all the same)."""
+    try:
+        with unseen():
+            fns = [fn for fn in id_of if type(fn) is ACCUMULATE_GRAD]
+            leaves = _versioned_leaves(fns)
+            ids = {id(fn.variable): id_of[fn] for fn in fns}
+            return [(ids[id(leaf)], weakref.ref(leaf), leaf._version, norm)
+                    for leaf, norm in zip(leaves, _norms(leaves))]
+    except Exception:
+        return []
+
+
+def moved_since(taken: list) -> dict:
+    """Return ``{leaf node id: {"pass_version", "version"}}`` for the leaves of ``snapshot``
+    ``taken`` whose version or norm moved since (a hook's write during the pass: an
+    optimizer step in a post-accumulate-grad hook, ``p.data.add_``)."""
+    out = {}
+    try:
+        with unseen():
+            for node_id, ref, version, norm in taken:
+                leaf = ref()
+                if leaf is not None:
+                    moved = _moved(leaf, (None, version, norm))
+                    if moved is not None:
+                        out[node_id] = moved
+    except Exception:
+        return {}
+    return out
+
+
 def _norm(leaf) -> torch.Tensor | None:
     """Return ``_norms`` of ``leaf`` alone."""
     return _norms([leaf])[0]

@@ -165,7 +165,10 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.header.setText(self._header(attrs, step, state))
         value = attrs.get("value")
         written = written_words(attrs)  # an optimizer step wrote the leaf after the pass
-        self.forward.set_title(self.tr("Value now — {0}").format(html.escape(written)) if written
+        own = (attrs.get("written_after") or {}).get("own")  # gradstep's pass wrote it: the
+        # value shown is the forward's, from before that pass
+        self.forward.set_title((self.tr("Forward value — {0}") if own else self.tr("Value now — {0}"))
+                               .format(html.escape(written)) if written
                                else self.tr("Forward value"))
         if value:
             self.forward.set_value(value)

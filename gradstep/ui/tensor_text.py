@@ -255,6 +255,10 @@ def written_words(attrs: dict) -> str:
     if not isinstance(moved, dict):
         return ""
     version, then = moved.get("version"), moved.get("pass_version")
+    if moved.get("own"):  # gradstep's own pass: the box shows the trace's value, from before
+        return tr("This is the value before gradstep's backward pass, the one the forward "
+                  "used: a hook wrote the leaf in place during that pass (version {0} after "
+                  "it, {1} before).").format(version, then)
     if moved.get("during"):  # written while the backward call ran (a hook's optimizer step)
         if version is None or version == then:
             return tr("This is the value at the end of the snippet: it was written during the "

@@ -47,6 +47,11 @@ SNIPPETS = {
                 "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
                 "loss = lin(torch.ones(1, 3)).square().sum()\nprint(lin.bias)\n"
                 "loss.backward()  # the hook steps during the pass\nprint(lin.bias)\n",
+    # no backward call: the window runs its own pass, in which the hook steps the bias
+    "ownhookstep": "import torch\nfrom torch import nn\ntorch.manual_seed(0)\nlin = nn.Linear(3, 2)\n"
+                   "opt = torch.optim.SGD(lin.parameters(), lr=0.5)\n"
+                   "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
+                   "loss = lin(torch.ones(1, 3)).square().sum()\n",
     # a hook writes a saved tensor during the pass: torch refuses SinBackward0 later
     "hookwrite": "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
                  "d = c * 3\ne = d.exp()\nf = e * 5\ne.register_hook(lambda g: b.add_(1))\n"
@@ -64,7 +69,8 @@ SNIPPETS = {
                 "y = (x * w).tanh()\nprint(x, w, y)\ny.sum().backward()\nprint(w.grad)\n",
 }
 EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn", "inplace",
-            "bignum", "optstep", "hookstep", "printopts", "printsci", "hookwrite", "prehookwrite"]
+            "bignum", "optstep", "hookstep", "printopts", "printsci", "hookwrite", "prehookwrite",
+            "ownhookstep"]
 
 
 def run_snippet(app, window, name: str) -> None:

@@ -544,6 +544,10 @@ What the snippet printed is in Output.</source>
         <translation>保存后被原地修改：现在是版本 {0}，保存时是版本 {1}</translation>
     </message>
     <message>
+        <source>This is the value before gradstep&apos;s backward pass, the one the forward used: a hook wrote the leaf in place during that pass (version {0} after it, {1} before).</source>
+        <translation>这是 gradstep 运行反向传播之前的值，也就是前向传播用到的值：某个钩子在那次反向传播中原地修改了这个叶子张量（之后是版本 {0}，之前是版本 {1}）。</translation>
+    </message>
+    <message>
         <source>label: {0}</source>
         <translation>标签：{0}</translation>
     </message>
@@ -1472,6 +1476,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>Value now — {0}</source>
         <translation>现在的值 — {0}</translation>
+    </message>
+    <message>
+        <source>Forward value — {0}</source>
+        <translation>前向值 — {0}</translation>
     </message>
     <message>
         <source>Not captured: gradstep shows only values it knows are torch&apos;s own (Run › Deep values records more).</source>
