@@ -5,8 +5,6 @@ pass (before: nothing said, where the snippet's own ``loss.backward()`` showed t
 
 from __future__ import annotations
 
-import torch
-
 from gradstep.autograd.session import Session
 from gradstep.drawing.style import written_text
 
