@@ -39,20 +39,24 @@ HOOKS = {
 }
 
 
-def _plain(source: str) -> tuple[str, object]:
-    """Run ``source`` plainly; return what it printed and torch's verdict on SinBackward0's
-    saved ``b`` just before the backward call (None: taken, else the versions)."""
+def _verdict(env: dict):
+    """torch's verdict on SinBackward0's saved ``b`` now (None: taken, else the versions)."""
+    try:
+        _ = env["c"].grad_fn._saved_self
+        return None
+    except RuntimeError as exc:
+        found = VERSIONS.search(str(exc))
+        return int(found[1]), int(found[2])
+
+
+def _run_watching(source: str, before_backward) -> str:
+    """Run ``source`` plainly, calling ``before_backward(env, tensor)`` as each
+    ``Tensor.backward`` call begins; return what it printed."""
     env: dict = {}
-    seen = []
     original = torch.Tensor.backward
 
     def backward(self, *args, **kwargs):
-        try:
-            _ = env["c"].grad_fn._saved_self
-            seen.append(None)
-        except RuntimeError as exc:
-            found = VERSIONS.search(str(exc))
-            seen.append((int(found[1]), int(found[2])))
+        before_backward(env, self)
         return original(self, *args, **kwargs)
 
     out = io.StringIO()
@@ -62,7 +66,15 @@ def _plain(source: str) -> tuple[str, object]:
             exec(compile(source, "/x/hook.py", "exec"), env)
     finally:
         torch.Tensor.backward = original
-    return out.getvalue(), seen[0]
+    return out.getvalue()
+
+
+def _plain(source: str) -> tuple[str, object]:
+    """Run ``source`` plainly; return what it printed and torch's verdict on SinBackward0's
+    saved ``b`` just before the backward call (None: taken, else the versions)."""
+    seen = []
+    printed = _run_watching(source, lambda env, _tensor: seen.append(_verdict(env)))
+    return printed, seen[0]
 
 
 def _shown(entry: dict):
@@ -190,21 +202,10 @@ def _torch_at_each_step(source: str) -> tuple[str, list]:
     pass begins (after the snippet's own hooks): torch's verdict on SinBackward0's saved
     ``b`` as each node is about to run, in engine order ((name, None): taken; else the
     versions torch's error names)."""
-    env: dict = {}
     seen: list = []
-    handles: list = []
-    original = torch.Tensor.backward
 
-    def verdict():
-        try:
-            _ = env["c"].grad_fn._saved_self
-            return None
-        except RuntimeError as exc:
-            found = VERSIONS.search(str(exc))
-            return int(found[1]), int(found[2])
-
-    def backward(self, *args, **kwargs):
-        stack, nodes = [self.grad_fn], set()
+    def hook_every_node(env, tensor):
+        stack, nodes = [tensor.grad_fn], set()
         while stack:
             fn = stack.pop()
             if fn is None or fn in nodes:
@@ -212,19 +213,10 @@ def _torch_at_each_step(source: str) -> tuple[str, list]:
             nodes.add(fn)
             stack += [n for n, _ in fn.next_functions]
         for fn in nodes:
-            handles.append(fn.register_prehook(
-                lambda g, fn=fn: seen.append((fn.name().removeprefix("torch::autograd::"),
-                                              verdict())) and None))
-        return original(self, *args, **kwargs)
+            fn.register_prehook(lambda g, fn=fn: seen.append(
+                (fn.name().removeprefix("torch::autograd::"), _verdict(env))) and None)
 
-    out = io.StringIO()
-    torch.Tensor.backward = backward
-    try:
-        with contextlib.redirect_stdout(out):
-            exec(compile(source, "/x/hook.py", "exec"), env)
-    finally:
-        torch.Tensor.backward = original
-    return out.getvalue(), seen
+    return _run_watching(source, hook_every_node), seen
 
 
 def _steps_shown(source: str, printed: str):
