@@ -27,6 +27,7 @@ from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.hook_exit import hook_exit_error
+from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
@@ -290,7 +291,8 @@ def _install_probes(probes, recorder) -> None:
     """Put ``probes`` on after ``recorder``'s hooks (their steps placing each probe); where
     that fails the pass is recorded without them."""
     try:
-        probes.install(recorder._started)
+        with own_ids():  # the snippet's own hook handles are numbered as in python
+            probes.install(recorder._started)
     except Exception:
         probes.remove()
         probes._readings.clear()
