@@ -34,7 +34,7 @@ import math
 import torch
 
 from gradstep.autograd.row_stds import serial_row_stds
-from gradstep.autograd.safe_reads import storage_holds
+from gradstep.autograd.safe_reads import dense_storage_holds, storage_holds
 from gradstep.autograd.value_rows import own_range  # (where a row's min or max is a zero)
 from gradstep.autograd.values import SMALL, compact, dtype_name, json_float
 
@@ -61,8 +61,7 @@ def plain_values(tensors: list) -> list:
     tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
     for key, t in unique.items():
         dtype = t.dtype
-        if (type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not torch.strided
-                or not storage_holds(t)):  # (freed memory: ``compact`` reads none of it)
+        if type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not torch.strided:
             plain[key] = compact(t)
             continue
         if t.is_cpu:  # (not meta, and its device index is -1: one read for the two)
@@ -74,8 +73,8 @@ def plain_values(tensors: list) -> list:
             device = t.get_device()
         n = t.numel()
         if n <= SMALL:
-            if n == 0:
-                plain[key] = compact(t)
+            if n == 0 or not (dense_storage_holds(t, n) if t.is_contiguous() else storage_holds(t)):
+                plain[key] = compact(t)  # (freed memory: ``compact`` reads none of it)
             else:
                 small.setdefault((dtype, device), []).append((key, t, n))
             continue
@@ -84,9 +83,13 @@ def plain_values(tensors: list) -> list:
         # in memory order (the order torch's full reduction adds them in; one serial
         # reduction whatever the rows around it). Any other is summarised alone, by the
         # calls the snippet's own x.mean() makes.
-        order = None if t.is_contiguous() else _memory_order(t, orders)
+        # (Memory freed or cut short: ``compact`` reads none of it.)
+        if t.is_contiguous():
+            order = None if dense_storage_holds(t, n) else _FREED
+        else:
+            order = _memory_order(t, n, orders)
         # (a negative view shares its base's memory, not its values)
-        if order is _GAPS or n >= serial_row or t.is_neg() or device != -1:
+        if order is _GAPS or order is _FREED or n >= serial_row or t.is_neg() or device != -1:
             plain[key] = compact(t)
             continue
         # Views of one buffer read the same elements in the same order: they share a row.
@@ -114,24 +117,31 @@ def plain_values(tensors: list) -> list:
 _NONE_ID = id(None)
 
 
-def _memory_order(t: torch.Tensor, orders: dict):
+def _memory_order(t: torch.Tensor, n: int, orders: dict):
     """Return the order of ``t``'s dimensions in its memory (``t.permute(order)`` is then
-    contiguous: a transpose, a permute), or ``_GAPS`` where no order makes it contiguous
-    (gaps or overlaps).
+    contiguous: a transpose, a permute), ``_GAPS`` where no order makes it contiguous
+    (gaps or overlaps), or ``_FREED`` where its storage does not hold its ``n`` elements.
 
-    ``orders`` remembers the answer for each shape and strides: it depends on nothing else."""
+    ``orders`` remembers the answer for each shape and strides: it depends on nothing else.
+    A layout's first tensor is asked ``storage_holds`` whole (a permute of freed memory
+    raises), the next ones only for their ``n`` elements (``dense_storage_holds``)."""
     strides = t.stride()
     layout = (t.shape, strides)
     order = orders.get(layout)
     if order is None:
+        if not storage_holds(t):
+            return _FREED
         order = sorted(range(len(strides)), key=lambda d: -strides[d])
         if not t.permute(order).is_contiguous():
             order = _GAPS
         orders[layout] = order
+    elif order is not _GAPS and not dense_storage_holds(t, n):
+        return _FREED
     return order
 
 
 _GAPS = object()
+_FREED = object()
 
 
 def _in_batch(summarise, group: list, plain: dict, pairs) -> None:

@@ -131,3 +131,30 @@ def test_freed_gradients_are_summarised_without_their_memory():
                          {"shape": [100], "dtype": "float32", "device": "cpu"}]
     assert shown[2] == compact(kept) and shown[3] == {"shape": [90], "dtype": "float32",
                                                       "device": "cpu"}
+
+
+def test_partly_freed_gradients_in_every_path_of_the_summary():
+    """``plain_values`` asks a dense tensor's storage for its ``n`` elements from its offset
+    (``dense_storage_holds``), and a tensor with gaps (or a layout's first permuted one) the whole
+    ``storage_holds``: each shows what ``compact`` shows, and one whose memory is gone or cut
+    short shows no values."""
+    torch.manual_seed(0)
+    transposed, twin = torch.randn(30, 40), torch.randn(30, 40)
+    base, small, gaps = torch.randn(200), torch.randn(2, 5), torch.randn(4, 6)
+    lone, short = torch.randn(12, 9), torch.randn(11, 8)  # the first (and only) of their layout
+    tensors = [twin.t(), transposed.t(),  # rows in memory order (permuted), the same layout
+               base, base[50:], base[50:150], base[:150].view(10, 15).t(), small, small[:1],
+               small[1:], small[:1, 1:4], small[:, :2], gaps[:2, ::2], gaps[:, ::2],
+               lone.t(), short.t()]
+    transposed.untyped_storage().resize_(0)
+    lone.untyped_storage().resize_(0)
+    short.untyped_storage().resize_(40 * 4)  # 5 of its 11 rows
+    base.untyped_storage().resize_(150 * 4)  # the first 150 of its 200 floats
+    small.untyped_storage().resize_(5 * 4)
+    gaps.untyped_storage().resize_(12 * 4)
+    shown = plain_values(tensors)
+    assert shown == [compact(t) for t in tensors]
+    readable = [storage_holds(t) for t in tensors]
+    assert readable == [True, False, False, False, True, True, False, True, False, True, False,
+                        True, False, False, False]
+    assert [isinstance(v, list) or "min" in v for v in shown] == readable

@@ -110,6 +110,33 @@ def test_an_inference_tensor_leaf_the_call_runs_as_under_python():
     assert not any("written_after" in node for node in result["trace"]["nodes"])
 
 
+def test_the_leaves_norms_are_torch_s_vector_norm_of_each():
+    """``_norms`` takes the CPU leaves' norms in one ``_foreach_norm``: each is the very
+    tensor ``vector_norm`` gives for that leaf alone (dtype, bits, NaN, inf), and a leaf with
+    no norm to take (integers, meta, memory freed or cut short) has None in its place."""
+    from gradstep.autograd.pass_versions import _norms
+
+    torch.manual_seed(0)
+    freed, cut, stepped = torch.ones(4), torch.ones(6), torch.ones(8)
+    leaves = [torch.randn(3, 4), torch.randn(5, dtype=torch.float64), torch.randn(4, 5).t(),
+              torch.randn(2, 2, dtype=torch.complex64), torch.randn(7).half(),
+              torch.randn(6).bfloat16(), torch.empty(0), torch.arange(3), torch.ones(2, device="meta"),
+              freed, torch.tensor([float("nan"), 1.0]), torch.tensor([float("inf"), 1.0]),
+              torch.randn(50_000), cut, torch.randn(3, 4)[1:], stepped[::2],
+              torch.tensor(2.5, dtype=torch.float64), torch.randn(300, 200).t()[5:]]
+    freed.untyped_storage().resize_(0)
+    cut.untyped_storage().resize_(8)  # two of its six floats
+    stepped.untyped_storage().resize_(20)  # 5 floats: its 4 elements span 7
+    norms = _norms(leaves)
+    none = {7, 8, 9, 13, 15}
+    assert [i for i, n in enumerate(norms) if n is None] == sorted(none)
+    for i, (leaf, norm) in enumerate(zip(leaves, norms)):
+        if i not in none:
+            own = torch.linalg.vector_norm(leaf)
+            assert norm.dtype == own.dtype and norm.shape == own.shape
+            assert torch.equal(norm, own) or (norm.isnan() and own.isnan())
+
+
 PAIR = """\
 p = nn.Parameter(torch.tensor([1.0, 2.0, 3.0]))
 opt = torch.optim.SGD([p], lr=0.1)
