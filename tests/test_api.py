@@ -547,3 +547,26 @@ def test_backward_tells_a_changed_saved_view_from_torchs_own_error(hooked):
         assert "changed_in_place" not in entry and entry.get("changed_during")
     else:
         assert {k: entry[k] for k in expected} == expected  # changed before the pass
+
+
+def test_a_version_error_about_another_graph_claims_no_saved_view():
+    """A hook that runs a backward call of its own over another graph raises torch's version
+    error about that graph's node, with the same versions and sizes as the view the hooked
+    node saved (taken by torch: saved after the write). No saved view is told changed: torch
+    takes it, read after the pass."""
+    x = torch.ones(4, requires_grad=True)
+    b = x * 2
+    b.add_(1)
+    c = b[:2].sin()  # saves the view at version 1: taken
+    p = torch.ones(2, requires_grad=True)
+    q = p * 2
+    other = q.sin().sum()
+    q.add_(1)  # the other graph's saved q: "is at version 1; expected version 0"
+    c.grad_fn.register_hook(lambda grad_inputs, grad_outputs: other.backward())
+    timeline = gradstep.backward(c.sum())
+    assert "is at version 1; expected version 0" in timeline["error"]["detail"]
+    _ = c.grad_fn._saved_self  # torch's verdict: taken (raises where refused)
+    graph = gradstep.trace(c.sum())
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    assert sin not in timeline["changed_when_raised"]
+    assert sin not in (timeline.get("changed_before") or {})

@@ -40,10 +40,38 @@ def hook_frame(exc: BaseException, filename: str) -> HookFrame | None:
             if engine:
                 return HookFrame(code.co_name, code.co_firstlineno, call_line)
             call_line = tb.tb_lineno
-        path = code.co_filename.replace("\\", "/")
-        engine = "torch/autograd/" in path and (path.rsplit("/", 1)[-1], code.co_name) in _ENGINE_CALLS
+        engine = _is_engine_call(code)
         tb = tb.tb_next
     return None
+
+
+def _is_engine_call(code) -> bool:
+    """Whether ``code`` is torch's Python call into its engine (``_ENGINE_CALLS``)."""
+    path = code.co_filename.replace("\\", "/")
+    return "torch/autograd/" in path and (path.rsplit("/", 1)[-1], code.co_name) in _ENGINE_CALLS
+
+
+def raised_in_a_node(exc: BaseException) -> bool:
+    """Whether torch's engine raised ``exc`` in a node it ran: no Python frame comes after the
+    outermost call into the engine (a built-in node's C++), or only a custom Function's
+    ``backward`` called through torch's ``function.py`` (its ``ctx.saved_tensors``). Not
+    where a hook of the snippet's raised it (its frame comes after the engine's), a backward
+    call inside one included: torch's message there is about another node."""
+    tb = exc.__traceback__
+    while tb is not None and not _is_engine_call(tb.tb_frame.f_code):
+        tb = tb.tb_next
+    while tb is not None and tb.tb_next is not None and _is_engine_call(tb.tb_next.tb_frame.f_code):
+        tb = tb.tb_next  # ``backward`` in ``__init__.py`` calls ``_engine_run_backward``
+    if tb is None:
+        return False
+    after = []
+    tb = tb.tb_next
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        after.append((code.co_filename.replace("\\", "/"), code.co_name))
+        tb = tb.tb_next
+    return not after or (len(after) == 2 and after[0][0].endswith("torch/autograd/function.py")
+                         and after[0][1] == "apply")
 
 
 def hook_words(exc: BaseException, hook: HookFrame, line: int | None) -> dict:
