@@ -43,7 +43,8 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
 
 CHANGED = "changed in place: version {0}, saved at version {1}"
 DETACHED = "detached in place since it was saved (torch refuses it)"
-DURING = "changed in place by a hook during this pass (when is not recorded)"
+DURING = ("changed in place during this pass (by a hook or a custom Function's backward; when "
+          "is not recorded)")
 
 
 def tensor_state(entry: dict) -> str:
@@ -172,9 +173,10 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         if kind == "freed":
             return self.tr("released by torch: a backward that needs it raises")
         if kind == "during":
-            return self.tr("still held; a hook of the snippet's changed it in place during this "
-                           "pass, and torch refuses it at the step that raised: whether it was "
-                           "already changed at this step is not recorded")
+            return self.tr("still held; the snippet's code (a hook or a custom Function's "
+                           "backward) changed it in place during this pass, and torch refuses it "
+                           "at the step that raised: whether it was already changed at this step "
+                           "is not recorded")
         if kind == "detached":
             return self.tr("still held, but detached in place (.detach_()) since the node "
                            "saved it: backward through the node raises (use .detach())")

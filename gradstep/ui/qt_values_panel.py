@@ -284,7 +284,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         parts = ([self.tr("alive: {0}").format(", ".join(alive))] if alive else []) + (
             [self.tr("changed in place: {0}").format(", ".join(changed))] if changed else []) + (
             [self.tr("detached in place: {0}").format(", ".join(detached))] if detached else []) + (
-            [self.tr("changed by a hook in this pass, maybe later: {0}").format(", ".join(during))]
+            [self.tr("changed in this pass (a hook or a custom Function's backward), "
+                     "maybe later: {0}").format(", ".join(during))]
             if during else []) + (
             [self.tr("freed: {0}").format(", ".join(freed))] if freed else [])
         return self.tr("Saved tensors now — {0}").format("; ".join(parts))

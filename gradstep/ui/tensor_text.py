@@ -237,7 +237,8 @@ def saved_state_words(entry: dict) -> str:
     if entry.get("detached_in_place"):
         return tr("detached in place since it was saved (torch refuses it)")
     if entry.get("changed_during"):  # a hook wrote it in the pass; no probe says when
-        return tr("changed in place by a hook during this pass (saved at version {0}): torch "
+        return tr("changed in place during this pass by a hook or a custom Function's "
+                  "backward (saved at version {0}): torch "
                   "refuses it at the step that raised; whether already here is not "
                   "recorded").format(entry.get("saved_version", "?"))
     if entry.get("changed_in_place"):

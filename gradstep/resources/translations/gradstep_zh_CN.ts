@@ -536,8 +536,8 @@ What the snippet printed is in Output.</source>
         <translation>保存后被原地 detach（torch 拒绝使用它）</translation>
     </message>
     <message>
-        <source>changed in place by a hook during this pass (saved at version {0}): torch refuses it at the step that raised; whether already here is not recorded</source>
-        <translation>这次反向传播中被某个钩子原地修改（保存时是版本 {0}）：torch 在抛出错误的那一步拒绝使用它；在这一步时是否已被修改，没有记录</translation>
+        <source>changed in place during this pass by a hook or a custom Function&apos;s backward (saved at version {0}): torch refuses it at the step that raised; whether already here is not recorded</source>
+        <translation>这次反向传播中被某个钩子或自定义 Function 的 backward 原地修改（保存时是版本 {0}）：torch 在抛出错误的那一步拒绝使用它；在这一步时是否已被修改，没有记录</translation>
     </message>
     <message>
         <source>changed in place: version {0}, saved at version {1}</source>
@@ -1346,8 +1346,8 @@ What the snippet printed is in Output.</source>
         <translation>{0}（{1}）{2}：已保存 {3} 个张量、{4} 个值</translation>
     </message>
     <message>
-        <source>still held; a hook of the snippet&apos;s changed it in place during this pass, and torch refuses it at the step that raised: whether it was already changed at this step is not recorded</source>
-        <translation>仍保留；代码片段的某个钩子在这次反向传播中原地修改了它，torch 在抛出错误的那一步拒绝使用它：在这一步时它是否已被修改，没有记录</translation>
+        <source>still held; the snippet&apos;s code (a hook or a custom Function&apos;s backward) changed it in place during this pass, and torch refuses it at the step that raised: whether it was already changed at this step is not recorded</source>
+        <translation>仍保留；代码片段的代码（某个钩子或自定义 Function 的 backward）在这次反向传播中原地修改了它，torch 在抛出错误的那一步拒绝使用它：在这一步时它是否已被修改，没有记录</translation>
     </message>
     <message>
         <source>still held, but detached in place (.detach_()) since the node saved it: backward through the node raises (use .detach())</source>
@@ -1570,8 +1570,8 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>保存后被原地 detach：{0}</translation>
     </message>
     <message>
-        <source>changed by a hook in this pass, maybe later: {0}</source>
-        <translation>这次反向传播中被钩子修改（可能在之后的步骤）：{0}</translation>
+        <source>changed in this pass (a hook or a custom Function&apos;s backward), maybe later: {0}</source>
+        <translation>这次反向传播中被修改（钩子或自定义 Function 的 backward；可能在之后的步骤）：{0}</translation>
     </message>
     <message>
         <source>freed: {0}</source>
