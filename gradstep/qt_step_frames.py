@@ -76,12 +76,16 @@ class StepFrames:
         """Return the scene rectangle every frame shows: the union of every step's drawing."""
         from PySide6 import QtCore
 
+        from gradstep.drawing.label_places import LabelPlaces
+
         x0, y0, x1, y1 = self.layout.bounds
         rect = QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
-        for drawing in self._drawings:
-            for key, text in drawing["labels"].items():
-                rect = rect.united(qt_paint.edge_label_rect(
-                    self.layout.routes[key], text, self.layout.label_sides.get(key, 0)))
+        places, shown = LabelPlaces(self.layout), {}
+        for drawing in self._drawings:  # each step's places, as the scene gives them
+            places.set_texts({**dict.fromkeys(shown, ""), **drawing["labels"]})
+            shown = drawing["labels"]
+            for box in places.boxes.values():
+                rect = rect.united(QtCore.QRectF(*box))
         rect = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
         if self.caption and rect.width() < MIN_WIDTH:
             grow = (MIN_WIDTH - rect.width()) / 2

@@ -47,6 +47,18 @@ class LineIndex:
         index = bisect.bisect_right(self.counters, sequence_nr)
         return self.lines[index] if index < len(self.lines) else None
 
+    def of_keys(self, keys) -> dict:
+        """Return ``{key: get(key)}`` for the op keys of ``keys`` whose line is known (None
+        entries are leaves, which have none): ``line_of`` inline, one call for a graph."""
+        counters, lines, out = self.counters, self.lines, {}
+        count = len(lines)
+        for key in keys:
+            if key is not None and key[0] == "op":
+                index = bisect.bisect_right(counters, key[1])
+                if index < count:
+                    out[key] = lines[index]
+        return out
+
     def get(self, key, default=None):
         """``trace_graph``'s lookup: the line of an op node's ``node_key`` (None for a leaf)."""
         if key[0] != "op":

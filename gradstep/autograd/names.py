@@ -183,6 +183,28 @@ class ScopeNames:
         call = index.innermost(key[1]) if index is not None else -1
         return _scope_of(call, index, self.scope_names) if call >= 0 else default
 
+    def of_keys(self, keys) -> dict:
+        """Return ``{key: get(key)}`` for the op keys of ``keys`` that have a scope (None
+        entries are leaves: ``get`` answers them from ``leaves``, which the dict starts
+        as). The same answers as ``get``, each module call's found once (a call makes
+        several nodes): for one walk of a graph, whose modules all live meanwhile."""
+        out = dict(self.leaves)
+        index = self.index
+        if index is None:
+            return out
+        innermost, scope_names, by_call = index.innermost, self.scope_names, {}
+        for key in keys:
+            if key is None or key[0] != "op":
+                continue
+            call = innermost(key[1])
+            if call < 0:
+                continue
+            scope = by_call.get(call)
+            if scope is None:
+                scope = by_call[call] = _scope_of(call, index, scope_names)
+            out[key] = scope
+        return out
+
 
 def _scope_of(call: int, index, scope_names: dict) -> str:
     """Return the innermost named module of the module calls around a node, from its

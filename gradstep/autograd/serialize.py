@@ -49,6 +49,27 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None,
     return data
 
 
+def trace_json(trace: Trace, *, device: str | None = None) -> dict:
+    """Return ``graph_to_json(trace, device=device)`` for a trace just made by
+    ``trace_graph(json_edges=True)``, without reading its graph back: the nodes are its
+    own dicts, copied (``node_attributes`` makes each with exactly the fields the JSON
+    writes, in its order, and ids ``n0``, ``n1``, ... in id order), the edges the dicts
+    its walk listed (sources in id order, each one's slots in order: the JSON's order).
+    The trace hands its list over (it keeps none: a graph changed later is read from the
+    graph); a trace without one is written by ``graph_to_json``."""
+    edges, trace.json_edges = trace.json_edges, None
+    if edges is None:
+        return graph_to_json(trace, device=device)
+    graph = trace.graph
+    nodes = [attrs.copy() for attrs in graph._node.values()]
+    if device is None:
+        device = graph._node[trace.root_id].get("device") if trace.root_id in graph._node else None
+    data = {"root": trace.root_id, "device": device or "cpu", "nodes": nodes, "edges": edges}
+    if len(trace.root_ids) > 1:
+        data["roots"] = list(trace.root_ids)
+    return data
+
+
 def drawn_graph(trace: Trace, *, device: str | None = None) -> nx.MultiDiGraph | PlainGraph:
     """Return what ``graph_from_json(graph_to_json(trace, device=device))`` gives, made of
     the trace's own graph where it can be (its node dicts become the graph's: for a

@@ -19,7 +19,8 @@ from gradstep.autograd.leaves_and_freed import leaf_tensors
 from gradstep.autograd.process_state import snippet_print_options
 from gradstep.autograd.runner import run_snippet
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
-from gradstep.autograd.serialize import drawn_graph, graph_to_json
+from gradstep.autograd.serialize import drawn_graph
+from gradstep.autograd.serialize import trace_json as trace_json_of
 from gradstep.autograd.trace import Trace, trace_graph
 from gradstep.autograd.values import to_jsonable
 from gradstep.policies.gc_pause import paused_after_snippet
@@ -95,7 +96,7 @@ class Session:
                     # a graph only written from (keep_graph) needs no networkx: PlainGraph,
                     # a failed run's too (its trace JSON is made from it: networkx loaded
                     # after the snippet would run in what the snippet left, in a stop's grace)
-                    trace = _trace_with_calls(result, plain=keep_graph)
+                    trace = _trace_with_calls(result, plain=keep_graph, json_edges=not keep_graph)
                 except Exception as exc:  # a graph gradstep cannot read: not the snippet's
                     error = error or errors.make_error(
                         "trace_failed", f"{type(exc).__name__}: {exc}", type=type(exc).__name__)
@@ -111,7 +112,7 @@ class Session:
                     self.kept_graph = drawn_graph(trace, device=device)
                     self.state.trace = None  # its graph lives on in kept_graph, uncleared
                 else:
-                    trace_json = graph_to_json(trace, device=device)
+                    trace_json = trace_json_of(trace, device=device)
                 if (keep_graph or not keep_records) and error is None:
                     self.forget_records()
         exit_code = result.exit_code or (1 if error else 0)
@@ -189,10 +190,11 @@ class Session:
         return self.state
 
 
-def _trace_with_calls(result, *, plain: bool = False) -> Trace:
+def _trace_with_calls(result, *, plain: bool = False, json_edges: bool = False) -> Trace:
     """Return the trace of the run's roots, joined with the graphs of the snippet's own
     backward calls that share nodes with it (their timelines renumbered onto it); its graph
-    a ``PlainGraph`` when ``plain``, else a networkx one (``trace_graph``)."""
+    a ``PlainGraph`` when ``plain``, else a networkx one (``trace_graph``, which lists the
+    JSON's edges as it walks with ``json_edges``)."""
     see_saved = None
     if result.observer is not None:
         def see_saved(nodes, slots_of):  # the snippet is done: saved views may be unpacked too
@@ -201,7 +203,7 @@ def _trace_with_calls(result, *, plain: bool = False) -> Trace:
     def trace_of(roots):
         return trace_graph(roots, values=result.values, labels=result.labels,
                            scopes=result.scopes, see_saved=see_saved, lines=result.lines,
-                           plain=plain, snippet_done=True)
+                           plain=plain, snippet_done=True, json_edges=json_edges)
 
     trace = trace_of(result.roots)
     if not result.root_chosen and result.call_graphs:

@@ -30,6 +30,8 @@ from gradstep.autograd.safe_reads import (
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.value_rows import summaries
 from gradstep.autograd.values import (
+    _DEVICE_NAMES,
+    _DTYPE_NAMES,
     device_name,
     dtype_name,
     settled_values,
@@ -52,6 +54,9 @@ class Trace:
     root_ids: list[str] = field(default_factory=list)
     node_of: dict[str, Any] = field(default_factory=dict)
     id_of: dict[Any, str] = field(default_factory=dict)
+    # the trace JSON's edge dicts as the walk found them (``trace_graph(json_edges=True)``),
+    # until ``serialize.trace_json`` takes them: None after, or when not asked for
+    json_edges: list | None = None
 
 
 def node_key(fn) -> tuple:
@@ -132,7 +137,8 @@ def _requires_grad(t: torch.Tensor) -> bool:
 
 
 def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
-                lines=None, plain: bool = False, snippet_done: bool = False) -> Trace:
+                lines=None, plain: bool = False, snippet_done: bool = False,
+                json_edges: bool = False) -> Trace:
     """Return the Trace of everything reachable from ``roots`` through ``next_functions``.
 
     ``values`` maps ``node_key`` to ``{output_nr: value dict}`` (recorded while
@@ -145,7 +151,8 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     a ``PlainGraph`` (the same dicts, for a caller that only writes its JSON or a file
     from it: no networkx import), else a ``networkx.MultiDiGraph``. ``snippet_done``: no
     code of the snippet's runs any more, so a saved view may be unpacked to tell whether
-    torch refuses it (``saved.saved_items``).
+    torch refuses it (``saved.saved_items``). ``json_edges``: the walk also lists the trace
+    JSON's edge dicts, in its order (``Trace.json_edges``, for ``serialize.trace_json``).
     """
     values, labels, scopes, lines = values or {}, labels or {}, scopes or {}, lines or {}
     graph = PlainGraph() if plain else _networkx_graph()
@@ -167,6 +174,8 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
         trace.root_ids.append(node_id)
     trace.root_id = trace.root_ids[0]
     slot_counts: list = []  # len(next_functions) of each node, in id order, read once
+    # Sources come in id order and each one's slots in order: the JSON's (source, slot) order
+    edges = trace.json_edges = [] if json_edges else None
     for fn in queue:
         source = id_of[fn]
         targets = succ[source]
@@ -186,6 +195,8 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
                 targets[target] = pred[target][source] = {slot: {"slot": slot, "input_nr": input_nr}}
             else:  # x * x: a second edge between the same two nodes
                 keys[slot] = {"slot": slot, "input_nr": input_nr}
+            if edges is not None:
+                edges.append({"source": source, "target": target, "slot": slot, "input_nr": input_nr})
     if not plain:
         from gradstep.autograd.graph_json import clear_cache
 
@@ -202,6 +213,9 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
         return [node_of[source] for source in pred[node_id]]
 
     keys, twins = _op_keys(queue)
+    # the scopes and lines of all op nodes at once where the run's own indexes can (each
+    # module call's scope found once; ``of_keys`` gives ``get``'s answers in a dict)
+    scopes, lines = _of_keys(scopes, keys), _of_keys(lines, keys)
     for node_id, fn, slot_count, key in zip(node_of, queue, slot_counts, keys):
         if twins and key in twins:  # which of the two a record was made for is unknown
             attrs = node_dicts[node_id] = node_attributes(
@@ -241,6 +255,13 @@ def _op_keys(fns) -> tuple[list, set]:
         seen.add(key)
         keys.append(key)
     return keys, twins
+
+
+def _of_keys(lookup, keys: list):
+    """Return ``lookup.of_keys(keys)`` where ``lookup`` has it (``names.ScopeNames``,
+    ``lines.LineIndex``), else ``lookup`` itself (a dict)."""
+    of_keys = getattr(lookup, "of_keys", None)
+    return lookup if of_keys is None else of_keys(keys)
 
 
 def _networkx_graph():
@@ -361,7 +382,9 @@ def _output_meta(fn) -> tuple:
         return None, None, None
     if not _INT.issuperset(map(type, shape)):
         shape = None  # a jagged nested tensor's ragged size (a SymInt): no one shape
-    return shape, dtype_name(meta.dtype), device_name(meta.device)
+    dtype, device = meta.dtype, meta.device  # dtype_name and device_name's caches, inline
+    return (shape, _DTYPE_NAMES.get(dtype) or dtype_name(dtype),
+            _DEVICE_NAMES.get(device) or device_name(device))
 
 
 _INT = frozenset({int})

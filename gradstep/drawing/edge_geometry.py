@@ -66,7 +66,13 @@ def edge_label_box(route: list, text: str, side: int = 0) -> tuple[float, float,
     of a pill centred on its middle, so the pill moves off it: out by the line's run
     over half the pill's height (up or down), along the line the way it falls away from
     the pill (sideways); a straight edge's pill is where it was."""
-    (x, y), (dx, dy) = route_middle(route)
+    return label_box_at(*route_middle(route), text, side)
+
+
+def label_box_at(middle: tuple, direction: tuple, text: str, side: int = 0) -> tuple:
+    """Return ``edge_label_box`` of a route whose middle is ``middle``, running there in
+    ``direction`` (``route_middle``'s two)."""
+    (x, y), (dx, dy) = middle, direction
     width = style.text_width(text, style.DETAIL_PX) + 8
     height = style.line_height(style.DETAIL_PX) + 2
     if abs(dx) > abs(dy):  # sideways: above the line, slid along it clear of the line

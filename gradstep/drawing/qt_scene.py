@@ -29,6 +29,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gradstep.drawing import far_spans, qt_paint, style
 from gradstep.drawing.box_index import BoxIndex
 from gradstep.drawing.edge_pieces import CURVE, LINE, EdgePieces, each_once
+from gradstep.drawing.label_places import LabelPlaces
 
 DONE_EDGE_STATES = ("done", "freed")
 MANY_UPDATES = 64  # more changed boxes or edges than this at once: repaint the whole item
@@ -400,8 +401,9 @@ class GraphScene(QtWidgets.QGraphicsScene):
         # kept up to date by set_node_states, so a paint never scans every state
         self.done_nodes: set = {n for n, st in self.states.items() if st in DONE_EDGE_STATES}
         self.edge_labels: dict = {k: v for k, v in (edge_labels or {}).items() if v}
-        # each label's pill, made once (a step and each paint read them all)
-        self.pills: dict = {k: self._pill(k, v) for k, v in self.edge_labels.items()}
+        # each label's pill, placed once (a step and each paint read them all): where no
+        # other label is (``label_places``), the SVG's and the animation's places too
+        self.pills: dict = {}
         self.saved: dict = {}  # node -> saved entries at the step shown (else the graph's)
         self.dimmed: set = set()  # nodes drawn faded: not part of the pass shown
         self.highlight: set = set()
@@ -428,6 +430,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
                            float, count=2 * len(self.node_ids)).reshape(-1, 2) / 2
         self._lo, self._hi = centres - half, centres + half
         self._box_index = BoxIndex(self._lo, self._hi)  # a paint's boxes by binary search
+        self._places = LabelPlaces(layout, self._box_index)
+        self._place_labels(self.edge_labels)
         self.bounds_rect = QtCore.QRectF()
         self._update_bounds()
         self.setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
@@ -452,6 +456,7 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.graph = self.layout = None
         self.attrs, self.node_ids = [], []
         self._index, self.states, self.saved, self.pills, self.edge_labels = {}, {}, {}, {}, {}
+        self._places = None
         self.deleteLater()
 
     def fill_colours(self, indices: np.ndarray) -> np.ndarray:
@@ -486,11 +491,22 @@ class GraphScene(QtWidgets.QGraphicsScene):
                 rect = rect.united(pill)
         return rect
 
-    def _pill(self, key, text: str) -> QtCore.QRectF | None:
-        """Return the pill label ``text`` is written on for edge ``key`` (None: no route)."""
-        route = self.layout.routes.get(key)
-        side = self.layout.label_sides.get(key, 0)
-        return qt_paint.edge_label_rect(route, text, side) if route else None
+    def _place_labels(self, labels: dict) -> list | None:
+        """Place the labels ``{key: text}`` ('' for none) among the others; return the
+        rectangles they, and the labels that moved for them, left or took (None for more
+        than ``MANY_UPDATES``: the whole item is repainted)."""
+        moved = self._places.set_texts(labels)
+        dirty = [] if len(moved) <= MANY_UPDATES else None
+        pills = self.pills
+        for key, (_, new) in moved.items():
+            rect = pills.pop(key, None)  # (the old box's)
+            if rect is not None and dirty is not None:
+                dirty.append(rect)
+            if new is not None:
+                rect = pills[key] = QtCore.QRectF(*new)
+                if dirty is not None:
+                    dirty.append(rect)
+        return dirty
 
     def _update_bounds(self) -> None:
         margin = 12.0  # room for highlight rings and thick borders
@@ -608,22 +624,16 @@ class GraphScene(QtWidgets.QGraphicsScene):
         """Write text on edges, ``{(u, v, key): text}``; an empty text removes the label.
         Only the pills that changed are repainted (a step's new label and the one it drops),
         not every node in view."""
-        dirty = []
         for key, text in labels.items():
-            old, new = self.edge_labels.get(key), str(text) if text else None
-            if old == new:
-                continue
-            if old:
-                dirty.append(self.pills[key])
+            new = str(text) if text else None
             if new:  # a label keeps its place (labels are drawn in this order)
                 self.edge_labels[key] = new
-                self.pills[key] = self._pill(key, new)
-                dirty.append(self.pills[key])
             else:
-                del self.edge_labels[key], self.pills[key]
-        dirty = [rect for rect in dirty if rect is not None]
+                self.edge_labels.pop(key, None)
+        dirty = self._place_labels(labels)  # theirs, and those of labels moved for them
         self._update_bounds()  # the pills and their borders' antialiasing:
-        self.update_seen(self.nodes_item, [rect.adjusted(-2, -2, 2, 2) for rect in dirty])
+        self.update_seen(self.nodes_item, dirty if dirty is None
+                         else [rect.adjusted(-2, -2, 2, 2) for rect in dirty])
 
     def set_highlight(self, node_ids) -> None:
         """Ring the nodes ``node_ids`` (search hits); an empty set clears the rings."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gradstep.autograd.elements import flatten
+from gradstep.i18n import N_, _
 from gradstep.policies.complex_text import complex_elements, complex_words, is_complex
 from gradstep.policies.number_text import (
     FIXED,
@@ -417,7 +418,8 @@ def lines_around_saved(attrs: dict) -> tuple[list[Line], list[Line] | None]:
         lines = _lines(label or name, TITLE_PX, "title")
         count = attrs.get("op_count")
         if count is not None:
-            lines.append(Line(f"{count} op{'s' if count != 1 else ''}", DETAIL_PX, "detail"))
+            words = _("{count} op", count=count) if count == 1 else _("{count} ops", count=count)
+            lines.append(Line(words, DETAIL_PX, "detail"))
         return lines, None
     return lines_of_texts(kind == "leaf", name, label, format_shape(attrs.get("shape")),
                           format_small_value(attrs.get("value")), str(attrs.get("device") or ""),
@@ -434,10 +436,12 @@ def written_text(attrs: dict) -> str:
     if not isinstance(moved, dict):
         return ""
     version = moved.get("version")
-    when = "during" if moved.get("during") else "after"  # a hook's step, in the call
+    during = moved.get("during")  # a hook's step, in the call
     if version is None or version == moved.get("pass_version"):
-        return f"written {when} the pass"
-    return f"written {when} the pass: v{version}"
+        return _("written during the pass") if during else _("written after the pass")
+    if during:
+        return _("written during the pass: v{version}", version=version)
+    return _("written after the pass: v{version}", version=version)
 
 
 def lines_of_texts(is_leaf: bool, name: str, label: str, shape: str, value: str,
@@ -511,9 +515,11 @@ def saved_role(entry: dict) -> str:
     return "changed" if entry.get("changed_in_place") else "saved"
 
 
-SAVED_WORDS = (("saved", "saved: "), ("changed", "changed in place: "),
-               ("detached", "detached in place: "), ("during", "changed in the pass?: "),
-               ("freed", "freed: "))
+# the pills' words, in the language shown (``gradstep.i18n``): the window's, or the
+# locale's for ``gradstep export`` (a box is sized for them: ``node_sizes``)
+SAVED_WORDS = (("saved", N_("saved: {names}")), ("changed", N_("changed in place: {names}")),
+               ("detached", N_("detached in place: {names}")),
+               ("during", N_("changed in the pass?: {names}")), ("freed", N_("freed: {names}")))
 
 
 def saved_lines_of(entries) -> list[Line]:
@@ -524,7 +530,7 @@ def saved_lines_of(entries) -> list[Line]:
     for role, word in SAVED_WORDS:
         names = [name for name, state in entries if state == role]
         if names:
-            lines += _lines(word + ", ".join(names), DETAIL_PX, role)
+            lines += _lines(_(word, names=", ".join(names)), DETAIL_PX, role)
     return lines
 
 
@@ -536,7 +542,7 @@ def saved_line(attrs: dict) -> str:
     for role, word in SAVED_WORDS:
         names = [str(s.get("name", "")) for s in tensors if saved_role(s) == role]
         if names:
-            parts.append(word + ", ".join(names))
+            parts.append(_(word, names=", ".join(names)))
     return " · ".join(parts)
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from gradstep.drawing import edge_geometry, style, svg_boxes, svg_edges
+from gradstep.drawing import style, svg_boxes, svg_edges
 from gradstep.drawing.formats import shown_size
 from gradstep.drawing.graph_files import edge_count
+from gradstep.drawing.label_places import place_labels
 from gradstep.drawing.svg_numbers import two_decimals as _n
 from gradstep.drawing.svg_rows import drop_nul
 from gradstep.policies.gc_pause import without_gc
@@ -30,15 +31,12 @@ EDGES_PER_PATH = 512  # edges stroked by one <path> element
 EDGES_PER_BLOCK = 64 * EDGES_PER_PATH  # edges whose path data are made together
 
 
-def content_box(layout, edge_labels: dict) -> tuple[float, float, float, float]:
-    """Return ``(x0, y0, x1, y1)`` around every box, route and edge label."""
+def content_box(layout, label_boxes: dict) -> tuple[float, float, float, float]:
+    """Return ``(x0, y0, x1, y1)`` around every box, route and edge label (``label_boxes``:
+    ``label_places.place_labels``)."""
     x0, y0, x1, y1 = layout.bounds
-    for key, text in edge_labels.items():
-        route = layout.routes.get(key)
-        if route:
-            x, y, w, h = edge_geometry.edge_label_box(route, text,
-                                                      layout.label_sides.get(key, 0))
-            x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + w), max(y1, y + h)
+    for x, y, w, h in label_boxes.values():
+        x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + w), max(y1, y + h)
     return x0, y0, x1, y1
 
 
@@ -57,7 +55,8 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
     """
     states = states or {}
     labels = {k: v for k, v in (edge_labels or {}).items() if v}
-    x0, y0, x1, y1 = content_box(layout, labels)
+    label_boxes = place_labels(layout, labels)  # the window's places: none overlaps
+    x0, y0, x1, y1 = content_box(layout, label_boxes)
     x0, y0, width, height = x0 - margin, y0 - margin, x1 - x0 + 2 * margin, y1 - y0 + 2 * margin
     path = Path(path)
     # its width and height, ``size`` times the drawing's (checked: not inf, not 0)
@@ -87,9 +86,9 @@ def write_svg(graph, layout, path, *, states: dict | None = None,
         else:
             svg_boxes.write_boxes(out, graph, layout, states, label_lines or {})
         for key, text in labels.items():
-            route = routes.get(key)
-            if route:
-                out.write(_edge_label(route, text, layout.label_sides.get(key, 0)).encode("utf-8"))
+            box = label_boxes.get(key)
+            if box:
+                out.write(_edge_label(box, text).encode("utf-8"))
         out.write(b"</g>\n</svg>\n")
     return path
 
@@ -107,8 +106,8 @@ def _write_edges(out, routes: dict, keys: list, colour: str, width: float) -> No
                       + drop_nul(heads[start:start + EDGES_PER_PATH]) + b'"/>\n')
 
 
-def _edge_label(route: list, text: str, side: int = 0) -> str:
-    x, y, w, h = edge_geometry.edge_label_box(route, text, side)
+def _edge_label(box: tuple, text: str) -> str:
+    x, y, w, h = box
     return (f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" rx="4" '
             f'fill="{style.EDGE_LABEL_BG}" stroke="{style.EDGE}" stroke-width="0.8"/>'
             + svg_boxes.text(text, x + w / 2, y + h / 2, style.DETAIL_PX, style.TEXT) + "\n")

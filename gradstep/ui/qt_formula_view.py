@@ -16,6 +16,7 @@ import html
 from PySide6 import QtCore, QtWidgets
 
 LINES = 14  # the view's height in text lines: fixed, so a step never re-lays out the dock
+MIN_LINES = 4  # ... or fewer where the panel is short (``fit_lines``), but never less
 CODE = "font-family: monospace;"
 
 
@@ -35,6 +36,7 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.anchorClicked.connect(self._on_link)
         self.shown: dict | None = None
+        self.lines = LINES
         self._fit_height()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
@@ -43,7 +45,15 @@ class QtFormulaView(QtWidgets.QTextBrowser):
             self._fit_height()
 
     def _fit_height(self) -> None:
-        self.setFixedHeight(self.fontMetrics().lineSpacing() * LINES + 10)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * self.lines + 10)
+
+    def fit_lines(self, lines: int) -> None:
+        """Be ``lines`` text lines high (``MIN_LINES`` to ``LINES``): the Values panel's
+        height shared out when it is resized, never on a step; the rest scrolls."""
+        lines = max(MIN_LINES, min(LINES, lines))
+        if lines != self.lines:
+            self.lines = lines
+            self._fit_height()
 
     def _on_link(self, url: QtCore.QUrl) -> None:
         if url.scheme() == "saved":

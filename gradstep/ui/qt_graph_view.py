@@ -69,8 +69,27 @@ class QtGraphView(QtWidgets.QGraphicsView):
         # what to do again when the view is resized: the view the program chose (the graph
         # fitted, or its start), not one the user zoomed or dragged to (None then)
         self.refit_on_resize = None
+        self._relayout_due = False  # a language switch's layout, made once its events are in
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):  # the user's scroll
             bar.actionTriggered.connect(self._keep_users_view)  # (keys, the bars; not setValue)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if (event.type() == QtCore.QEvent.Type.LanguageChange and self.graph is not None
+                and not self._relayout_due):
+            # the boxes' pills (saved:, freed:, written after the pass) are worded in the
+            # language shown and the boxes sized for them: laid out again, once (a switch
+            # sends one LanguageChange per translator installed or removed)
+            self._relayout_due = True
+            QtCore.QTimer.singleShot(0, self, self._relayout_in_language)
+        super().changeEvent(event)
+
+    def _relayout_in_language(self) -> None:
+        """Lay the graph out again in the language now shown, where the view was."""
+        self._relayout_due = False
+        if self.graph is not None:
+            center = self.mapToScene(self.viewport().rect().center())
+            self._rebuild()
+            self.centerOn(center)
 
     def _keep_users_view(self, *_) -> None:
         """The user moved the view (scroll bars, arrow keys, a search): a resize keeps it."""

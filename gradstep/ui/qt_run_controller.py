@@ -175,7 +175,9 @@ class QtRunController(QtCore.QObject):
         self.w.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))
         self.w.docks["errors"].raise_()
         if self.w.docks["errors"].height() < 300:  # room for torch's message, the why and the fix
-            self.w.resizeDocks([self.w.docks["values"], self.w.docks["errors"]], [340, 360],
+            # (and the Values panel keeps its Forward value's plot whole: at 340 px it was
+            # cut to its top ~15 px at 1280 x 800)
+            self.w.resizeDocks([self.w.docks["values"], self.w.docks["errors"]], [400, 300],
                              QtCore.Qt.Orientation.Vertical)
         self.w.statusBar().showMessage(self.tr("Error: {0}").format(err.get("title") or err.get("message", ""))[:160])
 

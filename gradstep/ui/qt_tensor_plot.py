@@ -182,6 +182,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._shown: tuple | None = None  # (kind, shape, values, cell texts) drawn now: skip redraws
         self._title = QtWidgets.QLabel(f"<b>{title}</b>")
         self._title.setWordWrap(True)
+        self._title_height: tuple = (None, 0)  # ((text, width, font), its height): shown_height
         self._number = QtWidgets.QLabel()
         self._number.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._number.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
@@ -333,6 +334,23 @@ class QtTensorPlot(QtWidgets.QWidget):
         kind, shape, values, cells = self._shown
         return ((kind, shape, cells) == (shown[0], shown[1], shown[3])
                 and np.array_equal(values, shown[2], equal_nan=True))
+
+    def slot_height(self) -> int:
+        """Return the height of the plot, number or nothing shown now (fixed per kind)."""
+        return self._stack.maximumHeight()
+
+    def shown_height(self) -> int:
+        """Return the height this widget takes with what it shows now (a plot, a number or
+        nothing): its margins, title (as it wraps now), that and the statistics."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        key = (self._title.text(), self._title.width(), self._title.font().pointSizeF())
+        if key != self._title_height[0]:  # (a wrapped text's height is costly to find)
+            title = self._title.heightForWidth(key[1]) if key[1] > 1 else -1
+            self._title_height = (key, title if title > 0 else self._title.sizeHint().height())
+        title = self._title_height[1]
+        return (margins.top() + margins.bottom() + 2 * layout.spacing() + title
+                + self.slot_height() + self._stats.height())
 
     def set_title(self, title: str) -> None:
         """Change the title (e.g. to say a gradient is sent when the node runs)."""

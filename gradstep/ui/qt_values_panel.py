@@ -76,6 +76,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.slot_label = QtWidgets.QLabel()
         self._retranslate()
         self._sent_values: list = []
+        self._fitted: tuple = ()  # the Forward value's (title, slot) the height was shared for
         self._jacobian: dict | None = None
         body = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(body)
@@ -107,9 +108,24 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
         if event.type() in _MOVES and (watched is self.widget() or watched is self.viewport()):
+            if watched is self.viewport() and event.type() != QtCore.QEvent.Type.Move:
+                self._fit_formula()
             for plot in (self.forward, self.arriving, self.sent, self.jacobian):
                 plot.draw_when_seen()
         return super().eventFilter(watched, event)
+
+    def _fit_formula(self) -> None:
+        """Share the panel's height out: the formulas get what is left when the rows above
+        them and the Forward value (its plot, number or statistics) are seen whole (14 lines
+        at most, 4 at least), so a plot is not cut to a sliver at the panel's foot (after an
+        error the Errors panel takes part of the column). On a resize or zoom, and where
+        the Forward value changes kind (a plot after a number): the panel is laid out again
+        then anyway, never on a step that shows a value of the same kind."""
+        layout = self.widget().layout()
+        margins, spacing = layout.contentsMargins(), layout.spacing()
+        above = margins.top() + self.header.height() + self.grad_change.height() + 3 * spacing
+        room = self.viewport().height() - above - self.forward.shown_height() - 10
+        self.formula.fit_lines(room // max(1, self.formula.fontMetrics().lineSpacing()))
 
     def _fit_heights(self) -> None:
         """Fix the text rows' heights (two lines each): a new step's text must not re-lay out
@@ -129,6 +145,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "grad_change"):
             self._fit_heights()
+            self._fit_formula()
         if event.type() == QtCore.QEvent.Type.LanguageChange:
             self._retranslate()
             self._stale = True
@@ -176,6 +193,10 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             self.forward.set_message(self.tr(
                 "Not captured: gradstep shows only values it knows are torch's own "
                 "(Run › Deep values records more)."))
+        fit = (bool(written), self.forward.slot_height())
+        if fit != self._fitted:  # a plot after a number, or a longer title: share again
+            self._fitted = fit
+            self._fit_formula()
         self._show_arriving(step, state)
         self._show_sent(step, state)
         self._show_grad_change(attrs, step, state)

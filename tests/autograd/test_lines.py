@@ -143,3 +143,13 @@ def test_see_and_bind_note_a_line_only_after_a_node_was_made(monkeypatch):
     assert len(noted) == 1 and observer.lines.lines == noted
     observer.bind({"y": x + 1})  # a new node: noted
     assert len(noted) == 2
+
+
+def test_the_lines_of_many_keys_are_get_s():
+    index = LineIndex()
+    for counter, line in [(2, 1), (5, 2), (7, 2), (9, 4)]:
+        index.note(counter, line)
+    keys = [("op", s, "MulBackward0") for s in range(12)] + [None, ("leaf", 5)]
+    many = index.of_keys(keys)
+    assert {key: index.get(key) for key in keys if key} == {key: many.get(key) for key in keys if key}
+    assert None not in many.values() and len(many) == 9  # 9 and later: no line; leaves: none

@@ -85,3 +85,72 @@ def test_a_scope_is_its_innermost_named_module_without_the_stack(monkeypatch):
     assert [scopes.get(("op", n, "X"), "-") for n in (0, 1, 3, 5, 7, 12)] == [
         "model", "model.0", "model.0", "model.0", "model", "-"]
     assert ScopeNames(index, {}).get(("op", 3, "X")) == "ReLU"  # no name: the innermost's class
+
+
+def test_the_scopes_of_many_keys_are_get_s_each_call_found_once(monkeypatch):
+    from gradstep.autograd import names
+    from gradstep.autograd.names import ScopeNames
+    from gradstep.autograd.scopes import ScopeIndex
+
+    outer, named, unnamed = nn.Sequential(), nn.Linear(1, 1), nn.ReLU()
+    index = ScopeIndex()
+    index.enter(outer, 0)  # outer [0, 10) > named [1, 6) > unnamed [2, 4); named again [11, 13)
+    index.enter(named, 1)
+    index.enter(unnamed, 2)
+    index.leave(unnamed, 4)
+    index.leave(named, 6)
+    index.leave(outer, 10)
+    index.enter(named, 11)
+    index.leave(named, 13)
+    leaf = ("leaf", id(named.weight))
+    scopes = ScopeNames(index, {id(outer): "model", id(named): "model.0"}, {id(named.weight): "model.0.weight"})
+    keys = [("op", n, "X") for n in range(15)] + [None, ("op", 3, "Y")]
+    found = []
+    monkeypatch.setattr(names, "_scope_of", lambda call, *a: found.append(call) or f"call{call}")
+    many = scopes.of_keys(keys)
+    assert sorted(found) == [0, 1, 2, 3]  # each call once, for its 1 to 4 nodes
+    monkeypatch.undo()
+    many = scopes.of_keys(keys)
+    assert {key: scopes.get(key) for key in keys if key} == {
+        key: many.get(key, "") for key in keys if key}
+    assert many[leaf] == scopes.get(leaf) == "model.0"
+    assert ScopeNames(None, {}).of_keys(keys) == {}
+
+
+REUSED_AND_HOOKED = '''
+import torch
+from torch import nn
+torch.manual_seed(0)
+class Block(nn.Module):
+    def __init__(self, shared):
+        super().__init__()
+        self.inner = nn.Sequential(nn.Linear(4, 4), nn.Tanh())
+        self.shared = shared
+    def forward(self, x):
+        return nn.ReLU()(acts[0](self.shared(self.inner(x)))) * 2
+acts = [nn.Sigmoid()]  # no name of its own: each call's scope is the block's
+shared = nn.Linear(4, 4)
+model = nn.Sequential(Block(shared), Block(shared))
+model[1].inner.register_forward_hook(lambda m, i, o: o * 3)
+model[0].register_forward_pre_hook(lambda m, i: (i[0] + 1,))
+y = model(torch.ones(2, 4))
+w = model[0].inner(shared(y))
+loss = w.sum() + y.mean()
+'''
+
+
+def test_a_runs_scopes_found_once_a_call_are_get_s_for_reused_and_hooked_modules():
+    """The trace's scopes (``ScopeNames.of_keys``: each module call's found once) are what
+    ``ScopeNames.get`` answers node by node, for nested modules, a module called in two
+    blocks and again outside any forward, hooks that compute, and an unnamed module."""
+    from gradstep.autograd.session import Session
+    from gradstep.autograd.trace import node_key
+
+    session = Session()
+    reply = session.run(REUSED_AND_HOOKED)
+    trace, scopes = session.state.trace, session.state.scopes
+    shown = {node["id"]: node["scope"] for node in reply["trace"]["nodes"]}
+    assert shown == {node_id: scopes.get(node_key(fn), "") for node_id, fn in trace.node_of.items()}
+    assert {"0.inner.0", "1.inner.1", "0.shared", ""} <= set(shown.values())
+    by_name = {node["scope"] for node in reply["trace"]["nodes"] if node["name"] == "SigmoidBackward0"}
+    assert by_name == {"0", "1"}

@@ -193,3 +193,42 @@ def test_the_pass_probe_finds_an_input_detached_beside_a_constant_the_node_did_n
     x.grad = None
     plain.sum().backward()  # torch takes the constant and the wrapped number
     assert x.grad is not None
+
+
+def test_a_python_node_class_that_saves_in_one_call_and_not_another_shows_each_calls_own():
+    """``saved_items`` asks a node's class once (``saved._KINDS``); what each node saved is
+    still its own: torch's ``saved_tensors`` of each, in either order, and a class of the
+    same name made elsewhere is another class."""
+
+    class Maybe(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, keep):
+            if keep:
+                ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None
+
+    def other():
+        class Maybe(torch.autograd.Function):  # the same name, another class
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x, x)
+                return x + 1
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        return Maybe
+
+    x = torch.ones(3, requires_grad=True)
+    nodes = [Maybe.apply(x, False).grad_fn, Maybe.apply(x, True).grad_fn,
+             other().apply(x).grad_fn, Maybe.apply(x, False).grad_fn]
+    for node in nodes:
+        tensors = [item for item in saved_items(node) if "shape" in item]
+        assert len(tensors) == len(node.saved_tensors)
+        assert [t["shape"] for t in tensors] == [list(s.shape) for s in node.saved_tensors]
+    assert [len(n.saved_tensors) for n in nodes] == [0, 1, 2, 0]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import networkx as nx
 import pytest
 import torch
 
-from gradstep.autograd.serialize import drawn_graph, graph_from_json, graph_to_json
+from gradstep.autograd.serialize import drawn_graph, graph_from_json, graph_to_json, trace_json
 from gradstep.autograd.session import Session
 from gradstep.autograd.trace import trace_graph
 from gradstep.examples import EXAMPLES, load_example
@@ -201,3 +202,63 @@ def test_shared_nodes_are_the_graph_dicts_and_the_same_json():
     trace.graph.nodes["n1"]["saved"] = None  # written as []: copies, as without share
     again = graph_to_json(trace, share=True)
     assert again["nodes"][1]["saved"] == [] and trace.graph.nodes["n1"]["saved"] is None
+
+
+SNIPPET_FILES = sorted((Path(__file__).resolve().parents[2] / "bench" / "snippets").glob("transformer*.py"))
+
+
+@pytest.mark.parametrize("source", [*(e.id for e in EXAMPLES), *(p.name for p in SNIPPET_FILES)])
+def test_trace_json_is_graph_to_json_of_the_same_trace(source):
+    """The run's JSON from the walk's own edge list and unchecked node copies
+    (``trace_json``) is what ``graph_to_json`` reads back from the graph, to the byte."""
+    path = next((p for p in SNIPPET_FILES if p.name == source), None)
+    code = path.read_text() if path else load_example(source)
+    session = Session()
+    reply = session.run(code)
+    trace = session.state.trace
+    if trace is None:
+        pytest.skip("no graph")
+    assert trace.json_edges is None  # handed over: the trace keeps no second record
+    assert dumps(reply["trace"]) == dumps(graph_to_json(trace, device="cpu"))
+
+
+def test_trace_json_lists_parallel_and_reordered_edges_in_slot_order():
+    a = torch.ones(2, requires_grad=True)
+    b = torch.ones(2, requires_grad=True)
+    c = a * 1
+    roots = [torch.cat([c, b * 1, c, a * a]).sum(), (c * 2).mean()]  # a target met again later
+    trace = trace_graph(roots, json_edges=True)
+    edges = trace.json_edges
+    data = trace_json(trace, device="cpu")
+    assert data["edges"] is edges and trace.json_edges is None
+    assert dumps(data) == dumps(graph_to_json(trace, device="cpu"))
+    assert data["roots"] == ["n0", "n1"]
+    assert trace_json(trace, device="cpu") == graph_to_json(trace, device="cpu")  # (read back)
+
+
+EDGE_CASES = {  # the run's JSON where its edges or roots are not a plain chain
+    "joined: a backward call's graph as a second root": (
+        "import torch\nx = torch.ones(3, requires_grad=True)\na = x * 2\nl1 = a.sum()\n"
+        "l1.backward(retain_graph=True)\nl2 = (a * 3).mean()\n"),
+    "inputs that need no gradient (None in next_functions)": (
+        "import torch\nw = torch.ones(3, requires_grad=True)\nc = torch.ones(3)\n"
+        "y = (w * c + c).sum()\n"),
+    "a node reached by two slots, a target met again later": (
+        "import torch\nx = torch.ones(2, requires_grad=True)\nc = x * 1\n"
+        "y = torch.cat([c, x * x, c, x]).sum()\n"),
+    "a run that raises after its graph is made": (
+        "import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n"
+        "raise ValueError('late')\n"),
+}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_trace_json_is_graph_to_json_where_edges_repeat_skip_or_join(case):
+    source = EDGE_CASES[case]
+    session = Session()
+    reply = session.run(source)
+    trace = session.state.trace
+    assert reply["trace"] is not None and trace.json_edges is None
+    assert dumps(reply["trace"]) == dumps(graph_to_json(trace, device="cpu"))
+    if case.startswith("joined"):  # the case is what it says: two roots
+        assert reply["trace"]["roots"] == ["n0", "n1"]
