@@ -153,7 +153,8 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
                                         tensors, len(rows) - tensors))
         for (name, shape, state), entry in zip(rows, entries):
             tensor = is_tensor_entry(entry)
-            shown = (saved_state_words(entry) if tensor else
+            shown = (self._during_words(entry) if tensor and state == DURING else
+                     saved_state_words(entry) if tensor else
                      self.tr("value {0}").format(state[len("value "):]))
             item = QtWidgets.QTreeWidgetItem([name, shape, shown])
             if tensor:
@@ -166,6 +167,12 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         for col in range(3):
             self.table.resizeColumnToContents(col)
         self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+
+    def _during_words(self, entry: dict) -> str:
+        """The state cell of a saved tensor changed during the pass at a step no probe bounds
+        (``changed_during``): short, as the pill; its tooltip says the rest."""
+        return self.tr("changed in this pass? (saved at version {0})").format(
+            entry.get("saved_version", "?"))
 
     def _state_tip(self, kind: str) -> str:
         if kind == "alive":

@@ -1346,6 +1346,10 @@ What the snippet printed is in Output.</source>
         <translation>{0}（{1}）{2}：已保存 {3} 个张量、{4} 个值</translation>
     </message>
     <message>
+        <source>changed in this pass? (saved at version {0})</source>
+        <translation>本次传播中被修改？（保存时是版本 {0}）</translation>
+    </message>
+    <message>
         <source>still held; the snippet&apos;s code (a hook or a custom Function&apos;s backward) changed it in place during this pass, and torch refuses it at the step that raised: whether it was already changed at this step is not recorded</source>
         <translation>仍保留；代码片段的代码（某个钩子或自定义 Function 的 backward）在这次反向传播中原地修改了它，torch 在抛出错误的那一步拒绝使用它：在这一步时它是否已被修改，没有记录</translation>
     </message>
