@@ -497,3 +497,76 @@ def test_what_is_not_a_tensor_is_refused_with_what_to_pass():
             with pytest.raises(error, match=words):
                 call(value)
     assert model.weight.grad is None
+
+
+def _changed_view_graph(write_between: bool):
+    x = torch.ones(4, requires_grad=True)
+    b = x * 2
+    v = b[:3]
+    c = v.sin()  # saves the view v
+    if write_between:
+        b.add_(1)  # through the base: the view's version moves too
+    return x, b, c
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_backward_tells_a_changed_saved_view_from_torchs_own_error(hooked):
+    """A live program's saved view is never unpacked (that could rebuild its node): it showed
+    alive at every step, also the one torch refused. The view torch refused is told from
+    torch's own message (the only saved view of the raising node at its version), and as
+    changed from the start where its version then was not the saved one; a hook's write
+    during the pass is told at the step that raised."""
+    from gradstep.autograd.step_state import PassHistory
+
+    x, b, c = _changed_view_graph(write_between=not hooked)
+    loss = c.sum()
+    if hooked:
+        c.register_hook(lambda g: (b.add_(1), None)[1])
+    try:  # torch's own verdict on the same graph, built the same way
+        x2, b2, c2 = _changed_view_graph(write_between=not hooked)
+        if hooked:
+            c2.register_hook(lambda g: (b2.add_(1), None)[1])
+        c2.sum().backward()
+    except RuntimeError as exc:
+        found = re.search(r"is at version (\d+); expected version (\d+)", str(exc))
+    expected = {"changed_in_place": True, "version": int(found[1]),
+                "saved_version": int(found[2])}
+    timeline = gradstep.backward(loss)
+    graph = gradstep.trace(loss)
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    assert timeline["changed_when_raised"][sin]["self"] == expected
+    index = PassHistory(graph, [timeline]).index(0)
+    raised_at = index.error_step
+    (entry,) = index.saved(sin, raised_at)
+    assert {k: entry[k] for k in expected} == expected
+    (entry,) = index.saved(sin, 0)
+    if hooked:  # the hook on c runs before SinBackward0, the first step after the root's
+        assert ("self" in (timeline["changed_before"].get(sin) or {})) is False
+        # torch took it then; no probe sees a hook on a tensor the pass was not handed
+        # (the caller's variables are not read here): less is shown, not a refusal
+        assert "changed_in_place" not in entry and entry.get("changed_during")
+    else:
+        assert {k: entry[k] for k in expected} == expected  # changed before the pass
+
+
+def test_a_version_error_about_another_graph_claims_no_saved_view():
+    """A hook that runs a backward call of its own over another graph raises torch's version
+    error about that graph's node, with the same versions and sizes as the view the hooked
+    node saved (taken by torch: saved after the write). No saved view is told changed: torch
+    takes it, read after the pass."""
+    x = torch.ones(4, requires_grad=True)
+    b = x * 2
+    b.add_(1)
+    c = b[:2].sin()  # saves the view at version 1: taken
+    p = torch.ones(2, requires_grad=True)
+    q = p * 2
+    other = q.sin().sum()
+    q.add_(1)  # the other graph's saved q: "is at version 1; expected version 0"
+    c.grad_fn.register_hook(lambda grad_inputs, grad_outputs: other.backward())
+    timeline = gradstep.backward(c.sum())
+    assert "is at version 1; expected version 0" in timeline["error"]["detail"]
+    _ = c.grad_fn._saved_self  # torch's verdict: taken (raises where refused)
+    graph = gradstep.trace(c.sum())
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    assert sin not in timeline["changed_when_raised"]
+    assert sin not in (timeline.get("changed_before") or {})

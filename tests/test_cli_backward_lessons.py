@@ -68,6 +68,33 @@ def test_check_says_why_a_leaf_has_no_grad(capsys):
     assert "no .grad after the pass" not in capsys.readouterr().out  # w.grad is there
 
 
+HOOK_RAISES = """\
+import torch
+x = torch.ones(3, requires_grad=True)
+y = (x * 2).exp()
+y.register_hook(lambda g: 1 / 0)
+try:
+    y.sum().backward()
+except ZeroDivisionError:
+    pass
+"""
+
+
+def test_check_says_a_backward_that_raised_stopped_before_the_leaf(capsys, tmp_path):
+    """The snippet's .backward() raised in a hook before x's AccumulateGrad ran (python:
+    x.grad stays None): the footnote named torch.autograd.grad, which the snippet never
+    called."""
+    env: dict = {}
+    exec(compile(HOOK_RAISES, "hook.py", "exec"), env)
+    assert env["x"].grad is None  # torch's own run: the pass stopped before x
+    path = tmp_path / "hook.py"
+    path.write_text(HOOK_RAISES)
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "?: no .grad after the pass (it raised before it reached this leaf" in out
+    assert "autograd.grad" not in out
+
+
 def test_retain_graph_error_prints_its_two_passes_and_exits_1(capsys):
     """The lesson's second backward fails as torch's does; the command printed only the
     error, no JSON, while the window steps both passes and where the second stopped."""

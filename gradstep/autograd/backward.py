@@ -22,11 +22,13 @@ import sys
 
 import torch
 
-from gradstep.autograd import jacobian, saved_memory
+from gradstep.autograd import jacobian, pass_versions, saved_memory
 from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.hook_exit import hook_exit_error
+from gradstep.autograd.hook_ids import own_ids
+from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
     id_number,
@@ -36,10 +38,16 @@ from gradstep.autograd.leaves_and_freed import (
 )
 from gradstep.autograd.pass_join import combine_passes, explanation_of
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
-from gradstep.autograd.saved import refusals_now, refusals_when_raised, saved_items
+from gradstep.autograd.saved import (
+    raised_view,
+    refusals_now,
+    refusals_when_raised,
+    resolve_view_versions,
+    saved_items,
+)
 from gradstep.autograd.step_hooks import StepRecorder, gc_paused
 from gradstep.autograd.stop_flag import raised_by_snippet
-from gradstep.autograd.tensor_hooks import has_tensor_hooks
+from gradstep.autograd.tensor_hooks import has_tensor_hooks, noted_nodes
 from gradstep.autograd.unseen import unseen
 from gradstep.autograd.values import compact, to_jsonable
 from gradstep.i18n import _, lazy, with_words
@@ -109,12 +117,17 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
 
     held: dict = {}  # the probe after the pass reads what this one found held
     freed_before = freed_node_ids(id_of, held)
-    changed_before = refusals_now(id_of, views=snippet_done)
+    views: dict = {}  # while the program is live: the saved views' versions as it began
+    changed_before = refusals_now(id_of, views=snippet_done,
+                                  view_versions=None if snippet_done else views)
     copy = has_tensor_hooks(id_of, [*roots, *(watch or {}).values(), *(inputs or ())])
+    probes = hook_probes(id_of, roots, [*(watch or {}).values(), *(inputs or ())], noted_nodes())
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
-        own_pass=exit_told, copy=copy)
+        own_pass=exit_told, copy=copy, probes=probes)
     changed_when_raised = refusals_when_raised(exc, id_of, views=snippet_done)
+    if changed_when_raised is not None and not snippet_done:
+        _tell_raised_view(exc, steps, id_of, changed_when_raised, changed_before, views)
     if isinstance(exc, SystemExit) and not exit_told:  # the caller's program ends here
         raise exc
     target = _root_name(roots, id_of, labels)
@@ -131,10 +144,26 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         returned=grads.get("returned") if mode == "grad" else None, held=held,
         changed_before=changed_before, no_steps=grads.get(NO_STEPS),
         roots=len(roots), changed_when_raised=changed_when_raised,
+        probed=probes.readings() if probes is not None else None,
     )
     record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
                        if fn is not None and fn in id_of]
     return record
+
+
+def _tell_raised_view(exc, steps: list, id_of: dict, raised: dict, changed_before, views) -> None:
+    """Add to ``raised`` (a live program's probe as torch raised its version error, saved
+    views unprobed) the saved view torch refused in the step that raised, from its message
+    (``saved.raised_view``), and to ``changed_before`` that view where its version as the
+    pass began (``views``) was not its saved version already (``resolve_view_versions``)."""
+    failed = next((s["node"] for s in reversed(steps) if s.get("error")), None)
+    fn = next((f for f, node_id in id_of.items() if node_id == failed), None) if failed else None
+    found = raised_view(exc, fn, failed, raised)
+    for node_id, names in found.items():
+        raised.setdefault(node_id, {}).update(names)
+    if found and changed_before is not None and views:
+        resolve_view_versions(changed_before, views, lambda node_id: [
+            {"name": name, **marks} for name, marks in found.get(node_id, {}).items()])
 
 
 def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | None = None):
@@ -158,7 +187,8 @@ def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | 
 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
                 retained=None, freed_before=None, returned=None, held=None,
-                changed_before=None, no_steps=None, roots=1, changed_when_raised=None) -> dict:
+                changed_before=None, no_steps=None, roots=1, changed_when_raised=None,
+                probed=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
     pass had already freed; ``returned`` (grad mode) maps (position, input label) to what
@@ -168,7 +198,8 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
     (``why_no_steps``); ``roots`` how many roots it started from (several: torch's engine
     ran a ``GraphRoot`` node of its own first, which is no node of the graph: ``graph_root``
     says so); ``changed_when_raised`` what torch would refuse as it raised its version
-    error (``saved.refusals_when_raised``)."""
+    error (``saved.refusals_when_raised``), and ``probed`` the versions its probes read
+    around the snippet's hooks during the pass (``hook_probes``: kept with it only)."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of, held)
     _mark_freed_steps(steps, freed_nodes)
     record = {
@@ -183,6 +214,7 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
         record["changed_before"] = changed_before
     if changed_when_raised is not None:
         record["changed_when_raised"] = changed_when_raised
+        record["probed"] = probed or []
     if no_steps is not None and not steps:
         record["no_steps"] = no_steps
     if roots > 1:
@@ -210,7 +242,7 @@ def gradient_tensors(roots: list, gradient) -> list | None:
 
 
 def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
-                 own_pass: bool = False, copy: bool = False):
+                 own_pass: bool = False, copy: bool = False, probes=None):
     """Run ``call()`` with hooks on every node of ``id_of``.
 
     Returns ``(steps, result, exc, collected)``: the recorded steps, what
@@ -222,7 +254,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
     (``own_pass``) a KeyboardInterrupt the snippet's hook raised is kept as ``exc`` too;
     the kernel's stop (``stop_flag``), and any KeyboardInterrupt in the snippet's own
     calls, goes on up as python's would. ``copy``: the hooks copy each gradient at its step
-    (``tensor_hooks.has_tensor_hooks``).
+    (``tensor_hooks.has_tensor_hooks``); ``probes`` (``hook_probes.HookProbes`` or None) are
+    put on after the step hooks and taken off with them.
     """
     result, exc = None, None
     recorder = StepRecorder(id_of, labels, copy=copy)
@@ -230,6 +263,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
         if compiled_autograd_on():
             raise RuntimeError("compiled autograd would trace the hooks")
         recorder.__enter__()
+        if probes is not None:
+            _install_probes(probes, recorder)
     except Exception:  # a node that takes no hooks: run the pass plainly
         result, exc = _kept_error(call, own_pass)
         groups = _plain_groups(collect, result)
@@ -238,6 +273,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
     try:
         result, exc = _kept_error(call, own_pass)  # the kernel's stop goes on up, hooks
     finally:                                        # removed below all the same
+        if probes is not None:
+            probes.remove()
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
                 recorder.extra = collect(result) if collect is not None else {}
@@ -248,6 +285,17 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
     if recorder.failure is not None:  # the pass ran, its steps are not shown: say why
         extra = {**extra, NO_STEPS: why_no_steps(recorder.failure)}
     return recorder.steps, result, exc, extra
+
+
+def _install_probes(probes, recorder) -> None:
+    """Put ``probes`` on after ``recorder``'s hooks (their steps placing each probe); where
+    that fails the pass is recorded without them."""
+    try:
+        with own_ids():  # the snippet's own hook handles are numbered as in python
+            probes.install(recorder._started)
+    except Exception:
+        probes.remove()
+        probes._readings.clear()
 
 
 NO_STEPS = "no_steps"  # the collected groups' key of why a pass's steps are not shown
@@ -345,6 +393,7 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     jacobian.precompute(trace.id_of, snippet_done=True)
     saved_memory.remember(trace.id_of, snippet_done=True)  # a formula's numbers, once freed
     records = []
+    before = pass_versions.snapshot(trace.id_of)  # a hook's write to a leaf in these passes
     for _pass in range(int(passes)):
         record = record_backward(
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
@@ -363,6 +412,9 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     state.own_freed = state.own_freed or any(
         set(record["freed_nodes"]) - set(record["freed_before"]) for record in records)
     timeline = combine_passes(records)
+    written = pass_versions.moved_since(before)
+    if written:
+        timeline["written_during"] = written
     if timeline["error"] is not None:
         timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls,
                                                  freed_first=freed_first)

@@ -89,6 +89,8 @@ def _renumber_record(record: dict, new_id: dict) -> None:
     for key in ("changed_before", "changed_when_raised"):
         if timeline.get(key):
             timeline[key] = {new_id.get(n, n): marks for n, marks in timeline[key].items()}
+    for reading in timeline.get("probed") or ():  # [moment, {node: {name: version}}]
+        reading[1] = {new_id.get(n, n): names for n, names in reading[1].items()}
     for error in (record.get("error"), timeline.get("error")):
         if isinstance(error, dict) and error.get("node") in new_id:
             error["node"] = new_id[error["node"]]

@@ -53,12 +53,13 @@ from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
+from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
-from gradstep.autograd.tensor_hooks import has_tensor_hooks, noting_hooks
+from gradstep.autograd.tensor_hooks import has_tensor_hooks, noted_nodes, noting_hooks
 from gradstep.autograd.trace import node_key, node_name
 from gradstep.autograd.unseen import unseen
 
@@ -410,13 +411,14 @@ class _Capture:
                         pass_versions.begin(prepared[0])
                 if prepared is None:
                     return original(*args, **kwargs)
-                id_of, labels, watch, freed_before, pending, copy = prepared
+                id_of, labels, watch, freed_before, pending, copy, probes = prepared
                 begin_mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
                 steps, result, exc, grads = run_recorded(
                     functools.partial(call, original, args, kwargs), id_of, labels,
-                    collect=grads_collector(mode, inputs, id_of, labels, watch), copy=copy)
+                    collect=grads_collector(mode, inputs, id_of, labels, watch), copy=copy,
+                    probes=probes)
                 self.steps_kept += len(steps)
                 # nodes numbered from the pass's end on are built after it (a create_graph
                 # pass builds some itself); torch numbers a thread's nodes from its own
@@ -437,7 +439,8 @@ class _Capture:
                         graph.view_versions = freed_before[3]
                         graph.raised_view_versions = raised_views
                         record = self._record(api, bound.arguments, caller, id_of, labels,
-                                              (steps, exc, grads), freed_before, raised)
+                                              (steps, exc, grads), freed_before, raised,
+                                              probes.readings() if probes is not None else None)
                         if mark is not None:
                             record["seq_mark"] = mark
                         self.calls.add(record, graph, threads=self.threads)
@@ -456,10 +459,11 @@ class _Capture:
         self.observer.commit(pending, ran)
 
     def _prepare(self, api: str, arguments: dict, caller):
-        """Return ``(id_of, labels, watch, (freed_before, held, changed_before, views), pending, copy)``
-        for the call's graph, or None on failure (``held``: what the freed probe found held,
-        for the probe after the pass, see ``freed_node_ids``; ``changed_before``:
-        ``saved.refusals_now``; ``copy``: the hooks copy each gradient, ``tensor_hooks``).
+        """Return ``(id_of, labels, watch, (freed_before, held, changed_before, views), pending, copy,
+        probes)`` for the call's graph, or None on failure (``held``: what the freed probe
+        found held, for the probe after the pass, see ``freed_node_ids``; ``changed_before``:
+        ``saved.refusals_now``; ``copy``: the hooks copy each gradient, ``tensor_hooks``;
+        ``probes``: ``hook_probes``, or None).
 
         Small nodes' Jacobians are computed here, before the pass can free them.
         """
@@ -474,6 +478,9 @@ class _Capture:
                             refusals_now(id_of, view_versions=views), views)
             copy = has_tensor_hooks(id_of, [*_roots(api, arguments), *namespace.values(),
                                             *_as_list(arguments.get("inputs"))])
+            probes = hook_probes(id_of, _roots(api, arguments),
+                                 [*namespace.values(), *_as_list(arguments.get("inputs"))],
+                                 noted_nodes())
         except Exception:  # an odd graph: let torch run the call unrecorded
             return None
         pending = []
@@ -484,10 +491,10 @@ class _Capture:
             saved_memory.remember(id_of)  # the numbers a node's formula shows, once freed
         except Exception:  # no Jacobians or numbers is fine; the call still runs
             pass
-        return id_of, labels, watch, freed_before, pending, copy
+        return id_of, labels, watch, freed_before, pending, copy, probes
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before,
-                raised=None) -> dict:
+                raised=None, probed=None) -> dict:
         """Return the record of one finished call; ``outcome`` is (steps, exc, plain grads),
         ``freed_before`` is ``(freed node ids, held, changed_before, view versions)`` from
         ``_prepare``."""
@@ -506,6 +513,7 @@ class _Capture:
                                returned=grads.get("returned"),
                                freed_before=freed_before, held=held,
                                changed_before=changed_before, changed_when_raised=raised,
+                               probed=probed,
                                no_steps=_no_steps(grads.get(NO_STEPS), arguments),
                                roots=len(_roots(api, arguments, edges=True)))
         line = caller.f_lineno

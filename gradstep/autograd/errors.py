@@ -18,6 +18,7 @@ from gradstep.autograd import grad_off_source as grad_off
 from gradstep.autograd import graph_cut_notes as notes
 from gradstep.autograd.grad_off_statement import grad_off_statement
 from gradstep.autograd.grad_results import grad_without_graph
+from gradstep.autograd.hook_raised import hook_frame, hook_words
 from gradstep.autograd.snippet_scopes import one_line_scope_on
 from gradstep.i18n import N_, WORDED, _, localized, with_words
 from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
@@ -63,7 +64,19 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>",
     if kind == "no_grad_fn" and context.pop("stale", False):
         kind = "stale_graph"
     err = _base(kind, type(exc).__name__, detail, line, column, source)
+    hook = _hook_of(exc, kind, filename)
+    if hook is not None:  # the hook's own error, not the line's generic words
+        return with_words(err, **hook_words(exc, hook, line))
     return with_words(err, **texts.describe(kind, exc, detail, context))
+
+
+def _hook_of(exc: BaseException, kind: str, filename: str):
+    """Return the hook of the snippet's that raised ``exc`` of ``kind`` "other" inside
+    torch's engine (``hook_raised.hook_frame``), or None: an exit or an interrupt keeps its
+    own words (``hook_exit``), as does an error torch's words explain."""
+    if kind != "other" or isinstance(exc, SystemExit | KeyboardInterrupt):
+        return None
+    return _guarded(lambda: hook_frame(exc, filename))
 
 
 def _guarded(read):

@@ -131,12 +131,12 @@ def _written_after(findings: list[Finding], graph, params: list[dict]) -> list[F
                 and graph.nodes.get(finding.node, {}).get("kind") == "leaf"):
             label = graph.nodes[finding.node].get("label")
             if written[finding.node]:  # a hook's step, while the call ran
-                note = _("the snippet wrote {label} in place during its last recorded backward "
-                         "call (an optimizer step in a hook?): this is its value after that, not "
+                note = _("the snippet wrote {label} in place during a recorded backward "
+                         "call through this graph (an optimizer step in a hook?): this is its value after that, not "
                          "the one the forward used", label=label)
             else:
-                note = _("the snippet wrote {label} in place after its last recorded backward "
-                         "call (an optimizer step?): this is its value after that, not the one "
+                note = _("the snippet wrote {label} in place after the first recorded backward "
+                         "call through this graph (an optimizer step?): this is its value after that, not the one "
                          "the forward used", label=label)
             finding = replace(finding, note=f"{finding.note}; {note}" if finding.note else note)
         out.append(finding)

@@ -36,13 +36,20 @@ def grad_stats(trace, labels: dict | None = None) -> GradStatsReply:
             if variable is None or not is_plain(variable) or variable.is_nested:
                 continue
             params.append(_stats(node_id, names[node_id], graph.nodes[node_id].get("scope") or "",
-                                 variable))
+                                 variable, _users(trace, node_id)))
     return {"params": params, "error": None}
 
 
-def _stats(node_id: str, label: str, scope: str, leaf: torch.Tensor) -> ParamStats:
+def _users(trace, node_id: str):
+    """Return a function giving the traced nodes that take leaf ``node_id`` as an input (the
+    forward that used it: ``pass_versions.versions``' ``used_by``, as the trace reads it)."""
+    return lambda: [trace.node_of[source] for source in trace.graph.predecessors(node_id)
+                    if source in trace.node_of]
+
+
+def _stats(node_id: str, label: str, scope: str, leaf: torch.Tensor, used_by=None) -> ParamStats:
     grad = leaf.grad
-    when = written_when(leaf)
+    when = written_when(leaf, used_by)
     stats: ParamStats = {
         "node": node_id, "label": label, "scope": scope, "shape": list(leaf.shape),
         "numel": leaf.numel(), "grad_norm": None, "weight_norm": _norm(leaf),

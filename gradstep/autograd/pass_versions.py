@@ -19,6 +19,12 @@ as the call starts, keeps each leaf's version and norm then, and ``note`` keeps 
 instead for a leaf whose version or norm moved during the call, marked ``during``:
 ``versions`` then says ``during: True``, with ``pass_version`` the version the call began
 at (the pass's forward used the value of then; which step wrote it is not told).
+
+Each leaf keeps the notes of its last ``KEPT_CALLS`` calls, not only the last one's: the
+calls of a ``retain_graph=True`` pair run over one forward, and a hook's write during the
+first was lost once the second call noted the leaf again (its start already held the
+written value). ``versions(leaf, used_by)`` reads the first call after the forward that
+built the nodes ``used_by`` gives (the forward used the value that call began with).
 """
 
 from __future__ import annotations
@@ -39,8 +45,11 @@ from gradstep.autograd.safe_reads import (
 from gradstep.autograd.unseen import unseen
 
 _noted: dict[int, tuple] = {}
-# id(leaf): (the leaf, its version then, its norm then, torch's sequence number then,
-# and as the call began: None, or (its version, its norm, torch's sequence number))
+# id(leaf): (the leaf, [one note a call, oldest first: (its version then, its norm then,
+# torch's sequence number then, and as the call began: None, or (its version, its norm,
+# torch's sequence number))], whether older notes were dropped)
+KEPT_CALLS = 8  # notes kept a leaf (a retain_graph loop over one forward past it: older
+# calls' notes dropped, and a forward older than the notes kept is not answered for)
 _begun: dict[int, tuple[weakref.ref, int, torch.Tensor | None]] = {}
 # id(leaf): (the leaf, its version and norm as the call now running began)
 
@@ -152,7 +161,49 @@ def _note(nodes, mark, begin_mark, begun: dict) -> None:
             start = (start[1], start[2], begin_mark)
         else:
             start = None
-        _noted[id(leaf)] = (weakref.ref(leaf), leaf._version, norm, mark, start)
+        entry = (leaf._version, norm, mark, start)
+        old = _noted.get(id(leaf))
+        if old is not None and old[0]() is leaf:
+            notes, dropped = old[1] + [entry], old[2]
+            if len(notes) > KEPT_CALLS:
+                notes, dropped = notes[-KEPT_CALLS:], True
+        else:
+            notes, dropped = [entry], False
+        _noted[id(leaf)] = (weakref.ref(leaf), notes, dropped)
+
+
+def snapshot(id_of: dict) -> list:
+    """Return each plain leaf of ``id_of`` (grad_fn -> id) with its node id, version and
+    norm now, for ``moved_since`` after a pass of gradstep's own (the window's Backward,
+    ``gradstep backward`` on a snippet that made none: no call of the snippet's notes
+    them); [] where that fails (the pass runs all the same)."""
+    try:
+        with unseen():
+            fns = [fn for fn in id_of if type(fn) is ACCUMULATE_GRAD]
+            leaves = _versioned_leaves(fns)
+            ids = {id(fn.variable): id_of[fn] for fn in fns}
+            return [(ids[id(leaf)], weakref.ref(leaf), leaf._version, norm)
+                    for leaf, norm in zip(leaves, _norms(leaves))]
+    except Exception:
+        return []
+
+
+def moved_since(taken: list) -> dict:
+    """Return ``{leaf node id: {"pass_version", "version"}}`` for the leaves of ``snapshot``
+    ``taken`` whose version or norm moved since (a hook's write during the pass: an
+    optimizer step in a post-accumulate-grad hook, ``p.data.add_``)."""
+    out = {}
+    try:
+        with unseen():
+            for node_id, ref, version, norm in taken:
+                leaf = ref()
+                if leaf is not None:
+                    moved = _moved(leaf, (None, version, norm))
+                    if moved is not None:
+                        out[node_id] = moved
+    except Exception:
+        return {}
+    return out
 
 
 def _norm(leaf) -> torch.Tensor | None:
@@ -160,10 +211,11 @@ def _norm(leaf) -> torch.Tensor | None:
     return _norms([leaf])[0]
 
 
-def written_when(leaf) -> str | None:
+def written_when(leaf, used_by=None) -> str | None:
     """Return ``"during"`` when ``leaf`` was written during the last call that noted it (a
-    hook's step), ``"after"`` when it was written only since that call, else None."""
-    moved = versions(leaf)
+    hook's step), ``"after"`` when it was written only since that call, else None
+    (``used_by``: as ``versions``)."""
+    moved = versions(leaf, used_by)
     if moved is None:
         return None
     return "during" if moved.get("during") else "after"
@@ -173,31 +225,40 @@ def versions(leaf, used_by=None) -> dict | None:
     """Return ``{"pass_version", "version"}`` (torch's ``_version`` of ``leaf`` at the last
     call that noted it, and now) when ``leaf`` was written since that call, else None
     (the two are equal after a write the counter does not count: ``p.data``, fused);
-    with ``during: True`` where it was written during that call (``pass_version``: the
-    version as the call began).
+    with ``during: True`` where it was written during that call or a later one
+    (``pass_version``: the version as the call began).
 
     ``used_by`` (a callable returning the graph's nodes that take ``leaf`` as an input):
-    None too unless each was built before that call, so that a write since the call came
+    the call read is the first one after the forward that built them (a ``retain_graph``
+    pair's first), and None unless there is one, so that a write since the call came
     after the forward that used ``leaf`` (a forward after an optimizer step used the
     stepped value: not noted, as where the sequence numbers say nothing)."""
     if not _noted:
         return None
-    entry = _noted.get(id(leaf))
-    if entry is None or entry[0]() is not leaf:
+    noted = _noted.get(id(leaf))
+    if noted is None or noted[0]() is not leaf:
         return None
+    notes = noted[1]
     with unseen():  # a mode the snippet left on sees none of it (as ``note``, in a call)
-        start = entry[4]
-        if start is not None and entry[3] is not None and _moved(
-                leaf, (None, *start), (entry[1], entry[2])) is not None:
-            # written during the call: its forward used the value of the call's start
-            entry = (entry[0], start[0], start[1], start[2], None)
-            during = True
+        first = len(notes) - 1  # the last call's, without ``used_by``
+        if used_by is not None:  # the first call after the forward that built its users
+            if any(note[2] is None for note in notes):
+                return None  # a thread's numbers: which came first is not told
+            users = [sequence_nr_of(fn) for fn in used_by()]
+            first = next((i for i, note in enumerate(notes)
+                          if all(seq < note[2] for seq in users)), None)
+            if first is None or (first == 0 and noted[2]):
+                return None  # built after the last call, or before the notes kept
+        during = any(note[2] is not None and note[3] is not None
+                     and _moved(leaf, (None, *note[3]), note[:2]) is not None
+                     for note in notes[first:])
+        if during:  # written during a call: the forward used the value the first call
+            start = notes[first][3]  # after it began with
+            if start is None:
+                return None  # not noted as that call began
+            moved = _moved(leaf, (None, *start))
         else:
-            during = False
-        if used_by is not None and (entry[3] is None
-                                    or any(sequence_nr_of(fn) >= entry[3] for fn in used_by())):
-            return None
-        moved = _moved(leaf, entry)
+            moved = _moved(leaf, (None, *notes[first][:2]))
     if moved is not None and during:
         moved["during"] = True
     return moved

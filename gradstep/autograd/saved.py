@@ -14,11 +14,13 @@ values (sizes, dims, flags) are read as they are.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import torch
 
 from gradstep.autograd import saved_shapes
+from gradstep.autograd.hook_raised import raised_in_a_node
 from gradstep.autograd.safe_reads import (
     VERSION_ERROR,
     changed_versions,
@@ -35,7 +37,7 @@ from gradstep.autograd.saved_inputs import saved_input_names
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
 __all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "refusals_now",
-           "refusals_when_raised", "resolve_view_versions"]
+           "refusals_when_raised", "resolve_view_versions", "raised_view"]
 
 
 @cache
@@ -246,6 +248,39 @@ def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
             or not VERSION_ERROR.search(exc.args[0])):
         return None
     return refusals_now(id_of, views=views, view_versions=view_versions)
+
+
+_MESSAGE_SHAPE = re.compile(r"modified by an inplace operation: \[\S+ \[([\d, ]*)\]\]")
+# torch's words name the refused tensor's type and sizes: "[torch.FloatTensor [2, 3]]"
+
+
+def raised_view(exc, fn, node_id: str, raised: dict) -> dict:
+    """Return ``{node_id: {saved name: refusal fields}}`` for the saved *view* of ``fn`` (the
+    node torch raised its version error in, ``exc``) that torch refused, told from torch's own
+    message while the program is live (a view is not unpacked then, ``refusals_now``): the
+    one saved view of ``fn`` whose version now is the error's "is at version V", where
+    ``raised`` (the probe as torch raised) names no slot of ``fn`` with the error's
+    versions, and whose shape is the one torch's message names. {} where that is not one
+    view (none, or two at that version: neither is claimed), or where torch did not raise it
+    in a node it ran (``hook_raised.raised_in_a_node``: a backward call inside a hook of the
+    snippet's raises about another graph's node). Plain reads: nothing is unpacked."""
+    found = VERSION_ERROR.search(exc.args[0]) if (
+        type(exc) is RuntimeError and len(exc.args) == 1 and type(exc.args[0]) is str) else None
+    shape = _MESSAGE_SHAPE.search(exc.args[0]) if found is not None else None
+    if shape is None or fn is None or not raised_in_a_node(exc):
+        return {}
+    sizes = [int(size) for size in shape[1].split(",") if size.strip()]
+    version, saved_version = int(found[1]), int(found[2])
+    if any((m.get("version"), m.get("saved_version")) == (version, saved_version)
+           for m in (raised.get(node_id) or {}).values()):
+        return {}  # torch's error is for a slot the probe already told
+    views = [slot for slot in saved_slots(fn) if slot.state == "alive"
+             and type(slot.data) in _PLAIN and slot.data._is_view()
+             and slot.data._version == version and list(slot.data.shape) == sizes]
+    if len(views) != 1:
+        return {}
+    return {node_id: {_display_name(fn, views[0].name): {
+        "changed_in_place": True, "version": version, "saved_version": saved_version}}}
 
 
 def resolve_view_versions(changed_before: dict, view_versions: dict, saved_of) -> None:

@@ -159,6 +159,7 @@ class PassIndex:
         self._unchanged: set | None = None
         self._freed_steps: list[int] | None = None  # freed_after's values, sorted (freed_count)
         self._with_saved: int | None = None  # saved_tensor_nodes, counted once
+        self._before_raise_at: dict = {}  # k -> _before_raise(k)
 
     # -- per node --------------------------------------------------------------------------
     def clamp(self, k: int) -> int:
@@ -186,9 +187,11 @@ class PassIndex:
             return []
         changed = self.timeline.get("changed_before")
         raised = self.timeline.get("changed_when_raised")
-        if raised is not None and self.clamp(k) >= self._raise_step() and (
-                self.members is None or node in self.members):
-            changed = raised  # probed as torch raised: the state from that step on
+        if raised is not None and (self.members is None or node in self.members):
+            if self.clamp(k) >= self._raise_step():
+                changed = raised  # probed as torch raised: the state from that step on
+            elif changed is not None and "probed" in self.timeline:
+                changed = self._before_raise(self.clamp(k))  # a hook's write, probed
         if changed is not None and (self.members is None or node in self.members):
             freed = self.is_freed(node, k)  # probed as the pass began: the state of its time
             marks = changed.get(node) or {}
@@ -201,6 +204,29 @@ class PassIndex:
                               and node in self.unchanged())
         return [_with_freed(e, freed, unchanged) if is_tensor_entry(e) else dict(e)
                 for e in entries]
+
+    def _before_raise(self, k: int) -> dict:
+        """Return ``changed_before`` as it stands after ``k`` steps of a pass torch stopped
+        with its version error, before the step that raised: each saved tensor torch refused
+        as it raised, and took as the pass began, as the probes around the snippet's hooks
+        bound it (``probed``, ``hook_probes``)."""
+        cached = self._before_raise_at.get(k)
+        if cached is not None:
+            return cached
+        before = self.timeline.get("changed_before") or {}
+        out = {node: dict(names) for node, names in before.items()}
+        readings = sorted((r for r in self.timeline.get("probed") or () if r[0] < self._raise_step()),
+                          key=lambda r: r[0])
+        for node, names in self.timeline["changed_when_raised"].items():
+            for name, marks in names.items():
+                if name not in (before.get(node) or {}):
+                    found = _probed_marks(k, marks, [(t, moved.get(node, {}).get(name))
+                                                     for t, moved in readings],
+                                          self._raise_step())
+                    if found:
+                        out.setdefault(node, {})[name] = found
+        self._before_raise_at[k] = out
+        return out
 
     def _raise_step(self) -> int:
         """Return the first step count at which torch's error is the state shown: the
@@ -347,15 +373,41 @@ class PassIndex:
                 edge_grads[edge] = self.edge_grad(source, edge[2], b)
         leaves = {self.steps[i]["leaf"] for i in range(lo, min(hi + 1, self.count))
                   if self.steps[i].get("leaf") in self.accumulations}
+        # a saved tensor a hook changed shows it from the step a probe found it so (or less
+        # between the probes): its node is repainted at any step of the pass
+        probed = self.timeline.get("changed_when_raised") or {} if "probed" in self.timeline else {}
         return StepChange(
             node_states={n: self.node_state(n, b) for n in touched},
-            saved={n: self.saved(n, b) for n in touched if self._trace_saved(n)},
+            saved={n: self.saved(n, b) for n in {*touched, *probed} if self._trace_saved(n)},
             edge_grads=edge_grads,
             leaf_grads={label: self.leaf_grad(label, b) for label in leaves},
         )
 
 
-CHANGED_KEYS = ("changed_in_place", "version", "saved_version", "detached_in_place")
+CHANGED_KEYS = ("changed_in_place", "version", "saved_version", "detached_in_place",
+                "changed_during")
+
+
+def _probed_marks(k: int, marks: dict, readings: list, top: int) -> dict | None:
+    """Return the refusal fields of a saved tensor after ``k`` steps (``k < top``, the step
+    that raised), torch having taken it as the pass began and refused it with ``marks`` as
+    it raised; ``readings`` are ``(moment, its version then, None: unmoved)`` in order. A
+    version only grows: a moment at or after ``k`` that read the saved version says it was
+    untouched (None); a moment at or before ``k`` and one at or after it that read the same
+    other version say it was changed with that version; else when is not known:
+    ``changed_during`` (a hook of the snippet's wrote it during the pass, torch refuses it by
+    the step that raised), with no version."""
+    saved = marks.get("saved_version")
+    if not marks.get("changed_in_place") or saved is None:  # (detached: no versions to read)
+        return {"changed_during": True}
+    moments = [(t, saved if v is None else v) for t, v in readings] + [(top, marks["version"])]
+    if any(t >= k and v == saved for t, v in moments):
+        return None
+    earlier = [v for t, v in moments if t <= k]
+    later = next(v for t, v in moments if t >= k)
+    if earlier and earlier[-1] != saved and earlier[-1] == later:
+        return {"changed_in_place": True, "version": later, "saved_version": saved}
+    return {"changed_during": True, "saved_version": saved}
 
 
 def _at_pass(entry: dict, freed: bool, marks: dict | None) -> dict:

@@ -49,6 +49,12 @@ def forget() -> None:
     _HOOKED.clear()
 
 
+def noted_nodes() -> set:
+    """Return the (node class, sequence number) of each node a non-leaf tensor's hook went
+    onto in this run (``noting_hooks``; read, not copied)."""
+    return _HOOKED
+
+
 def has_tensor_hooks(id_of: dict, tensors=()) -> bool:
     """Return True when a leaf of ``id_of`` (grad_fn -> id), or one of ``tensors`` (roots,
     the snippet's named values: anything else is skipped) in the graph, has tensor hooks.

@@ -74,7 +74,7 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
     else:
         # the flow table's norms; the tensors' numbers as the snippet's print writes them
         with torch_words(), printed_with(shown):
-            sys.stdout.write(format_report(diagnosis, trace, source))
+            sys.stdout.write(format_report(diagnosis, trace, source, timeline))
         sys.stdout.flush()
     failed = result.get("error") or (timeline or {}).get("error")
     if failed and result.get("ok") and _snippets_own(timeline, result):
@@ -152,9 +152,11 @@ ORIGINS_SHOWN = 8  # NaN/Inf origins printed as text, each with its line and car
 # ResNet-18 after an optimizer step with lr=1e6 has 62: one per parameter, alike)
 
 
-def format_report(diagnosis, trace: dict, source: str = "") -> str:
+def format_report(diagnosis, trace: dict, source: str = "", timeline: dict | None = None) -> str:
     """Return the findings as text for a terminal: each NaN/Inf origin with its line of
-    code and the nodes that carried it on, then the gradient-flow table and warnings."""
+    code and the nodes that carried it on, then the gradient-flow table and warnings.
+    ``timeline`` is the pass the findings read (its mode and error word why a leaf has no
+    ``.grad``; None: not known)."""
     nodes = {n["id"]: n for n in trace.get("nodes") or []}
     code = source.splitlines()
     lines = []
@@ -184,24 +186,25 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
         written = sum(1 for row in diagnosis.rows if row.written_after)
         when = written_when(diagnosis.rows)  # an optimizer step: |weight| is not the pass's
         if when == "after":
-            lines.append(_("{count} of these layers were written in place after the last "
-                           "recorded backward call (an optimizer step?): their |weight| and "
+            lines.append(_("{count} of these layers were written in place after the first "
+                           "recorded backward call through this graph (an optimizer step?): "
+                           "their |weight| and "
                            "ratio are of the new weights, not of those the gradient was "
                            "computed at", count=written))
         elif when == "during":
-            lines.append(_("{count} of these layers were written in place during the last "
-                           "recorded backward call (an optimizer step in a hook?): their "
+            lines.append(_("{count} of these layers were written in place during a "
+                           "recorded backward call through this graph (an optimizer step in a "
+                           "hook?): their "
                            "|weight| and ratio are of the new weights, not of those the "
                            "gradient was computed at", count=written))
         elif when:
-            lines.append(_("{count} of these layers were written in place during or after the "
-                           "last recorded backward call (an optimizer step?): their |weight| and "
+            lines.append(_("{count} of these layers were written in place during a recorded "
+                           "backward call through this graph or after the first one (an "
+                           "optimizer step?): their |weight| and "
                            "ratio are of the new weights, not of those the gradient was "
                            "computed at", count=written))
         if any(row.grad_norm is None for row in diagnosis.rows):
-            lines.append(_("?: no .grad after the pass (torch.autograd.grad returns the "
-                           "gradients without storing them in .grad; a leaf the pass did not "
-                           "reach has none either)"))
+            lines.append(_no_grad_note(timeline))
     flow = [f for f in diagnosis.findings if not f.fails]
     if flow:
         lines.append("")
@@ -212,6 +215,19 @@ def format_report(diagnosis, trace: dict, source: str = "") -> str:
                 lines.append(f"{kind}: " + _("... and {count} more layers (--json lists all)",
                                              count=len(of_kind) - FLOW_SHOWN))
     return "\n".join(lines) + "\n"
+
+
+def _no_grad_note(timeline: dict | None) -> str:
+    """Return the footnote of the table's ``?``: why a leaf has no ``.grad``, as the pass
+    ``timeline`` ran (a ``.backward()`` that raised stopped before the leaf: torch's
+    ``autograd.grad`` is not the cause there)."""
+    if timeline is not None and timeline.get("mode") == "backward":
+        if timeline.get("error"):
+            return _("?: no .grad after the pass (it raised before it reached this leaf, or "
+                     "the leaf is not on its path)")
+        return _("?: no .grad after the pass (it did not reach this leaf)")
+    return _("?: no .grad after the pass (torch.autograd.grad returns the gradients without "
+             "storing them in .grad; a leaf the pass did not reach has none either)")
 
 
 def _flow_table(rows, width: int) -> list[str]:

@@ -82,8 +82,10 @@ SAVED_BADGE = "#ffa500"
 FREED_BADGE = "#616161"  # white words 6.2:1, the pill 5.2:1 on a freed box's #eeeeee (a
 # #e6e6e6 pill with dark words was 1.08:1 against that box: only its thin dashes showed it)
 CHANGED_BADGE = "#b71c1c"  # a saved tensor changed in place since it was saved: torch refuses it
-DARK_BADGES = ("device", "changed", "detached", "freed", "written")  # pills with white text
-BADGE_ROLES = ("saved", "changed", "detached", "freed", "device", "written")  # lines on a pill
+DARK_BADGES = ("device", "changed", "detached", "freed", "written", "during")  # white text
+# lines on a pill ("during": a saved tensor a hook changed during the pass, at a step no
+# probe bounds: on the device pill's slate, neither refused nor alive)
+BADGE_ROLES = ("saved", "changed", "detached", "freed", "device", "written", "during")
 # pills on CHANGED_BADGE's red: a saved tensor torch refuses ("changed", "detached"), and a
 # leaf written after the pass ("written": an optimizer step; the value on its box is the
 # leaf's at the end of the snippet, maybe not the one the forward used)
@@ -502,9 +504,12 @@ def saved_lines(attrs: dict) -> list[Line]:
 def saved_role(entry: dict) -> str:
     """Return the pill a saved tensor is written on: ``freed`` (torch released it),
     ``changed`` (changed in place since it was saved: torch refuses it), ``detached``
-    (a saved input detached in place: torch refuses it) or ``saved``."""
+    (a saved input detached in place: torch refuses it), ``during`` (a hook changed it in
+    place during the pass, maybe not yet at this step: ``changed_during``) or ``saved``."""
     if entry.get("freed"):
         return "freed"
+    if entry.get("changed_during"):
+        return "during"
     if entry.get("detached_in_place"):
         return "detached"
     return "changed" if entry.get("changed_in_place") else "saved"
@@ -513,7 +518,8 @@ def saved_role(entry: dict) -> str:
 # the pills' words, in the language shown (``gradstep.i18n``): the window's, or the
 # locale's for ``gradstep export`` (a box is sized for them: ``node_sizes``)
 SAVED_WORDS = (("saved", N_("saved: {names}")), ("changed", N_("changed in place: {names}")),
-               ("detached", N_("detached in place: {names}")), ("freed", N_("freed: {names}")))
+               ("detached", N_("detached in place: {names}")),
+               ("during", N_("changed in the pass?: {names}")), ("freed", N_("freed: {names}")))
 
 
 def saved_lines_of(entries) -> list[Line]:

@@ -59,6 +59,7 @@ class SavedEntry(TypedDict, total=False):
     changed_in_place: Annotated[bool, "torch still holds it, but it was changed in place since the node saved it: backward through the node raises (left out when not)"]
     version: Annotated[int, "with changed_in_place: the tensor's version now, as torch's own error says it"]
     saved_version: Annotated[int, "with changed_in_place: its version when the node saved it (torch's error: expected version)"]
+    changed_during: Annotated[bool, "a step state before the step torch raised its version error at: a hook of the snippet's changed this saved tensor in place during the pass, and no probe says whether already at this step (saved_version: torch's; no version); shown neither alive nor refused (left out when not)"]
     detached_in_place: Annotated[bool, "a non-leaf input the snippet detached in place (b.detach_()) since the node saved it: torch's backward through the node raises that (left out when not)"]
     value: Annotated[Any, "a plain saved value (a dim, a scalar), or with values=True the tensor's value"]
     tuple: Annotated[bool, "a tuple in Python (a list here): a custom Function's ctx value, a C++ node's tuple not all of ints (_foreach_pow's exponents; its sizes, all ints, always are tuples)"]
@@ -88,7 +89,7 @@ class TraceNode(_NodeRequired, total=False):
     formula: Annotated[Any, "an op's local-gradient formula from derivatives.yaml (formulas.md)"]
     formula_math: Annotated[Any, "the same in mathematical notation"]
     formula_note: Annotated[Any, "why there is no formula, when there is none"]
-    written_after: Annotated[dict, "a leaf written after the snippet's last recorded backward call (an optimizer step): {pass_version, version}, torch's _version then and now (equal for a write it does not count: p.data, fused); with during: true where it was written while that call ran (a hook's step; pass_version: as the call began); its value is the leaf's now, not the one the pass used (left out when not)"]
+    written_after: Annotated[dict, "a leaf written after the first of the snippet's recorded backward calls through the graph that used it (the last call, unless a retain_graph call ran over the same forward before it; an optimizer step): {pass_version, version}, torch's _version then and now (equal for a write it does not count: p.data, fused); with during: true where it was written while that call or a later one ran (a hook's step; pass_version: as that first call began); its value is the leaf's now, not the one the pass used (left out when not)"]
 
 
 # The fields every node carries, in this order, in the trace JSON and in graph files.

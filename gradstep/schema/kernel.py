@@ -187,7 +187,7 @@ class ParamStats(TypedDict):
     zeros: Annotated[int, "gradient elements exactly 0"]
     nan: int
     inf: int
-    written_after: Annotated[bool, "the leaf was written in place after the last recorded backward call (an optimizer step), or during it (a hook's step): weight_norm is of the weights after it"]
+    written_after: Annotated[bool, "the leaf was written in place after the first recorded backward call through its graph (an optimizer step), or during that call or a later one (a hook's step): weight_norm is of the weights after it"]
     written_during: Annotated[bool, "of those, written during that call (a hook's step)"]
 
 

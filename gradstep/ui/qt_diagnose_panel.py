@@ -211,18 +211,18 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         when = written_when(self.diagnosis.rows)  # an optimizer step: |weight| is not the
         if when == "after":  # pass's (as check)
             text += "<br>" + self.tr(
-                "{0} of these layers were written in place after the last recorded backward "
-                "call (an optimizer step?): their |weight| and ratio are of the new weights, "
+                "{0} of these layers were written in place after the first recorded backward "
+                "call through this graph (an optimizer step?): their |weight| and ratio are of the new weights, "
                 "not of those the gradient was computed at.").format(written)
         elif when == "during":
             text += "<br>" + self.tr(
-                "{0} of these layers were written in place during the last recorded backward "
-                "call (an optimizer step in a hook?): their |weight| and ratio are of the new "
+                "{0} of these layers were written in place during a recorded backward call "
+                "through this graph (an optimizer step in a hook?): their |weight| and ratio are of the new "
                 "weights, not of those the gradient was computed at.").format(written)
         elif when:
             text += "<br>" + self.tr(
-                "{0} of these layers were written in place during or after the last recorded "
-                "backward call (an optimizer step?): their |weight| and ratio are of the new weights, "
+                "{0} of these layers were written in place during a recorded backward call "
+                "through this graph or after the first one (an optimizer step?): their |weight| and ratio are of the new weights, "
                 "not of those the gradient was computed at.").format(written)
         return text
 

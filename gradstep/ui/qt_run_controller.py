@@ -142,6 +142,9 @@ class QtRunController(QtCore.QObject):
             self.w.sigBackwardFinished.emit(timeline)
             return
         self.w.model.add_timeline(timeline)
+        if timeline.get("written_during"):  # a leaf's box gains its written pill
+            self.w.graph_view.set_graph(self.w.model.graph)
+            self.w.follower.redraw()
         settle_intake(self._nodes(), new_run=False)
         self.show_error(timeline.get("error"))
         n = len(self.w.model.passes)

@@ -43,6 +43,8 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
 
 CHANGED = "changed in place: version {0}, saved at version {1}"
 DETACHED = "detached in place since it was saved (torch refuses it)"
+DURING = ("changed in place during this pass (by a hook or a custom Function's backward; when "
+          "is not recorded)")
 
 
 def tensor_state(entry: dict) -> str:
@@ -51,6 +53,8 @@ def tensor_state(entry: dict) -> str:
         return "freed"
     if entry.get("detached_in_place"):
         return DETACHED
+    if entry.get("changed_during"):
+        return DURING
     if entry.get("changed_in_place"):
         return CHANGED.format(entry.get("version"), entry.get("saved_version"))
     return "alive"
@@ -88,7 +92,7 @@ def graph_words(model: QtSessionModel) -> str:
 
 
 _STATE_COLOURS = {"alive": "#2e7d32", "freed": "#c62828", "changed": "#b71c1c",
-                  "detached": "#b71c1c"}
+                  "detached": "#b71c1c", "during": "#37474f"}
 
 
 class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
@@ -149,12 +153,14 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
                                         tensors, len(rows) - tensors))
         for (name, shape, state), entry in zip(rows, entries):
             tensor = is_tensor_entry(entry)
-            shown = (saved_state_words(entry) if tensor else
+            shown = (self._during_words(entry) if tensor and state == DURING else
+                     saved_state_words(entry) if tensor else
                      self.tr("value {0}").format(state[len("value "):]))
             item = QtWidgets.QTreeWidgetItem([name, shape, shown])
             if tensor:
                 kind = ("alive" if state == "alive" else "freed" if state == "freed" else
-                        "detached" if state == DETACHED else "changed")
+                        "detached" if state == DETACHED else "during" if state == DURING
+                        else "changed")
                 item.setForeground(2, QtGui.QBrush(QtGui.QColor(_STATE_COLOURS[kind])))
                 item.setToolTip(2, self._state_tip(kind))
             self.table.addTopLevelItem(item)
@@ -162,11 +168,22 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
             self.table.resizeColumnToContents(col)
         self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
 
+    def _during_words(self, entry: dict) -> str:
+        """The state cell of a saved tensor changed during the pass at a step no probe bounds
+        (``changed_during``): short, as the pill; its tooltip says the rest."""
+        return self.tr("changed in this pass? (saved at version {0})").format(
+            entry.get("saved_version", "?"))
+
     def _state_tip(self, kind: str) -> str:
         if kind == "alive":
             return self.tr("still held: backward can use it")
         if kind == "freed":
             return self.tr("released by torch: a backward that needs it raises")
+        if kind == "during":
+            return self.tr("still held; the snippet's code (a hook or a custom Function's "
+                           "backward) changed it in place during this pass, and torch refuses it "
+                           "at the step that raised: whether it was already changed at this step "
+                           "is not recorded")
         if kind == "detached":
             return self.tr("still held, but detached in place (.detach_()) since the node "
                            "saved it: backward through the node raises (use .detach())")

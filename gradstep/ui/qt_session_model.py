@@ -175,6 +175,7 @@ class QtSessionModel(QtCore.QObject):
     def add_timeline(self, timeline: dict, name: str = "") -> None:
         """Append a pass gradstep ran and make it the one being stepped."""
         record = PassRecord(timeline, "gradstep", name, members=self._reached(timeline))
+        self._note_written(timeline)
         self.passes.append(record)
         self.columns.append(("pass", len(self.passes) - 1))
         self.history = self._history()
@@ -183,6 +184,17 @@ class QtSessionModel(QtCore.QObject):
             self.error = timeline["error"]
         self.sigLeavesChanged.emit()
         self._restart_steps()
+
+    def _note_written(self, timeline: dict) -> None:
+        """Mark each leaf a hook wrote during this pass of gradstep's own (``written_during``)
+        as the snippet's own call marks it (``written_after`` with ``during``), ``own``: its
+        box shows the trace's value, the one before this pass. A leaf already marked keeps
+        the snippet's mark."""
+        for node_id, moved in (timeline.get("written_during") or {}).items():
+            if self.graph is not None and node_id in self.graph:
+                attrs = self.graph.nodes[node_id]
+                if attrs.get("kind") == "leaf" and not attrs.get("written_after"):
+                    attrs["written_after"] = {**moved, "during": True, "own": True}
 
     def built_later(self, node_id: str) -> bool:
         """Return True when the snippet call being stepped ran before torch built ``node_id``

@@ -182,7 +182,10 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.header.setText(self._header(attrs, step, state))
         value = attrs.get("value")
         written = written_words(attrs)  # an optimizer step wrote the leaf after the pass
-        self.forward.set_title(self.tr("Value now — {0}").format(html.escape(written)) if written
+        own = (attrs.get("written_after") or {}).get("own")  # gradstep's pass wrote it: the
+        # value shown is the forward's, from before that pass
+        self.forward.set_title((self.tr("Forward value — {0}") if own else self.tr("Value now — {0}"))
+                               .format(html.escape(written)) if written
                                else self.tr("Forward value"))
         if value:
             self.forward.set_value(value)
@@ -289,17 +292,22 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         tensors = [e for e in self.model.saved_of(self.node_id) if is_tensor_entry(e)]
         if not tensors:
             return self.tr("Saves no tensor for backward.") if self.model.graph is not None else ""
-        refused = ("changed_in_place", "detached_in_place")
+        refused = ("changed_in_place", "detached_in_place", "changed_during")
         alive = [str(e.get("name")) for e in tensors
                  if not e.get("freed") and not any(e.get(key) for key in refused)]
         changed = [str(e.get("name")) for e in tensors
                    if not e.get("freed") and e.get("changed_in_place")]
         detached = [str(e.get("name")) for e in tensors
                     if not e.get("freed") and e.get("detached_in_place")]
+        during = [str(e.get("name")) for e in tensors
+                  if not e.get("freed") and e.get("changed_during")]
         freed = [str(e.get("name")) for e in tensors if e.get("freed")]
         parts = ([self.tr("alive: {0}").format(", ".join(alive))] if alive else []) + (
             [self.tr("changed in place: {0}").format(", ".join(changed))] if changed else []) + (
             [self.tr("detached in place: {0}").format(", ".join(detached))] if detached else []) + (
+            [self.tr("changed in this pass (a hook or a custom Function's backward), "
+                     "maybe later: {0}").format(", ".join(during))]
+            if during else []) + (
             [self.tr("freed: {0}").format(", ".join(freed))] if freed else [])
         return self.tr("Saved tensors now — {0}").format("; ".join(parts))
 

@@ -236,6 +236,11 @@ def saved_state_words(entry: dict) -> str:
         return tr("freed")
     if entry.get("detached_in_place"):
         return tr("detached in place since it was saved (torch refuses it)")
+    if entry.get("changed_during"):  # a hook wrote it in the pass; no probe says when
+        return tr("changed in place during this pass by a hook or a custom Function's "
+                  "backward (saved at version {0}): torch "
+                  "refuses it at the step that raised; whether already here is not "
+                  "recorded").format(entry.get("saved_version", "?"))
     if entry.get("changed_in_place"):
         return tr("changed in place: version {0}, saved at version {1}").format(
             entry.get("version"), entry.get("saved_version"))
@@ -251,6 +256,10 @@ def written_words(attrs: dict) -> str:
     if not isinstance(moved, dict):
         return ""
     version, then = moved.get("version"), moved.get("pass_version")
+    if moved.get("own"):  # gradstep's own pass: the box shows the trace's value, from before
+        return tr("This is the value before gradstep's backward pass, the one the forward "
+                  "used: a hook wrote the leaf in place during that pass (version {0} after "
+                  "it, {1} before).").format(version, then)
     if moved.get("during"):  # written while the backward call ran (a hook's optimizer step)
         if version is None or version == then:
             return tr("This is the value at the end of the snippet: it was written during the "

@@ -520,10 +520,10 @@ def test_a_leaf_written_after_the_pass_is_said_to_hold_its_new_value():
     for _ in range(2):  # the Diagnoser's kept findings are not changed by it
         [finding] = [f for f in diagnoser.diagnose(trace, stats=data).findings if f.fails]
         assert finding.kind == "inf_forward" and finding.note == (
-            "the snippet wrote w in place after its last recorded backward call (an optimizer "
-            "step?): this is its value after that, not the one the forward used")
+            "the snippet wrote w in place after the first recorded backward call through this "
+            "graph (an optimizer step?): this is its value after that, not the one the forward used")
     data["params"][0]["written_during"] = True  # a hook's step, while the call ran
     [finding] = [f for f in diagnoser.diagnose(trace, stats=data).findings if f.fails]
     assert finding.note == (
-        "the snippet wrote w in place during its last recorded backward call (an optimizer "
-        "step in a hook?): this is its value after that, not the one the forward used")
+        "the snippet wrote w in place during a recorded backward call through this graph "
+        "(an optimizer step in a hook?): this is its value after that, not the one the forward used")

@@ -39,20 +39,24 @@ HOOKS = {
 }
 
 
-def _plain(source: str) -> tuple[str, object]:
-    """Run ``source`` plainly; return what it printed and torch's verdict on SinBackward0's
-    saved ``b`` just before the backward call (None: taken, else the versions)."""
+def _verdict(env: dict):
+    """torch's verdict on SinBackward0's saved ``b`` now (None: taken, else the versions)."""
+    try:
+        _ = env["c"].grad_fn._saved_self
+        return None
+    except RuntimeError as exc:
+        found = VERSIONS.search(str(exc))
+        return int(found[1]), int(found[2])
+
+
+def _run_watching(source: str, before_backward) -> str:
+    """Run ``source`` plainly, calling ``before_backward(env, tensor)`` as each
+    ``Tensor.backward`` call begins; return what it printed."""
     env: dict = {}
-    seen = []
     original = torch.Tensor.backward
 
     def backward(self, *args, **kwargs):
-        try:
-            _ = env["c"].grad_fn._saved_self
-            seen.append(None)
-        except RuntimeError as exc:
-            found = VERSIONS.search(str(exc))
-            seen.append((int(found[1]), int(found[2])))
+        before_backward(env, self)
         return original(self, *args, **kwargs)
 
     out = io.StringIO()
@@ -62,7 +66,15 @@ def _plain(source: str) -> tuple[str, object]:
             exec(compile(source, "/x/hook.py", "exec"), env)
     finally:
         torch.Tensor.backward = original
-    return out.getvalue(), seen[0]
+    return out.getvalue()
+
+
+def _plain(source: str) -> tuple[str, object]:
+    """Run ``source`` plainly; return what it printed and torch's verdict on SinBackward0's
+    saved ``b`` just before the backward call (None: taken, else the versions)."""
+    seen = []
+    printed = _run_watching(source, lambda env, _tensor: seen.append(_verdict(env)))
+    return printed, seen[0]
 
 
 def _shown(entry: dict):
@@ -85,6 +97,8 @@ def test_a_saved_tensor_a_hook_changes_in_the_pass_shows_refused_from_the_step_t
     assert index.steps[raised_at]["node"] == sin  # torch raised in the node that saved b
     (entry,) = index.saved(sin, 0)
     assert _shown(entry) == before  # as the pass began
+    # a tensor hook is probed around; a node pre-hook Python cannot see: less is shown
+    assert ("changed_during" in entry) == (how == "node")
     for k in range(raised_at, index.count + 1):
         (entry,) = index.saved(sin, k)
         assert _shown(entry) == (int(found[1]), int(found[2])), k
@@ -152,3 +166,100 @@ def test_the_probe_as_torch_raised_runs_none_of_the_snippet_s_code():
         raised = exc
     assert refusals_when_raised(raised, {c.grad_fn: "n1"}) == {
         "n1": {"self": {"changed_in_place": True, "version": 1, "saved_version": 0}}}
+
+
+CHAIN = """\
+import torch
+a = torch.ones(3, requires_grad=True)
+w = torch.ones(3, requires_grad=True)
+b = a * 2
+c = b.sin()
+d = c * 3
+e = d.exp()
+f = e * 5
+loss = f.sum() + (w * 7).sum()
+first = w.register_hook(lambda g: None)
+{hook}
+try:
+    loss.backward()
+except RuntimeError as exc:
+    print("raised", exc)
+print(a.grad, w.grad, b._version)
+print(w.register_hook(lambda g: None).id - first.id)  # gradstep's probes take no handle id
+"""
+CHAIN_HOOKS = {  # each probed where it runs: every step shows torch's state exactly
+    "tensor": "def hook(g):\n    b.add_(1)\ne.register_hook(hook)",
+    "leaf_tensor": "def hook(g):\n    b.add_(1)\nw.register_hook(hook)",
+    "post_accumulate": "def hook(p):\n    b.add_(1)\nw.register_post_accumulate_grad_hook(hook)",
+    "two_writes": ("def hook(g):\n    b.add_(1)\ne.register_hook(hook)\n"
+                   "def again(g):\n    b.mul_(2)\nd.register_hook(again)"),
+}
+UNSEEN = {  # a node pre-hook Python cannot see: the steps no probe bounds show less
+    "node": "def hook(g):\n    b.add_(1)\ne.grad_fn.register_prehook(hook)",
+}
+
+
+def _torch_at_each_step(source: str) -> tuple[str, list]:
+    """Run ``source`` plainly with a pre-hook on every node of the pass, registered as the
+    pass begins (after the snippet's own hooks): torch's verdict on SinBackward0's saved
+    ``b`` as each node is about to run, in engine order ((name, None): taken; else the
+    versions torch's error names)."""
+    seen: list = []
+
+    def hook_every_node(env, tensor):
+        stack, nodes = [tensor.grad_fn], set()
+        while stack:
+            fn = stack.pop()
+            if fn is None or fn in nodes:
+                continue
+            nodes.add(fn)
+            stack += [n for n, _ in fn.next_functions]
+        for fn in nodes:
+            fn.register_prehook(lambda g, fn=fn: seen.append(
+                (fn.name().removeprefix("torch::autograd::"), _verdict(env))) and None)
+
+    return _run_watching(source, hook_every_node), seen
+
+
+def _steps_shown(source: str, printed: str):
+    result = Session().run(source, filename="/x/hook.py")
+    # the snippet did what it does under python (the oracle's own hooks aside, which move
+    # torch's handle counter: the last line counts the handles made during the pass)
+    assert result["output"] == _run_watching(source, lambda env, tensor: None)
+    assert result["output"].splitlines()[:-1] == printed.splitlines()[:-1]
+    graph = graph_from_json(result["trace"])
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    (call,) = drawn_calls(result["calls"], graph)
+    index = PassHistory(graph, [call["timeline"]]).index(0)
+    return index, sin
+
+
+@pytest.mark.parametrize("how", sorted(CHAIN_HOOKS))
+def test_each_step_before_the_raise_shows_what_torch_holds_then(how):
+    """torch's verdict as each node is about to run, against gradstep's step state: before,
+    the steps between the hook's write and the node torch refused showed ``b`` alive."""
+    printed, torch_steps = _torch_at_each_step(CHAIN.format(hook=CHAIN_HOOKS[how]))
+    assert "raised" in printed and torch_steps[0][1] is None and torch_steps[-1][1]
+    index, sin = _steps_shown(CHAIN.format(hook=CHAIN_HOOKS[how]), printed)
+    assert [s["name"] for s in index.steps] == [name for name, _ in torch_steps]
+    for k, (_, verdict) in enumerate(torch_steps):
+        (entry,) = index.saved(sin, k)
+        assert "changed_during" not in entry, k
+        assert _shown(entry) == verdict, k
+
+
+@pytest.mark.parametrize("how", sorted(UNSEEN))
+def test_a_write_no_probe_sees_shows_less_never_another_state(how):
+    printed, torch_steps = _torch_at_each_step(CHAIN.format(hook=UNSEEN[how]))
+    index, sin = _steps_shown(CHAIN.format(hook=UNSEEN[how]), printed)
+    assert [s["name"] for s in index.steps] == [name for name, _ in torch_steps]
+    less = 0
+    for k, (_, verdict) in enumerate(torch_steps):
+        (entry,) = index.saved(sin, k)
+        if entry.get("changed_during"):  # not known: said so, with torch's saved version
+            less += 1
+            assert entry.get("saved_version") == torch_steps[-1][1][1] and "version" not in entry
+        else:
+            assert _shown(entry) == verdict, k
+    assert less  # the steps before the node hook's write are bounded by no probe
+    assert index.changes(0, 1).saved.get(sin) == index.saved(sin, 1)

@@ -135,3 +135,44 @@ def test_the_leaves_norms_are_torch_s_vector_norm_of_each():
             own = torch.linalg.vector_norm(leaf)
             assert norm.dtype == own.dtype and norm.shape == own.shape
             assert torch.equal(norm, own) or (norm.isnan() and own.isnan())
+
+
+PAIR = """\
+p = nn.Parameter(torch.tensor([1.0, 2.0, 3.0]))
+opt = torch.optim.SGD([p], lr=0.1)
+handle = p.register_post_accumulate_grad_hook(lambda t: opt.step())
+loss = (p * 3).sum()
+before, began = p.detach().clone(), p._version
+loss.backward(retain_graph=True)
+{between}
+loss.backward()
+print(p._version, p.tolist(), p.grad)
+"""
+
+
+@pytest.mark.parametrize("between", ["handle.remove()", "pass"])
+def test_a_write_during_the_first_call_of_a_retain_graph_pair_is_kept(between):
+    """The second call of a ``retain_graph=True`` pair runs over the same forward: its note
+    began at the written value, and replaced the first call's (no field, where torch's
+    forward used ``began``). The field reads the first call after the forward."""
+    source = PAIR.format(between=between)
+    plain, printed = _plain(source)
+    assert plain["p"].tolist() != plain["before"].tolist()
+    result = Session().run(source)
+    assert result["output"] == printed
+    p = _leaves(result["trace"])["p"]
+    assert p["value"]["data"] == plain["p"].tolist()
+    assert p["written_after"] == {"pass_version": plain["began"],
+                                  "version": plain["p"]._version, "during": True}
+    session = Session()
+    session.run(source)
+    (stats,) = session.grad_stats()["params"]
+    assert stats["written_after"] and stats["written_during"]  # check's table, alike
+
+
+def test_a_write_between_the_calls_of_a_pair_is_after_the_first():
+    source = PAIR.format(between="handle.remove()\nopt.step()").replace(
+        "lambda t: opt.step()", "lambda t: None")
+    plain, _ = _plain(source)
+    p = _leaves(Session().run(source)["trace"])["p"]
+    assert p["written_after"] == {"pass_version": plain["began"], "version": plain["p"]._version}

@@ -8,7 +8,8 @@ own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
 500.5, ``printopts`` and ``printsci`` (``torch.set_printoptions``: two decimals; six in
 scientific notation, the numbers to compare with what the snippet printed), ``optstep``, an
 SGD step after the pass, and ``hookstep``, one in a hook during the pass: its leaf selected,
-``<example>_written_leaf_values.png``) it runs the snippet, then for each backward pass at its first, middle and last step
+``<example>_written_leaf_values.png``; a saved tensor a hook changed at a step no probe
+bounds, ``hookwrite``/``prehookwrite``: ``<example>_during_<panel>.png``) it runs the snippet, then for each backward pass at its first, middle and last step
 saves the window with the Values and the Saved panels raised
 (``<example>_p<pass>_<first|mid|last>_<panel>.png``); a model is also folded one level
 (``<example>_folded.png``). ``tooltips.txt`` holds, at each of those steps, the hover
@@ -47,6 +48,18 @@ SNIPPETS = {
                 "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
                 "loss = lin(torch.ones(1, 3)).square().sum()\nprint(lin.bias)\n"
                 "loss.backward()  # the hook steps during the pass\nprint(lin.bias)\n",
+    # no backward call: the window runs its own pass, in which the hook steps the bias
+    "ownhookstep": "import torch\nfrom torch import nn\ntorch.manual_seed(0)\nlin = nn.Linear(3, 2)\n"
+                   "opt = torch.optim.SGD(lin.parameters(), lr=0.5)\n"
+                   "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
+                   "loss = lin(torch.ones(1, 3)).square().sum()\n",
+    # a hook writes a saved tensor during the pass: torch refuses SinBackward0 later
+    "hookwrite": "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
+                 "d = c * 3\ne = d.exp()\nf = e * 5\ne.register_hook(lambda g: b.add_(1))\n"
+                 "f.sum().backward()\n",
+    "prehookwrite": "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
+                    "d = c * 3\ne = d.exp()\nf = e * 5\n"
+                    "e.grad_fn.register_prehook(lambda g: (b.add_(1), None)[1])\nf.sum().backward()\n",
     "printopts": "import torch\ntorch.set_printoptions(precision=2)\n"
                  "x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)\n"
                  "w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)\n"
@@ -57,7 +70,8 @@ SNIPPETS = {
                 "y = (x * w).tanh()\nprint(x, w, y)\ny.sum().backward()\nprint(w.grad)\n",
 }
 EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn", "inplace",
-            "bignum", "optstep", "hookstep", "printopts", "printsci"]
+            "bignum", "optstep", "hookstep", "printopts", "printsci", "hookwrite", "prehookwrite",
+            "ownhookstep"]
 
 
 def run_snippet(app, window, name: str) -> None:
@@ -102,6 +116,7 @@ def walk(app, window, out: Path, name: str, log) -> None:
                 window.grab().save(str(out / f"{name}_p{p + 1}_{where}_{panel}.png"))
     if not model.timelines:
         window.grab().save(str(out / f"{name}_no_pass.png"))
+    during_shot(app, window, out, name, log)
     written = [n for n, attrs in model.graph.nodes(data=True) if attrs.get("written_after")]
     if written:  # a leaf an optimizer step wrote during or after the pass: its box, Values, hover
         model.select(written[0])
@@ -111,6 +126,27 @@ def walk(app, window, out: Path, name: str, log) -> None:
         print("NODE", written[0], window.follower.node_tooltip(
             written[0], model.node(written[0])).replace("<br>", " | "), file=log)
         window.grab().save(str(out / f"{name}_written_leaf_values.png"))
+
+
+def during_shot(app, window, out: Path, name: str, log) -> None:
+    """Select the first node with a saved tensor a hook changed during the pass at a step no
+    probe bounds (``changed_during``: the slate pill), at the middle step of the last pass;
+    save the Saved and Values panels (``<example>_during_<panel>.png``)."""
+    model = window.model
+    if not model.timelines:
+        return
+    model.set_step(model.step_count // 2)
+    node = next((n for n in model.graph.nodes
+                 if any(e.get("changed_during") for e in model.saved_of(n))), None)
+    if node is None:
+        return
+    model.select(node)
+    print(f"-- {name} saved tensor changed during the pass", file=log)
+    print("SAVED", window.saved_panel_rows(), file=log)
+    for panel in ("saved", "values"):
+        window.docks[panel].raise_()
+        settle(app, 250)
+        window.grab().save(str(out / f"{name}_during_{panel}.png"))
 
 
 def stale_walk(app, window, out: Path) -> None:

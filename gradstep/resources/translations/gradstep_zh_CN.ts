@@ -536,8 +536,16 @@ What the snippet printed is in Output.</source>
         <translation>保存后被原地 detach（torch 拒绝使用它）</translation>
     </message>
     <message>
+        <source>changed in place during this pass by a hook or a custom Function&apos;s backward (saved at version {0}): torch refuses it at the step that raised; whether already here is not recorded</source>
+        <translation>这次反向传播中被某个钩子或自定义 Function 的 backward 原地修改（保存时是版本 {0}）：torch 在抛出错误的那一步拒绝使用它；在这一步时是否已被修改，没有记录</translation>
+    </message>
+    <message>
         <source>changed in place: version {0}, saved at version {1}</source>
         <translation>保存后被原地修改：现在是版本 {0}，保存时是版本 {1}</translation>
+    </message>
+    <message>
+        <source>This is the value before gradstep&apos;s backward pass, the one the forward used: a hook wrote the leaf in place during that pass (version {0} after it, {1} before).</source>
+        <translation>这是 gradstep 运行反向传播之前的值，也就是前向传播用到的值：某个钩子在那次反向传播中原地修改了这个叶子张量（之后是版本 {0}，之前是版本 {1}）。</translation>
     </message>
     <message>
         <source>label: {0}</source>
@@ -823,16 +831,16 @@ What the snippet printed is in Output.</source>
         <translation>正在读取梯度…</translation>
     </message>
     <message>
-        <source>{0} of these layers were written in place after the last recorded backward call (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
-        <translation>其中 {0} 层在最后一次被记录的反向传播调用之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+        <source>{0} of these layers were written in place after the first recorded backward call through this graph (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在第一次经过这张图的、被记录的反向传播调用之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
     <message>
-        <source>{0} of these layers were written in place during the last recorded backward call (an optimizer step in a hook?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
-        <translation>其中 {0} 层在最后一次被记录的反向传播调用进行中被原地修改了（钩子里的优化器一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+        <source>{0} of these layers were written in place during a recorded backward call through this graph (an optimizer step in a hook?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在某一次经过这张图的、被记录的反向传播调用进行中被原地修改了（钩子里的优化器一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
     <message>
-        <source>{0} of these layers were written in place during or after the last recorded backward call (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
-        <translation>其中 {0} 层在最后一次被记录的反向传播调用进行中或之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+        <source>{0} of these layers were written in place during a recorded backward call through this graph or after the first one (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在某一次经过这张图的、被记录的反向传播调用进行中，或在第一次这样的调用之后，被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
 </context>
 <context>
@@ -1338,6 +1346,14 @@ What the snippet printed is in Output.</source>
         <translation>{0}（{1}）{2}：已保存 {3} 个张量、{4} 个值</translation>
     </message>
     <message>
+        <source>changed in this pass? (saved at version {0})</source>
+        <translation>本次传播中被修改？（保存时是版本 {0}）</translation>
+    </message>
+    <message>
+        <source>still held; the snippet&apos;s code (a hook or a custom Function&apos;s backward) changed it in place during this pass, and torch refuses it at the step that raised: whether it was already changed at this step is not recorded</source>
+        <translation>仍保留；代码片段的代码（某个钩子或自定义 Function 的 backward）在这次反向传播中原地修改了它，torch 在抛出错误的那一步拒绝使用它：在这一步时它是否已被修改，没有记录</translation>
+    </message>
+    <message>
         <source>still held, but detached in place (.detach_()) since the node saved it: backward through the node raises (use .detach())</source>
         <translation>仍保留，但节点保存它之后它被原地 detach 过（.detach_()）：backward 经过该节点时会报错（请改用 .detach()）</translation>
     </message>
@@ -1466,6 +1482,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>现在的值 — {0}</translation>
     </message>
     <message>
+        <source>Forward value — {0}</source>
+        <translation>前向值 — {0}</translation>
+    </message>
+    <message>
         <source>Not captured: gradstep shows only values it knows are torch&apos;s own (Run › Deep values records more).</source>
         <translation>未捕获：gradstep 只显示它能确认是 torch 自己算出的值（“运行 › 深度记录数值”能记录更多）。</translation>
     </message>
@@ -1552,6 +1572,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>detached in place: {0}</source>
         <translation>保存后被原地 detach：{0}</translation>
+    </message>
+    <message>
+        <source>changed in this pass (a hook or a custom Function&apos;s backward), maybe later: {0}</source>
+        <translation>这次反向传播中被修改（钩子或自定义 Function 的 backward；可能在之后的步骤）：{0}</translation>
     </message>
     <message>
         <source>freed: {0}</source>

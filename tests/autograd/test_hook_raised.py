@@ -1,0 +1,69 @@
+"""A hook of the snippet's that raises inside torch's backward: the error's words name the
+hook, the line of its ``def``, the line that raised and the backward call, as python's own
+traceback of the same snippet has them (before: the generic words of the exception's type,
+"A value on this line is out of range", for a ValueError a hook raised)."""
+
+from __future__ import annotations
+
+import traceback
+
+import pytest
+
+from gradstep.autograd.session import Session
+from gradstep.i18n import localized
+
+SNIPPETS = {
+    "tensor": ("import torch\nx = torch.ones(3, requires_grad=True)\ny = (x * 2).exp()\n"
+               "def check(g):\n    raise ValueError('bad grad')\ny.register_hook(check)\n"
+               "loss = y.sum()\nloss.backward()\n"),
+    "lambda": ("import torch\nx = torch.ones(3, requires_grad=True)\ny = (x * 2).exp()\n"
+               "y.register_hook(lambda g: g[5])\nloss = y.sum()\n\nloss.backward()\n"),
+    "leaf": ("import torch\nx = torch.ones(3, requires_grad=True)\n"
+             "def helper(p):\n    return {}[p.shape]\n"
+             "def after(p):\n    helper(p)\nx.register_post_accumulate_grad_hook(after)\n"
+             "(x * 3).sum().backward()\n"),
+}
+
+
+def _plain(source: str):
+    """Return python's own traceback frames (name, first line, line) of ``source``'s error."""
+    try:
+        exec(compile(source, "/x/hook.py", "exec"), {})
+    except Exception as exc:
+        frames = [(f.name, f.lineno) for f in traceback.extract_tb(exc.__traceback__)
+                  if f.filename == "/x/hook.py"]
+        return type(exc).__name__, frames
+    raise AssertionError("the snippet did not raise")
+
+
+@pytest.mark.parametrize("case", sorted(SNIPPETS))
+def test_a_hook_that_raises_is_named_with_its_lines(case):
+    source = SNIPPETS[case]
+    kind, frames = _plain(source)
+    (_, call_line), (hook, _) = frames[:2]  # <module>'s call, the hook
+    line = frames[-1][1]  # the raise (in the hook, or a function it called)
+    defined = next(i + 1 for i, text in enumerate(source.splitlines())
+                   if f"def {hook}(" in text or (hook == "<lambda>" and "lambda" in text))
+    error = Session().run(source, filename="/x/hook.py")["error"]
+    assert (error["type"], error["line"]) == (kind, line)
+    assert error["title"] == f"A hook raised {kind} during backward"
+    assert (f"the hook `{hook}` (defined at line {defined}) in the backward call at line "
+            f"{call_line}, and the hook raised {kind} at line {line}") in error["explanation"]
+    zh = localized(error, "zh_CN")
+    assert f"第 {call_line} 行的反向传播调用中调用了钩子 `{hook}`（定义于第 {defined} 行）" in \
+        zh["explanation"] and f"在第 {line} 行抛出了 {kind}" in zh["explanation"]
+
+
+def test_an_error_outside_a_hook_keeps_its_words():
+    source = "import torch\nx = torch.ones(3, requires_grad=True)\n{}[1]\n"
+    error = Session().run(source, filename="/x/hook.py")["error"]
+    assert error["title"] == "Bad value" and "hook" not in error["explanation"]
+
+
+def test_a_custom_function_s_backward_is_not_called_a_hook():
+    source = ("import torch\nclass F(torch.autograd.Function):\n    @staticmethod\n"
+              "    def forward(ctx, x):\n        return x * 2\n    @staticmethod\n"
+              "    def backward(ctx, g):\n        raise ValueError('no')\n"
+              "x = torch.ones(3, requires_grad=True)\nF.apply(x).sum().backward()\n")
+    error = Session().run(source, filename="/x/hook.py")["error"]
+    assert error["line"] == 8 and "hook" not in error["title"]
