@@ -99,8 +99,12 @@ class OracleServer:
 
     def __init__(self):
         self._log = tempfile.TemporaryFile()  # its own stderr: why it ended, if it did
+        # Each run it forks has this environment: the suite's process as the server started
+        # (a variable the suite's process sets later, e.g. inductor's cache folder once
+        # something imports it, reaches no served run).
+        self.environment = procs.offline_environment()
         self.proc = subprocess.Popen(
-            [procs.python(), str(ORACLE_SERVER)], cwd=str(HERE), env=procs.offline_environment(),
+            [procs.python(), str(ORACLE_SERVER)], cwd=str(HERE), env=self.environment,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
             start_new_session=True)
         self._lock = threading.Lock()

@@ -50,15 +50,19 @@ def test_the_oracle_server_gives_what_a_fresh_oracle_process_gives(tmp_path):
     once); a fresh ``python oracle.py`` finds the same facts, and both end as python does
     on bad arguments."""
     facts = oracle_facts_of(tmp_path, PROBE)
+    # the fresh process gets the environment the server was started with: the suite's own
+    # process may have gained a variable since (inductor sets its cache folder's when a
+    # test imports it), which an oracle started then would see and a served one not
+    environment = _servers[0].environment
     fresh = procs.run([sys.executable, str(HERE / "oracle.py"), "case.py", "--root", "loss",
-                       "--out", "fresh.json"], cwd=str(tmp_path), timeout=300)
+                       "--out", "fresh.json"], cwd=str(tmp_path), timeout=300, env=environment)
     assert fresh.returncode == 0, fresh.output
     alone = json.loads((tmp_path / "fresh.json").read_text(encoding="utf-8"))
     assert _without_seconds(facts) == _without_seconds(alone)
     assert facts["minimal"]["output"].startswith("['case.py'] True True\n")
     served = oracle_process(["case.py", "--no-such-option"], cwd=str(tmp_path), timeout=300)
     fresh = procs.run([sys.executable, str(HERE / "oracle.py"), "case.py", "--no-such-option"],
-                      cwd=str(tmp_path), timeout=300)
+                      cwd=str(tmp_path), timeout=300, env=environment)
     assert served.returncode == fresh.returncode == 2
     assert served.output == fresh.output
 
