@@ -6,9 +6,10 @@ its ``.grad`` after it ran, and where AccumulateGrad may change what it received
 from __future__ import annotations
 
 from torch import Tensor
+from torch._C import _is_torch_function_mode_enabled
 
 from gradstep.autograd.held_grads import NOT_KEPT, _copy, _size
-from gradstep.autograd.safe_reads import plain_reads, runs_dispatch_code
+from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads, runs_dispatch_code
 
 
 def _grad_after(grad, kept, count):
@@ -82,7 +83,11 @@ def _post_hooked(variable) -> bool:
     changes that gradient, which the pass's earlier steps (the node that sent it, the
     leaf's own) kept. So the pre-hook of such a leaf summarises what the hooks hold (as past
     ``HELD_BYTES``) where AccumulateGrad may take it (``_takes_it``): what torch had at those
-    steps; and the change is the node's own (``_added_into``)."""
+    steps; and the change is the node's own (``_added_into``). A plain tensor or Parameter
+    read while no function mode is on is read as it is: nothing of the snippet's sees that
+    either way (~0.1 against ~0.6 us for the block; once a leaf a pass)."""
+    if type(variable) in _PLAIN_TYPES and not _is_torch_function_mode_enabled():
+        return bool(variable._post_accumulate_grad_hooks)
     with plain_reads():
         return bool(variable._post_accumulate_grad_hooks)
 
