@@ -896,6 +896,39 @@ def test_copies_of_leaves_grads_count_and_go_past_the_limit(monkeypatch):
     assert count == [size * 4]
 
 
+
+def test_whether_a_leaf_has_post_accumulate_grad_hooks_is_read_unseen():
+    """``leaf_steps._post_hooked`` reads a plain leaf straight when no function mode is on
+    (docs/speed.md item 75), and through ``DisableTorchFunction`` otherwise: the same answer
+    both ways, and a mode of the snippet's, or a subclass's ``__torch_function__``, sees no
+    read."""
+    class Seen(torch.overrides.TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.calls.append(func)
+            return func(*args, **(kwargs or {}))
+
+    class Watched(torch.Tensor):
+        calls: list = []
+
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            cls.calls.append(func)
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    hooked, plain = nn.Parameter(torch.ones(2)), torch.ones(2, requires_grad=True)
+    hooked.register_post_accumulate_grad_hook(lambda p: None)
+    sub = torch.ones(2).as_subclass(Watched).requires_grad_()
+    sub.register_post_accumulate_grad_hook(lambda p: None)
+    Watched.calls.clear()
+    answers = [leaf_steps._post_hooked(t) for t in (hooked, plain, sub)]
+    with Seen() as mode:
+        assert [leaf_steps._post_hooked(t) for t in (hooked, plain, sub)] == answers
+    assert answers == [True, False, True] and mode.calls == [] and Watched.calls == []
+
 def _doubled_in_place_by_a_tensor_hook():
     """A tensor hook that changes its gradient in place (``g.mul_(2)``): the gradient
     ExpBackward0 sent, which its step kept, is changed before MulBackward0 runs."""
