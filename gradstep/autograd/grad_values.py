@@ -209,10 +209,7 @@ def _large_group(group: list, out: dict) -> None:
                 continue
             zero = low == 0.0 or high == 0.0  # -0.0 or 0.0: the sign each one's aminmax gives
             for i, t in same:  # the row's own tensor has the group's shape; any other its own
-                if zero:
-                    lo, hi = own_range(t)
-                else:  # (no tuple made and unpacked: the usual row)
-                    lo, hi = low, high
+                lo, hi = own_range(t) if zero else (low, high)
                 out[i] = {"shape": [*shape] if t is row else list(t.shape),
                           "dtype": dtype_text, "device": device_text,
                           "min": lo, "max": hi, "mean": avg, "std": spread,

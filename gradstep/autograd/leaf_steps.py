@@ -84,8 +84,10 @@ def _post_hooked(variable) -> bool:
     leaf's own) kept. So the pre-hook of such a leaf summarises what the hooks hold (as past
     ``HELD_BYTES``) where AccumulateGrad may take it (``_takes_it``): what torch had at those
     steps; and the change is the node's own (``_added_into``). A plain tensor or Parameter
-    read while no function mode is on is read as it is: nothing of the snippet's sees that
-    either way (~0.1 against ~0.6 us for the block; once a leaf a pass)."""
+    (its exact type) while no function mode is on is read straight: torch's getter itself
+    goes to ``__torch_function__`` only for another type or under a mode
+    (``check_has_torch_function``), so the read is the same one, and nothing of the
+    snippet's sees it either way (docs/speed.md item 75: ~0.1–0.3 us less a leaf a pass)."""
     if type(variable) in _PLAIN_TYPES and not _is_torch_function_mode_enabled():
         return bool(variable._post_accumulate_grad_hooks)
     with plain_reads():

@@ -59,23 +59,19 @@ def _step_dicts(events: list, values: list) -> list[dict]:
     """Return the step dicts of ``events``, reading their tensors' plain data from ``values``
     in the order ``_to_plain_data`` queued them."""
     steps = []
-    append = steps.append
     at = 0
     for index, (node_id, name, count, sent, label) in enumerate(events):
         end = at + count
-        if sent is None:  # (a node that raised: no grad_inputs, no .grad after)
-            step = {"index": index, "node": node_id, "name": name,
-                    "grad_outputs": values[at:end], "grad_inputs": None, "error": True}
-            at = end
-        else:
-            sent_end = end + len(sent)
-            step = {"index": index, "node": node_id, "name": name, "grad_outputs": values[at:end],
-                    "grad_inputs": values[end:sent_end], "error": False}
-            at = sent_end
+        step = {"index": index, "node": node_id, "name": name,
+                "grad_outputs": values[at:end], "grad_inputs": None, "error": sent is None}
+        at = end
+        if sent is not None:
+            at = end + len(sent)
+            step["grad_inputs"] = values[end:at]
         if label is not None:
             step["leaf"], step["grad_before"] = label, values[at]
             if sent is not None:
                 step["grad_after"] = values[at + 1]
             at += 2
-        append(step)
+        steps.append(step)
     return steps
