@@ -58,10 +58,10 @@ def plain_values(tensors: list) -> list:
     large: dict = {}  # (shape, dtype) -> [(key, row, [(key, tensor), ...])]: row = tensor in memory order
     views: dict = {}  # (memory, length, dtype) -> [(key, tensor)]: one row for them all
     orders: dict = {}  # (shape, strides) -> the order of the memory's dimensions, or _GAPS
-    tensor_type, fast_dtypes, serial_row = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW
+    tensor_type, fast_dtypes, serial_row, strided = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW, torch.strided
     for key, t in unique.items():
         dtype = t.dtype
-        if type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not torch.strided:
+        if type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not strided:
             plain[key] = compact(t)
             continue
         if t.is_cpu:  # (not meta, and its device index is -1: one read for the two)
@@ -73,7 +73,7 @@ def plain_values(tensors: list) -> list:
             device = t.get_device()
         n = t.numel()
         if n <= SMALL:
-            if n == 0 or not (dense_storage_holds(t, n) if t.is_contiguous() else storage_holds(t)):
+            if n == 0 or not storage_holds(t, n):
                 plain[key] = compact(t)  # (freed memory: ``compact`` reads none of it)
             else:
                 small.setdefault((dtype, device), []).append((key, t, n))

@@ -6,9 +6,10 @@ its ``.grad`` after it ran, and where AccumulateGrad may change what it received
 from __future__ import annotations
 
 from torch import Tensor
+from torch._C import _is_torch_function_mode_enabled
 
 from gradstep.autograd.held_grads import NOT_KEPT, _copy, _size
-from gradstep.autograd.safe_reads import plain_reads, runs_dispatch_code
+from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads, runs_dispatch_code
 
 
 def _grad_after(grad, kept, count):
@@ -82,7 +83,13 @@ def _post_hooked(variable) -> bool:
     changes that gradient, which the pass's earlier steps (the node that sent it, the
     leaf's own) kept. So the pre-hook of such a leaf summarises what the hooks hold (as past
     ``HELD_BYTES``) where AccumulateGrad may take it (``_takes_it``): what torch had at those
-    steps; and the change is the node's own (``_added_into``)."""
+    steps; and the change is the node's own (``_added_into``). A plain tensor or Parameter
+    (its exact type) while no function mode is on is read straight: torch's getter itself
+    goes to ``__torch_function__`` only for another type or under a mode
+    (``check_has_torch_function``), so the read is the same one, and nothing of the
+    snippet's sees it either way (docs/speed.md item 75: ~0.1–0.3 us less a leaf a pass)."""
+    if type(variable) in _PLAIN_TYPES and not _is_torch_function_mode_enabled():
+        return bool(variable._post_accumulate_grad_hooks)
     with plain_reads():
         return bool(variable._post_accumulate_grad_hooks)
 

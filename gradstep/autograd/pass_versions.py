@@ -37,7 +37,6 @@ import torch
 
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
-    dense_storage_holds,
     is_plain,
     sequence_nr_of,
     storage_holds,
@@ -109,7 +108,7 @@ def _norms(leaves: list) -> list:
                     or not (leaf.is_floating_point() or leaf.is_complex())):
                 continue
             n = leaf.numel()  # FSDP frees a parameter's storage:
-            if not (dense_storage_holds(leaf, n) if n and leaf.is_contiguous() else storage_holds(leaf)):
+            if not storage_holds(leaf, n):
                 continue
             if leaf.is_cpu and _foreach_norm is not None:
                 at.append(i)

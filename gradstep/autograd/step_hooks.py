@@ -55,7 +55,7 @@ from gradstep.autograd.node_hooks import (
     _unseen_leaf_hooks,
 )
 from gradstep.autograd.own_pass import OwnPass
-from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, name_of
+from gradstep.autograd.safe_reads import ACCUMULATE_GRAD
 from gradstep.autograd.step_data import (
     _leading,
     _step_dicts,
@@ -447,7 +447,9 @@ class StepRecorder:
             label = labels.get(node_id, node_id) if key in leaves else None
             if label is not None:  # what _step_dicts reads: a leaf's .grad before and after
                 tensors += (before, None if sent is None else grad_after.get(key))
-            events.append((node_id, name_of(fn).removeprefix(NAME_PREFIX), len(grad_outputs), sent, label))
+            # (``name_of``, inline: the name as the node's class answers it)
+            events.append((node_id, type(fn).name(fn).removeprefix(NAME_PREFIX), len(grad_outputs),
+                           sent, label))
         if _changed(self._kept):
             raise ValueError(_CHANGED)
         extra = [(group, name, t) for group, named in self.extra.items() for name, t in named.items()]

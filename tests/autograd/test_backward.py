@@ -896,6 +896,49 @@ def test_copies_of_leaves_grads_count_and_go_past_the_limit(monkeypatch):
     assert count == [size * 4]
 
 
+def test_whether_a_leaf_has_post_accumulate_grad_hooks_is_read_unseen():
+    """``leaf_steps._post_hooked`` reads a plain leaf straight when no function mode is on
+    (docs/speed.md item 75), and through ``DisableTorchFunction`` otherwise: torch's own
+    answer both ways, for a tensor, a Parameter, a Parameter subclass and a subclass with
+    its own ``__torch_function__``, and a mode of the snippet's, or the subclass's
+    ``__torch_function__``, sees no read."""
+    class Seen(torch.overrides.TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.calls.append(func)
+            return func(*args, **(kwargs or {}))
+
+    class Watched(torch.Tensor):
+        calls: list = []
+
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            cls.calls.append(func)
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    class Weight(nn.Parameter):
+        pass
+
+    leaves = []
+    for hooked in (True, False):
+        for leaf in (nn.Parameter(torch.ones(2)), torch.ones(2, requires_grad=True), Weight(torch.ones(2)),
+                     torch.ones(2).as_subclass(Watched).requires_grad_()):
+            if hooked:
+                leaf.register_post_accumulate_grad_hook(lambda p: None)
+            leaves.append(leaf)
+    with torch._C.DisableTorchFunction():
+        torch_answers = [bool(t._post_accumulate_grad_hooks) for t in leaves]
+    Watched.calls.clear()
+    answers = [leaf_steps._post_hooked(t) for t in leaves]
+    with Seen() as mode:
+        assert [leaf_steps._post_hooked(t) for t in leaves] == answers
+    assert answers == torch_answers and answers.count(True) == 4
+    assert mode.calls == [] and Watched.calls == []
+
+
 def _doubled_in_place_by_a_tensor_hook():
     """A tensor hook that changes its gradient in place (``g.mul_(2)``): the gradient
     ExpBackward0 sent, which its step kept, is changed before MulBackward0 runs."""

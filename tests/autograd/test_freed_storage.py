@@ -64,6 +64,22 @@ def test_storage_holds_what_torch_can_read():
     assert not storage_holds(short) and storage_holds(short[:2])
 
 
+def test_storage_holds_given_the_count_answers_as_without_it():
+    """``storage_holds(t, n)`` (a strided tensor, not meta, of ``n`` elements: the callers'
+    short form, docs/speed.md item 75) answers what ``storage_holds(t)`` answers, for
+    contiguous, permuted, stepped, expanded, offset, empty, freed and cut-short tensors."""
+    base = torch.arange(24.0).reshape(4, 6)
+    freed, short = torch.ones(6, 4), torch.ones(24)
+    tensors = [base, base.t(), base[:, ::2], base[1:, 2:], base[2:], base[3:, :0],
+               torch.ones(1).expand(5, 3), torch.ones(0), base.view(-1)[5:], freed, freed[2:],
+               freed.t(), freed[2:, :0], short, short[:6], short[4:20].view(4, 4).t(), short[20:]]
+    freed.untyped_storage().resize_(0)
+    short.untyped_storage().resize_(40)  # ten of its 24 floats
+    answers = [storage_holds(t) for t in tensors]
+    assert [storage_holds(t, t.numel()) for t in tensors] == answers
+    assert answers.count(False) == 6  # (the freed three; the cut one and two views past the cut)
+
+
 # FSDP's pattern between forward and backward: the parameter's memory freed after forward
 # (the graph keeps it, saved by the mul) and brought back by a hook before the node runs.
 # gradstep called MulBackward0 before the pass (its Jacobian, ``jacobian.precompute``),
