@@ -107,6 +107,17 @@ def dense_storage_holds(t, n: int) -> bool:
         return True  # (as ``storage_holds``: a storage that cannot be asked)
 
 
+def view_node_fixed(t) -> bool:
+    """Return True where reading ``t``'s ``grad_fn`` cannot rebuild it: ``t`` is not a view,
+    or a view with no autograd history (it does not require grad, nor does its base: torch
+    rebuilds a view's node only for a view of a base that requires grad). Unpacking a saved
+    tensor reads that node first (``unpack``), so such a view is unpacked as a plain tensor
+    is, also while the program runs. Plain reads (``requires_grad`` and ``_base`` read
+    torch's fields)."""
+    with plain_reads():
+        return not t._is_view() or not (t.requires_grad or t._base.requires_grad)
+
+
 def is_plain(t) -> bool:
     """Return True for a plain tensor or Parameter (no subclass code runs when it is read)."""
     return type(t) in _PLAIN_TYPES
@@ -228,14 +239,12 @@ def _freed_or_unsaved(node, attr: str, index: int | None) -> str:
 def unpack(node, slot: SavedSlot, *, views: bool = False):
     """Return the saved tensor of ``slot`` as backward would see it, or None when that is
     unsafe or impossible (hooked, freed, changed in place since it was saved, or a view
-    unless ``views``: unpacking reads the view's grad_fn, which torch rebuilds if the
-    view went stale)."""
+    unless ``views`` or ``view_node_fixed``: unpacking reads the view's grad_fn, which
+    torch rebuilds if the view went stale)."""
     if slot.state != "alive" or slot.data is None:
         return None
-    if not views:
-        with plain_reads():
-            if slot.data._is_view():
-                return None
+    if not views and not view_node_fixed(slot.data):
+        return None
     try:
         value = getattr(node, _unpacking_name(node, slot.attr))
     except RuntimeError:  # changed in place since it was saved: torch refuses, so do we
@@ -266,8 +275,10 @@ def changed_versions(node, slot: SavedSlot, *, views: bool = False) -> tuple[int
     if slot.state != "alive" or type(data) not in _PLAIN_TYPES:
         return None
     with plain_reads():
-        if not data._version or (not views and data._is_view()):
+        if not data._version:
             return None
+    if not views and not view_node_fixed(data):
+        return None
     if slot.index is not None and not _alone_in_list(node, slot, views):
         return None
     try:
@@ -358,7 +369,7 @@ def _alone_in_list(node, slot: SavedSlot, views: bool = False) -> bool:
             data = raw.data
             if data is None:
                 continue
-            if type(data) not in _PLAIN_TYPES or (not views and data._is_view()):
+            if type(data) not in _PLAIN_TYPES or (not views and not view_node_fixed(data)):
                 return False
             if i != slot.index and data._version:
                 return False

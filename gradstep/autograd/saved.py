@@ -32,6 +32,7 @@ from gradstep.autograd.safe_reads import (
     raw_saved_names,
     saved_slots,
     unpack,
+    view_node_fixed,
 )
 from gradstep.autograd.saved_inputs import saved_input_names
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
@@ -173,8 +174,18 @@ _PLAIN = (torch.Tensor, torch.nn.Parameter)  # (safe_reads.is_plain, inline)
 def _mark_changed(item: dict, node, slot, views: bool) -> None:
     """Add ``changed_in_place``, ``version`` and ``saved_version`` to ``item`` where torch
     would refuse its tensor as changed in place since it was saved, or ``detached_in_place``
-    where torch's backward refuses it as detached in place first (``b.detach_()``)."""
-    item.update(refusal(node, slot, views))
+    where torch's backward refuses it as detached in place first (``b.detach_()``); or
+    ``view_version`` for a saved view at a version past 0 that is not unpacked while the
+    program runs (``safe_reads.view_node_fixed``): torch refuses it at backward where that
+    version is not the one it was saved at, which only unpacking tells."""
+    found = refusal(node, slot, views)
+    if found:
+        item.update(found)
+        return
+    data = slot.data
+    if (not views and slot.state == "alive" and type(data) in _PLAIN and data._version
+            and not view_node_fixed(data)):
+        item["view_version"] = data._version
 
 
 def refusal(node, slot, views: bool = False) -> dict:
@@ -227,7 +238,8 @@ def _refusals_now(id_of: dict, views: bool, view_versions: dict | None) -> dict:
                 found = refusal(fn, slot, views)
                 if found:
                     marks[_display_name(fn, slot.name)] = found
-                elif not views and view_versions is not None and data._version and data._is_view():
+                elif (not views and view_versions is not None and data._version
+                      and not view_node_fixed(data)):
                     view_versions.setdefault(node_id, {})[_display_name(fn, slot.name)] = data._version
         if marks:
             out[node_id] = marks
@@ -342,7 +354,7 @@ def _saved_value(node, slot, snippet_done: bool) -> dict | None:
 
 
 def _why_no_value(data: torch.Tensor, snippet_done: bool) -> str:
-    if data._is_view() and not snippet_done:
+    if not snippet_done and not view_node_fixed(data):
         return "a view: reading it could make torch rebuild its graph node"
     if not is_plain(data):
         return "a tensor subclass: reading it would run its own code"

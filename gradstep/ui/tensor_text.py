@@ -244,6 +244,10 @@ def saved_state_words(entry: dict) -> str:
     if entry.get("changed_in_place"):
         return tr("changed in place: version {0}, saved at version {1}").format(
             entry.get("version"), entry.get("saved_version"))
+    if entry.get("view_version"):  # a live program's saved view: its saved version unread
+        return tr("a view at version {0}: torch refuses it at backward if it was saved at "
+                  "another version, which only reading it tells, and reading it could make "
+                  "torch rebuild the view's node").format(entry["view_version"])
     return tr("alive")
 
 
