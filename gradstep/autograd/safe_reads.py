@@ -294,7 +294,7 @@ def changed_versions(node, slot: SavedSlot, *, views: bool = False) -> tuple[int
 
 _PYTHON_SAVED = torch._C._FunctionBase.saved_tensors  # a custom Function's ``saved_tensors``
 
-_DETACHED_WORDS = "detached in-place"
+DETACHED_WORDS = _DETACHED_WORDS = "detached in-place"  # torch's words for a detached saved input
 
 
 def may_be_detached(node, slot: SavedSlot) -> bool:

@@ -22,6 +22,7 @@ import torch
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.hook_raised import raised_in_a_node
 from gradstep.autograd.safe_reads import (
+    DETACHED_WORDS,
     VERSION_ERROR,
     changed_versions,
     detached_in_place,
@@ -249,7 +250,7 @@ def _refusals_now(id_of: dict, views: bool, view_versions: dict | None) -> dict:
 def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
                          view_versions: dict | None = None) -> dict | None:
     """Return ``refusals_now(id_of, views=..., view_versions=...)`` where ``exc`` (what a pass
-    raised) is torch's error for a saved tensor changed in place, else None. Called right
+    raised) is torch's error for a saved tensor changed or detached in place, else None. Called right
     after the pass, before any code of the snippet's runs again: torch's state as it raised
     (a hook that changed a saved tensor in place during the pass, ``b.add_(1)`` in
     ``d.register_hook``, made it raise)."""
@@ -257,7 +258,7 @@ def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
     # another object, is the snippet's own, and ``str`` of it would run the snippet's code
     # once more than the plain run does (its ``__str__``)
     if (type(exc) is not RuntimeError or len(exc.args) != 1 or type(exc.args[0]) is not str
-            or not VERSION_ERROR.search(exc.args[0])):
+            or not (VERSION_ERROR.search(exc.args[0]) or DETACHED_WORDS in exc.args[0])):
         return None
     return refusals_now(id_of, views=views, view_versions=view_versions)
 

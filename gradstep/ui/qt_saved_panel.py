@@ -52,10 +52,10 @@ def tensor_state(entry: dict) -> str:
     """Return a saved tensor's state in ``saved_rows``' English words."""
     if entry.get("freed"):
         return "freed"
+    if entry.get("changed_during"):  # (detached or changed: not known whether already here)
+        return DURING
     if entry.get("detached_in_place"):
         return DETACHED
-    if entry.get("changed_during"):
-        return DURING
     if entry.get("changed_in_place"):
         return CHANGED.format(entry.get("version"), entry.get("saved_version"))
     if entry.get("view_version"):
@@ -174,6 +174,8 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
     def _during_words(self, entry: dict) -> str:
         """The state cell of a saved tensor changed during the pass at a step no probe bounds
         (``changed_during``): short, as the pill; its tooltip says the rest."""
+        if entry.get("detached_in_place"):  # detached: torch's refusal names no version
+            return self.tr("detached in this pass?")
         return self.tr("changed in this pass? (saved at version {0})").format(
             entry.get("saved_version", "?"))
 
