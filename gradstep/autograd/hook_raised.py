@@ -11,9 +11,11 @@ named a hook here)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from gradstep.i18n import lazy
+from gradstep.autograd.safe_reads import is_python_node
+from gradstep.i18n import lazy, with_words
 
 _ENGINE_CALLS = {("graph.py", "_engine_run_backward"),  # torch 2.3 on
                  ("__init__.py", "backward"), ("__init__.py", "grad")}  # before it
@@ -92,3 +94,52 @@ def hook_words(exc: BaseException, hook: HookFrame, line: int | None) -> dict:
         "fix": lazy("Correct the hook `{name}` at the marked line, or remove the hook (the "
                     "handle register_hook returned has .remove()).", name=name),
     }
+
+
+_VERSIONS = re.compile(r"is at version (\d+); expected version (\d+) instead")
+_TENSOR = re.compile(r"inplace operation: (\[\S+ \[[\d, ]*\]\])")  # torch's "[torch.FloatTensor [3]]"
+
+
+def written_in_the_pass(error: dict | None, exc: BaseException | None, changed_before: dict | None,
+                        raised: dict | None, id_of: dict) -> dict | None:
+    """Return ``error`` (torch's version error, kind ``inplace``, as ``errors.explain`` worded
+    it for ``exc``) with words that say the tensor torch refused was changed in place during
+    the pass, by code torch ran in it (a hook of the snippet's, a custom Function's
+    backward), where that is known: torch raised it in a node it ran (``raised_in_a_node``),
+    the probe as it raised found a saved tensor with the error's versions (``raised``: the
+    timeline's ``changed_when_raised``), and the probe as the pass began found none of them
+    changed (``changed_before``; None: not probed, nothing known). The writer is named a hook
+    where no node of the pass (``id_of``: grad_fn -> id) runs Python code of its own (a
+    custom Function's, checkpoint's): then only the snippet's hooks ran its code in the
+    pass. Else ``error`` as it is (the generic words: "saved during the forward pass ...
+    then modified in place")."""
+    if (not error or error.get("kind") != "inplace" or exc is None or changed_before is None
+            or not raised):
+        return error
+    found = _VERSIONS.search(error.get("detail") or "")
+    if found is None or not raised_in_a_node(exc):
+        return error
+    versions = (int(found[1]), int(found[2]))
+    hits = [(node, name) for node, names in raised.items() for name, marks in names.items()
+            if (marks.get("version"), marks.get("saved_version")) == versions]
+    if not hits or any(name in (changed_before.get(node) or {}) for node, name in hits):
+        return error
+    tensor = _TENSOR.search(error.get("detail") or "")
+    args = {"tensor": tensor[1] if tensor else "", "version": versions[0], "saved": versions[1]}
+    if any(is_python_node(fn) for fn in id_of):
+        explanation = lazy(
+            "The tensor {tensor} was saved during the forward pass to compute gradients, and "
+            "code that torch ran during this backward pass (a hook of the snippet's, or a "
+            "custom Function's backward) then modified it in place: it was unchanged as the "
+            "pass began, and is at version {version} where it was saved at version {saved}. "
+            "Its version no longer matches, so its gradient would be wrong.", **args)
+    else:  # no node of the pass runs Python code: the snippet's hooks alone did
+        explanation = lazy(
+            "The tensor {tensor} was saved during the forward pass to compute gradients, and "
+            "a hook of the snippet's that torch ran during this backward pass then modified "
+            "it in place: it was unchanged as the pass began, and is at version {version} "
+            "where it was saved at version {saved}. Its version no longer matches, so its "
+            "gradient would be wrong.", **args)
+    return with_words(dict(error), explanation=explanation,
+        fix=lazy("Do not modify a saved tensor in place inside a hook or a backward: use the "
+               "out-of-place form (x = x + 1 instead of x += 1), or modify a clone()."))

@@ -270,10 +270,11 @@ def _failed(result: RunResult, exc: BaseException) -> RunResult:
 def _as_its_call_told(error: dict, calls: list) -> dict:
     """Return the snippet's error with the words of its last backward call's error, where
     that call raised it (the same kind, line and message) and its record names more (the
-    line of the call that freed the buffers, ``calls.CapturedCalls.add``)."""
+    line of the call that freed the buffers, ``calls.CapturedCalls.add``; a saved tensor
+    changed during the pass, ``hook_raised.written_in_the_pass``)."""
     last = next((c["error"] for c in reversed(calls) if c.get("error")), None)
-    if (last is None or last.get("kind") != "freed_buffers" or error.get("kind") != "freed_buffers"
-            or (last.get("line"), last.get("detail")) != (error.get("line"), error.get("detail"))):
+    if (last is None or last.get("kind") not in ("freed_buffers", "inplace")
+            or error.get("kind") != last["kind"] or (last.get("line"), last.get("detail")) != (error.get("line"), error.get("detail"))):
         return error
     words = last.get("words") or {}
     return with_words({**error}, **{key: words[key] for key in ("explanation", "fix") if key in words})

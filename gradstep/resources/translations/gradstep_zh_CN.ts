@@ -536,6 +536,10 @@ What the snippet printed is in Output.</source>
         <translation>保存后被原地 detach（torch 拒绝使用它）</translation>
     </message>
     <message>
+        <source>detached in place during this pass by a hook or a custom Function&apos;s backward: torch refuses it at the step that raised; whether already here is not recorded</source>
+        <translation>这次反向传播中被某个钩子或自定义 Function 的 backward 原地 detach：torch 在抛出错误的那一步拒绝使用它；在这一步时是否已被 detach，没有记录</translation>
+    </message>
+    <message>
         <source>changed in place during this pass by a hook or a custom Function&apos;s backward (saved at version {0}): torch refuses it at the step that raised; whether already here is not recorded</source>
         <translation>这次反向传播中被某个钩子或自定义 Function 的 backward 原地修改（保存时是版本 {0}）：torch 在抛出错误的那一步拒绝使用它；在这一步时是否已被修改，没有记录</translation>
     </message>
@@ -1348,6 +1352,10 @@ What the snippet printed is in Output.</source>
     <message>
         <source>{0} ({1}) {2}: {3} saved tensor(s), {4} saved value(s)</source>
         <translation>{0}（{1}）{2}：已保存 {3} 个张量、{4} 个值</translation>
+    </message>
+    <message>
+        <source>detached in this pass?</source>
+        <translation>本次传播中被 detach？</translation>
     </message>
     <message>
         <source>changed in this pass? (saved at version {0})</source>
