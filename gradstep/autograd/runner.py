@@ -28,6 +28,7 @@ from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
 from gradstep.autograd.leaf_calls import leaf_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
+from gradstep.autograd.node_class_caches import forget_custom_classes
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.printed_error import printed_text
 from gradstep.autograd.recorder import Recorder
@@ -107,6 +108,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     process_state.running(code)  # in a kernel: the builtins it sets are its own
     saved_memory.forget()  # what an earlier run remembered of its nodes is not this run's
     jacobian.forget()
+    forget_custom_classes()  # the last run's custom Functions, and through them its namespace
     snippet_source.remember(source, filename)
     observer = Observer()
     module = main_module(filename)

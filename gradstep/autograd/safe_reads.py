@@ -28,11 +28,12 @@ otherwise: gradstep shows less rather than disturb what it shows.
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import NamedTuple
 
 import torch
 
+from gradstep.autograd.node_class_caches import PYTHON_NODE as _PYTHON_NODE
+from gradstep.autograd.node_class_caches import class_dict, node_class_cache
 from gradstep.autograd.saved_inputs import saved_input_names
 
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
@@ -387,10 +388,10 @@ def _unpacking_name(node, raw_attr: str) -> str:
     return name
 
 
-_UNPACKING_NAMES: dict = {}  # (node class, raw attribute) -> _unpacking_name's answer
+_UNPACKING_NAMES: dict = class_dict({})  # (node class, raw attribute) -> _unpacking_name's answer
 
 
-@cache
+@node_class_cache
 def raw_saved_names(node_type: type) -> tuple[str, ...]:
     """Return the ``_raw_saved_*`` attribute names of a node class (custom Functions:
     ``_raw_saved_tensors``)."""
@@ -409,4 +410,4 @@ def is_freed_error(exc: BaseException) -> bool:
 def is_python_node(node) -> bool:
     """Return True for a node whose backward is Python code (a custom autograd.Function,
     checkpoint): calling it runs user code."""
-    return isinstance(node, torch.autograd.function.BackwardCFunction)
+    return isinstance(node, _PYTHON_NODE)

@@ -15,12 +15,12 @@ values (sizes, dims, flags) are read as they are.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 import torch
 
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.hook_raised import raised_in_a_node
+from gradstep.autograd.node_class_caches import class_dict, node_class_cache
 from gradstep.autograd.safe_reads import (
     DETACHED_WORDS,
     VERSION_ERROR,
@@ -42,7 +42,7 @@ __all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "
            "refusals_when_raised", "resolve_view_versions", "raised_view"]
 
 
-@cache
+@node_class_cache
 def plain_saved_names(node_type: type) -> tuple[str, ...]:
     """Return the ``_saved_*`` attributes of a node class that hold no tensor (sizes, dims,
     scalars): those that have no ``_raw_saved_*`` twin."""
@@ -104,10 +104,10 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     return items
 
 
-_KINDS: dict = {}  # node class -> (a Python node?, has _raw_saved_*?, _plain_saved_attrs)
+_KINDS: dict = class_dict({})  # node class -> (a Python node?, has _raw_saved_*?, _plain_saved_attrs)
 
 
-@cache
+@node_class_cache
 def _plain_saved_attrs(node_type: type) -> tuple[tuple[str, str], ...]:
     """Return ``(attribute, name shown)`` for each of ``plain_saved_names(node_type)``."""
     return tuple((attr, attr.removeprefix("_saved_")) for attr in plain_saved_names(node_type))
@@ -320,7 +320,7 @@ def resolve_view_versions(changed_before: dict, view_versions: dict, saved_of) -
                     "saved_version": entry["saved_version"]}
 
 
-_PROBED: dict = {}  # node class -> ((raw attribute, named as an input), ...)
+_PROBED: dict = class_dict({})  # node class -> ((raw attribute, named as an input), ...)
 
 
 def _may_refuse(fn, attrs) -> bool:
