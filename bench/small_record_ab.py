@@ -15,22 +15,15 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from pathlib import Path
 
 
 def load(root: str):
-    """Return ``summary_record`` imported from the tree at ``root`` (gradstep afresh)."""
-    for name in [m for m in sys.modules if m == "gradstep" or m.startswith("gradstep.")]:
-        del sys.modules[name]
-    sys.path.insert(0, root)
-    try:
-        import gradstep
-        from gradstep.autograd.values import summary_record
+    """Return ``summary_record`` of the tree at ``root`` (gradstep imported afresh from it,
+    as ``trace_ab.load`` does)."""
+    from trace_ab import load as load_tree  # (this script's folder is on sys.path)
 
-        assert str(Path(gradstep.__file__).resolve()).startswith(str(Path(root).resolve()))
-    finally:
-        sys.path.remove(root)
-    return summary_record
+    load_tree(root)
+    return sys.modules["gradstep.autograd.values"].summary_record
 
 
 def main(argv: list[str]) -> None:

@@ -199,11 +199,11 @@ UNSEEN = {  # a node pre-hook Python cannot see: the steps no probe bounds show 
 }
 
 
-def _torch_at_each_step(source: str) -> tuple[str, list]:
+def _torch_at_each_step(source: str, verdict=_verdict) -> tuple[str, list]:
     """Run ``source`` plainly with a pre-hook on every node of the pass, registered as the
     pass begins (after the snippet's own hooks): torch's verdict on SinBackward0's saved
     ``b`` as each node is about to run, in engine order ((name, None): taken; else the
-    versions torch's error names)."""
+    versions torch's error names; ``verdict(env)`` gives it)."""
     seen: list = []
 
     def hook_every_node(env, tensor):
@@ -216,7 +216,7 @@ def _torch_at_each_step(source: str) -> tuple[str, list]:
             stack += [n for n, _ in fn.next_functions]
         for fn in nodes:
             fn.register_prehook(lambda g, fn=fn: seen.append(
-                (fn.name().removeprefix("torch::autograd::"), _verdict(env))) and None)
+                (fn.name().removeprefix("torch::autograd::"), verdict(env))) and None)
 
     return _run_watching(source, hook_every_node), seen
 
@@ -294,21 +294,7 @@ def test_a_saved_input_a_hook_detaches_shows_torchs_refusal_and_no_unknown_versi
     if how == "beside_a_write":  # c's node saves w2 as well: its version error raises first
         source = source.replace("c = b.sin()", "w2 = w * 1\nc = torch.hypot(b, w2)")
         node = "HypotBackward0"
-    seen: list = []
-
-    def hook_every_node(env, tensor):
-        stack, nodes = [tensor.grad_fn], set()
-        while stack:
-            fn = stack.pop()
-            if fn is None or fn in nodes:
-                continue
-            nodes.add(fn)
-            stack += [n for n, _ in fn.next_functions]
-        for fn in nodes:
-            fn.register_prehook(lambda g, fn=fn: seen.append(
-                (fn.name().removeprefix("torch::autograd::"), _detached_verdict(env))) and None)
-
-    printed = _run_watching(source, hook_every_node)
+    printed, seen = _torch_at_each_step(source, _detached_verdict)
     assert "raised" in printed and seen[0][1] is None and seen[-1][1] == "detached"
     index, sin = _steps_shown(source, printed, node)
     assert [s["name"] for s in index.steps] == [name for name, _ in seen]
