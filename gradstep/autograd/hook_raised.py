@@ -7,14 +7,14 @@ Such an error is the hook's, not the line's the generic words describe ("A value
 line is out of range"): its words name the hook, where it was defined, the line that
 raised and the backward call torch was running (a custom ``Function.backward`` is called
 through torch's ``function.py``, a module's backward hook through ``utils/hooks.py``: not
-named a hook here)."""
+named a hook here). No torch import here: a kernel with a session that does not use torch
+loads its error words too."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from gradstep.autograd.safe_reads import is_python_node
 from gradstep.i18n import lazy, with_words
 
 _ENGINE_CALLS = {("graph.py", "_engine_run_backward"),  # torch 2.3 on
@@ -126,6 +126,8 @@ def written_in_the_pass(error: dict | None, exc: BaseException | None, changed_b
         return error
     tensor = _TENSOR.search(error.get("detail") or "")
     args = {"tensor": tensor[1] if tensor else "", "version": versions[0], "saved": versions[1]}
+    from gradstep.autograd.safe_reads import is_python_node  # (torch: loaded by the pass)
+
     if any(is_python_node(fn) for fn in id_of):
         explanation = lazy(
             "The tensor {tensor} was saved during the forward pass to compute gradients, and "
