@@ -234,12 +234,12 @@ def saved_state_words(entry: dict) -> str:
     place with torch's two versions (``saved.saved_items``)."""
     if entry.get("freed"):
         return tr("freed")
-    if entry.get("detached_in_place"):
-        return tr("detached in place since it was saved (torch refuses it)")
     if entry.get("changed_during") and entry.get("detached_in_place"):  # no version moved
         return tr("detached in place during this pass by a hook or a custom Function's "
                   "backward: torch refuses it at the step that raised; whether already here "
                   "is not recorded")
+    if entry.get("detached_in_place"):
+        return tr("detached in place since it was saved (torch refuses it)")
     if entry.get("changed_during"):  # a hook wrote it in the pass; no probe says when
         return tr("changed in place during this pass by a hook or a custom Function's "
                   "backward (saved at version {0}): torch "

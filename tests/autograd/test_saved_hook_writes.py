@@ -15,6 +15,7 @@ import torch
 from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.session import Session
 from gradstep.autograd.step_state import PassHistory, drawn_calls
+from gradstep.ui.tensor_text import saved_state_words
 
 VERSIONS = re.compile(r"is at version (\d+); expected version (\d+) instead")
 
@@ -304,6 +305,7 @@ def test_a_saved_input_a_hook_detaches_shows_torchs_refusal_and_no_unknown_versi
         assert "saved_version" not in entry and "version" not in entry, k
         if entry.get("changed_during"):  # not known whether already here: said so
             assert entry.get("detached_in_place"), k
+            assert "during this pass" in saved_state_words(entry), k  # (not "since it was saved")
             less += 1
         else:
             assert ("detached" if entry.get("detached_in_place") else None) == verdict, k
