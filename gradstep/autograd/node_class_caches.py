@@ -49,10 +49,11 @@ def forget_custom_classes() -> None:
     the last run's classes, and through them its namespace, are not kept alive)."""
     global _custom_cached
     for cached in _CLASS_DICTS:
-        gone = [key for key in cached
-                if _is_custom_class(key[0] if type(key) is tuple else key)]
-        for key in gone:
-            del cached[key]
+        # ``list(cached)``: a copy in one step, so a thread of an earlier run's that fills
+        # the dict meanwhile (a backward call of its own) cannot break the walk
+        for key in list(cached):
+            if _is_custom_class(key[0] if type(key) is tuple else key):
+                cached.pop(key, None)
     if _custom_cached:  # (functools.cache drops all or nothing: torch's refill in one run)
         for read in _CLASS_CACHES:
             read.cache_clear()
