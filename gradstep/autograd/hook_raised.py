@@ -100,15 +100,25 @@ _VERSIONS = re.compile(r"is at version (\d+); expected version (\d+) instead")
 _TENSOR = re.compile(r"inplace operation: (\[\S+ \[[\d, ]*\]\])")  # torch's "[torch.FloatTensor [3]]"
 
 
+def failed_node(steps: list) -> str | None:
+    """Return the node id of the step torch raised in (a pass's ``steps``), else None."""
+    return next((step["node"] for step in reversed(steps) if step.get("error")), None)
+
+
 def written_in_the_pass(error: dict | None, exc: BaseException | None, changed_before: dict | None,
-                        raised: dict | None, id_of: dict) -> dict | None:
+                        raised: dict | None, id_of: dict, failed: str | None,
+                        views: bool = False) -> dict | None:
     """Return ``error`` (torch's version error, kind ``inplace``, as ``errors.explain`` worded
     it for ``exc``) with words that say the tensor torch refused was changed in place during
     the pass, by code torch ran in it (a hook of the snippet's, a custom Function's
     backward), where that is known: torch raised it in a node it ran (``raised_in_a_node``),
     the probe as it raised found a saved tensor with the error's versions (``raised``: the
     timeline's ``changed_when_raised``), and the probe as the pass began found none of them
-    changed (``changed_before``; None: not probed, nothing known). The writer is named a hook
+    changed (``changed_before``; None: not probed, nothing known). Only the node torch
+    raised in counts (``failed``: the id of the step that raised), and only where the probes
+    read all its saved tensors at the error's version: a saved view of a live program is not
+    read (``views`` False, ``safe_reads.unread_views``), and one changed before the pass
+    with the same versions may be the tensor torch refused. The writer is named a hook
     where no node of the pass (``id_of``: grad_fn -> id) runs Python code of its own (a
     custom Function's, checkpoint's): then only the snippet's hooks ran its code in the
     pass. Else ``error`` as it is (the generic words: "saved during the forward pass ...
@@ -120,15 +130,19 @@ def written_in_the_pass(error: dict | None, exc: BaseException | None, changed_b
     if found is None or not raised_in_a_node(exc):
         return error
     versions = (int(found[1]), int(found[2]))
-    hits = [(node, name) for node, names in raised.items() for name, marks in names.items()
-            if (marks.get("version"), marks.get("saved_version")) == versions]
-    if not hits or any(name in (changed_before.get(node) or {}) for node, name in hits):
+    fn = next((f for f, node_id in id_of.items() if node_id == failed), None) if failed else None
+    hits = {name for name, marks in (raised.get(failed) or {}).items()
+            if (marks.get("version"), marks.get("saved_version")) == versions}
+    if fn is None or not hits or hits & set(changed_before.get(failed) or {}):
+        return error
+    # (torch: loaded by the pass)
+    from gradstep.autograd.safe_reads import is_python_node, unread_views
+
+    if not views and unread_views(fn, versions[0]) - hits:  # which one torch refused: not known
         return error
     tensor = _TENSOR.search(error.get("detail") or "")
     args = {"tensor": tensor[1] if tensor else "", "version": versions[0], "saved": versions[1]}
-    from gradstep.autograd.safe_reads import is_python_node  # (torch: loaded by the pass)
-
-    if any(is_python_node(fn) for fn in id_of):
+    if any(is_python_node(node) for node in id_of):
         explanation = lazy(
             "The tensor {tensor} was saved during the forward pass to compute gradients, and "
             "code that torch ran during this backward pass (a hook of the snippet's, or a "

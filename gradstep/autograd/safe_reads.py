@@ -411,3 +411,20 @@ def is_python_node(node) -> bool:
     """Return True for a node whose backward is Python code (a custom autograd.Function,
     checkpoint): calling it runs user code."""
     return isinstance(node, _PYTHON_NODE)
+
+
+def display_name(node, name: str) -> str:
+    """A custom Function's saved tensors are called ``saved_tensors[i]``, as ``ctx.saved_tensors``."""
+    if is_python_node(node) and name.startswith("tensors"):
+        return "saved_" + name
+    return name
+
+
+def unread_views(fn, version: int) -> set[str]:
+    """Return the names (``display_name``) of ``fn``'s saved views at ``version`` that a live
+    program's probes do not read (``saved.refusals_now`` without ``views``: unpacking could
+    rebuild their node, ``view_node_fixed``). Plain reads."""
+    with plain_reads():
+        return {display_name(fn, slot.name) for slot in saved_slots(fn)
+                if slot.state == "alive" and type(slot.data) in _PLAIN_TYPES
+                and slot.data._version == version and not view_node_fixed(slot.data)}

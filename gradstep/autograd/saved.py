@@ -35,6 +35,7 @@ from gradstep.autograd.safe_reads import (
     unpack,
     view_node_fixed,
 )
+from gradstep.autograd.safe_reads import display_name as _display_name
 from gradstep.autograd.saved_inputs import saved_input_names
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
@@ -360,13 +361,6 @@ def _why_no_value(data: torch.Tensor, snippet_done: bool) -> str:
     if not is_plain(data):
         return "a tensor subclass: reading it would run its own code"
     return "changed in place since it was saved (backward through this node would fail)"
-
-
-def _display_name(node, name: str) -> str:
-    """A custom Function's saved tensors are called ``saved_tensors[i]``, as ``ctx.saved_tensors``."""
-    if is_python_node(node) and name.startswith("tensors"):
-        return "saved_" + name
-    return name
 
 
 def _ctx_items(node) -> list[dict]:
