@@ -29,6 +29,7 @@ from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.hook_exit import hook_exit_error
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.hook_probes import hook_probes
+from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
     id_number,
@@ -136,7 +137,9 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     elif isinstance(exc, SystemExit | KeyboardInterrupt):  # a hook's, in a pass of gradstep's
         error = hook_exit_error(exc, source, filename, target)  # own: it stopped here
     else:
-        error = explain(exc, source, filename, target=target)
+        error = written_in_the_pass(explain(exc, source, filename, target=target), exc,
+                                    changed_before, changed_when_raised, id_of,
+                                    failed_node(steps), views=snippet_done)
     record = pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
         grads=grads.get("grads", {}), id_of=id_of, error=error,
@@ -156,7 +159,7 @@ def _tell_raised_view(exc, steps: list, id_of: dict, raised: dict, changed_befor
     views unprobed) the saved view torch refused in the step that raised, from its message
     (``saved.raised_view``), and to ``changed_before`` that view where its version as the
     pass began (``views``) was not its saved version already (``resolve_view_versions``)."""
-    failed = next((s["node"] for s in reversed(steps) if s.get("error")), None)
+    failed = failed_node(steps)
     fn = next((f for f, node_id in id_of.items() if node_id == failed), None) if failed else None
     found = raised_view(exc, fn, failed, raised)
     for node_id, names in found.items():

@@ -54,6 +54,7 @@ from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
 from gradstep.autograd.hook_probes import hook_probes
+from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
@@ -506,7 +507,8 @@ class _Capture:
         mode = "grad" if api == "torch.autograd.grad" else "backward"
         # a hook's sys.exit(0) is torch's error here, as any (the snippet may catch it); only
         # once it ended the snippet does ``ended_by`` take it back
-        error = None if exc is None else self._error(exc, caller)
+        error = None if exc is None else written_in_the_pass(
+            self._error(exc, caller), exc, changed_before, raised, id_of, failed_node(steps))
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),

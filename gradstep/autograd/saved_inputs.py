@@ -18,8 +18,9 @@ Reads the yaml's entry of the class once (a trace reads it anyway, for the formu
 from __future__ import annotations
 
 from gradstep.autograd.derivatives import load_table
+from gradstep.autograd.node_class_caches import class_dict
 
-_KNOWN: dict[type, frozenset[str]] = {}  # node class -> saved_input_names' answer
+_KNOWN: dict[type, frozenset[str]] = class_dict({})  # node class -> saved_input_names' answer
 
 
 def saved_input_names(node_type: type) -> frozenset[str]:

@@ -90,11 +90,15 @@ def test_a_child_killed_after_the_snippet_names_the_line_it_was_stopped_at(kerne
     the error names the line the stop found it at (the window's `y = y * 1` loop)."""
     source = ("x = 0\ntry:\n    while True:\n        x += 1\n"
               "except KeyboardInterrupt:\n    extra = [0.5] * 10**7\n")
+    pid = kernel.pid
     reply, seconds = timed_run(kernel, source, timeout=0.5)
     assert reply["error"]["kind"] == "timeout" and reply["state_lost"] is True
     assert reply["error"]["line"] in (3, 4)
-    assert seconds < 3.0  # (killed after the grace, not left running: the bound is loose,
-    # as the reply's 10**7-element list takes ~0.5 s more to build under load)
+    # killed after the grace, not left to finish its reply: that child is gone and a new one
+    # serves (no wall-clock bound: under load 10 the run took 6 s where 3 s was asked;
+    # ``seconds`` only guards against a hang)
+    assert kernel.pid != pid and wait_until(lambda: gone(pid), 5)
+    assert seconds < 60
 
 
 def test_a_stop_calls_no_sigusr1_handler_of_the_snippets(kernel):

@@ -204,7 +204,7 @@ def test_a_hook_s_step_during_the_pass_is_said_as_gradstep_check_says_it(qtbot, 
     rows = panel.diagnosis.rows
     assert rows and all(row.written_during and not row.written_later for row in rows)
     assert (f"{len(rows)} of these layers were written in place during a recorded backward "
-            "call through this graph") in panel.summary.text()
+            "call made after this graph's forward") in panel.summary.text()
     try:
         window.set_language("zh_CN")
         qtbot.waitUntil(lambda: "进行中被原地修改" in panel.summary.text(), timeout=5000)
