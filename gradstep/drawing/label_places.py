@@ -1,17 +1,17 @@
 """Where the gradient labels of a graph's edges go, so that no two of them overlap (pure).
 
 Each label first takes its own place (``edge_geometry.edge_label_box``: beside the middle
-of its edge; outside a fan, ``fan_side``). Where that
-place meets a label that comes before it (the edges by their middles, top to bottom, then
-left to right) or
-a node's box (its edge's source or target, or another node beside the edge: a diamond's
-``[1., 1., 1.]`` was drawn over MulBackward0), it takes the first of a few others along its edge, on
-either side, that meets no earlier label and no box (``candidates``); where every one of
-those meets a box, the first that meets no label; where every one meets a label (a
-crowd of edges in one gap), it moves across the row, a step at a time, till it meets
-none. So a label's place follows only from the earlier labels shown and their texts,
-never from the order they were shown in: the window after a step, a jump, the PNG and
-the SVG of that step draw the same places.
+of its edge; outside a fan, ``fan_side``). Where that place meets a label that comes
+before it (the edges by their middles, top to bottom, then left to right) or a node's box
+(its edge's source or target, or a node its edge passes: a diamond's ``[1., 1., 1.]`` was
+drawn over PowBackward0), it takes the first of a few others along its edge, on either
+side, that meets no earlier label and no box (``candidates``); where every one of those
+meets a label or a box, the first free of both a step or a few (``FREE_STEPS``) across the
+row; else the first of them that meets no label; where every one meets a label (a crowd
+of edges in one gap), it moves on across the row till it meets none (over a box then, if
+it must: a crowd or a dense graph's gaps). So a label's place follows only from the
+earlier labels shown and their texts, never from the order they were shown in: the
+window after a step, a jump, the PNG and the SVG of that step draw the same places.
 
 ``LabelPlaces`` keeps them as the labels change (the window's steps): a change moves only
 the later labels whose search looked where a label appeared, went or moved.

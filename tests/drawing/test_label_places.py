@@ -2,7 +2,7 @@
 drew ``[1, -0.3, 2.8e-05]`` over ``[0.28, 0.89, 4.4e-05]``), a wide one, a crowd in one
 gap; in the window and the SVG alike, after any order of steps. Nor does a label cover a
 node's box where a place beside its edge is free (a diamond's ``[1., 1., 1.]`` was drawn
-over MulBackward0, the node its long edge passes)."""
+over PowBackward0, the node its long edge passes)."""
 
 from __future__ import annotations
 
