@@ -235,3 +235,18 @@ def test_a_step_after_the_pass_is_said_as_gradstep_check_says_it(qtbot, make_win
     finally:
         window.set_language(None)
         set_language(None)
+
+
+def test_the_flow_charts_top_tick_text_is_not_cut_by_its_top(qtbot):
+    """The zh_CN walk's NaN diagnosis drew the chart's "1.0" half above its top."""
+    from gradstep.ui.qt_flow_chart import QtFlowChart
+    from tests.ui.test_values_chart_height import tick_texts_outside
+
+    chart = QtFlowChart()
+    qtbot.addWidget(chart)
+    chart.resize(440, 200)
+    chart.show()
+    chart.set_rows([], {})  # (the range -1 to 1: a tick at each end)
+    qtbot.wait(100)
+    assert chart.getAxis("left").range == [-1, 1] or list(chart.getAxis("left").range) == [-1, 1]
+    assert tick_texts_outside(chart) == []
