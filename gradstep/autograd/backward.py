@@ -26,6 +26,7 @@ from gradstep.autograd import jacobian, pass_versions, saved_memory
 from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_exit import hook_exit_error
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.hook_probes import hook_probes
@@ -265,7 +266,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
         recorder.__enter__()
         if probes is not None:
             _install_probes(probes, recorder)
-    except Exception:  # a node that takes no hooks: run the pass plainly
+    except Exception as failed:  # a node that takes no hooks: run the pass plainly
+        reraise_if_handlers(failed)
         result, exc = _kept_error(call, own_pass)
         groups = _plain_groups(collect, result)
         groups[NO_STEPS] = "unhooked"
@@ -278,7 +280,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
                 recorder.extra = collect(result) if collect is not None else {}
-            except Exception:  # the grads could not be read: the steps still stand
+            except Exception as exc:  # the grads could not be read: the steps still stand
+                reraise_if_handlers(exc)
                 recorder.extra = {}
             recorder.__exit__(None, None, None)
     extra = recorder.extra
@@ -293,9 +296,10 @@ def _install_probes(probes, recorder) -> None:
     try:
         with own_ids():  # the snippet's own hook handles are numbered as in python
             probes.install(recorder._started)
-    except Exception:
+    except Exception as exc:
         probes.remove()
         probes._readings.clear()
+        reraise_if_handlers(exc)
 
 
 NO_STEPS = "no_steps"  # the collected groups' key of why a pass's steps are not shown
@@ -350,7 +354,8 @@ def _plain_groups(collect, result) -> dict:
         return {}
     try:
         return {name: _plain_dict(group) for name, group in collect(result).items()}
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return {}
 
 

@@ -53,6 +53,7 @@ from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
+from gradstep.autograd.handler_raised import raised_by_handler, reraise_if_handlers
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
@@ -353,7 +354,8 @@ def as_if_called_from(frame):
         moved = _CALL.replace(co_filename=code.co_filename, co_firstlineno=frame.f_lineno,
                               co_name=code.co_name)
         return types.FunctionType(moved, frame.f_globals)
-    except Exception:  # a frame whose code cannot be moved: gradstep's own frame, as before
+    except Exception as exc:  # a frame whose code cannot be moved: gradstep's own frame, as before
+        reraise_if_handlers(exc)
         return _call_plain
 
 
@@ -403,6 +405,7 @@ class _Capture:
         def wrapper(*args, **kwargs):
             if is_compiling():  # torch.compile traces this: it must see torch's own call only
                 return original(*args, **kwargs)
+            grad_mode = torch.is_grad_enabled()
             try:
                 caller = sys._getframe(1)
                 call = call_for(signature, caller, args, kwargs)
@@ -428,6 +431,10 @@ class _Capture:
                 return self.record(original, api, bound, call, site, args, kwargs)
             except BaseException as exc:  # as it passes through: shown as in the plain run
                 _drop_moved_frames(exc.__traceback__)
+                if torch.is_grad_enabled() != grad_mode and raised_by_handler(exc):
+                    # a signal handler's exception that left a ``torch.no_grad()`` of
+                    # gradstep's in its ``__exit__`` (handler_raised)
+                    torch._C._set_grad_enabled(grad_mode)
                 raise
 
         # Named as torch's own function (inspect.signature follows __wrapped__)
@@ -489,8 +496,8 @@ class _Capture:
                         if mark is not None:
                             record["seq_mark"] = mark
                         self.calls.add(record, graph, threads=self.threads)
-                    except Exception:  # a record we cannot build is left out
-                        pass
+                    except Exception as exc:  # a record we cannot build is left out
+                        reraise_if_handlers(exc)
         finally:
             self._wrappers_back(own)
             self.busy = False
@@ -554,7 +561,8 @@ class _Capture:
             probes = hook_probes(id_of, _roots(api, arguments),
                                  [*namespace.values(), *_as_list(arguments.get("inputs"))],
                                  noted_nodes())
-        except Exception:  # an odd graph: let torch run the call unrecorded
+        except Exception as exc:  # an odd graph: let torch run the call unrecorded
+            reraise_if_handlers(exc)
             return None
         pending = []
         if self.observer is not None:  # values a pass without retain_graph would free
@@ -562,8 +570,8 @@ class _Capture:
         try:
             jacobian.precompute(id_of)
             saved_memory.remember(id_of)  # the numbers a node's formula shows, once freed
-        except Exception:  # no Jacobians or numbers is fine; the call still runs
-            pass
+        except Exception as exc:  # no Jacobians or numbers is fine; the call still runs
+            reraise_if_handlers(exc)
         return id_of, labels, watch, freed_before, pending, copy, probes
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before,

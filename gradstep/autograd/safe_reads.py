@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 import torch
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.saved_inputs import saved_input_names
 
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
@@ -91,7 +92,8 @@ def storage_holds(t) -> bool:
         if not t.is_contiguous():  # (a contiguous tensor spans its elements: 0.7 against 1.4 us)
             span = 1 + sum((size - 1) * abs(stride) for size, stride in zip(t.shape, t.stride()))
         return t.untyped_storage().nbytes() >= (t.storage_offset() + span) * t.element_size()
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return True
 
 
@@ -103,7 +105,8 @@ def dense_storage_holds(t, n: int) -> bool:
     docs/speed.md item 71)."""
     try:
         return t.is_nested or t.untyped_storage().nbytes() >= (t.storage_offset() + n) * t.itemsize
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return True  # (as ``storage_holds``: a storage that cannot be asked)
 
 

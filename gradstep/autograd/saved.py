@@ -20,6 +20,7 @@ from functools import cache
 import torch
 
 from gradstep.autograd import saved_shapes
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_raised import raised_in_a_node
 from gradstep.autograd.safe_reads import (
     VERSION_ERROR,
@@ -202,9 +203,10 @@ def refusals_now(id_of: dict, *, views: bool = False, view_versions: dict | None
     once the snippet is done (``resolve_view_versions``)."""
     try:
         return _refusals_now(id_of, views, view_versions)
-    except Exception:
+    except Exception as exc:
         if view_versions is not None:
             view_versions.clear()
+        reraise_if_handlers(exc)
         return None
 
 

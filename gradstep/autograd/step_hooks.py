@@ -33,6 +33,7 @@ from itertools import islice
 import torch
 
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.held_grads import (
     _FIRST,
     _changed,
@@ -187,6 +188,7 @@ class StepRecorder:
             try:
                 self._to_plain_data()
             except Exception as exc:  # never lose the pass's own result to this
+                reraise_if_handlers(exc)
                 self.failure = f"the recorded values could not be read: {exc}"
                 self.steps, self.extra = [], self._plain_extra()
         finally:
@@ -217,7 +219,8 @@ class StepRecorder:
             for (group, name, _), value in zip(extra, plain_values(tensors)):
                 plain[group][name] = value
             return plain
-        except Exception:
+        except Exception as exc:
+            reraise_if_handlers(exc)
             return {}
 
     def _summarise_held(self) -> None:
@@ -239,14 +242,15 @@ class StepRecorder:
             self._held[0] = 0
             try:
                 self._note_unfinished()
-            except Exception:  # (reads of the hooks' own dicts: not expected to fail)
-                pass
+            except Exception as exc:  # (reads of the hooks' own dicts: not expected to fail)
+                reraise_if_handlers(exc)
             self._sent.clear()  # hold no alias past its summary
             if self._dropped is None:
                 try:
                     with unseen(), torch.no_grad():
                         self._summarise_now()
                 except Exception as exc:  # never inside the snippet's backward
+                    reraise_if_handlers(exc)
                     self._dropped = f"the recorded values could not be read: {exc}"
             if self._dropped is not None:  # nothing of this pass will be shown: hold nothing
                 self._started.clear()
@@ -282,8 +286,8 @@ class StepRecorder:
             return
         try:
             _queue_callback(self._summarise_held)
-        except Exception:  # (not inside a pass's engine call: summarised at exit, as before)
-            pass
+        except Exception as exc:  # (not inside a pass's engine call: summarised at exit, as before)
+            reraise_if_handlers(exc)
 
     def _received(self, key, grad_outputs, copies: bool = False, moved: bool = False,
                   leaf=None) -> None:
@@ -351,6 +355,7 @@ class StepRecorder:
                         return
                     started[i] = (key, _summaries(grads, iter(plain_values(grads))), before)
             except Exception as exc:  # never inside the snippet's backward
+                reraise_if_handlers(exc)
                 self._dropped = f"the recorded values could not be read: {exc}"
 
     def _drop_changed(self) -> None:
