@@ -389,7 +389,9 @@ class _Capture:
         # (owner, attribute, torch's function, its wrapper): while a call is recorded torch's
         # own stand there (``_torchs_own``)
         self.wrapped: list[tuple] = []
-        self.lock = threading.Lock()
+        # reentrant: a signal handler (or a finalizer) of the snippet's that calls backward
+        # while this thread holds it, as the run ends, must not wait on itself
+        self.lock = threading.RLock()
 
     def noting_threads(self, start):
         """Return ``threading.Thread.start`` that notes a thread was started, then starts it."""
