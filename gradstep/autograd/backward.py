@@ -265,7 +265,11 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             raise RuntimeError("compiled autograd would trace the hooks")
         recorder.__enter__()
         if probes is not None:
-            _install_probes(probes, recorder)
+            try:
+                _install_probes(probes, recorder)
+            except BaseException:  # a signal handler's exception (handler_raised), a stop
+                recorder.abandon()
+                raise
     except Exception as failed:  # a node that takes no hooks: run the pass plainly
         reraise_if_handlers(failed)
         result, exc = _kept_error(call, own_pass)
@@ -281,9 +285,10 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             try:
                 recorder.extra = collect(result) if collect is not None else {}
             except Exception as exc:  # the grads could not be read: the steps still stand
-                reraise_if_handlers(exc)
                 recorder.extra = {}
-            recorder.__exit__(None, None, None)
+                reraise_if_handlers(exc)
+            finally:  # (also under a signal handler's exception: the hooks come off)
+                recorder.__exit__(None, None, None)
     extra = recorder.extra
     if recorder.failure is not None:  # the pass ran, its steps are not shown: say why
         extra = {**extra, NO_STEPS: why_no_steps(recorder.failure)}

@@ -133,11 +133,17 @@ class StepRecorder:
             with own_ids():  # the snippet's own hook handles are numbered as in python
                 self._install()
         except BaseException:
-            self.remove()
-            self._own.on_start = None  # (see __exit__)
-            self._gc.__exit__(None, None, None)
+            self.abandon()
             raise
         return self
+
+    def abandon(self) -> None:
+        """Take off what ``__enter__`` put on, for a pass that will not run under it: its
+        hooks, and its pause of the collector (left open, the collector stayed off for the
+        rest of the snippet)."""
+        self.remove()
+        self._own.on_start = None  # (see __exit__)
+        self._gc.__exit__(None, None, None)
 
     def _install(self) -> None:
         """Put a pre-hook and a hook on every node."""

@@ -6,15 +6,17 @@ of six timeouts in ``values._small_cpu_record``, another in a recorded pass's se
 import signal
 import subprocess
 import sys
+import types
 
 import pytest
 
-from gradstep.autograd import jacobian, observe
+from gradstep.autograd import calls, hook_probes, jacobian, observe
 from gradstep.autograd.session import Session
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="no SIGUSR2 here")
 
 SNIPPET = """\
+import gc
 import signal
 import torch
 
@@ -32,12 +34,14 @@ signal.signal(signal.SIGUSR2, on_signal)
 for attempt in range(2):
     try:
         y = (x * 2).sin()
+        y.register_hook(lambda g: g)  # a hook of the snippet's: its probes go on too
         loss = y.sum()
         loss.backward()
         print("attempt", attempt, "ran through")
     except Timeout as err:
         print("attempt", attempt, "timed out:", err)
 print("grad mode", torch.is_grad_enabled(), "x.grad", x.grad)
+print("collector on", gc.isenabled())
 signal.signal(signal.SIGUSR2, signal.SIG_DFL)
 loss
 """
@@ -60,7 +64,8 @@ def _signal_inside(monkeypatch, owner, name):
     return fired
 
 
-@pytest.mark.parametrize("where", ["a value seen", "a recorded pass's setup"])
+@pytest.mark.parametrize("where", ["a value seen", "a recorded pass's setup",
+                                   "the probes put on", "the grads read after the pass"])
 def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
         monkeypatch, tmp_path, where):
     path = tmp_path / "timed.py"
@@ -70,8 +75,20 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert "ran through" in plain.stdout  # (python's run has no timer going off)
     if where == "a value seen":
         fired = _signal_inside(monkeypatch, observe.Observer, "_see_tensor")
-    else:
+    elif where == "a recorded pass's setup":
         fired = _signal_inside(monkeypatch, jacobian, "precompute")
+    elif where == "the probes put on":  # the step hooks are on: they come off again, and
+        fired = _signal_inside(monkeypatch, hook_probes.HookProbes, "install")  # the pause ends
+    else:  # the same once the pass ran
+        made, box = calls.grads_collector, types.SimpleNamespace()
+        box.collect = lambda result: box.made(result)
+        fired = _signal_inside(monkeypatch, box, "collect")
+
+        def collector(*args, **kwargs):
+            box.made = made(*args, **kwargs)
+            return box.collect
+
+        monkeypatch.setattr(calls, "grads_collector", collector)
     result = Session().run(SNIPPET, filename=str(path))
     assert fired, "the signal never came inside gradstep's code"
     assert result["ok"], result["error"]
@@ -79,3 +96,4 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert lines[0] == "attempt 0 timed out: time is up", result["output"]  # before: dropped, "attempt 0 ran through"
     assert lines[1] == "attempt 1 ran through"
     assert lines[2].startswith("grad mode True x.grad tensor(")
+    assert lines[3] == plain.stdout.splitlines()[3] == "collector on True"
