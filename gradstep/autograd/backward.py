@@ -26,6 +26,7 @@ from gradstep.autograd import jacobian, pass_versions, saved_memory
 from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_exit import hook_exit_error
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.hook_probes import hook_probes
@@ -267,8 +268,13 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             raise RuntimeError("compiled autograd would trace the hooks")
         recorder.__enter__()
         if probes is not None:
-            _install_probes(probes, recorder)
-    except Exception:  # a node that takes no hooks: run the pass plainly
+            try:
+                _install_probes(probes, recorder)
+            except BaseException:  # a signal handler's exception (handler_raised), a stop
+                recorder.abandon()
+                raise
+    except Exception as failed:  # a node that takes no hooks: run the pass plainly
+        reraise_if_handlers(failed)
         result, exc = _kept_error(call, own_pass)
         groups = _plain_groups(collect, result)
         groups[NO_STEPS] = "unhooked"
@@ -281,9 +287,11 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
                 recorder.extra = collect(result) if collect is not None else {}
-            except Exception:  # the grads could not be read: the steps still stand
+            except Exception as exc:  # the grads could not be read: the steps still stand
                 recorder.extra = {}
-            recorder.__exit__(None, None, None)
+                reraise_if_handlers(exc)
+            finally:  # (also under a signal handler's exception: the hooks come off)
+                recorder.__exit__(None, None, None)
     extra = recorder.extra
     if recorder.failure is not None:  # the pass ran, its steps are not shown: say why
         extra = {**extra, NO_STEPS: why_no_steps(recorder.failure)}
@@ -296,9 +304,10 @@ def _install_probes(probes, recorder) -> None:
     try:
         with own_ids():  # the snippet's own hook handles are numbered as in python
             probes.install(recorder._started)
-    except Exception:
+    except Exception as exc:
         probes.remove()
         probes._readings.clear()
+        reraise_if_handlers(exc)
 
 
 NO_STEPS = "no_steps"  # the collected groups' key of why a pass's steps are not shown
@@ -353,7 +362,8 @@ def _plain_groups(collect, result) -> dict:
         return {}
     try:
         return {name: _plain_dict(group) for name, group in collect(result).items()}
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return {}
 
 

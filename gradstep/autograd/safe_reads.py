@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import torch
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.node_class_caches import PYTHON_NODE as _PYTHON_NODE
 from gradstep.autograd.node_class_caches import class_dict, node_class_cache
 from gradstep.autograd.saved_inputs import saved_input_names
@@ -102,7 +103,8 @@ def storage_holds(t, n: int | None = None) -> bool:
         else:
             span = 1 + sum((size - 1) * abs(stride) for size, stride in zip(t.shape, t.stride()))
         return t.untyped_storage().nbytes() >= (t.storage_offset() + span) * t.element_size()
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return True
 
 
@@ -114,7 +116,8 @@ def dense_storage_holds(t, n: int) -> bool:
     docs/speed.md item 71)."""
     try:
         return t.is_nested or t.untyped_storage().nbytes() >= (t.storage_offset() + n) * t.itemsize
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return True  # (as ``storage_holds``: a storage that cannot be asked)
 
 

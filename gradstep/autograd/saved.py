@@ -19,6 +19,7 @@ import re
 import torch
 
 from gradstep.autograd import saved_shapes
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_raised import raised_in_a_node
 from gradstep.autograd.node_class_caches import class_dict, node_class_cache
 from gradstep.autograd.safe_reads import (
@@ -215,9 +216,10 @@ def refusals_now(id_of: dict, *, views: bool = False, view_versions: dict | None
     once the snippet is done (``resolve_view_versions``)."""
     try:
         return _refusals_now(id_of, views, view_versions)
-    except Exception:
+    except Exception as exc:
         if view_versions is not None:
             view_versions.clear()
+        reraise_if_handlers(exc)
         return None
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy
 import torch
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import storage_holds
 from gradstep.autograd.unheard import detached
 from gradstep.autograd.unseen import unseen, watched
@@ -74,7 +75,8 @@ def summary(t: torch.Tensor, exact: bool = True) -> dict | None:
             return tensor_value(t, exact)  # no mode or profiler to step around
         with unseen(), torch._C._DisableTorchDispatch():
             return tensor_value(t, exact)
-    except Exception:  # an exotic tensor must not fail the snippet
+    except Exception as exc:  # an exotic tensor must not fail the snippet
+        reraise_if_handlers(exc)  # a signal handler's: the snippet's
         return None
 
 
@@ -192,7 +194,8 @@ def summary_record(t: torch.Tensor) -> dict | tuple | None:
         try:
             record = _small_cpu_record(t)
             return _general_value(t) if record is None else record
-        except Exception:  # an exotic tensor must not fail the snippet
+        except Exception as exc:  # an exotic tensor must not fail the snippet
+            reraise_if_handlers(exc)  # a signal handler's: the snippet's
             return None
     return summary(t)
 
@@ -346,7 +349,8 @@ def settled(records: list, exact: bool = True) -> list:
             rows = [record[8:] for record in part]
             try:
                 means, stds = _row_means_stds(rows, _RECORD_DTYPES[dtype], single)
-            except Exception:  # torch could not: show less (no mean, no std)
+            except Exception as exc:  # torch could not: show less (no mean, no std)
+                reraise_if_handlers(exc)  # a signal handler's: the snippet's
                 means = stds = [None] * len(rows)
             for i, record, mean, std in zip(where[start:], part, means, stds):
                 out[i] = (*record[:3], mean, std, *record[5:])
