@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from hostile_cases import BY_NAME, CASES, GOOD, Hostile
+from hostile_cases import CASES, GOOD, Hostile
 
 from gradstep.kernel.client import Kernel
 from gradstep.schema.kernel import RunReply
 from gradstep.schema.validate import problems
-from tests.command_runs import run_command
+from tests.command_runs import commands_on, run_command
 
 pytest.importorskip("gradstep.autograd.session")
 
@@ -124,7 +124,7 @@ def test_kernel_ignores_a_system_exit_in_a_thread_and_draws_after_sys_exit_0(ker
 # are not text leave, and its status is python's after an interrupt, a crash and
 # sys.exit(0). They run as real command lines (each start imports torch, ~1.5 s CPU); the
 # others run the command as typed (``gradstep.cli.main``) in this process, on one kernel
-# process made as a command makes its own (``command_kernel``, tests/conftest.py).
+# process made as a command makes its own (tests/command_runs.py).
 PROCESS_CASES = ("lingering_thread", "closes_stdout_and_stderr", "binary_garbage",
                  "output_flood", "keyboard_interrupt", "segfault", "sys_exit_zero")
 
@@ -154,31 +154,32 @@ def run_cli(case: Hostile, tmp_dir: Path) -> tuple[int, str, str, float]:
             done.stderr.decode("utf-8", errors="replace"), time.monotonic() - start)
 
 
-@pytest.fixture(scope="module")
-def cli_results(tmp_path_factory):
-    """Run the PROCESS_CASES through the command line, a few at a time."""
-    tmp_dir = tmp_path_factory.mktemp("hostile")
-    cases = [BY_NAME[name] for name in PROCESS_CASES]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda case: run_cli(case, tmp_dir), cases))
-    return dict(zip(PROCESS_CASES, results))
-
-
 def run_here(case: Hostile, tmp_dir: Path) -> tuple[int, str, str, float]:
-    """Return what ``run_cli`` returns, of the command run here (``command_kernel``)."""
+    """Return what ``run_cli`` returns, of the command run here (``commands_on``)."""
     path = case_file(case, tmp_dir)
     start = time.monotonic()
     return (*run_command(cli_arguments(case, path)), time.monotonic() - start)
 
 
+@pytest.fixture(scope="module")
+def cli_results(tmp_path_factory, module_command_kernel):
+    """Run every case through the command: the PROCESS_CASES as command lines, a few at a
+    time, while the others run here one after the other, on one kernel."""
+    tmp_dir = tmp_path_factory.mktemp("hostile")
+    processes = [case for case in CASES if case.name in PROCESS_CASES]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        started = pool.map(lambda case: run_cli(case, tmp_dir), processes)
+        with commands_on(module_command_kernel):
+            results = {case.name: run_here(case, tmp_dir) for case in CASES
+                       if case.name not in PROCESS_CASES}
+        results.update(zip((case.name for case in processes), started))
+    return results
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_command_line_answers_hostile_snippet(request, tmp_path, case):
-    if case.name in PROCESS_CASES:
-        status, stdout, stderr, elapsed = request.getfixturevalue("cli_results")[case.name]
-    else:
-        request.getfixturevalue("command_kernel")
-        status, stdout, stderr, elapsed = run_here(case, tmp_path)
+def test_command_line_answers_hostile_snippet(cli_results, case):
+    status, stdout, stderr, elapsed = cli_results[case.name]
     assert status == case.exit, stderr[-3000:]
     if case.exit == 0:
         graph = strict_json(stdout)
