@@ -58,8 +58,10 @@ def test_session_methods_keep_state_between_requests(kernel):
     kernel.run("answer = 6 * 7")
     assert kernel.backward(retain_graph=True)["answer"] == 42
     assert kernel.inspect("answer")["repr"] == "42"
+    pid = kernel.pid
     kernel.reset()
     assert kernel.inspect("answer")["repr"] == "None"
+    assert kernel.pid == pid  # reset's reply, None, was taken for a stop: a new process
 
 
 def test_python_loop_timeout_keeps_the_kernel_state(kernel):
