@@ -217,16 +217,19 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     # module call's scope found once; ``of_keys`` gives ``get``'s answers in a dict)
     scopes, lines = _of_keys(scopes, keys), _of_keys(lines, keys)
     for node_id, fn, slot_count, key in zip(node_of, queue, slot_counts, keys):
+        if key is None:  # a leaf (``_op_keys``)
+            node_dicts[node_id] = leaf_attributes(
+                fn, node_id, labels, scopes, slots_of.get(fn), slot_count,
+                leaf_values.get(fn, _UNKNOWN), used_by, snippet_done)
+            continue
         if twins and key in twins:  # which of the two a record was made for is unknown
-            attrs = node_dicts[node_id] = node_attributes(
-                fn, node_id, {}, {}, {}, key=key, slots=slots_of.get(fn), lines={},
-                slot_count=slot_count, snippet_done=snippet_done)
+            attrs = node_dicts[node_id] = op_attributes(
+                fn, node_id, key, {}, {}, {}, {}, slots_of.get(fn), slot_count, snippet_done)
         else:
-            attrs = node_dicts[node_id] = node_attributes(
-                fn, node_id, values, labels, scopes, key=key, slots=slots_of.get(fn),
-                lines=lines, slot_count=slot_count, leaf_value=leaf_values.get(fn, _UNKNOWN),
-                used_by=used_by, snippet_done=snippet_done)
-        if attrs["name"] in INDEXING and attrs["kind"] == "op":
+            attrs = node_dicts[node_id] = op_attributes(
+                fn, node_id, key, values, labels, scopes, lines, slots_of.get(fn), slot_count,
+                snippet_done)
+        if attrs["name"] in INDEXING:
             indexing.append((node_id, attrs))
     label_indexing(graph, short_op_name, indexing)  # p[1], p[2] rather than two "select" nodes
     return trace
@@ -273,7 +276,7 @@ def _networkx_graph():
 def _leaf_values(fns, exact: bool = True) -> dict:
     """Return ``{fn: summary(fn.variable)}`` for the leaf nodes among ``fns``, the values
     summarised together (``value_rows.summaries``: the same dicts); a leaf whose variable
-    cannot be read is left out (``node_attributes`` reads it, and fails, itself)."""
+    cannot be read is left out (``leaf_attributes`` reads it, and fails, itself)."""
     leaves, variables = [], []
     for fn in fns:
         if type(fn) is ACCUMULATE_GRAD:
@@ -295,7 +298,7 @@ def _summary_without_mean(t) -> dict | None:
     return summary(t, exact=False)
 
 
-_UNKNOWN = object()  # node_attributes' leaf_value when none was made beforehand
+_UNKNOWN = object()  # leaf_attributes' leaf_value when none was made beforehand
 
 
 def _saved_slots_of(fns) -> dict:
@@ -312,39 +315,36 @@ def _saved_slots_of(fns) -> dict:
     return slots_of
 
 
-def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, *,
-                    key: tuple | None = None, slots: list | None = None, lines=None,
-                    slot_count: int | None = None, leaf_value=_UNKNOWN, used_by=None,
-                    snippet_done: bool = False) -> dict:
-    """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
-    (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, ``leaf_value`` a leaf's
-    ``summary(fn.variable)``, ``used_by(node_id)`` the graph's nodes that take a leaf as
-    an input, when the caller has them).
+def leaf_attributes(fn, node_id: str, labels: dict, scopes: dict, slots: list | None,
+                    slot_count: int, leaf_value, used_by, snippet_done: bool) -> dict:
+    """Return the trace JSON's node fields of leaf ``fn`` (an ``AccumulateGrad``), in its
+    order (``NODE_FIELDS``): ``slots`` is its ``saved_slots`` or None, ``slot_count`` its
+    ``len(next_functions)``, ``leaf_value`` its ``summary(fn.variable)`` when the caller
+    made it (else ``_UNKNOWN``), ``used_by(node_id)`` the graph's nodes that take it as an
+    input. Arguments by position: ``trace_graph`` asks once a node."""
+    key = ("leaf", id(fn.variable))
+    variable = fn.variable
+    attrs = {"id": node_id, "name": node_name(fn), "kind": "leaf",
+             "label": labels.get(key) or "leaf", "scope": scopes.get(key, ""),
+             "shape": shape_of(variable), "dtype": dtype_name(variable.dtype),
+             "device": device_name(variable.device),
+             "value": summary(variable) if leaf_value is _UNKNOWN else leaf_value,
+             "saved": saved_items(fn, slots=slots, snippet_done=snippet_done),
+             "seq": None, "line": None, "slots": slot_count}
+    # an optimizer step after the pass that ran this graph: the value is not the pass's
+    moved = versions(variable, lambda: used_by(node_id))
+    if moved is not None:
+        attrs["written_after"] = moved
+    return attrs
 
-    With ``lines`` (``trace_graph``'s, which may be empty) the dict has the fields
-    ``seq``, ``line`` and ``slots`` too (``slot_count``, else ``len(fn.next_functions)``),
-    made in one go with the others, in the trace JSON's order (``NODE_FIELDS``).
-    """
-    node_type = type(fn)  # node_key, inline
-    if node_type is ACCUMULATE_GRAD:
-        key = ("leaf", id(fn.variable)) if key is None else key
-        variable = fn.variable
-        attrs = {"id": node_id, "name": node_name(fn), "kind": "leaf",
-                 "label": labels.get(key) or "leaf", "scope": scopes.get(key, ""),
-                 "shape": shape_of(variable), "dtype": dtype_name(variable.dtype),
-                 "device": device_name(variable.device),
-                 "value": summary(variable) if leaf_value is _UNKNOWN else leaf_value,
-                 "saved": saved_items(fn, slots=slots, snippet_done=snippet_done)}
-        if lines is not None:
-            attrs["seq"] = attrs["line"] = None
-            attrs["slots"] = len(fn.next_functions) if slot_count is None else slot_count
-        # an optimizer step after the pass that ran this graph: the value is not the pass's
-        moved = None if used_by is None else versions(variable, lambda: used_by(node_id))
-        if moved is not None:
-            attrs["written_after"] = moved
-        return attrs
-    if key is None:
-        key = ("op", node_type._sequence_nr(fn), node_type.name(fn))
+
+def op_attributes(fn, node_id: str, key: tuple, values, labels: dict, scopes: dict, lines: dict,
+                  slots: list | None, slot_count: int, snippet_done: bool) -> dict:
+    """Return the trace JSON's node fields of op node ``fn``, in its order (``NODE_FIELDS``):
+    ``key`` is its ``node_key``, ``values`` maps keys to ``{output_nr: value dict}`` (a
+    ``ValueStore`` or a dict), ``labels``, ``scopes`` and ``lines`` keys to their fields,
+    ``slots`` its ``saved_slots`` or None, ``slot_count`` its ``len(next_functions)``.
+    Arguments by position: ``trace_graph`` asks once a node."""
     names = _NAMES.get(key[2])
     if names is None:
         name = key[2].removeprefix(NAME_PREFIX)
@@ -358,16 +358,11 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
         value = None
     saved = saved_items(fn, slots=slots, snippet_done=snippet_done)
     formula = formula_fields_of(name, saved)
-    if lines is None:
-        return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or names[1],
-                "scope": scopes.get(key, ""), "shape": shape, "dtype": dtype, "device": device,
-                "value": value, "saved": saved, **formula}
     return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or names[1],
             "scope": scopes.get(key, ""), "shape": shape, "dtype": dtype, "device": device,
             "value": value, "saved": saved, "formula": formula["formula"],
             "formula_math": formula["formula_math"], "formula_note": formula["formula_note"],
-            "seq": key[1], "line": lines.get(key),
-            "slots": len(fn.next_functions) if slot_count is None else slot_count}
+            "seq": key[1], "line": lines.get(key), "slots": slot_count}
 
 
 _NAMES: dict = {}  # a node's name() -> (its name without the prefix, its default label)

@@ -29,7 +29,7 @@ import math
 
 import torch
 
-from gradstep.autograd.safe_reads import storage_holds
+from gradstep.autograd.safe_reads import dense_storage_holds
 from gradstep.autograd.unseen import watched
 from gradstep.autograd.values import SMALL, dtype_name
 
@@ -53,8 +53,12 @@ def summaries(tensors: list, one) -> list:
                 and t.layout is strided and not t.is_nested and t.is_cpu):
             n = t.numel()
             # (a negative view: its base's memory; freed memory is not read: ``one`` says so)
-            if small < n < serial and not t.is_neg() and storage_holds(t):
+            if small < n < serial and not t.is_neg():
                 row = t if t.is_contiguous() else _in_memory_order(t)
+                # a row's n elements fill n places of memory one after the other (contiguous,
+                # or a permute of a contiguous buffer), so ``storage_holds`` is three reads
+                if row is not None and not dense_storage_holds(t, n):
+                    row = None
         if row is None:
             alone.append(i)
             continue
