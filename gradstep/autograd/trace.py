@@ -22,10 +22,10 @@ from gradstep.autograd.pass_versions import versions
 from gradstep.autograd.plain_graph import PlainGraph
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
-    is_leaf_node,
+    iter_saved_slots,
     name_of,
     plain_reads,
-    saved_slots,
+    raw_saved_names,
 )
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.value_rows import summaries
@@ -306,10 +306,14 @@ def _saved_slots_of(fns) -> dict:
     (a node that raises is left out: each reader then reads it, and fails, itself)."""
     slots_of = {}
     for fn in fns:
-        if is_leaf_node(fn):
+        node_type = type(fn)
+        if node_type is ACCUMULATE_GRAD:
+            continue
+        if not raw_saved_names(node_type):  # (``saved_slots``' first answer, inline: most
+            slots_of[fn] = []  # view and pointwise nodes save no tensor)
             continue
         try:
-            slots_of[fn] = saved_slots(fn)
+            slots_of[fn] = list(iter_saved_slots(fn))
         except Exception:
             continue
     return slots_of
@@ -350,7 +354,17 @@ def op_attributes(fn, node_id: str, key: tuple, values, labels: dict, scopes: di
         name = key[2].removeprefix(NAME_PREFIX)
         names = _NAMES[key[2]] = (name, short_op_name(name))
     name = names[0]
-    shape, dtype, device = _output_meta(fn)
+    try:  # the node's first forward output (Nones when unknown)
+        meta = fn._input_metadata[0]
+        shape = list(meta.shape)
+    except (AttributeError, IndexError, RuntimeError, TypeError):
+        shape = dtype = device = None
+    else:
+        if not _INT.issuperset(map(type, shape)):
+            shape = None  # a jagged nested tensor's ragged size (a SymInt): no one shape
+        dtype, device = meta.dtype, meta.device  # dtype_name and device_name's caches, inline
+        dtype = _DTYPE_NAMES.get(dtype) or dtype_name(dtype)
+        device = _DEVICE_NAMES.get(device) or device_name(device)
     value = _node_value(values.get(key))
     # Values are matched by tensor identity (observe.py); a shape that is not the
     # node's would still mean another tensor's value: show none rather than it.
@@ -366,20 +380,6 @@ def op_attributes(fn, node_id: str, key: tuple, values, labels: dict, scopes: di
 
 
 _NAMES: dict = {}  # a node's name() -> (its name without the prefix, its default label)
-
-
-def _output_meta(fn) -> tuple:
-    """Return (shape, dtype, device) of the node's first forward output (Nones when unknown)."""
-    try:
-        meta = fn._input_metadata[0]
-        shape = list(meta.shape)
-    except (AttributeError, IndexError, RuntimeError, TypeError):
-        return None, None, None
-    if not _INT.issuperset(map(type, shape)):
-        shape = None  # a jagged nested tensor's ragged size (a SymInt): no one shape
-    dtype, device = meta.dtype, meta.device  # dtype_name and device_name's caches, inline
-    return (shape, _DTYPE_NAMES.get(dtype) or dtype_name(dtype),
-            _DEVICE_NAMES.get(device) or device_name(device))
 
 
 _INT = frozenset({int})
