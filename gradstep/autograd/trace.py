@@ -309,11 +309,8 @@ def _saved_slots_of(fns) -> dict:
         node_type = type(fn)
         if node_type is ACCUMULATE_GRAD:
             continue
-        if not raw_saved_names(node_type):  # (``saved_slots``' first answer, inline: most
-            slots_of[fn] = []  # view and pointwise nodes save no tensor)
-            continue
-        try:
-            slots_of[fn] = list(iter_saved_slots(fn))
+        try:  # (``saved_slots``, inline: most view and pointwise nodes save no tensor)
+            slots_of[fn] = list(iter_saved_slots(fn)) if raw_saved_names(node_type) else []
         except Exception:
             continue
     return slots_of
