@@ -29,7 +29,7 @@ import math
 
 import torch
 
-from gradstep.autograd.safe_reads import dense_storage_holds
+from gradstep.autograd.safe_reads import dense_storage_holds, storage_holds
 from gradstep.autograd.unseen import watched
 from gradstep.autograd.values import SMALL, dtype_name
 
@@ -85,11 +85,11 @@ def _rows_of(tensors: list) -> tuple[dict, list]:
             n = t.numel()
             # (a negative view: its base's memory; freed memory is not read: ``one`` says so)
             if small < n < serial and not t.is_neg():
-                row = t if t.is_contiguous() else _in_memory_order(t)
-                # a row's n elements fill n places of memory one after the other (contiguous,
-                # or a permute of a contiguous buffer), so ``storage_holds`` is three reads
-                if row is not None and not dense_storage_holds(t, n):
-                    row = None
+                if t.is_contiguous():  # its n elements fill n places of memory one after
+                    # the other: ``storage_holds`` is three reads
+                    row = t if dense_storage_holds(t, n) else None
+                elif storage_holds(t):  # (before the permute: one of freed memory raises)
+                    row = _in_memory_order(t)
         if row is None:
             alone.append(i)
             continue

@@ -124,6 +124,26 @@ def test_a_trace_makes_no_graph_node():
     assert len(trace.node_of) > 10
 
 
+def test_a_transpose_of_freed_memory_is_summarised_alone_without_its_values():
+    """A permute of a tensor whose storage was freed (FSDP's reshard) raises: its storage is
+    asked before its row is made, whether its layout is known already or met first (a
+    trace's transposed weights, one of them freed, lost every saved value: review of
+    trace7). Each shows what its own summary shows."""
+    torch.manual_seed(0)
+    kept = [torch.randn(23, 29).t() for _ in range(3)]
+    freed, lone, short = torch.randn(23, 29), torch.randn(31, 19), torch.randn(37, 17)
+    tensors = [kept[0], freed.t(), kept[1], lone.t(), short.t(), kept[2]]
+    freed.untyped_storage().resize_(0)
+    lone.untyped_storage().resize_(0)  # the first (and only) of its layout
+    short.untyped_storage().resize_(17 * 4 * 10)  # 10 of its 37 rows
+    try:
+        got = summaries(tensors, summary)
+    except RuntimeError as exc:  # (a report of the frames would print freed tensors: a segfault)
+        pytest.fail(f"summaries raised: {exc}", pytrace=False)
+    assert _bits(got) == _bits([summary(t) for t in tensors])
+    assert ["min" in value for value in got] == [True, False, True, False, False, True]
+
+
 def test_see_saved_and_the_leaves_summarise_their_values_together(monkeypatch):
     """The values saved tensors prove and the leaves' are made as rows: none alone."""
     from gradstep.autograd.session import Session
