@@ -95,14 +95,6 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
         except RuntimeError as exc:  # a SymInt list torch cannot give back, say
             items.append({"name": name, "error": first_line(exc)})
             continue
-        held = type(saved)
-        if held is tuple or held is list:  # sizes and dims: ``_plain_item``'s usual case, inline
-            for v in saved:
-                if type(v) is not int or v >= 2**63:
-                    break
-            else:
-                items.append({"name": name, "value": list(saved)})
-                continue
         if saved is not None:
             items.append(_plain_item(name, saved))
     return items
