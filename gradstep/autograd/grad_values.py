@@ -59,54 +59,57 @@ def plain_values(tensors: list) -> list:
     views: dict = {}  # (memory, length, dtype) -> [(key, tensor)]: one row for them all
     orders: dict = {}  # (shape, strides) -> the order of the memory's dimensions, or _GAPS
     tensor_type, fast_dtypes, serial_row, strided = torch.Tensor, _FAST_DTYPES, _SERIAL_ROW, torch.strided
-    for key, t in unique.items():
-        dtype = t.dtype
-        if type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not strided:
-            plain[key] = compact(t)
-            continue
-        if t.is_cpu:  # (not meta, and its device index is -1: one read for the two)
-            device = -1
-        elif t.is_meta:
-            plain[key] = compact(t)
-            continue
-        else:
-            device = t.get_device()
-        n = t.numel()
-        if n <= SMALL:
-            if n == 0 or not storage_holds(t, n):
-                plain[key] = compact(t)  # (freed memory: ``compact`` reads none of it)
-            else:
-                small.setdefault((dtype, device), []).append((key, t, n))
-            continue
-        # A row is batched only where its mean() and std() are the tensor's own to the
-        # last bit: a dense CPU tensor shorter than torch's parallel grain, its elements
-        # in memory order (the order torch's full reduction adds them in; one serial
-        # reduction whatever the rows around it). Any other is summarised alone, by the
-        # calls the snippet's own x.mean() makes.
-        # (Memory freed or cut short: ``compact`` reads none of it.)
-        if t.is_contiguous():
-            order = None if dense_storage_holds(t, n) else _FREED
-        else:
-            order = _memory_order(t, n, orders)
-        # (a negative view shares its base's memory, not its values)
-        if order is _GAPS or order is _FREED or n >= serial_row or t.is_neg() or device != -1:
-            plain[key] = compact(t)
-            continue
-        # Views of one buffer read the same elements in the same order: they share a row.
-        # (A permute starts where its tensor does: the row's address is the tensor's, and
-        # the row itself is made only for the first view of a buffer.)
-        pointer = t.data_ptr()
-        memory = (pointer, n, dtype) if pointer else None
-        same = views.get(memory)
-        if same is not None:
-            same.append((key, t))
-            continue
-        same = [(key, t)]
-        if memory is not None:
-            views[memory] = same
-        row = t if order is None else t.permute(order)
-        large.setdefault((row.shape, dtype), []).append((key, row, same))
+    # All under no_grad: a gradient of a create_graph pass requires grad (a leaf's .grad
+    # in its leaf's transposed layout, say), and a permute of it made with grad on is a
+    # graph node, which takes one of the snippet's sequence numbers.
     with torch.no_grad():
+        for key, t in unique.items():
+            dtype = t.dtype
+            if type(t) is not tensor_type or dtype not in fast_dtypes or t.layout is not strided:
+                plain[key] = compact(t)
+                continue
+            if t.is_cpu:  # (not meta, and its device index is -1: one read for the two)
+                device = -1
+            elif t.is_meta:
+                plain[key] = compact(t)
+                continue
+            else:
+                device = t.get_device()
+            n = t.numel()
+            if n <= SMALL:
+                if n == 0 or not storage_holds(t, n):
+                    plain[key] = compact(t)  # (freed memory: ``compact`` reads none of it)
+                else:
+                    small.setdefault((dtype, device), []).append((key, t, n))
+                continue
+            # A row is batched only where its mean() and std() are the tensor's own to the
+            # last bit: a dense CPU tensor shorter than torch's parallel grain, its elements
+            # in memory order (the order torch's full reduction adds them in; one serial
+            # reduction whatever the rows around it). Any other is summarised alone, by the
+            # calls the snippet's own x.mean() makes.
+            # (Memory freed or cut short: ``compact`` reads none of it.)
+            if t.is_contiguous():
+                order = None if dense_storage_holds(t, n) else _FREED
+            else:
+                order = _memory_order(t, n, orders)
+            # (a negative view shares its base's memory, not its values)
+            if order is _GAPS or order is _FREED or n >= serial_row or t.is_neg() or device != -1:
+                plain[key] = compact(t)
+                continue
+            # Views of one buffer read the same elements in the same order: they share a row.
+            # (A permute starts where its tensor does: the row's address is the tensor's, and
+            # the row itself is made only for the first view of a buffer.)
+            pointer = t.data_ptr()
+            memory = (pointer, n, dtype) if pointer else None
+            same = views.get(memory)
+            if same is not None:
+                same.append((key, t))
+                continue
+            same = [(key, t)]
+            if memory is not None:
+                views[memory] = same
+            row = t if order is None else t.permute(order)
+            large.setdefault((row.shape, dtype), []).append((key, row, same))
         for group in small.values():
             _in_batch(_small_group, group, plain, _small_pairs)
         for group in large.values():

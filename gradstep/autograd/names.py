@@ -109,10 +109,6 @@ def module_prefixes(namespace: dict, walks: dict | None = None) -> dict[str, tup
     return out
 
 
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix and name else prefix or name
-
-
 def module_names(namespace: dict) -> tuple[dict[int, str], dict[int, str]]:
     """Return ``({id(module): scope name}, {id(parameter): parameter name})``."""
     scopes: dict[int, str] = {}
@@ -120,10 +116,12 @@ def module_names(namespace: dict) -> tuple[dict[int, str], dict[int, str]]:
     walks: dict = {}  # each module walked once (the walks read dicts only: no snippet code)
     for _var, (module, prefix) in module_prefixes(namespace, walks).items():
         walked = walks[id(module)]
+        # each name joined as ``prefix.name`` (or whichever of the two is not empty),
+        # written out: no call a module and a parameter
         for name, sub in walked:
-            scopes.setdefault(id(sub), _join(prefix, name))
+            scopes.setdefault(id(sub), f"{prefix}.{name}" if prefix and name else prefix or name)
         for name, param in _parameters_in(walked):
-            params.setdefault(id(param), _join(prefix, name))
+            params.setdefault(id(param), f"{prefix}.{name}" if prefix and name else prefix or name)
     return scopes, params
 
 
@@ -141,9 +139,10 @@ def walk_modules(module: torch.nn.Module):
             continue
         seen.add(id(current))
         yield prefix, current
-        children = vars(current).get("_modules") or {}
-        stack.extend((_join(prefix, name), child) for name, child in reversed(children.items())
-                     if child is not None)
+        children = vars(current).get("_modules")
+        if children:
+            stack.extend((f"{prefix}.{name}" if prefix and name else prefix or name, child)
+                         for name, child in reversed(children.items()) if child is not None)
 
 
 def walk_parameters(module: torch.nn.Module):
@@ -160,7 +159,7 @@ def _parameters_in(walked):
             if parameter is None or id(parameter) in seen:
                 continue
             seen.add(id(parameter))
-            yield _join(prefix, name), parameter
+            yield f"{prefix}.{name}" if prefix and name else prefix or name, parameter
 
 
 class ScopeNames:

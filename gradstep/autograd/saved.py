@@ -70,12 +70,10 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     node_type = type(node)
     kind = _KINDS.get(node_type)
     if kind is None:  # what a node's class alone decides, asked once a class
-        kind = _KINDS[node_type] = (is_python_node(node), bool(raw_saved_names(node_type)),
-                                    _plain_saved_attrs(node_type))
-    python, saves_tensors, plain_attrs = kind
+        kind = _KINDS[node_type] = _kind_of(node, node_type)
+    python, saves_tensors, plain_attrs, inputs = kind
     if slots is None:
         slots = saved_slots(node) if saves_tensors else []
-    inputs = () if python or not slots else saved_input_names(node_type)
     items = []
     for slot in slots:
         state = slot.state
@@ -106,7 +104,16 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     return items
 
 
-_KINDS: dict = class_dict({})  # node class -> (a Python node?, has _raw_saved_*?, _plain_saved_attrs)
+_KINDS: dict = class_dict({})  # node class -> ``_kind_of`` its nodes
+
+
+def _kind_of(node, node_type: type) -> tuple:
+    """Return what ``saved_items`` asks of a node's class: (a Python node?, has it
+    ``_raw_saved_*``?, its ``_plain_saved_attrs``, the saved names that are the op's inputs
+    (``saved_input_names``; none for a Python node or one that saves no tensor))."""
+    python, saves_tensors = is_python_node(node), bool(raw_saved_names(node_type))
+    inputs = saved_input_names(node_type) if saves_tensors and not python else ()
+    return python, saves_tensors, _plain_saved_attrs(node_type), inputs
 
 
 @node_class_cache

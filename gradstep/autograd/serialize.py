@@ -52,8 +52,9 @@ def graph_to_json(trace: Trace | nx.MultiDiGraph, *, device: str | None = None,
 def trace_json(trace: Trace, *, device: str | None = None) -> dict:
     """Return ``graph_to_json(trace, device=device)`` for a trace just made by
     ``trace_graph(json_edges=True)``, without reading its graph back: the nodes are its
-    own dicts, copied (``node_attributes`` makes each with exactly the fields the JSON
-    writes, in its order, and ids ``n0``, ``n1``, ... in id order), the edges the dicts
+    own dicts, copied (``trace.op_attributes`` and ``leaf_attributes`` make each with
+    exactly the fields the JSON writes, in its order, and ids ``n0``, ``n1``, ... in id
+    order), the edges the dicts
     its walk listed (sources in id order, each one's slots in order: the JSON's order).
     The trace hands its list over (it keeps none: a graph changed later is read from the
     graph); a trace without one is written by ``graph_to_json``."""

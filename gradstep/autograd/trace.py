@@ -23,10 +23,10 @@ from gradstep.autograd.pass_versions import versions
 from gradstep.autograd.plain_graph import PlainGraph
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
-    is_leaf_node,
+    iter_saved_slots,
     name_of,
     plain_reads,
-    saved_slots,
+    raw_saved_names,
 )
 from gradstep.autograd.saved import saved_items
 from gradstep.autograd.value_rows import summaries
@@ -218,16 +218,19 @@ def trace_graph(roots, *, values=None, labels=None, scopes=None, see_saved=None,
     # module call's scope found once; ``of_keys`` gives ``get``'s answers in a dict)
     scopes, lines = _of_keys(scopes, keys), _of_keys(lines, keys)
     for node_id, fn, slot_count, key in zip(node_of, queue, slot_counts, keys):
+        if key is None:  # a leaf (``_op_keys``)
+            node_dicts[node_id] = leaf_attributes(
+                fn, node_id, labels, scopes, slots_of.get(fn), slot_count,
+                leaf_values.get(fn, _UNKNOWN), used_by, snippet_done)
+            continue
         if twins and key in twins:  # which of the two a record was made for is unknown
-            attrs = node_dicts[node_id] = node_attributes(
-                fn, node_id, {}, {}, {}, key=key, slots=slots_of.get(fn), lines={},
-                slot_count=slot_count, snippet_done=snippet_done)
+            attrs = node_dicts[node_id] = op_attributes(
+                fn, node_id, key, {}, {}, {}, {}, slots_of.get(fn), slot_count, snippet_done)
         else:
-            attrs = node_dicts[node_id] = node_attributes(
-                fn, node_id, values, labels, scopes, key=key, slots=slots_of.get(fn),
-                lines=lines, slot_count=slot_count, leaf_value=leaf_values.get(fn, _UNKNOWN),
-                used_by=used_by, snippet_done=snippet_done)
-        if attrs["name"] in INDEXING and attrs["kind"] == "op":
+            attrs = node_dicts[node_id] = op_attributes(
+                fn, node_id, key, values, labels, scopes, lines, slots_of.get(fn), slot_count,
+                snippet_done)
+        if attrs["name"] in INDEXING:
             indexing.append((node_id, attrs))
     label_indexing(graph, short_op_name, indexing)  # p[1], p[2] rather than two "select" nodes
     return trace
@@ -274,7 +277,7 @@ def _networkx_graph():
 def _leaf_values(fns, exact: bool = True) -> dict:
     """Return ``{fn: summary(fn.variable)}`` for the leaf nodes among ``fns``, the values
     summarised together (``value_rows.summaries``: the same dicts); a leaf whose variable
-    cannot be read is left out (``node_attributes`` reads it, and fails, itself)."""
+    cannot be read is left out (``leaf_attributes`` reads it, and fails, itself)."""
     leaves, variables = [], []
     for fn in fns:
         if type(fn) is ACCUMULATE_GRAD:
@@ -297,7 +300,7 @@ def _summary_without_mean(t) -> dict | None:
     return summary(t, exact=False)
 
 
-_UNKNOWN = object()  # node_attributes' leaf_value when none was made beforehand
+_UNKNOWN = object()  # leaf_attributes' leaf_value when none was made beforehand
 
 
 def _saved_slots_of(fns) -> dict:
@@ -305,55 +308,63 @@ def _saved_slots_of(fns) -> dict:
     (a node that raises is left out: each reader then reads it, and fails, itself)."""
     slots_of = {}
     for fn in fns:
-        if is_leaf_node(fn):
+        node_type = type(fn)
+        if node_type is ACCUMULATE_GRAD:
             continue
-        try:
-            slots_of[fn] = saved_slots(fn)
+        try:  # (``saved_slots``, inline: most view and pointwise nodes save no tensor)
+            slots_of[fn] = list(iter_saved_slots(fn)) if raw_saved_names(node_type) else []
         except Exception as exc:
             reraise_if_handlers(exc)
             continue
     return slots_of
 
 
-def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, *,
-                    key: tuple | None = None, slots: list | None = None, lines=None,
-                    slot_count: int | None = None, leaf_value=_UNKNOWN, used_by=None,
-                    snippet_done: bool = False) -> dict:
-    """Return the DESIGN.md node fields of ``fn``: name, kind, label, scope, shape, ...
-    (``key`` is ``node_key(fn)``, ``slots`` its ``saved_slots``, ``leaf_value`` a leaf's
-    ``summary(fn.variable)``, ``used_by(node_id)`` the graph's nodes that take a leaf as
-    an input, when the caller has them).
+def leaf_attributes(fn, node_id: str, labels: dict, scopes: dict, slots: list | None,
+                    slot_count: int, leaf_value, used_by, snippet_done: bool) -> dict:
+    """Return the trace JSON's node fields of leaf ``fn`` (an ``AccumulateGrad``), in its
+    order (``NODE_FIELDS``): ``slots`` is its ``saved_slots`` or None, ``slot_count`` its
+    ``len(next_functions)``, ``leaf_value`` its ``summary(fn.variable)`` when the caller
+    made it (else ``_UNKNOWN``), ``used_by(node_id)`` the graph's nodes that take it as an
+    input. Arguments by position: ``trace_graph`` asks once a node."""
+    key = ("leaf", id(fn.variable))
+    variable = fn.variable
+    attrs = {"id": node_id, "name": node_name(fn), "kind": "leaf",
+             "label": labels.get(key) or "leaf", "scope": scopes.get(key, ""),
+             "shape": shape_of(variable), "dtype": dtype_name(variable.dtype),
+             "device": device_name(variable.device),
+             "value": summary(variable) if leaf_value is _UNKNOWN else leaf_value,
+             "saved": saved_items(fn, slots=slots, snippet_done=snippet_done),
+             "seq": None, "line": None, "slots": slot_count}
+    # an optimizer step after the pass that ran this graph: the value is not the pass's
+    moved = versions(variable, lambda: used_by(node_id))
+    if moved is not None:
+        attrs["written_after"] = moved
+    return attrs
 
-    With ``lines`` (``trace_graph``'s, which may be empty) the dict has the fields
-    ``seq``, ``line`` and ``slots`` too (``slot_count``, else ``len(fn.next_functions)``),
-    made in one go with the others, in the trace JSON's order (``NODE_FIELDS``).
-    """
-    node_type = type(fn)  # node_key, inline
-    if node_type is ACCUMULATE_GRAD:
-        key = ("leaf", id(fn.variable)) if key is None else key
-        variable = fn.variable
-        attrs = {"id": node_id, "name": node_name(fn), "kind": "leaf",
-                 "label": labels.get(key) or "leaf", "scope": scopes.get(key, ""),
-                 "shape": shape_of(variable), "dtype": dtype_name(variable.dtype),
-                 "device": device_name(variable.device),
-                 "value": summary(variable) if leaf_value is _UNKNOWN else leaf_value,
-                 "saved": saved_items(fn, slots=slots, snippet_done=snippet_done)}
-        if lines is not None:
-            attrs["seq"] = attrs["line"] = None
-            attrs["slots"] = len(fn.next_functions) if slot_count is None else slot_count
-        # an optimizer step after the pass that ran this graph: the value is not the pass's
-        moved = None if used_by is None else versions(variable, lambda: used_by(node_id))
-        if moved is not None:
-            attrs["written_after"] = moved
-        return attrs
-    if key is None:
-        key = ("op", node_type._sequence_nr(fn), node_type.name(fn))
+
+def op_attributes(fn, node_id: str, key: tuple, values, labels: dict, scopes: dict, lines: dict,
+                  slots: list | None, slot_count: int, snippet_done: bool) -> dict:
+    """Return the trace JSON's node fields of op node ``fn``, in its order (``NODE_FIELDS``):
+    ``key`` is its ``node_key``, ``values`` maps keys to ``{output_nr: value dict}`` (a
+    ``ValueStore`` or a dict), ``labels``, ``scopes`` and ``lines`` keys to their fields,
+    ``slots`` its ``saved_slots`` or None, ``slot_count`` its ``len(next_functions)``.
+    Arguments by position: ``trace_graph`` asks once a node."""
     names = _NAMES.get(key[2])
     if names is None:
         name = key[2].removeprefix(NAME_PREFIX)
         names = _NAMES[key[2]] = (name, short_op_name(name))
     name = names[0]
-    shape, dtype, device = _output_meta(fn)
+    try:  # the node's first forward output (Nones when unknown)
+        meta = fn._input_metadata[0]
+        shape = list(meta.shape)
+    except (AttributeError, IndexError, RuntimeError, TypeError):
+        shape = dtype = device = None
+    else:
+        if not _INT.issuperset(map(type, shape)):
+            shape = None  # a jagged nested tensor's ragged size (a SymInt): no one shape
+        dtype, device = meta.dtype, meta.device  # dtype_name and device_name's caches, inline
+        dtype = _DTYPE_NAMES.get(dtype) or dtype_name(dtype)
+        device = _DEVICE_NAMES.get(device) or device_name(device)
     value = _node_value(values.get(key))
     # Values are matched by tensor identity (observe.py); a shape that is not the
     # node's would still mean another tensor's value: show none rather than it.
@@ -361,33 +372,14 @@ def node_attributes(fn, node_id: str, values: dict, labels: dict, scopes: dict, 
         value = None
     saved = saved_items(fn, slots=slots, snippet_done=snippet_done)
     formula = formula_fields_of(name, saved)
-    if lines is None:
-        return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or names[1],
-                "scope": scopes.get(key, ""), "shape": shape, "dtype": dtype, "device": device,
-                "value": value, "saved": saved, **formula}
     return {"id": node_id, "name": name, "kind": "op", "label": labels.get(key) or names[1],
             "scope": scopes.get(key, ""), "shape": shape, "dtype": dtype, "device": device,
             "value": value, "saved": saved, "formula": formula["formula"],
             "formula_math": formula["formula_math"], "formula_note": formula["formula_note"],
-            "seq": key[1], "line": lines.get(key),
-            "slots": len(fn.next_functions) if slot_count is None else slot_count}
+            "seq": key[1], "line": lines.get(key), "slots": slot_count}
 
 
 _NAMES: dict = {}  # a node's name() -> (its name without the prefix, its default label)
-
-
-def _output_meta(fn) -> tuple:
-    """Return (shape, dtype, device) of the node's first forward output (Nones when unknown)."""
-    try:
-        meta = fn._input_metadata[0]
-        shape = list(meta.shape)
-    except (AttributeError, IndexError, RuntimeError, TypeError):
-        return None, None, None
-    if not _INT.issuperset(map(type, shape)):
-        shape = None  # a jagged nested tensor's ragged size (a SymInt): no one shape
-    dtype, device = meta.dtype, meta.device  # dtype_name and device_name's caches, inline
-    return (shape, _DTYPE_NAMES.get(dtype) or dtype_name(dtype),
-            _DEVICE_NAMES.get(device) or device_name(device))
 
 
 _INT = frozenset({int})

@@ -30,7 +30,7 @@ import math
 import torch
 
 from gradstep.autograd.handler_raised import reraise_if_handlers
-from gradstep.autograd.safe_reads import storage_holds
+from gradstep.autograd.safe_reads import dense_storage_holds, storage_holds
 from gradstep.autograd.unseen import watched
 from gradstep.autograd.values import SMALL, dtype_name
 
@@ -44,22 +44,11 @@ def summaries(tensors: list, one) -> list:
     """Return ``one(t)`` for every tensor of ``tensors`` (``values.summary`` or
     ``summary_record``), the usual large float ones reduced together (the same dicts)."""
     out = [None] * len(tensors)
-    groups: dict = {}  # (numel, dtype) -> [(position, tensor, row)]
-    alone: list = []
-    batch = not watched()  # a snippet's mode or profiler: each alone, as ``one`` steps around it
-    tensor_type, dtypes, strided, small, serial = torch.Tensor, _DTYPES, torch.strided, SMALL, _SERIAL_ROW
-    for i, t in enumerate(tensors):
-        row = None
-        if (batch and (type(t) is tensor_type or type(t) is torch.nn.Parameter) and t.dtype in dtypes
-                and t.layout is strided and not t.is_nested and t.is_cpu):
-            n = t.numel()
-            # (a negative view: its base's memory; freed memory is not read: ``one`` says so)
-            if small < n < serial and not t.is_neg() and storage_holds(t):
-                row = t if t.is_contiguous() else _in_memory_order(t)
-        if row is None:
-            alone.append(i)
-            continue
-        groups.setdefault((n, t.dtype), []).append((i, t, row))
+    if watched():  # a snippet's mode or profiler: each alone, as ``one`` steps around it
+        groups, alone = {}, list(range(len(tensors)))
+    else:
+        with torch.no_grad():  # a transpose's row is a permute of gradstep's own: no graph node
+            groups, alone = _rows_of(tensors)
     buffers: dict = {}  # dtype -> one flat buffer that every group of it is copied into in turn
     for (n, dtype), group in groups.items():
         if len(group) < _MIN_ROWS:
@@ -81,6 +70,33 @@ def summaries(tensors: list, one) -> list:
     for i in alone:
         out[i] = one(tensors[i])
     return out
+
+
+def _rows_of(tensors: list) -> tuple[dict, list]:
+    """Return ``{(numel, dtype): [(position, tensor, row)]}`` of the tensors that can be
+    reduced as rows (``row``: the tensor in memory order) and the positions of the others
+    (``alone``). Called under ``torch.no_grad()``: a permute made with grad on is a graph
+    node, which would take one of the snippet's sequence numbers."""
+    groups: dict = {}
+    alone: list = []
+    tensor_type, dtypes, strided, small, serial = torch.Tensor, _DTYPES, torch.strided, SMALL, _SERIAL_ROW
+    for i, t in enumerate(tensors):
+        row = None
+        if ((type(t) is tensor_type or type(t) is torch.nn.Parameter) and t.dtype in dtypes
+                and t.layout is strided and not t.is_nested and t.is_cpu):
+            n = t.numel()
+            # (a negative view: its base's memory; freed memory is not read: ``one`` says so)
+            if small < n < serial and not t.is_neg():
+                if t.is_contiguous():  # its n elements fill n places of memory one after
+                    # the other: ``storage_holds`` is three reads
+                    row = t if dense_storage_holds(t, n) else None
+                elif storage_holds(t):  # (before the permute: one of freed memory raises)
+                    row = _in_memory_order(t)
+        if row is None:
+            alone.append(i)
+            continue
+        groups.setdefault((n, t.dtype), []).append((i, t, row))
+    return groups, alone
 
 
 def _in_memory_order(t: torch.Tensor) -> torch.Tensor | None:

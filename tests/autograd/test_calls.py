@@ -624,6 +624,46 @@ def test_a_backward_call_on_a_leaf_itself_shows_its_accumulate_grad_step():
         assert {n["label"] for n in call["nodes"]} == {name for name, *_ in steps}
 
 
+CREATE_GRAPH_ON_A_TRANSPOSED_LEAF = """\\
+import torch
+from torch.overrides import TorchFunctionMode
+from torch._C._autograd import _get_sequence_nr
+class Count(TorchFunctionMode):
+    calls = 0
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        Count.calls += 1
+        return func(*args, **(kwargs or {}))
+start = _get_sequence_nr()
+w = torch.arange(120.0).reshape(10, 12).t().requires_grad_()  # its .grad: the same layout
+x = torch.linspace(-1.0, 1.0, 120).reshape(12, 10)
+(w * x).tanh().sum().backward(create_graph=True)
+print(_get_sequence_nr() - start, w.grad.is_contiguous(), w.grad.requires_grad)
+with Count():
+    (w * x).sin().sum().backward(create_graph=True)
+print(Count.calls, _get_sequence_nr() - start, (w.grad * 2).grad_fn._sequence_nr() - start)
+"""
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_a_create_graph_call_makes_no_graph_node_of_its_own():
+    """After ``backward(create_graph=True)`` a leaf's ``.grad`` requires grad, in the leaf's
+    own layout (transposed here); its summary's row was ``g.permute(...)`` made with grad
+    on: a graph node, which took one of the snippet's sequence numbers, so every later
+    node's ``_sequence_nr()`` was one more than python's (review of trace7). Under the
+    snippet's TorchFunctionMode the summary runs below it: the mode counts python's calls."""
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(CREATE_GRAPH_ON_A_TRANSPOSED_LEAF, "<snippet>", "exec"),
+             {"__name__": "__main__"})
+    assert printed.getvalue().splitlines()[0].endswith(" False True")  # the case it is about
+    result = run(CREATE_GRAPH_ON_A_TRANSPOSED_LEAF)
+    assert result["output"] == printed.getvalue()
+    assert [c["api"] for c in result["calls"]] == ["Tensor.backward", "Tensor.backward"]
+
+
 LEAF_CALL_UNDER_ANOMALY = """\
 import warnings
 import torch

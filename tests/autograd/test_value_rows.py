@@ -92,6 +92,58 @@ def test_a_snippets_mode_sees_none_of_the_rows():
     assert seen == [] and got == [summary(t) for t in tensors]
 
 
+def test_rows_of_transposes_that_require_grad_make_no_graph_node():
+    """A transposed value's row is a permute: made with grad on, it is a graph node, which
+    takes one of the snippet's sequence numbers (torch numbers the nodes a thread makes)."""
+    from torch._C._autograd import _get_sequence_nr
+
+    weight = torch.randn(64, 96, requires_grad=True)
+    tensors = [weight.t(), (weight * 2).t(), weight.t() + 0.0]
+    expected = [summary(t) for t in tensors]
+    before = _get_sequence_nr()
+    got = summaries(tensors, summary)
+    assert _get_sequence_nr() == before
+    assert _bits(got) == _bits(expected)
+
+
+def test_a_trace_makes_no_graph_node():
+    """The trace of a model whose saved tensors are transposes (Linear saves its weight's
+    ``t()``) takes none of the snippet's sequence numbers, as a plain run makes none."""
+    from torch._C._autograd import _get_sequence_nr
+
+    from gradstep.autograd.runner import run_snippet
+    from gradstep.autograd.session import _trace_with_calls
+
+    source = ("torch.manual_seed(0)\nmodel = nn.Sequential(*[nn.Sequential(nn.Linear(96, 80), "
+              "nn.Tanh(), nn.Linear(80, 96)) for _ in range(2)])\nx = torch.randn(8, 96)\n"
+              "loss = model(x).square().mean()\n")
+    result = run_snippet(source)
+    before = _get_sequence_nr()
+    trace = _trace_with_calls(result, json_edges=True)
+    assert _get_sequence_nr() == before
+    assert len(trace.node_of) > 10
+
+
+def test_a_transpose_of_freed_memory_is_summarised_alone_without_its_values():
+    """A permute of a tensor whose storage was freed (FSDP's reshard) raises: its storage is
+    asked before its row is made, whether its layout is known already or met first (a
+    trace's transposed weights, one of them freed, lost every saved value: review of
+    trace7). Each shows what its own summary shows."""
+    torch.manual_seed(0)
+    kept = [torch.randn(23, 29).t() for _ in range(3)]
+    freed, lone, short = torch.randn(23, 29), torch.randn(31, 19), torch.randn(37, 17)
+    tensors = [kept[0], freed.t(), kept[1], lone.t(), short.t(), kept[2]]
+    freed.untyped_storage().resize_(0)
+    lone.untyped_storage().resize_(0)  # the first (and only) of its layout
+    short.untyped_storage().resize_(17 * 4 * 10)  # 10 of its 37 rows
+    try:
+        got = summaries(tensors, summary)
+    except RuntimeError as exc:  # (a report of the frames would print freed tensors: a segfault)
+        pytest.fail(f"summaries raised: {exc}", pytrace=False)
+    assert _bits(got) == _bits([summary(t) for t in tensors])
+    assert ["min" in value for value in got] == [True, False, True, False, False, True]
+
+
 def test_see_saved_and_the_leaves_summarise_their_values_together(monkeypatch):
     """The values saved tensors prove and the leaves' are made as rows: none alone."""
     from gradstep.autograd.session import Session
