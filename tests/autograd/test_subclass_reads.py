@@ -1,0 +1,145 @@
+"""gradstep's own reads of a tensor subclass's tensors (a leaf, a saved tensor, the root)
+run none of the subclass's code: a subclass that logs its calls logs what plain python
+makes it log, no more (docs/fidelity.md)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradstep.autograd.session import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FUNCTION_SUBCLASS = """\
+
+
+class S(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        seen.append(getattr(func, "__name__", str(func)))
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+seen = []
+torch.manual_seed(0)
+w = S(torch.randn(3, 3)).requires_grad_()
+x = torch.randn(3).as_subclass(S)
+loss = ((w @ x).sigmoid() * w.sum(0)).sum()
+"""
+
+DISPATCH_SUBCLASS = """\
+from torch.utils._pytree import tree_map
+
+
+class W(torch.Tensor):
+    @staticmethod
+    def __new__(cls, elem):
+        return torch.Tensor._make_wrapper_subclass(cls, elem.shape, dtype=elem.dtype,
+                                                   requires_grad=elem.requires_grad)
+
+    def __init__(self, elem):
+        self.elem = elem
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        seen.append(str(func))
+        out = func(*tree_map(lambda t: t.elem if isinstance(t, W) else t, args),
+                   **tree_map(lambda t: t.elem if isinstance(t, W) else t, kwargs or {}))
+        return tree_map(lambda t: W(t) if isinstance(t, torch.Tensor) else t, out)
+
+
+seen = []
+w = W(torch.randn(3)).requires_grad_()
+x = W(torch.randn(3))
+loss = (w * x).sum()
+"""
+
+
+def _plain_seen(source: str) -> list:
+    namespace: dict = {}
+    exec(compile(source, "<plain>", "exec"), namespace)  # the oracle: torch alone
+    return namespace["seen"]
+
+
+@pytest.mark.parametrize("source", [FUNCTION_SUBCLASS, DISPATCH_SUBCLASS],
+                         ids=["torch_function", "torch_dispatch"])
+def test_the_trace_inspect_and_stats_run_no_code_of_the_subclass(source):
+    """The trace read a subclass leaf's ``shape``, ``dtype``, ``device`` and a saved
+    tensor's ``shape``/``_is_view`` through ``__torch_function__``; inspecting a node its
+    ``.grad`` and its inputs' dtype; gradstep's pass its hooks' ``.grad`` reads and the
+    storage checks before it; ``zero_grad`` its ``__set__``."""
+    plain = _plain_seen(source)
+    session = Session()
+    result = session.run(source, root="loss")
+    assert result["ok"], result["error"]
+    seen = session.state.namespace["seen"]
+    assert seen == plain
+    assert {"leaf", "op"} <= {n["kind"] for n in result["trace"]["nodes"]}
+    if "class S(" in source:  # (the pass computes on a dispatch subclass's gradients: its ops)
+        timeline = session.backward(retain_graph=True)
+        assert timeline["error"] is None
+        # the pass itself: torch hands ``torch.autograd.backward`` to the subclass, as for
+        # the snippet's own ``loss.backward()``; none of gradstep's reads around it
+        plain = [*plain, "backward"]
+        assert seen == plain
+    for node_id in list(session.state.trace.node_of):
+        session.inspect(node_id)
+    session.grad_stats()
+    session.zero_grad()
+    assert seen == plain
+
+
+def test_the_api_reads_a_subclass_out_of_its_sight():
+    """``gradstep.trace`` reads nothing through the subclass; ``gradstep.backward`` runs the
+    pass the caller asked for (torch hands ``backward`` to the subclass, as for the caller's
+    own ``loss.backward()``) and nothing else."""
+    import gradstep
+
+    namespace: dict = {}
+    exec(compile(FUNCTION_SUBCLASS, "<api>", "exec"), namespace)
+    seen, loss = namespace["seen"], namespace["loss"]
+    before = list(seen)
+    gradstep.trace(loss)
+    assert seen == before
+    timeline = gradstep.backward(loss)
+    assert timeline["error"] is None
+    assert seen == [*before, "backward"]
+
+
+PRINTING = """\
+
+
+class S(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        print("S", getattr(func, "__name__", func))
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+w = S(torch.randn(3)).requires_grad_()
+loss = (w * torch.randn(3)).sum()
+loss.backward()
+print("done")
+"""
+
+
+def test_a_printing_subclass_prints_what_python_prints(tmp_path):
+    """Byte for byte: before, ``S __get__`` came out four times past ``done``. (``trace``,
+    ``check`` and ``export`` run the same session: one command here, ~10 s a kernel.)"""
+    path = tmp_path / "snippet.py"
+    path.write_text(PRINTING, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert "S __get__" not in plain.stdout and plain.stdout.endswith("done\n")
+    ran = subprocess.run([sys.executable, "-m", "gradstep", "backward", "--json", str(path), "--root", "loss"],
+                         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr == plain.stdout
