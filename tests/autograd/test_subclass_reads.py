@@ -16,6 +16,7 @@ from gradstep.autograd.session import Session
 ROOT = Path(__file__).resolve().parents[2]
 
 FUNCTION_SUBCLASS = """\
+import torch
 
 
 class S(torch.Tensor):
@@ -33,6 +34,7 @@ loss = ((w @ x).sigmoid() * w.sum(0)).sum()
 """
 
 DISPATCH_SUBCLASS = """\
+import torch
 from torch.utils._pytree import tree_map
 
 
@@ -114,6 +116,7 @@ def test_the_api_reads_a_subclass_out_of_its_sight():
 
 
 PRINTING = """\
+import torch
 
 
 class S(torch.Tensor):
