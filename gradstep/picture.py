@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradstep.drawing.formats import FILE_FORMATS as FILE_SUFFIXES
-from gradstep.i18n import _
+from gradstep.i18n import _, language
 from gradstep.render_process import (
     PICTURE_SUFFIXES,
     Picture,
@@ -59,6 +59,7 @@ class Drawing:
         self.step = step
         self.options = options or ViewOptions()
         self._pictures: dict[str, bytes] = {}
+        self._language = ""  # the language the kept pictures' words are in
         self._graph = None
 
     # -- what it shows -----------------------------------------------------------------------
@@ -101,6 +102,7 @@ class Drawing:
         wanted = ["svg"]
         if len(self.trace.get("nodes", [])) <= DISPLAY_PNG_MAX_NODES:
             wanted.append("display png")
+        self._forget_other_language()
         missing = [key for key in wanted if key not in self._pictures]
         if len(missing) > 1:
             try:
@@ -108,7 +110,15 @@ class Drawing:
             except RenderError:
                 pass  # each is drawn alone when asked for, where its own error shows
 
+    def _forget_other_language(self) -> None:
+        """Forget the pictures drawn while another language was set (``set_language``): a
+        picture's pills and captions are words."""
+        if self._language != language():
+            self._pictures.clear()
+            self._language = language()
+
     def _picture(self, key: str) -> bytes:
+        self._forget_other_language()
         if key not in self._pictures:
             self._render([key])
         return self._pictures[key]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradstep.drawing.formats import PICTURE_FORMATS as PICTURE_SUFFIXES
-from gradstep.i18n import _
+from gradstep.i18n import _, language
 
 RENDER_MODULE = "gradstep.commands.render"
 RANKDIRS = ("TB", "LR")
@@ -92,7 +92,9 @@ class Picture:
 
 def render_files(graph: dict, pictures: list[Picture], *, timelines=(),
                  options: ViewOptions = ViewOptions(), timeout: float = TIMEOUT_S) -> None:
-    """Write ``pictures`` of the trace JSON ``graph`` in one child process.
+    """Write ``pictures`` of the trace JSON ``graph`` in one child process, its words (pills,
+    captions, the child's errors) in the caller's ``gradstep.i18n.language()``: the one set
+    with ``set_language`` in this process, not the child's locale.
 
     Raises RenderError when the child fails (its message) or runs past ``timeout``.
     """
@@ -101,7 +103,7 @@ def render_files(graph: dict, pictures: list[Picture], *, timelines=(),
             raise ValueError(_("{path}: a picture is one of {known}", path=picture.path,
                                known=", ".join(PICTURE_SUFFIXES)))
     job = {"graph": graph, "timelines": list(timelines), "options": options.job_options(),
-           "pictures": [p.as_job() for p in pictures]}
+           "pictures": [p.as_job() for p in pictures], "language": language()}
     from gradstep.kernel.launch import worker_command
 
     try:

@@ -42,3 +42,26 @@ def in_process(monkeypatch):
             self.reset()
 
     monkeypatch.setattr(run_and_report, "open_session", lambda args: InProcess())  # start_snippet's
+
+
+
+@pytest.fixture(scope="module")
+def module_command_kernel():
+    """One kernel process made as a command makes its own, for the command runs of one
+    module (``command_kernel``; tests/command_runs.py); ended after the module."""
+    from tests.command_runs import SharedKernel
+
+    kernel = SharedKernel()
+    yield kernel
+    kernel.end()
+
+
+@pytest.fixture
+def command_kernel(module_command_kernel):
+    """Run the commands as typed (``gradstep.cli.main``) in this process, their snippets in
+    the module's one kernel process (tests/command_runs.py says how it differs from a
+    command's own)."""
+    from tests.command_runs import commands_on
+
+    with commands_on(module_command_kernel):
+        yield module_command_kernel

@@ -570,3 +570,65 @@ def test_a_version_error_about_another_graph_claims_no_saved_view():
     sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
     assert sin not in timeline["changed_when_raised"]
     assert sin not in (timeline.get("changed_before") or {})
+
+
+def _view_of_a_constant():
+    c = torch.ones(4)
+    v = c[:3]  # a view with no autograd history: reading its node rebuilds nothing
+    w = torch.ones(3, requires_grad=True)
+    y = (w * v).sum()  # MulBackward0 saves other=v
+    c.add_(1)
+    return y
+
+
+def _view_of_a_graph():
+    x = torch.ones(4, requires_grad=True)
+    b = x * 2
+    v = b[:3]
+    y = v.sin().sum()  # SinBackward0 saves self=v
+    b.add_(1)  # v's node goes stale: reading it would make torch rebuild it
+    return y, v
+
+
+def _torch_refusal(make) -> dict:
+    made = make()
+    try:
+        (made[0] if isinstance(made, tuple) else made).backward()
+    except RuntimeError as exc:
+        found = re.search(r"is at version (\d+); expected version (\d+)", str(exc))
+        return {"changed_in_place": True, "version": int(found[1]),
+                "saved_version": int(found[2])}
+    return {}
+
+
+def _saved_of(graph, name: str) -> dict:
+    (entry,) = [e for n, a in graph.nodes(data=True) if a["name"] == name
+                for e in a["saved"] if "shape" in e]
+    return entry
+
+
+def test_trace_tells_a_changed_saved_view_with_no_history_as_torch_refuses_it():
+    """A saved view whose base requires no grad has no node torch could rebuild: the trace of
+    a live program unpacks it as a plain tensor and shows torch's own refusal (it showed it
+    alive)."""
+    expected = _torch_refusal(_view_of_a_constant)
+    assert expected  # torch refuses it
+    entry = _saved_of(gradstep.trace(_view_of_a_constant()), "MulBackward0")
+    assert {k: entry.get(k) for k in expected} == expected
+
+
+def test_trace_shows_a_saved_view_it_cannot_read_neither_alive_nor_refused():
+    """A saved view of a graph, its base written since: torch refuses it at backward, but its
+    saved version is told only by unpacking it, and that would rebuild the view's node (a
+    sequence number taken). The trace takes none and says what it knows: the version now."""
+    assert _torch_refusal(_view_of_a_graph)
+    y, v = _view_of_a_graph()
+    before = (torch.ones(1, requires_grad=True) * 2).grad_fn._sequence_nr()
+    graph = gradstep.trace(y)
+    # no node rebuilt: the next node made takes the next number
+    assert (torch.ones(1, requires_grad=True) * 2).grad_fn._sequence_nr() == before + 1
+    entry = _saved_of(graph, "SinBackward0")
+    assert entry["view_version"] == v._version == 1 and "changed_in_place" not in entry
+    from gradstep.drawing.style import saved_role
+
+    assert saved_role(entry) == "unread"

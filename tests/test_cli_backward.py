@@ -1,20 +1,20 @@
 """`gradstep backward FILE --json`: strict JSON on stdout, plain words on stderr, exit codes.
 
-The real command line runs (each with its kernel child process), all started
-together so torch's import time overlaps; the numbers are checked against torch
-run here. (Torch's error for a non-scalar root without ``--gradient`` is
-checked in tests/autograd/test_backward_session.py, where it is cheap.)
+The commands run as typed in this process, their snippets in one kernel process made as
+a command's own (tests/command_runs.py); the numbers are checked against torch run here.
+(Torch's error for a non-scalar root without ``--gradient`` is checked in
+tests/autograd/test_backward_session.py, where it is cheap.)
 """
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-pytestmark = pytest.mark.slow  # four real command lines, each with a kernel process
+from tests.command_runs import commands_on, run_command
+
+pytestmark = pytest.mark.slow  # a kernel process
 
 MSE = "x = torch.ones(1)\nw = torch.full([1], 2., requires_grad=True)\nmse = F.mse_loss(torch.ones(1), x * w)\n"
 SOFTMAX = "a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)\np = F.softmax(a, dim=0)\n"
@@ -32,22 +32,17 @@ def _refuse(name):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict:
+def runs(tmp_path_factory, module_command_kernel) -> dict:
     """Return {name: (exit status, parsed stdout JSON or None, stderr)} for RUNS."""
     folder = tmp_path_factory.mktemp("cli_backward")
-    procs = {}
-    for name, (source, options) in RUNS.items():
-        path = folder / f"{name}.py"
-        path.write_text(source, encoding="utf-8")
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "gradstep", "backward", str(path), "--json", *options],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
     done = {}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=180)
-        data = json.loads(out, parse_constant=_refuse) if out.strip() else None
-        done[name] = (proc.returncode, data, err)
+    with commands_on(module_command_kernel):
+        for name, (source, options) in RUNS.items():
+            path = folder / f"{name}.py"
+            path.write_text(source, encoding="utf-8")
+            status, out, err = run_command(["backward", str(path), "--json", *options])
+            data = json.loads(out, parse_constant=_refuse) if out.strip() else None
+            done[name] = (status, data, err)
     return done
 
 

@@ -1,16 +1,14 @@
 """`gradstep check FILE [--json]`: findings as strict JSON, exit 1 on NaN/Inf, 0 for a
 clean or merely vanishing model, 2 for bad usage.
 
-The real command lines run together (each with its kernel process) so torch's import
-time overlaps; gradient norms are checked against torch run here.
+The commands run as typed in this process, their snippets in one kernel process made as a
+command's own (tests/command_runs.py); gradient norms are checked against torch run here.
 """
 
 import contextlib
 import io
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -18,8 +16,9 @@ import torch
 from gradstep.autograd.findings import diagnose as diagnose_flow
 from tests.autograd.planted import CLEAN_MODEL, PLANTED
 from tests.autograd.test_grad_flow import deep_mlp
+from tests.command_runs import commands_on, run_command
 
-pytestmark = pytest.mark.slow  # real command lines, each with a kernel process
+pytestmark = pytest.mark.slow  # a kernel process
 
 NO_BACKWARD = "x = torch.tensor([0.0, 1.0], requires_grad=True)\ny = torch.sqrt(x)\nloss = y * 2\n"
 
@@ -38,19 +37,15 @@ def _refuse(name):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict:
+def runs(tmp_path_factory, module_command_kernel) -> dict:
     """Return {name: (exit status, stdout, stderr)} for RUNS."""
     folder = tmp_path_factory.mktemp("cli_check")
-    procs = {}
-    for name, (source, options) in RUNS.items():
-        path = folder / f"{name}.py"
-        path.write_text(source, encoding="utf-8")
-        procs[name] = subprocess.Popen([sys.executable, "-m", "gradstep", "check", str(path), *options],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = {}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=240)
-        done[name] = (proc.returncode, out, err)
+    with commands_on(module_command_kernel):
+        for name, (source, options) in RUNS.items():
+            path = folder / f"{name}.py"
+            path.write_text(source, encoding="utf-8")
+            done[name] = run_command(["check", str(path), *options])
     return done
 
 

@@ -1,4 +1,8 @@
-"""`gradstep export`: pictures and graph files from a snippet, states after K steps."""
+"""`gradstep export`: pictures and graph files from a snippet, states after K steps.
+
+The commands run as typed (``gradstep.cli.main``); their snippets run in a kernel process
+(one for the module: ``command_kernel``, tests/conftest.py) or, where marked, in this one.
+"""
 
 import json
 import xml.etree.ElementTree as ET
@@ -20,6 +24,7 @@ def svg_text(path) -> str:
     return " ".join(" ".join("".join(t.itertext()) for t in root.iter(SVG + "text")).split())
 
 
+@pytest.mark.usefixtures("command_kernel")  # a kernel process, one for the module
 def test_svg_after_one_step_shows_states_and_the_gradient_torch_computes(tmp_path):
     out = tmp_path / "mse.svg"
     assert main(["export", str(EXAMPLES / "mse_backward.py"), "-o", str(out), "--step", "1"]) == 0
@@ -37,6 +42,7 @@ def test_svg_after_one_step_shows_states_and_the_gradient_torch_computes(tmp_pat
     assert printed(y.grad) in text
 
 
+@pytest.mark.usefixtures("command_kernel")  # a kernel process, one for the module
 def test_frames_one_png_per_step(tmp_path):
     from PySide6 import QtGui
 
@@ -52,6 +58,7 @@ def test_frames_one_png_per_step(tmp_path):
     assert all("x" in n and "width" in n for n in data["nodes"])
 
 
+@pytest.mark.usefixtures("command_kernel")  # a kernel process, one for the module
 def test_collapsed_cnn_as_graphml(tmp_path):
     out = tmp_path / "cnn.graphml"
     assert main(["export", str(EXAMPLES / "cifar_cnn.py"), "-o", str(out), "--collapse", "1",
@@ -100,6 +107,7 @@ def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, word
     assert not (tmp_path / "missing").exists()  # --frames made missing folders, -o refused them
 
 
+@pytest.mark.usefixtures("command_kernel")  # a kernel process, one for the module
 def test_a_snippet_without_graph_exits_1(tmp_path, capsys):
     assert main(["export", "-c", "x = 1", "-o", str(tmp_path / "g.png")]) == 1
     assert "grad_fn" in capsys.readouterr().err
@@ -114,6 +122,7 @@ def test_layout_dot_without_graphviz_exits_2(tmp_path, capsys, monkeypatch):
     assert "Graphviz" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("command_kernel")  # a kernel process, one for the module
 def test_a_failing_lesson_still_writes_its_picture(tmp_path, capsys):
     """The real command line (kernel process): the retain_graph error is drawn, exit 1."""
     out = tmp_path / "retain_graph_error.png"

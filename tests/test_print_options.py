@@ -170,9 +170,11 @@ def shows(box: list[str], numbers: list[str]) -> bool:
 @pytest.mark.parametrize("options", ["precision=2", "sci_mode=True", "precision=6",
                                      "profile='short'"])
 @pytest.mark.parametrize("step", [None, "2"])
-def test_export_writes_the_numbers_the_snippet_printed(tmp_path, capsys, options, step):
+def test_export_writes_the_numbers_the_snippet_printed(tmp_path, capsys, command_kernel,
+                                                     options, step):
     """The kernel's SVG (the plain graph) and one drawn here (a step) write each value as
-    the snippet's own ``print`` did, in the same run."""
+    the snippet's own ``print`` did, in the same run (one kernel process for the cases, as
+    a command makes its own: ``command_kernel``; it sets torch's options back after each)."""
     snippet = tmp_path / "snippet.py"
     snippet.write_text(SNIPPET.format(options=options), encoding="utf-8")
     out = tmp_path / "g.svg"

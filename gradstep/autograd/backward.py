@@ -26,9 +26,11 @@ from gradstep.autograd import jacobian, pass_versions, saved_memory
 from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_exit import hook_exit_error
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.hook_probes import hook_probes
+from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
     id_number,
@@ -138,7 +140,9 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
     elif isinstance(exc, SystemExit | KeyboardInterrupt):  # a hook's, in a pass of gradstep's
         error = hook_exit_error(exc, source, filename, target)  # own: it stopped here
     else:
-        error = explain(exc, source, filename, target=target)
+        error = written_in_the_pass(explain(exc, source, filename, target=target), exc,
+                                    changed_before, changed_when_raised, id_of,
+                                    failed_node(steps), views=snippet_done)
     record = pass_record(
         mode=mode, retain_graph=retain_graph, create_graph=create_graph, steps=steps,
         grads=grads.get("grads", {}), id_of=id_of, error=error,
@@ -159,7 +163,7 @@ def _tell_raised_view(exc, steps: list, id_of: dict, raised: dict, changed_befor
     views unprobed) the saved view torch refused in the step that raised, from its message
     (``saved.raised_view``), and to ``changed_before`` that view where its version as the
     pass began (``views``) was not its saved version already (``resolve_view_versions``)."""
-    failed = next((s["node"] for s in reversed(steps) if s.get("error")), None)
+    failed = failed_node(steps)
     fn = next((f for f, node_id in id_of.items() if node_id == failed), None) if failed else None
     found = raised_view(exc, fn, failed, raised)
     for node_id, names in found.items():
@@ -267,8 +271,13 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             raise RuntimeError("compiled autograd would trace the hooks")
         recorder.__enter__()
         if probes is not None:
-            _install_probes(probes, recorder)
-    except Exception:  # a node that takes no hooks: run the pass plainly
+            try:
+                _install_probes(probes, recorder)
+            except BaseException:  # a signal handler's exception (handler_raised), a stop
+                recorder.abandon()
+                raise
+    except Exception as failed:  # a node that takes no hooks: run the pass plainly
+        reraise_if_handlers(failed)
         result, exc = _kept_error(call, own_pass)
         groups = _plain_groups(collect, result)
         groups[NO_STEPS] = "unhooked"
@@ -281,9 +290,11 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
                 recorder.extra = collect(result) if collect is not None else {}
-            except Exception:  # the grads could not be read: the steps still stand
+            except Exception as exc:  # the grads could not be read: the steps still stand
                 recorder.extra = {}
-            recorder.__exit__(None, None, None)
+                reraise_if_handlers(exc)
+            finally:  # (also under a signal handler's exception: the hooks come off)
+                recorder.__exit__(None, None, None)
     extra = recorder.extra
     if recorder.failure is not None:  # the pass ran, its steps are not shown: say why
         extra = {**extra, NO_STEPS: why_no_steps(recorder.failure)}
@@ -296,9 +307,10 @@ def _install_probes(probes, recorder) -> None:
     try:
         with own_ids():  # the snippet's own hook handles are numbered as in python
             probes.install(recorder._started)
-    except Exception:
+    except Exception as exc:
         probes.remove()
         probes._readings.clear()
+        reraise_if_handlers(exc)
 
 
 NO_STEPS = "no_steps"  # the collected groups' key of why a pass's steps are not shown
@@ -353,7 +365,8 @@ def _plain_groups(collect, result) -> dict:
         return {}
     try:
         return {name: _plain_dict(group) for name, group in collect(result).items()}
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return {}
 
 

@@ -53,7 +53,9 @@ from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
 from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
+from gradstep.autograd.handler_raised import raised_by_handler, reraise_if_handlers
 from gradstep.autograd.hook_probes import hook_probes
+from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
@@ -99,6 +101,7 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
             wrapper = capture.wrap(original, api)
             builtins += _same_builtin(wrapper, original)
             setattr(owner, attr, wrapper)
+            capture.wrapped.append((owner, attr, original, wrapper))
         _forget_method_tables()
         yield calls
     finally:
@@ -106,8 +109,10 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
         torch.utils.swap_tensors = swap_tensors
         torch.Tensor.register_hook = register_hook
         over(run)
-        for owner, attr, original in originals:
-            setattr(owner, attr, original)
+        with capture.lock:  # a recorded call still running on a thread of the snippet's leaves
+            capture.wrapped = []  # torch's functions in place
+            for owner, attr, original in originals:
+                setattr(owner, attr, original)
         _forget_builtins(builtins)
         _forget_method_tables()
         if capture.skipped:
@@ -298,23 +303,44 @@ def _skipped_record(index: int, count: int) -> dict:
     }
 
 
+def _without_columns(code: types.CodeType) -> types.CodeType:
+    """Return ``code`` with its instructions' column positions dropped (Python 3.11+'s location
+    table, entries of kind 13: a line, no columns): moved to the snippet's line, the lambda's
+    columns underlined nothing of that line in a traceback (a line of spaces under it)."""
+    if sys.version_info < (3, 11):
+        return code
+    units, table = len(code.co_code) // 2, bytearray()
+    while units:  # an entry covers up to 8 code units; line delta 0 (signed varint)
+        length = min(units, 8)
+        table += bytes([0x80 | (13 << 3) | (length - 1), 0])
+        units -= length
+    try:
+        return code.replace(co_linetable=bytes(table))
+    except Exception:
+        return code
+
+
 # The frame that calls torch's function: compiled at the snippet's call site (below)
-_CALL = compile(f"lambda {MOVED_CALL}, args, kwargs: {MOVED_CALL}(*args, **kwargs)", "<call>",
-                "eval").co_consts[0]
+_CALL = _without_columns(compile(f"lambda {MOVED_CALL}, args, kwargs: {MOVED_CALL}(*args, **kwargs)",
+                                 "<call>", "eval").co_consts[0])
 
 
 def call_for(signature, frame, args, kwargs):
-    """Return how to call torch's ``backward``/``grad`` (of ``signature``) from the snippet's
-    ``frame``: with a deprecated argument (``grad_variables``, ``only_inputs=False``) torch
-    warns naming its caller's line, so through ``as_if_called_from``; otherwise plainly
-    (that frame would be one more line of the snippet's in a traceback it prints)."""
+    """Return how to call torch's ``backward``/``grad`` (of ``signature``) from ``frame``, the
+    caller's: through ``as_if_called_from``, so that a warning aimed at the caller names its
+    line as in the plain run: torch's ``stacklevel=2`` of a deprecated argument
+    (``grad_variables``, ``only_inputs=False``), and a warning a hook gives during the pass
+    (``BackwardHook``'s "Full backward hook is firing when gradients are computed with
+    respect to module outputs", ``stacklevel=5`` from the hook: it named gradstep's wrapper,
+    and its "once per location" registry then showed it once for all the snippet's lines).
+    In a traceback the snippet prints itself, that frame is its line once more, where a
+    frame of gradstep's stood. Wrong arguments are passed on plainly: torch raises its own
+    error for them."""
     try:
-        arguments = signature.bind(*args, **kwargs).arguments
-    except TypeError:  # torch raises its own error for these
+        signature.bind(*args, **kwargs)
+    except TypeError:
         return _call_plain
-    if arguments.get("grad_variables") is not None or not arguments.get("only_inputs", True):
-        return as_if_called_from(frame)
-    return _call_plain
+    return as_if_called_from(frame)
 
 
 def as_if_called_from(frame):
@@ -329,8 +355,21 @@ def as_if_called_from(frame):
         moved = _CALL.replace(co_filename=code.co_filename, co_firstlineno=frame.f_lineno,
                               co_name=code.co_name)
         return types.FunctionType(moved, frame.f_globals)
-    except Exception:  # a frame whose code cannot be moved: gradstep's own frame, as before
+    except Exception as exc:  # a frame whose code cannot be moved: gradstep's own frame, as before
+        reraise_if_handlers(exc)
         return _call_plain
+
+
+def _drop_moved_frames(tb) -> None:
+    """Unlink ``as_if_called_from``'s frames from the traceback ``tb`` of an exception on its
+    way to the snippet: a traceback it prints showed its own call line twice (the frame stands
+    at that line only for the warnings' sake)."""
+    while tb is not None and tb.tb_next is not None:
+        following = tb.tb_next
+        if following.tb_frame.f_code.co_varnames[:1] == (MOVED_CALL,):
+            tb.tb_next = following.tb_next
+        else:
+            tb = following
 
 
 def _call_plain(function, args, kwargs):
@@ -348,6 +387,12 @@ class _Capture:
         self.skipped = 0  # calls beyond MAX_CALLS / MAX_STEPS: run as usual, counted, not recorded
         self.steps_kept = 0
         self.threads = False  # a thread was started: torch's sequence numbers are per thread
+        # (owner, attribute, torch's function, its wrapper): while a call is recorded torch's
+        # own stand there (``_torchs_own``)
+        self.wrapped: list[tuple] = []
+        # reentrant: a signal handler (or a finalizer) of the snippet's that calls backward
+        # while this thread holds it, as the run ends, must not wait on itself
+        self.lock = threading.RLock()
 
     def noting_threads(self, start):
         """Return ``threading.Thread.start`` that notes a thread was started, then starts it."""
@@ -363,28 +408,37 @@ class _Capture:
         def wrapper(*args, **kwargs):
             if is_compiling():  # torch.compile traces this: it must see torch's own call only
                 return original(*args, **kwargs)
-            caller = sys._getframe(1)
-            call = call_for(signature, caller, args, kwargs)
-            if self.busy:
-                return call(original, args, kwargs)
-            # the snippet's line, also for a call inside a helper module of its own
-            site = snippet_frame(caller, self.filename)
-            if site is None:
-                return call(original, args, kwargs)
-            if sys.gettrace() is not None or sys.getprofile() is not None:
-                # the snippet's own trace or profile function (cProfile) would see every
-                # Python call the recording makes: shown less, the call runs unrecorded
-                return call(original, args, kwargs)
-            if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
-                self.skipped += 1
-                return call(original, args, kwargs)
-            args, kwargs = _reusable(args, kwargs)
+            grad_mode = torch.is_grad_enabled()
             try:
-                bound = signature.bind(*args, **kwargs)
-            except TypeError:  # wrong arguments: torch raises its own error for them
-                return call(original, args, kwargs)
-            bound.apply_defaults()
-            return self.record(original, api, bound, call, site, args, kwargs)
+                caller = sys._getframe(1)
+                call = call_for(signature, caller, args, kwargs)
+                if self.busy:
+                    return call(original, args, kwargs)
+                # the snippet's line, also for a call inside a helper module of its own
+                site = snippet_frame(caller, self.filename)
+                if site is None:
+                    return call(original, args, kwargs)
+                if sys.gettrace() is not None or sys.getprofile() is not None:
+                    # the snippet's own trace or profile function (cProfile) would see every
+                    # Python call the recording makes: shown less, the call runs unrecorded
+                    return call(original, args, kwargs)
+                if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
+                    self.skipped += 1
+                    return call(original, args, kwargs)
+                args, kwargs = _reusable(args, kwargs)
+                try:
+                    bound = signature.bind(*args, **kwargs)
+                except TypeError:  # wrong arguments: torch raises its own error for them
+                    return call(original, args, kwargs)
+                bound.apply_defaults()
+                return self.record(original, api, bound, call, site, args, kwargs)
+            except BaseException as exc:  # as it passes through: shown as in the plain run
+                _drop_moved_frames(exc.__traceback__)
+                if torch.is_grad_enabled() != grad_mode and raised_by_handler(exc):
+                    # a signal handler's exception that left a ``torch.no_grad()`` of
+                    # gradstep's in its ``__exit__`` (handler_raised)
+                    torch._C._set_grad_enabled(grad_mode)
+                raise
 
         # Named as torch's own function (inspect.signature follows __wrapped__)
         wrapper.__wrapped__ = original
@@ -401,6 +455,7 @@ class _Capture:
         fails, the call simply runs as torch runs it, unrecorded.
         """
         self.busy = True
+        own = self._torchs_own()
         try:
             with gc_paused():
                 # gradstep's reads and computations run no tensor subclass's code, and no mode
@@ -410,7 +465,7 @@ class _Capture:
                     if prepared is not None:  # a leaf a hook writes during the call
                         pass_versions.begin(prepared[0])
                 if prepared is None:
-                    return original(*args, **kwargs)
+                    return call(original, args, kwargs)
                 id_of, labels, watch, freed_before, pending, copy, probes = prepared
                 begin_mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
@@ -444,13 +499,41 @@ class _Capture:
                         if mark is not None:
                             record["seq_mark"] = mark
                         self.calls.add(record, graph, threads=self.threads)
-                    except Exception:  # a record we cannot build is left out
-                        pass
+                    except Exception as exc:  # a record we cannot build is left out
+                        reraise_if_handlers(exc)
         finally:
+            self._wrappers_back(own)
             self.busy = False
         if exc is not None:
             raise exc
         return result
+
+    def _torchs_own(self) -> list:
+        """Put torch's own functions in the wrappers' places while a call is recorded; return
+        those swapped. The calls made inside it (torch's ``Tensor.backward`` calls
+        ``torch.autograd.backward``; a hook's own backward call) ran unrecorded through the
+        wrapper (``busy``), which put two frames of gradstep's between torch's functions: a
+        warning a hook gives with a ``stacklevel`` past torch's frames named gradstep's
+        wrapper where python names the snippet's line. A call from another thread meanwhile
+        ran unrecorded before too."""
+        with self.lock:
+            swapped = [entry for entry in self.wrapped if getattr(entry[0], entry[1]) is entry[3]]
+            for owner, attr, original, _ in swapped:
+                setattr(owner, attr, original)
+        if swapped:
+            _forget_method_tables()  # a table built meanwhile must not outlive the swap
+        return swapped
+
+    def _wrappers_back(self, swapped: list) -> None:
+        """Undo ``_torchs_own`` (unless the run is over, or the snippet put something else there)."""
+        with self.lock:
+            live = {id(entry) for entry in self.wrapped}
+            for entry in swapped:
+                owner, attr, original, wrapper = entry
+                if id(entry) in live and getattr(owner, attr) is original:
+                    setattr(owner, attr, wrapper)
+        if swapped:
+            _forget_method_tables()
 
     def _commit(self, pending: list, id_of: dict, steps: list) -> None:
         """Keep the saved-view values of the nodes this pass ran (see ``observe.commit``)."""
@@ -481,7 +564,8 @@ class _Capture:
             probes = hook_probes(id_of, _roots(api, arguments),
                                  [*namespace.values(), *_as_list(arguments.get("inputs"))],
                                  noted_nodes())
-        except Exception:  # an odd graph: let torch run the call unrecorded
+        except Exception as exc:  # an odd graph: let torch run the call unrecorded
+            reraise_if_handlers(exc)
             return None
         pending = []
         if self.observer is not None:  # values a pass without retain_graph would free
@@ -489,8 +573,8 @@ class _Capture:
         try:
             jacobian.precompute(id_of)
             saved_memory.remember(id_of)  # the numbers a node's formula shows, once freed
-        except Exception:  # no Jacobians or numbers is fine; the call still runs
-            pass
+        except Exception as exc:  # no Jacobians or numbers is fine; the call still runs
+            reraise_if_handlers(exc)
         return id_of, labels, watch, freed_before, pending, copy, probes
 
     def _record(self, api, arguments, caller, id_of, labels, outcome, freed_before,
@@ -506,7 +590,8 @@ class _Capture:
         mode = "grad" if api == "torch.autograd.grad" else "backward"
         # a hook's sys.exit(0) is torch's error here, as any (the snippet may catch it); only
         # once it ended the snippet does ``ended_by`` take it back
-        error = None if exc is None else self._error(exc, caller)
+        error = None if exc is None else written_in_the_pass(
+            self._error(exc, caller), exc, changed_before, raised, id_of, failed_node(steps))
         timeline = pass_record(mode=mode, retain_graph=retain_graph, create_graph=create_graph,
                                steps=steps, grads=grads.get("grads", {}), id_of=id_of,
                                error=error, retained=grads.get("retained", {}),

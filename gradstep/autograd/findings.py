@@ -132,7 +132,7 @@ def _written_after(findings: list[Finding], graph, params: list[dict]) -> list[F
             label = graph.nodes[finding.node].get("label")
             if written[finding.node]:  # a hook's step, while the call ran
                 note = _("the snippet wrote {label} in place during a recorded backward "
-                         "call through this graph (an optimizer step in a hook?): this is its value after that, not "
+                         "call made after this graph's forward (an optimizer step in a hook?): this is its value after that, not "
                          "the one the forward used", label=label)
             else:
                 note = _("the snippet wrote {label} in place after the first recorded backward "

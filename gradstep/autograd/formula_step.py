@@ -21,6 +21,7 @@ from gradstep.autograd.elements import flatten
 from gradstep.autograd.formula_values import value_text
 from gradstep.autograd.formula_words import worded
 from gradstep.autograd.formulas import no_formula_reason, node_formula
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.policies.complex_text import is_complex
 from gradstep.policies.number_text import TORCH_WORDS, print_mode
 
@@ -175,7 +176,8 @@ def _result(formula: dict, arriving, torch_sent) -> dict | None:
         values[letter] = _numbers(value)
     try:
         got = evaluate(formula["numpy"], values).tolist()
-    except Exception:  # shapes the form does not cover: show no evaluation rather than a wrong one
+    except Exception as exc:  # shapes the form does not cover: show no evaluation rather than a wrong one
+        reraise_if_handlers(exc)
         return None
     agrees = torch_sent is not None and _close(got, torch_sent)
     sent = _text(torch_sent)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import torch
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
     grad_fn_of,
@@ -113,7 +114,8 @@ def hook_probes(id_of: dict, roots=(), tensors=(), noted: set | None = None) -> 
     before)."""
     try:
         return _hook_probes(id_of, roots, tensors, noted or set())
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return None
 
 

@@ -7,13 +7,15 @@ Such an error is the hook's, not the line's the generic words describe ("A value
 line is out of range"): its words name the hook, where it was defined, the line that
 raised and the backward call torch was running (a custom ``Function.backward`` is called
 through torch's ``function.py``, a module's backward hook through ``utils/hooks.py``: not
-named a hook here)."""
+named a hook here). No torch import here: a kernel with a session that does not use torch
+loads its error words too."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from gradstep.i18n import lazy
+from gradstep.i18n import lazy, with_words
 
 _ENGINE_CALLS = {("graph.py", "_engine_run_backward"),  # torch 2.3 on
                  ("__init__.py", "backward"), ("__init__.py", "grad")}  # before it
@@ -92,3 +94,68 @@ def hook_words(exc: BaseException, hook: HookFrame, line: int | None) -> dict:
         "fix": lazy("Correct the hook `{name}` at the marked line, or remove the hook (the "
                     "handle register_hook returned has .remove()).", name=name),
     }
+
+
+_VERSIONS = re.compile(r"is at version (\d+); expected version (\d+) instead")
+_TENSOR = re.compile(r"inplace operation: (\[\S+ \[[\d, ]*\]\])")  # torch's "[torch.FloatTensor [3]]"
+
+
+def failed_node(steps: list) -> str | None:
+    """Return the node id of the step torch raised in (a pass's ``steps``), else None."""
+    return next((step["node"] for step in reversed(steps) if step.get("error")), None)
+
+
+def written_in_the_pass(error: dict | None, exc: BaseException | None, changed_before: dict | None,
+                        raised: dict | None, id_of: dict, failed: str | None,
+                        views: bool = False) -> dict | None:
+    """Return ``error`` (torch's version error, kind ``inplace``, as ``errors.explain`` worded
+    it for ``exc``) with words that say the tensor torch refused was changed in place during
+    the pass, by code torch ran in it (a hook of the snippet's, a custom Function's
+    backward), where that is known: torch raised it in a node it ran (``raised_in_a_node``),
+    the probe as it raised found a saved tensor with the error's versions (``raised``: the
+    timeline's ``changed_when_raised``), and the probe as the pass began found none of them
+    changed (``changed_before``; None: not probed, nothing known). Only the node torch
+    raised in counts (``failed``: the id of the step that raised), and only where the probes
+    read all its saved tensors at the error's version: a saved view of a live program is not
+    read (``views`` False, ``safe_reads.unread_views``), and one changed before the pass
+    with the same versions may be the tensor torch refused. The writer is named a hook
+    where no node of the pass (``id_of``: grad_fn -> id) runs Python code of its own (a
+    custom Function's, checkpoint's): then only the snippet's hooks ran its code in the
+    pass. Else ``error`` as it is (the generic words: "saved during the forward pass ...
+    then modified in place")."""
+    if (not error or error.get("kind") != "inplace" or exc is None or changed_before is None
+            or not raised):
+        return error
+    found = _VERSIONS.search(error.get("detail") or "")
+    if found is None or not raised_in_a_node(exc):
+        return error
+    versions = (int(found[1]), int(found[2]))
+    fn = next((f for f, node_id in id_of.items() if node_id == failed), None) if failed else None
+    hits = {name for name, marks in (raised.get(failed) or {}).items()
+            if (marks.get("version"), marks.get("saved_version")) == versions}
+    if fn is None or not hits or hits & set(changed_before.get(failed) or {}):
+        return error
+    # (torch: loaded by the pass)
+    from gradstep.autograd.safe_reads import is_python_node, unread_views
+
+    if not views and unread_views(fn, versions[0]) - hits:  # which one torch refused: not known
+        return error
+    tensor = _TENSOR.search(error.get("detail") or "")
+    args = {"tensor": tensor[1] if tensor else "", "version": versions[0], "saved": versions[1]}
+    if any(is_python_node(node) for node in id_of):
+        explanation = lazy(
+            "The tensor {tensor} was saved during the forward pass to compute gradients, and "
+            "code that torch ran during this backward pass (a hook of the snippet's, or a "
+            "custom Function's backward) then modified it in place: it was unchanged as the "
+            "pass began, and is at version {version} where it was saved at version {saved}. "
+            "Its version no longer matches, so its gradient would be wrong.", **args)
+    else:  # no node of the pass runs Python code: the snippet's hooks alone did
+        explanation = lazy(
+            "The tensor {tensor} was saved during the forward pass to compute gradients, and "
+            "a hook of the snippet's that torch ran during this backward pass then modified "
+            "it in place: it was unchanged as the pass began, and is at version {version} "
+            "where it was saved at version {saved}. Its version no longer matches, so its "
+            "gradient would be wrong.", **args)
+    return with_words(dict(error), explanation=explanation,
+        fix=lazy("Do not modify a saved tensor in place inside a hook or a backward: use the "
+               "out-of-place form (x = x + 1 instead of x += 1), or modify a clone()."))

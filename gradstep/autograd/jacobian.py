@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 
 from gradstep.autograd.elements import numel
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.node_memory import NodeMemory
 from gradstep.autograd.safe_reads import (
     is_freed_error,
@@ -136,6 +137,7 @@ def vjp_of_ones(fn, *, snippet_done: bool = False) -> dict:
     try:
         result = call_node(fn, ones)
     except Exception as exc:  # a node that cannot be called on its own: say so, never crash
+        reraise_if_handlers(exc)
         if is_freed_error(exc):
             return {"status": "freed"}
         return {"status": "unsupported", "reason": first_line(exc)}
@@ -169,6 +171,7 @@ def local_jacobian(fn, *, limit: int = LIMIT, snippet_done: bool = False) -> dic
     try:
         jac = _unit_vector_jacobian(fn, outputs, limit)
     except Exception as exc:  # a node that cannot be called on its own: say so, never crash
+        reraise_if_handlers(exc)
         if not is_freed_error(exc):
             return _status("unsupported", first_line(exc))
         return remembered(fn) or _status(

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
+
 _TRACE = "traceback_"  # anomaly mode's forward stack: strings, the only entry a record may hold
 
 
@@ -31,7 +33,8 @@ def mark_of(fn) -> dict | None:
     """Return node ``fn``'s metadata dict (None when it has none it can give)."""
     try:
         mark = fn.metadata
-    except Exception:  # a custom Function's node that is gone
+    except Exception as exc:  # a custom Function's node that is gone
+        reraise_if_handlers(exc)
         return None
     if type(mark) is not dict or len(mark) > (_TRACE in mark):
         return None  # a parent node, or the snippet's own entries: not to be kept alive

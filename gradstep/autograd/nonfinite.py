@@ -38,6 +38,7 @@ import math
 
 from gradstep.autograd import elements as el
 from gradstep.autograd.formulas import input_slots
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.op_names import op_name
 from gradstep.i18n import N_, _
 from gradstep.policies.strict_json import INFINITY, NAN
@@ -287,7 +288,8 @@ def _argument(graph: GraphData, node_id: str, slot: int) -> str | None:
     node = graph.nodes[node_id]
     try:
         slots = input_slots(node.get("name") or "", node.get("slots")) or {}
-    except Exception:  # the table cannot be read here: the slot number still says it
+    except Exception as exc:  # the table cannot be read here: the slot number still says it
+        reraise_if_handlers(exc)
         slots = {}
     for argument, where in slots.items():
         if where == slot or (isinstance(where, list) and slot in where):

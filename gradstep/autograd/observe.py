@@ -44,6 +44,7 @@ from torch.nn.modules import module as nn_module
 from gradstep.autograd import values as _values
 from gradstep.autograd.compile_sight import hooks_out_of_compiles
 from gradstep.autograd.formulas import input_slots
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.lines import LineIndex
 from gradstep.autograd.names import Bindings
@@ -253,8 +254,8 @@ class Observer:
             try:
                 with unseen():  # the snippet's own mode or profiler: gradstep's reads are not its
                     self._see(value, kind, container)
-            except Exception:
-                pass
+            except Exception as exc:
+                reraise_if_handlers(exc)  # a signal handler's: the snippet's (see there)
             return value
         of = type(value)
         if of is not _TENSOR and of is not _PARAMETER:  # _see, inline: a call per value less
@@ -272,8 +273,8 @@ class Observer:
         try:
             if value.requires_grad:
                 self._see_tensor(value, kind)
-        except Exception:
-            pass
+        except Exception as exc:
+            reraise_if_handlers(exc)
         self._mark = _get_sequence_nr()
         return value
 
@@ -309,8 +310,8 @@ class Observer:
             for t in values:
                 if type(t) in _TENSOR_TYPES and t.requires_grad:
                     self._see_tensor(t, kind)
-        except Exception:
-            pass
+        except Exception as exc:
+            reraise_if_handlers(exc)
         self._mark = _get_sequence_nr()
 
     def bind(self, names: dict, kind: int = SEEN) -> None:
@@ -324,8 +325,8 @@ class Observer:
                     self._bind(names, kind)
             else:
                 self._bind(names, kind)
-        except Exception:
-            pass
+        except Exception as exc:
+            reraise_if_handlers(exc)
         self._mark = _get_sequence_nr()
 
     def _bind(self, names: dict, kind: int) -> None:
@@ -337,8 +338,8 @@ class Observer:
                     continue
                 fn = self._see_tensor(value, kind) if value.requires_grad else None
                 self.bindings.bind_tensor(name, value, fn)
-        except Exception:
-            pass
+        except Exception as exc:
+            reraise_if_handlers(exc)
 
     def last(self, value) -> None:
         """``__gradstep_last__``: the value of the snippet's final expression (the root)."""
@@ -346,8 +347,8 @@ class Observer:
         try:
             with unseen():
                 self._see(value, SEEN)
-        except Exception:
-            pass
+        except Exception as exc:
+            reraise_if_handlers(exc)
         self.last_value.append(value)
 
     def _see_tensor(self, t: torch.Tensor, kind: int):
@@ -392,8 +393,8 @@ class Observer:
             return
         try:
             self.scopes.enter(module, _get_sequence_nr())
-        except Exception:
-            pass
+        except Exception as exc:
+            reraise_if_handlers(exc)
 
     def _leave_module(self, module, _inputs, output) -> None:
         # Under torch.jit.trace every torch call is recorded into the traced graph: a value
@@ -408,8 +409,8 @@ class Observer:
                         self._see_outputs(output)
                 else:
                     self._see_outputs(output)
-        except Exception:
-            pass
+        except Exception as exc:
+            reraise_if_handlers(exc)
 
     def _see_outputs(self, output) -> None:
         for t in _tensors_in(output):
@@ -439,12 +440,13 @@ class Observer:
                 continue
             try:
                 self._see_saved_of(fn, snippet_done, pending, read, found)
-            except Exception:
+            except Exception as exc:
+                reraise_if_handlers(exc)
                 continue
         try:
             self.values.add_all(found)
-        except Exception:
-            pass
+        except Exception as exc:
+            reraise_if_handlers(exc)
         return pending
 
     def commit(self, pending: list, ran) -> None:
@@ -623,7 +625,8 @@ def _is_torchs(value) -> bool:
         if issubclass(of, type):
             return issubclass(value, torch.Tensor)
         return of.__module__ == "torch._ops"
-    except Exception:  # a receiver's odd __class__ or __name__: not taken for torch's
+    except Exception as exc:  # a receiver's odd __class__ or __name__: not taken for torch's
+        reraise_if_handlers(exc)
         return False
 _MAX_ITEMS = 256  # a longer list is data, not the outputs of an op
 
@@ -632,7 +635,8 @@ def _input_slots(fn) -> dict:
     """Return ``{saved input name: slot}`` for a node (empty when unknown)."""
     try:
         return input_slots(name_of(fn), len(fn.next_functions)) or {}
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return {}
 
 

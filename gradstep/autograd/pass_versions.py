@@ -35,6 +35,7 @@ import weakref
 
 import torch
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
     is_plain,
@@ -66,8 +67,9 @@ def begin(nodes) -> None:
     _begun.clear()
     try:
         _begin(nodes)
-    except Exception:
+    except Exception as exc:
         _begun.clear()
+        reraise_if_handlers(exc)
 
 
 def _begin(nodes) -> None:
@@ -118,7 +120,8 @@ def _norms(leaves: list) -> list:
         if cpu:
             try:
                 norms = _foreach_norm(cpu)
-            except Exception:
+            except Exception as exc:
+                reraise_if_handlers(exc)
                 norms = [_one_norm(t) for t in cpu]
             for i, norm in zip(at, norms):
                 out[i] = norm
@@ -133,7 +136,8 @@ def _one_norm(leaf) -> torch.Tensor | None:
     autocast off)."""
     try:
         return torch.linalg.vector_norm(leaf.detach())
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return None
 
 
@@ -148,8 +152,8 @@ def note(nodes, mark: int | None = None, begin_mark: int | None = None) -> None:
     _begun.clear()
     try:
         _note(nodes, mark, begin_mark, begun)
-    except Exception:
-        pass
+    except Exception as exc:
+        reraise_if_handlers(exc)
 
 
 def _note(nodes, mark, begin_mark, begun: dict) -> None:
@@ -183,7 +187,8 @@ def snapshot(id_of: dict) -> list:
             ids = {id(fn.variable): id_of[fn] for fn in fns}
             return [(ids[id(leaf)], weakref.ref(leaf), leaf._version, norm)
                     for leaf, norm in zip(leaves, _norms(leaves))]
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return []
 
 
@@ -200,7 +205,8 @@ def moved_since(taken: list) -> dict:
                     moved = _moved(leaf, (None, version, norm))
                     if moved is not None:
                         out[node_id] = moved
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return {}
     return out
 

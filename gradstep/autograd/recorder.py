@@ -23,6 +23,7 @@ import torch
 from torch._C._autograd import _get_sequence_nr
 from torch.overrides import TorchFunctionMode
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import fresh_grad_fn, is_plain, sequence_nr_of
 from gradstep.autograd.trace import node_key
 
@@ -42,8 +43,8 @@ class Recorder(TorchFunctionMode):
         if torch.is_grad_enabled():
             try:
                 self._record(args[0] if out is None and args else out, args, before)
-            except Exception:  # the snippet must never see gradstep fail
-                pass
+            except Exception as exc:  # the snippet must never see gradstep fail
+                reraise_if_handlers(exc)
         return out
 
     def _record(self, out, args, before: int) -> None:

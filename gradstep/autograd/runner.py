@@ -28,6 +28,7 @@ from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
 from gradstep.autograd.leaf_calls import leaf_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
+from gradstep.autograd.node_class_caches import forget_custom_classes
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.printed_error import printed_text
 from gradstep.autograd.recorder import Recorder
@@ -107,6 +108,7 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     process_state.running(code)  # in a kernel: the builtins it sets are its own
     saved_memory.forget()  # what an earlier run remembered of its nodes is not this run's
     jacobian.forget()
+    forget_custom_classes()  # the last run's custom Functions, and through them its namespace
     snippet_source.remember(source, filename)
     observer = Observer()
     module = main_module(filename)
@@ -270,10 +272,11 @@ def _failed(result: RunResult, exc: BaseException) -> RunResult:
 def _as_its_call_told(error: dict, calls: list) -> dict:
     """Return the snippet's error with the words of its last backward call's error, where
     that call raised it (the same kind, line and message) and its record names more (the
-    line of the call that freed the buffers, ``calls.CapturedCalls.add``)."""
+    line of the call that freed the buffers, ``calls.CapturedCalls.add``; a saved tensor
+    changed during the pass, ``hook_raised.written_in_the_pass``)."""
     last = next((c["error"] for c in reversed(calls) if c.get("error")), None)
-    if (last is None or last.get("kind") != "freed_buffers" or error.get("kind") != "freed_buffers"
-            or (last.get("line"), last.get("detail")) != (error.get("line"), error.get("detail"))):
+    if (last is None or last.get("kind") not in ("freed_buffers", "inplace")
+            or error.get("kind") != last["kind"] or (last.get("line"), last.get("detail")) != (error.get("line"), error.get("detail"))):
         return error
     words = last.get("words") or {}
     return with_words({**error}, **{key: words[key] for key in ("explanation", "fix") if key in words})

@@ -28,11 +28,13 @@ otherwise: gradstep shows less rather than disturb what it shows.
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import NamedTuple
 
 import torch
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
+from gradstep.autograd.node_class_caches import PYTHON_NODE as _PYTHON_NODE
+from gradstep.autograd.node_class_caches import class_dict, node_class_cache
 from gradstep.autograd.saved_inputs import saved_input_names
 
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
@@ -101,7 +103,8 @@ def storage_holds(t, n: int | None = None) -> bool:
         else:
             span = 1 + sum((size - 1) * abs(stride) for size, stride in zip(t.shape, t.stride()))
         return t.untyped_storage().nbytes() >= (t.storage_offset() + span) * t.element_size()
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return True
 
 
@@ -113,8 +116,20 @@ def dense_storage_holds(t, n: int) -> bool:
     docs/speed.md item 71)."""
     try:
         return t.is_nested or t.untyped_storage().nbytes() >= (t.storage_offset() + n) * t.itemsize
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return True  # (as ``storage_holds``: a storage that cannot be asked)
+
+
+def view_node_fixed(t) -> bool:
+    """Return True where reading ``t``'s ``grad_fn`` cannot rebuild it: ``t`` is not a view,
+    or a view with no autograd history (it does not require grad, nor does its base: torch
+    rebuilds a view's node only for a view of a base that requires grad). Unpacking a saved
+    tensor reads that node first (``unpack``), so such a view is unpacked as a plain tensor
+    is, also while the program runs. Plain reads (``requires_grad`` and ``_base`` read
+    torch's fields)."""
+    with plain_reads():
+        return not t._is_view() or not (t.requires_grad or t._base.requires_grad)
 
 
 def is_plain(t) -> bool:
@@ -238,14 +253,12 @@ def _freed_or_unsaved(node, attr: str, index: int | None) -> str:
 def unpack(node, slot: SavedSlot, *, views: bool = False):
     """Return the saved tensor of ``slot`` as backward would see it, or None when that is
     unsafe or impossible (hooked, freed, changed in place since it was saved, or a view
-    unless ``views``: unpacking reads the view's grad_fn, which torch rebuilds if the
-    view went stale)."""
+    unless ``views`` or ``view_node_fixed``: unpacking reads the view's grad_fn, which
+    torch rebuilds if the view went stale)."""
     if slot.state != "alive" or slot.data is None:
         return None
-    if not views:
-        with plain_reads():
-            if slot.data._is_view():
-                return None
+    if not views and not view_node_fixed(slot.data):
+        return None
     try:
         value = getattr(node, _unpacking_name(node, slot.attr))
     except RuntimeError:  # changed in place since it was saved: torch refuses, so do we
@@ -276,8 +289,10 @@ def changed_versions(node, slot: SavedSlot, *, views: bool = False) -> tuple[int
     if slot.state != "alive" or type(data) not in _PLAIN_TYPES:
         return None
     with plain_reads():
-        if not data._version or (not views and data._is_view()):
+        if not data._version:
             return None
+    if not views and not view_node_fixed(data):
+        return None
     if slot.index is not None and not _alone_in_list(node, slot, views):
         return None
     try:
@@ -293,7 +308,7 @@ def changed_versions(node, slot: SavedSlot, *, views: bool = False) -> tuple[int
 
 _PYTHON_SAVED = torch._C._FunctionBase.saved_tensors  # a custom Function's ``saved_tensors``
 
-_DETACHED_WORDS = "detached in-place"
+DETACHED_WORDS = _DETACHED_WORDS = "detached in-place"  # torch's words for a detached saved input
 
 
 def may_be_detached(node, slot: SavedSlot) -> bool:
@@ -368,7 +383,7 @@ def _alone_in_list(node, slot: SavedSlot, views: bool = False) -> bool:
             data = raw.data
             if data is None:
                 continue
-            if type(data) not in _PLAIN_TYPES or (not views and data._is_view()):
+            if type(data) not in _PLAIN_TYPES or (not views and not view_node_fixed(data)):
                 return False
             if i != slot.index and data._version:
                 return False
@@ -386,10 +401,10 @@ def _unpacking_name(node, raw_attr: str) -> str:
     return name
 
 
-_UNPACKING_NAMES: dict = {}  # (node class, raw attribute) -> _unpacking_name's answer
+_UNPACKING_NAMES: dict = class_dict({})  # (node class, raw attribute) -> _unpacking_name's answer
 
 
-@cache
+@node_class_cache
 def raw_saved_names(node_type: type) -> tuple[str, ...]:
     """Return the ``_raw_saved_*`` attribute names of a node class (custom Functions:
     ``_raw_saved_tensors``)."""
@@ -408,4 +423,21 @@ def is_freed_error(exc: BaseException) -> bool:
 def is_python_node(node) -> bool:
     """Return True for a node whose backward is Python code (a custom autograd.Function,
     checkpoint): calling it runs user code."""
-    return isinstance(node, torch.autograd.function.BackwardCFunction)
+    return isinstance(node, _PYTHON_NODE)
+
+
+def display_name(node, name: str) -> str:
+    """A custom Function's saved tensors are called ``saved_tensors[i]``, as ``ctx.saved_tensors``."""
+    if is_python_node(node) and name.startswith("tensors"):
+        return "saved_" + name
+    return name
+
+
+def unread_views(fn, version: int) -> set[str]:
+    """Return the names (``display_name``) of ``fn``'s saved views at ``version`` that a live
+    program's probes do not read (``saved.refusals_now`` without ``views``: unpacking could
+    rebuild their node, ``view_node_fixed``). Plain reads."""
+    with plain_reads():
+        return {display_name(fn, slot.name) for slot in saved_slots(fn)
+                if slot.state == "alive" and type(slot.data) in _PLAIN_TYPES
+                and slot.data._version == version and not view_node_fixed(slot.data)}

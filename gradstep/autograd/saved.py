@@ -15,13 +15,15 @@ values (sizes, dims, flags) are read as they are.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 import torch
 
 from gradstep.autograd import saved_shapes
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_raised import raised_in_a_node
+from gradstep.autograd.node_class_caches import class_dict, node_class_cache
 from gradstep.autograd.safe_reads import (
+    DETACHED_WORDS,
     VERSION_ERROR,
     changed_versions,
     detached_in_place,
@@ -32,7 +34,9 @@ from gradstep.autograd.safe_reads import (
     raw_saved_names,
     saved_slots,
     unpack,
+    view_node_fixed,
 )
+from gradstep.autograd.safe_reads import display_name as _display_name
 from gradstep.autograd.saved_inputs import saved_input_names
 from gradstep.autograd.values import dtype_name, shape_of, tensor_value, to_jsonable
 
@@ -40,7 +44,7 @@ __all__ = ["saved_items", "is_freed_error", "first_line", "plain_saved_names", "
            "refusals_when_raised", "resolve_view_versions", "raised_view"]
 
 
-@cache
+@node_class_cache
 def plain_saved_names(node_type: type) -> tuple[str, ...]:
     """Return the ``_saved_*`` attributes of a node class that hold no tensor (sizes, dims,
     scalars): those that have no ``_raw_saved_*`` twin."""
@@ -102,10 +106,10 @@ def saved_items(node, *, values: bool = False, snippet_done: bool = False,
     return items
 
 
-_KINDS: dict = {}  # node class -> (a Python node?, has _raw_saved_*?, _plain_saved_attrs)
+_KINDS: dict = class_dict({})  # node class -> (a Python node?, has _raw_saved_*?, _plain_saved_attrs)
 
 
-@cache
+@node_class_cache
 def _plain_saved_attrs(node_type: type) -> tuple[tuple[str, str], ...]:
     """Return ``(attribute, name shown)`` for each of ``plain_saved_names(node_type)``."""
     return tuple((attr, attr.removeprefix("_saved_")) for attr in plain_saved_names(node_type))
@@ -173,8 +177,18 @@ _PLAIN = (torch.Tensor, torch.nn.Parameter)  # (safe_reads.is_plain, inline)
 def _mark_changed(item: dict, node, slot, views: bool) -> None:
     """Add ``changed_in_place``, ``version`` and ``saved_version`` to ``item`` where torch
     would refuse its tensor as changed in place since it was saved, or ``detached_in_place``
-    where torch's backward refuses it as detached in place first (``b.detach_()``)."""
-    item.update(refusal(node, slot, views))
+    where torch's backward refuses it as detached in place first (``b.detach_()``); or
+    ``view_version`` for a saved view at a version past 0 that is not unpacked while the
+    program runs (``safe_reads.view_node_fixed``): torch refuses it at backward where that
+    version is not the one it was saved at, which only unpacking tells."""
+    found = refusal(node, slot, views)
+    if found:
+        item.update(found)
+        return
+    data = slot.data
+    if (not views and slot.state == "alive" and type(data) in _PLAIN and data._version
+            and not view_node_fixed(data)):
+        item["view_version"] = data._version
 
 
 def refusal(node, slot, views: bool = False) -> dict:
@@ -202,9 +216,10 @@ def refusals_now(id_of: dict, *, views: bool = False, view_versions: dict | None
     once the snippet is done (``resolve_view_versions``)."""
     try:
         return _refusals_now(id_of, views, view_versions)
-    except Exception:
+    except Exception as exc:
         if view_versions is not None:
             view_versions.clear()
+        reraise_if_handlers(exc)
         return None
 
 
@@ -227,7 +242,8 @@ def _refusals_now(id_of: dict, views: bool, view_versions: dict | None) -> dict:
                 found = refusal(fn, slot, views)
                 if found:
                     marks[_display_name(fn, slot.name)] = found
-                elif not views and view_versions is not None and data._version and data._is_view():
+                elif (not views and view_versions is not None and data._version
+                      and not view_node_fixed(data)):
                     view_versions.setdefault(node_id, {})[_display_name(fn, slot.name)] = data._version
         if marks:
             out[node_id] = marks
@@ -237,7 +253,7 @@ def _refusals_now(id_of: dict, views: bool, view_versions: dict | None) -> dict:
 def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
                          view_versions: dict | None = None) -> dict | None:
     """Return ``refusals_now(id_of, views=..., view_versions=...)`` where ``exc`` (what a pass
-    raised) is torch's error for a saved tensor changed in place, else None. Called right
+    raised) is torch's error for a saved tensor changed or detached in place, else None. Called right
     after the pass, before any code of the snippet's runs again: torch's state as it raised
     (a hook that changed a saved tensor in place during the pass, ``b.add_(1)`` in
     ``d.register_hook``, made it raise)."""
@@ -245,7 +261,7 @@ def refusals_when_raised(exc, id_of: dict, *, views: bool = False,
     # another object, is the snippet's own, and ``str`` of it would run the snippet's code
     # once more than the plain run does (its ``__str__``)
     if (type(exc) is not RuntimeError or len(exc.args) != 1 or type(exc.args[0]) is not str
-            or not VERSION_ERROR.search(exc.args[0])):
+            or not (VERSION_ERROR.search(exc.args[0]) or DETACHED_WORDS in exc.args[0])):
         return None
     return refusals_now(id_of, views=views, view_versions=view_versions)
 
@@ -307,7 +323,7 @@ def resolve_view_versions(changed_before: dict, view_versions: dict, saved_of) -
                     "saved_version": entry["saved_version"]}
 
 
-_PROBED: dict = {}  # node class -> ((raw attribute, named as an input), ...)
+_PROBED: dict = class_dict({})  # node class -> ((raw attribute, named as an input), ...)
 
 
 def _may_refuse(fn, attrs) -> bool:
@@ -342,18 +358,11 @@ def _saved_value(node, slot, snippet_done: bool) -> dict | None:
 
 
 def _why_no_value(data: torch.Tensor, snippet_done: bool) -> str:
-    if data._is_view() and not snippet_done:
+    if not snippet_done and not view_node_fixed(data):
         return "a view: reading it could make torch rebuild its graph node"
     if not is_plain(data):
         return "a tensor subclass: reading it would run its own code"
     return "changed in place since it was saved (backward through this node would fail)"
-
-
-def _display_name(node, name: str) -> str:
-    """A custom Function's saved tensors are called ``saved_tensors[i]``, as ``ctx.saved_tensors``."""
-    if is_python_node(node) and name.startswith("tensors"):
-        return "saved_" + name
-    return name
 
 
 def _ctx_items(node) -> list[dict]:

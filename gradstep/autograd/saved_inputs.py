@@ -18,8 +18,10 @@ Reads the yaml's entry of the class once (a trace reads it anyway, for the formu
 from __future__ import annotations
 
 from gradstep.autograd.derivatives import load_table
+from gradstep.autograd.handler_raised import reraise_if_handlers
+from gradstep.autograd.node_class_caches import class_dict
 
-_KNOWN: dict[type, frozenset[str]] = {}  # node class -> saved_input_names' answer
+_KNOWN: dict[type, frozenset[str]] = class_dict({})  # node class -> saved_input_names' answer
 
 
 def saved_input_names(node_type: type) -> frozenset[str]:
@@ -34,7 +36,8 @@ def saved_input_names(node_type: type) -> frozenset[str]:
 def _from_table(class_name: str) -> frozenset[str]:
     try:
         entry = load_table().entry(class_name)
-    except Exception:  # an odd yaml: shown less, never an error of gradstep's
+    except Exception as exc:  # an odd yaml: shown less, never an error of gradstep's
+        reraise_if_handlers(exc)
         return frozenset()
     if entry is None:
         return frozenset()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from gradstep.autograd import saved_shapes
 from gradstep.autograd.elements import numel
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.node_memory import NodeMemory
 from gradstep.autograd.safe_reads import (
     is_leaf_node,
@@ -52,7 +53,8 @@ def remember(nodes, *, snippet_done: bool = False, budget: int = 200_000) -> int
                 continue
             try:
                 values, shapes = _small_saved(fn, snippet_done)
-            except Exception:  # an odd node: its formula simply shows no numbers
+            except Exception as exc:  # an odd node: its formula simply shows no numbers
+                reraise_if_handlers(exc)
                 continue
             if shapes:  # its key read once for both memories
                 key, mark = _memory.key(fn)

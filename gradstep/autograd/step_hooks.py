@@ -33,6 +33,7 @@ from itertools import islice
 import torch
 
 from gradstep.autograd.grad_values import plain_values
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.held_grads import (
     _FIRST,
     _changed,
@@ -132,11 +133,17 @@ class StepRecorder:
             with own_ids():  # the snippet's own hook handles are numbered as in python
                 self._install()
         except BaseException:
-            self.remove()
-            self._own.on_start = None  # (see __exit__)
-            self._gc.__exit__(None, None, None)
+            self.abandon()
             raise
         return self
+
+    def abandon(self) -> None:
+        """Take off what ``__enter__`` put on, for a pass that will not run under it: its
+        hooks, and its pause of the collector (left open, the collector stayed off for the
+        rest of the snippet)."""
+        self.remove()
+        self._own.on_start = None  # (see __exit__)
+        self._gc.__exit__(None, None, None)
 
     def _install(self) -> None:
         """Put a pre-hook and a hook on every node."""
@@ -187,6 +194,7 @@ class StepRecorder:
             try:
                 self._to_plain_data()
             except Exception as exc:  # never lose the pass's own result to this
+                reraise_if_handlers(exc)
                 self.failure = f"the recorded values could not be read: {exc}"
                 self.steps, self.extra = [], self._plain_extra()
         finally:
@@ -217,7 +225,8 @@ class StepRecorder:
             for (group, name, _), value in zip(extra, plain_values(tensors)):
                 plain[group][name] = value
             return plain
-        except Exception:
+        except Exception as exc:
+            reraise_if_handlers(exc)
             return {}
 
     def _summarise_held(self) -> None:
@@ -239,14 +248,15 @@ class StepRecorder:
             self._held[0] = 0
             try:
                 self._note_unfinished()
-            except Exception:  # (reads of the hooks' own dicts: not expected to fail)
-                pass
+            except Exception as exc:  # (reads of the hooks' own dicts: not expected to fail)
+                reraise_if_handlers(exc)
             self._sent.clear()  # hold no alias past its summary
             if self._dropped is None:
                 try:
                     with unseen(), torch.no_grad():
                         self._summarise_now()
                 except Exception as exc:  # never inside the snippet's backward
+                    reraise_if_handlers(exc)
                     self._dropped = f"the recorded values could not be read: {exc}"
             if self._dropped is not None:  # nothing of this pass will be shown: hold nothing
                 self._started.clear()
@@ -282,8 +292,8 @@ class StepRecorder:
             return
         try:
             _queue_callback(self._summarise_held)
-        except Exception:  # (not inside a pass's engine call: summarised at exit, as before)
-            pass
+        except Exception as exc:  # (not inside a pass's engine call: summarised at exit, as before)
+            reraise_if_handlers(exc)
 
     def _received(self, key, grad_outputs, copies: bool = False, moved: bool = False,
                   leaf=None) -> None:
@@ -351,6 +361,7 @@ class StepRecorder:
                         return
                     started[i] = (key, _summaries(grads, iter(plain_values(grads))), before)
             except Exception as exc:  # never inside the snippet's backward
+                reraise_if_handlers(exc)
                 self._dropped = f"the recorded values could not be read: {exc}"
 
     def _drop_changed(self) -> None:

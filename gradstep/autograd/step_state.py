@@ -396,9 +396,13 @@ def _probed_marks(k: int, marks: dict, readings: list, top: int) -> dict | None:
     untouched (None); a moment at or before ``k`` and one at or after it that read the same
     other version say it was changed with that version; else when is not known:
     ``changed_during`` (a hook of the snippet's wrote it during the pass, torch refuses it by
-    the step that raised), with no version."""
+    the step that raised), with torch's saved version; one torch refused as detached in
+    place (``b.detach_()`` in a hook: no version is moved, so no probe bounds it) is
+    ``changed_during`` with ``detached_in_place``, no version (torch's refusal names none)."""
     saved = marks.get("saved_version")
-    if not marks.get("changed_in_place") or saved is None:  # (detached: no versions to read)
+    if marks.get("detached_in_place"):
+        return {"changed_during": True, "detached_in_place": True}
+    if not marks.get("changed_in_place") or saved is None:
         return {"changed_during": True}
     moments = [(t, saved if v is None else v) for t, v in readings] + [(top, marks["version"])]
     if any(t >= k and v == saved for t, v in moments):

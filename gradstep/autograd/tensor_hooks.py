@@ -26,6 +26,7 @@ import functools
 
 from torch.compiler import is_compiling
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
     fresh_grad_fn,
@@ -61,7 +62,8 @@ def has_tensor_hooks(id_of: dict, tensors=()) -> bool:
     True where the look-up fails: the copying hooks are exact either way."""
     try:
         return _has_tensor_hooks(id_of, tensors)
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return True
 
 
@@ -116,7 +118,8 @@ def _without_hooks(tensor) -> bool:
     try:
         with plain_reads():
             return is_plain(tensor) and tensor._backward_hooks is None and not tensor.is_leaf
-    except Exception:
+    except Exception as exc:
+        reraise_if_handlers(exc)
         return False
 
 
@@ -125,5 +128,5 @@ def _note(tensor) -> None:
         fn = fresh_grad_fn(tensor)  # torch read it just now: a view's node is up to date
         if fn is not None and len(_HOOKED) < _MOST:
             _HOOKED.add((type(fn), sequence_nr_of(fn)))
-    except Exception:  # noting is gradstep's own: never the snippet's error
-        pass
+    except Exception as exc:  # noting is gradstep's own: never the snippet's error
+        reraise_if_handlers(exc)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from gradstep.autograd.formulas import formula_fields_of
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.index_labels import INDEXING, label_indexing
 from gradstep.autograd.op_names import op_name
 from gradstep.autograd.pass_versions import versions
@@ -279,7 +280,8 @@ def _leaf_values(fns, exact: bool = True) -> dict:
         if type(fn) is ACCUMULATE_GRAD:
             try:
                 variables.append(fn.variable)
-            except Exception:
+            except Exception as exc:
+                reraise_if_handlers(exc)
                 continue
             leaves.append(fn)
     if not exact:
@@ -307,7 +309,8 @@ def _saved_slots_of(fns) -> dict:
             continue
         try:
             slots_of[fn] = saved_slots(fn)
-        except Exception:
+        except Exception as exc:
+            reraise_if_handlers(exc)
             continue
     return slots_of
 

@@ -29,6 +29,7 @@ import math
 
 import torch
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import storage_holds
 from gradstep.autograd.unseen import watched
 from gradstep.autograd.values import SMALL, dtype_name
@@ -74,7 +75,8 @@ def summaries(tensors: list, one) -> list:
         try:
             with torch.no_grad():
                 _fill(group, n, buffers[dtype], out, alone)
-        except Exception:  # torch could not batch them: each alone, as before
+        except Exception as exc:  # torch could not batch them: each alone, as before
+            reraise_if_handlers(exc)
             alone.extend(i for i, _, _ in group if out[i] is None)
     for i in alone:
         out[i] = one(tensors[i])

@@ -17,6 +17,7 @@ from typing import Any
 import numpy
 import torch
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import storage_holds
 from gradstep.autograd.unheard import detached
 from gradstep.autograd.unseen import unseen, watched
@@ -74,7 +75,8 @@ def summary(t: torch.Tensor, exact: bool = True) -> dict | None:
             return tensor_value(t, exact)  # no mode or profiler to step around
         with unseen(), torch._C._DisableTorchDispatch():
             return tensor_value(t, exact)
-    except Exception:  # an exotic tensor must not fail the snippet
+    except Exception as exc:  # an exotic tensor must not fail the snippet
+        reraise_if_handlers(exc)  # a signal handler's: the snippet's
         return None
 
 
@@ -192,7 +194,8 @@ def summary_record(t: torch.Tensor) -> dict | tuple | None:
         try:
             record = _small_cpu_record(t)
             return _general_value(t) if record is None else record
-        except Exception:  # an exotic tensor must not fail the snippet
+        except Exception as exc:  # an exotic tensor must not fail the snippet
+            reraise_if_handlers(exc)  # a signal handler's: the snippet's
             return None
     return summary(t)
 
@@ -234,14 +237,27 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
     Nothing here makes a graph node: ``tolist()`` reads the data as it is, and a step
     slice's ``t.mean()`` is of ``t.detach()`` (a node would advance the snippet's sequence
     numbers).
+
+    None too for one whose storage holds fewer bytes than its elements span (shrunk by
+    hand, ``untyped_storage().resize_(k)``: ``tolist()`` would read memory torch no longer
+    owns; ``safe_reads.storage_holds``, its span worked out here for one dimension).
     """
     dtype = _RECORD_CPU_DTYPES.get(t.dtype)
     if (dtype is None or not t.is_cpu or t.layout is not torch.strided or t.is_nested
-            or t.dim() > 1 or t.numel() > SMALL or type(t) not in _PLAIN_TYPES):
+            or type(t) not in _PLAIN_TYPES):
         return None
+    dims = t.dim()
+    if dims > 1:
+        return None
+    n = t.numel()
+    if n > SMALL:
+        return None
+    step = t.stride(0) if dims else 1
+    if n and t.untyped_storage().nbytes() < (t.storage_offset() + 1 + (n - 1) * abs(step)) * t.itemsize:
+        return None  # (0 bytes too: FSDP's freed parameter)
     try:
         data = t.tolist()
-    except RuntimeError:  # its memory was freed (storage resized to 0 bytes): no data
+    except RuntimeError:  # (as any read: an exotic tensor does not fail the snippet)
         return None
     flat = data if type(data) is list else [data]
     n = len(flat)
@@ -249,7 +265,7 @@ def _small_cpu_record(t: torch.Tensor) -> tuple | None:
     if n and isfinite(total):  # _list_stats' first case, written out: no dict to build
         if n == 1:  # t.mean() of one element is 0 + it (-0.0 reads 0.0); t.std() is nan (none shown)
             mean, std = flat[0] + 0.0, None
-        elif t.stride(0) == 1:  # its row: t.mean() adds it as a row of its own length does
+        elif step == 1:  # its row: t.mean() adds it as a row of its own length does
             mean = std = PENDING  # ``settled`` reduces such records in bulk
         elif dtype in _HALF_NAMES:  # a step slice or an expanded view, half precision
             mean, std = _own_mean_std(t.detach(), flat)  # detached: no graph node
@@ -333,7 +349,8 @@ def settled(records: list, exact: bool = True) -> list:
             rows = [record[8:] for record in part]
             try:
                 means, stds = _row_means_stds(rows, _RECORD_DTYPES[dtype], single)
-            except Exception:  # torch could not: show less (no mean, no std)
+            except Exception as exc:  # torch could not: show less (no mean, no std)
+                reraise_if_handlers(exc)  # a signal handler's: the snippet's
                 means = stds = [None] * len(rows)
             for i, record, mean, std in zip(where[start:], part, means, stds):
                 out[i] = (*record[:3], mean, std, *record[5:])

@@ -193,13 +193,13 @@ def format_report(diagnosis, trace: dict, source: str = "", timeline: dict | Non
                            "computed at", count=written))
         elif when == "during":
             lines.append(_("{count} of these layers were written in place during a "
-                           "recorded backward call through this graph (an optimizer step in a "
+                           "recorded backward call made after this graph's forward (an optimizer step in a "
                            "hook?): their "
                            "|weight| and ratio are of the new weights, not of those the "
                            "gradient was computed at", count=written))
         elif when:
             lines.append(_("{count} of these layers were written in place during a recorded "
-                           "backward call through this graph or after the first one (an "
+                           "backward call made after this graph's forward, or after the first such call (an "
                            "optimizer step?): their |weight| and "
                            "ratio are of the new weights, not of those the gradient was "
                            "computed at", count=written))

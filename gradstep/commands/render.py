@@ -7,7 +7,9 @@ matplotlib backend). They start this module in a child process
 
 ``{"graph": trace JSON, "timelines": [backward timelines], "options": {"rankdir",
 "engine", "collapse", "scale", "transparent"}, "pictures": [{"path", "pass", "step",
-"scale"}]}`` (a picture's own ``scale``, for a PNG, overrides the job's)
+"scale"}], "language": code}`` (a picture's own ``scale``, for a PNG, overrides the job's;
+``language``, the caller's ``gradstep.i18n.language()``, the words drawn: its locale's
+where the job has none)
 
 Each picture is written to its ``path`` (PNG, SVG or PDF by the suffix): the graph as
 traced (``pass`` null), or the state after ``step`` steps of pass ``pass`` (0-based) —
@@ -59,9 +61,15 @@ def _render(job: dict) -> list[str]:
 
 
 def main() -> None:
-    """Read one job from standard input and render it (the child's entry point)."""
+    """Read one job from standard input and render it (the child's entry point), in the
+    job's language."""
+    from gradstep import i18n
+
     try:
-        render(json.load(sys.stdin.buffer))
+        job = json.load(sys.stdin.buffer)
+        if job.get("language") in i18n.LANGUAGES:
+            i18n.set_language(job["language"])
+        render(job)
     except Exception as exc:  # the parent turns this line into its own error
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

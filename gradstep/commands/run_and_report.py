@@ -44,12 +44,15 @@ def load_source(args) -> tuple[str, str]:
         raise CommandError(exc.error, exc.error.get("exit_status", SNIPPET_FAILED)) from None
 
 
+COMMAND_KERNEL = {"restart_eagerly": False,
+                  "collect_at_start": False,  # the command waits for its kernel
+                  "inherit_stdin": True}  # the snippet's input() reads what python's would
+
+
 def open_session(args):
     """Return the session a subcommand runs its snippet in: a kernel process (gradstep.kernel)
     that honours ``--timeout``, caps memory and survives crashes of the snippet."""
-    return Kernel(timeout=getattr(args, "timeout", None), restart_eagerly=False,
-                  collect_at_start=False,  # the command waits for its kernel
-                  inherit_stdin=True)  # the snippet's input() reads what python's would
+    return Kernel(timeout=getattr(args, "timeout", None), **COMMAND_KERNEL)
 
 
 class Started(NamedTuple):

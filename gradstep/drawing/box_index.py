@@ -60,3 +60,58 @@ class BoxIndex:
             return np.sort(run[hit])
         lo_x, lo_y, hi_x, hi_y = self._corners
         return np.flatnonzero((hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1))
+
+    def meets(self, x0: float, y0: float, x1: float, y1: float) -> bool:
+        """Return ``len(meeting(x0, y0, x1, y1)) > 0``, sooner (a label's place, asked for
+        each of a search's places: the boxes of the shorter run tested, nothing sorted)."""
+        reach = self._reach
+        if not len(self.lo) or not (reach[0] < np.inf and reach[1] < np.inf):
+            return len(self.meeting(x0, y0, x1, y1)) > 0  # (none, or no reach known)
+        eps = 4 * np.finfo(float).eps
+        sorted_lo = self._sorted_lo
+        bx = sorted_lo[0].searchsorted(x0 - reach[0] - eps * (abs(x0) + reach[0]), "left")
+        ex = sorted_lo[0].searchsorted(x1, "right")
+        by = sorted_lo[1].searchsorted(y0 - reach[1] - eps * (abs(y0) + reach[1]), "left")
+        ey = sorted_lo[1].searchsorted(y1, "right")
+        axis, begin, end = (0, bx, ex) if ex - bx <= ey - by else (1, by, ey)
+        if end <= begin:
+            return False
+        lo_x, lo_y, hi_x, hi_y = self._sorted[axis][:, begin:end]
+        return bool(((hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1)).any())
+
+    def meet_any(self, rects: np.ndarray, chunk: int = 8192) -> np.ndarray:
+        """Return, for each rectangle ``(x0, y0, x1, y1)`` (rows of ``rects``), True where some
+        box meets it as ``meeting`` says (edges included): ``len(meeting(*rect)) > 0`` for
+        each, in bulk (a 100,000-label jump asks once, not 100,000 times)."""
+        rects = np.asarray(rects, float).reshape(-1, 4)
+        found = np.zeros(len(rects), bool)
+        if not len(self.lo) or not len(rects):
+            return found
+        if not np.isfinite(self._reach).all():  # (no reach known: each alone, as the scan)
+            return np.array([len(self.meeting(*r)) > 0 for r in rects.tolist()], bool)
+        for start in range(0, len(rects), chunk):
+            part = rects[start:start + chunk]
+            found[start:start + chunk] = self._meet_any_run(part)
+        return found
+
+    def _meet_any_run(self, rects: np.ndarray) -> np.ndarray:
+        """``meet_any`` of a few thousand rectangles: each one's run of the boxes sorted on
+        the axis whose runs are shorter in all, tested at once."""
+        best = None
+        for axis in (0, 1):
+            low, high = rects[:, axis], rects[:, axis + 2]
+            reach = self._reach[axis]
+            start = low - reach - 4 * np.finfo(float).eps * (np.abs(low) + reach)
+            begin = np.searchsorted(self._sorted_lo[axis], start, side="left")
+            end = np.searchsorted(self._sorted_lo[axis], high, side="right")
+            lengths = np.maximum(end - begin, 0)
+            if best is None or lengths.sum() < best[0]:
+                best = (lengths.sum(), axis, begin, lengths)
+        total, axis, begin, lengths = best
+        owner = np.repeat(np.arange(len(rects)), lengths)
+        firsts = np.cumsum(lengths) - lengths
+        at = np.arange(total) - np.repeat(firsts, lengths) + np.repeat(begin, lengths)
+        lo_x, lo_y, hi_x, hi_y = self._sorted[axis][:, at]
+        x0, y0, x1, y1 = rects[owner].T
+        hit = (hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1)
+        return np.bincount(owner[hit], minlength=len(rects)) > 0

@@ -1,16 +1,17 @@
 """Where the gradient labels of a graph's edges go, so that no two of them overlap (pure).
 
 Each label first takes its own place (``edge_geometry.edge_label_box``: beside the middle
-of its edge; outside a fan, ``fan_side``). Where that
-place meets a label that comes before it (the edges by their middles, top to bottom, then
-left to right) or
-the box of its edge's source or target, it takes the first of a few others along its edge, on
-either side, that meets no earlier label and no box (``candidates``); where every one of
-those meets a box, the first that meets no label; where every one meets a label (a
-crowd of edges in one gap), it moves across the row, a step at a time, till it meets
-none. So a label's place follows only from the earlier labels shown and their texts,
-never from the order they were shown in: the window after a step, a jump, the PNG and
-the SVG of that step draw the same places.
+of its edge; outside a fan, ``fan_side``). Where that place meets a label that comes
+before it (the edges by their middles, top to bottom, then left to right) or a node's box
+(its edge's source or target, or a node its edge passes: a diamond's ``[1., 1., 1.]`` was
+drawn over PowBackward0), it takes the first of a few others along its edge, on either
+side, that meets no earlier label and no box (``candidates``); where every one of those
+meets a label or a box, the first free of both a step or a few (``FREE_STEPS``) across the
+row; else the first of them that meets no label; where every one meets a label (a crowd
+of edges in one gap), it moves on across the row till it meets none (over a box then, if
+it must: a crowd or a dense graph's gaps). So a label's place follows only from the
+earlier labels shown and their texts, never from the order they were shown in: the
+window after a step, a jump, the PNG and the SVG of that step draw the same places.
 
 ``LabelPlaces`` keeps them as the labels change (the window's steps): a change moves only
 the later labels whose search looked where a label appeared, went or moved.
@@ -27,8 +28,10 @@ from gradstep.drawing.edge_geometry import edge_label_box, label_box_at, route_m
 
 CELL = 64.0  # the side of the grid's cells a label is found in (a label spans a few)
 GAP = 1.0  # two labels closer than this meet (their borders would touch)
+TOUCH = 1.0  # a label's own place into a node's box by less than this: no meeting
 FRACTIONS = (0.5, 0.3, 0.7, 0.15, 0.85)  # the other places along an edge, in turn
 LEAN = 0.2  # an edge of a fan running this much sideways per step down: its label outside
+FREE_STEPS = 3  # across the row this many steps at most for a place off the node boxes
 FAR_STEPS = 100_000  # (a bound the search across the row never reaches: see _far)
 
 
@@ -144,7 +147,8 @@ class LabelPlaces:
         self.texts: dict = {}
         self.boxes: dict = {}
         self._layout = layout
-        self._box_index = box_index  # made when a label first leaves its own place
+        self._box_index = box_index  # made when a label is first placed
+        self._own: dict = {}  # key -> (text, its own place, whether that meets a node's box)
         # where a label's search read more than its box (it left its own place): that region
         self._looked: dict = {}
         self._cells: dict = {}  # key -> (its box's cells, its looked region's cells or ())
@@ -200,6 +204,8 @@ class LabelPlaces:
             changed[key] = (self.boxes.get(key), None)
         if 4 * len(changed) > len(self.boxes):  # a jump: all placed again, in order
             return self._place_all(changed)
+        if len(changed) > 64:  # (their own places asked about the boxes at once)
+            self._own_places([key for key in changed if key in self.texts])
         queue = [(self.rank(key), key) for key in changed]
         heapq.heapify(queue)
         queued = set(changed)
@@ -226,6 +232,7 @@ class LabelPlaces:
         before = self.boxes
         self.boxes, self._looked, self._cells, self._placed, self._readers = {}, {}, {}, {}, {}
         rank = self.rank
+        self._own_places(self.texts)
         for key in sorted(self.texts, key=rank):
             self._place(key, rank(key))
         boxes = self.boxes
@@ -265,12 +272,15 @@ class LabelPlaces:
     def _place(self, key, rank: tuple) -> tuple:
         """Find ``key``'s box among the earlier labels, keep it and what was read; return it."""
         text = self.texts[key]
-        middle, direction, side = self._edge(key)
-        own = label_box_at(middle, direction, text, side)  # (each_candidate's first)
+        found = self._own.get(key)
+        if found is None or found[0] != text:
+            found = self._own_places([key])[key]
+        _, own, over_box = found
         cells = _cells(own)
-        if not self._meets_label(own, rank, cells) and not self._meets_end(own, key):
+        if not over_box and not self._meets_label(own, rank, cells):
             box = looked = own  # (most labels)
         else:
+            middle, direction, side = self._edge(key)
             places = each_candidate(self.routes[key], text, side, (middle, direction))
             next(places)  # (own)
             box, looked = self._search(key, rank, own, places)
@@ -286,9 +296,10 @@ class LabelPlaces:
         return box
 
     def _search(self, key, rank: tuple, own: tuple, places) -> tuple:
-        """Return the box of a label whose own place is taken (or over an end's box), and
+        """Return the box of a label whose own place is taken (or over a node's box), and
         the region its search read: the first other place free of labels and boxes, else
-        the first free of labels, else one across the row (``_far``)."""
+        one across the row free of both (``_far``, a few steps at most), else the first
+        place free of labels, else one across the row free of labels."""
         looked, box = own, None
         if not self._meets_label(own, rank):
             box = own  # free of labels, over a box: if none is free of both
@@ -299,25 +310,31 @@ class LabelPlaces:
                     return place, looked
                 if box is None:
                     box = place
-        if box is None:
-            return self._far(own, self.routes[key], rank, looked)
-        return box, looked
+        return self._far(own, self.routes[key], rank, looked, box)
 
-    def _far(self, own: tuple, route: list, rank: tuple, looked: tuple) -> tuple:
-        """Return the first box meeting no earlier label, a label's height apart at a time
-        across the row from ``own`` (to the right of an edge that runs up or down, then to
-        its left, and so on; below and above one that runs sideways), and the region read."""
+    def _far(self, own: tuple, route: list, rank: tuple, looked: tuple,
+             over_box: tuple | None) -> tuple:
+        """Return the first box meeting no earlier label and no node's box, a label's height
+        apart at a time across the row from ``own`` (to the right of an edge that runs up or
+        down, then to its left, and so on; below and above one that runs sideways), within
+        ``FREE_STEPS`` steps; past them, ``over_box`` (a place free of labels only) or the
+        first free of labels met; and the region read."""
         (_, _), (dx, dy) = route_middle(route)
         across = 1 if abs(dx) > abs(dy) else 0
         step = own[3] + 2 * GAP if across else own[2] / 2 + 2 * GAP
         for k in range(1, FAR_STEPS):
+            if over_box is not None and k > FREE_STEPS:
+                return over_box, looked
             for way in (1, -1):
                 place = list(own)
                 place[across] += way * k * step
                 place = tuple(place)
                 looked = _union(looked, place)
                 if not self._meets_label(place, rank):
-                    return place, looked
+                    if k > FREE_STEPS or not self._meets_box(place):
+                        return place, looked
+                    if over_box is None:
+                        over_box = place
         raise AssertionError("no place for an edge label")  # (finitely many labels)
 
     def _meets_label(self, box: tuple, rank: tuple, cells: list | None = None) -> bool:
@@ -330,25 +347,39 @@ class LabelPlaces:
                     return True
         return False
 
-    def _meets_end(self, box: tuple, key) -> bool:
-        """Return True where ``box`` meets the box of edge ``key``'s source or target (the
-        boxes a label's own place can meet: a left-to-right layout's slanted edge)."""
-        positions, sizes = self._layout.positions, self._layout.sizes
-        left, top, w, h = box
-        right, bottom = left + w, top + h
-        for node in key[:2]:  # (the end boxes, 1 less each way: a touch is no meeting)
-            (x, y), (w, h) = positions[node], sizes[node]
-            if (abs(x - (left + right) / 2) < (w + right - left) / 2 - 1
-                    and abs(y - (top + bottom) / 2) < (h + bottom - top) / 2 - 1):
-                return True
-        return False
+    def _own_places(self, keys) -> dict:
+        """Find the own places of the labels of ``keys`` (``each_candidate``'s first) and
+        whether each meets a node's box (by more than ``TOUCH`` each way: a label touching
+        its edge's end is no meeting), all boxes asked at once; keep and return them
+        (``{key: (text, place, meets a box)}``)."""
+        if self._box_index is None:
+            self._box_index = layout_box_index(self._layout)
+        texts, own, places = self.texts, self._own, []
+        for key in keys:
+            middle, direction, side = self._edge(key)
+            places.append(label_box_at(middle, direction, texts[key], side))
+        index = self._box_index
+        if len(places) < 16:  # (a step's few: the same answer, without the bulk's set-up)
+            hits = [index.meets(x + TOUCH, y + TOUCH, x + w - TOUCH, y + h - TOUCH)
+                    for x, y, w, h in places]
+        else:
+            import numpy as np
+
+            rects = np.array(places, float).reshape(-1, 4)
+            rects[:, 2:] += rects[:, :2]  # (x, y, w, h) -> corners, drawn in by TOUCH
+            rects[:, :2] += TOUCH
+            rects[:, 2:] -= TOUCH
+            hits = index.meet_any(rects).tolist()
+        for key, place, hit in zip(keys, places, hits):
+            own[key] = (texts[key], place, hit)
+        return own
 
     def _meets_box(self, box: tuple) -> bool:
         """Return True where ``box`` meets a node's box."""
         if self._box_index is None:
             self._box_index = layout_box_index(self._layout)
         x, y, w, h = box
-        return len(self._box_index.meeting(x, y, x + w, y + h)) > 0
+        return self._box_index.meets(x, y, x + w, y + h)
 
 
 def layout_box_index(layout) -> BoxIndex:

@@ -82,10 +82,11 @@ SAVED_BADGE = "#ffa500"
 FREED_BADGE = "#616161"  # white words 6.2:1, the pill 5.2:1 on a freed box's #eeeeee (a
 # #e6e6e6 pill with dark words was 1.08:1 against that box: only its thin dashes showed it)
 CHANGED_BADGE = "#b71c1c"  # a saved tensor changed in place since it was saved: torch refuses it
-DARK_BADGES = ("device", "changed", "detached", "freed", "written", "during")  # white text
-# lines on a pill ("during": a saved tensor a hook changed during the pass, at a step no
-# probe bounds: on the device pill's slate, neither refused nor alive)
-BADGE_ROLES = ("saved", "changed", "detached", "freed", "device", "written", "during")
+DARK_BADGES = ("device", "changed", "detached", "freed", "written", "during", "unread")
+# white text; lines on a pill ("during": a saved tensor a hook changed during the pass, at a
+# step no probe bounds; "unread": a saved view past version 0 of a live program, whose saved
+# version is not read: on the device pill's slate, neither refused nor alive)
+BADGE_ROLES = ("saved", "changed", "detached", "freed", "device", "written", "during", "unread")
 # pills on CHANGED_BADGE's red: a saved tensor torch refuses ("changed", "detached"), and a
 # leaf written after the pass ("written": an optimizer step; the value on its box is the
 # leaf's at the end of the snippet, maybe not the one the forward used)
@@ -505,11 +506,15 @@ def saved_role(entry: dict) -> str:
     """Return the pill a saved tensor is written on: ``freed`` (torch released it),
     ``changed`` (changed in place since it was saved: torch refuses it), ``detached``
     (a saved input detached in place: torch refuses it), ``during`` (a hook changed it in
-    place during the pass, maybe not yet at this step: ``changed_during``) or ``saved``."""
+    place during the pass, maybe not yet at this step: ``changed_during``), ``unread`` (a
+    saved view of a live program past version 0, its saved version not read:
+    ``view_version``) or ``saved``."""
     if entry.get("freed"):
         return "freed"
     if entry.get("changed_during"):
         return "during"
+    if entry.get("view_version"):
+        return "unread"
     if entry.get("detached_in_place"):
         return "detached"
     return "changed" if entry.get("changed_in_place") else "saved"
@@ -519,7 +524,8 @@ def saved_role(entry: dict) -> str:
 # locale's for ``gradstep export`` (a box is sized for them: ``node_sizes``)
 SAVED_WORDS = (("saved", N_("saved: {names}")), ("changed", N_("changed in place: {names}")),
                ("detached", N_("detached in place: {names}")),
-               ("during", N_("changed in the pass?: {names}")), ("freed", N_("freed: {names}")))
+               ("during", N_("changed in the pass?: {names}")),
+               ("unread", N_("changed in place?: {names}")), ("freed", N_("freed: {names}")))
 
 
 def saved_lines_of(entries) -> list[Line]:

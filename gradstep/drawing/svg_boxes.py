@@ -115,7 +115,8 @@ def _pill_tail(role: str, width: float, pill_h: float) -> str:
         return (tail + f' fill="{style.FREED_BADGE}" stroke="{style.MUTED_TEXT}" '
                 'stroke-width="0.8" stroke-dasharray="3.2,1.6" stroke-linecap="square"/>')
     colour = (style.CHANGED_BADGE if role in style.RED_ROLES else
-              {"device": style.DEVICE_BADGE, "during": style.DEVICE_BADGE}.get(role, style.SAVED_BADGE))
+              {"device": style.DEVICE_BADGE, "during": style.DEVICE_BADGE,
+               "unread": style.DEVICE_BADGE}.get(role, style.SAVED_BADGE))
     return tail + f' fill="{colour}"/>'
 
 

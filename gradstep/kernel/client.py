@@ -128,7 +128,8 @@ class Kernel:
         return self._request("grad_stats", {}, timeout)
 
     def reset(self, *, timeout: float | None = _UNSET) -> None:
-        """Forget the session's state; a kernel that does not answer is restarted instead."""
+        """Forget the session's state and keep the process (``reset`` answers None); a kernel
+        that does not answer is restarted instead."""
         if not self.alive:
             return  # a child that is not running holds no state
         reply = self._request("reset", {}, timeout)
@@ -279,7 +280,7 @@ class Kernel:
             detail = reply.get("protocol_error") or reply.get("error") or "no result"
             return self._failure(method, params, messages.protocol_error(detail), out)
         result = reply["result"]
-        if reply.get("interrupted") or result is None or (
+        if reply.get("interrupted") or (result is None and method != "reset") or (
                 reason and reply.get("stop_unnoted") and _keyboard_interrupt(result)):
             error = messages.timeout_error(timeout, by_user=reason != "timeout",
                                            state_lost=False,

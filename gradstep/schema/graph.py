@@ -60,6 +60,7 @@ class SavedEntry(TypedDict, total=False):
     version: Annotated[int, "with changed_in_place: the tensor's version now, as torch's own error says it"]
     saved_version: Annotated[int, "with changed_in_place: its version when the node saved it (torch's error: expected version)"]
     changed_during: Annotated[bool, "a step state before the step torch raised its version error at: a hook of the snippet's changed this saved tensor in place during the pass, and no probe says whether already at this step (saved_version: torch's; no version); shown neither alive nor refused (left out when not)"]
+    view_version: Annotated[int, "a saved view of a live program (the Python API's trace, a backward call's graph while the snippet runs) whose base requires grad, at this version (past 0) now: torch refuses it at backward if it was saved at another version, which only unpacking it tells, and unpacking reads the view's node, which torch rebuilds (a new sequence number) if the view went stale: not read, shown neither alive nor refused (left out when not)"]
     detached_in_place: Annotated[bool, "a non-leaf input the snippet detached in place (b.detach_()) since the node saved it: torch's backward through the node raises that (left out when not)"]
     value: Annotated[Any, "a plain saved value (a dim, a scalar), or with values=True the tensor's value"]
     tuple: Annotated[bool, "a tuple in Python (a list here): a custom Function's ctx value, a C++ node's tuple not all of ints (_foreach_pow's exponents; its sizes, all ints, always are tuples)"]

@@ -50,12 +50,23 @@ def no_graph_text(result: dict) -> str:
     return re.sub(r"`([^`]+)`", r"\1", _no_graph_text(result))
 
 
+def _after_colon(title: str) -> str:
+    """Return an error's title as the rest of a sentence: its first letter small where the
+    rest of its first word is small ("Nothing here requires grad" -> "nothing here ...";
+    "NaN ...", "CUDA ..." and words without case as they are)."""
+    word = title.split(" ", 1)[0]
+    if word[:1].isupper() and word[1:].islower():
+        return title[0].lower() + title[1:]
+    return title
+
+
 def _no_graph_text(result: dict) -> str:
     err = result.get("error") or {}
     err = localized(err) or {}
     if err.get("kind") in ("no_grad_fn", "stale_graph"):
         return tr("No graph to draw: {0}.\n\n{1}\n\nWhat the snippet printed is in Output.").format(
-            err.get("title") or tr("nothing requires grad"), err.get("explanation") or "")
+            _after_colon(err.get("title") or tr("nothing requires grad")),
+            err.get("explanation") or "")
     if err.get("kind") == "nothing_to_draw":
         # the explanation, not the message: "No graph to draw: nothing to draw: ..." stuttered
         return tr("No graph to draw.\n\n{0}\n\n{1}").format(err.get("explanation") or "",

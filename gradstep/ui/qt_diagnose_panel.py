@@ -217,12 +217,12 @@ class QtDiagnosePanel(QtWidgets.QWidget):
         elif when == "during":
             text += "<br>" + self.tr(
                 "{0} of these layers were written in place during a recorded backward call "
-                "through this graph (an optimizer step in a hook?): their |weight| and ratio are of the new "
+                "made after this graph's forward (an optimizer step in a hook?): their |weight| and ratio are of the new "
                 "weights, not of those the gradient was computed at.").format(written)
         elif when:
             text += "<br>" + self.tr(
                 "{0} of these layers were written in place during a recorded backward call "
-                "through this graph or after the first one (an optimizer step?): their |weight| and ratio are of the new weights, "
+                "made after this graph's forward, or after the first such call (an optimizer step?): their |weight| and ratio are of the new weights, "
                 "not of those the gradient was computed at.").format(written)
         return text
 

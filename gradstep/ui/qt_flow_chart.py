@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.grad_flow import EXPLODING_RATIO, VANISHING_RELATIVE
+from gradstep.ui.qt_tensor_plot import PLOT_TOP
 
 BAR = "#4a78b5"
 FLAG_LOOK = {  # kind -> (colour, brush pattern)
@@ -43,6 +44,7 @@ class QtFlowChart(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
+        self.getPlotItem().layout.setContentsMargins(1, PLOT_TOP, 1, PLOT_TOP)  # end ticks' texts
         self.rows: list = []
         self.flags: dict[int, str] = {}
         self._items: list = []

@@ -45,7 +45,11 @@ class QtFormulaView(QtWidgets.QTextBrowser):
             self._fit_height()
 
     def _fit_height(self) -> None:
-        self.setFixedHeight(self.fontMetrics().lineSpacing() * self.lines + 10)
+        self.setFixedHeight(self.height_of(self.lines))
+
+    def height_of(self, lines: int) -> int:
+        """Return the view's height when it is ``lines`` text lines high."""
+        return self.fontMetrics().lineSpacing() * lines + 10
 
     def fit_lines(self, lines: int) -> None:
         """Be ``lines`` text lines high (``MIN_LINES`` to ``LINES``): the Values panel's

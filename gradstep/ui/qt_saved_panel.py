@@ -43,6 +43,7 @@ def saved_rows(model: QtSessionModel, node_id: str) -> list[tuple[str, str, str]
 
 CHANGED = "changed in place: version {0}, saved at version {1}"
 DETACHED = "detached in place since it was saved (torch refuses it)"
+UNREAD = "a view past version 0: whether changed since it was saved is not read"
 DURING = ("changed in place during this pass (by a hook or a custom Function's backward; when "
           "is not recorded)")
 
@@ -51,12 +52,14 @@ def tensor_state(entry: dict) -> str:
     """Return a saved tensor's state in ``saved_rows``' English words."""
     if entry.get("freed"):
         return "freed"
+    if entry.get("changed_during"):  # (detached or changed: not known whether already here)
+        return DURING
     if entry.get("detached_in_place"):
         return DETACHED
-    if entry.get("changed_during"):
-        return DURING
     if entry.get("changed_in_place"):
         return CHANGED.format(entry.get("version"), entry.get("saved_version"))
+    if entry.get("view_version"):
+        return UNREAD
     return "alive"
 
 
@@ -92,7 +95,7 @@ def graph_words(model: QtSessionModel) -> str:
 
 
 _STATE_COLOURS = {"alive": "#2e7d32", "freed": "#c62828", "changed": "#b71c1c",
-                  "detached": "#b71c1c", "during": "#37474f"}
+                  "detached": "#b71c1c", "during": "#37474f", "unread": "#37474f"}
 
 
 class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
@@ -160,7 +163,7 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
             if tensor:
                 kind = ("alive" if state == "alive" else "freed" if state == "freed" else
                         "detached" if state == DETACHED else "during" if state == DURING
-                        else "changed")
+                        else "unread" if state == UNREAD else "changed")
                 item.setForeground(2, QtGui.QBrush(QtGui.QColor(_STATE_COLOURS[kind])))
                 item.setToolTip(2, self._state_tip(kind))
             self.table.addTopLevelItem(item)
@@ -171,6 +174,8 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
     def _during_words(self, entry: dict) -> str:
         """The state cell of a saved tensor changed during the pass at a step no probe bounds
         (``changed_during``): short, as the pill; its tooltip says the rest."""
+        if entry.get("detached_in_place"):  # detached: torch's refusal names no version
+            return self.tr("detached in this pass?")
         return self.tr("changed in this pass? (saved at version {0})").format(
             entry.get("saved_version", "?"))
 
@@ -184,6 +189,11 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
                            "backward) changed it in place during this pass, and torch refuses it "
                            "at the step that raised: whether it was already changed at this step "
                            "is not recorded")
+        if kind == "unread":
+            return self.tr("still held; a view of the running program at a version past 0: "
+                           "torch refuses it at backward if it changed since the node saved "
+                           "it, which only unpacking it tells, and that could rebuild the "
+                           "view's node (gradstep does not)")
         if kind == "detached":
             return self.tr("still held, but detached in place (.detach_()) since the node "
                            "saved it: backward through the node raises (use .detach())")

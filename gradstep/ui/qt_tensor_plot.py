@@ -28,6 +28,8 @@ from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
 from gradstep.ui.words import tr
 
 PLOT_HEIGHT = 150  # px; fixed so a new value of the same kind never changes the layout
+PLOT_MIN = 80  # px; ... or less where its panel is short (``fit_plot_height``), never below
+PLOT_TOP = 8  # px above the plot's top: the top tick's text is centred on it (not half cut)
 MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in
 
 
@@ -198,6 +200,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._plot = pg.PlotWidget(background=self._colour("Base"), axisItems={
             "left": _AxisItem("left"), "bottom": _AxisItem("bottom")})
         self._plot.setMenuEnabled(False)
+        self._plot.getPlotItem().layout.setContentsMargins(1, PLOT_TOP, 1, 1)
         self._plot.setMouseEnabled(False, False)
         self._plot.hideButtons()
         self._make_items()
@@ -334,6 +337,19 @@ class QtTensorPlot(QtWidgets.QWidget):
         kind, shape, values, cells = self._shown
         return ((kind, shape, cells) == (shown[0], shown[1], shown[3])
                 and np.array_equal(values, shown[2], equal_nan=True))
+
+    def fit_plot_height(self, height: int) -> None:
+        """Draw plots ``height`` px high (``PLOT_MIN`` to ``PLOT_HEIGHT``): the Values panel's
+        height shared out when it is resized, never on a step."""
+        height = max(PLOT_MIN, min(PLOT_HEIGHT, height))
+        if height != self._slot_heights[2]:
+            self._slot_heights[2] = height
+            if self._slot == 2:
+                self._stack.setFixedHeight(height)
+
+    def plot_height(self) -> int:
+        """Return the height a plot is drawn at (``fit_plot_height``)."""
+        return self._slot_heights[2]
 
     def slot_height(self) -> int:
         """Return the height of the plot, number or nothing shown now (fixed per kind)."""

@@ -16,7 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from gradstep.autograd.step_state import is_tensor_entry
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
-from gradstep.ui.qt_formula_view import QtFormulaView
+from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
 from gradstep.ui.qt_row_label import QtRowLabel
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
@@ -118,14 +118,20 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         """Share the panel's height out: the formulas get what is left when the rows above
         them and the Forward value (its plot, number or statistics) are seen whole (14 lines
         at most, 4 at least), so a plot is not cut to a sliver at the panel's foot (after an
-        error the Errors panel takes part of the column). On a resize or zoom, and where
-        the Forward value changes kind (a plot after a number): the panel is laid out again
-        then anyway, never on a step that shows a value of the same kind."""
+        error the Errors panel takes part of the column); where even 4 lines leave too
+        little, the plot is drawn lower (``PLOT_MIN`` at least), so its statistics under it
+        are not cut either. On a resize or zoom, and where the Forward value changes kind
+        (a plot after a number): the panel is laid out again then anyway, never on a step
+        that shows a value of the same kind."""
         layout = self.widget().layout()
         margins, spacing = layout.contentsMargins(), layout.spacing()
         above = margins.top() + self.header.height() + self.grad_change.height() + 3 * spacing
+        line = max(1, self.formula.fontMetrics().lineSpacing())
+        around = self.forward.shown_height() - self.forward.slot_height()  # title, statistics
+        self.forward.fit_plot_height(self.viewport().height() - above - around
+                                     - self.formula.height_of(MIN_LINES))
         room = self.viewport().height() - above - self.forward.shown_height() - 10
-        self.formula.fit_lines(room // max(1, self.formula.fontMetrics().lineSpacing()))
+        self.formula.fit_lines(room // line)
 
     def _fit_heights(self) -> None:
         """Fix the text rows' heights (two lines each): a new step's text must not re-lay out
@@ -195,8 +201,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                 "(Run › Deep values records more)."))
         fit = (bool(written), self.forward.slot_height())
         if fit != self._fitted:  # a plot after a number, or a longer title: share again
-            self._fitted = fit
-            self._fit_formula()
+            self._fit_formula()  # (which may draw the plot lower: the height it leaves)
+            self._fitted = (fit[0], self.forward.slot_height())
         self._show_arriving(step, state)
         self._show_sent(step, state)
         self._show_grad_change(attrs, step, state)

@@ -234,6 +234,10 @@ def saved_state_words(entry: dict) -> str:
     place with torch's two versions (``saved.saved_items``)."""
     if entry.get("freed"):
         return tr("freed")
+    if entry.get("changed_during") and entry.get("detached_in_place"):  # no version moved
+        return tr("detached in place during this pass by a hook or a custom Function's "
+                  "backward: torch refuses it at the step that raised; whether already here "
+                  "is not recorded")
     if entry.get("detached_in_place"):
         return tr("detached in place since it was saved (torch refuses it)")
     if entry.get("changed_during"):  # a hook wrote it in the pass; no probe says when
@@ -244,6 +248,10 @@ def saved_state_words(entry: dict) -> str:
     if entry.get("changed_in_place"):
         return tr("changed in place: version {0}, saved at version {1}").format(
             entry.get("version"), entry.get("saved_version"))
+    if entry.get("view_version"):  # a live program's saved view: its saved version unread
+        return tr("a view at version {0}: torch refuses it at backward if it was saved at "
+                  "another version, which only reading it tells, and reading it could make "
+                  "torch rebuild the view's node").format(entry["view_version"])
     return tr("alive")
 
 

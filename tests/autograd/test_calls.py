@@ -343,6 +343,51 @@ def test_torchs_warnings_about_deprecated_arguments_name_the_callers_line(tmp_pa
     assert result["output"] == plain.stdout + plain.stderr
 
 
+HOOK_WARNINGS = """\
+import warnings
+
+import torch
+from torch import nn
+
+m = nn.Linear(2, 2)
+m.register_full_backward_hook(lambda module, grad_input, grad_output: None)
+x = torch.ones(1, 2)  # needs no grad: torch warns from the hook, stacklevel=5
+m(x).sum().backward()
+m(x).sum().backward()
+for _ in range(2):
+    m(x).sum().backward()
+a = torch.ones(2, requires_grad=True)
+b = torch.ones(2, requires_grad=True)
+ya, yb = a * 2, b * 3
+ya.register_hook(lambda g: warnings.warn("hook of ya", stacklevel=4))
+yb.register_hook(lambda g: warnings.warn("hook of yb", stacklevel=5))
+(ga,) = torch.autograd.grad(ya.sum(), a, retain_graph=True)
+(ga,) = torch.autograd.grad(ya.sum(), a, retain_graph=True)
+yb.sum().backward(retain_graph=True)
+yb.sum().backward()
+loss = m(x).sum()
+loss
+"""
+
+
+def test_a_warning_given_during_a_pass_names_the_line_python_names(tmp_path):
+    """A warning given during the pass, with a ``stacklevel`` that reaches the caller of
+    torch's function (``BackwardHook``'s "Full backward hook is firing ...", a hook's own
+    ``warnings.warn``): it named gradstep's wrapper (``calls.py:369``) where python names the
+    snippet's line, and so was shown once for all of them (fidhunt5)."""
+    path = tmp_path / "hook_warnings.py"
+    path.write_text(HOOK_WARNINGS, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert plain.stderr.count("Full backward hook is firing") == 3  # the loop's line once
+    assert plain.stderr.count("hook of y") == 4  # each line once
+    result = Session().run(HOOK_WARNINGS, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout + plain.stderr
+    assert [call["line"] for call in result["calls"]] == [9, 10, 12, 12, 18, 19, 20, 21]
+    assert all(call["timeline"]["steps"] for call in result["calls"])
+
+
 def test_the_step_budget_stops_recording_a_big_loop(monkeypatch):
     import gradstep.autograd.calls as calls_module
 
@@ -445,8 +490,8 @@ def test_an_error_in_backward_or_grad_is_located_at_the_snippets_own_column():
 
 def test_a_traceback_the_snippet_prints_names_its_call_line_once():
     """A snippet that catches torch's error and prints its traceback: the snippet's line
-    appears once, as in plain python (a frame made at its line is only for calls with a
-    deprecated argument)."""
+    appears once, as in plain python (the frame ``calls.as_if_called_from`` makes at that
+    line is taken out of the traceback on its way)."""
     source = ("import traceback\na = torch.ones(2, requires_grad=True)\nloss = (a * a).sum()\n"
               "loss.backward()\ntry:\n    loss.backward()\nexcept RuntimeError:\n"
               "    traceback.print_exc()\n")

@@ -525,5 +525,6 @@ def test_a_leaf_written_after_the_pass_is_said_to_hold_its_new_value():
     data["params"][0]["written_during"] = True  # a hook's step, while the call ran
     [finding] = [f for f in diagnoser.diagnose(trace, stats=data).findings if f.fails]
     assert finding.note == (
-        "the snippet wrote w in place during a recorded backward call through this graph "
+        "the snippet wrote w in place during a recorded backward call made after this graph's "
+        "forward "
         "(an optimizer step in a hook?): this is its value after that, not the one the forward used")

@@ -174,3 +174,37 @@ def test_partly_freed_gradients_in_every_path_of_the_summary():
     assert readable == [True, False, False, False, True, True, False, True, False, True, False,
                         True, False, False, False]
     assert [isinstance(v, list) or "min" in v for v in shown] == readable
+
+
+SHRUNK = """\
+w = torch.ones({n}, requires_grad=True)
+v = w.detach()[::{step}]  # a strided view, summarised at its op
+loss = (w * 2).sum()
+with torch.no_grad():
+    w.untyped_storage().resize_({keep})  # shrunk by hand, not emptied
+print("kept", w.untyped_storage().nbytes())
+"""
+
+
+def test_a_small_leaf_whose_storage_was_shrunk_is_not_read_past_its_end():
+    """A 1-D float leaf of 10 elements whose storage keeps 8 bytes (2 elements): its trace
+    value read all 10 (``values._small_cpu_record``: ``tolist()`` reads past the storage's
+    end, memory torch no longer owns). It is its shape, dtype and device, as an emptied
+    one's; a view of the shrunk storage (every other element) the same."""
+    for n, step, keep in ((10, 1, 8), (10, 2, 12)):
+        source = SHRUNK.format(n=n, step=step, keep=keep)
+        plain, result = _plain_and_gradstep(source, "loss")
+        assert result["output"] == f"kept {plain['w'].untyped_storage().nbytes()}\n"
+        assert not storage_holds(plain["w"])  # torch: fewer bytes than its elements span
+        leaf = next(n for n in result["trace"]["nodes"] if n["kind"] == "leaf")
+        assert leaf["value"] == {"shape": [n], "dtype": "float32", "device": "cpu"}
+    t = torch.ones(10)
+    view = t[::3]  # spans elements 0 to 9
+    t.untyped_storage().resize_(36)  # 9 elements: the view's last one is past the end
+    assert not storage_holds(view)
+    from gradstep.autograd.values import summary_record, tensor_value
+
+    assert tensor_value(view) == {"shape": [4], "dtype": "float32", "device": "cpu"}
+    assert summary_record(view) == tensor_value(view)
+    whole = torch.arange(4.0)[1:]
+    assert summary_record(whole)[8:] == (1.0, 2.0, 3.0)  # one that holds: read as before

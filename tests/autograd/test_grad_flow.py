@@ -265,7 +265,36 @@ loss.backward()
     assert all(p["written_after"] for p in stats["params"])
     text = format_report(diagnosis, {"nodes": []})
     assert ("2 of these layers were written in place during a recorded backward call "
-            "through this graph or after the first one") in text
+            "made after this graph's forward, or after the first such call") in text
+
+
+def test_a_write_during_another_graph_s_call_is_not_said_to_be_through_this_graph():
+    """The graph shown is ``loss_a``'s; the hook's step wrote ``p`` during a later call
+    through another graph (torch: ``p`` unchanged by ``loss_a``'s call, written in the next
+    one). check said "during a recorded backward call through this graph": it says what is
+    known, a call made after this graph's forward."""
+    from gradstep.commands.check import format_report
+
+    source = """\
+p = nn.Parameter(torch.tensor([1.0, 2.0, 3.0]))
+opt = torch.optim.SGD([p], lr=0.1)
+loss_a = (p * p).sum()
+loss_a.backward()
+after_a = p._version
+p.register_post_accumulate_grad_hook(lambda t: opt.step())
+(p * 3).sum().backward()
+"""
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(source, "<plain>", "exec"), plain)
+    assert plain["after_a"] == 0 < plain["p"]._version  # written in the other graph's call
+    session, stats, diagnosis = flow(source)
+    result = session.run(source)  # the older graph is shown
+    assert [n["label"] for n in result["trace"]["nodes"]][0] == "loss_a"
+    assert [p["written_during"] for p in stats["params"]] == [True]
+    text = format_report(diagnosis, {"nodes": []})
+    assert "through this graph" not in text
+    assert ("1 of these layers were written in place during a recorded backward call made "
+            "after this graph's forward") in text
 
 
 def test_a_dead_layer_behind_an_embedding_is_still_flagged():

@@ -5,6 +5,7 @@ traceback of the same snippet has them (before: the generic words of the excepti
 
 from __future__ import annotations
 
+import re
 import traceback
 
 import pytest
@@ -67,3 +68,96 @@ def test_a_custom_function_s_backward_is_not_called_a_hook():
               "x = torch.ones(3, requires_grad=True)\nF.apply(x).sum().backward()\n")
     error = Session().run(source, filename="/x/hook.py")["error"]
     assert error["line"] == 8 and "hook" not in error["title"]
+
+
+WRITES = {  # where the snippet changes the saved b in place: torch refuses it in SinBackward0
+    "hook": "def hook(g):\n    b.add_(1)\nd.register_hook(hook)\n",
+    "forward": "b.add_(1)\n",
+    "custom": ("class Twice(torch.autograd.Function):\n    @staticmethod\n"
+               "    def forward(ctx, t):\n        return t * 2\n    @staticmethod\n"
+               "    def backward(ctx, g):\n        b.add_(1)\n        return g * 2\n"
+               "d = Twice.apply(d)\n"),
+}
+WRITTEN = ("import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
+           "d = c * 3\n{write}d.sum().backward()\n")
+
+
+@pytest.mark.parametrize("where", sorted(WRITES))
+def test_torchs_in_place_error_names_the_writer_gradstep_saw(where):
+    """torch says "modified by an inplace operation" whoever wrote the saved tensor; the
+    explanation under it said "saved during the forward pass ... then modified in place"
+    also where a hook wrote it during the pass. Where the probe as the pass began found it
+    unchanged and the pass's graph has no node running Python, the writer was a hook of the
+    snippet's; with a custom Function in the graph it may be its backward; a write in the
+    forward keeps the generic words. torch's versions, from a plain run, in the words."""
+    source = WRITTEN.format(write=WRITES[where])
+    try:
+        exec(compile(source, "/x/w.py", "exec"), {})
+        raise AssertionError("torch took it")
+    except RuntimeError as exc:
+        found = re.search(r"is at version (\d+); expected version (\d+)", str(exc))
+    error = Session().run(source, filename="/x/w.py")["error"]
+    assert error["kind"] == "inplace"
+    words = error["explanation"]
+    zh = localized(error, "zh_CN")["explanation"]
+    if where == "forward":
+        assert "then modified in place (+=" in words and "hook" not in words
+        return
+    assert f"is at version {found[1]} where it was saved at version {found[2]}" in words
+    assert "was unchanged as the pass began" in words
+    if where == "hook":
+        assert "a hook of the snippet's that torch ran during this backward pass" in words
+        assert "钩子" in zh and "自定义" not in zh
+    else:
+        assert "a hook of the snippet's, or a custom Function's backward" in words
+        assert "自定义" in zh
+
+
+def test_the_api_s_pass_names_the_hook_that_wrote_the_saved_tensor():
+    """``gradstep.backward`` (a pass of gradstep's own on a live graph): the same words."""
+    import torch
+
+    import gradstep
+
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    d = b.sin() * 3
+    d.register_hook(lambda g: (b.add_(1), None)[1])
+    error = gradstep.backward(d.sum())["error"]
+    assert error["kind"] == "inplace"
+    assert ("a hook of the snippet's that torch ran during this backward pass then modified it "
+            "in place: it was unchanged as the pass began, and is at version 1 where it was "
+            "saved at version 0") in error["explanation"]
+
+
+BESIDE = {  # a saved view changed before the pass (unread while the program runs) and a
+    # tensor a hook writes during it, at the same versions
+    "other_node": ("x2 = torch.ones(3, requires_grad=True)\nw2 = x2 * 1\ns2 = w2.sin()\n"
+                   "x = torch.ones(4, requires_grad=True)\nb = x * 2\nv = b[:3]\n"
+                   "s1 = v.sin()\n"),  # s1's node runs first (the newer): torch refuses v
+    "same_node": ("x2 = torch.ones(3, requires_grad=True)\nw2 = x2 * 1\n"
+                  "x = torch.ones(4, requires_grad=True)\nb = x * 2\nv = b[:3]\n"
+                  "s1 = torch.hypot(w2, v)\ns2 = s1\n"),  # one node saves both (torch checks v first)
+}
+BESIDE_TAIL = ("b.add_(1)\nbefore = v._version\nloss = (s1 + s2).sum()\n"
+               "loss.register_hook(lambda g: (w2.add_(1), None)[1])\nloss.backward()\n")
+
+
+@pytest.mark.parametrize("where", sorted(BESIDE))
+def test_a_view_changed_before_the_pass_is_not_said_written_by_a_hook(where):
+    """torch refuses the saved view ``v``, changed before the pass (its version then is not
+    the one torch says it was saved at), while a hook wrote ``w2`` during the pass with the
+    same versions. The words said a hook wrote the tensor torch refused, unchanged as the
+    pass began (they took ``w2``, the one the probes read, for it): now the generic words."""
+    source = "import torch\n" + BESIDE[where] + BESIDE_TAIL
+    plain: dict = {}
+    try:
+        exec(compile(source, "/x/w.py", "exec"), plain)
+        raise AssertionError("torch took it")
+    except RuntimeError as exc:
+        found = re.search(r"output 0 of AsStrided, is at version (\d+); expected version (\d+)",
+                          str(exc))  # the view: its node rebuilt as torch unpacked it
+    assert plain["before"] != int(found[2])  # the refused tensor was changed before the pass
+    error = Session().run(source, filename="/x/w.py")["error"]
+    assert error["kind"] == "inplace" and "unchanged as the pass began" not in error["explanation"]
+    assert "then modified in place (+=" in error["explanation"]

@@ -15,6 +15,7 @@ import torch
 from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.session import Session
 from gradstep.autograd.step_state import PassHistory, drawn_calls
+from gradstep.ui.tensor_text import saved_state_words
 
 VERSIONS = re.compile(r"is at version (\d+); expected version (\d+) instead")
 
@@ -199,11 +200,11 @@ UNSEEN = {  # a node pre-hook Python cannot see: the steps no probe bounds show 
 }
 
 
-def _torch_at_each_step(source: str) -> tuple[str, list]:
+def _torch_at_each_step(source: str, verdict=_verdict) -> tuple[str, list]:
     """Run ``source`` plainly with a pre-hook on every node of the pass, registered as the
     pass begins (after the snippet's own hooks): torch's verdict on SinBackward0's saved
     ``b`` as each node is about to run, in engine order ((name, None): taken; else the
-    versions torch's error names)."""
+    versions torch's error names; ``verdict(env)`` gives it)."""
     seen: list = []
 
     def hook_every_node(env, tensor):
@@ -216,19 +217,19 @@ def _torch_at_each_step(source: str) -> tuple[str, list]:
             stack += [n for n, _ in fn.next_functions]
         for fn in nodes:
             fn.register_prehook(lambda g, fn=fn: seen.append(
-                (fn.name().removeprefix("torch::autograd::"), _verdict(env))) and None)
+                (fn.name().removeprefix("torch::autograd::"), verdict(env))) and None)
 
     return _run_watching(source, hook_every_node), seen
 
 
-def _steps_shown(source: str, printed: str):
+def _steps_shown(source: str, printed: str, name: str = "SinBackward0"):
     result = Session().run(source, filename="/x/hook.py")
     # the snippet did what it does under python (the oracle's own hooks aside, which move
     # torch's handle counter: the last line counts the handles made during the pass)
     assert result["output"] == _run_watching(source, lambda env, tensor: None)
     assert result["output"].splitlines()[:-1] == printed.splitlines()[:-1]
     graph = graph_from_json(result["trace"])
-    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == "SinBackward0")
+    sin = next(n for n, a in graph.nodes(data=True) if a["name"] == name)
     (call,) = drawn_calls(result["calls"], graph)
     index = PassHistory(graph, [call["timeline"]]).index(0)
     return index, sin
@@ -263,3 +264,49 @@ def test_a_write_no_probe_sees_shows_less_never_another_state(how):
             assert _shown(entry) == verdict, k
     assert less  # the steps before the node hook's write are bounded by no probe
     assert index.changes(0, 1).saved.get(sin) == index.saved(sin, 1)
+
+
+def _detached_verdict(env: dict):
+    """torch's verdict on ``c``'s node's saved input ``b`` now, as its backward unpacks it
+    (without the node): "detached" where torch refuses it as detached in place, else None."""
+    try:
+        env["c"].grad_fn._raw_saved_self.unpack()
+        return None
+    except RuntimeError as exc:
+        return "detached" if "detached in-place" in str(exc) else str(exc)
+
+
+DETACH_HOOKS = {  # b.detach_() moves no version: no probe sees it
+    "alone": "def hook(g):\n    b.detach_()\ne.register_hook(hook)",
+    "beside_a_write": ("def hook(g):\n    b.detach_()\n    w2.add_(1)\ne.register_hook(hook)"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(DETACH_HOOKS))
+def test_a_saved_input_a_hook_detaches_shows_torchs_refusal_and_no_unknown_version(how):
+    """A hook's ``b.detach_()`` during the pass: torch refuses SinBackward0's saved ``b`` as
+    detached in place ("Trying to use a saved tensor that has been detached in-place", no
+    versions). The step that raised showed it alive where torch's error was that one, and
+    a step before showed "saved at version ?" where the error was another's: the state
+    torch raised in is read for that error too, and a step no probe bounds says it was
+    detached in the pass, with no version (torch's refusal names none)."""
+    source = CHAIN.format(hook=DETACH_HOOKS[how])
+    node = "SinBackward0"
+    if how == "beside_a_write":  # c's node saves w2 as well: its version error raises first
+        source = source.replace("c = b.sin()", "w2 = w * 1\nc = torch.hypot(b, w2)")
+        node = "HypotBackward0"
+    printed, seen = _torch_at_each_step(source, _detached_verdict)
+    assert "raised" in printed and seen[0][1] is None and seen[-1][1] == "detached"
+    index, sin = _steps_shown(source, printed, node)
+    assert [s["name"] for s in index.steps] == [name for name, _ in seen]
+    less = 0
+    for k, (_, verdict) in enumerate(seen):
+        entry = next(e for e in index.saved(sin, k) if e["name"] == "self")
+        assert "saved_version" not in entry and "version" not in entry, k
+        if entry.get("changed_during"):  # not known whether already here: said so
+            assert entry.get("detached_in_place"), k
+            assert "during this pass" in saved_state_words(entry), k  # (not "since it was saved")
+            less += 1
+        else:
+            assert ("detached" if entry.get("detached_in_place") else None) == verdict, k
+    assert less < len(seen)  # the step that raised shows torch's refusal

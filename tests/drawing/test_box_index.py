@@ -101,3 +101,35 @@ def test_a_rectangle_around_every_box_gives_them_all_without_a_scan(monkeypatch)
     rect = (x0 - 1, y0 - 1, x1 + 1, y1 + 1)
     assert index.meeting(*rect).tolist() == scan(lo, hi, *rect).tolist() != list(range(2_000))
     assert (index.corners == np.concatenate([lo, hi], axis=1).T).sum() == 4 * 2_000 - 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_meet_any_says_what_the_scan_says_for_each_rectangle(seed):
+    """In bulk (chunks of a few, so several chunks), touching edges included."""
+    rng = np.random.default_rng(seed)
+    lo, hi = layered_boxes(rng, 3_000)
+    index = BoxIndex(lo, hi)
+    x0, y0 = rng.uniform(-1_000, 81_000, 500), rng.uniform(-1_000, 45_000, 500)
+    w, h = rng.choice([1.0, 50.0, 470.0, 2_000.0], 500), rng.choice([1.0, 14.0, 660.0], 500)
+    rects = np.column_stack([x0, y0, x0 + w, y0 + h])
+    rects[:3] = [[*lo[0], *lo[0]], [*hi[1], *hi[1] + 5], [-9e9, -9e9, -8e9, -8e9]]  # (touch, none)
+    want = [len(scan(lo, hi, *r)) > 0 for r in rects]
+    assert index.meet_any(rects, chunk=64).tolist() == want
+    assert 0 < sum(want) < len(want)
+    assert BoxIndex(lo[:0], hi[:0]).meet_any(rects).tolist() == [False] * len(rects)
+
+
+def test_meets_says_whether_meeting_finds_any():
+    rng = np.random.default_rng(5)
+    lo, hi = layered_boxes(rng, 3_000)
+    index = BoxIndex(lo, hi)
+    found = []
+    for _ in range(400):
+        x0, y0 = rng.uniform(-1_000, 81_000), rng.uniform(-1_000, 45_000)
+        w, h = rng.choice([1.0, 50.0, 470.0, 100_000.0]), rng.choice([1.0, 14.0, 660.0])
+        found.append(index.meets(x0, y0, x0 + w, y0 + h))
+        assert found[-1] == (len(scan(lo, hi, x0, y0, x0 + w, y0 + h)) > 0)
+    assert any(found) and not all(found)
+    for rect in ((*lo[0], *lo[0]), (*hi[1], *hi[1] + 5)):  # a corner touched: met
+        assert index.meets(*rect)
+    assert not BoxIndex(lo[:0], hi[:0]).meets(0, 0, 1, 1)

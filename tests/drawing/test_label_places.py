@@ -1,6 +1,8 @@
 """No two gradient labels overlap: a narrow node's fan-out (the zh_CN ``printopts`` walk
 drew ``[1, -0.3, 2.8e-05]`` over ``[0.28, 0.89, 4.4e-05]``), a wide one, a crowd in one
-gap; in the window and the SVG alike, after any order of steps."""
+gap; in the window and the SVG alike, after any order of steps. Nor does a label cover a
+node's box where a place beside its edge is free (a diamond's ``[1., 1., 1.]`` was drawn
+over PowBackward0, the node its long edge passes)."""
 
 from __future__ import annotations
 
@@ -69,7 +71,30 @@ def crowd(count: int = 8):
     return graph
 
 
-GRAPHS = {"narrow_mul": narrow_mul, "fan_in": fan_in, "fan_out_2": lambda: fan_out(2),
+def diamond():
+    """``c = b * x`` with ``b = f(x)``: MulBackward0 sends to x twice, once through
+    PowBackward0; drawn left to right, the long edge's label at its middle lay over
+    PowBackward0's box."""
+    graph = nx.MultiDiGraph()
+    graph.add_node("sum", kind="op", name="SumBackward0", label="r", shape=[])
+    graph.add_node("mul", kind="op", name="MulBackward0", label="c", shape=[3],
+                   value={"shape": [3], "data": [2.0, 2.0, 2.0]})
+    graph.add_node("pow", kind="op", name="PowBackward0", label="b", shape=[3],
+                   value={"shape": [3], "data": [1.0, 1.0, 1.0]})
+    graph.add_node("x", kind="leaf", name="AccumulateGrad", label="x", shape=[3])
+    for source, target, slot in (("sum", "mul", 0), ("mul", "pow", 0), ("mul", "x", 1),
+                                 ("pow", "x", 0)):
+        graph.add_edge(source, target, key=0, slot=slot)
+    return graph
+
+
+def over_boxes(lay, boxes: dict) -> list:
+    """Return (edge, node) where a label covers a node's box (by more than a pixel)."""
+    nodes = {n: (x + 1, y + 1, w - 2, h - 2) for n, (x, y, w, h) in node_boxes(lay).items()}
+    return [(key, n) for key, box in boxes.items() for n, nbox in nodes.items() if meet(box, nbox)]
+
+
+GRAPHS = {"diamond": diamond, "narrow_mul": narrow_mul, "fan_in": fan_in, "fan_out_2": lambda: fan_out(2),
           "fan_out_3": lambda: fan_out(3), "crowd": crowd}
 
 
@@ -117,6 +142,29 @@ def test_a_fan_ins_labels_are_outside_it_not_between_its_edges(text):
                 assert box[0] + box[2] < middle, texts
             else:
                 assert box[0] > middle, texts
+
+
+@pytest.mark.parametrize("text", [WIDEST, SHORT])
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+@pytest.mark.parametrize("name", ["diamond", "narrow_mul", "fan_in", "fan_out_2", "fan_out_3",
+                                  "blocks"])
+def test_no_label_covers_a_nodes_box(name, rankdir, text):
+    from gradstep.drawing import samples
+
+    graph = samples.scoped_blocks(12) if name == "blocks" else GRAPHS[name]()
+    lay = layout(graph, rankdir=rankdir)
+    boxes = place_labels(lay, dict.fromkeys(lay.routes, text))
+    assert not over_boxes(lay, boxes)
+    assert not overlapping(boxes)
+
+
+def test_the_diamonds_long_edge_label_stays_beside_its_edge():
+    """Off PowBackward0's box, and still one of the places along its own edge."""
+    lay = layout(diamond(), rankdir="LR")
+    boxes = place_labels(lay, dict.fromkeys(lay.routes, SHORT))
+    key = ("mul", "x", 0)
+    assert not meet(boxes[key], node_boxes(lay)["pow"])
+    assert boxes[key] in candidates(lay.routes[key], SHORT, lay.label_sides.get(key, 0))
 
 
 def test_a_label_free_of_others_is_where_it_always_was():

@@ -64,3 +64,24 @@ def test_a_program_under_lang_zh_cn_is_refused_in_chinese():
                           timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("根张量没有 grad_fn"), done.stdout
+
+
+@pytest.mark.parametrize(("chosen", "locale"), [("zh_CN", "C.UTF-8"), ("en", "zh_CN.UTF-8")])
+def test_a_drawing_speaks_the_language_set_in_the_callers_process(monkeypatch, chosen, locale):
+    """``gradstep.draw`` renders in a child process: its pills follow ``set_language`` in
+    the caller's process (they followed the child's locale), and a drawing kept from before
+    a switch is drawn again in the new language."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.setenv(name, locale)
+    x = torch.ones(3, requires_grad=True)
+    y = (x * x.exp()).sum()
+    timeline = gradstep.backward(y)  # (the pills of the saved tensors at its end)
+    i18n.set_language(chosen)
+    drawing = gradstep.draw(y, timeline=timeline)
+    svg = drawing.svg
+    pill = {"zh_CN": "已保存：", "en": "saved: "}
+    assert pill[chosen] in svg
+    assert pill["zh_CN" if chosen == "en" else "en"] not in svg
+    other = "en" if chosen == "zh_CN" else "zh_CN"
+    i18n.set_language(other)
+    assert pill[other] in drawing.svg

@@ -3,7 +3,9 @@
 Each case checks the error kind and words, the snippet line, the time bound
 (stopped within a second and a half of the timeout), the command line's exit
 status and strict-JSON stdout, and that a good snippet still runs afterwards
-with the value torch computes for it.
+with the value torch computes for it. The command line's cases run in real command
+processes where the process is the answer (``PROCESS_CASES``), the others as typed in
+this process on one kernel made as a command's own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from hostile_cases import CASES, GOOD, Hostile
 from gradstep.kernel.client import Kernel
 from gradstep.schema.kernel import RunReply
 from gradstep.schema.validate import problems
+from tests.command_runs import commands_on, run_command
 
 pytest.importorskip("gradstep.autograd.session")
 
@@ -116,39 +119,68 @@ def test_kernel_ignores_a_system_exit_in_a_thread_and_draws_after_sys_exit_0(ker
 
 # -- through the command line ------------------------------------------------------
 
+# The cases whose answer is the command's own process: it exits though its kernel keeps a
+# thread running, its streams carry what the snippet's closed or flooded ones and bytes that
+# are not text leave, and its status is python's after an interrupt, a crash and
+# sys.exit(0). They run as real command lines (each start imports torch, ~1.5 s CPU); the
+# others run the command as typed (``gradstep.cli.main``) in this process, on one kernel
+# process made as a command makes its own (tests/command_runs.py).
+PROCESS_CASES = ("lingering_thread", "closes_stdout_and_stderr", "binary_garbage",
+                 "output_flood", "keyboard_interrupt", "segfault", "sys_exit_zero")
 
-def run_cli(case: Hostile, tmp_dir: Path) -> tuple[subprocess.CompletedProcess, float]:
-    """Return the finished ``python -m gradstep trace FILE --json --timeout T`` and its seconds:
-    2 s for a snippet that is meant to run into the timeout, a minute for the others (a
-    busy machine, e.g. the conformance suite running beside, must not time them out)."""
+
+def case_file(case: Hostile, tmp_dir: Path) -> Path:
     path = tmp_dir / f"{case.name}.py"
-    data = case.source if isinstance(case.source, bytes) else case.source.encode()
-    path.write_bytes(data)
+    path.write_bytes(case.source if isinstance(case.source, bytes) else case.source.encode())
+    return path
+
+
+def cli_arguments(case: Hostile, path: Path) -> list[str]:
+    """``trace FILE --json --timeout T``: 2 s for a snippet that is meant to run into the
+    timeout, a minute for the others (a busy machine, e.g. the conformance suite running
+    beside, must not time them out)."""
+    return ["trace", str(path), "--json", "--timeout",
+            str(CLI_TIMEOUT if "timeout" in case.kinds else 60.0)]
+
+
+def run_cli(case: Hostile, tmp_dir: Path) -> tuple[int, str, str, float]:
+    """Return the status, stdout and stderr of ``python -m gradstep trace FILE ...``, and its
+    seconds."""
+    path = case_file(case, tmp_dir)
     start = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "gradstep", "trace", str(path), "--json", "--timeout",
-         str(CLI_TIMEOUT if "timeout" in case.kinds else 60.0)],
-        capture_output=True, cwd=ROOT, timeout=120,
-    )
-    return done, time.monotonic() - start
+    done = subprocess.run([sys.executable, "-m", "gradstep", *cli_arguments(case, path)],
+                          capture_output=True, cwd=ROOT, timeout=120)
+    return (done.returncode, done.stdout.decode("utf-8"),
+            done.stderr.decode("utf-8", errors="replace"), time.monotonic() - start)
+
+
+def run_here(case: Hostile, tmp_dir: Path) -> tuple[int, str, str, float]:
+    """Return what ``run_cli`` returns, of the command run here (``commands_on``)."""
+    path = case_file(case, tmp_dir)
+    start = time.monotonic()
+    return (*run_command(cli_arguments(case, path)), time.monotonic() - start)
 
 
 @pytest.fixture(scope="module")
-def cli_results(tmp_path_factory):
-    """Run every case through the command line, a few at a time (each start imports torch)."""
+def cli_results(tmp_path_factory, module_command_kernel):
+    """Run every case through the command: the PROCESS_CASES as command lines, a few at a
+    time, while the others run here one after the other, on one kernel."""
     tmp_dir = tmp_path_factory.mktemp("hostile")
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda case: run_cli(case, tmp_dir), CASES))
-    return dict(zip(IDS, results))
+    processes = [case for case in CASES if case.name in PROCESS_CASES]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        started = pool.map(lambda case: run_cli(case, tmp_dir), processes)
+        with commands_on(module_command_kernel):
+            results = {case.name: run_here(case, tmp_dir) for case in CASES
+                       if case.name not in PROCESS_CASES}
+        results.update(zip((case.name for case in processes), started))
+    return results
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_command_line_answers_hostile_snippet(cli_results, case):
-    done, elapsed = cli_results[case.name]
-    stdout = done.stdout.decode("utf-8")
-    stderr = done.stderr.decode("utf-8", errors="replace")
-    assert done.returncode == case.exit, stderr[-3000:]
+    status, stdout, stderr, elapsed = cli_results[case.name]
+    assert status == case.exit, stderr[-3000:]
     if case.exit == 0:
         graph = strict_json(stdout)
         assert graph["nodes"], graph
@@ -165,13 +197,14 @@ def test_command_line_answers_hostile_snippet(cli_results, case):
 
 
 @pytest.mark.slow
-def test_command_line_good_snippet_after_the_table(cli_results, tmp_path):
+def test_command_line_good_snippet_after_the_table(command_kernel, tmp_path):
+    """The command's kernel that ran the table (those of its cases run here) draws a good
+    snippet with torch's value."""
     path = tmp_path / "good.py"
     path.write_text(GOOD)
-    done = subprocess.run([sys.executable, "-m", "gradstep", "trace", str(path), "--json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr
-    graph = strict_json(done.stdout)
+    status, out, err = run_command(["trace", str(path), "--json"])
+    assert status == 0, err
+    graph = strict_json(out)
     root = next(n for n in graph["nodes"] if n["id"] == graph["root"])
     assert root["value"]["data"] == pytest.approx(good_loss())
 

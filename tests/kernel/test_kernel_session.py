@@ -169,11 +169,10 @@ def test_crash_then_the_session_works_again(kernel):
     assert kernel.backward()["leaf_grads"]["w"] == pytest.approx(grad)
 
 
-def test_stop_keeps_what_was_printed_and_the_graph_so_far():
+def test_stop_keeps_what_was_printed_and_the_graph_so_far(kernel):
     source = ("print('progress')\nx = torch.ones(1, requires_grad=True)\ny = x * 2\n"
               "while True:\n    pass\n")
-    with Kernel(timeout=1) as k:
-        reply = k.run(source, filename="stop.py")
+    reply = kernel.run(source, filename="stop.py", timeout=1)
     assert reply["error"]["kind"] == "timeout" and reply["error"]["line"] in (4, 5)
     assert reply["output"] == "progress\n"
     names = {n["name"] for n in reply["trace"]["nodes"]}

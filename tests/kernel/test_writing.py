@@ -80,23 +80,30 @@ def test_a_write_without_a_kept_trace_or_with_a_bad_path_is_refused_in_words(tmp
         assert problems(reply, records.WriteReply) == []
 
 
-def test_a_kernel_keeps_a_finished_trace_and_writes_it_where_the_graph_lives(tmp_path):
+@pytest.fixture(scope="module")
+def kernel():
+    with Kernel(timeout=60) as k:
+        yield k
+
+
+def test_a_kernel_keeps_a_finished_trace_and_writes_it_where_the_graph_lives(kernel, tmp_path):
     source = load_example(EXAMPLES[0].id)
-    with Kernel(timeout=60) as kernel:
-        expected = kernel.run(source)["trace"]
-        kernel.restart()  # a fresh process: torch's node sequence numbers start again
-        run = kernel.run(source, keep_trace=True)
-        assert run["ok"] and run["trace"] is None and run["trace_kept"]
-        assert problems(run, records.RunReply) == []
-        reply = kernel.write(str(tmp_path / "t.json"), kind="trace")
-        assert problems(reply, records.WriteReply) == []
-        assert json.loads((tmp_path / "t.json").read_text("utf-8")) == expected
-        after = kernel.backward()  # the session forgot its records: no graph to step through
-        assert after["error"] and "nothing to step through" in after["error"]["message"]
-        failed = kernel.run("x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n"
-                            "raise ValueError('late')\n", keep_trace=True)
-        assert not failed["ok"] and failed["trace"] and "trace_kept" not in failed
-        assert kernel.write(str(tmp_path / "g.svg"))["refused"]
+    if kernel.alive:  # the module's kernel ran a test before: both runs from a fresh process
+        kernel.restart()
+    expected = kernel.run(source)["trace"]
+    kernel.restart()  # a fresh process: torch's node sequence numbers start again
+    run = kernel.run(source, keep_trace=True)
+    assert run["ok"] and run["trace"] is None and run["trace_kept"]
+    assert problems(run, records.RunReply) == []
+    reply = kernel.write(str(tmp_path / "t.json"), kind="trace")
+    assert problems(reply, records.WriteReply) == []
+    assert json.loads((tmp_path / "t.json").read_text("utf-8")) == expected
+    after = kernel.backward()  # the session forgot its records: no graph to step through
+    assert after["error"] and "nothing to step through" in after["error"]["message"]
+    failed = kernel.run("x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n"
+                        "raise ValueError('late')\n", keep_trace=True)
+    assert not failed["ok"] and failed["trace"] and "trace_kept" not in failed
+    assert kernel.write(str(tmp_path / "g.svg"))["refused"]
     assert Path(tmp_path / "g.svg").exists() is False
 
 
@@ -125,14 +132,14 @@ def test_forgetting_the_records_keeps_the_snippets_tensors_and_graph_alive():
     assert session.state.namespace["x"].grad.tolist() == [3.0, 3.0]
 
 
-def test_a_run_stopped_by_its_time_limit_sends_its_trace_even_when_the_snippet_caught_the_stop():
+def test_a_run_stopped_by_its_time_limit_sends_its_trace_even_when_the_snippet_caught_the_stop(
+        kernel):
     source = ("import time\ntry:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    pass\n"
               "x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n")
-    with Kernel(timeout=60) as kernel:
-        run = kernel.run(source, keep_trace=True, timeout=1.0)
-        assert not run["ok"] and run["error"]["kind"] == "timeout"
-        assert run["trace"] and "trace_kept" not in run  # drawn with its failure, as before
-        assert kernel.write("/nonexistent/never.svg")["refused"]  # nothing was kept
+    run = kernel.run(source, keep_trace=True, timeout=1.0)
+    assert not run["ok"] and run["error"]["kind"] == "timeout"
+    assert run["trace"] and "trace_kept" not in run  # drawn with its failure, as before
+    assert kernel.write("/nonexistent/never.svg")["refused"]  # nothing was kept
 
 
 def test_a_drawing_out_of_memory_says_so_in_the_drawings_words(monkeypatch, tmp_path):

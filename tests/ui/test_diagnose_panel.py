@@ -204,7 +204,7 @@ def test_a_hook_s_step_during_the_pass_is_said_as_gradstep_check_says_it(qtbot, 
     rows = panel.diagnosis.rows
     assert rows and all(row.written_during and not row.written_later for row in rows)
     assert (f"{len(rows)} of these layers were written in place during a recorded backward "
-            "call through this graph") in panel.summary.text()
+            "call made after this graph's forward") in panel.summary.text()
     try:
         window.set_language("zh_CN")
         qtbot.waitUntil(lambda: "进行中被原地修改" in panel.summary.text(), timeout=5000)
@@ -235,3 +235,18 @@ def test_a_step_after_the_pass_is_said_as_gradstep_check_says_it(qtbot, make_win
     finally:
         window.set_language(None)
         set_language(None)
+
+
+def test_the_flow_charts_top_tick_text_is_not_cut_by_its_top(qtbot):
+    """The zh_CN walk's NaN diagnosis drew the chart's "1.0" half above its top."""
+    from gradstep.ui.qt_flow_chart import QtFlowChart
+    from tests.ui.test_values_chart_height import tick_texts_outside
+
+    chart = QtFlowChart()
+    qtbot.addWidget(chart)
+    chart.resize(440, 200)
+    chart.show()
+    chart.set_rows([], {})  # (the range -1 to 1: a tick at each end)
+    qtbot.wait(100)
+    assert chart.getAxis("left").range == [-1, 1] or list(chart.getAxis("left").range) == [-1, 1]
+    assert tick_texts_outside(chart) == []

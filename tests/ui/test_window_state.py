@@ -324,6 +324,28 @@ def test_nothing_to_draw_says_each_thing_once():
     assert printed.count("requires_grad=True?") == 1, printed
 
 
+def test_the_requires_grad_lessons_graph_area_reads_as_one_sentence():
+    """The requires_grad lesson's graph area read "No graph to draw: Nothing here requires
+    grad." (the error's title, capital and all, after the colon); in Chinese the title
+    as it is."""
+    from gradstep import i18n
+    from gradstep.examples import load_example
+    from gradstep.ui.error_words import no_graph_text
+
+    session = Session()
+    try:
+        result = session.run(load_example("requires_grad_error"))
+    finally:
+        session.reset()
+    assert result["error"]["kind"] == "no_grad_fn"
+    assert no_graph_text(result).startswith("No graph to draw: nothing here requires grad.")
+    with i18n.using("zh_CN"):
+        title = i18n.localized(result["error"])["title"]
+        assert title in no_graph_text(result) and title[:1] != "n"
+    assert no_graph_text({"ok": False, "error": {"kind": "no_grad_fn", "title": "NaN here"}}
+                         ).startswith("No graph to draw: NaN here.")
+
+
 def test_run_on_an_empty_editor_says_the_snippet_is_empty():
     """A new user's first Run, on an empty editor: the Errors panel said "No graph to
     draw ... Did you set requires_grad=True?", the command line "The snippet is empty".

@@ -536,12 +536,20 @@ What the snippet printed is in Output.</source>
         <translation>保存后被原地 detach（torch 拒绝使用它）</translation>
     </message>
     <message>
+        <source>detached in place during this pass by a hook or a custom Function&apos;s backward: torch refuses it at the step that raised; whether already here is not recorded</source>
+        <translation>这次反向传播中被某个钩子或自定义 Function 的 backward 原地 detach：torch 在抛出错误的那一步拒绝使用它；在这一步时是否已被 detach，没有记录</translation>
+    </message>
+    <message>
         <source>changed in place during this pass by a hook or a custom Function&apos;s backward (saved at version {0}): torch refuses it at the step that raised; whether already here is not recorded</source>
         <translation>这次反向传播中被某个钩子或自定义 Function 的 backward 原地修改（保存时是版本 {0}）：torch 在抛出错误的那一步拒绝使用它；在这一步时是否已被修改，没有记录</translation>
     </message>
     <message>
         <source>changed in place: version {0}, saved at version {1}</source>
         <translation>保存后被原地修改：现在是版本 {0}，保存时是版本 {1}</translation>
+    </message>
+    <message>
+        <source>a view at version {0}: torch refuses it at backward if it was saved at another version, which only reading it tells, and reading it could make torch rebuild the view&apos;s node</source>
+        <translation>版本为 {0} 的视图：如果它被保存时是别的版本，torch 会在反向传播时拒绝它；只有读取它才能知道，而读取可能让 torch 重建这个视图的节点</translation>
     </message>
     <message>
         <source>This is the value before gradstep&apos;s backward pass, the one the forward used: a hook wrote the leaf in place during that pass (version {0} after it, {1} before).</source>
@@ -835,12 +843,12 @@ What the snippet printed is in Output.</source>
         <translation>其中 {0} 层在第一次经过这张图的、被记录的反向传播调用之后被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
     <message>
-        <source>{0} of these layers were written in place during a recorded backward call through this graph (an optimizer step in a hook?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
-        <translation>其中 {0} 层在某一次经过这张图的、被记录的反向传播调用进行中被原地修改了（钩子里的优化器一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+        <source>{0} of these layers were written in place during a recorded backward call made after this graph&apos;s forward (an optimizer step in a hook?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在这张图的前向传播之后的某一次被记录的反向传播调用（经过这张图或别的图）进行中被原地修改了（钩子里的优化器一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
     <message>
-        <source>{0} of these layers were written in place during a recorded backward call through this graph or after the first one (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
-        <translation>其中 {0} 层在某一次经过这张图的、被记录的反向传播调用进行中，或在第一次这样的调用之后，被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
+        <source>{0} of these layers were written in place during a recorded backward call made after this graph&apos;s forward, or after the first such call (an optimizer step?): their |weight| and ratio are of the new weights, not of those the gradient was computed at.</source>
+        <translation>其中 {0} 层在这张图的前向传播之后的某一次被记录的反向传播调用（经过这张图或别的图）进行中，或在第一次这样的调用之后，被原地修改了（优化器的一步？）：它们的 |weight| 和比值是按新的权重算的，不是按计算梯度时的权重。</translation>
     </message>
 </context>
 <context>
@@ -1346,12 +1354,20 @@ What the snippet printed is in Output.</source>
         <translation>{0}（{1}）{2}：已保存 {3} 个张量、{4} 个值</translation>
     </message>
     <message>
+        <source>detached in this pass?</source>
+        <translation>本次传播中被 detach？</translation>
+    </message>
+    <message>
         <source>changed in this pass? (saved at version {0})</source>
         <translation>本次传播中被修改？（保存时是版本 {0}）</translation>
     </message>
     <message>
         <source>still held; the snippet&apos;s code (a hook or a custom Function&apos;s backward) changed it in place during this pass, and torch refuses it at the step that raised: whether it was already changed at this step is not recorded</source>
         <translation>仍保留；代码片段的代码（某个钩子或自定义 Function 的 backward）在这次反向传播中原地修改了它，torch 在抛出错误的那一步拒绝使用它：在这一步时它是否已被修改，没有记录</translation>
+    </message>
+    <message>
+        <source>still held; a view of the running program at a version past 0: torch refuses it at backward if it changed since the node saved it, which only unpacking it tells, and that could rebuild the view&apos;s node (gradstep does not)</source>
+        <translation>仍被保存；这是运行中程序的一个视图，版本已过 0：如果节点保存它之后它被原地修改过，torch 会在反向传播时拒绝它；只有解包它才能知道，而解包可能重建这个视图的节点（gradstep 不这样做）</translation>
     </message>
     <message>
         <source>still held, but detached in place (.detach_()) since the node saved it: backward through the node raises (use .detach())</source>
