@@ -489,12 +489,13 @@ def retained_tensors(namespace: dict, id_of: dict) -> dict:
     """Return ``{name: tensor}`` for the snippet's non-leaf tensors in this graph that
     called ``retain_grad()`` (their ``.grad`` is reported after the pass)."""
     found = {}
-    for name, value in (namespace or {}).items():
-        if not is_plain(value) or name.startswith("_") or not value.retains_grad:
-            continue
-        fn = grad_fn_of(value)  # None for a view: reading its node may rebuild it
-        if fn is not None and fn in id_of:
-            found[name] = value
+    with plain_reads():  # (a TorchFunctionMode the snippet left on sees no ``retains_grad``)
+        for name, value in (namespace or {}).items():
+            if not is_plain(value) or name.startswith("_") or not value.retains_grad:
+                continue
+            fn = grad_fn_of(value)  # None for a view: reading its node may rebuild it
+            if fn is not None and fn in id_of:
+                found[name] = value
     return found
 
 

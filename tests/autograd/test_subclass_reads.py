@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from gradstep.autograd.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 
-FUNCTION_SUBCLASS = """\
+LOGGING_S = """\
 import torch
 
 
@@ -28,6 +29,9 @@ class S(torch.Tensor):
 
 seen = []
 torch.manual_seed(0)
+"""
+
+FUNCTION_SUBCLASS = LOGGING_S + """\
 w = S(torch.randn(3, 3)).requires_grad_()
 x = torch.randn(3).as_subclass(S)
 loss = ((w @ x).sigmoid() * w.sum(0)).sum()
@@ -146,3 +150,90 @@ def test_a_printing_subclass_prints_what_python_prints(tmp_path):
                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert ran.stderr == plain.stdout
+
+
+MODE_LEFT_ON = """\
+import torch
+from torch.overrides import TorchFunctionMode
+
+
+class Log(TorchFunctionMode):
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        seen.append(getattr(func, "__name__", str(func)))
+        return func(*args, **(kwargs or {}))
+
+
+seen = []
+torch.manual_seed(0)
+w = torch.randn(3, 3, requires_grad=True)
+p = torch.nn.Parameter(torch.randn(3))
+h = w @ torch.randn(3)
+h.retain_grad()
+Log().__enter__()  # left on when the snippet ends
+loss = (h.sigmoid() * p * w.sum(0)).sum()
+"""
+
+
+def _pop_modes_above(depth: int) -> None:
+    while torch._C._len_torch_function_stack() > depth:
+        torch._C._pop_torch_function_stack()
+
+
+def test_a_mode_the_snippet_left_on_sees_only_what_python_shows_it():
+    """A TorchFunctionMode the snippet pushed and never popped is on while gradstep walks,
+    inspects, runs its pass and reads the grads: it sees the pass's ``backward`` (as the
+    snippet's own ``loss.backward()`` shows it) and none of gradstep's reads (the pass's
+    ``retains_grad`` read of the snippet's names was one)."""
+    depth = torch._C._len_torch_function_stack()
+    namespace: dict = {}
+    try:
+        exec(compile(MODE_LEFT_ON, "<plain>", "exec"), namespace)
+        plain_run = list(namespace["seen"])
+        namespace["loss"].backward(retain_graph=True)  # the oracle's pass, the mode still on
+        plain_pass = list(namespace["seen"])
+    finally:
+        _pop_modes_above(depth)
+    session = Session()
+    try:
+        result = session.run(MODE_LEFT_ON, root="loss")
+        assert result["ok"], result["error"]
+        seen = session.state.namespace["seen"]
+        assert seen == plain_run
+        for node_id in list(session.state.trace.node_of):
+            session.inspect(node_id)
+        assert seen == plain_run
+        timeline = session.backward(retain_graph=True)
+        assert timeline["error"] is None
+        assert seen == plain_pass
+        with torch._C.DisableTorchFunction():  # (the test's own reads: out of the mode's sight)
+            for name in ("w", "p", "h"):
+                assert torch.equal(session.state.namespace[name].grad, namespace[name].grad)
+        session.grad_stats()
+        session.zero_grad()
+        assert seen == plain_pass
+    finally:
+        _pop_modes_above(depth)
+
+
+HOOK_RUNS_SUBCLASS_CODE = LOGGING_S + """\
+k = S(torch.randn(3))
+w = torch.randn(3, requires_grad=True)
+w.register_hook(lambda g: g * k)  # the snippet's hook: torch runs S's code in the pass
+loss = (w * torch.randn(3)).sum()
+"""
+
+
+def test_the_snippets_hooks_in_gradstep_pass_run_its_subclass_code():
+    """gradstep's pass is not under its ``plain_reads``: a hook of the snippet's that
+    computes with a subclass tensor runs the subclass's code as in python's pass."""
+    namespace: dict = {}
+    exec(compile(HOOK_RUNS_SUBCLASS_CODE, "<plain>", "exec"), namespace)
+    namespace["loss"].backward()
+    session = Session()
+    result = session.run(HOOK_RUNS_SUBCLASS_CODE, root="loss")
+    assert result["ok"], result["error"]
+    timeline = session.backward()
+    assert timeline["error"] is None
+    assert "mul" in namespace["seen"]
+    assert session.state.namespace["seen"] == namespace["seen"]
+    assert torch.equal(session.state.namespace["w"].grad, namespace["w"].grad)
