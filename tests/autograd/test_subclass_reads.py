@@ -237,3 +237,30 @@ def test_the_snippets_hooks_in_gradstep_pass_run_its_subclass_code():
     assert "mul" in namespace["seen"]
     assert session.state.namespace["seen"] == namespace["seen"]
     assert torch.equal(session.state.namespace["w"].grad, namespace["w"].grad)
+
+
+def test_a_callers_mode_sees_the_api_run_only_the_pass_it_asked_for():
+    """``gradstep.trace`` and ``gradstep.backward`` under a TorchFunctionMode of the caller's:
+    the mode sees what the caller's own ``loss.backward()`` shows it (the grads set aside
+    around the pass entered ``no_grad`` where the mode saw ``_set_grad_enabled`` 4 times)."""
+    import gradstep
+
+    depth = torch._C._len_torch_function_stack()
+    plain: dict = {}
+    api: dict = {}
+    try:
+        exec(compile(MODE_LEFT_ON, "<plain>", "exec"), plain)
+        before = len(plain["seen"])
+        plain["loss"].backward()
+    finally:
+        _pop_modes_above(depth)
+    try:
+        exec(compile(MODE_LEFT_ON, "<api>", "exec"), api)
+        assert api["seen"][:before] == plain["seen"][:before]
+        gradstep.trace(api["loss"])
+        assert api["seen"][before:] == []
+        timeline = gradstep.backward(api["loss"])
+    finally:
+        _pop_modes_above(depth)
+    assert timeline["error"] is None
+    assert api["seen"][before:] == plain["seen"][before:]
