@@ -39,7 +39,7 @@ from gradstep.autograd.leaves_and_freed import (
     leaf_tensors,
 )
 from gradstep.autograd.pass_join import combine_passes, explanation_of
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain, leaf_variable, plain_reads
 from gradstep.autograd.saved import (
     raised_view,
     refusals_now,
@@ -118,12 +118,14 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         return None
 
     held: dict = {}  # the probe after the pass reads what this one found held
-    freed_before = freed_node_ids(id_of, held)
     views: dict = {}  # while the program is live: the saved views' versions as it began
-    changed_before = refusals_now(id_of, views=snippet_done,
-                                  view_versions=None if snippet_done else views)
-    copy = has_tensor_hooks(id_of, [*roots, *(watch or {}).values(), *(inputs or ())])
-    probes = hook_probes(id_of, roots, [*(watch or {}).values(), *(inputs or ())], noted_nodes())
+    with plain_reads():  # (as the snippet's own calls' reads: ``calls.record``)
+        freed_before = freed_node_ids(id_of, held)
+        changed_before = refusals_now(id_of, views=snippet_done,
+                                      view_versions=None if snippet_done else views)
+        copy = has_tensor_hooks(id_of, [*roots, *(watch or {}).values(), *(inputs or ())])
+        probes = hook_probes(id_of, roots, [*(watch or {}).values(), *(inputs or ())],
+                             noted_nodes())
     steps, _result, exc, grads = run_recorded(
         call, id_of, labels, collect=grads_collector(mode, inputs, id_of, labels, watch),
         own_pass=exit_told, copy=copy, probes=probes)
@@ -150,8 +152,9 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         roots=len(roots), changed_when_raised=changed_when_raised,
         probed=probes.readings() if probes is not None else None,
     )
-    record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
-                       if fn is not None and fn in id_of]
+    with plain_reads():
+        record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
+                           if fn is not None and fn in id_of]
     return record
 
 
@@ -403,10 +406,11 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     trace = state.trace
     roots = list(state.roots) or [state.root]
     labels = {node_id: attrs.get("label") for node_id, attrs in trace.graph.nodes(data=True)}
-    jacobian.precompute(trace.id_of, snippet_done=True)
-    saved_memory.remember(trace.id_of, snippet_done=True)  # a formula's numbers, once freed
+    with plain_reads():  # (a tensor subclass's __torch_function__ sees none of these reads)
+        jacobian.precompute(trace.id_of, snippet_done=True)
+        saved_memory.remember(trace.id_of, snippet_done=True)  # a formula's numbers, once freed
+        before = pass_versions.snapshot(trace.id_of)  # a hook's write to a leaf in these passes
     records = []
-    before = pass_versions.snapshot(trace.id_of)  # a hook's write to a leaf in these passes
     for _pass in range(int(passes)):
         record = record_backward(
             roots, trace.id_of, mode=mode, retain_graph=retain_graph, gradient=gradient,
@@ -416,7 +420,8 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
         )
         records.append(record)
         if not retain_graph:
-            refresh_saved(trace, snippet_done=True)
+            with plain_reads():
+                refresh_saved(trace, snippet_done=True)
         if record["error"] is not None:
             break
     # buffers freed before a pass of gradstep's own that an earlier one of its own freed (a
@@ -425,7 +430,8 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     state.own_freed = state.own_freed or any(
         set(record["freed_nodes"]) - set(record["freed_before"]) for record in records)
     timeline = combine_passes(records)
-    written = pass_versions.moved_since(before)
+    with plain_reads():
+        written = pass_versions.moved_since(before)
     if written:
         timeline["written_during"] = written
     if timeline["error"] is not None:
@@ -438,7 +444,8 @@ def _root_name(roots: list, id_of: dict, labels: dict) -> str | None:
     """Return the label of the one root a pass ran from (None for several, or no label)."""
     if len(roots) != 1:
         return None
-    return labels.get(id_of.get(getattr(roots[0], "grad_fn", None)))
+    with plain_reads():
+        return labels.get(id_of.get(getattr(roots[0], "grad_fn", None)))
 
 
 def _blame_snippet_calls(error: dict, calls: list, *, freed_first: bool = False) -> dict:
@@ -482,12 +489,13 @@ def retained_tensors(namespace: dict, id_of: dict) -> dict:
     """Return ``{name: tensor}`` for the snippet's non-leaf tensors in this graph that
     called ``retain_grad()`` (their ``.grad`` is reported after the pass)."""
     found = {}
-    for name, value in (namespace or {}).items():
-        if not is_plain(value) or name.startswith("_") or not value.retains_grad:
-            continue
-        fn = grad_fn_of(value)  # None for a view: reading its node may rebuild it
-        if fn is not None and fn in id_of:
-            found[name] = value
+    with plain_reads():  # (a TorchFunctionMode the snippet left on sees no ``retains_grad``)
+        for name, value in (namespace or {}).items():
+            if not is_plain(value) or name.startswith("_") or not value.retains_grad:
+                continue
+            fn = grad_fn_of(value)  # None for a view: reading its node may rebuild it
+            if fn is not None and fn in id_of:
+                found[name] = value
     return found
 
 

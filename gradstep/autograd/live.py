@@ -243,13 +243,13 @@ def _grads_set_aside(tensors: list):
     unique = {id(t): t for t in tensors}
     with plain_reads():  # (a subclass's __torch_function__ sees none of it)
         saved = [(t, t.grad) for t in unique.values()]
-    with torch.no_grad(), plain_reads():
+    with plain_reads(), torch.no_grad():  # (nor a caller's mode no_grad)
         for t, _ in saved:
             t.grad = None
     try:
         yield
     finally:
-        with torch.no_grad(), plain_reads():
+        with plain_reads(), torch.no_grad():  # (nor a caller's mode no_grad)
             for t, grad in saved:
                 t.grad = grad
 

@@ -18,7 +18,7 @@ from gradstep.autograd.grad_stats import grad_stats
 from gradstep.autograd.leaves_and_freed import leaf_tensors
 from gradstep.autograd.process_state import snippet_print_options
 from gradstep.autograd.runner import run_snippet
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain, plain_reads
 from gradstep.autograd.serialize import drawn_graph
 from gradstep.autograd.serialize import trace_json as trace_json_of
 from gradstep.autograd.trace import Trace, trace_graph
@@ -89,8 +89,9 @@ class Session:
         self.print_options = options_of(shown)
         # The walk and its JSON make many small objects: no collection until both are
         # made (each one's first collection walked the graph made so far). Any text made
-        # with numbers writes them as the snippet's print would (its set_printoptions).
-        with paused_after_snippet(), printed_with(self.print_options):
+        # with numbers writes them as the snippet's print would (its set_printoptions). No
+        # tensor subclass's __torch_function__ sees the walk's reads (``plain_reads``).
+        with paused_after_snippet(), printed_with(self.print_options), plain_reads():
             if result.roots:
                 try:
                     # a graph only written from (keep_graph) needs no networkx: PlainGraph,
@@ -141,21 +142,23 @@ class Session:
     def inspect(self, node_id: str) -> dict:
         """Return one node's attributes, saved tensors with values and its Jacobian when small."""
         state = self._live()
-        with printed_with(self.print_options):
+        with printed_with(self.print_options), plain_reads():  # (no subclass's code sees it)
             return inspect_node(state, node_id)
 
     def grad_stats(self) -> dict:
         """Return ``{"params": [...], "error": None}``: each leaf's ``.grad`` norm, its own
         norm, zero and NaN/Inf counts, read from the real tensors (``grad_stats``)."""
         state = self._live()
-        return grad_stats(state.trace)
+        with plain_reads():
+            return grad_stats(state.trace)
 
     def zero_grad(self) -> dict:
         """Set every leaf's ``.grad`` to None (as ``optimizer.zero_grad()`` does); return
         ``{"ok": True, "leaves": n}``, so the next pass starts from no gradient."""
         leaves = leaf_tensors(self._live().trace.id_of)
-        for leaf in leaves:
-            leaf.grad = None
+        with plain_reads():  # (a subclass's __torch_function__ sees no ``__set__``)
+            for leaf in leaves:
+                leaf.grad = None
         return {"ok": True, "leaves": len(leaves), "error": None}
 
     def take_graph(self):
