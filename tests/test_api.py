@@ -632,3 +632,43 @@ def test_trace_shows_a_saved_view_it_cannot_read_neither_alive_nor_refused():
     from gradstep.drawing.style import saved_role
 
     assert saved_role(entry) == "unread"
+
+
+def _nested_graph():
+    nt = torch.nested.nested_tensor([torch.ones(2, 3), torch.ones(4, 3)], requires_grad=True)
+    loss = torch.nested.to_padded_tensor(nt * 2, 0.0).sum()
+    return nt, loss
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_backward_refuses_before_changing_a_nested_leafs_grad_it_could_not_put_back():
+    """torch lets no Python code set a nested tensor's ``.grad`` (the setter asks for sizes
+    it has not): a pass that set it aside could not put it back, and raised after the pass
+    with the pass's gradient in its place. It is refused before anything changes; with
+    ``accumulate=True`` the pass is torch's own second ``backward``, and fails as that does."""
+    nt, loss = _nested_graph()
+    loss.backward(retain_graph=True)
+    grad = nt.grad
+    with pytest.raises(RuntimeError):  # the reason, from torch itself
+        nt.grad = grad.clone()
+    version = grad._version
+    with pytest.raises(ValueError, match="accumulate=True"):
+        gradstep.backward(loss)
+    assert nt.grad is grad and grad._version == version
+    assert [g.sum().item() for g in grad.unbind()] == [12.0, 24.0]
+
+    # accumulating into a nested .grad is what torch's own second backward refuses too
+    plain_nt, plain_loss = _nested_graph()
+    plain_loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError) as plain_error:
+        plain_loss.backward(retain_graph=True)
+    timeline = gradstep.backward(loss, accumulate=True)
+    assert timeline["error"]["type"] == "RuntimeError"
+    assert timeline["error"]["message"] == str(plain_error.value)
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_backward_sets_aside_a_nested_leafs_grad_that_is_none():
+    nt, loss = _nested_graph()
+    timeline = gradstep.backward(loss)
+    assert timeline["error"] is None and nt.grad is None

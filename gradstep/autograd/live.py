@@ -45,6 +45,7 @@ from gradstep.autograd.safe_reads import (
 )
 from gradstep.autograd.trace import Trace, grad_fn_roots, node_key, trace_graph
 from gradstep.autograd.unseen import unseen
+from gradstep.i18n import N_, _
 
 _LAST = threading.local()  # per thread: ``open`` (a stack of open recordings), ``recording``
 
@@ -236,6 +237,13 @@ def _named_leaves(namespace: dict) -> list:
     return found
 
 
+NESTED_GRAD_KEPT = N_(
+    "gradstep.backward cannot set aside the .grad of a nested tensor and put it back (torch "
+    "does not let Python set a nested tensor's .grad), so it ran no pass and changed nothing. "
+    "Pass accumulate=True to let this pass add into that .grad, as tensor.backward() would, "
+    "or set the tensor's .grad to None first.")
+
+
 @contextlib.contextmanager
 def _grads_set_aside(tensors: list):
     """Set each tensor's ``.grad`` to None for the block, then put the very same objects back
@@ -243,8 +251,13 @@ def _grads_set_aside(tensors: list):
     unique = {id(t): t for t in tensors}
     with plain_reads():  # (a subclass's __torch_function__ sees none of it)
         saved = [(t, t.grad) for t in unique.values()]
+        # torch lets no Python code set a nested tensor's .grad (its setter asks the sizes a
+        # nested tensor does not have): set aside, it could not be put back, and the pass's
+        # gradient would stay in its place. Refused before anything is changed.
+        if any(grad is not None and grad.is_nested for _tensor, grad in saved):
+            raise ValueError(_(NESTED_GRAD_KEPT))
     with plain_reads(), torch.no_grad():  # (nor a caller's mode no_grad)
-        for t, _ in saved:
+        for t, _grad in saved:
             t.grad = None
     try:
         yield
