@@ -30,7 +30,7 @@ import math
 import torch
 
 from gradstep.autograd.handler_raised import reraise_if_handlers
-from gradstep.autograd.safe_reads import dense_storage_holds, storage_holds
+from gradstep.autograd.safe_reads import storage_holds
 from gradstep.autograd.unseen import watched
 from gradstep.autograd.values import SMALL, dtype_name
 
@@ -86,12 +86,9 @@ def _rows_of(tensors: list) -> tuple[dict, list]:
                 and t.layout is strided and not t.is_nested and t.is_cpu):
             n = t.numel()
             # (a negative view: its base's memory; freed memory is not read: ``one`` says so)
-            if small < n < serial and not t.is_neg():
-                if t.is_contiguous():  # its n elements fill n places of memory one after
-                    # the other: ``storage_holds`` is three reads
-                    row = t if dense_storage_holds(t, n) else None
-                elif storage_holds(t):  # (before the permute: one of freed memory raises)
-                    row = _in_memory_order(t)
+            # (the storage asked before the permute: one of freed memory raises)
+            if small < n < serial and not t.is_neg() and storage_holds(t, n):
+                row = t if t.is_contiguous() else _in_memory_order(t)
         if row is None:
             alone.append(i)
             continue
