@@ -500,6 +500,54 @@ def test_a_traceback_the_snippet_prints_names_its_call_line_once():
     assert result["output"].count("line 6, in <module>") == 1, result["output"]
 
 
+CAUGHT_ERRORS = """
+import contextlib, io, threading, traceback
+import torch
+
+def frames(call):
+    try:
+        call()
+    except Exception as e:
+        print(type(e).__name__, [(f.filename.rsplit("/", 1)[-1], f.name) for f in traceback.extract_tb(e.__traceback__)])
+
+x = torch.ones(2, requires_grad=True)
+y = (x * 2).sum()
+y.backward()
+frames(lambda: y.backward())
+frames(lambda: torch.autograd.grad(y, x))
+frames(lambda: torch.ones(2).register_hook(print))
+thread = threading.Thread(target=lambda: None)
+thread.start()
+thread.join()
+frames(thread.start)
+frames(lambda: torch.utils.swap_tensors(torch.ones(2), 3))
+frames(lambda: torch.load(io.BytesIO(b"not a checkpoint")))
+frames(lambda: torch.export.export(torch.nn.Linear(2, 2), (1,)))
+loss = (x * 3).sum()
+"""
+
+
+def test_a_traceback_the_snippet_prints_shows_no_frame_of_gradsteps_wrappers(capsys):
+    """torch's errors raised through gradstep's wrappers of torch's functions (backward,
+    autograd.grad, register_hook, Thread.start, swap_tensors, torch.load, torch.export),
+    caught by the snippet: their tracebacks hold the frames of the same code run plainly
+    (fidhunt6: the wrappers' frames showed, ``calls.py`` ``wrapper`` and ``record``,
+    ``backward.py`` ``_kept_error``, ``tensor_hooks.py`` ``register_hook``...)."""
+    from gradstep.kernel.worker import guard_torch_load
+
+    load = torch.load
+    exec(compile(CAUGHT_ERRORS, "<snippet>", "exec"), {"__name__": "__main__"})
+    plain = capsys.readouterr().out
+    guard_torch_load()  # the kernel's torch.load, a wrapper too
+    try:
+        result = run(CAUGHT_ERRORS, root="loss")
+    finally:
+        torch.load = load
+    assert result["ok"], result["error"]
+    assert plain.count("\n") == 7 and "<snippet>" in plain, plain
+    assert result["output"] == plain
+
+
 def test_a_pass_a_hook_runs_inside_the_recorded_one_is_not_taken_for_its_steps():
     # the hook's own autograd.grad runs ExpBackward0 again, on this thread, as a pass of its
     # own: it was shown as a second ExpBackward0 step, and its grad_inputs as the first's
