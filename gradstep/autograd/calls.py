@@ -492,8 +492,8 @@ class _Capture:
                         if mark is not None:
                             record["seq_mark"] = mark
                         self.calls.add(record, graph, threads=self.threads)
-                    except Exception as exc:  # a record we cannot build is left out
-                        reraise_if_handlers(exc)
+                    except Exception as failure:  # a record we cannot build is left out
+                        reraise_if_handlers(failure)
         finally:
             self._wrappers_back(own)
             self.busy = False

@@ -31,14 +31,14 @@ def drop_own_frames(exc: BaseException) -> None:
     with a bare ``raise``, which adds no frame): those from the wrapper's own down to the
     first frame of another's (torch's function, the snippet's hook), and the moved call
     frames further on. Frames of gradstep below another's are kept (the snippet's own call of
-    gradstep's API). A ``SystemExit`` keeps them: python prints no traceback of it, and
-    ``calls.ended_by`` finds the recorded call it ended by its frame."""
-    if isinstance(exc, SystemExit):
-        return
+    gradstep's API). A ``SystemExit`` keeps the wrappers' frames, moved call frames aside:
+    ``calls.ended_by`` finds the recorded call it ended by its ``record`` frame (so a snippet
+    that catches it and prints its traceback still sees them)."""
     tb = exc.__traceback__
-    while tb is not None and is_own(tb.tb_frame.f_code):
-        tb = tb.tb_next
-    exc.__traceback__ = tb
+    if not isinstance(exc, SystemExit):
+        while tb is not None and is_own(tb.tb_frame.f_code):
+            tb = tb.tb_next
+        exc.__traceback__ = tb
     while tb is not None and tb.tb_next is not None:
         following = tb.tb_next
         if following.tb_frame.f_code.co_varnames[:1] == (MOVED_CALL,):

@@ -500,6 +500,39 @@ def test_a_traceback_the_snippet_prints_names_its_call_line_once():
     assert result["output"].count("line 6, in <module>") == 1, result["output"]
 
 
+def test_a_record_gradstep_cannot_build_leaves_the_call_as_torch_ran_it(monkeypatch, capsys):
+    """gradstep's own failure while building a call's record (here its graph) leaves the
+    record out; the snippet's ``backward`` returns as in plain python (it raised
+    UnboundLocalError: the ``except ... as exc`` that caught the failure unbound the
+    pass's own ``exc``)."""
+    from gradstep.autograd import calls
+
+    source = ("import torch\nx = torch.ones(2, requires_grad=True)\nloss = (x * x.exp()).sum()\n"
+              "loss.backward()\nprint(x.grad)\n")
+    exec(compile(source, "<snippet>", "exec"), {"__name__": "__main__"})
+    plain = capsys.readouterr().out
+
+    def fails(*args, **kwargs):
+        raise ValueError("gradstep's own failure")
+
+    monkeypatch.setattr(calls.CallGraph, "of", fails)
+    result = run(source)
+    assert result["ok"], result["error"]
+    assert result["output"] == plain and "tensor(" in plain, plain
+
+
+def test_a_caught_exit_of_a_hook_names_its_call_line_once():
+    """A hook's ``sys.exit(0)`` the snippet caught, its traceback printed: the snippet's
+    line appears once, as in plain python (a ``SystemExit`` keeps gradstep's wrapper frames,
+    which ``calls.ended_by`` reads, but not the frame made at the snippet's line)."""
+    source = ("import sys, traceback\na = torch.ones(2, requires_grad=True)\n"
+              "loss = (a * a).sum()\nloss.register_hook(lambda g: sys.exit(0))\ntry:\n"
+              "    loss.backward()\nexcept SystemExit:\n    traceback.print_exc()\n")
+    result = run(source)
+    assert result["ok"], result["error"]
+    assert result["output"].count("line 6, in <module>") == 1, result["output"]
+
+
 CAUGHT_ERRORS = """
 import contextlib, io, threading, traceback
 import torch
