@@ -488,13 +488,19 @@ def test_an_error_in_backward_or_grad_is_located_at_the_snippets_own_column():
     assert (error["line"], error["column"]) == (5, 5)
 
 
-def test_a_traceback_the_snippet_prints_names_its_call_line_once():
+@pytest.mark.parametrize("before, caught", [
+    ("loss.backward()", "RuntimeError"),
+    # a hook's sys.exit(0): a SystemExit keeps gradstep's wrapper frames (``calls.ended_by``
+    # reads them), not that frame
+    ("loss.register_hook(lambda g: sys.exit(0))", "SystemExit"),
+])
+def test_a_traceback_the_snippet_prints_names_its_call_line_once(before, caught):
     """A snippet that catches torch's error and prints its traceback: the snippet's line
     appears once, as in plain python (the frame ``calls.as_if_called_from`` makes at that
     line is taken out of the traceback on its way)."""
-    source = ("import traceback\na = torch.ones(2, requires_grad=True)\nloss = (a * a).sum()\n"
-              "loss.backward()\ntry:\n    loss.backward()\nexcept RuntimeError:\n"
-              "    traceback.print_exc()\n")
+    source = (f"import sys, traceback\na = torch.ones(2, requires_grad=True)\n"
+              f"loss = (a * a).sum()\n{before}\ntry:\n    loss.backward()\n"
+              f"except {caught}:\n    traceback.print_exc()\n")
     result = run(source)
     assert result["ok"], result["error"]
     assert result["output"].count("line 6, in <module>") == 1, result["output"]
@@ -519,18 +525,6 @@ def test_a_record_gradstep_cannot_build_leaves_the_call_as_torch_ran_it(monkeypa
     result = run(source)
     assert result["ok"], result["error"]
     assert result["output"] == plain and "tensor(" in plain, plain
-
-
-def test_a_caught_exit_of_a_hook_names_its_call_line_once():
-    """A hook's ``sys.exit(0)`` the snippet caught, its traceback printed: the snippet's
-    line appears once, as in plain python (a ``SystemExit`` keeps gradstep's wrapper frames,
-    which ``calls.ended_by`` reads, but not the frame made at the snippet's line)."""
-    source = ("import sys, traceback\na = torch.ones(2, requires_grad=True)\n"
-              "loss = (a * a).sum()\nloss.register_hook(lambda g: sys.exit(0))\ntry:\n"
-              "    loss.backward()\nexcept SystemExit:\n    traceback.print_exc()\n")
-    result = run(source)
-    assert result["ok"], result["error"]
-    assert result["output"].count("line 6, in <module>") == 1, result["output"]
 
 
 CAUGHT_ERRORS = """
