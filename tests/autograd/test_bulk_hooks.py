@@ -37,21 +37,27 @@ def _graph():
     return loss, nodes
 
 
+def _noting(calls: list, what: str, name: str):
+    """Return a node hook (pre-hook or hook) that notes ``(what, name)`` in ``calls``."""
+    def hook(*grads):
+        calls.append((what, name))
+    return hook
+
+
 def _run(bulk: bool) -> list:
     """Hook every node (with BulkHooks or torch's handles) around a snippet's own hooks,
     run three passes, taking the hooks off after the first: return who ran in each."""
     torch.manual_seed(0)
     loss, nodes = _graph()
     calls: list = []
-    mine = [(type(fn).register_prehook(fn, lambda g, n=fn.name(): calls.append(("snippet pre", n))),
-             type(fn).register_hook(fn, lambda i, o, n=fn.name(): calls.append(("snippet post", n))))
+    mine = [(type(fn).register_prehook(fn, _noting(calls, "snippet pre", fn.name())),
+             type(fn).register_hook(fn, _noting(calls, "snippet post", fn.name())))
             for fn in nodes]
     ours = BulkHooks()
     handles = []
     before = RemovableHandle.next_id
     for fn in nodes:
-        pre = (lambda g, n=fn.name(): calls.append(("pre", n)))
-        post = (lambda i, o, n=fn.name(): calls.append(("post", n)))
+        pre, post = _noting(calls, "pre", fn.name()), _noting(calls, "post", fn.name())
         if bulk:
             with ours.adding():
                 ours.handles.append(type(fn).register_prehook(fn, pre))
