@@ -14,19 +14,21 @@ from torch.utils.hooks import RemovableHandle
 from gradstep.autograd.bulk_hooks import BulkHooks
 
 
-class _Double(torch.autograd.Function):
+class _Sine(torch.autograd.Function):  # a custom Function's node among C++ ones
     @staticmethod
     def forward(ctx, x):
-        return x * 2
+        ctx.save_for_backward(x)
+        return x.sin()
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 2
+        x, = ctx.saved_tensors
+        return grad * x.cos()
 
 
 def _graph():
     x = torch.randn(3, requires_grad=True)
-    y = _Double.apply(x.exp())  # a custom Function's node and C++ nodes
+    y = _Sine.apply(x.exp())
     loss = (y * y).sum()
     nodes, stack = [], [loss.grad_fn]
     while stack:
