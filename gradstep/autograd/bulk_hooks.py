@@ -10,17 +10,18 @@ id). A recorded pass puts two hooks on every node (5,374 on the 48-layer transfo
 (docs/speed.md item 79).
 
 Inside ``BulkHooks.adding()``, a registration on the thread that opened it finds gradstep's
-function there instead: the same dict, the same entry under the same counter's next id, and
-in place of a handle it notes the dict and the id, which ``remove()`` deletes as the
-handle's ``remove`` would (``if id in dict: del dict[id]``). A registration on another thread
-meanwhile gets torch's own; one that returns a real handle (a torch whose C++ no longer calls
-``_register_hook``) is removed through that handle.
+function there instead: the same dict, the same entry under the next id of the same
+counter (the block takes its ids together), and in place of a handle it notes the dict,
+whose entry ``remove()`` deletes as the handle's ``remove`` would (``if id in dict: del
+dict[id]``). A registration on another thread meanwhile gets torch's own; one that returns a
+real handle (a torch whose C++ no longer calls ``_register_hook``) is removed through it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from itertools import count
 
 from torch.autograd.function import Function
 from torch.utils.hooks import RemovableHandle
@@ -33,44 +34,60 @@ class BulkHooks:
     """The node hooks a recorder added, taken off by ``remove()``: inside ``adding()``, each
     registration's return goes into ``handles`` (a handle of torch's, or ``_ADDED``)."""
 
-    __slots__ = ("_dicts", "_ids", "handles")
+    __slots__ = ("_blocks", "handles")
 
     def __init__(self):
-        self._dicts: list = []  # the hook dict of each hook added ...
-        self._ids: list = []  # ... and its id there
+        # per ``adding()`` block: (its first id, the hook dict of each hook added, in order:
+        # the n-th one's id is the first id + n)
+        self._blocks: list = []
         self.handles: list = []  # what each registration returned
 
     def adding(self) -> _Adding:
         """Return the block inside which this thread's node hook registrations are noted here."""
         return _Adding(self)
 
+    def _added(self):
+        """Yield (hook dict, id) of each hook added through ``adding()``."""
+        for first, dicts in self._blocks:
+            for key, hooks in enumerate(dicts, first):
+                yield hooks, key
+
     def hooks(self) -> list:
         """Return the hooks added through ``adding()`` and still on, in the order added."""
-        return [hooks[key] for hooks, key in zip(self._dicts, self._ids) if key in hooks]
+        return [hooks[key] for hooks, key in self._added() if key in hooks]
 
     def remove(self) -> None:
         """Take off every hook added (each at most once)."""
-        dicts, ids, handles = self._dicts, self._ids, self.handles
-        for hooks, key in zip(dicts, ids):
-            if key in hooks:
-                del hooks[key]
-        for handle in handles:
+        for first, dicts in self._blocks:  # (``_added``, inline: thousands of hooks)
+            for key, hooks in enumerate(dicts, first):
+                if key in hooks:
+                    del hooks[key]
+        for handle in self.handles:
             if handle is not _ADDED:
                 handle.remove()
-        dicts.clear()
-        ids.clear()
-        handles.clear()
+        self._blocks.clear()
+        self.handles.clear()
+
+
+# The ids a block reserves of ``RemovableHandle``'s counter as it opens (far more than it
+# uses); as it ends the counter goes back to just past the ids used, as if torch had made a
+# handle for each, unless another thread's handle took an id past the block meanwhile.
+_BLOCK = 1 << 40
 
 
 class _Adding:
-    __slots__ = ("bulk", "saved")
+    __slots__ = ("bulk", "saved", "first", "dicts")
 
     def __init__(self, bulk: BulkHooks):
         self.bulk = bulk
 
     def __enter__(self):
+        self.first = first = RemovableHandle.next_id
+        RemovableHandle.next_id = first + _BLOCK
+        self.dicts = dicts = []
+        self.bulk._blocks.append((first, dicts))
         self.saved = Function.__dict__.get("_register_hook", _MISSING)
-        Function._register_hook = staticmethod(_registering(self.bulk, Function._register_hook))
+        Function._register_hook = staticmethod(_registering(dicts, first, Function._register_hook))
         return self
 
     def __exit__(self, *exc_info):
@@ -78,23 +95,23 @@ class _Adding:
             del Function._register_hook
         else:
             Function._register_hook = self.saved
+        if RemovableHandle.next_id == self.first + _BLOCK:
+            RemovableHandle.next_id = self.first + len(self.dicts)
 
 
-def _registering(bulk: BulkHooks, torch_own):
-    """Return the ``_register_hook`` of an ``adding()`` block: ``torch_own`` (the one it
-    replaces) off the thread that opened it."""
-    add_dict, add_id = bulk._dicts.append, bulk._ids.append
-    thread, get_ident, counter = threading.get_ident(), threading.get_ident, RemovableHandle
+def _registering(dicts: list, first: int, torch_own):
+    """Return the ``_register_hook`` of an ``adding()`` block whose ids start at ``first``,
+    noting each hook's dict in ``dicts``: ``torch_own`` (the one it replaces) off the thread
+    that opened it."""
+    add_dict, next_id = dicts.append, count(first).__next__
+    thread, get_ident = threading.get_ident(), threading.get_ident
 
     def register_hook(hooks, hook):
         if get_ident() != thread:
             return torch_own(hooks, hook)
         if hooks is None:
             hooks = OrderedDict()
-        key = counter.next_id
-        counter.next_id = key + 1
-        hooks[key] = hook
+        hooks[next_id()] = hook
         add_dict(hooks)
-        add_id(key)
         return hooks, _ADDED
     return register_hook

@@ -100,7 +100,9 @@ def test_registrations_get_torchs_own_handles_outside_the_block_and_on_other_thr
     assert "_register_hook" not in Function.__dict__  # as torch has it
     assert type(other[0]) is RemovableHandle and bulk.hooks() == []
     other[0].remove()
-    assert type(nodes[0].register_hook(print)) is RemovableHandle
+    later = nodes[0].register_hook(print)
+    assert type(later) is RemovableHandle and later.id > other[0].id  # (no id used twice)
+    later.remove()
 
 
 def test_the_block_puts_torchs_function_back_after_an_error():
