@@ -82,7 +82,10 @@ class _Adding:
         self.bulk = bulk
 
     def __enter__(self):
-        self.first = first = RemovableHandle.next_id
+        self.first = first = getattr(RemovableHandle, "next_id", None)
+        if type(first) is not int:  # (a torch that numbers its handles otherwise: its own way)
+            self.saved = None
+            return self
         RemovableHandle.next_id = first + _BLOCK
         self.dicts = dicts = []
         self.bulk._blocks.append((first, dicts))
@@ -91,6 +94,8 @@ class _Adding:
         return self
 
     def __exit__(self, *exc_info):
+        if self.saved is None:
+            return
         if self.saved is _MISSING:
             del Function._register_hook
         else:

@@ -110,3 +110,12 @@ def test_the_block_puts_torchs_function_back_after_an_error():
     with pytest.raises(ZeroDivisionError), bulk.adding():
         1 / 0  # noqa: B018
     assert "_register_hook" not in Function.__dict__
+
+
+def test_a_torch_without_the_handle_counter_is_left_its_own_registration(monkeypatch):
+    monkeypatch.delattr(RemovableHandle, "next_id")
+    bulk = BulkHooks()
+    with bulk.adding():
+        assert "_register_hook" not in Function.__dict__
+    assert not hasattr(RemovableHandle, "next_id") and bulk.hooks() == []
+    bulk.remove()
