@@ -15,19 +15,61 @@ counter (the block takes its ids together), and in place of a handle it notes th
 whose entry ``remove()`` deletes as the handle's ``remove`` would (``if id in dict: del
 dict[id]``). A registration on another thread meanwhile gets torch's own; one that returns a
 real handle (a torch whose C++ no longer calls ``_register_hook``) is removed through it.
+gradstep's function stands in for torch's only where torch's is the one this module knows
+(``_TORCH_KNOWN``: the same bytecode and names as ``_TORCH_TEXT``, which torch has had from
+1.x to 2.13); under any other torch the registrations are torch's own, with their handles.
 """
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections import OrderedDict
 from itertools import count
 
 from torch.autograd.function import Function
+from torch.utils import hooks as torch_hooks
 from torch.utils.hooks import RemovableHandle
 
 _MISSING = object()
 _ADDED = object()  # what a registration inside ``adding()`` returns in place of a handle
+
+# torch's ``_HookMixin._register_hook``, as torch has written it from 1.x to 2.13, with the
+# imports of its module (Python compiles a call on an imported name otherwise): gradstep's
+# function does what this does, so it stands in only for this one
+_TORCH_TEXT = """
+from collections import OrderedDict
+import torch.utils.hooks as hooks
+
+def _register_hook(backward_hooks, hook):
+    if backward_hooks is None:
+        backward_hooks = OrderedDict()
+    handle = hooks.RemovableHandle(backward_hooks)
+    backward_hooks[handle.id] = hook
+    return backward_hooks, handle
+"""
+
+
+def _is_known(torch_own) -> bool:
+    """Whether ``torch_own`` is ``_TORCH_TEXT``'s function: the same bytecode, names and
+    constants, its ``OrderedDict`` and ``hooks`` the ones this module uses."""
+    known: dict = {}
+    # (not this module's ``from __future__``: it is no part of the code)
+    exec(compile(_TORCH_TEXT, "<torch>", "exec", dont_inherit=True), known)  # noqa: S102
+    code, ours = getattr(torch_own, "__code__", None), known["_register_hook"].__code__
+    names = getattr(torch_own, "__globals__", {})
+    return (code is not None
+            and all(getattr(code, part) == getattr(ours, part) for part in (
+                "co_code", "co_names", "co_consts", "co_varnames", "co_argcount",
+                "co_kwonlyargcount"))
+            and code.co_flags & 0xFFFF == ours.co_flags & 0xFFFF  # (the future ones above)
+            and names.get("OrderedDict") is collections.OrderedDict
+            and getattr(names.get("hooks"), "RemovableHandle", None) is RemovableHandle
+            and torch_hooks.RemovableHandle is RemovableHandle)
+
+
+# (looked up as torch has it, before any snippet runs)
+_TORCH_KNOWN = _is_known(Function._register_hook)
 
 
 class BulkHooks:
@@ -83,7 +125,7 @@ class _Adding:
 
     def __enter__(self):
         self.first = first = getattr(RemovableHandle, "next_id", None)
-        if type(first) is not int:  # (a torch that numbers its handles otherwise: its own way)
+        if not _TORCH_KNOWN or type(first) is not int:  # (another torch: its own way)
             self.saved = None
             return self
         RemovableHandle.next_id = first + _BLOCK
@@ -116,7 +158,9 @@ def _registering(dicts: list, first: int, torch_own):
             return torch_own(hooks, hook)
         if hooks is None:
             hooks = OrderedDict()
-        hooks[next_id()] = hook
+        # noted before it goes in: an exception raised in between (a signal handler's)
+        # leaves no hook on that ``remove()`` would not take off
         add_dict(hooks)
+        hooks[next_id()] = hook
         return hooks, _ADDED
     return register_hook

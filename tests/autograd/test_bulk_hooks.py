@@ -4,6 +4,7 @@ as torch's own ``register_prehook``/``register_hook`` and ``handle.remove()`` le
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ import torch
 from torch.autograd.function import Function
 from torch.utils.hooks import RemovableHandle
 
+from gradstep.autograd import bulk_hooks
 from gradstep.autograd.bulk_hooks import BulkHooks
 
 
@@ -118,4 +120,82 @@ def test_a_torch_without_the_handle_counter_is_left_its_own_registration(monkeyp
     with bulk.adding():
         assert "_register_hook" not in Function.__dict__
     assert not hasattr(RemovableHandle, "next_id") and bulk.hooks() == []
+    bulk.remove()
+
+
+def _raising_at(line: int):
+    """Return a trace function that raises KeyboardInterrupt (as a signal handler may) at
+    the ``line``-th line ``bulk_hooks``' registration function runs."""
+    seen = []
+
+    def trace(frame, event, arg):
+        if frame.f_code.co_name != "register_hook" or "bulk_hooks" not in frame.f_code.co_filename:
+            return None
+
+        def line_trace(frame, event, arg):
+            if event == "line":
+                seen.append(frame.f_lineno)
+                if len(seen) == line:
+                    raise KeyboardInterrupt
+            return line_trace
+        return line_trace
+    return trace, seen
+
+
+def _register_raising(line: int, has_hooks: bool) -> tuple[list, list]:
+    """Register two pre-hooks in a block, the second one raising at its ``line``-th line,
+    take them off and run the pass: return who ran, and the lines the registration ran."""
+    loss, nodes = _graph()
+    calls: list = []
+    if has_hooks:  # the node's hook dict made by the snippet's own hook
+        nodes[1].register_prehook(_noting(calls, "snippet pre", "mul"))
+    bulk = BulkHooks()
+    trace, seen = _raising_at(line)
+    try:
+        with bulk.adding():
+            bulk.handles.append(nodes[0].register_prehook(_noting(calls, "pre", "sum")))
+            sys.settrace(trace)
+            try:
+                bulk.handles.append(nodes[1].register_prehook(_noting(calls, "pre", "mul")))
+            finally:
+                sys.settrace(None)
+    except KeyboardInterrupt:
+        calls.append("raised")
+    assert "_register_hook" not in Function.__dict__
+    bulk.remove()
+    loss.backward()
+    return calls, seen
+
+
+@pytest.mark.parametrize("has_hooks", [False, True])
+def test_an_exception_in_the_middle_of_a_registration_leaves_no_hook_on(has_hooks):
+    """Raised at each line of gradstep's registration in turn, the block ends with torch's
+    function back and, once ``remove()`` has run, none of its hooks on the node: the pass
+    runs only the snippet's own hooks, as it would have without gradstep."""
+    calls, lines = _register_raising(0, has_hooks)  # (no line: all of it)
+    assert len(lines) >= 4 and "raised" not in calls  # the thread check to the return
+    for line in range(1, len(lines) + 1):
+        calls, _ = _register_raising(line, has_hooks)
+        assert calls == ["raised"] + ([("snippet pre", "mul")] if has_hooks else []), line
+
+
+def test_another_torchs_registration_is_left_its_own(monkeypatch):
+    """gradstep's function stands in only for the ``_register_hook`` it knows: torch's own
+    here, not one that does anything more; under another, the block changes nothing."""
+    assert bulk_hooks._is_known(Function._register_hook)  # (torch 2.13's: the block's way)
+    own = Function._register_hook
+
+    def _register_hook(backward_hooks, hook):  # torch's, and one more line
+        backward_hooks, handle = own(backward_hooks, hook)
+        handle.noted = True
+        return backward_hooks, handle
+
+    assert not bulk_hooks._is_known(_register_hook)
+    monkeypatch.setattr(bulk_hooks, "_TORCH_KNOWN", False)
+    _, nodes = _graph()
+    bulk = BulkHooks()
+    with bulk.adding():
+        assert "_register_hook" not in Function.__dict__
+        bulk.handles.append(nodes[0].register_prehook(print))
+    assert type(bulk.handles[0]) is RemovableHandle and bulk.hooks() == []
     bulk.remove()
