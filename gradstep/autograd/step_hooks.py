@@ -32,6 +32,7 @@ from itertools import islice
 
 import torch
 
+from gradstep.autograd.bulk_hooks import BulkHooks
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.held_grads import (
@@ -118,7 +119,7 @@ class StepRecorder:
         self._summaries = False  # some of what the hooks kept is already summarised
         self._summarising = threading.Lock()  # one summary at a time (a device thread's hooks)
         self._dropped: str | None = None  # why this pass's steps are not kept (seen by a hook)
-        self._handles: list = []
+        self._hooks = BulkHooks()  # the hooks put on the nodes
         # which hook calls are this pass's (not a nested or other thread's); the first one
         # queues the summary of what the hooks hold for the pass's end (``_queue_summary``)
         self._own = OwnPass(self._queue_summary)
@@ -130,7 +131,8 @@ class StepRecorder:
     def __enter__(self) -> StepRecorder:
         self._gc.__enter__()
         try:
-            with own_ids():  # the snippet's own hook handles are numbered as in python
+            # (the snippet's own hook handles are numbered as in python)
+            with own_ids(), self._hooks.adding():
                 self._install()
         except BaseException:
             self.abandon()
@@ -147,7 +149,7 @@ class StepRecorder:
 
     def _install(self) -> None:
         """Put a pre-hook and a hook on every node."""
-        started, finished, handles = self._started.append, self._finished, self._handles
+        started, finished, add = self._started.append, self._finished, self._hooks.handles.append
         kept = self._kept.append
         grad_after, leaves = self._grad_after, self._leaves
         held = (self._held, self._held_limit, self._summarise_held, self._own, self._sent,
@@ -169,24 +171,24 @@ class StepRecorder:
             else:
                 leaves.add(node_id)
                 pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
-            handles.append(node_type.register_prehook(fn, pre))
-            handles.append(node_type.register_hook(fn, post))
+            add(node_type.register_prehook(fn, pre))
+            add(node_type.register_hook(fn, post))
 
     def _install_shared(self, started, finished, kept, held) -> None:
         """Put the same two hooks on every node but the leaves, and two others on the leaves
         (``_shared_hooks``): no hook made per node."""
-        handles, leaves = self._handles, self._leaves
+        add, leaves = self._hooks.handles.append, self._leaves
         pre, post = _shared_hooks(started, finished, kept, held)
         leaf_pre, leaf_post = _shared_leaf_hooks(started, finished, self._grad_after, kept, held)
         for fn in self.id_of:
             node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
             if node_type is ACCUMULATE_GRAD and fn.variable is not None:  # (leaf_variable)
                 leaves.add(fn)
-                handles.append(node_type.register_prehook(fn, leaf_pre))
-                handles.append(node_type.register_hook(fn, leaf_post))
+                add(node_type.register_prehook(fn, leaf_pre))
+                add(node_type.register_hook(fn, leaf_post))
             else:
-                handles.append(node_type.register_prehook(fn, pre))
-                handles.append(node_type.register_hook(fn, post))
+                add(node_type.register_prehook(fn, pre))
+                add(node_type.register_hook(fn, post))
 
     def __exit__(self, *exc_info) -> None:
         try:
@@ -206,9 +208,7 @@ class StepRecorder:
 
     def remove(self) -> None:
         """Remove every hook this recorder installed."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        self._hooks.remove()
 
     def _plain_extra(self) -> dict:
         """Return ``extra`` as plain data on its own, for a pass whose steps are not shown

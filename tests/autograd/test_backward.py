@@ -513,7 +513,7 @@ def test_every_node_but_the_leaves_gets_the_same_two_hooks():
     loss = (x.exp() * 2).sum()
     recorder = StepRecorder(trace_graph(loss).id_of)
     with recorder:
-        hooks = [handle.hooks_dict_ref()[handle.id] for handle in recorder._handles]
+        hooks = recorder._hooks.hooks()
         assert len(hooks) == 8 and len(set(hooks)) == 4  # 3 nodes' two and the leaf's two
         loss.backward()
     assert [step["name"] for step in recorder.steps] == [
@@ -583,7 +583,7 @@ def test_the_hooks_of_all_nodes_share_their_cells_but_the_node_id(monkeypatch):
     loss = (x.exp() * 2).sum()
     recorder = StepRecorder(trace_graph(loss).id_of)
     with recorder:
-        pre_hooks = [handle.hooks_dict_ref()[handle.id] for handle in recorder._handles[::2]]
+        pre_hooks = recorder._hooks.hooks()[::2]
         plain = [hook for hook in pre_hooks  # (not a leaf's: _leaf_pre_hook)
                  if hook.__qualname__ == "_hooks.<locals>.hooks_for.<locals>.pre_hook"]
         assert len(plain) == 3  # SumBackward0, MulBackward0, ExpBackward0
