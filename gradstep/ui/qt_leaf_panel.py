@@ -124,8 +124,26 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
             font.setBold(current)
             header.setFont(col, font)
         header.setForeground(0, QtGui.QBrush(self.palette().color(QtGui.QPalette.ColorRole.Text)))
-        for col in range(self.columnCount()):  # "▶ " and bold widen a header: its column too
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Size each column to its texts ("▶ " and bold widen a header: its column too), but
+        no wider together than the panel: where they would run past its edge, the widest are
+        narrowed alike until they fit, and Qt ends a cut text with "…" (each cell's tooltip
+        holds its whole text). Again when the panel is resized."""
+        header = self.header()
+        widths = []
+        for col in range(self.columnCount()):
             self.resizeColumnToContents(col)
+            widths.append(header.sectionSize(col))
+        room = self.viewport().width()
+        for col, width in enumerate(fitted_widths(widths, room, header.minimumSectionSize())):
+            if width != widths[col]:
+                header.resizeSection(col, width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def cell(self, leaf: str, pass_index: int, row: str = GRAD_ROW) -> str:
         """Return the text shown for ``leaf`` after pass ``pass_index`` (0-based): its .grad,
@@ -136,3 +154,22 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
             if item.text(0) == self.tr(row).format(leaf):
                 return item.text(col)
         raise KeyError(leaf)
+
+
+def fitted_widths(widths: list[int], room: int, least: int) -> list[int]:
+    """Return ``widths`` capped alike so that they sum to at most ``room`` (the widest cut
+    first, none below ``least`` or its own width): ``[100, 300, 50]`` in 300 gives
+    ``[100, 150, 50]``."""
+    if sum(widths) <= room or not widths:
+        return list(widths)
+    cap = max(widths)
+    for width in sorted(widths, reverse=True):  # lower the cap past each width it meets
+        narrower = [w for w in widths if w < width]
+        wide = len(widths) - len(narrower)
+        fits = (room - sum(narrower)) // wide
+        if fits >= max(narrower, default=0):
+            cap = fits
+            break
+        cap = max(narrower)
+    cap = max(cap, least)
+    return [min(w, cap) if w > cap else w for w in widths]

@@ -1,0 +1,125 @@
+"""What the right column's panels show at 1280 x 800 (the walk's screenshots), checked through
+the widgets: the formulas at their least, 4 lines, show 4 lines whole (the 4th was cut a
+few pixels short, and scrolled); the Leaf gradients table's columns end inside the panel,
+a cut cell ending in "…" with its whole text in its tooltip (the last column ran past the
+panel's edge); the Errors tabs take little of the column while they say "No errors." and
+grow when an error comes (they kept a third of it, empty)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PySide6 import QtCore
+
+from gradstep.autograd.session import Session
+from gradstep.ui.qt_formula_view import MIN_LINES
+from gradstep.ui.qt_leaf_panel import fitted_widths
+from gradstep.ui.qt_main_window import OUTPUT_ROOM
+from gradstep.ui.tensor_text import short
+from tests.ui.test_values_chart_height import FAILS, OK, run
+from tests.ui.test_window_flows import step_to
+
+LONG = ("import torch\nw = torch.linspace(-1.7, 2.3, 8, requires_grad=True)\n"
+        "v = torch.linspace(0.3, 1.9, 8, requires_grad=True)\n"
+        "loss = (w * v).sin().sum() * 1.2345\n"
+        "loss.backward(retain_graph=True)\nloss.backward()\n")
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_formulas_at_four_lines_show_four_lines_whole(qtbot, make_window, language):
+    from gradstep.ui.qt_language import apply_language
+
+    window = make_window(Session)
+    apply_language(language)  # (not remembered: the next test's window starts in English)
+    window.resize(1280, 800)
+    qtbot.wait(100)
+    run(qtbot, window, FAILS)  # the Errors panel takes part of the column: 4 lines left
+    step_to(window, "MulBackward0")
+    window.docks["values"].raise_()
+    qtbot.wait(300)
+    formula = window.values_panel.formula
+    assert formula.lines == MIN_LINES
+    assert formula.text_lines() > MIN_LINES  # more to scroll to
+    assert formula.verticalScrollBar().value() == 0
+    assert formula.seen_lines() >= MIN_LINES, (formula.seen_lines(), formula.height())
+
+
+def test_a_taller_formula_box_holds_each_line_it_is_given(qtbot, make_window):
+    window = make_window(Session)
+    window.resize(1280, 1000)
+    qtbot.wait(100)
+    run(qtbot, window, OK)
+    step_to(window, "MulBackward0")
+    window.docks["values"].raise_()
+    qtbot.wait(300)
+    formula = window.values_panel.formula
+    shown = min(formula.lines, formula.text_lines())
+    assert formula.seen_lines() >= shown > MIN_LINES
+
+
+def test_fitted_widths_cap_the_widest_alike():
+    assert fitted_widths([100, 300, 50], 300, 20) == [100, 150, 50]
+    assert fitted_widths([100, 300, 250], 300, 20) == [100, 100, 100]
+    assert fitted_widths([100, 300, 50], 500, 20) == [100, 300, 50]  # room: as they are
+    assert fitted_widths([90, 90], 40, 30) == [30, 30]  # never below the least
+
+
+def test_the_leaf_gradients_columns_end_inside_the_panel(qtbot, make_window):
+    window = make_window(Session)
+    window.resize(1280, 800)
+    qtbot.wait(100)
+    run(qtbot, window, LONG)
+    window.docks["leaves"].raise_()
+    qtbot.wait(300)
+    panel = window.leaf_panel
+    header = panel.header()
+    widths = [header.sectionSize(c) for c in range(panel.columnCount())]
+    assert panel.columnCount() == 3  # leaf, pass 1, pass 2
+    assert sum(widths) <= panel.viewport().width(), (widths, panel.viewport().width())
+    assert not panel.horizontalScrollBar().isVisible()
+    # torch's gradients, whole in the cells' text and tooltips; the columns cut them with "…"
+    w = torch.linspace(-1.7, 2.3, 8, requires_grad=True)
+    v = torch.linspace(0.3, 1.9, 8, requires_grad=True)
+    loss = (w * v).sin().sum() * 1.2345
+    loss.backward(retain_graph=True)
+    first = w.grad.tolist()
+    loss.backward()
+    item = next(panel.topLevelItem(i) for i in range(panel.topLevelItemCount())
+                if panel.topLevelItem(i).text(0) == "w.grad")
+    for col, grad in ((1, first), (2, w.grad.tolist())):
+        assert item.text(col) == short(grad, 40) == item.toolTip(col)
+        room = header.sectionSize(col)
+        assert panel.fontMetrics().horizontalAdvance(item.text(col)) > room  # cut: "…" ends it
+    window.resizeDocks([window.docks["leaves"]], [900], QtCore.Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: panel.viewport().width() > 800, timeout=5000)  # wider: more of them
+    qtbot.wait(100)
+    wider = [header.sectionSize(c) for c in range(panel.columnCount())]
+    assert sum(widths) < sum(wider) <= panel.viewport().width(), (widths, wider)
+
+
+def room_of(window) -> tuple[int, int]:
+    return window.docks["values"].height(), window.docks["errors"].height()
+
+
+def test_the_errors_tabs_take_little_room_until_an_error_comes(qtbot, make_window):
+    window = make_window(Session)
+    window.resize(1280, 800)
+    qtbot.wait(200)
+    errors, panel = window.docks["errors"], window.errors_panel
+    little = panel.empty_height() + (errors.height() - panel.height()) + 60  # and the frame's
+    run(qtbot, window, OK)
+    assert panel.empty and "No errors." in panel.toPlainText()
+    values, below = room_of(window)
+    assert below <= little < values // 4, (values, below)
+    assert panel.viewport().height() >= panel.fontMetrics().lineSpacing()  # its line whole
+    run(qtbot, window, FAILS)  # an error: room for torch's message, the why and the fix
+    assert not panel.empty
+    assert room_of(window)[1] >= 240
+    run(qtbot, window, OK)  # gone again: little again
+    assert room_of(window)[1] <= little
+    window.docks["output"].raise_()  # the printed lines get room
+    qtbot.waitUntil(lambda: window.docks["output"].height() >= OUTPUT_ROOM - 20, timeout=5000)
+    window.docks["errors"].raise_()
+    qtbot.waitUntil(lambda: room_of(window)[1] <= little, timeout=5000)
+    assert window.docks["errors"].visibleRegion().isEmpty() is False
+    assert QtCore.Qt.DockWidgetArea.RightDockWidgetArea == window.dockWidgetArea(errors)
