@@ -128,16 +128,22 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
 
     def fit_columns(self) -> None:
         """Size each column to its texts ("▶ " and bold widen a header: its column too), but
-        no wider together than the panel: where they would run past its edge, the widest are
-        narrowed alike until they fit, and Qt ends a cut text with "…" (each cell's tooltip
+        no wider together than the panel: where they would run past its edge, the row names
+        keep up to 2/5 of its width and the widest pass columns are narrowed alike until they
+        fit, and Qt ends a cut text with "…" (each cell's tooltip
         holds its whole text). Again when the panel is resized."""
         header = self.header()
         widths = []
         for col in range(self.columnCount()):
             self.resizeColumnToContents(col)
             widths.append(header.sectionSize(col))
-        room = self.viewport().width()
-        for col, width in enumerate(fitted_widths(widths, room, header.minimumSectionSize())):
+        room, least = self.viewport().width(), header.minimumSectionSize()
+        if len(widths) > 1:  # the row names keep up to 2/5 of the room; the passes share the rest
+            rest = fitted_widths(widths[1:], room - min(widths[0], room * 2 // 5), least)
+            fitted = [max(least, min(widths[0], room - sum(rest))), *rest]
+        else:
+            fitted = fitted_widths(widths, room, least)
+        for col, width in enumerate(fitted):
             if width != widths[col]:
                 header.resizeSection(col, width)
 

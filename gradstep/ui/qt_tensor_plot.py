@@ -15,6 +15,8 @@ a container that scrolls it must call ``draw_when_seen`` when it scrolls or grow
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -44,6 +46,17 @@ def without_complex_data(value: dict | None, dtype: str | None = None) -> dict |
     if "dtype" not in value:  # a bare list (a gradient): its shape counted the pairs too
         shape = (shape or [])[:-1]
     return {**{k: v for k, v in value.items() if k != "data"}, "shape": shape, "dtype": dtype}
+
+
+def stats_line(text: str) -> str:
+    """Return ``stats``' lines as one line to wrap: between its items only, each kept whole
+    (non-breaking spaces inside, and word joiners between two ideographs, where a line may
+    break too: ``mean`` was left at a line's end with its number on the next)."""
+    return "   ".join(_IDEOGRAPHS.sub("\u2060", line.replace(" ", "\u00a0"))  # word joiners:
+                       for line in text.split("\n"))                    # 标准差 not 标准 | 差
+
+
+_IDEOGRAPHS = re.compile(r"(?<=[\u3000-\u9fff])(?=[\u3000-\u9fff])")  # between two of them
 
 
 def plot_kind(value: dict | None) -> str:
@@ -267,7 +280,7 @@ class QtTensorPlot(QtWidgets.QWidget):
             value and value.get("data") is not None) else np.zeros(0)
         shape = tuple(value.get("shape") or []) if value else ()
         if text is None:
-            text = "—" if kind == "none" else stats(value).replace("\n", "   ")
+            text = "—" if kind == "none" else stats_line(stats(value))
         self.kind, self.values = kind, values
         self._stats.setText(text)
         # the numbers as the box and the snippet's print write them (4.1375, not 4.13755;

@@ -90,6 +90,7 @@ def test_the_leaf_gradients_columns_end_inside_the_panel(qtbot, make_window):
         assert item.text(col) == short(grad, 40) == item.toolTip(col)
         room = header.sectionSize(col)
         assert panel.fontMetrics().horizontalAdvance(item.text(col)) > room  # cut: "…" ends it
+    assert header.sectionSize(0) == widths[0] >= panel.fontMetrics().horizontalAdvance("w.grad")
     window.resizeDocks([window.docks["leaves"]], [900], QtCore.Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: panel.viewport().width() > 800, timeout=5000)  # wider: more of them
     qtbot.wait(100)
@@ -123,3 +124,48 @@ def test_the_errors_tabs_take_little_room_until_an_error_comes(qtbot, make_windo
     qtbot.waitUntil(lambda: room_of(window)[1] <= little, timeout=5000)
     assert window.docks["errors"].visibleRegion().isEmpty() is False
     assert QtCore.Qt.DockWidgetArea.RightDockWidgetArea == window.dockWidgetArea(errors)
+
+
+def laid_out_lines(label) -> list[str]:
+    """Return the lines ``label``'s text wraps into at its width, as Qt lays them out."""
+    from PySide6 import QtGui
+
+    text = label.text()
+    layout = QtGui.QTextLayout(text, label.font())
+    option = QtGui.QTextOption()
+    option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    lines = []
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(label.contentsRect().width())
+        lines.append(text[line.textStart():line.textStart() + line.textLength()])
+    layout.endLayout()
+    return lines
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_statistics_wrap_between_items_only(qtbot, make_window, language):
+    """``std 0.2118`` was broken after ``std`` (the walk's inplace shot at 1280 x 800)."""
+    from gradstep.ui.qt_language import apply_language
+
+    window = make_window(Session)
+    apply_language(language)
+    window.resize(1280, 800)
+    qtbot.wait(100)
+    run(qtbot, window, FAILS)
+    step_to(window, "MulBackward0")
+    window.docks["values"].raise_()
+    qtbot.wait(300)
+    label = window.values_panel.forward._stats
+    items = label.text().split("   ")
+    assert len(items) == 5  # shape and dtype, min, max, mean, std
+    lines = laid_out_lines(label)
+    assert len(lines) == 2, lines  # it wraps here
+    for line in lines:
+        assert all(part in items for part in line.strip().split("   ")), (lines, items)
+    assert items[-1].replace("\u2060", "") in ("std\u00a00.2118", "标准差\u00a00.2118")  # torch's: tensor([1.4621, 1.7616]).std() = 0.2118
+    assert f"{torch.tensor([1.0, 2.0]).sigmoid().mul(2).std():.4f}" == "0.2118"
