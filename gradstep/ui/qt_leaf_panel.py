@@ -8,10 +8,43 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 from gradstep.ui.qt_session_model import QtSessionModel
-from gradstep.ui.tensor_text import short
+from gradstep.ui.tensor_text import cut_to_fit, short
 
 GRAD_ROW = "{0}.grad"
 RETURNED_ROW = QT_TRANSLATE_NOOP("QtLeafPanel", "autograd.grad returned for {0}")
+
+
+class _WholeNumbers(QtWidgets.QStyledItemDelegate):
+    """Draws a cell too wide for its column cut after its last whole number that fits, then
+    "…" (``cut_to_fit``), not inside a number as Qt's elision cuts (``[…, -0.…``). Only when
+    painting: a column sized to its contents asks the whole text's size."""
+
+    _painting = False
+
+    def paint(self, painter, option, index) -> None:
+        self._painting = True
+        try:
+            super().paint(painter, option, index)
+        finally:
+            self._painting = False
+
+    def drawn_text(self, option, index) -> str:
+        """Return the text ``paint`` draws in ``option.rect`` for ``index``."""
+        self._painting = True
+        try:
+            self.initStyleOption(option, index)
+        finally:
+            self._painting = False
+        return option.text
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt override)
+        super().initStyleOption(option, index)
+        if not self._painting or index.column() == 0 or not option.text:
+            return
+        metrics = option.fontMetrics
+        room = option.rect.width() - 2 * (self.parent().style().pixelMetric(
+            QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+        option.text = cut_to_fit(option.text, lambda t: metrics.horizontalAdvance(t) <= room)
 
 
 class QtLeafPanel(QtWidgets.QTreeWidget):
@@ -22,7 +55,8 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
         self.model = model
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
-        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)  # the row names
+        self.setItemDelegate(_WholeNumbers(self))  # the numbers: cut after a whole one
         model.sigLeavesChanged.connect(self._refresh)
         model.sigTimelineChanged.connect(self._mark_current)
         self._refresh()

@@ -90,12 +90,38 @@ def test_the_leaf_gradients_columns_end_inside_the_panel(qtbot, make_window):
         assert item.text(col) == short(grad, 40) == item.toolTip(col)
         room = header.sectionSize(col)
         assert panel.fontMetrics().horizontalAdvance(item.text(col)) > room  # cut: "…" ends it
+        drawn = drawn_text(panel, item, col)
+        assert drawn.endswith(",…") and item.text(col).startswith(drawn[:-1]), drawn
+        assert [float(n) for n in drawn[1:-2].split(", ")] == pytest.approx(
+            grad[:drawn.count(",")], abs=5e-5)  # whole numbers of torch's, none cut inside
     assert header.sectionSize(0) == widths[0] >= panel.fontMetrics().horizontalAdvance("w.grad")
     window.resizeDocks([window.docks["leaves"]], [900], QtCore.Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: panel.viewport().width() > 800, timeout=5000)  # wider: more of them
     qtbot.wait(100)
     wider = [header.sectionSize(c) for c in range(panel.columnCount())]
     assert sum(widths) < sum(wider) <= panel.viewport().width(), (widths, wider)
+
+
+def drawn_text(panel, item, col) -> str:
+    """Return the text the panel's delegate draws in ``item``'s cell ``col``, as cut."""
+    from PySide6 import QtWidgets
+
+    index = panel.indexFromItem(item, col)
+    option = QtWidgets.QStyleOptionViewItem()
+    option.initFrom(panel.viewport())
+    option.rect = panel.visualRect(index)
+    return panel.itemDelegate().drawn_text(option, index)
+
+
+def test_a_cut_text_ends_after_a_whole_number():
+    from gradstep.ui.tensor_text import cut_to_fit
+
+    text = "[-0.0828, 0.2274, -0.1447]"
+    assert cut_to_fit(text, lambda t: len(t) <= 30) == text
+    assert cut_to_fit(text, lambda t: len(t) <= 20) == "[-0.0828, 0.2274,…"  # not "-0.…"
+    assert cut_to_fit(text, lambda t: len(t) <= 5) == "…"
+    summary = "64×32×5×5: min -0.0495 max 0.0685 mean 2.9196e-11"
+    assert cut_to_fit(summary, lambda t: len(t) <= 40) == "64×32×5×5: min -0.0495 max 0.0685 …"
 
 
 def room_of(window) -> tuple[int, int]:

@@ -8,6 +8,7 @@ import torch
 
 import gradstep
 from gradstep.drawing.style import format_small_value
+from gradstep.policies.number_text import DEFAULT, use_print_options
 from gradstep.ui.shown_data import ShownDataBackend, show_data
 from gradstep.window_data import shown_data
 from tests.step_oracle import printed
@@ -100,7 +101,14 @@ def test_an_edge_rounds_the_numbers_the_panels_write_as_torch_prints_them(make_w
         torch.set_printoptions(profile="default", sci_mode=None)
     assert "e-0" in words  # torch chose scientific notation
     window = make_window(ShownDataBackend)
-    show_data(window, data)
+    try:
+        show_data(window, data)
+        _edge_and_panels(window, words, exact)
+    finally:  # the model wrote numbers with precision 2 on this thread: the default again
+        use_print_options(DEFAULT)
+
+
+def _edge_and_panels(window, words: str, exact: list[float]) -> None:
     model = window.model
     model.run_to_end()
     w_node = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "w")
