@@ -25,18 +25,25 @@ LONG = ("import torch\nw = torch.linspace(-1.7, 2.3, 8, requires_grad=True)\n"
         "loss.backward(retain_graph=True)\nloss.backward()\n")
 
 
-@pytest.mark.parametrize("language", ["en", "zh_CN"])
-def test_the_formulas_at_four_lines_show_four_lines_whole(qtbot, make_window, language):
+def at_mul_after_an_error(qtbot, make_window, language: str, size=(1280, 800)):
+    """Return a window in ``language`` that ran FAILS (the Errors panel takes part of the
+    column), its Values panel raised at MulBackward0."""
     from gradstep.ui.qt_language import apply_language
 
     window = make_window(Session)
     apply_language(language)  # (not remembered: the next test's window starts in English)
-    window.resize(1280, 800)
+    window.resize(*size)
     qtbot.wait(100)
-    run(qtbot, window, FAILS)  # the Errors panel takes part of the column: 4 lines left
+    run(qtbot, window, FAILS)
     step_to(window, "MulBackward0")
     window.docks["values"].raise_()
     qtbot.wait(300)
+    return window
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_formulas_at_four_lines_show_four_lines_whole(qtbot, make_window, language):
+    window = at_mul_after_an_error(qtbot, make_window, language)  # 4 lines left
     formula = window.values_panel.formula
     assert formula.lines == MIN_LINES
     assert formula.text_lines() > MIN_LINES  # more to scroll to
@@ -176,16 +183,7 @@ def laid_out_lines(label) -> list[str]:
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_the_statistics_wrap_between_items_only(qtbot, make_window, language):
     """``std 0.2118`` was broken after ``std`` (the walk's inplace shot at 1280 x 800)."""
-    from gradstep.ui.qt_language import apply_language
-
-    window = make_window(Session)
-    apply_language(language)
-    window.resize(1280, 800)
-    qtbot.wait(100)
-    run(qtbot, window, FAILS)
-    step_to(window, "MulBackward0")
-    window.docks["values"].raise_()
-    qtbot.wait(300)
+    window = at_mul_after_an_error(qtbot, make_window, language)
     label = window.values_panel.forward._stats
     items = label.text().split("   ")
     assert len(items) == 5  # shape and dtype, min, max, mean, std
