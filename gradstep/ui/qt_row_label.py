@@ -3,7 +3,7 @@ label of it how tall it would be."""
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 
 class QtRowLabel(QtWidgets.QLabel):
@@ -22,3 +22,46 @@ class QtRowLabel(QtWidgets.QLabel):
         if fixed == self.maximumHeight():
             return fixed
         return super().heightForWidth(width)
+
+
+class QtItemsLabel(QtRowLabel):
+    """A QtRowLabel for a few short items (a value's statistics: ``min -0.0828``): it
+    wraps between items only, never inside one (``std`` / ``0.2118``, ``标准`` / ``差``),
+    by writing a line break where the next item would run past its width (again when it
+    is resized or its font changes). Its text holds no invisible characters: what is
+    copied from it is the items' words. An item wider than the label alone is wrapped by
+    Qt, as any text."""
+
+    SEPARATOR = "   "
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.items: list[str] = []
+
+    def set_items(self, items: list[str]) -> None:
+        """Show ``items``, ``SEPARATOR`` between two on one line."""
+        self.items = list(items)
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        room, metrics = self.contentsRect().width() - 2 * self.margin(), self.fontMetrics()
+        lines: list[str] = []
+        for item in self.items:
+            joined = f"{lines[-1]}{self.SEPARATOR}{item}" if lines else ""
+            if lines and metrics.horizontalAdvance(joined) <= room:
+                lines[-1] = joined
+            else:
+                lines.append(item)
+        text = "\n".join(lines)
+        if text != self.text():
+            self.setText(text)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._lay_out()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom
+            self._lay_out()

@@ -15,8 +15,6 @@ a container that scrolls it must call ``draw_when_seen`` when it scrolls or grow
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -25,7 +23,7 @@ from PySide6.QtCore import QT_TR_NOOP
 from gradstep.autograd import elements
 from gradstep.drawing.style import as_printed
 from gradstep.policies.complex_text import is_complex
-from gradstep.ui.qt_row_label import QtRowLabel
+from gradstep.ui.qt_row_label import QtItemsLabel
 from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
 from gradstep.ui.words import tr
 
@@ -46,17 +44,6 @@ def without_complex_data(value: dict | None, dtype: str | None = None) -> dict |
     if "dtype" not in value:  # a bare list (a gradient): its shape counted the pairs too
         shape = (shape or [])[:-1]
     return {**{k: v for k, v in value.items() if k != "data"}, "shape": shape, "dtype": dtype}
-
-
-def stats_line(text: str) -> str:
-    """Return ``stats``' lines as one line to wrap: between its items only, each kept whole
-    (non-breaking spaces inside, and word joiners between two ideographs, where a line may
-    break too: ``mean`` was left at a line's end with its number on the next)."""
-    return "   ".join(_IDEOGRAPHS.sub("\u2060", line.replace(" ", "\u00a0"))  # word joiners:
-                       for line in text.split("\n"))                    # 标准差 not 标准 | 差
-
-
-_IDEOGRAPHS = re.compile(r"(?<=[\u3000-\u9fff])(?=[\u3000-\u9fff])")  # between two of them
 
 
 def plot_kind(value: dict | None) -> str:
@@ -204,7 +191,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         font = self._number.font()
         font.setPointSize(font.pointSize() + 6)
         self._number.setFont(font)
-        self._stats = QtRowLabel()
+        self._stats = QtItemsLabel()
         self._stats.setWordWrap(True)
         self._stats.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
@@ -279,10 +266,12 @@ class QtTensorPlot(QtWidgets.QWidget):
         values = np.asarray(flatten(value["data"]), dtype=float) if (
             value and value.get("data") is not None) else np.zeros(0)
         shape = tuple(value.get("shape") or []) if value else ()
-        if text is None:
-            text = "—" if kind == "none" else stats_line(stats(value))
+        if text is None:  # the statistics: a line each, wrapped between them only
+            items = ["—"] if kind == "none" else stats(value).split("\n")
+        else:
+            items = [text]
         self.kind, self.values = kind, values
-        self._stats.setText(text)
+        self._stats.set_items(items)
         # the numbers as the box and the snippet's print write them (4.1375, not 4.13755;
         # [[4., 6.]], ints whole): a scalar's, and a small heatmap's cells
         printed = as_printed(elements.flatten(value["data"])) if values.size and (

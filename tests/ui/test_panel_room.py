@@ -159,11 +159,11 @@ def test_the_errors_tabs_take_little_room_until_an_error_comes(qtbot, make_windo
     assert QtCore.Qt.DockWidgetArea.RightDockWidgetArea == window.dockWidgetArea(errors)
 
 
-def laid_out_lines(label) -> list[str]:
-    """Return the lines ``label``'s text wraps into at its width, as Qt lays them out."""
+def laid_out_lines(label, text: str) -> list[str]:
+    """Return the lines ``text`` (one paragraph) wraps into at ``label``'s width, as Qt lays
+    them out."""
     from PySide6 import QtGui
 
-    text = label.text()
     layout = QtGui.QTextLayout(text, label.font())
     option = QtGui.QTextOption()
     option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)
@@ -182,14 +182,51 @@ def laid_out_lines(label) -> list[str]:
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_the_statistics_wrap_between_items_only(qtbot, make_window, language):
-    """``std 0.2118`` was broken after ``std`` (the walk's inplace shot at 1280 x 800)."""
+    """``std 0.2118`` was broken after ``std`` (the walk's inplace shot at 1280 x 800), and
+    ``标准差`` after ``标准``; what is copied from the line is its words, no invisible joiner."""
+    from gradstep.ui.tensor_text import stats
+
     window = at_mul_after_an_error(qtbot, make_window, language)
     label = window.values_panel.forward._stats
-    items = label.text().split("   ")
-    assert len(items) == 5  # shape and dtype, min, max, mean, std
-    lines = laid_out_lines(label)
-    assert len(lines) == 2, lines  # it wraps here
-    for line in lines:
-        assert all(part in items for part in line.strip().split("   ")), (lines, items)
-    assert items[-1].replace("\u2060", "") in ("std\u00a00.2118", "标准差\u00a00.2118")  # torch's: tensor([1.4621, 1.7616]).std() = 0.2118
+    shown = window.model.node(window.values_panel.node_id)["value"]  # the forward value shown
+    assert label.items == stats(shown).split("\n") and len(label.items) == 5
+    assert label.items[-1] in ("std 0.2118", "标准差 0.2118")  # torch's, below
     assert f"{torch.tensor([1.0, 2.0]).sigmoid().mul(2).std():.4f}" == "0.2118"
+    assert len(label.text().split("\n")) == 2  # as the panel is: both lines in its height
+    for width in (label.width(), 260, 180):  # as the panel is, then narrower
+        label.resize(width, label.height())
+        lines = label.text().split("\n")
+        assert len(lines) > 1  # it wraps here
+        assert "   ".join(lines).split("   ") == label.items  # between items only
+        for line in lines:
+            assert laid_out_lines(label, line) == [line], (width, line)  # Qt wraps no more
+    # what a copy of the selected line gives (Qt writes a line break as \\n): its words
+    assert not set(label.text()) & {"\u00a0", "\u2060"}
+
+
+@pytest.mark.parametrize("tensor", [
+    torch.tensor([1.5e-05, -2.5e-07, 3.0]), torch.tensor([-1.0, float("nan"), float("inf"), -float("inf")]),
+    torch.tensor([1 + 2j, -3.5 - 1e-6j]), torch.arange(-5, 20), torch.tensor([[1e8, -2.0], [3.0, 4.0]]),
+    torch.tensor([[[1, 2], [3, 4]]]), torch.linspace(-3, 4, 5000).reshape(100, 50),
+    torch.full((1000,), float("nan")), torch.linspace(-1, 2, 200) * (1 + 1j),
+    torch.tensor([True, False])], ids=lambda t: f"{t.dtype}{tuple(t.shape)}")
+def test_a_cut_cell_shows_only_whole_numbers_of_torchs(tensor):
+    """At every width, what ``cut_to_fit`` leaves of a cell's text (torch's words, or a
+    summary's) holds the text's first numbers, each whole: ``1.5000e-05`` is never ``1.5``,
+    ``-inf`` never ``-``, ``1.0000+2.0000e+00j`` never ``1.0000``."""
+    import re
+
+    from gradstep.autograd.values import tensor_value
+    from gradstep.ui.tensor_text import cut_to_fit
+
+    real = r"[-+]?(?:\d+\.?\d*(?:e[+-]?\d+)?|nan|inf)"
+    number = re.compile(f"{real}(?:[-+](?:\\d+\\.?\\d*(?:e[+-]?\\d+)?|nan|inf)j)?")
+    text = short(tensor_value(tensor), 40, str(tensor.dtype).removeprefix("torch."))
+    numbers = number.findall(text)
+    assert numbers or tensor.dtype == torch.bool
+    for room in range(len(text) + 1):
+        shown = cut_to_fit(text, lambda t, room=room: len(t) <= room)
+        assert len(shown) <= room and (shown == text or shown.endswith("…") or shown == "")
+        kept = shown.rstrip("…").rstrip()
+        assert text.startswith(kept)
+        assert number.findall(kept) == numbers[:len(number.findall(kept))], (text, shown)
