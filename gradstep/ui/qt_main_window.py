@@ -152,19 +152,26 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["values"]], [470], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["values"], self.docks["errors"]], [520, 200],
                          QtCore.Qt.Orientation.Vertical)
+        self._error_room: int | None = None  # the Errors and Output tabs' height fit_error_room set
         self.errors_panel.sigShown.connect(self.fit_error_room)
         for name in ("errors", "output"):  # a tab raised: the room its text wants, once the
             self.docks[name].visibilityChanged.connect(  # other tab's is hidden
                 lambda _seen: QtCore.QTimer.singleShot(0, self.fit_error_room))
 
-    def fit_error_room(self, *_args) -> None:
+    def fit_error_room(self, error: bool | None = None) -> None:
         """Give the Errors and Output tabs the room their text wants in the right column:
         little where the Errors tab is raised and says "No errors." (its line and the tabs;
         the Values panel above gets the rest), ``OUTPUT_ROOM`` at least where the Output tab
-        is raised; an error makes room for itself (``QtRunController.show_error``)."""
+        is raised; an error makes room for itself (``QtRunController.show_error``). Called
+        when the Errors tab's text comes or goes (``error``), always; when a tab is raised
+        or the window shown, only while the tabs are as high as it last made them: a height
+        the user dragged them to stays until the next error comes or goes."""
         errors, output = self.docks["errors"], self.docks["output"]
         if errors.isFloating() or output.isFloating() or not self.isVisible():
             return
+        seen = errors if raised(errors) else output  # (a tab behind keeps an old height)
+        if error is None and self._error_room not in (None, seen.height()):
+            return  # resized since, by the user (or an error: show_error)
         if raised(errors) and self.errors_panel.empty:
             title = errors.height() - errors.widget().height()  # the dock's title bar
             want = self.errors_panel.empty_height() + max(0, title)
@@ -179,6 +186,8 @@ class QtMainWindow(QtWidgets.QMainWindow):
         upper = self.docks["values"]
         column = upper.height() + lower.height()
         self.resizeDocks([upper, lower], [column - height, height], QtCore.Qt.Orientation.Vertical)
+        self._error_room = None  # until laid out: the height the tabs got (their least may be more)
+        QtCore.QTimer.singleShot(0, lambda: setattr(self, "_error_room", lower.height()))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

@@ -25,6 +25,18 @@ LONG = ("import torch\nw = torch.linspace(-1.7, 2.3, 8, requires_grad=True)\n"
         "loss.backward(retain_graph=True)\nloss.backward()\n")
 
 
+def settle(qtbot, window) -> None:
+    """Wait, on conditions, not on time, until what the last action set going is done: the
+    Values panel's formulas (drawn a timer's delay after a step), then the layouts and the
+    zero-delay timers that they posted."""
+    panel = window.values_panel
+    qtbot.waitUntil(lambda: not panel._formula_timer.isActive() and not window.runner.busy,
+                    timeout=5000)
+    for _ in range(3):
+        QtCore.QCoreApplication.sendPostedEvents()
+        QtCore.QCoreApplication.processEvents()
+
+
 def at_mul_after_an_error(qtbot, make_window, language: str, size=(1280, 800)):
     """Return a window in ``language`` that ran FAILS (the Errors panel takes part of the
     column), its Values panel raised at MulBackward0."""
@@ -33,11 +45,11 @@ def at_mul_after_an_error(qtbot, make_window, language: str, size=(1280, 800)):
     window = make_window(Session)
     apply_language(language)  # (not remembered: the next test's window starts in English)
     window.resize(*size)
-    qtbot.wait(100)
+    settle(qtbot, window)
     run(qtbot, window, FAILS)
     step_to(window, "MulBackward0")
     window.docks["values"].raise_()
-    qtbot.wait(300)
+    settle(qtbot, window)
     return window
 
 
@@ -54,11 +66,11 @@ def test_the_formulas_at_four_lines_show_four_lines_whole(qtbot, make_window, la
 def test_a_taller_formula_box_holds_each_line_it_is_given(qtbot, make_window):
     window = make_window(Session)
     window.resize(1280, 1000)
-    qtbot.wait(100)
+    settle(qtbot, window)
     run(qtbot, window, OK)
     step_to(window, "MulBackward0")
     window.docks["values"].raise_()
-    qtbot.wait(300)
+    settle(qtbot, window)
     formula = window.values_panel.formula
     shown = min(formula.lines, formula.text_lines())
     assert formula.seen_lines() >= shown > MIN_LINES
@@ -74,10 +86,10 @@ def test_fitted_widths_cap_the_widest_alike():
 def test_the_leaf_gradients_columns_end_inside_the_panel(qtbot, make_window):
     window = make_window(Session)
     window.resize(1280, 800)
-    qtbot.wait(100)
+    settle(qtbot, window)
     run(qtbot, window, LONG)
     window.docks["leaves"].raise_()
-    qtbot.wait(300)
+    settle(qtbot, window)
     panel = window.leaf_panel
     header = panel.header()
     widths = [header.sectionSize(c) for c in range(panel.columnCount())]
@@ -104,7 +116,7 @@ def test_the_leaf_gradients_columns_end_inside_the_panel(qtbot, make_window):
     assert header.sectionSize(0) == widths[0] >= panel.fontMetrics().horizontalAdvance("w.grad")
     window.resizeDocks([window.docks["leaves"]], [900], QtCore.Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: panel.viewport().width() > 800, timeout=5000)  # wider: more of them
-    qtbot.wait(100)
+    settle(qtbot, window)
     wider = [header.sectionSize(c) for c in range(panel.columnCount())]
     assert sum(widths) < sum(wider) <= panel.viewport().width(), (widths, wider)
 
@@ -138,25 +150,44 @@ def room_of(window) -> tuple[int, int]:
 def test_the_errors_tabs_take_little_room_until_an_error_comes(qtbot, make_window):
     window = make_window(Session)
     window.resize(1280, 800)
-    qtbot.wait(200)
-    errors, panel = window.docks["errors"], window.errors_panel
+    errors, output, panel = window.docks["errors"], window.docks["output"], window.errors_panel
+    qtbot.waitUntil(lambda: errors.isVisible() and errors.widget().height() > 0, timeout=5000)
     little = panel.empty_height() + (errors.height() - panel.height()) + 60  # and the frame's
     run(qtbot, window, OK)
     assert panel.empty and "No errors." in panel.toPlainText()
+    qtbot.waitUntil(lambda: room_of(window)[1] <= little, timeout=5000)
     values, below = room_of(window)
     assert below <= little < values // 4, (values, below)
     assert panel.viewport().height() >= panel.fontMetrics().lineSpacing()  # its line whole
     run(qtbot, window, FAILS)  # an error: room for torch's message, the why and the fix
     assert not panel.empty
-    assert room_of(window)[1] >= 240
+    qtbot.waitUntil(lambda: room_of(window)[1] >= 240, timeout=5000)
     run(qtbot, window, OK)  # gone again: little again
-    assert room_of(window)[1] <= little
-    window.docks["output"].raise_()  # the printed lines get room
-    qtbot.waitUntil(lambda: window.docks["output"].height() >= OUTPUT_ROOM - 20, timeout=5000)
-    window.docks["errors"].raise_()
     qtbot.waitUntil(lambda: room_of(window)[1] <= little, timeout=5000)
-    assert window.docks["errors"].visibleRegion().isEmpty() is False
+    output.raise_()  # the printed lines get room
+    qtbot.waitUntil(lambda: output.height() >= OUTPUT_ROOM - 20, timeout=5000)
+    errors.raise_()
+    qtbot.waitUntil(lambda: room_of(window)[1] <= little, timeout=5000)
+    assert not errors.visibleRegion().isEmpty()
     assert QtCore.Qt.DockWidgetArea.RightDockWidgetArea == window.dockWidgetArea(errors)
+    # the user drags the tabs taller: a tab raised, or the window shown again, keeps them so
+    column = sum(room_of(window))
+    window.resizeDocks([window.docks["values"], errors], [column - 250, 250],
+                       QtCore.Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: errors.height() > 200, timeout=5000)
+    dragged = errors.height()
+    output.raise_()
+    qtbot.waitUntil(lambda: not output.visibleRegion().isEmpty(), timeout=5000)
+    errors.raise_()
+    qtbot.waitUntil(lambda: not errors.visibleRegion().isEmpty(), timeout=5000)
+    window.fit_error_room()  # what the tabs' and the window's signals call (a timer later)
+    for _ in range(3):  # the timers and the layout that a fit would have posted
+        QtCore.QCoreApplication.sendPostedEvents()
+        QtCore.QCoreApplication.processEvents()
+    assert errors.height() == dragged
+    run(qtbot, window, FAILS)  # an error, then none: little again
+    run(qtbot, window, OK)
+    qtbot.waitUntil(lambda: room_of(window)[1] <= little, timeout=5000)
 
 
 def laid_out_lines(label, text: str) -> list[str]:
