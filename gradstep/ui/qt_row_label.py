@@ -3,7 +3,7 @@ label of it how tall it would be."""
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 
 class QtRowLabel(QtWidgets.QLabel):
@@ -28,15 +28,16 @@ class QtItemsLabel(QtRowLabel):
     """A QtRowLabel for a few short items (a value's statistics: ``min -0.0828``): it
     wraps between items only, never inside one (``std`` / ``0.2118``, ``标准`` / ``差``),
     by writing a line break where the next item would run past its width (again when it
-    is resized or its font changes). Its text holds no invisible characters: what is
-    copied from it is the items' words. An item wider than the label alone is wrapped by
-    Qt, as any text."""
+    is resized or its font changes; an item's width is measured once and kept). Its text
+    holds no invisible characters: what is copied from it is the items' words. An item
+    wider than the label alone is wrapped by Qt, as any text."""
 
     SEPARATOR = "   "
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.items: list[str] = []
+        self._widths: dict[str, float] = {}  # item -> its advance in the label's font
 
     def set_items(self, items: list[str]) -> None:
         """Show ``items``, ``SEPARATOR`` between two on one line."""
@@ -44,17 +45,30 @@ class QtItemsLabel(QtRowLabel):
         self._lay_out()
 
     def _lay_out(self) -> None:
-        room, metrics = self.contentsRect().width() - 2 * self.margin(), self.fontMetrics()
-        lines: list[str] = []
+        room = self.contentsRect().width() - 2 * self.margin() - 1  # (a pixel to spare)
+        metrics = QtGui.QFontMetricsF(self.font())
+        space = self._width(self.SEPARATOR, metrics)
+        lines: list[list[str]] = []
+        used = 0.0
         for item in self.items:
-            joined = f"{lines[-1]}{self.SEPARATOR}{item}" if lines else ""
-            if lines and metrics.horizontalAdvance(joined) <= room:
-                lines[-1] = joined
+            width = self._width(item, metrics)
+            if lines and used + space + width <= room:
+                lines[-1].append(item)
+                used += space + width
             else:
-                lines.append(item)
-        text = "\n".join(lines)
+                lines.append([item])
+                used = width
+        text = "\n".join(self.SEPARATOR.join(line) for line in lines)
         if text != self.text():
             self.setText(text)
+
+    def _width(self, text: str, metrics: QtGui.QFontMetricsF) -> float:
+        width = self._widths.get(text)
+        if width is None:
+            if len(self._widths) > 256:  # a value's numbers: new ones each step
+                self._widths.clear()
+            width = self._widths[text] = metrics.horizontalAdvance(text)
+        return width
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -64,4 +78,5 @@ class QtItemsLabel(QtRowLabel):
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom
+            self._widths.clear()
             self._lay_out()

@@ -122,14 +122,20 @@ def test_the_leaf_gradients_columns_end_inside_the_panel(qtbot, make_window):
 
 
 def drawn_text(panel, item, col) -> str:
-    """Return the text the panel's delegate draws in ``item``'s cell ``col``, as cut."""
+    """Return the text the panel's delegate draws in ``item``'s cell ``col``, as cut; it
+    fits the room the style draws a cell's text in, so Qt cuts nothing more (``-0.…``)."""
     from PySide6 import QtWidgets
 
     index = panel.indexFromItem(item, col)
     option = QtWidgets.QStyleOptionViewItem()
     option.initFrom(panel.viewport())
     option.rect = panel.visualRect(index)
-    return panel.itemDelegate().drawn_text(option, index)
+    drawn = panel.itemDelegate().drawn_text(option, index)
+    style = panel.style()
+    room = style.subElementRect(QtWidgets.QStyle.SubElement.SE_ItemViewItemText, option, panel)
+    margin = style.pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, panel) + 1
+    assert option.fontMetrics.horizontalAdvance(drawn) <= room.width() - 2 * margin, drawn
+    return drawn
 
 
 def test_a_cut_text_ends_after_a_whole_number():
@@ -231,6 +237,16 @@ def test_the_statistics_wrap_between_items_only(qtbot, make_window, language):
         assert "   ".join(lines).split("   ") == label.items  # between items only
         for line in lines:
             assert laid_out_lines(label, line) == [line], (width, line)  # Qt wraps no more
+    window.docks["leaves"].raise_()  # the Values tab behind another: a step's statistics...
+    settle(qtbot, window)
+    window.step_bar.act_forward.trigger()
+    settle(qtbot, window)
+    window.docks["values"].raise_()  # ...wrapped when it is raised again
+    settle(qtbot, window)
+    shown = window.model.node(window.values_panel.node_id)["value"]
+    assert label.items == stats(shown).split("\n") and "\n" in label.text()
+    for line in label.text().split("\n"):
+        assert laid_out_lines(label, line) == [line], line
     # what a copy of the selected line gives (Qt writes a line break as \\n): its words
     assert not set(label.text()) & {"\u00a0", "\u2060"}
 
