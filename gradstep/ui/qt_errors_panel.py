@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 
 from PySide6 import QtCore, QtWidgets
@@ -49,15 +50,19 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
     Signals
     -------
     sigJumpToLine(int)   the user clicked the error's line
+    sigShown(bool)       it now shows an error (True) or "No errors." (False)
     """
 
     sigJumpToLine = QtCore.Signal(int)
+    sigShown = QtCore.Signal(bool)
 
     def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._on_link)
+        self.empty = True  # "No errors." is shown
+        self.setMinimumHeight(self.empty_height())  # the dock may be that low (fit_error_room)
         model.sigTraceChanged.connect(self._refresh)
         model.sigTimelineChanged.connect(self._refresh)
         model.sigStepChanged.connect(self._refresh)
@@ -69,10 +74,22 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
         if html_text != getattr(self, "_shown", None):  # steps seldom change it: no re-layout
             self._shown = html_text
             self.setHtml(html_text)
+        if self.empty != (not err):
+            self.empty = not err
+            self.sigShown.emit(bool(err))
+
+    def empty_height(self) -> int:
+        """Return the height that shows "No errors." whole: its line, the document's margins,
+        the paragraph's and the frame."""
+        doc = self.document()
+        return (self.fontMetrics().lineSpacing() + math.ceil(2 * doc.documentMargin())
+                + 2 * self.frameWidth() + 2 * self.fontMetrics().height() // 3)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.LanguageChange:
             self._refresh()
+        elif event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom
+            self.setMinimumHeight(self.empty_height())
         super().changeEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)

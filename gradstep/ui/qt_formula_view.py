@@ -12,8 +12,9 @@ Everything comes from ``gradstep.autograd.formula_step.formulas_at`` (pure).
 from __future__ import annotations
 
 import html
+import math
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 LINES = 14  # the view's height in text lines: fixed, so a step never re-lays out the dock
 MIN_LINES = 4  # ... or fewer where the panel is short (``fit_lines``), but never less
@@ -36,6 +37,7 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.anchorClicked.connect(self._on_link)
         self.shown: dict | None = None
+        self._heights: dict[tuple, int] = {}  # (font, margin, lines) -> the text's height
         self.lines = LINES
         self._fit_height()
 
@@ -48,16 +50,58 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         self.setFixedHeight(self.height_of(self.lines))
 
     def height_of(self, lines: int) -> int:
-        """Return the view's height when it is ``lines`` text lines high."""
-        return self.fontMetrics().lineSpacing() * lines + 10
+        """Return the view's height when it shows ``lines`` text lines whole: measured on
+        a text laid out as the formulas are (a bold title, a line in italics, then a
+        paragraph 6 px lower whose second line is a large formula: ``sample_html``), with
+        the document's margins and the frame (``lineSpacing * lines + 10`` cut the 4th line
+        a few pixels short, and it scrolled)."""
+        font, margin = self.document().defaultFont(), self.document().documentMargin()
+        key = (font.key(), margin, lines)
+        if key not in self._heights:  # a resize asks often; a zoom or a style changes it
+            doc = QtGui.QTextDocument()
+            doc.setDefaultFont(font)
+            doc.setDocumentMargin(margin)
+            doc.setHtml(sample_html(lines))
+            self._heights[key] = math.ceil(doc.size().height())
+        return self._heights[key] + 2 * self.frameWidth()
+
+    def seen_lines(self) -> int:
+        """Return how many of the text's lines the view shows whole, as it is scrolled."""
+        bottom = self.viewport().height() + self.verticalScrollBar().value()
+        return sum(1 for end in self._line_bottoms() if end <= bottom)
+
+    def text_lines(self) -> int:
+        """Return how many lines the text is laid out in (at the view's width)."""
+        return len(self._line_bottoms())
+
+    def _line_bottoms(self) -> list[float]:
+        layout = self.document().documentLayout()
+        bottoms = []
+        block = self.document().begin()
+        while block.isValid():
+            top = layout.blockBoundingRect(block).top()
+            lines = block.layout()
+            for i in range(lines.lineCount()):
+                line = lines.lineAt(i)
+                bottoms.append(top + line.y() + line.height())
+            block = block.next()
+        return bottoms
 
     def fit_lines(self, lines: int) -> None:
-        """Be ``lines`` text lines high (``MIN_LINES`` to ``LINES``): the Values panel's
-        height shared out when it is resized, never on a step; the rest scrolls."""
+        """Be ``lines`` text lines high (``MIN_LINES`` to ``LINES``); the rest scrolls."""
         lines = max(MIN_LINES, min(LINES, lines))
         if lines != self.lines:
             self.lines = lines
             self._fit_height()
+
+    def fit_height(self, room: int) -> None:
+        """Be as many text lines high as ``room`` pixels hold whole (``MIN_LINES`` to
+        ``LINES``): the Values panel's height shared out when it is resized, never on a
+        step."""
+        lines = MIN_LINES
+        while lines < LINES and self.height_of(lines + 1) <= room:
+            lines += 1
+        self.fit_lines(lines)
 
     def _on_link(self, url: QtCore.QUrl) -> None:
         if url.scheme() == "saved":
@@ -178,6 +222,20 @@ class QtFormulaView(QtWidgets.QTextBrowser):
             custom["function"], custom.get("file") or "", custom.get("line") or "?")
         return (f"<p>{html.escape(where)}</p><pre style='{CODE}'>"
                 f"{html.escape(custom['source'].rstrip())}</pre>")
+
+
+def sample_html(lines: int) -> str:
+    """Return ``lines`` lines of rich text laid out as ``formulas_html`` lays out a node's
+    first input: the bold title, the italic "about" line, then a paragraph with the input's
+    head, its formula in the large font and the lines under it."""
+    rows = ["<b>M</b>", "<i>M</i>", "M", "<span style='font-size: large'>M</span>"]
+    rows += ["M"] * max(0, lines - len(rows))
+    rows = rows[:max(1, lines)]
+    head, rest = rows[:2], rows[2:]
+    text = "<br>".join(head)
+    if rest:
+        text += "<p style='margin-top: 6px'>" + "<br>".join(rest) + "</p>"
+    return text
 
 
 def _link(name: str) -> str:

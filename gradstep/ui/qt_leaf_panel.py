@@ -8,10 +8,43 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 from gradstep.ui.qt_session_model import QtSessionModel
-from gradstep.ui.tensor_text import short
+from gradstep.ui.tensor_text import cut_to_fit, short
 
 GRAD_ROW = "{0}.grad"
 RETURNED_ROW = QT_TRANSLATE_NOOP("QtLeafPanel", "autograd.grad returned for {0}")
+
+
+class _WholeNumbers(QtWidgets.QStyledItemDelegate):
+    """Draws a cell too wide for its column cut after its last whole number that fits, then
+    "…" (``cut_to_fit``), not inside a number as Qt's elision cuts (``[…, -0.…``). Only when
+    painting: a column sized to its contents asks the whole text's size."""
+
+    _painting = False
+
+    def paint(self, painter, option, index) -> None:
+        self._painting = True
+        try:
+            super().paint(painter, option, index)
+        finally:
+            self._painting = False
+
+    def drawn_text(self, option, index) -> str:
+        """Return the text ``paint`` draws in ``option.rect`` for ``index``."""
+        self._painting = True
+        try:
+            self.initStyleOption(option, index)
+        finally:
+            self._painting = False
+        return option.text
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt override)
+        super().initStyleOption(option, index)
+        if not self._painting or index.column() == 0 or not option.text:
+            return
+        metrics = option.fontMetrics
+        room = option.rect.width() - 2 * (self.parent().style().pixelMetric(
+            QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+        option.text = cut_to_fit(option.text, lambda t: metrics.horizontalAdvance(t) <= room)
 
 
 class QtLeafPanel(QtWidgets.QTreeWidget):
@@ -22,7 +55,8 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
         self.model = model
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
-        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)  # the row names
+        self.setItemDelegate(_WholeNumbers(self))  # the numbers: cut after a whole one
         model.sigLeavesChanged.connect(self._refresh)
         model.sigTimelineChanged.connect(self._mark_current)
         self._refresh()
@@ -124,8 +158,32 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
             font.setBold(current)
             header.setFont(col, font)
         header.setForeground(0, QtGui.QBrush(self.palette().color(QtGui.QPalette.ColorRole.Text)))
-        for col in range(self.columnCount()):  # "▶ " and bold widen a header: its column too
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Size each column to its texts ("▶ " and bold widen a header: its column too), but
+        no wider together than the panel: where they would run past its edge, the row names
+        keep up to 2/5 of its width and the widest pass columns are narrowed alike until they
+        fit, and Qt ends a cut text with "…" (each cell's tooltip
+        holds its whole text). Again when the panel is resized."""
+        header = self.header()
+        widths = []
+        for col in range(self.columnCount()):
             self.resizeColumnToContents(col)
+            widths.append(header.sectionSize(col))
+        room, least = self.viewport().width(), header.minimumSectionSize()
+        if len(widths) > 1:  # the row names keep up to 2/5 of the room; the passes share the rest
+            rest = fitted_widths(widths[1:], room - min(widths[0], room * 2 // 5), least)
+            fitted = [max(least, min(widths[0], room - sum(rest))), *rest]
+        else:
+            fitted = fitted_widths(widths, room, least)
+        for col, width in enumerate(fitted):
+            if width != widths[col]:
+                header.resizeSection(col, width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def cell(self, leaf: str, pass_index: int, row: str = GRAD_ROW) -> str:
         """Return the text shown for ``leaf`` after pass ``pass_index`` (0-based): its .grad,
@@ -136,3 +194,22 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
             if item.text(0) == self.tr(row).format(leaf):
                 return item.text(col)
         raise KeyError(leaf)
+
+
+def fitted_widths(widths: list[int], room: int, least: int) -> list[int]:
+    """Return ``widths`` capped alike so that they sum to at most ``room`` (the widest cut
+    first, none below ``least`` or its own width): ``[100, 300, 50]`` in 300 gives
+    ``[100, 150, 50]``."""
+    if sum(widths) <= room or not widths:
+        return list(widths)
+    cap = max(widths)
+    for width in sorted(widths, reverse=True):  # lower the cap past each width it meets
+        narrower = [w for w in widths if w < width]
+        wide = len(widths) - len(narrower)
+        fits = (room - sum(narrower)) // wide
+        if fits >= max(narrower, default=0):
+            cap = fits
+            break
+        cap = max(narrower)
+    cap = max(cap, least)
+    return [min(w, cap) if w > cap else w for w in widths]

@@ -35,6 +35,14 @@ from gradstep.ui.qt_step_bar import QtStepBar
 from gradstep.ui.qt_values_panel import QtValuesPanel
 from gradstep.ui.qt_view_menu import build_view_menu
 
+OUTPUT_ROOM = 200  # the Output tab's least height when raised: a few printed lines
+
+
+def raised(dock: QtWidgets.QDockWidget) -> bool:
+    """Return whether ``dock`` is seen: shown, and its tab the raised one of its group (a
+    tab behind another is still ``isVisible``)."""
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
 
 class QtMainWindow(QtWidgets.QMainWindow):
     """The gradstep window.
@@ -144,6 +152,42 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["values"]], [470], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["values"], self.docks["errors"]], [520, 200],
                          QtCore.Qt.Orientation.Vertical)
+        self._error_room: int | None = None  # the Errors and Output tabs' height fit_error_room set
+        self.errors_panel.sigShown.connect(self.fit_error_room)
+        for name in ("errors", "output"):  # a tab raised: the room its text wants, once the
+            self.docks[name].visibilityChanged.connect(  # other tab's is hidden
+                lambda _seen: QtCore.QTimer.singleShot(0, self.fit_error_room))
+
+    def fit_error_room(self, error: bool | None = None) -> None:
+        """Give the Errors and Output tabs the room their text wants in the right column:
+        little where the Errors tab is raised and says "No errors." (its line and the tabs;
+        the Values panel above gets the rest), ``OUTPUT_ROOM`` at least where the Output tab
+        is raised; an error makes room for itself (``QtRunController.show_error``). Called
+        when the Errors tab's text comes or goes (``error``), always; when a tab is raised
+        or the window shown, only while the tabs are as high as it last made them: a height
+        the user dragged them to stays until the next error comes or goes."""
+        errors, output = self.docks["errors"], self.docks["output"]
+        if errors.isFloating() or output.isFloating() or not self.isVisible():
+            return
+        seen = errors if raised(errors) else output  # (a tab behind keeps an old height)
+        if error is None and self._error_room not in (None, seen.height()):
+            return  # resized since, by the user (or an error: show_error)
+        if raised(errors) and self.errors_panel.empty:
+            title = errors.height() - errors.widget().height()  # the dock's title bar
+            want = self.errors_panel.empty_height() + max(0, title)
+            if errors.height() > want:
+                self._share_column(errors, want)
+        elif raised(output) and output.height() < OUTPUT_ROOM:
+            self._share_column(output, OUTPUT_ROOM)
+
+    def _share_column(self, lower: QtWidgets.QDockWidget, height: int) -> None:
+        """Make the lower tabs (``lower``: Errors or Output) ``height`` high, the Values tabs
+        above them the rest of the column."""
+        upper = self.docks["values"]
+        column = upper.height() + lower.height()
+        self.resizeDocks([upper, lower], [column - height, height], QtCore.Qt.Orientation.Vertical)
+        self._error_room = None  # until laid out: the height the tabs got (their least may be more)
+        QtCore.QTimer.singleShot(0, lambda: setattr(self, "_error_room", lower.height()))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -236,6 +280,10 @@ class QtMainWindow(QtWidgets.QMainWindow):
         """Switch to language ``code`` (None: the system's) at once, and remember it."""
         remember_choice(code)
         apply_language(code)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        QtCore.QTimer.singleShot(0, self.fit_error_room)  # laid out by then
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.LanguageChange:

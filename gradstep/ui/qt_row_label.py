@@ -3,7 +3,7 @@ label of it how tall it would be."""
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 
 class QtRowLabel(QtWidgets.QLabel):
@@ -22,3 +22,61 @@ class QtRowLabel(QtWidgets.QLabel):
         if fixed == self.maximumHeight():
             return fixed
         return super().heightForWidth(width)
+
+
+class QtItemsLabel(QtRowLabel):
+    """A QtRowLabel for a few short items (a value's statistics: ``min -0.0828``): it
+    wraps between items only, never inside one (``std`` / ``0.2118``, ``标准`` / ``差``),
+    by writing a line break where the next item would run past its width (again when it
+    is resized or its font changes; an item's width is measured once and kept). Its text
+    holds no invisible characters: what is copied from it is the items' words. An item
+    wider than the label alone is wrapped by Qt, as any text."""
+
+    SEPARATOR = "   "
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.items: list[str] = []
+        self._widths: dict[str, float] = {}  # item -> its advance in the label's font
+
+    def set_items(self, items: list[str]) -> None:
+        """Show ``items``, ``SEPARATOR`` between two on one line."""
+        self.items = list(items)
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        room = self.contentsRect().width() - 2 * self.margin() - 1  # (a pixel to spare)
+        metrics = QtGui.QFontMetricsF(self.font())
+        space = self._width(self.SEPARATOR, metrics)
+        lines: list[list[str]] = []
+        used = 0.0
+        for item in self.items:
+            width = self._width(item, metrics)
+            if lines and used + space + width <= room:
+                lines[-1].append(item)
+                used += space + width
+            else:
+                lines.append([item])
+                used = width
+        text = "\n".join(self.SEPARATOR.join(line) for line in lines)
+        if text != self.text():
+            self.setText(text)
+
+    def _width(self, text: str, metrics: QtGui.QFontMetricsF) -> float:
+        width = self._widths.get(text)
+        if width is None:
+            if len(self._widths) > 256:  # a value's numbers: new ones each step
+                self._widths.clear()
+            width = self._widths[text] = metrics.horizontalAdvance(text)
+        return width
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._lay_out()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom
+            self._widths.clear()
+            self._lay_out()

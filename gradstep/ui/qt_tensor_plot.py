@@ -23,7 +23,7 @@ from PySide6.QtCore import QT_TR_NOOP
 from gradstep.autograd import elements
 from gradstep.drawing.style import as_printed
 from gradstep.policies.complex_text import is_complex
-from gradstep.ui.qt_row_label import QtRowLabel
+from gradstep.ui.qt_row_label import QtItemsLabel
 from gradstep.ui.tensor_text import as_value, flatten, fmt, stats
 from gradstep.ui.words import tr
 
@@ -191,7 +191,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         font = self._number.font()
         font.setPointSize(font.pointSize() + 6)
         self._number.setFont(font)
-        self._stats = QtRowLabel()
+        self._stats = QtItemsLabel()
         self._stats.setWordWrap(True)
         self._stats.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
@@ -266,10 +266,12 @@ class QtTensorPlot(QtWidgets.QWidget):
         values = np.asarray(flatten(value["data"]), dtype=float) if (
             value and value.get("data") is not None) else np.zeros(0)
         shape = tuple(value.get("shape") or []) if value else ()
-        if text is None:
-            text = "—" if kind == "none" else stats(value).replace("\n", "   ")
+        if text is None:  # the statistics: a line each, wrapped between them only
+            items = ["—"] if kind == "none" else stats(value).split("\n")
+        else:
+            items = [text]
         self.kind, self.values = kind, values
-        self._stats.setText(text)
+        self._stats.set_items(items)
         # the numbers as the box and the snippet's print write them (4.1375, not 4.13755;
         # [[4., 6.]], ints whole): a scalar's, and a small heatmap's cells
         printed = as_printed(elements.flatten(value["data"])) if values.size and (

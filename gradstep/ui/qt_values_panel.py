@@ -126,12 +126,11 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         layout = self.widget().layout()
         margins, spacing = layout.contentsMargins(), layout.spacing()
         above = margins.top() + self.header.height() + self.grad_change.height() + 3 * spacing
-        line = max(1, self.formula.fontMetrics().lineSpacing())
         around = self.forward.shown_height() - self.forward.slot_height()  # title, statistics
         self.forward.fit_plot_height(self.viewport().height() - above - around
                                      - self.formula.height_of(MIN_LINES))
-        room = self.viewport().height() - above - self.forward.shown_height() - 10
-        self.formula.fit_lines(room // line)
+        self.formula.fit_height(self.viewport().height() - above - self.forward.shown_height()
+                                - margins.bottom())
 
     def _fit_heights(self) -> None:
         """Fix the text rows' heights (two lines each): a new step's text must not re-lay out

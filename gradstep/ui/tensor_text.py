@@ -349,6 +349,24 @@ def formula_tooltip_lines(attrs: dict, limit: int = 4) -> list[str]:
     return lines
 
 
+def cut_to_fit(text: str, fits) -> str:
+    """Return ``text`` where ``fits(text)``, else its longest start that ends after a number
+    (a comma, or a summary's number before a space) with ``…`` and fits (``[-0.0828, 0.2274,…``: whole numbers, never ``-0.…``, which reads
+    as another number); where none fits, ``…`` alone when that fits, else ''. ``fits``:
+    a text -> bool (a column's width)."""
+    if fits(text):
+        return text
+    # after a comma (a list's number), or before a space that follows a number (a summary's
+    # ``min -0.1126 max 0.1181``: never a word left without its number)
+    ends = [i + 1 if c == "," else i for i, c in enumerate(text)
+            if c == "," or (c == " " and i and not text[i - 1].isalpha() and text[i - 1] != ":")]
+    for end in reversed(ends):
+        shown = text[:end] + ("…" if text[end - 1] == "," else " …")
+        if fits(shown):
+            return shown
+    return "…" if fits("…") else ""
+
+
 def _cut(text: str, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,6 +8,7 @@ import torch
 
 import gradstep
 from gradstep.drawing.style import format_small_value
+from gradstep.policies.number_text import DEFAULT, use_print_options
 from gradstep.ui.shown_data import ShownDataBackend, show_data
 from gradstep.window_data import shown_data
 from tests.step_oracle import printed
@@ -74,3 +75,47 @@ def test_a_run_without_options_after_one_with_them_writes_torchs_default(qtbot, 
         finally:
             torch.set_printoptions(profile="default", sci_mode=None)
     assert shown == ["= [1.23, -0.50, 2.00]", "= [1.2346, -0.5000, 2.0000]"]
+
+
+def test_an_edge_rounds_the_numbers_the_panels_write_as_torch_prints_them(make_window):
+    """The printopts lesson (``precision=2``): torch prints ``w.grad`` in scientific notation
+    by itself (``[1.05e+00, -2.98e-01, 2.79e-05]``). The Leaf gradients panel and the edge's
+    tooltip write torch's words; the edge into ``w`` writes the same numbers rounded to two
+    significant digits, so three fit between two layers (docs/window.md, "Numbers as the
+    snippet prints them"): each of its numbers is torch's, rounded, none another one."""
+    torch.set_printoptions(precision=2)
+    try:
+        x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)
+        w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)
+        y = (x * w).tanh()
+        loss = y.sum()
+        graph = gradstep.to_json(gradstep.trace(loss, names={"x": x, "w": w, "y": y}))
+        timeline = gradstep.backward(loss)
+        data = shown_data(graph, [timeline], title="loss", print_options={
+            "precision": 2, "sci_mode": None})
+        w_oracle = w.detach().clone().requires_grad_()  # torch alone, as the snippet runs it
+        (x.detach() * w_oracle).tanh().sum().backward()
+        words = printed(w_oracle.grad)
+        exact = w_oracle.grad.tolist()
+    finally:
+        torch.set_printoptions(profile="default", sci_mode=None)
+    assert "e-0" in words  # torch chose scientific notation
+    window = make_window(ShownDataBackend)
+    try:
+        show_data(window, data)
+        _edge_and_panels(window, words, exact)
+    finally:  # the model wrote numbers with precision 2 on this thread: the default again
+        use_print_options(DEFAULT)
+
+
+def _edge_and_panels(window, words: str, exact: list[float]) -> None:
+    model = window.model
+    model.run_to_end()
+    w_node = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "w")
+    edge = next(e for e in model.graph.in_edges(w_node, keys=True))
+    assert window.follower.edge_tooltip(edge).endswith(words), window.follower.edge_tooltip(edge)
+    assert window.leaf_panel.cell("w", 0) == words
+    label = window.graph_view._labels[edge]
+    numbers = label.strip("[]").split(", ")
+    assert len(numbers) == 3 and label != words
+    assert [float(n) for n in numbers] == [float(f"{v:.2g}") for v in exact]

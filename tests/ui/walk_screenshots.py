@@ -1,8 +1,9 @@
 """A new user's walk through the window, saved as screenshots (1280x800) to look at.
 
-    .venv/bin/python tests/ui/walk_screenshots.py OUTDIR [LANGUAGE] [EXAMPLE,...]
+    .venv/bin/python tests/ui/walk_screenshots.py OUTDIR [LANGUAGE] [EXAMPLE,...] [WxH]
 
-LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
+WxH: the window's size (default 1280x800; 1920x1080 for a projector: the pictures then go
+to ``OUTDIR/LANGUAGE_WxH``). LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
 softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
 own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
 500.5, ``printopts`` and ``printsci`` (``torch.set_printoptions``: two decimals; six in
@@ -114,6 +115,9 @@ def walk(app, window, out: Path, name: str, log) -> None:
                 window.docks[panel].raise_()
                 settle(app, 200)
                 window.grab().save(str(out / f"{name}_p{p + 1}_{where}_{panel}.png"))
+        window.docks["leaves"].raise_()  # every leaf's .grad after the pass: its columns
+        settle(app, 200)
+        window.grab().save(str(out / f"{name}_p{p + 1}_leaves.png"))
     if not model.timelines:
         window.grab().save(str(out / f"{name}_no_pass.png"))
     during_shot(app, window, out, name, log)
@@ -174,8 +178,9 @@ def stale_walk(app, window, out: Path) -> None:
 
 def main(argv: list[str]) -> int:
     code = argv[1] if len(argv) > 1 else "zh_CN"
-    names = argv[2].split(",") if len(argv) > 2 else EXAMPLES
-    out = Path(argv[0]) / code
+    names = argv[2].split(",") if len(argv) > 2 and argv[2] else EXAMPLES
+    size = tuple(int(n) for n in argv[3].split("x")) if len(argv) > 3 else (1280, 800)
+    out = Path(argv[0]) / (code if size == (1280, 800) else f"{code}_{size[0]}x{size[1]}")
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("GRADSTEP_STATE_DIR", str(Path(argv[0]) / f"state_{code}"))
     from PySide6 import QtWidgets
@@ -194,7 +199,7 @@ def main(argv: list[str]) -> int:
     # two decimals in the next example's boxes and printed output)
     process_state.keep()
     window = QtMainWindow(Session)
-    window.resize(1280, 800)
+    window.resize(*size)
     window.show()
     with open(out / "tooltips.txt", "w", encoding="utf-8") as log:
         for name in names:
