@@ -30,7 +30,7 @@ import math
 import torch
 
 from gradstep.autograd.handler_raised import reraise_if_handlers
-from gradstep.autograd.safe_reads import storage_holds
+from gradstep.autograd.safe_reads import dense_storage_holds, storage_holds
 from gradstep.autograd.unseen import watched
 from gradstep.autograd.values import SMALL, dtype_name
 
@@ -87,8 +87,17 @@ def _rows_of(tensors: list) -> tuple[dict, list]:
             n = t.numel()
             # (a negative view: its base's memory; freed memory is not read: ``one`` says so)
             # (the storage asked before the permute: one of freed memory raises)
-            if small < n < serial and not t.is_neg() and storage_holds(t, n):
-                row = t if t.is_contiguous() else _in_memory_order(t)
+            if small < n < serial and not t.is_neg():
+                if t.is_contiguous():
+                    row = t if dense_storage_holds(t, n) else None
+                else:
+                    order = _ORDERS.get((t.shape, t.stride()), _UNKNOWN)
+                    if order is _UNKNOWN:  # a layout not met yet: its span worked out
+                        row = _in_memory_order(t) if storage_holds(t, n) else None
+                    elif order is not None and dense_storage_holds(t, n):
+                        # a permute of contiguous memory spans its ``n`` elements (sizes 1
+                        # aside, which span nothing): ``storage_holds``' answer, three reads
+                        row = t.permute(order)
         if row is None:
             alone.append(i)
             continue

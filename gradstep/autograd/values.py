@@ -381,7 +381,11 @@ def _row_means_stds(rows: list, dtype: torch.dtype, single: bool) -> tuple[list,
 
 
 def _means_stds(rows: list, dtype: torch.dtype, single: bool) -> tuple[list, list]:
-    block = torch.tensor(rows, dtype=dtype)
+    # The rows' numbers are Python floats read from tensors of ``dtype`` (``tolist``), so
+    # each is exact in double and in ``dtype``: numpy's double block, then torch's cast,
+    # holds the very bits ``torch.tensor(rows, dtype=dtype)`` gives (~0.3 against ~0.85 ms
+    # for a trace's 288 rows of 64: torch reads a nested list element by element)
+    block = torch.from_numpy(numpy.array(rows, dtype=numpy.float64)).to(dtype)
     means = block.mean(1).tolist()
     if dtype in _WIDENED:
         # half precision: ``mean(1)`` sums each row of a float32 copy as ``t.mean()`` sums

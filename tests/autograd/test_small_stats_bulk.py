@@ -68,3 +68,28 @@ def test_the_small_leaves_means_are_made_together(monkeypatch):
         value = shown[p[0].item()]
         assert (value["mean"], value["std"]) == (p.mean().item(), p.std().item())
         assert value["data"] == p.tolist()
+
+
+def test_settled_rows_hold_the_tensors_own_bits():
+    """``settled`` makes its rows from the records' Python floats through numpy's double
+    block (not ``torch.tensor`` of the nested list): each row is still its tensor's bits, so
+    its mean and std are the tensor's own, in all four float dtypes, with a -0.0, a
+    subnormal and numbers near the dtype's range among them."""
+    rng = random.Random(11)
+    gen = torch.Generator().manual_seed(11)
+    tiny = {torch.float32: 1e-45, torch.float64: 5e-324, torch.float16: 6e-8, torch.bfloat16: 1e-40}
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        top = {torch.float16: 3e3, torch.bfloat16: 1e30, torch.float32: 1e30}.get(dtype, 1e100)
+        tensors = []
+        for _ in range(12):
+            t = (torch.randn(rng.choice([2, 5, 64]), generator=gen, dtype=torch.float64)
+                 * rng.choice([1e-3, 1.0, top])).to(dtype)
+            t[0] = -0.0
+            t[-1] = tiny[dtype]
+            tensors.append(t)
+        records = [values.summary_record(t) for t in tensors]
+        assert all(r[3] is values.PENDING for r in records)  # all go through the bulk rows
+        for t, record in zip(tensors, values.settled(records)):
+            assert record[8:] == tuple(t.tolist())
+            assert record[3] == values.json_float(t.mean().item()), dtype
+            assert record[4] == values.json_float(t.std().item()), dtype

@@ -132,16 +132,18 @@ def test_a_transpose_of_freed_memory_is_summarised_alone_without_its_values():
     torch.manual_seed(0)
     kept = [torch.randn(23, 29).t() for _ in range(3)]
     freed, lone, short = torch.randn(23, 29), torch.randn(31, 19), torch.randn(37, 17)
-    tensors = [kept[0], freed.t(), kept[1], lone.t(), short.t(), kept[2]]
+    whole, shorter = torch.randn(37, 17), torch.randn(37, 17)
+    tensors = [kept[0], freed.t(), kept[1], lone.t(), short.t(), whole.t(), shorter.t(), kept[2]]
     freed.untyped_storage().resize_(0)
     lone.untyped_storage().resize_(0)  # the first (and only) of its layout
     short.untyped_storage().resize_(17 * 4 * 10)  # 10 of its 37 rows
+    shorter.untyped_storage().resize_(17 * 4 * 36)  # 36 of 37 rows, its layout known by then
     try:
         got = summaries(tensors, summary)
     except RuntimeError as exc:  # (a report of the frames would print freed tensors: a segfault)
         pytest.fail(f"summaries raised: {exc}", pytrace=False)
     assert _bits(got) == _bits([summary(t) for t in tensors])
-    assert ["min" in value for value in got] == [True, False, True, False, False, True]
+    assert ["min" in value for value in got] == [True, False, True, False, False, True, False, True]
 
 
 def test_see_saved_and_the_leaves_summarise_their_values_together(monkeypatch):
