@@ -202,10 +202,10 @@ class CallGraph:
 
     ``ids`` maps each node's ``trace.node_key`` to the call's node id. ``roots`` are the
     call's root nodes that may join the drawn graph (``p[1]`` of ``p = softmax(a)``,
-    ``a.sum()`` of an ``a`` the snippet holds): a root is held only when each node it
-    leads to is the node of a tensor the snippet's variables hold (or, for a view, of the
-    view's base), and only while those tensors live. Such a root keeps alive nothing but
-    itself.
+    ``a.sum()`` of an ``a`` the snippet holds, ``l1`` of ``l1.backward()``): a root is held
+    only when the snippet's variables hold its tensor, or when each node it leads to is the
+    node of a tensor they hold (or, for a view, of the view's base), and only while those
+    tensors live. Such a root keeps alive nothing but itself.
     """
 
     def __init__(self, ids: dict):
@@ -232,10 +232,14 @@ class CallGraph:
             base = tensor._base if tensor._is_view() else None
             if base is not None and base.grad_fn is not None:
                 owners.setdefault(base.grad_fn, base)
+            held = [root]
+            if root in owners:  # ``l1`` of ``l1.backward()``: held no longer than ``l1`` is
+                weakref.finalize(owners[root], Release(held))
+                graph._held.append(held)
+                continue
             children = [fn for fn, _ in root.next_functions if fn is not None]
             if not children or not all(fn in owners for fn in children):
                 continue
-            held = [root]
             for fn in children:
                 weakref.finalize(owners[fn], Release(held))  # (swaps: told as gradstep's)
             graph._held.append(held)

@@ -42,8 +42,43 @@ TENSOR_HOOK_IN_PLACE = ("import torch\nx = torch.tensor([1.0, 2.0], requires_gra
                         "y = x * 3\ny.register_hook(lambda g: g.mul_(2))\n"
                         "x.register_hook(lambda g: g.add_(1))\nloss = y.exp().sum()\n"
                         "loss.backward()\n")
+# what users try after the retain_graph lessons: a graph two losses share (the first call's
+# root joins the drawn graph while the snippet holds its loss), both in one call, a
+# sub-graph's autograd.grad freeing only what it ran, create_graph with retain_graph=False,
+# a custom Function's saved tensors, saved-tensor hooks that print, and a
+# post-accumulate-grad hook that raises after AccumulateGrad wrote .grad
+VARIANTS = {
+    "shared_two_losses": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                          "h = x.sigmoid()\nl1 = (h * 2).sum()\nl2 = h.tanh().sum()\n"
+                          "l1.backward(retain_graph=True)\nl2.backward()\nl1.backward()\n"),
+    "two_losses_one_call": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                            "h = x.cos()\na = (h * 2).sum()\nb = (h * h).sum()\n"
+                            "torch.autograd.backward([a, b])\ntorch.autograd.backward([a, b])\n"),
+    "grad_sub_graph": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\nh = x.exp()\n"
+                       "out = (h.sin() * x).sum()\ntorch.autograd.grad(out, h, retain_graph=True)\n"
+                       "torch.autograd.grad(out, h)\nout.backward()\n"),
+    "create_graph_freed": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                           "y = (x.sin() * x).sum()\ny.backward(create_graph=True, retain_graph=False)\n"
+                           "y.backward()\n"),
+    "custom_saved_twice": ("import torch\n\nclass M(torch.autograd.Function):\n"
+                           "    @staticmethod\n    def forward(ctx, a, b):\n"
+                           "        ctx.save_for_backward(a, b)\n        return a * b * 2.0\n\n"
+                           "    @staticmethod\n    def backward(ctx, g):\n        a, b = ctx.saved_tensors\n"
+                           "        return g * b * 2.0, g * a * 2.0\n\n"
+                           "a = torch.tensor([1., 2.], requires_grad=True)\n"
+                           "b = torch.tensor([3., 4.], requires_grad=True)\nout = M.apply(a.exp(), b).sum()\n"
+                           "out.backward(retain_graph=True)\ntorch.autograd.grad(out, b)\nout.backward()\n"),
+    "saved_tensor_hooks": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                           "with torch.autograd.graph.saved_tensors_hooks(lambda t: print('pack') or t,\n"
+                           "                                              lambda t: print('unpack') or t):\n"
+                           "    y = (x.exp() * x).sum()\n"
+                           "y.backward(retain_graph=True)\ny.backward()\ny.backward()\n"),
+    "post_accumulate_hook_raises": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                    "x.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(10))\n"
+                                    "y = (x.exp() * x).sum()\ny.backward(retain_graph=True)\n"),
+}
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS, "ctx_names": CTX_NAMES,
+CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, "ctx_names": CTX_NAMES,
          "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
 
 
