@@ -173,9 +173,10 @@ def test_autograd_grad_leaves_dot_grad_none_and_returns_the_gradient():
     assert end.returned == [pytest.approx(want.tolist())] and end.returned_inputs == ["w"]
 
 
-def test_incremental_changes_rebuild_the_whole_state():
-    source = ERROR_SNIPPETS["twice"]
-    result = Session().run(source, filename="/x/twice.py")
+@pytest.mark.parametrize("case", ["twice", "post_accumulate_hook_raises"])
+def test_incremental_changes_rebuild_the_whole_state(case):
+    source = CASES[case]
+    result = Session().run(source, filename=f"/x/{case}.py")
     graph = graph_from_json(result["trace"])
     history = PassHistory(graph, [c["timeline"] for c in drawn_calls(result["calls"], graph)])
     for p in range(len(history)):
@@ -192,6 +193,7 @@ def test_incremental_changes_rebuild_the_whole_state():
             want = index.state(b)
             assert states == want.node_states and saved == want.saved, (p, a, b)
             assert edges == want.edge_grads, (p, a, b)
+            assert {**shown.leaf_grads, **change.leaf_grads} == want.leaf_grads, (p, a, b)
             bare = index.changes(a, b, edges=False)  # what the window asks for
             assert bare.edge_grads == {} and (bare.node_states, bare.saved, bare.leaf_grads) == (
                 change.node_states, change.saved, change.leaf_grads)
