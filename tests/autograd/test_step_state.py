@@ -44,7 +44,8 @@ TENSOR_HOOK_IN_PLACE = ("import torch\nx = torch.tensor([1.0, 2.0], requires_gra
                         "loss.backward()\n")
 # what users try after the retain_graph lessons: a graph two losses share (the first call's
 # root joins the drawn graph while the snippet holds its loss), both in one call, a
-# sub-graph's autograd.grad freeing only what it ran, create_graph with retain_graph=False,
+# sub-graph's autograd.grad freeing only what it ran (allow_unused: None returned),
+# create_graph with retain_graph=False,
 # a custom Function's saved tensors, saved-tensor hooks that print, and a
 # post-accumulate-grad hook that raises after AccumulateGrad wrote .grad
 VARIANTS = {
@@ -73,6 +74,11 @@ VARIANTS = {
                            "                                              lambda t: print('unpack') or t):\n"
                            "    y = (x.exp() * x).sum()\n"
                            "y.backward(retain_graph=True)\ny.backward()\ny.backward()\n"),
+    "grad_allow_unused": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                          "z = torch.tensor([5.], requires_grad=True)\nh = x.exp()\nout = (h * h).sum()\n"
+                          "torch.autograd.grad(out, [h, z], allow_unused=True, retain_graph=True)\n"
+                          "torch.autograd.grad([out], [x], grad_outputs=[torch.tensor(2.)])\n"
+                          "out.backward()\n"),
     "post_accumulate_hook_raises": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                                     "x.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(10))\n"
                                     "y = (x.exp() * x).sum()\ny.backward(retain_graph=True)\n"),
@@ -135,8 +141,8 @@ def test_every_step_of_every_call_is_what_torch_had(case):
         assert (end.error is not None) == (torch_call.raised is not None)
         if torch_call.returned is not None:  # what autograd.grad gave back, in input order
             assert len(end.returned) == len(torch_call.returned)
-            for got, want in zip(end.returned, torch_call.returned):
-                assert got == pytest.approx(want.tolist())
+            for got, want in zip(end.returned, torch_call.returned):  # None: allow_unused
+                assert got is None if want is None else got == pytest.approx(want.tolist())
         else:
             assert end.returned is None
 
