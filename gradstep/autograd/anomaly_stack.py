@@ -96,13 +96,13 @@ def plain_frames(frame) -> list | None:
     while frame is not None:
         if any(frame is runner for runner in _RUNNERS):
             return kept
-        if not _gradsteps(frame.f_code):
+        if not gradsteps(frame.f_code):
             kept.append(frame)
         frame = frame.f_back
     return None
 
 
-def _gradsteps(code) -> bool:
+def gradsteps(code) -> bool:
     name = code.co_filename
     return ((name.startswith(_GRADSTEP) and not name.startswith(_EXAMPLES))
             or code.co_varnames[:1] == (MOVED_CALL,))

@@ -41,7 +41,14 @@ from torch.autograd.graph import GradientEdge
 from torch.compiler import is_compiling
 from torch.jit import _builtins as jit_builtins
 
-from gradstep.autograd import jacobian, pass_versions, saved_memory, snippet_source, tensor_hooks
+from gradstep.autograd import (
+    held_signals,
+    jacobian,
+    pass_versions,
+    saved_memory,
+    snippet_source,
+    tensor_hooks,
+)
 from gradstep.autograd.backward import (
     NO_STEPS,
     grads_collector,
@@ -553,6 +560,7 @@ class _Capture:
         fails, the call simply runs as torch runs it, unrecorded.
         """
         self.busy = True
+        held = held_signals.hold()  # a timer's handler: where the plain run could run it
         try:
             with gc_paused():
                 # gradstep's reads and computations run no tensor subclass's code, and no mode
@@ -600,6 +608,8 @@ class _Capture:
                         reraise_if_handlers(exc)
         finally:
             self.busy = False
+            if held is not None:
+                held.release(caller)
         if exc is not None:
             raise exc
         return result

@@ -97,3 +97,72 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert lines[1] == "attempt 1 ran through"
     assert lines[2].startswith("grad mode True x.grad tensor(")
     assert lines[3] == plain.stdout.splitlines()[3] == "collector on True"
+
+
+TIMED_PASS = """\
+import signal
+import torch
+
+
+class Timeout(Exception):
+    pass
+
+
+counted = []
+
+
+def on_alarm(signum, frame):
+    raise Timeout("time is up")
+
+
+def on_prof(signum, frame):
+    counted.append(signum)
+
+
+signal.signal(signal.SIGALRM, on_alarm)
+signal.signal(signal.SIGUSR1, on_prof)
+def chain(t, n):
+    for _ in range(n):
+        t = t * 1.0
+    return t
+
+
+x = torch.ones(3, requires_grad=True)
+w = torch.ones(3, requires_grad=True)
+chain(x, 2).sum().backward()  # torch's engine started
+x.grad = None
+loss = (chain(x, 3000) * w).sum()
+signal.setitimer(signal.ITIMER_REAL, 0.001)  # goes off during the pass: python runs the
+try:                                         # handler after it, in torch's Python code
+    loss.backward()
+    print("ran through")
+except Timeout as err:
+    print("timed out:", err)
+signal.setitimer(signal.ITIMER_REAL, 0)
+print("x.grad", x.grad, "w.grad", w.grad)
+z = (x * 3).exp()
+z.register_hook(lambda g: g * 2)  # a hook of the snippet's: the handler runs in it
+z.register_hook(lambda g: signal.raise_signal(signal.SIGUSR1))
+z.sum().backward()
+print("counted", counted, "x.grad", x.grad)
+print(signal.getsignal(signal.SIGALRM) is on_alarm, signal.getsignal(signal.SIGUSR1) is on_prof)
+signal.signal(signal.SIGALRM, signal.SIG_DFL)
+"""
+
+
+def test_a_timer_going_off_during_a_recorded_pass_lets_it_finish_as_python_does(tmp_path):
+    """A timer's handler that raises, going off during a backward pass with no Python code of
+    the snippet's in it: python runs it after the pass (every ``.grad`` written), gradstep ran
+    it in a step hook of its own and the pass stopped there (``w.grad`` None: fidhunt5 left
+    it). A handler that only counts, for a signal raised in a hook of the snippet's, runs
+    there as in python."""
+    path = tmp_path / "timed_pass.py"
+    path.write_text(TIMED_PASS, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert plain.stdout.startswith("timed out: time is up\nx.grad tensor([1., 1., 1.])")
+    result = Session().run(TIMED_PASS, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout + plain.stderr
+    steps = [len(call["timeline"]["steps"]) for call in result["calls"]]
+    assert steps[1] == 3000 + 4 and steps[2] > 0  # the pass ran through, recorded
