@@ -64,7 +64,7 @@ from gradstep.autograd.handler_raised import raised_by_handler, reraise_if_handl
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain, is_python_node
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
@@ -383,6 +383,19 @@ def _call_plain(function, args, kwargs):
     return function(*args, **kwargs)
 
 
+def _runs_python(id_of: dict, copy: bool, probes) -> bool:
+    """Return whether a pass over ``id_of`` runs Python code of the snippet's or torch's that
+    gradstep can see: a tensor hook (``copy``, ``probes``), a custom ``Function`` or a
+    module's backward hook (a Python node). The plain run would run a signal's handler in
+    the first such code after the signal came, which ``held_signals`` cannot reach from
+    gradstep's step hooks: the snippet's handlers stay in place for such a pass and run
+    where the signal finds the pass (a step hook of gradstep's, as before recfix3), which
+    stops the pass at about the node where python's would stop; holding them, a hook that
+    waits for the timer waited on and a timeout let the pass run through (review of
+    recfix3)."""
+    return copy or probes is not None or any(map(is_python_node, id_of))
+
+
 class _PlainTensorBackward:
     """torch's ``Tensor.backward`` as the wrapper calls it: torch's code, whose own
     ``torch.autograd.backward`` is torch's function where the wrapper stands there.
@@ -562,6 +575,8 @@ class _Capture:
         self.busy = True
         held = held_signals.hold()  # a timer's handler: where the plain run could run it
         try:
+            if held is not None:
+                held.install()
             with gc_paused():
                 # gradstep's reads and computations run no tensor subclass's code, and no mode
                 # or profiler of the snippet's sees them (``unseen``)
@@ -569,6 +584,11 @@ class _Capture:
                     prepared = self._prepare(api, bound.arguments, caller)
                     if prepared is not None:  # a leaf a hook writes during the call
                         pass_versions.begin(prepared[0])
+                    runs_python = held is not None and prepared is not None and _runs_python(
+                        prepared[0], prepared[5], prepared[6])
+                if runs_python:  # the handlers run in the pass as before (see _runs_python)
+                    held.release(caller)  # (a second release, in the finally, does nothing)
+                    held = None
                 if prepared is None:
                     return call(original, args, kwargs)
                 id_of, labels, watch, freed_before, pending, copy, probes = prepared

@@ -11,13 +11,20 @@ leaves' ``.grad`` unwritten, which no plain run can do (fidhunt5 left it; recfix
 
 While a recorded call runs on the main thread (``record``), each Python handler of the
 snippet's (not SIGINT's: the kernel's Stop) is replaced by ``Held.postponing``: a signal that
-comes while gradstep's code runs is noted, and its handler runs where the plain run could
-have run it: in the next Python code of the snippet's or torch's that runs in the call (a
-hook of the snippet's, torch's module backward hook code; before that, any signal noted so
-far, in the order they came, each once, as Python coalesces a signal that comes twice before
-its handler runs), or, when none runs, as the call ends, in the caller's frame. What is still
-seen: ``signal.getsignal`` read during the call gives ``postponing``, and a handler's ``frame``
-is the caller's where the plain run gives torch's.
+comes while gradstep's code runs is noted, and its handler runs as the call ends, in the
+caller's frame (each noted signal once, in the order they came, as Python coalesces a signal
+that comes twice before its handler runs); one that comes while other Python code runs (a
+nested frame of torch's or the snippet's the engine called) runs its handler there, after
+those noted before it. Only for a pass with no Python code gradstep can see: where one has a
+tensor hook, a custom ``Function`` or a module's backward hook (``calls._runs_python``), the
+handlers are put back once the call is set up, those noted meanwhile run there, and a signal
+during the pass runs its handler where it finds it (a step hook of gradstep's: the pass stops
+at about the node where python's would stop at the hook). Holding them there, a noted signal
+waited for the next signal or the call's end (``postponing`` runs only as a signal comes): a
+hook after it ran, and a pass python stops ran through (review of recfix3). What is still
+seen: ``signal.getsignal`` read during a held call gives ``postponing`` (only Python code
+gradstep cannot see reads it: a hook put on a ``grad_fn`` itself, a saved tensor's unpack
+hook), and a handler's ``frame`` is the caller's where the plain run gives torch's.
 """
 
 from __future__ import annotations
@@ -37,8 +44,11 @@ _NUMBERS = tuple(sorted(int(n) for n in signal.valid_signals()
 
 
 def hold() -> Held | None:
-    """Put ``postponing`` in place of each Python handler of the snippet's; None when there is
-    none, or off the main thread (where no handler can be set). About 3 us a call."""
+    """Return the ``Held`` of the snippet's Python handlers now set, ``postponing`` not yet in
+    their places (``Held.install``, in the ``try`` whose ``finally`` releases it: an exception
+    landing between two of its ``signal.signal`` calls leaves none swapped after the call);
+    None when there is none, or off the main thread (where no handler can be set). About
+    3 us a call."""
     if threading.get_ident() != threading.main_thread().ident:
         return None
     try:  # (signal.getsignal's enum conversions: 60 times slower)
@@ -47,12 +57,7 @@ def hold() -> Held | None:
         return None
     handlers = {number: handler for number, handler in zip(_NUMBERS, now)
                 if handler is not None and type(handler) is not int}  # SIG_DFL, SIG_IGN, C
-    if not handlers:
-        return None
-    held = Held(handlers)
-    for number in handlers:
-        _signal.signal(number, held.postponing)
-    return held
+    return Held(handlers) if handlers else None
 
 
 class Held:
@@ -64,6 +69,10 @@ class Held:
     def __init__(self, handlers: dict):
         self.handlers = handlers
         self.noted: dict = {}
+
+    def install(self) -> None:
+        for number in self.handlers:
+            _signal.signal(number, self.postponing)
 
     def postponing(self, number, frame):
         if _in_gradsteps_code(frame):

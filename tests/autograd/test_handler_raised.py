@@ -166,3 +166,52 @@ def test_a_timer_going_off_during_a_recorded_pass_lets_it_finish_as_python_does(
     assert result["output"] == plain.stdout + plain.stderr
     steps = [len(call["timeline"]["steps"]) for call in result["calls"]]
     assert steps[1] == 3000 + 4 and steps[2] > 0  # the pass ran through, recorded
+
+
+HOOKED_PASS = """\
+import signal
+import torch
+
+
+class Timeout(Exception):
+    pass
+
+
+def on_alarm(signum, frame):
+    print("handler sees its own:", signal.getsignal(signal.SIGALRM) is on_alarm)
+    raise Timeout("time is up")
+
+
+signal.signal(signal.SIGALRM, on_alarm)
+x = torch.ones(3, requires_grad=True)
+ran = []
+h = x * 1.0
+h.register_hook(lambda g: ran.append(signal.getsignal(signal.SIGALRM) is on_alarm) or g)
+t = h
+for _ in range(3000):
+    t = t * 1.0
+signal.setitimer(signal.ITIMER_REAL, 0.0005)  # goes off before the hook, the last step:
+try:                                          # python runs the handler as the hook starts
+    t.sum().backward()
+    print("ran through")
+except Timeout as err:
+    print("timed out:", err)
+signal.setitimer(signal.ITIMER_REAL, 0)
+print("hook ran", ran, "x.grad", x.grad)
+signal.signal(signal.SIGALRM, signal.SIG_DFL)
+"""
+
+
+def test_a_timer_going_off_before_a_hook_of_the_snippets_stops_the_pass_as_python_does(tmp_path):
+    """A pass with Python code of the snippet's in it (a tensor hook): python runs the
+    handler as that code starts, its exception stops the pass there (the hook does not run,
+    ``x.grad`` stays None). Held to the call's end (recfix3), the hook ran and the pass went
+    through, ``x.grad`` written: for such a pass the snippet's handlers stay in place."""
+    path = tmp_path / "hooked_pass.py"
+    path.write_text(HOOKED_PASS, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert plain.stdout.endswith("timed out: time is up\nhook ran [] x.grad None\n")
+    result = Session().run(HOOKED_PASS, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout + plain.stderr
