@@ -28,16 +28,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import sys
 import traceback
 
 import torch.fx.traceback as fx_traceback
 
-from gradstep.autograd.errors import MOVED_CALL
+from gradstep.autograd.own_frames import is_own
 
-_GRADSTEP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
-_EXAMPLES = os.path.join(_GRADSTEP, "resources", "")  # the lessons: snippets, not gradstep's
 _RUNNERS: list = []  # the frames that run a snippet now, innermost last
 
 
@@ -96,13 +93,8 @@ def plain_frames(frame) -> list | None:
     while frame is not None:
         if any(frame is runner for runner in _RUNNERS):
             return kept
-        if not gradsteps(frame.f_code):
+        if not is_own(frame.f_code):
             kept.append(frame)
         frame = frame.f_back
     return None
 
-
-def gradsteps(code) -> bool:
-    name = code.co_filename
-    return ((name.startswith(_GRADSTEP) and not name.startswith(_EXAMPLES))
-            or code.co_varnames[:1] == (MOVED_CALL,))

@@ -64,6 +64,7 @@ from gradstep.autograd.handler_raised import raised_by_handler, reraise_if_handl
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
+from gradstep.autograd.own_frames import drop_own_frames
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, is_python_node
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
@@ -367,18 +368,6 @@ def as_if_called_from(frame):
         return _call_plain
 
 
-def _drop_moved_frames(tb) -> None:
-    """Unlink ``as_if_called_from``'s frames from the traceback ``tb`` of an exception on its
-    way to the snippet: a traceback it prints showed its own call line twice (the frame stands
-    at that line only for the warnings' sake)."""
-    while tb is not None and tb.tb_next is not None:
-        following = tb.tb_next
-        if following.tb_frame.f_code.co_varnames[:1] == (MOVED_CALL,):
-            tb.tb_next = following.tb_next
-        else:
-            tb = following
-
-
 def _call_plain(function, args, kwargs):
     return function(*args, **kwargs)
 
@@ -511,7 +500,11 @@ class _Capture:
         @functools.wraps(start)
         def noting(thread, *args, **kwargs):
             self.threads = True
-            return start(thread, *args, **kwargs)
+            try:
+                return start(thread, *args, **kwargs)
+            except BaseException as exc:  # "threads can only be started once", as python's
+                drop_own_frames(exc)
+                raise
         return noting
 
     def wrap(self, original, api: str):
@@ -548,11 +541,11 @@ class _Capture:
                 bound.apply_defaults()
                 return self.record(original, api, bound, call, site, args, kwargs)
             except BaseException as exc:  # as it passes through: shown as in the plain run
-                _drop_moved_frames(exc.__traceback__)
                 if torch.is_grad_enabled() != grad_mode and raised_by_handler(exc):
                     # a signal handler's exception that left a ``torch.no_grad()`` of
                     # gradstep's in its ``__exit__`` (handler_raised)
                     torch._C._set_grad_enabled(grad_mode)
+                drop_own_frames(exc)  # python's traceback: the snippet's line, then torch's
                 raise
             finally:
                 if publish is not None:
@@ -624,8 +617,8 @@ class _Capture:
                         if mark is not None:
                             record["seq_mark"] = mark
                         self.calls.add(record, graph, threads=self.threads)
-                    except Exception as exc:  # a record we cannot build is left out
-                        reraise_if_handlers(exc)
+                    except Exception as failure:  # a record we cannot build is left out
+                        reraise_if_handlers(failure)
         finally:
             self.busy = False
             if held is not None:

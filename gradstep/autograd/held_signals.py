@@ -35,7 +35,7 @@ import threading
 
 from torch.autograd import graph as autograd_graph
 
-from gradstep.autograd.anomaly_stack import gradsteps
+from gradstep.autograd.own_frames import is_own
 
 # SIGINT is the kernel's Stop (and python's KeyboardInterrupt); the others take no handler
 _NUMBERS = tuple(sorted(int(n) for n in signal.valid_signals()
@@ -114,7 +114,7 @@ def _in_gradsteps_code(frame) -> bool:
         code = frame.f_code
         if code is _ENGINE_CALLER:
             return False
-        if gradsteps(code):
+        if is_own(code):
             return True
         frame = frame.f_back
     return False

@@ -27,6 +27,8 @@ from __future__ import annotations
 import functools
 import weakref
 
+from gradstep.autograd.own_frames import drop_own_frames
+
 
 class Release:
     """A recorded call's finalizer on a tensor its held root leads to: lets the root go
@@ -88,18 +90,27 @@ def _wrapper(original):
         runs = list(_RUNS)
         if not runs:
             return original(t1, t2)
-        taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
         try:
-            if not _foreign((t1, t2)):
-                for tensor in (t1, t2):
-                    _release_own(tensor)
-            return original(t1, t2)
-        finally:
-            for bindings, let_go in taken:
-                if let_go:
-                    bindings.hold_again(let_go)
+            return _swapped(original, t1, t2, runs)
+        except BaseException as exc:  # torch's refusal, as the plain run's traceback has it
+            drop_own_frames(exc)
+            raise
 
     return swap_tensors
+
+
+def _swapped(original, t1, t2, runs):
+    """Swap with gradstep's weak references to ``t1`` and ``t2`` let go meanwhile."""
+    taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
+    try:
+        if not _foreign((t1, t2)):
+            for tensor in (t1, t2):
+                _release_own(tensor)
+        return original(t1, t2)
+    finally:
+        for bindings, let_go in taken:
+            if let_go:
+                bindings.hold_again(let_go)
 
 
 def _own_finalizer(reference) -> weakref.finalize | None:

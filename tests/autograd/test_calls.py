@@ -538,16 +538,91 @@ def test_an_error_in_backward_or_grad_is_located_at_the_snippets_own_column():
     assert (error["line"], error["column"]) == (5, 5)
 
 
-def test_a_traceback_the_snippet_prints_names_its_call_line_once():
+@pytest.mark.parametrize("before, caught", [
+    ("loss.backward()", "RuntimeError"),
+    # a hook's sys.exit(0): a SystemExit keeps gradstep's wrapper frames (``calls.ended_by``
+    # reads them), not that frame
+    ("loss.register_hook(lambda g: sys.exit(0))", "SystemExit"),
+])
+def test_a_traceback_the_snippet_prints_names_its_call_line_once(before, caught):
     """A snippet that catches torch's error and prints its traceback: the snippet's line
     appears once, as in plain python (the frame ``calls.as_if_called_from`` makes at that
     line is taken out of the traceback on its way)."""
-    source = ("import traceback\na = torch.ones(2, requires_grad=True)\nloss = (a * a).sum()\n"
-              "loss.backward()\ntry:\n    loss.backward()\nexcept RuntimeError:\n"
-              "    traceback.print_exc()\n")
+    source = (f"import sys, traceback\na = torch.ones(2, requires_grad=True)\n"
+              f"loss = (a * a).sum()\n{before}\ntry:\n    loss.backward()\n"
+              f"except {caught}:\n    traceback.print_exc()\n")
     result = run(source)
     assert result["ok"], result["error"]
     assert result["output"].count("line 6, in <module>") == 1, result["output"]
+
+
+def test_a_record_gradstep_cannot_build_leaves_the_call_as_torch_ran_it(monkeypatch, capsys):
+    """gradstep's own failure while building a call's record (here its graph) leaves the
+    record out; the snippet's ``backward`` returns as in plain python (it raised
+    UnboundLocalError: the ``except ... as exc`` that caught the failure unbound the
+    pass's own ``exc``)."""
+    from gradstep.autograd import calls
+
+    source = ("import torch\nx = torch.ones(2, requires_grad=True)\nloss = (x * x.exp()).sum()\n"
+              "loss.backward()\nprint(x.grad)\n")
+    exec(compile(source, "<snippet>", "exec"), {"__name__": "__main__"})
+    plain = capsys.readouterr().out
+
+    def fails(*args, **kwargs):
+        raise ValueError("gradstep's own failure")
+
+    monkeypatch.setattr(calls.CallGraph, "of", fails)
+    result = run(source)
+    assert result["ok"], result["error"]
+    assert result["output"] == plain and "tensor(" in plain, plain
+
+
+CAUGHT_ERRORS = """
+import contextlib, io, threading, traceback
+import torch
+
+def frames(call):
+    try:
+        call()
+    except Exception as e:
+        print(type(e).__name__, [(f.filename.rsplit("/", 1)[-1], f.name) for f in traceback.extract_tb(e.__traceback__)])
+
+x = torch.ones(2, requires_grad=True)
+y = (x * 2).sum()
+y.backward()
+frames(lambda: y.backward())
+frames(lambda: torch.autograd.grad(y, x))
+frames(lambda: torch.ones(2).register_hook(print))
+thread = threading.Thread(target=lambda: None)
+thread.start()
+thread.join()
+frames(thread.start)
+frames(lambda: torch.utils.swap_tensors(torch.ones(2), 3))
+frames(lambda: torch.load(io.BytesIO(b"not a checkpoint")))
+frames(lambda: torch.export.export(torch.nn.Linear(2, 2), (1,)))
+loss = (x * 3).sum()
+"""
+
+
+def test_a_traceback_the_snippet_prints_shows_no_frame_of_gradsteps_wrappers(capsys):
+    """torch's errors raised through gradstep's wrappers of torch's functions (backward,
+    autograd.grad, register_hook, Thread.start, swap_tensors, torch.load, torch.export),
+    caught by the snippet: their tracebacks hold the frames of the same code run plainly
+    (fidhunt6: the wrappers' frames showed, ``calls.py`` ``wrapper`` and ``record``,
+    ``backward.py`` ``_kept_error``, ``tensor_hooks.py`` ``register_hook``...)."""
+    from gradstep.kernel.worker import guard_torch_load
+
+    load = torch.load
+    exec(compile(CAUGHT_ERRORS, "<snippet>", "exec"), {"__name__": "__main__"})
+    plain = capsys.readouterr().out
+    guard_torch_load()  # the kernel's torch.load, a wrapper too
+    try:
+        result = run(CAUGHT_ERRORS, root="loss")
+    finally:
+        torch.load = load
+    assert result["ok"], result["error"]
+    assert plain.count("\n") == 7 and "<snippet>" in plain, plain
+    assert result["output"] == plain
 
 
 def test_a_pass_a_hook_runs_inside_the_recorded_one_is_not_taken_for_its_steps():

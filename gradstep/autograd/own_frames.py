@@ -1,0 +1,47 @@
+"""gradstep's own frames, and taking them out of a traceback on its way to the snippet.
+
+While the snippet runs, some of torch's functions are gradstep's wrappers (``backward``,
+``torch.autograd.grad``, ``Tensor.register_hook``, ``torch.load``...). An exception raised
+through one carried the wrapper's frames (``calls.py`` ``wrapper``, ``record``,
+``backward.py`` ``_kept_error``) into its traceback: a snippet that caught torch's error and
+printed it (``traceback.print_exc()``, ``logging.exception``) showed them where ``python
+FILE`` shows its own line, then torch's (fidhunt6). ``drop_own_frames`` takes them out.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gradstep.autograd.errors import MOVED_CALL
+
+_GRADSTEP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
+_EXAMPLES = os.path.join(_GRADSTEP, "resources", "")  # the lessons: snippets, not gradstep's
+
+
+def is_own(code) -> bool:
+    """Whether ``code`` is gradstep's (a lesson's is the snippet's), or the frame
+    ``calls.as_if_called_from`` makes at the snippet's line."""
+    name = code.co_filename
+    return ((name.startswith(_GRADSTEP) and not name.startswith(_EXAMPLES))
+            or code.co_varnames[:1] == (MOVED_CALL,))
+
+
+def drop_own_frames(exc: BaseException) -> None:
+    """Take gradstep's frames out of ``exc``'s traceback as it leaves a wrapper (re-raised
+    with a bare ``raise``, which adds no frame): those from the wrapper's own down to the
+    first frame of another's (torch's function, the snippet's hook), and the moved call
+    frames further on. Frames of gradstep below another's are kept (the snippet's own call of
+    gradstep's API). A ``SystemExit`` keeps the wrappers' frames, moved call frames aside:
+    ``calls.ended_by`` finds the recorded call it ended by its ``record`` frame (so a snippet
+    that catches it and prints its traceback still sees them)."""
+    tb = exc.__traceback__
+    if not isinstance(exc, SystemExit):
+        while tb is not None and is_own(tb.tb_frame.f_code):
+            tb = tb.tb_next
+        exc.__traceback__ = tb
+    while tb is not None and tb.tb_next is not None:
+        following = tb.tb_next
+        if following.tb_frame.f_code.co_varnames[:1] == (MOVED_CALL,):
+            tb.tb_next = following.tb_next
+        else:
+            tb = following
