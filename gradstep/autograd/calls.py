@@ -64,8 +64,9 @@ from gradstep.autograd.handler_raised import raised_by_handler, reraise_if_handl
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
+from gradstep.autograd.node_class_caches import PYTHON_NODE
 from gradstep.autograd.own_frames import drop_own_frames
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain, is_python_node
+from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
@@ -382,7 +383,8 @@ def _runs_python(id_of: dict, copy: bool, probes) -> bool:
     stops the pass at about the node where python's would stop; holding them, a hook that
     waits for the timer waited on and a timeout let the pass run through (review of
     recfix3)."""
-    return copy or probes is not None or any(map(is_python_node, id_of))
+    return (copy or probes is not None  # (a node's class asked once: ~60 us on 3,000 nodes)
+            or any(issubclass(kind, PYTHON_NODE) for kind in set(map(type, id_of))))
 
 
 class _PlainTensorBackward:
