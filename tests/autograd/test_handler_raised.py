@@ -156,14 +156,8 @@ def test_a_timer_going_off_during_a_recorded_pass_lets_it_finish_as_python_does(
     it in a step hook of its own and the pass stopped there (``w.grad`` None: fidhunt5 left
     it). A handler that only counts, for a signal raised in a hook of the snippet's, runs
     there as in python."""
-    path = tmp_path / "timed_pass.py"
-    path.write_text(TIMED_PASS, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
-    assert plain.stdout.startswith("timed out: time is up\nx.grad tensor([1., 1., 1.])")
-    result = Session().run(TIMED_PASS, filename=str(path))
-    assert result["ok"], result["error"]
-    assert result["output"] == plain.stdout + plain.stderr
+    plain, result = _as_python_runs_it(tmp_path / "timed_pass.py", TIMED_PASS)
+    assert plain.startswith("timed out: time is up\nx.grad tensor([1., 1., 1.])")
     steps = [len(call["timeline"]["steps"]) for call in result["calls"]]
     assert steps[1] == 3000 + 4 and steps[2] > 0  # the pass ran through, recorded
 
@@ -207,11 +201,17 @@ def test_a_timer_going_off_before_a_hook_of_the_snippets_stops_the_pass_as_pytho
     handler as that code starts, its exception stops the pass there (the hook does not run,
     ``x.grad`` stays None). Held to the call's end (recfix3), the hook ran and the pass went
     through, ``x.grad`` written: for such a pass the snippet's handlers stay in place."""
-    path = tmp_path / "hooked_pass.py"
-    path.write_text(HOOKED_PASS, encoding="utf-8")
+    plain, _ = _as_python_runs_it(tmp_path / "hooked_pass.py", HOOKED_PASS)
+    assert plain.endswith("timed out: time is up\nhook ran [] x.grad None\n")
+
+
+def _as_python_runs_it(path, source: str):
+    """Run ``source`` as ``python FILE`` and under gradstep; check the outputs are the same;
+    return python's and gradstep's result."""
+    path.write_text(source, encoding="utf-8")
     plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
                            check=True, timeout=120)
-    assert plain.stdout.endswith("timed out: time is up\nhook ran [] x.grad None\n")
-    result = Session().run(HOOKED_PASS, filename=str(path))
+    result = Session().run(source, filename=str(path))
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout + plain.stderr
+    return plain.stdout, result
