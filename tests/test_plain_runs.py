@@ -1,0 +1,89 @@
+"""A served plain run (tests/plain_runs.py) is what a fresh ``python FILE`` is."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.plain_runs import plain_python
+
+PROBE = '''\
+"""the probe"""
+import atexit
+import os
+import signal
+import sys
+import threading
+import warnings
+
+import numpy
+import torch
+
+print(sys.argv, sys.orig_argv, sys.path[0], os.getcwd(), __name__, __doc__)
+print(list(globals()), type(__loader__).__name__, __loader__.name, __spec__, __file__)
+print(sys.modules["__main__"] is sys.modules[__name__], sorted(sys.modules))
+print(sorted(os.environ.items()))
+
+def threads():
+    return len(os.listdir("/proc/self/task"))
+
+
+# numpy's OpenBLAS stops its idle worker before a fork and starts it again at its next
+# use: count after a use, and after torch's first parallel work
+before = threads()
+numpy_product = (numpy.arange(90000.0).reshape(300, 300) @ numpy.ones((300, 300))).sum()
+torch_product = (torch.ones(300, 300) @ torch.arange(90000.0).reshape(300, 300)).sum()
+print(sorted(os.listdir("/proc/self/fd")), threads(), threading.active_count(),
+      numpy_product, torch_product.item(), torch.get_num_threads(),
+      torch.get_num_interop_threads())
+print([(s.name, signal.getsignal(s)) for s in signal.valid_signals()
+       if isinstance(s, signal.Signals) and s not in (signal.SIGKILL, signal.SIGSTOP)])
+print(warnings.filters, sys.flags, sys.stdout.encoding, sys.stdout.line_buffering,
+      sys.stdin.read(), sys.getrecursionlimit(), torch.is_grad_enabled(),
+      torch.get_default_dtype(), os.getpgrp() == os.getpid(), os.getsid(0) == os.getpid())
+print("to stderr", file=sys.stderr)
+
+
+class Late:
+    def __del__(self):
+        print("finalized at the end")
+
+
+late = Late()
+atexit.register(print, "atexit ran")
+threading.Thread(target=lambda: (__import__("time").sleep(0.2), print("thread joined"))).start()
+warnings.warn("a warning")
+
+
+def fail():
+    raise ValueError("the end")
+
+
+fail()
+'''
+
+
+def test_a_served_run_is_a_fresh_pythons_run(tmp_path):
+    """Its argv, path, ``__main__``, folder, environment, descriptors, threads, signal
+    handlers, warning filters, flags and streams, its printed text (both streams), its
+    uncaught exception's traceback, its end (a non-daemon thread joined, ``atexit``, a
+    finalizer) and its status; its modules are those of ``python`` after ``import torch``."""
+    path = tmp_path / "probe.py"
+    path.write_text(PROBE, encoding="utf-8")
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    env = {**os.environ, "KINETO_LOG_LEVEL": "6"}
+    fresh = subprocess.run([sys.executable, str(path), "an arg"], capture_output=True,
+                           text=True, env=env, cwd=folder, timeout=300,
+                           stdin=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(2):  # the second from the same server
+        served = plain_python(path, "an arg", env=env, cwd=folder, check=False)
+        assert served.args == fresh.args
+        assert served.stdout == fresh.stdout
+        assert served.stderr == fresh.stderr
+        assert served.returncode == fresh.returncode == 1
+    assert "finalized at the end" in fresh.stdout and "atexit ran" in fresh.stdout
+    assert fresh.stderr.endswith('line 52, in <module>\n    fail()\n  File "'
+                                 f'{path}", line 49, in fail\n'
+                                 '    raise ValueError("the end")\nValueError: the end\n')
