@@ -3,9 +3,10 @@
 ``plain_python(path)`` returns what ``subprocess.run([sys.executable, path],
 capture_output=True, text=True)`` returns, from a child of ``tests/plain_server.py`` (that
 module says what the child is). Each ``python`` start spends ~1.5 s CPU importing torch;
-this spends it once per environment: a run asked with another environment than the
-server's (``os.environ`` as it is then, with the run's additions) starts a new server in
-that one, so torch's import reads the same variables a fresh process's would.
+this spends it once per environment: a run is served by a server started in the
+environment it asks for (``os.environ`` as it is then, with the run's additions), so
+torch's import read the same variables a fresh process's would; the two servers used last
+are kept.
 
 Where the process itself is what a test checks (its start, its imports' output, a signal
 that ends it: an uncaught ``KeyboardInterrupt`` ends a served run with status 1, where
@@ -80,7 +81,8 @@ class PlainServer:
         self.proc.stdout.close()
 
 
-_servers: list[PlainServer] = []
+_servers: list[PlainServer] = []  # the one used last at the end
+KEPT = 2
 
 
 def plain_python(path, *args: str, env: dict[str, str] | None = None, cwd=None,
@@ -90,11 +92,15 @@ def plain_python(path, *args: str, env: dict[str, str] | None = None, cwd=None,
     text=True, env=env, cwd=cwd, timeout=timeout, check=check)`` returns (standard input
     from ``/dev/null``)."""
     env = dict(os.environ if env is None else env)
-    if _servers and _servers[0].env != env:
-        _servers.pop().close()
-    if not _servers:
-        _servers.append(PlainServer(env))
-    result = _servers[0].run(str(path), list(args), os.path.abspath(cwd or os.getcwd()),
+    server = next((server for server in _servers if server.env == env), None)
+    if server is None:
+        server = PlainServer(env)
+        while len(_servers) >= KEPT:
+            _servers.pop(0).close()
+    else:
+        _servers.remove(server)
+    _servers.append(server)
+    result = server.run(str(path), list(args), os.path.abspath(cwd or os.getcwd()),
                              timeout)
     if check:
         result.check_returncode()
