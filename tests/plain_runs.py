@@ -3,10 +3,12 @@
 ``plain_python(path)`` returns what ``subprocess.run([sys.executable, path],
 capture_output=True, text=True)`` returns, from a child of ``tests/plain_server.py`` (that
 module says what the child is). Each ``python`` start spends ~1.5 s CPU importing torch;
-this spends it once per environment: a run is served by a server started in the
+this spends it once per server: a run is served by a server started in the
 environment it asks for (``os.environ`` as it is then, with the run's additions), so
-torch's import read the same variables a fresh process's would; the two servers used last
-are kept.
+torch's import read the same variables a fresh process's would. A server runs one file
+at a time; runs at once from several threads get a server each (the conformance suite's
+plain runs); idle servers are kept, the ``KEPT`` used last. A server whose ``import
+torch`` printed anything fails its runs (a fresh python would print it in each).
 
 Where the process itself is what a test checks (its start, its imports' output, a signal
 that ends it: an uncaught ``KeyboardInterrupt`` ends a served run with status 1, where
@@ -17,6 +19,7 @@ a served run with a fresh one.
 from __future__ import annotations
 
 import atexit
+import io
 import json
 import os
 import select
@@ -24,6 +27,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 SERVER = Path(__file__).with_name("plain_server.py")
@@ -34,29 +39,45 @@ class PlainServer:
 
     def __init__(self, env: dict[str, str]):
         self.env = env
-        self.proc = subprocess.Popen([sys.executable, str(SERVER)], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, cwd=str(SERVER.parent),
-                                     start_new_session=True, text=True)
-        self._read(None)  # {"ready": true}: torch is imported
+        with tempfile.TemporaryFile() as log:
+            self.proc = subprocess.Popen([sys.executable, str(SERVER)], env=env,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=log, cwd=str(SERVER.parent),
+                                         start_new_session=True, bufsize=0)
+            self._pending = b""  # read from its stdout, not yet a whole reply
+            try:
+                ready = self._read(None)  # {"ready": true}: torch is imported
+            except ValueError as exc:  # not a reply: its import printed
+                ready = exc
+            log.seek(0)
+            printed = log.read().decode(errors="replace")
+        if printed or ready != {"ready": True}:
+            self.close()
+            raise RuntimeError(f"tests/plain_server.py: its import printed {printed!r} "
+                               f"({ready}); a fresh python would print it in every run")
 
     def _read(self, timeout: float | None) -> dict | None:
         """The next reply, or None when ``timeout`` s pass first."""
-        if timeout is not None and not select.select([self.proc.stdout], [], [], timeout)[0]:
-            return None
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("tests/plain_server.py ended")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._pending:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self.proc.stdout], [], [], left)[0]:
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+            if not chunk:
+                raise RuntimeError("tests/plain_server.py ended")
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
         return json.loads(line)
 
     def run(self, path: str, args: list[str], cwd: str, timeout: float | None,
-            ) -> subprocess.CompletedProcess:
+            merged: bool, text: bool) -> subprocess.CompletedProcess:
         argv = [sys.executable, path, *args]
         with tempfile.TemporaryDirectory(prefix="plain-run-") as folder:
-            out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
+            out = os.path.join(folder, "stdout")
+            err = out if merged else os.path.join(folder, "stderr")
             self.proc.stdin.write(json.dumps({"file": path, "args": args, "cwd": cwd,
-                                              "stdout": out, "stderr": err}) + "\n")
-            self.proc.stdin.flush()
+                                              "stdout": out, "stderr": err}).encode() + b"\n")
             pid = self._read(None)["pid"]
             ended = self._read(timeout)
             if ended is None:  # as subprocess.run: kill it (its group), then say so
@@ -65,49 +86,71 @@ class PlainServer:
                 except ProcessLookupError:
                     pass
                 self._read(None)
-            # read as subprocess.run(text=True) reads its pipes: the locale's encoding,
-            # universal newlines
-            with open(out) as stdout, open(err) as stderr:
-                result = subprocess.CompletedProcess(argv, None if ended is None else
-                                                     ended["status"], stdout.read(),
-                                                     stderr.read())
+            texts = []
+            for name in (out, None if merged else err):
+                if name is None:
+                    texts.append(None)
+                    continue
+                with open(name, "rb") as handle:
+                    data = handle.read()
+                # read as subprocess.run(text=True) reads its pipes: the locale's encoding,
+                # universal newlines
+                texts.append(io.TextIOWrapper(io.BytesIO(data)).read() if text else data)
+        result = subprocess.CompletedProcess(argv, None if ended is None else ended["status"],
+                                             *texts)
         if ended is None:
             raise subprocess.TimeoutExpired(argv, timeout, result.stdout, result.stderr)
         return result
 
     def close(self) -> None:
-        self.proc.stdin.close()
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
         self.proc.wait()
         self.proc.stdout.close()
 
 
-_servers: list[PlainServer] = []  # the one used last at the end
+_idle: list[PlainServer] = []  # the one used last at the end
+_idle_lock = threading.Lock()
 KEPT = 2
 
 
 def plain_python(path, *args: str, env: dict[str, str] | None = None, cwd=None,
-                 timeout: float | None = 300, check: bool = True,
-                 ) -> subprocess.CompletedProcess:
+                 timeout: float | None = 300, check: bool = True, merged: bool = False,
+                 text: bool = True) -> subprocess.CompletedProcess:
     """What ``subprocess.run([sys.executable, path, *args], capture_output=True,
-    text=True, env=env, cwd=cwd, timeout=timeout, check=check)`` returns (standard input
-    from ``/dev/null``)."""
+    text=text, env=env, cwd=cwd, timeout=timeout, check=check)`` returns (standard input
+    from ``/dev/null``); ``merged``: both streams in ``stdout``, as with
+    ``stderr=subprocess.STDOUT``."""
     env = dict(os.environ if env is None else env)
-    server = next((server for server in _servers if server.env == env), None)
+    with _idle_lock:
+        server = next((server for server in reversed(_idle) if server.env == env), None)
+        if server is not None:
+            _idle.remove(server)
     if server is None:
         server = PlainServer(env)
-        while len(_servers) >= KEPT:
-            _servers.pop(0).close()
-    else:
-        _servers.remove(server)
-    _servers.append(server)
-    result = server.run(str(path), list(args), os.path.abspath(cwd or os.getcwd()),
-                             timeout)
+    try:
+        result = server.run(str(path), list(args), os.path.abspath(cwd or os.getcwd()),
+                            timeout, merged, text)
+    except BaseException:
+        server.close()  # (not reused after a failure of its own)
+        raise
+    with _idle_lock:
+        _idle.append(server)
+        surplus = _idle[:-KEPT]
+        del _idle[:-KEPT]
+    for extra in surplus:
+        extra.close()
     if check:
         result.check_returncode()
     return result
 
 
 @atexit.register
-def _close() -> None:
-    while _servers:
-        _servers.pop().close()
+def close_plain_servers() -> None:
+    with _idle_lock:
+        servers = _idle[:]
+        _idle.clear()
+    for server in servers:
+        server.close()

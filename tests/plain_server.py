@@ -10,7 +10,7 @@ ARGS`` is once torch is imported:
 
 - its own session and process group (a timeout kills it with what it started),
 - the request's folder as working directory, fd 0 from ``/dev/null``, fd 1 and 2 into the
-  request's two output files,
+  request's two output files (or both into one, as a pipe shared by both streams),
 - ``sys.argv``, ``sys.orig_argv`` and ``sys.path[0]`` as ``python FILE ARGS`` sets them, a new
   ``__main__`` module as python makes one for a file, the file's code run in it;
 - then python's own end: an uncaught exception is printed by ``sys.excepthook`` (this
@@ -67,14 +67,18 @@ def become(request):
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    for fd, name in ((1, "stdout"), (2, "stderr")):
-        output = os.open(request[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(output, fd)
+    streams = [request["stdout"]] if request["stderr"] == request["stdout"] else [
+        request["stdout"], request["stderr"]]  # one file: both streams, in their order
+    for fds, name in zip(((1, 2), (1,), (2,))[len(streams) - 1:], streams):
+        output = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        for fd in fds:
+            os.dup2(output, fd)
         os.close(output)
-    path = request["file"]
-    sys.argv = [path, *request["args"]]
-    sys.orig_argv = [sys.executable, path, *request["args"]]
-    sys.path[0] = os.path.dirname(os.path.realpath(path))
+    given = request["file"]
+    sys.argv = [given, *request["args"]]
+    sys.orig_argv = [sys.executable, given, *request["args"]]
+    path = os.path.abspath(given)  # python's __file__ and code name (not symlinks resolved)
+    sys.path[0] = os.path.dirname(os.path.realpath(given))
     with open(path, "rb") as handle:
         code = compile(handle.read(), path, "exec")
     main = types.ModuleType("__main__")

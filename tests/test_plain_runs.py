@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.plain_runs import plain_python
 
 PROBE = '''\
@@ -64,26 +66,34 @@ fail()
 '''
 
 
-def test_a_served_run_is_a_fresh_pythons_run(tmp_path):
-    """Its argv, path, ``__main__``, folder, environment, descriptors, threads, signal
-    handlers, warning filters, flags and streams, its printed text (both streams), its
-    uncaught exception's traceback, its end (a non-daemon thread joined, ``atexit``, a
-    finalizer) and its status; its modules are those of ``python`` after ``import torch``."""
+@pytest.mark.parametrize("relative", [False, True],
+                         ids=["its path from another folder, two streams",
+                              "its name in its folder, one stream"])
+def test_a_served_run_is_a_fresh_pythons_run(tmp_path, relative):
+    """Its argv, path, ``__main__`` and ``__file__``, folder, environment, descriptors,
+    threads, signal handlers, warning filters, flags and streams, its printed text (both
+    streams, or the two in one), its uncaught exception's traceback, its end (a non-daemon
+    thread joined, ``atexit``, a finalizer) and its status; its modules are those of
+    ``python`` after ``import torch``."""
     path = tmp_path / "probe.py"
     path.write_text(PROBE, encoding="utf-8")
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
+    folder = tmp_path if relative else tmp_path / "elsewhere"
+    folder.mkdir(exist_ok=True)
+    given = "probe.py" if relative else str(path)
     env = {**os.environ, "KINETO_LOG_LEVEL": "6"}
-    fresh = subprocess.run([sys.executable, str(path), "an arg"], capture_output=True,
+    fresh = subprocess.run([sys.executable, given, "an arg"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT if relative else subprocess.PIPE,
                            text=True, env=env, cwd=folder, timeout=300,
                            stdin=subprocess.DEVNULL, start_new_session=True)
     for _ in range(2):  # the second from the same server
-        served = plain_python(path, "an arg", env=env, cwd=folder, check=False)
+        served = plain_python(given, "an arg", env=env, cwd=folder, check=False,
+                              merged=relative)
         assert served.args == fresh.args
         assert served.stdout == fresh.stdout
         assert served.stderr == fresh.stderr
         assert served.returncode == fresh.returncode == 1
     assert "finalized at the end" in fresh.stdout and "atexit ran" in fresh.stdout
-    assert fresh.stderr.endswith('line 52, in <module>\n    fail()\n  File "'
-                                 f'{path}", line 49, in fail\n'
-                                 '    raise ValueError("the end")\nValueError: the end\n')
+    assert f" None {path}\n" in fresh.stdout  # __file__: absolute, also from a relative name
+    assert ('line 52, in <module>\n    fail()\n  File "'
+            f'{path}", line 49, in fail\n    raise ValueError("the end")\nValueError: the end\n'
+            ) in (fresh.stdout if relative else fresh.stderr)
