@@ -5,7 +5,10 @@ capture_output=True, text=True)`` returns, from a child of ``tests/plain_server.
 module says what the child is). Each ``python`` start spends ~1.5 s CPU importing torch;
 this spends it once per server: a run is served by a server started in the
 environment it asks for (``os.environ`` as it is then, with the run's additions), so
-torch's import read the same variables a fresh process's would. A server runs one file
+torch's import read the same variables a fresh process's would; the child's environment
+is then exactly the run's. ``PYTEST_CURRENT_TEST`` (pytest sets it anew for each test;
+torch's import does not read it) does not pick the server: else no server would serve two
+tests. A server runs one file
 at a time; runs at once from several threads get a server each (the conformance suite's
 plain runs); idle servers are kept, the ``KEPT`` used last. A server whose ``import
 torch`` printed anything fails its runs (a fresh python would print it in each).
@@ -70,14 +73,15 @@ class PlainServer:
         line, self._pending = self._pending.split(b"\n", 1)
         return json.loads(line)
 
-    def run(self, path: str, args: list[str], cwd: str, timeout: float | None,
-            merged: bool, text: bool) -> subprocess.CompletedProcess:
+    def run(self, path: str, args: list[str], cwd: str, env: dict[str, str],
+            timeout: float | None, merged: bool, text: bool) -> subprocess.CompletedProcess:
         argv = [sys.executable, path, *args]
         with tempfile.TemporaryDirectory(prefix="plain-run-") as folder:
             out = os.path.join(folder, "stdout")
             err = out if merged else os.path.join(folder, "stderr")
             self.proc.stdin.write(json.dumps({"file": path, "args": args, "cwd": cwd,
-                                              "stdout": out, "stderr": err}).encode() + b"\n")
+                                              "env": env, "stdout": out,
+                                              "stderr": err}).encode() + b"\n")
             pid = self._read(None)["pid"]
             ended = self._read(timeout)
             if ended is None:  # as subprocess.run: kill it (its group), then say so
@@ -114,6 +118,7 @@ class PlainServer:
 _idle: list[PlainServer] = []  # the one used last at the end
 _idle_lock = threading.Lock()
 KEPT = 2
+UNREAD = ("PYTEST_CURRENT_TEST",)  # not read by torch's import: not a server's key
 
 
 def plain_python(path, *args: str, env: dict[str, str] | None = None, cwd=None,
@@ -124,14 +129,15 @@ def plain_python(path, *args: str, env: dict[str, str] | None = None, cwd=None,
     from ``/dev/null``); ``merged``: both streams in ``stdout``, as with
     ``stderr=subprocess.STDOUT``."""
     env = dict(os.environ if env is None else env)
+    key = {name: value for name, value in env.items() if name not in UNREAD}
     with _idle_lock:
-        server = next((server for server in reversed(_idle) if server.env == env), None)
+        server = next((server for server in reversed(_idle) if server.env == key), None)
         if server is not None:
             _idle.remove(server)
     if server is None:
-        server = PlainServer(env)
+        server = PlainServer(key)
     try:
-        result = server.run(str(path), list(args), os.path.abspath(cwd or os.getcwd()),
+        result = server.run(str(path), list(args), os.path.abspath(cwd or os.getcwd()), env,
                             timeout, merged, text)
     except BaseException:
         server.close()  # (not reused after a failure of its own)

@@ -9,6 +9,7 @@ that changes), and for each request forks a child that is what a fresh ``python 
 ARGS`` is once torch is imported:
 
 - its own session and process group (a timeout kills it with what it started),
+- the request's environment (the server's but for variables torch's import does not read),
 - the request's folder as working directory, fd 0 from ``/dev/null``, fd 1 and 2 into the
   request's two output files (or both into one, as a pipe shared by both streams),
 - ``sys.argv``, ``sys.orig_argv`` and ``sys.path[0]`` as ``python FILE ARGS`` sets them, a new
@@ -22,8 +23,8 @@ This process imports nothing but torch, runs no torch code and draws no random n
 each child starts from the state a fresh ``python`` has after ``import torch`` (torch's
 default seed, drawn once per process, is the server's for every child).
 
-A request: ``{"file": PATH, "args": [...], "cwd": FOLDER, "stdout": FILE, "stderr":
-FILE}``. Replies: ``{"ready": true}`` once torch is imported; ``{"pid": PID}`` once forked;
+A request: ``{"file": PATH, "args": [...], "cwd": FOLDER, "env": {...}, "stdout": FILE,
+"stderr": FILE}``. Replies: ``{"ready": true}`` once torch is imported; ``{"pid": PID}`` once forked;
 ``{"status": S}`` once it ended (the exit code, or minus the signal that ended it). One
 run at a time. Nothing here imports gradstep.
 """
@@ -63,6 +64,9 @@ def become(request):
     """Make this forked child what ``python FILE ARGS`` is after ``import torch``; return
     the file's code and its ``__main__`` module's namespace."""
     os.setsid()
+    for name in set(os.environ) - set(request["env"]):
+        del os.environ[name]  # (os.environ's changes reach the C environment too)
+    os.environ.update(request["env"])
     os.chdir(request["cwd"])
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
