@@ -13,10 +13,14 @@ at a time; runs at once from several threads get a server each (the conformance 
 plain runs); idle servers are kept, the ``KEPT`` used last. A server whose ``import
 torch`` printed anything fails its runs (a fresh python would print it in each).
 
-Where the process itself is what a test checks (its start, its imports' output, a signal
-that ends it: an uncaught ``KeyboardInterrupt`` ends a served run with status 1, where
-python dies of SIGINT), the test starts ``python`` itself. ``test_plain_runs.py`` compares
-a served run with a fresh one.
+A served run is made again by a fresh ``python`` (and that one returned) where it cannot
+be what python does: an uncaught ``KeyboardInterrupt`` (python dies of SIGINT after its
+shutdown), or output that names the server's file (the server's frames below the file's:
+a warning whose ``stacklevel`` reaches past the file's top level, ``traceback.print_stack``,
+a ``SyntaxError`` in the file). What such output cannot show (``len(inspect.stack())``)
+stays the server's. Where the process itself is what a test checks (its start, its
+imports' output), the test starts ``python`` itself. ``test_plain_runs.py`` compares
+served runs with fresh ones.
 """
 
 from __future__ import annotations
@@ -74,14 +78,17 @@ class PlainServer:
         return json.loads(line)
 
     def run(self, path: str, args: list[str], cwd: str, env: dict[str, str],
-            timeout: float | None, merged: bool, text: bool) -> subprocess.CompletedProcess:
+            timeout: float | None, merged: bool,
+            text: bool) -> subprocess.CompletedProcess | None:
+        """The run's result, or None where it is not what python does (made fresh)."""
         argv = [sys.executable, path, *args]
         with tempfile.TemporaryDirectory(prefix="plain-run-") as folder:
             out = os.path.join(folder, "stdout")
+            unserved = os.path.join(folder, "unserved")
             err = out if merged else os.path.join(folder, "stderr")
             self.proc.stdin.write(json.dumps({"file": path, "args": args, "cwd": cwd,
-                                              "env": env, "stdout": out,
-                                              "stderr": err}).encode() + b"\n")
+                                              "env": env, "stdout": out, "stderr": err,
+                                              "unserved": unserved}).encode() + b"\n")
             pid = self._read(None)["pid"]
             ended = self._read(timeout)
             if ended is None:  # as subprocess.run: kill it (its group), then say so
@@ -97,6 +104,8 @@ class PlainServer:
                     continue
                 with open(name, "rb") as handle:
                     data = handle.read()
+                if ended is not None and (os.path.exists(unserved) or bytes(SERVER) in data):
+                    return None  # not what python does: made fresh (see above)
                 # read as subprocess.run(text=True) reads its pipes: the locale's encoding,
                 # universal newlines
                 texts.append(io.TextIOWrapper(io.BytesIO(data)).read() if text else data)
@@ -148,9 +157,26 @@ def plain_python(path, *args: str, env: dict[str, str] | None = None, cwd=None,
         del _idle[:-KEPT]
     for extra in surplus:
         extra.close()
+    if result is None:
+        result = _fresh([sys.executable, str(path), *args], env, cwd, timeout, merged, text)
     if check:
         result.check_returncode()
     return result
+
+
+def _fresh(argv, env, cwd, timeout, merged, text) -> subprocess.CompletedProcess:
+    """``python FILE ARGS`` itself, its outputs as a served run's."""
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT if merged else subprocess.PIPE,
+                            text=text, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise subprocess.TimeoutExpired(argv, timeout, out, err) from None
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 @atexit.register

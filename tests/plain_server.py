@@ -14,7 +14,7 @@ ARGS`` is once torch is imported:
   request's two output files (or both into one, as a pipe shared by both streams),
 - ``sys.argv``, ``sys.orig_argv`` and ``sys.path[0]`` as ``python FILE ARGS`` sets them, a new
   ``__main__`` module as python makes one for a file, the file's code run in it;
-- then python's own end: an uncaught exception is printed by ``sys.excepthook`` (this
+- then python's own end (but for an uncaught ``KeyboardInterrupt``: see ``run``): an uncaught exception is printed by ``sys.excepthook`` (this
   file's frames left out of its traceback) and the status is 1; ``SystemExit`` ends it as
   it ends python; the interpreter's shutdown (non-daemon threads joined, ``atexit``
   functions, finalizers) runs as in any python process.
@@ -24,7 +24,7 @@ each child starts from the state a fresh ``python`` has after ``import torch`` (
 default seed, drawn once per process, is the server's for every child).
 
 A request: ``{"file": PATH, "args": [...], "cwd": FOLDER, "env": {...}, "stdout": FILE,
-"stderr": FILE}``. Replies: ``{"ready": true}`` once torch is imported; ``{"pid": PID}`` once forked;
+"stderr": FILE, "unserved": FILE}``. Replies: ``{"ready": true}`` once torch is imported; ``{"pid": PID}`` once forked;
 ``{"status": S}`` once it ended (the exit code, or minus the signal that ended it). One
 run at a time. Nothing here imports gradstep.
 """
@@ -99,13 +99,18 @@ def _loader(path):
     return SourceFileLoader("__main__", path)
 
 
-def run(code, namespace):
+def run(code, namespace, unserved):
     """Run the file's code as python runs a script; an uncaught exception (not
-    ``SystemExit``) is printed without this file's frames and ends the process with 1."""
+    ``SystemExit``) is printed without this file's frames and ends the process with 1.
+    An uncaught ``KeyboardInterrupt`` python ends with SIGINT after its shutdown, which
+    this process cannot: it makes the file ``unserved`` and ends (the run is made fresh)."""
     try:
         exec(code, namespace)
     except SystemExit:
         raise
+    except KeyboardInterrupt:
+        open(unserved, "wb").close()
+        os._exit(1)
     except BaseException as exc:  # noqa: BLE001  as python ends on an uncaught exception
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code is not code:
@@ -117,4 +122,4 @@ def run(code, namespace):
 if __name__ == "__main__":
     REQUEST = serve()
     if REQUEST is not None:
-        run(*become(REQUEST))
+        run(*become(REQUEST), REQUEST["unserved"])

@@ -97,3 +97,28 @@ def test_a_served_run_is_a_fresh_pythons_run(tmp_path, relative):
     assert ('line 52, in <module>\n    fail()\n  File "'
             f'{path}", line 49, in fail\n    raise ValueError("the end")\nValueError: the end\n'
             ) in (fresh.stdout if relative else fresh.stderr)
+
+
+NOT_SERVABLE = {
+    "frames below the file's": 'import inspect, traceback, warnings\n'
+                               'warnings.warn("from past the top", stacklevel=2)\n'
+                               'traceback.print_stack()\n',
+    "KeyboardInterrupt": 'import atexit\natexit.register(print, "atexit ran")\n'
+                         'print("before")\nraise KeyboardInterrupt\n',
+    "SyntaxError": 'print("never")\ndef f(:\n',
+}
+
+
+@pytest.mark.parametrize("source", NOT_SERVABLE.values(), ids=NOT_SERVABLE)
+def test_a_run_a_server_cannot_be_is_made_fresh(tmp_path, source):
+    """What the server's frames below the file's would show (a warning whose stacklevel
+    reaches past the top level, ``print_stack``, a ``SyntaxError``'s traceback), and an
+    uncaught ``KeyboardInterrupt`` (python dies of SIGINT after its shutdown), are python's."""
+    path = tmp_path / "snippet.py"
+    path.write_text(source, encoding="utf-8")
+    fresh = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL)
+    served = plain_python(path, cwd=tmp_path, check=False, timeout=120)
+    assert (served.stdout, served.stderr, served.returncode) == (
+        fresh.stdout, fresh.stderr, fresh.returncode)
+    assert "plain_server" not in fresh.stderr
