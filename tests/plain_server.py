@@ -20,8 +20,10 @@ ARGS`` is once torch is imported:
   functions, finalizers) runs as in any python process.
 
 This process imports nothing but torch, runs no torch code and draws no random number, so
-each child starts from the state a fresh ``python`` has after ``import torch`` (torch's
-default seed, drawn once per process, is the server's for every child).
+each child starts from the state a fresh ``python`` has after ``import torch``; as in a
+fresh one, torch's default generator is seeded anew (non-deterministically) in each child,
+and Python's ``random`` is reseeded by its own fork hook (Python's hash seed is the
+server's for every child).
 
 A request: ``{"file": PATH, "args": [...], "cwd": FOLDER, "env": {...}, "stdout": FILE,
 "stderr": FILE, "unserved": FILE}``. Replies: ``{"ready": true}`` once torch is imported; ``{"pid": PID}`` once forked;
@@ -34,7 +36,7 @@ import os
 import sys
 import types
 
-import torch  # noqa: F401  (once, for every run)
+import torch  # (once, for every run)
 
 
 def reply(message):
@@ -64,6 +66,7 @@ def become(request):
     """Make this forked child what ``python FILE ARGS`` is after ``import torch``; return
     the file's code and its ``__main__`` module's namespace."""
     os.setsid()
+    torch.default_generator.seed()  # a fresh python draws its own default seed
     for name in set(os.environ) - set(request["env"]):
         del os.environ[name]  # (os.environ's changes reach the C environment too)
     os.environ.update(request["env"])

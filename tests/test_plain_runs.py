@@ -122,3 +122,16 @@ def test_a_run_a_server_cannot_be_is_made_fresh(tmp_path, source):
     assert (served.stdout, served.stderr, served.returncode) == (
         fresh.stdout, fresh.stderr, fresh.returncode)
     assert "plain_server" not in fresh.stderr
+
+
+def test_each_served_run_draws_its_own_default_seed(tmp_path):
+    """As two fresh ``python`` runs do (torch seeds its default generator anew in each
+    process); the server's seed is not every child's."""
+    path = tmp_path / "seed.py"
+    path.write_text("import torch\nprint(torch.initial_seed(), torch.rand(3).tolist())\n",
+                    encoding="utf-8")
+    fresh = [subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                            check=True, timeout=120).stdout for _ in range(2)]
+    served = [plain_python(path, timeout=120).stdout for _ in range(2)]
+    assert fresh[0] != fresh[1]  # (what a fresh python does here)
+    assert served[0] != served[1]
