@@ -44,12 +44,13 @@ SERVER = Path(__file__).with_name("plain_server.py")
 class PlainServer:
     """A ``plain_server.py`` process in one environment; its runs one at a time."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], folder: str):
         self.env = env
+        self.folder = folder  # its working folder, where python made PYTHONPATH absolute
         with tempfile.TemporaryFile() as log:
             self.proc = subprocess.Popen([sys.executable, str(SERVER)], env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=log, cwd=str(SERVER.parent),
+                                         stderr=log, cwd=folder,
                                          start_new_session=True, bufsize=0)
             self._pending = b""  # read from its stdout, not yet a whole reply
             try:
@@ -139,15 +140,21 @@ def plain_python(path, *args: str, env: dict[str, str] | None = None, cwd=None,
     ``stderr=subprocess.STDOUT``."""
     env = dict(os.environ if env is None else env)
     key = {name: value for name, value in env.items() if name not in UNREAD}
+    cwd = os.path.abspath(cwd or os.getcwd())
+    # python makes PYTHONPATH's entries absolute from the folder it starts in: a relative
+    # one (PYTHONPATH=.) needs a server started in the run's folder
+    relative = any(not os.path.isabs(entry)
+                   for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry)
+    folder = cwd if relative else str(SERVER.parent)
     with _idle_lock:
-        server = next((server for server in reversed(_idle) if server.env == key), None)
+        server = next((server for server in reversed(_idle)
+                       if (server.env, server.folder) == (key, folder)), None)
         if server is not None:
             _idle.remove(server)
     if server is None:
-        server = PlainServer(key)
+        server = PlainServer(key, folder)
     try:
-        result = server.run(str(path), list(args), os.path.abspath(cwd or os.getcwd()), env,
-                            timeout, merged, text)
+        result = server.run(str(path), list(args), cwd, env, timeout, merged, text)
     except BaseException:
         server.close()  # (not reused after a failure of its own)
         raise

@@ -135,3 +135,16 @@ def test_each_served_run_draws_its_own_default_seed(tmp_path):
     served = [plain_python(path, timeout=120).stdout for _ in range(2)]
     assert fresh[0] != fresh[1]  # (what a fresh python does here)
     assert served[0] != served[1]
+
+
+def test_a_relative_path_entry_is_found_from_the_runs_folder(tmp_path):
+    """``PYTHONPATH=.``: a module in the run's folder (not the file's, not the server's)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "snippet.py").write_text("import beside\nprint(beside.X)\n",
+                                                 encoding="utf-8")
+    (tmp_path / "beside.py").write_text("X = 'found from the folder'\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": "."}
+    fresh = subprocess.run([sys.executable, "sub/snippet.py"], capture_output=True,
+                           text=True, env=env, cwd=tmp_path, timeout=120, check=True)
+    served = plain_python("sub/snippet.py", env=env, cwd=tmp_path, timeout=120)
+    assert served.stdout == fresh.stdout == "found from the folder\n"
