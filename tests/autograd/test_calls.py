@@ -1,6 +1,5 @@
 """Backward calls made by the snippet itself: recorded with their line, then exactly torch's behaviour."""
 
-import subprocess
 import sys
 import textwrap
 
@@ -16,6 +15,7 @@ from gradstep.autograd.session import Session
 from gradstep.autograd.trace import trace_graph
 from gradstep.examples import get_example, load_example
 from tests.autograd.backward_oracle import assert_same, assert_value, labels_for, torch_pass
+from tests.plain_runs import plain_python
 
 SEED_A = [0.1440, 0.5349, 0.7022]
 
@@ -335,8 +335,7 @@ def test_torchs_warnings_about_deprecated_arguments_name_the_callers_line(tmp_pa
     line (a call from a function: that function's line), each once per location."""
     path = tmp_path / "deprecated.py"
     path.write_text(DEPRECATED_ARGUMENTS, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain = plain_python(path, timeout=120)
     assert plain.stderr.count("FutureWarning") == 3  # once per location: the loop's once
     result = Session().run(DEPRECATED_ARGUMENTS, filename=str(path))
     assert result["ok"], result["error"]
@@ -377,8 +376,7 @@ def test_a_warning_given_during_a_pass_names_the_line_python_names(tmp_path):
     snippet's line, and so was shown once for all of them (fidhunt5)."""
     path = tmp_path / "hook_warnings.py"
     path.write_text(HOOK_WARNINGS, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain = plain_python(path, timeout=120)
     assert plain.stderr.count("Full backward hook is firing") == 3  # the loop's line once
     assert plain.stderr.count("hook of y") == 4  # each line once
     result = Session().run(HOOK_WARNINGS, filename=str(path))

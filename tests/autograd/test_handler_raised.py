@@ -4,14 +4,13 @@ own failures (fidhunt5: a loop of timed trials under a 50 ms ``setitimer`` timer
 of six timeouts in ``values._small_cpu_record``, another in a recorded pass's setup)."""
 
 import signal
-import subprocess
-import sys
 import types
 
 import pytest
 
 from gradstep.autograd import calls, hook_probes, jacobian, observe
 from gradstep.autograd.session import Session
+from tests.plain_runs import plain_python
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="no SIGUSR2 here")
 
@@ -64,14 +63,20 @@ def _signal_inside(monkeypatch, owner, name):
     return fired
 
 
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """``python timed.py``: one run for the four cases below, which run the same file."""
+    path = tmp_path_factory.mktemp("plain") / "timed.py"
+    path.write_text(SNIPPET, encoding="utf-8")
+    return plain_python(path, timeout=120)
+
+
 @pytest.mark.parametrize("where", ["a value seen", "a recorded pass's setup",
                                    "the probes put on", "the grads read after the pass"])
 def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
-        monkeypatch, tmp_path, where):
+        monkeypatch, tmp_path, plain, where):
     path = tmp_path / "timed.py"
     path.write_text(SNIPPET, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
     assert "ran through" in plain.stdout  # (python's run has no timer going off)
     if where == "a value seen":
         fired = _signal_inside(monkeypatch, observe.Observer, "_see_tensor")

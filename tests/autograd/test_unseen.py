@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -17,14 +15,15 @@ from gradstep.autograd import step_hooks
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.session import Session
 from gradstep.autograd.unseen import unseen, watched
+from tests.plain_runs import plain_python
 
 
 def _plain_and_gradstep(tmp_path, source: str):
-    """Return ``python FILE``'s finished process and gradstep's run of the same file."""
+    """Return ``python FILE``'s finished process (forked from a process that imported
+    torch once: tests/plain_runs.py) and gradstep's run of the same file."""
     path = tmp_path / "snippet.py"
     path.write_text(source, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=300, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
+    plain = plain_python(path, timeout=300, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
     return plain, Session().run(source, filename=str(path))
 
 
