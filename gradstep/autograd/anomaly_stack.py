@@ -14,6 +14,14 @@ under it) and gradstep's own on the way (a wrapper of a torch function, the
 ``--deep-values`` mode, ``calls.as_if_called_from``'s moved frame); every other frame is
 written as torch's function writes it. A stack without the runner's frame (a thread the
 snippet started) is torch's as it is. After the run torch's function is put back.
+
+Python's own stack walk, ``traceback.walk_stack`` (through which ``traceback.print_stack``,
+``extract_stack``, ``format_stack`` and ``logging``'s ``stack_info`` read the stack), is
+wrapped the same way for the same block: ``traceback.print_stack()`` in a hook during a
+recorded backward call showed the snippet's call line twice (its own frame, and the moved
+frame that makes warnings name it) with gradstep's frames between, and at any depth the
+kernel's frames below the snippet's ``<module>``; it now shows python's frames. What walks
+``frame.f_back`` itself (``inspect.stack()``, ``sys._getframe``) still sees them.
 """
 
 from __future__ import annotations
@@ -34,9 +42,10 @@ _RUNNERS: list = []  # the frames that run a snippet now, innermost last
 def snippet_stacks(runner):
     """Within this block, anomaly mode's forward stacks leave out ``runner`` (the frame
     that runs the snippet), the frames below it, and gradstep's own frames."""
-    original = fx_traceback.format_stack
+    original, walk = fx_traceback.format_stack, traceback.walk_stack
     if not _RUNNERS:
         fx_traceback.format_stack = functools.wraps(original)(_stack_of(original))
+        traceback.walk_stack = functools.wraps(walk)(_walk_of(walk))
     _RUNNERS.append(runner)
     try:
         yield
@@ -45,6 +54,8 @@ def snippet_stacks(runner):
         if not _RUNNERS:
             fx_traceback.format_stack = getattr(fx_traceback.format_stack, "__wrapped__",
                                                 fx_traceback.format_stack)
+            traceback.walk_stack = getattr(traceback.walk_stack, "__wrapped__",
+                                           traceback.walk_stack)
 
 
 def _stack_of(original):
@@ -59,6 +70,20 @@ def _stack_of(original):
         return traceback.format_list(stack)
 
     return format_stack
+
+
+def _walk_of(original):
+    def walk_stack(f):
+        if f is None:  # as Python's: the frame three calls above the walk's consumer
+            f = sys._getframe().f_back.f_back.f_back.f_back
+        frames = plain_frames(f)
+        if frames is None:  # a thread of the snippet's, or gradstep's own code outside it
+            yield from original(f)
+            return
+        for frame in frames:
+            yield frame, frame.f_lineno
+
+    return walk_stack
 
 
 def plain_frames(frame) -> list | None:

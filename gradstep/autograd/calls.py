@@ -41,7 +41,14 @@ from torch.autograd.graph import GradientEdge
 from torch.compiler import is_compiling
 from torch.jit import _builtins as jit_builtins
 
-from gradstep.autograd import jacobian, pass_versions, saved_memory, snippet_source, tensor_hooks
+from gradstep.autograd import (
+    held_signals,
+    jacobian,
+    pass_versions,
+    saved_memory,
+    snippet_source,
+    tensor_hooks,
+)
 from gradstep.autograd.backward import (
     NO_STEPS,
     grads_collector,
@@ -57,6 +64,7 @@ from gradstep.autograd.handler_raised import raised_by_handler, reraise_if_handl
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
+from gradstep.autograd.node_class_caches import PYTHON_NODE
 from gradstep.autograd.own_frames import drop_own_frames
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
@@ -106,14 +114,14 @@ def capture_backward_calls(filename: str = "<snippet>", observer=None):
         _forget_method_tables()
         yield calls
     finally:
+        capture.plain_backward.publish()
         threading.Thread.start = thread_start
         torch.utils.swap_tensors = swap_tensors
         torch.Tensor.register_hook = register_hook
         over(run)
-        with capture.lock:  # a recorded call still running on a thread of the snippet's leaves
-            capture.wrapped = []  # torch's functions in place
-            for owner, attr, original in originals:
-                setattr(owner, attr, original)
+        capture.wrapped = []  # torch's functions in place
+        for owner, attr, original in originals:
+            setattr(owner, attr, original)
         _forget_builtins(builtins)
         _forget_method_tables()
         if capture.skipped:
@@ -369,6 +377,115 @@ def _call_plain(function, args, kwargs):
     return function(*args, **kwargs)
 
 
+def _runs_python(id_of: dict, copy: bool, probes) -> bool:
+    """Return whether a pass over ``id_of`` runs Python code of the snippet's or torch's that
+    gradstep can see: a tensor hook (``copy``, ``probes``), a custom ``Function`` or a
+    module's backward hook (a Python node). The plain run would run a signal's handler in
+    the first such code after the signal came, which ``held_signals`` cannot reach from
+    gradstep's step hooks: the snippet's handlers stay in place for such a pass and run
+    where the signal finds the pass (a step hook of gradstep's, as before recfix3), which
+    stops the pass at about the node where python's would stop; holding them, a hook that
+    waits for the timer waited on and a timeout let the pass run through (review of
+    recfix3)."""
+    return (copy or probes is not None  # (a node's class asked once: ~60 us on 3,000 nodes)
+            or any(issubclass(kind, PYTHON_NODE) for kind in set(map(type, id_of))))
+
+
+class _PlainTensorBackward:
+    """torch's ``Tensor.backward`` as the wrapper calls it: torch's code, whose own
+    ``torch.autograd.backward`` is torch's function where the wrapper stands there.
+
+    torch's ``Tensor.backward`` calls ``torch.autograd.backward``, which, looked up in
+    ``torch.autograd`` while the snippet runs, is gradstep's wrapper: two frames of
+    gradstep's stood between torch's two functions, so a warning a hook gives with a
+    ``stacklevel`` past torch's frames (``BackwardHook``'s "Full backward hook is firing",
+    ``stacklevel=5``) named gradstep's wrapper where python names the snippet's line.
+    (fidhunt5 put torch's own three functions back in their places while a call was
+    recorded: a hook then read other objects there than the snippet had read before,
+    ``torch.autograd.grad is g`` was False, recfix3.) The code is torch's own, with its
+    file, lines and name; its globals are a dict that reads the module's own at each
+    lookup (``__missing__``), but for ``torch``, which reads ``torch``'s attributes at
+    each lookup, and ``torch.autograd``'s, but for a ``backward`` that is the wrapper
+    (whatever else stands there, a function of the snippet's, is called as in python).
+    A warning aimed at its frame is noted in that dict's ``__warningregistry__``, which
+    the module takes as its own after the call (``publish``) where python made it."""
+
+    def __init__(self, capture: _Capture):
+        self.capture = capture
+        self.module_globals: dict | None = None
+        self.globals: dict = {}
+        self.shared = None  # the module's registry, once the two share it
+
+    def of(self, original):
+        """Return ``original`` (torch's ``Tensor.backward``) with those globals."""
+        try:
+            module_globals = original.__globals__
+            seen = _ModuleGlobals(module_globals)
+            seen.update({name: module_globals[name] for name in ("__name__", "__builtins__")})
+            self.shared = module_globals.get("__warningregistry__")
+            if self.shared is not None:
+                seen["__warningregistry__"] = self.shared
+            seen["torch"] = _TorchOf(self.capture)
+            function = types.FunctionType(original.__code__, seen, original.__name__,
+                                          original.__defaults__, original.__closure__)
+            function.__kwdefaults__ = original.__kwdefaults__
+            function.__qualname__ = original.__qualname__
+            function.__module__ = original.__module__
+            function.__doc__ = original.__doc__
+        except Exception:  # another torch: called as it is
+            return original
+        self.module_globals, self.globals = module_globals, seen
+        return function
+
+    def publish(self) -> None:
+        """Give the module the warning registry python would have made in it."""
+        noted = self.globals.get("__warningregistry__")  # (dict.get asks no __missing__)
+        if noted is None or noted is self.shared:
+            return
+        registry = self.module_globals.setdefault("__warningregistry__", noted)
+        if registry is not noted:  # made meanwhile by a call of torch's own function
+            registry.update(noted)
+        self.globals["__warningregistry__"] = self.shared = registry
+
+
+class _ModuleGlobals(dict):
+    __slots__ = ("module",)
+
+    def __init__(self, module: dict):
+        super().__init__()
+        self.module = module
+
+    def __missing__(self, name):
+        return self.module[name]  # a KeyError: Python then looks in the builtins
+
+
+class _TorchOf:
+    """``torch`` as ``_PlainTensorBackward`` reads it."""
+
+    __slots__ = ("autograd_of",)
+
+    def __init__(self, capture: _Capture):
+        self.autograd_of = _AutogradOf(capture)
+
+    def __getattr__(self, name):
+        return self.autograd_of if name == "autograd" else getattr(torch, name)
+
+
+class _AutogradOf:
+    __slots__ = ("capture",)
+
+    def __init__(self, capture: _Capture):
+        self.capture = capture
+
+    def __getattr__(self, name):
+        value = getattr(torch.autograd, name)
+        if name == "backward":
+            for _, _, original, wrapper in self.capture.wrapped:
+                if value is wrapper:
+                    return original
+        return value
+
+
 class _Capture:
     """Decides which calls to record and records them into ``calls``."""
 
@@ -380,12 +497,9 @@ class _Capture:
         self.skipped = 0  # calls beyond MAX_CALLS / MAX_STEPS: run as usual, counted, not recorded
         self.steps_kept = 0
         self.threads = False  # a thread was started: torch's sequence numbers are per thread
-        # (owner, attribute, torch's function, its wrapper): while a call is recorded torch's
-        # own stand there (``_torchs_own``)
+        # (owner, attribute, torch's function, its wrapper)
         self.wrapped: list[tuple] = []
-        # reentrant: a signal handler (or a finalizer) of the snippet's that calls backward
-        # while this thread holds it, as the run ends, must not wait on itself
-        self.lock = threading.RLock()
+        self.plain_backward = _PlainTensorBackward(self)
 
     def noting_threads(self, start):
         """Return ``threading.Thread.start`` that notes a thread was started, then starts it."""
@@ -401,10 +515,13 @@ class _Capture:
 
     def wrap(self, original, api: str):
         signature = inspect.signature(original)
+        traced, publish = original, None
+        if api == "Tensor.backward":  # torch's code, calling torch.autograd.backward itself
+            original, publish = self.plain_backward.of(original), self.plain_backward.publish
 
         def wrapper(*args, **kwargs):
             if is_compiling():  # torch.compile traces this: it must see torch's own call only
-                return original(*args, **kwargs)
+                return traced(*args, **kwargs)
             grad_mode = torch.is_grad_enabled()
             try:
                 caller = sys._getframe(1)
@@ -436,13 +553,16 @@ class _Capture:
                     torch._C._set_grad_enabled(grad_mode)
                 drop_own_frames(exc)  # python's traceback: the snippet's line, then torch's
                 raise
+            finally:
+                if publish is not None:
+                    publish()
 
         # Named as torch's own function (inspect.signature follows __wrapped__)
-        wrapper.__wrapped__ = original
-        wrapper.__name__ = getattr(original, "__name__", api)
-        wrapper.__qualname__ = getattr(original, "__qualname__", wrapper.__name__)
-        wrapper.__module__ = getattr(original, "__module__", None)
-        wrapper.__doc__ = getattr(original, "__doc__", None)
+        wrapper.__wrapped__ = traced
+        wrapper.__name__ = getattr(traced, "__name__", api)
+        wrapper.__qualname__ = getattr(traced, "__qualname__", wrapper.__name__)
+        wrapper.__module__ = getattr(traced, "__module__", None)
+        wrapper.__doc__ = getattr(traced, "__doc__", None)
         return wrapper
 
     def record(self, original, api: str, bound, call, caller, args, kwargs):
@@ -452,8 +572,10 @@ class _Capture:
         fails, the call simply runs as torch runs it, unrecorded.
         """
         self.busy = True
-        own = self._torchs_own()
+        held = held_signals.hold()  # a timer's handler: where the plain run could run it
         try:
+            if held is not None:
+                held.install()
             with gc_paused():
                 # gradstep's reads and computations run no tensor subclass's code, and no mode
                 # or profiler of the snippet's sees them (``unseen``)
@@ -461,6 +583,11 @@ class _Capture:
                     prepared = self._prepare(api, bound.arguments, caller)
                     if prepared is not None:  # a leaf a hook writes during the call
                         pass_versions.begin(prepared[0])
+                    runs_python = held is not None and prepared is not None and _runs_python(
+                        prepared[0], prepared[5], prepared[6])
+                if runs_python:  # the handlers run in the pass as before (see _runs_python)
+                    held.release(caller)  # (a second release, in the finally, does nothing)
+                    held = None
                 if prepared is None:
                     return call(original, args, kwargs)
                 id_of, labels, watch, freed_before, pending, copy, probes = prepared
@@ -499,38 +626,12 @@ class _Capture:
                     except Exception as failure:  # a record we cannot build is left out
                         reraise_if_handlers(failure)
         finally:
-            self._wrappers_back(own)
             self.busy = False
+            if held is not None:
+                held.release(caller)
         if exc is not None:
             raise exc
         return result
-
-    def _torchs_own(self) -> list:
-        """Put torch's own functions in the wrappers' places while a call is recorded; return
-        those swapped. The calls made inside it (torch's ``Tensor.backward`` calls
-        ``torch.autograd.backward``; a hook's own backward call) ran unrecorded through the
-        wrapper (``busy``), which put two frames of gradstep's between torch's functions: a
-        warning a hook gives with a ``stacklevel`` past torch's frames named gradstep's
-        wrapper where python names the snippet's line. A call from another thread meanwhile
-        ran unrecorded before too."""
-        with self.lock:
-            swapped = [entry for entry in self.wrapped if getattr(entry[0], entry[1]) is entry[3]]
-            for owner, attr, original, _ in swapped:
-                setattr(owner, attr, original)
-        if swapped:
-            _forget_method_tables()  # a table built meanwhile must not outlive the swap
-        return swapped
-
-    def _wrappers_back(self, swapped: list) -> None:
-        """Undo ``_torchs_own`` (unless the run is over, or the snippet put something else there)."""
-        with self.lock:
-            live = {id(entry) for entry in self.wrapped}
-            for entry in swapped:
-                owner, attr, original, wrapper = entry
-                if id(entry) in live and getattr(owner, attr) is original:
-                    setattr(owner, attr, wrapper)
-        if swapped:
-            _forget_method_tables()
 
     def _commit(self, pending: list, id_of: dict, steps: list) -> None:
         """Keep the saved-view values of the nodes this pass ran (see ``observe.commit``)."""

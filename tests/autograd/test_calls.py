@@ -1,6 +1,5 @@
 """Backward calls made by the snippet itself: recorded with their line, then exactly torch's behaviour."""
 
-import subprocess
 import sys
 import textwrap
 
@@ -16,6 +15,7 @@ from gradstep.autograd.session import Session
 from gradstep.autograd.trace import trace_graph
 from gradstep.examples import get_example, load_example
 from tests.autograd.backward_oracle import assert_same, assert_value, labels_for, torch_pass
+from tests.plain_runs import plain_python
 
 SEED_A = [0.1440, 0.5349, 0.7022]
 
@@ -335,8 +335,7 @@ def test_torchs_warnings_about_deprecated_arguments_name_the_callers_line(tmp_pa
     line (a call from a function: that function's line), each once per location."""
     path = tmp_path / "deprecated.py"
     path.write_text(DEPRECATED_ARGUMENTS, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain = plain_python(path, timeout=120)
     assert plain.stderr.count("FutureWarning") == 3  # once per location: the loop's once
     result = Session().run(DEPRECATED_ARGUMENTS, filename=str(path))
     assert result["ok"], result["error"]
@@ -377,14 +376,63 @@ def test_a_warning_given_during_a_pass_names_the_line_python_names(tmp_path):
     snippet's line, and so was shown once for all of them (fidhunt5)."""
     path = tmp_path / "hook_warnings.py"
     path.write_text(HOOK_WARNINGS, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain = plain_python(path, timeout=120)
     assert plain.stderr.count("Full backward hook is firing") == 3  # the loop's line once
     assert plain.stderr.count("hook of y") == 4  # each line once
     result = Session().run(HOOK_WARNINGS, filename=str(path))
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout + plain.stderr
     assert [call["line"] for call in result["calls"]] == [9, 10, 12, 12, 18, 19, 20, 21]
+    assert all(call["timeline"]["steps"] for call in result["calls"])
+
+
+HOOK_IDENTITIES = """\
+import threading
+import warnings
+
+import torch
+import torch._tensor
+
+g, b, tb = torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward
+x = torch.ones(2, requires_grad=True)
+warnings.showwarning = lambda message, category, file, line, *rest: print(file, line, message)
+def hook(grad):
+    print(torch.autograd.grad is g, torch.autograd.backward is b, torch.Tensor.backward is tb)
+    warnings.warn("aimed at torch's Tensor.backward", stacklevel=4)
+    return grad
+y = (x * 2).sum()
+y.register_hook(hook)
+y.backward(retain_graph=True); print(len(vars(torch._tensor).get("__warningregistry__", ())))
+y.backward(retain_graph=True)
+torch.autograd.backward(y, retain_graph=True)
+torch.autograd.grad(y, x, retain_graph=True)
+t = threading.Thread(target=y.backward, kwargs={"retain_graph": True}); t.start(); t.join()
+def mine(*args, **kwargs):
+    print("the snippet's own autograd.backward")
+    return b(*args, **kwargs)
+torch.autograd.backward = mine
+y.backward()
+torch.autograd.backward = b
+print(torch.autograd.grad is g, torch.Tensor.backward is tb, x.grad)
+"""
+
+
+def test_a_hook_reads_the_functions_the_snippet_read(tmp_path):
+    """Inside a hook of a recorded call, ``torch.autograd.grad`` and the others are the very
+    objects the snippet read before (fidhunt5 put torch's own there while a call was
+    recorded: ``is`` gave False); a warning aimed at torch's ``Tensor.backward`` frame is
+    noted in that module's registry (read after the call) as in python; a function of the
+    snippet's put in
+    ``torch.autograd.backward`` is what ``Tensor.backward`` calls."""
+    path = tmp_path / "hook_identities.py"
+    path.write_text(HOOK_IDENTITIES, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert plain.stdout.count("True True True") == 5 and "_tensor.py 623" in plain.stdout
+    result = Session().run(HOOK_IDENTITIES, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout + plain.stderr
+    assert [call["line"] for call in result["calls"]] == [16, 17, 18, 19, 25]
     assert all(call["timeline"]["steps"] for call in result["calls"])
 
 

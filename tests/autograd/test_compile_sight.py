@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -12,6 +10,7 @@ from torch.nn.modules import module as nn_module
 
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.session import Session
+from tests.plain_runs import plain_python
 
 COMPILED = """\
 import torch
@@ -38,8 +37,7 @@ def test_a_compiled_module_takes_its_inputs_in_the_plain_runs_order(tmp_path):
     parameter moved one slot on."""
     path = tmp_path / "snippet.py"
     path.write_text(COMPILED, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=300, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
+    plain = plain_python(path, timeout=300, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
     assert "[False, False, True, False, False]" in plain.stdout  # x, no grad, in slot 2
     for source in (COMPILED, COMPILED.replace("compiled = ", "torch._dynamo.reset()\ncompiled = ")):
         import torch._dynamo  # noqa: F401  (the second run finds it loaded)

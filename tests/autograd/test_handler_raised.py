@@ -4,14 +4,13 @@ own failures (fidhunt5: a loop of timed trials under a 50 ms ``setitimer`` timer
 of six timeouts in ``values._small_cpu_record``, another in a recorded pass's setup)."""
 
 import signal
-import subprocess
-import sys
 import types
 
 import pytest
 
 from gradstep.autograd import calls, hook_probes, jacobian, observe
 from gradstep.autograd.session import Session
+from tests.plain_runs import plain_python
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="no SIGUSR2 here")
 
@@ -64,14 +63,20 @@ def _signal_inside(monkeypatch, owner, name):
     return fired
 
 
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """``python timed.py``: one run for the four cases below, which run the same file."""
+    path = tmp_path_factory.mktemp("plain") / "timed.py"
+    path.write_text(SNIPPET, encoding="utf-8")
+    return plain_python(path, timeout=120)
+
+
 @pytest.mark.parametrize("where", ["a value seen", "a recorded pass's setup",
                                    "the probes put on", "the grads read after the pass"])
 def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
-        monkeypatch, tmp_path, where):
+        monkeypatch, tmp_path, plain, where):
     path = tmp_path / "timed.py"
     path.write_text(SNIPPET, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
     assert "ran through" in plain.stdout  # (python's run has no timer going off)
     if where == "a value seen":
         fired = _signal_inside(monkeypatch, observe.Observer, "_see_tensor")
@@ -97,3 +102,121 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert lines[1] == "attempt 1 ran through"
     assert lines[2].startswith("grad mode True x.grad tensor(")
     assert lines[3] == plain.stdout.splitlines()[3] == "collector on True"
+
+
+TIMED_PASS = """\
+import signal
+import torch
+
+
+class Timeout(Exception):
+    pass
+
+
+counted = []
+
+
+def on_alarm(signum, frame):
+    raise Timeout("time is up")
+
+
+def on_prof(signum, frame):
+    counted.append(signum)
+
+
+signal.signal(signal.SIGALRM, on_alarm)
+signal.signal(signal.SIGUSR1, on_prof)
+def chain(t, n):
+    for _ in range(n):
+        t = t * 1.0
+    return t
+
+
+x = torch.ones(3, requires_grad=True)
+w = torch.ones(3, requires_grad=True)
+chain(x, 2).sum().backward()  # torch's engine started
+x.grad = None
+loss = (chain(x, 3000) * w).sum()
+signal.setitimer(signal.ITIMER_REAL, 0.001)  # goes off during the pass: python runs the
+try:                                         # handler after it, in torch's Python code
+    loss.backward()
+    print("ran through")
+except Timeout as err:
+    print("timed out:", err)
+signal.setitimer(signal.ITIMER_REAL, 0)
+print("x.grad", x.grad, "w.grad", w.grad)
+z = (x * 3).exp()
+z.register_hook(lambda g: g * 2)  # a hook of the snippet's: the handler runs in it
+z.register_hook(lambda g: signal.raise_signal(signal.SIGUSR1))
+z.sum().backward()
+print("counted", counted, "x.grad", x.grad)
+print(signal.getsignal(signal.SIGALRM) is on_alarm, signal.getsignal(signal.SIGUSR1) is on_prof)
+signal.signal(signal.SIGALRM, signal.SIG_DFL)
+"""
+
+
+def test_a_timer_going_off_during_a_recorded_pass_lets_it_finish_as_python_does(tmp_path):
+    """A timer's handler that raises, going off during a backward pass with no Python code of
+    the snippet's in it: python runs it after the pass (every ``.grad`` written), gradstep ran
+    it in a step hook of its own and the pass stopped there (``w.grad`` None: fidhunt5 left
+    it). A handler that only counts, for a signal raised in a hook of the snippet's, runs
+    there as in python."""
+    plain, result = _as_python_runs_it(tmp_path / "timed_pass.py", TIMED_PASS)
+    assert plain.startswith("timed out: time is up\nx.grad tensor([1., 1., 1.])")
+    steps = [len(call["timeline"]["steps"]) for call in result["calls"]]
+    assert steps[1] == 3000 + 4 and steps[2] > 0  # the pass ran through, recorded
+
+
+HOOKED_PASS = """\
+import signal
+import torch
+
+
+class Timeout(Exception):
+    pass
+
+
+def on_alarm(signum, frame):
+    print("handler sees its own:", signal.getsignal(signal.SIGALRM) is on_alarm)
+    raise Timeout("time is up")
+
+
+signal.signal(signal.SIGALRM, on_alarm)
+x = torch.ones(3, requires_grad=True)
+ran = []
+h = x * 1.0
+h.register_hook(lambda g: ran.append(signal.getsignal(signal.SIGALRM) is on_alarm) or g)
+t = h
+for _ in range(3000):
+    t = t * 1.0
+signal.setitimer(signal.ITIMER_REAL, 0.0005)  # goes off before the hook, the last step:
+try:                                          # python runs the handler as the hook starts
+    t.sum().backward()
+    print("ran through")
+except Timeout as err:
+    print("timed out:", err)
+signal.setitimer(signal.ITIMER_REAL, 0)
+print("hook ran", ran, "x.grad", x.grad)
+signal.signal(signal.SIGALRM, signal.SIG_DFL)
+"""
+
+
+def test_a_timer_going_off_before_a_hook_of_the_snippets_stops_the_pass_as_python_does(tmp_path):
+    """A pass with Python code of the snippet's in it (a tensor hook): python runs the
+    handler as that code starts, its exception stops the pass there (the hook does not run,
+    ``x.grad`` stays None). Held to the call's end (recfix3), the hook ran and the pass went
+    through, ``x.grad`` written: for such a pass the snippet's handlers stay in place."""
+    plain, _ = _as_python_runs_it(tmp_path / "hooked_pass.py", HOOKED_PASS)
+    assert plain.endswith("timed out: time is up\nhook ran [] x.grad None\n")
+
+
+def _as_python_runs_it(path, source: str):
+    """Run ``source`` as ``python FILE`` and under gradstep; check the outputs are the same;
+    return python's and gradstep's result."""
+    path.write_text(source, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           check=True, timeout=120)
+    result = Session().run(source, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout + plain.stderr
+    return plain.stdout, result

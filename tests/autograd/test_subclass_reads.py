@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from gradstep.autograd.session import Session
+from tests.plain_runs import plain_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,8 +144,7 @@ def test_a_printing_subclass_prints_what_python_prints(tmp_path):
     path = tmp_path / "snippet.py"
     path.write_text(PRINTING, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain = plain_python(path, timeout=120)
     assert "S __get__" not in plain.stdout and plain.stdout.endswith("done\n")
     ran = subprocess.run([sys.executable, "-m", "gradstep", "backward", "--json", str(path), "--root", "loss"],
                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -16,14 +15,15 @@ from gradstep.autograd import step_hooks
 from gradstep.autograd.observe import Observer
 from gradstep.autograd.session import Session
 from gradstep.autograd.unseen import unseen, watched
+from tests.plain_runs import plain_python
 
 
 def _plain_and_gradstep(tmp_path, source: str):
-    """Return ``python FILE``'s finished process and gradstep's run of the same file."""
+    """Return ``python FILE``'s finished process (forked from a process that imported
+    torch once: tests/plain_runs.py) and gradstep's run of the same file."""
     path = tmp_path / "snippet.py"
     path.write_text(source, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=300, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
+    plain = plain_python(path, timeout=300, env={**os.environ, "KINETO_LOG_LEVEL": "6"})
     return plain, Session().run(source, filename=str(path))
 
 
@@ -84,6 +84,64 @@ def test_a_profiler_records_nothing_done_unseen():
     with torch.profiler.profile() as prof:
         t.abs()
     assert "aten::abs" in {event.key for event in prof.key_averages()}
+
+
+class _Landed(Exception):
+    """What a signal handler of the snippet's raises (a timeout)."""
+
+
+def _exit_with_a_raise_at(k: int, watcher) -> tuple[bool, bool]:
+    """Run ``with unseen(): t.abs()`` under ``watcher`` (a profiler, a dispatch mode or
+    none) with an exception raised where the ``k``-th Python function called on the way out
+    of the block starts (where a signal handler's exception can land: Python runs handlers
+    as a function starts and after a call); return whether it landed (``k`` calls were made)
+    and whether the snippet's own op after it is watched again and torch functions are on."""
+    t, calls, landed = torch.ones(3), [0], [False]
+
+    def tracer(frame, event, arg):
+        if event == "call":
+            calls[0] += 1
+            if calls[0] == k:
+                sys.settrace(None)
+                landed[0] = True
+                raise _Landed
+        return None
+
+    with (watcher() if watcher else contextlib.nullcontext()) as watching:
+        try:
+            with unseen():
+                t.abs()
+                sys.settrace(tracer)
+        except _Landed:
+            pass
+        finally:
+            sys.settrace(None)
+        enabled = torch._C._is_torch_function_enabled()
+        t.neg()  # the snippet's own op
+    if isinstance(watching, torch.profiler.profile):
+        seen = {event.key for event in watching.key_averages()}
+        assert "aten::abs" not in seen
+        watched_again = "aten::neg" in seen
+    elif watching is not None:
+        watched_again = watching.seen[-1:] == ["aten.neg.default"]
+    else:
+        watched_again = True
+    return landed[0], watched_again and enabled
+
+
+@pytest.mark.parametrize("watcher", [None, torch.profiler.profile, _Ops])
+def test_an_exception_landing_in_the_blocks_exit_leaves_no_switch_set(watcher):
+    """A signal handler of the snippet's that raises as an ``unseen()`` block ends (at the
+    start of any Python function its exit calls) leaves the snippet's function modes on, its
+    dispatch mode and its profiler's op recording on: the profiler recorded none of the
+    snippet's later ops when it landed in the exit's callback (recfix3)."""
+    k, landed, restored = 0, True, True
+    while landed:
+        k += 1
+        landed, restored = _exit_with_a_raise_at(k, watcher)
+        assert restored, k
+    assert (k > 1) == (watcher is not None)  # the plain block's exit is torch's own (no
+    # Python call); the watched one's runs contextlib's and gradstep's
 
 
 def test_nested_unseen_blocks_stay_unseen_to_the_end_of_the_outer_one():

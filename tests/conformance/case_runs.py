@@ -1,6 +1,7 @@
 """Run each case three ways, concurrently: plain, the oracle, gradstep.
 
-- plain: ``python CASE`` in the case's folder (``procs.run``);
+- plain: what ``python CASE`` in the case's folder does, forked from a process that imported
+  torch once (``tests/plain_runs.py``);
 - oracle: what ``python oracle.py CASE --root NAME --out FACTS`` in the case's folder does,
   forked by the session's one ``oracle_server.py`` (torch imported once, not once a case);
 - gradstep: a fresh ``gradstep.kernel.client.Kernel()`` per case, ``kernel.run(source,
@@ -26,6 +27,8 @@ from pathlib import Path
 import procs
 from corpus import HERE, Case
 
+from tests.plain_runs import plain_python
+
 ORACLE_SERVER = HERE / "oracle_server.py"
 TIMEOUT = float(os.environ.get("CONFORMANCE_TIMEOUT", "600"))
 _KERNEL_ENVIRONMENT = {**procs.OFFLINE, "KINETO_LOG_LEVEL": "6"}
@@ -44,7 +47,18 @@ class CaseRun:
 
 
 def run_plain(case: Case) -> procs.Finished:
-    return procs.run([procs.python(), case.path.name], cwd=str(case.path.parent), timeout=TIMEOUT)
+    """What ``python CASE`` in the case's folder does (``procs.run``: both streams in one,
+    its process group killed after ``TIMEOUT``), forked from a process that imported torch
+    once (tests/plain_runs.py; its start's own output fails the run loudly)."""
+    start = time.monotonic()
+    try:
+        done = plain_python(case.path.name, cwd=str(case.path.parent), timeout=TIMEOUT,
+                            env=procs.offline_environment(), check=False, merged=True,
+                            text=False)
+        code, out = done.returncode, done.stdout
+    except subprocess.TimeoutExpired as exc:
+        code, out = None, exc.stdout
+    return procs.Finished(code, out.decode("utf-8", errors="replace"), time.monotonic() - start)
 
 
 def run_oracle(case: Case, *, device: str | None = None) -> tuple[procs.Finished, dict | None]:

@@ -15,6 +15,8 @@ if str(HERE) not in sys.path:
 
 from case_runs import CaseRunner, close_oracle_server  # noqa: E402
 
+from tests.plain_runs import close_plain_servers  # noqa: E402
+
 _selected: list = []
 _runner: list = []
 
@@ -50,6 +52,7 @@ def run(case_runner, case):
 
 def pytest_sessionfinish(session) -> None:
     close_oracle_server()
+    close_plain_servers()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
