@@ -1,5 +1,6 @@
 """Backward calls made by the snippet itself: recorded with their line, then exactly torch's behaviour."""
 
+import subprocess
 import sys
 import textwrap
 
