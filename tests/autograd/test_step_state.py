@@ -82,6 +82,17 @@ VARIANTS = {
     "post_accumulate_hook_raises": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                                     "x.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(10))\n"
                                     "y = (x.exp() * x).sum()\ny.backward(retain_graph=True)\n"),
+    # the hook on one of three leaves raises in the 2nd of three passes (a leaf with a .grad
+    # before the first): later passes accumulate onto what the raising pass left
+    "post_accumulate_hook_raises_once": (
+        "import torch\na = torch.tensor([1., 2.], requires_grad=True)\n"
+        "b = torch.tensor([3., 4.], requires_grad=True)\nc = torch.tensor([5., 6.], requires_grad=True)\n"
+        "a.grad = torch.ones(2)\nran = []\n\ndef hook(p):\n    p.grad.mul_(10)\n    ran.append(1)\n"
+        "    if len(ran) == 2:\n        raise RuntimeError('hook on b')\n\n\n"
+        "b.register_post_accumulate_grad_hook(hook)\ny = (a.exp() * b * c.sin()).sum()\n"
+        "y.backward(retain_graph=True)\ntry:\n    y.backward(retain_graph=True)\n"
+        "except RuntimeError as e:\n    print(e)\ny.backward(retain_graph=True)\n"
+        "print(a.grad, b.grad, c.grad)\n"),
 }
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
 CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, "ctx_names": CTX_NAMES,
@@ -179,7 +190,8 @@ def test_autograd_grad_leaves_dot_grad_none_and_returns_the_gradient():
     assert end.returned == [pytest.approx(want.tolist())] and end.returned_inputs == ["w"]
 
 
-@pytest.mark.parametrize("case", ["twice", "post_accumulate_hook_raises"])
+@pytest.mark.parametrize("case", ["twice", "post_accumulate_hook_raises",
+                                  "post_accumulate_hook_raises_once"])
 def test_incremental_changes_rebuild_the_whole_state(case):
     source = CASES[case]
     result = Session().run(source, filename=f"/x/{case}.py")
