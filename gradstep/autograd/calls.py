@@ -210,15 +210,21 @@ class CallGraph:
 
     ``ids`` maps each node's ``trace.node_key`` to the call's node id. ``roots`` are the
     call's root nodes that may join the drawn graph (``p[1]`` of ``p = softmax(a)``,
-    ``a.sum()`` of an ``a`` the snippet holds): a root is held only when each node it
-    leads to is the node of a tensor the snippet's variables hold (or, for a view, of the
-    view's base), and only while those tensors live. Such a root keeps alive nothing but
-    itself.
+    ``a.sum()`` of an ``a`` the snippet holds, ``l1`` of ``l1.backward()``). A root whose
+    tensor the snippet's variables hold is not held: it is that tensor's node again when
+    ``roots`` is read, if the tensor lives and its node is still that root (not after
+    ``l1.detach_()`` or an in-place op on ``l1``). Any other root is held only when each
+    node it leads to is the node of a tensor they hold (or, for a view, of the view's
+    base), and only while those tensors live. Such a root keeps alive nothing but itself.
     """
 
     def __init__(self, ids: dict):
         self.ids = ids
         self._held: list[list] = []
+        # (finalizer on a tensor the snippet held, key of the root that was its node): the
+        # root is that tensor's node as the snippet ends, if it still is (holding the root
+        # kept the graph below alive past ``l1.detach_()``, which frees it in python)
+        self._through: list[tuple] = []
         # {node id: {saved name: version}}: the saved views whose refusal the probe as the
         # call began could not tell (``saved.refusals_now``), told once the snippet is done
         self.view_versions: dict = {}
@@ -240,6 +246,10 @@ class CallGraph:
             base = tensor._base if tensor._is_view() else None
             if base is not None and base.grad_fn is not None:
                 owners.setdefault(base.grad_fn, base)
+            if root in owners:  # ``l1`` of ``l1.backward()``: found again through ``l1``
+                graph._through.append((weakref.finalize(owners[root], Release([])),
+                                       node_key(root)))
+                continue
             children = [fn for fn, _ in root.next_functions if fn is not None]
             if not children or not all(fn in owners for fn in children):
                 continue
@@ -255,6 +265,11 @@ class CallGraph:
         roots: list = []
         for held in self._held:
             roots += held[:1]  # one step: a finalizer on another thread may clear it meanwhile
+        for finalizer, key in self._through:
+            alive = finalizer.peek()  # (None once the tensor died, or a swap let it go)
+            fn = grad_fn_of(alive[0]) if alive else None
+            if fn is not None and node_key(fn) == key:
+                roots.append(fn)
         return roots
 
 

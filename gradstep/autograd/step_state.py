@@ -29,7 +29,8 @@ timeline: a snippet call or a pass gradstep ran) and ``K`` steps done:
 - **edge gradients**: what each node that ran in ``steps[:K]`` sent along each
   of its edges (``grad_inputs[slot]``; None where nothing flows).
 - **leaf ``.grad``**: an AccumulateGrad step's ``grad_after`` once it ran, its
-  ``grad_before`` until then; a leaf no step of the pass touches keeps the
+  ``grad_before`` until then (one that raised, a post-accumulate-grad hook's error, has
+  no ``grad_after``: past it the leaf has the ``.grad`` the pass left); a leaf no step of the pass touches keeps the
   ``.grad`` the pass left (``leaf_grads``: ``torch.autograd.grad`` never
   writes ``.grad``). What ``autograd.grad`` returned is ``returned``, given
   once the call returned (never for a call that raised).
@@ -144,6 +145,9 @@ class PassIndex:
         self.occurrences: dict[str, list[int]] = {}
         self.freed_after: dict[str, int] = {}  # node -> steps after which its buffers are gone
         self.accumulations: dict[str, list[int]] = {}  # leaf label -> its AccumulateGrad steps
+        # leaf label -> its AccumulateGrad step that raised (a post-accumulate-grad hook's
+        # error: the ``.grad`` after it is the one the pass left, ``leaf_grads``)
+        self.raised_accumulation: dict[str, int] = {}
         for node in list(freed_at_start) + list(self.timeline.get("freed_before") or ()):
             self.freed_after[node] = 0
         for i, step in enumerate(self.steps):
@@ -153,6 +157,8 @@ class PassIndex:
                 self.freed_after[node] = i + 1
             if step.get("leaf") is not None and "grad_after" in step:
                 self.accumulations.setdefault(step["leaf"], []).append(i)
+            elif step.get("leaf") is not None and step.get("error") and "grad_before" in step:
+                self.raised_accumulation[step["leaf"]] = i
         self.error_step = next((i for i, s in enumerate(self.steps) if s.get("error")), None)
         self.later = later  # the timelines of the passes after this one, or a function
         # giving them (``unchanged``)
@@ -254,9 +260,13 @@ class PassIndex:
     def leaf_grad(self, label: str, k: int):
         """Return leaf ``label``'s ``.grad`` after ``k`` steps."""
         done = self.accumulations.get(label)
-        if not done:
+        k = self.clamp(k)
+        raised = self.raised_accumulation.get(label)
+        if raised is not None and (k <= raised and not done):
+            return self.steps[raised]["grad_before"]
+        if not done or (raised is not None and k > raised):
             return (self.timeline.get("leaf_grads") or {}).get(label)
-        j = bisect_left(done, self.clamp(k))
+        j = bisect_left(done, k)
         return self.steps[done[j - 1]]["grad_after"] if j else self.steps[done[0]]["grad_before"]
 
     def node_of_step(self, k: int) -> str | None:
@@ -308,6 +318,7 @@ class PassIndex:
     def leaf_labels(self) -> list[str]:
         labels = dict.fromkeys(self.timeline.get("leaf_grads") or {})
         labels.update(dict.fromkeys(self.accumulations))
+        labels.update(dict.fromkeys(self.raised_accumulation))
         return list(labels)
 
     def state(self, k: int) -> StepState:
@@ -372,7 +383,8 @@ class PassIndex:
             for edge in self.edges_from(source):
                 edge_grads[edge] = self.edge_grad(source, edge[2], b)
         leaves = {self.steps[i]["leaf"] for i in range(lo, min(hi + 1, self.count))
-                  if self.steps[i].get("leaf") in self.accumulations}
+                  if self.steps[i].get("leaf") in self.accumulations
+                  or self.steps[i].get("leaf") in self.raised_accumulation}
         # a saved tensor a hook changed shows it from the step a probe found it so (or less
         # between the probes): its node is repainted at any step of the pass
         probed = self.timeline.get("changed_when_raised") or {} if "probed" in self.timeline else {}

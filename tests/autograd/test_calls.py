@@ -1,5 +1,6 @@
 """Backward calls made by the snippet itself: recorded with their line, then exactly torch's behaviour."""
 
+import subprocess
 import sys
 import textwrap
 
@@ -996,3 +997,31 @@ def test_a_call_from_several_edges_shows_the_steps_torch_ran(call):
         fn.register_prehook(lambda grads, fn=fn: ran.append(fn.name().rsplit("::", 1)[-1]))
     exec(EDGE_CALLS[call], namespace)
     assert ran and [step["name"] for step in record["timeline"]["steps"]] == ran
+
+
+def test_a_call_root_held_through_its_loss_is_that_loss_node_while_it_is_one():
+    """``l1`` of ``l1.backward()``: the call's root is ``l1``'s node as the snippet ends,
+    none once ``l1`` is detached in place, changed in place or gone, and it keeps nothing
+    alive (``h``, saved by l1's graph only, is freed as in python)."""
+    import gc
+    import weakref
+
+    from gradstep.autograd.calls import CallGraph
+
+    x = torch.ones(2, requires_grad=True)
+    for how in ("kept", "detach_", "mul_", "del"):
+        h = x.sigmoid()
+        l1 = (h * h).sum()
+        graph = CallGraph.of([l1], {}, {"l1": l1})
+        freed = []
+        weakref.finalize(h, freed.append, how)
+        del h
+        if how == "detach_":
+            l1.detach_()
+        elif how == "mul_":
+            l1.mul_(2)
+        elif how == "del":
+            del l1
+        gc.collect()
+        assert graph.roots == ([l1.grad_fn] if how == "kept" else []), how
+        assert freed == ([how] if how in ("detach_", "del") else []), how  # (mul_: l1 holds it)

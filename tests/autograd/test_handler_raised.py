@@ -4,6 +4,8 @@ own failures (fidhunt5: a loop of timed trials under a 50 ms ``setitimer`` timer
 of six timeouts in ``values._small_cpu_record``, another in a recorded pass's setup)."""
 
 import signal
+import subprocess
+import sys
 import types
 
 import pytest

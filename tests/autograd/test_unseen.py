@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 
 import pytest
 import torch
@@ -411,6 +412,42 @@ def test_a_recorded_calls_graph_is_freed_when_the_plain_run_frees_it(tmp_path):
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout
     assert len(result["calls"]) == 6 and all(c["timeline"]["steps"] for c in result["calls"])
+
+
+LOSS_LIFETIME = """\
+# A call's root whose tensor the snippet holds (l1 of l1.backward()) may join the drawn
+# graph; it must not keep the graph below alive once l1 lets it go (detach_, del).
+import weakref
+
+import torch
+
+x = torch.tensor([1., 2.], requires_grad=True)
+for how in ("detach_", "del"):
+    h = x.sigmoid()
+    weakref.finalize(h, print, "h freed")
+    l1 = (h * h).sum()
+    l2 = h.tanh().sum()
+    l1.backward(retain_graph=True)
+    l2.backward(retain_graph=True)
+    del h
+    print("after del h")
+    if how == "detach_":
+        l1.detach_()
+    else:
+        del l1
+    print("after", how)
+l2
+"""
+
+
+def test_a_held_losses_graph_is_freed_when_the_loss_lets_it_go(tmp_path):
+    """h (saved by l1's MulBackward0 only) is freed at ``l1.detach_()`` and at ``del l1``
+    as in python; a call on l1 was drawn by holding l1's node, which kept h alive past
+    ``detach_()`` until the run ended."""
+    plain, result = _plain_and_gradstep(tmp_path, LOSS_LIFETIME)
+    assert "h freed\nafter detach_" in plain.stdout and "h freed\nafter del" in plain.stdout
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
 
 
 GRAPH_LIFETIME_DISTRIBUTED = GRAPH_LIFETIME.replace("from torch import nn\n", """\
