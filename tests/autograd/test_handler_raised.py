@@ -4,8 +4,6 @@ own failures (fidhunt5: a loop of timed trials under a 50 ms ``setitimer`` timer
 of six timeouts in ``values._small_cpu_record``, another in a recorded pass's setup)."""
 
 import signal
-import subprocess
-import sys
 import types
 
 import pytest
@@ -216,8 +214,7 @@ def _as_python_runs_it(path, source: str):
     """Run ``source`` as ``python FILE`` and under gradstep; check the outputs are the same;
     return python's and gradstep's result."""
     path.write_text(source, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain = plain_python(path, timeout=120)
     result = Session().run(source, filename=str(path))
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout + plain.stderr
