@@ -219,3 +219,54 @@ def _as_python_runs_it(path, source: str):
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout + plain.stderr
     return plain.stdout, result
+
+
+TWO_SIGNALS = """\
+import signal
+import torch
+
+order = []
+signal.signal(signal.SIGUSR1, lambda n, f: order.append("USR1"))
+signal.signal(signal.SIGUSR2, lambda n, f: order.append("USR2"))
+both = {signal.SIGUSR1, signal.SIGUSR2}
+signal.pthread_sigmask(signal.SIG_BLOCK, both)  # both pending at once, USR2 raised first
+signal.raise_signal(signal.SIGUSR2)
+signal.raise_signal(signal.SIGUSR1)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
+print("pending together:", order)
+order.clear()
+x = torch.ones(3, requires_grad=True)
+loss = (x * 2).sin().sum()
+loss.backward()
+print("in the call:", order, x.grad is not None)
+signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no pthread_sigmask here")
+def test_signals_noted_in_a_held_call_run_their_handlers_as_python_runs_pending_ones(
+        monkeypatch, tmp_path):
+    """Two signals that come while gradstep sets up a held call (a pass with no Python code
+    of the snippet's: in python both come during torch's C++ and are pending at one check)
+    run their handlers as python runs pending ones: lowest number first, not in the order
+    they came (held_signals noted them in arrival order)."""
+    path = tmp_path / "two_signals.py"
+    path.write_text(TWO_SIGNALS, encoding="utf-8")
+    plain = plain_python(path, timeout=120).stdout.splitlines()
+    assert plain == ["pending together: ['USR1', 'USR2']", "in the call: [] True"]
+    original, fired = jacobian.precompute, []
+
+    def ringing(*args, **kwargs):
+        if not fired and callable(signal.getsignal(signal.SIGUSR2)):
+            fired.append(True)
+            signal.raise_signal(signal.SIGUSR2)
+            signal.raise_signal(signal.SIGUSR1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(jacobian, "precompute", ringing)
+    result = Session().run(TWO_SIGNALS, filename=str(path))
+    assert fired and result["ok"], result["error"]
+    assert result["output"].splitlines() == [
+        plain[0], "in the call: ['USR1', 'USR2'] True"]  # before: ['USR2', 'USR1']
+    assert result["calls"][0]["timeline"]["steps"]
