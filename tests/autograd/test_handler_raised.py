@@ -46,17 +46,18 @@ loss
 """
 
 
-def _signal_inside(monkeypatch, owner, name):
-    """Make gradstep's ``owner.name`` raise SIGUSR2 at itself the first time it runs once the
-    snippet's handler is in place: the handler then runs inside gradstep's code (as a
-    timer's signal may land)."""
+def _signal_inside(monkeypatch, owner, name, signals=(signal.SIGUSR2,)):
+    """Make gradstep's ``owner.name`` raise SIGUSR2 (or ``signals``, in turn) at itself the
+    first time it runs once the snippet's handler is in place: the handler then runs inside
+    gradstep's code (as a timer's signal may land)."""
     original = getattr(owner, name)
     fired = []
 
     def ringing(*args, **kwargs):
         if not fired and callable(signal.getsignal(signal.SIGUSR2)):
             fired.append(True)
-            signal.raise_signal(signal.SIGUSR2)  # the handler runs as this call returns
+            for number in signals:
+                signal.raise_signal(number)  # the handler runs as this call returns
         return original(*args, **kwargs)
 
     monkeypatch.setattr(owner, name, ringing)
@@ -255,16 +256,8 @@ def test_signals_noted_in_a_held_call_run_their_handlers_as_python_runs_pending_
     path.write_text(TWO_SIGNALS, encoding="utf-8")
     plain = plain_python(path, timeout=120).stdout.splitlines()
     assert plain == ["pending together: ['USR1', 'USR2']", "in the call: [] True"]
-    original, fired = jacobian.precompute, []
-
-    def ringing(*args, **kwargs):
-        if not fired and callable(signal.getsignal(signal.SIGUSR2)):
-            fired.append(True)
-            signal.raise_signal(signal.SIGUSR2)
-            signal.raise_signal(signal.SIGUSR1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(jacobian, "precompute", ringing)
+    fired = _signal_inside(monkeypatch, jacobian, "precompute",
+                           (signal.SIGUSR2, signal.SIGUSR1))
     result = Session().run(TWO_SIGNALS, filename=str(path))
     assert fired and result["ok"], result["error"]
     assert result["output"].splitlines() == [
