@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from gradstep.autograd import calls, hook_probes, jacobian, observe
+from gradstep.autograd import calls, held_signals, hook_probes, jacobian, observe
 from gradstep.autograd.session import Session
 from tests.plain_runs import plain_python
 
@@ -72,8 +72,9 @@ def plain(tmp_path_factory):
     return plain_python(path, timeout=120)
 
 
-@pytest.mark.parametrize("where", ["a value seen", "a recorded pass's setup",
-                                   "the probes put on", "the grads read after the pass"])
+@pytest.mark.parametrize("where", ["a value seen", "the handlers read",
+                                   "a recorded pass's setup", "the probes put on",
+                                   "the grads read after the pass"])
 def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
         monkeypatch, tmp_path, plain, where):
     path = tmp_path / "timed.py"
@@ -81,6 +82,8 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert "ran through" in plain.stdout  # (python's run has no timer going off)
     if where == "a value seen":
         fired = _signal_inside(monkeypatch, observe.Observer, "_see_tensor")
+    elif where == "the handlers read":  # (held_signals: the recorded call's first step)
+        fired = _signal_inside(monkeypatch, held_signals, "hold")
     elif where == "a recorded pass's setup":
         fired = _signal_inside(monkeypatch, jacobian, "precompute")
     elif where == "the probes put on":  # the step hooks are on: they come off again, and
@@ -103,6 +106,9 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert lines[1] == "attempt 1 ran through"
     assert lines[2].startswith("grad mode True x.grad tensor(")
     assert lines[3] == plain.stdout.splitlines()[3] == "collector on True"
+    # the call that ran through is recorded (one that raised as the handlers were read left
+    # the capture busy: every later call ran unrecorded)
+    assert len(result["calls"]) == 1 and result["calls"][0]["timeline"]["steps"]
 
 
 TIMED_PASS = """\
