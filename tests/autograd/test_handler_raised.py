@@ -269,3 +269,38 @@ def test_signals_noted_in_a_held_call_run_their_handlers_as_python_runs_pending_
     assert result["output"].splitlines() == [
         plain[0], "in the call: ['USR1', 'USR2'] True"]  # before: ['USR2', 'USR1']
     assert result["calls"][0]["timeline"]["steps"]
+
+
+HANDLER_IN_A_NODE_HOOK = """\
+import signal
+import traceback
+import torch
+
+
+class Timeout(Exception):
+    pass
+
+
+def on_signal(signum, frame):
+    raise Timeout("time is up")
+
+
+signal.signal(signal.SIGUSR2, on_signal)
+x = torch.ones(3, requires_grad=True)
+loss = (x * 2).sin().sum()
+loss.grad_fn.register_prehook(lambda g: signal.raise_signal(signal.SIGUSR2))
+try:
+    loss.backward()
+except Timeout:
+    traceback.print_exc()
+signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+"""
+
+
+def test_a_handler_run_in_a_node_hook_of_a_held_call_prints_pythons_traceback(tmp_path):
+    """A node hook gradstep cannot see (the call is held) raises a signal: its handler runs
+    there, through ``held_signals``' ``postponing``; the traceback the snippet prints is
+    python's, hook then handler (it showed ``postponing`` and ``run_noted`` between)."""
+    _, result = _as_python_runs_it(tmp_path / "node_hook.py", HANDLER_IN_A_NODE_HOOK)
+    assert "in <lambda>" in result["output"] and "held_signals" not in result["output"]
+    assert [call["line"] for call in result["calls"]] == [19]  # (recorded, held)
