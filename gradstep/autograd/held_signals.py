@@ -16,11 +16,12 @@ caller's frame (each noted signal once, by signal number, as Python runs the han
 the signals pending at one check: two that came during a pass of torch's C++ code run
 lowest number first, whatever their order; a signal that comes twice before its handler
 runs is one); one that comes while other Python code runs (a nested frame of torch's or
-the snippet's the engine called) runs its handler there, with those noted before it. Only for a pass with no Python code gradstep can see: where one has a
-tensor hook, a custom ``Function`` or a module's backward hook (``calls._runs_python``), the
-handlers are put back once the call is set up, those noted meanwhile run there, and a signal
-during the pass runs its handler where it finds it (a step hook of gradstep's: the pass stops
-at about the node where python's would stop at the hook). Holding them there, a noted signal
+the snippet's the engine called) runs its handler there, with those noted before it.
+Only for a pass with no Python code gradstep can see: where one has a tensor hook, a custom
+``Function`` or a module's backward hook (``calls._runs_python``), the handlers are put back
+once the call is set up, those noted meanwhile run there, and a signal during the pass runs
+its handler where it finds it (a step hook of gradstep's: the pass stops at about the node
+where python's would stop at the hook). Holding them there, a noted signal
 waited for the next signal or the call's end (``postponing`` runs only as a signal comes): a
 hook after it ran, and a pass python stops ran through (review of recfix3). What is still
 seen: ``signal.getsignal`` read during a held call gives ``postponing`` (only Python code
