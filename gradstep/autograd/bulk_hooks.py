@@ -99,7 +99,16 @@ class BulkHooks:
         return [hooks[key] for hooks, key in self._added() if key in hooks]
 
     def remove(self) -> None:
-        """Take off every hook added (each at most once)."""
+        """Take off every hook added (each at most once), all of them also where an exception
+        lands meanwhile (a signal handler's, where the snippet's handlers are in place: those
+        left stayed on the snippet's graph, to run in its next pass); it goes on after."""
+        try:
+            self._take_off()
+        except BaseException:
+            self._take_off()  # (the rest: what is off already is not taken off twice)
+            raise
+
+    def _take_off(self) -> None:
         for first, dicts in self._blocks:  # (``_added``, inline: thousands of hooks)
             for key, hooks in enumerate(dicts, first):
                 if key in hooks:

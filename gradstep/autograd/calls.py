@@ -583,8 +583,9 @@ class _Capture:
         fails, the call simply runs as torch runs it, unrecorded.
         """
         self.busy = True
-        held = held_signals.hold()  # a timer's handler: where the plain run could run it
-        try:
+        held = None
+        try:  # (a handler's exception as the handlers are read left ``busy`` set for good)
+            held = held_signals.hold()  # a timer's handler: where the plain run could run it
             if held is not None:
                 held.install()
             with gc_paused():

@@ -12,14 +12,16 @@ leaves' ``.grad`` unwritten, which no plain run can do (fidhunt5 left it; recfix
 While a recorded call runs on the main thread (``record``), each Python handler of the
 snippet's (not SIGINT's: the kernel's Stop) is replaced by ``Held.postponing``: a signal that
 comes while gradstep's code runs is noted, and its handler runs as the call ends, in the
-caller's frame (each noted signal once, in the order they came, as Python coalesces a signal
-that comes twice before its handler runs); one that comes while other Python code runs (a
-nested frame of torch's or the snippet's the engine called) runs its handler there, after
-those noted before it. Only for a pass with no Python code gradstep can see: where one has a
-tensor hook, a custom ``Function`` or a module's backward hook (``calls._runs_python``), the
-handlers are put back once the call is set up, those noted meanwhile run there, and a signal
-during the pass runs its handler where it finds it (a step hook of gradstep's: the pass stops
-at about the node where python's would stop at the hook). Holding them there, a noted signal
+caller's frame (each noted signal once, by signal number, as Python runs the handlers of
+the signals pending at one check: two that came during a pass of torch's C++ code run
+lowest number first, whatever their order; a signal that comes twice before its handler
+runs is one); one that comes while other Python code runs (a nested frame of torch's or
+the snippet's the engine called) runs its handler there, with those noted before it.
+Only for a pass with no Python code gradstep can see: where one has a tensor hook, a custom
+``Function`` or a module's backward hook (``calls._runs_python``), the handlers are put back
+once the call is set up, those noted meanwhile run there, and a signal during the pass runs
+its handler where it finds it (a step hook of gradstep's: the pass stops at about the node
+where python's would stop at the hook). Holding them there, a noted signal
 waited for the next signal or the call's end (``postponing`` runs only as a signal comes): a
 hook after it ran, and a pass python stops ran through (review of recfix3). What is still
 seen: ``signal.getsignal`` read during a held call gives ``postponing`` (only Python code
@@ -62,7 +64,7 @@ def hold() -> Held | None:
 
 class Held:
     """The handlers set aside (``handlers``: number to the snippet's handler) and the signals
-    noted while gradstep's code ran (``noted``, in the order they came)."""
+    noted while gradstep's code ran (``noted``: run lowest number first)."""
 
     __slots__ = ("handlers", "noted")
 
@@ -78,14 +80,16 @@ class Held:
         if _in_gradsteps_code(frame):
             self.noted[number] = None
             return
-        self.noted[number] = None  # after those that came before it
+        self.noted[number] = None  # with those pending, by number
         self.run_noted(frame)
 
     def run_noted(self, frame) -> None:
-        """Run the handler of each noted signal, in turn (one that raises stops the rest, as
-        in Python's own loop; those left stay noted)."""
+        """Run the handler of each noted signal, lowest number first (one that raises stops
+        the rest, as in Python's own loop over the signals pending; those left stay noted).
+        Not in the order they came: python runs SIGUSR1's handler before SIGUSR2's after a
+        pass both came in, SIGUSR2 first (review of the merged branches)."""
         while self.noted:
-            number = next(iter(self.noted))
+            number = min(self.noted)
             del self.noted[number]
             handler = self.handlers[number]
             if callable(handler):

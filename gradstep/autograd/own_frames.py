@@ -16,6 +16,9 @@ from gradstep.autograd.errors import MOVED_CALL
 
 _GRADSTEP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
 _EXAMPLES = os.path.join(_GRADSTEP, "resources", "")  # the lessons: snippets, not gradstep's
+# ``held_signals``' frames between the code a signal found and the snippet's handler it ran
+# (``Held.postponing``, ``run_noted``): python's signal machinery shows none
+_SIGNALS = os.path.join(_GRADSTEP, "autograd", "held_signals.py")
 
 
 def is_own(code) -> bool:
@@ -30,8 +33,10 @@ def drop_own_frames(exc: BaseException) -> None:
     """Take gradstep's frames out of ``exc``'s traceback as it leaves a wrapper (re-raised
     with a bare ``raise``, which adds no frame): those from the wrapper's own down to the
     first frame of another's (torch's function, the snippet's hook), and the moved call
-    frames further on. Frames of gradstep below another's are kept (the snippet's own call of
-    gradstep's API). A ``SystemExit`` keeps the wrappers' frames, moved call frames aside:
+    frames and ``held_signals``' frames further on (a handler that ran in a hook of a held
+    call showed ``postponing`` and ``run_noted`` between the hook's line and its own).
+    Frames of gradstep below another's are kept (the snippet's own call of gradstep's
+    API). A ``SystemExit`` keeps the wrappers' frames, those two kinds aside:
     ``calls.ended_by`` finds the recorded call it ended by its ``record`` frame (so a snippet
     that catches it and prints its traceback still sees them)."""
     tb = exc.__traceback__
@@ -41,7 +46,8 @@ def drop_own_frames(exc: BaseException) -> None:
         exc.__traceback__ = tb
     while tb is not None and tb.tb_next is not None:
         following = tb.tb_next
-        if following.tb_frame.f_code.co_varnames[:1] == (MOVED_CALL,):
+        code = following.tb_frame.f_code
+        if code.co_varnames[:1] == (MOVED_CALL,) or code.co_filename == _SIGNALS:
             tb.tb_next = following.tb_next
         else:
             tb = following

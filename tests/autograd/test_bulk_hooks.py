@@ -123,13 +123,13 @@ def test_a_torch_without_the_handle_counter_is_left_its_own_registration(monkeyp
     bulk.remove()
 
 
-def _raising_at(line: int):
+def _raising_at(line: int, name: str = "register_hook"):
     """Return a trace function that raises KeyboardInterrupt (as a signal handler may) at
-    the ``line``-th line ``bulk_hooks``' registration function runs."""
+    the ``line``-th line ``bulk_hooks``' function ``name`` runs (the registration's)."""
     seen = []
 
     def trace(frame, event, arg):
-        if frame.f_code.co_name != "register_hook" or "bulk_hooks" not in frame.f_code.co_filename:
+        if frame.f_code.co_name != name or "bulk_hooks" not in frame.f_code.co_filename:
             return None
 
         def line_trace(frame, event, arg):
@@ -199,3 +199,36 @@ def test_another_torchs_registration_is_left_its_own(monkeypatch):
         bulk.handles.append(nodes[0].register_prehook(print))
     assert type(bulk.handles[0]) is RemovableHandle and bulk.hooks() == []
     bulk.remove()
+
+
+def _remove_raising(line: int) -> tuple[list, list]:
+    """Put two pre-hooks and a hook on a graph in a block, take them off with an exception
+    raised at the ``line``-th line of the taking off, run the pass: return who ran, and the
+    lines the taking off ran."""
+    loss, nodes = _graph()
+    calls: list = []
+    bulk = BulkHooks()
+    with bulk.adding():
+        for fn, what in ((nodes[0], "sum"), (nodes[1], "mul")):
+            bulk.handles.append(fn.register_prehook(_noting(calls, "pre", what)))
+        bulk.handles.append(nodes[1].register_hook(_noting(calls, "post", "mul")))
+    trace, seen = _raising_at(line, "_take_off")
+    sys.settrace(trace)
+    try:
+        bulk.remove()
+    except KeyboardInterrupt:
+        calls.append("raised")
+    finally:
+        sys.settrace(None)
+    loss.backward()
+    return calls, seen
+
+
+def test_an_exception_in_the_middle_of_the_taking_off_leaves_no_hook_on():
+    """Raised at each line of ``remove()``'s taking off in turn (a signal handler's, where
+    the snippet's are in place), the exception goes on and none of the hooks stays on the
+    nodes (those not yet taken off ran in the snippet's next pass)."""
+    calls, lines = _remove_raising(0)  # (no line: all of it)
+    assert len(lines) >= 6 and calls == []
+    for line in range(1, len(lines) + 1):
+        assert _remove_raising(line)[0] == ["raised"], line

@@ -1,6 +1,5 @@
 """Backward calls made by the snippet itself: recorded with their line, then exactly torch's behaviour."""
 
-import subprocess
 import sys
 import textwrap
 
@@ -427,8 +426,7 @@ def test_a_hook_reads_the_functions_the_snippet_read(tmp_path):
     ``torch.autograd.backward`` is what ``Tensor.backward`` calls."""
     path = tmp_path / "hook_identities.py"
     path.write_text(HOOK_IDENTITIES, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain = plain_python(path, timeout=120)
     assert plain.stdout.count("True True True") == 5 and "_tensor.py 623" in plain.stdout
     result = Session().run(HOOK_IDENTITIES, filename=str(path))
     assert result["ok"], result["error"]

@@ -4,13 +4,11 @@ own failures (fidhunt5: a loop of timed trials under a 50 ms ``setitimer`` timer
 of six timeouts in ``values._small_cpu_record``, another in a recorded pass's setup)."""
 
 import signal
-import subprocess
-import sys
 import types
 
 import pytest
 
-from gradstep.autograd import calls, hook_probes, jacobian, observe
+from gradstep.autograd import calls, held_signals, hook_probes, jacobian, observe
 from gradstep.autograd.session import Session
 from tests.plain_runs import plain_python
 
@@ -48,17 +46,18 @@ loss
 """
 
 
-def _signal_inside(monkeypatch, owner, name):
-    """Make gradstep's ``owner.name`` raise SIGUSR2 at itself the first time it runs once the
-    snippet's handler is in place: the handler then runs inside gradstep's code (as a
-    timer's signal may land)."""
+def _signal_inside(monkeypatch, owner, name, signals=(signal.SIGUSR2,)):
+    """Make gradstep's ``owner.name`` raise SIGUSR2 (or ``signals``, in turn) at itself the
+    first time it runs once the snippet's handler is in place: the handler then runs inside
+    gradstep's code (as a timer's signal may land)."""
     original = getattr(owner, name)
     fired = []
 
     def ringing(*args, **kwargs):
         if not fired and callable(signal.getsignal(signal.SIGUSR2)):
             fired.append(True)
-            signal.raise_signal(signal.SIGUSR2)  # the handler runs as this call returns
+            for number in signals:
+                signal.raise_signal(number)  # the handler runs as this call returns
         return original(*args, **kwargs)
 
     monkeypatch.setattr(owner, name, ringing)
@@ -73,8 +72,9 @@ def plain(tmp_path_factory):
     return plain_python(path, timeout=120)
 
 
-@pytest.mark.parametrize("where", ["a value seen", "a recorded pass's setup",
-                                   "the probes put on", "the grads read after the pass"])
+@pytest.mark.parametrize("where", ["a value seen", "the handlers read",
+                                   "a recorded pass's setup", "the probes put on",
+                                   "the grads read after the pass"])
 def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
         monkeypatch, tmp_path, plain, where):
     path = tmp_path / "timed.py"
@@ -82,6 +82,8 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert "ran through" in plain.stdout  # (python's run has no timer going off)
     if where == "a value seen":
         fired = _signal_inside(monkeypatch, observe.Observer, "_see_tensor")
+    elif where == "the handlers read":  # (held_signals: the recorded call's first step)
+        fired = _signal_inside(monkeypatch, held_signals, "hold")
     elif where == "a recorded pass's setup":
         fired = _signal_inside(monkeypatch, jacobian, "precompute")
     elif where == "the probes put on":  # the step hooks are on: they come off again, and
@@ -104,6 +106,9 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert lines[1] == "attempt 1 ran through"
     assert lines[2].startswith("grad mode True x.grad tensor(")
     assert lines[3] == plain.stdout.splitlines()[3] == "collector on True"
+    # the call that ran through is recorded (one that raised as the handlers were read left
+    # the capture busy: every later call ran unrecorded)
+    assert len(result["calls"]) == 1 and result["calls"][0]["timeline"]["steps"]
 
 
 TIMED_PASS = """\
@@ -216,9 +221,86 @@ def _as_python_runs_it(path, source: str):
     """Run ``source`` as ``python FILE`` and under gradstep; check the outputs are the same;
     return python's and gradstep's result."""
     path.write_text(source, encoding="utf-8")
-    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                           check=True, timeout=120)
+    plain = plain_python(path, timeout=120)
     result = Session().run(source, filename=str(path))
     assert result["ok"], result["error"]
     assert result["output"] == plain.stdout + plain.stderr
     return plain.stdout, result
+
+
+TWO_SIGNALS = """\
+import signal
+import torch
+
+order = []
+signal.signal(signal.SIGUSR1, lambda n, f: order.append("USR1"))
+signal.signal(signal.SIGUSR2, lambda n, f: order.append("USR2"))
+both = {signal.SIGUSR1, signal.SIGUSR2}
+signal.pthread_sigmask(signal.SIG_BLOCK, both)  # both pending at once, USR2 raised first
+signal.raise_signal(signal.SIGUSR2)
+signal.raise_signal(signal.SIGUSR1)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
+print("pending together:", order)
+order.clear()
+x = torch.ones(3, requires_grad=True)
+loss = (x * 2).sin().sum()
+loss.backward()
+print("in the call:", order, x.grad is not None)
+signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no pthread_sigmask here")
+def test_signals_noted_in_a_held_call_run_their_handlers_as_python_runs_pending_ones(
+        monkeypatch, tmp_path):
+    """Two signals that come while gradstep sets up a held call (a pass with no Python code
+    of the snippet's: in python both come during torch's C++ and are pending at one check)
+    run their handlers as python runs pending ones: lowest number first, not in the order
+    they came (held_signals noted them in arrival order)."""
+    path = tmp_path / "two_signals.py"
+    path.write_text(TWO_SIGNALS, encoding="utf-8")
+    plain = plain_python(path, timeout=120).stdout.splitlines()
+    assert plain == ["pending together: ['USR1', 'USR2']", "in the call: [] True"]
+    fired = _signal_inside(monkeypatch, jacobian, "precompute",
+                           (signal.SIGUSR2, signal.SIGUSR1))
+    result = Session().run(TWO_SIGNALS, filename=str(path))
+    assert fired and result["ok"], result["error"]
+    assert result["output"].splitlines() == [
+        plain[0], "in the call: ['USR1', 'USR2'] True"]  # before: ['USR2', 'USR1']
+    assert result["calls"][0]["timeline"]["steps"]
+
+
+HANDLER_IN_A_NODE_HOOK = """\
+import signal
+import traceback
+import torch
+
+
+class Timeout(Exception):
+    pass
+
+
+def on_signal(signum, frame):
+    raise Timeout("time is up")
+
+
+signal.signal(signal.SIGUSR2, on_signal)
+x = torch.ones(3, requires_grad=True)
+loss = (x * 2).sin().sum()
+loss.grad_fn.register_prehook(lambda g: signal.raise_signal(signal.SIGUSR2))
+try:
+    loss.backward()
+except Timeout:
+    traceback.print_exc()
+signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+"""
+
+
+def test_a_handler_run_in_a_node_hook_of_a_held_call_prints_pythons_traceback(tmp_path):
+    """A node hook gradstep cannot see (the call is held) raises a signal: its handler runs
+    there, through ``held_signals``' ``postponing``; the traceback the snippet prints is
+    python's, hook then handler (it showed ``postponing`` and ``run_noted`` between)."""
+    _, result = _as_python_runs_it(tmp_path / "node_hook.py", HANDLER_IN_A_NODE_HOOK)
+    assert "in <lambda>" in result["output"] and "held_signals" not in result["output"]
+    assert [call["line"] for call in result["calls"]] == [19]  # (recorded, held)
