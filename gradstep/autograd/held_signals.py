@@ -77,11 +77,9 @@ class Held:
             _signal.signal(number, self.postponing)
 
     def postponing(self, number, frame):
-        if _in_gradsteps_code(frame):
-            self.noted[number] = None
-            return
-        self.noted[number] = None  # with those pending, by number
-        self.run_noted(frame)
+        self.noted[number] = None  # run with those pending, by number
+        if not _in_gradsteps_code(frame):
+            self.run_noted(frame)
 
     def run_noted(self, frame) -> None:
         """Run the handler of each noted signal, lowest number first (one that raises stops
