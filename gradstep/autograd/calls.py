@@ -349,22 +349,17 @@ _CALL = _without_columns(compile(f"lambda {MOVED_CALL}, args, kwargs: {MOVED_CAL
                                  "<call>", "eval").co_consts[0])
 
 
-def call_for(signature, frame, args, kwargs):
-    """Return how to call torch's ``backward``/``grad`` (of ``signature``) from ``frame``, the
-    caller's: through ``as_if_called_from``, so that a warning aimed at the caller names its
-    line as in the plain run: torch's ``stacklevel=2`` of a deprecated argument
-    (``grad_variables``, ``only_inputs=False``), and a warning a hook gives during the pass
-    (``BackwardHook``'s "Full backward hook is firing when gradients are computed with
-    respect to module outputs", ``stacklevel=5`` from the hook: it named gradstep's wrapper,
-    and its "once per location" registry then showed it once for all the snippet's lines).
-    In a traceback the snippet prints itself, that frame is its line once more, where a
-    frame of gradstep's stood. Wrong arguments are passed on plainly: torch raises its own
-    error for them."""
+def _binds(signature, args, kwargs) -> bool:
+    """Whether ``args`` and ``kwargs`` bind to ``signature``. Wrong arguments are passed on
+    plainly, before anything reads them (a generator among them is not consumed), and not
+    from inside an ``except``: torch's own ``TypeError`` then has no ``__context__`` of
+    gradstep's (a snippet that printed it showed ``inspect``'s error "During handling of the
+    above exception")."""
     try:
         signature.bind(*args, **kwargs)
     except TypeError:
-        return _call_plain
-    return as_if_called_from(frame)
+        return False
+    return True
 
 
 def as_if_called_from(frame):
@@ -536,7 +531,9 @@ class _Capture:
             grad_mode = torch.is_grad_enabled()
             try:
                 caller = sys._getframe(1)
-                call = call_for(signature, caller, args, kwargs)
+                if not _binds(signature, args, kwargs):  # wrong arguments: torch's own error,
+                    return _call_plain(original, args, kwargs)  # its arguments untouched
+                call = as_if_called_from(caller)
                 if self.busy:
                     return call(original, args, kwargs)
                 # the snippet's line, also for a call inside a helper module of its own
@@ -551,10 +548,7 @@ class _Capture:
                     self.skipped += 1
                     return call(original, args, kwargs)
                 args, kwargs = _reusable(args, kwargs)
-                try:
-                    bound = signature.bind(*args, **kwargs)
-                except TypeError:  # wrong arguments: torch raises its own error for them
-                    return call(original, args, kwargs)
+                bound = signature.bind(*args, **kwargs)  # (they bind: iterators made tuples)
                 bound.apply_defaults()
                 return self.record(original, api, bound, call, site, args, kwargs)
             except BaseException as exc:  # as it passes through: shown as in the plain run

@@ -308,6 +308,49 @@ def test_wrong_arguments_get_torchs_own_error():
     assert result["error"]["line"] == 3
 
 
+
+WRONG_ARGUMENTS_CAUGHT = """\
+import sys
+import traceback
+
+import torch
+
+x = torch.ones(2, requires_grad=True)
+y = (x * 2).sum()
+try:
+    y.backward(colour="red")
+except TypeError:
+    traceback.print_exc(file=sys.stdout)
+try:
+    torch.autograd.grad(y, x, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+except TypeError:
+    traceback.print_exc(file=sys.stdout)
+g = (t for t in [x])
+try:
+    torch.autograd.backward(y, g, oops=1)
+except TypeError as e:
+    print(type(e).__name__, e.__context__, list(g))
+y.backward()
+print(x.grad)
+"""
+
+
+def test_wrong_arguments_caught_and_printed_are_pythons_error(tmp_path):
+    """A call with wrong arguments was passed to torch from inside gradstep's ``except
+    TypeError`` of its own ``signature.bind``: the printed traceback showed ``inspect``'s error
+    and "During handling of the above exception" where python shows torch's error alone, and
+    a generator among the arguments was consumed before torch refused them."""
+    path = tmp_path / "wrong_arguments.py"
+    path.write_text(WRONG_ARGUMENTS_CAUGHT, encoding="utf-8")
+    plain = plain_python(path, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stderr == "" and "TypeError None [tensor(" in plain.stdout
+    assert "During handling" not in plain.stdout
+    result = Session().run(WRONG_ARGUMENTS_CAUGHT, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+
+
 DEPRECATED_ARGUMENTS = """\
 import torch
 
