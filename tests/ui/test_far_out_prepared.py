@@ -1,0 +1,57 @@
+"""The graph view makes what its first frame far out reads (each box's own fill, the edges'
+chord table) between frames, a part a turn of the event loop: that frame then draws from
+it, and every frame far out looks as it does where the paint made it all itself."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtGui
+
+from gradstep.drawing import edge_pieces, qt_paint, qt_scene, samples
+from gradstep.ui.qt_graph_view import QtGraphView
+
+
+def grabs(qtbot, graph, prepared: bool) -> tuple[list[QtGui.QImage], bool]:
+    """Return the view's pixels at 100%, at three scales far out and fitted, and whether
+    the chord table was made before the first of them far out."""
+    view = QtGraphView()
+    qtbot.addWidget(view)
+    view.resize(320, 240)
+    view.show()
+    qtbot.waitExposed(view)
+    if not prepared:
+        view._far_timer.timeout.disconnect()  # nothing made between frames
+    view.set_graph(graph)
+    view.graph_scene.set_node_states({n: "done" for n in view.graph_scene.node_ids[::3]})
+    pieces = view.graph_scene.edges_item.pieces
+    if prepared:
+        qtbot.waitUntil(lambda: not view._far_timer.isActive(), timeout=5000)
+    else:
+        qtbot.wait(20)
+    made_before = pieces._chord_range is not None and view.graph_scene._own_rgb is not None
+    pictures = []
+    for scale in (1.0, 0.12, 0.035, 0.01):
+        view.resetTransform()
+        view.scale(scale, scale)
+        assert (scale < qt_paint.DETAIL_LOD) == (view.transform().m11() < qt_paint.DETAIL_LOD)
+        view.viewport().repaint()
+        pictures.append(view.viewport().grab().toImage())
+    view.fit_to_window()
+    view.viewport().repaint()
+    pictures.append(view.viewport().grab().toImage())
+    assert pieces._chord_range is not None
+    return pictures, made_before
+
+
+def test_the_first_frame_far_out_reads_what_was_made_between_frames(qtbot, monkeypatch):
+    monkeypatch.setattr(edge_pieces, "CHORD_PART", 50)  # many steps on a small graph
+    monkeypatch.setattr(qt_scene, "FILL_PART", 40)
+    graph = samples.layered_dag(700, width=30, seed=2)
+    between, made_before = grabs(qtbot, graph, prepared=True)
+    assert made_before
+    at_paint, made_before = grabs(qtbot, graph, prepared=False)
+    assert not made_before  # the paint made them
+    assert between == at_paint
+    edge_rgb = QtGui.QColor(qt_scene.style.EDGE).rgb()
+    far = np.frombuffer(between[2].constBits(), np.uint32)
+    assert (far == edge_rgb).sum() > 500  # chords drawn far out, not a blank view
