@@ -73,7 +73,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):  # the user's scroll
             bar.actionTriggered.connect(self._keep_users_view)  # (keys, the bars; not setValue)
         # between frames, what the first frame far out would make (GraphScene.far_step: a
-        # wide 100,000-node DAG's chord table took its frame to 30-50 ms), a part a turn
+        # wide 100,000-node DAG's chord table made its frame 0.1-0.2 s), a part a turn
         self._far_timer = QtCore.QTimer(self)
         self._far_timer.setInterval(0)  # (a turn of the event loop with nothing else to do)
         self._far_timer.timeout.connect(self._far_step)
