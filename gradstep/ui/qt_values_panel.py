@@ -13,7 +13,7 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.autograd.step_state import is_tensor_entry
+from gradstep.autograd.step_state import GRAD_NOT_KNOWN, is_tensor_entry
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
@@ -288,6 +288,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             text = self.tr("autograd.grad does not write .grad: {0}.grad is {1}; "
                            "what the call returned is in Leaf gradients."
                            ).format(label, short(grad_now, dtype=dtype))
+        elif grad_now is GRAD_NOT_KNOWN:
+            text = self.tr("{0}.grad at this step: not known (the snippet's code changed it "
+                           "during the pass)").format(label)
         else:
             text = self.tr("{0}.grad now: {1}").format(label, short(grad_now, dtype=dtype))
         self.grad_change.setText(text)

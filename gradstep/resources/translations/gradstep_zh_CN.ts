@@ -1570,6 +1570,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>autograd.grad 不会写入 .grad：{0}.grad 是 {1}；这次调用返回的值在“叶子节点的梯度”面板里。</translation>
     </message>
     <message>
+        <source>{0}.grad at this step: not known (the snippet&apos;s code changed it during the pass)</source>
+        <translation>{0}.grad 在这一步：不知道（代码片段自己的代码在这次反向传播中改了它）</translation>
+    </message>
+    <message>
         <source>{0}.grad now: {1}</source>
         <translation>{0}.grad 现在是：{1}</translation>
     </message>

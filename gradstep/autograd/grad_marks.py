@@ -1,0 +1,66 @@
+"""Whether a leaf's ``.grad`` changed during a recorded pass other than by its AccumulateGrad.
+
+A step's ``grad_before`` is the leaf's ``.grad`` as its AccumulateGrad is about to run, and
+the window shows it for every step before that one. It was so from the pass's start only
+when no code of the snippet's (a tensor hook, a node hook, a custom Function's backward)
+wrote ``.grad`` in between: ``h.register_hook(lambda g: setattr(w, "grad", ...))`` or
+``w.grad.mul_(0)`` in a hook, where torch had ``None`` (or the old value) at the earlier
+steps. ``GradMarks`` notes, as the hooks go on, each plain leaf's ``.grad`` (a weak
+reference, so it lives no longer than torch keeps it, and its ``_version``); its
+AccumulateGrad's first pre-hook checks it is still that tensor at that version; a leaf
+whose AccumulateGrad did not run is checked when the pass ends. ``moved`` lists the leaves
+that failed the check: the timeline's ``grad_moved``, where the window shows no ``.grad``
+for the steps it cannot tell (``step_state.PassIndex.leaf_grad``). A write through
+``.data`` moves no version and is not seen (docs/fidelity.md).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from torch import Tensor
+
+from gradstep.autograd.safe_reads import _PLAIN_TYPES
+
+
+class GradMarks:
+    """Each plain leaf's ``.grad`` as the pass began, checked once in the pass."""
+
+    __slots__ = ("pending", "moved")
+
+    def __init__(self):
+        # id(leaf variable) -> (node id, the variable, weak ref to .grad or None, version); by
+        # id: a subclass leaf's own __hash__ would run its code
+        self.pending: dict = {}
+        self.moved: list = []  # node ids of the leaves whose .grad changed (``check``)
+
+    def add(self, node_id, variable) -> None:
+        """Note ``variable``'s ``.grad`` now (a subclass leaf or ``.grad`` is not noted: its
+        reads would run its own code)."""
+        if type(variable) not in _PLAIN_TYPES:
+            return
+        grad = variable.grad
+        if grad is None:
+            self.pending[id(variable)] = (node_id, variable, None, 0)
+        elif type(grad) is Tensor:
+            self.pending[id(variable)] = (node_id, variable, weakref.ref(grad), grad._version)
+
+    def check(self, variable, grad) -> None:
+        """Check ``grad`` (``variable.grad`` now) against the note, the first time only."""
+        mark = self.pending.pop(id(variable), None)
+        if mark is None:
+            return
+        node_id, _, ref, version = mark
+        if ref is None:
+            same = grad is None
+        else:
+            noted = ref()
+            same = noted is not None and grad is noted and grad._version == version
+        if not same:
+            self.moved.append(node_id)
+
+    def finish(self) -> list:
+        """Check the leaves no AccumulateGrad of the pass ran for; return ``moved``."""
+        for _, variable, _, _ in list(self.pending.values()):
+            self.check(variable, variable.grad)
+        return self.moved
