@@ -26,24 +26,32 @@ from gradstep.autograd.safe_reads import _PLAIN_TYPES
 class GradMarks:
     """Each plain leaf's ``.grad`` as the pass began, checked once in the pass."""
 
-    __slots__ = ("pending", "moved")
+    __slots__ = ("leaves", "pending", "moved")
 
     def __init__(self):
+        self.leaves: list = []  # (node id, leaf variable), as the hooks go on (``add``)
         # id(leaf variable) -> (node id, the variable, weak ref to .grad or None, version); by
         # id: a subclass leaf's own __hash__ would run its code
         self.pending: dict = {}
         self.moved: list = []  # node ids of the leaves whose .grad changed (``check``)
 
     def add(self, node_id, variable) -> None:
-        """Note ``variable``'s ``.grad`` now (a subclass leaf or ``.grad`` is not noted: its
-        reads would run its own code)."""
-        if type(variable) not in _PLAIN_TYPES:
-            return
-        grad = variable.grad
-        if grad is None:
-            self.pending[id(variable)] = (node_id, variable, None, 0)
-        elif type(grad) is Tensor:
-            self.pending[id(variable)] = (node_id, variable, weakref.ref(grad), grad._version)
+        """Note a leaf of the pass; its ``.grad`` is read by ``begin``."""
+        self.leaves.append((node_id, variable))
+
+    def begin(self) -> None:
+        """Note each leaf's ``.grad`` now (called where no mode of the snippet's sees the
+        reads; a subclass leaf or ``.grad`` is not noted: its reads would run its own code)."""
+        pending = self.pending
+        for node_id, variable in self.leaves:
+            if type(variable) not in _PLAIN_TYPES:
+                continue
+            grad = variable.grad
+            if grad is None:
+                pending[id(variable)] = (node_id, variable, None, 0)
+            elif type(grad) is Tensor:
+                pending[id(variable)] = (node_id, variable, weakref.ref(grad), grad._version)
+        self.leaves = []
 
     def check(self, variable, grad) -> None:
         """Check ``grad`` (``variable.grad`` now) against the note, the first time only."""

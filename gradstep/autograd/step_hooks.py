@@ -137,6 +137,8 @@ class StepRecorder:
             # (the snippet's own hook handles are numbered as in python)
             with own_ids(), self._hooks.adding():
                 self._install()
+            with unseen():  # (a mode of the snippet's would see the reads)
+                self.grad_marks.begin()
         except BaseException:
             self.abandon()
             raise
