@@ -250,8 +250,15 @@ def _same_value(plain, tensor, atol=1e-6) -> bool:
                 and abs(plain["min"] - want.min().item()) <= atol
                 and abs(plain["max"] - want.max().item()) <= atol
                 and abs(plain["mean"] - want.mean().item()) <= atol)
-    got = torch.tensor(plain, dtype=torch.float64)
-    return got.shape == tensor.shape and torch.allclose(got, tensor.double(), atol=atol)
+    got = torch.tensor(_numbers(plain), dtype=torch.float64)
+    return got.shape == tensor.shape and torch.allclose(got, tensor.double(), atol=atol, equal_nan=True)
+
+
+def _numbers(plain):
+    """Return ``plain`` with strict JSON's words for NaN and the infinities as floats."""
+    if isinstance(plain, list):
+        return [_numbers(p) for p in plain]
+    return float(plain) if isinstance(plain, str) else plain
 
 
 def assert_matches(shown: dict, expected: dict, where: str = "") -> None:

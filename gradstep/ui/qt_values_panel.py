@@ -243,11 +243,20 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             why = self.tr("no backward pass yet")
         elif self.model.built_later(self.node_id):
             why = self.tr("not built yet when this pass ran")
+        elif (later := self._runs_later()) is not None:  # (not "not run in this pass": it runs)
+            why = self.tr("not run yet — runs at step {0}").format(later + 1)
         else:
             why = self.tr("not run in this pass")
         if self.model.selected:
             why = self.tr("selected — {0}").format(why)
         return f"<b>{name}</b> ({self.node_id}) {label}{where} — {why}"
+
+    def _runs_later(self) -> int | None:
+        """Return the index of the step of this pass that runs the node after the one shown."""
+        index = self.model.index()
+        later = [i for i in (index.occurrences.get(self.node_id, ()) if index else ())
+                 if i > self.model.step]
+        return later[0] if later else None
 
     def _show_arriving(self, step: dict | None, state: str) -> None:
         outs = (step or {}).get("grad_outputs") or []

@@ -118,6 +118,13 @@ GRAD_WRITTEN = {
                                   "out = (h.exp() * w).sum()\n"
                                   "out.backward(retain_graph=True)\n"
                                   "torch.autograd.backward(out, inputs=[x])\nprint(w.grad)\n"),
+    "custom_backward_sets_grad": ("import torch\n\nclass B(torch.autograd.Function):\n"
+                                  "    @staticmethod\n    def forward(ctx, a):\n        return a * 2\n\n"
+                                  "    @staticmethod\n    def backward(ctx, g):\n"
+                                  "        w.grad = torch.full((2,), 9.)\n        return g * 2\n\n\n"
+                                  "x = torch.tensor([1., 2.], requires_grad=True)\n"
+                                  "w = torch.tensor([1., 2.], requires_grad=True)\n"
+                                  "out = (B.apply(x.exp()) * w).sum()\nout.backward()\nprint(w.grad)\n"),
 }
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
 CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, "ctx_names": CTX_NAMES,

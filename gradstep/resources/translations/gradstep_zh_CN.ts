@@ -1530,6 +1530,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>这一遍运行时它还没有建立</translation>
     </message>
     <message>
+        <source>not run yet — runs at step {0}</source>
+        <translation>还没有运行 — 在第 {0} 步运行</translation>
+    </message>
+    <message>
         <source>not run in this pass</source>
         <translation>这一遍中没有运行</translation>
     </message>
