@@ -149,6 +149,7 @@ class StepRecorder:
         hooks, and its pause of the collector (left open, the collector stayed off for the
         rest of the snippet)."""
         self.remove()
+        self.grad_marks.drop()
         self._own.on_start = None  # (see __exit__)
         self._gc.__exit__(None, None, None)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import weakref
 
+from gradstep.autograd import grad_marks
 from gradstep.autograd.own_frames import drop_own_frames
 
 
@@ -102,6 +103,7 @@ def _wrapper(original):
 def _swapped(original, t1, t2, runs):
     """Swap with gradstep's weak references to ``t1`` and ``t2`` let go meanwhile."""
     taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
+    grad_marks.let_go((t1, t2))  # (a recorded pass's notes of a leaf's .grad)
     try:
         if not _foreign((t1, t2)):
             for tensor in (t1, t2):

@@ -93,6 +93,12 @@ VARIANTS = {
         "y.backward(retain_graph=True)\ntry:\n    y.backward(retain_graph=True)\n"
         "except RuntimeError as e:\n    print(e)\ny.backward(retain_graph=True)\n"
         "print(a.grad, b.grad, c.grad)\n"),
+    # w.grad made under inference_mode (no version counter: reading its _version raises),
+    # in a pass that does not accumulate into w: the pass is recorded, w.grad shown
+    "inference_grad": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                       "with torch.inference_mode():\n    w.grad = torch.ones(2)\n"
+                       "out = (x.exp() * w).sum()\nout.backward(inputs=[x])\nprint(x.grad, w.grad)\n"),
 }
 # a hook that writes a leaf's .grad during the pass, before that leaf's AccumulateGrad ran
 # (replaced where it was None; zeroed in place), after it ran (a later node's hook), and in
@@ -118,6 +124,13 @@ GRAD_WRITTEN = {
                                   "out = (h.exp() * w).sum()\n"
                                   "out.backward(retain_graph=True)\n"
                                   "torch.autograd.backward(out, inputs=[x])\nprint(w.grad)\n"),
+    "hook_replaces_inference_grad": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                     "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                     "with torch.inference_mode():\n    w.grad = torch.ones(2)\n"
+                                     "    other = torch.full((2,), 5.)\nh = x * 2\n"
+                                     "h.register_hook(lambda g: setattr(w, 'grad', other))\n"
+                                     "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\n"
+                                     "print(w.grad)\n"),
     "custom_backward_sets_grad": ("import torch\n\nclass B(torch.autograd.Function):\n"
                                   "    @staticmethod\n    def forward(ctx, a):\n        return a * 2\n\n"
                                   "    @staticmethod\n    def backward(ctx, g):\n"
