@@ -120,7 +120,8 @@ GRAD_WRITTEN = {
                               "out = (e * w).sum()\nout.backward()\nprint(w.grad)\n"),
     "hook_grad_not_accumulated": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                                   "w = torch.tensor([3., 4.], requires_grad=True)\n"
-                                  "h = x * 2\nh.register_hook(lambda g: setattr(w, 'grad', g * 5))\n"
+                                  "h = x * 2\n"
+                                  "h.register_hook(lambda g: setattr(w, 'grad', g * 5 if w.grad is None else w.grad + g))\n"
                                   "out = (h.exp() * w).sum()\n"
                                   "out.backward(retain_graph=True)\n"
                                   "torch.autograd.backward(out, inputs=[x])\nprint(w.grad)\n"),
