@@ -213,6 +213,7 @@ class StepRecorder:
         finally:
             self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
             self._sent, self._pending = {}, {}
+            self.grad_marks.drop()  # (run_recorded's finish checked them; a bare with: not)
             self._own.on_start = None  # (its bound method held this recorder: a cycle that
             # kept the graph's nodes, id_of, alive past the plain run's free)
             self._gc.__exit__(None, None, None)

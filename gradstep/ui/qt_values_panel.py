@@ -293,13 +293,13 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             after = short(step.get("grad_after"), dtype=dtype)
             text = (self.tr("{0}.grad: {1} → {2} when this step runs") if state == "current"
                     else self.tr("{0}.grad: {1} → {2}")).format(label, before, after)
+        elif grad_now is GRAD_NOT_KNOWN:  # (also in grad mode: a hook wrote it)
+            text = self.tr("{0}.grad at this step: not known (the snippet's code changed it "
+                           "during the pass)").format(label)
         elif self.model.timeline.get("mode") == "grad":
             text = self.tr("autograd.grad does not write .grad: {0}.grad is {1}; "
                            "what the call returned is in Leaf gradients."
                            ).format(label, short(grad_now, dtype=dtype))
-        elif grad_now is GRAD_NOT_KNOWN:
-            text = self.tr("{0}.grad at this step: not known (the snippet's code changed it "
-                           "during the pass)").format(label)
         else:
             text = self.tr("{0}.grad now: {1}").format(label, short(grad_now, dtype=dtype))
         self.grad_change.setText(text)

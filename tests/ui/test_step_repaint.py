@@ -8,6 +8,9 @@ and every other node is pending with its buffers alive.
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import pytest
 
 from gradstep.autograd.session import Session
@@ -137,9 +140,6 @@ def test_a_grad_a_hook_wrote_reads_not_known_before_its_accumulation(qtbot, wind
     model.select(w)
     assert panel.grad_change.text().startswith("w.grad at this step: not known")
     assert ".grad now" not in window.follower.node_tooltip(w, model.node(w))
-    import contextlib
-    import io
-
     plain: dict = {}
     with contextlib.redirect_stdout(io.StringIO()) as printed:  # torch's own run and print
         exec(compile(HOOK_SETS_GRAD, "<plain>", "exec"), plain)
@@ -147,3 +147,39 @@ def test_a_grad_a_hook_wrote_reads_not_known_before_its_accumulation(qtbot, wind
     model.set_step(at + 1)
     assert panel.grad_change.text().startswith("w.grad: [7., 7.] → [27.0855, 5968.9160]")
     assert "w.grad now: [27.0855, 5968.9160]" in window.follower.node_tooltip(w, model.node(w))
+
+
+HOOK_SETS_GRAD_IN_GRAD_MODE = (
+    "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+    "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
+    "h.register_hook(lambda g: setattr(w, 'grad', g * 2))\n"
+    "out = h.exp().sum()\n(gx,) = torch.autograd.grad(out, [x])\nprint(w.grad)\n")
+
+
+def test_a_grad_a_hook_wrote_in_autograd_grad_reads_not_known_not_ellipsis(qtbot, window):
+    """autograd.grad writes no .grad, but a hook of the snippet's did (w.grad None until the
+    hook on h ran): the steps before the end read "not known"; the grad-mode words came first
+    and wrote the marker itself (review of statehunt2: "w.grad is Ellipsis"). At the end
+    w.grad is what torch's own run printed."""
+    window.editor.setPlainText(HOOK_SETS_GRAD_IN_GRAD_MODE)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    window.docks["values"].raise_()
+    model, panel = window.model, window.values_panel
+    assert model.timeline["mode"] == "grad" and model.timeline["grad_moved"] == ["w"]
+    w = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "w")
+    window.step_bar.act_reset.trigger()
+    model.select(w)
+    assert panel.grad_change.text().startswith("w.grad at this step: not known")
+    assert "Ellipsis" not in panel.grad_change.text()
+    plain: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:  # torch's own run and print
+        exec(compile(HOOK_SETS_GRAD_IN_GRAD_MODE, "<plain>", "exec"), plain)
+    model.set_step(len(model.timeline["steps"]))
+    model.select(w)
+    want = str(plain["w"].grad.tolist()).replace(" ", "")
+    got = panel.grad_change.text()
+    assert got.startswith("autograd.grad does not write .grad: w.grad is "), got
+    assert printed.getvalue().startswith("tensor(")
+    assert [float(v) for v in got.split(" is ")[1].split(";")[0].strip("[]").split(",")] == \
+        pytest.approx([float(v) for v in want.strip("[]").split(",")], rel=1e-4)
