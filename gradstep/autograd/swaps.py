@@ -19,7 +19,9 @@ object keeps its identity through a swap, so a name still labels the object boun
 A held root of a recorded call whose tensor is swapped is let go (its tensor no longer
 holds the node that root leads to: the call may no longer be drawn on the graph). Where a
 weak reference of anyone else's is left, torch's function raises as in python, and
-gradstep's references are made again as they were.
+gradstep's references are made again as they were. A recorded pass's weak reference to a
+leaf's ``.grad`` as it began (``grad_marks``) is let go for good: that leaf's ``.grad`` is
+then taken as changed in the pass.
 """
 
 from __future__ import annotations
