@@ -278,7 +278,8 @@ class QtTensorPlot(QtWidgets.QWidget):
             kind == "scalar" or (kind == "heatmap" and values.size <= MAX_CELL_TEXT)) else []
         if kind == "scalar":
             self._number.setText(printed[0] if printed else "")
-        self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0))
+        self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0),
+                        keep=kind == "none")
         cells = tuple(printed) if kind == "heatmap" else ()
         self._pending = (kind, shape, values, cells)
         if self.seen():
@@ -322,14 +323,18 @@ class QtTensorPlot(QtWidgets.QWidget):
             else:
                 {"bars": self._draw_bars, "histogram": self._draw_histogram}[kind](values)
 
-    def _show_slot(self, index: int) -> None:
+    def _show_slot(self, index: int, keep: bool = False) -> None:
         """Show nothing (0), the number (1) or the plot (2); only a change of kind changes
-        the height, so stepping through tensors of one kind never re-lays out the panel."""
-        if self._slot == index:
+        the height, so stepping through tensors of one kind never re-lays out the panel.
+        Nothing to show (``keep``: no value, or a message why) keeps the height a plot or a
+        number had: steps that alternate a plot and none stay put; statistics alone (a
+        tensor too big to draw) take no blank room above them (170 px on cifar's MaxPool)."""
+        height = self._slot_heights[index]
+        if self._slot == index and (keep or self._stack.maximumHeight() == height):
             return
         self._stack.setCurrentIndex(index)
-        if index or self._slot < 0:  # "nothing" keeps the height: steps that alternate
-            self._stack.setFixedHeight(self._slot_heights[index])  # a plot and none stay put
+        if index or self._slot < 0 or not keep:
+            self._stack.setFixedHeight(height)
         self._slot = index
 
     def _same_as_shown(self, shown: tuple) -> bool:

@@ -39,6 +39,35 @@ def test_large_tensor_shows_statistics_only(qtbot):
     assert "max 3" in plot._stats.text() and "min -1" in plot._stats.text()
 
 
+@pytest.mark.parametrize("before", [torch.arange(5.0), torch.tensor(2.5)], ids=["plot", "number"])
+def test_statistics_alone_leave_no_blank_room_above_them(qtbot, before):
+    """A plot (or a big number) followed by a tensor too big to draw (cifar's MaxPool step):
+    its statistics come right under the title, not under the plot's blank height (170 px
+    at 1920x1080); a message (no value) keeps the height, so steps alternating with a plot
+    lay nothing out again."""
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.resize(400, 300)
+    plot.show()
+    plot.set_value({"shape": list(before.shape), "data": before.tolist()})
+    drawn = plot.slot_height()
+    assert drawn > 0
+    plot.set_message("No gradient has reached this node in this pass.")
+    assert plot.slot_height() == drawn  # kept: the next step's plot moves nothing
+    tall = plot.sizeHint().height()
+    t = torch.linspace(-1, 3, 1000)
+    plot.set_value({"shape": [1000], "min": -1.0, "max": 3.0, "mean": t.mean().item(),
+                    "std": t.std().item()})
+    assert plot.kind == "stats" and plot.slot_height() == 0
+    assert plot.sizeHint().height() == tall - drawn
+    plot.resize(400, plot.sizeHint().height())  # as its panel lays it out (a stretch under it)
+    qtbot.waitUntil(lambda: plot._stack.height() == 0)
+    spacing = plot.layout().spacing()
+    assert plot._stats.geometry().top() <= plot._title.geometry().bottom() + 2 * spacing + 1
+    plot.set_value({"shape": list(before.shape), "data": before.tolist()})
+    assert plot.slot_height() == drawn  # the plot (or the number) gets its height back
+
+
 def test_non_finite_values_are_read_from_their_json_spelling():
     assert math.isnan(flatten(["NaN"])[0])
     assert flatten([["Infinity", "-Infinity"]]) == [math.inf, -math.inf]
