@@ -207,7 +207,13 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._style_axes()
         # the number and the plot share one fixed-height slot, so switching kinds moves nothing
         self._stack = QtWidgets.QStackedWidget()
-        self._stack.addWidget(QtWidgets.QWidget())  # nothing to draw
+        # nothing to draw: why, at the top of the room the last plot or number had
+        self._note = QtWidgets.QLabel()
+        self._note.setWordWrap(True)
+        self._note.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self._note.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._note.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        self._stack.addWidget(self._note)
         self._stack.addWidget(self._number)
         self._stack.addWidget(self._plot)
         self._slot = -1  # the stack's page shown now
@@ -271,15 +277,20 @@ class QtTensorPlot(QtWidgets.QWidget):
         else:
             items = [text]
         self.kind, self.values = kind, values
-        self._stats.set_items(items)
+        self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0),
+                        keep=kind == "none")
+        if kind == "none" and self.slot_height() >= self._stats.maximumHeight():
+            self._note.setText(" ".join(items))  # a message (or "—") in the room a plot had
+            self._stats.set_items([])
+        else:
+            self._note.clear()
+            self._stats.set_items(items)
         # the numbers as the box and the snippet's print write them (4.1375, not 4.13755;
         # [[4., 6.]], ints whole): a scalar's, and a small heatmap's cells
         printed = as_printed(elements.flatten(value["data"])) if values.size and (
             kind == "scalar" or (kind == "heatmap" and values.size <= MAX_CELL_TEXT)) else []
         if kind == "scalar":
             self._number.setText(printed[0] if printed else "")
-        self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0),
-                        keep=kind == "none")
         cells = tuple(printed) if kind == "heatmap" else ()
         self._pending = (kind, shape, values, cells)
         if self.seen():
@@ -324,17 +335,20 @@ class QtTensorPlot(QtWidgets.QWidget):
                 {"bars": self._draw_bars, "histogram": self._draw_histogram}[kind](values)
 
     def _show_slot(self, index: int, keep: bool = False) -> None:
-        """Show nothing (0), the number (1) or the plot (2); only a change of kind changes
+        """Show the note (0), the number (1) or the plot (2); only a change of kind changes
         the height, so stepping through tensors of one kind never re-lays out the panel.
-        Nothing to show (``keep``: no value, or a message why) keeps the height a plot or a
-        number had: steps that alternate a plot and none stay put; statistics alone (a
-        tensor too big to draw) take no blank room above them (170 px on cifar's MaxPool)."""
+        Nothing to draw (``keep``: no value, or a message why) keeps the height a plot or a
+        number had: steps that alternate a plot and none stay put (``set_value`` writes the
+        message at its top where two lines fit: no blank room between the title and it, as
+        the Jacobian's "Too big" had, under 170 px of nothing); statistics alone (a tensor
+        too big to draw) take no room above them."""
         height = self._slot_heights[index]
-        if self._slot == index and (keep or self._stack.maximumHeight() == height):
+        if index == 0 and keep and self._slot >= 0:
+            height = self._stack.maximumHeight()
+        if self._slot == index and self._stack.maximumHeight() == height:
             return
         self._stack.setCurrentIndex(index)
-        if index or self._slot < 0 or not keep:
-            self._stack.setFixedHeight(height)
+        self._stack.setFixedHeight(height)
         self._slot = index
 
     def _same_as_shown(self, shown: tuple) -> bool:

@@ -44,26 +44,43 @@ def test_statistics_alone_leave_no_blank_room_above_them(qtbot, before):
     """A plot (or a big number) followed by a tensor too big to draw (cifar's MaxPool step):
     its statistics come right under the title, not under the plot's blank height (170 px
     at 1920x1080); a message (no value) keeps the height, so steps alternating with a plot
-    lay nothing out again."""
+    lay nothing out again, but is written at its top, right under the title too."""
     plot = QtTensorPlot("value")
     qtbot.addWidget(plot)
-    plot.resize(400, 300)
     plot.show()
+
+    def laid_out() -> None:  # as its panel lays it out: as high as it asks (a stretch under)
+        def fits() -> bool:  # (a window's least height follows its layout a moment later)
+            plot.resize(400, plot.sizeHint().height())
+            return plot.height() == plot.sizeHint().height() and (
+                plot._stack.height() == plot.slot_height())
+
+        qtbot.waitUntil(fits)
+
     plot.set_value({"shape": list(before.shape), "data": before.tolist()})
     drawn = plot.slot_height()
     assert drawn > 0
-    plot.set_message("No gradient has reached this node in this pass.")
-    assert plot.slot_height() == drawn  # kept: the next step's plot moves nothing
     tall = plot.sizeHint().height()
+    message = "No gradient has reached this node in this pass."
+    plot.set_message(message)
+    assert plot.slot_height() == drawn  # kept: the next step's plot moves nothing
+    laid_out()
+    spacing = plot.layout().spacing()
+    below_title = plot._title.geometry().bottom() + spacing + 1
+    if drawn >= plot._stats.maximumHeight():  # two lines fit the plot's room: written at
+        assert plot._note.text() == message and not plot._stats.text()  # its top, under
+        assert plot._stack.geometry().top() <= below_title  # the title
+    else:  # a number's room, one line: under it, where the statistics are
+        assert plot._stats.text() == message and not plot._note.text()
     t = torch.linspace(-1, 3, 1000)
     plot.set_value({"shape": [1000], "min": -1.0, "max": 3.0, "mean": t.mean().item(),
                     "std": t.std().item()})
     assert plot.kind == "stats" and plot.slot_height() == 0
     assert plot.sizeHint().height() == tall - drawn
-    plot.resize(400, plot.sizeHint().height())  # as its panel lays it out (a stretch under it)
-    qtbot.waitUntil(lambda: plot._stack.height() == 0)
-    spacing = plot.layout().spacing()
-    assert plot._stats.geometry().top() <= plot._title.geometry().bottom() + 2 * spacing + 1
+    laid_out()
+    assert plot._stats.geometry().top() <= below_title + spacing  # (the empty slot's spacing)
+    plot.set_message(message)  # after statistics alone: where they were, no room above
+    assert plot.slot_height() == 0 and plot._stats.text() == message
     plot.set_value({"shape": list(before.shape), "data": before.tolist()})
     assert plot.slot_height() == drawn  # the plot (or the number) gets its height back
 
