@@ -279,7 +279,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self.kind, self.values = kind, values
         self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0),
                         keep=kind == "none")
-        if kind == "none" and self.slot_height() >= self._stats.maximumHeight():
+        if kind == "none" and self._fits_note(" ".join(items)):
             self._note.setText(" ".join(items))  # a message (or "—") in the room a plot had
             self._stats.set_items([])
         else:
@@ -339,7 +339,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         the height, so stepping through tensors of one kind never re-lays out the panel.
         Nothing to draw (``keep``: no value, or a message why) keeps the height a plot or a
         number had: steps that alternate a plot and none stay put (``set_value`` writes the
-        message at its top where two lines fit: no blank room between the title and it, as
+        message at its top where it fits whole: no blank room between the title and it, as
         the Jacobian's "Too big" had, under 170 px of nothing); statistics alone (a tensor
         too big to draw) take no room above them."""
         height = self._slot_heights[index]
@@ -350,6 +350,16 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stack.setCurrentIndex(index)
         self._stack.setFixedHeight(height)
         self._slot = index
+
+    def _fits_note(self, text: str) -> bool:
+        """Return whether ``text`` fits whole in the room kept from a plot or a number (a
+        number's holds a line): then it is written there, under the title."""
+        room = self.slot_height()
+        if room <= 0:
+            return False
+        width = self._stack.width() if self._stack.width() > 1 else self.width() - 4
+        return self._note.fontMetrics().boundingRect(
+            0, 0, max(1, width), room * 10, QtCore.Qt.TextFlag.TextWordWrap, text).height() <= room
 
     def _same_as_shown(self, shown: tuple) -> bool:
         """Return True when ``shown`` (kind, shape, values, cell texts) is what is drawn already."""

@@ -58,6 +58,7 @@ def test_statistics_alone_leave_no_blank_room_above_them(qtbot, before):
         qtbot.waitUntil(fits)
 
     plot.set_value({"shape": list(before.shape), "data": before.tolist()})
+    laid_out()
     drawn = plot.slot_height()
     assert drawn > 0
     tall = plot.sizeHint().height()
@@ -67,11 +68,16 @@ def test_statistics_alone_leave_no_blank_room_above_them(qtbot, before):
     laid_out()
     spacing = plot.layout().spacing()
     below_title = plot._title.geometry().bottom() + spacing + 1
-    if drawn >= plot._stats.maximumHeight():  # two lines fit the plot's room: written at
-        assert plot._note.text() == message and not plot._stats.text()  # its top, under
-        assert plot._stack.geometry().top() <= below_title  # the title
-    else:  # a number's room, one line: under it, where the statistics are
-        assert plot._stats.text() == message and not plot._note.text()
+    assert plot._note.text() == message and not plot._stats.text()  # in the room kept, at
+    assert plot._stack.geometry().top() <= below_title  # its top, under the title
+    assert plot._note.heightForWidth(plot._note.width()) <= plot._note.height()  # whole
+    long = " ".join([message] * 4)  # more lines than a number's room holds: under it
+    plot.set_message(long)
+    if drawn < plot._stats.maximumHeight():
+        assert plot._stats.text() == long and not plot._note.text()
+    else:
+        assert plot._note.text() == long
+    plot.set_message(message)
     t = torch.linspace(-1, 3, 1000)
     plot.set_value({"shape": [1000], "min": -1.0, "max": 3.0, "mean": t.mean().item(),
                     "std": t.std().item()})
