@@ -197,6 +197,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         # two lines: the statistics fit; a fixed height keeps a longer text from re-laying out
         self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
+        self._number.installEventFilter(self)  # its own font: View › Zoom scales it apart
         self._plot = pg.PlotWidget(background=self._colour("Base"), axisItems={
             "left": _AxisItem("left"), "bottom": _AxisItem("bottom")})
         self._plot.setMenuEnabled(False)
@@ -258,7 +259,23 @@ class QtTensorPlot(QtWidgets.QWidget):
             self._style_axes()
         if event.type() == QtCore.QEvent.Type.LanguageChange:
             self.set_axes(self.axes)  # the axis names in the new language
+        if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "_stack"):
+            self._fit_text_heights()  # View › Zoom: the second line of statistics was cut
         super().changeEvent(event)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        if watched is self._number and event.type() == QtCore.QEvent.Type.FontChange \
+                and hasattr(self, "_stack"):  # (its size hint is the new font's once the
+            QtCore.QTimer.singleShot(0, self, self._fit_text_heights)  # label has seen it)
+        return super().eventFilter(watched, event)
+
+    def _fit_text_heights(self) -> None:
+        """Fix the statistics' two lines and the big number's slot at the font in use (a
+        zoom changes it; a step never does)."""
+        self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
+        self._slot_heights[1] = self._number.sizeHint().height()
+        if self._slot == 1:
+            self._stack.setFixedHeight(self._slot_heights[1])
 
     def set_value(self, x, *, text: str | None = None, dtype: str | None = None) -> None:
         """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:
