@@ -43,13 +43,20 @@ class QtPanelColumn(QtCore.QObject):
             if kind == QtCore.QEvent.Type.Resize and self.follows:
                 if event.size().width() != event.oldSize().width():  # (taller: the same)
                     QtCore.QTimer.singleShot(0, self, self.fit)  # after Qt's own layout
-            elif kind == QtCore.QEvent.Type.MouseButtonPress:  # on the window itself: a
-                self._pressed = self._column()  # separator between docks or the centre
+            elif kind == QtCore.QEvent.Type.MouseButtonPress and self._on_edge():
+                self._pressed = self._column()
             elif kind == QtCore.QEvent.Type.MouseButtonRelease and self._pressed is not None:
                 if self._column() != self._pressed:  # the person dragged the column's edge
                     self.keep_dragged_width()
                 self._pressed = None
         return super().eventFilter(watched, event)
+
+    def _on_edge(self) -> bool:
+        """Return whether a press now begins a drag of an upright edge between the centre
+        and the docks (the window shows its split cursor over one): a press elsewhere that
+        Qt passes on to the window (a label's) is no drag, though a zoom or a resize changed
+        the column's width before its release."""
+        return self.window.cursor().shape() == QtCore.Qt.CursorShape.SplitHCursor
 
     def _column(self) -> int:
         return self.window.docks["values"].width()

@@ -4,7 +4,7 @@ names need; once the person drags its edge, the width is theirs, also at the nex
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.session import Session
 from gradstep.ui.qt_font_zoom import panel_tabs, tab_names_width
@@ -91,3 +91,27 @@ def test_a_dragged_column_keeps_its_width_also_at_the_next_start(qtbot, make_win
     again.resize(2400, 1080)
     settle(qtbot, again)
     assert again.docks["values"].width() == restored != column_width(2400)  # not fitted
+
+
+def test_a_click_elsewhere_while_the_column_is_fitted_is_no_drag(qtbot, make_window):
+    """A press that Qt passes on to the window (a label's takes none) and a column fitted
+    before its release (a zoom, a resize) is not the person's drag: the column follows on."""
+    window = sized(qtbot, make_window, 1920, 1080)
+    label = next(w for w in window.docks["values"].findChildren(QtWidgets.QLabel)
+                 if w.isVisible())
+    point = QtCore.QPointF(2, 2)
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    app = QtGui.QGuiApplication.instance()
+
+    def send(kind, buttons) -> None:
+        app.sendEvent(label, QtGui.QMouseEvent(kind, point, label.mapToGlobal(point), left,
+                                               buttons, QtCore.Qt.KeyboardModifier.NoModifier))
+
+    send(QtCore.QEvent.Type.MouseButtonPress, left)
+    window.resize(1600, 1000)
+    settle(qtbot, window)
+    send(QtCore.QEvent.Type.MouseButtonRelease, none)
+    assert window.panel_column.follows
+    window.resize(2400, 1080)
+    settle(qtbot, window)
+    assert window.docks["values"].width() == column_width(2400, tab_names_width(panel_tabs(window)))
