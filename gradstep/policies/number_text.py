@@ -6,7 +6,8 @@ point), else 4 significant digits. Pure: the autograd core (formulas) and the dr
 "Four" is torch's default ``precision``: a snippet's ``torch.set_printoptions(precision=2)``
 or ``sci_mode=...`` (``PRINT_OPTS`` at the end of its run, carried in the run's reply as
 ``print_options``) is followed within ``printed_with(options)``; outside, torch's default
-options (``DEFAULT``), so the default text is the same as ever. Only text follows them:
+options (``DEFAULT``), so the default text is the same as ever (but a number that rounds to a
+whole-looking one: ``short_text``). Only text follows them:
 JSON keeps every value whole.
 """
 
