@@ -218,6 +218,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stack.addWidget(self._number)
         self._stack.addWidget(self._plot)
         self._slot = -1  # the stack's page shown now
+        self._message: list[str] | None = None  # what is written where nothing is drawn
         self._slot_heights = {0: 0, 1: self._number.sizeHint().height(), 2: PLOT_HEIGHT}
         self._pending: tuple | None = None  # (kind, shape, values, text) not drawn yet
         layout = QtWidgets.QVBoxLayout(self)
@@ -276,6 +277,8 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._slot_heights[1] = self._number.sizeHint().height()
         if self._slot == 1:
             self._stack.setFixedHeight(self._slot_heights[1])
+        if self._message is not None:  # larger letters: its lines more than the room holds
+            self._place_text(self._message)
 
     def set_value(self, x, *, text: str | None = None, dtype: str | None = None) -> None:
         """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:
@@ -296,12 +299,8 @@ class QtTensorPlot(QtWidgets.QWidget):
         self.kind, self.values = kind, values
         self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0),
                         keep=kind == "none")
-        if kind == "none" and self._fits_note(" ".join(items)):
-            self._note.setText(" ".join(items))  # a message (or "—") in the room a plot had
-            self._stats.set_items([])
-        else:
-            self._note.clear()
-            self._stats.set_items(items)
+        self._message = items if kind == "none" else None
+        self._place_text(items)
         # the numbers as the box and the snippet's print write them (4.1375, not 4.13755;
         # [[4., 6.]], ints whole): a scalar's, and a small heatmap's cells
         printed = as_printed(elements.flatten(value["data"])) if values.size and (
@@ -367,6 +366,16 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stack.setCurrentIndex(index)
         self._stack.setFixedHeight(height)
         self._slot = index
+
+    def _place_text(self, items: list[str]) -> None:
+        """Write ``items`` under the title: a message (``_message``, or "—") in the room a
+        plot had where it fits whole there, else (and statistics) under that room."""
+        if self._message is not None and self._fits_note(" ".join(items)):
+            self._note.setText(" ".join(items))
+            self._stats.set_items([])
+        else:
+            self._note.clear()
+            self._stats.set_items(items)
 
     def _fits_note(self, text: str) -> bool:
         """Return whether ``text`` fits whole in the room kept from a plot or a number (a
@@ -464,6 +473,8 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        if self._message is not None and event.size().width() != event.oldSize().width():
+            self._place_text(self._message)  # narrower: its lines more than the room holds
         self.draw_when_seen()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)

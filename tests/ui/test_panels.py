@@ -610,3 +610,29 @@ def test_statistics_of_a_value_of_unknown_shape_say_so():
 
     for value in ({"shape": None, "data": [1.0, 2.0]}, {"data": [1.0, 2.0]}):
         assert stats(value).splitlines()[0] == "shape ?"
+
+
+def test_a_message_in_a_numbers_room_stays_whole_when_the_panel_narrows(qtbot):
+    """A message written in the room a number kept (one line at a projector's width) was
+    cut to that line when the column narrowed (a smaller window, a drag): it goes under the
+    room then, whole."""
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.show()
+    plot.resize(560, plot.sizeHint().height())
+    plot.set_value({"shape": [], "data": 2.5})
+    message = "No gradient has reached this node in this pass yet."
+    plot.set_message(message)
+    plot.resize(560, plot.sizeHint().height())
+    qtbot.waitUntil(lambda: plot._note.width() > 400)
+    assert plot._note.text() == message  # one line: in the number's room
+    note = plot._note
+    plot.resize(120, plot.sizeHint().height())
+    qtbot.waitUntil(lambda: note.width() < 150)
+    if note.text():  # (still fits there)
+        assert note.heightForWidth(note.width()) <= note.height()
+    else:
+        assert plot._stats.text().replace("\n", " ") == message
+    plot.resize(560, plot.sizeHint().height())
+    qtbot.waitUntil(lambda: note.width() > 400)
+    assert note.text() == message and not plot._stats.text()  # back in the room
