@@ -96,10 +96,13 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         ``paintEvent`` leaves it out. The height fits whole lines of ``sample_html``; a
         node's real lines (no large formula among the first, other fonts) are a little
         shorter, and the next line's top showed as a sliver under them."""
-        bottom = self.viewport().height() + self.verticalScrollBar().value()
+        scroll = self.verticalScrollBar().value()
+        bottom = self.viewport().height() + scroll
+        whole = False  # a whole line shown above it (else the cut one is all there is to see)
         for top, end in self._line_spans():
             if top < bottom < end:
-                return math.ceil(top) - self.verticalScrollBar().value()
+                return math.ceil(top) - scroll if whole else None
+            whole = whole or (scroll <= top and end <= bottom)
         return None
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt override)

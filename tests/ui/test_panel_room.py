@@ -14,7 +14,7 @@ import torch
 from PySide6 import QtCore, QtGui
 
 from gradstep.autograd.session import Session
-from gradstep.ui.qt_formula_view import MIN_LINES
+from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
 from gradstep.ui.qt_leaf_panel import fitted_widths
 from gradstep.ui.qt_main_window import OUTPUT_ROOM
 from gradstep.ui.tensor_text import short
@@ -295,3 +295,19 @@ def test_a_cut_cell_shows_only_whole_numbers_of_torchs(tensor):
         kept = shown.rstrip("…").rstrip()
         assert text.startswith(kept)
         assert number.findall(kept) == numbers[:len(number.findall(kept))], (text, shown)
+
+
+def test_a_line_taller_than_the_formula_box_is_painted_not_left_out(qtbot):
+    """Only a line under a whole one is left out at the box's foot: a first line taller
+    than the box (a large formula) is painted, cut, rather than an empty box."""
+    view = QtFormulaView()
+    qtbot.addWidget(view)
+    view.show()
+    view.setHtml("<p style='font-size:60pt'>∂L/∂x = 2x</p><p>g = 1.0</p>")
+    view.setFixedHeight(50)
+    first_top, first_end = view._line_spans()[0]
+    assert first_top < view.viewport().height() < first_end  # taller than the box
+    image = view.viewport().grab().toImage()
+    base = view.palette().color(QtGui.QPalette.ColorRole.Base).rgb()
+    assert any(image.pixel(x, y) != base for y in range(image.height())
+               for x in range(image.width()))
