@@ -19,9 +19,9 @@ def grabs(qtbot, graph, prepared: bool) -> tuple[list[QtGui.QImage], bool]:
     view.resize(320, 240)
     view.show()
     qtbot.waitExposed(view)
-    if not prepared:
-        view._far_timer.timeout.disconnect()  # nothing made between frames
     view.set_graph(graph)
+    if not prepared:
+        view._far_timer.stop()  # nothing made between frames (no event handled yet)
     view.graph_scene.set_node_states({n: "done" for n in view.graph_scene.node_ids[::3]})
     pieces = view.graph_scene.edges_item.pieces
     if prepared:
