@@ -65,7 +65,7 @@ from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.node_class_caches import PYTHON_NODE
-from gradstep.autograd.own_frames import drop_own_frames
+from gradstep.autograd.own_frames import drop_own_frames, frames_out
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
@@ -512,11 +512,8 @@ class _Capture:
         @functools.wraps(start)
         def noting(thread, *args, **kwargs):
             self.threads = True
-            try:
+            with frames_out:  # "threads can only be started once", as python's
                 return start(thread, *args, **kwargs)
-            except BaseException as exc:  # "threads can only be started once", as python's
-                drop_own_frames(exc)
-                raise
         return noting
 
     def wrap(self, original, api: str):

@@ -665,6 +665,34 @@ def test_a_traceback_the_snippet_prints_shows_no_frame_of_gradsteps_wrappers(cap
     assert result["output"] == plain
 
 
+CAUGHT_AND_PRINTED = CAUGHT_ERRORS.replace("""        print(type(e).__name__, [(f.filename.rsplit("/", 1)[-1], f.name) for f in traceback.extract_tb(e.__traceback__)])""", """        traceback.print_exc(file=sys.stdout)
+        print([tuple(f) for f in traceback.extract_tb(e.__traceback__)])""").replace(
+    "import contextlib,", "import sys, contextlib,")
+
+
+def test_each_wrappers_error_printed_by_the_snippet_is_pythons_to_the_line(tmp_path):
+    """``own_frames.frames_out``, the ``with`` each wrapper of torch's function calls it in,
+    adds no frame of its own: the traceback of each wrapper's error, caught and printed by
+    the snippet (``print_exc``, and ``extract_tb``'s file, line, function and source of
+    each frame), is ``python FILE``'s output to the byte."""
+    from gradstep.kernel.worker import guard_torch_load
+
+    assert CAUGHT_AND_PRINTED.count("print_exc") == 1
+    path = tmp_path / "caught.py"
+    path.write_text(CAUGHT_AND_PRINTED, encoding="utf-8")
+    plain = plain_python(path, timeout=180)
+    assert plain.returncode == 0 and plain.stderr == "", plain.stderr
+    assert plain.stdout.count("Traceback (most recent call last)") == 7, plain.stdout
+    load = torch.load
+    guard_torch_load()  # the kernel's torch.load, a wrapper too
+    try:
+        result = Session().run(CAUGHT_AND_PRINTED, filename=str(path), root="loss")
+    finally:
+        torch.load = load
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+
+
 def test_a_pass_a_hook_runs_inside_the_recorded_one_is_not_taken_for_its_steps():
     # the hook's own autograd.grad runs ExpBackward0 again, on this thread, as a pass of its
     # own: it was shown as a second ExpBackward0 step, and its grad_inputs as the first's
