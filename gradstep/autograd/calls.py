@@ -303,14 +303,23 @@ class CapturedCalls:
         recorded call it was raised in (a hook's, inside the snippet's ``loss.backward()``)
         keeps no error. Only that call: one whose ``sys.exit(0)`` the snippet caught stays
         a pass that torch stopped with an error. Its steps and freed flags stay those of
-        the pass torch stopped (nothing freed past where it stopped). The call is found on
+        the pass torch stopped (nothing freed past where it stopped). The call is found from
         the exception's own traceback, so nothing keeps the exception alive longer than
-        python does."""
+        python does: its ``record`` frame is one the exception left, which the wrapper took
+        out of the traceback (``own_frames.drop_own_frames``: python shows no frame of
+        gradstep's), between two frames the traceback holds. A finished frame keeps its
+        caller (``f_back``), so the frames from the lower one's caller up to the upper one
+        are those taken out; where that walk does not reach the upper frame (a traceback the
+        snippet put together itself) no call is taken for it."""
         tb = exc.__traceback__
-        while tb is not None:
-            frame = tb.tb_frame
-            if frame.f_code is _Capture.record.__code__:
-                record = frame.f_locals.get("record")
+        while tb is not None and tb.tb_next is not None:
+            upper, frame = tb.tb_frame, tb.tb_next.tb_frame.f_back
+            left = []
+            while frame is not None and frame is not upper:
+                if frame.f_code is _Capture.record.__code__:
+                    left.append(frame.f_locals.get("record"))
+                frame = frame.f_back
+            for record in left if frame is upper else ():
                 for kept in self.records:
                     if kept is record and kept.get("timeline") is not None:
                         kept["error"] = kept["timeline"]["error"] = None

@@ -37,14 +37,13 @@ def drop_own_frames(exc: BaseException) -> None:
     frames and ``held_signals``' frames further on (a handler that ran in a hook of a held
     call showed ``postponing`` and ``run_noted`` between the hook's line and its own).
     Frames of gradstep below another's are kept (the snippet's own call of gradstep's
-    API). A ``SystemExit`` keeps the wrappers' frames, those two kinds aside:
-    ``calls.ended_by`` finds the recorded call it ended by its ``record`` frame (so a snippet
-    that catches it and prints its traceback still sees them)."""
+    API). A ``SystemExit`` too: ``calls.ended_by`` finds the recorded call it ended by the
+    ``record`` frame between two frames its traceback still holds (the frames taken out stay
+    linked through ``f_back``, as python keeps a finished frame's caller)."""
     tb = exc.__traceback__
-    if not isinstance(exc, SystemExit):
-        while tb is not None and is_own(tb.tb_frame.f_code):
-            tb = tb.tb_next
-        exc.__traceback__ = tb
+    while tb is not None and is_own(tb.tb_frame.f_code):
+        tb = tb.tb_next
+    exc.__traceback__ = tb
     while tb is not None and tb.tb_next is not None:
         following = tb.tb_next
         code = following.tb_frame.f_code
