@@ -583,7 +583,7 @@ class _Capture:
         fails, the call simply runs as torch runs it, unrecorded.
         """
         self.busy = True
-        held = None
+        held = exc = None
         try:  # (a handler's exception as the handlers are read left ``busy`` set for good)
             held = held_signals.hold()  # a timer's handler: where the plain run could run it
             if held is not None:
@@ -639,8 +639,8 @@ class _Capture:
                         reraise_if_handlers(failure)
         finally:
             self.busy = False
-            if held is not None:
-                held.release(caller)
+            if held is not None:  # a handler raising here: chained to torch's error, as python's
+                held.release(caller, exc)
         if exc is not None:
             raise exc
         return result

@@ -228,6 +228,61 @@ def _as_python_runs_it(path, source: str):
     return plain.stdout, result
 
 
+FAILED_TIMED_PASS = """\
+import signal
+import sys
+import traceback
+import torch
+
+
+class Timeout(Exception):
+    pass
+
+
+handled = []
+
+
+def on_alarm(signum, frame):
+    handled.append(type(sys.exc_info()[1]).__name__)
+    raise Timeout("time is up")
+
+
+signal.signal(signal.SIGALRM, on_alarm)
+x = torch.ones(3, requires_grad=True)
+(x * 2).sum().backward()  # torch's engine started
+s = x.exp()  # ExpBackward0 keeps s: the pass fails at its last node
+t = s
+for _ in range(3000):
+    t = t * 1.0
+loss = t.sum()
+s.mul_(1)
+signal.setitimer(signal.ITIMER_REAL, 0.001)  # goes off during the pass: python runs the
+try:                                         # handler after it fails, in torch's finally
+    loss.backward()
+except Timeout as err:
+    torchs = err.__context__
+    print("timed out:", err, "| handled then:", handled, "| context:", type(torchs).__name__)
+    print("suppressed:", err.__suppress_context__, "| cause:", err.__cause__)
+    print([tuple(f) for f in traceback.extract_tb(torchs.__traceback__)])
+    print("".join(traceback.format_exception(torchs)))
+signal.setitimer(signal.ITIMER_REAL, 0)
+signal.signal(signal.SIGALRM, signal.SIG_DFL)
+"""
+
+
+def test_a_handler_raising_after_a_failed_pass_is_chained_to_torchs_error_as_in_python(tmp_path):
+    """A timer that goes off during a pass that then fails: python runs its handler in the
+    ``finally`` of torch's ``_engine_run_backward``, while torch's error is handled, so the
+    handler's exception has that error as its context (its traceback ending there) and
+    ``sys.exc_info()`` in the handler is it. gradstep ran the noted handler after the call
+    with no error handled: the snippet's ``err.__context__`` was None."""
+    plain, result = _as_python_runs_it(tmp_path / "failed_timed_pass.py", FAILED_TIMED_PASS)
+    assert plain.startswith("timed out: time is up | handled then: ['RuntimeError'] | "
+                            "context: RuntimeError"), plain
+    assert "_engine_run_backward" in plain and "modified by an inplace operation" in plain
+    assert result["calls"][1]["error"]["type"] == "RuntimeError"
+
+
 TWO_SIGNALS = """\
 import signal
 import torch
