@@ -1,0 +1,128 @@
+"""Python's recursion limit as the snippet meets it under ``python FILE``.
+
+``python FILE`` runs the file's ``<module>`` with nothing above it: a recursive function of
+the snippet's goes ~999 calls deep under the default limit of 1,000. Under gradstep the
+``<module>`` runs inside gradstep's own frames (the command line's ``runpy``, ``__main__``,
+the command and the runner: 8 units of the limit under ``gradstep backward``; a window's
+kernel and the in-process API more), so the same function hit ``RecursionError`` that much
+sooner, and a snippet that works under python failed (991 calls deep under ``gradstep
+backward``).
+
+``levelled`` raises the limit by exactly what gradstep's frames use while the snippet runs,
+and shows the snippet the limit python would show: ``sys.getrecursionlimit`` and
+``sys.setrecursionlimit`` are wrappers meanwhile that take that offset off and put it on
+(the value read, the limit set, the numbers of the "too low" error). What gradstep's frames
+use is measured, not counted: the same probe (a function calling itself until
+``RecursionError``, run by ``exec`` as the snippet is) runs from the runner's own frame and
+from a new thread's first frame, which has nothing above it as a ``python FILE``
+``<module>`` has not; the difference is the offset (C code that checks the limit, a
+``tp_call`` in the stack, counts as python counts it). The fresh thread's count is taken
+once per process and limit. Still different (docs/fidelity.md): a thread the snippet
+starts has the offset more, and the two functions are other objects than ``sys``'s.
+"""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import functools
+import re
+import sys
+from collections.abc import Iterator
+
+from gradstep.autograd.own_frames import frames_out
+
+
+def _deepest(n=1):
+    try:
+        return _deepest(n + 1)
+    except RecursionError:
+        return n
+
+
+# run by ``exec`` as the snippet is (``exec`` itself counts, as it does for the snippet)
+PROBE = compile("found.append(deepest())\n", "<gradstep depth probe>", "exec")
+_INT_END = 2 ** 31  # the limit is a C int
+_FRESH: dict[int, int] = {}  # limit -> how deep the probe goes on a fresh thread
+_TOO_LOW = re.compile(r"cannot set the recursion limit to (-?\d+) at the recursion depth "
+                      r"(-?\d+): the limit is too low")
+
+
+def probe_namespace() -> dict:
+    """A namespace for ``exec(PROBE, ...)``; its ``found`` gets the depth reached."""
+    return {"found": [], "deepest": _deepest}
+
+
+def _on_fresh_thread(found: list, done) -> None:
+    found.append(_deepest())
+    done.release()
+
+
+def _fresh_depth(limit: int) -> int | None:
+    """How deep the probe goes from a frame with nothing above it: a new thread's first
+    frame, a Python function called from C, as ``python FILE`` calls its ``<module>``
+    (with no ``exec`` between: calling a C function counts one, while it runs); None if it
+    does not answer in 10 s."""
+    if limit not in _FRESH:
+        found: list = []
+        done = _thread.allocate_lock()
+        done.acquire()
+        _thread.start_new_thread(_on_fresh_thread, (found, done))
+        if not done.acquire(timeout=10) or not found:
+            return None
+        _FRESH[limit] = found[0]
+    return _FRESH[limit]
+
+
+@contextlib.contextmanager
+def levelled(probed: dict) -> Iterator[None]:
+    """Inside the block, the recursion limit is raised by what gradstep's frames use at
+    the point ``probed`` (a ``probe_namespace`` run by ``exec(PROBE, probed)``) was run
+    from, and the snippet reads and sets the limit python's way."""
+    limit = sys.getrecursionlimit()
+    fresh = _fresh_depth(limit)
+    offset = fresh - probed["found"][0] if fresh is not None and probed["found"] else 0
+    if offset <= 0:
+        yield
+        return
+    get, set_ = sys.getrecursionlimit, sys.setrecursionlimit
+    set_(limit + offset)
+    sys.getrecursionlimit, sys.setrecursionlimit = _getter(get, offset), _setter(set_, offset)
+    try:
+        yield
+    finally:
+        sys.getrecursionlimit, sys.setrecursionlimit = get, set_
+        with contextlib.suppress(RecursionError, ValueError):  # the snippet's own limit,
+            set_(get() - offset)  # as python leaves it, where gradstep's frames allow it
+
+
+def _getter(get, offset: int):
+    @functools.wraps(get)
+    def getrecursionlimit():
+        return get() - offset
+
+    return getrecursionlimit
+
+
+def _setter(set_, offset: int):
+    @functools.wraps(set_)
+    def setrecursionlimit(new_limit, /):
+        with frames_out:  # sys's own errors, raised at the snippet's line
+            try:
+                value = new_limit.__index__() if type(new_limit) is not int else new_limit
+            except Exception:
+                value = None
+            if value is None or value < 1 or value >= _INT_END:
+                return set_(new_limit)  # its TypeError, ValueError or OverflowError
+            too_low = None
+            try:
+                return set_(min(value + offset, _INT_END - 1))  # (C's int: the end, not exact)
+            except RecursionError as exc:
+                too_low = _TOO_LOW.fullmatch(str(exc))
+                if too_low is None:
+                    raise
+            raise RecursionError(  # (raised here: python's has no context of gradstep's)
+                f"cannot set the recursion limit to {value} at the recursion depth "
+                f"{int(too_low.group(2)) - offset - 1}: the limit is too low")  # (this frame)
+
+    return setrecursionlimit
