@@ -74,55 +74,58 @@ def _fresh_depth(limit: int) -> int | None:
     return _FRESH[limit]
 
 
+_GET, _SET = sys.getrecursionlimit, sys.setrecursionlimit  # sys's own
+_OFFSET = [0]  # what gradstep's frames use, while a snippet runs levelled
+
+
 @contextlib.contextmanager
 def levelled(probed: dict) -> Iterator[None]:
     """Inside the block, the recursion limit is raised by what gradstep's frames use at
     the point ``probed`` (a ``probe_namespace`` run by ``exec(PROBE, probed)``) was run
-    from, and the snippet reads and sets the limit python's way."""
-    limit = sys.getrecursionlimit()
+    from, and the snippet reads and sets the limit python's way (the two wrappers are the
+    same objects in every run: torch's dynamo, imported during one, keeps its stand-in
+    for the one it met)."""
+    limit = _GET()
     fresh = _fresh_depth(limit)
     offset = fresh - probed["found"][0] if fresh is not None and probed["found"] else 0
-    if offset <= 0:
+    if offset <= 0 or _OFFSET[0] or (sys.getrecursionlimit, sys.setrecursionlimit) != (
+            _GET, _SET):  # (a run inside a run, or sys's functions not sys's: as they are)
         yield
         return
-    get, set_ = sys.getrecursionlimit, sys.setrecursionlimit
-    set_(limit + offset)
-    sys.getrecursionlimit, sys.setrecursionlimit = _getter(get, offset), _setter(set_, offset)
+    _SET(limit + offset)
+    _OFFSET[0] = offset
+    sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
     try:
         yield
     finally:
-        sys.getrecursionlimit, sys.setrecursionlimit = get, set_
+        sys.getrecursionlimit, sys.setrecursionlimit = _GET, _SET
+        _OFFSET[0] = 0
         with contextlib.suppress(RecursionError, ValueError):  # the snippet's own limit,
-            set_(get() - offset)  # as python leaves it, where gradstep's frames allow it
+            _SET(_GET() - offset)  # as python leaves it, where gradstep's frames allow it
 
 
-def _getter(get, offset: int):
-    @functools.wraps(get)
-    def getrecursionlimit():
-        return get() - offset
-
-    return getrecursionlimit
+@functools.wraps(_GET)
+def getrecursionlimit():
+    return _GET() - _OFFSET[0]
 
 
-def _setter(set_, offset: int):
-    @functools.wraps(set_)
-    def setrecursionlimit(new_limit, /):
-        with frames_out:  # sys's own errors, raised at the snippet's line
-            try:
-                value = new_limit.__index__() if type(new_limit) is not int else new_limit
-            except Exception:
-                value = None
-            if value is None or value < 1 or value >= _INT_END:
-                return set_(new_limit)  # its TypeError, ValueError or OverflowError
-            too_low = None
-            try:
-                return set_(min(value + offset, _INT_END - 1))  # (C's int: the end, not exact)
-            except RecursionError as exc:
-                too_low = _TOO_LOW.fullmatch(str(exc))
-                if too_low is None:
-                    raise
-            raise RecursionError(  # (raised here: python's has no context of gradstep's)
-                f"cannot set the recursion limit to {value} at the recursion depth "
-                f"{int(too_low.group(2)) - offset - 1}: the limit is too low")  # (this frame)
-
-    return setrecursionlimit
+@functools.wraps(_SET)
+def setrecursionlimit(new_limit, /):
+    with frames_out:  # sys's own errors, raised at the snippet's line
+        offset = _OFFSET[0]
+        try:
+            value = new_limit.__index__() if type(new_limit) is not int else new_limit
+        except Exception:
+            value = None
+        if value is None or value < 1 or value >= _INT_END:
+            return _SET(new_limit)  # its TypeError, ValueError or OverflowError
+        too_low = None
+        try:
+            return _SET(min(value + offset, _INT_END - 1))  # (C's int: the end, not exact)
+        except RecursionError as exc:
+            too_low = _TOO_LOW.fullmatch(str(exc))
+            if too_low is None:
+                raise
+        raise RecursionError(  # (raised here: python's has no context of gradstep's)
+            f"cannot set the recursion limit to {value} at the recursion depth "
+            f"{int(too_low.group(2)) - offset - 1}: the limit is too low")  # (this frame)
