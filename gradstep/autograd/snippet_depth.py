@@ -43,14 +43,24 @@ def _deepest(n=1):
 # run by ``exec`` as the snippet is (``exec`` itself counts, as it does for the snippet)
 PROBE = compile("found.append(deepest())\n", "<gradstep depth probe>", "exec")
 _INT_END = 2 ** 31  # the limit is a C int
+PROBED_UP_TO = 20_000  # a higher limit is not probed (probe_namespace)
 _FRESH: dict[int, int] = {}  # limit -> how deep the probe goes on a fresh thread
 _TOO_LOW = re.compile(r"cannot set the recursion limit to (-?\d+) at the recursion depth "
                       r"(-?\d+): the limit is too low")
 
 
+def _not_probed():
+    return None
+
+
 def probe_namespace() -> dict:
-    """A namespace for ``exec(PROBE, ...)``; its ``found`` gets the depth reached."""
-    return {"found": [], "deepest": _deepest}
+    """A namespace for ``exec(PROBE, ...)``; its ``found`` gets the depth reached, or None
+    where the limit is above ``PROBED_UP_TO``: there the probe is not run. It goes as deep
+    as the limit, twice the first time (and a run then takes its time and memory: at a
+    limit of 1,000,000, which a script raising the limit for deep recursion may have set
+    before calling ``Session().run``, ~0.16 s more a run, 0.33 s the first, and ~120 MB;
+    review), and a few levels of so many matter little: such a run is not levelled."""
+    return {"found": [], "deepest": _deepest if _GET() <= PROBED_UP_TO else _not_probed}
 
 
 def _on_fresh_thread(found: list, done) -> None:
@@ -86,8 +96,9 @@ def levelled(probed: dict) -> Iterator[None]:
     same objects in every run: torch's dynamo, imported during one, keeps its stand-in
     for the one it met)."""
     limit = _GET()
-    fresh = _fresh_depth(limit)
-    offset = fresh - probed["found"][0] if fresh is not None and probed["found"] else 0
+    depth = probed["found"][0] if probed["found"] else None
+    fresh = _fresh_depth(limit) if depth is not None else None
+    offset = fresh - depth if fresh is not None else 0
     if offset <= 0 or _OFFSET[0] or (sys.getrecursionlimit, sys.setrecursionlimit) != (
             _GET, _SET):  # (a run inside a run, or sys's functions not sys's: as they are)
         yield

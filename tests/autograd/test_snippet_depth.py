@@ -72,3 +72,20 @@ def test_a_recursive_snippet_goes_as_deep_as_under_python_and_reads_pythons_limi
         assert result["output"] == plain.stdout
         assert sys.getrecursionlimit is get and sys.setrecursionlimit is set_
         assert sys.getrecursionlimit() == limit  # the snippet set it back to 1,000
+
+
+def test_a_limit_above_the_probed_ones_is_left_as_sys_has_it():
+    """A limit a script raised for deep recursion of its own before calling
+    ``Session().run`` (above ``PROBED_UP_TO``) is not probed (the probe would go that deep):
+    the snippet reads it through ``sys``'s own functions, and it is left as it was."""
+    from gradstep.autograd import snippet_depth
+
+    limit, get = sys.getrecursionlimit(), sys.getrecursionlimit
+    sys.setrecursionlimit(snippet_depth.PROBED_UP_TO + 1)
+    try:
+        result = Session().run("import sys\nprint(sys.getrecursionlimit(), "
+                               "type(sys.getrecursionlimit).__name__)\n")
+        assert result["output"] == f"{snippet_depth.PROBED_UP_TO + 1} {type(get).__name__}\n"
+        assert sys.getrecursionlimit() == snippet_depth.PROBED_UP_TO + 1
+    finally:
+        sys.setrecursionlimit(limit)
