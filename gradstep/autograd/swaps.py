@@ -30,7 +30,7 @@ import functools
 import weakref
 
 from gradstep.autograd import grad_marks
-from gradstep.autograd.own_frames import drop_own_frames
+from gradstep.autograd.own_frames import frames_out
 
 
 class Release:
@@ -93,11 +93,8 @@ def _wrapper(original):
         runs = list(_RUNS)
         if not runs:
             return original(t1, t2)
-        try:
+        with frames_out:  # torch's refusal, as the plain run's traceback has it
             return _swapped(original, t1, t2, runs)
-        except BaseException as exc:  # torch's refusal, as the plain run's traceback has it
-            drop_own_frames(exc)
-            raise
 
     return swap_tensors
 
