@@ -480,6 +480,55 @@ def test_backward_on_a_leaf_itself_says_it_is_a_leaf():
         gradstep.backward(torch.ones(2), gradient="ones")
 
 
+def test_backward_inputs_fill_only_them_as_torchs_backward_inputs():
+    """``loss.backward(inputs=[x])`` accumulates into x alone; gradstep's backward mode
+    ignored ``inputs=`` and, with ``accumulate=True``, added into every leaf. A single
+    tensor (``inputs=x``, as torch takes it) raised "Boolean value of Tensor..."."""
+    def graph():
+        torch.manual_seed(0)
+        w, x = torch.randn(3, requires_grad=True), torch.randn(3, requires_grad=True)
+        return w, x, (w * x).sin().sum()
+
+    w, x, loss = graph()
+    loss.backward(inputs=[x])
+    want_w, want_x = w.grad, x.grad
+    for inputs in ([x], x):
+        w, x, loss = graph()
+        timeline = gradstep.backward(loss, inputs=[x] if isinstance(inputs, list) else x,
+                                     accumulate=True)
+        assert timeline["error"] is None
+        assert want_w is None and w.grad is None
+        assert torch.equal(x.grad, want_x)
+    w, x, loss = graph()
+    timeline = gradstep.backward(loss, mode="grad", inputs=x)
+    (want,) = torch.autograd.grad(loss, x, retain_graph=True)
+    assert timeline["returned_inputs"] == ["x"]
+    assert_value(timeline["returned"][0], want)
+    assert x.grad is None and w.grad is None
+
+
+def test_a_wrong_argument_is_refused_in_gradsteps_words_before_anything_changes():
+    """``names=["x"]`` said "dictionary update sequence element #0", ``recording="r"``
+    "'str' object has no attribute 'observer'", ``trace([])`` "list index out of range",
+    ``to_json(loss)`` "'Tensor' object has no attribute 'graph'"."""
+    x = torch.ones(3, requires_grad=True)
+    loss = (x * 2).sum()
+    x.grad = torch.full((3,), 5.0)
+    grad = x.grad
+    cases = [(lambda: gradstep.trace(loss, names=["x"]), TypeError, "names= maps names"),
+             (lambda: gradstep.backward(loss, names=["x"]), TypeError, "not a list"),
+             (lambda: gradstep.draw(loss, recording="r"), TypeError, "gradstep.record"),
+             (lambda: gradstep.backward(loss, recording="r"), TypeError, "not a str"),
+             (lambda: gradstep.trace([]), ValueError, "an empty list holds no tensor"),
+             (lambda: gradstep.backward([]), ValueError, "an empty list"),
+             (lambda: gradstep.to_json(loss), TypeError, "not a Tensor")]
+    for call, error, words in cases:
+        with pytest.raises(error, match=words):
+            call()
+        assert x.grad is grad and torch.equal(grad, torch.full((3,), 5.0))
+        assert x._version == 0
+
+
 def test_what_is_not_a_tensor_is_refused_with_what_to_pass():
     """A new user's slips: the model, a HuggingFace-style output dict, a name in quotes,
     None. They crashed inside gradstep (``'Linear' object has no attribute

@@ -103,6 +103,8 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
                      snippet_done=False) -> dict:
     labels = labels or {}
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    if issubclass(type(inputs), (torch.Tensor, torch.autograd.graph.GradientEdge)):
+        inputs = (inputs,)  # one input, as torch.autograd.grad and backward take it
     if mode == "grad" and inputs is None:
         inputs = leaf_tensors(id_of)
     grads_in = gradient_tensors(roots, gradient)
@@ -113,8 +115,9 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
                 roots, inputs, grad_outputs=grads_in,
                 retain_graph=retain_graph, create_graph=create_graph,
             )
+        # inputs=: only they get a gradient, as ``loss.backward(inputs=[x])`` (None: every leaf)
         torch.autograd.backward(roots, grads_in, retain_graph=retain_graph,
-                                create_graph=create_graph)
+                                create_graph=create_graph, inputs=inputs)
         return None
 
     held: dict = {}  # the probe after the pass reads what this one found held
