@@ -13,6 +13,7 @@ Pure: no torch, no Qt.
 
 from __future__ import annotations
 
+from numbers import Integral
 from pathlib import Path
 
 from gradstep.drawing.formats import FILE_FORMATS as FILE_SUFFIXES
@@ -47,6 +48,9 @@ class Drawing:
         if timeline is not None:
             check_timeline_fits(trace, timeline)
             count = len(timeline.get("steps") or [])
+            if step is not None and (isinstance(step, bool) or not isinstance(step, Integral)):
+                raise TypeError(_("step={step}: a step count is a whole number, 0 (before "
+                                  "backward runs) to the pass's steps", step=repr(step)))
             if step is not None and not 0 <= step:
                 raise ValueError(_("step={step}: a step count is 0 or more (0 = before backward "
                                    "runs)", step=step))
@@ -191,6 +195,9 @@ class Drawing:
 def check_timeline_fits(trace: dict, timeline: dict) -> None:
     """Raise ValueError unless every step of ``timeline`` ran a node of ``trace`` (same id,
     same op): a timeline recorded on another graph cannot be shown on this one."""
+    if not isinstance(timeline, dict) or "steps" not in timeline:  # {} drew as 0 steps run
+        raise TypeError(_("timeline= takes what gradstep.backward() returned, not a {kind}",
+                          kind=type(timeline).__name__))
     names = {node["id"]: node["name"] for node in trace.get("nodes", [])}
     for step in timeline.get("steps") or []:
         if names.get(step.get("node")) != step.get("name"):

@@ -20,6 +20,7 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 
 from gradstep.drawing.formats import PICTURE_FORMATS as PICTURE_SUFFIXES
@@ -60,6 +61,10 @@ class ViewOptions:
         if self.layout not in ENGINES:
             raise ValueError(_("layout={value}: use 'layered' (built in) or 'dot' (Graphviz)",
                                value=repr(self.layout)))
+        if self.collapse is not None and (isinstance(self.collapse, bool)
+                                          or not isinstance(self.collapse, Integral)):
+            raise TypeError(_("collapse={value}: a depth is 0 (no folding) or more",
+                              value=repr(self.collapse)))
         if self.collapse is not None and self.collapse < 0:
             raise ValueError(_("collapse={value}: a depth is 0 (no folding) or more",
                                value=self.collapse))

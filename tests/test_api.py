@@ -521,7 +521,13 @@ def test_a_wrong_argument_is_refused_in_gradsteps_words_before_anything_changes(
              (lambda: gradstep.backward(loss, recording="r"), TypeError, "not a str"),
              (lambda: gradstep.trace([]), ValueError, "an empty list holds no tensor"),
              (lambda: gradstep.backward([]), ValueError, "an empty list"),
-             (lambda: gradstep.to_json(loss), TypeError, "not a Tensor")]
+             (lambda: gradstep.to_json(loss), TypeError, "not a Tensor"),
+             # these drew: a dict that is no timeline as 0 steps run, step=1.5 as 2; and
+             # collapse="2" said "'<' not supported between instances of 'str' and 'int'"
+             (lambda: gradstep.draw(loss, timeline={"a": 1}), TypeError, "gradstep.backward"),
+             (lambda: gradstep.draw(loss, timeline=gradstep.backward(loss), step=1.5),
+              TypeError, "a whole number"),
+             (lambda: gradstep.draw(loss, collapse="2"), TypeError, "collapse='2'")]
     for call, error, words in cases:
         with pytest.raises(error, match=words):
             call()
