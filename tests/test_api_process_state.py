@@ -14,6 +14,7 @@ that the graph can still be backwarded. docs/fidelity.md lists them.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import random
@@ -134,8 +135,15 @@ CALLS = {
 }
 
 
+CONTEXTS = {"plain": contextlib.nullcontext,
+            "no_grad": torch.no_grad,  # the call made inside the caller's no_grad block
+            "inference_mode": torch.inference_mode,
+            "anomaly": lambda: torch.autograd.set_detect_anomaly(True, check_nan=False)}
+
+
+@pytest.mark.parametrize("context", list(CONTEXTS))
 @pytest.mark.parametrize("call", list(CALLS))
-def test_each_call_leaves_the_process_as_without_it(call):
+def test_each_call_leaves_the_process_as_without_it(call, context):
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).train()
     x = torch.randn(2, 3, requires_grad=True)
@@ -144,12 +152,13 @@ def test_each_call_leaves_the_process_as_without_it(call):
     loss = net[2](net[1](h)).square().mean()
     net[0].weight.grad = torch.ones_like(net[0].weight)
     tensors = [x, h, loss, net[0].weight]
-    process, objects = _process_state(), _objects_state(net, tensors, loss)
-    try:
-        CALLS[call](net, x, loss)
-    except TypeError as error:  # the refusal: gradstep's own words
-        assert call == "refused" and "pass a tensor computed with it" in str(error)
-    after_process = _process_state()
+    with CONTEXTS[context]():
+        process, objects = _process_state(), _objects_state(net, tensors, loss)
+        try:
+            CALLS[call](net, x, loss)
+        except TypeError as error:  # the refusal: gradstep's own words
+            assert call == "refused" and "pass a tensor computed with it" in str(error)
+        after_process = _process_state()
     assert [k for k in process if not _same(process[k], after_process[k])] == []
     assert _same(objects, _objects_state(net, tensors, loss))
     want = torch.autograd.grad(loss, [x], retain_graph=True)  # the graph still backwards
