@@ -176,6 +176,10 @@ def _names(names: dict | None, depth: int = _API_FRAMES) -> dict:
         if not isinstance(names, Mapping):  # dict(["x"]) would say "update sequence element"
             raise TypeError(_("names= maps names to tensors and modules (names=dict(loss=loss)), "
                               "not a {kind}", kind=type(names).__name__))
+        odd = [key for key in names if not isinstance(key, str)]
+        if odd:  # a label is a name: 3 failed on "'int' object has no attribute 'startswith'"
+            raise TypeError(_("names= keys are names (strings), not a {kind}: {key}",
+                              kind=type(odd[0]).__name__, key=repr(odd[0])))
         return dict(names)
     from gradstep.autograd.frame_names import frame_namespace
 

@@ -20,7 +20,7 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 
 from gradstep.drawing.formats import PICTURE_FORMATS as PICTURE_SUFFIXES
@@ -68,6 +68,8 @@ class ViewOptions:
         if self.collapse is not None and self.collapse < 0:
             raise ValueError(_("collapse={value}: a depth is 0 (no folding) or more",
                                value=self.collapse))
+        if isinstance(self.scale, bool) or not isinstance(self.scale, Real):
+            raise TypeError(_("scale={value}: use a positive scale such as 2", value=repr(self.scale)))
         if not self.scale > 0:
             raise ValueError(_("scale={value}: use a positive scale such as 2", value=self.scale))
 

@@ -527,7 +527,10 @@ def test_a_wrong_argument_is_refused_in_gradsteps_words_before_anything_changes(
              (lambda: gradstep.draw(loss, timeline={"a": 1}), TypeError, "gradstep.backward"),
              (lambda: gradstep.draw(loss, timeline=gradstep.backward(loss), step=1.5),
               TypeError, "a whole number"),
-             (lambda: gradstep.draw(loss, collapse="2"), TypeError, "collapse='2'")]
+             (lambda: gradstep.draw(loss, collapse="2"), TypeError, "collapse='2'"),
+             (lambda: gradstep.draw(loss, scale="2"), TypeError, "scale='2'"),
+             (lambda: gradstep.step_through(loss, max_frames="5"), TypeError, "max_frames='5'"),
+             (lambda: gradstep.trace(loss, names={3: x}), TypeError, "not a int: 3")]
     for call, error, words in cases:
         with pytest.raises(error, match=words):
             call()
