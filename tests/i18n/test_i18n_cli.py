@@ -152,3 +152,26 @@ def test_every_option_of_every_command_is_explained_in_chinese():
                 assert action.help, f"gradstep {name} {action.option_strings}: no help"
                 if action.option_strings:
                     assert CJK.search(action.help), (name, action.option_strings, action.help)
+
+
+def test_chinese_help_fits_the_terminal_and_keeps_words_whole(monkeypatch):
+    """argparse's textwrap counted a CJK character as one column (lines ~1.5x the terminal)
+    and, finding no spaces, broke `.gif` into `.gi` / `f`."""
+    from gradstep import i18n
+    from gradstep.cli import build_parser
+    from gradstep.i18n.columns import columns
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with i18n.using("zh_CN"):
+        commands = build_parser()._subparsers._group_actions[0].choices
+        for name, sub in commands.items():
+            text = sub.format_help()
+            body = text[text.index("\n\n"):]  # the usage lines' indent is argparse's
+            assert max(columns(line) for line in body.splitlines()) <= 78, (name, text)
+            if name == "export":
+                assert ".gif" in text and "--frames DIR" in text
+    words = "要写入的文件；由扩展名决定格式（.png、.svg、.pdf、.dot、.graphml、.json；.gif）"
+    lines = i18n.columns.wrap(words, 30)
+    assert "".join(lines) == words and all(columns(line) <= 30 for line in lines)
+    assert not any(line.startswith(("，", "；", "）", "、")) for line in lines)
+    assert [".graphml" in line for line in lines].count(True) == 1
