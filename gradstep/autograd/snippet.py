@@ -121,6 +121,10 @@ def _declared_encoding(data: bytes, filename: str) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
+        if exc.msg.startswith("invalid or missing encoding declaration"):
+            # no coding line, and line 1 or 2 is not UTF-8: decoded as UTF-8 (the default)
+            # by the caller, which names the byte and its line (as python does)
+            return "utf-8"
         raise _not_text(lazy("{file}: {reason}", file=filename, reason=exc.msg)) from exc
     return encoding
 
