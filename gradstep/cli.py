@@ -85,6 +85,18 @@ class _HelpFormatter(argparse.HelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
 
+    def _format_usage(self, usage, actions, groups, prefix):
+        shift = columns(prefix or "") - len(prefix or "")  # "用法：" is 6 columns, not 3
+        if not shift:
+            return super()._format_usage(usage, actions, groups, prefix)
+        self._width -= shift  # argparse wraps by len(prefix): the lines end `shift` sooner
+        try:
+            text = super()._format_usage(usage, actions, groups, prefix)
+        finally:
+            self._width += shift
+        head, *rest = text.split("\n")
+        return "\n".join([head] + [" " * shift + line if line.strip() else line for line in rest])
+
     def _split_lines(self, text, width):
         if columns(text) == len(text):  # no wide character: argparse's own lines
             return super()._split_lines(text, width)

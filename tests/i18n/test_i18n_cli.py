@@ -166,10 +166,13 @@ def test_chinese_help_fits_the_terminal_and_keeps_words_whole(monkeypatch):
         commands = build_parser()._subparsers._group_actions[0].choices
         for name, sub in commands.items():
             text = sub.format_help()
-            body = text[text.index("\n\n"):]  # the usage lines' indent is argparse's
-            assert max(columns(line) for line in body.splitlines()) <= 78, (name, text)
+            assert max(columns(line) for line in text.splitlines()) <= 78, (name, text)
             if name == "export":
                 assert ".gif" in text and "--frames DIR" in text
+            usage = text[:text.index("\n\n")].splitlines()  # its options under the first's
+            first = usage[0].index("[-h]")
+            assert all(columns(line[:len(line) - len(line.lstrip())]) == columns(usage[0][:first])
+                       for line in usage[1:]), text
     words = "要写入的文件；由扩展名决定格式（.png、.svg、.pdf、.dot、.graphml、.json；.gif）"
     lines = i18n.columns.wrap(words, 30)
     assert "".join(lines) == words and all(columns(line) <= 30 for line in lines)
