@@ -350,8 +350,8 @@ def _backward_shape(detail: str) -> dict | None:
         index, got, want = found.groups()
         return _words(
             N_("The starting gradient has the wrong shape"),
-            lazy("The gradient given for output {index} of this backward call has shape "
-                 "[{got}], but that output has shape [{want}]: the gradient a backward pass "
+            lazy("The gradient given for output {index} (from 0) of this backward call has "
+                 "shape [{got}], but that output has shape [{want}]: the gradient a backward pass "
                  "starts from must have the shape of the tensor it starts at.",
                  index=index, got=got, want=want),
             N_("Pass a gradient shaped like the tensor (`y.backward(torch.ones_like(y))`), "
@@ -361,21 +361,23 @@ def _backward_shape(detail: str) -> dict | None:
         node, index, got, want = found.groups()
         return _words(
             N_("A backward returned a gradient of the wrong shape"),
-            lazy("The backward of `{node}` returned, for its input {index} (counting from 0), "
-                 "a gradient of shape [{got}], but that input has shape [{want}].",
-                 node=node, index=index, got=got, want=want),
-            lazy("Make that backward (a custom autograd.Function's `backward`) return, in "
-                 "position {index}, a tensor shaped like its input {index}, or None if that "
-                 "input needs no gradient.", index=index))
+            lazy("`{node}` returned a gradient of shape [{got}] for the input torch counts as "
+                 "index {index} (from 0, counting only the inputs that are tensors), but that "
+                 "input has shape [{want}].", node=node, index=index, got=got, want=want),
+            N_("Make that backward return, for that input, a gradient of the input's shape, or "
+               "None if it needs no gradient. A custom autograd.Function's `backward` returns "
+               "one value per argument of its `forward`, None for those that are not "
+               "tensors."))
     found = _HOOK_SHAPE.search(detail)
     if found:
         return _words(
             N_("A hook changed a gradient's shape"),
-            lazy("The tensor hook `{hook}` returned a gradient of another shape than the one "
-                 "it was given: a hook may change a gradient's values, never its shape.",
+            lazy("A hook (torch names it `{hook}`) returned a gradient of another shape than "
+                 "the one it was given: a hook may change a gradient's values, never its shape.",
                  hook=found.group(1)),
-            N_("Return a tensor of the same shape as the hook's argument (`lambda g: g * 2`), "
-               "or None to leave the gradient as it is."))
+            N_("Make the hook (a tensor's `register_hook`, a grad_fn's hook or a module's "
+               "backward hook) return gradients of the shapes it was given "
+               "(`lambda g: g * 2`), or None to leave them as they are."))
     return None
 
 

@@ -448,24 +448,27 @@ def test_a_starting_gradient_of_the_wrong_shape_names_both_shapes():
 
 
 def test_a_custom_backward_returning_the_wrong_shape_names_its_node_and_input():
+    # torch counts only the tensor inputs (the int `k` is not counted): its index 2 is `b`,
+    # the fourth value backward returns, so no "position" is claimed
     err = _fail("""
         class Twice(torch.autograd.Function):
             @staticmethod
-            def forward(ctx, a, b):
-                return a * 2 + b
+            def forward(ctx, c, a, k, b):
+                return a * c + b * k
 
             @staticmethod
             def backward(ctx, g):
-                return g * 2, torch.ones(3)
+                return None, g, None, torch.ones(3)
 
         x = torch.ones(2, requires_grad=True)
-        Twice.apply(x, torch.ones(2, requires_grad=True)).sum().backward()
+        Twice.apply(torch.ones(2), x, 3, torch.ones(2, requires_grad=True)).sum().backward()
     """)
-    assert err["line"] == 11 and "returned an invalid gradient at index 1" in err["message"]
+    assert err["line"] == 11 and "returned an invalid gradient at index 2" in err["message"]
     assert err["title"] == "A backward returned a gradient of the wrong shape"
-    assert "`TwiceBackward`" in err["explanation"] and "input 1" in err["explanation"]
+    assert "`TwiceBackward`" in err["explanation"] and "index 2" in err["explanation"]
+    assert "only the inputs that are tensors" in err["explanation"]
     assert "shape [3]" in err["explanation"] and "shape [2]" in err["explanation"]
-    assert "position 1" in err["fix"]
+    assert "one value per argument of its `forward`" in err["fix"]
 
 
 def test_a_hook_that_changes_a_gradients_shape_is_named():
@@ -480,6 +483,18 @@ def test_a_hook_that_changes_a_gradients_shape_is_named():
     assert err["line"] == 6 and "has changed the size of value" in err["message"]
     assert err["title"] == "A hook changed a gradient's shape"
     assert "`widen`" in err["explanation"]
+
+
+def test_a_module_backward_hook_that_changes_a_shape_is_not_called_a_tensor_hook():
+    # torch names its own wrapper ('hook'), not the module's hook function
+    err = _fail("""
+        m = torch.nn.Linear(2, 2)
+        m.register_full_backward_hook(lambda mod, gi, go: (torch.ones(3),))
+        m(torch.ones(1, 2, requires_grad=True)).sum().backward()
+    """)
+    assert err["line"] == 3 and "hook 'hook' has changed the size of value" in err["message"]
+    assert err["title"] == "A hook changed a gradient's shape"
+    assert "torch names it `hook`" in err["explanation"] and "tensor hook" not in err["explanation"]
 
 
 def test_the_backward_shape_words_are_in_chinese():
