@@ -7,16 +7,27 @@ import re
 import unicodedata
 
 # a run of letters without spaces or CJK characters (an ASCII word, an option, a path), a
-# single CJK character, or a space; a closing mark stays with what it closes (no line
-# starts with "，" or "）")
+# single CJK character, or a space; an opening mark stays with what it opens and a closing
+# mark with what it closes (no line ends with "（", none starts with "，" or "）")
+_OPENING = "（「『《【"
 _CLOSING = "，。、；：！？）」』》】"
-_UNITS = re.compile(rf"[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+[{_CLOSING}]*"
-                    rf"|[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef][{_CLOSING}]*|\s")
+_CJK = r"\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+_UNITS = re.compile(rf"[{_OPENING}]*(?:[^\s{_CJK}]+|[{_CJK}])[{_CLOSING}]*|\s")
+
+
+def _width(char: str) -> int:
+    """Return the columns one character takes: two for a wide or full-width one, none for
+    a combining mark or an invisible format character (a zero-width space), else one."""
+    if unicodedata.east_asian_width(char) in "WF":
+        return 2
+    kind = unicodedata.category(char)
+    return 0 if kind in ("Mn", "Me") or (kind == "Cf" and char != "\xad") else 1
 
 
 def columns(text: str) -> int:
-    """Return how many terminal columns ``text`` takes (a wide or full-width character two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    """Return how many terminal columns ``text`` takes (a wide or full-width character two,
+    a combining mark none)."""
+    return sum(_width(char) for char in text)
 
 
 def wrap(text: str, width: int) -> list[str]:

@@ -178,3 +178,8 @@ def test_chinese_help_fits_the_terminal_and_keeps_words_whole(monkeypatch):
     assert "".join(lines) == words and all(columns(line) <= 30 for line in lines)
     assert not any(line.startswith(("，", "；", "）", "、")) for line in lines)
     assert [".graphml" in line for line in lines].count(True) == 1
+    for width in range(8, 40):  # an opening mark stays with what it opens
+        lines = i18n.columns.wrap(words, width)
+        assert "".join(lines) == words and not any(line.endswith("（") for line in lines)
+    # what a terminal draws: unicodedata's widths, a combining accent on the letter before it
+    assert [columns(t) for t in ("用法：", "cafe\u0301", "café", "a\u200bb")] == [6, 4, 4, 2]
