@@ -332,10 +332,12 @@ SYNTAX_FIX_NO_COLUMN = N_("Look at the marked line (and the end of the line befo
 _MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
 
 
-# torch's three refusals of a gradient's shape in a backward pass (engine.cpp,
-# validate_outputs; VariableHooks for a tensor hook): the shapes named, not the generic words
-_START_SHAPE = re.compile(r"Mismatch in shape: grad_output\[(\d+)\] has a shape of "
-                          r"torch\.Size\(\[([^\]]*)\]\) and output\[\d+\] has a shape of "
+# torch's three refusals of a gradient's shape in a backward pass (torch.autograd's
+# _make_grads for the starting gradient, engine.cpp's validate_outputs for a node's return,
+# python_hook.cpp for a hook's): the shapes named, not the generic words. The output's index
+# is read (the words name the output; torch finds each index with list.index).
+_START_SHAPE = re.compile(r"Mismatch in shape: grad_output\[\d+\] has a shape of "
+                          r"torch\.Size\(\[([^\]]*)\]\) and output\[(\d+)\] has a shape of "
                           r"torch\.Size\(\[([^\]]*)\]\)")
 _RETURNED_SHAPE = re.compile(r"Function (\w+) returned an invalid gradient at index (\d+) - "
                              r"got \[([^\]]*)\] but expected shape compatible with \[([^\]]*)\]")
@@ -347,7 +349,7 @@ def _backward_shape(detail: str) -> dict | None:
     ``detail`` is not one)."""
     found = _START_SHAPE.search(detail)
     if found:
-        index, got, want = found.groups()
+        got, index, want = found.groups()
         return _words(
             N_("The starting gradient has the wrong shape"),
             lazy("The gradient given for output {index} (from 0) of this backward call has "
