@@ -60,6 +60,33 @@ def forget() -> None:
     _begun.clear()
 
 
+def _gone():  # stands in for a weak reference let go (``let_go``): dead, as it reads
+    return None
+
+
+def let_go(tensors) -> list:
+    """Drop the notes' weak references to ``tensors`` (``swaps``: torch swaps no tensor that
+    has one, and CPython hands every plain ``weakref.ref(t)`` the same object, so the
+    names' letting go of theirs is not enough); return what ``hold_again`` needs."""
+    taken = []
+    for t in tensors:
+        for table in (_noted, _begun):
+            entry = table.get(id(t))
+            if entry is not None and entry[0]() is t:
+                table[id(t)] = (_gone, *entry[1:])
+                taken.append((table, t))
+    return taken
+
+
+def hold_again(taken: list) -> None:
+    """Make the weak references ``let_go`` dropped again (a swap keeps each tensor's
+    identity: the notes stay that object's)."""
+    for table, t in taken:
+        entry = table.get(id(t))
+        if entry is not None and entry[0] is _gone:
+            table[id(t)] = (weakref.ref(t), *entry[1:])
+
+
 def begin(nodes) -> None:
     """Keep the version and norm of every plain leaf among ``nodes`` as a call begins (for
     ``note`` after it: a write during the call); nothing where that fails (it never keeps

@@ -13,7 +13,9 @@ Linear.weight"), where python swapped them.
 While the snippet runs, ``torch.utils.swap_tensors`` is a wrapper (``functools.wraps`` of
 torch's; torch's modules call it through ``torch.utils``) that lets go of gradstep's own
 weak references to the two tensors (those of the runs under way, ``under_way``: a wrapper
-a module kept from an earlier run of the kernel serves the next run too), calls torch's,
+a module kept from an earlier run of the kernel serves the next run too; and the recorded
+calls' notes of their leaves, ``pass_versions``, which hold the very ``weakref.ref`` object
+a name's does, since CPython makes one plain reference a tensor), calls torch's,
 and makes them again: each Python
 object keeps its identity through a swap, so a name still labels the object bound to it.
 A held root of a recorded call whose tensor is swapped is let go (its tensor no longer
@@ -27,6 +29,7 @@ from __future__ import annotations
 import functools
 import weakref
 
+from gradstep.autograd import pass_versions
 from gradstep.autograd.own_frames import drop_own_frames
 
 
@@ -102,12 +105,14 @@ def _wrapper(original):
 def _swapped(original, t1, t2, runs):
     """Swap with gradstep's weak references to ``t1`` and ``t2`` let go meanwhile."""
     taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
+    noted = pass_versions.let_go((t1, t2))
     try:
         if not _foreign((t1, t2)):
             for tensor in (t1, t2):
                 _release_own(tensor)
         return original(t1, t2)
     finally:
+        pass_versions.hold_again(noted)
         for bindings, let_go in taken:
             if let_go:
                 bindings.hold_again(let_go)
