@@ -149,6 +149,7 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         retained=grads.get("retained", {}), freed_before=freed_before,
         returned=grads.get("returned") if mode == "grad" else None, held=held,
         changed_before=changed_before, no_steps=grads.get(NO_STEPS),
+        grad_moved=grads.get(GRAD_MOVED),
         roots=len(roots), changed_when_raised=changed_when_raised,
         probed=probes.readings() if probes is not None else None,
     )
@@ -195,7 +196,7 @@ def grads_collector(mode: str, inputs, id_of: dict, labels: dict, watch: dict | 
 def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
                 retained=None, freed_before=None, returned=None, held=None,
                 changed_before=None, no_steps=None, roots=1, changed_when_raised=None,
-                probed=None) -> dict:
+                probed=None, grad_moved=None) -> dict:
     """Return the backward JSON of a finished pass; probes which nodes are freed now
     and sets each step's ``freed`` flag. ``freed_before`` lists the nodes an earlier
     pass had already freed; ``returned`` (grad mode) maps (position, input label) to what
@@ -206,7 +207,9 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
     ran a ``GraphRoot`` node of its own first, which is no node of the graph: ``graph_root``
     says so); ``changed_when_raised`` what torch would refuse as it raised its version
     error (``saved.refusals_when_raised``), and ``probed`` the versions its probes read
-    around the snippet's hooks during the pass (``hook_probes``: kept with it only)."""
+    around the snippet's hooks during the pass (``hook_probes``: kept with it only);
+    ``grad_moved`` the leaves whose ``.grad`` the snippet's code changed in the pass
+    (``grad_marks``: kept only where there is one)."""
     freed_nodes = [] if retain_graph else freed_node_ids(id_of, held)
     _mark_freed_steps(steps, freed_nodes)
     record = {
@@ -226,6 +229,8 @@ def pass_record(*, mode, retain_graph, create_graph, steps, grads, id_of, error,
         record["no_steps"] = no_steps
     if roots > 1:
         record["graph_root"] = roots
+    if grad_moved:
+        record["grad_moved"] = list(grad_moved)
     if mode == "grad":  # a call that raised returned nothing: None, not a list of Nones
         returned = returned or {}
         record["returned"] = None if error is not None else list(returned.values())
@@ -289,6 +294,7 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             probes.remove()
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
+                recorder.grad_marks.finish()
                 recorder.extra = collect(result) if collect is not None else {}
             except Exception as exc:  # the grads could not be read: the steps still stand
                 recorder.extra = {}
@@ -296,6 +302,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             finally:  # (also under a signal handler's exception: the hooks come off)
                 recorder.__exit__(None, None, None)
     extra = recorder.extra
+    if recorder.grad_marks.moved:  # (names as the steps': ``_step_dicts``)
+        extra = {**extra, GRAD_MOVED: [(labels or {}).get(n, n) for n in recorder.grad_marks.moved]}
     if recorder.failure is not None:  # the pass ran, its steps are not shown: say why
         extra = {**extra, NO_STEPS: why_no_steps(recorder.failure)}
     return recorder.steps, result, exc, extra
@@ -314,6 +322,9 @@ def _install_probes(probes, recorder) -> None:
 
 
 NO_STEPS = "no_steps"  # the collected groups' key of why a pass's steps are not shown
+# the collected groups' key of the leaves whose .grad the snippet's code changed in the pass
+# (``grad_marks``): not turned into plain data, a list of labels already
+GRAD_MOVED = "grad_moved"
 
 
 def why_no_steps(failure: str) -> str:

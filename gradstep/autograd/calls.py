@@ -50,6 +50,7 @@ from gradstep.autograd import (
     tensor_hooks,
 )
 from gradstep.autograd.backward import (
+    GRAD_MOVED,
     NO_STEPS,
     grads_collector,
     pass_record,
@@ -704,6 +705,7 @@ class _Capture:
                                changed_before=changed_before, changed_when_raised=raised,
                                probed=probed,
                                no_steps=_no_steps(grads.get(NO_STEPS), arguments),
+                               grad_moved=grads.get(GRAD_MOVED),
                                roots=len(_roots(api, arguments, edges=True)))
         line = caller.f_lineno
         record = {

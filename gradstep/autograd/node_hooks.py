@@ -102,15 +102,17 @@ def _shared_hooks(started, finished: dict, kept, held):
     return pre_hook, hook
 
 
-def _leaf_pre_hook(started, kept, held, fixed: tuple | None = None):
+def _leaf_pre_hook(started, kept, held, marks, fixed: tuple | None = None):
     """Return the pre-hook of a leaf's AccumulateGrad: it keeps what the node received and a
     copy of the leaf's ``.grad`` (AccumulateGrad adds into it in place), and summarises what
     the hooks hold past the limit or where the leaf's post-accumulate-grad hooks may change
     what it received (``_takes_it``). ``fixed`` is ``(node_id, variable)`` for the hooks made
     per node (``_leaf_hooks``); None for the one every leaf shares (``_shared_leaf_hooks``:
-    the node is the one torch runs now, noted by itself)."""
+    the node is the one torch runs now, noted by itself). ``marks`` (``grad_marks.GradMarks``)
+    checks the ``.grad`` it reads against the one the leaf had as the pass began."""
     count, limit, summarise, mine, sent, _, _, _ = held
     node = _current_node
+    check = marks.check
 
     def pre_hook(grad_outputs):
         if current_task() != mine.task and not mine():
@@ -123,6 +125,7 @@ def _leaf_pre_hook(started, kept, held, fixed: tuple | None = None):
         grads = _keep(grad_outputs, kept, count, sent)
         # (``_grad_copy``: inline for a plain strided one; a subclass's read, unseen)
         grad = variable.grad if type(variable) in _PLAIN_TYPES else _grad_of(variable)
+        check(variable, grad)
         if grad is None:
             before = None
         elif (type(grad) is Tensor and not grad.requires_grad and grad.layout is _STRIDED
@@ -138,10 +141,10 @@ def _leaf_pre_hook(started, kept, held, fixed: tuple | None = None):
     return pre_hook
 
 
-def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held):
+def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held, marks):
     count, limit, summarise, mine, sent, entries, _, received = held
     node = _current_node
-    pre_hook = _leaf_pre_hook(started, kept, held)
+    pre_hook = _leaf_pre_hook(started, kept, held, marks)
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
         if current_task() != mine.task and not mine():
@@ -165,9 +168,10 @@ def _grad_of(variable):
         return variable.grad
 
 
-def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
+def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held,
+                marks):
     count, limit, summarise, mine, sent, entries, _, received = held
-    pre_hook = _leaf_pre_hook(started, kept, held, (node_id, variable))
+    pre_hook = _leaf_pre_hook(started, kept, held, marks, (node_id, variable))
 
     def hook(grad_inputs, grad_outputs):  # after the node ran: a reference changes nothing
         if current_task() != mine.task and not mine():
@@ -220,12 +224,15 @@ def _check_received(node_id, grad_outputs, pending, received, leaf=None) -> None
         received(node_id, grad_outputs, moved=True, leaf=leaf)
 
 
-def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held):
+def _unseen_leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept,
+                       held, marks):
     count, limit, summarise, mine, _, _, pending, received = held
     def pre_hook(grad_outputs):
         if not mine():
             return
         with unseen():
+            if id(variable) in marks.pending:  # (a plain leaf: its .grad read runs no code)
+                marks.check(variable, variable.grad)
             pending[node_id] = (_refs(grad_outputs), _versions(grad_outputs))
             copies, before = _copies(grad_outputs), _grad_copy(variable)
             started((node_id, copies, before))

@@ -41,6 +41,11 @@ def combine_passes(records: list[dict]) -> dict:
         joined.pop(key, None)
         if all(c == found[0] for c in found) and found[0] is not None:
             joined[key] = found[0]
+    # the leaves whose .grad the snippet's code changed in any of the passes (grad_marks)
+    moved = dict.fromkeys(label for r in records for label in r.get("grad_moved") or ())
+    joined.pop("grad_moved", None)
+    if moved:
+        joined["grad_moved"] = list(moved)
     return joined
 
 

@@ -33,6 +33,7 @@ from itertools import islice
 import torch
 
 from gradstep.autograd.bulk_hooks import BulkHooks
+from gradstep.autograd.grad_marks import GradMarks
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.held_grads import (
@@ -100,6 +101,8 @@ class StepRecorder:
         self._finished: dict = {}  # node -> grad_inputs
         self._grad_after: dict = {}  # leaf node -> its .grad after AccumulateGrad ran
         self._leaves: set = set()  # the AccumulateGrad nodes (their hooks read .grad)
+        # each leaf's .grad as the pass began, checked as its AccumulateGrad starts
+        self.grad_marks = GradMarks()
         # The hooks note each node by the node itself (``_shared_hooks``) or by its id: the
         # keys of _started, _finished, _grad_after and _leaves
         self._by_node = False
@@ -134,6 +137,8 @@ class StepRecorder:
             # (the snippet's own hook handles are numbered as in python)
             with own_ids(), self._hooks.adding():
                 self._install()
+            with unseen():  # (a mode of the snippet's would see the reads)
+                self.grad_marks.begin()
         except BaseException:
             self.abandon()
             raise
@@ -144,6 +149,7 @@ class StepRecorder:
         hooks, and its pause of the collector (left open, the collector stayed off for the
         rest of the snippet)."""
         self.remove()
+        self.grad_marks.drop()
         self._own.on_start = None  # (see __exit__)
         self._gc.__exit__(None, None, None)
 
@@ -170,7 +176,9 @@ class StepRecorder:
                 pre, post = hooks_for(node_id)
             else:
                 leaves.add(node_id)
-                pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held)
+                self.grad_marks.add(node_id, variable)
+                pre, post = leaf_hooks(started, finished, grad_after, node_id, variable, kept, held,
+                                       self.grad_marks)
             add(node_type.register_prehook(fn, pre))
             add(node_type.register_hook(fn, post))
 
@@ -179,11 +187,14 @@ class StepRecorder:
         (``_shared_hooks``): no hook made per node."""
         add, leaves = self._hooks.handles.append, self._leaves
         pre, post = _shared_hooks(started, finished, kept, held)
-        leaf_pre, leaf_post = _shared_leaf_hooks(started, finished, self._grad_after, kept, held)
-        for fn in self.id_of:
+        marks = self.grad_marks
+        leaf_pre, leaf_post = _shared_leaf_hooks(started, finished, self._grad_after, kept, held,
+                                                 marks)
+        for fn, node_id in self.id_of.items():
             node_type = type(fn)  # its class's methods: a custom Function's ctx may hide them
             if node_type is ACCUMULATE_GRAD and fn.variable is not None:  # (leaf_variable)
                 leaves.add(fn)
+                marks.add(node_id, fn.variable)
                 add(node_type.register_prehook(fn, leaf_pre))
                 add(node_type.register_hook(fn, leaf_post))
             else:
@@ -202,6 +213,7 @@ class StepRecorder:
         finally:
             self._started, self._finished, self._grad_after, self._kept = [], {}, {}, []
             self._sent, self._pending = {}, {}
+            self.grad_marks.drop()  # (run_recorded's finish checked them; a bare with: not)
             self._own.on_start = None  # (its bound method held this recorder: a cycle that
             # kept the graph's nodes, id_of, alive past the plain run's free)
             self._gc.__exit__(None, None, None)

@@ -48,6 +48,9 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 NODE_STATES = ("pending", "current", "done", "freed", "error")
+# a leaf's .grad at a step where it is not known: the snippet's code changed it during the
+# pass other than by its AccumulateGrad (``grad_marks``), at a step gradstep cannot tell
+GRAD_NOT_KNOWN = ...
 
 
 def step_outcome(step: dict) -> str:
@@ -86,7 +89,7 @@ class StepState:
 
     ``edge_grads`` maps ``(source, target, slot)`` to the gradient sent along that
     edge (only edges where one flowed); ``leaf_grads`` is each leaf's ``.grad`` at
-    this moment by leaf label; ``leaf_grads_after`` the ``.grad`` the pass left.
+    this moment by leaf label (none where it is not known: ``PassIndex.leaf_grad``); ``leaf_grads_after`` the ``.grad`` the pass left.
     ``current`` is the step about to run, ``last`` the one that ran last (None at
     the ends). ``error`` is the pass's error once torch raised it.
     """
@@ -118,7 +121,8 @@ class StepState:
 class StepChange:
     """What may differ between two step positions of one pass (for views that repaint
     only what changed): node states and saved lists of the touched nodes, the edge
-    gradients of their edges (None: nothing flows there any more) and leaf ``.grad``."""
+    gradients of their edges (None: nothing flows there any more) and leaf ``.grad``
+    (``GRAD_NOT_KNOWN`` where it is not known, see ``PassIndex.leaf_grad``)."""
 
     node_states: dict
     saved: dict
@@ -160,6 +164,10 @@ class PassIndex:
             elif step.get("leaf") is not None and step.get("error") and "grad_before" in step:
                 self.raised_accumulation[step["leaf"]] = i
         self.error_step = next((i for i, s in enumerate(self.steps) if s.get("error")), None)
+        # leaves whose .grad the snippet's code changed in the pass before their AccumulateGrad
+        # ran (or in a pass where it did not run), and (``_moved_after``) after it ran
+        self.grad_moved = frozenset(self.timeline.get("grad_moved") or ())
+        self._after_moved: dict[str, bool] = {}
         self.later = later  # the timelines of the passes after this one, or a function
         # giving them (``unchanged``)
         self._unchanged: set | None = None
@@ -258,16 +266,35 @@ class PassIndex:
         return grads[slot] if 0 <= slot < len(grads) else None
 
     def leaf_grad(self, label: str, k: int):
-        """Return leaf ``label``'s ``.grad`` after ``k`` steps."""
+        """Return leaf ``label``'s ``.grad`` after ``k`` steps (``GRAD_NOT_KNOWN`` where the
+        snippet's code changed it during the pass and gradstep cannot tell torch's then)."""
         done = self.accumulations.get(label)
         k = self.clamp(k)
         raised = self.raised_accumulation.get(label)
+        if label in self.grad_moved:  # changed before its AccumulateGrad ran (it may not)
+            first = done[0] if done else raised
+            if k < (self.count if first is None else first):
+                return GRAD_NOT_KNOWN
+        if done and raised is None and k > done[-1] and self._moved_after(label):
+            return GRAD_NOT_KNOWN if k < self.count else self.timeline["leaf_grads"][label]
         if raised is not None and (k <= raised and not done):
             return self.steps[raised]["grad_before"]
         if not done or (raised is not None and k > raised):
             return (self.timeline.get("leaf_grads") or {}).get(label)
         j = bisect_left(done, k)
         return self.steps[done[j - 1]]["grad_after"] if j else self.steps[done[0]]["grad_before"]
+
+    def _moved_after(self, label: str) -> bool:
+        """Return True when the ``.grad`` the pass left differs from the one its last
+        AccumulateGrad left (the snippet's code wrote it later in the pass)."""
+        moved = self._after_moved.get(label)
+        if moved is None:
+            ended = self.timeline.get("leaf_grads") or {}
+            after = self.steps[self.accumulations[label][-1]].get("grad_after")
+            # (repr: a NaN the same in both is the same)
+            moved = label in ended and after != ended[label] and repr(after) != repr(ended[label])
+            self._after_moved[label] = moved
+        return moved
 
     def node_of_step(self, k: int) -> str | None:
         """Return the node of ``steps[k]`` (None past the end)."""
@@ -335,7 +362,8 @@ class PassIndex:
             freed=frozenset(n for n in self.freed_after if self.is_freed(n, k)),
             saved={n: self.saved(n, k) for n in nodes if self._trace_saved(n)},
             edge_grads=self.edge_grads(k),
-            leaf_grads={label: self.leaf_grad(label, k) for label in self.leaf_labels()},
+            leaf_grads={label: grad for label in self.leaf_labels()
+                        if (grad := self.leaf_grad(label, k)) is not GRAD_NOT_KNOWN},
             leaf_grads_after=dict(tl.get("leaf_grads") or {}),
             returned=returned, returned_inputs=list(tl.get("returned_inputs") or []),
             current=self.steps[k] if k < self.count else None,
@@ -385,6 +413,9 @@ class PassIndex:
         leaves = {self.steps[i]["leaf"] for i in range(lo, min(hi + 1, self.count))
                   if self.steps[i].get("leaf") in self.accumulations
                   or self.steps[i].get("leaf") in self.raised_accumulation}
+        # (a .grad the snippet's code changed shows none between steps of other nodes)
+        leaves |= self.grad_moved | {label for label in self.accumulations
+                                     if self._moved_after(label)}
         # a saved tensor a hook changed shows it from the step a probe found it so (or less
         # between the probes): its node is repainted at any step of the pass
         probed = self.timeline.get("changed_when_raised") or {} if "probed" in self.timeline else {}

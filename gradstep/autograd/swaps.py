@@ -21,7 +21,9 @@ object keeps its identity through a swap, so a name still labels the object boun
 A held root of a recorded call whose tensor is swapped is let go (its tensor no longer
 holds the node that root leads to: the call may no longer be drawn on the graph). Where a
 weak reference of anyone else's is left, torch's function raises as in python, and
-gradstep's references are made again as they were.
+gradstep's references are made again as they were. A recorded pass's weak reference to a
+leaf's ``.grad`` as it began (``grad_marks``) is let go for good: that leaf's ``.grad`` is
+then taken as changed in the pass.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from __future__ import annotations
 import functools
 import weakref
 
-from gradstep.autograd import pass_versions
+from gradstep.autograd import grad_marks, pass_versions
 from gradstep.autograd.own_frames import drop_own_frames
 
 
@@ -105,7 +107,8 @@ def _wrapper(original):
 def _swapped(original, t1, t2, runs):
     """Swap with gradstep's weak references to ``t1`` and ``t2`` let go meanwhile."""
     taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
-    noted = pass_versions.let_go((t1, t2))
+    noted = pass_versions.let_go((t1, t2))  # (the recorded calls' notes of their leaves)
+    grad_marks.let_go((t1, t2))  # (a recorded pass's notes of a leaf's .grad: for good)
     try:
         if not _foreign((t1, t2)):
             for tensor in (t1, t2):

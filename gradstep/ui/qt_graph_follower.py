@@ -123,6 +123,7 @@ class QtGraphFollower(QtCore.QObject):
             ).format(record.title if record else "")
         label = attrs.get("label")
         if attrs.get("kind") == "leaf" and index is not None and label in index.leaf_labels():
+            # (a .grad not known at this step, GRAD_NOT_KNOWN, is ``...``: no line for it)
             return node_tooltip(attrs, self.model.node_state(node_id),
                                 self.model.saved_of(node_id), self.model.leaf_grad(label))
         return node_tooltip(attrs, self.model.node_state(node_id), self.model.saved_of(node_id))

@@ -13,7 +13,7 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.autograd.step_state import is_tensor_entry
+from gradstep.autograd.step_state import GRAD_NOT_KNOWN, is_tensor_entry
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
@@ -243,11 +243,20 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             why = self.tr("no backward pass yet")
         elif self.model.built_later(self.node_id):
             why = self.tr("not built yet when this pass ran")
+        elif (later := self._runs_later()) is not None:  # (not "not run in this pass": it runs)
+            why = self.tr("not run yet — runs at step {0}").format(later + 1)
         else:
             why = self.tr("not run in this pass")
         if self.model.selected:
             why = self.tr("selected — {0}").format(why)
         return f"<b>{name}</b> ({self.node_id}) {label}{where} — {why}"
+
+    def _runs_later(self) -> int | None:
+        """Return the index of the step of this pass that runs the node after the one shown."""
+        index = self.model.index()
+        later = [i for i in (index.occurrences.get(self.node_id, ()) if index else ())
+                 if i > self.model.step]
+        return later[0] if later else None
 
     def _show_arriving(self, step: dict | None, state: str) -> None:
         outs = (step or {}).get("grad_outputs") or []
@@ -284,6 +293,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             after = short(step.get("grad_after"), dtype=dtype)
             text = (self.tr("{0}.grad: {1} → {2} when this step runs") if state == "current"
                     else self.tr("{0}.grad: {1} → {2}")).format(label, before, after)
+        elif grad_now is GRAD_NOT_KNOWN:  # (also in grad mode: a hook wrote it)
+            text = self.tr("{0}.grad at this step: not known (the snippet's code changed it "
+                           "during the pass)").format(label)
         elif self.model.timeline.get("mode") == "grad":
             text = self.tr("autograd.grad does not write .grad: {0}.grad is {1}; "
                            "what the call returned is in Leaf gradients."

@@ -12,7 +12,7 @@ import pytest
 
 from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.session import Session
-from gradstep.autograd.step_state import PassHistory, drawn_calls, is_tensor_entry
+from gradstep.autograd.step_state import GRAD_NOT_KNOWN, PassHistory, drawn_calls, is_tensor_entry
 from gradstep.examples import EXAMPLES
 from tests.step_oracle import assert_matches, drawn_ids, expected_state, oracle_run
 
@@ -93,9 +93,55 @@ VARIANTS = {
         "y.backward(retain_graph=True)\ntry:\n    y.backward(retain_graph=True)\n"
         "except RuntimeError as e:\n    print(e)\ny.backward(retain_graph=True)\n"
         "print(a.grad, b.grad, c.grad)\n"),
+    # w.grad made under inference_mode (no version counter: reading its _version raises),
+    # in a pass that does not accumulate into w: the pass is recorded, w.grad shown
+    "inference_grad": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                       "with torch.inference_mode():\n    w.grad = torch.ones(2)\n"
+                       "out = (x.exp() * w).sum()\nout.backward(inputs=[x])\nprint(x.grad, w.grad)\n"),
+}
+# a hook that writes a leaf's .grad during the pass, before that leaf's AccumulateGrad ran
+# (replaced where it was None; zeroed in place), after it ran (a later node's hook), and in
+# a pass that does not accumulate into it: torch's .grad at the steps in between is not
+# known to gradstep, which shows none there (and torch's everywhere else)
+GRAD_WRITTEN = {
+    "hook_sets_grad": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                       "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
+                       "def hook(g):\n    w.grad = torch.tensor([7., 7.])\n\n\n"
+                       "h.register_hook(hook)\nout = h.exp().sum()\nout.backward()\nprint(w.grad)\n"),
+    "hook_zeroes_grad": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                         "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
+                         "h.register_hook(lambda g: w.grad.mul_(0) if w.grad is not None else None)\n"
+                         "out = (h * x).sum()\nout.backward(retain_graph=True)\nout.backward()\n"
+                         "print(w.grad)\n"),
+    "hook_after_accumulate": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                              "w = torch.tensor([3., 4.], requires_grad=True)\ne = x.exp()\n"
+                              "e.register_hook(lambda g: w.grad.add_(100))\n"
+                              "out = (e * w).sum()\nout.backward()\nprint(w.grad)\n"),
+    "hook_grad_not_accumulated": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                  "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                  "h = x * 2\n"
+                                  "h.register_hook(lambda g: setattr(w, 'grad', g * 5 if w.grad is None else w.grad + g))\n"
+                                  "out = (h.exp() * w).sum()\n"
+                                  "out.backward(retain_graph=True)\n"
+                                  "torch.autograd.backward(out, inputs=[x])\nprint(w.grad)\n"),
+    "hook_replaces_inference_grad": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                     "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                     "with torch.inference_mode():\n    w.grad = torch.ones(2)\n"
+                                     "    other = torch.full((2,), 5.)\nh = x * 2\n"
+                                     "h.register_hook(lambda g: setattr(w, 'grad', other))\n"
+                                     "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\n"
+                                     "print(w.grad)\n"),
+    "custom_backward_sets_grad": ("import torch\n\nclass B(torch.autograd.Function):\n"
+                                  "    @staticmethod\n    def forward(ctx, a):\n        return a * 2\n\n"
+                                  "    @staticmethod\n    def backward(ctx, g):\n"
+                                  "        w.grad = torch.full((2,), 9.)\n        return g * 2\n\n\n"
+                                  "x = torch.tensor([1., 2.], requires_grad=True)\n"
+                                  "w = torch.tensor([1., 2.], requires_grad=True)\n"
+                                  "out = (B.apply(x.exp()) * w).sum()\nout.backward()\nprint(w.grad)\n"),
 }
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, "ctx_names": CTX_NAMES,
+CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, "ctx_names": CTX_NAMES,
          "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
 
 
@@ -104,7 +150,12 @@ def shown_by(state) -> dict:
     freed = {node: any(e["freed"] for e in entries if is_tensor_entry(e))
              for node, entries in state.saved.items() if any(is_tensor_entry(e) for e in entries)}
     return {"node_states": state.node_states, "freed": freed, "edge_grads": state.edge_grads,
-            "leaf_grads": state.leaf_grads}
+            "leaf_grads": state.leaf_grads, "not_known": not_known(state)}
+
+
+def not_known(state) -> set:
+    """Return the leaves whose ``.grad`` ``state`` does not show (``PassIndex.leaf_grad``)."""
+    return set(state.leaf_grads_after) - set(state.leaf_grads)
 
 
 def assert_counts_match(index, k: int, state, expected: dict) -> None:
@@ -146,6 +197,7 @@ def test_every_step_of_every_call_is_what_torch_had(case):
             state = history.state(p, k)
             expected = expected_state(torch_call, k, ids, labels)
             assert_matches(shown_by(state), expected, f"{case} pass {p + 1} step {k}")
+            assert case in GRAD_WRITTEN or not not_known(state), (case, p, k)
             assert (state.current or {}).get("node") == expected["current"]
             assert_counts_match(history.index(p), k, state, expected)
         end = history.state(p, len(steps))
@@ -191,7 +243,7 @@ def test_autograd_grad_leaves_dot_grad_none_and_returns_the_gradient():
 
 
 @pytest.mark.parametrize("case", ["twice", "post_accumulate_hook_raises",
-                                  "post_accumulate_hook_raises_once"])
+                                  "post_accumulate_hook_raises_once", *GRAD_WRITTEN])
 def test_incremental_changes_rebuild_the_whole_state(case):
     source = CASES[case]
     result = Session().run(source, filename=f"/x/{case}.py")
@@ -211,7 +263,8 @@ def test_incremental_changes_rebuild_the_whole_state(case):
             want = index.state(b)
             assert states == want.node_states and saved == want.saved, (p, a, b)
             assert edges == want.edge_grads, (p, a, b)
-            assert {**shown.leaf_grads, **change.leaf_grads} == want.leaf_grads, (p, a, b)
+            leaves = {**shown.leaf_grads, **change.leaf_grads}  # (...: not known now)
+            assert {k: g for k, g in leaves.items() if g is not GRAD_NOT_KNOWN} == want.leaf_grads, (p, a, b)
             bare = index.changes(a, b, edges=False)  # what the window asks for
             assert bare.edge_grads == {} and (bare.node_states, bare.saved, bare.leaf_grads) == (
                 change.node_states, change.saved, change.leaf_grads)
@@ -374,3 +427,29 @@ def test_each_pass_shows_a_saved_tensor_as_it_was_at_that_pass():
                     else None) == changed, (p, k, entry)
     (traced,) = graph.nodes[sin]["saved"]  # the trace: the state the snippet left
     assert (traced["version"], traced["saved_version"]) == (2, 0)
+
+
+@pytest.mark.parametrize("case", sorted(GRAD_WRITTEN))
+def test_a_grad_the_snippets_hook_wrote_is_not_shown_where_gradstep_cannot_tell(case):
+    """Before statehunt2 each step before w's AccumulateGrad showed the .grad it found there
+    (the hook's), and each step after it the one AccumulateGrad left: at some step torch
+    had another. Now those steps show no w.grad; every step shown is torch's (the test
+    above), the end shows what the pass left, and the steps not shown are not all."""
+    result, oracle = gradstep_and_torch(GRAD_WRITTEN[case], f"/x/{case}.py")
+    graph = graph_from_json(result["trace"])
+    ids = drawn_ids(oracle, result["trace"], result["root_name"])
+    labels = {n: a["label"] for n, a in graph.nodes(data=True) if a["kind"] == "leaf"}
+    calls = drawn_calls(result["calls"], graph)
+    history = PassHistory(graph, [c["timeline"] for c in calls])
+    hidden = 0
+    for p, call in enumerate(calls):
+        index = history.index(p)
+        for k in range(index.count + 1):
+            if "w" in not_known(history.state(p, k)):
+                hidden += 1
+                assert 0 <= k < index.count
+        end = history.state(p, index.count)
+        want = oracle.calls[call["index"]].snapshots[-1]["grads"]
+        (w_grad,) = [g for fn, g in want.items() if labels.get(ids.get(fn)) == "w"]
+        assert end.leaf_grads["w"] == pytest.approx(w_grad.tolist())
+    assert hidden

@@ -8,6 +8,9 @@ and every other node is pending with its buffers alive.
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import pytest
 
 from gradstep.autograd.session import Session
@@ -96,3 +99,87 @@ def test_the_step_bar_and_the_values_header_number_steps_alike(qtbot, window):
     assert header.text().endswith("▶ runs at step 2")  # MulBackward0
     window.docks["saved"].raise_()
     assert "(pass 1, 1 of 3 steps done)" in window.saved_panel.state_label.text()
+
+
+def test_a_selected_node_that_runs_later_in_the_pass_says_so(qtbot, window):
+    """Before statehunt2 a node selected before its step read "not run in this pass", also
+    where torch runs it later in that pass: the header now gives that step (torch's order,
+    from the JSON's steps); a node the pass does not run still reads "not run in this pass"."""
+    window.editor.setPlainText(INPLACE)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    window.docks["values"].raise_()
+    steps, header = window.model.timeline["steps"], window.values_panel.header
+    window.step_bar.act_reset.trigger()
+    window.model.select(steps[2]["node"])  # SigmoidBackward0, where torch raised at step 3
+    assert header.text().endswith("not run yet — runs at step 3")
+    ran = {s["node"] for s in steps}
+    outside = next(n for n in window.model.graph.nodes if n not in ran)  # a's AccumulateGrad
+    window.model.select(outside)
+    assert header.text().endswith("not run in this pass")
+
+
+HOOK_SETS_GRAD = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                  "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
+                  "h.register_hook(lambda g: setattr(w, 'grad', torch.tensor([7., 7.])))\n"
+                  "out = h.exp().sum()\nout.backward()\nprint(w.grad)\n")
+
+
+def test_a_grad_a_hook_wrote_reads_not_known_before_its_accumulation(qtbot, window):
+    """torch had w.grad None until the hook on h wrote [7, 7] (test_step_state's oracle);
+    the steps before w's AccumulateGrad say it is not known, rather than [7, 7] from step 0,
+    and the hover text has no .grad line there; its own step shows torch's before → after."""
+    window.editor.setPlainText(HOOK_SETS_GRAD)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    window.docks["values"].raise_()
+    model, panel = window.model, window.values_panel
+    w = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "w")
+    (at,) = [i for i, s in enumerate(model.timeline["steps"]) if s["node"] == w]
+    window.step_bar.act_reset.trigger()
+    model.select(w)
+    assert panel.grad_change.text().startswith("w.grad at this step: not known")
+    assert ".grad now" not in window.follower.node_tooltip(w, model.node(w))
+    plain: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:  # torch's own run and print
+        exec(compile(HOOK_SETS_GRAD, "<plain>", "exec"), plain)
+    assert printed.getvalue() == "tensor([  27.0855, 5968.9160])\n"
+    model.set_step(at + 1)
+    assert panel.grad_change.text().startswith("w.grad: [7., 7.] → [27.0855, 5968.9160]")
+    assert "w.grad now: [27.0855, 5968.9160]" in window.follower.node_tooltip(w, model.node(w))
+
+
+HOOK_SETS_GRAD_IN_GRAD_MODE = (
+    "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+    "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
+    "h.register_hook(lambda g: setattr(w, 'grad', g * 2))\n"
+    "out = h.exp().sum()\n(gx,) = torch.autograd.grad(out, [x])\nprint(w.grad)\n")
+
+
+def test_a_grad_a_hook_wrote_in_autograd_grad_reads_not_known_not_ellipsis(qtbot, window):
+    """autograd.grad writes no .grad, but a hook of the snippet's did (w.grad None until the
+    hook on h ran): the steps before the end read "not known"; the grad-mode words came first
+    and wrote the marker itself (review of statehunt2: "w.grad is Ellipsis"). At the end
+    w.grad is what torch's own run printed."""
+    window.editor.setPlainText(HOOK_SETS_GRAD_IN_GRAD_MODE)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    window.docks["values"].raise_()
+    model, panel = window.model, window.values_panel
+    assert model.timeline["mode"] == "grad" and model.timeline["grad_moved"] == ["w"]
+    w = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "w")
+    window.step_bar.act_reset.trigger()
+    model.select(w)
+    assert panel.grad_change.text().startswith("w.grad at this step: not known")
+    assert "Ellipsis" not in panel.grad_change.text()
+    plain: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:  # torch's own run and print
+        exec(compile(HOOK_SETS_GRAD_IN_GRAD_MODE, "<plain>", "exec"), plain)
+    model.set_step(len(model.timeline["steps"]))
+    model.select(w)
+    want = str(plain["w"].grad.tolist()).replace(" ", "")
+    got = panel.grad_change.text()
+    assert got.startswith("autograd.grad does not write .grad: w.grad is "), got
+    assert printed.getvalue().startswith("tensor(")
+    assert [float(v) for v in got.split(" is ")[1].split(";")[0].strip("[]").split(",")] == \
+        pytest.approx([float(v) for v in want.strip("[]").split(",")], rel=1e-4)

@@ -9,7 +9,9 @@ own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
 500.5, ``printopts`` and ``printsci`` (``torch.set_printoptions``: two decimals; six in
 scientific notation, the numbers to compare with what the snippet printed), ``optstep``, an
 SGD step after the pass, and ``hookstep``, one in a hook during the pass: its leaf selected,
-``<example>_written_leaf_values.png``; a saved tensor a hook changed at a step no probe
+``<example>_written_leaf_values.png``; ``hookgrad``, a hook that writes a leaf's ``.grad``
+during the pass: that leaf selected where it is not known, ``<example>_grad_not_known_values.png``;
+a saved tensor a hook changed at a step no probe
 bounds, ``hookwrite``/``prehookwrite``: ``<example>_during_<panel>.png``) it runs the snippet, then for each backward pass at its first, middle and last step
 saves the window with the Values and the Saved panels raised
 (``<example>_p<pass>_<first|mid|last>_<panel>.png``); a model is also folded one level
@@ -54,6 +56,12 @@ SNIPPETS = {
                    "opt = torch.optim.SGD(lin.parameters(), lr=0.5)\n"
                    "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
                    "loss = lin(torch.ones(1, 3)).square().sum()\n",
+    # a hook writes w.grad before w's AccumulateGrad runs: torch had None until then, and
+    # the steps before it show none (not known)
+    "hookgrad": "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
+                "h.register_hook(lambda g: setattr(w, 'grad', torch.tensor([7., 7.])))\n"
+                "out = h.exp().sum()\nout.backward()\nprint(w.grad)\n",
     # a hook writes a saved tensor during the pass: torch refuses SinBackward0 later
     "hookwrite": "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
                  "d = c * 3\ne = d.exp()\nf = e * 5\ne.register_hook(lambda g: b.add_(1))\n"
@@ -72,7 +80,7 @@ SNIPPETS = {
 }
 EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn", "inplace",
             "bignum", "optstep", "hookstep", "printopts", "printsci", "hookwrite", "prehookwrite",
-            "ownhookstep"]
+            "ownhookstep", "hookgrad"]
 
 
 def run_snippet(app, window, name: str) -> None:
@@ -121,6 +129,7 @@ def walk(app, window, out: Path, name: str, log) -> None:
     if not model.timelines:
         window.grab().save(str(out / f"{name}_no_pass.png"))
     during_shot(app, window, out, name, log)
+    not_known_shot(app, window, out, name, log)
     written = [n for n, attrs in model.graph.nodes(data=True) if attrs.get("written_after")]
     if written:  # a leaf an optimizer step wrote during or after the pass: its box, Values, hover
         model.select(written[0])
@@ -151,6 +160,35 @@ def during_shot(app, window, out: Path, name: str, log) -> None:
         window.docks[panel].raise_()
         settle(app, 250)
         window.grab().save(str(out / f"{name}_during_{panel}.png"))
+
+
+def not_known_shot(app, window, out: Path, name: str, log) -> None:
+    """Select the first leaf whose ``.grad`` the snippet's code changed during the last pass,
+    at the first step it is not known (``grad_moved``); save the Values panel and its hover
+    text (``<example>_grad_not_known_values.png``)."""
+    from gradstep.autograd.step_state import GRAD_NOT_KNOWN
+
+    model = window.model
+    index = model.index() if model.timelines else None
+    if index is None:
+        return
+    for k in range(index.count + 1):
+        labels = [label for label in index.leaf_labels()
+                  if index.leaf_grad(label, k) is GRAD_NOT_KNOWN]
+        if labels:
+            break
+    else:
+        return
+    node = next(n for n, attrs in model.graph.nodes(data=True)
+                if attrs.get("kind") == "leaf" and attrs.get("label") == labels[0])
+    model.set_step(k)
+    model.select(node)
+    window.docks["values"].raise_()
+    settle(app, 250)
+    print(f"-- {name} {labels[0]}.grad not known at step {k}", file=log)
+    print("NODE", node, window.follower.node_tooltip(node, model.node(node)).replace("<br>", " | "),
+          file=log)
+    window.grab().save(str(out / f"{name}_grad_not_known_values.png"))
 
 
 def stale_walk(app, window, out: Path) -> None:

@@ -1530,6 +1530,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>这一遍运行时它还没有建立</translation>
     </message>
     <message>
+        <source>not run yet — runs at step {0}</source>
+        <translation>还没有运行 — 在第 {0} 步运行</translation>
+    </message>
+    <message>
         <source>not run in this pass</source>
         <translation>这一遍中没有运行</translation>
     </message>
@@ -1568,6 +1572,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>autograd.grad does not write .grad: {0}.grad is {1}; what the call returned is in Leaf gradients.</source>
         <translation>autograd.grad 不会写入 .grad：{0}.grad 是 {1}；这次调用返回的值在“叶子节点的梯度”面板里。</translation>
+    </message>
+    <message>
+        <source>{0}.grad at this step: not known (the snippet&apos;s code changed it during the pass)</source>
+        <translation>{0}.grad 在这一步：不知道（代码片段自己的代码在这次反向传播中改了它）</translation>
     </message>
     <message>
         <source>{0}.grad now: {1}</source>

@@ -1,0 +1,116 @@
+"""Whether a leaf's ``.grad`` changed during a recorded pass other than by its AccumulateGrad.
+
+A step's ``grad_before`` is the leaf's ``.grad`` as its AccumulateGrad is about to run, and
+the window shows it for every step before that one. It was so from the pass's start only
+when no code of the snippet's (a tensor hook, a node hook, a custom Function's backward)
+wrote ``.grad`` in between: ``h.register_hook(lambda g: setattr(w, "grad", ...))`` or
+``w.grad.mul_(0)`` in a hook, where torch had ``None`` (or the old value) at the earlier
+steps. ``GradMarks`` notes, as the hooks go on, each plain leaf's ``.grad`` (a weak
+reference, so it lives no longer than torch keeps it, and its ``_version``); its
+AccumulateGrad's first pre-hook checks it is still that tensor at that version; a leaf
+whose AccumulateGrad did not run is checked when the pass ends. ``moved`` lists the leaves
+that failed the check: the timeline's ``grad_moved``, where the window shows no ``.grad``
+for the steps it cannot tell (``step_state.PassIndex.leaf_grad``). A write through
+``.data`` moves no version and is not seen, nor one in place into an inference tensor
+(``torch.inference_mode``: it has no version counter, only its identity is checked;
+docs/fidelity.md).
+
+The weak references are of a class of their own (``_Mark``: never the one
+``weakref.ref(t)`` of the snippet's returns) and live only while the pass runs. torch
+refuses to swap a tensor that has one (``torch.utils.swap_tensors``): the snippet's swap
+lets go of gradstep's first (``let_go``, from ``swaps``), and that leaf's ``.grad`` is then
+taken as changed.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from torch import Tensor
+
+from gradstep.autograd.safe_reads import _PLAIN_TYPES
+
+
+class _Mark(weakref.ref):
+    """A weak reference to a leaf's ``.grad`` as a pass began (told from anyone else's by
+    its class; a subclass's reference is never shared with a plain ``weakref.ref``'s)."""
+
+    __slots__ = ()
+
+
+# the GradMarks of the passes under way that hold weak references (``let_go``)
+_MARKING: list = []
+
+
+def let_go(tensors) -> None:
+    """Let go of the passes' weak references to ``tensors`` (the snippet swaps them: torch
+    refuses a tensor that has one); their leaves' ``.grad`` is taken as changed."""
+    for marks in list(_MARKING):
+        for key, (node_id, _, ref, _) in list(marks.pending.items()):
+            if ref is not None and any(ref() is t for t in tensors):
+                del marks.pending[key]
+                marks.moved.append(node_id)
+
+
+class GradMarks:
+    """Each plain leaf's ``.grad`` as the pass began, checked once in the pass."""
+
+    __slots__ = ("leaves", "pending", "moved")
+
+    def __init__(self):
+        self.leaves: list = []  # (node id, leaf variable), as the hooks go on (``add``)
+        # id(leaf variable) -> (node id, the variable, weak ref to .grad or None, version); by
+        # id: a subclass leaf's own __hash__ would run its code
+        self.pending: dict = {}
+        self.moved: list = []  # node ids of the leaves whose .grad changed (``check``)
+
+    def add(self, node_id, variable) -> None:
+        """Note a leaf of the pass; its ``.grad`` is read by ``begin``."""
+        self.leaves.append((node_id, variable))
+
+    def begin(self) -> None:
+        """Note each leaf's ``.grad`` now (called where no mode of the snippet's sees the
+        reads; a subclass leaf or ``.grad`` is not noted: its reads would run its own code)."""
+        pending = self.pending
+        for node_id, variable in self.leaves:
+            if type(variable) not in _PLAIN_TYPES:
+                continue
+            grad = variable.grad
+            if grad is None:
+                pending[id(variable)] = (node_id, variable, None, 0)
+            elif type(grad) is Tensor:
+                # (an inference tensor has no version counter: its ``_version`` raises, and
+                # only its identity is checked)
+                version = None if grad.is_inference() else grad._version
+                pending[id(variable)] = (node_id, variable, _Mark(grad), version)
+        self.leaves = []
+        if any(mark[2] is not None for mark in pending.values()):
+            _MARKING.append(self)
+
+    def check(self, variable, grad) -> None:
+        """Check ``grad`` (``variable.grad`` now) against the note, the first time only."""
+        mark = self.pending.pop(id(variable), None)
+        if mark is None:
+            return
+        node_id, _, ref, version = mark
+        if ref is None:
+            same = grad is None
+        else:
+            noted = ref()
+            same = noted is not None and grad is noted and (version is None
+                                                            or grad._version == version)
+        if not same:
+            self.moved.append(node_id)
+
+    def finish(self) -> list:
+        """Check the leaves no AccumulateGrad of the pass ran for; return ``moved``."""
+        for _, variable, _, _ in list(self.pending.values()):
+            self.check(variable, variable.grad)
+        self.drop()
+        return self.moved
+
+    def drop(self) -> None:
+        """Let go of what is noted (the pass ended, or will not run)."""
+        self.pending.clear()
+        if self in _MARKING:
+            _MARKING.remove(self)

@@ -1,0 +1,55 @@
+"""What ``grad_marks`` notes of a leaf's ``.grad`` as a recorded pass begins (a weak
+reference) is not in the way of the snippet's code, against ``python FILE``."""
+
+from __future__ import annotations
+
+from gradstep.autograd import grad_marks
+from gradstep.autograd.session import Session
+from tests.plain_runs import plain_python
+
+SWAP_OLD_GRAD = """\
+import weakref
+import torch
+x = torch.tensor([1., 2.], requires_grad=True)
+w = torch.tensor([3., 4.], requires_grad=True)
+w.grad = torch.zeros(2)
+t = torch.ones(2)
+h = x * w
+
+
+def hook(g):
+    old = w.grad
+    w.grad = None
+    try:
+        torch.utils.swap_tensors(old, t)
+        print("swapped", old, t)
+    except RuntimeError as e:
+        print("refused:", e)
+
+
+h.register_hook(hook)
+out = h.exp().sum()
+out.backward(retain_graph=True)
+print(w.grad, weakref.getweakrefcount(w.grad))
+out.backward()
+print(w.grad, weakref.getweakrefcount(w.grad))
+"""
+
+
+def test_a_hook_swaps_the_grad_a_pass_began_with_as_in_python(tmp_path):
+    """gradstep's weak reference to ``w.grad`` (noted as the pass began) made torch refuse
+    ``torch.utils.swap_tensors`` of that tensor in a hook ("Cannot swap t1 because it has
+    weakref associated with it") where python swaps it; the swap lets go of it, and w's
+    ``.grad`` is then not shown before its AccumulateGrad (the pass's ``grad_moved``). None
+    is left on a ``.grad`` once the pass is over."""
+    path = tmp_path / "swap_old_grad.py"
+    path.write_text(SWAP_OLD_GRAD, encoding="utf-8")
+    plain = plain_python(path, timeout=120)
+    assert plain.stderr == "" and "swapped tensor([1., 1.]) tensor([0., 0.])" in plain.stdout
+    result = Session().run(SWAP_OLD_GRAD, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    first, second = (call["timeline"] for call in result["calls"])
+    # (the hook set it to None before its AccumulateGrad: moved in both)
+    assert first["steps"] and first["grad_moved"] == second["grad_moved"] == ["w"]
+    assert grad_marks._MARKING == []  # (nothing noted past the passes)
