@@ -60,31 +60,31 @@ def forget() -> None:
     _begun.clear()
 
 
-def _gone():  # stands in for a weak reference let go (``let_go``): dead, as it reads
-    return None
-
-
 def let_go(tensors) -> list:
-    """Drop the notes' weak references to ``tensors`` (``swaps``: torch swaps no tensor that
-    has one, and CPython hands every plain ``weakref.ref(t)`` the same object, so the
-    names' letting go of theirs is not enough); return what ``hold_again`` needs."""
+    """Take the notes of ``tensors`` out (``swaps``: torch swaps no tensor that has a weak
+    reference, and CPython hands every plain ``weakref.ref(t)`` the same object, so the
+    names' letting go of theirs is not enough); return them for ``hold_again``."""
     taken = []
-    for t in tensors:
-        for table in (_noted, _begun):
+    for table in (_noted, _begun):
+        for t in tensors:
             entry = table.get(id(t))
             if entry is not None and entry[0]() is t:
-                table[id(t)] = (_gone, *entry[1:])
-                taken.append((table, t))
+                del table[id(t)]
+                taken.append((table, t, entry[1:]))
     return taken
 
 
-def hold_again(taken: list) -> None:
-    """Make the weak references ``let_go`` dropped again (a swap keeps each tensor's
-    identity: the notes stay that object's)."""
-    for table, t in taken:
-        entry = table.get(id(t))
-        if entry is not None and entry[0] is _gone:
-            table[id(t)] = (weakref.ref(t), *entry[1:])
+def hold_again(taken: list, swapped: tuple | None = None) -> None:
+    """Put back the notes ``let_go`` took, each under its tensor, or where the swap was made
+    (``swapped``: its two tensors) under the other one: a note is of the tensor's data and
+    version counter, which a swap moves to the other object (the graph's leaf is then that
+    object). One noted since (during the swap) is kept; a dead object's, at that id, not."""
+    for table, t, rest in taken:
+        if swapped is not None:
+            t = swapped[1] if t is swapped[0] else swapped[0]
+        now = table.get(id(t))
+        if now is None or now[0]() is not t:
+            table[id(t)] = (weakref.ref(t), *rest)
 
 
 def begin(nodes) -> None:

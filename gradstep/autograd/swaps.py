@@ -17,7 +17,9 @@ a module kept from an earlier run of the kernel serves the next run too; and the
 calls' notes of their leaves, ``pass_versions``, which hold the very ``weakref.ref`` object
 a name's does, since CPython makes one plain reference a tensor), calls torch's,
 and makes them again: each Python
-object keeps its identity through a swap, so a name still labels the object bound to it.
+object keeps its identity through a swap, so a name still labels the object bound to it;
+a recorded call's notes go to the other object, with the data and version counter they
+were taken of (the graph's leaf is then that object).
 A held root of a recorded call whose tensor is swapped is let go (its tensor no longer
 holds the node that root leads to: the call may no longer be drawn on the graph). Where a
 weak reference of anyone else's is left, torch's function raises as in python, and
@@ -109,13 +111,16 @@ def _swapped(original, t1, t2, runs):
     taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
     noted = pass_versions.let_go((t1, t2))  # (the recorded calls' notes of their leaves)
     grad_marks.let_go((t1, t2))  # (a recorded pass's notes of a leaf's .grad: for good)
+    swapped = None  # (t1, t2) once torch swapped them: the notes go with the data
     try:
         if not _foreign((t1, t2)):
             for tensor in (t1, t2):
                 _release_own(tensor)
-        return original(t1, t2)
+        result = original(t1, t2)
+        swapped = (t1, t2)
+        return result
     finally:
-        pass_versions.hold_again(noted)
+        pass_versions.hold_again(noted, swapped)
         for bindings, let_go in taken:
             if let_go:
                 bindings.hold_again(let_go)
