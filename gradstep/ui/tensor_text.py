@@ -96,7 +96,7 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
     """Return a one-line text for a tensor (value dict, nested list or number): its numbers
     as the snippet's ``print`` shows them (``torch_printed``: a leaf's .grad beside the
     Output panel's, ``[1.05e+00, -2.98e-01, 2.79e-05]`` under ``precision=2``, not
-    ``[1, -0.3, 2.8e-05]``), at most ``limit`` characters: whole numbers, then ``…`` (a
+    the edge's ``[1.05, -0.298, 2.79e-05]``), at most ``limit`` characters: whole numbers, then ``…`` (a
     number cut short would read as another one). A
     ``dtype`` (or the value's) known to be complex reads the data's ``[real, imag]`` pairs
     as ``a+bj``; data that are not such pairs then show as ``…``."""
