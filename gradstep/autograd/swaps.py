@@ -14,8 +14,9 @@ While the snippet runs, ``torch.utils.swap_tensors`` is a wrapper (``functools.w
 torch's; torch's modules call it through ``torch.utils``) that lets go of gradstep's own
 weak references to the two tensors (those of the runs under way, ``under_way``: a wrapper
 a module kept from an earlier run of the kernel serves the next run too; and the recorded
-calls' notes of their leaves, ``pass_versions``, which hold the very ``weakref.ref`` object
-a name's does, since CPython makes one plain reference a tensor), calls torch's,
+calls' notes of their leaves, ``pass_versions``: plain ``weakref.ref``s, the very object a
+name's is where the leaf is named, since CPython makes one plain reference a tensor),
+calls torch's,
 and makes them again: each Python
 object keeps its identity through a swap, so a name still labels the object bound to it;
 a recorded call's notes go to the other object, with the data and version counter they
