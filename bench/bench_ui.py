@@ -19,7 +19,9 @@ Prints, each with a ratio against a peer measured in the same run:
 - the first steps right after the run, from the start of the pass, with the collector's
   older-generation collections timed: what a big intake leaves to the collector lands there.
   The bench turns on what ``gradstep gui``'s process does (``gc_pause.freeze_intakes``);
-  ``--no-freeze`` measures without it.
+  ``--no-freeze`` measures without it;
+- the first frame far out (a zoom from 100% past the detail scale), right after those
+  steps, against the frame budget; then pans, zooms and Fit to window.
 """
 
 from __future__ import annotations
@@ -233,6 +235,35 @@ def jump_ms(app, window) -> tuple[float, float]:
     return times[0], times[1]
 
 
+def first_far_ms(app, window) -> tuple[float, list[float], list[float]]:
+    """Return the scale, and the ms and CPU ms, of the view's first frame far out (boxes
+    and edges without detail, ``qt_paint.DETAIL_LOD``) and of the same frame twice again:
+    from where a big graph opens (its root at 100%), the first scale the wheel reaches
+    below it (1.2**-11, 0.135), one frame, the view back at its start between them (what
+    the first frame costs more than the others is its first time's). Measured right after
+    the first steps, before any other frame far out (presentation mode fits the whole
+    graph: far out too)."""
+    from gradstep.drawing import qt_paint
+
+    view = window.graph_view
+    factor = 1.0
+    while factor >= qt_paint.DETAIL_LOD:
+        factor /= 1.2
+    times, cpu = [], []
+    for _ in range(3):
+        view.show_start()
+        app.processEvents()
+        start, c = time.perf_counter(), time.process_time()
+        view.zoom(factor)
+        app.processEvents()  # a new scale: the whole view is painted, far out
+        times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    scale = view.transform().m11()
+    view.show_start()
+    app.processEvents()
+    return scale, times, cpu
+
+
 def pan_zoom_ms(app, window, frames: int) -> dict[str, list[float]]:
     """Return the ms of each frame of a pan and of zooming, each including its paint:
 
@@ -373,6 +404,7 @@ def main() -> int:
     paint, paint_cpu, backward_ms = first_paint_ms(app, window, result)
     count = min(args.steps, len(timeline["steps"]) // 2)
     first, collections = first_steps_ms(app, window, min(count, 100))
+    far_scale, far, far_cpu = first_far_ms(app, window)
     times = step_ms(app, window, count)
     median, worst = statistics.median(times), max(times)
     step_cpu = statistics.median(STEP_CPU)
@@ -389,6 +421,11 @@ def main() -> int:
           f"worst {max(first):.1f} ms; collections of generation 1 or 2 over 5 ms meanwhile: "
           + (", ".join(f"gen {g} {ms:.0f} ms" for g, ms in collections if ms > 5) or "none")
           + (" (--no-freeze)" if args.no_freeze else " (intakes frozen, as gradstep gui)"))
+    print(f"the first frame far out (100% -> {far_scale:.3f}, after those steps): {far[0]:6.2f} ms   "
+          f"vs the {FRAME_MS:.0f} ms frame: {far[0] / FRAME_MS:.3f}x "
+          f"({'within' if far[0] < FRAME_MS else 'OVER'} one frame); CPU {far_cpu[0]:.2f} ms; "
+          f"the same frame twice again: {far[1]:.2f}, {far[2]:.2f} ms (CPU {far_cpu[1]:.2f}, "
+          f"{far_cpu[2]:.2f} ms)")
     print(f"one step (median of {len(times)}): {median:6.2f} ms   worst {worst:.2f} ms   "
           f"(with a full repaint of the view: {full:.2f} ms); CPU median {step_cpu:.2f} ms")
     print(f"  of which the window's own work (model, recolour calls, panel updates; no "

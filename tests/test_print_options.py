@@ -47,6 +47,8 @@ TENSORS = [
     [7.0],
     [1e9, 3.0],
     [math.inf, 0.25],
+    [1.047, -0.29829, 2.7895e-05],  # the printopts lesson's w.grad: 1.05 at precision 2, not 1
+    [0.99996, 1e-05, 123.4],  # round to whole-looking numbers: 1.00, 1.23e+02 at precision 2
 ]
 
 
@@ -99,8 +101,13 @@ def test_box_and_edge_numbers_are_torchs_where_torch_writes_no_exponent_by_itsel
         if print_mode(data) == SHORT:
             chosen_by_torch = torch_options.get("sci_mode") is None
             assert chosen_by_torch and ("e" in "".join(expected) or max(map(abs, data)) >= 1e4)
-            for word, x in zip(words, data):  # the same number, in fewer digits
-                assert math.isclose(float(word), x, rel_tol=10.0 ** (1 - max(1, options_now().precision)))
+            precision = options_now().precision
+            for word, x, torchs in zip(words, data, expected):
+                if precision < 4:  # torch's own number, digit for digit ("1.05", not "1")
+                    assert float(word) == float(torchs), (word, torchs)
+                else:  # the same number, in one digit fewer than torch's (as ever)
+                    assert math.isclose(float(word), x, rel_tol=10.0 ** (1 - precision))
+                assert not word.isdigit() or float(word) == x  # a whole number only for one
             return
     assert words == expected
     assert box == "= [" + ", ".join(expected) + "]"

@@ -66,7 +66,7 @@ from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.node_class_caches import PYTHON_NODE
-from gradstep.autograd.own_frames import drop_own_frames
+from gradstep.autograd.own_frames import drop_own_frames, frames_out
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.step_hooks import gc_paused
@@ -304,14 +304,23 @@ class CapturedCalls:
         recorded call it was raised in (a hook's, inside the snippet's ``loss.backward()``)
         keeps no error. Only that call: one whose ``sys.exit(0)`` the snippet caught stays
         a pass that torch stopped with an error. Its steps and freed flags stay those of
-        the pass torch stopped (nothing freed past where it stopped). The call is found on
+        the pass torch stopped (nothing freed past where it stopped). The call is found from
         the exception's own traceback, so nothing keeps the exception alive longer than
-        python does."""
+        python does: its ``record`` frame is one the exception left, which the wrapper took
+        out of the traceback (``own_frames.drop_own_frames``: python shows no frame of
+        gradstep's), between two frames the traceback holds. A finished frame keeps its
+        caller (``f_back``), so the frames from the lower one's caller up to the upper one
+        are those taken out; where that walk does not reach the upper frame (a traceback the
+        snippet put together itself) no call is taken for it."""
         tb = exc.__traceback__
-        while tb is not None:
-            frame = tb.tb_frame
-            if frame.f_code is _Capture.record.__code__:
-                record = frame.f_locals.get("record")
+        while tb is not None and tb.tb_next is not None:
+            upper, frame = tb.tb_frame, tb.tb_next.tb_frame.f_back
+            left = []
+            while frame is not None and frame is not upper:
+                if frame.f_code is _Capture.record.__code__:
+                    left.append(frame.f_locals.get("record"))
+                frame = frame.f_back
+            for record in left if frame is upper else ():
                 for kept in self.records:
                     if kept is record and kept.get("timeline") is not None:
                         kept["error"] = kept["timeline"]["error"] = None
@@ -513,11 +522,8 @@ class _Capture:
         @functools.wraps(start)
         def noting(thread, *args, **kwargs):
             self.threads = True
-            try:
+            with frames_out:  # "threads can only be started once", as python's
                 return start(thread, *args, **kwargs)
-            except BaseException as exc:  # "threads can only be started once", as python's
-                drop_own_frames(exc)
-                raise
         return noting
 
     def wrap(self, original, api: str):
@@ -578,7 +584,7 @@ class _Capture:
         fails, the call simply runs as torch runs it, unrecorded.
         """
         self.busy = True
-        held = None
+        held = exc = None
         try:  # (a handler's exception as the handlers are read left ``busy`` set for good)
             held = held_signals.hold()  # a timer's handler: where the plain run could run it
             if held is not None:
@@ -634,8 +640,8 @@ class _Capture:
                         reraise_if_handlers(failure)
         finally:
             self.busy = False
-            if held is not None:
-                held.release(caller)
+            if held is not None:  # a handler raising here: chained to torch's error, as python's
+                held.release(caller, exc)
         if exc is not None:
             raise exc
         return result

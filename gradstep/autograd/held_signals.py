@@ -93,9 +93,16 @@ class Held:
             if callable(handler):
                 handler(number, frame)
 
-    def release(self, frame) -> None:
+    def release(self, frame, failed: BaseException | None = None) -> None:
         """Put the snippet's handlers back (where the snippet did not set another meanwhile),
-        then run those of the signals noted, in ``frame``."""
+        then run those of the signals noted, in ``frame``.
+
+        ``failed``: the error torch's engine ended the pass with. Python runs a handler
+        pending at the pass's end in the ``finally`` of torch's ``_engine_run_backward``,
+        while that error is handled: the handler's exception is chained to it ("During
+        handling of the above exception"), ``sys.exc_info()`` in the handler is it, and its
+        traceback ends there (it goes no further). So the noted handlers run while it is
+        handled, its traceback cut to python's for that time (put back if none raised)."""
         landed = None
         for number, handler in self.handlers.items():
             try:
@@ -105,7 +112,26 @@ class Held:
                 landed = landed or exc    # the rest first
         if landed is not None:
             raise landed
-        self.run_noted(frame)
+        engine = _engine_entry(failed) if self.noted and failed is not None else None
+        if engine is None:  # (an error torch raised before its engine ran: python's handler
+            self.run_noted(frame)  # ran before it, with no error to chain to)
+            return
+        kept, context = failed.__traceback__, failed.__context__
+        try:
+            raise failed
+        except BaseException:
+            failed.__traceback__, failed.__context__ = engine, context
+            self.run_noted(frame)
+        failed.__traceback__ = kept
+
+
+def _engine_entry(exc: BaseException):
+    """The entry of ``exc``'s traceback for torch's ``_engine_run_backward`` (the error
+    came out of the engine there), or None."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code is not _ENGINE_CALLER:
+        tb = tb.tb_next
+    return tb
 
 
 def _in_gradsteps_code(frame) -> bool:

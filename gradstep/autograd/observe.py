@@ -48,7 +48,7 @@ from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.lines import LineIndex
 from gradstep.autograd.names import Bindings
-from gradstep.autograd.own_frames import drop_own_frames
+from gradstep.autograd.own_frames import frames_out
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
     fresh_grad_fn,
@@ -592,12 +592,8 @@ def _exports_without_hooks(ours: set) -> list:
 def _without_hooks(original, ours: set):
     @functools.wraps(original)
     def without_gradstep_hooks(*args, **kwargs):
-        try:
-            with _hooks_set_aside(ours):
-                return original(*args, **kwargs)
-        except BaseException as exc:  # torch's error, as the plain run's traceback has it
-            drop_own_frames(exc)
-            raise
+        with frames_out, _hooks_set_aside(ours):  # torch's error, as the plain run's has it
+            return original(*args, **kwargs)
 
     return without_gradstep_hooks
 

@@ -5,7 +5,8 @@ While the snippet runs, some of torch's functions are gradstep's wrappers (``bac
 through one carried the wrapper's frames (``calls.py`` ``wrapper``, ``record``,
 ``backward.py`` ``_kept_error``) into its traceback: a snippet that caught torch's error and
 printed it (``traceback.print_exc()``, ``logging.exception``) showed them where ``python
-FILE`` shows its own line, then torch's (fidhunt6). ``drop_own_frames`` takes them out.
+FILE`` shows its own line, then torch's (fidhunt6). ``drop_own_frames`` takes them out;
+each wrapper calls torch's function inside ``with frames_out:``.
 """
 
 from __future__ import annotations
@@ -36,14 +37,13 @@ def drop_own_frames(exc: BaseException) -> None:
     frames and ``held_signals``' frames further on (a handler that ran in a hook of a held
     call showed ``postponing`` and ``run_noted`` between the hook's line and its own).
     Frames of gradstep below another's are kept (the snippet's own call of gradstep's
-    API). A ``SystemExit`` keeps the wrappers' frames, those two kinds aside:
-    ``calls.ended_by`` finds the recorded call it ended by its ``record`` frame (so a snippet
-    that catches it and prints its traceback still sees them)."""
+    API). A ``SystemExit`` too: ``calls.ended_by`` finds the recorded call it ended by the
+    ``record`` frame between two frames its traceback still holds (the frames taken out stay
+    linked through ``f_back``, as python keeps a finished frame's caller)."""
     tb = exc.__traceback__
-    if not isinstance(exc, SystemExit):
-        while tb is not None and is_own(tb.tb_frame.f_code):
-            tb = tb.tb_next
-        exc.__traceback__ = tb
+    while tb is not None and is_own(tb.tb_frame.f_code):
+        tb = tb.tb_next
+    exc.__traceback__ = tb
     while tb is not None and tb.tb_next is not None:
         following = tb.tb_next
         code = following.tb_frame.f_code
@@ -51,3 +51,29 @@ def drop_own_frames(exc: BaseException) -> None:
             tb.tb_next = following.tb_next
         else:
             tb = following
+
+
+class _FramesOut:
+    """``with frames_out:`` around a wrapper's call of torch's function: an exception that
+    leaves the block has gradstep's frames taken out (``drop_own_frames``) and goes on.
+
+    It adds no frame to what the snippet sees: ``__enter__`` has returned before the block
+    runs, and ``__exit__`` is handed the exception without it passing through ``__exit__``'s
+    frame; it returns None, so the ``with`` re-raises the exception as a bare ``raise`` does
+    (``RERAISE``: its traceback as ``__exit__`` left it, no entry added). Tested against
+    ``python FILE``: the printed traceback and ``traceback.extract_tb`` of each wrapper's
+    error (``tests/autograd/test_calls.py``). A class, not ``contextlib.contextmanager``:
+    that one throws the exception into its generator (a frame of its own) and sets the
+    traceback back to the one it was handed, undoing the cut."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if exc is not None:
+            drop_own_frames(exc)
+
+
+frames_out = _FramesOut()

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 import torch
 from torch._C._autograd import _get_sequence_nr
 
-from gradstep.autograd import errors, jacobian, process_state, saved_memory, snippet_source
+from gradstep.autograd import (
+    errors,
+    jacobian,
+    process_state,
+    saved_memory,
+    snippet_depth,
+    snippet_source,
+)
 from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
@@ -116,12 +123,14 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
     output = CappedText(note=worded_note) if capture_output else None
     failure = None
     counter_before = _get_sequence_nr()
+    probed = snippet_depth.probe_namespace()
+    exec(snippet_depth.PROBE, probed)  # from this frame, as the snippet's exec below
     with capture_backward_calls(filename, observer) as calls:
         try:
             with _printed_to(output), snippet_environment(argv_name), running_as_main(module), \
                     device_context(device), observer.active(), \
                     (Recorder(observer).active() if deep else contextlib.nullcontext()), \
-                    snippet_stacks(sys._getframe()):
+                    snippet_stacks(sys._getframe()), snippet_depth.levelled(probed):
                 exec(code, namespace)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = None if ended_well(exc) else exc

@@ -27,7 +27,7 @@ import functools
 from torch.compiler import is_compiling
 
 from gradstep.autograd.handler_raised import reraise_if_handlers
-from gradstep.autograd.own_frames import drop_own_frames
+from gradstep.autograd.own_frames import frames_out
 from gradstep.autograd.safe_reads import (
     ACCUMULATE_GRAD,
     fresh_grad_fn,
@@ -106,11 +106,8 @@ def noting_hooks(register):
             return register(*args, **kwargs)
         tensor = args[0] if args else kwargs.get("self")
         first = _without_hooks(tensor)
-        try:
+        with frames_out:  # torch's error, as the plain run's traceback has it
             handle = register(*args, **kwargs)
-        except BaseException as exc:  # torch's error, as the plain run's traceback has it
-            drop_own_frames(exc)
-            raise
         if first:
             _note(tensor)
         return handle

@@ -42,7 +42,7 @@ class EdgePieces:
             self.start = self.control = self.end = self.edge_tail = self.edge_tip = np.zeros((0, 2))
             self.lo = self.hi = np.zeros((0, 2))
             self._index_along_layers()
-            self._chords = self._chord_range = None
+            self._chords = self._chord_range = self._made = None
             return
         counts, points = route_points(drawn)
         first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -72,6 +72,7 @@ class EdgePieces:
         self._index_along_layers()
         self._chords = None  # each piece's chords far out: _chord_table
         self._chord_range = None  # their least and greatest x and y: _device_bounds
+        self._made = None  # the table in the making: far_step
 
     def _index_along_layers(self) -> None:
         """Sort the pieces by where their boxes start along the axis they are short on: a
@@ -211,14 +212,8 @@ class EdgePieces:
         """Return the table's least and greatest of each row (x, y) scaled and shifted as
         ``chord_ends`` does, before rounding: two rows of two (x, y) a row, [least, most]
         in either order (a scale below 0 swaps them)."""
-        if self._chord_range is None:
-            table = self._chord_table()[0]
-            if table.shape[1] == 0:
-                self._chord_range = np.full((2, 2), np.nan)
-            else:  # each row's least and greatest, x from rows 0 and 2, y from 1 and 3
-                self._chord_range = np.array(
-                    [[min(table[0].min(), table[2].min()), max(table[0].max(), table[2].max())],
-                     [min(table[1].min(), table[3].min()), max(table[1].max(), table[3].max())]])
+        while not self.far_step():  # (the table's bounds: made once)
+            pass
         sx, sy, dx, dy = transform
         bounds = self._chord_range * np.array([[sx], [sy]])
         bounds += np.array([[dx], [dy]])
@@ -227,22 +222,53 @@ class EdgePieces:
     def _chord_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return every piece's chords in scene coordinates, four rows ``x0, y0, x1, y1``
         with a column a chord in piece order (a line's ends; a curve's start to its halfway
-        point, then on to its end), with each piece's first column and count; made when
-        first drawn far out."""
-        if self._chords is None:
-            count = np.where(self.curve, 2, 1)
-            first = np.cumsum(count) - count
-            middle = (self.start + 2 * self.control + self.end) / 4  # the curve's halfway point
-            table = np.empty((int(count.sum()), 4))
-            table[first, :2] = self.start
-            table[first, 2:] = np.where(self.curve[:, None], middle, self.end)
-            second = first[self.curve] + 1
-            table[second, :2] = middle[self.curve]
-            table[second, 2:] = self.end[self.curve]
-            self._chords = (np.ascontiguousarray(table.T), first, count)
+        point, then on to its end), with each piece's first column and count: made in parts
+        between frames (``far_step``), what is left of it when first drawn far out."""
+        while self._chords is None:
+            self.far_step()
         return self._chords
 
+    def far_step(self) -> bool:
+        """Make the next part of what a frame far out reads: the chords of the next
+        ``CHORD_PART`` pieces into the chord table, or, the table made, its least and
+        greatest x and y; return whether all is made. A window calls it between frames
+        (``qt_graph_view``), so its first frame far out does not make the table (0.1-0.2 s
+        for the 100,000-node DAG's 510,796 chords); a paint before then makes the rest.
+        Each part's columns are the same floats as the table made at once (each column its
+        own piece's, the same sums)."""
+        if self._chord_range is not None:
+            return True
+        if self._chords is None:
+            if self._made is None:  # the table to fill, each piece's first column and count
+                count = np.where(self.curve, 2, 1)
+                self._made = (np.empty((4, int(count.sum()))), np.cumsum(count) - count, count, 0)
+            table, first, count, begin = self._made
+            at = slice(begin, begin + CHORD_PART)
+            start, control, end, curve = self.start[at], self.control[at], self.end[at], self.curve[at]
+            middle = (start + 2 * control + end) / 4  # the curve's halfway point
+            columns, second = first[at], first[at][curve] + 1
+            to = np.where(curve[:, None], middle, end)
+            for row in (0, 1):
+                table[row, columns] = start[:, row]
+                table[row + 2, columns] = to[:, row]
+                table[row, second] = middle[curve, row]
+                table[row + 2, second] = end[curve, row]
+            if begin + CHORD_PART < len(self.edge):
+                self._made = (table, first, count, begin + CHORD_PART)
+            else:
+                self._chords, self._made = (table, first, count), None
+            return False
+        table = self._chords[0]
+        if table.shape[1] == 0:
+            self._chord_range = np.full((2, 2), np.nan)
+        else:  # each row's least and greatest, x from rows 0 and 2, y from 1 and 3
+            self._chord_range = np.array(
+                [[min(table[0].min(), table[2].min()), max(table[0].max(), table[2].max())],
+                 [min(table[1].min(), table[3].min()), max(table[1].max(), table[3].max())]])
+        return True
 
+
+CHORD_PART = 16384  # pieces whose chords one step between frames makes (~1-3 ms)
 _CHORD_FAR = 2 ** 15  # device coordinates of chords are packed in 16 bits
 SPLIT_PX = 512.0
 

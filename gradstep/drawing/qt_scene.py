@@ -353,6 +353,7 @@ def _parts(types: np.ndarray) -> int:
     return int(np.count_nonzero((types == LINE) | (types == CURVE)))
 
 
+FILL_PART = 16384  # boxes whose kind one step between frames reads
 _STATE_CODES = {state: code for code, state in enumerate(style.STATE_LOOK)}
 _PENDING = _STATE_CODES["pending"]
 
@@ -422,7 +423,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         if given:
             at, codes = zip(*given)
             self._state_code[list(at)] = codes
-        self._own_rgb = None
+        self._own_rgb = None  # each box's own fill far out: _own_fill_step
+        self._kinds: list = []  # the boxes' kinds read so far, for it
         # (every position and size a pair: one float after another, as np.asarray reads them)
         centres = np.fromiter(chain.from_iterable(layout.positions.values()), float,
                               count=2 * len(self.node_ids)).reshape(-1, 2)
@@ -463,22 +465,37 @@ class GraphScene(QtWidgets.QGraphicsScene):
         """Return the far-out fill of nodes ``indices`` as ``0xRRGGBB`` numbers: its state's
         (``style.node_fill``), else its own. ``indices`` ascending, each once (a paint's
         ``shown``): as many as there are nodes is read as every node, in order."""
-        if self._own_rgb is None:
-            self._own_rgb = self._own_fills()
+        while self._own_rgb is None:
+            self._own_fill_step()
         every = len(indices) == len(self._state_code)  # (all, ascending: no gather)
         by_state = _state_rgbs()[self._state_code if every else self._state_code[indices]]
         own = self._own_rgb if every else self._own_rgb[indices]
         return np.where(by_state >= 0, by_state, own).astype(np.uint32)
 
-    def _own_fills(self) -> np.ndarray:
-        """Return each box's fill where its state sets none (``style.node_fill``: root green,
-        else its kind's), as ``0xRRGGBB``; each kind's colour read once."""
-        kinds = [attrs.get("kind", "op") for attrs in self.attrs]
+    def far_step(self) -> bool:
+        """Make the next part of what the first frame far out would (each box's own fill,
+        then the edges' chord table: ``EdgePieces.far_step``), a few ms; return whether
+        all is made. A window calls it between frames (``qt_graph_view``); a paint before
+        then makes what is left, the same."""
+        if self._own_rgb is None:
+            self._own_fill_step()
+            return False
+        return self.edges_item is None or self.edges_item.pieces.far_step()
+
+    def _own_fill_step(self) -> None:
+        """Read the kinds of the next ``FILL_PART`` boxes; with every box's read, set
+        ``_own_rgb``: each box's fill where its state sets none (``style.node_fill``: root
+        green, else its kind's), as ``0xRRGGBB``, each kind's colour read once."""
+        kinds = self._kinds
+        begin = len(kinds)
+        kinds.extend([attrs.get("kind", "op") for attrs in self.attrs[begin:begin + FILL_PART]])
+        if len(kinds) < len(self.attrs):
+            return
         rgb = {kind: _rgb_of(style.node_fill({"kind": kind})) for kind in set(kinds)}
         fills = np.fromiter(map(rgb.__getitem__, kinds), np.int64, count=len(kinds))
         fills[[self._index[n] for n in self.roots if n in self._index]] = _rgb_of(
             style.node_fill({}, is_root=True))
-        return fills
+        self._own_rgb, self._kinds = fills, []
 
 
     # -- geometry ---------------------------------------------------------------------

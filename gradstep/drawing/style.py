@@ -29,6 +29,7 @@ from gradstep.policies.number_text import (
     mode_one,
     print_mode,
     print_options,
+    short_text,
     torch_printed,
 )
 
@@ -181,17 +182,18 @@ def format_shape(shape) -> str:
 
 
 def format_number(x) -> str:
-    """Return a compact number: 4 significant digits (as many as the snippet's print
-    ``precision``: ``number_text.printed_with``); strict JSON's ``"NaN"``,
+    """Return a compact number: ``number_text.short_text`` (4 significant digits with
+    torch's default print options; torch's own digits at a lower ``precision``); strict JSON's ``"NaN"``,
     ``"Infinity"``, ``"-Infinity"`` as torch prints them (``nan``, ``inf``, ``-inf``)."""
     if isinstance(x, str):
         return TORCH_WORDS.get(x, x)
     if isinstance(x, int):  # bool is an int: True stays "True"
         return str(x)
     try:
-        return f"{float(x):.{print_options().precision}g}"
+        x = float(x)
     except (TypeError, ValueError):
         return str(x)
+    return short_text(x)
 
 
 def format_small_value(value) -> str:
@@ -238,7 +240,7 @@ def _float_word(x: float, mode: str) -> str:
         return f"{x:.{precision}e}"
     if mode == WHOLE and x - x == 0:
         return f"{x:.0f}."
-    return f"{x:.{precision}g}"
+    return short_text(x)
 
 
 EDGE_LABEL_NUMBERS = 4  # gradients with more numbers are not written on the edge

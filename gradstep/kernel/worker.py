@@ -142,7 +142,7 @@ def guard_torch_load() -> None:
     """
     import torch  # heavy, and a test session (tests/kernel/fake_session.py) runs without it
 
-    from gradstep.autograd.own_frames import drop_own_frames
+    from gradstep.autograd.own_frames import frames_out
 
     original = torch.load
     if getattr(original, "_gradstep_guarded", False):
@@ -152,11 +152,8 @@ def guard_torch_load() -> None:
     def load(*args, **kwargs):
         if kwargs.get("weights_only") is None:
             kwargs["weights_only"] = True
-        try:
+        with frames_out:  # torch's error, as the plain run's traceback has it
             return original(*args, **kwargs)
-        except BaseException as exc:  # torch's error, as the plain run's traceback has it
-            drop_own_frames(exc)
-            raise
 
     load._gradstep_guarded = True
     torch.load = load

@@ -6,7 +6,8 @@ point), else 4 significant digits. Pure: the autograd core (formulas) and the dr
 "Four" is torch's default ``precision``: a snippet's ``torch.set_printoptions(precision=2)``
 or ``sci_mode=...`` (``PRINT_OPTS`` at the end of its run, carried in the run's reply as
 ``print_options``) is followed within ``printed_with(options)``; outside, torch's default
-options (``DEFAULT``), so the default text is the same as ever. Only text follows them:
+options (``DEFAULT``), so the default text is the same as ever (but a number that rounds to a
+whole-looking one: ``short_text``). Only text follows them:
 JSON keeps every value whole.
 """
 
@@ -142,7 +143,7 @@ def float_text(x: float, mode: str, in_tensor: bool = False) -> str:
     scientific notation with as many (SCI), a whole number of a tensor's numbers (``in_tensor``)
     as ``2.`` (WHOLE: ``tensor([0., 2.])``), a lone whole number as ``2.0`` (a scalar
     prints so; a 0-d tensor would print ``tensor(2.)``, which its data cannot tell apart),
-    else 4 significant digits (as many as the precision)."""
+    else ``short_text`` (4 significant digits with torch's default options)."""
     precision = _SHOWN.get().precision
     if mode == FIXED:
         return f"{x:.{precision}f}"
@@ -152,7 +153,28 @@ def float_text(x: float, mode: str, in_tensor: bool = False) -> str:
         return f"{x:.0f}." if in_tensor else f"{x:.1f}"
     if x.is_integer() and abs(x) < 1e6:
         return f"{x:.1f}"
-    return f"{x:.{precision}g}"
+    return short_text(x)
+
+
+def short_digits(precision: int) -> int:
+    """Return how many significant digits ``short_text`` keeps at ``precision``: torch's own
+    (its scientific notation writes ``precision + 1``: ``1.05e+00`` at 2) up to 4, the
+    precision from 4 on (torch's default 4: ``1.047`` where torch writes ``1.0470e+00``, the
+    boxes' and edges' text as it always was; a box stays narrow)."""
+    return precision + 1 if precision < 4 else precision
+
+
+def short_text(x: float) -> str:
+    """Return a float in ``short_digits`` significant digits (of ``printed_with``'s
+    precision), trailing zeros dropped (``0.6`` for torch's ``6.00e-01``), but never as a
+    whole number when it is not one: ``1.047`` at precision 0 is torch's ``1e+00``, not
+    ``1``; 0.9996 at precision 2 is ``1.00``, as torch's ``1.00e+00``; ``nan``, ``inf``."""
+    digits = short_digits(_SHOWN.get().precision)
+    text = f"{x:.{digits}g}"
+    if x - x != 0 or x.is_integer() or "." in text or "e" in text:
+        return text
+    text = f"{x:#.{digits}g}"  # its zeros kept: 1.00, 12.0
+    return f"{x:.{digits - 1}e}" if text.endswith(".") else text
 
 
 def torch_printed(numbers: list) -> list[str]:

@@ -26,6 +26,25 @@ def base_font() -> QtGui.QFont:
     return QtGui.QFont(_base_font)
 
 
+def tab_names_width(group: list[QtWidgets.QDockWidget]) -> int:
+    """Return the width the tabs of ``group`` (docks tabbed together) need for their whole
+    names at the application's font now: read from a tab bar of our own with the same
+    titles, font and style (Qt's own tab bars of the docks are not looked up)."""
+    bar = QtWidgets.QTabBar()
+    for dock in group:
+        bar.addTab(dock.windowTitle())
+    need = sum(bar.tabSizeHint(i).width() for i in range(bar.count())) + 16
+    bar.deleteLater()
+    return need
+
+
+def panel_tabs(window) -> list[QtWidgets.QDockWidget]:
+    """Return the Values dock and the docks tabbed with it that are not hidden."""
+    first = (getattr(window, "docks", None) or {}).get("values")
+    return [] if first is None else \
+        [d for d in (first, *window.tabifiedDockWidgets(first)) if not d.isHidden()]
+
+
 class QtFontZoom(QtCore.QObject):
     """Scales the text of ``window`` and of the application by ``factor``.
 
@@ -107,32 +126,29 @@ class QtFontZoom(QtCore.QObject):
         QtCore.QTimer.singleShot(0, self, lambda: self._fit_panel_tabs(view if whole else None))
 
     def _fit_panel_tabs(self, whole_view) -> None:
-        """The width is read from a tab bar of our own with the same titles, font and style
-        (Qt's own tab bars of the docks are not looked up)."""
+        """(``tab_names_width``: the width the names need.)"""
         window = self.window
-        docks = getattr(window, "docks", None)
-        first = (docks or {}).get("values")
-        group = [] if first is None else \
-            [d for d in (first, *window.tabifiedDockWidgets(first)) if not d.isHidden()]
+        group = panel_tabs(window)
+        first = window.docks["values"] if group else None
         if len(group) < 2:  # no tabs: nothing to fit, nothing kept
             self._widened_from = None
             return
-        bar = QtWidgets.QTabBar()
-        for dock in group:
-            bar.addTab(dock.windowTitle())
-        need = sum(bar.tabSizeHint(i).width() for i in range(bar.count())) + 16
-        bar.deleteLater()
-        width = min(need, int(window.width() * 0.6))
+        width = min(tab_names_width(group), int(window.width() * 0.6))
         # the panels' layouts at the new font first: their minimum widths limit the dock's
         QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
-        before = first.width() if self._widened_from is None else self._widened_from
-        to = width if first.width() < width else max(width, before)
-        moved = to != first.width()
-        if moved:
-            window.resizeDocks([first], [to], QtCore.Qt.Orientation.Horizontal)
-        # the width it had is kept while the names need more; back as it was, a later
-        # widening starts from the width then (one the person chose by dragging, too)
-        self._widened_from = before if width > before else None
+        column = getattr(window, "panel_column", None)
+        if column is not None and column.follows:  # the column's width follows the window's
+            self._widened_from = None  # (and the names': QtPanelColumn.fit)
+            moved = column.fit()
+        else:  # the width the person dragged the column to
+            before = first.width() if self._widened_from is None else self._widened_from
+            to = width if first.width() < width else max(width, before)
+            moved = to != first.width()
+            if moved:
+                window.resizeDocks([first], [to], QtCore.Qt.Orientation.Horizontal)
+            # the width it had is kept while the names need more; back as it was, a later
+            # widening starts from the width then
+            self._widened_from = before if width > before else None
         if whole_view is not None and (moved or not _shows_whole_graph(whole_view)):
             QtCore.QTimer.singleShot(0, whole_view.fit_to_window)  # not cut at its side
 

@@ -75,17 +75,44 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         return len(self._line_bottoms())
 
     def _line_bottoms(self) -> list[float]:
+        return [bottom for _top, bottom in self._line_spans()]
+
+    def _line_spans(self) -> list[tuple[float, float]]:
+        """Return each text line's (top, bottom) in the document."""
         layout = self.document().documentLayout()
-        bottoms = []
+        spans = []
         block = self.document().begin()
         while block.isValid():
             top = layout.blockBoundingRect(block).top()
             lines = block.layout()
             for i in range(lines.lineCount()):
                 line = lines.lineAt(i)
-                bottoms.append(top + line.y() + line.height())
+                spans.append((top + line.y(), top + line.y() + line.height()))
             block = block.next()
-        return bottoms
+        return spans
+
+    def cut_line_top(self) -> int | None:
+        """Return where, in the viewport, the line its foot cuts starts (None: none is cut):
+        ``paintEvent`` leaves it out. The height fits whole lines of ``sample_html``; a
+        node's real lines (no large formula among the first, other fonts) are a little
+        shorter, and the next line's top showed as a sliver under them."""
+        scroll = self.verticalScrollBar().value()
+        bottom = self.viewport().height() + scroll
+        whole = False  # a whole line shown above it (else the cut one is all there is to see)
+        for top, end in self._line_spans():
+            if top < bottom < end:
+                return math.ceil(top) - scroll if whole else None
+            whole = whole or (scroll <= top and end <= bottom)
+        return None
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        top = self.cut_line_top()
+        if top is not None:  # its whole self is there once scrolled to
+            painter = QtGui.QPainter(self.viewport())
+            painter.fillRect(0, top, self.viewport().width(), self.viewport().height() - top,
+                             self.palette().brush(QtGui.QPalette.ColorRole.Base))
+            painter.end()
 
     def fit_lines(self, lines: int) -> None:
         """Be ``lines`` text lines high (``MIN_LINES`` to ``LINES``); the rest scrolls."""

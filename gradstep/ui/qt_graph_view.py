@@ -72,6 +72,11 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self._relayout_due = False  # a language switch's layout, made once its events are in
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):  # the user's scroll
             bar.actionTriggered.connect(self._keep_users_view)  # (keys, the bars; not setValue)
+        # between frames, what the first frame far out would make (GraphScene.far_step: a
+        # wide 100,000-node DAG's chord table made its frame 0.1-0.2 s), a part a turn
+        self._far_timer = QtCore.QTimer(self)
+        self._far_timer.setInterval(0)  # (a turn of the event loop with nothing else to do)
+        self._far_timer.timeout.connect(self._far_step)
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         if (event.type() == QtCore.QEvent.Type.LanguageChange and self.graph is not None
@@ -90,6 +95,11 @@ class QtGraphView(QtWidgets.QGraphicsView):
             center = self.mapToScene(self.viewport().rect().center())
             self._rebuild()
             self.centerOn(center)
+
+    def _far_step(self) -> None:
+        """Make the next part of what the scene shown reads far out; stop once all is."""
+        if self.graph_scene is None or self.graph_scene.far_step():
+            self._far_timer.stop()
 
     def _keep_users_view(self, *_) -> None:
         """The user moved the view (scroll bars, arrow keys, a search): a resize keeps it."""
@@ -156,6 +166,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         old = self.graph_scene
         self.graph_scene = GraphScene(shown, self.layout_result, parent=self)
         self.setScene(self.graph_scene)
+        self._far_timer.start()
         if old is not None:
             old.retire()
         if self._states:

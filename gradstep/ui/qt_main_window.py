@@ -25,6 +25,7 @@ from gradstep.ui.qt_icons import app_icon, glyph_icon
 from gradstep.ui.qt_language import LiveTexts, apply_language, remember_choice, saved_choice
 from gradstep.ui.qt_leaf_panel import QtLeafPanel
 from gradstep.ui.qt_output_panel import QtOutputPanel
+from gradstep.ui.qt_panel_column import QtPanelColumn
 from gradstep.ui.qt_root_picker import QtRootPicker
 from gradstep.ui.qt_run_controller import QtRunController
 from gradstep.ui.qt_runner import QtRunner, make_backend
@@ -75,6 +76,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self._connect()
         self._restore_settings()
         self.diagnose_view = install_diagnose(self)  # Diagnose menu, dock, NaN banner, marks
+        self.panel_column = QtPanelColumn(self)  # the right column: a share of a wider window
         self.files.restore_text(self.autosave)
 
     # -- construction ----------------------------------------------------------------------

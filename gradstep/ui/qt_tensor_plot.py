@@ -197,6 +197,7 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         # two lines: the statistics fit; a fixed height keeps a longer text from re-laying out
         self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
+        self._number.installEventFilter(self)  # its own font: View › Zoom scales it apart
         self._plot = pg.PlotWidget(background=self._colour("Base"), axisItems={
             "left": _AxisItem("left"), "bottom": _AxisItem("bottom")})
         self._plot.setMenuEnabled(False)
@@ -207,10 +208,17 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._style_axes()
         # the number and the plot share one fixed-height slot, so switching kinds moves nothing
         self._stack = QtWidgets.QStackedWidget()
-        self._stack.addWidget(QtWidgets.QWidget())  # nothing to draw
+        # nothing to draw: why, at the top of the room the last plot or number had
+        self._note = QtWidgets.QLabel()
+        self._note.setWordWrap(True)
+        self._note.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self._note.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._note.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        self._stack.addWidget(self._note)
         self._stack.addWidget(self._number)
         self._stack.addWidget(self._plot)
         self._slot = -1  # the stack's page shown now
+        self._message: list[str] | None = None  # what is written where nothing is drawn
         self._slot_heights = {0: 0, 1: self._number.sizeHint().height(), 2: PLOT_HEIGHT}
         self._pending: tuple | None = None  # (kind, shape, values, text) not drawn yet
         layout = QtWidgets.QVBoxLayout(self)
@@ -252,7 +260,25 @@ class QtTensorPlot(QtWidgets.QWidget):
             self._style_axes()
         if event.type() == QtCore.QEvent.Type.LanguageChange:
             self.set_axes(self.axes)  # the axis names in the new language
+        if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "_stack"):
+            self._fit_text_heights()  # View › Zoom: the second line of statistics was cut
         super().changeEvent(event)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        if watched is self._number and event.type() == QtCore.QEvent.Type.FontChange \
+                and hasattr(self, "_stack"):  # (its size hint is the new font's once the
+            QtCore.QTimer.singleShot(0, self, self._fit_text_heights)  # label has seen it)
+        return super().eventFilter(watched, event)
+
+    def _fit_text_heights(self) -> None:
+        """Fix the statistics' two lines and the big number's slot at the font in use (a
+        zoom changes it; a step never does)."""
+        self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
+        self._slot_heights[1] = self._number.sizeHint().height()
+        if self._slot == 1:
+            self._stack.setFixedHeight(self._slot_heights[1])
+        if self._message is not None:  # larger letters: its lines more than the room holds
+            self._place_text(self._message)
 
     def set_value(self, x, *, text: str | None = None, dtype: str | None = None) -> None:
         """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:
@@ -271,14 +297,16 @@ class QtTensorPlot(QtWidgets.QWidget):
         else:
             items = [text]
         self.kind, self.values = kind, values
-        self._stats.set_items(items)
+        self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0),
+                        keep=kind == "none")
+        self._message = items if kind == "none" else None
+        self._place_text(items)
         # the numbers as the box and the snippet's print write them (4.1375, not 4.13755;
         # [[4., 6.]], ints whole): a scalar's, and a small heatmap's cells
         printed = as_printed(elements.flatten(value["data"])) if values.size and (
             kind == "scalar" or (kind == "heatmap" and values.size <= MAX_CELL_TEXT)) else []
         if kind == "scalar":
             self._number.setText(printed[0] if printed else "")
-        self._show_slot({"scalar": 1, "bars": 2, "heatmap": 2, "histogram": 2}.get(kind, 0))
         cells = tuple(printed) if kind == "heatmap" else ()
         self._pending = (kind, shape, values, cells)
         if self.seen():
@@ -322,15 +350,42 @@ class QtTensorPlot(QtWidgets.QWidget):
             else:
                 {"bars": self._draw_bars, "histogram": self._draw_histogram}[kind](values)
 
-    def _show_slot(self, index: int) -> None:
-        """Show nothing (0), the number (1) or the plot (2); only a change of kind changes
-        the height, so stepping through tensors of one kind never re-lays out the panel."""
-        if self._slot == index:
+    def _show_slot(self, index: int, keep: bool = False) -> None:
+        """Show the note (0), the number (1) or the plot (2); only a change of kind changes
+        the height, so stepping through tensors of one kind never re-lays out the panel.
+        Nothing to draw (``keep``: no value, or a message why) keeps the height a plot or a
+        number had: steps that alternate a plot and none stay put (``set_value`` writes the
+        message at its top where it fits whole: no blank room between the title and it, as
+        the Jacobian's "Too big" had, under 170 px of nothing); statistics alone (a tensor
+        too big to draw) take no room above them."""
+        height = self._slot_heights[index]
+        if index == 0 and keep and self._slot >= 0:
+            height = self._stack.maximumHeight()
+        if self._slot == index and self._stack.maximumHeight() == height:
             return
         self._stack.setCurrentIndex(index)
-        if index or self._slot < 0:  # "nothing" keeps the height: steps that alternate
-            self._stack.setFixedHeight(self._slot_heights[index])  # a plot and none stay put
+        self._stack.setFixedHeight(height)
         self._slot = index
+
+    def _place_text(self, items: list[str]) -> None:
+        """Write ``items`` under the title: a message (``_message``, or "—") in the room a
+        plot had where it fits whole there, else (and statistics) under that room."""
+        if self._message is not None and self._fits_note(" ".join(items)):
+            self._note.setText(" ".join(items))
+            self._stats.set_items([])
+        else:
+            self._note.clear()
+            self._stats.set_items(items)
+
+    def _fits_note(self, text: str) -> bool:
+        """Return whether ``text`` fits whole in the room kept from a plot or a number (a
+        number's holds a line): then it is written there, under the title."""
+        room = self.slot_height()
+        if room <= 0:
+            return False
+        width = self._stack.width() if self._stack.width() > 1 else self.width() - 4
+        return self._note.fontMetrics().boundingRect(
+            0, 0, max(1, width), room * 10, QtCore.Qt.TextFlag.TextWordWrap, text).height() <= room
 
     def _same_as_shown(self, shown: tuple) -> bool:
         """Return True when ``shown`` (kind, shape, values, cell texts) is what is drawn already."""
@@ -418,6 +473,8 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        if self._message is not None and event.size().width() != event.oldSize().width():
+            self._place_text(self._message)  # narrower: its lines more than the room holds
         self.draw_when_seen()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -11,6 +11,7 @@ from gradstep.drawing.style import (
     format_shape,
     gradient_text,
     nested_text,
+    shorten,
     tensor_words,
 )
 from gradstep.policies.complex_text import is_complex
@@ -96,7 +97,7 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
     """Return a one-line text for a tensor (value dict, nested list or number): its numbers
     as the snippet's ``print`` shows them (``torch_printed``: a leaf's .grad beside the
     Output panel's, ``[1.05e+00, -2.98e-01, 2.79e-05]`` under ``precision=2``, not
-    ``[1, -0.3, 2.8e-05]``), at most ``limit`` characters: whole numbers, then ``…`` (a
+    the edge's ``[1.05, -0.298, 2.79e-05]``), at most ``limit`` characters: whole numbers, then ``…`` (a
     number cut short would read as another one). A
     ``dtype`` (or the value's) known to be complex reads the data's ``[real, imag]`` pairs
     as ``a+bj``; data that are not such pairs then show as ``…``."""
@@ -116,7 +117,7 @@ def short(x, limit: int = 60, dtype: str | None = None) -> str:
         while len(text) > limit and len(shown) > 1:
             shown.pop()
             text = nested_text(data, shown, cut=True)
-        return _cut(text, limit)
+        return shorten(text, limit)
     return summary_words(value)
 
 
@@ -338,11 +339,11 @@ def formula_tooltip_lines(attrs: dict, limit: int = 4) -> list[str]:
     torch_text = attrs.get("formula") or {}
     if not torch_text:
         note = attrs.get("formula_note")
-        return [tr("no formula: {0}").format(html.escape(_cut(worded(note), 140)))] if note else []
+        return [tr("no formula: {0}").format(html.escape(shorten(str(worded(note)), 140)))] if note else []
     lines = [tr("local gradient:")]
     for name, expression in list(torch_text.items())[:limit]:
         text = worded(readable[name]["text"]) if name in readable else expression
-        lines.append(f"&nbsp;&nbsp;{html.escape(name)}: {html.escape(_cut(text, 110))}")
+        lines.append(f"&nbsp;&nbsp;{html.escape(name)}: {html.escape(shorten(str(text), 110))}")
     if len(torch_text) > limit:
         more = tr("… {0} more inputs").format(len(torch_text) - limit)  # not in an f-string:
         lines.append(f"&nbsp;&nbsp;{more}")  # pyside6-lupdate finds no tr() inside one
@@ -365,11 +366,6 @@ def cut_to_fit(text: str, fits) -> str:
         if fits(shown):
             return shown
     return "…" if fits("…") else ""
-
-
-def _cut(text: str, limit: int) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def edge_label(grad, dtype: str | None = None) -> str:

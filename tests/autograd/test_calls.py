@@ -580,8 +580,8 @@ def test_an_error_in_backward_or_grad_is_located_at_the_snippets_own_column():
 
 @pytest.mark.parametrize("before, caught", [
     ("loss.backward()", "RuntimeError"),
-    # a hook's sys.exit(0): a SystemExit keeps gradstep's wrapper frames (``calls.ended_by``
-    # reads them), not that frame
+    # a hook's sys.exit(0): its traceback too (``calls.ended_by`` finds its call through
+    # the frames' callers)
     ("loss.register_hook(lambda g: sys.exit(0))", "SystemExit"),
 ])
 def test_a_traceback_the_snippet_prints_names_its_call_line_once(before, caught):
@@ -663,6 +663,72 @@ def test_a_traceback_the_snippet_prints_shows_no_frame_of_gradsteps_wrappers(cap
     assert result["ok"], result["error"]
     assert plain.count("\n") == 7 and "<snippet>" in plain, plain
     assert result["output"] == plain
+
+
+CAUGHT_AND_PRINTED = CAUGHT_ERRORS.replace("""        print(type(e).__name__, [(f.filename.rsplit("/", 1)[-1], f.name) for f in traceback.extract_tb(e.__traceback__)])""", """        traceback.print_exc(file=sys.stdout)
+        print([tuple(f) for f in traceback.extract_tb(e.__traceback__)])""").replace(
+    "import contextlib,", "import sys, contextlib,")
+
+
+def test_each_wrappers_error_printed_by_the_snippet_is_pythons_to_the_line(tmp_path):
+    """``own_frames.frames_out``, the ``with`` each wrapper of torch's function calls it in,
+    adds no frame of its own: the traceback of each wrapper's error, caught and printed by
+    the snippet (``print_exc``, and ``extract_tb``'s file, line, function and source of
+    each frame), is ``python FILE``'s output to the byte."""
+    from gradstep.kernel.worker import guard_torch_load
+
+    assert CAUGHT_AND_PRINTED.count("print_exc") == 1
+    path = tmp_path / "caught.py"
+    path.write_text(CAUGHT_AND_PRINTED, encoding="utf-8")
+    plain = plain_python(path, timeout=180)
+    assert plain.returncode == 0 and plain.stderr == "", plain.stderr
+    assert plain.stdout.count("Traceback (most recent call last)") == 7, plain.stdout
+    load = torch.load
+    guard_torch_load()  # the kernel's torch.load, a wrapper too
+    try:
+        result = Session().run(CAUGHT_AND_PRINTED, filename=str(path), root="loss")
+    finally:
+        torch.load = load
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+
+
+EXIT_CAUGHT_THEN_ENDING = """\
+import sys
+import traceback
+import torch
+
+a = torch.ones(2, requires_grad=True)
+loss = (a * a).sum()
+loss.register_hook(lambda g: sys.exit(0))
+try:
+    loss.backward()
+except SystemExit:
+    traceback.print_exc(file=sys.stdout)
+    print([tuple(f) for f in traceback.extract_tb(sys.exc_info()[2])])
+print(a.grad)
+loss2 = (a * 3).sum()
+loss2.register_hook(lambda g: sys.exit(0))
+loss2.backward()
+print("not reached")
+"""
+
+
+def test_a_hooks_exit_caught_and_printed_is_pythons_and_one_uncaught_still_ends_its_call(tmp_path):
+    """A hook's ``sys.exit(0)`` the snippet catches and prints: python's traceback, with no
+    frame of gradstep's (it kept ``wrapper``, ``record`` and ``_kept_error``: ``ended_by``
+    read them there); a second one, uncaught, ends the snippet as the file's end would, its
+    call with no error, the caught one's call still stopped by it."""
+    path = tmp_path / "exits.py"
+    path.write_text(EXIT_CAUGHT_THEN_ENDING, encoding="utf-8")
+    plain = plain_python(path, timeout=120)
+    assert plain.returncode == 0 and plain.stderr == "", plain.stderr
+    assert "gradstep" not in plain.stdout and plain.stdout.count("exits.py") == 4, plain.stdout
+    result = Session().run(EXIT_CAUGHT_THEN_ENDING, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    assert [(call["line"], (call["error"] or {}).get("type")) for call in result["calls"]] == [
+        (9, "SystemExit"), (16, None)]
 
 
 def test_a_pass_a_hook_runs_inside_the_recorded_one_is_not_taken_for_its_steps():

@@ -228,6 +228,70 @@ def _as_python_runs_it(path, source: str):
     return plain.stdout, result
 
 
+FAILED_SIGNALLED_PASS = """\
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import torch
+
+
+class Timeout(Exception):
+    pass
+
+
+handled = []
+
+
+def on_alarm(signum, frame):
+    handled.append(type(sys.exc_info()[1]).__name__)
+    raise Timeout("time is up")
+
+
+def signal_during_the_pass():  # once torch's engine runs (no Python code of the pass's)
+    main = threading.main_thread().ident
+    while sys._current_frames()[main].f_code.co_name != "_engine_run_backward":
+        time.sleep(0.0002)
+    os.kill(os.getpid(), signal.SIGALRM)
+
+
+signal.signal(signal.SIGALRM, on_alarm)
+x = torch.ones(3, requires_grad=True)
+w = (torch.rand(200, 200) / 100).requires_grad_()
+s = x.exp()  # ExpBackward0 keeps s: made first, it runs last, and the pass fails there
+h = w
+for _ in range(6):  # the pass: matrix products, tens of ms
+    h = h @ w
+loss = h.sum() + s.sum()
+s.mul_(1)
+threading.Thread(target=signal_during_the_pass, daemon=True).start()
+try:
+    loss.backward()
+except Timeout as err:
+    torchs = err.__context__
+    print("timed out:", err, "| handled then:", handled, "| context:", type(torchs).__name__)
+    print("suppressed:", err.__suppress_context__, "| cause:", err.__cause__)
+    print([tuple(f) for f in traceback.extract_tb(torchs.__traceback__)])
+    print("".join(traceback.format_exception(torchs)))
+signal.signal(signal.SIGALRM, signal.SIG_DFL)
+"""
+
+
+def test_a_handler_raising_after_a_failed_pass_is_chained_to_torchs_error_as_in_python(tmp_path):
+    """A signal that comes during a pass that then fails: python runs its handler in the
+    ``finally`` of torch's ``_engine_run_backward``, while torch's error is handled, so the
+    handler's exception has that error as its context (its traceback ending there) and
+    ``sys.exc_info()`` in the handler is it. gradstep ran the noted handler after the call
+    with no error handled: the snippet's ``err.__context__`` was None."""
+    plain, result = _as_python_runs_it(tmp_path / "failed_pass.py", FAILED_SIGNALLED_PASS)
+    assert plain.startswith("timed out: time is up | handled then: ['RuntimeError'] | "
+                            "context: RuntimeError"), plain
+    assert "_engine_run_backward" in plain and "modified by an inplace operation" in plain
+    assert [call["error"]["type"] for call in result["calls"]] == ["RuntimeError"]
+
+
 TWO_SIGNALS = """\
 import signal
 import torch

@@ -143,3 +143,41 @@ def test_the_box_around_every_chord_and_every_piece_scaled_row_by_row(transform)
         assert box == (x.min(), y.min(), x.max(), y.max())
     scan = pieces.in_rect(-1e9, -1e9, 1e9, 1e9)  # around every piece: all, in order
     assert scan.tolist() == list(range(len(pieces)))
+
+
+@pytest.mark.parametrize("part", [1, 7, 64, 10**9])
+def test_the_chord_table_made_in_parts_is_every_piece_s_chords_made_one_by_one(monkeypatch, part):
+    """``far_step`` makes the far-out chord table ``part`` pieces a step (a window calls it
+    between frames), then its bounds: each piece's columns are its chords as its own points
+    give them (a line's ends; a curve's start to its halfway point ``(s + 2c + e) / 4``,
+    then to its end), bit for bit, and the bounds are the table's; a paint that comes half
+    way finishes it with the same numbers (the parts made stay made)."""
+    from gradstep.drawing import edge_pieces
+
+    monkeypatch.setattr(edge_pieces, "CHORD_PART", part)
+    routes = layout(samples.layered_dag(300, width=20, seed=3)).routes
+    pieces, painted = EdgePieces(routes), EdgePieces(routes)
+    steps = 0
+    while not pieces.far_step():
+        steps += 1
+    assert steps == -(-len(pieces) // part) and pieces.far_step()  # a step a part, then done
+    table, first, count = pieces._chord_table()
+    want = []
+    for i in range(len(pieces)):
+        s, c, e = pieces.start[i], pieces.control[i], pieces.end[i]
+        if pieces.curve[i]:
+            middle = (s + 2 * c + e) / 4
+            want += [[*s, *middle], [*middle, *e]]
+        else:
+            want.append([*s, *e])
+    assert table.shape == (4, len(want)) and table.tobytes() == np.array(want).T.tobytes()
+    assert (count == np.where(pieces.curve, 2, 1)).all() and (first == np.cumsum(count) - count).all()
+    x, y = table[[0, 2]], table[[1, 3]]
+    assert pieces._chord_range.tolist() == [[x.min(), x.max()], [y.min(), y.max()]]
+    transform = (0.01, 0.012, 5.0, 7.0)
+    for _ in range(3):  # a frame far out before the steps are done
+        painted.far_step()
+    every = np.arange(len(pieces))
+    assert painted.chord_box(transform) == pieces.chord_box(transform) is not None
+    assert (painted.chord_ends(every, transform) == pieces.chord_ends(every, transform)).all()
+    assert painted._chord_table()[0].tobytes() == table.tobytes() and painted.far_step()

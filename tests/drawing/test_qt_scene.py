@@ -753,9 +753,14 @@ def test_far_out_done_pieces_are_not_drawn_plain_first(wide_dag, monkeypatch, sc
     assert sum(sizes) == len(pieces)
 
 
-def test_far_out_fills_are_node_fill_of_each_box_read_in_numpy(qtbot, monkeypatch):
+@pytest.mark.parametrize("part", [1, 7, 10**9])
+def test_far_out_fills_are_node_fill_of_each_box_read_in_numpy(qtbot, monkeypatch, part):
+    """Each box's fill far out is ``style.node_fill``'s, its own part read ``part`` boxes a
+    step between frames (``far_step``), states set between the steps, a paint before the
+    last step finishing it."""
     from gradstep.drawing import qt_scene, style
 
+    monkeypatch.setattr(qt_scene, "FILL_PART", part)
     graph = samples.scoped_blocks(6)
     made = GraphScene(graph, layout(graph))
     nodes = made.node_ids
@@ -765,12 +770,17 @@ def test_far_out_fills_are_node_fill_of_each_box_read_in_numpy(qtbot, monkeypatc
     monkeypatch.setattr(style, "node_fill", lambda *a, **k: calls.append(1) or real(*a, **k))
     every = np.arange(len(nodes))
     for turn in range(3):  # states set, changed back and again, as steps and jumps do
+        if turn < 2:
+            made.far_step()  # (part 1 and 7: not all read before the first paint)
         made.set_node_states({node: looks[(i + turn) % len(looks)] for i, node in enumerate(nodes)})
         expected = [qt_scene._rgb_of(real(made.attrs[i], is_root=node in made.roots,
                                           state=made.states.get(node, "pending")))
                     for i, node in enumerate(nodes)]
         assert made.fill_colours(every).tolist() == expected
         assert made.fill_colours(every[::-3]).tolist() == expected[::-3]
+    while not made.far_step():  # the rest (the edges' chords) made after: the fills stay
+        pass
+    assert made.fill_colours(every).tolist() == expected
     kinds = {attrs.get("kind", "op") for attrs in made.attrs}
     assert len(calls) <= len(kinds) + 1  # not once per box (~150 ms for 100,000 boxes)
     made.deleteLater()

@@ -124,6 +124,30 @@ def test_text_zoom_scales_the_whole_window_and_is_remembered(qtbot, window):
     assert window.editor.font().pointSizeF() == pytest.approx(editor)
 
 
+@pytest.mark.parametrize("factor", [1.5, 2.0])
+def test_zoomed_text_keeps_the_statistics_and_the_number_whole(qtbot, window, factor):
+    """At 150% the statistics' second line (``std 0.0896``) was cut in half: their two lines
+    and the big number's room were fixed at the text size the window opened with."""
+    from tests.ui.test_values_chart_height import text_fits
+
+    window.resize(1920, 1080)
+    run_lesson(qtbot, window, "softmax_jacobian")
+    step_to(qtbot, window, "SoftmaxBackward0")
+    panel = window.values_panel
+    number = panel.forward._number.sizeHint().height()
+    window.font_zoom.set_factor(factor, remember=False)
+    qtbot.waitUntil(lambda: panel.forward._stats.fontMetrics().lineSpacing()
+                    > QtGui.QFontMetrics(QtGui.QFont()).lineSpacing() / factor * 1.2)
+    stats = panel.forward._stats
+    assert len(stats.text().splitlines()) >= 1
+    assert stats.height() >= 2 * stats.fontMetrics().lineSpacing()
+    assert text_fits(stats), (stats.text(), stats.height())
+    plot = panel.forward
+    qtbot.wait(10)  # (the number's room follows its own font, scaled a moment later)
+    plot.set_value({"shape": [], "data": 0.25})  # a number: its room at the new size
+    assert plot.slot_height() >= plot._number.sizeHint().height() > number
+
+
 def test_zoomed_text_keeps_the_play_speed_whole(qtbot, window):
     """At 150% with a lesson's long pass name in the step bar, the speed box keeps the width
     its words need ("每秒 2 步" was cut to "每秒 2"): the pass list is the one squeezed."""

@@ -7,12 +7,14 @@ grow when an error comes (they kept a third of it, empty)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from gradstep.autograd.session import Session
-from gradstep.ui.qt_formula_view import MIN_LINES
+from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
 from gradstep.ui.qt_leaf_panel import fitted_widths
 from gradstep.ui.qt_main_window import OUTPUT_ROOM
 from gradstep.ui.tensor_text import short
@@ -61,6 +63,22 @@ def test_the_formulas_at_four_lines_show_four_lines_whole(qtbot, make_window, la
     assert formula.text_lines() > MIN_LINES  # more to scroll to
     assert formula.verticalScrollBar().value() == 0
     assert formula.seen_lines() >= MIN_LINES, (formula.seen_lines(), formula.height())
+    assert_no_line_cut_at_the_foot(formula)
+
+
+def assert_no_line_cut_at_the_foot(formula) -> None:
+    """Under the last whole line the view paints its background alone: no sliver of the
+    next line's top (its whole self comes once scrolled to)."""
+    bottoms = formula._line_bottoms()
+    shown = formula.viewport().height() + formula.verticalScrollBar().value()
+    last = max(end for end in bottoms if end <= shown) - formula.verticalScrollBar().value()
+    assert any(end > shown for end in bottoms)  # a line runs past the foot
+    image = formula.viewport().grab().toImage()
+    ratio = image.devicePixelRatio()
+    base = formula.palette().color(QtGui.QPalette.ColorRole.Base).rgb()
+    rows = range(math.ceil((last + 1) * ratio), image.height())
+    inked = [y for y in rows if any(image.pixel(x, y) != base for x in range(image.width()))]
+    assert not inked, (last, inked[:5], image.height())
 
 
 def test_a_taller_formula_box_holds_each_line_it_is_given(qtbot, make_window):
@@ -277,3 +295,19 @@ def test_a_cut_cell_shows_only_whole_numbers_of_torchs(tensor):
         kept = shown.rstrip("…").rstrip()
         assert text.startswith(kept)
         assert number.findall(kept) == numbers[:len(number.findall(kept))], (text, shown)
+
+
+def test_a_line_taller_than_the_formula_box_is_painted_not_left_out(qtbot):
+    """Only a line under a whole one is left out at the box's foot: a first line taller
+    than the box (a large formula) is painted, cut, rather than an empty box."""
+    view = QtFormulaView()
+    qtbot.addWidget(view)
+    view.show()
+    view.setHtml("<p style='font-size:60pt'>∂L/∂x = 2x</p><p>g = 1.0</p>")
+    view.setFixedHeight(50)
+    first_top, first_end = view._line_spans()[0]
+    assert first_top < view.viewport().height() < first_end  # taller than the box
+    image = view.viewport().grab().toImage()
+    base = view.palette().color(QtGui.QPalette.ColorRole.Base).rgb()
+    assert any(image.pixel(x, y) != base for y in range(image.height())
+               for x in range(image.width()))

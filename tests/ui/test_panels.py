@@ -39,6 +39,58 @@ def test_large_tensor_shows_statistics_only(qtbot):
     assert "max 3" in plot._stats.text() and "min -1" in plot._stats.text()
 
 
+@pytest.mark.parametrize("before", [torch.arange(5.0), torch.tensor(2.5)], ids=["plot", "number"])
+def test_statistics_alone_leave_no_blank_room_above_them(qtbot, before):
+    """A plot (or a big number) followed by a tensor too big to draw (cifar's MaxPool step):
+    its statistics come right under the title, not under the plot's blank height (170 px
+    at 1920x1080); a message (no value) keeps the height, so steps alternating with a plot
+    lay nothing out again, but is written at its top, right under the title too."""
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.show()
+
+    def laid_out() -> None:  # as its panel lays it out: as high as it asks (a stretch under)
+        def fits() -> bool:  # (a window's least height follows its layout a moment later)
+            plot.resize(400, plot.sizeHint().height())
+            return plot.height() == plot.sizeHint().height() and (
+                plot._stack.height() == plot.slot_height())
+
+        qtbot.waitUntil(fits)
+
+    plot.set_value({"shape": list(before.shape), "data": before.tolist()})
+    laid_out()
+    drawn = plot.slot_height()
+    assert drawn > 0
+    tall = plot.sizeHint().height()
+    message = "No gradient has reached this node in this pass."
+    plot.set_message(message)
+    assert plot.slot_height() == drawn  # kept: the next step's plot moves nothing
+    laid_out()
+    spacing = plot.layout().spacing()
+    below_title = plot._title.geometry().bottom() + spacing + 1
+    assert plot._note.text() == message and not plot._stats.text()  # in the room kept, at
+    assert plot._stack.geometry().top() <= below_title  # its top, under the title
+    assert plot._note.heightForWidth(plot._note.width()) <= plot._note.height()  # whole
+    long = " ".join([message] * 4)  # more lines than a number's room holds: under it
+    plot.set_message(long)
+    if drawn < plot._stats.maximumHeight():
+        assert plot._stats.text() == long and not plot._note.text()
+    else:
+        assert plot._note.text() == long
+    plot.set_message(message)
+    t = torch.linspace(-1, 3, 1000)
+    plot.set_value({"shape": [1000], "min": -1.0, "max": 3.0, "mean": t.mean().item(),
+                    "std": t.std().item()})
+    assert plot.kind == "stats" and plot.slot_height() == 0
+    assert plot.sizeHint().height() == tall - drawn
+    laid_out()
+    assert plot._stats.geometry().top() <= below_title + spacing  # (the empty slot's spacing)
+    plot.set_message(message)  # after statistics alone: where they were, no room above
+    assert plot.slot_height() == 0 and plot._stats.text() == message
+    plot.set_value({"shape": list(before.shape), "data": before.tolist()})
+    assert plot.slot_height() == drawn  # the plot (or the number) gets its height back
+
+
 def test_non_finite_values_are_read_from_their_json_spelling():
     assert math.isnan(flatten(["NaN"])[0])
     assert flatten([["Infinity", "-Infinity"]]) == [math.inf, -math.inf]
@@ -558,3 +610,29 @@ def test_statistics_of_a_value_of_unknown_shape_say_so():
 
     for value in ({"shape": None, "data": [1.0, 2.0]}, {"data": [1.0, 2.0]}):
         assert stats(value).splitlines()[0] == "shape ?"
+
+
+def test_a_message_in_a_numbers_room_stays_whole_when_the_panel_narrows(qtbot):
+    """A message written in the room a number kept (one line at a projector's width) was
+    cut to that line when the column narrowed (a smaller window, a drag): it goes under the
+    room then, whole."""
+    plot = QtTensorPlot("value")
+    qtbot.addWidget(plot)
+    plot.show()
+    plot.resize(560, plot.sizeHint().height())
+    plot.set_value({"shape": [], "data": 2.5})
+    message = "No gradient has reached this node in this pass yet."
+    plot.set_message(message)
+    plot.resize(560, plot.sizeHint().height())
+    qtbot.waitUntil(lambda: plot._note.width() > 400)
+    assert plot._note.text() == message  # one line: in the number's room
+    note = plot._note
+    plot.resize(120, plot.sizeHint().height())
+    qtbot.waitUntil(lambda: note.width() < 150)
+    if note.text():  # (still fits there)
+        assert note.heightForWidth(note.width()) <= note.height()
+    else:
+        assert plot._stats.text().replace("\n", " ") == message
+    plot.resize(560, plot.sizeHint().height())
+    qtbot.waitUntil(lambda: note.width() > 400)
+    assert note.text() == message and not plot._stats.text()  # back in the room

@@ -77,12 +77,12 @@ def test_a_run_without_options_after_one_with_them_writes_torchs_default(qtbot, 
     assert shown == ["= [1.23, -0.50, 2.00]", "= [1.2346, -0.5000, 2.0000]"]
 
 
-def test_an_edge_rounds_the_numbers_the_panels_write_as_torch_prints_them(make_window):
+def test_an_edge_writes_torchs_numbers_at_its_precision(make_window):
     """The printopts lesson (``precision=2``): torch prints ``w.grad`` in scientific notation
     by itself (``[1.05e+00, -2.98e-01, 2.79e-05]``). The Leaf gradients panel and the edge's
-    tooltip write torch's words; the edge into ``w`` writes the same numbers rounded to two
-    significant digits, so three fit between two layers (docs/window.md, "Numbers as the
-    snippet prints them"): each of its numbers is torch's, rounded, none another one."""
+    tooltip write torch's words; the edge into ``w`` writes torch's numbers, digit for digit,
+    without the exponent where the number needs none (``1.05``, not ``1``: docs/window.md,
+    "Numbers as the snippet prints them"), so three fit between two layers."""
     torch.set_printoptions(precision=2)
     try:
         x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)
@@ -117,5 +117,9 @@ def _edge_and_panels(window, words: str, exact: list[float]) -> None:
     assert window.leaf_panel.cell("w", 0) == words
     label = window.graph_view._labels[edge]
     numbers = label.strip("[]").split(", ")
+    torchs = words.strip("[]").split(", ")
     assert len(numbers) == 3 and label != words
-    assert [float(n) for n in numbers] == [float(f"{v:.2g}") for v in exact]
+    assert [float(n) for n in numbers] == [float(t) for t in torchs]  # the same decimals
+    for number, torch_word, x in zip(numbers, torchs, exact):
+        assert f"{float(number):.2e}" == torch_word  # ... that torch wrote, none dropped
+        assert ("." in number or "e" in number) and not float(x).is_integer()  # not "1"
