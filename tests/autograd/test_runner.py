@@ -332,7 +332,8 @@ def test_device_status_reasons(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.version, "cuda", None)
     assert devices.device_status("cuda") == (
-        False, "CUDA is not available: this torch build has no CUDA (it is a CPU-only build)")
+        False, "CUDA is not available: this torch build has no CUDA (it is a CPU-only build; "
+               "running on a GPU needs torch's CUDA build, which pip installs from PyPI on Linux)")
     monkeypatch.setattr(torch.version, "cuda", "12.4")
     ok, reason = devices.device_status("cuda")
     assert not ok and reason.startswith("CUDA is not available: no CUDA device found")
