@@ -19,6 +19,7 @@ import sys
 from gradstep import installed_version
 from gradstep.autograd.exit_status import INTERRUPTED  # Ctrl+C's, and a snippet's own raise
 from gradstep.i18n import N_, _
+from gradstep.i18n.columns import columns, wrap
 
 SUBCOMMANDS = ("gui", "trace", "backward", "export", "check")
 TOP_OPTIONS = ("-h", "--help", "--version")
@@ -77,10 +78,34 @@ def _seconds(text: str) -> float:
 
 
 class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter with "usage: " in the person's language."""
+    """argparse's formatter with "usage: " in the person's language, and Chinese help
+    wrapped by terminal columns (argparse's textwrap counts a CJK character as one column
+    and, finding no spaces, broke ".gif" in two)."""
 
     def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+    def _format_usage(self, usage, actions, groups, prefix):
+        shift = columns(prefix or "") - len(prefix or "")  # "用法：" is 6 columns, not 3
+        if not shift:
+            return super()._format_usage(usage, actions, groups, prefix)
+        self._width -= shift  # argparse wraps by len(prefix): the lines end `shift` sooner
+        try:
+            text = super()._format_usage(usage, actions, groups, prefix)
+        finally:
+            self._width += shift
+        head, *rest = text.split("\n")
+        return "\n".join([head] + [" " * shift + line if line.strip() else line for line in rest])
+
+    def _split_lines(self, text, width):
+        if columns(text) == len(text):  # no wide character: argparse's own lines
+            return super()._split_lines(text, width)
+        return wrap(text, width)
+
+    def _fill_text(self, text, width, indent):
+        if columns(text) == len(text):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in wrap(text, width - len(indent)))
 
 
 class _Parser(argparse.ArgumentParser):

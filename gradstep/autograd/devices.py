@@ -43,7 +43,8 @@ def _cuda_status(name: str) -> tuple[bool, dict | None]:
     if not torch.cuda.is_available():
         if torch.version.cuda is None:
             return False, lazy("CUDA is not available: this torch build has no CUDA (it is a "
-                               "CPU-only build)")
+                               "CPU-only build; running on a GPU needs torch's CUDA build, "
+                               "which pip installs from PyPI on Linux)")
         return False, lazy("CUDA is not available: no CUDA device found (check the driver and "
                            "CUDA_VISIBLE_DEVICES)")
     index = name.split(":", 1)[1] if ":" in name else "0"

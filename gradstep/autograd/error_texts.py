@@ -332,8 +332,62 @@ SYNTAX_FIX_NO_COLUMN = N_("Look at the marked line (and the end of the line befo
 _MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
 
 
+# torch's three refusals of a gradient's shape in a backward pass (torch.autograd's
+# _make_grads for the starting gradient, engine.cpp's validate_outputs for a node's return,
+# python_hook.cpp for a hook's): the shapes named, not the generic words. The output's index
+# is read (the words name the output; torch finds each index with list.index).
+_START_SHAPE = re.compile(r"Mismatch in shape: grad_output\[\d+\] has a shape of "
+                          r"torch\.Size\(\[([^\]]*)\]\) and output\[(\d+)\] has a shape of "
+                          r"torch\.Size\(\[([^\]]*)\]\)")
+_RETURNED_SHAPE = re.compile(r"Function (\w+) returned an invalid gradient at index (\d+) - "
+                             r"got \[([^\]]*)\] but expected shape compatible with \[([^\]]*)\]")
+_HOOK_SHAPE = re.compile(r"hook '([^']*)' has changed the size of value")
+
+
+def _backward_shape(detail: str) -> dict | None:
+    """Return the wording for a gradient of the wrong shape in a backward pass (None when
+    ``detail`` is not one)."""
+    found = _START_SHAPE.search(detail)
+    if found:
+        got, index, want = found.groups()
+        return _words(
+            N_("The starting gradient has the wrong shape"),
+            lazy("The gradient given for output {index} (from 0) of this backward call has "
+                 "shape [{got}], but that output has shape [{want}]: the gradient a backward pass "
+                 "starts from must have the shape of the tensor it starts at.",
+                 index=index, got=got, want=want),
+            N_("Pass a gradient shaped like the tensor (`y.backward(torch.ones_like(y))`), "
+               "or reduce the tensor to a scalar first (`y.sum().backward()`)."))
+    found = _RETURNED_SHAPE.search(detail)
+    if found:
+        node, index, got, want = found.groups()
+        return _words(
+            N_("A backward returned a gradient of the wrong shape"),
+            lazy("`{node}` returned a gradient of shape [{got}] for the input torch counts as "
+                 "index {index} (from 0, counting only the inputs that are tensors), but that "
+                 "input has shape [{want}].", node=node, index=index, got=got, want=want),
+            N_("Make that backward return, for that input, a gradient of the input's shape, or "
+               "None if it needs no gradient. A custom autograd.Function's `backward` returns "
+               "one value per argument of its `forward`, None for those that are not "
+               "tensors."))
+    found = _HOOK_SHAPE.search(detail)
+    if found:
+        return _words(
+            N_("A hook changed a gradient's shape"),
+            lazy("A hook (torch names it `{hook}`) returned a gradient of another shape than "
+                 "the one it was given: a hook may change a gradient's values, never its shape.",
+                 hook=found.group(1)),
+            N_("Make the hook (a tensor's `register_hook`, a grad_fn's hook or a module's "
+               "backward hook) return gradients of the shapes it was given "
+               "(`lambda g: g * 2`), or None to leave them as they are."))
+    return None
+
+
 def _python(exc: BaseException, detail: str) -> dict:
     """Return the wording for an ordinary Python or torch exception."""
+    in_backward = _backward_shape(detail) if isinstance(exc, RuntimeError) else None
+    if in_backward is not None:
+        return in_backward
     matmul = _MATMUL.search(detail)
     if matmul:  # the two inner sizes named: which number is off, not only 'shapes'
         rows1, cols1, rows2, cols2 = matmul.groups()

@@ -60,6 +60,33 @@ def forget() -> None:
     _begun.clear()
 
 
+def let_go(tensors) -> list:
+    """Take the notes of ``tensors`` out (``swaps``: torch swaps no tensor that has a weak
+    reference, and CPython hands every plain ``weakref.ref(t)`` the same object, so the
+    names' letting go of theirs is not enough); return them for ``hold_again``."""
+    taken = []
+    for table in (_noted, _begun):
+        for t in tensors:
+            entry = table.get(id(t))
+            if entry is not None and entry[0]() is t:
+                del table[id(t)]
+                taken.append((table, t, entry[1:]))
+    return taken
+
+
+def hold_again(taken: list, swapped: tuple | None = None) -> None:
+    """Put back the notes ``let_go`` took, each under its tensor, or where the swap was made
+    (``swapped``: its two tensors) under the other one: a note is of the tensor's data and
+    version counter, which a swap moves to the other object (the graph's leaf is then that
+    object). One noted since (during the swap) is kept; a dead object's, at that id, not."""
+    for table, t, rest in taken:
+        if swapped is not None:
+            t = swapped[1] if t is swapped[0] else swapped[0]
+        now = table.get(id(t))
+        if now is None or now[0]() is not t:
+            table[id(t)] = (weakref.ref(t), *rest)
+
+
 def begin(nodes) -> None:
     """Keep the version and norm of every plain leaf among ``nodes`` as a call begins (for
     ``note`` after it: a write during the call); nothing where that fails (it never keeps

@@ -103,15 +103,14 @@ def _decoded(data: bytes | str, filename: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _checked(_decode_utf16(data, filename), filename)
     if b"\x00" in data:
-        raise _not_text(lazy("{file} is not a text file (it contains NUL bytes; it looks "
-                             "binary)", file=filename))
+        raise _not_text(lazy("{file} contains NUL bytes (it looks binary)", file=filename))
     encoding = _declared_encoding(data, filename)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise _not_text(lazy("{file} is not {encoding} text: byte {byte} on line {line} "
-                             "cannot be decoded", file=filename, encoding=encoding,
+        raise _not_text(lazy("byte {byte} on line {line} of {file} cannot be decoded as "
+                             "{encoding}", file=filename, encoding=encoding,
                              byte=f"0x{data[exc.start]:02x}", line=line), line=line) from exc
     return _checked(text.removeprefix("\ufeff"), filename)
 
@@ -121,6 +120,10 @@ def _declared_encoding(data: bytes, filename: str) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
+        if exc.msg.startswith("invalid or missing encoding declaration"):
+            # no coding line, and line 1 or 2 is not UTF-8: decoded as UTF-8 (the default)
+            # by the caller, which names the byte and its line (as python does)
+            return "utf-8"
         raise _not_text(lazy("{file}: {reason}", file=filename, reason=exc.msg)) from exc
     return encoding
 
@@ -137,10 +140,10 @@ def _decode_utf16(data: bytes, filename: str) -> str:
 def _checked(text: str, filename: str) -> str:
     """Return ``text`` with Unix line endings, refusing an empty or blank snippet."""
     if "\x00" in text:
-        raise _not_text(lazy("{file} is not text (it contains NUL characters)", file=filename))
+        raise _not_text(lazy("{file} contains NUL characters (it looks binary)", file=filename))
     if not text.strip():
-        message = (lazy("{file} is empty", file=filename) if not text
-                   else lazy("{file} is blank (only whitespace)", file=filename))
+        message = (lazy("{file} has 0 characters", file=filename) if not text
+                   else lazy("{file} holds only white space", file=filename))
         raise SnippetLoadError(_error("empty", message, exit_status=1))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

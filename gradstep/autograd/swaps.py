@@ -13,9 +13,14 @@ Linear.weight"), where python swapped them.
 While the snippet runs, ``torch.utils.swap_tensors`` is a wrapper (``functools.wraps`` of
 torch's; torch's modules call it through ``torch.utils``) that lets go of gradstep's own
 weak references to the two tensors (those of the runs under way, ``under_way``: a wrapper
-a module kept from an earlier run of the kernel serves the next run too), calls torch's,
+a module kept from an earlier run of the kernel serves the next run too; and the recorded
+calls' notes of their leaves, ``pass_versions``: plain ``weakref.ref``s, the very object a
+name's is where the leaf is named, since CPython makes one plain reference a tensor),
+calls torch's,
 and makes them again: each Python
-object keeps its identity through a swap, so a name still labels the object bound to it.
+object keeps its identity through a swap, so a name still labels the object bound to it;
+a recorded call's notes go to the other object, with the data and version counter they
+were taken of (the graph's leaf is then that object).
 A held root of a recorded call whose tensor is swapped is let go (its tensor no longer
 holds the node that root leads to: the call may no longer be drawn on the graph). Where a
 weak reference of anyone else's is left, torch's function raises as in python, and
@@ -29,7 +34,7 @@ from __future__ import annotations
 import functools
 import weakref
 
-from gradstep.autograd import grad_marks
+from gradstep.autograd import grad_marks, pass_versions
 from gradstep.autograd.own_frames import frames_out
 
 
@@ -102,13 +107,18 @@ def _wrapper(original):
 def _swapped(original, t1, t2, runs):
     """Swap with gradstep's weak references to ``t1`` and ``t2`` let go meanwhile."""
     taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
-    grad_marks.let_go((t1, t2))  # (a recorded pass's notes of a leaf's .grad)
+    noted = pass_versions.let_go((t1, t2))  # (the recorded calls' notes of their leaves)
+    grad_marks.let_go((t1, t2))  # (a recorded pass's notes of a leaf's .grad: for good)
+    swapped = None  # (t1, t2) once torch swapped them: the notes go with the data
     try:
         if not _foreign((t1, t2)):
             for tensor in (t1, t2):
                 _release_own(tensor)
-        return original(t1, t2)
+        result = original(t1, t2)
+        swapped = (t1, t2)
+        return result
     finally:
+        pass_versions.hold_again(noted, swapped)
         for bindings, let_go in taken:
             if let_go:
                 bindings.hold_again(let_go)

@@ -17,7 +17,6 @@ otherwise (vanishing, exploding and dead layers are warnings), 2 for bad usage.
 from __future__ import annotations
 
 import sys
-import unicodedata
 
 from gradstep.autograd.elements import figure_text, torch_words
 from gradstep.autograd.findings import check_json, diagnose
@@ -34,6 +33,7 @@ from gradstep.commands.run_and_report import (
     start_snippet,
 )
 from gradstep.i18n import ENGLISH, _, using
+from gradstep.i18n.columns import columns
 from gradstep.policies.number_text import DEFAULT, options_of, printed_with
 
 
@@ -179,7 +179,7 @@ def format_report(diagnosis, trace: dict, source: str = "", timeline: dict | Non
         lines.append(_("No NaN or infinity in the recorded values and gradients."))
     if diagnosis.rows:
         lines.append("")
-        width = max([32] + [_columns(row.name) for row in diagnosis.rows])  # whole names: the
+        width = max([32] + [columns(row.name) for row in diagnosis.rows])  # whole names: the
         # first 32 characters of "encoder.layer.0.attention.output.dense" and of its
         # ".LayerNorm" are the same
         lines += _flow_table(diagnosis.rows, width)
@@ -237,7 +237,7 @@ def _flow_table(rows, width: int) -> list[str]:
     cells = [[figure_text(row.grad_norm), figure_text(row.weight_norm), figure_text(row.ratio),
               "" if row.zero_fraction is None else f"{row.zero_fraction:.0%}"] for row in rows]
     headers = ["|grad|", "|weight|", _("ratio"), _("zeros")]
-    widths = [max([_columns(header), least] + [len(cell[k]) for cell in cells])
+    widths = [max([columns(header), least] + [len(cell[k]) for cell in cells])
               for k, (header, least) in enumerate(zip(headers, (10, 10, 10, 6)))]
     lines = [" ".join([_pad(_("layer (input side first)"), width)]
                       + [_pad(h, w, True) for h, w in zip(headers, widths)])]
@@ -247,14 +247,9 @@ def _flow_table(rows, width: int) -> list[str]:
     return lines
 
 
-def _columns(text: str) -> int:
-    """Return how many terminal columns ``text`` takes (a CJK character two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _pad(text: str, width: int, right: bool = False) -> str:
     """Return ``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
-    space = " " * max(0, width - _columns(text))
+    space = " " * max(0, width - columns(text))
     return space + text if right else text + space
 
 

@@ -439,6 +439,72 @@ def test_vectors_of_different_lengths_get_the_shape_hint():
     assert err["title"] == "Shapes do not fit" and "print(t.shape)" in err["fix"]
 
 
+def test_a_starting_gradient_of_the_wrong_shape_names_both_shapes():
+    err = _fail("x = torch.ones(2, requires_grad=True)\ny = x * 2\ny.backward(torch.ones(3))\n")
+    assert err["line"] == 3 and "Mismatch in shape" in err["message"]  # torch's own words
+    assert err["title"] == "The starting gradient has the wrong shape"
+    assert "shape [3]" in err["explanation"] and "shape [2]" in err["explanation"]
+    assert "ones_like" in err["fix"]
+
+
+def test_a_custom_backward_returning_the_wrong_shape_names_its_node_and_input():
+    # torch counts only the tensor inputs (the int `k` is not counted): its index 2 is `b`,
+    # the fourth value backward returns, so no "position" is claimed
+    err = _fail("""
+        class Twice(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, c, a, k, b):
+                return a * c + b * k
+
+            @staticmethod
+            def backward(ctx, g):
+                return None, g, None, torch.ones(3)
+
+        x = torch.ones(2, requires_grad=True)
+        Twice.apply(torch.ones(2), x, 3, torch.ones(2, requires_grad=True)).sum().backward()
+    """)
+    assert err["line"] == 11 and "returned an invalid gradient at index 2" in err["message"]
+    assert err["title"] == "A backward returned a gradient of the wrong shape"
+    assert "`TwiceBackward`" in err["explanation"] and "index 2" in err["explanation"]
+    assert "only the inputs that are tensors" in err["explanation"]
+    assert "shape [3]" in err["explanation"] and "shape [2]" in err["explanation"]
+    assert "one value per argument of its `forward`" in err["fix"]
+
+
+def test_a_hook_that_changes_a_gradients_shape_is_named():
+    err = _fail("""
+        x = torch.ones(2, requires_grad=True)
+        y = x * 2
+        def widen(g):
+            return torch.ones(3)
+        y.register_hook(widen)
+        y.sum().backward()
+    """)
+    assert err["line"] == 6 and "has changed the size of value" in err["message"]
+    assert err["title"] == "A hook changed a gradient's shape"
+    assert "`widen`" in err["explanation"]
+
+
+def test_a_module_backward_hook_that_changes_a_shape_is_not_called_a_tensor_hook():
+    # torch names its own wrapper ('hook'), not the module's hook function
+    err = _fail("""
+        m = torch.nn.Linear(2, 2)
+        m.register_full_backward_hook(lambda mod, gi, go: (torch.ones(3),))
+        m(torch.ones(1, 2, requires_grad=True)).sum().backward()
+    """)
+    assert err["line"] == 3 and "hook 'hook' has changed the size of value" in err["message"]
+    assert err["title"] == "A hook changed a gradient's shape"
+    assert "torch names it `hook`" in err["explanation"] and "tensor hook" not in err["explanation"]
+
+
+def test_the_backward_shape_words_are_in_chinese():
+    err = _fail("x = torch.ones(2, requires_grad=True)\n(x * 2).backward(torch.ones(3))\n")
+    zh = localized(err, "zh_CN")
+    assert zh["title"] == "起始梯度的形状不对"
+    assert "[3]" in zh["explanation"] and "[2]" in zh["explanation"]
+    assert "ones_like" in zh["fix"] and "传入" in zh["fix"]
+
+
 def test_integer_tensor_cannot_require_grad():
     # The seed wrote torch.full([1], 2); today that tensor is int64.
     err = _fail("w = torch.full([1], 2, requires_grad=True)\n")

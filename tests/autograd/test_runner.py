@@ -332,7 +332,8 @@ def test_device_status_reasons(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.version, "cuda", None)
     assert devices.device_status("cuda") == (
-        False, "CUDA is not available: this torch build has no CUDA (it is a CPU-only build)")
+        False, "CUDA is not available: this torch build has no CUDA (it is a CPU-only build; "
+               "running on a GPU needs torch's CUDA build, which pip installs from PyPI on Linux)")
     monkeypatch.setattr(torch.version, "cuda", "12.4")
     ok, reason = devices.device_status("cuda")
     assert not ok and reason.startswith("CUDA is not available: no CUDA device found")
@@ -719,6 +720,50 @@ def test_a_module_that_took_swap_tensors_in_an_earlier_run_swaps_in_the_next(tmp
             assert run.output == "[0.0, 0.0] [2.0, 2.0]\nTrue\n"
     finally:
         sys.modules.pop("swap_helper_kept", None)
+
+
+SWAP_AFTER_BACKWARD = """\
+import torch
+from torch import nn
+
+torch.__future__.set_swap_module_params_on_conversion(True)
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+x = torch.randn(5, 3)
+loss = model(x).sum()
+loss.backward()
+w = model[0].weight
+model.to(torch.float64)
+print(w is model[0].weight, w.dtype, w.grad.dtype)
+loss = model(x.double()).sum()
+loss.backward()
+print(model[0].weight.grad.sum())
+model.float()
+print(model[2].bias.dtype, model[2].bias.grad)
+loss
+"""
+
+
+def test_parameters_a_recorded_call_reached_can_be_swapped_as_in_python(tmp_path):
+    """A recorded backward call notes each leaf of its graph with a weak reference
+    (``pass_versions``: which leaves were written after it). CPython hands every plain
+    ``weakref.ref(t)`` the same object, so after ``loss.backward()`` a parameter still had
+    one when the swap wrapper had let go of the names' own, and with
+    ``swap_module_params_on_conversion`` ``model.to(torch.float64)`` raised "_apply():
+    Couldn't swap Linear.weight" (from "Cannot swap t1 because it has weakref associated
+    with it") where python converts the model (fidhunt7)."""
+    from gradstep.autograd.session import Session
+    from tests.plain_runs import plain_python
+
+    path = tmp_path / "swap_after_backward.py"
+    path.write_text(SWAP_AFTER_BACKWARD, encoding="utf-8")
+    plain = plain_python(path, timeout=120)
+    assert plain.returncode == 0 and plain.stderr == "", plain.stderr
+    assert plain.stdout.startswith("True torch.float64 torch.float64\n")
+    result = Session().run(SWAP_AFTER_BACKWARD, filename=str(path))
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.stdout
+    assert torch.utils.swap_tensors.__module__ == "torch.utils"  # torch's own again
 
 
 def test_nothing_to_draw_after_a_graph_made_in_main_says_why_and_names_the_line():

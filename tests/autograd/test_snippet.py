@@ -74,6 +74,23 @@ def test_latin1_bytes_are_not_utf8_text(tmp_path):
     assert "0xe9" in err["message"]
 
 
+@pytest.mark.parametrize(("text", "line"), [("# café\nx = 1\n", 1), ("\n# café\n", 2)])
+def test_latin1_bytes_in_the_first_two_lines_are_named_with_their_line(tmp_path, text, line):
+    # there tokenize's encoding check said only "invalid or missing encoding declaration"
+    path = tmp_path / "latin1.py"
+    path.write_bytes(text.encode("latin-1"))
+    err = _load_error(str(path), None)
+    assert err["kind"] == "not_text" and err["line"] == line
+    assert "0xe9" in err["message"] and f"line {line}" in err["message"]
+
+
+def test_a_coding_line_naming_no_encoding_is_refused(tmp_path):
+    path = tmp_path / "unknown.py"
+    path.write_bytes(b"# -*- coding: nosuchcodec -*-\nx = 1\n")
+    err = _load_error(str(path), None)
+    assert err["kind"] == "not_text" and "nosuchcodec" in err["message"]
+
+
 def test_latin1_with_a_coding_line_is_honoured(tmp_path):
     path = tmp_path / "declared.py"
     path.write_bytes("# -*- coding: latin-1 -*-\n# café\n".encode("latin-1"))

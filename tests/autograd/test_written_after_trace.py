@@ -108,3 +108,36 @@ Log().__enter__()  # left on
     assert leaf["written_after"] == {"pass_version": 0, "version": 0}  # found by the norm
     seen = session.state.namespace["seen"]
     assert not {"linalg_vector_norm", "item", "detach"} & set(seen), seen
+
+
+SWAPPED = """\
+a = torch.tensor([1.0, 2.0], requires_grad=True)
+b = torch.tensor([30.0, 40.0], requires_grad=True)
+loss = (a * 2 + b * 3).sum()
+loss.backward()
+before = (a._version, b._version)
+torch.utils.swap_tensors(a, b)  # each object now holds the other's data and version counter
+with torch.no_grad():
+    b.add_(1.0)  # the data the forward used as a's
+"""
+
+
+def test_a_swap_after_the_pass_moves_the_notes_with_the_data():
+    """``torch.utils.swap_tensors(a, b)`` gives each object the other's data and version
+    counter; the graph's leaves are then the other objects (``b`` holds what the forward
+    used as ``a``). The call's notes stayed with the objects (review of fidhunt7): both
+    leaves said they were written after the pass ({"pass_version": 0, "version": 0}, the
+    norms of the other's data), and the one written (``b.add_``) was compared with the
+    wrong note. Checked against the same snippet run plainly."""
+    plain = {"torch": torch, "nn": torch.nn}
+    exec(compile(SWAPPED, "<plain>", "exec"), plain)
+    result = Session().run(SWAPPED)
+    assert result["ok"], result["error"]
+    leaves = _leaves(result["trace"])
+    assert plain["b"].tolist() == [2.0, 3.0]  # a's data, written once since the swap
+    assert leaves["b"]["value"]["data"] == plain["b"].tolist()
+    assert leaves["b"]["written_after"] == {"pass_version": plain["before"][0],
+                                           "version": plain["b"]._version}
+    assert leaves["a"]["value"]["data"] == plain["a"].tolist()  # b's data, not written
+    assert plain["a"]._version == plain["before"][1]
+    assert "written_after" not in leaves["a"]

@@ -152,3 +152,34 @@ def test_every_option_of_every_command_is_explained_in_chinese():
                 assert action.help, f"gradstep {name} {action.option_strings}: no help"
                 if action.option_strings:
                     assert CJK.search(action.help), (name, action.option_strings, action.help)
+
+
+def test_chinese_help_fits_the_terminal_and_keeps_words_whole(monkeypatch):
+    """argparse's textwrap counted a CJK character as one column (lines ~1.5x the terminal)
+    and, finding no spaces, broke `.gif` into `.gi` / `f`."""
+    from gradstep import i18n
+    from gradstep.cli import build_parser
+    from gradstep.i18n.columns import columns
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with i18n.using("zh_CN"):
+        commands = build_parser()._subparsers._group_actions[0].choices
+        for name, sub in commands.items():
+            text = sub.format_help()
+            assert max(columns(line) for line in text.splitlines()) <= 78, (name, text)
+            if name == "export":
+                assert ".gif" in text and "--frames DIR" in text
+            usage = text[:text.index("\n\n")].splitlines()  # its options under the first's
+            first = usage[0].index("[-h]")
+            assert all(columns(line[:len(line) - len(line.lstrip())]) == columns(usage[0][:first])
+                       for line in usage[1:]), text
+    words = "要写入的文件；由扩展名决定格式（.png、.svg、.pdf、.dot、.graphml、.json；.gif）"
+    lines = i18n.columns.wrap(words, 30)
+    assert "".join(lines) == words and all(columns(line) <= 30 for line in lines)
+    assert not any(line.startswith(("，", "；", "）", "、")) for line in lines)
+    assert [".graphml" in line for line in lines].count(True) == 1
+    for width in range(8, 40):  # an opening mark stays with what it opens
+        lines = i18n.columns.wrap(words, width)
+        assert "".join(lines) == words and not any(line.endswith("（") for line in lines)
+    # what a terminal draws: unicodedata's widths, a combining accent on the letter before it
+    assert [columns(t) for t in ("用法：", "cafe\u0301", "café", "a\u200bb")] == [6, 4, 4, 2]

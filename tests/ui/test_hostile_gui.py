@@ -81,7 +81,7 @@ def test_a_file_that_is_not_text_is_refused_and_the_text_kept(qtbot, make_window
         path.write_bytes(case.source)
         assert window.open_file(str(path)) is False, case.name
         assert window.editor.toPlainText() == GOOD, case.name
-        assert shown and "not a text file" in shown[-1] and "How to fix" in shown[-1], shown
+        assert shown and "NUL bytes" in shown[-1] and "How to fix" in shown[-1], shown
     empty = tmp_path / "empty.py"
     empty.write_text("")
     assert window.open_file(str(empty)) is True  # an empty file opens to be written in
