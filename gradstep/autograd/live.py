@@ -178,7 +178,8 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
             else contextlib.nullcontext())
     with keep:
         return record_backward(roots, trace.id_of, mode=mode, inputs=inputs, retain_graph=True,
-                               gradient=gradient, labels=labels, watch=watch, filename="<live>")
+                               gradient=gradient, labels=labels, watch=watch, filename="<live>",
+                               retain_inputs=not keep_grads)
 
 
 def _retaining_elsewhere(id_of: dict) -> list:
