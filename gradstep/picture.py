@@ -57,7 +57,7 @@ class Drawing:
             if step is not None and step > count:  # as gradstep export --step refuses it
                 raise ValueError(_("step={step}: the pass has {count} steps; use 0 (before the "
                                    "first) to {count} (the end)", step=step, count=count))
-            step = count if step is None else step
+            step = count if step is None else int(step)  # np.int64(2) as 2: it travels as JSON
         self.trace = trace
         self.timeline = timeline
         self.step = step

@@ -72,6 +72,10 @@ class ViewOptions:
             raise TypeError(_("scale={value}: use a positive scale such as 2", value=repr(self.scale)))
         if not self.scale > 0:
             raise ValueError(_("scale={value}: use a positive scale such as 2", value=self.scale))
+        # numpy's numbers (np.int64(2), np.float32(1.5)) as Python's: they travel as JSON
+        object.__setattr__(self, "scale", float(self.scale))
+        if self.collapse is not None:
+            object.__setattr__(self, "collapse", int(self.collapse))
 
     def job_options(self) -> dict:
         """Return the options as the renderer's job takes them."""

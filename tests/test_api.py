@@ -538,6 +538,21 @@ def test_a_wrong_argument_is_refused_in_gradsteps_words_before_anything_changes(
         assert x._version == 0
 
 
+def test_numpys_whole_numbers_and_scales_draw_as_pythons():
+    """``step=np.int64(1)``, ``collapse=np.int32(1)``, ``scale=np.float32(1.5)``
+    (a notebook's ``np.argmax``, a slider's value) passed the checks and failed as "Object
+    of type int64 is not JSON serializable" on the way to the drawing child."""
+    import numpy as np
+
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x.exp() * 2).sum()
+    timeline = gradstep.backward(loss)
+    want = gradstep.draw(loss, timeline=timeline, step=1, collapse=1, scale=1.5)
+    got = gradstep.draw(loss, timeline=timeline, step=np.int64(1), collapse=np.int32(1),
+                        scale=np.float32(1.5))
+    assert got.svg == want.svg and got.png == want.png
+
+
 def test_what_is_not_a_tensor_is_refused_with_what_to_pass():
     """A new user's slips: the model, a HuggingFace-style output dict, a name in quotes,
     None. They crashed inside gradstep (``'Linear' object has no attribute

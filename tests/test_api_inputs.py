@@ -27,7 +27,7 @@ BUILD = ("import torch\ntorch.manual_seed(0)\nx = torch.randn(3, requires_grad=T
 NAMES = ("x", "w", "h", "v", "r")
 INPUTS = {"leaf": "[x]", "one_tensor": "x", "non_leaf": "[h]", "view": "[v]",
           "retained": "[r]", "non_leaf_and_leaf": "(h, w)",
-          "edge": "torch.autograd.graph.get_gradient_edge(h)"}
+          "edge": "torch.autograd.graph.get_gradient_edge(h)", "generator": "(t for t in [x, h])"}
 RUNS = {"backward_accumulate": ("backward", True), "backward": ("backward", False),
         "grad": ("grad", False)}
 
