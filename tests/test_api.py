@@ -538,6 +538,29 @@ def test_a_wrong_argument_is_refused_in_gradsteps_words_before_anything_changes(
         assert x._version == 0
 
 
+def test_an_error_raised_in_the_apis_pass_is_not_said_to_be_the_snippets():
+    """A hook's own error in ``gradstep.backward``'s pass was titled "RuntimeError in the
+    snippet" and said to be "at the marked line": the API has neither. The message is
+    torch's (the plain pass's), the words say where it was raised, in English and Chinese."""
+    from gradstep import i18n
+
+    def build():
+        x = torch.ones(2, requires_grad=True)
+        h = x * 2
+        h.register_hook(lambda g: (_ for _ in ()).throw(RuntimeError("a hook's own words")))
+        return h.sum()
+
+    with pytest.raises(RuntimeError) as plain:
+        build().backward(retain_graph=True)
+    error = gradstep.backward(build())["error"]
+    assert error["message"] == str(plain.value)
+    assert error["title"] == "RuntimeError during the backward pass"
+    assert "snippet" not in error["explanation"] and "marked line" not in error["explanation"]
+    chinese = i18n.localized(error, "zh_CN")
+    assert "RuntimeError" in chinese["title"] and chinese["title"] != error["title"]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in chinese[k]) for k in ("explanation", "fix"))
+
+
 def test_numpys_whole_numbers_and_scales_draw_as_pythons():
     """``step=np.int64(1)``, ``collapse=np.int32(1)``, ``scale=np.float32(1.5)``
     (a notebook's ``np.argmax``, a slider's value) passed the checks and failed as "Object
