@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import linecache
 import sys
+from collections.abc import Mapping
 
 from gradstep.i18n import _
 from gradstep.render_process import ViewOptions
@@ -63,6 +64,9 @@ def to_json(graph) -> dict:
     from gradstep.autograd.serialize import graph_to_json
     from gradstep.autograd.values import to_jsonable
 
+    if not _is_graph(graph):
+        raise TypeError(_("to_json takes the graph gradstep.trace returned, not a {kind}: "
+                          "gradstep.to_json(gradstep.trace(loss))", kind=type(graph).__name__))
     return to_jsonable(graph_to_json(graph))
 
 
@@ -88,7 +92,7 @@ def backward(tensor, *, mode: str = "backward", inputs=None, gradient=None,
     from gradstep.autograd.values import to_jsonable
 
     namespace = _names(names)
-    recording = recording if recording is not None else current_recording()
+    recording = _recording(recording) if recording is not None else current_recording()
     traced = trace_tensor(tensor, namespace=namespace, recording=recording)
     record_ = backward_tensor(tensor, traced, mode=mode, inputs=inputs, gradient=gradient,
                               keep_grads=not accumulate, namespace=namespace)
@@ -169,6 +173,13 @@ _API_FRAMES = 2  # sys._getframe depth of the user's frame, from a helper a publ
 def _names(names: dict | None, depth: int = _API_FRAMES) -> dict:
     """Return ``names``, or the variables of the user's frame that called the public function."""
     if names is not None:
+        if not isinstance(names, Mapping):  # dict(["x"]) would say "update sequence element"
+            raise TypeError(_("names= maps names to tensors and modules (names=dict(loss=loss)), "
+                              "not a {kind}", kind=type(names).__name__))
+        odd = [key for key in names if not isinstance(key, str)]
+        if odd:  # a label is a name: 3 failed on "'int' object has no attribute 'startswith'"
+            raise TypeError(_("names= keys are names (strings), not a {kind}: {key}",
+                              kind=type(odd[0]).__name__, key=repr(odd[0])))
         return dict(names)
     from gradstep.autograd.frame_names import frame_namespace
 
@@ -195,7 +206,7 @@ def _trace_json(tensor, namespace: dict, recording) -> dict:
     from gradstep.autograd.values import to_jsonable
     from gradstep.policies.number_text import options_of, printed_with
 
-    recording = recording if recording is not None else current_recording()
+    recording = _recording(recording) if recording is not None else current_recording()
     traced = trace_tensor(tensor, namespace=namespace, recording=recording)
     with printed_with(options_of(_print_options())):  # the formulas' numbers: as print's
         return to_jsonable(graph_to_json(traced))
@@ -217,6 +228,16 @@ def _pass_for(tensor, names, recording) -> dict:
     gradient = None if all(t.numel() == 1 for t in roots) else "ones"
     return backward(tensor, gradient=gradient, names=_names(names, _API_FRAMES + 1),
                     recording=recording)
+
+
+def _recording(recording):
+    """Return ``recording`` where it is a ``record()`` block's; else raise TypeError saying so."""
+    from gradstep.autograd.live import Recording
+
+    if not isinstance(recording, Recording):
+        raise TypeError(_("recording= takes what `with gradstep.record() as r:` yields, not a "
+                          "{kind}", kind=type(recording).__name__))
+    return recording
 
 
 def _is_graph(value) -> bool:

@@ -22,6 +22,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 
 from gradstep.drawing import style
@@ -55,6 +56,8 @@ class StepThrough:
     def __init__(self, trace: dict, timeline: dict, *, options: ViewOptions | None = None,
                  max_frames: int = MAX_FRAMES, max_bytes: int = MAX_BYTES, title: str = ""):
         check_timeline_fits(trace, timeline)
+        if isinstance(max_frames, bool) or not isinstance(max_frames, Integral):
+            raise TypeError(_("max_frames={count}: show at least one frame", count=repr(max_frames)))
         if max_frames < 1:
             raise ValueError(_("max_frames={count}: show at least one frame", count=max_frames))
         self.trace = trace

@@ -13,6 +13,7 @@ Pure: no torch, no Qt.
 
 from __future__ import annotations
 
+from numbers import Integral
 from pathlib import Path
 
 from gradstep.drawing.formats import FILE_FORMATS as FILE_SUFFIXES
@@ -47,13 +48,16 @@ class Drawing:
         if timeline is not None:
             check_timeline_fits(trace, timeline)
             count = len(timeline.get("steps") or [])
+            if step is not None and (isinstance(step, bool) or not isinstance(step, Integral)):
+                raise TypeError(_("step={step}: a step count is a whole number, 0 (before "
+                                  "backward runs) to the pass's steps", step=repr(step)))
             if step is not None and not 0 <= step:
                 raise ValueError(_("step={step}: a step count is 0 or more (0 = before backward "
                                    "runs)", step=step))
             if step is not None and step > count:  # as gradstep export --step refuses it
                 raise ValueError(_("step={step}: the pass has {count} steps; use 0 (before the "
                                    "first) to {count} (the end)", step=step, count=count))
-            step = count if step is None else step
+            step = count if step is None else int(step)  # np.int64(2) as 2: it travels as JSON
         self.trace = trace
         self.timeline = timeline
         self.step = step
@@ -191,6 +195,9 @@ class Drawing:
 def check_timeline_fits(trace: dict, timeline: dict) -> None:
     """Raise ValueError unless every step of ``timeline`` ran a node of ``trace`` (same id,
     same op): a timeline recorded on another graph cannot be shown on this one."""
+    if not isinstance(timeline, dict) or "steps" not in timeline:  # {} drew as 0 steps run
+        raise TypeError(_("timeline= takes what gradstep.backward() returned, not a {kind}",
+                          kind=type(timeline).__name__))
     names = {node["id"]: node["name"] for node in trace.get("nodes", [])}
     for step in timeline.get("steps") or []:
         if names.get(step.get("node")) != step.get("name"):

@@ -20,6 +20,7 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
 
 from gradstep.drawing.formats import PICTURE_FORMATS as PICTURE_SUFFIXES
@@ -60,11 +61,21 @@ class ViewOptions:
         if self.layout not in ENGINES:
             raise ValueError(_("layout={value}: use 'layered' (built in) or 'dot' (Graphviz)",
                                value=repr(self.layout)))
+        if self.collapse is not None and (isinstance(self.collapse, bool)
+                                          or not isinstance(self.collapse, Integral)):
+            raise TypeError(_("collapse={value}: a depth is 0 (no folding) or more",
+                              value=repr(self.collapse)))
         if self.collapse is not None and self.collapse < 0:
             raise ValueError(_("collapse={value}: a depth is 0 (no folding) or more",
                                value=self.collapse))
+        if isinstance(self.scale, bool) or not isinstance(self.scale, Real):
+            raise TypeError(_("scale={value}: use a positive scale such as 2", value=repr(self.scale)))
         if not self.scale > 0:
             raise ValueError(_("scale={value}: use a positive scale such as 2", value=self.scale))
+        # numpy's numbers (np.int64(2), np.float32(1.5)) as Python's: they travel as JSON
+        object.__setattr__(self, "scale", float(self.scale))
+        if self.collapse is not None:
+            object.__setattr__(self, "collapse", int(self.collapse))
 
     def job_options(self) -> dict:
         """Return the options as the renderer's job takes them."""

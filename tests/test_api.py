@@ -480,6 +480,102 @@ def test_backward_on_a_leaf_itself_says_it_is_a_leaf():
         gradstep.backward(torch.ones(2), gradient="ones")
 
 
+def test_backward_inputs_fill_only_them_as_torchs_backward_inputs():
+    """``loss.backward(inputs=[x])`` accumulates into x alone; gradstep's backward mode
+    ignored ``inputs=`` and, with ``accumulate=True``, added into every leaf. A single
+    tensor (``inputs=x``, as torch takes it) raised "Boolean value of Tensor..."."""
+    def graph():
+        torch.manual_seed(0)
+        w, x = torch.randn(3, requires_grad=True), torch.randn(3, requires_grad=True)
+        return w, x, (w * x).sin().sum()
+
+    w, x, loss = graph()
+    loss.backward(inputs=[x])
+    want_w, want_x = w.grad, x.grad
+    for inputs in ([x], x):
+        w, x, loss = graph()
+        timeline = gradstep.backward(loss, inputs=[x] if isinstance(inputs, list) else x,
+                                     accumulate=True)
+        assert timeline["error"] is None
+        assert want_w is None and w.grad is None
+        assert torch.equal(x.grad, want_x)
+    w, x, loss = graph()
+    timeline = gradstep.backward(loss, mode="grad", inputs=x)
+    (want,) = torch.autograd.grad(loss, x, retain_graph=True)
+    assert timeline["returned_inputs"] == ["x"]
+    assert_value(timeline["returned"][0], want)
+    assert x.grad is None and w.grad is None
+
+
+def test_a_wrong_argument_is_refused_in_gradsteps_words_before_anything_changes():
+    """``names=["x"]`` said "dictionary update sequence element #0", ``recording="r"``
+    "'str' object has no attribute 'observer'", ``trace([])`` "list index out of range",
+    ``to_json(loss)`` "'Tensor' object has no attribute 'graph'"."""
+    x = torch.ones(3, requires_grad=True)
+    loss = (x * 2).sum()
+    x.grad = torch.full((3,), 5.0)
+    grad = x.grad
+    cases = [(lambda: gradstep.trace(loss, names=["x"]), TypeError, "names= maps names"),
+             (lambda: gradstep.backward(loss, names=["x"]), TypeError, "not a list"),
+             (lambda: gradstep.draw(loss, recording="r"), TypeError, "gradstep.record"),
+             (lambda: gradstep.backward(loss, recording="r"), TypeError, "not a str"),
+             (lambda: gradstep.trace([]), ValueError, "an empty list holds no tensor"),
+             (lambda: gradstep.backward([]), ValueError, "an empty list"),
+             (lambda: gradstep.to_json(loss), TypeError, "not a Tensor"),
+             # these drew: a dict that is no timeline as 0 steps run, step=1.5 as 2; and
+             # collapse="2" said "'<' not supported between instances of 'str' and 'int'"
+             (lambda: gradstep.draw(loss, timeline={"a": 1}), TypeError, "gradstep.backward"),
+             (lambda: gradstep.draw(loss, timeline=gradstep.backward(loss), step=1.5),
+              TypeError, "a whole number"),
+             (lambda: gradstep.draw(loss, collapse="2"), TypeError, "collapse='2'"),
+             (lambda: gradstep.draw(loss, scale="2"), TypeError, "scale='2'"),
+             (lambda: gradstep.step_through(loss, max_frames="5"), TypeError, "max_frames='5'"),
+             (lambda: gradstep.trace(loss, names={3: x}), TypeError, "not a int: 3")]
+    for call, error, words in cases:
+        with pytest.raises(error, match=words):
+            call()
+        assert x.grad is grad and torch.equal(grad, torch.full((3,), 5.0))
+        assert x._version == 0
+
+
+def test_an_error_raised_in_the_apis_pass_is_not_said_to_be_the_snippets():
+    """A hook's own error in ``gradstep.backward``'s pass was titled "RuntimeError in the
+    snippet" and said to be "at the marked line": the API has neither. The message is
+    torch's (the plain pass's), the words say where it was raised, in English and Chinese."""
+    from gradstep import i18n
+
+    def build():
+        x = torch.ones(2, requires_grad=True)
+        h = x * 2
+        h.register_hook(lambda g: (_ for _ in ()).throw(RuntimeError("a hook's own words")))
+        return h.sum()
+
+    with pytest.raises(RuntimeError) as plain:
+        build().backward(retain_graph=True)
+    error = gradstep.backward(build())["error"]
+    assert error["message"] == str(plain.value)
+    assert error["title"] == "RuntimeError during the backward pass"
+    assert "snippet" not in error["explanation"] and "marked line" not in error["explanation"]
+    chinese = i18n.localized(error, "zh_CN")
+    assert "RuntimeError" in chinese["title"] and chinese["title"] != error["title"]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in chinese[k]) for k in ("explanation", "fix"))
+
+
+def test_numpys_whole_numbers_and_scales_draw_as_pythons():
+    """``step=np.int64(1)``, ``collapse=np.int32(1)``, ``scale=np.float32(1.5)``
+    (a notebook's ``np.argmax``, a slider's value) passed the checks and failed as "Object
+    of type int64 is not JSON serializable" on the way to the drawing child."""
+    import numpy as np
+
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x.exp() * 2).sum()
+    timeline = gradstep.backward(loss)
+    want = gradstep.draw(loss, timeline=timeline, step=1, collapse=1, scale=1.5)
+    got = gradstep.draw(loss, timeline=timeline, step=np.int64(1), collapse=np.int32(1),
+                        scale=np.float32(1.5))
+    assert got.svg == want.svg and got.png == want.png
+
+
 def test_what_is_not_a_tensor_is_refused_with_what_to_pass():
     """A new user's slips: the model, a HuggingFace-style output dict, a name in quotes,
     None. They crashed inside gradstep (``'Linear' object has no attribute

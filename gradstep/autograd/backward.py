@@ -72,6 +72,7 @@ def record_backward(
     filename: str = "<snippet>",
     exit_told: bool = False,
     snippet_done: bool = False,
+    retain_inputs: bool = True,
 ) -> dict:
     """Return the backward record of one pass from ``root`` (DESIGN.md backward JSON).
 
@@ -87,7 +88,8 @@ def record_backward(
     (``hook_exit``), as does, there, a KeyboardInterrupt a hook raised (not the kernel's
     stop, ``stop_flag``: that goes on up, the pass unrecorded). ``snippet_done``: no code of
     the snippet's runs any more, so the probe as the pass begins unpacks saved views too
-    (``saved.refusals_now``).
+    (``saved.refusals_now``). ``retain_inputs=False`` (the API's pass that puts ``.grad``
+    back): a non-leaf input goes to torch's backward as its gradient edge (``_as_edges``).
     """
     if mode not in MODES:
         raise ValueError(_("mode must be one of {known}, not {mode}", known=MODES, mode=repr(mode)))
@@ -95,14 +97,18 @@ def record_backward(
         return _record_backward(root, id_of, mode=mode, inputs=inputs, retain_graph=retain_graph,
                                 gradient=gradient, create_graph=create_graph, labels=labels,
                                 watch=watch, source=source, filename=filename, exit_told=exit_told,
-                                snippet_done=snippet_done)
+                                snippet_done=snippet_done, retain_inputs=retain_inputs)
 
 
 def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, create_graph,
                      labels, watch, source, filename, exit_told=False,
-                     snippet_done=False) -> dict:
+                     snippet_done=False, retain_inputs=True) -> dict:
     labels = labels or {}
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    if issubclass(type(inputs), (torch.Tensor, torch.autograd.graph.GradientEdge)):
+        inputs = (inputs,)  # one input, as torch.autograd.grad and backward take it
+    elif inputs is not None:
+        inputs = tuple(inputs)  # any iterable, as torch takes it (read once: a generator)
     if mode == "grad" and inputs is None:
         inputs = leaf_tensors(id_of)
     grads_in = gradient_tensors(roots, gradient)
@@ -113,8 +119,10 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
                 roots, inputs, grad_outputs=grads_in,
                 retain_graph=retain_graph, create_graph=create_graph,
             )
+        # inputs=: only they get a gradient, as ``loss.backward(inputs=[x])`` (None: every leaf)
         torch.autograd.backward(roots, grads_in, retain_graph=retain_graph,
-                                create_graph=create_graph)
+                                create_graph=create_graph,
+                                inputs=inputs if retain_inputs else _as_edges(inputs))
         return None
 
     held: dict = {}  # the probe after the pass reads what this one found held
@@ -157,6 +165,19 @@ def _record_backward(root, id_of, *, mode, inputs, retain_graph, gradient, creat
         record["roots"] = [id_of[fn] for fn in (getattr(r, "grad_fn", None) for r in roots)
                            if fn is not None and fn in id_of]
     return record
+
+
+def _as_edges(inputs):
+    """Return ``inputs`` with each non-leaf tensor that does not retain its grad as its
+    gradient edge. torch's backward calls ``retain_grad()`` on such an input, for good (its
+    ``.grad`` filled by this pass and every later one, and no Python call undoes it); from
+    its edge torch runs the same nodes and hooks and keeps nothing."""
+    if inputs is None:
+        return None
+    with plain_reads():
+        return tuple(torch.autograd.graph.get_gradient_edge(t)
+                     if issubclass(type(t), torch.Tensor) and not t.is_leaf and not t.retains_grad
+                     else t for t in inputs)
 
 
 def _tell_raised_view(exc, steps: list, id_of: dict, raised: dict, changed_before, views) -> None:

@@ -37,7 +37,7 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
     keyword = _UNKNOWN_KEYWORD.search(detail) if isinstance(exc, TypeError) else None
     if keyword:
         return _unknown_keyword(*keyword.groups())
-    return _python(exc, detail)
+    return _python(exc, detail, live=context.get("live", False))
 
 
 _UNKNOWN_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
@@ -383,8 +383,9 @@ def _backward_shape(detail: str) -> dict | None:
     return None
 
 
-def _python(exc: BaseException, detail: str) -> dict:
-    """Return the wording for an ordinary Python or torch exception."""
+def _python(exc: BaseException, detail: str, live: bool = False) -> dict:
+    """Return the wording for an ordinary Python or torch exception (``live``: raised in a
+    pass ``gradstep.backward`` ran, where there is no snippet and no marked line)."""
     in_backward = _backward_shape(detail) if isinstance(exc, RuntimeError) else None
     if in_backward is not None:
         return in_backward
@@ -404,6 +405,13 @@ def _python(exc: BaseException, detail: str) -> dict:
     for matches, words in _PYTHON_HINTS:
         if matches(exc, detail):
             return _words(*words)
+    if live:
+        return _words(
+            lazy("{type} during the backward pass", type=type(exc).__name__),
+            N_("This error was raised in the pass gradstep.backward ran: by torch, or by your "
+               "code that runs in it (a hook, a custom Function's backward)."),
+            N_("Read the message above; run the same pass yourself "
+               "(`loss.backward(retain_graph=True)`) to see its traceback."))
     return _words(
         lazy("{type} in the snippet", type=type(exc).__name__),
         N_("The snippet raised this error at the marked line."),

@@ -39,6 +39,9 @@ _RUNTIME_PATTERNS: list[tuple[str, str]] = [
 _READS_SOURCE = {"no_grad_fn", "not_requiring_grad", "non_scalar", "unused_input"}
 
 
+LIVE = "<live>"  # the file name of the API's passes (``live.backward_tensor``)
+
+
 def explain(exc: BaseException, source: str, filename: str = "<snippet>",
             target: str | None = None) -> ErrorRecord:
     """Return the error dict for ``exc`` raised while running ``source``.
@@ -58,6 +61,8 @@ def explain(exc: BaseException, source: str, filename: str = "<snippet>",
             context["near"] = near
     if target and not context.get("target"):
         context["target"] = target
+    if filename == LIVE:  # a pass gradstep.backward ran: no snippet, no marked line
+        context["live"] = True
     if kind == "unused_input" and not context.get("inputs_listed", True):
         inputs = context.get("inputs") or []
         context["inputs_listed"] = bool(_guarded(lambda: _one_tensor(exc, filename, inputs)))

@@ -27,6 +27,7 @@ import threading
 import torch
 
 from gradstep.autograd.backward import record_backward, retained_tensors
+from gradstep.autograd.errors import LIVE
 from gradstep.autograd.names import (
     ScopeNames,
     module_names,
@@ -178,7 +179,8 @@ def backward_tensor(tensor, trace: Trace, *, mode: str = "backward", inputs=None
             else contextlib.nullcontext())
     with keep:
         return record_backward(roots, trace.id_of, mode=mode, inputs=inputs, retain_graph=True,
-                               gradient=gradient, labels=labels, watch=watch, filename="<live>")
+                               gradient=gradient, labels=labels, watch=watch, filename=LIVE,
+                               retain_inputs=not keep_grads)
 
 
 def _retaining_elsewhere(id_of: dict) -> list:

@@ -94,6 +94,9 @@ def grad_fn_roots(roots) -> list:
     """
     if not isinstance(roots, (list, tuple)):  # one tensor or one grad_fn
         roots = [roots]
+    if not roots:
+        raise ValueError(_("an empty list holds no tensor: pass the tensor to draw (e.g. the "
+                           "loss), or a list of tensors"))
     fns = []
     for root in roots:
         if root is not None and not isinstance(root, (torch.Tensor, torch.autograd.graph.Node)):
