@@ -116,14 +116,19 @@ def levelled(probed: dict) -> Iterator[None]:
 
 
 @functools.wraps(_GET)
-def getrecursionlimit():
+def getrecursionlimit(*args, **kwargs):
+    if args or kwargs:  # sys's own TypeError ("takes no arguments (1 given)")
+        with frames_out:
+            return _GET(*args, **kwargs)
     return _GET() - _OFFSET[0]
 
 
 @functools.wraps(_SET)
-def setrecursionlimit(new_limit, /):
+def setrecursionlimit(*args, **kwargs):
     with frames_out:  # sys's own errors, raised at the snippet's line
-        offset = _OFFSET[0]
+        if kwargs or len(args) != 1:  # its TypeError ("takes exactly one argument (0 given)")
+            return _SET(*args, **kwargs)
+        new_limit, offset = args[0], _OFFSET[0]
         try:
             value = new_limit.__index__() if type(new_limit) is not int else new_limit
         except Exception:

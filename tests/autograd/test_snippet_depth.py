@@ -44,6 +44,13 @@ except RecursionError as e:
     print("repr", e)
 sys.setrecursionlimit(1000)
 print(deepest(), sys.getrecursionlimit(), sys.getrecursionlimit.__name__)
+for f, args, kwargs in ((sys.getrecursionlimit, (1,), {}), (sys.setrecursionlimit, (), {}),
+                        (sys.setrecursionlimit, (), {"new_limit": 5}),
+                        (sys.setrecursionlimit, (5, 6), {})):
+    try:
+        f(*args, **kwargs)
+    except TypeError as e:
+        print(e, [f.name for f in traceback.extract_tb(e.__traceback__)])
 """
 
 
@@ -55,7 +62,8 @@ def test_a_recursive_snippet_goes_as_deep_as_under_python_and_reads_pythons_limi
     """A function of the snippet's goes 999 calls deep, as under ``python FILE`` (gradstep's
     frames took 8 of the 1,000 under ``gradstep backward``, and a ``count(996)`` that python
     runs raised ``RecursionError``); the limit read, set, and refused ("the limit is too
-    low", with python's numbers) is python's; C code that checks the limit (``repr`` of
+    low", with python's numbers) is python's, and so is a call with the wrong arguments
+    (the wrappers' own ``TypeError`` said "missing 1 required positional argument"); C code that checks the limit (``repr`` of
     nested lists) stops where python's does. From pytest's frames, and 150 frames deeper:
     the offset is measured where the snippet runs, not counted once."""
     path = tmp_path / "limits.py"
