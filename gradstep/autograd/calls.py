@@ -69,6 +69,7 @@ from gradstep.autograd.node_class_caches import PYTHON_NODE
 from gradstep.autograd.own_frames import drop_own_frames, frames_out
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
+from gradstep.autograd.snippet_depth import call_levelled
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
 from gradstep.autograd.tensor_hooks import has_tensor_hooks, noted_nodes, noting_hooks
@@ -607,8 +608,9 @@ class _Capture:
                 begin_mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
-                steps, result, exc, grads = run_recorded(
-                    functools.partial(call, original, args, kwargs), id_of, labels,
+                steps, result, exc, grads = run_recorded(  # (a hook as deep as python's)
+                    functools.partial(call_levelled, call, original, args, kwargs),
+                    id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch), copy=copy,
                     probes=probes)
                 self.steps_kept += len(steps)

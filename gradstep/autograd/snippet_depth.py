@@ -17,8 +17,10 @@ use is measured, not counted: the same probe (a function calling itself until
 from a new thread's first frame, which has nothing above it as a ``python FILE``
 ``<module>`` has not; the difference is the offset (C code that checks the limit, a
 ``tp_call`` in the stack, counts as python counts it). The fresh thread's count is taken
-once per process and limit. Still different (docs/fidelity.md): a thread the snippet
-starts has the offset more, and the two functions are other objects than ``sys``'s.
+once per process and limit. A recorded call raises it further by its own frames while
+torch's function runs (``call_levelled``): a hook of the snippet's run in the pass goes as
+deep as python's. Still different (docs/fidelity.md): a thread the snippet starts has the
+offset more, and the two functions are other objects than ``sys``'s.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import re
 import sys
 from collections.abc import Iterator
 
-from gradstep.autograd.own_frames import frames_out
+from gradstep.autograd.own_frames import frames_out, is_own
 
 
 def _deepest(n=1):
@@ -113,6 +115,29 @@ def levelled(probed: dict) -> Iterator[None]:
         _OFFSET[0] = 0
         with contextlib.suppress(RecursionError, ValueError):  # the snippet's own limit,
             _SET(_GET() - offset)  # as python leaves it, where gradstep's frames allow it
+
+
+def call_levelled(call, original, args, kwargs):
+    """Return ``call(original, args, kwargs)`` (a recorded call's frame at the snippet's
+    line, ``calls.as_if_called_from``) with the limit raised meanwhile by gradstep's frames
+    between the code that called torch's function (the first frame above that is not
+    gradstep's) and torch's function: its wrapper, the recorder's, this one and ``call``'s
+    (counted: a Python frame is one level). A hook or custom Function of the snippet's
+    that torch's pass runs then goes as deep as python's (5 levels less under a recorded
+    ``loss.backward()``) and reads python's limit. Outside a levelled run, as it is."""
+    if not _OFFSET[0]:
+        return call(original, args, kwargs)
+    frames, frame = 1, sys._getframe()  # (``call``'s, then this one's and those above)
+    while frame is not None and is_own(frame.f_code):
+        frames, frame = frames + 1, frame.f_back
+    _SET(_GET() + frames)
+    _OFFSET[0] += frames
+    try:
+        return call(original, args, kwargs)
+    finally:
+        _OFFSET[0] -= frames
+        with contextlib.suppress(RecursionError, ValueError):  # (as ``levelled``'s end)
+            _SET(_GET() - frames)
 
 
 @functools.wraps(_GET)

@@ -97,3 +97,53 @@ def test_a_limit_above_the_probed_ones_is_left_as_sys_has_it():
         assert sys.getrecursionlimit() == snippet_depth.PROBED_UP_TO + 1
     finally:
         sys.setrecursionlimit(limit)
+
+
+IN_A_PASS = """\
+import sys
+import torch
+
+
+def deepest(n=1):
+    try:
+        return deepest(n + 1)
+    except RecursionError:
+        return n
+
+
+class Twice(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        print("backward", deepest(), sys.getrecursionlimit())
+        return g * 2
+
+
+x = torch.ones(2, requires_grad=True)
+y = Twice.apply(x) * 3
+y.register_hook(lambda g: print("hook", deepest(), sys.getrecursionlimit()))
+y.sum().backward()
+print(torch.autograd.grad(Twice.apply(x).sum(), x), deepest(), sys.getrecursionlimit())
+"""
+
+
+def test_a_hook_in_a_recorded_pass_goes_as_deep_as_under_python(tmp_path):
+    """A tensor hook and a custom Function's backward run by a recorded ``backward`` or
+    ``autograd.grad`` go as deep as under ``python FILE`` and read its limit: the recorded
+    call's own frames between the snippet's line and torch's function (its wrapper, the
+    recorder's) took 5 levels (the hook's probe reached 989 where python's reaches 994)."""
+    path = tmp_path / "in_a_pass.py"
+    path.write_text(IN_A_PASS, encoding="utf-8")
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           timeout=120)  # its depth is the point: a fresh python, no server
+    assert plain.returncode == 0 and plain.stderr == "", plain.stderr
+    limit = sys.getrecursionlimit()
+    for frames in (0, 150):
+        result = _at_depth(frames, lambda: Session().run(IN_A_PASS, filename=str(path)))
+        assert result["ok"], result["error"]
+        assert [call["error"] for call in result["calls"]] == [None, None]  # (both recorded)
+        assert result["output"] == plain.stdout
+        assert sys.getrecursionlimit() == limit
