@@ -142,6 +142,16 @@ GRAD_WRITTEN = {
                                      "h.register_hook(lambda g: setattr(w, 'grad', other))\n"
                                      "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\n"
                                      "print(w.grad)\n"),
+    # w.grad swapped (torch.utils.swap_tensors) and put back: the same object at the same
+    # version (0, the other tensor's counter), its data another's: moved, though the check
+    # at its AccumulateGrad finds it unchanged (swaps tells grad_marks; review of the merge)
+    "hook_swaps_grad_back": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                             "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                             "w.grad = torch.zeros(2)\nt = torch.ones(2)\nh = x * w\n"
+                             "def hook(g):\n    old = w.grad\n    w.grad = None\n"
+                             "    torch.utils.swap_tensors(old, t)\n    w.grad = old\n\n\n"
+                             "h.register_hook(hook)\nout = h.exp().sum()\nout.backward()\n"
+                             "print(w.grad)\n"),
     "custom_backward_sets_grad": ("import torch\n\nclass B(torch.autograd.Function):\n"
                                   "    @staticmethod\n    def forward(ctx, a):\n        return a * 2\n\n"
                                   "    @staticmethod\n    def backward(ctx, g):\n"
