@@ -130,7 +130,9 @@ def call_levelled(call, original, args, kwargs):
     frames, frame = 1, sys._getframe()  # (``call``'s, then this one's and those above)
     while frame is not None and is_own(frame.f_code):
         frames, frame = frames + 1, frame.f_back
-    _SET(_GET() + frames)
+    limit = _GET()
+    frames = min(limit + frames, _INT_END - 1) - limit  # (C's int: the end, not exact)
+    _SET(limit + frames)
     _OFFSET[0] += frames
     try:
         return call(original, args, kwargs)

@@ -127,6 +127,10 @@ y = Twice.apply(x) * 3
 y.register_hook(lambda g: print("hook", deepest(), sys.getrecursionlimit()))
 y.sum().backward()
 print(torch.autograd.grad(Twice.apply(x).sum(), x), deepest(), sys.getrecursionlimit())
+sys.setrecursionlimit(2 ** 31 - 1)  # (C's largest int: no room above it)
+(x * 2).sum().backward()
+sys.setrecursionlimit(1000)
+print(x.grad, sys.getrecursionlimit())
 """
 
 
@@ -144,6 +148,6 @@ def test_a_hook_in_a_recorded_pass_goes_as_deep_as_under_python(tmp_path):
     for frames in (0, 150):
         result = _at_depth(frames, lambda: Session().run(IN_A_PASS, filename=str(path)))
         assert result["ok"], result["error"]
-        assert [call["error"] for call in result["calls"]] == [None, None]  # (both recorded)
+        assert [call["error"] for call in result["calls"]] == [None] * 3  # (all recorded)
         assert result["output"] == plain.stdout
         assert sys.getrecursionlimit() == limit
