@@ -542,19 +542,19 @@ class _Capture:
                 if not _binds(signature, args, kwargs):  # wrong arguments: torch's own error,
                     return _call_plain(original, args, kwargs)  # its arguments untouched
                 call = as_if_called_from(caller)
-                if self.busy:
-                    return call(original, args, kwargs)
+                if self.busy:  # (a hook's call in a recorded one: as deep as python's)
+                    return call_levelled(call, original, args, kwargs)
                 # the snippet's line, also for a call inside a helper module of its own
                 site = snippet_frame(caller, self.filename)
                 if site is None:
-                    return call(original, args, kwargs)
+                    return call_levelled(call, original, args, kwargs)
                 if sys.gettrace() is not None or sys.getprofile() is not None:
                     # the snippet's own trace or profile function (cProfile) would see every
                     # Python call the recording makes: shown less, the call runs unrecorded
                     return call(original, args, kwargs)
                 if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
                     self.skipped += 1
-                    return call(original, args, kwargs)
+                    return call_levelled(call, original, args, kwargs)
                 args, kwargs = _reusable(args, kwargs)
                 bound = signature.bind(*args, **kwargs)  # (they bind: iterators made tuples)
                 bound.apply_defaults()

@@ -118,8 +118,8 @@ def levelled(probed: dict) -> Iterator[None]:
 
 
 def call_levelled(call, original, args, kwargs):
-    """Return ``call(original, args, kwargs)`` (a recorded call's frame at the snippet's
-    line, ``calls.as_if_called_from``) with the limit raised meanwhile by gradstep's frames
+    """Return ``call(original, args, kwargs)`` (a call's frame at the snippet's line,
+    ``calls.as_if_called_from``, recorded or not) with the limit raised meanwhile by gradstep's frames
     between the code that called torch's function (the first frame above that is not
     gradstep's) and torch's function: its wrapper, the recorder's, this one and ``call``'s
     (counted: a Python frame is one level). A hook or custom Function of the snippet's

@@ -126,6 +126,18 @@ x = torch.ones(2, requires_grad=True)
 y = Twice.apply(x) * 3
 y.register_hook(lambda g: print("hook", deepest(), sys.getrecursionlimit()))
 y.sum().backward()
+
+
+def nested(g):  # a call in a hook: unrecorded, its own hook as deep as python's
+    with torch.enable_grad():
+        z = x * 3
+        z.register_hook(lambda h: print("inner", deepest(), sys.getrecursionlimit()))
+        torch.autograd.grad(z.sum(), x)
+
+
+w = x * 2
+w.register_hook(nested)
+w.sum().backward()
 print(torch.autograd.grad(Twice.apply(x).sum(), x), deepest(), sys.getrecursionlimit())
 sys.setrecursionlimit(2 ** 31 - 1)  # (C's largest int: no room above it)
 (x * 2).sum().backward()
@@ -138,7 +150,8 @@ def test_a_hook_in_a_recorded_pass_goes_as_deep_as_under_python(tmp_path):
     """A tensor hook and a custom Function's backward run by a recorded ``backward`` or
     ``autograd.grad`` go as deep as under ``python FILE`` and read its limit: the recorded
     call's own frames between the snippet's line and torch's function (its wrapper, the
-    recorder's) took 5 levels (the hook's probe reached 989 where python's reaches 994)."""
+    recorder's) took 5 levels (the hook's probe reached 989 where python's reaches 994), and
+    an unrecorded call's in such a hook 2 (988 where python's reaches 990)."""
     path = tmp_path / "in_a_pass.py"
     path.write_text(IN_A_PASS, encoding="utf-8")
     plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
@@ -148,6 +161,6 @@ def test_a_hook_in_a_recorded_pass_goes_as_deep_as_under_python(tmp_path):
     for frames in (0, 150):
         result = _at_depth(frames, lambda: Session().run(IN_A_PASS, filename=str(path)))
         assert result["ok"], result["error"]
-        assert [call["error"] for call in result["calls"]] == [None] * 3  # (all recorded)
+        assert [call["error"] for call in result["calls"]] == [None] * 4  # (all recorded)
         assert result["output"] == plain.stdout
         assert sys.getrecursionlimit() == limit
