@@ -541,20 +541,23 @@ class _Capture:
                 caller = sys._getframe(1)
                 if not _binds(signature, args, kwargs):  # wrong arguments: torch's own error,
                     return _call_plain(original, args, kwargs)  # its arguments untouched
-                call = as_if_called_from(caller)
-                if self.busy:  # (a hook's call in a recorded one: as deep as python's)
-                    return call_levelled(call, original, args, kwargs)
+                moved = as_if_called_from(caller)
+                # (the limit raised by gradstep's frames above torch's function meanwhile:
+                # a hook it runs goes as deep as python's)
+                call = functools.partial(call_levelled, caller, moved)
+                if self.busy:
+                    return call(original, args, kwargs)
                 # the snippet's line, also for a call inside a helper module of its own
                 site = snippet_frame(caller, self.filename)
                 if site is None:
-                    return call_levelled(call, original, args, kwargs)
+                    return call(original, args, kwargs)
                 if sys.gettrace() is not None or sys.getprofile() is not None:
                     # the snippet's own trace or profile function (cProfile) would see every
                     # Python call the recording makes: shown less, the call runs unrecorded
-                    return call(original, args, kwargs)
+                    return moved(original, args, kwargs)
                 if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
                     self.skipped += 1
-                    return call_levelled(call, original, args, kwargs)
+                    return call(original, args, kwargs)
                 args, kwargs = _reusable(args, kwargs)
                 bound = signature.bind(*args, **kwargs)  # (they bind: iterators made tuples)
                 bound.apply_defaults()
@@ -608,9 +611,8 @@ class _Capture:
                 begin_mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
-                steps, result, exc, grads = run_recorded(  # (a hook as deep as python's)
-                    functools.partial(call_levelled, call, original, args, kwargs),
-                    id_of, labels,
+                steps, result, exc, grads = run_recorded(
+                    functools.partial(call, original, args, kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch), copy=copy,
                     probes=probes)
                 self.steps_kept += len(steps)

@@ -32,7 +32,7 @@ import re
 import sys
 from collections.abc import Iterator
 
-from gradstep.autograd.own_frames import frames_out, is_own
+from gradstep.autograd.own_frames import frames_out
 
 
 def _deepest(n=1):
@@ -117,19 +117,22 @@ def levelled(probed: dict) -> Iterator[None]:
             _SET(_GET() - offset)  # as python leaves it, where gradstep's frames allow it
 
 
-def call_levelled(call, original, args, kwargs):
+def call_levelled(caller, call, original, args, kwargs):
     """Return ``call(original, args, kwargs)`` (a call's frame at the snippet's line,
-    ``calls.as_if_called_from``, recorded or not) with the limit raised meanwhile by gradstep's frames
-    between the code that called torch's function (the first frame above that is not
-    gradstep's) and torch's function: its wrapper, the recorder's, this one and ``call``'s
-    (counted: a Python frame is one level). A hook or custom Function of the snippet's
-    that torch's pass runs then goes as deep as python's (5 levels less under a recorded
-    ``loss.backward()``) and reads python's limit. Outside a levelled run, as it is."""
+    ``calls.as_if_called_from``, recorded or not) with the limit raised meanwhile by
+    gradstep's frames between ``caller`` (the frame that called torch's function: the
+    snippet's, torch's, or gradstep's own API, whose frames python counts too) and torch's
+    function: its wrapper, the recorder's, this one and ``call``'s (counted: a Python frame
+    is one level). A hook or custom Function of the snippet's that torch's pass runs then
+    goes as deep as python's (5 levels less under a recorded ``loss.backward()``) and reads
+    python's limit. Outside a levelled run, or with ``caller`` not above, as it is."""
     if not _OFFSET[0]:
         return call(original, args, kwargs)
     frames, frame = 1, sys._getframe()  # (``call``'s, then this one's and those above)
-    while frame is not None and is_own(frame.f_code):
+    while frame is not None and frame is not caller:
         frames, frame = frames + 1, frame.f_back
+    if frame is None:
+        return call(original, args, kwargs)
     limit = _GET()
     frames = min(limit + frames, _INT_END - 1) - limit  # (C's int: the end, not exact)
     _SET(limit + frames)

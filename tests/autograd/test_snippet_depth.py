@@ -102,6 +102,7 @@ def test_a_limit_above_the_probed_ones_is_left_as_sys_has_it():
 IN_A_PASS = """\
 import sys
 import torch
+import gradstep
 
 
 def deepest(n=1):
@@ -138,6 +139,7 @@ def nested(g):  # a call in a hook: unrecorded, its own hook as deep as python's
 w = x * 2
 w.register_hook(nested)
 w.sum().backward()
+gradstep.backward(y.sum())  # (torch's function called from gradstep's API: its frames count)
 print(torch.autograd.grad(Twice.apply(x).sum(), x), deepest(), sys.getrecursionlimit())
 sys.setrecursionlimit(2 ** 31 - 1)  # (C's largest int: no room above it)
 (x * 2).sum().backward()
