@@ -7,16 +7,20 @@ import sys
 
 from gradstep.autograd.session import Session
 
-LIMITS = """\
-import sys
-import traceback
-
-
+# the snippets' probe: how deep a function of theirs goes
+DEEPEST = """\
 def deepest(n=1):
     try:
         return deepest(n + 1)
     except RecursionError:
         return n
+"""
+LIMITS = """\
+import sys
+import traceback
+
+
+""" + DEEPEST + """
 
 
 def nested(depth):
@@ -105,11 +109,7 @@ import torch
 import gradstep
 
 
-def deepest(n=1):
-    try:
-        return deepest(n + 1)
-    except RecursionError:
-        return n
+""" + DEEPEST + """
 
 
 class Twice(torch.autograd.Function):
