@@ -69,6 +69,7 @@ from gradstep.autograd.node_class_caches import PYTHON_NODE
 from gradstep.autograd.own_frames import drop_own_frames, frames_out
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
+from gradstep.autograd.snippet_depth import call_levelled
 from gradstep.autograd.step_hooks import gc_paused
 from gradstep.autograd.swaps import Release, over, swapping, under_way
 from gradstep.autograd.tensor_hooks import has_tensor_hooks, noted_nodes, noting_hooks
@@ -540,7 +541,10 @@ class _Capture:
                 caller = sys._getframe(1)
                 if not _binds(signature, args, kwargs):  # wrong arguments: torch's own error,
                     return _call_plain(original, args, kwargs)  # its arguments untouched
-                call = as_if_called_from(caller)
+                moved = as_if_called_from(caller)
+                # (the limit raised by gradstep's frames above torch's function meanwhile:
+                # a hook it runs goes as deep as python's)
+                call = functools.partial(call_levelled, caller, moved)
                 if self.busy:
                     return call(original, args, kwargs)
                 # the snippet's line, also for a call inside a helper module of its own
@@ -550,7 +554,7 @@ class _Capture:
                 if sys.gettrace() is not None or sys.getprofile() is not None:
                     # the snippet's own trace or profile function (cProfile) would see every
                     # Python call the recording makes: shown less, the call runs unrecorded
-                    return call(original, args, kwargs)
+                    return moved(original, args, kwargs)
                 if len(self.calls.records) >= MAX_CALLS or self.steps_kept >= MAX_STEPS:  # keep the first ones
                     self.skipped += 1
                     return call(original, args, kwargs)

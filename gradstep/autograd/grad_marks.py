@@ -18,8 +18,9 @@ docs/fidelity.md).
 The weak references are of a class of their own (``_Mark``: never the one
 ``weakref.ref(t)`` of the snippet's returns) and live only while the pass runs. torch
 refuses to swap a tensor that has one (``torch.utils.swap_tensors``): the snippet's swap
-lets go of gradstep's first (``let_go``, from ``swaps``), and that leaf's ``.grad`` is then
-taken as changed.
+lets go of gradstep's first (``let_go``, from ``swaps``); that leaf's ``.grad`` is then
+taken as changed where torch swapped it, and noted again as it was where torch refused
+(``hold_again``).
 """
 
 from __future__ import annotations
@@ -42,14 +43,31 @@ class _Mark(weakref.ref):
 _MARKING: list = []
 
 
-def let_go(tensors) -> None:
+def let_go(tensors) -> list:
     """Let go of the passes' weak references to ``tensors`` (the snippet swaps them: torch
-    refuses a tensor that has one); their leaves' ``.grad`` is taken as changed."""
+    refuses a tensor that has one); return what was let go, for ``hold_again``."""
+    taken = []
     for marks in list(_MARKING):
-        for key, (node_id, _, ref, _) in list(marks.pending.items()):
-            if ref is not None and any(ref() is t for t in tensors):
-                del marks.pending[key]
-                marks.moved.append(node_id)
+        for key, mark in list(marks.pending.items()):
+            noted = mark[2]() if mark[2] is not None else None
+            for tensor in tensors:
+                if noted is tensor:  # (the weak reference itself is not kept: torch
+                    del marks.pending[key]  # would see it)
+                    taken.append((marks, key, mark[0], mark[1], mark[3], tensor))
+                    break
+    return taken
+
+
+def hold_again(taken: list, swapped) -> None:
+    """After the swap (``swapped``: the two tensors, or None where torch refused it): a
+    swapped tensor's leaf's ``.grad`` is taken as changed (the object is the one noted, its
+    data another's); where nothing was swapped each weak reference is made again as it was,
+    with the version noted then."""
+    for marks, key, node_id, variable, version, tensor in taken:
+        if swapped is None and any(m is marks for m in _MARKING) and key not in marks.pending:
+            marks.pending[key] = (node_id, variable, _Mark(tensor), version)
+        else:
+            marks.moved.append(node_id)
 
 
 class GradMarks:

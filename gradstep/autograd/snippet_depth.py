@@ -17,8 +17,10 @@ use is measured, not counted: the same probe (a function calling itself until
 from a new thread's first frame, which has nothing above it as a ``python FILE``
 ``<module>`` has not; the difference is the offset (C code that checks the limit, a
 ``tp_call`` in the stack, counts as python counts it). The fresh thread's count is taken
-once per process and limit. Still different (docs/fidelity.md): a thread the snippet
-starts has the offset more, and the two functions are other objects than ``sys``'s.
+once per process and limit. A recorded call raises it further by its own frames while
+torch's function runs (``call_levelled``): a hook of the snippet's run in the pass goes as
+deep as python's. Still different (docs/fidelity.md): a thread the snippet starts has the
+offset more, and the two functions are other objects than ``sys``'s.
 """
 
 from __future__ import annotations
@@ -115,15 +117,48 @@ def levelled(probed: dict) -> Iterator[None]:
             _SET(_GET() - offset)  # as python leaves it, where gradstep's frames allow it
 
 
+def call_levelled(caller, call, original, args, kwargs):
+    """Return ``call(original, args, kwargs)`` (a call's frame at the snippet's line,
+    ``calls.as_if_called_from``, recorded or not) with the limit raised meanwhile by
+    gradstep's frames between ``caller`` (the frame that called torch's function: the
+    snippet's, torch's, or gradstep's own API, whose frames python counts too) and torch's
+    function: its wrapper, the recorder's, this one and ``call``'s (counted: a Python frame
+    is one level). A hook or custom Function of the snippet's that torch's pass runs then
+    goes as deep as python's (5 levels less under a recorded ``loss.backward()``) and reads
+    python's limit. Outside a levelled run, or with ``caller`` not above, as it is."""
+    if not _OFFSET[0]:
+        return call(original, args, kwargs)
+    frames, frame = 1, sys._getframe()  # (``call``'s, then this one's and those above)
+    while frame is not None and frame is not caller:
+        frames, frame = frames + 1, frame.f_back
+    if frame is None:
+        return call(original, args, kwargs)
+    limit = _GET()
+    frames = min(limit + frames, _INT_END - 1) - limit  # (C's int: the end, not exact)
+    _SET(limit + frames)
+    _OFFSET[0] += frames
+    try:
+        return call(original, args, kwargs)
+    finally:
+        _OFFSET[0] -= frames
+        with contextlib.suppress(RecursionError, ValueError):  # (as ``levelled``'s end)
+            _SET(_GET() - frames)
+
+
 @functools.wraps(_GET)
-def getrecursionlimit():
+def getrecursionlimit(*args, **kwargs):
+    if args or kwargs:  # sys's own TypeError ("takes no arguments (1 given)")
+        with frames_out:
+            return _GET(*args, **kwargs)
     return _GET() - _OFFSET[0]
 
 
 @functools.wraps(_SET)
-def setrecursionlimit(new_limit, /):
+def setrecursionlimit(*args, **kwargs):
     with frames_out:  # sys's own errors, raised at the snippet's line
-        offset = _OFFSET[0]
+        if kwargs or len(args) != 1:  # its TypeError ("takes exactly one argument (0 given)")
+            return _SET(*args, **kwargs)
+        new_limit, offset = args[0], _OFFSET[0]
         try:
             value = new_limit.__index__() if type(new_limit) is not int else new_limit
         except Exception:

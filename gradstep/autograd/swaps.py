@@ -25,8 +25,8 @@ A held root of a recorded call whose tensor is swapped is let go (its tensor no 
 holds the node that root leads to: the call may no longer be drawn on the graph). Where a
 weak reference of anyone else's is left, torch's function raises as in python, and
 gradstep's references are made again as they were. A recorded pass's weak reference to a
-leaf's ``.grad`` as it began (``grad_marks``) is let go for good: that leaf's ``.grad`` is
-then taken as changed in the pass.
+leaf's ``.grad`` as it began (``grad_marks``) is made again too where torch refused the
+swap; where torch swapped that tensor, the leaf's ``.grad`` is taken as changed in the pass.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def _swapped(original, t1, t2, runs):
     """Swap with gradstep's weak references to ``t1`` and ``t2`` let go meanwhile."""
     taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
     noted = pass_versions.let_go((t1, t2))  # (the recorded calls' notes of their leaves)
-    grad_marks.let_go((t1, t2))  # (a recorded pass's notes of a leaf's .grad: for good)
+    marked = grad_marks.let_go((t1, t2))  # (a recorded pass's notes of a leaf's .grad)
     swapped = None  # (t1, t2) once torch swapped them: the notes go with the data
     try:
         if not _foreign((t1, t2)):
@@ -119,6 +119,7 @@ def _swapped(original, t1, t2, runs):
         return result
     finally:
         pass_versions.hold_again(noted, swapped)
+        grad_marks.hold_again(marked, swapped)
         for bindings, let_go in taken:
             if let_go:
                 bindings.hold_again(let_go)

@@ -99,6 +99,16 @@ VARIANTS = {
                        "w = torch.tensor([3., 4.], requires_grad=True)\n"
                        "with torch.inference_mode():\n    w.grad = torch.ones(2)\n"
                        "out = (x.exp() * w).sum()\nout.backward(inputs=[x])\nprint(x.grad, w.grad)\n"),
+    # a hook's swap of w.grad that torch refuses (a .grad held by its leaf): nothing moved,
+    # w.grad is known at every step (the swap let go of gradstep's note of it for good,
+    # and w's .grad was shown as not known before its AccumulateGrad; review of the merge)
+    "refused_swap_of_grad": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                             "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                             "w.grad = torch.ones(2)\nother = torch.zeros(2)\nh = x * w\n"
+                             "def hook(g):\n    try:\n        torch.utils.swap_tensors(w.grad, other)\n"
+                             "    except RuntimeError as e:\n        print('refused')\n\n\n"
+                             "h.register_hook(hook)\nout = h.exp().sum()\nout.backward()\n"
+                             "print(w.grad)\n"),
 }
 # a hook that writes a leaf's .grad during the pass, before that leaf's AccumulateGrad ran
 # (replaced where it was None; zeroed in place), after it ran (a later node's hook), and in
@@ -132,6 +142,16 @@ GRAD_WRITTEN = {
                                      "h.register_hook(lambda g: setattr(w, 'grad', other))\n"
                                      "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\n"
                                      "print(w.grad)\n"),
+    # w.grad swapped (torch.utils.swap_tensors) and put back: the same object at the same
+    # version (0, the other tensor's counter), its data another's: moved, though the check
+    # at its AccumulateGrad finds it unchanged (swaps tells grad_marks; review of the merge)
+    "hook_swaps_grad_back": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                             "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                             "w.grad = torch.zeros(2)\nt = torch.ones(2)\nh = x * w\n"
+                             "def hook(g):\n    old = w.grad\n    w.grad = None\n"
+                             "    torch.utils.swap_tensors(old, t)\n    w.grad = old\n\n\n"
+                             "h.register_hook(hook)\nout = h.exp().sum()\nout.backward()\n"
+                             "print(w.grad)\n"),
     "custom_backward_sets_grad": ("import torch\n\nclass B(torch.autograd.Function):\n"
                                   "    @staticmethod\n    def forward(ctx, a):\n        return a * 2\n\n"
                                   "    @staticmethod\n    def backward(ctx, g):\n"
