@@ -133,11 +133,13 @@ class QtFontZoom(QtCore.QObject):
         if len(group) < 2:  # no tabs: nothing to fit, nothing kept
             self._widened_from = None
             return
-        width = min(tab_names_width(group), int(window.width() * 0.6))
+        column = getattr(window, "panel_column", None)
+        follows = column is not None and column.follows  # (fit measures the names itself)
+        if not follows:
+            width = min(tab_names_width(group), int(window.width() * 0.6))
         # the panels' layouts at the new font first: their minimum widths limit the dock's
         QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
-        column = getattr(window, "panel_column", None)
-        if column is not None and column.follows:  # the column's width follows the window's
+        if follows:  # the column's width follows the window's
             self._widened_from = None  # (and the names': QtPanelColumn.fit)
             moved = column.fit()
         else:  # the width the person dragged the column to

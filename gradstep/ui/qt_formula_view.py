@@ -79,17 +79,19 @@ class QtFormulaView(QtWidgets.QTextBrowser):
 
     def _line_spans(self) -> list[tuple[float, float]]:
         """Return each text line's (top, bottom) in the document."""
+        return list(self._each_line_span())
+
+    def _each_line_span(self):
+        """Yield each text line's (top, bottom) in the document, in the document's order."""
         layout = self.document().documentLayout()
-        spans = []
         block = self.document().begin()
         while block.isValid():
             top = layout.blockBoundingRect(block).top()
             lines = block.layout()
             for i in range(lines.lineCount()):
                 line = lines.lineAt(i)
-                spans.append((top + line.y(), top + line.y() + line.height()))
+                yield top + line.y(), top + line.y() + line.height()
             block = block.next()
-        return spans
 
     def cut_line_top(self) -> int | None:
         """Return where, in the viewport, the line its foot cuts starts (None: none is cut):
@@ -99,9 +101,14 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         scroll = self.verticalScrollBar().value()
         bottom = self.viewport().height() + scroll
         whole = False  # a whole line shown above it (else the cut one is all there is to see)
-        for top, end in self._line_spans():
+        # (on every paint: with no table in the text its lines go down the page, and the
+        # walk stops at the first line below the foot; a table's cells sit side by side)
+        in_order = not self.document().rootFrame().childFrames()
+        for top, end in self._each_line_span():
             if top < bottom < end:
                 return math.ceil(top) - scroll if whole else None
+            if in_order and top >= bottom:  # this line and all after it below the foot
+                return None
             whole = whole or (scroll <= top and end <= bottom)
         return None
 

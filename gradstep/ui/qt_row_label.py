@@ -38,6 +38,7 @@ class QtItemsLabel(QtRowLabel):
         super().__init__(parent)
         self.items: list[str] = []
         self._widths: dict[str, float] = {}  # item -> its advance in the label's font
+        self._metrics: QtGui.QFontMetricsF | None = None  # the font's, until it changes
 
     def set_items(self, items: list[str]) -> None:
         """Show ``items``, ``SEPARATOR`` between two on one line."""
@@ -46,7 +47,9 @@ class QtItemsLabel(QtRowLabel):
 
     def _lay_out(self) -> None:
         room = self.contentsRect().width() - 2 * self.margin() - 1  # (a pixel to spare)
-        metrics = QtGui.QFontMetricsF(self.font())
+        if self._metrics is None:  # made once per font, not on every step
+            self._metrics = QtGui.QFontMetricsF(self.font())
+        metrics = self._metrics
         space = self._width(self.SEPARATOR, metrics)
         lines: list[list[str]] = []
         used = 0.0
@@ -79,4 +82,5 @@ class QtItemsLabel(QtRowLabel):
         super().changeEvent(event)
         if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom
             self._widths.clear()
+            self._metrics = None
             self._lay_out()
