@@ -87,12 +87,12 @@ def backward(tensor, *, mode: str = "backward", inputs=None, gradient=None,
     your tensor hooks and custom ``backward`` code run, as in any pass. torch's own error
     is returned in ``timeline["error"]``, not raised.
     """
-    from gradstep.autograd.live import backward_tensor, current_recording, trace_tensor
+    from gradstep.autograd.live import backward_tensor, trace_tensor
     from gradstep.autograd.pass_join import combine_passes
     from gradstep.autograd.values import to_jsonable
 
     namespace = _names(names)
-    recording = _recording(recording) if recording is not None else current_recording()
+    recording = _recording(recording)
     traced = trace_tensor(tensor, namespace=namespace, recording=recording)
     record_ = backward_tensor(tensor, traced, mode=mode, inputs=inputs, gradient=gradient,
                               keep_grads=not accumulate, namespace=namespace)
@@ -201,12 +201,12 @@ def _print_options() -> dict | None:
 
 
 def _trace_json(tensor, namespace: dict, recording) -> dict:
-    from gradstep.autograd.live import current_recording, trace_tensor
+    from gradstep.autograd.live import trace_tensor
     from gradstep.autograd.serialize import graph_to_json
     from gradstep.autograd.values import to_jsonable
     from gradstep.policies.number_text import options_of, printed_with
 
-    recording = _recording(recording) if recording is not None else current_recording()
+    recording = _recording(recording)
     traced = trace_tensor(tensor, namespace=namespace, recording=recording)
     with printed_with(options_of(_print_options())):  # the formulas' numbers: as print's
         return to_jsonable(graph_to_json(traced))
@@ -231,9 +231,12 @@ def _pass_for(tensor, names, recording) -> dict:
 
 
 def _recording(recording):
-    """Return ``recording`` where it is a ``record()`` block's; else raise TypeError saying so."""
-    from gradstep.autograd.live import Recording
+    """Return ``recording`` where it is a ``record()`` block's, the open block's
+    (``current_recording``) where it is None; else raise TypeError saying so."""
+    from gradstep.autograd.live import Recording, current_recording
 
+    if recording is None:
+        return current_recording()
     if not isinstance(recording, Recording):
         raise TypeError(_("recording= takes what `with gradstep.record() as r:` yields, not a "
                           "{kind}", kind=type(recording).__name__))

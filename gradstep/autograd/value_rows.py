@@ -91,9 +91,10 @@ def _rows_of(tensors: list) -> tuple[dict, list]:
                 if t.is_contiguous():
                     row = t if dense_storage_holds(t, n) else None
                 else:
-                    order = _ORDERS.get((t.shape, t.stride()), _UNKNOWN)
+                    layout = (t.shape, t.stride())
+                    order = _ORDERS.get(layout, _UNKNOWN)
                     if order is _UNKNOWN:  # a layout not met yet: its span worked out
-                        row = _in_memory_order(t) if storage_holds(t, n) else None
+                        row = _in_memory_order(t, layout) if storage_holds(t, n) else None
                     elif order is not None and dense_storage_holds(t, n):
                         # a permute of contiguous memory spans its ``n`` elements (sizes 1
                         # aside, which span nothing): ``storage_holds``' answer, three reads
@@ -105,20 +106,18 @@ def _rows_of(tensors: list) -> tuple[dict, list]:
     return groups, alone
 
 
-def _in_memory_order(t: torch.Tensor) -> torch.Tensor | None:
+def _in_memory_order(t: torch.Tensor, layout: tuple) -> torch.Tensor | None:
     """Return ``t`` permuted into the order of its memory when that is contiguous (a
-    transpose, a permute), else None (gaps, overlaps, or a dimension of stride 0).
+    transpose, a permute), else None (gaps, overlaps, or a dimension of stride 0), for a
+    ``layout`` (``(t.shape, t.stride())``) not in ``_ORDERS`` yet.
 
     Whether it is depends on the shape and strides alone: the answer is kept for them."""
-    layout = (t.shape, t.stride())
-    order = _ORDERS.get(layout, _UNKNOWN)
-    if order is _UNKNOWN:
-        strides = layout[1]
-        order = sorted(range(len(strides)), key=lambda d: -strides[d])
-        if not t.permute(order).is_contiguous():
-            order = None
-        if len(_ORDERS) < 4096:
-            _ORDERS[layout] = order
+    strides = layout[1]
+    order = sorted(range(len(strides)), key=lambda d: -strides[d])
+    if not t.permute(order).is_contiguous():
+        order = None
+    if len(_ORDERS) < 4096:
+        _ORDERS[layout] = order
     return None if order is None else t.permute(order)
 
 
