@@ -105,16 +105,13 @@ def levelled(probed: dict) -> Iterator[None]:
             _GET, _SET):  # (a run inside a run, or sys's functions not sys's: as they are)
         yield
         return
-    _SET(limit + offset)
-    _OFFSET[0] = offset
+    offset = _raise_by(offset)
     sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
     try:
         yield
     finally:
         sys.getrecursionlimit, sys.setrecursionlimit = _GET, _SET
-        _OFFSET[0] = 0
-        with contextlib.suppress(RecursionError, ValueError):  # the snippet's own limit,
-            _SET(_GET() - offset)  # as python leaves it, where gradstep's frames allow it
+        _lower_by(offset)
 
 
 def call_levelled(caller, call, original, args, kwargs):
@@ -133,16 +130,29 @@ def call_levelled(caller, call, original, args, kwargs):
         frames, frame = frames + 1, frame.f_back
     if frame is None:
         return call(original, args, kwargs)
-    limit = _GET()
-    frames = min(limit + frames, _INT_END - 1) - limit  # (C's int: the end, not exact)
-    _SET(limit + frames)
-    _OFFSET[0] += frames
+    frames = _raise_by(frames)
     try:
         return call(original, args, kwargs)
     finally:
-        _OFFSET[0] -= frames
-        with contextlib.suppress(RecursionError, ValueError):  # (as ``levelled``'s end)
-            _SET(_GET() - frames)
+        _lower_by(frames)
+
+
+def _raise_by(frames: int) -> int:
+    """Raise the limit by ``frames`` (to C's int's end at most: there not exact) and add
+    them to the offset the wrappers take off; return by how much it was raised."""
+    limit = _GET()
+    frames = min(limit + frames, _INT_END - 1) - limit
+    _SET(limit + frames)
+    _OFFSET[0] += frames
+    return frames
+
+
+def _lower_by(frames: int) -> None:
+    """Undo ``_raise_by``'s ``frames``: the snippet's own limit as python leaves it, where
+    gradstep's frames allow it (a limit the snippet set too low for them is left raised)."""
+    _OFFSET[0] -= frames
+    with contextlib.suppress(RecursionError, ValueError):
+        _SET(_GET() - frames)
 
 
 @functools.wraps(_GET)

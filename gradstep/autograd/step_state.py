@@ -168,6 +168,7 @@ class PassIndex:
         # ran (or in a pass where it did not run), and (``_moved_after``) after it ran
         self.grad_moved = frozenset(self.timeline.get("grad_moved") or ())
         self._after_moved: dict[str, bool] = {}
+        self._moved: frozenset | None = None  # ``_moved_any``, once asked
         self.later = later  # the timelines of the passes after this one, or a function
         # giving them (``unchanged``)
         self._unchanged: set | None = None
@@ -283,6 +284,15 @@ class PassIndex:
             return (self.timeline.get("leaf_grads") or {}).get(label)
         j = bisect_left(done, k)
         return self.steps[done[j - 1]]["grad_after"] if j else self.steps[done[0]]["grad_before"]
+
+    def _moved_any(self) -> frozenset:
+        """The leaves whose ``.grad`` the snippet's code changed in the pass, before their
+        AccumulateGrad ran (``grad_moved``) or after (``_moved_after``): found once, not at
+        each ``changes``."""
+        if self._moved is None:
+            self._moved = self.grad_moved | {label for label in self.accumulations
+                                             if self._moved_after(label)}
+        return self._moved
 
     def _moved_after(self, label: str) -> bool:
         """Return True when the ``.grad`` the pass left differs from the one its last
@@ -414,8 +424,7 @@ class PassIndex:
                   if self.steps[i].get("leaf") in self.accumulations
                   or self.steps[i].get("leaf") in self.raised_accumulation}
         # (a .grad the snippet's code changed shows none between steps of other nodes)
-        leaves |= self.grad_moved | {label for label in self.accumulations
-                                     if self._moved_after(label)}
+        leaves |= self._moved_any()
         # a saved tensor a hook changed shows it from the step a probe found it so (or less
         # between the probes): its node is repainted at any step of the pass
         probed = self.timeline.get("changed_when_raised") or {} if "probed" in self.timeline else {}

@@ -92,6 +92,13 @@ def swapping(original):
 _WRAPPERS: list = []  # (torch's function, its wrapper)
 
 
+# the recorded calls' notes of their leaves (``pass_versions``) and a recorded pass's notes
+# of a leaf's ``.grad`` (``grad_marks``): each module's ``let_go(tensors)`` takes its weak
+# references to the two tensors out, ``hold_again(taken, swapped)`` makes them again after
+# the swap (``swapped``: the two tensors, or None where torch refused it)
+_NOTES = (pass_versions, grad_marks)
+
+
 def _wrapper(original):
     @functools.wraps(original)
     def swap_tensors(t1, t2):
@@ -107,8 +114,7 @@ def _wrapper(original):
 def _swapped(original, t1, t2, runs):
     """Swap with gradstep's weak references to ``t1`` and ``t2`` let go meanwhile."""
     taken = [(run[0], run[0].let_go((t1, t2))) for run in runs if run[0] is not None]
-    noted = pass_versions.let_go((t1, t2))  # (the recorded calls' notes of their leaves)
-    marked = grad_marks.let_go((t1, t2))  # (a recorded pass's notes of a leaf's .grad)
+    noted = [(module, module.let_go((t1, t2))) for module in _NOTES]
     swapped = None  # (t1, t2) once torch swapped them: the notes go with the data
     try:
         if not _foreign((t1, t2)):
@@ -118,8 +124,8 @@ def _swapped(original, t1, t2, runs):
         swapped = (t1, t2)
         return result
     finally:
-        pass_versions.hold_again(noted, swapped)
-        grad_marks.hold_again(marked, swapped)
+        for module, let_go in noted:
+            module.hold_again(let_go, swapped)
         for bindings, let_go in taken:
             if let_go:
                 bindings.hold_again(let_go)
