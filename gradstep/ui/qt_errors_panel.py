@@ -85,6 +85,16 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
         return (self.fontMetrics().lineSpacing() + math.ceil(2 * doc.documentMargin())
                 + 2 * self.frameWidth() + 2 * self.fontMetrics().height() // 3)
 
+    def text_height(self) -> int:
+        """Return the height that shows the text shown now whole at the panel's width: the
+        document laid out beside a scroll bar (Qt hides the bar only once the text laid out
+        so fits: a text that fitted without it kept it, and 13 px scrolled), and the
+        frame."""
+        bar = self.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        doc = self.document().clone()
+        doc.setTextWidth(self.contentsRect().width() - bar)
+        return math.ceil(doc.size().height()) + 2 * self.frameWidth()
+
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.LanguageChange:
             self._refresh()

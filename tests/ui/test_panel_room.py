@@ -311,3 +311,34 @@ def test_a_line_taller_than_the_formula_box_is_painted_not_left_out(qtbot):
     base = view.palette().color(QtGui.QPalette.ColorRole.Base).rgb()
     assert any(image.pixel(x, y) != base for y in range(image.height())
                for x in range(image.width()))
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 800)])
+def test_an_error_gets_the_height_of_its_text(qtbot, make_window, size):
+    """An error's tab is as high as its text at the tab's width, no more (at 1920 x 1080 it
+    kept ~100 px blank under it), and no less where the column has the room (``ERROR_SHARE``
+    of it): its last line shows whole, unscrolled; the Values panel keeps the rest."""
+    from gradstep.ui.qt_main_window import ERROR_ROOM, ERROR_SHARE
+
+    window = make_window(Session)
+    window.resize(*size)
+    settle(qtbot, window)
+    run(qtbot, window, FAILS)
+    settle(qtbot, window)
+    errors, panel = window.docks["errors"], window.errors_panel
+    assert not panel.empty and "RuntimeError" in panel.toPlainText()
+    qtbot.waitUntil(lambda: abs(panel.height() - panel.text_height()) <= 2
+                    or panel.verticalScrollBar().maximum() > 0, timeout=5000)
+    text = math.ceil(panel.document().size().height())
+    blank = panel.viewport().height() - text
+    column = sum(room_of(window))
+    if panel.verticalScrollBar().maximum() == 0:  # the whole text shown: no blank under it
+        # but what the text is taller beside a scroll bar (Qt drops the bar only then)
+        narrow = panel.text_height() - 2 * panel.frameWidth()
+        assert 0 <= blank <= narrow - text + 2, (blank, text, narrow)
+        assert blank < 2 * panel.fontMetrics().lineSpacing()
+    else:  # longer than the room it may take: that room, and the rest scrolls
+        assert errors.height() >= min(ERROR_ROOM, int(ERROR_SHARE * column)) - 2
+    assert errors.height() <= max(ERROR_ROOM, int(ERROR_SHARE * column)) + 2
+    if size == (1920, 1080):
+        assert panel.verticalScrollBar().maximum() == 0  # room for all of it there
