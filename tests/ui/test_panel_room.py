@@ -342,3 +342,40 @@ def test_an_error_gets_the_height_of_its_text(qtbot, make_window, size):
     assert errors.height() <= max(ERROR_ROOM, int(ERROR_SHARE * column)) + 2
     if size == (1920, 1080):
         assert panel.verticalScrollBar().maximum() == 0  # room for all of it there
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_a_long_message_under_a_plot_shows_all_its_lines(qtbot, language):
+    """The statistics' row was two lines high whatever it held: a message longer than two
+    lines at the panel's width (the forward value's "Not captured: ..." in a narrow column,
+    large letters, after a tensor too big to draw) was cut. It is as high as the lines Qt lays the text in (two at least),
+    and two again for the next value's statistics."""
+    from gradstep.i18n import render  # noqa: F401  (the language's texts)
+    from gradstep.ui.qt_language import apply_language
+    from gradstep.ui.qt_tensor_plot import STATS_LINES, QtTensorPlot
+    from gradstep.ui.words import tr
+
+    apply_language(language)
+    try:
+        plot = QtTensorPlot("")
+        qtbot.addWidget(plot)
+        plot.resize(220, 400)
+        plot.show()
+        # no plot drawn before (or a tensor too big to draw): no room kept above, the
+        # message goes where the statistics go
+        text = tr("Not captured: gradstep shows only values it knows are torch's own "
+                  "(Run › Deep values records more).")
+        plot.set_value(None, text=text)
+        QtCore.QCoreApplication.processEvents()
+        label = plot._stats
+        assert label.text() == text
+        metrics = label.fontMetrics()
+        need = metrics.boundingRect(0, 0, label.contentsRect().width(), 10000,
+                                    QtCore.Qt.TextFlag.TextWordWrap, text).height()
+        assert need > STATS_LINES * metrics.lineSpacing()  # more than two lines here
+        assert label.contentsRect().height() >= need  # all of them shown
+        plot.set_value([1.0, 2.0, 3.0])
+        QtCore.QCoreApplication.processEvents()
+        assert label.height() == STATS_LINES * metrics.lineSpacing() + 4  # back to two
+    finally:
+        apply_language("en")
