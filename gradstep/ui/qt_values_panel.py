@@ -103,6 +103,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.slot_choice.currentIndexChanged.connect(self._on_slot_change)
         model.sigStepChanged.connect(self.refresh)
         model.sigSelectionChanged.connect(self.refresh)
+        model.sigTraceChanged.connect(self.formula.forget_heights)  # (a new graph's formulas)
         model.sigTraceChanged.connect(self.refresh)
         model.sigTimelineChanged.connect(self.refresh)
         model.sigInspected.connect(self._on_inspected)

@@ -379,3 +379,41 @@ def test_a_long_message_under_a_plot_shows_all_its_lines(qtbot, language):
         assert label.height() == STATS_LINES * metrics.lineSpacing() + 4  # back to two
     finally:
         apply_language("en")
+
+
+def test_the_formula_box_is_as_high_as_its_text_where_there_is_room(qtbot, make_window):
+    """The box kept 14 lines' height whatever it showed (a short formula over ~9 blank
+    lines at 1920 x 1080, the plots pushed below the panel's foot). It is as high as the
+    tallest text shown since the graph came (so stepping back and forth moves nothing
+    under it), within the room the panel gives it (``lines``), and a new graph starts low."""
+    window = make_window(Session)
+    window.resize(1920, 1080)
+    settle(qtbot, window)
+    run(qtbot, window, OK)
+    window.docks["values"].raise_()
+    formula = window.values_panel.formula
+    frame = 2 * formula.frameWidth()
+    heights = {}
+    for name in ("SumBackward0", "SigmoidBackward0", "MulBackward0"):
+        step_to(window, name)
+        settle(qtbot, window)
+        assert name in formula.toPlainText()
+        text = math.ceil(formula.document().size().height())
+        assert formula.verticalScrollBar().maximum() == 0, name  # all of it shown
+        assert formula.height() <= formula.height_of(formula.lines)  # within its room
+        heights[name] = formula.height()
+        assert formula.height() - frame - text >= 0
+        if heights[name] > min(heights.values()):  # grew for this text: no blank under it
+            assert formula.height() - frame - text < 2 * formula.fontMetrics().lineSpacing()
+    assert heights["SumBackward0"] < formula.height_of(formula.lines)  # less than its whole room: no blank
+    assert list(heights.values()) == sorted(heights.values())  # it grows, never shrinks
+    step_to(window, "SumBackward0")  # back: the plots under it stay put
+    settle(qtbot, window)
+    assert formula.height() == heights["MulBackward0"]
+    run(qtbot, window, OK)  # a new graph: as low as its first text needs
+    step_to(window, "SumBackward0")
+    settle(qtbot, window)
+    text = math.ceil(formula.document().size().height())
+    assert formula.verticalScrollBar().maximum() == 0
+    assert 0 <= formula.height() - frame - text < 2 * formula.fontMetrics().lineSpacing()
+    assert formula.height() < heights["MulBackward0"]
