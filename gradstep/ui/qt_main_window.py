@@ -174,6 +174,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if errors.isFloating() or output.isFloating() or not self.isVisible():
             return
         seen = errors if raised(errors) else output  # (a tab behind keeps an old height)
+        if error:  # an error's text came: as high as it (once laid out)
+            QtCore.QTimer.singleShot(0, self, self.fit_error_text)
+            return
         if error is None and self._error_room not in (None, seen.height()):
             return  # resized since, by the user (or an error: show_error)
         if raised(errors) and self.errors_panel.empty:
