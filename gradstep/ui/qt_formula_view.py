@@ -58,7 +58,10 @@ class QtFormulaView(QtWidgets.QTextBrowser):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width() and self._tallest:
-            self._tallest = 0  # its lines wrap anew: as high as the text now needs there
+            # its lines wrap anew: taller where the text now needs it, never lower (at 1280 x
+            # 800 the panel's scroll bar comes and goes within a step, 14 px: forgetting the
+            # tallest there dropped the box to 4 lines under a step's short message and up
+            # again, and left it lower after a shorter formula; the plots under it jumped)
             self._grow_to_text()
 
     def forget_heights(self) -> None:

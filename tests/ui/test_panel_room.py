@@ -437,3 +437,45 @@ def test_the_formula_box_is_as_high_as_its_text_where_there_is_room(qtbot, make_
     assert formula.verticalScrollBar().maximum() == 0
     assert 0 <= formula.height() - frame - text < 2 * formula.fontMetrics().lineSpacing()
     assert formula.height() < heights["MulBackward0"]
+
+
+def test_stepping_never_lowers_the_formula_box_below_its_room(qtbot, make_window):
+    """At 1280 x 800 the Values panel scrolls and its scroll bar comes and goes within a step
+    (the formula box's width changes by its 14 px): the box forgot the tallest formula there,
+    fell to 4 lines under the step's short message and rose again, and stayed lower after a
+    shorter formula; the plots under it jumped at each step. Between two runs it is lowered
+    only where the panel's room for it is (``lines``: a Forward value of another kind)."""
+    from gradstep.shipped import resource
+
+    window = make_window(Session)
+    window.resize(1280, 800)
+    settle(qtbot, window)
+    run(qtbot, window, resource("examples/losses_reduction.py").read_text(encoding="utf-8"))
+    window.docks["values"].raise_()
+    window.model.reset_steps()
+    settle(qtbot, window)
+    formula = window.values_panel.formula
+    lowered = []
+
+    class Watch(QtCore.QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt override)
+            if event.type() == QtCore.QEvent.Type.Resize:
+                old, new = event.oldSize().height(), event.size().height()
+                if new < old and new < formula.height_of(formula.lines):
+                    lowered.append((window.model.current_step()["name"], old, new))
+            return False
+
+    watch = Watch()
+    formula.installEventFilter(watch)
+    steps = 0
+    while not window.model.at_end():
+        window.step_bar.act_forward.trigger()
+        settle(qtbot, window)
+        steps += 1
+    window.model.reset_steps()  # and back to the first
+    settle(qtbot, window)
+    formula.removeEventFilter(watch)
+    assert steps >= 3
+    assert formula.verticalScrollBar().maximum() == 0 or formula.height() == formula.height_of(
+        formula.lines)  # the text shown whole, or the box as high as its room
+    assert lowered == []
