@@ -11,7 +11,7 @@ import math
 
 import pytest
 import torch
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.session import Session
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
@@ -394,6 +394,10 @@ def test_a_long_message_under_a_plot_shows_all_its_lines(qtbot, language):
                                     QtCore.Qt.TextFlag.TextWordWrap, text).height()
         assert need > STATS_LINES * metrics.lineSpacing()  # more than two lines here
         assert label.contentsRect().height() >= need  # all of them shown
+        free = QtWidgets.QLabel(text)  # the same text as Qt lays out a label of no fixed height
+        free.setFont(label.font())
+        free.setWordWrap(True)
+        assert label.height() >= free.heightForWidth(label.width())
         plot.set_value([1.0, 2.0, 3.0])
         QtCore.QCoreApplication.processEvents()
         assert label.height() == STATS_LINES * metrics.lineSpacing() + 4  # back to two
