@@ -48,7 +48,9 @@ class QtFormulaView(QtWidgets.QTextBrowser):
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom: keep LINES lines
-            self._fit_height()
+            self._tallest = 0  # (measured in the old letters: back from 150% the box kept
+            self._fit_height()  # the zoomed text's height, blank under it)
+            self._grow_to_text()
 
     def _fit_height(self) -> None:
         height = min(self.height_of(self.lines), max(self.height_of(MIN_LINES), self._tallest))

@@ -483,3 +483,29 @@ def test_stepping_never_lowers_the_formula_box_below_its_room(qtbot, make_window
     assert formula.verticalScrollBar().maximum() == 0 or formula.height() == formula.height_of(
         formula.lines)  # the text shown whole, or the box as high as its room
     assert lowered == []
+
+
+def test_the_formula_box_after_a_zoom_is_as_high_as_its_text(qtbot, make_window):
+    """The tallest text's height was kept in pixels of the letters it was measured in: back
+    from View › Zoom 150% the box kept the zoomed text's height, blank under the text."""
+    window = make_window(Session)
+    window.resize(1920, 1080)
+    settle(qtbot, window)
+    run(qtbot, window, OK)
+    window.docks["values"].raise_()
+    step_to(window, "SumBackward0")
+    settle(qtbot, window)
+    formula = window.values_panel.formula
+    before = formula.height()
+    assert before < formula.height_of(formula.lines)  # below its room: as high as its text
+    try:
+        window.font_zoom.set_factor(1.5)
+        settle(qtbot, window)
+        assert formula.height() > before
+    finally:
+        window.font_zoom.set_factor(1.0)
+    settle(qtbot, window)
+    text = math.ceil(formula.document().size().height())
+    assert formula.verticalScrollBar().maximum() == 0
+    assert 0 <= formula.height() - 2 * formula.frameWidth() - text < 2 * formula.fontMetrics().lineSpacing()
+    assert formula.height() == before
