@@ -191,3 +191,49 @@ def test_check_steps_through_the_pass_the_snippet_made_after_one_it_caught(capsy
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert status == 1
     assert [(f["kind"], f["op"], f["line"]) for f in findings] == [("inf_grad", "sqrt", 3)]
+
+
+MAIN_LOOP = """import torch
+
+def main():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for step in range(2):
+        loss = model(torch.arange(6.0).view(2, 3)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        print(step, loss.item())
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_path):
+    """The loss lives only in ``main()``'s locals: the snippet leaves no graph to draw, and
+    python exits 0. gradstep backward said "Nothing to draw", printed no JSON and exited 1
+    (fidhunt8); it prints the snippet's recorded passes, as for calls on leaves (core7).
+    torch: the same loop run here, each pass's ``.grad``."""
+    path = tmp_path / "main_loop.py"
+    path.write_text(MAIN_LOOP, encoding="utf-8")
+    status, data, err = backward(capsys, str(path))
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    printed, grads = [], []
+    for step in range(2):
+        loss = model(torch.arange(6.0).view(2, 3)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        grads.append(sorted((p.grad.tolist() for p in model.parameters()), key=str))
+        opt.step()
+        printed.append(f"{step} {loss.item()}\n")
+    assert status == 0 and err == "".join(printed)
+    assert data["from_snippet"] is True and data["error"] is None
+    assert [s["name"] for s in data["steps"]] == ["MeanBackward0", "PowBackward0",
+                                                 "AddmmBackward0", "AccumulateGrad",
+                                                 "TBackward0", "AccumulateGrad"] * 2
+    assert [sorted(p["leaf_grads"].values(), key=str) for p in data["passes"]] == grads
+    assert [c["line"] for c in data["calls"]] == [10, 10]
