@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from gradstep.cli import main
 from gradstep.examples import EXAMPLES_DIR
+from tests.plain_runs import plain_python
 
 pytestmark = pytest.mark.usefixtures("in_process")  # (tests/conftest.py)
 
@@ -237,3 +238,40 @@ def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_p
                                                  "TBackward0", "AccumulateGrad"] * 2
     assert [sorted(p["leaf_grads"].values(), key=str) for p in data["passes"]] == grads
     assert [c["line"] for c in data["calls"]] == [10, 10]
+
+
+LATE_THREAD = """import os, threading, time
+import torch
+
+w = torch.tensor([1.0, 2.0], requires_grad=True)
+
+def later():
+    time.sleep(0.3)
+    loss = (w * w).sum()
+    loss.backward()
+    print("thread grad", w.grad)
+    with open(os.path.join(os.path.dirname(__file__), "grad.txt"), "w") as f:
+        f.write(repr(w.grad.tolist()))
+
+threading.Thread(target=later).start()
+print("main done")
+"""
+
+
+def test_a_thread_still_running_when_the_main_code_ends_is_waited_for(capsys, tmp_path):
+    """python waits for the snippet's non-daemon threads when its main code is done: the
+    thread's backward runs, prints and writes its file. gradstep went on at once: "Nothing
+    to draw", the thread's output and file cut off with the kernel, exit 1 (fidhunt8). The
+    oracle: the same file under plain python."""
+    path = tmp_path / "late_thread.py"
+    path.write_text(LATE_THREAD, encoding="utf-8")
+    plain = plain_python(path, merged=True)
+    written = (tmp_path / "grad.txt").read_text()
+    (tmp_path / "grad.txt").unlink()
+    status, data, err = backward(capsys, str(path))
+    assert status == plain.returncode == 0 and err == plain.stdout
+    assert (tmp_path / "grad.txt").read_text() == written
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    assert data["from_snippet"] is True and data["error"] is None
+    assert list(data["leaf_grads"].values()) == [w.grad.tolist()]

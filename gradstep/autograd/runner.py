@@ -28,6 +28,7 @@ from gradstep.autograd import (
     saved_memory,
     snippet_depth,
     snippet_source,
+    snippet_threads,
 )
 from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
@@ -131,7 +132,15 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
                     device_context(device), observer.active(), \
                     (Recorder(observer).active() if deep else contextlib.nullcontext()), \
                     snippet_stacks(sys._getframe()), snippet_depth.levelled(probed):
-                exec(code, namespace)
+                threads_before = snippet_threads.alive()
+                try:
+                    exec(code, namespace)
+                except KeyboardInterrupt:  # the kernel's stop: nothing waited for
+                    raise
+                except BaseException:  # python waits for them after a failure too
+                    snippet_threads.wait_for_started(threads_before)
+                    raise
+                snippet_threads.wait_for_started(threads_before)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = None if ended_well(exc) else exc
             if failure is None:
