@@ -43,6 +43,7 @@ from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
+from gradstep.autograd.stop_flag import raised_by_snippet
 from gradstep.i18n import lazy, with_words
 from gradstep.i18n.output_note import worded_note
 from gradstep.policies.output_cap import CappedText
@@ -135,10 +136,9 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
                 threads_before = snippet_threads.alive()
                 try:
                     exec(code, namespace)
-                except KeyboardInterrupt:  # the kernel's stop: nothing waited for
-                    raise
-                except BaseException:  # python waits for them after a failure too
-                    snippet_threads.wait_for_started(threads_before)
+                except BaseException as exc:  # python waits for them after a failure too,
+                    if not isinstance(exc, KeyboardInterrupt) or raised_by_snippet(exc):
+                        snippet_threads.wait_for_started(threads_before)  # not after a stop
                     raise
                 snippet_threads.wait_for_started(threads_before)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
