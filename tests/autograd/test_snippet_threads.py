@@ -1,6 +1,7 @@
-"""``snippet_threads``: the snippet's non-daemon threads are waited for as python waits for
-them at its end (``threading._shutdown``), bounded, and an idle ThreadPoolExecutor's
-workers are not (python ends them through threading's atexit callbacks)."""
+"""``snippet_threads``: the snippet's non-daemon threads and child processes are waited for
+as python waits for them at its end (``threading._shutdown``, multiprocessing's exit
+function), bounded; an idle executor's workers are not (python ends them through
+threading's atexit callbacks)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,47 @@ def test_the_wait_is_bounded(monkeypatch):
     assert thread.is_alive() and 0.15 < waited < 10
     release.set()
     thread.join()
+
+
+def _write_later(path: str) -> None:
+    time.sleep(0.3)
+    with open(path, "w") as file:
+        file.write("child")
+
+
+def test_waits_for_a_child_process_as_multiprocessing_does_at_exit(monkeypatch, tmp_path):
+    """python's multiprocessing joins the non-daemon children at exit: the child's work is
+    done. A daemonic child is not waited for (python terminates it there)."""
+    import multiprocessing
+
+    monkeypatch.setattr(snippet_threads, "WAIT_S", 60.0)
+    before = snippet_threads.alive()
+    context = multiprocessing.get_context("fork")
+    daemonic = context.Process(target=time.sleep, args=(60,), daemon=True)
+    daemonic.start()
+    child = context.Process(target=_write_later, args=(str(tmp_path / "out.txt"),))
+    child.start()
+    start = time.monotonic()
+    snippet_threads.wait_for_started(before)
+    waited = time.monotonic() - start
+    daemonic.terminate()
+    daemonic.join()
+    assert not child.is_alive() and child.exitcode == 0
+    assert (tmp_path / "out.txt").read_text() == "child" and waited < 30
+
+
+def test_an_idle_process_pool_is_not_waited_for(monkeypatch):
+    """python's atexit callbacks end a ProcessPoolExecutor never shut down (its manager
+    thread and worker processes); joining them would wait the whole bound."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    monkeypatch.setattr(snippet_threads, "WAIT_S", 60.0)
+    before = snippet_threads.alive()
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    assert pool.submit(abs, -3).result() == 3
+    start = time.monotonic()
+    snippet_threads.wait_for_started(before)
+    waited = time.monotonic() - start
+    pool.shutdown()
+    assert waited < 30
