@@ -275,3 +275,20 @@ def test_a_thread_still_running_when_the_main_code_ends_is_waited_for(capsys, tm
     (w * w).sum().backward()
     assert data["from_snippet"] is True and data["error"] is None
     assert list(data["leaf_grads"].values()) == [w.grad.tolist()]
+
+
+def test_a_thread_still_running_when_the_main_code_fails_is_waited_for(capsys, tmp_path):
+    """python waits for the snippet's threads after an uncaught error too (it prints the
+    traceback first): the thread's output and file are there, exit 1. gradstep waits, then
+    explains the error (docs/fidelity.md). The oracle: the same file under plain python."""
+    path = tmp_path / "late_thread_error.py"
+    path.write_text(LATE_THREAD + "raise ValueError('main failed')\n", encoding="utf-8")
+    plain = plain_python(path, check=False)
+    written = (tmp_path / "grad.txt").read_text()
+    (tmp_path / "grad.txt").unlink()
+    status = main(["backward", str(path)])
+    err = capsys.readouterr().err
+    assert status == plain.returncode == 1 and "thread grad" in plain.stdout
+    assert err.startswith(plain.stdout) and "ValueError: main failed" in plain.stderr
+    assert "main failed" in err[len(plain.stdout):]
+    assert (tmp_path / "grad.txt").read_text() == written
