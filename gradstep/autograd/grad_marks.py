@@ -11,9 +11,13 @@ AccumulateGrad's first pre-hook checks it is still that tensor at that version; 
 whose AccumulateGrad did not run is checked when the pass ends. ``moved`` lists the leaves
 that failed the check: the timeline's ``grad_moved``, where the window shows no ``.grad``
 for the steps it cannot tell (``step_state.PassIndex.leaf_grad``). A write through
-``.data`` moves no version and is not seen, nor one in place into an inference tensor
-(``torch.inference_mode``: it has no version counter, only its identity is checked;
-docs/fidelity.md).
+``.data`` moves no version (``w.grad.data.mul_(0)``, ``w.grad.data = t``), nor does one in
+place into an inference tensor (``torch.inference_mode``: it has no version counter): a
+plain dense ``.grad`` is also copied as the pass begins and its bits compared at the
+check (``_Noted``; the copy goes once checked). A tensor subclass's leaf is noted too, its
+``.grad`` read below its ``__torch_function__``; a ``.grad`` that is itself a subclass (or
+sparse, quantized, nested) is checked by identity and version only: copying it would run
+its own code (docs/fidelity.md).
 
 The weak references are of a class of their own (``_Mark``: never the one
 ``weakref.ref(t)`` of the snippet's returns) and live only while the pass runs. torch
@@ -27,9 +31,13 @@ from __future__ import annotations
 
 import weakref
 
+import torch
 from torch import Tensor
 
-from gradstep.autograd.safe_reads import _PLAIN_TYPES
+from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads
+
+_STRIDED = torch.strided
+_BYTES = torch.uint8
 
 
 class _Mark(weakref.ref):
@@ -53,7 +61,7 @@ def let_go(tensors) -> list:
             for tensor in tensors:
                 if noted is tensor:  # (the weak reference itself is not kept: torch
                     del marks.pending[key]  # would see it)
-                    taken.append((marks, key, mark[0], mark[1], mark[3], tensor))
+                    taken.append((marks, key, mark[0], mark[1], mark[3:], tensor))
                     break
     return taken
 
@@ -63,9 +71,9 @@ def hold_again(taken: list, swapped) -> None:
     swapped tensor's leaf's ``.grad`` is taken as changed (the object is the one noted, its
     data another's); where nothing was swapped each weak reference is made again as it was,
     with the version noted then."""
-    for marks, key, node_id, variable, version, tensor in taken:
+    for marks, key, node_id, variable, noted, tensor in taken:
         if swapped is None and any(m is marks for m in _MARKING) and key not in marks.pending:
-            marks.pending[key] = (node_id, variable, _Mark(tensor), version)
+            marks.pending[key] = (node_id, variable, _Mark(tensor), *noted)
         else:
             marks.moved.append(node_id)
 
@@ -77,8 +85,8 @@ class GradMarks:
 
     def __init__(self):
         self.leaves: list = []  # (node id, leaf variable), as the hooks go on (``add``)
-        # id(leaf variable) -> (node id, the variable, weak ref to .grad or None, version); by
-        # id: a subclass leaf's own __hash__ would run its code
+        # id(leaf variable) -> (node id, the variable, weak ref to .grad or None, version,
+        # a copy of its bits or None); by id: a subclass leaf's own __hash__ would run its code
         self.pending: dict = {}
         self.moved: list = []  # node ids of the leaves whose .grad changed (``check``)
 
@@ -88,19 +96,23 @@ class GradMarks:
 
     def begin(self) -> None:
         """Note each leaf's ``.grad`` now (called where no mode of the snippet's sees the
-        reads; a subclass leaf or ``.grad`` is not noted: its reads would run its own code)."""
+        reads; a subclass leaf's is read below its ``__torch_function__``)."""
         pending = self.pending
         for node_id, variable in self.leaves:
-            if type(variable) not in _PLAIN_TYPES:
-                continue
-            grad = variable.grad
+            if type(variable) in _PLAIN_TYPES:
+                grad = variable.grad
+            else:
+                with plain_reads():
+                    grad = variable.grad
             if grad is None:
-                pending[id(variable)] = (node_id, variable, None, 0)
-            elif type(grad) is Tensor:
+                pending[id(variable)] = (node_id, variable, None, 0, None)
+            elif isinstance(grad, Tensor):
                 # (an inference tensor has no version counter: its ``_version`` raises, and
-                # only its identity is checked)
-                version = None if grad.is_inference() else grad._version
-                pending[id(variable)] = (node_id, variable, _Mark(grad), version)
+                # its bits tell)
+                with plain_reads():
+                    version = None if grad.is_inference() else grad._version
+                pending[id(variable)] = (node_id, variable, _Mark(grad), version,
+                                         _bits(grad, copy=True))
         self.leaves = []
         if any(mark[2] is not None for mark in pending.values()):
             _MARKING.append(self)
@@ -110,20 +122,27 @@ class GradMarks:
         mark = self.pending.pop(id(variable), None)
         if mark is None:
             return
-        node_id, _, ref, version = mark
+        node_id, _, ref, version, bits = mark
         if ref is None:
             same = grad is None
         else:
             noted = ref()
-            same = noted is not None and grad is noted and (version is None
-                                                            or grad._version == version)
+            with plain_reads():
+                same = (noted is not None and grad is noted
+                        and (version is None or grad._version == version)
+                        and (bits is None or _same_bits(bits, grad)))
         if not same:
             self.moved.append(node_id)
 
     def finish(self) -> list:
         """Check the leaves no AccumulateGrad of the pass ran for; return ``moved``."""
-        for _, variable, _, _ in list(self.pending.values()):
-            self.check(variable, variable.grad)
+        for _, variable, _, _, _ in list(self.pending.values()):
+            if type(variable) in _PLAIN_TYPES:
+                self.check(variable, variable.grad)
+            else:
+                with plain_reads():
+                    grad = variable.grad
+                self.check(variable, grad)
         self.drop()
         return self.moved
 
@@ -132,3 +151,20 @@ class GradMarks:
         self.pending.clear()
         if self in _MARKING:
             _MARKING.remove(self)
+
+
+def _bits(grad, copy: bool = False):
+    """Return a plain dense ``.grad``'s bytes (a copy where ``copy``: a write through
+    ``.data`` or under ``inference_mode`` moves no version), or None for one whose copy would
+    run code of its own or has no bytes to read (a subclass, sparse, quantized, nested, meta)."""
+    if (type(grad) is not Tensor or grad.layout is not _STRIDED or grad.is_nested
+            or grad.is_quantized or grad.is_meta):
+        return None
+    flat = grad.detach().resolve_conj().resolve_neg().contiguous().reshape(-1).view(_BYTES)
+    return flat.clone() if copy else flat
+
+
+def _same_bits(bits, grad) -> bool:
+    """Return True when ``grad``'s bytes are ``bits`` (-0.0 is not 0.0, a NaN is itself)."""
+    now = _bits(grad)
+    return now is not None and now.shape == bits.shape and torch.equal(now, bits)

@@ -159,9 +159,62 @@ GRAD_WRITTEN = {
                                   "x = torch.tensor([1., 2.], requires_grad=True)\n"
                                   "w = torch.tensor([1., 2.], requires_grad=True)\n"
                                   "out = (B.apply(x.exp()) * w).sum()\nout.backward()\nprint(w.grad)\n"),
+    # writes no version counter counts (statehunt3): through ``.data`` (a new storage, and
+    # in place), in place into an inference-mode .grad inside inference_mode, and 0 made -0
+    # (equal to 0, printed as -0.; a .grad not contiguous): each leaf's .grad bits are noted as the pass begins
+    "hook_sets_grad_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                            "w = torch.tensor([3., 4.], requires_grad=True)\nw.grad = torch.zeros(2)\n"
+                            "h = x * w\ndef hook(g):\n    w.grad.data = torch.tensor([7., 7.])\n\n\n"
+                            "h.register_hook(hook)\nout = h.exp().sum()\nout.backward()\nprint(w.grad)\n"),
+    "hook_zeroes_grad_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                              "w = torch.tensor([3., 4.], requires_grad=True)\nw.grad = torch.ones(2)\n"
+                              "h = x * w\nh.register_hook(lambda g: w.grad.data.mul_(0))\n"
+                              "out = h.exp().sum()\nout.backward(retain_graph=True)\n"
+                              "out.backward(inputs=[x])\nprint(w.grad)\n"),
+    "hook_inference_in_place": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                "with torch.inference_mode():\n    w.grad = torch.ones(2)\nh = x * 2\n"
+                                "def hook(g):\n    with torch.inference_mode():\n        w.grad.mul_(0)\n\n\n"
+                                "h.register_hook(hook)\nout = (h.exp() * w).sum()\n"
+                                "out.backward(inputs=[x])\nprint(w.grad)\n"),
+    "hook_negates_zero_grad_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                    "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                    "w.grad = torch.zeros(4)[::2]\nh = x * 2\n"
+                                    "h.register_hook(lambda g: w.grad.data.mul_(-1))\n"
+                                    "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\nprint(w.grad)\n"),
+}
+# passes whose state the hunt of statehunt3 compared at every step (each passed, but the
+# loop's alias, which failed: ``for p in (w, b)`` left ``p`` naming ``b``, the pass's .grad
+# of b was filed under "p" while the graph labels it "b": the window showed b.grad None)
+HUNTED = {
+    "loop_alias_optimizer_in_backward": (
+        "import torch\nw = torch.tensor([1., 2.], requires_grad=True)\n"
+        "b = torch.tensor([0.5], requires_grad=True)\n"
+        "opts = {p: torch.optim.SGD([p], lr=0.1) for p in (w, b)}\n"
+        "def step(p):\n    opts[p].step()\n    opts[p].zero_grad(set_to_none=False)\n"
+        "for p in (w, b):\n    p.register_post_accumulate_grad_hook(step)\n"
+        "out = ((w * 3 + b) ** 2).sum()\nout.backward(retain_graph=True)\nout.backward()\n"
+        "print(w, b, w.grad, b.grad)\n"),
+    "retain_true_false_third": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                "y = (x.exp() * x.sin()).sum()\ny.backward(retain_graph=True)\n"
+                                "y.backward()\ntry:\n    y.backward()\nexcept RuntimeError as e:\n"
+                                "    print(str(e)[:20])\n"),
+    "save_on_cpu_three": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                          "with torch.autograd.graph.save_on_cpu():\n    y = (x.exp() * x.sin()).sum()\n"
+                          "y.backward(retain_graph=True)\ny.backward()\ntry:\n    y.backward()\n"
+                          "except RuntimeError as e:\n    print(str(e)[:20])\n"),
+    "version_error_after_retained": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                     "a = x.exp()\nb = a.sin()\nd = (x.cos() * 3).tanh()\n"
+                                     "out = (b + d).sum()\nout.backward(retain_graph=True)\na.mul_(2)\n"
+                                     "try:\n    out.backward()\nexcept RuntimeError as e:\n"
+                                     "    print(str(e)[:20])\nprint(x.grad)\n"),
+    "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                      "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                      "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
+                      "out.backward(inputs=[x])\nout.backward()\nprint(w.grad)\n"),
 }
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, "ctx_names": CTX_NAMES,
+CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, "ctx_names": CTX_NAMES,
          "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
 
 
