@@ -9,6 +9,7 @@ saved buffers freed or alive, the gradient on each edge, each leaf's ``.grad``.
 from __future__ import annotations
 
 import pytest
+import torch
 
 from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.session import Session
@@ -526,3 +527,68 @@ def test_a_grad_the_snippets_hook_wrote_is_not_shown_where_gradstep_cannot_tell(
         (w_grad,) = [g for fn, g in want.items() if labels.get(ids.get(fn)) == "w"]
         assert end.leaf_grads["w"] == pytest.approx(w_grad.tolist())
     assert hidden
+
+
+def _passes_of(joined: dict) -> list:
+    """Return each pass of a reply that joined several (``combine_passes``) as a timeline of
+    its own, from what the reply says of it (``passes``)."""
+    out = []
+    for summary in joined["passes"]:
+        first, count = summary["first_step"], summary["steps"]
+        out.append({"mode": joined["mode"], "steps": joined["steps"][first:first + count],
+                    "freed_before": joined["freed_before"] if not out else [],
+                    "leaf_grads": summary["leaf_grads"], "error": summary["error"],
+                    "returned": summary["returned"], "freed": summary["freed"],
+                    "grad_moved": summary.get("grad_moved", [])})
+    return out
+
+
+def test_a_reply_of_several_passes_tells_each_pass_what_it_moved():
+    """``gradstep backward`` joins the snippet's passes into one reply; its ``grad_moved``
+    was one list for them all, so a pass that changed no .grad hid w's at its steps and one
+    that did was not told apart. Each pass of the reply now carries its own: read back from
+    the reply alone, every step of every pass is what torch had."""
+    from gradstep.commands.backward import snippet_passes
+
+    source = GRAD_WRITTEN["hook_zeroes_grad"]  # pass 1: w.grad None, nothing moved; pass 2: zeroed
+    result, oracle = gradstep_and_torch(source, "/x/joined.py")
+    joined = snippet_passes(result["calls"])
+    assert "grad_moved" not in joined
+    assert [s.get("grad_moved") for s in joined["passes"]] == [
+        c["timeline"].get("grad_moved") for c in result["calls"]] == [None, ["w"]]
+    graph = graph_from_json(result["trace"])
+    ids = drawn_ids(oracle, result["trace"], result["root_name"])
+    labels = {n: a["label"] for n, a in graph.nodes(data=True) if a["kind"] == "leaf"}
+    history = PassHistory(graph, _passes_of(joined))
+    for p, torch_call in enumerate(oracle.calls):
+        for k in range(history.index(p).count + 1):
+            state = history.state(p, k)
+            assert_matches(shown_by(state), expected_state(torch_call, k, ids, labels), (p, k))
+            assert p == 1 or not not_known(state), (p, k)
+    assert not_known(history.state(1, 0)) == {"w"} and not not_known(history.state(0, 0))
+
+
+SUBCLASS_LEAF = ("import torch\n\nclass T(torch.Tensor):\n    pass\n\n\n"
+                 "x = torch.tensor([1., 2.], requires_grad=True)\n"
+                 "w = torch.tensor([3., 4.]).as_subclass(T).requires_grad_()\n"
+                 "w.grad = torch.ones(2)\nh = x * 2\nh.register_hook(lambda g: w.grad.mul_(0))\n"
+                 "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\nprint(w.grad)\n")
+
+
+def test_a_subclass_leafs_grad_a_hook_changed_is_told():
+    """A tensor subclass's leaf was not noted (its reads would run its code): its ``.grad``
+    zeroed by a hook in a pass that does not accumulate into it was not in ``grad_moved``,
+    though torch's changed during the pass. Its ``.grad`` is read below its
+    ``__torch_function__`` now."""
+    result, oracle = gradstep_and_torch(SUBCLASS_LEAF, "/x/subclass.py")
+    assert result["output"] == "tensor([0., 0.])\n"
+    (torch_call,) = oracle.calls
+    (w_node,) = [fn for fn in torch_call.nodes if type(fn).__name__ == "AccumulateGrad"
+                 and type(fn.variable).__name__ == "T"]
+    first, last = torch_call.snapshots[0]["grads"][w_node], torch_call.snapshots[-1]["grads"][w_node]
+    assert not torch.equal(first, last)  # torch's w.grad changed during the pass
+    from tests.step_oracle import reachable
+
+    ids = {fn: f"n{i}" for i, fn in enumerate(reachable(torch_call.roots))}  # (graph_ids')
+    (call,) = result["calls"]
+    assert call["timeline"]["grad_moved"] == [ids[w_node]]  # (unlabelled: a subclass)
