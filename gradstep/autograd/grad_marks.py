@@ -34,6 +34,7 @@ import weakref
 import torch
 from torch import Tensor
 
+from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads
 
 _STRIDED = torch.strided
@@ -107,12 +108,7 @@ class GradMarks:
             if grad is None:
                 pending[id(variable)] = (node_id, variable, None, 0, None)
             elif isinstance(grad, Tensor):
-                # (an inference tensor has no version counter: its ``_version`` raises, and
-                # its bits tell)
-                with plain_reads():
-                    version = None if grad.is_inference() else grad._version
-                pending[id(variable)] = (node_id, variable, _Mark(grad), version,
-                                         _bits(grad, copy=True))
+                pending[id(variable)] = (node_id, variable, _Mark(grad), *_noted(grad))
         self.leaves = []
         if any(mark[2] is not None for mark in pending.values()):
             _MARKING.append(self)
@@ -127,10 +123,14 @@ class GradMarks:
             same = grad is None
         else:
             noted = ref()
-            with plain_reads():
-                same = (noted is not None and grad is noted
-                        and (version is None or grad._version == version)
-                        and (bits is None or _same_bits(bits, grad)))
+            try:
+                with plain_reads():
+                    same = (noted is not None and grad is noted
+                            and (version is None or grad._version == version)
+                            and (bits is None or _same_bits(bits, grad)))
+            except Exception as exc:  # (its reads raise now: an inference .grad given a
+                reraise_if_handlers(exc)  # normal tensor's .data has no version counter)
+                same = False
         if not same:
             self.moved.append(node_id)
 
@@ -151,6 +151,24 @@ class GradMarks:
         self.pending.clear()
         if self in _MARKING:
             _MARKING.remove(self)
+
+
+def _noted(grad) -> tuple:
+    """Return ``(version, bits)`` of a ``.grad`` as the pass begins: its ``_version`` (None
+    where it has no version counter: an inference tensor, or one whose ``.data`` was set to
+    a normal tensor's, whose ``_version`` and views raise) and ``_bits`` (None where they
+    cannot be read)."""
+    with plain_reads():
+        try:
+            version = None if grad.is_inference() else grad._version
+        except Exception as exc:
+            reraise_if_handlers(exc)
+            return None, None
+        try:
+            return version, _bits(grad, copy=True)
+        except Exception as exc:
+            reraise_if_handlers(exc)
+            return version, None
 
 
 def _bits(grad, copy: bool = False):

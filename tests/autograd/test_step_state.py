@@ -183,6 +183,15 @@ GRAD_WRITTEN = {
                                     "w.grad = torch.zeros(4)[::2]\nh = x * 2\n"
                                     "h.register_hook(lambda g: w.grad.data.mul_(-1))\n"
                                     "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\nprint(w.grad)\n"),
+    # an inference-mode w.grad given a normal tensor's .data by a hook: it has no version
+    # counter, its views raise (this branch's first bits check raised "Inference tensors do
+    # not track version counter" into the pass, where torch raises its own a step later)
+    "inference_grad_given_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                  "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                  "with torch.inference_mode():\n    w.grad = torch.ones(2)\n"
+                                  "h = x * w\nh.register_hook(lambda g: setattr(w.grad, 'data', torch.zeros(2)))\n"
+                                  "out = h.exp().sum()\ntry:\n    out.backward()\n"
+                                  "except RuntimeError as e:\n    print(str(e)[:30])\n"),
 }
 # passes whose state the hunt of statehunt3 compared at every step (each passed, but the
 # loop's alias, which failed: ``for p in (w, b)`` left ``p`` naming ``b``, the pass's .grad
