@@ -221,7 +221,7 @@ HUNTED = {
     "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
-                      "out.backward(inputs=[x])\nout.backward()\nprint(w.grad)\n"),
+                      "out.backward(inputs=[x], retain_graph=True)\nout.backward()\nprint(w.grad)\n"),
 }
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
 CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, "ctx_names": CTX_NAMES,
