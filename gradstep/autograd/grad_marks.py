@@ -38,7 +38,6 @@ from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads
 
 _STRIDED = torch.strided
-_BYTES = torch.uint8
 
 
 class _Mark(weakref.ref):
@@ -113,11 +112,14 @@ class GradMarks:
         if any(mark[2] is not None for mark in pending.values()):
             _MARKING.append(self)
 
-    def check(self, variable, grad) -> None:
-        """Check ``grad`` (``variable.grad`` now) against the note, the first time only."""
+    def check(self, variable, grad):
+        """Check ``grad`` (``variable.grad`` now) against the note, the first time only.
+        Return the copy noted as the pass began where ``grad`` is that tensor with those very
+        bits and the copy has its dtype and layout (a float ``.grad``): the AccumulateGrad's
+        pre-hook keeps it as its ``grad_before`` instead of copying ``grad`` again; else None."""
         mark = self.pending.pop(id(variable), None)
         if mark is None:
-            return
+            return None
         node_id, _, ref, version, bits = mark
         if ref is None:
             same = grad is None
@@ -128,11 +130,15 @@ class GradMarks:
                     same = (noted is not None and grad is noted
                             and (version is None or grad._version == version)
                             and (bits is None or _same_bits(bits, grad)))
+                    if same and bits is not None and bits.dtype is not grad.dtype \
+                            and _AS_INT.get(grad.dtype) is bits.dtype:
+                        return bits.view(grad.dtype)
             except Exception as exc:  # (its reads raise now: an inference .grad given a
                 reraise_if_handlers(exc)  # normal tensor's .data has no version counter)
                 same = False
         if not same:
             self.moved.append(node_id)
+        return None
 
     def finish(self) -> list:
         """Check the leaves no AccumulateGrad of the pass ran for; return ``moved``."""
@@ -171,18 +177,33 @@ def _noted(grad) -> tuple:
             return version, None
 
 
+# each floating dtype's integer dtype of the same size: its bits, read as a view of the same
+# memory whatever its strides (compared by ``torch.equal``: -0.0 is not 0.0, a NaN is itself)
+_AS_INT = {torch.float32: torch.int32, torch.float64: torch.int64, torch.float16: torch.int16,
+           torch.bfloat16: torch.int16}
+
+
 def _bits(grad, copy: bool = False):
-    """Return a plain dense ``.grad``'s bytes (a copy where ``copy``: a write through
-    ``.data`` or under ``inference_mode`` moves no version), or None for one whose copy would
-    run code of its own or has no bytes to read (a subclass, sparse, quantized, nested, meta)."""
+    """Return a plain dense ``.grad``'s bits (a copy where ``copy``: a write through ``.data``
+    or under ``inference_mode`` moves no version), or None for one whose copy would run code
+    of its own or has no bytes to read (a subclass, sparse, quantized, nested, meta)."""
     if (type(grad) is not Tensor or grad.layout is not _STRIDED or grad.is_nested
             or grad.is_quantized or grad.is_meta):
         return None
-    flat = grad.detach().resolve_conj().resolve_neg().contiguous().reshape(-1).view(_BYTES)
-    return flat.clone() if copy else flat
+    if grad.requires_grad:  # (create_graph: its gradient's own graph)
+        grad = grad.detach()
+    as_int = _AS_INT.get(grad.dtype)
+    if as_int is not None:  # (the float copied, then viewed: torch copies floats faster)
+        return (grad.clone() if copy else grad).view(as_int)
+    if grad.is_complex():
+        bits = torch.view_as_real(grad.resolve_conj().resolve_neg())
+        bits = bits.view(_AS_INT.get(bits.dtype, bits.dtype))
+    else:  # integers and bools (equal is bitwise), the rarer floats
+        bits = grad
+    return bits.clone() if copy else bits
 
 
 def _same_bits(bits, grad) -> bool:
-    """Return True when ``grad``'s bytes are ``bits`` (-0.0 is not 0.0, a NaN is itself)."""
+    """Return True when ``grad``'s bits are ``bits``."""
     now = _bits(grad)
-    return now is not None and now.shape == bits.shape and torch.equal(now, bits)
+    return now is not None and torch.equal(now, bits)
