@@ -178,6 +178,16 @@ GRAD_WRITTEN = {
                                 "def hook(g):\n    with torch.inference_mode():\n        w.grad.mul_(0)\n\n\n"
                                 "h.register_hook(hook)\nout = (h.exp() * w).sum()\n"
                                 "out.backward(inputs=[x])\nprint(w.grad)\n"),
+    # the same under a TorchFunctionMode of the snippet's (the hooks that read unseen)
+    "hook_zeroes_grad_data_in_mode": ("import torch\nfrom torch.overrides import TorchFunctionMode\n"
+                                      "x = torch.tensor([1., 2.], requires_grad=True)\n"
+                                      "w = torch.tensor([3., 4.], requires_grad=True)\n\n\n"
+                                      "class M(TorchFunctionMode):\n"
+                                      "    def __torch_function__(self, func, types, args=(), kwargs=None):\n"
+                                      "        return func(*args, **(kwargs or {}))\n\n\n"
+                                      "w.grad = torch.ones(2)\nh = x * w\n"
+                                      "h.register_hook(lambda g: w.grad.data.mul_(0))\n"
+                                      "out = h.exp().sum()\nwith M():\n    out.backward()\nprint(w.grad)\n"),
     "hook_negates_zero_grad_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                                     "w = torch.tensor([3., 4.], requires_grad=True)\n"
                                     "w.grad = torch.zeros(4)[::2]\nh = x * 2\n"
