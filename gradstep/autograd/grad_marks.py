@@ -14,7 +14,8 @@ for the steps it cannot tell (``step_state.PassIndex.leaf_grad``). A write throu
 ``.data`` moves no version (``w.grad.data.mul_(0)``, ``w.grad.data = t``), nor does one in
 place into an inference tensor (``torch.inference_mode``: it has no version counter): a
 plain dense ``.grad`` is also copied as the pass begins and its bits compared at the
-check (``_Noted``; the copy goes once checked). A tensor subclass's leaf is noted too, its
+check (``_noted``; the copy goes once checked), up to ``NOTED_BYTES`` in all: a ``.grad``
+past them is checked by identity and version only. A tensor subclass's leaf is noted too, its
 ``.grad`` read below its ``__torch_function__``; a ``.grad`` that is itself a subclass (or
 sparse, quantized, nested) is checked by identity and version only: copying it would run
 its own code (docs/fidelity.md).
@@ -38,6 +39,18 @@ from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads
 
 _STRIDED = torch.strided
+
+# at most this many bytes of ``.grad`` bits are copied as a pass begins (``begin``): each
+# leaf's in graph order where it still fits; a ``.grad`` past it is checked by identity and
+# version only, as before statehunt3 (a write through ``.data`` or under inference_mode is
+# not seen there: docs/fidelity.md). Copies of a model's every ``.grad`` (50-300M float
+# parameters: 0.2-1.2 GB) were held from the pass's start on top of what ``step_hooks``
+# holds (``HELD_BYTES``, 256 MB): a run that fits under python could run out of memory
+# under gradstep (review of statehunt3: a 100M-parameter MLP's recorded pass, +330 MB
+# peak over main). A copy becomes its AccumulateGrad's ``grad_before`` where the bits are
+# the same, so a pass's peak is at most this much above main's; 64 MB: every .grad of a
+# model of up to 16M float parameters, and each lesson's, is checked bit for bit.
+NOTED_BYTES = 64 << 20
 
 
 class _Mark(weakref.ref):
@@ -98,6 +111,7 @@ class GradMarks:
         """Note each leaf's ``.grad`` now (called where no mode of the snippet's sees the
         reads; a subclass leaf's is read below its ``__torch_function__``)."""
         pending = self.pending
+        room = [NOTED_BYTES]  # (bytes the copies may still take)
         for node_id, variable in self.leaves:
             if type(variable) in _PLAIN_TYPES:
                 grad = variable.grad
@@ -107,7 +121,7 @@ class GradMarks:
             if grad is None:
                 pending[id(variable)] = (node_id, variable, None, 0, None)
             elif isinstance(grad, Tensor):
-                pending[id(variable)] = (node_id, variable, _Mark(grad), *_noted(grad))
+                pending[id(variable)] = (node_id, variable, _Mark(grad), *_noted(grad, room))
         self.leaves = []
         if any(mark[2] is not None for mark in pending.values()):
             _MARKING.append(self)
@@ -159,11 +173,12 @@ class GradMarks:
             _MARKING.remove(self)
 
 
-def _noted(grad) -> tuple:
+def _noted(grad, room: list) -> tuple:
     """Return ``(version, bits)`` of a ``.grad`` as the pass begins: its ``_version`` (None
     where it has no version counter: an inference tensor, or one whose ``.data`` was set to
     a normal tensor's, whose ``_version`` and views raise) and ``_bits`` (None where they
-    cannot be read)."""
+    cannot be read, or where their copy would take more than ``room[0]`` bytes, which it
+    lessens)."""
     with plain_reads():
         try:
             version = None if grad.is_inference() else grad._version
@@ -171,7 +186,13 @@ def _noted(grad) -> tuple:
             reraise_if_handlers(exc)
             return None, None
         try:
-            return version, _bits(grad, copy=True)
+            size = grad.numel() * grad.element_size() if type(grad) is Tensor else 0
+            if size > room[0]:
+                return version, None
+            bits = _bits(grad, copy=True)
+            if bits is not None:
+                room[0] -= size
+            return version, bits
         except Exception as exc:
             reraise_if_handlers(exc)
             return version, None
