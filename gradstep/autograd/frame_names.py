@@ -91,11 +91,9 @@ def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) 
         node_id = by_leaf.get(id(value)) or id_of.get(grad_fn_of(value))
         if node_id is not None:
             labels[node_id] = name
-    if first_names:  # (not a name another node of the graph has: two leaves one name)
-        taken = set(labels.values())
-        for ident, (ref, name) in first_names.items():
+    if first_names:  # (the graph's label, whatever names hold the leaf now: two leaves
+        for ident, (ref, name) in first_names.items():  # whose names were swapped too)
             node_id = by_leaf.get(ident)
-            if node_id is not None and labels.get(node_id) != name and name not in taken \
-                    and ref() is not None:
+            if node_id is not None and ref() is not None:
                 labels[node_id] = name
     return labels

@@ -228,6 +228,13 @@ HUNTED = {
                                      "out = (b + d).sum()\nout.backward(retain_graph=True)\na.mul_(2)\n"
                                      "try:\n    out.backward()\nexcept RuntimeError as e:\n"
                                      "    print(str(e)[:20])\nprint(x.grad)\n"),
+    # two leaves whose names the snippet swapped: the graph labels each by its first name,
+    # the pass labelled each by the name holding it now, so the window showed a's .grad on
+    # b and b's on a (review of statehunt3: frame_labels took a first name only where no
+    # other leaf held it)
+    "swapped_names": ("import torch\na = torch.tensor([1., 2.], requires_grad=True)\n"
+                      "b = torch.tensor([3., 4., 5.], requires_grad=True)\na, b = b, a\n"
+                      "out = a.sum() * 2 + b.sum() * 3\nout.backward()\nprint(a.grad, b.grad)\n"),
     "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
