@@ -69,12 +69,15 @@ def frame_namespace(frame, *, function_locals: bool = True) -> dict:
     return {name: value for scope in scopes for name, value in list(scope.items())}
 
 
-def frame_labels(namespace: dict, id_of: dict) -> dict:
+def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) -> dict:
     """Return ``{node id: name}`` for the tensors a snippet frame's ``namespace`` names.
 
     A leaf is named after its variable, else after its parameter name in a
     module the frame holds (``net.model1.0.weight``); an op node after the
-    variable holding its output.
+    variable holding its output. ``first_names`` (``names.Bindings.leaf_labels``: the
+    first name the snippet bound each leaf to, which the drawn graph's leaf is labelled
+    with) wins for a leaf two names hold (``for p in (w, b)`` leaves ``p`` naming ``b``):
+    the pass's ``.grad`` of each leaf is found by the graph's label.
     """
     by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if is_leaf_node(fn)}
     labels: dict = {}
@@ -88,4 +91,9 @@ def frame_labels(namespace: dict, id_of: dict) -> dict:
         node_id = by_leaf.get(id(value)) or id_of.get(grad_fn_of(value))
         if node_id is not None:
             labels[node_id] = name
+    if first_names:  # (the graph's label, whatever names hold the leaf now: two leaves
+        for ident, (ref, name) in first_names.items():  # whose names were swapped too)
+            node_id = by_leaf.get(ident)
+            if node_id is not None and ref() is not None:
+                labels[node_id] = name
     return labels
