@@ -589,6 +589,43 @@ def test_true_or_false_is_refused_in_the_persons_language_and_numpys_bool_taken(
     assert torch.equal(x.grad, want)
 
 
+@pytest.mark.parametrize("raised, title", [
+    (lambda g: (_ for _ in ()).throw(ValueError("a hook's value")), "Bad value"),
+    (lambda g: [][3], "Bad value"),  # IndexError
+    (lambda g: g.no_such_method(), "No such attribute"),
+    (lambda g: None.shape, "A value is None"),
+    (lambda g: undefined_name, "Unknown name"),  # noqa: F821 (the point)
+    (lambda g: len(g, 2), "Wrong type of argument"),
+    (lambda g: g @ torch.ones(3, 4), "Shapes do not fit"),  # the matmul's own words
+    (lambda g: g.view(5), "Shapes do not fit"),
+])
+def test_an_error_in_the_apis_pass_names_no_line(raised, title):
+    """``gradstep.backward`` has no snippet and no marked line: a hook's ValueError said "A
+    value on this line is out of range" and "Check the values ... used on this line"."""
+    from gradstep import i18n
+
+    def build():
+        x = torch.ones(2, requires_grad=True)
+        h = x * 2
+        h.register_hook(raised)
+        return h.sum()
+
+    with pytest.raises(BaseException) as plain:
+        build().backward(retain_graph=True)
+    error = gradstep.backward(build())["error"]
+    assert error["type"] == type(plain.value).__name__
+    assert error["message"] == str(plain.value)  # python's and torch's own words
+    assert error["title"] == title
+    for language, lines in (("en", ("this line", "this one", "marked")),
+                            ("zh_CN", ("这一行", "标出"))):
+        words = i18n.localized(error, language)
+        texts = words["explanation"] + words["fix"]
+        assert not [line for line in lines if line in texts.lower()], texts
+        if language == "zh_CN":
+            assert all(any("\u4e00" <= ch <= "\u9fff" for ch in words[k])
+                       for k in ("explanation", "fix")), words
+
+
 def test_numpys_whole_numbers_and_scales_draw_as_pythons():
     """``step=np.int64(1)``, ``collapse=np.int32(1)``, ``scale=np.float32(1.5)``
     (a notebook's ``np.argmax``, a slider's value) passed the checks and failed as "Object
