@@ -776,8 +776,8 @@ def test_nothing_to_draw_after_a_graph_made_in_main_says_why_and_names_the_line(
     assert error["kind"] == "nothing_to_draw" and error["line"] == 7
     assert "made a graph" in error["message"] and "requires_grad" not in error["message"]
     assert "loss = main()" in error["fix"]
-    plain = run_snippet("x = torch.ones(2)\ny = x * 2\n").error  # no node made: as before
-    assert plain["line"] is None and "made no tensor with a grad_fn" in plain["message"]
+    plain = run_snippet("x = torch.ones(2)\ny = x * 2\n").error  # no node made: names the
+    assert plain["line"] == 2 and "made no tensor with a grad_fn" in plain["message"]  # line
     assert "requires_grad=True" in plain["fix"]  # asked there, once (walk 5)
 
 
@@ -797,3 +797,39 @@ def test_an_empty_snippet_is_said_to_be_empty():
         result = run_snippet(source)
         assert result.error["kind"] == "empty" and result.exit_code == 1
         assert result.error["message"] == "the snippet is empty"
+
+
+@pytest.mark.parametrize("source, line, words, fixed", [
+    # forgot requires_grad: the line that made the last tensor, and the leaf to change
+    ("x = torch.ones(2)\nw = torch.full([2], 3.)\ny = (x * w).sum()\nprint(y)\n", 3,
+     ["Line 3 made `y`", "Create `x` (line 1) as a leaf that requires grad", "x.requires_grad_()"],
+     ("torch.ones(2)", "torch.ones(2, requires_grad=True)")),
+    # a leaf that requires grad, used under no_grad
+    ("x = torch.ones(2, requires_grad=True)\nwith torch.no_grad():\n    y = x * 2\n", 3,
+     ["Line 3 made `y`", "`x` (line 1) requires grad", "torch.no_grad()"],
+     ("with torch.no_grad():\n    y", "if True:\n    y")),
+    # integers only: no leaf can require grad
+    ("a = torch.arange(3)\nb = a * 2\n", 2, ["Line 2 made `b`", "only floating-point"],
+     ("torch.arange(3)", "torch.arange(3.).requires_grad_()")),
+])
+def test_nothing_to_draw_names_the_line_that_made_the_last_tensor(source, line, words, fixed):
+    """"Nothing to draw" said "Did you set requires_grad=True?" and named no line. Python
+    is the oracle: the tensor named has no grad_fn, and the leaf named does (not) require
+    grad, in the same code run plainly; the fix the words give makes a graph."""
+    from gradstep import i18n
+
+    error = run_snippet(source).error
+    assert error["kind"] == "nothing_to_draw" and error["line"] == line
+    text = error["explanation"] + " " + error["fix"]
+    assert all(w in text for w in words), text
+    chinese = i18n.localized(error, "zh_CN")
+    assert f"第 {line} 行" in chinese["explanation"], chinese
+    plain: dict = {"torch": torch}
+    exec(compile(source, "<plain>", "exec"), plain)  # the same lines, plain python
+    name = words[0].split("`")[1]
+    assert plain[name].grad_fn is None
+    leaf = "x" if "`x`" in text else None
+    if leaf:
+        assert plain[leaf].requires_grad == ("`x` (line 1) requires grad" in text)
+    done = run_snippet(source.replace(*fixed))
+    assert done.error is None and done.roots

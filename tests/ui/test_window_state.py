@@ -317,11 +317,14 @@ def test_nothing_to_draw_says_each_thing_once():
         session.reset()
     assert result["error"]["kind"] == "nothing_to_draw"
     area = no_graph_text(result)
-    assert area.lower().count("nothing to draw") == 0 and area.count("requires_grad=True?") == 1
+    # the fix names the line and the leaf (x, line 2) and says requires_grad=True once
+    assert area.lower().count("nothing to draw") == 0 and area.count("requires_grad=True") == 1
+    assert "Line 3 made y" in area and "line 2" in area, area
     printed = format_error(result["error"], "s.py")
     assert printed.lower().count("nothing to draw") == 1, printed
     assert result["error"]["message"] == "the snippet made no tensor with a grad_fn"
-    assert printed.count("requires_grad=True?") == 1, printed
+    assert printed.count("requires_grad=True") == 1, printed
+    assert printed.startswith("s.py:3: "), printed
 
 
 def test_the_requires_grad_lessons_graph_area_reads_as_one_sentence():
