@@ -390,6 +390,15 @@ def _no_node_made(result: RunResult) -> dict:
                               line=found["line"])
     made = {"line": found["line"], "name": found["name"], "leaf": found["leaf"],
             "leaf_line": found["leaf_line"]}
+    if found["grad_leaf"] and found["leaf"] == found["name"]:  # the leaf itself, no op after
+        return with_words(
+            error,
+            explanation=lazy(
+                "Line {line} made `{name}`, a leaf that requires grad: a graph starts at a "
+                "leaf, but no operation used `{name}` after it, so autograd recorded none.",
+                **made),
+            fix=lazy("Compute something from `{name}` (`y = {name} * 2`, a loss), then run "
+                     "again.", **made))
     if found["grad_leaf"]:  # a leaf requires grad, yet nothing was recorded from it
         return with_words(
             error,
