@@ -141,9 +141,9 @@ CONTEXTS = {"plain": contextlib.nullcontext,
             "anomaly": lambda: torch.autograd.set_detect_anomaly(True, check_nan=False)}
 
 
-@pytest.mark.parametrize("context", list(CONTEXTS))
-@pytest.mark.parametrize("call", list(CALLS))
-def test_each_call_leaves_the_process_as_without_it(call, context):
+def _model():
+    """Return a small model, its input, a ``retain_grad()`` activation and the loss; the
+    first layer's weight holds a ``.grad`` already."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).train()
     x = torch.randn(2, 3, requires_grad=True)
@@ -151,6 +151,13 @@ def test_each_call_leaves_the_process_as_without_it(call, context):
     h.retain_grad()
     loss = net[2](net[1](h)).square().mean()
     net[0].weight.grad = torch.ones_like(net[0].weight)
+    return net, x, h, loss
+
+
+@pytest.mark.parametrize("context", list(CONTEXTS))
+@pytest.mark.parametrize("call", list(CALLS))
+def test_each_call_leaves_the_process_as_without_it(call, context):
+    net, x, h, loss = _model()
     tensors = [x, h, loss, net[0].weight]
     with CONTEXTS[context]():
         process, objects = _process_state(), _objects_state(net, tensors, loss)
@@ -189,7 +196,7 @@ def test_a_warning_shown_once_before_a_call_is_not_shown_again_after_it():
     assert shown == ["once per place"]
 
 
-def _interrupt_in_a_hook(net, x, h, loss):
+def _interrupt_in_a_hook(h):
     """A Ctrl-C that lands in the caller's own tensor hook, at the pass's first gradient."""
     fired = []
 
@@ -243,15 +250,9 @@ def test_a_keyboard_interrupt_during_backward_goes_on_up_and_leaves_the_process_
     """Ctrl-C in the middle of ``gradstep.backward``: the KeyboardInterrupt reaches the caller
     (as from ``loss.backward()``), and gradstep's hooks are off, grad mode and every
     ``.grad`` are back, and the graph still runs backward as torch computes it."""
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).train()
-    x = torch.randn(2, 3, requires_grad=True)
-    h = net[0](x)
-    h.retain_grad()
-    loss = net[2](net[1](h)).square().mean()
-    net[0].weight.grad = torch.ones_like(net[0].weight)
+    net, x, h, loss = _model()
     if where == "the caller's hook":
-        handle = _interrupt_in_a_hook(net, x, h, loss)
+        handle = _interrupt_in_a_hook(h)
     else:
         handle, fired = None, _interrupt_in_gradsteps_hook(monkeypatch)
     tensors = [x, h, loss, net[0].weight]
