@@ -43,7 +43,13 @@ def load_snippet(file: str | None, code: str | None, stdin=None) -> tuple[str, s
     if code is not None:
         return _checked(code, "<string>"), "<string>"
     if file is None:
-        raise _usage(lazy("No snippet given: pass a FILE, `-` for standard input, or -c CODE."))
+        raise _usage(lazy("No snippet given: pass a FILE, `-` for standard input, or -c CODE."),
+                     title=lazy("No snippet given"),
+                     explanation=lazy("Nothing was run: each command runs one snippet, and "
+                                      "none was named."),
+                     fix=lazy("Put the file after the command (`gradstep trace model.py`), "
+                              "or the code itself (`gradstep trace -c \"y = torch.ones(2, "
+                              "requires_grad=True) * 2\"`)."))
     if file == "-":
         data = _read_stream(stdin if stdin is not None else sys.stdin)
         return _not_a_notebook(_decoded(data, "<stdin>"), "<stdin>"), "<stdin>"
