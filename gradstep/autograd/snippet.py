@@ -110,8 +110,11 @@ def _decoded(data: bytes | str, filename: str) -> str:
         return _checked(data, filename)
     if len(data) > MAX_BYTES:
         raise _not_text(_too_large(filename))
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _checked(_decode_utf16(data, filename), filename)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # python reads no UTF-16 source
+        raise _python_refuses(_non_utf8(data, 0, 1, filename), 1, lazy(
+            "The file is UTF-16 text (it starts with a UTF-16 byte-order mark), and python "
+            "reads a source file as UTF-8 (or the 8-bit encoding a coding line declares)."),
+            lazy("Save the file as UTF-8 (in most editors: Save with Encoding, UTF-8)."))
     if b"\x00" in data:
         raise _not_text(lazy("{file} contains NUL bytes (it looks binary)", file=filename))
     encoding, declared = _declared_encoding(data, filename)
@@ -170,10 +173,7 @@ def _as_python_reads(data: bytes, encoding: str, declared: bool, exc: UnicodeDec
         # (any other syntax error is the run's to tell, as python tells it)
         return data.decode(encoding, "replace")  # the bad bytes are in comments only
     if not declared:
-        raise _python_refuses(
-            f"Non-UTF-8 code starting with '\\x{data[offset]:02x}' in file "
-            f"{script_path(filename)} on line {line}, but no encoding declared; see "
-            "https://peps.python.org/pep-0263/ for details", line, lazy(
+        raise _python_refuses(_non_utf8(data, offset, line, filename), line, lazy(
                 "python reads a file without a coding line as UTF-8, and byte {byte} on line "
                 "{line} is not UTF-8: the file was saved in another encoding (Latin-1, "
                 "Windows-1252, GBK ...) or holds binary data.", byte=byte, line=line), lazy(
@@ -186,20 +186,19 @@ def _as_python_reads(data: bytes, encoding: str, declared: bool, exc: UnicodeDec
         "or save the file as {encoding}.", encoding=encoding)) from exc
 
 
+def _non_utf8(data: bytes, offset: int, line: int, filename: str) -> str:
+    """Return python's message for a file with no coding line whose byte at ``offset`` (on
+    ``line``) is not UTF-8."""
+    return (f"Non-UTF-8 code starting with '\\x{data[offset]:02x}' in file "
+            f"{script_path(filename)} on line {line}, but no encoding declared; see "
+            "https://peps.python.org/pep-0263/ for details")
+
+
 def _python_refuses(message: str, line: int, explanation: dict, fix: dict) -> SnippetLoadError:
     """Return the error for a file python refuses to read: its SyntaxError's own message."""
     return SnippetLoadError(_error("not_text", message, line=line, exit_status=1,
                                    type="SyntaxError", title=lazy("Not a text file"),
                                    explanation=explanation, fix=fix))
-
-
-def _decode_utf16(data: bytes, filename: str) -> str:
-    """Return UTF-16 text that starts with a byte-order mark."""
-    try:
-        return data.decode("utf-16")
-    except UnicodeDecodeError as exc:
-        raise _not_text(lazy("{file} starts like UTF-16 text but cannot be decoded",
-                             file=filename)) from exc
 
 
 def _checked(text: str, filename: str) -> str:

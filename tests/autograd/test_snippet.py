@@ -1,5 +1,6 @@
 """Loading a snippet: files, standard input, -c, and every way that can go wrong."""
 
+import codecs
 import io
 import os
 
@@ -27,10 +28,18 @@ def test_a_utf8_bom_is_dropped(tmp_path):
     assert load_snippet(str(path), None)[0] == "x = 1\n"
 
 
-def test_utf16_with_a_bom_is_text(tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_is_refused_as_python_refuses_it(tmp_path, encoding):
+    """UTF-16 ran under gradstep, where python refuses it ("Non-UTF-8 code starting with
+    '\\xff' ... on line 1")."""
     path = tmp_path / "wide.py"
-    path.write_bytes("x = '梯度'\n".encode("utf-16"))
-    assert load_snippet(str(path), None)[0] == "x = '梯度'\n"
+    data = "x = '梯度'\n".encode("utf-16")
+    path.write_bytes(data if encoding == "utf-16" else codecs.BOM_UTF16_BE
+                     + "x = '梯度'\n".encode(encoding))
+    status, message, line = _python_says(path)
+    err = _load_error(str(path), None)
+    assert status == 1 and (err["type"], err["message"], err["line"]) == ("SyntaxError", message, 1)
+    assert "UTF-16" in err["explanation"] and "UTF-8" in err["fix"]
 
 
 def test_windows_line_endings_become_newlines(tmp_path):
