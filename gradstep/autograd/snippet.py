@@ -174,7 +174,7 @@ def _as_python_reads(data: bytes, encoding: str, declared: bool, exc: UnicodeDec
         return data.decode(encoding, "replace")  # the bad bytes are in comments only
     if not declared:
         raise _python_refuses(_non_utf8(data, offset, line, filename), line, lazy(
-                "python reads a file without a coding line as UTF-8, and byte {byte} on line "
+                "Python reads a file without a coding line as UTF-8, and byte {byte} on line "
                 "{line} is not UTF-8: the file was saved in another encoding (Latin-1, "
                 "Windows-1252, GBK ...) or holds binary data.", byte=byte, line=line), lazy(
                 "Save the file as UTF-8 (in most editors: Save with Encoding, UTF-8), or "
