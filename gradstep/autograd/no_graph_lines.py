@@ -1,10 +1,12 @@
 """Which line of a snippet made the tensor it ended with, when it made no graph at all.
 
 "Nothing to draw" named no line: the learner was told to set requires_grad=True without
-being told where. The snippet's source tells the line that last bound each top-level name
+being told where. The snippet's source tells the lines that bind each top-level name
 (``assigned_lines``); its namespace, after the run, which of those names hold tensors
-(``tensors_made``). Reads only a tensor's type, ``requires_grad`` and dtype: nothing with a
-grad_fn is left to read when no node was made.
+(``tensors_made``). A name bound on one line only was bound there; one bound on several
+(``if``/``else``, ``x = x.detach()``, a ``global`` in a function) is named without a line,
+or not at all: the source cannot tell which of them ran. Reads only a tensor's type,
+``requires_grad`` and dtype: nothing with a grad_fn is left to read when no node was made.
 """
 
 from __future__ import annotations
@@ -17,50 +19,60 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.
            ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-def assigned_lines(source: str) -> dict[str, int]:
-    """Return ``{name: line}``: the last line of ``source`` that binds each name at top level
-    (an assignment, ``for``, ``with ... as``, ``:=``; not inside a function or a class)."""
+def assigned_lines(source: str) -> dict[str, list[int]]:
+    """Return ``{name: lines}``: the lines of ``source`` that bind each name at top level
+    (an assignment, ``for``, ``with ... as``, ``:=``; not inside a function or a class),
+    in order. A name a function declares ``global`` gets a 0 among them (bound there too)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return {}
-    lines: dict[str, int] = {}
+    lines: dict[str, list[int]] = {}
     stack: list[ast.AST] = [tree]
     while stack:
         for child in ast.iter_child_nodes(stack.pop()):
             if isinstance(child, _SCOPES):
                 continue
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-                lines[child.id] = max(lines.get(child.id, 0), child.lineno)
+                lines.setdefault(child.id, []).append(child.lineno)
             stack.append(child)
-    return lines
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            for name in node.names:
+                if name in lines:
+                    lines[name].append(0)
+    return {name: sorted(found) for name, found in lines.items()}
 
 
-def tensors_made(namespace: dict, source: str) -> list[tuple[int, str, torch.Tensor]]:
-    """Return ``(line, name, tensor)`` for each top-level variable that holds a plain tensor
-    (or parameter) after the run, by the line that last bound it."""
+def tensors_made(namespace: dict, source: str) -> list[tuple[int, str, torch.Tensor, bool]]:
+    """Return ``(line, name, tensor, sure)`` for each top-level variable that holds a plain
+    tensor (or parameter) after the run, by the last line that binds it; ``sure`` where that
+    is its only binding line (so the one that bound it)."""
     made = []
-    for name, line in assigned_lines(source).items():
+    for name, lines in assigned_lines(source).items():
         value = namespace.get(name)
         if type(value) in (torch.Tensor, torch.nn.Parameter):  # type(): no proxy's code runs
-            made.append((line, name, value))
+            made.append((lines[-1], name, value, len(lines) == 1))
     return sorted(made, key=lambda item: (item[0], item[1]))
 
 
 def where_no_graph(namespace: dict, source: str) -> dict | None:
     """Return what to tell about a run that made no autograd node: ``name`` and ``line`` of the
-    tensor the snippet bound last; ``leaf``, ``leaf_line`` of the first one that requires
-    grad (``grad_leaf`` True) or else of the first floating-point one (a leaf that could);
-    None where no top-level variable holds a tensor."""
+    tensor the snippet binds last; ``leaf``, ``leaf_line`` of the first one that requires
+    grad (``grad_leaf`` True) or else of the first floating-point one (a leaf that could).
+    None where no top-level variable holds a tensor, or where the source cannot tell which
+    line bound the tensor or the leaf named (a name bound on several lines): no line rather
+    than a wrong one."""
     made = tensors_made(namespace, source)
     if not made:
         return None
-    line, name, _ = made[-1]
+    line, name, _, sure = made[-1]
     found = {"name": name, "line": line, "leaf": None, "leaf_line": None, "grad_leaf": False}
     requiring = [m for m in made if m[2].requires_grad]
     could = [m for m in made if m[2].dtype.is_floating_point or m[2].dtype.is_complex]
-    if requiring:
-        found.update(leaf=requiring[0][1], leaf_line=requiring[0][0], grad_leaf=True)
-    elif could:
-        found.update(leaf=could[0][1], leaf_line=could[0][0])
+    leaf = requiring[0] if requiring else could[0] if could else None
+    if leaf is not None:
+        found.update(leaf=leaf[1], leaf_line=leaf[0], grad_leaf=bool(requiring))
+    if not sure or (leaf is not None and not leaf[3]):
+        return None
     return found

@@ -421,8 +421,12 @@ def _no_node_made(result: RunResult) -> dict:
     return with_words(
         error,
         explanation=lazy(
-            "Line {line} made `{name}`, a tensor with no grad_fn: none of the tensors it was "
-            "computed from requires grad, so autograd recorded no graph.", **made),
+            # what gradstep read (the variables' tensors), not what it cannot know (the
+            # tensors `{name}` came from: a leaf made and dropped under no_grad, a .detach())
+            "Line {line} made `{name}`, a tensor with no grad_fn, and no variable of the "
+            "snippet holds a tensor that requires grad: autograd records an operation only on "
+            "tensors computed from one that does, outside `torch.no_grad()` and without "
+            "`.detach()`.", **made),
         fix=lazy("Create `{leaf}` (line {leaf_line}) as a leaf that requires grad (for "
                  "example `torch.ones(3, requires_grad=True)`), or call "
                  "`{leaf}.requires_grad_()` before computing from it; then run again.", **made))

@@ -833,3 +833,58 @@ def test_nothing_to_draw_names_the_line_that_made_the_last_tensor(source, line, 
         assert plain[leaf].requires_grad == ("`x` (line 1) requires grad" in text)
     done = run_snippet(source.replace(*fixed))
     assert done.error is None and done.roots
+
+
+def _line_that_bound(source: str, name: str) -> int | None:
+    """Plain python as the oracle: run ``source`` and return the module-level line after
+    which the global ``name`` last took a new object (the line that bound it)."""
+    import sys
+
+    code = compile(source, "<plain>", "exec")
+    plain: dict = {"torch": torch}
+    seen = {"value": None, "line": None, "previous": None}
+
+    def tracer(frame, event, arg):
+        if frame.f_code is not code:
+            return None  # module-level lines only: a function's binding shows at its call
+        if event in ("line", "return"):
+            value = frame.f_globals.get(name)
+            if value is not None and value is not seen["value"]:
+                seen.update(value=value, line=seen["previous"])
+            seen["previous"] = frame.f_lineno
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        exec(code, plain)
+    finally:
+        sys.settrace(None)
+    return seen["line"]
+
+
+@pytest.mark.parametrize("source", [
+    "x = torch.ones(3)\nfor i in range(3):\n    y = x * i\n",  # rebound in a loop: one line
+    "def make():\n    t = torch.ones(3)\n    return t * 2\ny = make()\n",  # made in a function
+    # several lines bind the name: the source cannot tell which ran (no line, not a wrong one)
+    "x = torch.ones(3)\nif x.sum() > 0:\n    y = x * 2\nelse:\n    y = x * 3\n",
+    "y = torch.ones(3)\nz = torch.zeros(2)\nif False:\n    z = torch.ones(5)\n",
+    "x = torch.ones(3, requires_grad=True)\na = 1\nb = 2\nc = 3\nx = x.detach()\n",
+    "def f():\n    global w\n    w = torch.ones(2) * 3\nw = torch.zeros(1)\nf()\n",
+    # the leaf that required grad is dropped under no_grad: nothing named requires grad
+    "with torch.no_grad():\n    y = torch.ones(3, requires_grad=True) * 2\n",
+])
+def test_nothing_to_draw_names_no_line_python_did_not_bind_it_on(source):
+    """The line named is the one that bound the tensor under plain python (traced line by
+    line), or none; what the words say of the snippet's variables holds in the same run."""
+    error = run_snippet(source).error
+    assert error["kind"] == "nothing_to_draw"
+    plain: dict = {"torch": torch}
+    exec(compile(source, "<plain>", "exec"), plain)
+    if error["line"] is not None:
+        name = error["explanation"].split("`")[1]
+        assert error["line"] == _line_that_bound(source, name), error
+        assert plain[name].grad_fn is None
+    if "no variable of the snippet holds a tensor that requires grad" in error["explanation"]:
+        assert not any(isinstance(v, torch.Tensor) and v.requires_grad for v in plain.values())
+    if "line" in error["explanation"] + error["fix"]:
+        assert error["line"] is not None  # no line of its own without the one it names first
