@@ -201,6 +201,21 @@ def _python_refuses(message: str, line: int, explanation: dict, fix: dict) -> Sn
                                    explanation=explanation, fix=fix))
 
 
+def replaced_bytes(file: str) -> bool:
+    """Whether ``file`` declares UTF-8 (a BOM or a coding line) yet holds bytes that are not
+    UTF-8, which python passes over in comments and ``load_snippet`` reads as U+FFFD: its
+    text saved again would not hold those bytes."""
+    try:
+        data = Path(file).read_bytes()
+        encoding, declared = _declared_encoding(data, file)
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return declared and encoding in ("utf-8", "utf-8-sig")
+    except (OSError, SnippetLoadError, LookupError):
+        return False
+    return False
+
+
 def _checked(text: str, filename: str) -> str:
     """Return ``text`` with Unix line endings, refusing an empty or blank snippet."""
     if "\x00" in text:
