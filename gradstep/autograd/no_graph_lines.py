@@ -75,4 +75,26 @@ def where_no_graph(namespace: dict, source: str) -> dict | None:
         found.update(leaf=leaf[1], leaf_line=leaf[0], grad_leaf=bool(requiring))
     if not sure or (leaf is not None and not leaf[3]):
         return None
+    if not requiring and any(map(_holds_grad, namespace.values())):
+        return None  # a model's parameter or a list's tensor requires grad: not "no variable"
     return found
+
+
+def _holds_grad(value) -> bool:
+    """Whether ``value`` is a module with a parameter that requires grad, or a list, tuple or
+    dict with a tensor that does (``type()``, ``__dict__``: no proxy's or module's code runs)."""
+    kind = type(value)
+    if isinstance(kind, type) and issubclass(kind, torch.nn.Module):
+        modules, items = [value], []
+        while modules:
+            state = vars(modules.pop())
+            items += state.get("_parameters", {}).values()
+            modules += [m for m in state.get("_modules", {}).values() if m is not None]
+    elif kind in (list, tuple):
+        items = value
+    elif kind is dict:
+        items = list(value.values())
+    else:
+        return False
+    return any(type(item) in (torch.Tensor, torch.nn.Parameter) and item.requires_grad
+               for item in items)

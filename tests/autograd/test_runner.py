@@ -872,6 +872,10 @@ def _line_that_bound(source: str, name: str) -> int | None:
     "def f():\n    global w\n    w = torch.ones(2) * 3\nw = torch.zeros(1)\nf()\n",
     # the leaf that required grad is dropped under no_grad: nothing named requires grad
     "with torch.no_grad():\n    y = torch.ones(3, requires_grad=True) * 2\n",
+    # a model's parameters or a list's tensor require grad: a variable holds one
+    "model = torch.nn.Linear(2, 1)\nx = torch.ones(2)\nwith torch.no_grad():\n    y = model(x)\n",
+    "ps = [torch.ones(2, requires_grad=True)]\nx = torch.ones(2)\nwith torch.no_grad():\n"
+    "    y = x * ps[0]\n",
 ])
 def test_nothing_to_draw_names_no_line_python_did_not_bind_it_on(source):
     """The line named is the one that bound the tensor under plain python (traced line by
@@ -885,6 +889,10 @@ def test_nothing_to_draw_names_no_line_python_did_not_bind_it_on(source):
         assert error["line"] == _line_that_bound(source, name), error
         assert plain[name].grad_fn is None
     if "no variable of the snippet holds a tensor that requires grad" in error["explanation"]:
-        assert not any(isinstance(v, torch.Tensor) and v.requires_grad for v in plain.values())
+        held = [v for v in plain.values() if isinstance(v, torch.Tensor)]
+        held += [t for v in plain.values() if isinstance(v, list) for t in v]
+        held += [p for v in plain.values() if isinstance(v, torch.nn.Module)
+                 for p in v.parameters()]
+        assert not any(isinstance(v, torch.Tensor) and v.requires_grad for v in held)
     if "line" in error["explanation"] + error["fix"]:
         assert error["line"] is not None  # no line of its own without the one it names first
