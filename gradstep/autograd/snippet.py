@@ -163,13 +163,14 @@ def _as_python_reads(data: bytes, encoding: str, declared: bool, exc: UnicodeDec
         try:  # python's own reading of the bytes: comments passed over, strings decoded
             compile(data, script_path(filename), "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         except SyntaxError as error:
-            if (error.msg or "").startswith("(unicode error)"):
+            if (error.msg or "").startswith("(unicode error) 'utf-8' codec"):
+                byte, line = _refused_byte(data, error)
                 raise _python_refuses(error.msg, error.lineno, lazy(
                     "Line {line} holds byte {byte}, which is not UTF-8, the encoding the file "
                     "declares: python passes over such bytes in comments only, not in strings "
-                    "or code.", line=error.lineno, byte=byte), lazy(
+                    "or code.", line=line, byte=byte), lazy(
                     "Retype the text on line {line} and save the file as UTF-8 again.",
-                    line=error.lineno)) from exc
+                    line=line)) from exc
         # (any other syntax error is the run's to tell, as python tells it)
         return data.decode(encoding, "replace")  # the bad bytes are in comments only
     if not declared:
@@ -184,6 +185,28 @@ def _as_python_reads(data: bytes, encoding: str, declared: bool, exc: UnicodeDec
         "{encoding} text.", encoding=encoding, byte=byte, line=line), lazy(
         "Change the coding line to the encoding the file is saved in (most likely utf-8), "
         "or save the file as {encoding}.", encoding=encoding)) from exc
+
+
+def _refused_byte(data: bytes, error: SyntaxError) -> tuple[str, int]:
+    """Return the byte python's "(unicode error) 'utf-8' codec can't decode byte 0xNN" names
+    and its line: the last such byte up to the end of python's line (a string on several
+    lines is told at its last; a comment's bad bytes before it are not the one refused)."""
+    named = re.search(r"byte (0x[0-9a-f]{2})", error.msg)
+    end = sum(len(line) for line in data.splitlines(keepends=True)[: error.lineno or 0])
+    found, at = None, 0
+    while at < end:
+        try:
+            data[at:end].decode("utf-8")
+            break
+        except UnicodeDecodeError as bad:
+            if bad.start >= end - at:
+                break
+            if named is None or f"0x{data[at + bad.start]:02x}" == named.group(1):
+                found = at + bad.start
+            at += bad.end
+    if found is None:  # not found (python's count differs): its line, the byte it names
+        return (named.group(1) if named else "?"), error.lineno
+    return f"0x{data[found]:02x}", data[:found].count(b"\n") + 1
 
 
 def _non_utf8(data: bytes, offset: int, line: int, filename: str) -> str:

@@ -124,6 +124,26 @@ def test_bytes_python_cannot_read_are_refused_with_pythons_own_message(tmp_path,
 
 
 @pytest.mark.parametrize("data", [
+    b"# coding: utf-8\n# caf\xe9 passed over\ns = 'ok \xe8'\n",  # was "Line 3 holds byte 0xe9"
+    BOM + b'print(1)\n"""\ndoc \xe9\n"""\n',  # python names line 5, the string's end
+])
+def test_the_byte_named_is_the_one_python_refused_on_the_line_that_holds_it(tmp_path, data):
+    """A comment's bad byte (passed over) before the string's was named as the refused one."""
+    import re
+
+    path = tmp_path / "bad.py"
+    path.write_bytes(data)
+    status, message, python_line = _python_says(path)
+    err = _load_error(str(path), None)
+    assert status == 1 and (err["message"], err["line"]) == (message, python_line)
+    byte = re.search(r"byte 0x([0-9a-f]{2})", message)[1]
+    said = re.search(r"Line (\d+) holds byte 0x([0-9a-f]{2})", err["explanation"])
+    assert said[2] == byte
+    assert bytes([int(byte, 16)]) in data.splitlines()[int(said[1]) - 1]
+    assert f"line {said[1]}" in err["fix"]
+
+
+@pytest.mark.parametrize("data", [
     BOM + b"print('ran')  # caf\xe9\n",  # python 3.11 runs it: comments are not decoded
     BOM + b"# caf\xe9\nprint('ran')\n",
     b"# coding: utf-8\nprint('ran')  # \xe9\xff\n",
