@@ -67,6 +67,8 @@ def file_bytes(text: str) -> bytes:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         codec = encoding if encoding != "utf-8-sig" else "utf-8"
-        return data if codec == "utf-8" else text.encode(codec)
+        if codec == "utf-8" or "# \n".encode(codec) != b"# \n":
+            return data  # (a coding line python cannot read the file by, utf-16: as typed)
+        return text.encode(codec)
     except (SyntaxError, LookupError):  # no encoding python knows: python tells it at the run
         return data
