@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections import deque
+from collections import Counter, deque
 
 from torch.autograd.graph import GradientEdge
 
@@ -77,7 +77,8 @@ def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) 
     variable holding its output. ``first_names`` (``names.Bindings.leaf_labels``: the
     first name the snippet bound each leaf to, which the drawn graph's leaf is labelled
     with) wins for a leaf two names hold (``for p in (w, b)`` leaves ``p`` naming ``b``):
-    the pass's ``.grad`` of each leaf is found by the graph's label.
+    the pass's ``.grad`` of each leaf is found by the graph's label; a name first for two
+    leaves (``a = w; w = new leaf``) labels neither: each keeps the name holding it now.
     """
     by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if is_leaf_node(fn)}
     labels: dict = {}
@@ -92,8 +93,12 @@ def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) 
         if node_id is not None:
             labels[node_id] = name
     if first_names:  # (the graph's label, whatever names hold the leaf now: two leaves
-        for ident, (ref, name) in first_names.items():  # whose names were swapped too)
-            node_id = by_leaf.get(ident)
-            if node_id is not None and ref() is not None:
+        firsts = {by_leaf[ident]: name for ident, (ref, name) in first_names.items()  # whose
+                  if ident in by_leaf and ref() is not None}  # names were swapped too)
+        taken = Counter(firsts.values())
+        for node_id, name in firsts.items():
+            # (a name that was first for two leaves, ``w`` rebound to a new leaf while ``a``
+            # holds the old one, would label both: each keeps the name holding it now)
+            if taken[name] == 1:
                 labels[node_id] = name
     return labels

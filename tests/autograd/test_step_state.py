@@ -235,6 +235,9 @@ HUNTED = {
     "swapped_names": ("import torch\na = torch.tensor([1., 2.], requires_grad=True)\n"
                       "b = torch.tensor([3., 4., 5.], requires_grad=True)\na, b = b, a\n"
                       "out = a.sum() * 2 + b.sum() * 3\nout.backward()\nprint(a.grad, b.grad)\n"),
+    "one_name_two_leaves": ("import torch\nw = torch.ones(2, requires_grad=True)\na = w\n"
+                            "w = torch.full((2,), 2., requires_grad=True)\n"
+                            "out = (a * 3 + w * 5).sum()\nout.backward()\nprint(a.grad, w.grad)\n"),
     "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
