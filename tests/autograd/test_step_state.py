@@ -238,6 +238,20 @@ HUNTED = {
     "one_name_two_leaves": ("import torch\nw = torch.ones(2, requires_grad=True)\na = w\n"
                             "w = torch.full((2,), 2., requires_grad=True)\n"
                             "out = (a * 3 + w * 5).sum()\nout.backward()\nprint(a.grad, w.grad)\n"),
+    # a loop variable that names a parameter now and another leaf first: the pass labelled
+    # both "q", the graph q and bias (review of the session's merges)
+    "loop_name_is_another_first": ("import torch\ntorch.manual_seed(0)\n"
+                                   "q = torch.tensor([1., 2.], requires_grad=True)\n"
+                                   "net = torch.nn.Linear(2, 1)\nkeep = q\n"
+                                   "for q in net.parameters():\n    pass\n"
+                                   "out = (net(keep.unsqueeze(0)) * 7).sum() + (keep * 5).sum()\n"
+                                   "out.backward()\nprint(keep.grad, net.bias.grad)\n"),
+    # a loop variable over a module's parameters: the pass labelled the last one "p", the
+    # graph "bias", and the window found no .grad for bias
+    "loop_over_parameters": ("import torch\nnet = torch.nn.Linear(2, 1)\n"
+                             "for p in net.parameters():\n    p.data.fill_(0.5)\n"
+                             "out = net(torch.ones(3, 2)).sum()\nout.backward()\n"
+                             "print(net.weight.grad, net.bias.grad)\n"),
     "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
