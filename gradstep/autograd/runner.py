@@ -34,7 +34,7 @@ from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
-from gradstep.autograd.leaf_calls import leaf_call_lines
+from gradstep.autograd.leaf_calls import leaf_call_lines, recorded_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.node_class_caches import forget_custom_classes
 from gradstep.autograd.observe import Observer
@@ -358,6 +358,7 @@ def _nothing_to_draw(result: RunResult) -> dict:
     if after <= before:
         return _no_node_made(result)
     line = result.lines.line_of(after - 1) if result.lines is not None else None
+    passes_at = recorded_call_lines(result.calls)  # (a training loop inside main())
     # not "gone": a top-level list, dict or object may still hold the tensor (losses[0])
     error = errors.make_error(
         "nothing_to_draw",
@@ -380,7 +381,11 @@ def _nothing_to_draw(result: RunResult) -> dict:
             "look (in a list, a dict or an object's attribute)."),
         fix=lazy("Bind the tensor to draw at top level: return it from the function "
                  "(`loss = main()`), or make it the snippet's last expression; then pass "
-                 "--root NAME or let gradstep pick it."))
+                 "--root NAME or let gradstep pick it.") if not passes_at else
+        lazy("Bind the tensor to draw at top level: return it from the function "
+             "(`loss = main()`), or make it the snippet's last expression; then pass "
+             "--root NAME or let gradstep pick it. Its backward calls (line {lines}) ran and "
+             "were recorded: gradstep backward FILE prints their steps.", lines=passes_at))
 
 
 def _no_node_made(result: RunResult) -> dict:

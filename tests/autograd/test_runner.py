@@ -896,3 +896,23 @@ def test_nothing_to_draw_names_no_line_python_did_not_bind_it_on(source):
         assert not any(isinstance(v, torch.Tensor) and v.requires_grad for v in held)
     if "line" in error["explanation"] + error["fix"]:
         assert error["line"] is not None  # no line of its own without the one it names first
+
+
+
+def test_nothing_to_draw_after_a_training_loop_in_main_names_its_recorded_calls():
+    # a training loop inside main(): no graph is left to draw, but its passes ran and were
+    # recorded (gradstep backward prints them, fidhunt8); the error, the window's graph
+    # area, said only that the tensors may be gone (review of the session's merges)
+    source = ("def main():\n    w = torch.ones(2, requires_grad=True)\n"
+              "    for _ in range(3):\n        loss = (w * w).sum()\n        loss.backward()\n"
+              "main()\n")
+    result = run_snippet(source)
+    backward_line = source.splitlines().index("        loss.backward()") + 1
+    assert [call["line"] for call in result.calls] == [backward_line] * 3
+    assert result.error["kind"] == "nothing_to_draw"
+    assert f"backward calls (line {backward_line}) ran" in result.error["fix"]
+    assert "gradstep backward FILE" in result.error["fix"]
+    # none recorded: the fix says nothing of them
+    fix = run_snippet("def main():\n    w = torch.ones(2, requires_grad=True)\n"
+                      "    return (w * 3).sum() and 0\nmain()\n").error["fix"]
+    assert "backward calls" not in fix and "loss = main()" in fix

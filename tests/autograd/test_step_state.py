@@ -235,6 +235,20 @@ HUNTED = {
     "swapped_names": ("import torch\na = torch.tensor([1., 2.], requires_grad=True)\n"
                       "b = torch.tensor([3., 4., 5.], requires_grad=True)\na, b = b, a\n"
                       "out = a.sum() * 2 + b.sum() * 3\nout.backward()\nprint(a.grad, b.grad)\n"),
+    # a loop variable that names a parameter now and another leaf first: the pass labelled
+    # both "q", the graph q and bias (review of the session's merges)
+    "loop_name_is_another_first": ("import torch\ntorch.manual_seed(0)\n"
+                                   "q = torch.tensor([1., 2.], requires_grad=True)\n"
+                                   "net = torch.nn.Linear(2, 1)\nkeep = q\n"
+                                   "for q in net.parameters():\n    pass\n"
+                                   "out = (net(keep.unsqueeze(0)) * 7).sum() + (keep * 5).sum()\n"
+                                   "out.backward()\nprint(keep.grad, net.bias.grad)\n"),
+    # a loop variable over a module's parameters: the pass labelled the last one "p", the
+    # graph "bias", and the window found no .grad for bias
+    "loop_over_parameters": ("import torch\nnet = torch.nn.Linear(2, 1)\n"
+                             "for p in net.parameters():\n    p.data.fill_(0.5)\n"
+                             "out = net(torch.ones(3, 2)).sum()\nout.backward()\n"
+                             "print(net.weight.grad, net.bias.grad)\n"),
     "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
@@ -660,3 +674,28 @@ def test_a_grad_past_the_copy_budget_falls_back_to_its_identity_and_version(monk
     result = assert_every_step_is_torchs("grad_budget_spent", source)
     (call,) = result["calls"]
     assert sorted(call["timeline"]["grad_moved"]) == ["v", "w"]
+
+
+def test_a_name_first_bound_to_two_leaves_labels_neither_in_the_pass():
+    # ``a = w; w = new leaf``: the graph labels both leaves ``w`` (their first name), and
+    # the window finds a leaf's .grad by its graph label. statehunt3's first-name rule
+    # labelled both ``w`` in the pass too, and the window showed a's .grad as w's; a pass
+    # that labels one ``w`` shows that one's .grad on the other. Neither is ``w`` in it
+    # (review of the session's merges); ``a`` keeps its name, with torch's a.grad.
+    source = ("import torch\nw = torch.ones(2, requires_grad=True)\na = w\n"
+              "w = torch.full((2,), 2., requires_grad=True)\n"
+              "out = (a * 3 + w * 5).sum()\nout.backward()\n")
+    session = Session()
+    result = session.run(source)
+    graph = graph_from_json(result["trace"])
+    drawn = [n for n, attrs in graph.nodes(data=True) if attrs["kind"] == "leaf"]
+    assert [graph.nodes[n]["label"] for n in drawn] == ["w", "w"]
+    history = PassHistory(graph, [call["timeline"] for call in drawn_calls(result["calls"], graph)])
+    index = history.index(0)
+    assert "w" not in index.leaf_labels()
+    namespace = {}
+    exec(source, namespace)  # the plain run: torch's a.grad
+    for k in range(index.count + 1):
+        shown = history.state(0, k).leaf_grads
+        assert "w" not in shown
+    assert torch.equal(torch.tensor(history.state(0, index.count).leaf_grads["a"]), namespace["a"].grad)
