@@ -1,12 +1,14 @@
 """A/B of a whole recorded pass: ``record_backward`` of ``bench_backward.py``'s 48-layer
 transformer from an older tree's gradstep and from this tree's, in turns in one process (who
 goes first alternating), each pass on a fresh graph from no ``.grad`` (CPU milliseconds,
-per-round medians of new/old); the two records must be the same JSON, every round.
+per-round medians of new/old); the two records must be the same JSON, every round. With
+``--zeroed`` each pass starts from zeroed ``.grad`` tensors instead (``zero_grad(set_to_none=
+False)``, an optimizer loop's habit), so the checks of each leaf's ``.grad`` run too.
 
 The older tree's ``gradstep`` package is copied into a temporary folder as ``gradstep_old``
 (its imports renamed), so both load side by side.
 
-    PYTHONPATH=. .venv/bin/python bench/record_ab.py OLD_TREE [ROUNDS]
+    PYTHONPATH=. .venv/bin/python bench/record_ab.py OLD_TREE [ROUNDS] [--zeroed]
 
 (docs/speed.md item 71: ``git worktree add --detach /tmp/base main``, then
 ``bench/record_ab.py /tmp/base 30``.)
@@ -45,9 +47,11 @@ def load_old_package(tree: str, into: Path):
             importlib.import_module("gradstep_old.autograd.frame_names"))
 
 
-def one_pass(backward, frame_names, model, tokens) -> tuple[float, str]:
+def one_pass(backward, frame_names, model, tokens, zeroed=False) -> tuple[float, str]:
     """Return the CPU milliseconds of one ``record_backward`` and its record as JSON."""
-    model.zero_grad(set_to_none=True)
+    if zeroed and any(p.grad is None for p in model.parameters()):
+        forward(model, tokens).backward()  # every leaf gets a .grad, zeroed below
+    model.zero_grad(set_to_none=not zeroed)
     loss = forward(model, tokens)
     id_of = frame_names.graph_ids([loss])
     start = time.process_time()
@@ -57,6 +61,8 @@ def one_pass(backward, frame_names, model, tokens) -> tuple[float, str]:
 
 
 def main(argv: list[str]) -> int:
+    zeroed = "--zeroed" in argv
+    argv = [a for a in argv if a != "--zeroed"]
     tree, rounds = argv[0], int(argv[1]) if len(argv) > 1 else 20
     torch.set_num_threads(1)
     from gradstep.autograd import backward, frame_names
@@ -67,13 +73,13 @@ def main(argv: list[str]) -> int:
         model = build_model(48, 32)
         tokens = torch.randn(4, 16, 32)
         for side in (old, new):  # warm up every path
-            one_pass(*side, model, tokens)
+            one_pass(*side, model, tokens, zeroed)
         spent: dict = {"old": [], "new": []}
         for r in range(rounds):
             order = (("old", old), ("new", new)) if r % 2 == 0 else (("new", new), ("old", old))
             records = {}
             for name, side in order:
-                ms, records[name] = one_pass(*side, model, tokens)
+                ms, records[name] = one_pass(*side, model, tokens, zeroed)
                 spent[name].append(ms)
             if records["old"] != records["new"]:
                 print(f"round {r}: the two records differ", flush=True)
