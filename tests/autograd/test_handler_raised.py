@@ -131,7 +131,7 @@ def on_prof(signum, frame):
     counted.append(signum)
 
 
-signal.signal(signal.SIGALRM, on_alarm)
+signal.signal(signal.SIGVTALRM, on_alarm)
 signal.signal(signal.SIGUSR1, on_prof)
 def chain(t, n):
     for _ in range(n):
@@ -144,21 +144,21 @@ w = torch.ones(3, requires_grad=True)
 chain(x, 2).sum().backward()  # torch's engine started
 x.grad = None
 loss = (chain(x, 3000) * w).sum()
-signal.setitimer(signal.ITIMER_REAL, 0.001)  # goes off during the pass: python runs the
-try:                                         # handler after it, in torch's Python code
+signal.setitimer(signal.ITIMER_VIRTUAL, 0.001)  # goes off during the pass: python runs the
+try:                                            # handler after it, in torch's Python code
     loss.backward()
     print("ran through")
 except Timeout as err:
     print("timed out:", err)
-signal.setitimer(signal.ITIMER_REAL, 0)
+signal.setitimer(signal.ITIMER_VIRTUAL, 0)
 print("x.grad", x.grad, "w.grad", w.grad)
 z = (x * 3).exp()
 z.register_hook(lambda g: g * 2)  # a hook of the snippet's: the handler runs in it
 z.register_hook(lambda g: signal.raise_signal(signal.SIGUSR1))
 z.sum().backward()
 print("counted", counted, "x.grad", x.grad)
-print(signal.getsignal(signal.SIGALRM) is on_alarm, signal.getsignal(signal.SIGUSR1) is on_prof)
-signal.signal(signal.SIGALRM, signal.SIG_DFL)
+print(signal.getsignal(signal.SIGVTALRM) is on_alarm, signal.getsignal(signal.SIGUSR1) is on_prof)
+signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
 """
 
 
@@ -184,27 +184,27 @@ class Timeout(Exception):
 
 
 def on_alarm(signum, frame):
-    print("handler sees its own:", signal.getsignal(signal.SIGALRM) is on_alarm)
+    print("handler sees its own:", signal.getsignal(signal.SIGVTALRM) is on_alarm)
     raise Timeout("time is up")
 
 
-signal.signal(signal.SIGALRM, on_alarm)
+signal.signal(signal.SIGVTALRM, on_alarm)
 x = torch.ones(3, requires_grad=True)
 ran = []
 h = x * 1.0
-h.register_hook(lambda g: ran.append(signal.getsignal(signal.SIGALRM) is on_alarm) or g)
+h.register_hook(lambda g: ran.append(signal.getsignal(signal.SIGVTALRM) is on_alarm) or g)
 t = h
 for _ in range(3000):
     t = t * 1.0
-signal.setitimer(signal.ITIMER_REAL, 0.0005)  # goes off before the hook, the last step:
-try:                                          # python runs the handler as the hook starts
+signal.setitimer(signal.ITIMER_VIRTUAL, 0.0005)  # goes off before the hook, the last step:
+try:                                              # python runs the handler as the hook starts
     t.sum().backward()
     print("ran through")
 except Timeout as err:
     print("timed out:", err)
-signal.setitimer(signal.ITIMER_REAL, 0)
+signal.setitimer(signal.ITIMER_VIRTUAL, 0)
 print("hook ran", ran, "x.grad", x.grad)
-signal.signal(signal.SIGALRM, signal.SIG_DFL)
+signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
 """
 
 
