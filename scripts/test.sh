@@ -32,12 +32,16 @@ log=$(mktemp)
     }
     second=0
     pytest_in_turn tests/conformance || second=$?
+    # an asynchronous command ignores SIGINT and SIGQUIT; with job control on, the
+    # directories after the conformance suite keep python's own handling of both, as
+    # they had in the first process (each pytest then has its process group)
+    set -m
     echo "---- ${SECOND[*]} ----"
     pytest_in_turn "${SECOND[@]}" || second=$?
     exit "$second"
 ) >"$log" 2>&1 &
 conformance=$!
-trap 'kill "$conformance" 2>/dev/null; rm -f "$log"' INT TERM
+trap 'kill "$conformance" 2>/dev/null; rm -f "$log"; exit 143' INT TERM
 status=0
 ignored=(--ignore=tests/conformance)
 for folder in "${SECOND[@]}"; do ignored+=("--ignore=$folder"); done
