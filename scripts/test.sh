@@ -20,7 +20,7 @@ fi
 # suite is bound by CPU: the conformance suite keeps both cores busy for its first part,
 # and once it is done the directories in SECOND keep the second core busy while the rest
 # goes on, so the two processes end about together.
-SECOND=(tests/ui tests/i18n)
+SECOND=(tests/ui)
 log=$(mktemp)
 (
     child=
