@@ -190,12 +190,18 @@ def breakdown(model, tokens) -> dict:
     return {name: b - a for name, a, b in zip(names, marks, marks[1:])}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def model_arguments(doc: str) -> argparse.ArgumentParser:
+    """Return a parser described by ``doc``'s first line, with the model's options."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--layers", type=int, default=48)
     parser.add_argument("--d-model", type=int, default=32)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seq", type=int, default=16)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = model_arguments(__doc__)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # a shared machine: keep both sides on one core

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from gradstep.cli import main
 from gradstep.examples import EXAMPLES_DIR
+from tests.plain_runs import plain_python
 
 pytestmark = pytest.mark.usefixtures("in_process")  # (tests/conftest.py)
 
@@ -191,3 +192,116 @@ def test_check_steps_through_the_pass_the_snippet_made_after_one_it_caught(capsy
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert status == 1
     assert [(f["kind"], f["op"], f["line"]) for f in findings] == [("inf_grad", "sqrt", 3)]
+
+
+MAIN_LOOP = """import torch
+
+def main():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for step in range(2):
+        loss = model(torch.arange(6.0).view(2, 3)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        print(step, loss.item())
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def _nodes_of(root):
+    """Every node reachable from ``root`` (once each)."""
+    seen, todo = [], [root]
+    while todo:
+        node = todo.pop()
+        if node is not None and node not in seen:
+            seen.append(node)
+            todo.extend(next_node for next_node, _ in node.next_functions)
+    return seen
+
+
+def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_path):
+    """The loss lives only in ``main()``'s locals: the snippet leaves no graph to draw, and
+    python exits 0. gradstep backward said "Nothing to draw", printed no JSON and exited 1
+    (fidhunt8); it prints the snippet's recorded passes, as for calls on leaves (core7).
+    torch: the same loop run here, each pass's ``.grad``."""
+    path = tmp_path / "main_loop.py"
+    path.write_text(MAIN_LOOP, encoding="utf-8")
+    status, data, err = backward(capsys, str(path))
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    printed, grads, order = [], [], []
+    for step in range(2):
+        loss = model(torch.arange(6.0).view(2, 3)).pow(2).mean()
+        opt.zero_grad()
+        handles = [node.register_prehook(lambda g, node=node: order.append(type(node).__name__))
+                   for node in _nodes_of(loss.grad_fn)]
+        loss.backward()
+        for handle in handles:
+            handle.remove()
+        grads.append(sorted((p.grad.tolist() for p in model.parameters()), key=str))
+        opt.step()
+        printed.append(f"{step} {loss.item()}\n")
+    assert status == 0 and err == "".join(printed)
+    assert data["from_snippet"] is True and data["error"] is None
+    assert [s["name"] for s in data["steps"]] == order
+    assert [sorted(p["leaf_grads"].values(), key=str) for p in data["passes"]] == grads
+    assert [c["line"] for c in data["calls"]] == [10, 10]
+
+
+LATE_THREAD = """import os, threading, time
+import torch
+
+w = torch.tensor([1.0, 2.0], requires_grad=True)
+
+def later():
+    time.sleep(0.3)
+    loss = (w * w).sum()
+    loss.backward()
+    print("thread grad", w.grad)
+    with open(os.path.join(os.path.dirname(__file__), "grad.txt"), "w") as f:
+        f.write(repr(w.grad.tolist()))
+
+threading.Thread(target=later).start()
+print("main done")
+"""
+
+
+def test_a_thread_still_running_when_the_main_code_ends_is_waited_for(capsys, tmp_path):
+    """python waits for the snippet's non-daemon threads when its main code is done: the
+    thread's backward runs, prints and writes its file. gradstep went on at once: "Nothing
+    to draw", the thread's output and file cut off with the kernel, exit 1 (fidhunt8). The
+    oracle: the same file under plain python."""
+    path = tmp_path / "late_thread.py"
+    path.write_text(LATE_THREAD, encoding="utf-8")
+    plain = plain_python(path, merged=True)
+    written = (tmp_path / "grad.txt").read_text()
+    (tmp_path / "grad.txt").unlink()
+    status, data, err = backward(capsys, str(path))
+    assert status == plain.returncode == 0 and err == plain.stdout
+    assert (tmp_path / "grad.txt").read_text() == written
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    assert data["from_snippet"] is True and data["error"] is None
+    assert list(data["leaf_grads"].values()) == [w.grad.tolist()]
+
+
+def test_a_thread_still_running_when_the_main_code_fails_is_waited_for(capsys, tmp_path):
+    """python waits for the snippet's threads after an uncaught error too (it prints the
+    traceback first): the thread's output and file are there, exit 1. gradstep waits, then
+    explains the error (docs/fidelity.md). The oracle: the same file under plain python."""
+    path = tmp_path / "late_thread_error.py"
+    path.write_text(LATE_THREAD + "raise ValueError('main failed')\n", encoding="utf-8")
+    plain = plain_python(path, check=False)
+    written = (tmp_path / "grad.txt").read_text()
+    (tmp_path / "grad.txt").unlink()
+    status = main(["backward", str(path)])
+    err = capsys.readouterr().err
+    assert status == plain.returncode == 1 and "thread grad" in plain.stdout
+    assert err.startswith(plain.stdout) and "ValueError: main failed" in plain.stderr
+    assert "main failed" in err[len(plain.stdout):]
+    assert (tmp_path / "grad.txt").read_text() == written

@@ -28,6 +28,7 @@ from gradstep.autograd import (
     saved_memory,
     snippet_depth,
     snippet_source,
+    snippet_threads,
 )
 from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
@@ -42,6 +43,7 @@ from gradstep.autograd.recorder import Recorder
 from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
+from gradstep.autograd.stop_flag import raised_by_snippet
 from gradstep.i18n import lazy, with_words
 from gradstep.i18n.output_note import worded_note
 from gradstep.policies.output_cap import CappedText
@@ -131,7 +133,14 @@ def run_snippet(source: str, *, device: str = "cpu", root: str | None = None,
                     device_context(device), observer.active(), \
                     (Recorder(observer).active() if deep else contextlib.nullcontext()), \
                     snippet_stacks(sys._getframe()), snippet_depth.levelled(probed):
-                exec(code, namespace)
+                threads_before = snippet_threads.alive()
+                try:
+                    exec(code, namespace)
+                except BaseException as exc:  # python waits for them after a failure too,
+                    if not isinstance(exc, KeyboardInterrupt) or raised_by_snippet(exc):
+                        snippet_threads.wait_for_started(threads_before)  # not after a stop
+                    raise
+                snippet_threads.wait_for_started(threads_before)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # Stop keeps the output
             failure = None if ended_well(exc) else exc
             if failure is None:

@@ -3,9 +3,10 @@
 When the snippet calls ``backward()`` / ``autograd.grad`` itself on the graph drawn, and
 no pass option is given, those calls are the passes printed (what torch did when the
 snippet ran: a pass of gradstep's own after them would find the buffers they freed, or a
-non-scalar root the snippet never called backward on), ``from_snippet`` true; so are its
-calls on leaves themselves (``x.backward(g)``: one AccumulateGrad step each) where it left no
-graph to draw. Otherwise
+non-scalar root the snippet never called backward on), ``from_snippet`` true; so are all
+its recorded calls where it left no graph to draw (calls on leaves themselves,
+``x.backward(g)``: one AccumulateGrad step each; a loss that lived only in ``main()``'s
+locals): python exits 0 there, and so does the command. Otherwise
 it runs a pass on the snippet's root. Options: ``--retain-graph``, ``--mode backward|grad`` (``grad``: torch.autograd.grad
 with respect to every leaf that requires grad), ``--passes N`` (a second pass
 without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
@@ -21,7 +22,6 @@ did not fail, as ``python FILE`` exits 0.
 from __future__ import annotations
 
 from gradstep.autograd.errors import make_error
-from gradstep.autograd.leaf_calls import leaf_call_lines
 from gradstep.autograd.pass_join import combine_passes
 from gradstep.commands.run_and_report import (
     BAD_USAGE,
@@ -55,8 +55,8 @@ def run(args) -> int:
     calls = result.get("calls") or []
     try:
         timeline = None if own_pass else snippet_passes(calls)
-        if timeline is None and not own_pass and _on_leaves_only(result):
-            timeline = leaf_passes(calls)  # (the snippet made no graph to draw)
+        if timeline is None and not own_pass and _undrawn_passes_only(result):
+            timeline = recorded_passes(calls)  # (the snippet left no graph to draw)
             result = {**result, "ok": True, "error": None}
         if timeline is None and result["ok"]:
             timeline = session.backward(mode=args.mode or "backward",
@@ -93,18 +93,21 @@ def snippet_passes(calls: list) -> dict | None:
     return {**combine_passes([dict(timeline) for timeline in drawn]), "from_snippet": True}
 
 
-def _on_leaves_only(result: dict) -> bool:
+def _undrawn_passes_only(result: dict) -> bool:
     """Return True where the snippet ran to its end, left no tensor with a grad_fn to draw
-    (``nothing_to_draw``), and made backward calls on leaves only (``x.backward(g)``: each
-    ran its leaves' AccumulateGrad nodes and nothing else)."""
+    (``nothing_to_draw``), and made recorded backward calls: on leaves themselves
+    (``x.backward(g)``: each ran its leaves' AccumulateGrad nodes and nothing else), or on
+    a graph it let go (a loss local to ``main()``, a worker thread's)."""
     error = result.get("error") or {}
     return (not result["ok"] and error.get("kind") == "nothing_to_draw"
-            and result.get("exit_code") == 1 and bool(leaf_call_lines(result.get("calls"))))
+            and result.get("exit_code") == 1
+            and any(call.get("timeline") for call in result.get("calls") or ()))
 
 
-def leaf_passes(calls: list) -> dict:
-    """Return the backward reply made of the snippet's own calls on leaves (``_on_leaves_only``):
-    one step each leaf, torch's AccumulateGrad, with the ``.grad`` it left."""
+def recorded_passes(calls: list) -> dict:
+    """Return the backward reply made of the snippet's own recorded calls where it left no
+    graph to draw (``_undrawn_passes_only``), in the order it made them: torch's steps,
+    with the ``.grad`` each left."""
     recorded = [call["timeline"] for call in calls if call.get("timeline")]
     return {**combine_passes([dict(timeline) for timeline in recorded]), "from_snippet": True}
 

@@ -54,7 +54,7 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
     """
 
     sigJumpToLine = QtCore.Signal(int)
-    sigShown = QtCore.Signal(bool)
+    sigShown = QtCore.Signal(bool)  # an error's text came (True: also another's), or went
 
     def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
@@ -71,10 +71,11 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
     def _refresh(self, *_args) -> None:
         err = self.model.error
         html_text = error_html(err) if err else "<p>" + self.tr("No errors.") + "</p>"
-        if html_text != getattr(self, "_shown", None):  # steps seldom change it: no re-layout
+        changed = html_text != getattr(self, "_shown", None)
+        if changed:  # steps seldom change it: no re-layout
             self._shown = html_text
             self.setHtml(html_text)
-        if self.empty != (not err):
+        if self.empty != (not err) or (changed and err):  # (another error: its own room)
             self.empty = not err
             self.sigShown.emit(bool(err))
 
@@ -84,6 +85,16 @@ class QtErrorsPanel(QtWidgets.QTextBrowser):
         doc = self.document()
         return (self.fontMetrics().lineSpacing() + math.ceil(2 * doc.documentMargin())
                 + 2 * self.frameWidth() + 2 * self.fontMetrics().height() // 3)
+
+    def text_height(self) -> int:
+        """Return the height that shows the text shown now whole at the panel's width: the
+        document laid out beside a scroll bar (Qt hides the bar only once the text laid out
+        so fits: a text that fitted without it kept it, and 13 px scrolled), and the
+        frame."""
+        bar = self.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        doc = self.document().clone()
+        doc.setTextWidth(self.contentsRect().width() - bar)
+        return math.ceil(doc.size().height()) + 2 * self.frameWidth()
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.LanguageChange:

@@ -16,7 +16,7 @@ import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-LINES = 14  # the view's height in text lines: fixed, so a step never re-lays out the dock
+LINES = 14  # the view's height in text lines at most (the room it may take: ``lines``)
 MIN_LINES = 4  # ... or fewer where the panel is short (``fit_lines``), but never less
 CODE = "font-family: monospace;"
 
@@ -39,15 +39,56 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         self.shown: dict | None = None
         self._heights: dict[tuple, int] = {}  # (font, margin, lines) -> the text's height
         self.lines = LINES
+        # the tallest text shown since ``forget_heights`` (px): the view is that high (within
+        # ``lines``), so a short formula leaves no blank and a step back and forth among a
+        # graph's nodes does not move the plots under it (it was 14 lines, ~9 blank, always)
+        self._tallest = 0
         self._fit_height()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom: keep LINES lines
-            self._fit_height()
+            self._tallest = 0  # (measured in the old letters: back from 150% the box kept
+            self._fit_height()  # the zoomed text's height, blank under it)
+            self._grow_to_text()
 
     def _fit_height(self) -> None:
-        self.setFixedHeight(self.height_of(self.lines))
+        height = min(self.height_of(self.lines), max(self.height_of(MIN_LINES), self._tallest))
+        if height != self.maximumHeight() or height != self.minimumHeight():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width() and self._tallest:
+            # its lines wrap anew: taller where the text now needs it, never lower (at 1280 x
+            # 800 the panel's scroll bar comes and goes within a step, 14 px: forgetting the
+            # tallest there dropped the box to 4 lines under a step's short message and up
+            # again, and left it lower after a shorter formula; the plots under it jumped)
+            self._grow_to_text()
+
+    def forget_heights(self) -> None:
+        """Let the view be as low as the next texts need (a new graph: its own formulas)."""
+        self._tallest = 0
+        self._html = None  # the next text is measured, even the same as the last graph's
+        self._fit_height()
+
+    def _grow_to_text(self) -> None:
+        """Be as high as the text shown now needs (whole, unscrolled), if that is more than
+        any before it, within ``lines``: laid out beside a scroll bar (Qt keeps one until the
+        text so laid out fits)."""
+        doc = self.document()
+        if self.verticalScrollBar().isVisible():
+            need = doc.size().height()
+        else:
+            bar = self.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent,
+                                           None, self)
+            narrow = doc.clone()
+            narrow.setTextWidth(max(1, self.viewport().width() - bar))
+            need = narrow.size().height()
+        need = math.ceil(need) + 2 * self.frameWidth()
+        if need > self._tallest:
+            self._tallest = need
+            self._fit_height()
 
     def height_of(self, lines: int) -> int:
         """Return the view's height when it shows ``lines`` text lines whole: measured on
@@ -155,6 +196,8 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         if text != getattr(self, "_html", None):  # laying out rich text is the costly part
             self._html = text
             self.setHtml(text)
+            if self._tallest < self.height_of(self.lines):  # (at the most: nothing to grow to)
+                self._grow_to_text()
 
     def formulas_html(self, shown: dict) -> str:
         """Return the rich text for ``formulas_at``'s answer."""

@@ -36,6 +36,8 @@ from gradstep.ui.qt_step_bar import QtStepBar
 from gradstep.ui.qt_values_panel import QtValuesPanel
 from gradstep.ui.qt_view_menu import build_view_menu
 
+ERROR_ROOM = 300  # px an error's text may take in the right column at least (it scrolls past)
+ERROR_SHARE = 0.4  # ... or this share of the column where that is more (a projector)
 OUTPUT_ROOM = 200  # the Output tab's least height when raised: a few printed lines
 
 
@@ -172,6 +174,9 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if errors.isFloating() or output.isFloating() or not self.isVisible():
             return
         seen = errors if raised(errors) else output  # (a tab behind keeps an old height)
+        if error:  # an error's text came: as high as it (once laid out)
+            QtCore.QTimer.singleShot(0, self, self.fit_error_text)
+            return
         if error is None and self._error_room not in (None, seen.height()):
             return  # resized since, by the user (or an error: show_error)
         if raised(errors) and self.errors_panel.empty:
@@ -181,6 +186,25 @@ class QtMainWindow(QtWidgets.QMainWindow):
                 self._share_column(errors, want)
         elif raised(output) and output.height() < OUTPUT_ROOM:
             self._share_column(output, OUTPUT_ROOM)
+
+    def fit_error_text(self) -> None:
+        """Give the Errors tab the height its error's text takes at the tab's width (torch's
+        message, the why and the fix), between ``ERROR_ROOM`` and ``ERROR_SHARE`` of the
+        column at most (what is more scrolls): 300 px high, the tab kept ~100 px blank under
+        a short error at 1920 x 1080 and cut a long one. Called when an error is shown
+        (``QtRunController.show_error``), once its text is laid out."""
+        errors, panel = self.docks["errors"], self.errors_panel
+        if errors.isFloating() or not self.isVisible() or not raised(errors) or panel.empty:
+            return
+        title = max(0, errors.height() - panel.height())  # the dock's title bar
+        column = self.docks["values"].height() + errors.height()
+        most = max(ERROR_ROOM, int(ERROR_SHARE * column))
+        want = min(panel.text_height(), most - title) + title
+        if want != errors.height():
+            self._share_column(errors, want)
+            self.layout().activate()
+            if errors.height() != want:  # Qt counts a tabbed area's size otherwise: once more
+                self._share_column(errors, 2 * want - errors.height())
 
     def _share_column(self, lower: QtWidgets.QDockWidget, height: int) -> None:
         """Make the lower tabs (``lower``: Errors or Output) ``height`` high, the Values tabs

@@ -6,7 +6,8 @@ the panels stayed 470 px wide, their formulas wrapped, while the graph took the 
 the column is ``column_width`` of the window each time the window's width changes (opened
 at 1280 x 800: 470 px, as ever; maximized on 1920: 576), never narrower than its tabs'
 whole names at the text size in use (View › Zoom, the language). Once the person drags the
-column's edge, the width is theirs: kept as they left it, also at the next start.
+column's edge, the width is theirs: kept as they left it, also at the next start, until a
+double-click on that edge (or View › Fit the panels to the window) gives it back.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class QtPanelColumn(QtCore.QObject):
             if kind == QtCore.QEvent.Type.Resize and self.follows:
                 if event.size().width() != event.oldSize().width():  # (taller: the same)
                     QtCore.QTimer.singleShot(0, self, self.fit)  # after Qt's own layout
+            elif kind == QtCore.QEvent.Type.MouseButtonDblClick and self._on_edge():
+                self._pressed = None  # (its press began a drag that moved nothing)
+                self.follow_window()  # the column's share of the window again
+                return True
             elif kind == QtCore.QEvent.Type.MouseButtonPress and self._on_edge():
                 self._pressed = self._column()
             elif kind == QtCore.QEvent.Type.MouseButtonRelease and self._pressed is not None:
@@ -65,6 +70,13 @@ class QtPanelColumn(QtCore.QObject):
         """Leave the column as wide as the person made it, now and at the next start."""
         self.follows = False
         settings().setValue(SETTING, False)
+
+    def follow_window(self) -> None:
+        """Make the column follow the window's width again, now and at the next start (a
+        double-click on its edge, or View › Fit the panels to the window)."""
+        self.follows = True
+        settings().setValue(SETTING, True)
+        self.fit()
 
     def fit(self) -> bool:
         """Make the column ``column_width`` of the window (where it follows the window and

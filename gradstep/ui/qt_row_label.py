@@ -30,7 +30,14 @@ class QtItemsLabel(QtRowLabel):
     by writing a line break where the next item would run past its width (again when it
     is resized or its font changes; an item's width is measured once and kept). Its text
     holds no invisible characters: what is copied from it is the items' words. An item
-    wider than the label alone is wrapped by Qt, as any text."""
+    wider than the label alone is wrapped by Qt, as any text.
+
+    Signals
+    -------
+    sigLinesChanged(int)   the items now take this many lines (new items, a new width)
+    """
+
+    sigLinesChanged = QtCore.Signal(int)
 
     SEPARATOR = "   "
 
@@ -39,6 +46,7 @@ class QtItemsLabel(QtRowLabel):
         self.items: list[str] = []
         self._widths: dict[str, float] = {}  # item -> its advance in the label's font
         self._metrics: QtGui.QFontMetricsF | None = None  # the font's, until it changes
+        self.line_count = 0  # the lines the items take at the label's width (shown_lines)
 
     def set_items(self, items: list[str]) -> None:
         """Show ``items``, ``SEPARATOR`` between two on one line."""
@@ -61,9 +69,22 @@ class QtItemsLabel(QtRowLabel):
             else:
                 lines.append([item])
                 used = width
+        count = sum(self._lines_of(line, room, metrics) for line in lines)
+        if count != self.line_count:
+            self.line_count = count
+            self.sigLinesChanged.emit(count)
         text = "\n".join(self.SEPARATOR.join(line) for line in lines)
         if text != self.text():
             self.setText(text)
+
+    def _lines_of(self, line: list[str], room: float, metrics: QtGui.QFontMetricsF) -> int:
+        """Return how many lines Qt writes ``line`` in: one, but an item alone wider than
+        the label (a long message) wraps as Qt wraps words."""
+        if len(line) > 1 or self._width(line[0], metrics) <= room:
+            return 1
+        rect = metrics.boundingRect(QtCore.QRectF(0, 0, max(1.0, room), 1e6),
+                                    QtCore.Qt.TextFlag.TextWordWrap, line[0])
+        return max(1, round(rect.height() / metrics.lineSpacing()))
 
     def _width(self, text: str, metrics: QtGui.QFontMetricsF) -> float:
         width = self._widths.get(text)

@@ -174,11 +174,9 @@ class QtRunController(QtCore.QObject):
         err = for_window(err)
         self.w.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))
         self.w.docks["errors"].raise_()
-        if self.w.docks["errors"].height() < 300:  # room for torch's message, the why and the fix
-            # (and the Values panel keeps its Forward value's plot whole: at 340 px it was
-            # cut to its top ~15 px at 1280 x 800)
-            self.w.resizeDocks([self.w.docks["values"], self.w.docks["errors"]], [400, 300],
-                             QtCore.Qt.Orientation.Vertical)
+        # room for torch's message, the why and the fix, as its text is laid out (ERROR_ROOM
+        # at most at 1280 x 800: the Values panel keeps its Forward value's plot whole)
+        QtCore.QTimer.singleShot(0, self.w, self.w.fit_error_text)
         self.w.statusBar().showMessage(self.tr("Error: {0}").format(err.get("title") or err.get("message", ""))[:160])
 
     def on_busy(self, busy: bool) -> None:

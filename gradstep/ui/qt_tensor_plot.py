@@ -29,6 +29,7 @@ from gradstep.ui.words import tr
 
 PLOT_HEIGHT = 150  # px; fixed so a new value of the same kind never changes the layout
 PLOT_MIN = 80  # px; ... or less where its panel is short (``fit_plot_height``), never below
+STATS_LINES = 2  # the statistics' least height in lines: shape, dtype, min, max, mean and std
 PLOT_TOP = 8  # px above the plot's top: the top tick's text is centred on it (not half cut)
 MAX_CELL_TEXT = 36  # heatmaps up to this many cells get their numbers written in
 
@@ -195,8 +196,11 @@ class QtTensorPlot(QtWidgets.QWidget):
         self._stats.setWordWrap(True)
         self._stats.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._stats.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
-        # two lines: the statistics fit; a fixed height keeps a longer text from re-laying out
-        self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
+        # two lines at least: the statistics fit; a fixed height keeps another text of as
+        # many lines from re-laying out the panel; more lines (a long message, large
+        # letters, a narrow panel) make it taller: two cut a long one
+        self._fit_stats_height()
+        self._stats.sigLinesChanged.connect(self._fit_stats_height)
         self._number.installEventFilter(self)  # its own font: View › Zoom scales it apart
         self._plot = pg.PlotWidget(background=self._colour("Base"), axisItems={
             "left": _AxisItem("left"), "bottom": _AxisItem("bottom")})
@@ -273,12 +277,19 @@ class QtTensorPlot(QtWidgets.QWidget):
     def _fit_text_heights(self) -> None:
         """Fix the statistics' two lines and the big number's slot at the font in use (a
         zoom changes it; a step never does)."""
-        self._stats.setFixedHeight(self._stats.fontMetrics().lineSpacing() * 2 + 4)
+        self._fit_stats_height()
         self._slot_heights[1] = self._number.sizeHint().height()
         if self._slot == 1:
             self._stack.setFixedHeight(self._slot_heights[1])
         if self._message is not None:  # larger letters: its lines more than the room holds
             self._place_text(self._message)
+
+    def _fit_stats_height(self, *_lines) -> None:
+        """Make the statistics as high as their lines (``STATS_LINES`` at least)."""
+        lines = max(STATS_LINES, self._stats.line_count)
+        height = self._stats.fontMetrics().lineSpacing() * lines + 4
+        if self._stats.maximumHeight() != height or self._stats.minimumHeight() != height:
+            self._stats.setFixedHeight(height)
 
     def set_value(self, x, *, text: str | None = None, dtype: str | None = None) -> None:
         """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:

@@ -14,6 +14,7 @@ import html
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.autograd.step_state import GRAD_NOT_KNOWN, is_tensor_entry
+from gradstep.drawing.style import as_printed, gradient_text
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
@@ -102,6 +103,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.slot_choice.currentIndexChanged.connect(self._on_slot_change)
         model.sigStepChanged.connect(self.refresh)
         model.sigSelectionChanged.connect(self.refresh)
+        model.sigTraceChanged.connect(self.formula.forget_heights)  # (a new graph's formulas)
         model.sigTraceChanged.connect(self.refresh)
         model.sigTimelineChanged.connect(self.refresh)
         model.sigInspected.connect(self._on_inspected)
@@ -342,7 +344,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             elif isinstance(grad, dict):  # a big tensor: its shape (the plot has the rest)
                 what = "×".join(str(d) for d in grad.get("shape") or []) or self.tr("scalar")
             else:
-                what = short(grad, 24, dtypes.get(i))
+                # as the edge (and the formula) write it: one gradient, one text
+                what = (gradient_text(grad, dtype=dtypes.get(i))
+                        or short(grad, 24, dtypes.get(i), words_of=as_printed))
             self.slot_choice.addItem(f"{i} → {to}: {what}")
         self.slot_choice.setEnabled(bool(grads))
         first = next((i for i, g in enumerate(grads) if g is not None), 0 if grads else -1)

@@ -54,6 +54,7 @@ def build_view_menu(window, bar: QtWidgets.QMenuBar) -> QtWidgets.QMenu:
     window.act_lr.toggled.connect(window.toggle_rankdir)
     fold = window.menu(view, QT_TR_NOOP("Fold &modules"))
     fold.setToolTipsVisible(True)
+    view.setToolTipsVisible(True)  # (what "Fit the panels to the window" does)
 
     def fill() -> None:  # the depths this graph has, when the menu opens
         fold.clear()
@@ -71,6 +72,12 @@ def build_view_menu(window, bar: QtWidgets.QMenuBar) -> QtWidgets.QMenu:
     fill()
     window.fill_fold_menu = fill  # words it again when the language changes
     view.addSeparator()
+    window.act_follow_column = window._add(  # (the column is made after the menus)
+        view, QT_TR_NOOP("Fit the panels to the &window"), "",
+        lambda: window.panel_column.follow_window())
+    window.texts.set(window.act_follow_column.setToolTip, QT_TR_NOOP(
+        "The right column takes its share of the window's width again after it was dragged "
+        "(or double-click its edge)"))
     for dock in window.docks.values():
         view.addAction(dock.toggleViewAction())
     view.addSeparator()

@@ -93,20 +93,21 @@ def as_value(x) -> dict | None:
 SHORT_NUMBERS = 8  # a one-line text writes at most this many numbers, then "…"
 
 
-def short(x, limit: int = 60, dtype: str | None = None) -> str:
+def short(x, limit: int = 60, dtype: str | None = None, words_of=torch_printed) -> str:
     """Return a one-line text for a tensor (value dict, nested list or number): its numbers
     as the snippet's ``print`` shows them (``torch_printed``: a leaf's .grad beside the
     Output panel's, ``[1.05e+00, -2.98e-01, 2.79e-05]`` under ``precision=2``, not
     the edge's ``[1.05, -0.298, 2.79e-05]``), at most ``limit`` characters: whole numbers, then ``…`` (a
     number cut short would read as another one). A
     ``dtype`` (or the value's) known to be complex reads the data's ``[real, imag]`` pairs
-    as ``a+bj``; data that are not such pairs then show as ``…``."""
+    as ``a+bj``; data that are not such pairs then show as ``…``. ``words_of`` words the
+    numbers otherwise (``as_printed``: a gradient as its edge and formula write it)."""
     value = as_value(x)
     if value is None:
         return "None"
     data = value.get("data")
     if data is not None:
-        read = tensor_words(data, torch_printed, dtype or value.get("dtype"))  # ints stay ints
+        read = tensor_words(data, words_of, dtype or value.get("dtype"))  # ints stay ints
         if read is None:
             return "…"
         data, words = read

@@ -66,6 +66,16 @@ def check_error(case: Hostile, error: dict | None, text_of: str) -> None:
         assert word.lower() in text_of.lower(), (word, text_of[:2000])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def short_thread_wait():
+    """``lingering_thread``'s thread never ends: the kernels and command lines started here
+    wait 0.2 s for it, not the 3 s default (``GRADSTEP_THREAD_WAIT``, docs/limits.md), so
+    that each way through costs CI little; the bound itself is tests/autograd/test_snippet_threads.py's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADSTEP_THREAD_WAIT", "0.2")
+        yield
+
+
 # -- through the Kernel ------------------------------------------------------------
 
 

@@ -115,3 +115,59 @@ def test_a_click_elsewhere_while_the_column_is_fitted_is_no_drag(qtbot, make_win
     window.resize(2400, 1080)
     settle(qtbot, window)
     assert window.docks["values"].width() == column_width(2400, tab_names_width(panel_tabs(window)))
+
+
+def double_click_column_edge(window) -> None:
+    """Double-click the edge between the graph and the right column, with the events a
+    person's double-click sends the window (press, release, double-click, release)."""
+    values = window.docks["values"]
+    x = (window.centralWidget().geometry().right() + values.geometry().left()) // 2
+    point = QtCore.QPointF(x, values.geometry().center().y())
+    app = QtGui.QGuiApplication.instance()
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    kinds = QtCore.QEvent.Type
+    app.sendEvent(window, QtGui.QMouseEvent(kinds.MouseMove, point, window.mapToGlobal(point),
+                                            none, none, QtCore.Qt.KeyboardModifier.NoModifier))
+    assert window.cursor().shape() == QtCore.Qt.CursorShape.SplitHCursor  # on the edge
+    for kind, buttons in ((kinds.MouseButtonPress, left), (kinds.MouseButtonRelease, none),
+                          (kinds.MouseButtonDblClick, left), (kinds.MouseButtonRelease, none)):
+        app.sendEvent(window, QtGui.QMouseEvent(kind, point, window.mapToGlobal(point), left,
+                                                buttons, QtCore.Qt.KeyboardModifier.NoModifier))
+        QtCore.QCoreApplication.processEvents()
+
+
+def test_a_double_click_on_the_edge_or_the_menu_gives_the_column_back(qtbot, make_window):
+    """Once dragged, only a setting made the column follow the window again: a double-click
+    on its edge, or View › Fit the panels to the window, does, now and at the next start."""
+    window = sized(qtbot, make_window, 1920, 1080)
+    values = window.docks["values"]
+    share = column_width(1920, tab_names_width(panel_tabs(window)))
+    for give_back in (lambda: double_click_column_edge(window),
+                      window.act_follow_column.trigger):
+        drag_column_edge(window, -150)
+        assert not window.panel_column.follows and values.width() > share + 100
+        give_back()
+        settle(qtbot, window)
+        assert window.panel_column.follows
+        assert values.width() == share  # at once, not at the next resize
+    window.resize(2400, 1080)  # and it follows from now on
+    settle(qtbot, window)
+    assert values.width() == column_width(2400, tab_names_width(panel_tabs(window)))
+    window.close()
+    again = sized(qtbot, make_window, 1920, 1080)
+    assert again.panel_column.follows  # also at the next start
+
+
+def test_the_menu_item_reads_in_chinese(qtbot, make_window):
+    from gradstep.ui.qt_language import apply_language
+
+    window = make_window(Session)
+    apply_language("zh_CN")
+    try:
+        settle(qtbot, window)  # (Qt posts the LanguageChange)
+        assert window.act_follow_column.text() == "面板随窗口调整宽度(&W)"
+        assert "双击" in window.act_follow_column.toolTip()
+    finally:
+        apply_language("en")
+        settle(qtbot, window)
+    assert window.act_follow_column.text() == "Fit the panels to the &window"

@@ -11,7 +11,7 @@ import math
 
 import pytest
 import torch
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradstep.autograd.session import Session
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
@@ -311,3 +311,201 @@ def test_a_line_taller_than_the_formula_box_is_painted_not_left_out(qtbot):
     base = view.palette().color(QtGui.QPalette.ColorRole.Base).rgb()
     assert any(image.pixel(x, y) != base for y in range(image.height())
                for x in range(image.width()))
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 800)])
+def test_an_error_gets_the_height_of_its_text(qtbot, make_window, size):
+    """An error's tab is as high as its text at the tab's width, no more (at 1920 x 1080 it
+    kept ~100 px blank under it), and no less where the column has the room (``ERROR_SHARE``
+    of it): its last line shows whole, unscrolled; the Values panel keeps the rest. Also
+    when the error comes back after a run without one (the tabs little then), and in
+    Chinese (another text, another height)."""
+    from gradstep.ui.qt_language import apply_language
+
+    window = make_window(Session)
+    window.resize(*size)
+    settle(qtbot, window)
+    run(qtbot, window, FAILS)
+    assert_error_fits(qtbot, window, size)
+    run(qtbot, window, OK)  # no error: the tabs little
+    qtbot.waitUntil(lambda: window.docks["errors"].height() < 150, timeout=5000)
+    run(qtbot, window, FAILS)
+    assert_error_fits(qtbot, window, size)
+    apply_language("zh_CN")
+    try:
+        settle(qtbot, window)
+        assert "怎么改" in window.errors_panel.toPlainText()
+        assert_error_fits(qtbot, window, size)
+    finally:
+        apply_language("en")
+        settle(qtbot, window)
+
+
+def assert_error_fits(qtbot, window, size) -> None:
+    from gradstep.ui.qt_main_window import ERROR_ROOM, ERROR_SHARE
+
+    settle(qtbot, window)
+    errors, panel = window.docks["errors"], window.errors_panel
+    assert not panel.empty and "RuntimeError" in panel.toPlainText()
+    qtbot.wait(50)  # (the fit is a zero-delay timer after the text is laid out)
+    settle(qtbot, window)
+    text = math.ceil(panel.document().size().height())
+    blank = panel.viewport().height() - text
+    column = sum(room_of(window))
+    if panel.verticalScrollBar().maximum() == 0:  # the whole text shown: no blank under it
+        # but what the text is taller beside a scroll bar (Qt drops the bar only then)
+        narrow = panel.text_height() - 2 * panel.frameWidth()
+        assert 0 <= blank <= narrow - text + 2, (blank, text, narrow)
+        assert blank < 2 * panel.fontMetrics().lineSpacing()
+    else:  # longer than the room it may take: that room, and the rest scrolls
+        assert errors.height() >= min(ERROR_ROOM, int(ERROR_SHARE * column)) - 2
+    assert errors.height() <= max(ERROR_ROOM, int(ERROR_SHARE * column)) + 2
+    if size == (1920, 1080):
+        assert panel.verticalScrollBar().maximum() == 0  # room for all of it there
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_a_long_message_under_a_plot_shows_all_its_lines(qtbot, language):
+    """The statistics' row was two lines high whatever it held: a message longer than two
+    lines at the panel's width (the forward value's "Not captured: ..." in a narrow column,
+    large letters, after a tensor too big to draw) was cut. It is as high as the lines Qt lays the text in (two at least),
+    and two again for the next value's statistics."""
+    from gradstep.i18n import render  # noqa: F401  (the language's texts)
+    from gradstep.ui.qt_language import apply_language
+    from gradstep.ui.qt_tensor_plot import STATS_LINES, QtTensorPlot
+    from gradstep.ui.words import tr
+
+    apply_language(language)
+    try:
+        plot = QtTensorPlot("")
+        qtbot.addWidget(plot)
+        plot.resize(220, 400)
+        plot.show()
+        # no plot drawn before (or a tensor too big to draw): no room kept above, the
+        # message goes where the statistics go
+        text = tr("Not captured: gradstep shows only values it knows are torch's own "
+                  "(Run › Deep values records more).")
+        plot.set_value(None, text=text)
+        QtCore.QCoreApplication.processEvents()
+        label = plot._stats
+        assert label.text() == text
+        metrics = label.fontMetrics()
+        need = metrics.boundingRect(0, 0, label.contentsRect().width(), 10000,
+                                    QtCore.Qt.TextFlag.TextWordWrap, text).height()
+        assert need > STATS_LINES * metrics.lineSpacing()  # more than two lines here
+        assert label.contentsRect().height() >= need  # all of them shown
+        free = QtWidgets.QLabel(text)  # the same text as Qt lays out a label of no fixed height
+        free.setFont(label.font())
+        free.setWordWrap(True)
+        assert label.height() >= free.heightForWidth(label.width())
+        plot.set_value([1.0, 2.0, 3.0])
+        QtCore.QCoreApplication.processEvents()
+        assert label.height() == STATS_LINES * metrics.lineSpacing() + 4  # back to two
+    finally:
+        apply_language("en")
+
+
+def test_the_formula_box_is_as_high_as_its_text_where_there_is_room(qtbot, make_window):
+    """The box kept 14 lines' height whatever it showed (a short formula over ~9 blank
+    lines at 1920 x 1080, the plots pushed below the panel's foot). It is as high as the
+    tallest text shown since the graph came (so stepping back and forth moves nothing
+    under it), within the room the panel gives it (``lines``), and a new graph starts low."""
+    window = make_window(Session)
+    window.resize(1920, 1080)
+    settle(qtbot, window)
+    run(qtbot, window, OK)
+    window.docks["values"].raise_()
+    formula = window.values_panel.formula
+    frame = 2 * formula.frameWidth()
+    heights = {}
+    for name in ("SumBackward0", "SigmoidBackward0", "MulBackward0"):
+        step_to(window, name)
+        settle(qtbot, window)
+        assert name in formula.toPlainText()
+        text = math.ceil(formula.document().size().height())
+        assert formula.verticalScrollBar().maximum() == 0, name  # all of it shown
+        assert formula.height() <= formula.height_of(formula.lines)  # within its room
+        heights[name] = formula.height()
+        assert formula.height() - frame - text >= 0
+        if heights[name] > min(heights.values()):  # grew for this text: no blank under it
+            assert formula.height() - frame - text < 2 * formula.fontMetrics().lineSpacing()
+    assert heights["SumBackward0"] < formula.height_of(formula.lines)  # less than its whole room: no blank
+    assert list(heights.values()) == sorted(heights.values())  # it grows, never shrinks
+    step_to(window, "SumBackward0")  # back: the plots under it stay put
+    settle(qtbot, window)
+    assert formula.height() == heights["MulBackward0"]
+    run(qtbot, window, OK)  # a new graph: as low as its first text needs
+    step_to(window, "SumBackward0")
+    settle(qtbot, window)
+    text = math.ceil(formula.document().size().height())
+    assert formula.verticalScrollBar().maximum() == 0
+    assert 0 <= formula.height() - frame - text < 2 * formula.fontMetrics().lineSpacing()
+    assert formula.height() < heights["MulBackward0"]
+
+
+def test_stepping_never_lowers_the_formula_box_below_its_room(qtbot, make_window):
+    """At 1280 x 800 the Values panel scrolls and its scroll bar comes and goes within a step
+    (the formula box's width changes by its 14 px): the box forgot the tallest formula there,
+    fell to 4 lines under the step's short message and rose again, and stayed lower after a
+    shorter formula; the plots under it jumped at each step. Between two runs it is lowered
+    only where the panel's room for it is (``lines``: a Forward value of another kind)."""
+    from gradstep.shipped import resource
+
+    window = make_window(Session)
+    window.resize(1280, 800)
+    settle(qtbot, window)
+    run(qtbot, window, resource("examples/losses_reduction.py").read_text(encoding="utf-8"))
+    window.docks["values"].raise_()
+    window.model.reset_steps()
+    settle(qtbot, window)
+    formula = window.values_panel.formula
+    lowered = []
+
+    class Watch(QtCore.QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt override)
+            if event.type() == QtCore.QEvent.Type.Resize:
+                old, new = event.oldSize().height(), event.size().height()
+                if new < old and new < formula.height_of(formula.lines):
+                    lowered.append((window.model.current_step()["name"], old, new))
+            return False
+
+    watch = Watch()
+    formula.installEventFilter(watch)
+    steps = 0
+    while not window.model.at_end():
+        window.step_bar.act_forward.trigger()
+        settle(qtbot, window)
+        steps += 1
+    window.model.reset_steps()  # and back to the first
+    settle(qtbot, window)
+    formula.removeEventFilter(watch)
+    assert steps >= 3
+    assert formula.verticalScrollBar().maximum() == 0 or formula.height() == formula.height_of(
+        formula.lines)  # the text shown whole, or the box as high as its room
+    assert lowered == []
+
+
+def test_the_formula_box_after_a_zoom_is_as_high_as_its_text(qtbot, make_window):
+    """The tallest text's height was kept in pixels of the letters it was measured in: back
+    from View › Zoom 150% the box kept the zoomed text's height, blank under the text."""
+    window = make_window(Session)
+    window.resize(1920, 1080)
+    settle(qtbot, window)
+    run(qtbot, window, OK)
+    window.docks["values"].raise_()
+    step_to(window, "SumBackward0")
+    settle(qtbot, window)
+    formula = window.values_panel.formula
+    before = formula.height()
+    assert before < formula.height_of(formula.lines)  # below its room: as high as its text
+    try:
+        window.font_zoom.set_factor(1.5)
+        settle(qtbot, window)
+        assert formula.height() > before
+    finally:
+        window.font_zoom.set_factor(1.0)
+    settle(qtbot, window)
+    text = math.ceil(formula.document().size().height())
+    assert formula.verticalScrollBar().maximum() == 0
+    assert 0 <= formula.height() - 2 * formula.frameWidth() - text < 2 * formula.fontMetrics().lineSpacing()
+    assert formula.height() == before

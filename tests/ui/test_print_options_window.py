@@ -110,6 +110,7 @@ def test_an_edge_writes_torchs_numbers_at_its_precision(make_window):
 
 def _edge_and_panels(window, words: str, exact: list[float]) -> None:
     model = window.model
+    _slot_list_as_the_edge(window)
     model.run_to_end()
     w_node = next(n for n, a in model.graph.nodes(data=True) if a.get("label") == "w")
     edge = next(e for e in model.graph.in_edges(w_node, keys=True))
@@ -123,3 +124,31 @@ def _edge_and_panels(window, words: str, exact: list[float]) -> None:
     for number, torch_word, x in zip(numbers, torchs, exact):
         assert f"{float(number):.2e}" == torch_word  # ... that torch wrote, none dropped
         assert ("." in number or "e" in number) and not float(x).is_integer()  # not "1"
+
+
+def _slot_list_as_the_edge(window) -> None:
+    """The Values panel's "Sent along slot" list writes each gradient as the edge it goes
+    along writes it (it wrote torch's whole-tensor ``[2.83e-01, 8.95e-01, ...]`` beside the
+    edge's ``[0.283, 0.895, 4.38e-05]``): one gradient, one text."""
+    from PySide6 import QtCore
+
+    from tests.ui.test_window_flows import step_to
+
+    model, panel = window.model, window.values_panel
+    window.docks["values"].raise_()
+    mul = step_to(window, "MulBackward0")
+    window.step_bar.act_forward.trigger()  # MulBackward0 has run: what it sent is drawn
+    model.select(mul)  # the Values panel describes it
+    for _ in range(3):
+        QtCore.QCoreApplication.processEvents()
+    assert panel.node_id == mul
+    labels = window.graph_view._labels
+    sent = 0
+    for i in range(panel.slot_choice.count()):
+        item = panel.slot_choice.itemText(i)
+        edge = next(e for e in model.graph.out_edges(mul, keys=True)
+                    if model.graph.edges[e].get("slot", 0) == i)
+        if labels.get(edge):
+            assert item.endswith(": " + labels[edge]), (item, labels[edge])
+            sent += 1
+    assert sent == 2  # to x and to w

@@ -130,7 +130,8 @@ def walk(app, window, out: Path, name: str, log) -> None:
         window.grab().save(str(out / f"{name}_no_pass.png"))
     during_shot(app, window, out, name, log)
     not_known_shot(app, window, out, name, log)
-    written = [n for n, attrs in model.graph.nodes(data=True) if attrs.get("written_after")]
+    written = [n for n, attrs in model.graph.nodes(data=True)
+               if attrs.get("written_after")] if model.graph is not None else []  # (no graph)
     if written:  # a leaf an optimizer step wrote during or after the pass: its box, Values, hover
         model.select(written[0])
         window.docks["values"].raise_()

@@ -440,6 +440,14 @@ What the snippet printed is in Output.</source>
         <translation>（这个计算图里没有模块）</translation>
     </message>
     <message>
+        <source>Fit the panels to the &amp;window</source>
+        <translation>面板随窗口调整宽度(&amp;W)</translation>
+    </message>
+    <message>
+        <source>The right column takes its share of the window&apos;s width again after it was dragged (or double-click its edge)</source>
+        <translation>拖动过右侧面板栏之后，让它重新按窗口宽度占一定比例（也可以双击它的边缘）</translation>
+    </message>
+    <message>
         <source>scalar</source>
         <translation>标量</translation>
     </message>
