@@ -26,7 +26,7 @@ import sys
 from collections.abc import Mapping
 
 from gradstep.i18n import _
-from gradstep.render_process import ViewOptions
+from gradstep.render_process import ViewOptions, true_or_false
 
 
 def record(*, deep: bool = False):
@@ -40,7 +40,7 @@ def record(*, deep: bool = False):
     """
     from gradstep.autograd.live import record as live_record
 
-    return live_record(deep=deep)
+    return live_record(deep=true_or_false("deep", deep))
 
 
 def trace(tensor, *, names: dict | None = None, recording=None):
@@ -91,6 +91,7 @@ def backward(tensor, *, mode: str = "backward", inputs=None, gradient=None,
     from gradstep.autograd.pass_join import combine_passes
     from gradstep.autograd.values import to_jsonable
 
+    accumulate = true_or_false("accumulate", accumulate)  # before anything is traced or run
     namespace = _names(names)
     recording = _recording(recording)
     traced = trace_tensor(tensor, namespace=namespace, recording=recording)
@@ -157,6 +158,7 @@ def show(tensor, *, timeline: dict | None = None, names: dict | None = None,
     from gradstep.picture import check_timeline_fits
     from gradstep.window_data import open_window, shown_data
 
+    block = true_or_false("block", block)
     data = _graph_json(tensor, names, recording)
     if timeline is None:
         timeline = _pass_for(tensor, names, recording)

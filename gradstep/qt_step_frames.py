@@ -17,7 +17,7 @@ from gradstep.autograd.formula_words import worded
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.collapse import outside
 from gradstep.drawing.export import MARGIN, ExportError, compute_layout, ensure_qt_app
-from gradstep.i18n import _, localized
+from gradstep.i18n import _, lazy, localized
 
 CAPTION_PX = 13  # caption text, in scene units
 CAPTION_LINES = 2
@@ -56,8 +56,9 @@ class StepFrames:
         width = max(1, round(self.source.width() * scale))
         height = max(1, round((self.source.height() + self.caption_height) * scale))
         if width * height > MAX_PIXELS:
-            raise ExportError(f"each frame would be {width}x{height} pixels: lower --scale, "
-                              "fold modules with --collapse DEPTH, or export one step as SVG")
+            raise ExportError(lazy("each frame would be {width}x{height} pixels: lower "
+                                   "--scale, fold modules with --collapse DEPTH, or export one "
+                                   "step as SVG", width=width, height=height))
         self.size = (width, height)
 
     def _drawing(self, k: int) -> dict:

@@ -72,6 +72,7 @@ class ViewOptions:
             raise TypeError(_("scale={value}: use a positive scale such as 2", value=repr(self.scale)))
         if not self.scale > 0:
             raise ValueError(_("scale={value}: use a positive scale such as 2", value=self.scale))
+        object.__setattr__(self, "transparent", true_or_false("transparent", self.transparent))
         # numpy's numbers (np.int64(2), np.float32(1.5)) as Python's: they travel as JSON
         object.__setattr__(self, "scale", float(self.scale))
         if self.collapse is not None:
@@ -84,6 +85,17 @@ class ViewOptions:
         if self.print_options is not None:
             job["print_options"] = self.print_options
         return job
+
+
+def true_or_false(name: str, value) -> bool:
+    """Return ``value`` where it is True or False (numpy's ``np.True_`` as Python's); else
+    raise TypeError naming the argument: Python's truth would take ``accumulate="no"`` or
+    ``transparent="false"`` as True, the opposite of what was written."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+        return bool(value)
+    raise TypeError(_("{name}={value}: use True or False", name=name, value=repr(value)))
 
 
 @dataclass(frozen=True)

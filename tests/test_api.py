@@ -530,7 +530,15 @@ def test_a_wrong_argument_is_refused_in_gradsteps_words_before_anything_changes(
              (lambda: gradstep.draw(loss, collapse="2"), TypeError, "collapse='2'"),
              (lambda: gradstep.draw(loss, scale="2"), TypeError, "scale='2'"),
              (lambda: gradstep.step_through(loss, max_frames="5"), TypeError, "max_frames='5'"),
-             (lambda: gradstep.trace(loss, names={3: x}), TypeError, "not a int: 3")]
+             (lambda: gradstep.trace(loss, names={3: x}), TypeError, "not a int: 3"),
+             # Python's truth took "no" as True: accumulate="no" left x.grad [7, 7, 7]
+             (lambda: gradstep.backward(loss, accumulate="no"), TypeError,
+              "accumulate='no': use True or False"),
+             (lambda: gradstep.backward(loss, accumulate=0), TypeError, "accumulate=0"),
+             (lambda: gradstep.draw(loss, transparent="false"), TypeError,
+              "transparent='false': use True or False"),
+             (lambda: gradstep.record(deep="no"), TypeError, "deep='no'"),
+             (lambda: gradstep.show(loss, block="no"), TypeError, "block='no'")]
     for call, error, words in cases:
         with pytest.raises(error, match=words):
             call()
@@ -559,6 +567,63 @@ def test_an_error_raised_in_the_apis_pass_is_not_said_to_be_the_snippets():
     chinese = i18n.localized(error, "zh_CN")
     assert "RuntimeError" in chinese["title"] and chinese["title"] != error["title"]
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in chinese[k]) for k in ("explanation", "fix"))
+
+
+def test_true_or_false_is_refused_in_the_persons_language_and_numpys_bool_taken():
+    """``accumulate=np.True_`` (a notebook's comparison) is taken as True; a string is
+    refused, in Chinese under zh_CN."""
+    import numpy as np
+
+    from gradstep import i18n
+
+    x = torch.ones(2, requires_grad=True)
+    loss = (x * 3).sum()
+    with i18n.using("zh_CN"), pytest.raises(TypeError) as refused:
+        gradstep.backward(loss, accumulate="no")
+    assert str(refused.value) == "accumulate='no'：请用 True 或 False"
+    assert x.grad is None
+    gradstep.backward(loss, accumulate=np.bool_(True))
+    want = torch.autograd.grad(loss, [x], retain_graph=True)[0]
+    assert torch.equal(x.grad, want)
+    gradstep.backward(loss, accumulate=np.bool_(False))
+    assert torch.equal(x.grad, want)
+
+
+@pytest.mark.parametrize("raised, title", [
+    (lambda g: (_ for _ in ()).throw(ValueError("a hook's value")), "Bad value"),
+    (lambda g: [][3], "Bad value"),  # IndexError
+    (lambda g: g.no_such_method(), "No such attribute"),
+    (lambda g: None.shape, "A value is None"),
+    (lambda g: undefined_name, "Unknown name"),  # noqa: F821 (the point)
+    (lambda g: len(g, 2), "Wrong type of argument"),
+    (lambda g: g @ torch.ones(3, 4), "Shapes do not fit"),  # the matmul's own words
+    (lambda g: g.view(5), "Shapes do not fit"),
+])
+def test_an_error_in_the_apis_pass_names_no_line(raised, title):
+    """``gradstep.backward`` has no snippet and no marked line: a hook's ValueError said "A
+    value on this line is out of range" and "Check the values ... used on this line"."""
+    from gradstep import i18n
+
+    def build():
+        x = torch.ones(2, requires_grad=True)
+        h = x * 2
+        h.register_hook(raised)
+        return h.sum()
+
+    with pytest.raises(BaseException) as plain:
+        build().backward(retain_graph=True)
+    error = gradstep.backward(build())["error"]
+    assert error["type"] == type(plain.value).__name__
+    assert error["message"] == str(plain.value)  # python's and torch's own words
+    assert error["title"] == title
+    for language, lines in (("en", ("this line", "this one", "marked")),
+                            ("zh_CN", ("这一行", "标出"))):
+        words = i18n.localized(error, language)
+        texts = words["explanation"] + words["fix"]
+        assert not [line for line in lines if line in texts.lower()], texts
+        if language == "zh_CN":
+            assert all(any("\u4e00" <= ch <= "\u9fff" for ch in words[k])
+                       for k in ("explanation", "fix")), words
 
 
 def test_numpys_whole_numbers_and_scales_draw_as_pythons():

@@ -141,9 +141,9 @@ CONTEXTS = {"plain": contextlib.nullcontext,
             "anomaly": lambda: torch.autograd.set_detect_anomaly(True, check_nan=False)}
 
 
-@pytest.mark.parametrize("context", list(CONTEXTS))
-@pytest.mark.parametrize("call", list(CALLS))
-def test_each_call_leaves_the_process_as_without_it(call, context):
+def _model():
+    """Return a small model, its input, a ``retain_grad()`` activation and the loss; the
+    first layer's weight holds a ``.grad`` already."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).train()
     x = torch.randn(2, 3, requires_grad=True)
@@ -151,6 +151,13 @@ def test_each_call_leaves_the_process_as_without_it(call, context):
     h.retain_grad()
     loss = net[2](net[1](h)).square().mean()
     net[0].weight.grad = torch.ones_like(net[0].weight)
+    return net, x, h, loss
+
+
+@pytest.mark.parametrize("context", list(CONTEXTS))
+@pytest.mark.parametrize("call", list(CALLS))
+def test_each_call_leaves_the_process_as_without_it(call, context):
+    net, x, h, loss = _model()
     tensors = [x, h, loss, net[0].weight]
     with CONTEXTS[context]():
         process, objects = _process_state(), _objects_state(net, tensors, loss)
@@ -187,3 +194,85 @@ def test_a_warning_shown_once_before_a_call_is_not_shown_again_after_it():
     finally:
         warnings.showwarning = old_show
     assert shown == ["once per place"]
+
+
+def _interrupt_in_a_hook(h):
+    """A Ctrl-C that lands in the caller's own tensor hook, at the pass's first gradient."""
+    fired = []
+
+    def stop(grad):
+        if not fired:
+            fired.append(True)
+            raise KeyboardInterrupt
+    return h.register_hook(stop)
+
+
+def _interrupt_in_gradsteps_hook(monkeypatch):
+    """A Ctrl-C that lands in gradstep's own pre-hook on a node (where a real one lands most
+    often: its hooks run at every node), once; returns the list that says it did."""
+    from gradstep.autograd import step_hooks
+
+    fired = []
+
+    def interrupting(pre):
+        def hook(*args):
+            if not fired:
+                fired.append(True)
+                raise KeyboardInterrupt
+            return pre(*args)
+        return hook
+
+    shared, per_node, unseen = step_hooks._shared_hooks, step_hooks._hooks, step_hooks._unseen_hooks
+
+    def shared_hooks(*args):
+        pre, post = shared(*args)
+        return interrupting(pre), post
+
+    def node_hooks(make):
+        def hooks(*args):
+            hooks_for = make(*args)
+
+            def for_node(node_id):
+                pre, post = hooks_for(node_id)
+                return interrupting(pre), post
+            return for_node
+        return hooks
+    monkeypatch.setattr(step_hooks, "_shared_hooks", shared_hooks)
+    monkeypatch.setattr(step_hooks, "_hooks", node_hooks(per_node))
+    monkeypatch.setattr(step_hooks, "_unseen_hooks", node_hooks(unseen))
+    return fired
+
+
+@pytest.mark.parametrize("where", ["the caller's hook", "gradstep's hook"])
+@pytest.mark.parametrize("mode", ["backward", "grad"])
+def test_a_keyboard_interrupt_during_backward_goes_on_up_and_leaves_the_process_as_it_was(
+        where, mode, monkeypatch):
+    """Ctrl-C in the middle of ``gradstep.backward``: the KeyboardInterrupt reaches the caller
+    (as from ``loss.backward()``), and gradstep's hooks are off, grad mode and every
+    ``.grad`` are back, and the graph still runs backward as torch computes it."""
+    net, x, h, loss = _model()
+    if where == "the caller's hook":
+        handle = _interrupt_in_a_hook(h)
+    else:
+        handle, fired = None, _interrupt_in_gradsteps_hook(monkeypatch)
+    tensors = [x, h, loss, net[0].weight]
+    process, objects = _process_state(), _objects_state(net, tensors, loss)
+    # called from a frame of its own, as CALLS are: before 3.13 the caller's f_locals dict,
+    # which gradstep reads for names, holds every local until that frame returns
+    # (docs/fidelity.md); not pytest.raises: its traceback would hold the tensors
+    try:
+        (lambda: gradstep.backward(loss, mode=mode))()
+    except KeyboardInterrupt:
+        interrupted = True
+    else:
+        interrupted = False
+    assert interrupted
+    if handle is None:
+        assert fired  # the interrupt came from gradstep's own hook
+    assert [k for k in process if not _same(process[k], _process_state()[k])] == []
+    assert _same(objects, _objects_state(net, tensors, loss))
+    if handle is not None:
+        handle.remove()
+    want = torch.autograd.grad(loss, [x], retain_graph=True)
+    loss.backward()
+    assert torch.equal(x.grad, want[0])

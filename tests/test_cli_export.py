@@ -104,6 +104,8 @@ def test_bad_options_exit_2_before_running_anything(tmp_path, capsys, argv, word
     assert words.replace("{tmp}", str(tmp_path)) in err
     # it was never run: not "The snippet is fine"
     assert "The snippet was not run" in err and "is fine" not in err, err
+    # the message says what to change; no generic example command under it
+    assert "How to fix" not in err, err
     assert not (tmp_path / "missing").exists()  # --frames made missing folders, -o refused them
 
 
@@ -193,3 +195,22 @@ def test_a_scale_whose_picture_cannot_be_written_is_refused(tmp_path, capsys, na
                  scale]) == 2
     assert f"--scale {float(scale):g}: {words}" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.usefixtures("in_process")
+def test_a_refused_picture_is_told_in_the_persons_language(tmp_path, capsys):
+    """The drawing's own refusals (ExportError: a PNG too big, a folder not writable) were
+    English under LANG=zh_CN, with a generic "How to fix" under them."""
+    from gradstep import i18n
+
+    out = tmp_path / "g.png"
+    argv = ["export", str(EXAMPLES / "mse_backward.py"), "-o", str(out), "--scale", "1e308"]
+    with i18n.using("zh_CN"):
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--scale 1e+308：PNG 太大：请调低 --scale，或导出 SVG/PDF" in err, err
+    assert "怎么改" not in err and "too big" not in err, err
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--scale 1e+308: the PNG is too big: lower --scale or export SVG/PDF" in err, err
+    assert "How to fix" not in err

@@ -14,8 +14,9 @@ def test_bad_passes_does_not_say_the_snippet_raised(capsys):
     """--passes 0 is refused before the snippet runs: it said 'The snippet raised an error.'"""
     assert main(["backward", str(EXAMPLES / "mse_backward.py"), "--passes", "0"]) == 2
     err = capsys.readouterr().err
-    assert "--passes 0" in err
+    assert "--passes 0: run at least one pass (--passes 1 or more)" in err
     assert "raised" not in err and "not run" in err
+    assert "How to fix" not in err  # a generic example command under the useful line
 
 
 def test_a_file_and_c_code_together_are_refused(capsys):
@@ -63,3 +64,24 @@ def test_an_infinite_time_limit_is_refused_not_a_traceback(capsys, seconds):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "--timeout" in err and "finite number of seconds" in err
+
+
+def test_no_snippet_given_says_so_and_blames_no_snippet(capsys, monkeypatch):
+    """``gradstep trace`` alone said "<snippet>: The snippet failed: No snippet given ...",
+    "The snippet raised an error." and "correct the marked line", of a snippet that does
+    not exist."""
+    import io
+    import sys
+
+    from gradstep import i18n
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["trace"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gradstep: No snippet given: pass a FILE"), err
+    assert "raised" not in err and "marked line" not in err and "<snippet>" not in err
+    assert "How to fix: Put the file after the command (`gradstep trace model.py`)" in err
+    with i18n.using("zh_CN"):
+        assert main(["backward"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gradstep: 没有给出代码片段") and "怎么改：把文件放在命令后面" in err, err

@@ -25,7 +25,8 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
         return _syntax(exc, detail)
     if kind == "memory":
         return describe_plain("memory", detail)
-    if isinstance(exc, NameError) and getattr(exc, "name", None):  # named, close or not
+    live = context.get("live", False)  # raised in gradstep.backward's pass: no marked line
+    if isinstance(exc, NameError) and getattr(exc, "name", None) and not live:
         near = context.get("near")
         return _words(
             N_("Unknown name"),
@@ -37,7 +38,7 @@ def describe(kind: str, exc: BaseException, detail: str, context: dict) -> dict:
     keyword = _UNKNOWN_KEYWORD.search(detail) if isinstance(exc, TypeError) else None
     if keyword:
         return _unknown_keyword(*keyword.groups())
-    return _python(exc, detail, live=context.get("live", False))
+    return _python(exc, detail, live=live)
 
 
 _UNKNOWN_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
@@ -392,6 +393,10 @@ def _python(exc: BaseException, detail: str, live: bool = False) -> dict:
     matmul = _MATMUL.search(detail)
     if matmul:  # the two inner sizes named: which number is off, not only 'shapes'
         rows1, cols1, rows2, cols2 = matmul.groups()
+        where = (N_("Print the shapes (`print(t.shape)`) of the tensors the hook or backward "
+                    "multiplies to see which one is off.") if live else
+                 N_("Print the shapes (`print(t.shape)`) of the tensors on this line to see "
+                    "which one is off."))
         return _words(
             N_("Shapes do not fit"),
             lazy("A matrix product needs the first matrix's columns to equal the second's "
@@ -399,24 +404,75 @@ def _python(exc: BaseException, detail: str, live: bool = False) -> dict:
                  a=f"{rows1}x{cols1}", b=f"{rows2}x{cols2}", cols=cols1, rows=rows2),
             lazy("Make the inner sizes equal: transpose one of the two (.T), or create it with "
                  "the shape you meant; for an nn.Linear layer, its in_features ({rows}) must "
-                 "equal the last size of its input ({cols}). Print the shapes "
-                 "(`print(t.shape)`) of the tensors on this line to see which one is off.",
-                 cols=cols1, rows=rows2))
+                 "equal the last size of its input ({cols}). {where}",
+                 cols=cols1, rows=rows2, where=lazy(where)))
     for matches, words in _PYTHON_HINTS:
         if matches(exc, detail):
+            if live and any("this line" in str(text).lower() for text in words):
+                # gradstep.backward has no snippet and no marked line: "this line" named none
+                return _words(*_LIVE_HINTS.get(words[0], (
+                    lazy("{type} during the backward pass", type=type(exc).__name__),
+                    _LIVE_EXPLANATION, _LIVE_FIX)))
             return _words(*words)
     if live:
-        return _words(
-            lazy("{type} during the backward pass", type=type(exc).__name__),
-            N_("This error was raised in the pass gradstep.backward ran: by torch, or by your "
-               "code that runs in it (a hook, a custom Function's backward)."),
-            N_("Read the message above; run the same pass yourself "
-               "(`loss.backward(retain_graph=True)`) to see its traceback."))
+        return _words(lazy("{type} during the backward pass", type=type(exc).__name__),
+                      _LIVE_EXPLANATION, _LIVE_FIX)
     return _words(
         lazy("{type} in the snippet", type=type(exc).__name__),
         N_("The snippet raised this error at the marked line."),
         N_("Read the message above and correct that line."),
     )
+
+
+_LIVE_EXPLANATION = N_("This error was raised in the pass gradstep.backward ran: by torch, or "
+                       "by your code that runs in it (a hook, a custom Function's backward).")
+_LIVE_FIX = N_("Read the message above; run the same pass yourself "
+               "(`loss.backward(retain_graph=True)`) to see its traceback.")
+
+# the hints of _PYTHON_HINTS that speak of "this line", as said of an error raised in the pass
+# gradstep.backward ran (a hook's or a custom backward's code: there is no marked line), by
+# the hint's title
+_LIVE_HINTS = {
+    "Bad value": (
+        N_("Bad value"),
+        N_("A value in the code the pass ran (a hook, a custom Function's backward) is out "
+           "of range or not what a function expects."),
+        N_("Check the values and indices that code uses. Run the same pass yourself "
+           "(`loss.backward(retain_graph=True)`): its traceback names the line.")),
+    "Wrong type of argument": (
+        N_("Wrong type of argument"),
+        N_("A function in the code the pass ran (a hook, a custom Function's backward) "
+           "received an argument of a type (or a number of arguments) it does not accept."),
+        N_("Check the arguments against the function's signature (help(function)). Run the "
+           "same pass yourself (`loss.backward(retain_graph=True)`): its traceback names "
+           "the line.")),
+    "No such attribute": (
+        N_("No such attribute"),
+        N_("An object in the code the pass ran (a hook, a custom Function's backward) has "
+           "no attribute or method by that name."),
+        N_("Check the spelling and the object's type (print(type(obj))). Run the same pass "
+           "yourself (`loss.backward(retain_graph=True)`): its traceback names the line.")),
+    "A value is None": (
+        N_("A value is None"),
+        N_("An object in the code the pass ran (a hook, a custom Function's backward) is "
+           "None, not the value the code expected. A tensor's .grad is None until a "
+           "backward pass has reached it."),
+        N_("Print the values that code uses to find the None. Run the same pass yourself "
+           "(`loss.backward(retain_graph=True)`): its traceback names the line.")),
+    "Unknown name": (
+        N_("Unknown name"),
+        N_("The code the pass ran (a hook, a custom Function's backward) uses a name that is "
+           "not defined where it runs."),
+        N_("Check the spelling, and that the name is defined before the pass runs. Run the "
+           "same pass yourself (`loss.backward(retain_graph=True)`): its traceback names "
+           "the line.")),
+    "Shapes do not fit": (
+        N_("Shapes do not fit"),
+        N_("The code the pass ran (a hook, a custom Function's backward) combined tensors "
+           "whose shapes this operation cannot combine."),
+        N_("Print the shapes (`print(t.shape)`) of the tensors that code uses and reshape, "
+           "transpose or slice them so they line up.")),
+}
 
 
 def _isa(*types):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections import deque
+from collections import Counter, deque
 
 from torch.autograd.graph import GradientEdge
 
@@ -69,23 +69,46 @@ def frame_namespace(frame, *, function_locals: bool = True) -> dict:
     return {name: value for scope in scopes for name, value in list(scope.items())}
 
 
-def frame_labels(namespace: dict, id_of: dict) -> dict:
+def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) -> dict:
     """Return ``{node id: name}`` for the tensors a snippet frame's ``namespace`` names.
 
     A leaf is named after its variable, else after its parameter name in a
     module the frame holds (``net.model1.0.weight``); an op node after the
-    variable holding its output.
+    variable holding its output. With ``first_names`` (``names.Bindings.leaf_labels``: the
+    first name the snippet bound each leaf to) a leaf is labelled as the drawn graph labels
+    it, whatever names hold it now (``for p in (w, b)`` leaves ``p`` naming ``b``): by its
+    first name, else its parameter name: the pass's ``.grad`` of each leaf is found by the
+    graph's label. A name first for two leaves labels neither (their node ids, or another
+    name holding them now).
     """
     by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if is_leaf_node(fn)}
     labels: dict = {}
     _scopes, param_names = module_names(namespace)
-    for param_id, name in param_names.items():
-        if param_id in by_leaf:
-            labels[by_leaf[param_id]] = name
+    params = {by_leaf[ident]: name for ident, name in param_names.items() if ident in by_leaf}
+    labels.update(params)
     for name, value in namespace.items():
         if not is_plain(value) or name.startswith("_"):
             continue
         node_id = by_leaf.get(id(value)) or id_of.get(grad_fn_of(value))
         if node_id is not None:
             labels[node_id] = name
+    if first_names is None:
+        return labels
+    # the graph's labels (``runner``: a parameter's name, else the first name the snippet
+    # bound the leaf to), whatever names hold the leaves now: two leaves whose names were
+    # swapped, a loop variable (``for p in net.parameters()``) naming a parameter
+    firsts = {by_leaf[ident]: name for ident, (ref, name) in first_names.items()
+              if ident in by_leaf and ref() is not None}
+    taken = Counter(firsts.values())
+    for node_id in by_leaf.values():
+        first, label = firsts.get(node_id), labels.get(node_id)
+        if taken[first] == 1:
+            labels[node_id] = first
+        elif node_id in params:
+            labels[node_id] = params[node_id]
+        elif label is not None and taken[label] != 0:
+            # (another leaf's first name, or one first for two leaves, ``a = w; w = new
+            # leaf``: the graph labels both ``w``, and the window would show one's ``.grad``
+            # on both; each keeps the name holding it now where no leaf was first bound to it)
+            del labels[node_id]
     return labels

@@ -11,9 +11,14 @@ AccumulateGrad's first pre-hook checks it is still that tensor at that version; 
 whose AccumulateGrad did not run is checked when the pass ends. ``moved`` lists the leaves
 that failed the check: the timeline's ``grad_moved``, where the window shows no ``.grad``
 for the steps it cannot tell (``step_state.PassIndex.leaf_grad``). A write through
-``.data`` moves no version and is not seen, nor one in place into an inference tensor
-(``torch.inference_mode``: it has no version counter, only its identity is checked;
-docs/fidelity.md).
+``.data`` moves no version (``w.grad.data.mul_(0)``, ``w.grad.data = t``), nor does one in
+place into an inference tensor (``torch.inference_mode``: it has no version counter): a
+plain dense ``.grad`` is also copied as the pass begins and its bits compared at the
+check (``_noted``; the copy goes once checked), up to ``NOTED_BYTES`` in all: a ``.grad``
+past them is checked by identity and version only. A tensor subclass's leaf is noted too, its
+``.grad`` read below its ``__torch_function__``; a ``.grad`` that is itself a subclass (or
+sparse, quantized, nested) is checked by identity and version only: copying it would run
+its own code (docs/fidelity.md).
 
 The weak references are of a class of their own (``_Mark``: never the one
 ``weakref.ref(t)`` of the snippet's returns) and live only while the pass runs. torch
@@ -27,9 +32,25 @@ from __future__ import annotations
 
 import weakref
 
+import torch
 from torch import Tensor
 
-from gradstep.autograd.safe_reads import _PLAIN_TYPES
+from gradstep.autograd.handler_raised import reraise_if_handlers
+from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads
+
+_STRIDED = torch.strided
+
+# at most this many bytes of ``.grad`` bits are copied as a pass begins (``begin``): each
+# leaf's in graph order where it still fits; a ``.grad`` past it is checked by identity and
+# version only, as before statehunt3 (a write through ``.data`` or under inference_mode is
+# not seen there: docs/fidelity.md). Copies of a model's every ``.grad`` (50-300M float
+# parameters: 0.2-1.2 GB) were held from the pass's start on top of what ``step_hooks``
+# holds (``HELD_BYTES``, 256 MB): a run that fits under python could run out of memory
+# under gradstep (review of statehunt3: a 100M-parameter MLP's recorded pass, +330 MB
+# peak over main). A copy becomes its AccumulateGrad's ``grad_before`` where the bits are
+# the same, so a pass's peak is at most this much above main's; 64 MB: every .grad of a
+# model of up to 16M float parameters, and each lesson's, is checked bit for bit.
+NOTED_BYTES = 64 << 20
 
 
 class _Mark(weakref.ref):
@@ -53,7 +74,7 @@ def let_go(tensors) -> list:
             for tensor in tensors:
                 if noted is tensor:  # (the weak reference itself is not kept: torch
                     del marks.pending[key]  # would see it)
-                    taken.append((marks, key, mark[0], mark[1], mark[3], tensor))
+                    taken.append((marks, key, mark[0], mark[1], mark[3:], tensor))
                     break
     return taken
 
@@ -63,9 +84,9 @@ def hold_again(taken: list, swapped) -> None:
     swapped tensor's leaf's ``.grad`` is taken as changed (the object is the one noted, its
     data another's); where nothing was swapped each weak reference is made again as it was,
     with the version noted then."""
-    for marks, key, node_id, variable, version, tensor in taken:
+    for marks, key, node_id, variable, noted, tensor in taken:
         if swapped is None and any(m is marks for m in _MARKING) and key not in marks.pending:
-            marks.pending[key] = (node_id, variable, _Mark(tensor), version)
+            marks.pending[key] = (node_id, variable, _Mark(tensor), *noted)
         else:
             marks.moved.append(node_id)
 
@@ -77,8 +98,8 @@ class GradMarks:
 
     def __init__(self):
         self.leaves: list = []  # (node id, leaf variable), as the hooks go on (``add``)
-        # id(leaf variable) -> (node id, the variable, weak ref to .grad or None, version); by
-        # id: a subclass leaf's own __hash__ would run its code
+        # id(leaf variable) -> (node id, the variable, weak ref to .grad or None, version,
+        # a copy of its bits or None); by id: a subclass leaf's own __hash__ would run its code
         self.pending: dict = {}
         self.moved: list = []  # node ids of the leaves whose .grad changed (``check``)
 
@@ -88,42 +109,60 @@ class GradMarks:
 
     def begin(self) -> None:
         """Note each leaf's ``.grad`` now (called where no mode of the snippet's sees the
-        reads; a subclass leaf or ``.grad`` is not noted: its reads would run its own code)."""
+        reads; a subclass leaf's is read below its ``__torch_function__``)."""
         pending = self.pending
+        room = [NOTED_BYTES]  # (bytes the copies may still take)
         for node_id, variable in self.leaves:
-            if type(variable) not in _PLAIN_TYPES:
-                continue
-            grad = variable.grad
+            if type(variable) in _PLAIN_TYPES:
+                grad = variable.grad
+            else:
+                with plain_reads():
+                    grad = variable.grad
             if grad is None:
-                pending[id(variable)] = (node_id, variable, None, 0)
-            elif type(grad) is Tensor:
-                # (an inference tensor has no version counter: its ``_version`` raises, and
-                # only its identity is checked)
-                version = None if grad.is_inference() else grad._version
-                pending[id(variable)] = (node_id, variable, _Mark(grad), version)
+                pending[id(variable)] = (node_id, variable, None, 0, None)
+            elif isinstance(grad, Tensor):
+                pending[id(variable)] = (node_id, variable, _Mark(grad), *_noted(grad, room))
         self.leaves = []
         if any(mark[2] is not None for mark in pending.values()):
             _MARKING.append(self)
 
-    def check(self, variable, grad) -> None:
-        """Check ``grad`` (``variable.grad`` now) against the note, the first time only."""
+    def check(self, variable, grad):
+        """Check ``grad`` (``variable.grad`` now) against the note, the first time only.
+        Return the copy noted as the pass began where ``grad`` is that tensor with those very
+        bits and the copy has its dtype and layout (a float ``.grad``): the AccumulateGrad's
+        pre-hook keeps it as its ``grad_before`` instead of copying ``grad`` again; else None."""
         mark = self.pending.pop(id(variable), None)
         if mark is None:
-            return
-        node_id, _, ref, version = mark
+            return None
+        node_id, _, ref, version, bits = mark
         if ref is None:
             same = grad is None
         else:
             noted = ref()
-            same = noted is not None and grad is noted and (version is None
-                                                            or grad._version == version)
+            try:
+                with plain_reads():
+                    same = (noted is not None and grad is noted
+                            and (version is None or grad._version == version)
+                            and (bits is None or _same_bits(bits, grad)))
+                    if same and bits is not None and bits.dtype is not grad.dtype \
+                            and _AS_INT.get(grad.dtype) is bits.dtype:
+                        return bits.view(grad.dtype)
+            except Exception as exc:  # (its reads raise now: an inference .grad given a
+                reraise_if_handlers(exc)  # normal tensor's .data has no version counter)
+                same = False
         if not same:
             self.moved.append(node_id)
+        return None
 
     def finish(self) -> list:
         """Check the leaves no AccumulateGrad of the pass ran for; return ``moved``."""
-        for _, variable, _, _ in list(self.pending.values()):
-            self.check(variable, variable.grad)
+        for _, variable, _, _, _ in list(self.pending.values()):
+            if type(variable) in _PLAIN_TYPES:
+                self.check(variable, variable.grad)
+            else:
+                with plain_reads():
+                    grad = variable.grad
+                self.check(variable, grad)
         self.drop()
         return self.moved
 
@@ -132,3 +171,60 @@ class GradMarks:
         self.pending.clear()
         if self in _MARKING:
             _MARKING.remove(self)
+
+
+def _noted(grad, room: list) -> tuple:
+    """Return ``(version, bits)`` of a ``.grad`` as the pass begins: its ``_version`` (None
+    where it has no version counter: an inference tensor, or one whose ``.data`` was set to
+    a normal tensor's, whose ``_version`` and views raise) and ``_bits`` (None where they
+    cannot be read, or where their copy would take more than ``room[0]`` bytes, which it
+    lessens)."""
+    with plain_reads():
+        try:
+            version = None if grad.is_inference() else grad._version
+        except Exception as exc:
+            reraise_if_handlers(exc)
+            return None, None
+        try:
+            size = grad.numel() * grad.element_size() if type(grad) is Tensor else 0
+            if size > room[0]:
+                return version, None
+            bits = _bits(grad, copy=True)
+            if bits is not None:
+                room[0] -= size
+            return version, bits
+        except Exception as exc:
+            reraise_if_handlers(exc)
+            return version, None
+
+
+# each floating dtype's integer dtype of the same size: its bits, read as a view of the same
+# memory whatever its strides (compared by ``torch.equal``: -0.0 is not 0.0, a NaN is itself)
+_AS_INT = {torch.float32: torch.int32, torch.float64: torch.int64, torch.float16: torch.int16,
+           torch.bfloat16: torch.int16}
+
+
+def _bits(grad, copy: bool = False):
+    """Return a plain dense ``.grad``'s bits (a copy where ``copy``: a write through ``.data``
+    or under ``inference_mode`` moves no version), or None for one whose copy would run code
+    of its own or has no bytes to read (a subclass, sparse, quantized, nested, meta)."""
+    if (type(grad) is not Tensor or grad.layout is not _STRIDED or grad.is_nested
+            or grad.is_quantized or grad.is_meta):
+        return None
+    if grad.requires_grad:  # (create_graph: its gradient's own graph)
+        grad = grad.detach()
+    as_int = _AS_INT.get(grad.dtype)
+    if as_int is not None:  # (the float copied, then viewed: torch copies floats faster)
+        return (grad.clone() if copy else grad).view(as_int)
+    if grad.is_complex():
+        bits = torch.view_as_real(grad.resolve_conj().resolve_neg())
+        bits = bits.view(_AS_INT.get(bits.dtype, bits.dtype))
+    else:  # integers and bools (equal is bitwise), the rarer floats
+        bits = grad
+    return bits.clone() if copy else bits
+
+
+def _same_bits(bits, grad) -> bool:
+    """Return True when ``grad``'s bits are ``bits``."""
+    now = _bits(grad)
+    return now is not None and torch.equal(now, bits)

@@ -125,12 +125,12 @@ def _leaf_pre_hook(started, kept, held, marks, fixed: tuple | None = None):
         grads = _keep(grad_outputs, kept, count, sent)
         # (``_grad_copy``: inline for a plain strided one; a subclass's read, unseen)
         grad = variable.grad if type(variable) in _PLAIN_TYPES else _grad_of(variable)
-        check(variable, grad)
+        noted = check(variable, grad)  # (its copy as the pass began, where the same bits)
         if grad is None:
             before = None
         elif (type(grad) is Tensor and not grad.requires_grad and grad.layout is _STRIDED
               and not grad.is_nested):
-            before = grad.clone()
+            before = grad.clone() if noted is None else noted
         else:
             before = _grad_copy_of(grad)
         started((key, grads, before))

@@ -19,12 +19,15 @@ def combine_passes(records: list[dict]) -> dict:
         first = len(steps)
         for step in record["steps"]:
             steps.append({**step, "index": len(steps), "pass": number})
-        summaries.append({
+        summary = {
             "pass": number, "first_step": first, "steps": len(record["steps"]),
             "leaf_grads": record["leaf_grads"], "returned": record.get("returned"),
             "freed": record["freed"],
             "error": record["error"],
-        })
+        }
+        if record.get("grad_moved"):  # (grad_marks: each pass's own, its steps' state)
+            summary["grad_moved"] = list(record["grad_moved"])
+        summaries.append(summary)
     last = records[-1]
     if last["error"] is not None:
         last["error"] = _where_it_stopped(last["error"], len(records) - 1, len(records), steps)
@@ -41,11 +44,11 @@ def combine_passes(records: list[dict]) -> dict:
         joined.pop(key, None)
         if all(c == found[0] for c in found) and found[0] is not None:
             joined[key] = found[0]
-    # the leaves whose .grad the snippet's code changed in any of the passes (grad_marks)
-    moved = dict.fromkeys(label for r in records for label in r.get("grad_moved") or ())
-    joined.pop("grad_moved", None)
-    if moved:
-        joined["grad_moved"] = list(moved)
+    # the leaves whose .grad the snippet's code changed are per pass, in ``passes``: a list
+    # joined over several passes would hide the steps of a pass that changed none, and
+    # those before another pass's AccumulateGrad not at all (one timeline of them all)
+    if len(records) > 1:
+        joined.pop("grad_moved", None)
     return joined
 
 

@@ -34,7 +34,7 @@ from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
-from gradstep.autograd.leaf_calls import leaf_call_lines
+from gradstep.autograd.leaf_calls import leaf_call_lines, recorded_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.node_class_caches import forget_custom_classes
 from gradstep.autograd.observe import Observer
@@ -356,13 +356,9 @@ def _nothing_to_draw(result: RunResult) -> dict:
             fix=lazy("Compute something from the leaf (y = x * 2) and call backward on it to "
                      "see a graph; gradstep backward FILE shows the leaf's own step."))
     if after <= before:
-        return errors.make_error(
-            "nothing_to_draw",
-            # the title says "Nothing to draw" and the fix asks "Did you set
-            # requires_grad=True?": the message says neither again (walk 5)
-            lazy("the snippet made no tensor with a grad_fn"),
-            source=result.source)
+        return _no_node_made(result)
     line = result.lines.line_of(after - 1) if result.lines is not None else None
+    passes_at = recorded_call_lines(result.calls)  # (a training loop inside main())
     # not "gone": a top-level list, dict or object may still hold the tensor (losses[0])
     error = errors.make_error(
         "nothing_to_draw",
@@ -385,7 +381,69 @@ def _nothing_to_draw(result: RunResult) -> dict:
             "look (in a list, a dict or an object's attribute)."),
         fix=lazy("Bind the tensor to draw at top level: return it from the function "
                  "(`loss = main()`), or make it the snippet's last expression; then pass "
-                 "--root NAME or let gradstep pick it."))
+                 "--root NAME or let gradstep pick it.") if not passes_at else
+        lazy("Bind the tensor to draw at top level: return it from the function "
+             "(`loss = main()`), or make it the snippet's last expression; then pass "
+             "--root NAME or let gradstep pick it. Its backward calls (line {lines}) ran and "
+             "were recorded: gradstep backward FILE prints their steps.", lines=passes_at))
+
+
+def _no_node_made(result: RunResult) -> dict:
+    """Return the error for a run that made no autograd node at all, naming the line that
+    made the tensor the snippet bound last and the leaf to change (``where_no_graph``)."""
+    from gradstep.autograd.no_graph_lines import where_no_graph
+
+    # the title says "Nothing to draw" and the fix asks "Did you set requires_grad=True?":
+    # the message says neither again (walk 5)
+    message = lazy("the snippet made no tensor with a grad_fn")
+    with plain_reads():
+        found = where_no_graph(result.namespace, result.source)
+    if found is None:
+        return errors.make_error("nothing_to_draw", message, source=result.source)
+    error = errors.make_error("nothing_to_draw", message, source=result.source,
+                              line=found["line"])
+    made = {"line": found["line"], "name": found["name"], "leaf": found["leaf"],
+            "leaf_line": found["leaf_line"]}
+    if found["grad_leaf"] and found["leaf"] == found["name"]:  # the leaf itself, no op after
+        return with_words(
+            error,
+            explanation=lazy(
+                "Line {line} made `{name}`, a leaf that requires grad: a graph starts at a "
+                "leaf, but no operation used `{name}` after it, so autograd recorded none.",
+                **made),
+            fix=lazy("Compute something from `{name}` (`y = {name} * 2`, a loss), then run "
+                     "again.", **made))
+    if found["grad_leaf"]:  # a leaf requires grad, yet nothing was recorded from it
+        return with_words(
+            error,
+            explanation=lazy(
+                "Line {line} made `{name}`, a tensor with no grad_fn. `{leaf}` (line "
+                "{leaf_line}) requires grad, yet autograd recorded no operation: `{name}` was "
+                "computed without it, or where autograd records nothing (inside `with "
+                "torch.no_grad():` or `torch.inference_mode()`, or from `.detach()` or "
+                "`.data`).", **made),
+            fix=lazy("Compute `{name}` from `{leaf}` itself, outside `torch.no_grad()` and "
+                     "`torch.inference_mode()`, then run again.", **made))
+    if found["leaf"] is None:  # only integer (or bool) tensors: none of them can require grad
+        return with_words(
+            error,
+            explanation=lazy(
+                "Line {line} made `{name}`, a tensor with no grad_fn: the snippet's tensors "
+                "hold integers, and only floating-point tensors can require grad.", **made),
+            fix=lazy("Create a leaf of floats that requires grad (`torch.tensor([1., 2.], "
+                     "requires_grad=True)`) and compute `{name}` from it.", **made))
+    return with_words(
+        error,
+        explanation=lazy(
+            # what gradstep read (the variables' tensors), not what it cannot know (the
+            # tensors `{name}` came from: a leaf made and dropped under no_grad, a .detach())
+            "Line {line} made `{name}`, a tensor with no grad_fn, and no variable of the "
+            "snippet holds a tensor that requires grad: autograd records an operation only on "
+            "tensors computed from one that does, outside `torch.no_grad()` and without "
+            "`.detach()`.", **made),
+        fix=lazy("Create `{leaf}` (line {leaf_line}) as a leaf that requires grad (for "
+                 "example `torch.ones(3, requires_grad=True)`), or call "
+                 "`{leaf}.requires_grad_()` before computing from it; then run again.", **made))
 
 
 def _named_roots(result: RunResult, root: str) -> None:

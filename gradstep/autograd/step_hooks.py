@@ -77,7 +77,8 @@ from gradstep.policies.gc_pause import gc_paused
 # (not its buffer's), a sparse gradient by its dense size. 256 MB: far above what most
 # passes hold in all (a pass under it runs as before: one batch of summaries at its end),
 # and a summary of that much is ~0.1 s of torch's reductions, so the batches stay large;
-# the pass's peak memory is at most that much above the plain run's.
+# the pass's peak memory is at most that much above the plain run's, plus the ``.grad`` bits
+# noted as it began (``grad_marks.NOTED_BYTES``, 64 MB).
 HELD_BYTES = 256 << 20
 
 

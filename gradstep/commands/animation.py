@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from gradstep.i18n import _
+from gradstep.i18n import _, lazy
 
 
 def write_animation(args, graph, chosen, scale: float) -> dict:
@@ -48,7 +48,8 @@ def write_frames(args, graph, chosen, folder: Path, scale: float) -> int:
     for k, image in enumerate(frames.frames()):
         path = folder / f"step_{k:0{width}d}.png"
         if not image.save(str(path), "PNG"):
-            raise ExportError(f"could not write {path}: is the folder writable?")
+            raise ExportError(lazy("could not write {path}: is the folder writable?",
+                                   path=str(path)))
     print(_("wrote {count} frames to {folder} ({width}x{height} px each)", count=frames.count,
             folder=folder, width=frames.size[0], height=frames.size[1]), file=sys.stderr)
     return frames.count

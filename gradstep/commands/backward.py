@@ -124,4 +124,4 @@ def _usage(message) -> dict:
                       title=lazy("Bad option"),
                       explanation=lazy("The snippet was not run: an option of gradstep backward "
                                        "cannot be used as given."),
-                      fix="gradstep backward FILE --json --passes 2")
+                      fix="")  # the message says what to change: no generic example under it

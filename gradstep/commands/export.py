@@ -153,7 +153,8 @@ def _export(args, session, result, name: str) -> int:
 
             write_frames(args, graph, chosen, Path(args.frames), scale)
     except (ExportError, OSError, RuntimeError) as exc:
-        report_error(_usage(str(exc), _how_it_ran(result)), name)
+        report_error(_usage(getattr(exc, "message", None) or str(exc), _how_it_ran(result)),
+                     name)
         return BAD_USAGE
     if not result["ok"]:
         report_error(result["error"], name)  # the picture shows how far the snippet got
@@ -398,9 +399,10 @@ def _usage(message, snippet: str = "fine") -> dict:
                            "snippet as well, before its end.")
     else:
         explanation = lazy("The snippet is fine; the export options cannot be used as given.")
+    # no "How to fix:" line: each message says what to change in the options it names (a
+    # generic example command under it read as the answer, e.g. under -o's own advice)
     return make_error("other", message, type="usage", exit_status=BAD_USAGE,
-                      title=lazy("Cannot export"), explanation=explanation,
-                      fix="gradstep export model.py -o graph.svg [--step K] [--collapse 2]")
+                      title=lazy("Cannot export"), explanation=explanation, fix="")
 
 
 def _nothing_to_draw() -> dict:

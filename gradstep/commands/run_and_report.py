@@ -30,10 +30,11 @@ class CommandError(Exception):
 def display_name(args) -> str:
     """Return the name errors call the snippet by: ``<string>`` for ``-c``, ``<stdin>`` for ``-``,
     else the file's path; ``gradstep`` for both (refused: neither is the snippet, and
-    "<string>: Two snippets given" blamed the code)."""
+    "<string>: Two snippets given" blamed the code) and for neither (there is no snippet to
+    name: "<snippet>: The snippet failed" blamed one)."""
     if getattr(args, "code", None) is not None:
         return "gradstep" if getattr(args, "file", None) is not None else "<string>"
-    return "<stdin>" if args.file == "-" else (args.file or "<snippet>")
+    return "<stdin>" if args.file == "-" else (args.file or "gradstep")
 
 
 def load_source(args) -> tuple[str, str]:

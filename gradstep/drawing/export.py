@@ -14,6 +14,7 @@ from pathlib import Path
 from gradstep.drawing.collapse import outside
 from gradstep.drawing.files import ExportError, compute_layout, fold, shown_size, write_text_file
 from gradstep.drawing.formats import FILE_FORMATS, MARGIN, PICTURE_FORMATS, TEXT_FORMATS
+from gradstep.i18n import lazy
 from gradstep.none_guard import protect_none
 
 __all__ = ["FILE_FORMATS", "MARGIN", "PICTURE_FORMATS", "ExportError", "compute_layout",
@@ -40,9 +41,11 @@ def export_graph(graph, path, *, states: dict | None = None, rankdir: str = "TB"
     suffix = path.suffix.lower()
     if suffix not in PICTURE_FORMATS + FILE_FORMATS:
         known = ", ".join(PICTURE_FORMATS + FILE_FORMATS)
-        raise ExportError(f"cannot tell the format of {path.name!r}: use one of {known}")
+        raise ExportError(lazy("cannot tell the format of {name}: use one of {known}",
+                               name=repr(path.name), known=known))
     if scale <= 0 or size <= 0:
-        raise ExportError(f"--scale must be positive, not {scale if scale <= 0 else size}")
+        raise ExportError(lazy("--scale must be positive, not {scale}",
+                               scale=scale if scale <= 0 else size))
     if suffix in TEXT_FORMATS:  # no Qt (gradstep.drawing.files)
         return write_text_file(graph, path, states=states, rankdir=rankdir, engine=engine,
                                collapse=collapse, edge_labels=edge_labels, layout=layout,
@@ -104,11 +107,12 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
 
     width, height = source.width() * scale, source.height() * scale
     if width * height == float("inf"):  # --scale 1e308: round() of it was an OverflowError
-        raise ExportError(f"--scale {scale:g}: the PNG is too big: lower --scale or export "
-                          "SVG/PDF")
+        raise ExportError(lazy("--scale {scale}: the PNG is too big: lower --scale or export "
+                               "SVG/PDF", scale=f"{scale:g}"))
     width, height = max(1, round(width)), max(1, round(height))
     if width * height > 400_000_000:
-        raise ExportError(f"a {width}x{height} PNG is too big: lower --scale or export SVG/PDF")
+        raise ExportError(lazy("a {width}x{height} PNG is too big: lower --scale or export "
+                               "SVG/PDF", width=width, height=height))
     image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QtCore.Qt.GlobalColor.transparent if transparent else QtCore.Qt.GlobalColor.white)
     image.setDotsPerMeterX(round(scale * 96 / 0.0254))
@@ -116,7 +120,7 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
     painter = QtGui.QPainter(image)
     _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)
     if not image.save(str(path), "PNG"):
-        raise ExportError(f"could not write {path}: is the folder writable?")
+        raise ExportError(lazy("could not write {path}: is the folder writable?", path=str(path)))
 
 
 def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:

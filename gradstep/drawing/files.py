@@ -16,6 +16,7 @@ from gradstep.drawing.graph_files import to_dot, write_graphml, write_json
 from gradstep.drawing.layout import layout as layered_layout
 from gradstep.drawing.layout import layout_dot
 from gradstep.drawing.svg_picture import write_svg
+from gradstep.i18n import lazy
 
 __all__ = ["FILE_FORMATS", "MARGIN", "TEXT_FORMATS", "ExportError", "compute_layout", "fold",
            "shown_size", "write_graph_file", "write_text_file"]
@@ -39,7 +40,8 @@ def compute_layout(graph, *, rankdir: str = "TB", engine: str = "layered",
         return layered_layout(graph, rankdir=rankdir, label_lines=label_lines)
     if engine == "dot":
         return layout_dot(graph, rankdir=rankdir, label_lines=label_lines)
-    raise ExportError(f"unknown layout engine {engine!r}: use 'layered' or 'dot'")
+    raise ExportError(lazy("unknown layout engine {engine}: use 'layered' or 'dot'",
+                           engine=repr(engine)))
 
 
 def write_text_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",
@@ -79,7 +81,8 @@ def write_graph_file(graph, path, *, states: dict | None = None, rankdir: str = 
                         encoding="utf-8")
         return path
     if suffix not in FILE_FORMATS:
-        raise ExportError(f"{path.name!r} is not a graph file: use one of {', '.join(FILE_FORMATS)}")
+        raise ExportError(lazy("{name} is not a graph file: use one of {known}",
+                               name=repr(path.name), known=", ".join(FILE_FORMATS)))
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
     if suffix == ".graphml":
         write_graphml(graph, path, layout=lay, states=states)

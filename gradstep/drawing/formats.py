@@ -7,6 +7,8 @@ output name without importing networkx, numpy or Qt.
 
 from __future__ import annotations
 
+from gradstep.i18n import lazy
+
 PICTURE_FORMATS = (".png", ".svg", ".pdf")
 FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")  # graph files
 TEXT_FORMATS = (".svg", *FILE_FORMATS)  # written without Qt (``drawing.files``)
@@ -14,7 +16,17 @@ MARGIN = 16.0  # around a picture's drawing, in scene units (SVG, PNG, PDF)
 
 
 class ExportError(ValueError):
-    """The output path or the options cannot be used; the message says how to fix it."""
+    """The output path or the options cannot be used; the message says how to fix it.
+
+    ``message`` is a ``gradstep.i18n.lazy`` message (kept as ``.message``, worded again
+    where it is shown: the command line's error in the person's language) or plain text;
+    ``str()`` is it worded in the language now set."""
+
+    def __init__(self, message):
+        from gradstep.i18n import render
+
+        self.message = message
+        super().__init__(render(message))
 
 
 def shown_size(width: float, height: float, size: float) -> tuple[float, float]:
@@ -23,6 +35,7 @@ def shown_size(width: float, height: float, size: float) -> tuple[float, float]:
     in the SVG) or under a hundredth (``0``: nothing shown)."""
     shown = (width * size, height * size)
     if not all(0.005 <= v < float("inf") for v in shown):
-        raise ExportError(f"--scale {size:g}: the picture would be {shown[0]:.3g} by "
-                          f"{shown[1]:.3g}; use a scale such as 2")
+        raise ExportError(lazy("--scale {scale}: the picture would be {width} by {height}; use "
+                               "a scale such as 2", scale=f"{size:g}", width=f"{shown[0]:.3g}",
+                               height=f"{shown[1]:.3g}"))
     return shown

@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6 import QtGui
 
 from gradstep.drawing.export import ExportError
+from gradstep.i18n import lazy
 
 ANIMATION_FORMATS = {".gif": "GIF", ".apng": "PNG", ".webp": "WEBP"}
 DELAY_MS = 1000  # per step: time to read the formula under the graph
@@ -38,15 +39,17 @@ def write_animation(frames, path, *, delay_ms: int = DELAY_MS) -> dict:
     path = Path(path)
     fmt = ANIMATION_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ExportError(f"{path.name}: an animation is .gif, .apng or .webp")
+        raise ExportError(lazy("{name}: an animation is .gif, .apng or .webp", name=path.name))
     if delay_ms <= 0:
-        raise ExportError(f"a frame lasts a positive number of milliseconds, not {delay_ms}")
+        raise ExportError(lazy("a frame lasts a positive number of milliseconds, not {delay}",
+                               delay=delay_ms))
     image_module = _pillow()
     width, height = frames.size
     if width * height * frames.count > MAX_TOTAL_PIXELS:
-        raise ExportError(
-            f"{frames.count} frames of {width}x{height} pixels are too many to animate: "
-            "lower --scale, fold modules with --collapse DEPTH, or write PNGs with --frames DIR")
+        raise ExportError(lazy(
+            "{count} frames of {width}x{height} pixels are too many to animate: lower "
+            "--scale, fold modules with --collapse DEPTH, or write PNGs with --frames DIR",
+            count=frames.count, width=width, height=height))
     images = [_to_pillow(image_module, image, fmt) for image in frames.frames()]
     durations = [delay_ms] * (len(images) - 1) + [delay_ms * LAST_HOLD]
     options = {"save_all": True, "append_images": images[1:], "duration": durations, "loop": 0}
@@ -62,7 +65,7 @@ def _pillow():
     try:
         from PIL import Image
     except ImportError as exc:
-        raise ExportError("animated exports need Pillow: pip install pillow") from exc
+        raise ExportError(lazy("animated exports need Pillow: pip install pillow")) from exc
     return Image
 
 

@@ -97,7 +97,7 @@ def write(params: dict) -> dict:
             with printed_with(Kept.print_options):
                 Kept.spent = _write_text_file(path, params)
     except (ValueError, OSError, RuntimeError) as exc:  # ExportError is a ValueError
-        return _reply(refused=str(exc))
+        return _reply(refused=str(exc))  # in the kernel's language (its locale)
     finally:
         Kept.trace = None
     return _reply(written=str(path))
@@ -116,9 +116,11 @@ def _write_text_file(path: Path, params: dict):
     # Imported here: a kernel that only runs snippets for the window never loads drawing.
     from gradstep.autograd.graph_json import graph_from_json
     from gradstep.drawing.files import TEXT_FORMATS, ExportError, write_text_file
+    from gradstep.i18n import lazy
 
     if path.suffix.lower() not in TEXT_FORMATS:
-        raise ExportError(f"{path.name!r}: the kernel writes {', '.join(TEXT_FORMATS)} only")
+        raise ExportError(lazy("{name}: the kernel writes {known} only", name=repr(path.name),
+                               known=", ".join(TEXT_FORMATS)))
     kept = _take()  # the kept graph, or the trace JSON: its dicts go here, sharing values
     graph = graph_from_json(kept) if isinstance(kept, dict) else kept
     write_text_file(graph, path, rankdir=params.get("rankdir", "TB"),

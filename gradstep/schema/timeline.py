@@ -60,13 +60,13 @@ class PassRecord(_PassRequired, total=False):
     changed_when_raised: Annotated[dict[str, dict[str, dict]], "a pass torch stopped with its error for a saved tensor changed in place: node -> saved name -> the refusal fields of the saved tensors torch would refuse as it raised (probed right after, before the snippet's code ran again; a hook that changed one during the pass), shown from the step that raised on (left out for any other pass)"]
     probed: Annotated[list[list], "with changed_when_raised: the versions read around the snippet's hooks during the pass (hook_probes), as [moment, {node: {saved name: version}}] in the order read, each with the saved tensors whose version moved since the pass began; a moment is the step index k of a probe as steps[k] was about to run (after its tensor hooks), or k + 0.5 right after steps[k] ran. Step states before the step that raised read them (a version only grows); where none bounds a step, changed_during"]
     written_during: Annotated[dict[str, dict], "a pass of gradstep's own (gradstep backward on a snippet that made none, the window's Backward): leaf node -> {pass_version, version}, torch's _version of each leaf a hook wrote during its passes (an optimizer step in a post-accumulate-grad hook; equal for a write the counter does not count: p.data), as they began and after; the trace's value of the leaf is the one before (left out when none was written)"]
-    grad_moved: Annotated[list[str], "the labels of the leaves whose .grad the snippet's code (a hook, a custom Function's backward) replaced or changed in place during the pass, other than by their AccumulateGrad: torch's .grad at the steps before that leaf's AccumulateGrad ran (all but the last, where it did not run) is not known, and none is shown (left out when none was)"]
+    grad_moved: Annotated[list[str], "the labels of the leaves whose .grad the snippet's code (a hook, a custom Function's backward) replaced or changed in place during the pass, other than by their AccumulateGrad: torch's .grad at the steps before that leaf's AccumulateGrad ran (all but the last, where it did not run) is not known, and none is shown (left out when none was; a reply of several passes has it in each of its passes)"]
     returned: Annotated[list[TensorValue] | None, "grad mode: what autograd.grad returned, in input order (None: it raised)"]
     returned_inputs: Annotated[list[str], "grad mode: the labels of those inputs"]
     roots: Annotated[list[str], "a pass gradstep ran: the nodes it started from (its graph is what they reach)"]
 
 
-PassSummary = TypedDict("PassSummary", {
+_PassSummaryRequired = TypedDict("_PassSummaryRequired", {
     "pass": Annotated[int, "0-based"],
     "first_step": Annotated[int, "the index of its first step"],
     "steps": Annotated[int, "how many steps it has"],
@@ -75,7 +75,12 @@ PassSummary = TypedDict("PassSummary", {
     "freed": Annotated[bool, "it released saved buffers"],
     "error": Annotated[ErrorRecord | None, "where it stopped, when it did"],
 })
-PassSummary.__doc__ = "One of several passes of a backward reply (``--passes N``)."
+
+
+class PassSummary(_PassSummaryRequired, total=False):
+    """One of several passes of a backward reply (``--passes N``)."""
+
+    grad_moved: Annotated[list[str], "its own grad_moved (see PassRecord; left out when none): a reply of several passes has none of its own"]
 
 
 class CallNode(TypedDict):

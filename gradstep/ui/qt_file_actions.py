@@ -11,10 +11,10 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from gradstep.autograd.snippet import SnippetLoadError, load_snippet
+from gradstep.autograd.snippet import SnippetLoadError, load_snippet, replaced_bytes
 from gradstep.examples import get_example, load_example
 from gradstep.ui.qt_settings import settings
-from gradstep.ui.snippet_file import with_imports
+from gradstep.ui.snippet_file import file_bytes, with_imports
 
 MAX_RECENT = 8
 
@@ -36,6 +36,7 @@ class QtFileActions(QtCore.QObject):
         self.recent_menu = recent_menu
         self.filename = ""
         self._example_id = ""  # the example whose text was loaded last (its title is the window's)
+        self._replaced = False  # the file holds bytes the editor shows as U+FFFD (not UTF-8)
         editor.document().modificationChanged.connect(window.setWindowModified)
         self._update_title()
         self.refresh_recent()
@@ -52,6 +53,7 @@ class QtFileActions(QtCore.QObject):
     # -- the title and unsaved edits ----------------------------------------------------------
     def set_filename(self, path: str) -> None:
         self.filename = path
+        self._replaced = bool(path) and replaced_bytes(path)
         self._example_id = ""
         self._update_title()
         self.sigFileChanged.emit(path)
@@ -139,13 +141,17 @@ class QtFileActions(QtCore.QObject):
             return self.save_as()
 
         text, added = with_imports(self.editor.toPlainText())
+        data = self._file_bytes(text)
+        if data is None:
+            return False
         if added:
             cursor = self.editor.textCursor()
             cursor.beginEditBlock()  # one undo step
             cursor.select(cursor.SelectionType.Document)
             cursor.insertText(text)
             cursor.endEditBlock()
-        Path(self.filename).write_text(text, encoding="utf-8")
+        Path(self.filename).write_bytes(data)
+        self._replaced = False
         self.mark_saved()
         note = self.tr(" (added {0} so it runs as plain Python)").format("; ".join(added)) if added else ""
         self.window.statusBar().showMessage(self.tr("Saved {0}.").format(self.filename) + note)
@@ -157,9 +163,42 @@ class QtFileActions(QtCore.QObject):
         if not path:
             return False
         self.set_last_dir(path)
+        same = str(Path(path).resolve()) == self.filename
         self.set_filename(str(Path(path).resolve()))
+        self._replaced = self._replaced and same  # another file: no byte of this one is lost
         self.remember(self.filename)
         return self.save()
+
+    def _file_bytes(self, text: str) -> bytes | None:
+        """Return the bytes to save ``text`` as, in the encoding its coding line declares;
+        None where the person keeps the file as it is: the encoding has no bytes for a
+        character, or the file holds bytes that are not UTF-8 (shown as U+FFFD) and saving
+        would write U+FFFD in their place (asked first)."""
+        name = Path(self.filename).name
+        try:
+            data = file_bytes(text)
+        except UnicodeEncodeError as exc:
+            QtWidgets.QMessageBox.warning(
+                self.window, self.tr("Cannot save"),
+                self.tr("The coding line of {0} declares {1}, which has no bytes for {2}: "
+                        "python could not read it back. Change the coding line to utf-8, or "
+                        "remove that character.").format(
+                    name, exc.encoding, repr(exc.object[exc.start:exc.end])))
+            return None
+        if not self._replaced:
+            return data
+        box = QtWidgets.QMessageBox(self.window)
+        box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Bytes that are not UTF-8"))
+        box.setText(self.tr("{0} holds bytes that are not UTF-8, in comments (python passes "
+                            "over them there). The editor shows each as U+FFFD (the replacement "
+                            "character), and saving writes U+FFFD in its place.").format(name))
+        box.setInformativeText(self.tr("Save anyway, or cancel and keep the file as it is "
+                                       "(Save As writes the text to another file)?"))
+        box.setStandardButtons(QtWidgets.QMessageBox.StandardButton.Save
+                               | QtWidgets.QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        return data if box.exec() == QtWidgets.QMessageBox.StandardButton.Save else None
 
     # -- examples and the autosave --------------------------------------------------------------
     def load_example(self, example_id: str) -> None:

@@ -8,7 +8,9 @@ comment block), so ``python FILE`` works too.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 
 IMPORTS = {
     "torch": "import torch",
@@ -54,3 +56,19 @@ def with_imports(text: str) -> tuple[str, list[str]]:
         at += 1
     block = "".join(line + "\n" for line in lines)
     return "".join(body[:at]) + block + "".join(body[at:]), lines
+
+
+def file_bytes(text: str) -> bytes:
+    """Return the bytes that save ``text`` so that python reads it back as ``text``: in the
+    encoding its coding line declares (``# -*- coding: latin-1 -*-``), UTF-8 where none
+    does. UTF-8 bytes under a latin-1 coding line read back as other characters (``é`` as
+    ``Ã©``). Raises UnicodeEncodeError where that encoding has no bytes for a character."""
+    data = text.encode("utf-8")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        codec = encoding if encoding != "utf-8-sig" else "utf-8"
+        if codec == "utf-8" or "# \n".encode(codec) != b"# \n":
+            return data  # (a coding line python cannot read the file by, utf-16: as typed)
+        return text.encode(codec)
+    except (SyntaxError, LookupError):  # no encoding python knows: python tells it at the run
+        return data

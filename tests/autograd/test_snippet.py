@@ -1,5 +1,6 @@
 """Loading a snippet: files, standard input, -c, and every way that can go wrong."""
 
+import codecs
 import io
 import os
 
@@ -27,10 +28,18 @@ def test_a_utf8_bom_is_dropped(tmp_path):
     assert load_snippet(str(path), None)[0] == "x = 1\n"
 
 
-def test_utf16_with_a_bom_is_text(tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_is_refused_as_python_refuses_it(tmp_path, encoding):
+    """UTF-16 ran under gradstep, where python refuses it ("Non-UTF-8 code starting with
+    '\\xff' ... on line 1")."""
     path = tmp_path / "wide.py"
-    path.write_bytes("x = '梯度'\n".encode("utf-16"))
-    assert load_snippet(str(path), None)[0] == "x = '梯度'\n"
+    data = "x = '梯度'\n".encode("utf-16")
+    path.write_bytes(data if encoding == "utf-16" else codecs.BOM_UTF16_BE
+                     + "x = '梯度'\n".encode(encoding))
+    status, message, line = _python_says(path)
+    err = _load_error(str(path), None)
+    assert status == 1 and (err["type"], err["message"], err["line"]) == ("SyntaxError", message, 1)
+    assert "UTF-16" in err["explanation"] and "UTF-8" in err["fix"]
 
 
 def test_windows_line_endings_become_newlines(tmp_path):
@@ -65,23 +74,97 @@ def test_binary_garbage_with_nul_bytes(tmp_path):
     assert err["explanation"] and err["fix"]
 
 
-def test_latin1_bytes_are_not_utf8_text(tmp_path):
-    path = tmp_path / "latin1.py"
-    path.write_bytes("x = 1\n# café\n".encode("latin-1"))
-    err = _load_error(str(path), None)
-    assert err["kind"] == "not_text"
-    assert err["line"] == 2
-    assert "0xe9" in err["message"]
+BOM = b"\xef\xbb\xbf"
 
 
-@pytest.mark.parametrize(("text", "line"), [("# café\nx = 1\n", 1), ("\n# café\n", 2)])
-def test_latin1_bytes_in_the_first_two_lines_are_named_with_their_line(tmp_path, text, line):
-    # there tokenize's encoding check said only "invalid or missing encoding declaration"
-    path = tmp_path / "latin1.py"
-    path.write_bytes(text.encode("latin-1"))
+def _python_says(path) -> tuple[int, str, int | None]:
+    """Return ``python FILE``'s exit status, its SyntaxError's message and line (None where
+    it names none): the oracle (python refuses such a file before running any of it)."""
+    import re
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                          cwd=path.parent, timeout=60)
+    last = done.stderr.rstrip("\n").rsplit("\n", 1)[-1]
+    line = re.search(r'line (\d+)', done.stderr)
+    return done.returncode, last.removeprefix("SyntaxError: "), int(line[1]) if line else None
+
+
+@pytest.mark.parametrize(("data", "line"), [
+    (b"x = 1\n# caf\xe9\n", 2),  # no coding line: "Non-UTF-8 code starting with '\xe9'"
+    (b"# caf\xe9\nx = 1\n", 1),  # (tokenize said only "invalid or missing encoding ...")
+    (b"\n# caf\xe9\n", 2),
+    (BOM + b'x = "caf\xe9"\n', 1),  # declared UTF-8: python decodes strings, not comments
+    (BOM + b'x = 1\ny = "\xe9"\n', 2),  # (the byte was named 0x3d: the BOM's 3 not counted)
+    (b"# coding: utf-8\ny = '\xe9'\n", 2),
+    (b"# coding: ascii\nx = 1\nz = 3  # caf\xe9\n", 3),  # "encoding problem: ascii"
+])
+def test_bytes_python_cannot_read_are_refused_with_pythons_own_message(tmp_path, data, line):
+    """The message is python's SyntaxError, word for word; the line is python's, or (where
+    python names none) the bad byte's; the words say which encoding, in English and Chinese
+    (they said "not UTF-8 text" for a file that declares ascii)."""
+    from gradstep import i18n
+    from gradstep.autograd.errors import format_error
+
+    path = tmp_path / "bad.py"
+    path.write_bytes(data)
+    status, message, python_line = _python_says(path)
     err = _load_error(str(path), None)
-    assert err["kind"] == "not_text" and err["line"] == line
-    assert "0xe9" in err["message"] and f"line {line}" in err["message"]
+    assert status == 1 and err["exit_status"] == 1
+    assert (err["type"], err["message"]) == ("SyntaxError", message)
+    assert err["line"] == (python_line or line) == line
+    assert format_error(err, "bad.py").startswith(f"bad.py:{line}: SyntaxError: {message}\n")
+    assert "0xe9" in err["explanation"] and f"line {line}" in err["explanation"].lower()
+    declared = b"coding: ascii" in data
+    assert ("ascii" in err["explanation"]) == declared
+    assert ("UTF-8" in err["explanation"]) != declared
+    chinese = i18n.localized(err, "zh_CN")
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in chinese[k]) for k in ("explanation", "fix"))
+
+
+@pytest.mark.parametrize("data", [
+    b"# coding: utf-8\n# caf\xe9 passed over\ns = 'ok \xe8'\n",  # was "Line 3 holds byte 0xe9"
+    BOM + b'print(1)\n"""\ndoc \xe9\n"""\n',  # python names line 5, the string's end
+])
+def test_the_byte_named_is_the_one_python_refused_on_the_line_that_holds_it(tmp_path, data):
+    """A comment's bad byte (passed over) before the string's was named as the refused one."""
+    import re
+
+    path = tmp_path / "bad.py"
+    path.write_bytes(data)
+    status, message, python_line = _python_says(path)
+    err = _load_error(str(path), None)
+    assert status == 1 and (err["message"], err["line"]) == (message, python_line)
+    byte = re.search(r"byte 0x([0-9a-f]{2})", message)[1]
+    said = re.search(r"Line (\d+) holds byte 0x([0-9a-f]{2})", err["explanation"])
+    assert said[2] == byte
+    assert bytes([int(byte, 16)]) in data.splitlines()[int(said[1]) - 1]
+    assert f"line {said[1]}" in err["fix"]
+
+
+@pytest.mark.parametrize("data", [
+    BOM + b"print('ran')  # caf\xe9\n",  # python 3.11 runs it: comments are not decoded
+    BOM + b"# caf\xe9\nprint('ran')\n",
+    b"# coding: utf-8\nprint('ran')  # \xe9\xff\n",
+])
+def test_a_bad_byte_in_a_comment_of_a_declared_utf8_file_runs_as_under_python(tmp_path, data):
+    from gradstep.autograd.runner import run_snippet
+
+    path = tmp_path / "runs.py"
+    path.write_bytes(data)
+    status, _message, _line = _python_says(path)
+    assert status == 0  # python ran it
+    source, _name = load_snippet(str(path), None)
+    result = run_snippet(source)
+    assert result.output == "ran\n"
+
+
+def test_latin1_bytes_in_the_first_two_lines_keep_their_line(tmp_path):
+    path = tmp_path / "latin1.py"
+    path.write_bytes("# café\nx = 1\n".encode("latin-1"))
+    err = _load_error(str(path), None)
+    assert err["kind"] == "not_text" and err["line"] == 1
 
 
 def test_a_coding_line_naming_no_encoding_is_refused(tmp_path):

@@ -9,6 +9,7 @@ saved buffers freed or alive, the gradient on each edge, each leaf's ``.grad``.
 from __future__ import annotations
 
 import pytest
+import torch
 
 from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.session import Session
@@ -159,9 +160,102 @@ GRAD_WRITTEN = {
                                   "x = torch.tensor([1., 2.], requires_grad=True)\n"
                                   "w = torch.tensor([1., 2.], requires_grad=True)\n"
                                   "out = (B.apply(x.exp()) * w).sum()\nout.backward()\nprint(w.grad)\n"),
+    # writes no version counter counts (statehunt3): through ``.data`` (a new storage, and
+    # in place), in place into an inference-mode .grad inside inference_mode, and 0 made -0
+    # (equal to 0, printed as -0.; a .grad not contiguous): each leaf's .grad bits are noted as the pass begins
+    "hook_sets_grad_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                            "w = torch.tensor([3., 4.], requires_grad=True)\nw.grad = torch.zeros(2)\n"
+                            "h = x * w\ndef hook(g):\n    w.grad.data = torch.tensor([7., 7.])\n\n\n"
+                            "h.register_hook(hook)\nout = h.exp().sum()\nout.backward()\nprint(w.grad)\n"),
+    "hook_zeroes_grad_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                              "w = torch.tensor([3., 4.], requires_grad=True)\nw.grad = torch.ones(2)\n"
+                              "h = x * w\nh.register_hook(lambda g: w.grad.data.mul_(0))\n"
+                              "out = h.exp().sum()\nout.backward(retain_graph=True)\n"
+                              "out.backward(inputs=[x])\nprint(w.grad)\n"),
+    "hook_inference_in_place": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                "with torch.inference_mode():\n    w.grad = torch.ones(2)\nh = x * 2\n"
+                                "def hook(g):\n    with torch.inference_mode():\n        w.grad.mul_(0)\n\n\n"
+                                "h.register_hook(hook)\nout = (h.exp() * w).sum()\n"
+                                "out.backward(inputs=[x])\nprint(w.grad)\n"),
+    # the same under a TorchFunctionMode of the snippet's (the hooks that read unseen)
+    "hook_zeroes_grad_data_in_mode": ("import torch\nfrom torch.overrides import TorchFunctionMode\n"
+                                      "x = torch.tensor([1., 2.], requires_grad=True)\n"
+                                      "w = torch.tensor([3., 4.], requires_grad=True)\n\n\n"
+                                      "class M(TorchFunctionMode):\n"
+                                      "    def __torch_function__(self, func, types, args=(), kwargs=None):\n"
+                                      "        return func(*args, **(kwargs or {}))\n\n\n"
+                                      "w.grad = torch.ones(2)\nh = x * w\n"
+                                      "h.register_hook(lambda g: w.grad.data.mul_(0))\n"
+                                      "out = h.exp().sum()\nwith M():\n    out.backward()\nprint(w.grad)\n"),
+    "hook_negates_zero_grad_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                    "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                    "w.grad = torch.zeros(4)[::2]\nh = x * 2\n"
+                                    "h.register_hook(lambda g: w.grad.data.mul_(-1))\n"
+                                    "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\nprint(w.grad)\n"),
+    # an inference-mode w.grad given a normal tensor's .data by a hook: it has no version
+    # counter, its views raise (this branch's first bits check raised "Inference tensors do
+    # not track version counter" into the pass, where torch raises its own a step later)
+    "inference_grad_given_data": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                  "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                                  "with torch.inference_mode():\n    w.grad = torch.ones(2)\n"
+                                  "h = x * w\nh.register_hook(lambda g: setattr(w.grad, 'data', torch.zeros(2)))\n"
+                                  "out = h.exp().sum()\ntry:\n    out.backward()\n"
+                                  "except RuntimeError as e:\n    print(str(e)[:30])\n"),
+}
+# passes whose state the hunt of statehunt3 compared at every step (each passed, but the
+# loop's alias, which failed: ``for p in (w, b)`` left ``p`` naming ``b``, the pass's .grad
+# of b was filed under "p" while the graph labels it "b": the window showed b.grad None)
+HUNTED = {
+    "loop_alias_optimizer_in_backward": (
+        "import torch\nw = torch.tensor([1., 2.], requires_grad=True)\n"
+        "b = torch.tensor([0.5], requires_grad=True)\n"
+        "opts = {p: torch.optim.SGD([p], lr=0.1) for p in (w, b)}\n"
+        "def step(p):\n    opts[p].step()\n    opts[p].zero_grad(set_to_none=False)\n"
+        "for p in (w, b):\n    p.register_post_accumulate_grad_hook(step)\n"
+        "out = ((w * 3 + b) ** 2).sum()\nout.backward(retain_graph=True)\nout.backward()\n"
+        "print(w, b, w.grad, b.grad)\n"),
+    "retain_true_false_third": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                "y = (x.exp() * x.sin()).sum()\ny.backward(retain_graph=True)\n"
+                                "y.backward()\ntry:\n    y.backward()\nexcept RuntimeError as e:\n"
+                                "    print(str(e)[:20])\n"),
+    "save_on_cpu_three": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                          "with torch.autograd.graph.save_on_cpu():\n    y = (x.exp() * x.sin()).sum()\n"
+                          "y.backward(retain_graph=True)\ny.backward()\ntry:\n    y.backward()\n"
+                          "except RuntimeError as e:\n    print(str(e)[:20])\n"),
+    "version_error_after_retained": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                                     "a = x.exp()\nb = a.sin()\nd = (x.cos() * 3).tanh()\n"
+                                     "out = (b + d).sum()\nout.backward(retain_graph=True)\na.mul_(2)\n"
+                                     "try:\n    out.backward()\nexcept RuntimeError as e:\n"
+                                     "    print(str(e)[:20])\nprint(x.grad)\n"),
+    # two leaves whose names the snippet swapped: the graph labels each by its first name,
+    # the pass labelled each by the name holding it now, so the window showed a's .grad on
+    # b and b's on a (review of statehunt3: frame_labels took a first name only where no
+    # other leaf held it)
+    "swapped_names": ("import torch\na = torch.tensor([1., 2.], requires_grad=True)\n"
+                      "b = torch.tensor([3., 4., 5.], requires_grad=True)\na, b = b, a\n"
+                      "out = a.sum() * 2 + b.sum() * 3\nout.backward()\nprint(a.grad, b.grad)\n"),
+    # a loop variable that names a parameter now and another leaf first: the pass labelled
+    # both "q", the graph q and bias (review of the session's merges)
+    "loop_name_is_another_first": ("import torch\ntorch.manual_seed(0)\n"
+                                   "q = torch.tensor([1., 2.], requires_grad=True)\n"
+                                   "net = torch.nn.Linear(2, 1)\nkeep = q\n"
+                                   "for q in net.parameters():\n    pass\n"
+                                   "out = (net(keep.unsqueeze(0)) * 7).sum() + (keep * 5).sum()\n"
+                                   "out.backward()\nprint(keep.grad, net.bias.grad)\n"),
+    # a loop variable over a module's parameters: the pass labelled the last one "p", the
+    # graph "bias", and the window found no .grad for bias
+    "loop_over_parameters": ("import torch\nnet = torch.nn.Linear(2, 1)\n"
+                             "for p in net.parameters():\n    p.data.fill_(0.5)\n"
+                             "out = net(torch.ones(3, 2)).sum()\nout.backward()\n"
+                             "print(net.weight.grad, net.bias.grad)\n"),
+    "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                      "w = torch.tensor([3., 4.], requires_grad=True)\n"
+                      "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
+                      "out.backward(inputs=[x], retain_graph=True)\nout.backward()\nprint(w.grad)\n"),
 }
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, "ctx_names": CTX_NAMES,
+CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, "ctx_names": CTX_NAMES,
          "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
 
 
@@ -197,8 +291,14 @@ def gradstep_and_torch(source: str, filename: str):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_step_of_every_call_is_what_torch_had(case):
+    assert_every_step_is_torchs(case, CASES[case])
+
+
+def assert_every_step_is_torchs(case: str, source: str) -> dict:
+    """Run ``source`` under gradstep and plainly; every step of every drawn call shows what
+    torch had (a leaf's .grad may be not known only in ``GRAD_WRITTEN``'s); return the result."""
     filename = f"/lessons/{case}.py"
-    result, oracle = gradstep_and_torch(CASES[case], filename)
+    result, oracle = gradstep_and_torch(source, filename)
     assert (result["error"] is None) == (oracle.error is None), result["error"]
     if result["trace"] is None:  # nothing was built for the differentiated tensor
         assert all(not c.nodes for c in oracle.calls), case
@@ -217,7 +317,7 @@ def test_every_step_of_every_call_is_what_torch_had(case):
             state = history.state(p, k)
             expected = expected_state(torch_call, k, ids, labels)
             assert_matches(shown_by(state), expected, f"{case} pass {p + 1} step {k}")
-            assert case in GRAD_WRITTEN or not not_known(state), (case, p, k)
+            assert case in GRAD_WRITTEN or case in BUDGET_SPENT or not not_known(state), (case, p, k)
             assert (state.current or {}).get("node") == expected["current"]
             assert_counts_match(history.index(p), k, state, expected)
         end = history.state(p, len(steps))
@@ -228,6 +328,7 @@ def test_every_step_of_every_call_is_what_torch_had(case):
                 assert got is None if want is None else got == pytest.approx(want.tolist())
         else:
             assert end.returned is None
+    return result
 
 
 def test_failing_call_stops_at_the_node_torch_raised_in():
@@ -473,3 +574,128 @@ def test_a_grad_the_snippets_hook_wrote_is_not_shown_where_gradstep_cannot_tell(
         (w_grad,) = [g for fn, g in want.items() if labels.get(ids.get(fn)) == "w"]
         assert end.leaf_grads["w"] == pytest.approx(w_grad.tolist())
     assert hidden
+
+
+def _passes_of(joined: dict) -> list:
+    """Return each pass of a reply that joined several (``combine_passes``) as a timeline of
+    its own, from what the reply says of it (``passes``)."""
+    out = []
+    for summary in joined["passes"]:
+        first, count = summary["first_step"], summary["steps"]
+        out.append({"mode": joined["mode"], "steps": joined["steps"][first:first + count],
+                    "freed_before": joined["freed_before"] if not out else [],
+                    "leaf_grads": summary["leaf_grads"], "error": summary["error"],
+                    "returned": summary["returned"], "freed": summary["freed"],
+                    "grad_moved": summary.get("grad_moved", [])})
+    return out
+
+
+def test_a_reply_of_several_passes_tells_each_pass_what_it_moved():
+    """``gradstep backward`` joins the snippet's passes into one reply; its ``grad_moved``
+    was one list for them all, so a pass that changed no .grad hid w's at its steps and one
+    that did was not told apart. Each pass of the reply now carries its own: read back from
+    the reply alone, every step of every pass is what torch had."""
+    from gradstep.commands.backward import snippet_passes
+
+    source = GRAD_WRITTEN["hook_zeroes_grad"]  # pass 1: w.grad None, nothing moved; pass 2: zeroed
+    result, oracle = gradstep_and_torch(source, "/x/joined.py")
+    joined = snippet_passes(result["calls"])
+    assert "grad_moved" not in joined
+    assert [s.get("grad_moved") for s in joined["passes"]] == [
+        c["timeline"].get("grad_moved") for c in result["calls"]] == [None, ["w"]]
+    graph = graph_from_json(result["trace"])
+    ids = drawn_ids(oracle, result["trace"], result["root_name"])
+    labels = {n: a["label"] for n, a in graph.nodes(data=True) if a["kind"] == "leaf"}
+    history = PassHistory(graph, _passes_of(joined))
+    for p, torch_call in enumerate(oracle.calls):
+        for k in range(history.index(p).count + 1):
+            state = history.state(p, k)
+            assert_matches(shown_by(state), expected_state(torch_call, k, ids, labels), (p, k))
+            assert p == 1 or not not_known(state), (p, k)
+    assert not_known(history.state(1, 0)) == {"w"} and not not_known(history.state(0, 0))
+
+
+SUBCLASS_LEAF = ("import torch\n\nclass T(torch.Tensor):\n    pass\n\n\n"
+                 "x = torch.tensor([1., 2.], requires_grad=True)\n"
+                 "w = torch.tensor([3., 4.]).as_subclass(T).requires_grad_()\n"
+                 "w.grad = torch.ones(2)\nh = x * 2\nh.register_hook(lambda g: w.grad.mul_(0))\n"
+                 "out = (h.exp() * w).sum()\nout.backward(inputs=[x])\nprint(w.grad)\n")
+
+
+def test_a_subclass_leafs_grad_a_hook_changed_is_told():
+    """A tensor subclass's leaf was not noted (its reads would run its code): its ``.grad``
+    zeroed by a hook in a pass that does not accumulate into it was not in ``grad_moved``,
+    though torch's changed during the pass. Its ``.grad`` is read below its
+    ``__torch_function__`` now."""
+    result, oracle = gradstep_and_torch(SUBCLASS_LEAF, "/x/subclass.py")
+    assert result["output"] == "tensor([0., 0.])\n"
+    (torch_call,) = oracle.calls
+    (w_node,) = [fn for fn in torch_call.nodes if type(fn).__name__ == "AccumulateGrad"
+                 and type(fn.variable).__name__ == "T"]
+    first, last = torch_call.snapshots[0]["grads"][w_node], torch_call.snapshots[-1]["grads"][w_node]
+    assert not torch.equal(first, last)  # torch's w.grad changed during the pass
+    from tests.step_oracle import reachable
+
+    ids = {fn: f"n{i}" for i, fn in enumerate(reachable(torch_call.roots))}  # (graph_ids')
+    (call,) = result["calls"]
+    assert call["timeline"]["grad_moved"] == [ids[w_node]]  # (unlabelled: a subclass)
+
+
+# past ``grad_marks.NOTED_BYTES`` a .grad's bits are not copied as the pass begins (a model's
+# every .grad copied held +1x its gradients for the pass: review of statehunt3): w (8 bytes)
+# fits a budget of 8 whichever leaf comes first, v (12 bytes) does not. w's .grad changed
+# through .data (no version moves: seen by its bits), v's in place (its version moves: seen
+# by the identity and version check it falls back to)
+BUDGET_SPENT = {"grad_budget_spent": (
+    "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+    "w = torch.tensor([3., 4.], requires_grad=True)\nv = torch.tensor([5., 6., 7.], requires_grad=True)\n"
+    "w.grad = torch.ones(2)\nv.grad = torch.ones(3)\nh = x * 2\n"
+    "def hook(g):\n    w.grad.data.mul_(0)\n    v.grad.mul_(0)\n\n\n"
+    "h.register_hook(hook)\nout = (h.exp() * w).sum() + (h.sum() * v).sum()\n"
+    "out.backward(inputs=[x])\nprint(w.grad, v.grad)\n")}
+
+
+def test_a_grad_past_the_copy_budget_falls_back_to_its_identity_and_version(monkeypatch):
+    """Only ``NOTED_BYTES`` of .grad bits are copied as a pass begins; a .grad past them is
+    checked by identity and version (main's check), and every step is still torch's."""
+    from gradstep.autograd import grad_marks
+
+    monkeypatch.setattr(grad_marks, "NOTED_BYTES", 8)
+    source = BUDGET_SPENT["grad_budget_spent"]
+    namespace: dict = {}
+    exec(source.split("h = x")[0], namespace)  # (the leaves and their .grads, as the pass begins)
+    marks = grad_marks.GradMarks()
+    for name in ("v", "w"):
+        marks.add(name, namespace[name])
+    marks.begin()
+    bits = {mark[0]: mark[4] for mark in marks.pending.values()}
+    marks.drop()
+    assert torch.equal(bits["w"], namespace["w"].grad.view(torch.int32)) and bits["v"] is None
+    result = assert_every_step_is_torchs("grad_budget_spent", source)
+    (call,) = result["calls"]
+    assert sorted(call["timeline"]["grad_moved"]) == ["v", "w"]
+
+
+def test_a_name_first_bound_to_two_leaves_labels_neither_in_the_pass():
+    # ``a = w; w = new leaf``: the graph labels both leaves ``w`` (their first name), and
+    # the window finds a leaf's .grad by its graph label. statehunt3's first-name rule
+    # labelled both ``w`` in the pass too, and the window showed a's .grad as w's; a pass
+    # that labels one ``w`` shows that one's .grad on the other. Neither is ``w`` in it
+    # (review of the session's merges); ``a`` keeps its name, with torch's a.grad.
+    source = ("import torch\nw = torch.ones(2, requires_grad=True)\na = w\n"
+              "w = torch.full((2,), 2., requires_grad=True)\n"
+              "out = (a * 3 + w * 5).sum()\nout.backward()\n")
+    session = Session()
+    result = session.run(source)
+    graph = graph_from_json(result["trace"])
+    drawn = [n for n, attrs in graph.nodes(data=True) if attrs["kind"] == "leaf"]
+    assert [graph.nodes[n]["label"] for n in drawn] == ["w", "w"]
+    history = PassHistory(graph, [call["timeline"] for call in drawn_calls(result["calls"], graph)])
+    index = history.index(0)
+    assert "w" not in index.leaf_labels()
+    namespace = {}
+    exec(source, namespace)  # the plain run: torch's a.grad
+    for k in range(index.count + 1):
+        shown = history.state(0, k).leaf_grads
+        assert "w" not in shown
+    assert torch.equal(torch.tensor(history.state(0, index.count).leaf_grads["a"]), namespace["a"].grad)

@@ -317,11 +317,14 @@ def test_nothing_to_draw_says_each_thing_once():
         session.reset()
     assert result["error"]["kind"] == "nothing_to_draw"
     area = no_graph_text(result)
-    assert area.lower().count("nothing to draw") == 0 and area.count("requires_grad=True?") == 1
+    # the fix names the line and the leaf (x, line 2) and says requires_grad=True once
+    assert area.lower().count("nothing to draw") == 0 and area.count("requires_grad=True") == 1
+    assert "Line 3 made y" in area and "line 2" in area, area
     printed = format_error(result["error"], "s.py")
     assert printed.lower().count("nothing to draw") == 1, printed
     assert result["error"]["message"] == "the snippet made no tensor with a grad_fn"
-    assert printed.count("requires_grad=True?") == 1, printed
+    assert printed.count("requires_grad=True") == 1, printed
+    assert printed.startswith("s.py:3: "), printed
 
 
 def test_the_requires_grad_lessons_graph_area_reads_as_one_sentence():
@@ -453,6 +456,53 @@ def test_open_and_quit_ask_about_unsaved_edits(qtbot, window, tmp_path, monkeypa
     window.save()
     assert path.read_text().endswith("y = 1\n") or path.read_text().endswith("y = 1")
 
+
+
+def test_saving_never_changes_what_python_reads_of_the_file_unasked(qtbot, window, tmp_path,
+                                                                    monkeypatch):
+    """The window saved UTF-8 whatever the file declared: a latin-1 file's `é` became `Ã©`
+    under python, and a declared-UTF-8 file's bad comment byte became U+FFFD unasked.
+    `python FILE` is the oracle for what the saved file holds."""
+    import subprocess
+    import sys
+
+    def python(path):
+        done = subprocess.run([sys.executable, str(path)], capture_output=True, timeout=60)
+        return done.returncode, done.stdout.decode("utf-8").strip()
+
+    asked, warned = [], []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec",
+                        lambda box: (asked.append(box.text()), answer[0])[1])
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: warned.append(a))
+    answer = [QtWidgets.QMessageBox.StandardButton.Cancel]
+    # a latin-1 file: saved in latin-1, python prints what it printed before and the edit
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"# -*- coding: latin-1 -*-\nprint('caf\xe9')\n")
+    before = python(latin)
+    assert window.open_file(str(latin))
+    window.editor.appendPlainText("print('na\xefve')")
+    assert window.files.save() and not asked and not warned
+    assert python(latin) == (0, before[1] + "\nna\xefve")
+    # a character latin-1 has no byte for: not saved, the file as it was
+    kept = latin.read_bytes()
+    window.editor.appendPlainText("print('\u4e2d')")
+    assert not window.files.save() and warned and latin.read_bytes() == kept
+    # a declared-UTF-8 file with a byte that is not UTF-8 in a comment: asked; Cancel keeps it
+    bad = tmp_path / "bad.py"
+    bad.write_bytes(b"# coding: utf-8\n# caf\xe9\nprint('ok')\n")
+    original = bad.read_bytes()
+    assert python(bad) == (0, "ok")
+    assert window.open_file(str(bad))
+    window.editor.appendPlainText("print(2)")
+    assert not window.files.save() and "bad.py" in asked[-1] and bad.read_bytes() == original
+    answer[0] = QtWidgets.QMessageBox.StandardButton.Save  # saved when the person says so
+    assert window.files.save() and python(bad) == (0, "ok\n2")
+    # a UTF-16 file (python refuses it): not opened, told why, the editor's text kept
+    utf16 = tmp_path / "wide.py"
+    utf16.write_bytes("print(1)\n".encode("utf-16"))
+    text, warned[:] = window.editor.toPlainText(), []
+    assert not window.open_file(str(utf16)) and "UTF-16" in str(warned[-1])
+    assert window.editor.toPlainText() == text and window.files.filename == str(bad.resolve())
 
 WIDE = ("import torch\n"
         "x = torch.ones(3, requires_grad=True)\n"

@@ -62,6 +62,20 @@ SNIPPETS = {
                 "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
                 "h.register_hook(lambda g: setattr(w, 'grad', torch.tensor([7., 7.])))\n"
                 "out = h.exp().sum()\nout.backward()\nprint(w.grad)\n",
+    # the same through .data (no version counter moves: the bits noted as the pass began tell)
+    "hookgraddata": "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                    "w = torch.tensor([3., 4.], requires_grad=True)\nw.grad = torch.ones(2)\n"
+                    "h = x * w\nh.register_hook(lambda g: w.grad.data.mul_(0))\n"
+                    "out = h.exp().sum()\nout.backward()\nprint(w.grad)\n",
+    # an optimizer step per parameter in its post-accumulate-grad hook, put on in a loop
+    # whose variable p is left naming b: b's .grad is b's in the Values and Leaves panels
+    "loopalias": "import torch\nw = torch.tensor([1., 2.], requires_grad=True)\n"
+                 "b = torch.tensor([0.5], requires_grad=True)\n"
+                 "opts = {p: torch.optim.SGD([p], lr=0.1) for p in (w, b)}\n"
+                 "def step(p):\n    opts[p].step()\n    opts[p].zero_grad(set_to_none=False)\n\n\n"
+                 "for p in (w, b):\n    p.register_post_accumulate_grad_hook(step)\n"
+                 "out = ((w * 3 + b) ** 2).sum()\nout.backward(retain_graph=True)\nout.backward()\n"
+                 "print(b, b.grad)\n",
     # a hook writes a saved tensor during the pass: torch refuses SinBackward0 later
     "hookwrite": "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
                  "d = c * 3\ne = d.exp()\nf = e * 5\ne.register_hook(lambda g: b.add_(1))\n"

@@ -1007,6 +1007,26 @@ What the snippet printed is in Output.</source>
         <translation>Python (*.py)</translation>
     </message>
     <message>
+        <source>Cannot save</source>
+        <translation>无法保存</translation>
+    </message>
+    <message>
+        <source>The coding line of {0} declares {1}, which has no bytes for {2}: python could not read it back. Change the coding line to utf-8, or remove that character.</source>
+        <translation>{0} 的编码声明行声明了 {1}，它无法表示 {2}：python 读回来的不会是这些文字。请把编码声明改成 utf-8，或者删掉这个字符。</translation>
+    </message>
+    <message>
+        <source>Bytes that are not UTF-8</source>
+        <translation>不是 UTF-8 的字节</translation>
+    </message>
+    <message>
+        <source>{0} holds bytes that are not UTF-8, in comments (python passes over them there). The editor shows each as U+FFFD (the replacement character), and saving writes U+FFFD in its place.</source>
+        <translation>{0} 的注释里有不是 UTF-8 的字节（python 在注释里会跳过它们）。编辑器把每个这样的字节显示为 U+FFFD（替换字符），保存时会用 U+FFFD 替换原来的字节。</translation>
+    </message>
+    <message>
+        <source>Save anyway, or cancel and keep the file as it is (Save As writes the text to another file)?</source>
+        <translation>仍然保存，还是取消并保持文件原样（“另存为”可以把文字写到另一个文件）？</translation>
+    </message>
+    <message>
         <source>opening an example</source>
         <translation>打开示例</translation>
     </message>
