@@ -111,8 +111,34 @@ def test_a_signal_handlers_exception_in_gradsteps_code_reaches_the_snippet(
     assert len(result["calls"]) == 1 and result["calls"][0]["timeline"]["steps"]
 
 
-TIMED_PASS = """\
+# A timer's signal that comes during a backward pass, at a known point: a thread of the
+# snippet's sends it once the main thread is in torch's engine (its innermost Python frame
+# ``_engine_run_backward``), as a timer going off then would (a timer raced the pass: on a
+# busy machine it went off before it, and ``ITIMER_VIRTUAL`` goes off at the kernel's next
+# tick, 4 ms and more here, which can be after a short pass). ``over`` ends the thread when
+# the pass is over without it (the test then fails: "ran through").
+ALARM_IN_THE_PASS = """\
+import os
 import signal
+import sys
+import threading
+import time
+
+over = threading.Event()
+
+
+def alarm_during_the_pass():
+    main = threading.main_thread().ident
+    while sys._current_frames()[main].f_code.co_name != "_engine_run_backward":
+        if over.is_set():
+            return
+        time.sleep(0.0002)
+    os.kill(os.getpid(), signal.SIGALRM)
+
+
+"""
+
+TIMED_PASS = ALARM_IN_THE_PASS + """\
 import torch
 
 
@@ -144,13 +170,13 @@ w = torch.ones(3, requires_grad=True)
 chain(x, 2).sum().backward()  # torch's engine started
 x.grad = None
 loss = (chain(x, 3000) * w).sum()
-signal.setitimer(signal.ITIMER_REAL, 0.001)  # goes off during the pass: python runs the
-try:                                         # handler after it, in torch's Python code
+threading.Thread(target=alarm_during_the_pass, daemon=True).start()
+try:  # the signal comes during the pass: python runs the handler after it, in torch's code
     loss.backward()
     print("ran through")
 except Timeout as err:
     print("timed out:", err)
-signal.setitimer(signal.ITIMER_REAL, 0)
+over.set()
 print("x.grad", x.grad, "w.grad", w.grad)
 z = (x * 3).exp()
 z.register_hook(lambda g: g * 2)  # a hook of the snippet's: the handler runs in it
@@ -174,8 +200,7 @@ def test_a_timer_going_off_during_a_recorded_pass_lets_it_finish_as_python_does(
     assert steps[1] == 3000 + 4 and steps[2] > 0  # the pass ran through, recorded
 
 
-HOOKED_PASS = """\
-import signal
+HOOKED_PASS = ALARM_IN_THE_PASS + """\
 import torch
 
 
@@ -196,13 +221,13 @@ h.register_hook(lambda g: ran.append(signal.getsignal(signal.SIGALRM) is on_alar
 t = h
 for _ in range(3000):
     t = t * 1.0
-signal.setitimer(signal.ITIMER_REAL, 0.0005)  # goes off before the hook, the last step:
-try:                                          # python runs the handler as the hook starts
+threading.Thread(target=alarm_during_the_pass, daemon=True).start()
+try:  # the signal comes before the hook, the last step: python runs the handler as it starts
     t.sum().backward()
     print("ran through")
 except Timeout as err:
     print("timed out:", err)
-signal.setitimer(signal.ITIMER_REAL, 0)
+over.set()
 print("hook ran", ran, "x.grad", x.grad)
 signal.signal(signal.SIGALRM, signal.SIG_DFL)
 """
@@ -228,12 +253,7 @@ def _as_python_runs_it(path, source: str):
     return plain.stdout, result
 
 
-FAILED_SIGNALLED_PASS = """\
-import os
-import signal
-import sys
-import threading
-import time
+FAILED_SIGNALLED_PASS = ALARM_IN_THE_PASS + """\
 import traceback
 import torch
 
@@ -250,13 +270,6 @@ def on_alarm(signum, frame):
     raise Timeout("time is up")
 
 
-def signal_during_the_pass():  # once torch's engine runs (no Python code of the pass's)
-    main = threading.main_thread().ident
-    while sys._current_frames()[main].f_code.co_name != "_engine_run_backward":
-        time.sleep(0.0002)
-    os.kill(os.getpid(), signal.SIGALRM)
-
-
 signal.signal(signal.SIGALRM, on_alarm)
 x = torch.ones(3, requires_grad=True)
 w = (torch.rand(200, 200) / 100).requires_grad_()
@@ -266,7 +279,7 @@ for _ in range(6):  # the pass: matrix products, tens of ms
     h = h @ w
 loss = h.sum() + s.sum()
 s.mul_(1)
-threading.Thread(target=signal_during_the_pass, daemon=True).start()
+threading.Thread(target=alarm_during_the_pass, daemon=True).start()
 try:
     loss.backward()
 except Timeout as err:
@@ -275,6 +288,7 @@ except Timeout as err:
     print("suppressed:", err.__suppress_context__, "| cause:", err.__cause__)
     print([tuple(f) for f in traceback.extract_tb(torchs.__traceback__)])
     print("".join(traceback.format_exception(torchs)))
+over.set()
 signal.signal(signal.SIGALRM, signal.SIG_DFL)
 """
 
