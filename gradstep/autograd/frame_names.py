@@ -97,7 +97,9 @@ def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) 
     # the graph's labels (``runner``: a parameter's name, else the first name the snippet
     # bound the leaf to), whatever names hold the leaves now: two leaves whose names were
     # swapped, a loop variable (``for p in net.parameters()``) naming a parameter
-    firsts = {by_leaf[ident]: name for ident, (ref, name) in first_names.items()
+    # (a copy of the items first: a snippet thread's pass reads them while the main thread
+    # may bind new names, and a dict changed during the loop would drop the pass's record)
+    firsts = {by_leaf[ident]: name for ident, (ref, name) in list(first_names.items())
               if ident in by_leaf and ref() is not None}
     taken = Counter(firsts.values())
     for node_id in by_leaf.values():

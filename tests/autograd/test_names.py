@@ -154,3 +154,31 @@ def test_a_runs_scopes_found_once_a_call_are_get_s_for_reused_and_hooked_modules
     assert {"0.inner.0", "1.inner.1", "0.shared", ""} <= set(shown.values())
     by_name = {node["scope"] for node in reply["trace"]["nodes"] if node["name"] == "SigmoidBackward0"}
     assert by_name == {"0", "1"}
+
+
+def test_frame_labels_reads_the_first_names_while_another_thread_binds_more():
+    # a snippet thread's pass reads ``Bindings.leaf_labels`` while the main thread may bind
+    # a new name: a dict changed during frame_labels' loop raised "dictionary changed size
+    # during iteration" and the pass went unrecorded. Here the main thread's bind happens
+    # exactly inside the loop (the first leaf's weak reference binds one when read).
+    import weakref
+
+    from gradstep.autograd.frame_names import frame_labels, graph_ids
+
+    w = torch.ones(2, requires_grad=True)
+    b = torch.ones(2, requires_grad=True)
+    out = (w * 3 + b).sum()
+    first_names: dict = {}
+    other = torch.zeros(1)
+
+    def w_ref():
+        first_names[id(other)] = (weakref.ref(other), "other")  # the main thread binds
+        return w
+
+    first_names[id(w)] = (w_ref, "w")
+    first_names[id(b)] = (weakref.ref(b), "b")
+    id_of = graph_ids([out])
+    labels = frame_labels({"out": out}, id_of, first_names)
+    by_leaf = {fn.variable: node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
+    assert {labels[by_leaf[w]], labels[by_leaf[b]]} == {"w", "b"}
+    assert labels[by_leaf[w]] == "w"
