@@ -28,12 +28,18 @@ class Bindings:
     after each top-level assignment, with ``t``'s node when it could be read
     safely. Ops are labelled by the first name their output was bound to;
     leaves are kept as weak references so labels never keep tensors alive.
+
+    A leaf's label is its first name, made unique among the live leaves: ``a = w; w =
+    new leaf`` labels the first ``w`` and the new one ``w (2)`` (the window finds each
+    leaf's ``.grad`` by its label). A name whose leaf is gone is free again (``x = new
+    leaf`` in a loop keeps ``x``).
     """
 
     def __init__(self):
         self.op_labels: dict = {}
         self.leaf_labels: dict[int, tuple[weakref.ref, str]] = {}
         self.last_with_grad_fn: tuple[str, weakref.ref] | None = None
+        self._leaf_of_label: dict[str, int] = {}  # label -> id of the leaf it labels
 
     def bind_tensor(self, name: str, t: torch.Tensor, fn) -> None:
         if fn is not None:
@@ -42,9 +48,26 @@ class Bindings:
         elif t.requires_grad and t._is_view():
             # a view whose node was not read (reading it may rebuild it): still a root candidate
             self.last_with_grad_fn = (name, weakref.ref(t))
-        elif id(t) not in self.leaf_labels:
+        else:
+            entry = self.leaf_labels.get(id(t))
             # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
-            self.leaf_labels[id(t)] = (weakref.ref(t), name)
+            # (An entry whose tensor is gone is the new one's: it took that id.)
+            if entry is None or entry[0] is not _GONE and entry[0]() is None:
+                self.leaf_labels[id(t)] = (weakref.ref(t), self._free_label(name, id(t)))
+
+    def _free_label(self, name: str, ident: int) -> str:
+        """Return ``name``, or ``name (2)``, ``name (3)``… where a live leaf has it."""
+        label, count = name, 1
+        while self._taken(label):
+            count += 1
+            label = f"{name} ({count})"
+        self._leaf_of_label[label] = ident
+        return label
+
+    def _taken(self, label: str) -> bool:
+        """Whether a live leaf (or one ``let_go`` set aside) has ``label``."""
+        entry = self.leaf_labels.get(self._leaf_of_label.get(label, -1))
+        return entry is not None and entry[1] == label and (entry[0] is _GONE or entry[0]() is not None)
 
     def let_go(self, tensors) -> list:
         """Drop the weak references to ``tensors`` (``swaps``: torch swaps no tensor that
