@@ -182,3 +182,31 @@ def test_frame_labels_reads_the_first_names_while_another_thread_binds_more():
     by_leaf = {fn.variable: node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
     assert {labels[by_leaf[w]], labels[by_leaf[b]]} == {"w", "b"}
     assert labels[by_leaf[w]] == "w"
+
+
+def test_a_leafs_label_is_its_first_name_unique_among_the_live_leaves():
+    import gc
+    import weakref
+
+    from gradstep.autograd.names import Bindings
+
+    bindings = Bindings()
+    w1 = torch.ones(2, requires_grad=True)
+    bindings.bind_tensor("w", w1, None)
+    w2 = torch.ones(2, requires_grad=True)
+    bindings.bind_tensor("w", w2, None)  # ``a = w; w = new leaf``: the first one lives
+    bindings.bind_tensor("a", w1, None)  # a later name changes no label
+    labels = bindings.labels()
+    assert (labels[("leaf", id(w1))], labels[("leaf", id(w2))]) == ("w", "w (2)")
+    del w1
+    gc.collect()
+    w3 = torch.ones(2, requires_grad=True)  # ``x = new leaf`` in a loop: the name is free again
+    bindings.bind_tensor("w", w3, None)
+    assert bindings.labels()[("leaf", id(w3))] == "w"
+    # an entry whose tensor is gone, at the id a new tensor took: the new one is named
+    gone = torch.zeros(1)
+    new = torch.zeros(1)
+    bindings.leaf_labels[id(new)] = (weakref.ref(gone), "old")
+    del gone
+    bindings.bind_tensor("v", new, None)
+    assert bindings.labels()[("leaf", id(new))] == "v"
