@@ -40,6 +40,7 @@ class Bindings:
         self.leaf_labels: dict[int, tuple[weakref.ref, str]] = {}
         self.last_with_grad_fn: tuple[str, weakref.ref] | None = None
         self._leaf_of_label: dict[str, int] = {}  # label -> id of the leaf it labels
+        self._last_count: dict[str, int] = {}  # name -> the last n of its ``name (n)``
 
     def bind_tensor(self, name: str, t: torch.Tensor, fn) -> None:
         if fn is not None:
@@ -57,10 +58,13 @@ class Bindings:
 
     def _free_label(self, name: str, ident: int) -> str:
         """Return ``name``, or ``name (2)``, ``name (3)``… where a live leaf has it."""
-        label, count = name, 1
-        while self._taken(label):
-            count += 1
-            label = f"{name} ({count})"
+        label = name
+        if self._taken(name):  # counted on from the last number given: no walk over them all
+            count = self._last_count.get(name, 1)
+            while self._taken(label):
+                count += 1
+                label = f"{name} ({count})"
+            self._last_count[name] = count
         self._leaf_of_label[label] = ident
         return label
 
