@@ -36,6 +36,9 @@ RUNS = {
     "zero_passes": (MSE, ["--passes", "0"]),
     "undrawn_fails": (UNDRAWN_FAILS, []),
     "drawn_fails": (DRAWN_FAILS, []),
+    # a call torch refused before its first step, inside main(): no pass ran, no JSON
+    "undrawn_refused": ("import torch\ndef main():\n    x = torch.ones(2)\n"
+                        "    torch.autograd.grad(x.sum(), [x])\nmain()\n", []),
 }
 
 
@@ -111,3 +114,12 @@ def test_a_snippet_that_made_passes_and_then_failed_prints_them_drawn_or_not(run
     for got, want in zip(data["passes"], namespace["seen"], strict=True):
         (grad,) = got["leaf_grads"].values()
         assert grad == want.tolist()
+
+
+def test_a_snippet_whose_only_call_torch_refused_prints_its_error_alone(runs):
+    status, data, stderr = runs["undrawn_refused"]
+    namespace = {}
+    with pytest.raises(RuntimeError) as raised:  # plain python: torch's error, no pass
+        exec(RUNS["undrawn_refused"][0], namespace)
+    assert status == 1 and data is None
+    assert str(raised.value) in stderr

@@ -58,7 +58,7 @@ def run(args) -> int:
         if timeline is None and not own_pass and _undrawn_passes_only(result):
             timeline = recorded_passes(calls)  # (the snippet left no graph to draw)
             result = {**result, "ok": True, "error": None}
-        elif timeline is None and not own_pass and not result["ok"] and _recorded(calls):
+        elif timeline is None and not own_pass and not result["ok"] and _ran_steps(calls):
             timeline = recorded_passes(calls)  # failed, its passes undrawn: as a drawn one
         if timeline is None and result["ok"]:
             timeline = session.backward(mode=args.mode or "backward",
@@ -109,6 +109,12 @@ def _undrawn_passes_only(result: dict) -> bool:
 def _recorded(calls) -> bool:
     """Whether any of the snippet's backward calls was recorded."""
     return any(call.get("timeline") for call in calls)
+
+
+def _ran_steps(calls) -> bool:
+    """Whether a recorded backward call of the snippet's ran a step (not one torch refused
+    before its first: ``requires_grad_error.py``'s error stays the snippet's only words)."""
+    return any((call.get("timeline") or {}).get("steps") for call in calls)
 
 
 def recorded_passes(calls: list) -> dict:
