@@ -32,7 +32,10 @@ class Bindings:
     A leaf's label is its first name, made unique among the live leaves: ``a = w; w =
     new leaf`` labels the first ``w`` and the new one ``w (2)`` (the window finds each
     leaf's ``.grad`` by its label). A name whose leaf is gone is free again (``x = new
-    leaf`` in a loop keeps ``x``).
+    leaf`` in a loop keeps ``x``). Only leaves that require grad count: ``x = data; d = x;
+    x = new leaf`` keeps ``x``. A label a list's item gave (``ps[0]``, ``item=True``) yields to
+    a plain name bound to that leaf later (``w, b = params``: ``w``), until a pass of the
+    snippet's read the labels (``settle``: the pass and the graph must say the same).
     """
 
     def __init__(self):
@@ -41,8 +44,9 @@ class Bindings:
         self.last_with_grad_fn: tuple[str, weakref.ref] | None = None
         self._leaf_of_label: dict[str, int] = {}  # label -> id of the leaf it labels
         self._last_count: dict[str, int] = {}  # name -> the last n of its ``name (n)``
+        self._items: set[int] = set()  # ids of leaves labelled as a list's item, not settled
 
-    def bind_tensor(self, name: str, t: torch.Tensor, fn) -> None:
+    def bind_tensor(self, name: str, t: torch.Tensor, fn, item: bool = False) -> None:
         if fn is not None:
             self.op_labels.setdefault(node_key(fn), name)
             self.last_with_grad_fn = (name, weakref.ref(t))
@@ -53,8 +57,20 @@ class Bindings:
             entry = self.leaf_labels.get(id(t))
             # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
             # (An entry whose tensor is gone is the new one's: it took that id.)
+            ident = id(t)
             if entry is None or entry[0] is not _GONE and entry[0]() is None:
-                self.leaf_labels[id(t)] = (weakref.ref(t), self._free_label(name, id(t)))
+                self.leaf_labels[ident] = (weakref.ref(t), self._free_label(name, ident))
+                if item:
+                    self._items.add(ident)
+                elif self._items:
+                    self._items.discard(ident)
+            elif not item and ident in self._items:  # a plain name: it takes the item's place
+                self._items.discard(ident)
+                self.leaf_labels[ident] = (entry[0], self._free_label(name, ident))
+
+    def settle(self) -> None:
+        """A pass reads the labels now: the items' ones stay (``bind_tensor``)."""
+        self._items.clear()
 
     def _free_label(self, name: str, ident: int) -> str:
         """Return ``name``, or ``name (2)``, ``name (3)``… where a live leaf has it."""
@@ -69,9 +85,12 @@ class Bindings:
         return label
 
     def _taken(self, label: str) -> bool:
-        """Whether a live leaf (or one ``let_go`` set aside) has ``label``."""
+        """Whether a live leaf that requires grad (or one ``let_go`` set aside) has ``label``."""
         entry = self.leaf_labels.get(self._leaf_of_label.get(label, -1))
-        return entry is not None and entry[1] == label and (entry[0] is _GONE or entry[0]() is not None)
+        if entry is None or entry[1] != label:
+            return False
+        t = entry[0]()
+        return entry[0] is _GONE or t is not None and t.requires_grad
 
     def let_go(self, tensors) -> list:
         """Drop the weak references to ``tensors`` (``swaps``: torch swaps no tensor that

@@ -346,13 +346,13 @@ class Observer:
 
     def _bind_items(self, name: str, items) -> None:
         """Name the plain leaves a bound list or tuple holds (``ps = [torch.ones(2,
-        requires_grad=True)]``: ``ps[0]``), up to ``_ITEMS_NAMED`` of them; parameters keep
-        their module's names, ops and views are not read (reading a view's node may
-        rebuild it)."""
+        requires_grad=True)]``: ``ps[0]``, until a plain name is bound to one before a pass),
+        up to ``_ITEMS_NAMED`` of them; parameters keep their module's names, ops and views
+        are not read (reading a view's node may rebuild it)."""
         bind = self.bindings.bind_tensor
         for i, item in enumerate(items[:_ITEMS_NAMED]):
             if type(item) is _TENSOR and not (item.requires_grad and (item._is_view() or item.grad_fn is not None)):
-                bind(f"{name}[{i}]", item, None)
+                bind(f"{name}[{i}]", item, None, True)
 
     def last(self, value) -> None:
         """``__gradstep_last__``: the value of the snippet's final expression (the root)."""

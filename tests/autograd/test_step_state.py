@@ -257,6 +257,17 @@ HUNTED = {
     # a leaf held only by a list: the graph labelled it "leaf", the pass "p"; now "ps[0]"
     "leaf_in_a_list": ("import torch\nps = [torch.ones(2, requires_grad=True), torch.zeros(1)]\n"
                        "out = (ps[0] * 3).sum()\nout.backward()\nfor p in ps:\n    print(p.grad)\n"),
+    # a list's leaves then given plain names before a pass (review of names2: ps[0], ps[1]
+    # there, where main said w and b); a name bound after a pass keeps the pass's ps[0]
+    "list_then_names": ("import torch\nparams = [torch.ones(2, requires_grad=True), "
+                        "torch.full((1,), 2., requires_grad=True)]\nw, b = params\n"
+                        "out = (w * 3).sum() + b.sum() * 5\nout.backward()\nqs = [w * 1]\n"
+                        "ks = [torch.ones(2, requires_grad=True)]\n(ks[0] * 2).sum().backward()\n"
+                        "k = ks[0]\nout = (w * k * 7).sum()\nout.backward()\nprint(w.grad, b.grad, k.grad)\n"),
+    # a tensor without grad that keeps its name: the new leaf is x, not x (2) (review of names2)
+    "data_then_leaf_same_name": ("import torch\nx = torch.ones(2)\nd = x\n"
+                                 "x = torch.full((2,), 3., requires_grad=True)\nout = (x * d).sum()\n"
+                                 "out.backward()\nprint(x.grad)\n"),
     "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
@@ -709,3 +720,15 @@ def test_a_leaf_held_only_by_a_list_is_named_by_its_place_in_the_graph_and_the_p
     assert [a["label"] for _, a in graph.nodes(data=True) if a["kind"] == "leaf"] == ["ps[0]"]
     (call,) = drawn_calls(result["calls"], graph)
     assert list(call["timeline"]["leaf_grads"]) == ["ps[0]"]
+
+
+def test_a_lists_leaves_take_plain_names_bound_before_a_pass_and_no_grad_tensor_takes_a_name():
+    result = assert_every_step_is_torchs("list_then_names", HUNTED["list_then_names"])
+    graph = graph_from_json(result["trace"])
+    leaves = sorted(a["label"] for _, a in graph.nodes(data=True) if a["kind"] == "leaf")
+    assert leaves == ["ks[0]", "w"]  # k = ks[0] came after the pass that filed ks[0]
+    labelled = [sorted(call["timeline"]["leaf_grads"]) for call in result["calls"]]
+    assert labelled == [["b", "w"], ["ks[0]"], ["ks[0]", "w"]]
+    result = assert_every_step_is_torchs("data_then_leaf_same_name", HUNTED["data_then_leaf_same_name"])
+    graph = graph_from_json(result["trace"])
+    assert [a["label"] for _, a in graph.nodes(data=True) if a["kind"] == "leaf"] == ["x"]
