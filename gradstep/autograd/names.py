@@ -64,7 +64,7 @@ class Bindings:
                     self._items.add(ident)
                 elif self._items:
                     self._items.discard(ident)
-            elif not item and ident in self._items:  # a plain name: it takes the item's place
+            elif self._items and not item and ident in self._items:  # a plain name: it takes the item's place
                 self._items.discard(ident)
                 self.leaf_labels[ident] = (entry[0], self._free_label(name, ident))
 

@@ -348,10 +348,14 @@ class Observer:
         """Name the plain leaves a bound list or tuple holds (``ps = [torch.ones(2,
         requires_grad=True)]``: ``ps[0]``, until a plain name is bound to one before a pass),
         up to ``_ITEMS_NAMED`` of them; parameters keep their module's names, ops and views
-        are not read (reading a view's node may rebuild it)."""
-        bind = self.bindings.bind_tensor
+        are not read (reading a view's node may rebuild it), and a tensor without grad is
+        left unnamed (a data list rebound in a loop would cost a label per item)."""
+        bind, labelled = self.bindings.bind_tensor, self.bindings.leaf_labels
         for i, item in enumerate(items[:_ITEMS_NAMED]):
-            if type(item) is _TENSOR and not (item.requires_grad and (item._is_view() or item.grad_fn is not None)):
+            if type(item) is not _TENSOR or not item.requires_grad:
+                continue
+            entry = labelled.get(id(item))  # labelled already: an item's name changes nothing
+            if (entry is None or entry[0]() is not item) and not (item._is_view() or item.grad_fn is not None):
                 bind(f"{name}[{i}]", item, None, True)
 
     def last(self, value) -> None:
