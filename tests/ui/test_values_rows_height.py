@@ -1,0 +1,65 @@
+"""The Values panel's two text rows (the node's header, the "Saved tensors now" / ``.grad``
+row) are as high as their text, not two lines always: a one-line text left ~35 px blank
+under it at 1920 x 1080 (retain_graph_error's second pass, in Chinese). Checked against
+QLabel's own layout of the text shown (rich text, the label's width), in English and in
+Chinese, and after View › Zoom; a text wider than the row wraps and takes its lines."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtWidgets
+
+from gradstep.autograd.session import Session
+from gradstep.ui.qt_row_label import QtLinesLabel
+from tests.ui.test_values_chart_height import FAILS, run
+from tests.ui.test_window_flows import step_to
+
+
+def check_rows(panel) -> list[int]:
+    """Assert each row shows its whole text with no blank line under it; return the
+    rows' line counts."""
+    counts = []
+    for row in (panel.header, panel.grad_change):
+        # QLabel's own height for the text at the row's width (lays the rich text out)
+        need = QtWidgets.QLabel.heightForWidth(row, row.width())
+        spacing = row.fontMetrics().lineSpacing()
+        assert need <= row.height() < need + spacing, (row.text(), need, row.height())
+        counts.append(row.line_count)
+    return counts
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_rows_are_as_high_as_their_text(qtbot, make_window, language):
+    from gradstep.ui.qt_language import apply_language
+
+    window = make_window(Session)
+    apply_language(language)
+    window.resize(1920, 1080)
+    qtbot.wait(100)
+    run(qtbot, window, FAILS)
+    step_to(window, "SigmoidBackward0")
+    window.docks["values"].raise_()
+    qtbot.wait(200)
+    panel = window.values_panel
+    assert ("现在已保存的张量" if language == "zh_CN" else "Saved tensors now") in \
+        panel.grad_change.text()
+    assert check_rows(panel) == [1, 1]  # (two lines high before)
+    for _ in range(4):  # View › Zoom: the rows follow the new font
+        window.act_zoom_in.trigger()
+    qtbot.wait(200)
+    check_rows(panel)
+    window.act_zoom_reset.trigger()
+
+
+def test_a_long_text_wraps_and_a_short_one_takes_a_line(qtbot):
+    row = QtLinesLabel()
+    row.setWordWrap(True)
+    qtbot.addWidget(row)
+    row.resize(300, 40)
+    row.set_text("<b>MulBackward0</b> (n7) mul — ran at step 3 and more words, more words",
+                 "MulBackward0 (n7) mul — ran at step 3 and more words, more words")
+    assert row.line_count >= 2
+    assert row.height() >= QtWidgets.QLabel.heightForWidth(row, row.width())
+    row.set_text("Saves no tensor for backward.")
+    assert row.line_count == 1
+    assert row.height() == row.fontMetrics().lineSpacing() + 4
