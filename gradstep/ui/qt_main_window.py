@@ -157,6 +157,13 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["values"], self.docks["errors"]], [520, 200],
                          QtCore.Qt.Orientation.Vertical)
         self._error_room: int | None = None  # the Errors and Output tabs' height fit_error_room set
+        self._fit_size = QtCore.QSize()  # the window's size then (-1: dragged since, by the user)
+        self._refit_timer = QtCore.QTimer(self)  # the tabs fitted again, once laid out
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(0)
+        self._refit_timer.timeout.connect(self._refit_room)
+        for name in ("errors", "output"):  # another width; a drag of their edge
+            self.docks[name].installEventFilter(self)
         self.errors_panel.sigShown.connect(self.fit_error_room)
         for name in ("errors", "output"):  # a tab raised: the room its text wants, once the
             self.docks[name].visibilityChanged.connect(  # other tab's is hidden
@@ -184,8 +191,14 @@ class QtMainWindow(QtWidgets.QMainWindow):
             want = self.errors_panel.empty_height() + max(0, title)
             if errors.height() > want:
                 self._share_column(errors, want)
-        elif raised(output) and output.height() < OUTPUT_ROOM:
-            self._share_column(output, OUTPUT_ROOM)
+        elif raised(errors) and error is None:  # (back from Output, or the window resized)
+            self.fit_error_text()
+        elif raised(output):  # its printed lines, ``OUTPUT_ROOM`` at least (not the Errors
+            title = max(0, output.height() - self.output_panel.height())  # tab's height)
+            want = min(max(OUTPUT_ROOM, self.output_panel.text_height() + title),
+                       self._most_room())
+            if want != output.height():
+                self._share_exactly(output, want)
 
     def fit_error_text(self) -> None:
         """Give the Errors tab the height its error's text takes at the tab's width (torch's
@@ -197,14 +210,22 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if errors.isFloating() or not self.isVisible() or not raised(errors) or panel.empty:
             return
         title = max(0, errors.height() - panel.height())  # the dock's title bar
-        column = self.docks["values"].height() + errors.height()
-        most = max(ERROR_ROOM, int(ERROR_SHARE * column))
-        want = min(panel.text_height(), most - title) + title
+        want = min(panel.text_height(), self._most_room() - title) + title
         if want != errors.height():
-            self._share_column(errors, want)
-            self.layout().activate()
-            if errors.height() != want:  # Qt counts a tabbed area's size otherwise: once more
-                self._share_column(errors, 2 * want - errors.height())
+            self._share_exactly(errors, want)
+
+    def _share_exactly(self, lower: QtWidgets.QDockWidget, height: int) -> None:
+        """``_share_column``, and again where Qt gave the tabs another height (it counts a
+        tabbed area's size otherwise)."""
+        self._share_column(lower, height)
+        self.layout().activate()
+        if lower.height() != height:
+            self._share_column(lower, 2 * height - lower.height())
+
+    def _most_room(self) -> int:
+        """Return the most the Errors or Output tabs take of the column (what is more scrolls)."""
+        column = self.docks["values"].height() + self.docks["errors"].height()
+        return max(ERROR_ROOM, int(ERROR_SHARE * column))
 
     def _share_column(self, lower: QtWidgets.QDockWidget, height: int) -> None:
         """Make the lower tabs (``lower``: Errors or Output) ``height`` high, the Values tabs
@@ -213,7 +234,40 @@ class QtMainWindow(QtWidgets.QMainWindow):
         column = upper.height() + lower.height()
         self.resizeDocks([upper, lower], [column - height, height], QtCore.Qt.Orientation.Vertical)
         self._error_room = None  # until laid out: the height the tabs got (their least may be more)
-        QtCore.QTimer.singleShot(0, lambda: setattr(self, "_error_room", lower.height()))
+        QtCore.QTimer.singleShot(0, self, self._note_room)
+
+    def _note_room(self) -> None:
+        """Note the height the Errors and Output tabs now have as the one fitted."""
+        errors = self.docks["errors"]
+        self._error_room = (errors if raised(errors) else self.docks["output"]).height()
+        self._fit_size = self.size()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        """Fit the Errors or Output tabs again when they get another width (the window
+        resized, the column moved: the text wraps otherwise), and note a height of theirs
+        that the window's size did not make (the user dragged their edge): it stays, also
+        when the window is resized."""
+        if (event.type() == QtCore.QEvent.Type.Resize and self._error_room != -1
+                and watched.isVisible() and not watched.isFloating()):
+            if event.size().width() != event.oldSize().width():
+                self._refit_timer.start()  # (also while a fit is under way: its width went)
+            elif (self._error_room is not None and self.size() == self._fit_size
+                  and watched.height() != self._error_room):
+                self._error_room = -1
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self._error_room != -1 and event.size() != event.oldSize():
+            self._refit_timer.start()  # (another column: another share of it), once laid out
+
+    def _refit_room(self) -> None:
+        if self._error_room == -1 or not self.isVisible():  # (dragged since)
+            return
+        self._error_room = None
+        self.fit_error_room()
+        if self._error_room is None:  # (what it fitted, also where it changed nothing)
+            QtCore.QTimer.singleShot(0, self, self._note_room)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
