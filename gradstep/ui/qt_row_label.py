@@ -23,6 +23,22 @@ class QtRowLabel(QtWidgets.QLabel):
             return fixed
         return super().heightForWidth(width)
 
+    def _lay_out(self) -> None:
+        """Lay the text out again at a new width (a subclass that measures it)."""
+
+    def _new_font(self) -> None:
+        """Measure again in a new font (View › Zoom; a subclass that measures)."""
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._lay_out()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange:
+            self._new_font()
+
 
 class QtItemsLabel(QtRowLabel):
     """A QtRowLabel for a few short items (a value's statistics: ``min -0.0828``): it
@@ -94,17 +110,10 @@ class QtItemsLabel(QtRowLabel):
             width = self._widths[text] = metrics.horizontalAdvance(text)
         return width
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._lay_out()
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom
-            self._widths.clear()
-            self._metrics = None
-            self._lay_out()
+    def _new_font(self) -> None:
+        self._widths.clear()
+        self._metrics = None
+        self._lay_out()
 
 
 class QtLinesLabel(QtRowLabel):
@@ -172,15 +181,11 @@ class QtLinesLabel(QtRowLabel):
             self.setFixedHeight(self.fontMetrics().lineSpacing() * count + 4)
             self.sigLinesChanged.emit(count)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._fit()
+    def _lay_out(self) -> None:
+        self._fit()
 
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom
-            self._counts.clear()
-            self._metrics = None
-            self.line_count = 0  # (the height follows the new font's line spacing)
-            self._fit()
+    def _new_font(self) -> None:
+        self._counts.clear()
+        self._metrics = None
+        self.line_count = 0  # (the height follows the new font's line spacing)
+        self._fit()
