@@ -15,13 +15,23 @@ from tests.ui.test_values_chart_height import FAILS, run
 from tests.ui.test_window_flows import step_to
 
 
+def laid_out_height(row) -> int:
+    """Return a plain QLabel's height for ``row``'s text at its width and font (it lays the
+    rich text out; the row itself answers its fixed height)."""
+    probe = QtWidgets.QLabel()
+    probe.setWordWrap(True)
+    probe.setFont(row.font())
+    probe.setMargin(row.margin())
+    probe.setText(row.text())
+    return probe.heightForWidth(row.width())
+
+
 def check_rows(panel) -> list[int]:
     """Assert each row shows its whole text with no blank line under it; return the
     rows' line counts."""
     counts = []
     for row in (panel.header, panel.grad_change):
-        # QLabel's own height for the text at the row's width (lays the rich text out)
-        need = QtWidgets.QLabel.heightForWidth(row, row.width())
+        need = laid_out_height(row)
         spacing = row.fontMetrics().lineSpacing()
         assert need <= row.height() < need + spacing, (row.text(), need, row.height())
         counts.append(row.line_count)
@@ -59,7 +69,7 @@ def test_a_long_text_wraps_and_a_short_one_takes_a_line(qtbot):
     row.set_text("<b>MulBackward0</b> (n7) mul — ran at step 3 and more words, more words",
                  "MulBackward0 (n7) mul — ran at step 3 and more words, more words")
     assert row.line_count >= 2
-    assert row.height() >= QtWidgets.QLabel.heightForWidth(row, row.width())
+    assert row.height() >= laid_out_height(row)
     row.set_text("Saves no tensor for backward.")
     assert row.line_count == 1
     assert row.height() == row.fontMetrics().lineSpacing() + 4
