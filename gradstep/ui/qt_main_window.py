@@ -158,10 +158,15 @@ class QtMainWindow(QtWidgets.QMainWindow):
                          QtCore.Qt.Orientation.Vertical)
         self._error_room: int | None = None  # the Errors and Output tabs' height fit_error_room set
         self._fit_size = QtCore.QSize()  # the window's size then (-1: dragged since, by the user)
+        self._fit_column = 0  # the right column's height then (a drag keeps it)
         self._refit_timer = QtCore.QTimer(self)  # the tabs fitted again, once laid out
         self._refit_timer.setSingleShot(True)
         self._refit_timer.setInterval(0)
         self._refit_timer.timeout.connect(self._refit_room)
+        self._moved_timer = QtCore.QTimer(self)  # another height, the window's size the same:
+        self._moved_timer.setSingleShot(True)  # dragged, or a toolbar came (once laid out)
+        self._moved_timer.setInterval(0)
+        self._moved_timer.timeout.connect(self._moved_room)
         for name in ("errors", "output"):  # another width; a drag of their edge
             self.docks[name].installEventFilter(self)
         self.errors_panel.sigShown.connect(self.fit_error_room)
@@ -238,23 +243,44 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def _note_room(self) -> None:
         """Note the height the Errors and Output tabs now have as the one fitted."""
-        errors = self.docks["errors"]
-        self._error_room = (errors if raised(errors) else self.docks["output"]).height()
+        self._error_room = self._lower().height()
         self._fit_size = self.size()
+        self._fit_column = self._column()
+
+    def _lower(self) -> QtWidgets.QDockWidget:
+        errors = self.docks["errors"]
+        return errors if raised(errors) else self.docks["output"]
+
+    def _column(self) -> int:
+        """Return the right column's height: the raised upper tab's and the lower one's."""
+        values = self.docks["values"]
+        upper = next((dock for dock in (values, *self.tabifiedDockWidgets(values))
+                      if raised(dock)), values)
+        return upper.height() + self._lower().height()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
         """Fit the Errors or Output tabs again when they get another width (the window
         resized, the column moved: the text wraps otherwise), and note a height of theirs
-        that the window's size did not make (the user dragged their edge): it stays, also
-        when the window is resized."""
+        that the window's size did not make (the user dragged their edge, the column as high
+        as before: it stays, also when the window is resized; a toolbar that came or went
+        changed the column: fitted again)."""
         if (event.type() == QtCore.QEvent.Type.Resize and self._error_room != -1
                 and watched.isVisible() and not watched.isFloating()):
             if event.size().width() != event.oldSize().width():
                 self._refit_timer.start()  # (also while a fit is under way: its width went)
             elif (self._error_room is not None and self.size() == self._fit_size
                   and watched.height() != self._error_room):
-                self._error_room = -1
+                self._moved_timer.start()  # (the tabs above are resized after it, or before)
         return super().eventFilter(watched, event)
+
+    def _moved_room(self) -> None:
+        if (self._error_room in (None, -1) or self.size() != self._fit_size
+                or self._lower().height() == self._error_room):
+            return
+        if self._column() == self._fit_column:
+            self._error_room = -1  # dragged by the user
+        else:
+            self._refit_timer.start()
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)

@@ -73,3 +73,34 @@ def test_a_long_text_wraps_and_a_short_one_takes_a_line(qtbot):
     row.set_text("Saves no tensor for backward.")
     assert row.line_count == 1
     assert row.height() == row.fontMetrics().lineSpacing() + 4
+
+
+def test_the_count_is_never_below_qts_layout(qtbot):
+    """Across widths, zoomed fonts, long names, Chinese and bold beside normal text, the
+    row is never lower than QLabel lays its rich text out (cut text), unless it is
+    ``MOST_LINES`` high."""
+    from PySide6 import QtGui
+
+    row = QtLinesLabel()
+    row.setWordWrap(True)
+    qtbot.addWidget(row)
+    row.show()
+    texts = [("<b>NativeBatchNormBackward0</b> (n12) a_very_long_leaf_name_of_weights — 第 3 步运行",
+              "NativeBatchNormBackward0 (n12) a_very_long_leaf_name_of_weights — 第 3 步运行"),
+             ("<b>线性层权重</b> (n3) 线性层权重 — 已选中 — 本次反向传播中未运行",
+              "线性层权重 (n3) 线性层权重 — 已选中 — 本次反向传播中未运行"),
+             ("<b>WWWWWWWWWWWWWWWWWWWWWW</b> (n299) mm on cuda:0 — runs at step 17",
+              "WWWWWWWWWWWWWWWWWWWWWW (n299) mm on cuda:0 — runs at step 17"),
+             ("x.grad now: tensor([0.1966, 0.1050, 0.0452]) → tensor([0.3932, 0.2100])", None),
+             ("保存的张量：self (3, 4) float32，other (4, 5) float32，result", None)]
+    base = row.font().pointSizeF()
+    for scale in (0.8, 1.0, 1.6):
+        font = QtGui.QFont(row.font())
+        font.setPointSizeF(base * scale)
+        row.setFont(font)
+        for width in range(120, 700, 29):
+            row.resize(width, row.height())
+            for text, words in texts:
+                row.set_text(text, words)
+                if row.line_count < row.MOST_LINES:
+                    assert row.height() >= laid_out_height(row), (scale, width, text)
