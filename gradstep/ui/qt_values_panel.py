@@ -223,7 +223,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                             inspected=inspected if inspected.get("id") == self.node_id else None,
                             step=self.model.step_of(self.node_id), targets=self._slot_targets(),
                             dtypes=self._slot_dtypes())
-        self.formula.show_formulas(shown)
+        self.formula.show_formulas(shown, self.model.node_state(self.node_id) == "current")
 
     def _header(self, attrs: dict, step: dict | None, state: str) -> tuple[str, str]:
         """Return the header's rich text and its words (measured for its height)."""
