@@ -37,6 +37,7 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.anchorClicked.connect(self._on_link)
         self.shown: dict | None = None
+        self._runs_now = False  # the node shown is the step about to run (show_formulas)
         self._heights: dict[tuple, int] = {}  # (font, margin, lines) -> the text's height
         self.lines = LINES
         # the tallest text shown since ``forget_heights`` (px): the view is that high (within
@@ -187,9 +188,12 @@ class QtFormulaView(QtWidgets.QTextBrowser):
         self.shown = None
         self._set_html(f"<p style='color: gray'>{html.escape(text)}</p>")
 
-    def show_formulas(self, shown: dict) -> None:
-        """Show ``formulas_at``'s answer (see ``gradstep.autograd.formula_step``)."""
-        self.shown = shown
+    def show_formulas(self, shown: dict, runs_now: bool = False) -> None:
+        """Show ``formulas_at``'s answer (see ``gradstep.autograd.formula_step``);
+        ``runs_now``: the node is the step about to run, so what torch sends is told as
+        what it sends when it runs (it has sent nothing yet), as the Values panel's
+        "Gradient it sends when it runs" is."""
+        self.shown, self._runs_now = shown, runs_now
         self._set_html(self.formulas_html(shown))
 
     def _set_html(self, text: str) -> None:
@@ -279,15 +283,22 @@ class QtFormulaView(QtWidgets.QTextBrowser):
 
     def _result_html(self, result: dict) -> str:
         mine = result["formula"] or self.tr("a tensor of shape {0}").format(_shape_text(result["shape"]))
+        runs_now = self._runs_now
         if result["agrees"] and result["torch"] not in (None, mine):
             # close enough to agree (_close), but the numbers written differ: both shown
-            text = self.tr("= {0}; torch sent {1}: they agree within 0.01% (or 1e-6) ✓").format(
-                html.escape(mine), html.escape(result["torch"]))
+            words = (self.tr("= {0}; torch sends {1} when it runs: they agree within 0.01% "
+                             "(or 1e-6) ✓") if runs_now
+                     else self.tr("= {0}; torch sent {1}: they agree within 0.01% (or 1e-6) ✓"))
+            text = words.format(html.escape(mine), html.escape(result["torch"]))
         elif result["agrees"]:
-            text = self.tr("= {0}, which is what torch sent ✓").format(html.escape(mine))
+            words = (self.tr("= {0}, which is what torch sends when it runs ✓") if runs_now
+                     else self.tr("= {0}, which is what torch sent ✓"))
+            text = words.format(html.escape(mine))
         else:
             torch_sent = result["torch"] or self.tr("a large tensor")
-            text = self.tr("= {0}; torch sent {1}").format(html.escape(mine), html.escape(torch_sent))
+            words = (self.tr("= {0}; torch sends {1} when it runs") if runs_now
+                     else self.tr("= {0}; torch sent {1}"))
+            text = words.format(html.escape(mine), html.escape(torch_sent))
         return f"<b>{text}</b>"
 
     def _custom_html(self, custom: dict | None) -> str:

@@ -157,6 +157,18 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["values"], self.docks["errors"]], [520, 200],
                          QtCore.Qt.Orientation.Vertical)
         self._error_room: int | None = None  # the Errors and Output tabs' height fit_error_room set
+        self._fit_size = QtCore.QSize()  # the window's size then (-1: dragged since, by the user)
+        self._fit_column = 0  # the right column's height then (a drag keeps it)
+        self._refit_timer = QtCore.QTimer(self)  # the tabs fitted again, once laid out
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(0)
+        self._refit_timer.timeout.connect(self._refit_room)
+        self._moved_timer = QtCore.QTimer(self)  # another height, the window's size the same:
+        self._moved_timer.setSingleShot(True)  # dragged, or a toolbar came (once laid out)
+        self._moved_timer.setInterval(0)
+        self._moved_timer.timeout.connect(self._moved_room)
+        for name in ("errors", "output"):  # another width; a drag of their edge
+            self.docks[name].installEventFilter(self)
         self.errors_panel.sigShown.connect(self.fit_error_room)
         for name in ("errors", "output"):  # a tab raised: the room its text wants, once the
             self.docks[name].visibilityChanged.connect(  # other tab's is hidden
@@ -184,8 +196,14 @@ class QtMainWindow(QtWidgets.QMainWindow):
             want = self.errors_panel.empty_height() + max(0, title)
             if errors.height() > want:
                 self._share_column(errors, want)
-        elif raised(output) and output.height() < OUTPUT_ROOM:
-            self._share_column(output, OUTPUT_ROOM)
+        elif raised(errors) and error is None:  # (back from Output, or the window resized)
+            self.fit_error_text()
+        elif raised(output):  # its printed lines, ``OUTPUT_ROOM`` at least (not the Errors
+            title = max(0, output.height() - self.output_panel.height())  # tab's height)
+            want = min(max(OUTPUT_ROOM, self.output_panel.text_height() + title),
+                       self._most_room())
+            if want != output.height():
+                self._share_exactly(output, want)
 
     def fit_error_text(self) -> None:
         """Give the Errors tab the height its error's text takes at the tab's width (torch's
@@ -197,14 +215,22 @@ class QtMainWindow(QtWidgets.QMainWindow):
         if errors.isFloating() or not self.isVisible() or not raised(errors) or panel.empty:
             return
         title = max(0, errors.height() - panel.height())  # the dock's title bar
-        column = self.docks["values"].height() + errors.height()
-        most = max(ERROR_ROOM, int(ERROR_SHARE * column))
-        want = min(panel.text_height(), most - title) + title
+        want = min(panel.text_height(), self._most_room() - title) + title
         if want != errors.height():
-            self._share_column(errors, want)
-            self.layout().activate()
-            if errors.height() != want:  # Qt counts a tabbed area's size otherwise: once more
-                self._share_column(errors, 2 * want - errors.height())
+            self._share_exactly(errors, want)
+
+    def _share_exactly(self, lower: QtWidgets.QDockWidget, height: int) -> None:
+        """``_share_column``, and again where Qt gave the tabs another height (it counts a
+        tabbed area's size otherwise)."""
+        self._share_column(lower, height)
+        self.layout().activate()
+        if lower.height() != height:
+            self._share_column(lower, 2 * height - lower.height())
+
+    def _most_room(self) -> int:
+        """Return the most the Errors or Output tabs take of the column (what is more scrolls)."""
+        column = self.docks["values"].height() + self.docks["errors"].height()
+        return max(ERROR_ROOM, int(ERROR_SHARE * column))
 
     def _share_column(self, lower: QtWidgets.QDockWidget, height: int) -> None:
         """Make the lower tabs (``lower``: Errors or Output) ``height`` high, the Values tabs
@@ -213,7 +239,61 @@ class QtMainWindow(QtWidgets.QMainWindow):
         column = upper.height() + lower.height()
         self.resizeDocks([upper, lower], [column - height, height], QtCore.Qt.Orientation.Vertical)
         self._error_room = None  # until laid out: the height the tabs got (their least may be more)
-        QtCore.QTimer.singleShot(0, lambda: setattr(self, "_error_room", lower.height()))
+        QtCore.QTimer.singleShot(0, self, self._note_room)
+
+    def _note_room(self) -> None:
+        """Note the height the Errors and Output tabs now have as the one fitted."""
+        self._error_room = self._lower().height()
+        self._fit_size = self.size()
+        self._fit_column = self._column()
+
+    def _lower(self) -> QtWidgets.QDockWidget:
+        errors = self.docks["errors"]
+        return errors if raised(errors) else self.docks["output"]
+
+    def _column(self) -> int:
+        """Return the right column's height: the raised upper tab's and the lower one's."""
+        values = self.docks["values"]
+        upper = next((dock for dock in (values, *self.tabifiedDockWidgets(values))
+                      if raised(dock)), values)
+        return upper.height() + self._lower().height()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        """Fit the Errors or Output tabs again when they get another width (the window
+        resized, the column moved: the text wraps otherwise), and note a height of theirs
+        that the window's size did not make (the user dragged their edge, the column as high
+        as before: it stays, also when the window is resized; a toolbar that came or went
+        changed the column: fitted again)."""
+        if (event.type() == QtCore.QEvent.Type.Resize and self._error_room != -1
+                and watched.isVisible() and not watched.isFloating()):
+            if event.size().width() != event.oldSize().width():
+                self._refit_timer.start()  # (also while a fit is under way: its width went)
+            elif (self._error_room is not None and self.size() == self._fit_size
+                  and watched.height() != self._error_room):
+                self._moved_timer.start()  # (the tabs above are resized after it, or before)
+        return super().eventFilter(watched, event)
+
+    def _moved_room(self) -> None:
+        if (self._error_room in (None, -1) or self.size() != self._fit_size
+                or self._lower().height() == self._error_room):
+            return
+        if self._column() == self._fit_column:
+            self._error_room = -1  # dragged by the user
+        else:
+            self._refit_timer.start()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self._error_room != -1 and event.size() != event.oldSize():
+            self._refit_timer.start()  # (another column: another share of it), once laid out
+
+    def _refit_room(self) -> None:
+        if self._error_room == -1 or not self.isVisible():  # (dragged since)
+            return
+        self._error_room = None
+        self.fit_error_room()
+        if self._error_room is None:  # (what it fitted, also where it changed nothing)
+            QtCore.QTimer.singleShot(0, self, self._note_room)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

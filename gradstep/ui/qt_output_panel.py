@@ -38,3 +38,12 @@ class QtOutputPanel(QtWidgets.QPlainTextEdit):
 
     def _refresh(self) -> None:
         self.setPlainText(bounded(self.model.output))
+
+    def text_height(self) -> int:
+        """Return the height that shows the printed lines whole at the panel's width (its
+        lines as wrapped, at least the one of the placeholder), the document's margins and
+        the frame."""
+        lines = max(1, round(self.document().size().height()))  # (counted in lines)
+        margins = self.contentsMargins()
+        return (lines * self.fontMetrics().lineSpacing() + round(2 * self.document().documentMargin())
+                + margins.top() + margins.bottom())

@@ -23,6 +23,22 @@ class QtRowLabel(QtWidgets.QLabel):
             return fixed
         return super().heightForWidth(width)
 
+    def _lay_out(self) -> None:
+        """Lay the text out again at a new width (a subclass that measures it)."""
+
+    def _new_font(self) -> None:
+        """Measure again in a new font (View › Zoom; a subclass that measures)."""
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._lay_out()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange:
+            self._new_font()
+
 
 class QtItemsLabel(QtRowLabel):
     """A QtRowLabel for a few short items (a value's statistics: ``min -0.0828``): it
@@ -94,14 +110,82 @@ class QtItemsLabel(QtRowLabel):
             width = self._widths[text] = metrics.horizontalAdvance(text)
         return width
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._lay_out()
+    def _new_font(self) -> None:
+        self._widths.clear()
+        self._metrics = None
+        self._lay_out()
 
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QtCore.QEvent.Type.FontChange:  # View › Zoom
-            self._widths.clear()
-            self._metrics = None
-            self._lay_out()
+
+class QtLinesLabel(QtRowLabel):
+    """A QtRowLabel as high as its text's lines (1 to ``MOST_LINES``; more is cut), not two
+    lines always: a one-line text left a line blank under it (~35 px at 1920 x 1080).
+
+    Its line count is measured on the text's words without rich-text layout, with
+    ``QFontMetricsF`` in the bold font (an upper bound: a word is never narrower in bold,
+    so the text never takes more lines than counted): one advance when the text fits a
+    line (the usual step), a plain word-wrapped bounding box otherwise; a count is kept
+    per (words, width). Its height is set only when the count changes, so a step whose
+    text takes as many lines lays nothing out again (docs/speed.md item 36).
+
+    Signals
+    -------
+    sigLinesChanged(int)   it is now this many lines high
+    """
+
+    sigLinesChanged = QtCore.Signal(int)
+
+    MOST_LINES = 3
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.words = text  # the text without its markup (what is measured)
+        self.line_count = 0
+        self._counts: dict[tuple[str, int], int] = {}
+        self._metrics: QtGui.QFontMetricsF | None = None  # the bold font's, until it changes
+        self._fit()
+
+    def set_text(self, text: str, words: str | None = None) -> None:
+        """Show ``text``; ``words``: the same without its markup (rich text), else ``text``."""
+        self.words = text if words is None else words
+        if text != self.text():
+            self.setText(text)
+        self._fit()
+
+    def _lines(self) -> int:
+        room = max(1, self.contentsRect().width() - 2 * self.margin() - 1)  # (a pixel to spare)
+        key = (self.words, room)
+        count = self._counts.get(key)
+        if count is None:
+            if self._metrics is None:
+                bold = QtGui.QFont(self.font())
+                bold.setBold(True)
+                self._metrics = QtGui.QFontMetricsF(bold)
+            metrics = self._metrics
+            if metrics.horizontalAdvance(self.words) <= room:
+                count = 1
+            else:
+                rect = metrics.boundingRect(QtCore.QRectF(0, 0, room, 1e6),
+                                            QtCore.Qt.TextFlag.TextWordWrap, self.words)
+                count = max(1, round(rect.height() / metrics.lineSpacing()))
+                if rect.width() > room:  # a word wider than the label: Qt breaks it too
+                    count = self.MOST_LINES
+            if len(self._counts) > 256:  # new numbers each step
+                self._counts.clear()
+            self._counts[key] = count
+        return min(count, self.MOST_LINES)
+
+    def _fit(self) -> None:
+        count = self._lines()
+        if count != self.line_count:
+            self.line_count = count
+            self.setFixedHeight(self.fontMetrics().lineSpacing() * count + 4)
+            self.sigLinesChanged.emit(count)
+
+    def _lay_out(self) -> None:
+        self._fit()
+
+    def _new_font(self) -> None:
+        self._counts.clear()
+        self._metrics = None
+        self.line_count = 0  # (the height follows the new font's line spacing)
+        self._fit()

@@ -18,7 +18,7 @@ from gradstep.drawing.style import as_printed, gradient_text
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
-from gradstep.ui.qt_row_label import QtRowLabel
+from gradstep.ui.qt_row_label import QtLinesLabel
 from gradstep.ui.qt_session_model import QtSessionModel
 from gradstep.ui.qt_tensor_plot import QtTensorPlot
 from gradstep.ui.refresh_when_seen import RefreshWhenSeen
@@ -50,13 +50,14 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         super().__init__(parent)
         self.model = model
         self.node_id = ""
-        self.header = QtRowLabel(self.tr("Run a snippet, then step through backward."))
+        self.header = QtLinesLabel(self.tr("Run a snippet, then step through backward."))
         self.header.setWordWrap(True)
         self.header.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
-        self.grad_change = QtRowLabel()  # a leaf's .grad before -> after; an op's buffers
+        self.grad_change = QtLinesLabel()  # a leaf's .grad before -> after; an op's buffers
         self.grad_change.setWordWrap(True)
         self.grad_change.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._fit_heights()
+        for row in (self.header, self.grad_change):  # (a row one line higher or lower)
+            row.sigLinesChanged.connect(lambda _lines: self._fit_formula())
         self.formula = QtFormulaView()  # the local gradient as formulas, with its numbers
         # drawn once stepping pauses (as the node's details are asked for): while a person
         # holds → or plays, a step costs no rich-text layout
@@ -134,12 +135,6 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.formula.fit_height(self.viewport().height() - above - self.forward.shown_height()
                                 - margins.bottom())
 
-    def _fit_heights(self) -> None:
-        """Fix the text rows' heights (two lines each): a new step's text must not re-lay out
-        the dock (that repaints the window); recomputed when View › Zoom changes the font."""
-        for label in (self.header, self.grad_change):
-            label.setFixedHeight(label.fontMetrics().lineSpacing() * 2 + 4)
-
     def _retranslate(self) -> None:
         """Set the fixed titles in the language now in use (``_redraw`` does the rest)."""
         self.forward.set_title(self.tr("Forward value"))
@@ -151,7 +146,6 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "grad_change"):
-            self._fit_heights()
             self._fit_formula()
         if event.type() == QtCore.QEvent.Type.LanguageChange:
             self._retranslate()
@@ -171,12 +165,12 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self._show_parts(self.model.graph is not None)
         if not attrs:
             if self.model.graph is not None:
-                self.header.setText(self.tr("Click a node, or step through backward."))
+                self.header.set_text(self.tr("Click a node, or step through backward."))
             elif self.model.has_run:
-                self.header.setText(self.tr("The last run built no graph: see Errors and Output."))
+                self.header.set_text(self.tr("The last run built no graph: see Errors and Output."))
             else:
-                self.header.setText(self.tr("Run a snippet, then step through backward."))
-            self.grad_change.setText("")
+                self.header.set_text(self.tr("Run a snippet, then step through backward."))
+            self.grad_change.set_text("")
             for plot in (self.forward, self.arriving, self.sent, self.jacobian):
                 plot.set_value(None)
             self._set_slots([], None)
@@ -186,7 +180,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             return
         step = self.model.step_of(self.node_id)
         state = self.model.node_state(self.node_id)
-        self.header.setText(self._header(attrs, step, state))
+        self.header.set_text(*self._header(attrs, step, state))
         value = attrs.get("value")
         written = written_words(attrs)  # an optimizer step wrote the leaf after the pass
         own = (attrs.get("written_after") or {}).get("own")  # gradstep's pass wrote it: the
@@ -229,11 +223,11 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                             inspected=inspected if inspected.get("id") == self.node_id else None,
                             step=self.model.step_of(self.node_id), targets=self._slot_targets(),
                             dtypes=self._slot_dtypes())
-        self.formula.show_formulas(shown)
+        self.formula.show_formulas(shown, self.model.node_state(self.node_id) == "current")
 
-    def _header(self, attrs: dict, step: dict | None, state: str) -> str:
-        name = html.escape(str(attrs.get("name") or ""))
-        label = html.escape(str(attrs.get("label") or ""))
+    def _header(self, attrs: dict, step: dict | None, state: str) -> tuple[str, str]:
+        """Return the header's rich text and its words (measured for its height)."""
+        name, label = str(attrs.get("name") or ""), str(attrs.get("label") or "")
         where = (self.tr(" on {0}").format(attrs.get("device"))
                  if attrs.get("device") not in (None, "cpu") else "")
         if step is not None:
@@ -251,7 +245,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             why = self.tr("not run in this pass")
         if self.model.selected:
             why = self.tr("selected — {0}").format(why)
-        return f"<b>{name}</b> ({self.node_id}) {label}{where} — {why}"
+        tail = f"{where} — {why}"
+        return (f"<b>{html.escape(name)}</b> ({self.node_id}) {html.escape(label)}{tail}",
+                f"{name} ({self.node_id}) {label}{tail}")
 
     def _runs_later(self) -> int | None:
         """Return the index of the step of this pass that runs the node after the one shown."""
@@ -285,7 +281,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def _show_grad_change(self, attrs: dict, step: dict | None, state: str) -> None:
         """For a leaf: its .grad before and after this step, or why autograd.grad left it."""
         if attrs.get("kind") != "leaf" or self.model.timeline is None:
-            self.grad_change.setText(self._saved_words())
+            self.grad_change.set_text(self._saved_words())
             return
         label = str(attrs.get("label") or self.node_id)
         grad_now = self.model.leaf_grad(label)
@@ -304,7 +300,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                            ).format(label, short(grad_now, dtype=dtype))
         else:
             text = self.tr("{0}.grad now: {1}").format(label, short(grad_now, dtype=dtype))
-        self.grad_change.setText(text)
+        self.grad_change.set_text(text)
 
     def _saved_words(self) -> str:
         """Return an op's saved tensors at this step, in a line (the Saved panel has more)."""

@@ -57,8 +57,15 @@ def test_values_panel_shows_the_mse_formula_with_its_numbers(qtbot, window):
     text = window.values_panel.formula.toPlainText()
     assert "∂L/∂yᵢ = −2(xᵢ − yᵢ)/n · g" in text
     assert f"y = target = {y}" in text  # the value mse.backward() freed, read before the pass
-    assert f"= {grad}, which is what torch sent ✓" in text
+    # the ▶ step has not run yet: torch has sent nothing (as "Gradient it sends when it runs")
+    assert f"= {grad}, which is what torch sends when it runs ✓" in text
+    assert "torch sent" not in text
     assert f"mse_loss_backward(grad, {y}, {printed(torch.ones(1))}, 1)" in text
+    node = window.model.focus_node()
+    window.model.step_forward()  # one step on, the same node: it ran
+    window.model.select(node)
+    qtbot.waitUntil(lambda: f"= {grad}, which is what torch sent ✓"
+                    in window.values_panel.formula.toPlainText(), timeout=WAIT)
     assert "no gradient flows here" in text  # torch.ones(1) needs none
 
 

@@ -1156,8 +1156,16 @@ What the snippet printed is in Output.</source>
         <translation>形状为 {0} 的张量</translation>
     </message>
     <message>
+        <source>= {0}; torch sends {1} when it runs: they agree within 0.01% (or 1e-6) ✓</source>
+        <translation>= {0}；它运行时 torch 将传出 {1}：两者相差在 0.01%（或 1e-6）以内，一致 ✓</translation>
+    </message>
+    <message>
         <source>= {0}; torch sent {1}: they agree within 0.01% (or 1e-6) ✓</source>
         <translation>= {0}；torch 传出的是 {1}：两者相差在 0.01%（或 1e-6）以内，一致 ✓</translation>
+    </message>
+    <message>
+        <source>= {0}, which is what torch sends when it runs ✓</source>
+        <translation>= {0}，正是它运行时 torch 将传出的值 ✓</translation>
     </message>
     <message>
         <source>= {0}, which is what torch sent ✓</source>
@@ -1166,6 +1174,10 @@ What the snippet printed is in Output.</source>
     <message>
         <source>a large tensor</source>
         <translation>一个很大的张量</translation>
+    </message>
+    <message>
+        <source>= {0}; torch sends {1} when it runs</source>
+        <translation>= {0}；它运行时 torch 将传出 {1}</translation>
     </message>
     <message>
         <source>= {0}; torch sent {1}</source>
