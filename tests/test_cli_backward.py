@@ -18,12 +18,27 @@ pytestmark = pytest.mark.slow  # a kernel process
 
 MSE = "x = torch.ones(1)\nw = torch.full([1], 2., requires_grad=True)\nmse = F.mse_loss(torch.ones(1), x * w)\n"
 SOFTMAX = "a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)\np = F.softmax(a, dim=0)\n"
+# a training loop inside main() (nothing left to draw) that made passes and then raised,
+# and two passes on a graph drawn at the top level: both print their passes, as they fail
+UNDRAWN_FAILS = ("import torch\ndef main():\n    w = torch.ones(2, requires_grad=True)\n"
+                 "    for i in range(2):\n        (w * torch.tensor([3., 4.])).sum().backward()\n"
+                 "        seen.append(w.grad.clone())\n    raise ValueError('boom')\n"
+                 "seen = []\nmain()\n")
+DRAWN_FAILS = ("import torch\nw = torch.ones(2, requires_grad=True)\nseen = []\n"
+               "loss = (w * torch.tensor([3., 4.])).sum()\nfor i in range(2):\n"
+               "    loss.backward(retain_graph=True)\n    seen.append(w.grad.clone())\n"
+               "raise ValueError('boom')\n")
 
 RUNS = {
     "mse": (MSE, []),
     "twice": (MSE, ["--passes", "2"]),
     "softmax_ones": (SOFTMAX, ["--mode", "grad", "--gradient", "ones"]),
     "zero_passes": (MSE, ["--passes", "0"]),
+    "undrawn_fails": (UNDRAWN_FAILS, []),
+    "drawn_fails": (DRAWN_FAILS, []),
+    # a call torch refused before its first step, inside main(): no pass ran, no JSON
+    "undrawn_refused": ("import torch\ndef main():\n    x = torch.ones(2)\n"
+                        "    torch.autograd.grad(x.sum(), [x])\nmain()\n", []),
 }
 
 
@@ -84,3 +99,27 @@ def test_bad_passes_is_usage(runs):
     status, data, stderr = runs["zero_passes"]
     assert status == 2 and data is None
     assert "--passes 0" in stderr
+
+
+@pytest.mark.parametrize("name", ["undrawn_fails", "drawn_fails"])
+def test_a_snippet_that_made_passes_and_then_failed_prints_them_drawn_or_not(runs, name):
+    status, data, stderr = runs[name]
+    namespace = {"torch": torch}
+    with pytest.raises(ValueError, match="boom"):  # plain python: the passes, then the error
+        exec(RUNS[name][0], namespace)
+    assert status == 1  # python's exit status for an uncaught error
+    assert "ValueError: boom" in stderr
+    assert data is not None and data["from_snippet"] is True
+    assert [p["steps"] for p in data["passes"]] == [3, 3]
+    for got, want in zip(data["passes"], namespace["seen"], strict=True):
+        (grad,) = got["leaf_grads"].values()
+        assert grad == want.tolist()
+
+
+def test_a_snippet_whose_only_call_torch_refused_prints_its_error_alone(runs):
+    status, data, stderr = runs["undrawn_refused"]
+    namespace = {}
+    with pytest.raises(RuntimeError) as raised:  # plain python: torch's error, no pass
+        exec(RUNS["undrawn_refused"][0], namespace)
+    assert status == 1 and data is None
+    assert str(raised.value) in stderr

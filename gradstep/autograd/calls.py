@@ -668,7 +668,10 @@ class _Capture:
         try:
             id_of = graph_ids(_roots(api, arguments, edges=True))
             namespace = frame_namespace(caller, function_locals=False)
-            labels = frame_labels(namespace, id_of, self.observer and self.observer.bindings.leaf_labels)
+            bindings = self.observer and self.observer.bindings
+            if bindings:
+                bindings.settle()  # the labels this pass files its ``.grad``s under stay
+            labels = frame_labels(namespace, id_of, bindings and bindings.leaf_labels)
             watch = retained_tensors(namespace, id_of)
             held: dict = {}
             views: dict = {}

@@ -78,8 +78,9 @@ def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) 
     first name the snippet bound each leaf to) a leaf is labelled as the drawn graph labels
     it, whatever names hold it now (``for p in (w, b)`` leaves ``p`` naming ``b``): by its
     first name, else its parameter name: the pass's ``.grad`` of each leaf is found by the
-    graph's label. A name first for two leaves labels neither (their node ids, or another
-    name holding them now).
+    graph's label (``Bindings`` makes each live leaf's first name its own: ``w``, ``w (2)``).
+    A name first for two leaves would label neither (their node ids, or another name
+    holding them now).
     """
     by_leaf = {id(fn.variable): node_id for fn, node_id in id_of.items() if is_leaf_node(fn)}
     labels: dict = {}
@@ -97,7 +98,9 @@ def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) 
     # the graph's labels (``runner``: a parameter's name, else the first name the snippet
     # bound the leaf to), whatever names hold the leaves now: two leaves whose names were
     # swapped, a loop variable (``for p in net.parameters()``) naming a parameter
-    firsts = {by_leaf[ident]: name for ident, (ref, name) in first_names.items()
+    # (a copy of the items first: a snippet thread's pass reads them while the main thread
+    # may bind new names, and a dict changed during the loop would drop the pass's record)
+    firsts = {by_leaf[ident]: name for ident, (ref, name) in list(first_names.items())
               if ident in by_leaf and ref() is not None}
     taken = Counter(firsts.values())
     for node_id in by_leaf.values():
@@ -107,8 +110,7 @@ def frame_labels(namespace: dict, id_of: dict, first_names: dict | None = None) 
         elif node_id in params:
             labels[node_id] = params[node_id]
         elif label is not None and taken[label] != 0:
-            # (another leaf's first name, or one first for two leaves, ``a = w; w = new
-            # leaf``: the graph labels both ``w``, and the window would show one's ``.grad``
-            # on both; each keeps the name holding it now where no leaf was first bound to it)
+            # (another leaf's first name: the window would show that leaf's ``.grad`` on
+            # this one; each keeps the name holding it now where no leaf was first bound to it)
             del labels[node_id]
     return labels

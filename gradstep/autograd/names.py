@@ -28,23 +28,69 @@ class Bindings:
     after each top-level assignment, with ``t``'s node when it could be read
     safely. Ops are labelled by the first name their output was bound to;
     leaves are kept as weak references so labels never keep tensors alive.
+
+    A leaf's label is its first name, made unique among the live leaves: ``a = w; w =
+    new leaf`` labels the first ``w`` and the new one ``w (2)`` (the window finds each
+    leaf's ``.grad`` by its label). A name whose leaf is gone is free again (``x = new
+    leaf`` in a loop keeps ``x``). Only leaves that require grad count: ``x = data; d = x;
+    x = new leaf`` keeps ``x``. A label a list's item gave (``ps[0]``, ``item=True``) yields to
+    a plain name bound to that leaf later (``w, b = params``: ``w``), until a pass of the
+    snippet's read the labels (``settle``: the pass and the graph must say the same).
     """
 
     def __init__(self):
         self.op_labels: dict = {}
         self.leaf_labels: dict[int, tuple[weakref.ref, str]] = {}
         self.last_with_grad_fn: tuple[str, weakref.ref] | None = None
+        self._leaf_of_label: dict[str, int] = {}  # label -> id of the leaf it labels
+        self._last_count: dict[str, int] = {}  # name -> the last n of its ``name (n)``
+        self._items: set[int] = set()  # ids of leaves labelled as a list's item, not settled
 
-    def bind_tensor(self, name: str, t: torch.Tensor, fn) -> None:
+    def bind_tensor(self, name: str, t: torch.Tensor, fn, item: bool = False) -> None:
         if fn is not None:
             self.op_labels.setdefault(node_key(fn), name)
             self.last_with_grad_fn = (name, weakref.ref(t))
         elif t.requires_grad and t._is_view():
             # a view whose node was not read (reading it may rebuild it): still a root candidate
             self.last_with_grad_fn = (name, weakref.ref(t))
-        elif id(t) not in self.leaf_labels:
+        else:
+            entry = self.leaf_labels.get(id(t))
             # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
-            self.leaf_labels[id(t)] = (weakref.ref(t), name)
+            # (An entry whose tensor is gone is the new one's: it took that id.)
+            ident = id(t)
+            if entry is None or entry[0] is not _GONE and entry[0]() is None:
+                self.leaf_labels[ident] = (weakref.ref(t), self._free_label(name, ident))
+                if item:
+                    self._items.add(ident)
+                elif self._items:
+                    self._items.discard(ident)
+            elif self._items and not item and ident in self._items:  # a plain name: it takes the item's place
+                self._items.discard(ident)
+                self.leaf_labels[ident] = (entry[0], self._free_label(name, ident))
+
+    def settle(self) -> None:
+        """A pass reads the labels now: the items' ones stay (``bind_tensor``)."""
+        self._items.clear()
+
+    def _free_label(self, name: str, ident: int) -> str:
+        """Return ``name``, or ``name (2)``, ``name (3)``… where a live leaf has it."""
+        label = name
+        if self._taken(name):  # counted on from the last number given: no walk over them all
+            count = self._last_count.get(name, 1)
+            while self._taken(label):
+                count += 1
+                label = f"{name} ({count})"
+            self._last_count[name] = count
+        self._leaf_of_label[label] = ident
+        return label
+
+    def _taken(self, label: str) -> bool:
+        """Whether a live leaf that requires grad (or one ``let_go`` set aside) has ``label``."""
+        entry = self.leaf_labels.get(self._leaf_of_label.get(label, -1))
+        if entry is None or entry[1] != label:
+            return False
+        t = entry[0]()
+        return entry[0] is _GONE or t is not None and t.requires_grad
 
     def let_go(self, tensors) -> list:
         """Drop the weak references to ``tensors`` (``swaps``: torch swaps no tensor that

@@ -336,11 +336,27 @@ class Observer:
         try:
             for name, value in names.items():
                 if type(value) not in _TENSOR_TYPES:
+                    if type(value) in _SEQUENCES:
+                        self._bind_items(name, value)
                     continue
                 fn = self._see_tensor(value, kind) if value.requires_grad else None
                 self.bindings.bind_tensor(name, value, fn)
         except Exception as exc:
             reraise_if_handlers(exc)
+
+    def _bind_items(self, name: str, items) -> None:
+        """Name the plain leaves a bound list or tuple holds (``ps = [torch.ones(2,
+        requires_grad=True)]``: ``ps[0]``, until a plain name is bound to one before a pass),
+        up to ``_ITEMS_NAMED`` of them; parameters keep their module's names, ops and views
+        are not read (reading a view's node may rebuild it), and a tensor without grad is
+        left unnamed (a data list rebound in a loop would cost a label per item)."""
+        bind, labelled = self.bindings.bind_tensor, self.bindings.leaf_labels
+        for i, item in enumerate(items[:_ITEMS_NAMED]):
+            if type(item) is not _TENSOR or not item.requires_grad:
+                continue
+            entry = labelled.get(id(item))  # labelled already: an item's name changes nothing
+            if (entry is None or entry[0]() is not item) and not (item._is_view() or item.grad_fn is not None):
+                bind(f"{name}[{i}]", item, None, True)
 
     def last(self, value) -> None:
         """``__gradstep_last__``: the value of the snippet's final expression (the root)."""
@@ -608,6 +624,8 @@ _LEFT_BEHIND = {SEE: _see_nothing, BIND: lambda names, kind=SEEN: None, LAST: la
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 _TENSOR, _PARAMETER = _TENSOR_TYPES  # read per see: one global each, not two lookups
+_SEQUENCES = (list, tuple)  # their leaves are named after them (``Observer._bind_items``)
+_ITEMS_NAMED = 1024  # the first items of each (a bound list of numbers is not walked whole)
 
 
 def _is_torchs(value) -> bool:

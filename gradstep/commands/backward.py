@@ -13,7 +13,7 @@ without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
 non-scalar root). Prints the DESIGN.md backward JSON (strict JSON) plus ``calls``,
 the backward calls the snippet made itself. Exit status: 0, 1 when the snippet
 or gradstep's own pass failed (the JSON still shows where it stopped: a snippet that failed in a
-backward call of its own prints its passes), 2 for bad usage. A pass of the snippet's that
+backward call of its own prints its passes, drawn or not), 2 for bad usage. A pass of the snippet's that
 torch raised in while the snippet caught the error and went on (``p.backward()`` in a try)
 is explained on stderr, with a line saying the snippet caught it, and exits 0: the snippet
 did not fail, as ``python FILE`` exits 0.
@@ -58,6 +58,8 @@ def run(args) -> int:
         if timeline is None and not own_pass and _undrawn_passes_only(result):
             timeline = recorded_passes(calls)  # (the snippet left no graph to draw)
             result = {**result, "ok": True, "error": None}
+        elif timeline is None and not own_pass and not result["ok"] and _ran_steps(calls):
+            timeline = recorded_passes(calls)  # failed, its passes undrawn: as a drawn one
         if timeline is None and result["ok"]:
             timeline = session.backward(mode=args.mode or "backward",
                                         retain_graph=bool(args.retain_graph),
@@ -101,7 +103,18 @@ def _undrawn_passes_only(result: dict) -> bool:
     error = result.get("error") or {}
     return (not result["ok"] and error.get("kind") == "nothing_to_draw"
             and result.get("exit_code") == 1
-            and any(call.get("timeline") for call in result.get("calls") or ()))
+            and _recorded(result.get("calls") or ()))
+
+
+def _recorded(calls) -> bool:
+    """Whether any of the snippet's backward calls was recorded."""
+    return any(call.get("timeline") for call in calls)
+
+
+def _ran_steps(calls) -> bool:
+    """Whether a recorded backward call of the snippet's ran a step (not one torch refused
+    before its first: ``requires_grad_error.py``'s error stays the snippet's only words)."""
+    return any((call.get("timeline") or {}).get("steps") for call in calls)
 
 
 def recorded_passes(calls: list) -> dict:

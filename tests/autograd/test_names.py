@@ -154,3 +154,59 @@ def test_a_runs_scopes_found_once_a_call_are_get_s_for_reused_and_hooked_modules
     assert {"0.inner.0", "1.inner.1", "0.shared", ""} <= set(shown.values())
     by_name = {node["scope"] for node in reply["trace"]["nodes"] if node["name"] == "SigmoidBackward0"}
     assert by_name == {"0", "1"}
+
+
+def test_frame_labels_reads_the_first_names_while_another_thread_binds_more():
+    # a snippet thread's pass reads ``Bindings.leaf_labels`` while the main thread may bind
+    # a new name: a dict changed during frame_labels' loop raised "dictionary changed size
+    # during iteration" and the pass went unrecorded. Here the main thread's bind happens
+    # exactly inside the loop (the first leaf's weak reference binds one when read).
+    import weakref
+
+    from gradstep.autograd.frame_names import frame_labels, graph_ids
+
+    w = torch.ones(2, requires_grad=True)
+    b = torch.ones(2, requires_grad=True)
+    out = (w * 3 + b).sum()
+    first_names: dict = {}
+    other = torch.zeros(1)
+
+    def w_ref():
+        first_names[id(other)] = (weakref.ref(other), "other")  # the main thread binds
+        return w
+
+    first_names[id(w)] = (w_ref, "w")
+    first_names[id(b)] = (weakref.ref(b), "b")
+    id_of = graph_ids([out])
+    labels = frame_labels({"out": out}, id_of, first_names)
+    by_leaf = {fn.variable: node_id for fn, node_id in id_of.items() if hasattr(fn, "variable")}
+    assert {labels[by_leaf[w]], labels[by_leaf[b]]} == {"w", "b"}
+    assert labels[by_leaf[w]] == "w"
+
+
+def test_a_leafs_label_is_its_first_name_unique_among_the_live_leaves():
+    import gc
+    import weakref
+
+    from gradstep.autograd.names import Bindings
+
+    bindings = Bindings()
+    w1 = torch.ones(2, requires_grad=True)
+    bindings.bind_tensor("w", w1, None)
+    w2 = torch.ones(2, requires_grad=True)
+    bindings.bind_tensor("w", w2, None)  # ``a = w; w = new leaf``: the first one lives
+    bindings.bind_tensor("a", w1, None)  # a later name changes no label
+    labels = bindings.labels()
+    assert (labels[("leaf", id(w1))], labels[("leaf", id(w2))]) == ("w", "w (2)")
+    del w1
+    gc.collect()
+    w3 = torch.ones(2, requires_grad=True)  # ``x = new leaf`` in a loop: the name is free again
+    bindings.bind_tensor("w", w3, None)
+    assert bindings.labels()[("leaf", id(w3))] == "w"
+    # an entry whose tensor is gone, at the id a new tensor took: the new one is named
+    gone = torch.zeros(1)
+    new = torch.zeros(1)
+    bindings.leaf_labels[id(new)] = (weakref.ref(gone), "old")
+    del gone
+    bindings.bind_tensor("v", new, None)
+    assert bindings.labels()[("leaf", id(new))] == "v"

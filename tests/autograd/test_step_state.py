@@ -249,6 +249,25 @@ HUNTED = {
                              "for p in net.parameters():\n    p.data.fill_(0.5)\n"
                              "out = net(torch.ones(3, 2)).sum()\nout.backward()\n"
                              "print(net.weight.grad, net.bias.grad)\n"),
+    # two leaves first bound to one name: the graph labelled both "w", and the pass neither,
+    # so the window showed no .grad for them; now "w" and "w (2)" in both
+    "name_first_for_two_leaves": ("import torch\nw = torch.ones(2, requires_grad=True)\na = w\n"
+                                  "w = torch.full((2,), 2., requires_grad=True)\n"
+                                  "out = (a * 3 + w * 5).sum()\nout.backward()\nprint(a.grad, w.grad)\n"),
+    # a leaf held only by a list: the graph labelled it "leaf", the pass "p"; now "ps[0]"
+    "leaf_in_a_list": ("import torch\nps = [torch.ones(2, requires_grad=True), torch.zeros(1)]\n"
+                       "out = (ps[0] * 3).sum()\nout.backward()\nfor p in ps:\n    print(p.grad)\n"),
+    # a list's leaves then given plain names before a pass (review of names2: ps[0], ps[1]
+    # there, where main said w and b); a name bound after a pass keeps the pass's ps[0]
+    "list_then_names": ("import torch\nparams = [torch.ones(2, requires_grad=True), "
+                        "torch.full((1,), 2., requires_grad=True)]\nw, b = params\n"
+                        "out = (w * 3).sum() + b.sum() * 5\nout.backward()\nqs = [w * 1]\n"
+                        "ks = [torch.ones(2, requires_grad=True)]\n(ks[0] * 2).sum().backward()\n"
+                        "k = ks[0]\nout = (w * k * 7).sum()\nout.backward()\nprint(w.grad, b.grad, k.grad)\n"),
+    # a tensor without grad that keeps its name: the new leaf is x, not x (2) (review of names2)
+    "data_then_leaf_same_name": ("import torch\nx = torch.ones(2)\nd = x\n"
+                                 "x = torch.full((2,), 3., requires_grad=True)\nout = (x * d).sum()\n"
+                                 "out.backward()\nprint(x.grad)\n"),
     "nan_grad_kept": ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                       "w = torch.tensor([3., 4.], requires_grad=True)\n"
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
@@ -676,26 +695,40 @@ def test_a_grad_past_the_copy_budget_falls_back_to_its_identity_and_version(monk
     assert sorted(call["timeline"]["grad_moved"]) == ["v", "w"]
 
 
-def test_a_name_first_bound_to_two_leaves_labels_neither_in_the_pass():
-    # ``a = w; w = new leaf``: the graph labels both leaves ``w`` (their first name), and
-    # the window finds a leaf's .grad by its graph label. statehunt3's first-name rule
-    # labelled both ``w`` in the pass too, and the window showed a's .grad as w's; a pass
-    # that labels one ``w`` shows that one's .grad on the other. Neither is ``w`` in it
-    # (review of the session's merges); ``a`` keeps its name, with torch's a.grad.
-    source = ("import torch\nw = torch.ones(2, requires_grad=True)\na = w\n"
-              "w = torch.full((2,), 2., requires_grad=True)\n"
-              "out = (a * 3 + w * 5).sum()\nout.backward()\n")
-    session = Session()
-    result = session.run(source)
+def test_two_leaves_first_bound_to_one_name_have_their_own_labels_and_grads():
+    # ``a = w; w = new leaf``: the graph labelled both leaves ``w`` (their first name) and
+    # the pass labelled neither, so the window showed no .grad for them. The later one is
+    # ``w (2)`` in the graph and in the pass, and each shows torch's .grad.
+    source = HUNTED["name_first_for_two_leaves"]
+    result = assert_every_step_is_torchs("name_first_for_two_leaves", source)
     graph = graph_from_json(result["trace"])
-    drawn = [n for n, attrs in graph.nodes(data=True) if attrs["kind"] == "leaf"]
-    assert [graph.nodes[n]["label"] for n in drawn] == ["w", "w"]
     history = PassHistory(graph, [call["timeline"] for call in drawn_calls(result["calls"], graph)])
     index = history.index(0)
-    assert "w" not in index.leaf_labels()
     namespace = {}
-    exec(source, namespace)  # the plain run: torch's a.grad
-    for k in range(index.count + 1):
-        shown = history.state(0, k).leaf_grads
-        assert "w" not in shown
-    assert torch.equal(torch.tensor(history.state(0, index.count).leaf_grads["a"]), namespace["a"].grad)
+    exec(source, namespace)  # the plain run: torch's a.grad and w.grad
+    by_label = {attrs["label"]: n for n, attrs in graph.nodes(data=True) if attrs["kind"] == "leaf"}
+    assert sorted(by_label) == ["w", "w (2)"]
+    shown = history.state(0, index.count).leaf_grads
+    assert torch.equal(torch.tensor(shown["w"]), namespace["a"].grad)
+    assert torch.equal(torch.tensor(shown["w (2)"]), namespace["w"].grad)
+    assert not torch.equal(namespace["a"].grad, namespace["w"].grad)  # told apart
+
+
+def test_a_leaf_held_only_by_a_list_is_named_by_its_place_in_the_graph_and_the_pass():
+    result = assert_every_step_is_torchs("leaf_in_a_list", HUNTED["leaf_in_a_list"])
+    graph = graph_from_json(result["trace"])
+    assert [a["label"] for _, a in graph.nodes(data=True) if a["kind"] == "leaf"] == ["ps[0]"]
+    (call,) = drawn_calls(result["calls"], graph)
+    assert list(call["timeline"]["leaf_grads"]) == ["ps[0]"]
+
+
+def test_a_lists_leaves_take_plain_names_bound_before_a_pass_and_no_grad_tensor_takes_a_name():
+    result = assert_every_step_is_torchs("list_then_names", HUNTED["list_then_names"])
+    graph = graph_from_json(result["trace"])
+    leaves = sorted(a["label"] for _, a in graph.nodes(data=True) if a["kind"] == "leaf")
+    assert leaves == ["ks[0]", "w"]  # k = ks[0] came after the pass that filed ks[0]
+    labelled = [sorted(call["timeline"]["leaf_grads"]) for call in result["calls"]]
+    assert labelled == [["b", "w"], ["ks[0]"], ["ks[0]", "w"]]
+    result = assert_every_step_is_torchs("data_then_leaf_same_name", HUNTED["data_then_leaf_same_name"])
+    graph = graph_from_json(result["trace"])
+    assert [a["label"] for _, a in graph.nodes(data=True) if a["kind"] == "leaf"] == ["x"]

@@ -83,6 +83,13 @@ SNIPPETS = {
     "prehookwrite": "import torch\na = torch.ones(3, requires_grad=True)\nb = a * 2\nc = b.sin()\n"
                     "d = c * 3\ne = d.exp()\nf = e * 5\n"
                     "e.grad_fn.register_prehook(lambda g: (b.add_(1), None)[1])\nf.sum().backward()\n",
+    # two leaves first bound to one name (w, then w (2)) and a leaf a list holds (ps[0]):
+    # each has its own label and .grad in the graph and the Leaves panel
+    "samename": "import torch\nw = torch.ones(2, requires_grad=True)\na = w\n"
+                "w = torch.full((2,), 2., requires_grad=True)\n"
+                "ps = [torch.tensor([0.5, 1.5], requires_grad=True)]\n"
+                "out = (a * 3 + w * 5 + ps[0] * 7).sum()\nout.backward()\n"
+                "print(a.grad, w.grad, ps[0].grad)\n",
     "printopts": "import torch\ntorch.set_printoptions(precision=2)\n"
                  "x = torch.tensor([1.23456, -0.5, 2.0], requires_grad=True)\n"
                  "w = torch.tensor([0.333333, 1.5, 3.14159], requires_grad=True)\n"
