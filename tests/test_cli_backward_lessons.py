@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from gradstep.cli import main
 from gradstep.examples import EXAMPLES_DIR
 from tests.plain_runs import plain_python
+from tests.step_oracle import reachable
 
 pytestmark = pytest.mark.usefixtures("in_process")  # (tests/conftest.py)
 
@@ -212,17 +213,6 @@ if __name__ == "__main__":
 """
 
 
-def _nodes_of(root):
-    """Every node reachable from ``root`` (once each)."""
-    seen, todo = [], [root]
-    while todo:
-        node = todo.pop()
-        if node is not None and node not in seen:
-            seen.append(node)
-            todo.extend(next_node for next_node, _ in node.next_functions)
-    return seen
-
-
 def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_path):
     """The loss lives only in ``main()``'s locals: the snippet leaves no graph to draw, and
     python exits 0. gradstep backward said "Nothing to draw", printed no JSON and exited 1
@@ -239,7 +229,7 @@ def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_p
         loss = model(torch.arange(6.0).view(2, 3)).pow(2).mean()
         opt.zero_grad()
         handles = [node.register_prehook(lambda g, node=node: order.append(type(node).__name__))
-                   for node in _nodes_of(loss.grad_fn)]
+                   for node in reachable([loss.grad_fn])]
         loss.backward()
         for handle in handles:
             handle.remove()
