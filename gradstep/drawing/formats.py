@@ -7,7 +7,7 @@ output name without importing networkx, numpy or Qt.
 
 from __future__ import annotations
 
-from gradstep.i18n import lazy
+from gradstep.i18n import lazy, render
 
 PICTURE_FORMATS = (".png", ".svg", ".pdf")
 FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")  # graph files
@@ -23,8 +23,6 @@ class ExportError(ValueError):
     ``str()`` is it worded in the language now set."""
 
     def __init__(self, message):
-        from gradstep.i18n import render
-
         self.message = message
         super().__init__(render(message))
 
