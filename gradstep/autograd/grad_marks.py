@@ -36,7 +36,7 @@ import torch
 from torch import Tensor
 
 from gradstep.autograd.handler_raised import reraise_if_handlers
-from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads
+from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads, subclass_grad
 
 _STRIDED = torch.strided
 
@@ -113,11 +113,7 @@ class GradMarks:
         pending = self.pending
         room = [NOTED_BYTES]  # (bytes the copies may still take)
         for node_id, variable in self.leaves:
-            if type(variable) in _PLAIN_TYPES:
-                grad = variable.grad
-            else:
-                with plain_reads():
-                    grad = variable.grad
+            grad = variable.grad if type(variable) in _PLAIN_TYPES else subclass_grad(variable)
             if grad is None:
                 pending[id(variable)] = (node_id, variable, None, 0, None)
             elif isinstance(grad, Tensor):
@@ -157,12 +153,8 @@ class GradMarks:
     def finish(self) -> list:
         """Check the leaves no AccumulateGrad of the pass ran for; return ``moved``."""
         for _, variable, _, _, _ in list(self.pending.values()):
-            if type(variable) in _PLAIN_TYPES:
-                self.check(variable, variable.grad)
-            else:
-                with plain_reads():
-                    grad = variable.grad
-                self.check(variable, grad)
+            self.check(variable, variable.grad if type(variable) in _PLAIN_TYPES
+                       else subclass_grad(variable))
         self.drop()
         return self.moved
 

@@ -25,7 +25,7 @@ from gradstep.autograd.held_grads import (
 )
 from gradstep.autograd.leaf_steps import _grad_after, _takes_it
 from gradstep.autograd.own_pass import current_task
-from gradstep.autograd.safe_reads import _PLAIN_TYPES, plain_reads
+from gradstep.autograd.safe_reads import _PLAIN_TYPES, subclass_grad
 from gradstep.autograd.unseen import unseen
 
 # The hooks return None: they never change what a node receives or sends. One call
@@ -124,7 +124,7 @@ def _leaf_pre_hook(started, kept, held, marks, fixed: tuple | None = None):
             key, variable = fixed
         grads = _keep(grad_outputs, kept, count, sent)
         # (``_grad_copy``: inline for a plain strided one; a subclass's read, unseen)
-        grad = variable.grad if type(variable) in _PLAIN_TYPES else _grad_of(variable)
+        grad = variable.grad if type(variable) in _PLAIN_TYPES else subclass_grad(variable)
         noted = check(variable, grad)  # (its copy as the pass began, where the same bits)
         if grad is None:
             before = None
@@ -154,18 +154,11 @@ def _shared_leaf_hooks(started, finished: dict, grad_after: dict, kept, held, ma
             received(fn, grad_outputs, leaf=fn.variable)
         finished[fn] = _held(grad_inputs)
         variable = fn.variable
-        grad = variable.grad if type(variable) in _PLAIN_TYPES else _grad_of(variable)
+        grad = variable.grad if type(variable) in _PLAIN_TYPES else subclass_grad(variable)
         grad_after[fn] = _grad_after(grad, kept, count)
         if count[0] > limit:
             summarise()
     return pre_hook, hook
-
-
-def _grad_of(variable):
-    """Return a tensor subclass's ``.grad`` read below its ``__torch_function__`` (the pass's
-    hooks run where no function mode is on: ``_unseen_hooks`` otherwise)."""
-    with plain_reads():
-        return variable.grad
 
 
 def _leaf_hooks(started, finished: dict, grad_after: dict, node_id: str, variable, kept, held,

@@ -137,6 +137,14 @@ def is_plain(t) -> bool:
     return type(t) in _PLAIN_TYPES
 
 
+def subclass_grad(variable):
+    """Return a tensor subclass's ``.grad`` read below its ``__torch_function__`` (a plain
+    tensor's is read directly: ``variable.grad if is_plain(variable) else
+    subclass_grad(variable)``, no call on the common path)."""
+    with plain_reads():
+        return variable.grad
+
+
 def grad_fn_of(t: torch.Tensor):
     """Return ``t.grad_fn`` when reading it cannot change it, else None.
 
