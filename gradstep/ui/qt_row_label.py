@@ -6,6 +6,14 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 
+def _wrapped(text: str, room: float, metrics: QtGui.QFontMetricsF) -> tuple[int, float]:
+    """Return how many lines ``text`` takes word-wrapped at ``room`` px in ``metrics``' font
+    (a plain bounding box, no rich-text layout), and its widest line's width."""
+    rect = metrics.boundingRect(QtCore.QRectF(0, 0, max(1.0, room), 1e6),
+                                QtCore.Qt.TextFlag.TextWordWrap, text)
+    return max(1, round(rect.height() / metrics.lineSpacing())), rect.width()
+
+
 class QtRowLabel(QtWidgets.QLabel):
     """A word-wrapped QLabel that, while its height is fixed, answers its layout's "how
     tall at this width" with that height, without laying its text out.
@@ -98,9 +106,7 @@ class QtItemsLabel(QtRowLabel):
         the label (a long message) wraps as Qt wraps words."""
         if len(line) > 1 or self._width(line[0], metrics) <= room:
             return 1
-        rect = metrics.boundingRect(QtCore.QRectF(0, 0, max(1.0, room), 1e6),
-                                    QtCore.Qt.TextFlag.TextWordWrap, line[0])
-        return max(1, round(rect.height() / metrics.lineSpacing()))
+        return _wrapped(line[0], room, metrics)[0]
 
     def _width(self, text: str, metrics: QtGui.QFontMetricsF) -> float:
         width = self._widths.get(text)
@@ -164,10 +170,8 @@ class QtLinesLabel(QtRowLabel):
             if metrics.horizontalAdvance(self.words) <= room:
                 count = 1
             else:
-                rect = metrics.boundingRect(QtCore.QRectF(0, 0, room, 1e6),
-                                            QtCore.Qt.TextFlag.TextWordWrap, self.words)
-                count = max(1, round(rect.height() / metrics.lineSpacing()))
-                if rect.width() > room:  # a word wider than the label: Qt breaks it too
+                count, widest = _wrapped(self.words, room, metrics)
+                if widest > room:  # a word wider than the label: Qt breaks it too
                     count = self.MOST_LINES
             if len(self._counts) > 256:  # new numbers each step
                 self._counts.clear()
