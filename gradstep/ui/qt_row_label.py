@@ -31,6 +31,12 @@ class QtRowLabel(QtWidgets.QLabel):
             return fixed
         return super().heightForWidth(width)
 
+    def fix_lines(self, lines: int) -> None:
+        """Fix the label's height at ``lines`` lines of its font (where it is not already)."""
+        height = self.fontMetrics().lineSpacing() * lines + 4
+        if self.minimumHeight() != height or self.maximumHeight() != height:
+            self.setFixedHeight(height)
+
     def _lay_out(self) -> None:
         """Lay the text out again at a new width (a subclass that measures it)."""
 
@@ -182,7 +188,7 @@ class QtLinesLabel(QtRowLabel):
         count = self._lines()
         if count != self.line_count:
             self.line_count = count
-            self.setFixedHeight(self.fontMetrics().lineSpacing() * count + 4)
+            self.fix_lines(count)
             self.sigLinesChanged.emit(count)
 
     def _lay_out(self) -> None:
