@@ -6,6 +6,14 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 
+def _wrapped(text: str, room: float, metrics: QtGui.QFontMetricsF) -> tuple[int, float]:
+    """Return how many lines ``text`` takes word-wrapped at ``room`` px in ``metrics``' font
+    (a plain bounding box, no rich-text layout), and its widest line's width."""
+    rect = metrics.boundingRect(QtCore.QRectF(0, 0, max(1.0, room), 1e6),
+                                QtCore.Qt.TextFlag.TextWordWrap, text)
+    return max(1, round(rect.height() / metrics.lineSpacing())), rect.width()
+
+
 class QtRowLabel(QtWidgets.QLabel):
     """A word-wrapped QLabel that, while its height is fixed, answers its layout's "how
     tall at this width" with that height, without laying its text out.
@@ -22,6 +30,12 @@ class QtRowLabel(QtWidgets.QLabel):
         if fixed == self.maximumHeight():
             return fixed
         return super().heightForWidth(width)
+
+    def fix_lines(self, lines: int) -> None:
+        """Fix the label's height at ``lines`` lines of its font (where it is not already)."""
+        height = self.fontMetrics().lineSpacing() * lines + 4
+        if self.minimumHeight() != height or self.maximumHeight() != height:
+            self.setFixedHeight(height)
 
     def _lay_out(self) -> None:
         """Lay the text out again at a new width (a subclass that measures it)."""
@@ -98,9 +112,7 @@ class QtItemsLabel(QtRowLabel):
         the label (a long message) wraps as Qt wraps words."""
         if len(line) > 1 or self._width(line[0], metrics) <= room:
             return 1
-        rect = metrics.boundingRect(QtCore.QRectF(0, 0, max(1.0, room), 1e6),
-                                    QtCore.Qt.TextFlag.TextWordWrap, line[0])
-        return max(1, round(rect.height() / metrics.lineSpacing()))
+        return _wrapped(line[0], room, metrics)[0]
 
     def _width(self, text: str, metrics: QtGui.QFontMetricsF) -> float:
         width = self._widths.get(text)
@@ -164,10 +176,8 @@ class QtLinesLabel(QtRowLabel):
             if metrics.horizontalAdvance(self.words) <= room:
                 count = 1
             else:
-                rect = metrics.boundingRect(QtCore.QRectF(0, 0, room, 1e6),
-                                            QtCore.Qt.TextFlag.TextWordWrap, self.words)
-                count = max(1, round(rect.height() / metrics.lineSpacing()))
-                if rect.width() > room:  # a word wider than the label: Qt breaks it too
+                count, widest = _wrapped(self.words, room, metrics)
+                if widest > room:  # a word wider than the label: Qt breaks it too
                     count = self.MOST_LINES
             if len(self._counts) > 256:  # new numbers each step
                 self._counts.clear()
@@ -178,7 +188,7 @@ class QtLinesLabel(QtRowLabel):
         count = self._lines()
         if count != self.line_count:
             self.line_count = count
-            self.setFixedHeight(self.fontMetrics().lineSpacing() * count + 4)
+            self.fix_lines(count)
             self.sigLinesChanged.emit(count)
 
     def _lay_out(self) -> None:

@@ -286,10 +286,7 @@ class QtTensorPlot(QtWidgets.QWidget):
 
     def _fit_stats_height(self, *_lines) -> None:
         """Make the statistics as high as their lines (``STATS_LINES`` at least)."""
-        lines = max(STATS_LINES, self._stats.line_count)
-        height = self._stats.fontMetrics().lineSpacing() * lines + 4
-        if self._stats.maximumHeight() != height or self._stats.minimumHeight() != height:
-            self._stats.setFixedHeight(height)
+        self._stats.fix_lines(max(STATS_LINES, self._stats.line_count))
 
     def set_value(self, x, *, text: str | None = None, dtype: str | None = None) -> None:
         """Show ``x`` (value dict, nested list, number or None), under it ``text`` (default:
