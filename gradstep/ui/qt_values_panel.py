@@ -142,7 +142,6 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.sent.set_title(self.tr("Gradient sent (grad_input)"))
         self.jacobian.set_title(self.tr("Local Jacobian: d output[i] / d input[j]"))
         self.jacobian.set_axes((self.tr("j (input)"), self.tr("i (output)")))
-        self.slot_label.setText(self.tr("Sent along slot:"))
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "grad_change"):
@@ -174,6 +173,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             for plot in (self.forward, self.arriving, self.sent, self.jacobian):
                 plot.set_value(None)
             self._set_slots([], None)
+            self._set_slot_label("")
             self._formula_timer.stop()
             self.formula.show_message(self.tr("The local gradient of the ▶ or clicked node "
                                               "shows here as a formula."))
@@ -265,6 +265,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             self.arriving.set_message(self.tr("No gradient has reached this node in this pass."))
 
     def _show_sent(self, step: dict | None, state: str) -> None:
+        self._set_slot_label(state)
         if step is None:
             self.sent.set_title(self.tr("Gradient sent (grad_input)"))
             self._set_slots([], self.tr("Nothing sent in this pass."))
@@ -277,6 +278,12 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                  else self.tr("Gradient sent (grad_input)"))
         self.sent.set_title(title)
         self._set_slots(step.get("grad_inputs") or [], self.tr("It sends nothing on (a leaf)."))
+
+    def _set_slot_label(self, state: str) -> None:
+        """Word the slot list's label in the tense of the node's state: the ▶ node has not
+        run, so torch has sent nothing along its slots yet."""
+        self.slot_label.setText(self.tr("Sends along slot when it runs:") if state == "current"
+                                else self.tr("Sent along slot:"))
 
     def _show_grad_change(self, attrs: dict, step: dict | None, state: str) -> None:
         """For a leaf: its .grad before and after this step, or why autograd.grad left it."""

@@ -1602,6 +1602,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>它不再往下传（叶子节点）。</translation>
     </message>
     <message>
+        <source>Sends along slot when it runs:</source>
+        <translation>运行时将沿槽传出：</translation>
+    </message>
+    <message>
         <source>{0}.grad: {1} → {2} when this step runs</source>
         <translation>这一步运行时 {0}.grad：{1} → {2}</translation>
     </message>
