@@ -16,8 +16,11 @@ RETURNED_ROW = QT_TRANSLATE_NOOP("QtLeafPanel", "autograd.grad returned for {0}"
 
 class _WholeNumbers(QtWidgets.QStyledItemDelegate):
     """Draws a cell too wide for its column cut after its last whole number that fits, then
-    "…" (``cut_to_fit``), not inside a number as Qt's elision cuts (``[…, -0.…``). Only when
-    painting: a column sized to its contents asks the whole text's size."""
+    "…" (``cut_to_fit``), not inside a number as Qt's elision cuts (``[…, -0.…``); a row
+    name too wide for the first column cut in its middle (``transformer.h.1…c_proj.bias.grad``):
+    its end tells a module's rows apart, where a cut at the end left ``transformer.h.1.mlp.
+    c_proj....`` for both the weight and the bias. Only when painting: a column sized to its
+    contents asks the whole text's size."""
 
     _painting = False
 
@@ -39,11 +42,15 @@ class _WholeNumbers(QtWidgets.QStyledItemDelegate):
 
     def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt override)
         super().initStyleOption(option, index)
-        if not self._painting or index.column() == 0 or not option.text:
+        if not self._painting or not option.text:
             return
         metrics = option.fontMetrics
         room = option.rect.width() - 2 * (self.parent().style().pixelMetric(
             QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+        if index.column() == 0:
+            option.text = metrics.elidedText(option.text, QtCore.Qt.TextElideMode.ElideMiddle,
+                                             max(room, 0))
+            return
         option.text = cut_to_fit(option.text, lambda t: metrics.horizontalAdvance(t) <= room)
 
 
@@ -55,8 +62,7 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
         self.model = model
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
-        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)  # the row names
-        self.setItemDelegate(_WholeNumbers(self))  # the numbers: cut after a whole one
+        self.setItemDelegate(_WholeNumbers(self))  # numbers cut after a whole one, names inside
         model.sigLeavesChanged.connect(self._refresh)
         model.sigTimelineChanged.connect(self._mark_current)
         self._refresh()

@@ -139,6 +139,48 @@ def test_the_leaf_gradients_columns_end_inside_the_panel(qtbot, make_window):
     assert sum(widths) < sum(wider) <= panel.viewport().width(), (widths, wider)
 
 
+MODULE = ("import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+          "model = nn.ModuleDict({'transformer': nn.ModuleDict({'h': nn.ModuleList([nn.ModuleDict("
+          "{'mlp': nn.ModuleDict({'c_proj': nn.Linear(3, 6)})})])})})\n"
+          "loss = model['transformer']['h'][0]['mlp']['c_proj'](torch.ones(1, 3)).square().sum()\n"
+          "loss.backward()\n")
+
+
+def test_a_cut_row_name_keeps_the_end_that_tells_the_rows_apart(qtbot, make_window):
+    """A parameter's row name too long for the first column is cut in its middle: its end
+    (``c_proj.weight.grad``, ``c_proj.bias.grad``) tells the rows apart; cut at the end, a
+    tiny GPT-2's rows read ``transformer.h.1.mlp.c_proj....`` for the weight and the bias
+    alike. The cells hold torch's ``.grad``."""
+    window = make_window(Session)
+    window.resize(1280, 800)
+    settle(qtbot, window)
+    run(qtbot, window, MODULE)
+    window.docks["leaves"].raise_()
+    panel = window.leaf_panel
+    window.resizeDocks([window.docks["leaves"]], [360], QtCore.Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: panel.header().sectionSize(0) < 200, timeout=5000)  # cut names
+    settle(qtbot, window)
+    torch.manual_seed(0)
+    from torch import nn
+    lin = nn.Linear(3, 6)
+    lin(torch.ones(1, 3)).square().sum().backward()
+    drawn = {}
+    for i in range(panel.topLevelItemCount()):
+        item = panel.topLevelItem(i)
+        name = item.text(0)
+        leaf = name.removesuffix(".grad").rsplit(".", 1)[-1]
+        assert item.text(1) == short(getattr(lin, leaf).grad.tolist(), 40)
+        assert panel.fontMetrics().horizontalAdvance(name) > panel.header().sectionSize(0)
+        drawn[name] = drawn_text(panel, item, 0)
+    assert sorted(drawn) == ["transformer.h.0.mlp.c_proj.bias.grad",
+                             "transformer.h.0.mlp.c_proj.weight.grad"]
+    assert len(set(drawn.values())) == 2, drawn  # two rows, told apart
+    for name, text in drawn.items():
+        head, _, tail = text.partition("…")
+        assert tail and name.startswith(head) and name.endswith(tail), (name, text)
+        assert name.removesuffix(".grad").rsplit(".", 1)[-1] + ".grad" in tail
+
+
 def drawn_text(panel, item, col) -> str:
     """Return the text the panel's delegate draws in ``item``'s cell ``col``, as cut; it
     fits the room the style draws a cell's text in, so Qt cuts nothing more (``-0.…``)."""
