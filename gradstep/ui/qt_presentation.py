@@ -175,7 +175,10 @@ class QtPresentation(QtCore.QObject):
     def _update_caption(self, *_args) -> None:
         if self.mode != "presentation":
             return
-        lines = [html.escape(line) for line in self.caption_text() if line]
+        # (the formulas of a node's inputs stand three spaces apart, as in the GIF's caption:
+        # rich text would fold them into one, "…dims ∂L/∂γ = …" read as one formula)
+        lines = [html.escape(line).replace("   ", "&nbsp;&nbsp; ")
+                 for line in self.caption_text() if line]
         font = QtGui.QFont(self.window.font())
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * CAPTION_SCALE)
         self.caption.setFont(font)

@@ -70,7 +70,8 @@ def test_the_layer_norm_formula_draws_each_hat_on_its_x(qtbot, make_window):
 
 
 def test_the_presentation_caption_draws_each_hat_on_its_x(qtbot, make_window):
-    """The caption under a projected graph writes the ▶ node's formula, x̂ in it whole."""
+    """The caption under a projected graph writes the ▶ node's formulas, x̂ in them whole,
+    each input's apart."""
     window = at_layer_norm(qtbot, make_window)
     window.presentation.enter("presentation")
     settle(qtbot, window)
@@ -82,4 +83,7 @@ def test_the_presentation_caption_draws_each_hat_on_its_x(qtbot, make_window):
     document.documentLayout().documentSize()  # (laid out when asked)
     assert "x̂·mean(ĝ·x̂)" in document.toPlainText()
     assert_each_mark_on_its_letter(document, 2)
+    # each input's formula apart, three spaces as the GIF's caption has (rich text folded them)
+    shown = document.toPlainText().replace("\u00a0", " ")
+    assert "normalised dims   ∂L/∂γ = Σ g·x̂" in shown, shown
     window.presentation.leave()
