@@ -14,6 +14,7 @@ import re
 from PySide6 import QtGui
 
 MARKED = re.compile("([^\\s<>&;\u0300-\u036f])([\u0300-\u036f]+)")  # a letter, its marks
+TAG = re.compile("(<[^>]*>)")  # a rich text's tag: its attributes (href='saved:x̂') stay as they are
 PREFERRED = ("Liberation Sans", "Noto Sans", "Arial", "Helvetica", "Segoe UI",  # sans first,
              "DejaVu Serif", "Liberation Serif", "Noto Serif", "Times New Roman")  # as the text
 _families: dict[str, str | None] = {}  # font key -> the family to write marked letters in
@@ -65,4 +66,9 @@ def with_marks(text: str, font: QtGui.QFont) -> str:
     family = mark_family(font)
     if family is None:
         return text
-    return MARKED.sub(lambda m: f"<span style=\"font-family: '{family}'\">{m.group(0)}</span>", text)
+
+    def whole(match: re.Match) -> str:
+        return f"<span style=\"font-family: '{family}'\">{match.group(0)}</span>"
+
+    return "".join(part if part.startswith("<") else MARKED.sub(whole, part)
+                   for part in TAG.split(text))

@@ -405,8 +405,10 @@ class QtGraphView(QtWidgets.QGraphicsView):
                 text = self.node_tooltip(node_id, shown.nodes[node_id])
             elif edge is not None:
                 text = self.edge_tooltip(edge)
-            if text:  # (a tooltip is drawn in QToolTip's font: x̂ whole, mark_font)
-                QtWidgets.QToolTip.showText(event.globalPos(), with_marks(text, QtWidgets.QToolTip.font()), self)
+            if text:  # (a tooltip is drawn in QToolTip's font: x̂ whole, mark_font; plain text,
+                if QtGui.Qt.mightBeRichText(text):  # an edge's, stays plain: its lines kept)
+                    text = with_marks(text, QtWidgets.QToolTip.font())
+                QtWidgets.QToolTip.showText(event.globalPos(), text, self)
             else:
                 QtWidgets.QToolTip.hideText()
             return True
