@@ -85,7 +85,7 @@ def cut_name(name: str, rows: list[str], shared: str, metrics: QtGui.QFontMetric
     best = None
     for tail in range(1, len(parts)):
         for head in range(len(parts) - tail):
-            text = lead + ".".join(parts[:head]) + "…" + ".".join(parts[-tail:])
+            text = (lead + ".".join(parts[:head]) if head else "") + "…" + ".".join(parts[-tail:])
             if not fits(text):
                 continue
             alone = not any(len(o) > head + tail and o[:head] == parts[:head]

@@ -207,6 +207,16 @@ def test_a_cut_row_name_is_told_apart_from_the_other_rows(qtbot):
         assert metrics.horizontalAdvance(text) <= room and tail, text
         assert row.startswith(head + ".") and row.endswith("." + tail), (row, text)
     assert cut_name("layer4.0.bn1.weight.grad", rows, "", metrics, room) == "layer4.0.bn1.weight.grad"
+    shared = "transformer."  # narrower and narrower: no "……", whole parts kept
+    gpt = [f"{shared}h.{k}.mlp.c_proj.{leaf}.grad" for k in (0, 1) for leaf in ("weight", "bias")]
+    for room in range(int(metrics.horizontalAdvance("…0…grad")), int(metrics.horizontalAdvance(gpt[0]))):
+        for row in gpt:
+            text = cut_name(row, gpt, shared, metrics, room)
+            assert "……" not in text and metrics.horizontalAdvance(text) <= room, (room, text)
+            if text == row:
+                continue
+            *_, head, tail = [""] + text.split("…")  # (…h.0…bias.grad: after the shared path)
+            assert row.endswith("." + tail) and (not head or f".{head}." in "." + row), (room, text)
 
 
 def drawn_text(panel, item, col) -> str:
