@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6 import QtGui
+from PySide6 import QtGui, QtWidgets
 
 MARKED = re.compile("([^\\s<>&;\u0300-\u036f])([\u0300-\u036f]+)")  # a letter, its marks
 TAG = re.compile("(<[^>]*>)")  # a rich text's tag: its attributes (href='saved:x̂') stay as they are
@@ -72,3 +72,12 @@ def with_marks(text: str, font: QtGui.QFont) -> str:
 
     return "".join(part if part.startswith("<") else MARKED.sub(whole, part)
                    for part in TAG.split(text))
+
+
+def hover_text(text: str) -> str:
+    """Return hover text ``text`` as ``QToolTip`` shows it, with ``with_marks`` in its font
+    where it is rich text (a node's); plain text (an edge's) as it is: a span would make it
+    rich, and fold its lines into one."""
+    if not QtGui.Qt.mightBeRichText(text):
+        return text
+    return with_marks(text, QtWidgets.QToolTip.font())

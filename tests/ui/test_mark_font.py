@@ -9,7 +9,7 @@ import pytest
 from PySide6 import QtGui
 
 from gradstep.autograd.session import Session
-from gradstep.ui.mark_font import mark_family, mark_sits_on_its_letter, with_marks
+from gradstep.ui.mark_font import hover_text, mark_family, mark_sits_on_its_letter, with_marks
 from tests.ui.test_panel_room import settle
 from tests.ui.test_values_chart_height import run
 from tests.ui.test_window_flows import step_to
@@ -112,3 +112,14 @@ def test_a_marked_letter_keeps_its_text_and_links(qtbot):
     documents[1].setHtml(with_marks(rich, font))
     assert documents[1].toPlainText() == documents[0].toPlainText()
     assert [d.toHtml().count('href="saved:x̂"') for d in documents] == [1, 1], with_marks(rich, font)
+
+
+def test_hover_text_marks_a_node_s_rich_text_and_leaves_an_edge_s_plain(qtbot):
+    """A node's hover text is rich (x̂ in its formulas, written whole as the formula box
+    writes it); an edge's is plain, lines apart: a span in it made it rich, one line."""
+    from PySide6 import QtWidgets
+
+    rich = "<b>NativeLayerNormBackward0</b><br>∂L/∂x = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))"
+    assert hover_text(rich) == with_marks(rich, QtWidgets.QToolTip.font())
+    plain = "gradient sent from x̂ to NativeLayerNormBackward0 (slot 0):\n[1.0, 2.0]"
+    assert hover_text(plain) == plain
