@@ -282,7 +282,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def _set_slot_label(self, state: str) -> None:
         """Word the slot list's label in the tense of the node's state: the ▶ node has not
         run, so torch has sent nothing along its slots yet."""
-        self.slot_label.setText(self.tr("Sends along slot when it runs:") if state == "current"
+        self.slot_label.setText(self.tr("Sends along slot:") if state == "current"
                                 else self.tr("Sent along slot:"))
 
     def _show_grad_change(self, attrs: dict, step: dict | None, state: str) -> None:

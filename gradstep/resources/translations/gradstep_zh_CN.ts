@@ -1602,8 +1602,8 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>它不再往下传（叶子节点）。</translation>
     </message>
     <message>
-        <source>Sends along slot when it runs:</source>
-        <translation>运行时将沿槽传出：</translation>
+        <source>Sends along slot:</source>
+        <translation>将沿槽传出：</translation>
     </message>
     <message>
         <source>{0}.grad: {1} → {2} when this step runs</source>
