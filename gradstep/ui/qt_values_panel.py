@@ -282,8 +282,12 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def _set_slot_label(self, state: str) -> None:
         """Word the slot list's label in the tense of the node's state: the ▶ node has not
         run, so torch has sent nothing along its slots yet."""
-        self.slot_label.setText(self.tr("Sends along slot:") if state == "current"
-                                else self.tr("Sent along slot:"))
+        words = (self.tr("Sends along slot:"), self.tr("Sent along slot:"))
+        self.slot_label.setText(words[0] if state == "current" else words[1])
+        metrics = self.slot_label.fontMetrics()  # as wide as the wider wording: a step from
+        width = max(metrics.horizontalAdvance(w) for w in words)  # ▶ on does not move the row
+        if self.slot_label.minimumWidth() != width:
+            self.slot_label.setMinimumWidth(width)
 
     def _show_grad_change(self, attrs: dict, step: dict | None, state: str) -> None:
         """For a leaf: its .grad before and after this step, or why autograd.grad left it."""
