@@ -3,7 +3,8 @@
 ``run_snippet(source, device=..., root=..., filename=...) -> RunResult``. The
 namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
 (capped by ``gradstep.policies.output_cap``) in ``output``, never written to the real
-stdout. The root is ``root=NAME`` (several: ``"a,b"``), else the value of the
+stdout. The root is ``root=NAME`` (several: ``"a,b"``; one held in a top-level value:
+``"out.loss"``, ``"outs[0]"``, ``root_paths``), else the value of the
 last expression statement, else the last tensor with a ``grad_fn`` that the
 snippet assigned at top level. A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
 ends normally there, as under ``python FILE`` (``ended_well``).
@@ -25,6 +26,7 @@ from gradstep.autograd import (
     errors,
     jacobian,
     process_state,
+    root_paths,
     saved_memory,
     snippet_depth,
     snippet_source,
@@ -381,10 +383,13 @@ def _nothing_to_draw(result: RunResult) -> dict:
             "look (in a list, a dict or an object's attribute)."),
         fix=lazy("Bind the tensor to draw at top level: return it from the function "
                  "(`loss = main()`), or make it the snippet's last expression; then pass "
-                 "--root NAME or let gradstep pick it.") if not passes_at else
+                 "--root NAME or let gradstep pick it. A tensor held in a top-level object, "
+                 "dict, list or tuple is named by its path: --root out.loss.") if not passes_at else
         lazy("Bind the tensor to draw at top level: return it from the function "
              "(`loss = main()`), or make it the snippet's last expression; then pass "
-             "--root NAME or let gradstep pick it. Its backward calls (line {lines}) ran and "
+             "--root NAME or let gradstep pick it. A tensor held in a top-level object, "
+             "dict, list or tuple is named by its path: --root out.loss. Its backward calls "
+             "(line {lines}) ran and "
              "were recorded: gradstep backward FILE prints their steps.", lines=passes_at))
 
 
@@ -449,10 +454,17 @@ def _no_node_made(result: RunResult) -> dict:
 def _named_roots(result: RunResult, root: str) -> None:
     names = [n.strip() for n in root.split(",") if n.strip()]
     for name in names:
-        if name not in result.namespace:
+        path = root_paths.parse(name)  # a bare name, or one with .attr / [key] steps
+        if path is None or path[0] not in result.namespace:
             return _usage(result, lazy("--root {name}: the snippet defines no variable named "
-                                       "{quoted}", name=name, quoted=repr(name)))
-        value = result.namespace[name]
+                                       "{quoted}", name=name,
+                                       quoted=repr(path[0] if path else name)))
+        value = root_paths.follow(result.namespace[path[0]], path[1])
+        if value is root_paths.MISSING:
+            return _usage(result, lazy(
+                "--root {name}: {quoted} holds nothing there that gradstep can read (it reads "
+                "an object's own attributes and the items of a dict, a list or a tuple)",
+                name=name, quoted=repr(path[0])))
         if not _is_tensor(value) or _root_grad_fn(value) is None:
             message = (lazy("--root {name}: {quoted} is not a tensor, so there is no graph to "
                             "draw (did you set requires_grad=True?)", name=name, quoted=repr(name))

@@ -122,6 +122,64 @@ def test_missing_or_unusable_root_is_bad_usage():
     assert leaf.exit_code == 2 and "grad_fn" in leaf.error["message"]
 
 
+OUTPUT_ROOTS = """\
+import collections, dataclasses
+
+@dataclasses.dataclass
+class Output(collections.OrderedDict):  # HuggingFace's ModelOutput, in short
+    loss: object = None
+    hidden: object = None
+
+    def __post_init__(self):
+        for key, value in vars(self).items():
+            dict.__setitem__(self, key, value)
+
+    def __getitem__(self, key):
+        reads.append(key)
+        return dict.__getitem__(self, key)
+
+    def __getattribute__(self, name):
+        if not name.startswith("__"):
+            reads.append(name)
+        return object.__getattribute__(self, name)
+
+reads = []
+x = torch.ones(3, requires_grad=True)
+out = Output(loss=(x * 2).sum(), hidden=((x * 3), (x * 4)))
+outs = [out["hidden"][0], x * 5]
+d = {"k": x.exp()}
+reads.clear()
+"""
+
+
+@pytest.mark.parametrize("root", ["out.loss", "out['loss']", "out.hidden[1]", "outs[-1]",
+                                  'd["k"]', "outs[0], out.loss"])
+def test_a_root_held_in_a_top_level_value_is_what_python_reads_there(root):
+    """``out = model(..., labels=y); out.loss.backward()`` binds no tensor at top level:
+    ``--root out.loss`` was refused ("defines no variable named 'out.loss'"), so a
+    HuggingFace snippet had nothing to draw. The root is the very tensor python's own
+    expression gives, read without running the output object's code."""
+    result = run_snippet(OUTPUT_ROOTS, root=root)
+    assert result.error is None and result.exit_code == 0
+    assert result.namespace["reads"] == []
+    expected = [eval(name, result.namespace) for name in root.split(",")]  # python's reading
+    assert len(result.roots) == len(expected)
+    assert all(got is want for got, want in zip(result.roots, expected))
+    assert result.root_name == ",".join(n.strip() for n in root.split(","))
+
+
+@pytest.mark.parametrize("root, words", [("out.los", "holds nothing there"),
+                                         ("outs[2]", "holds nothing there"),
+                                         ("d['q']", "holds nothing there"),
+                                         ("nope.loss", "no variable named 'nope'"),
+                                         ("out.loss()", "no variable named"),
+                                         ("out.hidden", "not a tensor")])
+def test_a_root_path_that_finds_no_tensor_is_bad_usage(root, words):
+    result = run_snippet(OUTPUT_ROOTS, root=root)
+    assert result.exit_code == 2 and words in result.error["message"] and not result.roots
+    assert result.namespace["reads"] == []
+
+
 PROXY_ROOTS = """\
 class Proxy:
     def __init__(self, target):
