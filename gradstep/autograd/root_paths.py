@@ -98,7 +98,8 @@ def _attribute(value, key: str):
                                    for hook in ("__set__", "__delete__")):
         return MISSING  # a property (or a slot): python's out.loss runs or reads it
     slot = _class_attribute(kind, "__dict__")  # the type's own, not a snippet's property
-    if type(slot) is not types.GetSetDescriptorType or slot.__name__ != "__dict__":
+    if (type(slot) not in (types.GetSetDescriptorType, types.MemberDescriptorType)  # C code
+            or slot.__name__ != "__dict__"):  # a Python class's; SimpleNamespace's, a module's
         return MISSING
     try:
         own = slot.__get__(value, kind)

@@ -123,7 +123,7 @@ def test_missing_or_unusable_root_is_bad_usage():
 
 
 OUTPUT_ROOTS = """\
-import collections, dataclasses
+import collections, dataclasses, types
 
 @dataclasses.dataclass
 class Output(collections.OrderedDict):  # HuggingFace's ModelOutput, in short
@@ -148,12 +148,13 @@ x = torch.ones(3, requires_grad=True)
 out = Output(loss=(x * 2).sum(), hidden=((x * 3), (x * 4)))
 outs = [out["hidden"][0], x * 5]
 d = {"k": x.exp()}
+ns = types.SimpleNamespace(loss=x.cos().sum(), hs=[x.sin()])  # a C type's __dict__ slot
 reads.clear()
 """
 
 
 @pytest.mark.parametrize("root", ["out.loss", "out['loss']", "out.hidden[1]", "outs[-1]",
-                                  'd["k"]', "outs[0], out.loss"])
+                                  'd["k"]', "outs[0], out.loss", "ns.loss", "ns.hs[-1]"])
 def test_a_root_held_in_a_top_level_value_is_what_python_reads_there(root):
     """``out = model(..., labels=y); out.loss.backward()`` binds no tensor at top level:
     ``--root out.loss`` was refused ("defines no variable named 'out.loss'"), so a
