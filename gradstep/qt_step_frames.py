@@ -13,6 +13,7 @@ animation tells its own story. ``gradstep export --frames`` and the animated exp
 
 from __future__ import annotations
 
+from gradstep.autograd.formula_step import flowing_inputs
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.collapse import outside
@@ -161,17 +162,23 @@ def caption_lines(graph, index, k: int) -> list[str]:
     # as on its box: a label that only repeats the op's name (``t``, ``addmm``) is not shown
     who = name if style.is_default_label(label, name) or label == name else f"{name} ({label})"
     head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total, node=who)
-    return [head, formula_line(attrs)]
+    return [head, formula_line(attrs, index.steps[k])]
 
 
-def formula_line(attrs: dict) -> str:
+def formula_line(attrs: dict, step: dict | None = None) -> str:
     """Return a node's local gradient in one line: its readable formulas, else torch's
     expressions, else why it has none (the trace's ``formula*`` fields, their words in the
-    language shown)."""
+    language shown). With the node's ``step``, only for the inputs torch sends a gradient
+    to there (``formula_step.flowing_inputs``, the formula box's rule): no ``∂L/∂β`` for a
+    layer norm without bias."""
+    flowing = flowing_inputs(attrs, step)
     readable = ((attrs.get("formula_math") or {}).get("inputs")) or {}
+    formula = attrs.get("formula") or {}
+    if flowing is not None:
+        readable = {name: item for name, item in readable.items() if name in flowing}
+        formula = {name: expr for name, expr in formula.items() if name in flowing}
     if readable:
         return "   ".join(worded(item["text"]) for item in readable.values())
-    formula = attrs.get("formula") or {}
     if formula:
         return "   ".join(f"{name}: {expr}" for name, expr in formula.items())
     if attrs.get("kind") == "leaf":

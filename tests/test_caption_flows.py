@@ -1,0 +1,87 @@
+"""The step caption (presentation mode, the animated exports) writes a formula only for the
+inputs torch sends a gradient to.
+
+It listed one for every input of the node: ``F.layer_norm(x, shape, weight)`` showed
+``∂L/∂β = Σ g`` though there is no β and torch sends nothing there, while the Values
+panel's formula box said no gradient flows there. Here each snippet runs under plain torch
+with a hook on the node (its ``next_functions`` and the ``grad_inputs`` torch hands the
+hook), and under gradstep's Session; the caption at that node's step must hold an input's
+readable formula exactly where torch sent that input a gradient.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gradstep.autograd.formula_words import worded
+from gradstep.autograd.formulas import input_slots
+from gradstep.autograd.graph_json import graph_from_json
+from gradstep.autograd.session import Session
+from gradstep.autograd.step_state import PassHistory, drawn_calls
+
+torch = pytest.importorskip("torch")
+
+HEAD = "import torch\nimport torch.nn.functional as F\ntorch.manual_seed(0)\n"
+CASES = {  # the node to look at, the snippet (its loss ``loss``)
+    "layer_norm_no_bias": ("NativeLayerNormBackward0",
+        "x = torch.randn(2, 3, requires_grad=True)\nweight = torch.randn(3, requires_grad=True)\n"
+        "y = F.layer_norm(x, (3,), weight)\nloss = y.sum()\n"),
+    "input_needs_none": ("MulBackward0",
+        "x = torch.randn(3)\nw = torch.randn(3, requires_grad=True)\nloss = (x * w).sum()\n"),
+    "mse_target_needs_none": ("MseLossBackward0",
+        "x = torch.randn(3, requires_grad=True)\nt = torch.randn(3)\nloss = F.mse_loss(x, t)\n"),
+    "addmm_bias_needs_none": ("AddmmBackward0",
+        "b = torch.randn(2)\nx = torch.randn(4, 3, requires_grad=True)\n"
+        "w = torch.randn(3, 2, requires_grad=True)\nloss = torch.addmm(b, x, w).sum()\n"),
+    "conv_without_bias": ("ConvolutionBackward0",
+        "x = torch.randn(1, 1, 5, 5, requires_grad=True)\n"
+        "w = torch.randn(2, 1, 3, 3, requires_grad=True)\nloss = F.conv2d(x, w).sum()\n"),
+    "every_input": ("MulBackward0",
+        "x = torch.randn(3, requires_grad=True)\nw = torch.randn(3, requires_grad=True)\n"
+        "loss = (x * w).sum()\n"),
+}
+
+
+def torch_sends(source: str, name: str) -> list[bool]:
+    """Run ``source`` under plain torch; return, per slot of the node named ``name``, whether
+    torch sent a gradient there (its ``next_functions`` entry and the hook's ``grad_inputs``)."""
+    namespace: dict = {}
+    exec(HEAD + source, namespace)  # noqa: S102 (the snippet above, as plain python runs it)
+    seen, todo = set(), [namespace["loss"].grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if node.name() == name:
+            found = node
+        todo += [f for f, _ in node.next_functions]
+    sent: list = []
+    found.register_hook(lambda grad_inputs, grad_outputs: sent.extend(grad_inputs))
+    namespace["loss"].backward()
+    return [f is not None and g is not None for (f, _), g in zip(found.next_functions, sent, strict=True)]
+
+
+def caption_at(source: str, name: str):
+    """Return the node's attributes and the caption's formula line at its step."""
+    from gradstep.qt_step_frames import caption_lines
+
+    session = Session()
+    result = session.run(HEAD + source + "loss.backward()\n")
+    graph = graph_from_json(result["trace"])
+    index = PassHistory(graph, [c["timeline"] for c in drawn_calls(result["calls"], graph)]).index(0)
+    (k,) = [k for k, step in enumerate(index.steps) if graph.nodes[step["node"]]["name"] == name]
+    return graph.nodes[index.steps[k]["node"]], caption_lines(graph, index, k)[1]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_caption_writes_formulas_only_where_torch_sends_a_gradient(case):
+    name, source = CASES[case]
+    sends = torch_sends(source, name)
+    attrs, line = caption_at(source, name)
+    slots = input_slots(name, attrs.get("slots"))
+    readable = attrs["formula_math"]["inputs"]
+    assert set(readable) <= set(slots), (readable, slots)
+    assert any(sends) and line
+    for input_name, item in readable.items():
+        assert (worded(item["text"]) in line) == sends[slots[input_name]], (input_name, line, sends)
