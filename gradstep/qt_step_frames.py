@@ -151,18 +151,30 @@ def caption_lines(graph, index, k: int) -> list[str]:
             # as torch wrote them: in bold alone they filled a quarter of a projected screen
             title = (localized(error) or {}).get("title")
             message = error.get("message") or ""
-            text = _("After step {total} of {total}: torch raised: {message}", total=total,
-                     message=title or message)
+            raised = index.raised_step(k)
+            if raised is None:  # every step finished; torch raised before the first or after
+                text = _("After step {total} of {total}: torch raised: {message}", total=total,
+                         message=title or message)
+            else:  # the step that raised did not finish: not "after step 2 of 2"
+                who = _node_words(graph, index.steps[raised - 1]["node"])
+                text = _("Step {number} of {total}: ✗ {node} raised: {message}", number=raised,
+                         total=total, node=who, message=title or message)
             return [text, message if title else ""]
         return [text, ""]
     node = index.steps[k]["node"]
     attrs = graph.nodes[node] if node in graph else {}
+    head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total,
+             node=_node_words(graph, node))
+    return [head, formula_line(attrs, index.steps[k])]
+
+
+def _node_words(graph, node: str) -> str:
+    """Return a node as the caption names it: its op, and its label as on its box (a label
+    that only repeats the op's name, ``t``, ``addmm``, is not shown)."""
+    attrs = graph.nodes[node] if node in graph else {}
     name = str(attrs.get("name") or node)
     label = attrs.get("label")
-    # as on its box: a label that only repeats the op's name (``t``, ``addmm``) is not shown
-    who = name if style.is_default_label(label, name) or label == name else f"{name} ({label})"
-    head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total, node=who)
-    return [head, formula_line(attrs, index.steps[k])]
+    return name if style.is_default_label(label, name) or label == name else f"{name} ({label})"
 
 
 def formula_line(attrs: dict, step: dict | None = None) -> str:

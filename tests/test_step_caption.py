@@ -1,12 +1,17 @@
-"""The step caption (presentation mode, the animated exports) writes a formula only for the
-inputs torch sends a gradient to.
+"""The step caption (presentation mode, the animated exports) against torch.
 
-It listed one for every input of the node: ``F.layer_norm(x, shape, weight)`` showed
-``∂L/∂β = Σ g`` though there is no β and torch sends nothing there, while the Values
-panel's formula box said no gradient flows there. Here each snippet runs under plain torch
-with a hook on the node (its ``next_functions`` and the ``grad_inputs`` torch hands the
-hook), and under gradstep's Session; the caption at that node's step must hold an input's
-readable formula exactly where torch sent that input a gradient.
+It writes a formula only for the inputs torch sends a gradient to. It listed one for every
+input of the node: ``F.layer_norm(x, shape, weight)`` showed ``∂L/∂β = Σ g`` though there
+is no β and torch sends nothing there, while the Values panel's formula box said no
+gradient flows there. Here each snippet runs under plain torch with a hook on the node (its
+``next_functions`` and the ``grad_inputs`` torch hands the hook), and under gradstep's
+Session; the caption at that node's step must hold an input's readable formula exactly
+where torch sent that input a gradient.
+
+At the end of a pass whose last step raised, it read "After step 2 of 2: torch raised",
+as if step 2 had finished: it now names the step that raised, and the pass's count of steps
+done is the steps torch finished (``tests/step_oracle.py``: the nodes whose hook ran after
+they computed).
 """
 
 from __future__ import annotations
@@ -85,3 +90,45 @@ def test_the_caption_writes_formulas_only_where_torch_sends_a_gradient(case):
     assert any(sends) and line
     for input_name, item in readable.items():
         assert (worded(item["text"]) in line) == sends[slots[input_name]], (input_name, line, sends)
+
+
+RAISING = {  # a pass that raises: the failing call is the snippet's last backward
+    "retain_graph_error": None,  # the lesson: its second backward, at SoftmaxBackward0
+    "inplace": "a = torch.tensor([1.0, 2.0], requires_grad=True)\nb = a.sigmoid()\nb.mul_(2)\n"
+               "b.sum().backward()\n",
+    "node_hook": "a = torch.tensor([1.0, 2.0], requires_grad=True)\nc = (a * 2).sin()\n"
+                 "def bad(gi, go):\n    raise ValueError('no')\n"
+                 "c.grad_fn.register_hook(bad)\nc.sum().backward()\n",
+    "tensor_hook": "a = torch.tensor([1.0, 2.0], requires_grad=True)\nb = a * 2\nc = b.sin()\n"
+                   "def bad(g):\n    raise ValueError('no')\n"
+                   "b.register_hook(bad)\nc.sum().backward()\n",
+}
+
+
+@pytest.mark.parametrize("case", list(RAISING))
+def test_the_end_of_a_pass_that_raised_counts_the_steps_torch_finished(case):
+    from gradstep.examples import EXAMPLES_DIR
+    from gradstep.qt_step_frames import caption_lines
+    from tests.step_oracle import oracle_run
+
+    source = (EXAMPLES_DIR / f"{case}.py").read_text(encoding="utf-8") if RAISING[case] is None \
+        else HEAD + RAISING[case]
+    call = oracle_run(source).calls[-1]
+    assert call.raised is not None
+    finished = sum(1 for fn, sent in call.snapshots[-1]["sent"].items() if fn in call.order)
+    started = len(call.order)
+    result = Session().run(source)
+    graph = graph_from_json(result["trace"])
+    timelines = [c["timeline"] for c in drawn_calls(result["calls"], graph)]
+    index = PassHistory(graph, timelines).index(len(timelines) - 1)
+    end = index.count
+    assert index.error_at(end) and index.steps_done(end) == finished
+    head = caption_lines(graph, index, end)[0]
+    if started > finished:  # a node began and did not finish: that step raised
+        assert index.raised_step(end) == started == index.count
+        node = graph.nodes[index.steps[started - 1]["node"]]["name"]
+        assert head.startswith(f"Step {started} of {index.count}: ✗ {node}")
+        assert " raised: " in head
+    else:  # torch raised between nodes (a tensor hook, before the next node ran)
+        assert index.raised_step(end) is None and finished == index.count
+        assert head.startswith(f"After step {finished} of {finished}: torch raised: ")
