@@ -9,9 +9,9 @@ Session; the caption at that node's step must hold an input's readable formula e
 where torch sent that input a gradient.
 
 At the end of a pass whose last step raised, it read "After step 2 of 2: torch raised",
-as if step 2 had finished: it now names the step that raised, and the pass's count of steps
-done is the steps torch finished (``tests/step_oracle.py``: the nodes whose hook ran after
-they computed).
+as if step 2 had finished (gradstep.show()'s "After 2 of 2 steps: … ran and raised" too):
+both now name the step that raised, and the pass's count of steps done is the steps torch
+finished (``tests/step_oracle.py``: the nodes whose hook ran after they computed).
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ RAISING = {  # a pass that raises: the failing call is the snippet's last backwa
 @pytest.mark.parametrize("case", list(RAISING))
 def test_the_end_of_a_pass_that_raised_counts_the_steps_torch_finished(case):
     from gradstep.examples import EXAMPLES_DIR
+    from gradstep.notebook import step_captions
     from gradstep.qt_step_frames import caption_lines
     from tests.step_oracle import oracle_run
 
@@ -124,11 +125,15 @@ def test_the_end_of_a_pass_that_raised_counts_the_steps_torch_finished(case):
     end = index.count
     assert index.error_at(end) and index.steps_done(end) == finished
     head = caption_lines(graph, index, end)[0]
+    shown = step_captions(result["trace"], timelines[-1])[-1]  # gradstep.show()'s last frame
     if started > finished:  # a node began and did not finish: that step raised
         assert index.raised_step(end) == started == index.count
         node = graph.nodes[index.steps[started - 1]["node"]]["name"]
         assert head.startswith(f"Step {started} of {index.count}: ✗ {node}")
         assert " raised: " in head
+        assert shown.startswith(f"Step {started} of {index.count}: {node}") and " raised: " in shown
     else:  # torch raised between nodes (a tensor hook, before the next node ran)
         assert index.raised_step(end) is None and finished == index.count
         assert head.startswith(f"After step {finished} of {finished}: torch raised: ")
+        assert shown.startswith(f"After {finished} of {finished} steps: ")
+        assert ". torch raised: " in shown
