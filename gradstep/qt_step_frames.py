@@ -13,7 +13,7 @@ animation tells its own story. ``gradstep export --frames`` and the animated exp
 
 from __future__ import annotations
 
-from gradstep.autograd.formula_step import flowing_inputs
+from gradstep.autograd.formula_step import flowing_inputs, wired_slots
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.collapse import outside
@@ -165,7 +165,7 @@ def caption_lines(graph, index, k: int) -> list[str]:
     attrs = graph.nodes[node] if node in graph else {}
     head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total,
              node=_node_words(graph, node))
-    return [head, formula_line(attrs, index.steps[k])]
+    return [head, formula_line(attrs, index.steps[k], wired_slots(graph, node))]
 
 
 def _node_words(graph, node: str) -> str:
@@ -177,13 +177,14 @@ def _node_words(graph, node: str) -> str:
     return name if style.is_default_label(label, name) or label == name else f"{name} ({label})"
 
 
-def formula_line(attrs: dict, step: dict | None = None) -> str:
+def formula_line(attrs: dict, step: dict | None = None, wired: list | None = None) -> str:
     """Return a node's local gradient in one line: its readable formulas, else torch's
     expressions, else why it has none (the trace's ``formula*`` fields, their words in the
     language shown). With the node's ``step``, only for the inputs torch sends a gradient
     to there (``formula_step.flowing_inputs``, the formula box's rule): no ``∂L/∂β`` for a
-    layer norm without bias."""
-    flowing = flowing_inputs(attrs, step)
+    layer norm without bias; at a step that raised (no gradients sent), only for those
+    ``wired`` to a node (``formula_step.wired_slots``)."""
+    flowing = flowing_inputs(attrs, step, wired)
     readable = ((attrs.get("formula_math") or {}).get("inputs")) or {}
     formula = attrs.get("formula") or {}
     if flowing is not None:

@@ -47,9 +47,9 @@ CASES = {  # the node to look at, the snippet (its loss ``loss``)
 }
 
 
-def torch_sends(source: str, name: str) -> list[bool]:
-    """Run ``source`` under plain torch; return, per slot of the node named ``name``, whether
-    torch sent a gradient there (its ``next_functions`` entry and the hook's ``grad_inputs``)."""
+def torch_node(source: str, name: str):
+    """Run ``source`` (no backward) under plain torch; return its namespace and the node
+    named ``name`` of ``loss``'s graph."""
     namespace: dict = {}
     exec(HEAD + source, namespace)  # noqa: S102 (the snippet above, as plain python runs it)
     seen, todo = set(), [namespace["loss"].grad_fn]
@@ -61,6 +61,13 @@ def torch_sends(source: str, name: str) -> list[bool]:
         if node.name() == name:
             found = node
         todo += [f for f, _ in node.next_functions]
+    return namespace, found
+
+
+def torch_sends(source: str, name: str) -> list[bool]:
+    """Run ``source`` under plain torch; return, per slot of the node named ``name``, whether
+    torch sent a gradient there (its ``next_functions`` entry and the hook's ``grad_inputs``)."""
+    namespace, found = torch_node(source, name)
     sent: list = []
     found.register_hook(lambda grad_inputs, grad_outputs: sent.extend(grad_inputs))
     namespace["loss"].backward()
@@ -68,22 +75,23 @@ def torch_sends(source: str, name: str) -> list[bool]:
 
 
 def caption_at(source: str, name: str):
-    """Return the node's attributes and the caption's formula line at its step."""
+    """Return the node's attributes, the caption's formula line at its step and the step
+    (``source`` ends with its backward call)."""
     from gradstep.qt_step_frames import caption_lines
 
     session = Session()
-    result = session.run(HEAD + source + "loss.backward()\n")
+    result = session.run(HEAD + source)
     graph = graph_from_json(result["trace"])
     index = PassHistory(graph, [c["timeline"] for c in drawn_calls(result["calls"], graph)]).index(0)
     (k,) = [k for k, step in enumerate(index.steps) if graph.nodes[step["node"]]["name"] == name]
-    return graph.nodes[index.steps[k]["node"]], caption_lines(graph, index, k)[1]
+    return graph.nodes[index.steps[k]["node"]], caption_lines(graph, index, k)[1], index.steps[k]
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_caption_writes_formulas_only_where_torch_sends_a_gradient(case):
     name, source = CASES[case]
     sends = torch_sends(source, name)
-    attrs, line = caption_at(source, name)
+    attrs, line, _ = caption_at(source + "loss.backward()\n", name)
     slots = input_slots(name, attrs.get("slots"))
     readable = attrs["formula_math"]["inputs"]
     assert set(readable) <= set(slots), (readable, slots)
@@ -137,3 +145,52 @@ def test_the_end_of_a_pass_that_raised_counts_the_steps_torch_finished(case):
         assert head.startswith(f"After step {finished} of {finished}: torch raised: ")
         assert shown.startswith(f"After {finished} of {finished} steps: ")
         assert ". torch raised: " in shown
+
+
+RAISED_AT = {  # MulBackward0 raises at its step (torch sends nothing); x needs no gradient
+    "node_hook": "x = torch.randn(3)\nw = torch.randn(3, requires_grad=True)\nm = x * w\n"
+                 "def bad(gi, go):\n    raise ValueError('no')\n"
+                 "m.grad_fn.register_hook(bad)\nloss = m.sum()\n",
+    "inplace": "x = torch.randn(3)\nw = torch.randn(3, requires_grad=True)\nm = x * w\n"
+               "x.add_(1)\nloss = m.sum()\n",
+}
+
+
+@pytest.mark.parametrize("case", list(RAISED_AT))
+def test_the_caption_at_a_step_that_raised_writes_no_formula_for_an_input_torch_never_sends_to(case):
+    """At the step that raised torch sent no gradient at all: the caption keeps the formulas
+    of the inputs wired to a node (torch's ``next_functions``), not ``∂/∂x`` for an ``x``
+    whose entry is ``(None, 0)``."""
+    source = RAISED_AT[case]
+    namespace, found = torch_node(source, "MulBackward0")
+    wired = [f is not None for f, _ in found.next_functions]
+    with pytest.raises((ValueError, RuntimeError)):
+        namespace["loss"].backward()  # plain torch raises there
+    attrs, line, step = caption_at(source + "loss.backward()\n", "MulBackward0")
+    assert step["error"] and step["grad_inputs"] is None  # gradstep saw it raise there too
+    slots = input_slots("MulBackward0", attrs.get("slots"))
+    readable = attrs["formula_math"]["inputs"]
+    assert line and any(wired) and not all(wired)
+    for input_name, item in readable.items():
+        assert (worded(item["text"]) in line) == wired[slots[input_name]], (input_name, line, wired)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_hover_text_writes_formulas_only_for_inputs_torch_can_send_to(case):
+    """The node's hover text is not tied to a step: an input's line is there exactly where
+    torch's ``next_functions`` entry leads to a node (``(None, 0)``: never a gradient)."""
+    from gradstep.autograd.formula_step import wired_slots
+    from gradstep.ui.tensor_text import node_tooltip
+
+    name, source = CASES[case]
+    _, found = torch_node(source, name)
+    wired = [f is not None for f, _ in found.next_functions]
+    result = Session().run(HEAD + source)
+    graph = graph_from_json(result["trace"])
+    (node,) = [n for n, a in graph.nodes(data=True) if a.get("name") == name]
+    attrs = graph.nodes[node]
+    tip = node_tooltip(attrs, wired=wired_slots(graph, node))
+    slots = input_slots(name, attrs.get("slots"))
+    assert any(wired) and set(attrs["formula"]) <= set(slots)
+    for input_name in attrs["formula"]:
+        assert (f"&nbsp;&nbsp;{input_name}: " in tip) == wired[slots[input_name]], (input_name, tip)

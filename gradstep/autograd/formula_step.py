@@ -115,11 +115,29 @@ def gradient_flows(slot, sent) -> bool:
                                for s in slots)
 
 
-def flowing_inputs(attrs: dict, step: dict | None) -> set[str] | None:
+def wired_slots(graph, node: str) -> list | None:
+    """Return, per slot of ``node``'s ``next_functions``, True where it leads to a node of
+    the graph and None where it is ``(None, 0)``: an input that needs no gradient, which
+    torch never sends one (the trace draws an edge for every other slot). None where the
+    graph does not hold the node. In ``gradient_flows``'s terms: what can ever be sent."""
+    if graph is None or node not in graph:
+        return None
+    wired = [None] * int(graph.nodes[node].get("slots") or 0)
+    for _, _, data in graph.out_edges(node, data=True):
+        slot = data.get("slot")
+        if isinstance(slot, int) and 0 <= slot < len(wired):
+            wired[slot] = True
+    return wired
+
+
+def flowing_inputs(attrs: dict, step: dict | None, wired: list | None = None) -> set[str] | None:
     """Return the names of a node's inputs (``formula``'s keys) torch sends a gradient to at
-    ``step`` (``gradient_flows``, each input's slot as ``node_formula`` gives it), or None
-    where every input counts (no step, or no gradients recorded at it)."""
+    ``step`` (``gradient_flows``, each input's slot as ``node_formula`` gives it); without
+    the step's gradients (no step, or the step raised), those ``wired`` can ever get one
+    (``wired_slots``); None where every input counts (neither is known)."""
     sent = (step or {}).get("grad_inputs")
+    if sent is None:
+        sent = wired
     if sent is None:
         return None
     slots = input_slots(str(attrs.get("name") or ""), attrs.get("slots")) or {}
