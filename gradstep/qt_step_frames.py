@@ -144,23 +144,24 @@ def caption_lines(graph, index, k: int) -> list[str]:
     formula (or torch's) for its first input; at the end, that the pass is done."""
     total = index.count
     if k >= total:
-        text = _("After step {total} of {total}: the pass is done", total=total)
-        error = index.error_at(k)
-        if error:
-            # the head in the person's language (the error's title), torch's words under it
-            # as torch wrote them: in bold alone they filled a quarter of a projected screen
-            title = (localized(error) or {}).get("title")
-            message = error.get("message") or ""
-            raised = index.raised_step(k)
-            if raised is None:  # every step finished; torch raised before the first or after
-                text = _("After step {total} of {total}: torch raised: {message}", total=total,
-                         message=title or message)
-            else:  # the step that raised did not finish: not "after step 2 of 2"
-                who = _node_words(graph, index.steps[raised - 1]["node"])
-                text = _("Step {number} of {total}: ✗ {node} raised: {message}", number=raised,
-                         total=total, node=who, message=title or message)
-            return [text, message if title else ""]
-        return [text, ""]
+        error, raised = index.error_at(k), index.raised_step(k)
+        # the head in the person's language (the error's title), torch's words under it
+        # as torch wrote them: in bold alone they filled a quarter of a projected screen
+        title = (localized(error) or {}).get("title") if error else None
+        message = (error or {}).get("message") or ""
+        if raised is not None:  # the step that raised did not finish: not "after step 2 of 2"
+            who = _node_words(graph, index.steps[raised - 1]["node"])
+            text = (_("Step {number} of {total}: ✗ {node} raised: {message}", number=raised,
+                      total=total, node=who, message=title or message) if error else
+                    # a hook's sys.exit(0) there: the snippet ended, the pass keeps no error
+                    _("Step {number} of {total}: ✗ {node} raised", number=raised, total=total,
+                      node=who))
+        elif error:  # every step finished; torch raised before the first or after the last
+            text = _("After step {total} of {total}: torch raised: {message}", total=total,
+                     message=title or message)
+        else:
+            text = _("After step {total} of {total}: the pass is done", total=total)
+        return [text, message if title else ""]
     node = index.steps[k]["node"]
     attrs = graph.nodes[node] if node in graph else {}
     head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total,

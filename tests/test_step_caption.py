@@ -194,3 +194,32 @@ def test_the_hover_text_writes_formulas_only_for_inputs_torch_can_send_to(case):
     assert any(wired) and set(attrs["formula"]) <= set(slots)
     for input_name in attrs["formula"]:
         assert (f"&nbsp;&nbsp;{input_name}: " in tip) == wired[slots[input_name]], (input_name, tip)
+
+
+EXITING = ("import sys\na = torch.tensor([1.0, 2.0], requires_grad=True)\nc = (a * 2).sin()\n"
+           "def bye(gi, go):\n    sys.exit(0)\nc.grad_fn.register_hook(bye)\nloss = c.sum()\n")
+
+
+def test_a_hook_s_sys_exit_at_a_step_leaves_that_step_unfinished():
+    """A node hook's ``sys.exit(0)`` ends the snippet as its end would (the pass keeps no
+    error), but torch stopped at that node: the counter and the caption say so, as after a
+    step that raised (the bar read "2 / 2 steps done" and the caption "the pass is done")."""
+    from gradstep.qt_step_frames import caption_lines
+    from tests.step_oracle import reachable
+
+    namespace, _ = torch_node(EXITING, "SumBackward0")
+    started, finished = [], []
+    for fn in reachable([namespace["loss"].grad_fn]):  # after the snippet's own hook
+        fn.register_prehook(lambda go, fn=fn: started.append(fn))
+        fn.register_hook(lambda gi, go, fn=fn: finished.append(fn))
+    with pytest.raises(SystemExit):
+        namespace["loss"].backward()
+    result = Session().run(HEAD + EXITING + "loss.backward()\n")
+    graph = graph_from_json(result["trace"])
+    index = PassHistory(graph, [c["timeline"] for c in drawn_calls(result["calls"], graph)]).index(0)
+    end = index.count
+    assert index.count == len(started) > len(finished)
+    assert index.steps_done(end) == len(finished) and index.raised_step(end) == len(started)
+    head = caption_lines(graph, index, end)[0]
+    assert head == f"Step {len(started)} of {len(started)}: ✗ {started[-1].name()} (c) raised"
+

@@ -407,8 +407,9 @@ class PassIndex:
     def raised_step(self, k: int) -> int | None:
         """Return the number (from 1) of the step that raised, once torch has raised there
         after ``k`` step moves; None before, or where no step raised (an error before the first
-        node ran, or after the last: every step shown finished)."""
-        return self.error_step + 1 if self.error_step is not None and self._raised_by(self.clamp(k)) else None
+        node ran, or after the last: every step shown finished). Also where the pass keeps no
+        error (a hook's ``sys.exit(0)`` ended the snippet there): that step did not finish."""
+        return self.error_step + 1 if self.error_step is not None and self.clamp(k) > self.error_step else None
 
     def error_at(self, k: int) -> dict | None:
         """Return the pass's error once torch has raised it after ``k`` steps (``state(k).error``)."""
