@@ -398,6 +398,19 @@ class PassIndex:
                 if any(is_tensor_entry(e) for e in self._trace_saved(n)))
         return self._with_saved
 
+    def steps_done(self, k: int) -> int:
+        """Return how many steps torch finished after ``k`` step moves: the step that raised
+        did not finish (a pass whose step 2 of 2 raised has 1 of 2 done at its end)."""
+        k = self.clamp(k)
+        return self.error_step if self.error_step is not None and k > self.error_step else k
+
+    def raised_step(self, k: int) -> int | None:
+        """Return the number (from 1) of the step that raised, once torch has raised there
+        after ``k`` step moves; None before, or where no step raised (an error before the first
+        node ran, or after the last: every step shown finished). Also where the pass keeps no
+        error (a hook's ``sys.exit(0)`` ended the snippet there): that step did not finish."""
+        return self.error_step + 1 if self.error_step is not None and self.clamp(k) > self.error_step else None
+
     def error_at(self, k: int) -> dict | None:
         """Return the pass's error once torch has raised it after ``k`` steps (``state(k).error``)."""
         return self.timeline.get("error") if self._raised_by(self.clamp(k)) else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from gradstep.autograd.formula_step import wired_slots
 from gradstep.drawing.collapse import box_state
 from gradstep.drawing.style import gradient_full_text, gradient_text
 from gradstep.step_drawing import grad_dtype
@@ -112,13 +113,14 @@ class QtGraphFollower(QtCore.QObject):
             state = box_state(self.model.node_state(m) or "pending" for m in attrs.get("members", ()))
             return node_tooltip(attrs, state if self.model.index() else "")
         index = self.model.index()
-        if index is not None and node_id in self.outside(index):
+        wired = wired_slots(self.model.graph, node_id)  # no formula for an input torch never
+        if index is not None and node_id in self.outside(index):  # sends a gradient to
             record = self.model.current_pass()
             if self.model.built_later(node_id):
-                return node_tooltip(attrs) + "<br>" + self.tr(
+                return node_tooltip(attrs, wired=wired) + "<br>" + self.tr(
                     "not built yet: {0} ran before torch made this node"
                 ).format(record.title if record else "")
-            return node_tooltip(attrs) + "<br>" + self.tr(
+            return node_tooltip(attrs, wired=wired) + "<br>" + self.tr(
                 "not part of this pass: {0} does not reach it (it may not exist yet then)"
             ).format(record.title if record else "")
         label = attrs.get("label")
@@ -126,7 +128,8 @@ class QtGraphFollower(QtCore.QObject):
             # (a .grad not known at this step, GRAD_NOT_KNOWN, is ``...``: no line for it)
             return node_tooltip(attrs, self.model.node_state(node_id),
                                 self.model.saved_of(node_id), self.model.leaf_grad(label))
-        return node_tooltip(attrs, self.model.node_state(node_id), self.model.saved_of(node_id))
+        return node_tooltip(attrs, self.model.node_state(node_id), self.model.saved_of(node_id),
+                            wired=wired)
 
     def edge_tooltip(self, edge) -> str:
         """Return the full gradient on an edge at the step shown."""

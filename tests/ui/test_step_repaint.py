@@ -82,15 +82,22 @@ def test_choosing_the_pass_again_after_its_end_shows_step_0_as_torch_had_it(qtbo
 
 def test_the_step_bar_and_the_values_header_number_steps_alike(qtbot, window):
     """The bar counts the steps done; the Values panel numbers a step from 1, as the exports
-    do (``After step 3 of 3``): before the first step the ▶ node runs at step 1, not
-    "step 0"; at the end the bar has done 3 of 3 and the last node ran at step 3."""
+    do (``Step 3 of 3``): before the first step the ▶ node runs at step 1, not
+    "step 0"; at the end torch's third step raised, so the bar has done 2 of 3 and says
+    step 3 raised (it read "3 / 3 steps done": a step torch did not finish)."""
     window.editor.setPlainText(INPLACE)
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
         window.act_run.trigger()
     window.docks["values"].raise_()
     bar, header = window.step_bar, window.values_panel.header
-    assert bar.position.text().strip() == "3 / 3 steps done"
+    steps = window.model.timeline["steps"]  # torch's: which step raised
+    raised = [i + 1 for i, step in enumerate(steps) if step.get("error")]
+    assert raised == [3]
+    assert bar.position.text().strip() == "2 / 3 steps done, step 3 raised"
     assert header.text().endswith("✗ raised at step 3")  # SigmoidBackward0, where torch raised
+    window.docks["saved"].raise_()
+    assert "(pass 1, 2 of 3 steps done, step 3 raised)" in window.saved_panel.state_label.text()
+    window.docks["values"].raise_()
     bar.act_reset.trigger()
     assert bar.position.text().strip() == "0 / 3 steps done"
     assert header.text().endswith("▶ runs at step 1")  # SumBackward0, torch's first

@@ -1378,6 +1378,10 @@ What the snippet printed is in Output.</source>
         <translation>（第 {0} 遍，已完成 {1} / {2} 步）</translation>
     </message>
     <message>
+        <source> (pass {0}, {1} of {2} steps done, step {3} raised)</source>
+        <translation>（第 {0} 遍，已完成 {1} / {2} 步，第 {3} 步报错）</translation>
+    </message>
+    <message>
         <source>Graph</source>
         <translation>计算图</translation>
     </message>
@@ -1485,6 +1489,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source> {0} / {1} steps done </source>
         <translation> 已完成 {0} / {1} 步 </translation>
+    </message>
+    <message>
+        <source> {0} / {1} steps done, step {2} raised </source>
+        <translation> 已完成 {0} / {1} 步，第 {2} 步报错 </translation>
     </message>
 </context>
 <context>
