@@ -190,6 +190,23 @@ class PassIndex:
             return step_outcome(self.steps[ran])
         return "pending"
 
+    def runs_from(self, node: str, k: int) -> int | None:
+        """Return the first step at or after ``k`` that runs ``node`` (None: it does not run
+        again in this pass: torch skipped it, ``inputs=`` or an error stopped the pass, or
+        it already ran)."""
+        occ = self.occurrences.get(node)
+        if not occ:
+            return None
+        j = bisect_left(occ, self.clamp(k))
+        return occ[j] if j < len(occ) else None
+
+    def said_state(self, node: str, k: int) -> str:
+        """Return ``node_state`` with a pending node that no step from ``k`` on runs told
+        apart (``"not_run"``): torch does not run it in this pass, so "not run yet" would
+        say it will."""
+        state = self.node_state(node, k)
+        return "not_run" if state == "pending" and self.runs_from(node, k) is None else state
+
     def is_freed(self, node: str, k: int) -> bool:
         """Return True when ``node``'s saved buffers are released after ``k`` steps."""
         after = self.freed_after.get(node)

@@ -109,7 +109,9 @@ class QtGraphFollower(QtCore.QObject):
     def node_tooltip(self, node_id: str, attrs: dict) -> str:
         """Return the hover text of ``node_id`` at the step shown."""
         if attrs.get("kind") == "module":
-            state = box_state(self.model.node_state(m) or "pending" for m in attrs.get("members", ()))
+            said = [self.model.said_state(m) or "pending" for m in attrs.get("members", ())]
+            state = ("not_run" if said and set(said) == {"not_run"}
+                     else box_state("pending" if s == "not_run" else s for s in said))
             return node_tooltip(attrs, state if self.model.index() else "")
         index = self.model.index()
         if index is not None and node_id in self.outside(index):
@@ -124,9 +126,9 @@ class QtGraphFollower(QtCore.QObject):
         label = attrs.get("label")
         if attrs.get("kind") == "leaf" and index is not None and label in index.leaf_labels():
             # (a .grad not known at this step, GRAD_NOT_KNOWN, is ``...``: no line for it)
-            return node_tooltip(attrs, self.model.node_state(node_id),
+            return node_tooltip(attrs, self.model.said_state(node_id),
                                 self.model.saved_of(node_id), self.model.leaf_grad(label))
-        return node_tooltip(attrs, self.model.node_state(node_id), self.model.saved_of(node_id))
+        return node_tooltip(attrs, self.model.said_state(node_id), self.model.saved_of(node_id))
 
     def edge_tooltip(self, edge) -> str:
         """Return the full gradient on an edge at the step shown."""

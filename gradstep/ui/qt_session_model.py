@@ -345,6 +345,12 @@ class QtSessionModel(QtCore.QObject):
         index = self.index()
         return index.node_state(node_id, self.step) if index is not None else ""
 
+    def said_state(self, node_id: str) -> str:
+        """Return the state of one node now as words tell it: ``node_state``, with a pending
+        node that this pass does not run from here on ``"not_run"`` (``PassIndex.said_state``)."""
+        index = self.index()
+        return index.said_state(node_id, self.step) if index is not None else ""
+
     def saved_of(self, node_id: str) -> list[dict]:
         """Return ``node_id``'s saved entries as torch has them now (the trace's without a pass)."""
         index = self.index()

@@ -252,9 +252,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def _runs_later(self) -> int | None:
         """Return the index of the step of this pass that runs the node after the one shown."""
         index = self.model.index()
-        later = [i for i in (index.occurrences.get(self.node_id, ()) if index else ())
-                 if i > self.model.step]
-        return later[0] if later else None
+        return index.runs_from(self.node_id, self.model.step + 1) if index else None
 
     def _show_arriving(self, step: dict | None, state: str) -> None:
         outs = (step or {}).get("grad_outputs") or []

@@ -273,9 +273,44 @@ HUNTED = {
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
                       "out.backward(inputs=[x], retain_graph=True)\nout.backward()\nprint(w.grad)\n"),
 }
+# statehunt4: passes torch stops or prunes (inputs=, a hook or a custom Function's backward
+# raising, a hook returning the wrong shape, autograd.grad freeing the graph), each then
+# called again: the nodes such a pass does not run keep their buffers, and read "not run
+# in this pass" (said_state), not "not run yet"
+STOPPED = {
+    "inputs_skip_then_full_retain": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+        "w = torch.tensor([3., 4.], requires_grad=True)\nh = w.sin() * w\n"
+        "out = (x.exp() * h).sum()\nout.backward(inputs=[x], retain_graph=True)\n"
+        "out.backward(inputs=[w])\ntry:\n    out.backward()\nexcept RuntimeError as e:\n"
+        "    print(str(e)[:20])\n"),
+    "hook_raises_retain": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\nh = x.exp()\nn = [0]\n"
+        "def hk(g):\n    n[0] += 1\n    if n[0] == 1:\n        raise ValueError('hook')\n"
+        "h.register_hook(hk)\ny = (h.sin() * h).sum()\ntry:\n"
+        "    y.backward(retain_graph=True)\nexcept ValueError as e:\n    print(e)\n"
+        "y.backward()\n"),
+    "custom_backward_raises": (
+        "import torch\nclass F(torch.autograd.Function):\n    @staticmethod\n"
+        "    def forward(ctx, a):\n        ctx.save_for_backward(a)\n        return a * 2\n"
+        "    @staticmethod\n    def backward(ctx, g):\n        raise ValueError('nope')\n\n"
+        "x = torch.tensor([1., 2.], requires_grad=True)\nh = x.exp()\n"
+        "y = (F.apply(h) * h.sin()).sum()\ntry:\n    y.backward()\n"
+        "except ValueError as e:\n    print(e)\ntry:\n    y.backward()\n"
+        "except RuntimeError as e:\n    print(str(e)[:20])\n"),
+    "hook_wrong_shape": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\nh = x.exp()\n"
+        "h.register_hook(lambda g: torch.ones(3))\ny = (h * x.sin()).sum()\ntry:\n"
+        "    y.backward()\nexcept RuntimeError as e:\n    print(str(e)[:20])\n"
+        "print(x.grad)\n"),
+    "grad_then_backward": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+        "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x)\ntry:\n"
+        "    y.backward()\nexcept RuntimeError as e:\n    print(str(e)[:20])\n"),
+}
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, "ctx_names": CTX_NAMES,
-         "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
+CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, **STOPPED,
+         "ctx_names": CTX_NAMES, "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
 
 
 def shown_by(state) -> dict:
@@ -300,6 +335,20 @@ def assert_counts_match(index, k: int, state, expected: dict) -> None:
     assert state.freed <= set(with_saved)  # "X of Y nodes with saved tensors": X counts no other
     assert state.freed == {n for n in with_saved if expected["freed"].get(n)}
     assert index.error_at(k) == state.error
+
+
+def assert_said_states(index, k: int, torch_call, ids: dict) -> None:
+    """A node not run after ``k`` steps reads "not run yet" (``pending``) only where torch
+    runs it at a later step of the call; else "not run in this pass" (``not_run``): torch
+    skips it (``inputs=``, a branch ``autograd.grad`` does not need) or stopped the pass,
+    and at the end nothing runs any more (statehunt4: the hover text said "not run yet")."""
+    later = {ids[fn] for fn in torch_call.order[k + 1:] if fn in ids}
+    for node in ids.values():
+        if index.node_state(node, k) == "pending":
+            want = "pending" if node in later else "not_run"
+            assert index.said_state(node, k) == want, (node, k, want)
+        else:
+            assert index.said_state(node, k) == index.node_state(node, k)
 
 
 def gradstep_and_torch(source: str, filename: str):
@@ -338,6 +387,7 @@ def assert_every_step_is_torchs(case: str, source: str) -> dict:
             assert_matches(shown_by(state), expected, f"{case} pass {p + 1} step {k}")
             assert case in GRAD_WRITTEN or case in BUDGET_SPENT or not not_known(state), (case, p, k)
             assert (state.current or {}).get("node") == expected["current"]
+            assert_said_states(history.index(p), k, torch_call, ids)
             assert_counts_match(history.index(p), k, state, expected)
         end = history.state(p, len(steps))
         assert (end.error is not None) == (torch_call.raised is not None)

@@ -119,6 +119,31 @@ def test_a_selected_node_that_runs_later_in_the_pass_says_so(qtbot, window):
     assert header.text().endswith("not run in this pass")
 
 
+def test_a_nodes_hover_text_says_not_run_where_torch_does_not_run_it_in_the_pass(qtbot, window):
+    """The hover text said "not run yet in this pass" for every node not run at the step
+    shown, also one torch never runs in that pass (a's AccumulateGrad after torch raised at
+    SigmoidBackward0), and at the pass's end, where nothing runs any more (statehunt4). It
+    now says so as the Values header does: "not run yet" only where a later step of the
+    pass (torch's order, the JSON's steps) runs the node."""
+    window.editor.setPlainText(INPLACE)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    model, follower = window.model, window.follower
+    steps = model.timeline["steps"]
+    ran = [s["node"] for s in steps]
+    outside = next(n for n in model.graph.nodes if n not in ran)
+    for k in range(len(steps) + 1):
+        model.set_step(k)
+        for node in [*ran, outside]:
+            tip = follower.node_tooltip(node, model.node(node))
+            if node in ran[k + 1:] and node not in ran[:k + 1]:
+                assert "state: not run yet in this pass" in tip, (k, node, tip)
+            elif node not in ran[:k + 1]:
+                assert "state: not run in this pass" in tip, (k, node, tip)
+            else:
+                assert "not run" not in tip, (k, node, tip)
+
+
 HOOK_SETS_GRAD = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                   "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
                   "h.register_hook(lambda g: setattr(w, 'grad', torch.tensor([7., 7.])))\n"

@@ -520,6 +520,10 @@ What the snippet printed is in Output.</source>
         <translation>这一遍中还没有运行</translation>
     </message>
     <message>
+        <source>not run in this pass</source>
+        <translation>这一遍中没有运行</translation>
+    </message>
+    <message>
         <source>▶ runs next</source>
         <translation>▶ 下一步运行</translation>
     </message>
