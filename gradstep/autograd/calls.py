@@ -60,7 +60,7 @@ from gradstep.autograd.backward import (
 from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
-from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
+from gradstep.autograd.freed_by import freeing_calls, name_freeing_calls
 from gradstep.autograd.handler_raised import raised_by_handler, reraise_if_handlers
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
@@ -294,9 +294,9 @@ class CapturedCalls:
         error = record.get("error")
         if (error and error.get("kind") == "freed_buffers" and record.get("timeline")
                 and not threads):
-            lines = freeing_lines(self.records, self.graphs, record["timeline"], graph)
-            if lines:
-                record["error"] = record["timeline"]["error"] = name_freeing_calls(error, lines)
+            freeing = freeing_calls(self.records, self.graphs, record["timeline"], graph)
+            if freeing:
+                record["error"] = record["timeline"]["error"] = name_freeing_calls(error, freeing)
         self.records.append(record)
         self.graphs.append(graph)
 
