@@ -203,9 +203,12 @@ class PassIndex:
     def said_state(self, node: str, k: int) -> str:
         """Return ``node_state`` with a pending node that no step from ``k`` on runs told
         apart (``"not_run"``): torch does not run it in this pass, so "not run yet" would
-        say it will."""
+        say it will. Not in a pass whose steps are not shown (``no_steps``): which nodes it
+        ran is not known."""
         state = self.node_state(node, k)
-        return "not_run" if state == "pending" and self.runs_from(node, k) is None else state
+        if state != "pending" or self.timeline.get("no_steps"):
+            return state
+        return "not_run" if self.runs_from(node, k) is None else state
 
     def is_freed(self, node: str, k: int) -> bool:
         """Return True when ``node``'s saved buffers are released after ``k`` steps."""

@@ -789,3 +789,17 @@ def test_a_lists_leaves_take_plain_names_bound_before_a_pass_and_no_grad_tensor_
     result = assert_every_step_is_torchs("data_then_leaf_same_name", HUNTED["data_then_leaf_same_name"])
     graph = graph_from_json(result["trace"])
     assert [a["label"] for _, a in graph.nodes(data=True) if a["kind"] == "leaf"] == ["x"]
+
+
+def test_a_pass_whose_steps_are_not_shown_says_no_node_was_not_run():
+    """``is_grads_batched=True`` runs the pass under vmap: torch runs its nodes, but gradstep
+    shows no steps (``no_steps``). "not run in this pass" would then be false: such a pass
+    keeps the plain pending state (said_state, statehunt4)."""
+    source = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\ny = x.exp() * 3\n"
+              "torch.autograd.grad(y, x, torch.eye(2), is_grads_batched=True)\n")
+    result = Session().run(source, filename="/x/batched.py")
+    graph = graph_from_json(result["trace"])
+    (call,) = drawn_calls(result["calls"], graph)
+    assert call["timeline"]["no_steps"] == "batched" and not call["timeline"]["steps"]
+    index = PassHistory(graph, [call["timeline"]]).index(0)
+    assert {index.said_state(n, 0) for n in graph.nodes} == {"pending"}
