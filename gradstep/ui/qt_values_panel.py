@@ -241,6 +241,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             why = self.tr("not built yet when this pass ran")
         elif (later := self._runs_later()) is not None:  # (not "not run in this pass": it runs)
             why = self.tr("not run yet — runs at step {0}").format(later + 1)
+        elif self.model.timeline.get("no_steps"):  # torch ran it or not: not shown
+            why = self.tr("this pass's steps are not shown")
         else:
             why = self.tr("not run in this pass")
         if self.model.selected:

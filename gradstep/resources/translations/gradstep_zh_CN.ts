@@ -1578,6 +1578,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>还没有运行 — 在第 {0} 步运行</translation>
     </message>
     <message>
+        <source>this pass&apos;s steps are not shown</source>
+        <translation>这一遍的步骤没有显示</translation>
+    </message>
+    <message>
         <source>not run in this pass</source>
         <translation>这一遍中没有运行</translation>
     </message>
