@@ -66,9 +66,10 @@ def freed_elsewhere(record: dict, entry, id_by_key: dict, freed: list) -> None:
     ``(g * g).sum().backward()`` after ``g`` = ``autograd.grad(y, x, create_graph=True)``)
     freed. A later drawn call lists them in its ``freed_before``: its own probe reads only
     its own graph, and the drawn nodes outside it showed their buffers alive in its steps,
-    where torch had freed them (statehunt4)."""
+    where torch had freed them (statehunt4). Not a call recorded after the snippet started
+    a thread (``CallGraph.after_thread``): its node keys may be another thread's nodes."""
     freed_nodes = set((record.get("timeline") or {}).get("freed_nodes") or ())
-    if not entry or not freed_nodes:
+    if not entry or not freed_nodes or entry.after_thread:
         return
     freed.extend(key for key, node in entry.ids.items()
                  if node in freed_nodes and key in id_by_key and key not in freed)

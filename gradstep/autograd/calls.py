@@ -231,6 +231,9 @@ class CallGraph:
         # call began could not tell (``saved.refusals_now``), told once the snippet is done
         self.view_versions: dict = {}
         self.raised_view_versions: dict = {}  # the same, probed as the call raised
+        # recorded after the snippet started a thread: torch numbers each thread's nodes
+        # from its own counter, so a key may be another thread's node (``freed_elsewhere``)
+        self.after_thread = False
 
     @classmethod
     def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
@@ -297,6 +300,8 @@ class CapturedCalls:
             freeing = freeing_calls(self.records, self.graphs, record["timeline"], graph)
             if freeing:
                 record["error"] = record["timeline"]["error"] = name_freeing_calls(error, freeing)
+        if graph is not None and threads:
+            graph.after_thread = True
         self.records.append(record)
         self.graphs.append(graph)
 
