@@ -154,6 +154,10 @@ class PassIndex:
         self.raised_accumulation: dict[str, int] = {}
         for node in list(freed_at_start) + list(self.timeline.get("freed_before") or ()):
             self.freed_after[node] = 0
+        if not self.steps:  # a pass that shows no steps (``no_steps``, or torch raised before
+            # any node ran): its one position is also its end, where torch had freed these
+            for node in self.timeline.get("freed_nodes") or ():
+                self.freed_after.setdefault(node, 0)
         for i, step in enumerate(self.steps):
             node = step["node"]
             self.occurrences.setdefault(node, []).append(i)

@@ -15,7 +15,14 @@ from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.session import Session
 from gradstep.autograd.step_state import GRAD_NOT_KNOWN, PassHistory, drawn_calls, is_tensor_entry
 from gradstep.examples import EXAMPLES
-from tests.step_oracle import assert_matches, drawn_ids, expected_state, oracle_run
+from tests.step_oracle import (
+    OracleRun,
+    assert_matches,
+    drawn_ids,
+    expected_state,
+    oracle_run,
+    saved_freed,
+)
 
 ERROR_SNIPPETS = {
     "non_scalar": "import torch\nx = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward()\n",
@@ -812,3 +819,13 @@ def test_a_pass_whose_steps_are_not_shown_says_no_node_was_not_run():
     assert call["timeline"]["no_steps"] == "batched" and not call["timeline"]["steps"]
     index = PassHistory(graph, [call["timeline"]]).index(0)
     assert {index.said_state(n, 0) for n in graph.nodes} == {"pending"}
+    # its one position, "0 of 0 steps done", is also its end: torch freed the buffers there
+    # (the step showed them alive, statehunt4)
+    namespace: dict = {}
+    exec(compile(source, "/x/batched.py", "exec"), namespace)  # plain torch (the oracle's hooks
+    # clone each gradient, which vmap's batching refuses)
+    ids = drawn_ids(OracleRun(namespace, [], None), result["trace"], result["root_name"])
+    torch_freed = {ids[fn] for fn in ids if saved_freed(fn)}
+    assert torch_freed == {n for n, a in graph.nodes(data=True) if a["name"] != "AccumulateGrad"}
+    state = index.state(0)
+    assert state.freed == torch_freed and index.freed_count(0) == len(torch_freed)
