@@ -147,8 +147,9 @@ def test_a_nodes_hover_text_says_not_run_where_torch_does_not_run_it_in_the_pass
 def test_a_pass_whose_steps_are_not_shown_says_so_not_that_a_node_did_not_run(qtbot, window):
     """``is_grads_batched=True``: torch runs the pass under vmap and gradstep shows no steps;
     the Values header said "not run in this pass" of nodes torch ran, and the hover text
-    "not run yet in this pass" (statehunt4). The header says the steps are not shown, the
-    hover text keeps the plain pending words."""
+    "not run yet in this pass" (statehunt4). The header says why the steps are not shown
+    (the step bar's note, past the toolbar's edge at 1280x800), the hover text keeps the
+    plain pending words."""
     window.editor.setPlainText("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                                "y = x.exp() * 3\n"
                                "torch.autograd.grad(y, x, torch.eye(2), is_grads_batched=True)\n")
@@ -159,7 +160,9 @@ def test_a_pass_whose_steps_are_not_shown_says_so_not_that_a_node_did_not_run(qt
     assert model.timeline.get("no_steps") == "batched" and model.step_count == 0
     for node in model.graph.nodes:
         model.select(node)
-        assert window.values_panel.header.text().endswith("this pass's steps are not shown")
+        assert window.values_panel.header.text().endswith(
+            "no steps: is_grads_batched=True runs the pass on vmap's batch of gradients, "
+            "which gradstep does not read")
         assert "state: not run yet in this pass" in window.follower.node_tooltip(node, model.node(node))
 
 
