@@ -66,13 +66,14 @@ def freed_elsewhere(record: dict, entry, id_by_key: dict, freed: list) -> None:
     ``(g * g).sum().backward()`` after ``g`` = ``autograd.grad(y, x, create_graph=True)``)
     freed. A later drawn call lists them in its ``freed_before``: its own probe reads only
     its own graph, and the drawn nodes outside it showed their buffers alive in its steps,
-    where torch had freed them (statehunt4). Not a call recorded after the snippet started
-    a thread (``CallGraph.after_thread``): its node keys may be another thread's nodes."""
+    where torch had freed them (statehunt4). Only op nodes (an AccumulateGrad's key is its
+    leaf's ``id``, which python may give again), and not in a snippet that started a thread,
+    before this call or after it (``CallGraph.threads``): a key may be another thread's node."""
     freed_nodes = set((record.get("timeline") or {}).get("freed_nodes") or ())
-    if not entry or not freed_nodes or entry.after_thread:
+    if not entry or not freed_nodes or entry.threads:
         return
     freed.extend(key for key, node in entry.ids.items()
-                 if node in freed_nodes and key in id_by_key and key not in freed)
+                 if key[0] == "op" and node in freed_nodes and key in id_by_key and key not in freed)
 
 
 def resolve_call_views(calls: list, call_graphs: list, trace) -> None:

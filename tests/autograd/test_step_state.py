@@ -8,6 +8,8 @@ saved buffers freed or alive, the gradient on each edge, each leaf's ``.grad``.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 
@@ -319,7 +321,7 @@ STOPPED = {
         "print(x.grad)\n"),
     # a thread's call (not drawn) freed its ExpBackward0, whose key (sequence number 0, from
     # that thread's counter) is also the key of a's ExpBackward0, built in another thread:
-    # its frees are not carried to the drawn nodes (CallGraph.after_thread)
+    # its frees are not carried to the drawn nodes (CallGraph.threads)
     "thread_keys": (
         "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n\n\n"
         "def build():\n    global a, b\n    a = x.exp()\n    b = x.cos()\n\n\n"
@@ -331,6 +333,19 @@ STOPPED = {
         "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x)\ntry:\n"
         "    y.backward()\nexcept RuntimeError as e:\n    print(str(e)[:20])\n"),
 }
+# the same keys the other way round: the main thread's call (not drawn) freed its
+# ExpBackward0 (0) before the thread built a's (0): a's read freed where torch had it
+# alive (rev-statehunt4: the call was recorded before the thread started; the thread
+# builds nodes until its counter reaches the main thread's: w makes k at least 1, the
+# one node the loop must build)
+THREAD_KEYS_CALL_FIRST = (
+    "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+    "w = x * 1\ne = x.exp()\nk = e.grad_fn._sequence_nr()\nz = (e * x).sum()\nz.backward()\n"
+    "del z, e\n\n\ndef build():\n    global a, b\n"
+    "    while (x * 1).grad_fn._sequence_nr() + 1 < k:\n        pass\n"
+    "    a = x.exp()\n    b = x.cos()\n\n\n"
+    "t = threading.Thread(target=build)\nt.start()\nt.join()\n"
+    "c = (b * b).sum()\nc.backward()\ny = (a * b).sum()\nprint(x.grad)\n")
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
 CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, **STOPPED,
          "ctx_names": CTX_NAMES, "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
@@ -829,3 +844,23 @@ def test_a_pass_whose_steps_are_not_shown_says_no_node_was_not_run():
     assert torch_freed == {n for n, a in graph.nodes(data=True) if a["name"] != "AccumulateGrad"}
     state = index.state(0)
     assert state.freed == torch_freed and index.freed_count(0) == len(torch_freed)
+
+
+def test_a_call_before_a_thread_does_not_free_that_threads_nodes():
+    """The snippet runs in a fresh thread, as in a fresh process: its counter starts low, and
+    the thread it starts builds nodes until its own counter reaches the main thread's (a few
+    steps, not the whole test run's count)."""
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append(assert_every_step_is_torchs("thread_keys_call_first", THREAD_KEYS_CALL_FIRST))
+        except BaseException as exc:  # (raised again below, in pytest's thread)
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    assert outcome[0]["calls"]
