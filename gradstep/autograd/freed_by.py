@@ -40,32 +40,29 @@ def name_freeing_calls(error: dict, calls: list[tuple[int, str]]) -> dict:
     """Return ``error`` (a ``freed_buffers`` one) worded with the lines of the calls that
     freed the buffers (``freeing_calls``), in place of "the first backward": each named as
     what it is, a backward call or an ``autograd.grad`` call (statehunt4: ``g, =
-    torch.autograd.grad(y, x)`` was called "the backward call at line 4")."""
+    torch.autograd.grad(y, x)`` was called "the backward call at line 4"), one call or
+    several ("the backward calls at lines 5, 6")."""
     shown = calls[:3]
-    where = ", ".join(str(line) for line, _ in shown)
-    grads = {api == "torch.autograd.grad" for _, api in shown}
+    lines = ", ".join(str(line) for line, _ in shown)
+    named = calls_named({api == "torch.autograd.grad" for _, api in shown}, len(shown) > 1, lines)
+    return with_words(
+        {**error},
+        explanation=lazy("The {calls}, run without retain_graph=True, freed the tensors the "
+                         "graph had saved for computing gradients. This backward goes through "
+                         "the same graph again, needs them, and they are gone.", calls=named),
+        fix=lazy("Pass retain_graph=True to the {calls} if you need to go through the graph "
+                 "again, or recompute the forward pass (rebuild the loss) before this "
+                 "backward.", calls=named),
+    )
+
+
+def calls_named(grads: set, several: bool, lines: str) -> dict:
+    """Return the words for the calls at ``lines``: ``grads`` holds, per call, whether it is
+    an ``autograd.grad`` call; ``several``: more than one line."""
+    if grads == {True, False}:  # (two calls at least)
+        return lazy("backward and autograd.grad calls at lines {lines}", lines=lines)
     if grads == {True}:
-        explanation = lazy("The autograd.grad call at line {lines}, run without "
-                           "retain_graph=True, freed the tensors the graph had saved for "
-                           "computing gradients. This backward goes through the same graph "
-                           "again, needs them, and they are gone.", lines=where)
-        fix = lazy("Pass retain_graph=True to the autograd.grad call at line {lines} if you "
-                   "need to go through the graph again, or recompute the forward pass "
-                   "(rebuild the loss) before this backward.", lines=where)
-    elif grads == {True, False}:
-        explanation = lazy("The backward and autograd.grad calls at line {lines}, run without "
-                           "retain_graph=True, freed the tensors the graph had saved for "
-                           "computing gradients. This backward goes through the same graph "
-                           "again, needs them, and they are gone.", lines=where)
-        fix = lazy("Pass retain_graph=True to the backward and autograd.grad calls at line "
-                   "{lines} if you need to go through the graph again, or recompute the "
-                   "forward pass (rebuild the loss) before this backward.", lines=where)
-    else:
-        explanation = lazy("The backward call at line {lines}, run without retain_graph=True, "
-                           "freed the tensors the graph had saved for computing gradients. This "
-                           "backward goes through the same graph again, needs them, and they are "
-                           "gone.", lines=where)
-        fix = lazy("Pass retain_graph=True to the backward call at line {lines} if you need to "
-                   "go through the graph again, or recompute the forward pass (rebuild the "
-                   "loss) before this backward.", lines=where)
-    return with_words({**error}, explanation=explanation, fix=fix)
+        return (lazy("autograd.grad calls at lines {lines}", lines=lines) if several
+                else lazy("autograd.grad call at line {lines}", lines=lines))
+    return (lazy("backward calls at lines {lines}", lines=lines) if several
+            else lazy("backward call at line {lines}", lines=lines))

@@ -946,8 +946,13 @@ def test_an_autograd_grad_call_that_freed_the_buffers_is_named_as_one():
     grad_only = head + "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x)\ny.backward()\n"
     both = head + ("e = x.exp()\ns = x.sin()\ntorch.autograd.grad(e.sum(), x)\n"
                    "s.sum().backward()\n(e * s).sum().backward()\n")
-    for source, line, words in ((grad_only, 5, "The autograd.grad call at line 4"),
-                                (both, 7, "The backward and autograd.grad calls at line 5, 6")):
+    two_backward = both.replace("torch.autograd.grad(e.sum(), x)", "e.sum().backward()")
+    for source, line, words, zh in (
+            (grad_only, 5, "The autograd.grad call at line 4", "第 4 行的 autograd.grad 调用"),
+            (both, 7, "The backward and autograd.grad calls at lines 5, 6",
+             "第 5, 6 行的 backward 和 autograd.grad 调用"),
+            # several calls of one kind: "calls at lines" (review: "call at line 5, 6")
+            (two_backward, 7, "The backward calls at lines 5, 6", "第 5, 6 行的 backward 调用")):
         with pytest.raises(RuntimeError, match="backward through the graph a second time") as plain:
             exec(compile(source, FILENAME, "exec"), {})
         (entry,) = [e for e in plain.traceback if e.frame.code.raw.co_filename == FILENAME]
@@ -959,7 +964,7 @@ def test_an_autograd_grad_call_that_freed_the_buffers_is_named_as_one():
                                                  "freed"), err["explanation"]
             assert words.replace("The", "the", 1) in err["fix"], err["fix"]
         chinese = localized(run.error, "zh_CN")
-        assert "autograd.grad 调用" in chinese["explanation"] and "autograd.grad 调用" in chinese["fix"]
+        assert chinese["explanation"].startswith(zh + "没有传入") and f"就给{zh}传入" in chinese["fix"]
 
 
 def test_a_call_on_another_threads_graph_is_not_named_as_the_one_that_freed_the_buffers():
