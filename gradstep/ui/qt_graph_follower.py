@@ -58,8 +58,12 @@ class QtGraphFollower(QtCore.QObject):
             self.view.update_node_states(change.node_states, change.saved)
         else:  # a new pass: every node at once
             state = self.model.state()
-            self.view.set_dimmed(self.outside(index))
-            self.view.set_node_states(state.node_states, state.saved)
+            outside = self.outside(index)
+            self.view.set_dimmed(outside)
+            # a node torch built after this pass ran saved nothing then: no pill (the box
+            # showed the trace's, "saved: self", on a node that did not exist yet)
+            unbuilt = {n: [] for n in outside if self.model.built_later(n)}
+            self.view.set_node_states(state.node_states, {**state.saved, **unbuilt})
             self.view.clear_edge_labels()
             self._labelled = (0, 0)
             self._shown = index
@@ -116,8 +120,8 @@ class QtGraphFollower(QtCore.QObject):
         index = self.model.index()
         if index is not None and node_id in self.outside(index):
             record = self.model.current_pass()
-            if self.model.built_later(node_id):
-                return node_tooltip(attrs) + "<br>" + self.tr(
+            if self.model.built_later(node_id):  # (no saved tensors: it did not exist)
+                return node_tooltip(attrs, saved=[]) + "<br>" + self.tr(
                     "not built yet: {0} ran before torch made this node"
                 ).format(record.title if record else "")
             return node_tooltip(attrs) + "<br>" + self.tr(

@@ -230,3 +230,40 @@ def test_a_grad_a_hook_wrote_in_autograd_grad_reads_not_known_not_ellipsis(qtbot
     assert printed.getvalue().startswith("tensor(")
     assert [float(v) for v in got.split(" is ")[1].split(";")[0].strip("[]").split(",")] == \
         pytest.approx([float(v) for v in want.strip("[]").split(",")], rel=1e-4)
+
+
+
+def test_a_box_torch_had_not_built_yet_shows_no_saved_tensors(qtbot, window):
+    """``z = y * y`` is built after ``y.backward(retain_graph=True)``: in that pass's steps
+    z's faded boxes and their hover texts showed the trace's saved tensors (``saved: other,
+    self``, alive) where torch had no such node yet (review of statehunt4). Which nodes came
+    after the call is read off a plain run: reachable from ``z``, not from ``y`` (every node
+    built before the call is reachable from ``y`` in this snippet)."""
+    from gradstep.autograd.step_state import drawn_calls
+    from tests.step_oracle import drawn_ids, oracle_run, reachable
+
+    source = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+              "y = (x.exp() * x).sum()\ny.backward(retain_graph=True)\nz = y * y\n"
+              "z.backward()\nprint(x.grad)\n")
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    model, scene = window.model, window.graph_view.graph_scene
+    oracle = oracle_run(source, "/x/built.py")
+    calls = drawn_calls(model.calls, model.graph)
+    ids = drawn_ids(oracle, model.trace, model.root_name, {c["index"] for c in calls})
+    z, y = oracle.namespace["z"], oracle.namespace["y"]
+    built = {ids[fn] for fn in set(reachable([z.grad_fn])) - set(reachable([y.grad_fn]))}
+    assert any("freed" in e for n in built for e in model.node(n).get("saved") or ())
+    model.choose_timeline(0)  # y.backward(retain_graph=True): none of them existed then
+    assert oracle.calls[calls[0]["index"]].line == calls[0]["line"] == 4
+    for k in range(model.step_count + 1):
+        model.set_step(k)
+        for node in model.graph.nodes:
+            tip = window.follower.node_tooltip(node, model.node(node))
+            if node in built:
+                assert scene.saved.get(node) == [] and "saved:" not in tip, (k, node, tip)
+            elif any("freed" in e for e in model.node(node).get("saved") or ()):
+                assert scene.saved.get(node) and "saved:" in tip, (k, node, tip)
+    model.choose_timeline(1)  # z.backward(): they exist, and show what torch saved
+    assert all(scene.saved.get(n) != [] for n in built if model.node(n).get("saved"))
