@@ -62,7 +62,7 @@ class QtGraphFollower(QtCore.QObject):
             self.view.set_dimmed(outside)
             # a node torch built after this pass ran saved nothing then: no pill (the box
             # showed the trace's, "saved: self", on a node that did not exist yet)
-            unbuilt = {n: [] for n in outside if self.model.built_later(n)}
+            unbuilt = {n: [] for n in self.model.built_later_of(outside)}
             self.view.set_node_states(state.node_states, {**state.saved, **unbuilt})
             self.view.clear_edge_labels()
             self._labelled = (0, 0)
