@@ -17,6 +17,7 @@ from gradstep.autograd.step_state import GRAD_NOT_KNOWN, is_tensor_entry
 from gradstep.drawing.style import as_printed, gradient_text
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
+from gradstep.ui.pass_names import pass_note
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
 from gradstep.ui.qt_row_label import QtLinesLabel
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -241,6 +242,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             why = self.tr("not built yet when this pass ran")
         elif (later := self._runs_later()) is not None:  # (not "not run in this pass": it runs)
             why = self.tr("not run yet — runs at step {0}").format(later + 1)
+        elif self.model.timeline.get("no_steps"):  # torch ran it or not: not shown, and why
+            # (the step bar's note may be out of sight, past the toolbar's edge)
+            why = pass_note(self.model.timeline) or self.tr("this pass's steps are not shown")
         else:
             why = self.tr("not run in this pass")
         if self.model.selected:
@@ -252,9 +256,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def _runs_later(self) -> int | None:
         """Return the index of the step of this pass that runs the node after the one shown."""
         index = self.model.index()
-        later = [i for i in (index.occurrences.get(self.node_id, ()) if index else ())
-                 if i > self.model.step]
-        return later[0] if later else None
+        return index.runs_from(self.node_id, self.model.step + 1) if index else None
 
     def _show_arriving(self, step: dict | None, state: str) -> None:
         outs = (step or {}).get("grad_outputs") or []

@@ -224,6 +224,8 @@ STAT_WORDS = {  # translated when shown (gradstep.ui.words.tr)
 
 STATE_WORDS = {  # translated when shown (gradstep.ui.words.tr)
     "pending": QT_TR_NOOP("not run yet in this pass"),
+    # pending, and no step of the pass from here on runs it (inputs=, an error stopped it)
+    "not_run": QT_TR_NOOP("not run in this pass"),
     "current": QT_TR_NOOP("▶ runs next"),
     "done": QT_TR_NOOP("✓ ran (its saved tensors are kept)"),
     "done_saving_none": QT_TR_NOOP("✓ ran (it saved no tensors)"),

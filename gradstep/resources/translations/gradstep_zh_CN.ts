@@ -520,6 +520,10 @@ What the snippet printed is in Output.</source>
         <translation>这一遍中还没有运行</translation>
     </message>
     <message>
+        <source>not run in this pass</source>
+        <translation>这一遍中没有运行</translation>
+    </message>
+    <message>
         <source>▶ runs next</source>
         <translation>▶ 下一步运行</translation>
     </message>
@@ -1580,6 +1584,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>not run yet — runs at step {0}</source>
         <translation>还没有运行 — 在第 {0} 步运行</translation>
+    </message>
+    <message>
+        <source>this pass&apos;s steps are not shown</source>
+        <translation>这一遍的步骤没有显示</translation>
     </message>
     <message>
         <source>not run in this pass</source>
