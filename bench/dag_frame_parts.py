@@ -133,23 +133,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    from PySide6 import QtWidgets
-
-    from gradstep.none_guard import protect_none
-    from gradstep.policies.gc_pause import freeze_intakes
-    from gradstep.ui.qt_main_window import QtMainWindow
-
-    protect_none()
-    freeze_intakes()  # as gradstep gui's own process does
     instrument()
-    result, timeline, _ = bench_ui.session_results(args.snippet.read_text())
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    window = QtMainWindow(lambda: bench_ui.Precomputed(result, timeline))
-    window.resize(1280, 800)
-    window.show()
-    app.processEvents()
-    bench_ui.first_paint_ms(app, window, result)
-    bench_ui.first_steps_ms(app, window, 100)
+    app, window = bench_ui.stepped_window(args.snippet)
     bench_ui.first_far_ms(app, window)  # (the first frame's own work: item 82)
     model, view = window.model, window.graph_view
     painted = watch_paints(view.viewport())

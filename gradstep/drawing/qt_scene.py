@@ -270,14 +270,23 @@ class EdgesItem(QtWidgets.QGraphicsItem):
                                       and clip[1] <= box[1] and box[3] < clip[3])
         parts = (((shown, style.EDGE),) if not is_done.any() else
                  ((shown[~is_done], style.EDGE), (shown[is_done], style.EDGE_DONE)))
+        engine = _raster_engine(painter) if clip is not None else None
         for part, colour in parts:
             if len(part):
                 ends = self.pieces.chord_ends(part, transform)
                 if clip is not None:
                     mask, corner, ends = far_spans.chord_pixels(ends, clip, inside)
                     _paint_mask(painter, mask, corner, _rgb_of(colour))
-                painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
-                qt_paint.draw_lines(painter, each_once(ends))
+                lines = each_once(ends)
+                # the others Qt steps along x set as its own runs (far_spans.line_pixels)
+                runs = far_spans.line_pixels(lines.T, clip, engine) if engine else None
+                if runs is not None:
+                    mask, corner, rest = runs
+                    _paint_mask(painter, mask, corner, _rgb_of(colour))
+                    lines = lines.take(rest, axis=0)
+                # cosmetic: one pixel, square caps (what far_spans.line_runs sets)
+                painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))
+                qt_paint.draw_lines(painter, lines)
         painter.restore()
 
     def pieces_in(self, rect: QtCore.QRectF) -> np.ndarray:
@@ -333,6 +342,20 @@ def _device_clip(painter) -> tuple[int, int, int, int] | None:
     if painter.hasClipping():
         area = area.intersected(painter.clipBoundingRect().toAlignedRect())
     return area.left(), area.top(), area.left() + area.width(), area.top() + area.height()
+
+
+def _raster_engine(painter) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Return the size of the device Qt's raster engine paints on and the offset of the
+    painter's pixels (its transform reset) in it (a widget: the window's backing store),
+    or None where another engine paints or the offset is not whole pixels."""
+    engine = painter.paintEngine()
+    device = engine.paintDevice() if engine is not None else None
+    to_device = painter.deviceTransform()
+    if (device is None or engine.type() != QtGui.QPaintEngine.Type.Raster
+            or to_device.type().value > QtGui.QTransform.TransformationType.TxTranslate.value
+            or not float(to_device.dx()).is_integer() or not float(to_device.dy()).is_integer()):
+        return None
+    return (device.width(), device.height()), (int(to_device.dx()), int(to_device.dy()))
 
 
 def _paint_mask(painter, mask: np.ndarray, corner: tuple, rgb: int) -> None:

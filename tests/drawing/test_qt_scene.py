@@ -815,3 +815,61 @@ def test_a_view_far_out_shows_each_new_state_as_a_fresh_scene_draws_it(qtbot):
         fresh.deleteLater()
     view.setScene(None)
     made.deleteLater()
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.03, 0.01, 0.004])
+def test_far_out_runs_look_as_qt_drawing_those_chords(wide_dag, monkeypatch, scale):
+    """The chords Qt steps along x set as its runs (``far_spans.line_pixels``): the same
+    pictures as Qt drawing them, whole, cut to a strip, and at pixel ratio 2 (Qt draws)."""
+    from gradstep.drawing import far_spans
+
+    strip = QtCore.QRect(40, 25, 90, 120)
+    real, used = far_spans.line_pixels, []
+    monkeypatch.setattr(far_spans, "line_pixels", lambda *args: used.append(
+        real(*args) is not None) or real(*args))
+    monkeypatch.setattr(far_spans, "LINES_FEW", 0)
+    monkeypatch.setattr(far_spans, "MASK_SHARE", 0.0)  # each such chord set in numpy
+    pictures = [far_edges(wide_dag, scale, clip, ratio)
+                for clip, ratio in ((None, 1.0), (strip, 1.0), (None, 2.0))]
+    assert used == [True] * 4  # two colours, two pictures; none at pixel ratio 2
+    monkeypatch.setattr(far_spans, "LINES_FEW", 10 ** 9)  # every such chord drawn by Qt
+    assert [far_edges(wide_dag, scale, clip, ratio)
+            for clip, ratio in ((None, 1.0), (strip, 1.0), (None, 2.0))] == pictures
+
+
+def test_far_out_runs_in_a_window_are_where_qt_draws_them(qtbot, monkeypatch):
+    """In a window the view's pixels lie at an offset in the window's backing store, and
+    Qt cuts a chord at that device's edges: a window with a dock left of the view,
+    grabbed whole far out, looks as it does with Qt drawing every chord."""
+    from gradstep.drawing import far_spans
+    from gradstep.ui.qt_graph_view import QtGraphView
+
+    window = QtWidgets.QMainWindow()
+    qtbot.addWidget(window)
+    view = QtGraphView()
+    window.setCentralWidget(view)
+    dock = QtWidgets.QDockWidget("side")
+    dock.setWidget(QtWidgets.QLabel("side"))
+    window.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    window.resize(520, 360)
+    window.show()
+    qtbot.waitExposed(window)
+    view.set_graph(samples.layered_dag(1500, width=60, seed=3))
+    view.set_node_states({n: "done" for n in list(view.graph.nodes)[::3]})
+    real, offsets = far_spans.line_pixels, []
+    monkeypatch.setattr(far_spans, "line_pixels", lambda ends, clip, engine: (
+        offsets.append(engine[1]), real(ends, clip, engine))[1])
+    monkeypatch.setattr(far_spans, "LINES_FEW", 0)
+    monkeypatch.setattr(far_spans, "MASK_SHARE", 0.0)
+    pictures = []
+    for scale in (0.1, 0.03, 0.012):
+        view.refit_on_resize = None
+        view.resetTransform()
+        view.scale(scale, scale)
+        pictures.append(window.grab().toImage())
+    assert offsets and all(x > 0 for x, _ in offsets)  # the view right of the dock
+    monkeypatch.setattr(far_spans, "LINES_FEW", 10 ** 9)
+    for scale, picture in zip((0.1, 0.03, 0.012), pictures):
+        view.resetTransform()
+        view.scale(scale, scale)
+        assert window.grab().toImage() == picture
