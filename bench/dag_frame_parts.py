@@ -72,7 +72,7 @@ def instrument() -> None:
     """Wrap the parts a step and a frame far out are made of."""
     import pyqtgraph
 
-    from gradstep.drawing import qt_paint, qt_scene
+    from gradstep.drawing import far_spans, qt_paint, qt_scene
     from gradstep.ui import qt_graph_follower, qt_graph_view, qt_values_panel
 
     view = qt_graph_view.QtGraphView
@@ -86,6 +86,7 @@ def instrument() -> None:
             (qt_scene.EdgesItem, "paint", "      edges"),
             (qt_paint, "paint_edges", "        Qt's stroke at 100%"),
             (qt_scene.EdgesItem, "_paint_far", "        far out"),
+            (far_spans, "line_pixels", "          the chords Qt steps along x, as its runs"),
             (qt_paint, "draw_lines", "          Qt's drawLines of the chords"),
             (qt_scene.NodesItem, "paint", "      boxes"),
             (qt_scene, "_paint_dots", "        far out: the dots' image"),

@@ -17,7 +17,13 @@ calls, one image for all of them; the other chords are left to Qt (``QPainter.dr
 A stepping chord that leaves the clip is left to Qt too: Qt cuts a line at the clip
 before it steps along it, which can move where the step falls.
 
+Of the chords left, those Qt steps along x (no steeper than 45 degrees: nearly all of a
+wide graph's far out) are then set as Qt's own runs (``line_pixels``: ``line_runs`` does
+what ``QCosmeticStroker::drawLine`` does, where the paint engine's device is known);
+the rest are Qt's.
+
     mask, corner, rest = chord_pixels(ends, (x0, y0, x1, y1))  # the clip: x0 <= x < x1 ...
+    mask, corner, rest = line_pixels(ends, clip, ((width, height), (dx, dy)))  # or None
 """
 
 from __future__ import annotations

@@ -254,9 +254,10 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         """Stroke pieces ``shown`` far out, those not done, then the done ones (``is_done``)
         over them: chords on whole device pixels, each once (``EdgePieces.chords``), one
         pixel wide, without antialiasing. The flat chords (most of a whole graph's) are set
-        as pixels in one image (``far_spans``), the pixels Qt sets for them; Qt draws the
-        others. A done piece is not drawn plain first: its chords are the same one-pixel
-        lines in both colours, so the done ones cover every pixel its plain ones set."""
+        as pixels in one image (``far_spans``), the pixels Qt sets for them, then those Qt
+        steps along x as its own runs (``far_spans.line_pixels``); Qt draws the others. A
+        done piece is not drawn plain first: its chords are the same one-pixel lines in
+        both colours, so the done ones cover every pixel its plain ones set."""
         t = painter.worldTransform()
         transform = (t.m11(), t.m22(), t.dx(), t.dy())
         painter.save()
