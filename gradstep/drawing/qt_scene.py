@@ -264,7 +264,8 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-        clip = _device_clip(painter)
+        # (colours seen through: a pixel set twice is darker, so Qt draws every chord)
+        clip = _device_clip(painter) if _opaque(style.EDGE) and _opaque(style.EDGE_DONE) else None
         box = self.pieces.chord_box(transform) if clip is not None else None
         # every chord's ends in the clip (the whole graph in view): nothing to cut to it
         inside = box is not None and (clip[0] <= box[0] and box[2] < clip[2]
@@ -335,9 +336,12 @@ def _device_clip(painter) -> tuple[int, int, int, int] | None:
     """Return the device pixels a paint can reach, ``(x0, y0, x1, y1)`` (the device cut to
     the clip's bounds; the painter's transform reset), or None where a logical pixel is not
     one device pixel (a high-density screen: a one-pixel pen is thinner than an image's
-    pixel there, so Qt draws every chord)."""
+    pixel there, so Qt draws every chord), or where a pixel Qt sets twice (chords that
+    cross) does not look as one set once (an image of them sets each once): the painter's
+    opacity under 1, a composition mode other than source-over."""
     device = painter.device()
-    if device is None or device.devicePixelRatioF() != 1.0:
+    if (device is None or device.devicePixelRatioF() != 1.0 or painter.opacity() != 1.0
+            or painter.compositionMode() != QtGui.QPainter.CompositionMode.CompositionMode_SourceOver):
         return None
     area = QtCore.QRect(0, 0, device.width(), device.height())
     if painter.hasClipping():
@@ -392,6 +396,12 @@ def _state_rgbs() -> np.ndarray:
     """Return each state number's fill as ``0xRRGGBB``, -1 where the box keeps its own."""
     return np.array([-1 if look.fill is None else _rgb_of(look.fill)
                      for look in style.STATE_LOOK.values()], np.int64)
+
+
+@lru_cache(maxsize=8)
+def _opaque(colour: str) -> bool:
+    """Return whether ``colour`` (a name Qt reads) is not seen through."""
+    return QtGui.QColor(colour).alpha() == 255
 
 
 @lru_cache(maxsize=64)

@@ -613,14 +613,17 @@ def test_a_dashed_border_made_once_per_size_is_the_border_stroked_in_place(qtbot
             assert np.count_nonzero(np.frombuffer(pictures[0].constBits(), np.uint32)) > 30
 
 
-def far_edges(made, scale, clip=None, ratio=1.0, plain_first=False) -> QtGui.QImage:
+def far_edges(made, scale, clip=None, ratio=1.0, plain_first=False, setup=None) -> QtGui.QImage:
     """Return the edges of ``made`` painted far out (``_paint_far``) at ``scale``, half the
     nodes done, into a 240 x 200 image (``ratio``: its device pixel ratio; ``plain_first``:
-    every piece drawn plain first, the done ones then over them)."""
+    every piece drawn plain first, the done ones then over them; ``setup``: called with the
+    painter first)."""
     image = QtGui.QImage(int(240 * ratio), int(200 * ratio), QtGui.QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(ratio)
     image.fill(QtCore.Qt.GlobalColor.white)
     painter = QtGui.QPainter(image)
+    if setup is not None:
+        setup(painter)
     if clip is not None:
         painter.setClipRect(clip)
     rect = made.sceneRect()
@@ -873,3 +876,25 @@ def test_far_out_runs_in_a_window_are_where_qt_draws_them(qtbot, monkeypatch):
         view.resetTransform()
         view.scale(scale, scale)
         assert window.grab().toImage() == picture
+
+
+@pytest.mark.parametrize("blend", ["opacity", "multiply", "colour"])
+def test_far_out_chords_seen_through_are_all_drawn_by_qt(wide_dag, monkeypatch, blend):
+    """Where a pixel Qt sets twice (chords that cross) looks other than one set once (the
+    painter's opacity under 1, another composition mode, an edge colour seen through), an
+    image of the chords (it sets each pixel once) is not Qt's picture: Qt draws them all."""
+    from gradstep.drawing import far_spans, qt_scene, style
+
+    def setup(painter):
+        if blend == "opacity":
+            painter.setOpacity(0.5)
+        elif blend == "multiply":
+            painter.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_Multiply)
+
+    if blend == "colour":
+        monkeypatch.setattr(style, "EDGE", "#807f7f7f")
+    monkeypatch.setattr(far_spans, "LINES_FEW", 0)
+    monkeypatch.setattr(far_spans, "MASK_SHARE", 0.0)
+    pictures = [far_edges(wide_dag, scale, setup=setup) for scale in (0.1, 0.01)]
+    monkeypatch.setattr(qt_scene, "_device_clip", lambda painter: None)  # Qt draws every chord
+    assert [far_edges(wide_dag, scale, setup=setup) for scale in (0.1, 0.01)] == pictures
