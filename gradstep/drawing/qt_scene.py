@@ -352,11 +352,13 @@ def _device_clip(painter) -> tuple[int, int, int, int] | None:
 def _raster_engine(painter) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Return the size of the device Qt's raster engine paints on and the offset of the
     painter's pixels (its transform reset) in it (a widget: the window's backing store),
-    or None where another engine paints or the offset is not whole pixels."""
+    or None where another engine paints, the offset is not whole pixels, or the device is
+    wider or taller than 32,767 pixels (Qt may cut its lines nearer than its edges there)."""
     engine = painter.paintEngine()
     device = engine.paintDevice() if engine is not None else None
     to_device = painter.deviceTransform()
     if (device is None or engine.type() != QtGui.QPaintEngine.Type.Raster
+            or max(device.width(), device.height()) > 32767
             or to_device.type().value > QtGui.QTransform.TransformationType.TxTranslate.value
             or not float(to_device.dx()).is_integer() or not float(to_device.dy()).is_integer()):
         return None
