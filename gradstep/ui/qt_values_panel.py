@@ -217,13 +217,14 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def _show_formulas(self) -> None:
         """Show the focus node's formulas at this step, with the numbers the kernel read."""
-        from gradstep.autograd.formula_step import formulas_at
+        from gradstep.autograd.formula_step import formulas_at, wired_slots
 
         inspected = self.model.inspected
         shown = formulas_at(self.model.node(self.node_id), self.model.saved_of(self.node_id),
                             inspected=inspected if inspected.get("id") == self.node_id else None,
                             step=self.model.step_of(self.node_id), targets=self._slot_targets(),
-                            dtypes=self._slot_dtypes())
+                            dtypes=self._slot_dtypes(),
+                            wired=wired_slots(self.model.graph, self.node_id))
         self.formula.show_formulas(shown, self.model.node_state(self.node_id) == "current")
 
     def _header(self, attrs: dict, step: dict | None, state: str) -> tuple[str, str]:
