@@ -36,6 +36,7 @@ from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
+from gradstep.autograd.freed_by import calls_named
 from gradstep.autograd.leaf_calls import leaf_call_lines, recorded_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.node_class_caches import forget_custom_classes
@@ -345,8 +346,8 @@ def _nothing_to_draw(result: RunResult) -> dict:
     if leaf_lines:
         error = errors.make_error(
             "nothing_to_draw",
-            lazy("the snippet's backward calls ran on leaves themselves (line {lines}), and it "
-                 "left no tensor with a grad_fn", lines=leaf_lines),
+            lazy("the snippet's {calls} ran on leaves themselves, and it left no tensor with a "
+                 "grad_fn", calls=calls_named(leaf_lines)),
             source=result.source)
         return with_words(
             error,
@@ -388,9 +389,9 @@ def _nothing_to_draw(result: RunResult) -> dict:
         lazy("Bind the tensor to draw at top level: return it from the function "
              "(`loss = main()`), or make it the snippet's last expression; then pass "
              "--root NAME or let gradstep pick it. A tensor held in a top-level object, "
-             "dict, list or tuple is named by its path: --root out.loss. Its backward calls "
-             "(line {lines}) ran and "
-             "were recorded: gradstep backward FILE prints their steps.", lines=passes_at))
+             "dict, list or tuple is named by its path: --root out.loss. gradstep recorded "
+             "the passes of its {calls}: gradstep backward FILE prints their steps.",
+             calls=calls_named(passes_at)))
 
 
 def _no_node_made(result: RunResult) -> dict:
