@@ -17,7 +17,7 @@ from gradstep.autograd.step_state import GRAD_NOT_KNOWN, is_tensor_entry
 from gradstep.drawing.style import as_printed, gradient_text
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
-from gradstep.ui.pass_names import pass_note
+from gradstep.ui.pass_names import no_steps_note, pass_note
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
 from gradstep.ui.qt_row_label import QtLinesLabel
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -164,7 +164,10 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         # empty titled plots and formula box under a blank row
         self._show_parts(self.model.graph is not None)
         if not attrs:
-            if self.model.graph is not None:
+            if self.model.graph is not None and (note := no_steps_note(self.model.timeline)):
+                # (the step bar's note is past the toolbar's edge in a window 1280 wide)
+                self.header.set_text(self.tr("Click a node. This pass shows {0}.").format(note))
+            elif self.model.graph is not None:
                 self.header.set_text(self.tr("Click a node, or step through backward."))
             elif self.model.has_run:
                 self.header.set_text(self.tr("The last run built no graph: see Errors and Output."))
