@@ -231,12 +231,17 @@ class CallGraph:
         # call began could not tell (``saved.refusals_now``), told once the snippet is done
         self.view_versions: dict = {}
         self.raised_view_versions: dict = {}  # the same, probed as the call raised
+        # the tensors the call differentiated (``l1`` of ``out.l1.backward()``), weakly: the
+        # root drawn where no top-level name holds one (``runner._call_roots``)
+        self.root_tensors: list = []
 
     @classmethod
     def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
         graph = cls({node_key(fn): node_id for fn, node_id in id_of.items()})
         owners = None
         for tensor in root_tensors:
+            with contextlib.suppress(TypeError):  # (a subclass with __slots__ and no weakref)
+                graph.root_tensors.append(weakref.ref(tensor))
             root = tensor.grad_fn
             if root is None:
                 continue

@@ -59,13 +59,83 @@ def _constant_key(node):
 
 
 def _attribute(value, key: str):
+    own = _own_dict(value)
+    return MISSING if own is None else dict.get(own, key, MISSING)
+
+
+def _own_dict(value) -> dict | None:
     # the type's own __dict__ slot, not a property of the snippet's named __dict__
     slot = next((vars(k)["__dict__"] for k in type(value).__mro__ if "__dict__" in vars(k)),
                 None)
     if type(slot) is not types.GetSetDescriptorType:
-        return MISSING
+        return None
     own = slot.__get__(value, type(value))
-    return dict.get(own, key, MISSING) if issubclass(type(own), dict) else MISSING
+    return own if issubclass(type(own), dict) else None
+
+
+def paths_to(namespace: dict, targets: list, *, depth: int = 4, limit: int = 20_000) -> dict:
+    """Return ``{id(target): path}`` for each of ``targets`` (tensors) that a path of at most
+    ``depth`` steps from a top-level value of ``namespace`` reaches (that very object,
+    ``is``): the shortest, the top-level names in the order they were bound, an object's own
+    attributes before its items. Read as ``follow`` reads (no code of the snippet's runs);
+    each path is one ``parse`` reads back to the same steps, so ``--root PATH`` draws that
+    tensor. At most ``limit`` values are looked at."""
+    wanted = {id(t): t for t in targets}
+    found: dict = {}
+    looked = 0
+    seen = set(wanted)  # a target is not looked into (a tensor's own attributes)
+    level = [((name, []), value) for name, value in dict.items(namespace)
+             if type(name) is str and not name.startswith("_")]
+    for _ in range(depth):
+        below = []
+        for (name, steps), value in level:
+            if id(value) in seen or issubclass(type(value), _OPAQUE):
+                continue
+            seen.add(id(value))
+            for step, item in _steps(value):
+                looked += 1
+                if looked > limit:
+                    return found
+                path = (name, [*steps, step])
+                if wanted.get(id(item)) is item:
+                    text = _text(path)
+                    if id(item) not in found and parse(text) == path:
+                        found[id(item)] = text
+                elif id(item) not in seen and not issubclass(type(item), _OPAQUE):
+                    below.append((path, item))
+        if len(found) == len(wanted) or not below:
+            break
+        level = below
+    return found
+
+
+# what holds no tensor a path could name (a class's or a module's attributes are not its own
+# ``__dict__``'s; a function's are the snippet's rarely)
+_OPAQUE = (type, types.ModuleType, types.FunctionType, str, bytes, int, float, complex)
+
+
+def _steps(value):
+    """Yield ``(step, item)`` for what ``follow`` reads from ``value``: its own attributes,
+    then a dict's, a list's or a tuple's items (``("attr", name)`` or ``("item", key)``)."""
+    own = _own_dict(value)
+    for key, item in dict.items(own) if own is not None else ():
+        if type(key) is str:
+            yield ("attr", key), item
+    kind = type(value)
+    if issubclass(kind, dict):
+        for key, item in dict.items(value):
+            if type(key) in (str, int):
+                yield ("item", key), item
+    elif issubclass(kind, (list, tuple)):
+        base = list if issubclass(kind, list) else tuple
+        for index in range(base.__len__(value)):
+            yield ("item", index), base.__getitem__(value, index)
+
+
+def _text(path: tuple) -> str:
+    """Return the text of ``(name, steps)``: ``out.loss``, ``outs[0]``, ``d['loss']``."""
+    name, steps = path
+    return name + "".join(f".{key}" if kind == "attr" else f"[{key!r}]" for kind, key in steps)
 
 
 def _item(value, key):

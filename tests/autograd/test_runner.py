@@ -974,3 +974,85 @@ def test_nothing_to_draw_after_a_training_loop_in_main_names_its_recorded_calls(
     fix = run_snippet("def main():\n    w = torch.ones(2, requires_grad=True)\n"
                       "    return (w * 3).sum() and 0\nmain()\n").error["fix"]
     assert "backward calls" not in fix and "loss = main()" in fix
+
+
+# OUTPUT_ROOTS's output class (a ModelOutput, in short), then a model returning one
+CALLED_ON_HELD = OUTPUT_ROOTS[:OUTPUT_ROOTS.index("reads = []")] + """\
+reads = []
+x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+def model(x):
+    h = (x * 3).tanh()
+    return Output(loss=(h * x).sin().sum(), hidden=(h, x * 4))
+out = model(x)
+"""
+
+CALLS_ON_HELD = {  # the snippet's own calls -> the path drawn with no --root
+    "out.loss.backward()\nreads.clear()": "out.loss",
+    "torch.autograd.grad(outputs=[out['hidden'][1].sum() * 1], inputs=x)\n"
+    "d = {'g': out.hidden[0].sum()}\nd['g'].backward()\nreads.clear()": "d['g']",
+    "out.loss.backward(retain_graph=True)\nouts = [model(x * 2)]\nouts[0].loss.backward()\n"
+    "reads.clear()": "outs[0].loss",
+    "torch.autograd.backward([out.loss, out.hidden[1].sum()])\nreads.clear()": "out.loss",
+}
+
+
+@pytest.mark.parametrize("calls", list(CALLS_ON_HELD))
+def test_with_no_root_the_tensor_a_backward_call_ran_on_is_drawn_by_its_path(calls):
+    """``out = model(x, labels=y); out.loss.backward()`` (HuggingFace's idiom) binds no tensor
+    at top level: gradstep trace had nothing to draw. The root is the very tensor the
+    snippet's last recorded call ran on, found by a path from a top-level value read as
+    ``--root PATH`` reads it (no code of the snippet's runs): the same graph, steps and name
+    as ``--root PATH``, and the nodes torch reaches from that tensor's grad_fn."""
+    from gradstep.autograd.session import Session
+    from tests.step_oracle import oracle_run, reachable
+
+    source = CALLED_ON_HELD + calls + "\n"
+    path = CALLS_ON_HELD[calls]
+    result = run_snippet(source)
+    assert result.error is None and result.root_name == path
+    assert result.namespace["reads"] == []
+    assert [t is eval(path, result.namespace) for t in result.roots][:1] == [True]
+    auto, named = Session().run(source), Session().run(source, root=path)
+    assert auto["ok"] and auto["root_name"] == named["root_name"] == path
+    assert path in auto["root_candidates"]
+    for reply in (auto, named):  # (torch's node counter runs on from one run to the next)
+        reply["trace"]["nodes"] = [{**node, "seq": None} for node in reply["trace"]["nodes"]]
+        for call in reply["calls"]:
+            call.get("timeline", {}).pop("seq_mark", None), call.pop("seq_mark", None)
+    assert auto["trace"] == named["trace"] and auto["calls"] == named["calls"]
+    drawn_root = next(n for n in auto["trace"]["nodes"] if n["id"] == auto["trace"]["root"])
+    assert drawn_root["label"] == path  # as a top-level ``loss`` labels its node ``loss``
+    ns = oracle_run(source).namespace  # torch alone: the nodes the drawn root reaches
+    assert sorted(n["name"] for n in auto["trace"]["nodes"]) == sorted(
+        type(fn).__name__ for fn in reachable([eval(path, ns).grad_fn]))
+
+
+def test_several_calls_offer_each_held_root_in_call_order():
+    source = CALLED_ON_HELD + ("out.loss.backward(retain_graph=True)\n"
+                               "outs = [model(x * 2)]\nouts[0].loss.backward()\n")
+    from gradstep.autograd.session import Session
+
+    reply = Session().run(source)
+    assert reply["root_name"] == "outs[0].loss"  # the last call's, as the last bound name
+    assert reply["root_candidates"] == ["out.loss", "outs[0].loss"]
+
+
+HIDDEN_BEHIND = {  # a tensor reachable only through code of the snippet's: not read
+    "property": "class Out:\n    __slots__ = ('_l',)\n    def __init__(self, l): self._l = l\n"
+                "    @property\n    def loss(self): return self._l\n",
+    "__getattr__": "def make(l):\n    store = {'loss': l}\n    class Out:\n"
+                   "        def __getattr__(self, name): return store[name]\n    return Out()\n"
+                   "Out = make\n",
+    "container": "import collections\nOut = lambda l: collections.deque([l])\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(HIDDEN_BEHIND))
+def test_a_called_root_held_only_behind_the_snippets_code_is_not_drawn(kind):
+    reach = "out[0]" if kind == "container" else "out.loss"
+    source = (HIDDEN_BEHIND[kind] + "x = torch.ones(3, requires_grad=True)\n"
+              f"out = Out((x * 2).sum())\n{reach}.backward()\n")
+    result = run_snippet(source)
+    assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1
+    assert not result.roots and result.call_root_paths == []
+    assert "--root out.loss" in str(result.error["words"]["fix"])
