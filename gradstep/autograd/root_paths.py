@@ -59,18 +59,23 @@ def _constant_key(node):
 
 
 def _attribute(value, key: str):
-    own = _own_dict(value)
-    return MISSING if own is None else dict.get(own, key, MISSING)
-
-
-def _own_dict(value) -> dict | None:
     # the type's own __dict__ slot, not a property of the snippet's named __dict__
     slot = next((vars(k)["__dict__"] for k in type(value).__mro__ if "__dict__" in vars(k)),
                 None)
     if type(slot) is not types.GetSetDescriptorType:
-        return None
+        return MISSING
     own = slot.__get__(value, type(value))
-    return own if issubclass(type(own), dict) else None
+    return dict.get(own, key, MISSING) if issubclass(type(own), dict) else MISSING
+
+
+def _item(value, key):
+    kind = type(value)
+    if issubclass(kind, dict):
+        return dict.get(value, key, MISSING)
+    base = list if issubclass(kind, list) else tuple if issubclass(kind, tuple) else None
+    if base is None or type(key) is not int or not -base.__len__(value) <= key < base.__len__(value):
+        return MISSING
+    return base.__getitem__(value, key)
 
 
 def paths_to(namespace: dict, targets: list, *, depth: int = 4, limit: int = 20_000) -> dict:
@@ -99,7 +104,8 @@ def paths_to(namespace: dict, targets: list, *, depth: int = 4, limit: int = 20_
                 path = (name, [*steps, step])
                 if wanted.get(id(item)) is item:
                     text = _text(path)
-                    if id(item) not in found and parse(text) == path:
+                    if id(item) not in found and parse(text) == path and _reads(
+                            dict.get(namespace, name), path[1]) is item:
                         found[id(item)] = text
                 elif id(item) not in seen and not issubclass(type(item), _OPAQUE):
                     below.append((path, item))
@@ -115,10 +121,9 @@ _OPAQUE = (type, types.ModuleType, types.FunctionType, str, bytes, int, float, c
 
 
 def _steps(value):
-    """Yield ``(step, item)`` for what ``follow`` reads from ``value``: its own attributes,
+    """Yield ``(step, item)`` for what ``follow`` may read from ``value``: its own attributes,
     then a dict's, a list's or a tuple's items (``("attr", name)`` or ``("item", key)``)."""
-    own = _own_dict(value)
-    for key, item in dict.items(own) if own is not None else ():
+    for key, item in _own_items(value):
         if type(key) is str:
             yield ("attr", key), item
     kind = type(value)
@@ -132,17 +137,39 @@ def _steps(value):
             yield ("item", index), base.__getitem__(value, index)
 
 
+_TYPE_MRO = type.__dict__["__mro__"]  # type's own descriptors: no metaclass code runs
+_TYPE_DICT = type.__dict__["__dict__"]
+
+
+def _own_items(value) -> list:
+    """Return the items of ``value``'s own ``__dict__``, read through its type's C slot (no
+    property or ``__getattribute__`` of the snippet's), or []. Only where to look: a path is
+    kept where ``_attribute`` reads the same (``_reads``)."""
+    kind = type(value)
+    for klass in _TYPE_MRO.__get__(kind, type(kind)):
+        slot = types.MappingProxyType.get(_TYPE_DICT.__get__(klass, type(klass)), "__dict__")
+        if slot is None:
+            continue
+        if type(slot) not in (types.GetSetDescriptorType, types.MemberDescriptorType):
+            return []
+        try:
+            own = slot.__get__(value, kind)
+        except TypeError:
+            return []
+        return list(dict.items(own)) if issubclass(type(own), dict) else []
+    return []
+
+
+def _reads(value, steps: list):
+    """Return what ``steps`` lead to from ``value`` as ``--root PATH`` reads them."""
+    for kind, key in steps:
+        value = _attribute(value, key) if kind == "attr" else _item(value, key)
+        if value is MISSING:
+            break
+    return value
+
+
 def _text(path: tuple) -> str:
     """Return the text of ``(name, steps)``: ``out.loss``, ``outs[0]``, ``d['loss']``."""
     name, steps = path
     return name + "".join(f".{key}" if kind == "attr" else f"[{key!r}]" for kind, key in steps)
-
-
-def _item(value, key):
-    kind = type(value)
-    if issubclass(kind, dict):
-        return dict.get(value, key, MISSING)
-    base = list if issubclass(kind, list) else tuple if issubclass(kind, tuple) else None
-    if base is None or type(key) is not int or not -base.__len__(value) <= key < base.__len__(value):
-        return MISSING
-    return base.__getitem__(value, key)
