@@ -11,6 +11,12 @@ the object's own ``__dict__`` (no ``__getattr__``, ``__getattribute__`` or prope
 runs), an item only through ``dict``'s, ``list``'s or ``tuple``'s own methods on a
 value whose type is one of those or a subclass. A HuggingFace ``ModelOutput`` (an
 ``OrderedDict`` dataclass) holds its fields both ways.
+
+Classes are read through ``type``'s own descriptors (a metaclass's ``__getattribute__``
+or ``__mro__`` does not run), and a key is matched only against keys of a built-in
+type (a key object's own ``__eq__`` does not run: python's ``d[7]`` would run it). An
+attribute that a data descriptor of the class (a property) answers in python is not
+read: the ``__dict__`` entry under it is not what python's ``out.loss`` gives.
 """
 
 from __future__ import annotations
@@ -20,13 +26,17 @@ import types
 
 MISSING = object()  # what a step that finds nothing gives
 
+_MRO = type.__dict__["__mro__"]  # type's own descriptors: no metaclass code runs
+_CLASS_DICT = type.__dict__["__dict__"]
+_PLAIN_KEYS = (str, int, bool, float, complex)  # their == runs no snippet code
+
 
 def parse(text: str) -> tuple[str, list] | None:
     """Return ``(name, steps)`` for NAME followed by ``.attr`` and ``[constant]`` steps
     (each ``("attr", str)`` or ``("item", str | int)``), or None for anything else."""
     try:
         node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a NUL, a deep path
         return None
     steps = []
     while not isinstance(node, ast.Name):
@@ -40,13 +50,19 @@ def parse(text: str) -> tuple[str, list] | None:
     return node.id, steps[::-1]
 
 
-def follow(value, steps: list):
-    """Return what ``steps`` lead to from ``value``, or ``MISSING``."""
-    for kind, key in steps:
+def follow(value, steps: list) -> tuple[object, int]:
+    """Return ``(what steps lead to from value, len(steps))``, or ``(MISSING, i)`` where
+    step ``i`` finds nothing."""
+    for index, (kind, key) in enumerate(steps):
         value = _attribute(value, key) if kind == "attr" else _item(value, key)
         if value is MISSING:
-            return MISSING
-    return value
+            return MISSING, index
+    return value, len(steps)
+
+
+def text(name: str, steps: list) -> str:
+    """Return the path ``name`` and ``steps`` spell: ``out.hidden[1]``."""
+    return name + "".join(f".{key}" if kind == "attr" else f"[{key!r}]" for kind, key in steps)
 
 
 def _constant_key(node):
@@ -58,20 +74,52 @@ def _constant_key(node):
     return None
 
 
+def _lookup(pairs, key):
+    # python's d[key] finds a key equal to it; only built-in keys are compared here
+    for k, v in pairs:
+        if type(k) in _PLAIN_KEYS and k == key:
+            return v
+    return MISSING
+
+
+def _class_attribute(kind: type, name: str):
+    for klass in _MRO.__get__(kind, type(kind)):
+        found = _lookup(types.MappingProxyType.items(_CLASS_DICT.__get__(klass, type(klass))),
+                        name)
+        if found is not MISSING:
+            return found
+    return MISSING
+
+
 def _attribute(value, key: str):
-    # the type's own __dict__ slot, not a property of the snippet's named __dict__
-    slot = next((vars(k)["__dict__"] for k in type(value).__mro__ if "__dict__" in vars(k)),
-                None)
-    if type(slot) is not types.GetSetDescriptorType:
-        return MISSING
-    own = slot.__get__(value, type(value))
-    return dict.get(own, key, MISSING) if issubclass(type(own), dict) else MISSING
+    kind = type(value)
+    held = _class_attribute(kind, key)
+    if held is not MISSING and any(_class_attribute(type(held), hook) is not MISSING
+                                   for hook in ("__set__", "__delete__")):
+        return MISSING  # a property (or a slot): python's out.loss runs or reads it
+    own = _own_dict(value)
+    return MISSING if own is None else _lookup(dict.items(own), key)
+
+
+def _own_dict(value):
+    """Return ``value``'s own ``__dict__``, read through its type's C slot (no property or
+    ``__getattribute__`` of the snippet's), or None."""
+    kind = type(value)
+    slot = _class_attribute(kind, "__dict__")  # the type's own, not a snippet's property
+    if (type(slot) not in (types.GetSetDescriptorType, types.MemberDescriptorType)  # C code
+            or slot.__name__ != "__dict__"):  # a Python class's; SimpleNamespace's, a module's
+        return None
+    try:
+        own = slot.__get__(value, kind)
+    except TypeError:  # another type's getset put there under the name __dict__
+        return None
+    return own if issubclass(type(own), dict) else None
 
 
 def _item(value, key):
     kind = type(value)
     if issubclass(kind, dict):
-        return dict.get(value, key, MISSING)
+        return _lookup(dict.items(value), key)
     base = list if issubclass(kind, list) else tuple if issubclass(kind, tuple) else None
     if base is None or type(key) is not int or not -base.__len__(value) <= key < base.__len__(value):
         return MISSING
@@ -103,10 +151,10 @@ def paths_to(namespace: dict, targets: list, *, depth: int = 4, limit: int = 20_
                     return found
                 path = (name, [*steps, step])
                 if wanted.get(id(item)) is item:
-                    text = _text(path)
-                    if id(item) not in found and parse(text) == path and _reads(
-                            dict.get(namespace, name), path[1]) is item:
-                        found[id(item)] = text
+                    spelt = text(*path)
+                    if id(item) not in found and parse(spelt) == path and follow(
+                            dict.get(namespace, name), path[1])[0] is item:
+                        found[id(item)] = spelt
                 elif id(item) not in seen and not issubclass(type(item), _OPAQUE):
                     below.append((path, item))
         if len(found) == len(wanted) or not below:
@@ -137,39 +185,7 @@ def _steps(value):
             yield ("item", index), base.__getitem__(value, index)
 
 
-_TYPE_MRO = type.__dict__["__mro__"]  # type's own descriptors: no metaclass code runs
-_TYPE_DICT = type.__dict__["__dict__"]
-
-
 def _own_items(value) -> list:
-    """Return the items of ``value``'s own ``__dict__``, read through its type's C slot (no
-    property or ``__getattribute__`` of the snippet's), or []. Only where to look: a path is
-    kept where ``_attribute`` reads the same (``_reads``)."""
-    kind = type(value)
-    for klass in _TYPE_MRO.__get__(kind, type(kind)):
-        slot = types.MappingProxyType.get(_TYPE_DICT.__get__(klass, type(klass)), "__dict__")
-        if slot is None:
-            continue
-        if type(slot) not in (types.GetSetDescriptorType, types.MemberDescriptorType):
-            return []
-        try:
-            own = slot.__get__(value, kind)
-        except TypeError:
-            return []
-        return list(dict.items(own)) if issubclass(type(own), dict) else []
-    return []
-
-
-def _reads(value, steps: list):
-    """Return what ``steps`` lead to from ``value`` as ``--root PATH`` reads them."""
-    for kind, key in steps:
-        value = _attribute(value, key) if kind == "attr" else _item(value, key)
-        if value is MISSING:
-            break
-    return value
-
-
-def _text(path: tuple) -> str:
-    """Return the text of ``(name, steps)``: ``out.loss``, ``outs[0]``, ``d['loss']``."""
-    name, steps = path
-    return name + "".join(f".{key}" if kind == "attr" else f"[{key!r}]" for kind, key in steps)
+    """Return the items of ``value``'s own ``__dict__`` (``_own_dict``), or []."""
+    own = _own_dict(value)
+    return [] if own is None else list(dict.items(own))

@@ -509,16 +509,21 @@ def _named_roots(result: RunResult, root: str) -> None:
     names = [n.strip() for n in root.split(",") if n.strip()]
     for name in names:
         path = root_paths.parse(name)  # a bare name, or one with .attr / [key] steps
-        if path is None or path[0] not in result.namespace:
+        if path is None:
+            return _usage(result, lazy(
+                "--root {name}: not a variable's name, nor a path into one of .attribute and "
+                "[key] steps with a string or integer key; write it as out.loss, outs[0] or "
+                "d[\"loss\"]", name=name))
+        if path[0] not in result.namespace:
             return _usage(result, lazy("--root {name}: the snippet defines no variable named "
-                                       "{quoted}", name=name,
-                                       quoted=repr(path[0] if path else name)))
-        value = root_paths.follow(result.namespace[path[0]], path[1])
+                                       "{quoted}", name=name, quoted=repr(path[0])))
+        value, reached = root_paths.follow(result.namespace[path[0]], path[1])
         if value is root_paths.MISSING:
             return _usage(result, lazy(
-                "--root {name}: {quoted} holds nothing there that gradstep can read (it reads "
-                "an object's own attributes and the items of a dict, a list or a tuple)",
-                name=name, quoted=repr(path[0])))
+                "--root {name}: gradstep finds no {step} in {held} (it reads an object's own "
+                "attributes, not properties, and the items of a dict, a list or a tuple)",
+                name=name, step=root_paths.text("", path[1][reached:reached + 1]),
+                held=root_paths.text(path[0], path[1][:reached])))
         if not _is_tensor(value) or _root_grad_fn(value) is None:
             message = (lazy("--root {name}: {quoted} is not a tensor, so there is no graph to "
                             "draw (did you set requires_grad=True?)", name=name, quoted=repr(name))
@@ -535,10 +540,12 @@ def _usage(result: RunResult, message: dict) -> None:
         result.error = errors.make_error(
             "nothing_to_draw", message, source=result.source, exit_status=2,
             title=lazy("No such root"),
-            explanation=lazy("--root names the variable whose graph is drawn; it must hold a "
-                             "tensor that has a grad_fn when the snippet ends."),
-            fix=lazy("Pass the name of a tensor computed from a leaf with requires_grad=True, "
-                     "or leave --root out to use the last expression."),
+            explanation=lazy("--root names the variable whose graph is drawn, or the path to "
+                             "it in a variable (out.loss); it must hold a tensor that has a "
+                             "grad_fn when the snippet ends."),
+            fix=lazy("Pass the name (or the path: out.loss) of a tensor computed from a leaf "
+                     "with requires_grad=True, or leave --root out to use the last "
+                     "expression."),
         )
         result.exit_code = 2
     result.roots = []
