@@ -231,9 +231,11 @@ class CallGraph:
         # call began could not tell (``saved.refusals_now``), told once the snippet is done
         self.view_versions: dict = {}
         self.raised_view_versions: dict = {}  # the same, probed as the call raised
-        # the tensors the call differentiated (``l1`` of ``out.l1.backward()``), weakly: the
-        # root drawn where no top-level name holds one (``runner._call_roots``)
-        self.root_tensors: list = []
+        # ``(id, node_key(grad_fn))`` of each tensor the call differentiated (``l1`` of
+        # ``out.l1.backward()``): the root drawn where no top-level name holds one
+        # (``runner._call_roots``). Not the tensor, nor a weak reference to it: the snippet
+        # would see one in ``weakref.getweakrefcount``
+        self.root_keys: list = []
         # the snippet started a thread, before this call or after it: torch numbers each
         # thread's nodes from its own counter, so a key of this graph may be another
         # thread's node, drawn or not (``freed_elsewhere``)
@@ -244,11 +246,10 @@ class CallGraph:
         graph = cls({node_key(fn): node_id for fn, node_id in id_of.items()})
         owners = None
         for tensor in root_tensors:
-            with contextlib.suppress(TypeError):  # (a subclass with __slots__ and no weakref)
-                graph.root_tensors.append(weakref.ref(tensor))
             root = tensor.grad_fn
             if root is None:
                 continue
+            graph.root_keys.append((id(tensor), node_key(root)))
             if owners is None:  # the tensors the snippet holds, by their node
                 owners = {}
                 for value in namespace.values():

@@ -126,17 +126,16 @@ def _item(value, key):
     return base.__getitem__(value, key)
 
 
-def paths_to(namespace: dict, targets: list, *, depth: int = 4, limit: int = 20_000) -> dict:
-    """Return ``{id(target): path}`` for each of ``targets`` (tensors) that a path of at most
-    ``depth`` steps from a top-level value of ``namespace`` reaches (that very object,
-    ``is``): the shortest, the top-level names in the order they were bound, an object's own
-    attributes before its items. Read as ``follow`` reads (no code of the snippet's runs);
-    each path is one ``parse`` reads back to the same steps, so ``--root PATH`` draws that
-    tensor. At most ``limit`` values are looked at."""
-    wanted = {id(t): t for t in targets}
+def paths_to(namespace: dict, ids: set, wanted, *, depth: int = 4, limit: int = 20_000) -> dict:
+    """Return ``{id(target): (path, target)}`` for each target (an object whose ``id`` is in
+    ``ids`` and for which ``wanted(target)`` is true) that a path of at most ``depth`` steps
+    from a top-level value of ``namespace`` reaches: the shortest, the top-level names in the
+    order they were bound, an object's own attributes before its items. Read as ``follow``
+    reads (no code of the snippet's runs); each path is one ``parse`` reads back to the same
+    steps, so ``--root PATH`` draws that very target. At most ``limit`` values are looked at."""
     found: dict = {}
     looked = 0
-    seen = set(wanted)  # a target is not looked into (a tensor's own attributes)
+    seen: set = set()
     level = [((name, []), value) for name, value in dict.items(namespace)
              if type(name) is str and not name.startswith("_")]
     for _ in range(depth):
@@ -150,14 +149,14 @@ def paths_to(namespace: dict, targets: list, *, depth: int = 4, limit: int = 20_
                 if looked > limit:
                     return found
                 path = (name, [*steps, step])
-                if wanted.get(id(item)) is item:
+                if id(item) in ids and wanted(item):  # a target is not looked into
                     spelt = text(*path)
                     if id(item) not in found and parse(spelt) == path and follow(
                             dict.get(namespace, name), path[1])[0] is item:
-                        found[id(item)] = spelt
+                        found[id(item)] = spelt, item
                 elif id(item) not in seen and not issubclass(type(item), _OPAQUE):
                     below.append((path, item))
-        if len(found) == len(wanted) or not below:
+        if len(found) == len(ids) or not below:
             break
         level = below
     return found

@@ -362,26 +362,30 @@ def _label_paths(result: RunResult, names: list) -> None:
 
 def _call_roots(result: RunResult) -> list:
     """Fill ``call_root_paths`` and return ``[(tensor, path)]`` for the last recorded backward
-    call whose root tensors (that very object, ``is``) a path from a top-level value reaches
+    call whose root tensors a path from a top-level value reaches (that very object, its
+    ``id`` and its ``grad_fn`` as the call recorded them: ``CallGraph.root_keys``)
     (``out.loss`` of ``out = model(x, labels=y); out.loss.backward()``), read as ``--root
     PATH`` reads it (``root_paths``); [] when none does. A tensor a top-level name holds
     itself is no path (it is a candidate by its name already)."""
-    calls = []
-    for graph in result.call_graphs:
-        tensors = [t for ref in (graph.root_tensors if graph is not None else ())
-                   if (t := ref()) is not None and _is_tensor(t)]
-        calls.append([t for t in tensors if _root_grad_fn(t) is not None])
-    top = {id(value) for value in dict.values(result.namespace)}
-    targets = {id(t): t for tensors in calls for t in tensors if id(t) not in top}
-    if not targets:
+    top = {id(value) for value in dict.values(result.namespace)}  # (alive: their ids are theirs)
+    calls = [[key for key in graph.root_keys if key[0] not in top]
+             for graph in result.call_graphs if graph is not None]
+    keys = {key for call in calls for key in call}
+    if not keys:
         return []
-    found = root_paths.paths_to(result.namespace, list(targets.values()))
-    for tensors in calls:
-        for t in tensors:
-            if id(t) in found and found[id(t)] not in result.call_root_paths:
-                result.call_root_paths.append(found[id(t)])
-    for tensors in reversed(calls):
-        drawn = {id(t): (t, found[id(t)]) for t in tensors if id(t) in found}
+
+    def wanted(value) -> bool:  # that very tensor, its graph as the call ran on it
+        fn = _root_grad_fn(value) if _is_tensor(value) else None
+        return fn is not None and (id(value), node_key(fn)) in keys
+
+    found = {(i, node_key(_root_grad_fn(t))): (t, path) for i, (path, t) in
+             root_paths.paths_to(result.namespace, {key[0] for key in keys}, wanted).items()}
+    for call in calls:
+        for key in call:
+            if key in found and found[key][1] not in result.call_root_paths:
+                result.call_root_paths.append(found[key][1])
+    for call in reversed(calls):
+        drawn = {key: found[key] for key in call if key in found}
         if drawn:
             return list(drawn.values())
     return []

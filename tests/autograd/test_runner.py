@@ -1114,3 +1114,31 @@ def test_a_called_root_held_only_behind_the_snippets_code_is_not_drawn(kind):
     assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1
     assert not result.roots and result.call_root_paths == []
     assert "--root out.loss" in str(result.error["words"]["fix"])
+
+
+def test_the_tensor_a_call_ran_on_is_drawn_with_no_weak_reference_the_snippet_could_count():
+    """The call's root is told by its id and its node as the call ran (``root_keys``), not
+    kept: a weak reference to ``out.loss`` would show in ``weakref.getweakrefcount``, which
+    plain python answers 0."""
+    source = CALLED_ON_HELD + (
+        "import weakref\nclass Sub(torch.Tensor):\n    pass\n"
+        "out.loss.backward()\nsub = {'s': (x.as_subclass(Sub) * 2).sum()}\n"
+        "sub['s'].backward()\n"
+        "counts = [weakref.getweakrefcount(out.loss), len(weakref.getweakrefs(sub['s']))]\n")
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "__name__": "__main__"}
+    exec(compile(source, "<plain>", "exec"), plain)
+    result = run_snippet(source)
+    assert result.error is None and result.root_name == "sub['s']"
+    assert result.roots[0] is result.namespace["sub"]["s"]
+    assert result.namespace["counts"] == plain["counts"]
+    assert result.call_root_paths == ["out.loss", "sub['s']"]
+
+
+def test_a_tensor_changed_in_place_after_the_call_is_not_taken_for_the_one_it_ran_on():
+    """``out.loss.mul_(2)`` after ``out.loss.backward()``: the tensor's graph is not the one
+    the call ran on any more; --root out.loss draws it as it is, the call's root is none."""
+    source = CALLED_ON_HELD + "out.loss.backward()\nout.loss.mul_(2)\nreads.clear()\n"
+    result = run_snippet(source)
+    assert result.error["kind"] == "nothing_to_draw" and result.call_root_paths == []
+    named = run_snippet(source, root="out.loss")
+    assert named.error is None and named.roots[0] is named.namespace["out"].loss
