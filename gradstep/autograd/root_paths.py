@@ -22,6 +22,7 @@ read: the ``__dict__`` entry under it is not what python's ``out.loss`` gives.
 from __future__ import annotations
 
 import ast
+import itertools
 import types
 
 MISSING = object()  # what a step that finds nothing gives
@@ -126,13 +127,15 @@ def _item(value, key):
     return base.__getitem__(value, key)
 
 
-def paths_to(namespace: dict, ids: set, wanted, *, depth: int = 4, limit: int = 20_000) -> dict:
+def paths_to(namespace: dict, ids: set, wanted, *, depth: int = 4, limit: int = 20_000,
+             per_value: int = 1_000) -> dict:
     """Return ``{id(target): (path, target)}`` for each target (an object whose ``id`` is in
     ``ids`` and for which ``wanted(target)`` is true) that a path of at most ``depth`` steps
     from a top-level value of ``namespace`` reaches: the shortest, the top-level names in the
     order they were bound, an object's own attributes before its items. Read as ``follow``
     reads (no code of the snippet's runs); each path is one ``parse`` reads back to the same
-    steps, so ``--root PATH`` draws that very target. At most ``limit`` values are looked at."""
+    steps, so ``--root PATH`` draws that very target. At most ``limit`` values are looked at,
+    ``per_value`` of one value's (a top-level list of a million items takes no more)."""
     found: dict = {}
     looked = 0
     seen: set = set()
@@ -144,7 +147,7 @@ def paths_to(namespace: dict, ids: set, wanted, *, depth: int = 4, limit: int = 
             if id(value) in seen or issubclass(type(value), _OPAQUE):
                 continue
             seen.add(id(value))
-            for step, item in _steps(value):
+            for step, item in itertools.islice(_steps(value), per_value):
                 looked += 1
                 if looked > limit:
                     return found

@@ -1142,3 +1142,12 @@ def test_a_tensor_changed_in_place_after_the_call_is_not_taken_for_the_one_it_ra
     assert result.error["kind"] == "nothing_to_draw" and result.call_root_paths == []
     named = run_snippet(source, root="out.loss")
     assert named.error is None and named.roots[0] is named.namespace["out"].loss
+
+
+def test_a_long_top_level_list_bound_first_does_not_hide_the_calls_root():
+    """The search looks at a bounded number of values, and at most ``per_value`` of one
+    list's items: a data set bound before the model's output leaves it room."""
+    source = CALLED_ON_HELD.replace("out = model(x)", "data = list(range(50_000))\nout = model(x)")
+    result = run_snippet(source + "out.loss.backward()\n")
+    assert result.error is None and result.root_name == "out.loss"
+    assert result.roots[0] is result.namespace["out"].loss
