@@ -1151,3 +1151,14 @@ def test_a_long_top_level_list_bound_first_does_not_hide_the_calls_root():
     result = run_snippet(source + "out.loss.backward()\n")
     assert result.error is None and result.root_name == "out.loss"
     assert result.roots[0] is result.namespace["out"].loss
+
+
+def test_a_root_path_labels_its_node_only_where_no_variables_name_does():
+    source = ("import types\nx = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n"
+              "out = types.SimpleNamespace(loss=loss, other=(x * 3).sum())\n")
+    from gradstep.autograd.trace import node_key
+
+    for root, label in (("out.loss", "loss"), ("out.other", "out.other")):
+        result = run_snippet(source, root=root)
+        held = eval(root, result.namespace)
+        assert result.roots[0] is held and result.labels[node_key(held.grad_fn)] == label
