@@ -1162,3 +1162,36 @@ def test_a_root_path_labels_its_node_only_where_no_variables_name_does():
         result = run_snippet(source, root=root)
         held = eval(root, result.namespace)
         assert result.roots[0] is held and result.labels[node_key(held.grad_fn)] == label
+
+
+TRAPS = """\
+ran = []
+class Meta(type):
+    def __getattribute__(cls, n):
+        ran.append(n); return type.__getattribute__(cls, n)
+class Key(str):
+    def __eq__(self, o):
+        ran.append("eq"); return str.__eq__(self, o)
+    __hash__ = str.__hash__
+class D(dict):
+    def items(self):
+        ran.append("items"); return dict.items(self)
+class O(metaclass=Meta):
+    def __getattr__(self, n):
+        ran.append(n); raise AttributeError(n)
+x = torch.ones(2, requires_grad=True)
+o = O()
+o.inner = D({KEY: (x * 2).sum()})
+o.inner[KEY].backward()
+ran.clear()
+"""
+
+
+@pytest.mark.parametrize("key, path", [("'k'", "o.inner['k']"), ("Key('k')", None)])
+def test_the_search_for_a_calls_root_runs_none_of_the_snippets_code(key, path):
+    """A metaclass's ``__getattribute__``, a ``__getattr__``, a dict subclass's ``items`` and
+    a key's ``__eq__`` (python's ``d['k']`` runs it: that key is not read) stay unrun."""
+    result = run_snippet(TRAPS.replace("KEY", key))
+    assert result.namespace["ran"] == [] and result.root_name == path
+    if path:
+        assert result.roots[0] is eval(path, result.namespace)
