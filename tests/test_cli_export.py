@@ -214,3 +214,51 @@ def test_a_refused_picture_is_told_in_the_persons_language(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--scale 1e+308: the PNG is too big: lower --scale or export SVG/PDF" in err, err
     assert "How to fix" not in err
+
+
+@pytest.mark.usefixtures("in_process")
+@pytest.mark.parametrize("suffix", [".pdf", ".png", ".svg", ".json", ".graphml", ".dot"])
+def test_an_output_that_cannot_be_written_is_told_in_words_exit_2(tmp_path, capsys, suffix):
+    """``-o NAME`` where NAME is a folder: a PDF was not written and the command said nothing
+    and exited 0 (Qt's writer only warned); SVG and the graph files gave the system's English
+    ``[Errno 21] Is a directory`` under LANG=zh_CN too. Now each names what to change."""
+    from gradstep import i18n
+
+    out = tmp_path / f"graph{suffix}"
+    out.mkdir()
+    argv = ["export", str(EXAMPLES / "mse_backward.py"), "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"could not write {out}: it is a folder; name a file in it (e.g. {out / out.name})" in err, err
+    assert "Errno" not in err and "The snippet is fine" in err, err
+    with i18n.using("zh_CN"):
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"无法写入 {out}：它是一个文件夹；请给出其中的一个文件名（例如 {out / out.name}）" in err, err
+    assert list(out.iterdir()) == []  # nothing written into it either
+
+
+@pytest.mark.parametrize("code, words, chinese", [
+    ("EACCES", "the folder {folder} is not writable (no permission, or read-only); write into "
+               "another folder", "文件夹 {folder} 不可写（没有权限，或是只读的）；请写到别的文件夹"),
+    ("EROFS", "the folder {folder} is not writable", "文件夹 {folder} 不可写"),
+    ("ENOENT", "the folder {folder}/gone does not exist; create it first",
+     "文件夹 {folder}/gone 不存在；请先创建它"),
+    ("ENOSPC", "the disk is full; free some space or write into another folder", "磁盘已满"),
+])
+def test_a_write_error_names_what_to_fix_in_both_languages(tmp_path, code, words, chinese):
+    """The OSError a writer raises (a read-only folder, a full disk) was shown as the system's
+    English text, ``[Errno 13] Permission denied: '...'``, in both languages."""
+    import errno
+    import os
+
+    from gradstep import i18n
+    from gradstep.drawing.formats import unwritten
+
+    path = tmp_path / ("gone" if code == "ENOENT" else "") / "g.json"
+    exc = OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(path))
+    error = unwritten(path, exc)
+    assert str(error).startswith(f"could not write {path}: " + words.format(folder=tmp_path)), error
+    with i18n.using("zh_CN"):
+        assert i18n.render(error.message).startswith(
+            f"无法写入 {path}：" + chinese.format(folder=tmp_path)), i18n.render(error.message)

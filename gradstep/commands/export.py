@@ -44,7 +44,7 @@ from gradstep.commands.run_and_report import (
     start_snippet,
     write_in_kernel,
 )
-from gradstep.drawing.formats import FILE_FORMATS, PICTURE_FORMATS, TEXT_FORMATS
+from gradstep.drawing.formats import FILE_FORMATS, PICTURE_FORMATS, TEXT_FORMATS, unwritten
 from gradstep.i18n import lazy
 from gradstep.policies.number_text import options_of, printed_with
 
@@ -153,6 +153,8 @@ def _export(args, session, result, name: str) -> int:
 
             write_frames(args, graph, chosen, Path(args.frames), scale)
     except (ExportError, OSError, RuntimeError) as exc:
+        if isinstance(exc, OSError):  # the system's words (English): say what to fix
+            exc = unwritten(args.output, exc)
         report_error(_usage(getattr(exc, "message", None) or str(exc), _how_it_ran(result)),
                      name)
         return BAD_USAGE

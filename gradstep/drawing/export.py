@@ -13,7 +13,14 @@ from pathlib import Path
 
 from gradstep.drawing.collapse import outside
 from gradstep.drawing.files import ExportError, compute_layout, fold, shown_size, write_text_file
-from gradstep.drawing.formats import FILE_FORMATS, MARGIN, PICTURE_FORMATS, TEXT_FORMATS
+from gradstep.drawing.formats import (
+    FILE_FORMATS,
+    MARGIN,
+    PICTURE_FORMATS,
+    TEXT_FORMATS,
+    check_writable,
+    unwritten,
+)
 from gradstep.i18n import lazy
 from gradstep.none_guard import protect_none
 
@@ -77,6 +84,7 @@ def ensure_qt_app():
 
 def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, size, transparent,
                    edge_labels, dimmed) -> None:
+    check_writable(path)  # before drawing: a PDF writer that cannot open it says nothing
     ensure_qt_app()
     from PySide6 import QtCore
 
@@ -120,7 +128,7 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
     painter = QtGui.QPainter(image)
     _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)
     if not image.save(str(path), "PNG"):
-        raise ExportError(lazy("could not write {path}: is the folder writable?", path=str(path)))
+        raise unwritten(path)
 
 
 def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:
@@ -135,4 +143,6 @@ def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:
     writer.setPageMargins(QtCore.QMarginsF(0, 0, 0, 0))
     writer.setTitle("gradstep graph")
     painter = QtGui.QPainter(writer)
+    if not painter.isActive():  # the file could not be opened: Qt only warns
+        raise unwritten(path)
     _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)
