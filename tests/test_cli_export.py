@@ -262,3 +262,30 @@ def test_a_write_error_names_what_to_fix_in_both_languages(tmp_path, code, words
     with i18n.using("zh_CN"):
         assert i18n.render(error.message).startswith(
             f"无法写入 {path}：" + chinese.format(folder=tmp_path)), i18n.render(error.message)
+
+
+@pytest.mark.usefixtures("command_kernel")  # a kernel process, one for the module
+def test_graphml_has_one_key_per_attribute_and_the_json_files_values(tmp_path):
+    """A leaf's ``seq`` and ``line`` (None, written '') beside the ops' numbers made two keys
+    named ``seq`` and two named ``line`` (networkx writes one per name and type): Gephi and
+    yEd read a column by its name. Each name now has one key, and every value read back is
+    the JSON file's (None: no data element)."""
+    graphml, js = tmp_path / "g.graphml", tmp_path / "g.json"
+    for out in (graphml, js):
+        assert main(["export", str(EXAMPLES / "cifar_cnn.py"), "-o", str(out)]) == 0
+    keys = [(k.get("for"), k.get("attr.name"))
+            for k in ET.parse(graphml).getroot().iter("{http://graphml.graphdrawing.org/xmlns}key")]
+    assert len(keys) == len(set(keys)), sorted(keys)
+    read = nx.read_graphml(graphml)
+    nodes = json.loads(js.read_text(encoding="utf-8"))["nodes"]
+    assert {n["id"] for n in nodes} == set(read.nodes)
+    for node in nodes:
+        for name in ("line", "name", "label", "kind"):
+            assert read.nodes[node["id"]].get(name) == node.get(name), (node["id"], name)
+    # torch's sequence numbers count on in the kernel both runs shared: compare them from the first
+    seqs = [(n["id"], n.get("seq")) for n in nodes]
+    first_json = min(s for _, s in seqs if s is not None)
+    first_read = min(read.nodes[i]["seq"] for i, s in seqs if s is not None)
+    assert [(i, None if s is None else s - first_json) for i, s in seqs] == [
+        (i, read.nodes[i]["seq"] - first_read if "seq" in read.nodes[i] else None) for i, _ in seqs]
+    assert any(s is None for _, s in seqs) and any(s is not None for _, s in seqs)
