@@ -8,6 +8,7 @@ QApplication is created when none exists); SVG is the same drawing written as te
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from gradstep.drawing.formats import (
 )
 from gradstep.i18n import lazy
 from gradstep.none_guard import protect_none
+
+PNG_PIXELS = 400_000_000  # the largest PNG written (width x height): ~1.6 GB of memory to draw
 
 __all__ = ["FILE_FORMATS", "MARGIN", "PICTURE_FORMATS", "ExportError", "compute_layout",
            "export_graph", "ensure_qt_app"]
@@ -118,9 +121,11 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
         raise ExportError(lazy("--scale {scale}: the PNG is too big: lower --scale or export "
                                "SVG/PDF", scale=f"{scale:g}"))
     width, height = max(1, round(width)), max(1, round(height))
-    if width * height > 400_000_000:
-        raise ExportError(lazy("a {width}x{height} PNG is too big: lower --scale or export "
-                               "SVG/PDF", width=width, height=height))
+    if width * height > PNG_PIXELS:
+        raise ExportError(lazy("a {width}x{height} PNG is too big (over {limit} million pixels): "
+                               "use --scale {fits} or lower, or export SVG/PDF", width=width,
+                               height=height, limit=PNG_PIXELS // 1_000_000,
+                               fits=f"{_scale_that_fits(scale, width * height):g}"))
     image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QtCore.Qt.GlobalColor.transparent if transparent else QtCore.Qt.GlobalColor.white)
     image.setDotsPerMeterX(round(scale * 96 / 0.0254))
@@ -129,6 +134,14 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
     _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)
     if not image.save(str(path), "PNG"):
         raise unwritten(path)
+
+
+def _scale_that_fits(scale: float, pixels: int) -> float:
+    """Return a PNG scale, two significant digits rounded down, whose picture of ``pixels``
+    at ``scale`` is under ``PNG_PIXELS`` (1% spare for the rounding of its sides)."""
+    exact = scale * math.sqrt(PNG_PIXELS / pixels) * 0.99
+    unit = 10.0 ** (math.floor(math.log10(exact)) - 1)
+    return math.floor(exact / unit) * unit
 
 
 def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:
