@@ -72,6 +72,9 @@ def test_collapsed_cnn_as_graphml(tmp_path):
 
 @pytest.mark.parametrize("argv, words", [
     (["-o", "{tmp}/g.bmp"], "extension"),
+    # "-o -" read as a name without an extension; the snippet's prints share standard output
+    (["-o", "-"], "-o -: the file cannot go to standard output, where the snippet's own output "
+                  "goes; name a file (e.g. -o graph.svg, then cat graph.svg)"),
     (["-o", "{tmp}/missing/g.png"], "does not exist"),
     (["-o", "{tmp}/g.png", "--step", "-1"], "--step"),
     (["-o", "{tmp}/g.png", "--scale", "0"], "--scale"),

@@ -308,6 +308,9 @@ def _animated(args) -> bool:
 def _check_options(args) -> dict | None:
     """Return what is wrong with the options (a ``lazy`` message; None when nothing is)."""
     suffix = Path(args.output).suffix.lower()
+    if args.output == "-":  # standard output carries the snippet's own prints
+        return lazy("-o -: the file cannot go to standard output, where the snippet's own "
+                    "output goes; name a file (e.g. -o graph.svg, then cat graph.svg)")
     if suffix not in FORMATS + ANIMATED:
         return lazy("-o {output}: cannot tell the format from the extension; use one of "
                     "{formats} (e.g. -o graph.svg, -o pass.gif)", output=args.output,
