@@ -142,6 +142,8 @@ def test_a_failing_lesson_still_writes_its_picture(tmp_path, capsys):
     with pytest.raises(RuntimeError) as torch_error:
         p[1].backward()
     assert str(torch_error.value).split(".")[0] in err
+    # exit 1 and the error alone read as if nothing was written
+    assert err.endswith(f"{out} was written all the same: the graph as far as the snippet got\n")
 
 
 @pytest.mark.usefixtures("in_process")

@@ -30,6 +30,7 @@ here from the trace.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,7 +46,7 @@ from gradstep.commands.run_and_report import (
     write_in_kernel,
 )
 from gradstep.drawing.formats import FILE_FORMATS, PICTURE_FORMATS, TEXT_FORMATS, unwritten
-from gradstep.i18n import lazy
+from gradstep.i18n import _, lazy
 from gradstep.policies.number_text import options_of, printed_with
 
 FORMATS = PICTURE_FORMATS + FILE_FORMATS
@@ -160,6 +161,7 @@ def _export(args, session, result, name: str) -> int:
         return BAD_USAGE
     if not result["ok"]:
         report_error(result["error"], name)  # the picture shows how far the snippet got
+        _say_written(args)
         return result.get("exit_code") or SNIPPET_FAILED
     if chosen is not None:
         error = chosen[0].index(chosen[1]).timeline.get("error")
@@ -167,8 +169,20 @@ def _export(args, session, result, name: str) -> int:
             report_caught(error, name)
         elif error:
             report_error(error, name)  # the picture shows where backward stopped
-            return error.get("exit_status", SNIPPET_FAILED)  # 0: a hook's exit(0), hook_exit
+            status = error.get("exit_status", SNIPPET_FAILED)  # 0: a hook's exit(0), hook_exit
+            if status:
+                _say_written(args)
+            return status
     return OK
+
+
+def _say_written(args) -> None:
+    """Say that ``-o``'s file was written although the command exits non-zero (after the
+    snippet's error: the explanation alone read as if nothing had been written). An
+    animation has said so already, with its frames."""
+    if not _animated(args):
+        print(_("{path} was written all the same: the graph as far as the snippet got",
+                path=args.output), file=sys.stderr)
 
 
 def _snippets_own(result: dict, graph) -> bool:
