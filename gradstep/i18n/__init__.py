@@ -102,6 +102,9 @@ _CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) "
 
 _KEPT_SPACE = "\ue000"  # a private-use character: a space of a value filled in, kept as it is
 _EDGE = "\ue001"  # around a value filled in: the spaces beside it are kept too
+_ESCAPE = "\ue002"  # before one of these three characters that is the value's own
+_MARKS = re.compile("[\ue000-\ue002]")
+_MARKED = re.compile("\ue002(.)|[\ue000\ue001]", re.DOTALL)
 
 
 def _filled(msgid: str, args: dict, lang: str) -> str:
@@ -130,21 +133,26 @@ def _worded(args: dict, lang: str) -> dict:
         if is_message(value):
             value = _filled(value["msgid"], value.get("args") or {}, lang)
         elif unspaced and isinstance(value, (str, os.PathLike)):
-            value = _EDGE + os.fspath(value).replace(" ", _KEPT_SPACE) + _EDGE
+            value = _MARKS.sub(lambda m: _ESCAPE + m.group(), format(value))  # its own: kept
+            value = _EDGE + value.replace(" ", _KEPT_SPACE) + _EDGE
         worded[key] = value
     return worded
 
 
-def _plain(text: str) -> str:
-    """Return ``text`` (``_filled``'s) without the marks of the values' spaces."""
-    return text.replace(_KEPT_SPACE, " ").replace(_EDGE, "")
+def _plain(text: str, lang: str) -> str:
+    """Return ``text`` (``_filled``'s in ``lang``) without the marks of the values' spaces
+    (only a language written without spaces has them); a value's own private-use characters,
+    escaped, come back as they were."""
+    if lang not in UNSPACED:
+        return text
+    return _MARKED.sub(lambda m: m.group(1) or (" " if m.group() == _KEPT_SPACE else ""), text)
 
 
 def _(msgid: str, /, **args) -> str:
     """Return ``msgid`` translated into ``language()``, its placeholders filled with ``args``
     (an argument that is a ``lazy`` message is worded in the same language)."""
     lang = language()
-    return _plain(_filled(msgid, args, lang))
+    return _plain(_filled(msgid, args, lang), lang)
 
 
 def N_(msgid: str) -> str:  # noqa: N802 (gettext's name for "mark only")
@@ -167,7 +175,7 @@ def render(message, lang: str | None = None):
     if not is_message(message):
         return message
     lang = lang or language()
-    return _plain(_filled(message["msgid"], message.get("args") or {}, lang))
+    return _plain(_filled(message["msgid"], message.get("args") or {}, lang), lang)
 
 
 WORDED = ("message", "title", "explanation", "fix")
