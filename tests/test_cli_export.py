@@ -76,6 +76,11 @@ def test_collapsed_cnn_as_graphml(tmp_path):
     (["-o", "-"], "-o -: the file cannot go to standard output, where the snippet's own output "
                   "goes; name a file (e.g. -o graph.svg, then cat graph.svg)"),
     (["-o", "{tmp}/missing/g.png"], "does not exist"),
+    # a file where a folder is needed was named a folder that "does not exist"
+    (["-o", "{tmp}/g.json/sub/g.png"], "-o {tmp}/g.json/sub/g.png: {tmp}/g.json is a file, not "
+                                       "a folder; write into a folder"),
+    (["-o", "{tmp}/g.png", "--frames", "{tmp}/g.json/f"], "--frames {tmp}/g.json/f: {tmp}/g.json "
+                                                          "is a file, not a folder"),
     (["-o", "{tmp}/g.png", "--step", "-1"], "--step"),
     (["-o", "{tmp}/g.png", "--scale", "0"], "--scale"),
     (["-o", "{tmp}/g.png", "--scale", "nan"], "--scale nan: use a positive scale"),  # was a
@@ -250,6 +255,9 @@ def test_an_output_that_cannot_be_written_is_told_in_words_exit_2(tmp_path, caps
     ("ENOENT", "the folder {folder}/gone does not exist; create it first",
      "文件夹 {folder}/gone 不存在；请先创建它"),
     ("ENOSPC", "the disk is full; free some space or write into another folder", "磁盘已满"),
+    # a file where a folder is needed (ENOTDIR) read "the folder ... does not exist"
+    ("ENOTDIR", "{folder}/file is a file, not a folder; write into a folder",
+     "{folder}/file 是一个文件，不是文件夹；请写到一个文件夹里"),
 ])
 def test_a_write_error_names_what_to_fix_in_both_languages(tmp_path, code, words, chinese):
     """The OSError a writer raises (a read-only folder, a full disk) was shown as the system's
@@ -260,7 +268,8 @@ def test_a_write_error_names_what_to_fix_in_both_languages(tmp_path, code, words
     from gradstep import i18n
     from gradstep.drawing.formats import unwritten
 
-    path = tmp_path / ("gone" if code == "ENOENT" else "") / "g.json"
+    path = tmp_path / {"ENOENT": "gone", "ENOTDIR": "file/sub"}.get(code, "") / "g.json"
+    (tmp_path / "file").write_text("")
     exc = OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(path))
     error = unwritten(path, exc)
     assert str(error).startswith(f"could not write {path}: " + words.format(folder=tmp_path)), error

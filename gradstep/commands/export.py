@@ -45,7 +45,13 @@ from gradstep.commands.run_and_report import (
     start_snippet,
     write_in_kernel,
 )
-from gradstep.drawing.formats import FILE_FORMATS, PICTURE_FORMATS, TEXT_FORMATS, unwritten
+from gradstep.drawing.formats import (
+    FILE_FORMATS,
+    PICTURE_FORMATS,
+    TEXT_FORMATS,
+    file_in_the_way,
+    unwritten,
+)
 from gradstep.i18n import _, lazy
 from gradstep.policies.number_text import options_of, printed_with
 
@@ -380,10 +386,14 @@ def _check_options(args) -> dict | None:
 
 
 def _missing_folder(option: str, path: str):
-    """Return why ``option path`` cannot be written (its folder does not exist), or None."""
+    """Return why ``option path`` cannot be written (its folder does not exist, or a file
+    stands where a folder is needed), or None."""
     folder = Path(path).parent
     if folder.is_dir():
         return None
+    if (blocking := file_in_the_way(folder)) is not None:  # it said the folder did not exist
+        return lazy("{option} {path}: {file} is a file, not a folder; write into a folder",
+                    option=option, path=path, file=str(blocking))
     return lazy("{option} {path}: the folder {folder} does not exist; create it first",
                 option=option, path=path, folder=str(folder))
 

@@ -58,6 +58,10 @@ def unwritten(path, exc: OSError | None = None) -> ExportError:
         exc = open_error(path)
     folder = str(path.parent)
     code = getattr(exc, "errno", None)
+    blocking = file_in_the_way(path.parent) if code in _NO_FOLDER else None
+    if blocking is not None:
+        return ExportError(lazy("could not write {path}: {file} is a file, not a folder; write "
+                                "into a folder", path=str(path), file=str(blocking)))
     if code in _NO_FOLDER and not os.path.isdir(folder):
         return ExportError(lazy("could not write {path}: the folder {folder} does not exist; "
                                 "create it first", path=str(path), folder=folder))
@@ -77,6 +81,15 @@ def unwritten(path, exc: OSError | None = None) -> ExportError:
         return ExportError(lazy("could not write {path}: {reason}", path=str(path),
                                 reason=reason))
     return ExportError(lazy("could not write {path}: is the folder writable?", path=str(path)))
+
+
+def file_in_the_way(folder: Path) -> Path | None:
+    """Return the nearest of ``folder`` and the folders above it that exists, where it is not
+    a folder (``-o snippet.py/graph.json``), else None."""
+    for above in (folder, *folder.parents):
+        if os.path.lexists(above):
+            return None if os.path.isdir(above) else above
+    return None
 
 
 def check_writable(path) -> None:
