@@ -352,6 +352,30 @@ print((time.perf_counter() - start) * 1000)
 """
 
 
+def stepped_window(snippet: Path, steps: int = 100):
+    """Return ``(app, window)`` for ``snippet`` as this bench makes them (1280 x 800, the
+    collector as ``gradstep gui`` has it), the run taken in and its first ``steps`` steps
+    made: where the in-process benches of the window (``dag_frame_parts.py``,
+    ``far_runs_ab.py``) start."""
+    from PySide6 import QtWidgets
+
+    from gradstep.none_guard import protect_none
+    from gradstep.policies.gc_pause import freeze_intakes
+    from gradstep.ui.qt_main_window import QtMainWindow
+
+    protect_none()
+    freeze_intakes()
+    result, timeline, _ = session_results(snippet.read_text())
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    window = QtMainWindow(lambda: Precomputed(result, timeline))
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    first_paint_ms(app, window, result)
+    first_steps_ms(app, window, steps)
+    return app, window
+
+
 def torchviz_ms(source: str, limit: float) -> float | None:
     """Return torchviz + dot's ms to render the same tensor, or None past ``limit`` seconds."""
     try:

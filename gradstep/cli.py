@@ -43,7 +43,9 @@ class _VersionAction(argparse.Action):
 def _add_snippet_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", help=_("snippet file, or - for standard input"))
     parser.add_argument("-c", dest="code", metavar="CODE", help=_("the snippet as a string"))
-    parser.add_argument("--root", metavar="NAME", help=_("variable holding the root tensor"))
+    parser.add_argument("--root", metavar="NAME", help=_(
+        "variable holding the root tensor, or the path to it in one (out.loss, outs[0]); "
+        "several: a,b"))
     parser.add_argument(
         "--device", default="cpu", choices=("cpu", "cuda", "mps", "meta"),
         help=_("device the snippet runs under (default: cpu)"),

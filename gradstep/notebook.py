@@ -138,16 +138,17 @@ def step_captions(trace: dict, timeline: dict) -> list[str]:
         if k == 0:
             text = (f"Before backward: {node(steps[0])} runs first" if steps
                     else "This pass ran no step")
+        elif steps[k - 1].get("error"):  # it did not finish: not "after 3 of 3 steps"
+            text = f"Step {k} of {count}: {node(steps[k - 1])} raised"
         else:
             text = f"After {k} of {count} steps: {node(steps[k - 1])} ran"
-            if steps[k - 1].get("error"):
-                text += " and raised"
             if k < count:
                 text += f"; {node(steps[k])} runs next"
         captions.append(text)
     error = (timeline.get("error") or {}).get("message")
     if error:
-        captions[-1] += f". torch raised: {error}"
+        raised_at_a_step = bool(steps) and steps[-1].get("error")
+        captions[-1] += f": {error}" if raised_at_a_step else f". torch raised: {error}"
     return captions
 
 

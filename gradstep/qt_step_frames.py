@@ -13,6 +13,7 @@ animation tells its own story. ``gradstep export --frames`` and the animated exp
 
 from __future__ import annotations
 
+from gradstep.autograd.formula_step import flowing_inputs, wired_slots
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.collapse import outside
@@ -143,35 +144,55 @@ def caption_lines(graph, index, k: int) -> list[str]:
     formula (or torch's) for its first input; at the end, that the pass is done."""
     total = index.count
     if k >= total:
-        text = _("After step {total} of {total}: the pass is done", total=total)
-        error = index.error_at(k)
-        if error:
-            # the head in the person's language (the error's title), torch's words under it
-            # as torch wrote them: in bold alone they filled a quarter of a projected screen
-            title = (localized(error) or {}).get("title")
-            message = error.get("message") or ""
+        error, raised = index.error_at(k), index.raised_step(k)
+        # the head in the person's language (the error's title), torch's words under it
+        # as torch wrote them: in bold alone they filled a quarter of a projected screen
+        title = (localized(error) or {}).get("title") if error else None
+        message = (error or {}).get("message") or ""
+        if raised is not None:  # the step that raised did not finish: not "after step 2 of 2"
+            who = _node_words(graph, index.steps[raised - 1]["node"])
+            text = (_("Step {number} of {total}: ✗ {node} raised: {message}", number=raised,
+                      total=total, node=who, message=title or message) if error else
+                    # a hook's sys.exit(0) there: the snippet ended, the pass keeps no error
+                    _("Step {number} of {total}: ✗ {node} raised", number=raised, total=total,
+                      node=who))
+        elif error:  # every step finished; torch raised before the first or after the last
             text = _("After step {total} of {total}: torch raised: {message}", total=total,
                      message=title or message)
-            return [text, message if title else ""]
-        return [text, ""]
+        else:
+            text = _("After step {total} of {total}: the pass is done", total=total)
+        return [text, message if title else ""]
     node = index.steps[k]["node"]
+    attrs = graph.nodes[node] if node in graph else {}
+    head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total,
+             node=_node_words(graph, node))
+    return [head, formula_line(attrs, index.steps[k], wired_slots(graph, node))]
+
+
+def _node_words(graph, node: str) -> str:
+    """Return a node as the caption names it: its op, and its label as on its box (a label
+    that only repeats the op's name, ``t``, ``addmm``, is not shown)."""
     attrs = graph.nodes[node] if node in graph else {}
     name = str(attrs.get("name") or node)
     label = attrs.get("label")
-    # as on its box: a label that only repeats the op's name (``t``, ``addmm``) is not shown
-    who = name if style.is_default_label(label, name) or label == name else f"{name} ({label})"
-    head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total, node=who)
-    return [head, formula_line(attrs)]
+    return name if style.is_default_label(label, name) or label == name else f"{name} ({label})"
 
 
-def formula_line(attrs: dict) -> str:
+def formula_line(attrs: dict, step: dict | None = None, wired: list | None = None) -> str:
     """Return a node's local gradient in one line: its readable formulas, else torch's
     expressions, else why it has none (the trace's ``formula*`` fields, their words in the
-    language shown)."""
+    language shown). With the node's ``step``, only for the inputs torch sends a gradient
+    to there (``formula_step.flowing_inputs``, the formula box's rule): no ``∂L/∂β`` for a
+    layer norm without bias; at a step that raised (no gradients sent), only for those
+    ``wired`` to a node (``formula_step.wired_slots``)."""
+    flowing = flowing_inputs(attrs, step, wired)
     readable = ((attrs.get("formula_math") or {}).get("inputs")) or {}
+    formula = attrs.get("formula") or {}
+    if flowing is not None:
+        readable = {name: item for name, item in readable.items() if name in flowing}
+        formula = {name: expr for name, expr in formula.items() if name in flowing}
     if readable:
         return "   ".join(worded(item["text"]) for item in readable.values())
-    formula = attrs.get("formula") or {}
     if formula:
         return "   ".join(f"{name}: {expr}" for name, expr in formula.items())
     if attrs.get("kind") == "leaf":

@@ -180,14 +180,19 @@ def oracle_run(source: str, filename: str = "<oracle>") -> OracleRun:
     return OracleRun(namespace=namespace, calls=watcher.calls, error=error)
 
 
-def drawn_ids(run: OracleRun, trace: dict, root_name: str) -> dict:
+def drawn_ids(run: OracleRun, trace: dict, root_name: str, joined=None) -> dict:
     """Return ``{grad_fn: node id}`` numbering the oracle's nodes as the drawn graph does:
     breadth first from the drawn root, then the roots of the calls whose graph shares an
-    op node with it (checked against the trace's node names)."""
+    op node with it (checked against the trace's node names). ``joined``: the indices of
+    the calls gradstep drew (None: every such call); a call whose root tensor the snippet
+    let go, ``(g * g).sum().backward()``, is not (drawing it is gradstep's choice; what
+    torch had at each step of the calls it drew is what is checked)."""
     root = run.namespace[root_name]
     roots = [root.grad_fn]
     drawn = set(reachable(roots))
-    for call in run.calls:
+    for i, call in enumerate(run.calls):
+        if joined is not None and i not in joined:
+            continue
         if any(fn in drawn and not _is_leaf(fn) for fn in call.nodes):
             roots += [fn for fn in call.roots if fn not in roots]
     ids, queue = {}, deque()

@@ -42,16 +42,38 @@ def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
     an earlier graph that merely looks the same, such as a loss computed again, is not
     drawn)."""
     id_by_key = {node_key(fn): node_id for fn, node_id in trace_id_of.items()} if any(call_graphs) else {}
+    freed_unseen: list = []  # drawn nodes a call not drawn freed (freed_elsewhere)
     for record, entry in zip(calls, call_graphs):
         record["drawn"] = False
         if not entry or not entry.ids or not all(key in id_by_key for key in entry.ids):
+            freed_elsewhere(record, entry, id_by_key, freed_unseen)
             continue
         new_id = {old: id_by_key[key] for key, old in entry.ids.items()}
         _renumber_record(record, new_id)
         record["drawn"] = True
+        timeline = record.get("timeline")
+        if timeline and freed_unseen:  # (nodes of its own graph: its own probe tells)
+            timeline["freed_before"] = list(timeline.get("freed_before") or ()) + [
+                id_by_key[key] for key in freed_unseen if key not in entry.ids]
         entry.view_versions, entry.raised_view_versions = (
             {new_id.get(n, n): names for n, names in versions.items()}
             for versions in (entry.view_versions, entry.raised_view_versions))
+
+
+def freed_elsewhere(record: dict, entry, id_by_key: dict, freed: list) -> None:
+    """Add to ``freed`` (node keys, in order, each once) the drawn graph's nodes whose buffers
+    the call of ``record`` (not drawn: its root is no tensor the snippet holds, such as
+    ``(g * g).sum().backward()`` after ``g`` = ``autograd.grad(y, x, create_graph=True)``)
+    freed. A later drawn call lists them in its ``freed_before``: its own probe reads only
+    its own graph, and the drawn nodes outside it showed their buffers alive in its steps,
+    where torch had freed them (statehunt4). Only op nodes (an AccumulateGrad's key is its
+    leaf's ``id``, which python may give again), and not in a snippet that started a thread,
+    before this call or after it (``CallGraph.threads``): a key may be another thread's node."""
+    freed_nodes = set((record.get("timeline") or {}).get("freed_nodes") or ())
+    if not entry or not freed_nodes or entry.threads:
+        return
+    freed.extend(key for key, node in entry.ids.items()
+                 if key[0] == "op" and node in freed_nodes and key in id_by_key and key not in freed)
 
 
 def resolve_call_views(calls: list, call_graphs: list, trace) -> None:

@@ -60,7 +60,7 @@ from gradstep.autograd.backward import (
 from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
-from gradstep.autograd.freed_by import freeing_lines, name_freeing_calls
+from gradstep.autograd.freed_by import freeing_calls, name_freeing_calls
 from gradstep.autograd.handler_raised import raised_by_handler, reraise_if_handlers
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
@@ -231,6 +231,10 @@ class CallGraph:
         # call began could not tell (``saved.refusals_now``), told once the snippet is done
         self.view_versions: dict = {}
         self.raised_view_versions: dict = {}  # the same, probed as the call raised
+        # the snippet started a thread, before this call or after it: torch numbers each
+        # thread's nodes from its own counter, so a key of this graph may be another
+        # thread's node, drawn or not (``freed_elsewhere``)
+        self.threads = False
 
     @classmethod
     def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
@@ -294,11 +298,21 @@ class CapturedCalls:
         error = record.get("error")
         if (error and error.get("kind") == "freed_buffers" and record.get("timeline")
                 and not threads):
-            lines = freeing_lines(self.records, self.graphs, record["timeline"], graph)
-            if lines:
-                record["error"] = record["timeline"]["error"] = name_freeing_calls(error, lines)
+            freeing = freeing_calls(self.records, self.graphs, record["timeline"], graph)
+            if freeing:
+                record["error"] = record["timeline"]["error"] = name_freeing_calls(error, freeing)
+        if graph is not None and threads:
+            graph.threads = True
         self.records.append(record)
         self.graphs.append(graph)
+
+    def thread_started(self) -> None:
+        """Mark the graphs kept so far: the snippet started a thread, whose nodes may have
+        their keys (a call before it freed ``(0, 'ExpBackward0')``, and a thread then built
+        a drawn ``ExpBackward0`` numbered 0 too)."""
+        for graph in self.graphs:
+            if graph is not None:
+                graph.threads = True
 
     def ended_by(self, exc: BaseException) -> None:
         """``exc`` (a ``sys.exit(0)``) ended the snippet, as the file's end would: the
@@ -523,6 +537,7 @@ class _Capture:
         @functools.wraps(start)
         def noting(thread, *args, **kwargs):
             self.threads = True
+            self.calls.thread_started()
             with frames_out:  # "threads can only be started once", as python's
                 return start(thread, *args, **kwargs)
         return noting

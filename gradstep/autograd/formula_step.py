@@ -20,7 +20,7 @@ import math
 from gradstep.autograd.elements import flatten
 from gradstep.autograd.formula_values import value_text
 from gradstep.autograd.formula_words import worded
-from gradstep.autograd.formulas import no_formula_reason, node_formula
+from gradstep.autograd.formulas import input_slots, no_formula_reason, node_formula
 from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.policies.complex_text import is_complex
 from gradstep.policies.number_text import TORCH_WORDS, print_mode
@@ -104,11 +104,50 @@ def _without_value(entry: dict) -> dict:
     return out
 
 
+def gradient_flows(slot, sent) -> bool:
+    """Return True when torch sends a gradient through ``slot`` (a slot, or a tensor-list
+    input's list of slots) at a step whose ``grad_inputs`` are ``sent``: an input that needs
+    none (its ``next_functions`` entry ``(None, 0)``, or a leaf without ``requires_grad``) gets
+    None there. ``sent`` None (no step, or the step raised before torch sent anything): every
+    input counts as flowing. The formula box and the step caption both ask this."""
+    slots = slot if isinstance(slot, list) else [slot]
+    return sent is None or any(isinstance(s, int) and s < len(sent) and sent[s] is not None
+                               for s in slots)
+
+
+def wired_slots(graph, node: str) -> list | None:
+    """Return, per slot of ``node``'s ``next_functions``, True where it leads to a node of
+    the graph and None where it is ``(None, 0)``: an input that needs no gradient, which
+    torch never sends one (the trace draws an edge for every other slot). None where the
+    graph does not hold the node. In ``gradient_flows``'s terms: what can ever be sent."""
+    if graph is None or node not in graph:
+        return None
+    wired = [None] * int(graph.nodes[node].get("slots") or 0)
+    for _, _, data in graph.out_edges(node, data=True):
+        slot = data.get("slot")
+        if isinstance(slot, int) and 0 <= slot < len(wired):
+            wired[slot] = True
+    return wired
+
+
+def flowing_inputs(attrs: dict, step: dict | None, wired: list | None = None) -> set[str] | None:
+    """Return the names of a node's inputs (``formula``'s keys) torch sends a gradient to at
+    ``step`` (``gradient_flows``, each input's slot as ``node_formula`` gives it); without
+    the step's gradients (no step, or the step raised), those ``wired`` can ever get one
+    (``wired_slots``); None where every input counts (neither is known)."""
+    sent = (step or {}).get("grad_inputs")
+    if sent is None:
+        sent = wired
+    if sent is None:
+        return None
+    slots = input_slots(str(attrs.get("name") or ""), attrs.get("slots")) or {}
+    return {name for name, slot in slots.items() if gradient_flows(slot, sent)}
+
+
 def _input(item: dict, arriving, sent, targets: dict, evaluate: bool = True) -> dict:
     slot = item["slot"]
     slots = slot if isinstance(slot, list) else [slot]
-    flows = sent is None or any(isinstance(s, int) and s < len(sent) and sent[s] is not None
-                                for s in slots)
+    flows = gradient_flows(slot, sent)
     first = item["math"][0] if item["math"] else None
     shown = {
         "input": item["input"], "slot": slot,

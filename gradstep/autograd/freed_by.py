@@ -14,16 +14,16 @@ from __future__ import annotations
 from gradstep.i18n import lazy, with_words
 
 
-def freeing_lines(records: list, graphs: list, timeline: dict, graph) -> list[int]:
-    """Return the lines of the earlier calls (``records``, their ``graphs``) that freed what
-    the failed call (its ``timeline``, its ``CallGraph``) found freed before it ran, in call
-    order, each line once; empty when none of them is known to (then the general wording
+def freeing_calls(records: list, graphs: list, timeline: dict, graph) -> list[tuple[int, str]]:
+    """Return ``(line, api)`` of the earlier calls (``records``, their ``graphs``) that freed
+    what the failed call (its ``timeline``, its ``CallGraph``) found freed before it ran, in
+    call order, each line once; empty when none of them is known to (then the general wording
     stays)."""
     if graph is None:
         return []
     key_of = {node_id: key for key, node_id in graph.ids.items()}
     needed = {key_of[n] for n in timeline.get("freed_before") or () if n in key_of}
-    lines: list[int] = []
+    calls: list[tuple[int, str]] = []
     for record, earlier in zip(records, graphs):
         past = record.get("timeline") or {}
         if earlier is None or not past.get("freed_nodes") or record.get("line") is None:
@@ -31,22 +31,38 @@ def freeing_lines(records: list, graphs: list, timeline: dict, graph) -> list[in
         before = set(past.get("freed_before") or ())
         earlier_key = {node_id: key for key, node_id in earlier.ids.items()}
         freed = {earlier_key.get(n) for n in past["freed_nodes"] if n not in before}
-        if needed & freed and record["line"] not in lines:
-            lines.append(record["line"])
-    return lines
+        if needed & freed and all(line != record["line"] for line, _ in calls):
+            calls.append((record["line"], record.get("api") or ""))
+    return calls
 
 
-def name_freeing_calls(error: dict, lines: list[int]) -> dict:
+def name_freeing_calls(error: dict, calls: list[tuple[int, str]]) -> dict:
     """Return ``error`` (a ``freed_buffers`` one) worded with the lines of the calls that
-    freed the buffers, in place of "the first backward"."""
-    where = ", ".join(str(line) for line in lines[:3])
+    freed the buffers (``freeing_calls``), in place of "the first backward": each named as
+    what it is, a backward call or an ``autograd.grad`` call (statehunt4: ``g, =
+    torch.autograd.grad(y, x)`` was called "the backward call at line 4"), one call or
+    several ("the backward calls at lines 5, 6")."""
+    shown = calls[:3]
+    lines = ", ".join(str(line) for line, _ in shown)
+    named = calls_named({api == "torch.autograd.grad" for _, api in shown}, len(shown) > 1, lines)
     return with_words(
         {**error},
-        explanation=lazy("The backward call at line {lines}, run without retain_graph=True, "
-                         "freed the tensors the graph had saved for computing gradients. This "
-                         "backward goes through the same graph again, needs them, and they are "
-                         "gone.", lines=where),
-        fix=lazy("Pass retain_graph=True to the backward call at line {lines} if you need to "
-                 "go through the graph again, or recompute the forward pass (rebuild the "
-                 "loss) before this backward.", lines=where),
+        explanation=lazy("The {calls}, run without retain_graph=True, freed the tensors the "
+                         "graph had saved for computing gradients. This backward goes through "
+                         "the same graph again, needs them, and they are gone.", calls=named),
+        fix=lazy("Pass retain_graph=True to the {calls} if you need to go through the graph "
+                 "again, or recompute the forward pass (rebuild the loss) before this "
+                 "backward.", calls=named),
     )
+
+
+def calls_named(grads: set, several: bool, lines: str) -> dict:
+    """Return the words for the calls at ``lines``: ``grads`` holds, per call, whether it is
+    an ``autograd.grad`` call; ``several``: more than one line."""
+    if grads == {True, False}:  # (two calls at least)
+        return lazy("backward and autograd.grad calls at lines {lines}", lines=lines)
+    if grads == {True}:
+        return (lazy("autograd.grad calls at lines {lines}", lines=lines) if several
+                else lazy("autograd.grad call at line {lines}", lines=lines))
+    return (lazy("backward calls at lines {lines}", lines=lines) if several
+            else lazy("backward call at line {lines}", lines=lines))

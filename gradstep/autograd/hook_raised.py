@@ -29,6 +29,7 @@ class HookFrame:
     name: str
     defined: int
     call_line: int | None
+    grad: bool = False  # the call is ``torch.autograd.grad`` (else a backward call)
 
 
 def hook_frame(exc: BaseException, filename: str) -> HookFrame | None:
@@ -36,13 +37,15 @@ def hook_frame(exc: BaseException, filename: str) -> HookFrame | None:
     in ``exc``'s traceback, or None where no snippet frame was called by the engine."""
     tb = exc.__traceback__
     call_line, engine = None, False  # engine: the frame before was torch's engine call
+    grad = False  # torch's ``autograd.grad`` came after the snippet's call line
     while tb is not None:
         code = tb.tb_frame.f_code
         if code.co_filename == filename:
             if engine:
-                return HookFrame(code.co_name, code.co_firstlineno, call_line)
-            call_line = tb.tb_lineno
+                return HookFrame(code.co_name, code.co_firstlineno, call_line, grad)
+            call_line, grad = tb.tb_lineno, False
         engine = _is_engine_call(code)
+        grad = grad or (engine and code.co_name == "grad")
         tb = tb.tb_next
     return None
 
@@ -81,8 +84,9 @@ def hook_words(exc: BaseException, hook: HookFrame, line: int | None) -> dict:
     ``hook`` (``hook_frame``)."""
     kind = type(exc).__name__
     name = hook.name  # as python's traceback names it: ``<lambda>`` for a lambda
-    where = (lazy("the backward call at line {line}", line=hook.call_line)
-             if hook.call_line else lazy("gradstep's own backward pass"))
+    where = (lazy("gradstep's own backward pass") if not hook.call_line
+             else lazy("the autograd.grad call at line {line}", line=hook.call_line) if hook.grad
+             else lazy("the backward call at line {line}", line=hook.call_line))
     return {
         "title": lazy("A hook raised {kind} during backward", kind=kind),
         "explanation": lazy(

@@ -3,7 +3,8 @@
 ``run_snippet(source, device=..., root=..., filename=...) -> RunResult``. The
 namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
 (capped by ``gradstep.policies.output_cap``) in ``output``, never written to the real
-stdout. The root is ``root=NAME`` (several: ``"a,b"``), else the value of the
+stdout. The root is ``root=NAME`` (several: ``"a,b"``; one held in a top-level value:
+``"out.loss"``, ``"outs[0]"``, ``root_paths``), else the value of the
 last expression statement, else the last tensor with a ``grad_fn`` that the
 snippet assigned at top level. A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
 ends normally there, as under ``python FILE`` (``ended_well``).
@@ -25,6 +26,7 @@ from gradstep.autograd import (
     errors,
     jacobian,
     process_state,
+    root_paths,
     saved_memory,
     snippet_depth,
     snippet_source,
@@ -381,10 +383,13 @@ def _nothing_to_draw(result: RunResult) -> dict:
             "look (in a list, a dict or an object's attribute)."),
         fix=lazy("Bind the tensor to draw at top level: return it from the function "
                  "(`loss = main()`), or make it the snippet's last expression; then pass "
-                 "--root NAME or let gradstep pick it.") if not passes_at else
+                 "--root NAME or let gradstep pick it. A tensor held in a top-level object, "
+                 "dict, list or tuple is named by its path: --root out.loss.") if not passes_at else
         lazy("Bind the tensor to draw at top level: return it from the function "
              "(`loss = main()`), or make it the snippet's last expression; then pass "
-             "--root NAME or let gradstep pick it. Its backward calls (line {lines}) ran and "
+             "--root NAME or let gradstep pick it. A tensor held in a top-level object, "
+             "dict, list or tuple is named by its path: --root out.loss. Its backward calls "
+             "(line {lines}) ran and "
              "were recorded: gradstep backward FILE prints their steps.", lines=passes_at))
 
 
@@ -449,10 +454,22 @@ def _no_node_made(result: RunResult) -> dict:
 def _named_roots(result: RunResult, root: str) -> None:
     names = [n.strip() for n in root.split(",") if n.strip()]
     for name in names:
-        if name not in result.namespace:
+        path = root_paths.parse(name)  # a bare name, or one with .attr / [key] steps
+        if path is None:
+            return _usage(result, lazy(
+                "--root {name}: not a variable's name, nor a path into one of .attribute and "
+                "[key] steps with a string or integer key; write it as out.loss, outs[0] or "
+                "d[\"loss\"]", name=name))
+        if path[0] not in result.namespace:
             return _usage(result, lazy("--root {name}: the snippet defines no variable named "
-                                       "{quoted}", name=name, quoted=repr(name)))
-        value = result.namespace[name]
+                                       "{quoted}", name=name, quoted=repr(path[0])))
+        value, reached = root_paths.follow(result.namespace[path[0]], path[1])
+        if value is root_paths.MISSING:
+            return _usage(result, lazy(
+                "--root {name}: gradstep finds no {step} in {held} (it reads an object's own "
+                "attributes, not properties, and the items of a dict, a list or a tuple)",
+                name=name, step=root_paths.text("", path[1][reached:reached + 1]),
+                held=root_paths.text(path[0], path[1][:reached])))
         if not _is_tensor(value) or _root_grad_fn(value) is None:
             message = (lazy("--root {name}: {quoted} is not a tensor, so there is no graph to "
                             "draw (did you set requires_grad=True?)", name=name, quoted=repr(name))
@@ -469,10 +486,12 @@ def _usage(result: RunResult, message: dict) -> None:
         result.error = errors.make_error(
             "nothing_to_draw", message, source=result.source, exit_status=2,
             title=lazy("No such root"),
-            explanation=lazy("--root names the variable whose graph is drawn; it must hold a "
-                             "tensor that has a grad_fn when the snippet ends."),
-            fix=lazy("Pass the name of a tensor computed from a leaf with requires_grad=True, "
-                     "or leave --root out to use the last expression."),
+            explanation=lazy("--root names the variable whose graph is drawn, or the path to "
+                             "it in a variable (out.loss); it must hold a tensor that has a "
+                             "grad_fn when the snippet ends."),
+            fix=lazy("Pass the name (or the path: out.loss) of a tensor computed from a leaf "
+                     "with requires_grad=True, or leave --root out to use the last "
+                     "expression."),
         )
         result.exit_code = 2
     result.roots = []

@@ -154,6 +154,10 @@ class PassIndex:
         self.raised_accumulation: dict[str, int] = {}
         for node in list(freed_at_start) + list(self.timeline.get("freed_before") or ()):
             self.freed_after[node] = 0
+        if not self.steps:  # a pass that shows no steps (``no_steps``, or torch raised before
+            # any node ran): its one position is also its end, where torch had freed these
+            for node in self.timeline.get("freed_nodes") or ():
+                self.freed_after.setdefault(node, 0)
         for i, step in enumerate(self.steps):
             node = step["node"]
             self.occurrences.setdefault(node, []).append(i)
@@ -189,6 +193,26 @@ class PassIndex:
         if ran is not None:
             return step_outcome(self.steps[ran])
         return "pending"
+
+    def runs_from(self, node: str, k: int) -> int | None:
+        """Return the first step at or after ``k`` that runs ``node`` (None: it does not run
+        again in this pass: torch skipped it, ``inputs=`` or an error stopped the pass, or
+        it already ran)."""
+        occ = self.occurrences.get(node)
+        if not occ:
+            return None
+        j = bisect_left(occ, self.clamp(k))
+        return occ[j] if j < len(occ) else None
+
+    def said_state(self, node: str, k: int) -> str:
+        """Return ``node_state`` with a pending node that no step from ``k`` on runs told
+        apart (``"not_run"``): torch does not run it in this pass, so "not run yet" would
+        say it will. Not in a pass whose steps are not shown (``no_steps``): which nodes it
+        ran is not known."""
+        state = self.node_state(node, k)
+        if state != "pending" or self.timeline.get("no_steps"):
+            return state
+        return "not_run" if self.runs_from(node, k) is None else state
 
     def is_freed(self, node: str, k: int) -> bool:
         """Return True when ``node``'s saved buffers are released after ``k`` steps."""
@@ -397,6 +421,19 @@ class PassIndex:
                 1 for n in (self.graph.nodes if self.graph is not None else ())
                 if any(is_tensor_entry(e) for e in self._trace_saved(n)))
         return self._with_saved
+
+    def steps_done(self, k: int) -> int:
+        """Return how many steps torch finished after ``k`` step moves: the step that raised
+        did not finish (a pass whose step 2 of 2 raised has 1 of 2 done at its end)."""
+        k = self.clamp(k)
+        return self.error_step if self.error_step is not None and k > self.error_step else k
+
+    def raised_step(self, k: int) -> int | None:
+        """Return the number (from 1) of the step that raised, once torch has raised there
+        after ``k`` step moves; None before, or where no step raised (an error before the first
+        node ran, or after the last: every step shown finished). Also where the pass keeps no
+        error (a hook's ``sys.exit(0)`` ended the snippet there): that step did not finish."""
+        return self.error_step + 1 if self.error_step is not None and self.clamp(k) > self.error_step else None
 
     def error_at(self, k: int) -> dict | None:
         """Return the pass's error once torch has raised it after ``k`` steps (``state(k).error``)."""

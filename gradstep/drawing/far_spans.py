@@ -17,7 +17,13 @@ calls, one image for all of them; the other chords are left to Qt (``QPainter.dr
 A stepping chord that leaves the clip is left to Qt too: Qt cuts a line at the clip
 before it steps along it, which can move where the step falls.
 
+Of the chords left, those Qt steps along x (no steeper than 45 degrees: nearly all of a
+wide graph's far out) are then set as Qt's own runs (``line_pixels``: ``line_runs`` does
+what ``QCosmeticStroker::drawLine`` does, where the paint engine's device is known);
+the rest are Qt's.
+
     mask, corner, rest = chord_pixels(ends, (x0, y0, x1, y1))  # the clip: x0 <= x < x1 ...
+    mask, corner, rest = line_pixels(ends, clip, ((width, height), (dx, dy)))  # or None
 """
 
 from __future__ import annotations
@@ -160,3 +166,112 @@ def _runs(runs: list, corner: tuple[int, int], shape: tuple[int, int]) -> np.nda
         ends = starts if first is last else np.bincount(base + last, minlength=size)
         step[1:] -= ends[:-1]  # -1 at the pixel after each run's last
     return (np.cumsum(step) > 0).reshape(lines, width)[:, :length]
+
+
+def line_runs(ends: np.ndarray, device: tuple[int, int], offset: tuple[int, int]
+              ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """Return ``(runs, rest)``: the pixels Qt's aliased one-pixel pen sets for the chords
+    ``ends`` (four rows ``x0, y0, x1, y1`` of whole pixels, the painter's; ``offset``
+    added gives the paint engine's device pixels) that Qt steps along x, as runs along
+    rows ``(row, first, last)`` in the painter's pixels (both ends included, not cut to
+    any clip), and the indices of the other chords (steeper than 45 degrees, or a point),
+    for Qt to draw.
+
+    The runs are Qt's own (``QCosmeticStroker::drawLine``, tested against Qt in
+    ``tests/drawing/test_far_spans.py``): the chord cut in floats to the engine's whole
+    device grown by a pixel and two (``device``: its width and height; a pixel set in view
+    depends on where the chord was cut, not on the view), its ends in 26.6 fixed point,
+    half a pixel added at each end (the pen's square cap), then one pixel a column with a
+    16.16 fixed-point slope. A view far out steps Qt's pen over ~4 times the pixels it
+    sets, and each run holds ~30 of them (the wide DAG: 1.17 M pixels, ~36,000 runs)."""
+    x1, y1, x2, y2 = (np.asarray(row, dtype=np.float64) + shift
+                      for row, shift in zip(ends, offset * 2))
+    width, height = device
+    point = (x1 == x2) & (y1 == y2)
+    gone = point.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):  # (a row cut away: not read)
+        x1, y1, x2, y2 = _clip_line(x1, y1, x2, y2, (-1.0, width + 1.0), gone)
+        y1, x1, y2, x2 = _clip_line(y1, x1, y2, x2, (-1.0, height + 1.0), gone)
+    kept = ~gone
+    fixed = [np.trunc(np.where(kept, row, 0.0) * 64.0).astype(np.int64) for row in (x1, y1, x2, y2)]
+    fx1, fy1, fx2, fy2 = fixed
+    steep = np.abs(fx2 - fx1) < np.abs(fy2 - fy1)
+    across = np.flatnonzero(kept & ~steep & (fx1 != fx2))
+    rest = np.flatnonzero(point | (kept & steep))
+    fx1, fy1, fx2, fy2 = (row.take(across) for row in fixed)
+    swap = fx1 > fx2
+    fx1, fx2 = np.where(swap, fx2, fx1), np.where(swap, fx1, fx2)
+    fy1, fy2 = np.where(swap, fy2, fy1), np.where(swap, fy1, fy2)
+    rise = (fy2 - fy1) << 16
+    yinc = np.abs(rise) // (fx2 - fx1)  # C's division: toward zero
+    yinc = np.where(rise < 0, -yinc, yinc)
+    fx1 -= 32  # the caps: half a pixel more at each end
+    fx2 += 32
+    y = (fy1 << 10) - (yinc >> 1)
+    x, xs = (fx1 + 32) >> 6, (fx2 + 32) >> 6
+    y += (((x << 6) + np.where(yinc > 0, 32, 0) - fx1) * yinc) >> 6
+    drawn = np.flatnonzero(x != xs)
+    x, xs, y, yinc = x.take(drawn), xs.take(drawn), y.take(drawn), yinc.take(drawn)
+    count = xs - x  # pixel k at (x + k, (y + k * yinc) >> 16), k < count
+    first_row = y >> 16
+    rows = np.abs(((y + (count - 1) * yinc) >> 16) - first_row) + 1
+    chord = np.repeat(np.arange(len(x)), rows)
+    j = np.arange(len(chord)) - np.repeat(np.cumsum(rows) - rows, rows)
+    inc, up = yinc.take(chord), yinc.take(chord) < 0
+    row = first_row.take(chord) + np.where(up, -j, j)
+    # each row's first k: going down the least k with y + k * inc >= row << 16, going up
+    # the least with y + k * inc <= (row << 16) + 0xFFFF; both are ceil(target / inc)
+    target = np.where(up, (row << 16) + 0xFFFF, row << 16) - y.take(chord)
+    start = np.where(j == 0, 0, -(-target // np.where(inc == 0, 1, inc)))
+    stop = np.empty_like(start)  # a row's run ends where the next one's starts
+    stop[:-1] = start[1:]
+    ends_here = np.ones(len(j), bool)
+    ends_here[:-1] = j[1:] == 0
+    stop[ends_here] = count.take(chord)[ends_here]
+    first = x.take(chord) + start
+    return (row - offset[1], first - offset[0], x.take(chord) + stop - 1 - offset[0]), rest
+
+
+def line_pixels(ends: np.ndarray, clip: tuple[int, int, int, int],
+                engine: tuple[tuple[int, int], tuple[int, int]]
+                ) -> tuple[np.ndarray, tuple[int, int], np.ndarray] | None:
+    """Return ``(mask, corner, rest)`` for chords ``ends`` (four rows of whole pixels):
+    the pixels of the clip (``chord_pixels``' clip) that Qt's aliased one-pixel pen sets
+    for those it steps along x (``line_runs``; ``engine``: its device's size and the
+    painter's offset in it), the mask's first pixel at device pixel ``corner``, and the
+    indices of the other chords, for Qt; None where Qt is cheaper (fewer than
+    ``LINES_FEW`` chords, or runs holding fewer pixels than ``MASK_SHARE`` of the clip's:
+    a mask is made and painted at a cost by its area)."""
+    if len(ends[0]) < LINES_FEW:
+        return None
+    (row, first, last), rest = line_runs(ends, *engine)
+    cx0, cy0, cx1, cy1 = clip
+    row, first, last = _cut(row, first, last, (cy0, cy1), (cx0, cx1))
+    shape = (cy1 - cy0, cx1 - cx0)
+    if int(last.sum(dtype=np.int64)) - int(first.sum(dtype=np.int64)) + len(row) < \
+            MASK_SHARE * shape[0] * shape[1]:
+        return None
+    return _runs([(row, first, last)], (cy0, cx0), shape), (cx0, cy0), rest
+
+
+LINES_FEW = 512  # fewer chords than this left by chord_pixels: Qt draws them all
+MASK_SHARE = 0.5  # runs holding fewer pixels than this share of the clip's: Qt draws them
+
+
+def _clip_line(a1, b1, a2, b2, bounds: tuple[float, float], gone: np.ndarray) -> tuple:
+    """Return lines ``a1, b1, a2, b2`` cut in floats to ``lo <= a <= hi`` along ``a`` as
+    ``QCosmeticStroker::clipLine`` cuts them (the same operations in the same order), and
+    mark in ``gone`` those it drops."""
+    lo, hi = bounds
+    low, high = a1 < lo, a1 > hi
+    gone |= (low & (a2 <= lo)) | (high & (a2 >= hi))
+    edge = np.where(low, lo, hi)
+    cut = low | high
+    b1 = np.where(cut, b1 + (b2 - b1) / (a2 - a1) * (edge - a1), b1)
+    a1 = np.where(cut, edge, a1)
+    low, high = a2 < lo, a2 > hi
+    edge = np.where(low, lo, hi)
+    cut = low | high
+    b2 = np.where(cut, b2 + (b2 - b1) / (a2 - a1) * (edge - a2), b2)
+    a2 = np.where(cut, edge, a2)
+    return a1, b1, a2, b2

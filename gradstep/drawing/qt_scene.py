@@ -254,30 +254,41 @@ class EdgesItem(QtWidgets.QGraphicsItem):
         """Stroke pieces ``shown`` far out, those not done, then the done ones (``is_done``)
         over them: chords on whole device pixels, each once (``EdgePieces.chords``), one
         pixel wide, without antialiasing. The flat chords (most of a whole graph's) are set
-        as pixels in one image (``far_spans``), the pixels Qt sets for them; Qt draws the
-        others. A done piece is not drawn plain first: its chords are the same one-pixel
-        lines in both colours, so the done ones cover every pixel its plain ones set."""
+        as pixels in one image (``far_spans``), the pixels Qt sets for them, then those Qt
+        steps along x as its own runs (``far_spans.line_pixels``); Qt draws the others. A
+        done piece is not drawn plain first: its chords are the same one-pixel lines in
+        both colours, so the done ones cover every pixel its plain ones set."""
         t = painter.worldTransform()
         transform = (t.m11(), t.m22(), t.dx(), t.dy())
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-        clip = _device_clip(painter)
+        # (colours seen through: a pixel set twice is darker, so Qt draws every chord)
+        clip = _device_clip(painter) if _opaque(style.EDGE) and _opaque(style.EDGE_DONE) else None
         box = self.pieces.chord_box(transform) if clip is not None else None
         # every chord's ends in the clip (the whole graph in view): nothing to cut to it
         inside = box is not None and (clip[0] <= box[0] and box[2] < clip[2]
                                       and clip[1] <= box[1] and box[3] < clip[3])
         parts = (((shown, style.EDGE),) if not is_done.any() else
                  ((shown[~is_done], style.EDGE), (shown[is_done], style.EDGE_DONE)))
+        engine = _raster_engine(painter) if clip is not None else None
         for part, colour in parts:
             if len(part):
                 ends = self.pieces.chord_ends(part, transform)
                 if clip is not None:
                     mask, corner, ends = far_spans.chord_pixels(ends, clip, inside)
                     _paint_mask(painter, mask, corner, _rgb_of(colour))
-                painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))  # cosmetic: one pixel
-                qt_paint.draw_lines(painter, each_once(ends))
+                lines = each_once(ends)
+                # the others Qt steps along x set as its own runs (far_spans.line_pixels)
+                runs = far_spans.line_pixels(lines.T, clip, engine) if engine else None
+                if runs is not None:
+                    mask, corner, rest = runs
+                    _paint_mask(painter, mask, corner, _rgb_of(colour))
+                    lines = lines.take(rest, axis=0)
+                # cosmetic: one pixel, square caps (what far_spans.line_runs sets)
+                painter.setPen(QtGui.QPen(QtGui.QColor(colour), 0))
+                qt_paint.draw_lines(painter, lines)
         painter.restore()
 
     def pieces_in(self, rect: QtCore.QRectF) -> np.ndarray:
@@ -325,14 +336,33 @@ def _device_clip(painter) -> tuple[int, int, int, int] | None:
     """Return the device pixels a paint can reach, ``(x0, y0, x1, y1)`` (the device cut to
     the clip's bounds; the painter's transform reset), or None where a logical pixel is not
     one device pixel (a high-density screen: a one-pixel pen is thinner than an image's
-    pixel there, so Qt draws every chord)."""
+    pixel there, so Qt draws every chord), or where a pixel Qt sets twice (chords that
+    cross) does not look as one set once (an image of them sets each once): the painter's
+    opacity under 1, a composition mode other than source-over."""
     device = painter.device()
-    if device is None or device.devicePixelRatioF() != 1.0:
+    if (device is None or device.devicePixelRatioF() != 1.0 or painter.opacity() != 1.0
+            or painter.compositionMode() != QtGui.QPainter.CompositionMode.CompositionMode_SourceOver):
         return None
     area = QtCore.QRect(0, 0, device.width(), device.height())
     if painter.hasClipping():
         area = area.intersected(painter.clipBoundingRect().toAlignedRect())
     return area.left(), area.top(), area.left() + area.width(), area.top() + area.height()
+
+
+def _raster_engine(painter) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Return the size of the device Qt's raster engine paints on and the offset of the
+    painter's pixels (its transform reset) in it (a widget: the window's backing store),
+    or None where another engine paints, the offset is not whole pixels, or the device is
+    wider or taller than 32,767 pixels (Qt may cut its lines nearer than its edges there)."""
+    engine = painter.paintEngine()
+    device = engine.paintDevice() if engine is not None else None
+    to_device = painter.deviceTransform()
+    if (device is None or engine.type() != QtGui.QPaintEngine.Type.Raster
+            or max(device.width(), device.height()) > 32767
+            or to_device.type().value > QtGui.QTransform.TransformationType.TxTranslate.value
+            or not float(to_device.dx()).is_integer() or not float(to_device.dy()).is_integer()):
+        return None
+    return (device.width(), device.height()), (int(to_device.dx()), int(to_device.dy()))
 
 
 def _paint_mask(painter, mask: np.ndarray, corner: tuple, rgb: int) -> None:
@@ -368,6 +398,12 @@ def _state_rgbs() -> np.ndarray:
     """Return each state number's fill as ``0xRRGGBB``, -1 where the box keeps its own."""
     return np.array([-1 if look.fill is None else _rgb_of(look.fill)
                      for look in style.STATE_LOOK.values()], np.int64)
+
+
+@lru_cache(maxsize=8)
+def _opaque(colour: str) -> bool:
+    """Return whether ``colour`` (a name Qt reads) is not seen through."""
+    return QtGui.QColor(colour).alpha() == 255
 
 
 @lru_cache(maxsize=64)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from gradstep.autograd.formula_step import wired_slots
 from gradstep.drawing.collapse import box_state
 from gradstep.drawing.style import gradient_full_text, gradient_text
 from gradstep.step_drawing import grad_dtype
@@ -58,8 +59,12 @@ class QtGraphFollower(QtCore.QObject):
             self.view.update_node_states(change.node_states, change.saved)
         else:  # a new pass: every node at once
             state = self.model.state()
-            self.view.set_dimmed(self.outside(index))
-            self.view.set_node_states(state.node_states, state.saved)
+            outside = self.outside(index)
+            self.view.set_dimmed(outside)
+            # a node torch built after this pass ran saved nothing then: no pill (the box
+            # showed the trace's, "saved: self", on a node that did not exist yet)
+            unbuilt = {n: [] for n in self.model.built_later_of(outside)}
+            self.view.set_node_states(state.node_states, {**state.saved, **unbuilt})
             self.view.clear_edge_labels()
             self._labelled = (0, 0)
             self._shown = index
@@ -109,24 +114,28 @@ class QtGraphFollower(QtCore.QObject):
     def node_tooltip(self, node_id: str, attrs: dict) -> str:
         """Return the hover text of ``node_id`` at the step shown."""
         if attrs.get("kind") == "module":
-            state = box_state(self.model.node_state(m) or "pending" for m in attrs.get("members", ()))
+            said = [self.model.said_state(m) or "pending" for m in attrs.get("members", ())]
+            state = ("not_run" if said and set(said) == {"not_run"}
+                     else box_state("pending" if s == "not_run" else s for s in said))
             return node_tooltip(attrs, state if self.model.index() else "")
         index = self.model.index()
-        if index is not None and node_id in self.outside(index):
+        wired = wired_slots(self.model.graph, node_id)  # no formula for an input torch never
+        if index is not None and node_id in self.outside(index):  # sends a gradient to
             record = self.model.current_pass()
-            if self.model.built_later(node_id):
-                return node_tooltip(attrs) + "<br>" + self.tr(
+            if self.model.built_later(node_id):  # (no saved tensors: it did not exist)
+                return node_tooltip(attrs, saved=[], wired=wired) + "<br>" + self.tr(
                     "not built yet: {0} ran before torch made this node"
                 ).format(record.title if record else "")
-            return node_tooltip(attrs) + "<br>" + self.tr(
+            return node_tooltip(attrs, wired=wired) + "<br>" + self.tr(
                 "not part of this pass: {0} does not reach it (it may not exist yet then)"
             ).format(record.title if record else "")
         label = attrs.get("label")
         if attrs.get("kind") == "leaf" and index is not None and label in index.leaf_labels():
             # (a .grad not known at this step, GRAD_NOT_KNOWN, is ``...``: no line for it)
-            return node_tooltip(attrs, self.model.node_state(node_id),
+            return node_tooltip(attrs, self.model.said_state(node_id),
                                 self.model.saved_of(node_id), self.model.leaf_grad(label))
-        return node_tooltip(attrs, self.model.node_state(node_id), self.model.saved_of(node_id))
+        return node_tooltip(attrs, self.model.said_state(node_id), self.model.saved_of(node_id),
+                            wired=wired)
 
     def edge_tooltip(self, edge) -> str:
         """Return the full gradient on an edge at the step shown."""

@@ -4,6 +4,8 @@ was), and a column for each "Zero grads"."""
 
 from __future__ import annotations
 
+import os
+
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
@@ -16,8 +18,10 @@ RETURNED_ROW = QT_TRANSLATE_NOOP("QtLeafPanel", "autograd.grad returned for {0}"
 
 class _WholeNumbers(QtWidgets.QStyledItemDelegate):
     """Draws a cell too wide for its column cut after its last whole number that fits, then
-    "…" (``cut_to_fit``), not inside a number as Qt's elision cuts (``[…, -0.…``). Only when
-    painting: a column sized to its contents asks the whole text's size."""
+    "…" (``cut_to_fit``), not inside a number as Qt's elision cuts (``[…, -0.…``); a row
+    name too wide for the first column without the module path every row shares, then cut
+    in its middle (``cut_name``). Only when painting: a column sized to its contents asks the
+    whole text's size."""
 
     _painting = False
 
@@ -39,12 +43,69 @@ class _WholeNumbers(QtWidgets.QStyledItemDelegate):
 
     def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt override)
         super().initStyleOption(option, index)
-        if not self._painting or index.column() == 0 or not option.text:
+        if not self._painting or not option.text:
             return
-        metrics = option.fontMetrics
+        metrics = QtGui.QFontMetricsF(option.font)  # (Qt lays text out in fractions of a
         room = option.rect.width() - 2 * (self.parent().style().pixelMetric(
-            QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+            QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)  # pixel: 175.5 px is cut at 175)
+        if index.column() == 0:
+            panel = self.parent()
+            key = (option.text, room, option.font.key())
+            if key not in panel.cut_names:  # (each paint asks again: the rows' cuts kept)
+                if len(panel.cut_names) > 4096:  # (a long drag of the column's edge)
+                    panel.cut_names.clear()
+                panel.cut_names[key] = cut_name(option.text, panel.row_names, panel.shared_path,
+                                                metrics, room)
+            option.text = panel.cut_names[key]
+            return
         option.text = cut_to_fit(option.text, lambda t: metrics.horizontalAdvance(t) <= room)
+
+
+def cut_name(name: str, rows: list[str], shared: str, metrics: QtGui.QFontMetricsF,
+             room: int) -> str:
+    """Return row name ``name`` as it fits ``room`` pixels: whole; else without ``shared``,
+    the module path every row's name starts with (``…h.1.attn.c_proj.weight.grad``); else
+    with whole parts of its dotted path left out in the middle too (``…1.attn…weight.grad``),
+    keeping as many parts as fit, first a cut no other of the ``rows`` reads alike (the
+    block, the layer, weight or bias stay). A cut at the end (Qt's) left a tiny GPT-2's
+    eight ``c_proj`` rows all reading ``transformer.h.1.mlp.c_proj....`` or
+    ``transformer.h.0.attn.c_p...``."""
+    def fits(text: str) -> bool:
+        return metrics.horizontalAdvance(text) <= room
+
+    if fits(name):
+        return name
+    lead = "…" if shared and name.startswith(shared) else ""
+    rest = name[len(shared):] if lead else name
+    if fits(lead + rest):
+        return lead + rest
+    parts = rest.split(".")
+    skip = len(shared) if lead else 0
+    others = [row[skip:].split(".") for row in rows if row != name]
+    best = None
+    for tail in range(1, len(parts)):
+        for head in range(len(parts) - tail):
+            text = (lead + ".".join(parts[:head]) if head else "") + "…" + ".".join(parts[-tail:])
+            if not fits(text):
+                continue
+            alone = not any(len(o) > head + tail and o[:head] == parts[:head]
+                            and o[-tail:] == parts[-tail:] for o in others)
+            rank = (alone, head + tail, tail >= 2, head)
+            if best is None or rank > best[0]:
+                best = (rank, text)
+    if best is not None:
+        return best[1]
+    return metrics.elidedText(name, QtCore.Qt.TextElideMode.ElideMiddle, max(room, 0))
+
+
+def shared_path(names: list[str]) -> str:
+    """Return the dotted module path all of ``names`` (two or more) start with, its last dot
+    included (``transformer.`` for ``transformer.h.0.attn.c_proj.weight.grad`` and
+    ``transformer.wte.weight.grad``); "" where there is none."""
+    if len(names) < 2:
+        return ""
+    common = os.path.commonprefix(names)
+    return common[:common.rfind(".") + 1]
 
 
 class QtLeafPanel(QtWidgets.QTreeWidget):
@@ -53,10 +114,12 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
     def __init__(self, model: QtSessionModel, parent=None):
         super().__init__(parent)
         self.model = model
+        self.row_names: list[str] = []  # the .grad rows' names, what cut_name tells apart,
+        self.shared_path = ""  # the module path all of them start with,
+        self.cut_names: dict = {}  # and each name's cut: {(name, room, font): text}
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
-        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)  # the row names
-        self.setItemDelegate(_WholeNumbers(self))  # the numbers: cut after a whole one
+        self.setItemDelegate(_WholeNumbers(self))  # numbers cut after a whole one, names inside
         model.sigLeavesChanged.connect(self._refresh)
         model.sigTimelineChanged.connect(self._mark_current)
         self._refresh()
@@ -78,6 +141,9 @@ class QtLeafPanel(QtWidgets.QTreeWidget):
             tip = model.passes[i].title if kind == "pass" else self.tr("Every leaf's .grad set to None")
             self.headerItem().setToolTip(col, tip)
         leaves, returned = self._rows()
+        self.row_names = [GRAD_ROW.format(name) for name in leaves]
+        self.shared_path = shared_path(self.row_names)
+        self.cut_names = {}
         dtypes: dict[int, dict] = {}  # pass -> {leaf: dtype}, read once a pass needs it
         for name in leaves:
             cells = [GRAD_ROW.format(name)]

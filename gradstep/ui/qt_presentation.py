@@ -16,6 +16,8 @@ import html
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
+from gradstep.ui.mark_font import with_marks
+
 CAPTION_SCALE = 1.8  # the caption's text, times the window's font
 PRESENT_MAX_SCALE = 4.0  # a small graph fills the screen in a presentation
 FORWARD_KEYS = ("Right", "Down", "Space", "PgDown")
@@ -173,7 +175,10 @@ class QtPresentation(QtCore.QObject):
     def _update_caption(self, *_args) -> None:
         if self.mode != "presentation":
             return
-        lines = [html.escape(line) for line in self.caption_text() if line]
+        # (the formulas of a node's inputs stand three spaces apart, as in the GIF's caption:
+        # rich text would fold them into one, "…dims ∂L/∂γ = …" read as one formula)
+        lines = [html.escape(line).replace("   ", "&nbsp;&nbsp; ")
+                 for line in self.caption_text() if line]
         font = QtGui.QFont(self.window.font())
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * CAPTION_SCALE)
         self.caption.setFont(font)
@@ -181,7 +186,8 @@ class QtPresentation(QtCore.QObject):
         palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(255, 255, 255, 235))
         palette.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#1a1a1a"))
         self.caption.setPalette(palette)
-        self.caption.setText("<br>".join([f"<b>{line}</b>" for line in lines[:1]] + lines[1:]))
+        self.caption.setText(with_marks(  # x̂ whole (mark_font)
+            "<br>".join([f"<b>{line}</b>" for line in lines[:1]] + lines[1:]), font))
         self._place_caption()
         self.caption.show()
         self.caption.raise_()

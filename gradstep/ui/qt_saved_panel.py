@@ -134,8 +134,14 @@ class QtSavedPanel(RefreshWhenSeen, QtWidgets.QWidget):
         """Show the graph's state and the focus node's buffers (see RefreshWhenSeen)."""
         where = ""
         if self.model.timeline is not None:
-            where = self.tr(" (pass {0}, {1} of {2} steps done)").format(
-                self.model.pass_index + 1, self.model.step, self.model.step_count)
+            index, k = self.model.index(), self.model.step
+            raised = index.raised_step(k) if index is not None else None
+            if raised is None:
+                where = self.tr(" (pass {0}, {1} of {2} steps done)").format(
+                    self.model.pass_index + 1, k, self.model.step_count)
+            else:  # the step that raised did not finish
+                where = self.tr(" (pass {0}, {1} of {2} steps done, step {3} raised)").format(
+                    self.model.pass_index + 1, index.steps_done(k), self.model.step_count, raised)
         graph = self.tr("Graph")
         self.state_label.setText(f"<b>{graph}{where}:</b> "
                                  f"{graph_words(self.model)}")

@@ -200,10 +200,17 @@ class QtSessionModel(QtCore.QObject):
         """Return True when the snippet call being stepped ran before torch built ``node_id``
         (the second ``p[1]`` of retain_graph_error during the first ``backward()``): the node
         did not exist then. Leaves (no sequence number) are never said to be."""
+        return bool(self.built_later_of((node_id,)))
+
+    def built_later_of(self, node_ids) -> set:
+        """Return those of ``node_ids`` torch built after the snippet call being stepped ran
+        (``built_later``), reading each node's ``seq`` once (a pass shown over a large graph)."""
         record = self.current_pass()
-        seq = self.node(node_id).get("seq") if self.graph is not None else None
-        return (record is not None and record.seq_mark is not None and seq is not None
-                and seq >= record.seq_mark)
+        if record is None or record.seq_mark is None or self.graph is None:
+            return set()
+        nodes, mark = self.graph.nodes, record.seq_mark
+        seqs = ((n, nodes[n].get("seq")) for n in node_ids if n in nodes)
+        return {n for n, seq in seqs if seq is not None and seq >= mark}
 
     def _reached(self, timeline: dict) -> tuple | None:
         """Return the nodes a pass gradstep ran can reach from the roots it started at, when
@@ -344,6 +351,12 @@ class QtSessionModel(QtCore.QObject):
         """Return the state of one node now ("" without a pass)."""
         index = self.index()
         return index.node_state(node_id, self.step) if index is not None else ""
+
+    def said_state(self, node_id: str) -> str:
+        """Return the state of one node now as words tell it: ``node_state``, with a pending
+        node that this pass does not run from here on ``"not_run"`` (``PassIndex.said_state``)."""
+        index = self.index()
+        return index.said_state(node_id, self.step) if index is not None else ""
 
     def saved_of(self, node_id: str) -> list[dict]:
         """Return ``node_id``'s saved entries as torch has them now (the trace's without a pass)."""

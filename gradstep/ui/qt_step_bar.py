@@ -203,7 +203,7 @@ class QtStepBar(QtWidgets.QToolBar):
         if note:
             self.pass_info.setText(self.pass_info.text() + f"· {note} ")
 
-    def _fit_position(self, words: str, n: int) -> None:
+    def _fit_position(self, words: tuple[str, ...], n: int) -> None:
         """Fix the step label's size to its widest text in this pass, language and font.
 
         A label whose size can change asks the window to lay itself out again whenever
@@ -216,7 +216,8 @@ class QtStepBar(QtWidgets.QToolBar):
             return
         self._position_key = key
         digit = max("0123456789", key=metrics.horizontalAdvance)
-        widest = words.format(digit * len(str(n)), digit * len(str(n)))
+        widest = max((text.format(*[digit * len(str(n))] * 3) for text in words),
+                     key=metrics.horizontalAdvance)  # the pass's texts: one width through it
         width = max(metrics.horizontalAdvance(widest), metrics.horizontalAdvance(" 0000 / 0000 steps done "))
         # the text's own height (a fallback font for Chinese can be taller), not sizeHint:
         # a label's hint is at least its fixed size, which would never let it shrink
@@ -236,8 +237,15 @@ class QtStepBar(QtWidgets.QToolBar):
         # steps done, as the Values panel numbers steps from 1 (``▶ runs at step 1`` at the
         # start, ``ran at step 3`` after 3 / 3) and the exports do (``After step 3 of 3``)
         words = self.tr(" {0} / {1} steps done ")
-        self._fit_position(words, n)
-        self.position.setText(words.format(k, n))
+        # a step that raised did not finish: at the end of a pass whose step 2 of 2 raised,
+        # 1 of 2 is done (torch's error is shown from there on)
+        raised_words = self.tr(" {0} / {1} steps done, step {2} raised ")
+        index = self.model.index()
+        raised = index.raised_step(k) if index is not None else None
+        failing = index is not None and index.error_step is not None
+        self._fit_position((words, raised_words) if failing else (words,), n)
+        self.position.setText(words.format(k, n) if raised is None else
+                              raised_words.format(index.steps_done(k), n, raised))
         self.act_back.setEnabled(k > 0)
         self.act_reset.setEnabled(k > 0)
         self.act_forward.setEnabled(k < n)

@@ -17,6 +17,7 @@ from gradstep.autograd.step_state import GRAD_NOT_KNOWN, is_tensor_entry
 from gradstep.drawing.style import as_printed, gradient_text
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
+from gradstep.ui.pass_names import pass_note
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
 from gradstep.ui.qt_row_label import QtLinesLabel
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -142,7 +143,6 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         self.sent.set_title(self.tr("Gradient sent (grad_input)"))
         self.jacobian.set_title(self.tr("Local Jacobian: d output[i] / d input[j]"))
         self.jacobian.set_axes((self.tr("j (input)"), self.tr("i (output)")))
-        self.slot_label.setText(self.tr("Sent along slot:"))
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "grad_change"):
@@ -174,6 +174,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             for plot in (self.forward, self.arriving, self.sent, self.jacobian):
                 plot.set_value(None)
             self._set_slots([], None)
+            self._set_slot_label("")
             self._formula_timer.stop()
             self.formula.show_message(self.tr("The local gradient of the ▶ or clicked node "
                                               "shows here as a formula."))
@@ -241,6 +242,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             why = self.tr("not built yet when this pass ran")
         elif (later := self._runs_later()) is not None:  # (not "not run in this pass": it runs)
             why = self.tr("not run yet — runs at step {0}").format(later + 1)
+        elif self.model.timeline.get("no_steps"):  # torch ran it or not: not shown, and why
+            # (the step bar's note may be out of sight, past the toolbar's edge)
+            why = pass_note(self.model.timeline) or self.tr("this pass's steps are not shown")
         else:
             why = self.tr("not run in this pass")
         if self.model.selected:
@@ -252,9 +256,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
     def _runs_later(self) -> int | None:
         """Return the index of the step of this pass that runs the node after the one shown."""
         index = self.model.index()
-        later = [i for i in (index.occurrences.get(self.node_id, ()) if index else ())
-                 if i > self.model.step]
-        return later[0] if later else None
+        return index.runs_from(self.node_id, self.model.step + 1) if index else None
 
     def _show_arriving(self, step: dict | None, state: str) -> None:
         outs = (step or {}).get("grad_outputs") or []
@@ -265,6 +267,7 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             self.arriving.set_message(self.tr("No gradient has reached this node in this pass."))
 
     def _show_sent(self, step: dict | None, state: str) -> None:
+        self._set_slot_label(state)
         if step is None:
             self.sent.set_title(self.tr("Gradient sent (grad_input)"))
             self._set_slots([], self.tr("Nothing sent in this pass."))
@@ -277,6 +280,16 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                  else self.tr("Gradient sent (grad_input)"))
         self.sent.set_title(title)
         self._set_slots(step.get("grad_inputs") or [], self.tr("It sends nothing on (a leaf)."))
+
+    def _set_slot_label(self, state: str) -> None:
+        """Word the slot list's label in the tense of the node's state: the ▶ node has not
+        run, so torch has sent nothing along its slots yet."""
+        words = (self.tr("Sends along slot:"), self.tr("Sent along slot:"))
+        self.slot_label.setText(words[0] if state == "current" else words[1])
+        metrics = self.slot_label.fontMetrics()  # as wide as the wider wording: a step from
+        width = max(metrics.horizontalAdvance(w) for w in words)  # ▶ on does not move the row
+        if self.slot_label.minimumWidth() != width:
+            self.slot_label.setMinimumWidth(width)
 
     def _show_grad_change(self, attrs: dict, step: dict | None, state: str) -> None:
         """For a leaf: its .grad before and after this step, or why autograd.grad left it."""

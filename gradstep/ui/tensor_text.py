@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import math
 
+from gradstep.autograd.formula_step import flowing_inputs
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing.style import (
     format_shape,
@@ -223,6 +224,8 @@ STAT_WORDS = {  # translated when shown (gradstep.ui.words.tr)
 
 STATE_WORDS = {  # translated when shown (gradstep.ui.words.tr)
     "pending": QT_TR_NOOP("not run yet in this pass"),
+    # pending, and no step of the pass from here on runs it (inputs=, an error stopped it)
+    "not_run": QT_TR_NOOP("not run in this pass"),
     "current": QT_TR_NOOP("▶ runs next"),
     "done": QT_TR_NOOP("✓ ran (its saved tensors are kept)"),
     "done_saving_none": QT_TR_NOOP("✓ ran (it saved no tensors)"),
@@ -289,10 +292,11 @@ def written_words(attrs: dict) -> str:
 
 
 def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
-                 grad: object = ...) -> str:
+                 grad: object = ..., wired: list | None = None) -> str:
     """Return the hover text of a node: op, label, shape, dtype, device, value, its backward
     state and its saved tensors as they are at the step shown (``saved``; else the trace's),
-    and for a leaf its ``.grad`` then (``grad``, when known)."""
+    and for a leaf its ``.grad`` then (``grad``, when known). ``wired``: its slots that lead
+    to a node (``formula_step.wired_slots``), for ``formula_tooltip_lines``."""
     esc = html.escape
     lines = [f"<b>{esc(str(attrs.get('name', '?')))}</b>"]
     if attrs.get("label") and attrs.get("label") != attrs.get("name"):
@@ -312,7 +316,7 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
         written = written_words(attrs)
         if written:
             lines.append(esc(written))
-    lines.extend(formula_tooltip_lines(attrs))
+    lines.extend(formula_tooltip_lines(attrs, wired=wired))
     entries = [e for e in (attrs.get("saved") if saved is None else saved) or []
                if isinstance(e, dict) and "freed" in e and "value" not in e]
     if state == "done" and not entries and attrs.get("kind") != "module":
@@ -329,11 +333,13 @@ def node_tooltip(attrs: dict, state: str = "", saved: list | None = None,
     return "<br>".join(lines)
 
 
-def formula_tooltip_lines(attrs: dict, limit: int = 4) -> list[str]:
+def formula_tooltip_lines(attrs: dict, limit: int = 4, wired: list | None = None) -> list[str]:
     """Return an op's local gradient for its hover text (HTML lines): per input the readable
     formula, else torch's expression (the trace's ``formula_math`` / ``formula``), else why
     it has none (``formula_note``); their words in the language shown (the trace keeps them
-    in English)."""
+    in English). With ``wired`` (``formula_step.wired_slots``), only for the inputs torch can
+    send a gradient to, as the step caption has it: none for ``x`` in ``x * w`` where ``x``
+    needs no gradient (its ``next_functions`` entry is ``(None, 0)``)."""
     if attrs.get("kind") != "op":
         return []
     readable = (attrs.get("formula_math") or {}).get("inputs") or {}
@@ -341,6 +347,11 @@ def formula_tooltip_lines(attrs: dict, limit: int = 4) -> list[str]:
     if not torch_text:
         note = attrs.get("formula_note")
         return [tr("no formula: {0}").format(html.escape(shorten(str(worded(note)), 140)))] if note else []
+    flowing = flowing_inputs(attrs, None, wired)
+    if flowing is not None:
+        torch_text = {name: text for name, text in torch_text.items() if name in flowing}
+        if not torch_text:
+            return []
     lines = [tr("local gradient:")]
     for name, expression in list(torch_text.items())[:limit]:
         text = worded(readable[name]["text"]) if name in readable else expression

@@ -935,6 +935,38 @@ def test_the_call_that_freed_the_buffers_is_named_not_the_first():
     assert "at line 5" in loop.error["fix"]
 
 
+def test_an_autograd_grad_call_that_freed_the_buffers_is_named_as_one():
+    """``g, = torch.autograd.grad(y, x)`` (retain_graph False by default) frees the graph, and
+    ``y.backward()`` then fails on it: the explanation called line 4 "the backward call"
+    (statehunt4). It names an autograd.grad call as one, and both kinds where both freed
+    what the failing call needed; torch's own run raises the same error at the same line."""
+    from gradstep.autograd.runner import run_snippet
+
+    head = "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+    grad_only = head + "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x)\ny.backward()\n"
+    both = head + ("e = x.exp()\ns = x.sin()\ntorch.autograd.grad(e.sum(), x)\n"
+                   "s.sum().backward()\n(e * s).sum().backward()\n")
+    two_backward = both.replace("torch.autograd.grad(e.sum(), x)", "e.sum().backward()")
+    for source, line, words, zh in (
+            (grad_only, 5, "The autograd.grad call at line 4", "第 4 行的 autograd.grad 调用"),
+            (both, 7, "The backward and autograd.grad calls at lines 5, 6",
+             "第 5, 6 行的 backward 和 autograd.grad 调用"),
+            # several calls of one kind: "calls at lines" (review: "call at line 5, 6")
+            (two_backward, 7, "The backward calls at lines 5, 6", "第 5, 6 行的 backward 调用")):
+        with pytest.raises(RuntimeError, match="backward through the graph a second time") as plain:
+            exec(compile(source, FILENAME, "exec"), {})
+        (entry,) = [e for e in plain.traceback if e.frame.code.raw.co_filename == FILENAME]
+        assert entry.lineno + 1 == line  # (pytest's lines count from 0)
+        run = run_snippet(source, filename=FILENAME)
+        assert run.error["kind"] == "freed_buffers" and run.error["line"] == line
+        for err in (run.error, run.calls[-1]["error"]):
+            assert err["explanation"].startswith(words + ", run without retain_graph=True, "
+                                                 "freed"), err["explanation"]
+            assert words.replace("The", "the", 1) in err["fix"], err["fix"]
+        chinese = localized(run.error, "zh_CN")
+        assert chinese["explanation"].startswith(zh + "没有传入") and f"就给{zh}传入" in chinese["fix"]
+
+
 def test_a_call_on_another_threads_graph_is_not_named_as_the_one_that_freed_the_buffers():
     """torch numbers each thread's nodes from its own counter: the thread's ``(x * 2).sum()``
     had the node keys of the main thread's, and the explanation named the thread's call

@@ -23,6 +23,10 @@ SNIPPETS = {
              "def helper(p):\n    return {}[p.shape]\n"
              "def after(p):\n    helper(p)\nx.register_post_accumulate_grad_hook(after)\n"
              "(x * 3).sum().backward()\n"),
+    # raised in torch.autograd.grad's pass: it was called "the backward call" (statehunt4)
+    "grad": ("import torch\nx = torch.ones(3, requires_grad=True)\ny = (x * 2).exp()\n"
+             "def check(g):\n    raise ValueError('bad grad')\ny.register_hook(check)\n"
+             "torch.autograd.grad(y.sum(), x)\n"),
 }
 
 
@@ -48,10 +52,12 @@ def test_a_hook_that_raises_is_named_with_its_lines(case):
     error = Session().run(source, filename="/x/hook.py")["error"]
     assert (error["type"], error["line"]) == (kind, line)
     assert error["title"] == f"A hook raised {kind} during backward"
-    assert (f"the hook `{hook}` (defined at line {defined}) in the backward call at line "
+    grad = "torch.autograd.grad(" in source.splitlines()[call_line - 1]  # the call python names
+    call, zh_call = ("autograd.grad call", " autograd.grad 调用") if grad else ("backward call", "反向传播调用")
+    assert (f"the hook `{hook}` (defined at line {defined}) in the {call} at line "
             f"{call_line}, and the hook raised {kind} at line {line}") in error["explanation"]
     zh = localized(error, "zh_CN")
-    assert f"第 {call_line} 行的反向传播调用中调用了钩子 `{hook}`（定义于第 {defined} 行）" in \
+    assert f"第 {call_line} 行的{zh_call}中调用了钩子 `{hook}`（定义于第 {defined} 行）" in \
         zh["explanation"] and f"在第 {line} 行抛出了 {kind}" in zh["explanation"]
 
 

@@ -122,6 +122,122 @@ def test_missing_or_unusable_root_is_bad_usage():
     assert leaf.exit_code == 2 and "grad_fn" in leaf.error["message"]
 
 
+OUTPUT_ROOTS = """\
+import collections, dataclasses, types
+
+@dataclasses.dataclass
+class Output(collections.OrderedDict):  # HuggingFace's ModelOutput, in short
+    loss: object = None
+    hidden: object = None
+
+    def __post_init__(self):
+        for key, value in vars(self).items():
+            dict.__setitem__(self, key, value)
+
+    def __getitem__(self, key):
+        reads.append(key)
+        return dict.__getitem__(self, key)
+
+    def __getattribute__(self, name):
+        if not name.startswith("__"):
+            reads.append(name)
+        return object.__getattribute__(self, name)
+
+reads = []
+x = torch.ones(3, requires_grad=True)
+out = Output(loss=(x * 2).sum(), hidden=((x * 3), (x * 4)))
+outs = [out["hidden"][0], x * 5]
+d = {"k": x.exp()}
+ns = types.SimpleNamespace(loss=x.cos().sum(), hs=[x.sin()])  # a C type's __dict__ slot
+reads.clear()
+"""
+
+
+@pytest.mark.parametrize("root", ["out.loss", "out['loss']", "out.hidden[1]", "outs[-1]",
+                                  'd["k"]', "outs[0], out.loss", "ns.loss", "ns.hs[-1]"])
+def test_a_root_held_in_a_top_level_value_is_what_python_reads_there(root):
+    """``out = model(..., labels=y); out.loss.backward()`` binds no tensor at top level:
+    ``--root out.loss`` was refused ("defines no variable named 'out.loss'"), so a
+    HuggingFace snippet had nothing to draw. The root is the very tensor python's own
+    expression gives, read without running the output object's code."""
+    result = run_snippet(OUTPUT_ROOTS, root=root)
+    assert result.error is None and result.exit_code == 0
+    assert result.namespace["reads"] == []
+    expected = [eval(name, result.namespace) for name in root.split(",")]  # python's reading
+    assert len(result.roots) == len(expected)
+    assert all(got is want for got, want in zip(result.roots, expected))
+    assert result.root_name == ",".join(n.strip() for n in root.split(","))
+
+
+@pytest.mark.parametrize("root, words", [("out.los", "finds no .los in out "),
+                                         ("outs[2]", "finds no [2] in outs "),
+                                         ("out.hidden[5]", "finds no [5] in out.hidden "),
+                                         ("d['q']", "finds no ['q'] in d "),
+                                         ("outs[0].grad_fn", "finds no .grad_fn in outs[0] "),
+                                         ("nope.loss", "no variable named 'nope'"),
+                                         ("out.loss()", "write it as out.loss"),
+                                         ("outs[10**3]", "write it as out.loss"),
+                                         ("outs[True]", "write it as out.loss"),
+                                         ("outs" + "[0]" * 100_000, "write it as out.loss"),
+                                         ("a\0b", "write it as out.loss"),
+                                         ("out.hidden", "not a tensor")])
+def test_a_root_path_that_finds_no_tensor_is_bad_usage(root, words):
+    result = run_snippet(OUTPUT_ROOTS, root=root)
+    assert result.exit_code == 2 and words in result.error["message"] and not result.roots
+    assert result.namespace["reads"] == []
+
+
+HOSTILE_ROOTS = """\
+reads = []
+x = torch.ones(3, requires_grad=True)
+
+class Meta(type):
+    def __getattribute__(cls, name):
+        reads.append(name)
+        return type.__getattribute__(cls, name)
+
+class Held(metaclass=Meta):
+    pass
+
+held = Held.__new__(Held)
+object.__setattr__(held, "loss", (x * 2).sum())
+
+class Doubled:
+    @property
+    def loss(self):
+        return self.__dict__["loss"] * 2
+
+doubled = Doubled.__new__(Doubled)
+object.__getattribute__(doubled, "__dict__")["loss"] = (x * 3).sum()
+
+class Key:
+    def __hash__(self):
+        return 7
+
+    def __eq__(self, other):
+        reads.append("__eq__")
+        return other == 7
+
+keyed = {Key(): (x * 4).sum(), "loss": (x * 5).sum()}
+reads.clear()
+"""
+
+
+@pytest.mark.parametrize("root, python_reads", [("held.loss", True), ("doubled.loss", False),
+                                                ("keyed['loss']", True), ("keyed[7]", False)])
+def test_a_root_path_runs_none_of_the_snippets_code(root, python_reads):
+    """A metaclass's __getattribute__ (on the class's __mro__ and __dict__) and a key's
+    __eq__ ran after the snippet's end; a property's __dict__ entry was read as the root
+    where python's ``doubled.loss`` gives the property's tensor."""
+    result = run_snippet(HOSTILE_ROOTS, root=root)
+    assert result.namespace["reads"] == []
+    if python_reads:  # the very tensor python's expression gives
+        assert result.exit_code == 0 and result.roots[0] is eval(root, result.namespace)
+    else:  # python's expression runs the snippet's code: gradstep draws nothing else
+        assert result.exit_code == 2 and not result.roots
+        assert "finds no" in result.error["message"]
+
+
 PROXY_ROOTS = """\
 class Proxy:
     def __init__(self, target):

@@ -8,6 +8,8 @@ saved buffers freed or alive, the gradient on each edge, each leaf's ``.grad``.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 
@@ -15,7 +17,14 @@ from gradstep.autograd.graph_json import graph_from_json
 from gradstep.autograd.session import Session
 from gradstep.autograd.step_state import GRAD_NOT_KNOWN, PassHistory, drawn_calls, is_tensor_entry
 from gradstep.examples import EXAMPLES
-from tests.step_oracle import assert_matches, drawn_ids, expected_state, oracle_run
+from tests.step_oracle import (
+    OracleRun,
+    assert_matches,
+    drawn_ids,
+    expected_state,
+    oracle_run,
+    saved_freed,
+)
 
 ERROR_SNIPPETS = {
     "non_scalar": "import torch\nx = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward()\n",
@@ -273,9 +282,73 @@ HUNTED = {
                       "w.grad = torch.tensor([float('nan'), -0.])\nout = (x * w).sum()\n"
                       "out.backward(inputs=[x], retain_graph=True)\nout.backward()\nprint(w.grad)\n"),
 }
+# statehunt4: passes torch stops or prunes (inputs=, a hook or a custom Function's backward
+# raising, a hook returning the wrong shape, autograd.grad freeing the graph), each then
+# called again: the nodes such a pass does not run keep their buffers, and read "not run
+# in this pass" (said_state), not "not run yet"
+STOPPED = {
+    "inputs_skip_then_full_retain": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+        "w = torch.tensor([3., 4.], requires_grad=True)\nh = w.sin() * w\n"
+        "out = (x.exp() * h).sum()\nout.backward(inputs=[x], retain_graph=True)\n"
+        "out.backward(inputs=[w])\ntry:\n    out.backward()\nexcept RuntimeError as e:\n"
+        "    print(str(e)[:20])\n"),
+    "hook_raises_retain": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\nh = x.exp()\nn = [0]\n"
+        "def hk(g):\n    n[0] += 1\n    if n[0] == 1:\n        raise ValueError('hook')\n"
+        "h.register_hook(hk)\ny = (h.sin() * h).sum()\ntry:\n"
+        "    y.backward(retain_graph=True)\nexcept ValueError as e:\n    print(e)\n"
+        "y.backward()\n"),
+    "custom_backward_raises": (
+        "import torch\nclass F(torch.autograd.Function):\n    @staticmethod\n"
+        "    def forward(ctx, a):\n        ctx.save_for_backward(a)\n        return a * 2\n"
+        "    @staticmethod\n    def backward(ctx, g):\n        raise ValueError('nope')\n\n"
+        "x = torch.tensor([1., 2.], requires_grad=True)\nh = x.exp()\n"
+        "y = (F.apply(h) * h.sin()).sum()\ntry:\n    y.backward()\n"
+        "except ValueError as e:\n    print(e)\ntry:\n    y.backward()\n"
+        "except RuntimeError as e:\n    print(str(e)[:20])\n"),
+    "hook_wrong_shape": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\nh = x.exp()\n"
+        "h.register_hook(lambda g: torch.ones(3))\ny = (h * x.sin()).sum()\ntry:\n"
+        "    y.backward()\nexcept RuntimeError as e:\n    print(str(e)[:20])\n"
+        "print(x.grad)\n"),
+    # the gradient penalty's pass over g (its root let go: not drawn) freed the buffers of
+    # the graph create_graph built, drawn under g; y.backward() then showed them alive
+    "create_graph_pass_not_drawn": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\ny = (x.exp() * x).sum()\n"
+        "g, = torch.autograd.grad(y, x, create_graph=True)\n(g * g).sum().backward()\n"
+        "try:\n    y.backward()\nexcept RuntimeError as e:\n    print(str(e)[:20])\n"
+        "print(x.grad)\n"),
+    # a thread's call (not drawn) freed its ExpBackward0, whose key (sequence number 0, from
+    # that thread's counter) is also the key of a's ExpBackward0, built in another thread:
+    # its frees are not carried to the drawn nodes (CallGraph.threads)
+    "thread_keys": (
+        "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n\n\n"
+        "def build():\n    global a, b\n    a = x.exp()\n    b = x.cos()\n\n\n"
+        "def work():\n    z = (x.exp() * x).sum()\n    z.backward()\n\n\n"
+        "for job in (build, work):\n    t = threading.Thread(target=job)\n    t.start()\n"
+        "    t.join()\nc = (b * b).sum()\nc.backward()\ny = (a * b).sum()\nprint(x.grad)\n"),
+    "grad_then_backward": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+        "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x)\ntry:\n"
+        "    y.backward()\nexcept RuntimeError as e:\n    print(str(e)[:20])\n"),
+}
+# the same keys the other way round: the main thread's call (not drawn) freed its
+# ExpBackward0 (0) before the thread built a's (0): a's read freed where torch had it
+# alive (rev-statehunt4: the call was recorded before the thread started; the thread
+# builds nodes until its counter reaches the main thread's: w makes k at least 1, the
+# one node the loop must build)
+THREAD_KEYS_CALL_FIRST = (
+    "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+    "w = x * 1\ne = x.exp()\nk = e.grad_fn._sequence_nr()\nz = (e * x).sum()\nz.backward()\n"
+    "del z, e\n\n\ndef build():\n    global a, b\n"
+    "    while (x * 1).grad_fn._sequence_nr() + 1 < k:\n        pass\n"
+    "    a = x.exp()\n    b = x.cos()\n\n\n"
+    "t = threading.Thread(target=build)\nt.start()\nt.join()\n"
+    "c = (b * b).sum()\nc.backward()\ny = (a * b).sum()\nprint(x.grad)\n")
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
-CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, "ctx_names": CTX_NAMES,
-         "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
+CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, **STOPPED,
+         "ctx_names": CTX_NAMES, "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
 
 
 def shown_by(state) -> dict:
@@ -302,6 +375,20 @@ def assert_counts_match(index, k: int, state, expected: dict) -> None:
     assert index.error_at(k) == state.error
 
 
+def assert_said_states(index, k: int, torch_call, ids: dict) -> None:
+    """A node not run after ``k`` steps reads "not run yet" (``pending``) only where torch
+    runs it at a later step of the call; else "not run in this pass" (``not_run``): torch
+    skips it (``inputs=``, a branch ``autograd.grad`` does not need) or stopped the pass,
+    and at the end nothing runs any more (statehunt4: the hover text said "not run yet")."""
+    later = {ids[fn] for fn in torch_call.order[k + 1:] if fn in ids}
+    for node in ids.values():
+        if index.node_state(node, k) == "pending":
+            want = "pending" if node in later else "not_run"
+            assert index.said_state(node, k) == want, (node, k, want)
+        else:
+            assert index.said_state(node, k) == index.node_state(node, k)
+
+
 def gradstep_and_torch(source: str, filename: str):
     result = Session().run(source, filename=filename)
     oracle = oracle_run(source, filename)
@@ -323,9 +410,9 @@ def assert_every_step_is_torchs(case: str, source: str) -> dict:
         assert all(not c.nodes for c in oracle.calls), case
         return
     graph = graph_from_json(result["trace"])
-    ids = drawn_ids(oracle, result["trace"], result["root_name"])
-    labels = {n: a["label"] for n, a in graph.nodes(data=True) if a["kind"] == "leaf"}
     calls = drawn_calls(result["calls"], graph)
+    ids = drawn_ids(oracle, result["trace"], result["root_name"], {c["index"] for c in calls})
+    labels = {n: a["label"] for n, a in graph.nodes(data=True) if a["kind"] == "leaf"}
     history = PassHistory(graph, [c["timeline"] for c in calls])
     assert calls or not oracle.calls
     for p, call in enumerate(calls):
@@ -338,6 +425,7 @@ def assert_every_step_is_torchs(case: str, source: str) -> dict:
             assert_matches(shown_by(state), expected, f"{case} pass {p + 1} step {k}")
             assert case in GRAD_WRITTEN or case in BUDGET_SPENT or not not_known(state), (case, p, k)
             assert (state.current or {}).get("node") == expected["current"]
+            assert_said_states(history.index(p), k, torch_call, ids)
             assert_counts_match(history.index(p), k, state, expected)
         end = history.state(p, len(steps))
         assert (end.error is not None) == (torch_call.raised is not None)
@@ -732,3 +820,47 @@ def test_a_lists_leaves_take_plain_names_bound_before_a_pass_and_no_grad_tensor_
     result = assert_every_step_is_torchs("data_then_leaf_same_name", HUNTED["data_then_leaf_same_name"])
     graph = graph_from_json(result["trace"])
     assert [a["label"] for _, a in graph.nodes(data=True) if a["kind"] == "leaf"] == ["x"]
+
+
+def test_a_pass_whose_steps_are_not_shown_says_no_node_was_not_run():
+    """``is_grads_batched=True`` runs the pass under vmap: torch runs its nodes, but gradstep
+    shows no steps (``no_steps``). "not run in this pass" would then be false: such a pass
+    keeps the plain pending state (said_state, statehunt4)."""
+    source = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\ny = x.exp() * 3\n"
+              "torch.autograd.grad(y, x, torch.eye(2), is_grads_batched=True)\n")
+    result = Session().run(source, filename="/x/batched.py")
+    graph = graph_from_json(result["trace"])
+    (call,) = drawn_calls(result["calls"], graph)
+    assert call["timeline"]["no_steps"] == "batched" and not call["timeline"]["steps"]
+    index = PassHistory(graph, [call["timeline"]]).index(0)
+    assert {index.said_state(n, 0) for n in graph.nodes} == {"pending"}
+    # its one position, "0 of 0 steps done", is also its end: torch freed the buffers there
+    # (the step showed them alive, statehunt4)
+    namespace: dict = {}
+    exec(compile(source, "/x/batched.py", "exec"), namespace)  # plain torch (the oracle's hooks
+    # clone each gradient, which vmap's batching refuses)
+    ids = drawn_ids(OracleRun(namespace, [], None), result["trace"], result["root_name"])
+    torch_freed = {ids[fn] for fn in ids if saved_freed(fn)}
+    assert torch_freed == {n for n, a in graph.nodes(data=True) if a["name"] != "AccumulateGrad"}
+    state = index.state(0)
+    assert state.freed == torch_freed and index.freed_count(0) == len(torch_freed)
+
+
+def test_a_call_before_a_thread_does_not_free_that_threads_nodes():
+    """The snippet runs in a fresh thread, as in a fresh process: its counter starts low, and
+    the thread it starts builds nodes until its own counter reaches the main thread's (a few
+    steps, not the whole test run's count)."""
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append(assert_every_step_is_torchs("thread_keys_call_first", THREAD_KEYS_CALL_FIRST))
+        except BaseException as exc:  # (raised again below, in pytest's thread)
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    assert outcome[0]["calls"]

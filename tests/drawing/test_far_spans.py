@@ -140,3 +140,52 @@ def test_chords_known_to_lie_in_the_clip_are_set_as_when_cut_to_it():
                 got = far_spans.chord_pixels(ends, clip, inside=True)
             assert got[1] == corner and got[0].shape == mask.shape and (got[0] == mask).all()
             assert got[2].shape == rest.shape and (got[2] == rest).all()
+
+
+def qt_pixels(lines: np.ndarray, size: tuple[int, int], offset: tuple[int, int]) -> np.ndarray:
+    """Return the pixels Qt's aliased one-pixel pen sets for ``lines`` drawn at ``offset``
+    on an image of ``size`` (its raster engine's device), in the painter's pixels."""
+    width, height = size
+    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    painter = QtGui.QPainter(image)
+    painter.translate(*offset)
+    painter.setPen(QtGui.QPen(QtGui.QColor("#7f7f7f"), 0))
+    qt_paint.draw_lines(painter, lines)
+    painter.end()
+    return np.frombuffer(image.constBits(), np.uint32).reshape(height, -1)[:, :width] != 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_line_runs_are_the_pixels_qt_sets(seed):
+    """Chords of every slope, long and short, points, ends past the device's edges (Qt cuts
+    a chord at the device grown by a pixel and two, in floats, before it steps along it),
+    drawn at an offset in the device (a widget's in its window's backing store): the
+    runs ``line_runs`` makes and Qt's pixels for the rest are Qt's pixels for all."""
+    rng = np.random.default_rng(seed)
+    size = (int(rng.integers(60, 300)), int(rng.integers(60, 300)))
+    offset = (int(rng.integers(-40, 40)), int(rng.integers(-40, 40)))
+    lines = rng.integers(-400, 700, (4000, 4)).astype(float)
+    lines[:1000, 3] = lines[:1000, 1] + rng.integers(-4, 5, 1000)  # shallow
+    lines[1000:1100, 2:] = lines[1000:1100, :2]  # points
+    lines[1100:1500, 2] = lines[1100:1500, 0] + rng.integers(-3, 4, 400)  # steep
+    lines[1500:1600] = rng.integers(-3, 4, (100, 4)) + [0, 0, size[0], 0]  # along an edge
+    (row, first, last), rest = far_spans.line_runs(columns(lines), size, offset)
+    assert len(rest) < len(lines) // 2
+    got = qt_pixels(lines[rest], size, offset)
+    row, first, last = row + offset[1], first + offset[0], last + offset[0]
+    inside = (row >= 0) & (row < size[1])
+    for y, a, b in zip(row[inside], np.maximum(first[inside], 0), np.minimum(last[inside], size[0] - 1)):
+        got[y, a:b + 1] = True
+    assert (got == qt_pixels(lines, size, offset)).all()
+
+
+def test_line_pixels_are_cut_to_the_clip_and_left_to_qt_when_few():
+    lines = np.array([[-50, 5, 400, 30], [7, -9, 30, 150]] * 300, float)  # across, steep
+    assert far_spans.line_pixels(columns(lines[:far_spans.LINES_FEW - 1]), (0, 0, SIZE, SIZE),
+                                 ((SIZE, SIZE), (0, 0))) is None
+    mask, corner, rest = far_spans.line_pixels(columns(lines), (10, 4, 60, 30),
+                                               ((SIZE, SIZE), (0, 0)))
+    assert corner == (10, 4) and mask.shape == (26, 50) and (rest % 2 == 1).all()
+    whole = qt_pixels(lines[::2], (SIZE, SIZE), (0, 0))
+    assert (mask == whole[4:30, 10:60]).all() and mask.any()

@@ -613,14 +613,17 @@ def test_a_dashed_border_made_once_per_size_is_the_border_stroked_in_place(qtbot
             assert np.count_nonzero(np.frombuffer(pictures[0].constBits(), np.uint32)) > 30
 
 
-def far_edges(made, scale, clip=None, ratio=1.0, plain_first=False) -> QtGui.QImage:
+def far_edges(made, scale, clip=None, ratio=1.0, plain_first=False, setup=None) -> QtGui.QImage:
     """Return the edges of ``made`` painted far out (``_paint_far``) at ``scale``, half the
     nodes done, into a 240 x 200 image (``ratio``: its device pixel ratio; ``plain_first``:
-    every piece drawn plain first, the done ones then over them)."""
+    every piece drawn plain first, the done ones then over them; ``setup``: called with the
+    painter first)."""
     image = QtGui.QImage(int(240 * ratio), int(200 * ratio), QtGui.QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(ratio)
     image.fill(QtCore.Qt.GlobalColor.white)
     painter = QtGui.QPainter(image)
+    if setup is not None:
+        setup(painter)
     if clip is not None:
         painter.setClipRect(clip)
     rect = made.sceneRect()
@@ -815,3 +818,83 @@ def test_a_view_far_out_shows_each_new_state_as_a_fresh_scene_draws_it(qtbot):
         fresh.deleteLater()
     view.setScene(None)
     made.deleteLater()
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.03, 0.01, 0.004])
+def test_far_out_runs_look_as_qt_drawing_those_chords(wide_dag, monkeypatch, scale):
+    """The chords Qt steps along x set as its runs (``far_spans.line_pixels``): the same
+    pictures as Qt drawing them, whole, cut to a strip, and at pixel ratio 2 (Qt draws)."""
+    from gradstep.drawing import far_spans
+
+    strip = QtCore.QRect(40, 25, 90, 120)
+    real, used = far_spans.line_pixels, []
+    monkeypatch.setattr(far_spans, "line_pixels", lambda *args: used.append(
+        real(*args) is not None) or real(*args))
+    monkeypatch.setattr(far_spans, "LINES_FEW", 0)
+    monkeypatch.setattr(far_spans, "MASK_SHARE", 0.0)  # each such chord set in numpy
+    pictures = [far_edges(wide_dag, scale, clip, ratio)
+                for clip, ratio in ((None, 1.0), (strip, 1.0), (None, 2.0))]
+    assert used == [True] * 4  # two colours, two pictures; none at pixel ratio 2
+    monkeypatch.setattr(far_spans, "LINES_FEW", 10 ** 9)  # every such chord drawn by Qt
+    assert [far_edges(wide_dag, scale, clip, ratio)
+            for clip, ratio in ((None, 1.0), (strip, 1.0), (None, 2.0))] == pictures
+
+
+def test_far_out_runs_in_a_window_are_where_qt_draws_them(qtbot, monkeypatch):
+    """In a window the view's pixels lie at an offset in the window's backing store, and
+    Qt cuts a chord at that device's edges: a window with a dock left of the view,
+    grabbed whole far out, looks as it does with Qt drawing every chord."""
+    from gradstep.drawing import far_spans
+    from gradstep.ui.qt_graph_view import QtGraphView
+
+    window = QtWidgets.QMainWindow()
+    qtbot.addWidget(window)
+    view = QtGraphView()
+    window.setCentralWidget(view)
+    dock = QtWidgets.QDockWidget("side")
+    dock.setWidget(QtWidgets.QLabel("side"))
+    window.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    window.resize(520, 360)
+    window.show()
+    qtbot.waitExposed(window)
+    view.set_graph(samples.layered_dag(1500, width=60, seed=3))
+    view.set_node_states({n: "done" for n in list(view.graph.nodes)[::3]})
+    real, offsets = far_spans.line_pixels, []
+    monkeypatch.setattr(far_spans, "line_pixels", lambda ends, clip, engine: (
+        offsets.append(engine[1]), real(ends, clip, engine))[1])
+    monkeypatch.setattr(far_spans, "LINES_FEW", 0)
+    monkeypatch.setattr(far_spans, "MASK_SHARE", 0.0)
+    pictures = []
+    for scale in (0.1, 0.03, 0.012):
+        view.refit_on_resize = None
+        view.resetTransform()
+        view.scale(scale, scale)
+        pictures.append(window.grab().toImage())
+    assert offsets and all(x > 0 for x, _ in offsets)  # the view right of the dock
+    monkeypatch.setattr(far_spans, "LINES_FEW", 10 ** 9)
+    for scale, picture in zip((0.1, 0.03, 0.012), pictures):
+        view.resetTransform()
+        view.scale(scale, scale)
+        assert window.grab().toImage() == picture
+
+
+@pytest.mark.parametrize("blend", ["opacity", "multiply", "colour"])
+def test_far_out_chords_seen_through_are_all_drawn_by_qt(wide_dag, monkeypatch, blend):
+    """Where a pixel Qt sets twice (chords that cross) looks other than one set once (the
+    painter's opacity under 1, another composition mode, an edge colour seen through), an
+    image of the chords (it sets each pixel once) is not Qt's picture: Qt draws them all."""
+    from gradstep.drawing import far_spans, qt_scene, style
+
+    def setup(painter):
+        if blend == "opacity":
+            painter.setOpacity(0.5)
+        elif blend == "multiply":
+            painter.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_Multiply)
+
+    if blend == "colour":
+        monkeypatch.setattr(style, "EDGE", "#807f7f7f")
+    monkeypatch.setattr(far_spans, "LINES_FEW", 0)
+    monkeypatch.setattr(far_spans, "MASK_SHARE", 0.0)
+    pictures = [far_edges(wide_dag, scale, setup=setup) for scale in (0.1, 0.01)]
+    monkeypatch.setattr(qt_scene, "_device_clip", lambda painter: None)  # Qt draws every chord
+    assert [far_edges(wide_dag, scale, setup=setup) for scale in (0.1, 0.01)] == pictures

@@ -60,12 +60,16 @@ def test_values_panel_shows_the_mse_formula_with_its_numbers(qtbot, window):
     # the ▶ step has not run yet: torch has sent nothing (as "Gradient it sends when it runs")
     assert f"= {grad}, which is what torch sends when it runs ✓" in text
     assert "torch sent" not in text
+    assert window.values_panel.slot_label.text() == "Sends along slot:"
+    label_width = window.values_panel.slot_label.minimumWidth()
     assert f"mse_loss_backward(grad, {y}, {printed(torch.ones(1))}, 1)" in text
     node = window.model.focus_node()
     window.model.step_forward()  # one step on, the same node: it ran
     window.model.select(node)
     qtbot.waitUntil(lambda: f"= {grad}, which is what torch sent ✓"
                     in window.values_panel.formula.toPlainText(), timeout=WAIT)
+    assert window.values_panel.slot_label.text() == "Sent along slot:"
+    assert window.values_panel.slot_label.minimumWidth() == label_width  # the row stays put
     assert "no gradient flows here" in text  # torch.ones(1) needs none
 
 

@@ -107,7 +107,7 @@ def test_switching_to_chinese_rewords_the_window_at_once_and_keeps_the_lesson(qt
     assert window.docks["saved"].windowTitle() == "已保存的张量 && retain_graph"
     shown = window.errors_panel.toPlainText()
     assert "Trying to backward through the graph a second time" in shown  # torch's, verbatim
-    assert "第 10 行的 backward 调用没有传入 retain_graph=True，它已经释放了计算图为求梯度而保存的张量" in shown
+    assert "第 10 行的 backward 调用没有传入 retain_graph=True，已经释放了计算图为求梯度而保存的张量" in shown
     assert "怎么改：" in shown and "How to fix" not in shown
     assert window.editor.error_text.startswith("RuntimeError: Trying to backward")
     assert window.step_bar.position.text().strip() == "已完成 1 / 2 步"

@@ -139,6 +139,86 @@ def test_the_leaf_gradients_columns_end_inside_the_panel(qtbot, make_window):
     assert sum(widths) < sum(wider) <= panel.viewport().width(), (widths, wider)
 
 
+MODULE = ("import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+          "def block():\n    return nn.ModuleDict({'attn': nn.ModuleDict({'c_proj': nn.Linear(3, 6)}),"
+          " 'mlp': nn.ModuleDict({'c_proj': nn.Linear(3, 6)})})\n\n\n"
+          "model = nn.ModuleDict({'transformer': nn.ModuleDict({'h': nn.ModuleList([block(), block()])})})\n"
+          "h = model['transformer']['h']\n"
+          "loss = sum(b[part]['c_proj'](torch.ones(1, 3)).square().sum() for b in h for part in ('attn', 'mlp'))\n"
+          "loss.backward()\n")
+
+
+def test_a_cut_row_name_keeps_what_tells_the_rows_apart(qtbot, make_window):
+    """A parameter's row name too long for the first column loses first the module path all
+    rows share (``transformer.h.``), then its middle: what tells the rows apart stays (the
+    block, attn or mlp, weight or bias). Cut at the end (Qt's), a tiny GPT-2's rows read
+    ``transformer.h.1.mlp.c_proj....`` for the weight and the bias alike; cut in the middle
+    alone, ``transformer.h…roj.bias.grad`` for four rows. The cells hold torch's ``.grad``."""
+    from gradstep.ui.qt_leaf_panel import shared_path
+
+    window = make_window(Session)
+    window.resize(1280, 800)
+    settle(qtbot, window)
+    run(qtbot, window, MODULE)
+    window.docks["leaves"].raise_()
+    panel = window.leaf_panel
+    window.resizeDocks([window.docks["leaves"]], [360], QtCore.Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: panel.header().sectionSize(0) < 200, timeout=5000)  # cut names
+    settle(qtbot, window)
+    from torch import nn
+    torch.manual_seed(0)
+    blocks = [{part: nn.Linear(3, 6) for part in ("attn", "mlp")} for _ in range(2)]
+    loss = sum(b[part](torch.ones(1, 3)).square().sum() for b in blocks for part in ("attn", "mlp"))
+    loss.backward()
+    drawn = {}
+    for i in range(panel.topLevelItemCount()):
+        item = panel.topLevelItem(i)
+        name = item.text(0)
+        _, _, k, part, _, leaf, _ = name.split(".")  # transformer.h.K.PART.c_proj.LEAF.grad
+        assert item.text(1) == short(getattr(blocks[int(k)][part], leaf).grad.tolist(), 40)
+        assert panel.fontMetrics().horizontalAdvance(name) > panel.header().sectionSize(0)
+        drawn[name] = drawn_text(panel, item, 0)
+    assert len(drawn) == 8 and len(set(drawn.values())) == 8, drawn  # eight rows, told apart
+    assert panel.shared_path == "transformer.h." == shared_path(list(drawn))
+    for name, text in drawn.items():
+        assert text.startswith("…") and "transformer" not in text, text
+        head, _, tail = text[1:].partition("…")
+        assert name.removeprefix("transformer.h.").startswith(head) and name.endswith(tail)
+        assert head.split(".")[0] == name.split(".")[2], (name, text)  # the block
+        assert name.split(".")[-2] in (head + "." + tail).split("."), (name, text)  # its leaf
+    assert shared_path(["w.grad", "b.grad"]) == shared_path(["ab.grad", "ac.grad"]) == ""
+    assert shared_path(["net.0.weight.grad"]) == ""  # one row: nothing shared to leave out
+
+
+def test_a_cut_row_name_is_told_apart_from_the_other_rows(qtbot):
+    """A resnet's downsample rows differ in one inner part (``downsample.0``, a convolution,
+    ``downsample.1``, a batch norm) and in the layer: the cut keeps those, not a part every
+    row has."""
+    from gradstep.ui.qt_leaf_panel import cut_name
+
+    rows = [f"layer{k}.0.downsample.{i}.{leaf}.grad" for k in (2, 3, 4) for i in (0, 1)
+            for leaf in ("weight", "bias") if (i, leaf) != (0, "bias")]
+    metrics = QtGui.QFontMetricsF(QtWidgets.QApplication.font())
+    room = int(metrics.horizontalAdvance("layer4.0.dow…1.weight.grad"))
+    cuts = {row: cut_name(row, rows, "", metrics, room) for row in rows}
+    assert len(set(cuts.values())) == len(rows), cuts
+    for row, text in cuts.items():
+        head, _, tail = text.partition("…")
+        assert metrics.horizontalAdvance(text) <= room and tail, text
+        assert row.startswith(head + ".") and row.endswith("." + tail), (row, text)
+    assert cut_name("layer4.0.bn1.weight.grad", rows, "", metrics, room) == "layer4.0.bn1.weight.grad"
+    shared = "transformer."  # narrower and narrower: no "……", whole parts kept
+    gpt = [f"{shared}h.{k}.mlp.c_proj.{leaf}.grad" for k in (0, 1) for leaf in ("weight", "bias")]
+    for room in range(int(metrics.horizontalAdvance("…0…grad")), int(metrics.horizontalAdvance(gpt[0]))):
+        for row in gpt:
+            text = cut_name(row, gpt, shared, metrics, room)
+            assert "……" not in text and metrics.horizontalAdvance(text) <= room, (room, text)
+            if text == row:
+                continue
+            *_, head, tail = [""] + text.split("…")  # (…h.0…bias.grad: after the shared path)
+            assert row.endswith("." + tail) and (not head or f".{head}." in "." + row), (room, text)
+
+
 def drawn_text(panel, item, col) -> str:
     """Return the text the panel's delegate draws in ``item``'s cell ``col``, as cut; it
     fits the room the style draws a cell's text in, so Qt cuts nothing more (``-0.…``)."""
@@ -152,7 +232,7 @@ def drawn_text(panel, item, col) -> str:
     style = panel.style()
     room = style.subElementRect(QtWidgets.QStyle.SubElement.SE_ItemViewItemText, option, panel)
     margin = style.pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, panel) + 1
-    assert option.fontMetrics.horizontalAdvance(drawn) <= room.width() - 2 * margin, drawn
+    assert QtGui.QFontMetricsF(option.font).horizontalAdvance(drawn) <= room.width() - 2 * margin, drawn
     return drawn
 
 

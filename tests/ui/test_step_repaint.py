@@ -82,15 +82,22 @@ def test_choosing_the_pass_again_after_its_end_shows_step_0_as_torch_had_it(qtbo
 
 def test_the_step_bar_and_the_values_header_number_steps_alike(qtbot, window):
     """The bar counts the steps done; the Values panel numbers a step from 1, as the exports
-    do (``After step 3 of 3``): before the first step the ▶ node runs at step 1, not
-    "step 0"; at the end the bar has done 3 of 3 and the last node ran at step 3."""
+    do (``Step 3 of 3``): before the first step the ▶ node runs at step 1, not
+    "step 0"; at the end torch's third step raised, so the bar has done 2 of 3 and says
+    step 3 raised (it read "3 / 3 steps done": a step torch did not finish)."""
     window.editor.setPlainText(INPLACE)
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
         window.act_run.trigger()
     window.docks["values"].raise_()
     bar, header = window.step_bar, window.values_panel.header
-    assert bar.position.text().strip() == "3 / 3 steps done"
+    steps = window.model.timeline["steps"]  # torch's: which step raised
+    raised = [i + 1 for i, step in enumerate(steps) if step.get("error")]
+    assert raised == [3]
+    assert bar.position.text().strip() == "2 / 3 steps done, step 3 raised"
     assert header.text().endswith("✗ raised at step 3")  # SigmoidBackward0, where torch raised
+    window.docks["saved"].raise_()
+    assert "(pass 1, 2 of 3 steps done, step 3 raised)" in window.saved_panel.state_label.text()
+    window.docks["values"].raise_()
     bar.act_reset.trigger()
     assert bar.position.text().strip() == "0 / 3 steps done"
     assert header.text().endswith("▶ runs at step 1")  # SumBackward0, torch's first
@@ -117,6 +124,53 @@ def test_a_selected_node_that_runs_later_in_the_pass_says_so(qtbot, window):
     outside = next(n for n in window.model.graph.nodes if n not in ran)  # a's AccumulateGrad
     window.model.select(outside)
     assert header.text().endswith("not run in this pass")
+
+
+def test_a_nodes_hover_text_says_not_run_where_torch_does_not_run_it_in_the_pass(qtbot, window):
+    """The hover text said "not run yet in this pass" for every node not run at the step
+    shown, also one torch never runs in that pass (a's AccumulateGrad after torch raised at
+    SigmoidBackward0), and at the pass's end, where nothing runs any more (statehunt4). It
+    now says so as the Values header does: "not run yet" only where a later step of the
+    pass (torch's order, the JSON's steps) runs the node."""
+    window.editor.setPlainText(INPLACE)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    model, follower = window.model, window.follower
+    steps = model.timeline["steps"]
+    ran = [s["node"] for s in steps]
+    outside = next(n for n in model.graph.nodes if n not in ran)
+    for k in range(len(steps) + 1):
+        model.set_step(k)
+        for node in [*ran, outside]:
+            tip = follower.node_tooltip(node, model.node(node))
+            if node in ran[k + 1:] and node not in ran[:k + 1]:
+                assert "state: not run yet in this pass" in tip, (k, node, tip)
+            elif node not in ran[:k + 1]:
+                assert "state: not run in this pass" in tip, (k, node, tip)
+            else:
+                assert "not run" not in tip, (k, node, tip)
+
+
+def test_a_pass_whose_steps_are_not_shown_says_so_not_that_a_node_did_not_run(qtbot, window):
+    """``is_grads_batched=True``: torch runs the pass under vmap and gradstep shows no steps;
+    the Values header said "not run in this pass" of nodes torch ran, and the hover text
+    "not run yet in this pass" (statehunt4). The header says why the steps are not shown
+    (the step bar's note, past the toolbar's edge at 1280x800), the hover text keeps the
+    plain pending words."""
+    window.editor.setPlainText("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                               "y = x.exp() * 3\n"
+                               "torch.autograd.grad(y, x, torch.eye(2), is_grads_batched=True)\n")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    window.docks["values"].raise_()
+    model = window.model
+    assert model.timeline.get("no_steps") == "batched" and model.step_count == 0
+    for node in model.graph.nodes:
+        model.select(node)
+        assert window.values_panel.header.text().endswith(
+            "no steps: is_grads_batched=True runs the pass on vmap's batch of gradients, "
+            "which gradstep does not read")
+        assert "state: not run yet in this pass" in window.follower.node_tooltip(node, model.node(node))
 
 
 HOOK_SETS_GRAD = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
@@ -183,3 +237,40 @@ def test_a_grad_a_hook_wrote_in_autograd_grad_reads_not_known_not_ellipsis(qtbot
     assert printed.getvalue().startswith("tensor(")
     assert [float(v) for v in got.split(" is ")[1].split(";")[0].strip("[]").split(",")] == \
         pytest.approx([float(v) for v in want.strip("[]").split(",")], rel=1e-4)
+
+
+
+def test_a_box_torch_had_not_built_yet_shows_no_saved_tensors(qtbot, window):
+    """``z = y * y`` is built after ``y.backward(retain_graph=True)``: in that pass's steps
+    z's faded boxes and their hover texts showed the trace's saved tensors (``saved: other,
+    self``, alive) where torch had no such node yet (review of statehunt4). Which nodes came
+    after the call is read off a plain run: reachable from ``z``, not from ``y`` (every node
+    built before the call is reachable from ``y`` in this snippet)."""
+    from gradstep.autograd.step_state import drawn_calls
+    from tests.step_oracle import drawn_ids, oracle_run, reachable
+
+    source = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+              "y = (x.exp() * x).sum()\ny.backward(retain_graph=True)\nz = y * y\n"
+              "z.backward()\nprint(x.grad)\n")
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    model, scene = window.model, window.graph_view.graph_scene
+    oracle = oracle_run(source, "/x/built.py")
+    calls = drawn_calls(model.calls, model.graph)
+    ids = drawn_ids(oracle, model.trace, model.root_name, {c["index"] for c in calls})
+    z, y = oracle.namespace["z"], oracle.namespace["y"]
+    built = {ids[fn] for fn in set(reachable([z.grad_fn])) - set(reachable([y.grad_fn]))}
+    assert any("freed" in e for n in built for e in model.node(n).get("saved") or ())
+    model.choose_timeline(0)  # y.backward(retain_graph=True): none of them existed then
+    assert oracle.calls[calls[0]["index"]].line == calls[0]["line"] == 4
+    for k in range(model.step_count + 1):
+        model.set_step(k)
+        for node in model.graph.nodes:
+            tip = window.follower.node_tooltip(node, model.node(node))
+            if node in built:
+                assert scene.saved.get(node) == [] and "saved:" not in tip, (k, node, tip)
+            elif any("freed" in e for e in model.node(node).get("saved") or ()):
+                assert scene.saved.get(node) and "saved:" in tip, (k, node, tip)
+    model.choose_timeline(1)  # z.backward(): they exist, and show what torch saved
+    assert all(scene.saved.get(n) != [] for n in built if model.node(n).get("saved"))

@@ -520,6 +520,10 @@ What the snippet printed is in Output.</source>
         <translation>这一遍中还没有运行</translation>
     </message>
     <message>
+        <source>not run in this pass</source>
+        <translation>这一遍中没有运行</translation>
+    </message>
+    <message>
         <source>▶ runs next</source>
         <translation>▶ 下一步运行</translation>
     </message>
@@ -1378,6 +1382,10 @@ What the snippet printed is in Output.</source>
         <translation>（第 {0} 遍，已完成 {1} / {2} 步）</translation>
     </message>
     <message>
+        <source> (pass {0}, {1} of {2} steps done, step {3} raised)</source>
+        <translation>（第 {0} 遍，已完成 {1} / {2} 步，第 {3} 步报错）</translation>
+    </message>
+    <message>
         <source>Graph</source>
         <translation>计算图</translation>
     </message>
@@ -1486,6 +1494,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <source> {0} / {1} steps done </source>
         <translation> 已完成 {0} / {1} 步 </translation>
     </message>
+    <message>
+        <source> {0} / {1} steps done, step {2} raised </source>
+        <translation> 已完成 {0} / {1} 步，第 {2} 步报错 </translation>
+    </message>
 </context>
 <context>
     <name>QtValuesPanel</name>
@@ -1574,6 +1586,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
         <translation>还没有运行 — 在第 {0} 步运行</translation>
     </message>
     <message>
+        <source>this pass&apos;s steps are not shown</source>
+        <translation>这一遍的步骤没有显示</translation>
+    </message>
+    <message>
         <source>not run in this pass</source>
         <translation>这一遍中没有运行</translation>
     </message>
@@ -1600,6 +1616,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>It sends nothing on (a leaf).</source>
         <translation>它不再往下传（叶子节点）。</translation>
+    </message>
+    <message>
+        <source>Sends along slot:</source>
+        <translation>将沿槽传出：</translation>
     </message>
     <message>
         <source>{0}.grad: {1} → {2} when this step runs</source>

@@ -1,0 +1,118 @@
+"""A ``--root`` that names a tensor held inside a top-level value: ``out.loss``,
+``outs[0]``, ``d["loss"]``, ``out.hidden_states[1]``.
+
+HuggingFace models return an output object (``out = model(..., labels=y)``, then
+``out.loss.backward()``): a snippet written that way binds no tensor at top level, and
+``--root`` took only a bare name, so ``gradstep trace`` had nothing to draw.
+
+The path is read once the snippet has ended, so no code of the snippet's may run
+(its output would come past the plain run's end): an attribute is looked up only in
+the object's own ``__dict__`` (no ``__getattr__``, ``__getattribute__`` or property
+runs), an item only through ``dict``'s, ``list``'s or ``tuple``'s own methods on a
+value whose type is one of those or a subclass. A HuggingFace ``ModelOutput`` (an
+``OrderedDict`` dataclass) holds its fields both ways.
+
+Classes are read through ``type``'s own descriptors (a metaclass's ``__getattribute__``
+or ``__mro__`` does not run), and a key is matched only against keys of a built-in
+type (a key object's own ``__eq__`` does not run: python's ``d[7]`` would run it). An
+attribute that a data descriptor of the class (a property) answers in python is not
+read: the ``__dict__`` entry under it is not what python's ``out.loss`` gives.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+
+MISSING = object()  # what a step that finds nothing gives
+
+_MRO = type.__dict__["__mro__"]  # type's own descriptors: no metaclass code runs
+_CLASS_DICT = type.__dict__["__dict__"]
+_PLAIN_KEYS = (str, int, bool, float, complex)  # their == runs no snippet code
+
+
+def parse(text: str) -> tuple[str, list] | None:
+    """Return ``(name, steps)`` for NAME followed by ``.attr`` and ``[constant]`` steps
+    (each ``("attr", str)`` or ``("item", str | int)``), or None for anything else."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a NUL, a deep path
+        return None
+    steps = []
+    while not isinstance(node, ast.Name):
+        if isinstance(node, ast.Attribute):
+            steps.append(("attr", node.attr))
+        elif isinstance(node, ast.Subscript) and _constant_key(node.slice) is not None:
+            steps.append(("item", _constant_key(node.slice)))
+        else:
+            return None
+        node = node.value
+    return node.id, steps[::-1]
+
+
+def follow(value, steps: list) -> tuple[object, int]:
+    """Return ``(what steps lead to from value, len(steps))``, or ``(MISSING, i)`` where
+    step ``i`` finds nothing."""
+    for index, (kind, key) in enumerate(steps):
+        value = _attribute(value, key) if kind == "attr" else _item(value, key)
+        if value is MISSING:
+            return MISSING, index
+    return value, len(steps)
+
+
+def text(name: str, steps: list) -> str:
+    """Return the path ``name`` and ``steps`` spell: ``out.hidden[1]``."""
+    return name + "".join(f".{key}" if kind == "attr" else f"[{key!r}]" for kind, key in steps)
+
+
+def _constant_key(node):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):  # outs[-1]
+        inner = _constant_key(node.operand)
+        return -inner if type(inner) is int else None
+    if isinstance(node, ast.Constant) and type(node.value) in (str, int):
+        return node.value
+    return None
+
+
+def _lookup(pairs, key):
+    # python's d[key] finds a key equal to it; only built-in keys are compared here
+    for k, v in pairs:
+        if type(k) in _PLAIN_KEYS and k == key:
+            return v
+    return MISSING
+
+
+def _class_attribute(kind: type, name: str):
+    for klass in _MRO.__get__(kind, type(kind)):
+        found = _lookup(types.MappingProxyType.items(_CLASS_DICT.__get__(klass, type(klass))),
+                        name)
+        if found is not MISSING:
+            return found
+    return MISSING
+
+
+def _attribute(value, key: str):
+    kind = type(value)
+    held = _class_attribute(kind, key)
+    if held is not MISSING and any(_class_attribute(type(held), hook) is not MISSING
+                                   for hook in ("__set__", "__delete__")):
+        return MISSING  # a property (or a slot): python's out.loss runs or reads it
+    slot = _class_attribute(kind, "__dict__")  # the type's own, not a snippet's property
+    if (type(slot) not in (types.GetSetDescriptorType, types.MemberDescriptorType)  # C code
+            or slot.__name__ != "__dict__"):  # a Python class's; SimpleNamespace's, a module's
+        return MISSING
+    try:
+        own = slot.__get__(value, kind)
+    except TypeError:  # another type's getset put there under the name __dict__
+        return MISSING
+    return _lookup(dict.items(own), key) if issubclass(type(own), dict) else MISSING
+
+
+def _item(value, key):
+    kind = type(value)
+    if issubclass(kind, dict):
+        return _lookup(dict.items(value), key)
+    base = list if issubclass(kind, list) else tuple if issubclass(kind, tuple) else None
+    if base is None or type(key) is not int or not -base.__len__(value) <= key < base.__len__(value):
+        return MISSING
+    return base.__getitem__(value, key)
