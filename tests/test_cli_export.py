@@ -255,6 +255,9 @@ def test_an_output_that_cannot_be_written_is_told_in_words_exit_2(tmp_path, caps
     ("ENOENT", "the folder {folder}/gone does not exist; create it first",
      "文件夹 {folder}/gone 不存在；请先创建它"),
     ("ENOSPC", "the disk is full; free some space or write into another folder", "磁盘已满"),
+    # a read-only file in a writable folder was said to be in a folder not writable
+    ("EACCES-file", "the file is not writable (read-only, or no permission); make it writable "
+                    "or name another file", "这个文件不可写（只读，或没有权限）"),
     # a file where a folder is needed (ENOTDIR) read "the folder ... does not exist"
     ("ENOTDIR", "{folder}/file is a file, not a folder; write into a folder",
      "{folder}/file 是一个文件，不是文件夹；请写到一个文件夹里"),
@@ -270,6 +273,9 @@ def test_a_write_error_names_what_to_fix_in_both_languages(tmp_path, code, words
 
     path = tmp_path / {"ENOENT": "gone", "ENOTDIR": "file/sub"}.get(code, "") / "g.json"
     (tmp_path / "file").write_text("")
+    if code == "EACCES-file":
+        code = "EACCES"
+        path.write_text("")
     exc = OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(path))
     error = unwritten(path, exc)
     assert str(error).startswith(f"could not write {path}: " + words.format(folder=tmp_path)), error

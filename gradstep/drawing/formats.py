@@ -65,6 +65,11 @@ def unwritten(path, exc: OSError | None = None) -> ExportError:
     if code in _NO_FOLDER and not os.path.isdir(folder):
         return ExportError(lazy("could not write {path}: the folder {folder} does not exist; "
                                 "create it first", path=str(path), folder=folder))
+    if (code in (errno.EACCES, errno.EPERM) and os.path.isfile(path)
+            and os.access(folder, os.W_OK)):  # the file is read-only, not its folder
+        return ExportError(lazy("could not write {path}: the file is not writable (read-only, "
+                                "or no permission); make it writable or name another file",
+                                path=str(path)))
     if code in _NOT_WRITABLE or code in _NO_FOLDER:  # /proc: a folder that makes no files
         return ExportError(lazy("could not write {path}: the folder {folder} is not writable "
                                 "(no permission, or read-only); write into another folder",
