@@ -143,6 +143,24 @@ def test_drawing_never_runs_backward_and_changes_nothing(tmp_path):
     assert torch.allclose(w.grad, torch.tensor([5.0, 5.0]) + x * torch.cos(torch.tensor([2.0, -1.0])))
 
 
+@pytest.mark.parametrize("where", ["a folder", "a missing folder"])
+def test_saving_a_pdf_where_no_file_can_be_made_raises_pythons_error(tmp_path, where):
+    """``save("x.pdf")`` into a missing folder, or on a folder's name, returned the path and
+    wrote nothing (Qt's PDF writer only warns); .png, .svg and the graph files raise python's
+    OSError there, as ``open`` does. Now .pdf raises the same error ``open`` raises."""
+    path = tmp_path / ("g.pdf" if where == "a folder" else "missing/g.pdf")
+    if where == "a folder":
+        path.mkdir()
+    with pytest.raises(OSError) as plain:
+        open(path, "wb")  # noqa: SIM115 - the error python's own open raises
+    x = torch.ones(2, requires_grad=True)
+    drawing = gradstep.draw((x * 3).sum())
+    with pytest.raises(type(plain.value)) as raised:
+        drawing.save(path)
+    assert (raised.value.errno, raised.value.filename) == (plain.value.errno, plain.value.filename)
+    assert not path.is_file()
+
+
 def test_backward_is_torchs_pass_and_leaves_grad_as_it_was():
     net = _net()
     x = torch.randn(2, 3)
