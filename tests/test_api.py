@@ -354,13 +354,15 @@ def test_step_through_frames_each_step_and_changes_nothing():
     finally:
         seen.remove()
     assert w.grad is None
-    frames = re.findall(r'data-step="(\d+)" data-caption="([^"]*)" data-svg="([^"]+)"', page)
-    assert [int(step) for step, _, _ in frames] == [0, 1, 2, 3]  # before, and after each step
-    for _, _, packed in frames:
+    frames = re.findall(r'data-step="(\d+)" data-caption="([^"]*)" data-detail="([^"]*)" '
+                        r'data-svg="([^"]+)"', page)
+    assert [int(step) for step, *_ in frames] == [0, 1, 2, 3]  # before, and after each step
+    for *_, packed in frames:
         svg = gzip.decompress(base64.b64decode(packed)).decode()
         ET.fromstring(svg.split("?>", 1)[-1])  # each frame is a whole SVG
-    assert "Before backward: MseLossBackward0 (mse) runs first" in frames[0][1]
-    assert "After 3 of 3 steps: AccumulateGrad (w) ran" in frames[-1][1]
+    assert frames[0][1:3] == ("Step 1 of 3: ▶ MseLossBackward0 (mse) runs",
+                              "∂L/∂yᵢ = −2(xᵢ − yᵢ)/n · g")
+    assert frames[-1][1:3] == ("After step 3 of 3: the pass is done", "")
     assert "<svg" in page.split('class="gs-view">', 1)[1][:400]  # the static frame, without JS
 
 
@@ -370,7 +372,7 @@ def test_large_graphs_get_fewer_frames_and_say_so():
     assert frame_steps(3, 60) == [0, 1, 2, 3]
     assert frame_steps(100, 5) == [0, 25, 50, 75, 100]
     assert frame_steps(100, 1) == [100]
-    frames = [Frame(k, f"step {k}", "<svg>" + "x" * 5000 + f"{k}</svg>") for k in range(11)]
+    frames = [Frame(k, (f"step {k}", ""), "<svg>" + "x" * 5000 + f"{k}</svg>") for k in range(11)]
     page = step_html(frames, 10, max_bytes=1500)
     kept = re.findall(r'data-step="(\d+)"', page)
     assert kept[0] == "0" and kept[-1] == "10" and len(kept) < 11
