@@ -5,7 +5,8 @@
 ``gradstep export --pass P --step K`` draws it) with buttons, a slider and a caption,
 the export's frames' and the presentation mode's own (``drawing.step_caption``: which
 step runs, the node, its formula; the end, or the step that raised), in the language
-gradstep uses (``LANG``, ``gradstep.i18n``) as the view's other words are; driven by a few lines of inline JavaScript — no kernel extension, no widget library,
+gradstep uses (``LANG``, ``gradstep.i18n``) as the view's other words are; driven by
+a few lines of inline JavaScript — no kernel extension, no widget library,
 and nothing runs in the kernel while you step. The frames are SVG, gzip-compressed
 and base64-encoded (about a tenth of their size: Qt's SVG repeats itself), unpacked
 by the browser's own ``DecompressionStream``; where JavaScript is off (a notebook
