@@ -44,11 +44,14 @@ _EMPTY_GROUP = re.compile(rb"<g [^>]*>\s*</g>\s*")
 @dataclass(frozen=True)
 class Frame:
     """One picture of the pass: the state after ``step`` steps, its caption (the step and
-    the node that runs; the formula or torch's words under it) and SVG."""
+    the node that runs), SVG, and the caption's second line (the node's formula, or
+    torch's words under the step that raised; after ``svg`` so ``Frame(k, caption, svg)``
+    still reads as before)."""
 
     step: int
-    caption: tuple[str, str]
+    caption: str
     svg: str
+    detail: str = ""
 
 
 class StepThrough:
@@ -72,19 +75,20 @@ class StepThrough:
         self.step_count = len(timeline.get("steps") or [])
         self.steps_shown = frame_steps(self.step_count, _frame_limit(trace, max_frames, max_bytes))
         self.max_bytes = max_bytes
-        self._frames: list[Frame] | None = None
+        self._svgs: list[str] | None = None
 
     @property
     def frames(self) -> list[Frame]:
-        """The frames, drawn in one child process on first use."""
-        if self._frames is None:
+        """The frames: their pictures drawn in one child process on first use and kept,
+        their captions worded each time in the language gradstep uses then."""
+        if self._svgs is None:
             wanted = [(".svg", 0, k) for k in self.steps_shown]
             drawn = render_bytes(self.trace, wanted, timelines=[self.timeline],
                                  options=self.options)
-            captions = step_captions(self.trace, self.timeline)
-            self._frames = [Frame(k, captions[k], _smaller(svg).decode("utf-8"))
-                            for k, svg in zip(self.steps_shown, drawn)]
-        return self._frames
+            self._svgs = [_smaller(svg).decode("utf-8") for svg in drawn]
+        captions = step_captions(self.trace, self.timeline)
+        return [Frame(k, captions[k][0], svg, captions[k][1])
+                for k, svg in zip(self.steps_shown, self._svgs)]
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -160,14 +164,14 @@ def step_html(frames: list[Frame], step_count: int, *, title: str = "",
                  "frames; gradstep.show() steps through every one).", shown=len(frames),
                  positions=step_count + 1)
     items = "\n".join(
-        f'<div class="gs-frame" data-step="{f.step}" data-caption="{html.escape(f.caption[0])}" '
-        f'data-detail="{html.escape(f.caption[1])}" data-svg="{p}"></div>'
+        f'<div class="gs-frame" data-step="{f.step}" data-caption="{html.escape(f.caption)}" '
+        f'data-detail="{html.escape(f.detail)}" data-svg="{p}"></div>'
         for f, p in zip(frames, packed))
     heading = f"<b>{html.escape(title)}</b> — " if title else ""
     words = {key: html.escape(text) for key, text in _words(step_count).items()}
     return _TEMPLATE.format(
-        uid=uid, heading=heading, last_caption=html.escape(last.caption[0]),
-        last_detail=html.escape(last.caption[1]), static_svg=last.svg.split("?>", 1)[-1],
+        uid=uid, heading=heading, last_caption=html.escape(last.caption),
+        last_detail=html.escape(last.detail), static_svg=last.svg.split("?>", 1)[-1],
         items=items, max_index=len(frames) - 1, note=html.escape(note and " " + note),
         **words,
         heading_js=_js_string(heading), play_js=_js_string(_("Play")),

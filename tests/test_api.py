@@ -372,12 +372,29 @@ def test_large_graphs_get_fewer_frames_and_say_so():
     assert frame_steps(3, 60) == [0, 1, 2, 3]
     assert frame_steps(100, 5) == [0, 25, 50, 75, 100]
     assert frame_steps(100, 1) == [100]
-    frames = [Frame(k, (f"step {k}", ""), "<svg>" + "x" * 5000 + f"{k}</svg>") for k in range(11)]
+    frames = [Frame(k, f"step {k}", "<svg>" + "x" * 5000 + f"{k}</svg>") for k in range(11)]
     page = step_html(frames, 10, max_bytes=1500)
     kept = re.findall(r'data-step="(\d+)"', page)
     assert kept[0] == "0" and kept[-1] == "10" and len(kept) < 11
     assert f"Showing {len(kept)} of the 11 step positions" in page
 
+
+
+def test_a_caption_and_its_formula_line_are_text_in_the_page():
+    """A caption's two lines (a formula holds ``<``, a label or torch's message anything)
+    are attribute text: no tag, no quote that ends the attribute, in the frames or the page
+    without JavaScript."""
+    import html
+
+    from gradstep.notebook import Frame, step_html
+
+    head, detail = 'x<y & "z" \'w\'</div>', '<img src=x onerror="alert(1)"> a<b & c>d'
+    page = step_html([Frame(0, head, "<svg/>", detail)], 0)
+    frame = re.search(r'data-caption="([^"]*)" data-detail="([^"]*)"', page)
+    assert frame and html.unescape(frame[1]) == head and html.unescape(frame[2]) == detail
+    assert "<img" not in page and "</div>'" not in page
+    assert f'<div class="gs-detail">{html.escape(detail)}</div>' in page
+    assert "detail.textContent = frames[i].dataset.detail" in page  # shown as text, not HTML
 
 @pytest.mark.slow  # about 10 s: torch's import and three picture processes
 def test_the_users_process_never_loads_qt(tmp_path):

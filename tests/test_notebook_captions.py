@@ -27,7 +27,7 @@ from gradstep.autograd.session import Session
 from gradstep.commands.export import choose_pass
 from gradstep.drawing.step_caption import caption_lines
 from gradstep.examples import EXAMPLES_DIR
-from gradstep.i18n import using
+from gradstep.i18n import localized, using
 from gradstep.notebook import step_captions
 from tests.step_oracle import oracle_run
 
@@ -95,6 +95,11 @@ def test_a_lesson_s_notebook_captions_are_the_export_s_and_torch_s(lang):
         assert 'title="后退一步"' in page and ">播放<" in page and "共 3 步" in page
         assert f'data-caption="{html.escape(shown[0][0])}"' in page
         assert "Play" not in re.sub(r"<script>.*</script>", "", page, flags=re.S)
+        with using("en"):  # shown again after a switch: all its words in English (one drawing)
+            again = view.to_html()
+            first = step_captions(view.trace, view.timeline)[0][0]  # not in zh_CN any more
+        assert f'data-caption="{html.escape(first)}"' in again and first.startswith("Step 1 of")
+        assert "运行" not in again and 'title="one step back"' in again
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
@@ -104,7 +109,7 @@ def test_a_pass_that_raised_ends_with_the_step_that_raised_in_both(lang):
     errors' titles differ: the API cannot point into a notebook cell's hook as the
     Session's diagnosis does, so it words the error by its type."""
     from gradstep.autograd.step_state import drawn_calls
-    from gradstep.i18n import localized
+
 
     source = RAISING + "loss.backward()\n"
     call = oracle_run(source).calls[-1]
@@ -126,3 +131,40 @@ def test_a_pass_that_raised_ends_with_the_step_that_raised_in_both(lang):
     assert shown[started] == (words.format(n=started, title=title), str(call.raised))
     assert exported[started][0].startswith(words.format(n=started, title=""))
     assert exported[started][1] == str(call.raised)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_a_pass_where_torch_ran_no_node_says_no_step_ran(lang):
+    """``autograd.grad(loss, [loss])`` hands the seed back and a root's tensor hook raises
+    before the first node: torch runs no node (its hooks on ``loss.grad_fn`` see nothing),
+    so no caption says "after step 0 of 0"."""
+    def plain(raises: bool):
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        loss = (a * 2).sum()
+        ran = []
+        loss.grad_fn.register_prehook(lambda go: ran.append("pre"))
+        loss.grad_fn.register_hook(lambda gi, go: ran.append("post"))
+        if raises:
+            loss.register_hook(lambda g: (_ for _ in ()).throw(ValueError("root hook says no")))
+        return loss, ran
+
+    loss, ran = plain(False)
+    torch.autograd.grad(loss, [loss], retain_graph=True)
+    assert ran == []  # torch ran no node
+    view = gradstep.step_through(loss, timeline=gradstep.backward(loss, mode="grad", inputs=[loss]))
+    with using(lang):
+        done = step_captions(view.trace, view.timeline)
+    assert done == [("一步也没有运行：这一遍反向传播结束了" if lang == "zh_CN"
+                     else "No step ran: the pass is done", "")]
+
+    loss, ran = plain(True)
+    with pytest.raises(ValueError, match="root hook says no") as raised:
+        loss.backward(retain_graph=True)
+    assert ran == []
+    view = gradstep.step_through(loss)  # the pass gradstep.backward(loss) records
+    assert view.timeline["steps"] == []
+    with using(lang):
+        shown = step_captions(view.trace, view.timeline)
+        title = localized(view.timeline["error"])["title"]
+    words = "一步也没有运行：torch 报错：{}" if lang == "zh_CN" else "No step ran: torch raised: {}"
+    assert shown == [(words.format(title), str(raised.value))]

@@ -34,9 +34,13 @@ def caption_lines(graph, index, k: int) -> list[str]:
                     # a hook's sys.exit(0) there: the snippet ended, the pass keeps no error
                     _("Step {number} of {total}: ✗ {node} raised", number=raised, total=total,
                       node=who))
+        elif error and not total:  # torch raised before its first node ran (a root's hook)
+            text = _("No step ran: torch raised: {message}", message=title or message)
         elif error:  # every step finished; torch raised before the first or after the last
             text = _("After step {total} of {total}: torch raised: {message}", total=total,
                      message=title or message)
+        elif not total:  # torch ran no node (autograd.grad(loss, [loss]) hands back the seed)
+            text = _("No step ran: the pass is done")
         else:
             text = _("After step {total} of {total}: the pass is done", total=total)
         return [text, message if title else ""]
