@@ -3,14 +3,18 @@
 ``gradstep.step_through(loss)`` returns one; Jupyter, VS Code and Colab show its
 ``_repr_html_``: one picture per step (the state ``step_state`` gives, drawn as
 ``gradstep export --pass P --step K`` draws it) with buttons, a slider and a caption,
-driven by a few lines of inline JavaScript — no kernel extension, no widget library,
+the export's frames' and the presentation mode's own (``drawing.step_caption``: which
+step runs, the node, its formula; the end, or the step that raised), in the language
+gradstep uses (``LANG``, ``gradstep.i18n``) as the view's other words are; driven by
+a few lines of inline JavaScript — no kernel extension, no widget library,
 and nothing runs in the kernel while you step. The frames are SVG, gzip-compressed
 and base64-encoded (about a tenth of their size: Qt's SVG repeats itself), unpacked
 by the browser's own ``DecompressionStream``; where JavaScript is off (a notebook
 viewer, an untrusted notebook) the last frame shows as a plain SVG, with a line
 saying so. Large graphs get fewer frames (``max_frames``, ``max_bytes``) and say so.
 
-Pure: no torch, no Qt (pictures come from ``render_process``).
+Pure: no torch, no Qt (pictures come from ``render_process``; the captions are
+worded here, in the user's process, from the trace and the timeline).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
 
-from gradstep.drawing import style
+from gradstep.drawing.step_caption import caption_lines
 from gradstep.i18n import _
 from gradstep.picture import check_timeline_fits
 from gradstep.render_process import ViewOptions, render_bytes
@@ -39,11 +43,15 @@ _EMPTY_GROUP = re.compile(rb"<g [^>]*>\s*</g>\s*")
 
 @dataclass(frozen=True)
 class Frame:
-    """One picture of the pass: the state after ``step`` steps, its caption and SVG."""
+    """One picture of the pass: the state after ``step`` steps, its caption (the step and
+    the node that runs), SVG, and the caption's second line (the node's formula, or
+    torch's words under the step that raised; after ``svg`` so ``Frame(k, caption, svg)``
+    still reads as before)."""
 
     step: int
     caption: str
     svg: str
+    detail: str = ""
 
 
 class StepThrough:
@@ -67,19 +75,20 @@ class StepThrough:
         self.step_count = len(timeline.get("steps") or [])
         self.steps_shown = frame_steps(self.step_count, _frame_limit(trace, max_frames, max_bytes))
         self.max_bytes = max_bytes
-        self._frames: list[Frame] | None = None
+        self._svgs: list[str] | None = None
 
     @property
     def frames(self) -> list[Frame]:
-        """The frames, drawn in one child process on first use."""
-        if self._frames is None:
+        """The frames: their pictures drawn in one child process on first use and kept,
+        their captions worded each time in the language gradstep uses then."""
+        if self._svgs is None:
             wanted = [(".svg", 0, k) for k in self.steps_shown]
             drawn = render_bytes(self.trace, wanted, timelines=[self.timeline],
                                  options=self.options)
-            captions = step_captions(self.trace, self.timeline)
-            self._frames = [Frame(k, captions[k], _smaller(svg).decode("utf-8"))
-                            for k, svg in zip(self.steps_shown, drawn)]
-        return self._frames
+            self._svgs = [_smaller(svg).decode("utf-8") for svg in drawn]
+        captions = step_captions(self.trace, self.timeline)
+        return [Frame(k, captions[k][0], svg, captions[k][1])
+                for k, svg in zip(self.steps_shown, self._svgs)]
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -120,36 +129,15 @@ def _frame_limit(trace: dict, max_frames: int, max_bytes: int) -> int:
     return max(1, min(max_frames, max_bytes // per_frame))
 
 
-def step_captions(trace: dict, timeline: dict) -> list[str]:
-    """Return the caption of each step position ``0..len(steps)``: what just ran, what runs next."""
-    labels = {n["id"]: n.get("label") for n in trace.get("nodes", [])}
-    steps = timeline.get("steps") or []
-    count = len(steps)
+def step_captions(trace: dict, timeline: dict) -> list[tuple[str, str]]:
+    """Return the caption of each step position ``0..len(steps)``, as the exported frames
+    and the presentation mode word it (``step_caption.caption_lines``): its two lines."""
+    from gradstep.autograd.graph_json import graph_from_json
+    from gradstep.autograd.step_state import PassHistory
 
-    def node(step: dict) -> str:
-        label = labels.get(step["node"], step["node"])
-        # as on its box: a label that only repeats the op's name (``t``, ``addmm``) is not shown
-        if style.is_default_label(label, step["name"]) or label == step["name"]:
-            return step["name"]
-        return f"{step['name']} ({label})"
-
-    captions = []
-    for k in range(count + 1):
-        if k == 0:
-            text = (f"Before backward: {node(steps[0])} runs first" if steps
-                    else "This pass ran no step")
-        elif steps[k - 1].get("error"):  # it did not finish: not "after 3 of 3 steps"
-            text = f"Step {k} of {count}: {node(steps[k - 1])} raised"
-        else:
-            text = f"After {k} of {count} steps: {node(steps[k - 1])} ran"
-            if k < count:
-                text += f"; {node(steps[k])} runs next"
-        captions.append(text)
-    error = (timeline.get("error") or {}).get("message")
-    if error:
-        raised_at_a_step = bool(steps) and steps[-1].get("error")
-        captions[-1] += f": {error}" if raised_at_a_step else f". torch raised: {error}"
-    return captions
+    graph = graph_from_json(trace)
+    index = PassHistory(graph, [timeline]).index(0)
+    return [tuple(caption_lines(graph, index, k)) for k in range(index.count + 1)]
 
 
 def _smaller(svg: bytes) -> bytes:
@@ -172,17 +160,34 @@ def step_html(frames: list[Frame], step_count: int, *, title: str = "",
     last = frames[-1]
     note = ""
     if len(frames) < step_count + 1:
-        note = (f" Showing {len(frames)} of the {step_count + 1} step positions (a large graph "
-                "gets fewer frames; gradstep.show() steps through every one).")
+        note = _("Showing {shown} of the {positions} step positions (a large graph gets fewer "
+                 "frames; gradstep.show() steps through every one).", shown=len(frames),
+                 positions=step_count + 1)
     items = "\n".join(
         f'<div class="gs-frame" data-step="{f.step}" data-caption="{html.escape(f.caption)}" '
-        f'data-svg="{p}"></div>' for f, p in zip(frames, packed))
+        f'data-detail="{html.escape(f.detail)}" data-svg="{p}"></div>'
+        for f, p in zip(frames, packed))
     heading = f"<b>{html.escape(title)}</b> — " if title else ""
+    words = {key: html.escape(text) for key, text in _words(step_count).items()}
     return _TEMPLATE.format(
         uid=uid, heading=heading, last_caption=html.escape(last.caption),
-        static_svg=last.svg.split("?>", 1)[-1], items=items, max_index=len(frames) - 1,
-        note=html.escape(note), steps=step_count, heading_js=_js_string(heading),
+        last_detail=html.escape(last.detail), static_svg=last.svg.split("?>", 1)[-1],
+        items=items, max_index=len(frames) - 1, note=html.escape(note and " " + note),
+        **words,
+        heading_js=_js_string(heading), play_js=_js_string(_("Play")),
+        pause_js=_js_string(_("Pause")),
+        unpack_js=_js_string(f"<i>{words['unpack']}</i>"),
         note_js=_js_string(f"<i>{html.escape(note)}</i>" if note else ""))
+
+
+def _words(step_count: int) -> dict[str, str]:
+    """Return the view's own words (buttons, notes) in the language gradstep uses."""
+    return {"first": _("back to the start"), "prev": _("one step back"), "play": _("Play"),
+            "next": _("one step forward"), "last": _("to the end"), "slider": _("step"),
+            "nojs": _("The end of the pass ({count} steps). Stepping through it needs "
+                      "JavaScript: run the cell in Jupyter, VS Code or Colab.", count=step_count),
+            "unpack": _("This browser cannot unpack the frames (no DecompressionStream): "
+                        "the last step is shown.")}
 
 
 def _js_string(text: str) -> str:
@@ -196,19 +201,20 @@ _TEMPLATE = """<div id="{uid}" class="gradstep-steps">
 #{uid} .gs-bar {{ display: none; align-items: center; gap: 6px; margin: 4px 0; flex-wrap: wrap; }}
 #{uid} .gs-bar button {{ min-width: 2.4em; }}
 #{uid} .gs-bar input {{ flex: 1 1 200px; }}
+#{uid} .gs-detail {{ color: #666; min-height: 1.2em; }}
 #{uid} .gs-view svg {{ max-width: 100%; height: auto; }}
 </style>
 <div class="gs-bar">
-<button type="button" data-go="first" title="back to the start">|&#x25C0;</button>
-<button type="button" data-go="prev" title="one step back">&#x25C0;</button>
-<button type="button" data-go="play" title="play">Play</button>
-<button type="button" data-go="next" title="one step forward">&#x25B6;</button>
-<button type="button" data-go="last" title="to the end">&#x25B6;|</button>
-<input type="range" min="0" max="{max_index}" value="{max_index}" aria-label="step">
+<button type="button" data-go="first" title="{first}">|&#x25C0;</button>
+<button type="button" data-go="prev" title="{prev}">&#x25C0;</button>
+<button type="button" data-go="play" title="{play}">{play}</button>
+<button type="button" data-go="next" title="{next}">&#x25B6;</button>
+<button type="button" data-go="last" title="{last}">&#x25B6;|</button>
+<input type="range" min="0" max="{max_index}" value="{max_index}" aria-label="{slider}">
 </div>
 <div class="gs-caption">{heading}{last_caption}</div>
-<div class="gs-nojs"><i>The end of the pass ({steps} steps). Stepping through it needs
-JavaScript: run the cell in Jupyter, VS Code or Colab.{note}</i></div>
+<div class="gs-detail">{last_detail}</div>
+<div class="gs-nojs"><i>{nojs}{note}</i></div>
 <div class="gs-view">{static_svg}</div>
 <div class="gs-frames" style="display:none">
 {items}
@@ -220,11 +226,11 @@ JavaScript: run the cell in Jupyter, VS Code or Colab.{note}</i></div>
   root.dataset.ready = "1";
   var frames = root.querySelectorAll(".gs-frame"), view = root.querySelector(".gs-view");
   var caption = root.querySelector(".gs-caption"), slider = root.querySelector("input");
+  var detail = root.querySelector(".gs-detail");
   var heading = {heading_js}, cache = {{}}, at = frames.length - 1, timer = null, asked = 0;
   var note = root.querySelector(".gs-nojs");
   if (typeof DecompressionStream === "undefined") {{
-    note.innerHTML = "<i>This browser cannot unpack the frames (no DecompressionStream): " +
-      "the last step is shown.</i>";
+    note.innerHTML = {unpack_js};
     return;
   }}
   note.innerHTML = {note_js};
@@ -240,9 +246,10 @@ JavaScript: run the cell in Jupyter, VS Code or Colab.{note}</i></div>
     i = Math.max(0, Math.min(frames.length - 1, i));
     at = i; slider.value = i; var mine = ++asked;
     caption.innerHTML = heading + frames[i].dataset.caption.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+    detail.textContent = frames[i].dataset.detail;
     unpack(i).then(function (svg) {{ if (mine === asked) view.innerHTML = svg; }});
   }}
-  function stop() {{ if (timer) {{ clearInterval(timer); timer = null; play.textContent = "Play"; }} }}
+  function stop() {{ if (timer) {{ clearInterval(timer); timer = null; play.textContent = {play_js}; }} }}
   var play = root.querySelector('[data-go="play"]');
   root.querySelector(".gs-bar").addEventListener("click", function (e) {{
     var go = e.target.dataset && e.target.dataset.go;
@@ -250,7 +257,7 @@ JavaScript: run the cell in Jupyter, VS Code or Colab.{note}</i></div>
     if (go === "play") {{
       if (timer) {{ stop(); return; }}
       if (at >= frames.length - 1) show(0);
-      play.textContent = "Pause";
+      play.textContent = {pause_js};
       timer = setInterval(function () {{ if (at >= frames.length - 1) stop(); else show(at + 1); }}, 700);
       return;
     }}

@@ -17,6 +17,7 @@ from numbers import Integral
 from pathlib import Path
 
 from gradstep.drawing.formats import FILE_FORMATS as FILE_SUFFIXES
+from gradstep.drawing.formats import open_error
 from gradstep.i18n import _, language
 from gradstep.render_process import (
     PICTURE_SUFFIXES,
@@ -153,6 +154,9 @@ class Drawing:
         if suffix in (".svg", ".png"):
             path.write_bytes(self._picture(suffix[1:]))  # kept: shown and saved, drawn once
         elif suffix in PICTURE_SUFFIXES:
+            failed = open_error(path)  # python's own OSError, as .png and .svg raise it: the
+            if failed is not None:  # PDF writer only said it failed (the path came back unwritten)
+                raise failed
             render_files(self.trace, [Picture(path.resolve(), *self._pass_and_step())],
                          timelines=self._timelines(), options=self.options)
         elif suffix in FILE_SUFFIXES:

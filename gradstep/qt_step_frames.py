@@ -6,19 +6,19 @@ tensors and the gradients that have flowed on the edges (``step_drawing.drawing_
 the same as ``gradstep export --step K``), then renders the scene into a canvas whose
 size is the union of every step's drawing: a gradient label that appears at step 5
 cannot make frame 5 wider than frame 0. An optional caption under the graph says which
-step it is and what runs (``▶ MulBackward0 (z): ∂(x·y)/∂x = y``), so each frame of an
+step it is and what runs (``▶ MulBackward0 (z): ∂(x·y)/∂x = y``, worded by the pure
+``drawing.step_caption``, as the notebook's and the presentation's), so each frame of an
 animation tells its own story. ``gradstep export --frames`` and the animated exports
 (``gradstep.drawing.qt_animation``) both draw through here.
 """
 
 from __future__ import annotations
 
-from gradstep.autograd.formula_step import flowing_inputs, wired_slots
-from gradstep.autograd.formula_words import worded
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.collapse import outside
 from gradstep.drawing.export import MARGIN, ExportError, compute_layout, ensure_qt_app
-from gradstep.i18n import _, lazy, localized
+from gradstep.drawing.step_caption import caption_lines
+from gradstep.i18n import lazy
 
 CAPTION_PX = 13  # caption text, in scene units
 CAPTION_LINES = 2
@@ -137,67 +137,6 @@ class StepFrames:
             y += metrics.lineSpacing()
             if i == 0:
                 painter.setPen(QtGui.QColor(style.MUTED_TEXT))
-
-
-def caption_lines(graph, index, k: int) -> list[str]:
-    """Return the caption of frame ``k``: which step, the node about to run, and its readable
-    formula (or torch's) for its first input; at the end, that the pass is done."""
-    total = index.count
-    if k >= total:
-        error, raised = index.error_at(k), index.raised_step(k)
-        # the head in the person's language (the error's title), torch's words under it
-        # as torch wrote them: in bold alone they filled a quarter of a projected screen
-        title = (localized(error) or {}).get("title") if error else None
-        message = (error or {}).get("message") or ""
-        if raised is not None:  # the step that raised did not finish: not "after step 2 of 2"
-            who = _node_words(graph, index.steps[raised - 1]["node"])
-            text = (_("Step {number} of {total}: ✗ {node} raised: {message}", number=raised,
-                      total=total, node=who, message=title or message) if error else
-                    # a hook's sys.exit(0) there: the snippet ended, the pass keeps no error
-                    _("Step {number} of {total}: ✗ {node} raised", number=raised, total=total,
-                      node=who))
-        elif error:  # every step finished; torch raised before the first or after the last
-            text = _("After step {total} of {total}: torch raised: {message}", total=total,
-                     message=title or message)
-        else:
-            text = _("After step {total} of {total}: the pass is done", total=total)
-        return [text, message if title else ""]
-    node = index.steps[k]["node"]
-    attrs = graph.nodes[node] if node in graph else {}
-    head = _("Step {number} of {total}: ▶ {node} runs", number=k + 1, total=total,
-             node=_node_words(graph, node))
-    return [head, formula_line(attrs, index.steps[k], wired_slots(graph, node))]
-
-
-def _node_words(graph, node: str) -> str:
-    """Return a node as the caption names it: its op, and its label as on its box (a label
-    that only repeats the op's name, ``t``, ``addmm``, is not shown)."""
-    attrs = graph.nodes[node] if node in graph else {}
-    name = str(attrs.get("name") or node)
-    label = attrs.get("label")
-    return name if style.is_default_label(label, name) or label == name else f"{name} ({label})"
-
-
-def formula_line(attrs: dict, step: dict | None = None, wired: list | None = None) -> str:
-    """Return a node's local gradient in one line: its readable formulas, else torch's
-    expressions, else why it has none (the trace's ``formula*`` fields, their words in the
-    language shown). With the node's ``step``, only for the inputs torch sends a gradient
-    to there (``formula_step.flowing_inputs``, the formula box's rule): no ``∂L/∂β`` for a
-    layer norm without bias; at a step that raised (no gradients sent), only for those
-    ``wired`` to a node (``formula_step.wired_slots``)."""
-    flowing = flowing_inputs(attrs, step, wired)
-    readable = ((attrs.get("formula_math") or {}).get("inputs")) or {}
-    formula = attrs.get("formula") or {}
-    if flowing is not None:
-        readable = {name: item for name, item in readable.items() if name in flowing}
-        formula = {name: expr for name, expr in formula.items() if name in flowing}
-    if readable:
-        return "   ".join(worded(item["text"]) for item in readable.values())
-    if formula:
-        return "   ".join(f"{name}: {expr}" for name, expr in formula.items())
-    if attrs.get("kind") == "leaf":
-        return _("adds the arriving gradient into .grad")
-    return worded(attrs.get("formula_note")) or ""
 
 
 def _folded(graph, collapse, collapsed):

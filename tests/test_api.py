@@ -143,6 +143,24 @@ def test_drawing_never_runs_backward_and_changes_nothing(tmp_path):
     assert torch.allclose(w.grad, torch.tensor([5.0, 5.0]) + x * torch.cos(torch.tensor([2.0, -1.0])))
 
 
+@pytest.mark.parametrize("where", ["a folder", "a missing folder"])
+def test_saving_a_pdf_where_no_file_can_be_made_raises_pythons_error(tmp_path, where):
+    """``save("x.pdf")`` into a missing folder, or on a folder's name, returned the path and
+    wrote nothing (Qt's PDF writer only warns); .png, .svg and the graph files raise python's
+    OSError there, as ``open`` does. Now .pdf raises the same error ``open`` raises."""
+    path = tmp_path / ("g.pdf" if where == "a folder" else "missing/g.pdf")
+    if where == "a folder":
+        path.mkdir()
+    with pytest.raises(OSError) as plain:
+        open(path, "wb")  # noqa: SIM115 - the error python's own open raises
+    x = torch.ones(2, requires_grad=True)
+    drawing = gradstep.draw((x * 3).sum())
+    with pytest.raises(type(plain.value)) as raised:
+        drawing.save(path)
+    assert (raised.value.errno, raised.value.filename) == (plain.value.errno, plain.value.filename)
+    assert not path.is_file()
+
+
 def test_backward_is_torchs_pass_and_leaves_grad_as_it_was():
     net = _net()
     x = torch.randn(2, 3)
@@ -354,13 +372,15 @@ def test_step_through_frames_each_step_and_changes_nothing():
     finally:
         seen.remove()
     assert w.grad is None
-    frames = re.findall(r'data-step="(\d+)" data-caption="([^"]*)" data-svg="([^"]+)"', page)
-    assert [int(step) for step, _, _ in frames] == [0, 1, 2, 3]  # before, and after each step
-    for _, _, packed in frames:
+    frames = re.findall(r'data-step="(\d+)" data-caption="([^"]*)" data-detail="([^"]*)" '
+                        r'data-svg="([^"]+)"', page)
+    assert [int(step) for step, *_ in frames] == [0, 1, 2, 3]  # before, and after each step
+    for *_, packed in frames:
         svg = gzip.decompress(base64.b64decode(packed)).decode()
         ET.fromstring(svg.split("?>", 1)[-1])  # each frame is a whole SVG
-    assert "Before backward: MseLossBackward0 (mse) runs first" in frames[0][1]
-    assert "After 3 of 3 steps: AccumulateGrad (w) ran" in frames[-1][1]
+    assert frames[0][1:3] == ("Step 1 of 3: ▶ MseLossBackward0 (mse) runs",
+                              "∂L/∂yᵢ = −2(xᵢ − yᵢ)/n · g")
+    assert frames[-1][1:3] == ("After step 3 of 3: the pass is done", "")
     assert "<svg" in page.split('class="gs-view">', 1)[1][:400]  # the static frame, without JS
 
 
@@ -376,6 +396,23 @@ def test_large_graphs_get_fewer_frames_and_say_so():
     assert kept[0] == "0" and kept[-1] == "10" and len(kept) < 11
     assert f"Showing {len(kept)} of the 11 step positions" in page
 
+
+
+def test_a_caption_and_its_formula_line_are_text_in_the_page():
+    """A caption's two lines (a formula holds ``<``, a label or torch's message anything)
+    are attribute text: no tag, no quote that ends the attribute, in the frames or the page
+    without JavaScript."""
+    import html
+
+    from gradstep.notebook import Frame, step_html
+
+    head, detail = 'x<y & "z" \'w\'</div>', '<img src=x onerror="alert(1)"> a<b & c>d'
+    page = step_html([Frame(0, head, "<svg/>", detail)], 0)
+    frame = re.search(r'data-caption="([^"]*)" data-detail="([^"]*)"', page)
+    assert frame and html.unescape(frame[1]) == head and html.unescape(frame[2]) == detail
+    assert "<img" not in page and "</div>'" not in page
+    assert f'<div class="gs-detail">{html.escape(detail)}</div>' in page
+    assert "detail.textContent = frames[i].dataset.detail" in page  # shown as text, not HTML
 
 @pytest.mark.slow  # about 10 s: torch's import and three picture processes
 def test_the_users_process_never_loads_qt(tmp_path):

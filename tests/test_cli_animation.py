@@ -105,7 +105,7 @@ def test_a_caption_names_a_node_as_its_box_does():
 
     import networkx as nx
 
-    from gradstep.qt_step_frames import caption_lines
+    from gradstep.drawing.step_caption import caption_lines
 
     graph = nx.MultiDiGraph()
     graph.add_node("a", kind="op", name="AddmmBackward0", label="outputs")

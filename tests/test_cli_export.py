@@ -72,7 +72,15 @@ def test_collapsed_cnn_as_graphml(tmp_path):
 
 @pytest.mark.parametrize("argv, words", [
     (["-o", "{tmp}/g.bmp"], "extension"),
+    # "-o -" read as a name without an extension; the snippet's prints share standard output
+    (["-o", "-"], "-o -: the file cannot go to standard output, where the snippet's own output "
+                  "goes; name a file (e.g. -o graph.svg, then cat graph.svg)"),
     (["-o", "{tmp}/missing/g.png"], "does not exist"),
+    # a file where a folder is needed was named a folder that "does not exist"
+    (["-o", "{tmp}/g.json/sub/g.png"], "-o {tmp}/g.json/sub/g.png: {tmp}/g.json is a file, not "
+                                       "a folder; write into a folder"),
+    (["-o", "{tmp}/g.png", "--frames", "{tmp}/g.json/f"], "--frames {tmp}/g.json/f: {tmp}/g.json "
+                                                          "is a file, not a folder"),
     (["-o", "{tmp}/g.png", "--step", "-1"], "--step"),
     (["-o", "{tmp}/g.png", "--scale", "0"], "--scale"),
     (["-o", "{tmp}/g.png", "--scale", "nan"], "--scale nan: use a positive scale"),  # was a
@@ -139,6 +147,8 @@ def test_a_failing_lesson_still_writes_its_picture(tmp_path, capsys):
     with pytest.raises(RuntimeError) as torch_error:
         p[1].backward()
     assert str(torch_error.value).split(".")[0] in err
+    # exit 1 and the error alone read as if nothing was written
+    assert err.endswith(f"{out} was written all the same: the graph as far as the snippet got\n")
 
 
 @pytest.mark.usefixtures("in_process")
@@ -214,3 +224,88 @@ def test_a_refused_picture_is_told_in_the_persons_language(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--scale 1e+308: the PNG is too big: lower --scale or export SVG/PDF" in err, err
     assert "How to fix" not in err
+
+
+@pytest.mark.usefixtures("in_process")
+@pytest.mark.parametrize("suffix", [".pdf", ".png", ".svg", ".json", ".graphml", ".dot"])
+def test_an_output_that_cannot_be_written_is_told_in_words_exit_2(tmp_path, capsys, suffix):
+    """``-o NAME`` where NAME is a folder: a PDF was not written and the command said nothing
+    and exited 0 (Qt's writer only warned); SVG and the graph files gave the system's English
+    ``[Errno 21] Is a directory`` under LANG=zh_CN too. Now each names what to change."""
+    from gradstep import i18n
+
+    out = tmp_path / f"graph{suffix}"
+    out.mkdir()
+    argv = ["export", str(EXAMPLES / "mse_backward.py"), "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"could not write {out}: it is a folder; name a file in it (e.g. {out / out.name})" in err, err
+    assert "Errno" not in err and "The snippet is fine" in err, err
+    with i18n.using("zh_CN"):
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"无法写入 {out}：它是一个文件夹；请给出其中的一个文件名（例如 {out / out.name}）" in err, err
+    assert list(out.iterdir()) == []  # nothing written into it either
+
+
+@pytest.mark.parametrize("code, words, chinese", [
+    ("EACCES", "the folder {folder} is not writable (no permission, or read-only); write into "
+               "another folder", "文件夹 {folder} 不可写（没有权限，或是只读的）；请写到别的文件夹"),
+    ("EROFS", "the folder {folder} is not writable", "文件夹 {folder} 不可写"),
+    ("ENOENT", "the folder {folder}/gone does not exist; create it first",
+     "文件夹 {folder}/gone 不存在；请先创建它"),
+    ("ENOSPC", "the disk is full; free some space or write into another folder", "磁盘已满"),
+    # a read-only file in a writable folder was said to be in a folder not writable
+    ("EACCES-file", "the file is not writable (read-only, or no permission); make it writable "
+                    "or name another file", "这个文件不可写（只读，或没有权限）"),
+    # a file where a folder is needed (ENOTDIR) read "the folder ... does not exist"
+    ("ENOTDIR", "{folder}/file is a file, not a folder; write into a folder",
+     "{folder}/file 是一个文件，不是文件夹；请写到一个文件夹里"),
+])
+def test_a_write_error_names_what_to_fix_in_both_languages(tmp_path, code, words, chinese):
+    """The OSError a writer raises (a read-only folder, a full disk) was shown as the system's
+    English text, ``[Errno 13] Permission denied: '...'``, in both languages."""
+    import errno
+    import os
+
+    from gradstep import i18n
+    from gradstep.drawing.formats import unwritten
+
+    path = tmp_path / {"ENOENT": "gone", "ENOTDIR": "file/sub"}.get(code, "") / "g.json"
+    (tmp_path / "file").write_text("")
+    if code == "EACCES-file":
+        code = "EACCES"
+        path.write_text("")
+    exc = OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(path))
+    error = unwritten(path, exc)
+    assert str(error).startswith(f"could not write {path}: " + words.format(folder=tmp_path)), error
+    with i18n.using("zh_CN"):
+        assert i18n.render(error.message).startswith(
+            f"无法写入 {path}：" + chinese.format(folder=tmp_path)), i18n.render(error.message)
+
+
+@pytest.mark.usefixtures("command_kernel")  # a kernel process, one for the module
+def test_graphml_has_one_key_per_attribute_and_the_json_files_values(tmp_path):
+    """A leaf's ``seq`` and ``line`` (None, written '') beside the ops' numbers made two keys
+    named ``seq`` and two named ``line`` (networkx writes one per name and type): Gephi and
+    yEd read a column by its name. Each name now has one key, and every value read back is
+    the JSON file's (None: no data element)."""
+    graphml, js = tmp_path / "g.graphml", tmp_path / "g.json"
+    for out in (graphml, js):
+        assert main(["export", str(EXAMPLES / "cifar_cnn.py"), "-o", str(out)]) == 0
+    keys = [(k.get("for"), k.get("attr.name"))
+            for k in ET.parse(graphml).getroot().iter("{http://graphml.graphdrawing.org/xmlns}key")]
+    assert len(keys) == len(set(keys)), sorted(keys)
+    read = nx.read_graphml(graphml)
+    nodes = json.loads(js.read_text(encoding="utf-8"))["nodes"]
+    assert {n["id"] for n in nodes} == set(read.nodes)
+    for node in nodes:
+        for name in ("line", "name", "label", "kind"):
+            assert read.nodes[node["id"]].get(name) == node.get(name), (node["id"], name)
+    # torch's sequence numbers count on in the kernel both runs shared: compare them from the first
+    seqs = [(n["id"], n.get("seq")) for n in nodes]
+    first_json = min(s for _, s in seqs if s is not None)
+    first_read = min(read.nodes[i]["seq"] for i, s in seqs if s is not None)
+    assert [(i, None if s is None else s - first_json) for i, s in seqs] == [
+        (i, read.nodes[i]["seq"] - first_read if "seq" in read.nodes[i] else None) for i, _ in seqs]
+    assert any(s is None for _, s in seqs) and any(s is not None for _, s in seqs)

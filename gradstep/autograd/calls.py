@@ -231,6 +231,11 @@ class CallGraph:
         # call began could not tell (``saved.refusals_now``), told once the snippet is done
         self.view_versions: dict = {}
         self.raised_view_versions: dict = {}  # the same, probed as the call raised
+        # ``(id, node_key(grad_fn))`` of each tensor the call differentiated (``l1`` of
+        # ``out.l1.backward()``): the root drawn where no top-level name holds one
+        # (``runner._call_roots``). Not the tensor, nor a weak reference to it: the snippet
+        # would see one in ``weakref.getweakrefcount``
+        self.root_keys: list = []
         # the snippet started a thread, before this call or after it: torch numbers each
         # thread's nodes from its own counter, so a key of this graph may be another
         # thread's node, drawn or not (``freed_elsewhere``)
@@ -244,6 +249,7 @@ class CallGraph:
             root = tensor.grad_fn
             if root is None:
                 continue
+            graph.root_keys.append((id(tensor), node_key(root)))
             if owners is None:  # the tensors the snippet holds, by their node
                 owners = {}
                 for value in namespace.values():

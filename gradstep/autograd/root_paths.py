@@ -22,6 +22,7 @@ read: the ``__dict__`` entry under it is not what python's ``out.loss`` gives.
 from __future__ import annotations
 
 import ast
+import itertools
 import types
 
 MISSING = object()  # what a step that finds nothing gives
@@ -97,15 +98,23 @@ def _attribute(value, key: str):
     if held is not MISSING and any(_class_attribute(type(held), hook) is not MISSING
                                    for hook in ("__set__", "__delete__")):
         return MISSING  # a property (or a slot): python's out.loss runs or reads it
+    own = _own_dict(value)
+    return MISSING if own is None else _lookup(dict.items(own), key)
+
+
+def _own_dict(value):
+    """Return ``value``'s own ``__dict__``, read through its type's C slot (no property or
+    ``__getattribute__`` of the snippet's), or None."""
+    kind = type(value)
     slot = _class_attribute(kind, "__dict__")  # the type's own, not a snippet's property
     if (type(slot) not in (types.GetSetDescriptorType, types.MemberDescriptorType)  # C code
             or slot.__name__ != "__dict__"):  # a Python class's; SimpleNamespace's, a module's
-        return MISSING
+        return None
     try:
         own = slot.__get__(value, kind)
     except TypeError:  # another type's getset put there under the name __dict__
-        return MISSING
-    return _lookup(dict.items(own), key) if issubclass(type(own), dict) else MISSING
+        return None
+    return own if issubclass(type(own), dict) else None
 
 
 def _item(value, key):
@@ -116,3 +125,69 @@ def _item(value, key):
     if base is None or type(key) is not int or not -base.__len__(value) <= key < base.__len__(value):
         return MISSING
     return base.__getitem__(value, key)
+
+
+def paths_to(namespace: dict, ids: set, wanted, *, depth: int = 4, limit: int = 20_000,
+             per_value: int = 1_000) -> dict:
+    """Return ``{id(target): (path, target)}`` for each target (an object whose ``id`` is in
+    ``ids`` and for which ``wanted(target)`` is true) that a path of at most ``depth`` steps
+    from a top-level value of ``namespace`` reaches: the shortest, the top-level names in the
+    order they were bound, an object's own attributes before its items. Read as ``follow``
+    reads (no code of the snippet's runs); each path is one ``parse`` reads back to the same
+    steps, so ``--root PATH`` draws that very target. At most ``limit`` values are looked at,
+    ``per_value`` of one value's (a top-level list of a million items takes no more)."""
+    found: dict = {}
+    looked = 0
+    seen: set = set()
+    level = [((name, []), value) for name, value in dict.items(namespace)
+             if type(name) is str and not name.startswith("_")]
+    for _ in range(depth):
+        below = []
+        for (name, steps), value in level:
+            if id(value) in seen or issubclass(type(value), _OPAQUE):
+                continue
+            seen.add(id(value))
+            for step, item in itertools.islice(_steps(value), per_value):
+                looked += 1
+                if looked > limit:
+                    return found
+                path = (name, [*steps, step])
+                if id(item) in ids and wanted(item):  # a target is not looked into
+                    spelt = text(*path)
+                    if id(item) not in found and parse(spelt) == path and follow(
+                            dict.get(namespace, name), path[1])[0] is item:
+                        found[id(item)] = spelt, item
+                elif id(item) not in seen and not issubclass(type(item), _OPAQUE):
+                    below.append((path, item))
+        if len(found) == len(ids) or not below:
+            break
+        level = below
+    return found
+
+
+# what holds no tensor a path could name (a class's or a module's attributes are not its own
+# ``__dict__``'s; a function's are the snippet's rarely)
+_OPAQUE = (type, types.ModuleType, types.FunctionType, str, bytes, int, float, complex)
+
+
+def _steps(value):
+    """Yield ``(step, item)`` for what ``follow`` may read from ``value``: its own attributes,
+    then a dict's, a list's or a tuple's items (``("attr", name)`` or ``("item", key)``)."""
+    for key, item in _own_items(value):
+        if type(key) is str:
+            yield ("attr", key), item
+    kind = type(value)
+    if issubclass(kind, dict):
+        for key, item in dict.items(value):
+            if type(key) in (str, int):
+                yield ("item", key), item
+    elif issubclass(kind, (list, tuple)):
+        base = list if issubclass(kind, list) else tuple
+        for index in range(base.__len__(value)):
+            yield ("item", index), base.__getitem__(value, index)
+
+
+def _own_items(value) -> list:
+    """Return the items of ``value``'s own ``__dict__`` (``_own_dict``), or []."""
+    own = _own_dict(value)
+    return [] if own is None else list(dict.items(own))

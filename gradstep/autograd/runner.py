@@ -6,7 +6,8 @@ namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
 stdout. The root is ``root=NAME`` (several: ``"a,b"``; one held in a top-level value:
 ``"out.loss"``, ``"outs[0]"``, ``root_paths``), else the value of the
 last expression statement, else the last tensor with a ``grad_fn`` that the
-snippet assigned at top level. A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
+snippet assigned at top level, else the tensor its last recorded backward call ran on,
+where a path from a top-level value reaches it (``out.loss``, ``_call_roots``). A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
 ends normally there, as under ``python FILE`` (``ended_well``).
 """
 
@@ -47,6 +48,7 @@ from gradstep.autograd.safe_reads import plain_reads
 from gradstep.autograd.snippet_module import deep_recursion, main_module, running_as_main
 from gradstep.autograd.snippet_rewrite import last_expression_name, rewrite
 from gradstep.autograd.stop_flag import raised_by_snippet
+from gradstep.autograd.trace import node_key
 from gradstep.i18n import lazy, with_words
 from gradstep.i18n.output_note import worded_note
 from gradstep.policies.output_cap import CappedText
@@ -65,6 +67,9 @@ class RunResult:
     roots: list = field(default_factory=list)
     root_name: str | None = None
     root_chosen: bool = False  # --root NAME: draw exactly that, nothing joined to it
+    # the paths (``out.loss``) of the tensors the snippet's recorded backward calls ran on,
+    # held in its top-level values (``_call_roots``): roots a window may offer too
+    call_root_paths: list = field(default_factory=list)
     call_graphs: list = field(default_factory=list)  # see calls.CapturedCalls.graphs
     values: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)
@@ -318,9 +323,11 @@ def _name_everything(result: RunResult, observer: Observer) -> None:
 def _pick_root(result: RunResult, root: str | None, last_value: list,
                last_name: str | None, bindings) -> None:
     """Set ``roots`` and ``root_name``, or an error when nothing can be drawn."""
+    drawn = _call_roots(result)
     if root:
         result.root_chosen = True
         _named_roots(result, root)
+        _label_paths(result, [n.strip() for n in root.split(",") if n.strip()])
         return
     if last_value and _tensors_with_grad_fn(last_value[-1]):
         result.roots = _tensors_with_grad_fn(last_value[-1])
@@ -331,9 +338,58 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
     if tensor is not None and _root_grad_fn(tensor) is not None:
         result.roots, result.root_name = [tensor], last[0]
         return
+    if drawn:  # ``out.loss.backward()``: what --root out.loss draws, exactly
+        result.roots = [tensor for tensor, _ in drawn]
+        result.root_name = ",".join(path for _, path in drawn)
+        result.root_chosen = True
+        _label_paths(result, [path for _, path in drawn])
+        return
     if result.error is None:
         result.error = _nothing_to_draw(result)
         result.exit_code = 1
+
+
+def _label_paths(result: RunResult, names: list) -> None:
+    """Label each root named by a path (``out.loss``) with it, as a top-level ``loss`` labels
+    its node ``loss``, where no variable's name labels that node already."""
+    if len(result.roots) != len(names):  # (a --root that found no tensor: none drawn)
+        return
+    for tensor, name in zip(result.roots, names):
+        path = root_paths.parse(name)
+        fn = _root_grad_fn(tensor)
+        if path and path[1] and fn is not None:
+            result.labels.setdefault(node_key(fn), name)
+
+
+def _call_roots(result: RunResult) -> list:
+    """Fill ``call_root_paths`` and return ``[(tensor, path)]`` for the last recorded backward
+    call whose root tensors a path from a top-level value reaches (that very object, its
+    ``id`` and its ``grad_fn`` as the call recorded them: ``CallGraph.root_keys``)
+    (``out.loss`` of ``out = model(x, labels=y); out.loss.backward()``), read as ``--root
+    PATH`` reads it (``root_paths``); [] when none does. A tensor a top-level name holds
+    itself is no path (it is a candidate by its name already)."""
+    top = {id(value) for value in dict.values(result.namespace)}  # (alive: their ids are theirs)
+    calls = [[key for key in graph.root_keys if key[0] not in top]
+             for graph in result.call_graphs if graph is not None]
+    keys = {key for call in calls for key in call}
+    if not keys:
+        return []
+
+    def wanted(value) -> bool:  # that very tensor, its graph as the call ran on it
+        fn = _root_grad_fn(value) if _is_tensor(value) else None
+        return fn is not None and (id(value), node_key(fn)) in keys
+
+    found = {(i, node_key(_root_grad_fn(t))): (t, path) for i, (path, t) in
+             root_paths.paths_to(result.namespace, {key[0] for key in keys}, wanted).items()}
+    for call in calls:
+        for key in call:
+            if key in found and found[key][1] not in result.call_root_paths:
+                result.call_root_paths.append(found[key][1])
+    for call in reversed(calls):
+        drawn = {key: found[key] for key in call if key in found}
+        if drawn:
+            return list(drawn.values())
+    return []
 
 
 def _nothing_to_draw(result: RunResult) -> dict:
@@ -389,9 +445,11 @@ def _nothing_to_draw(result: RunResult) -> dict:
         lazy("Bind the tensor to draw at top level: return it from the function "
              "(`loss = main()`), or make it the snippet's last expression; then pass "
              "--root NAME or let gradstep pick it. A tensor held in a top-level object, "
-             "dict, list or tuple is named by its path: --root out.loss. gradstep recorded "
-             "the passes of its {calls}: gradstep backward FILE prints their steps.",
-             calls=calls_named(passes_at)))
+             "dict, list or tuple is named by its path: --root out.loss (with no --root, "
+             "gradstep draws the tensor a backward call ran on where such a path reaches it; "
+             "it reads through no property, __getattr__ or other container). gradstep "
+             "recorded the passes of the snippet's {calls}: gradstep backward FILE prints "
+             "their steps.", calls=calls_named(passes_at)))
 
 
 def _no_node_made(result: RunResult) -> dict:

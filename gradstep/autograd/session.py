@@ -118,7 +118,8 @@ class Session:
                     self.forget_records()
         exit_code = result.exit_code or (1 if error else 0)
         reply = {
-            "root_candidates": root_candidates(result.namespace),
+            # (then the paths of the tensors its backward calls ran on: ``out.loss``)
+            "root_candidates": root_candidates(result.namespace) + result.call_root_paths,
             "ok": error is None,
             "trace": trace_json,
             "error": to_jsonable(error),

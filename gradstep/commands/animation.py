@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from gradstep.i18n import _, lazy
+from gradstep.i18n import _
 
 
 def write_animation(args, graph, chosen, scale: float) -> dict:
@@ -36,7 +36,7 @@ def write_animation(args, graph, chosen, scale: float) -> dict:
 def write_frames(args, graph, chosen, folder: Path, scale: float) -> int:
     """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into
     ``folder``, all the same size, ``scale`` pixels per point; return how many."""
-    from gradstep.drawing.export import ExportError
+    from gradstep.drawing.formats import unwritten
     from gradstep.qt_step_frames import StepFrames
 
     history, pass_index, _call = chosen
@@ -48,8 +48,7 @@ def write_frames(args, graph, chosen, folder: Path, scale: float) -> int:
     for k, image in enumerate(frames.frames()):
         path = folder / f"step_{k:0{width}d}.png"
         if not image.save(str(path), "PNG"):
-            raise ExportError(lazy("could not write {path}: is the folder writable?",
-                                   path=str(path)))
+            raise unwritten(path)
     print(_("wrote {count} frames to {folder} ({width}x{height} px each)", count=frames.count,
             folder=folder, width=frames.size[0], height=frames.size[1]), file=sys.stderr)
     return frames.count

@@ -30,6 +30,7 @@ here from the trace.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -44,8 +45,14 @@ from gradstep.commands.run_and_report import (
     start_snippet,
     write_in_kernel,
 )
-from gradstep.drawing.formats import FILE_FORMATS, PICTURE_FORMATS, TEXT_FORMATS
-from gradstep.i18n import lazy
+from gradstep.drawing.formats import (
+    FILE_FORMATS,
+    PICTURE_FORMATS,
+    TEXT_FORMATS,
+    file_in_the_way,
+    unwritten,
+)
+from gradstep.i18n import _, lazy
 from gradstep.policies.number_text import options_of, printed_with
 
 FORMATS = PICTURE_FORMATS + FILE_FORMATS
@@ -153,11 +160,14 @@ def _export(args, session, result, name: str) -> int:
 
             write_frames(args, graph, chosen, Path(args.frames), scale)
     except (ExportError, OSError, RuntimeError) as exc:
+        if isinstance(exc, OSError):  # the system's words (English): say what to fix
+            exc = unwritten(args.output, exc)
         report_error(_usage(getattr(exc, "message", None) or str(exc), _how_it_ran(result)),
                      name)
         return BAD_USAGE
     if not result["ok"]:
         report_error(result["error"], name)  # the picture shows how far the snippet got
+        _say_written(args)
         return result.get("exit_code") or SNIPPET_FAILED
     if chosen is not None:
         error = chosen[0].index(chosen[1]).timeline.get("error")
@@ -165,8 +175,20 @@ def _export(args, session, result, name: str) -> int:
             report_caught(error, name)
         elif error:
             report_error(error, name)  # the picture shows where backward stopped
-            return error.get("exit_status", SNIPPET_FAILED)  # 0: a hook's exit(0), hook_exit
+            status = error.get("exit_status", SNIPPET_FAILED)  # 0: a hook's exit(0), hook_exit
+            if status:
+                _say_written(args)
+            return status
     return OK
+
+
+def _say_written(args) -> None:
+    """Say that ``-o``'s file was written although the command exits non-zero (after the
+    snippet's error: the explanation alone read as if nothing had been written). An
+    animation has said so already, with its frames."""
+    if not _animated(args):
+        print(_("{path} was written all the same: the graph as far as the snippet got",
+                path=args.output), file=sys.stderr)
 
 
 def _snippets_own(result: dict, graph) -> bool:
@@ -306,6 +328,9 @@ def _animated(args) -> bool:
 def _check_options(args) -> dict | None:
     """Return what is wrong with the options (a ``lazy`` message; None when nothing is)."""
     suffix = Path(args.output).suffix.lower()
+    if args.output == "-":  # standard output carries the snippet's own prints
+        return lazy("-o -: the file cannot go to standard output, where the snippet's own "
+                    "output goes; name a file (e.g. -o graph.svg, then cat graph.svg)")
     if suffix not in FORMATS + ANIMATED:
         return lazy("-o {output}: cannot tell the format from the extension; use one of "
                     "{formats} (e.g. -o graph.svg, -o pass.gif)", output=args.output,
@@ -361,10 +386,14 @@ def _check_options(args) -> dict | None:
 
 
 def _missing_folder(option: str, path: str):
-    """Return why ``option path`` cannot be written (its folder does not exist), or None."""
+    """Return why ``option path`` cannot be written (its folder does not exist, or a file
+    stands where a folder is needed), or None."""
     folder = Path(path).parent
     if folder.is_dir():
         return None
+    if (blocking := file_in_the_way(folder)) is not None:  # it said the folder did not exist
+        return lazy("{option} {path}: {file} is a file, not a folder; write into a folder",
+                    option=option, path=path, file=str(blocking))
     return lazy("{option} {path}: the folder {folder} does not exist; create it first",
                 option=option, path=path, folder=str(folder))
 

@@ -8,14 +8,24 @@ QApplication is created when none exists); SVG is the same drawing written as te
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 from gradstep.drawing.collapse import outside
 from gradstep.drawing.files import ExportError, compute_layout, fold, shown_size, write_text_file
-from gradstep.drawing.formats import FILE_FORMATS, MARGIN, PICTURE_FORMATS, TEXT_FORMATS
+from gradstep.drawing.formats import (
+    FILE_FORMATS,
+    MARGIN,
+    PICTURE_FORMATS,
+    TEXT_FORMATS,
+    check_writable,
+    unwritten,
+)
 from gradstep.i18n import lazy
 from gradstep.none_guard import protect_none
+
+PNG_PIXELS = 400_000_000  # the largest PNG written (width x height): ~1.6 GB of memory to draw
 
 __all__ = ["FILE_FORMATS", "MARGIN", "PICTURE_FORMATS", "ExportError", "compute_layout",
            "export_graph", "ensure_qt_app"]
@@ -77,6 +87,7 @@ def ensure_qt_app():
 
 def _write_picture(graph, lay, path: Path, suffix: str, *, states, scale, size, transparent,
                    edge_labels, dimmed) -> None:
+    check_writable(path)  # before drawing: a PDF writer that cannot open it says nothing
     ensure_qt_app()
     from PySide6 import QtCore
 
@@ -110,9 +121,11 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
         raise ExportError(lazy("--scale {scale}: the PNG is too big: lower --scale or export "
                                "SVG/PDF", scale=f"{scale:g}"))
     width, height = max(1, round(width)), max(1, round(height))
-    if width * height > 400_000_000:
-        raise ExportError(lazy("a {width}x{height} PNG is too big: lower --scale or export "
-                               "SVG/PDF", width=width, height=height))
+    if width * height > PNG_PIXELS:
+        raise ExportError(lazy("a {width}x{height} PNG is too big (over {limit} million pixels): "
+                               "use --scale {fits} or lower, or export SVG/PDF", width=width,
+                               height=height, limit=PNG_PIXELS // 1_000_000,
+                               fits=f"{_scale_that_fits(scale, width * height):g}"))
     image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QtCore.Qt.GlobalColor.transparent if transparent else QtCore.Qt.GlobalColor.white)
     image.setDotsPerMeterX(round(scale * 96 / 0.0254))
@@ -120,7 +133,15 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
     painter = QtGui.QPainter(image)
     _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)
     if not image.save(str(path), "PNG"):
-        raise ExportError(lazy("could not write {path}: is the folder writable?", path=str(path)))
+        raise unwritten(path)
+
+
+def _scale_that_fits(scale: float, pixels: int) -> float:
+    """Return a PNG scale, two significant digits rounded down, whose picture of ``pixels``
+    at ``scale`` is under ``PNG_PIXELS`` (1% spare for the rounding of its sides)."""
+    exact = scale * math.sqrt(PNG_PIXELS / pixels) * 0.99
+    unit = 10.0 ** (math.floor(math.log10(exact)) - 1)
+    return math.floor(exact / unit) * unit
 
 
 def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:
@@ -135,4 +156,6 @@ def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:
     writer.setPageMargins(QtCore.QMarginsF(0, 0, 0, 0))
     writer.setTitle("gradstep graph")
     painter = QtGui.QPainter(writer)
+    if not painter.isActive():  # the file could not be opened: Qt only warns
+        raise unwritten(path)
     _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)

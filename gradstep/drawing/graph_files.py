@@ -108,8 +108,26 @@ def flat_value(value):
 
 
 def flat_attrs(attrs: dict) -> dict:
-    """Return attributes flattened for GraphML (see ``flat_value``)."""
-    return {str(k): flat_value(v) for k, v in attrs.items()}
+    """Return attributes flattened for GraphML (see ``flat_value``); None is left out (a
+    GraphML element without the data has no value)."""
+    return {str(k): flat_value(v) for k, v in attrs.items() if v is not None}
+
+
+def one_type_each(items) -> None:
+    """Write an attribute that has values of more than one type among ``items`` (dicts of flat
+    values) as one type in every item (float for ints and floats, else text), so that it gets one GraphML key: networkx writes a key per
+    name and type (a leaf's ``seq`` of '' beside the ops' numbers gave two keys named ``seq``,
+    which Gephi and yEd read as one column of two types)."""
+    types: dict = {}
+    for attrs in items:
+        for name, value in attrs.items():
+            types.setdefault(name, set()).add(type(value))
+    mixed = {name for name, kinds in types.items() if len(kinds) > 1}
+    for name in mixed:
+        to = float if types[name] <= {int, float} else str  # numbers stay numbers
+        for attrs in items:
+            if name in attrs:
+                attrs[name] = to(attrs[name])
 
 
 def to_graphml_graph(graph, layout=None, states: dict | None = None) -> nx.MultiDiGraph:
@@ -132,6 +150,8 @@ def to_graphml_graph(graph, layout=None, states: dict | None = None) -> nx.Multi
         if layout is not None and (u, v, key) in layout.routes:
             flat["points"] = json.dumps([[round(x, 2), round(y, 2)] for x, y in layout.routes[(u, v, key)]])
         out.add_edge(str(u), str(v), key=key if isinstance(key, int) else str(key), **flat)
+    one_type_each([attrs for _, attrs in out.nodes(data=True)])
+    one_type_each([attrs for _, _, attrs in out.edges(data=True)])
     return out
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import os
 import re
 import string
 from collections.abc import Iterator
@@ -99,22 +100,59 @@ _CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) "
                         r"(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 
-def _format(msgid: str, args: dict, lang: str) -> str:
+_KEPT_SPACE = "\ue000"  # a private-use character: a space of a value filled in, kept as it is
+_EDGE = "\ue001"  # around a value filled in: the spaces beside it are kept too
+_ESCAPE = "\ue002"  # before one of these three characters that is the value's own
+_MARKS = re.compile("[\ue000-\ue002]")
+_MARKED = re.compile("\ue002(.)|[\ue000\ue001]", re.DOTALL)
+
+
+def _filled(msgid: str, args: dict, lang: str) -> str:
+    """Return ``msgid`` translated and filled with ``args`` (worded by ``_worded``), the
+    kept spaces still marked (a message filled into another is taken through it again)."""
     text = translate(msgid, lang)
     if not args:
         return text
+    args = _worded(args, lang)
     try:
         text = text.format(**args)
     except (KeyError, IndexError, ValueError):  # a broken translation: English, never a crash
-        return msgid.format(**args)
-    return _CJK_SPACE.sub("", text) if lang in UNSPACED else text
+        text = msgid.format(**args)
+    return _CJK_SPACE.sub("", text) if lang in UNSPACED else text  # the translation's spaces
+
+
+def _worded(args: dict, lang: str) -> dict:
+    """Return ``args`` with each ``lazy`` message worded in ``lang``; in a language written
+    without spaces, a plain value's spaces (a path ``dir/图 一.png``, the snippet's code) and
+    the spaces beside it are marked to be kept where ``_filled`` takes out the spaces between
+    CJK characters (it made ``图 一.png`` read ``图一.png``, a file that does not exist, and
+    ``文件夹 新 目录 不存在`` read ``文件夹 新目录不存在``: where does the name end?)."""
+    unspaced = lang in UNSPACED
+    worded = {}
+    for key, value in args.items():
+        if is_message(value):
+            value = _filled(value["msgid"], value.get("args") or {}, lang)
+        elif unspaced and isinstance(value, (str, os.PathLike)):
+            value = _MARKS.sub(lambda m: _ESCAPE + m.group(), format(value))  # its own: kept
+            value = _EDGE + value.replace(" ", _KEPT_SPACE) + _EDGE
+        worded[key] = value
+    return worded
+
+
+def _plain(text: str, lang: str) -> str:
+    """Return ``text`` (``_filled``'s in ``lang``) without the marks of the values' spaces
+    (only a language written without spaces has them); a value's own private-use characters,
+    escaped, come back as they were."""
+    if lang not in UNSPACED:
+        return text
+    return _MARKED.sub(lambda m: m.group(1) or (" " if m.group() == _KEPT_SPACE else ""), text)
 
 
 def _(msgid: str, /, **args) -> str:
     """Return ``msgid`` translated into ``language()``, its placeholders filled with ``args``
     (an argument that is a ``lazy`` message is worded in the same language)."""
     lang = language()
-    return _format(msgid, {k: render(v, lang) for k, v in args.items()}, lang)
+    return _plain(_filled(msgid, args, lang), lang)
 
 
 def N_(msgid: str) -> str:  # noqa: N802 (gettext's name for "mark only")
@@ -137,8 +175,7 @@ def render(message, lang: str | None = None):
     if not is_message(message):
         return message
     lang = lang or language()
-    args = {k: render(v, lang) for k, v in (message.get("args") or {}).items()}
-    return _format(message["msgid"], args, lang)
+    return _plain(_filled(message["msgid"], message.get("args") or {}, lang), lang)
 
 
 WORDED = ("message", "title", "explanation", "fix")

@@ -97,6 +97,10 @@ def write(params: dict) -> dict:
             with printed_with(Kept.print_options):
                 Kept.spent = _write_text_file(path, params)
     except (ValueError, OSError, RuntimeError) as exc:  # ExportError is a ValueError
+        if isinstance(exc, OSError):  # the system's words (English): say what to fix
+            from gradstep.drawing.formats import unwritten  # no Qt, networkx or numpy
+
+            exc = unwritten(path, exc)
         return _reply(refused=str(exc))  # in the kernel's language (its locale)
     finally:
         Kept.trace = None

@@ -71,7 +71,7 @@ class _RunRequired(TypedDict):
     calls: Annotated[list[CallRecord], "the backward calls the snippet made itself"]
     output: Annotated[str, "what the snippet printed (capped: policies.output_cap)"]
     root_name: Annotated[str | None, "the name of the drawn root, when it has one"]
-    root_candidates: Annotated[list[str], "top-level names holding a tensor with a grad_fn (the window's root box)"]
+    root_candidates: Annotated[list[str], "top-level names holding a tensor with a grad_fn, then the paths (out.loss) of the tensors the snippet's backward calls ran on held in top-level values (the window's root box)"]
     exit_code: Annotated[int, "the command line's status: 0 ran, 1 failed, 2 bad usage or device, "
                          "130 the snippet's own KeyboardInterrupt ended it"]
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 from gradstep.drawing.collapse import collapse_scopes
 from gradstep.drawing.export import export_graph
+from gradstep.drawing.formats import unwritten
 from gradstep.step_drawing import drawing_at
 from gradstep.ui.qt_settings import settings
 
@@ -101,7 +102,7 @@ class QtExportActions(QtCore.QObject):
         try:
             self.export_graph(path)
         except Exception as exc:  # a failed export is reported, never fatal
-            QtWidgets.QMessageBox.warning(window, self.tr("Export failed"), f"{path}\n\n{exc}")
+            QtWidgets.QMessageBox.warning(window, self.tr("Export failed"), _failed(path, exc))
             return
         window.statusBar().showMessage(self.tr("Exported {0}.").format(path))
 
@@ -134,7 +135,7 @@ class QtExportActions(QtCore.QObject):
         try:
             written = self.export_animation(path)
         except Exception as exc:  # a failed export is reported, never fatal
-            QtWidgets.QMessageBox.warning(window, self.tr("Export failed"), f"{path}\n\n{exc}")
+            QtWidgets.QMessageBox.warning(window, self.tr("Export failed"), _failed(path, exc))
             return
         finally:
             QtWidgets.QApplication.restoreOverrideCursor()
@@ -145,3 +146,11 @@ class QtExportActions(QtCore.QObject):
         QtGui.QGuiApplication.clipboard().setImage(
             self.window.graph_view.render_image(self.scale()))
         self.window.statusBar().showMessage(self.tr("Graph image copied to the clipboard."))
+
+
+def _failed(path: str, exc: Exception) -> str:
+    """Return the words of a failed export: an OSError (a read-only folder, a full disk) as
+    what to fix in the window's language, not the system's English ``[Errno 13] ...``."""
+    if isinstance(exc, OSError):
+        exc = unwritten(path, exc)
+    return f"{path}\n\n{exc}"

@@ -158,7 +158,7 @@ class QtPresentation(QtCore.QObject):
     # -- the caption -----------------------------------------------------------------------------
     def caption_text(self) -> list[str]:
         """Return the caption's lines: the step, the node about to run, its formula."""
-        from gradstep.qt_step_frames import caption_lines
+        from gradstep.drawing.step_caption import caption_lines
 
         model = self.window.model
         index = model.index()

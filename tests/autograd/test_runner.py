@@ -337,7 +337,7 @@ def test_nothing_to_draw_names_the_recorded_calls_as_line_or_lines(second, words
     assert words == f"{kinds} call{'s' if len(made) > 1 else ''} at line{'s' if ', ' in lines else ''} {lines}"
     result = run_snippet(source, filename="/x/main.py")
     assert result.error["kind"] == "nothing_to_draw"
-    assert f"gradstep recorded the passes of its {words}: gradstep backward FILE" in result.error["fix"]
+    assert f"gradstep recorded the passes of the snippet's {words}: gradstep backward FILE" in result.error["fix"]
     assert f"gradstep 记录了代码片段中{zh}的反向传播" in localized(result.error, "zh_CN")["fix"]
 
 
@@ -1097,9 +1097,172 @@ def test_nothing_to_draw_after_a_training_loop_in_main_names_its_recorded_calls(
     backward_line = source.splitlines().index("        loss.backward()") + 1
     assert [call["line"] for call in result.calls] == [backward_line] * 3
     assert result.error["kind"] == "nothing_to_draw"
-    assert f"passes of its backward calls at line {backward_line}:" in result.error["fix"]
+    assert f"passes of the snippet's backward calls at line {backward_line}:" in result.error["fix"]
     assert "gradstep backward FILE" in result.error["fix"]
     # none recorded: the fix says nothing of them
     fix = run_snippet("def main():\n    w = torch.ones(2, requires_grad=True)\n"
                       "    return (w * 3).sum() and 0\nmain()\n").error["fix"]
     assert "backward calls" not in fix and "loss = main()" in fix
+
+
+# OUTPUT_ROOTS's output class (a ModelOutput, in short), then a model returning one
+CALLED_ON_HELD = OUTPUT_ROOTS[:OUTPUT_ROOTS.index("reads = []")] + """\
+reads = []
+x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+def model(x):
+    h = (x * 3).tanh()
+    return Output(loss=(h * x).sin().sum(), hidden=(h, x * 4))
+out = model(x)
+"""
+
+CALLS_ON_HELD = {  # the snippet's own calls -> the path drawn with no --root
+    "out.loss.backward()\nreads.clear()": "out.loss",
+    "torch.autograd.grad(outputs=[out['hidden'][1].sum() * 1], inputs=x)\n"
+    "d = {'g': out.hidden[0].sum()}\nd['g'].backward()\nreads.clear()": "d['g']",
+    "out.loss.backward(retain_graph=True)\nouts = [model(x * 2)]\nouts[0].loss.backward()\n"
+    "reads.clear()": "outs[0].loss",
+    "torch.autograd.backward([out.loss, out.hidden[1].sum()])\nreads.clear()": "out.loss",
+}
+
+
+@pytest.mark.parametrize("calls", list(CALLS_ON_HELD))
+def test_with_no_root_the_tensor_a_backward_call_ran_on_is_drawn_by_its_path(calls):
+    """``out = model(x, labels=y); out.loss.backward()`` (HuggingFace's idiom) binds no tensor
+    at top level: gradstep trace had nothing to draw. The root is the very tensor the
+    snippet's last recorded call ran on, found by a path from a top-level value read as
+    ``--root PATH`` reads it (no code of the snippet's runs): the same graph, steps and name
+    as ``--root PATH``, and the nodes torch reaches from that tensor's grad_fn."""
+    from gradstep.autograd.session import Session
+    from tests.step_oracle import oracle_run, reachable
+
+    source = CALLED_ON_HELD + calls + "\n"
+    path = CALLS_ON_HELD[calls]
+    result = run_snippet(source)
+    assert result.error is None and result.root_name == path
+    assert result.namespace["reads"] == []
+    assert [t is eval(path, result.namespace) for t in result.roots][:1] == [True]
+    auto, named = Session().run(source), Session().run(source, root=path)
+    assert auto["ok"] and auto["root_name"] == named["root_name"] == path
+    assert path in auto["root_candidates"]
+    for reply in (auto, named):  # (torch's node counter runs on from one run to the next)
+        reply["trace"]["nodes"] = [{**node, "seq": None} for node in reply["trace"]["nodes"]]
+        for call in reply["calls"]:
+            call.get("timeline", {}).pop("seq_mark", None), call.pop("seq_mark", None)
+    assert auto["trace"] == named["trace"] and auto["calls"] == named["calls"]
+    drawn_root = next(n for n in auto["trace"]["nodes"] if n["id"] == auto["trace"]["root"])
+    assert drawn_root["label"] == path  # as a top-level ``loss`` labels its node ``loss``
+    ns = oracle_run(source).namespace  # torch alone: the nodes the drawn root reaches
+    assert sorted(n["name"] for n in auto["trace"]["nodes"]) == sorted(
+        type(fn).__name__ for fn in reachable([eval(path, ns).grad_fn]))
+
+
+def test_several_calls_offer_each_held_root_in_call_order():
+    source = CALLED_ON_HELD + ("out.loss.backward(retain_graph=True)\n"
+                               "outs = [model(x * 2)]\nouts[0].loss.backward()\n")
+    from gradstep.autograd.session import Session
+
+    reply = Session().run(source)
+    assert reply["root_name"] == "outs[0].loss"  # the last call's, as the last bound name
+    assert reply["root_candidates"] == ["out.loss", "outs[0].loss"]
+
+
+HIDDEN_BEHIND = {  # a tensor reachable only through code of the snippet's: not read
+    "property": "class Out:\n    __slots__ = ('_l',)\n    def __init__(self, l): self._l = l\n"
+                "    @property\n    def loss(self): return self._l\n",
+    "__getattr__": "def make(l):\n    store = {'loss': l}\n    class Out:\n"
+                   "        def __getattr__(self, name): return store[name]\n    return Out()\n"
+                   "Out = make\n",
+    "container": "import collections\nOut = lambda l: collections.deque([l])\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(HIDDEN_BEHIND))
+def test_a_called_root_held_only_behind_the_snippets_code_is_not_drawn(kind):
+    reach = "out[0]" if kind == "container" else "out.loss"
+    source = (HIDDEN_BEHIND[kind] + "x = torch.ones(3, requires_grad=True)\n"
+              f"out = Out((x * 2).sum())\n{reach}.backward()\n")
+    result = run_snippet(source)
+    assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1
+    assert not result.roots and result.call_root_paths == []
+    assert "--root out.loss" in str(result.error["words"]["fix"])
+
+
+def test_the_tensor_a_call_ran_on_is_drawn_with_no_weak_reference_the_snippet_could_count():
+    """The call's root is told by its id and its node as the call ran (``root_keys``), not
+    kept: a weak reference to ``out.loss`` would show in ``weakref.getweakrefcount``, which
+    plain python answers 0."""
+    source = CALLED_ON_HELD + (
+        "import weakref\nclass Sub(torch.Tensor):\n    pass\n"
+        "out.loss.backward()\nsub = {'s': (x.as_subclass(Sub) * 2).sum()}\n"
+        "sub['s'].backward()\n"
+        "counts = [weakref.getweakrefcount(out.loss), len(weakref.getweakrefs(sub['s']))]\n")
+    plain = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "__name__": "__main__"}
+    exec(compile(source, "<plain>", "exec"), plain)
+    result = run_snippet(source)
+    assert result.error is None and result.root_name == "sub['s']"
+    assert result.roots[0] is result.namespace["sub"]["s"]
+    assert result.namespace["counts"] == plain["counts"]
+    assert result.call_root_paths == ["out.loss", "sub['s']"]
+
+
+def test_a_tensor_changed_in_place_after_the_call_is_not_taken_for_the_one_it_ran_on():
+    """``out.loss.mul_(2)`` after ``out.loss.backward()``: the tensor's graph is not the one
+    the call ran on any more; --root out.loss draws it as it is, the call's root is none."""
+    source = CALLED_ON_HELD + "out.loss.backward()\nout.loss.mul_(2)\nreads.clear()\n"
+    result = run_snippet(source)
+    assert result.error["kind"] == "nothing_to_draw" and result.call_root_paths == []
+    named = run_snippet(source, root="out.loss")
+    assert named.error is None and named.roots[0] is named.namespace["out"].loss
+
+
+def test_a_long_top_level_list_bound_first_does_not_hide_the_calls_root():
+    """The search looks at a bounded number of values, and at most ``per_value`` of one
+    list's items: a data set bound before the model's output leaves it room."""
+    source = CALLED_ON_HELD.replace("out = model(x)", "data = list(range(50_000))\nout = model(x)")
+    result = run_snippet(source + "out.loss.backward()\n")
+    assert result.error is None and result.root_name == "out.loss"
+    assert result.roots[0] is result.namespace["out"].loss
+
+
+def test_a_root_path_labels_its_node_only_where_no_variables_name_does():
+    source = ("import types\nx = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n"
+              "out = types.SimpleNamespace(loss=loss, other=(x * 3).sum())\n")
+    from gradstep.autograd.trace import node_key
+
+    for root, label in (("out.loss", "loss"), ("out.other", "out.other")):
+        result = run_snippet(source, root=root)
+        held = eval(root, result.namespace)
+        assert result.roots[0] is held and result.labels[node_key(held.grad_fn)] == label
+
+
+TRAPS = """\
+ran = []
+class Meta(type):
+    def __getattribute__(cls, n):
+        ran.append(n); return type.__getattribute__(cls, n)
+class Key(str):
+    def __eq__(self, o):
+        ran.append("eq"); return str.__eq__(self, o)
+    __hash__ = str.__hash__
+class D(dict):
+    def items(self):
+        ran.append("items"); return dict.items(self)
+class O(metaclass=Meta):
+    def __getattr__(self, n):
+        ran.append(n); raise AttributeError(n)
+x = torch.ones(2, requires_grad=True)
+o = O()
+o.inner = D({KEY: (x * 2).sum()})
+o.inner[KEY].backward()
+ran.clear()
+"""
+
+
+@pytest.mark.parametrize("key, path", [("'k'", "o.inner['k']"), ("Key('k')", None)])
+def test_the_search_for_a_calls_root_runs_none_of_the_snippets_code(key, path):
+    """A metaclass's ``__getattribute__``, a ``__getattr__``, a dict subclass's ``items`` and
+    a key's ``__eq__`` (python's ``d['k']`` runs it: that key is not read) stay unrun."""
+    result = run_snippet(TRAPS.replace("KEY", key))
+    assert result.namespace["ran"] == [] and result.root_name == path
+    if path:
+        assert result.roots[0] is eval(path, result.namespace)

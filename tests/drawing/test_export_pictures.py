@@ -83,3 +83,31 @@ def test_export_with_dot_engine_and_lr(tmp_path):
     path = export_graph(samples.scoped_blocks(2), tmp_path / "g.svg", engine="dot", rankdir="LR")
     root = ET.parse(path).getroot()
     assert any("SumBackward0" in "".join(t.itertext()) for t in root.iter(SVG + "text"))
+
+
+def test_a_png_too_big_names_the_largest_scale_that_fits(tmp_path, monkeypatch):
+    """The refusal said only "lower --scale": a 100,000-op chain is 476x19028349 px at the
+    default scale, and no scale to try was given. It now names one: the PNG at that scale is
+    written and within the limit, and one a tenth larger is refused again."""
+    import re
+
+    from gradstep import i18n
+    from gradstep.drawing import export
+    from gradstep.drawing.formats import ExportError
+
+    monkeypatch.setattr(export, "PNG_PIXELS", 300_000)
+    graph, out = samples.chain(40), tmp_path / "g.png"
+    with pytest.raises(ExportError) as refused:
+        export_graph(graph, out, scale=2.0)
+    found = re.search(r"PNG is too big \(over 0 million pixels\): use --scale ([0-9.e-]+) or "
+                      r"lower, or export SVG/PDF", str(refused.value))
+    assert found, str(refused.value)
+    fits = float(found.group(1))
+    with i18n.using("zh_CN"):
+        assert f"请使用 --scale {found.group(1)} 或更小的值，或导出 SVG/PDF" in i18n.render(
+            refused.value.message)
+    export_graph(graph, out, scale=fits)
+    image = QtGui.QImage(str(out))
+    assert 0.9 * 300_000 < image.width() * image.height() <= 300_000
+    with pytest.raises(ExportError, match="too big"):
+        export_graph(graph, out, scale=fits * 1.1)

@@ -85,3 +85,35 @@ def test_a_drawing_speaks_the_language_set_in_the_callers_process(monkeypatch, c
     other = "en" if chosen == "zh_CN" else "zh_CN"
     i18n.set_language(other)
     assert pill[other] in drawing.svg
+
+
+def test_a_path_with_spaces_between_chinese_characters_keeps_them(tmp_path, capsys):
+    """In Chinese the spaces the translation puts between CJK words are taken out; the same
+    pass took them out of the values filled in: ``-o "新 目录/图 一.png"`` was named
+    ``新目录/图一.png``, a path that does not exist, even inside a message filled into another
+    (the command line's usage error)."""
+    from gradstep.cli import main
+
+    out = tmp_path / "新 目录" / "图 一.png"
+    with i18n.using("zh_CN"):
+        assert main(["export", "-c", "raise SystemExit('must not run')", "-o", str(out)]) == 2
+        nested = i18n.render(i18n.lazy("{option} {path}: the folder {folder} does not exist; "
+                                       "create it first", option="-o", path=out,
+                                       folder=i18n.lazy("{path}", path=out.parent)))
+    err = capsys.readouterr().err
+    assert f"-o {out}：文件夹 {out.parent} 不存在；请先创建它" in err, err
+    assert nested == f"-o {out}：文件夹 {out.parent} 不存在；请先创建它"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_a_value_with_private_use_characters_comes_back_as_it_is(lang):
+    """The spaces of a value filled into a Chinese message are kept with private-use marks;
+    a value holding those characters itself (a file name, torch's text) lost them, in English
+    too, and a nested message's did as well. Each value is written exactly as ``format``
+    writes it, in both languages."""
+    value = "a\ue000b\ue001c\ue002d 新 目录\ue002 "
+    message = i18n.lazy("could not write {path}: the folder {folder} does not exist; create it "
+                        "first", path=value, folder=i18n.lazy("{path}", path=Path(value)))
+    text = i18n.render(message, lang)
+    assert text.count(value) == 2, ascii(text)
+    assert text == i18n.translate(message["msgid"], lang).format(path=value, folder=value)

@@ -74,7 +74,9 @@ def test_a_write_without_a_kept_trace_or_with_a_bad_path_is_refused_in_words(tmp
     assert bad["written"] is None and ".svg" in bad["refused"]
     writing.after_run(result, keep=True)
     missing = writing.write({"path": str(tmp_path / "no" / "such" / "a.svg")})
-    assert missing["written"] is None and "No such file" in missing["refused"]
+    assert missing["written"] is None  # the system's "No such file" turned into what to do
+    assert missing["refused"] == (f"could not write {tmp_path / 'no' / 'such' / 'a.svg'}: the folder "
+                                  f"{tmp_path / 'no' / 'such'} does not exist; create it first")
     assert writing.write({"path": str(tmp_path / "b.svg")})["written"] is None  # forgotten
     for reply in (refused, bad, missing):
         assert problems(reply, records.WriteReply) == []

@@ -403,6 +403,30 @@ def test_a_name_typed_without_a_suffix_exports_in_the_chosen_format(qtbot, windo
     assert (tmp_path / "steps.webp").read_bytes()[8:12] == b"WEBP" and not webp.with_suffix(".gif").exists()
 
 
+@pytest.mark.parametrize("suffix", [".pdf", ".svg"])
+def test_an_export_that_cannot_be_written_says_so_in_words(qtbot, window, tmp_path, monkeypatch,
+                                                           suffix):
+    """File > Export onto a folder's name: a PDF said "Exported" and wrote nothing (Qt's PDF
+    writer only warns); an SVG's warning was the system's English "[Errno 21] Is a directory"."""
+    from gradstep import i18n
+
+    run(qtbot, window, CHAIN)
+    target = tmp_path / f"graph{suffix}"
+    target.mkdir()
+    warnings = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(target), ""))
+    window.export_dialog()
+    with i18n.using("zh_CN"):
+        window.export_dialog()
+    assert warnings == [f"{target}\n\ncould not write {target}: it is a folder; name a file in "
+                        f"it (e.g. {target / target.name})",
+                        f"{target}\n\n无法写入 {target}：它是一个文件夹；请给出其中的一个文件名"
+                        f"（例如 {target / target.name}）"], warnings
+    assert "Exported" not in window.statusBar().currentMessage()
+
+
 def test_window_export_has_the_steps_gradients_and_states(qtbot, window, tmp_path):
     window.load_example("mse_backward")
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
