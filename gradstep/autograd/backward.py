@@ -496,6 +496,10 @@ def _blame_snippet_calls(error: dict, calls: list, *, freed_first: bool = False)
         return error
     freeing = [c for c in calls or []
                if c.get("drawn") and c.get("timeline") and c["timeline"].get("freed")]
+    if not freeing and freed_first:  # calls on graphs of their own that freed drawn nodes
+        # (--root loss after e.sum().backward(), sn.sum().backward()): recorded, not drawn
+        freeing = [c for c in calls or [] if c.get("freed_drawn") and c.get("timeline")]
+        error = {**error, "exit_status": 0} if freeing else error  # python ended well
     if not freeing:
         if not freed_first:
             return error

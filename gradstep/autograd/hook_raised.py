@@ -100,8 +100,8 @@ def hook_words(exc: BaseException, hook: HookFrame, line: int | None) -> dict:
     kind = type(exc).__name__
     name = hook.name  # as python's traceback names it: ``<lambda>`` for a lambda
     where = (lazy("gradstep's own backward pass") if not hook.call_line
-             else lazy("the autograd.grad call {call} made at line {line}", call=hook.via,
-                       line=hook.call_line) if hook.grad and hook.via
+             else lazy("the autograd.grad call made by {call} (called at line {line})",
+                       call=hook.via, line=hook.call_line) if hook.grad and hook.via
              else lazy("the autograd.grad call at line {line}", line=hook.call_line) if hook.grad
              else lazy("the backward call at line {line}", line=hook.call_line))
     return {

@@ -204,6 +204,18 @@ def test_a_graph_two_kinds_of_call_freed_names_both_with_lines():
         localized(got["error"], "zh_CN")["explanation"]
 
 
+def test_a_graph_calls_on_graphs_of_their_own_freed_names_them_under_a_root():
+    """--root loss after BOTH_FREED's calls: each call's graph (e.sum()'s, sn.sum()'s) is not
+    the drawn one, but they freed loss's buffers (torch's own loss.backward() fails: the test
+    above). It said "in a backward call gradstep did not record"; they were recorded.
+    Python ended well, so gradstep's pass's error alone: exit status 0, as before."""
+    got = session_for(BOTH_FREED, root="loss").backward()
+    assert got["error"]["kind"] == "freed_buffers" and got["error"]["exit_status"] == 0
+    assert ("The snippet's own backward and autograd.grad calls at lines 5, 6, run without "
+            "retain_graph=True, had already freed") in got["error"]["explanation"]
+    assert "did not record" not in got["error"]["explanation"]
+
+
 def test_inspect_every_node_of_an_unusual_graph_before_and_after_the_pass():
     session = session_for("""
         import torch.utils.checkpoint as cp

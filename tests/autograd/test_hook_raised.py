@@ -89,8 +89,8 @@ def test_a_hook_under_autograd_functional_names_what_the_line_calls(call):
     assert callee.name == call and called in source.splitlines()[line - 1]
     error = Session().run(source, filename="/x/hook.py")["error"]
     assert error["title"] == "A hook raised ValueError during backward"
-    assert (f"the hook `check` (defined at line 3) in the autograd.grad call {called} made at "
-            f"line {line}, and the hook raised ValueError at line 4") in error["explanation"]
+    assert (f"the hook `check` (defined at line 3) in the autograd.grad call made by {called} "
+            f"(called at line {line}), and the hook raised ValueError at line 4") in error["explanation"]
     zh = localized(error, "zh_CN")["explanation"]
     assert f"第 {line} 行调用的 {called} 所发起的 autograd.grad 调用中调用了钩子 `check`" in zh
 
