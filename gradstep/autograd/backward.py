@@ -25,12 +25,14 @@ import torch
 from gradstep.autograd import jacobian, pass_versions, saved_memory
 from gradstep.autograd.errors import explain, make_error
 from gradstep.autograd.formulas import custom_function_source
+from gradstep.autograd.freed_by import calls_named
 from gradstep.autograd.grad_values import plain_values
 from gradstep.autograd.handler_raised import reraise_if_handlers
 from gradstep.autograd.hook_exit import hook_exit_error
 from gradstep.autograd.hook_ids import own_ids
 from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
+from gradstep.autograd.leaf_calls import recorded_call_lines
 from gradstep.autograd.leaves_and_freed import (
     freed_node_ids,
     id_number,
@@ -494,6 +496,10 @@ def _blame_snippet_calls(error: dict, calls: list, *, freed_first: bool = False)
         return error
     freeing = [c for c in calls or []
                if c.get("drawn") and c.get("timeline") and c["timeline"].get("freed")]
+    if not freeing and freed_first:  # calls on graphs of their own that freed drawn nodes
+        # (--root loss after e.sum().backward(), sn.sum().backward()): recorded, not drawn
+        freeing = [c for c in calls or [] if c.get("freed_drawn") and c.get("timeline")]
+        error = {**error, "exit_status": 0} if freeing else error  # python ended well
     if not freeing:
         if not freed_first:
             return error
@@ -508,11 +514,10 @@ def _blame_snippet_calls(error: dict, calls: list, *, freed_first: bool = False)
                                    "snippet's own code (or a function of it); to run "
                                    "gradstep's pass too, pass retain_graph=True to the "
                                    "snippet's call."))
-    # each line once: a loop's backward call frees a graph at the same line each time
-    lines = ", ".join(str(line) for line in list(dict.fromkeys(c["line"] for c in freeing))[:3])
-    note = lazy("The snippet itself already ran backward without retain_graph (line {lines}), "
-                "which freed these buffers; its own timeline is in the run's backward calls.",
-                lines=lines)
+    # "line 5" or "lines 5, 6", each kind named, as the freed-graph error of a call does
+    note = lazy("The snippet's own {calls}, run without retain_graph=True, had already freed "
+                "these buffers; the run's backward calls hold the passes gradstep recorded.",
+                calls=calls_named(recorded_call_lines(freeing)))
     return with_words({**error}, explanation=lazy("{text} {more}", text=explanation_of(error),
                                                   more=note))
 

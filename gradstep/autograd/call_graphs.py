@@ -46,7 +46,8 @@ def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
     for record, entry in zip(calls, call_graphs):
         record["drawn"] = False
         if not entry or not entry.ids or not all(key in id_by_key for key in entry.ids):
-            freed_elsewhere(record, entry, id_by_key, freed_unseen)
+            if freed_elsewhere(record, entry, id_by_key, freed_unseen):
+                record["freed_drawn"] = True  # (gradstep's own pass names it: backward.py)
             continue
         new_id = {old: id_by_key[key] for key, old in entry.ids.items()}
         _renumber_record(record, new_id)
@@ -60,7 +61,7 @@ def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
             for versions in (entry.view_versions, entry.raised_view_versions))
 
 
-def freed_elsewhere(record: dict, entry, id_by_key: dict, freed: list) -> None:
+def freed_elsewhere(record: dict, entry, id_by_key: dict, freed: list) -> bool:
     """Add to ``freed`` (node keys, in order, each once) the drawn graph's nodes whose buffers
     the call of ``record`` (not drawn: its root is no tensor the snippet holds, such as
     ``(g * g).sum().backward()`` after ``g`` = ``autograd.grad(y, x, create_graph=True)``)
@@ -68,12 +69,16 @@ def freed_elsewhere(record: dict, entry, id_by_key: dict, freed: list) -> None:
     its own graph, and the drawn nodes outside it showed their buffers alive in its steps,
     where torch had freed them (statehunt4). Only op nodes (an AccumulateGrad's key is its
     leaf's ``id``, which python may give again), and not in a snippet that started a thread,
-    before this call or after it (``CallGraph.threads``): a key may be another thread's node."""
+    before this call or after it (``CallGraph.threads``): a key may be another thread's node.
+    Return whether the call freed any drawn node."""
     freed_nodes = set((record.get("timeline") or {}).get("freed_nodes") or ())
     if not entry or not freed_nodes or entry.threads:
-        return
-    freed.extend(key for key, node in entry.ids.items()
-                 if key[0] == "op" and node in freed_nodes and key in id_by_key and key not in freed)
+        return False
+    before = set((record.get("timeline") or {}).get("freed_before") or ())
+    drawn = [key for key, node in entry.ids.items()
+             if key[0] == "op" and node in freed_nodes and key in id_by_key]
+    freed.extend(key for key in drawn if key not in freed)
+    return any(entry.ids[key] not in before for key in drawn)
 
 
 def resolve_call_views(calls: list, call_graphs: list, trace) -> None:

@@ -30,7 +30,7 @@ SHOWN_NUMBERS = 8  # a value with more numbers is shown by its shape
 
 def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | None = None,
                 step: dict | None = None, targets: dict | None = None,
-                dtypes: dict | None = None) -> dict:
+                dtypes: dict | None = None, wired: list | None = None) -> dict:
     """Return what a node's formulas look like at a step.
 
     ``attrs``: the node's trace attributes (``name``, ``kind``, ``slots``,
@@ -38,7 +38,9 @@ def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | Non
     the trace's); ``inspected``: ``Session.inspect``'s answer for this node (its
     ``saved`` values, ``custom_function``); ``step``: the node's step of the pass
     (``grad_outputs``, ``grad_inputs``); ``targets``: ``{slot: label of the node it
-    feeds}``; ``dtypes``: ``{slot: dtype of the gradient it sends}``. When any of these
+    feeds}``; ``dtypes``: ``{slot: dtype of the gradient it sends}``; ``wired``: the node's
+    ``wired_slots``, which inputs count as getting a gradient where the step holds no
+    ``grad_inputs`` (it raised: the caption's rule, ``flowing_inputs``). When any of these
     tensors is complex (the node's output, a saved one, a gradient sent) no number is
     written in and nothing evaluated: the JSON writes a complex number as a
     ``[real, imag]`` pair, which the real forms would read as two numbers. Returns
@@ -61,7 +63,8 @@ def formulas_at(attrs: dict, saved: list | None = None, *, inspected: dict | Non
         return _none(name, attrs.get("formula_note") or described["reason"], custom)
     arriving = None if complex_numbers else _first((step or {}).get("grad_outputs"))
     sent = (step or {}).get("grad_inputs")
-    inputs = [_input(item, arriving, sent, targets or {}, evaluate=not complex_numbers)
+    inputs = [_input(item, arriving, sent, targets or {}, evaluate=not complex_numbers,
+                     reach=wired if sent is None else sent)
               for item in described["inputs"]]
     return {"name": name, "available": True, "reason": None, "about": worded(described["about"]),
             "where": worded(described["where"]), "custom": custom, "inputs": inputs}
@@ -144,10 +147,14 @@ def flowing_inputs(attrs: dict, step: dict | None, wired: list | None = None) ->
     return {name for name, slot in slots.items() if gradient_flows(slot, sent)}
 
 
-def _input(item: dict, arriving, sent, targets: dict, evaluate: bool = True) -> dict:
+def _input(item: dict, arriving, sent, targets: dict, evaluate: bool = True,
+           reach: list | None = None) -> dict:
+    """Return one input's part of ``formulas_at``: ``sent`` is torch's ``grad_inputs`` (the
+    result's number), ``reach`` what decides whether a gradient flows to the input
+    (``sent``, or where torch sent nothing the node's ``wired_slots``)."""
     slot = item["slot"]
     slots = slot if isinstance(slot, list) else [slot]
-    flows = gradient_flows(slot, sent)
+    flows = gradient_flows(slot, reach)
     first = item["math"][0] if item["math"] else None
     shown = {
         "input": item["input"], "slot": slot,

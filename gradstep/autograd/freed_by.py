@@ -17,8 +17,8 @@ from gradstep.i18n import lazy, with_words
 def freeing_calls(records: list, graphs: list, timeline: dict, graph) -> list[tuple[int, str]]:
     """Return ``(line, api)`` of the earlier calls (``records``, their ``graphs``) that freed
     what the failed call (its ``timeline``, its ``CallGraph``) found freed before it ran, in
-    call order, each line once; empty when none of them is known to (then the general wording
-    stays)."""
+    call order, a line's calls of one API at most twice (two say "calls": two on one line,
+    or a loop's); empty when none of them is known to (then the general wording stays)."""
     if graph is None:
         return []
     key_of = {node_id: key for key, node_id in graph.ids.items()}
@@ -31,8 +31,9 @@ def freeing_calls(records: list, graphs: list, timeline: dict, graph) -> list[tu
         before = set(past.get("freed_before") or ())
         earlier_key = {node_id: key for key, node_id in earlier.ids.items()}
         freed = {earlier_key.get(n) for n in past["freed_nodes"] if n not in before}
-        if needed & freed and all(line != record["line"] for line, _ in calls):
-            calls.append((record["line"], record.get("api") or ""))
+        call = (record["line"], record.get("api") or "")
+        if needed & freed and calls.count(call) < 2:  # (twice tells "calls": a loop's, or
+            calls.append(call)  # two on one line; the records tell no column)
     return calls
 
 
@@ -41,10 +42,9 @@ def name_freeing_calls(error: dict, calls: list[tuple[int, str]]) -> dict:
     freed the buffers (``freeing_calls``), in place of "the first backward": each named as
     what it is, a backward call or an ``autograd.grad`` call (statehunt4: ``g, =
     torch.autograd.grad(y, x)`` was called "the backward call at line 4"), one call or
-    several ("the backward calls at lines 5, 6")."""
-    shown = calls[:3]
-    lines = ", ".join(str(line) for line, _ in shown)
-    named = calls_named({api == "torch.autograd.grad" for _, api in shown}, len(shown) > 1, lines)
+    several ("the backward calls at lines 5, 6"), at most 3 lines."""
+    lines = list(dict.fromkeys(line for line, _ in calls))[:3]
+    named = calls_named([(line, api == "torch.autograd.grad") for line, api in calls if line in lines])
     return with_words(
         {**error},
         explanation=lazy("The {calls}, run without retain_graph=True, freed the tensors the "
@@ -56,13 +56,23 @@ def name_freeing_calls(error: dict, calls: list[tuple[int, str]]) -> dict:
     )
 
 
-def calls_named(grads: set, several: bool, lines: str) -> dict:
-    """Return the words for the calls at ``lines``: ``grads`` holds, per call, whether it is
-    an ``autograd.grad`` call; ``several``: more than one line."""
-    if grads == {True, False}:  # (two calls at least)
-        return lazy("backward and autograd.grad calls at lines {lines}", lines=lines)
-    if grads == {True}:
-        return (lazy("autograd.grad calls at lines {lines}", lines=lines) if several
-                else lazy("autograd.grad call at line {lines}", lines=lines))
-    return (lazy("backward calls at lines {lines}", lines=lines) if several
+def calls_named(calls: list[tuple[int, bool]]) -> dict:
+    """Return the words for ``calls``: per call, its line and whether it is an
+    ``autograd.grad`` call (else a backward call). Each kind among them is named, and "line
+    5" or "lines 5, 6" as many lines as they are on ("the backward and autograd.grad calls at
+    line 5": two calls on one line)."""
+    grads = {grad for _, grad in calls}
+    shown = list(dict.fromkeys(line for line, _ in calls))
+    lines = ", ".join(str(line) for line in shown)
+    if len(shown) > 1:
+        return (lazy("backward and autograd.grad calls at lines {lines}", lines=lines)
+                if grads == {True, False} else
+                lazy("autograd.grad calls at lines {lines}", lines=lines) if grads == {True}
+                else lazy("backward calls at lines {lines}", lines=lines))
+    if len(calls) > 1:  # several calls on one line
+        return (lazy("backward and autograd.grad calls at line {lines}", lines=lines)
+                if grads == {True, False} else
+                lazy("autograd.grad calls at line {lines}", lines=lines) if grads == {True}
+                else lazy("backward calls at line {lines}", lines=lines))
+    return (lazy("autograd.grad call at line {lines}", lines=lines) if grads == {True}
             else lazy("backward call at line {lines}", lines=lines))

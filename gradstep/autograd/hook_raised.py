@@ -30,6 +30,7 @@ class HookFrame:
     defined: int
     call_line: int | None
     grad: bool = False  # the call is ``torch.autograd.grad`` (else a backward call)
+    via: str | None = None  # the line called this function, which made the call (jacobian)
 
 
 def hook_frame(exc: BaseException, filename: str) -> HookFrame | None:
@@ -38,15 +39,29 @@ def hook_frame(exc: BaseException, filename: str) -> HookFrame | None:
     tb = exc.__traceback__
     call_line, engine = None, False  # engine: the frame before was torch's engine call
     grad = False  # torch's ``autograd.grad`` came after the snippet's call line
+    via, called = None, False  # called: the frame before was the snippet's
     while tb is not None:
         code = tb.tb_frame.f_code
         if code.co_filename == filename:
             if engine:
-                return HookFrame(code.co_name, code.co_firstlineno, call_line, grad)
-            call_line, grad = tb.tb_lineno, False
+                return HookFrame(code.co_name, code.co_firstlineno, call_line, grad, via)
+            call_line, grad, via = tb.tb_lineno, False, None
+        elif called:
+            via = _functional(code)
+        called = code.co_filename == filename
         engine = _is_engine_call(code)
         grad = grad or (engine and code.co_name == "grad")
         tb = tb.tb_next
+    return None
+
+
+def _functional(code) -> str | None:
+    """Return ``torch.autograd.functional.jacobian`` (``hessian``, ``vjp``, ...) where ``code``
+    is that public function of torch's, called by the snippet's line: it makes the
+    ``autograd.grad`` calls the engine runs, the line does not. Else None."""
+    path = code.co_filename.replace("\\", "/")
+    if path.endswith("torch/autograd/functional.py") and not code.co_name.startswith("_"):
+        return f"torch.autograd.functional.{code.co_name}"
     return None
 
 
@@ -85,6 +100,8 @@ def hook_words(exc: BaseException, hook: HookFrame, line: int | None) -> dict:
     kind = type(exc).__name__
     name = hook.name  # as python's traceback names it: ``<lambda>`` for a lambda
     where = (lazy("gradstep's own backward pass") if not hook.call_line
+             else lazy("the autograd.grad call made by {call} (called at line {line})",
+                       call=hook.via, line=hook.call_line) if hook.grad and hook.via
              else lazy("the autograd.grad call at line {line}", line=hook.call_line) if hook.grad
              else lazy("the backward call at line {line}", line=hook.call_line))
     return {

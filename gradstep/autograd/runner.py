@@ -37,6 +37,7 @@ from gradstep.autograd.anomaly_stack import snippet_stacks
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
+from gradstep.autograd.freed_by import calls_named
 from gradstep.autograd.leaf_calls import leaf_call_lines, recorded_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.node_class_caches import forget_custom_classes
@@ -401,8 +402,8 @@ def _nothing_to_draw(result: RunResult) -> dict:
     if leaf_lines:
         error = errors.make_error(
             "nothing_to_draw",
-            lazy("the snippet's backward calls ran on leaves themselves (line {lines}), and it "
-                 "left no tensor with a grad_fn", lines=leaf_lines),
+            lazy("the snippet's {calls} ran on leaves themselves, and it left no tensor with a "
+                 "grad_fn", calls=calls_named(leaf_lines)),
             source=result.source)
         return with_words(
             error,
@@ -446,9 +447,9 @@ def _nothing_to_draw(result: RunResult) -> dict:
              "--root NAME or let gradstep pick it. A tensor held in a top-level object, "
              "dict, list or tuple is named by its path: --root out.loss (with no --root, "
              "gradstep draws the tensor a backward call ran on where such a path reaches it; "
-             "it reads through no property, __getattr__ or other container). Its backward "
-             "calls (line {lines}) ran and "
-             "were recorded: gradstep backward FILE prints their steps.", lines=passes_at))
+             "it reads through no property, __getattr__ or other container). gradstep "
+             "recorded the passes of the snippet's {calls}: gradstep backward FILE prints "
+             "their steps.", calls=calls_named(passes_at)))
 
 
 def _no_node_made(result: RunResult) -> dict:

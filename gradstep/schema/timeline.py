@@ -109,6 +109,7 @@ class CallRecord(_CallRequired, total=False):
     returned: Annotated[list[TensorValue] | None, "autograd.grad: what it returned, in input order"]
     returned_inputs: Annotated[list[str] | None, "autograd.grad: the labels of those inputs"]
     drawn: Annotated[bool, "its graph is the drawn graph's own (it can be stepped on it)"]
+    freed_drawn: Annotated[bool, "not drawn, it freed buffers of the drawn graph (--root loss after loss's parts' own backward calls)"]
     seq_mark: Annotated[int, "torch's autograd sequence number when the call ended: a node whose seq is this or more was built after the call, not by it (absent once the snippet started a thread: torch numbers each thread on its own)"]
     skipped_calls: Annotated[int, "skipped: how many calls were not recorded"]
     note: Annotated[str, "skipped: says so in words"]

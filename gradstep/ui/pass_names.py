@@ -67,13 +67,19 @@ def pass_note(timeline: dict | None) -> str:
     """Return why the pass shows no steps, or that it started from several roots ('' for
     neither), in the window's language."""
     timeline = timeline or {}
-    reason = timeline.get("no_steps")
-    if reason in NO_STEPS and not timeline.get("steps"):
-        return tr(NO_STEPS[reason])
+    if no_steps := no_steps_note(timeline):
+        return no_steps
     roots = timeline.get("graph_root")
     if isinstance(roots, int) and roots > 1:
         return tr(GRAPH_ROOT).format(roots)
     return ""
+
+
+def no_steps_note(timeline: dict | None) -> str:
+    """Return why the pass ran but shows no steps ('no steps: is_grads_batched=True ...'), ''
+    where it shows its steps, in the window's language."""
+    reason = (timeline or {}).get("no_steps")
+    return tr(NO_STEPS[reason]) if reason in NO_STEPS and not timeline.get("steps") else ""
 
 
 def steps_word(count: int) -> str:

@@ -12,7 +12,7 @@ from PySide6 import QtCore
 from gradstep.policies.gc_pause import settle_intake, without_gc
 from gradstep.schema.timeline import pass_ran
 from gradstep.ui.error_words import for_window, no_graph_text
-from gradstep.ui.pass_names import pass_note, steps_word
+from gradstep.ui.pass_names import no_steps_note, pass_note, steps_word
 
 INSPECT_DELAY_MS = 120  # the ▶ node's details are asked for once stepping pauses this long
 
@@ -103,7 +103,9 @@ class QtRunController(QtCore.QObject):
             self.w.graph_view.show_message(no_graph_text(result))
             self.w.node_count.setText("")
         self.show_error(result.get("error"))
-        if result.get("ok"):
+        if result.get("ok") and (note := no_steps_note(self.w.model.timeline)):
+            self.w.statusBar().showMessage(self.tr("Ran; this pass shows {0}.").format(note))
+        elif result.get("ok"):
             self.w.statusBar().showMessage(self.tr("Ran. Step through backward with Alt+Right."))
         settle_intake(self._nodes(), new_run=True)
         self.w.sigRunFinished.emit(result)

@@ -17,7 +17,7 @@ from gradstep.autograd.step_state import GRAD_NOT_KNOWN, is_tensor_entry
 from gradstep.drawing.style import as_printed, gradient_text
 from gradstep.i18n import render
 from gradstep.step_drawing import grad_dtype
-from gradstep.ui.pass_names import pass_note
+from gradstep.ui.pass_names import no_steps_note, pass_note
 from gradstep.ui.qt_formula_view import MIN_LINES, QtFormulaView
 from gradstep.ui.qt_row_label import QtLinesLabel
 from gradstep.ui.qt_session_model import QtSessionModel
@@ -164,7 +164,10 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         # empty titled plots and formula box under a blank row
         self._show_parts(self.model.graph is not None)
         if not attrs:
-            if self.model.graph is not None:
+            if self.model.graph is not None and (note := no_steps_note(self.model.timeline)):
+                # (the step bar's note is past the toolbar's edge in a window 1280 wide)
+                self.header.set_text(self.tr("Click a node. This pass shows {0}.").format(note))
+            elif self.model.graph is not None:
                 self.header.set_text(self.tr("Click a node, or step through backward."))
             elif self.model.has_run:
                 self.header.set_text(self.tr("The last run built no graph: see Errors and Output."))
@@ -217,13 +220,14 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
 
     def _show_formulas(self) -> None:
         """Show the focus node's formulas at this step, with the numbers the kernel read."""
-        from gradstep.autograd.formula_step import formulas_at
+        from gradstep.autograd.formula_step import formulas_at, wired_slots
 
         inspected = self.model.inspected
         shown = formulas_at(self.model.node(self.node_id), self.model.saved_of(self.node_id),
                             inspected=inspected if inspected.get("id") == self.node_id else None,
                             step=self.model.step_of(self.node_id), targets=self._slot_targets(),
-                            dtypes=self._slot_dtypes())
+                            dtypes=self._slot_dtypes(),
+                            wired=wired_slots(self.model.graph, self.node_id))
         self.formula.show_formulas(shown, self.model.node_state(self.node_id) == "current")
 
     def _header(self, attrs: dict, step: dict | None, state: str) -> tuple[str, str]:

@@ -167,7 +167,8 @@ def test_a_graph_the_snippet_already_freed_says_so():
     session = session_for(MSE + "mse.backward()\n")
     got = session.backward()
     assert got["error"]["kind"] == "freed_buffers"
-    assert "already ran backward without retain_graph (line 5)" in got["error"]["explanation"]
+    assert "The snippet's own backward call at line 5, run without retain_graph=True, had " \
+        "already freed" in got["error"]["explanation"]
 
 
 def test_a_graph_a_loop_freed_names_the_loops_line_once():
@@ -176,7 +177,43 @@ def test_a_graph_a_loop_freed_names_the_loops_line_once():
                           "    loss = (w * w).sum()\n"
                           "    loss.backward()\n")
     got = session.backward()
-    assert "already ran backward without retain_graph (line 4)," in got["error"]["explanation"]
+    assert "own backward call at line 4, run without" in got["error"]["explanation"]
+
+
+BOTH_FREED = ("x = torch.tensor([1., 2.], requires_grad=True)\ne = x.exp()\nsn = x.sin()\n"
+              "loss = (e * sn).sum()\ntorch.autograd.grad(e.sum(), x)\nsn.sum().backward()\nloss\n")
+
+
+def test_a_graph_two_kinds_of_call_freed_names_both_with_lines():
+    """An autograd.grad call (line 5) and a backward call (line 6) each freed part of loss's
+    graph: gradstep's own pass names both kinds and "lines 5, 6" (it said "already ran
+    backward without retain_graph (line 5, 6)"). torch's own runs: loss.backward() after
+    them fails, and still does with retain_graph=True on either call alone."""
+    from gradstep.i18n import localized
+
+    head = "import torch\n"
+    for source in (BOTH_FREED, BOTH_FREED.replace("x)\n", "x, retain_graph=True)\n"),
+                   BOTH_FREED.replace("backward()", "backward(retain_graph=True)")):
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            exec(compile(head + source + "loss.backward()\n", "<plain>", "exec"), {})
+    got = session_for(BOTH_FREED).backward()
+    assert got["error"]["kind"] == "freed_buffers"
+    assert ("The snippet's own backward and autograd.grad calls at lines 5, 6, run without "
+            "retain_graph=True, had already freed") in got["error"]["explanation"]
+    assert "代码片段自己的第 5, 6 行的 backward 和 autograd.grad 调用没有传入" in \
+        localized(got["error"], "zh_CN")["explanation"]
+
+
+def test_a_graph_calls_on_graphs_of_their_own_freed_names_them_under_a_root():
+    """--root loss after BOTH_FREED's calls: each call's graph (e.sum()'s, sn.sum()'s) is not
+    the drawn one, but they freed loss's buffers (torch's own loss.backward() fails: the test
+    above). It said "in a backward call gradstep did not record"; they were recorded.
+    Python ended well, so gradstep's pass's error alone: exit status 0, as before."""
+    got = session_for(BOTH_FREED, root="loss").backward()
+    assert got["error"]["kind"] == "freed_buffers" and got["error"]["exit_status"] == 0
+    assert ("The snippet's own backward and autograd.grad calls at lines 5, 6, run without "
+            "retain_graph=True, had already freed") in got["error"]["explanation"]
+    assert "did not record" not in got["error"]["explanation"]
 
 
 def test_inspect_every_node_of_an_unusual_graph_before_and_after_the_pass():

@@ -947,12 +947,19 @@ def test_an_autograd_grad_call_that_freed_the_buffers_is_named_as_one():
     both = head + ("e = x.exp()\ns = x.sin()\ntorch.autograd.grad(e.sum(), x)\n"
                    "s.sum().backward()\n(e * s).sum().backward()\n")
     two_backward = both.replace("torch.autograd.grad(e.sum(), x)", "e.sum().backward()")
+    one_line = both.replace("x)\ns.sum()", "x); s.sum()")
+    two_grad_one_line = one_line.replace("s.sum().backward()", "torch.autograd.grad(s.sum(), x)")
     for source, line, words, zh in (
             (grad_only, 5, "The autograd.grad call at line 4", "第 4 行的 autograd.grad 调用"),
             (both, 7, "The backward and autograd.grad calls at lines 5, 6",
              "第 5, 6 行的 backward 和 autograd.grad 调用"),
             # several calls of one kind: "calls at lines" (review: "call at line 5, 6")
-            (two_backward, 7, "The backward calls at lines 5, 6", "第 5, 6 行的 backward 调用")):
+            (two_backward, 7, "The backward calls at lines 5, 6", "第 5, 6 行的 backward 调用"),
+            # both kinds on one line: both named (review: only the first call's kind was)
+            (one_line, 6, "The backward and autograd.grad calls at line 5",
+             "第 5 行的 backward 和 autograd.grad 调用"),
+            (two_grad_one_line, 6, "The autograd.grad calls at line 5",
+             "第 5 行的几次 autograd.grad 调用")):
         with pytest.raises(RuntimeError, match="backward through the graph a second time") as plain:
             exec(compile(source, FILENAME, "exec"), {})
         (entry,) = [e for e in plain.traceback if e.frame.code.raw.co_filename == FILENAME]
@@ -965,6 +972,15 @@ def test_an_autograd_grad_call_that_freed_the_buffers_is_named_as_one():
             assert words.replace("The", "the", 1) in err["fix"], err["fix"]
         chinese = localized(run.error, "zh_CN")
         assert chinese["explanation"].startswith(zh + "没有传入") and f"就给{zh}传入" in chinese["fix"]
+    # torch's own runs: each of the two calls on line 5 freed what line 6 needs (retain_graph
+    # on one alone still fails, on both it runs)
+    kept_grad = one_line.replace("(e.sum(), x)", "(e.sum(), x, retain_graph=True)")
+    kept_backward = one_line.replace("s.sum().backward()", "s.sum().backward(retain_graph=True)")
+    for source in (kept_grad, kept_backward):
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            exec(compile(source, FILENAME, "exec"), {})
+    exec(compile(kept_grad.replace("s.sum().backward()", "s.sum().backward(retain_graph=True)"),
+                 FILENAME, "exec"), {})
 
 
 def test_a_call_on_another_threads_graph_is_not_named_as_the_one_that_freed_the_buffers():

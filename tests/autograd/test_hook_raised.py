@@ -61,6 +61,40 @@ def test_a_hook_that_raises_is_named_with_its_lines(case):
         zh["explanation"] and f"在第 {line} 行抛出了 {kind}" in zh["explanation"]
 
 
+FUNCTIONAL = ("import torch\nx = torch.ones(3, requires_grad=True)\n"
+              "def check(g):\n    raise ValueError('bad grad')\n"
+              "def f(x):\n    y = (x * 2).exp()\n    y.register_hook(check)\n    return y.sum()\n")
+FUNCTIONAL_CALLS = {"jacobian": "torch.autograd.functional.jacobian(f, x)\n",
+                    "hessian": "torch.autograd.functional.hessian(f, x)\n",
+                    "vjp": "torch.autograd.functional.vjp(f, x)\n"}
+
+
+@pytest.mark.parametrize("call", sorted(FUNCTIONAL_CALLS))
+def test_a_hook_under_autograd_functional_names_what_the_line_calls(call):
+    """A hook raising in torch.autograd.functional.jacobian's (hessian's, vjp's) pass: the
+    line calls jacobian, which makes the autograd.grad call (it was named "the autograd.grad
+    call at line 9", a call the line does not make). The function named is the one python's
+    traceback shows the line calling."""
+    source = FUNCTIONAL + FUNCTIONAL_CALLS[call]
+    try:
+        exec(compile(source, "/x/hook.py", "exec"), {})
+    except ValueError as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+    else:
+        raise AssertionError("the snippet did not raise")
+    at = next(i for i, f in enumerate(frames) if f.filename == "/x/hook.py" and f.name == "<module>")
+    callee, line = frames[at + 1], frames[at].lineno
+    assert callee.filename.endswith("autograd/functional.py")
+    called = f"torch.autograd.functional.{callee.name}"
+    assert callee.name == call and called in source.splitlines()[line - 1]
+    error = Session().run(source, filename="/x/hook.py")["error"]
+    assert error["title"] == "A hook raised ValueError during backward"
+    assert (f"the hook `check` (defined at line 3) in the autograd.grad call made by {called} "
+            f"(called at line {line}), and the hook raised ValueError at line 4") in error["explanation"]
+    zh = localized(error, "zh_CN")["explanation"]
+    assert f"第 {line} 行调用的 {called} 所发起的 autograd.grad 调用中调用了钩子 `check`" in zh
+
+
 def test_an_error_outside_a_hook_keeps_its_words():
     source = "import torch\nx = torch.ones(3, requires_grad=True)\n{}[1]\n"
     error = Session().run(source, filename="/x/hook.py")["error"]

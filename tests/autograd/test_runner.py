@@ -285,6 +285,77 @@ def test_nothing_to_draw():
     assert result.output == "tensor([2., 2., 2.])\n"
 
 
+def _calls_python_makes(source: str, filename: str) -> list[tuple[int, str]]:
+    """Run ``source`` as python does and return, per backward call it makes, the line and
+    which (``backward`` or ``autograd.grad``), read off the caller's frame."""
+    import sys
+
+    seen, backward, grad = [], torch.Tensor.backward, torch.autograd.grad
+
+    def line() -> int:
+        frame = sys._getframe(2)
+        while frame.f_code.co_filename != filename:
+            frame = frame.f_back
+        return frame.f_lineno
+
+    def seen_backward(*args, **kwargs):
+        seen.append((line(), "backward"))
+        return backward(*args, **kwargs)
+
+    def seen_grad(*args, **kwargs):
+        seen.append((line(), "autograd.grad"))
+        return grad(*args, **kwargs)
+
+    torch.Tensor.backward, torch.autograd.grad = seen_backward, seen_grad
+    try:
+        exec(compile(source, filename, "exec"), {})
+    finally:
+        torch.Tensor.backward, torch.autograd.grad = backward, grad
+    return seen
+
+
+MAIN_CALLS = "import torch\ndef main():\n    x = torch.ones(2, requires_grad=True)\n" \
+             "    loss = (x * 2).sum()\n    loss.backward(retain_graph=True)\n{}main()\n"
+
+
+@pytest.mark.parametrize(("second", "words", "zh"), [
+    ("", "backward call at line 5", "第 5 行的 backward 调用"),
+    ("    loss.backward()\n", "backward calls at lines 5, 6", "第 5, 6 行的 backward 调用"),
+    ("    torch.autograd.grad(loss, x)\n", "backward and autograd.grad calls at lines 5, 6",
+     "第 5, 6 行的 backward 和 autograd.grad 调用")])
+def test_nothing_to_draw_names_the_recorded_calls_as_line_or_lines(second, words, zh):
+    """A loss local to main(): the fix names the recorded backward calls. It said "Its backward
+    calls (line 5, 6)" for two lines, and "backward" for an autograd.grad call; now "line 5" /
+    "lines 5, 6", each kind named (``freed_by.calls_named``, the freed-graph error's words),
+    the calls python's own run makes."""
+    from gradstep.i18n import localized
+
+    source = MAIN_CALLS.format(second)
+    made = _calls_python_makes(source, "/x/main.py")
+    lines = ", ".join(str(n) for n in dict.fromkeys(n for n, _ in made))
+    kinds = " and ".join(sorted({kind for _, kind in made}, reverse=True))
+    assert words == f"{kinds} call{'s' if len(made) > 1 else ''} at line{'s' if ', ' in lines else ''} {lines}"
+    result = run_snippet(source, filename="/x/main.py")
+    assert result.error["kind"] == "nothing_to_draw"
+    assert f"gradstep recorded the passes of the snippet's {words}: gradstep backward FILE" in result.error["fix"]
+    assert f"gradstep 记录了代码片段中{zh}的反向传播" in localized(result.error, "zh_CN")["fix"]
+
+
+def test_nothing_to_draw_names_calls_on_leaves_as_python_makes_them():
+    """Backward calls on leaves themselves, two on one line: "calls at line 3" (it said
+    "(line 3)"), an autograd.grad call named as one."""
+    from gradstep.i18n import localized
+
+    source = ("import torch\nx = torch.ones(2, requires_grad=True)\n"
+              "x.backward(torch.ones(2)); torch.autograd.grad(x, x, torch.ones(2))\n")
+    assert _calls_python_makes(source, "/x/leaf.py") == [(3, "backward"), (3, "autograd.grad")]
+    result = run_snippet(source, filename="/x/leaf.py")
+    assert result.error["detail"] == ("the snippet's backward and autograd.grad calls at line 3 "
+                                      "ran on leaves themselves, and it left no tensor with a grad_fn")
+    assert "代码片段中第 3 行的 backward 和 autograd.grad 调用是在叶子张量本身上运行的" in \
+        localized(result.error, "zh_CN")["message"]
+
+
 def test_unicode_names_label_nodes():
     source = "权重 = torch.ones(2, requires_grad=True)\n中间 = 权重 * 3\n损失 = 中间.sum()"
     result = run_snippet(source)
@@ -1026,7 +1097,7 @@ def test_nothing_to_draw_after_a_training_loop_in_main_names_its_recorded_calls(
     backward_line = source.splitlines().index("        loss.backward()") + 1
     assert [call["line"] for call in result.calls] == [backward_line] * 3
     assert result.error["kind"] == "nothing_to_draw"
-    assert f"backward calls (line {backward_line}) ran" in result.error["fix"]
+    assert f"passes of the snippet's backward calls at line {backward_line}:" in result.error["fix"]
     assert "gradstep backward FILE" in result.error["fix"]
     # none recorded: the fix says nothing of them
     fix = run_snippet("def main():\n    w = torch.ones(2, requires_grad=True)\n"

@@ -173,6 +173,42 @@ def test_a_pass_whose_steps_are_not_shown_says_so_not_that_a_node_did_not_run(qt
         assert "state: not run yet in this pass" in window.follower.node_tooltip(node, model.node(node))
 
 
+BATCHED = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\ny = (x * 3).sin()\n"
+           "g, = torch.autograd.grad(y, x, torch.eye(2), is_grads_batched=True)\nprint(g)\n")
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_a_pass_whose_steps_are_not_shown_says_why_where_a_person_looks(qtbot, window, language):
+    """Right after the run, nothing selected, at 1280x800: the step bar's note on why the
+    pass shows no steps was past the toolbar's » edge (nobody saw it), the status bar said
+    "Step through backward with Alt+Right" and the Values header "Click a node, or step
+    through backward", of a pass with no step to go to. Both now say why (the pass torch ran:
+    its output is plain python's)."""
+    from gradstep.ui.pass_names import NO_STEPS
+    from gradstep.ui.qt_language import apply_language
+    from gradstep.ui.words import tr
+
+    apply_language(language)  # (not remembered: the next test's window starts in English)
+    window.resize(1280, 800)
+    window.editor.setPlainText(BATCHED)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    window.docks["values"].raise_()
+    qtbot.wait(50)
+    plain: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:  # torch's own run
+        exec(compile(BATCHED, "<plain>", "exec"), plain)
+    assert window.output_panel.toPlainText().strip() == printed.getvalue().strip()
+    model = window.model
+    assert model.timeline.get("no_steps") == "batched" and model.step_count == 0
+    assert not model.focus_node()  # nothing selected, no ▶ node
+    note = tr(NO_STEPS["batched"])
+    assert language == "en" or not note.startswith("no steps")  # the window's language
+    header, status = window.values_panel.header.text(), window.statusBar().currentMessage()
+    assert note in header and note in status, (header, status)
+    assert window.values_panel.header.isVisible()
+
+
 HOOK_SETS_GRAD = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                   "w = torch.tensor([3., 4.], requires_grad=True)\nh = x * w\n"
                   "h.register_hook(lambda g: setattr(w, 'grad', torch.tensor([7., 7.])))\n"

@@ -1335,6 +1335,10 @@ What the snippet printed is in Output.</source>
         <translation>{0} 个节点 </translation>
     </message>
     <message>
+        <source>Ran; this pass shows {0}.</source>
+        <translation>运行完毕；这一遍反向传播{0}。</translation>
+    </message>
+    <message>
         <source>Ran. Step through backward with Alt+Right.</source>
         <translation>运行完毕。用 Alt+Right 单步执行反向传播。</translation>
     </message>
@@ -1532,6 +1536,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>Sent along slot:</source>
         <translation>沿槽传出：</translation>
+    </message>
+    <message>
+        <source>Click a node. This pass shows {0}.</source>
+        <translation>点击一个节点。这一遍反向传播{0}。</translation>
     </message>
     <message>
         <source>Click a node, or step through backward.</source>
