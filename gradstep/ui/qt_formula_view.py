@@ -16,7 +16,7 @@ import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradstep.ui.mark_font import with_marks
+from gradstep.ui.qt_mark_font import with_marks
 
 LINES = 14  # the view's height in text lines at most (the room it may take: ``lines``)
 MIN_LINES = 4  # ... or fewer where the panel is short (``fit_lines``), but never less
@@ -201,7 +201,7 @@ class QtFormulaView(QtWidgets.QTextBrowser):
     def _set_html(self, text: str) -> None:
         if text != getattr(self, "_html", None):  # laying out rich text is the costly part
             self._html = text
-            self.setHtml(with_marks(text, self.font()))  # x̂ whole (mark_font)
+            self.setHtml(with_marks(text, self.font()))  # x̂ whole (qt_mark_font)
             if self._tallest < self.height_of(self.lines):  # (at the most: nothing to grow to)
                 self._grow_to_text()
 

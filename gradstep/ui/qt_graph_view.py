@@ -23,7 +23,7 @@ from gradstep.drawing.collapse import (
 from gradstep.drawing.layout import layout
 from gradstep.drawing.qt_scene import GraphScene
 from gradstep.policies.gc_pause import without_gc
-from gradstep.ui.mark_font import hover_text
+from gradstep.ui.qt_mark_font import hover_text
 from gradstep.ui.tensor_text import node_tooltip
 
 _ZOOM_STEP = 1.2
@@ -405,7 +405,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
                 text = self.node_tooltip(node_id, shown.nodes[node_id])
             elif edge is not None:
                 text = self.edge_tooltip(edge)
-            if text:  # (x̂ whole: mark_font)
+            if text:  # (x̂ whole: qt_mark_font)
                 QtWidgets.QToolTip.showText(event.globalPos(), hover_text(text), self)
             else:
                 QtWidgets.QToolTip.hideText()

@@ -16,7 +16,7 @@ import html
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
-from gradstep.ui.mark_font import with_marks
+from gradstep.ui.qt_mark_font import with_marks
 
 CAPTION_SCALE = 1.8  # the caption's text, times the window's font
 PRESENT_MAX_SCALE = 4.0  # a small graph fills the screen in a presentation
@@ -186,7 +186,7 @@ class QtPresentation(QtCore.QObject):
         palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(255, 255, 255, 235))
         palette.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#1a1a1a"))
         self.caption.setPalette(palette)
-        self.caption.setText(with_marks(  # x̂ whole (mark_font)
+        self.caption.setText(with_marks(  # x̂ whole (qt_mark_font)
             "<br>".join([f"<b>{line}</b>" for line in lines[:1]] + lines[1:]), font))
         self._place_caption()
         self.caption.show()

@@ -9,7 +9,7 @@ import pytest
 from PySide6 import QtGui
 
 from gradstep.autograd.session import Session
-from gradstep.ui.mark_font import hover_text, mark_family, mark_sits_on_its_letter, with_marks
+from gradstep.ui.qt_mark_font import hover_text, mark_family, mark_sits_on_its_letter, with_marks
 from tests.ui.test_panel_room import settle
 from tests.ui.test_values_chart_height import run
 from tests.ui.test_window_flows import step_to
