@@ -8,6 +8,7 @@ print options, threads, deterministic algorithms, anomaly mode, the torch-functi
 dispatch mode stacks, saved-tensor default hooks, global module hooks, warning filters
 and a warning's once-per-place record, recursion limit, signal handlers, the collector,
 trace and profile functions, logging, the hooks on every node, tensor and module, the
+weak references on the modules, parameters, their ``.grad`` and tensors, the
 modules' training mode, the parameters' storage and versions, ``.grad`` objects, and
 that the graph can still be backwarded. docs/fidelity.md lists them.
 """
@@ -22,6 +23,7 @@ import signal
 import sys
 import threading
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -88,6 +90,10 @@ def _objects_state(net, tensors, loss) -> list:
     state = [(name, m.training, dict(m._forward_hooks), dict(m._forward_pre_hooks),
               dict(m._backward_hooks), dict(m._backward_pre_hooks))
              for name, m in net.named_modules()]
+    # the weak references on each tensor, as ``weakref.getweakrefcount`` reads them (none of
+    # gradstep's may stay: the caller's code would count them; the modules': below)
+    state += [(name, weakref.getweakrefcount(p), p.grad is not None and weakref.getweakrefcount(p.grad))
+              for name, p in net.named_parameters()]
     # a .grad by its id (the object is kept too, so no new one can take its id) and values
     state += [(name, p.data_ptr(), p._version, (id(p.grad), p.grad), None if p.grad is None else p.grad.clone())
               for name, p in net.named_parameters()]
@@ -95,7 +101,7 @@ def _objects_state(net, tensors, loss) -> list:
         grad = t.grad if t.is_leaf or t.retains_grad else None
         state.append((t.requires_grad, t.retains_grad, t._version, (id(grad), grad),
                       None if grad is None else grad.clone(), dict(t._backward_hooks or {}),
-                      t.grad_fn, sys.getrefcount(t)))
+                      t.grad_fn, sys.getrefcount(t), weakref.getweakrefcount(t)))
     state.append(_node_hook_counts(loss))
     return state
 
@@ -168,6 +174,10 @@ def test_each_call_leaves_the_process_as_without_it(call, context):
         after_process = _process_state()
     assert [k for k in process if not _same(process[k], after_process[k])] == []
     assert _same(objects, _objects_state(net, tensors, loss))
+    # ``record`` keeps one weak reference on each module called in its block (docs/fidelity.md)
+    called = {"record", "record_deep"}
+    assert [weakref.getweakrefcount(m) for m in net.modules()] == \
+        [1 if call in called else 0 for _ in net.modules()]
     want = torch.autograd.grad(loss, [x], retain_graph=True)  # the graph still backwards
     loss.backward()
     assert torch.equal(x.grad, want[0])

@@ -5,8 +5,8 @@ the window shows it for every step before that one. It was so from the pass's st
 when no code of the snippet's (a tensor hook, a node hook, a custom Function's backward)
 wrote ``.grad`` in between: ``h.register_hook(lambda g: setattr(w, "grad", ...))`` or
 ``w.grad.mul_(0)`` in a hook, where torch had ``None`` (or the old value) at the earlier
-steps. ``GradMarks`` notes, as the hooks go on, each plain leaf's ``.grad`` (a weak
-reference, so it lives no longer than torch keeps it, and its ``_version``); its
+steps. ``GradMarks`` notes, as the hooks go on, each plain leaf's ``.grad`` (``_note``: nothing
+held, so it lives no longer than torch keeps it, and its ``_version``); its
 AccumulateGrad's first pre-hook checks it is still that tensor at that version; a leaf
 whose AccumulateGrad did not run is checked when the pass ends. ``moved`` lists the leaves
 that failed the check: the timeline's ``grad_moved``, where the window shows no ``.grad``
@@ -20,17 +20,20 @@ past them is checked by identity and version only. A tensor subclass's leaf is n
 sparse, quantized, nested) is checked by identity and version only: copying it would run
 its own code (docs/fidelity.md).
 
-The weak references are of a class of their own (``_Mark``: never the one
-``weakref.ref(t)`` of the snippet's returns) and live only while the pass runs. torch
-refuses to swap a tensor that has one (``torch.utils.swap_tensors``): the snippet's swap
-lets go of gradstep's first (``let_go``, from ``swaps``); that leaf's ``.grad`` is then
-taken as changed where torch swapped it, and noted again as it was where torch refused
-(``hold_again``).
+What is noted of a ``.grad`` holds nothing of it and is no weak reference of Python's
+(``_note``: torch's own watch on its TensorImpl, and that TensorImpl's address): a
+``_Mark``, a ``weakref.ref`` of gradstep's class, made ``weakref.getweakrefcount(w.grad)``
+read one more than python's during the pass, and torch refused to swap a ``.grad`` that had
+one (``torch.utils.swap_tensors``: the swap wrapper let go of the marks first). A Python
+tensor and its TensorImpl go together (torch keeps the object while the TensorImpl lives),
+but ``swap_tensors`` swaps the TensorImpls of two objects. torch refuses to swap a tensor
+whose TensorImpl is watched (``_swap_tensor_impl``: "Expected no weakrefs to t1's Tensor
+object"): the snippet's swap lets go of gradstep's notes first (``let_go``, from
+``swaps``); that leaf's ``.grad`` is then taken as changed where torch swapped it, and
+noted again as it was where torch refused (``hold_again``).
 """
 
 from __future__ import annotations
-
-import weakref
 
 import torch
 from torch import Tensor
@@ -53,27 +56,39 @@ _STRIDED = torch.strided
 NOTED_BYTES = 64 << 20
 
 
-class _Mark(weakref.ref):
-    """A weak reference to a leaf's ``.grad`` as a pass began (told from anyone else's by
-    its class; a subclass's reference is never shared with a plain ``weakref.ref``'s)."""
+# torch's watch on a tensor's TensorImpl (a weak intrusive pointer: no Python weak reference,
+# so ``weakref.getweakrefcount`` of the tensor does not count it; while it is not
+# ``expired`` the TensorImpl, and so its address, is that tensor's), and that address
+_WATCH = torch._C._WeakTensorRef
+_ADDRESS = torch._C.TensorBase._cdata.__get__  # (the C getter: no subclass's code runs)
 
-    __slots__ = ()
+
+def _note(grad) -> tuple:
+    """Return what tells ``grad`` from any other tensor later (``_is``), holding nothing of it."""
+    return _WATCH(grad), _ADDRESS(grad)
 
 
-# the GradMarks of the passes under way that hold weak references (``let_go``)
+def _is(grad, note) -> bool:
+    """Return True when ``grad`` is the tensor ``note`` was taken of (its TensorImpl alive
+    and the one ``grad`` has: not a new tensor, nor one whose TensorImpl a swap changed)."""
+    return isinstance(grad, Tensor) and not note[0].expired() and _ADDRESS(grad) == note[1]
+
+
+# the GradMarks of the passes under way that hold notes (``let_go``)
 _MARKING: list = []
 
 
 def let_go(tensors) -> list:
-    """Let go of the passes' weak references to ``tensors`` (the snippet swaps them: torch
-    refuses a tensor that has one); return what was let go, for ``hold_again``."""
+    """Let go of the passes' notes of ``tensors`` (the snippet swaps them: torch refuses a
+    tensor whose TensorImpl is watched); return what was let go, for ``hold_again``."""
     taken = []
     for marks in list(_MARKING):
         for key, mark in list(marks.pending.items()):
-            noted = mark[2]() if mark[2] is not None else None
+            if mark[2] is None:
+                continue
             for tensor in tensors:
-                if noted is tensor:  # (the weak reference itself is not kept: torch
-                    del marks.pending[key]  # would see it)
+                if _is(tensor, mark[2]):
+                    del marks.pending[key]
                     taken.append((marks, key, mark[0], mark[1], mark[3:], tensor))
                     break
     return taken
@@ -82,11 +97,11 @@ def let_go(tensors) -> list:
 def hold_again(taken: list, swapped) -> None:
     """After the swap (``swapped``: the two tensors, or None where torch refused it): a
     swapped tensor's leaf's ``.grad`` is taken as changed (the object is the one noted, its
-    data another's); where nothing was swapped each weak reference is made again as it was,
-    with the version noted then."""
+    data another's); where nothing was swapped each note is made again as it was, with the
+    version noted then."""
     for marks, key, node_id, variable, noted, tensor in taken:
         if swapped is None and any(m is marks for m in _MARKING) and key not in marks.pending:
-            marks.pending[key] = (node_id, variable, _Mark(tensor), *noted)
+            marks.pending[key] = (node_id, variable, _note(tensor), *noted)
         else:
             marks.moved.append(node_id)
 
@@ -98,7 +113,7 @@ class GradMarks:
 
     def __init__(self):
         self.leaves: list = []  # (node id, leaf variable), as the hooks go on (``add``)
-        # id(leaf variable) -> (node id, the variable, weak ref to .grad or None, version,
+        # id(leaf variable) -> (node id, the variable, ``_note`` of .grad or None, version,
         # a copy of its bits or None); by id: a subclass leaf's own __hash__ would run its code
         self.pending: dict = {}
         self.moved: list = []  # node ids of the leaves whose .grad changed (``check``)
@@ -117,7 +132,7 @@ class GradMarks:
             if grad is None:
                 pending[id(variable)] = (node_id, variable, None, 0, None)
             elif isinstance(grad, Tensor):
-                pending[id(variable)] = (node_id, variable, _Mark(grad), *_noted(grad, room))
+                pending[id(variable)] = (node_id, variable, _note(grad), *_noted(grad, room))
         self.leaves = []
         if any(mark[2] is not None for mark in pending.values()):
             _MARKING.append(self)
@@ -130,14 +145,13 @@ class GradMarks:
         mark = self.pending.pop(id(variable), None)
         if mark is None:
             return None
-        node_id, _, ref, version, bits = mark
-        if ref is None:
+        node_id, _, note, version, bits = mark
+        if note is None:
             same = grad is None
         else:
-            noted = ref()
             try:
                 with plain_reads():
-                    same = (noted is not None and grad is noted
+                    same = (_is(grad, note)
                             and (version is None or grad._version == version)
                             and (bits is None or _same_bits(bits, grad)))
                     if same and bits is not None and bits.dtype is not grad.dtype \

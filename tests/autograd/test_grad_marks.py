@@ -1,7 +1,10 @@
-"""What ``grad_marks`` notes of a leaf's ``.grad`` as a recorded pass begins (a weak
-reference) is not in the way of the snippet's code, against ``python FILE``."""
+"""What ``grad_marks`` notes of a leaf's ``.grad`` as a recorded pass begins (torch's watch
+on its TensorImpl) is not in the way of the snippet's code, against ``python FILE``."""
 
 from __future__ import annotations
+
+import contextlib
+import io
 
 from gradstep.autograd import grad_marks
 from gradstep.autograd.session import Session
@@ -37,7 +40,8 @@ print(w.grad, weakref.getweakrefcount(w.grad))
 
 
 def test_a_hook_swaps_the_grad_a_pass_began_with_as_in_python(tmp_path):
-    """gradstep's weak reference to ``w.grad`` (noted as the pass began) made torch refuse
+    """gradstep's weak reference to ``w.grad`` (noted as the pass began; now torch's watch
+    on its TensorImpl, which torch's swap refuses too) made torch refuse
     ``torch.utils.swap_tensors`` of that tensor in a hook ("Cannot swap t1 because it has
     weakref associated with it") where python swaps it; the swap lets go of it, and w's
     ``.grad`` is then not shown before its AccumulateGrad (the pass's ``grad_moved``). None
@@ -53,3 +57,45 @@ def test_a_hook_swaps_the_grad_a_pass_began_with_as_in_python(tmp_path):
     # (the hook set it to None before its AccumulateGrad: moved in both)
     assert first["steps"] and first["grad_moved"] == second["grad_moved"] == ["w"]
     assert grad_marks._MARKING == []  # (nothing noted past the passes)
+
+
+COUNT_IN_HOOK = """\
+import weakref
+import torch
+x = torch.tensor([1., 2.], requires_grad=True)
+w = torch.tensor([3., 4.], requires_grad=True)
+w.grad = torch.zeros(2)
+h = x * w
+
+
+def hook(g):
+    old = w.grad
+    print("in the pass", weakref.getweakrefcount(old), len(weakref.getweakrefs(old)))
+    r = weakref.ref(old)
+    print(r() is old, weakref.getweakrefcount(old), weakref.getweakrefs(old) == [r])
+    weakref.finalize(old, print, "old .grad freed")
+    w.grad = None
+    del old
+    print("hook done")
+
+
+h.register_hook(hook)
+h.exp().sum().backward()
+print(w.grad, weakref.getweakrefcount(w.grad))
+"""
+
+
+def test_a_grad_noted_as_the_pass_began_has_no_weak_reference_the_snippet_sees():
+    """The note of ``w.grad`` as the pass began was a weak reference of gradstep's class:
+    a hook read ``weakref.getweakrefcount(w.grad)`` 1 where python reads 0 (and 2, not 1,
+    once it made its own). It is torch's watch on the TensorImpl now, which no Python
+    count sees, and which keeps nothing alive: the finalizer of the ``.grad`` the hook let
+    go runs where it runs in python (the same code ``exec``'d plainly is the oracle)."""
+    plain = io.StringIO()
+    with contextlib.redirect_stdout(plain):
+        exec(compile(COUNT_IN_HOOK, "<plain>", "exec"), {"__name__": "__main__"})
+    assert "in the pass 0 0\nTrue 1 True\nold .grad freed\nhook done\n" in plain.getvalue()
+    result = Session().run(COUNT_IN_HOOK, filename="count_in_hook.py")
+    assert result["ok"], result["error"]
+    assert result["output"] == plain.getvalue()
+    assert result["calls"][0]["timeline"]["grad_moved"] == ["w"]  # (still told: the hook set it)
