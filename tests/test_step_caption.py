@@ -221,3 +221,28 @@ def test_a_hook_s_sys_exit_at_a_step_leaves_that_step_unfinished():
     head = caption_lines(graph, index, end)[0]
     assert head == f"Step {len(started)} of {len(started)}: ✗ {started[-1].name()} (c) raised"
 
+
+
+def test_a_pass_whose_steps_are_not_shown_does_not_say_no_step_ran():
+    """``autograd.grad(..., is_grads_batched=True)`` runs its nodes (a pre-hook on ``y``'s
+    node runs under plain torch) but shows no steps (``no_steps``): the caption of its one
+    position said "No step ran: the pass is done", where the Values header and the status
+    bar say the pass shows no steps and why. It now says the same."""
+    from gradstep.drawing.step_caption import caption_lines
+
+    source = ("x = torch.randn(3, requires_grad=True)\ny = (x.sin() * 2).sum()\n"
+              "g, = torch.autograd.grad(y, x, torch.ones(2), is_grads_batched=True)\n")
+    namespace: dict = {}
+    exec(HEAD + source.replace("g, =", "ran = []\ny.grad_fn.register_prehook("  # noqa: S102
+                               "lambda go: ran.append(1))\ng, ="), namespace)
+    assert namespace["ran"] == [1]  # torch ran y's node
+    session = Session()
+    result = session.run(HEAD + source)
+    graph = graph_from_json(result["trace"])
+    (call,) = drawn_calls(result["calls"], graph)
+    assert call["timeline"]["no_steps"] == "batched"
+    index = PassHistory(graph, [call["timeline"]]).index(0)
+    assert index.count == 0
+    head, detail = caption_lines(graph, index, 0)
+    assert "No step ran" not in head
+    assert head.startswith("The pass ran and shows no steps") and "is_grads_batched=True" in detail
