@@ -310,3 +310,29 @@ def test_a_box_torch_had_not_built_yet_shows_no_saved_tensors(qtbot, window):
                 assert scene.saved.get(node) and "saved:" in tip, (k, node, tip)
     model.choose_timeline(1)  # z.backward(): they exist, and show what torch saved
     assert all(scene.saved.get(n) != [] for n in built if model.node(n).get("saved"))
+
+
+def test_a_pass_where_torch_ran_no_node_does_not_ask_to_step_through_it(qtbot, window):
+    """``autograd.grad(loss, [loss])`` hands the seed back: torch runs no node (its hooks on
+    ``loss.grad_fn`` see nothing). The caption says "No step ran: the pass is done"; the
+    status bar said "Step through backward with Alt+Right" and the Values header "Click a
+    node, or step through backward" of a pass with no step to go to."""
+    source = ("import torch\na = torch.tensor([1., 2.], requires_grad=True)\nloss = (a * 2).sum()\n"
+              "ran = []\nloss.grad_fn.register_prehook(lambda go: ran.append(1))\n"
+              "g, = torch.autograd.grad(loss, [loss])\nprint(g, ran)\n")
+    plain: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:  # torch's own run
+        exec(compile(source, "<plain>", "exec"), plain)
+    assert plain["ran"] == []
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    window.docks["values"].raise_()
+    assert window.output_panel.toPlainText().strip() == printed.getvalue().strip()
+    model = window.model
+    assert model.index() is not None and model.step_count == 0 and not model.focus_node()
+    header, status = window.values_panel.header.text(), window.statusBar().currentMessage()
+    for words in (header, status):
+        assert "step through" not in words.lower(), words
+        assert "no step ran in this pass" in words.lower(), words
