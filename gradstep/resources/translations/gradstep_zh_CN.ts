@@ -524,6 +524,10 @@ What the snippet printed is in Output.</source>
         <translation>这一遍中没有运行</translation>
     </message>
     <message>
+        <source>this pass&apos;s steps are not shown</source>
+        <translation>这一遍的步骤没有显示</translation>
+    </message>
+    <message>
         <source>▶ runs next</source>
         <translation>▶ 下一步运行</translation>
     </message>
