@@ -61,6 +61,9 @@ def caption_lines(graph, index, k: int) -> list[str]:
         elif error:  # every step finished; torch raised before the first or after the last
             text = _("After step {total} of {total}: torch raised: {message}", total=total,
                      message=title or message)
+        elif not total and index.timeline.get("ended_snippet"):  # a root's hook's sys.exit(0):
+            # the pass did not finish, nor did the snippet (it ended there)
+            text = _("No step ran: the snippet ended there (exit)")
         elif not total:  # torch ran no node (autograd.grad(loss, [loss]) hands back the seed)
             text = _("No step ran: the pass is done")
         else:
