@@ -221,3 +221,54 @@ def test_a_hook_s_sys_exit_at_a_step_leaves_that_step_unfinished():
     head = caption_lines(graph, index, end)[0]
     assert head == f"Step {len(started)} of {len(started)}: ✗ {started[-1].name()} (c) raised"
 
+
+
+def test_a_pass_whose_steps_are_not_shown_does_not_say_no_step_ran():
+    """``autograd.grad(..., is_grads_batched=True)`` runs its nodes (a pre-hook on ``y``'s
+    node runs under plain torch) but shows no steps (``no_steps``): the caption of its one
+    position said "No step ran: the pass is done", where the Values header and the status
+    bar say the pass shows no steps and why. It now says the same."""
+    from gradstep.drawing.step_caption import caption_lines
+
+    source = ("x = torch.randn(3, requires_grad=True)\ny = (x.sin() * 2).sum()\n"
+              "g, = torch.autograd.grad(y, x, torch.ones(2), is_grads_batched=True)\n")
+    namespace: dict = {}
+    exec(HEAD + source.replace("g, =", "ran = []\ny.grad_fn.register_prehook("  # noqa: S102
+                               "lambda go: ran.append(1))\ng, ="), namespace)
+    assert namespace["ran"] == [1]  # torch ran y's node
+    session = Session()
+    result = session.run(HEAD + source)
+    graph = graph_from_json(result["trace"])
+    (call,) = drawn_calls(result["calls"], graph)
+    assert call["timeline"]["no_steps"] == "batched"
+    index = PassHistory(graph, [call["timeline"]]).index(0)
+    assert index.count == 0
+    head, detail = caption_lines(graph, index, 0)
+    assert "No step ran" not in head
+    assert head.startswith("The pass ran and shows no steps") and "is_grads_batched=True" in detail
+
+
+def test_a_root_hook_s_sys_exit_before_any_node_does_not_say_the_pass_is_done():
+    """A hook on the root tensor that calls ``sys.exit(0)``: python ends there (exit 0, the
+    print after ``loss.backward()`` never runs, no ``.grad``), before torch ran a node. The
+    call keeps no error and has no step, so the caption read "No step ran: the pass is done",
+    as of a pass that finished; it now says the snippet ended there."""
+    import subprocess
+    import sys
+
+    from gradstep.drawing.step_caption import caption_lines
+
+    source = ("import sys\nimport torch\na = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+              "loss = (a * 2).sum()\nloss.register_hook(lambda g: sys.exit(0))\n"
+              "loss.backward()\nprint('after', a.grad)\n")
+    plain = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
+                           timeout=120)
+    assert plain.returncode == 0 and "after" not in plain.stdout  # python ended in the hook
+    session = Session()
+    result = session.run(source)
+    graph = graph_from_json(result["trace"])
+    (call,) = drawn_calls(result["calls"], graph)
+    assert call["timeline"]["steps"] == [] and call["timeline"]["error"] is None
+    index = PassHistory(graph, [call["timeline"]]).index(0)
+    head, _ = caption_lines(graph, index, 0)
+    assert "the pass is done" not in head and head.startswith("No step ran: the snippet ended"), head

@@ -345,6 +345,7 @@ class CapturedCalls:
                 for kept in self.records:
                     if kept is record and kept.get("timeline") is not None:
                         kept["error"] = kept["timeline"]["error"] = None
+                        kept["timeline"]["ended_snippet"] = True  # it did not finish
             tb = tb.tb_next
 
 

@@ -14,7 +14,22 @@ from __future__ import annotations
 from gradstep.autograd.formula_step import flowing_inputs, wired_slots
 from gradstep.autograd.formula_words import worded
 from gradstep.drawing import style
-from gradstep.i18n import _, localized
+from gradstep.i18n import N_, _, localized
+
+# why a pass that ran shows no steps (the timeline's ``no_steps``): the step bar's words
+# (``ui.pass_names.NO_STEPS``, Qt's catalogue), here for the pure captions' own
+NO_STEPS = {
+    "batched": N_("no steps: is_grads_batched=True runs the pass on vmap's batch of "
+                  "gradients, which gradstep does not read"),
+    "subclass": N_("no steps: a tensor subclass's own code carries the gradients, "
+                   "which gradstep does not run"),
+    "changed": N_("no steps: a gradient was changed in place during the pass (a hook "
+                  "or a custom Function's backward), so what the steps kept is not "
+                  "what torch sent"),
+    "concurrent": N_("no steps: another pass ran through these nodes at the same time"),
+    "unreadable": N_("no steps: the recorded values could not be read"),
+    "unhooked": N_("no steps: the pass could not be hooked (compiled autograd)"),
+}
 
 
 def caption_lines(graph, index, k: int) -> list[str]:
@@ -34,11 +49,21 @@ def caption_lines(graph, index, k: int) -> list[str]:
                     # a hook's sys.exit(0) there: the snippet ended, the pass keeps no error
                     _("Step {number} of {total}: ✗ {node} raised", number=raised, total=total,
                       node=who))
+        elif not total and (why := index.timeline.get("no_steps")) in NO_STEPS:
+            # torch ran the pass (is_grads_batched=True, ...): its steps are not shown, as
+            # the Values header and the status bar say; not "No step ran"
+            text = (_("The pass ran and shows no steps; torch raised: {message}",
+                      message=title or message) if error else
+                    _("The pass ran and shows no steps"))
+            return [text, _(NO_STEPS[why])]
         elif error and not total:  # torch raised before its first node ran (a root's hook)
             text = _("No step ran: torch raised: {message}", message=title or message)
         elif error:  # every step finished; torch raised before the first or after the last
             text = _("After step {total} of {total}: torch raised: {message}", total=total,
                      message=title or message)
+        elif not total and index.timeline.get("ended_snippet"):  # a root's hook's sys.exit(0):
+            # the pass did not finish, nor did the snippet (it ended there)
+            text = _("No step ran: the snippet ended there (exit)")
         elif not total:  # torch ran no node (autograd.grad(loss, [loss]) hands back the seed)
             text = _("No step ran: the pass is done")
         else:

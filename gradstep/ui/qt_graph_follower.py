@@ -130,12 +130,14 @@ class QtGraphFollower(QtCore.QObject):
                 "not part of this pass: {0} does not reach it (it may not exist yet then)"
             ).format(record.title if record else "")
         label = attrs.get("label")
+        said = self.model.said_state(node_id)
+        if said == "pending" and index is not None and index.timeline.get("no_steps"):
+            said = "not_shown"  # (the pass is over: not "not run yet", as the header says)
         if attrs.get("kind") == "leaf" and index is not None and label in index.leaf_labels():
             # (a .grad not known at this step, GRAD_NOT_KNOWN, is ``...``: no line for it)
-            return node_tooltip(attrs, self.model.said_state(node_id),
-                                self.model.saved_of(node_id), self.model.leaf_grad(label))
-        return node_tooltip(attrs, self.model.said_state(node_id), self.model.saved_of(node_id),
-                            wired=wired)
+            return node_tooltip(attrs, said, self.model.saved_of(node_id),
+                                self.model.leaf_grad(label))
+        return node_tooltip(attrs, said, self.model.saved_of(node_id), wired=wired)
 
     def edge_tooltip(self, edge) -> str:
         """Return the full gradient on an edge at the step shown."""

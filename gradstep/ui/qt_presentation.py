@@ -164,7 +164,7 @@ class QtPresentation(QtCore.QObject):
         index = model.index()
         if model.graph is None:
             return [self.tr("Run a snippet (leave with Esc, then Ctrl+Enter)."), ""]
-        if index is None or index.count == 0:
+        if index is None:  # (a pass with no step is one: the caption says why, as the export's)
             return [self.tr("No backward pass to step through yet."), ""]
         return caption_lines(model.graph, index, model.step)
 

@@ -105,6 +105,8 @@ class QtRunController(QtCore.QObject):
         self.show_error(result.get("error"))
         if result.get("ok") and (note := no_steps_note(self.w.model.timeline)):
             self.w.statusBar().showMessage(self.tr("Ran; this pass shows {0}.").format(note))
+        elif result.get("ok") and self.w.model.index() is not None and not self.w.model.step_count:
+            self.w.statusBar().showMessage(self.tr("Ran; no step ran in this pass."))
         elif result.get("ok"):
             self.w.statusBar().showMessage(self.tr("Ran. Step through backward with Alt+Right."))
         settle_intake(self._nodes(), new_run=True)

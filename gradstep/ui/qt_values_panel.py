@@ -167,6 +167,10 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
             if self.model.graph is not None and (note := no_steps_note(self.model.timeline)):
                 # (the step bar's note is past the toolbar's edge in a window 1280 wide)
                 self.header.set_text(self.tr("Click a node. This pass shows {0}.").format(note))
+            elif self.model.graph is not None and self.model.index() is not None and not self.model.step_count:
+                # torch ran no node (autograd.grad(loss, [loss]), a root's hook raised): no step
+                # to go to, as the caption says ("No step ran")
+                self.header.set_text(self.tr("Click a node. No step ran in this pass."))
             elif self.model.graph is not None:
                 self.header.set_text(self.tr("Click a node, or step through backward."))
             elif self.model.has_run:

@@ -226,6 +226,9 @@ STATE_WORDS = {  # translated when shown (gradstep.ui.words.tr)
     "pending": QT_TR_NOOP("not run yet in this pass"),
     # pending, and no step of the pass from here on runs it (inputs=, an error stopped it)
     "not_run": QT_TR_NOOP("not run in this pass"),
+    # a pass whose steps are not shown (``no_steps``: is_grads_batched=True, ...): torch ran
+    # it, or not; "not run yet" said it would run later in a pass that is over
+    "not_shown": QT_TR_NOOP("this pass's steps are not shown"),
     "current": QT_TR_NOOP("▶ runs next"),
     "done": QT_TR_NOOP("✓ ran (its saved tensors are kept)"),
     "done_saving_none": QT_TR_NOOP("✓ ran (it saved no tensors)"),

@@ -337,3 +337,31 @@ def test_export_animation_from_the_window(qtbot, window, tmp_path):
             image.seek(i)
             sizes.add(image.size)
     assert sizes == {(written["width"], written["height"])}
+
+
+def test_the_caption_of_a_pass_with_no_steps_is_the_exports_not_no_pass_yet(qtbot, window):
+    """A pass torch ran with no step to show: the presentation said "No backward pass to step
+    through yet." where there is one (the export's and the notebook's caption, the Values
+    header and the step bar tell of it): a root's hook that raised before torch ran a node
+    (its hooks on the root's node see nothing, and python's error is the hook's), and
+    ``is_grads_batched=True`` (torch ran the nodes; gradstep shows no steps of it)."""
+    hook = ("a = torch.tensor([1.0, 2.0], requires_grad=True)\nloss = (a * 2).sum()\n"
+            "ran = []\nloss.grad_fn.register_prehook(lambda go: ran.append(1))\n"
+            "def bad(g):\n    raise ValueError('root hook says no')\n"
+            "loss.register_hook(bad)\ntry:\n    loss.backward()\nexcept ValueError:\n    pass\n")
+    namespace: dict = {}
+    exec(hook, {"torch": torch}, namespace)  # noqa: S102 (the snippet, as python runs it)
+    assert namespace["ran"] == []  # torch ran no node
+    batched = ("x = torch.randn(3, requires_grad=True)\ny = (x.sin() * 2).sum()\n"
+               "g, = torch.autograd.grad(y, x, torch.ones(2), is_grads_batched=True)\n")
+    for source, words in ((hook, "No step ran: torch raised"),
+                          (batched, "The pass ran and shows no steps")):
+        window.editor.setPlainText(source)
+        with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+            window.act_run.trigger()
+        qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+        assert window.model.step_count == 0 and window.model.index() is not None
+        window.presentation.act_present.trigger()
+        head, _ = window.presentation.caption_text()
+        assert head.startswith(words), head
+        window.presentation.leave()

@@ -12,6 +12,7 @@ import contextlib
 import io
 
 import pytest
+import torch
 
 from gradstep.autograd.session import Session
 
@@ -156,10 +157,18 @@ def test_a_pass_whose_steps_are_not_shown_says_so_not_that_a_node_did_not_run(qt
     the Values header said "not run in this pass" of nodes torch ran, and the hover text
     "not run yet in this pass" (statehunt4). The header says why the steps are not shown
     (the step bar's note, past the toolbar's edge at 1280x800), the hover text keeps the
-    plain pending words."""
+    plain pending words (review: they said "not run yet in this pass" of the nodes torch ran,
+    its pre-hooks show, in a pass that is over: it now says the steps are not shown)."""
     window.editor.setPlainText("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
                                "y = x.exp() * 3\n"
                                "torch.autograd.grad(y, x, torch.eye(2), is_grads_batched=True)\n")
+    x = torch.tensor([1., 2.], requires_grad=True)  # torch's own run: its nodes do run
+    y = x.exp() * 3
+    ran = []
+    for node, name in ((y.grad_fn, "MulBackward0"), (y.grad_fn.next_functions[0][0], "ExpBackward0")):
+        node.register_prehook(lambda go, name=name: ran.append(name))
+    torch.autograd.grad(y, x, torch.eye(2), is_grads_batched=True)
+    assert ran == ["MulBackward0", "ExpBackward0"]
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
         window.act_run.trigger()
     window.docks["values"].raise_()
@@ -170,7 +179,11 @@ def test_a_pass_whose_steps_are_not_shown_says_so_not_that_a_node_did_not_run(qt
         assert window.values_panel.header.text().endswith(
             "no steps: is_grads_batched=True runs the pass on vmap's batch of gradients, "
             "which gradstep does not read")
-        assert "state: not run yet in this pass" in window.follower.node_tooltip(node, model.node(node))
+        tooltip = window.follower.node_tooltip(node, model.node(node))
+        assert "not run yet" not in tooltip and "not run in this pass" not in tooltip, tooltip
+        if model.node(node).get("kind") != "leaf":
+            assert ("state: this pass's steps are not shown" in tooltip
+                    or "state: ∅ its saved tensors are freed" in tooltip), tooltip
 
 
 BATCHED = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\ny = (x * 3).sin()\n"
@@ -310,3 +323,29 @@ def test_a_box_torch_had_not_built_yet_shows_no_saved_tensors(qtbot, window):
                 assert scene.saved.get(node) and "saved:" in tip, (k, node, tip)
     model.choose_timeline(1)  # z.backward(): they exist, and show what torch saved
     assert all(scene.saved.get(n) != [] for n in built if model.node(n).get("saved"))
+
+
+def test_a_pass_where_torch_ran_no_node_does_not_ask_to_step_through_it(qtbot, window):
+    """``autograd.grad(loss, [loss])`` hands the seed back: torch runs no node (its hooks on
+    ``loss.grad_fn`` see nothing). The caption says "No step ran: the pass is done"; the
+    status bar said "Step through backward with Alt+Right" and the Values header "Click a
+    node, or step through backward" of a pass with no step to go to."""
+    source = ("import torch\na = torch.tensor([1., 2.], requires_grad=True)\nloss = (a * 2).sum()\n"
+              "ran = []\nloss.grad_fn.register_prehook(lambda go: ran.append(1))\n"
+              "g, = torch.autograd.grad(loss, [loss])\nprint(g, ran)\n")
+    plain: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:  # torch's own run
+        exec(compile(source, "<plain>", "exec"), plain)
+    assert plain["ran"] == []
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    window.docks["values"].raise_()
+    assert window.output_panel.toPlainText().strip() == printed.getvalue().strip()
+    model = window.model
+    assert model.index() is not None and model.step_count == 0 and not model.focus_node()
+    header, status = window.values_panel.header.text(), window.statusBar().currentMessage()
+    for words in (header, status):
+        assert "step through" not in words.lower(), words
+        assert "no step ran in this pass" in words.lower(), words

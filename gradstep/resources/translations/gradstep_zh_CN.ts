@@ -524,6 +524,10 @@ What the snippet printed is in Output.</source>
         <translation>这一遍中没有运行</translation>
     </message>
     <message>
+        <source>this pass&apos;s steps are not shown</source>
+        <translation>这一遍的步骤没有显示</translation>
+    </message>
+    <message>
         <source>▶ runs next</source>
         <translation>▶ 下一步运行</translation>
     </message>
@@ -1339,6 +1343,10 @@ What the snippet printed is in Output.</source>
         <translation>运行完毕；这一遍反向传播{0}。</translation>
     </message>
     <message>
+        <source>Ran; no step ran in this pass.</source>
+        <translation>运行完毕；这一遍反向传播一步也没有运行。</translation>
+    </message>
+    <message>
         <source>Ran. Step through backward with Alt+Right.</source>
         <translation>运行完毕。用 Alt+Right 单步执行反向传播。</translation>
     </message>
@@ -1540,6 +1548,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>Click a node. This pass shows {0}.</source>
         <translation>点击一个节点。这一遍反向传播{0}。</translation>
+    </message>
+    <message>
+        <source>Click a node. No step ran in this pass.</source>
+        <translation>点击一个节点。这一遍反向传播一步也没有运行。</translation>
     </message>
     <message>
         <source>Click a node, or step through backward.</source>
