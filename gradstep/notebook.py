@@ -184,8 +184,10 @@ def _words(step_count: int) -> dict[str, str]:
     """Return the view's own words (buttons, notes) in the language gradstep uses."""
     return {"first": _("back to the start"), "prev": _("one step back"), "play": _("Play"),
             "next": _("one step forward"), "last": _("to the end"), "slider": _("step"),
-            "nojs": _("The end of the pass ({count} steps). Stepping through it needs "
-                      "JavaScript: run the cell in Jupyter, VS Code or Colab.", count=step_count),
+            "nojs": (_("The end of the pass (1 step). Stepping through it needs JavaScript: "
+                       "run the cell in Jupyter, VS Code or Colab.") if step_count == 1 else
+                     _("The end of the pass ({count} steps). Stepping through it needs "
+                       "JavaScript: run the cell in Jupyter, VS Code or Colab.", count=step_count)),
             "unpack": _("This browser cannot unpack the frames (no DecompressionStream): "
                         "the last step is shown.")}
 

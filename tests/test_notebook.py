@@ -92,3 +92,17 @@ def test_a_step_caption_names_a_node_as_its_box_does():
     captions = [head for head, _ in step_captions(trace, {"steps": steps})]
     assert captions == ["Step 1 of 3: ▶ MulBackward0 (loss) runs", "Step 2 of 3: ▶ TBackward0 runs",
                         "Step 3 of 3: ▶ AddmmBackward0 runs", "After step 3 of 3: the pass is done"]
+
+
+
+def test_the_no_javascript_line_counts_one_step_as_one():
+    """A one-step pass is "1 step", not "1 steps"; more are counted in the plural, in English
+    and in Chinese."""
+    from gradstep.i18n import using
+    from gradstep.notebook import _words
+
+    with using("en"):
+        assert _words(1)["nojs"].startswith("The end of the pass (1 step). ")
+        assert _words(3)["nojs"].startswith("The end of the pass (3 steps). ")
+    with using("zh_CN"):
+        assert _words(1)["nojs"].startswith("这一遍反向传播的结尾（共 1 步）")
