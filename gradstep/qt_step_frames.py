@@ -16,7 +16,13 @@ from __future__ import annotations
 
 from gradstep.drawing import qt_paint, style
 from gradstep.drawing.collapse import outside
-from gradstep.drawing.export import MARGIN, ExportError, compute_layout, ensure_qt_app
+from gradstep.drawing.export import (
+    MARGIN,
+    ExportError,
+    compute_layout,
+    ensure_qt_app,
+    scale_that_fits,
+)
 from gradstep.drawing.step_caption import caption_lines
 from gradstep.i18n import lazy
 
@@ -57,9 +63,11 @@ class StepFrames:
         width = max(1, round(self.source.width() * scale))
         height = max(1, round((self.source.height() + self.caption_height) * scale))
         if width * height > MAX_PIXELS:
-            raise ExportError(lazy("each frame would be {width}x{height} pixels: lower "
-                                   "--scale, fold modules with --collapse DEPTH, or export one "
-                                   "step as SVG", width=width, height=height))
+            raise ExportError(lazy("each frame would be {width}x{height} pixels (over {limit} "
+                                   "million): use --scale {fits} or lower, fold modules with "
+                                   "--collapse DEPTH, or export one step as SVG", width=width,
+                                   height=height, limit=MAX_PIXELS // 1_000_000,
+                                   fits=f"{scale_that_fits(scale, width * height, MAX_PIXELS):g}"))
         self.size = (width, height)
 
     def _drawing(self, k: int) -> dict:

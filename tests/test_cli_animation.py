@@ -69,6 +69,34 @@ def test_frames_carry_torchs_gradients_on_the_edges():
     assert {(i.width(), i.height()) for i in images} == {frames.size}
 
 
+
+def test_frames_too_big_name_the_largest_scale_that_fits(monkeypatch):
+    """The refusal said only "lower --scale"; it names a scale now, as the PNG's does: the
+    frames at that scale are made and within the limit, and a tenth larger is refused."""
+    import re
+
+    from gradstep import i18n, qt_step_frames
+    from gradstep.drawing.formats import ExportError
+    from gradstep.qt_step_frames import StepFrames
+
+    path = EXAMPLES / "mse_backward.py"
+    result = Session().run(path.read_text(encoding="utf-8"), filename=str(path))
+    graph = graph_from_json(result["trace"])
+    history = PassHistory(graph, [c["timeline"] for c in drawn_calls(result["calls"], graph)])
+    monkeypatch.setattr(qt_step_frames, "MAX_PIXELS", 200_000)
+    with pytest.raises(ExportError) as refused:
+        StepFrames(graph, history, 0, scale=4.0)
+    found = re.search(r"pixels \(over 0 million\): use --scale ([0-9.e-]+) or lower",
+                      str(refused.value))
+    assert found, str(refused.value)
+    with i18n.using("zh_CN"):
+        assert f"请使用 --scale {found.group(1)} 或更小的值" in i18n.render(refused.value.message)
+    fits = float(found.group(1))
+    width, height = StepFrames(graph, history, 0, scale=fits).size
+    assert 0.9 * 200_000 < width * height <= 200_000
+    with pytest.raises(ExportError, match="each frame would be"):
+        StepFrames(graph, history, 0, scale=fits * 1.1)
+
 def test_frames_pngs_keep_one_size(tmp_path, in_process):
     """The edge labels that appear during the pass no longer widen the later frames."""
     folder = tmp_path / "frames"

@@ -125,7 +125,7 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
         raise ExportError(lazy("a {width}x{height} PNG is too big (over {limit} million pixels): "
                                "use --scale {fits} or lower, or export SVG/PDF", width=width,
                                height=height, limit=PNG_PIXELS // 1_000_000,
-                               fits=f"{_scale_that_fits(scale, width * height):g}"))
+                               fits=f"{scale_that_fits(scale, width * height):g}"))
     image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QtCore.Qt.GlobalColor.transparent if transparent else QtCore.Qt.GlobalColor.white)
     image.setDotsPerMeterX(round(scale * 96 / 0.0254))
@@ -136,10 +136,10 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
         raise unwritten(path)
 
 
-def _scale_that_fits(scale: float, pixels: int) -> float:
-    """Return a PNG scale, two significant digits rounded down, whose picture of ``pixels``
-    at ``scale`` is under ``PNG_PIXELS`` (1% spare for the rounding of its sides)."""
-    exact = scale * math.sqrt(PNG_PIXELS / pixels) * 0.99
+def scale_that_fits(scale: float, pixels: int, limit: int | None = None) -> float:
+    """Return a scale, two significant digits rounded down, whose picture of ``pixels`` at
+    ``scale`` is under ``limit`` (``PNG_PIXELS``; 1% spare for the rounding of its sides)."""
+    exact = scale * math.sqrt((PNG_PIXELS if limit is None else limit) / pixels) * 0.99
     unit = 10.0 ** (math.floor(math.log10(exact)) - 1)
     return math.floor(exact / unit) * unit
 
