@@ -217,7 +217,8 @@ def line_runs(ends: np.ndarray, device: tuple[int, int], offset: tuple[int, int]
     rows = np.abs(((y + (count - 1) * yinc) >> 16) - first_row) + 1
     chord = np.repeat(np.arange(len(x)), rows)
     j = np.arange(len(chord)) - np.repeat(np.cumsum(rows) - rows, rows)
-    inc, up = yinc.take(chord), yinc.take(chord) < 0
+    inc, chord_x = yinc.take(chord), x.take(chord)  # (each taken once: per paint)
+    up = inc < 0
     row = first_row.take(chord) + np.where(up, -j, j)
     # each row's first k: going down the least k with y + k * inc >= row << 16, going up
     # the least with y + k * inc <= (row << 16) + 0xFFFF; both are ceil(target / inc)
@@ -228,8 +229,8 @@ def line_runs(ends: np.ndarray, device: tuple[int, int], offset: tuple[int, int]
     ends_here = np.ones(len(j), bool)
     ends_here[:-1] = j[1:] == 0
     stop[ends_here] = count.take(chord)[ends_here]
-    first = x.take(chord) + start
-    return (row - offset[1], first - offset[0], x.take(chord) + stop - 1 - offset[0]), rest
+    first = chord_x + start
+    return (row - offset[1], first - offset[0], chord_x + stop - 1 - offset[0]), rest
 
 
 def line_pixels(ends: np.ndarray, clip: tuple[int, int, int, int],
