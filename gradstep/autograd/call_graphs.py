@@ -71,10 +71,11 @@ def freed_elsewhere(record: dict, entry, id_by_key: dict, freed: list) -> bool:
     leaf's ``id``, which python may give again), and not in a snippet that started a thread,
     before this call or after it (``CallGraph.threads``): a key may be another thread's node.
     Return whether the call freed any drawn node."""
-    freed_nodes = set((record.get("timeline") or {}).get("freed_nodes") or ())
+    timeline = record.get("timeline") or {}
+    freed_nodes = set(timeline.get("freed_nodes") or ())
     if not entry or not freed_nodes or entry.threads:
         return False
-    before = set((record.get("timeline") or {}).get("freed_before") or ())
+    before = set(timeline.get("freed_before") or ())
     drawn = [key for key, node in entry.ids.items()
              if key[0] == "op" and node in freed_nodes and key in id_by_key]
     freed.extend(key for key in drawn if key not in freed)

@@ -122,7 +122,10 @@ def _item(value, key):
     if issubclass(kind, dict):
         return _lookup(dict.items(value), key)
     base = list if issubclass(kind, list) else tuple if issubclass(kind, tuple) else None
-    if base is None or type(key) is not int or not -base.__len__(value) <= key < base.__len__(value):
+    if base is None or type(key) is not int:
+        return MISSING
+    size = base.__len__(value)
+    if not -size <= key < size:
         return MISSING
     return base.__getitem__(value, key)
 
