@@ -108,14 +108,34 @@ def first_paint_ms(app, window, result: dict) -> tuple[float, float, float]:
     return elapsed, elapsed_cpu, (time.perf_counter() - start) * 1000
 
 
+FIRST_MADE: list[float] = []  # the CPU ms of each of the last first_steps_ms' steps spent
+# making what frames far out read (GraphScene.far_step: docs/speed.md items 82 and 85)
+
+
 def first_steps_ms(app, window, steps: int) -> tuple[list[float], list[tuple[int, float]]]:
     """Return the ms of the first ``steps`` steps from the start of the pass right after the
     run was taken in, and ``(generation, ms)`` of each collection of the two older
-    generations meanwhile (the ones that walk what a big intake left young)."""
+    generations meanwhile (the ones that walk what a big intake left young). The CPU ms
+    each step spent in the turns the window makes what frames far out read (between frames:
+    they fall in these steps) are left in ``FIRST_MADE``."""
     import gc
+
+    from gradstep.drawing.qt_scene import GraphScene
 
     full: list[float] = []
     started = [0.0]
+    FIRST_MADE.clear()
+    made = [0.0]
+    far_step = GraphScene.far_step
+
+    def timed_far_step(scene):
+        start = time.process_time()
+        try:
+            return far_step(scene)
+        finally:
+            made[0] += time.process_time() - start
+
+    GraphScene.far_step = timed_far_step  # (the view's timer looks it up on each turn)
 
     def timer(phase, info):
         if info["generation"] >= 1:
@@ -129,11 +149,14 @@ def first_steps_ms(app, window, steps: int) -> tuple[list[float], list[tuple[int
         times = []
         for _ in range(steps):
             start = time.perf_counter()
+            made[0] = 0.0
             window.model.step_forward()
             app.processEvents()
             times.append((time.perf_counter() - start) * 1000)
+            FIRST_MADE.append(made[0] * 1000)
     finally:
         gc.callbacks.remove(timer)
+        GraphScene.far_step = far_step
     return times, full
 
 
@@ -143,7 +166,8 @@ STEP_CPU: list[float] = []  # the CPU ms of each step of the last step_ms
 def step_ms(app, window, steps: int, *, full_repaint: bool = False) -> list[float]:
     """Return the ms of ``steps`` single forward steps from the middle of the pass, each
     including the paint it causes (Qt repaints what changed; ``full_repaint`` repaints the
-    whole view instead). Their CPU ms (this process, Qt's painting threads included) are
+    whole view instead, then lets the event loop paint the rest of the window, as a step
+    does). Their CPU ms (this process, Qt's painting threads included) are
     left in ``STEP_CPU``: on a shared machine the wall time also counts other jobs' turns."""
     times = []
     STEP_CPU.clear()
@@ -157,6 +181,10 @@ def step_ms(app, window, steps: int, *, full_repaint: bool = False) -> list[floa
             window.model.step_forward()
             view.setUpdatesEnabled(True)
             view.repaint()
+            # the rest of the window's frame as a step has it: the side panels' layout
+            # requests and their plots' paints are posted, and only the event loop delivers
+            # them (without this the figure left them out: docs/speed.md item 85)
+            app.processEvents()
         else:
             window.model.step_forward()
             app.processEvents()  # delivers the update requests: the real frame
@@ -445,6 +473,10 @@ def main() -> int:
           f"worst {max(first):.1f} ms; collections of generation 1 or 2 over 5 ms meanwhile: "
           + (", ".join(f"gen {g} {ms:.0f} ms" for g, ms in collections if ms > 5) or "none")
           + (" (--no-freeze)" if args.no_freeze else " (intakes frozen, as gradstep gui)"))
+    made = [ms for ms in FIRST_MADE if ms > 0]
+    print(f"  of which making what frames far out read, between frames (item 82): "
+          f"{len(made)} of those steps, {sum(made):.1f} ms CPU in all"
+          + (f", {statistics.median(made):.2f} ms median, {max(made):.1f} ms most" if made else ""))
     print(f"the first frame far out (100% -> {far_scale:.3f}, after those steps): {far[0]:6.2f} ms   "
           f"vs the {FRAME_MS:.0f} ms frame: {far[0] / FRAME_MS:.3f}x "
           f"({'within' if far[0] < FRAME_MS else 'OVER'} one frame); CPU {far_cpu[0]:.2f} ms; "

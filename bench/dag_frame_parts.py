@@ -120,6 +120,31 @@ def watch_paints(viewport) -> list:
     return painted
 
 
+def watch_window(app, window) -> dict:
+    """Return a dict that each paint of a widget of ``window`` adds to, under its class's
+    name (paints, pixels), and each paint round of the window (an ``UpdateRequest``: Qt
+    paints what is dirty, then flushes) under ``"rounds"``."""
+    from PySide6 import QtCore, QtWidgets
+
+    seen: dict = defaultdict(lambda: [0, 0])
+    paint, update = QtCore.QEvent.Type.Paint, QtCore.QEvent.Type.UpdateRequest
+
+    class Watch(QtCore.QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt override)
+            kind = event.type()
+            if kind == paint and isinstance(watched, QtWidgets.QWidget):
+                entry = seen[type(watched).__name__]
+                entry[0] += 1
+                entry[1] += sum(r.width() * r.height() for r in event.region())
+            elif kind == update and watched is window:
+                seen["rounds"][0] += 1
+            return False
+
+    watch = Watch(window)
+    app.installEventFilter(watch)
+    return seen
+
+
 def report(title: str, totals: list, parts: list) -> None:
     print(f"{title}: CPU median {statistics.median(totals):.2f} ms (of {len(totals)}; "
           f"least {min(totals):.2f}, most {max(totals):.2f})")
@@ -139,6 +164,9 @@ def main() -> int:
     bench_ui.first_far_ms(app, window)  # (the first frame's own work: item 82)
     model, view = window.model, window.graph_view
     painted = watch_paints(view.viewport())
+    widgets = watch_window(app, window)
+    counted: dict = defaultdict(lambda: [0, 0])  # the steps' paints only (not the frames')
+    stepped = 0
     steps, step_parts, far, far_parts, shares = [], [], [], [], []
     factor = 1.0
     from gradstep.drawing import qt_paint
@@ -148,6 +176,7 @@ def main() -> int:
     for _ in range(args.rounds):
         model.set_step(model.step_count // 2)
         app.processEvents()
+        before = {k: tuple(v) for k, v in widgets.items()}
         for _ in range(args.steps):
             SPENT.clear()
             painted.clear()
@@ -155,8 +184,13 @@ def main() -> int:
             model.step_forward()
             app.processEvents()
             steps.append((time.process_time() - start) * 1000)
+            stepped += 1
             step_parts.append({k: v * 1000 for k, v in SPENT.items()})
             shares.append(sum(painted) / (view.viewport().width() * view.viewport().height()))
+        for name, (count, pixels) in widgets.items():
+            was = before.get(name, (0, 0))
+            counted[name][0] += count - was[0]
+            counted[name][1] += pixels - was[1]
         for _ in range(args.steps // 4):
             view.show_start()
             app.processEvents()
@@ -178,6 +212,12 @@ def main() -> int:
     whole = sum(share >= 1.0 for share in shares)
     print(f"  the view's pixels a step paints: all of them in {whole} of {len(shares)} steps; "
           f"the others' least share {min((s for s in shares if s < 1.0), default=1.0):.2f}")
+    rounds = counted.pop("rounds", (0, 0))[0]
+    print(f"  the window's paint rounds a step (each paints what is dirty, then flushes): "
+          f"{rounds / stepped:.2f}; the widgets painted a step, by class (paints, pixels):")
+    for name, (count, pixels) in sorted(((k, v) for k, v in counted.items() if v[0]),
+                                        key=lambda kv: -kv[1][1]):
+        print(f"    {name:34s} {count / stepped:5.2f} {pixels / stepped:9.0f}")
     report(f"a frame far out (100% -> {factor:.3f})", far, far_parts)
     print(f"  chords Qt draws that frame: {sum(c for c, _ in CHORDS)}, stepping over "
           f"{sum(p for _, p in CHORDS):.0f} pixels in view (counted in a frame not timed)")
