@@ -20,6 +20,7 @@ from gradstep.display import HEADLESS_FIX, NO_WINDOW, display_problem
 from gradstep.i18n import _
 from gradstep.none_guard import protect_none
 from gradstep.policies.gc_pause import freeze_intakes
+from gradstep.policies.whole_file import replacing
 from gradstep.ui.qt_icons import app_icon
 from gradstep.ui.qt_main_window import QtMainWindow
 
@@ -85,7 +86,8 @@ def _close_on_ctrl_c(window) -> None:
 def _screenshot_when_ready(app, window, path: str, wait_for_run: bool) -> None:
     """Save ``window`` to ``path`` once it has painted (after the run when one was asked for)."""
     def shoot() -> None:
-        window.grab().save(path)
+        with replacing(path) as into:  # whole or not at all
+            window.grab().save(str(into))  # the same suffix: the same format
         app.quit()
 
     def later(*_args) -> None:
