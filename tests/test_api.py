@@ -586,7 +586,9 @@ def test_a_wrong_argument_is_refused_in_gradsteps_words_before_anything_changes(
 def test_an_error_raised_in_the_apis_pass_is_not_said_to_be_the_snippets():
     """A hook's own error in ``gradstep.backward``'s pass was titled "RuntimeError in the
     snippet" and said to be "at the marked line": the API has neither. The message is
-    torch's (the plain pass's), the words say where it was raised, in English and Chinese."""
+    torch's (the plain pass's), the words say where it was raised, in English and Chinese:
+    by the hook, titled as a script run's of the same hook (it was "RuntimeError during the
+    backward pass")."""
     from gradstep import i18n
 
     def build():
@@ -599,7 +601,7 @@ def test_an_error_raised_in_the_apis_pass_is_not_said_to_be_the_snippets():
         build().backward(retain_graph=True)
     error = gradstep.backward(build())["error"]
     assert error["message"] == str(plain.value)
-    assert error["title"] == "RuntimeError during the backward pass"
+    assert error["title"] == "A hook raised RuntimeError during backward"  # as a script run's
     assert "snippet" not in error["explanation"] and "marked line" not in error["explanation"]
     chinese = i18n.localized(error, "zh_CN")
     assert "RuntimeError" in chinese["title"] and chinese["title"] != error["title"]
