@@ -11,10 +11,12 @@ a partial or empty one. What a plain ``open(path, "w")`` does is kept otherwise:
 - a writable file in a folder that makes no new files is written in place, as before;
 - what is not a regular file (``/dev/null``, a FIFO) is written in place.
 
-The temporary file's data is synced to the disk before the replace. An existing file's
-owner, ACLs, extended attributes and hard links are not carried over: the file is a new
-one. A crash (not an error) can leave the hidden temporary file
-``.NAME.XXXXXXXX.tmp.SUFFIX`` beside the file; an error removes it.
+An existing file's owner, ACLs, extended attributes and hard links are not carried over:
+the file is a new one. A crash (not an error) can leave the hidden temporary file
+``.NAME.XXXXXXXX.tmp.SUFFIX`` beside the file; an error removes it. The data is not synced
+to the disk before the replace (``fsync``: 3-15 ms a file here, each of ``--frames``' PNGs
+too; ``bench/whole_file_ab.py``): a process's crash leaves the old file or the new one,
+and ext4 flushes a file renamed over another before the rename (``auto_da_alloc``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ def replacing(path) -> Iterator[Path]:
         return
     try:
         yield temp
-        _on_disk(temp)
         os.replace(temp, target)
     except BaseException as exc:
         _remove(temp)
@@ -112,16 +113,6 @@ def _temporary(target: Path) -> Path | None:
         raise
     os.close(handle)
     return temp
-
-
-def _on_disk(temp: Path) -> None:
-    """Wait until ``temp``'s data is on the disk: a system crash just after the replace then
-    leaves the new file, not an empty one (a late full disk, as NFS tells it, raises here)."""
-    handle = os.open(temp, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 def _named(exc: OSError, target: Path) -> OSError:

@@ -293,13 +293,3 @@ def test_the_apis_pictures_and_notebook_pages_are_written_whole(tmp_path, monkey
     monkeypatch.undo()
     drawing.save(svg), page.save(html)
     assert svg.read_bytes() == b"<svg>new</svg>" and "<p>new</p>" in html.read_text("utf-8")
-
-
-def test_a_disk_that_fills_as_the_file_is_synced_leaves_the_old_file(tmp_path, monkeypatch):
-    """NFS tells a full disk only as the data goes to the server (``fsync``, ``close``)."""
-    path = tmp_path / "g.json"
-    path.write_bytes(OLD)
-    monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(OSError):
-        export_graph(small_graph(), path)
-    assert path.read_bytes() == OLD and listing(tmp_path) == ["g.json"]
