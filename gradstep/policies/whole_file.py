@@ -9,10 +9,14 @@ a partial or empty one. What a plain ``open(path, "w")`` does is kept otherwise:
 - a file that is not writable is refused (``EACCES``), as ``open`` refuses it, though its
   folder would let it be replaced;
 - a writable file in a folder that makes no new files is written in place, as before;
-- what is not a regular file (``/dev/null``, a FIFO) is written in place.
+- what is not a regular file (``/dev/null``, a FIFO) is written in place;
+- a file with other hard links, or another owner (a file of someone else's in a shared
+  folder, ``/tmp``'s sticky bit; any file under ``sudo``), is written in place, as ``open``
+  writes it and as editors (vim's ``backupcopy=auto``) do: a replace would leave the other
+  names with the old text, give the file a new owner, or be refused by the sticky folder.
 
-An existing file's owner, ACLs, extended attributes and hard links are not carried over:
-the file is a new one. A crash (not an error) can leave the hidden temporary file
+An existing file's ACLs and extended attributes are not carried over: the file is a new
+one. A crash (not an error) can leave the hidden temporary file
 ``.NAME.XXXXXXXX.tmp.SUFFIX`` beside the file; an error removes it. The data is not synced
 to the disk before the replace (``fsync``: 3-15 ms a file here, each of ``--frames``' PNGs
 too; ``bench/whole_file_ab.py``): a process's crash leaves the old file or the new one,
@@ -93,11 +97,11 @@ def _temporary(target: Path) -> Path | None:
         raise _named(exc, target) from exc
     if old is not None and stat.S_ISDIR(old.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
-    if old is not None and not stat.S_ISREG(old.st_mode):
+    if old is not None and _in_place(old):
         return None
     if old is not None and not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target))
-    temp = target.with_name(f".{target.stem[:180]}.{secrets.token_hex(4)}.tmp{target.suffix}")
+    temp = target.with_name(f".{_short(target.stem)}.{secrets.token_hex(4)}.tmp{target.suffix}")
     try:
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask's bits
     except OSError as exc:
@@ -113,6 +117,23 @@ def _temporary(target: Path) -> Path | None:
         raise
     os.close(handle)
     return temp
+
+
+def _in_place(old: os.stat_result) -> bool:
+    """Whether the existing file ``old`` is written in place: not a regular file, one with
+    other hard links, or one owned by another user than the one writing (``open`` keeps
+    each as it is; a replace would not)."""
+    euid = getattr(os, "geteuid", None)  # none on Windows: no owners to keep there
+    return (not stat.S_ISREG(old.st_mode) or old.st_nlink > 1
+            or (euid is not None and old.st_uid != euid()))
+
+
+def _short(stem: str, limit: int = 150) -> str:
+    """Return ``stem`` cut to at most ``limit`` bytes (a name is at most 255 bytes: a long
+    name's temporary file, 20 bytes longer, would be refused where the name is not)."""
+    while len(os.fsencode(stem)) > limit:
+        stem = stem[:-1]
+    return stem
 
 
 def _named(exc: OSError, target: Path) -> OSError:

@@ -293,3 +293,44 @@ def test_the_apis_pictures_and_notebook_pages_are_written_whole(tmp_path, monkey
     monkeypatch.undo()
     drawing.save(svg), page.save(html)
     assert svg.read_bytes() == b"<svg>new</svg>" and "<p>new</p>" in html.read_text("utf-8")
+
+
+def test_a_file_with_other_hard_links_is_written_in_place_as_open_writes_it(tmp_path):
+    """``open(path, "w")`` writes the file every hard link names; a replace gave ``path`` a
+    new file and left the other names with the old text."""
+    path, other = tmp_path / "g.dot", tmp_path / "also.dot"
+    path.write_bytes(OLD)
+    os.link(path, other)
+    inode = path.stat().st_ino
+    export_graph(small_graph(), path)
+    assert path.stat().st_ino == other.stat().st_ino == inode
+    assert other.read_bytes() == path.read_bytes() and b"digraph" in other.read_bytes()
+    assert listing(tmp_path) == ["also.dot", "g.dot"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no file owners")
+def test_a_file_of_another_owner_is_written_in_place_as_open_writes_it(tmp_path, monkeypatch):
+    """A replace made the file the writer's (under sudo: root's), and a sticky folder
+    (``/tmp``) refuses to replace another's file that ``open`` writes: the file is written
+    in place, its owner kept. (Mocked: the tests cannot make a file of another user's.)"""
+    path = tmp_path / "g.json"
+    path.write_bytes(OLD)
+    inode, owner = path.stat().st_ino, path.stat().st_uid
+    monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
+    export_graph(small_graph(), path)
+    assert path.stat().st_ino == inode and path.stat().st_uid == owner
+    assert json.loads(path.read_text(encoding="utf-8"))["root"] == "n0"
+    monkeypatch.undo()
+    export_graph(small_graph(), path)  # the writer's own file: replaced whole
+    assert path.stat().st_ino != inode and listing(tmp_path) == ["g.json"]
+
+
+def test_a_name_as_long_as_the_system_allows_is_written(tmp_path):
+    """The temporary file's name is the target's and 20 bytes more: a name of 250 bytes
+    (``open`` writes it) was refused as too long."""
+    path = tmp_path / ("图" * 81 + ".svg")  # 243 + 4 bytes
+    with open(path, "wb"):  # the oracle: python's open makes it
+        pass
+    path.unlink()
+    export_graph(small_graph(), path)
+    assert path.read_bytes().startswith(b"<?xml") and listing(tmp_path) == [path.name]
