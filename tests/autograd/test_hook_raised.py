@@ -141,7 +141,7 @@ def test_a_hook_raising_in_gradstep_backwards_pass_is_worded_as_in_a_script_run(
     assert zh["title"] == zh_script["title"] == "钩子在反向传播中抛出了 ValueError"
     assert (f"torch 在 gradstep.backward 运行的反向传播中调用了钩子 `check`（定义于 api_hook.py "
             f"第 5 行），该钩子在第 {hook.lineno} 行抛出了 ValueError") in zh["explanation"]
-    assert zh["fix"].startswith(f"修改钩子 `check` 中 api_hook.py 的第 {hook.lineno} 行")
+    assert zh["fix"].startswith(f"修改钩子 `check` 在 api_hook.py 第 {hook.lineno} 行的代码")
 
 
 def test_a_custom_backward_in_gradstep_backwards_pass_is_not_called_a_hook():
