@@ -334,3 +334,38 @@ def test_a_name_as_long_as_the_system_allows_is_written(tmp_path):
     path.unlink()
     export_graph(small_graph(), path)
     assert path.read_bytes().startswith(b"<?xml") and listing(tmp_path) == [path.name]
+
+
+def test_a_screenshot_qt_fails_to_save_leaves_the_old_file_and_the_window_quits(
+        tmp_path, qtbot, monkeypatch, capsys):
+    """``GRADSTEP_SCREENSHOT``: Qt's save only says False. The empty temporary file replaced
+    the old picture then; a missing folder raised out of the timer and the window never
+    quit."""
+    from gradstep.commands import gui
+
+    class Image:
+        def save(self, name):
+            with open(name, "wb") as out:
+                out.write(b"\x89PNG half")
+            return False
+
+    class Window:
+        def grab(self):
+            return Image()
+
+    class App:
+        quits = 0
+
+        def quit(self):
+            App.quits += 1
+
+    monkeypatch.setattr(gui, "SCREENSHOT_DELAY_MS", 0)
+    shot = tmp_path / "shot.png"
+    shot.write_bytes(OLD)
+    for path, quits in ((shot, 1), (tmp_path / "gone" / "shot.png", 2)):
+        gui._screenshot_when_ready(App(), Window(), str(path), wait_for_run=False)
+        qtbot.waitUntil(lambda n=quits: App.quits == n, timeout=5000)
+    assert shot.read_bytes() == OLD and listing(tmp_path) == ["shot.png"]
+    err = capsys.readouterr().err
+    assert f"could not write {shot}" in err
+    assert f"the folder {tmp_path / 'gone'} does not exist" in err
