@@ -32,6 +32,7 @@ from pathlib import Path
 from gradstep.drawing.step_caption import caption_lines
 from gradstep.i18n import _
 from gradstep.picture import check_timeline_fits
+from gradstep.policies.whole_file import replacing
 from gradstep.render_process import ViewOptions, render_bytes
 
 MAX_FRAMES = 60
@@ -103,7 +104,8 @@ class StepThrough:
         page = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
                 f"<title>{html.escape(self.title or 'gradstep')}</title></head>"
                 f"<body>\n{self.to_html()}\n</body></html>\n")
-        path.write_text(page, encoding="utf-8")
+        with replacing(path) as into:  # whole or not at all (a full disk leaves the old page)
+            into.write_text(page, encoding="utf-8")
         return path
 
     def __repr__(self) -> str:

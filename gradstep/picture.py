@@ -19,6 +19,7 @@ from pathlib import Path
 from gradstep.drawing.formats import FILE_FORMATS as FILE_SUFFIXES
 from gradstep.drawing.formats import open_error
 from gradstep.i18n import _, language
+from gradstep.policies.whole_file import replacing
 from gradstep.render_process import (
     PICTURE_SUFFIXES,
     Picture,
@@ -152,7 +153,9 @@ class Drawing:
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix in (".svg", ".png"):
-            path.write_bytes(self._picture(suffix[1:]))  # kept: shown and saved, drawn once
+            picture = self._picture(suffix[1:])  # kept: shown and saved, drawn once
+            with replacing(path) as into:  # whole or not at all
+                into.write_bytes(picture)
         elif suffix in PICTURE_SUFFIXES:
             failed = open_error(path)  # python's own OSError, as .png and .svg raise it: the
             if failed is not None:  # PDF writer only said it failed (the path came back unwritten)

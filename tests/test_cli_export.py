@@ -248,6 +248,35 @@ def test_an_output_that_cannot_be_written_is_told_in_words_exit_2(tmp_path, caps
     assert list(out.iterdir()) == []  # nothing written into it either
 
 
+@pytest.mark.usefixtures("in_process")
+def test_an_output_link_is_written_through_and_a_link_to_a_missing_folder_is_refused(
+        tmp_path, capsys):
+    """``-o link.svg``: the link's target is replaced whole and the link stays; a link into a
+    folder that does not exist is refused before the snippet runs, naming that folder (it
+    ran the snippet, then said so), in both languages."""
+    from gradstep import i18n
+
+    (tmp_path / "real").mkdir()
+    target, link = tmp_path / "real" / "g.svg", tmp_path / "g.svg"
+    target.write_text("old")
+    link.symlink_to(target)
+    assert main(["export", str(EXAMPLES / "mse_backward.py"), "-o", str(link)]) == 0
+    assert link.is_symlink() and "MseLossBackward0" in svg_text(target)
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["g.svg"]
+    capsys.readouterr()
+    dangling = tmp_path / "d.svg"
+    dangling.symlink_to(tmp_path / "gone" / "g.svg")
+    argv = ["export", "-c", "print('ran')", "-o", str(dangling)]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert "ran" not in out
+    assert f"-o {dangling}: the folder {tmp_path / 'gone'} does not exist; create it first" in err
+    with i18n.using("zh_CN"):
+        assert main(argv) == 2
+    assert f"文件夹 {tmp_path / 'gone'} 不存在" in capsys.readouterr().err
+    assert not (tmp_path / "gone").exists()
+
+
 @pytest.mark.parametrize("code, words, chinese", [
     ("EACCES", "the folder {folder} is not writable (no permission, or read-only); write into "
                "another folder", "文件夹 {folder} 不可写（没有权限，或是只读的）；请写到别的文件夹"),

@@ -18,7 +18,7 @@ from gradstep.autograd import grad_off_source as grad_off
 from gradstep.autograd import graph_cut_notes as notes
 from gradstep.autograd.grad_off_statement import grad_off_statement
 from gradstep.autograd.grad_results import grad_without_graph
-from gradstep.autograd.hook_raised import hook_frame, hook_words
+from gradstep.autograd.hook_raised import hook_frame, hook_words, live_hook_frame
 from gradstep.autograd.snippet_scopes import one_line_scope_on
 from gradstep.i18n import N_, WORDED, _, localized, with_words
 from gradstep.policies.memory_errors import MESSAGE_PATTERNS as MEMORY_PATTERNS
@@ -81,6 +81,8 @@ def _hook_of(exc: BaseException, kind: str, filename: str):
     own words (``hook_exit``), as does an error torch's words explain."""
     if kind != "other" or isinstance(exc, SystemExit | KeyboardInterrupt):
         return None
+    if filename == LIVE:  # gradstep.backward's pass: the hook is in the caller's own file
+        return _guarded(lambda: live_hook_frame(exc))
     return _guarded(lambda: hook_frame(exc, filename))
 
 

@@ -12,7 +12,9 @@ loads its error words too."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass
 
 from gradstep.i18n import lazy, with_words
@@ -31,6 +33,8 @@ class HookFrame:
     call_line: int | None
     grad: bool = False  # the call is ``torch.autograd.grad`` (else a backward call)
     via: str | None = None  # the line called this function, which made the call (jacobian)
+    file: str | None = None  # the hook's file, in a pass gradstep.backward ran (no snippet)
+    raised: int | None = None  # there: the line of that file that raised
 
 
 def hook_frame(exc: BaseException, filename: str) -> HookFrame | None:
@@ -55,13 +59,46 @@ def hook_frame(exc: BaseException, filename: str) -> HookFrame | None:
     return None
 
 
+_CHECKS = ("gradcheck", "gradgradcheck")  # torch/autograd/gradcheck.py: torch.autograd.<name>
+
+
+def live_hook_frame(exc: BaseException) -> HookFrame | None:
+    """Return the outermost hook that torch's engine called in ``exc``'s traceback, in a pass
+    ``gradstep.backward`` ran (no snippet: the hook is the caller's code, in any file but
+    torch's and gradstep's), with its file and the line of it that raised; else None."""
+    tb, engine = exc.__traceback__, False
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if engine and _callers(code.co_filename):
+            line, inner = tb.tb_lineno, tb.tb_next
+            while inner is not None:  # the innermost frame of the hook's file raised
+                if inner.tb_frame.f_code.co_filename == code.co_filename:
+                    line = inner.tb_lineno
+                inner = inner.tb_next
+            return HookFrame(code.co_name, code.co_firstlineno, None, file=code.co_filename,
+                             raised=line)
+        engine = _is_engine_call(code)
+        tb = tb.tb_next
+    return None
+
+
+def _callers(filename: str) -> bool:
+    """Whether ``filename`` is neither torch's nor gradstep's: the caller's own code."""
+    packages = [sys.modules.get(name) for name in ("torch", "gradstep")]
+    folders = [os.path.dirname(getattr(p, "__file__", None) or "") for p in packages if p]
+    return not any(folder and filename.startswith(folder + os.sep) for folder in folders)
+
+
 def _functional(code) -> str | None:
-    """Return ``torch.autograd.functional.jacobian`` (``hessian``, ``vjp``, ...) where ``code``
-    is that public function of torch's, called by the snippet's line: it makes the
-    ``autograd.grad`` calls the engine runs, the line does not. Else None."""
+    """Return ``torch.autograd.functional.jacobian`` (``hessian``, ``vjp``, ...), or
+    ``torch.autograd.gradcheck`` (``gradgradcheck``), where ``code`` is that public function
+    of torch's, called by the snippet's line: it makes the ``autograd.grad`` calls the engine
+    runs, the line does not. Else None."""
     path = code.co_filename.replace("\\", "/")
     if path.endswith("torch/autograd/functional.py") and not code.co_name.startswith("_"):
         return f"torch.autograd.functional.{code.co_name}"
+    if path.endswith("torch/autograd/gradcheck.py") and code.co_name in _CHECKS:
+        return f"torch.autograd.{code.co_name}"
     return None
 
 
@@ -99,6 +136,8 @@ def hook_words(exc: BaseException, hook: HookFrame, line: int | None) -> dict:
     ``hook`` (``hook_frame``)."""
     kind = type(exc).__name__
     name = hook.name  # as python's traceback names it: ``<lambda>`` for a lambda
+    if hook.file is not None:  # a pass gradstep.backward ran: lines of the hook's own file
+        return _live_hook_words(kind, hook)
     where = (lazy("gradstep's own backward pass") if not hook.call_line
              else lazy("the autograd.grad call made by {call} (called at line {line})",
                        call=hook.via, line=hook.call_line) if hook.grad and hook.via
@@ -114,6 +153,24 @@ def hook_words(exc: BaseException, hook: HookFrame, line: int | None) -> dict:
             line=line if line is not None else hook.defined),
         "fix": lazy("Correct the hook `{name}` at the marked line, or remove the hook (the "
                     "handle register_hook returned has .remove()).", name=name),
+    }
+
+
+def _live_hook_words(kind: str, hook: HookFrame) -> dict:
+    """``hook_words`` for a hook that raised in a pass ``gradstep.backward`` ran: no snippet
+    and no marked line, so its lines are given with the hook's file."""
+    file = os.path.basename(hook.file) or hook.file
+    return {
+        "title": lazy("A hook raised {kind} during backward", kind=kind),
+        "explanation": lazy(
+            "torch called the hook `{name}` (defined at line {defined} of {file}) in the pass "
+            "gradstep.backward ran, and the hook raised {kind} at line {line}: the error is "
+            "the hook's own, and torch stopped the pass there (the nodes after it did not "
+            "run).", name=hook.name, defined=hook.defined, file=file, kind=kind,
+            line=hook.raised),
+        "fix": lazy("Correct the hook `{name}` at line {line} of {file}, or remove the hook "
+                    "(the handle register_hook returned has .remove()).", name=hook.name,
+                    line=hook.raised, file=file),
     }
 
 

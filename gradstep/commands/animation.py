@@ -37,6 +37,7 @@ def write_frames(args, graph, chosen, folder: Path, scale: float) -> int:
     """Write ``step_000.png`` (before any step) .. ``step_N.png`` (after the last) into
     ``folder``, all the same size, ``scale`` pixels per point; return how many."""
     from gradstep.drawing.formats import unwritten
+    from gradstep.policies.whole_file import replacing
     from gradstep.qt_step_frames import StepFrames
 
     history, pass_index, _call = chosen
@@ -47,8 +48,9 @@ def write_frames(args, graph, chosen, folder: Path, scale: float) -> int:
     width = max(3, len(str(frames.count - 1)))
     for k, image in enumerate(frames.frames()):
         path = folder / f"step_{k:0{width}d}.png"
-        if not image.save(str(path), "PNG"):
-            raise unwritten(path)
+        with replacing(path) as into:  # whole or not at all
+            if not image.save(str(into), "PNG"):
+                raise unwritten(path)
     print(_("wrote {count} frames to {folder} ({width}x{height} px each)", count=frames.count,
             folder=folder, width=frames.size[0], height=frames.size[1]), file=sys.stderr)
     return frames.count

@@ -387,8 +387,11 @@ def _check_options(args) -> dict | None:
 
 def _missing_folder(option: str, path: str):
     """Return why ``option path`` cannot be written (its folder does not exist, or a file
-    stands where a folder is needed), or None."""
-    folder = Path(path).parent
+    stands where a folder is needed), or None. A link's folder is its target's (the file
+    written: ``whole_file.target_of``)."""
+    from gradstep.policies.whole_file import target_of  # pure: no Qt, networkx or numpy
+
+    folder = target_of(path).parent
     if folder.is_dir():
         return None
     if (blocking := file_in_the_way(folder)) is not None:  # it said the folder did not exist

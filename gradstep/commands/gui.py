@@ -17,9 +17,11 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.display import HEADLESS_FIX, NO_WINDOW, display_problem
+from gradstep.drawing.formats import unwritten
 from gradstep.i18n import _
 from gradstep.none_guard import protect_none
 from gradstep.policies.gc_pause import freeze_intakes
+from gradstep.policies.whole_file import replacing
 from gradstep.ui.qt_icons import app_icon
 from gradstep.ui.qt_main_window import QtMainWindow
 
@@ -85,8 +87,14 @@ def _close_on_ctrl_c(window) -> None:
 def _screenshot_when_ready(app, window, path: str, wait_for_run: bool) -> None:
     """Save ``window`` to ``path`` once it has painted (after the run when one was asked for)."""
     def shoot() -> None:
-        window.grab().save(path)
-        app.quit()
+        try:
+            with replacing(path) as into:  # whole or not at all
+                if not window.grab().save(str(into)):  # the same suffix: the same format
+                    raise unwritten(path)  # Qt only said it failed: the old file stays
+        except (OSError, ValueError) as exc:  # said; the window quits all the same
+            print(unwritten(path, exc) if isinstance(exc, OSError) else exc, file=sys.stderr)
+        finally:
+            app.quit()
 
     def later(*_args) -> None:
         QtCore.QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)

@@ -24,6 +24,7 @@ from gradstep.drawing.formats import (
 )
 from gradstep.i18n import lazy
 from gradstep.none_guard import protect_none
+from gradstep.policies.whole_file import replacing
 
 PNG_PIXELS = 400_000_000  # the largest PNG written (width x height): ~1.6 GB of memory to draw
 
@@ -132,8 +133,9 @@ def _write_png(scene, source, path: Path, scale: float, transparent: bool) -> No
     image.setDotsPerMeterY(round(scale * 96 / 0.0254))
     painter = QtGui.QPainter(image)
     _render(scene, painter, QtCore.QRectF(0, 0, width, height), source)
-    if not image.save(str(path), "PNG"):
-        raise unwritten(path)
+    with replacing(path) as into:  # whole or not at all (a full disk leaves the old file)
+        if not image.save(str(into), "PNG"):
+            raise unwritten(path)
 
 
 def scale_that_fits(scale: float, pixels: int, limit: int | None = None) -> float:
@@ -145,10 +147,15 @@ def scale_that_fits(scale: float, pixels: int, limit: int | None = None) -> floa
 
 
 def _write_pdf(scene, source, path: Path, size: float = 1.0) -> None:
+    width, height = shown_size(source.width(), source.height(), size)  # not inf, not 0
+    with replacing(path) as into:  # whole or not at all
+        _paint_pdf(scene, source, path, into, width, height)
+
+
+def _paint_pdf(scene, source, path: Path, into: Path, width: float, height: float) -> None:
     from PySide6 import QtCore, QtGui
 
-    width, height = shown_size(source.width(), source.height(), size)  # not inf, not 0
-    writer = QtGui.QPdfWriter(str(path))
+    writer = QtGui.QPdfWriter(str(into))
     writer.setResolution(72)  # one scene unit = ``size`` points
     page = QtGui.QPageSize(QtCore.QSizeF(width, height),
                            QtGui.QPageSize.Unit.Point, "gradstep", QtGui.QPageSize.SizeMatchPolicy.ExactMatch)

@@ -17,6 +17,7 @@ from gradstep.drawing.layout import layout as layered_layout
 from gradstep.drawing.layout import layout_dot
 from gradstep.drawing.svg_picture import write_svg
 from gradstep.i18n import lazy
+from gradstep.policies.whole_file import replacing
 
 __all__ = ["FILE_FORMATS", "MARGIN", "TEXT_FORMATS", "ExportError", "compute_layout", "fold",
            "shown_size", "write_graph_file", "write_text_file"]
@@ -62,8 +63,10 @@ def write_text_file(graph, path, *, states: dict | None = None, rankdir: str = "
     made: dict = {}  # the lines the layout sizes the boxes by: the picture draws them
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine,
                                                            label_lines=made)
-    return write_svg(graph, lay, path, states=states, edge_labels=edge_labels, margin=MARGIN,
-                     label_lines=made, dimmed=outside(graph, members), size=size)
+    with replacing(path) as into:  # whole or not at all (a full disk leaves the old file)
+        write_svg(graph, lay, into, states=states, edge_labels=edge_labels, margin=MARGIN,
+                  label_lines=made, dimmed=outside(graph, members), size=size)
+    return path
 
 
 def write_graph_file(graph, path, *, states: dict | None = None, rankdir: str = "TB",
@@ -72,20 +75,24 @@ def write_graph_file(graph, path, *, states: dict | None = None, rankdir: str = 
     """Write an (already folded) ``graph`` as DOT, GraphML or JSON, by ``path``'s suffix.
 
     DOT leaves the layout to Graphviz; GraphML and JSON carry ours (``layout``, or
-    one computed here). Returns the path.
+    one computed here). Each is written whole or not at all (``whole_file.replacing``).
+    Returns the path.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".dot", ".gv"):
-        path.write_text(to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels),
-                        encoding="utf-8")
+        text = to_dot(graph, states=states, rankdir=rankdir, edge_labels=edge_labels)
+        with replacing(path) as into:
+            into.write_text(text, encoding="utf-8")
         return path
     if suffix not in FILE_FORMATS:
         raise ExportError(lazy("{name} is not a graph file: use one of {known}",
                                name=repr(path.name), known=", ".join(FILE_FORMATS)))
     lay = layout if layout is not None else compute_layout(graph, rankdir=rankdir, engine=engine)
-    if suffix == ".graphml":
-        write_graphml(graph, path, layout=lay, states=states)
-    else:
-        write_json(graph, path, layout=lay, states=states, edge_grads=edge_grads, extra=extra)
+    with replacing(path) as into:
+        if suffix == ".graphml":
+            write_graphml(graph, into, layout=lay, states=states)
+        else:
+            write_json(graph, into, layout=lay, states=states, edge_grads=edge_grads,
+                       extra=extra)
     return path

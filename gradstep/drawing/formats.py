@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from gradstep.i18n import lazy, render
+from gradstep.policies.whole_file import write_error
 
 PICTURE_FORMATS = (".png", ".svg", ".pdf")
 FILE_FORMATS = (".dot", ".gv", ".graphml", ".json")  # graph files
@@ -51,11 +52,11 @@ _FULL = (errno.ENOSPC, errno.EDQUOT)
 def unwritten(path, exc: OSError | None = None) -> ExportError:
     """Return the ExportError saying why ``path`` could not be written, from ``exc`` (the
     OSError the write raised) or, where a writer only said it failed (Qt's), from trying to
-    open ``path`` for appending: the folder missing or not writable, a folder by that name,
-    the disk full, else the system's own reason. A file the probe made is removed."""
-    path = Path(getattr(exc, "filename", None) or path)
+    make the file (``open_error``): the folder missing or not writable, a folder by that
+    name, the disk full, else the system's own reason. The probe leaves nothing behind."""
     if exc is None:
-        exc = open_error(path)
+        exc = open_error(Path(path))
+    path = Path(getattr(exc, "filename", None) or path)  # a link's target: the file written
     folder = str(path.parent)
     code = getattr(exc, "errno", None)
     blocking = file_in_the_way(path.parent) if code in _NO_FOLDER else None
@@ -106,14 +107,7 @@ def check_writable(path) -> None:
 
 
 def open_error(path: Path) -> OSError | None:
-    """Return the OSError that opening ``path`` for appending raises, or None (then the file
-    is left as it was: a file the probe made is removed)."""
-    existed = os.path.lexists(path)
-    try:
-        with open(path, "ab"):
-            pass
-    except OSError as exc:
-        return exc
-    if not existed:
-        os.unlink(path)
-    return None
+    """Return the OSError that writing ``path`` raises before anything is written
+    (``whole_file.write_error``: no folder, no permission, a folder by that name), or None;
+    nothing is left behind (a link to nothing gets no empty target)."""
+    return write_error(path)

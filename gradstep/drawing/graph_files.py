@@ -131,7 +131,10 @@ def one_type_each(items) -> None:
 
 
 def to_graphml_graph(graph, layout=None, states: dict | None = None) -> nx.MultiDiGraph:
-    """Return a copy of ``graph`` with flat attributes (plus x, y, width, height, state)."""
+    """Return a copy of ``graph`` with flat attributes (plus x, y, width, height, state),
+    its edges keyed ``e0``, ``e1``, ... in ``graph``'s edge order: networkx writes a
+    multigraph's keys as the edges' ``id``, which GraphML readers (yEd) take as unique in
+    the file; the slot each edge leaves from is its ``slot`` data."""
     import networkx as nx  # here: only GraphML needs it (the kernel's other files: PlainGraph)
 
     out = nx.MultiDiGraph()
@@ -144,12 +147,12 @@ def to_graphml_graph(graph, layout=None, states: dict | None = None) -> nx.Multi
         if states:
             flat["state"] = states.get(node, "pending")
         out.add_node(str(node), **flat)
-    for u, v, key, attrs in _edges_data(graph):
+    for number, (u, v, key, attrs) in enumerate(_edges_data(graph)):
         flat = flat_attrs(attrs)
         flat.setdefault("slot", key if isinstance(key, int) else str(key))
         if layout is not None and (u, v, key) in layout.routes:
             flat["points"] = json.dumps([[round(x, 2), round(y, 2)] for x, y in layout.routes[(u, v, key)]])
-        out.add_edge(str(u), str(v), key=key if isinstance(key, int) else str(key), **flat)
+        out.add_edge(str(u), str(v), key=f"e{number}", **flat)
     one_type_each([attrs for _, attrs in out.nodes(data=True)])
     one_type_each([attrs for _, _, attrs in out.edges(data=True)])
     return out

@@ -18,6 +18,7 @@ from PySide6 import QtGui
 
 from gradstep.drawing.export import ExportError
 from gradstep.i18n import lazy
+from gradstep.policies.whole_file import replacing
 
 ANIMATION_FORMATS = {".gif": "GIF", ".apng": "PNG", ".webp": "WEBP"}
 DELAY_MS = 1000  # per step: time to read the formula under the graph
@@ -57,7 +58,8 @@ def write_animation(frames, path, *, delay_ms: int = DELAY_MS) -> dict:
         options["disposal"] = 1  # each frame is a whole picture: nothing to restore
     elif fmt == "WEBP":
         options["lossless"] = True  # crisp text and lines
-    images[0].save(path, format=fmt, **options)
+    with replacing(path) as into:  # whole or not at all (a full disk leaves the old file)
+        images[0].save(into, format=fmt, **options)
     return {"path": str(path), "frames": len(images), "width": width, "height": height, "format": fmt}
 
 

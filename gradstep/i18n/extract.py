@@ -60,17 +60,41 @@ def header(code: str) -> str:
 
 
 def merged(po_text: str | None, texts: dict[str, list[str]], code: str) -> str:
-    """Return a ``.po`` file holding ``texts`` (in that order) with the translations
-    ``po_text`` already has; new texts get an empty translation, texts no longer in the
-    source are dropped."""
+    """Return a ``.po`` file holding ``texts`` with the translations ``po_text`` already
+    has; new texts get an empty translation, texts no longer in the source are dropped.
+
+    The entries ``po_text`` has keep its order (``ordered``), so an update of a tree whose
+    texts did not change changes nothing, and a merge of two branches' catalogues reads as
+    the entries each added."""
     old = {e.msgid: e for e in parse_entries(po_text)} if po_text else {}
     head = old.get("")
     out = [_entry(PoEntry(msgid="", msgstr=head.msgstr if head else header(code),
                           comments=head.comments if head else []), [])]
-    for text, places in texts.items():
-        entry = old.get(text) or PoEntry(msgid=text)
-        out.append(_entry(entry, places))
+    for text in ordered([msgid for msgid in old if msgid], list(texts)):
+        out.append(_entry(old.get(text) or PoEntry(msgid=text), texts[text]))
     return "\n".join(out)
+
+
+def ordered(kept: list[str], source: list[str]) -> list[str]:
+    """Return the texts of ``source`` (in source order) in the order of ``kept`` (a file's,
+    those no longer in ``source`` left out), each new one placed right after the text before
+    it in ``source`` (the one after the file's start where none is): near the texts of its
+    own module, the same place on every run."""
+    wanted = set(source)
+    order = [text for text in kept if text in wanted]
+    at = {text: i for i, text in enumerate(order)}
+    after: dict[str | None, list[str]] = {}  # an earlier text (None: the start) -> new ones
+    anchor = None
+    for text in source:
+        if text in at:
+            anchor = text
+        else:
+            after.setdefault(anchor, []).append(text)
+    out = list(after.get(None, ()))
+    for text in order:
+        out.append(text)
+        out.extend(after.get(text, ()))
+    return out
 
 
 def _entry(entry: PoEntry, places: list[str]) -> str:

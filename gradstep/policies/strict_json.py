@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from gradstep.policies.whole_file import replacing
+
 NAN, INFINITY, MINUS_INFINITY = "NaN", "Infinity", "-Infinity"
 NONFINITE_TEXT: tuple[str, ...] = (NAN, INFINITY, MINUS_INFINITY)
 _READ = {NAN: math.nan, INFINITY: math.inf, MINUS_INFINITY: -math.inf}
@@ -121,13 +123,14 @@ def write_json_line(data: Any, path, *, batch: int = 1000, shared: tuple[str, ..
     ``TypeError`` where it cannot vouch for it (that item's batch is then encoded as
     above); used for UTF-8 text only (``kernel.trace_text``).
     """
-    try:
-        with open(path, "w", encoding="utf-8", newline="\n") as stream:
-            _write_pieces(data, stream, batch, ascii_only=False, shared=shared,
-                          templates=templates)
-    except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
-        with open(path, "w", encoding="ascii", newline="\n") as stream:
-            _write_pieces(data, stream, batch, ascii_only=True, shared=shared)
+    with replacing(path) as into:  # whole or not at all (a full disk leaves the old file)
+        try:
+            with open(into, "w", encoding="utf-8", newline="\n") as stream:
+                _write_pieces(data, stream, batch, ascii_only=False, shared=shared,
+                              templates=templates)
+        except UnicodeEncodeError:  # a lone surrogate somewhere: JSON can escape it
+            with open(into, "w", encoding="ascii", newline="\n") as stream:
+                _write_pieces(data, stream, batch, ascii_only=True, shared=shared)
 
 
 def _write_pieces(data: Any, stream, batch: int, *, ascii_only: bool, shared: tuple,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
+from gradstep.policies.whole_file import replacing
+
 DEBOUNCE_MS = 250
 STATE_ENV = "GRADSTEP_STATE_DIR"
 
@@ -23,14 +25,13 @@ def state_dir() -> Path:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a kill never leaves half a file."""
+    """Write ``text`` to ``path`` whole (``whole_file.replacing``), so a kill never leaves half
+    a file, synced to the disk first: the text also outlives a system crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with replacing(path) as into, open(into, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def read_autosave(path: Path) -> dict | None:

@@ -12,7 +12,9 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from gradstep.autograd.snippet import SnippetLoadError, load_snippet, replaced_bytes
+from gradstep.drawing.formats import unwritten
 from gradstep.examples import get_example, load_example
+from gradstep.policies.whole_file import replacing
 from gradstep.ui.qt_settings import settings
 from gradstep.ui.snippet_file import file_bytes, with_imports
 
@@ -150,7 +152,13 @@ class QtFileActions(QtCore.QObject):
             cursor.select(cursor.SelectionType.Document)
             cursor.insertText(text)
             cursor.endEditBlock()
-        Path(self.filename).write_bytes(data)
+        try:
+            with replacing(self.filename) as into:  # a full disk leaves the old text whole
+                into.write_bytes(data)
+        except OSError as exc:  # not saved: said, and the edits kept (quitting waits)
+            QtWidgets.QMessageBox.warning(self.window, self.tr("Cannot save"),
+                                          str(unwritten(self.filename, exc)))
+            return False
         self._replaced = False
         self.mark_saved()
         note = self.tr(" (added {0} so it runs as plain Python)").format("; ".join(added)) if added else ""

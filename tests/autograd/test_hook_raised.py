@@ -64,18 +64,33 @@ def test_a_hook_that_raises_is_named_with_its_lines(case):
 FUNCTIONAL = ("import torch\nx = torch.ones(3, requires_grad=True)\n"
               "def check(g):\n    raise ValueError('bad grad')\n"
               "def f(x):\n    y = (x * 2).exp()\n    y.register_hook(check)\n    return y.sum()\n")
-FUNCTIONAL_CALLS = {"jacobian": "torch.autograd.functional.jacobian(f, x)\n",
-                    "hessian": "torch.autograd.functional.hessian(f, x)\n",
-                    "vjp": "torch.autograd.functional.vjp(f, x)\n"}
+CHECKS = FUNCTIONAL.replace("torch.ones(3, ", "torch.ones(3, dtype=torch.double, ")  # gradcheck's
+# the line's call, the source around it, and the file and prefix of the function python's
+# traceback shows the line calling
+FUNCTIONAL_CALLS = {
+    "jacobian": ("torch.autograd.functional.jacobian(f, x)\n", FUNCTIONAL, "autograd/functional.py",
+                 "torch.autograd.functional."),
+    "hessian": ("torch.autograd.functional.hessian(f, x)\n", FUNCTIONAL, "autograd/functional.py",
+                "torch.autograd.functional."),
+    "vjp": ("torch.autograd.functional.vjp(f, x)\n", FUNCTIONAL, "autograd/functional.py",
+            "torch.autograd.functional."),
+    # gradcheck's (gradgradcheck's) were named "the autograd.grad call at line 9" too
+    "gradcheck": ("torch.autograd.gradcheck(f, x)\n", CHECKS, "autograd/gradcheck.py",
+                  "torch.autograd."),
+    "gradgradcheck": ("torch.autograd.gradgradcheck(f, x)\n", CHECKS, "autograd/gradcheck.py",
+                      "torch.autograd."),
+}
 
 
 @pytest.mark.parametrize("call", sorted(FUNCTIONAL_CALLS))
 def test_a_hook_under_autograd_functional_names_what_the_line_calls(call):
-    """A hook raising in torch.autograd.functional.jacobian's (hessian's, vjp's) pass: the
-    line calls jacobian, which makes the autograd.grad call (it was named "the autograd.grad
-    call at line 9", a call the line does not make). The function named is the one python's
-    traceback shows the line calling."""
-    source = FUNCTIONAL + FUNCTIONAL_CALLS[call]
+    """A hook raising in torch.autograd.functional.jacobian's (hessian's, vjp's; gradcheck's,
+    gradgradcheck's) pass: the line calls jacobian, which makes the autograd.grad call (it
+    was named "the autograd.grad call at line 9", a call the line does not make). The
+    function named is the one python's traceback shows the line calling, by its public
+    name."""
+    line_call, before, module, prefix = FUNCTIONAL_CALLS[call]
+    source = before + line_call
     try:
         exec(compile(source, "/x/hook.py", "exec"), {})
     except ValueError as exc:
@@ -84,8 +99,8 @@ def test_a_hook_under_autograd_functional_names_what_the_line_calls(call):
         raise AssertionError("the snippet did not raise")
     at = next(i for i, f in enumerate(frames) if f.filename == "/x/hook.py" and f.name == "<module>")
     callee, line = frames[at + 1], frames[at].lineno
-    assert callee.filename.endswith("autograd/functional.py")
-    called = f"torch.autograd.functional.{callee.name}"
+    assert callee.filename.endswith(module)
+    called = prefix + callee.name
     assert callee.name == call and called in source.splitlines()[line - 1]
     error = Session().run(source, filename="/x/hook.py")["error"]
     assert error["title"] == "A hook raised ValueError during backward"
@@ -93,6 +108,51 @@ def test_a_hook_under_autograd_functional_names_what_the_line_calls(call):
             f"(called at line {line}), and the hook raised ValueError at line 4") in error["explanation"]
     zh = localized(error, "zh_CN")["explanation"]
     assert f"第 {line} 行调用的 {called} 所发起的 autograd.grad 调用中调用了钩子 `check`" in zh
+
+
+API_PASS = ("import gradstep, torch\nx = torch.ones(3, requires_grad=True)\n"
+            "y = (x * 2).exp()\n\ndef check(g):\n    h = g * 2\n    raise ValueError('bad grad')\n"
+            "y.register_hook(check)\nloss = y.sum()\n")
+
+
+def test_a_hook_raising_in_gradstep_backwards_pass_is_worded_as_in_a_script_run():
+    """The same hook error read "Bad value" (the API's generic words) from
+    ``gradstep.backward(loss)`` and "A hook raised ValueError during backward" from a script
+    run. Both are the hook's words now; the API's name the hook's file and lines, as python's
+    own traceback does (there is no snippet and no marked line)."""
+    try:
+        exec(compile(API_PASS + "loss.backward()\n", "/x/api_hook.py", "exec"), {})
+    except ValueError as exc:
+        hook = [f for f in traceback.extract_tb(exc.__traceback__) if f.name == "check"][0]
+    else:
+        raise AssertionError("the snippet did not raise")
+    space: dict = {}
+    exec(compile(API_PASS + "timeline = gradstep.backward(loss)\n", "/x/api_hook.py", "exec"),
+         space)
+    error = space["timeline"]["error"]
+    script = Session().run(API_PASS + "loss.backward()\n", filename="/x/api_hook.py")["error"]
+    assert error["title"] == script["title"] == "A hook raised ValueError during backward"
+    assert error["type"] == "ValueError" and error["message"] == "bad grad"
+    assert ("torch called the hook `check` (defined at line 5 of api_hook.py) in the pass "
+            f"gradstep.backward ran, and the hook raised ValueError at line {hook.lineno}: the "
+            "error is the hook's own") in error["explanation"]
+    assert error["fix"].startswith(f"Correct the hook `check` at line {hook.lineno} of api_hook.py")
+    zh, zh_script = localized(error, "zh_CN"), localized(script, "zh_CN")
+    assert zh["title"] == zh_script["title"] == "钩子在反向传播中抛出了 ValueError"
+    assert (f"torch 在 gradstep.backward 运行的反向传播中调用了钩子 `check`（定义于 api_hook.py "
+            f"第 5 行），该钩子在第 {hook.lineno} 行抛出了 ValueError") in zh["explanation"]
+    assert zh["fix"].startswith(f"修改钩子 `check` 在 api_hook.py 第 {hook.lineno} 行的代码")
+
+
+def test_a_custom_backward_in_gradstep_backwards_pass_is_not_called_a_hook():
+    source = ("import gradstep, torch\nclass F(torch.autograd.Function):\n    @staticmethod\n"
+              "    def forward(ctx, x):\n        return x * 2\n    @staticmethod\n"
+              "    def backward(ctx, g):\n        raise ValueError('no')\n"
+              "x = torch.ones(3, requires_grad=True)\n"
+              "timeline = gradstep.backward(F.apply(x).sum())\n")
+    space: dict = {}
+    exec(compile(source, "/x/api_custom.py", "exec"), space)
+    assert "hook" not in space["timeline"]["error"]["title"]
 
 
 def test_an_error_outside_a_hook_keeps_its_words():

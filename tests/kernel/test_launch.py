@@ -15,7 +15,17 @@ FAKE = "tests.kernel.fake_session:FakeSession"
 
 @pytest.fixture
 def user_project(tmp_path, monkeypatch):
-    """Return a folder that holds packages named like gradstep's own, made the current folder."""
+    """Return a folder that holds packages named like gradstep's own, made the current folder.
+
+    A relative ``PYTHONPATH`` (``PYTHONPATH=.``, how the tests are often run) named the
+    checkout from where the tests started; in the user's folder it would name that folder,
+    where the kernel then finds the fake session's ``tests`` (a namespace package here, which
+    a regular package of the same name anywhere on the path wins over) in the user's
+    project. It is made absolute first: the checkout stays where the session is found."""
+    given = os.environ.get("PYTHONPATH")
+    if given:
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+            os.path.abspath(part) for part in given.split(os.pathsep)))
     for name in ("app", "graphviz_views", "tests", launch.TOP_PACKAGE):
         package = tmp_path / name
         package.mkdir(exist_ok=True)

@@ -123,6 +123,32 @@ def test_the_trace_is_written_in_pieces_as_the_same_text_as_in_one_go(tmp_path):
     assert json.loads((tmp_path / "clean.json").read_text("utf-8"))["3"] == [1.5, "Infinity"]
 
 
+def test_a_trace_file_that_fails_halfway_leaves_the_old_file(tmp_path, monkeypatch):
+    """``gradstep trace -o t.json``: a full disk after some pieces left part of a trace where
+    the old file was. It is written whole or not at all (``whole_file.replacing``), as the
+    exports are; the kernel's refusal names the file in words."""
+    import errno
+    import os
+
+    from gradstep.policies import strict_json
+
+    path = tmp_path / "t.json"
+    path.write_bytes(b"old\n")
+    real = strict_json._write_pieces
+
+    def then_full(data, stream, *args, **kwargs):
+        real({"nodes": data["nodes"][:1]}, stream, *args, **kwargs)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(strict_json, "_write_pieces", then_full)
+    result = Session().run("x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n")
+    writing.after_run(result, keep=True)
+    reply = writing.write({"path": str(path), "kind": "trace"})
+    assert reply["refused"] == (f"could not write {path}: the disk is full; free some space "
+                                "or write into another folder")
+    assert path.read_bytes() == b"old\n" and os.listdir(tmp_path) == ["t.json"]
+
+
 def test_forgetting_the_records_keeps_the_snippets_tensors_and_graph_alive():
     session = Session()
     result = session.run("x = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\n")

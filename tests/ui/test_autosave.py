@@ -40,6 +40,25 @@ def test_unreadable_autosave_is_ignored(tmp_path, qtbot):
     assert QtAutosave(path).restore() is None
 
 
+def test_an_autosave_that_fails_keeps_the_last_one_and_leaves_nothing_else(tmp_path, monkeypatch):
+    """A full disk as the text is synced: the last autosave stays whole (the person's text),
+    and no temporary file is left beside it (``autosave.json.tmp`` was)."""
+    import errno
+
+    from gradstep.ui.qt_autosave import write_atomic
+
+    path = tmp_path / "autosave.json"
+    write_atomic(path, json.dumps({"text": "kept", "filename": ""}))
+
+    def full(_fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError):
+        write_atomic(path, json.dumps({"text": "new", "filename": ""}))
+    assert read_autosave(path)["text"] == "kept" and os.listdir(tmp_path) == ["autosave.json"]
+
+
 @pytest.mark.slow
 def test_kill_9_loses_nothing(tmp_path, qtbot, make_window, monkeypatch, state_dir):
     snippet = tmp_path / "lesson.py"

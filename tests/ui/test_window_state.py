@@ -482,6 +482,42 @@ def test_open_and_quit_ask_about_unsaved_edits(qtbot, window, tmp_path, monkeypa
 
 
 
+def test_a_save_that_fails_keeps_the_file_and_the_edits_and_quitting_waits(qtbot, window,
+                                                                            tmp_path, monkeypatch):
+    """A full disk halfway through File › Save raised out of the window (quitting then
+    closed it, the edits gone) and left part of the file. The file stays as it was, the
+    window says why in words, and quitting with Save chosen waits."""
+    import errno
+    import os
+
+    (tmp_path / "mine").mkdir()
+    path = tmp_path / "mine" / "lesson.py"
+    path.write_text("import torch\n")
+    old = path.read_bytes()
+    assert window.open_file(str(path))
+    window.editor.appendPlainText("y = 1")
+
+    def half_then_full(into, data):
+        with open(into, "wb") as out:
+            out.write(data[:5])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    warned = []
+    monkeypatch.setattr("pathlib.Path.write_bytes", half_then_full)
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec",
+                        lambda box: QtWidgets.QMessageBox.StandardButton.Save)
+    assert not window.files.save()
+    assert warned == [f"could not write {path}: the disk is full; free some space or write "
+                      "into another folder"]
+    assert path.read_bytes() == old and sorted(p.name for p in path.parent.iterdir()) == ["lesson.py"]
+    assert window.editor.document().isModified() and window.editor.toPlainText().endswith("y = 1")
+    window.close()
+    assert window.isVisible() and len(warned) == 2  # Save failed: the window stays open
+    monkeypatch.undo()
+    assert window.files.save() and path.read_text() == window.editor.toPlainText()
+
+
 def test_saving_never_changes_what_python_reads_of_the_file_unasked(qtbot, window, tmp_path,
                                                                     monkeypatch):
     """The window saved UTF-8 whatever the file declared: a latin-1 file's `é` became `Ã©`
