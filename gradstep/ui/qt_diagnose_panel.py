@@ -373,7 +373,8 @@ class QtDiagnose(QtCore.QObject):
         if window.model.graph is None or node_id not in window.model.graph:
             return
         window.model.select(node_id)
-        window.graph_view.center_on_node(node_id)
+        window.graph_view.highlight([node_id])  # ringed: a layer's leaf folded into its
+        window.graph_view.center_on_node(node_id)  # module's box rings the box
 
     def _stats_wanted(self) -> None:
         # only while the view is on screen: a tab behind another asks when it is shown
