@@ -361,7 +361,7 @@ class QtDiagnose(QtCore.QObject):
     def run_deep(self) -> None:
         """Run the snippet again, recording every torch call's output (the user asked)."""
         window = self.window
-        window.statusBar().showMessage(self.tr(
+        window.say(lambda: self.tr(
             "Running with deep values: a Python mode records every torch call, which can "
             "change the kernels torch picks."))
         window.runner.request("run", source=window.editor.toPlainText(),

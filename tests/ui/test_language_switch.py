@@ -125,6 +125,37 @@ def test_switching_to_chinese_rewords_the_window_at_once_and_keeps_the_lesson(qt
     assert window.errors_panel.toPlainText() == error_english
 
 
+def test_the_status_line_is_worded_again_in_the_language_chosen(qtbot, window):
+    """The status line after a run (the error's title; a pass that shows no steps and why)
+    was left empty by a switch, its words gone: it is worded again, in the new language,
+    from the run's own record (the catalogue's title, the pass's reason), and back."""
+    from gradstep.ui.error_words import for_window
+    from gradstep.ui.pass_names import no_steps_note
+
+    run_lesson(qtbot, window, "retain_graph_error")
+    status = window.statusBar()
+    english = status.currentMessage()
+    assert english == f"Error: {for_window(window.model.error)['title']}"
+    switch(qtbot, window, "zh_CN")
+    title = for_window(window.model.error)["title"]
+    assert CJK.search(title) and status.currentMessage() == f"错误：{title}"
+    switch(qtbot, window, "en")
+    assert status.currentMessage() == english
+    window.editor.setPlainText("x = torch.randn(3, requires_grad=True)\ny = (x.sin() * 2).sum()\n"
+                               "g, = torch.autograd.grad(y, x, torch.ones(2), is_grads_batched=True)\n")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    assert status.currentMessage().startswith("Ran; this pass shows no steps: is_grads_batched")
+    switch(qtbot, window, "zh_CN")
+    reason = no_steps_note(window.model.timeline)
+    assert CJK.search(reason) and reason in status.currentMessage()
+    assert not english_leftovers([status.currentMessage()])
+    status.showMessage("something else said")  # not the window's words: not worded again
+    switch(qtbot, window, "en")
+    assert status.currentMessage() == ""
+
+
 def test_in_chinese_no_english_is_left_on_the_window(qtbot, window):
     switch(qtbot, window, "zh_CN")
     run_lesson(qtbot, window, "softmax_jacobian")
