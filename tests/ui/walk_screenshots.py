@@ -259,7 +259,7 @@ def present_walk(app, window, out: Path, names: list[str]) -> None:
                     stem = f"present_{name}_p{p + 1}_s{k}"
                     caption = presentation.caption
                     print(stem, caption.geometry().getRect(), window.size().toTuple(),
-                          repr(caption.text()), file=log)
+                          caption.font().pointSizeF(), repr(caption.text()), file=log)
                     window.grab().save(str(out / f"{stem}.png"))
                     if presentation.held_back():
                         presentation.toggle_whole_message()
