@@ -297,7 +297,10 @@ def main(argv: list[str]) -> int:
         screen_of(size, out)
     from PySide6 import QtWidgets
 
-    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.none_guard import protect_none
+
+    protect_none()  # PySide6 6.12 on Python 3.11 (importing gradstep.ui does not do it: a
+    # walk over the 12 lessons ended in "none_dealloc" once its pictures were saved)
     from gradstep.autograd.session import Session
     from gradstep.ui.qt_language import remember_choice
     from gradstep.ui.qt_main_window import QtMainWindow
