@@ -19,19 +19,21 @@ SHORTCUTS = {
 
 class QtFittedNote(QtWidgets.QLabel):
     """A one-line label that takes the room its toolbar leaves it, its text ending in "…"
-    where it is wider (the whole in the tooltip its owner sets): on a step bar at 1280x800 a
-    pass's no-steps reason pushed the whole note, mode words and all, behind the » edge."""
+    where it is wider (the whole then in its tooltip): on a step bar at 1280x800 a pass's
+    no-steps reason pushed the whole note, mode words and all, behind the » edge."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._whole = ""
         self._least = ""  # what it always shows whole where the bar has room for it
+        self._tip = ""
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
                            QtWidgets.QSizePolicy.Policy.Preferred)
 
-    def set_note(self, text: str, least: str = "") -> None:
-        """Show ``text``, cut at its end to the room there is, never below ``least``'s width."""
-        self._whole, self._least = text, least
+    def set_note(self, text: str, least: str = "", tip: str = "") -> None:
+        """Show ``text``, cut at its end to the room there is, never below ``least``'s width;
+        its tooltip ``tip``, or the whole text where it is cut."""
+        self._whole, self._least, self._tip = text, least, tip
         self.updateGeometry()
         self._fit()
 
@@ -51,8 +53,10 @@ class QtFittedNote(QtWidgets.QLabel):
     def _fit(self) -> None:
         margins = self.contentsMargins()
         room = self.width() - margins.left() - margins.right() - 2
-        self.setText(self.fontMetrics().elidedText(self._whole, QtCore.Qt.TextElideMode.ElideRight,
-                                                   max(room, 0)))
+        text = self.fontMetrics().elidedText(self._whole, QtCore.Qt.TextElideMode.ElideRight,
+                                             max(room, 0))
+        self.setText(text)
+        self.setToolTip(self._tip if text == self._whole else self._whole.strip())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -247,8 +251,9 @@ class QtStepBar(QtWidgets.QToolBar):
         self.passes.blockSignals(False)
         note = pass_note(self.model.timeline)
         mode = f" {mode_words(self.model.timeline)} " if self.model.timeline else ""
-        self.pass_info.set_note(mode + (f"· {note} " if note else ""), least=mode)
-        self.pass_info.setToolTip(note)
+        # at the least its API (a 1024 px window: " backward() …"), the rest in its tooltip
+        self.pass_info.set_note(mode + (f"· {note} " if note else ""),
+                                least=mode.split("·")[0] + "…" if mode else "", tip=note)
 
     def _fit_position(self, words: tuple[str, ...], n: int) -> None:
         """Fix the step label's size to its widest text in this pass, language and font.

@@ -178,7 +178,13 @@ def test_the_step_bars_no_steps_note_is_on_the_bar_at_1280x800(qtbot, window, co
     whole = f" autograd.grad · retain_graph=False · {reason} "
     assert shown == whole or (shown.endswith("…") and whole.startswith(shown[:-1]))
     assert note.fontMetrics().horizontalAdvance(shown) <= note.contentsRect().width()
-    assert note.toolTip() == reason
+    assert note.toolTip() == whole.strip()  # cut: the whole note in its tooltip
+    window.resize(1024, 768)  # narrower: its API at least, on the bar (not behind »)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=5000)
+    QtWidgets.QApplication.processEvents()
+    shown = note.text()
+    assert note.isVisible() and note.geometry().right() < bar.width(), note.geometry()
+    assert shown.startswith(" autograd.grad") and shown.endswith("…") and whole.startswith(shown[:-1])
     window.set_language(None)
 
 
