@@ -380,6 +380,7 @@ class QtMainWindow(QtWidgets.QMainWindow):
         status.addPermanentWidget(self.busy_bar)
         status.addPermanentWidget(self.stop_button)
         self._said: tuple | None = None  # (the words' maker, the text it made) on the status line
+        status.messageChanged.connect(self._heard)
         self.say(lambda: self.tr("Type a snippet and press Ctrl+Enter."))
 
     def say(self, words) -> None:
@@ -388,6 +389,13 @@ class QtMainWindow(QtWidgets.QMainWindow):
         text = words()
         self._said = (words, text)
         self.statusBar().showMessage(text)
+
+    def _heard(self, text: str) -> None:
+        """Forget the note said last once other words replace it. Not for an empty line: a
+        menu writes its hovered item's status tip there (none: empty), so choosing View ›
+        Language with the mouse or the keys cleared the note before the switch came."""
+        if text and self._said is not None and text != self._said[1]:
+            self._said = None
 
     # -- the language (View › Language) ---------------------------------------------------------
     def set_language(self, code: str | None) -> None:
@@ -407,9 +415,10 @@ class QtMainWindow(QtWidgets.QMainWindow):
     def retranslate(self) -> None:
         """Set every text again in the language now in use (the panels do their own)."""
         status = self.statusBar()
-        if self._said is not None and status.currentMessage() == self._said[1]:
+        if self._said is not None and status.currentMessage() in ("", self._said[1]):
             self.say(self._said[0])  # in the language now in use
         else:
+            self._said = None
             status.clearMessage()  # (not ours to word again: said in the other language)
         self.texts.retranslate()
         self._fill_examples()
