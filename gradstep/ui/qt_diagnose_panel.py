@@ -361,7 +361,7 @@ class QtDiagnose(QtCore.QObject):
     def run_deep(self) -> None:
         """Run the snippet again, recording every torch call's output (the user asked)."""
         window = self.window
-        window.statusBar().showMessage(self.tr(
+        window.say(lambda: self.tr(
             "Running with deep values: a Python mode records every torch call, which can "
             "change the kernels torch picks."))
         window.runner.request("run", source=window.editor.toPlainText(),
@@ -373,7 +373,8 @@ class QtDiagnose(QtCore.QObject):
         if window.model.graph is None or node_id not in window.model.graph:
             return
         window.model.select(node_id)
-        window.graph_view.center_on_node(node_id)
+        window.graph_view.highlight([node_id])  # ringed: a layer's leaf folded into its
+        window.graph_view.center_on_node(node_id)  # module's box rings the box
 
     def _stats_wanted(self) -> None:
         # only while the view is on screen: a tab behind another asks when it is shown

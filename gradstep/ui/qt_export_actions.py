@@ -90,7 +90,7 @@ class QtExportActions(QtCore.QObject):
     def export_dialog(self) -> None:
         window = self.window
         if window.model.graph is None:
-            window.statusBar().showMessage(self.tr("Nothing to export: run a snippet first."))
+            window.say(lambda: self.tr("Nothing to export: run a snippet first."))
             return
         filters = self.tr(EXPORT_FILTER)
         path, chosen = QtWidgets.QFileDialog.getSaveFileName(
@@ -104,7 +104,7 @@ class QtExportActions(QtCore.QObject):
         except Exception as exc:  # a failed export is reported, never fatal
             QtWidgets.QMessageBox.warning(window, self.tr("Export failed"), _failed(path, exc))
             return
-        window.statusBar().showMessage(self.tr("Exported {0}.").format(path))
+        window.say(lambda: self.tr("Exported {0}.").format(path))
 
     def export_animation(self, path: str) -> dict:
         """Write the pass being stepped, one frame per step, as shown (folds, direction)."""
@@ -121,8 +121,8 @@ class QtExportActions(QtCore.QObject):
     def animation_dialog(self) -> None:
         window = self.window
         if window.model.index() is None or not window.model.step_count:
-            window.statusBar().showMessage(self.tr("No backward pass to animate: run a snippet "
-                                                   "that calls backward, or press Backward again."))
+            window.say(lambda: self.tr("No backward pass to animate: run a snippet that calls "
+                                       "backward, or press Backward again."))
             return
         filters = self.tr(ANIMATION_FILTER)
         path, chosen = QtWidgets.QFileDialog.getSaveFileName(
@@ -139,13 +139,13 @@ class QtExportActions(QtCore.QObject):
             return
         finally:
             QtWidgets.QApplication.restoreOverrideCursor()
-        window.statusBar().showMessage(self.tr("Exported {0}: {1} frames, {2}×{3} pixels.").format(
+        window.say(lambda: self.tr("Exported {0}: {1} frames, {2}×{3} pixels.").format(
             path, written["frames"], written["width"], written["height"]))
 
     def copy_image(self) -> None:
         QtGui.QGuiApplication.clipboard().setImage(
             self.window.graph_view.render_image(self.scale()))
-        self.window.statusBar().showMessage(self.tr("Graph image copied to the clipboard."))
+        self.window.say(lambda: self.tr("Graph image copied to the clipboard."))
 
 
 def _failed(path: str, exc: Exception) -> str:

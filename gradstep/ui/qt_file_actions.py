@@ -113,8 +113,7 @@ class QtFileActions(QtCore.QObject):
         self._forget_run()
         self.mark_saved()
         self.remember(self.filename)
-        self.window.statusBar().showMessage(
-            self.tr("Opened {0} (not run: press Ctrl+Enter).").format(path))
+        self.window.say(lambda: self.tr("Opened {0} (not run: press Ctrl+Enter).").format(path))
         return True
 
     def open_dialog(self) -> None:
@@ -161,8 +160,9 @@ class QtFileActions(QtCore.QObject):
             return False
         self._replaced = False
         self.mark_saved()
-        note = self.tr(" (added {0} so it runs as plain Python)").format("; ".join(added)) if added else ""
-        self.window.statusBar().showMessage(self.tr("Saved {0}.").format(self.filename) + note)
+        filename = self.filename
+        self.window.say(lambda: self.tr("Saved {0}.").format(filename) + (self.tr(
+            " (added {0} so it runs as plain Python)").format("; ".join(added)) if added else ""))
         return True
 
     def save_as(self) -> bool:
@@ -223,7 +223,7 @@ class QtFileActions(QtCore.QObject):
             root_picker.forget()  # a new snippet: draw what it computes
         self._example_id = example_id
         self.window.setWindowTitle(f"gradstep — {get_example(example_id).shown_title()}[*]")
-        self.window.statusBar().showMessage(self.tr("Example loaded (not run: press Ctrl+Enter)."))
+        self.window.say(lambda: self.tr("Example loaded (not run: press Ctrl+Enter)."))
 
     def _forget_run(self) -> None:
         """The last run's graph and panels were another text's: they go (not run yet)."""
@@ -241,7 +241,7 @@ class QtFileActions(QtCore.QObject):
         self.mark_saved()
         if saved["filename"] and _file_text(saved["filename"]) != saved["text"]:
             self.editor.document().setModified(True)
-        self.window.statusBar().showMessage(self.tr("Restored your last text (not run)."))
+        self.window.say(lambda: self.tr("Restored your last text (not run)."))
 
     # -- settings ---------------------------------------------------------------------------------
     def last_dir(self) -> str:

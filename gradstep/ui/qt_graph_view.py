@@ -60,6 +60,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self._saved: dict = {}  # node -> saved entries at the step shown
         self._dimmed: set = set()  # nodes outside the pass shown
         self._labels: dict = {}
+        self._highlight: set = set()  # the graph's nodes ringed (search hits)
         self._owner: dict = {}  # node -> the module box it is folded into
         self._members: dict = {}  # module box -> its nodes
         # set by the window: node id -> tooltip HTML; edge (u, v, key) -> tooltip text
@@ -117,6 +118,7 @@ class QtGraphView(QtWidgets.QGraphicsView):
         self._states = {}
         self._saved = {}
         self._labels = {}
+        self._highlight = set()
         self.collapsed = default_collapsed(graph)
         self._rebuild()
         self.show_graph()
@@ -178,6 +180,8 @@ class QtGraphView(QtWidgets.QGraphicsView):
             self.graph_scene.set_dimmed(self._drawn_dimmed())
         if self._labels:
             self.graph_scene.set_edge_labels(self._labels)
+        if self._highlight:
+            self.graph_scene.set_highlight(self._drawn_highlight())
 
     def _shown_graph(self):
         """Return the graph with collapsed module boxes folded (when views supports it)."""
@@ -296,9 +300,16 @@ class QtGraphView(QtWidgets.QGraphicsView):
         return True
 
     def highlight(self, node_ids) -> None:
-        """Ring the nodes ``node_ids`` (search hits)."""
+        """Ring the nodes ``node_ids`` (search hits): a node folded into a module, its box
+        (the ring was drawn on no box: nothing on screen said where the hit is); folded or
+        unfolded later, the ring follows."""
+        self._highlight = set(node_ids)
         if self.graph_scene is not None:
-            self.graph_scene.set_highlight(node_ids)
+            self.graph_scene.set_highlight(self._drawn_highlight())
+
+    def _drawn_highlight(self) -> set:
+        """Return the boxes drawn for the ringed nodes: each, or the module box it is in."""
+        return {self.shown_node(n) for n in self._highlight}
 
     # -- navigation --------------------------------------------------------------------
     def show_start(self) -> None:

@@ -93,9 +93,54 @@ def cut_name(name: str, rows: list[str], shared: str, metrics: QtGui.QFontMetric
             rank = (alone, head + tail, tail >= 2, head)
             if best is None or rank > best[0]:
                 best = (rank, text)
+    if best is not None and not best[0][0]:  # every cut that fits reads like another row's
+        told_apart = gapped_cut(lead, parts, others, fits)
+        if told_apart is not None:
+            return told_apart
     if best is not None:
         return best[1]
     return metrics.elidedText(name, QtCore.Qt.TextElideMode.ElideMiddle, max(room, 0))
+
+
+def gapped_cut(lead: str, parts: list[str], others: list[list[str]], fits) -> str | None:
+    """Return the cut of a name's dotted ``parts`` that keeps the most whole parts, with up
+    to two runs of them left out (``layer1…bn1…grad``, ``…h.0…c_attn.weight…``: the end may
+    go too), that ``fits`` and no other of the rows' ``others`` (their parts) reads alike;
+    None where there is none. For a column too narrow for a cut with one gap told apart
+    (``layer1.0…weight.grad`` for the bn1 and the bn2 rows alike, ~150 px)."""
+    n = len(parts)
+    cuts = []
+    for a in range(n):  # kept: parts[:a], parts[b:c], parts[d:] with a gap between each
+        for d in range(a + 1, n + 1):
+            cuts.append((a, a, a, d))  # one gap (or the end left out: d == n)
+            for b in range(a + 1, d - 1):
+                for c in range(b + 1, d):
+                    cuts.append((a, b, c, d))
+    # most parts kept first, then one gap rather than two, then more of the end (weight.grad)
+    cuts.sort(key=lambda cut: (cut[1] + n - cut[0] - cut[2] + cut[3], cut[1] > cut[0], cut[3]))
+    for a, b, c, d in cuts:
+        head, middle, tail = parts[:a], parts[b:c], parts[d:]
+        if not (head or middle or tail):
+            continue
+        pieces = [".".join(head)] + ([".".join(middle)] if middle else []) + [".".join(tail)]
+        text = (lead if a else "") + "…".join(pieces)  # (a == 0: it starts with "…")
+        if not fits(text):
+            continue
+        if not any(_reads_like(o, head, middle, tail) for o in others):
+            return text
+    return None
+
+
+def _reads_like(other: list[str], head: list[str], middle: list[str], tail: list[str]) -> bool:
+    """Return whether a row of parts ``other`` could be cut to read as ``head…middle…tail``."""
+    if len(other) <= len(head) + len(middle) + len(tail):
+        return False
+    if other[:len(head)] != head or (tail and other[-len(tail):] != tail):
+        return False
+    if not middle:
+        return True
+    inner = other[len(head):len(other) - len(tail)]
+    return any(inner[i:i + len(middle)] == middle for i in range(len(inner) - len(middle) + 1))
 
 
 def shared_path(names: list[str]) -> str:

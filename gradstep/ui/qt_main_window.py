@@ -379,7 +379,23 @@ class QtMainWindow(QtWidgets.QMainWindow):
         status.addPermanentWidget(self.node_count)
         status.addPermanentWidget(self.busy_bar)
         status.addPermanentWidget(self.stop_button)
-        status.showMessage(self.tr("Type a snippet and press Ctrl+Enter."))
+        self._said: tuple | None = None  # (the words' maker, the text it made) on the status line
+        status.messageChanged.connect(self._heard)
+        self.say(lambda: self.tr("Type a snippet and press Ctrl+Enter."))
+
+    def say(self, words) -> None:
+        """Show ``words()`` on the status line; View › Language words it again (it was left
+        empty, or in the other language), as long as nothing else replaced it."""
+        text = words()
+        self._said = (words, text)
+        self.statusBar().showMessage(text)
+
+    def _heard(self, text: str) -> None:
+        """Forget the note said last once other words replace it. Not for an empty line: a
+        menu writes its hovered item's status tip there (none: empty), so choosing View ›
+        Language with the mouse or the keys cleared the note before the switch came."""
+        if text and self._said is not None and text != self._said[1]:
+            self._said = None
 
     # -- the language (View › Language) ---------------------------------------------------------
     def set_language(self, code: str | None) -> None:
@@ -398,7 +414,12 @@ class QtMainWindow(QtWidgets.QMainWindow):
 
     def retranslate(self) -> None:
         """Set every text again in the language now in use (the panels do their own)."""
-        self.statusBar().clearMessage()  # said in the other language
+        status = self.statusBar()
+        if self._said is not None and status.currentMessage() in ("", self._said[1]):
+            self.say(self._said[0])  # in the language now in use
+        else:
+            self._said = None
+            status.clearMessage()  # (not ours to word again: said in the other language)
         self.texts.retranslate()
         self._fill_examples()
         self.fill_fold_menu()
@@ -457,21 +478,22 @@ class QtMainWindow(QtWidgets.QMainWindow):
     def _on_double_click(self, node_id: str) -> None:
         if self.graph_view.toggle_module(node_id):
             self.follower.redraw()
-            self.statusBar().showMessage(
-                self.tr("{0} module(s) folded.").format(len(self.graph_view.collapsed)))
+            folded = len(self.graph_view.collapsed)
+            self.say(lambda: self.tr("{0} module(s) folded.").format(folded))
 
     def find_node(self) -> None:
         hits = self.graph_view.find(self.search.text())
         if not hits:
-            self.statusBar().showMessage(self.tr("No node matches {0!r}.").format(self.search.text()))
+            text = self.search.text()
+            self.say(lambda: self.tr("No node matches {0!r}.").format(text))
             return
         self.model.select(hits[0])
         self.graph_view.highlight(hits)
         self.graph_view.center_on_node(hits[0])
         attrs = self.model.node(hits[0])  # the box's words, not the id ("n3") no box shows
         shown = " ".join(dict.fromkeys(str(attrs.get(k) or "") for k in ("name", "label")))
-        self.statusBar().showMessage(
-            self.tr("{0} node(s) match; showing {1}.").format(len(hits), shown.strip() or hits[0]))
+        shown = shown.strip() or hits[0]
+        self.say(lambda: self.tr("{0} node(s) match; showing {1}.").format(len(hits), shown))
 
     def toggle_rankdir(self, left_to_right: bool) -> None:
         self.graph_view.rankdir = "LR" if left_to_right else "TB"

@@ -7,6 +7,11 @@ everything back as it was. Presentation mode also steps with the keys a presente
 clicker sends — → ↓ Space Page Down forward, ← ↑ Backspace Page Up back, Home to the
 start, End to the end — and writes under the graph, in large text, which step it is,
 the node about to run and its formula (the caption of ``gradstep export -o pass.gif``).
+The caption takes at most ``CAPTION_SHARE`` of the screen's height: a longer one (torch's
+whole message after a step that raised, ~half a 1024x768 screen at 150%) is cut after its
+last whole word that fits, with "…" and a line that says how to see the rest; Enter or a
+click on the caption shows it whole, and again brings the short one back (so does the next
+step).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from PySide6.QtCore import QT_TR_NOOP
 from gradstep.ui.qt_mark_font import with_marks
 
 CAPTION_SCALE = 1.8  # the caption's text, times the window's font
+CAPTION_SHARE = 0.3  # of the window's height, the most the caption takes until asked for more
+WHOLE_SHARE = 0.8  # ... and asked (Enter, a click): the graph keeps a strip above it
 PRESENT_MAX_SCALE = 4.0  # a small graph fills the screen in a presentation
 FORWARD_KEYS = ("Right", "Down", "Space", "PgDown")
 BACK_KEYS = ("Left", "Up", "Backspace", "PgUp")
@@ -52,6 +59,8 @@ class QtPresentation(QtCore.QObject):
             self._action(QT_TR_NOOP("Previous step"), BACK_KEYS, model.step_back),
             self._action(QT_TR_NOOP("First step"), ["Home"], model.reset_steps),
             self._action(QT_TR_NOOP("Last step"), ["End"], model.run_to_end),
+            self._action(QT_TR_NOOP("The caption whole or short"), ["Return", "Enter"],
+                         self.toggle_whole_message),
         ]
         self._enable_keys()
         self.caption = QtWidgets.QLabel(window)
@@ -59,9 +68,14 @@ class QtPresentation(QtCore.QObject):
         self.caption.setWordWrap(True)
         self.caption.setAutoFillBackground(True)
         self.caption.setMargin(12)
+        self.caption.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        self.caption.installEventFilter(self)  # a click shows it whole, or short again
         self.caption.hide()
+        self._lines: list[str] = []  # the caption's plain lines, in the language shown
+        self._whole = False  # shown whole though taller than CAPTION_SHARE (Enter, a click)
+        self._cut = False  # the caption shown leaves part of its lines out
         for signal in (model.sigStepChanged, model.sigTimelineChanged, model.sigTraceChanged):
-            signal.connect(self._update_caption)
+            signal.connect(self._on_step)
 
     def _action(self, text: str, keys, slot, checkable: bool = False) -> QtGui.QAction:
         """Return an action on the window itself: its keys work while the menus are hidden.
@@ -172,13 +186,24 @@ class QtPresentation(QtCore.QObject):
         """Word the caption again in the language now in use (View › Language)."""
         self._update_caption()
 
+    def held_back(self) -> bool:
+        """Return whether the caption shown leaves part of its text out (Enter shows it)."""
+        return self.mode == "presentation" and self._cut
+
+    def toggle_whole_message(self) -> None:
+        """Show the caption whole (torch's whole message), or short again."""
+        if self.mode == "presentation" and (self._cut or self._whole):
+            self._whole = not self._whole
+            self._place_caption()
+
+    def _on_step(self, *_args) -> None:
+        self._whole = False  # another step's caption: short again
+        self._update_caption()
+
     def _update_caption(self, *_args) -> None:
         if self.mode != "presentation":
             return
-        # (the formulas of a node's inputs stand three spaces apart, as in the GIF's caption:
-        # rich text would fold them into one, "…dims ∂L/∂γ = …" read as one formula)
-        lines = [html.escape(line).replace("   ", "&nbsp;&nbsp; ")
-                 for line in self.caption_text() if line]
+        self._lines = [line for line in self.caption_text() if line]
         font = QtGui.QFont(self.window.font())
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * CAPTION_SCALE)
         self.caption.setFont(font)
@@ -186,21 +211,80 @@ class QtPresentation(QtCore.QObject):
         palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(255, 255, 255, 235))
         palette.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#1a1a1a"))
         self.caption.setPalette(palette)
-        self.caption.setText(with_marks(  # x̂ whole (qt_mark_font)
-            "<br>".join([f"<b>{line}</b>" for line in lines[:1]] + lines[1:]), font))
         self._place_caption()
         self.caption.show()
         self.caption.raise_()
 
+    def _caption_html(self, lines: list[str], hint: str = "") -> str:
+        """Return the caption's rich text: ``lines`` (the first in bold), then ``hint``."""
+        # (the formulas of a node's inputs stand three spaces apart, as in the GIF's caption:
+        # rich text would fold them into one, "…dims ∂L/∂γ = …" read as one formula)
+        escaped = [html.escape(line).replace("   ", "&nbsp;&nbsp; ") for line in lines]
+        rows = [f"<b>{line}</b>" for line in escaped[:1]] + escaped[1:]
+        if hint:
+            rows.append(f"<small><i>{html.escape(hint)}</i></small>")
+        return with_marks("<br>".join(rows), self.caption.font())  # x̂ whole (qt_mark_font)
+
+    def _hint(self, whole: bool) -> str:
+        """Return the line under a caption that is cut (or shown whole though long)."""
+        if whole:
+            return self.tr("Enter or a click on this caption shows it short again")
+        return self.tr("Enter or a click on this caption shows the rest")
+
+    def _short_lines(self, width: int, room: int) -> list[str] | None:
+        """Return the caption's lines cut after the most words with which it is at most
+        ``room`` px high at ``width`` (the first word at least), "…" after the last; None
+        where the whole caption fits."""
+        label, lines = self.caption, self._lines
+        label.setText(self._caption_html(lines))
+        if label.heightForWidth(width) <= room:
+            return None
+        words = [line.split(" ") for line in lines]
+        hint = self._hint(whole=False)
+
+        def cut(count: int) -> list[str]:
+            kept: list[str] = []
+            for line in words:
+                if count <= 0:
+                    break
+                kept.append(" ".join(line[:count]))
+                count -= len(line)
+            kept[-1] = kept[-1].rstrip(" ,;:") + "…"
+            return kept
+
+        low, high = 1, sum(len(line) for line in words) - 1  # words kept: low fits (or is 1)
+        while low < high:
+            middle = (low + high + 1) // 2
+            label.setText(self._caption_html(cut(middle), hint))
+            if label.heightForWidth(width) <= room:
+                low = middle
+            else:
+                high = middle - 1
+        return cut(low)
+
     def _place_caption(self) -> None:
         if self.mode != "presentation":
             return
-        width = self.window.width()
-        height = self.caption.heightForWidth(width)
-        self.caption.setGeometry(0, self.window.height() - height, width, height)
-        self.window.graph_view.setViewportMargins(0, 0, 0, height)  # the graph stays above it
+        window, label = self.window, self.caption
+        width = window.width()
+        short = self._short_lines(width, int(window.height() * CAPTION_SHARE))
+        self._cut = short is not None and not self._whole
+        if short is None:
+            label.setText(self._caption_html(self._lines))
+        else:
+            label.setText(self._caption_html(self._lines if self._whole else short,
+                                             self._hint(self._whole)))
+        label.setCursor(QtCore.Qt.CursorShape.PointingHandCursor if short is not None
+                        else QtCore.Qt.CursorShape.ArrowCursor)
+        height = min(label.heightForWidth(width), int(window.height() * WHOLE_SHARE))
+        label.setGeometry(0, window.height() - height, width, height)
+        window.graph_view.setViewportMargins(0, 0, 0, height)  # the graph stays above it
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
         if watched is self.window and event.type() == QtCore.QEvent.Type.Resize and self.mode:
             QtCore.QTimer.singleShot(0, self._fit)
+        elif (watched is self.caption and event.type() == QtCore.QEvent.Type.MouseButtonRelease
+              and event.button() == QtCore.Qt.MouseButton.LeftButton):
+            self.toggle_whole_message()
+            return True
         return False

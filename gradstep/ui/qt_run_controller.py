@@ -46,7 +46,7 @@ class QtRunController(QtCore.QObject):
         source = self.w.editor.toPlainText()
         self.w.editor.set_error(None)
         device = self.w.device_selector.device()
-        self.w.statusBar().showMessage(self.tr("Running on {0}…").format(device))
+        self.w.say(lambda: self.tr("Running on {0}…").format(device))
         options = {"source": source, "device": device, "filename": self.w.filename or "<snippet>"}
         if self.w.root_picker.chosen():
             options["root"] = self.w.root_picker.chosen()
@@ -57,27 +57,27 @@ class QtRunController(QtCore.QObject):
     def backward(self) -> None:
         """Run one more backward pass from the root with the step bar's options."""
         if self.w.model.trace is None:
-            self.w.statusBar().showMessage(self.tr("Run a snippet that builds a graph first."))
+            self.w.say(lambda: self.tr("Run a snippet that builds a graph first."))
             return
         # a non-scalar root needs a starting gradient; ones_like(root) is what sum() gives
         gradient = None if self.w.model.root_is_scalar() else "ones"
         if gradient:
-            self.w.statusBar().showMessage(
-                self.tr("The root is not a scalar: backward starts from ones_like(root)."))
+            self.w.say(lambda: self.tr(
+                "The root is not a scalar: backward starts from ones_like(root)."))
         self.w.runner.request("backward", mode=self.w.step_bar.backward_mode(),
                             retain_graph=self.w.step_bar.retain_graph(), gradient=gradient)
 
     def zero_grads(self) -> None:
         """Set every leaf's .grad to None in the session."""
         if self.w.model.trace is None:
-            self.w.statusBar().showMessage(self.tr(
+            self.w.say(lambda: self.tr(
                 "No graph, so no leaf .grad to set to None: run a snippet that builds a graph first."))
             return
         self.w.runner.request("zero_grad")
 
     def stop(self) -> None:
         if not self.w.runner.stop():
-            self.w.statusBar().showMessage(self.tr("This session cannot be stopped; wait for it to finish."))
+            self.w.say(lambda: self.tr("This session cannot be stopped; wait for it to finish."))
 
     def on_result(self, method: str, result) -> None:
         if self._stale:  # the text it ran is gone from the editor: not shown beside this one
@@ -103,12 +103,13 @@ class QtRunController(QtCore.QObject):
             self.w.graph_view.show_message(no_graph_text(result))
             self.w.node_count.setText("")
         self.show_error(result.get("error"))
-        if result.get("ok") and (note := no_steps_note(self.w.model.timeline)):
-            self.w.statusBar().showMessage(self.tr("Ran; this pass shows {0}.").format(note))
+        timeline = self.w.model.timeline
+        if result.get("ok") and no_steps_note(timeline):
+            self.w.say(lambda: self.tr("Ran; this pass shows {0}.").format(no_steps_note(timeline)))
         elif result.get("ok") and self.w.model.index() is not None and not self.w.model.step_count:
-            self.w.statusBar().showMessage(self.tr("Ran; no step ran in this pass."))
+            self.w.say(lambda: self.tr("Ran; no step ran in this pass."))
         elif result.get("ok"):
-            self.w.statusBar().showMessage(self.tr("Ran. Step through backward with Alt+Right."))
+            self.w.say(lambda: self.tr("Ran. Step through backward with Alt+Right."))
         settle_intake(self._nodes(), new_run=True)
         self.w.sigRunFinished.emit(result)
 
@@ -152,12 +153,14 @@ class QtRunController(QtCore.QObject):
         settle_intake(self._nodes(), new_run=False)
         self.show_error(timeline.get("error"))
         n = len(self.w.model.passes)
-        message = self.tr("Pass {0}: {1}").format(n, steps_word(len(timeline["steps"])))
-        if timeline.get("error"):
-            message += self.tr(" — failed, see Errors")
-        elif pass_note(timeline):
-            message += " — " + pass_note(timeline)
-        self.w.statusBar().showMessage(message)
+
+        def words() -> str:
+            message = self.tr("Pass {0}: {1}").format(n, steps_word(len(timeline["steps"])))
+            if timeline.get("error"):
+                return message + self.tr(" — failed, see Errors")
+            return message + (" — " + pass_note(timeline) if pass_note(timeline) else "")
+
+        self.w.say(words)
         self.w.sigBackwardFinished.emit(timeline)
 
     def on_inspect(self, details: dict) -> None:
@@ -170,18 +173,19 @@ class QtRunController(QtCore.QObject):
             self.show_error(result["error"])
         else:
             self.w.model.add_zero_grads()
-            self.w.statusBar().showMessage(self.tr("Every leaf's .grad is now None."))
+            self.w.say(lambda: self.tr("Every leaf's .grad is now None."))
 
     def show_error(self, err: dict | None) -> None:
         if not err:
             return
-        err = for_window(err)
+        raw, err = err, for_window(err)
         self.w.editor.set_error(err.get("line"), err.get("short") or "", err.get("column"))
         self.w.docks["errors"].raise_()
         # room for torch's message, the why and the fix, as its text is laid out (ERROR_ROOM
         # at most at 1280 x 800: the Values panel keeps its Forward value's plot whole)
         QtCore.QTimer.singleShot(0, self.w, self.w.fit_error_text)
-        self.w.statusBar().showMessage(self.tr("Error: {0}").format(err.get("title") or err.get("message", ""))[:160])
+        self.w.say(lambda: self.tr("Error: {0}").format(
+            (for_window(raw) or {}).get("title") or err.get("message", ""))[:160])
 
     def on_busy(self, busy: bool) -> None:
         if not busy:
@@ -205,7 +209,7 @@ class QtRunController(QtCore.QObject):
         if self.w.model.trace is None or self.w.runner.busy:
             return
         if self.w.model.snippet_made_passes():  # its own calls keep what its code says
-            self.w.statusBar().showMessage(self.tr(
+            self.w.say(lambda: self.tr(
                 "These options apply to Backward again (Alt+B); the snippet's own calls "
                 "keep what its code says."))
             return

@@ -17,6 +17,58 @@ SHORTCUTS = {
 }
 
 
+class QtFittedNote(QtWidgets.QLabel):
+    """A one-line label that takes the room its toolbar leaves it, its text ending in "…"
+    where it is wider (the whole then in its tooltip): on a step bar at 1280x800 a pass's
+    no-steps reason pushed the whole note, mode words and all, behind the » edge."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._whole = ""
+        self._least = ""  # what it always shows whole where the bar has room for it
+        self._tip = ""
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
+                           QtWidgets.QSizePolicy.Policy.Preferred)
+
+    def set_note(self, text: str, least: str = "", tip: str = "") -> None:
+        """Show ``text``, cut at its end to the room there is, never below ``least``'s width;
+        its tooltip ``tip``, or the whole text where it is cut."""
+        self._whole, self._least, self._tip = text, least, tip
+        self.updateGeometry()
+        self._fit()
+
+    def note(self) -> str:
+        return self._whole
+
+    def _room(self, text: str) -> int:
+        margins = self.contentsMargins()
+        return self.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + 2
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+        return QtCore.QSize(self._room(self._whole), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+        return QtCore.QSize(self._room(self._least), super().minimumSizeHint().height())
+
+    def _fit(self) -> None:
+        margins = self.contentsMargins()
+        room = self.width() - margins.left() - margins.right() - 2
+        text = self.fontMetrics().elidedText(self._whole, QtCore.Qt.TextElideMode.ElideRight,
+                                             max(room, 0))
+        self.setText(text)
+        self.setToolTip(self._tip if text == self._whole else self._whole.strip())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange:
+            self.updateGeometry()
+            self._fit()
+
+
 class QtStepBar(QtWidgets.QToolBar):
     """Drives the model's step; asks the window for new passes.
 
@@ -63,7 +115,7 @@ class QtStepBar(QtWidgets.QToolBar):
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.passes.setMinimumContentsLength(50)
         self._passes_action = self.addWidget(self.passes)
-        self.pass_info = QtWidgets.QLabel()
+        self.pass_info = QtFittedNote()  # the pass's mode, and a note cut to the bar's room
         self.addWidget(self.pass_info)
         # the options and actions for gradstep's own passes: the window puts them on its run bar
         self.again_label = QtWidgets.QLabel()
@@ -198,10 +250,10 @@ class QtStepBar(QtWidgets.QToolBar):
         self._passes_action.setVisible(bool(self.model.passes or self.model.other_calls))
         self.passes.blockSignals(False)
         note = pass_note(self.model.timeline)
-        self.pass_info.setText(f" {mode_words(self.model.timeline)} " if self.model.timeline else "")
-        self.pass_info.setToolTip(note)
-        if note:
-            self.pass_info.setText(self.pass_info.text() + f"· {note} ")
+        mode = f" {mode_words(self.model.timeline)} " if self.model.timeline else ""
+        # at the least its API (a 1024 px window: " backward() …"), the rest in its tooltip
+        self.pass_info.set_note(mode + (f"· {note} " if note else ""),
+                                least=mode.split("·")[0] + "…" if mode else "", tip=note)
 
     def _fit_position(self, words: tuple[str, ...], n: int) -> None:
         """Fix the step label's size to its widest text in this pass, language and font.

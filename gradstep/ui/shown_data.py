@@ -120,8 +120,7 @@ def show_data(window, data: dict) -> None:
     where = _where(origin)
     window.setWindowTitle(tr("gradstep — {0}").format(data.get("title") or "graph")
                           + (f" ({where})" if where else ""))
-    window.statusBar().showMessage(tr("Shown from your program. Step through backward with "
-                                      "Alt+Right."))
+    window.say(lambda: tr("Shown from your program. Step through backward with Alt+Right."))
 
 
 def _where(origin: dict) -> str:

@@ -296,6 +296,67 @@ def test_the_caption_of_a_failed_step_is_worded_and_keeps_torchs_words(qtbot, wi
     window.set_language(None)
 
 
+def test_a_long_caption_is_cut_and_enter_or_a_click_shows_it_whole(qtbot, window):
+    """After a step that raised, torch's whole message made the caption cover about half a
+    1024x768 screen at 150%. The caption now takes at most CAPTION_SHARE of the screen: cut
+    after a whole word of torch's message, "…", and a line that says how to see the rest;
+    Enter (or a click on it) shows torch's message whole, as torch wrote it, and short
+    again; the next step shows it short. The graph stays above the caption."""
+    from gradstep.ui.qt_presentation import CAPTION_SHARE
+
+    a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)  # the lesson, as python
+    p = F.softmax(a, dim=0)                                           # runs it
+    p[1].backward()
+    with pytest.raises(RuntimeError) as raised:
+        p[1].backward()
+    torchs = str(raised.value)
+    run_lesson(qtbot, window, "retain_graph_error")
+    model, presentation = window.model, window.presentation
+    model.choose_timeline(1)
+    model.run_to_end()
+    presentation.act_present.trigger()
+    window.resize(683, 512)  # a 1024x768 projector at 150%: its screen in Qt's pixels
+    qtbot.waitUntil(lambda: window.height() == 512, timeout=5000)
+    presentation._fit()
+    caption, graph = presentation.caption, window.graph_view
+
+    def shown() -> str:
+        return QtGui.QTextDocumentFragment.fromHtml(caption.text()).toPlainText()
+
+    def below_the_graph() -> None:
+        assert caption.geometry().bottom() == window.height() - 1
+        assert graph.viewportMargins().bottom() == caption.height()
+
+    short = caption.height()
+    assert short <= CAPTION_SHARE * window.height(), (short, window.height())
+    assert presentation.held_back()
+    head, message, hint = shown().split("\n")
+    assert head == presentation.caption_text()[0] and hint.startswith("Enter or a click")
+    assert message.endswith("…") and torchs.startswith(message[:-1]) and len(message) < len(torchs)
+    assert torchs[len(message) - 1] in " ,.", message  # cut after a whole word
+    below_the_graph()
+    qtbot.keyClick(graph, QtCore.Qt.Key.Key_Return)
+    assert shown().split("\n")[1] == torchs and caption.height() > short
+    below_the_graph()
+    qtbot.mouseClick(caption, QtCore.Qt.MouseButton.LeftButton)
+    assert shown().split("\n")[1] == message and caption.height() == short
+    qtbot.mouseClick(caption, QtCore.Qt.MouseButton.LeftButton)
+    assert shown().split("\n")[1] == torchs
+    qtbot.keyClick(graph, QtCore.Qt.Key.Key_Left)  # another step: its caption, short
+    assert model.step == 1 and not presentation.held_back()
+    assert "\n" + torchs not in shown() and "Enter" not in shown()
+    qtbot.keyClick(graph, QtCore.Qt.Key.Key_Return)  # nothing held back: nothing to show
+    assert model.step == 1 and "Enter" not in shown()
+    qtbot.keyClick(graph, QtCore.Qt.Key.Key_Right)
+    assert shown().split("\n")[1] == message and caption.height() == short
+    window.set_language("zh_CN")  # the hint in the language shown; torch's words stay
+    qtbot.wait(50)
+    head, cut, hint = shown().split("\n")
+    assert "第二次" in head and "Enter" in hint and "Enter or" not in hint
+    assert torchs.startswith(cut[:-1]) and cut.endswith("…")
+    window.set_language(None)
+
+
 def test_the_caption_follows_a_language_switch(qtbot, window):
     """View › Language while presenting: the caption is worded again at once, not left in
     the language it was written in until the next step."""

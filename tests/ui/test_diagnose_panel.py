@@ -106,6 +106,13 @@ def test_gradient_flow_chart_is_torch_s_and_flags_vanishing_layers(qtbot, make_w
     chart.sigRowClicked.emit(len(rows) - 1)
     assert window.model.selected == rows[-1].nodes[0]
     assert window.model.graph.nodes[rows[-1].nodes[0]]["kind"] == "leaf"
+    graph_view = window.graph_view
+    assert graph_view.graph_scene.highlight == {rows[-1].nodes[0]}  # ringed on the graph
+    graph_view.fold_to_depth(1)  # folded into its layer's box: the ring is on the box
+    chart.sigRowClicked.emit(0)
+    box = f"module:{rows[0].name}"
+    assert rows[0].nodes[0] in graph_view.graph_scene.graph.nodes[box]["members"]
+    assert window.model.selected == rows[0].nodes[0] and graph_view.graph_scene.highlight == {box}
 
 
 def test_a_clean_run_has_no_banner_and_no_marks(qtbot, make_window):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from gradstep import i18n
 from gradstep.autograd.session import Session
@@ -123,6 +123,63 @@ def test_switching_to_chinese_rewords_the_window_at_once_and_keeps_the_lesson(qt
     switch(qtbot, window, "en")
     assert window.menuBar().actions()[0].text() == "&File"
     assert window.errors_panel.toPlainText() == error_english
+
+
+def test_the_status_line_is_worded_again_in_the_language_chosen(qtbot, window):
+    """The status line after a run (the error's title; a pass that shows no steps and why)
+    was left empty by a switch, its words gone: it is worded again, in the new language,
+    from the run's own record (the catalogue's title, the pass's reason), and back."""
+    from gradstep.ui.error_words import for_window
+    from gradstep.ui.pass_names import no_steps_note
+
+    run_lesson(qtbot, window, "retain_graph_error")
+    status = window.statusBar()
+    english = status.currentMessage()
+    assert english == f"Error: {for_window(window.model.error)['title']}"
+    switch(qtbot, window, "zh_CN")
+    title = for_window(window.model.error)["title"]
+    assert CJK.search(title) and status.currentMessage() == f"错误：{title}"
+    switch(qtbot, window, "en")
+    assert status.currentMessage() == english
+    window.editor.setPlainText("x = torch.randn(3, requires_grad=True)\ny = (x.sin() * 2).sum()\n"
+                               "g, = torch.autograd.grad(y, x, torch.ones(2), is_grads_batched=True)\n")
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    assert status.currentMessage().startswith("Ran; this pass shows no steps: is_grads_batched")
+    switch(qtbot, window, "zh_CN")
+    reason = no_steps_note(window.model.timeline)
+    assert CJK.search(reason) and reason in status.currentMessage()
+    assert not english_leftovers([status.currentMessage()])
+    status.showMessage("something else said")  # not the window's words: not worded again
+    switch(qtbot, window, "en")
+    assert status.currentMessage() == ""
+
+
+def test_the_status_line_is_worded_again_when_the_language_is_chosen_in_its_menu(qtbot, window):
+    """View › Language chosen as a person does, in the menu: Qt's menu writes each item's
+    status tip (none: an empty one) on the status line as the item is hovered, so the note
+    was gone when the switch came and was never worded again (the test above calls
+    set_language, with no menu). A tip is not a note that replaces the window's."""
+    from gradstep.ui.error_words import for_window
+
+    run_lesson(qtbot, window, "retain_graph_error")
+    status = window.statusBar()
+    assert status.currentMessage() == f"Error: {for_window(window.model.error)['title']}"
+    bar, languages = window.menuBar(), window.language_menu
+    view = next(a for a in bar.actions() if a.menu() and languages.menuAction() in a.menu().actions())
+    bar.setActiveAction(view)  # the View menu open, its items hovered with the keyboard
+    for _ in range(2):
+        qtbot.keyClick(view.menu(), QtCore.Qt.Key.Key_Down)
+    assert status.currentMessage() == ""  # (Qt: the hovered item's empty status tip)
+    chinese = next(a for a in languages.actions() if a.data() == "zh_CN")
+    chinese.showStatusText(window)  # hovered, as the menu does, then chosen
+    chinese.trigger()
+    view.menu().hide()
+    QtWidgets.QApplication.processEvents()
+    qtbot.wait(50)
+    title = for_window(window.model.error)["title"]
+    assert CJK.search(title) and status.currentMessage() == f"错误：{title}"
 
 
 def test_in_chinese_no_english_is_left_on_the_window(qtbot, window):

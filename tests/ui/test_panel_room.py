@@ -8,6 +8,7 @@ grow when an error comes (they kept a third of it, empty)."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -213,10 +214,54 @@ def test_a_cut_row_name_is_told_apart_from_the_other_rows(qtbot):
         for row in gpt:
             text = cut_name(row, gpt, shared, metrics, room)
             assert "……" not in text and metrics.horizontalAdvance(text) <= room, (room, text)
-            if text == row:
-                continue
-            *_, head, tail = [""] + text.split("…")  # (…h.0…bias.grad: after the shared path)
-            assert row.endswith("." + tail) and (not head or f".{head}." in "." + row), (room, text)
+            assert reads_as(row, text), (room, text)  # (…h.0…bias.grad, …h.0…bias…)
+
+
+def test_cut_row_names_stay_told_apart_in_a_narrow_column(qtbot):
+    """Down to 150 px, each row of a resnet's and a GPT-2's parameters reads as no other row
+    does: where no cut with one gap in its middle tells a row apart (``layer1.0…weight.grad``
+    was the bn1 and the bn2 rows' alike at 150 px, ``…h.0.attn…weight.grad`` c_attn's and
+    c_proj's), up to two runs of parts go, or the end (``layer1.0.bn1.weight…``). Down to
+    140 px no two rows read the same (a GPT-2's c_proj weight rows there, 140-143 px in the
+    test's font, read ``…h.0.attn.c_proj…grad``, a cut the bias row's name could make too:
+    no cut of whole parts that fits tells them apart). Every cut keeps whole parts of the
+    name, in order. The names are torch's ``named_parameters``."""
+    from torch import nn
+
+    from gradstep.ui.qt_leaf_panel import cut_name, shared_path
+
+    def block(*names):
+        return nn.ModuleDict({n: nn.LayerNorm(1) if n.startswith(("bn", "ln")) else
+                              nn.Linear(1, 1, bias=not n.startswith("conv")) for n in names})
+
+    resnet = nn.ModuleDict({f"layer{k}": nn.ModuleList(
+        block("conv1", "bn1", "conv2", "bn2") for _ in range(2)) for k in (1, 2, 3, 4)})
+    gpt = nn.ModuleDict({"transformer": nn.ModuleDict({"h": nn.ModuleList(
+        nn.ModuleDict({"ln_1": nn.LayerNorm(1), "attn": block("c_attn", "c_proj"),
+                       "ln_2": nn.LayerNorm(1), "mlp": block("c_fc", "c_proj")})
+        for _ in range(2)), "ln_f": nn.LayerNorm(1)})})
+    metrics = QtGui.QFontMetricsF(QtWidgets.QApplication.font())
+    for model in (resnet, gpt):
+        rows = [f"{name}.grad" for name, _ in model.named_parameters()]
+        shared = shared_path(rows)
+        widest = int(max(metrics.horizontalAdvance(row) for row in rows))
+        for room in range(140, widest + 2, 3):
+            cuts = {row: cut_name(row, rows, shared, metrics, room) for row in rows}
+            assert len(set(cuts.values())) == len(rows), (room, cuts)
+            for row, text in cuts.items():
+                assert metrics.horizontalAdvance(text) <= room, (room, text)
+                assert reads_as(row, text), (room, row, text)  # its own name's parts
+                if room >= 150:  # no other row's name could be cut to read so
+                    assert not [o for o in rows if o != row and reads_as(o, text)], (room, text)
+
+
+def reads_as(row: str, text: str) -> bool:
+    """Return whether ``text`` reads as a cut of ``row``: its pieces between "…" are whole
+    dotted parts of ``row``, in its order, each "…" one or more whole parts left out, the
+    name's start (and end) kept where ``text`` does not start (end) with "…"."""
+    pattern = "".join(r"(?:[^.]+\.)+" if piece == "…" else re.escape(piece) + r"\."
+                      for piece in re.split("(…)", text) if piece)
+    return re.fullmatch(r"\." + pattern, "." + row + ".") is not None
 
 
 def drawn_text(panel, item, col) -> str:

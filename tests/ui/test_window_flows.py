@@ -443,6 +443,35 @@ def test_double_click_folds_and_expands_a_module(qtbot, window):
     assert window.graph_view.graph_scene.graph.number_of_nodes() == before
 
 
+def test_a_leaf_found_inside_a_folded_module_rings_its_box(qtbot, window):
+    """Find (Ctrl+F) a leaf that is folded into a module's box: the box that holds it is
+    ringed (the ring went to the leaf, which no box shows: the person saw nothing happen),
+    and once unfolded, the leaf's own box; the panels show the leaf, its .grad torch's."""
+    window.editor.setPlainText(
+        "import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+        "net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))\n"
+        "loss = net(torch.ones(2, 3)).sum()\nloss.backward()\n")
+    run_and_wait(qtbot, window, window.sigRunFinished)  # (the snippet's own pass)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    net(torch.ones(2, 3)).sum().backward()
+    view, graph = window.graph_view, window.model.graph
+    view.fold_to_depth(1)
+    leaf = next(n for n, a in graph.nodes(data=True) if a.get("label") == "2.bias")
+    box = next(n for n, a in view.graph_scene.graph.nodes(data=True) if leaf in a.get("members", ()))
+    assert box == "module:2" and leaf not in view.graph_scene.graph
+    window.model.run_to_end()  # (a step shows the ▶ node again: found after it)
+    window.search.setText("2.bias")
+    qtbot.keyClick(window.search, QtCore.Qt.Key.Key_Return)
+    assert window.model.selected == leaf and view.graph_scene.highlight == {box}
+    assert "2.bias" in window.values_panel.header.text()
+    assert window.values_panel.grad_change.text().endswith(f"→ {printed(net[2].bias.grad)}")
+    view.fold_to_depth(None)  # unfolded: the ring is on the leaf's own box
+    assert view.graph_scene.highlight == {leaf}
+    view.fold_to_depth(1)
+    assert view.graph_scene.highlight == {box}
+
+
 def test_values_tab_hidden_while_stepping_shows_the_right_values_when_shown(qtbot, window):
     """A hidden panel skips the work of each step and fills in when its tab is shown again:
     what it shows then is the current node's, checked against torch."""

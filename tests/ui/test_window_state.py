@@ -153,6 +153,41 @@ def test_the_leaf_table_shows_each_pass_header_whole(qtbot, window):
     assert table.headerItem().text(1).startswith("▶")
 
 
+@pytest.mark.parametrize("code", ["en", "zh_CN"])
+def test_the_step_bars_no_steps_note_is_on_the_bar_at_1280x800(qtbot, window, code):
+    """A pass torch ran with ``is_grads_batched=True`` (gradstep shows none of its steps):
+    the step bar's note (its mode and why it shows no steps) was as wide as its whole reason,
+    so the bar put all of it, mode words too, behind its » edge at 1280x800. It now takes the
+    bar's room, cut at its end with "…", the whole reason in its tooltip."""
+    from gradstep.ui.pass_names import no_steps_note
+
+    x = torch.randn(3, requires_grad=True)  # torch runs the pass (the snippet's own call)
+    (g,) = torch.autograd.grad((x.sin() * 2).sum(), x, torch.ones(2), is_grads_batched=True)
+    assert g.shape == (2, 3)
+    window.set_language(code)
+    window.resize(1280, 800)
+    run(qtbot, window, "x = torch.randn(3, requires_grad=True)\ny = (x.sin() * 2).sum()\n"
+                       "g, = torch.autograd.grad(y, x, torch.ones(2), is_grads_batched=True)\n")
+    QtWidgets.QApplication.processEvents()
+    bar, note = window.step_bar, window.step_bar.pass_info
+    reason = no_steps_note(window.model.timeline)
+    assert reason and window.model.step_count == 0
+    assert note.isVisible() and note.geometry().right() < bar.width(), note.geometry()
+    shown = note.text()
+    assert shown.startswith(" autograd.grad · retain_graph=False · ")
+    whole = f" autograd.grad · retain_graph=False · {reason} "
+    assert shown == whole or (shown.endswith("…") and whole.startswith(shown[:-1]))
+    assert note.fontMetrics().horizontalAdvance(shown) <= note.contentsRect().width()
+    assert note.toolTip() == whole.strip()  # cut: the whole note in its tooltip
+    window.resize(1024, 768)  # narrower: its API at least, on the bar (not behind »)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=5000)
+    QtWidgets.QApplication.processEvents()
+    shown = note.text()
+    assert note.isVisible() and note.geometry().right() < bar.width(), note.geometry()
+    assert shown.startswith(" autograd.grad") and shown.endswith("…") and whole.startswith(shown[:-1])
+    window.set_language(None)
+
+
 def test_the_pass_list_and_mode_say_what_the_snippet_did(qtbot, window):
     window.load_example("softmax_jacobian")
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):

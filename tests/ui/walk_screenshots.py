@@ -1,9 +1,13 @@
 """A new user's walk through the window, saved as screenshots (1280x800) to look at.
 
-    .venv/bin/python tests/ui/walk_screenshots.py OUTDIR [LANGUAGE] [EXAMPLE,...] [WxH]
+    .venv/bin/python tests/ui/walk_screenshots.py OUTDIR [LANGUAGE] [EXAMPLE,...] [WxH] [--present]
 
 WxH: the window's size (default 1280x800; 1920x1080 for a projector: the pictures then go
-to ``OUTDIR/LANGUAGE_WxH``). LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
+to ``OUTDIR/LANGUAGE_WxH``). ``--present``: presentation mode instead, on a screen of WxH
+(the offscreen screen is made that size; ``QT_SCALE_FACTOR=1.5`` for a projector's 150%),
+every step of every pass, ``present_<example>_p<pass>_s<k>.png`` (and with torch's whole
+message shown, ``..._whole.png``), the captions in ``captions.txt``; pictures go to
+``OUTDIR/present_LANGUAGE_WxH``. LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
 softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
 own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
 500.5, ``printopts`` and ``printsci`` (``torch.set_printoptions``: two decimals; six in
@@ -25,6 +29,7 @@ not the old one's marks), then a run that builds no graph (``stale_no_graph_*.pn
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -236,16 +241,66 @@ def stale_walk(app, window, out: Path) -> None:
     window.grab().save(str(out / "stale_no_graph_zero_grads.png"))
 
 
+def present_walk(app, window, out: Path, names: list[str]) -> None:
+    """Presentation mode over each example: every step of every pass, and where the caption
+    holds back part of torch's message, that message whole (the caption clicked)."""
+    presentation = window.presentation
+    with open(out / "captions.txt", "w", encoding="utf-8") as log:
+        for name in names:
+            run_snippet(app, window, name)
+            presentation.enter("presentation")
+            settle(app, 400)
+            model = window.model
+            for p in range(len(model.timelines)):
+                model.choose_timeline(p)
+                for k in range(model.step_count + 1):
+                    model.set_step(k)
+                    settle(app, 250)
+                    stem = f"present_{name}_p{p + 1}_s{k}"
+                    caption = presentation.caption
+                    print(stem, caption.geometry().getRect(), window.size().toTuple(),
+                          caption.font().pointSizeF(), repr(caption.text()), file=log)
+                    window.grab().save(str(out / f"{stem}.png"))
+                    if presentation.held_back():
+                        presentation.toggle_whole_message()
+                        settle(app, 250)
+                        print(stem, "whole", caption.geometry().getRect(), file=log)
+                        window.grab().save(str(out / f"{stem}_whole.png"))
+                        presentation.toggle_whole_message()
+            if not model.timelines:
+                window.grab().save(str(out / f"present_{name}_no_pass.png"))
+            presentation.leave()
+            settle(app, 300)
+
+
+def screen_of(size: tuple[int, int], folder: Path) -> None:
+    """Make the offscreen platform's screen ``size`` (its own is 800x800: full screen is that)."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return
+    config = folder / f"screen_{size[0]}x{size[1]}.json"
+    config.write_text(json.dumps({"screens": [{"name": "s", "x": 0, "y": 0, "width": size[0],
+                                               "height": size[1], "logicalDpi": 96, "dpr": 1}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
 def main(argv: list[str]) -> int:
+    present = "--present" in argv
+    argv = [a for a in argv if a != "--present"]
     code = argv[1] if len(argv) > 1 else "zh_CN"
     names = argv[2].split(",") if len(argv) > 2 and argv[2] else EXAMPLES
     size = tuple(int(n) for n in argv[3].split("x")) if len(argv) > 3 else (1280, 800)
-    out = Path(argv[0]) / (code if size == (1280, 800) else f"{code}_{size[0]}x{size[1]}")
+    folder = code if size == (1280, 800) and not present else f"{code}_{size[0]}x{size[1]}"
+    out = Path(argv[0]) / (f"present_{folder}" if present else folder)
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("GRADSTEP_STATE_DIR", str(Path(argv[0]) / f"state_{code}"))
+    if present:
+        screen_of(size, out)
     from PySide6 import QtWidgets
 
-    import gradstep.ui  # noqa: F401  (the PySide6 6.12 None guard)
+    from gradstep.none_guard import protect_none
+
+    protect_none()  # PySide6 6.12 on Python 3.11 (importing gradstep.ui does not do it: a
+    # walk over the 12 lessons ended in "none_dealloc" once its pictures were saved)
     from gradstep.autograd.session import Session
     from gradstep.ui.qt_language import remember_choice
     from gradstep.ui.qt_main_window import QtMainWindow
@@ -261,10 +316,13 @@ def main(argv: list[str]) -> int:
     window = QtMainWindow(Session)
     window.resize(*size)
     window.show()
-    with open(out / "tooltips.txt", "w", encoding="utf-8") as log:
-        for name in names:
-            walk(app, window, out, name, log)
-    stale_walk(app, window, out)
+    if present:
+        present_walk(app, window, out, names)
+    else:
+        with open(out / "tooltips.txt", "w", encoding="utf-8") as log:
+            for name in names:
+                walk(app, window, out, name, log)
+        stale_walk(app, window, out)
     print("saved", len(list(out.glob("*.png"))), "pictures and tooltips.txt in", out)
     window.files.mark_saved()
     window.close()

@@ -735,6 +735,10 @@ What the snippet printed is in Output.</source>
         <source>Last step</source>
         <translation>最后一步</translation>
     </message>
+    <message>
+        <source>The caption whole or short</source>
+        <translation>说明文字完整或简短地显示</translation>
+    </message>
 </context>
 <context>
     <name>QtDeviceSelector</name>
@@ -1291,6 +1295,14 @@ What the snippet printed is in Output.</source>
     <message>
         <source>No backward pass to step through yet.</source>
         <translation>还没有可以单步查看的反向传播。</translation>
+    </message>
+    <message>
+        <source>Enter or a click on this caption shows it short again</source>
+        <translation>按 Enter 或点击这段说明，恢复简短显示</translation>
+    </message>
+    <message>
+        <source>Enter or a click on this caption shows the rest</source>
+        <translation>按 Enter 或点击这段说明，显示其余部分</translation>
     </message>
 </context>
 <context>
