@@ -471,7 +471,36 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     if timeline["error"] is not None:
         timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls,
                                                  freed_first=freed_first)
+        if timeline["error"].get("kind") == "non_scalar" and len(roots) == 1:
+            timeline["error"] = _own_root_not_scalar(timeline["error"], state, roots[0])
     return timeline
+
+
+def _own_root_not_scalar(error: dict, state, root) -> dict:
+    """Return ``error`` (torch's "grad can be implicitly created only for scalar outputs" in a
+    pass of gradstep's own from the drawn root) naming the line that made the root and
+    saying what to pass to gradstep: python never ran this pass (the snippet made no
+    backward call on this graph), so torch's words about the snippet's ``backward()`` call
+    pointed at no line and asked for a change to code the snippet does not have."""
+    from gradstep.autograd.errors import source_line
+
+    node = state.trace.id_of.get(grad_fn_of(root) if is_plain(root) else None)
+    attrs = state.trace.graph.nodes[node] if node in state.trace.graph.nodes else {}
+    line = attrs.get("line")
+    name = state.root_name or "root"  # (an unnamed node's label is an op's: ``exp``)
+    with plain_reads():
+        count = root.numel()
+    error = {**error, "line": line, "column": None, "code": source_line(state.source, line)}
+    return with_words(
+        error,
+        explanation=lazy(
+            "gradstep's own backward pass starts from the drawn root `{name}`, which has "
+            "{count} elements, and torch creates the starting gradient (1.0) only for a "
+            "scalar. The snippet makes no backward call on this graph, so python never ran "
+            "this pass.", name=name, count=count),
+        fix=lazy("Pass --gradient ones (the pass `{name}.sum().backward()` runs), draw a scalar "
+                 "with --root NAME, or call backward in the snippet (`{name}.sum().backward()`): "
+                 "gradstep backward then prints that pass.", name=name))
 
 
 def _root_name(roots: list, id_of: dict, labels: dict) -> str | None:

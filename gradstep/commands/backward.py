@@ -60,6 +60,12 @@ def run(args) -> int:
             result = {**result, "ok": True, "error": None}
         elif timeline is None and not own_pass and not result["ok"] and _ran_steps(calls):
             timeline = recorded_passes(calls)  # failed, its passes undrawn: as a drawn one
+        elif timeline is None and not own_pass and result["ok"] and _recorded(calls) \
+                and not args.root:  # (--root NAME: a graph the user chose, its pass asked for)
+            # its calls ran on graphs other than the one drawn (a loss local to a function,
+            # beside a top-level ``h = x.exp()``): gradstep starts no pass of its own where
+            # the snippet made its own (one from a non-scalar ``h`` failed, exit 1)
+            timeline = recorded_passes(calls)
         if timeline is None and result["ok"]:
             timeline = session.backward(mode=args.mode or "backward",
                                         retain_graph=bool(args.retain_graph),
