@@ -139,3 +139,20 @@ def test_a_non_scalar_root_of_gradsteps_own_pass_names_its_line_and_the_options(
     x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
     x.exp().backward(torch.ones(3))
     assert torch.allclose(torch.tensor(json.loads(out)["leaf_grads"]["x"]), x.grad)
+
+
+@pytest.mark.parametrize("last, what", [("z = (x * 1j).sum()", "a complex tensor is none"),
+                                        ("x.exp(), x * 2", "more than one element is none")])
+def test_a_complex_root_or_two_roots_of_gradsteps_own_pass_are_told_alike(capsys, tmp_path,
+                                                                         last, what):
+    """A complex root said "The snippet raised this error at the marked line" with none
+    marked; two roots a made-up `out`. Both name the root's line and gradstep's options."""
+    path = tmp_path / "roots.py"
+    path.write_text(TOP.replace("h = x.exp()\n", last + "\n"), encoding="utf-8")
+    status, out, err = _command(capsys, "backward", str(path), "--json")
+    error = json.loads(out)["error"]
+    assert status == 1 and error["line"] == 3 and error["code"] == last
+    assert what in error["explanation"] and "python never ran this pass" in error["explanation"]
+    assert "--gradient ones" in error["fix"] and "`out" not in err
+    status, out, _err = _command(capsys, "backward", str(path), "--json", "--gradient", "ones")
+    assert status == 0 and json.loads(out)["error"] is None

@@ -140,7 +140,9 @@ def paths_to(namespace: dict, ids: set, wanted, *, depth: int = 4, limit: int = 
     order they were bound, an object's own attributes before its items. Read as ``follow``
     reads (no code of the snippet's runs); each path is one ``parse`` reads back to the same
     steps, so ``--root PATH`` draws that very target. At most ``limit`` values are looked at,
-    ``per_value`` of one value's (a top-level list of a million items takes no more)."""
+    ``per_value`` of one value's (a top-level list of a million items takes no more). The
+    top-level names are the snippet's (``searched_name``: ``_out`` too, not ``__spec__``); a
+    top-level module is looked into only where it is the user's own (``users_module``)."""
     found: dict = {}
     looked = 0
     seen: set = set()

@@ -6,8 +6,10 @@ namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
 stdout. The root is ``root=NAME`` (several: ``"a,b"``; one held in a top-level value:
 ``"out.loss"``, ``"outs[0]"``, ``root_paths``), else the value of the
 last expression statement, else the last tensor with a ``grad_fn`` that the
-snippet assigned at top level, else the tensor its last recorded backward call ran on,
-where a path from a top-level value reaches it (``out.loss``, ``_call_roots``). A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
+snippet assigned at top level; where the snippet made recorded backward calls, one of those
+two only when a call ran on its graph, else the tensor the last call ran on that a top-level
+name or path reaches (``loss``, ``out.loss``: ``_call_roots``), else one of those two all the
+same (``_pick_root``). A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
 ends normally there, as under ``python FILE`` (``ended_well``).
 """
 
