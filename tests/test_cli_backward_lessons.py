@@ -243,6 +243,56 @@ def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_p
     assert [c["line"] for c in data["calls"]] == [10, 10]
 
 
+LOOP_THEN_PREDICT = """import torch
+torch.manual_seed(0)
+model = torch.nn.Linear(3, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+x, y = torch.randn(8, 3), torch.randn(8, 2)
+for epoch in range(2):
+    loss = ((model(x) - y) ** 2).mean()
+    opt.zero_grad(); loss.backward(); opt.step()
+    print(epoch, loss.item())
+pred = model(torch.randn(2, 3))
+print(pred.shape)
+"""
+
+
+def test_a_training_loop_then_a_prediction_prints_the_loops_passes_and_exits_0(capsys, tmp_path):
+    """After a training loop at top level, ``pred = model(x_test)`` (grad mode on) is the
+    drawn root: a non-scalar tensor the snippet never called backward on. gradstep ran its
+    own pass from it, torch refused it ("grad can be implicitly created only for scalar
+    outputs", put on the snippet's file) and the command exited 1 where python exits 0
+    (fidhunt10). It prints the loop's recorded passes, as where no graph is left to draw.
+    The oracles: the file under plain python; the same loop run here, each pass's ``.grad``."""
+    path = tmp_path / "loop_then_predict.py"
+    path.write_text(LOOP_THEN_PREDICT, encoding="utf-8")
+    plain = plain_python(path, merged=True)
+    status, data, err = backward(capsys, str(path))
+    assert status == plain.returncode == 0 and err == plain.stdout
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 3), torch.randn(8, 2)
+    grads, order = [], []
+    for _ in range(2):
+        loss = ((model(x) - y) ** 2).mean()
+        opt.zero_grad()
+        handles = [node.register_prehook(lambda g, node=node: order.append(type(node).__name__))
+                   for node in reachable([loss.grad_fn])]
+        loss.backward()
+        for handle in handles:
+            handle.remove()
+        grads.append({"weight": model.weight.grad.tolist(), "bias": model.bias.grad.tolist()})
+        opt.step()
+    assert data["from_snippet"] is True and data["error"] is None
+    assert [s["name"] for s in data["steps"]] == order
+    assert [p["leaf_grads"] for p in data["passes"]] == grads
+    assert [c["line"] for c in data["calls"]] == [8, 8]
+    status = main(["backward", str(path), "--gradient", "ones"])  # asked for: gradstep's own
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0 and "from_snippet" not in data and data["steps"][0]["name"] == "AddmmBackward0"
+
+
 LATE_THREAD = """import os, threading, time
 import torch
 

@@ -6,8 +6,9 @@ snippet ran: a pass of gradstep's own after them would find the buffers they fre
 non-scalar root the snippet never called backward on), ``from_snippet`` true; so are all
 its recorded calls where it left no graph to draw (calls on leaves themselves,
 ``x.backward(g)``: one AccumulateGrad step each; a loss that lived only in ``main()``'s
-locals): python exits 0 there, and so does the command. Otherwise
-it runs a pass on the snippet's root. Options: ``--retain-graph``, ``--mode backward|grad`` (``grad``: torch.autograd.grad
+locals), and where gradstep's own pass would start from a non-scalar root the snippet
+never called backward on (``pred = model(x_test)`` after a training loop): python exits 0
+there, and so does the command. Otherwise it runs a pass on the snippet's root. Options: ``--retain-graph``, ``--mode backward|grad`` (``grad``: torch.autograd.grad
 with respect to every leaf that requires grad), ``--passes N`` (a second pass
 without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
 non-scalar root). Prints the DESIGN.md backward JSON (strict JSON) plus ``calls``,
@@ -64,6 +65,8 @@ def run(args) -> int:
             timeline = session.backward(mode=args.mode or "backward",
                                         retain_graph=bool(args.retain_graph),
                                         passes=args.passes or 1, gradient=args.gradient)
+            if not own_pass and _non_scalar(timeline) and _ran_steps(calls):
+                timeline = recorded_passes(calls)  # the snippet's own passes, not drawn
         if timeline is not None:  # a snippet that failed still shows the passes it made
             timeline["calls"] = calls  # (retain_graph_error: the second, failing one is
             print_json(timeline)  # the lesson), as the window steps them
@@ -123,6 +126,18 @@ def recorded_passes(calls: list) -> dict:
     with the ``.grad`` each left."""
     recorded = [call["timeline"] for call in calls if call.get("timeline")]
     return {**combine_passes([dict(timeline) for timeline in recorded]), "from_snippet": True}
+
+
+def _non_scalar(timeline: dict) -> bool:
+    """Whether gradstep's own pass stopped at once on a root with more than one element.
+
+    The snippet ran its own passes on other graphs and never called backward on that root
+    (a training loop, then ``pred = model(x_test)`` at top level): python ends well there,
+    so those passes are printed instead, as where the snippet left no graph to draw (the
+    command exited 1 with torch's "grad can be implicitly created only for scalar outputs",
+    put on the snippet's file; fidhunt10). torch raises before any node runs: the pass
+    changed nothing."""
+    return (timeline.get("error") or {}).get("kind") == "non_scalar"
 
 
 def _failed(timeline: dict) -> dict | None:
