@@ -27,6 +27,16 @@ def backward(capsys, *argv) -> tuple[int, dict, str]:
     return status, json.loads(out), err
 
 
+def backward_noting_order(loss, order: list) -> None:
+    """Run ``loss.backward()``, appending each node's class name to ``order`` as torch's
+    engine runs it (a node pre-hook on every node it can reach, removed after)."""
+    handles = [node.register_prehook(lambda g, node=node: order.append(type(node).__name__))
+               for node in reachable([loss.grad_fn])]
+    loss.backward()
+    for handle in handles:
+        handle.remove()
+
+
 def test_retain_graph_fixed_prints_its_two_passes(capsys):
     status, data, err = backward(capsys, str(EXAMPLES_DIR / "retain_graph_fixed.py"))
     a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
@@ -228,11 +238,7 @@ def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_p
     for step in range(2):
         loss = model(torch.arange(6.0).view(2, 3)).pow(2).mean()
         opt.zero_grad()
-        handles = [node.register_prehook(lambda g, node=node: order.append(type(node).__name__))
-                   for node in reachable([loss.grad_fn])]
-        loss.backward()
-        for handle in handles:
-            handle.remove()
+        backward_noting_order(loss, order)
         grads.append(sorted((p.grad.tolist() for p in model.parameters()), key=str))
         opt.step()
         printed.append(f"{step} {loss.item()}\n")
@@ -277,11 +283,7 @@ def test_a_training_loop_then_a_prediction_prints_the_loops_passes_and_exits_0(c
     for _ in range(2):
         loss = ((model(x) - y) ** 2).mean()
         opt.zero_grad()
-        handles = [node.register_prehook(lambda g, node=node: order.append(type(node).__name__))
-                   for node in reachable([loss.grad_fn])]
-        loss.backward()
-        for handle in handles:
-            handle.remove()
+        backward_noting_order(loss, order)
         grads.append({"weight": model.weight.grad.tolist(), "bias": model.bias.grad.tolist()})
         opt.step()
     assert data["from_snippet"] is True and data["error"] is None
