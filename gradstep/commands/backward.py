@@ -6,7 +6,8 @@ snippet ran: a pass of gradstep's own after them would find the buffers they fre
 non-scalar root the snippet never called backward on), ``from_snippet`` true; so are all
 its recorded calls where it left no graph to draw (calls on leaves themselves,
 ``x.backward(g)``: one AccumulateGrad step each; a loss that lived only in ``main()``'s
-locals): python exits 0 there, and so does the command. Otherwise
+locals), and where its calls all ran on graphs other than the one drawn (no ``--root``):
+python exits 0 there, and so does the command. Otherwise
 it runs a pass on the snippet's root. Options: ``--retain-graph``, ``--mode backward|grad`` (``grad``: torch.autograd.grad
 with respect to every leaf that requires grad), ``--passes N`` (a second pass
 without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
