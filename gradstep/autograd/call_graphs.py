@@ -35,6 +35,33 @@ def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
     return extra
 
 
+def on_a_called_graph(fns: list, root_keys: set, call_graphs: list) -> bool:
+    """Return True when one of the snippet's recorded calls ran on the graph of these root
+    nodes: its root is one of them (``root_keys``, ``(id(tensor), node_key(fn))`` of the
+    candidate tensors, against ``CallGraph.root_keys``), or its graph shares an op node with
+    theirs (``y.sum().backward()`` and the drawn ``y``: the call's root then joins the drawn
+    graph, ``roots_to_join``). Walks ``next_functions`` with a stack, each node once, and
+    stops at the first node found; a leaf's key (its tensor's id) is not matched."""
+    graphs = [entry for entry in call_graphs if entry]
+    if any(key in root_keys for entry in graphs for key in entry.root_keys):
+        return True
+    ops = {key for entry in graphs for key in entry.ids if key[0] == "op"}
+    if not ops:
+        return False
+    stack = [fn for fn in fns if fn is not None]
+    seen: set = set()
+    while stack:
+        fn = stack.pop()
+        key = node_key(fn)
+        if key[0] != "op" or key in seen:
+            continue
+        if key in ops:
+            return True
+        seen.add(key)
+        stack.extend(child for child, _ in fn.next_functions if child is not None)
+    return False
+
+
 def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
     """Rewrite, in place, the node ids of each call record whose nodes are all drawn, and
     set every record's ``drawn``: True when its graph's nodes are the drawn graph's own

@@ -1359,6 +1359,10 @@ What the snippet printed is in Output.</source>
         <translation>运行完毕；这一遍反向传播一步也没有运行。</translation>
     </message>
     <message>
+        <source>Ran. The snippet&apos;s backward calls ran on graphs other than the one drawn (listed with the passes); Backward again (Alt+B) runs a pass of gradstep&apos;s own.</source>
+        <translation>运行完毕。代码片段的 backward 调用作用在画出的计算图之外的其他计算图上（列在各遍反向传播的列表中）；“再次反向传播”（Alt+B）会执行 gradstep 自己的一遍。</translation>
+    </message>
+    <message>
         <source>Ran. Step through backward with Alt+Right.</source>
         <translation>运行完毕。用 Alt+Right 单步执行反向传播。</translation>
     </message>
