@@ -66,8 +66,9 @@ from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.node_class_caches import PYTHON_NODE
+from gradstep.autograd.node_memory import mark_of
 from gradstep.autograd.own_frames import drop_own_frames, frames_out
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.snippet_depth import call_levelled
 from gradstep.autograd.step_hooks import gc_paused
@@ -238,12 +239,19 @@ class CallGraph:
         self.root_keys: list = []
         # the snippet started a thread, before this call or after it: torch numbers each
         # thread's nodes from its own counter, so a key of this graph may be another
-        # thread's node, drawn or not (``freed_elsewhere``)
+        # thread's node, drawn or not; its op nodes are then told by ``marks``
         self.threads = False
+        # {node id: the op node's anomaly-metadata dict, held (None: one it cannot give,
+        # ``node_memory.mark_of``)}: no other node can have that very dict while it is held,
+        # so it tells this graph's nodes from another thread's of the same number and name
+        # (``call_graphs.drawn_ids``)
+        self.marks: dict = {}
 
     @classmethod
     def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
         graph = cls({node_key(fn): node_id for fn, node_id in id_of.items()})
+        graph.marks = {node_id: mark_of(fn) for fn, node_id in id_of.items()
+                       if type(fn) is not ACCUMULATE_GRAD}
         owners = None
         for tensor in root_tensors:
             root = tensor.grad_fn

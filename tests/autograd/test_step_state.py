@@ -328,6 +328,16 @@ STOPPED = {
         "def work():\n    z = (x.exp() * x).sum()\n    z.backward()\n\n\n"
         "for job in (build, work):\n    t = threading.Thread(target=job)\n    t.start()\n"
         "    t.join()\nc = (b * b).sum()\nc.backward()\ny = (a * b).sum()\nprint(x.grad)\n"),
+    # the same gradient penalty after a thread the snippet started (which built nodes of
+    # its own numbers): the penalty's frees were carried by node key, so none was once a
+    # thread started, and y.backward()'s steps showed the three MulBackward0 alive where
+    # torch had freed them (statehunt5: told by their metadata dicts, CallGraph.marks)
+    "create_graph_pass_not_drawn_thread": (
+        "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+        "t = threading.Thread(target=lambda: (x * 2).sum())\nt.start()\nt.join()\n"
+        "y = (x.exp() * x).sum()\ng, = torch.autograd.grad(y, x, create_graph=True)\n"
+        "(g * g).sum().backward()\ntry:\n    y.backward()\nexcept RuntimeError as e:\n"
+        "    print(str(e)[:20])\nprint(x.grad)\n"),
     "grad_then_backward": (
         "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
         "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x)\ntry:\n"
@@ -346,6 +356,17 @@ THREAD_KEYS_CALL_FIRST = (
     "    a = x.exp()\n    b = x.cos()\n\n\n"
     "t = threading.Thread(target=build)\nt.start()\nt.join()\n"
     "c = (b * b).sum()\nc.backward()\ny = (a * b).sum()\nprint(x.grad)\n")
+# a thread's own graph numbered as the drawn one: the thread's x.exp() * 3 and the main
+# thread's e, e * 3 take the same numbers and names (the thread builds nodes until its
+# counter reaches e's). The thread's z.backward() was drawn on y's graph, its steps shown
+# running y's nodes and freeing e's and y's buffers, which torch never touched (statehunt5)
+THREAD_SAME_KEYS = (
+    "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+    "w = x * 1\ne = x.exp()\nk = e.grad_fn._sequence_nr()\n\n\ndef work():\n"
+    "    global zk\n    while (x * 1).grad_fn._sequence_nr() + 1 < k:\n        pass\n"
+    "    z = (x.exp() * 3).sum()\n    zk = z.grad_fn._sequence_nr()\n    z.backward()\n\n\n"
+    "t = threading.Thread(target=work)\nt.start()\nt.join()\ny = (e * 3).sum()\n"
+    "y.backward()\nprint(x.grad)\n")
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
 CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, **STOPPED,
          "ctx_names": CTX_NAMES, "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
@@ -864,3 +885,27 @@ def test_a_call_before_a_thread_does_not_free_that_threads_nodes():
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     assert outcome[0]["calls"]
+
+
+def test_a_threads_call_on_a_graph_of_the_same_numbers_is_not_drawn_on_the_drawn_graph():
+    """Run in a fresh thread, as ``test_a_call_before_a_thread_does_not_free_that_threads_nodes``."""
+    outcome: list = []
+
+    def run():
+        try:
+            result = assert_every_step_is_torchs("thread_same_keys", THREAD_SAME_KEYS)
+            plain = oracle_run(THREAD_SAME_KEYS, "/lessons/thread_same_keys.py").namespace
+            outcome.append((result, plain))
+        except BaseException as exc:  # (raised again below, in pytest's thread)
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    result, plain = outcome[0]
+    # torch: the thread's root has the number of y's root (the keys collide)
+    assert plain["zk"] == plain["y"].grad_fn._sequence_nr()
+    assert [c["line"] for c in result["calls"]] == [15, 22]
+    assert [c["drawn"] for c in result["calls"]] == [False, True]
