@@ -57,6 +57,7 @@ from gradstep.autograd.backward import (
     retained_tensors,
     run_recorded,
 )
+from gradstep.autograd.build_marks import BuildMarks
 from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
@@ -641,10 +642,13 @@ class _Capture:
                 begin_mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
+                # which nodes of the graph a create_graph pass builds exist at each step
+                marks = (BuildMarks(id_of) if begin_mark is not None
+                         and bound.arguments.get("create_graph") else None)
                 steps, result, exc, grads = run_recorded(
                     functools.partial(call, original, args, kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch), copy=copy,
-                    probes=probes)
+                    probes=probes, marks=marks)
                 self.steps_kept += len(steps)
                 # nodes numbered from the pass's end on are built after it (a create_graph
                 # pass builds some itself); torch numbers a thread's nodes from its own
@@ -669,6 +673,9 @@ class _Capture:
                                               probes.readings() if probes is not None else None)
                         if mark is not None:
                             record["seq_mark"] = mark
+                            built = marks and marks.marks(begin_mark, mark, len(steps))
+                            if built:
+                                record["built_marks"] = built
                         self.calls.add(record, graph, threads=self.threads)
                     except Exception as failure:  # a record we cannot build is left out
                         reraise_if_handlers(failure)
