@@ -306,14 +306,15 @@ class CapturedCalls:
 
     def add(self, record: dict, graph=None, *, threads: bool = False) -> None:
         """Keep ``record`` and its graph (None: nothing to draw it on). A call that failed on
-        buffers an earlier call freed has its error name that call's line (``freed_by``),
-        unless the snippet started a thread (``threads``): torch numbers each thread's nodes
-        from its own counter, so a node key of another thread's graph may be the same and
-        name a call that freed nothing of this graph."""
+        buffers an earlier call freed has its error name that call's line (``freed_by``).
+        Once the snippet started a thread (``threads``) the nodes are told apart by their
+        metadata dicts, not their keys: torch numbers each thread's nodes from its own
+        counter, so a node key of another thread's graph may be the same and name a call
+        that freed nothing of this graph."""
         error = record.get("error")
-        if (error and error.get("kind") == "freed_buffers" and record.get("timeline")
-                and not threads):
-            freeing = freeing_calls(self.records, self.graphs, record["timeline"], graph)
+        if error and error.get("kind") == "freed_buffers" and record.get("timeline"):
+            freeing = freeing_calls(self.records, self.graphs, record["timeline"], graph,
+                                    threads=threads)
             if freeing:
                 record["error"] = record["timeline"]["error"] = name_freeing_calls(error, freeing)
         if graph is not None and threads:
