@@ -35,9 +35,9 @@ class DrawnNodes:
                     self._by_mark[id(mark)] = node_id
         return self._by_mark
 
-    def ids_of(self, entry) -> tuple[dict, set]:
-        """Return ``({call's node id: drawn node id}, the call's op node ids)`` for the nodes of
-        ``entry``'s graph that are drawn nodes.
+    def ids_of(self, entry) -> dict:
+        """Return ``{call's node id: drawn node id}`` for the nodes of ``entry``'s graph that
+        are drawn nodes.
 
         By ``node_key`` (sequence number and name) where the snippet started no thread:
         torch numbers one thread's nodes from one counter, so no two nodes share a key. Once
@@ -46,23 +46,26 @@ class DrawnNodes:
         ``ExpBackward0`` number 1): an op node is then the drawn node only if it has the very
         metadata dict the call held (``calls.CallGraph.marks``); one whose dict it could not
         hold is not known to be drawn. A leaf is told by its tensor's ``id`` as before."""
-        ops = {old for key, old in entry.ids.items() if key[0] == "op"} | set(entry.marks)
         if not entry.threads:
-            return {old: self.by_key[key] for key, old in entry.ids.items()
-                    if key in self.by_key}, ops
+            return {old: self.by_key[key] for key, old in entry.ids.items() if key in self.by_key}
         by_mark = self.by_mark()
         mapped = {old: self.by_key[key] for key, old in entry.ids.items()
                   if key[0] != "op" and key in self.by_key}
         for old, mark in entry.marks.items():
             if mark is not None and id(mark) in by_mark:
                 mapped[old] = by_mark[id(mark)]
-        return mapped, ops
+        return mapped
 
 
 def _all_nodes(entry) -> set:
     """Return the node ids of ``entry``'s graph (its keys may collide across threads: its
     marks name every op node)."""
     return set(entry.ids.values()) | set(entry.marks)
+
+
+def _op_nodes(entry) -> set:
+    """Return the ids of ``entry``'s op nodes (not leaves' AccumulateGrad)."""
+    return {old for key, old in entry.ids.items() if key[0] == "op"} | set(entry.marks)
 
 
 def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
@@ -80,7 +83,8 @@ def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
     for entry in call_graphs:
         if not entry:
             continue
-        mapped, ops = drawn.ids_of(entry)
+        mapped = drawn.ids_of(entry)
+        ops = _op_nodes(entry)
         if not any(old in ops for old in mapped):
             continue
         extra.extend(fn for fn in entry.roots if fn not in trace_id_of and fn not in extra)
@@ -100,9 +104,9 @@ def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
         record["drawn"] = False
         if not entry:
             continue
-        new_id, ops = drawn.ids_of(entry)
+        new_id = drawn.ids_of(entry)
         if not entry.ids or len(new_id) < len(_all_nodes(entry)):
-            if freed_elsewhere(record, new_id, ops, freed_unseen):
+            if freed_elsewhere(record, new_id, _op_nodes(entry), freed_unseen):
                 record["freed_drawn"] = True  # (gradstep's own pass names it: backward.py)
             continue
         _renumber_record(record, new_id)
