@@ -59,8 +59,7 @@ class QtGraphFollower(QtCore.QObject):
             saved = change.saved
             # a create_graph pass builds its gradients' graph step by step: a node built
             # since gets its saved tensors as torch has them now, one not built yet none
-            built, unbuilt = self.model.built_between(self.outside(index),
-                                                      self.model.previous_step)
+            built, unbuilt = self.model.built_between(self.model.previous_step)
             if built or unbuilt:
                 saved = {**saved, **{n: self.model.saved_of(n) for n in built},
                          **{n: [] for n in unbuilt}}

@@ -15,7 +15,7 @@ import networkx as nx
 from PySide6 import QtCore
 
 from gradstep.autograd.graph_json import graph_from_json
-from gradstep.autograd.step_state import PassHistory, drawn_calls
+from gradstep.autograd.step_state import PassHistory, drawn_calls, is_tensor_entry
 from gradstep.policies.gc_pause import without_gc
 from gradstep.policies.number_text import DEFAULT, options_of, use_print_options
 from gradstep.ui.pass_names import pass_title
@@ -112,6 +112,7 @@ class QtSessionModel(QtCore.QObject):
         self.selected = ""
         self.inspected: dict = {}
         self._state_cache: tuple | None = None
+        self._later_cache: tuple | None = None  # (key, ``_later_candidates``)
 
     # -- a run -----------------------------------------------------------------------------
     @without_gc  # it and its observers make millions of small objects for a big graph
@@ -241,9 +242,26 @@ class QtSessionModel(QtCore.QObject):
             return None
         return next(k for k in range(1, len(marks)) if seq < marks[k])
 
-    def built_between(self, node_ids, before: int) -> tuple[set, set]:
-        """Return ``(built, unbuilt)``: those of ``node_ids`` torch built between step ``before``
-        and the step shown of the pass being stepped, and those it had built at ``before`` and
+    def _later_candidates(self) -> list[tuple[str, int, bool]]:
+        """Return ``(node, seq, saves a tensor)`` of the drawn nodes numbered at or past
+        torch's counter as the snippet call being stepped began (or, without ``built_marks``,
+        ended): the only nodes it may not have built yet at a step. Once per pass."""
+        record = self.current_pass()
+        if record is None or self.graph is None:
+            return []
+        key = (self.pass_index, id(record), id(self.graph))
+        if self._later_cache is None or self._later_cache[0] != key:
+            first = record.built_marks[0] if record.built_marks else record.seq_mark
+            found = [] if first is None else [
+                (n, seq, any(is_tensor_entry(e) for e in attrs.get("saved") or ()))
+                for n, attrs in self.graph.nodes(data=True)
+                if (seq := attrs.get("seq")) is not None and seq >= first]
+            self._later_cache = (key, found)
+        return self._later_cache[1]
+
+    def built_between(self, before: int) -> tuple[set, set]:
+        """Return ``(built, unbuilt)``: the drawn nodes torch built between step ``before`` and
+        the step shown of the pass being stepped, and those it had built at ``before`` and
         not yet at the step shown (a step back). Empty but in a ``create_graph`` call's own
         steps (``built_marks``)."""
         record = self.current_pass()
@@ -253,10 +271,16 @@ class QtSessionModel(QtCore.QObject):
         if was == now:
             return set(), set()
         low, high = min(was, now), max(was, now)
-        nodes = self.graph.nodes
-        moved = {n for n in node_ids
-                 if n in nodes and (seq := nodes[n].get("seq")) is not None and low <= seq < high}
+        moved = {n for n, seq, _ in self._later_candidates() if low <= seq < high}
         return (moved, set()) if now > was else (set(), moved)
+
+    def unbuilt_saving(self) -> int:
+        """Return how many drawn nodes that save a tensor torch had not built yet at the step
+        shown (they hold no saved tensors then: the Saved panel does not count them)."""
+        mark = self._mark()
+        if mark is None:
+            return 0
+        return sum(1 for _, seq, saves in self._later_candidates() if saves and seq >= mark)
 
     def _reached(self, timeline: dict) -> tuple | None:
         """Return the nodes a pass gradstep ran can reach from the roots it started at, when

@@ -359,10 +359,17 @@ def test_a_create_graph_pass_shows_the_nodes_it_builds_as_torch_builds_them(qtbo
                                     for made, unbuilt in zip(made_at, unbuilt_at))
     assert len(during) >= 4 and any(during & set(made) and during & unbuilt
                                     for made, unbuilt in zip(made_at, unbuilt_at))
+    from gradstep.autograd.step_state import is_tensor_entry
+    from gradstep.ui.qt_saved_panel import graph_words
+
+    saving = {n for n in model.graph.nodes
+              if any(is_tensor_entry(e) for e in model.node(n).get("saved") or ())}
     for k in [*range(len(snaps)), *range(len(snaps) - 2, -1, -1), len(snaps) - 1, 0, 2]:
         model.set_step(k)
         made, unbuilt = made_at[k], unbuilt_at[k]
         assert not set(made) & unbuilt, k
+        # the Saved panel counts the nodes with saved tensors torch had then (it counted all)
+        assert f"0 of {len(saving - unbuilt)} nodes with saved tensors" in graph_words(model), k
         for node in during | unbuilt:
             tip = window.follower.node_tooltip(node, model.node(node))
             first = next((j for j in range(len(snaps)) if node not in unbuilt_at[j]), None)
