@@ -50,16 +50,15 @@ def main() -> None:
 
     runs = {"keys only (main's ids)": plain_keys, "of, marks read as None": without,
             "of, marks (statehunt5)": with_marks}
-    times: dict = {name: [] for name in runs}
-    for _ in range(args.rounds):
-        for name, run in runs.items():
-            start = time.process_time()
-            run()
-            times[name].append(time.process_time() - start)
-    for name, spent in times.items():
+    def cpu(run) -> float:
+        start = time.process_time()
+        run()
+        return time.process_time() - start
+
+    rounds = [[cpu(run) for run in runs.values()] for _ in range(args.rounds)]  # in turns
+    for name, spent in zip(runs, zip(*rounds)):
         print(f"{name}: {statistics.median(spent) * 1e3:.2f} ms CPU (median of {args.rounds}, "
               f"{len(id_of)} nodes)")
-
 
 if __name__ == "__main__":
     main()
