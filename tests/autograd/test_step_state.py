@@ -450,6 +450,11 @@ def assert_every_step_is_torchs(case: str, source: str) -> dict:
         torch_call = oracle.calls[call["index"]]
         steps = call["timeline"]["steps"]
         assert [s["node"] for s in steps] == [ids[fn] for fn in torch_call.order]
+        # a create_graph call of a snippet that starts no thread has its marks, so the
+        # checks below compare them (without them they compare nothing)
+        assert (call.get("built_marks") is not None) == bool(
+            steps and "create_graph=True" in (call.get("code") or "")
+            and "threading" not in source), (case, call["line"])
         for k in range(len(steps) + 1):
             state = history.state(p, k)
             expected = expected_state(torch_call, k, ids, labels)
