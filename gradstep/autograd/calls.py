@@ -245,7 +245,7 @@ class CallGraph:
         # {node id: the op node's anomaly-metadata dict, held (None: one it cannot give,
         # ``node_memory.mark_of``)}: no other node can have that very dict while it is held,
         # so it tells this graph's nodes from another thread's of the same number and name
-        # (``call_graphs.drawn_ids``)
+        # (``call_graphs.DrawnNodes.ids_of``)
         self.marks: dict = {}
 
     @classmethod
