@@ -320,10 +320,17 @@ def test_a_box_torch_had_not_built_yet_shows_no_saved_tensors(qtbot, window):
     z, y = oracle.namespace["z"], oracle.namespace["y"]
     built = {ids[fn] for fn in set(reachable([z.grad_fn])) - set(reachable([y.grad_fn]))}
     assert any("freed" in e for n in built for e in model.node(n).get("saved") or ())
+    from gradstep.autograd.step_state import is_tensor_entry
+    from gradstep.ui.qt_saved_panel import graph_words
+
+    saving = {n for n in model.graph.nodes
+              if any(is_tensor_entry(e) for e in model.node(n).get("saved") or ())}
     model.choose_timeline(0)  # y.backward(retain_graph=True): none of them existed then
     assert oracle.calls[calls[0]["index"]].line == calls[0]["line"] == 4
     for k in range(model.step_count + 1):
         model.set_step(k)
+        # the Saved panel counts only the nodes torch had (it counted z's too: statehunt5)
+        assert f"0 of {len(saving - built)} nodes with saved tensors" in graph_words(model), k
         for node in model.graph.nodes:
             tip = window.follower.node_tooltip(node, model.node(node))
             if node in built:
@@ -332,6 +339,7 @@ def test_a_box_torch_had_not_built_yet_shows_no_saved_tensors(qtbot, window):
                 assert scene.saved.get(node) and "saved:" in tip, (k, node, tip)
     model.choose_timeline(1)  # z.backward(): they exist, and show what torch saved
     assert all(scene.saved.get(n) != [] for n in built if model.node(n).get("saved"))
+    assert f"of {len(saving)} nodes with saved tensors" in graph_words(model)
 
 
 def test_a_create_graph_pass_shows_the_nodes_it_builds_as_torch_builds_them(qtbot, window):
