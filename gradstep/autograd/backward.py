@@ -277,7 +277,7 @@ def gradient_tensors(roots: list, gradient) -> list | None:
 
 
 def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
-                 own_pass: bool = False, copy: bool = False, probes=None):
+                 own_pass: bool = False, copy: bool = False, probes=None, marks=None):
     """Run ``call()`` with hooks on every node of ``id_of``.
 
     Returns ``(steps, result, exc, collected)``: the recorded steps, what
@@ -290,7 +290,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
     the kernel's stop (``stop_flag``), and any KeyboardInterrupt in the snippet's own
     calls, goes on up as python's would. ``copy``: the hooks copy each gradient at its step
     (``tensor_hooks.has_tensor_hooks``); ``probes`` (``hook_probes.HookProbes`` or None) are
-    put on after the step hooks and taken off with them.
+    put on after the step hooks and taken off with them; so are ``marks``
+    (``build_marks.BuildMarks`` or None: the counter after each step of a ``create_graph`` pass).
     """
     result, exc = None, None
     recorder = StepRecorder(id_of, labels, copy=copy)
@@ -304,6 +305,14 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             except BaseException:  # a signal handler's exception (handler_raised), a stop
                 recorder.abandon()
                 raise
+        if marks is not None:
+            try:
+                _install_marks(marks, recorder)
+            except BaseException:
+                if probes is not None:
+                    probes.remove()
+                recorder.abandon()
+                raise
     except Exception as failed:  # a node that takes no hooks: run the pass plainly
         reraise_if_handlers(failed)
         result, exc = _kept_error(call, own_pass)
@@ -315,6 +324,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
     finally:                                        # removed below all the same
         if probes is not None:
             probes.remove()
+        if marks is not None:
+            marks.remove()
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
                 recorder.grad_marks.finish()
@@ -341,6 +352,17 @@ def _install_probes(probes, recorder) -> None:
     except Exception as exc:
         probes.remove()
         probes._readings.clear()
+        reraise_if_handlers(exc)
+
+
+def _install_marks(marks, recorder) -> None:
+    """Put ``marks`` on after ``recorder``'s hooks and the probes; where that fails the pass
+    is recorded without them."""
+    try:
+        with own_ids():  # the snippet's own hook handles are numbered as in python
+            marks.install(recorder._started)
+    except Exception as exc:
+        marks.drop()
         reraise_if_handlers(exc)
 
 
