@@ -570,6 +570,71 @@ def test_a_step_that_scrolls_the_view_paints_it_once(qtbot, window):
     assert done and all(scene.states.get(n) == "done" for n in done)
 
 
+
+def _pixels(image: QtGui.QImage) -> bytes:
+    image = image.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    return bytes(image.constBits())
+
+
+def _settled(qtbot, window) -> None:
+    """Let the formulas' timer and the node's details asked for once stepping paused come
+    back, then a few turns of the event loop (a layout done in a turn paints in the next)."""
+    qtbot.waitUntil(lambda: not (window.values_panel._formula_timer.isActive()
+                                 or window.control._inspect_timer.isActive()
+                                 or window.runner.busy), timeout=WAIT)
+    for _ in range(4):
+        QtWidgets.QApplication.processEvents()
+
+
+def test_a_step_paints_the_window_once_and_what_it_paints_is_the_picture(qtbot, window,
+                                                                          monkeypatch):
+    """A step's observers run with the window's paint held, then it is painted once
+    (``qt_one_paint``), not once in the graph view's step and again as each of the Values
+    panel's plots hands its changes on (~4 times on the wide DAG), and what is painted (the
+    screen's copy of the window) and drawn (its grab) is what each scene painting as it goes
+    gives, pixel for pixel."""
+    from gradstep.ui import qt_one_paint
+
+    run(qtbot, window, WIDE)
+    window.graph_view.resetTransform()  # 100%: the view scrolls with the steps
+    app = QtWidgets.QApplication.instance()
+    rounds = []
+
+    class Counter(QtCore.QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+            if obj is window and event.type() == QtCore.QEvent.Type.UpdateRequest \
+                    and not window.one_paint._held:  # (one held is dropped, not painted)
+                rounds[-1] += 1
+            return False
+
+    pictures = {}
+    for hold in (True, False):
+        monkeypatch.setattr(qt_one_paint, "HOLD", hold)
+        window.model.set_step(0)
+        _settled(qtbot, window)
+        counter = Counter()
+        app.installEventFilter(counter)
+        for k in range(1, window.model.step_count):
+            rounds.append(0)
+            window.model.step_forward()
+            QtWidgets.QApplication.processEvents()
+            if hold:
+                assert rounds[-1] == 1, k
+            if k % 9 == 1 and k > 1:  # (step 1 after the run differs between the first
+                # pass and the second, whichever way goes first: where the run left the view)
+                app.removeEventFilter(counter)
+                _settled(qtbot, window)
+                grab = window.grab().toImage()
+                screen = window.screen().grabWindow(window.winId()).toImage()
+                pictures[hold, k] = (screen, grab)
+                app.installEventFilter(counter)
+        app.removeEventFilter(counter)
+    steps = [k for hold, k in pictures if hold]
+    assert len(steps) >= 5
+    for k in steps:  # painted (the screen's copy of the window) and drawn (its grab)
+        assert [_pixels(p) for p in pictures[True, k]] == [_pixels(p) for p in pictures[False, k]], k
+
+
 def test_folding_fits_the_boxes_to_the_window_as_a_new_graph_is(qtbot, window):
     """View › Fold to depth 1 on a model drawn whole: its few boxes fill the view as a new
     graph's do (fit_to_window), not left small in the middle at the zoom the 23 nodes
