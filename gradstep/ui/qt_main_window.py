@@ -24,7 +24,6 @@ from gradstep.ui.qt_graph_view import QtGraphView
 from gradstep.ui.qt_icons import app_icon, glyph_icon
 from gradstep.ui.qt_language import LiveTexts, apply_language, remember_choice, saved_choice
 from gradstep.ui.qt_leaf_panel import QtLeafPanel
-from gradstep.ui.qt_one_paint import QtOnePaint
 from gradstep.ui.qt_output_panel import QtOutputPanel
 from gradstep.ui.qt_panel_column import QtPanelColumn
 from gradstep.ui.qt_root_picker import QtRootPicker
@@ -71,9 +70,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.runner = QtRunner(backend_factory, self)
         self.autosave = QtAutosave(state_dir() / "autosave.json", self)
         self._build_widgets()
-        # a step paints the window once, after every observer (docs/speed.md item 85)
-        self.one_paint = QtOnePaint(self)
-        self.model.sigStepChanged.connect(self.one_paint.hold)
         self.follower = QtGraphFollower(self.model, self.graph_view, self)  # before the panels
         self._build_docks()
         self._build_menus()
@@ -84,7 +80,6 @@ class QtMainWindow(QtWidgets.QMainWindow):
         self.diagnose_view = install_diagnose(self)  # Diagnose menu, dock, NaN banner, marks
         self.panel_column = QtPanelColumn(self)  # the right column: a share of a wider window
         self.files.restore_text(self.autosave)
-        self.model.sigStepChanged.connect(self.one_paint.release)  # (after every panel)
 
     # -- construction ----------------------------------------------------------------------
     def _build_widgets(self) -> None:
