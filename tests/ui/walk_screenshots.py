@@ -7,7 +7,9 @@ to ``OUTDIR/LANGUAGE_WxH``). ``--present``: presentation mode instead, on a scre
 (the offscreen screen is made that size; ``QT_SCALE_FACTOR=1.5`` for a projector's 150%),
 every step of every pass, ``present_<example>_p<pass>_s<k>.png`` (and with torch's whole
 message shown, ``..._whole.png``), the captions in ``captions.txt``; pictures go to
-``OUTDIR/present_LANGUAGE_WxH``. LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
+``OUTDIR/present_LANGUAGE_WxH``. LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). An example may be a
+snippet file (``path/model.py``: opened as File › Open does; its pictures are named by its
+stem). For each example (default:
 softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
 own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
 500.5, ``printopts`` and ``printsci`` (``torch.set_printoptions``: two decimals; six in
@@ -110,6 +112,10 @@ EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn
 
 
 def run_snippet(app, window, name: str) -> None:
+    if name.endswith(".py") and Path(name).is_file():  # a file of one's own (its folder on sys.path)
+        window.open_file(str(Path(name).resolve()))
+        run_and_wait(app, window)
+        return
     if name not in SNIPPETS:
         run_example(app, window, name)
         return
@@ -131,6 +137,7 @@ def hover_texts(window, log) -> None:
 
 def walk(app, window, out: Path, name: str, log) -> None:
     run_snippet(app, window, name)
+    name = Path(name).stem if name.endswith(".py") else name  # the pictures' names
     model = window.model
     if window.graph_view.max_depth():
         window.fold_to_depth(1)
