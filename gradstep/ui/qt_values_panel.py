@@ -34,7 +34,9 @@ def jacobian_words(jac: dict) -> str:
     """Return why a node shows no Jacobian, in words (never a raw status like ``too_large:``)."""
     reason = (render(jac.get("reason_words")) or jac.get("reason") or "").strip()
     words = {
-        "freed": tr("Its saved tensors are freed, and no Jacobian was computed before."),
+        # torch freed them after the step shown, which may show them alive: say when
+        "freed": tr("No Jacobian: torch freed this node's saved tensors in a backward pass "
+                    "without retain_graph=True, and none was computed before."),
         "too_large": tr("Too large to show as a matrix ({0}).").format(reason) if reason
         else tr("Too large to show as a matrix."),
         "leaf": tr("A leaf has no local Jacobian: it only adds what arrives into .grad."),

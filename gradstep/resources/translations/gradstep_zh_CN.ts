@@ -352,8 +352,8 @@ What the snippet printed is in Output.</source>
         <translation>下标</translation>
     </message>
     <message>
-        <source>Its saved tensors are freed, and no Jacobian was computed before.</source>
-        <translation>它已保存的张量已被释放，之前也没有算过雅可比矩阵。</translation>
+        <source>No Jacobian: torch freed this node&apos;s saved tensors in a backward pass without retain_graph=True, and none was computed before.</source>
+        <translation>没有雅可比矩阵：torch 在一次未设 retain_graph=True 的反向传播中释放了这个节点保存的张量，此前也没有算过。</translation>
     </message>
     <message>
         <source>Too large to show as a matrix ({0}).</source>
