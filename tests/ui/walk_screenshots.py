@@ -9,7 +9,7 @@ every step of every pass, ``present_<example>_p<pass>_s<k>.png`` (and with torch
 message shown, ``..._whole.png``), the captions in ``captions.txt``; pictures go to
 ``OUTDIR/present_LANGUAGE_WxH``. LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). An example may be a
 snippet file (``path/model.py``: opened as File › Open does; its pictures are named by its
-stem). For each example (default:
+stem, and Diagnose is pressed first: ``<stem>_diagnose.png``). For each example (default:
 softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
 own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
 500.5, ``printopts`` and ``printsci`` (``torch.set_printoptions``: two decimals; six in
@@ -137,7 +137,9 @@ def hover_texts(window, log) -> None:
 
 def walk(app, window, out: Path, name: str, log) -> None:
     run_snippet(app, window, name)
-    name = Path(name).stem if name.endswith(".py") else name  # the pictures' names
+    if name.endswith(".py"):  # a file: its pictures are named by its stem, and Diagnose run
+        name = Path(name).stem
+        diagnose_shot(app, window, out, name, log)
     model = window.model
     if window.graph_view.max_depth():
         window.fold_to_depth(1)
@@ -173,6 +175,18 @@ def walk(app, window, out: Path, name: str, log) -> None:
         print("NODE", written[0], window.follower.node_tooltip(
             written[0], model.node(written[0])).replace("<br>", " | "), file=log)
         window.grab().save(str(out / f"{name}_written_leaf_values.png"))
+
+
+def diagnose_shot(app, window, out: Path, name: str, log) -> None:
+    """Press Diagnose; save the window with its panel raised (``<example>_diagnose.png``) and
+    log the findings' messages (to compare with ``gradstep check FILE``)."""
+    window.diagnose_view.diagnose()
+    window.docks["diagnose"].raise_()
+    settle(app, 600)
+    diagnosis = getattr(window.diagnose_view, "diagnosis", None)
+    for finding in getattr(diagnosis, "findings", None) or []:
+        print("FINDING", getattr(finding, "message", finding), file=log)
+    window.grab().save(str(out / f"{name}_diagnose.png"))
 
 
 def during_shot(app, window, out: Path, name: str, log) -> None:
