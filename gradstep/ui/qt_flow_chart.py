@@ -27,6 +27,7 @@ MAX_TICKS = 24  # names written under the bars; more bars: every k-th name
 WORDS_UP_TO = 8  # bars labelled with words; more bars get a one-character tag (see LEGEND)
 TAGS = {"vanishing": "↓", "exploding": "↑", "dead": "0"}
 LABEL_GAP = 6  # pixels kept between two bars' names
+X_FROM, X_TO = -0.7, -0.3  # the x range: first bar's centre - 0.7 to last bar's + 0.7
 
 
 class QtFlowChart(pg.PlotWidget):
@@ -93,7 +94,7 @@ class QtFlowChart(pg.PlotWidget):
         if known:
             self._threshold_lines(known)
         self._ticks()
-        self.setXRange(-0.7, len(self.rows) - 0.3, padding=0)
+        self.setXRange(X_FROM, len(self.rows) + X_TO, padding=0)
         self.setYRange(floor, top, padding=0)
 
     def _bar(self, index: int, floor: float, height: float) -> None:
@@ -128,7 +129,7 @@ class QtFlowChart(pg.PlotWidget):
     def _bar_room(self) -> float:
         """Return the pixels between two bars' centres (the chart's width over the bars)."""
         width = self.getPlotItem().vb.width() or self.width()
-        return width / max(1, len(self.rows))
+        return width / max(1.0, len(self.rows) + X_TO - X_FROM)
 
     @staticmethod
     def legend() -> str:
@@ -154,7 +155,15 @@ class QtFlowChart(pg.PlotWidget):
                      default=0)
         every = max(1, math.ceil(len(self.rows) / MAX_TICKS),
                     math.ceil((widest + LABEL_GAP) / max(1.0, self._bar_room())))
-        ticks = [(i, _short(r.name)) for i, r in enumerate(self.rows) if i % every == 0]
+        room = max(1.0, self._bar_room())
+
+        def fits(i: int, name: str) -> bool:  # pyqtgraph drops a name that would cross an edge
+            half = self.fontMetrics().horizontalAdvance(name) / 2
+            return (i - X_FROM) * room >= half and (len(self.rows) + X_TO - i) * room >= half
+
+        names = [_short(r.name) for r in self.rows]
+        start = next((i for i in range(min(every, len(names))) if fits(i, names[i])), 0)
+        ticks = [(i, names[i]) for i in range(start, len(names), every) if fits(i, names[i])]
         self.getAxis("bottom").setTicks([ticks])
 
     def _add(self, item) -> None:
