@@ -250,8 +250,9 @@ class QtStepBar(QtWidgets.QToolBar):
             item = self.passes.model().item(self.passes.count() - 1)
             item.setEnabled(False)
             item.setToolTip(self.tr("{0}\ndifferentiates a graph other than the one drawn (a "
-                                    "tensor computed again later, or another root: choose it "
-                                    "in the root box)").format(call.get("code") or ""))
+                                    "tensor computed again later, or another root; the root "
+                                    "box lists it where a top-level name or path still holds "
+                                    "it)").format(call.get("code") or ""))
         self.passes.setCurrentIndex(self.model.timeline_index())
         record = self.model.current_pass()
         self.passes.setToolTip(record.code or record.title if record else "")

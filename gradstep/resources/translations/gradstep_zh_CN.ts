@@ -1530,9 +1530,9 @@ What the snippet printed is in Output.</source>
     </message>
     <message>
         <source>{0}
-differentiates a graph other than the one drawn (a tensor computed again later, or another root: choose it in the root box)</source>
+differentiates a graph other than the one drawn (a tensor computed again later, or another root; the root box lists it where a top-level name or path still holds it)</source>
         <translation>{0}
-求导的不是画出来的这个计算图（是后来重新计算的张量，或另一个根节点：请在根节点框里选择它）</translation>
+求导的不是画出来的这个计算图（是后来重新计算的张量，或另一个根节点；只要还有顶层名字或路径指向它，根节点框里就会列出它）</translation>
     </message>
     <message>
         <source> {0} / {1} steps done </source>
