@@ -133,7 +133,7 @@ def renumber_calls(calls: list, call_graphs: list, drawn: DrawnNodes | None) -> 
     merely looks the same, such as a loss computed again, or another thread's graph of the
     same numbers, is not drawn). ``drawn``: the drawn graph's nodes (None where no call
     recorded a graph)."""
-    freed_unseen: list = []  # drawn nodes a call not drawn freed (freed_elsewhere)
+    freed_unseen: dict = {}  # drawn nodes a call not drawn freed, in order (freed_elsewhere)
     for record, entry in zip(calls, call_graphs):
         record["drawn"] = False
         if not entry:
@@ -155,8 +155,9 @@ def renumber_calls(calls: list, call_graphs: list, drawn: DrawnNodes | None) -> 
             for versions in (entry.view_versions, entry.raised_view_versions))
 
 
-def freed_elsewhere(record: dict, new_id: dict, ops: set, freed: list) -> bool:
-    """Add to ``freed`` (drawn node ids, in order, each once) the drawn graph's nodes whose
+def freed_elsewhere(record: dict, new_id: dict, ops: set, freed: dict) -> bool:
+    """Add to ``freed`` (drawn node ids, in order, each once: a dict's keys, as a list's
+    ``not in`` made a call that freed a large drawn graph quadratic) the drawn graph's nodes whose
     buffers the call of ``record`` (not drawn: its root is no tensor the snippet holds, such
     as ``(g * g).sum().backward()`` after ``g`` = ``autograd.grad(y, x, create_graph=True)``)
     freed. A later drawn call lists them in its ``freed_before``: its own probe reads only
@@ -172,7 +173,7 @@ def freed_elsewhere(record: dict, new_id: dict, ops: set, freed: list) -> bool:
         return False
     before = set(timeline.get("freed_before") or ())
     drawn = [old for old in dict.fromkeys(freed_nodes) if old in ops and old in new_id]
-    freed.extend(new_id[old] for old in drawn if new_id[old] not in freed)
+    freed.update(dict.fromkeys(new_id[old] for old in drawn))  # (one met again: its place)
     return any(old not in before for old in drawn)
 
 
