@@ -299,20 +299,17 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
         if compiled_autograd_on():
             raise RuntimeError("compiled autograd would trace the hooks")
         recorder.__enter__()
-        if probes is not None:
-            try:
+        try:
+            if probes is not None:
                 _install_probes(probes, recorder)
-            except BaseException:  # a signal handler's exception (handler_raised), a stop
-                recorder.abandon()
-                raise
-        if marks is not None:
-            try:
+            if marks is not None:
                 _install_marks(marks, recorder)
-            except BaseException:
-                if probes is not None:
-                    probes.remove()
-                recorder.abandon()
-                raise
+        except BaseException:  # a signal handler's exception (handler_raised), a stop:
+            for extra in (probes, marks):  # what either had put on comes off (none left on
+                if extra is not None:      # the graph to run in the snippet's later passes)
+                    extra.remove()
+            recorder.abandon()
+            raise
     except Exception as failed:  # a node that takes no hooks: run the pass plainly
         reraise_if_handlers(failed)
         result, exc = _kept_error(call, own_pass)

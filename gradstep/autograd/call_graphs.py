@@ -19,12 +19,14 @@ from gradstep.autograd.trace import node_key
 class DrawnNodes:
     """The drawn graph's nodes as a call's graph is matched to them: by ``node_key``, and,
     once the snippet started a thread, an op node by its anomaly-metadata dict (read only
-    then, once)."""
+    then, once). Made once for a drawn graph: ``roots_to_join`` and ``renumber_calls`` match
+    the same calls' graphs to it, each once (``ids_of``)."""
 
     def __init__(self, trace_id_of: dict):
         self.trace_id_of = trace_id_of
         self.by_key = {node_key(fn): node_id for fn, node_id in trace_id_of.items()}
         self._by_mark: dict | None = None
+        self._ids: dict = {}  # id(entry) -> ids_of(entry) (the entries outlive this object)
 
     def by_mark(self) -> dict:
         """Return ``{id(metadata dict): node id}`` of the drawn op nodes."""
@@ -45,7 +47,14 @@ class DrawnNodes:
         thread's node too (the thread's ``x.exp()`` and the main thread's, both
         ``ExpBackward0`` number 1): an op node is then the drawn node only if it has the very
         metadata dict the call held (``calls.CallGraph.marks``); one whose dict it could not
-        hold is not known to be drawn. A leaf is told by its tensor's ``id`` as before."""
+        hold is not known to be drawn. A leaf is told by its tensor's ``id`` as before. The
+        dict is read, not changed, by its users."""
+        mapped = self._ids.get(id(entry))
+        if mapped is None:
+            mapped = self._ids[id(entry)] = self._ids_of(entry)
+        return mapped
+
+    def _ids_of(self, entry) -> dict:
         if not entry.threads:
             return {old: self.by_key[key] for key, old in entry.ids.items() if key in self.by_key}
         by_mark = self.by_mark()
@@ -68,17 +77,15 @@ def _op_nodes(entry) -> set:
     return {old for key, old in entry.ids.items() if key[0] == "op"} | set(entry.marks)
 
 
-def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
-    """Return the grad_fns of call roots to add to the drawn graph's roots.
+def roots_to_join(drawn: DrawnNodes, call_graphs: list) -> list:
+    """Return the grad_fns of call roots to add to the drawn graph's roots (``drawn``: its
+    nodes).
 
     ``call_graphs`` holds a ``calls.CallGraph`` per call (None for a call that recorded
     no graph). Only calls whose graph shares an op node with the drawn one count (every
     step of a training loop shares the parameters' AccumulateGrad nodes, and is still a
     graph of its own); roots already drawn are not repeated.
     """
-    if not any(call_graphs):
-        return []
-    drawn = DrawnNodes(trace_id_of)
     extra: list = []
     for entry in call_graphs:
         if not entry:
@@ -87,7 +94,7 @@ def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
         ops = _op_nodes(entry)
         if not any(old in ops for old in mapped):
             continue
-        extra.extend(fn for fn in entry.roots if fn not in trace_id_of and fn not in extra)
+        extra.extend(fn for fn in entry.roots if fn not in drawn.trace_id_of and fn not in extra)
     return extra
 
 
@@ -118,15 +125,15 @@ def on_a_called_graph(fns: list, root_keys: set, call_graphs: list) -> bool:
     return False
 
 
-def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
+def renumber_calls(calls: list, call_graphs: list, drawn: DrawnNodes | None) -> None:
     """Rewrite, in place, the node ids of each call record whose nodes are all drawn, and
     set every record's ``drawn``: True when its graph's nodes are the drawn graph's own
     (the same nodes, told by ``DrawnNodes.ids_of``: an op node by its sequence number, or
     its metadata dict once the snippet started a thread; a call on an earlier graph that
     merely looks the same, such as a loss computed again, or another thread's graph of the
-    same numbers, is not drawn)."""
-    drawn = DrawnNodes(trace_id_of) if any(call_graphs) else None
-    freed_unseen: list = []  # drawn nodes a call not drawn freed (freed_elsewhere)
+    same numbers, is not drawn). ``drawn``: the drawn graph's nodes (None where no call
+    recorded a graph)."""
+    freed_unseen: dict = {}  # drawn nodes a call not drawn freed, in order (freed_elsewhere)
     for record, entry in zip(calls, call_graphs):
         record["drawn"] = False
         if not entry:
@@ -148,8 +155,9 @@ def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
             for versions in (entry.view_versions, entry.raised_view_versions))
 
 
-def freed_elsewhere(record: dict, new_id: dict, ops: set, freed: list) -> bool:
-    """Add to ``freed`` (drawn node ids, in order, each once) the drawn graph's nodes whose
+def freed_elsewhere(record: dict, new_id: dict, ops: set, freed: dict) -> bool:
+    """Add to ``freed`` (drawn node ids, in order, each once: a dict's keys, as a list's
+    ``not in`` made a call that freed a large drawn graph quadratic) the drawn graph's nodes whose
     buffers the call of ``record`` (not drawn: its root is no tensor the snippet holds, such
     as ``(g * g).sum().backward()`` after ``g`` = ``autograd.grad(y, x, create_graph=True)``)
     freed. A later drawn call lists them in its ``freed_before``: its own probe reads only
@@ -165,7 +173,7 @@ def freed_elsewhere(record: dict, new_id: dict, ops: set, freed: list) -> bool:
         return False
     before = set(timeline.get("freed_before") or ())
     drawn = [old for old in dict.fromkeys(freed_nodes) if old in ops and old in new_id]
-    freed.extend(new_id[old] for old in drawn if new_id[old] not in freed)
+    freed.update(dict.fromkeys(new_id[old] for old in drawn))  # (one met again: its place)
     return any(old not in before for old in drawn)
 
 

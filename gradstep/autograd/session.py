@@ -13,7 +13,12 @@ import torch
 
 from gradstep.autograd import errors
 from gradstep.autograd.backward import inspect_node, run_backward
-from gradstep.autograd.call_graphs import renumber_calls, resolve_call_views, roots_to_join
+from gradstep.autograd.call_graphs import (
+    DrawnNodes,
+    renumber_calls,
+    resolve_call_views,
+    roots_to_join,
+)
 from gradstep.autograd.grad_stats import grad_stats
 from gradstep.autograd.leaves_and_freed import leaf_tensors
 from gradstep.autograd.process_state import snippet_print_options
@@ -211,11 +216,13 @@ def _trace_with_calls(result, *, plain: bool = False, json_edges: bool = False) 
                            plain=plain, snippet_done=True, json_edges=json_edges)
 
     trace = trace_of(result.roots)
-    if not result.root_chosen and result.call_graphs:
-        extra = roots_to_join(trace.id_of, result.call_graphs)
+    drawn = DrawnNodes(trace.id_of) if any(result.call_graphs) else None  # (keyed once)
+    if not result.root_chosen and drawn is not None:
+        extra = roots_to_join(drawn, result.call_graphs)
         if extra:
             trace = trace_of(list(result.roots) + extra)
-    renumber_calls(result.calls, result.call_graphs, trace.id_of)
+            drawn = DrawnNodes(trace.id_of)
+    renumber_calls(result.calls, result.call_graphs, drawn)
     resolve_call_views(result.calls, result.call_graphs, trace)
     return trace
 

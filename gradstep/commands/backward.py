@@ -29,8 +29,10 @@ from gradstep.commands.run_and_report import (
     OK,
     SNIPPET_FAILED,
     CommandError,
+    calls_elsewhere,
     display_name,
     print_json,
+    recorded,
     report_caught,
     report_error,
     start_snippet,
@@ -61,9 +63,9 @@ def run(args) -> int:
             result = {**result, "ok": True, "error": None}
         elif timeline is None and not own_pass and not result["ok"] and _ran_steps(calls):
             timeline = recorded_passes(calls)  # failed, its passes undrawn: as a drawn one
-        elif timeline is None and not own_pass and result["ok"] and _recorded(calls) \
-                and not args.root:  # (--root NAME: a graph the user chose, its pass asked for)
-            # its calls ran on graphs other than the one drawn (a loss local to a function,
+        elif timeline is None and not own_pass and result["ok"] \
+                and calls_elsewhere(result, bool(args.root)):  # (--root NAME: a graph the user
+            # chose, its pass asked for) its calls ran on graphs other than the one drawn (a loss local to a function,
             # beside a top-level ``h = x.exp()``): gradstep starts no pass of its own where
             # the snippet made its own (one from a non-scalar ``h`` failed, exit 1)
             timeline = recorded_passes(calls)
@@ -110,12 +112,7 @@ def _undrawn_passes_only(result: dict) -> bool:
     error = result.get("error") or {}
     return (not result["ok"] and error.get("kind") == "nothing_to_draw"
             and result.get("exit_code") == 1
-            and _recorded(result.get("calls") or ()))
-
-
-def _recorded(calls) -> bool:
-    """Whether any of the snippet's backward calls was recorded."""
-    return any(call.get("timeline") for call in calls)
+            and recorded(result.get("calls")))
 
 
 def _ran_steps(calls) -> bool:

@@ -39,6 +39,7 @@ from gradstep.commands.run_and_report import (
     OK,
     SNIPPET_FAILED,
     CommandError,
+    calls_elsewhere,
     display_name,
     report_caught,
     report_error,
@@ -220,7 +221,7 @@ def choose_pass(args, result: dict, graph, session):
     elif args.step is not None or args.frames or _animated(args):
         if drawn:
             position = 0
-        elif result["ok"] and _calls_elsewhere(args, result):
+        elif result["ok"] and calls_elsewhere(result, bool(args.root)):
             raise CommandError(_usage(_calls_not_drawn(_asked(args), result)), BAD_USAGE)
         elif result["ok"]:
             history = PassHistory(graph, [session.backward()])
@@ -239,14 +240,6 @@ def choose_pass(args, result: dict, graph, session):
         raise CommandError(_usage(_past_the_end(args.step, count), _how_it_ran(result)),
                            BAD_USAGE)
     return history, position, count if args.step is None else args.step
-
-
-def _calls_elsewhere(args, result: dict) -> bool:
-    """Return True where the snippet made recorded backward calls, none on the graph drawn
-    by default (a loss local to a function, beside a top-level ``h = x.exp()``): gradstep
-    starts no pass of its own where the snippet made its own (with ``--root NAME`` it does:
-    a graph the user chose)."""
-    return not args.root and any(call.get("timeline") for call in result.get("calls") or ())
 
 
 def _calls_not_drawn(option: str, result: dict):

@@ -105,6 +105,19 @@ def run_snippet(args, *, keep_trace: bool = False):
     return started.session, started.result, started.filename
 
 
+def recorded(calls) -> bool:
+    """Whether any of the snippet's backward calls (a run's ``calls``) was recorded."""
+    return any(call.get("timeline") for call in calls or ())
+
+
+def calls_elsewhere(result: dict, chosen: bool) -> bool:
+    """Return True where the snippet made recorded backward calls and no ``--root`` was
+    ``chosen``: asked where none of them is a pass on the graph drawn (a loss local to a
+    function, beside a top-level ``h = x.exp()``), gradstep then starts no pass of its own,
+    as the snippet made its own (with ``--root NAME`` it does: a graph the user chose)."""
+    return not chosen and recorded(result.get("calls"))
+
+
 def write_in_kernel(session, path: str, **options) -> dict:
     """Have the kernel write the trace its run kept (``kernel.writing``) to ``path``; pass on
     to stderr what was printed meanwhile (a library's warning); return the ``WriteReply``."""

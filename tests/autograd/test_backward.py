@@ -1005,3 +1005,41 @@ def test_without_a_process_group_a_pass_queues_no_callback(monkeypatch):
     monkeypatch.setattr(step_hooks, "_queue_callback", queued.append)
     got = check_against_torch(seed_mse)
     assert got["steps"] and queued == []
+
+
+@pytest.mark.parametrize("stopped", ["probes", "marks"])
+def test_a_stop_while_the_extra_hooks_go_on_leaves_none_of_them_on(monkeypatch, stopped):
+    """A KeyboardInterrupt (the kernel's stop, a signal handler's) raised while the probes or
+    the build marks are put on, after some of their hooks went on, goes on up as python's
+    would, and takes off every hook of both: none runs in the snippet's later passes."""
+    from gradstep.autograd import hook_probes
+    from gradstep.autograd.backward import run_recorded
+    from gradstep.autograd.build_marks import BuildMarks
+    from gradstep.autograd.frame_names import graph_ids
+
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = x.exp().sum()
+    id_of = graph_ids([loss])
+    ran: list = []
+    probes = hook_probes.HookProbes(id_of, set(), set())
+    marks = BuildMarks(id_of)
+
+    def probes_install(started):
+        probes._handles.append(loss.grad_fn.register_prehook(lambda g: ran.append("probe")))
+        if stopped == "probes":
+            raise KeyboardInterrupt
+
+    real_install = marks.install
+
+    def marks_install(started):
+        real_install(started)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(probes, "install", probes_install)
+    monkeypatch.setattr(marks, "install", marks_install)
+    with pytest.raises(KeyboardInterrupt):
+        run_recorded(lambda: loss.backward(retain_graph=True), id_of, probes=probes,
+                     marks=marks)
+    loss.backward()
+    assert ran == [] and marks._after == {} and not marks._handles and not probes._handles
+    assert torch.equal(x.grad, x.detach().exp())
