@@ -16,6 +16,8 @@ import torch
 
 from gradstep.autograd.trace import node_key
 
+_CANDIDATES = 16  # the names a run keeps as earlier roots (``Bindings.earlier_roots``)
+
 
 def _GONE():  # noqa: N802 (stands in for a weak reference let go: dead, as it reads)
     return None
@@ -42,6 +44,9 @@ class Bindings:
         self.op_labels: dict = {}
         self.leaf_labels: dict[int, tuple[weakref.ref, str]] = {}
         self.last_with_grad_fn: tuple[str, weakref.ref] | None = None
+        # name -> id of its tensor, in order: the last op whose node was read and the views
+        # bound after it (``earlier_roots``); ids, not references: the snippet counts those
+        self._candidates: dict[str, int] = {}
         self._leaf_of_label: dict[str, int] = {}  # label -> id of the leaf it labels
         self._last_count: dict[str, int] = {}  # name -> the last n of its ``name (n)``
         self._items: set[int] = set()  # ids of leaves labelled as a list's item, not settled
@@ -50,9 +55,14 @@ class Bindings:
         if fn is not None:
             self.op_labels.setdefault(node_key(fn), name)
             self.last_with_grad_fn = (name, weakref.ref(t))
+            self._candidates = {name: id(t)}
         elif t.requires_grad and t._is_view():
             # a view whose node was not read (reading it may rebuild it): still a root candidate
             self.last_with_grad_fn = (name, weakref.ref(t))
+            self._candidates.pop(name, None)
+            if len(self._candidates) >= _CANDIDATES:
+                del self._candidates[next(iter(self._candidates))]
+            self._candidates[name] = id(t)
         else:
             entry = self.leaf_labels.get(id(t))
             # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
@@ -67,6 +77,13 @@ class Bindings:
             elif self._items and not item and ident in self._items:  # a plain name: it takes the item's place
                 self._items.discard(ident)
                 self.leaf_labels[ident] = (entry[0], self._free_label(name, ident))
+
+    def earlier_roots(self) -> list:
+        """Return ``[(name, id)]`` for the tensors bound before the last candidate, the latest
+        first: the last op whose node was read and the views bound after it, for where the
+        last candidate is a view with no node (a leaf: ``w = torch.arange(6.).view(2,
+        3).requires_grad_()``). The caller takes one only where its name still holds it."""
+        return list(reversed(list(self._candidates.items())[:-1]))
 
     def settle(self) -> None:
         """A pass reads the labels now: the items' ones stay (``bind_tensor``)."""

@@ -338,6 +338,11 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
     if tensor is not None and _root_grad_fn(tensor) is not None:
         result.roots, result.root_name = [tensor], last[0]
         return
+    for name, ident in bindings.earlier_roots():  # the last is a view with no node: a leaf
+        tensor = dict.get(result.namespace, name)
+        if id(tensor) == ident and _is_tensor(tensor) and _root_grad_fn(tensor) is not None:
+            result.roots, result.root_name = [tensor], name
+            return
     if drawn:  # ``out.loss.backward()``: what --root out.loss draws, exactly
         result.roots = [tensor for tensor, _ in drawn]
         result.root_name = ",".join(path for _, path in drawn)

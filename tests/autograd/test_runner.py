@@ -1266,3 +1266,39 @@ def test_the_search_for_a_calls_root_runs_none_of_the_snippets_code(key, path):
     assert result.namespace["ran"] == [] and result.root_name == path
     if path:
         assert result.roots[0] is eval(path, result.namespace)
+
+
+LEAF_VIEW_BOUND_LAST = """\
+import torch
+x = torch.linspace(-1, 1, 3, requires_grad=True)
+y = x * 2
+v = y.view(3, 1)
+w = torch.arange(6.).reshape(2, 3).requires_grad_()
+u = torch.zeros(4)[1:].requires_grad_()
+print(w.is_leaf, w._is_view(), u.is_leaf, v.grad_fn.name())
+"""
+
+
+def test_a_leaf_that_is_a_view_bound_after_the_last_op_leaves_that_op_drawn(tmp_path):
+    """``w = torch.arange(6.).reshape(2, 3).requires_grad_()`` is a view that requires grad,
+    so its node is not read when it is bound (reading a view's node may rebuild it): it was
+    taken for the root, had none, and ``trace``/``check``/``export`` said "Nothing to draw"
+    and exited 1 where ``python FILE`` exits 0 (fidhunt11, after a ``masked_tensor`` made from
+    such a tensor, a jagged tensor's ``values()`` before it). The last view or op bound before
+    it is drawn, as without it; where its name no longer holds it, nothing is drawn, as
+    before."""
+    from tests.plain_runs import plain_python
+
+    path = tmp_path / "leaf_view.py"
+    path.write_text(LEAF_VIEW_BOUND_LAST, encoding="utf-8")
+    plain = plain_python(path, timeout=120)
+    assert plain.returncode == 0 and plain.stderr == "", plain.stderr
+    result = run_snippet(LEAF_VIEW_BOUND_LAST, filename=str(path))
+    assert result.error is None and result.exit_code == 0, result.error
+    assert result.output == plain.stdout == "True True True ViewBackward0\n"
+    assert result.roots == [result.namespace["v"]] and result.root_name == "v"
+    assert result.roots[0].grad_fn is result.namespace["v"].grad_fn  # python's own node
+    rebound = LEAF_VIEW_BOUND_LAST.replace("v = y.view(3, 1)\n", "kept = [y]\ny = 0\n")
+    rebound = rebound.replace(", v.grad_fn.name())", ")")
+    result = run_snippet(rebound)  # the op is alive in a list only: not its name's any more
+    assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1
