@@ -118,16 +118,29 @@ class _Watcher:
                                    if isinstance(v, torch.Tensor) and v.grad_fn is not None])
         sent: dict = {}
         current = [None]
+        seen: dict = {}  # the nodes of the gradients the hooks saw (a create_graph pass's)
+
+        def see(grads):
+            for g in grads:
+                if isinstance(g, torch.Tensor) and g.grad_fn is not None:
+                    seen.setdefault(g.grad_fn)
 
         def snapshot(now):
+            made = [fn for fn in reachable(list(seen)) if fn not in call.nodes]
             call.snapshots.append({
                 "current": now, "ran": list(call.order), "sent": dict(sent),
                 "freed": {fn: saved_freed(fn) for fn in probe},
                 "grads": {fn: _clone(fn.variable.grad) for fn in probe if _is_leaf(fn)},
+                # torch's counter now (a node numbered this or more does not exist yet), and
+                # the nodes the pass built so far that its gradients lead to, with whether
+                # their saved tensors are freed
+                "seq": torch._C._autograd._get_sequence_nr(),
+                "made": {fn: saved_freed(fn) for fn in made},
             })
 
         def pre(fn):
             def hook(grad_outputs):
+                see(grad_outputs)
                 snapshot(fn)
                 call.order.append(fn)
                 current[0] = fn
@@ -135,6 +148,7 @@ class _Watcher:
 
         def post(fn):
             def hook(grad_inputs, grad_outputs):
+                see(grad_inputs)
                 flows = [nxt is not None for nxt, _ in fn.next_functions]
                 sent[fn] = [_clone(g) if flows[i] else None for i, g in enumerate(grad_inputs)]
             return hook
@@ -150,6 +164,7 @@ class _Watcher:
             call.raised = exc
             raise
         else:
+            see(result if api.endswith("grad") else ())
             call.returned = tuple(_clone(t) for t in result) if api.endswith("grad") else None
             return result
         finally:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from tests.command_runs import commands_on, run_command
+from tests.plain_runs import plain_python
 
 pytestmark = pytest.mark.slow  # a kernel process
 
@@ -29,7 +30,15 @@ DRAWN_FAILS = ("import torch\nw = torch.ones(2, requires_grad=True)\nseen = []\n
                "    loss.backward(retain_graph=True)\n    seen.append(w.grad.clone())\n"
                "raise ValueError('boom')\n")
 
+# pdb run from the snippet's own top-level code, its commands read from a string
+DEBUGGED = ("import io, pdb, sys\nimport torch\n"
+            "sys.stdin = io.StringIO('p loss\\nn\\np x.grad\\nc\\np y\\nn\\nc\\n')\n"
+            "x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\nbreakpoint()\n"
+            "loss.backward()\nprint(x.grad)\nfor i in range(1):\n    y = (x * 3).sum()\n"
+            "    pdb.Pdb().set_trace()\n    print(y)\n")
+
 RUNS = {
+    "debugged": (DEBUGGED, []),
     "mse": (MSE, []),
     "twice": (MSE, ["--passes", "2"]),
     "softmax_ones": (SOFTMAX, ["--mode", "grad", "--gradient", "ones"]),
@@ -59,6 +68,20 @@ def runs(tmp_path_factory, module_command_kernel) -> dict:
             data = json.loads(out, parse_constant=_refuse) if out.strip() else None
             done[name] = (status, data, err)
     return done
+
+
+def test_pdb_stops_at_the_snippets_next_line_as_under_python(runs, tmp_path_factory):
+    """``breakpoint()`` / ``pdb.set_trace()`` trace their caller from their return on and
+    stop at the next event. The rewrite's ``__gradstep_see__(breakpoint())`` was that
+    event: pdb stopped in gradstep's ``observe.py`` ("--Call--"), ``p loss`` raised
+    NameError and ``n`` walked gradstep's code (fidhunt10). The oracle: the same file under
+    plain python, its pdb session read from the same commands."""
+    status, _, err = runs["debugged"]
+    path = next(tmp_path_factory.getbasetemp().glob("cli_backward[0-9]*/debugged.py"))
+    plain = plain_python(path, merged=True)
+    assert "(Pdb) tensor(4., grad_fn=<SumBackward0>)" in plain.stdout  # the session ran
+    assert status == plain.returncode == 0
+    assert err == plain.stdout
 
 
 def test_mse_pass_as_torch_runs_it(runs):

@@ -27,6 +27,16 @@ def backward(capsys, *argv) -> tuple[int, dict, str]:
     return status, json.loads(out), err
 
 
+def backward_noting_order(loss, order: list) -> None:
+    """Run ``loss.backward()``, appending each node's class name to ``order`` as torch's
+    engine runs it (a node pre-hook on every node it can reach, removed after)."""
+    handles = [node.register_prehook(lambda g, node=node: order.append(type(node).__name__))
+               for node in reachable([loss.grad_fn])]
+    loss.backward()
+    for handle in handles:
+        handle.remove()
+
+
 def test_retain_graph_fixed_prints_its_two_passes(capsys):
     status, data, err = backward(capsys, str(EXAMPLES_DIR / "retain_graph_fixed.py"))
     a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
@@ -228,11 +238,7 @@ def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_p
     for step in range(2):
         loss = model(torch.arange(6.0).view(2, 3)).pow(2).mean()
         opt.zero_grad()
-        handles = [node.register_prehook(lambda g, node=node: order.append(type(node).__name__))
-                   for node in reachable([loss.grad_fn])]
-        loss.backward()
-        for handle in handles:
-            handle.remove()
+        backward_noting_order(loss, order)
         grads.append(sorted((p.grad.tolist() for p in model.parameters()), key=str))
         opt.step()
         printed.append(f"{step} {loss.item()}\n")
@@ -241,6 +247,55 @@ def test_a_training_loop_inside_main_prints_its_passes_and_exits_0(capsys, tmp_p
     assert [s["name"] for s in data["steps"]] == order
     assert [sorted(p["leaf_grads"].values(), key=str) for p in data["passes"]] == grads
     assert [c["line"] for c in data["calls"]] == [10, 10]
+
+
+LOOP_THEN_PREDICT = """import torch
+torch.manual_seed(0)
+model = torch.nn.Linear(3, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+x, y = torch.randn(8, 3), torch.randn(8, 2)
+for epoch in range(2):
+    loss = ((model(x) - y) ** 2).mean()
+    opt.zero_grad(); loss.backward(); opt.step()
+    print(epoch, loss.item())
+pred = model(torch.randn(2, 3))
+print(pred.shape)
+"""
+
+
+def test_a_training_loop_then_a_prediction_draws_the_loops_loss_and_exits_0(capsys, tmp_path):
+    """After a training loop at top level, ``pred = model(x_test)`` (grad mode on) was the
+    drawn root: a non-scalar tensor the snippet never called backward on. gradstep ran its
+    own pass from it, torch refused it ("grad can be implicitly created only for scalar
+    outputs", put on the snippet's file) and the command exited 1 where python exits 0
+    (fidhunt10). The loop's last ``loss``, which its last call ran on, is drawn now
+    (``runner._pick_root``, rootcall) and that call's pass printed; ``--root pred
+    --gradient ones`` still asks for gradstep's own pass from ``pred``. The oracles: the file
+    under plain python; the same loop run here, the last pass's node order and ``.grad``."""
+    path = tmp_path / "loop_then_predict.py"
+    path.write_text(LOOP_THEN_PREDICT, encoding="utf-8")
+    plain = plain_python(path, merged=True)
+    status, data, err = backward(capsys, str(path))
+    assert status == plain.returncode == 0 and err == plain.stdout
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 3), torch.randn(8, 2)
+    for _ in range(2):
+        loss, order = ((model(x) - y) ** 2).mean(), []
+        opt.zero_grad()
+        backward_noting_order(loss, order)
+        grads = {"weight": model.weight.grad.tolist(), "bias": model.bias.grad.tolist()}
+        opt.step()
+    assert data["from_snippet"] is True and data["error"] is None
+    assert [s["name"] for s in data["steps"]] == order
+    assert [p["leaf_grads"] for p in data["passes"]] == [grads]
+    assert [(c["line"], c["drawn"]) for c in data["calls"]] == [(8, False), (8, True)]
+    status = main(["backward", str(path), "--root", "pred", "--gradient", "ones"])
+    data = json.loads(capsys.readouterr().out)  # asked for: gradstep's own
+    pred = model(torch.randn(2, 3))  # the snippet's last line, here
+    assert status == 0 and "from_snippet" not in data
+    assert data["steps"][0]["name"] == type(pred.grad_fn).__name__
 
 
 LATE_THREAD = """import os, threading, time

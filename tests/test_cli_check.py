@@ -128,9 +128,11 @@ def test_a_graph_the_snippets_own_pass_freed_is_not_passed_through_again():
     assert _one_pass(Session(), result) is own  # its leaves' .grad are still torch's to show
     result["calls"] = []  # no pass of the snippet's freed it: torch's error is the snippet's
     assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"
-    # a call on a graph of its own (not drawn) freed none of this one's buffers
+    # a call on a graph of its own (not drawn) freed none of this one's buffers: with --root
+    # chosen, check's own pass is asked for; without, gradstep starts none (rootcall)
     result["calls"] = [{"timeline": own, "drawn": False}]
-    assert _one_pass(Session(), result)["error"]["kind"] == "freed_buffers"
+    assert _one_pass(Session(), result, chosen=True)["error"]["kind"] == "freed_buffers"
+    assert _one_pass(Session(), result) is None
 
 
 def test_a_pass_through_another_graph_numbered_alike_is_not_taken_for_the_drawn_ones():
@@ -152,7 +154,8 @@ def test_a_pass_through_another_graph_numbered_alike_is_not_taken_for_the_drawn_
     result = {"ok": True, "trace": {"root": "n0", "nodes": [{"id": "n0", "name": "SumBackward0",
                                                               "shape": []}]},
               "calls": [{"timeline": other, "drawn": False}]}
-    assert _one_pass(Session(), result) is not other and ran == [None]  # check's own pass
+    assert _one_pass(Session(), result) is None and ran == []  # (rootcall: no pass of its own)
+    assert _one_pass(Session(), result, chosen=True) is not other and ran == [None]  # --root
     result["calls"][0]["drawn"] = True
     assert _one_pass(Session(), result) is other
 

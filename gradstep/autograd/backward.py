@@ -277,7 +277,7 @@ def gradient_tensors(roots: list, gradient) -> list | None:
 
 
 def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
-                 own_pass: bool = False, copy: bool = False, probes=None):
+                 own_pass: bool = False, copy: bool = False, probes=None, marks=None):
     """Run ``call()`` with hooks on every node of ``id_of``.
 
     Returns ``(steps, result, exc, collected)``: the recorded steps, what
@@ -290,7 +290,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
     the kernel's stop (``stop_flag``), and any KeyboardInterrupt in the snippet's own
     calls, goes on up as python's would. ``copy``: the hooks copy each gradient at its step
     (``tensor_hooks.has_tensor_hooks``); ``probes`` (``hook_probes.HookProbes`` or None) are
-    put on after the step hooks and taken off with them.
+    put on after the step hooks and taken off with them; so are ``marks``
+    (``build_marks.BuildMarks`` or None: the counter after each step of a ``create_graph`` pass).
     """
     result, exc = None, None
     recorder = StepRecorder(id_of, labels, copy=copy)
@@ -304,6 +305,14 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
             except BaseException:  # a signal handler's exception (handler_raised), a stop
                 recorder.abandon()
                 raise
+        if marks is not None:
+            try:
+                _install_marks(marks, recorder)
+            except BaseException:
+                if probes is not None:
+                    probes.remove()
+                recorder.abandon()
+                raise
     except Exception as failed:  # a node that takes no hooks: run the pass plainly
         reraise_if_handlers(failed)
         result, exc = _kept_error(call, own_pass)
@@ -315,6 +324,8 @@ def run_recorded(call, id_of: dict, labels: dict | None = None, collect=None,
     finally:                                        # removed below all the same
         if probes is not None:
             probes.remove()
+        if marks is not None:
+            marks.remove()
         with unseen():  # no subclass's code runs, no mode or profiler of the snippet's sees it
             try:
                 recorder.grad_marks.finish()
@@ -341,6 +352,17 @@ def _install_probes(probes, recorder) -> None:
     except Exception as exc:
         probes.remove()
         probes._readings.clear()
+        reraise_if_handlers(exc)
+
+
+def _install_marks(marks, recorder) -> None:
+    """Put ``marks`` on after ``recorder``'s hooks and the probes; where that fails the pass
+    is recorded without them."""
+    try:
+        with own_ids():  # the snippet's own hook handles are numbered as in python
+            marks.install(recorder._started)
+    except Exception as exc:
+        marks.drop()
         reraise_if_handlers(exc)
 
 
@@ -471,7 +493,52 @@ def run_backward(state, *, mode: str = "backward", retain_graph: bool = False,
     if timeline["error"] is not None:
         timeline["error"] = _blame_snippet_calls(timeline["error"], state.calls,
                                                  freed_first=freed_first)
+        timeline["error"] = _own_root_not_scalar(timeline["error"], state, roots)
     return timeline
+
+
+_IMPLICIT = "grad can be implicitly created only for"  # torch's words: "scalar", "real scalar"
+
+
+def _own_root_not_scalar(error: dict, state, roots: list) -> dict:
+    """Return ``error`` (torch's "grad can be implicitly created only for (real) scalar
+    outputs" in a pass of gradstep's own from the drawn roots) naming the line that made the
+    root and what to pass to gradstep; other errors as they are. Where the snippet made no
+    backward call on this graph python never ran this pass, and torch's words about the
+    snippet's ``backward()`` call pointed at no line (a complex root's: "The snippet raised
+    this error at the marked line", with none marked) and asked for a change to code the
+    snippet does not have (two roots: a made-up `out`)."""
+    from gradstep.autograd.errors import source_line
+
+    if not str(error.get("detail") or "").startswith(_IMPLICIT):
+        return error
+    nodes = state.trace.graph.nodes
+    first = state.trace.id_of.get(grad_fn_of(roots[0]) if is_plain(roots[0]) else None)
+    line = nodes[first].get("line") if first in nodes else None
+    name = state.root_name if len(roots) == 1 and state.root_name else None
+    with plain_reads():
+        complex_root = any(root.is_complex() for root in roots)
+        count = roots[0].numel()
+    if name and not complex_root:
+        said = lazy("gradstep's own backward pass starts from the drawn root `{name}`, which has "
+                    "{count} elements, and torch creates the starting gradient (1.0) only for a "
+                    "scalar.", name=name, count=count)
+        fix = lazy("Pass --gradient ones (the pass `{name}.sum().backward()` runs), draw a scalar "
+                   "with --root NAME, or call backward in the snippet (`{name}.sum().backward()`): "
+                   "gradstep backward then prints that pass.", name=name)
+    else:
+        said = lazy("gradstep's own backward pass starts from the drawn root (or roots), and "
+                    "torch creates the starting gradient (1.0) only for a real scalar: {what}.",
+                    what=lazy("a complex tensor is none") if complex_root
+                    else lazy("a tensor of more than one element is none"))
+        fix = lazy("Pass --gradient ones (a starting gradient of ones for each root), draw one "
+                   "real scalar with --root NAME, or call backward in the snippet: gradstep "
+                   "backward then prints that pass.")
+    if not any(call.get("drawn") for call in state.calls or ()):
+        said = lazy("{text} {more}", text=said, more=lazy(
+            "The snippet makes no backward call on this graph, so python never ran this pass."))
+    error = {**error, "line": line, "column": None, "code": source_line(state.source, line)}
+    return with_words(error, explanation=said, fix=fix)
 
 
 def _root_name(roots: list, id_of: dict, labels: dict) -> str | None:

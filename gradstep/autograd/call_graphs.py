@@ -11,7 +11,61 @@ fresh graph per training step) is left as it is.
 
 from __future__ import annotations
 
+from gradstep.autograd.node_memory import mark_of
+from gradstep.autograd.safe_reads import ACCUMULATE_GRAD
 from gradstep.autograd.trace import node_key
+
+
+class DrawnNodes:
+    """The drawn graph's nodes as a call's graph is matched to them: by ``node_key``, and,
+    once the snippet started a thread, an op node by its anomaly-metadata dict (read only
+    then, once)."""
+
+    def __init__(self, trace_id_of: dict):
+        self.trace_id_of = trace_id_of
+        self.by_key = {node_key(fn): node_id for fn, node_id in trace_id_of.items()}
+        self._by_mark: dict | None = None
+
+    def by_mark(self) -> dict:
+        """Return ``{id(metadata dict): node id}`` of the drawn op nodes."""
+        if self._by_mark is None:
+            self._by_mark = {}
+            for fn, node_id in self.trace_id_of.items():
+                if type(fn) is not ACCUMULATE_GRAD and (mark := mark_of(fn)) is not None:
+                    self._by_mark[id(mark)] = node_id
+        return self._by_mark
+
+    def ids_of(self, entry) -> dict:
+        """Return ``{call's node id: drawn node id}`` for the nodes of ``entry``'s graph that
+        are drawn nodes.
+
+        By ``node_key`` (sequence number and name) where the snippet started no thread:
+        torch numbers one thread's nodes from one counter, so no two nodes share a key. Once
+        it started one (``entry.threads``, before the call or after it), a key may be another
+        thread's node too (the thread's ``x.exp()`` and the main thread's, both
+        ``ExpBackward0`` number 1): an op node is then the drawn node only if it has the very
+        metadata dict the call held (``calls.CallGraph.marks``); one whose dict it could not
+        hold is not known to be drawn. A leaf is told by its tensor's ``id`` as before."""
+        if not entry.threads:
+            return {old: self.by_key[key] for key, old in entry.ids.items() if key in self.by_key}
+        by_mark = self.by_mark()
+        mapped = {old: self.by_key[key] for key, old in entry.ids.items()
+                  if key[0] != "op" and key in self.by_key}
+        for old, mark in entry.marks.items():
+            if mark is not None and id(mark) in by_mark:
+                mapped[old] = by_mark[id(mark)]
+        return mapped
+
+
+def _all_nodes(entry) -> set:
+    """Return the node ids of ``entry``'s graph (its keys may collide across threads: its
+    marks name every op node)."""
+    return set(entry.ids.values()) | set(entry.marks)
+
+
+def _op_nodes(entry) -> set:
+    """Return the ids of ``entry``'s op nodes (not leaves' AccumulateGrad)."""
+    return {old for key, old in entry.ids.items() if key[0] == "op"} | set(entry.marks)
 
 
 def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
@@ -24,62 +78,95 @@ def roots_to_join(trace_id_of: dict, call_graphs: list) -> list:
     """
     if not any(call_graphs):
         return []
-    drawn = {node_key(fn) for fn in trace_id_of}
+    drawn = DrawnNodes(trace_id_of)
     extra: list = []
     for entry in call_graphs:
         if not entry:
             continue
-        if not any(key[0] == "op" and key in drawn for key in entry.ids):
+        mapped = drawn.ids_of(entry)
+        ops = _op_nodes(entry)
+        if not any(old in ops for old in mapped):
             continue
         extra.extend(fn for fn in entry.roots if fn not in trace_id_of and fn not in extra)
     return extra
 
 
+def on_a_called_graph(fns: list, root_keys: set, call_graphs: list) -> bool:
+    """Return True when one of the snippet's recorded calls ran on the graph of these root
+    nodes: its root is one of them (``root_keys``, ``(id(tensor), node_key(fn))`` of the
+    candidate tensors, against ``CallGraph.root_keys``), or its graph shares an op node with
+    theirs (``y.sum().backward()`` and the drawn ``y``: the call's root then joins the drawn
+    graph, ``roots_to_join``). Walks ``next_functions`` with a stack, each node once, and
+    stops at the first node found; a leaf's key (its tensor's id) is not matched."""
+    graphs = [entry for entry in call_graphs if entry]
+    if any(key in root_keys for entry in graphs for key in entry.root_keys):
+        return True
+    ops = {key for entry in graphs for key in entry.ids if key[0] == "op"}
+    if not ops:
+        return False
+    stack = [fn for fn in fns if fn is not None]
+    seen: set = set()
+    while stack:
+        fn = stack.pop()
+        key = node_key(fn)
+        if key[0] != "op" or key in seen:
+            continue
+        if key in ops:
+            return True
+        seen.add(key)
+        stack.extend(child for child, _ in fn.next_functions if child is not None)
+    return False
+
+
 def renumber_calls(calls: list, call_graphs: list, trace_id_of: dict) -> None:
     """Rewrite, in place, the node ids of each call record whose nodes are all drawn, and
     set every record's ``drawn``: True when its graph's nodes are the drawn graph's own
-    (the same nodes, told by ``node_key``: an op node by its sequence number; a call on
-    an earlier graph that merely looks the same, such as a loss computed again, is not
-    drawn)."""
-    id_by_key = {node_key(fn): node_id for fn, node_id in trace_id_of.items()} if any(call_graphs) else {}
+    (the same nodes, told by ``DrawnNodes.ids_of``: an op node by its sequence number, or
+    its metadata dict once the snippet started a thread; a call on an earlier graph that
+    merely looks the same, such as a loss computed again, or another thread's graph of the
+    same numbers, is not drawn)."""
+    drawn = DrawnNodes(trace_id_of) if any(call_graphs) else None
     freed_unseen: list = []  # drawn nodes a call not drawn freed (freed_elsewhere)
     for record, entry in zip(calls, call_graphs):
         record["drawn"] = False
-        if not entry or not entry.ids or not all(key in id_by_key for key in entry.ids):
-            if freed_elsewhere(record, entry, id_by_key, freed_unseen):
+        if not entry:
+            continue
+        new_id = drawn.ids_of(entry)
+        if not entry.ids or len(new_id) < len(_all_nodes(entry)):
+            if freed_elsewhere(record, new_id, _op_nodes(entry), freed_unseen):
                 record["freed_drawn"] = True  # (gradstep's own pass names it: backward.py)
             continue
-        new_id = {old: id_by_key[key] for key, old in entry.ids.items()}
         _renumber_record(record, new_id)
         record["drawn"] = True
         timeline = record.get("timeline")
         if timeline and freed_unseen:  # (nodes of its own graph: its own probe tells)
+            own = set(new_id.values())
             timeline["freed_before"] = list(timeline.get("freed_before") or ()) + [
-                id_by_key[key] for key in freed_unseen if key not in entry.ids]
+                node for node in freed_unseen if node not in own]
         entry.view_versions, entry.raised_view_versions = (
             {new_id.get(n, n): names for n, names in versions.items()}
             for versions in (entry.view_versions, entry.raised_view_versions))
 
 
-def freed_elsewhere(record: dict, entry, id_by_key: dict, freed: list) -> bool:
-    """Add to ``freed`` (node keys, in order, each once) the drawn graph's nodes whose buffers
-    the call of ``record`` (not drawn: its root is no tensor the snippet holds, such as
-    ``(g * g).sum().backward()`` after ``g`` = ``autograd.grad(y, x, create_graph=True)``)
+def freed_elsewhere(record: dict, new_id: dict, ops: set, freed: list) -> bool:
+    """Add to ``freed`` (drawn node ids, in order, each once) the drawn graph's nodes whose
+    buffers the call of ``record`` (not drawn: its root is no tensor the snippet holds, such
+    as ``(g * g).sum().backward()`` after ``g`` = ``autograd.grad(y, x, create_graph=True)``)
     freed. A later drawn call lists them in its ``freed_before``: its own probe reads only
     its own graph, and the drawn nodes outside it showed their buffers alive in its steps,
-    where torch had freed them (statehunt4). Only op nodes (an AccumulateGrad's key is its
-    leaf's ``id``, which python may give again), and not in a snippet that started a thread,
-    before this call or after it (``CallGraph.threads``): a key may be another thread's node.
-    Return whether the call freed any drawn node."""
+    where torch had freed them (statehunt4). ``new_id``: the call's nodes that are drawn
+    nodes (``DrawnNodes.ids_of``: once the snippet started a thread, told by their metadata
+    dicts, as a key may be another thread's node); only op nodes (``ops``: an
+    AccumulateGrad's key is its leaf's ``id``, which python may give again). Return whether
+    the call freed any drawn node."""
     timeline = record.get("timeline") or {}
-    freed_nodes = set(timeline.get("freed_nodes") or ())
-    if not entry or not freed_nodes or entry.threads:
+    freed_nodes = timeline.get("freed_nodes")
+    if not freed_nodes or not new_id:
         return False
     before = set(timeline.get("freed_before") or ())
-    drawn = [key for key, node in entry.ids.items()
-             if key[0] == "op" and node in freed_nodes and key in id_by_key]
-    freed.extend(key for key in drawn if key not in freed)
-    return any(entry.ids[key] not in before for key in drawn)
+    drawn = [old for old in dict.fromkeys(freed_nodes) if old in ops and old in new_id]
+    freed.extend(new_id[old] for old in drawn if new_id[old] not in freed)
+    return any(old not in before for old in drawn)
 
 
 def resolve_call_views(calls: list, call_graphs: list, trace) -> None:

@@ -57,6 +57,7 @@ from gradstep.autograd.backward import (
     retained_tensors,
     run_recorded,
 )
+from gradstep.autograd.build_marks import BuildMarks
 from gradstep.autograd.call_site import snippet_frame
 from gradstep.autograd.errors import MOVED_CALL, explain
 from gradstep.autograd.frame_names import frame_labels, frame_namespace, graph_ids
@@ -66,8 +67,9 @@ from gradstep.autograd.hook_probes import hook_probes
 from gradstep.autograd.hook_raised import failed_node, written_in_the_pass
 from gradstep.autograd.leaves_and_freed import freed_node_ids
 from gradstep.autograd.node_class_caches import PYTHON_NODE
+from gradstep.autograd.node_memory import mark_of
 from gradstep.autograd.own_frames import drop_own_frames, frames_out
-from gradstep.autograd.safe_reads import grad_fn_of, is_plain
+from gradstep.autograd.safe_reads import ACCUMULATE_GRAD, grad_fn_of, is_plain
 from gradstep.autograd.saved import refusals_now, refusals_when_raised
 from gradstep.autograd.snippet_depth import call_levelled
 from gradstep.autograd.step_hooks import gc_paused
@@ -238,12 +240,19 @@ class CallGraph:
         self.root_keys: list = []
         # the snippet started a thread, before this call or after it: torch numbers each
         # thread's nodes from its own counter, so a key of this graph may be another
-        # thread's node, drawn or not (``freed_elsewhere``)
+        # thread's node, drawn or not; its op nodes are then told by ``marks``
         self.threads = False
+        # {node id: the op node's anomaly-metadata dict, held (None: one it cannot give,
+        # ``node_memory.mark_of``)}: no other node can have that very dict while it is held,
+        # so it tells this graph's nodes from another thread's of the same number and name
+        # (``call_graphs.DrawnNodes.ids_of``)
+        self.marks: dict = {}
 
     @classmethod
     def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
         graph = cls({node_key(fn): node_id for fn, node_id in id_of.items()})
+        graph.marks = {node_id: mark_of(fn) for fn, node_id in id_of.items()
+                       if type(fn) is not ACCUMULATE_GRAD}
         owners = None
         for tensor in root_tensors:
             root = tensor.grad_fn
@@ -297,14 +306,15 @@ class CapturedCalls:
 
     def add(self, record: dict, graph=None, *, threads: bool = False) -> None:
         """Keep ``record`` and its graph (None: nothing to draw it on). A call that failed on
-        buffers an earlier call freed has its error name that call's line (``freed_by``),
-        unless the snippet started a thread (``threads``): torch numbers each thread's nodes
-        from its own counter, so a node key of another thread's graph may be the same and
-        name a call that freed nothing of this graph."""
+        buffers an earlier call freed has its error name that call's line (``freed_by``).
+        Once the snippet started a thread (``threads``) the nodes are told apart by their
+        metadata dicts, not their keys: torch numbers each thread's nodes from its own
+        counter, so a node key of another thread's graph may be the same and name a call
+        that freed nothing of this graph."""
         error = record.get("error")
-        if (error and error.get("kind") == "freed_buffers" and record.get("timeline")
-                and not threads):
-            freeing = freeing_calls(self.records, self.graphs, record["timeline"], graph)
+        if error and error.get("kind") == "freed_buffers" and record.get("timeline"):
+            freeing = freeing_calls(self.records, self.graphs, record["timeline"], graph,
+                                    threads=threads)
             if freeing:
                 record["error"] = record["timeline"]["error"] = name_freeing_calls(error, freeing)
         if graph is not None and threads:
@@ -633,10 +643,13 @@ class _Capture:
                 begin_mark = None if self.threads else _get_sequence_nr()
                 mode = "grad" if api == "torch.autograd.grad" else "backward"
                 inputs = _as_list(bound.arguments.get("inputs")) if mode == "grad" else None
+                # which nodes of the graph a create_graph pass builds exist at each step
+                marks = (BuildMarks(id_of) if begin_mark is not None
+                         and bound.arguments.get("create_graph") else None)
                 steps, result, exc, grads = run_recorded(
                     functools.partial(call, original, args, kwargs), id_of, labels,
                     collect=grads_collector(mode, inputs, id_of, labels, watch), copy=copy,
-                    probes=probes)
+                    probes=probes, marks=marks)
                 self.steps_kept += len(steps)
                 # nodes numbered from the pass's end on are built after it (a create_graph
                 # pass builds some itself); torch numbers a thread's nodes from its own
@@ -661,6 +674,9 @@ class _Capture:
                                               probes.readings() if probes is not None else None)
                         if mark is not None:
                             record["seq_mark"] = mark
+                            built = marks and marks.marks(begin_mark, mark, len(steps))
+                            if built:
+                                record["built_marks"] = built
                         self.calls.add(record, graph, threads=self.threads)
                     except Exception as failure:  # a record we cannot build is left out
                         reraise_if_handlers(failure)

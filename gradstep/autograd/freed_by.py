@@ -6,7 +6,8 @@ the graph; the general explanation said "The first backward freed ...", and told
 freed them (``y.backward(retain_graph=True); y.backward(); y.backward()``). The recorded
 calls tell it: each call's timeline lists the nodes freed after it (``freed_nodes``) and
 before it (``freed_before``), and its ``CallGraph`` maps its node ids to node keys, which
-match across calls. Pure data, no torch.
+match across calls (once the snippet started a thread, to the nodes' metadata dicts the
+graphs hold). Pure data, no torch.
 """
 
 from __future__ import annotations
@@ -14,14 +15,30 @@ from __future__ import annotations
 from gradstep.i18n import lazy, with_words
 
 
-def freeing_calls(records: list, graphs: list, timeline: dict, graph) -> list[tuple[int, str]]:
+def _told_apart(graph, threads: bool) -> dict:
+    """Return ``{node id: what tells the node from every other}`` of a ``CallGraph``: its node
+    key where the snippet started no thread; once it started one (torch numbers each
+    thread's nodes from a counter of its own, so a key may be two nodes'), an op node's
+    metadata dict, which the graph holds (``CallGraph.marks``: its ``id``), and none for an
+    op node whose dict it could not hold."""
+    if not threads:
+        return {node_id: key for key, node_id in graph.ids.items()}
+    told = {node_id: key for key, node_id in graph.ids.items() if key[0] != "op"}
+    told.update((node_id, ("mark", id(mark))) for node_id, mark in graph.marks.items()
+                if mark is not None)
+    return told
+
+
+def freeing_calls(records: list, graphs: list, timeline: dict, graph,
+                  threads: bool = False) -> list[tuple[int, str]]:
     """Return ``(line, api)`` of the earlier calls (``records``, their ``graphs``) that freed
     what the failed call (its ``timeline``, its ``CallGraph``) found freed before it ran, in
     call order, a line's calls of one API at most twice (two say "calls": two on one line,
-    or a loop's); empty when none of them is known to (then the general wording stays)."""
+    or a loop's); empty when none of them is known to (then the general wording stays).
+    ``threads``: the snippet started a thread (nodes told apart by ``_told_apart``)."""
     if graph is None:
         return []
-    key_of = {node_id: key for key, node_id in graph.ids.items()}
+    key_of = _told_apart(graph, threads)
     needed = {key_of[n] for n in timeline.get("freed_before") or () if n in key_of}
     calls: list[tuple[int, str]] = []
     for record, earlier in zip(records, graphs):
@@ -29,7 +46,7 @@ def freeing_calls(records: list, graphs: list, timeline: dict, graph) -> list[tu
         if earlier is None or not past.get("freed_nodes") or record.get("line") is None:
             continue
         before = set(past.get("freed_before") or ())
-        earlier_key = {node_id: key for key, node_id in earlier.ids.items()}
+        earlier_key = _told_apart(earlier, threads)
         freed = {earlier_key.get(n) for n in past["freed_nodes"] if n not in before}
         call = (record["line"], record.get("api") or "")
         if needed & freed and calls.count(call) < 2:  # (twice tells "calls": a loop's, or

@@ -25,6 +25,8 @@ import ast
 import itertools
 import types
 
+from gradstep.autograd.call_site import is_user_file
+
 MISSING = object()  # what a step that finds nothing gives
 
 _MRO = type.__dict__["__mro__"]  # type's own descriptors: no metaclass code runs
@@ -138,16 +140,19 @@ def paths_to(namespace: dict, ids: set, wanted, *, depth: int = 4, limit: int = 
     order they were bound, an object's own attributes before its items. Read as ``follow``
     reads (no code of the snippet's runs); each path is one ``parse`` reads back to the same
     steps, so ``--root PATH`` draws that very target. At most ``limit`` values are looked at,
-    ``per_value`` of one value's (a top-level list of a million items takes no more)."""
+    ``per_value`` of one value's (a top-level list of a million items takes no more). The
+    top-level names are the snippet's (``searched_name``: ``_out`` too, not ``__spec__``); a
+    top-level module is looked into only where it is the user's own (``users_module``)."""
     found: dict = {}
     looked = 0
     seen: set = set()
     level = [((name, []), value) for name, value in dict.items(namespace)
-             if type(name) is str and not name.startswith("_")]
-    for _ in range(depth):
+             if searched_name(name)]
+    for top in (True, *[False] * (depth - 1)):
         below = []
         for (name, steps), value in level:
-            if id(value) in seen or issubclass(type(value), _OPAQUE):
+            if id(value) in seen or (issubclass(type(value), _OPAQUE)
+                                     and not (top and users_module(value))):
                 continue
             seen.add(id(value))
             for step, item in itertools.islice(_steps(value), per_value):
@@ -168,6 +173,25 @@ def paths_to(namespace: dict, ids: set, wanted, *, depth: int = 4, limit: int = 
     return found
 
 
+def searched_name(name) -> bool:
+    """Return True for a top-level name the search for a call's tensor starts from: every
+    name of the snippet's (``_out`` too), not Python's own ``__name__``, ``__builtins__``,
+    ``__spec__``... (a name that starts and ends with ``__``)."""
+    return type(name) is str and not (name.startswith("__") and name.endswith("__"))
+
+
+def users_module(value) -> bool:
+    """Return True for a module of the user's own (``import helper``, a file beside the
+    snippet: ``call_site.is_user_file``), whose own attributes the search reads (``helper.
+    loss``); not torch's, numpy's or the standard library's (thousands of values, none the
+    snippet's), nor a module with no file."""
+    if not issubclass(type(value), types.ModuleType):
+        return False
+    own = _own_dict(value)
+    path = MISSING if own is None else _lookup(dict.items(own), "__file__")
+    return type(path) is str and is_user_file(path)
+
+
 # what holds no tensor a path could name (a class's or a module's attributes are not its own
 # ``__dict__``'s; a function's are the snippet's rarely)
 _OPAQUE = (type, types.ModuleType, types.FunctionType, str, bytes, int, float, complex)
@@ -176,10 +200,11 @@ _OPAQUE = (type, types.ModuleType, types.FunctionType, str, bytes, int, float, c
 def _steps(value):
     """Yield ``(step, item)`` for what ``follow`` may read from ``value``: its own attributes,
     then a dict's, a list's or a tuple's items (``("attr", name)`` or ``("item", key)``)."""
-    for key, item in _own_items(value):
-        if type(key) is str:
-            yield ("attr", key), item
     kind = type(value)
+    module = issubclass(kind, types.ModuleType)  # (its __builtins__, __spec__: Python's)
+    for key, item in _own_items(value):
+        if type(key) is str and not (module and not searched_name(key)):
+            yield ("attr", key), item
     if issubclass(kind, dict):
         for key, item in dict.items(value):
             if type(key) in (str, int):

@@ -6,8 +6,10 @@ namespace holds ``torch``, ``nn`` and ``F``; what the snippet prints is kept
 stdout. The root is ``root=NAME`` (several: ``"a,b"``; one held in a top-level value:
 ``"out.loss"``, ``"outs[0]"``, ``root_paths``), else the value of the
 last expression statement, else the last tensor with a ``grad_fn`` that the
-snippet assigned at top level, else the tensor its last recorded backward call ran on,
-where a path from a top-level value reaches it (``out.loss``, ``_call_roots``). A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
+snippet assigned at top level; where the snippet made recorded backward calls, one of those
+two only when a call ran on its graph, else the tensor the last call ran on that a top-level
+name or path reaches (``loss``, ``out.loss``: ``_call_roots``), else one of those two all the
+same (``_pick_root``). A snippet that ends with ``sys.exit()`` / ``sys.exit(0)``
 ends normally there, as under ``python FILE`` (``ended_well``).
 """
 
@@ -34,6 +36,7 @@ from gradstep.autograd import (
     snippet_threads,
 )
 from gradstep.autograd.anomaly_stack import snippet_stacks
+from gradstep.autograd.call_graphs import on_a_called_graph
 from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
@@ -320,34 +323,60 @@ def _name_everything(result: RunResult, observer: Observer) -> None:
     result.lines = observer.lines
 
 
+def _earlier_root(namespace: dict, bindings) -> tuple[list, str] | None:
+    """Return ``([tensor], name)`` for the latest of ``Bindings.earlier_roots`` whose name
+    still holds that very tensor (its id) and which has a node, or None."""
+    for name, ident in bindings.earlier_roots():
+        tensor = dict.get(namespace, name)
+        if id(tensor) == ident and _is_tensor(tensor) and _root_grad_fn(tensor) is not None:
+            return [tensor], name
+    return None
+
+
 def _pick_root(result: RunResult, root: str | None, last_value: list,
                last_name: str | None, bindings) -> None:
-    """Set ``roots`` and ``root_name``, or an error when nothing can be drawn."""
+    """Set ``roots`` and ``root_name``, or an error when nothing can be drawn.
+
+    ``--root`` wins. Else, where the snippet made no recorded backward call on a tensor
+    with a grad_fn, the last expression's tensors, else the last tensor with a grad_fn bound
+    at top level. Where it made such calls, the first of those two that one of the calls ran
+    on (its root, or a graph sharing an op node with it: ``call_graphs.on_a_called_graph``),
+    else the tensors of the last call that a top-level name or a path holds
+    (``_call_roots``), else the first of the two all the same (the calls' tensors are gone:
+    a loss local to a function)."""
     drawn = _call_roots(result)
     if root:
         result.root_chosen = True
         _named_roots(result, root)
         _label_paths(result, [n.strip() for n in root.split(",") if n.strip()])
         return
+    defaults = []
     if last_value and _tensors_with_grad_fn(last_value[-1]):
-        result.roots = _tensors_with_grad_fn(last_value[-1])
-        result.root_name = last_name
-        return
+        defaults.append((_tensors_with_grad_fn(last_value[-1]), last_name))
     last = bindings.last_with_grad_fn
     tensor = last[1]() if last else None
     if tensor is not None and _root_grad_fn(tensor) is not None:
-        result.roots, result.root_name = [tensor], last[0]
-        return
-    for name, ident in bindings.earlier_roots():  # the last is a view with no node: a leaf
-        tensor = dict.get(result.namespace, name)
-        if id(tensor) == ident and _is_tensor(tensor) and _root_grad_fn(tensor) is not None:
-            result.roots, result.root_name = [tensor], name
+        defaults.append(([tensor], last[0]))
+    else:  # none, or a view with no node (a leaf): the last op or view bound before it
+        earlier = _earlier_root(result.namespace, bindings)
+        if earlier:
+            defaults.append(earlier)
+    graphs = [graph for graph in result.call_graphs if graph is not None and graph.root_keys]
+    for tensors, name in defaults:
+        fns = [_root_grad_fn(t) for t in tensors]
+        if not graphs or on_a_called_graph(
+                fns, {(id(t), node_key(fn)) for t, fn in zip(tensors, fns)}, graphs):
+            result.roots, result.root_name = tensors, name
             return
     if drawn:  # ``out.loss.backward()``: what --root out.loss draws, exactly
         result.roots = [tensor for tensor, _ in drawn]
         result.root_name = ",".join(path for _, path in drawn)
-        result.root_chosen = True
+        named = all(root_paths.parse(path)[1] == [] for _, path in drawn)
+        result.root_chosen = not named  # (a name: as the default draws a variable)
         _label_paths(result, [path for _, path in drawn])
+        return
+    if defaults:  # the calls' tensors are gone (a function's locals): as with no call
+        result.roots, result.root_name = defaults[0]
         return
     if result.error is None:
         result.error = _nothing_to_draw(result)
@@ -367,15 +396,14 @@ def _label_paths(result: RunResult, names: list) -> None:
 
 
 def _call_roots(result: RunResult) -> list:
-    """Fill ``call_root_paths`` and return ``[(tensor, path)]`` for the last recorded backward
-    call whose root tensors a path from a top-level value reaches (that very object, its
-    ``id`` and its ``grad_fn`` as the call recorded them: ``CallGraph.root_keys``)
-    (``out.loss`` of ``out = model(x, labels=y); out.loss.backward()``), read as ``--root
-    PATH`` reads it (``root_paths``); [] when none does. A tensor a top-level name holds
-    itself is no path (it is a candidate by its name already)."""
-    top = {id(value) for value in dict.values(result.namespace)}  # (alive: their ids are theirs)
-    calls = [[key for key in graph.root_keys if key[0] not in top]
-             for graph in result.call_graphs if graph is not None]
+    """Fill ``call_root_paths`` and return ``[(tensor, name or path)]`` for the last recorded
+    backward call whose root tensors a top-level name (``loss`` of ``loss.backward()``) or a
+    path from a top-level value reaches (that very object, its ``id`` and its ``grad_fn`` as
+    the call recorded them: ``CallGraph.root_keys``) (``out.loss`` of ``out = model(x,
+    labels=y); out.loss.backward()``), read as ``--root PATH`` reads it (``root_paths``); []
+    when none does. ``call_root_paths`` holds the paths only: a name is a candidate by its
+    name already (``session.root_candidates``)."""
+    calls = [list(graph.root_keys) for graph in result.call_graphs if graph is not None]
     keys = {key for call in calls for key in call}
     if not keys:
         return []
@@ -384,12 +412,19 @@ def _call_roots(result: RunResult) -> list:
         fn = _root_grad_fn(value) if _is_tensor(value) else None
         return fn is not None and (id(value), node_key(fn)) in keys
 
+    named = {}  # a top-level name holds the tensor itself: the first bound
+    ids = {key[0] for key in keys}
+    for name, value in dict.items(result.namespace):
+        if root_paths.searched_name(name) and id(value) in ids and wanted(value):
+            named.setdefault((id(value), node_key(_root_grad_fn(value))), (value, name))
     found = {(i, node_key(_root_grad_fn(t))): (t, path) for i, (path, t) in
-             root_paths.paths_to(result.namespace, {key[0] for key in keys}, wanted).items()}
+             root_paths.paths_to(result.namespace, ids - {key[0] for key in named},
+                                 wanted).items()}
     for call in calls:
         for key in call:
             if key in found and found[key][1] not in result.call_root_paths:
                 result.call_root_paths.append(found[key][1])
+    found.update(named)
     for call in reversed(calls):
         drawn = {key: found[key] for key in call if key in found}
         if drawn:

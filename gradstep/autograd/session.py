@@ -17,6 +17,7 @@ from gradstep.autograd.call_graphs import renumber_calls, resolve_call_views, ro
 from gradstep.autograd.grad_stats import grad_stats
 from gradstep.autograd.leaves_and_freed import leaf_tensors
 from gradstep.autograd.process_state import snippet_print_options
+from gradstep.autograd.root_paths import searched_name
 from gradstep.autograd.runner import run_snippet
 from gradstep.autograd.safe_reads import grad_fn_of, is_plain, plain_reads
 from gradstep.autograd.serialize import drawn_graph
@@ -221,10 +222,11 @@ def _trace_with_calls(result, *, plain: bool = False, json_edges: bool = False) 
 
 def root_candidates(namespace: dict | None) -> list[str]:
     """Return the snippet's top-level names that hold a tensor with a grad_fn, in the order
-    they were first bound: the roots a window may offer to draw (``--root NAME``)."""
+    they were first bound: the roots a window may offer to draw (``--root NAME``); ``_h`` too,
+    as the default root's search reads it (``root_paths.searched_name``)."""
     names = []
     for name, value in (namespace or {}).items():
-        if name.startswith("_") or not is_plain(value):
+        if not searched_name(name) or not is_plain(value):
             continue
         try:
             if grad_fn_of(value) is not None:

@@ -9,7 +9,9 @@ In the snippet's top-level code (also inside top-level ``if``/``for``/``while``/
 - after every assignment a call ``__gradstep_bind__({"name": name, ...}, kind)``
   reports the names it bound; after ``x[i] = v`` or ``x.a = v``, ``x`` is seen again
   (the assignment changed it in place; ``changed_in_place``);
-- a final expression statement ``expr`` becomes ``__gradstep_last__(expr)``.
+- a final expression statement ``expr`` becomes ``__gradstep_last__(expr)``;
+- a statement ``breakpoint()`` or ``pdb.set_trace()`` is left as it is (its arguments
+  seen): a debugger steps on from its return, and stopped in gradstep's call around it.
 
 Line and column numbers are kept, so tracebacks point at the user's own text.
 Nothing is evaluated twice and the order of evaluation is unchanged.
@@ -46,7 +48,7 @@ def rewrite(tree: ast.Module) -> ast.Module:
     """Return ``tree`` (changed in place) with the value, binder and last-value calls."""
     _Seer.own_names = own_names(tree)
     tree.body = _instrument(tree.body)
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
+    if tree.body and isinstance(tree.body[-1], ast.Expr) and not _enters_debugger(tree.body[-1]):
         last = tree.body[-1]
         call = ast.Call(func=ast.Name(id=LAST, ctx=ast.Load()), args=[last.value], keywords=[])
         last.value = ast.copy_location(call, last.value)
@@ -98,10 +100,36 @@ _VALUE_FIELDS = {
 
 
 def _see_values(stmt: ast.stmt) -> None:
+    if _enters_debugger(stmt):  # its receiver and arguments are seen, not its own value
+        call = stmt.value
+        call.func = _Seer().visit(call.func)
+        call.args = [_Seer().visit(arg) for arg in call.args]
+        for keyword in call.keywords:
+            keyword.value = _Seer().visit(keyword.value)
+        return
     for field in _VALUE_FIELDS.get(type(stmt), ()):
         value = getattr(stmt, field, None)
         if value is not None:
             setattr(stmt, field, _Seer().visit(value))
+
+
+_DEBUGGER_ENTRIES = frozenset({"breakpoint", "set_trace"})
+
+
+def _enters_debugger(stmt: ast.stmt) -> bool:
+    """Whether ``stmt`` is a statement ``breakpoint()`` or ``pdb.set_trace()`` (``ipdb``'s,
+    ``Pdb().set_trace()``, a bare ``set_trace()``).
+
+    Such a debugger traces its caller from the call's return on, stopping at the next
+    event: a call of ``__gradstep_see__`` (or ``__gradstep_last__``) around it was that
+    event, so pdb stopped in gradstep's ``observe.py`` ("--Call--", ``p loss`` a
+    NameError) where python stops at the snippet's next line (fidhunt10). Its value, None
+    for these, is not seen; the next statement's line comes first, as in python."""
+    if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
+        return False
+    func = stmt.value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return name in _DEBUGGER_ENTRIES
 
 
 class _Seer(ast.NodeTransformer):

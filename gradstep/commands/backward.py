@@ -6,7 +6,8 @@ snippet ran: a pass of gradstep's own after them would find the buffers they fre
 non-scalar root the snippet never called backward on), ``from_snippet`` true; so are all
 its recorded calls where it left no graph to draw (calls on leaves themselves,
 ``x.backward(g)``: one AccumulateGrad step each; a loss that lived only in ``main()``'s
-locals): python exits 0 there, and so does the command. Otherwise
+locals), and where its calls all ran on graphs other than the one drawn (no ``--root``):
+python exits 0 there, and so does the command. Otherwise
 it runs a pass on the snippet's root. Options: ``--retain-graph``, ``--mode backward|grad`` (``grad``: torch.autograd.grad
 with respect to every leaf that requires grad), ``--passes N`` (a second pass
 without ``--retain-graph`` reproduces torch's error), ``--gradient ones`` (for a
@@ -60,6 +61,12 @@ def run(args) -> int:
             result = {**result, "ok": True, "error": None}
         elif timeline is None and not own_pass and not result["ok"] and _ran_steps(calls):
             timeline = recorded_passes(calls)  # failed, its passes undrawn: as a drawn one
+        elif timeline is None and not own_pass and result["ok"] and _recorded(calls) \
+                and not args.root:  # (--root NAME: a graph the user chose, its pass asked for)
+            # its calls ran on graphs other than the one drawn (a loss local to a function,
+            # beside a top-level ``h = x.exp()``): gradstep starts no pass of its own where
+            # the snippet made its own (one from a non-scalar ``h`` failed, exit 1)
+            timeline = recorded_passes(calls)
         if timeline is None and result["ok"]:
             timeline = session.backward(mode=args.mode or "backward",
                                         retain_graph=bool(args.retain_graph),

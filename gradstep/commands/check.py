@@ -60,7 +60,7 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
     if not trace:
         report_error(result["error"], name)
         return result.get("exit_code") or SNIPPET_FAILED
-    timeline, stats = _one_pass(session, result), None
+    timeline, stats = _one_pass(session, result, chosen=bool(getattr(args, "root", None))), None
     if timeline is not None:
         stats = session.grad_stats()
         stats = stats if isinstance(stats, dict) and "params" in stats else None
@@ -75,6 +75,9 @@ def _check(args, session, result: dict, source: str, name: str) -> int:
         # the flow table's norms; the tensors' numbers as the snippet's print writes them
         with torch_words(), printed_with(shown):
             sys.stdout.write(format_report(diagnosis, trace, source, timeline))
+            if timeline is None and result.get("ok") and _calls_elsewhere(
+                    result, bool(getattr(args, "root", None))):
+                sys.stdout.write(_no_pass_note(result) + "\n")
         sys.stdout.flush()
     failed = result.get("error") or (timeline or {}).get("error")
     if failed and result.get("ok") and _snippets_own(timeline, result):
@@ -97,10 +100,29 @@ def _snippets_own(timeline: dict | None, result: dict) -> bool:
                                         for call in result.get("calls") or [])
 
 
-def _one_pass(session, result: dict) -> dict | None:
+def _calls_elsewhere(result: dict, chosen: bool) -> bool:
+    """Return True where the snippet made recorded backward calls and no ``--root`` was given
+    (``chosen``): gradstep then starts no pass of its own (the calls ran on graphs other than
+    the one drawn: a loss local to a function, beside a top-level ``h = x.exp()``)."""
+    return not chosen and any(call.get("timeline") for call in result.get("calls") or ())
+
+
+def _no_pass_note(result: dict) -> str:
+    """Return the report's line saying why no gradient was checked (``_calls_elsewhere``)."""
+    from gradstep.autograd.freed_by import calls_named
+    from gradstep.autograd.leaf_calls import recorded_call_lines
+
+    return _("Gradients not checked: the snippet's {calls} ran on graphs other than the one "
+             "drawn, and gradstep runs no backward pass of its own where the snippet made its "
+             "own (--root NAME checks a pass gradstep runs from that tensor).",
+             calls=calls_named(recorded_call_lines(result.get("calls") or [])))
+
+
+def _one_pass(session, result: dict, *, chosen: bool = False) -> dict | None:
     """Return the snippet's own first pass on the traced graph that torch finished (else its
     first one, which raised), else run one from the root (None when the run failed: its
-    graph may be half built)."""
+    graph may be half built, or where the snippet made its own passes on other graphs and
+    no ``--root`` was ``chosen``: ``_calls_elsewhere``)."""
     names = {n["id"]: n["name"] for n in result["trace"]["nodes"]}
     # a call on a graph of its own numbers its nodes n0, n1, ... too: only one drawn on the
     # traced graph (its ids renumbered onto it) is a pass through it
@@ -111,6 +133,10 @@ def _one_pass(session, result: dict) -> dict | None:
         return next((timeline for timeline in passes if not timeline.get("error")), passes[0])
     if not result.get("ok"):
         return None
+    if _calls_elsewhere(result, chosen):  # its own passes only: a drawn one with no steps
+        drawn = [call["timeline"] for call in result.get("calls") or ()
+                 if call.get("drawn") and call.get("timeline")]
+        return next((t for t in drawn if not t.get("error")), drawn[0] if drawn else None)
     root = next((n for n in result["trace"]["nodes"] if n["id"] == result["trace"]["root"]), {})
     scalar = _count(root.get("shape") or []) == 1
     timeline = session.backward(gradient=None if scalar else "ones")

@@ -220,6 +220,8 @@ def choose_pass(args, result: dict, graph, session):
     elif args.step is not None or args.frames or _animated(args):
         if drawn:
             position = 0
+        elif result["ok"] and _calls_elsewhere(args, result):
+            raise CommandError(_usage(_calls_not_drawn(_asked(args), result)), BAD_USAGE)
         elif result["ok"]:
             history = PassHistory(graph, [session.backward()])
             position = 0
@@ -237,6 +239,28 @@ def choose_pass(args, result: dict, graph, session):
         raise CommandError(_usage(_past_the_end(args.step, count), _how_it_ran(result)),
                            BAD_USAGE)
     return history, position, count if args.step is None else args.step
+
+
+def _calls_elsewhere(args, result: dict) -> bool:
+    """Return True where the snippet made recorded backward calls, none on the graph drawn
+    by default (a loss local to a function, beside a top-level ``h = x.exp()``): gradstep
+    starts no pass of its own where the snippet made its own (with ``--root NAME`` it does:
+    a graph the user chose)."""
+    return not args.root and any(call.get("timeline") for call in result.get("calls") or ())
+
+
+def _calls_not_drawn(option: str, result: dict):
+    """Return why ``option`` cannot be drawn where the snippet's calls ran on other graphs."""
+    from gradstep.autograd.freed_by import calls_named
+    from gradstep.autograd.leaf_calls import recorded_call_lines
+
+    return lazy("{option}: the snippet's {calls} ran on graphs other than the one drawn (their "
+                "tensors are gone when it ends, or no top-level value holds them), and gradstep "
+                "runs no backward pass of its own where the snippet made its own; gradstep "
+                "backward FILE prints the steps of those passes. Keep the tensor a call ran on "
+                "in a top-level variable (it is then drawn), or pass --root NAME to step "
+                "through a pass gradstep runs from that tensor",
+                option=option, calls=calls_named(recorded_call_lines(result.get("calls") or [])))
 
 
 def _say_own_pass(args) -> None:

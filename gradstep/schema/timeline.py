@@ -112,6 +112,7 @@ class CallRecord(_CallRequired, total=False):
     drawn: Annotated[bool, "its graph is the drawn graph's own (it can be stepped on it)"]
     freed_drawn: Annotated[bool, "not drawn, it freed buffers of the drawn graph (--root loss after loss's parts' own backward calls)"]
     seq_mark: Annotated[int, "torch's autograd sequence number when the call ended: a node whose seq is this or more was built after the call, not by it (absent once the snippet started a thread: torch numbers each thread on its own)"]
+    built_marks: Annotated[list[int], "a create_graph call: torch's autograd sequence number after each of its steps, from 0 (as the call began) to the last (as it ended, seq_mark): a node whose seq is at or past entry k did not exist yet after k steps (absent where not known)"]
     skipped_calls: Annotated[int, "skipped: how many calls were not recorded"]
     note: Annotated[str, "skipped: says so in words"]
 

@@ -56,7 +56,14 @@ class QtGraphFollower(QtCore.QObject):
             self.view.follow(node)
         if self._shown is index:
             change = self.model.changes(self.model.previous_step)
-            self.view.update_node_states(change.node_states, change.saved)
+            saved = change.saved
+            # a create_graph pass builds its gradients' graph step by step: a node built
+            # since gets its saved tensors as torch has them now, one not built yet none
+            built, unbuilt = self.model.built_between(self.model.previous_step)
+            if built or unbuilt:
+                saved = {**saved, **{n: self.model.saved_of(n) for n in built},
+                         **{n: [] for n in unbuilt}}
+            self.view.update_node_states(change.node_states, saved)
         else:  # a new pass: every node at once
             state = self.model.state()
             outside = self.outside(index)
@@ -122,10 +129,19 @@ class QtGraphFollower(QtCore.QObject):
         wired = wired_slots(self.model.graph, node_id)  # no formula for an input torch never
         if index is not None and node_id in self.outside(index):  # sends a gradient to
             record = self.model.current_pass()
+            built_at = self.model.built_at(node_id)
             if self.model.built_later(node_id):  # (no saved tensors: it did not exist)
-                return node_tooltip(attrs, saved=[], wired=wired) + "<br>" + self.tr(
-                    "not built yet: {0} ran before torch made this node"
-                ).format(record.title if record else "")
+                said = (self.tr("not built yet: step {0} of this pass builds it "
+                                "(create_graph=True)").format(built_at)
+                        if built_at is not None else
+                        self.tr("not built yet: {0} ran before torch made this node"
+                                ).format(record.title if record else ""))
+                return node_tooltip(attrs, saved=[], wired=wired) + "<br>" + said
+            if built_at is not None:  # (its saved tensors as torch has them now)
+                return node_tooltip(attrs, saved=self.model.saved_of(node_id),
+                                    wired=wired) + "<br>" + self.tr(
+                    "built at step {0} of this pass (create_graph=True); this pass does "
+                    "not run it").format(built_at)
             return node_tooltip(attrs, wired=wired) + "<br>" + self.tr(
                 "not part of this pass: {0} does not reach it (it may not exist yet then)"
             ).format(record.title if record else "")

@@ -1,8 +1,10 @@
 """The root picker: which tensor's graph is drawn (``--root`` of the command line).
 
 "auto" draws what gradstep picks (the last expression, else the last tensor with a
-grad_fn); the other entries are the snippet's variables that hold a tensor with a
-grad_fn after the last run (``root_candidates``). Choosing one runs the snippet again.
+grad_fn; where the snippet called backward itself, a tensor one of its calls ran on:
+``runner._pick_root``); the other entries are the snippet's variables that hold a tensor
+with a grad_fn after the last run, then the paths of the tensors its calls ran on
+(``root_candidates``). Choosing one runs the snippet again.
 """
 
 from __future__ import annotations

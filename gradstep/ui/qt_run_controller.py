@@ -97,7 +97,7 @@ class QtRunController(QtCore.QObject):
             self.w.graph_view.set_graph(self.w.model.graph)
             self.w.follower.redraw()
             self.w.node_count.setText(self.tr("{0} nodes ").format(self.w.model.graph.number_of_nodes()))
-            if result.get("ok") and not self.w.model.passes:
+            if result.get("ok") and not self.w.model.passes and not self._calls_elsewhere():
                 self.backward()  # the snippet ran no backward of its own: make the pass to step
         else:
             self.w.graph_view.show_message(no_graph_text(result))
@@ -106,12 +106,24 @@ class QtRunController(QtCore.QObject):
         timeline = self.w.model.timeline
         if result.get("ok") and no_steps_note(timeline):
             self.w.say(lambda: self.tr("Ran; this pass shows {0}.").format(no_steps_note(timeline)))
+        elif result.get("ok") and self.w.model.graph is not None and self._calls_elsewhere():
+            self.w.say(lambda: self.tr(
+                "Ran. The snippet's backward calls ran on graphs other than the one drawn "
+                "(listed with the passes); Backward again (Alt+B) runs a pass of gradstep's own."))
         elif result.get("ok") and self.w.model.index() is not None and not self.w.model.step_count:
             self.w.say(lambda: self.tr("Ran; no step ran in this pass."))
         elif result.get("ok"):
             self.w.say(lambda: self.tr("Ran. Step through backward with Alt+Right."))
         settle_intake(self._nodes(), new_run=True)
         self.w.sigRunFinished.emit(result)
+
+    def _calls_elsewhere(self) -> bool:
+        """Return True where the snippet's recorded backward calls all ran on graphs other
+        than the one drawn by default (a loss local to a function, beside a top-level
+        ``h = x.exp()``): gradstep then starts no pass of its own (one from a root the snippet
+        never called backward on); with a root chosen in the root box it does, as asked."""
+        model = self.w.model
+        return bool(not model.passes and model.other_calls and not self.w.root_picker.chosen())
 
     def forget_run(self) -> None:
         """Another snippet was opened (not run): the last run's graph, steps and panels go,

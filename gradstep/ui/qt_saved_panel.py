@@ -81,8 +81,9 @@ def graph_words(model: QtSessionModel) -> str:
     index = model.index()
     if index is None:
         return tr("no backward pass yet")
+    # (not counting nodes torch had not built yet at this step: they saved nothing then)
     counts = tr("{0} of {1} nodes with saved tensors have freed them").format(
-        index.freed_count(model.step), index.saved_tensor_nodes())
+        index.freed_count(model.step), index.saved_tensor_nodes() - model.unbuilt_saving())
     error = index.error_at(model.step)
     if error is not None:
         title = (localized(error) or {}).get("title") or ""

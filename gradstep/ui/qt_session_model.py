@@ -15,7 +15,7 @@ import networkx as nx
 from PySide6 import QtCore
 
 from gradstep.autograd.graph_json import graph_from_json
-from gradstep.autograd.step_state import PassHistory, drawn_calls
+from gradstep.autograd.step_state import PassHistory, drawn_calls, is_tensor_entry
 from gradstep.policies.gc_pause import without_gc
 from gradstep.policies.number_text import DEFAULT, options_of, use_print_options
 from gradstep.ui.pass_names import pass_title
@@ -42,6 +42,8 @@ class PassRecord:
     api: str | None = None
     members: tuple | None = None  # the nodes of the call's own graph (None: the whole graph)
     seq_mark: int | None = None  # a snippet call: torch's sequence number when it ended
+    # a create_graph call: the number after each of its steps (``built_marks``), else None
+    built_marks: tuple | None = None
 
     @property
     def title(self) -> str:
@@ -110,6 +112,7 @@ class QtSessionModel(QtCore.QObject):
         self.selected = ""
         self.inspected: dict = {}
         self._state_cache: tuple | None = None
+        self._later_cache: tuple | None = None  # (key, ``_later_candidates``)
 
     # -- a run -----------------------------------------------------------------------------
     @without_gc  # it and its observers make millions of small objects for a big graph
@@ -137,7 +140,8 @@ class QtSessionModel(QtCore.QObject):
                     call["timeline"], "snippet", line=call.get("line"),
                     code=call.get("code"), api=call.get("api"),
                     members=tuple(n["id"] for n in call.get("nodes") or ()),
-                    seq_mark=call.get("seq_mark")))
+                    seq_mark=call.get("seq_mark"),
+                    built_marks=tuple(call["built_marks"]) if call.get("built_marks") else None))
                 self.columns.append(("pass", len(self.passes) - 1))
             self.history = self._history()
             drawn = {id(p.timeline) for p in self.passes}
@@ -197,20 +201,86 @@ class QtSessionModel(QtCore.QObject):
                     attrs["written_after"] = {**moved, "during": True, "own": True}
 
     def built_later(self, node_id: str) -> bool:
-        """Return True when the snippet call being stepped ran before torch built ``node_id``
-        (the second ``p[1]`` of retain_graph_error during the first ``backward()``): the node
-        did not exist then. Leaves (no sequence number) are never said to be."""
+        """Return True when torch had not built ``node_id`` yet at the step shown of the
+        snippet call being stepped: the second ``p[1]`` of retain_graph_error during the first
+        ``backward()``, built after that call ran, or a node of ``g``'s graph that
+        ``g, = autograd.grad(y, x, create_graph=True)`` builds at a later step of its own
+        pass. Leaves (no sequence number) are never said to be."""
         return bool(self.built_later_of((node_id,)))
 
-    def built_later_of(self, node_ids) -> set:
-        """Return those of ``node_ids`` torch built after the snippet call being stepped ran
-        (``built_later``), reading each node's ``seq`` once (a pass shown over a large graph)."""
+    def _mark(self, step: int | None = None) -> int | None:
+        """Return torch's sequence number after ``step`` (None: the step shown) steps of the
+        snippet call being stepped: a node numbered this or more did not exist then (None:
+        not known; a call without ``built_marks`` gives the number as it ended)."""
         record = self.current_pass()
-        if record is None or record.seq_mark is None or self.graph is None:
+        if record is None or self.graph is None:
+            return None
+        if record.built_marks:
+            k = self.step if step is None else step
+            return record.built_marks[max(0, min(k, len(record.built_marks) - 1))]
+        return record.seq_mark
+
+    def built_later_of(self, node_ids, step: int | None = None) -> set:
+        """Return those of ``node_ids`` torch had not built after ``step`` (None: the step
+        shown) steps of the snippet call being stepped (``built_later``), reading each node's
+        ``seq`` once (a pass shown over a large graph)."""
+        mark = self._mark(step)
+        if mark is None:
             return set()
-        nodes, mark = self.graph.nodes, record.seq_mark
+        nodes = self.graph.nodes
         seqs = ((n, nodes[n].get("seq")) for n in node_ids if n in nodes)
         return {n for n, seq in seqs if seq is not None and seq >= mark}
+
+    def built_at(self, node_id: str) -> int | None:
+        """Return the step of the snippet call being stepped that built ``node_id`` (1 for
+        its first: a ``create_graph`` pass builds its gradients' graph step by step); None
+        where that call did not build it, or which step is not known."""
+        record = self.current_pass()
+        marks = record.built_marks if record is not None else None
+        seq = self.node(node_id).get("seq") if marks and node_id in self.graph else None
+        if seq is None or not marks[0] <= seq < marks[-1]:
+            return None
+        return next(k for k in range(1, len(marks)) if seq < marks[k])
+
+    def _later_candidates(self) -> list[tuple[str, int, bool]]:
+        """Return ``(node, seq, saves a tensor)`` of the drawn nodes numbered at or past
+        torch's counter as the snippet call being stepped began (or, without ``built_marks``,
+        ended): the only nodes it may not have built yet at a step. Once per pass."""
+        record = self.current_pass()
+        if record is None or self.graph is None:
+            return []
+        key = (self.pass_index, id(record), id(self.graph))
+        if self._later_cache is None or self._later_cache[0] != key:
+            first = record.built_marks[0] if record.built_marks else record.seq_mark
+            found = [] if first is None else [
+                (n, seq, any(is_tensor_entry(e) for e in attrs.get("saved") or ()))
+                for n, attrs in self.graph.nodes(data=True)
+                if (seq := attrs.get("seq")) is not None and seq >= first]
+            self._later_cache = (key, found)
+        return self._later_cache[1]
+
+    def built_between(self, before: int) -> tuple[set, set]:
+        """Return ``(built, unbuilt)``: the drawn nodes torch built between step ``before`` and
+        the step shown of the pass being stepped, and those it had built at ``before`` and
+        not yet at the step shown (a step back). Empty but in a ``create_graph`` call's own
+        steps (``built_marks``)."""
+        record = self.current_pass()
+        if record is None or not record.built_marks or self.graph is None:
+            return set(), set()
+        was, now = self._mark(before), self._mark()
+        if was == now:
+            return set(), set()
+        low, high = min(was, now), max(was, now)
+        moved = {n for n, seq, _ in self._later_candidates() if low <= seq < high}
+        return (moved, set()) if now > was else (set(), moved)
+
+    def unbuilt_saving(self) -> int:
+        """Return how many drawn nodes that save a tensor torch had not built yet at the step
+        shown (they hold no saved tensors then: the Saved panel does not count them)."""
+        mark = self._mark()
+        if mark is None:
+            return 0
+        return sum(1 for _, seq, saves in self._later_candidates() if saves and seq >= mark)
 
     def _reached(self, timeline: dict) -> tuple | None:
         """Return the nodes a pass gradstep ran can reach from the roots it started at, when

@@ -247,7 +247,9 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
         elif self.model.timeline is None:
             why = self.tr("no backward pass yet")
         elif self.model.built_later(self.node_id):
-            why = self.tr("not built yet when this pass ran")
+            built_at = self.model.built_at(self.node_id)
+            why = (self.tr("not built yet — step {0} of this pass builds it").format(built_at)
+                   if built_at is not None else self.tr("not built yet when this pass ran"))
         elif (later := self._runs_later()) is not None:  # (not "not run in this pass": it runs)
             why = self.tr("not run yet — runs at step {0}").format(later + 1)
         elif self.model.timeline.get("no_steps"):  # torch ran it or not: not shown, and why

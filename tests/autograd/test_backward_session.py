@@ -85,9 +85,12 @@ def test_non_scalar_root_error_and_gradient_ones():
     session = session_for(SOFTMAX)
     failed = session.backward()
     assert failed["error"]["kind"] == "non_scalar" and failed["error"]["fix"]
-    # the root is named, not a made-up `out` (the snippet has none)
-    assert "`p` has more than one element" in failed["error"]["explanation"]
-    assert "`p.sum()`" in failed["error"]["fix"] and "`out" not in failed["error"]["fix"]
+    # the root is named, not a made-up `out` (the snippet has none), with the line that made
+    # it: python never ran this pass, so the fix is gradstep's options (rootcall)
+    assert "drawn root `p`, which has 3 elements" in failed["error"]["explanation"]
+    assert failed["error"]["line"] == 3 and failed["error"]["code"].startswith("p = F.softmax")
+    assert "`p.sum().backward()`" in failed["error"]["fix"] and "`out" not in failed["error"]["fix"]
+    assert "--gradient ones" in failed["error"]["fix"]
     got = session.backward(gradient="ones")
     a = torch.tensor([0.1440, 0.5349, 0.7022], requires_grad=True)
     p = F.softmax(a, dim=0)

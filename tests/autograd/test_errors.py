@@ -987,7 +987,8 @@ def test_a_call_on_another_threads_graph_is_not_named_as_the_one_that_freed_the_
     """torch numbers each thread's nodes from its own counter: the thread's ``(x * 2).sum()``
     had the node keys of the main thread's, and the explanation named the thread's call
     (line 6) with line 9 as freeing what line 10 needed. After a thread started, the
-    general wording stays (shown less rather than wrong)."""
+    general wording stayed (shown less rather than wrong); the nodes are now told apart by
+    their metadata dicts, so line 9 alone is named (statehunt5)."""
     from gradstep.autograd.runner import run_snippet
 
     source = ("import threading\nimport torch\nx = torch.ones(2, requires_grad=True)\n"
@@ -997,6 +998,14 @@ def test_a_call_on_another_threads_graph_is_not_named_as_the_one_that_freed_the_
     run = run_snippet(source, filename=FILENAME)
     assert run.error["kind"] == "freed_buffers" and run.error["line"] == 10
     assert "line 6" not in run.error["explanation"] and "line 6" not in run.error["fix"]
+    # line 9's call freed them (statehunt5: the nodes told apart by their metadata dicts, the
+    # general wording stayed once a thread started); torch: with retain_graph=True there, the
+    # snippet runs
+    assert run.error["explanation"].startswith("The backward call at line 9, run without")
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        exec(compile(source, FILENAME, "exec"), {})
+    exec(compile(source.replace("y.backward()\ny.backward()", "y.backward(retain_graph=True)\n"
+                                "y.backward()"), FILENAME, "exec"), {})
 
 
 def test_no_grad_inside_a_called_function_is_the_cause_named():

@@ -1268,6 +1268,16 @@ def test_the_search_for_a_calls_root_runs_none_of_the_snippets_code(key, path):
         assert result.roots[0] is eval(path, result.namespace)
 
 
+def test_the_root_box_offers_underscore_names_as_the_default_search_reads_them():
+    """``--root _h`` was accepted and the default root's search now reads ``_out.loss``; the
+    root box offered neither ``_h``. Python's own ``__name__``... are no candidates."""
+    from gradstep.autograd.session import Session
+
+    reply = Session().run("x = torch.ones(2, requires_grad=True)\n_h = x.exp()\n"
+                          "__y__ = x * 2\nz = x * 3\n")
+    assert reply["root_candidates"] == ["_h", "z"] and reply["root_name"] == "z"
+
+
 LEAF_VIEW_BOUND_LAST = """\
 import torch
 x = torch.linspace(-1, 1, 3, requires_grad=True)

@@ -328,6 +328,26 @@ STOPPED = {
         "def work():\n    z = (x.exp() * x).sum()\n    z.backward()\n\n\n"
         "for job in (build, work):\n    t = threading.Thread(target=job)\n    t.start()\n"
         "    t.join()\nc = (b * b).sum()\nc.backward()\ny = (a * b).sum()\nprint(x.grad)\n"),
+    # the same gradient penalty after a thread the snippet started (which built nodes of
+    # its own numbers): the penalty's frees were carried by node key, so none was once a
+    # thread started, and y.backward()'s steps showed the three MulBackward0 alive where
+    # torch had freed them (statehunt5: told by their metadata dicts, CallGraph.marks)
+    "create_graph_pass_not_drawn_thread": (
+        "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+        "t = threading.Thread(target=lambda: (x * 2).sum())\nt.start()\nt.join()\n"
+        "y = (x.exp() * x).sum()\ng, = torch.autograd.grad(y, x, create_graph=True)\n"
+        "(g * g).sum().backward()\ntry:\n    y.backward()\nexcept RuntimeError as e:\n"
+        "    print(str(e)[:20])\nprint(x.grad)\n"),
+    # create_graph passes drawn with the graph they build (statehunt5: which of its nodes
+    # exist at each step, assert_built_as_torch)
+    "create_graph_built_per_step": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+        "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x, create_graph=True)\n"
+        "p = (g * g).sum()\np.backward()\nprint(x.grad)\n"),
+    "backward_create_graph_built_per_step": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\nw = torch.tensor(3.0, requires_grad=True)\n"
+        "y = (x.exp() * w * x.sin()).sum()\ny.backward(create_graph=True)\ngx = x.grad\n"
+        "q = (gx * gx).sum()\nx.grad = None\nq.backward()\nprint(x.grad, w.grad)\n"),
     "grad_then_backward": (
         "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
         "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x)\ntry:\n"
@@ -346,6 +366,17 @@ THREAD_KEYS_CALL_FIRST = (
     "    a = x.exp()\n    b = x.cos()\n\n\n"
     "t = threading.Thread(target=build)\nt.start()\nt.join()\n"
     "c = (b * b).sum()\nc.backward()\ny = (a * b).sum()\nprint(x.grad)\n")
+# a thread's own graph numbered as the drawn one: the thread's x.exp() * 3 and the main
+# thread's e, e * 3 take the same numbers and names (the thread builds nodes until its
+# counter reaches e's). The thread's z.backward() was drawn on y's graph, its steps shown
+# running y's nodes and freeing e's and y's buffers, which torch never touched (statehunt5)
+THREAD_SAME_KEYS = (
+    "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+    "w = x * 1\ne = x.exp()\nk = e.grad_fn._sequence_nr()\n\n\ndef work():\n"
+    "    global zk\n    while (x * 1).grad_fn._sequence_nr() + 1 < k:\n        pass\n"
+    "    z = (x.exp() * 3).sum()\n    zk = z.grad_fn._sequence_nr()\n    z.backward()\n\n\n"
+    "t = threading.Thread(target=work)\nt.start()\nt.join()\ny = (e * 3).sum()\n"
+    "y.backward()\nprint(x.grad)\n")
 LESSONS = {e.id: e.path.read_text(encoding="utf-8") for e in EXAMPLES}
 CASES = {**LESSONS, **ERROR_SNIPPETS, **VARIANTS, **GRAD_WRITTEN, **HUNTED, **STOPPED,
          "ctx_names": CTX_NAMES, "tensor_hook_in_place": TENSOR_HOOK_IN_PLACE}
@@ -419,6 +450,11 @@ def assert_every_step_is_torchs(case: str, source: str) -> dict:
         torch_call = oracle.calls[call["index"]]
         steps = call["timeline"]["steps"]
         assert [s["node"] for s in steps] == [ids[fn] for fn in torch_call.order]
+        # a create_graph call of a snippet that starts no thread has its marks, so the
+        # checks below compare them (without them they compare nothing)
+        assert (call.get("built_marks") is not None) == bool(
+            steps and "create_graph=True" in (call.get("code") or "")
+            and "threading" not in source), (case, call["line"])
         for k in range(len(steps) + 1):
             state = history.state(p, k)
             expected = expected_state(torch_call, k, ids, labels)
@@ -427,6 +463,7 @@ def assert_every_step_is_torchs(case: str, source: str) -> dict:
             assert (state.current or {}).get("node") == expected["current"]
             assert_said_states(history.index(p), k, torch_call, ids)
             assert_counts_match(history.index(p), k, state, expected)
+            assert_built_as_torch(call, k, graph, torch_call, ids)
         end = history.state(p, len(steps))
         assert (end.error is not None) == (torch_call.raised is not None)
         if torch_call.returned is not None:  # what autograd.grad gave back, in input order
@@ -436,6 +473,21 @@ def assert_every_step_is_torchs(case: str, source: str) -> dict:
         else:
             assert end.returned is None
     return result
+
+
+def assert_built_as_torch(call: dict, k: int, graph, torch_call, ids: dict) -> None:
+    """A create_graph call's ``built_marks`` say, after ``k`` steps, that the drawn nodes
+    numbered at or past its mark were not built yet: those torch had not numbered yet (its
+    counter then, in the plain run), and none its gradients then led to (statehunt5)."""
+    marks = call.get("built_marks")
+    if not marks:
+        return
+    snap = torch_call.snapshots[min(k, len(torch_call.snapshots) - 1)]
+    said = {n for n, seq in graph.nodes(data="seq") if seq is not None and seq >= marks[k]}
+    torch_unbuilt = {node for fn, node in ids.items()
+                     if type(fn).__name__ != "AccumulateGrad" and fn._sequence_nr() >= snap["seq"]}
+    assert said == torch_unbuilt, (call["line"], k, said, torch_unbuilt)
+    assert not said & {ids[fn] for fn in snap["made"] if fn in ids}
 
 
 def test_failing_call_stops_at_the_node_torch_raised_in():
@@ -846,16 +898,17 @@ def test_a_pass_whose_steps_are_not_shown_says_no_node_was_not_run():
     assert state.freed == torch_freed and index.freed_count(0) == len(torch_freed)
 
 
-def test_a_call_before_a_thread_does_not_free_that_threads_nodes():
-    """The snippet runs in a fresh thread, as in a fresh process: its counter starts low, and
-    the thread it starts builds nodes until its own counter reaches the main thread's (a few
-    steps, not the whole test run's count)."""
+def in_fresh_thread(work):
+    """Return ``work()`` run in a fresh thread (raising what it raised, in pytest's thread):
+    the snippet's counter there starts low, as in a fresh process, so a thread the snippet
+    starts builds nodes until its own counter reaches the main thread's in a few steps, not
+    the whole test run's count."""
     outcome: list = []
 
     def run():
         try:
-            outcome.append(assert_every_step_is_torchs("thread_keys_call_first", THREAD_KEYS_CALL_FIRST))
-        except BaseException as exc:  # (raised again below, in pytest's thread)
+            outcome.append(work())
+        except BaseException as exc:
             outcome.append(exc)
 
     runner = threading.Thread(target=run)
@@ -863,4 +916,22 @@ def test_a_call_before_a_thread_does_not_free_that_threads_nodes():
     runner.join()
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
-    assert outcome[0]["calls"]
+    return outcome[0]
+
+
+def test_a_call_before_a_thread_does_not_free_that_threads_nodes():
+    result = in_fresh_thread(
+        lambda: assert_every_step_is_torchs("thread_keys_call_first", THREAD_KEYS_CALL_FIRST))
+    assert result["calls"]
+
+
+def test_a_threads_call_on_a_graph_of_the_same_numbers_is_not_drawn_on_the_drawn_graph():
+    def both():
+        result = assert_every_step_is_torchs("thread_same_keys", THREAD_SAME_KEYS)
+        return result, oracle_run(THREAD_SAME_KEYS, "/lessons/thread_same_keys.py").namespace
+
+    result, plain = in_fresh_thread(both)
+    # torch: the thread's root has the number of y's root (the keys collide)
+    assert plain["zk"] == plain["y"].grad_fn._sequence_nr()
+    assert [c["line"] for c in result["calls"]] == [15, 22]
+    assert [c["drawn"] for c in result["calls"]] == [False, True]

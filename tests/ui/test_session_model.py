@@ -131,11 +131,17 @@ def test_no_node_is_said_built_later_when_the_snippet_built_nodes_on_another_thr
 def test_nodes_a_create_graph_pass_built_are_not_said_built_after_it(qtbot):
     """autograd.grad(y, x, create_graph=True) builds g's graph (PowBackward0, MulBackward1,
     MulBackward0) while it runs; stepping that call, they read 'not built yet when this
-    pass ran', as if torch made them after it. (y + g)'s AddBackward0 was built after."""
+    pass ran', as if torch made them after it. (y + g)'s AddBackward0 was built after.
+    Before the step that builds them they were not built yet (statehunt5: checked against
+    torch in ``test_a_create_graph_pass_shows_the_nodes_it_builds_as_torch_builds_them``)."""
     source = ("import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x ** 3\n"
               "g, = torch.autograd.grad(y, x, create_graph=True)\n(y + g).backward()\n")
     model = QtSessionModel()
     model.set_run_result(Session().run(source))
     model.choose_timeline(0)
+    model.set_step(model.step_count)
     later = {model.node(n)["name"] for n in model.graph.nodes if model.built_later(n)}
     assert later == {"AddBackward0"}
+    model.set_step(0)
+    later = {model.node(n)["name"] for n in model.graph.nodes if model.built_later(n)}
+    assert later == {"AddBackward0", "PowBackward0", "MulBackward0", "MulBackward1"}

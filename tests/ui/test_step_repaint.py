@@ -289,32 +289,48 @@ def test_a_grad_a_hook_wrote_in_autograd_grad_reads_not_known_not_ellipsis(qtbot
 
 
 
+def run_against_torch(qtbot, window, source: str, filename: str):
+    """Run ``source`` in the window and plainly; return ``(model, scene, oracle, drawn calls,
+    {oracle node: drawn id})``."""
+    from gradstep.autograd.step_state import drawn_calls
+    from tests.step_oracle import drawn_ids, oracle_run
+
+    window.editor.setPlainText(source)
+    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
+        window.act_run.trigger()
+    model, scene = window.model, window.graph_view.graph_scene
+    oracle = oracle_run(source, filename)
+    calls = drawn_calls(model.calls, model.graph)
+    ids = drawn_ids(oracle, model.trace, model.root_name, {c["index"] for c in calls})
+    return model, scene, oracle, calls, ids
+
+
 def test_a_box_torch_had_not_built_yet_shows_no_saved_tensors(qtbot, window):
     """``z = y * y`` is built after ``y.backward(retain_graph=True)``: in that pass's steps
     z's faded boxes and their hover texts showed the trace's saved tensors (``saved: other,
     self``, alive) where torch had no such node yet (review of statehunt4). Which nodes came
     after the call is read off a plain run: reachable from ``z``, not from ``y`` (every node
     built before the call is reachable from ``y`` in this snippet)."""
-    from gradstep.autograd.step_state import drawn_calls
-    from tests.step_oracle import drawn_ids, oracle_run, reachable
+    from tests.step_oracle import reachable
 
     source = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
               "y = (x.exp() * x).sum()\ny.backward(retain_graph=True)\nz = y * y\n"
               "z.backward()\nprint(x.grad)\n")
-    window.editor.setPlainText(source)
-    with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
-        window.act_run.trigger()
-    model, scene = window.model, window.graph_view.graph_scene
-    oracle = oracle_run(source, "/x/built.py")
-    calls = drawn_calls(model.calls, model.graph)
-    ids = drawn_ids(oracle, model.trace, model.root_name, {c["index"] for c in calls})
+    model, scene, oracle, calls, ids = run_against_torch(qtbot, window, source, "/x/built.py")
     z, y = oracle.namespace["z"], oracle.namespace["y"]
     built = {ids[fn] for fn in set(reachable([z.grad_fn])) - set(reachable([y.grad_fn]))}
     assert any("freed" in e for n in built for e in model.node(n).get("saved") or ())
+    from gradstep.autograd.step_state import is_tensor_entry
+    from gradstep.ui.qt_saved_panel import graph_words
+
+    saving = {n for n in model.graph.nodes
+              if any(is_tensor_entry(e) for e in model.node(n).get("saved") or ())}
     model.choose_timeline(0)  # y.backward(retain_graph=True): none of them existed then
     assert oracle.calls[calls[0]["index"]].line == calls[0]["line"] == 4
     for k in range(model.step_count + 1):
         model.set_step(k)
+        # the Saved panel counts only the nodes torch had (it counted z's too: statehunt5)
+        assert f"0 of {len(saving - built)} nodes with saved tensors" in graph_words(model), k
         for node in model.graph.nodes:
             tip = window.follower.node_tooltip(node, model.node(node))
             if node in built:
@@ -323,6 +339,59 @@ def test_a_box_torch_had_not_built_yet_shows_no_saved_tensors(qtbot, window):
                 assert scene.saved.get(node) and "saved:" in tip, (k, node, tip)
     model.choose_timeline(1)  # z.backward(): they exist, and show what torch saved
     assert all(scene.saved.get(n) != [] for n in built if model.node(n).get("saved"))
+    assert f"of {len(saving)} nodes with saved tensors" in graph_words(model)
+
+
+def test_a_create_graph_pass_shows_the_nodes_it_builds_as_torch_builds_them(qtbot, window):
+    """``g, = autograd.grad(y, x, create_graph=True)`` builds g's graph while it runs, a node
+    or two at each step. In that call's own steps every one of those boxes showed the
+    trace's saved pill (alive buffers) from step 0, before torch had built it (statehunt5).
+    Checked at each step, forward, back and by jumps, against a plain run: the nodes its
+    gradients lead to then exist (their saved tensors probed), and a node numbered at or
+    past torch's counter then does not."""
+    from tests.step_oracle import _is_leaf
+
+    source = ("import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+              "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x, create_graph=True)\n"
+              "p = (g * g).sum()\np.backward()\nprint(x.grad)\n")
+    model, scene, oracle, calls, ids = run_against_torch(qtbot, window, source, "/x/create_graph.py")
+    model.choose_timeline(0)
+    snaps = oracle.calls[calls[0]["index"]].snapshots
+    assert calls[0]["line"] == 4 and len(snaps) == model.step_count + 1
+    unbuilt_at = [{ids[fn] for fn in ids if not _is_leaf(fn) and fn._sequence_nr() >= snap["seq"]}
+                  for snap in snaps]
+    made_at = [{ids[fn]: freed for fn, freed in snap["made"].items() if fn in ids} for snap in snaps]
+    during = set(made_at[-1]) - set(made_at[0])  # built by the pass's own steps
+    saving = {n for n in during if model.node(n).get("saved")}
+    assert len(saving) >= 3 and any(saving & set(made) and saving & unbuilt
+                                    for made, unbuilt in zip(made_at, unbuilt_at))
+    assert len(during) >= 4 and any(during & set(made) and during & unbuilt
+                                    for made, unbuilt in zip(made_at, unbuilt_at))
+    from gradstep.autograd.step_state import is_tensor_entry
+    from gradstep.ui.qt_saved_panel import graph_words
+
+    saving = {n for n in model.graph.nodes
+              if any(is_tensor_entry(e) for e in model.node(n).get("saved") or ())}
+    for k in [*range(len(snaps)), *range(len(snaps) - 2, -1, -1), len(snaps) - 1, 0, 2]:
+        model.set_step(k)
+        made, unbuilt = made_at[k], unbuilt_at[k]
+        assert not set(made) & unbuilt, k
+        # the Saved panel counts the nodes with saved tensors torch had then (it counted all)
+        assert f"0 of {len(saving - unbuilt)} nodes with saved tensors" in graph_words(model), k
+        for node in during | unbuilt:
+            tip = window.follower.node_tooltip(node, model.node(node))
+            first = next((j for j in range(len(snaps)) if node not in unbuilt_at[j]), None)
+            if node in unbuilt:
+                assert scene.saved.get(node) == [] and "saved:" not in tip, (k, node, tip)
+                if node in during:
+                    assert model.built_at(node) == first and f"step {first} of this" in tip
+            else:
+                entries = [e for e in scene.saved.get(node) or () if "freed" in e]
+                traced = [e for e in model.node(node).get("saved") or () if "freed" in e]
+                assert len(entries) == len(traced), (k, node, entries)
+                assert all(e["freed"] == made[node] for e in entries), (k, node, entries)
+                assert ("saved:" in tip) == bool(traced) and f"built at step {first}" in tip, (
+                    k, node, tip)
 
 
 def test_a_pass_where_torch_ran_no_node_does_not_ask_to_step_through_it(qtbot, window):

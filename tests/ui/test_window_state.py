@@ -660,3 +660,29 @@ def test_folding_fits_the_boxes_to_the_window_as_a_new_graph_is(qtbot, window):
     assert folded > whole
     window.fold_to_depth(None)
     assert view.transform().m11() == pytest.approx(whole)
+
+
+H_THEN_CALLS = ("import torch\nx = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)\n"
+                "h = x.exp()\n")
+
+
+def test_the_window_draws_the_tensor_the_snippet_called_backward_on(qtbot, window):
+    """``h = x.exp()`` at top level, then ``out['loss'].backward()``: the window drew ``h``
+    and ran a pass of gradstep's own from it. It draws ``out['loss']`` (the root box says
+    so) and steps the snippet's own pass; where the call's tensor is gone (a loss local to a
+    function) it draws ``h`` and starts no pass of its own, saying why."""
+    run(qtbot, window, H_THEN_CALLS + "def f():\n    return {'loss': (x * 2).sum()}\n"
+        "out = f()\nout['loss'].backward()\n")
+    assert window.model.root_name == "out['loss']"
+    assert window.root_picker.itemText(0) == "root: auto (out['loss'])"
+    assert [p.source for p in window.model.passes] == ["snippet"]
+    x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    assert window.model.passes[0].timeline["leaf_grads"]["x"] == x.grad.tolist()
+    run(qtbot, window, H_THEN_CALLS + "def step():\n    loss = (x * 5).sum()\n"
+        "    loss.backward()\nstep()\n")
+    qtbot.wait(200)  # (a pass of gradstep's own would be asked for by now)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
+    assert window.model.root_name == "h" and window.model.passes == []
+    assert len(window.model.other_calls) == 1
+    assert "ran on graphs other than the one drawn" in window.statusBar().currentMessage()

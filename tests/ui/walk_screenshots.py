@@ -56,6 +56,18 @@ SNIPPETS = {
                 "lin.bias.register_post_accumulate_grad_hook(lambda t: opt.step())\n"
                 "loss = lin(torch.ones(1, 3)).square().sum()\nprint(lin.bias)\n"
                 "loss.backward()  # the hook steps during the pass\nprint(lin.bias)\n",
+    # a create_graph pass builds g's graph step by step: its boxes get their saved pills at
+    # the step torch builds them (statehunt5)
+    "cgsteps": "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+               "y = (x.exp() * x.sin()).sum()\ng, = torch.autograd.grad(y, x, create_graph=True)\n"
+               "p = (g * g).sum()\np.backward()\nprint(x.grad)\n",
+    # a thread's graph numbered as the drawn one: its z.backward() is not drawn on y's graph
+    "threadkeys": "import threading\nimport torch\nx = torch.tensor([1., 2.], requires_grad=True)\n"
+                  "w = x * 1\ne = x.exp()\nk = e.grad_fn._sequence_nr()\n\n\ndef work():\n"
+                  "    while (x * 1).grad_fn._sequence_nr() + 1 < k:\n        pass\n"
+                  "    z = (x.exp() * 3).sum()\n    z.backward()\n\n\n"
+                  "t = threading.Thread(target=work)\nt.start()\nt.join()\ny = (e * 3).sum()\n"
+                  "y.backward()\nprint(x.grad)\n",
     # no backward call: the window runs its own pass, in which the hook steps the bias
     "ownhookstep": "import torch\nfrom torch import nn\ntorch.manual_seed(0)\nlin = nn.Linear(3, 2)\n"
                    "opt = torch.optim.SGD(lin.parameters(), lr=0.5)\n"

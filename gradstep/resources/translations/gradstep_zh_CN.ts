@@ -1207,6 +1207,14 @@ What the snippet printed is in Output.</source>
         <translation>还没有建立：{0} 运行时 torch 还没有创建这个节点</translation>
     </message>
     <message>
+        <source>not built yet: step {0} of this pass builds it (create_graph=True)</source>
+        <translation>还没有建立：这一遍的第 {0} 步才建立它（create_graph=True）</translation>
+    </message>
+    <message>
+        <source>built at step {0} of this pass (create_graph=True); this pass does not run it</source>
+        <translation>在这一遍的第 {0} 步建立（create_graph=True）；这一遍不运行它</translation>
+    </message>
+    <message>
         <source>not part of this pass: {0} does not reach it (it may not exist yet then)</source>
         <translation>不属于这一遍：{0} 到不了这个节点（那时它可能还不存在）</translation>
     </message>
@@ -1357,6 +1365,10 @@ What the snippet printed is in Output.</source>
     <message>
         <source>Ran; no step ran in this pass.</source>
         <translation>运行完毕；这一遍反向传播一步也没有运行。</translation>
+    </message>
+    <message>
+        <source>Ran. The snippet&apos;s backward calls ran on graphs other than the one drawn (listed with the passes); Backward again (Alt+B) runs a pass of gradstep&apos;s own.</source>
+        <translation>运行完毕。代码片段的 backward 调用作用在画出的计算图之外的其他计算图上（列在各遍反向传播的列表中）；“再次反向传播”（Alt+B）会执行 gradstep 自己的一遍。</translation>
     </message>
     <message>
         <source>Ran. Step through backward with Alt+Right.</source>
@@ -1612,6 +1624,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
     <message>
         <source>not built yet when this pass ran</source>
         <translation>这一遍运行时它还没有建立</translation>
+    </message>
+    <message>
+        <source>not built yet — step {0} of this pass builds it</source>
+        <translation>还没有建立 — 这一遍的第 {0} 步才建立它</translation>
     </message>
     <message>
         <source>not run yet — runs at step {0}</source>
