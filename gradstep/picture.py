@@ -17,9 +17,8 @@ from numbers import Integral
 from pathlib import Path
 
 from gradstep.drawing.formats import FILE_FORMATS as FILE_SUFFIXES
-from gradstep.drawing.formats import open_error
 from gradstep.i18n import _, language
-from gradstep.policies.whole_file import replacing
+from gradstep.policies.whole_file import replacing, write_error
 from gradstep.render_process import (
     PICTURE_SUFFIXES,
     Picture,
@@ -157,7 +156,7 @@ class Drawing:
             with replacing(path) as into:  # whole or not at all
                 into.write_bytes(picture)
         elif suffix in PICTURE_SUFFIXES:
-            failed = open_error(path)  # python's own OSError, as .png and .svg raise it: the
+            failed = write_error(path)  # python's own OSError, as .png and .svg raise it: the
             if failed is not None:  # PDF writer only said it failed (the path came back unwritten)
                 raise failed
             render_files(self.trace, [Picture(path.resolve(), *self._pass_and_step())],

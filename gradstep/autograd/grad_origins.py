@@ -168,16 +168,24 @@ def _at(value, index: list[int], like):
 
 
 def _cause(finding: Finding, slot: int, step: dict) -> str:
+    """Say what the step did at the first bad element: with the forward input, output and
+    arriving gradient there where all three are known (a pointwise op's small tensors), else
+    only what is known, never a "?" (a tensor over ``values.SMALL`` elements keeps a summary:
+    its NaN/Inf count and where they are, not each value)."""
     first = finding.elements[0] if finding.elements else None
     op = finding.op or op_of(step.get("name"))
-    if first and "arriving" in first:
+    if first and "arriving" in first and all(
+            v is not None for v in (first["inputs"][0], first["output"], first["arriving"])):
         x, y = el.text(first["inputs"][0]), el.text(first["output"])
         return _("{op} backward at input {x} (output {y}): gradient {arriving} arrived, "
                  "{sent} sent", op=op, x=x, y=y, arriving=el.text(first["arriving"]),
                  sent=first["value"])
     sent = first["value"] if first else "NaN/Inf"
-    return _("{op} backward: a finite gradient arrived, {sent} was sent to input slot {slot}",
-             op=op, sent=sent, slot=slot)
+    arriving = step.get("grad_outputs") or []
+    if arriving and all(el.status(g) == "ok" for g in arriving):
+        return _("{op} backward: a finite gradient arrived, {sent} was sent to input slot {slot}",
+                 op=op, sent=sent, slot=slot)
+    return _("{op} backward sent {sent} to input slot {slot}", op=op, sent=sent, slot=slot)
 
 
 def _carriers(graph: GraphData, later: list[dict], origin: str) -> list[str]:

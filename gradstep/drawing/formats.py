@@ -52,10 +52,11 @@ _FULL = (errno.ENOSPC, errno.EDQUOT)
 def unwritten(path, exc: OSError | None = None) -> ExportError:
     """Return the ExportError saying why ``path`` could not be written, from ``exc`` (the
     OSError the write raised) or, where a writer only said it failed (Qt's), from trying to
-    make the file (``open_error``): the folder missing or not writable, a folder by that
-    name, the disk full, else the system's own reason. The probe leaves nothing behind."""
+    make the file (``whole_file.write_error``): the folder missing or not writable, a folder
+    by that name, the disk full, else the system's own reason. The probe leaves nothing
+    behind."""
     if exc is None:
-        exc = open_error(Path(path))
+        exc = write_error(path)
     path = Path(getattr(exc, "filename", None) or path)  # a link's target: the file written
     folder = str(path.parent)
     code = getattr(exc, "errno", None)
@@ -101,13 +102,6 @@ def file_in_the_way(folder: Path) -> Path | None:
 def check_writable(path) -> None:
     """Raise ``unwritten``'s ExportError where ``path`` cannot be opened for writing (before
     a picture is drawn: Qt's writers only say they failed, and a PDF's said nothing)."""
-    exc = open_error(Path(path))
+    exc = write_error(path)
     if exc is not None:
         raise unwritten(path, exc)
-
-
-def open_error(path: Path) -> OSError | None:
-    """Return the OSError that writing ``path`` raises before anything is written
-    (``whole_file.write_error``: no folder, no permission, a folder by that name), or None;
-    nothing is left behind (a link to nothing gets no empty target)."""
-    return write_error(path)

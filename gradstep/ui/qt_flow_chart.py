@@ -26,6 +26,8 @@ FLAG_LOOK = {  # kind -> (colour, brush pattern)
 MAX_TICKS = 24  # names written under the bars; more bars: every k-th name
 WORDS_UP_TO = 8  # bars labelled with words; more bars get a one-character tag (see LEGEND)
 TAGS = {"vanishing": "↓", "exploding": "↑", "dead": "0"}
+LABEL_GAP = 6  # pixels kept between two bars' names
+X_FROM, X_TO = -0.7, -0.3  # the x range: first bar's centre - 0.7 to last bar's + 0.7
 
 
 class QtFlowChart(pg.PlotWidget):
@@ -57,6 +59,11 @@ class QtFlowChart(pg.PlotWidget):
         self.scene().sigMouseClicked.connect(self._on_click)
         self.setMinimumHeight(180)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if getattr(self, "rows", None) and event.oldSize().width() != event.size().width():
+            self.set_rows(self.rows, self.flags)  # names and labels fitted to the new room
+
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.LanguageChange:
             self.setLabel("left", self.tr("log10 |grad| / |weight|"))
@@ -87,7 +94,7 @@ class QtFlowChart(pg.PlotWidget):
         if known:
             self._threshold_lines(known)
         self._ticks()
-        self.setXRange(-0.7, len(self.rows) - 0.3, padding=0)
+        self.setXRange(X_FROM, len(self.rows) + X_TO, padding=0)
         self.setYRange(floor, top, padding=0)
 
     def _bar(self, index: int, floor: float, height: float) -> None:
@@ -111,9 +118,18 @@ class QtFlowChart(pg.PlotWidget):
             label = self.tr("no grad")
         if label:
             colour = FLAG_LOOK.get(kind, ("#c0392b", None))[0]
-            item = pg.TextItem(label, color=colour, anchor=(0.5, 1.0) if kind else (0.5, 0.0))
+            # a word wider than a bar's room reads upward: side by side the bars' "NaN/Inf"
+            # ran together (a GPT-2 with NaN everywhere: 15 bars in a 380 px chart)
+            upward = not kind and self.fontMetrics().horizontalAdvance(label) + LABEL_GAP > self._bar_room()
+            anchor = (0.0, 0.5) if upward else (0.5, 1.0) if kind else (0.5, 0.0)
+            item = pg.TextItem(label, color=colour, anchor=anchor, angle=90 if upward else 0)
             item.setPos(index, height)
             self._add(item)
+
+    def _bar_room(self) -> float:
+        """Return the pixels between two bars' centres (the chart's width over the bars)."""
+        width = self.getPlotItem().vb.width() or self.width()
+        return width / max(1.0, len(self.rows) + X_TO - X_FROM)
 
     @staticmethod
     def legend() -> str:
@@ -133,8 +149,21 @@ class QtFlowChart(pg.PlotWidget):
             self._add(line)
 
     def _ticks(self) -> None:
-        every = max(1, math.ceil(len(self.rows) / MAX_TICKS))
-        ticks = [(i, _short(r.name)) for i, r in enumerate(self.rows) if i % every == 0]
+        """Name every k-th bar, k as small as lets each name keep clear of the next: the names
+        ran into each other where 15 bars had less room than a name (a GPT-2's modules)."""
+        widest = max((self.fontMetrics().horizontalAdvance(_short(r.name)) for r in self.rows),
+                     default=0)
+        every = max(1, math.ceil(len(self.rows) / MAX_TICKS),
+                    math.ceil((widest + LABEL_GAP) / max(1.0, self._bar_room())))
+        room = max(1.0, self._bar_room())
+
+        def fits(i: int, name: str) -> bool:  # pyqtgraph drops a name that would cross an edge
+            half = self.fontMetrics().horizontalAdvance(name) / 2
+            return (i - X_FROM) * room >= half and (len(self.rows) + X_TO - i) * room >= half
+
+        names = [_short(r.name) for r in self.rows]
+        start = next((i for i in range(min(every, len(names))) if fits(i, names[i])), 0)
+        ticks = [(i, names[i]) for i in range(start, len(names), every) if fits(i, names[i])]
         self.getAxis("bottom").setTicks([ticks])
 
     def _add(self, item) -> None:

@@ -88,8 +88,8 @@ def cut_name(name: str, rows: list[str], shared: str, metrics: QtGui.QFontMetric
             text = (lead + ".".join(parts[:head]) if head else "") + "…" + ".".join(parts[-tail:])
             if not fits(text):
                 continue
-            alone = not any(len(o) > head + tail and o[:head] == parts[:head]
-                            and o[-tail:] == parts[-tail:] for o in others)
+            kept, ending = parts[:head], parts[-tail:]
+            alone = not any(_reads_like(o, kept, [], ending) for o in others)
             rank = (alone, head + tail, tail >= 2, head)
             if best is None or rank > best[0]:
                 best = (rank, text)

@@ -231,15 +231,12 @@ class QtPresentation(QtCore.QObject):
             return self.tr("Enter or a click on this caption shows it short again")
         return self.tr("Enter or a click on this caption shows the rest")
 
-    def _short_lines(self, width: int, room: int) -> list[str] | None:
-        """Return the caption's lines cut after the most words with which it is at most
-        ``room`` px high at ``width`` (the first word at least), "…" after the last; None
-        where the whole caption fits."""
-        label, lines = self.caption, self._lines
-        label.setText(self._caption_html(lines))
-        if label.heightForWidth(width) <= room:
-            return None
-        words = [line.split(" ") for line in lines]
+    def _short_lines(self, width: int, room: int) -> list[str]:
+        """Return the caption's lines (taller than ``room`` px whole) cut after the most words
+        with which it is at most ``room`` px high at ``width`` (the first word at least), "…"
+        after the last."""
+        label = self.caption
+        words = [line.split(" ") for line in self._lines]
         hint = self._hint(whole=False)
 
         def cut(count: int) -> list[str]:
@@ -266,15 +263,15 @@ class QtPresentation(QtCore.QObject):
         if self.mode != "presentation":
             return
         window, label = self.window, self.caption
-        width = window.width()
-        short = self._short_lines(width, int(window.height() * CAPTION_SHARE))
-        self._cut = short is not None and not self._whole
-        if short is None:
-            label.setText(self._caption_html(self._lines))
-        else:
-            label.setText(self._caption_html(self._lines if self._whole else short,
-                                             self._hint(self._whole)))
-        label.setCursor(QtCore.Qt.CursorShape.PointingHandCursor if short is not None
+        width, room = window.width(), int(window.height() * CAPTION_SHARE)
+        label.setText(self._caption_html(self._lines))
+        long = label.heightForWidth(width) > room  # cut, but where asked whole (no cut sought)
+        self._cut = long and not self._whole
+        if long:
+            label.setText(self._caption_html(
+                self._lines if self._whole else self._short_lines(width, room),
+                self._hint(self._whole)))
+        label.setCursor(QtCore.Qt.CursorShape.PointingHandCursor if long
                         else QtCore.Qt.CursorShape.ArrowCursor)
         height = min(label.heightForWidth(width), int(window.height() * WHOLE_SHARE))
         label.setGeometry(0, window.height() - height, width, height)

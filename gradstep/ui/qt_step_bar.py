@@ -27,6 +27,7 @@ class QtFittedNote(QtWidgets.QLabel):
         self._whole = ""
         self._least = ""  # what it always shows whole where the bar has room for it
         self._tip = ""
+        self._general = ""  # what the label is: its tooltip where the note is whole, tipless
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
                            QtWidgets.QSizePolicy.Policy.Preferred)
 
@@ -39,6 +40,12 @@ class QtFittedNote(QtWidgets.QLabel):
 
     def note(self) -> str:
         return self._whole
+
+    def set_general_tip(self, tip: str) -> None:
+        """Say what the label is in its tooltip wherever its note is whole and has no tip
+        of its own (a resize or a new note must not leave it without one)."""
+        self._general = tip
+        self._fit()
 
     def _room(self, text: str) -> int:
         margins = self.contentsMargins()
@@ -56,7 +63,8 @@ class QtFittedNote(QtWidgets.QLabel):
         text = self.fontMetrics().elidedText(self._whole, QtCore.Qt.TextElideMode.ElideRight,
                                              max(room, 0))
         self.setText(text)
-        self.setToolTip(self._tip if text == self._whole else self._whole.strip())
+        self.setToolTip((self._tip or self._general) if text == self._whole
+                        else self._whole.strip())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -180,7 +188,7 @@ class QtStepBar(QtWidgets.QToolBar):
         self.passes.setToolTip(self.tr("Which backward pass to step through: the snippet's own "
                                        "calls (their line is highlighted), then the passes "
                                        "gradstep ran"))
-        self.pass_info.setToolTip(self.tr("What the pass being stepped does, as its code says"))
+        self.pass_info.set_general_tip(self.tr("What the pass being stepped does, as its code says"))
         self.again_label.setText(self.tr(" Backward again: "))
         self.mode.setToolTip(self.tr("How gradstep runs its own passes from the root (Backward "
                                      "again); the snippet's own calls do what their code says"))

@@ -30,11 +30,15 @@ FORMULA_DELAY_MS = 60  # the formulas are drawn once stepping pauses this long
 _MOVES = (QtCore.QEvent.Type.Move, QtCore.QEvent.Type.Resize, QtCore.QEvent.Type.Show)
 
 
-def jacobian_words(jac: dict) -> str:
-    """Return why a node shows no Jacobian, in words (never a raw status like ``too_large:``)."""
+def jacobian_words(jac: dict, saved: list[dict] | None = None) -> str:
+    """Return why a node shows no Jacobian, in words (never a raw status like ``too_large:``).
+
+    ``saved``: the node's saved tensor entries at the step shown. A ``freed`` Jacobian was
+    asked for after the run, when torch had freed the buffers; at an earlier step they may
+    be alive, and the words say which (never "freed" beside the saved tensors shown alive)."""
     reason = (render(jac.get("reason_words")) or jac.get("reason") or "").strip()
     words = {
-        "freed": tr("Its saved tensors are freed, and no Jacobian was computed before."),
+        "freed": _freed_words(saved or []),
         "too_large": tr("Too large to show as a matrix ({0}).").format(reason) if reason
         else tr("Too large to show as a matrix."),
         "leaf": tr("A leaf has no local Jacobian: it only adds what arrives into .grad."),
@@ -42,6 +46,19 @@ def jacobian_words(jac: dict) -> str:
         else tr("Not available for this node."),
     }
     return words.get(jac.get("status"), reason or tr("Not available."))
+
+
+def _freed_words(saved: list[dict]) -> str:
+    """Say, for the step shown, why a node whose buffers torch freed has no Jacobian."""
+    if any(e.get("freed") for e in saved):
+        return tr("No Jacobian: torch freed this node's saved tensors in a backward pass "
+                  "without retain_graph=True, and none was computed before.")
+    if saved:
+        return tr("No Jacobian: its saved tensors are alive at this step, but a backward pass "
+                  "without retain_graph=True freed them later, and none was computed while "
+                  "they were alive.")
+    return tr("No Jacobian: by the end of the run torch had freed this node's saved tensors "
+              "(a backward pass without retain_graph=True), and none was computed before.")
 
 
 class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
@@ -419,7 +436,8 @@ class QtValuesPanel(RefreshWhenSeen, QtWidgets.QScrollArea):
                                       else "")
             return
         if jac.get("status") != "ok":
-            self.jacobian.set_message(jacobian_words(jac))
+            saved = [e for e in self.model.saved_of(self.node_id) if is_tensor_entry(e)]
+            self.jacobian.set_message(jacobian_words(jac, saved))
             return
         slot = max(0, self.slot_choice.currentIndex())
         blocks = [b for b in jac.get("blocks") or [] if b.get("slot") == slot]

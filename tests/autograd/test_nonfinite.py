@@ -161,3 +161,38 @@ def test_infinity_turning_into_nan_is_named():
     first = diagnosis.nonfinite()[0]
     assert "becomes NaN at pow" in first.message and "line 4" in first.message
     assert first.elements[0]["arriving"] == 1.0 and first.elements[0]["output"] == 0.0
+
+
+WIDE_SQRT_AT_ZERO = """\
+x = torch.linspace(-1.0, 1.0, 101, requires_grad=True)
+r = x.relu()
+s = (r * r).sqrt()             # = relu(x); at 0 its gradient 1/(2*sqrt(0)) is Infinity
+loss = s.sum()
+loss.backward()
+"""
+
+
+def test_a_backward_origin_in_a_summarised_tensor_says_what_torch_did_with_no_unknowns():
+    """101 elements: the recorded tensors keep a summary (NaN/Inf counts and where), not each
+    value. The finding said "sqrt backward at input ? (output ?): gradient ? arrived,
+    Infinity sent" (the shape of every origin in a real model's layer); it now says what
+    torch's own hooks show: a finite gradient arrived and Infinity went to slot 0 there."""
+    from gradstep.autograd.values import SMALL
+
+    _session, _result, diagnosis = check(WIDE_SQRT_AT_ZERO)
+    first = diagnosis.nonfinite()[0]
+    assert (first.kind, first.name, first.line) == ("inf_grad", "SqrtBackward0", 3)
+    assert "?" not in first.cause and "?" not in first.message
+    # torch: what arrived at SqrtBackward0 and what it sent, from its own hooks
+    plain = {"torch": torch}
+    exec(compile(WIDE_SQRT_AT_ZERO.replace("loss.backward()\n", ""), "<plain>", "exec"), plain)
+    seen = {}
+    plain["s"].grad_fn.register_hook(lambda sent, arrived: seen.update(sent=sent, arrived=arrived))
+    plain["loss"].backward()
+    assert plain["s"].numel() > SMALL  # the case is the summarised one
+    assert all(bool(g.isfinite().all()) for g in seen["arrived"])
+    index = first.elements[0]["index"]
+    assert math.isinf(seen["sent"][0][tuple(index)].item())
+    assert not torch.isfinite(seen["sent"][0]).all()
+    assert first.cause == ("sqrt backward: a finite gradient arrived, "
+                           f"{first.elements[0]['value']} was sent to input slot 0")

@@ -257,3 +257,58 @@ def test_the_flow_charts_top_tick_text_is_not_cut_by_its_top(qtbot):
     qtbot.wait(100)
     assert chart.getAxis("left").range == [-1, 1] or list(chart.getAxis("left").range) == [-1, 1]
     assert tick_texts_outside(chart) == []
+
+
+def test_the_flow_charts_names_and_nan_labels_keep_clear_of_each_other(qtbot):
+    """A GPT-2 with a NaN in one layer: every one of its 15 module rows holds NaN (torch's
+    .grad: each row's norm nan, as ``gradstep check`` prints). In a 440 px chart the bars'
+    "NaN/Inf" words and the names under them ran together into one unreadable line."""
+    import pyqtgraph as pg
+
+    from gradstep.autograd.grad_flow import FlowRow
+    from gradstep.ui.qt_flow_chart import QtFlowChart, _short
+
+    names = ["transformer.wte", "transformer.wpe"] + [
+        f"transformer.h.{i}.{part}" for i in range(2)
+        for part in ("ln_1", "attn.c_attn", "attn.c_proj", "ln_2", "mlp.c_fc", "mlp.c_proj")
+    ] + ["transformer.ln_f"]
+    rows = [FlowRow(name=n, nodes=[], params=[n], order=i, numel=4, grad_norm=math.nan,
+                    weight_norm=1.0, nonfinite=4) for i, n in enumerate(names)]
+    chart = QtFlowChart()
+    qtbot.addWidget(chart)
+    chart.resize(440, 220)
+    chart.show()
+    qtbot.wait(50)
+    chart.set_rows(rows, {})
+    qtbot.wait(100)
+    labels = [item for item in chart._items if isinstance(item, pg.TextItem)]
+    assert len(labels) == len(rows)  # each NaN row still says so
+    rects = [item.mapRectToScene(item.boundingRect()) for item in labels]
+    overlaps = [(i, i + 1) for i in range(len(rects) - 1) if rects[i].intersects(rects[i + 1])]
+    assert overlaps == []
+    ticks = chart.getAxis("bottom")._tickLevels[0]
+    metrics = chart.fontMetrics()
+    room = chart.getPlotItem().vb.width() / len(rows)
+    for (a, name_a), (b, name_b) in zip(ticks, ticks[1:]):
+        half = (metrics.horizontalAdvance(name_a) + metrics.horizontalAdvance(name_b)) / 2
+        assert (b - a) * room >= half, (name_a, name_b)
+    # every name given is drawn: pyqtgraph drops one that would cross the axis's edge (the
+    # first bar's name was dropped at the left edge), and each is its own bar's
+    assert drawn_tick_texts(chart) == [name for _, name in ticks]
+    assert all(name == _short(rows[i].name) for i, name in ticks)
+    every = ticks[1][0] - ticks[0][0]
+    assert all(b - a == every for (a, _), (b, _) in zip(ticks, ticks[1:]))
+    assert ticks[0][0] < every and ticks[-1][0] >= len(rows) - every  # none left out between
+
+
+def drawn_tick_texts(chart) -> list[str]:
+    """Return the bottom axis's tick texts pyqtgraph draws, left to right."""
+    from PySide6 import QtGui
+
+    image = QtGui.QImage(10, 10, QtGui.QImage.Format.Format_ARGB32)
+    painter = QtGui.QPainter(image)
+    try:
+        specs = chart.getPlotItem().getAxis("bottom").generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in (specs[2] if specs else []) if text.strip()]

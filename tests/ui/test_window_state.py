@@ -198,6 +198,10 @@ def test_the_pass_list_and_mode_say_what_the_snippet_did(qtbot, window):
     window.step_bar.passes.activated.emit(1)
     assert window.editor.pass_line == 13
     assert window.step_bar.pass_info.text().strip() == "autograd.grad · retain_graph=False"
+    # a whole note without a tip of its own keeps saying what the label is, also after a resize
+    window.resize(window.width() - 40, window.height())
+    QtWidgets.QApplication.processEvents()
+    assert window.step_bar.pass_info.toolTip() == "What the pass being stepped does, as its code says"
     labels = {a["label"] for _, a in window.model.graph.nodes(data=True) if a["name"] == "SelectBackward0"}
     assert labels == {"p[1]", "p[2]"}
     # the options are for gradstep's own passes: changing them does not re-run the lesson

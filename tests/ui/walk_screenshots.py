@@ -7,7 +7,9 @@ to ``OUTDIR/LANGUAGE_WxH``). ``--present``: presentation mode instead, on a scre
 (the offscreen screen is made that size; ``QT_SCALE_FACTOR=1.5`` for a projector's 150%),
 every step of every pass, ``present_<example>_p<pass>_s<k>.png`` (and with torch's whole
 message shown, ``..._whole.png``), the captions in ``captions.txt``; pictures go to
-``OUTDIR/present_LANGUAGE_WxH``. LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). For each example (default:
+``OUTDIR/present_LANGUAGE_WxH``. LANGUAGE: a code of ``gradstep.i18n.LANGUAGES`` (default zh_CN). An example may be a
+snippet file (``path/model.py``: opened as File › Open does; its pictures are named by its
+stem, and Diagnose is pressed first: ``<stem>_diagnose.png``). For each example (default:
 softmax_jacobian, retain_graph_error, mse_backward, cifar_cnn, and two snippets of its
 own: ``inplace``, an in-place change of a saved tensor, ``bignum``, gradients of
 500.5, ``printopts`` and ``printsci`` (``torch.set_printoptions``: two decimals; six in
@@ -122,6 +124,10 @@ EXAMPLES = ["softmax_jacobian", "retain_graph_error", "mse_backward", "cifar_cnn
 
 
 def run_snippet(app, window, name: str) -> None:
+    if name.endswith(".py") and Path(name).is_file():  # a file of one's own (its folder on sys.path)
+        window.open_file(str(Path(name).resolve()))
+        run_and_wait(app, window)
+        return
     if name not in SNIPPETS:
         run_example(app, window, name)
         return
@@ -143,6 +149,9 @@ def hover_texts(window, log) -> None:
 
 def walk(app, window, out: Path, name: str, log) -> None:
     run_snippet(app, window, name)
+    if name.endswith(".py"):  # a file: its pictures are named by its stem, and Diagnose run
+        name = Path(name).stem
+        diagnose_shot(app, window, out, name, log)
     model = window.model
     if window.graph_view.max_depth():
         window.fold_to_depth(1)
@@ -178,6 +187,18 @@ def walk(app, window, out: Path, name: str, log) -> None:
         print("NODE", written[0], window.follower.node_tooltip(
             written[0], model.node(written[0])).replace("<br>", " | "), file=log)
         window.grab().save(str(out / f"{name}_written_leaf_values.png"))
+
+
+def diagnose_shot(app, window, out: Path, name: str, log) -> None:
+    """Press Diagnose; save the window with its panel raised (``<example>_diagnose.png``) and
+    log the findings' messages (to compare with ``gradstep check FILE``)."""
+    window.diagnose_view.diagnose()
+    window.docks["diagnose"].raise_()
+    settle(app, 600)
+    diagnosis = getattr(window.diagnose_view, "diagnosis", None)
+    for finding in getattr(diagnosis, "findings", None) or []:
+        print("FINDING", getattr(finding, "message", finding), file=log)
+    window.grab().save(str(out / f"{name}_diagnose.png"))
 
 
 def during_shot(app, window, out: Path, name: str, log) -> None:

@@ -352,8 +352,8 @@ What the snippet printed is in Output.</source>
         <translation>下标</translation>
     </message>
     <message>
-        <source>Its saved tensors are freed, and no Jacobian was computed before.</source>
-        <translation>它已保存的张量已被释放，之前也没有算过雅可比矩阵。</translation>
+        <source>No Jacobian: torch freed this node&apos;s saved tensors in a backward pass without retain_graph=True, and none was computed before.</source>
+        <translation>没有雅可比矩阵：torch 在一次未设 retain_graph=True 的反向传播中释放了这个节点保存的张量，此前也没有算过。</translation>
     </message>
     <message>
         <source>Too large to show as a matrix ({0}).</source>
@@ -378,6 +378,14 @@ What the snippet printed is in Output.</source>
     <message>
         <source>Not available.</source>
         <translation>无法显示。</translation>
+    </message>
+    <message>
+        <source>No Jacobian: its saved tensors are alive at this step, but a backward pass without retain_graph=True freed them later, and none was computed while they were alive.</source>
+        <translation>没有雅可比矩阵：在这一步它保存的张量仍然存在，但之后一次未设 retain_graph=True 的反向传播释放了它们，而在它们存在时没有算过。</translation>
+    </message>
+    <message>
+        <source>No Jacobian: by the end of the run torch had freed this node&apos;s saved tensors (a backward pass without retain_graph=True), and none was computed before.</source>
+        <translation>没有雅可比矩阵：到运行结束时，torch 已释放这个节点保存的张量（一次未设 retain_graph=True 的反向传播），此前也没有算过。</translation>
     </message>
     <message>
         <source>&amp;View</source>
