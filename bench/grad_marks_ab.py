@@ -1,7 +1,7 @@
 """Before and after in one process, in turns: what ``grad_marks`` costs a leaf to note its
 ``.grad`` as a pass begins and to check it at its AccumulateGrad, main's weak reference of
 gradstep's class (``_Mark``, which the snippet's ``weakref.getweakrefcount`` counted)
-against torch's watch on the TensorImpl (``_note`` / ``_is``, wrefs).
+against torch's watch on the TensorImpl (``note_tensor`` / ``is_noted``, wrefs).
 
     env PYTHONPATH=. .venv/bin/python bench/grad_marks_ab.py [--leaves 1000] [--rounds 300]
 """
@@ -15,7 +15,7 @@ import weakref
 
 import torch
 
-from gradstep.autograd.grad_marks import _is, _note
+from gradstep.autograd.grad_marks import is_noted, note_tensor
 
 
 class _Mark(weakref.ref):  # main's note (before wrefs)
@@ -34,8 +34,8 @@ def main() -> None:
         return all(n() is g for n, g in zip(notes, grads))
 
     def watch():
-        notes = [_note(g) for g in grads]
-        return all(_is(g, n) for n, g in zip(notes, grads))
+        notes = [note_tensor(g) for g in grads]
+        return all(is_noted(g, n) for n, g in zip(notes, grads))
 
     times: dict = {"weak reference (main)": [], "TensorImpl watch (wrefs)": []}
     for _ in range(args.rounds):

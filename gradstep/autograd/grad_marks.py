@@ -5,7 +5,7 @@ the window shows it for every step before that one. It was so from the pass's st
 when no code of the snippet's (a tensor hook, a node hook, a custom Function's backward)
 wrote ``.grad`` in between: ``h.register_hook(lambda g: setattr(w, "grad", ...))`` or
 ``w.grad.mul_(0)`` in a hook, where torch had ``None`` (or the old value) at the earlier
-steps. ``GradMarks`` notes, as the hooks go on, each plain leaf's ``.grad`` (``_note``: nothing
+steps. ``GradMarks`` notes, as the hooks go on, each plain leaf's ``.grad`` (``note_tensor``: nothing
 held, so it lives no longer than torch keeps it, and its ``_version``); its
 AccumulateGrad's first pre-hook checks it is still that tensor at that version; a leaf
 whose AccumulateGrad did not run is checked when the pass ends. ``moved`` lists the leaves
@@ -21,7 +21,7 @@ sparse, quantized, nested) is checked by identity and version only: copying it w
 its own code (docs/fidelity.md).
 
 What is noted of a ``.grad`` holds nothing of it and is no weak reference of Python's
-(``_note``: torch's own watch on its TensorImpl, and that TensorImpl's address): a
+(``note_tensor``: torch's own watch on its TensorImpl, and that TensorImpl's address): a
 ``_Mark``, a ``weakref.ref`` of gradstep's class, made ``weakref.getweakrefcount(w.grad)``
 read one more than python's during the pass, and torch refused to swap a ``.grad`` that had
 one (``torch.utils.swap_tensors``: the swap wrapper let go of the marks first). A Python
@@ -63,12 +63,12 @@ _WATCH = torch._C._WeakTensorRef
 _ADDRESS = torch._C.TensorBase._cdata.__get__  # (the C getter: no subclass's code runs)
 
 
-def _note(grad) -> tuple:
-    """Return what tells ``grad`` from any other tensor later (``_is``), holding nothing of it."""
+def note_tensor(grad) -> tuple:
+    """Return what tells ``grad`` from any other tensor later (``is_noted``), holding nothing of it."""
     return _WATCH(grad), _ADDRESS(grad)
 
 
-def _is(grad, note) -> bool:
+def is_noted(grad, note) -> bool:
     """Return True when ``grad`` is the tensor ``note`` was taken of (its TensorImpl alive
     and the one ``grad`` has: not a new tensor, nor one whose TensorImpl a swap changed)."""
     return isinstance(grad, Tensor) and not note[0].expired() and _ADDRESS(grad) == note[1]
@@ -87,7 +87,7 @@ def let_go(tensors) -> list:
             if mark[2] is None:
                 continue
             for tensor in tensors:
-                if _is(tensor, mark[2]):
+                if is_noted(tensor, mark[2]):
                     del marks.pending[key]
                     taken.append((marks, key, mark[0], mark[1], mark[3:], tensor))
                     break
@@ -101,7 +101,7 @@ def hold_again(taken: list, swapped) -> None:
     version noted then."""
     for marks, key, node_id, variable, noted, tensor in taken:
         if swapped is None and any(m is marks for m in _MARKING) and key not in marks.pending:
-            marks.pending[key] = (node_id, variable, _note(tensor), *noted)
+            marks.pending[key] = (node_id, variable, note_tensor(tensor), *noted)
         else:
             marks.moved.append(node_id)
 
@@ -113,7 +113,7 @@ class GradMarks:
 
     def __init__(self):
         self.leaves: list = []  # (node id, leaf variable), as the hooks go on (``add``)
-        # id(leaf variable) -> (node id, the variable, ``_note`` of .grad or None, version,
+        # id(leaf variable) -> (node id, the variable, ``note_tensor`` of .grad or None, version,
         # a copy of its bits or None); by id: a subclass leaf's own __hash__ would run its code
         self.pending: dict = {}
         self.moved: list = []  # node ids of the leaves whose .grad changed (``check``)
@@ -132,7 +132,7 @@ class GradMarks:
             if grad is None:
                 pending[id(variable)] = (node_id, variable, None, 0, None)
             elif isinstance(grad, Tensor):
-                pending[id(variable)] = (node_id, variable, _note(grad), *_noted(grad, room))
+                pending[id(variable)] = (node_id, variable, note_tensor(grad), *_noted(grad, room))
         self.leaves = []
         if any(mark[2] is not None for mark in pending.values()):
             _MARKING.append(self)
@@ -151,7 +151,7 @@ class GradMarks:
         else:
             try:
                 with plain_reads():
-                    same = (_is(grad, note)
+                    same = (is_noted(grad, note)
                             and (version is None or grad._version == version)
                             and (bits is None or _same_bits(bits, grad)))
                     if same and bits is not None and bits.dtype is not grad.dtype \

@@ -14,7 +14,10 @@ import weakref
 
 import torch
 
+from gradstep.autograd.grad_marks import is_noted, note_tensor
 from gradstep.autograd.trace import node_key
+
+_CANDIDATES = 16  # the names a run keeps as earlier roots (``Bindings.earlier_roots``)
 
 
 def _GONE():  # noqa: N802 (stands in for a weak reference let go: dead, as it reads)
@@ -42,6 +45,11 @@ class Bindings:
         self.op_labels: dict = {}
         self.leaf_labels: dict[int, tuple[weakref.ref, str]] = {}
         self.last_with_grad_fn: tuple[str, weakref.ref] | None = None
+        # name -> ``grad_marks.note_tensor`` of its tensor, in order: the last op whose node
+        # was read and the views bound after it (``take_earlier_roots``), once a view is bound
+        # after it. Not a weak reference (the snippet counts those), not an id (a dead tensor's
+        # id is reused): torch's watch
+        self._candidates: dict[str, tuple] = {}
         self._leaf_of_label: dict[str, int] = {}  # label -> id of the leaf it labels
         self._last_count: dict[str, int] = {}  # name -> the last n of its ``name (n)``
         self._items: set[int] = set()  # ids of leaves labelled as a list's item, not settled
@@ -50,9 +58,19 @@ class Bindings:
         if fn is not None:
             self.op_labels.setdefault(node_key(fn), name)
             self.last_with_grad_fn = (name, weakref.ref(t))
+            if self._candidates:
+                self._candidates = {}
         elif t.requires_grad and t._is_view():
             # a view whose node was not read (reading it may rebuild it): still a root candidate
+            last = self.last_with_grad_fn
+            before = last[1]() if last is not None and not self._candidates else None
+            if before is not None:  # the op bound before it, noted only now (a bind per op)
+                self._candidates[last[0]] = note_tensor(before)
             self.last_with_grad_fn = (name, weakref.ref(t))
+            self._candidates.pop(name, None)
+            if len(self._candidates) >= _CANDIDATES:
+                del self._candidates[next(iter(self._candidates))]
+            self._candidates[name] = note_tensor(t)
         else:
             entry = self.leaf_labels.get(id(t))
             # Also without requires_grad: `a.requires_grad_()` may make it a leaf later.
@@ -67,6 +85,16 @@ class Bindings:
             elif self._items and not item and ident in self._items:  # a plain name: it takes the item's place
                 self._items.discard(ident)
                 self.leaf_labels[ident] = (entry[0], self._free_label(name, ident))
+
+    def take_earlier_roots(self) -> list:
+        """Return ``[(name, note)]`` for the tensors bound before the last candidate, the
+        latest first: the last op whose node was read and the views bound after it, for where
+        the last candidate is a view with no node (a leaf: ``w = torch.arange(6.).view(2,
+        3).requires_grad_()``); forget them (torch swaps no watched tensor). The caller takes
+        one only where its name still holds that very tensor (``grad_marks.is_noted``)."""
+        earlier = list(reversed(list(self._candidates.items())[:-1]))
+        self._candidates = {}
+        return earlier
 
     def settle(self) -> None:
         """A pass reads the labels now: the items' ones stay (``bind_tensor``)."""
@@ -101,6 +129,9 @@ class Bindings:
             if entry is not None and entry[0]() is t:
                 self.leaf_labels[id(t)] = (_GONE, entry[1])
                 taken.append(("leaf", t))
+            for name, note in list(self._candidates.items()):  # (its TensorImpl changes)
+                if is_noted(t, note):
+                    del self._candidates[name]
             last = self.last_with_grad_fn
             if last is not None and last[1]() is t:
                 self.last_with_grad_fn = (last[0], _GONE)

@@ -41,6 +41,7 @@ from gradstep.autograd.calls import capture_backward_calls
 from gradstep.autograd.devices import device_problem
 from gradstep.autograd.exit_status import ended_well, failure_status
 from gradstep.autograd.freed_by import calls_named
+from gradstep.autograd.grad_marks import is_noted
 from gradstep.autograd.leaf_calls import leaf_call_lines, recorded_call_lines
 from gradstep.autograd.names import ScopeNames, module_names, parameter_labels
 from gradstep.autograd.node_class_caches import forget_custom_classes
@@ -323,6 +324,17 @@ def _name_everything(result: RunResult, observer: Observer) -> None:
     result.lines = observer.lines
 
 
+def _earlier_root(namespace: dict, earlier: list) -> tuple[list, str] | None:
+    """Return ``([tensor], name)`` for the latest of ``earlier`` (``Bindings.take_earlier_roots``)
+    whose name still holds that very tensor (torch's watch on it: not a new one at a dead
+    one's id) and which has a node, or None."""
+    for name, note in earlier:
+        tensor = dict.get(namespace, name)
+        if _is_tensor(tensor) and is_noted(tensor, note) and _root_grad_fn(tensor) is not None:
+            return [tensor], name
+    return None
+
+
 def _pick_root(result: RunResult, root: str | None, last_value: list,
                last_name: str | None, bindings) -> None:
     """Set ``roots`` and ``root_name``, or an error when nothing can be drawn.
@@ -334,7 +346,7 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
     else the tensors of the last call that a top-level name or a path holds
     (``_call_roots``), else the first of the two all the same (the calls' tensors are gone:
     a loss local to a function)."""
-    drawn = _call_roots(result)
+    drawn, earlier = _call_roots(result), bindings.take_earlier_roots()
     if root:
         result.root_chosen = True
         _named_roots(result, root)
@@ -347,6 +359,10 @@ def _pick_root(result: RunResult, root: str | None, last_value: list,
     tensor = last[1]() if last else None
     if tensor is not None and _root_grad_fn(tensor) is not None:
         defaults.append(([tensor], last[0]))
+    else:  # none, or a view with no node (a leaf): the last op or view bound before it
+        earlier = _earlier_root(result.namespace, earlier)
+        if earlier:
+            defaults.append(earlier)
     graphs = [graph for graph in result.call_graphs if graph is not None and graph.root_keys]
     for tensors, name in defaults:
         fns = [_root_grad_fn(t) for t in tensors]

@@ -26,7 +26,7 @@ def note_at(key, mark, shapes: dict) -> None:
     _shapes.put_at(key, mark, shapes)
 
 
-def recall(fn, name: str) -> tuple[list, str] | None:
+def recall(fn, name: str) -> tuple[list | None, str] | None:
     """Return ``(shape list, dtype name)`` that ``note`` kept for ``fn``'s ``name`` (None
     when nothing)."""
     if not _shapes:
@@ -34,7 +34,10 @@ def recall(fn, name: str) -> tuple[list, str] | None:
     noted = (_shapes.get(fn) or {}).get(name)
     if noted is None:
         return None
-    return list(noted[0]), dtype_name(noted[1])
+    shape = list(noted[0])
+    if not all(type(size) is int for size in shape):
+        shape = None  # a jagged nested tensor's ragged size (a SymInt): no one shape, as alive
+    return shape, dtype_name(noted[1])
 
 
 def forget() -> None:

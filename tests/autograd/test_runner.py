@@ -1276,3 +1276,77 @@ def test_the_root_box_offers_underscore_names_as_the_default_search_reads_them()
     reply = Session().run("x = torch.ones(2, requires_grad=True)\n_h = x.exp()\n"
                           "__y__ = x * 2\nz = x * 3\n")
     assert reply["root_candidates"] == ["_h", "z"] and reply["root_name"] == "z"
+
+
+LEAF_VIEW_BOUND_LAST = """\
+import torch
+x = torch.linspace(-1, 1, 3, requires_grad=True)
+y = x * 2
+v = y.view(3, 1)
+w = torch.arange(6.).reshape(2, 3).requires_grad_()
+u = torch.zeros(4)[1:].requires_grad_()
+print(w.is_leaf, w._is_view(), u.is_leaf, v.grad_fn.name())
+"""
+
+
+def test_a_leaf_that_is_a_view_bound_after_the_last_op_leaves_that_op_drawn(tmp_path):
+    """``w = torch.arange(6.).reshape(2, 3).requires_grad_()`` is a view that requires grad,
+    so its node is not read when it is bound (reading a view's node may rebuild it): it was
+    taken for the root, had none, and ``trace``/``check``/``export`` said "Nothing to draw"
+    and exited 1 where ``python FILE`` exits 0 (fidhunt11, after a ``masked_tensor`` made from
+    such a tensor, a jagged tensor's ``values()`` before it). The last view or op bound before
+    it is drawn, as without it; where its name no longer holds it, nothing is drawn, as
+    before."""
+    from tests.plain_runs import plain_python
+
+    path = tmp_path / "leaf_view.py"
+    path.write_text(LEAF_VIEW_BOUND_LAST, encoding="utf-8")
+    plain = plain_python(path, timeout=120)
+    assert plain.returncode == 0 and plain.stderr == "", plain.stderr
+    result = run_snippet(LEAF_VIEW_BOUND_LAST, filename=str(path))
+    assert result.error is None and result.exit_code == 0, result.error
+    assert result.output == plain.stdout == "True True True ViewBackward0\n"
+    assert result.roots == [result.namespace["v"]] and result.root_name == "v"
+    assert result.roots[0].grad_fn is result.namespace["v"].grad_fn  # python's own node
+    rebound = LEAF_VIEW_BOUND_LAST.replace("v = y.view(3, 1)\n", "kept = [y]\ny = 0\n")
+    rebound = rebound.replace(", v.grad_fn.name())", ")")
+    result = run_snippet(rebound)  # the op is alive in a list only: not its name's any more
+    assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1
+
+
+def test_a_new_tensor_at_a_dead_earlier_roots_id_is_not_taken_for_it(tmp_path):
+    """The earlier roots were kept by id (review of fidhunt11): a function's ``global y``
+    that let ``y``'s op die and bound a new op, which took its id, had that new op drawn as
+    the ``y`` bound before the leaf view (without the view nothing is drawn: the last op bound
+    is dead). Now torch's watch on its TensorImpl tells them apart; and a swap of an earlier
+    root (torch refuses to swap a watched tensor) runs as in python."""
+    from tests.plain_runs import plain_python
+
+    reused = LEAF_VIEW_BOUND_LAST.replace("v = y.view(3, 1)\n", "").replace(
+        ", v.grad_fn.name())", ")") + (
+        "def f():\n    global y\n    old = id(y)\n    y = None\n    y = x.exp()\n"
+        "    return id(y) == old\nprint(f())\n")
+    result = run_snippet(reused)
+    assert result.output.endswith("True\n"), "the id was not reused: nothing tested"
+    assert result.error["kind"] == "nothing_to_draw" and result.exit_code == 1
+    swapped = LEAF_VIEW_BOUND_LAST.replace("v = y.view(3, 1)\n", "").replace(
+        ", v.grad_fn.name())", ")") + (
+        "b = torch.ones(3)\ntorch.utils.swap_tensors(y, b)\nprint(y, b)\n")
+    path = tmp_path / "swap.py"
+    path.write_text(swapped, encoding="utf-8")
+    plain = plain_python(path, timeout=120)
+    result = run_snippet(swapped, filename=str(path))
+    assert plain.returncode == 0 and "MulBackward0" in plain.stdout, plain.stderr
+    assert result.output == plain.stdout  # swapped: y has no node now, as for the rule before
+    assert result.error["kind"] == "nothing_to_draw", result.error
+
+
+def test_an_earlier_root_stands_where_the_last_bound_tensor_stands_under_the_call_rule():
+    """Merged with rootcall's rule (review of fidhunt11): the op bound before a leaf view is
+    drawn where the snippet's backward call ran on its graph, else the call's own tensor."""
+    source = ("x = torch.ones(3, requires_grad=True)\nloss = (x * 3).sum()\ny = x * 2\n"
+              "w = torch.arange(6.).reshape(2, 3).requires_grad_()\nCALL.backward()\n")
+    for call, name in (("loss", "loss"), ("y.sum()", "y")):
+        result = run_snippet(source.replace("CALL", call))
+        assert result.error is None and result.root_name == name
+        assert result.roots == [result.namespace[name]]

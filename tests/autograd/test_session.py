@@ -124,3 +124,21 @@ def test_a_jagged_nested_tensor_has_no_shape_and_its_pass_runs():
     timeline = session.backward(retain_graph=True)
     assert json.loads(json.dumps(timeline, allow_nan=False)) == timeline
     assert timeline["error"] is None  # no steps: its gradients are a tensor subclass's
+
+
+def test_a_freed_jagged_saved_tensor_has_no_shape_and_the_reply_is_json():
+    """A saved jagged tensor freed by the snippet's own backward call is shown by the shape
+    noted before the pass: that was ``torch.Size([2, j1, 3])``, whose SymInt made the
+    kernel's reply fail ("Object of type SymInt is not JSON serializable"), so `gradstep
+    backward`, `check` and `export` of a snippet drawing ``vals = nt.values()`` exited 1
+    where python exits 0 (fidhunt11). It has no one shape, as the alive one has none."""
+    source = JAGGED.replace("s = (nj * 2).values().sum()\n",
+                            "vals = (nj * 2).values()\nvals.sum().backward()\n")
+    result = Session().run(source, filename="jagged_freed.py")
+    assert result["ok"], result["error"]
+    assert json.loads(json.dumps(result, allow_nan=False)) == result
+    node = next(n for n in result["trace"]["nodes"] if n["name"] == "NestedGetValuesBackward0")
+    assert node["saved"] == [{"name": "self", "shape": None, "dtype": "float32", "freed": True}]
+    a = torch.ones(2, 3, requires_grad=True)  # torch's own: that saved tensor is nested
+    vals = (torch.nested.as_nested_tensor([a, a[:1]], layout=torch.jagged) * 2).values()
+    assert vals.grad_fn.name() == node["name"] and vals.grad_fn._saved_self.is_nested
