@@ -156,3 +156,29 @@ def test_a_complex_root_or_two_roots_of_gradsteps_own_pass_are_told_alike(capsys
     assert "--gradient ones" in error["fix"] and "`out" not in err
     status, out, _err = _command(capsys, "backward", str(path), "--json", "--gradient", "ones")
     assert status == 0 and json.loads(out)["error"] is None
+
+
+THREAD = ("import threading\nimport torch\nx = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)\n"
+          "loss = None\ndef work():\n    global loss\n    loss = x.exp().sum()\n    loss.backward()\n"
+          "t = threading.Thread(target=work)\nt.start()\nt.join()\nh = x.exp()\nprint(x.grad)\n")
+
+
+def test_a_threads_call_is_told_from_a_top_level_tensor_of_the_same_numbers(capsys, tmp_path):
+    # the thread's x.exp() and the main thread's h are both ExpBackward0 number 0 (torch
+    # numbers each thread's nodes from its own counter): told by key, the call seemed to run
+    # on h's graph, and h was drawn where a top-level name holds the call's own tensor
+    path = tmp_path / "thread_loss.py"
+    path.write_text(THREAD, encoding="utf-8")
+    status, out, err = _command(capsys, "trace", str(path), "--json")
+    assert status == 0, err
+    trace = json.loads(out)
+    ns = oracle_run(THREAD).namespace
+    capsys.readouterr()  # (the oracle's print)
+    assert sorted(n["name"] for n in trace["nodes"]) == sorted(
+        type(fn).__name__ for fn in reachable([ns["loss"].grad_fn]))
+    plain = plain_python(path, merged=True)
+    status, out, err = _command(capsys, "backward", str(path), "--json")
+    assert status == plain.returncode == 0 and err == plain.stdout
+    data = json.loads(out)
+    assert [call["drawn"] for call in data["calls"]] == [True] and data["from_snippet"] is True
+    assert torch.allclose(torch.tensor(data["leaf_grads"]["x"]), ns["x"].grad)

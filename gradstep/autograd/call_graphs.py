@@ -104,12 +104,18 @@ def on_a_called_graph(fns: list, root_keys: set, call_graphs: list) -> bool:
     candidate tensors, against ``CallGraph.root_keys``), or its graph shares an op node with
     theirs (``y.sum().backward()`` and the drawn ``y``: the call's root then joins the drawn
     graph, ``roots_to_join``). Walks ``next_functions`` with a stack, each node once, and
-    stops at the first node found; a leaf's key (its tensor's id) is not matched."""
+    stops at the first node found; a leaf's key (its tensor's id) is not matched. Once the
+    snippet started a thread (``CallGraph.threads``) an op node is the call's only if it has
+    the very metadata dict the call held, as ``DrawnNodes.ids_of`` tells them: a key may be
+    another thread's node (a thread's ``x.exp()`` and the main thread's are both
+    ``ExpBackward0`` number 0)."""
     graphs = [entry for entry in call_graphs if entry]
     if any(key in root_keys for entry in graphs for key in entry.root_keys):
         return True
-    ops = {key for entry in graphs for key in entry.ids if key[0] == "op"}
-    if not ops:
+    ops = {key for entry in graphs if not entry.threads for key in entry.ids if key[0] == "op"}
+    marks = {id(mark) for entry in graphs if entry.threads
+             for mark in entry.marks.values() if mark is not None}
+    if not ops and not marks:
         return False
     stack = [fn for fn in fns if fn is not None]
     seen: set = set()
@@ -118,7 +124,7 @@ def on_a_called_graph(fns: list, root_keys: set, call_graphs: list) -> bool:
         key = node_key(fn)
         if key[0] != "op" or key in seen:
             continue
-        if key in ops:
+        if key in ops or (marks and (mark := mark_of(fn)) is not None and id(mark) in marks):
             return True
         seen.add(key)
         stack.extend(child for child, _ in fn.next_functions if child is not None)

@@ -23,7 +23,9 @@ class RunRequest(TypedDict, total=False):
 
     source: Annotated[str, "the snippet's text"]
     device: Annotated[str, "cpu, cuda, mps or meta (default cpu)"]
-    root: Annotated[str | None, "which name to draw (a,b for several); None: the last expression, else the last tensor with a grad_fn"]
+    root: Annotated[str | None, ("which name to draw (a,b for several); None: the last expression, else the last tensor "
+                                  "with a grad_fn; where the snippet called backward itself, a tensor one of its calls ran on "
+                                  "(docs/commands.md)")]
     filename: Annotated[str, "the name tracebacks and errors call the snippet by"]
     deep_values: Annotated[bool, "record every torch call's output (may change torch's kernel choice)"]
     keep_trace: Annotated[bool, "keep the trace in the kernel for ``write`` instead of sending it (only when the snippet ran to its end); the session then forgets its records of the run (no backward or inspect after it)"]
