@@ -350,7 +350,10 @@ def test_a_long_caption_is_cut_and_enter_or_a_click_shows_it_whole(qtbot, window
     qtbot.keyClick(graph, QtCore.Qt.Key.Key_Right)
     assert shown().split("\n")[1] == message and caption.height() == short
     window.set_language("zh_CN")  # the hint in the language shown; torch's words stay
-    qtbot.wait(50)
+    qtbot.wait(200)  # (offscreen, the switch can give the full-screen window the screen's size
+    window.resize(683, 512)  # again, after a while: the projector's size once it has settled)
+    qtbot.waitUntil(lambda: window.height() == 512, timeout=5000)
+    presentation._fit()
     head, cut, hint = shown().split("\n")
     assert "第二次" in head and "Enter" in hint and "Enter or" not in hint
     assert torchs.startswith(cut[:-1]) and cut.endswith("…")
