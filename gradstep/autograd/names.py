@@ -153,6 +153,9 @@ class Bindings:
             for name, note in list(self._candidates.items()):  # (its TensorImpl changes)
                 if is_noted(t, note):
                     del self._candidates[name]
+            for name, (note, _version) in list(self._views.items()):  # (torch's watch: as above)
+                if is_noted(t, note):
+                    del self._views[name]
             last = self.last_with_grad_fn
             if last is not None and last[1]() is t:
                 self.last_with_grad_fn = (last[0], _GONE)

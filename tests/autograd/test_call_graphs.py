@@ -122,3 +122,15 @@ def test_a_view_node_is_read_only_while_its_version_has_not_moved():
     assert vals._version == base._version == 1
     bindings.bind_tensor("vals", a * 3, None)
     assert bindings.view_node("vals", vals) is None
+
+
+def test_a_noted_view_can_be_swapped_as_in_python():
+    # the note on ``v`` is torch's watch on its TensorImpl, which makes torch refuse a
+    # swap: the snippet's swap lets go of it first, as of the other notes
+    source = ("x = torch.ones(4, requires_grad=True)\nv = (x * 3).view(2, 2)\n"
+              "w = (x * 2).view(2, 2)\ntorch.utils.swap_tensors(v, w)\nprint(v.tolist())\n")
+    namespace: dict = {"torch": torch}
+    exec(source, namespace)
+    result = Session().run(source, filename="swap.py")
+    assert result["ok"], result["error"]
+    assert result["output"] == f"{namespace['v'].tolist()}\n"
