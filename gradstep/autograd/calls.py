@@ -249,7 +249,11 @@ class CallGraph:
         self.marks: dict = {}
 
     @classmethod
-    def of(cls, root_tensors: list, id_of: dict, namespace: dict) -> CallGraph:
+    def of(cls, root_tensors: list, id_of: dict, namespace: dict, bindings=None) -> CallGraph:
+        """``bindings`` (``names.Bindings``): a view a top-level name holds is found by its node
+        too where that is the node read as torch made it and its version has not moved since
+        (``Bindings.view_node``: ``vals = (a * 2).view(6); vals.sum().backward()``); any other
+        view's node is left unread."""
         graph = cls({node_key(fn): node_id for fn, node_id in id_of.items()})
         graph.marks = {node_id: mark_of(fn) for fn, node_id in id_of.items()
                        if type(fn) is not ACCUMULATE_GRAD}
@@ -261,8 +265,13 @@ class CallGraph:
             graph.root_keys.append((id(tensor), node_key(root)))
             if owners is None:  # the tensors the snippet holds, by their node
                 owners = {}
-                for value in namespace.values():
-                    if is_plain(value) and (fn := grad_fn_of(value)) is not None:
+                for name, value in namespace.items():
+                    if not is_plain(value):
+                        continue
+                    fn = grad_fn_of(value)
+                    if fn is None and bindings is not None and value.requires_grad:
+                        fn = bindings.view_node(name, value)
+                    if fn is not None:
                         owners.setdefault(fn, value)
             base = tensor._base if tensor._is_view() else None
             if base is not None and base.grad_fn is not None:
@@ -666,7 +675,8 @@ class _Capture:
                     pass_versions.note(id_of, mark, begin_mark)
                     try:
                         graph = CallGraph.of(_roots(api, bound.arguments), id_of,
-                                             frame_namespace(caller, function_locals=False))
+                                             frame_namespace(caller, function_locals=False),
+                                             getattr(self.observer, "bindings", None))
                         graph.view_versions = freed_before[3]
                         graph.raised_view_versions = raised_views
                         record = self._record(api, bound.arguments, caller, id_of, labels,

@@ -15,6 +15,7 @@ import weakref
 import torch
 
 from gradstep.autograd.grad_marks import is_noted, note_tensor
+from gradstep.autograd.safe_reads import is_plain, plain_reads
 from gradstep.autograd.trace import node_key
 
 _CANDIDATES = 16  # the names a run keeps as earlier roots (``Bindings.earlier_roots``)
@@ -53,10 +54,17 @@ class Bindings:
         self._leaf_of_label: dict[str, int] = {}  # label -> id of the leaf it labels
         self._last_count: dict[str, int] = {}  # name -> the last n of its ``name (n)``
         self._items: set[int] = set()  # ids of leaves labelled as a list's item, not settled
+        # name -> (``note_tensor`` of a plain view bound to it whose node was read as torch
+        # made it, its ``_version`` then): ``view_node``
+        self._views: dict[str, tuple] = {}
 
     def bind_tensor(self, name: str, t: torch.Tensor, fn, item: bool = False) -> None:
+        if self._views:
+            self._views.pop(name, None)
         if fn is not None:
             self.op_labels.setdefault(node_key(fn), name)
+            if t._is_view() and is_plain(t):
+                self._views[name] = (note_tensor(t), t._version)
             self.last_with_grad_fn = (name, weakref.ref(t))
             if self._candidates:
                 self._candidates = {}
@@ -85,6 +93,19 @@ class Bindings:
             elif self._items and not item and ident in self._items:  # a plain name: it takes the item's place
                 self._items.discard(ident)
                 self.leaf_labels[ident] = (entry[0], self._free_label(name, ident))
+
+    def view_node(self, name: str, t: torch.Tensor):
+        """Return the node of the view ``t`` that ``name`` holds, where ``name`` was bound to that
+        very view with its node read as torch made it (``bind_tensor``) and its version has not
+        moved since (no in-place change of it or of its base): torch then hands out the node it
+        keeps, exactly as it did then, rebuilding nothing (it rebuilds a view's node only once
+        the version moved past the one the node was made at). Else None: a view's node is left
+        unread (``safe_reads.grad_fn_of``)."""
+        entry = self._views.get(name)
+        if entry is None or not is_noted(t, entry[0]):
+            return None
+        with plain_reads():
+            return t.grad_fn if t._version == entry[1] else None
 
     def take_earlier_roots(self) -> list:
         """Return ``[(name, note)]`` for the tensors bound before the last candidate, the
@@ -132,6 +153,9 @@ class Bindings:
             for name, note in list(self._candidates.items()):  # (its TensorImpl changes)
                 if is_noted(t, note):
                     del self._candidates[name]
+            for name, (note, _version) in list(self._views.items()):  # (torch's watch: as above)
+                if is_noted(t, note):
+                    del self._views[name]
             last = self.last_with_grad_fn
             if last is not None and last[1]() is t:
                 self.last_with_grad_fn = (last[0], _GONE)

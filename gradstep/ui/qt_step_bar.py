@@ -253,6 +253,10 @@ class QtStepBar(QtWidgets.QToolBar):
                                     "tensor computed again later, or another root; the root "
                                     "box lists it where a top-level name or path still holds "
                                     "it)").format(call.get("code") or ""))
+        # none drawn: the closed list says where the snippet's passes went, not nothing
+        others = len(self.model.other_calls) if not self.model.passes else 0
+        self.passes.setPlaceholderText(self.tr("{0} backward call(s) of the snippet's, on graphs "
+                                               "not drawn").format(others) if others else "")
         self.passes.setCurrentIndex(self.model.timeline_index())
         record = self.model.current_pass()
         self.passes.setToolTip(record.code or record.title if record else "")

@@ -73,3 +73,64 @@ def test_a_chosen_root_is_drawn_alone():
     result = Session().run(SOFTMAX, filename="s.py", root="p")
     assert result["ok"], result["error"]
     assert sorted(_names(result["trace"]).values()) == ["AccumulateGrad", "SoftmaxBackward0"]
+
+
+VIEW = """\
+a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+vals = (a * 2).view(6)
+vals.sum().backward()
+print(a.grad)
+"""
+
+
+def test_a_call_on_a_bound_view_joins_the_drawn_graph():
+    # ``vals`` is a view: its node was read as torch made it, and its version has not moved
+    # since, so the call's SumBackward0 joins the graph drawn from ``vals`` (rootwalk)
+    result = Session().run(VIEW, filename="view.py")
+    assert result["ok"], result["error"]
+    names = _names(result["trace"])
+    assert sorted(names.values()) == sorted(
+        ["SumBackward0", "ViewBackward0", "MulBackward0", "AccumulateGrad"])
+    (call,) = result["calls"]
+    assert call["drawn"]
+    steps = call["timeline"]["steps"]
+    assert [s["name"] for s in steps] == [
+        "SumBackward0", "ViewBackward0", "MulBackward0", "AccumulateGrad"]
+    assert all(names[s["node"]] == s["name"] for s in steps)
+    a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    (a * 2).view(6).sum().backward()
+    assert torch.equal(torch.tensor(call["timeline"]["leaf_grads"]["a"]), a.grad)
+    assert result["output"] == f"{a.grad}\n"
+
+
+def test_a_view_node_is_read_only_while_its_version_has_not_moved():
+    from gradstep.autograd.names import Bindings
+
+    a = torch.ones(2, 3, requires_grad=True)
+    base = a * 2
+    vals = base.view(6)
+    fn = vals.grad_fn  # as the observer reads it, right after the view op
+    bindings = Bindings()
+    bindings.bind_tensor("vals", vals, fn)
+    assert bindings.view_node("vals", vals) is fn
+    assert bindings.view_node("vals", base.view(6)) is None  # another tensor
+    other = Bindings()
+    other.bind_tensor("vals", vals, None)  # its node not read when bound
+    assert other.view_node("vals", vals) is None
+    base.add_(1)  # a read now would build the view a new node: none is made
+    assert bindings.view_node("vals", vals) is None
+    assert vals._version == base._version == 1
+    bindings.bind_tensor("vals", a * 3, None)
+    assert bindings.view_node("vals", vals) is None
+
+
+def test_a_noted_view_can_be_swapped_as_in_python():
+    # the note on ``v`` is torch's watch on its TensorImpl, which makes torch refuse a
+    # swap: the snippet's swap lets go of it first, as of the other notes
+    source = ("x = torch.ones(4, requires_grad=True)\nv = (x * 3).view(2, 2)\n"
+              "w = (x * 2).view(2, 2)\ntorch.utils.swap_tensors(v, w)\nprint(v.tolist())\n")
+    namespace: dict = {"torch": torch}
+    exec(source, namespace)
+    result = Session().run(source, filename="swap.py")
+    assert result["ok"], result["error"]
+    assert result["output"] == f"{namespace['v'].tolist()}\n"

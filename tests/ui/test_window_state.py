@@ -680,6 +680,7 @@ def test_the_window_draws_the_tensor_the_snippet_called_backward_on(qtbot, windo
     assert window.model.root_name == "out['loss']"
     assert window.root_picker.itemText(0) == "root: auto (out['loss'])"
     assert [p.source for p in window.model.passes] == ["snippet"]
+    assert window.step_bar.passes.placeholderText() == ""
     x = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
     (x * 2).sum().backward()
     assert window.model.passes[0].timeline["leaf_grads"]["x"] == x.grad.tolist()
@@ -690,3 +691,8 @@ def test_the_window_draws_the_tensor_the_snippet_called_backward_on(qtbot, windo
     assert window.model.root_name == "h" and window.model.passes == []
     assert len(window.model.other_calls) == 1
     assert "ran on graphs other than the one drawn" in window.statusBar().currentMessage()
+    passes = window.step_bar.passes  # closed, the list says where the pass went (rootwalk)
+    assert passes.currentIndex() == -1 and passes.currentText() == ""
+    assert passes.placeholderText() == "1 backward call(s) of the snippet's, on graphs not drawn"
+    assert passes.itemText(0) == "line 6: another graph, not drawn"
+    assert not passes.model().item(0).isEnabled()

@@ -1535,6 +1535,10 @@ differentiates a graph other than the one drawn (a tensor computed again later, 
 求导的不是画出来的这个计算图（是后来重新计算的张量，或另一个根节点；只要还有顶层名字或路径指向它，根节点框里就会列出它）</translation>
     </message>
     <message>
+        <source>{0} backward call(s) of the snippet&apos;s, on graphs not drawn</source>
+        <translation>代码片段的 {0} 次 backward 调用，作用在没有画出的计算图上</translation>
+    </message>
+    <message>
         <source> {0} / {1} steps done </source>
         <translation> 已完成 {0} / {1} 步 </translation>
     </message>
