@@ -143,6 +143,7 @@ def test_the_status_line_is_worded_again_in_the_language_chosen(qtbot, window):
     assert status.currentMessage() == english
     window.editor.setPlainText("x = torch.randn(3, requires_grad=True)\ny = (x.sin() * 2).sum()\n"
                                "g, = torch.autograd.grad(y, x, torch.ones(2), is_grads_batched=True)\n")
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)  # Run is off while busy
     with qtbot.waitSignal(window.sigRunFinished, timeout=WAIT):
         window.act_run.trigger()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT)
