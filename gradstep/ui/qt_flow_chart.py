@@ -151,19 +151,19 @@ class QtFlowChart(pg.PlotWidget):
     def _ticks(self) -> None:
         """Name every k-th bar, k as small as lets each name keep clear of the next: the names
         ran into each other where 15 bars had less room than a name (a GPT-2's modules)."""
-        widest = max((self.fontMetrics().horizontalAdvance(_short(r.name)) for r in self.rows),
-                     default=0)
-        every = max(1, math.ceil(len(self.rows) / MAX_TICKS),
-                    math.ceil((widest + LABEL_GAP) / max(1.0, self._bar_room())))
-        room = max(1.0, self._bar_room())
-
-        def fits(i: int, name: str) -> bool:  # pyqtgraph drops a name that would cross an edge
-            half = self.fontMetrics().horizontalAdvance(name) / 2
-            return (i - X_FROM) * room >= half and (len(self.rows) + X_TO - i) * room >= half
-
+        metrics = self.fontMetrics()
         names = [_short(r.name) for r in self.rows]
-        start = next((i for i in range(min(every, len(names))) if fits(i, names[i])), 0)
-        ticks = [(i, names[i]) for i in range(start, len(names), every) if fits(i, names[i])]
+        widths = [metrics.horizontalAdvance(name) for name in names]
+        room = max(1.0, self._bar_room())
+        every = max(1, math.ceil(len(names) / MAX_TICKS),
+                    math.ceil((max(widths, default=0) + LABEL_GAP) / room))
+
+        def fits(i: int) -> bool:  # pyqtgraph drops a name that would cross an edge
+            half = widths[i] / 2
+            return (i - X_FROM) * room >= half and (len(names) + X_TO - i) * room >= half
+
+        start = next((i for i in range(min(every, len(names))) if fits(i)), 0)
+        ticks = [(i, names[i]) for i in range(start, len(names), every) if fits(i)]
         self.getAxis("bottom").setTicks([ticks])
 
     def _add(self, item) -> None:
